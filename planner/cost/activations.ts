@@ -1,0 +1,65 @@
+// Activation memory per transformer layer and per micro-batch, in bytes at 16-bit precision.
+// Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models",
+// §4 and Table 2. For a GPT layer (4h GELU MLP, multi-head attention, dropout):
+//   no parallelism                      s·b·h·(34 + 5·a·s/h)
+//   tensor parallel                     s·b·h·(10 + 24/t + 5·a·s/(h·t))
+//   tensor + sequence parallel          s·b·h/t·(34 + 5·a·s/h)
+//   tensor parallel + selective         s·b·h·(10 + 24/t)
+//   tensor + sequence par. + selective  s·b·h·34/t
+//   full recompute                      2·s·b·h   (÷ t with sequence parallel)
+// The constants are sums of the tensors each sub-layer saves for backward (§4.1); we keep that
+// sum explicit so grouped-query attention, SwiGLU, ffnHidden ≠ 4h and models without dropout
+// follow from the same derivation:
+//   replicated across tp (split only by sequence parallel):
+//     2 LayerNorm inputs 2·2sbh, QKV input 2sbh, MLP input 2sbh, 2 dropout masks 2·sbh   → 10sbh
+//   split across tp:
+//     Q 2sbh, K and V 2·2sbh·g/a, output-projection input 2sbh,
+//     GELU input and output 2·2sbf (SwiGLU: gate, up and product 3·2sbf)               → 24sbh
+//   attention scores, split across tp: softmax 2as²b, dropout mask as²b, dropout output 2as²b
+//   → 5as²b (2as²b without dropout). Fused (flash) attention keeps none of it, as selective
+//   recompute does.
+import type { ModelSpec, Recompute } from "../types.js";
+
+export interface ActivationOptions {
+  tp: number;
+  sequenceParallel: boolean;
+  recompute: Recompute;
+  fusedAttention: boolean;
+}
+
+/** Coefficients c in bytes = c · s·b·h, split into the part tp cannot split and the part it can. */
+export function activationCoefficients(m: ModelSpec): {
+  replicated: number;
+  split: number;
+  scoresPerToken: number;
+} {
+  const h = m.hidden;
+  const kvRatio = m.kvHeads / m.heads;
+  const dropoutMasks = m.dropout ? 2 : 0;
+  const replicated = 4 + 2 + 2 + dropoutMasks;
+  const mlpTensors = m.mlp === "swiglu" ? 3 : 2;
+  const split = 2 + 4 * kvRatio + 2 + (mlpTensors * 2 * m.ffnHidden) / h;
+  // Per token and per unit of h: a·s bytes × (5 with dropout, 2 without) / h.
+  const scoresPerToken = ((m.dropout ? 5 : 2) * m.heads * m.seqLen) / h;
+  return { replicated, split, scoresPerToken };
+}
+
+/** Bytes one layer keeps for backward for one micro-batch of b sequences, on one GPU. */
+export function layerActivationBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
+  const sbh = m.seqLen * microBatch * m.hidden;
+  const t = o.tp;
+  const sp = o.sequenceParallel && t > 1;
+  if (o.recompute === "full") return sp ? (2 * sbh) / t : 2 * sbh;
+  const c = activationCoefficients(m);
+  const keepScores = o.recompute === "none" && !o.fusedAttention;
+  const scores = keepScores ? c.scoresPerToken : 0;
+  if (sp) return (sbh / t) * (c.replicated + c.split + scores);
+  return sbh * (c.replicated + (c.split + scores) / t);
+}
+
+/** Activations of one full layer that are live while a fully recomputed layer runs its backward
+ *  (Korthikanti et al. 2022 §5: the recomputed layer's tensors exist again, one layer at a time). */
+export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
+  if (o.recompute !== "full") return 0;
+  return layerActivationBytes(m, microBatch, { ...o, recompute: "selective" });
+}

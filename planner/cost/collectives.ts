@@ -1,0 +1,39 @@
+// α–β costs of ring collectives (Thakur, Rabenseifner & Gropp 2005, §4; Patarasuk & Yuan 2009),
+// in the form NCCL's nccl-tests PERFORMANCE.md uses for bus bandwidth:
+//   all-reduce                 2·(n−1)·α + 2·(n−1)/n · M/B
+//   all-gather, reduce-scatter (n−1)·α + (n−1)/n · M/B
+//   point-to-point             α + M/B
+// M is the full message (bytes), n the ranks, B the per-rank bandwidth each way times the
+// link's achieved efficiency (nccl-tests busbw / link rate), α the per-step latency.
+import type { Hardware, Link } from "../types.js";
+
+function rate(link: Link): number {
+  return link.bandwidth * link.efficiency;
+}
+
+export function allReduceTime(bytes: number, n: number, link: Link): number {
+  if (n <= 1 || bytes <= 0) return 0;
+  return 2 * (n - 1) * link.latency + ((2 * (n - 1)) / n) * (bytes / rate(link));
+}
+
+export function allGatherTime(bytes: number, n: number, link: Link): number {
+  if (n <= 1 || bytes <= 0) return 0;
+  return (n - 1) * link.latency + ((n - 1) / n) * (bytes / rate(link));
+}
+
+/** Reduce-scatter moves the same bytes as all-gather in the ring algorithm. */
+export const reduceScatterTime = allGatherTime;
+
+export function p2pTime(bytes: number, link: Link): number {
+  if (bytes <= 0) return 0;
+  return link.latency + bytes / rate(link);
+}
+
+/** The link a group of ranks uses under the placement tp innermost, then dp, then pp
+ *  (Narayanan et al. 2021 §3.3: tensor parallel inside a node, the rest across nodes).
+ *  `span` is the distance between the group's first and last member plus one, in ranks:
+ *  a group stays inside one node only if that span fits in a node.
+ *  A group that crosses nodes is limited by each GPU's network share. */
+export function groupLink(hw: Hardware, span: number): Link {
+  return span <= hw.gpusPerNode ? hw.intra : hw.inter;
+}

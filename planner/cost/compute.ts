@@ -1,0 +1,122 @@
+// Time of the work one GPU does for one micro-batch: matmuls at the profile's efficiency for
+// their size, the attention core at the profile's attention efficiency, and memory-bound kernels
+// (norms, activation functions, bias/dropout/residual, softmax, rotary, cross-entropy) as bytes
+// over achieved HBM bandwidth (Williams et al. 2009, roofline model; Korthikanti et al. 2022 §4.1
+// lists the tensors these kernels read and write).
+import { efficiencyAt } from "../efficiency.js";
+import { paddedVocab } from "../model.js";
+import type { Hardware, ModelSpec, Precision } from "../types.js";
+import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
+
+export interface LayerTimes {
+  /** Forward of one layer for one micro-batch, seconds. */
+  forward: number;
+  /** Backward: the matmuls twice (input and weight gradients), memory-bound work twice. */
+  backward: number;
+  /** The part of the forward that selective recompute re-runs (attention core and softmax). */
+  attentionCore: number;
+}
+
+export interface HeadTimes {
+  /** Logits matmul and cross-entropy on the last stage, forward and backward. */
+  forward: number;
+  backward: number;
+}
+
+function matmulPeak(hw: Hardware, precision: Precision): number {
+  if (precision === "fp8") return hw.peak.fp8 ?? hw.peak.bf16;
+  return precision === "fp16" ? hw.peak.fp16 : hw.peak.bf16;
+}
+
+/** Time of one GEMM (all `count` repetitions) at the table's efficiency for its size,
+ *  never faster than streaming its operands once through HBM (roofline). */
+function gemmTime(hw: Hardware, peak: number, m: number, n: number, k: number, count: number): number {
+  const flops = 2 * m * n * k;
+  const compute = flops / (peak * efficiencyAt(hw.matmul, flops));
+  const bytes = 2 * (m * k + k * n + m * n);
+  const memory = bytes / (hw.memoryBandwidth * hw.memoryBandwidthEfficiency);
+  return count * Math.max(compute, memory);
+}
+
+function hbm(hw: Hardware, bytes: number): number {
+  return bytes / (hw.memoryBandwidth * hw.memoryBandwidthEfficiency);
+}
+
+/** Bytes the memory-bound kernels of one layer move in its forward, on one GPU.
+ *  T = b·s tokens; replicated kernels run on T/t tokens under sequence parallelism.
+ *   LayerNorm/RMSNorm ×2: read 2Th, write 2Th each                        8Th
+ *   bias + dropout + residual ×2: read 2·2Th, write 2Th (+ Th mask)      12Th (14Th with dropout)
+ *   activation on the f-wide MLP: GELU read 2Tf write 2Tf; SwiGLU read 4Tf write 2Tf   (÷ t)
+ *   rotary embedding on Q and K: read and write 2T(h + g·d)                         (÷ t)
+ *   unfused softmax (+ dropout) over a·s²·b scores: read 2, write 2 (+ 5 for dropout) bytes (÷ t) */
+export function layerMemoryBoundBytes(
+  m: ModelSpec,
+  tp: number,
+  microBatch: number,
+  sequenceParallel: boolean,
+  fusedAttention: boolean,
+): number {
+  const T = microBatch * m.seqLen;
+  const h = m.hidden;
+  const replicatedShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
+  const norms = 8 * T * h;
+  const residual = (m.dropout ? 14 : 12) * T * h;
+  const act = (m.mlp === "swiglu" ? 6 : 4) * T * m.ffnHidden;
+  const rope = m.positional === "rope" ? 4 * T * (h + (m.kvHeads * h) / m.heads) : 0;
+  const scores = fusedAttention ? 0 : (m.dropout ? 9 : 4) * m.heads * m.seqLen * T;
+  return (norms + residual) * replicatedShare + (act + rope + scores) / tp;
+}
+
+export function layerTimes(
+  m: ModelSpec,
+  hw: Hardware,
+  precision: Precision,
+  tp: number,
+  microBatch: number,
+  sequenceParallel: boolean,
+  fusedAttention: boolean,
+): LayerTimes {
+  const peak = matmulPeak(hw, precision);
+  const tokens = microBatch * m.seqLen;
+  let gemms = 0;
+  for (const g of layerGemms(m, tp, tokens)) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
+  // Attention runs in 16-bit even under fp8 matmuls (Transformer Engine keeps DPA in bf16).
+  const attention = attentionFlops(m, tp, microBatch) / (hw.peak.bf16 * hw.attentionEfficiency);
+  const memBytes = layerMemoryBoundBytes(m, tp, microBatch, sequenceParallel, fusedAttention);
+  const memory = hbm(hw, memBytes);
+  const softmax = fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * m.seqLen * tokens) / tp);
+  return {
+    forward: gemms + attention + memory,
+    // Flash attention's backward does 2.5× its forward matmul work (Dao 2023, §3.1: five GEMMs
+    // against two); counting it as 2× keeps the Narayanan FLOP convention — the difference is
+    // absorbed by the attention efficiency, which is calibrated on end-to-end runs.
+    backward: 2 * (gemms + attention + memory),
+    attentionCore: attention + softmax,
+  };
+}
+
+/** Logits GEMM plus fp32 cross-entropy over the vocab-parallel logits (Megatron-LM
+ *  vocab_parallel_cross_entropy): read 2 + write 4 bytes per logit forward, the same backward. */
+export function headTimes(
+  m: ModelSpec,
+  hw: Hardware,
+  precision: Precision,
+  tp: number,
+  microBatch: number,
+): HeadTimes {
+  const peak = matmulPeak(hw, precision);
+  const tokens = microBatch * m.seqLen;
+  const vPad = paddedVocab(m.vocab, tp);
+  const g = logitsGemm(m, tp, tokens, vPad);
+  const gemm = gemmTime(hw, peak, g.m, g.n, g.k, g.count);
+  const ce = hbm(hw, (6 * tokens * vPad) / tp);
+  return { forward: gemm + ce, backward: 2 * gemm + ce };
+}
+
+/** Adam step over the locally owned parameters (Kingma & Ba 2015; mixed precision per
+ *  Micikevicius et al. 2018): read 16-bit grad + fp32 master, m, v (14 B), write master, m, v and
+ *  the 16-bit copy (14 B), plus reading the gradient once more for the global-norm clip (2 B). */
+export function optimizerTime(hw: Hardware, localParams: number): number {
+  return hbm(hw, 30 * localParams);
+}
+

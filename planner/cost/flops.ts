@@ -1,0 +1,76 @@
+// FLOPs of the matmuls of one transformer layer and of the logits, per micro-batch, per GPU.
+// Convention (Narayanan et al. 2021, Eq. 3, and its derivation in §5.1): 2 FLOPs per
+// multiply-accumulate; backward = 2 × forward; attention scores and values counted over the full
+// s×s square (no causal halving), so that for a GPT with a 4h GELU MLP the total is exactly
+//   72·B·s·L·h²·(1 + s/(6h) + V/(12·L·h))  (model FLOPs), and with full recompute
+//   96·B·s·L·h²·(1 + s/(6h) + V/(16·L·h))  (hardware FLOPs).
+import { mlpMatrices, qkvWidth } from "../model.js";
+import type { ModelSpec } from "../types.js";
+
+/** One GEMM (m×k)·(k×n): its shape is what sets its efficiency. */
+export interface Gemm {
+  m: number;
+  n: number;
+  k: number;
+  /** How many times it runs per layer forward. */
+  count: number;
+}
+
+export function gemmFlops(g: Gemm): number {
+  return 2 * g.m * g.n * g.k * g.count;
+}
+
+/** The forward GEMMs of one layer on one tensor-parallel rank, tokens = b·s.
+ *  Shapes (Megatron-LM column/row parallel linear layers, Shoeybi et al. 2019 §3):
+ *   QKV   [b·s, h] × [h, (h + 2·g·d)/t]
+ *   proj  [b·s, h/t] × [h/t, h]
+ *   MLP   [b·s, h] × [h, f/t] (×2 for SwiGLU gate and up), [b·s, f/t] × [f/t, h] */
+export function layerGemms(m: ModelSpec, tp: number, tokens: number): Gemm[] {
+  const h = m.hidden;
+  const f = m.ffnHidden;
+  const up = mlpMatrices(m) - 1;
+  return [
+    { m: tokens, n: qkvWidth(m) / tp, k: h, count: 1 },
+    { m: tokens, n: h, k: h / tp, count: 1 },
+    { m: tokens, n: f / tp, k: h, count: up },
+    { m: tokens, n: h, k: f / tp, count: 1 },
+  ];
+}
+
+/** Attention core forward FLOPs of one layer per tp rank: Q·Kᵀ and softmax·V,
+ *  2·(2·b·s²·h)/t = 4·b·s²·h/t (Narayanan et al. 2021 §5.1). GQA does not change it:
+ *  every query head still attends over s keys of width d. */
+export function attentionFlops(m: ModelSpec, tp: number, microBatch: number): number {
+  return (4 * microBatch * m.seqLen * m.seqLen * m.hidden) / tp;
+}
+
+/** Logits forward FLOPs per tp rank: [b·s, h] × [h, V/t]. */
+export function logitsGemm(m: ModelSpec, tp: number, tokens: number, vocabPadded: number): Gemm {
+  return { m: tokens, n: vocabPadded / tp, k: m.hidden, count: 1 };
+}
+
+/** Forward FLOPs of one layer (all tp ranks together) for `tokens` tokens. */
+export function layerForwardFlops(m: ModelSpec, tokens: number): number {
+  const gemms = layerGemms(m, 1, tokens).reduce((sum, g) => sum + gemmFlops(g), 0);
+  return gemms + attentionFlops(m, 1, tokens / m.seqLen);
+}
+
+/** Model FLOPs of one training step (forward + backward = 3 × forward, no recompute). */
+export function modelFlopsPerStep(m: ModelSpec, globalBatch: number, vocabPadded: number): number {
+  const tokens = globalBatch * m.seqLen;
+  const logits = gemmFlops(logitsGemm(m, 1, tokens, vocabPadded));
+  return 3 * (m.layers * layerForwardFlops(m, tokens) + logits);
+}
+
+/** Extra FLOPs per step that recomputation adds (Korthikanti et al. 2022 §5):
+ *  full recompute re-runs every layer's forward; selective re-runs the attention core only. */
+export function recomputeFlopsPerStep(
+  m: ModelSpec,
+  globalBatch: number,
+  recompute: "none" | "selective" | "full",
+): number {
+  const tokens = globalBatch * m.seqLen;
+  if (recompute === "full") return m.layers * layerForwardFlops(m, tokens);
+  if (recompute === "selective") return m.layers * attentionFlops(m, 1, globalBatch);
+  return 0;
+}

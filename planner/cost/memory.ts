@@ -1,0 +1,77 @@
+// Memory per GPU for one pipeline stage.
+import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../types.js";
+import { layerMatrixParams, paddedVocab, stageParamsPerGpu } from "../model.js";
+import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
+import { inFlightLayers } from "./pipeline.js";
+
+/** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
+ *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
+ *  variance) 12Ψ. Stage 1 shards the optimizer states over d, stage 2 the gradients too,
+ *  stage 3 the weights too: 16Ψ, 4Ψ + 12Ψ/d, 2Ψ + 14Ψ/d, 16Ψ/d. */
+export function modelStateBytes(params: number, zero: number, dp: number) {
+  const weights = zero >= 3 ? (2 * params) / dp : 2 * params;
+  const gradients = zero >= 2 ? (2 * params) / dp : 2 * params;
+  const optimizer = zero >= 1 ? (12 * params) / dp : 12 * params;
+  return { weights, gradients, optimizer };
+}
+
+/** PyTorch DDP's default gradient bucket (bucket_cap_mb = 25, torch.nn.parallel.DistributedDataParallel):
+ *  one bucket being reduced while the next fills. */
+export const DDP_BUCKET_BYTES = 25 * 1024 * 1024;
+
+/** Layers on the last pipeline rank in flight at its peak (Narayanan et al. 2021 §2.2: the last
+ *  rank starts backward right after each forward; interleaved warm-up there is (v−1)·p chunks). */
+function lastStageInFlightLayers(plan: Plan, layers: number, microBatches: number): number {
+  const { pp, vpp, schedule } = plan;
+  if (pp === 1) return layers;
+  const perStage = layers / pp;
+  if (schedule === "gpipe") return microBatches * perStage;
+  if (schedule === "1f1b") return perStage;
+  const chunks = Math.min(microBatches * vpp, (vpp - 1) * pp + 1);
+  return (chunks * perStage) / vpp;
+}
+
+export function stageMemory(
+  m: ModelSpec,
+  hw: Hardware,
+  training: Training,
+  plan: Plan,
+  stage: "first" | "last" | "only",
+): MemoryBreakdown {
+  const { tp, pp, dp, zero, microBatch, sequenceParallel, recompute } = plan;
+  const microBatches = training.globalBatch / (dp * microBatch);
+  const layersInStage = m.layers / pp;
+  const params = stageParamsPerGpu(m, tp, pp, layersInStage, stage);
+  const states = modelStateBytes(params, zero, dp);
+
+  const act = { tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention };
+  const perLayer = layerActivationBytes(m, microBatch, act);
+  const tokens = microBatch * m.seqLen;
+  const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
+  let activations: number;
+  if (stage === "last") {
+    activations = lastStageInFlightLayers(plan, m.layers, microBatches) * perLayer;
+  } else {
+    const layersHeld = inFlightLayers(plan.schedule, m.layers, pp, plan.vpp, microBatches);
+    activations = layersHeld * perLayer;
+    // Embedding dropout mask, one byte per element, per micro-batch in flight (Korthikanti §4.3).
+    const microBatchesHeld = Math.ceil(layersHeld / layersInStage);
+    if (m.dropout) activations += microBatchesHeld * tokens * m.hidden * spShare;
+  }
+  if (stage !== "first") {
+    // Output head of one micro-batch at a time: fp32 logits for the vocab-parallel cross-entropy,
+    // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3), plus the final norm's input.
+    activations += (4 * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
+  }
+  activations += recomputeWorkingBytes(m, microBatch, act);
+
+  // Communication buffers: two DDP-sized gradient buckets for stages 0–2; ZeRO-3 (FSDP) holds the
+  // unsharded 16-bit weights of the layer in use and the one prefetched, plus that layer's
+  // unsharded gradient before its reduce-scatter (Zhao et al. 2023, PyTorch FSDP §3.2).
+  const layerPerTp = layerMatrixParams(m) / tp;
+  const buffers = dp > 1 ? (zero === 3 ? 3 * 2 * layerPerTp : 2 * DDP_BUCKET_BYTES) : 0;
+  const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
+  const other = buffers + hw.reserve + hw.fragmentation * allocated;
+  const total = states.weights + states.gradients + states.optimizer + activations + other;
+  return { ...states, activations, other, total, capacity: hw.memory };
+}

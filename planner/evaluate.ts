@@ -1,0 +1,65 @@
+// One plan → its memory, time and throughput. Pure: (model, hardware, training, plan) → result.
+import { headTimes, layerTimes } from "./cost/compute.js";
+import { modelFlopsPerStep, recomputeFlopsPerStep } from "./cost/flops.js";
+import { stageMemory } from "./cost/memory.js";
+import { type MicroBatchCosts, stepTime } from "./cost/time.js";
+import { paddedVocab } from "./model.js";
+import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training } from "./types.js";
+
+export function microBatchCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Plan): MicroBatchCosts {
+  const { tp, microBatch, sequenceParallel } = plan;
+  return {
+    layer: layerTimes(m, hw, t.precision, tp, microBatch, sequenceParallel, t.fusedAttention),
+    head: headTimes(m, hw, t.precision, tp, microBatch),
+  };
+}
+
+/** Worst stage for memory: with a pipeline the first stage holds the most activations and the
+ *  embedding, the last the output head and logits; compare both. */
+export function worstStageMemory(
+  m: ModelSpec,
+  hw: Hardware,
+  t: Training,
+  plan: Plan,
+): { memory: MemoryBreakdown; stage: "first" | "last" | "only" } {
+  if (plan.pp === 1) return { memory: stageMemory(m, hw, t, plan, "only"), stage: "only" };
+  const first = stageMemory(m, hw, t, plan, "first");
+  const last = stageMemory(m, hw, t, plan, "last");
+  return first.total >= last.total ? { memory: first, stage: "first" } : { memory: last, stage: "last" };
+}
+
+/** Peak dense FLOP/s for the precision the matmuls run in (MFU's denominator, Chowdhery et al.
+ *  2022 App. B). */
+export function peakFlops(hw: Hardware, t: Training): number {
+  if (t.precision === "fp8") return hw.peak.fp8 ?? hw.peak.bf16;
+  return t.precision === "fp16" ? hw.peak.fp16 : hw.peak.bf16;
+}
+
+export function evaluatePlan(
+  m: ModelSpec,
+  hw: Hardware,
+  t: Training,
+  plan: Plan,
+  costs: MicroBatchCosts = microBatchCosts(m, hw, t, plan),
+  memory = worstStageMemory(m, hw, t, plan),
+): PlanResult {
+  const time = stepTime(m, hw, t, plan, costs);
+  const tokensPerSecond = (t.globalBatch * m.seqLen) / time.step;
+  // Model FLOPs (Narayanan et al. 2021 Eq. 3 convention) with the padded vocabulary the GPUs
+  // actually multiply by; hardware FLOPs add what recomputation re-runs (Korthikanti et al. §6).
+  const modelFlops = modelFlopsPerStep(m, t.globalBatch, paddedVocab(m.vocab, plan.tp));
+  const hwFlops = modelFlops + recomputeFlopsPerStep(m, t.globalBatch, plan.recompute);
+  const peak = peakFlops(hw, t);
+  const perGpu = modelFlops / (time.step * t.gpus);
+  return {
+    ...plan,
+    memory: memory.memory,
+    time,
+    tokensPerSecond,
+    tflopsPerGpu: perGpu / 1e12,
+    mfu: perGpu / peak,
+    hfu: hwFlops / (time.step * t.gpus) / peak,
+    worstStage: memory.stage,
+    modelFlopsPerStep: modelFlops,
+  };
+}

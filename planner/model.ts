@@ -1,0 +1,79 @@
+// Parameter counts of a decoder-only transformer, as laid out by Megatron-LM
+// (Shoeybi et al. 2019, §3; Narayanan et al. 2021, §3.1 for the 12·l·h² count).
+import type { ModelSpec } from "./types.js";
+
+/** Megatron-LM pads the vocabulary to a multiple of 128·tp (`--make-vocab-size-divisible-by 128`,
+ *  megatron/training/tokenizer: _vocab_size_with_padding), so each tp rank gets an equal slice. */
+export function paddedVocab(vocab: number, tp: number): number {
+  const multiple = 128 * tp;
+  return Math.ceil(vocab / multiple) * multiple;
+}
+
+export function headDim(m: ModelSpec): number {
+  return m.hidden / m.heads;
+}
+
+/** Width of the fused Q,K,V projection output: h for Q plus 2·g·d for grouped K and V
+ *  (Ainslie et al. 2023, GQA). Equals 3h when kvHeads = heads. */
+export function qkvWidth(m: ModelSpec): number {
+  return m.hidden + 2 * m.kvHeads * headDim(m);
+}
+
+/** Matrices of the MLP: 2 for GELU (h→f→h), 3 for SwiGLU (gate, up, down; Shazeer 2020). */
+export function mlpMatrices(m: ModelSpec): number {
+  return m.mlp === "swiglu" ? 3 : 2;
+}
+
+/** Weights split across tensor-parallel ranks, per layer (QKV, output projection, MLP). */
+export function layerMatrixParams(m: ModelSpec): number {
+  const h = m.hidden;
+  return h * qkvWidth(m) + h * h + mlpMatrices(m) * h * m.ffnHidden;
+}
+
+/** Biases and norm weights per layer. GPT-style (learned positions, GELU) models carry biases and
+ *  LayerNorm (weight + bias); Llama-style ones carry no biases and RMSNorm (weight only). */
+export function layerSmallParams(m: ModelSpec): number {
+  const h = m.hidden;
+  const gptStyle = m.positional === "learned";
+  const norms = gptStyle ? 2 * 2 * h : 2 * h;
+  const biases = gptStyle ? qkvWidth(m) + h + (mlpMatrices(m) - 1) * m.ffnHidden + h : 0;
+  return norms + biases;
+}
+
+export function layerParams(m: ModelSpec): number {
+  return layerMatrixParams(m) + layerSmallParams(m);
+}
+
+export function finalNormParams(m: ModelSpec): number {
+  return m.positional === "learned" ? 2 * m.hidden : m.hidden;
+}
+
+/** Total trainable parameters with the unpadded vocabulary (what a model card reports). */
+export function totalParams(m: ModelSpec): number {
+  const embed = m.vocab * m.hidden;
+  const pos = m.positional === "learned" ? m.seqLen * m.hidden : 0;
+  const out = m.tiedEmbeddings ? 0 : m.vocab * m.hidden;
+  return m.layers * layerParams(m) + embed + pos + out + finalNormParams(m);
+}
+
+/** Parameters held by one GPU of a pipeline stage under tensor parallelism t.
+ *  Matrices are split t ways; norms and (for simplicity, row-parallel) biases are replicated.
+ *  The first stage adds the vocab-parallel embedding (V/t·h) and positions (replicated);
+ *  the last adds the output layer: its own matrix, or with tied embeddings and p > 1 a copy of
+ *  the input embedding (Megatron-LM keeps one on the last stage and all-reduces its gradient). */
+export function stageParamsPerGpu(
+  m: ModelSpec,
+  tp: number,
+  pp: number,
+  layersInStage: number,
+  stage: "first" | "last" | "only",
+): number {
+  const vPad = paddedVocab(m.vocab, tp);
+  const layer = layerMatrixParams(m) / tp + layerSmallParams(m);
+  let params = layersInStage * layer;
+  const embed = (vPad * m.hidden) / tp + (m.positional === "learned" ? m.seqLen * m.hidden : 0);
+  const output = m.tiedEmbeddings && pp === 1 ? 0 : (vPad * m.hidden) / tp;
+  if (stage === "first" || stage === "only") params += embed;
+  if (stage === "last" || stage === "only") params += output + finalNormParams(m);
+  return params;
+}

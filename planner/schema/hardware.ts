@@ -1,0 +1,151 @@
+// Hardware profile files → Hardware (plain SI numbers). Every figure may carry its source:
+// { "value": "300 GB/s", "source": "NVIDIA DGX A100 user guide" }, or be a bare value.
+import { z } from "zod";
+import type { Hardware, Link } from "../types.js";
+import { type Quantity, parseQuantity } from "../units.js";
+import { type Parsed, firstIssue } from "./result.js";
+
+const withSource = <T extends z.ZodTypeAny>(value: T) =>
+  z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
+
+const quantity = withSource(z.string().min(1));
+const fraction = withSource(z.number().gt(0).lte(1));
+
+const linkSchema = z
+  .object({
+    kind: z.enum(["nvlink", "pcie"]).optional(),
+    bandwidth: quantity,
+    latency: quantity,
+    collectiveEfficiency: fraction,
+  })
+  .strict();
+
+export const hardwareFileSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().min(1),
+    description: z.string().optional(),
+    extends: z.string().optional(),
+    measured: z.boolean().optional(),
+    measuredOn: z.string().optional(),
+    versions: z.record(z.string(), z.string()).optional(),
+    measuredFields: z.array(z.string()).optional(),
+    gpu: z
+      .object({
+        name: z.string().min(1),
+        memory: quantity,
+        memoryBandwidth: quantity,
+        memoryBandwidthEfficiency: fraction,
+        peak: z
+          .object({ bf16: quantity, fp16: quantity, fp8: z.union([quantity, z.null()]), tf32: quantity })
+          .strict(),
+        matmulEfficiency: z
+          .object({
+            source: z.string().min(1),
+            points: z.array(z.tuple([z.number().positive(), z.number().gt(0).lte(1)])).min(1),
+          })
+          .strict(),
+        attentionEfficiency: fraction,
+        reserve: quantity,
+        fragmentation: withSource(z.number().min(0).lt(1)),
+      })
+      .strict(),
+    node: z
+      .object({
+        gpusPerNode: withSource(z.number().int().positive()),
+        link: linkSchema.extend({ kind: z.enum(["nvlink", "pcie"]) }).strict(),
+      })
+      .strict(),
+    network: linkSchema.omit({ kind: true }).strict(),
+  })
+  .strict();
+
+type FigureIn<T> = T | { value: T; source: string };
+
+/** Deep merge for `extends`: objects merge key by key, anything else (arrays, figures given as
+ *  strings) replaces. A figure object { value, source } replaces as a whole. */
+export function mergeProfiles(base: unknown, over: unknown): unknown {
+  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+  if (!isObj(base) || !isObj(over) || "value" in over) return over;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeProfiles(base[k], v) : v;
+  return out;
+}
+
+/** Follow `extends` through `lookup` (built-in profiles by name) and merge, base first. */
+export function resolveExtends(raw: unknown, lookup: (name: string) => unknown, origin: string): Parsed<unknown> {
+  let current = raw;
+  const seen = new Set<string>();
+  for (;;) {
+    if (typeof current !== "object" || current === null) return { ok: true, value: current };
+    const ext = (current as { extends?: unknown }).extends;
+    if (ext === undefined) return { ok: true, value: current };
+    if (typeof ext !== "string") return { ok: false, message: `${origin}: field "extends" must be a built-in profile name` };
+    if (seen.has(ext)) return { ok: false, message: `${origin}: "extends" loops through "${ext}"` };
+    seen.add(ext);
+    const base = lookup(ext);
+    if (base === undefined) return { ok: false, message: `${origin}: field "extends": no built-in profile "${ext}"` };
+    const { extends: _drop, ...rest } = current as Record<string, unknown>;
+    current = mergeProfiles(base, rest);
+  }
+}
+
+export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware> {
+  const r = hardwareFileSchema.safeParse(raw);
+  if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error)}` };
+  const f = r.data;
+  const sources: Record<string, string> = {};
+  const errors: string[] = [];
+
+  function fig<T>(path: string, x: FigureIn<T>): T {
+    if (typeof x === "object" && x !== null && "value" in x) {
+      sources[path] = x.source;
+      return x.value;
+    }
+    sources[path] = `${origin} (no source given)`;
+    return x as T;
+  }
+  function q(path: string, x: FigureIn<string>, kind: Quantity): number {
+    const p = parseQuantity(fig(path, x), kind);
+    if (!p.ok) errors.push(`field "${path}": ${p.message}`);
+    return p.ok ? p.value : NaN;
+  }
+  function link(path: string, l: z.infer<typeof linkSchema>, kind: Link["kind"]): Link {
+    return {
+      kind,
+      bandwidth: q(`${path}.bandwidth`, l.bandwidth, "bytes/s"),
+      latency: q(`${path}.latency`, l.latency, "seconds"),
+      efficiency: fig(`${path}.collectiveEfficiency`, l.collectiveEfficiency),
+    };
+  }
+
+  const g = f.gpu;
+  sources["gpu.matmulEfficiency"] = g.matmulEfficiency.source;
+  const points = [...g.matmulEfficiency.points].sort((a, b) => a[0] - b[0]);
+  const hw: Hardware = {
+    name: f.name,
+    gpuName: g.name,
+    memory: q("gpu.memory", g.memory, "bytes"),
+    memoryBandwidth: q("gpu.memoryBandwidth", g.memoryBandwidth, "bytes/s"),
+    memoryBandwidthEfficiency: fig("gpu.memoryBandwidthEfficiency", g.memoryBandwidthEfficiency),
+    peak: {
+      bf16: q("gpu.peak.bf16", g.peak.bf16, "FLOP/s"),
+      fp16: q("gpu.peak.fp16", g.peak.fp16, "FLOP/s"),
+      fp8: g.peak.fp8 === null ? null : q("gpu.peak.fp8", g.peak.fp8, "FLOP/s"),
+      tf32: q("gpu.peak.tf32", g.peak.tf32, "FLOP/s"),
+    },
+    matmul: { source: g.matmulEfficiency.source, points },
+    attentionEfficiency: fig("gpu.attentionEfficiency", g.attentionEfficiency),
+    reserve: q("gpu.reserve", g.reserve, "bytes"),
+    fragmentation: fig("gpu.fragmentation", g.fragmentation),
+    gpusPerNode: fig("node.gpusPerNode", f.node.gpusPerNode),
+    intra: link("node.link", f.node.link, f.node.link.kind),
+    inter: link("network", f.network, "network"),
+    measured: f.measured ?? false,
+    sources,
+  };
+  if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
+  if (hw.memory <= 0 || hw.memoryBandwidth <= 0 || hw.peak.bf16 <= 0 || hw.intra.bandwidth <= 0 || hw.inter.bandwidth <= 0)
+    return { ok: false, message: `${origin}: memory, bandwidths and peaks must be positive` };
+  return { ok: true, value: hw };
+}

@@ -1,0 +1,85 @@
+// The plan space: candidate values of every dimension, and the checks that make a layout valid.
+import type { ModelSpec, Plan, Recompute, Schedule, Training, ZeroStage } from "./types.js";
+import type { RejectionCode } from "./rejections.js";
+
+/** Dimensions the user fixed (`--tp 8`, `--zero 1`, …); absent ones are searched. */
+export type Fixed = Partial<Plan>;
+
+export const ZERO_STAGES: readonly ZeroStage[] = [0, 1, 2, 3];
+export const RECOMPUTE_MODES: readonly Recompute[] = ["none", "selective", "full"];
+
+export function divisors(n: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d <= n; d++) if (n % d === 0) out.push(d);
+  return out;
+}
+
+/** tp candidates: divisors of the GPU count up to the head count (a head is never split). */
+export function tpCandidates(m: ModelSpec, t: Training, fixed: Fixed): number[] {
+  if (fixed.tp !== undefined) return [fixed.tp];
+  const rest = (fixed.pp ?? 1) * (fixed.dp ?? 1);
+  return divisors(t.gpus).filter((d) => d <= m.heads && (t.gpus / d) % rest === 0);
+}
+
+/** pp candidates: divisors of gpus/tp up to the layer count (a layer is never split). */
+export function ppCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number): number[] {
+  if (fixed.pp !== undefined) return [fixed.pp];
+  return divisors(t.gpus / tp).filter((d) => d <= m.layers && (fixed.dp === undefined || d * fixed.dp * tp === t.gpus));
+}
+
+/** Virtual stages per pipeline rank: the divisors of the layers per stage (1 without a pipeline). */
+export function vppCandidates(m: ModelSpec, fixed: Fixed, pp: number): number[] {
+  if (fixed.vpp !== undefined) return [fixed.vpp];
+  if (pp === 1) return [1];
+  return divisors(m.layers / pp);
+}
+
+export function scheduleCandidates(fixed: Fixed, pp: number, vpp: number): Schedule[] {
+  const all: Schedule[] = pp === 1 ? ["1f1b"] : vpp > 1 ? ["interleaved"] : ["1f1b", "gpipe"];
+  return fixed.schedule === undefined ? all : all.filter((s) => s === fixed.schedule);
+}
+
+/** Micro-batch sizes: divisors of the per-replica batch B/dp. */
+export function microBatchCandidates(t: Training, fixed: Fixed, dp: number): number[] {
+  const perReplica = t.globalBatch / dp;
+  if (fixed.microBatch !== undefined) return perReplica % fixed.microBatch === 0 ? [fixed.microBatch] : [];
+  return divisors(perReplica);
+}
+
+export function spCandidates(fixed: Fixed, tp: number): boolean[] {
+  if (tp === 1) return [false];
+  return fixed.sequenceParallel === undefined ? [false, true] : [fixed.sequenceParallel];
+}
+
+export function zeroCandidates(fixed: Fixed): readonly ZeroStage[] {
+  return fixed.zero === undefined ? ZERO_STAGES : [fixed.zero];
+}
+
+export function recomputeCandidates(fixed: Fixed): readonly Recompute[] {
+  return fixed.recompute === undefined ? RECOMPUTE_MODES : [fixed.recompute];
+}
+
+/** Structural checks of a (tp) choice. */
+export function checkTp(m: ModelSpec, gpusPerNode: number, tp: number): RejectionCode | null {
+  if (m.heads % tp !== 0) return "tp_heads";
+  if (m.kvHeads % tp !== 0) return "tp_kv_heads";
+  if (tp > gpusPerNode) return "tp_spans_nodes";
+  return null;
+}
+
+export function checkPp(m: ModelSpec, t: Training, tp: number, pp: number): RejectionCode | null {
+  if (m.layers % pp !== 0) return "pp_layers";
+  if (t.globalBatch % (t.gpus / (tp * pp)) !== 0) return "batch_dp";
+  return null;
+}
+
+export function checkVpp(m: ModelSpec, pp: number, vpp: number): RejectionCode | null {
+  return m.layers % (pp * vpp) === 0 ? null : "vpp_layers";
+}
+
+/** Megatron-LM's interleaved schedule requires the micro-batch count to be a multiple of pp
+ *  (megatron/core/pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving). */
+export function checkSchedule(plan: Plan, microBatches: number): RejectionCode | null {
+  if (plan.schedule === "interleaved" && microBatches % plan.pp !== 0) return "interleaved_microbatches";
+  return null;
+}

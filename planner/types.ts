@@ -1,0 +1,130 @@
+// Plain-number types shared by the cost model and the search.
+// Every quantity is SI: bytes, seconds, FLOP, FLOP/s, bytes/s.
+
+export type Mlp = "gelu" | "swiglu";
+export type Positional = "learned" | "rope";
+export type Precision = "bf16" | "fp16" | "fp8";
+export type Recompute = "none" | "selective" | "full";
+export type Schedule = "1f1b" | "interleaved" | "gpipe";
+export type ZeroStage = 0 | 1 | 2 | 3;
+export type LinkKind = "nvlink" | "pcie";
+
+/** A transformer decoder, as read from a model file (all counts, no units). */
+export interface ModelSpec {
+  name: string;
+  layers: number;
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  ffnHidden: number;
+  vocab: number;
+  seqLen: number;
+  mlp: Mlp;
+  positional: Positional;
+  tiedEmbeddings: boolean;
+  /** Dropout layers present (GPT-3 style); Llama-style models train without them. */
+  dropout: boolean;
+  globalBatch?: number;
+  gpus?: number;
+}
+
+/** A figure read from a profile: SI value plus the source it was cited from. */
+export interface Figure {
+  value: number;
+  source: string;
+}
+
+/** Matmul efficiency as a function of one GEMM's FLOPs (2·m·n·k), interpolated in log(FLOPs). */
+export interface EfficiencyTable {
+  source: string;
+  points: ReadonlyArray<readonly [flops: number, efficiency: number]>;
+}
+
+export interface Link {
+  kind: LinkKind | "network";
+  /** Per GPU, each way, bytes/s. */
+  bandwidth: number;
+  /** Per ring step, seconds. */
+  latency: number;
+  /** Achieved bus bandwidth / link bandwidth for large collectives (nccl-tests definition). */
+  efficiency: number;
+}
+
+/** A hardware profile resolved to plain numbers (see planner/schema/hardware.ts for the file form). */
+export interface Hardware {
+  name: string;
+  gpuName: string;
+  memory: number;
+  memoryBandwidth: number;
+  memoryBandwidthEfficiency: number;
+  peak: { bf16: number; fp16: number; fp8: number | null; tf32: number };
+  matmul: EfficiencyTable;
+  attentionEfficiency: number;
+  /** CUDA context, NCCL buffers and cuBLAS workspace, bytes per GPU. */
+  reserve: number;
+  /** Fraction of allocated bytes lost to allocator fragmentation. */
+  fragmentation: number;
+  gpusPerNode: number;
+  intra: Link;
+  inter: Link;
+  measured: boolean;
+  /** Field path -> cited source, for reporting. */
+  sources: Record<string, string>;
+}
+
+/** What the user wants trained (everything but the parallel layout). */
+export interface Training {
+  gpus: number;
+  globalBatch: number;
+  seqLen: number;
+  precision: Precision;
+  /** Flash-style attention: no s×s scores in memory and no separate softmax kernel. */
+  fusedAttention: boolean;
+}
+
+/** One point of the plan space. tp·pp·dp = gpus; placement tp innermost, then dp, then pp. */
+export interface Plan {
+  tp: number;
+  pp: number;
+  dp: number;
+  vpp: number;
+  zero: ZeroStage;
+  microBatch: number;
+  recompute: Recompute;
+  sequenceParallel: boolean;
+  schedule: Schedule;
+}
+
+export interface MemoryBreakdown {
+  weights: number;
+  gradients: number;
+  optimizer: number;
+  activations: number;
+  other: number;
+  total: number;
+  capacity: number;
+}
+
+export interface TimeBreakdown {
+  compute: number;
+  recompute: number;
+  tpComm: number;
+  ppComm: number;
+  bubble: number;
+  dpComm: number;
+  optimizer: number;
+  step: number;
+}
+
+export interface PlanResult extends Plan {
+  memory: MemoryBreakdown;
+  time: TimeBreakdown;
+  tokensPerSecond: number;
+  tflopsPerGpu: number;
+  mfu: number;
+  hfu: number;
+  /** Which stage is the worst for memory ("first", "last" or "only"). */
+  worstStage: "first" | "last" | "only";
+  /** Model FLOPs per step (no recompute), whole cluster. */
+  modelFlopsPerStep: number;
+}

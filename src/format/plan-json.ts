@@ -1,0 +1,50 @@
+// The `plan --json` contract: these names are relied on by scripts and by the other commands.
+import { type PlanResult, type SearchResult, totalParams } from "../../planner/index.js";
+import type { PlanRequest } from "../plan-request.js";
+
+export function planJson(p: PlanResult) {
+  return {
+    tp: p.tp,
+    pp: p.pp,
+    dp: p.dp,
+    vpp: p.vpp,
+    zero: p.zero,
+    microBatch: p.microBatch,
+    recompute: p.recompute,
+    sequenceParallel: p.sequenceParallel,
+    schedule: p.schedule,
+    memory: { ...p.memory },
+    time: { ...p.time },
+    tokensPerSecond: p.tokensPerSecond,
+    tflopsPerGpu: p.tflopsPerGpu,
+    mfu: p.mfu,
+    hfu: p.hfu,
+  };
+}
+
+export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: number) {
+  const m = req.model;
+  return {
+    model: {
+      name: m.name,
+      params: totalParams(m),
+      layers: m.layers,
+      hidden: m.hidden,
+      heads: m.heads,
+      kvHeads: m.kvHeads,
+      ffnHidden: m.ffnHidden,
+      vocab: m.vocab,
+      seqLen: m.seqLen,
+    },
+    cluster: { profile: req.profileName, gpus: req.training.gpus, gpusPerNode: req.hw.gpusPerNode },
+    globalBatch: req.training.globalBatch,
+    precision: req.training.precision,
+    assumed: req.assumed,
+    searched: result.searched,
+    feasible: result.feasible,
+    rejected: { ...result.rejected },
+    elapsedMs,
+    plans: result.plans.map(planJson),
+    ...(result.closest ? { closest: planJson(result.closest) } : {}),
+  };
+}

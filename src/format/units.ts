@@ -1,0 +1,39 @@
+// Human-readable numbers for terminal output (display only; all arithmetic stays in planner/).
+export function gib(bytes: number): string {
+  const g = bytes / 2 ** 30;
+  return g >= 100 ? `${g.toFixed(0)} GiB` : g >= 10 ? `${g.toFixed(1)} GiB` : `${g.toFixed(2)} GiB`;
+}
+
+export function seconds(s: number): string {
+  if (s === 0) return "0";
+  if (s >= 100) return `${s.toFixed(0)} s`;
+  if (s >= 1) return `${s.toFixed(2)} s`;
+  if (s >= 1e-3) return `${(s * 1e3).toFixed(s >= 0.1 ? 0 : 1)} ms`;
+  return `${(s * 1e6).toFixed(0)} us`;
+}
+
+export function count(n: number): string {
+  return Math.round(n).toLocaleString("en-US");
+}
+
+export function compact(n: number): string {
+  const units: [number, string][] = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "k"]];
+  for (const [v, u] of units) if (Math.abs(n) >= v) return `${(n / v).toFixed(n / v >= 100 ? 0 : 1)}${u}`;
+  return n.toFixed(0);
+}
+
+export function percent(x: number, digits = 1): string {
+  return `${(100 * x).toFixed(digits)}%`;
+}
+
+export function bandwidth(bytesPerSecond: number): string {
+  return `${(bytesPerSecond / 1e9).toFixed(bytesPerSecond >= 1e11 ? 0 : 1)} GB/s`;
+}
+
+/** Left- or right-aligned fixed-width table. */
+export function table(header: string[], rows: string[][], rightAlign: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}

@@ -1,0 +1,101 @@
+// Flags of `paraplan plan` (shared later by execute and export): parsed and validated into
+// the planner's inputs, or a one-line UserError naming the flag.
+import { parseArgs } from "node:util";
+import type { Fixed, Precision, Recompute, Schedule, ZeroStage } from "../planner/index.js";
+import { UserError } from "./errors.js";
+
+export const PLAN_OPTIONS = {
+  model: { type: "string" },
+  gpus: { type: "string" },
+  profile: { type: "string" },
+  "global-batch": { type: "string" },
+  seq: { type: "string" },
+  precision: { type: "string" },
+  attention: { type: "string" },
+  tp: { type: "string" },
+  pp: { type: "string" },
+  dp: { type: "string" },
+  vpp: { type: "string" },
+  zero: { type: "string" },
+  "micro-batch": { type: "string" },
+  recompute: { type: "string" },
+  schedule: { type: "string" },
+  "sequence-parallel": { type: "boolean" },
+  "no-sequence-parallel": { type: "boolean" },
+  top: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export interface PlanArgs {
+  model: string | undefined;
+  profile: string | undefined;
+  gpus: number | undefined;
+  globalBatch: number | undefined;
+  seqLen: number | undefined;
+  precision: Precision;
+  fusedAttention: boolean;
+  fixed: Fixed;
+  top: number;
+  json: boolean;
+  help: boolean;
+}
+
+function int(flag: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min)
+    throw new UserError(`--${flag}: "${value}" is not ${min === 0 ? "a non-negative" : "a positive"} integer`);
+  return Number(value);
+}
+
+function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  const v = value.toLowerCase() as T;
+  if (!allowed.includes(v)) throw new UserError(`--${flag}: "${value}" is not one of ${allowed.join(", ")}`);
+  return v;
+}
+
+/** Parse argv (after the command name). Unknown flags and stray words are errors. */
+export function parsePlanArgs(argv: string[]): PlanArgs {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({ args: argv, options: PLAN_OPTIONS, strict: true, allowPositionals: false }));
+  } catch (e) {
+    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
+    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan plan --help`);
+  }
+  const s = (k: string) => values[k] as string | undefined;
+  const zero = int("zero", s("zero"), 0);
+  if (zero !== undefined && zero > 3) throw new UserError(`--zero: "${zero}" is not one of 0, 1, 2, 3`);
+  if (values["sequence-parallel"] && values["no-sequence-parallel"])
+    throw new UserError("--sequence-parallel and --no-sequence-parallel contradict each other; give one");
+  const sp = values["sequence-parallel"] ? true : values["no-sequence-parallel"] ? false : undefined;
+  const schedule = oneOf<Schedule>("schedule", s("schedule"), ["1f1b", "interleaved", "gpipe"]);
+  const fixed: Fixed = {};
+  const put = <K extends keyof Fixed>(k: K, v: Fixed[K] | undefined) => {
+    if (v !== undefined) fixed[k] = v;
+  };
+  put("tp", int("tp", s("tp"), 1));
+  put("pp", int("pp", s("pp"), 1));
+  put("dp", int("dp", s("dp"), 1));
+  put("vpp", int("vpp", s("vpp"), 1));
+  put("zero", zero as ZeroStage | undefined);
+  put("microBatch", int("micro-batch", s("micro-batch"), 1));
+  put("recompute", oneOf<Recompute>("recompute", s("recompute"), ["none", "selective", "full"]));
+  put("sequenceParallel", sp);
+  put("schedule", schedule);
+  const attention = oneOf("attention", s("attention"), ["fused", "unfused"] as const);
+  return {
+    model: s("model"),
+    profile: s("profile"),
+    gpus: int("gpus", s("gpus"), 1),
+    globalBatch: int("global-batch", s("global-batch"), 1),
+    seqLen: int("seq", s("seq"), 1),
+    precision: oneOf<Precision>("precision", s("precision"), ["bf16", "fp16", "fp8"]) ?? "bf16",
+    fusedAttention: attention !== "unfused",
+    fixed,
+    top: int("top", s("top"), 1) ?? 10,
+    json: values.json === true,
+    help: values.help === true,
+  };
+}

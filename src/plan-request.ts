@@ -1,0 +1,54 @@
+// From parsed flags to the planner's inputs, with the defaults made explicit so the output
+// can say what it assumed.
+import {
+  type Fixed,
+  type Hardware,
+  type ModelSpec,
+  type Training,
+  checkFixed,
+  checkTraining,
+} from "../planner/index.js";
+import { UserError } from "./errors.js";
+import { loadModel, loadProfile } from "./load.js";
+import type { PlanArgs } from "./plan-args.js";
+
+export const DEFAULT_PROFILE = "dgx-h100";
+
+export interface PlanRequest {
+  model: ModelSpec;
+  hw: Hardware;
+  profileName: string;
+  training: Training;
+  fixed: Fixed;
+  /** Human-readable list of the defaults that were applied. */
+  assumed: string[];
+}
+
+export function buildRequest(args: PlanArgs): PlanRequest {
+  if (args.model === undefined) throw new UserError("--model is required: a preset such as gpt3-like, or a .json file");
+  const loaded = loadModel(args.model);
+  const assumed: string[] = [];
+  const profileName = args.profile ?? DEFAULT_PROFILE;
+  if (args.profile === undefined) assumed.push(`profile ${DEFAULT_PROFILE} (default)`);
+  const hw = loadProfile(profileName);
+  const seqLen = args.seqLen ?? loaded.seqLen;
+  const model: ModelSpec = { ...loaded, seqLen };
+  let gpus = args.gpus;
+  if (gpus === undefined) {
+    gpus = loaded.gpus ?? hw.gpusPerNode;
+    assumed.push(loaded.gpus !== undefined ? `${gpus} GPUs from the ${loaded.name} model file` : `${gpus} GPUs (one node)`);
+  }
+  let globalBatch = args.globalBatch;
+  if (globalBatch === undefined) {
+    globalBatch = loaded.globalBatch ?? gpus;
+    assumed.push(
+      loaded.globalBatch !== undefined
+        ? `global batch ${globalBatch} from the ${loaded.name} model file`
+        : `global batch ${globalBatch} (one sequence per GPU)`,
+    );
+  }
+  const training: Training = { gpus, globalBatch, seqLen, precision: args.precision, fusedAttention: args.fusedAttention };
+  const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, args.fixed);
+  if (bad) throw new UserError(`${bad.flag}: ${bad.message}`);
+  return { model, hw, profileName, training, fixed: args.fixed, assumed };
+}
