@@ -57,9 +57,10 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   return sbh * (c.replicated + (c.split + scores) / t);
 }
 
-/** Activations of one full layer that are live while a fully recomputed layer runs its backward
- *  (Korthikanti et al. 2022 §5: the recomputed layer's tensors exist again, one layer at a time). */
+/** Extra bytes live while a fully recomputed layer runs its backward (Korthikanti et al. 2022
+ *  §5): that layer's tensors exist again, one layer at a time; its stored input (2sbh) is
+ *  among them, so the extra is the layer's non-recompute activations less that checkpoint. */
 export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
   if (o.recompute !== "full") return 0;
-  return layerActivationBytes(m, microBatch, { ...o, recompute: "selective" });
+  return layerActivationBytes(m, microBatch, { ...o, recompute: "selective" }) - layerActivationBytes(m, microBatch, o);
 }

@@ -65,11 +65,11 @@ export function stageMemory(
   }
   activations += recomputeWorkingBytes(m, microBatch, act);
 
-  // Communication buffers: two DDP-sized gradient buckets for stages 0–2; ZeRO-3 (FSDP) holds the
-  // unsharded 16-bit weights of the layer in use and the one prefetched, plus that layer's
-  // unsharded gradient before its reduce-scatter (Zhao et al. 2023, PyTorch FSDP §3.2).
+  // Communication buffers: two DDP-sized gradient buckets (one reducing while the next fills) for
+  // every stage with dp > 1; ZeRO-3 (FSDP) adds the unsharded 16-bit weights of the layer in use
+  // and of the one prefetched (Zhao et al. 2023, PyTorch FSDP §3.2 and §4.3).
   const layerPerTp = layerMatrixParams(m) / tp;
-  const buffers = dp > 1 ? (zero === 3 ? 3 * 2 * layerPerTp : 2 * DDP_BUCKET_BYTES) : 0;
+  const buffers = dp > 1 ? 2 * DDP_BUCKET_BYTES + (zero === 3 ? 2 * 2 * layerPerTp : 0) : 0;
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const other = buffers + hw.reserve + hw.fragmentation * allocated;
   const total = states.weights + states.gradients + states.optimizer + activations + other;
