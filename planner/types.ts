@@ -80,6 +80,9 @@ export interface Training {
   precision: Precision;
   /** Flash-style attention: no s×s scores in memory and no separate softmax kernel. */
   fusedAttention: boolean;
+  /** Data-parallel gradient reduction overlapped with the backward pass (PyTorch DDP buckets,
+   *  Megatron-LM --overlap-grad-reduce since 2023); false runs it after backward. */
+  overlapGradReduce: boolean;
 }
 
 /** One point of the plan space. tp·pp·dp = gpus; placement tp innermost, then dp, then pp. */

@@ -22,6 +22,7 @@ export const PLAN_OPTIONS = {
   schedule: { type: "string" },
   "sequence-parallel": { type: "boolean" },
   "no-sequence-parallel": { type: "boolean" },
+  "no-grad-overlap": { type: "boolean" },
   top: { type: "string" },
   json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -35,6 +36,7 @@ export interface PlanArgs {
   seqLen: number | undefined;
   precision: Precision;
   fusedAttention: boolean;
+  overlapGradReduce: boolean;
   fixed: Fixed;
   top: number;
   json: boolean;
@@ -93,6 +95,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     seqLen: int("seq", s("seq"), 1),
     precision: oneOf<Precision>("precision", s("precision"), ["bf16", "fp16", "fp8"]) ?? "bf16",
     fusedAttention: attention !== "unfused",
+    overlapGradReduce: values["no-grad-overlap"] !== true,
     fixed,
     top: int("top", s("top"), 1) ?? 10,
     json: values.json === true,

@@ -47,7 +47,10 @@ export function buildRequest(args: PlanArgs): PlanRequest {
         : `global batch ${globalBatch} (one sequence per GPU)`,
     );
   }
-  const training: Training = { gpus, globalBatch, seqLen, precision: args.precision, fusedAttention: args.fusedAttention };
+  const training: Training = { gpus, globalBatch, seqLen, precision: args.precision,
+    fusedAttention: args.fusedAttention,
+    overlapGradReduce: args.overlapGradReduce,
+  };
   const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, args.fixed);
   if (bad) throw new UserError(`${bad.flag}: ${bad.message}`);
   return { model, hw, profileName, training, fixed: args.fixed, assumed };

@@ -49,15 +49,21 @@ export function stepTime(
   const tpComm = microBatches * tpOne;
 
   // Pipeline: per micro-batch and virtual chunk, the activation goes forward and its gradient back
-  // (Narayanan et al. 2021 §2.2); the scatter/gather optimisation sends 1/t of it per tp rank (§4.1).
+  // (Narayanan et al. 2021 §2.2); the scatter/gather optimisation sends 1/t of it per tp rank and
+  // all-gathers it over the tensor-parallel group on arrival (§4.1) — with sequence parallelism
+  // the activation is already split and no gather is needed.
   let ppComm = 0;
   if (pp > 1) {
     const link = groupLink(hw, tp * dp * pp);
-    ppComm = 2 * vpp * microBatches * p2pTime((2 * tokens * m.hidden) / tp, link);
+    const activation = 2 * tokens * m.hidden;
+    const gather = plan.sequenceParallel ? 0 : allGatherTime(activation, tp, groupLink(hw, tp));
+    ppComm = 2 * vpp * microBatches * (p2pTime(activation / tp, link) + gather);
     // Tied embeddings: the first and last stage all-reduce the embedding gradient once per step.
     if (m.tiedEmbeddings) ppComm += allReduceTime((2 * paddedVocab(m.vocab, tp) * m.hidden) / tp, 2, link);
   }
-  const bubble = bubbleFraction(plan.schedule, pp, vpp, microBatches) * (compute + recomputeTime + tpComm);
+  // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
+  // point-to-point transfers that chain the stages.
+  const bubble = bubbleFraction(plan.schedule, pp, vpp, microBatches) * (compute + recomputeTime + tpComm + ppComm);
 
   // Data parallel (the group spans tp·dp consecutive ranks). Gradients are 16-bit (2Ψ bytes).
   let dpComm = 0;
@@ -65,8 +71,8 @@ export function stepTime(
   if (dp > 1) {
     const link = groupLink(hw, tp * dp);
     const grad = 2 * params;
-    const bwdWindow = bwd + recomputeOne + tpOne * (tpPasses - 1) / tpPasses;
-    const fwdWindow = fwd;
+    const bwdWindow = training.overlapGradReduce ? bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses : 0;
+    const fwdWindow = training.overlapGradReduce ? fwd : 0;
     if (zero === 0) {
       // DDP: bucketed all-reduce overlapping the last micro-batch's backward (Li et al. 2020 §3.2.3);
       // the last bucket cannot overlap.

@@ -16,6 +16,7 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --seq S                  sequence length (default: the model's)
   --precision P            bf16 (default), fp16, fp8 (Hopper and Ada matmuls)
   --attention A            fused (default, flash attention) or unfused
+  --no-grad-overlap        gradient reduction after backward instead of overlapped with it
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
   --schedule S             1f1b, interleaved or gpipe

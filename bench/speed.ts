@@ -1,0 +1,25 @@
+// Configurations evaluated per second by the full search.
+import { search } from "../planner/index.js";
+import { loadModel, loadProfile } from "../src/load.js";
+
+function timeSearch(model: string, profile: string, gpus: number, globalBatch: number): void {
+  const m = loadModel(model);
+  const hw = loadProfile(profile);
+  const training = { gpus, globalBatch, seqLen: m.seqLen, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true };
+  search(m, hw, training, {}, { top: 10 }); // warm-up (JIT)
+  const runs = 3;
+  let searched = 0;
+  const t0 = performance.now();
+  for (let i = 0; i < runs; i++) searched += search(m, hw, training, {}, { top: 10 }).searched;
+  const ms = (performance.now() - t0) / runs;
+  const perSecond = searched / runs / (ms / 1000);
+  console.log(
+    `${model} on ${gpus} GPUs (${profile}): ${(searched / runs).toLocaleString("en-US")} configurations in ${ms.toFixed(0)} ms = ${Math.round(perSecond).toLocaleString("en-US")} per second`,
+  );
+}
+
+export function runSpeed(): void {
+  console.log("Search speed (full search, median of 3 after a warm-up)\n");
+  timeSearch("gpt3-like", "dgx-h100", 1024, 1536);
+  timeSearch("megatron-1t", "dgx-a100-80g", 3072, 3072);
+}
