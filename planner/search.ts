@@ -1,7 +1,10 @@
 // Exhaustive search over tp · pp · dp · vpp · schedule · micro-batch · sequence parallel ·
 // ZeRO · recompute. Every configuration is counted: feasible, or rejected by a code.
 // Plain numbers only in this loop: it evaluates hundreds of thousands of plans per second.
-import { evaluatePlan, microBatchCosts, worstStageMemory } from "./evaluate.js";
+import { bufferBytes, modelStateTotal, stageActivationBytes, totalBytes } from "./cost/memory.js";
+import { stepTime } from "./cost/time.js";
+import { evaluatePlan, microBatchCosts } from "./evaluate.js";
+import { stageParamsPerGpu } from "./model.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
 import {
   checkPp,
@@ -44,6 +47,18 @@ export function comparePlans(a: PlanResult, b: PlanResult): number {
   return a.memory.total - b.memory.total;
 }
 
+/** Whether a plan with these figures would enter the current top k (same order as comparePlans). */
+function mayEnter(top: PlanResult[], k: number, tokensPerSecond: number, memory: number): boolean {
+  const last = top[top.length - 1];
+  if (top.length < k || !last) return true;
+  const d = tokensPerSecond - last.tokensPerSecond;
+  if (Math.abs(d) > 1e-9 * Math.max(tokensPerSecond, last.tokensPerSecond)) return d > 0;
+  return memory < last.memory.total;
+}
+
+const ONLY = ["only"] as const;
+const FIRST_LAST = ["first", "last"] as const;
+
 function insertTop(top: PlanResult[], r: PlanResult, k: number): void {
   if (top.length >= k && comparePlans(r, top[top.length - 1]!) >= 0) return;
   let i = top.length;
@@ -62,6 +77,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const zeros = zeroCandidates(fixed);
   const recomputes = recomputeCandidates(fixed);
   const perLayout = zeros.length * recomputes.length;
+  // (zero and recompute are the innermost loops: they change memory, not the micro-batch costs)
 
   const reject = (code: RejectionCode, n: number) => {
     searched += n;
@@ -93,20 +109,36 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                 continue;
               }
               const costs = microBatchCosts(m, hw, t, layout);
-              for (const zero of zeros) {
-                for (const recompute of recomputes) {
+              // Memory with plain numbers: the stage parameters per layout, activations per
+              // recompute mode, model states and buffers per ZeRO stage. Full breakdowns are
+              // built only for plans that may be reported.
+              const stages = pp === 1 ? ONLY : FIRST_LAST;
+              const params = stages.map((s) => stageParamsPerGpu(m, tp, pp, m.layers / pp, s));
+              for (const recompute of recomputes) {
+                const withRecompute: Plan = { ...layout, recompute };
+                const acts = stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
+                for (const zero of zeros) {
                   searched++;
-                  const plan: Plan = { ...layout, zero, recompute };
-                  const memory = worstStageMemory(m, hw, t, plan);
-                  if (memory.memory.total > memory.memory.capacity) {
+                  const buffers = bufferBytes(m, tp, dp, zero);
+                  let worst = 0;
+                  for (let i = 0; i < stages.length; i++) {
+                    const bytes = totalBytes(hw, modelStateTotal(params[i]!, zero, dp) + acts[i]! + buffers);
+                    if (bytes > worst) worst = bytes;
+                  }
+                  const plan: Plan = { ...withRecompute, zero };
+                  if (worst > hw.memory) {
                     addRejection(rejected, "out_of_memory");
-                    if (feasible === 0 && (closest === null || memory.memory.total < closest.memory.total)) {
-                      closest = evaluatePlan(m, hw, t, plan, costs, memory);
+                    if (feasible === 0 && (closest === null || worst < closest.memory.total)) {
+                      closest = evaluatePlan(m, hw, t, plan, costs);
                     }
                     continue;
                   }
                   feasible++;
-                  const result = evaluatePlan(m, hw, t, plan, costs, memory);
+                  if (!opts.keepAll) {
+                    const step = stepTime(m, hw, t, plan, costs).step;
+                    if (!mayEnter(plans, opts.top, (t.globalBatch * m.seqLen) / step, worst)) continue;
+                  }
+                  const result = evaluatePlan(m, hw, t, plan, costs);
                   insertTop(plans, result, opts.top);
                   if (opts.keepAll) all.push(result);
                 }

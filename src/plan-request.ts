@@ -36,7 +36,7 @@ export function buildRequest(args: PlanArgs): PlanRequest {
   let gpus = args.gpus;
   if (gpus === undefined) {
     gpus = loaded.gpus ?? hw.gpusPerNode;
-    assumed.push(loaded.gpus !== undefined ? `${gpus} GPUs from the ${loaded.name} model file` : `${gpus} GPUs (one node)`);
+    assumed.push(loaded.gpus !== undefined ? `${gpus} GPU${gpus > 1 ? "s" : ""} from the ${loaded.name} model file` : `${gpus} GPUs (one node)`);
   }
   let globalBatch = args.globalBatch;
   if (globalBatch === undefined) {

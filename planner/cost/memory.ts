@@ -15,6 +15,14 @@ export function modelStateBytes(params: number, zero: number, dp: number) {
   return { weights, gradients, optimizer };
 }
 
+/** Sum of modelStateBytes, without building the object (search loop). */
+export function modelStateTotal(params: number, zero: number, dp: number): number {
+  if (zero === 0) return 16 * params;
+  if (zero === 1) return 4 * params + (12 * params) / dp;
+  if (zero === 2) return 2 * params + (14 * params) / dp;
+  return (16 * params) / dp;
+}
+
 /** PyTorch DDP's default gradient bucket (bucket_cap_mb = 25, torch.nn.parallel.DistributedDataParallel):
  *  one bucket being reduced while the next fills. */
 export const DDP_BUCKET_BYTES = 25 * 1024 * 1024;
@@ -31,19 +39,17 @@ function lastStageInFlightLayers(plan: Plan, layers: number, microBatches: numbe
   return (chunks * perStage) / vpp;
 }
 
-export function stageMemory(
+/** Activation bytes a GPU of this stage holds at its peak: in-flight layers, the embedding's
+ *  dropout mask (first stage), the logits (last stage) and the recompute working set. */
+export function stageActivationBytes(
   m: ModelSpec,
-  hw: Hardware,
   training: Training,
   plan: Plan,
   stage: "first" | "last" | "only",
-): MemoryBreakdown {
-  const { tp, pp, dp, zero, microBatch, sequenceParallel, recompute } = plan;
+): number {
+  const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
   const layersInStage = m.layers / pp;
-  const params = stageParamsPerGpu(m, tp, pp, layersInStage, stage);
-  const states = modelStateBytes(params, zero, dp);
-
   const act = { tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention };
   const perLayer = layerActivationBytes(m, microBatch, act);
   const tokens = microBatch * m.seqLen;
@@ -63,15 +69,37 @@ export function stageMemory(
     // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3), plus the final norm's input.
     activations += (4 * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
   }
-  activations += recomputeWorkingBytes(m, microBatch, act);
+  return activations + recomputeWorkingBytes(m, microBatch, act);
+}
 
-  // Communication buffers: two DDP-sized gradient buckets (one reducing while the next fills) for
-  // every stage with dp > 1; ZeRO-3 (FSDP) adds the unsharded 16-bit weights of the layer in use
-  // and of the one prefetched (Zhao et al. 2023, PyTorch FSDP §3.2 and §4.3).
-  const layerPerTp = layerMatrixParams(m) / tp;
-  const buffers = dp > 1 ? 2 * DDP_BUCKET_BYTES + (zero === 3 ? 2 * 2 * layerPerTp : 0) : 0;
+/** Communication buffers: two DDP-sized gradient buckets (one reducing while the next fills) for
+ *  every stage with dp > 1; ZeRO-3 (FSDP) adds the unsharded 16-bit weights of the layer in use
+ *  and of the one prefetched (Zhao et al. 2023, PyTorch FSDP §3.2 and §4.3). */
+export function bufferBytes(m: ModelSpec, tp: number, dp: number, zero: number): number {
+  if (dp === 1) return 0;
+  return 2 * DDP_BUCKET_BYTES + (zero === 3 ? (2 * 2 * layerMatrixParams(m)) / tp : 0);
+}
+
+/** Everything allocated, plus the allocator's fragmentation on it and the fixed reserve for the
+ *  CUDA context, NCCL and cuBLAS workspaces (both figures from the hardware profile). */
+export function totalBytes(hw: Hardware, allocated: number): number {
+  return allocated * (1 + hw.fragmentation) + hw.reserve;
+}
+
+export function stageMemory(
+  m: ModelSpec,
+  hw: Hardware,
+  training: Training,
+  plan: Plan,
+  stage: "first" | "last" | "only",
+): MemoryBreakdown {
+  const { tp, pp, dp, zero } = plan;
+  const params = stageParamsPerGpu(m, tp, pp, m.layers / pp, stage);
+  const states = modelStateBytes(params, zero, dp);
+  const activations = stageActivationBytes(m, training, plan, stage);
+  const buffers = bufferBytes(m, tp, dp, zero);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
-  const other = buffers + hw.reserve + hw.fragmentation * allocated;
-  const total = states.weights + states.gradients + states.optimizer + activations + other;
+  const total = totalBytes(hw, allocated);
+  const other = total - (states.weights + states.gradients + states.optimizer + activations);
   return { ...states, activations, other, total, capacity: hw.memory };
 }

@@ -9,7 +9,7 @@ const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe:
 export function describePlan(p: PlanResult): string {
   const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
-  parts.push(`dp ${p.dp}`, `ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, `${p.recompute} recompute`);
+  parts.push(`dp ${p.dp}`, `ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `${p.recompute} recompute`);
   if (p.sequenceParallel) parts.push("sequence parallel");
   if (p.pp > 1) parts.push(SCHEDULE_LABEL[p.schedule]);
   return parts.join(" · ");
