@@ -8,6 +8,7 @@ export const REJECTION_CODES = {
   pp_layers: "pp does not divide the layers",
   vpp_layers: "pp·vpp does not divide the layers",
   batch_dp: "global batch not divisible by dp",
+  microbatch_batch: "micro-batch does not divide the per-replica batch (global batch / dp)",
   interleaved_microbatches: "interleaved schedule needs the micro-batch count divisible by pp",
   out_of_memory: "does not fit in GPU memory",
 } as const;

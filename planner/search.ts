@@ -7,6 +7,7 @@ import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { stageParamsPerGpu } from "./model.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
 import {
+  checkMicroBatch,
   checkPp,
   checkSchedule,
   checkTp,
@@ -100,6 +101,11 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
             continue;
           }
           for (const microBatch of mbs) {
+            const mbCode = checkMicroBatch(t, dp, microBatch);
+            if (mbCode) {
+              reject(mbCode, sps.length * perLayout);
+              continue;
+            }
             const microBatches = t.globalBatch / (dp * microBatch);
             for (const sequenceParallel of sps) {
               const layout: Plan = { tp, pp, dp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule };

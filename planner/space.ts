@@ -17,20 +17,21 @@ export function divisors(n: number): number[] {
 /** tp candidates: divisors of the GPU count up to the head count (a head is never split). */
 export function tpCandidates(m: ModelSpec, t: Training, fixed: Fixed): number[] {
   if (fixed.tp !== undefined) return [fixed.tp];
+  if (fixed.pp !== undefined && fixed.dp !== undefined) return [t.gpus / (fixed.pp * fixed.dp)].filter(Number.isInteger);
   const rest = (fixed.pp ?? 1) * (fixed.dp ?? 1);
   return divisors(t.gpus).filter((d) => d <= m.heads && (t.gpus / d) % rest === 0);
 }
 
 /** pp candidates: divisors of gpus/tp up to the layer count (a layer is never split). */
 export function ppCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number): number[] {
-  if (fixed.pp !== undefined) return [fixed.pp];
-  return divisors(t.gpus / tp).filter((d) => d <= m.layers && (fixed.dp === undefined || d * fixed.dp * tp === t.gpus));
+  const all = fixed.pp !== undefined ? [fixed.pp] : divisors(t.gpus / tp).filter((d) => d <= m.layers);
+  return all.filter((d) => (t.gpus / tp) % d === 0 && (fixed.dp === undefined || d * fixed.dp * tp === t.gpus));
 }
 
 /** Virtual stages per pipeline rank: the divisors of the layers per stage (1 without a pipeline). */
 export function vppCandidates(m: ModelSpec, fixed: Fixed, pp: number): number[] {
+  if (pp === 1) return fixed.vpp === undefined || fixed.vpp === 1 ? [1] : [];
   if (fixed.vpp !== undefined) return [fixed.vpp];
-  if (pp === 1) return [1];
   return divisors(m.layers / pp);
 }
 
@@ -39,15 +40,20 @@ export function scheduleCandidates(fixed: Fixed, pp: number, vpp: number): Sched
   return fixed.schedule === undefined ? all : all.filter((s) => s === fixed.schedule);
 }
 
-/** Micro-batch sizes: divisors of the per-replica batch B/dp. */
+/** Micro-batch sizes: divisors of the per-replica batch B/dp (a fixed one is checked by
+ *  checkMicroBatch). */
 export function microBatchCandidates(t: Training, fixed: Fixed, dp: number): number[] {
-  const perReplica = t.globalBatch / dp;
-  if (fixed.microBatch !== undefined) return perReplica % fixed.microBatch === 0 ? [fixed.microBatch] : [];
-  return divisors(perReplica);
+  if (fixed.microBatch !== undefined) return [fixed.microBatch];
+  return divisors(t.globalBatch / dp);
 }
 
+export function checkMicroBatch(t: Training, dp: number, microBatch: number): RejectionCode | null {
+  return (t.globalBatch / dp) % microBatch === 0 ? null : "microbatch_batch";
+}
+
+/** Sequence parallelism exists only with tp > 1: a fixed --sequence-parallel leaves tp = 1 out. */
 export function spCandidates(fixed: Fixed, tp: number): boolean[] {
-  if (tp === 1) return [false];
+  if (tp === 1) return fixed.sequenceParallel === true ? [] : [false];
   return fixed.sequenceParallel === undefined ? [false, true] : [fixed.sequenceParallel];
 }
 

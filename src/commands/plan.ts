@@ -52,7 +52,8 @@ export function runPlan(argv: string[], io: Io): number {
       `paraplan: no plan fits in memory; the closest, ${describePlan(c)}, needs ${gib(c.memory.total)} per GPU, ${percent(over)} over the ${gib(c.memory.capacity)} capacity. Add GPUs, raise recompute or ZeRO, or use a GPU with more memory.`,
     );
   } else {
-    io.err(`paraplan: no valid configuration: ${rejections(result).replace(/^rejected: /, "")}. Relax the fixed dimensions.`);
+    const why = result.searched === 0 ? "no configuration matches the fixed dimensions together" : rejections(result).replace(/^rejected: /, "");
+    io.err(`paraplan: no valid configuration: ${why}. Relax the fixed dimensions.`);
   }
   return 1;
 }

@@ -1,0 +1,59 @@
+// Shared test fixtures: built-in presets and profiles read from disk the way a user's file is,
+// plus small helpers for relative comparisons. Not a test file (no .test.ts suffix).
+import { readFileSync, readdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+import { parseHardwareFile } from "../../planner/schema/hardware.js";
+import { parseModelFile } from "../../planner/schema/model.js";
+import type { Hardware, ModelSpec } from "../../planner/types.js";
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const MODELS_DIR = join(ROOT, "profiles", "models");
+export const HARDWARE_DIR = join(ROOT, "profiles", "hardware");
+
+export function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, "utf8"));
+}
+
+/** Built-in hardware profile names (files in profiles/hardware, without machine-local ones). */
+export function builtinHardwareNames(): string[] {
+  return readdirSync(HARDWARE_DIR)
+    .filter((f) => f.endsWith(".json") && !f.startsWith("local-"))
+    .map((f) => f.slice(0, -5))
+    .sort();
+}
+
+export function rawHardware(name: string): unknown {
+  try {
+    return readJson(join(HARDWARE_DIR, `${name}.json`));
+  } catch {
+    return undefined;
+  }
+}
+
+export function preset(name: string): ModelSpec {
+  const r = parseModelFile(readJson(join(MODELS_DIR, `${name}.json`)), `${name}.json`);
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+}
+
+export function hardware(name: string): Hardware {
+  const r = parseHardwareFile(rawHardware(name), `${name}.json`);
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+}
+
+/** Build a model through the real file parser (so defaults apply as for a user's file). */
+export function model(fields: Record<string, unknown>): ModelSpec {
+  const r = parseModelFile({ name: "test", ...fields }, "test.json");
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+}
+
+/** |actual − expected| ≤ rel·|expected|. */
+export function expectRel(actual: number, expected: number, rel: number): void {
+  expect(Number.isFinite(actual), `actual ${actual} is not finite`).toBe(true);
+  const err = Math.abs(actual - expected) / Math.abs(expected);
+  expect(err, `actual ${actual} vs expected ${expected} (relative error ${err})`).toBeLessThanOrEqual(rel);
+}

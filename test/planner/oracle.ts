@@ -1,0 +1,46 @@
+// An independent enumeration of the valid plans of a small problem, written from the rules of
+// Megatron-LM / the papers rather than from planner/space.ts, to check the search against.
+//   tp·pp·dp = gpus; tp divides the attention heads and the key/value heads and stays inside a
+//   node (Narayanan et al. 2021 §3.3); pp divides the layers; dp divides the global batch; the
+//   micro-batch divides the per-replica batch; virtual stages divide the layers per stage and
+//   need pp > 1 and the interleaved schedule, whose micro-batch count must be a multiple of pp
+//   (Megatron-LM schedules.py); 1F1B or GPipe otherwise (1F1B only without a pipeline);
+//   sequence parallelism needs tp > 1; ZeRO 0–3; recompute none/selective/full.
+import type { Hardware, ModelSpec, Plan, Recompute, Schedule, Training, ZeroStage } from "../../planner/types.js";
+
+export function divisorsOf(n: number): number[] {
+  const out: number[] = [];
+  for (let d = 1; d <= n; d++) if (n % d === 0) out.push(d);
+  return out;
+}
+
+export function validPlans(m: ModelSpec, hw: Hardware, t: Training): Plan[] {
+  const out: Plan[] = [];
+  for (const tp of divisorsOf(t.gpus)) {
+    if (m.heads % tp !== 0 || m.kvHeads % tp !== 0 || tp > hw.gpusPerNode) continue;
+    for (const pp of divisorsOf(t.gpus / tp)) {
+      if (m.layers % pp !== 0) continue;
+      const dp = t.gpus / (tp * pp);
+      if (t.globalBatch % dp !== 0) continue;
+      for (const microBatch of divisorsOf(t.globalBatch / dp)) {
+        const microBatches = t.globalBatch / (dp * microBatch);
+        const layouts: { vpp: number; schedule: Schedule }[] = [];
+        if (pp === 1) layouts.push({ vpp: 1, schedule: "1f1b" });
+        else {
+          layouts.push({ vpp: 1, schedule: "1f1b" }, { vpp: 1, schedule: "gpipe" });
+          for (const vpp of divisorsOf(m.layers / pp))
+            if (vpp > 1 && microBatches % pp === 0) layouts.push({ vpp, schedule: "interleaved" });
+        }
+        for (const { vpp, schedule } of layouts)
+          for (const sequenceParallel of tp > 1 ? [false, true] : [false])
+            for (const zero of [0, 1, 2, 3] as ZeroStage[])
+              for (const recompute of ["none", "selective", "full"] as Recompute[])
+                out.push({ tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule });
+      }
+    }
+  }
+  return out;
+}
+
+export const planKey = (p: Plan) =>
+  [p.tp, p.pp, p.dp, p.vpp, p.zero, p.microBatch, p.recompute, p.sequenceParallel, p.schedule].join("/");

@@ -1,0 +1,128 @@
+// Search behaviour on the presets: fixed dimensions, node-local tensor parallelism, and a model
+// that cannot fit. Plus the bugs found in how fixed dimensions restrict the space.
+import { describe, expect, it } from "vitest";
+import { checkFixed } from "../../planner/constraints.js";
+import { search } from "../../planner/search.js";
+import type { Fixed } from "../../planner/space.js";
+import type { Training } from "../../planner/types.js";
+import { hardware, preset } from "./fixtures.js";
+
+const training = (gpus: number, globalBatch: number, seqLen: number): Training => ({
+  gpus,
+  globalBatch,
+  seqLen,
+  precision: "bf16",
+  fusedAttention: true,
+  overlapGradReduce: true,
+});
+
+const sumRejected = (r: { rejected: Record<string, number | undefined> }) =>
+  Object.values(r.rejected).reduce((a: number, b) => a + (b ?? 0), 0);
+
+describe("gpt3-like on 1024 × dgx-h100 (global batch 1536)", () => {
+  const m = preset("gpt3-like");
+  const hw = hardware("dgx-h100");
+  const t = training(1024, 1536, m.seqLen);
+
+  it("fixing every dimension evaluates exactly one configuration", () => {
+    const fixed: Fixed = {
+      tp: 8,
+      pp: 8,
+      dp: 16,
+      vpp: 2,
+      zero: 1,
+      microBatch: 1,
+      recompute: "selective",
+      sequenceParallel: true,
+      schedule: "interleaved",
+    };
+    expect(checkFixed(m, t, fixed)).toBeNull();
+    const r = search(m, hw, t, fixed, { top: 10 });
+    expect(r.searched).toBe(1);
+    expect(r.feasible + sumRejected(r)).toBe(1);
+    const only = r.plans[0] ?? r.closest;
+    expect(only).toMatchObject(fixed);
+  });
+
+  it("finds plans, none with tensor parallelism across nodes (tp ≤ 8)", () => {
+    const r = search(m, hw, t, {}, { top: 10, keepAll: true });
+    expect(r.plans.length).toBe(10);
+    expect(r.feasible).toBeGreaterThan(0);
+    expect(r.all!.length).toBe(r.feasible);
+    for (const p of r.all!) {
+      expect(p.tp).toBeLessThanOrEqual(8);
+      expect(p.tp * p.pp * p.dp).toBe(1024);
+      expect(96 % p.tp).toBe(0);
+      expect(96 % (p.pp * p.vpp)).toBe(0);
+    }
+    // tp 16 and 32 divide both 1024 and the 96 heads: they are rejected, not silently skipped.
+    expect(r.rejected.tp_spans_nodes ?? 0).toBeGreaterThan(0);
+    expect(r.searched).toBe(r.feasible + sumRejected(r));
+  });
+});
+
+describe("a model that fits nowhere: llama3-405b on 8 × dgx-a100-40g", () => {
+  const m = preset("llama3-405b");
+  const hw = hardware("dgx-a100-40g");
+  // 405B parameters need 16 bytes each of model states even fully sharded: 6.5 TB ≫ 8 × 40 GB.
+  const r = search(m, hw, training(8, 8, m.seqLen), {}, { top: 10 });
+
+  it("returns no plans", () => {
+    expect(r.plans).toEqual([]);
+    expect(r.feasible).toBe(0);
+  });
+  it("reports the closest plan, which is over capacity", () => {
+    expect(r.closest).not.toBeNull();
+    expect(r.closest!.memory.total).toBeGreaterThan(r.closest!.memory.capacity);
+    // Even ZeRO-3 over 8 GPUs leaves 16·405e9/8 ≈ 810 GB of model states per GPU.
+    expect(r.closest!.memory.total).toBeGreaterThan((16 * 405e9) / 8);
+  });
+  it("counts the out-of-memory rejections", () => {
+    expect(r.rejected.out_of_memory ?? 0).toBeGreaterThan(0);
+    expect(r.searched).toBe(sumRejected(r));
+  });
+});
+
+describe("fixed dimensions are honoured", () => {
+  const tiny = preset("tiny"); // 4 layers, 4 heads
+  const hw = hardware("dgx-h100");
+
+  it("--tp 2 on 8 GPUs only returns tp 2 plans", () => {
+    const r = search(tiny, hw, training(8, 8, tiny.seqLen), { tp: 2 }, { top: 100, keepAll: true });
+    expect(r.feasible).toBeGreaterThan(0);
+    for (const p of r.all!) expect(p.tp).toBe(2);
+  });
+
+  it("--pp 1 --dp 1 on 8 GPUs leaves only tp 8", () => {
+    const m = preset("llama2-7b");
+    const r = search(m, hw, training(8, 64, m.seqLen), { pp: 1, dp: 1 }, { top: 100, keepAll: true });
+    expect(r.feasible).toBeGreaterThan(0); // 7B at tp 8 fits an 80 GB H100
+    for (const p of r.all!) expect([p.tp, p.pp, p.dp]).toEqual([8, 1, 1]);
+  });
+
+  it("--sequence-parallel only returns sequence-parallel plans", () => {
+    const r = search(tiny, hw, training(1, 8, tiny.seqLen), { sequenceParallel: true }, { top: 100, keepAll: true });
+    for (const p of r.all!) expect(p.sequenceParallel).toBe(true);
+    expect(r.feasible).toBe(0);
+  });
+
+  it("--vpp 2 only returns interleaved pipeline plans", () => {
+    const r = search(tiny, hw, training(8, 8, tiny.seqLen), { vpp: 2 }, { top: 100, keepAll: true });
+    expect(r.feasible).toBeGreaterThan(0); // pp 2 × vpp 2 over 4 layers is valid
+    for (const p of r.all!) {
+      expect(p.vpp).toBe(2);
+      expect(p.pp).toBeGreaterThan(1);
+      expect(p.schedule).toBe("interleaved");
+    }
+  });
+
+  it("a micro-batch that cannot divide the per-replica batch is counted, not dropped", () => {
+    const m = preset("gpt3-like");
+    const t = training(8, 16, m.seqLen);
+    const fixed: Fixed = { tp: 1, pp: 1, microBatch: 4 };
+    if (checkFixed(m, t, fixed) !== null) return; // refused as bad input: also acceptable
+    const r = search(m, hw, t, fixed, { top: 10 });
+    expect(r.searched).toBeGreaterThan(0);
+    expect(sumRejected(r)).toBeGreaterThan(0);
+  });
+});
