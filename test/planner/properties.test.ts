@@ -275,9 +275,7 @@ describe("search, against a brute-force enumeration of the valid plans", () => {
     );
   });
 
-  // Fixed dimensions restrict the space. Left out here because of known bugs, each with its own
-  // skipped test in search.test.ts: fixed sequenceParallel, fixed vpp, and pp and dp fixed
-  // together without tp.
+  // Fixed dimensions restrict the space to exactly the valid plans that agree with them.
   const fixedArb = fc.record(
     {
       tp: fc.constantFrom(1, 2, 4),
@@ -287,6 +285,8 @@ describe("search, against a brute-force enumeration of the valid plans", () => {
       microBatch: fc.constantFrom(1, 2),
       recompute: fc.constantFrom<Recompute>("none", "selective", "full"),
       schedule: fc.constantFrom<Schedule>("1f1b", "gpipe", "interleaved"),
+      vpp: fc.constantFrom(1, 2),
+      sequenceParallel: fc.boolean(),
     },
     { requiredKeys: [] },
   );
@@ -294,7 +294,6 @@ describe("search, against a brute-force enumeration of the valid plans", () => {
   it("honours fixed dimensions: exactly the valid plans that agree with them are searched", () => {
     fc.assert(
       fc.property(searchCaseArb, fixedArb, ({ m, hw, t, top }, fixed: Fixed) => {
-        fc.pre(!(fixed.pp !== undefined && fixed.dp !== undefined && fixed.tp === undefined)); // BUG, see search.test.ts
         fc.pre(checkFixed(m, t, fixed) === null);
         const r = search(m, hw, t, fixed, { top, keepAll: true });
         const agrees = (p: Plan) =>
