@@ -1,0 +1,212 @@
+// Per-operation costs of one plan, from the same functions the closed form uses
+// (planner/cost/compute.ts layerTimes, headTimes, optimizerTime; planner/cost/collectives.ts).
+// The simulator plays these out (graph.ts); tests build SimCosts by hand (uniformCosts).
+import { allGatherTime, allReduceTime, groupLink, p2pTime, reduceScatterTime } from "../cost/collectives.js";
+import { headTimes, layerTimes, optimizerTime } from "../cost/compute.js";
+import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab } from "../model.js";
+import type { Hardware, Link, ModelSpec, Plan, Schedule, Training, ZeroStage } from "../types.js";
+
+/** A transfer: α latency (fixed), bandwidth time alone on its links (shared, links.ts), and a
+ *  fixed tail (the tensor-parallel all-gather of a scattered pipeline activation). */
+export interface Transfer {
+  latency: number;
+  work: number;
+  post: number;
+  /** Crosses the network (true) or stays on the node's NVLink / PCIe (false). */
+  inter: boolean;
+}
+
+/** One pass of one operation: its kernels, then its tensor-parallel collectives (on the critical
+ *  path, as in the closed form). */
+export interface PassCost {
+  compute: number;
+  tp: number;
+}
+
+export interface ParamOpCost {
+  forward: PassCost;
+  backward: PassCost;
+  /** Re-run before the backward (full: the layer's forward; selective: the attention core). */
+  recompute: PassCost;
+  /** Bytes of the 16-bit weights this GPU holds for it = bytes of its 16-bit gradients. */
+  bytes: number;
+}
+
+export type CollectiveKind = "allReduce" | "allGather" | "reduceScatter";
+
+export interface SimCosts {
+  schedule: Schedule;
+  pp: number;
+  /** Virtual chunks per stage (1 unless interleaved). */
+  vpp: number;
+  microBatches: number;
+  layersPerChunk: number;
+  layer: ParamOpCost;
+  /** Input embedding, first chunk of stage 0. */
+  embedding: ParamOpCost;
+  /** Output layer, logits and cross-entropy, last chunk of stage p−1. */
+  head: ParamOpCost;
+  /** One activation (or its gradient) between consecutive chunks. */
+  p2p: Transfer;
+  dp: number;
+  zero: ZeroStage;
+  overlapGradReduce: boolean;
+  bucketBytes: number;
+  dpCollective: (kind: CollectiveKind, bytes: number) => Transfer;
+  /** All-reduce of the tied embedding's gradient between the first and last stage, or null. */
+  tiedEmbedding: Transfer | null;
+  /** Optimizer step of each stage. */
+  optimizer: number[];
+  /** Sends hold the sender's compute stream until the transfer is done (Megatron-LM's
+   *  p2p_communicate waits on its requests unless --overlap-p2p-comm). */
+  blockingSends: boolean;
+}
+
+export interface SimOptions {
+  /** Gradient bucket, bytes (default: Megatron-core DistributedDataParallelConfig.bucket_size,
+   *  max(40M, 1M·dp) parameters, at 2 bytes per 16-bit gradient). */
+  bucketBytes?: number;
+  /** Default true; false lets compute run on while its activations travel. */
+  blockingSends?: boolean;
+  /** Charge only what the closed form charges: no embedding lookup, no output-layer tp comm. */
+  closedFormOnly?: boolean;
+}
+
+const ZERO_PASS: PassCost = { compute: 0, tp: 0 };
+
+/** Split an α–β time into its latency and bandwidth terms through the public cost functions:
+ *  the bandwidth term is the same call on the link with α = 0. */
+export function transfer(time: (link: Link) => number, link: Link, inter: boolean, post = 0): Transfer {
+  const work = time({ ...link, latency: 0 });
+  return { latency: time(link) - work, work, post, inter };
+}
+
+function hbm(hw: Hardware, bytes: number): number {
+  return bytes / (hw.memoryBandwidth * hw.memoryBandwidthEfficiency);
+}
+
+export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, opts: SimOptions = {}): SimCosts {
+  const { tp, pp, dp, microBatch, sequenceParallel: sp, recompute } = plan;
+  const vpp = plan.schedule === "interleaved" ? plan.vpp : 1;
+  const microBatches = t.globalBatch / (dp * microBatch);
+  const layer = layerTimes(m, hw, t.precision, tp, microBatch, sp, t.fusedAttention);
+  const head = headTimes(m, hw, t.precision, tp, microBatch);
+  const T = microBatch * m.seqLen;
+  const h = m.hidden;
+  const act = 2 * T * h;
+  const tpLink = groupLink(hw, tp);
+  // Tensor parallel per layer and pass: 2 all-reduces of b·s·h (Shoeybi et al. 2019 §3), the
+  // closed form's tpCommPerLayer (planner/cost/time.ts); sequence parallel has the same ring cost.
+  const tpLayer = 2 * allReduceTime(act, tp, tpLink);
+  const vPad = paddedVocab(m.vocab, tp);
+  const extras = !opts.closedFormOnly;
+  const spShare = sp && tp > 1 ? 1 / tp : 1;
+
+  // Embedding (first stage): lookup read + write 2·2Th; learned positions read 2·2Th, write 2Th;
+  // dropout read 2Th, write 2Th + a Th mask. VocabParallelEmbedding all-reduces its output over tp
+  // (reduce-scatter under sequence parallelism; Megatron-LM layers.py). Backward: read the 2Th
+  // gradient, scatter-add into the rows (read + write 2·2Th), positions 2Th more.
+  const embedFwd = 4 * T * h + ((m.positional === "learned" ? 6 : 0) + (m.dropout ? 5 : 0)) * T * h * spShare;
+  const embedBwd = 6 * T * h + (m.positional === "learned" ? 2 * T * h : 0);
+  const embedding: ParamOpCost = {
+    forward: extras ? { compute: hbm(hw, embedFwd), tp: sp ? reduceScatterTime(act, tp, tpLink) : allReduceTime(act, tp, tpLink) } : ZERO_PASS,
+    backward: extras ? { compute: hbm(hw, embedBwd), tp: sp ? allGatherTime(act, tp, tpLink) : 0 } : ZERO_PASS,
+    recompute: ZERO_PASS,
+    bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? m.seqLen * h : 0)),
+  };
+  // Output layer: sequence parallel all-gathers its input forward and reduce-scatters the
+  // gradient backward; without it the input gradient is all-reduced (Megatron-LM
+  // ColumnParallelLinear, copy_to_tensor_model_parallel_region). The closed form leaves these out.
+  const headOut: ParamOpCost = {
+    forward: { compute: head.forward, tp: extras && sp ? allGatherTime(act, tp, tpLink) : 0 },
+    backward: { compute: head.backward, tp: extras ? (sp ? reduceScatterTime(act, tp, tpLink) : allReduceTime(act, tp, tpLink)) : 0 },
+    recompute: ZERO_PASS,
+    bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
+  };
+  const recomputePass: PassCost =
+    recompute === "full" ? { compute: layer.forward, tp: tpLayer } : recompute === "selective" ? { compute: layer.attentionCore, tp: 0 } : ZERO_PASS;
+  const layerCost: ParamOpCost = {
+    forward: { compute: layer.forward, tp: tpLayer },
+    backward: { compute: layer.backward, tp: tpLayer },
+    recompute: recomputePass,
+    bytes: 2 * (layerMatrixParams(m) / tp + layerSmallParams(m)),
+  };
+
+  // Pipeline: 1/t of the activation per tp rank, then an all-gather over tp on arrival unless
+  // sequence parallel (Narayanan et al. 2021 §4.1), on the closed form's link.
+  const ppSpan = tp * dp * pp;
+  const ppLink = groupLink(hw, ppSpan);
+  const ppInter = ppSpan > hw.gpusPerNode;
+  const gather = sp ? 0 : allGatherTime(act, tp, tpLink);
+  const p2p = transfer((l) => p2pTime(act / tp, l), ppLink, ppInter, gather);
+
+  const dpLink = groupLink(hw, tp * dp);
+  const dpInter = tp * dp > hw.gpusPerNode;
+  const dpCollective = (kind: CollectiveKind, bytes: number): Transfer =>
+    transfer((l) => (kind === "allReduce" ? allReduceTime(bytes, dp, l) : allGatherTime(bytes, dp, l)), dpLink, dpInter);
+  const tiedEmbedding =
+    pp > 1 && m.tiedEmbeddings ? transfer((l) => allReduceTime((2 * vPad * h) / tp, 2, l), ppLink, ppInter) : null;
+
+  const layersPerChunk = m.layers / (pp * vpp);
+  const optimizer: number[] = [];
+  for (let s = 0; s < pp; s++) {
+    let bytes = layersPerChunk * vpp * layerCost.bytes;
+    if (s === 0) bytes += embedding.bytes;
+    if (s === pp - 1) bytes += headOut.bytes;
+    const params = bytes / 2;
+    optimizer.push(optimizerTime(hw, plan.zero >= 1 ? params / dp : params));
+  }
+  return {
+    schedule: pp === 1 ? "1f1b" : plan.schedule,
+    pp,
+    vpp,
+    microBatches,
+    layersPerChunk,
+    layer: layerCost,
+    embedding,
+    head: headOut,
+    p2p,
+    dp,
+    zero: plan.zero,
+    overlapGradReduce: t.overlapGradReduce,
+    bucketBytes: opts.bucketBytes ?? 2 * Math.max(40e6, 1e6 * dp),
+    dpCollective,
+    tiedEmbedding,
+    optimizer,
+    blockingSends: opts.blockingSends ?? true,
+  };
+}
+
+/** Uniform stages for checking schedules: every layer forward f, backward b (seconds), no
+ *  embedding or head cost, no communication, no data parallelism, no optimizer time. */
+export function uniformCosts(o: {
+  schedule: Schedule;
+  pp: number;
+  vpp?: number;
+  microBatches: number;
+  forward: number;
+  backward: number;
+  layersPerChunk?: number;
+}): SimCosts {
+  const free: Transfer = { latency: 0, work: 0, post: 0, inter: true };
+  const end: ParamOpCost = { forward: ZERO_PASS, backward: ZERO_PASS, recompute: ZERO_PASS, bytes: 0 };
+  return {
+    schedule: o.schedule,
+    pp: o.pp,
+    vpp: o.schedule === "interleaved" ? (o.vpp ?? 1) : 1,
+    microBatches: o.microBatches,
+    layersPerChunk: o.layersPerChunk ?? 1,
+    layer: { forward: { compute: o.forward, tp: 0 }, backward: { compute: o.backward, tp: 0 }, recompute: ZERO_PASS, bytes: 0 },
+    embedding: end,
+    head: end,
+    p2p: free,
+    dp: 1,
+    zero: 0,
+    overlapGradReduce: true,
+    bucketBytes: Infinity,
+    dpCollective: () => free,
+    tiedEmbedding: null,
+    optimizer: Array.from({ length: o.pp }, () => 0),
+    blockingSends: true,
+  };
+}

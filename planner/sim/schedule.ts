@@ -1,0 +1,74 @@
+// Per-stage order of forward and backward passes for the pipeline schedules the planner knows.
+// Pure: (schedule, p, v, m, stage) → the list of passes that stage runs, in order.
+//
+//  GPipe (Huang et al. 2019, Fig. 2c): all m forwards, then all m backwards in reverse order.
+//  1F1B (Narayanan et al. 2021 §2.2.1, PipeDream-Flush; Megatron-LM schedules.py,
+//    forward_backward_pipelining_without_interleaving): stage i of p runs
+//      warm-up   min(p − i − 1, m) forwards,
+//      steady    m − warm-up pairs (one forward, then one backward),
+//      cool-down the warm-up's backwards.
+//  Interleaved 1F1B (Narayanan et al. 2021 §2.2.2; Megatron-LM schedules.py,
+//    forward_backward_pipelining_with_interleaving): m·v virtual micro-batches per stage,
+//      warm-up   min((p − i − 1)·2 + (v − 1)·p, m·v)  — all m·v when m = p,
+//      steady    one forward then one backward per virtual micro-batch,
+//      cool-down the remaining backwards;
+//    virtual micro-batch k runs chunk ⌊(k mod p·v)/p⌋ forward (v − 1 − that backward) of
+//    micro-batch ⌊k/(p·v)⌋·p + k mod p  (get_model_chunk_id and the microbatch group of size p).
+import type { Schedule } from "../types.js";
+
+export interface Pass {
+  /** Forward or backward (a backward includes its recompute). */
+  kind: "F" | "B";
+  /** Micro-batch index, 0 … m−1. */
+  mb: number;
+  /** Virtual chunk on this stage, 0 … v−1 (model chunk c·p + stage, Megatron's assignment). */
+  chunk: number;
+}
+
+export interface Phases {
+  warmup: number;
+  steady: number;
+  cooldown: number;
+}
+
+/** Warm-up / steady / cool-down counts of one stage (in passes of one chunk each). */
+export function phases(schedule: Schedule, pp: number, vpp: number, microBatches: number, stage: number): Phases {
+  if (schedule === "gpipe") return { warmup: microBatches, steady: 0, cooldown: microBatches };
+  if (schedule === "1f1b" || vpp === 1) {
+    const warmup = Math.min(pp - stage - 1, microBatches);
+    return { warmup, steady: microBatches - warmup, cooldown: warmup };
+  }
+  const total = microBatches * vpp;
+  const warmup = microBatches === pp ? total : Math.min((pp - stage - 1) * 2 + (vpp - 1) * pp, total);
+  return { warmup, steady: total - warmup, cooldown: warmup };
+}
+
+/** Chunk and micro-batch of virtual micro-batch k in the interleaved schedule. */
+export function virtualPass(kind: "F" | "B", k: number, pp: number, vpp: number): Pass {
+  const inGroup = k % (pp * vpp);
+  const fwdChunk = Math.floor(inGroup / pp);
+  const chunk = kind === "F" ? fwdChunk : vpp - 1 - fwdChunk;
+  const mb = Math.floor(k / (pp * vpp)) * pp + (k % pp);
+  return { kind, mb, chunk };
+}
+
+/** The passes stage `stage` runs, in order. v is used only by the interleaved schedule. */
+export function stageOrder(schedule: Schedule, pp: number, vpp: number, microBatches: number, stage: number): Pass[] {
+  const out: Pass[] = [];
+  if (schedule === "gpipe") {
+    for (let mb = 0; mb < microBatches; mb++) out.push({ kind: "F", mb, chunk: 0 });
+    for (let mb = microBatches - 1; mb >= 0; mb--) out.push({ kind: "B", mb, chunk: 0 });
+    return out;
+  }
+  const v = schedule === "interleaved" ? vpp : 1;
+  const { warmup, steady } = phases(schedule, pp, v, microBatches, stage);
+  const total = microBatches * v;
+  const pass = (kind: "F" | "B", k: number): Pass => (v === 1 ? { kind, mb: k, chunk: 0 } : virtualPass(kind, k, pp, v));
+  for (let k = 0; k < warmup; k++) out.push(pass("F", k));
+  for (let i = 0; i < steady; i++) {
+    out.push(pass("F", warmup + i));
+    out.push(pass("B", i));
+  }
+  for (let k = steady; k < total; k++) out.push(pass("B", k));
+  return out;
+}
