@@ -1,0 +1,150 @@
+// `paraplan export`: the best plan (or --plan's) as an engine's own configuration files, printed
+// or written to --out DIR.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { REJECTION_CODES, evaluatePlan } from "../../planner/index.js";
+import { checkPp, checkSchedule, checkTp, checkVpp } from "../../planner/space.js";
+import { readPlanFile } from "../../executor/plan-file.js";
+import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
+import { ENGINES, exportPlan, searchForFormat } from "../engines/export-plan.js";
+import { UserError } from "../errors.js";
+import { describePlan, rejections } from "../format/plan-text.js";
+import { count, gib, percent } from "../format/units.js";
+import type { Io } from "../io.js";
+import { PLAN_OPTIONS, parsePlanArgs } from "../plan-args.js";
+import { type PlanRequest, buildRequest } from "../plan-request.js";
+
+export const EXPORT_USAGE = `usage: paraplan export --format megatron|deepspeed|torchtitan|torchrun|slurm --model <preset|file> [options]
+
+Writes the best plan (among those the engine runs as is) or --plan's as the engine's own
+configuration. The plan flags of paraplan plan (--gpus --profile --global-batch --tp --zero …)
+apply; see paraplan plan --help.
+
+  --format F               megatron (pretrain_gpt.py arguments), deepspeed (ds_config.json, plus
+                           Megatron-DeepSpeed arguments when needed), torchtitan (TOML job file or
+                           command-line overrides), torchrun (one command per node), slurm (sbatch)
+  --plan FILE              export this plan (an entry of plan --json's "plans", or the whole output)
+  --release R              engine release: megatron core_r0.14 (default) or core_v0.7; torchtitan
+                           0.2 (TOML, default) or main (overrides); deepspeed 0.16; torchrun 2; slurm 23
+  --script "CMD ARGS"      torchrun/slurm: the training script (default: paraplan's worker with launch.json)
+  --rdzv-endpoint H:P      torchrun: the rendezvous endpoint (default: $MASTER_ADDR:29500)
+  --out DIR                write the files into DIR (created) instead of printing them
+
+exit status: 0 exported, 1 nothing fits in memory, 2 bad input or a plan the engine cannot run`;
+
+const ENGINE_NAME: Record<ExportFormat, string> = { megatron: "Megatron-LM", deepspeed: "DeepSpeed", torchtitan: "torchtitan", torchrun: "torchrun", slurm: "Slurm" };
+
+const EXPORT_OPTIONS = {
+  ...PLAN_OPTIONS,
+  format: { type: "string" },
+  plan: { type: "string" },
+  release: { type: "string" },
+  script: { type: "string" },
+  "rdzv-endpoint": { type: "string" },
+  out: { type: "string" },
+} as const;
+
+function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0]): void {
+  const m = req.model;
+  const code =
+    checkTp(m, req.hw.gpusPerNode, plan.tp) ??
+    checkPp(m, req.training, plan.tp, plan.pp) ??
+    checkVpp(m, plan.pp, plan.vpp) ??
+    checkSchedule(plan, req.training.globalBatch / (plan.dp * plan.microBatch));
+  if (code) throw new UserError(`--plan: ${describe(plan)}: ${REJECTION_CODES[code]}`);
+}
+
+export function runExport(argv: string[], io: Io): number {
+  let values: Record<string, string | boolean | undefined>;
+  let tokens: ReturnType<typeof parseArgs>["tokens"];
+  try {
+    ({ values, tokens } = parseArgs({ args: argv, options: EXPORT_OPTIONS, strict: true, allowPositionals: false, tokens: true }));
+  } catch (e) {
+    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
+    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan export --help`);
+  }
+  // Hand the plan flags, as given, to the plan command's parser.
+  const planArgv: string[] = [];
+  for (const t of tokens ?? []) {
+    if (t.kind !== "option" || !(t.name in PLAN_OPTIONS)) continue;
+    planArgv.push(t.value === undefined ? `--${t.name}` : `--${t.name}=${t.value}`);
+  }
+  const args = parsePlanArgs(planArgv);
+  if (args.help) {
+    io.out(EXPORT_USAGE);
+    return 0;
+  }
+  const s = (k: string) => values[k] as string | undefined;
+  const format = s("format");
+  if (format === undefined) throw new UserError(`--format is required: one of ${EXPORT_FORMATS.join(", ")}`);
+  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
+    throw new UserError(`--format: "${format}" is not one of ${EXPORT_FORMATS.join(", ")}`);
+  const f = format as ExportFormat;
+  const release = pickRelease(ENGINES[f], s("release"));
+  const planFile = s("plan") === undefined ? undefined : readPlanFile(s("plan")!);
+  if (planFile) {
+    const clash = Object.keys(args.fixed);
+    if (clash.length > 0) throw new UserError(`--plan fixes every dimension; drop the plan flags (${clash.join(", ")})`);
+  }
+  const req = buildRequest({ ...args, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) });
+  let plan = planFile;
+  let fallback = false;
+  if (plan) checkStructure(req, plan);
+  else {
+    const found = searchForFormat(f, req.model, req.hw, req.training, req.fixed, release);
+    const best = found.best ?? found.unrestricted?.plans[0];
+    if (!best) {
+      const c = found.unrestricted?.closest;
+      io.err(
+        c
+          ? `paraplan: no plan fits in memory; the closest, ${describePlan(c)}, needs ${gib(c.memory.total)} per GPU of ${gib(c.memory.capacity)}`
+          : `paraplan: no valid configuration: ${rejections(found.unrestricted!).replace(/^rejected: /, "")}`,
+      );
+      return 1;
+    }
+    plan = best;
+    fallback = found.best === null && found.searchedEngineSpace;
+  }
+  const options = {
+    release: release.id,
+    ...(s("script") !== undefined ? { script: s("script")! } : {}),
+    ...(s("rdzv-endpoint") !== undefined ? { rdzvEndpoint: s("rdzv-endpoint")! } : {}),
+    profileName: req.profileName,
+  };
+  let result: ReturnType<typeof exportPlan>;
+  try {
+    result = exportPlan(f, req.model, plan, req.training, req.hw, options);
+  } catch (e) {
+    // The search found nothing the engine runs as is; say so rather than blame a plan not asked for.
+    if (fallback && e instanceof ExportRefused)
+      throw new UserError(
+        `--format ${f}: none of the plans ${ENGINE_NAME[f]} runs as is fits here; the best plan found, ${describe(plan)}, cannot run on it: ${e.message.replace(/^--format \w+: /, "")}`,
+      );
+    throw e;
+  }
+  const predicted = evaluatePlan(req.model, req.hw, req.training, result.plan);
+  const summary = [
+    `${f} (${result.release.id}): ${describe(result.plan)}`,
+    `predicted ${count(predicted.tokensPerSecond)} tokens/s, ${gib(predicted.memory.total)} per GPU (${percent(predicted.memory.total / predicted.memory.capacity, 0)} of capacity), MFU ${percent(predicted.mfu)}`,
+    ...result.notes.map((n) => `note: ${n}`),
+  ];
+  if (predicted.memory.total > predicted.memory.capacity)
+    summary.push(`note: this plan needs ${gib(predicted.memory.total)} per GPU, over the ${gib(predicted.memory.capacity)} capacity: it would run out of memory`);
+  const out = s("out");
+  if (out !== undefined) {
+    try {
+      mkdirSync(out, { recursive: true });
+      for (const file of result.files) writeFileSync(join(out, file.name), file.content);
+    } catch (e) {
+      throw new UserError(`--out: cannot write into "${out}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    for (const line of summary) io.out(line);
+    for (const file of result.files) io.out(`wrote ${join(out, file.name)}`);
+    return 0;
+  }
+  for (const line of summary) io.err(`paraplan: ${line}`);
+  if (result.files.length === 1) io.out(result.files[0]!.content.replace(/\n$/, ""));
+  else for (const file of result.files) io.out(`==> ${file.name} <==\n${file.content.replace(/\n$/, "")}`);
+  return 0;
+}

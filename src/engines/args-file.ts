@@ -1,0 +1,89 @@
+// Reading a file of command-line arguments the way users keep them: one flag per line, a shell
+// script with `ARGS=( … )` arrays and backslash continuations, `--flag=value`, # comments.
+// Shell syntax is skipped, not interpreted: variables stay as text and are refused where a plan
+// dimension needs a number.
+import { UserError } from "../errors.js";
+
+export interface ArgSetting {
+  flag: string;
+  values: string[];
+  line: number;
+}
+
+/** torchrun's own options (torch/distributed/run.py), which launch scripts put before the
+ *  training script: skipped, they are not the engine's arguments. */
+const LAUNCHER_FLAGS = new Set(
+  [
+    "nnodes", "nproc-per-node", "node-rank", "master-addr", "master-port", "rdzv-backend", "rdzv-endpoint", "rdzv-id",
+    "rdzv-conf", "standalone", "max-restarts", "monitor-interval", "start-method", "role", "module", "no-python",
+    "run-path", "log-dir", "redirects", "tee", "local-ranks-filter", "local-addr", "logs-specs", "use-env",
+  ].flatMap((f) => [f, f.replace(/-/g, "_")]),
+);
+
+function stripComment(line: string): string {
+  let q: string | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (q) {
+      if (c === q) q = null;
+    } else if (c === '"' || c === "'") q = c;
+    else if (c === "#" && (i === 0 || /\s/.test(line[i - 1]!))) return line.slice(0, i);
+  }
+  return line;
+}
+
+function words(text: string): string[] {
+  const out: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] ?? m[2] ?? m[3]!);
+  return out;
+}
+
+/** Shell punctuation and array syntax around the flags: `(`, `)`, `NAME=(`, `${ARR[@]}`, `\`. */
+const NOISE = /^(\(|\)|\\|[A-Za-z_][A-Za-z0-9_]*=\(|"?\$\{[A-Za-z_][A-Za-z0-9_]*\[@\]\}"?)$/;
+
+export function readArgs(text: string): ArgSetting[] {
+  const out: ArgSetting[] = [];
+  let current: ArgSetting | null = null;
+  text.split("\n").forEach((raw, i) => {
+    for (const w of words(stripComment(raw))) {
+      if (NOISE.test(w)) continue;
+      if (/^--[A-Za-z]/.test(w)) {
+        const eq = w.indexOf("=");
+        const flag = eq > 0 ? w.slice(2, eq) : w.slice(2);
+        current = { flag, values: eq > 0 ? [w.slice(eq + 1)] : [], line: i + 1 };
+        if (LAUNCHER_FLAGS.has(flag)) current.flag = `launcher:${flag}`;
+        out.push(current);
+      } else if (current && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) current.values.push(w);
+      else current = null; // words before any flag: the launcher, the script, VAR=value
+    }
+  });
+  return out.filter((s) => !s.flag.startsWith("launcher:"));
+}
+
+/** The settings by flag; a flag given twice with different values is a contradiction. */
+export function byFlag(settings: ArgSetting[], origin: string): Map<string, ArgSetting> {
+  const m = new Map<string, ArgSetting>();
+  for (const s of settings) {
+    const prev = m.get(s.flag);
+    if (prev && prev.values.join(" ") !== s.values.join(" "))
+      throw new UserError(`${origin}: --${s.flag} is given twice, as "${prev.values.join(" ")}" (line ${prev.line}) and "${s.values.join(" ")}" (line ${s.line})`);
+    m.set(s.flag, s);
+  }
+  return m;
+}
+
+/** A flag's first value as a positive integer (or undefined when absent). */
+export function intArg(m: Map<string, ArgSetting>, flag: string, origin: string, min = 1): number | undefined {
+  const s = m.get(flag);
+  if (!s) return undefined;
+  const v = s.values[0];
+  if (v === undefined) throw new UserError(`${origin}:${s.line}: --${flag} has no value`);
+  if (v.includes("$")) throw new UserError(`${origin}:${s.line}: --${flag} is "${v}", a shell variable; write its value`);
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UserError(`${origin}:${s.line}: --${flag} "${v}" is not ${min === 0 ? "a non-negative" : "a positive"} integer`);
+  return Number(v);
+}
+
+export function strArg(m: Map<string, ArgSetting>, flag: string): string | undefined {
+  return m.get(flag)?.values[0];
+}

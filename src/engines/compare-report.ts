@@ -1,0 +1,110 @@
+// The report of `plan --from`: the configuration's plan beside the best plan found, the predicted
+// gain (tokens/s ratio) and the changes, dimension by dimension; as text and as the `from` object
+// of --json.
+import type { Plan, PlanResult, SearchResult } from "../../planner/index.js";
+import { planJson } from "../format/plan-json.js";
+import { header, rejections } from "../format/plan-text.js";
+import { count, gib, percent, seconds, table } from "../format/units.js";
+import type { PlanRequest } from "../plan-request.js";
+import { SCHEDULE_NAME, describe } from "./engine-plan.js";
+import type { ConfigReading } from "./read-config.js";
+
+export interface Change {
+  dimension: keyof Plan;
+  from: Plan[keyof Plan];
+  to: Plan[keyof Plan];
+}
+
+/** One change as "what from → to". */
+const FORMAT: Record<keyof Plan, (v: Plan[keyof Plan]) => string> = {
+  tp: String,
+  pp: String,
+  vpp: String,
+  dp: String,
+  zero: (v) => `ZeRO-${v}`,
+  microBatch: String,
+  recompute: String,
+  sequenceParallel: (v) => (v ? "on" : "off"),
+  schedule: (v) => SCHEDULE_NAME[v as Plan["schedule"]],
+};
+const NAME: Record<keyof Plan, string> = {
+  tp: "tp", pp: "pp", vpp: "vpp", dp: "dp", zero: "ZeRO", microBatch: "micro-batch", recompute: "recompute",
+  sequenceParallel: "sequence parallel", schedule: "schedule",
+};
+
+const ORDER: (keyof Plan)[] = ["tp", "pp", "vpp", "dp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
+
+/** Dimensions that differ; the schedule only where a pipeline makes it mean something. */
+export function changes(a: Plan, b: Plan): Change[] {
+  return ORDER.filter((k) => a[k] !== b[k] && (k !== "schedule" || a.pp > 1 || b.pp > 1)).map((k) => ({ dimension: k, from: a[k], to: b[k] }));
+}
+
+export function changeLine(a: Plan, b: Plan): string {
+  const c = changes(a, b);
+  if (c.length === 0) return "changes: none";
+  const one = (x: Change) =>
+    x.dimension === "zero" ? `${FORMAT.zero(x.from)} → ${FORMAT.zero(x.to)}` : `${NAME[x.dimension]} ${FORMAT[x.dimension](x.from)} → ${FORMAT[x.dimension](x.to)}`;
+  return `changes: ${c.map(one).join("; ")}`;
+}
+
+export function gainLine(current: PlanResult, best: PlanResult): string {
+  const gain = best.tokensPerSecond / current.tokensPerSecond;
+  if (changes(current, best).length === 0) return `predicted gain: 1.00× — your configuration is the best plan found (${count(current.tokensPerSecond)} tokens/s)`;
+  const line = `predicted gain: ${gain.toFixed(2)}× tokens/s with the best plan found (${count(best.tokensPerSecond)} vs ${count(current.tokensPerSecond)} tokens/s)`;
+  if (gain < 1.005 && best.memory.total < current.memory.total) return `${line}; it needs ${gib(best.memory.total)} per GPU instead of ${gib(current.memory.total)}`;
+  return line;
+}
+
+function column(p: PlanResult): string[] {
+  return [
+    String(p.tp),
+    String(p.pp),
+    String(p.vpp),
+    String(p.dp),
+    String(p.zero),
+    String(p.microBatch),
+    p.recompute,
+    p.sequenceParallel ? "yes" : "no",
+    p.pp > 1 ? SCHEDULE_NAME[p.schedule] : "-",
+    `${gib(p.memory.total)} (${percent(p.memory.total / p.memory.capacity, 0)})`,
+    seconds(p.time.step),
+    count(p.tokensPerSecond),
+    percent(p.mfu),
+  ];
+}
+
+const ROWS = ["tp", "pp", "vpp", "dp", "zero", "micro-batch", "recompute", "sequence parallel", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "MFU"];
+
+export function comparisonText(req: PlanRequest, reading: ConfigReading, current: PlanResult, result: SearchResult, elapsedMs: number): string {
+  const best = result.plans[0];
+  const yours = column(current);
+  const theirs = best ? column(best) : ROWS.map(() => "-");
+  const lines = [
+    header(req),
+    `from ${reading.sources.join(" + ")} (${reading.engine}): ${describe(current)}`,
+    ...reading.notes.map((n) => `note: ${n}`),
+    `searched ${count(result.searched)} configurations in ${elapsedMs.toFixed(0)} ms: ${count(result.feasible)} fit in memory`,
+    "",
+    table(["", "yours", "best found"], ROWS.map((r, i) => [r, yours[i]!, theirs[i]!]), [false, true, true]),
+    "",
+  ];
+  if (current.memory.total > current.memory.capacity)
+    lines.push(`your configuration needs ${gib(current.memory.total)} per GPU, over the ${gib(current.memory.capacity)} capacity: it would run out of memory`);
+  if (best) lines.push(gainLine(current, best), changeLine(current, best));
+  else lines.push(`no plan fits in memory: ${rejections(result).replace(/^rejected: /, "")}`);
+  return lines.join("\n");
+}
+
+export function comparisonJson(reading: ConfigReading, current: PlanResult, best: PlanResult | null) {
+  return {
+    sources: reading.sources,
+    engine: reading.engine,
+    gpus: reading.gpus,
+    plan: planJson(current),
+    fits: current.memory.total <= current.memory.capacity,
+    predictedGain: best ? best.tokensPerSecond / current.tokensPerSecond : null,
+    changes: best ? changes(current, best) : [],
+    warnings: reading.warnings,
+    notes: reading.notes,
+  };
+}

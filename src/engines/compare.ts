@@ -1,0 +1,89 @@
+// `paraplan plan --from FILE …`: a user's engine configuration read into a plan, evaluated with the
+// request's model, hardware and training (the configuration's batch sizes, sequence length and
+// precision override the defaults), and shown beside the best plan `search` finds, with the
+// predicted gain and what changed, dimension by dimension.
+import { REJECTION_CODES, checkFixed, evaluatePlan, search } from "../../planner/index.js";
+import { checkPp, checkSchedule, checkTp, checkVpp } from "../../planner/space.js";
+import { UserError } from "../errors.js";
+import { searchJson } from "../format/plan-json.js";
+import type { Io } from "../io.js";
+import { loadModel, loadProfile } from "../load.js";
+import { parsePlanArgs } from "../plan-args.js";
+import { DEFAULT_PROFILE, buildRequest } from "../plan-request.js";
+import { comparisonJson, comparisonText } from "./compare-report.js";
+import { describe } from "./engine-plan.js";
+import { readConfigs } from "./read-back.js";
+
+/** Pre-parse of --from (repeatable): the paths and the remaining plan flags, or null without it. */
+export function takeFrom(argv: string[]): { paths: string[]; rest: string[] } | null {
+  const paths: string[] = [];
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--from") {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith("--")) throw new UserError("--from needs a file: a Megatron-LM arguments file, a ds_config.json or a torchtitan file");
+      paths.push(v);
+      i++;
+    } else if (a.startsWith("--from=")) paths.push(a.slice(7));
+    else rest.push(a);
+  }
+  return paths.length > 0 ? { paths, rest } : null;
+}
+
+const given = (argv: string[], flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
+
+function agree<T>(flag: string, explicit: T | undefined, fromConfig: T | undefined, origin: string): T | undefined {
+  if (explicit !== undefined && fromConfig !== undefined && explicit !== fromConfig)
+    throw new UserError(`${flag} ${String(explicit)} but ${origin} has ${String(fromConfig)}; drop the flag or change the file`);
+  return explicit ?? fromConfig;
+}
+
+export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: string): number {
+  const args = parsePlanArgs(argv);
+  if (args.help) {
+    io.out(usage);
+    return 0;
+  }
+  const clash = Object.keys(args.fixed);
+  if (clash.length > 0) throw new UserError(`--from fixes every plan dimension; drop the plan flags (${clash.join(", ")})`);
+  if (args.model === undefined) throw new UserError("--model is required with --from: the model the configuration trains (a preset or a .json file)");
+  const loaded = loadModel(args.model);
+  const hw0 = loadProfile(args.profile ?? DEFAULT_PROFILE);
+  const reading = readConfigs(paths, {
+    model: loaded,
+    gpus: args.gpus,
+    defaultGpus: loaded.gpus ?? hw0.gpusPerNode,
+    defaultGpusFrom: loaded.gpus !== undefined ? `the ${loaded.name} model file` : "one node",
+  });
+  const origin = reading.sources.join(" + ");
+  const req = buildRequest({
+    ...args,
+    gpus: reading.gpus,
+    globalBatch: agree("--global-batch", args.globalBatch, reading.globalBatch, origin),
+    seqLen: agree("--seq", args.seqLen, reading.seqLen, origin),
+    precision: given(argv, "--precision") ? agree("--precision", args.precision, reading.precision, origin)! : reading.precision ?? args.precision,
+    fusedAttention: given(argv, "--attention") ? args.fusedAttention : reading.fusedAttention ?? args.fusedAttention,
+    overlapGradReduce: given(argv, "--no-grad-overlap") ? false : reading.overlapGradReduce ?? args.overlapGradReduce,
+    fixed: {},
+  });
+  const plan = reading.plan;
+  const bad = checkFixed(req.model, req.training, plan);
+  if (bad) throw new UserError(`${origin}: ${describe(plan)}: ${bad.message}`);
+  const code =
+    checkTp(req.model, req.hw.gpusPerNode, plan.tp) ??
+    checkPp(req.model, req.training, plan.tp, plan.pp) ??
+    checkVpp(req.model, plan.pp, plan.vpp) ??
+    checkSchedule(plan, req.training.globalBatch / (plan.dp * plan.microBatch));
+  if (code) throw new UserError(`${origin}: ${describe(plan)}: ${REJECTION_CODES[code]}`);
+  for (const w of reading.warnings) io.err(`paraplan: warning: ${w}`);
+  const current = evaluatePlan(req.model, req.hw, req.training, plan);
+  const started = performance.now();
+  const result = search(req.model, req.hw, req.training, {}, { top: args.top });
+  const elapsedMs = performance.now() - started;
+  const assumed = reading.gpusFrom === "--gpus" ? req.assumed : [`${reading.gpus} GPUs from ${reading.gpusFrom}`, ...req.assumed];
+  const fullReq = { ...req, assumed };
+  if (args.json) io.out(JSON.stringify({ ...searchJson(fullReq, result, elapsedMs), from: comparisonJson(reading, current, result.plans[0] ?? null) }, null, 2));
+  else io.out(comparisonText(fullReq, reading, current, result, elapsedMs));
+  return result.plans.length > 0 ? 0 : 1;
+}

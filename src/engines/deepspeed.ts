@@ -1,0 +1,166 @@
+// DeepSpeed: ds_config.json for the plan, plus the Megatron-DeepSpeed pretrain_gpt.py arguments
+// when the plan needs what a ds_config cannot say (tensor or pipeline parallel, sequence parallel,
+// selective recompute, fp8). Key names: docs/_pages/config-json.md (deepspeedai/DeepSpeed @00376da4),
+// deepspeed/runtime/zero/config.py (microsoft/DeepSpeed @03dc2b92, field aliases), deepspeed/runtime/
+// constants.py (@088be892). Megatron-DeepSpeed flags: megatron/arguments.py (deepspeedai/
+// Megatron-DeepSpeed @207b2d5a) and deepspeed/__init__.py _add_core_arguments (--deepspeed,
+// --deepspeed_config). Lists recorded in test/export/fixtures/deepspeed-*.txt.
+import { type Fixed, type Plan, layerParams } from "../../planner/index.js";
+import {
+  type Engine,
+  type EngineContext,
+  type ExportFile,
+  type Release,
+  type Translation,
+  argsFile,
+  describe,
+  llamaStyle,
+  microBatches,
+} from "./engine-plan.js";
+
+export const DEEPSPEED_RELEASES: readonly Release[] = [
+  {
+    id: "0.16",
+    label:
+      "DeepSpeed 0.16+ (docs/_pages/config-json.md at deepspeedai/DeepSpeed @00376da4) with Megatron-DeepSpeed (megatron/arguments.py at deepspeedai/Megatron-DeepSpeed @207b2d5a)",
+  },
+];
+
+export const DS_CONFIG = "ds_config.json";
+export const MDS_ARGS = "megatron-deepspeed-args.txt";
+
+/** Whether the plan needs Megatron-DeepSpeed's model (a plain ds_config cannot express it). */
+export function needsMegatronDeepSpeed(p: Plan, precision: string): boolean {
+  return p.tp > 1 || p.pp > 1 || p.sequenceParallel || p.recompute === "selective" || precision === "fp8";
+}
+
+/** ZeRO bucket sizes, in elements, reasoned from the model (see README "deepspeed"):
+ *  - reduce/allgather buckets of one h×h weight matrix as this rank holds it (h²/tp): a bucket
+ *    fills as soon as one matrix's gradients exist, so its reduction overlaps the rest of the
+ *    backward, and it is far above NCCL's latency-bound sizes (the 5e8 default is tens of matrices);
+ *  - ZeRO-3 prefetch 0.9 of a bucket and persistence 10·h (norm weights and biases stay whole),
+ *    the ratios HuggingFace transformers derives from h (integrations/deepspeed.py,
+ *    trainer_config_finalize);
+ *  - ZeRO-3 live parameters and reuse distance of two layers (2 · layer parameters / tp): the two
+ *    gathered layers paraplan's memory model counts for ZeRO-3 (planner/cost/memory.ts). */
+export function zeroSection(ctx: EngineContext): Record<string, number | boolean> {
+  const { model: m, plan: p, training: t } = ctx;
+  const stage = p.zero;
+  if (stage === 0) return { stage: 0 };
+  const bucket = Math.ceil((m.hidden * m.hidden) / p.tp);
+  const z: Record<string, number | boolean> = {
+    stage,
+    overlap_comm: t.overlapGradReduce,
+    reduce_scatter: true,
+    // DeepSpeed's default: gradients copied into one buffer as they are produced, against
+    // fragmentation (paraplan's memory model assumes bounded fragmentation).
+    contiguous_gradients: true,
+    reduce_bucket_size: bucket,
+  };
+  if (stage < 3) {
+    z.allgather_partitions = true;
+    z.allgather_bucket_size = bucket;
+    return z;
+  }
+  const twoLayers = Math.ceil((2 * layerParams(m)) / p.tp);
+  z.stage3_prefetch_bucket_size = Math.floor(0.9 * bucket);
+  z.stage3_param_persistence_threshold = 10 * m.hidden;
+  z.stage3_max_live_parameters = twoLayers;
+  z.stage3_max_reuse_distance = twoLayers;
+  return z;
+}
+
+export function dsConfig(ctx: EngineContext): Record<string, unknown> {
+  const { plan: p, training: t } = ctx;
+  const c: Record<string, unknown> = {
+    train_batch_size: t.globalBatch,
+    train_micro_batch_size_per_gpu: p.microBatch,
+    gradient_accumulation_steps: microBatches(t, p),
+  };
+  if (t.precision === "fp16") c.fp16 = { enabled: true };
+  else c.bf16 = { enabled: true };
+  c.zero_optimization = zeroSection(ctx);
+  // Full recompute: whole layers checkpointed; checkpoints kept on the GPU and not partitioned
+  // across tensor-parallel ranks, as paraplan's memory model counts them.
+  if (p.recompute === "full")
+    c.activation_checkpointing = { partition_activations: false, contiguous_memory_optimization: false, cpu_checkpointing: false };
+  return c;
+}
+
+type Arg = [string, ...string[]];
+const n = (x: number) => String(x);
+
+export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
+  const { model: m, plan: p, training: t } = ctx;
+  const a: Arg[] = [];
+  // _add_network_size_args
+  a.push(["--num-layers", n(m.layers)], ["--hidden-size", n(m.hidden)], ["--ffn-hidden-size", n(m.ffnHidden)]);
+  a.push(["--num-attention-heads", n(m.heads)]);
+  if (m.kvHeads !== m.heads) a.push(["--num-key-value-heads", n(m.kvHeads)]);
+  a.push(["--max-position-embeddings", n(t.seqLen)]);
+  if (m.positional === "rope") a.push(["--use-rotary-position-embeddings"]);
+  if (m.mlp === "swiglu") a.push(["--swiglu"]);
+  if (llamaStyle(m)) a.push(["--normalization", "rmsnorm"]);
+  if (!m.tiedEmbeddings) a.push(["--untie-embeddings-and-output-weights"]);
+  // _add_regularization_args
+  if (!m.dropout) a.push(["--attention-dropout", "0"], ["--hidden-dropout", "0"]);
+  // _add_data_args
+  a.push(["--seq-length", n(t.seqLen)]);
+  // _add_distributed_args; --no-pipeline-parallel (_add_training_args) keeps pp 1 off DeepSpeed's
+  // pipeline engine, which would refuse ZeRO-2/3.
+  a.push(["--tensor-model-parallel-size", n(p.tp)], ["--pipeline-model-parallel-size", n(p.pp)]);
+  if (p.pp === 1) a.push(["--no-pipeline-parallel"]);
+  // _add_training_args
+  if (p.sequenceParallel) a.push(["--sequence-parallel"]);
+  a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);
+  // Full recompute through DeepSpeed's checkpointing (the old mechanism Megatron-DeepSpeed keeps:
+  // --checkpoint-activations, _add_activation_checkpoint_args); selective through Megatron's.
+  if (p.recompute === "full")
+    a.push(["--checkpoint-activations"], ["--checkpoint-num-layers", "1"], ["--deepspeed-activation-checkpointing"]);
+  if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"]);
+  if (llamaStyle(m)) a.push(["--disable-bias-linear"]);
+  if (t.fusedAttention) a.push(["--use-flash-attn-v2"]);
+  // _add_mixed_precision_args; fp8 through Transformer Engine (_add_transformer_engine_args).
+  a.push([t.precision === "fp16" ? "--fp16" : "--bf16"]);
+  if (t.precision === "fp8") a.push(["--fp8-hybrid"], ["--transformer-impl", "transformer_engine"]);
+  // _add_zero_args; deepspeed.add_config_arguments
+  a.push(["--zero-stage", n(p.zero)], ["--deepspeed"], ["--deepspeed_config", DS_CONFIG]);
+  return a;
+}
+
+function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
+  if (plan.pp > 1 && plan.zero >= 2)
+    return {
+      kind: "refused",
+      reason: `ZeRO-${plan.zero} with pipeline parallel: DeepSpeed's pipeline engine accepts ZeRO stages 0 and 1 only (deepspeed/runtime/pipe/engine.py asserts it)`,
+    };
+  if (plan.pp > 1 && plan.vpp > 1)
+    return { kind: "refused", reason: "DeepSpeed's pipeline engine runs one stage per rank (deepspeed/runtime/pipe/schedule.py, TrainSchedule); no interleaved virtual stages" };
+  if (plan.pp > 1 && plan.schedule === "gpipe")
+    return { kind: "refused", reason: "DeepSpeed's pipeline engine runs 1F1B (deepspeed/runtime/pipe/schedule.py, TrainSchedule), not GPipe" };
+  // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
+  if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
+    return { kind: "exact", notes: ["ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)"] };
+  return { kind: "exact" };
+}
+
+function overlays(): Fixed[] {
+  return [{ pp: 1 }, { zero: 0, vpp: 1, schedule: "1f1b" }, { zero: 1, vpp: 1, schedule: "1f1b" }];
+}
+
+function files(ctx: EngineContext): ExportFile[] {
+  const out: ExportFile[] = [{ name: DS_CONFIG, content: JSON.stringify(dsConfig(ctx), null, 2) + "\n" }];
+  if (needsMegatronDeepSpeed(ctx.plan, ctx.training.precision)) {
+    const header = [
+      `Megatron-DeepSpeed pretrain_gpt.py arguments: ${ctx.model.name} on ${ctx.training.gpus} x ${ctx.hw.gpuName}`,
+      `plan: ${describe(ctx.plan)}`,
+      `names from ${ctx.release.label}`,
+      "add your data, tokenizer and learning-rate arguments, then:",
+      "  deepspeed pretrain_gpt.py $(grep -v '^#' megatron-deepspeed-args.txt)",
+    ];
+    out.push({ name: MDS_ARGS, content: argsFile(header, megatronDeepSpeedArgs(ctx)) });
+  }
+  return out;
+}
+
+export const deepspeed: Engine = { format: "deepspeed", releases: DEEPSPEED_RELEASES, overlays, translate, files };

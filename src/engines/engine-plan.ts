@@ -1,0 +1,137 @@
+// Shared vocabulary of the engine exporters and readers: what a format is, what an export returns,
+// how an engine says whether it can run a plan (exactly, nearest, or not at all), and the few
+// facts about a plan's layout every engine needs (nodes, layers per stage, model family).
+import type { Fixed, Hardware, ModelSpec, Plan, Training } from "../../planner/index.js";
+import { UserError } from "../errors.js";
+
+export const EXPORT_FORMATS = ["megatron", "deepspeed", "torchtitan", "torchrun", "slurm"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+export interface ExportFile {
+  name: string;
+  content: string;
+}
+
+export interface ExportOptions {
+  /** The engine release to target (each engine lists its own; default: its newest). */
+  release?: string;
+  /** torchrun/slurm: the training script and its arguments (default: paraplan's worker). */
+  script?: string;
+  /** torchrun: the rendezvous endpoint HOST:PORT every node can reach. */
+  rdzvEndpoint?: string;
+  /** Name of the hardware profile, for comments. */
+  profileName?: string;
+}
+
+export interface ExportResult {
+  format: ExportFormat;
+  release: Release;
+  /** The plan as the engine will run it (differs from the input when the mapping is nearest). */
+  plan: Plan;
+  files: ExportFile[];
+  /** Approximations and things the user must do, one sentence each. */
+  notes: string[];
+}
+
+export interface Release {
+  id: string;
+  /** What the names were checked against: repository, commit or tag, file. */
+  label: string;
+}
+
+export interface EngineContext {
+  model: ModelSpec;
+  plan: Plan;
+  training: Training;
+  hw: Hardware;
+  options: ExportOptions;
+  release: Release;
+}
+
+/** How an engine runs a plan: as is, as the nearest plan it can express, or not at all. */
+export type Translation =
+  | { kind: "exact"; notes?: string[] }
+  | { kind: "nearest"; plan: Plan; notes: string[] }
+  | { kind: "refused"; reason: string };
+
+export interface Engine {
+  format: ExportFormat;
+  releases: readonly Release[];
+  /** Sub-spaces of the plan space the engine expresses exactly; the export searches their union. */
+  overlays(release: Release, model: ModelSpec, training: Training): Fixed[];
+  translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation;
+  files(ctx: EngineContext): ExportFile[];
+}
+
+/** A plan the chosen engine cannot run: one line, exit 2 (a UserError). */
+export class ExportRefused extends UserError {
+  constructor(format: ExportFormat, reason: string) {
+    super(`--format ${format}: ${reason}`);
+    this.name = "ExportRefused";
+  }
+}
+
+export const PLAN_FIELDS = ["tp", "pp", "dp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"] as const;
+
+export function samePlan(a: Plan, b: Plan): boolean {
+  return PLAN_FIELDS.every((k) => a[k] === b[k]);
+}
+
+export function planOf(p: Plan): Plan {
+  const { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule } = p;
+  return { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule };
+}
+
+/** GPT-style (learned positions) models carry biases and LayerNorm, Llama-style (RoPE) ones no
+ *  biases and RMSNorm: the same convention the planner counts parameters with (planner/model.ts,
+ *  layerSmallParams). The model file has no normalization field of its own. */
+export function llamaStyle(m: ModelSpec): boolean {
+  return m.positional !== "learned";
+}
+
+/** Transformer layers in one (virtual) pipeline stage. */
+export function layersPerStage(m: ModelSpec, p: Plan): number {
+  return m.layers / (p.pp * p.vpp);
+}
+
+/** Micro-batches per step per data-parallel replica. */
+export function microBatches(t: Training, p: Plan): number {
+  return t.globalBatch / (p.dp * p.microBatch);
+}
+
+export interface NodeLayout {
+  nodes: number;
+  perNode: number;
+}
+
+/** Nodes and processes per node of a launcher: every node runs the same number of ranks. */
+export function nodeLayout(t: Training, hw: Hardware): NodeLayout | string {
+  const perNode = Math.min(t.gpus, hw.gpusPerNode);
+  if (t.gpus % perNode !== 0)
+    return `${t.gpus} GPUs do not fill whole ${hw.gpusPerNode}-GPU nodes; a launcher starts the same number of ranks on every node`;
+  return { nodes: t.gpus / perNode, perNode };
+}
+
+export const SCHEDULE_NAME = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe" } as const;
+
+export function describe(p: Plan): string {
+  const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
+  if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
+  parts.push(`dp ${p.dp}`, `ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `${p.recompute} recompute`);
+  if (p.sequenceParallel) parts.push("sequence parallel");
+  if (p.pp > 1) parts.push(SCHEDULE_NAME[p.schedule]);
+  return parts.join(" · ");
+}
+
+/** An argument list as a file: a comment header, then one `--flag [value]` per line. */
+export function argsFile(header: string[], args: string[][]): string {
+  return [...header.map((l) => `# ${l}`), ...args.map((a) => a.join(" "))].join("\n") + "\n";
+}
+
+/** The release an option names, or the engine's default (its first). */
+export function pickRelease(engine: Engine, id: string | undefined): Release {
+  if (id === undefined) return engine.releases[0]!;
+  const r = engine.releases.find((x) => x.id === id);
+  if (!r) throw new UserError(`--release: "${id}" is not a ${engine.format} release paraplan knows; one of ${engine.releases.map((x) => x.id).join(", ")}`);
+  return r;
+}

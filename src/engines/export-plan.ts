@@ -1,0 +1,96 @@
+// The export entry points: exportPlan, a pure function (model, plan, training, hardware) → files,
+// for the CLI and the interactive planner alike; and searchForFormat, the best plan an engine can
+// run as is (the union of its sub-spaces, merged with the dimensions the user fixed).
+import {
+  type Fixed,
+  type Hardware,
+  type ModelSpec,
+  type Plan,
+  type PlanResult,
+  type SearchResult,
+  type Training,
+  comparePlans,
+  search,
+} from "../../planner/index.js";
+import { deepspeed } from "./deepspeed.js";
+import {
+  type Engine,
+  type ExportFormat,
+  type ExportOptions,
+  type ExportResult,
+  ExportRefused,
+  type Release,
+  pickRelease,
+  planOf,
+} from "./engine-plan.js";
+import { megatron } from "./megatron.js";
+import { slurm } from "./slurm.js";
+import { torchrun } from "./torchrun.js";
+import { torchtitan } from "./torchtitan.js";
+
+export const ENGINES: Record<ExportFormat, Engine> = { megatron, deepspeed, torchtitan, torchrun, slurm };
+
+/** The engine's configuration files for this plan. Throws ExportRefused (a one-line UserError)
+ *  when the engine cannot run the plan; a nearest mapping is returned with its notes. */
+export function exportPlan(
+  format: ExportFormat,
+  model: ModelSpec,
+  plan: Plan,
+  training: Training,
+  hardware: Hardware,
+  options: ExportOptions = {},
+): ExportResult {
+  const engine = ENGINES[format];
+  const release = pickRelease(engine, options.release);
+  const base = { model, training, hw: hardware, options, release };
+  const t = engine.translate(planOf(plan), base);
+  if (t.kind === "refused") throw new ExportRefused(format, t.reason);
+  const runs = t.kind === "nearest" ? t.plan : planOf(plan);
+  return { format, release, plan: runs, files: engine.files({ ...base, plan: runs }), notes: t.notes ?? [] };
+}
+
+function merge(fixed: Fixed, overlay: Fixed): Fixed | null {
+  for (const [k, v] of Object.entries(overlay) as [keyof Fixed, Fixed[keyof Fixed]][])
+    if (fixed[k] !== undefined && fixed[k] !== v) return null;
+  return { ...fixed, ...overlay };
+}
+
+export interface FormatSearch {
+  /** The best plan the engine runs exactly, or null. */
+  best: PlanResult | null;
+  /** The unrestricted search (run when no exact plan exists): its best is exported as nearest or refused. */
+  unrestricted: SearchResult | null;
+  /** Whether the fixed dimensions left any sub-space the engine runs (false: the user ruled them out). */
+  searchedEngineSpace: boolean;
+}
+
+export function searchForFormat(
+  format: ExportFormat,
+  model: ModelSpec,
+  hw: Hardware,
+  training: Training,
+  fixed: Fixed,
+  release: Release,
+): FormatSearch {
+  const engine = ENGINES[format];
+  const base = { model, training, hw, options: {}, release };
+  const exact = (p: PlanResult) => engine.translate(p, base).kind === "exact";
+  let best: PlanResult | null = null;
+  const consider = (p: PlanResult | undefined) => {
+    if (p && exact(p) && (best === null || comparePlans(p, best) < 0)) best = p;
+  };
+  let searchedEngineSpace = false;
+  for (const overlay of engine.overlays(release, model, training)) {
+    const f = merge(fixed, overlay);
+    if (f === null) continue;
+    searchedEngineSpace = true;
+    const r = search(model, hw, training, f, { top: 1 });
+    const top = r.plans[0];
+    if (top === undefined || exact(top)) consider(top);
+    // A constraint the sub-spaces cannot state (e.g. core_v0.7's pp > 2 for interleaving): look
+    // through the sub-space's plans in rank order.
+    else search(model, hw, training, f, { top: 1, keepAll: true }).all?.slice().sort(comparePlans).forEach(consider);
+  }
+  if (best !== null) return { best, unrestricted: null, searchedEngineSpace };
+  return { best: null, unrestricted: search(model, hw, training, fixed, { top: 1 }), searchedEngineSpace };
+}

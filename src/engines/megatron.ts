@@ -1,0 +1,98 @@
+// Megatron-LM: the pretrain_gpt.py arguments of a model and plan.
+// Every flag below is defined in megatron/training/arguments.py of the release named; the group
+// comments give the function that adds it. Lists recorded in test/export/fixtures/megatron-lm-*.txt.
+//   core_r0.14: NVIDIA/Megatron-LM main @000c4ac (2025, after core v0.14.0)
+//   core_v0.7:  NVIDIA/Megatron-LM @307dcf37 (2024), distributed arguments identical to core_v0.7.0
+import type { Fixed, Plan } from "../../planner/index.js";
+import {
+  type Engine,
+  type EngineContext,
+  type Release,
+  type Translation,
+  argsFile,
+  describe,
+  layersPerStage,
+  llamaStyle,
+} from "./engine-plan.js";
+
+export const MEGATRON_RELEASES: readonly Release[] = [
+  { id: "core_r0.14", label: "Megatron-LM core_r0.14 line (megatron/training/arguments.py at NVIDIA/Megatron-LM main @000c4ac, 2025)" },
+  { id: "core_v0.7", label: "Megatron-LM core_v0.7.0 (megatron/training/arguments.py at NVIDIA/Megatron-LM @307dcf37, 2024)" },
+];
+
+type Arg = [string, ...string[]];
+const n = (x: number) => String(x);
+
+/** The arguments, grouped as arguments.py groups them. */
+export function megatronArgs(ctx: EngineContext): Arg[] {
+  const { model: m, plan: p, training: t, release } = ctx;
+  const recent = release.id === "core_r0.14";
+  const a: Arg[] = [];
+  // _add_network_size_args
+  a.push(["--num-layers", n(m.layers)], ["--hidden-size", n(m.hidden)], ["--ffn-hidden-size", n(m.ffnHidden)]);
+  a.push(["--num-attention-heads", n(m.heads)]);
+  if (m.kvHeads !== m.heads) a.push(["--group-query-attention"], ["--num-query-groups", n(m.kvHeads)]);
+  a.push(["--max-position-embeddings", n(t.seqLen)]);
+  if (m.positional === "rope") a.push(["--position-embedding-type", "rope"]);
+  if (m.mlp === "swiglu") a.push(["--swiglu"]);
+  if (llamaStyle(m)) a.push(["--normalization", "RMSNorm"]);
+  if (!m.tiedEmbeddings) a.push(["--untie-embeddings-and-output-weights"]);
+  // _add_regularization_args: Megatron's dropouts default to 0.1; Llama-style models train without.
+  if (!m.dropout) a.push(["--attention-dropout", "0"], ["--hidden-dropout", "0"]);
+  // _add_data_args
+  a.push(["--seq-length", n(t.seqLen)]);
+  // _add_distributed_args
+  a.push(["--tensor-model-parallel-size", n(p.tp)], ["--pipeline-model-parallel-size", n(p.pp)]);
+  if (p.vpp > 1)
+    a.push(recent ? ["--num-virtual-stages-per-pipeline-rank", n(p.vpp)] : ["--num-layers-per-virtual-pipeline-stage", n(layersPerStage(m, p))]);
+  if (p.zero === 1) a.push(["--use-distributed-optimizer"]);
+  if (t.overlapGradReduce) a.push(["--overlap-grad-reduce"]);
+  // _add_training_args
+  if (p.sequenceParallel) a.push(["--sequence-parallel"]);
+  if (p.recompute === "full") a.push(["--recompute-granularity", "full"], ["--recompute-method", "uniform"], ["--recompute-num-layers", "1"]);
+  if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"]);
+  a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);
+  if (llamaStyle(m)) a.push(["--disable-bias-linear"]);
+  // Attention: core_r0.14 _add_network_size_args --attention-backend; core_v0.7 _add_training_args --use-flash-attn.
+  if (recent) a.push(["--attention-backend", t.fusedAttention ? "flash" : "unfused"]);
+  else if (t.fusedAttention) a.push(["--use-flash-attn"]);
+  // _add_mixed_precision_args; fp8 from _add_transformer_engine_args (dest fp8), on top of bf16.
+  if (t.precision === "fp16") a.push(["--fp16"]);
+  else a.push(["--bf16"]);
+  if (t.precision === "fp8") a.push(["--fp8-format", "hybrid"]);
+  return a;
+}
+
+function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
+  if (plan.zero >= 2)
+    return {
+      kind: "refused",
+      reason: `ZeRO-${plan.zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`,
+    };
+  if (plan.pp > 1 && plan.schedule === "gpipe")
+    return { kind: "refused", reason: "Megatron-LM has no GPipe schedule; its pipelines run 1F1B or interleaved 1F1B (megatron/core/pipeline_parallel/schedules.py)" };
+  if (ctx.release.id === "core_v0.7" && plan.vpp > 1 && plan.pp <= 2)
+    return { kind: "refused", reason: "core_v0.7.0 needs --pipeline-model-parallel-size > 2 for the interleaved schedule (validate_args)" };
+  return { kind: "exact" };
+}
+
+function overlays(): Fixed[] {
+  const out: Fixed[] = [];
+  for (const zero of [0, 1] as const) for (const schedule of ["1f1b", "interleaved"] as const) out.push({ zero, schedule });
+  return out;
+}
+
+function files(ctx: EngineContext) {
+  const { model: m, plan: p, training: t, hw } = ctx;
+  const header = [
+    `Megatron-LM pretrain_gpt.py arguments: ${m.name} on ${t.gpus} x ${hw.gpuName}${ctx.options.profileName ? ` (${ctx.options.profileName})` : ""}`,
+    `plan: ${describe(p)}`,
+    `names from ${ctx.release.label}`,
+    "add your data, tokenizer, learning-rate and checkpoint arguments, then:",
+    "  torchrun <launcher flags> pretrain_gpt.py $(grep -v '^#' megatron-args.txt)",
+  ];
+  if (p.tp > 1) header.push("tensor parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment (validate_args)");
+  return [{ name: "megatron-args.txt", content: argsFile(header, megatronArgs(ctx)) }];
+}
+
+export const megatron: Engine = { format: "megatron", releases: MEGATRON_RELEASES, overlays, translate, files };

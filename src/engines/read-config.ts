@@ -1,0 +1,103 @@
+// Reading a user's engine configuration back into a plan: the shared result type, the checks every
+// reader makes (GPU count, divisibility), and what kind of file a --from path is (ds_config.json,
+// a torchtitan TOML or override file, otherwise command-line arguments).
+import { readFileSync } from "node:fs";
+import { basename } from "node:path";
+import type { ModelSpec, Plan, Precision } from "../../planner/index.js";
+import { UserError } from "../errors.js";
+
+export type ReadEngine = "megatron" | "deepspeed" | "torchtitan";
+
+/** A model dimension the configuration states, checked against --model. */
+export interface ModelClaim {
+  field: "layers" | "hidden" | "heads" | "kvHeads" | "ffnHidden" | "mlp" | "positional" | "tiedEmbeddings";
+  value: number | string | boolean;
+  setting: string;
+}
+
+export interface ConfigReading {
+  engine: ReadEngine;
+  sources: string[];
+  plan: Plan;
+  gpus: number;
+  /** Where the GPU count came from, for messages. */
+  gpusFrom: string;
+  globalBatch: number;
+  seqLen?: number;
+  precision?: Precision;
+  overlapGradReduce?: boolean;
+  fusedAttention?: boolean;
+  claims: ModelClaim[];
+  /** Unknown settings and settings paraplan does not model, named, one line each. */
+  warnings: string[];
+  /** Approximations made in reading, one line each. */
+  notes: string[];
+}
+
+/** What the reader may use besides the file: the model's layer count, --gpus, the default count. */
+export interface ReadContext {
+  model: ModelSpec;
+  gpus: number | undefined;
+  defaultGpus: number;
+  defaultGpusFrom: string;
+}
+
+/** The model the configuration describes must be --model: checked before any layout arithmetic. */
+export function checkClaims(origin: string, claims: ModelClaim[], model: ModelSpec): void {
+  for (const c of claims)
+    if (model[c.field] !== c.value)
+      throw new UserError(`${origin}: ${c.setting} but the model ${model.name} has ${c.field} ${String(model[c.field])}; pass the --model the configuration trains`);
+}
+
+/** The world size: --gpus, else what the configuration implies, else the default; a stated count
+ *  that disagrees with --gpus is a contradiction. */
+export function worldSize(ctx: ReadContext, implied?: { gpus: number; from: string }): { gpus: number; from: string } {
+  if (ctx.gpus !== undefined && implied && implied.gpus !== ctx.gpus)
+    throw new UserError(`${implied.from} makes ${implied.gpus} GPUs but --gpus is ${ctx.gpus}; they must agree`);
+  if (ctx.gpus !== undefined) return { gpus: ctx.gpus, from: "--gpus" };
+  return implied ?? { gpus: ctx.defaultGpus, from: ctx.defaultGpusFrom };
+}
+
+/** dp from the GPU count, or a one-line contradiction. */
+export function dataParallel(origin: string, gpus: number, gpusFrom: string, tp: number, pp: number): number {
+  if (gpus % (tp * pp) !== 0)
+    throw new UserError(`${origin}: tensor ${tp} × pipeline ${pp} = ${tp * pp} does not divide the ${gpus} GPUs (${gpusFrom}); tp·pp·dp must be the GPU count`);
+  return gpus / (tp * pp);
+}
+
+export function checkBatch(origin: string, globalBatch: number, dp: number, micro: number): void {
+  if (globalBatch % (dp * micro) !== 0)
+    throw new UserError(`${origin}: micro-batch ${micro} × dp ${dp} = ${dp * micro} does not divide the global batch ${globalBatch}`);
+}
+
+export type FileKind = "deepspeed" | "torchtitan-toml" | "torchtitan-overrides" | "args";
+
+export function fileKind(path: string, text: string): FileKind {
+  const t = text.trimStart();
+  if (path.endsWith(".json") || t.startsWith("{")) return "deepspeed";
+  if (path.endsWith(".toml") || /^\s*\[(parallelism|training|job|activation_checkpoint)\]\s*$/m.test(text)) return "torchtitan-toml";
+  if (/(^|\s)--(parallelism|training|activation_checkpoint)\.\w/.test(text)) return "torchtitan-overrides";
+  return "args";
+}
+
+export interface ConfigFile {
+  path: string;
+  name: string;
+  text: string;
+  kind: FileKind;
+}
+
+export function loadConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new UserError(`--from "${path}" cannot be read; check the path`);
+  }
+  return { path, name: basename(path), text, kind: fileKind(path, text) };
+}
+
+/** The warning for a setting the engine's recorded names do not have. */
+export function unknownLine(origin: string, setting: string, what: string): string {
+  return `${origin}: ${setting} is not ${what}; ignored`;
+}

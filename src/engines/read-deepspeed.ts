@@ -1,0 +1,134 @@
+// ds_config.json (with, when given, its Megatron-DeepSpeed pretrain_gpt.py arguments) → a plan.
+// Batch arithmetic as DeepSpeed's runtime/config.py (_set_batch_related_parameters) does it:
+// train_batch_size = micro × gradient_accumulation_steps × dp; a missing one is derived from the
+// others; only train_batch_size given means gradient accumulation 1.
+import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
+import { UserError } from "../errors.js";
+import { DEEPSPEED_KEYS } from "./known-keys.js";
+import { megatronFacts } from "./read-megatron.js";
+import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, unknownLine, worldSize } from "./read-config.js";
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
+const NESTED = ["zero_optimization", "fp16", "bf16", "bfloat16", "activation_checkpointing", "tensor_parallel", "amp", "torch_autocast"];
+
+function parse(file: ConfigFile): Obj {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(file.text);
+  } catch (e) {
+    throw new UserError(`${file.name}: malformed JSON (${(e as Error).message}); fix the file`);
+  }
+  if (!isObj(raw)) throw new UserError(`${file.name}: a ds_config is a JSON object`);
+  return raw;
+}
+
+export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx: ReadContext): ConfigReading {
+  const o = ds.name;
+  const raw = parse(ds);
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  for (const [k, v] of Object.entries(raw)) {
+    if (!DEEPSPEED_KEYS.has(k)) warnings.push(unknownLine(o, `"${k}"`, "a DeepSpeed configuration key paraplan knows"));
+    else if (NESTED.includes(k) && isObj(v))
+      for (const sub of Object.keys(v))
+        if (!DEEPSPEED_KEYS.has(`${k}.${sub}`)) warnings.push(unknownLine(o, `"${k}.${sub}"`, "a DeepSpeed configuration key paraplan knows"));
+  }
+  const count = (key: string): number | undefined => {
+    const v = raw[key];
+    if (v === undefined) return undefined;
+    if (v === "auto") {
+      notes.push(`${o}: ${key} is "auto" (filled in by the HuggingFace Trainer); derived from the other batch settings`);
+      return undefined;
+    }
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new UserError(`${o}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  // ZeRO (runtime/zero/config.py): a stage 0-3; the old boolean form means stage 1 (read_zero_config_deprecated).
+  const zo = raw.zero_optimization;
+  const stage = isObj(zo) ? (zo.stage ?? 0) : zo === true ? 1 : 0;
+  if (stage !== 0 && stage !== 1 && stage !== 2 && stage !== 3) throw new UserError(`${o}: zero_optimization.stage must be 0, 1, 2 or 3, got ${JSON.stringify(stage)}`);
+  const zero = stage as ZeroStage;
+  if (isObj(zo)) {
+    for (const off of ["offload_optimizer", "offload_param"])
+      if (isObj(zo[off]) && (zo[off] as Obj).device !== "none")
+        warnings.push(`${o}: zero_optimization.${off} moves state to ${(zo[off] as Obj).device ?? "cpu"}, which paraplan does not model; ignored`);
+    for (const q of ["zero_quantized_weights", "zero_quantized_gradients"])
+      if (zo[q] === true) warnings.push(`${o}: zero_optimization.${q} (ZeRO++) is not modeled by paraplan; ignored`);
+  }
+  // Mixed precision: "bf16" ("bfloat16" kept for backwards compatibility, runtime/constants.py) and "fp16".
+  const on = (k: string) => isObj(raw[k]) && (raw[k] as Obj).enabled === true;
+  if (on("fp16") && (on("bf16") || on("bfloat16"))) throw new UserError(`${o}: fp16.enabled and bf16.enabled contradict`);
+  let precision: Precision | undefined = on("fp16") ? "fp16" : on("bf16") || on("bfloat16") ? "bf16" : undefined;
+  const autotp = isObj(raw.tensor_parallel) ? raw.tensor_parallel.autotp_size : undefined;
+  const f = args ? megatronFacts(args, true) : undefined;
+  if (f) {
+    checkClaims(`${o} + ${args!.name}`, f.claims, ctx.model);
+    warnings.push(...f.warnings);
+    notes.push(...f.notes);
+    if (f.vpp > 1) throw new UserError(`${args!.name}: virtual pipeline stages, but DeepSpeed's pipeline engine runs one stage per rank`);
+    if (f.zero !== undefined && f.zero !== zero) throw new UserError(`${args!.name}: --zero-stage ${f.zero} but ${o} has zero_optimization.stage ${zero}`);
+    if (f.precision && precision && f.precision !== precision && !(f.precision === "fp8" && precision === "bf16"))
+      throw new UserError(`${args!.name}: --${f.precision} but ${o} enables ${precision}`);
+    if (f.precision) precision = f.precision;
+  }
+  if (precision === undefined) warnings.push(`${o}: neither bf16 nor fp16 enabled: DeepSpeed trains in fp32, which paraplan does not model; evaluated as bf16`);
+  const tp = f?.tp ?? (typeof autotp === "number" && autotp > 1 ? autotp : 1);
+  if (f && typeof autotp === "number" && autotp > 1 && autotp !== f.tp)
+    throw new UserError(`${o}: tensor_parallel.autotp_size ${autotp} but ${args!.name} has --tensor-model-parallel-size ${f.tp}`);
+  const pp = f?.pp ?? 1;
+  if (pp > 1 && zero >= 2) throw new UserError(`${o}: ZeRO-${zero} with pipeline parallel ${pp}: DeepSpeed's pipeline engine accepts ZeRO 0 and 1 only`);
+  // Activation checkpointing: Megatron-DeepSpeed's flags say whether layers are checkpointed; a
+  // ds_config alone only configures checkpointing that the model code applies.
+  let recompute: Recompute = f?.recompute ?? "none";
+  if (!f && raw.activation_checkpointing !== undefined) {
+    recompute = "full";
+    notes.push(`${o}: activation_checkpointing is configured, read as full recompute (the model code decides what it checkpoints)`);
+  }
+  // Batch sizes, the ds_config's and the arguments' (which must agree).
+  let micro = count("train_micro_batch_size_per_gpu");
+  let tbs = count("train_batch_size");
+  let gas = count("gradient_accumulation_steps");
+  if (f?.microBatch !== undefined) {
+    if (micro !== undefined && micro !== f.microBatch) throw new UserError(`${args!.name}: --micro-batch-size ${f.microBatch} but ${o} has train_micro_batch_size_per_gpu ${micro}`);
+    micro = f.microBatch;
+  }
+  if (f?.globalBatch !== undefined) {
+    if (tbs !== undefined && tbs !== f.globalBatch) throw new UserError(`${args!.name}: --global-batch-size ${f.globalBatch} but ${o} has train_batch_size ${tbs}`);
+    tbs = f.globalBatch;
+  }
+  const implied =
+    tbs !== undefined && micro !== undefined && gas !== undefined
+      ? (() => {
+          if (tbs % (micro * gas) !== 0)
+            throw new UserError(`${o}: train_batch_size ${tbs} is not train_micro_batch_size_per_gpu ${micro} × gradient_accumulation_steps ${gas} × a whole dp`);
+          return { gpus: (tbs / (micro * gas)) * tp * pp, from: `${o} (train_batch_size / (micro-batch × gradient_accumulation_steps) × tp·pp)` };
+        })()
+      : undefined;
+  const world = worldSize(ctx, implied);
+  const dp = dataParallel(o, world.gpus, world.from, tp, pp);
+  if (micro === undefined && tbs === undefined) throw new UserError(`${o}: train_batch_size or train_micro_batch_size_per_gpu is required`);
+  if (micro === undefined) micro = tbs! / ((gas ?? 1) * dp);
+  if (!Number.isInteger(micro) || micro < 1) throw new UserError(`${o}: train_batch_size ${tbs} does not split into whole micro-batches over dp ${dp}`);
+  if (tbs === undefined) tbs = micro * (gas ?? 1) * dp;
+  checkBatch(o, tbs, dp, micro);
+  if (gas !== undefined && tbs !== micro * gas * dp)
+    throw new UserError(`${o}: train_batch_size ${tbs} ≠ micro-batch ${micro} × gradient_accumulation_steps ${gas} × dp ${dp}`);
+  const overlap = isObj(zo) && typeof zo.overlap_comm === "boolean" ? zo.overlap_comm : zero === 3;
+  return {
+    engine: "deepspeed",
+    sources: args ? [o, args.name] : [o],
+    plan: { tp, pp, dp, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: f?.sequenceParallel ?? false, schedule: "1f1b" },
+    gpus: world.gpus,
+    gpusFrom: world.from,
+    globalBatch: tbs,
+    ...(f?.seqLen !== undefined ? { seqLen: f.seqLen } : {}),
+    ...(precision !== undefined ? { precision } : {}),
+    // ZeRO-0 reduces after backward (DeepSpeed's engine); ZeRO 1-3 overlap when overlap_comm is on.
+    overlapGradReduce: zero > 0 && overlap,
+    ...(f?.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
+    claims: f?.claims ?? [],
+    warnings,
+    notes,
+  };
+}

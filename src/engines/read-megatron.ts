@@ -1,0 +1,201 @@
+// Megatron-LM (and Megatron-DeepSpeed) pretrain_gpt.py arguments → a plan. Flag meanings follow
+// megatron/training/arguments.py (validate_args) of the releases in megatron.ts; Megatron-DeepSpeed's
+// own (megatron/arguments.py @207b2d5a) where marked.
+import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
+import { UserError } from "../errors.js";
+import { byFlag, intArg, readArgs, strArg } from "./args-file.js";
+import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
+import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, unknownLine, worldSize } from "./read-config.js";
+
+export interface MegatronFacts {
+  tp: number;
+  pp: number;
+  vpp: number;
+  /** Megatron-LM: from --use-distributed-optimizer / FSDP flags. Megatron-DeepSpeed: --zero-stage, if given. */
+  zero: ZeroStage | undefined;
+  sequenceParallel: boolean;
+  recompute: Recompute;
+  microBatch: number | undefined;
+  globalBatch: number | undefined;
+  seqLen: number | undefined;
+  precision: Precision | undefined;
+  overlapGradReduce: boolean | undefined;
+  fusedAttention: boolean | undefined;
+  claims: ModelClaim[];
+  warnings: string[];
+  notes: string[];
+}
+
+/** Known flags that change performance in ways paraplan does not model: named, then ignored. */
+const NOT_MODELED = [
+  "tp-comm-overlap", "decoder-first-pipeline-num-layers", "decoder-last-pipeline-num-layers", "pipeline-model-parallel-layout",
+  "account-for-embedding-in-pipeline-split", "account-for-loss-in-pipeline-split", "standalone-embedding-stage",
+  "cpu-offloading-num-layers", "optimizer-cpu-offload", "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
+  "enable-cuda-graph", "mtp-num-layers", "multi-latent-attention", "use-precision-aware-optimizer", "ds-sequence-parallel-size",
+  "enable-zbh1-pipeline", "partition-activations", "checkpoint-in-cpu", "cpu-optimizer",
+];
+
+/** Flags whose layouts paraplan cannot represent at all: a plan read without them would be wrong. */
+const UNSUPPORTED: Record<string, string> = {
+  "context-parallel-size": "context parallelism",
+  "num-experts": "mixture-of-experts layers",
+  "expert-model-parallel-size": "expert parallelism",
+};
+
+export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFacts {
+  const o = file.name;
+  const m = byFlag(readArgs(file.text), o);
+  const has = (f: string) => m.has(f);
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  const engine = deepspeed ? "Megatron-DeepSpeed" : "Megatron-LM";
+  for (const [flag, s] of m) {
+    const known = MEGATRON_FLAGS.has(flag) || (deepspeed && MEGATRON_DEEPSPEED_EXTRA_FLAGS.has(flag));
+    if (!known) warnings.push(unknownLine(o, `--${flag} (line ${s.line})`, `a ${engine} argument paraplan knows`));
+    else if (NOT_MODELED.includes(flag)) warnings.push(`${o}: --${flag} (line ${s.line}) changes performance in a way paraplan does not model; ignored`);
+  }
+  for (const [flag, what] of Object.entries(UNSUPPORTED)) {
+    const v = m.get(flag)?.values[0];
+    if (v !== undefined && v !== "1" && v !== "0") throw new UserError(`${o}: --${flag} ${v}: paraplan does not model ${what}`);
+  }
+  const tp = intArg(m, "tensor-model-parallel-size", o) ?? 1;
+  const pp = intArg(m, "pipeline-model-parallel-size", o) ?? 1;
+  // Virtual stages: core_r0.14 --num-virtual-stages-per-pipeline-rank, or layers per virtual stage
+  // (both releases); validate_args allows at most one.
+  const vStages = intArg(m, "num-virtual-stages-per-pipeline-rank", o);
+  const vLayers = intArg(m, "num-layers-per-virtual-pipeline-stage", o);
+  if (vStages !== undefined && vLayers !== undefined)
+    throw new UserError(`${o}: --num-virtual-stages-per-pipeline-rank and --num-layers-per-virtual-pipeline-stage contradict: give one`);
+  const layers = intArg(m, "num-layers", o);
+  let vpp = vStages ?? 1;
+  if (vLayers !== undefined) {
+    if (layers === undefined || layers % (pp * vLayers) !== 0)
+      throw new UserError(`${o}: --num-layers-per-virtual-pipeline-stage ${vLayers} does not divide the ${layers ?? "(missing --num-layers)"} layers into ${pp} stages`);
+    vpp = layers / (pp * vLayers);
+  }
+  // ZeRO: the distributed optimizer shards optimizer states (ZeRO-1); torch FSDP2 and Megatron
+  // FSDP shard more, by their settings (_add_distributed_args).
+  let zero: ZeroStage | undefined = deepspeed ? undefined : has("use-distributed-optimizer") ? 1 : 0;
+  if (!deepspeed && has("use-torch-fsdp2")) {
+    if (has("use-distributed-optimizer")) throw new UserError(`${o}: --use-torch-fsdp2 and --use-distributed-optimizer contradict (validate_args)`);
+    zero = has("torch-fsdp2-no-reshard-after-forward") ? 2 : 3;
+    notes.push(`${o}: --use-torch-fsdp2 read as ZeRO-${zero} (FSDP2${zero === 2 ? " without resharding after forward" : ""})`);
+  }
+  if (!deepspeed && has("use-megatron-fsdp")) {
+    const strategy = strArg(m, "data-parallel-sharding-strategy") ?? "no_shard";
+    const z = ({ no_shard: 0, optim: 1, optim_grads: 2, optim_grads_params: 3 } as const)[strategy as "optim"];
+    if (z === undefined) throw new UserError(`${o}: --data-parallel-sharding-strategy "${strategy}" is not one of no_shard, optim, optim_grads, optim_grads_params`);
+    zero = z;
+    notes.push(`${o}: Megatron FSDP with ${strategy} read as ZeRO-${z}`);
+  }
+  if (deepspeed) {
+    const z = intArg(m, "zero-stage", o, 0);
+    if (z !== undefined && z > 3) throw new UserError(`${o}: --zero-stage ${z} is not 0-3`);
+    zero = z as ZeroStage | undefined;
+  }
+  // Recompute (_add_training_args): granularity full|selective; --recompute-activations means
+  // selective; --checkpoint-activations is Megatron-DeepSpeed's full recompute, and Megatron-LM
+  // exits on it (validate_args).
+  let recompute: Recompute = "none";
+  const granularity = strArg(m, "recompute-granularity");
+  if (granularity !== undefined && granularity !== "full" && granularity !== "selective")
+    throw new UserError(`${o}: --recompute-granularity "${granularity}" is not full or selective`);
+  if (granularity) recompute = granularity;
+  if (has("recompute-activations")) recompute = "selective";
+  if (has("checkpoint-activations")) {
+    if (!deepspeed) throw new UserError(`${o}: --checkpoint-activations is no longer a Megatron-LM argument (validate_args exits); use --recompute-granularity full`);
+    if (recompute === "selective") throw new UserError(`${o}: --checkpoint-activations (full) and selective recompute contradict`);
+    recompute = "full";
+  }
+  const method = strArg(m, "recompute-method");
+  if (recompute === "selective" && method !== undefined)
+    throw new UserError(`${o}: --recompute-method ${method} with selective recompute: validate_args refuses it`);
+  if (recompute === "full" && (method === "block" || (intArg(m, "recompute-num-layers", o) ?? 1) > 1))
+    notes.push(`${o}: --recompute-method ${method ?? "uniform"} read as full recompute of every layer, as paraplan models it`);
+  // Precision (_add_mixed_precision_args; fp8 from _add_transformer_engine_args / MDS --fp8-*).
+  if (has("fp16") && has("bf16")) throw new UserError(`${o}: --fp16 and --bf16 contradict`);
+  let precision: Precision | undefined = has("fp16") ? "fp16" : has("bf16") ? "bf16" : undefined;
+  if (has("fp8-format") || has("fp8-hybrid") || has("fp8-e4m3")) precision = "fp8";
+  if (precision === undefined && !deepspeed) warnings.push(`${o}: neither --bf16 nor --fp16: Megatron-LM trains in fp32, which paraplan does not model; evaluated as bf16`);
+  const backend = strArg(m, "attention-backend");
+  let fusedAttention: boolean | undefined;
+  if (backend !== undefined) fusedAttention = backend !== "unfused" && backend !== "local";
+  if (["use-flash-attn", "use-flash-attn-v1", "use-flash-attn-v2", "use-flash-attn-triton", "use-flash-attn-builder"].some(has)) fusedAttention = true;
+  if (has("rampup-batch-size")) notes.push(`${o}: --rampup-batch-size ignored; evaluated at the full global batch`);
+  const claims: ModelClaim[] = [];
+  const claim = (field: ModelClaim["field"], value: ModelClaim["value"] | undefined, setting: string) => {
+    if (value !== undefined) claims.push({ field, value, setting });
+  };
+  claim("layers", layers, `--num-layers ${layers}`);
+  claim("hidden", intArg(m, "hidden-size", o), `--hidden-size ${strArg(m, "hidden-size")}`);
+  const heads = intArg(m, "num-attention-heads", o);
+  claim("heads", heads, `--num-attention-heads ${heads}`);
+  claim("ffnHidden", intArg(m, "ffn-hidden-size", o), `--ffn-hidden-size ${strArg(m, "ffn-hidden-size")}`);
+  // Key/value heads: grouped-query attention states them; without it there are as many as heads.
+  const kvStated = deepspeed ? intArg(m, "num-key-value-heads", o) : has("group-query-attention") ? (intArg(m, "num-query-groups", o) ?? 1) : undefined;
+  const kv = kvStated ?? heads;
+  const kvFlag = deepspeed ? "--num-key-value-heads" : "--num-query-groups";
+  claim("kvHeads", kv, kvStated !== undefined ? `${kvFlag} ${kv}` : `no grouped-query attention (${kv} key/value heads)`);
+  if (layers !== undefined) {
+    // Architecture flags are only compared when the file describes a model at all.
+    claim("mlp", has("swiglu") ? "swiglu" : "gelu", has("swiglu") ? "--swiglu" : "no --swiglu");
+    const rope = strArg(m, "position-embedding-type") === "rope" || has("use-rotary-position-embeddings");
+    claim("positional", rope ? "rope" : "learned", rope ? "rotary position embeddings" : "learned position embeddings");
+    const untied = has("untie-embeddings-and-output-weights");
+    claim("tiedEmbeddings", !untied, untied ? "--untie-embeddings-and-output-weights" : "no --untie-embeddings-and-output-weights");
+  }
+  return {
+    tp,
+    pp,
+    vpp,
+    zero,
+    sequenceParallel: tp > 1 && has("sequence-parallel"), // validate_args turns it off at tp 1
+    recompute,
+    microBatch: intArg(m, "micro-batch-size", o),
+    globalBatch: intArg(m, "global-batch-size", o),
+    seqLen: intArg(m, "seq-length", o) ?? intArg(m, "encoder-seq-length", o),
+    precision,
+    overlapGradReduce: deepspeed ? undefined : has("overlap-grad-reduce"),
+    fusedAttention,
+    claims,
+    warnings,
+    notes,
+  };
+}
+
+export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading {
+  const f = megatronFacts(file, false);
+  const o = file.name;
+  checkClaims(o, f.claims, ctx.model);
+  if (f.microBatch === undefined) throw new UserError(`${o}: --micro-batch-size is missing (Megatron-LM requires it)`);
+  const world = worldSize(ctx);
+  const dp = dataParallel(o, world.gpus, world.from, f.tp, f.pp);
+  // Without --global-batch-size Megatron uses micro-batch × dp (validate_args).
+  const globalBatch = f.globalBatch ?? f.microBatch * dp;
+  checkBatch(o, globalBatch, dp, f.microBatch);
+  return {
+    engine: "megatron",
+    sources: [o],
+    plan: {
+      tp: f.tp,
+      pp: f.pp,
+      dp,
+      vpp: f.vpp,
+      zero: f.zero ?? 0,
+      microBatch: f.microBatch,
+      recompute: f.recompute,
+      sequenceParallel: f.sequenceParallel,
+      schedule: f.vpp > 1 ? "interleaved" : "1f1b",
+    },
+    gpus: world.gpus,
+    gpusFrom: world.from,
+    globalBatch,
+    ...(f.seqLen !== undefined ? { seqLen: f.seqLen } : {}),
+    ...(f.precision !== undefined ? { precision: f.precision } : {}),
+    ...(f.overlapGradReduce !== undefined ? { overlapGradReduce: f.overlapGradReduce } : {}),
+    ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
+    claims: f.claims,
+    warnings: f.warnings,
+    notes: f.notes,
+  };
+}

@@ -1,0 +1,156 @@
+// A torchtitan job file (TOML, 0.2) or command-line overrides (--section.key value) → a plan.
+// Defaults and meanings from torchtitan/config/job_config.py (@000204a4) and configs.py
+// (@0014ac2c); FSDP resharding as torchtitan/models/llama3/infra/parallelize.py apply_fsdp
+// ("default" reshards after forward unless pipeline parallel is on); stage counts as
+// torchtitan/distributed/pipeline_parallel.py (2 stages per rank for looped schedules).
+import type { Precision, Recompute, Schedule, ZeroStage } from "../../planner/index.js";
+import { UserError } from "../errors.js";
+import { readArgs } from "./args-file.js";
+import { TORCHTITAN_02_KEYS, TORCHTITAN_MAIN_KEYS } from "./known-keys.js";
+import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, unknownLine, worldSize } from "./read-config.js";
+import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
+
+/** --section.key value lines as the table the TOML file would have been. */
+export function parseOverrides(text: string): TomlTable {
+  const table: TomlTable = {};
+  for (const s of readArgs(text)) {
+    const dot = s.flag.indexOf(".");
+    if (dot < 0) continue;
+    const section = s.flag.slice(0, dot);
+    let key = s.flag.slice(dot + 1);
+    let value: TomlValue;
+    if (s.values.length === 0) {
+      value = !key.startsWith("no_");
+      if (key.startsWith("no_")) key = key.slice(3);
+    } else {
+      const v = s.values.join(" ");
+      value = /^-?\d+$/.test(v) ? Number(v) : v === "true" || v === "True" ? true : v === "false" || v === "False" ? false : v.includes(",") ? v.split(",") : v;
+    }
+    const t = (table[section] ??= {}) as TomlTable;
+    t[key] = value;
+  }
+  return table;
+}
+
+const SCHEDULES: Record<string, Schedule> = { "1f1b": "1f1b", gpipe: "gpipe", interleaved1f1b: "interleaved" };
+const LOOPED_OTHERS = ["loopedbfs", "interleavedzerobubble", "zbvzerobubble", "dualpipev"];
+
+export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReading {
+  const o = file.name;
+  const table = file.kind === "torchtitan-toml" ? parseToml(file.text, o) : parseOverrides(file.text);
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  for (const [section, v] of Object.entries(table)) {
+    if (typeof v !== "object" || Array.isArray(v)) {
+      warnings.push(unknownLine(o, section, "a torchtitan section"));
+      continue;
+    }
+    for (const key of Object.keys(v))
+      if (!TORCHTITAN_02_KEYS.has(`${section}.${key}`) && !TORCHTITAN_MAIN_KEYS.has(`${section}.${key}`))
+        warnings.push(unknownLine(o, `${section}.${key}`, "a torchtitan setting paraplan knows"));
+  }
+  const get = (section: string, key: string): TomlValue | undefined => {
+    const t = table[section];
+    return t && typeof t === "object" && !Array.isArray(t) ? (t as TomlTable)[key] as TomlValue | undefined : undefined;
+  };
+  const int = (section: string, key: string, dflt: number, min = 1): number => {
+    const v = get(section, key) ?? dflt;
+    if (typeof v !== "number" || !Number.isInteger(v) || (v < min && v !== dflt)) throw new UserError(`${o}: ${section}.${key} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const str = (section: string, key: string, dflt: string) => String(get(section, key) ?? dflt);
+  if (int("parallelism", "context_parallel_degree", 1) > 1) throw new UserError(`${o}: parallelism.context_parallel_degree > 1: paraplan does not model context parallelism`);
+  if (int("parallelism", "expert_parallel_degree", 1) > 1) throw new UserError(`${o}: parallelism.expert_parallel_degree > 1: paraplan does not model expert parallelism`);
+  const r = int("parallelism", "data_parallel_replicate_degree", 1);
+  let s = int("parallelism", "data_parallel_shard_degree", -1);
+  const tp = int("parallelism", "tensor_parallel_degree", 1);
+  const pp = int("parallelism", "pipeline_parallel_degree", 1);
+  // -1 shards over the ranks left after replicate, tp and pp (job_config.py Parallelism).
+  const world = worldSize(ctx, s === -1 ? undefined : { gpus: r * s * tp * pp, from: `${o} (replicate × shard × tensor × pipeline degrees)` });
+  if (s === -1) {
+    if (world.gpus % (r * tp * pp) !== 0)
+      throw new UserError(`${o}: replicate ${r} × tensor ${tp} × pipeline ${pp} does not divide the ${world.gpus} GPUs (${world.from})`);
+    s = world.gpus / (r * tp * pp);
+  }
+  const dp = r * s;
+  let zero: ZeroStage = 0;
+  if (s > 1) {
+    const policy = str("parallelism", "fsdp_reshard_after_forward", "default");
+    if (policy === "always") zero = 3;
+    else if (policy === "never") zero = 2;
+    else if (policy === "default") zero = pp > 1 ? 2 : 3;
+    else throw new UserError(`${o}: parallelism.fsdp_reshard_after_forward "${policy}" is not default, always or never`);
+    if (r > 1) notes.push(`${o}: HSDP (replicate ${r} × shard ${s}) read as ZeRO-${zero} over dp ${dp}; paraplan shards over every data-parallel rank`);
+  }
+  const spSetting = get("parallelism", "enable_sequence_parallel");
+  const sequenceParallel = tp > 1 && spSetting !== false;
+  const scheduleName = str("parallelism", "pipeline_parallel_schedule", "1F1B").toLowerCase();
+  let schedule = SCHEDULES[scheduleName];
+  if (!schedule && LOOPED_OTHERS.includes(scheduleName)) {
+    schedule = "interleaved";
+    notes.push(`${o}: pipeline schedule ${str("parallelism", "pipeline_parallel_schedule", "")} read as interleaved 1F1B`);
+  }
+  if (!schedule) throw new UserError(`${o}: parallelism.pipeline_parallel_schedule "${scheduleName}" is not a torch.distributed.pipelining schedule`);
+  const looped = schedule === "interleaved";
+  let vpp = 1;
+  if (pp > 1) {
+    const L = ctx.model.layers;
+    const splitSetting = get("parallelism", "pipeline_parallel_split_points");
+    const split = typeof splitSetting === "string" ? [splitSetting] : splitSetting; // one override point
+    const perStage = get("parallelism", "pipeline_parallel_layers_per_stage");
+    let stages: number;
+    if (Array.isArray(split) && split.length > 0) {
+      stages = split.length + 1;
+      const even = split.every((p, i) => p === `layers.${((i + 1) * L) / stages}`);
+      if (!even) notes.push(`${o}: uneven pipeline_parallel_split_points read as ${stages} equal stages`);
+    } else if (typeof perStage === "number") {
+      const f = int("parallelism", "pipeline_parallel_first_stage_less_layers", 1, 0);
+      const l = int("parallelism", "pipeline_parallel_last_stage_less_layers", 1, 0);
+      stages = Math.ceil((L + f + l) / perStage);
+    } else stages = looped ? 2 * pp : pp;
+    if (stages % pp !== 0) throw new UserError(`${o}: ${stages} pipeline stages do not divide over pipeline_parallel_degree ${pp}`);
+    vpp = stages / pp;
+    if (looped !== vpp > 1) throw new UserError(`${o}: the ${scheduleName} schedule needs ${looped ? "two or more stages" : "one stage"} per rank, the split gives ${vpp}`);
+    if (L % stages !== 0) throw new UserError(`${o}: ${L} layers do not split into ${stages} equal stages; paraplan models equal stages`);
+  } else if (looped) throw new UserError(`${o}: the ${scheduleName} schedule needs pipeline_parallel_degree > 1`);
+  // Batch (Training): per-replica local batch; a pipeline splits it into micro-batches.
+  const local = int("training", "local_batch_size", 8);
+  const micro = pp > 1 ? int("parallelism", "pipeline_parallel_microbatch_size", 1) : local;
+  if (local % micro !== 0) throw new UserError(`${o}: pipeline_parallel_microbatch_size ${micro} does not divide training.local_batch_size ${local}`);
+  const g = int("training", "global_batch_size", -1);
+  const globalBatch = g === -1 ? local * dp : g;
+  if (globalBatch % (local * dp) !== 0)
+    throw new UserError(`${o}: training.global_batch_size ${globalBatch} is not a multiple of local_batch_size ${local} × dp ${dp}`);
+  checkBatch(o, globalBatch, dp, micro);
+  if (get("training", "seq_len") === undefined) notes.push(`${o}: training.seq_len not set: torchtitan's default, 2048`);
+  const mp = str("training", "mixed_precision_param", "bfloat16");
+  let precision: Precision = "bf16";
+  if (mp === "float32") warnings.push(`${o}: training.mixed_precision_param float32 is not modeled by paraplan; evaluated as bf16`);
+  const converters = get("model", "converters");
+  if ((Array.isArray(converters) ? converters : [converters]).includes("float8")) precision = "fp8";
+  const mode = str("activation_checkpoint", "mode", "selective");
+  // 0.2's selective option defaults to "2" (every second layer); the override releases have no
+  // option and checkpoint per op.
+  const option = str("activation_checkpoint", "selective_ac_option", file.kind === "torchtitan-overrides" ? "op" : "2");
+  let recompute: Recompute;
+  if (mode === "none" || mode === "full") recompute = mode;
+  else if (mode === "selective" || mode === "memory_budget") {
+    recompute = mode === "selective" && option === "1" ? "full" : "selective";
+    if (get("activation_checkpoint", "mode") === undefined) notes.push(`${o}: activation_checkpoint.mode not set: torchtitan's default, selective`);
+    if (mode === "memory_budget" || (option !== "op" && option !== "1"))
+      notes.push(`${o}: activation checkpointing ${mode === "memory_budget" ? "by memory budget" : `of one layer in ${option}`} read as selective recompute`);
+  } else throw new UserError(`${o}: activation_checkpoint.mode "${mode}" is not none, selective, full or memory_budget`);
+  return {
+    engine: "torchtitan",
+    sources: [o],
+    plan: { tp, pp, dp, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule },
+    gpus: world.gpus,
+    gpusFrom: world.from,
+    globalBatch,
+    seqLen: int("training", "seq_len", 2048),
+    precision,
+    claims: [],
+    warnings,
+    notes,
+  };
+}

@@ -1,0 +1,82 @@
+// Slurm: an sbatch script that starts one torchrun per node with srun. #SBATCH options and the
+// SLURM_* variables are the sbatch manual's (slurm.schedmd.com/sbatch.html, "OPTIONS" and "OUTPUT
+// ENVIRONMENT VARIABLES"); NCCL variables are NCCL's (docs.nvidia.com/deeplearning/nccl/user-guide/
+// docs/env.html, NCCL 2.23). Lists recorded in test/export/fixtures/sbatch.txt and nccl-env.txt.
+import type { Fixed, Hardware } from "../../planner/index.js";
+import { type Engine, type EngineContext, type ExportFile, type Release, describe } from "./engine-plan.js";
+import { launchSpecFile, launcherTranslate, layout, scriptText, torchrunArgs } from "./torchrun.js";
+
+export const SLURM_RELEASES: readonly Release[] = [
+  { id: "23", label: "Slurm sbatch (slurm.schedmd.com/sbatch.html) with PyTorch 2.x torchrun and NCCL 2.23 variables" },
+];
+
+/** NVSwitch-connected Hopper GPUs: NVLink SHARP (NVLS) collectives exist there (NCCL ≥ 2.17). */
+export function hopperNvSwitch(hw: Hardware): boolean {
+  return hw.intra.kind === "nvlink" && hw.gpusPerNode >= 4 && /\b(H100|H200|H800|GH200)\b/.test(hw.gpuName);
+}
+
+/** Environment hints that suit the profile's links: active lines only where they are safe
+ *  everywhere, the site-specific ones (interfaces, HCAs) as comments to fill in. */
+export function ncclHints(hw: Hardware, nodes: number): string[] {
+  const out: string[] = [];
+  if (hw.intra.kind === "nvlink") {
+    out.push("# GPUs in a node talk over NVLink; NCCL picks P2P over NVLink by itself. To keep P2P on NVLink paths only:");
+    out.push("# export NCCL_P2P_LEVEL=NVL");
+  } else {
+    out.push("# GPUs in a node talk over PCIe: let P2P cross PCIe switches (PXB); if they sit under different CPU sockets try SYS,");
+    out.push("# or NCCL_P2P_DISABLE=1 where P2P across the host bridge is slow or broken");
+    out.push("# export NCCL_P2P_LEVEL=PXB");
+  }
+  if (hopperNvSwitch(hw)) {
+    out.push("# Hopper with NVSwitch: NVLink SHARP offloads all-reduce to the switches");
+    out.push("export NCCL_NVLS_ENABLE=1");
+  }
+  if (nodes > 1) {
+    out.push("# Between nodes: name the InfiniBand/RoCE adapters and the bootstrap interface of your cluster");
+    out.push("# export NCCL_IB_HCA=mlx5");
+    out.push("# export NCCL_SOCKET_IFNAME=^lo,docker");
+  }
+  return out;
+}
+
+/** Single quotes for `bash -c '…'`. */
+const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function files(ctx: EngineContext): ExportFile[] {
+  const l = layout(ctx);
+  const name = `paraplan-${ctx.model.name}`;
+  const run = [
+    ...torchrunArgs(l, '"$SLURM_NNODES"', '"$SLURM_NODEID"', '"$MASTER_ADDR:$MASTER_PORT"', '"$SLURM_JOB_ID"'),
+    scriptText(ctx),
+  ].join(" ");
+  const lines = [
+    "#!/bin/bash",
+    `#SBATCH --job-name=${name}`,
+    `#SBATCH --nodes=${l.nodes}`,
+    "#SBATCH --ntasks-per-node=1",
+    `#SBATCH --gpus-per-node=${l.perNode}`,
+    "#SBATCH --exclusive",
+    "#SBATCH --output=%x-%j.out",
+    "",
+    `# ${ctx.model.name} on ${ctx.training.gpus} x ${ctx.hw.gpuName}${ctx.options.profileName ? ` (${ctx.options.profileName})` : ""}`,
+    `# plan: ${describe(ctx.plan)}`,
+    `# names from ${ctx.release.label}`,
+  ];
+  if (ctx.options.script === undefined) lines.push("# the worker is paraplan's: submit from paraplan's directory with its .venv active; it reads launch.json");
+  lines.push("", ...ncclHints(ctx.hw, l.nodes), "");
+  lines.push('export MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)');
+  lines.push("export MASTER_PORT=29500");
+  lines.push("# one torchrun per node; SLURM_NODEID is this node's index in the allocation");
+  lines.push(`srun bash -c ${quote(run)}`);
+  const out: ExportFile[] = [{ name: "paraplan.sbatch", content: lines.join("\n") + "\n" }];
+  if (ctx.options.script === undefined) out.push(launchSpecFile(ctx));
+  return out;
+}
+
+export const slurm: Engine = {
+  format: "slurm",
+  releases: SLURM_RELEASES,
+  overlays: (): Fixed[] => [{}],
+  translate: launcherTranslate,
+  files,
+};

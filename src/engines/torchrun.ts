@@ -1,0 +1,100 @@
+// torchrun: the command line of every node, with c10d rendezvous. Options from
+// torch/distributed/run.py (pytorch/pytorch @010929fd; PyTorch 2.x "torchrun (Elastic Launch)"),
+// recorded in test/export/fixtures/torchrun.txt. The training script is the user's (--script),
+// by default paraplan's own worker, which reads the plan from launch.json (executor/PROTOCOL.md).
+import type { Fixed } from "../../planner/index.js";
+import { DEFAULT_STEPS } from "../../executor/args.js";
+import { WORKER_MODULE } from "../../executor/launch.js";
+import { buildSpec } from "../../executor/spec.js";
+import {
+  type Engine,
+  type EngineContext,
+  type ExportFile,
+  type NodeLayout,
+  type Release,
+  type Translation,
+  describe,
+  nodeLayout,
+} from "./engine-plan.js";
+
+export const TORCHRUN_RELEASES: readonly Release[] = [
+  { id: "2", label: "PyTorch 2.x torchrun (torch/distributed/run.py at pytorch/pytorch @010929fd)" },
+];
+
+export const LAUNCH_SPEC = "launch.json";
+export const DEFAULT_RDZV = "$MASTER_ADDR:29500";
+
+/** The script torchrun starts, as shell text: the user's, or `-m executor.worker --spec launch.json`. */
+export function scriptText(ctx: EngineContext): string {
+  return ctx.options.script ?? `-m ${WORKER_MODULE} --spec ${LAUNCH_SPEC}`;
+}
+
+export function layout(ctx: Omit<EngineContext, "plan">): NodeLayout {
+  const l = nodeLayout(ctx.training, ctx.hw);
+  if (typeof l === "string") throw new Error(l); // translate() refuses such plans first
+  return l;
+}
+
+/** torchrun's options for one node; node rank and endpoint are shell text (literal or variables). */
+export function torchrunArgs(l: NodeLayout, nodes: string, nodeRank: string, endpoint: string, rdzvId: string): string[] {
+  return [
+    "torchrun",
+    "--nnodes", nodes,
+    "--nproc-per-node", String(l.perNode),
+    "--node-rank", nodeRank,
+    "--rdzv-backend", "c10d",
+    "--rdzv-endpoint", endpoint,
+    "--rdzv-id", rdzvId,
+  ];
+}
+
+/** launch.json for the default worker script (executor/spec.ts, the worker's only input). */
+export function launchSpecFile(ctx: EngineContext): ExportFile {
+  const spec = buildSpec({
+    runDir: `runs/export-${ctx.model.name}`,
+    device: "cuda",
+    // buildSpec takes the sequence length from the model; the training's is the one to run.
+    model: { ...ctx.model, seqLen: ctx.training.seqLen },
+    plan: ctx.plan,
+    globalBatch: ctx.training.globalBatch,
+    precision: ctx.training.precision,
+    steps: DEFAULT_STEPS,
+  });
+  return { name: LAUNCH_SPEC, content: JSON.stringify(spec, null, 2) + "\n" };
+}
+
+/** Launchers run any plan; they refuse only GPU counts that do not fill whole nodes. */
+export function launcherTranslate(_plan: unknown, ctx: Omit<EngineContext, "plan">): Translation {
+  const l = nodeLayout(ctx.training, ctx.hw);
+  return typeof l === "string" ? { kind: "refused", reason: l } : { kind: "exact" };
+}
+
+function files(ctx: EngineContext): ExportFile[] {
+  const l = layout(ctx);
+  const endpoint = ctx.options.rdzvEndpoint ?? DEFAULT_RDZV;
+  const id = `paraplan-${ctx.model.name}`;
+  const lines = [
+    "#!/usr/bin/env bash",
+    `# torchrun for ${ctx.model.name}: ${l.nodes} node(s) x ${l.perNode} ${ctx.hw.gpuName}`,
+    `# plan: ${describe(ctx.plan)}`,
+    `# options from ${ctx.release.label}`,
+    "# run the line of each node on that node; every node must reach the rendezvous endpoint",
+  ];
+  if (ctx.options.rdzvEndpoint === undefined) lines.push("# (set MASTER_ADDR to the address of node 0 first)");
+  if (ctx.options.script === undefined) lines.push("# the worker is paraplan's: run from paraplan's directory (PYTHONPATH=.) with its .venv; it reads launch.json");
+  for (let k = 0; k < l.nodes; k++) {
+    lines.push(`# node ${k}`);
+    lines.push([...torchrunArgs(l, String(l.nodes), String(k), endpoint, id), scriptText(ctx)].join(" "));
+  }
+  const out: ExportFile[] = [{ name: "torchrun.sh", content: lines.join("\n") + "\n" }];
+  if (ctx.options.script === undefined) out.push(launchSpecFile(ctx));
+  return out;
+}
+
+export const torchrun: Engine = {
+  format: "torchrun",
+  releases: TORCHRUN_RELEASES,
+  overlays: (): Fixed[] => [{}],
+  translate: launcherTranslate,
+  files,
+};

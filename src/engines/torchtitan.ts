@@ -1,0 +1,180 @@
+// torchtitan: the plan as its job configuration.
+//  - "0.2": a TOML job file; section and key names from torchtitan/config/job_config.py
+//    (pytorch/torchtitan @000204a4, 2025), run with --job.config_file.
+//  - "main": releases that replaced the TOML files with Python configurations
+//    (torchtitan/config/README.md @1b4a5caf) keep the --section.option command-line overrides,
+//    frozen; names from torchtitan/config/configs.py (@0014ac2c).
+// Lists recorded in test/export/fixtures/torchtitan-*.txt. ZeRO maps to FSDP2 (fully_shard):
+// ZeRO-3 = shard with reshard_after_forward, ZeRO-2 = shard without (policy "never"), ZeRO-0 =
+// replicate (DDP); ZeRO-1 has no equivalent.
+import type { Fixed, Plan } from "../../planner/index.js";
+import {
+  type Engine,
+  type EngineContext,
+  type ExportFile,
+  type Release,
+  type Translation,
+  argsFile,
+  describe,
+  layersPerStage,
+} from "./engine-plan.js";
+import { type TomlValue, writeToml } from "./toml.js";
+
+export const TORCHTITAN_RELEASES: readonly Release[] = [
+  { id: "0.2", label: "torchtitan 0.2 TOML job files (torchtitan/config/job_config.py at pytorch/torchtitan @000204a4, 2025)" },
+  { id: "main", label: "torchtitan main, Python configurations with --section.option overrides (torchtitan/config/configs.py at pytorch/torchtitan @0014ac2c)" },
+];
+
+/** torch.distributed.pipelining schedule names (schedules.py get_schedule_class). */
+export const TITAN_SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "Interleaved1F1B" } as const;
+
+/** torchtitan's own model registry names for paraplan presets it ships (torchtitan/models/llama3). */
+function titanModel(name: string): { name: string; flavor: string } | null {
+  const m = /^llama3[-_](8b|70b|405b)$/i.exec(name);
+  return m ? { name: "llama3", flavor: m[1]!.toUpperCase() } : null;
+}
+
+/** The parallelism section, shared by both releases (keys of class Parallelism / ParallelismConfig). */
+export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
+  const { model: m, plan: p, release } = ctx;
+  const sharded = p.zero >= 2;
+  const v: Record<string, TomlValue> = {
+    data_parallel_replicate_degree: sharded ? 1 : p.dp,
+    data_parallel_shard_degree: sharded ? p.dp : 1,
+  };
+  if (sharded && p.dp > 1) v.fsdp_reshard_after_forward = p.zero === 3 ? "always" : "never";
+  v.tensor_parallel_degree = p.tp;
+  // Async TP overlaps the TP collectives with compute; paraplan's prediction keeps them exposed.
+  v.enable_async_tensor_parallel = false;
+  if (release.id === "main" && p.tp > 1) v.enable_sequence_parallel = p.sequenceParallel;
+  v.pipeline_parallel_degree = p.pp;
+  if (p.pp > 1) {
+    v.pipeline_parallel_schedule = TITAN_SCHEDULE[p.schedule];
+    const per = layersPerStage(m, p);
+    if (release.id === "0.2") {
+      // Split points name the first module of stages 2 … S ("layers.k"), one every `per` layers.
+      v.pipeline_parallel_split_points = Array.from({ length: p.pp * p.vpp - 1 }, (_, i) => `layers.${(i + 1) * per}`);
+    } else {
+      // main counts the embedding and the output as one layer each unless told not to; zero
+      // keeps S = layers / per stages of equal size.
+      v.pipeline_parallel_layers_per_stage = per;
+      v.pipeline_parallel_first_stage_less_layers = 0;
+      v.pipeline_parallel_last_stage_less_layers = 0;
+    }
+    v.pipeline_parallel_microbatch_size = p.microBatch;
+  }
+  v.context_parallel_degree = 1;
+  return v;
+}
+
+/** [training]: with a pipeline the local batch is the whole per-replica batch, split into
+ *  micro-batches of pipeline_parallel_microbatch_size; without one it is the micro-batch and
+ *  torchtitan accumulates gradients up to global_batch_size. */
+export function training(ctx: EngineContext): Record<string, TomlValue> {
+  const { plan: p, training: t } = ctx;
+  return {
+    local_batch_size: p.pp > 1 ? t.globalBatch / p.dp : p.microBatch,
+    global_batch_size: t.globalBatch,
+    seq_len: t.seqLen,
+    mixed_precision_param: "bfloat16",
+  };
+}
+
+export function activationCheckpoint(ctx: EngineContext): Record<string, TomlValue> {
+  const v: Record<string, TomlValue> = { mode: ctx.plan.recompute };
+  if (ctx.plan.recompute === "selective" && ctx.release.id === "0.2") v.selective_ac_option = "op";
+  return v;
+}
+
+function toml(ctx: EngineContext): string {
+  const { model: m, plan: p, training: t, hw } = ctx;
+  const tm = titanModel(m.name);
+  const modelValues: Record<string, TomlValue> = tm ? { ...tm } : {};
+  if (t.precision === "fp8") modelValues.converters = ["float8"];
+  const header = [
+    `torchtitan job config: ${m.name} on ${t.gpus} x ${hw.gpuName}`,
+    `plan: ${describe(p)}`,
+    `names from ${ctx.release.label}`,
+    "run on every node: torchrun <launcher flags> -m torchtitan.train --job.config_file torchtitan.toml",
+  ];
+  const sections: { name: string; comment?: string[]; values: Record<string, TomlValue> }[] = [
+    { name: "job", values: { description: `paraplan: ${describe(p)}` } },
+    {
+      name: "model",
+      ...(tm ? {} : { comment: [`torchtitan ships no ${m.name}: set name and flavor to your model's registry entry`] }),
+      values: modelValues,
+    },
+    { name: "training", values: training(ctx) },
+    { name: "parallelism", values: parallelism(ctx) },
+    { name: "activation_checkpoint", values: activationCheckpoint(ctx) },
+  ];
+  return writeToml(sections, header);
+}
+
+function overrides(ctx: EngineContext): string {
+  const lines: string[][] = [];
+  const put = (section: string, values: Record<string, TomlValue>) => {
+    for (const [k, v] of Object.entries(values)) {
+      // Booleans are flags, given only where they differ from the default: --section.key, or
+      // --section.no_key for false (the form torchtitan documents for its options, job_config.py
+      // Checkpoint.initial_load_model_only). Defaults: async TP off, sequence parallel on.
+      if (typeof v === "boolean") {
+        if (v !== (k === "enable_sequence_parallel")) lines.push([`--${section}.${v ? "" : "no_"}${k}`]);
+      } else lines.push([`--${section}.${k}`, Array.isArray(v) ? v.join(",") : String(v)]);
+    }
+  };
+  put("training", training(ctx));
+  put("parallelism", parallelism(ctx));
+  put("activation_checkpoint", activationCheckpoint(ctx));
+  const header = [
+    `torchtitan command-line overrides: ${ctx.model.name} on ${ctx.training.gpus} x ${ctx.hw.gpuName}`,
+    `plan: ${describe(ctx.plan)}`,
+    `names from ${ctx.release.label}`,
+    "append to your run: torchrun <launcher flags> -m torchtitan.train --module <yours> --config <yours> $(grep -v '^#' torchtitan-overrides.txt)",
+  ];
+  return argsFile(header, lines as [string, ...string[]][]);
+}
+
+function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
+  if (ctx.training.precision === "fp16")
+    return { kind: "refused", reason: "torchtitan trains in bf16 (training.mixed_precision_param is bfloat16 or float32); use --precision bf16 or fp8" };
+  const old = ctx.release.id === "0.2";
+  const p = { ...plan };
+  const notes: string[] = [];
+  if (p.dp === 1 && p.zero !== 0) {
+    p.zero = 0;
+    notes.push("dp 1: torchtitan has no data-parallel dimension to shard or replicate, so every ZeRO stage is ZeRO-0");
+  }
+  if (p.zero === 1) {
+    p.zero = 2;
+    notes.push('ZeRO-1 has no torchtitan equivalent (FSDP2 shards gradients along with optimizer states); nearest: fsdp_reshard_after_forward = "never", i.e. ZeRO-2');
+  }
+  if (old && p.zero === 0 && p.dp > 1 && (p.tp > 1 || p.pp > 1)) {
+    p.zero = 2;
+    notes.push('torchtitan 0.2 runs DDP only without other parallelism ("DDP has not supported > 1D parallelism", models/llama3/infra/parallelize.py); nearest: FSDP2 "never", i.e. ZeRO-2');
+  }
+  if (old && p.tp > 1 && !p.sequenceParallel) {
+    p.sequenceParallel = true;
+    notes.push("torchtitan 0.2's tensor parallel always runs norms sequence-parallel (apply_tp); nearest: sequence parallel on");
+  }
+  if (ctx.training.precision === "fp8" && !old)
+    notes.push('fp8: add the "float8" model converter in your configuration (the model settings are not command-line options in these releases)');
+  if (p.recompute === "selective")
+    notes.push("torchtitan's selective checkpointing is per-op (it keeps matmul outputs), close to but not Megatron's attention-only recompute that paraplan models");
+  if (p.zero !== plan.zero || p.sequenceParallel !== plan.sequenceParallel) return { kind: "nearest", plan: p, notes };
+  return { kind: "exact", notes };
+}
+
+function overlays(release: Release): Fixed[] {
+  if (release.id === "main") return [{ zero: 0 }, { zero: 2 }, { zero: 3 }];
+  // 0.2: DDP only alone; tensor parallel always sequence-parallel (tp 1 listed on its own, as
+  // fixing sequence parallel excludes tp 1 in the planner's space).
+  return [{ tp: 1, pp: 1, zero: 0 }, { tp: 1, zero: 2 }, { tp: 1, zero: 3 }, { zero: 2, sequenceParallel: true }, { zero: 3, sequenceParallel: true }];
+}
+
+function files(ctx: EngineContext): ExportFile[] {
+  if (ctx.release.id === "0.2") return [{ name: "torchtitan.toml", content: toml(ctx) }];
+  return [{ name: "torchtitan-overrides.txt", content: overrides(ctx) }];
+}
+
+export const torchtitan: Engine = { format: "torchtitan", releases: TORCHTITAN_RELEASES, overlays, translate, files };

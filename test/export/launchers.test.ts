@@ -1,0 +1,65 @@
+// torchrun and Slurm: one command per node with c10d rendezvous, the sbatch script with the NCCL
+// hints that suit the profile's links, the worker's launch.json or the user's script.
+import { describe, expect, it } from "vitest";
+import { ExportRefused } from "../../src/engines/engine-plan.js";
+import { exportPlan } from "../../src/engines/export-plan.js";
+import { loadProfile } from "../../src/load.js";
+import { LLAMA, h100, model, pcie, plan, training } from "./helpers.js";
+
+const p = plan({ tp: 8, pp: 2, zero: 1 });
+
+describe("torchrun", () => {
+  it("64 GPUs on 8-GPU nodes: eight commands, node ranks 0-7, the worker reading launch.json", () => {
+    const r = exportPlan("torchrun", model(LLAMA), p, training(), h100);
+    expect(r.files.map((f) => f.name)).toEqual(["torchrun.sh", "launch.json"]);
+    const lines = r.files[0]!.content.split("\n").filter((l) => l.startsWith("torchrun "));
+    expect(lines.length).toBe(8);
+    expect(lines[3]).toBe(
+      "torchrun --nnodes 8 --nproc-per-node 8 --node-rank 3 --rdzv-backend c10d --rdzv-endpoint $MASTER_ADDR:29500 --rdzv-id paraplan-llama3-70b -m executor.worker --spec launch.json",
+    );
+    const spec = JSON.parse(r.files[1]!.content);
+    expect(spec.plan).toEqual(p);
+    expect(spec.training).toMatchObject({ globalBatch: 512, seqLen: 2048, precision: "bf16" });
+    expect(spec.device).toBe("cuda");
+  });
+  it("a user's script and endpoint replace the worker; no launch.json", () => {
+    const r = exportPlan("torchrun", model(LLAMA), p, training(), h100, { script: "train.py --config run.yaml", rdzvEndpoint: "10.0.0.1:29400" });
+    expect(r.files.map((f) => f.name)).toEqual(["torchrun.sh"]);
+    const last = r.files[0]!.content.trim().split("\n").at(-1)!;
+    expect(last).toBe(
+      "torchrun --nnodes 8 --nproc-per-node 8 --node-rank 7 --rdzv-backend c10d --rdzv-endpoint 10.0.0.1:29400 --rdzv-id paraplan-llama3-70b train.py --config run.yaml",
+    );
+  });
+  it("GPU counts that do not fill whole nodes are refused", () => {
+    expect(() => exportPlan("torchrun", model(LLAMA), plan({ tp: 4, pp: 1 }), training({ gpus: 12 }), h100)).toThrow(ExportRefused);
+  });
+});
+
+describe("slurm", () => {
+  const sbatch = (hw = h100, gpus = 64, script?: string) =>
+    exportPlan("slurm", model(LLAMA), gpus === 8 ? plan({ tp: 8, pp: 1 }) : p, training({ gpus }), hw, script ? { script } : {}).files[0]!.content;
+
+  it("DGX H100: 8 nodes, one torchrun task per node, NVLS on, NVLink P2P and InfiniBand hints commented", () => {
+    const s = sbatch();
+    for (const line of ["#SBATCH --nodes=8", "#SBATCH --ntasks-per-node=1", "#SBATCH --gpus-per-node=8", "export NCCL_NVLS_ENABLE=1", "# export NCCL_P2P_LEVEL=NVL", "# export NCCL_IB_HCA=mlx5", "# export NCCL_SOCKET_IFNAME=^lo,docker"])
+      expect(s.split("\n"), line).toContain(line);
+    expect(s).toContain(
+      `srun bash -c 'torchrun --nnodes "$SLURM_NNODES" --nproc-per-node 8 --node-rank "$SLURM_NODEID" --rdzv-backend c10d --rdzv-endpoint "$MASTER_ADDR:$MASTER_PORT" --rdzv-id "$SLURM_JOB_ID" -m executor.worker --spec launch.json'`,
+    );
+    expect(s).toContain('export MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)');
+  });
+  it("PCIe H100: no NVLS, P2P across PCIe switches suggested", () => {
+    const s = sbatch(pcie);
+    expect(s).not.toContain("NCCL_NVLS_ENABLE");
+    expect(s.split("\n")).toContain("# export NCCL_P2P_LEVEL=PXB");
+  });
+  it("A100 NVSwitch is not Hopper: no NVLS; one node: no network hints", () => {
+    expect(sbatch(loadProfile("dgx-a100-80g"))).not.toContain("NCCL_NVLS_ENABLE");
+    const one = sbatch(h100, 8);
+    expect(one).toContain("#SBATCH --nodes=1");
+    expect(one).not.toContain("NCCL_IB_HCA");
+  });
+  it("a script with single quotes survives bash -c quoting", () => {
+    expect(sbatch(h100, 64, "train.py --name 'run a'")).toContain(`train.py --name '\\''run a'\\'''`);
+  });
+});

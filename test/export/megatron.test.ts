@@ -1,0 +1,114 @@
+// The Megatron-LM export: exact argument lists for hand-worked cases, and the plans it refuses.
+import { describe, expect, it } from "vitest";
+import { ExportRefused } from "../../src/engines/engine-plan.js";
+import { exportPlan } from "../../src/engines/export-plan.js";
+import { GPT, LLAMA, h100, model, plan, training } from "./helpers.js";
+
+const args = (content: string) => content.split("\n").filter((l) => l.startsWith("--"));
+
+describe("megatron-args.txt", () => {
+  const interleaved = plan({ tp: 8, pp: 4, vpp: 2, zero: 1, recompute: "full", sequenceParallel: true, schedule: "interleaved" });
+
+  it("Llama 3 70B, tp 8 · pp 4 · vpp 2 · ZeRO-1 · full recompute · SP, core_r0.14: the whole list", () => {
+    const r = exportPlan("megatron", model(LLAMA), interleaved, training(), h100);
+    expect(r.files.map((f) => f.name)).toEqual(["megatron-args.txt"]);
+    expect(args(r.files[0]!.content)).toEqual([
+      "--num-layers 80",
+      "--hidden-size 8192",
+      "--ffn-hidden-size 28672",
+      "--num-attention-heads 64",
+      "--group-query-attention",
+      "--num-query-groups 8",
+      "--max-position-embeddings 2048",
+      "--position-embedding-type rope",
+      "--swiglu",
+      "--normalization RMSNorm",
+      "--untie-embeddings-and-output-weights",
+      "--attention-dropout 0",
+      "--hidden-dropout 0",
+      "--seq-length 2048",
+      "--tensor-model-parallel-size 8",
+      "--pipeline-model-parallel-size 4",
+      "--num-virtual-stages-per-pipeline-rank 2",
+      "--use-distributed-optimizer",
+      "--overlap-grad-reduce",
+      "--sequence-parallel",
+      "--recompute-granularity full",
+      "--recompute-method uniform",
+      "--recompute-num-layers 1",
+      "--micro-batch-size 1",
+      "--global-batch-size 512",
+      "--disable-bias-linear",
+      "--attention-backend flash",
+      "--bf16",
+    ]);
+    expect(r.files[0]!.content).toContain("# names from Megatron-LM core_r0.14");
+    expect(r.files[0]!.content).toContain("CUDA_DEVICE_MAX_CONNECTIONS=1");
+  });
+
+  it("core_v0.7 states virtual stages as layers per stage (80 / (4·2) = 10) and flash attention as --use-flash-attn", () => {
+    const a = args(exportPlan("megatron", model(LLAMA), interleaved, training(), h100, { release: "core_v0.7" }).files[0]!.content);
+    expect(a).toContain("--num-layers-per-virtual-pipeline-stage 10");
+    expect(a).not.toContain("--num-virtual-stages-per-pipeline-rank 2");
+    expect(a).toContain("--use-flash-attn");
+    expect(a.some((l) => l.startsWith("--attention-backend"))).toBe(false);
+  });
+
+  it("GPT-3 175B, tp 4 · pp 2 · ZeRO-0 · selective, fp16, unfused, no overlap, seq 4096: GPT-style, no extras", () => {
+    const p = plan({ tp: 4, pp: 2, zero: 0, microBatch: 2, recompute: "selective", sequenceParallel: true });
+    const t = training({ precision: "fp16", fusedAttention: false, overlapGradReduce: false, seqLen: 4096 });
+    expect(args(exportPlan("megatron", model(GPT), p, t, h100).files[0]!.content)).toEqual([
+      "--num-layers 96",
+      "--hidden-size 12288",
+      "--ffn-hidden-size 49152",
+      "--num-attention-heads 96",
+      "--max-position-embeddings 4096",
+      "--seq-length 4096",
+      "--tensor-model-parallel-size 4",
+      "--pipeline-model-parallel-size 2",
+      "--sequence-parallel",
+      "--recompute-granularity selective",
+      "--micro-batch-size 2",
+      "--global-batch-size 512",
+      "--attention-backend unfused",
+      "--fp16",
+    ]);
+  });
+
+  it("fp8 is --bf16 with --fp8-format hybrid", () => {
+    const a = args(exportPlan("megatron", model(LLAMA), plan({}), training({ precision: "fp8" }), h100).files[0]!.content);
+    expect(a.slice(-2)).toEqual(["--bf16", "--fp8-format hybrid"]);
+  });
+});
+
+describe("plans Megatron-LM cannot run are refused with the reason", () => {
+  const refused = (p: ReturnType<typeof plan>, release?: string) => {
+    try {
+      exportPlan("megatron", model(GPT), p, training(), h100, release ? { release } : {});
+    } catch (e) {
+      expect(e).toBeInstanceOf(ExportRefused);
+      return (e as Error).message;
+    }
+    throw new Error("not refused");
+  };
+  it("ZeRO-2 and ZeRO-3: the distributed optimizer is ZeRO-1", () => {
+    for (const zero of [2, 3] as const) {
+      const msg = refused(plan({ zero }));
+      expect(msg).toBe(
+        `--format megatron: ZeRO-${zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`,
+      );
+      expect(msg.includes("\n")).toBe(false);
+    }
+  });
+  it("GPipe: Megatron-LM schedules are 1F1B and interleaved", () => {
+    expect(refused(plan({ tp: 8, pp: 8, schedule: "gpipe" }))).toContain("no GPipe schedule");
+  });
+  it("core_v0.7 with interleaving over 2 stages (validate_args wants pp > 2); core_r0.14 accepts it", () => {
+    const p = plan({ tp: 8, pp: 2, vpp: 2, schedule: "interleaved" });
+    expect(refused(p, "core_v0.7")).toContain("> 2");
+    expect(exportPlan("megatron", model(GPT), p, training(), h100).plan).toEqual(p);
+  });
+  it("an unknown release is bad input naming the known ones", () => {
+    expect(() => exportPlan("megatron", model(GPT), plan({}), training(), h100, { release: "core_r0.99" })).toThrow(/core_r0.14, core_v0.7/);
+  });
+});

@@ -1,0 +1,118 @@
+// Reading users' configurations: the plan, batch and precision each realistic file states (worked
+// out by hand from the file), the unknown settings named, and contradictions refused by name.
+import { afterAll, describe, expect, it } from "vitest";
+import { UserError } from "../../src/errors.js";
+import { readConfigs } from "../../src/engines/read-back.js";
+import type { ReadContext } from "../../src/engines/read-config.js";
+import { GPT, LLAMA, fixture, model, removeTemp, tempFile } from "./helpers.js";
+
+afterAll(removeTemp);
+
+const ctx = (name: string, gpus?: number): ReadContext => {
+  const m = model(name);
+  return { model: m, gpus, defaultGpus: m.gpus ?? 8, defaultGpusFrom: `the ${m.name} model file` };
+};
+const fails = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(UserError);
+    const msg = (e as Error).message;
+    expect(msg.includes("\n")).toBe(false);
+    return msg;
+  }
+  throw new Error("no error");
+};
+
+describe("a GPT-3 175B Megatron-LM launch script (tp 8, pp 16)", () => {
+  const r = readConfigs([fixture("user-gpt3-175b-megatron.sh")], ctx(GPT));
+  it("1024 GPUs (the model file's) / (8 · 16) = dp 8; 1F1B, no recompute, no distributed optimizer", () => {
+    expect(r.engine).toBe("megatron");
+    expect(r.plan).toEqual({ tp: 8, pp: 16, dp: 8, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    expect([r.gpus, r.gpusFrom]).toEqual([1024, "the gpt3-175b model file"]);
+  });
+  it("global batch 1536, sequence 2048, fp16, gradients reduced after backward, attention backend auto = fused", () => {
+    expect([r.globalBatch, r.seqLen, r.precision, r.overlapGradReduce, r.fusedAttention]).toEqual([1536, 2048, "fp16", false, true]);
+  });
+  it("the launcher's own flags and shell syntax are skipped: no warnings; the batch ramp-up is noted", () => {
+    expect(r.warnings).toEqual([]);
+    expect(r.notes).toEqual(["user-gpt3-175b-megatron.sh: --rampup-batch-size ignored; evaluated at the full global batch"]);
+  });
+  it("model claims: 96 layers, 12288 hidden, 96 heads and kv heads, GELU, learned positions, tied", () => {
+    expect(Object.fromEntries(r.claims.map((c) => [c.field, c.value]))).toEqual({
+      layers: 96, hidden: 12288, heads: 96, kvHeads: 96, mlp: "gelu", positional: "learned", tiedEmbeddings: true,
+    });
+  });
+});
+
+describe("a DeepSpeed ZeRO-3 config for Llama 3 70B", () => {
+  const r = readConfigs([fixture("user-llama3-70b-ds-zero3.json")], ctx(LLAMA));
+  it("1024 = 2 × 8 × dp makes dp 64 and 64 GPUs; ZeRO-3, full recompute from activation_checkpointing", () => {
+    expect(r.plan).toEqual({ tp: 1, pp: 1, dp: 64, vpp: 1, zero: 3, microBatch: 2, recompute: "full", sequenceParallel: false, schedule: "1f1b" });
+    expect(r.gpus).toBe(64);
+    expect([r.globalBatch, r.precision, r.overlapGradReduce]).toEqual([1024, "bf16", true]);
+  });
+  it("names each unknown key", () => {
+    expect(r.warnings).toEqual([
+      'user-llama3-70b-ds-zero3.json: "train_micro_batch_size" is not a DeepSpeed configuration key paraplan knows; ignored',
+      'user-llama3-70b-ds-zero3.json: "zero_optimization_legacy" is not a DeepSpeed configuration key paraplan knows; ignored',
+    ]);
+  });
+  it("--gpus that disagrees with the batch arithmetic is a contradiction", () => {
+    expect(fails(() => readConfigs([fixture("user-llama3-70b-ds-zero3.json")], ctx(LLAMA, 128)))).toContain("makes 64 GPUs but --gpus is 128");
+  });
+});
+
+describe("a torchtitan TOML for Llama 3 8B", () => {
+  const r = readConfigs([fixture("user-llama3-8b-torchtitan.toml")], ctx("llama3-8b", 64));
+  it("shard -1 takes the 64 GPUs: FSDP resharding by default (ZeRO-3), local batch 2, per-op selective", () => {
+    expect(r.plan).toEqual({ tp: 1, pp: 1, dp: 64, vpp: 1, zero: 3, microBatch: 2, recompute: "selective", sequenceParallel: false, schedule: "1f1b" });
+    expect([r.globalBatch, r.seqLen, r.precision]).toEqual([512, 8192, "bf16"]);
+  });
+  it("names the unknown setting", () => {
+    expect(r.warnings).toEqual(["user-llama3-8b-torchtitan.toml: training.gradient_checkpointing is not a torchtitan setting paraplan knows; ignored"]);
+  });
+});
+
+describe("contradictions and unsupported settings, by name", () => {
+  const megatron = (args: string, gpus?: number) => readConfigs([tempFile(`m${Math.random()}.txt`, args)], ctx(GPT, gpus));
+  const base = "--num-layers 96 --hidden-size 12288 --num-attention-heads 96 --seq-length 2048 --bf16\n";
+  it("tp · pp that does not divide the GPUs", () => {
+    expect(fails(() => megatron(base + "--tensor-model-parallel-size 8 --pipeline-model-parallel-size 16 --micro-batch-size 1", 64))).toContain(
+      "tensor 8 × pipeline 16 = 128 does not divide the 64 GPUs (--gpus)",
+    );
+  });
+  it("a micro-batch that does not divide the global batch", () => {
+    expect(fails(() => megatron(base + "--tensor-model-parallel-size 8 --micro-batch-size 3 --global-batch-size 1000", 64))).toContain(
+      "micro-batch 3 × dp 8 = 24 does not divide the global batch 1000",
+    );
+  });
+  it("--fp16 with --bf16; a flag given twice differently; a shell variable where a size belongs", () => {
+    expect(fails(() => megatron(base + "--fp16 --micro-batch-size 1"))).toContain("--fp16 and --bf16 contradict");
+    expect(fails(() => megatron(base + "--micro-batch-size 1 --micro-batch-size 2"))).toContain("--micro-batch-size is given twice");
+    expect(fails(() => megatron(base + "--micro-batch-size 1 --tensor-model-parallel-size $TP"))).toContain('--tensor-model-parallel-size is "$TP", a shell variable');
+  });
+  it("context parallelism is refused; unknown flags are warned about, each by name", () => {
+    expect(fails(() => megatron(base + "--micro-batch-size 1 --context-parallel-size 2"))).toContain("does not model context parallelism");
+    const r = megatron(base + "--micro-batch-size 1 --use-fast-kernels\n--tensor-model-paralel-size 4\n--tp-comm-overlap", 8);
+    expect(r.warnings).toEqual([
+      expect.stringMatching(/--use-fast-kernels \(line 2\) is not a Megatron-LM argument paraplan knows; ignored$/),
+      expect.stringMatching(/--tensor-model-paralel-size \(line 3\) is not a Megatron-LM argument paraplan knows; ignored$/),
+      expect.stringMatching(/--tp-comm-overlap \(line 4\) changes performance in a way paraplan does not model; ignored$/),
+    ]);
+  });
+  it("ds_config batch arithmetic that does not close, and a ZeRO stage its arguments contradict", () => {
+    const ds = tempFile("bad.json", JSON.stringify({ train_batch_size: 1000, train_micro_batch_size_per_gpu: 2, gradient_accumulation_steps: 8 }));
+    expect(fails(() => readConfigs([ds], ctx(GPT)))).toContain("train_batch_size 1000 is not train_micro_batch_size_per_gpu 2 × gradient_accumulation_steps 8");
+    const z2 = tempFile("z2.json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, zero_optimization: { stage: 2 } }));
+    const args = tempFile("mds.txt", "--tensor-model-parallel-size 2 --zero-stage 1 --micro-batch-size 1");
+    expect(fails(() => readConfigs([z2, args], ctx(GPT, 64)))).toBe("mds.txt: --zero-stage 1 but z2.json has zero_optimization.stage 2");
+  });
+  it("torchtitan degrees that make another GPU count than --gpus", () => {
+    const t = tempFile("t.toml", "[parallelism]\ndata_parallel_replicate_degree = 2\ndata_parallel_shard_degree = 4\n");
+    expect(fails(() => readConfigs([t], ctx("llama3-8b", 64)))).toContain("makes 8 GPUs but --gpus is 64");
+  });
+  it("more than one configuration at once", () => {
+    expect(fails(() => readConfigs([fixture("user-llama3-8b-torchtitan.toml"), fixture("user-gpt3-175b-megatron.sh")], ctx(GPT)))).toContain("give one configuration");
+  });
+});
