@@ -1,0 +1,105 @@
+// Flags of `paraplan execute`: the plan flags of `paraplan plan` (parsed by parsePlanArgs, so
+// they mean exactly the same) plus the run's own.
+import { parseArgs } from "node:util";
+import { UserError } from "../src/errors.js";
+import { PLAN_OPTIONS, type PlanArgs, parsePlanArgs } from "../src/plan-args.js";
+import type { Device } from "./devices.js";
+
+export const EXECUTE_OPTIONS = {
+  ...PLAN_OPTIONS,
+  device: { type: "string" },
+  steps: { type: "string" },
+  plan: { type: "string" },
+  nnodes: { type: "string" },
+  "node-rank": { type: "string" },
+  "rdzv-endpoint": { type: "string" },
+  "rdzv-id": { type: "string" },
+  "run-dir": { type: "string" },
+  "print-launch": { type: "boolean" },
+} as const;
+
+export const DEFAULT_STEPS = 10;
+
+export interface Endpoint {
+  host: string;
+  port: number;
+}
+
+export interface ExecuteArgs {
+  plan: PlanArgs;
+  device: Device | undefined;
+  steps: number;
+  planFile: string | undefined;
+  nnodes: number;
+  nodeRank: number;
+  endpoint: Endpoint | undefined;
+  rdzvId: string | undefined;
+  runDir: string | undefined;
+  printLaunch: boolean;
+  json: boolean;
+  help: boolean;
+}
+
+function positive(flag: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v.trim()) || Number(v) < min)
+    throw new UserError(`--${flag}: "${v}" is not ${min === 0 ? "a non-negative" : "a positive"} integer`);
+  return Number(v);
+}
+
+/** `HOST:PORT` (IPv6 as `[::1]:PORT`). */
+export function parseEndpoint(v: string): Endpoint {
+  const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(v.trim());
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port < 1 || port > 65535) throw new UserError(`--rdzv-endpoint: "${v}" is not HOST:PORT (port 1-65535)`);
+  return { host: m[1]!, port };
+}
+
+export function parseExecuteArgs(argv: string[]): ExecuteArgs {
+  let values: Record<string, string | boolean | undefined>;
+  let tokens: ReturnType<typeof parseArgs>["tokens"];
+  try {
+    ({ values, tokens } = parseArgs({ args: argv, options: EXECUTE_OPTIONS, strict: true, allowPositionals: false, tokens: true }));
+  } catch (e) {
+    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
+    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan execute --help`);
+  }
+  // Hand the plan flags, as given, to the plan command's parser.
+  const planArgv: string[] = [];
+  for (const t of tokens ?? []) {
+    if (t.kind !== "option" || !(t.name in PLAN_OPTIONS)) continue;
+    planArgv.push(t.value === undefined ? `--${t.name}` : `--${t.name}=${t.value}`);
+  }
+  const plan = parsePlanArgs(planArgv);
+  const s = (k: string) => values[k] as string | undefined;
+  const device = s("device");
+  if (device !== undefined && device !== "cuda" && device !== "cpu")
+    throw new UserError(`--device: "${device}" is not one of cuda, cpu`);
+  const nnodes = positive("nnodes", s("nnodes"), 1) ?? 1;
+  const nodeRank = positive("node-rank", s("node-rank"), 0) ?? 0;
+  if (nodeRank >= nnodes) throw new UserError(`--node-rank: ${nodeRank} is not below --nnodes ${nnodes}`);
+  const endpoint = s("rdzv-endpoint") === undefined ? undefined : parseEndpoint(s("rdzv-endpoint")!);
+  if (nnodes > 1 && endpoint === undefined)
+    throw new UserError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT, an address of one node that every node can reach");
+  const planFile = s("plan");
+  if (planFile !== undefined) {
+    const clash = (["tp", "pp", "dp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"] as const).filter(
+      (k) => plan.fixed[k] !== undefined,
+    );
+    if (clash.length > 0) throw new UserError(`--plan fixes every dimension; drop the plan flags (${clash.join(", ")})`);
+  }
+  return {
+    plan,
+    device,
+    steps: positive("steps", s("steps"), 1) ?? DEFAULT_STEPS,
+    planFile,
+    nnodes,
+    nodeRank,
+    endpoint,
+    rdzvId: s("rdzv-id"),
+    runDir: s("run-dir"),
+    printLaunch: values["print-launch"] === true,
+    json: plan.json,
+    help: plan.help,
+  };
+}

@@ -1,0 +1,132 @@
+// Which plan to run on the devices present: the best plan `search` finds for them (the plan
+// flags fix dimensions as in `paraplan plan`), or the --plan file's, checked against them.
+// Bad input is a UserError (exit 2); a plan that needs more devices or memory than present is
+// DoesNotFit (exit 1).
+import { type PlanResult, REJECTION_CODES, evaluatePlan, search } from "../planner/index.js";
+import { checkPp, checkSchedule, checkTp, checkVpp } from "../planner/space.js";
+import { UserError } from "../src/errors.js";
+import { describePlan, rejections } from "../src/format/plan-text.js";
+import { gib, percent } from "../src/format/units.js";
+import type { PlanArgs } from "../src/plan-args.js";
+import { type PlanRequest, buildRequest } from "../src/plan-request.js";
+import { CPU_PROFILE, type Devices, profileForGpu } from "./devices.js";
+import type { Plan } from "../planner/index.js";
+
+export class DoesNotFit extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DoesNotFit";
+  }
+}
+
+/** How many of the best plans to look through for one the worker can run. */
+const RUNNABLE_POOL = 50;
+
+export interface Chosen {
+  req: PlanRequest;
+  result: PlanResult;
+  /** Ranks each node starts (torchrun --nproc-per-node). */
+  perNode: number;
+}
+
+export interface ChooseInput {
+  args: PlanArgs;
+  devices: Devices;
+  nnodes: number;
+  planFile: Plan | undefined;
+  /** --print-launch: the command is for other machines, so do not require the devices here. */
+  forOtherMachines: boolean;
+}
+
+function profileName(input: ChooseInput, assumed: string[]): string | undefined {
+  const { args, devices } = input;
+  if (args.profile !== undefined) return args.profile;
+  if (devices.device === "cpu") {
+    assumed.push(`profile ${CPU_PROFILE} (CPU ranks; its figures are stated assumptions)`);
+    return CPU_PROFILE;
+  }
+  const gpu = devices.gpus[0];
+  if (gpu === undefined) return undefined; // buildRequest's default, noted by it
+  const name = profileForGpu(gpu.name, gpu.memory);
+  if (name === null) throw new UserError(`no built-in profile matches the GPU "${gpu.name}"; pass --profile NAME|FILE`);
+  assumed.push(`profile ${name} for the ${gpu.name} found`);
+  return name;
+}
+
+/** Total ranks: --gpus, else the plan file's size, else every device present on every node. */
+function totalRanks(input: ChooseInput, assumed: string[]): number {
+  const { args, devices, nnodes, planFile } = input;
+  if (args.gpus !== undefined) return args.gpus;
+  if (planFile) return planFile.tp * planFile.pp * planFile.dp;
+  const perNode = devices.device === "cpu" ? 1 : devices.present;
+  if (perNode === 0) return nnodes; // --print-launch without GPUs here: one per node
+  assumed.push(devices.device === "cpu" ? `${nnodes} CPU rank(s), one per node (--gpus N for more)` : `${perNode} GPU(s) per node found`);
+  return perNode * nnodes;
+}
+
+function checkPresent(input: ChooseInput, perNode: number): void {
+  const { devices } = input;
+  if (input.forOtherMachines || devices.device === "cpu") return;
+  if (devices.present === 0)
+    throw new DoesNotFit("no CUDA GPU found on this node (nvidia-smi lists none); use --device cpu --gpus N for CPU ranks");
+  if (perNode > devices.present)
+    throw new DoesNotFit(`the plan needs ${perNode} GPUs on this node but ${devices.present} are present; use --gpus ${devices.present * input.nnodes} or fewer`);
+}
+
+function checkStructure(req: PlanRequest, plan: Plan): void {
+  const m = req.model;
+  const code =
+    checkTp(m, req.hw.gpusPerNode, plan.tp) ??
+    checkPp(m, req.training, plan.tp, plan.pp) ??
+    checkVpp(m, plan.pp, plan.vpp) ??
+    checkSchedule(plan, req.training.globalBatch / (plan.dp * plan.microBatch));
+  if (code) throw new UserError(`--plan: ${describePlan(plan as PlanResult)}: ${REJECTION_CODES[code]}`);
+}
+
+/** Limits of the worker's implementation beyond the planner's rules (executor/worker/spec.py):
+ *  a pipeline needs at least pp micro-batches, sequence parallel needs tp | seqLen, and tensor
+ *  parallel splits the MLP evenly. Null when the worker can run the plan. */
+export function workerLimit(req: PlanRequest, plan: Plan): string | null {
+  const microBatches = req.training.globalBatch / (plan.dp * plan.microBatch);
+  if (plan.pp > 1 && microBatches < plan.pp) return `the worker's pipeline schedules need at least pp = ${plan.pp} micro-batches, the plan has ${microBatches}`;
+  if (plan.sequenceParallel && req.training.seqLen % plan.tp !== 0) return `sequence parallel needs tp = ${plan.tp} to divide the sequence length ${req.training.seqLen}`;
+  if (req.model.ffnHidden % plan.tp !== 0) return `tp = ${plan.tp} does not divide the MLP width ${req.model.ffnHidden}`;
+  return null;
+}
+
+function memoryRefusal(p: PlanResult): string {
+  const over = p.memory.total / p.memory.capacity - 1;
+  return `${describePlan(p)} needs ${gib(p.memory.total)} per device, ${percent(over)} over the ${gib(p.memory.capacity)} present; add devices, raise recompute or ZeRO`;
+}
+
+export function choosePlan(input: ChooseInput): Chosen {
+  const assumed: string[] = [];
+  const { nnodes, planFile } = input;
+  const total = totalRanks(input, assumed);
+  if (total % nnodes !== 0) throw new UserError(`--gpus ${total} is not a multiple of --nnodes ${nnodes}`);
+  const perNode = total / nnodes;
+  if (planFile && planFile.tp * planFile.pp * planFile.dp > total)
+    throw new DoesNotFit(`the plan needs tp·pp·dp = ${planFile.tp * planFile.pp * planFile.dp} devices but ${total} are present`);
+  checkPresent(input, perNode);
+  const profile = profileName(input, assumed);
+  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed });
+  // The node is what is present, not the profile's: tensor parallel must stay inside it.
+  const hw = { ...req0.hw, gpusPerNode: perNode };
+  const gpu = input.devices.gpus[0];
+  if (input.devices.device === "cuda" && gpu && gpu.memory > 0 && input.args.profile === undefined) hw.memory = gpu.memory;
+  const req: PlanRequest = { ...req0, hw, assumed: [...assumed, ...req0.assumed] };
+  if (planFile) {
+    checkStructure(req, planFile);
+    const limit = workerLimit(req, planFile);
+    if (limit) throw new UserError(`--plan: ${limit}`);
+    const result = evaluatePlan(req.model, hw, req.training, planFile);
+    if (result.memory.total > result.memory.capacity) throw new DoesNotFit(memoryRefusal(result));
+    return { req, result, perNode };
+  }
+  const found = search(req.model, hw, req.training, req.fixed, { top: RUNNABLE_POOL });
+  const best = found.plans.find((p) => workerLimit(req, p) === null);
+  if (best) return { req, result: best, perNode };
+  if (found.plans[0]) throw new UserError(`the best plans cannot run: ${workerLimit(req, found.plans[0])}; fix dimensions (--micro-batch, --pp, --tp)`);
+  if (found.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(found.closest)}`);
+  throw new DoesNotFit(`no valid configuration for ${total} devices: ${rejections(found).replace(/^rejected: /, "")}`);
+}

@@ -1,0 +1,94 @@
+// The run directory and its artifacts: plan.json, launch.json, metrics.jsonl, summary.json.
+// Every JSON file is written atomically (temp file, fsync, rename); metrics.jsonl is appended a
+// line at a time with fsync, so a run killed at any point keeps every line it had received.
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+
+/** `20261127-180000` (local time): sorts by start time, readable, safe in paths. */
+export function timestamp(d: Date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+/** A model name as a path component: anything but letters, digits, dot, dash, underscore → "_". */
+export function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_") || "model";
+}
+
+/**
+ * Create a fresh run directory: `<root>/<timestamp>-<model>[<suffix>]`, or `-2`, `-3`, … when a
+ * run started in the same second already holds the name (mkdir is exclusive, so two paraplan
+ * processes started together never share a directory). `exact` uses the given path as is.
+ */
+export function createRunDir(opts: { root?: string; exact?: string; model: string; suffix?: string; now?: Date }): string {
+  if (opts.exact !== undefined) {
+    const dir = resolve(opts.exact);
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+  const root = resolve(opts.root ?? "runs");
+  mkdirSync(root, { recursive: true });
+  const base = `${timestamp(opts.now)}-${safeName(opts.model)}${opts.suffix ?? ""}`;
+  for (let i = 1; ; i++) {
+    const dir = join(root, i === 1 ? base : `${base}-${i}`);
+    try {
+      mkdirSync(dir);
+      return dir;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+  }
+}
+
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text, "utf8");
+  let off = 0;
+  while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+}
+
+/** Write `text` to `path` atomically: a reader sees the old file or the whole new one. */
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const fd = openSync(tmp, "w");
+  try {
+    writeAll(fd, text);
+    fsyncSync(fd);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+}
+
+export function writeJsonAtomic(path: string, value: unknown): void {
+  writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
+}
+
+/** An append-only JSON-lines file: each line is written whole and fsynced before the next. */
+export class JsonLines {
+  private fd: number | null;
+  constructor(readonly path: string) {
+    this.fd = openSync(path, "a");
+  }
+  append(value: unknown): void {
+    if (this.fd === null) throw new Error(`${this.path} is closed`);
+    writeAll(this.fd, JSON.stringify(value) + "\n");
+    fsyncSync(this.fd);
+  }
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/** The artifacts' names, in one place. */
+export const ARTIFACTS = {
+  plan: "plan.json",
+  launch: "launch.json",
+  metrics: "metrics.jsonl",
+  summary: "summary.json",
+  command: "command.txt",
+  log: "worker.log",
+} as const;

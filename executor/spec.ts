@@ -1,0 +1,79 @@
+// The launch spec (executor/PROTOCOL.md): the one file the worker reads.
+import { type ModelSpec, type Plan, type Precision, paddedVocab } from "../planner/index.js";
+import type { Device } from "./devices.js";
+import { planOnly } from "./plan-file.js";
+
+export const SPEC_VERSION = 1;
+export const DEFAULT_SEED = 1234;
+export const DEFAULT_LR = 0.001;
+
+/** Test-only: make one rank raise at one step (PROTOCOL.md `faultInjection`). */
+export type FaultInjection = Record<string, unknown>;
+
+export interface LaunchSpec {
+  version: number;
+  runDir: string;
+  device: Device;
+  model: Omit<ModelSpec, "globalBatch" | "gpus">;
+  plan: Plan;
+  training: {
+    globalBatch: number;
+    seqLen: number;
+    precision: Precision;
+    steps: number;
+    seed: number;
+    lr: number;
+    vocabPadded: number;
+  };
+  faultInjection?: FaultInjection;
+}
+
+export interface SpecInput {
+  runDir: string;
+  device: Device;
+  model: ModelSpec;
+  plan: Plan;
+  globalBatch: number;
+  precision: Precision;
+  steps: number;
+  seed?: number;
+  lr?: number;
+  faultInjection?: FaultInjection | undefined;
+}
+
+export function buildSpec(i: SpecInput): LaunchSpec {
+  const { globalBatch: _b, gpus: _g, ...model } = i.model;
+  const plan = planOnly(i.plan);
+  const spec: LaunchSpec = {
+    version: SPEC_VERSION,
+    runDir: i.runDir,
+    device: i.device,
+    model,
+    plan,
+    training: {
+      globalBatch: i.globalBatch,
+      seqLen: i.model.seqLen,
+      precision: i.precision,
+      steps: i.steps,
+      seed: i.seed ?? DEFAULT_SEED,
+      lr: i.lr ?? DEFAULT_LR,
+      vocabPadded: paddedVocab(i.model.vocab, plan.tp),
+    },
+  };
+  if (i.faultInjection !== undefined) spec.faultInjection = i.faultInjection;
+  return spec;
+}
+
+/** PARAPLAN_FAULT_INJECTION='{"rank":1,"step":2}' (tests only); undefined when unset. */
+export function faultInjectionFromEnv(env: NodeJS.ProcessEnv = process.env): FaultInjection | undefined {
+  const raw = env.PARAPLAN_FAULT_INJECTION;
+  if (raw === undefined || raw.trim() === "") return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new Error(`PARAPLAN_FAULT_INJECTION is not JSON: ${raw}`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("PARAPLAN_FAULT_INJECTION must be a JSON object");
+  return v as FaultInjection;
+}

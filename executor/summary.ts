@@ -1,0 +1,120 @@
+// The run's summary (a contract: these names are relied on): the plan, what was measured, what
+// the planner predicted for it, and the relative error of each, (measured − predicted)/predicted.
+import { type ModelSpec, type PlanResult, type Training, peakFlops } from "../planner/index.js";
+import { recomputeFlopsPerStep } from "../planner/cost/flops.js";
+import type { Hardware, Plan } from "../planner/index.js";
+import { type CommRow, compareComms, predictedVolumes } from "./comms.js";
+import type { Device } from "./devices.js";
+import type { MeasuredFromWorker } from "./events.js";
+import { planOnly } from "./plan-file.js";
+
+export interface Figures {
+  stepTime: number | null;
+  tokensPerSecond: number | null;
+  mfu: number | null;
+  peakMemory: number | null;
+  flopsPerStep: number | null;
+}
+
+export interface Measured extends Figures {
+  loss: number[];
+}
+
+export interface Summary {
+  plan: Plan;
+  steps: number;
+  measured: Measured;
+  predicted: Figures;
+  error: Figures;
+  runDir: string;
+  model: string;
+  device: Device;
+  world: number;
+  profile: string;
+  collectives: { rows: CommRow[]; predictedTime: { tp: number; pp: number; dp: number } };
+  /** The worker's figures beyond the contract (step times, memory breakdown, …). */
+  worker?: Record<string, unknown>;
+}
+
+/** What the planner says about the plan it chose. flopsPerStep is the hardware FLOPs of a step:
+ *  model FLOPs (padded vocabulary) plus what recomputation re-runs. */
+export function predictedFigures(m: ModelSpec, t: Training, r: PlanResult): Figures {
+  return {
+    stepTime: r.time.step,
+    tokensPerSecond: r.tokensPerSecond,
+    mfu: r.mfu,
+    peakMemory: r.memory.total,
+    flopsPerStep: r.modelFlopsPerStep + recomputeFlopsPerStep(m, t.globalBatch, r.recompute),
+  };
+}
+
+/** MFU of a measured step: model FLOPs / (step time · devices · peak). None for CPU ranks,
+ *  whose "peak" is an assumption, not a datasheet figure. */
+export function measuredMfu(device: Device, modelFlops: number, stepTime: number | null, gpus: number, peak: number): number | null {
+  if (device === "cpu" || stepTime === null || !(stepTime > 0) || !(peak > 0)) return null;
+  return modelFlops / (stepTime * gpus * peak);
+}
+
+/** (measured − predicted)/predicted; null when either is missing or predicted is 0. */
+export function relativeError(measured: number | null, predicted: number | null): number | null {
+  if (measured === null || predicted === null || !Number.isFinite(measured) || !Number.isFinite(predicted) || predicted === 0)
+    return null;
+  return (measured - predicted) / predicted;
+}
+
+export function errors(measured: Figures, predicted: Figures): Figures {
+  return {
+    stepTime: relativeError(measured.stepTime, predicted.stepTime),
+    tokensPerSecond: relativeError(measured.tokensPerSecond, predicted.tokensPerSecond),
+    mfu: relativeError(measured.mfu, predicted.mfu),
+    peakMemory: relativeError(measured.peakMemory, predicted.peakMemory),
+    flopsPerStep: relativeError(measured.flopsPerStep, predicted.flopsPerStep),
+  };
+}
+
+const finite = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
+
+export interface SummaryInput {
+  model: ModelSpec;
+  hw: Hardware;
+  profile: string;
+  training: Training;
+  result: PlanResult;
+  device: Device;
+  runDir: string;
+  /** Step events received. */
+  steps: number;
+  worker: MeasuredFromWorker;
+}
+
+export function buildSummary(i: SummaryInput): Summary {
+  const predicted = predictedFigures(i.model, i.training, i.result);
+  const w = i.worker;
+  const stepTime = finite(w.stepTime);
+  const measured: Measured = {
+    stepTime,
+    tokensPerSecond: finite(w.tokensPerSecond),
+    mfu: measuredMfu(i.device, i.result.modelFlopsPerStep, stepTime, i.training.gpus, peakFlops(i.hw, i.training)),
+    peakMemory: finite(w.peakMemory),
+    flopsPerStep: finite(w.flopsPerStep),
+    loss: w.loss,
+  };
+  const t = i.result.time;
+  return {
+    plan: planOnly(i.result),
+    steps: i.steps,
+    measured,
+    predicted,
+    error: errors(measured, predicted),
+    runDir: i.runDir,
+    model: i.model.name,
+    device: i.device,
+    world: i.training.gpus,
+    profile: i.profile,
+    collectives: {
+      rows: compareComms(w.comms, predictedVolumes(i.model, i.training, i.result)),
+      predictedTime: { tp: t.tpComm, pp: t.ppComm, dp: t.dpComm },
+    },
+    worker: w.extra ?? {},
+  };
+}

@@ -1,0 +1,198 @@
+// Process supervision: torchrun runs detached in its own process group; a watchdog kills the
+// whole group (SIGTERM, then SIGKILL after a grace period) on the first error event, on a
+// non-zero exit, or when paraplan itself is interrupted. torchrun's agent does not stop the
+// other node's agent when a rank raises, and ignores SIGTERM while it waits (platform notes),
+// so SIGKILL of the group is what guarantees that nothing is left behind.
+import { spawn } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { type ErrorEvent, LineSplitter, type WorkerEvent, parseLine } from "./events.js";
+
+export type Stream = "stdout" | "stderr";
+
+export interface SuperviseOptions {
+  command: string;
+  args: string[];
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** SIGTERM → SIGKILL delay (ms). */
+  graceMs?: number;
+  /** How long to wait for the group to disappear after SIGKILL before giving up (ms). */
+  reapMs?: number;
+  onEvent?: (ev: WorkerEvent, stream: Stream) => void;
+  onText?: (line: string, stream: Stream) => void;
+  onBadEvent?: (line: string, why: string) => void;
+}
+
+export type StopReason = "error-event" | "exit-code" | "interrupted" | "spawn-failed";
+
+export interface Outcome {
+  /** torchrun's exit status (null when killed by a signal or never started). */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The first error event any rank reported. */
+  firstError: ErrorEvent | null;
+  /** Why the watchdog stopped the group, or null for a run that ended by itself with status 0. */
+  stopped: StopReason | null;
+  /** The signal paraplan received, when stop() was called for one. */
+  interrupt: NodeJS.Signals | null;
+  spawnError: Error | null;
+  /** Milliseconds from the stop decision until the process group was gone (null: not stopped). */
+  stopMs: number | null;
+}
+
+/** Signal a whole process group; false when it no longer exists. */
+export function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw e;
+  }
+}
+
+/** Is any process of the group still running? Zombies (dead, not yet reaped by whoever adopted
+ *  them) do not count: they hold no resources and ignore every signal. Uses /proc where present. */
+export function groupAlive(pgid: number): boolean {
+  if (!killGroup(pgid, 0)) return false;
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      // pid (comm) state ppid pgrp …; comm may hold spaces and parentheses
+      const [state, , pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(pgrp) === pgid && state !== "Z") return true;
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return false;
+}
+
+export class Supervisor {
+  private pgid: number | null = null;
+  private firstError: ErrorEvent | null = null;
+  private stopped: StopReason | null = null;
+  private interrupt: NodeJS.Signals | null = null;
+  private stopAt: number | null = null;
+  private killTimer: NodeJS.Timeout | null = null;
+  private stopNow: (() => void) | null = null;
+  private readonly graceMs: number;
+  private readonly reapMs: number;
+
+  constructor(private readonly opts: SuperviseOptions) {
+    this.graceMs = opts.graceMs ?? 3000;
+    this.reapMs = opts.reapMs ?? 10_000;
+  }
+
+  /** Start the command and resolve once it has exited and its process group is gone. */
+  run(): Promise<Outcome> {
+    return new Promise((resolvePromise) => {
+      const child = spawn(this.opts.command, this.opts.args, {
+        cwd: this.opts.cwd,
+        env: this.opts.env ?? process.env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let exitCode: number | null = null;
+      let signal: NodeJS.Signals | null = null;
+      let spawnError: Error | null = null;
+      let exited = false;
+      let closed = false;
+      const done = () => {
+        if (!exited || !closed) return;
+        this.reap().then(() => {
+          if (this.killTimer) clearTimeout(this.killTimer);
+          resolvePromise({
+            exitCode,
+            signal,
+            firstError: this.firstError,
+            stopped: this.stopped,
+            interrupt: this.interrupt,
+            spawnError,
+            stopMs: this.stopAt === null ? null : Date.now() - this.stopAt,
+          });
+        });
+      };
+      this.pgid = child.pid ?? null;
+      this.stopNow = () => this.kill();
+      if (this.stopped) this.kill(); // stop() came before the spawn finished
+      for (const stream of ["stdout", "stderr"] as const) {
+        const lines = new LineSplitter((line) => this.line(line, stream));
+        child[stream].on("data", (chunk: Buffer) => lines.push(chunk));
+        child[stream].on("end", () => lines.end());
+      }
+      child.on("error", (e) => {
+        spawnError = e;
+        this.stopped ??= "spawn-failed";
+        exited = true;
+        closed = true;
+        done();
+      });
+      child.on("exit", (code, sig) => {
+        exitCode = code;
+        signal = sig;
+        exited = true;
+        if (code !== 0 && !this.stopped) this.stop("exit-code");
+        // Whatever torchrun leaves behind in its group (orphaned ranks) goes with it.
+        else if (this.pgid !== null && !this.stopped) killGroup(this.pgid, "SIGKILL");
+        done();
+      });
+      child.on("close", () => {
+        closed = true;
+        done();
+      });
+    });
+  }
+
+  /** Ask the watchdog to stop everything (idempotent): SIGTERM the group now, SIGKILL later. */
+  stop(reason: StopReason, interrupt: NodeJS.Signals | null = null): void {
+    if (this.stopped) return;
+    this.stopped = reason;
+    this.interrupt = interrupt;
+    this.stopAt = Date.now();
+    this.stopNow?.();
+  }
+
+  private kill(): void {
+    if (this.pgid === null) return;
+    const pgid = this.pgid;
+    if (!killGroup(pgid, "SIGTERM")) return;
+    this.killTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), this.graceMs);
+  }
+
+  /** Wait until no process of the group is left (SIGKILL once the grace period has passed). */
+  private async reap(): Promise<void> {
+    if (this.pgid === null) return;
+    const pgid = this.pgid;
+    const start = Date.now();
+    while (groupAlive(pgid)) {
+      const waited = Date.now() - start;
+      if (this.stopped === null || waited > this.graceMs) killGroup(pgid, "SIGKILL");
+      if (waited > this.graceMs + this.reapMs) return; // zombies nobody reaps: give up waiting
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  private line(line: string, stream: Stream): void {
+    const p = parseLine(line);
+    if (p.type === "text") {
+      this.opts.onText?.(line, stream);
+      return;
+    }
+    if (p.type === "bad") {
+      this.opts.onBadEvent?.(line, p.why);
+      return;
+    }
+    if (p.event.event === "error" && this.firstError === null) {
+      this.firstError = p.event;
+      this.stop("error-event");
+    }
+    this.opts.onEvent?.(p.event, stream);
+  }
+}

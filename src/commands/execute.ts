@@ -1,0 +1,166 @@
+// `paraplan execute`: plan for the devices present (or take --plan), launch torchrun with the
+// Python worker, show progress, and compare what was measured with what the planner predicted.
+import { type ExecuteArgs, parseExecuteArgs } from "../../executor/args.js";
+import { DoesNotFit } from "../../executor/choose.js";
+import type { StepEvent } from "../../executor/events.js";
+import { allNodeLines, torchrunArgs, workerEnv } from "../../executor/launch.js";
+import { type Prepared, prepare } from "../../executor/prepare.js";
+import { PythonMissing } from "../../executor/python.js";
+import { ARTIFACTS, writeJsonAtomic } from "../../executor/run-dir.js";
+import { EXIT, type RunReporter, supervisedRun, writeFailure } from "../../executor/run.js";
+import { buildSummary } from "../../executor/summary.js";
+import { UserError } from "../errors.js";
+import { failureJson, stepJson, summaryJson } from "../format/execute-json.js";
+import { failureMessage, progressLine, redraw, summaryText } from "../format/execute-text.js";
+import { describePlan, header } from "../format/plan-text.js";
+import type { Io } from "../io.js";
+import { join } from "node:path";
+
+export const EXECUTE_USAGE = `usage: paraplan execute --model <preset|file.json> [options]
+
+Plans for the devices present (or runs --plan), launches torchrun with the Python worker, and
+compares the measured step with the planner's prediction. Artifacts: runs/<time>-<model>/
+(plan.json, launch.json, metrics.jsonl, summary.json).
+
+  --model NAME|FILE        model preset or file, as for paraplan plan
+  --device cuda|cpu        default: cuda when nvidia-smi finds GPUs, else cpu
+  --gpus N                 total ranks over all nodes (default: every GPU found; CPU: 1 per node)
+  --steps K                training steps (default 10)
+  --plan FILE              run this plan: an entry of plan --json's "plans", the whole output
+                           (its first plan) or a run's plan.json; else the best plan is searched,
+                           with the plan flags (--tp --pp --dp --zero … see plan --help) fixing dimensions
+  --profile NAME|FILE      hardware profile (default: by GPU name; cpu for CPU ranks)
+  --global-batch B --seq S as for paraplan plan
+  --nnodes N --node-rank R --rdzv-endpoint HOST:PORT [--rdzv-id ID]
+                           several nodes: each runs paraplan execute with its --node-rank
+                           (c10d numbers nodes by arrival; the summary is printed where rank 0 runs)
+  --run-dir DIR            the run's directory (default runs/<time>-<model> under the current one)
+  --print-launch           write the run directory and print each node's torchrun command, one
+                           line per node, without running
+  --json                   one JSON object per step, then the summary, one per line
+
+Python: PARAPLAN_PYTHON, else .venv (npm run setup, i.e. bash executor/setup-venv.sh).
+exit status: 0 done, 1 the plan does not fit the devices present, 2 bad input, 3 the run failed
+(a rank raised or ran out of memory), 4 no Python/torch, 130 interrupted (Ctrl-C)`;
+
+/** Where the live progress bar goes: a terminal, or nowhere. */
+export interface Terminal {
+  write(text: string): unknown;
+}
+
+function reporter(args: ExecuteArgs, io: Io, term: Terminal | null, world: number): RunReporter & { end(): void } {
+  let drawn = false;
+  return {
+    start: (ev) => {
+      if (ev.world && ev.world !== world) io.err(`paraplan: the worker reports ${ev.world} ranks, the plan ${world}`);
+    },
+    step: (ev: StepEvent) => {
+      if (args.json) io.out(stepJson(ev));
+      else if (term) {
+        term.write(redraw(progressLine(ev, args.steps)));
+        drawn = true;
+      } else io.out(progressLine(ev, args.steps));
+    },
+    end: () => {
+      if (drawn) term?.write("\n");
+      drawn = false;
+    },
+  };
+}
+
+async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null): Promise<number> {
+  const { req, result } = p.chosen;
+  if (!args.json) {
+    io.out(header(req));
+    io.out(`plan: ${describePlan(result)}; ${args.steps} steps on ${p.node.nnodes > 1 ? `node ${p.node.nodeRank} of ${p.node.nnodes}, ` : ""}${p.node.perNode} rank(s) here, torch ${p.torch}`);
+    io.out(`run dir: ${p.runDir}`);
+  }
+  const rep = reporter(args, io, args.json ? null : term, req.training.gpus);
+  const res = await supervisedRun({
+    command: p.node.python,
+    args: torchrunArgs(p.node),
+    env: workerEnv(p.node),
+    cwd: process.cwd(),
+    runDir: p.runDir,
+    reporter: rep,
+  });
+  rep.end();
+  const f = res.failure;
+  if (f?.kind === "no-summary" && p.node.nnodes > 1 && res.steps.length === 0) {
+    // c10d numbers nodes by arrival: rank 0, and with it the summary, ran on another node.
+    io.err(`paraplan: this node's ranks finished; rank 0 ran on another node, whose paraplan prints the summary`);
+    return EXIT.ok;
+  }
+  if (f || res.measured === null) {
+    const failure = f ?? { kind: "no-summary" as const, reason: null };
+    writeFailure(p.runDir, failure, res.steps.length, result.memory.total);
+    const msg = failureMessage(failure, {
+      runDir: p.runDir,
+      steps: res.steps.length,
+      predictedMemory: result.memory.total,
+      capacity: result.memory.capacity,
+      nnodes: p.node.nnodes,
+    });
+    if (args.json) io.out(failureJson(failure, msg, p.runDir, res.steps.length));
+    io.err(`paraplan: ${msg}`);
+    return res.exitCode === EXIT.ok ? EXIT.failed : res.exitCode;
+  }
+  const summary = buildSummary({
+    model: req.model,
+    hw: req.hw,
+    profile: req.profileName,
+    training: req.training,
+    result,
+    device: p.devices.device,
+    runDir: p.runDir,
+    steps: res.steps.length || res.measured.loss.length,
+    worker: res.measured,
+  });
+  writeJsonAtomic(join(p.runDir, ARTIFACTS.summary), summary);
+  io.out(args.json ? summaryJson(summary) : summaryText(summary));
+  return EXIT.ok;
+}
+
+/** The command, start to end; resolves to the exit status. */
+export async function executeCommand(argv: string[], io: Io, term: Terminal | null = null): Promise<number> {
+  try {
+    const args = parseExecuteArgs(argv);
+    if (args.help) {
+      io.out(EXECUTE_USAGE);
+      return EXIT.ok;
+    }
+    const p = await prepare(args);
+    if (p.replacedPort !== null)
+      io.err(`paraplan: port ${p.replacedPort} is busy; rendezvous on ${p.node.endpoint.host}:${p.node.endpoint.port} instead`);
+    if (args.printLaunch) {
+      for (const line of allNodeLines(p.node)) io.out(line);
+      if (p.node.nnodes > 1) io.err(`paraplan: every node reads ${p.node.specPath}: put ${p.runDir} on a shared file system or copy it`);
+      return EXIT.ok;
+    }
+    return await run(args, p, io, term);
+  } catch (e) {
+    const code = e instanceof UserError ? EXIT.badInput : e instanceof DoesNotFit ? EXIT.doesNotFit : e instanceof PythonMissing ? EXIT.noPython : null;
+    if (code === null) throw e;
+    io.err(`paraplan: ${(e as Error).message}`);
+    return code;
+  }
+}
+
+/**
+ * Adapter for the synchronous dispatcher in cli.ts: bad flags are reported at once (a UserError
+ * reaches main's handler), the run goes on asynchronously and sets process.exitCode when done.
+ */
+export function runExecute(argv: string[], io: Io): number {
+  parseExecuteArgs(argv);
+  const term = process.stdout.isTTY ? process.stdout : null;
+  executeCommand(argv, io, term).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      io.err(`paraplan: internal error: ${(e as Error)?.stack ?? String(e)}`);
+      process.exitCode = 70;
+    },
+  );
+  return EXIT.ok;
+}

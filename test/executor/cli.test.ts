@@ -1,0 +1,143 @@
+// The command end to end without torch: flags, refusals, --print-launch, a missing Python, and a
+// fake worker that runs out of memory.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { executeCommand } from "../../src/commands/execute.js";
+import { CLI, build, fakePython, processesWith, run, tmp } from "./e2e-helpers.js";
+
+beforeAll(() => build(), 120_000);
+
+describe("paraplan execute (no torch needed)", () => {
+  it("prints help and refuses bad input with exit 2", async () => {
+    const cwd = tmp();
+    const help = await run(["--help"], { cwd });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/usage: paraplan execute/);
+    const bad = await run(["--model", "tiny", "--device", "tpu"], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^paraplan: --device: "tpu"/);
+    const tp = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--tp", "8"], { cwd });
+    expect(tp.code).toBe(2);
+  });
+
+  it("refuses a plan that does not fit with exit 1 and the reason", async () => {
+    const cwd = tmp();
+    const big = await run(["--model", "llama3-70b", "--device", "cpu", "--gpus", "2"], { cwd });
+    expect(big.code).toBe(1);
+    expect(big.stderr).toMatch(/no plan fits in memory; the closest, .* needs .* GiB per device/);
+    const plan = join(cwd, "p.json");
+    execFileSync("sh", ["-c", `echo '{"tp":1,"pp":1,"dp":4,"microBatch":2}' > ${plan}`]);
+    const many = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--plan", plan], { cwd });
+    expect(many.code).toBe(1);
+    expect(many.stderr).toMatch(/needs tp·pp·dp = 4 devices but 2 are present/);
+    expect(existsSync(join(cwd, "runs"))).toBe(false);
+  });
+
+  it("--print-launch prints every node's torchrun line and runs nothing", async () => {
+    const cwd = tmp();
+    const one = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--print-launch"], { cwd });
+    expect(one.code).toBe(0);
+    const lines = one.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/-m torch\.distributed\.run --nnodes 1 --nproc-per-node 2 --node-rank 0 --rdzv-backend c10d --rdzv-endpoint 127\.0\.0\.1:\d+ /);
+    const dir = /--spec (\S+)\/launch\.json/.exec(lines[0]!)![1]!;
+    expect(readdirSync(dir).sort()).toEqual(["command.txt", "launch.json", "plan.json"]);
+    expect(processesWith(dir)).toEqual([]);
+    const two = await run(
+      ["--model", "tiny", "--device", "cpu", "--gpus", "4", "--nnodes", "2", "--rdzv-endpoint", "10.1.2.3:29400", "--print-launch"],
+      { cwd },
+    );
+    expect(two.code).toBe(0);
+    const nodes = two.stdout.trim().split("\n");
+    expect(nodes).toHaveLength(2);
+    nodes.forEach((l, r) => expect(l).toMatch(new RegExp(`--nnodes 2 --nproc-per-node 2 --node-rank ${r} .*--rdzv-endpoint 10\\.1\\.2\\.3:29400`)));
+    expect(two.stderr).toMatch(/shared file system/);
+  });
+
+  it("runs the first plan of a plan --json output, and a run's own plan.json", async () => {
+    const cwd = tmp();
+    const out = execFileSync(process.execPath, [CLI, "plan", "--model", "tiny", "--profile", "cpu", "--gpus", "2", "--tp", "2", "--json"], { encoding: "utf8" });
+    writeFileSync(join(cwd, "plans.json"), out);
+    const first = JSON.parse(out).plans[0];
+    const r = await run(["--model", "tiny", "--device", "cpu", "--plan", join(cwd, "plans.json"), "--print-launch", "--run-dir", join(cwd, "a")], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const spec = JSON.parse(readFileSync(join(cwd, "a", "launch.json"), "utf8"));
+    for (const k of ["tp", "pp", "dp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"]) expect(spec.plan[k], k).toEqual(first[k]);
+    const again = await run(["--model", "tiny", "--device", "cpu", "--plan", join(cwd, "a", "plan.json"), "--print-launch", "--run-dir", join(cwd, "b")], { cwd });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(cwd, "b", "launch.json"), "utf8")).plan).toEqual(spec.plan);
+  });
+
+  it("says how to install Python and torch when they are missing", async () => {
+    const cwd = tmp();
+    const none = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2"], { cwd, env: { PARAPLAN_PYTHON: "/nonexistent/python" } });
+    expect(none.code).toBe(4);
+    expect(none.stderr.trim().split("\n")).toHaveLength(1);
+    expect(none.stderr).toMatch(/no Python interpreter at PARAPLAN_PYTHON=\/nonexistent\/python; run `npm run setup` \(that is, `bash executor\/setup-venv.sh`/);
+    // a fresh virtual environment has no torch, whatever the system python has
+    const venv = join(tmp(), "venv");
+    execFileSync("python3", ["-m", "venv", "--without-pip", venv]);
+    const bare = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2"], { cwd, env: { PARAPLAN_PYTHON: join(venv, "bin", "python") } });
+    expect(bare.code).toBe(4);
+    expect(bare.stderr).toMatch(/torch is not installed for PARAPLAN_PYTHON=.*venv\/bin\/python; run `npm run setup`/);
+    expect(existsSync(join(cwd, "runs"))).toBe(false);
+  }, 60_000);
+
+  it("reports an out-of-memory rank beside the planner's predicted memory, and stops a SIGTERM-deaf worker", async () => {
+    const cwd = tmp();
+    const r = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--steps", "5", "--json"], {
+      cwd,
+      env: { PARAPLAN_PYTHON: fakePython(), FAKE_WORKER: "oom" },
+    });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/rank 0 ran out of memory \(CUDA out of memory\. Tried to allocate 2\.00 GiB\); the planner predicted \d+\.\d+ GiB per device for this plan/);
+    const last = JSON.parse(r.stdout.trim().split("\n").pop()!);
+    expect(last).toMatchObject({ failed: true, failure: { rank: 0, kind: "oom" }, steps: 1 });
+    const runDir = last.runDir as string;
+    expect(readFileSync(join(runDir, "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(1);
+    expect(JSON.parse(readFileSync(join(runDir, "error.json"), "utf8"))).toMatchObject({ failure: { kind: "rank-error" } });
+    expect(processesWith(runDir)).toEqual([]);
+    expect(r.ms).toBeLessThan(20_000);
+  }, 30_000);
+
+  it("draws a live progress bar in a terminal and ends with the summary table", async () => {
+    const dir = join(tmp(), "run");
+    const out: string[] = [];
+    const err: string[] = [];
+    const drawn: string[] = [];
+    const saved = { ...process.env };
+    Object.assign(process.env, { PARAPLAN_PYTHON: fakePython(), FAKE_WORKER: "ok" });
+    let code: number;
+    try {
+      code = await executeCommand(
+        ["--model", "tiny", "--device", "cpu", "--gpus", "2", "--steps", "2", "--run-dir", dir],
+        { out: (t) => out.push(t), err: (t) => err.push(t) },
+        { write: (t) => drawn.push(t) },
+      );
+    } finally {
+      process.env = saved;
+    }
+    expect(code, err.join("\n")).toBe(0);
+    expect(drawn).toEqual([
+      expect.stringMatching(/^\rstep 1\/2 \[█{10}░{10}\] loss 5\.5000 · 500 ms\/step · 512 tokens\/s\x1b\[K$/),
+      expect.stringMatching(/^\rstep 2\/2 \[█{20}\] loss 5\.4000 · 250 ms\/step/),
+      "\n",
+    ]);
+    const text = out.join("\n");
+    expect(text).toMatch(/^tiny \(218k parameters\) on 2 × /);
+    expect(text).toMatch(/step time\s+250 ms/);
+    expect(text).toMatch(/all_reduce\s+2\s+1000\.0 B|all_reduce\s+2\s+1\.0 KiB/);
+    const summary = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+    expect(summary).toMatchObject({ steps: 2, runDir: dir, measured: { stepTime: 0.25, loss: [5.5, 5.4], mfu: null } });
+    expect(readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
+  });
+
+  it("fails clearly when the worker ends without a summary", async () => {
+    const cwd = tmp();
+    const r = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2"], { cwd, env: { PARAPLAN_PYTHON: fakePython() } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/the worker finished without reporting a summary; 1 step of metrics kept/);
+  });
+});

@@ -1,0 +1,93 @@
+import { createServer } from "node:net";
+import { describe, expect, it } from "vitest";
+import type { Plan } from "../../planner/index.js";
+import { loadModel } from "../../src/load.js";
+import { allNodeLines, chooseRendezvous, commandLine, freePort, shellQuote, torchrunArgs, type NodeLaunch } from "../../executor/launch.js";
+import { buildSpec, faultInjectionFromEnv } from "../../executor/spec.js";
+
+const plan: Plan = { tp: 2, pp: 1, dp: 2, vpp: 1, zero: 1, microBatch: 2, recompute: "selective", sequenceParallel: true, schedule: "1f1b" };
+
+describe("launch spec", () => {
+  it("has the fields of PROTOCOL.md, the padded vocabulary and no file-only model fields", () => {
+    const model = loadModel("tiny");
+    const spec = buildSpec({ runDir: "/r", device: "cpu", model, plan: { ...plan, mfu: 0.5 } as Plan, globalBatch: 8, precision: "bf16", steps: 5 });
+    expect(spec).toEqual({
+      version: 1,
+      runDir: "/r",
+      device: "cpu",
+      model: {
+        name: "tiny", layers: 4, hidden: 64, heads: 4, kvHeads: 4, ffnHidden: 256, vocab: 256, seqLen: 32,
+        mlp: "gelu", positional: "learned", tiedEmbeddings: true, dropout: true,
+      },
+      plan,
+      // 256 rounded up to a multiple of 128·tp = 256
+      training: { globalBatch: 8, seqLen: 32, precision: "bf16", steps: 5, seed: 1234, lr: 0.001, vocabPadded: 256 },
+    });
+    const odd = buildSpec({ runDir: "/r", device: "cpu", model: { ...model, vocab: 300 }, plan, globalBatch: 8, precision: "bf16", steps: 1 });
+    expect(odd.training.vocabPadded).toBe(512);
+    const faulty = buildSpec({ runDir: "/r", device: "cpu", model, plan, globalBatch: 8, precision: "bf16", steps: 1, faultInjection: { rank: 1, step: 2 } });
+    expect(faulty.faultInjection).toEqual({ rank: 1, step: 2 });
+  });
+
+  it("takes the test-only fault injection from PARAPLAN_FAULT_INJECTION", () => {
+    expect(faultInjectionFromEnv({})).toBeUndefined();
+    expect(faultInjectionFromEnv({ PARAPLAN_FAULT_INJECTION: '{"rank":1,"step":2}' })).toEqual({ rank: 1, step: 2 });
+    expect(() => faultInjectionFromEnv({ PARAPLAN_FAULT_INJECTION: "rank 1" })).toThrow(/not JSON/);
+  });
+});
+
+const node: NodeLaunch = {
+  python: "/venv/bin/python",
+  root: "/pkg",
+  specPath: "/runs/a b/launch.json",
+  device: "cpu",
+  nnodes: 2,
+  nodeRank: 1,
+  perNode: 2,
+  endpoint: { host: "10.0.0.1", port: 29400 },
+  rdzvId: "paraplan",
+};
+
+describe("torchrun command", () => {
+  it("runs the worker module under c10d rendezvous", () => {
+    expect(torchrunArgs(node)).toEqual([
+      "-m", "torch.distributed.run", "--nnodes", "2", "--nproc-per-node", "2", "--node-rank", "1",
+      "--rdzv-backend", "c10d", "--rdzv-endpoint", "10.0.0.1:29400", "--rdzv-id", "paraplan", "--max-restarts", "0",
+      "-m", "executor.worker", "--spec", "/runs/a b/launch.json",
+    ]);
+  });
+
+  it("prints one shell line per node with the environment it needs", () => {
+    const lines = allNodeLines(node, { OMP_NUM_THREADS: "1" });
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(
+      "PYTHONPATH=/pkg PYTHONUNBUFFERED=1 /venv/bin/python -m torch.distributed.run --nnodes 2 --nproc-per-node 2 --node-rank 0 " +
+        "--rdzv-backend c10d --rdzv-endpoint 10.0.0.1:29400 --rdzv-id paraplan --max-restarts 0 -m executor.worker --spec '/runs/a b/launch.json'",
+    );
+    expect(lines[1]).toContain("--node-rank 1 ");
+    expect(commandLine(node, { PYTHONPATH: "/x" })).toMatch(/^PYTHONPATH=\/pkg:\/x PYTHONUNBUFFERED=1 OMP_NUM_THREADS=\d+ /);
+    expect(shellQuote("it's")).toBe(`'it'\\''s'`);
+  });
+});
+
+describe("rendezvous", () => {
+  it("binds a single node to 127.0.0.1, replacing a busy port by a free one", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen({ host: "127.0.0.1", port: 0 }, r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await chooseRendezvous({ host: "example.org", port }, 1);
+      expect(r.endpoint.host).toBe("127.0.0.1");
+      expect(r.endpoint.port).not.toBe(port);
+      expect(r.replacedPort).toBe(port);
+    } finally {
+      busy.close();
+    }
+    const free = await freePort();
+    expect(await chooseRendezvous({ host: "127.0.0.1", port: free }, 1)).toEqual({ endpoint: { host: "127.0.0.1", port: free }, replacedPort: null });
+  });
+
+  it("keeps the endpoint of a multi-node run as given", async () => {
+    expect(await chooseRendezvous({ host: "10.0.0.1", port: 29400 }, 2)).toEqual({ endpoint: { host: "10.0.0.1", port: 29400 }, replacedPort: null });
+  });
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import { type Training, evaluatePlan, type Plan } from "../../planner/index.js";
+import { loadModel, loadProfile } from "../../src/load.js";
+import { commKind, compareComms, predictedVolumes } from "../../executor/comms.js";
+import { buildSummary, errors, measuredMfu, predictedFigures, relativeError } from "../../executor/summary.js";
+
+const tiny = loadModel("tiny");
+const t: Training = { gpus: 2, globalBatch: 8, seqLen: 32, precision: "bf16", fusedAttention: true };
+const dp2: Plan = { tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+
+// tiny: L=4, h=64, f=256, V=256 (already a multiple of 128), s=32, B=8 → T = B·s = 256 tokens.
+// Model FLOPs 72·L·T·h² + 12·L·T·s·h + 6·T·V·h = 301,989,888 + 25,165,824 + 25,165,824.
+const MODEL_FLOPS = 352_321_536;
+// One layer forward: 24·T·h² + 4·T·s·h = 25,165,824 + 2,097,152.
+const LAYER_FWD = 27_262_976;
+
+describe("predicted figures", () => {
+  it("counts the hardware FLOPs of a step: model FLOPs plus recomputation", () => {
+    const hw = loadProfile("cpu");
+    for (const [recompute, extra] of [["none", 0], ["selective", 4 * 2_097_152], ["full", 4 * LAYER_FWD]] as const) {
+      const r = evaluatePlan(tiny, hw, t, { ...dp2, recompute });
+      const p = predictedFigures(tiny, t, r);
+      expect(p.flopsPerStep).toBe(MODEL_FLOPS + extra);
+      expect(p.stepTime).toBe(r.time.step);
+      expect(p.tokensPerSecond).toBe(r.tokensPerSecond);
+      expect(p.peakMemory).toBe(r.memory.total);
+      expect(p.mfu).toBe(r.mfu);
+    }
+  });
+
+  it("computes relative errors as (measured − predicted)/predicted", () => {
+    expect(relativeError(0.3, 0.2)).toBeCloseTo(0.5, 12);
+    expect(relativeError(50, 200)).toBe(-0.75);
+    expect(relativeError(null, 1)).toBeNull();
+    expect(relativeError(1, 0)).toBeNull();
+    expect(errors(
+      { stepTime: 0.15, tokensPerSecond: 1000, mfu: null, peakMemory: 3e9, flopsPerStep: 4e8 },
+      { stepTime: 0.1, tokensPerSecond: 2000, mfu: 0.1, peakMemory: 2e9, flopsPerStep: 5e8 },
+    )).toEqual({ stepTime: expect.closeTo(0.5, 12), tokensPerSecond: -0.5, mfu: null, peakMemory: 0.5, flopsPerStep: -0.2 });
+  });
+
+  it("measures MFU on GPUs only: model FLOPs / (step time · GPUs · peak)", () => {
+    // 352,321,536 FLOPs in 1 ms on 2 GPUs of 989 TFLOP/s
+    expect(measuredMfu("cuda", MODEL_FLOPS, 1e-3, 2, 989e12)).toBeCloseTo(MODEL_FLOPS / (1e-3 * 2 * 989e12), 15);
+    expect(measuredMfu("cuda", 1e12, 0.5, 4, 1e12)).toBe(0.5);
+    expect(measuredMfu("cpu", 1e12, 0.5, 4, 1e12)).toBeNull();
+  });
+});
+
+describe("collectives", () => {
+  it("folds torch's names into the planner's kinds", () => {
+    expect(commKind("all_reduce")).toBe("all_reduce");
+    expect(commKind("c10d.allreduce_")).toBe("all_reduce");
+    expect(commKind("all_gather_into_tensor")).toBe("all_gather");
+    expect(commKind("reduce_scatter_tensor")).toBe("reduce_scatter");
+    expect(commKind("isend")).toBe("send/recv");
+    expect(commKind("recv")).toBe("send/recv");
+    expect(commKind("broadcast")).toBe("broadcast");
+  });
+
+  it("predicts the data-parallel gradient volume of a step, all ranks together", () => {
+    // Parameters of tiny on one rank: 4 layers × (49,152 matrices + 832 biases and norms)
+    // + embedding 256·64 + positions 32·64 + final norm 128 = 218,496; 16-bit gradients; 2 ranks.
+    const g = 2 * 2 * 218_496;
+    expect(predictedVolumes(tiny, t, dp2)).toEqual({ all_reduce: g });
+    expect(predictedVolumes(tiny, t, { ...dp2, zero: 1 })).toEqual({ reduce_scatter: g, all_gather: g });
+    // ZeRO-2 reduce-scatters once per micro-batch: 8/(2·4) = 1 here, 4 with micro-batch 1.
+    expect(predictedVolumes(tiny, t, { ...dp2, zero: 2, microBatch: 1 })).toEqual({ reduce_scatter: 4 * g, all_gather: g });
+    expect(predictedVolumes(tiny, t, { ...dp2, zero: 3, microBatch: 1 })).toEqual({ all_gather: 8 * g, reduce_scatter: 4 * g });
+  });
+
+  it("predicts tensor- and pipeline-parallel activation traffic", () => {
+    const t4 = { ...t, gpus: 4 };
+    // tp 2, pp 2, dp 1, micro-batch 2 → 4 micro-batches; activation 2·(2·32·64) bytes.
+    const p: Plan = { ...dp2, tp: 2, pp: 2, dp: 1, microBatch: 2 };
+    const act = 2 * 2 * 32 * 64;
+    expect(predictedVolumes(tiny, t4, p)).toEqual({
+      // 4 ranks × 2 layers × 4 micro-batches × 2 passes × 2 all-reduces, plus the tied embedding's
+      // gradient all-reduced by 2 stages × 2 tp ranks with 1/2 of 256·64 16-bit values each.
+      all_reduce: 4 * 2 * 4 * 2 * 2 * act + 4 * ((2 * 256 * 64) / 2),
+      // 1 boundary × 2 directions × 4 micro-batches, each tp rank sending act/2; sends + recvs.
+      "send/recv": 2 * (2 * 1 * 4 * 2 * (act / 2)),
+    });
+  });
+
+  it("lines measured kinds up with predicted ones", () => {
+    const rows = compareComms(
+      { all_reduce: { count: 3, bytes: 100 }, allreduce_coalesced: { count: 1, bytes: null }, broadcast: { count: 2, bytes: 8 } },
+      { all_reduce: 400, all_gather: 10 },
+    );
+    expect(rows).toEqual([
+      { kind: "all_reduce", count: 4, bytes: 100, predictedBytes: 400 },
+      { kind: "broadcast", count: 2, bytes: 8, predictedBytes: null },
+      { kind: "all_gather", count: null, bytes: null, predictedBytes: 10 },
+    ]);
+  });
+});
+
+describe("summary", () => {
+  it("puts measured, predicted and error side by side", () => {
+    const hw = loadProfile("dgx-h100");
+    const r = evaluatePlan(tiny, hw, t, dp2);
+    const s = buildSummary({
+      model: tiny, hw, profile: "dgx-h100", training: t, result: r, device: "cuda", runDir: "/runs/x", steps: 2,
+      worker: { stepTime: 2 * r.time.step, tokensPerSecond: r.tokensPerSecond / 2, peakMemory: r.memory.total * 1.1, flopsPerStep: MODEL_FLOPS, loss: [5.5, 5.4], comms: {}, extra: { stepTimes: [1, 2] } },
+    });
+    expect(Object.keys(s)).toEqual(expect.arrayContaining(["plan", "steps", "measured", "predicted", "error", "runDir"]));
+    expect(s.plan).toEqual(dp2);
+    expect(s.measured.mfu).toBeCloseTo(r.mfu / 2, 12);
+    expect(s.error.stepTime).toBeCloseTo(1, 12);
+    expect(s.error.tokensPerSecond).toBeCloseTo(-0.5, 12);
+    expect(s.error.mfu).toBeCloseTo(-0.5, 12);
+    expect(s.error.peakMemory).toBeCloseTo(0.1, 12);
+    expect(s.error.flopsPerStep).toBe(0);
+    expect(s.measured.loss).toEqual([5.5, 5.4]);
+    expect(s.worker).toEqual({ stepTimes: [1, 2] });
+  });
+});

@@ -1,0 +1,135 @@
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { WorkerEvent } from "../../executor/events.js";
+import { classify, explainStderr } from "../../executor/run.js";
+import { Supervisor, groupAlive } from "../../executor/supervise.js";
+
+const FAKE_TORCHRUN = String.raw`// A stand-in for torchrun: it starts a grandchild that ignores SIGTERM (like an agent waiting for
+// its peers), ignores SIGTERM itself, and then behaves per argv[2].
+import { spawn } from "node:child_process";
+
+const mode = process.argv[2];
+const ev = (o, stream = process.stdout) => stream.write("PARAPLAN_EVENT " + JSON.stringify(o) + "\n");
+const g = spawn(process.execPath, ["-e", "process.on('SIGTERM', () => {}); setInterval(() => {}, 1000)"], { stdio: "ignore" });
+process.on("SIGTERM", () => {});
+console.log("grandchild " + g.pid);
+const step = (k) => ev({ event: "step", step: k, loss: 5 - k / 10, stepTime: 0.1, tokensPerSecond: 2560 });
+
+if (mode === "ok") {
+  step(1);
+  ev({ event: "summary", measured: { stepTime: 0.1, tokensPerSecond: 2560, peakMemory: 1, flopsPerStep: 2, loss: [4.9], comms: {} } });
+  setTimeout(() => process.exit(0), 50);
+} else if (mode === "raise") {
+  step(1);
+  ev({ event: "error", rank: 1, kind: "exception", message: "ValueError: injected fault at step 2" }, process.stderr);
+  setInterval(() => {}, 1000); // keeps waiting, as the other agent would
+} else if (mode === "exit") {
+  process.stderr.write("Traceback (most recent call last):\nValueError: bad spec\n");
+  setTimeout(() => process.exit(3), 50);
+} else if (mode === "steps") {
+  let k = 0;
+  setInterval(() => step(++k), 100);
+}
+`;
+const FAKE = join(mkdtempSync(join(tmpdir(), "paraplan-fake-")), "fake-torchrun.mjs");
+writeFileSync(FAKE, FAKE_TORCHRUN);
+
+/** Running (not a zombie) — the same test ps would make. */
+function running(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (!existsSync(stat)) return false;
+  const s = readFileSync(stat, "utf8");
+  return s.slice(s.lastIndexOf(")") + 2).split(" ")[0] !== "Z";
+}
+
+function supervise(mode: string, onEvent?: (ev: WorkerEvent, sup: Supervisor) => void) {
+  const events: WorkerEvent[] = [];
+  let grandchild = 0;
+  const sup: Supervisor = new Supervisor({
+    command: process.execPath,
+    args: [FAKE, mode],
+    graceMs: 500,
+    onEvent: (ev) => {
+      events.push(ev);
+      onEvent?.(ev, sup);
+    },
+    onText: (line) => {
+      const m = /^grandchild (\d+)/.exec(line);
+      if (m) grandchild = Number(m[1]);
+    },
+  });
+  const started = Date.now();
+  return sup.run().then((outcome) => ({ outcome, events, grandchild: () => grandchild, ms: Date.now() - started }));
+}
+
+describe("supervisor and watchdog", () => {
+  it("lets a good run end and clears what it left in its group", async () => {
+    const { outcome, events, grandchild } = await supervise("ok");
+    expect(outcome.exitCode).toBe(0);
+    expect(outcome.stopped).toBeNull();
+    expect(events.map((e) => e.event)).toEqual(["step", "summary"]);
+    expect(running(grandchild())).toBe(false);
+    expect(classify(outcome, { stepTime: 0.1, tokensPerSecond: 1, peakMemory: null, flopsPerStep: null, loss: [], comms: {} }, [])).toBeNull();
+  });
+
+  it("kills the whole group on the first error event, SIGTERM-deaf processes included", async () => {
+    const { outcome, grandchild, ms } = await supervise("raise");
+    expect(outcome.stopped).toBe("error-event");
+    expect(outcome.firstError).toEqual({ event: "error", rank: 1, kind: "exception", message: "ValueError: injected fault at step 2" });
+    expect(outcome.signal).toBe("SIGKILL"); // it ignored SIGTERM
+    expect(running(grandchild())).toBe(false);
+    expect(ms).toBeLessThan(10_000);
+    expect(classify(outcome, null, [])).toEqual({ kind: "rank-error", error: outcome.firstError });
+  });
+
+  it("stops everything on a non-zero exit and finds the reason in stderr", async () => {
+    const { outcome, grandchild } = await supervise("exit");
+    expect(outcome.exitCode).toBe(3);
+    expect(outcome.stopped).toBe("exit-code");
+    expect(running(grandchild())).toBe(false);
+    expect(classify(outcome, null, ["Traceback (most recent call last):", "ValueError: bad spec"])).toEqual({
+      kind: "exit", code: 3, signal: null, rank: null, reason: "ValueError: bad spec",
+    });
+  });
+
+  it("stops on request (Ctrl-C) after the first step", async () => {
+    const { outcome, events, grandchild } = await supervise("steps", (ev, sup) => {
+      if (ev.event === "step") sup.stop("interrupted", "SIGINT");
+    });
+    expect(outcome.stopped).toBe("interrupted");
+    expect(outcome.interrupt).toBe("SIGINT");
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    expect(running(grandchild())).toBe(false);
+    expect(classify(outcome, null, [])).toEqual({ kind: "interrupted", signal: "SIGINT" });
+  });
+
+  it("reports a command that cannot start", async () => {
+    const outcome = await new Supervisor({ command: "/nonexistent/torchrun", args: [] }).run();
+    expect(outcome.spawnError).not.toBeNull();
+    expect(classify(outcome, null, [])).toMatchObject({ kind: "spawn" });
+  });
+
+  it("sees no group once every member is gone", () => {
+    expect(groupAlive(2 ** 22 + 7)).toBe(false);
+  });
+});
+
+describe("torchrun's stderr", () => {
+  it("names the root-cause rank and the first Python error, not the agent's", () => {
+    const lines = [
+      "/venv/bin/python: No module named executor.worker.__main__",
+      "E1127 17:52:12.174000 8695 api.py:1002] failed (exitcode: 1) local_rank: 0",
+      "Traceback (most recent call last):",
+      "torch.distributed.elastic.multiprocessing.errors.ChildFailedError: ",
+      "Failures:",
+      "  rank      : 1 (local_rank: 1)",
+      "Root Cause (first observed failure):",
+      "[0]:",
+      "  rank      : 0 (local_rank: 0)",
+    ];
+    expect(explainStderr(lines)).toEqual({ rank: 0, reason: "/venv/bin/python: No module named executor.worker.__main__" });
+    expect(explainStderr([])).toEqual({ rank: null, reason: null });
+  });
+});
