@@ -1,0 +1,141 @@
+// `paraplan profile`: detect this node, measure it through the Python profiler, and write a
+// hardware profile that extends the closest built-in (src/profile/*).
+import { writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { basename, resolve } from "node:path";
+import { PythonMissing, checkPython, pythonPath } from "../../executor/python.js";
+import { UserError } from "../errors.js";
+import type { Io } from "../io.js";
+import { packageRoot } from "../load.js";
+import { PROFILE_USAGE, type ProfileArgs, parseProfileArgs } from "../profile/args.js";
+import { buildProfile } from "../profile/build.js";
+import { type Detected, type Runner, closestBuiltin, detect, firstGpus, runQuiet } from "../profile/detect.js";
+import type { Measurements } from "../profile/events.js";
+import { defaultLocalPath, readProfile, today, writeProfile } from "../profile/files.js";
+import { type MeasureOptions, ProfileFailed, measure } from "../profile/measure.js";
+import { type ProgressBar, stderrBar } from "../profile/progress.js";
+import { detectionLines, resultLines } from "../profile/report.js";
+
+export const EXIT_PROFILE = { ok: 0, noDevice: 1, badInput: 2, failed: 3, noPython: 4 } as const;
+
+export interface ProfileDeps {
+  run?: Runner;
+  measure?: (o: MeasureOptions) => Promise<Measurements>;
+  bar?: ProgressBar;
+  env?: NodeJS.ProcessEnv;
+  host?: string;
+  /** Override the interpreter check (tests). */
+  checkPython?: typeof checkPython;
+}
+
+const cpuOnly = (d: Detected): Detected => ({ ...d, device: "cpu", gpus: [], topology: null, summary: null, nvlink: [] });
+
+async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<number> {
+  const host = deps.host ?? hostname();
+  const all = args.device === "cpu" ? cpuOnly({ ...detect(() => null), notes: ["--device cpu: CPU ranks over gloo"] }) : detect(deps.run ?? runQuiet);
+  if ((args.device === "cuda" || args.gpus !== undefined) && all.device === "cpu") {
+    io.err(`paraplan: ${args.gpus !== undefined ? "--gpus" : "--device cuda"}: no NVIDIA GPU found (${all.notes.join("; ")}); use --device cpu`);
+    return EXIT_PROFILE.noDevice;
+  }
+  if (args.gpus !== undefined && args.gpus > all.gpus.length) {
+    io.err(`paraplan: --gpus ${args.gpus}: nvidia-smi lists ${all.gpus.length} GPU(s)`);
+    return EXIT_PROFILE.noDevice;
+  }
+  const found = args.gpus === undefined ? all : firstGpus(all, args.gpus);
+  const baseName = args.base ?? closestBuiltin(found);
+  if (args.detectOnly) {
+    if (args.json) io.out(JSON.stringify({ host, detected: found, base: baseName }));
+    else for (const l of detectionLines(found, host, baseName)) io.out(l);
+    return EXIT_PROFILE.ok;
+  }
+  if (baseName === null)
+    throw new UserError(`no built-in profile matches the GPU "${found.gpus[0]!.name}"; pass --base NAME, a built-in whose datasheet peaks and link rates fit this GPU`);
+  const base = readProfile(baseName, "--base");
+  const root = packageRoot();
+  const env = deps.env ?? process.env;
+  const python = pythonPath(root, env);
+  const info = (deps.checkPython ?? checkPython)(python, env, found.device === "cuda");
+  const ranks = found.device === "cpu" ? args.ranks : found.gpus.length;
+  if (found.device === "cuda" && info.cudaDevices < ranks)
+    throw new PythonMissing(
+      `torch ${info.torch} at ${python} sees ${info.cudaDevices} CUDA device(s) but ${ranks} are to be profiled; point PARAPLAN_PYTHON at a CUDA build of torch (and check CUDA_VISIBLE_DEVICES)`,
+    );
+  const out = resolve(args.out ?? defaultLocalPath());
+  if (!args.json) for (const l of detectionLines(found, host, baseName)) io.out(l);
+  const bar = deps.bar ?? stderrBar();
+  const started = Date.now();
+  let m: Measurements;
+  try {
+    m = await (deps.measure ?? measure)({
+      root,
+      python,
+      env,
+      device: found.device,
+      ranks,
+      quick: args.quick,
+      skip: { collectives: !args.collectives },
+      onProgress: (phase, done, total, label) => bar.update(phase, done, total, label),
+    });
+  } finally {
+    bar.clear();
+  }
+  const built = buildProfile({
+    name: args.name ?? basename(out, ".json"),
+    host,
+    date: today(),
+    baseName,
+    base: base.hw,
+    device: found.device,
+    detected: found,
+    m,
+    quick: args.quick,
+    ranks,
+  });
+  const path = writeProfile(out, built.profile);
+  if (args.raw) writeFileSync(resolve(args.raw), JSON.stringify({ host, detected: found, measurements: m, fits: built.link.fits }, null, 2) + "\n");
+  const seconds = (Date.now() - started) / 1000;
+  if (args.json) {
+    const { profile: p, link, ...rest } = built;
+    io.out(JSON.stringify({ path, seconds, profile: p, ...rest, link: { node: link.node, fits: link.fits } }));
+    return EXIT_PROFILE.ok;
+  }
+  for (const l of resultLines(built)) io.out(l);
+  io.out(`wrote ${path} in ${seconds.toFixed(0)} s: extends ${baseName}; measured ${built.measuredFields.join(", ")}`);
+  const local = path === resolve(defaultLocalPath());
+  io.out(`use it: paraplan plan --model <preset|file> --profile ${local ? "local" : path}`);
+  return EXIT_PROFILE.ok;
+}
+
+/** The command, start to end; resolves to the exit status. */
+export async function profileCommand(argv: string[], io: Io, deps: ProfileDeps = {}): Promise<number> {
+  try {
+    const args = parseProfileArgs(argv);
+    if (args.help) {
+      io.out(PROFILE_USAGE);
+      return EXIT_PROFILE.ok;
+    }
+    return await profile(args, io, deps);
+  } catch (e) {
+    const code =
+      e instanceof UserError ? EXIT_PROFILE.badInput : e instanceof PythonMissing ? EXIT_PROFILE.noPython : e instanceof ProfileFailed ? EXIT_PROFILE.failed : null;
+    if (code === null) throw e;
+    io.err(`paraplan: ${(e as Error).message}`);
+    return code;
+  }
+}
+
+/** Adapter for the synchronous dispatcher in cli.ts (as runExecute): flags are checked at once,
+ *  the measurement goes on asynchronously and sets process.exitCode. */
+export function runProfile(argv: string[], io: Io): number {
+  parseProfileArgs(argv);
+  profileCommand(argv, io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      io.err(`paraplan: internal error: ${(e as Error)?.stack ?? String(e)}`);
+      process.exitCode = 70;
+    },
+  );
+  return 0;
+}

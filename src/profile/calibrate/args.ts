@@ -1,0 +1,64 @@
+// Flags of `paraplan calibrate`.
+import { parseArgs } from "node:util";
+import { UserError } from "../../errors.js";
+
+export const CALIBRATE_USAGE = `usage: paraplan calibrate <run-dir>... [options]
+
+Fits a hardware profile's efficiency data to runs of paraplan execute (runs/<id>/ with
+plan.json, launch.json and summary.json or metrics.jsonl): one scale factor on the matmul
+efficiency table, one on the attention efficiency and one on the memory-bound efficiency, by
+least squares on the relative step-time errors, every efficiency kept in (0, 1]. Runs that
+cannot tell the three apart get one common factor. Writes the calibrated profile (extending the
+original) and prints each run's predicted-against-measured error before and after.
+
+  --profile NAME|FILE        the profile to calibrate (default: the one the runs were planned with)
+  --out FILE                 default profiles/hardware/<profile>-calibrated.json
+  --name NAME                the calibrated profile's name (default: the file's name)
+  --fit auto|separate|common auto: separate factors when the runs can tell them apart
+  --json                     print the result as one JSON object
+
+exit status: 0 written, 2 bad input (a run directory unreadable, runs of different profiles)`;
+
+export interface CalibrateArgs {
+  runs: string[];
+  profile: string | undefined;
+  out: string | undefined;
+  name: string | undefined;
+  fit: "auto" | "separate" | "common";
+  json: boolean;
+  help: boolean;
+}
+
+const OPTIONS = {
+  profile: { type: "string" },
+  out: { type: "string" },
+  name: { type: "string" },
+  fit: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+export function parseCalibrateArgs(argv: string[]): CalibrateArgs {
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (e) {
+    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
+    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan calibrate --help`);
+  }
+  const { values, positionals } = parsed;
+  const help = values.help === true;
+  if (!help && positionals.length === 0) throw new UserError("calibrate needs at least one run directory (runs/<id>); see paraplan calibrate --help");
+  const fit = (values.fit as string | undefined) ?? "auto";
+  if (fit !== "auto" && fit !== "separate" && fit !== "common") throw new UserError(`--fit: "${fit}" is not one of auto, separate, common`);
+  for (const k of ["profile", "out", "name"]) if ((values[k] as string | undefined)?.trim() === "") throw new UserError(`--${k} needs a value`);
+  return {
+    runs: positionals,
+    profile: values.profile as string | undefined,
+    out: values.out as string | undefined,
+    name: values.name as string | undefined,
+    fit,
+    json: values.json === true,
+    help,
+  };
+}

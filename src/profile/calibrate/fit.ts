@@ -1,0 +1,178 @@
+// Calibration: scale the profile's efficiency data so that the planner's predicted step times
+// match measured ones. Three factors — the matmul efficiency table (every point), the attention
+// efficiency and the memory-bound efficiency — fitted by nonlinear least squares on relative
+// errors (Gauss–Newton, Nocedal & Wright, Numerical Optimization §10.3; each linear step solved
+// by mathjs QR in ../linalg.ts), with bounds that keep every efficiency in (0, 1].
+// The step time is close to linear in each factor's reciprocal x (time multiplier: efficiency / x),
+// so Gauss–Newton on x converges in a few steps; the nonlinear parts (roofline max, overlap of
+// communication) are piecewise linear.
+// Runs that cannot separate the three (fewer runs than factors, or columns of the Jacobian that
+// are nearly parallel) get one common factor instead.
+import { type Hardware, evaluatePlan } from "../../../planner/index.js";
+import { SingularFit, conditionEstimate, leastSquares } from "../linalg.js";
+import { MIN_EFFICIENCY } from "../tables.js";
+import type { RunCase } from "./runs.js";
+
+export type Knob = "matmul" | "attention" | "memory";
+export const KNOBS: Knob[] = ["matmul", "attention", "memory"];
+export type Multipliers = Record<Knob, number>;
+
+/** The profile with each efficiency divided by its time multiplier. */
+export function scaledHardware(hw: Hardware, x: Multipliers): Hardware {
+  return {
+    ...hw,
+    matmul: { ...hw.matmul, points: hw.matmul.points.map(([f, e]) => [f, e / x.matmul] as const) },
+    attentionEfficiency: hw.attentionEfficiency / x.attention,
+    memoryBandwidthEfficiency: hw.memoryBandwidthEfficiency / x.memory,
+  };
+}
+
+/** The planner's step time for a run (its node size, as paraplan execute planned it). */
+export function predictStep(hw: Hardware, c: RunCase): number {
+  return evaluatePlan(c.model, { ...hw, gpusPerNode: c.gpusPerNode }, c.training, c.plan).time.step;
+}
+
+/** Multipliers keeping every efficiency in [MIN_EFFICIENCY, 1]. */
+export function bounds(hw: Hardware): Record<Knob, [number, number]> {
+  const pts = hw.matmul.points.map((p) => p[1]);
+  const range = (hi: number, lo: number): [number, number] => [hi, lo / MIN_EFFICIENCY];
+  return {
+    matmul: range(Math.max(...pts), Math.min(...pts)),
+    attention: range(hw.attentionEfficiency, hw.attentionEfficiency),
+    memory: range(hw.memoryBandwidthEfficiency, hw.memoryBandwidthEfficiency),
+  };
+}
+
+/** The runs cannot give the fit asked for (a user error: more or other runs are needed). */
+export class CalibrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CalibrationError";
+  }
+}
+
+export interface FitResult {
+  multipliers: Multipliers;
+  mode: "separate" | "common";
+  /** Knobs the runs are sensitive to (the others stay at 1). */
+  fitted: Knob[];
+  atBound: Knob[];
+  before: number[];
+  after: number[];
+  iterations: number;
+  notes: string[];
+}
+
+export interface FitOptions {
+  mode?: "auto" | "separate" | "common";
+  /** auto: above this condition estimate the runs cannot separate the knobs. */
+  maxCondition?: number;
+}
+
+const ONE: Multipliers = { matmul: 1, attention: 1, memory: 1 };
+
+export function fitScales(hw: Hardware, cases: RunCase[], o: FitOptions = {}): FitResult {
+  if (cases.length === 0) throw new CalibrationError("calibration needs at least one run");
+  const notes: string[] = [];
+  const T = cases.map((c) => c.measured);
+  const predict = (x: Multipliers) => cases.map((c) => predictStep(scaledHardware(hw, x), c));
+  const residual = (t: number[]) => t.map((v, i) => (v - T[i]!) / T[i]!);
+  const ssr = (r: number[]) => r.reduce((s, v) => s + v * v, 0);
+  const jacobian = (x: Multipliers, t: number[], groups: Knob[][]) =>
+    groups.map((g) => {
+      const h = 1e-4;
+      const xp = { ...x };
+      for (const k of g) xp[k] = x[k] * (1 + h);
+      const tp = predict(xp);
+      // d t / d(log-step of the group), per unit of the group's parameter θ (x_k = θ·x_k/θ)
+      return tp.map((v, i) => (v - t[i]!) / (h * T[i]!));
+    });
+  const before = predict(ONE);
+  // Which knobs matter for these runs at all.
+  const cols = jacobian(ONE, before, KNOBS.map((k) => [k]));
+  const norms = cols.map((c) => Math.hypot(...c));
+  const top = Math.max(...norms);
+  const fitted = KNOBS.filter((_, j) => norms[j]! > top * 1e-3);
+  for (const k of KNOBS.filter((k) => !fitted.includes(k))) notes.push(`${k}: under 0.1% of these runs' time, left unscaled`);
+  if (fitted.length === 0) throw new CalibrationError("the runs' predicted times do not depend on the efficiency data");
+  if (o.mode === "separate" && cases.length < fitted.length)
+    throw new CalibrationError(`--fit separate: ${fitted.length} factors (${fitted.join(", ")}) need at least ${fitted.length} runs, got ${cases.length}; add runs or use --fit auto`);
+  let mode: "separate" | "common" = o.mode === "common" ? "common" : "separate";
+  if (o.mode !== "separate" && o.mode !== "common" && fitted.length > 1) {
+    const A = cases.map((_, i) => fitted.map((k) => cols[KNOBS.indexOf(k)]![i]!));
+    const cond = cases.length < fitted.length ? Infinity : conditionEstimate(A);
+    if (cond > (o.maxCondition ?? 1e3)) {
+      mode = "common";
+      notes.push(
+        cases.length < fitted.length
+          ? `${cases.length} run(s) cannot separate ${fitted.join(", ")}: one common factor fitted`
+          : `these runs cannot separate ${fitted.join(", ")} (condition ${cond === Infinity ? "∞" : cond.toExponential(1)}): one common factor fitted`,
+      );
+    }
+  }
+  const groups: Knob[][] = mode === "common" ? [fitted] : fitted.map((k) => [k]);
+  const b = bounds(hw);
+  const lo = groups.map((g) => Math.max(...g.map((k) => b[k][0])));
+  const hi = groups.map((g) => Math.min(...g.map((k) => b[k][1])));
+  // θ_g multiplies every knob of group g; start at 1 (the profile as it is).
+  let theta = groups.map(() => 1);
+  const xOf = (th: number[]): Multipliers => {
+    const x = { ...ONE };
+    groups.forEach((g, j) => g.forEach((k) => (x[k] = th[j]!)));
+    return x;
+  };
+  let t = before;
+  let r = residual(t);
+  let it = 0;
+  for (; it < 60; it++) {
+    const J = jacobian(xOf(theta), t, groups).map((col, j) => col.map((v) => v / theta[j]!)); // per unit θ
+    let free = groups.map((_, j) => j);
+    let step: number[] = groups.map(() => 0);
+    for (let guard = 0; guard <= groups.length; guard++) {
+      step = groups.map(() => 0);
+      if (free.length === 0) break;
+      let d: number[];
+      try {
+        d = leastSquares(cases.map((_, i) => free.map((j) => J[j]![i]!)), r.map((v) => -v));
+      } catch (e) {
+        if (!(e instanceof SingularFit)) throw e;
+        d = free.map(() => 0);
+      }
+      free.forEach((j, n) => (step[j] = d[n]!));
+      const outward = free.filter((j) => (theta[j]! <= lo[j]! && step[j]! < 0) || (theta[j]! >= hi[j]! && step[j]! > 0));
+      if (outward.length === 0) break;
+      free = free.filter((j) => !outward.includes(j));
+    }
+    let scale = 1;
+    let next = theta;
+    let tn = t;
+    let rn = r;
+    for (let half = 0; half < 30; half++) {
+      next = theta.map((v, j) => Math.min(hi[j]!, Math.max(lo[j]!, v + scale * step[j]!)));
+      tn = predict(xOf(next));
+      rn = residual(tn);
+      if (ssr(rn) <= ssr(r)) break;
+      scale /= 2;
+    }
+    const moved = Math.max(...next.map((v, j) => Math.abs(v - theta[j]!) / theta[j]!));
+    if (ssr(rn) > ssr(r)) break;
+    theta = next;
+    t = tn;
+    r = rn;
+    if (moved < 1e-12) break;
+  }
+  const x = xOf(theta);
+  const atBound = fitted.filter((k) => {
+    const j = groups.findIndex((g) => g.includes(k));
+    return theta[j]! <= lo[j]! * (1 + 1e-9) || theta[j]! >= hi[j]! * (1 - 1e-9);
+  });
+  for (const k of atBound) {
+    const j = groups.findIndex((g) => g.includes(k));
+    notes.push(
+      theta[j]! <= lo[j]! * (1 + 1e-9)
+        ? `${k}: held at efficiency 1 (the runs were faster than the profile allows even then)`
+        : `${k}: held at the lowest efficiency written, ${MIN_EFFICIENCY} (the runs were slower than that allows)`,
+    );
+  }
+  return { multipliers: x, mode, fitted, atBound, before, after: t, iterations: it, notes };
+}

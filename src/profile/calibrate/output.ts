@@ -1,0 +1,97 @@
+// The calibrated profile (extends the profile the runs were planned with, overriding the fitted
+// efficiency data) and the before/after report of `paraplan calibrate`.
+import { fmt } from "../files.js";
+import type { RawProfile } from "../files.js";
+import { clampEfficiency } from "../tables.js";
+import type { FitResult, Knob } from "./fit.js";
+import type { RunCase } from "./runs.js";
+
+const FIELD: Record<Knob, string> = {
+  matmul: "gpu.matmulEfficiency",
+  attention: "gpu.attentionEfficiency",
+  memory: "gpu.memoryBandwidthEfficiency",
+};
+
+const sig = (x: number, d = 4) => Number(x.toPrecision(d));
+export const relError = (predicted: number, measured: number) => (predicted - measured) / measured;
+export const meanAbs = (xs: number[]) => xs.reduce((s, v) => s + Math.abs(v), 0) / Math.max(1, xs.length);
+
+export interface CalibratedInput {
+  base: RawProfile;
+  baseLabel: string;
+  fit: FitResult;
+  cases: RunCase[];
+  name: string;
+  date: string;
+}
+
+export function calibratedProfile(i: CalibratedInput): Record<string, unknown> {
+  const { fit, base } = i;
+  const hw = base.hw;
+  const how =
+    `calibrated by paraplan calibrate on ${i.date}: ${i.baseLabel}'s figure × ${"SCALE"}, ` +
+    `${fit.mode === "common" ? "one common factor" : "one factor per efficiency"} fitted by least squares on the relative step-time errors of ` +
+    `${i.cases.length} executed run(s) (${i.cases.map((c) => c.name).join(", ")})`;
+  const src = (k: Knob) => how.replace("SCALE", String(sig(1 / fit.multipliers[k])));
+  const gpu: Record<string, unknown> = {};
+  if (fit.fitted.includes("matmul"))
+    gpu.matmulEfficiency = {
+      source: src("matmul"),
+      points: hw.matmul.points.map(([f, e]) => [f, sig(clampEfficiency(e / fit.multipliers.matmul))]),
+    };
+  if (fit.fitted.includes("attention"))
+    gpu.attentionEfficiency = { value: sig(clampEfficiency(hw.attentionEfficiency / fit.multipliers.attention)), source: src("attention") };
+  if (fit.fitted.includes("memory"))
+    gpu.memoryBandwidthEfficiency = { value: sig(clampEfficiency(hw.memoryBandwidthEfficiency / fit.multipliers.memory)), source: src("memory") };
+  const inherited = Array.isArray(base.merged.measuredFields) ? (base.merged.measuredFields as string[]) : [];
+  const fields = [...new Set([...inherited, ...fit.fitted.map((k) => FIELD[k])])];
+  const head = {
+    name: i.name,
+    description: `${i.baseLabel} calibrated on ${i.cases.length} executed run(s) (${i.date}); efficiency data fitted to measured step times`,
+  };
+  const over = { measured: true, measuredOn: i.date, measuredFields: fields, gpu };
+  if (base.name !== null) return { ...head, extends: base.name, ...over };
+  // A profile given as a file cannot be extended by name: write it whole, resolved.
+  const { name: _n, description: _d, extends: _e, ...rest } = base.merged;
+  const baseGpu = (rest.gpu ?? {}) as Record<string, unknown>;
+  return { ...head, ...rest, ...over, gpu: { ...baseGpu, ...gpu } };
+}
+
+export function fitLines(i: CalibratedInput): string[] {
+  const { fit, base } = i;
+  const hw = base.hw;
+  const out = [`fit: ${fit.mode === "common" ? "one common factor" : "one factor per efficiency"} (${fit.iterations} Gauss–Newton steps)`];
+  const plateau = Math.max(...hw.matmul.points.map((p) => p[1]));
+  const line = (k: Knob, what: string, from: number) =>
+    fit.fitted.includes(k) ? `  ${what} × ${sig(1 / fit.multipliers[k], 3)}: ${sig(from, 3)} → ${sig(clampEfficiency(from / fit.multipliers[k]), 3)}` : `  ${what}: unchanged`;
+  out.push(line("matmul", "matmul efficiency table (its highest point)", plateau));
+  out.push(line("attention", "attention efficiency", hw.attentionEfficiency));
+  out.push(line("memory", "memory-bound efficiency", hw.memoryBandwidthEfficiency));
+  for (const n of fit.notes) out.push(`note: ${n}`);
+  return out;
+}
+
+const secs = (s: number) => (s >= 1 ? `${s.toPrecision(4)} s` : `${(s * 1000).toPrecision(4)} ms`);
+const pct = (x: number) => `${x >= 0 ? "+" : "−"}${Math.abs(100 * x).toFixed(1)}%`;
+
+export function errorTable(cases: RunCase[], before: number[], after: number[]): string[] {
+  const rows = cases.map((c, i) => [
+    c.name,
+    secs(c.measured),
+    secs(before[i]!),
+    pct(relError(before[i]!, c.measured)),
+    secs(after[i]!),
+    pct(relError(after[i]!, c.measured)),
+  ]);
+  const head = ["run", "measured", "before", "error", "after", "error"];
+  const w = head.map((h, j) => Math.max(h.length, ...rows.map((r) => r[j]!.length)));
+  const fmtRow = (r: string[]) => r.map((v, j) => (j === 0 ? v.padEnd(w[j]!) : v.padStart(w[j]!))).join("  ");
+  const eb = meanAbs(cases.map((c, i) => relError(before[i]!, c.measured)));
+  const ea = meanAbs(cases.map((c, i) => relError(after[i]!, c.measured)));
+  return [
+    "predicted against measured step time, error = (predicted − measured) / measured:",
+    fmtRow(head),
+    ...rows.map(fmtRow),
+    `mean |error|: before ${fmt.pct(eb)}, after ${fmt.pct(ea)}`,
+  ];
+}

@@ -1,0 +1,123 @@
+// An executor run directory (executor/PROTOCOL.md, executor/run-dir.ts) as calibration reads it:
+// what was run — the model (launch.json), the plan and the training (plan.json) — and the step
+// time measured (summary.json, else the steps of metrics.jsonl after the first).
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { planFromJson } from "../../../executor/plan-file.js";
+import { type ModelSpec, type Plan, type Precision, type Training, parseModelFile } from "../../../planner/index.js";
+import { UserError } from "../../errors.js";
+import { loadModel } from "../../load.js";
+
+export interface RunCase {
+  dir: string;
+  name: string;
+  model: ModelSpec;
+  plan: Plan;
+  training: Training;
+  /** Ranks per node in the run (execute plans with the node as present, not the profile's). */
+  gpusPerNode: number;
+  /** The profile the run was planned with (plan.json "profile"). */
+  profile: string | null;
+  /** Measured step time, seconds. */
+  measured: number;
+  /** Defaults applied because the run directory does not record them. */
+  assumed: string[];
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
+
+function json(dir: string, file: string, required: boolean): Obj | null {
+  const path = join(dir, file);
+  if (!existsSync(path)) {
+    if (required) throw new UserError(`${dir}: no ${file}; is it a run directory of paraplan execute?`);
+    return null;
+  }
+  try {
+    const v = JSON.parse(readFileSync(path, "utf8")) as unknown;
+    if (!isObj(v)) throw new Error("not an object");
+    return v;
+  } catch (e) {
+    throw new UserError(`${path}: unreadable (${(e as Error).message})`);
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** summary.json's measured.stepTime; else the median step of metrics.jsonl after step 1. */
+export function measuredStep(dir: string): number | null {
+  const summary = json(dir, "summary.json", false);
+  const st = isObj(summary?.measured) ? (summary.measured as Obj).stepTime : undefined;
+  if (typeof st === "number" && st > 0) return st;
+  const path = join(dir, "metrics.jsonl");
+  if (!existsSync(path)) return null;
+  const steps = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((l) => l.trim().startsWith("{"))
+    .map((l) => JSON.parse(l) as Obj)
+    .filter((l) => typeof l.stepTime === "number" && (l.stepTime as number) > 0);
+  const later = steps.filter((l) => l.step !== 1);
+  const use = later.length ? later : steps;
+  return use.length ? median(use.map((l) => l.stepTime as number)) : null;
+}
+
+function model(dir: string, launch: Obj | null, plan: Obj): ModelSpec {
+  if (isObj(launch?.model)) {
+    const parsed = parseModelFile(launch.model, `${basename(dir)}/launch.json model`);
+    if (!parsed.ok) throw new UserError(parsed.message);
+    return parsed.value;
+  }
+  if (typeof plan.model !== "string") throw new UserError(`${dir}: neither launch.json nor plan.json names the model`);
+  return loadModel(plan.model);
+}
+
+export function readRun(dirArg: string): RunCase {
+  const dir = resolve(dirArg);
+  if (!existsSync(dir)) throw new UserError(`run directory "${dirArg}" does not exist`);
+  const planJson = json(dir, "plan.json", true)!;
+  const launch = json(dir, "launch.json", false);
+  const m = model(dir, launch, planJson);
+  let plan: Plan;
+  try {
+    plan = planFromJson(planJson, `${dir}/plan.json`);
+  } catch (e) {
+    throw new UserError((e as Error).message.replace(/^--plan /, ""));
+  }
+  const lt = isObj(launch?.training) ? (launch.training as Obj) : {};
+  const num = (...xs: unknown[]) => xs.find((x): x is number => typeof x === "number" && x > 0);
+  const assumed: string[] = [];
+  const gpus = num(planJson.gpus) ?? plan.tp * plan.pp * plan.dp;
+  const nnodes = num(planJson.nnodes) ?? 1;
+  const seqLen = num(planJson.seqLen, lt.seqLen) ?? m.seqLen;
+  const precision = (planJson.precision ?? lt.precision ?? "bf16") as Precision;
+  const fused = planJson.fusedAttention ?? (planJson.attention === undefined ? undefined : planJson.attention === "fused");
+  if (fused === undefined) assumed.push("fused attention (the run does not record it)");
+  const overlap = planJson.overlapGradReduce;
+  if (overlap === undefined) assumed.push("gradient reduction overlapped with backward (the run does not record it)");
+  const globalBatch = num(planJson.globalBatch, lt.globalBatch);
+  if (globalBatch === undefined) throw new UserError(`${dir}: plan.json records no globalBatch`);
+  const training: Training = {
+    gpus,
+    globalBatch,
+    seqLen,
+    precision,
+    fusedAttention: fused === undefined ? true : fused === true,
+    overlapGradReduce: overlap === undefined ? true : overlap === true,
+  };
+  const measured = measuredStep(dir);
+  if (measured === null) throw new UserError(`${dir}: no measured step time (no summary.json or metrics.jsonl); did the run finish?`);
+  return {
+    dir,
+    name: basename(dir),
+    model: { ...m, seqLen },
+    plan,
+    training,
+    gpusPerNode: Math.max(1, Math.round(gpus / nnodes)),
+    profile: typeof planJson.profile === "string" ? planJson.profile : null,
+    measured,
+    assumed,
+  };
+}

@@ -1,0 +1,154 @@
+// Calibration on synthetic run directories whose measured step times come from the planner with
+// known scale factors on the profile's efficiencies: the fit must recover them.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { calibrateCommand } from "../../src/commands/calibrate.js";
+import { loadModel, loadProfile } from "../../src/load.js";
+import { type Multipliers, bounds, fitScales, predictStep, scaledHardware } from "../../src/profile/calibrate/fit.js";
+import { type RunCase, readRun } from "../../src/profile/calibrate/runs.js";
+import { readProfile } from "../../src/profile/files.js";
+import type { ModelSpec, Plan } from "../../planner/index.js";
+import { capture, tmp } from "./helpers.js";
+
+interface Spec {
+  model: Partial<ModelSpec>;
+  plan: Partial<Plan>;
+  globalBatch: number;
+  fused?: boolean;
+}
+
+const PLAN: Plan = { tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+
+/** Seven runs of different shapes: attention-heavy (long sequences), memory-bound-heavy (narrow
+ *  layers, unfused softmax), matmul-heavy (wide layers). */
+const SPECS: Spec[] = [
+  { model: {}, plan: { microBatch: 4 }, globalBatch: 8 },
+  { model: { seqLen: 512 }, plan: { microBatch: 1 }, globalBatch: 4, fused: false },
+  { model: { hidden: 512, heads: 8, ffnHidden: 2048, seqLen: 64 }, plan: { microBatch: 2 }, globalBatch: 8 },
+  { model: { hidden: 128, heads: 2, ffnHidden: 512, seqLen: 1024 }, plan: { microBatch: 1 }, globalBatch: 2 },
+  { model: { hidden: 1024, heads: 16, ffnHidden: 4096, seqLen: 128, layers: 2 }, plan: { tp: 2, dp: 1, microBatch: 2 }, globalBatch: 4 },
+  { model: { hidden: 32, heads: 2, ffnHidden: 128, seqLen: 256 }, plan: { microBatch: 8 }, globalBatch: 16, fused: false },
+  { model: { seqLen: 128 }, plan: { pp: 2, dp: 1, microBatch: 1 }, globalBatch: 8 },
+];
+
+/** A run directory as paraplan execute writes it, with a measured step time. */
+function writeRun(dir: string, s: Spec, measured: (c: RunCase) => number, profile = "cpu"): RunCase {
+  const model = { ...loadModel("tiny"), ...s.model };
+  model.kvHeads = model.heads;
+  const plan = { ...PLAN, ...s.plan };
+  const gpus = plan.tp * plan.pp * plan.dp;
+  mkdirSync(dir, { recursive: true });
+  const planJson: Record<string, unknown> = { model: model.name, profile, device: "cpu", gpus, nnodes: 1, globalBatch: s.globalBatch, seqLen: model.seqLen, precision: "bf16", plans: [plan] };
+  if (s.fused === false) planJson.fusedAttention = false;
+  writeFileSync(join(dir, "plan.json"), JSON.stringify(planJson));
+  const { globalBatch: _g, gpus: _n, ...launchModel } = model;
+  writeFileSync(join(dir, "launch.json"), JSON.stringify({ version: 1, device: "cpu", model: launchModel, plan, training: { globalBatch: s.globalBatch, seqLen: model.seqLen, precision: "bf16" } }));
+  writeFileSync(join(dir, "summary.json"), JSON.stringify({ plan, measured: { stepTime: 1 } }));
+  const c = readRun(dir);
+  writeFileSync(join(dir, "summary.json"), JSON.stringify({ plan, measured: { stepTime: measured(c) } }));
+  return readRun(dir);
+}
+
+const TRUE: Multipliers = { matmul: 1 / 0.4, attention: 1 / 0.15, memory: 1 / 0.7 };
+
+function runs(specs: Spec[], x: Multipliers, profile = "cpu"): { dirs: string[]; cases: RunCase[] } {
+  const hw = loadProfile(profile);
+  const root = tmp("paraplan-cal-");
+  const dirs = specs.map((_, i) => join(root, `run${i + 1}`));
+  const cases = specs.map((s, i) => writeRun(dirs[i]!, s, (c) => predictStep(scaledHardware(hw, x), c), profile));
+  return { dirs, cases };
+}
+
+describe("run directories", () => {
+  it("read model, plan, training and the measured step; metrics.jsonl when there is no summary", () => {
+    const { dirs, cases } = runs(SPECS.slice(0, 2), TRUE);
+    expect(cases[0]).toMatchObject({ profile: "cpu", gpusPerNode: 2, plan: { dp: 2, microBatch: 4 }, training: { gpus: 2, globalBatch: 8, fusedAttention: true } });
+    expect(cases[1]!.training.fusedAttention).toBe(false);
+    expect(cases[0]!.assumed.join()).toMatch(/fused attention/);
+    const d = dirs[0]!;
+    writeFileSync(join(d, "summary.json"), "{}");
+    writeFileSync(join(d, "metrics.jsonl"), [0.9, 0.2, 0.3, 0.25].map((t, i) => JSON.stringify({ step: i + 1, stepTime: t })).join("\n") + "\n");
+    expect(readRun(d).measured).toBe(0.25);
+  });
+});
+
+describe("the fit", () => {
+  it("recovers three known factors from seven runs of different shapes", () => {
+    const { cases } = runs(SPECS, TRUE);
+    const hw = loadProfile("cpu");
+    const fit = fitScales(hw, cases);
+    expect(fit.mode).toBe("separate");
+    expect(fit.fitted).toEqual(["matmul", "attention", "memory"]);
+    expect(fit.multipliers.matmul).toBeCloseTo(TRUE.matmul, 6);
+    expect(fit.multipliers.attention).toBeCloseTo(TRUE.attention, 6);
+    expect(fit.multipliers.memory).toBeCloseTo(TRUE.memory, 6);
+    fit.after.forEach((t, i) => expect(t / cases[i]!.measured).toBeCloseTo(1, 9));
+    fit.before.forEach((t, i) => expect(Math.abs(t / cases[i]!.measured - 1)).toBeGreaterThan(0.2));
+  });
+
+  it("two runs cannot separate the factors: one common factor, recovered when the truth is common", () => {
+    const x = { matmul: 3, attention: 3, memory: 3 };
+    const { cases } = runs(SPECS.slice(0, 2), x);
+    const fit = fitScales(loadProfile("cpu"), cases);
+    expect(fit.mode).toBe("common");
+    expect(fit.multipliers.matmul).toBeCloseTo(3, 8);
+    expect(fit.multipliers.memory).toBe(fit.multipliers.matmul);
+    expect(fit.notes.join()).toMatch(/2 run\(s\) cannot separate matmul, attention, memory/);
+    expect(() => fitScales(loadProfile("cpu"), cases, { mode: "separate" })).toThrow(/need at least 3 runs/);
+  });
+
+  it("keeps every efficiency in (0, 1]: runs faster than efficiency 1 allows stop at the bound", () => {
+    const hw = loadProfile("cpu");
+    const { cases } = runs(SPECS.slice(0, 3), { matmul: 0.2, attention: 0.2, memory: 0.2 });
+    const fit = fitScales(hw, cases, { mode: "common" });
+    const b = bounds(hw);
+    expect(fit.multipliers.matmul).toBeCloseTo(Math.max(b.matmul[0], b.attention[0], b.memory[0]), 12);
+    expect(fit.atBound).toEqual(["matmul", "attention", "memory"]);
+    const s = scaledHardware(hw, fit.multipliers);
+    for (const e of [...s.matmul.points.map((p) => p[1]), s.attentionEfficiency, s.memoryBandwidthEfficiency]) expect(e).toBeLessThanOrEqual(1 + 1e-12);
+    expect(fit.notes.join()).toMatch(/held at efficiency 1/);
+  });
+});
+
+describe("paraplan calibrate", () => {
+  it("writes a profile extending the runs' profile with the fitted data, and prints errors before and after", () => {
+    const { dirs } = runs(SPECS, TRUE);
+    const out = join(tmp(), "cpu-cal.json");
+    const c = capture();
+    expect(calibrateCommand([...dirs, "--out", out], c.io)).toBe(0);
+    const text = c.stdout();
+    expect(text).toMatch(/calibrating cpu on 7 run\(s\)/);
+    expect(text).toMatch(/matmul efficiency table \(its highest point\) × 0\.4: 0\.7 → 0\.28/);
+    expect(text).toMatch(/attention efficiency × 0\.15: 0\.1 → 0\.015/);
+    expect(text).toMatch(/memory-bound efficiency × 0\.7: 0\.6 → 0\.42/);
+    expect(text).toMatch(/mean \|error\|: before \d+%, after 0\.0%/);
+    expect(text).toMatch(/run1 .* \+0\.0%$/m);
+    const p = readProfile(out);
+    expect(p.raw).toMatchObject({ name: "cpu-cal", extends: "cpu", measured: true, measuredFields: ["gpu.matmulEfficiency", "gpu.attentionEfficiency", "gpu.memoryBandwidthEfficiency"] });
+    expect(p.hw.attentionEfficiency).toBeCloseTo(0.015, 6);
+    expect(p.hw.intra).toEqual(loadProfile("cpu").intra);
+  });
+
+  it("--json; a profile given as a file is written whole; runs of different profiles need --profile", () => {
+    const a = runs(SPECS.slice(0, 3), TRUE);
+    const b = runs(SPECS.slice(3, 4), TRUE, "dgx-h100");
+    const out = join(tmp(), "x.json");
+    const c = capture();
+    expect(calibrateCommand([...a.dirs, "--json", "--out", out, "--profile", join(process.cwd(), "profiles", "hardware", "cpu.json")], c.io)).toBe(0);
+    const j = JSON.parse(c.stdout());
+    expect(j.runs).toHaveLength(3);
+    expect(j.meanAbsError.after).toBeLessThan(j.meanAbsError.before);
+    const written = readProfile(out).raw as Record<string, unknown>;
+    expect(written.extends).toBeUndefined();
+    expect(written.network).toBeDefined();
+    expect(() => calibrateCommand([...a.dirs, b.dirs[0]!], capture().io)).toThrow(/different profiles \(cpu, dgx-h100\)/);
+  });
+
+  it("bad input is a UserError", () => {
+    expect(() => calibrateCommand([], capture().io)).toThrow(/at least one run directory/);
+    expect(() => calibrateCommand(["/nonexistent/run"], capture().io)).toThrow(/does not exist/);
+    expect(() => calibrateCommand([tmp(), "--fit", "x"], capture().io)).toThrow(/--fit/);
+    expect(() => calibrateCommand([tmp()], capture().io)).toThrow(/no plan\.json/);
+  });
+});

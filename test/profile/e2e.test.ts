@@ -1,0 +1,80 @@
+// The real thing on CPU (skipped without the Python environment): `paraplan profile --device cpu
+// --quick` measures this machine through torch (matmul, memory, attention in one process, gloo
+// collectives under torchrun) and writes a profile `plan` accepts; `paraplan calibrate` fits the
+// cpu profile to two short real runs of `paraplan execute` (skipped without the worker).
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli.js";
+import { calibrateCommand } from "../../src/commands/calibrate.js";
+import { executeCommand } from "../../src/commands/execute.js";
+import { profileCommand } from "../../src/commands/profile.js";
+import { readProfile } from "../../src/profile/files.js";
+import { ROOT, capture, tmp } from "./helpers.js";
+
+const hasVenv = existsSync(join(ROOT, ".venv", "bin", "python")) || !!process.env.PARAPLAN_PYTHON;
+const hasWorker = existsSync(join(ROOT, "executor", "worker", "__main__.py"));
+const env = { ...process.env, OMP_NUM_THREADS: "1" };
+
+describe.skipIf(!hasVenv).sequential("paraplan profile --device cpu (torch, gloo)", () => {
+  it("--quick: measures, writes a valid profile extending cpu, and plan --profile FILE uses it", async () => {
+    const dir = tmp();
+    const out = join(dir, "local-test.json");
+    const c = capture();
+    const started = Date.now();
+    const code = await profileCommand(["--device", "cpu", "--ranks", "2", "--quick", "--out", out, "--raw", join(dir, "raw.json")], c.io, { env });
+    const seconds = (Date.now() - started) / 1000;
+    expect(code, c.stderr()).toBe(0);
+    console.log(`profile --device cpu --quick: ${seconds.toFixed(1)} s`);
+    const text = c.stdout();
+    expect(text).toMatch(/CPU only \(no NVIDIA GPU\)/);
+    expect(text).toMatch(/matmul fp32: best [\d.]+ GFLOP\/s/);
+    expect(text).toMatch(/interconnect \(loopback\): α [\d.]+ us/);
+    const file = JSON.parse(readFileSync(out, "utf8"));
+    expect(file).toMatchObject({ name: "local-test", extends: "cpu", measured: true, versions: { cuda: "none", driver: "none" } });
+    expect(file.measuredOn).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(file.versions.torch).toMatch(/^\d+\.\d+/);
+    expect(file.measuredFields).toEqual(
+      expect.arrayContaining(["gpu.matmulEfficiency", "gpu.memoryBandwidthEfficiency", "gpu.attentionEfficiency", "node.link.latency", "node.link.collectiveEfficiency"]),
+    );
+    const { hw } = readProfile(out);
+    expect(hw.matmul.points.length).toBeGreaterThanOrEqual(2);
+    for (const [, e] of hw.matmul.points) expect(e).toBeGreaterThan(0);
+    expect(hw.intra.latency).toBeGreaterThan(0);
+    const raw = JSON.parse(readFileSync(join(dir, "raw.json"), "utf8"));
+    expect(new Set(raw.measurements.collectives.map((s: { op: string }) => s.op))).toEqual(new Set(["all_reduce", "all_gather", "reduce_scatter", "send_recv"]));
+    const p = capture();
+    expect(main(["plan", "--model", "tiny", "--gpus", "2", "--profile", out, "--json"], p.io), p.stderr()).toBe(0);
+    expect(JSON.parse(p.stdout()).plans.length).toBeGreaterThan(0);
+  }, 180_000);
+});
+
+describe.skipIf(!hasVenv || !hasWorker).sequential("paraplan calibrate on real CPU runs", () => {
+  it("two 3-step runs of the tiny model: the calibrated cpu profile predicts them better", async () => {
+    const dir = tmp();
+    const dirs = [join(dir, "mb4"), join(dir, "mb1")];
+    const plans = [["--micro-batch", "4"], ["--micro-batch", "1", "--zero", "0"]];
+    for (const [i, d] of dirs.entries()) {
+      const c = capture();
+      const code = await executeCommand(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--steps", "3", "--json", "--run-dir", d, ...plans[i]!], c.io);
+      expect(code, c.stderr()).toBe(0);
+      expect(existsSync(join(d, "summary.json"))).toBe(true);
+    }
+    const out = join(dir, "cpu-calibrated.json");
+    const c = capture();
+    expect(calibrateCommand([...dirs, "--out", out, "--json"], c.io)).toBe(0);
+    const j = JSON.parse(c.stdout());
+    expect(j.profile).toBe("cpu");
+    expect(j.mode).toBe("common"); // two runs cannot separate three factors
+    expect(j.meanAbsError.after).toBeLessThan(j.meanAbsError.before);
+    const { hw, raw } = readProfile(out);
+    expect(raw).toMatchObject({ extends: "cpu", measured: true });
+    for (const e of [...hw.matmul.points.map((p) => p[1]), hw.attentionEfficiency, hw.memoryBandwidthEfficiency]) {
+      expect(e).toBeGreaterThan(0);
+      expect(e).toBeLessThanOrEqual(1);
+    }
+    const t = capture();
+    expect(calibrateCommand([...dirs, "--out", join(dir, "again.json")], t.io)).toBe(0);
+    expect(t.stdout()).toMatch(/mean \|error\|: before \d+%, after [\d.]+%/);
+  }, 300_000);
+});

@@ -1,0 +1,35 @@
+// Helpers of the profile tests: recorded nvidia-smi outputs as a Runner, temp dirs, captured io.
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Runner } from "../../src/profile/detect.js";
+
+export const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+export const FIXTURES = join(ROOT, "test", "profile", "fixtures");
+export const MACHINES = ["dgx-a100", "dgx-h100", "pcie-8gpu-2socket", "workstation-4gpu-nvlink"] as const;
+export type Machine = (typeof MACHINES)[number];
+
+export const fixture = (machine: string, file: string) => readFileSync(join(FIXTURES, machine, file), "utf8");
+
+/** A Runner that answers nvidia-smi from a fixture directory (null for anything else). */
+export function fixtureRunner(machine: string): Runner {
+  return (cmd, args) => {
+    if (cmd !== "nvidia-smi") return null;
+    if (args.length === 0) return fixture(machine, "banner.txt");
+    if (args[0]?.startsWith("--query-gpu")) return fixture(machine, "query.csv");
+    if (args[0] === "topo") return fixture(machine, "topo.txt");
+    if (args[0] === "nvlink") return fixture(machine, "nvlink.txt");
+    return null;
+  };
+}
+
+export const noSmi: Runner = () => null;
+
+export const tmp = (prefix = "paraplan-profile-") => mkdtempSync(join(tmpdir(), prefix));
+
+export function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (t: string) => out.push(t), err: (t: string) => err.push(t) }, out, err, stdout: () => out.join("\n"), stderr: () => err.join("\n") };
+}

@@ -1,0 +1,83 @@
+"""pytest suite of the Python profiler (executor/profiler): shapes, group sizes, iteration counts,
+timing, and one quick CPU pass of the single-process part.
+
+    .venv/bin/python -m pytest test/profile/test_profiler.py -q
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from executor.profiler import collectives, matmul, memory  # noqa: E402
+from executor.profiler.common import PREFIX, time_call  # noqa: E402
+
+
+def test_layer_gemms_are_the_planners():
+    # planner/cost/flops.ts layerGemms for MHA with a 4h MLP: QKV, proj, MLP up, MLP down
+    assert matmul.layer_gemms(2048, 4096, 2) == [(2048, 6144, 4096), (2048, 4096, 2048), (2048, 8192, 4096), (2048, 4096, 8192)]
+
+
+def test_grids_are_deduplicated_and_sorted_by_flops():
+    shapes = matmul.grid_shapes(matmul.GRIDS[("cuda", False)])
+    flops = [2 * m * n * k for m, n, k in shapes]
+    assert len(set(shapes)) == len(shapes) and flops == sorted(flops)
+    assert min(flops) < 1e9 < 1e13 < max(flops)
+    assert all(m in (2048, 4096, 8192, 16384) for m, _, _ in shapes)
+    assert all(n % 16 == 0 and k % 16 == 0 for _, n, k in shapes)  # fp8 (cuBLASLt) needs multiples of 16
+
+
+def test_cpu_plan_is_fp32_only():
+    jobs = matmul.plan(torch.device("cpu"), quick=True)
+    assert {d for d, _ in jobs} == {"fp32"}
+    assert not matmul.fp8_supported(torch.device("cpu"))
+
+
+def test_group_sizes_and_iterations():
+    assert collectives.group_sizes(8) == [2, 4, 8]
+    assert collectives.group_sizes(6) == [2, 4, 6]
+    assert collectives.group_sizes(1) == []
+    assert collectives.iterations(8192, cuda=True, quick=False) == 50
+    assert collectives.iterations(2**30, cuda=True, quick=False) == 5
+    assert collectives.iterations(2**23, cuda=False, quick=True) == 8
+
+
+def test_memory_kernels_count_planner_bytes():
+    ks = {name: nbytes for name, nbytes, _ in memory.kernels(torch.device("cpu"), 64, 32, 2, 16)}
+    assert ks == {"layer_norm": 4 * 64 * 32, "gelu": 16 * 64 * 32, "softmax": 4 * 2 * 16 * 16, "residual_add": 6 * 64 * 32}
+
+
+def test_time_call_measures_a_sleep():
+    import time
+
+    t = time_call(lambda: time.sleep(0.002), torch.device("cpu"), target_s=0.005, repeats=2, warmup=1)
+    assert 0.0015 < t < 0.05
+
+
+def test_single_quick_cpu_pass_emits_events():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    r = subprocess.run(
+        [sys.executable, "-m", "executor.profiler", "single", "--device", "cpu", "--quick", "--threads", "1", "--skip", "matmul"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line[len(PREFIX):]) for line in r.stdout.splitlines() if line.startswith(PREFIX)]
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "versions" and kinds[-1] == "done"
+    assert kinds.count("kernel") == 4 and kinds.count("copy") == 1 and kinds.count("attention") == 1
+    assert all(e["seconds"] > 0 for e in events if "seconds" in e)
+
+
+def test_cuda_without_a_gpu_is_one_error_line():
+    if torch.cuda.is_available():
+        return
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "executor.profiler", "single", "--device", "cuda"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    err = [json.loads(l[len(PREFIX):]) for l in r.stderr.splitlines() if l.startswith(PREFIX)]
+    assert err and "no CUDA device" in err[0]["message"]
