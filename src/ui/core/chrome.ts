@@ -1,0 +1,40 @@
+// The frame around every screen: the title (with where the plan stands on the detail screen)
+// and the `?` list of keys (with, on the results, the legend of the rejection reasons).
+import type { RejectionCounts } from "../../../planner/index.js";
+import { fit } from "./bars.js";
+import type { KeyHelp } from "./keys.js";
+import { currentPlan, tablePlans } from "./reducer.js";
+import { rankLine, rejectionLegend } from "./results.js";
+import { type AppState, type Screen, screenOf } from "./state.js";
+
+const TITLE = { setup: "setup", results: "ranked plans", detail: "plan detail", frontier: "frontier", execute: "execute" } as const;
+
+export function screenTitle(s: AppState): string {
+  const screen = screenOf(s);
+  const plan = currentPlan(s);
+  if (s.help) return `paraplan · keys (${TITLE[screen]})`;
+  if (screen === "detail" && plan) return `paraplan · plan detail · ${rankLine(tablePlans(s), plan, s.sort)}`;
+  return `paraplan · ${TITLE[screen]}`;
+}
+
+export interface HelpLine {
+  text: string;
+  heading: boolean;
+}
+
+/** `rejected`: the search's rejections (the legend lists the reasons that occurred). */
+export function helpLines(screen: Screen, keys: readonly KeyHelp[], global: readonly KeyHelp[], width: number, height: number, rejected: RejectionCounts = {}): HelpLine[] {
+  const keyWidth = Math.max(...[...keys, ...global].map((k) => k.keys.length));
+  const row = (k: KeyHelp): HelpLine => ({ text: fit(`${k.keys.padEnd(keyWidth)}  ${k.does}`, width), heading: false });
+  const lines: HelpLine[] = [
+    { text: `keys — ${screen} (any key closes this)`, heading: true },
+    ...keys.map(row),
+    ...global.map(row),
+  ];
+  const legend = rejectionLegend(Object.keys(rejected));
+  if (screen === "results" && legend.length > 0) {
+    lines.push({ text: "rejected configurations, by reason", heading: true });
+    lines.push(...legend.map((text) => ({ text: fit(text, width), heading: false })));
+  }
+  return lines.slice(0, Math.max(1, height));
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { type Plan, evaluatePlan } from "../../../planner/index.js";
+import { sessionOf } from "../test-utils.js";
+import { MEMORY_KEYS, bubbleLine, detailView, planDiff, shortPlan } from "./detail.js";
+
+const gpt3 = sessionOf("gpt3-like", 128, 8).request;
+const plan = (p: Partial<Plan>) =>
+  evaluatePlan(gpt3.model, gpt3.hw, gpt3.training, { tp: 8, pp: 16, dp: 8, vpp: 1, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "1f1b", ...p });
+
+describe("the plan detail's view-model", () => {
+  it("stacks the memory parts against the capacity, one row per part", () => {
+    const p = plan({});
+    const v = detailView(p, gpt3.hw, gpt3.training, null, 80);
+    expect(v.memoryRows.map((r) => r.label)).toEqual(["weights", "gradients", "optimizer", "activations", "other"]);
+    const cells = v.memoryBar.reduce((n, s) => n + s.width, 0);
+    expect(cells).toBe(80 - 26);
+    const used = v.memoryBar.filter((s) => s.key !== "free").reduce((n, s) => n + s.width, 0);
+    expect(used).toBe(Math.round((p.memory.total / p.memory.capacity) * cells));
+    for (const k of MEMORY_KEYS) expect(v.memoryRows.find((r) => r.key === k)!.bar).toHaveLength(cells);
+    expect(v.memoryHeader).toMatch(/^memory per GPU \(first stage, the fullest\): [\d.]+ GiB of 79\.6 GiB \(\d+%\)$/);
+  });
+
+  it("breaks the step time down, in the width, with a legend of the non-zero parts", () => {
+    const p = plan({});
+    const v = detailView(p, gpt3.hw, gpt3.training, null, 80);
+    expect(v.timeBar.reduce((n, s) => n + s.width, 0)).toBe(78);
+    const legend = v.timeLegend.flat().map((i) => i.text);
+    expect(legend.some((t) => t.startsWith("█ compute "))).toBe(true);
+    expect(legend.some((t) => t.startsWith("╳ bubble "))).toBe(true);
+    for (const line of v.timeLegend) expect(line.map((i) => i.text).join("  ").length).toBeLessThanOrEqual(78);
+  });
+
+  it("names each group's link: tp on NVLink, pp and dp over the network across nodes", () => {
+    const v = detailView(plan({}), gpt3.hw, gpt3.training, null, 80);
+    expect(v.comms.map((c) => c.text)).toEqual([
+      expect.stringMatching(/^tp  8 ranks\s+NVLink 450 GB\/s\s+[\d.]+ m?s$/),
+      expect.stringMatching(/^pp  16 stages\s+network 50\.0 GB\/s\s+[\d.]+ m?s$/),
+      expect.stringMatching(/^dp  8 replicas\s+network 50\.0 GB\/s\s+([\d.]+ m?s exposed|fully overlapped)$/),
+    ]);
+    const single = detailView(plan({ tp: 8, pp: 1, dp: 128, vpp: 1 }), gpt3.hw, gpt3.training, null, 80);
+    expect(single.comms[1]!.text).toMatch(/^pp  1 stage\s+no communication$/);
+    expect(single.bubble).toBe("bubble: none (no pipeline)");
+  });
+
+  it("states the bubble's share of the step and the pipeline it comes from", () => {
+    const p = plan({ vpp: 2, schedule: "interleaved" });
+    expect(bubbleLine(p, gpt3.training)).toMatch(/^bubble [\d.]+ m?s = [\d.]+% of the step \(16 stages, 2 chunks each, 192 micro-batches\)$/);
+  });
+
+  it("shows what changed from the previous plan, and nothing for the same plan", () => {
+    const a = plan({});
+    const b = plan({ tp: 4, dp: 16, zero: 2 });
+    const [dims, figures] = planDiff(a, b);
+    expect(dims).toBe("vs previous: tp 8→4, dp 8→16, ZeRO 1→2");
+    const rel = ((b.tokensPerSecond - a.tokensPerSecond) / a.tokensPerSecond) * 100;
+    expect(figures).toContain(`tokens/s ${rel >= 0 ? "+" : "−"}${Math.abs(rel).toFixed(1)}%`);
+    expect(figures).toMatch(/memory\/GPU [+−][\d.]+ GiB · step [+−][\d.]+ m?s · MFU [+−][\d.]+ pts/);
+    expect(planDiff(a, a)).toEqual([]);
+    expect(detailView(b, gpt3.hw, gpt3.training, a, 80).diff).toHaveLength(2);
+    expect(shortPlan(a)).toBe("tp 8 · pp 16 · dp 8 · ZeRO-1 · mb 1 · recompute sel · SP · 1F1B");
+  });
+});

@@ -1,0 +1,142 @@
+// The plan detail's view-model: memory against capacity, the step-time breakdown, communication
+// per group with its link, the bubble, and the difference from the plan shown before.
+import type { Hardware, Plan, PlanResult, Training } from "../../../planner/index.js";
+import { gib, percent, seconds } from "../../format/units.js";
+import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
+import { type GroupLink, allGroupLinks } from "./links.js";
+
+export type MemoryKey = "weights" | "gradients" | "optimizer" | "activations" | "other";
+export const MEMORY_KEYS: readonly MemoryKey[] = ["weights", "gradients", "optimizer", "activations", "other"];
+export const MEMORY_GLYPH: Record<MemoryKey | "free", string> = {
+  weights: "█",
+  gradients: "▓",
+  optimizer: "▒",
+  activations: "░",
+  other: "▪",
+  free: "·",
+};
+
+export type TimeKey = "compute" | "recompute" | "tpComm" | "ppComm" | "bubble" | "dpComm" | "optimizer";
+export const TIME_KEYS: readonly TimeKey[] = ["compute", "recompute", "tpComm", "ppComm", "bubble", "dpComm", "optimizer"];
+export const TIME_LABEL: Record<TimeKey, string> = {
+  compute: "compute",
+  recompute: "recompute",
+  tpComm: "tp comm",
+  ppComm: "pp comm",
+  bubble: "bubble",
+  dpComm: "dp exposed",
+  optimizer: "optimizer",
+};
+export const TIME_GLYPH: Record<TimeKey | "free", string> = {
+  compute: "█",
+  recompute: "▓",
+  tpComm: "▒",
+  ppComm: "░",
+  bubble: "╳",
+  dpComm: "≡",
+  optimizer: "▪",
+  free: " ",
+};
+
+export interface MemoryRow {
+  key: MemoryKey;
+  label: string;
+  bar: string;
+  value: string;
+}
+
+export interface CommRow {
+  link: GroupLink;
+  text: string;
+}
+
+export interface DetailView {
+  title: string;
+  memoryHeader: string;
+  memoryBar: Segment<MemoryKey>[];
+  memoryRows: MemoryRow[];
+  timeHeader: string;
+  timeBar: Segment<TimeKey>[];
+  timeLegend: { key: TimeKey; text: string }[][];
+  comms: CommRow[];
+  bubble: string;
+  diff: string[];
+}
+
+const COUNT_NAME = { tp: "ranks", pp: "stages", dp: "replicas" } as const;
+
+function commRows(hw: Hardware, p: PlanResult): CommRow[] {
+  const time = { tp: p.time.tpComm, pp: p.time.ppComm, dp: p.time.dpComm };
+  return allGroupLinks(hw, p).map((l) => {
+    const size = `${l.size} ${l.size === 1 ? COUNT_NAME[l.group].slice(0, -1) : COUNT_NAME[l.group]}`;
+    const link = l.where === "none" ? "no communication" : `${l.link} ${l.bandwidth}`;
+    const exposed = l.group === "dp" ? (time.dp === 0 ? "fully overlapped" : `${seconds(time.dp)} exposed`) : seconds(time[l.group]);
+    const t = l.where === "none" ? "" : exposed;
+    return { link: l, text: `${l.group}  ${size.padEnd(12)} ${link.padEnd(30)} ${t}`.trimEnd() };
+  });
+}
+
+const SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "interleaved" } as const;
+
+/** The plan in one short line (describePlan's words, abbreviated to fit 80 columns: mb micro-batch,
+ *  sel selective, SP sequence parallel). */
+export function shortPlan(p: Plan): string {
+  const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
+  if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
+  parts.push(`dp ${p.dp}`, `ZeRO-${p.zero}`, `mb ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `recompute ${p.recompute === "selective" ? "sel" : "full"}`);
+  if (p.sequenceParallel) parts.push("SP");
+  if (p.pp > 1) parts.push(SCHEDULE[p.schedule]);
+  return parts.join(" · ");
+}
+
+export function bubbleLine(p: PlanResult, t: Training): string {
+  if (p.pp === 1) return "bubble: none (no pipeline)";
+  const microBatches = t.globalBatch / (p.dp * p.microBatch);
+  const chunks = p.schedule === "interleaved" ? `, ${p.vpp} chunks each` : "";
+  return `bubble ${seconds(p.time.bubble)} = ${percent(p.time.bubble / p.time.step)} of the step (${p.pp} stages${chunks}, ${microBatches} micro-batches)`;
+}
+
+const PLAN_DIMS: (keyof Plan)[] = ["tp", "pp", "vpp", "dp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
+const DIM_LABEL: Partial<Record<keyof Plan, string>> = { zero: "ZeRO", microBatch: "micro-batch", sequenceParallel: "SP" };
+
+const signed = (x: number, f: (v: number) => string) => (x === 0 ? "±0" : `${x > 0 ? "+" : "−"}${f(Math.abs(x))}`);
+
+/** What changed from the previous plan to this one: dimensions, then throughput, memory, step, MFU. */
+export function planDiff(prev: PlanResult, p: PlanResult): string[] {
+  const dims = PLAN_DIMS.filter((d) => prev[d] !== p[d]).map((d) => {
+    const v = (x: unknown) => (typeof x === "boolean" ? (x ? "on" : "off") : String(x));
+    return `${DIM_LABEL[d] ?? d} ${v(prev[d])}→${v(p[d])}`;
+  });
+  if (dims.length === 0) return [];
+  const rel = (p.tokensPerSecond - prev.tokensPerSecond) / prev.tokensPerSecond;
+  return [
+    `vs previous: ${dims.join(", ")}`,
+    `  tokens/s ${signed(rel, (x) => percent(x))} · memory/GPU ${signed(p.memory.total - prev.memory.total, gib)} · step ${signed(p.time.step - prev.time.step, seconds)} · MFU ${signed(100 * (p.mfu - prev.mfu), (x) => `${x.toFixed(1)} pts`)}`,
+  ];
+}
+
+export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: PlanResult | null, width: number): DetailView {
+  const m = p.memory;
+  const barWidth = Math.max(10, width - 26);
+  const stage = p.worstStage === "only" ? "" : ` (${p.worstStage} stage, the fullest)`;
+  const memoryRows = MEMORY_KEYS.map((k) => ({
+    key: k,
+    label: k,
+    bar: meter(m[k], m.capacity, barWidth, MEMORY_GLYPH[k], "·"),
+    value: gib(m[k]),
+  }));
+  const legendItems = TIME_KEYS.filter((k) => p.time[k] > 0).map((k) => ({ key: k, text: `${TIME_GLYPH[k]} ${TIME_LABEL[k]} ${seconds(p.time[k])}` }));
+  const timeLegend = wrapGroups(legendItems, (i) => i.text, width - 2);
+  return {
+    title: fit(shortPlan(p), width),
+    memoryHeader: fit(`memory per GPU${stage}: ${gib(m.total)} of ${gib(m.capacity)} (${percent(m.total / m.capacity, 0)})`, width),
+    memoryBar: stackedBar(MEMORY_KEYS.map((k) => ({ key: k, value: m[k] })), m.capacity, barWidth, MEMORY_GLYPH),
+    memoryRows,
+    timeHeader: fit(`step ${seconds(p.time.step)} · ${Math.round(p.tokensPerSecond).toLocaleString("en-US")} tokens/s · MFU ${percent(p.mfu)} · ${p.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU`, width),
+    timeBar: stackedBar(TIME_KEYS.map((k) => ({ key: k, value: p.time[k] })), p.time.step, width - 2, TIME_GLYPH),
+    timeLegend,
+    comms: commRows(hw, p),
+    bubble: fit(bubbleLine(p, t), width),
+    diff: previous ? planDiff(previous, p).map((l) => fit(l, width)) : [],
+  };
+}

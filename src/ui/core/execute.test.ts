@@ -1,0 +1,84 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parseExecuteArgs } from "../../../executor/args.js";
+import { type PlanResult, evaluatePlan } from "../../../planner/index.js";
+import { packageRoot } from "../../load.js";
+import { sessionOf } from "../test-utils.js";
+import { CPU_RANK_LIMIT, type RunCallbacks, chooseDevice, executeArgv, executeWithExecutor } from "./execute.js";
+import type { Session } from "./setup.js";
+
+const gpt3 = sessionOf("gpt3-like", 128, 8);
+const big = evaluatePlan(gpt3.request.model, gpt3.request.hw, gpt3.request.training, { tp: 8, pp: 16, dp: 8, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" });
+
+/** Run the port until it reports the end; collect what it said. */
+function runPort(session: Session, plan: PlanResult, detect = () => []) {
+  const seen: { prepared: string[]; steps: number[]; done: unknown[]; failed: [string, boolean][] } = { prepared: [], steps: [], done: [], failed: [] };
+  return new Promise<{ note: string; seen: typeof seen }>((resolve) => {
+    let note = "";
+    const cb: RunCallbacks = {
+      prepared: (i) => seen.prepared.push(i.runDir),
+      step: (e) => seen.steps.push(e.step),
+      done: (s) => (seen.done.push(s), resolve({ note, seen })),
+      failed: (m, r) => (seen.failed.push([m, r]), resolve({ note, seen })),
+    };
+    note = executeWithExecutor({ detect })({ session, plan, steps: 2 }, cb).note;
+  });
+}
+
+const saved = process.env.PARAPLAN_PYTHON;
+afterEach(() => {
+  if (saved === undefined) delete process.env.PARAPLAN_PYTHON;
+  else process.env.PARAPLAN_PYTHON = saved;
+});
+
+describe("executing a plan through the executor", () => {
+  it("runs small plans on CPU ranks without GPUs, and hands large ones to the executor for GPUs", () => {
+    expect(chooseDevice(4, 0)).toEqual({ device: "cpu", note: "no GPU here: on 4 CPU ranks (cpu profile)" });
+    expect(chooseDevice(CPU_RANK_LIMIT + 1, 0).device).toBe("cuda");
+    expect(chooseDevice(1024, 8)).toEqual({ device: "cuda", note: "on 1024 of the 8 GPU(s) found here" });
+  });
+
+  it("passes exactly the plan, batch and sequence as paraplan execute flags", () => {
+    const args = parseExecuteArgs(executeArgv(gpt3, big, "cuda", 5));
+    expect(args.plan.fixed).toEqual({ tp: 8, pp: 16, dp: 8, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" });
+    expect([args.plan.model, args.plan.profile, args.plan.gpus, args.plan.globalBatch, args.plan.seqLen, args.steps, args.device]).toEqual(["gpt3-like", "dgx-h100", 1024, 1536, 2048, 5, "cuda"]);
+    expect(parseExecuteArgs(executeArgv(gpt3, big, "cpu", 5)).plan.profile).toBeUndefined();
+  });
+
+  it("shows the executor's refusal for a 1024-GPU plan on a machine without GPUs", async () => {
+    const { note, seen } = await runPort(gpt3, big);
+    expect(note).toBe("no GPU here, and 1024 GPUs is too many for CPU ranks (at most 8)");
+    expect(seen.failed).toEqual([[expect.stringMatching(/^no CUDA GPU found on this node/), true]]);
+    expect(seen.prepared).toEqual([]);
+  });
+
+  it("refuses a CPU run when the Python interpreter is missing, before creating a run", async () => {
+    process.env.PARAPLAN_PYTHON = join(tmpdir(), "paraplan-no-such-python");
+    const tiny = sessionOf("tiny", 1, 1);
+    const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    const { note, seen } = await runPort(tiny, plan);
+    expect(note).toBe("no GPU here: on 1 CPU rank (cpu profile)");
+    expect(seen.failed).toEqual([[expect.stringMatching(/^no Python interpreter at PARAPLAN_PYTHON=.*paraplan-no-such-python/), true]]);
+  });
+
+  // A real run takes 15-40 s of torch start-up on a small machine: opt in with PARAPLAN_UI_EXEC=1.
+  const venv = existsSync(join(packageRoot(), ".venv", "bin", "python"));
+  it.runIf(process.env.PARAPLAN_UI_EXEC === "1" && venv)("runs tiny on one CPU rank and ends with the summary", async () => {
+    const cwd = process.cwd();
+    const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-run-"));
+    process.chdir(dir);
+    try {
+      const tiny = sessionOf("tiny", 1, 1);
+      const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+      const { seen } = await runPort(tiny, plan);
+      expect(seen.failed).toEqual([]);
+      expect(seen.steps).toEqual([1, 2]);
+      expect(seen.done[0]).toMatchObject({ device: "cpu", steps: 2, model: "tiny" });
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -1,0 +1,44 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { main } from "../../cli.js";
+import { search } from "../../../planner/index.js";
+import { sessionOf } from "../test-utils.js";
+import { planJson } from "../../format/plan-json.js";
+import { exportFileName, exportPlan, safeName } from "./export.js";
+
+const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-export-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("export", () => {
+  it("writes plan-<model>-<tp>x<pp>x<dp>.json with plan --json's plans[] entry", () => {
+    const req = sessionOf("llama3-8b", 1, 8, 16).request;
+    const top = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
+    const r = exportPlan(req.model.name, top, dir);
+    expect(r.ok).toBe(true);
+    expect(r.path).toBe(join(dir, `plan-llama3-8b-${top.tp}x${top.pp}x${top.dp}.json`));
+    expect(r.message).toBe(`wrote plan-llama3-8b-${top.tp}x${top.pp}x${top.dp}.json in ${dir}`);
+    const out: string[] = [];
+    main(["plan", "--model", "llama3-8b", "--gpus", "8", "--global-batch", "16", "--json"], { out: (t) => out.push(t), err: () => {} });
+    // The same plan's entry in plan --json (without the optional simulation figures, which
+    // only the plan command computes).
+    const cli = JSON.parse(out.join("\n")) as { plans: Record<string, unknown>[] };
+    const entry = cli.plans.find((q) => ["tp", "pp", "dp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"].every((k) => q[k] === top[k as keyof typeof top]));
+    expect(entry).toBeDefined();
+    const { simulated: _, ...closedForm } = entry!;
+    expect(JSON.parse(readFileSync(r.path, "utf8"))).toEqual(closedForm);
+    expect(JSON.parse(readFileSync(r.path, "utf8"))).toEqual(JSON.parse(JSON.stringify(planJson(top))));
+  });
+
+  it("keeps file names safe and reports a file that cannot be written", () => {
+    expect(safeName("my model/v2")).toBe("my_model_v2");
+    expect(safeName("..")).toBe("model");
+    const req = sessionOf("tiny", 1, 1).request;
+    const p = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
+    expect(exportFileName("tiny", p)).toBe("plan-tiny-1x1x1.json");
+    const r = exportPlan("tiny", p, join(dir, "missing", "dir"));
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/^cannot write .*plan-tiny-1x1x1\.json: ENOENT/);
+  });
+});

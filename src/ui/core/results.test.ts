@@ -1,0 +1,78 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { comparePlans } from "../../../planner/index.js";
+import { finished, sessionOf } from "../test-utils.js";
+import { planKey } from "./frontier.js";
+import {
+  cycleFilter,
+  emptyLines,
+  filterLine,
+  filterValues,
+  rankLine,
+  rejectionLine,
+  sortPlans,
+  statusLine,
+  tableView,
+  visiblePlans,
+} from "./results.js";
+import type { SearchProgress } from "./search-job.js";
+
+let done: SearchProgress;
+beforeAll(() => {
+  done = finished(sessionOf("llama3-8b", 1, 8, 16));
+});
+
+describe("the ranked table's view-model", () => {
+  it("sorts by throughput (the planner's order), memory per GPU, or MFU", () => {
+    const byTp = sortPlans(done.plans, "throughput");
+    expect(byTp.map(planKey)).toEqual([...done.plans].sort(comparePlans).map(planKey));
+    const byMem = sortPlans(done.plans, "memory");
+    expect(byMem[0]!.memory.total).toBe(Math.min(...done.plans.map((p) => p.memory.total)));
+    const byMfu = sortPlans(done.plans, "mfu");
+    expect(byMfu[0]!.mfu).toBe(Math.max(...done.plans.map((p) => p.mfu)));
+  });
+
+  it("filters by fixing tp, pp, dp, ZeRO stage or recompute, cycling through the values present", () => {
+    expect(filterValues(done.plans, "recompute")).toEqual(["none", "selective", "full"]);
+    expect(filterValues(done.plans, "tp")).toEqual([1, 2, 4, 8]);
+    let f = cycleFilter(done.plans, {}, "tp");
+    expect(f).toEqual({ tp: 1 });
+    f = cycleFilter(done.plans, { ...f, zero: 3 }, "tp");
+    expect(f).toEqual({ tp: 2, zero: 3 });
+    const shown = visiblePlans(done.plans, "throughput", f);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.every((p) => p.tp === 2 && p.zero === 3)).toBe(true);
+    expect(filterLine("throughput", f, shown.length, done.plans.length)).toMatch(/^sort: throughput · filter tp 2, ZeRO 3 \([\d,]+ of [\d,]+\)$/);
+    expect(cycleFilter(done.plans, { tp: 8 }, "tp")).toEqual({});
+  });
+
+  it("lays out a window of rows around the cursor, within 80 columns", () => {
+    const plans = visiblePlans(done.plans, "throughput", {});
+    const t = tableView(plans, 40, 10);
+    expect(t.rows).toHaveLength(10);
+    expect(t.rows.filter((r) => r.selected).map((r) => r.index)).toEqual([40]);
+    expect(t.header).toMatch(/^\s*# tp pp dp Z mb recomp sp sched\s+mem\/GPU cap\s+step tokens\/s\s+MFU$/);
+    for (const r of [t.header, ...t.rows.map((x) => x.text)]) expect(r.length).toBeLessThanOrEqual(80);
+    expect(t.position).toBe(`rows 36–45 of ${plans.length.toLocaleString("en-US")}`);
+    const p = plans[40]!;
+    expect(t.rows.find((r) => r.selected)!.text).toMatch(new RegExp(`^\\s*41\\s+${p.tp}\\s+${p.pp}\\s+${p.dp}\\s+${p.zero}\\s+${p.microBatch}\\s`));
+    expect(rankLine(plans, p, "throughput")).toBe(`#41 of ${plans.length.toLocaleString("en-US")} by throughput`);
+  });
+
+  it("counts rejections by reason on one line, most first", () => {
+    expect(rejectionLine({ out_of_memory: 1200, tp_heads: 30, pp_layers: 4500 }, 80)).toBe("rejected: 4.5k pp∤layers, 1.2k out of memory, 30 tp∤heads");
+    expect(rejectionLine({}, 80)).toBe("rejected: none");
+    const long = rejectionLine({ out_of_memory: 1, tp_heads: 2, pp_layers: 3, tp_kv_heads: 4, vpp_layers: 5, batch_dp: 6, tp_spans_nodes: 7, interleaved_microbatches: 8 }, 80);
+    expect(long.length).toBe(80);
+    expect(long.endsWith("…")).toBe(true);
+  });
+
+  it("says what it is doing: searching, done, or why nothing fits", () => {
+    expect(statusLine({ ...done, done: false, chunksDone: 3, chunksTotal: 9 })).toMatch(/^searching… 3\/9 · [\d,]+ searched · [\d,]+ feasible · /);
+    expect(statusLine(done)).toMatch(/^done in 12\.0 ms: [\d,]+ searched · [\d,]+ feasible$/);
+    const none = finished(sessionOf("llama3-405b", 1, 8));
+    expect(none.plans).toHaveLength(0);
+    const lines = emptyLines(none, 80);
+    expect(lines[0]).toBe("No plan fits in memory.");
+    expect(lines.join(" ")).toMatch(/needs [\d.]+ GiB per GPU, [\d.]+% over the 79\.6 GiB capacity/);
+  });
+});

@@ -1,0 +1,173 @@
+// The ranked table's view-model: sorting, filters, the visible window of rows, and the status,
+// filter and rejection lines. Every figure comes from the planner's PlanResult.
+import { type PlanResult, REJECTION_CODES, type RejectionCode, type RejectionCounts, comparePlans } from "../../../planner/index.js";
+import { describePlan } from "../../format/plan-text.js";
+import { compact, count, gib, percent, seconds } from "../../format/units.js";
+import { fit } from "./bars.js";
+import { planKey } from "./frontier.js";
+import type { SearchProgress } from "./search-job.js";
+import type { Session } from "./setup.js";
+import { FILTER_DIMS, type FilterDim, type Filters, type SortKey } from "./state.js";
+
+const ORDER: Record<SortKey, (a: PlanResult, b: PlanResult) => number> = {
+  throughput: comparePlans,
+  memory: (a, b) => a.memory.total - b.memory.total || comparePlans(a, b),
+  mfu: (a, b) => b.mfu - a.mfu || comparePlans(a, b),
+};
+
+export const SORT_LABEL: Record<SortKey, string> = { throughput: "throughput", memory: "memory per GPU", mfu: "MFU" };
+
+export function sortPlans(plans: readonly PlanResult[], key: SortKey): PlanResult[] {
+  return [...plans].sort(ORDER[key]);
+}
+
+export function filterPlans(plans: readonly PlanResult[], f: Filters): PlanResult[] {
+  const active = FILTER_DIMS.filter((d) => f[d] !== undefined);
+  if (active.length === 0) return [...plans];
+  return plans.filter((p) => active.every((d) => p[d] === f[d]));
+}
+
+let memo: { plans: readonly PlanResult[]; key: string; out: PlanResult[] } | null = null;
+
+/** The plans of the table, in order: filtered, then sorted (the last answer is remembered). */
+export function visiblePlans(plans: readonly PlanResult[], sort: SortKey, f: Filters): PlanResult[] {
+  const key = `${sort}|${JSON.stringify(f)}`;
+  if (memo && memo.plans === plans && memo.key === key) return memo.out;
+  const out = sortPlans(filterPlans(plans, f), sort);
+  memo = { plans, key, out };
+  return out;
+}
+
+/** The values a filter can take: those present among the feasible plans, ascending. */
+export function filterValues(plans: readonly PlanResult[], dim: FilterDim): (number | string)[] {
+  const seen = new Set<number | string>(plans.map((p) => p[dim]));
+  const order = ["none", "selective", "full"];
+  return [...seen].sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : order.indexOf(String(a)) - order.indexOf(String(b))));
+}
+
+/** The next value of one filter: any → each value present → any. */
+export function cycleFilter(plans: readonly PlanResult[], f: Filters, dim: FilterDim): Filters {
+  const values = filterValues(plans, dim);
+  const at = f[dim] === undefined ? -1 : values.indexOf(f[dim]!);
+  const next = values[at + 1];
+  const out: Filters = { ...f };
+  if (next === undefined) delete out[dim];
+  else (out as Record<FilterDim, unknown>)[dim] = next;
+  return out;
+}
+
+const SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "int" } as const;
+const RECOMPUTE = { none: "none", selective: "sel", full: "full" } as const;
+
+export const COLUMNS = ["#", "tp", "pp", "dp", "Z", "mb", "recomp", "sp", "sched", "mem/GPU", "cap", "step", "tokens/s", "MFU"];
+const RIGHT = [true, true, true, true, true, true, false, false, false, true, true, true, true, true];
+
+export function planCells(p: PlanResult, rank: number): string[] {
+  return [
+    String(rank),
+    String(p.tp),
+    String(p.pp),
+    String(p.dp),
+    String(p.zero),
+    String(p.microBatch),
+    RECOMPUTE[p.recompute],
+    p.sequenceParallel ? "SP" : "",
+    p.pp === 1 ? "-" : p.schedule === "interleaved" ? `int×${p.vpp}` : SCHEDULE[p.schedule],
+    gib(p.memory.total),
+    percent(p.memory.total / p.memory.capacity, 0),
+    seconds(p.time.step),
+    count(p.tokensPerSecond),
+    percent(p.mfu),
+  ];
+}
+
+export interface TableView {
+  header: string;
+  rows: { text: string; index: number; selected: boolean }[];
+  /** "rows 11–20 of 5,424" when the list is longer than the window. */
+  position: string;
+}
+
+/** A window of `height` rows around the cursor, columns padded to their widest cell. */
+export function tableView(plans: readonly PlanResult[], cursor: number, height: number): TableView {
+  const n = plans.length;
+  const h = Math.max(1, height);
+  const first = Math.max(0, Math.min(cursor - Math.floor(h / 2), n - h));
+  const shown = plans.slice(first, first + h);
+  const cells = shown.map((p, i) => planCells(p, first + i + 1));
+  const widths = COLUMNS.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)));
+  const line = (r: string[]) => r.map((c, j) => (RIGHT[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join(" ").trimEnd();
+  return {
+    header: line(COLUMNS),
+    rows: cells.map((r, i) => ({ text: line(r), index: first + i, selected: first + i === cursor })),
+    position: n > h ? `rows ${first + 1}–${first + shown.length} of ${count(n)}` : "",
+  };
+}
+
+export function requestLine(s: Session): string {
+  const { model: m, training: t, hw } = s.request;
+  return `${m.name} · ${count(t.gpus)} × ${hw.gpuName} (${s.nodes} × ${s.perNode}) · batch ${count(t.globalBatch)} × ${count(t.seqLen)}`;
+}
+
+export function statusLine(p: SearchProgress): string {
+  const time = seconds(p.elapsedMs / 1000);
+  const counts = `${count(p.searched)} searched · ${count(p.feasible)} feasible`;
+  if (!p.done && p.chunksDone === 0) return "searching…";
+  return p.done ? `done in ${time}: ${counts}` : `searching… ${p.chunksDone}/${p.chunksTotal} · ${counts} · ${time}`;
+}
+
+export function filterLine(sort: SortKey, f: Filters, shown: number, total: number): string {
+  const active = FILTER_DIMS.filter((d) => f[d] !== undefined).map((d) => `${d === "zero" ? "ZeRO" : d} ${f[d]}`);
+  const filters = active.length ? `filter ${active.join(", ")} (${count(shown)} of ${count(total)})` : "no filter";
+  return `sort: ${SORT_LABEL[sort]} · ${filters}`;
+}
+
+/** Short names of the rejection codes (a code added to the planner later shows as itself). */
+export const REJECTION_SHORT: Partial<Record<RejectionCode, string>> & Record<string, string | undefined> = {
+  tp_heads: "tp∤heads",
+  tp_kv_heads: "tp∤kv-heads",
+  tp_spans_nodes: "tp>node",
+  pp_layers: "pp∤layers",
+  vpp_layers: "vpp∤layers",
+  batch_dp: "dp∤batch",
+  microbatch_batch: "mb∤batch",
+  interleaved_microbatches: "pp∤micro-batches",
+  out_of_memory: "out of memory",
+};
+
+export const shortReason = (c: string): string => REJECTION_SHORT[c] ?? c;
+
+/** One line: the rejected configurations by reason, most first, cut to the width. */
+export function rejectionLine(r: RejectionCounts, width: number): string {
+  const entries = (Object.entries(r) as [RejectionCode, number][]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  if (entries.length === 0) return "rejected: none";
+  const full = `rejected: ${entries.map(([c, n]) => `${compact(n)} ${shortReason(c)}`).join(", ")}`;
+  return full.length <= width ? full : `${full.slice(0, Math.max(0, width - 1))}…`;
+}
+
+/** The legend of the rejection line (for the key help): the given codes, or all of them. */
+export const rejectionLegend = (codes: readonly string[] = Object.keys(REJECTION_CODES)): string[] =>
+  (Object.keys(REJECTION_CODES) as RejectionCode[]).filter((c) => codes.includes(c)).map((c) => `${shortReason(c)}: ${REJECTION_CODES[c]}`);
+
+/** What the table says when it has no row: still searching, nothing fits, or nothing valid. */
+export function emptyLines(p: SearchProgress, width: number): string[] {
+  if (!p.done) return ["searching…"];
+  const c = p.closest;
+  if (c) {
+    const over = c.memory.total / c.memory.capacity - 1;
+    return [
+      "No plan fits in memory.",
+      fit(`The closest, ${describePlan(c)},`, width),
+      fit(`needs ${gib(c.memory.total)} per GPU, ${percent(over)} over the ${gib(c.memory.capacity)} capacity.`, width),
+      "Add GPUs, raise recompute or ZeRO, or use a GPU with more memory (b: back to the setup).",
+    ];
+  }
+  return ["No valid configuration for this setup (see the rejections below); change it (b: back)."];
+}
+
+/** "#3 of 5,424 by throughput" — where a plan stands in the table as sorted and filtered. */
+export function rankLine(plans: readonly PlanResult[], p: PlanResult, sort: SortKey): string {
+  const k = planKey(p);
+  const at = plans.findIndex((q) => planKey(q) === k);
+  return at < 0 ? "not in the filtered table" : `#${count(at + 1)} of ${count(plans.length)} by ${SORT_LABEL[sort]}`;
+}

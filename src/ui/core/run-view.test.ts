@@ -1,0 +1,37 @@
+import { describe, expect, it } from "vitest";
+import { evaluatePlan } from "../../../planner/index.js";
+import { sessionOf, step, summaryFor } from "../test-utils.js";
+import { comparisonRows, runView } from "./run-view.js";
+import type { RunState } from "./state.js";
+
+const s = sessionOf("tiny", 1, 1);
+const plan = evaluatePlan(s.request.model, s.request.hw, s.request.training, { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+const base: RunState = { status: "running", plan, totalSteps: 10, note: "no GPU here: on 1 CPU rank (cpu profile)", runDir: "/tmp/r", steps: [], summary: null, message: null };
+
+describe("the execute screen's view-model", () => {
+  it("shows progress, the loss as a sparkline, and the last step time", () => {
+    const v = runView({ ...base, steps: [step(1, 5.5), step(2, 5.3), step(3, 5.4), step(4, 5.1)] }, 80);
+    expect(v.progress).toBe(`step 4/10 [${"█".repeat(16)}${"░".repeat(24)}] 40%`);
+    expect(v.loss).toBe("loss 5.1000  █▅▆▁");
+    expect(v.speed).toBe("step time 250 ms · 1,024 tokens/s");
+    expect(v.title).toBe("tp 1 · pp 1 · dp 1 · ZeRO-0 · mb 8 · no recompute");
+    expect(v.runDir).toBe("run dir: /tmp/r");
+  });
+
+  it("compares measured with predicted when the run ends", () => {
+    const summary = summaryFor({ session: s, plan, steps: 10 }, 10);
+    const rows = comparisonRows(summary.measured, summary.predicted, summary.error);
+    expect(rows[0]).toMatch(/^\s+measured\s+predicted\s+error$/);
+    expect(rows[1]).toMatch(/^step time\s+250 ms\s+200 ms\s+\+25\.0%$/);
+    expect(rows[2]).toMatch(/^tokens\/s\s+1,024\s+1,280\s+−20\.0%$/);
+    expect(rows[3]).toMatch(/^MFU\s+—\s+19\.0%\s+—$/);
+    const v = runView({ ...base, status: "done", summary }, 80);
+    expect(v.table.slice(0, 6)).toEqual(rows);
+    expect(v.table[6]).toContain("cpu profile");
+  });
+
+  it("shows a refusal without a progress bar", () => {
+    const v = runView({ ...base, status: "refused", runDir: null, message: "no CUDA GPU found on this node" }, 80);
+    expect([v.status, v.progress, v.loss, v.message, v.runDir]).toEqual(["not run", "", "", "no CUDA GPU found on this node", ""]);
+  });
+});

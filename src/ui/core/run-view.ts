@@ -1,0 +1,72 @@
+// The execute screen's view-model: progress bar, loss sparkline, step time, and at the end the
+// measured figures against the planner's prediction (the executor's summary).
+import type { Figures } from "../../../executor/summary.js";
+import { compact, count, gib, percent, seconds } from "../../format/units.js";
+import { fit, meter, sparkline } from "./bars.js";
+import { shortPlan } from "./detail.js";
+import type { RunState } from "./state.js";
+
+export interface RunView {
+  title: string;
+  note: string;
+  status: string;
+  progress: string;
+  loss: string;
+  speed: string;
+  /** measured / predicted / error rows, when the run finished. */
+  table: string[];
+  message: string | null;
+  runDir: string;
+}
+
+const STATUS = {
+  preparing: "preparing: checking Python and torch, writing the run directory…",
+  running: "running",
+  done: "done",
+  failed: "failed",
+  refused: "not run",
+} as const;
+
+const signed = (x: number | null) => (x === null ? "—" : `${x >= 0 ? "+" : "−"}${percent(Math.abs(x))}`);
+const orDash = (x: number | null, f: (v: number) => string) => (x === null ? "—" : f(x));
+
+export function comparisonRows(measured: Figures, predicted: Figures, error: Figures): string[] {
+  const rows: [string, (v: number) => string, keyof Figures][] = [
+    ["step time", seconds, "stepTime"],
+    ["tokens/s", count, "tokensPerSecond"],
+    ["MFU", (v) => percent(v), "mfu"],
+    ["peak memory", gib, "peakMemory"],
+    ["FLOPs/step", compact, "flopsPerStep"],
+  ];
+  const cells = [["", "measured", "predicted", "error"], ...rows.map(([name, f, k]) => [name, orDash(measured[k], f), orDash(predicted[k], f), signed(error[k])])];
+  const widths = [0, 1, 2, 3].map((j) => Math.max(...cells.map((r) => r[j]!.length)));
+  return cells.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("   ").trimEnd());
+}
+
+export function runView(r: RunState, width: number): RunView {
+  const last = r.steps[r.steps.length - 1];
+  const barWidth = Math.max(10, Math.min(40, width - 30));
+  const done = last?.step ?? 0;
+  const progress =
+    r.status === "refused" ? "" : `step ${done}/${r.totalSteps} [${meter(done, r.totalSteps, barWidth, "█", "░")}] ${percent(done / r.totalSteps, 0)}`;
+  const losses = r.steps.map((s) => s.loss);
+  const finite = losses.filter(Number.isFinite);
+  const loss = finite.length
+    ? `loss ${finite[finite.length - 1]!.toFixed(4)}  ${sparkline(losses, Math.max(10, width - 20))}`
+    : r.status === "refused" ? "" : "loss —";
+  const speed = last ? `step time ${seconds(last.stepTime)} · ${Number.isFinite(last.tokensPerSecond) ? count(last.tokensPerSecond) : "—"} tokens/s` : "";
+  const s = r.summary;
+  const table = s ? comparisonRows(s.measured, s.predicted, s.error) : [];
+  if (s && s.device === "cpu") table.push("(CPU ranks: the prediction uses the cpu profile's assumed figures)");
+  return {
+    title: fit(shortPlan(r.plan), width),
+    note: fit(r.note, width),
+    status: STATUS[r.status],
+    progress,
+    loss: fit(loss, width),
+    speed,
+    table: table.map((l) => fit(l, width)),
+    message: r.message,
+    runDir: r.runDir ? fit(`run dir: ${r.runDir}`, width) : "",
+  };
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from "vitest";
+import { allOptions } from "../test-utils.js";
+import { setupReducer } from "./setup-reducer.js";
+import { clusterFor, defaultsFor } from "./setup.js";
+import { setupView } from "./setup-view.js";
+import { type SetupState, chosenModel, chosenProfile, initialSetup } from "./state.js";
+import type { SetupAction } from "./actions.js";
+
+const o = allOptions();
+const run = (s: SetupState, ...actions: SetupAction[]) => actions.reduce((x, a) => setupReducer(x, o, a), s);
+
+describe("the setup form", () => {
+  it("starts on gpt3-like on dgx-h100 with the preset's GPUs and batch", () => {
+    const s = initialSetup(o);
+    expect(chosenModel(s, o).name).toBe("gpt3-like");
+    expect(chosenProfile(s, o).arg).toBe("dgx-h100");
+    expect([s.nodes, s.perNode, s.batch, s.seq]).toEqual([128, 8, 1536, 2048]);
+  });
+
+  it("lists the presets by size and takes the next preset's defaults", () => {
+    const sizes = o.models.map((m) => m.params);
+    expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
+    const s = run(initialSetup(o), { type: "setup/change", delta: 1 });
+    const m = chosenModel(s, o);
+    expect(m.name).not.toBe("gpt3-like");
+    expect({ nodes: s.nodes, perNode: s.perNode, batch: s.batch, seq: s.seq }).toEqual(defaultsFor(m, chosenProfile(s, o)));
+    const back = run(s, { type: "setup/change", delta: -1 });
+    expect(chosenModel(back, o).name).toBe("gpt3-like");
+  });
+
+  it("keeps the GPU count when the cluster changes node size", () => {
+    expect(clusterFor(1024, 8)).toEqual({ nodes: 128, perNode: 8 });
+    expect(clusterFor(12, 8)).toEqual({ nodes: 3, perNode: 4 });
+    expect(clusterFor(1, 8)).toEqual({ nodes: 1, perNode: 1 });
+    const s = run(initialSetup(o), { type: "setup/focus", delta: 1 }, { type: "setup/change", delta: 1 });
+    expect(s.nodes * s.perNode).toBe(1024);
+  });
+
+  it("types numbers (digits, backspace), halves and doubles them with ← →", () => {
+    let s = run(initialSetup(o), { type: "setup/focus", delta: 2 });
+    expect(s.focus).toBe("nodes");
+    s = run(s, { type: "setup/digit", digit: "1" }, { type: "setup/digit", digit: "6" });
+    expect([s.nodes, s.draft]).toEqual([16, "16"]);
+    expect(setupView(s, o, 5, 80).fields[2]).toMatchObject({ value: "16", editing: true });
+    expect(setupView(s, o, 5, 80).total).toBe("128 GPUs = 16 nodes × 8");
+    s = run(s, { type: "setup/backspace" });
+    expect([s.nodes, s.draft]).toEqual([1, "1"]);
+    s = run(s, { type: "setup/change", delta: 1 });
+    expect([s.nodes, s.draft]).toEqual([2, null]);
+    s = run(s, { type: "setup/change", delta: -1 }, { type: "setup/change", delta: -1 });
+    expect(s.nodes).toBe(1);
+    s = run(s, { type: "setup/focus", delta: 1 }, { type: "setup/digit", digit: "0" });
+    expect([s.perNode, s.draft]).toEqual([8, "0"]);
+  });
+
+  it("types a file path into the model field, and shows it once loaded", () => {
+    let s = run(initialSetup(o), { type: "setup/text", text: "./m" }, { type: "setup/backspace" });
+    expect(s.text).toBe("./");
+    expect(setupView(s, o, 5, 80).fields[0]).toMatchObject({ value: "./", editing: true });
+    const file = { ...o.models.find((m) => m.arg === "tiny")!, arg: "./my-model.json", name: "mine" };
+    s = run(s, { type: "setup/model-file", option: file });
+    expect([s.text, chosenModel(s, o).name, s.nodes * s.perNode, s.batch]).toEqual([null, "mine", 1, 8]);
+    expect(setupView(s, o, 5, 80).fields[0]!.value).toBe("./my-model.json (218k parameters)");
+    s = run(s, { type: "setup/change", delta: 1 });
+    expect(chosenModel(s, o)).toBe(o.models[0]);
+  });
+
+  it("shows the presets around the chosen one with their sizes, or what a number means", () => {
+    const v = setupView(initialSetup(o), o, 5, 80);
+    expect(v.list).toHaveLength(5);
+    expect(v.list.find((i) => i.selected)!.text).toMatch(/^gpt3-like\s+175B\s+1,024 GPUs$/);
+    const nodes = setupView(run(initialSetup(o), { type: "setup/focus", delta: 2 }), o, 5, 80);
+    expect(nodes.list[0]!.text).toBe("Nodes in the cluster.");
+  });
+});

@@ -1,0 +1,143 @@
+// The setup form: which models and clusters can be chosen, their defaults, and the plan request
+// the form describes. Reads presets and profiles through src/load.ts; no UI dependencies.
+import { existsSync, readdirSync } from "node:fs";
+import { homedir } from "node:os";
+import { type ModelSpec, totalParams } from "../../../planner/index.js";
+import { compact } from "../../format/units.js";
+import { hardwareDir, loadModel, loadProfile, modelPresets } from "../../load.js";
+import { DEFAULT_PROFILE, type PlanRequest, buildRequest } from "../../plan-request.js";
+
+export const DEFAULT_MODEL = "gpt3-like";
+
+export interface ModelOption {
+  /** What `--model` takes: a preset name or a file path. */
+  arg: string;
+  name: string;
+  params: number;
+  /** Parameter count, compact ("175B"). */
+  size: string;
+  gpus: number | undefined;
+  globalBatch: number | undefined;
+  seqLen: number;
+}
+
+export interface ProfileOption {
+  /** What `--profile` takes: a built-in or local-<host> name, or a file path. */
+  arg: string;
+  gpuName: string;
+  gpusPerNode: number;
+  measured: boolean;
+}
+
+export interface SetupOptions {
+  models: ModelOption[];
+  profiles: ProfileOption[];
+}
+
+export function modelOption(arg: string, m: ModelSpec): ModelOption {
+  const params = totalParams(m);
+  return { arg, name: m.name, params, size: compact(params), gpus: m.gpus, globalBatch: m.globalBatch, seqLen: m.seqLen };
+}
+
+export function profileOption(arg: string): ProfileOption {
+  const hw = loadProfile(arg);
+  return { arg, gpuName: hw.gpuName, gpusPerNode: hw.gpusPerNode, measured: hw.measured };
+}
+
+/** Every preset (ordered by size) and every profile: built-ins, then measured local-<host> ones. */
+export function loadSetupOptions(): SetupOptions {
+  const models = modelPresets()
+    .map((name) => modelOption(name, loadModel(name)))
+    .sort((a, b) => a.params - b.params || a.name.localeCompare(b.name));
+  const dir = hardwareDir();
+  const names = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)) : [];
+  const ordered = [...names.filter((n) => !n.startsWith("local-")).sort(), ...names.filter((n) => n.startsWith("local-")).sort()];
+  const profiles: ProfileOption[] = [];
+  for (const n of ordered) {
+    try {
+      profiles.push(profileOption(n));
+    } catch {
+      // a malformed measured profile is left out of the list; `paraplan plan --profile` names the problem
+    }
+  }
+  return { models, profiles };
+}
+
+/** `~/x` → the home directory's x. */
+export const expandHome = (path: string) => (path === "~" || path.startsWith("~/") ? homedir() + path.slice(1) : path);
+
+export type FieldId = "model" | "profile" | "nodes" | "perNode" | "batch" | "seq";
+export const FIELDS: readonly FieldId[] = ["model", "profile", "nodes", "perNode", "batch", "seq"];
+export type NumericField = "nodes" | "perNode" | "batch" | "seq";
+export const isNumeric = (f: FieldId): f is NumericField => f !== "model" && f !== "profile";
+export const FIELD_LABEL: Record<FieldId, string> = {
+  model: "Model",
+  profile: "Cluster",
+  nodes: "Nodes",
+  perNode: "GPUs/node",
+  batch: "Global batch",
+  seq: "Sequence",
+};
+
+export interface Cluster {
+  nodes: number;
+  perNode: number;
+}
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** nodes × GPUs per node for a GPU count: full nodes of the profile's size when they divide it. */
+export function clusterFor(gpus: number, gpusPerNode: number): Cluster {
+  const perNode = gpus % gpusPerNode === 0 ? gpusPerNode : gcd(gpus, gpusPerNode);
+  return { nodes: gpus / perNode, perNode };
+}
+
+export interface Sizes extends Cluster {
+  batch: number;
+  seq: number;
+}
+
+/** The model's own setup (its file's GPUs and batch), else one node and one sequence per GPU
+ *  (the defaults of `paraplan plan`). */
+export function defaultsFor(m: ModelOption, p: ProfileOption): Sizes {
+  const gpus = m.gpus ?? p.gpusPerNode;
+  return { ...clusterFor(gpus, p.gpusPerNode), batch: m.globalBatch ?? gpus, seq: m.seqLen };
+}
+
+export interface SetupChoice extends Sizes {
+  model: ModelOption;
+  profile: ProfileOption;
+}
+
+/** What the request was built from: the flags `paraplan plan` would take. */
+export interface Session {
+  request: PlanRequest;
+  modelArg: string;
+  profileArg: string;
+  nodes: number;
+  perNode: number;
+}
+
+/** The plan request of a setup (throws the CLI's UserError on bad input). A GPUs-per-node value
+ *  other than the profile's describes a different node: tensor parallel stays inside it. */
+export function sessionFor(c: SetupChoice): Session {
+  const req = buildRequest({
+    model: expandHome(c.model.arg),
+    profile: expandHome(c.profile.arg),
+    gpus: c.nodes * c.perNode,
+    globalBatch: c.batch,
+    seqLen: c.seq,
+    precision: "bf16",
+    fusedAttention: true,
+    overlapGradReduce: true,
+    fixed: {},
+    top: 10,
+    json: false,
+    help: false,
+  });
+  const request: PlanRequest = { ...req, hw: { ...req.hw, gpusPerNode: c.perNode } };
+  return { request, modelArg: expandHome(c.model.arg), profileArg: expandHome(c.profile.arg), nodes: c.nodes, perNode: c.perNode };
+}
+
+export const defaultProfileIndex = (o: SetupOptions) => Math.max(0, o.profiles.findIndex((p) => p.arg === DEFAULT_PROFILE));
+export const defaultModelIndex = (o: SetupOptions) => Math.max(0, o.models.findIndex((m) => m.arg === DEFAULT_MODEL));

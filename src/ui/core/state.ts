@@ -1,0 +1,124 @@
+// The interactive planner's state: one plain object, changed only by the reducer.
+import type { StepEvent } from "../../../executor/events.js";
+import type { Summary } from "../../../executor/summary.js";
+import type { PlanResult, Recompute, ZeroStage } from "../../../planner/index.js";
+import type { SearchProgress } from "./search-job.js";
+import {
+  type FieldId,
+  type ModelOption,
+  type ProfileOption,
+  type Session,
+  type SetupOptions,
+  defaultModelIndex,
+  defaultProfileIndex,
+  defaultsFor,
+} from "./setup.js";
+
+export type Screen = "setup" | "results" | "detail" | "frontier" | "execute";
+export type SortKey = "throughput" | "memory" | "mfu";
+export const SORT_KEYS: readonly SortKey[] = ["throughput", "memory", "mfu"];
+export type FilterDim = "tp" | "pp" | "dp" | "zero" | "recompute";
+export const FILTER_DIMS: readonly FilterDim[] = ["tp", "pp", "dp", "zero", "recompute"];
+export interface Filters {
+  tp?: number;
+  pp?: number;
+  dp?: number;
+  zero?: ZeroStage;
+  recompute?: Recompute;
+}
+
+export interface SetupState {
+  focus: FieldId;
+  /** The chosen model and cluster: a listed option (index), or a file typed in. */
+  model: number;
+  modelFile: ModelOption | null;
+  profile: number;
+  profileFile: ProfileOption | null;
+  nodes: number;
+  perNode: number;
+  batch: number;
+  seq: number;
+  /** Digits being typed into the focused numeric field. */
+  draft: string | null;
+  /** A file path being typed into the model or cluster field. */
+  text: string | null;
+  error: string | null;
+}
+
+export type RunStatus = "preparing" | "running" | "done" | "failed" | "refused";
+
+export interface RunState {
+  status: RunStatus;
+  plan: PlanResult;
+  totalSteps: number;
+  /** How the plan runs here (CPU ranks or GPUs, and why). */
+  note: string;
+  runDir: string | null;
+  steps: StepEvent[];
+  summary: Summary | null;
+  message: string | null;
+}
+
+export interface Message {
+  text: string;
+  tone: "info" | "error";
+}
+
+export interface AppState {
+  options: SetupOptions;
+  /** Screens entered, the current one last; back pops. */
+  stack: Screen[];
+  help: boolean;
+  setup: SetupState;
+  session: Session | null;
+  search: SearchProgress | null;
+  sort: SortKey;
+  filters: Filters;
+  /** Row under the cursor in the ranked table (index into the sorted, filtered plans). */
+  cursor: number;
+  /** The plan shown in detail, on the frontier, or exported / executed from there. */
+  selected: PlanResult | null;
+  /** The plan the detail view showed before the current one (for the difference). */
+  previous: PlanResult | null;
+  lastDetail: PlanResult | null;
+  run: RunState | null;
+  message: Message | null;
+}
+
+export const screenOf = (s: AppState): Screen => s.stack[s.stack.length - 1] ?? "setup";
+
+export function chosenModel(s: SetupState, o: SetupOptions): ModelOption {
+  return s.modelFile ?? o.models[s.model]!;
+}
+
+export function chosenProfile(s: SetupState, o: SetupOptions): ProfileOption {
+  return s.profileFile ?? o.profiles[s.profile]!;
+}
+
+export function initialSetup(o: SetupOptions): SetupState {
+  const model = defaultModelIndex(o);
+  const profile = defaultProfileIndex(o);
+  const sizes = defaultsFor(o.models[model]!, o.profiles[profile]!);
+  return { focus: "model", model, modelFile: null, profile, profileFile: null, ...sizes, draft: null, text: null, error: null };
+}
+
+export function initialState(options: SetupOptions): AppState {
+  if (options.models.length === 0 || options.profiles.length === 0)
+    throw new Error("paraplan: no model presets or hardware profiles found under profiles/");
+  return {
+    options,
+    stack: ["setup"],
+    help: false,
+    setup: initialSetup(options),
+    session: null,
+    search: null,
+    sort: "throughput",
+    filters: {},
+    cursor: 0,
+    selected: null,
+    previous: null,
+    lastDetail: null,
+    run: null,
+    message: null,
+  };
+}

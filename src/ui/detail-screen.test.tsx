@@ -1,0 +1,38 @@
+import { render } from "ink-testing-library";
+import { describe, expect, it } from "vitest";
+import { type Plan, evaluatePlan } from "../../planner/index.js";
+import { DetailScreen } from "./detail-screen.js";
+import { overflow, sessionOf } from "./test-utils.js";
+
+const req = sessionOf("gpt3-like", 128, 8).request;
+const plan = (p: Partial<Plan> = {}) =>
+  evaluatePlan(req.model, req.hw, req.training, { tp: 8, pp: 16, dp: 8, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved", ...p });
+
+describe("the plan detail screen", () => {
+  it("shows memory bars against capacity, the step breakdown, links per group and the bubble, within 80 × 20", () => {
+    const p = plan();
+    const f = render(<DetailScreen plan={p} previous={null} hw={req.hw} training={req.training} width={80} height={20} />).lastFrame()!;
+    expect(f).toContain("tp 8 · pp 16 · vpp 2 · dp 8 · ZeRO-1 · mb 1 · recompute sel · SP · interleaved");
+    expect(f).toMatch(/memory per GPU \(first stage, the fullest\): [\d.]+ GiB of 79\.6 GiB/);
+    for (const k of ["weights", "gradients", "optimizer", "activations", "other"] as const) {
+      const g = p.memory[k] / 2 ** 30;
+      expect(f).toMatch(new RegExp(`^  ${k}\\s+[█▓▒░▪·]+\\s+${(g >= 100 ? g.toFixed(0) : g >= 10 ? g.toFixed(1) : g.toFixed(2)).replace(".", "\\.")} GiB$`, "m"));
+    }
+    expect(f).toMatch(/^  total\s+█+▓+▒+░+▪*·+$/m);
+    expect(f).toMatch(/^step [\d.]+ m?s · [\d,]+ tokens\/s · MFU [\d.]+% · \d+ TFLOP\/s per GPU$/m);
+    expect(f).toMatch(/█ compute [\d.]+ m?s/);
+    expect(f).toMatch(/^  tp  8 ranks\s+NVLink 450 GB\/s/m);
+    expect(f).toMatch(/^  pp  16 stages\s+network 50\.0 GB\/s/m);
+    expect(f).toMatch(/^  dp  8 replicas\s+network 50\.0 GB\/s/m);
+    expect(f).toMatch(/^bubble [\d.]+ m?s = [\d.]+% of the step \(16 stages, 2 chunks each, 192 micro-batches\)$/m);
+    expect(f).not.toContain("vs previous");
+    expect(overflow(f, 80, 20)).toEqual([]);
+  });
+
+  it("shows the difference from the previous plan", () => {
+    const f = render(<DetailScreen plan={plan({ pp: 8, dp: 16, vpp: 1, schedule: "1f1b" })} previous={plan()} hw={req.hw} training={req.training} width={80} height={20} />).lastFrame()!;
+    expect(f).toContain("vs previous: pp 16→8, vpp 2→1, dp 8→16, schedule interleaved→1f1b");
+    expect(f).toMatch(/tokens\/s [+−][\d.]+% · memory\/GPU [+−][\d.]+ GiB · step [+−][\d.]+ m?s · MFU [+−][\d.]+ pts/);
+    expect(overflow(f, 80, 20)).toEqual([]);
+  });
+});

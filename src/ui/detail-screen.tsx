@@ -1,0 +1,71 @@
+// Plan detail: memory against capacity, the step-time breakdown, communication per group and
+// its link, the bubble, and what changed from the plan shown before.
+import { Box, Text } from "ink";
+import type { Hardware, PlanResult, Training } from "../../planner/index.js";
+import { detailView } from "./core/detail.js";
+import { ACCENT, MEMORY_COLOR, Segments, TIME_COLOR } from "./theme.js";
+
+export interface DetailScreenProps {
+  plan: PlanResult;
+  previous: PlanResult | null;
+  hw: Hardware;
+  training: Training;
+  width: number;
+  height: number;
+}
+
+const LABEL = 13;
+
+export function DetailScreen({ plan, previous, hw, training, width, height }: DetailScreenProps) {
+  const v = detailView(plan, hw, training, previous, width);
+  return (
+    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      <Text color={ACCENT} bold wrap="truncate-end">
+        {v.title}
+      </Text>
+      <Text bold wrap="truncate-end">
+        {v.memoryHeader}
+      </Text>
+      <Box>
+        <Text>{`  ${"total".padEnd(LABEL)}`}</Text>
+        <Segments runs={v.memoryBar} colors={MEMORY_COLOR} />
+      </Box>
+      {v.memoryRows.map((r) => (
+        <Box key={r.key}>
+          <Text>{`  ${r.label.padEnd(LABEL)}`}</Text>
+          <Text color={MEMORY_COLOR[r.key]}>{r.bar}</Text>
+          <Text>{` ${r.value.padStart(9)}`}</Text>
+        </Box>
+      ))}
+      <Text bold wrap="truncate-end">
+        {v.timeHeader}
+      </Text>
+      <Box>
+        <Text>{"  "}</Text>
+        <Segments runs={v.timeBar} colors={TIME_COLOR} />
+      </Box>
+      {v.timeLegend.map((line, i) => (
+        <Text key={i} wrap="truncate-end">
+          {"  "}
+          {line.map((item, j) => (
+            <Text key={item.key} color={TIME_COLOR[item.key]}>
+              {`${j > 0 ? "  " : ""}${item.text}`}
+            </Text>
+          ))}
+        </Text>
+      ))}
+      <Text bold>communication per step (group, link, time)</Text>
+      {v.comms.map((c) => (
+        <Text key={c.link.group} color={c.link.where === "node" ? undefined : c.link.where === "none" ? "gray" : "yellow"} wrap="truncate-end">
+          {`  ${c.text}`}
+        </Text>
+      ))}
+      <Text wrap="truncate-end">{v.bubble}</Text>
+      {v.diff.map((l, i) => (
+        <Text key={i} color={i === 0 ? ACCENT : undefined} wrap="truncate-end">
+          {l}
+        </Text>
+      ))}
+    </Box>
+  );
+}

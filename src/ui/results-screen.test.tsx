@@ -1,0 +1,76 @@
+import { render } from "ink-testing-library";
+import { beforeAll, describe, expect, it } from "vitest";
+import { App } from "./app.js";
+import { visiblePlans } from "./core/results.js";
+import type { SearchProgress } from "./core/search-job.js";
+import type { Session } from "./core/setup.js";
+import { ResultsScreen } from "./results-screen.js";
+import { KEY, fakeExecutor, finished, overflow, sessionOf, smallOptions, testServices, tick, waitFor } from "./test-utils.js";
+
+let session: Session;
+let done: SearchProgress;
+beforeAll(() => {
+  session = sessionOf("llama3-8b", 1, 8, 16);
+  done = finished(session);
+});
+
+const screen = (search: SearchProgress, extra: Partial<Parameters<typeof ResultsScreen>[0]> = {}) =>
+  render(<ResultsScreen session={session} search={search} plans={visiblePlans(search.plans, "throughput", {})} sort="throughput" filters={{}} cursor={0} width={80} height={20} {...extra} />);
+
+describe("the results screen", () => {
+  it("shows the request, the counts, the ranked rows and the rejections, within 80 × 20", () => {
+    const f = screen(done).lastFrame()!;
+    const top = visiblePlans(done.plans, "throughput", {})[0]!;
+    expect(f).toContain("llama3-8b · 8 × H100 SXM5 80GB (1 × 8) · batch 16 × 8,192");
+    expect(f).toContain(`done in 12.0 ms: ${done.searched.toLocaleString("en-US")} searched · ${done.feasible.toLocaleString("en-US")} feasible`);
+    expect(f).toMatch(new RegExp(`^\\s*1\\s+${top.tp}\\s+${top.pp}\\s+${top.dp}\\s+${top.zero}\\s+${top.microBatch}\\s`, "m"));
+    expect(f).toMatch(/rows 1–15 of [\d,]+/);
+    expect(f).toMatch(/^rejected: /m);
+    expect(overflow(f, 80, 20)).toEqual([]);
+  });
+
+  it("shows a search still running with the rows found so far", () => {
+    const partial = { ...done, plans: done.plans.slice(0, 3), chunksDone: 2, chunksTotal: 9, done: false };
+    const f = screen(partial).lastFrame()!;
+    expect(f).toMatch(/searching… 2\/9 · /);
+    expect(f.split("\n").filter((l) => /^\s*[123]\s+\d+\s+\d+\s+\d+/.test(l))).toHaveLength(3);
+  });
+
+  it("explains an empty table: nothing fits, with the closest plan", () => {
+    const s = sessionOf("llama3-405b", 1, 8);
+    const none = finished(s);
+    const f = render(<ResultsScreen session={s} search={none} plans={[]} sort="throughput" filters={{}} cursor={0} width={80} height={20} />).lastFrame()!;
+    expect(f).toContain("No plan fits in memory.");
+    expect(f).toMatch(/needs [\d.]+ GiB per GPU, [\d.]+% over the 79\.6 GiB capacity/);
+    expect(f).toMatch(/rejected: .*out of memory/);
+  });
+
+  it("sorts, filters and clears with s, t/p/d/z/r and c", async () => {
+    const { lastFrame, stdin } = render(<App options={smallOptions()} services={testServices(fakeExecutor())} width={80} height={23} />);
+    stdin.write(KEY.enter);
+    await waitFor(() => lastFrame()!.includes("done in"), () => lastFrame()!);
+    stdin.write("s");
+    await tick();
+    expect(lastFrame()).toContain("sort: memory per GPU · no filter");
+    const least = Math.min(...done.plans.map((p) => p.memory.total)) / 2 ** 30;
+    const firstRow = lastFrame()!.split("\n").find((l) => /^\s*1\s/.test(l))!;
+    expect(firstRow).toContain(`${least >= 10 ? least.toFixed(1) : least.toFixed(2)} GiB`);
+    stdin.write("s");
+    await tick();
+    expect(lastFrame()).toContain("sort: MFU");
+    stdin.write("t");
+    await tick();
+    stdin.write("t");
+    await tick();
+    expect(lastFrame()).toMatch(/filter tp 2 \([\d,]+ of [\d,]+\)/);
+    const rows = lastFrame()!.split("\n").filter((l) => /^\s*\d+\s+\d+\s+\d+\s+\d+\s+\d\s/.test(l));
+    expect(rows.length).toBeGreaterThan(0);
+    for (const r of rows) expect(r.trim().split(/\s+/)[1]).toBe("2");
+    stdin.write("r");
+    await tick();
+    expect(lastFrame()).toMatch(/filter tp 2, recompute none/);
+    stdin.write("c");
+    await tick();
+    expect(lastFrame()).toContain("sort: MFU · no filter");
+  });
+});

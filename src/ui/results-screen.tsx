@@ -1,0 +1,69 @@
+// Results: the ranked plans, filling in while the search runs, with sort, filters and the
+// rejected configurations by reason.
+import { Box, Text } from "ink";
+import type { PlanResult } from "../../planner/index.js";
+import { emptyLines, filterLine, rejectionLine, requestLine, statusLine, tableView } from "./core/results.js";
+import type { SearchProgress } from "./core/search-job.js";
+import type { Session } from "./core/setup.js";
+import type { Filters, SortKey } from "./core/state.js";
+import { ACCENT } from "./theme.js";
+
+export interface ResultsScreenProps {
+  session: Session;
+  search: SearchProgress;
+  plans: PlanResult[];
+  sort: SortKey;
+  filters: Filters;
+  cursor: number;
+  width: number;
+  height: number;
+}
+
+/** Lines around the table: request, status, sort/filter, header, rejections. */
+const CHROME = 5;
+
+export function ResultsScreen({ session, search, plans, sort, filters, cursor, width, height }: ResultsScreenProps) {
+  const table = tableView(plans, cursor, height - CHROME);
+  const filterText = filterLine(sort, filters, plans.length, search.plans.length);
+  return (
+    <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      <Text bold wrap="truncate-end">
+        {requestLine(session)}
+      </Text>
+      <Text color={search.done ? "green" : "yellow"} wrap="truncate-end">
+        {statusLine(search)}
+      </Text>
+      <Box justifyContent="space-between">
+        <Text color="gray" wrap="truncate-end">
+          {filterText}
+        </Text>
+        <Text color="gray">{table.position}</Text>
+      </Box>
+      {plans.length > 0 ? (
+        <>
+          <Text bold underline wrap="truncate-end">
+            {table.header}
+          </Text>
+          <Box flexDirection="column" height={height - CHROME}>
+            {table.rows.map((r) => (
+              <Text key={r.index} inverse={r.selected} color={r.selected ? ACCENT : undefined} wrap="truncate-end">
+                {r.text}
+              </Text>
+            ))}
+          </Box>
+        </>
+      ) : (
+        <Box flexDirection="column" height={height - CHROME + 1}>
+          {(search.plans.length > 0 ? ["No plan matches the filters (c clears them)."] : emptyLines(search, width)).map((l, i) => (
+            <Text key={i} color={search.done && search.plans.length === 0 ? "red" : undefined} wrap="truncate-end">
+              {l}
+            </Text>
+          ))}
+        </Box>
+      )}
+      <Text color="gray" wrap="truncate-end">
+        {rejectionLine(search.rejected, width)}
+      </Text>
+    </Box>
+  );
+}

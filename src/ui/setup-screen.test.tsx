@@ -1,0 +1,81 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { render } from "ink-testing-library";
+import { afterAll, describe, expect, it } from "vitest";
+import { App } from "./app.js";
+import { initialSetup } from "./core/state.js";
+import { SetupScreen } from "./setup-screen.js";
+import { KEY, allOptions, fakeExecutor, overflow, smallOptions, testServices, tick } from "./test-utils.js";
+
+const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-setup-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe("the setup screen", () => {
+  it("shows the defaults and the presets with their sizes, within 80 × 20", () => {
+    const o = allOptions();
+    const { lastFrame } = render(<SetupScreen setup={initialSetup(o)} options={o} width={80} height={20} />);
+    const f = lastFrame()!;
+    expect(f).toMatch(/› Model\s+‹ gpt3-like \(175B parameters\) ›/);
+    expect(f).toMatch(/Cluster\s+dgx-h100 — H100 SXM5 80GB, 8 per node/);
+    expect(f).toContain("1,024 GPUs = 128 nodes × 8");
+    expect(f).toMatch(/▸ gpt3-like\s+175B\s+1,024 GPUs/);
+    expect(f).toMatch(/llama3-405b\s+406B/);
+    expect(overflow(f, 80, 20)).toEqual([]);
+  });
+
+  it("changes the model with ← →, moves with ↓, and types numbers", async () => {
+    const { lastFrame, stdin } = render(<App options={smallOptions("llama3-8b", 8, 16)} services={testServices(fakeExecutor())} width={80} height={23} />);
+    expect(lastFrame()).toMatch(/Model\s+‹ llama3-8b \(8\.0B parameters\) ›/);
+    stdin.write(KEY.right);
+    await tick();
+    expect(lastFrame()).toMatch(/Model\s+‹ tiny \(218k parameters\) ›/);
+    expect(lastFrame()).toContain("1 GPU = 1 node × 1");
+    stdin.write(KEY.left);
+    await tick();
+    stdin.write(KEY.down);
+    await tick();
+    expect(lastFrame()).toMatch(/› Cluster\s+‹ dgx-h100/);
+    expect(lastFrame()).toMatch(/▸ dgx-h100\s+H100 SXM5 80GB, 8 per node/);
+    stdin.write(KEY.down);
+    await tick();
+    stdin.write("4");
+    await tick();
+    expect(lastFrame()).toMatch(/› Nodes\s+4/);
+    expect(lastFrame()).toContain("32 GPUs = 4 nodes × 8");
+    stdin.write(KEY.right);
+    await tick();
+    expect(lastFrame()).toContain("64 GPUs = 8 nodes × 8");
+  });
+
+  it("loads a model file typed as a path, and names a bad one", async () => {
+    const path = join(dir, "small.json");
+    writeFileSync(path, JSON.stringify({ name: "small", layers: 2, hidden: 64, heads: 4, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true }));
+    const { lastFrame, stdin } = render(<App options={smallOptions()} services={testServices(fakeExecutor())} width={80} height={23} />);
+    for (const c of "/nope.json") stdin.write(c);
+    await tick();
+    expect(lastFrame()).toMatch(/Model\s+\/nope\.json/);
+    stdin.write(KEY.enter);
+    await tick();
+    expect(lastFrame()).toContain('--model "/nope.json" cannot be read; check the path');
+    stdin.write(KEY.escape);
+    await tick();
+    for (const c of path) stdin.write(c);
+    stdin.write(KEY.enter);
+    await tick();
+    expect(lastFrame()).toMatch(new RegExp(`Model\\s+‹ ${path.replace(/[.]/g, "\\.")} \\([\\d.]+k parameters\\) ›`));
+    expect(lastFrame()).not.toContain("cannot be read");
+  });
+
+  it("names an unreadable cluster profile file and stays on the setup", async () => {
+    const { lastFrame, stdin } = render(<App options={smallOptions("llama3-8b", 8, 16)} services={testServices(fakeExecutor())} width={80} height={23} />);
+    stdin.write(KEY.down);
+    await tick();
+    for (const c of "./missing-profile.json") stdin.write(c);
+    stdin.write(KEY.enter);
+    await tick();
+    expect(lastFrame()).toMatch(/--profile ".*missing-profile\.json" cannot be read; check the path/);
+    expect(lastFrame()).toContain("paraplan · setup");
+    expect(lastFrame()).toMatch(/Cluster\s+\.\/missing-profile\.json/);
+  });
+});

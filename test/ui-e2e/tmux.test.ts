@@ -1,0 +1,105 @@
+// End to end: the built CLI (`node dist/src/cli.js`, no arguments) in a real terminal, tmux at
+// 80 × 24: Enter at the setup → the ranked plans → a plan's detail → export → back → quit, and
+// the process ends. Without a terminal the same command prints the usage and exits 0.
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { search } from "../../planner/index.js";
+import { buildRequest } from "../../src/plan-request.js";
+import { parsePlanArgs } from "../../src/plan-args.js";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const CLI = join(ROOT, "dist", "src", "cli.js");
+const HAS_TMUX = spawnSync("tmux", ["-V"]).status === 0;
+const SOCKET = `paraplan-ui-e2e-${process.pid}`;
+const SESSION = "ui";
+
+if (!HAS_TMUX) console.warn("test/ui-e2e: tmux is not installed (apt-get install -y tmux); the terminal test is skipped");
+
+/** The sources of the interactive planner, newer than their compiled files? */
+function distIsStale(): boolean {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  for (const src of [join(ROOT, "src", "cli.ts"), ...walk(join(ROOT, "src", "ui"))]) {
+    if (!/\.tsx?$/.test(src)) continue;
+    const out = join(ROOT, "dist", relative(ROOT, src)).replace(/\.tsx?$/, ".js");
+    if (!existsSync(out) || statSync(out).mtimeMs < statSync(src).mtimeMs) return true;
+  }
+  return false;
+}
+
+const tmux = (...args: string[]) => execFileSync("tmux", ["-L", SOCKET, ...args], { encoding: "utf8" });
+const screen = () => tmux("capture-pane", "-p", "-t", SESSION);
+const press = (...keys: string[]) => tmux("send-keys", "-t", SESSION, ...keys);
+
+async function waitForScreen(ok: (s: string) => boolean, what: string, timeoutMs = 60_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < end) {
+    last = screen();
+    if (ok(last)) return last;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}; the screen:\n${last}`);
+}
+
+let cwd = "";
+beforeAll(() => {
+  cwd = mkdtempSync(join(tmpdir(), "paraplan-ui-e2e-"));
+  if (!existsSync(CLI) || distIsStale()) spawnSync("npx", ["tsc", "-p", "tsconfig.json"], { cwd: ROOT, stdio: "ignore", timeout: 240_000 });
+}, 250_000);
+
+afterAll(() => {
+  if (HAS_TMUX) spawnSync("tmux", ["-L", SOCKET, "kill-server"], { stdio: "ignore" });
+  rmSync(cwd, { recursive: true, force: true });
+});
+
+describe("paraplan with no arguments", () => {
+  it("prints the usage and exits 0 without a terminal", () => {
+    const r = spawnSync(process.execPath, [CLI], { cwd, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^paraplan — how should I split this model on this cluster\?\n\nusage:\n {2}paraplan plan --model/);
+  });
+
+  it.skipIf(!HAS_TMUX)("opens the interactive planner in tmux: setup → results → detail → export → back → quit", async () => {
+    tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24", "-c", cwd, `${process.execPath} ${CLI}`, ";", "set-option", "-t", SESSION, "remain-on-exit", "on");
+    const setup = await waitForScreen((s) => s.includes("paraplan · setup"), "the setup screen");
+    expect(setup).toMatch(/Model\s+‹ gpt3-like \(175B parameters\) ›/);
+    expect(setup).toContain("1,024 GPUs = 128 nodes × 8");
+
+    press("Enter");
+    const results = await waitForScreen((s) => s.includes("done in"), "the finished search", 120_000);
+    const req = buildRequest(parsePlanArgs(["--model", "gpt3-like"]));
+    const whole = search(req.model, req.hw, req.training, {}, { top: 1 });
+    const top = whole.plans[0]!;
+    expect(results).toContain(`${whole.feasible.toLocaleString("en-US")} feasible`);
+    expect(results).toMatch(/^\s*# tp pp\s+dp Z\s+mb recomp/m);
+    expect(results).toMatch(new RegExp(`^\\s*1\\s+${top.tp}\\s+${top.pp}\\s+${top.dp}\\s+${top.zero}\\s+${top.microBatch}\\s`, "m"));
+    expect(results).toMatch(/^rejected: [\d.]+k? /m);
+
+    press("Enter");
+    const detail = await waitForScreen((s) => s.includes("paraplan · plan detail"), "the plan detail");
+    for (const label of ["total", "weights", "gradients", "optimizer", "activations", "other"]) expect(detail).toMatch(new RegExp(`^  ${label}\\s+[█▓▒░▪·]+`, "m"));
+    expect(detail).toMatch(/^  tp  \d+ ranks?\s+NVLink 450 GB\/s/m);
+    expect(detail).toMatch(/^bubble /m);
+
+    press("e");
+    const name = `plan-gpt3-like-${top.tp}x${top.pp}x${top.dp}.json`;
+    await waitForScreen((s) => s.includes(`wrote ${name}`), "the export message");
+    expect(JSON.parse(readFileSync(join(cwd, name), "utf8"))).toMatchObject({ tp: top.tp, pp: top.pp, dp: top.dp, zero: top.zero });
+
+    press("b");
+    await waitForScreen((s) => s.includes("paraplan · ranked plans"), "the results again");
+
+    press("q");
+    // remain-on-exit keeps the pane after the process ends: dead, with its exit status.
+    const pane = () => tmux("display-message", "-p", "-t", SESSION, "#{pane_dead} #{pane_dead_status}").trim();
+    await waitForScreen(() => pane().startsWith("1"), "the process to exit", 30_000);
+    expect(pane()).toBe("1 0");
+    // The terminal is back from the alternate screen: nothing of the planner is left on it.
+    expect(screen()).not.toContain("paraplan ·");
+  }, 240_000);
+});
