@@ -2,7 +2,11 @@
 // paraplan's command-line entry: dispatch to a command; user errors are one line and exit 2.
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { runCalibrate } from "./commands/calibrate.js";
+import { runExecute } from "./commands/execute.js";
+import { runExport } from "./commands/export.js";
 import { runPlan } from "./commands/plan.js";
+import { runProfile } from "./commands/profile.js";
 import { UserError } from "./errors.js";
 import { type Io, processIo } from "./io.js";
 
@@ -10,6 +14,10 @@ export const USAGE = `paraplan — how should I split this model on this cluster
 
 usage:
   paraplan plan --model <preset|file> [options]   rank data/tensor/pipeline/ZeRO plans (paraplan plan --help)
+  paraplan execute --model <preset|file> [options]  run the best plan on the devices present (paraplan execute --help)
+  paraplan export --format F --model <preset|file>  the plan as Megatron-LM/DeepSpeed/torchtitan/torchrun/Slurm config (paraplan export --help)
+  paraplan profile [options]                       measure this machine into profiles/hardware/local-<host>.json (paraplan profile --help)
+  paraplan calibrate <run-dir>... [options]        fit a profile's efficiencies to executed runs (paraplan calibrate --help)
 
 examples:
   paraplan plan --model gpt3-like
@@ -20,6 +28,12 @@ export function main(argv: string[], io: Io = processIo): number {
   try {
     switch (command) {
       case undefined:
+        if (io === processIo && process.stdin.isTTY && process.stdout.isTTY) {
+          startInteractive();
+          return 0;
+        }
+        io.out(USAGE);
+        return 0;
       case "help":
       case "--help":
       case "-h":
@@ -27,8 +41,16 @@ export function main(argv: string[], io: Io = processIo): number {
         return 0;
       case "plan":
         return runPlan(rest, io);
+      case "execute":
+        return runExecute(rest, io);
+      case "export":
+        return runExport(rest, io);
+      case "profile":
+        return runProfile(rest, io);
+      case "calibrate":
+        return runCalibrate(rest, io);
       default:
-        throw new UserError(`unknown command "${command}"; commands: plan (see paraplan --help)`);
+        throw new UserError(`unknown command "${command}"; commands: plan, execute, export, profile, calibrate (see paraplan --help)`);
     }
   } catch (e) {
     if (e instanceof UserError) {
@@ -37,6 +59,21 @@ export function main(argv: string[], io: Io = processIo): number {
     }
     throw e;
   }
+}
+
+/** No arguments in a terminal: the interactive planner (ink and React load only then). */
+function startInteractive(): void {
+  import("./ui/start.js").then(
+    (ui) => ui.startInteractive(),
+  ).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`paraplan: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
 }
 
 function invokedDirectly(): boolean {

@@ -25,6 +25,9 @@ export const PLAN_OPTIONS = {
   "no-grad-overlap": { type: "boolean" },
   top: { type: "string" },
   json: { type: "boolean" },
+  timeline: { type: "boolean" },
+  "trace-out": { type: "string" },
+  "simulate-top": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -40,6 +43,12 @@ export interface PlanArgs {
   fixed: Fixed;
   top: number;
   json: boolean;
+  /** Print the best plan's simulated step as a Gantt chart. */
+  timeline?: boolean;
+  /** Write the best plan's simulated step as a Chrome trace to this file. */
+  traceOut?: string | undefined;
+  /** How many of the closed form's best plans to re-rank by simulation (0: none). */
+  simulateTop?: number;
   help: boolean;
 }
 
@@ -99,6 +108,9 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     fixed,
     top: int("top", s("top"), 1) ?? 10,
     json: values.json === true,
+    timeline: values.timeline === true,
+    traceOut: s("trace-out"),
+    simulateTop: int("simulate-top", s("simulate-top"), 0) ?? 20,
     help: values.help === true,
   };
 }

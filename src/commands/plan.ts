@@ -1,7 +1,14 @@
-// `paraplan plan`: search and print the ranked plans.
+// `paraplan plan`: search, re-rank the best by simulation, and print the ranked plans.
+import { writeFileSync } from "node:fs";
 import { search } from "../../planner/index.js";
-import { planReport, rejections, describePlan, header } from "../format/plan-text.js";
-import { searchJson } from "../format/plan-json.js";
+import { runPlanFrom, takeFrom } from "../engines/compare.js";
+import { rescore } from "../../planner/sim/rescore.js";
+import { simulate } from "../../planner/sim/simulate.js";
+import { UserError } from "../errors.js";
+import { planReport, rejections, describePlan, header, type SimulationNote } from "../format/plan-text.js";
+import { searchJson, type SimulatedJson } from "../format/plan-json.js";
+import { renderGantt } from "../format/timeline-gantt.js";
+import { timelineTrace } from "../format/timeline-trace.js";
 import { gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
@@ -25,11 +32,18 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --recompute R            none, selective or full
   --sequence-parallel / --no-sequence-parallel
   --top K                  how many plans to list (default 10)
+  --from FILE              read your Megatron-LM arguments, ds_config.json (+ Megatron-DeepSpeed arguments as a
+                           second --from) or torchtitan TOML into a plan, and compare it with the best plan found
+  --simulate-top K         re-rank the closed form's best K plans by simulating a step (default 20, 0: off)
+  --timeline               draw the best plan's simulated step (one row per pipeline stage)
+  --trace-out FILE         write the best plan's simulated step as a Chrome trace (chrome://tracing, Perfetto)
   --json                   one JSON object instead of the table
 
 exit status: 0 plans found, 1 nothing fits in memory, 2 bad input`;
 
 export function runPlan(argv: string[], io: Io): number {
+  const from = takeFrom(argv);
+  if (from) return runPlanFrom(from.paths, from.rest, io, PLAN_USAGE);
   const args = parsePlanArgs(argv);
   if (args.help) {
     io.out(PLAN_USAGE);
@@ -37,11 +51,35 @@ export function runPlan(argv: string[], io: Io): number {
   }
   const req = buildRequest(args);
   const started = performance.now();
-  const result = search(req.model, req.hw, req.training, req.fixed, { top: args.top });
+  const k = args.simulateTop ?? 0;
+  const result = search(req.model, req.hw, req.training, req.fixed, { top: Math.max(k, args.top) });
   const elapsedMs = performance.now() - started;
-  if (args.json) io.out(JSON.stringify(searchJson(req, result, elapsedMs), null, 2));
+  // Re-rank the closed form's best K by simulated step time, list the first --top.
+  let sim: SimulatedJson | undefined;
+  let note: SimulationNote | undefined;
+  if (k > 0 && result.plans.length > 0) {
+    const simulated = result.plans.length;
+    const r = rescore(req.model, req.hw, req.training, result.plans, args.top);
+    result.plans = r.plans;
+    sim = { simulated: r.simulated, reranked: r.reranked };
+    const best = r.simulated[0]!;
+    note = { simulated, reranked: r.reranked, bestClosedFormRank: r.closedFormRank[0]!, bestStep: best.step, bestBubble: best.bubble, bestExposedComm: best.exposedComm };
+  } else result.plans = result.plans.slice(0, args.top);
+  // The best plan's timeline; the trace file is written before anything is printed, so that a
+  // path that cannot be written is a one-line error like any other bad input.
+  const best = result.plans[0];
+  const timeline = best && (args.timeline || args.traceOut) ? simulate(req.model, req.hw, req.training, best) : undefined;
+  if (timeline && args.traceOut) {
+    try {
+      writeFileSync(args.traceOut, timelineTrace(timeline));
+    } catch (e) {
+      throw new UserError(`--trace-out: cannot write "${args.traceOut}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
+  if (args.json) io.out(JSON.stringify(searchJson(req, result, elapsedMs, sim), null, 2));
   if (result.plans.length > 0) {
-    if (!args.json) io.out(planReport(req, result, elapsedMs));
+    if (!args.json) io.out(planReport(req, result, elapsedMs, note));
+    if (timeline && args.timeline && !args.json) io.out(["", ...renderGantt(timeline, terminalWidth())].join("\n"));
     return 0;
   }
   if (!args.json) io.out([header(req), rejections(result)].join("\n"));
@@ -56,4 +94,9 @@ export function runPlan(argv: string[], io: Io): number {
     io.err(`paraplan: no valid configuration: ${why}. Relax the fixed dimensions.`);
   }
   return 1;
+}
+
+/** The terminal's width when stdout is one, else 80 columns. */
+function terminalWidth(): number {
+  return process.stdout.isTTY && process.stdout.columns ? process.stdout.columns : 80;
 }

@@ -1,8 +1,16 @@
 // The `plan --json` contract: these names are relied on by scripts and by the other commands.
 import { type PlanResult, type SearchResult, totalParams } from "../../planner/index.js";
+import type { SimSummary } from "../../planner/sim/timeline.js";
 import type { PlanRequest } from "../plan-request.js";
 
-export function planJson(p: PlanResult) {
+/** Simulation results to add to the report (optional fields, planner/sim/rescore.ts). */
+export interface SimulatedJson {
+  /** Per plan of result.plans, in order. */
+  simulated: SimSummary[];
+  reranked: boolean;
+}
+
+export function planJson(p: PlanResult, simulated?: SimSummary) {
   return {
     tp: p.tp,
     pp: p.pp,
@@ -19,10 +27,11 @@ export function planJson(p: PlanResult) {
     tflopsPerGpu: p.tflopsPerGpu,
     mfu: p.mfu,
     hfu: p.hfu,
+    ...(simulated ? { simulated: { step: simulated.step, bubble: simulated.bubble, exposedComm: simulated.exposedComm } } : {}),
   };
 }
 
-export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: number) {
+export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulatedJson) {
   const m = req.model;
   return {
     model: {
@@ -44,7 +53,8 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     feasible: result.feasible,
     rejected: { ...result.rejected },
     elapsedMs,
-    plans: result.plans.map(planJson),
+    plans: result.plans.map((p, i) => planJson(p, sim?.simulated[i])),
     ...(result.closest ? { closest: planJson(result.closest) } : {}),
+    ...(sim ? { reranked: sim.reranked } : {}),
   };
 }

@@ -70,12 +70,31 @@ export function rejections(result: SearchResult): string {
   return `rejected: ${entries.map(([code, n]) => `${count(n)} ${REJECTION_CODES[code]} [${code}]`).join("; ")}`;
 }
 
-export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number): string {
+/** Whether simulating the closed form's best plans changed their order (planner/sim/rescore.ts). */
+export interface SimulationNote {
+  simulated: number;
+  reranked: boolean;
+  /** The listed best plan's rank in the closed form, from 0. */
+  bestClosedFormRank: number;
+  bestStep: number;
+  bestBubble: number;
+  bestExposedComm: number;
+}
+
+export function simulationLine(n: SimulationNote, closedFormStep: number): string {
+  const order = n.reranked
+    ? `order changed (rows in simulated order, the step column is the closed form's${n.bestClosedFormRank > 0 ? `; the best plan was #${n.bestClosedFormRank + 1} in the closed form` : ""})`
+    : "order unchanged";
+  return `simulated the top ${n.simulated} step by step: ${order}; best plan ${seconds(n.bestStep)} simulated (closed form ${seconds(closedFormStep)}), bubble ${seconds(n.bestBubble)}, exposed communication ${seconds(n.bestExposedComm)}`;
+}
+
+export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulationNote): string {
   return [
     header(req),
     `searched ${count(result.searched)} configurations in ${elapsedMs.toFixed(0)} ms: ${count(result.feasible)} fit in memory`,
     "",
     plansTable(result.plans),
+    ...(sim ? [simulationLine(sim, result.plans[0]!.time.step)] : []),
     "",
     breakdown(result.plans[0]!),
     "",
