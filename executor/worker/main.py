@@ -1,0 +1,175 @@
+"""Entry point: `torchrun ... -m executor.worker --spec launch.json` (PROTOCOL.md).
+
+Runs training.steps steps of the plan on this rank and, on rank 0, prints the events. Step 1 is
+the warm-up; step 2 is instrumented on every rank: FLOPs (flops.FlopCounter), collectives
+(metrics.CommCounter) and, on CPU, memory (metrics.MemoryMeter); both are left out of the mean
+step time (the instrumentation costs Python work per op). Any exception prints an error event on stderr and exits non-zero
+(torch's elastic `record` writes the traceback for torchrun's summary).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import time
+from contextlib import ExitStack
+
+import torch
+import torch.distributed as dist
+from torch.distributed.elastic.multiprocessing.errors import record
+
+from .flops import FlopCounter
+from .metrics import CommCounter, MemoryMeter, emit, emit_error
+from .model import build_meta_model
+from .spec import LaunchSpec, load_spec
+from .train import Trainer, reduce_metrics
+
+try:
+    from torch.distributed.device_mesh import init_device_mesh
+except ImportError:  # pragma: no cover
+    from torch.distributed._tensor import init_device_mesh
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def init_distributed(spec: LaunchSpec):
+    """Process group (gloo on CPU, nccl on CUDA) and the ("pp", "dp", "tp") mesh. Without
+    torchrun (plain `python -m executor.worker`) this is a world of one."""
+    if "RANK" not in os.environ:
+        os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1",
+                          MASTER_PORT=str(_free_port()))
+    if spec.device == "cuda":
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(device)
+        dist.init_process_group("nccl")
+    else:
+        device = torch.device("cpu")
+        dist.init_process_group("gloo")
+    world = dist.get_world_size()
+    if world != spec.world:
+        raise ValueError(f"world size {world} != tp·pp·dp = {spec.world} of the plan")
+    p = spec.plan
+    mesh = init_device_mesh(device.type, (p.pp, p.dp, p.tp), mesh_dim_names=("pp", "dp", "tp"))
+    return device, mesh
+
+
+def _parameter_count(spec: LaunchSpec) -> int:
+    meta = build_meta_model(spec.model, spec.training.vocab_padded, spec.training.seq_len)
+    return sum(p.numel() for p in meta.parameters())  # unique (tied counted once)
+
+
+def _mean(xs: list[float]):
+    return sum(xs) / len(xs) if xs else None
+
+
+def measured_step(steps: int) -> int:
+    """The instrumented step: 2, the first without one-time work (pipeline shape inference,
+    lazy optimizer states, FSDP lazy init), or 1 when it is the only step."""
+    return 2 if steps >= 2 else 1
+
+
+def timed_steps(steps: int) -> list[int]:
+    """Steps averaged into stepTime: all but step 1 (warm-up) and the instrumented step,
+    as long as some step is left (then the instrumented one, then step 1)."""
+    probe = measured_step(steps)
+    kept = [k for k in range(1, steps + 1) if k not in (1, probe)]
+    return kept or [probe]
+
+
+def run(spec: LaunchSpec) -> None:
+    device, mesh = init_distributed(spec)
+    rank = dist.get_rank()
+    p, t = spec.plan, spec.training
+    torch.manual_seed(t.seed)
+    trainer = Trainer(spec, mesh, device)
+    if rank == 0:
+        emit({"event": "start", "world": dist.get_world_size(),
+              "mesh": {"pp": p.pp, "dp": p.dp, "tp": p.tp}, "torch": torch.__version__,
+              "device": device.type, "backend": dist.get_backend(),
+              "microBatches": spec.micro_batches, "schedule": trainer.schedule_name,
+              "dataParallel": trainer.dp_kind, "recompute": p.recompute,
+              "parameters": _parameter_count(spec)})
+
+    tokens = t.global_batch * t.seq_len
+    meter = MemoryMeter(device)
+    probe = measured_step(t.steps)
+    times, losses, norms = [], [], []
+    flops = 0
+    comms: dict = {}
+    for step in range(1, t.steps + 1):
+        if spec.fault is not None and spec.fault.rank == rank and spec.fault.step == step:
+            raise RuntimeError(f"fault injection: rank {rank} at step {step}")
+        with ExitStack() as stack:
+            if step == probe:  # memory (CPU tracker), FLOPs and collectives of one step
+                stack.enter_context(meter.track(trainer.parts, trainer.optimizer.states_holder))
+                flop_counter = stack.enter_context(FlopCounter())
+                comm_counter = stack.enter_context(CommCounter())
+            start = time.perf_counter()
+            loss_part, norm_part = trainer.step(step)
+        loss, norm = reduce_metrics(loss_part, norm_part, p.dp, p.tp)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        elapsed = time.perf_counter() - start
+        if step == probe:
+            flops = int(flop_counter.get_total_flops())
+            comms = comm_counter.result()
+        times.append(elapsed)
+        losses.append(loss)
+        norms.append(norm)
+        if rank == 0:
+            emit({"event": "step", "step": step, "loss": loss, "stepTime": elapsed,
+                  "tokensPerSecond": tokens / elapsed, "gradNorm": norm})
+
+    peak, breakdown = meter.peak()
+    gathered: list = [None] * dist.get_world_size()
+    dist.all_gather_object(gathered, {"flops": flops, "comms": comms, "peak": peak,
+                                      "breakdown": breakdown})
+    if rank != 0:
+        return
+    total_comms: dict = {}
+    for g in gathered:
+        for kind, c in g["comms"].items():
+            acc = total_comms.setdefault(kind, {"count": 0, "bytes": 0})
+            acc["count"] += c["count"]
+            acc["bytes"] += c["bytes"]
+    peaks = [g["peak"] for g in gathered]
+    top = max(range(len(peaks)), key=lambda r: -1 if peaks[r] is None else peaks[r])
+    timed = timed_steps(t.steps)
+    step_time = _mean([times[k - 1] for k in timed])
+    emit({"event": "summary", "measured": {
+        "stepTime": step_time,
+        "tokensPerSecond": tokens / step_time if step_time else None,
+        "stepTimes": times,
+        "timedSteps": timed,
+        "measuredStep": measured_step(t.steps),
+        "peakMemory": peaks[top],
+        "peakMemoryRank": top,
+        "peakMemorySource": meter.source if meter.error is None else f"none ({meter.error})",
+        "peakMemoryBreakdown": gathered[top]["breakdown"],
+        "flopsPerStep": sum(g["flops"] for g in gathered),
+        "mfu": None,
+        "loss": losses,
+        "gradNorm": norms,
+        "comms": total_comms,
+    }})
+
+
+@record
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m executor.worker")
+    parser.add_argument("--spec", required=True, help="launch spec JSON (executor/PROTOCOL.md)")
+    args = parser.parse_args(argv)
+    rank = int(os.environ.get("RANK", "0"))
+    try:
+        run(load_spec(args.spec))
+    except BaseException as exc:
+        if not isinstance(exc, (SystemExit, KeyboardInterrupt)):
+            emit_error(rank, exc)
+        raise
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()

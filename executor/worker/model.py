@@ -1,0 +1,223 @@
+"""One GPT built from the planner's ModelSpec (nanoGPT / torchtitan style).
+
+GPT-3 style (positional "learned"): learned positions, LayerNorm, biases, GELU MLP (h → f → h).
+Llama style ("rope"): rotary positions, RMSNorm, no biases, SwiGLU MLP (w2(silu(w1 x) · w3 x)),
+grouped-query attention when kvHeads < heads. Dropout is never applied (p = 0), so every parallel
+layout computes the same function.
+
+Shapes: b micro-batch, s sequence, h hidden, n heads, g kv heads, d = h/n head dim, f ffn hidden,
+V vocabPadded. Under tensor parallelism the head and ffn counts inside a rank are n/t, g/t, f/t:
+the views below use -1 for them so the same code runs sharded or not.
+
+Every sub-module may be None (`embed`, `norm`, `output`; layers deleted) so that a pipeline stage
+is this same class with the parts it does not hold removed (torchtitan's manual split). Layers
+live in a ModuleDict keyed by their global index, so parameter names do not depend on the split.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils.checkpoint import checkpoint
+
+from .spec import ModelSpec
+
+
+class RMSNorm(nn.Module):
+    """y = x / sqrt(mean(x²) + eps) · w  (Zhang & Sennrich 2019), computed in fp32."""
+
+    def __init__(self, dim: int, eps: float = 1e-5):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x.float() * torch.rsqrt(x.float().pow(2).mean(-1, keepdim=True) + self.eps)
+        return y.type_as(x) * self.weight
+
+
+def make_norm(spec: ModelSpec) -> nn.Module:
+    return nn.LayerNorm(spec.hidden) if spec.gpt_style else RMSNorm(spec.hidden)
+
+
+def rope_tables(seq_len: int, head_dim: int, device=None, theta: float = 10000.0):
+    """cos, sin of shape (s, d/2): angle[p, i] = p · theta^(-2i/d) (Su et al. 2021)."""
+    inv = theta ** (-torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim)
+    angles = torch.outer(torch.arange(seq_len, device=device, dtype=torch.float32), inv)
+    return angles.cos(), angles.sin()
+
+
+def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """Rotate pairs (x[2i], x[2i+1]) by angle[p, i]; x: (b, s, heads, d)."""
+    x1, x2 = x.float().unflatten(-1, (-1, 2)).unbind(-1)  # (b, s, heads, d/2) each
+    c, s_ = cos[None, :, None, :], sin[None, :, None, :]
+    out = torch.stack((x1 * c - x2 * s_, x1 * s_ + x2 * c), dim=-1).flatten(-2)
+    return out.type_as(x)
+
+
+def attention_core(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """softmax(q kᵀ/√d + causal mask) v; q, k, v: (b, heads, s, d). The part that selective
+    recompute re-runs in backward (Korthikanti et al. 2022 §4.2)."""
+    return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+
+class Attention(nn.Module):
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        h, d, bias = spec.hidden, spec.head_dim, spec.gpt_style
+        self.head_dim = d
+        self.wq = nn.Linear(h, spec.heads * d, bias=bias)  # h → n·d
+        self.wk = nn.Linear(h, spec.kv_heads * d, bias=bias)  # h → g·d
+        self.wv = nn.Linear(h, spec.kv_heads * d, bias=bias)  # h → g·d
+        self.wo = nn.Linear(spec.heads * d, h, bias=bias)  # n·d → h
+        self.selective_recompute = False  # set by parallel.apply_ac
+
+    def forward(self, x, cos: Optional[torch.Tensor] = None, sin: Optional[torch.Tensor] = None):
+        b, s, _ = x.shape
+        q = self.wq(x).view(b, s, -1, self.head_dim)  # (b, s, n, d)
+        k = self.wk(x).view(b, s, -1, self.head_dim)  # (b, s, g, d)
+        v = self.wv(x).view(b, s, -1, self.head_dim)
+        if cos is not None:
+            q, k = apply_rope(q, cos[:s], sin[:s]), apply_rope(k, cos[:s], sin[:s])
+        q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (b, heads, s, d)
+        if k.size(1) != q.size(1):  # GQA: each kv head serves n/g query heads
+            k = k.repeat_interleave(q.size(1) // k.size(1), dim=1)
+            v = v.repeat_interleave(q.size(1) // v.size(1), dim=1)
+        if self.selective_recompute and torch.is_grad_enabled():
+            y = checkpoint(attention_core, q, k, v, use_reentrant=False)
+        else:
+            y = attention_core(q, k, v)
+        return self.wo(y.transpose(1, 2).reshape(b, s, -1))  # (b, s, n·d) → (b, s, h)
+
+
+class FeedForward(nn.Module):
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        h, f, bias = spec.hidden, spec.ffn_hidden, spec.gpt_style
+        self.swiglu = spec.mlp == "swiglu"
+        self.w1 = nn.Linear(h, f, bias=bias)  # h → f (gate for SwiGLU)
+        self.w2 = nn.Linear(f, h, bias=bias)  # f → h
+        self.w3 = nn.Linear(h, f, bias=bias) if self.swiglu else None  # h → f (up)
+
+    def forward(self, x):
+        if self.swiglu:
+            return self.w2(F.silu(self.w1(x)) * self.w3(x))
+        return self.w2(F.gelu(self.w1(x)))
+
+
+class Block(nn.Module):
+    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x))."""
+
+    def __init__(self, spec: ModelSpec):
+        super().__init__()
+        self.attention_norm = make_norm(spec)
+        self.attention = Attention(spec)
+        self.ffn_norm = make_norm(spec)
+        self.feed_forward = FeedForward(spec)
+
+    def forward(self, x, cos=None, sin=None):
+        x = x + self.attention(self.attention_norm(x), cos, sin)
+        return x + self.feed_forward(self.ffn_norm(x))
+
+
+class Embedding(nn.Module):
+    """Token embedding (V rows) plus, GPT-3 style, learned positions: (b, s) ids → (b, s, h)."""
+
+    def __init__(self, spec: ModelSpec, vocab_padded: int):
+        super().__init__()
+        self.tok = nn.Embedding(vocab_padded, spec.hidden)
+        self.pos = nn.Embedding(spec.seq_len, spec.hidden) if spec.positional == "learned" else None
+
+    def forward(self, tokens):
+        x = self.tok(tokens)
+        if self.pos is not None:
+            x = x + self.pos(torch.arange(tokens.size(1), device=tokens.device))
+        return x
+
+
+class GPT(nn.Module):
+    def __init__(self, spec: ModelSpec, vocab_padded: int, seq_len: int):
+        super().__init__()
+        self.spec = spec
+        self.embed: Optional[Embedding] = Embedding(spec, vocab_padded)
+        self.layers = nn.ModuleDict({str(i): Block(spec) for i in range(spec.layers)})
+        self.norm: Optional[nn.Module] = make_norm(spec)
+        self.output: Optional[nn.Linear] = nn.Linear(spec.hidden, vocab_padded, bias=False)
+        self.rope = spec.positional == "rope"
+        if self.rope:
+            cos, sin = rope_tables(seq_len, spec.head_dim)
+            self.register_buffer("rope_cos", cos, persistent=False)
+            self.register_buffer("rope_sin", sin, persistent=False)
+        self.tie_weights()
+
+    def tie_weights(self) -> None:
+        """One parameter for input embedding and output head when tiedEmbeddings (and both are
+        on this module; a pipeline's last stage keeps its own copy, see pipeline.py)."""
+        if self.spec.tied and self.embed is not None and self.output is not None:
+            self.output.weight = self.embed.tok.weight
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """tokens (b, s) on the first stage, hidden (b, s, h) after → logits (b, s, V) on the last."""
+        if self.embed is not None:
+            x = self.embed(x)
+        cos = self.rope_cos if self.rope else None
+        sin = self.rope_sin if self.rope else None
+        for layer in self.layers.values():
+            x = layer(x, cos, sin)
+        if self.norm is not None:
+            x = self.norm(x)
+        if self.output is not None:
+            x = self.output(x)
+        return x
+
+
+def canonical_name(name: str, spec: ModelSpec) -> str:
+    """The name a parameter is initialised under: the last stage's copy of a tied embedding
+    takes the embedding's, so both copies start equal."""
+    return "embed.tok.weight" if spec.tied and name == "output.weight" else name
+
+
+@torch.no_grad()
+def init_weights(model: GPT, seed: int) -> None:
+    """GPT-2 initialisation, each parameter from its own generator seeded by (seed, name), so
+    the values do not depend on which layers a rank holds or the order they are built in:
+    weights N(0, 0.02), residual projections (wo, w2) N(0, 0.02/√(2L)), biases 0, norms 1."""
+    spec = model.spec
+    for name, p in model.named_parameters():
+        name = canonical_name(name, spec)
+        if name.endswith("norm.weight"):
+            p.fill_(1.0)
+        elif name.endswith(".bias"):
+            p.zero_()
+        else:
+            std = 0.02 / math.sqrt(2 * spec.layers) if name.endswith(("wo.weight", "w2.weight")) else 0.02
+            g = torch.Generator(device=p.device)
+            g.manual_seed((seed * 1_000_003 + zlib.crc32(name.encode())) % 2**63)
+            p.normal_(0.0, std, generator=g)
+    if model.rope:
+        cos, sin = rope_tables(model.rope_cos.size(0), spec.head_dim, device=model.rope_cos.device)
+        model.rope_cos.copy_(cos)
+        model.rope_sin.copy_(sin)
+
+
+def build_meta_model(spec: ModelSpec, vocab_padded: int, seq_len: int) -> GPT:
+    """The whole model on the meta device (no memory); pipeline.split_stages cuts it up and
+    materialize() gives each rank real storage for what it holds."""
+    with torch.device("meta"):
+        return GPT(spec, vocab_padded, seq_len)
+
+
+def materialize(model: GPT, device: torch.device, seed: int) -> GPT:
+    model.to_empty(device=device)
+    model.tie_weights()  # to_empty gives each module its own tensor
+    init_weights(model, seed)
+    return model
+
+
+def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean next-token loss over b·s tokens, in fp32, over all V (padded) classes."""
+    return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten())

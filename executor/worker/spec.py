@@ -1,0 +1,182 @@
+"""The launch spec (executor/PROTOCOL.md): JSON in, validated dataclasses out.
+
+Only the fields the worker uses are read; unknown fields are ignored so that the launcher may
+add more. Anything inconsistent (tp·pp·dp ≠ world, a global batch that dp · microBatch does not
+divide, ...) raises ValueError before any process group work starts.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    layers: int
+    hidden: int
+    heads: int
+    kv_heads: int
+    ffn_hidden: int
+    vocab: int
+    seq_len: int
+    mlp: str  # "gelu" | "swiglu"
+    positional: str  # "learned" | "rope"
+    tied: bool
+
+    @property
+    def head_dim(self) -> int:
+        return self.hidden // self.heads
+
+    @property
+    def gpt_style(self) -> bool:
+        """GPT-3 style (learned positions): LayerNorm, biases, GELU; else Llama style: RMSNorm,
+        no biases (planner/model.ts layerSmallParams uses the same split)."""
+        return self.positional == "learned"
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    tp: int
+    pp: int
+    dp: int
+    vpp: int
+    zero: int
+    micro_batch: int
+    recompute: str  # "none" | "selective" | "full"
+    sequence_parallel: bool
+    schedule: str  # "1f1b" | "interleaved" | "gpipe"
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    global_batch: int
+    seq_len: int
+    precision: str
+    steps: int
+    seed: int
+    lr: float
+    vocab_padded: int
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    """Test-only: `rank` raises at the start of `step` (PROTOCOL.md, faultInjection)."""
+    rank: int
+    step: int
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    device: str  # "cpu" | "cuda"
+    run_dir: Optional[str]
+    model: ModelSpec
+    plan: PlanSpec
+    training: TrainingSpec
+    fault: Optional[FaultSpec]
+
+    @property
+    def world(self) -> int:
+        return self.plan.tp * self.plan.pp * self.plan.dp
+
+    @property
+    def micro_batches(self) -> int:
+        """m = globalBatch / (dp · microBatch): micro-batches per dp rank per step."""
+        return self.training.global_batch // (self.plan.dp * self.plan.micro_batch)
+
+
+def _default_ffn(hidden: int, mlp: str) -> int:
+    # planner/schema/model.ts defaultFfnHidden: 4h for GELU, Llama's 2/3·4h rounded up to 256.
+    if mlp == "gelu":
+        return 4 * hidden
+    return 256 * -(-(8 * hidden) // (3 * 256))
+
+
+def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
+    m, p, t = raw["model"], raw["plan"], raw["training"]
+    mlp = m.get("mlp", "gelu")
+    model = ModelSpec(
+        name=str(m.get("name", "model")),
+        layers=int(m["layers"]),
+        hidden=int(m["hidden"]),
+        heads=int(m["heads"]),
+        kv_heads=int(m.get("kvHeads", m["heads"])),
+        ffn_hidden=int(m.get("ffnHidden", _default_ffn(int(m["hidden"]), mlp))),
+        vocab=int(m["vocab"]),
+        seq_len=int(m["seqLen"]),
+        mlp=mlp,
+        positional=m.get("positional", "learned"),
+        tied=bool(m.get("tiedEmbeddings", False)),
+    )
+    plan = PlanSpec(
+        tp=int(p.get("tp", 1)),
+        pp=int(p.get("pp", 1)),
+        dp=int(p.get("dp", 1)),
+        vpp=int(p.get("vpp", 1)),
+        zero=int(p.get("zero", 0)),
+        micro_batch=int(p["microBatch"]),
+        recompute=p.get("recompute", "none"),
+        sequence_parallel=bool(p.get("sequenceParallel", False)),
+        schedule=p.get("schedule", "1f1b"),
+    )
+    training = TrainingSpec(
+        global_batch=int(t["globalBatch"]),
+        seq_len=int(t.get("seqLen", m["seqLen"])),
+        precision=t.get("precision", "bf16"),
+        steps=int(t.get("steps", 5)),
+        seed=int(t.get("seed", 1234)),
+        lr=float(t.get("lr", 1e-3)),
+        vocab_padded=int(t.get("vocabPadded", m["vocab"])),
+    )
+    f = raw.get("faultInjection")
+    fault = FaultSpec(rank=int(f["rank"]), step=int(f["step"])) if f else None
+    spec = LaunchSpec(
+        device=raw.get("device", "cpu"),
+        run_dir=raw.get("runDir"),
+        model=model,
+        plan=plan,
+        training=training,
+        fault=fault,
+    )
+    validate(spec)
+    return spec
+
+
+def validate(spec: LaunchSpec) -> None:
+    m, p, t = spec.model, spec.plan, spec.training
+    checks = [
+        (spec.device in ("cpu", "cuda"), f'device must be "cpu" or "cuda", got {spec.device!r}'),
+        (m.mlp in ("gelu", "swiglu"), f"unknown mlp {m.mlp!r}"),
+        (m.positional in ("learned", "rope"), f"unknown positional {m.positional!r}"),
+        (m.hidden % m.heads == 0, "hidden must be a multiple of heads"),
+        (m.heads % m.kv_heads == 0, "kvHeads must divide heads"),
+        (m.positional != "rope" or m.head_dim % 2 == 0, "RoPE needs an even head dimension"),
+        (m.heads % p.tp == 0 and m.kv_heads % p.tp == 0, "tp must divide heads and kvHeads"),
+        (m.ffn_hidden % p.tp == 0, "tp must divide ffnHidden"),
+        (t.vocab_padded >= m.vocab and t.vocab_padded % p.tp == 0,
+         "vocabPadded must be >= vocab and a multiple of tp"),
+        (p.zero in (0, 1, 2, 3), f"zero must be 0..3, got {p.zero}"),
+        (p.recompute in ("none", "selective", "full"), f"unknown recompute {p.recompute!r}"),
+        (p.schedule in ("1f1b", "interleaved", "gpipe"), f"unknown schedule {p.schedule!r}"),
+        (p.vpp == 1 or p.pp > 1, "vpp > 1 needs pp > 1"),
+        (m.layers >= p.pp * p.vpp, "fewer layers than pipeline stages (pp · vpp)"),
+        (t.global_batch % (p.dp * p.micro_batch) == 0,
+         "globalBatch must be a multiple of dp · microBatch"),
+        (not p.sequence_parallel or t.seq_len % p.tp == 0, "sequence parallel needs tp | seqLen"),
+        (m.positional != "learned" or t.seq_len <= m.seq_len,
+         "training seqLen exceeds the model's learned positions"),
+        (t.steps >= 1, "steps must be >= 1"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ValueError(f"launch spec: {message}")
+    if p.pp > 1 and spec.micro_batches < p.pp:
+        raise ValueError(
+            f"launch spec: pipeline schedules need micro-batches m >= pp (m={spec.micro_batches}, pp={p.pp})")
+
+
+def load_spec(path: str | Path) -> LaunchSpec:
+    with open(path) as f:
+        return parse_spec(json.load(f))

@@ -1,0 +1,191 @@
+"""Build the parallel model for this rank and run training steps.
+
+One step, whatever the layout, processes the global batch B = dp · b · m (b = microBatch):
+  without pp: m micro-batches one after the other, loss/m backward each (DDP syncs only on the
+              last; FSDP2 reduce-scatters each, keeping gradients sharded as ZeRO-2/3 do);
+  with pp:    the schedule runs n_microbatches = m through the stages (loss_fn = loss/m).
+Then: DTensor gradients given their parameters' placements, dp gradient mean (DDP/FSDP do it in
+backward; GradReplicator after), tied-embedding sum
+across the pipeline, gradient norm (reported), optimizer step.
+
+The step's loss is the global-batch mean: each last-stage rank holds the mean over its dp slice
+(Σ of its m micro-batch losses/m; tp ranks hold equal copies), so loss = Σ_world / (dp · tp)
+with zeros on the other stages.
+"""
+from __future__ import annotations
+
+import math
+from contextlib import nullcontext
+
+import torch
+import torch.distributed as dist
+import torch.nn as nn
+
+from . import data
+from .model import build_meta_model, cross_entropy, materialize
+from .optim import Optimizer
+from .parallel import (DDP, DTensor, GradReplicator, apply_ac, apply_ddp, apply_fsdp, apply_tp,
+                       local)
+from .pipeline import TiedEmbeddingSync, make_schedule, make_stage, split_stage, stage_ids
+from .spec import LaunchSpec
+
+
+class Trainer:
+    def __init__(self, spec: LaunchSpec, mesh, device: torch.device):
+        self.spec, self.mesh, self.device = spec, mesh, device
+        p, t = spec.plan, spec.training
+        self.m = spec.micro_batches
+        self.pp_rank, self.dp_rank, self.tp_rank = mesh.get_coordinate()  # this rank's (pp, dp, tp)
+        self.dp_group = mesh["dp"].get_group() if p.dp > 1 else None
+        self.num_stages = p.pp * p.vpp
+
+        # 0. pipeline split of the meta model, then real storage for what this rank holds
+        meta = build_meta_model(spec.model, t.vocab_padded, t.seq_len)
+        ids = stage_ids(self.pp_rank, p.pp, p.vpp) if p.pp > 1 else [0]
+        parts = [split_stage(meta, i, self.num_stages) if p.pp > 1 else meta for i in ids]
+        self.parts = [materialize(part, device, t.seed) for part in parts]
+        self.has_first = any(part.embed is not None for part in self.parts)
+        self.has_last = any(part.output is not None for part in self.parts)
+
+        # 1. tensor parallel, 2. activation checkpointing, 3. data parallel
+        for part in self.parts:
+            if p.tp > 1:
+                apply_tp(part, mesh["tp"], p.sequence_parallel)
+            apply_ac(part, p.recompute)
+        self.runners: list[nn.Module] = list(self.parts)  # what forward is called on
+        self.replicator = None
+        self.dp_kind = self._apply_dp() if p.dp > 1 else "none"
+        self.tied_sync = TiedEmbeddingSync(mesh, self.parts) if p.pp > 1 and spec.model.tied else None
+        self.optimizer = Optimizer(self.params(), t.lr, p.zero, p.dp, p.tp, self.dp_group)
+        self.schedule = self._build_schedule(ids) if p.pp > 1 else None
+
+    def _apply_dp(self) -> str:
+        """ZeRO 2/3: FSDP2; 0/1: DDP, or GradReplicator where DDP does not fit (parallel.py)."""
+        p = self.spec.plan
+        if p.zero >= 2:
+            for part in self.parts:
+                apply_fsdp(part, self.mesh["dp"], p.zero)
+            return f"fsdp2(reshard_after_forward={p.zero == 3})"
+        if p.tp == 1 and p.pp == 1:
+            self.runners = [apply_ddp(part, self.dp_group, self.device) for part in self.parts]
+            kind = "ddp"
+        else:
+            self.replicator = GradReplicator(self.params(), self.dp_group)
+            kind = "replicate(all-reduce)"
+        return kind + ("+ZeroRedundancyOptimizer" if p.zero == 1 else "")
+
+    def _build_schedule(self, ids: list[int]):
+        loss_fn = lambda logits, y: cross_entropy(logits, y) / self.m  # noqa: E731
+        group = self.mesh["pp"].get_group()
+        stages = [make_stage(r, i, self.num_stages, self.device, group, self.example_input(i))
+                  for r, i in zip(self.runners, ids)]
+        return make_schedule(stages, self.spec.plan.schedule, self.spec.plan.vpp, self.m, loss_fn)
+
+    # ------------------------------------------------------------------ helpers
+    def params(self) -> list[nn.Parameter]:
+        seen, out = set(), []
+        for part in self.parts:
+            for q in part.parameters():
+                if id(q) not in seen:
+                    seen.add(id(q))
+                    out.append(q)
+        return out
+
+    def autocast(self):
+        if self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return nullcontext()  # fp32 on CPU
+
+    def example_input(self, stage: int) -> torch.Tensor:
+        """A micro-batch as stage `stage` receives it: token ids (b, s) on stage 0, else the fp32
+        residual stream (b, s, h), or (b, s/t, h) when sequence parallel splits it. Only used
+        where PipelineStage needs static shapes (torch 2.5); later versions infer them."""
+        p, t = self.spec.plan, self.spec.training
+        if stage == 0:
+            return torch.zeros(p.micro_batch, t.seq_len, dtype=torch.long, device=self.device)
+        s = t.seq_len // p.tp if p.sequence_parallel else t.seq_len
+        return torch.zeros(p.micro_batch, s, self.spec.model.hidden, device=self.device)
+
+    @property
+    def schedule_name(self) -> str:
+        return type(self.schedule).__name__ if self.schedule is not None else "none"
+
+    # ------------------------------------------------------------------ one step
+    def step(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Forward/backward over the global batch and an optimizer step. Returns this rank's
+        shares of the loss and of ‖g‖², to be summed over the world by reduce_metrics."""
+        p, t = self.spec.plan, self.spec.training
+        x, y = data.local_batch(t.seed, step, t.global_batch, t.seq_len, self.spec.model.vocab,
+                                self.dp_rank, p.dp, self.device)
+        loss = torch.zeros((), device=self.device)
+        if self.schedule is None:
+            runner = self.runners[0]
+            for i, (xb, yb) in enumerate(data.micro_batches(x, y, self.m)):
+                sync = i == self.m - 1
+                ctx = runner.no_sync() if isinstance(runner, DDP) and not sync else nullcontext()
+                with ctx:
+                    with self.autocast():
+                        logits = runner(xb)
+                    mb_loss = cross_entropy(logits, yb) / self.m
+                    mb_loss.backward()
+                loss += mb_loss.detach()
+        else:
+            losses: list[torch.Tensor] = []
+            args = (x,) if self.has_first else ()
+            kwargs = {"target": y, "losses": losses} if self.has_last else {}
+            with self.autocast():
+                self.schedule.step(*args, **kwargs)
+            if self.has_last:
+                loss = torch.stack([l.detach().float() for l in losses]).sum()
+        self.align_grads()
+        if self.replicator is not None:
+            self.replicator.all_reduce()
+        if self.tied_sync is not None:
+            self.tied_sync.sync()
+        norm = self.grad_norm_sq()
+        self.optimizer.step()
+        self.optimizer.zero_grad()
+        return loss.float(), norm
+
+    @torch.no_grad()
+    def align_grads(self) -> None:
+        """Give every DTensor gradient its parameter's placements. DTensor autograd may leave
+        them otherwise: sequence parallel leaves the replicated norm weights' gradients as
+        Partial sums over the tp ranks' sequence shards (all-reduced here), and the
+        vocab-parallel embedding's gradient comes back Replicate (sliced here). The optimizer,
+        the gradient norm and the tied-embedding sum then all see whole, matching shards."""
+        for q in self.params():
+            g = q.grad
+            if isinstance(g, DTensor) and isinstance(q, DTensor) and g.placements != q.placements:
+                q.grad = g.redistribute(q.device_mesh, q.placements)
+
+    def grad_norm_sq(self) -> torch.Tensor:
+        """This rank's share of ‖g‖²: each local shard's Σg² weighted so that summing over the
+        world counts every element once (a shard replicated over k ranks of the dp×tp square
+        contributes 1/k each); the pipeline's tied head copy is left out."""
+        p = self.spec.plan
+        total = torch.zeros((), dtype=torch.float64, device=self.device)
+        seen = set()
+        for part in self.parts:
+            for name, q in part.named_parameters():
+                if id(q) in seen or q.grad is None:
+                    continue
+                seen.add(id(q))
+                if self.tied_sync is not None and name.endswith("output.weight"):
+                    continue
+                g = q.grad
+                shards = 1
+                if isinstance(g, DTensor):
+                    shards = math.prod(  # Shard and _StridedShard (FSDP over TP) alike
+                        g.device_mesh.size(i) for i, pl in enumerate(g.placements)
+                        if not (pl.is_replicate() or pl.is_partial()))
+                total += local(g).double().pow(2).sum() * shards / (p.dp * p.tp)
+        return total
+
+
+def reduce_metrics(loss: torch.Tensor, norm_sq: torch.Tensor, dp: int, tp: int) -> tuple[float, float]:
+    """(global mean loss, global gradient norm) from the per-rank shares, one all-reduce."""
+    buf = torch.stack([loss.double(), norm_sq.double()])
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        dist.all_reduce(buf)
+    return float(buf[0]) / (dp * tp), math.sqrt(float(buf[1]))

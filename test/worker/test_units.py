@@ -1,0 +1,77 @@
+"""In-process checks of the pieces that need no process group."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from conftest import LLAMA, make_spec
+from executor.worker import data
+from executor.worker.flops import FlopCounter
+from executor.worker.model import build_meta_model, cross_entropy, materialize
+from executor.worker.spec import parse_spec
+
+
+def test_spec_round_trip_and_micro_batches():
+    spec = parse_spec(make_spec(plan={"dp": 2}))
+    assert spec.world == 2 and spec.micro_batches == 2
+    assert spec.model.ffn_hidden == 256 and spec.model.kv_heads == 4 and spec.model.tied
+
+
+@pytest.mark.parametrize("plan,message", [
+    ({"dp": 3}, "multiple of dp"),
+    ({"tp": 3}, "tp must divide heads"),
+    ({"pp": 2, "microBatch": 8}, "m >= pp"),
+    ({"zero": 4}, "zero"),
+])
+def test_spec_rejects_inconsistent_plans(plan, message):
+    with pytest.raises(ValueError, match=message):
+        parse_spec(make_spec(plan=plan))
+
+
+def test_data_depends_only_on_seed_and_step():
+    x1, y1 = data.global_batch(7, 3, 8, 32, 256)
+    x2, y2 = data.global_batch(7, 3, 8, 32, 256)
+    assert torch.equal(x1, x2) and torch.equal(x1[:, 1:], y1[:, :-1])
+    assert not torch.equal(x1, data.global_batch(7, 4, 8, 32, 256)[0])
+    parts = [data.dp_slice(x1, y1, r, 4)[0] for r in range(4)]
+    assert torch.equal(torch.cat(parts), x1)
+    mbs = data.micro_batches(*data.dp_slice(x1, y1, 1, 2), 2)
+    assert [tuple(a.shape) for a, _ in mbs] == [(2, 32), (2, 32)]
+
+
+def _model(**model):
+    spec = parse_spec(make_spec(model=model))
+    return spec, materialize(build_meta_model(spec.model, 256, 32), torch.device("cpu"), 1)
+
+
+def test_gpt_and_llama_shapes():
+    spec, gpt = _model()
+    assert gpt.output.weight is gpt.embed.tok.weight  # tied
+    assert isinstance(gpt.norm, torch.nn.LayerNorm) and gpt.layers["0"].attention.wq.bias is not None
+    spec, llama = _model(**LLAMA)
+    assert llama.embed.pos is None and llama.output.weight is not llama.embed.tok.weight
+    assert llama.layers["0"].attention.wk.weight.shape == (2 * 16, 64)  # GQA: kvHeads · d
+    assert llama.layers["0"].feed_forward.w3 is not None
+    x = torch.randint(0, 256, (2, 32))
+    assert llama(x).shape == (2, 32, 256)
+
+
+def test_initialisation_depends_on_names_only():
+    _, a = _model()
+    _, b = _model()
+    for (na, pa), (nb, pb) in zip(a.named_parameters(), b.named_parameters()):
+        assert na == nb and torch.equal(pa, pb)
+
+
+def test_cpu_attention_flops_are_counted():
+    q = torch.randn(2, 4, 32, 16, requires_grad=True)
+    with FlopCounter() as fc:
+        torch.nn.functional.scaled_dot_product_attention(q, q, q, is_causal=True).sum().backward()
+    forward = 2 * (2 * 2 * 4 * 32 * 32 * 16)  # Q·Kᵀ and P·V, full square
+    assert fc.get_total_flops() == 3 * forward
+
+
+def test_loss_is_mean_next_token_cross_entropy():
+    logits = torch.zeros(2, 3, 256)
+    targets = torch.randint(0, 256, (2, 3))
+    assert abs(float(cross_entropy(logits, targets)) - torch.log(torch.tensor(256.0)).item()) < 1e-5
