@@ -36,7 +36,8 @@ function names(dir: string): string[] {
 export const modelPresets = () => names(modelsDir());
 export const builtinProfiles = () => names(hardwareDir()).filter((n) => !n.startsWith("local-"));
 
-function readJson(path: string, what: string): unknown {
+/** Read and parse a JSON file; unreadable or malformed files are one-line UserErrors. */
+export function readJson(path: string, what: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -50,7 +51,7 @@ function readJson(path: string, what: string): unknown {
   }
 }
 
-const isPath = (arg: string) => arg.endsWith(".json") || arg.includes("/") || arg.includes("\\");
+export const isPath = (arg: string) => arg.endsWith(".json") || arg.includes("/") || arg.includes("\\");
 
 export function loadModel(arg: string): ModelSpec {
   let path: string;

@@ -1,29 +1,13 @@
 // Profile files for `paraplan profile` and `paraplan calibrate`: the raw JSON of a built-in or a
 // file, resolved through `extends` as src/load.ts does, validated against the schema, and written
 // atomically; plus the figure formats the files use ("450 GB/s", "3 us", "989 TFLOP/s").
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { writeJsonAtomic } from "../../executor/run-dir.js";
 import { type Hardware, parseHardwareFile, resolveExtends } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { hardwareDir } from "../load.js";
-
-const isPath = (arg: string) => arg.endsWith(".json") || arg.includes("/") || arg.includes("\\");
-
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new UserError(`${what} "${path}" cannot be read; check the path`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: malformed JSON (${(e as Error).message}); fix the file`);
-  }
-}
+import { hardwareDir, isPath, readJson } from "../load.js";
 
 /** A profile in profiles/hardware by name (built-ins and local-* files), or undefined. */
 export function namedRaw(name: string): unknown {
