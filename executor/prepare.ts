@@ -12,6 +12,8 @@ import { readPlanFile } from "./plan-file.js";
 import { PythonMissing, checkPython, pythonPath } from "./python.js";
 import { ARTIFACTS, createRunDir, writeFileAtomic, writeJsonAtomic } from "./run-dir.js";
 import { type LaunchSpec, buildSpec, faultInjectionFromEnv } from "./spec.js";
+import type { MeasuredFromWorker } from "./events.js";
+import { type Summary, buildSummary } from "./summary.js";
 
 export interface Prepared {
   chosen: Chosen;
@@ -92,4 +94,23 @@ export async function prepare(args: ExecuteArgs, o: PrepareOptions = {}): Promis
   writeJsonAtomic(specPath, spec);
   writeFileAtomic(join(runDir, ARTIFACTS.command), commandLine(node, env) + "\n");
   return { chosen, devices, node, spec, runDir, torch, replacedPort: rdzv.replacedPort };
+}
+
+/** The summary of a finished run (measured against predicted), written atomically to the run
+ *  directory: shared by `paraplan execute` and the interactive planner. */
+export function writeRunSummary(p: Prepared, measured: MeasuredFromWorker, stepEvents: number): Summary {
+  const { req, result } = p.chosen;
+  const summary = buildSummary({
+    model: req.model,
+    hw: req.hw,
+    profile: req.profileName,
+    training: req.training,
+    result,
+    device: p.devices.device,
+    runDir: p.runDir,
+    steps: stepEvents || measured.loss.length,
+    worker: measured,
+  });
+  writeJsonAtomic(join(p.runDir, ARTIFACTS.summary), summary);
+  return summary;
 }

@@ -4,17 +4,14 @@ import { type ExecuteArgs, parseExecuteArgs } from "../../executor/args.js";
 import { DoesNotFit } from "../../executor/choose.js";
 import type { StepEvent } from "../../executor/events.js";
 import { allNodeLines, torchrunArgs, workerEnv } from "../../executor/launch.js";
-import { type Prepared, prepare } from "../../executor/prepare.js";
+import { type Prepared, prepare, writeRunSummary } from "../../executor/prepare.js";
 import { PythonMissing } from "../../executor/python.js";
-import { ARTIFACTS, writeJsonAtomic } from "../../executor/run-dir.js";
 import { EXIT, type RunReporter, supervisedRun, writeFailure } from "../../executor/run.js";
-import { buildSummary } from "../../executor/summary.js";
 import { UserError } from "../errors.js";
 import { failureJson, stepJson, summaryJson } from "../format/execute-json.js";
 import { failureMessage, progressLine, redraw, summaryText } from "../format/execute-text.js";
 import { describePlan, header } from "../format/plan-text.js";
 import type { Io } from "../io.js";
-import { join } from "node:path";
 
 export const EXECUTE_USAGE = `usage: paraplan execute --model <preset|file.json> [options]
 
@@ -105,18 +102,7 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
     io.err(`paraplan: ${msg}`);
     return res.exitCode === EXIT.ok ? EXIT.failed : res.exitCode;
   }
-  const summary = buildSummary({
-    model: req.model,
-    hw: req.hw,
-    profile: req.profileName,
-    training: req.training,
-    result,
-    device: p.devices.device,
-    runDir: p.runDir,
-    steps: res.steps.length || res.measured.loss.length,
-    worker: res.measured,
-  });
-  writeJsonAtomic(join(p.runDir, ARTIFACTS.summary), summary);
+  const summary = writeRunSummary(p, res.measured, res.steps.length);
   io.out(args.json ? summaryJson(summary) : summaryText(summary));
   return EXIT.ok;
 }

@@ -2,17 +2,15 @@
 // preparation, supervision and summary as `paraplan execute`, reported as callbacks.
 // Without GPUs, a plan of a few GPUs runs on as many CPU ranks; a larger one is handed to the
 // executor for CUDA devices, and the executor's refusal is what the user sees.
-import { join } from "node:path";
 import { parseExecuteArgs } from "../../../executor/args.js";
 import { DoesNotFit } from "../../../executor/choose.js";
 import { type GpuInfo, detectCudaGpus } from "../../../executor/devices.js";
 import type { StepEvent } from "../../../executor/events.js";
 import { torchrunArgs, workerEnv } from "../../../executor/launch.js";
-import { type Prepared, prepare } from "../../../executor/prepare.js";
+import { type Prepared, prepare, writeRunSummary } from "../../../executor/prepare.js";
 import { PythonMissing } from "../../../executor/python.js";
-import { ARTIFACTS, writeJsonAtomic } from "../../../executor/run-dir.js";
 import { supervisedRun, writeFailure } from "../../../executor/run.js";
-import { type Summary, buildSummary } from "../../../executor/summary.js";
+import type { Summary } from "../../../executor/summary.js";
 import type { PlanResult } from "../../../planner/index.js";
 import { UserError } from "../../errors.js";
 import { failureMessage } from "../../format/execute-text.js";
@@ -87,18 +85,7 @@ async function runPrepared(p: Prepared, cb: RunCallbacks, onStop: (stop: () => v
     cb.failed(failureMessage(failure, { runDir: p.runDir, steps: res.steps.length, predictedMemory: result.memory.total, capacity: result.memory.capacity, nnodes: p.node.nnodes }), false);
     return;
   }
-  const summary = buildSummary({
-    model: req.model,
-    hw: req.hw,
-    profile: req.profileName,
-    training: req.training,
-    result,
-    device: p.devices.device,
-    runDir: p.runDir,
-    steps: res.steps.length || res.measured.loss.length,
-    worker: res.measured,
-  });
-  writeJsonAtomic(join(p.runDir, ARTIFACTS.summary), summary);
+  const summary = writeRunSummary(p, res.measured, res.steps.length);
   cb.done(summary);
 }
 
