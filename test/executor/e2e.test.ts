@@ -114,4 +114,25 @@ describe.skipIf(!hasWorker() || !hasVenv()).sequential("paraplan execute on CPU 
     expect(summaries[0]!.plan.tp * summaries[0]!.plan.pp * summaries[0]!.plan.dp).toBe(4);
     expect([a, b].some((x) => /rank 0 ran on another node/.test(x.stderr))).toBe(true);
   }, 150_000);
+
+  it("a rank that raises on one node stops both nodes' agents and ranks within 30 s", async () => {
+    const cwd = tmp();
+    const endpoint = `127.0.0.1:${await freePort()}`;
+    const env = { PARAPLAN_FAULT_INJECTION: '{"rank":3,"step":2}' };
+    const node = (rank: number) =>
+      start(
+        ["--model", "tiny", "--device", "cpu", "--gpus", "4", "--steps", "6", "--json", "--nnodes", "2", "--node-rank", String(rank),
+          "--rdzv-endpoint", endpoint, "--run-dir", join(cwd, `node${rank}`)],
+        { cwd, env },
+      );
+    const ended: number[] = [];
+    const runs = [node(0), node(1)].map((n) => n.done.then((r) => (ended.push(Date.now()), r)));
+    const [a, b] = await Promise.all(runs);
+    expect(a.code, a.stderr).not.toBe(0);
+    expect(b.code, b.stderr).not.toBe(0);
+    expect(Math.max(...ended) - Math.min(...ended)).toBeLessThan(30_000);
+    expect(`${a.stderr}\n${b.stderr}`).toMatch(/rank 3/);
+    expect(processesWith(join(cwd, "node0"))).toEqual([]);
+    expect(processesWith(join(cwd, "node1"))).toEqual([]);
+  }, 150_000);
 });
