@@ -34,9 +34,10 @@ function csvCells(line: string): string[] {
   return cells;
 }
 
-/** params_b of a row of shared/calibration/published-runs.csv (Narayanan et al. 2021 Table 1). */
+/** params_b of a row of published-runs.csv (Narayanan et al. 2021 Table 1; bench/data holds the
+ *  repository's copy of shared/calibration). */
 function publishedParamsB(modelName: string): number {
-  const csv = readFileSync(join(ROOT, "..", "shared", "calibration", "published-runs.csv"), "utf8");
+  const csv = readFileSync(join(ROOT, "bench", "data", "published-runs.csv"), "utf8");
   const lines = csv.split("\n").filter((l) => l.trim() !== "");
   const header = csvCells(lines[0]!);
   const nameCol = header.indexOf("model_name");

@@ -65,7 +65,8 @@ describe("paraplan with no arguments", () => {
   });
 
   it.skipIf(!HAS_TMUX)("opens the interactive planner in tmux: setup → results → detail → export → back → quit", async () => {
-    tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24", "-c", cwd, `${process.execPath} ${CLI}`, ";", "set-option", "-t", SESSION, "remain-on-exit", "on");
+    // ink draws only the final frame when CI is set (is-in-ci); the pane is a real terminal.
+    tmux("new-session", "-d", "-s", SESSION, "-x", "80", "-y", "24", "-c", cwd, `env -u CI -u CONTINUOUS_INTEGRATION ${process.execPath} ${CLI}`, ";", "set-option", "-t", SESSION, "remain-on-exit", "on");
     const setup = await waitForScreen((s) => s.includes("paraplan · setup"), "the setup screen");
     expect(setup).toMatch(/Model\s+‹ gpt3-like \(175B parameters\) ›/);
     expect(setup).toContain("1,024 GPUs = 128 nodes × 8");
