@@ -2,7 +2,7 @@
 // they mean exactly the same) plus the run's own.
 import { parseArgs } from "node:util";
 import { UserError } from "../src/errors.js";
-import { PLAN_OPTIONS, type PlanArgs, parsePlanArgs } from "../src/plan-args.js";
+import { PLAN_OPTIONS, type PlanArgs, int, parsePlanArgs } from "../src/plan-args.js";
 import type { Device } from "./devices.js";
 
 export const EXECUTE_OPTIONS = {
@@ -40,13 +40,6 @@ export interface ExecuteArgs {
   help: boolean;
 }
 
-function positive(flag: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v.trim()) || Number(v) < min)
-    throw new UserError(`--${flag}: "${v}" is not ${min === 0 ? "a non-negative" : "a positive"} integer`);
-  return Number(v);
-}
-
 /** `HOST:PORT` (IPv6 as `[::1]:PORT`). */
 export function parseEndpoint(v: string): Endpoint {
   const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(v.trim());
@@ -75,8 +68,8 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   const device = s("device");
   if (device !== undefined && device !== "cuda" && device !== "cpu")
     throw new UserError(`--device: "${device}" is not one of cuda, cpu`);
-  const nnodes = positive("nnodes", s("nnodes"), 1) ?? 1;
-  const nodeRank = positive("node-rank", s("node-rank"), 0) ?? 0;
+  const nnodes = int("nnodes", s("nnodes"), 1) ?? 1;
+  const nodeRank = int("node-rank", s("node-rank"), 0) ?? 0;
   if (nodeRank >= nnodes) throw new UserError(`--node-rank: ${nodeRank} is not below --nnodes ${nnodes}`);
   const endpoint = s("rdzv-endpoint") === undefined ? undefined : parseEndpoint(s("rdzv-endpoint")!);
   if (nnodes > 1 && endpoint === undefined)
@@ -91,7 +84,7 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   return {
     plan,
     device,
-    steps: positive("steps", s("steps"), 1) ?? DEFAULT_STEPS,
+    steps: int("steps", s("steps"), 1) ?? DEFAULT_STEPS,
     planFile,
     nnodes,
     nodeRank,

@@ -3,7 +3,7 @@
 // Bad input is a UserError (exit 2); a plan that needs more devices or memory than present is
 // DoesNotFit (exit 1).
 import { type PlanResult, REJECTION_CODES, evaluatePlan, search } from "../planner/index.js";
-import { checkPp, checkSchedule, checkTp, checkVpp } from "../planner/space.js";
+import { checkLayout } from "../planner/space.js";
 import { UserError } from "../src/errors.js";
 import { describePlan, rejections } from "../src/format/plan-text.js";
 import { gib, percent } from "../src/format/units.js";
@@ -74,12 +74,7 @@ function checkPresent(input: ChooseInput, perNode: number): void {
 }
 
 function checkStructure(req: PlanRequest, plan: Plan): void {
-  const m = req.model;
-  const code =
-    checkTp(m, req.hw.gpusPerNode, plan.tp) ??
-    checkPp(m, req.training, plan.tp, plan.pp) ??
-    checkVpp(m, plan.pp, plan.vpp) ??
-    checkSchedule(plan, req.training.globalBatch / (plan.dp * plan.microBatch));
+  const code = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
   if (code) throw new UserError(`--plan: ${describePlan(plan as PlanResult)}: ${REJECTION_CODES[code]}`);
 }
 

@@ -89,3 +89,15 @@ export function checkSchedule(plan: Plan, microBatches: number): RejectionCode |
   if (plan.schedule === "interleaved" && microBatches % plan.pp !== 0) return "interleaved_microbatches";
   return null;
 }
+
+/** All structural checks of one complete layout (what the search applies dimension by dimension),
+ *  for plans that come from a file or flags rather than from the enumeration. */
+export function checkLayout(m: ModelSpec, t: Training, gpusPerNode: number, plan: Plan): RejectionCode | null {
+  return (
+    checkTp(m, gpusPerNode, plan.tp) ??
+    checkPp(m, t, plan.tp, plan.pp) ??
+    checkVpp(m, plan.pp, plan.vpp) ??
+    checkMicroBatch(t, plan.dp, plan.microBatch) ??
+    checkSchedule(plan, t.globalBatch / (plan.dp * plan.microBatch))
+  );
+}

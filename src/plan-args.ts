@@ -52,7 +52,8 @@ export interface PlanArgs {
   help: boolean;
 }
 
-function int(flag: string, value: string | undefined, min: number): number | undefined {
+/** An integer flag at least `min`, or a one-line UserError naming the flag. */
+export function int(flag: string, value: string | undefined, min: number): number | undefined {
   if (value === undefined) return undefined;
   if (!/^\d+$/.test(value.trim()) || Number(value) < min)
     throw new UserError(`--${flag}: "${value}" is not ${min === 0 ? "a non-negative" : "a positive"} integer`);

@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { REJECTION_CODES, evaluatePlan } from "../../planner/index.js";
-import { checkPp, checkSchedule, checkTp, checkVpp } from "../../planner/space.js";
+import { checkLayout } from "../../planner/space.js";
 import { readPlanFile } from "../../executor/plan-file.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
 import { ENGINES, exportPlan, searchForFormat } from "../engines/export-plan.js";
@@ -46,12 +46,7 @@ const EXPORT_OPTIONS = {
 } as const;
 
 function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0]): void {
-  const m = req.model;
-  const code =
-    checkTp(m, req.hw.gpusPerNode, plan.tp) ??
-    checkPp(m, req.training, plan.tp, plan.pp) ??
-    checkVpp(m, plan.pp, plan.vpp) ??
-    checkSchedule(plan, req.training.globalBatch / (plan.dp * plan.microBatch));
+  const code = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
   if (code) throw new UserError(`--plan: ${describe(plan)}: ${REJECTION_CODES[code]}`);
 }
 
