@@ -4,7 +4,7 @@ import { UserError } from "../../errors.js";
 import { loadModel } from "../../load.js";
 import type { Action } from "./actions.js";
 import { type ExecutePort, RUN_STEPS } from "./execute.js";
-import { exportPlan } from "./export.js";
+import { exportEngineConfigs, exportPlan } from "./export.js";
 import { type KeyPress, commandFor } from "./keys.js";
 import { type Store, currentPlan } from "./reducer.js";
 import { type Cancel, type SearchJobOptions, type SearchProgress, startSearchJob } from "./search-job.js";
@@ -61,6 +61,7 @@ export class Controller {
       case "plan": return this.plan();
       case "load-file": return this.loadFile();
       case "export": return this.export();
+      case "export-engines": return this.exportEngines();
       case "execute": return this.execute();
       case "stop-run": return this.stopRun();
       case "back": return this.back();
@@ -104,6 +105,14 @@ export class Controller {
     const session = this.state.session;
     if (!p || !session) return this.dispatch({ type: "message", message: { text: "no plan to export", tone: "error" } });
     const r = exportPlan(session.request.model.name, p, this.services.cwd(), this.services.writeFile);
+    this.dispatch({ type: "message", message: { text: r.message, tone: r.ok ? "info" : "error" } });
+  }
+
+  private exportEngines(): void {
+    const p = currentPlan(this.state);
+    const session = this.state.session;
+    if (!p || !session) return this.dispatch({ type: "message", message: { text: "no plan to export", tone: "error" } });
+    const r = exportEngineConfigs(session.request, p, this.services.cwd(), this.services.writeFile);
     this.dispatch({ type: "message", message: { text: r.message, tone: r.ok ? "info" : "error" } });
   }
 

@@ -6,7 +6,7 @@ import { main } from "../../cli.js";
 import { search } from "../../../planner/index.js";
 import { sessionOf } from "../test-utils.js";
 import { planJson } from "../../format/plan-json.js";
-import { exportFileName, exportPlan, safeName } from "./export.js";
+import { exportEngineConfigs, exportFileName, exportPlan, safeName } from "./export.js";
 
 const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-export-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,5 +40,21 @@ describe("export", () => {
     const r = exportPlan("tiny", p, join(dir, "missing", "dir"));
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/^cannot write .*plan-tiny-1x1x1\.json: ENOENT/);
+  });
+
+  it("g writes every engine's configuration of the plan, and names the engines that cannot run it", () => {
+    const req = sessionOf("llama3-8b", 1, 8, 16).request;
+    // A ZeRO-3 plan: Megatron-LM's distributed optimizer shards optimizer states only.
+    const z3 = search(req.model, req.hw, req.training, { zero: 3, pp: 1 }, { top: 1 }).plans[0]!;
+    const written = new Map<string, string>();
+    const r = exportEngineConfigs(req, z3, dir, (path, text) => written.set(path, text), () => {});
+    const base = join(dir, `paraplan-export-llama3-8b-${z3.tp}x${z3.pp}x${z3.dp}`);
+    expect(r.ok).toBe(true);
+    expect(r.message).toMatch(/^wrote deepspeed, torchtitan, torchrun, slurm configs in paraplan-export-llama3-8b-/);
+    expect(r.message).toMatch(/not runnable as is: megatron \(.*ZeRO/);
+    const ds = JSON.parse(written.get(join(base, "deepspeed", "ds_config.json"))!);
+    expect(ds.zero_optimization.stage).toBe(3);
+    expect(ds.train_batch_size).toBe(16);
+    expect([...written.keys()].some((k) => k.startsWith(join(base, "megatron")))).toBe(false);
   });
 });

@@ -1,9 +1,12 @@
 // Export a plan as JSON: plan-<model>-<tp>x<pp>x<dp>.json in the working directory, holding the
 // same object as an entry of `paraplan plan --json`'s plans[] (so `paraplan execute --plan` reads it).
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { PlanResult } from "../../../planner/index.js";
+import { EXPORT_FORMATS, ExportRefused } from "../../engines/engine-plan.js";
+import { exportPlan as engineExport } from "../../engines/export-plan.js";
 import { planJson } from "../../format/plan-json.js";
+import type { PlanRequest } from "../../plan-request.js";
 
 /** A file-name-safe form of a model name. */
 export const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "") || "model";
@@ -30,4 +33,37 @@ export function exportPlan(model: string, p: PlanResult, cwd: string, write: (pa
   } catch (e) {
     return { path, ok: false, message: `cannot write ${path}: ${(e as Error).message}` };
   }
+}
+
+/** The engines' own configurations for the plan (`paraplan export`'s exporters), written to
+ *  paraplan-export-<model>-<tp>x<pp>x<dp>/<format>/; formats that cannot run the plan are named
+ *  with their reason instead. */
+export function exportEngineConfigs(
+  req: PlanRequest,
+  p: PlanResult,
+  cwd: string,
+  write: (path: string, text: string) => void = writeFileSync,
+  mkdir: (path: string) => void = (d) => mkdirSync(d, { recursive: true }),
+): ExportResult {
+  const dirName = `paraplan-export-${safeName(req.model.name)}-${p.tp}x${p.pp}x${p.dp}`;
+  const dir = join(cwd, dirName);
+  const wrote: string[] = [];
+  const refused: string[] = [];
+  try {
+    for (const format of EXPORT_FORMATS) {
+      try {
+        const r = engineExport(format, req.model, p, req.training, req.hw);
+        mkdir(join(dir, format));
+        for (const f of r.files) write(join(dir, format, f.name), f.content);
+        wrote.push(format);
+      } catch (e) {
+        if (!(e instanceof ExportRefused)) throw e;
+        refused.push(`${format} (${e.message.replace(/^[^:]*:\s*/, "")})`);
+      }
+    }
+  } catch (e) {
+    return { path: dir, ok: false, message: `cannot write ${dir}: ${(e as Error).message}` };
+  }
+  const tail = refused.length ? `; not runnable as is: ${refused.join(", ")}` : "";
+  return { path: dir, ok: wrote.length > 0, message: `wrote ${wrote.join(", ")} configs in ${dirName}/${tail}` };
 }

@@ -44,6 +44,7 @@ export type Command =
   | { kind: "plan" }
   | { kind: "load-file" }
   | { kind: "export" }
+  | { kind: "export-engines" }
   | { kind: "execute" }
   | { kind: "stop-run" }
   | { kind: "back" }
@@ -120,6 +121,7 @@ export function commandFor(s: AppState, k: KeyPress): Command {
   if (screen === "execute") return k.name === "char" && k.char === "c" ? { kind: "stop-run" } : NONE;
   if (k.name === "char") {
     if (k.char === "e") return { kind: "export" };
+    if (k.char === "g") return { kind: "export-engines" };
     if (k.char === "x") return { kind: "execute" };
     if (k.char === "f" && screen !== "frontier") return act({ type: "frontier/open" });
   }
@@ -153,12 +155,14 @@ export const KEY_HELP: Record<Screen, KeyHelp[]> = {
     { keys: "c", does: "clear the filters" },
     { keys: "f", does: "frontier chart" },
     { keys: "e  x", does: "export the plan as JSON  ·  execute it" },
+    { keys: "g", does: "export Megatron/DeepSpeed/torchtitan/torchrun/Slurm configs" },
     { keys: "b Esc", does: "back to the setup" },
   ],
   detail: [
     { keys: "↑ ↓", does: "previous / next plan of the table" },
     { keys: "f", does: "frontier chart" },
     { keys: "e  x", does: "export the plan as JSON  ·  execute it" },
+    { keys: "g", does: "export Megatron/DeepSpeed/torchtitan/torchrun/Slurm configs" },
     { keys: "b Esc", does: "back" },
   ],
   frontier: [
