@@ -1,6 +1,6 @@
 // Compares the GPU check's measured runs (worker event logs from bench/gpu-check-device.sh) with
 // the planner's predictions for the same plans on the device's built-in profile.
-// Usage: node dist/bench/gpu-report.js <dir with *.out and device.txt>
+// Usage: node dist/bench/gpu-report.js <dir with *.out and device.txt> [profile name or file]
 import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { evaluatePlan, type Training } from "../planner/index.js";
@@ -10,7 +10,7 @@ import { GPU_CHECK, gpuCheckPlan, settingName } from "./gpu-specs.js";
 const dir = process.argv[2] ?? join(packageRoot(), "bench", "results", "gpu-raw");
 const deviceLine = readFileSync(join(dir, "device.txt"), "utf8").split("\n")[0] ?? "unknown";
 const deviceName = deviceLine.split(",")[0]!.trim();
-const profile = /H200/.test(deviceName) ? "hgx-h200" : /H100/.test(deviceName) ? "dgx-h100" : "dgx-a100-80g";
+const profile = process.argv[3] ?? (/H200/.test(deviceName) ? "hgx-h200" : /H100/.test(deviceName) ? "dgx-h100" : "dgx-a100-80g");
 const hw = loadProfile(profile);
 const model = loadModel(GPU_CHECK.model);
 const training: Training = { gpus: 1, globalBatch: GPU_CHECK.globalBatch, seqLen: model.seqLen, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
