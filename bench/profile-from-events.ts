@@ -1,5 +1,5 @@
 // Builds a measured hardware profile from the profiler's recorded event lines
-// (`python -m executor.profiler single --device cuda` run on a GPU machine without Node), through
+// (`python -m executor.profiler single --device cuda`, which needs only Python on the GPU machine), through
 // the same buildProfile that `paraplan profile` uses. Single GPU: no interconnect is measured.
 // Usage: node dist/bench/profile-from-events.js <dir with single.jsonl and device.txt> <base> <out.json>
 import { readFileSync } from "node:fs";
