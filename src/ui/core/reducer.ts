@@ -5,7 +5,7 @@ import type { Action } from "./actions.js";
 import { frontierStep, paretoFrontier, planKey } from "./frontier.js";
 import { cycleFilter, visiblePlans } from "./results.js";
 import { setupReducer } from "./setup-reducer.js";
-import { type AppState, type RunState, SORT_KEYS, type Screen, screenOf } from "./state.js";
+import { type AppState, FRESH_RESULTS, type RunState, SORT_KEYS, type Screen, screenOf } from "./state.js";
 
 /** The plans of the table as shown (sorted, filtered). */
 export const tablePlans = (s: AppState): PlanResult[] => (s.search ? visiblePlans(s.search.plans, s.sort, s.filters) : []);
@@ -54,13 +54,7 @@ export function reducer(s: AppState, a: Action): AppState {
         stack: ["setup", "results"],
         session: a.session,
         search: { searched: 0, feasible: 0, rejected: {}, plans: [], closest: null, chunksDone: 0, chunksTotal: 0, elapsedMs: 0, done: false },
-        filters: {},
-        cursor: 0,
-        selected: null,
-        previous: null,
-        lastDetail: null,
-        run: null,
-        message: null,
+        ...FRESH_RESULTS,
         setup: { ...s.setup, error: null, draft: null, text: null },
       };
     case "search/progress":

@@ -102,6 +102,17 @@ export function initialSetup(o: SetupOptions): SetupState {
   return { focus: "model", model, modelFile: null, profile, profileFile: null, ...sizes, draft: null, text: null, error: null };
 }
 
+/** What a new search starts from: no filters, cursor at the top, nothing selected or running. */
+export const FRESH_RESULTS = {
+  filters: {},
+  cursor: 0,
+  selected: null,
+  previous: null,
+  lastDetail: null,
+  run: null,
+  message: null,
+} as const satisfies Partial<AppState>;
+
 export function initialState(options: SetupOptions): AppState {
   if (options.models.length === 0 || options.profiles.length === 0)
     throw new Error("paraplan: no model presets or hardware profiles found under profiles/");
@@ -113,12 +124,6 @@ export function initialState(options: SetupOptions): AppState {
     session: null,
     search: null,
     sort: "throughput",
-    filters: {},
-    cursor: 0,
-    selected: null,
-    previous: null,
-    lastDetail: null,
-    run: null,
-    message: null,
+    ...FRESH_RESULTS,
   };
 }
