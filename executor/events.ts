@@ -1,6 +1,8 @@
 // The worker's event stream (executor/PROTOCOL.md): lines prefixed `PARAPLAN_EVENT ` carrying one
 // JSON object each, rank 0's on stdout, any rank's error on stderr. Everything else is log text.
 
+import { type MeasuredTimeline, parseTimeline } from "./timeline.js";
+
 export const EVENT_PREFIX = "PARAPLAN_EVENT ";
 
 export interface StartEvent {
@@ -46,7 +48,13 @@ export interface ErrorEvent {
   message: string;
 }
 
-export type WorkerEvent = StartEvent | StepEvent | SummaryEvent | ErrorEvent;
+/** One traced step's timeline, a rank per pipeline stage (executor/timeline.ts). */
+export interface TimelineEvent {
+  event: "timeline";
+  timeline: MeasuredTimeline;
+}
+
+export type WorkerEvent = StartEvent | StepEvent | SummaryEvent | ErrorEvent | TimelineEvent;
 
 export type Parsed = { type: "event"; event: WorkerEvent } | { type: "text"; line: string } | { type: "bad"; line: string; why: string };
 
@@ -98,6 +106,10 @@ export function toEvent(o: unknown): WorkerEvent | string {
           extra: Object.fromEntries(Object.entries(m).filter(([k]) => !MEASURED_FIELDS.has(k))),
         },
       };
+    }
+    case "timeline": {
+      const t = parseTimeline(o);
+      return typeof t === "string" ? t : { event: "timeline", timeline: t };
     }
     case "error":
       return {

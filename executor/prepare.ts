@@ -13,7 +13,9 @@ import { PythonMissing, checkPython, pythonPath } from "./python.js";
 import { ARTIFACTS, createRunDir, writeFileAtomic, writeJsonAtomic } from "./run-dir.js";
 import { type LaunchSpec, buildSpec, faultInjectionFromEnv } from "./spec.js";
 import type { MeasuredFromWorker } from "./events.js";
+import { stepTimeline } from "./step-timeline.js";
 import { type Summary, buildSummary } from "./summary.js";
+import type { MeasuredTimeline } from "./timeline.js";
 
 export interface Prepared {
   chosen: Chosen;
@@ -98,9 +100,9 @@ export async function prepare(args: ExecuteArgs, o: PrepareOptions = {}): Promis
 
 /** The summary of a finished run (measured against predicted), written atomically to the run
  *  directory: shared by `paraplan execute` and the interactive planner. */
-export function writeRunSummary(p: Prepared, measured: MeasuredFromWorker, stepEvents: number): Summary {
+export function writeRunSummary(p: Prepared, measured: MeasuredFromWorker, stepEvents: number, timeline: MeasuredTimeline | null = null): Summary {
   const { req, result } = p.chosen;
-  const summary = buildSummary({
+  const summary: Summary = buildSummary({
     model: req.model,
     hw: req.hw,
     profile: req.profileName,
@@ -111,6 +113,11 @@ export function writeRunSummary(p: Prepared, measured: MeasuredFromWorker, stepE
     steps: stepEvents || measured.loss.length,
     worker: measured,
   });
+  if (timeline !== null) {
+    const t = stepTimeline({ model: req.model, hw: req.hw, training: req.training, plan: summary.plan, measured: timeline });
+    writeFileAtomic(join(p.runDir, ARTIFACTS.trace), t.trace);
+    summary.timeline = t.summary;
+  }
   writeJsonAtomic(join(p.runDir, ARTIFACTS.summary), summary);
   return summary;
 }

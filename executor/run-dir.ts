@@ -91,4 +91,5 @@ export const ARTIFACTS = {
   summary: "summary.json",
   command: "command.txt",
   log: "worker.log",
+  trace: "trace.json",
 } as const;

@@ -3,6 +3,7 @@
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ErrorEvent, MeasuredFromWorker, StartEvent, StepEvent } from "./events.js";
+import type { MeasuredTimeline } from "./timeline.js";
 import { ARTIFACTS, JsonLines, writeJsonAtomic } from "./run-dir.js";
 import { type Outcome, Supervisor } from "./supervise.js";
 
@@ -26,6 +27,8 @@ export interface RunReporter {
 export interface RunResult {
   steps: StepEvent[];
   measured: MeasuredFromWorker | null;
+  /** The traced step's timeline, when the worker sent one. */
+  timeline: MeasuredTimeline | null;
   failure: Failure | null;
   outcome: Outcome;
   exitCode: number;
@@ -51,6 +54,7 @@ export async function supervisedRun(o: RunOptions): Promise<RunResult> {
   const steps: StepEvent[] = [];
   const tail: string[] = [];
   let measured: MeasuredFromWorker | null = null;
+  let timeline: MeasuredTimeline | null = null;
   const sup = new Supervisor({
     command: o.command,
     args: o.args,
@@ -64,6 +68,7 @@ export async function supervisedRun(o: RunOptions): Promise<RunResult> {
         metrics.append(line);
         o.reporter.step(ev);
       } else if (ev.event === "summary") measured = ev.measured;
+      else if (ev.event === "timeline") timeline = ev.timeline;
       else if (ev.event === "start") o.reporter.start(ev);
     },
     onText: (line, stream) => {
@@ -90,7 +95,7 @@ export async function supervisedRun(o: RunOptions): Promise<RunResult> {
     metrics.close();
   }
   const failure = classify(outcome, measured, tail);
-  return { steps, measured, failure, outcome, exitCode: exitCodeOf(failure) };
+  return { steps, measured, timeline, failure, outcome, exitCode: exitCodeOf(failure) };
 }
 
 export function classify(outcome: Outcome, measured: MeasuredFromWorker | null, stderrTail: string[]): Failure | null {

@@ -7,6 +7,7 @@ import { type CommRow, compareComms, predictedVolumes } from "./comms.js";
 import type { Device } from "./devices.js";
 import type { MeasuredFromWorker } from "./events.js";
 import { planOnly } from "./plan-file.js";
+import type { TimelineSummary } from "./step-timeline.js";
 
 export interface Figures {
   stepTime: number | null;
@@ -34,6 +35,8 @@ export interface Summary {
   collectives: { rows: CommRow[]; predictedTime: { tp: number; pp: number; dp: number } };
   /** The worker's figures beyond the contract (step times, memory breakdown, …). */
   worker?: Record<string, unknown>;
+  /** The traced step, measured beside simulated (absent when the worker traced no step). */
+  timeline?: TimelineSummary;
 }
 
 /** What the planner says about the plan it chose. flopsPerStep is the hardware FLOPs of a step:

@@ -22,6 +22,7 @@ from .flops import FlopCounter
 from .metrics import CommCounter, MemoryMeter, emit, emit_error
 from .model import build_meta_model
 from .spec import LaunchSpec, load_spec
+from .trace import StepTrace, group_streams
 from .train import Trainer, reduce_metrics
 
 try:
@@ -72,11 +73,17 @@ def measured_step(steps: int) -> int:
     return 2 if steps >= 2 else 1
 
 
+def traced_step(steps: int) -> int | None:
+    """The step whose timeline is recorded (trace.py): the last, when at least one step is left
+    between it and the instrumented step; none with fewer than 4 steps."""
+    return steps if steps >= 4 else None
+
+
 def timed_steps(steps: int) -> list[int]:
-    """Steps averaged into stepTime: all but step 1 (warm-up) and the instrumented step,
-    as long as some step is left (then the instrumented one, then step 1)."""
+    """Steps averaged into stepTime: all but step 1 (warm-up), the instrumented step and the
+    traced step, as long as some step is left (then the instrumented one, then step 1)."""
     probe = measured_step(steps)
-    kept = [k for k in range(1, steps + 1) if k not in (1, probe)]
+    kept = [k for k in range(1, steps + 1) if k not in (1, probe, traced_step(steps))]
     return kept or [probe]
 
 
@@ -96,7 +103,9 @@ def run(spec: LaunchSpec) -> None:
 
     tokens = t.global_batch * t.seq_len
     meter = MemoryMeter(device)
-    probe = measured_step(t.steps)
+    probe, traced = measured_step(t.steps), traced_step(t.steps)
+    tied = trainer.tied_sync.group if trainer.tied_sync is not None else None
+    trace = None
     times, losses, norms = [], [], []
     flops = 0
     comms: dict = {}
@@ -108,8 +117,13 @@ def run(spec: LaunchSpec) -> None:
                 stack.enter_context(meter.track(trainer.parts, trainer.optimizer.states_holder))
                 flop_counter = stack.enter_context(FlopCounter())
                 comm_counter = stack.enter_context(CommCounter())
+            if step == traced:  # the measured timeline (starts with a barrier)
+                trainer.trace = trace = StepTrace(device, trainer.pp_rank, group_streams(mesh, tied))
+                stack.enter_context(CommCounter(on_collective=trace.log_collective))
+                stack.enter_context(trace)
             start = time.perf_counter()
             loss_part, norm_part = trainer.step(step)
+        trainer.trace = None
         loss, norm = reduce_metrics(loss_part, norm_part, p.dp, p.tp)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
@@ -126,10 +140,17 @@ def run(spec: LaunchSpec) -> None:
 
     peak, breakdown = meter.peak()
     gathered: list = [None] * dist.get_world_size()
+    representative = trainer.dp_rank == 0 and trainer.tp_rank == 0  # one rank per stage
     dist.all_gather_object(gathered, {"flops": flops, "comms": comms, "peak": peak,
-                                      "breakdown": breakdown})
+                                      "breakdown": breakdown,
+                                      "timeline": trace.result() if trace and representative else None})
     if rank != 0:
         return
+    if traced is not None:
+        emit({"event": "timeline", "step": traced, "pp": p.pp, "vpp": p.vpp,
+              "microBatches": spec.micro_batches, "schedule": trainer.schedule_name,
+              "stages": sorted((g["timeline"] for g in gathered if g["timeline"]),
+                               key=lambda s: s["stage"])})
     total_comms: dict = {}
     for g in gathered:
         for kind, c in g["comms"].items():

@@ -91,8 +91,9 @@ class CommCounter(CommDebugMode):
     the functional collectives we then count.
     """
 
-    def __init__(self):
+    def __init__(self, on_collective=None):
         super().__init__()
+        self.on_collective = on_collective  # (kind, args) for each collective: trace.StepTrace
         self.counts: dict[str, int] = defaultdict(int)
         self.bytes: dict[str, int] = defaultdict(int)
 
@@ -118,6 +119,8 @@ class CommCounter(CommDebugMode):
                 self.comm_counts[func._overloadpacket] += 1
                 self.counts[kind] += 1
                 self.bytes[kind] += message_bytes(name, args)
+                if self.on_collective is not None:
+                    self.on_collective(kind, args)
         return out
 
     def result(self) -> dict[str, dict[str, int]]:

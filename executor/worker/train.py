@@ -58,6 +58,26 @@ class Trainer:
         self.tied_sync = TiedEmbeddingSync(mesh, self.parts) if p.pp > 1 and spec.model.tied else None
         self.optimizer = Optimizer(self.params(), t.lr, p.zero, p.dp, p.tp, self.dp_group)
         self.schedule = self._build_schedule(ids) if p.pp > 1 else None
+        self.trace = None  # a trace.StepTrace while the traced step runs
+
+    def span(self, category: str, vstage: int, mb: int):
+        """A compute span of the measured timeline (trace.py), only while a step is traced."""
+        return self.trace.span(category, vstage, mb) if self.trace is not None else nullcontext()
+
+    def _traced(self, stage) -> None:
+        """Wrap a pipeline stage's per-micro-batch forward and backward in timeline spans (the
+        schedules call stage.forward_one_chunk(mb, …) and stage.backward_one_chunk(mb, …))."""
+        fwd, bwd = stage.forward_one_chunk, stage.backward_one_chunk
+
+        def forward_one_chunk(mb, *args, **kwargs):
+            with self.span("forward", stage.stage_index, mb):
+                return fwd(mb, *args, **kwargs)
+
+        def backward_one_chunk(mb, *args, **kwargs):
+            with self.span("backward", stage.stage_index, mb):
+                return bwd(mb, *args, **kwargs)
+
+        stage.forward_one_chunk, stage.backward_one_chunk = forward_one_chunk, backward_one_chunk
 
     def _apply_dp(self) -> str:
         """ZeRO 2/3: FSDP2; 0/1: DDP, or GradReplicator where DDP does not fit (parallel.py)."""
@@ -79,6 +99,8 @@ class Trainer:
         group = self.mesh["pp"].get_group()
         stages = [make_stage(r, i, self.num_stages, self.device, group, self.example_input(i))
                   for r, i in zip(self.runners, ids)]
+        for stage in stages:
+            self._traced(stage)
         return make_schedule(stages, self.spec.plan.schedule, self.spec.plan.vpp, self.m, loss_fn)
 
     # ------------------------------------------------------------------ helpers
@@ -124,10 +146,12 @@ class Trainer:
                 sync = i == self.m - 1
                 ctx = runner.no_sync() if isinstance(runner, DDP) and not sync else nullcontext()
                 with ctx:
-                    with self.autocast():
-                        logits = runner(xb)
-                    mb_loss = cross_entropy(logits, yb) / self.m
-                    mb_loss.backward()
+                    with self.span("forward", 0, i):
+                        with self.autocast():
+                            logits = runner(xb)
+                        mb_loss = cross_entropy(logits, yb) / self.m
+                    with self.span("backward", 0, i):
+                        mb_loss.backward()
                 loss += mb_loss.detach()
         else:
             losses: list[torch.Tensor] = []
@@ -142,9 +166,10 @@ class Trainer:
             self.replicator.all_reduce()
         if self.tied_sync is not None:
             self.tied_sync.sync()
-        norm = self.grad_norm_sq()
-        self.optimizer.step()
-        self.optimizer.zero_grad()
+        with self.span("optimizer", self.pp_rank, 0):
+            norm = self.grad_norm_sq()
+            self.optimizer.step()
+            self.optimizer.zero_grad()
         return loss.float(), norm
 
     @torch.no_grad()

@@ -102,7 +102,7 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
     io.err(`paraplan: ${msg}`);
     return res.exitCode === EXIT.ok ? EXIT.failed : res.exitCode;
   }
-  const summary = writeRunSummary(p, res.measured, res.steps.length);
+  const summary = writeRunSummary(p, res.measured, res.steps.length, res.timeline);
   io.out(args.json ? summaryJson(summary) : summaryText(summary));
   return EXIT.ok;
 }

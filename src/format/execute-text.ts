@@ -3,8 +3,10 @@
 import type { CommRow } from "../../executor/comms.js";
 import type { StepEvent } from "../../executor/events.js";
 import type { Failure } from "../../executor/run.js";
+import type { StepFigures, TimelineSummary } from "../../executor/step-timeline.js";
 import type { Figures, Summary } from "../../executor/summary.js";
 import type { PlanResult } from "../../planner/index.js";
+import { join } from "node:path";
 import { describePlan } from "./plan-text.js";
 import { compact, count, gib, percent, seconds, table } from "./units.js";
 
@@ -62,8 +64,27 @@ export function summaryText(s: Summary): string {
     lines.push("(the planner counts 16-bit gradients and activations; fp32 ones move twice the bytes)");
     lines.push(`planner communication time per step: tp ${seconds(t.tp)}, pp ${seconds(t.pp)}, exposed dp ${seconds(t.dp)}`);
   }
+  if (s.timeline) lines.push("", ...timelineLines(s.timeline, s.runDir));
   lines.push("", `run dir: ${s.runDir}`);
   return lines.join("\n");
+}
+
+/** The traced step beside the simulated one, and where the trace file is. */
+export function timelineLines(t: TimelineSummary, runDir: string): string[] {
+  const m = t.measured;
+  const sim = t.simulated;
+  const bubble = (f: StepFigures) => `${seconds(f.bubble)} (${percent(f.bubbleFraction)})`;
+  const rows = [
+    ["step", m ? seconds(m.step) : "—", seconds(sim.step)],
+    ["pipeline bubble (critical stage)", m ? bubble(m) : "—", bubble(sim)],
+    ["exposed communication", m ? seconds(m.exposedComm) : "—", seconds(sim.exposedComm)],
+  ];
+  return [
+    `step ${t.tracedStep} traced (one rank per pipeline stage), beside the simulator:`,
+    ...table(["", "measured", "simulated"], rows, [false, true, true]).split("\n"),
+    ...t.errors.map((e) => `(no trace from ${e})`),
+    `timeline: ${join(runDir, t.trace)} (measured and simulated stages; chrome://tracing or ui.perfetto.dev)`,
+  ];
 }
 
 export interface FailureContext {

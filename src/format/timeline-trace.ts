@@ -17,7 +17,13 @@ export interface TraceEvent {
   /** Category shown by the viewer (forward, backward, …). */
   category?: string;
   args?: Record<string, unknown>;
+  /** A set of stages shown together ("measured", "simulated"): its stages become processes
+   *  `<group> stage <s>`, pid 1000·(group's order of appearance) + s. */
+  group?: string;
 }
+
+/** Processes per group in the pid numbering. */
+export const GROUP_PIDS = 1000;
 
 export const TRACE_STREAMS = ["compute", "tp comm", "pp comm", "dp comm"] as const;
 
@@ -40,17 +46,25 @@ export function chromeTrace(events: readonly TraceEvent[], title = "paraplan"): 
     if (i < 0) i = streams.push(stream) - 1;
     return i;
   };
+  const groups: string[] = [];
+  const pidOf = (e: TraceEvent) => {
+    if (e.group === undefined) return e.stage;
+    let g = groups.indexOf(e.group);
+    if (g < 0) g = groups.push(e.group) - 1;
+    return g * GROUP_PIDS + e.stage;
+  };
   const out: ChromeEvent[] = [];
-  const stages = new Set<number>();
+  const stages = new Map<number, string>();
   const threads = new Set<string>();
   for (const e of events) {
     const t = tid(e.stream);
-    stages.add(e.stage);
-    threads.add(`${e.stage}:${t}`);
+    const pid = pidOf(e);
+    stages.set(pid, e.group === undefined ? `stage ${e.stage}` : `${e.group} stage ${e.stage}`);
+    threads.add(`${pid}:${t}`);
     out.push({
       name: e.name,
       ph: "X",
-      pid: e.stage,
+      pid,
       tid: t,
       ts: e.start * 1e6,
       dur: e.duration * 1e6,
@@ -59,8 +73,8 @@ export function chromeTrace(events: readonly TraceEvent[], title = "paraplan"): 
     });
   }
   const meta: ChromeEvent[] = [];
-  for (const s of [...stages].sort((a, b) => a - b)) {
-    meta.push({ name: "process_name", ph: "M", pid: s, tid: 0, args: { name: `stage ${s}` } });
+  for (const [s, name] of [...stages].sort((a, b) => a[0] - b[0])) {
+    meta.push({ name: "process_name", ph: "M", pid: s, tid: 0, args: { name } });
     meta.push({ name: "process_sort_index", ph: "M", pid: s, tid: 0, args: { sort_index: s } });
   }
   for (const key of [...threads].sort()) {

@@ -60,6 +60,34 @@ describe.skipIf(!hasWorker() || !hasVenv()).sequential("paraplan execute on CPU 
     expect(processesWith(dir)).toEqual([]);
   }, 90_000);
 
+  it("traces the last step: measured bubble and exposed communication beside the simulated ones, one trace file with both", async () => {
+    const cwd = tmp();
+    const r = await run([...CPU2, "--pp", "2", "--steps", "4", "--global-batch", "8"], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/step 4 traced \(one rank per pipeline stage\), beside the simulator:/);
+    expect(r.stdout).toMatch(/pipeline bubble \(critical stage\)\s+\S+ \S*s \([\d.]+%\)\s+\S+ \S*s \([\d.]+%\)/);
+    const dir = /run dir: (\S+)/.exec(r.stdout)![1]!;
+    const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
+    const t = s.timeline;
+    expect(t).toMatchObject({ tracedStep: 4, trace: "trace.json", errors: [] });
+    expect(s.worker.timedSteps).toEqual([3]);
+    // pp = 2: the first stage waits for the second's backwards, the second for the first's forwards
+    expect(t.stages.map((x: { stage: number }) => x.stage)).toEqual([0, 1]);
+    for (const st of t.stages) expect(st.bubble).toBeGreaterThan(0);
+    expect(t.measured.bubble).toBeGreaterThan(0);
+    expect(t.measured.bubbleFraction).toBeGreaterThan(0);
+    expect(t.measured.exposedComm).toBeGreaterThanOrEqual(0);
+    expect(t.simulated.bubbleFraction).toBeGreaterThan(0);
+    const trace = JSON.parse(readFileSync(join(dir, "trace.json"), "utf8"));
+    const names = trace.traceEvents.filter((e: { name: string }) => e.name === "process_name").map((e: { args: { name: string } }) => e.args.name);
+    expect(names).toEqual(["measured stage 0", "measured stage 1", "simulated stage 0", "simulated stage 1"]);
+    const work = trace.traceEvents.filter((e: { ph: string; pid: number; tid: number }) => e.ph === "X" && e.pid < 1000 && e.tid === 0);
+    for (const pid of [0, 1]) {
+      const passes = work.filter((e: { pid: number; name: string }) => e.pid === pid && /^[FB]\d+(\.\d+)?$/.test(e.name));
+      expect(passes.length, `stage ${pid}`).toBe(2 * (8 / s.plan.microBatch) * s.plan.vpp); // F and B per micro-batch and chunk
+    }
+  }, 90_000);
+
   it("stops every rank when one raises, names it, and keeps the metrics so far", async () => {
     const cwd = tmp();
     const p = start([...CPU2, "--steps", "6"], { cwd, env: { PARAPLAN_FAULT_INJECTION: '{"rank":1,"step":3}' } });

@@ -85,7 +85,7 @@ async function runPrepared(p: Prepared, cb: RunCallbacks, onStop: (stop: () => v
     cb.failed(failureMessage(failure, { runDir: p.runDir, steps: res.steps.length, predictedMemory: result.memory.total, capacity: result.memory.capacity, nnodes: p.node.nnodes }), false);
     return;
   }
-  const summary = writeRunSummary(p, res.measured, res.steps.length);
+  const summary = writeRunSummary(p, res.measured, res.steps.length, res.timeline);
   cb.done(summary);
 }
 

@@ -30,6 +30,22 @@ describe("the execute screen's view-model", () => {
     expect(v.table[6]).toContain("cpu profile");
   });
 
+  it("shows the traced step's bubble and exposed communication beside the simulated ones", () => {
+    const summary = summaryFor({ session: s, plan, steps: 10 }, 10);
+    const fig = (step: number, bubble: number, bubbleFraction: number, exposedComm: number) => ({ step, bubble, bubbleFraction, exposedComm, criticalStage: 0 });
+    summary.timeline = { tracedStep: 10, trace: "trace.json", measured: fig(0.3, 0.06, 0.25, 0.012), simulated: fig(0.25, 0.05, 0.2, 0.01), stages: [], errors: [] };
+    const v = runView({ ...base, status: "done", summary }, 120);
+    const at = v.table.findIndex((l) => l.startsWith("step 10 traced"));
+    expect(at).toBeGreaterThan(0);
+    expect(v.table.slice(at)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^pipeline bubble \(critical stage\)\s+60\.0 ms \(25\.0%\)\s+50\.0 ms \(20\.0%\)$/),
+        expect.stringMatching(/^exposed communication\s+12\.0 ms\s+10\.0 ms$/),
+        expect.stringMatching(/^timeline: \/tmp\/runs\/fake\/trace\.json/),
+      ]),
+    );
+  });
+
   it("shows a refusal without a progress bar", () => {
     const v = runView({ ...base, status: "refused", runDir: null, message: "no CUDA GPU found on this node" }, 80);
     expect([v.status, v.progress, v.loss, v.message, v.runDir]).toEqual(["not run", "", "", "no CUDA GPU found on this node", ""]);

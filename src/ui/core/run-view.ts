@@ -1,6 +1,7 @@
 // The execute screen's view-model: progress bar, loss sparkline, step time, and at the end the
 // measured figures against the planner's prediction (the executor's summary).
 import type { Figures } from "../../../executor/summary.js";
+import { timelineLines } from "../../format/execute-text.js";
 import { compact, count, gib, percent, seconds } from "../../format/units.js";
 import { fit, meter, sparkline } from "./bars.js";
 import { shortPlan } from "./detail.js";
@@ -58,6 +59,7 @@ export function runView(r: RunState, width: number): RunView {
   const s = r.summary;
   const table = s ? comparisonRows(s.measured, s.predicted, s.error) : [];
   if (s && s.device === "cpu") table.push("(CPU ranks: the prediction uses the cpu profile's assumed figures)");
+  if (s?.timeline) table.push("", ...timelineLines(s.timeline, s.runDir));
   return {
     title: fit(shortPlan(r.plan), width),
     note: fit(r.note, width),

@@ -1,0 +1,88 @@
+// The traced step beside the simulated one: the figures `execute` reports (bubble, exposed
+// communication, step) and the Chrome trace file that holds both timelines, measured stages as
+// processes "measured stage s", simulated ones as "simulated stage s" (one file, one viewer).
+import type { Hardware, ModelSpec, Plan, Training } from "../planner/index.js";
+import { simulate } from "../planner/sim/simulate.js";
+import { type TraceEvent, chromeTrace, timelineEvents } from "../src/format/timeline-trace.js";
+import { ARTIFACTS } from "./run-dir.js";
+import { type MeasuredEvent, type MeasuredTimeline, type StageBreakdown, breakdown } from "./timeline.js";
+
+export const TRACE_FILE = ARTIFACTS.trace;
+
+export interface StepFigures {
+  /** Seconds from the step's start to the end of the last stage's optimizer step. */
+  step: number;
+  bubble: number;
+  bubbleFraction: number;
+  exposedComm: number;
+  criticalStage: number;
+}
+
+export interface TimelineSummary {
+  /** The step that was traced (excluded from the mean step time). */
+  tracedStep: number;
+  /** The run directory's file holding both timelines (chrome://tracing, Perfetto). */
+  trace: string;
+  measured: StepFigures | null;
+  simulated: StepFigures;
+  /** Per measured stage: compute, optimizer, bubble, transfer waits, exposed communication. */
+  stages: StageBreakdown[];
+  /** Profiler failures of some stages (the other stages are still reported). */
+  errors: string[];
+}
+
+/** Simulator-style names: F3 (forward of micro-batch 3), B3.1 (backward, model chunk 1). */
+function eventName(e: MeasuredEvent, pp: number, vpp: number): string {
+  if (e.stream !== "compute") return e.category.replace(/_/g, "-");
+  if (e.category === "optimizer") return "optimizer step";
+  const chunk = vpp > 1 && e.vstage !== undefined ? `.${Math.floor(e.vstage / pp)}` : "";
+  return `${e.category === "forward" ? "F" : "B"}${e.mb ?? ""}${chunk}`;
+}
+
+export function measuredEvents(t: MeasuredTimeline): TraceEvent[] {
+  return t.stages.flatMap((s) =>
+    s.events.map((e) => ({
+      stage: s.stage,
+      stream: e.stream,
+      name: eventName(e, t.pp, t.vpp),
+      start: e.start,
+      duration: e.duration,
+      category: e.category,
+      group: "measured",
+      ...(e.mb !== undefined ? { args: { microBatch: e.mb, rank: s.rank } } : { args: { rank: s.rank } }),
+    })),
+  );
+}
+
+export interface StepTimelineInput {
+  model: ModelSpec;
+  hw: Hardware;
+  training: Training;
+  plan: Plan;
+  measured: MeasuredTimeline;
+}
+
+/** The summary's `timeline` and the trace file's JSON. */
+export function stepTimeline(i: StepTimelineInput): { summary: TimelineSummary; trace: string } {
+  const sim = simulate(i.model, i.hw, i.training, i.plan);
+  const b = breakdown(i.measured);
+  const simulatedEvents = timelineEvents(sim).map((e) => ({ ...e, group: "simulated" }));
+  const trace = chromeTrace([...measuredEvents(i.measured), ...simulatedEvents], "paraplan measured and simulated step");
+  return {
+    summary: {
+      tracedStep: i.measured.step,
+      trace: TRACE_FILE,
+      measured: b && { step: b.step, bubble: b.bubble, bubbleFraction: b.bubbleFraction, exposedComm: b.exposedComm, criticalStage: b.criticalStage },
+      simulated: {
+        step: sim.step,
+        bubble: sim.summary.bubble,
+        bubbleFraction: sim.bubbleFraction,
+        exposedComm: sim.summary.exposedComm,
+        criticalStage: sim.criticalStage,
+      },
+      stages: b?.stages ?? [],
+      errors: i.measured.stages.flatMap((s) => (s.error ? [`stage ${s.stage}: ${s.error}`] : [])),
+    },
+    trace: JSON.stringify(trace),
+  };
+}
