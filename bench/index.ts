@@ -1,9 +1,10 @@
 // npm run bench: accuracy against published runs, search speed, and the step simulator's speed
-// and agreement with the closed form.
+// and agreement with the closed form, and measured pipeline timelines on CPU ranks.
 import { runAccuracy } from "./accuracy.js";
 import { runSimAgreement } from "./sim-agreement.js";
 import { runSimSpeed } from "./sim-speed.js";
 import { runSpeed } from "./speed.js";
+import { runTimelineMeasured } from "./timeline-measured.js";
 
 const accuracyOk = runAccuracy();
 console.log("");
@@ -12,4 +13,6 @@ console.log("");
 runSimSpeed();
 console.log("");
 runSimAgreement();
+console.log("");
+runTimelineMeasured();
 process.exitCode = accuracyOk ? 0 : 1;
