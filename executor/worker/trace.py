@@ -138,8 +138,8 @@ class StepTrace:
                     (gpu if act == "gpu_user_annotation" else host)[name] = (sec(s), sec(e))
                 continue
             kind = collective_kind(name)
-            if kind == "barrier":  # the trace's own, before the anchor
-                continue
+            if kind == "barrier" or (kind is not None and e <= t0):
+                continue  # the trace's own barrier (NCCL runs it as an all-reduce), before the anchor
             on_device = act == "kernel"
             if kind is not None and (on_device if cuda else name.lower().startswith("gloo:")):
                 comms.append((sec(s), sec(e), kind))

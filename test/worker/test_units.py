@@ -75,3 +75,18 @@ def test_loss_is_mean_next_token_cross_entropy():
     logits = torch.zeros(2, 3, 256)
     targets = torch.randint(0, 256, (2, 3))
     assert abs(float(cross_entropy(logits, targets)) - torch.log(torch.tensor(256.0)).item()) < 1e-5
+
+
+def test_trace_names_collectives_from_gloo_ranges_and_nccl_kernels():
+    from executor.worker.trace import collective_kind, merge
+
+    assert collective_kind("gloo:all_reduce") == "all_reduce"
+    assert collective_kind("gloo:recv") == "p2p" and collective_kind("gloo:send") == "p2p"
+    assert collective_kind("ncclDevKernel_AllReduce_Sum_bf16_RING_LL") == "all_reduce"
+    assert collective_kind("ncclDevKernel_AllGather_RING_LL") == "all_gather"
+    assert collective_kind("ncclDevKernel_ReduceScatter_Sum_f32_RING_LL") == "reduce_scatter"
+    assert collective_kind("ncclDevKernel_SendRecv") == "p2p"
+    assert collective_kind("ncclKernel_Broadcast_RING_LL_Sum_int8_t") == "broadcast"
+    assert collective_kind("ampere_bf16_s16816gemm_bf16_128x128") is None
+    assert collective_kind("aten::all_reduce_helper") is None  # neither gloo nor NCCL
+    assert merge([(3e-6, 5e-6), (0.0, 1e-6), (2e-6, 2.5e-6), (1.0, 2.0)]) == [[0.0, 5e-6], [1.0, 2.0]]
