@@ -14,76 +14,116 @@
 //    backward (Rajbhandari et al. 2020 §7.2.2).
 // Buckets fill as gradients are produced: a bucket is ready the moment its last byte is, part-way
 // through the backward of the operation that produces it.
-import type { Graph, ParamOp } from "./graph.js";
+import { addOp, type Graph, type OpInfo } from "./graph.js";
 import type { CollectiveKind } from "./costs.js";
 import { linkId } from "./links.js";
 
-interface Bucket {
-  bytes: number;
-  /** Operation producing (backward) or first needing (forward) the bucket's last byte. */
-  op: number;
-  /** How far through that operation the bucket's last byte is, 0 … 1. */
-  fraction: number;
+/** Buckets of one pass (fillBuckets), in reused columns: bytes, the operation producing (backward)
+ *  or first needing (forward) the bucket's last byte, and how far through that operation the
+ *  bucket's last byte is, 0 … 1. */
+export class Buckets {
+  length = 0;
+  bytes: number[] = [];
+  op: number[] = [];
+  fraction: number[] = [];
+  push(bytes: number, op: number, fraction: number): void {
+    this.bytes[this.length] = bytes;
+    this.op[this.length] = op;
+    this.fraction[this.length] = fraction;
+    this.length++;
+  }
 }
 
-/** Cut a pass's weights, in execution order, into buckets of `cap` bytes (the last one smaller). */
-export function fillBuckets(items: readonly ParamOp[], cap: number): Bucket[] {
-  const out: Bucket[] = [];
+/** Cut a pass's weights (operations first … last of `opBytes`, in execution order) into buckets
+ *  of `cap` bytes (the last one smaller). */
+export function fillBuckets(opBytes: Float64Array, first: number, last: number, cap: number, out = new Buckets()): Buckets {
+  out.length = 0;
   let filled = 0;
-  let last = -1;
-  for (const { op, bytes } of items) {
+  let lastOp = -1;
+  for (let op = first; op >= 0 && op <= last; op++) {
+    const bytes = opBytes[op]!;
     if (bytes <= 0) continue;
-    last = op;
+    lastOp = op;
     let used = 0;
     while (bytes - used >= cap - filled) {
       used += cap - filled;
-      out.push({ bytes: cap, op, fraction: used / bytes });
+      out.push(cap, op, used / bytes);
       filled = 0;
       if (used >= bytes) break;
     }
     filled += bytes - used;
   }
-  if (filled > 0) out.push({ bytes: filled, op: last, fraction: 1 });
+  if (filled > 0) out.push(filled, lastOp, 1);
   return out;
 }
 
-function collective(g: Graph, stage: number, kind: CollectiveKind, bytes: number, label: string, index = -1): number {
-  // Costs and parts by kind and size (most buckets have the same size) and each stage's link
-  // pair are shared, not rebuilt per bucket.
-  const m = g.dpMemo;
-  const key = `${kind}:${bytes}`;
-  let hit = m.costs.get(key);
-  if (!hit) {
-    const t = g.costs.dpCollective(kind, bytes);
-    m.costs.set(key, (hit = [t, [["dpComm", t.latency + t.work + t.post]]]));
+/** Bytes of the weights of a pass's operations first … last. */
+function passBytes(opBytes: Float64Array, first: number, last: number): number {
+  let bytes = 0;
+  for (let op = first; op >= 0 && op <= last; op++) bytes += opBytes[op]!;
+  return bytes;
+}
+
+/** A label of collectives and the description of the last one added under it (most buckets take
+ *  the same time, so they share it). */
+class Label {
+  private time = NaN;
+  private info: OpInfo | null = null;
+  constructor(
+    readonly stage: number,
+    readonly text: string,
+  ) {}
+  infoFor(time: number): OpInfo {
+    if (this.info === null || this.time !== time) {
+      this.time = time;
+      this.info = { stage: this.stage, stream: "dp comm", label: this.text, parts: [["dpComm", time]], gradFrom: 0 };
+    }
+    return this.info;
   }
-  const [t, parts] = hit;
+}
+
+function collective(g: Graph, kind: CollectiveKind, bytes: number, label: Label, index = -1): number {
+  // Costs by kind and size (most buckets have the same size) and each stage's link pair are
+  // shared, not rebuilt per bucket.
+  const m = g.dpMemo;
+  const stage = label.stage;
+  let byBytes = m.costs.get(kind);
+  if (!byBytes) m.costs.set(kind, (byBytes = new Map()));
+  let t = byBytes.get(bytes);
+  if (!t) byBytes.set(bytes, (t = g.costs.dpCollective(kind, bytes)));
   let links = m.links.get(stage * 2 + (t.inter ? 1 : 0));
   if (!links) m.links.set(stage * 2 + (t.inter ? 1 : 0), (links = [linkId(stage, t.inter, false), linkId(stage, t.inter, true)]));
-  const op = g.engine.add({ stream: g.streams.dp[stage]!, pre: t.latency, work: t.work, links, post: t.post });
-  g.ops.push({ stage, stream: "dp comm", label, pass: -1, index, parts, gradFrom: 0 });
-  return op;
+  const info = label.infoFor(t.latency + t.work + t.post);
+  return addOp(g, g.streams.dp[stage]!, info, -1, index, 0, t.latency, t.work, links, t.post);
 }
 
 /** Reduce the gradients of one backward pass: bucket by bucket as they are produced, or in one
- *  collective after `after` without overlap. */
-function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind, after: number | null, label: string): number[] {
-  const items = g.paramOps[pass]!;
-  const c = g.costs;
+ *  collective after `after` without overlap. Adds the collectives to `out`. */
+function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind, after: number | null, label: string, out: number[]): number {
+  const first = g.firstOp[pass]!;
+  const last = g.lastOp[pass]!;
+  const opBytes = g.opBytes.data;
   if (after !== null) {
-    const bytes = items.reduce((a, b) => a + b.bytes, 0);
-    const op = collective(g, stage, kind, bytes, `${label}, all at once`);
+    const op = collective(g, kind, passBytes(opBytes, first, last), new Label(stage, `${label}, all at once`));
     g.engine.dep(op, after);
-    return [op];
-  }
-  const bucketLabel = `${label} bucket`;
-  return fillBuckets(items, c.bucketBytes).map((b, k) => {
-    const op = collective(g, stage, kind, b.bytes, bucketLabel, k);
-    const info = g.ops[b.op]!;
-    g.engine.dep(op, b.op, b.fraction >= 1 ? 1 : info.gradFrom + b.fraction * (1 - info.gradFrom));
+    out.push(op);
     return op;
-  });
+  }
+  const buckets = fillBuckets(opBytes, first, last, g.costs.bucketBytes, scratch);
+  const bucketLabel = new Label(stage, `${label} bucket`);
+  let op = -1;
+  for (let k = 0; k < buckets.length; k++) {
+    op = collective(g, kind, buckets.bytes[k]!, bucketLabel, k);
+    const producer = buckets.op[k]!;
+    const fraction = buckets.fraction[k]!;
+    const gradFrom = g.ops[producer]!.gradFrom;
+    g.engine.dep(op, producer, fraction >= 1 ? 1 : gradFrom + fraction * (1 - gradFrom));
+    out.push(op);
+  }
+  return op;
 }
+
+const scratch = new Buckets();
 
 export function addDataParallel(g: Graph): void {
   const c = g.costs;
@@ -104,17 +144,16 @@ export function addDataParallel(g: Graph): void {
       const backwards = g.order[s]!.filter((idx) => Math.floor(idx / (V * M)) % 2 === 1);
       for (let ch = 0; ch < V; ch++) {
         const ofChunk = backwards.filter((idx) => Math.floor(idx / M) % V === ch);
-        const passes = c.zero === 2 ? ofChunk : ofChunk.slice(-1);
+        const passes = c.zero === 2 ? ofChunk : ofChunk.subarray(-1);
         for (const pass of passes) {
           const mb = pass % M;
           const label = `${verb} gradients${name(ch)}${c.zero === 2 ? ` mb ${mb}` : ""}`;
-          if (c.overlapGradReduce) red.push(...reducePass(g, s, pass, kind, null, label));
+          if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red);
           else if (c.zero === 2) {
             // Synchronous: the next compute operation waits for the reduction.
-            const [op] = reducePass(g, s, pass, kind, g.lastOp[pass]!, label);
-            g.engine.dep(g.lastOp[pass]! + 1, op!);
-            red.push(op!);
-          } else red.push(...reducePass(g, s, pass, kind, lastBackward, label));
+            const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red);
+            g.engine.dep(g.lastOp[pass]! + 1, op);
+          } else reducePass(g, s, pass, kind, lastBackward, label, red);
         }
       }
       if (c.zero >= 1) gatherWeights(g, s);
@@ -125,8 +164,14 @@ export function addDataParallel(g: Graph): void {
     // stage all-reduce the embedding gradient, then step.
     const t = c.tiedEmbedding;
     const links = [0, P - 1].flatMap((s) => [linkId(s, t.inter, false), linkId(s, t.inter, true)]);
-    const op = g.engine.add({ stream: g.streams.dp[0]!, pre: t.latency, work: t.work, links, post: t.post });
-    g.ops.push({ stage: 0, stream: "dp comm", label: `all-reduce tied embedding gradient with stage ${P - 1}`, pass: -1, index: -1, parts: [["dpComm", t.latency + t.work + t.post]], gradFrom: 0 });
+    const info: OpInfo = {
+      stage: 0,
+      stream: "dp comm",
+      label: `all-reduce tied embedding gradient with stage ${P - 1}`,
+      parts: [["dpComm", t.latency + t.work + t.post]],
+      gradFrom: 0,
+    };
+    const op = addOp(g, g.streams.dp[0]!, info, -1, -1, 0, t.latency, t.work, links, t.post);
     for (const s of [0, P - 1]) {
       g.engine.dep(op, g.optimizerOp[s]! - 1);
       for (const r of g.reductions[s]!) g.engine.dep(op, r);
@@ -142,29 +187,34 @@ export function addDataParallel(g: Graph): void {
 function gatherWeights(g: Graph, s: number): void {
   const c = g.costs;
   const V = c.vpp;
-  const firstForward = new Map<number, number>();
+  const firstForward = new Int32Array(V).fill(-1);
   for (const idx of g.order[s]!) {
     const backward = Math.floor(idx / (V * c.microBatches)) % 2 === 1;
     const ch = Math.floor(idx / c.microBatches) % V;
-    if (!backward && !firstForward.has(ch)) firstForward.set(ch, idx);
+    if (!backward && firstForward[ch]! < 0) firstForward[ch] = idx;
   }
+  const opBytes = g.opBytes.data;
   for (let ch = 0; ch < V; ch++) {
-    const items = g.paramOps[firstForward.get(ch)!]!;
+    const first = g.firstOp[firstForward[ch]!]!;
+    const last = g.lastOp[firstForward[ch]!]!;
     const label = `all-gather weights${V > 1 ? ` chunk ${ch}` : ""}`;
     if (!c.overlapGradReduce) {
-      const bytes = items.reduce((a, b) => a + b.bytes, 0);
-      const op = collective(g, s, "allGather", bytes, `${label} after the optimizer`);
+      const op = collective(g, "allGather", passBytes(opBytes, first, last), new Label(s, `${label} after the optimizer`));
       g.engine.dep(op, g.optimizerOp[s]!);
       continue;
     }
     const cap = c.bucketBytes;
-    const buckets = fillBuckets(items, cap).map((b, k) => collective(g, s, "allGather", b.bytes, `${label} bucket`, k));
+    const buckets = fillBuckets(opBytes, first, last, cap, scratch);
+    const bucketLabel = new Label(s, `${label} bucket`);
+    const bucketOp = new Int32Array(buckets.length);
+    for (let k = 0; k < buckets.length; k++) bucketOp[k] = collective(g, "allGather", buckets.bytes[k]!, bucketLabel, k);
     let cum = 0;
-    for (const { op, bytes } of items) {
+    for (let op = first; op >= 0 && op <= last; op++) {
+      const bytes = opBytes[op]!;
       if (bytes <= 0) continue;
       cum += bytes;
-      const k = Math.min(buckets.length - 1, Math.ceil(cum / cap - 1e-9) - 1);
-      g.engine.dep(op, buckets[k]!);
+      const k = Math.min(bucketOp.length - 1, Math.ceil(cum / cap - 1e-9) - 1);
+      g.engine.dep(op, bucketOp[k]!);
     }
   }
 }
@@ -172,22 +222,31 @@ function gatherWeights(g: Graph, s: number): void {
 /** ZeRO-3: gather before every use, reduce-scatter after every backward. */
 function addZero3(g: Graph, s: number): void {
   const c = g.costs;
-  const seq: Array<ParamOp & { backward: boolean }> = [];
+  const opBytes = g.opBytes.data;
+  const gatherLabel = new Label(s, "all-gather weights for");
+  const scatterLabel = new Label(s, "reduce-scatter gradients of");
+  const lead = c.overlapGradReduce ? 2 : 1;
+  // The weight-holding operations before this one, most recent first (prefetch distance).
+  let prev1 = -1;
+  let prev2 = -1;
+  let i = 0;
   for (const idx of g.order[s]!) {
     const backward = Math.floor(idx / (c.vpp * c.microBatches)) % 2 === 1;
-    for (const p of g.paramOps[idx]!) if (p.bytes > 0) seq.push({ ...p, backward });
-  }
-  for (let i = 0; i < seq.length; i++) {
-    const { op, bytes, backward } = seq[i]!;
-    const gather = collective(g, s, "allGather", bytes, "all-gather weights for", op);
-    const lead = c.overlapGradReduce ? 2 : 1;
-    if (i >= lead) g.engine.dep(gather, seq[i - lead]!.op);
-    g.engine.dep(op, gather);
-    if (backward) {
-      const rs = collective(g, s, "reduceScatter", bytes, "reduce-scatter gradients of", op);
-      g.engine.dep(rs, op);
-      if (!c.overlapGradReduce) g.engine.dep(op + 1, rs);
-      g.reductions[s]!.push(rs);
+    for (let op = g.firstOp[idx]!; op >= 0 && op <= g.lastOp[idx]!; op++) {
+      const bytes = opBytes[op]!;
+      if (bytes <= 0) continue;
+      const gather = collective(g, "allGather", bytes, gatherLabel, op);
+      if (i >= lead) g.engine.dep(gather, lead === 2 ? prev2 : prev1);
+      g.engine.dep(op, gather);
+      if (backward) {
+        const rs = collective(g, "reduceScatter", bytes, scatterLabel, op);
+        g.engine.dep(rs, op);
+        if (!c.overlapGradReduce) g.engine.dep(op + 1, rs);
+        g.reductions[s]!.push(rs);
+      }
+      prev2 = prev1;
+      prev1 = op;
+      i++;
     }
   }
 }

@@ -3,8 +3,9 @@
 // (dp.ts adds those), and the optimizer step.
 import type { PassCost, SimCosts, Transfer } from "./costs.js";
 import { Engine } from "./events.js";
+import { type Column, f64, i32 } from "./heap.js";
 import { linkId } from "./links.js";
-import { stageOrder } from "./schedule.js";
+import { visitStageOrder } from "./schedule.js";
 
 export type SegmentKind = "forward" | "backward" | "recompute" | "tpComm" | "ppComm" | "dpComm" | "optimizer";
 export type StreamName = "compute" | "tp comm" | "pp comm" | "dp comm";
@@ -12,42 +13,63 @@ export type StreamName = "compute" | "tp comm" | "pp comm" | "dp comm";
 export interface OpInfo {
   stage: number;
   stream: "compute" | "pp comm" | "dp comm";
-  /** What it is ("layer 3", "send activation", "all-gather weights bucket 2"); opName() adds the
-   *  pass. Names are built only when a timeline is drawn (the ranking needs none). */
+  /** What it is ("layer", "send activation", "all-gather weights bucket"); opName() adds the
+   *  pass and the index. Names are built only when a timeline is drawn (the ranking needs none). */
   label: string;
-  /** The pass it belongs to (passIndex), or −1. */
-  pass: number;
-  /** A further number: the layer, the bucket, the peer stage, or the operation served; −1. */
-  index: number;
   /** Consecutive parts of a compute operation (a layer's kernels, then its tp collectives). */
   parts: Array<[SegmentKind, number]>;
   /** Where a backward's gradients start being produced, as a fraction of the operation. */
   gradFrom: number;
 }
 
-/** A weight-holding operation of one pass, in execution order, with the bytes of its weights. */
-export interface ParamOp {
-  op: number;
-  bytes: number;
-}
-
 export interface Graph {
   costs: SimCosts;
   engine: Engine;
+  /** Per operation, what it is: one OpInfo is shared by every operation of its kind on a stage
+   *  (a step has tens of thousands of operations; no object is built per operation). */
   ops: OpInfo[];
+  /** Per operation: the pass it belongs to (passIndex), or −1. */
+  opPass: Column<Int32Array>;
+  /** Per operation: a further number: the layer, the bucket, the peer stage, or the operation
+   *  served; −1. */
+  opIndex: Column<Int32Array>;
+  /** Per operation: bytes of the weights a weight-holding operation holds, else 0. */
+  opBytes: Column<Float64Array>;
   streams: { compute: number[]; pp: number[]; dp: number[] };
   /** Index of a pass in the tables below: ((stage·2 + backward)·v + chunk)·m + mb. */
   passIndex: (stage: number, backward: boolean, chunk: number, mb: number) => number;
+  /** A pass's weight-holding operations are firstOp … lastOp, in execution order (−1: none). */
   firstOp: Int32Array;
   lastOp: Int32Array;
-  paramOps: ParamOp[][];
   /** Each stage's passes in execution order (pass indices). */
-  order: number[][];
+  order: Int32Array[];
   optimizerOp: number[];
   /** Operations the optimizer of a stage waits for (its gradient reductions). */
   reductions: number[][];
   /** dp.ts's cache of collective costs by kind and size, and of link pairs by stage. */
-  dpMemo: { costs: Map<string, [Transfer, Array<[SegmentKind, number]>]>; links: Map<number, number[]> };
+  dpMemo: { costs: Map<string, Map<number, Transfer>>; links: Map<number, number[]> };
+}
+
+/** Add an operation on engine stream `stream`, described by `info`, of pass `pass`, with
+ *  `index` (OpInfo and Graph.opIndex) and `bytes` of weights. */
+export function addOp(
+  g: Graph,
+  stream: number,
+  info: OpInfo,
+  pass: number,
+  index: number,
+  bytes: number,
+  pre: number,
+  work = 0,
+  links: readonly number[] | null = null,
+  post = 0,
+): number {
+  const id = g.engine.op(stream, pre, work, links, post);
+  g.ops.push(info);
+  g.opPass.push(pass);
+  g.opIndex.push(index);
+  g.opBytes.push(bytes);
+  return id;
 }
 
 function passParts(kind: SegmentKind, p: PassCost): Array<[SegmentKind, number]> {
@@ -57,9 +79,15 @@ function passParts(kind: SegmentKind, p: PassCost): Array<[SegmentKind, number]>
   return out;
 }
 
+/** Total time of consecutive parts. */
+export function partsTime(parts: ReadonlyArray<readonly [SegmentKind, number]>): number {
+  let total = 0;
+  for (const [, d] of parts) total += d;
+  return total;
+}
+
 export function buildGraph(c: SimCosts): Graph {
   const engine = new Engine();
-  const ops: OpInfo[] = [];
   const P = c.pp;
   const V = c.vpp;
   const M = c.microBatches;
@@ -75,19 +103,23 @@ export function buildGraph(c: SimCosts): Graph {
   }
   const passIndex = (stage: number, backward: boolean, chunk: number, mb: number) => ((stage * 2 + (backward ? 1 : 0)) * V + chunk) * M + mb;
   const nPasses = P * 2 * V * M;
-  const firstOp = new Int32Array(nPasses).fill(-1);
-  const lastOp = new Int32Array(nPasses).fill(-1);
-  const paramOps: ParamOp[][] = Array.from({ length: nPasses }, () => []);
-  const order: number[][] = [];
-  const optimizerOp: number[] = [];
-
-  const compute = (s: number, pass: number, label: string, index: number, parts: Array<[SegmentKind, number]>, gradFrom = 0): number => {
-    let total = 0;
-    for (const [, d] of parts) total += d;
-    const id = engine.add({ stream: streams.compute[s]!, pre: total });
-    ops.push({ stage: s, stream: "compute", label, pass, index, parts, gradFrom });
-    return id;
+  const g: Graph = {
+    costs: c,
+    engine,
+    ops: [],
+    opPass: i32(),
+    opIndex: i32(),
+    opBytes: f64(),
+    streams,
+    passIndex,
+    firstOp: new Int32Array(nPasses).fill(-1),
+    lastOp: new Int32Array(nPasses).fill(-1),
+    order: [],
+    optimizerOp: [],
+    reductions: Array.from({ length: P }, () => []),
+    dpMemo: { costs: new Map(), links: new Map() },
   };
+  const { firstOp, lastOp } = g;
 
   // Parts shared by every operation of a kind (a layer's backward re-runs its recompute first).
   const parts = {
@@ -98,84 +130,91 @@ export function buildGraph(c: SimCosts): Graph {
     headF: passParts("forward", c.head.forward),
     headB: passParts("backward", c.head.backward),
   };
+  const time = {
+    embedF: partsTime(parts.embedF),
+    embedB: partsTime(parts.embedB),
+    layerF: partsTime(parts.layerF),
+    layerB: partsTime(parts.layerB),
+    headF: partsTime(parts.headF),
+    headB: partsTime(parts.headB),
+  };
   const rTime = c.layer.recompute.compute + c.layer.recompute.tp;
   const gradFrom = rTime / (rTime + c.layer.backward.compute + c.layer.backward.tp || 1);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
   for (let s = 0; s < P; s++) {
-    const stageOrderIdx: number[] = [];
-    for (const pass of stageOrder(c.schedule, P, V, M, s)) {
-      const g = pass.chunk * P + s;
-      const backward = pass.kind === "B";
-      const idx = passIndex(s, backward, pass.chunk, pass.mb);
-      stageOrderIdx.push(idx);
-      const list = paramOps[idx]!;
-      const push = (op: number, bytes: number) => {
-        list.push({ op, bytes });
-        if (firstOp[idx] === -1) firstOp[idx] = op;
-        lastOp[idx] = op;
-      };
+    const info = (label: string, p: Array<[SegmentKind, number]>, from = 0): OpInfo => ({ stage: s, stream: "compute", label, parts: p, gradFrom: from });
+    const embedF = info("embedding", parts.embedF);
+    const embedB = info("embedding", parts.embedB);
+    const layerF = info("layer", parts.layerF);
+    const layerB = info("layer", parts.layerB, gradFrom);
+    const headF = info("head", parts.headF);
+    const headB = info("head", parts.headB);
+    const stream = streams.compute[s]!;
+    const stageOrderIdx = new Int32Array(2 * V * M);
+    let k = 0;
+    visitStageOrder(c.schedule, P, V, M, s, (backward, chunk, mb) => {
+      const ch = chunk * P + s;
+      const idx = passIndex(s, backward, chunk, mb);
+      stageOrderIdx[k++] = idx;
+      const first = engine.opCount;
       if (!backward) {
-        if (g === 0) push(compute(s, idx, "embedding", -1, parts.embedF), c.embedding.bytes);
-        for (let l = 0; l < c.layersPerChunk; l++) push(compute(s, idx, "layer", l, parts.layerF), c.layer.bytes);
-        if (g === lastChunk) push(compute(s, idx, "head", -1, parts.headF), c.head.bytes);
+        if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes, time.embedF);
+        for (let l = 0; l < c.layersPerChunk; l++) addOp(g, stream, layerF, idx, l, c.layer.bytes, time.layerF);
+        if (ch === lastChunk) addOp(g, stream, headF, idx, -1, c.head.bytes, time.headF);
       } else {
-        if (g === lastChunk) push(compute(s, idx, "head", -1, parts.headB), c.head.bytes);
-        for (let l = c.layersPerChunk - 1; l >= 0; l--) push(compute(s, idx, "layer", l, parts.layerB, gradFrom), c.layer.bytes);
-        if (g === 0) push(compute(s, idx, "embedding", -1, parts.embedB), c.embedding.bytes);
+        if (ch === lastChunk) addOp(g, stream, headB, idx, -1, c.head.bytes, time.headB);
+        for (let l = c.layersPerChunk - 1; l >= 0; l--) addOp(g, stream, layerB, idx, l, c.layer.bytes, time.layerB);
+        if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
       }
-    }
-    order.push(stageOrderIdx);
-    optimizerOp.push(compute(s, -1, "optimizer", -1, [["optimizer", c.optimizer[s]!]]));
+      if (engine.opCount > first) {
+        firstOp[idx] = first;
+        lastOp[idx] = engine.opCount - 1;
+      }
+    });
+    g.order.push(stageOrderIdx.subarray(0, k));
+    const optimizer: Array<[SegmentKind, number]> = [["optimizer", c.optimizer[s]!]];
+    g.optimizerOp.push(addOp(g, stream, info("optimizer", optimizer), -1, -1, 0, partsTime(optimizer)));
   }
 
   // Point-to-point: each chunk's output activation to the next chunk, its input gradient back.
   if (P > 1) {
     const p = c.p2p;
     const sendParts: Array<[SegmentKind, number]> = [["ppComm", p.latency + p.work + p.post]];
+    const sendInfo = (s: number, label: string): OpInfo => ({ stage: s, stream: "pp comm", label, parts: sendParts, gradFrom: 0 });
     const routes = new Map<number, number[]>();
-    const send = (from: number, to: number, after: number, before: number, pass: number, label: string) => {
+    const send = (info: OpInfo, to: number, after: number, before: number, pass: number) => {
+      const from = info.stage;
       let links = routes.get(from * P + to);
       if (!links) routes.set(from * P + to, (links = [linkId(from, p.inter, false), linkId(to, p.inter, true)]));
-      const op = engine.add({ stream: streams.pp[from]!, pre: p.latency, work: p.work, links, post: p.post });
-      ops.push({ stage: from, stream: "pp comm", label, pass, index: to, parts: sendParts, gradFrom: 0 });
+      const op = addOp(g, streams.pp[from]!, info, pass, to, 0, p.latency, p.work, links, p.post);
       engine.dep(op, after);
       engine.dep(before, op);
       // A blocking send holds the sender: its next compute operation waits for it.
       if (c.blockingSends) engine.dep(after + 1, op);
     };
-    for (let s = 0; s < P; s++)
+    for (let s = 0; s < P; s++) {
+      const activation = sendInfo(s, "send activation");
+      const gradient = sendInfo(s, "send gradient");
       for (let ch = 0; ch < V; ch++)
         for (let mb = 0; mb < M; mb++) {
-          const g = ch * P + s;
-          if (g < lastChunk) {
+          const gc = ch * P + s;
+          if (gc < lastChunk) {
             const s2 = (s + 1) % P;
             const ch2 = s + 1 === P ? ch + 1 : ch;
             const from = passIndex(s, false, ch, mb);
-            send(s, s2, lastOp[from]!, firstOp[passIndex(s2, false, ch2, mb)]!, from, "send activation");
+            send(activation, s2, lastOp[from]!, firstOp[passIndex(s2, false, ch2, mb)]!, from);
           }
-          if (g > 0) {
+          if (gc > 0) {
             const s2 = (s - 1 + P) % P;
             const ch2 = s === 0 ? ch - 1 : ch;
             const from = passIndex(s, true, ch, mb);
-            send(s, s2, lastOp[from]!, firstOp[passIndex(s2, true, ch2, mb)]!, from, "send gradient");
+            send(gradient, s2, lastOp[from]!, firstOp[passIndex(s2, true, ch2, mb)]!, from);
           }
         }
+    }
   }
-  return {
-    costs: c,
-    engine,
-    ops,
-    streams,
-    passIndex,
-    firstOp,
-    lastOp,
-    paramOps,
-    order,
-    optimizerOp,
-    reductions: Array.from({ length: P }, () => []),
-    dpMemo: { costs: new Map(), links: new Map() },
-  };
+  return g;
 }
 
 /** Human-readable name of an operation: "F3.1 layer 0" (forward of micro-batch 3, chunk 1),
@@ -183,14 +222,16 @@ export function buildGraph(c: SimCosts): Graph {
 export function opName(g: Graph, op: number): string {
   const o = g.ops[op]!;
   const c = g.costs;
+  const pass = g.opPass.data[op]!;
+  const index = g.opIndex.data[op]!;
   let tag = "";
-  if (o.pass >= 0) {
-    const mb = o.pass % c.microBatches;
-    const chunk = Math.floor(o.pass / c.microBatches) % c.vpp;
-    const backward = Math.floor(o.pass / (c.microBatches * c.vpp)) % 2 === 1;
+  if (pass >= 0) {
+    const mb = pass % c.microBatches;
+    const chunk = Math.floor(pass / c.microBatches) % c.vpp;
+    const backward = Math.floor(pass / (c.microBatches * c.vpp)) % 2 === 1;
     tag = `${backward ? "B" : "F"}${mb}${c.vpp > 1 ? `.${chunk}` : ""} `;
   }
-  if (o.stream === "pp comm") return `${tag}${o.label} → stage ${o.index}`;
-  if (o.label.endsWith(" of") || o.label.endsWith(" for")) return `${o.label} ${opName(g, o.index)}`;
-  return `${tag}${o.label}${o.index >= 0 ? ` ${o.index}` : ""}`;
+  if (o.stream === "pp comm") return `${tag}${o.label} → stage ${index}`;
+  if (o.label.endsWith(" of") || o.label.endsWith(" for")) return `${o.label} ${opName(g, index)}`;
+  return `${tag}${o.label}${index >= 0 ? ` ${index}` : ""}`;
 }

@@ -45,30 +45,50 @@ export function phases(schedule: Schedule, pp: number, vpp: number, microBatches
 
 /** Chunk and micro-batch of virtual micro-batch k in the interleaved schedule. */
 export function virtualPass(kind: "F" | "B", k: number, pp: number, vpp: number): Pass {
-  const inGroup = k % (pp * vpp);
-  const fwdChunk = Math.floor(inGroup / pp);
-  const chunk = kind === "F" ? fwdChunk : vpp - 1 - fwdChunk;
-  const mb = Math.floor(k / (pp * vpp)) * pp + (k % pp);
-  return { kind, mb, chunk };
+  return { kind, mb: virtualMb(k, pp, vpp), chunk: virtualChunk(kind === "B", k, pp, vpp) };
+}
+
+function virtualChunk(backward: boolean, k: number, pp: number, vpp: number): number {
+  const fwdChunk = Math.floor((k % (pp * vpp)) / pp);
+  return backward ? vpp - 1 - fwdChunk : fwdChunk;
+}
+
+function virtualMb(k: number, pp: number, vpp: number): number {
+  return Math.floor(k / (pp * vpp)) * pp + (k % pp);
 }
 
 /** The passes stage `stage` runs, in order. v is used only by the interleaved schedule. */
 export function stageOrder(schedule: Schedule, pp: number, vpp: number, microBatches: number, stage: number): Pass[] {
   const out: Pass[] = [];
+  visitStageOrder(schedule, pp, vpp, microBatches, stage, (backward, chunk, mb) => out.push({ kind: backward ? "B" : "F", mb, chunk }));
+  return out;
+}
+
+/** stageOrder() as calls of `visit(backward, chunk, mb)` in order, with no object per pass. */
+export function visitStageOrder(
+  schedule: Schedule,
+  pp: number,
+  vpp: number,
+  microBatches: number,
+  stage: number,
+  visit: (backward: boolean, chunk: number, mb: number) => void,
+): void {
   if (schedule === "gpipe") {
-    for (let mb = 0; mb < microBatches; mb++) out.push({ kind: "F", mb, chunk: 0 });
-    for (let mb = microBatches - 1; mb >= 0; mb--) out.push({ kind: "B", mb, chunk: 0 });
-    return out;
+    for (let mb = 0; mb < microBatches; mb++) visit(false, 0, mb);
+    for (let mb = microBatches - 1; mb >= 0; mb--) visit(true, 0, mb);
+    return;
   }
   const v = schedule === "interleaved" ? vpp : 1;
   const { warmup, steady } = phases(schedule, pp, v, microBatches, stage);
   const total = microBatches * v;
-  const pass = (kind: "F" | "B", k: number): Pass => (v === 1 ? { kind, mb: k, chunk: 0 } : virtualPass(kind, k, pp, v));
-  for (let k = 0; k < warmup; k++) out.push(pass("F", k));
+  const pass = (backward: boolean, k: number) => {
+    if (v === 1) visit(backward, 0, k);
+    else visit(backward, virtualChunk(backward, k, pp, v), virtualMb(k, pp, v));
+  };
+  for (let k = 0; k < warmup; k++) pass(false, k);
   for (let i = 0; i < steady; i++) {
-    out.push(pass("F", warmup + i));
-    out.push(pass("B", i));
+    pass(false, warmup + i);
+    pass(true, i);
   }
-  for (let k = steady; k < total; k++) out.push(pass("B", k));
-  return out;
+  for (let k = steady; k < total; k++) pass(true, k);
 }
