@@ -1,6 +1,8 @@
 // npm run bench: accuracy against published runs, search speed, and the step simulator's speed
-// and agreement with the closed form, and measured pipeline timelines on CPU ranks.
+// and agreement with the closed form, measured pipeline timelines on CPU ranks, and the estimated
+// duration of `paraplan profile`.
 import { runAccuracy } from "./accuracy.js";
+import { runProfileTime } from "./profile-time.js";
 import { runSimAgreement } from "./sim-agreement.js";
 import { runSimSpeed } from "./sim-speed.js";
 import { runSpeed } from "./speed.js";
@@ -15,4 +17,6 @@ console.log("");
 runSimAgreement();
 console.log("");
 runTimelineMeasured();
+console.log("");
+runProfileTime();
 process.exitCode = accuracyOk ? 0 : 1;

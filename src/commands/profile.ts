@@ -11,6 +11,7 @@ import { PROFILE_USAGE, type ProfileArgs, parseProfileArgs } from "../profile/ar
 import { buildProfile } from "../profile/build.js";
 import { type Detected, type Runner, closestBuiltin, detect, firstGpus, runQuiet } from "../profile/detect.js";
 import type { Measurements } from "../profile/events.js";
+import { estimateLine, estimateProfileSeconds } from "../profile/duration.js";
 import { defaultLocalPath, readProfile, today, writeProfile } from "../profile/files.js";
 import { type MeasureOptions, ProfileFailed, measure } from "../profile/measure.js";
 import { type ProgressBar, stderrBar } from "../profile/progress.js";
@@ -61,7 +62,11 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
       `torch ${info.torch} at ${python} sees ${info.cudaDevices} CUDA device(s) but ${ranks} are to be profiled; point PARAPLAN_PYTHON at a CUDA build of torch (and check CUDA_VISIBLE_DEVICES)`,
     );
   const out = resolve(args.out ?? defaultLocalPath());
-  if (!args.json) for (const l of detectionLines(found, host, baseName)) io.out(l);
+  const estimate = estimateProfileSeconds(base.hw, { device: found.device, ranks, quick: args.quick, collectives: args.collectives });
+  if (!args.json) {
+    for (const l of detectionLines(found, host, baseName)) io.out(l);
+    io.out(estimateLine(estimate, found.device));
+  }
   const bar = deps.bar ?? stderrBar();
   const started = Date.now();
   let m: Measurements;
@@ -96,11 +101,12 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   const seconds = (Date.now() - started) / 1000;
   if (args.json) {
     const { profile: p, link, ...rest } = built;
-    io.out(JSON.stringify({ path, seconds, profile: p, ...rest, link: { node: link.node, fits: link.fits } }));
+    io.out(JSON.stringify({ path, seconds, estimatedSeconds: Math.round(estimate.total), profile: p, ...rest, link: { node: link.node, fits: link.fits } }));
     return EXIT_PROFILE.ok;
   }
   for (const l of resultLines(built)) io.out(l);
   io.out(`wrote ${path} in ${seconds.toFixed(0)} s: extends ${baseName}; measured ${built.measuredFields.join(", ")}`);
+  io.out(`took ${seconds.toFixed(0)} s; estimated ~${Math.round(estimate.total)} s`);
   const local = path === resolve(defaultLocalPath());
   io.out(`use it: paraplan plan --model <preset|file> --profile ${local ? "local" : path}`);
   return EXIT_PROFILE.ok;
