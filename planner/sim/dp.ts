@@ -14,8 +14,8 @@
 //    backward (Rajbhandari et al. 2020 §7.2.2).
 // Buckets fill as gradients are produced: a bucket is ready the moment its last byte is, part-way
 // through the backward of the operation that produces it.
-import { addOp, type Graph, type OpInfo } from "./graph.js";
-import type { CollectiveKind } from "./costs.js";
+import { addOp, type Graph, infoOf, newInfo } from "./graph.js";
+import type { CollectiveKind, Transfer } from "./costs.js";
 import { linkId } from "./links.js";
 
 /** Buckets of one pass (fillBuckets), in reused columns: bytes, the operation producing (backward)
@@ -64,37 +64,38 @@ function passBytes(opBytes: Float64Array, first: number, last: number): number {
   return bytes;
 }
 
-/** A label of collectives and the description of the last one added under it (most buckets take
- *  the same time, so they share it). */
+/** The collectives of one kind under one label (a pass's buckets, a stage's ZeRO-3 gathers), and
+ *  the cost, links and description of the last one added: most buckets have the same size. */
 class Label {
-  private time = NaN;
-  private info: OpInfo | null = null;
+  bytes = NaN;
+  transfer: Transfer | null = null;
+  links: readonly number[] = [];
+  info = -1;
   constructor(
     readonly stage: number,
+    readonly kind: CollectiveKind,
     readonly text: string,
   ) {}
-  infoFor(time: number): OpInfo {
-    if (this.info === null || this.time !== time) {
-      this.time = time;
-      this.info = { stage: this.stage, stream: "dp comm", label: this.text, parts: [["dpComm", time]], gradFrom: 0 };
-    }
-    return this.info;
-  }
 }
 
-function collective(g: Graph, kind: CollectiveKind, bytes: number, label: Label, index = -1): number {
-  // Costs by kind and size (most buckets have the same size) and each stage's link pair are
-  // shared, not rebuilt per bucket.
-  const m = g.dpMemo;
-  const stage = label.stage;
-  let byBytes = m.costs.get(kind);
-  if (!byBytes) m.costs.set(kind, (byBytes = new Map()));
-  let t = byBytes.get(bytes);
-  if (!t) byBytes.set(bytes, (t = g.costs.dpCollective(kind, bytes)));
-  let links = m.links.get(stage * 2 + (t.inter ? 1 : 0));
-  if (!links) m.links.set(stage * 2 + (t.inter ? 1 : 0), (links = [linkId(stage, t.inter, false), linkId(stage, t.inter, true)]));
-  const info = label.infoFor(t.latency + t.work + t.post);
-  return addOp(g, g.streams.dp[stage]!, info, -1, index, 0, t.latency, t.work, links, t.post);
+function collective(g: Graph, bytes: number, label: Label, index = -1): number {
+  if (label.bytes !== bytes || label.transfer === null) {
+    // Costs by kind and size and each stage's link pair are shared, not rebuilt per bucket.
+    const m = g.dpMemo;
+    const stage = label.stage;
+    let byBytes = m.costs.get(label.kind);
+    if (!byBytes) m.costs.set(label.kind, (byBytes = new Map()));
+    let t = byBytes.get(bytes);
+    if (!t) byBytes.set(bytes, (t = g.costs.dpCollective(label.kind, bytes)));
+    let links = m.links.get(stage * 2 + (t.inter ? 1 : 0));
+    if (!links) m.links.set(stage * 2 + (t.inter ? 1 : 0), (links = [linkId(stage, t.inter, false), linkId(stage, t.inter, true)]));
+    label.bytes = bytes;
+    label.transfer = t;
+    label.links = links;
+    label.info = newInfo(g, { stage, stream: "dp comm", label: label.text, parts: [["dpComm", t.latency + t.work + t.post]], gradFrom: 0 });
+  }
+  const t = label.transfer;
+  return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, t.latency, t.work, label.links, t.post);
 }
 
 /** Reduce the gradients of one backward pass: bucket by bucket as they are produced, or in one
@@ -102,21 +103,21 @@ function collective(g: Graph, kind: CollectiveKind, bytes: number, label: Label,
 function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind, after: number | null, label: string, out: number[]): number {
   const first = g.firstOp[pass]!;
   const last = g.lastOp[pass]!;
-  const opBytes = g.opBytes.data;
+  const opBytes = g.opBytes;
   if (after !== null) {
-    const op = collective(g, kind, passBytes(opBytes, first, last), new Label(stage, `${label}, all at once`));
+    const op = collective(g, passBytes(opBytes, first, last), new Label(stage, kind, `${label}, all at once`));
     g.engine.dep(op, after);
     out.push(op);
     return op;
   }
   const buckets = fillBuckets(opBytes, first, last, g.costs.bucketBytes, scratch);
-  const bucketLabel = new Label(stage, `${label} bucket`);
+  const bucketLabel = new Label(stage, kind, `${label} bucket`);
   let op = -1;
   for (let k = 0; k < buckets.length; k++) {
-    op = collective(g, kind, buckets.bytes[k]!, bucketLabel, k);
+    op = collective(g, buckets.bytes[k]!, bucketLabel, k);
     const producer = buckets.op[k]!;
     const fraction = buckets.fraction[k]!;
-    const gradFrom = g.ops[producer]!.gradFrom;
+    const gradFrom = infoOf(g, producer).gradFrom;
     g.engine.dep(op, producer, fraction >= 1 ? 1 : gradFrom + fraction * (1 - gradFrom));
     out.push(op);
   }
@@ -141,20 +142,27 @@ export function addDataParallel(g: Graph): void {
       }
       const kind: CollectiveKind = c.zero === 0 ? "allReduce" : "reduceScatter";
       const verb = c.zero === 0 ? "all-reduce" : "reduce-scatter";
-      const backwards = g.order[s]!.filter((idx) => Math.floor(idx / (V * M)) % 2 === 1);
+      const reduceBackward = (pass: number) => {
+        const ch = Math.floor(pass / M) % V;
+        const mb = pass % M;
+        const label = `${verb} gradients${name(ch)}${c.zero === 2 ? ` mb ${mb}` : ""}`;
+        if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red);
+        else if (c.zero === 2) {
+          // Synchronous: the next compute operation waits for the reduction.
+          const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red);
+          g.engine.dep(g.lastOp[pass]! + 1, op);
+        } else reducePass(g, s, pass, kind, lastBackward, label, red);
+      };
+      const order = g.order[s]!;
       for (let ch = 0; ch < V; ch++) {
-        const ofChunk = backwards.filter((idx) => Math.floor(idx / M) % V === ch);
-        const passes = c.zero === 2 ? ofChunk : ofChunk.subarray(-1);
-        for (const pass of passes) {
-          const mb = pass % M;
-          const label = `${verb} gradients${name(ch)}${c.zero === 2 ? ` mb ${mb}` : ""}`;
-          if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red);
-          else if (c.zero === 2) {
-            // Synchronous: the next compute operation waits for the reduction.
-            const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red);
-            g.engine.dep(g.lastOp[pass]! + 1, op);
-          } else reducePass(g, s, pass, kind, lastBackward, label, red);
+        // The chunk's backward passes in execution order: every one under ZeRO-2, else the last.
+        let last = -1;
+        for (const pass of order) {
+          if (Math.floor(pass / (V * M)) % 2 !== 1 || Math.floor(pass / M) % V !== ch) continue;
+          if (c.zero === 2) reduceBackward(pass);
+          else last = pass;
         }
+        if (c.zero !== 2 && last >= 0) reduceBackward(last);
       }
       if (c.zero >= 1) gatherWeights(g, s);
     }
@@ -164,13 +172,13 @@ export function addDataParallel(g: Graph): void {
     // stage all-reduce the embedding gradient, then step.
     const t = c.tiedEmbedding;
     const links = [0, P - 1].flatMap((s) => [linkId(s, t.inter, false), linkId(s, t.inter, true)]);
-    const info: OpInfo = {
+    const info = newInfo(g, {
       stage: 0,
       stream: "dp comm",
       label: `all-reduce tied embedding gradient with stage ${P - 1}`,
       parts: [["dpComm", t.latency + t.work + t.post]],
       gradFrom: 0,
-    };
+    });
     const op = addOp(g, g.streams.dp[0]!, info, -1, -1, 0, t.latency, t.work, links, t.post);
     for (const s of [0, P - 1]) {
       g.engine.dep(op, g.optimizerOp[s]! - 1);
@@ -193,21 +201,21 @@ function gatherWeights(g: Graph, s: number): void {
     const ch = Math.floor(idx / c.microBatches) % V;
     if (!backward && firstForward[ch]! < 0) firstForward[ch] = idx;
   }
-  const opBytes = g.opBytes.data;
+  const opBytes = g.opBytes;
   for (let ch = 0; ch < V; ch++) {
     const first = g.firstOp[firstForward[ch]!]!;
     const last = g.lastOp[firstForward[ch]!]!;
     const label = `all-gather weights${V > 1 ? ` chunk ${ch}` : ""}`;
     if (!c.overlapGradReduce) {
-      const op = collective(g, "allGather", passBytes(opBytes, first, last), new Label(s, `${label} after the optimizer`));
+      const op = collective(g, passBytes(opBytes, first, last), new Label(s, "allGather", `${label} after the optimizer`));
       g.engine.dep(op, g.optimizerOp[s]!);
       continue;
     }
     const cap = c.bucketBytes;
     const buckets = fillBuckets(opBytes, first, last, cap, scratch);
-    const bucketLabel = new Label(s, `${label} bucket`);
+    const bucketLabel = new Label(s, "allGather", `${label} bucket`);
     const bucketOp = new Int32Array(buckets.length);
-    for (let k = 0; k < buckets.length; k++) bucketOp[k] = collective(g, "allGather", buckets.bytes[k]!, bucketLabel, k);
+    for (let k = 0; k < buckets.length; k++) bucketOp[k] = collective(g, buckets.bytes[k]!, bucketLabel, k);
     let cum = 0;
     for (let op = first; op >= 0 && op <= last; op++) {
       const bytes = opBytes[op]!;
@@ -222,9 +230,9 @@ function gatherWeights(g: Graph, s: number): void {
 /** ZeRO-3: gather before every use, reduce-scatter after every backward. */
 function addZero3(g: Graph, s: number): void {
   const c = g.costs;
-  const opBytes = g.opBytes.data;
-  const gatherLabel = new Label(s, "all-gather weights for");
-  const scatterLabel = new Label(s, "reduce-scatter gradients of");
+  const opBytes = g.opBytes;
+  const gatherLabel = new Label(s, "allGather", "all-gather weights for");
+  const scatterLabel = new Label(s, "reduceScatter", "reduce-scatter gradients of");
   const lead = c.overlapGradReduce ? 2 : 1;
   // The weight-holding operations before this one, most recent first (prefetch distance).
   let prev1 = -1;
@@ -235,11 +243,11 @@ function addZero3(g: Graph, s: number): void {
     for (let op = g.firstOp[idx]!; op >= 0 && op <= g.lastOp[idx]!; op++) {
       const bytes = opBytes[op]!;
       if (bytes <= 0) continue;
-      const gather = collective(g, "allGather", bytes, gatherLabel, op);
+      const gather = collective(g, bytes, gatherLabel, op);
       if (i >= lead) g.engine.dep(gather, lead === 2 ? prev2 : prev1);
       g.engine.dep(op, gather);
       if (backward) {
-        const rs = collective(g, "reduceScatter", bytes, scatterLabel, op);
+        const rs = collective(g, bytes, scatterLabel, op);
         g.engine.dep(rs, op);
         if (!c.overlapGradReduce) g.engine.dep(op + 1, rs);
         g.reductions[s]!.push(rs);

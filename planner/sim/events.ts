@@ -11,9 +11,9 @@
 // A dependency is met when the operation it names ends, or, with a fraction f < 1 of a fixed-time
 // operation, f of the way through it (a gradient bucket fills part-way through a backward).
 //
-// Everything per operation, per edge and per event lives in typed arrays (heap.ts): a step has
-// tens of thousands of operations and no object is allocated per operation or event.
-import { EventHeap, f64, i32 } from "./heap.js";
+// Everything per operation, per edge and per event lives in typed arrays of an Arena (heap.ts):
+// a step has tens of thousands of operations and nothing is allocated per operation or event.
+import { Arena, EventHeap } from "./heap.js";
 import { SharedLinks } from "./links.js";
 
 export interface OpSpec {
@@ -42,26 +42,52 @@ const PARTIAL = 2;
 export class Engine {
   private streamOrdered: boolean[] = [];
   private streamLast: number[] = [];
-  // Per operation, in flat arrays (a step has tens of thousands of operations).
-  private opStream = i32();
-  private opPre = f64();
-  private opWork = f64();
-  private opPost = f64();
-  private opLinks: Array<readonly number[] | null> = [];
-  private pending = i32();
+  /** Distinct link lists (by identity), named by index in opRoute. */
+  private routes: Array<readonly number[]> = [];
+  private routeIds = new Map<readonly number[], number>();
+  // Per operation, room for `capacity`: stream, fixed times, work and its route (−1: none),
+  // dependencies not yet met.
+  private n = 0;
+  private capacity = 0;
+  private opStream!: Int32Array;
+  private opPre!: Float64Array;
+  private opWork!: Float64Array;
+  private opPost!: Float64Array;
+  private opRoute!: Int32Array;
+  private pending!: Int32Array;
   // Dependency edges as linked lists in insertion order, one list per operation of the edges
-  // released by its end (whole) and one of those released part-way through it (partial, with the
-  // fraction of its fixed time).
-  private head = i32();
-  private tail = i32();
-  private edgeTo = i32();
-  private edgeNext = i32();
-  private partHead = i32();
-  private partTail = i32();
-  private partTo = i32();
-  private partFrom = i32();
-  private partNext = i32();
-  private partFraction = f64();
+  // released by its end (head/tail, whole) and one of those released part-way through it
+  // (partHead/partTail, with the fraction of its fixed time).
+  private head!: Int32Array;
+  private tail!: Int32Array;
+  private partHead!: Int32Array;
+  private partTail!: Int32Array;
+  private nEdges = 0;
+  private edgeTo: Int32Array;
+  private edgeNext: Int32Array;
+  private nParts = 0;
+  private partTo: Int32Array;
+  private partFrom: Int32Array;
+  private partNext: Int32Array;
+  private partFraction: Float64Array;
+
+  /** `capacity`: operations to make room for at first (they grow as needed). With a shared
+   *  `arena` (simulate.ts) the tables, and run()'s result, are reused from one engine to the next:
+   *  the result is valid until the arena's next engine runs. */
+  constructor(
+    capacity = 1024,
+    private readonly arena?: Arena,
+  ) {
+    const a = (this.tables = arena ?? new Arena());
+    this.growOps(Math.max(16, capacity));
+    this.edgeTo = a.i32("edge.to", 2 * capacity);
+    this.edgeNext = a.i32("edge.next", 2 * capacity);
+    this.partTo = a.i32("part.to", 64);
+    this.partFrom = a.i32("part.from", 64);
+    this.partNext = a.i32("part.next", 64);
+    this.partFraction = a.f64("part.fraction", 64);
+  }
+  private readonly tables: Arena;
 
   addStream(ordered: boolean): number {
     this.streamOrdered.push(ordered);
@@ -70,7 +96,7 @@ export class Engine {
   }
 
   get opCount(): number {
-    return this.opStream.length;
+    return this.n;
   }
 
   /** Add an operation; on an ordered stream it follows the stream's previous operation. */
@@ -80,17 +106,19 @@ export class Engine {
 
   /** add() without the spec object: `pre` seconds, `work` on `links`, then `post` seconds. */
   op(stream: number, pre: number, work = 0, links: readonly number[] | null = null, post = 0): number {
-    const id = this.opStream.length;
-    this.opStream.push(stream);
-    this.opPre.push(pre);
-    this.opWork.push(work);
-    this.opPost.push(post);
-    this.opLinks.push(links);
-    this.pending.push(0);
-    this.head.push(-1);
-    this.tail.push(-1);
-    this.partHead.push(-1);
-    this.partTail.push(-1);
+    const id = this.n;
+    if (id === this.capacity) this.growOps(2 * id);
+    this.n = id + 1;
+    this.opStream[id] = stream;
+    this.opPre[id] = pre;
+    this.opWork[id] = work;
+    this.opPost[id] = post;
+    this.opRoute[id] = links ? this.route(links) : -1;
+    this.pending[id] = 0;
+    this.head[id] = -1;
+    this.tail[id] = -1;
+    this.partHead[id] = -1;
+    this.partTail[id] = -1;
     const last = this.streamLast[stream]!;
     if (this.streamOrdered[stream] && last >= 0) this.dep(id, last);
     this.streamLast[stream] = id;
@@ -99,51 +127,55 @@ export class Engine {
 
   /** `op` may start only once `on` has ended (fraction 1) or is `fraction` of the way through. */
   dep(op: number, on: number, fraction = 1): void {
-    this.pending.data[op]!++;
+    this.pending[op]!++;
+    const a = this.tables;
     if (fraction < 1) {
-      if (this.opWork.data[on]! > 0) throw new Error("a partial dependency needs a fixed-time operation");
-      const e = this.partTo.length;
-      this.partTo.push(op);
-      this.partFrom.push(on);
-      this.partNext.push(-1);
-      this.partFraction.push(fraction);
-      append(this.partHead.data, this.partTail.data, this.partNext.data, on, e);
+      if (this.opWork[on]! > 0) throw new Error("a partial dependency needs a fixed-time operation");
+      const e = this.nParts++;
+      if (e === this.partTo.length) {
+        this.partTo = a.i32("part.to", e + 1, e);
+        this.partFrom = a.i32("part.from", e + 1, e);
+        this.partNext = a.i32("part.next", e + 1, e);
+        this.partFraction = a.f64("part.fraction", e + 1, e);
+      }
+      this.partTo[e] = op;
+      this.partFrom[e] = on;
+      this.partNext[e] = -1;
+      this.partFraction[e] = fraction;
+      append(this.partHead, this.partTail, this.partNext, on, e);
       return;
     }
-    const e = this.edgeTo.length;
-    this.edgeTo.push(op);
-    this.edgeNext.push(-1);
-    append(this.head.data, this.tail.data, this.edgeNext.data, on, e);
+    const e = this.nEdges++;
+    if (e === this.edgeTo.length) {
+      this.edgeTo = a.i32("edge.to", e + 1, e);
+      this.edgeNext = a.i32("edge.next", e + 1, e);
+    }
+    this.edgeTo[e] = op;
+    this.edgeNext[e] = -1;
+    append(this.head, this.tail, this.edgeNext, on, e);
   }
 
   run(): EngineResult {
-    const n = this.opStream.length;
+    const n = this.n;
     const nStreams = this.streamOrdered.length;
-    const ordered = Uint8Array.from(this.streamOrdered, (o) => (o ? 1 : 0));
-    const opStream = this.opStream.data;
-    const head = this.head.data;
-    const edgeTo = this.edgeTo.data;
-    const edgeNext = this.edgeNext.data;
-    const partHead = this.partHead.data;
-    const partTo = this.partTo.data;
-    const partFrom = this.partFrom.data;
-    const partNext = this.partNext.data;
-    const partFraction = this.partFraction.data;
-    const opPre = this.opPre.data;
-    const opWork = this.opWork.data;
-    const opPost = this.opPost.data;
-    const start = new Float64Array(n).fill(NaN);
-    const end = new Float64Array(n).fill(NaN);
-    const ready = new Float64Array(n).fill(NaN);
-    const binder = new Int32Array(n).fill(-1);
-    const pending = this.pending.data.slice(0, n);
-    const heap = new EventHeap();
-    const links = new SharedLinks(this.opLinks);
+    const { opStream, head, edgeTo, edgeNext, partHead, partTo, partFrom, partNext, partFraction, opPre, opWork, opPost, opRoute } = this;
+    const a = this.tables;
+    // The result: from the shared arena, or new (an engine of its own may run more than once).
+    const f64 = (key: string) => (this.arena ? a.f64(key, n).subarray(0, n) : new Float64Array(n));
+    const start = f64("run.start").fill(NaN);
+    const end = f64("run.end").fill(NaN);
+    const ready = f64("run.ready").fill(NaN);
+    const binder = (this.arena ? a.i32("run.binder", n).subarray(0, n) : new Int32Array(n)).fill(-1);
+    const pending = a.i32("run.pending", n);
+    pending.set(this.pending.subarray(0, n));
+    const heap = new EventHeap(a);
+    const links = new SharedLinks(this.routes, nStreams);
     // Queued streams: busy flag and a FIFO of ready operations as a linked list through queueNext.
     const busy = new Uint8Array(nStreams);
+    const ordered = Uint8Array.from(this.streamOrdered, (o) => (o ? 1 : 0));
     const queueHead = new Int32Array(nStreams).fill(-1);
     const queueTail = new Int32Array(nStreams).fill(-1);
-    const queueNext = new Int32Array(n).fill(-1);
+    const queueNext = a.i32("run.queueNext", n);
     let now = 0;
     let done = 0;
 
@@ -168,6 +200,7 @@ export class Engine {
       const s = opStream[op]!;
       if (ordered[s] === 1) begin(op, by);
       else {
+        queueNext[op] = -1;
         if (queueTail[s]! < 0) queueHead[s] = op;
         else queueNext[queueTail[s]!] = op;
         queueTail[s] = op;
@@ -205,13 +238,40 @@ export class Engine {
       now = heap.time;
       const kind = heap.lastKind;
       if (kind === END) finish(x);
-      else if (kind === FLOW) links.add(x, opWork[x]!, now);
+      else if (kind === FLOW) links.add(x, opWork[x]!, opRoute[x]!, now);
       else release(partTo[x]!, partFrom[x]!); // PARTIAL
     }
     if (done !== n) throw new Error(`simulation deadlocked: ${n - done} of ${n} operations never ran`);
     let makespan = 0;
     for (let i = 0; i < n; i++) makespan = Math.max(makespan, end[i]!);
     return { start, end, ready, binder, makespan };
+  }
+
+  private route(links: readonly number[]): number {
+    let r = this.routeIds.get(links);
+    if (r === undefined) {
+      r = this.routes.length;
+      this.routes.push(links);
+      this.routeIds.set(links, r);
+    }
+    return r;
+  }
+
+  private growOps(size: number): void {
+    const a = this.tables;
+    const keep = this.n;
+    this.opStream = a.i32("op.stream", size, keep);
+    this.opPre = a.f64("op.pre", size, keep);
+    this.opWork = a.f64("op.work", size, keep);
+    this.opPost = a.f64("op.post", size, keep);
+    this.opRoute = a.i32("op.route", size, keep);
+    this.pending = a.i32("op.pending", size, keep);
+    this.head = a.i32("op.head", size, keep);
+    this.tail = a.i32("op.tail", size, keep);
+    this.partHead = a.i32("op.partHead", size, keep);
+    this.partTail = a.i32("op.partTail", size, keep);
+    this.capacity = Math.min(this.opStream.length, this.opPre.length, this.opWork.length, this.opPost.length, this.opRoute.length);
+    this.capacity = Math.min(this.capacity, this.pending.length, this.head.length, this.tail.length, this.partHead.length, this.partTail.length);
   }
 }
 

@@ -3,7 +3,7 @@
 // (dp.ts adds those), and the optimizer step.
 import type { PassCost, SimCosts, Transfer } from "./costs.js";
 import { Engine } from "./events.js";
-import { type Column, f64, i32 } from "./heap.js";
+import { Arena } from "./heap.js";
 import { linkId } from "./links.js";
 import { visitStageOrder } from "./schedule.js";
 
@@ -25,16 +25,21 @@ export interface OpInfo {
 export interface Graph {
   costs: SimCosts;
   engine: Engine;
-  /** Per operation, what it is: one OpInfo is shared by every operation of its kind on a stage
-   *  (a step has tens of thousands of operations; no object is built per operation). */
+  /** Per operation, what it is: one OpInfo is shared by every operation of its kind on a stage.
+   *  Filled by sealGraph() once every operation is added (until then, infos[opInfo[op]]). */
   ops: OpInfo[];
+  /** The distinct OpInfos (newInfo), and per operation the index of its own. */
+  infos: OpInfo[];
+  opInfo: Int32Array;
   /** Per operation: the pass it belongs to (passIndex), or −1. */
-  opPass: Column<Int32Array>;
+  opPass: Int32Array;
   /** Per operation: a further number: the layer, the bucket, the peer stage, or the operation
    *  served; −1. */
-  opIndex: Column<Int32Array>;
+  opIndex: Int32Array;
   /** Per operation: bytes of the weights a weight-holding operation holds, else 0. */
-  opBytes: Column<Float64Array>;
+  opBytes: Float64Array;
+  /** Where the per-operation tables live (heap.ts): reused from one graph to the next. */
+  arena: Arena;
   streams: { compute: number[]; pp: number[]; dp: number[] };
   /** Index of a pass in the tables below: ((stage·2 + backward)·v + chunk)·m + mb. */
   passIndex: (stage: number, backward: boolean, chunk: number, mb: number) => number;
@@ -50,12 +55,18 @@ export interface Graph {
   dpMemo: { costs: Map<string, Map<number, Transfer>>; links: Map<number, number[]> };
 }
 
-/** Add an operation on engine stream `stream`, described by `info`, of pass `pass`, with
- *  `index` (OpInfo and Graph.opIndex) and `bytes` of weights. */
+/** Register the description shared by a kind of operation; returns its index for addOp(). */
+export function newInfo(g: Graph, info: OpInfo): number {
+  g.infos.push(info);
+  return g.infos.length - 1;
+}
+
+/** Add an operation on engine stream `stream`, described by `g.infos[info]`, of pass `pass`,
+ *  with `index` (Graph.opIndex) and `bytes` of weights. */
 export function addOp(
   g: Graph,
   stream: number,
-  info: OpInfo,
+  info: number,
   pass: number,
   index: number,
   bytes: number,
@@ -65,11 +76,30 @@ export function addOp(
   post = 0,
 ): number {
   const id = g.engine.op(stream, pre, work, links, post);
-  g.ops.push(info);
-  g.opPass.push(pass);
-  g.opIndex.push(index);
-  g.opBytes.push(bytes);
+  if (id >= g.opInfo.length || id >= g.opPass.length || id >= g.opIndex.length || id >= g.opBytes.length) {
+    g.opInfo = g.arena.i32("graph.opInfo", id + 1, id);
+    g.opPass = g.arena.i32("graph.opPass", id + 1, id);
+    g.opIndex = g.arena.i32("graph.opIndex", id + 1, id);
+    g.opBytes = g.arena.f64("graph.opBytes", id + 1, id);
+  }
+  g.opInfo[id] = info;
+  g.opPass[id] = pass;
+  g.opIndex[id] = index;
+  g.opBytes[id] = bytes;
   return id;
+}
+
+/** The description of operation `op`. */
+export function infoOf(g: Graph, op: number): OpInfo {
+  return g.infos[g.opInfo[op]!]!;
+}
+
+/** Fill `g.ops` (timeline.ts reads it) once every operation is added. */
+export function sealGraph(g: Graph): void {
+  const n = g.engine.opCount;
+  const ops = g.arena.array<OpInfo>(n);
+  for (let op = 0; op < n; op++) ops[op] = g.infos[g.opInfo[op]!]!;
+  g.ops = ops;
 }
 
 function passParts(kind: SegmentKind, p: PassCost): Array<[SegmentKind, number]> {
@@ -86,8 +116,8 @@ export function partsTime(parts: ReadonlyArray<readonly [SegmentKind, number]>):
   return total;
 }
 
-export function buildGraph(c: SimCosts): Graph {
-  const engine = new Engine();
+/** The operation graph of one step; its tables come from `arena` (one graph at a time). */
+export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
   const P = c.pp;
   const V = c.vpp;
   const M = c.microBatches;
@@ -95,6 +125,9 @@ export function buildGraph(c: SimCosts): Graph {
   if (!Number.isInteger(M) || M < 1) throw new Error(`simulate: ${M} micro-batches per step is not a positive integer`);
   // Megatron-LM's interleaved schedule runs micro-batches in groups of p (checkSchedule).
   if (V > 1 && M % P !== 0) throw new Error(`simulate: interleaved schedule needs the ${M} micro-batches divisible by pp ${P}`);
+  // Room for the compute operations and sends, and a quarter more for the collectives.
+  const capacity = Math.ceil(1.25 * (P * (2 * V * M * c.layersPerChunk + 1) + 4 * M + 2 * (P * V - 1) * M));
+  const engine = new Engine(capacity, arena);
   const streams = { compute: [] as number[], pp: [] as number[], dp: [] as number[] };
   for (let s = 0; s < P; s++) {
     streams.compute.push(engine.addStream(true));
@@ -107,13 +140,16 @@ export function buildGraph(c: SimCosts): Graph {
     costs: c,
     engine,
     ops: [],
-    opPass: i32(),
-    opIndex: i32(),
-    opBytes: f64(),
+    infos: [],
+    opInfo: arena.i32("graph.opInfo", capacity),
+    opPass: arena.i32("graph.opPass", capacity),
+    opIndex: arena.i32("graph.opIndex", capacity),
+    opBytes: arena.f64("graph.opBytes", capacity),
+    arena,
     streams,
     passIndex,
-    firstOp: new Int32Array(nPasses).fill(-1),
-    lastOp: new Int32Array(nPasses).fill(-1),
+    firstOp: arena.i32("graph.firstOp", nPasses).subarray(0, nPasses).fill(-1),
+    lastOp: arena.i32("graph.lastOp", nPasses).subarray(0, nPasses).fill(-1),
     order: [],
     optimizerOp: [],
     reductions: Array.from({ length: P }, () => []),
@@ -142,8 +178,10 @@ export function buildGraph(c: SimCosts): Graph {
   const gradFrom = rTime / (rTime + c.layer.backward.compute + c.layer.backward.tp || 1);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
+  const passesPerStage = 2 * V * M;
+  const orders = arena.i32("graph.order", P * passesPerStage);
   for (let s = 0; s < P; s++) {
-    const info = (label: string, p: Array<[SegmentKind, number]>, from = 0): OpInfo => ({ stage: s, stream: "compute", label, parts: p, gradFrom: from });
+    const info = (label: string, p: Array<[SegmentKind, number]>, from = 0) => newInfo(g, { stage: s, stream: "compute", label, parts: p, gradFrom: from });
     const embedF = info("embedding", parts.embedF);
     const embedB = info("embedding", parts.embedB);
     const layerF = info("layer", parts.layerF);
@@ -151,7 +189,7 @@ export function buildGraph(c: SimCosts): Graph {
     const headF = info("head", parts.headF);
     const headB = info("head", parts.headB);
     const stream = streams.compute[s]!;
-    const stageOrderIdx = new Int32Array(2 * V * M);
+    const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
     let k = 0;
     visitStageOrder(c.schedule, P, V, M, s, (backward, chunk, mb) => {
       const ch = chunk * P + s;
@@ -181,10 +219,9 @@ export function buildGraph(c: SimCosts): Graph {
   if (P > 1) {
     const p = c.p2p;
     const sendParts: Array<[SegmentKind, number]> = [["ppComm", p.latency + p.work + p.post]];
-    const sendInfo = (s: number, label: string): OpInfo => ({ stage: s, stream: "pp comm", label, parts: sendParts, gradFrom: 0 });
+    const sendInfo = (s: number, label: string) => newInfo(g, { stage: s, stream: "pp comm", label, parts: sendParts, gradFrom: 0 });
     const routes = new Map<number, number[]>();
-    const send = (info: OpInfo, to: number, after: number, before: number, pass: number) => {
-      const from = info.stage;
+    const send = (from: number, info: number, to: number, after: number, before: number, pass: number) => {
       let links = routes.get(from * P + to);
       if (!links) routes.set(from * P + to, (links = [linkId(from, p.inter, false), linkId(to, p.inter, true)]));
       const op = addOp(g, streams.pp[from]!, info, pass, to, 0, p.latency, p.work, links, p.post);
@@ -203,13 +240,13 @@ export function buildGraph(c: SimCosts): Graph {
             const s2 = (s + 1) % P;
             const ch2 = s + 1 === P ? ch + 1 : ch;
             const from = passIndex(s, false, ch, mb);
-            send(activation, s2, lastOp[from]!, firstOp[passIndex(s2, false, ch2, mb)]!, from);
+            send(s, activation, s2, lastOp[from]!, firstOp[passIndex(s2, false, ch2, mb)]!, from);
           }
           if (gc > 0) {
             const s2 = (s - 1 + P) % P;
             const ch2 = s === 0 ? ch - 1 : ch;
             const from = passIndex(s, true, ch, mb);
-            send(gradient, s2, lastOp[from]!, firstOp[passIndex(s2, true, ch2, mb)]!, from);
+            send(s, gradient, s2, lastOp[from]!, firstOp[passIndex(s2, true, ch2, mb)]!, from);
           }
         }
     }
@@ -220,10 +257,10 @@ export function buildGraph(c: SimCosts): Graph {
 /** Human-readable name of an operation: "F3.1 layer 0" (forward of micro-batch 3, chunk 1),
  *  "B3 send gradient → stage 2", "all-gather weights for F0 layer 1". */
 export function opName(g: Graph, op: number): string {
-  const o = g.ops[op]!;
+  const o = infoOf(g, op);
   const c = g.costs;
-  const pass = g.opPass.data[op]!;
-  const index = g.opIndex.data[op]!;
+  const pass = g.opPass[op]!;
+  const index = g.opIndex[op]!;
   let tag = "";
   if (pass >= 0) {
     const mb = pass % c.microBatches;

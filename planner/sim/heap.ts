@@ -1,19 +1,75 @@
-// Containers for the event engine: a binary min-heap of events and growable typed columns.
-// Both live in typed arrays: a step pushes and pops hundreds of thousands of events, and an
-// object or array per event made the garbage collector a fifth of the simulation's time.
+// Containers for the event engine: a binary min-heap of events, and the arena the per-operation
+// tables live in. Both are typed arrays: a step pushes and pops hundreds of thousands of events,
+// and an object or array per event made the garbage collector a fifth of the simulation's time.
+
+/** Tables kept from one simulation to the next, by name: typed arrays that only grow, and
+ *  arrays of objects by power-of-two size.
+ *
+ *  Reusing them is most of the simulator's speed where fresh memory is dear: on the 2-core VM
+ *  this was tuned on, touching a newly allocated page costs ~10–25 µs (filling a new
+ *  Float64Array of 4 000 took ~100 µs, the same array reused ~2 µs, and pushing 40 000 entries
+ *  onto a new JS array ~4 ms), so allocating a step's per-operation tables anew (tens of
+ *  thousands of operations, megabytes of tables) cost more than simulating it.
+ *
+ *  A table handed out stays valid until the same name is asked for again; its contents are
+ *  whatever was last written (callers initialise what they read). Users of one arena must not
+ *  be alive at the same time: one graph, engine and run at a time. */
+export class Arena {
+  private readonly f64s = new Map<string, Float64Array>();
+  private readonly i32s = new Map<string, Int32Array>();
+  private readonly objects: unknown[][] = [];
+
+  /** A Float64Array of at least `size` entries; when it has to grow, the first `keep` entries of
+   *  the one before are copied. */
+  f64(key: string, size: number, keep = 0): Float64Array {
+    const old = this.f64s.get(key);
+    if (old && old.length >= size) return old;
+    const a = new Float64Array(Math.max(64, size, 2 * (old?.length ?? 0)));
+    if (old && keep > 0) a.set(old.subarray(0, keep));
+    this.f64s.set(key, a);
+    return a;
+  }
+
+  /** An Int32Array of at least `size` entries, as f64(). */
+  i32(key: string, size: number, keep = 0): Int32Array {
+    const old = this.i32s.get(key);
+    if (old && old.length >= size) return old;
+    const a = new Int32Array(Math.max(64, size, 2 * (old?.length ?? 0)));
+    if (old && keep > 0) a.set(old.subarray(0, keep));
+    this.i32s.set(key, a);
+    return a;
+  }
+
+  /** A JS array of exactly `n` entries, all to be written by the caller. Arrays are kept per
+   *  power of two and created at that full size, so that setting the length (always more than
+   *  half of it) neither trims nor regrows V8's backing store. */
+  array<T>(n: number): T[] {
+    const k = Math.max(4, Math.ceil(Math.log2(Math.max(1, n))));
+    const a = (this.objects[k] ??= new Array<unknown>(2 ** k));
+    a.length = n;
+    return a as T[];
+  }
+}
 
 /** Binary min-heap of events keyed by (time, sequence): events at equal times pop in the order
  *  they were pushed. An event is a time, a kind and a payload (an integer). */
 export class EventHeap {
-  private t = new Float64Array(256);
-  private seq = new Float64Array(256);
-  private kind = new Int32Array(256);
-  private payload = new Int32Array(256);
+  private t: Float64Array;
+  private seq: Float64Array;
+  private kind: Int32Array;
+  private payload: Int32Array;
   private n = 0;
   private counter = 0;
   /** Time and kind of the event the last pop() returned. */
   time = 0;
   lastKind = 0;
+
+  constructor(private readonly arena = new Arena()) {
+    this.t = arena.f64("heap.t", 256);
+    this.seq = arena.f64("heap.seq", 256);
+    this.kind = arena.i32("heap.kind", 256);
+    this.payload = arena.i32("heap.payload", 256);
+  }
 
   get size(): number {
     return this.n;
@@ -72,35 +128,10 @@ export class EventHeap {
     this.payload[to] = this.payload[from]!;
   }
   private grow(): void {
-    const size = this.t.length * 2;
-    this.t = grown(this.t, new Float64Array(size));
-    this.seq = grown(this.seq, new Float64Array(size));
-    this.kind = grown(this.kind, new Int32Array(size));
-    this.payload = grown(this.payload, new Int32Array(size));
+    const { arena, n } = this;
+    this.t = arena.f64("heap.t", n + 1, n);
+    this.seq = arena.f64("heap.seq", n + 1, n);
+    this.kind = arena.i32("heap.kind", n + 1, n);
+    this.payload = arena.i32("heap.payload", n + 1, n);
   }
 }
-
-function grown<T extends Float64Array | Int32Array>(old: T, bigger: T): T {
-  bigger.set(old);
-  return bigger;
-}
-
-/** A growable array of numbers on a typed array (doubling), for the per-operation tables. */
-export class Column<T extends Float64Array | Int32Array> {
-  length = 0;
-  constructor(public data: T) {}
-  push(x: number): void {
-    if (this.length === this.data.length) {
-      const bigger = new (this.data.constructor as new (n: number) => T)(this.data.length * 2);
-      bigger.set(this.data);
-      this.data = bigger;
-    }
-    this.data[this.length++] = x;
-  }
-  view(): T {
-    return this.data.subarray(0, this.length) as T;
-  }
-}
-
-export const f64 = () => new Column(new Float64Array(1024));
-export const i32 = () => new Column(new Int32Array(1024));

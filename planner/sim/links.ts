@@ -9,8 +9,8 @@
 //
 // Each flow keeps its remaining work as of the last time its rate changed and its projected
 // finish; only the flows on the links a transfer joins or leaves are brought up to date.
-// A flow is named by its operation: its state lives in typed arrays indexed by operation, and
-// the flows under way (at most one per stream) in a short list in the order they started.
+// The flows under way (at most one per stream) are a short list in typed arrays, in the order
+// they started.
 
 /** Link identifier of one representative rank: stage, intra-node (NVLink/PCIe) or network, and
  *  direction (links are full duplex: "per GPU, each way", planner/types.ts Link.bandwidth). */
@@ -19,32 +19,40 @@ export function linkId(stage: number, inter: boolean, incoming: boolean): number
 }
 
 export class SharedLinks {
-  // Per operation: its links, work left at `since` (seconds at full rate), rate, projected finish.
-  private readonly remaining: Float64Array;
-  private readonly since: Float64Array;
-  private readonly rate: Float64Array;
-  private readonly finish: Float64Array;
-  /** Flows under way, in the order they started. */
-  private active = new Int32Array(16);
+  // The flows under way (at most one per stream), in the order they started: operation, links
+  // (distinct), work left at `since` (seconds at full rate), rate and projected finish.
   private count = 0;
-  /** Per link id: the flows crossing it, and a mark for the links a change touches. */
+  private op: Int32Array;
+  private route: Array<readonly number[]>;
+  private remaining: Float64Array;
+  private since: Float64Array;
+  private rate: Float64Array;
+  private finish: Float64Array;
+  /** The routes, each link once (a link listed twice carries a flow once). */
+  private readonly distinct: Array<readonly number[]>;
+  /** Per link id: the flows crossing it, and the last change that touched it (see `stamp`). */
   private onLink: Int32Array;
-  private touched: Uint8Array;
+  private touched: Int32Array;
+  private stamp = 1;
   private next = Infinity;
   /** The operations of the flows the last finishAt() removed, in the order they started. */
-  readonly done: Int32Array;
+  done: Int32Array;
 
-  constructor(private readonly opLinks: ReadonlyArray<readonly number[] | null>) {
-    const n = opLinks.length;
+  /** `routes`: the link lists flows may cross (by index); `slots`: room for that many flows at once. */
+  constructor(routes: ReadonlyArray<readonly number[]>, slots = 16) {
+    this.distinct = routes.map((ls) => ls.filter((l, i) => ls.indexOf(l) === i));
+    const n = Math.max(1, slots);
+    this.op = new Int32Array(n);
+    this.route = new Array<readonly number[]>(n).fill([]);
     this.remaining = new Float64Array(n);
     this.since = new Float64Array(n);
     this.rate = new Float64Array(n);
     this.finish = new Float64Array(n);
     this.done = new Int32Array(n);
     let links = 0;
-    for (const ls of opLinks) if (ls) for (const l of ls) links = Math.max(links, l + 1);
+    for (const ls of this.distinct) for (const l of ls) links = Math.max(links, l + 1);
     this.onLink = new Int32Array(links);
-    this.touched = new Uint8Array(links);
+    this.touched = new Int32Array(links);
   }
 
   get size(): number {
@@ -56,23 +64,21 @@ export class SharedLinks {
     return this.next;
   }
 
-  /** Start operation `op`'s flow of `work` seconds (alone) on its links at time `now`. */
-  add(op: number, work: number, now: number): void {
-    this.remaining[op] = work;
-    this.since[op] = now;
-    this.rate[op] = 1;
-    this.finish[op] = now + work;
-    if (this.count === this.active.length) {
-      const bigger = new Int32Array(this.count * 2);
-      bigger.set(this.active);
-      this.active = bigger;
-    }
-    this.active[this.count++] = op;
-    const links = this.opLinks[op] ?? [];
-    for (let i = 0; i < links.length; i++) {
-      const l = links[i]!;
-      if (links.indexOf(l) === i) this.onLink[l]!++; // a link listed twice carries the flow once
-      this.touched[l] = 1;
+  /** Start operation `op`'s flow of `work` seconds (alone) on route `route` (−1: no link) at
+   *  time `now`. */
+  add(op: number, work: number, route: number, now: number): void {
+    if (this.count === this.op.length) this.grow();
+    const i = this.count++;
+    const links = route >= 0 ? this.distinct[route]! : [];
+    this.op[i] = op;
+    this.route[i] = links;
+    this.remaining[i] = work;
+    this.since[i] = now;
+    this.rate[i] = 1;
+    this.finish[i] = now + work;
+    for (let j = 0; j < links.length; j++) {
+      this.onLink[links[j]!]!++;
+      this.touched[links[j]!] = this.stamp;
     }
     this.rerate(now);
   }
@@ -81,48 +87,71 @@ export class SharedLinks {
    *  operations in `done`. */
   finishAt(now: number): number {
     const limit = now + 1e-12 * Math.max(now, 1e-30);
-    const { active, finish, done } = this;
+    const { op, route, remaining, since, rate, finish, done } = this;
     let kept = 0;
     let out = 0;
     for (let i = 0; i < this.count; i++) {
-      const op = active[i]!;
-      if (finish[op]! <= limit) done[out++] = op;
-      else active[kept++] = op;
+      if (finish[i]! <= limit) {
+        done[out++] = op[i]!;
+        const links = route[i]!;
+        for (let j = 0; j < links.length; j++) {
+          this.onLink[links[j]!]!--;
+          this.touched[links[j]!] = this.stamp;
+        }
+        continue;
+      }
+      if (kept < i) {
+        op[kept] = op[i]!;
+        route[kept] = route[i]!;
+        remaining[kept] = remaining[i]!;
+        since[kept] = since[i]!;
+        rate[kept] = rate[i]!;
+        finish[kept] = finish[i]!;
+      }
+      kept++;
     }
     this.count = kept;
-    for (let i = 0; i < out; i++) {
-      const links = this.opLinks[done[i]!] ?? [];
-      for (let j = 0; j < links.length; j++) {
-        const l = links[j]!;
-        if (links.indexOf(l) === j) this.onLink[l]!--;
-        this.touched[l] = 1;
-      }
-    }
     this.rerate(now);
     return out;
   }
 
-  /** Bring the flows on the touched links up to `now`, give them their new rates, clear the
-   *  marks and find the next finish. */
+  /** Bring the flows on the links touched by this change up to `now`, give them their new
+   *  rates, and find the next finish. */
   private rerate(now: number): void {
-    const { active, remaining, since, rate, finish, onLink, touched } = this;
+    const { route, remaining, since, rate, finish, onLink, touched, stamp } = this;
     let next = Infinity;
     for (let i = 0; i < this.count; i++) {
-      const op = active[i]!;
-      const links = this.opLinks[op] ?? [];
+      const links = route[i]!;
       let hit = false;
-      for (let j = 0; j < links.length; j++) if (touched[links[j]!] === 1) hit = true;
+      for (let j = 0; j < links.length; j++) if (touched[links[j]!] === stamp) hit = true;
       if (hit) {
-        remaining[op] = remaining[op]! - rate[op]! * (now - since[op]!);
-        since[op] = now;
+        remaining[i] = remaining[i]! - rate[i]! * (now - since[i]!);
+        since[i] = now;
         let most = 1;
         for (let j = 0; j < links.length; j++) most = Math.max(most, onLink[links[j]!]!);
-        rate[op] = 1 / most;
-        finish[op] = now + Math.max(0, remaining[op]!) / rate[op]!;
+        rate[i] = 1 / most;
+        finish[i] = now + Math.max(0, remaining[i]!) / rate[i]!;
       }
-      if (finish[op]! < next) next = finish[op]!;
+      if (finish[i]! < next) next = finish[i]!;
     }
     this.next = next;
-    touched.fill(0);
+    this.stamp++;
+  }
+
+  private grow(): void {
+    const n = 2 * this.op.length;
+    const more = <T extends Int32Array | Float64Array>(a: T): T => {
+      const b = new (a.constructor as new (size: number) => T)(n);
+      b.set(a);
+      return b;
+    };
+    this.op = more(this.op);
+    this.remaining = more(this.remaining);
+    this.since = more(this.since);
+    this.rate = more(this.rate);
+    this.finish = more(this.finish);
+    this.done = more(this.done);
+    this.route.length = n;
+    this.route.fill([], n / 2);
   }
 }

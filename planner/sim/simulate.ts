@@ -2,16 +2,23 @@
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { buildSimCosts, type SimCosts, type SimOptions } from "./costs.js";
 import { addDataParallel } from "./dp.js";
-import { buildGraph } from "./graph.js";
+import { buildGraph, sealGraph } from "./graph.js";
+import { Arena } from "./heap.js";
 import { buildTimeline, type SimSummary, type Timeline } from "./timeline.js";
 
 export type { SimOptions, SimCosts } from "./costs.js";
 export type { Segment, SimSummary, StageTimes, Timeline } from "./timeline.js";
 
+/** The per-operation tables of every simulation, reused from one to the next (heap.ts: fresh
+ *  memory is what a simulation spent most of its time on). Simulations run one at a time. */
+const arena = new Arena();
+
 /** Simulate one step from explicit per-operation costs (tests build these by hand). */
 export function simulateCosts(costs: SimCosts, withSegments = true): Timeline {
-  const g = buildGraph(costs);
+  const g = buildGraph(costs, arena);
   addDataParallel(g);
+  sealGraph(g);
+  // The timeline keeps nothing of the graph or the engine's result (both in the arena).
   return buildTimeline(g, g.engine.run(), withSegments);
 }
 
