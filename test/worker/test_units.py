@@ -90,3 +90,59 @@ def test_trace_names_collectives_from_gloo_ranges_and_nccl_kernels():
     assert collective_kind("ampere_bf16_s16816gemm_bf16_128x128") is None
     assert collective_kind("aten::all_reduce_helper") is None  # neither gloo nor NCCL
     assert merge([(3e-6, 5e-6), (0.0, 1e-6), (2e-6, 2.5e-6), (1.0, 2.0)]) == [[0.0, 5e-6], [1.0, 2.0]]
+
+
+class _Kineto:
+    """A kineto event as torch.profiler hands it over (the methods trace.py reads)."""
+
+    def __init__(self, name, activity, start_us, dur_us, device="DeviceType.CUDA"):
+        self._n, self._a, self._s, self._d, self._dev = name, activity, start_us, dur_us, device
+
+    def name(self):
+        return self._n
+
+    def activity_type(self):
+        return self._a
+
+    def device_type(self):
+        return self._dev
+
+    def start_ns(self):
+        return int(self._s * 1000)
+
+    def duration_ns(self):
+        return int(self._d * 1000)
+
+
+def test_trace_reads_a_cuda_profile():
+    """The CUDA branch on a hand-made profile: GPU projections of the spans replace their host
+    ranges, NCCL kernels become collectives labelled in issue order, other kernels `busy`, and
+    the barrier's all-reduce before the anchor is dropped."""
+    from executor.worker.trace import StepTrace
+
+    cpu = "DeviceType.CPU"
+    t = StepTrace(torch.device("cuda", 0), stage=0, streams={})
+    t.issued["all_reduce"].extend(["tp comm", "dp comm"])  # as log_collective records them
+    t._collect([
+        _Kineto("ncclDevKernel_AllReduce_Sum_f32_RING_LL", "kernel", 990, 5),  # the barrier
+        _Kineto("paraplan:anchor", "user_annotation", 1000, 1, cpu),
+        _Kineto("paraplan:forward:0:0", "user_annotation", 1001, 50, cpu),
+        _Kineto("paraplan:forward:0:0", "gpu_user_annotation", 1010, 100),
+        _Kineto("sm90_xmma_gemm_bf16", "kernel", 1010, 40),
+        _Kineto("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", "kernel", 1050, 10),
+        _Kineto("elementwise_kernel", "kernel", 1060, 50),
+        _Kineto("paraplan:backward:0:0", "gpu_user_annotation", 1110, 200),
+        _Kineto("sm90_xmma_gemm_bf16", "kernel", 1110, 200),
+        _Kineto("ncclDevKernel_AllReduce_Sum_bf16_RING_LL", "kernel", 1200, 150),
+        _Kineto("Memcpy DtoD", "gpu_memcpy", 1300, 5),
+    ])
+    assert t.error is None
+    us = lambda x: round(x * 1e6, 3)  # noqa: E731
+    got = [(e["stream"], e["category"], us(e["start"]), us(e["duration"])) for e in t.events]
+    assert got == [
+        ("compute", "forward", 10, 100),
+        ("tp comm", "all_reduce", 50, 10),
+        ("compute", "backward", 110, 200),
+        ("dp comm", "all_reduce", 200, 150),
+    ]
+    assert [[us(a), us(b)] for a, b in t.busy] == [[10, 50], [60, 310]]
