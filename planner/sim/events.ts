@@ -71,14 +71,16 @@ export class Engine {
   private partNext: Int32Array;
   private partFraction: Float64Array;
 
+  /** Where the tables live; with an arena passed in (`shared`), run()'s result lives there too. */
+  private readonly tables: Arena;
+  private readonly shared: boolean;
+
   /** `capacity`: operations to make room for at first (they grow as needed). With a shared
    *  `arena` (simulate.ts) the tables, and run()'s result, are reused from one engine to the next:
    *  the result is valid until the arena's next engine runs. */
-  constructor(
-    capacity = 1024,
-    private readonly arena?: Arena,
-  ) {
+  constructor(capacity = 1024, arena?: Arena) {
     const a = (this.tables = arena ?? new Arena());
+    this.shared = arena !== undefined;
     this.growOps(Math.max(16, capacity));
     this.edgeTo = a.i32("edge.to", 2 * capacity);
     this.edgeNext = a.i32("edge.next", 2 * capacity);
@@ -87,7 +89,6 @@ export class Engine {
     this.partNext = a.i32("part.next", 64);
     this.partFraction = a.f64("part.fraction", 64);
   }
-  private readonly tables: Arena;
 
   addStream(ordered: boolean): number {
     this.streamOrdered.push(ordered);
@@ -161,11 +162,11 @@ export class Engine {
     const { opStream, head, edgeTo, edgeNext, partHead, partTo, partFrom, partNext, partFraction, opPre, opWork, opPost, opRoute } = this;
     const a = this.tables;
     // The result: from the shared arena, or new (an engine of its own may run more than once).
-    const f64 = (key: string) => (this.arena ? a.f64(key, n).subarray(0, n) : new Float64Array(n));
+    const f64 = (key: string) => (this.shared ? a.f64(key, n).subarray(0, n) : new Float64Array(n));
     const start = f64("run.start").fill(NaN);
     const end = f64("run.end").fill(NaN);
     const ready = f64("run.ready").fill(NaN);
-    const binder = (this.arena ? a.i32("run.binder", n).subarray(0, n) : new Int32Array(n)).fill(-1);
+    const binder = (this.shared ? a.i32("run.binder", n).subarray(0, n) : new Int32Array(n)).fill(-1);
     const pending = a.i32("run.pending", n);
     pending.set(this.pending.subarray(0, n));
     const heap = new EventHeap(a);
@@ -270,8 +271,8 @@ export class Engine {
     this.tail = a.i32("op.tail", size, keep);
     this.partHead = a.i32("op.partHead", size, keep);
     this.partTail = a.i32("op.partTail", size, keep);
-    this.capacity = Math.min(this.opStream.length, this.opPre.length, this.opWork.length, this.opPost.length, this.opRoute.length);
-    this.capacity = Math.min(this.capacity, this.pending.length, this.head.length, this.tail.length, this.partHead.length, this.partTail.length);
+    const lengths = [this.opStream, this.opPre, this.opWork, this.opPost, this.opRoute, this.pending, this.head, this.tail, this.partHead, this.partTail].map((t) => t.length);
+    this.capacity = Math.min(...lengths);
   }
 }
 

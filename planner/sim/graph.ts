@@ -110,7 +110,7 @@ function passParts(kind: SegmentKind, p: PassCost): Array<[SegmentKind, number]>
 }
 
 /** Total time of consecutive parts. */
-export function partsTime(parts: ReadonlyArray<readonly [SegmentKind, number]>): number {
+function partsTime(parts: ReadonlyArray<readonly [SegmentKind, number]>): number {
   let total = 0;
   for (const [, d] of parts) total += d;
   return total;
