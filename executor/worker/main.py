@@ -22,7 +22,7 @@ from .flops import FlopCounter
 from .metrics import CommCounter, MemoryMeter, emit, emit_error
 from .model import build_meta_model
 from .spec import LaunchSpec, load_spec
-from .trace import StepTrace, group_streams
+from .trace import StepTrace, align, group_streams
 from .train import Trainer, reduce_metrics
 
 try:
@@ -149,8 +149,8 @@ def run(spec: LaunchSpec) -> None:
     if traced is not None:
         emit({"event": "timeline", "step": traced, "pp": p.pp, "vpp": p.vpp,
               "microBatches": spec.micro_batches, "schedule": trainer.schedule_name,
-              "stages": sorted((g["timeline"] for g in gathered if g["timeline"]),
-                               key=lambda s: s["stage"])})
+              "stages": align(sorted((g["timeline"] for g in gathered if g["timeline"]),
+                                     key=lambda s: s["stage"]))})
     total_comms: dict = {}
     for g in gathered:
         for kind, c in g["comms"].items():

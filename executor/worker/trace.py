@@ -16,6 +16,7 @@ releases all ranks together, so stages line up within its latency, also across n
 """
 from __future__ import annotations
 
+import socket
 from collections import defaultdict, deque
 from contextlib import contextmanager
 from typing import Optional
@@ -82,6 +83,7 @@ class StepTrace:
         self.events: list[dict] = []
         self.busy: Optional[list[list[float]]] = None
         self.error: Optional[str] = None
+        self.anchor_ns = 0  # the anchor on this host's clock (kineto's timestamps: Unix time, ns)
 
     @staticmethod
     @contextmanager
@@ -127,6 +129,7 @@ class StepTrace:
     def _collect(self, raw) -> None:
         rows = [(e.name(), _activity(e), e.start_ns(), e.start_ns() + e.duration_ns()) for e in raw]
         t0 = min((s for name, _, s, _ in rows if name == ANCHOR), default=min(r[2] for r in rows))
+        self.anchor_ns = t0
         sec = lambda ns: (ns - t0) / 1e9  # noqa: E731
         cuda = self.device.type == "cuda"
         host: dict[str, tuple] = {}
@@ -161,12 +164,32 @@ class StepTrace:
             self.busy = merge(kernels)
 
     def result(self) -> dict:
-        out = {"stage": self.stage, "rank": dist.get_rank(), "events": self.events}
+        out = {"stage": self.stage, "rank": dist.get_rank(), "events": self.events,
+               "host": socket.gethostname(), "anchorNs": self.anchor_ns}
         if self.busy is not None:
             out["busy"] = self.busy
         if self.error is not None:
             out["error"] = self.error
         return out
+
+
+def align(stages: list[dict]) -> list[dict]:
+    """One clock for the stages. Each stage's times start at its own anchor, taken right after
+    the barrier; ranks on one host share that host's clock, so there every stage is re-based to
+    the host's earliest anchor (the barrier's release as the first rank saw it; a rank the OS
+    descheduled after the barrier no longer shifts its whole timeline). Hosts, whose clocks may
+    differ, stay lined up by the barrier. Drops `anchorNs`."""
+    first: dict[str, int] = {}
+    for s in stages:
+        first[s["host"]] = min(first.get(s["host"], s["anchorNs"]), s["anchorNs"])
+    for s in stages:
+        shift = (s.pop("anchorNs") - first[s["host"]]) / 1e9
+        for e in s["events"]:
+            e["start"] += shift
+        for b in s.get("busy", []):
+            b[0] += shift
+            b[1] += shift
+    return stages
 
 
 def group_streams(mesh, tied_group=None) -> dict[str, str]:

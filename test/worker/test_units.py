@@ -146,3 +146,16 @@ def test_trace_reads_a_cuda_profile():
         ("dp comm", "all_reduce", 200, 150),
     ]
     assert [[us(a), us(b)] for a, b in t.busy] == [[10, 50], [60, 310]]
+
+
+def test_trace_puts_the_stages_of_one_host_on_its_clock():
+    from executor.worker.trace import align
+
+    ev = lambda start: {"stream": "compute", "start": start, "duration": 1.0}  # noqa: E731
+    stages = align([
+        {"stage": 0, "host": "a", "anchorNs": 5_000_000, "events": [ev(0.0)], "busy": [[0.0, 1.0]]},
+        {"stage": 1, "host": "a", "anchorNs": 2_000_000, "events": [ev(0.5)]},  # first through
+        {"stage": 2, "host": "b", "anchorNs": 9_000_000_000, "events": [ev(0.25)]},  # other clock
+    ])
+    assert [s["events"][0]["start"] for s in stages] == [0.003, 0.5, 0.25]
+    assert stages[0]["busy"] == [[0.003, 1.003]] and all("anchorNs" not in s for s in stages)
