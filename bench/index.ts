@@ -1,7 +1,8 @@
 // npm run bench: accuracy against published runs, search speed, and the step simulator's speed
 // and agreement with the closed form, measured pipeline timelines on CPU ranks, and the estimated
-// duration of `paraplan profile`.
+// duration of `paraplan profile`, and `paraplan calibrate` on the recorded H200 runs.
 import { runAccuracy } from "./accuracy.js";
+import { runCalibrateGpu } from "./calibrate-gpu.js";
 import { runProfileTime } from "./profile-time.js";
 import { runSimAgreement } from "./sim-agreement.js";
 import { runSimSpeed } from "./sim-speed.js";
@@ -19,4 +20,6 @@ console.log("");
 runTimelineMeasured();
 console.log("");
 runProfileTime();
+console.log("");
+runCalibrateGpu();
 process.exitCode = accuracyOk ? 0 : 1;
