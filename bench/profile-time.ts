@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadProfile, packageRoot } from "../src/load.js";
-import { callSeconds, estimateProfileSeconds, fixedCosts, singleSchedule, timeCallSeconds } from "../src/profile/duration.js";
+import { callSeconds, estimateProfileSeconds, fixedCosts, timeCallSeconds } from "../src/profile/duration.js";
+import { singleSchedule } from "../src/profile/schedule.js";
 import { parseProfileLine } from "../src/profile/events.js";
 
 /** The issue: under 3 minutes for an 8-GPU node with the defaults. */

@@ -1,4 +1,4 @@
-// The profiler's duration estimate (src/profile/duration.ts): a hand computation of a small case,
+// The profiler's duration estimate (src/profile/duration.ts, src/profile/schedule.ts): a hand computation of a small case,
 // the design property of the defaults (an 8-GPU DGX H100 in under 3 minutes), and the schedule
 // checked against the Python profiler itself so that the mirror cannot drift.
 import { spawnSync } from "node:child_process";
@@ -7,17 +7,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Hardware } from "../../planner/types.js";
 import { loadProfile } from "../../src/load.js";
-import {
-  type FixedCosts,
-  collectiveBytes,
-  collectiveIterations,
-  collectiveSchedule,
-  estimateLine,
-  estimateProfileSeconds,
-  groupSizes,
-  singleSchedule,
-  timeCallSeconds,
-} from "../../src/profile/duration.js";
+import { type FixedCosts, estimateLine, estimateProfileSeconds, timeCallSeconds } from "../../src/profile/duration.js";
+import { collectiveBytes, collectiveIterations, collectiveSchedule, groupSizes, singleSchedule } from "../../src/profile/schedule.js";
 import { messageSizes } from "../../src/profile/measure.js";
 import { ROOT } from "./helpers.js";
 
