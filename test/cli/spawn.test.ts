@@ -98,3 +98,11 @@ describe("node dist/src/cli.js", () => {
     expect(r.stderr).toMatch(/% over/);
   });
 });
+
+describe("npx paraplan (the README's first command, on the built package)", () => {
+  it("runs the CLI through the package's bin: the built file is executable", () => {
+    const r = spawnSync("npx", ["--no-install", "paraplan", "--help"], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^paraplan — how should I split this model on this cluster\?/);
+  });
+});
