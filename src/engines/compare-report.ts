@@ -3,8 +3,8 @@
 // of --json.
 import type { Plan, PlanResult, SearchResult } from "../../planner/index.js";
 import { planJson } from "../format/plan-json.js";
-import { header, rejections } from "../format/plan-text.js";
-import { count, gib, percent, seconds, table } from "../format/units.js";
+import { header, planCells, rejections } from "../format/plan-text.js";
+import { count, gib, percent, table } from "../format/units.js";
 import type { PlanRequest } from "../plan-request.js";
 import { SCHEDULE_NAME, describe } from "./engine-plan.js";
 import type { ConfigReading } from "./read-config.js";
@@ -55,23 +55,7 @@ export function gainLine(current: PlanResult, best: PlanResult): string {
   return line;
 }
 
-function column(p: PlanResult): string[] {
-  return [
-    String(p.tp),
-    String(p.pp),
-    String(p.vpp),
-    String(p.dp),
-    String(p.zero),
-    String(p.microBatch),
-    p.recompute,
-    p.sequenceParallel ? "yes" : "no",
-    p.pp > 1 ? SCHEDULE_NAME[p.schedule] : "-",
-    `${gib(p.memory.total)} (${percent(p.memory.total / p.memory.capacity, 0)})`,
-    seconds(p.time.step),
-    count(p.tokensPerSecond),
-    percent(p.mfu),
-  ];
-}
+const column = (p: PlanResult): string[] => [...planCells(p), percent(p.mfu)];
 
 const ROWS = ["tp", "pp", "vpp", "dp", "zero", "micro-batch", "recompute", "sequence parallel", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "MFU"];
 

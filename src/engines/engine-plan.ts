@@ -112,16 +112,8 @@ export function nodeLayout(t: Training, hw: Hardware): NodeLayout | string {
   return { nodes: t.gpus / perNode, perNode };
 }
 
-export const SCHEDULE_NAME = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe" } as const;
-
-export function describe(p: Plan): string {
-  const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
-  if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
-  parts.push(`dp ${p.dp}`, `ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `${p.recompute} recompute`);
-  if (p.sequenceParallel) parts.push("sequence parallel");
-  if (p.pp > 1) parts.push(SCHEDULE_NAME[p.schedule]);
-  return parts.join(" · ");
-}
+// A plan in words and the schedules' names, as the plan table writes them.
+export { describePlan as describe, SCHEDULE_LABEL as SCHEDULE_NAME } from "../format/plan-text.js";
 
 /** An argument list as a file: a comment header, then one `--flag [value]` per line. */
 export function argsFile(header: string[], args: string[][]): string {

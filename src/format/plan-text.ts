@@ -1,12 +1,13 @@
 // Text report of a search: header with assumptions, the ranked table, the best plan's
 // breakdown, and rejections by reason.
-import { type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams } from "../../planner/index.js";
+import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams } from "../../planner/index.js";
 import type { PlanRequest } from "../plan-request.js";
 import { bandwidth, compact, count, gib, percent, seconds, table } from "./units.js";
 
-const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe" } as const;
+export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe" } as const;
 
-export function describePlan(p: PlanResult): string {
+/** A plan in words: "tp 4 · pp 8 · vpp 6 · dp 32 · ZeRO-1 · micro-batch 2 · …". */
+export function describePlan(p: Plan): string {
   const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
   parts.push(`dp ${p.dp}`, `ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `${p.recompute} recompute`);
@@ -27,9 +28,9 @@ export function header(req: PlanRequest): string {
   return lines.join("\n");
 }
 
-export function plansTable(plans: PlanResult[]): string {
-  const rows = plans.map((p, i) => [
-    String(i + 1),
+/** A plan's cells under "tp pp vpp dp zero mbs recompute sp schedule memory/GPU step tokens/s". */
+export function planCells(p: PlanResult): string[] {
+  return [
     String(p.tp),
     String(p.pp),
     String(p.vpp),
@@ -42,9 +43,11 @@ export function plansTable(plans: PlanResult[]): string {
     `${gib(p.memory.total)} (${percent(p.memory.total / p.memory.capacity, 0)})`,
     seconds(p.time.step),
     count(p.tokensPerSecond),
-    p.tflopsPerGpu.toFixed(0),
-    percent(p.mfu),
-  ]);
+  ];
+}
+
+export function plansTable(plans: PlanResult[]): string {
+  const rows = plans.map((p, i) => [String(i + 1), ...planCells(p), p.tflopsPerGpu.toFixed(0), percent(p.mfu)]);
   return table(
     ["#", "tp", "pp", "vpp", "dp", "zero", "mbs", "recompute", "sp", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"],
     rows,
