@@ -4,13 +4,28 @@ import { modelFlopsPerStep, recomputeFlopsPerStep } from "./cost/flops.js";
 import { stageMemory } from "./cost/memory.js";
 import { type MicroBatchCosts, stepTime } from "./cost/time.js";
 import { paddedVocab } from "./model.js";
+import { type Placement, linkOf, place } from "./layout/groups.js";
+import type { WireLinks } from "./wire/wire.js";
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training } from "./types.js";
 
-export function microBatchCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Plan): MicroBatchCosts {
+/** Links of the plan's tp, pp and dp groups for the wire (layout/groups.ts). */
+export function wireLinks(hw: Hardware, placement: Placement): WireLinks {
+  const at = (g: "tp" | "pp" | "dp") => ({ link: linkOf(placement[g], hw), where: placement[g].where });
+  return { tp: at("tp"), pp: at("pp"), dp: at("dp") };
+}
+
+export function microBatchCosts(
+  m: ModelSpec,
+  hw: Hardware,
+  t: Training,
+  plan: Plan,
+  placement: Placement = place(hw, { tp: plan.tp, cp: 1, dp: plan.dp, pp: plan.pp, ep: 1, etp: 1 }),
+): MicroBatchCosts {
   const { tp, microBatch, sequenceParallel } = plan;
   return {
     layer: layerTimes(m, hw, t.precision, tp, microBatch, sequenceParallel, t.fusedAttention),
     head: headTimes(m, hw, t.precision, tp, microBatch),
+    links: wireLinks(hw, placement),
   };
 }
 
@@ -44,7 +59,7 @@ export function evaluatePlan(
   memory = worstStageMemory(m, hw, t, plan),
 ): PlanResult {
   const time = stepTime(m, hw, t, plan, costs);
-  const tokensPerSecond = (t.globalBatch * m.seqLen) / time.step;
+  const tokensPerSecond = (t.globalBatch * t.seqLen) / time.step;
   // Model FLOPs (Narayanan et al. 2021 Eq. 3 convention) with the padded vocabulary the GPUs
   // actually multiply by; hardware FLOPs add what recomputation re-runs (Korthikanti et al. §6).
   const modelFlops = modelFlopsPerStep(m, t.globalBatch, paddedVocab(m.vocab, plan.tp));

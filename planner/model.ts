@@ -1,13 +1,9 @@
 // Parameter counts of a decoder-only transformer, as laid out by Megatron-LM
 // (Shoeybi et al. 2019, §3; Narayanan et al. 2021, §3.1 for the 12·l·h² count).
 import type { ModelSpec } from "./types.js";
+import { paddedVocab } from "./wire/facts.js";
 
-/** Megatron-LM pads the vocabulary to a multiple of 128·tp (`--make-vocab-size-divisible-by 128`,
- *  megatron/training/tokenizer: _vocab_size_with_padding), so each tp rank gets an equal slice. */
-export function paddedVocab(vocab: number, tp: number): number {
-  const multiple = 128 * tp;
-  return Math.ceil(vocab / multiple) * multiple;
-}
+export { paddedVocab };
 
 export function headDim(m: ModelSpec): number {
   return m.hidden / m.heads;

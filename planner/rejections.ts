@@ -1,19 +1,14 @@
 // Why a configuration is not a plan. Invalid configurations are values, never exceptions:
-// the search counts them by code so the user can see why a plan is missing.
+// the search counts them by code so the user can see why a plan is missing. The layout codes and
+// their reasons come from the one rule table (layout/rules.ts); memory is the cost model's.
+import { type LayoutCode, RULES } from "./layout/rules.js";
 
-export const REJECTION_CODES = {
-  tp_heads: "tp does not divide the attention heads",
-  tp_kv_heads: "tp does not divide the key/value heads",
-  tp_spans_nodes: "tp larger than the GPUs in a node (tensor parallel stays inside a node)",
-  pp_layers: "pp does not divide the layers",
-  vpp_layers: "pp·vpp does not divide the layers",
-  batch_dp: "global batch not divisible by dp",
-  microbatch_batch: "micro-batch does not divide the per-replica batch (global batch / dp)",
-  interleaved_microbatches: "interleaved schedule needs the micro-batch count divisible by pp",
+export type RejectionCode = LayoutCode | "out_of_memory";
+
+export const REJECTION_CODES: Readonly<Record<RejectionCode, string>> = {
+  ...(Object.fromEntries(RULES.map((r) => [r.code, r.reason])) as Record<LayoutCode, string>),
   out_of_memory: "does not fit in GPU memory",
-} as const;
-
-export type RejectionCode = keyof typeof REJECTION_CODES;
+};
 
 export interface Rejection {
   code: RejectionCode;

@@ -6,12 +6,10 @@ import { stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { stageParamsPerGpu } from "./model.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
+import { dimsOf, ruleContext } from "./layout/layout.js";
+import { type Dims, firstBroken, rulesAt } from "./layout/rules.js";
+import { place } from "./layout/groups.js";
 import {
-  checkMicroBatch,
-  checkPp,
-  checkSchedule,
-  checkTp,
-  checkVpp,
   type Fixed,
   microBatchCandidates,
   ppCandidates,
@@ -85,36 +83,44 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     addRejection(rejected, code, n);
   };
 
+  // The layout rules (layout/rules.ts), checked as each dimension is assigned: a configuration is
+  // counted under the first rule it breaks. Plain numbers in one reused object.
+  const ctx = ruleContext(m, t, hw.gpusPerNode);
+  const d: Dims = dimsOf({ tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+  const [atTp, atPp, atDp, atVpp, atMb] = [rulesAt("tp"), rulesAt("pp"), rulesAt("dp"), rulesAt("vpp"), rulesAt("microBatch")];
+
   for (const tp of tpCandidates(m, t, fixed)) {
-    const tpCode = checkTp(m, hw.gpusPerNode, tp);
+    d.tp = tp;
+    const tpCode = firstBroken(atTp, d, ctx);
     const sps = spCandidates(fixed, tp);
     for (const pp of ppCandidates(m, t, fixed, tp)) {
       const dp = t.gpus / (tp * pp);
-      const ppCode = tpCode ?? checkPp(m, t, tp, pp);
+      d.pp = pp;
+      d.dp = dp;
+      const ppCode = tpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
       const vpps = ppCode === "pp_layers" ? [1] : vppCandidates(m, fixed, pp);
       const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
+      // Which link each group crosses: once per (tp, pp, dp).
+      const placement = ppCode ? null : place(hw, { tp, cp: 1, dp, pp, ep: 1, etp: 1 });
       for (const vpp of vpps) {
-        const vppCode = ppCode ?? checkVpp(m, pp, vpp);
+        d.vpp = vpp;
+        const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
         for (const schedule of scheduleCandidates(fixed, pp, vpp)) {
+          d.schedule = schedule;
           if (vppCode) {
             reject(vppCode, mbs.length * sps.length * perLayout);
             continue;
           }
           for (const microBatch of mbs) {
-            const mbCode = checkMicroBatch(t, dp, microBatch);
+            d.microBatch = microBatch;
+            const mbCode = firstBroken(atMb, d, ctx);
             if (mbCode) {
               reject(mbCode, sps.length * perLayout);
               continue;
             }
-            const microBatches = t.globalBatch / (dp * microBatch);
             for (const sequenceParallel of sps) {
               const layout: Plan = { tp, pp, dp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule };
-              const schedCode = checkSchedule(layout, microBatches);
-              if (schedCode) {
-                reject(schedCode, perLayout);
-                continue;
-              }
-              const costs = microBatchCosts(m, hw, t, layout);
+              const costs = microBatchCosts(m, hw, t, layout, placement!);
               // Memory with plain numbers: the stage parameters per layout, activations per
               // recompute mode, model states and buffers per ZeRO stage. Full breakdowns are
               // built only for plans that may be reported.
@@ -142,7 +148,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                   feasible++;
                   if (!opts.keepAll) {
                     const step = stepTime(m, hw, t, plan, costs).step;
-                    if (!mayEnter(plans, opts.top, (t.globalBatch * m.seqLen) / step, worst)) continue;
+                    if (!mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / step, worst)) continue;
                   }
                   const result = evaluatePlan(m, hw, t, plan, costs);
                   insertTop(plans, result, opts.top);

@@ -29,6 +29,13 @@ export function p2pTime(bytes: number, link: Link): number {
   return link.latency + bytes / rate(link);
 }
 
+/** One call of a wire item at its link's α–β cost. */
+export function callTime(i: { kind: "allReduce" | "allGather" | "reduceScatter" | "p2p"; bytes: number; size: number; link: Link }): number {
+  if (i.kind === "allReduce") return allReduceTime(i.bytes, i.size, i.link);
+  if (i.kind === "p2p") return p2pTime(i.bytes, i.link);
+  return allGatherTime(i.bytes, i.size, i.link);
+}
+
 /** The link a group of ranks uses under the placement tp innermost, then dp, then pp
  *  (Narayanan et al. 2021 §3.3: tensor parallel inside a node, the rest across nodes).
  *  `span` is the distance between the group's first and last member plus one, in ranks:

@@ -3,6 +3,7 @@ import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../ty
 import { layerMatrixParams, paddedVocab, stageParamsPerGpu } from "../model.js";
 import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { inFlightLayers } from "./pipeline.js";
+import { gradientBucketBytes } from "../wire/facts.js";
 
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
@@ -22,10 +23,6 @@ export function modelStateTotal(params: number, zero: number, dp: number): numbe
   if (zero === 2) return 2 * params + (14 * params) / dp;
   return (16 * params) / dp;
 }
-
-/** PyTorch DDP's default gradient bucket (bucket_cap_mb = 25, torch.nn.parallel.DistributedDataParallel):
- *  one bucket being reduced while the next fills. */
-export const DDP_BUCKET_BYTES = 25 * 1024 * 1024;
 
 /** Layers on the last pipeline rank in flight at its peak (Narayanan et al. 2021 §2.2: the last
  *  rank starts backward right after each forward; interleaved warm-up there is (v−1)·p chunks). */
@@ -72,12 +69,12 @@ export function stageActivationBytes(
   return activations + recomputeWorkingBytes(m, microBatch, act);
 }
 
-/** Communication buffers: two DDP-sized gradient buckets (one reducing while the next fills) for
- *  every stage with dp > 1; ZeRO-3 (FSDP) adds the unsharded 16-bit weights of the layer in use
+/** Communication buffers: two gradient buckets (one reducing while the next fills; the bucket size
+ *  is the wire's, wire/facts.ts) for every stage with dp > 1; ZeRO-3 (FSDP) adds the unsharded 16-bit weights of the layer in use
  *  and of the one prefetched (Zhao et al. 2023, PyTorch FSDP §3.2 and §4.3). */
 export function bufferBytes(m: ModelSpec, tp: number, dp: number, zero: number): number {
   if (dp === 1) return 0;
-  return 2 * DDP_BUCKET_BYTES + (zero === 3 ? (2 * 2 * layerMatrixParams(m)) / tp : 0);
+  return 2 * gradientBucketBytes(dp) + (zero === 3 ? (2 * 2 * layerMatrixParams(m)) / tp : 0);
 }
 
 /** Everything allocated, plus the allocator's fragmentation on it and the fixed reserve for the

@@ -1,7 +1,11 @@
 // Per-operation costs of one plan, from the same functions the closed form uses
 // (planner/cost/compute.ts layerTimes, headTimes, optimizerTime; planner/cost/collectives.ts).
 // The simulator plays these out (graph.ts); tests build SimCosts by hand (uniformCosts).
-import { allGatherTime, allReduceTime, groupLink, p2pTime, reduceScatterTime } from "../cost/collectives.js";
+import { callTime, p2pTime } from "../cost/collectives.js";
+import { wireLinks } from "../evaluate.js";
+import { place } from "../layout/groups.js";
+import { gradientBucketBytes } from "../wire/facts.js";
+import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, layerTimes, optimizerTime } from "../cost/compute.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab } from "../model.js";
 import type { Hardware, Link, ModelSpec, Plan, Schedule, Training, ZeroStage } from "../types.js";
@@ -63,8 +67,7 @@ export interface SimCosts {
 }
 
 export interface SimOptions {
-  /** Gradient bucket, bytes (default: Megatron-core DistributedDataParallelConfig.bucket_size,
-   *  max(40M, 1M·dp) parameters, at 2 bytes per 16-bit gradient). */
+  /** Gradient bucket, bytes (default: wire/facts.ts gradientBucketBytes). */
   bucketBytes?: number;
   /** Default true; false lets compute run on while its activations travel. */
   blockingSends?: boolean;
@@ -85,41 +88,48 @@ function hbm(hw: Hardware, bytes: number): number {
   return bytes / (hw.memoryBandwidth * hw.memoryBandwidthEfficiency);
 }
 
+/** Time of one call of each item the predicate picks, times its calls per unit. */
+function unitTime(wire: readonly WireItem[], pick: (i: WireItem) => boolean): number {
+  let t = 0;
+  for (const i of wire) if (pick(i)) t += i.perUnit * callTime(i);
+  return t;
+}
+
 export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, opts: SimOptions = {}): SimCosts {
   const { tp, pp, dp, microBatch, sequenceParallel: sp, recompute } = plan;
   const vpp = plan.schedule === "interleaved" ? plan.vpp : 1;
   const microBatches = t.globalBatch / (dp * microBatch);
   const layer = layerTimes(m, hw, t.precision, tp, microBatch, sp, t.fusedAttention);
   const head = headTimes(m, hw, t.precision, tp, microBatch);
-  const T = microBatch * m.seqLen;
+  const T = microBatch * t.seqLen;
   const h = m.hidden;
-  const act = 2 * T * h;
-  const tpLink = groupLink(hw, tp);
-  // Tensor parallel per layer and pass: 2 all-reduces of b·s·h (Shoeybi et al. 2019 §3), the
-  // closed form's tpCommPerLayer (planner/cost/time.ts); sequence parallel has the same ring cost.
-  const tpLayer = 2 * allReduceTime(act, tp, tpLink);
+  // What goes on the wire (wire/wire.ts), on the links of the layout's groups.
+  const links = wireLinks(hw, place(hw, { tp, cp: 1, dp, pp, ep: 1, etp: 1 }));
+  const wire = wireOf(m, t, plan, links);
+  const byId = (id: WireId) => wire.filter((i) => i.id === id);
   const vPad = paddedVocab(m.vocab, tp);
   const extras = !opts.closedFormOnly;
   const spShare = sp && tp > 1 ? 1 / tp : 1;
+  // Tensor parallel per layer and pass (wire "tp-layer": 2 all-reduces of b·s·h, or their
+  // sequence-parallel all-gathers and reduce-scatters), as the closed form charges it.
+  const tpLayer = unitTime(wire, (i) => i.id === "tp-layer");
+  const tpOf = (id: WireId, pass: "forward" | "backward") => (extras ? unitTime(wire, (i) => i.id === id && i.pass === pass) : 0);
 
   // Embedding (first stage): lookup read + write 2·2Th; learned positions read 2·2Th, write 2Th;
-  // dropout read 2Th, write 2Th + a Th mask. VocabParallelEmbedding all-reduces its output over tp
-  // (reduce-scatter under sequence parallelism; Megatron-LM layers.py). Backward: read the 2Th
-  // gradient, scatter-add into the rows (read + write 2·2Th), positions 2Th more.
+  // dropout read 2Th, write 2Th + a Th mask. Backward: read the 2Th gradient, scatter-add into the
+  // rows (read + write 2·2Th), positions 2Th more. Its tp collectives: wire "tp-embedding".
   const embedFwd = 4 * T * h + ((m.positional === "learned" ? 6 : 0) + (m.dropout ? 5 : 0)) * T * h * spShare;
   const embedBwd = 6 * T * h + (m.positional === "learned" ? 2 * T * h : 0);
   const embedding: ParamOpCost = {
-    forward: extras ? { compute: hbm(hw, embedFwd), tp: sp ? reduceScatterTime(act, tp, tpLink) : allReduceTime(act, tp, tpLink) } : ZERO_PASS,
-    backward: extras ? { compute: hbm(hw, embedBwd), tp: sp ? allGatherTime(act, tp, tpLink) : 0 } : ZERO_PASS,
+    forward: extras ? { compute: hbm(hw, embedFwd), tp: tpOf("tp-embedding", "forward") } : ZERO_PASS,
+    backward: extras ? { compute: hbm(hw, embedBwd), tp: tpOf("tp-embedding", "backward") } : ZERO_PASS,
     recompute: ZERO_PASS,
-    bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? m.seqLen * h : 0)),
+    bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? t.seqLen * h : 0)),
   };
-  // Output layer: sequence parallel all-gathers its input forward and reduce-scatters the
-  // gradient backward; without it the input gradient is all-reduced (Megatron-LM
-  // ColumnParallelLinear, copy_to_tensor_model_parallel_region). The closed form leaves these out.
+  // Output layer: its tp collectives are wire "tp-head"; the closed form leaves them out.
   const headOut: ParamOpCost = {
-    forward: { compute: head.forward, tp: extras && sp ? allGatherTime(act, tp, tpLink) : 0 },
-    backward: { compute: head.backward, tp: extras ? (sp ? reduceScatterTime(act, tp, tpLink) : allReduceTime(act, tp, tpLink)) : 0 },
+    forward: { compute: head.forward, tp: tpOf("tp-head", "forward") },
+    backward: { compute: head.backward, tp: tpOf("tp-head", "backward") },
     recompute: ZERO_PASS,
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };
@@ -132,20 +142,18 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     bytes: 2 * (layerMatrixParams(m) / tp + layerSmallParams(m)),
   };
 
-  // Pipeline: 1/t of the activation per tp rank, then an all-gather over tp on arrival unless
-  // sequence parallel (Narayanan et al. 2021 §4.1), on the closed form's link.
-  const ppSpan = tp * dp * pp;
-  const ppLink = groupLink(hw, ppSpan);
-  const ppInter = ppSpan > hw.gpusPerNode;
-  const gather = sp ? 0 : allGatherTime(act, tp, tpLink);
-  const p2p = transfer((l) => p2pTime(act / tp, l), ppLink, ppInter, gather);
+  // Pipeline: wire "pp-activation" on the pp group's link, then "pp-gather" on arrival.
+  const ppInter = links.pp.where !== "node";
+  const gather = unitTime(wire, (i) => i.id === "pp-gather");
+  const [act] = byId("pp-activation");
+  const p2p = act ? transfer((l) => p2pTime(act.bytes, l), act.link, ppInter, gather) : transfer(() => 0, links.pp.link, ppInter, gather);
 
-  const dpLink = groupLink(hw, tp * dp);
-  const dpInter = tp * dp > hw.gpusPerNode;
+  const dpLink = links.dp.link;
+  const dpInter = links.dp.where !== "node";
   const dpCollective = (kind: CollectiveKind, bytes: number): Transfer =>
-    transfer((l) => (kind === "allReduce" ? allReduceTime(bytes, dp, l) : allGatherTime(bytes, dp, l)), dpLink, dpInter);
-  const tiedEmbedding =
-    pp > 1 && m.tiedEmbeddings ? transfer((l) => allReduceTime((2 * vPad * h) / tp, 2, l), ppLink, ppInter) : null;
+    transfer((l) => callTime({ kind, bytes, size: dp, link: l }), dpLink, dpInter);
+  const [tied] = byId("tied-embedding");
+  const tiedEmbedding = tied ? transfer((l) => callTime({ ...tied, link: l }), tied.link, ppInter) : null;
 
   const layersPerChunk = m.layers / (pp * vpp);
   const optimizer: number[] = [];
@@ -169,7 +177,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     dp,
     zero: plan.zero,
     overlapGradReduce: t.overlapGradReduce,
-    bucketBytes: opts.bucketBytes ?? 2 * Math.max(40e6, 1e6 * dp),
+    bucketBytes: opts.bucketBytes ?? gradientBucketBytes(dp),
     dpCollective,
     tiedEmbedding,
     optimizer,

@@ -1,0 +1,100 @@
+// One validated layout: the parallel degrees of a plan and everything that follows from them —
+// world size, micro-batches, the ranks of each group and the link each group crosses on the
+// profile's nodes. Built only through `buildLayout`, which applies every rule (rules.ts); the
+// cost model, the simulator, the executor and the interactive planner read the same object.
+// (torchtitan's ParallelDims plays this role there.)
+import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
+import { type Degrees, type Placement, edpOf, place, worldOf } from "./groups.js";
+import { type Dim, type Dims, type LayoutCode, RULES, type Rule, type RuleContext } from "./rules.js";
+
+/** A broken rule: its code, the flag that fixes it and one sentence naming the numbers. */
+export interface LayoutIssue {
+  code: LayoutCode;
+  flag: string;
+  message: string;
+}
+
+export interface Layout {
+  plan: Plan;
+  degrees: Degrees & { edp: number };
+  world: number;
+  /** Sequences per data-parallel replica per step, and micro-batches of them. */
+  replicaBatch: number;
+  microBatches: number;
+  layersPerStage: number;
+  /** Layers per virtual stage (model chunk). */
+  layersPerChunk: number;
+  placement: Placement;
+}
+
+/** The dimensions a plan leaves at 1 until they are searched (context and expert parallel). */
+export const UNIT_DEGREES = { cp: 1, ep: 1, etp: 1 } as const;
+
+export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number): RuleContext {
+  return {
+    gpus: t.gpus,
+    globalBatch: t.globalBatch,
+    seqLen: t.seqLen,
+    layers: m.layers,
+    heads: m.heads,
+    kvHeads: m.kvHeads,
+    ffnHidden: m.ffnHidden,
+    experts: 0,
+    gpusPerNode,
+  };
+}
+
+export const dimsOf = (plan: Plan): Dims => ({ ...UNIT_DEGREES, ...plan });
+
+const issueOf = (r: Rule, d: Dims, c: RuleContext): LayoutIssue => ({ code: r.code, flag: r.flag, message: r.message(d, c) });
+
+/** Every rule a complete plan breaks, in rule order (empty: a valid layout). */
+export function validate(c: RuleContext, d: Dims): LayoutIssue[] {
+  const out: LayoutIssue[] = [];
+  for (const r of RULES) if (!r.ok(d, c)) out.push(issueOf(r, d, c));
+  return out;
+}
+
+/** The first bad-input rule broken by the dimensions a user fixed (flags, before a search): a rule
+ *  is checked once all its dimensions are given (partial rules: any of them). Rules that depend
+ *  on the searched dimensions or the hardware are left to the search, which counts them. */
+export function validateFixed(c: RuleContext, fixed: Partial<Dims>): LayoutIssue | null {
+  const given = (k: Dim) => fixed[k] !== undefined;
+  const d = { ...fixed } as Dims;
+  for (const r of RULES) {
+    if (!r.input) continue;
+    if (r.partial ? !r.dims.some(given) : !r.dims.every(given)) continue;
+    if (!r.ok(d, c)) return issueOf(r, d, c);
+  }
+  return null;
+}
+
+export type Built = { ok: true; layout: Layout } | { ok: false; issues: LayoutIssue[] };
+
+/** The layout of a complete plan on this hardware, or every rule it breaks. */
+export function buildLayout(m: ModelSpec, hw: Hardware, t: Training, plan: Plan): Built {
+  const d = dimsOf(plan);
+  const issues = validate(ruleContext(m, t, hw.gpusPerNode), d);
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, layout: layoutOf(m, hw, t, plan) };
+}
+
+/** The layout of a plan already known to be valid (the search's candidates). */
+export function layoutOf(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, placement?: Placement): Layout {
+  const degrees = { tp: plan.tp, cp: 1, dp: plan.dp, pp: plan.pp, ep: 1, etp: 1 };
+  const replicaBatch = t.globalBatch / plan.dp;
+  return {
+    plan,
+    degrees: { ...degrees, edp: edpOf(degrees) },
+    world: worldOf(degrees),
+    replicaBatch,
+    microBatches: replicaBatch / plan.microBatch,
+    layersPerStage: m.layers / plan.pp,
+    layersPerChunk: m.layers / (plan.pp * plan.vpp),
+    placement: placement ?? place(hw, degrees),
+  };
+}
+
+/** Micro-batches per step: the one place that divides the global batch (B / (dp · micro-batch)). */
+export const microBatchesOf = (t: Pick<Training, "globalBatch">, plan: Pick<Plan, "dp" | "microBatch">): number =>
+  t.globalBatch / (plan.dp * plan.microBatch);

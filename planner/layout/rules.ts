@@ -1,0 +1,159 @@
+// The rules that make a layout valid, once, as data: each names the dimensions it needs, a check
+// on plain numbers, its code and the sentence that explains it. Every path that accepts a plan
+// applies these: the search dimension by dimension (only the rules it can break: the others hold
+// for every candidate it enumerates), fixed flags as soon as their dimensions are given, and
+// whole plans from files, engine configurations, the interactive planner and execute.
+import type { Recompute, Schedule, ZeroStage } from "../types.js";
+import { type GroupShape, edpOf, span } from "./groups.js";
+
+/** Every dimension a rule may look at. cp, ep and etp default to 1 until they are searched. */
+export interface Dims {
+  tp: number;
+  cp: number;
+  dp: number;
+  pp: number;
+  ep: number;
+  etp: number;
+  vpp: number;
+  microBatch: number;
+  schedule: Schedule;
+  sequenceParallel: boolean;
+  zero: ZeroStage;
+  recompute: Recompute;
+}
+export type Dim = keyof Dims;
+
+/** What the rules know besides the dimensions. */
+export interface RuleContext {
+  gpus: number;
+  globalBatch: number;
+  seqLen: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  ffnHidden: number;
+  /** Routed experts per MoE layer (0: a dense model). */
+  experts: number;
+  gpusPerNode: number;
+}
+
+/** Every code a layout rule can give. */
+export type LayoutCode =
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "pp_gpus" | "pp_layers" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches";
+
+export interface Rule {
+  code: LayoutCode;
+  /** The flag a user fixes the first of `dims` with (the one to change). */
+  flag: string;
+  dims: readonly Dim[];
+  /** True when the layout obeys the rule. */
+  ok: (d: Dims, c: RuleContext) => boolean;
+  /** Why not, naming the numbers. */
+  message: (d: Dims, c: RuleContext) => string;
+  /** A fixed value that breaks it is bad input (exit 2) rather than a configuration the search
+   *  counts as rejected: true for arithmetic the user can check by hand; false for rules that
+   *  depend on the hardware or on the other, searched dimensions. */
+  input: boolean;
+  /** Checked on whichever of `dims` are given (the product of the fixed degrees); others need
+   *  all of `dims`. */
+  partial?: true;
+  /** The short reason the search's rejection counts print. */
+  reason: string;
+}
+
+/** Whether some group of this shape crosses a node boundary on the GPUs of the training. */
+const crossesNodes = (g: GroupShape, c: RuleContext) => {
+  const where = span(g, c.gpus, c.gpusPerNode);
+  return where === "network" || where === "mixed";
+};
+const divides = (a: number, b: number) => b % a === 0;
+const prodFixed = (d: Partial<Dims>) => (d.tp ?? 1) * (d.cp ?? 1) * (d.pp ?? 1) * (d.dp ?? 1);
+
+/** In the search's order: a configuration is counted under the first rule it breaks. */
+export const RULES: readonly Rule[] = [
+  { code: "tp_gpus", flag: "--tp", dims: ["tp"], input: true, reason: "tp does not divide the GPU count",
+    ok: (d, c) => divides(d.tp, c.gpus), message: (d, c) => `${d.tp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
+  { code: "tp_heads", flag: "--tp", dims: ["tp"], input: true, reason: "tp does not divide the attention heads",
+    ok: (d, c) => divides(d.tp, c.heads), message: (d, c) => `${d.tp} does not divide the ${c.heads} attention heads` },
+  { code: "tp_kv_heads", flag: "--tp", dims: ["tp"], input: true, reason: "tp does not divide the key/value heads",
+    ok: (d, c) => divides(d.tp, c.kvHeads), message: (d, c) => `${d.tp} does not divide the ${c.kvHeads} key/value heads` },
+  { code: "tp_spans_nodes", flag: "--tp", dims: ["tp"], input: false,
+    reason: "tp larger than the GPUs in a node (tensor parallel stays inside a node)",
+    ok: (d, c) => d.tp <= c.gpusPerNode && !crossesNodes({ size: d.tp, stride: 1 }, c),
+    message: (d, c) =>
+      d.tp > c.gpusPerNode
+        ? `tp ${d.tp} is larger than the ${c.gpusPerNode} GPUs of a node (tensor parallel stays inside a node)`
+        : `tp ${d.tp} groups would cross the boundaries of ${c.gpusPerNode}-GPU nodes (tensor parallel stays inside a node)` },
+  { code: "cp_gpus", flag: "--cp", dims: ["cp"], input: true, reason: "cp does not divide the GPU count",
+    ok: (d, c) => divides(d.cp, c.gpus), message: (d, c) => `${d.cp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
+  // Load-balanced (zig-zag) context parallel cuts the sequence into 2·cp chunks (Megatron-Core
+  // context_parallel; Llama 3 §3.3.2).
+  { code: "cp_seq", flag: "--cp", dims: ["cp"], input: true, reason: "2·cp does not divide the sequence length",
+    ok: (d, c) => d.cp === 1 || divides(2 * d.cp, c.seqLen), message: (d, c) => `2·cp = ${2 * d.cp} does not divide the sequence length ${c.seqLen}` },
+  { code: "pp_gpus", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the GPU count",
+    ok: (d, c) => divides(d.pp, c.gpus), message: (d, c) => `${d.pp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
+  { code: "pp_layers", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the layers",
+    ok: (d, c) => divides(d.pp, c.layers), message: (d, c) => `${d.pp} does not divide the ${c.layers} layers` },
+  { code: "dp_gpus", flag: "--dp", dims: ["dp"], input: true, reason: "dp does not divide the GPU count",
+    ok: (d, c) => divides(d.dp, c.gpus), message: (d, c) => `${d.dp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
+  { code: "batch_dp", flag: "--dp", dims: ["dp"], input: true, reason: "global batch not divisible by dp",
+    ok: (d, c) => divides(d.dp, c.globalBatch), message: (d, c) => `${d.dp} does not divide the global batch ${c.globalBatch}` },
+  { code: "degrees_divide", flag: "--tp/--pp/--dp", dims: ["tp", "cp", "pp", "dp"], partial: true, input: true, reason: "tp·cp·pp·dp does not divide the GPU count",
+    ok: (d, c) => divides(prodFixed(d), c.gpus), message: (d, c) => `${degreeNames(d)} = ${prodFixed(d)} does not divide the ${c.gpus} GPUs` },
+  { code: "degrees_world", flag: "--tp/--pp/--dp", dims: ["tp", "cp", "pp", "dp"], input: true, reason: "tp·cp·pp·dp is not the GPU count",
+    ok: (d, c) => prodFixed(d) === c.gpus,
+    message: (d, c) => `${degreeNames(d)} = ${prodFixed(d)} but there are ${c.gpus} GPUs; they must multiply to the GPU count` },
+  { code: "expert_fold", flag: "--ep", dims: ["tp", "cp", "dp", "ep", "etp"], input: true,
+    reason: "etp·ep does not divide tp·cp·dp (expert groups must fold onto the dense ones)",
+    ok: (d) => Number.isInteger(edpOf(d)),
+    message: (d) => `etp·ep = ${d.etp * d.ep} does not divide tp·cp·dp = ${d.tp * d.cp * d.dp}: the expert groups must fold onto the same ranks (Megatron-Core MoE parallel folding)` },
+  { code: "ep_experts", flag: "--ep", dims: ["ep"], input: true, reason: "ep does not divide the experts",
+    ok: (d, c) => d.ep === 1 || (c.experts > 0 && divides(d.ep, c.experts)),
+    message: (d, c) => (c.experts === 0 ? `ep ${d.ep} needs a mixture-of-experts model` : `${d.ep} does not divide the ${c.experts} experts`) },
+  { code: "vpp_needs_pp", flag: "--vpp", dims: ["vpp", "pp"], input: true, reason: "virtual stages need a pipeline",
+    ok: (d) => d.vpp === 1 || d.pp > 1, message: () => "virtual stages need a pipeline (pp > 1)" },
+  { code: "vpp_layers", flag: "--vpp", dims: ["pp", "vpp"], input: true, reason: "pp·vpp does not divide the layers",
+    ok: (d, c) => divides(d.pp * d.vpp, c.layers), message: (d, c) => `pp·vpp = ${d.pp * d.vpp} does not divide the ${c.layers} layers` },
+  { code: "schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "interleaved if and only if vpp > 1",
+    ok: (d) => (d.schedule === "interleaved") === d.vpp > 1,
+    message: (d) => (d.vpp > 1 ? "vpp > 1 needs --schedule interleaved" : "interleaved needs --vpp > 1") },
+  { code: "schedule_needs_pp", flag: "--schedule", dims: ["schedule", "pp"], input: true, reason: "a pipeline schedule needs pp > 1",
+    ok: (d) => d.schedule === "1f1b" || d.pp > 1, message: (d) => `${d.schedule} needs a pipeline (pp > 1)` },
+  { code: "microbatch_global", flag: "--micro-batch", dims: ["microBatch"], input: true, reason: "micro-batch does not divide the global batch",
+    ok: (d, c) => divides(d.microBatch, c.globalBatch), message: (d, c) => `${d.microBatch} does not divide the global batch ${c.globalBatch}` },
+  { code: "microbatch_batch", flag: "--micro-batch", dims: ["dp", "microBatch"], input: true,
+    reason: "micro-batch does not divide the per-replica batch (global batch / dp)",
+    ok: (d, c) => divides(d.dp * d.microBatch, c.globalBatch),
+    message: (d, c) => `dp·micro-batch = ${d.dp * d.microBatch} does not divide the global batch ${c.globalBatch}` },
+  { code: "sp_needs_tp", flag: "--sequence-parallel", dims: ["sequenceParallel", "tp"], input: true, reason: "sequence parallel needs tp > 1",
+    ok: (d) => !d.sequenceParallel || d.tp > 1, message: () => "sequence parallel needs tp > 1" },
+  // Megatron-LM's interleaved schedule runs micro-batches in groups of pp (megatron/core/
+  // pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving).
+  { code: "interleaved_microbatches", flag: "--micro-batch", dims: ["schedule", "pp", "dp", "microBatch"], input: false,
+    reason: "interleaved schedule needs the micro-batch count divisible by pp",
+    ok: (d, c) => d.schedule !== "interleaved" || divides(d.pp, c.globalBatch / (d.dp * d.microBatch)),
+    message: (d, c) => `the interleaved schedule needs the micro-batch count (${c.globalBatch / (d.dp * d.microBatch)}) divisible by pp = ${d.pp}` },
+];
+
+function degreeNames(d: Partial<Dims>): string {
+  const names = (["tp", "cp", "pp", "dp"] as const).filter((k) => k !== "cp" || (d.cp ?? 1) > 1);
+  return names.join("·");
+}
+
+export const RULE_BY_CODE: Readonly<Record<LayoutCode, Rule>> = Object.fromEntries(RULES.map((r) => [r.code, r])) as Record<LayoutCode, Rule>;
+
+/** The order in which the search assigns dimensions (cp, ep and etp stay 1 until searched). */
+export const SEARCH_ORDER: readonly Dim[] = ["cp", "ep", "etp", "tp", "pp", "dp", "vpp", "schedule", "microBatch", "sequenceParallel", "recompute", "zero"];
+
+const levelOf = (r: Rule): Dim => r.dims.reduce((a, b) => (SEARCH_ORDER.indexOf(b) > SEARCH_ORDER.indexOf(a) ? b : a), SEARCH_ORDER[0]!);
+
+const BY_LEVEL = new Map<Dim, readonly Rule[]>(SEARCH_ORDER.map((dim) => [dim, RULES.filter((r) => levelOf(r) === dim)]));
+
+/** The rules the search checks once `level` is assigned (all earlier ones already hold). */
+export const rulesAt = (level: Dim): readonly Rule[] => BY_LEVEL.get(level) ?? [];
+
+/** The code of the first rule broken, or null. */
+export function firstBroken(rules: readonly Rule[], d: Dims, c: RuleContext): LayoutCode | null {
+  for (const r of rules) if (!r.ok(d, c)) return r.code;
+  return null;
+}

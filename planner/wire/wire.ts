@@ -1,0 +1,158 @@
+// What one training step puts on the wire, built once per plan: every collective and
+// point-to-point transfer with its group, kind, message size, how often it runs, the link it
+// crosses and the compute it may hide behind. The closed form prices it (cost/time.ts), the
+// simulator plays it out (sim/costs.ts), the executor sums it into its predicted volumes
+// (executor/comms.ts) and the interactive planner shows it.
+import type { Link, ModelSpec, Plan, Training } from "../types.js";
+import type { GroupName, Span } from "../layout/groups.js";
+import { layerMatrixParams, layerSmallParams, stageParamsPerGpu } from "../model.js";
+import { BYTES_16, paddedVocab } from "./facts.js";
+
+export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p";
+
+export type WireId =
+  | "tp-layer"
+  | "tp-embedding"
+  | "tp-head"
+  | "pp-activation"
+  | "pp-gather"
+  | "tied-embedding"
+  | "dp-gradients"
+  | "dp-weights"
+  | "zero3-gather-forward"
+  | "zero3-gather-backward"
+  | "zero3-reduce-scatter";
+
+/** The unit a call belongs to: per layer and pass (forward, backward, recompute), per pass of the
+ *  embedding or the output layer, per chunk boundary crossed by a micro-batch (each way), per
+ *  micro-batch, or per step. */
+export type WireUnit = "layer-pass" | "embedding-pass" | "head-pass" | "boundary" | "microbatch" | "step";
+
+export interface WireItem {
+  id: WireId;
+  group: GroupName;
+  kind: WireKind;
+  /** One call's message M, bytes on one rank (all-reduce: the buffer; all-gather: the gathered
+   *  output; reduce-scatter: the input; p2p: the tensor sent). */
+  bytes: number;
+  /** Ranks taking part in one call (2 for a transfer). */
+  size: number;
+  link: Link;
+  where: Span;
+  unit: WireUnit;
+  /** Calls per unit. */
+  perUnit: number;
+  /** For the embedding and the output layer: the pass that makes the call; others run in every
+   *  pass of their unit. */
+  pass: "forward" | "backward" | "every";
+  /** Calls per step on one rank of the stage the closed form prices (the slowest: the last). */
+  calls: number;
+  /** Compute the call may overlap: none (on the critical path), the forward or the backward. */
+  hides: "none" | "forward" | "backward";
+  /** Whether the closed form charges it (false: only the simulator plays it; see cost/time.ts). */
+  closedForm: boolean;
+  /** Bytes per step summed over every rank that issues the call (the executor's convention:
+   *  a send and its receive both count). The embedding's and output layer's tp collectives,
+   *  which the closed form leaves out, are left out here too (0). */
+  worldBytes: number;
+}
+
+/** The groups' placement the wire needs: link and span of each group (layout/groups.ts). */
+export type WireLinks = Record<"tp" | "pp" | "dp", { link: Link; where: Span }>;
+
+/** Parameters on one rank of each pipeline stage, summed over the stages (one tp rank each). */
+export function paramsOverStages(m: ModelSpec, tp: number, pp: number): number {
+  const layers = m.layers / pp;
+  if (pp === 1) return stageParamsPerGpu(m, tp, 1, layers, "only");
+  const middle = layers * (layerMatrixParams(m) / tp + layerSmallParams(m));
+  return stageParamsPerGpu(m, tp, pp, layers, "first") + stageParamsPerGpu(m, tp, pp, layers, "last") + (pp - 2) * middle;
+}
+
+export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks): WireItem[] {
+  const { tp, pp, dp, vpp, zero, microBatch: b, sequenceParallel: sp, recompute } = plan;
+  const microBatches = t.globalBatch / (dp * b);
+  const layersInStage = m.layers / pp;
+  const act = BYTES_16 * b * t.seqLen * m.hidden; // one micro-batch's b·s·h activation
+  const out: WireItem[] = [];
+  // One object shape for every item (the search builds a wire for each plan it ranks).
+  const item = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: "tp" | "pp" | "dp"; pass?: WireItem["pass"] }) => {
+    const l = links[i.on];
+    out.push({
+      id: i.id, group: i.group, kind: i.kind, bytes: i.bytes, size: i.size, link: l.link, where: l.where, unit: i.unit,
+      perUnit: i.perUnit, pass: i.pass ?? "every", calls: i.calls, hides: i.hides, closedForm: i.closedForm, worldBytes: i.worldBytes,
+    });
+  };
+
+  if (tp > 1) {
+    // Shoeybi et al. 2019 §3: 2 all-reduces of b·s·h per layer forward (f and g operators) and 2
+    // backward, 2 more when the forward is recomputed; sequence parallelism turns each into an
+    // all-gather plus a reduce-scatter of the same tensor, at the same ring cost (Korthikanti et
+    // al. 2022 §4.2.2). On the critical path.
+    const passes = recompute === "full" ? 3 : 2;
+    const calls = microBatches * layersInStage * passes * 2;
+    const worldBytes = tp * dp * m.layers * microBatches * passes * 2 * act;
+    const kinds: WireKind[] = sp ? ["allGather", "reduceScatter"] : ["allReduce"];
+    for (const kind of kinds)
+      item({ id: "tp-layer", group: "tp", on: "tp", kind, bytes: act, size: tp, unit: "layer-pass", perUnit: 2, calls, hides: "none", closedForm: true, worldBytes });
+    // The input embedding all-reduces its output (reduce-scatters under sequence parallelism) and,
+    // under sequence parallelism, all-gathers the gradient back; the output layer all-gathers its
+    // input (SP) and all-reduces or reduce-scatters the input gradient (Megatron-LM
+    // VocabParallelEmbedding, ColumnParallelLinear). The closed form leaves these out.
+    const embed: [WireKind, "forward" | "backward"][] = sp ? [["reduceScatter", "forward"], ["allGather", "backward"]] : [["allReduce", "forward"]];
+    const head: [WireKind, "forward" | "backward"][] = sp ? [["allGather", "forward"], ["reduceScatter", "backward"]] : [["allReduce", "backward"]];
+    for (const [kind, pass] of embed)
+      item({ id: "tp-embedding", group: "tp", on: "tp", kind, pass, bytes: act, size: tp, unit: "embedding-pass", perUnit: 1, calls: 0, hides: "none", closedForm: false, worldBytes: 0 });
+    for (const [kind, pass] of head)
+      item({ id: "tp-head", group: "tp", on: "tp", kind, pass, bytes: act, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: false, worldBytes: 0 });
+  }
+
+  if (pp > 1) {
+    // Narayanan et al. 2021 §2.2, §4.1: per micro-batch and virtual chunk the activation goes
+    // forward and its gradient back; each tp rank sends 1/t of it and the tp group all-gathers it
+    // on arrival (scatter/gather), unneeded under sequence parallelism (already split).
+    const calls = 2 * vpp * microBatches;
+    const crossings = 2 * (pp * vpp - 1) * microBatches * dp; // boundaries × ways × micro-batches × replicas
+    item({ id: "pp-activation", group: "pp", on: "pp", kind: "p2p", bytes: act / tp, size: 2, unit: "boundary", perUnit: 1, calls, hides: "none", closedForm: true,
+      worldBytes: 2 * crossings * act });
+    if (!sp && tp > 1)
+      item({ id: "pp-gather", group: "tp", on: "tp", kind: "allGather", bytes: act, size: tp, unit: "boundary", perUnit: 1, calls, hides: "none", closedForm: true,
+        worldBytes: crossings * tp * act });
+    // Tied embeddings: the first and last stage all-reduce the embedding gradient once a step.
+    if (m.tiedEmbeddings) {
+      const bytes = (BYTES_16 * paddedVocab(m.vocab, tp) * m.hidden) / tp;
+      item({ id: "tied-embedding", group: "pp", on: "pp", kind: "allReduce", bytes, size: 2, unit: "step", perUnit: 1, calls: 1, hides: "none", closedForm: true,
+        worldBytes: 2 * tp * dp * bytes });
+    }
+  }
+
+  if (dp > 1) {
+    // 16-bit gradients (and weights) of the stage: the last one for the closed form.
+    const grad = BYTES_16 * stageParamsPerGpu(m, tp, pp, layersInStage, pp === 1 ? "only" : "last");
+    const world = dp * tp * BYTES_16 * paramsOverStages(m, tp, pp);
+    const dpItem = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"]) =>
+      item({ id, group: "dp", on: "dp", kind, bytes: grad, size: dp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * world });
+    if (zero === 0) {
+      // DDP: one bucketed all-reduce of the gradients overlapping the last backward (Li et al. 2020).
+      dpItem("dp-gradients", "allReduce", "step", 1, "backward");
+    } else if (zero <= 2) {
+      // ZeRO-1 reduce-scatters once a step, ZeRO-2 every micro-batch (Rajbhandari et al. 2020
+      // §5.2); both all-gather the updated 16-bit weights ahead of the next forward.
+      dpItem("dp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward");
+      dpItem("dp-weights", "allGather", "step", 1, "forward");
+    } else {
+      // ZeRO-3 / FSDP: weights gathered for every forward and backward, gradients reduce-scattered
+      // every micro-batch: 1.5× the all-reduce volume (Rajbhandari et al. 2020 §7.2.2).
+      dpItem("zero3-gather-forward", "allGather", "microbatch", microBatches, "forward");
+      dpItem("zero3-gather-backward", "allGather", "microbatch", microBatches, "backward");
+      dpItem("zero3-reduce-scatter", "reduceScatter", "microbatch", microBatches, "backward");
+    }
+  }
+  return out;
+}
+
+/** Bytes of one step by collective kind over every rank (the executor's predicted volumes). */
+export function worldVolumes(items: readonly WireItem[]): Partial<Record<WireKind, number>> {
+  const out: Partial<Record<WireKind, number>> = {};
+  for (const i of items) if (i.worldBytes > 0) out[i.kind] = (out[i.kind] ?? 0) + i.worldBytes;
+  return out;
+}
