@@ -2,8 +2,9 @@
 // flags fix dimensions as in `paraplan plan`), or the --plan file's, checked against them.
 // Bad input is a UserError (exit 2); a plan that needs more devices or memory than present is
 // DoesNotFit (exit 1).
-import { type PlanResult, REJECTION_CODES, evaluatePlan, search } from "../planner/index.js";
+import { type PlanResult, evaluatePlan, search } from "../planner/index.js";
 import { checkLayout } from "../planner/space.js";
+import { workerRefusal } from "../planner/layout/capabilities.js";
 import { UserError } from "../src/errors.js";
 import { describePlan, rejections } from "../src/format/plan-text.js";
 import { gib, percent } from "../src/format/units.js";
@@ -74,19 +75,19 @@ function checkPresent(input: ChooseInput, perNode: number): void {
 }
 
 function checkStructure(req: PlanRequest, plan: Plan): void {
-  const code = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
-  if (code) throw new UserError(`--plan: ${describePlan(plan as PlanResult)}: ${REJECTION_CODES[code]}`);
+  const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
+  if (bad) throw new UserError(`--plan: ${describePlan(plan as PlanResult)}: ${bad.message} [${bad.code}]`);
 }
 
 /** Limits of the worker's implementation beyond the planner's rules (executor/worker/spec.py):
  *  a pipeline needs at least pp micro-batches, sequence parallel needs tp | seqLen, and tensor
  *  parallel splits the MLP evenly. Null when the worker can run the plan. */
 export function workerLimit(req: PlanRequest, plan: Plan): string | null {
-  const microBatches = req.training.globalBatch / (plan.dp * plan.microBatch);
-  if (plan.pp > 1 && microBatches < plan.pp) return `the worker's pipeline schedules need at least pp = ${plan.pp} micro-batches, the plan has ${microBatches}`;
-  if (plan.sequenceParallel && req.training.seqLen % plan.tp !== 0) return `sequence parallel needs tp = ${plan.tp} to divide the sequence length ${req.training.seqLen}`;
-  if (req.model.ffnHidden % plan.tp !== 0) return `tp = ${plan.tp} does not divide the MLP width ${req.model.ffnHidden}`;
-  return null;
+  const t = req.training;
+  const refused = workerRefusal(plan, {
+    precision: t.precision, globalBatch: t.globalBatch, seqLen: t.seqLen, ffnHidden: req.model.ffnHidden, gpus: t.gpus, gpusPerNode: req.hw.gpusPerNode,
+  });
+  return refused ? refused.reason : null;
 }
 
 function memoryRefusal(p: PlanResult): string {

@@ -1,8 +1,8 @@
-// Collective traffic of one step, all ranks together: the planner's volumes (its cost model's
-// messages, 16-bit activations and gradients, planner/cost/time.ts) beside the worker's counts
+// Collective traffic of one step, all ranks together: the planner's volumes (the plan's wire,
+// 16-bit activations and gradients, planner/wire/wire.ts) beside the worker's counts
 // (its warm-up step, summed over ranks). A worker that keeps fp32 gradients moves twice the bytes.
-import { type ModelSpec, type Plan, type Training, paddedVocab, stageParamsPerGpu } from "../planner/index.js";
-import { layerMatrixParams, layerSmallParams } from "../planner/model.js";
+import type { ModelSpec, Plan, Training, WireKind } from "../planner/index.js";
+import { stepVolumes } from "../planner/wire/wire.js";
 import type { Comms } from "./events.js";
 
 /** Kinds as compared: torch's names folded into the four families the planner models. */
@@ -17,57 +17,18 @@ export function commKind(name: string): CommKind {
   return n;
 }
 
-/** Parameters on one rank of each pipeline stage, summed over the stages (one tp rank each). */
-function paramsOverStages(m: ModelSpec, tp: number, pp: number): number {
-  const layers = m.layers / pp;
-  if (pp === 1) return stageParamsPerGpu(m, tp, 1, layers, "only");
-  const middle = layers * (layerMatrixParams(m) / tp + layerSmallParams(m));
-  return stageParamsPerGpu(m, tp, pp, layers, "first") + stageParamsPerGpu(m, tp, pp, layers, "last") + (pp - 2) * middle;
-}
+/** The wire's names for the kinds (planner/wire/wire.ts) in the worker's convention. */
+const KIND_NAME: Record<WireKind, CommKind> = { allReduce: "all_reduce", allGather: "all_gather", reduceScatter: "reduce_scatter", p2p: "send/recv" };
 
 /**
  * Bytes of one step by kind, summed over every rank that calls the collective, each call counted
  * with its message M (all-reduce: the buffer; all-gather: the gathered output; reduce-scatter:
- * the input; send and recv: the tensor) — the worker's convention. Messages are the planner's
- * (planner/cost/time.ts): 16-bit activations and gradients, pipeline activations split 1/tp.
+ * the input; send and recv: the tensor) — the worker's convention. The messages are the plan's
+ * wire (planner/wire/wire.ts), the same the closed form prices and the simulator plays.
  */
 export function predictedVolumes(m: ModelSpec, t: Training, plan: Plan): Record<CommKind, number> {
   const out: Record<CommKind, number> = {};
-  const add = (k: CommKind, bytes: number) => {
-    if (bytes > 0) out[k] = (out[k] ?? 0) + bytes;
-  };
-  const { tp, pp, dp, vpp, zero, microBatch } = plan;
-  const microBatches = t.globalBatch / (dp * microBatch);
-  const act = 2 * microBatch * m.seqLen * m.hidden; // one micro-batch's b·s·h activation, 16-bit
-  if (tp > 1) {
-    // Every rank: 2 all-reduces per layer forward, 2 backward, 2 more with full recompute;
-    // sequence parallel turns each into a reduce-scatter plus an all-gather of the same tensor.
-    const passes = plan.recompute === "full" ? 3 : 2;
-    const bytes = tp * dp * m.layers * microBatches * passes * 2 * act;
-    if (plan.sequenceParallel) {
-      add("reduce_scatter", bytes);
-      add("all_gather", bytes);
-    } else add("all_reduce", bytes);
-  }
-  if (pp > 1) {
-    // pp·vpp − 1 stage boundaries, crossed forward and backward by every micro-batch of every
-    // replica; each tp rank sends (and its peer receives) 1/tp of the activation.
-    const sends = 2 * (pp * vpp - 1) * microBatches * dp * act;
-    add("send/recv", 2 * sends);
-    // Tied embeddings: the first and last stage ranks all-reduce the embedding gradient.
-    if (m.tiedEmbeddings) add("all_reduce", 2 * dp * 2 * paddedVocab(m.vocab, tp) * m.hidden);
-  }
-  if (dp > 1) {
-    const grads = dp * tp * 2 * paramsOverStages(m, tp, pp);
-    if (zero === 0) add("all_reduce", grads);
-    else if (zero <= 2) {
-      add("reduce_scatter", (zero === 2 ? microBatches : 1) * grads);
-      add("all_gather", grads);
-    } else {
-      add("all_gather", 2 * microBatches * grads);
-      add("reduce_scatter", microBatches * grads);
-    }
-  }
+  for (const [kind, bytes] of Object.entries(stepVolumes(m, t, plan)) as [WireKind, number][]) out[KIND_NAME[kind]] = bytes;
   return out;
 }
 

@@ -1,6 +1,6 @@
 // The plan space: candidate values of every dimension, and the checks that make a layout valid.
 import type { ModelSpec, Plan, Recompute, Schedule, Training, ZeroStage } from "./types.js";
-import type { RejectionCode } from "./rejections.js";
+import { type LayoutIssue, dimsOf, ruleContext, validate } from "./layout/layout.js";
 
 /** Dimensions the user fixed (`--tp 8`, `--zero 1`, …); absent ones are searched. */
 export type Fixed = Partial<Plan>;
@@ -40,15 +40,11 @@ export function scheduleCandidates(fixed: Fixed, pp: number, vpp: number): Sched
   return fixed.schedule === undefined ? all : all.filter((s) => s === fixed.schedule);
 }
 
-/** Micro-batch sizes: divisors of the per-replica batch B/dp (a fixed one is checked by
- *  checkMicroBatch). */
+/** Micro-batch sizes: divisors of the per-replica batch B/dp (a fixed one is checked by the
+ *  layout rules). */
 export function microBatchCandidates(t: Training, fixed: Fixed, dp: number): number[] {
   if (fixed.microBatch !== undefined) return [fixed.microBatch];
   return divisors(t.globalBatch / dp);
-}
-
-export function checkMicroBatch(t: Training, dp: number, microBatch: number): RejectionCode | null {
-  return (t.globalBatch / dp) % microBatch === 0 ? null : "microbatch_batch";
 }
 
 /** Sequence parallelism exists only with tp > 1: a fixed --sequence-parallel leaves tp = 1 out. */
@@ -65,39 +61,9 @@ export function recomputeCandidates(fixed: Fixed): readonly Recompute[] {
   return fixed.recompute === undefined ? RECOMPUTE_MODES : [fixed.recompute];
 }
 
-/** Structural checks of a (tp) choice. */
-export function checkTp(m: ModelSpec, gpusPerNode: number, tp: number): RejectionCode | null {
-  if (m.heads % tp !== 0) return "tp_heads";
-  if (m.kvHeads % tp !== 0) return "tp_kv_heads";
-  if (tp > gpusPerNode) return "tp_spans_nodes";
-  return null;
-}
-
-export function checkPp(m: ModelSpec, t: Training, tp: number, pp: number): RejectionCode | null {
-  if (m.layers % pp !== 0) return "pp_layers";
-  if (t.globalBatch % (t.gpus / (tp * pp)) !== 0) return "batch_dp";
-  return null;
-}
-
-export function checkVpp(m: ModelSpec, pp: number, vpp: number): RejectionCode | null {
-  return m.layers % (pp * vpp) === 0 ? null : "vpp_layers";
-}
-
-/** Megatron-LM's interleaved schedule requires the micro-batch count to be a multiple of pp
- *  (megatron/core/pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving). */
-export function checkSchedule(plan: Plan, microBatches: number): RejectionCode | null {
-  if (plan.schedule === "interleaved" && microBatches % plan.pp !== 0) return "interleaved_microbatches";
-  return null;
-}
-
-/** All structural checks of one complete layout (what the search applies dimension by dimension),
- *  for plans that come from a file or flags rather than from the enumeration. */
-export function checkLayout(m: ModelSpec, t: Training, gpusPerNode: number, plan: Plan): RejectionCode | null {
-  return (
-    checkTp(m, gpusPerNode, plan.tp) ??
-    checkPp(m, t, plan.tp, plan.pp) ??
-    checkVpp(m, plan.pp, plan.vpp) ??
-    checkMicroBatch(t, plan.dp, plan.microBatch) ??
-    checkSchedule(plan, t.globalBatch / (plan.dp * plan.microBatch))
-  );
+/** All layout rules of one complete plan (layout/rules.ts), for plans that come from a file, an
+ *  engine configuration or the interactive planner rather than from the enumeration: the first
+ *  issue, or null. */
+export function checkLayout(m: ModelSpec, t: Training, gpusPerNode: number, plan: Plan): LayoutIssue | null {
+  return validate(ruleContext(m, t, gpusPerNode), dimsOf(plan))[0] ?? null;
 }

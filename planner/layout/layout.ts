@@ -5,7 +5,7 @@
 // (torchtitan's ParallelDims plays this role there.)
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { type Degrees, type Placement, edpOf, place, worldOf } from "./groups.js";
-import { type Dim, type Dims, type LayoutCode, RULES, type Rule, type RuleContext } from "./rules.js";
+import { type Dim, type Dims, type LayoutCode, RULES, type Rule, type RuleContext, SEARCH_ORDER, firstBroken, rulesAt } from "./rules.js";
 
 /** A broken rule: its code, the flag that fixes it and one sentence naming the numbers. */
 export interface LayoutIssue {
@@ -98,3 +98,16 @@ export function layoutOf(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, pl
 /** Micro-batches per step: the one place that divides the global batch (B / (dp · micro-batch)). */
 export const microBatchesOf = (t: Pick<Training, "globalBatch">, plan: Pick<Plan, "dp" | "microBatch">): number =>
   t.globalBatch / (plan.dp * plan.microBatch);
+
+/** The plan every dimension of which is at its neutral value (a starting point to vary). */
+export const ONE_PLAN: Readonly<Plan> = { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+
+/** The first rule broken by the dimensions up to `level` in the search's order (the search's
+ *  own checks, for code that splits the search into chunks). */
+export function brokenUpTo(level: Dim, c: RuleContext, d: Dims): LayoutCode | null {
+  for (const dim of SEARCH_ORDER.slice(0, SEARCH_ORDER.indexOf(level) + 1)) {
+    const code = firstBroken(rulesAt(dim), d, c);
+    if (code) return code;
+  }
+  return null;
+}

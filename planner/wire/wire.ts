@@ -156,3 +156,13 @@ export function worldVolumes(items: readonly WireItem[]): Partial<Record<WireKin
   for (const i of items) if (i.worldBytes > 0) out[i.kind] = (out[i.kind] ?? 0) + i.worldBytes;
   return out;
 }
+
+/** Links for a wire whose bytes alone are wanted (volumes do not depend on the links). */
+const UNPRICED: WireLinks = Object.freeze({
+  tp: { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" },
+  pp: { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" },
+  dp: { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" },
+} as const);
+
+/** One step's bytes by kind over every rank, from the plan's wire. */
+export const stepVolumes = (m: ModelSpec, t: Training, plan: Plan) => worldVolumes(wireOf(m, t, plan, UNPRICED));

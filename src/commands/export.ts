@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { REJECTION_CODES, evaluatePlan } from "../../planner/index.js";
+import { evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { readPlanFile } from "../../executor/plan-file.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
@@ -46,8 +46,8 @@ const EXPORT_OPTIONS = {
 } as const;
 
 function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0]): void {
-  const code = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
-  if (code) throw new UserError(`--plan: ${describe(plan)}: ${REJECTION_CODES[code]}`);
+  const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
+  if (bad) throw new UserError(`--plan: ${describe(plan)}: ${bad.message} [${bad.code}]`);
 }
 
 export function runExport(argv: string[], io: Io): number {

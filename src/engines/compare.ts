@@ -2,8 +2,7 @@
 // request's model, hardware and training (the configuration's batch sizes, sequence length and
 // precision override the defaults), and shown beside the best plan `search` finds, with the
 // predicted gain and what changed, dimension by dimension.
-import { REJECTION_CODES, checkFixed, evaluatePlan, search } from "../../planner/index.js";
-import { checkPp, checkSchedule, checkTp, checkVpp } from "../../planner/space.js";
+import { checkLayout, evaluatePlan, search } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { searchJson } from "../format/plan-json.js";
 import type { Io } from "../io.js";
@@ -68,14 +67,8 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     fixed: {},
   });
   const plan = reading.plan;
-  const bad = checkFixed(req.model, req.training, plan);
-  if (bad) throw new UserError(`${origin}: ${describe(plan)}: ${bad.message}`);
-  const code =
-    checkTp(req.model, req.hw.gpusPerNode, plan.tp) ??
-    checkPp(req.model, req.training, plan.tp, plan.pp) ??
-    checkVpp(req.model, plan.pp, plan.vpp) ??
-    checkSchedule(plan, req.training.globalBatch / (plan.dp * plan.microBatch));
-  if (code) throw new UserError(`${origin}: ${describe(plan)}: ${REJECTION_CODES[code]}`);
+  const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
+  if (bad) throw new UserError(`${origin}: ${describe(plan)}: ${bad.message} [${bad.code}]`);
   for (const w of reading.warnings) io.err(`paraplan: warning: ${w}`);
   const current = evaluatePlan(req.model, req.hw, req.training, plan);
   const started = performance.now();

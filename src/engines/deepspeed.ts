@@ -6,6 +6,7 @@
 // Megatron-DeepSpeed @207b2d5a) and deepspeed/__init__.py _add_core_arguments (--deepspeed,
 // --deepspeed_config). Lists recorded in test/export/fixtures/deepspeed-*.txt.
 import { type Fixed, type Plan, layerParams } from "../../planner/index.js";
+import { deepspeedRefusal } from "../../planner/layout/capabilities.js";
 import {
   type Engine,
   type EngineContext,
@@ -129,15 +130,8 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
 }
 
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
-  if (plan.pp > 1 && plan.zero >= 2)
-    return {
-      kind: "refused",
-      reason: `ZeRO-${plan.zero} with pipeline parallel: DeepSpeed's pipeline engine accepts ZeRO stages 0 and 1 only (deepspeed/runtime/pipe/engine.py asserts it)`,
-    };
-  if (plan.pp > 1 && plan.vpp > 1)
-    return { kind: "refused", reason: "DeepSpeed's pipeline engine runs one stage per rank (deepspeed/runtime/pipe/schedule.py, TrainSchedule); no interleaved virtual stages" };
-  if (plan.pp > 1 && plan.schedule === "gpipe")
-    return { kind: "refused", reason: "DeepSpeed's pipeline engine runs 1F1B (deepspeed/runtime/pipe/schedule.py, TrainSchedule), not GPipe" };
+  const refused = deepspeedRefusal(plan);
+  if (refused) return { kind: "refused", reason: refused.reason };
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
   if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
     return { kind: "exact", notes: ["ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)"] };

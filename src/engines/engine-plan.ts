@@ -3,6 +3,21 @@
 // facts about a plan's layout every engine needs (nodes, layers per stage, model family).
 import type { Fixed, Hardware, ModelSpec, Plan, Training } from "../../planner/index.js";
 import { UserError } from "../errors.js";
+import { type CapabilityContext, launcherRefusal } from "../../planner/layout/capabilities.js";
+import { ONE_PLAN } from "../../planner/layout/layout.js";
+
+/** What the engines' capability checks (planner/layout/capabilities.ts) read besides the plan. */
+export function capabilityContext(t: Training, hw: Hardware, release?: Release, model?: ModelSpec): CapabilityContext {
+  return {
+    precision: t.precision,
+    ...(release ? { release: release.id } : {}),
+    globalBatch: t.globalBatch,
+    seqLen: t.seqLen,
+    ffnHidden: model?.ffnHidden ?? 1,
+    gpus: t.gpus,
+    gpusPerNode: hw.gpusPerNode,
+  };
+}
 
 export const EXPORT_FORMATS = ["megatron", "deepspeed", "torchtitan", "torchrun", "slurm"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -106,9 +121,9 @@ export interface NodeLayout {
 
 /** Nodes and processes per node of a launcher: every node runs the same number of ranks. */
 export function nodeLayout(t: Training, hw: Hardware): NodeLayout | string {
+  const refused = launcherRefusal(ONE_PLAN, capabilityContext(t, hw));
+  if (refused) return refused.reason;
   const perNode = Math.min(t.gpus, hw.gpusPerNode);
-  if (t.gpus % perNode !== 0)
-    return `${t.gpus} GPUs do not fill whole ${hw.gpusPerNode}-GPU nodes; a launcher starts the same number of ranks on every node`;
   return { nodes: t.gpus / perNode, perNode };
 }
 

@@ -4,12 +4,14 @@
 //   core_r0.14: NVIDIA/Megatron-LM main @000c4ac (2025, after core v0.14.0)
 //   core_v0.7:  NVIDIA/Megatron-LM @307dcf37 (2024), distributed arguments identical to core_v0.7.0
 import type { Fixed, Plan } from "../../planner/index.js";
+import { megatronRefusal } from "../../planner/layout/capabilities.js";
 import {
   type Engine,
   type EngineContext,
   type Release,
   type Translation,
   argsFile,
+  capabilityContext,
   describe,
   layersPerStage,
   llamaStyle,
@@ -64,16 +66,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
 }
 
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
-  if (plan.zero >= 2)
-    return {
-      kind: "refused",
-      reason: `ZeRO-${plan.zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`,
-    };
-  if (plan.pp > 1 && plan.schedule === "gpipe")
-    return { kind: "refused", reason: "Megatron-LM has no GPipe schedule; its pipelines run 1F1B or interleaved 1F1B (megatron/core/pipeline_parallel/schedules.py)" };
-  if (ctx.release.id === "core_v0.7" && plan.vpp > 1 && plan.pp <= 2)
-    return { kind: "refused", reason: "core_v0.7.0 needs --pipeline-model-parallel-size > 2 for the interleaved schedule (validate_args)" };
-  return { kind: "exact" };
+  const refused = megatronRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
+  return refused ? { kind: "refused", reason: refused.reason } : { kind: "exact" };
 }
 
 function overlays(): Fixed[] {

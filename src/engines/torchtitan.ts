@@ -8,6 +8,7 @@
 // ZeRO-3 = shard with reshard_after_forward, ZeRO-2 = shard without (policy "never"), ZeRO-0 =
 // replicate (DDP); ZeRO-1 has no equivalent.
 import type { Fixed, Plan } from "../../planner/index.js";
+import { torchtitanRefusal } from "../../planner/layout/capabilities.js";
 import {
   type Engine,
   type EngineContext,
@@ -15,6 +16,7 @@ import {
   type Release,
   type Translation,
   argsFile,
+  capabilityContext,
   describe,
   layersPerStage,
 } from "./engine-plan.js";
@@ -136,8 +138,8 @@ function overrides(ctx: EngineContext): string {
 }
 
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
-  if (ctx.training.precision === "fp16")
-    return { kind: "refused", reason: "torchtitan trains in bf16 (training.mixed_precision_param is bfloat16 or float32); use --precision bf16 or fp8" };
+  const refused = torchtitanRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
+  if (refused) return { kind: "refused", reason: refused.reason };
   const old = ctx.release.id === "0.2";
   const p = { ...plan };
   const notes: string[] = [];

@@ -80,6 +80,10 @@ describe("collectives", () => {
       all_reduce: 4 * 2 * 4 * 2 * 2 * act + 4 * ((2 * 256 * 64) / 2),
       // 1 boundary × 2 directions × 4 micro-batches, each tp rank sending act/2; sends + recvs.
       "send/recv": 2 * (2 * 1 * 4 * 2 * (act / 2)),
+      // Narayanan et al. 2021 §4.1 scatter/gather: on arrival the 2 tp ranks all-gather the whole
+      // activation (no sequence parallel), 1 boundary × 2 directions × 4 micro-batches. The closed
+      // form always charged it; the executor's own copy of the volumes had left it out.
+      all_gather: 2 * 1 * 4 * 2 * act,
     });
   });
 

@@ -1,12 +1,13 @@
-// Which link each parallel group communicates over. Placement is tp innermost, then dp, then pp
-// (global rank = t + tp·(d + dp·p)), so a tp group is tp consecutive ranks, a dp group dp ranks
-// tp apart, a pp group pp ranks tp·dp apart. A group stays on the node's link (NVLink or PCIe)
-// when all its ranks share a node; one that crosses nodes runs at the network's pace.
-import type { Hardware, Plan } from "../../../planner/index.js";
+// Which link each parallel group communicates over, as the planner's layout places it
+// (planner/layout/groups.ts: tp innermost, then cp, then dp, then pp) and as the cost model
+// prices it: a group stays on the node's link (NVLink or PCIe) when all its ranks share a node;
+// one that crosses nodes runs at the network's pace, and so does a ring where only some groups do.
+import { type Degrees, type Hardware, type Plan, type Span, groupShape, place } from "../../../planner/index.js";
+import { span as spanOf } from "../../../planner/layout/groups.js";
 import { bandwidth } from "../../format/units.js";
 
 export type Group = "tp" | "pp" | "dp";
-export type Span = "none" | "node" | "network" | "mixed";
+export type { Span };
 
 export interface GroupLink {
   group: Group;
@@ -14,50 +15,32 @@ export interface GroupLink {
   /** Distance from a group's first to its last rank, plus one. */
   span: number;
   /** none: a group of one; node: every group inside a node; network: every group crosses nodes;
-   *  mixed: some do (a ring runs at its slowest link). */
+   *  mixed: some do (a ring runs at its slowest link, and is priced so). */
   where: Span;
   link: string;
   bandwidth: string;
 }
 
-export function groupShape(plan: Pick<Plan, "tp" | "pp" | "dp">, group: Group): { size: number; stride: number } {
-  if (group === "tp") return { size: plan.tp, stride: 1 };
-  if (group === "dp") return { size: plan.dp, stride: plan.tp };
-  return { size: plan.pp, stride: plan.tp * plan.dp };
-}
+type Dense = Pick<Plan, "tp" | "pp" | "dp">;
+const degrees = (p: Dense): Degrees => ({ tp: p.tp, cp: 1, dp: p.dp, pp: p.pp, ep: 1, etp: 1 });
 
-/** Whether the groups stay inside nodes of `gpusPerNode` ranks: every group is checked (a group's
- *  ranks ascend, so its first and last share a node exactly when all of them do). */
-export function groupSpan(plan: Pick<Plan, "tp" | "pp" | "dp">, group: Group, gpusPerNode: number): Span {
-  const { size, stride } = groupShape(plan, group);
-  if (size <= 1) return "none";
-  const world = plan.tp * plan.pp * plan.dp;
-  const block = size * stride;
-  let inside = 0;
-  let across = 0;
-  for (let base = 0; base < world; base += block) {
-    for (let o = 0; o < stride; o++) {
-      const first = base + o;
-      const last = first + (size - 1) * stride;
-      if (Math.floor(first / gpusPerNode) === Math.floor(last / gpusPerNode)) inside++;
-      else across++;
-    }
-  }
-  return across === 0 ? "node" : inside === 0 ? "network" : "mixed";
+/** Whether the groups of one kind stay inside nodes of `gpusPerNode` ranks. */
+export function groupSpan(plan: Dense, group: Group, gpusPerNode: number): Span {
+  return spanOf(groupShape(degrees(plan), group), plan.tp * plan.pp * plan.dp, gpusPerNode);
 }
 
 export function intraName(hw: Hardware): string {
   return hw.intra.kind === "nvlink" ? "NVLink" : "PCIe";
 }
 
-export function groupLink(hw: Hardware, plan: Pick<Plan, "tp" | "pp" | "dp">, group: Group): GroupLink {
-  const { size, stride } = groupShape(plan, group);
-  const where = groupSpan(plan, group, hw.gpusPerNode);
+export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
+  const g = place(hw, degrees(plan))[group];
+  const { size, stride, where } = g;
   const span = size <= 1 ? 1 : (size - 1) * stride + 1;
   if (where === "none") return { group, size, span, where, link: "—", bandwidth: "" };
-  if (where === "node") return { group, size, span, where, link: intraName(hw), bandwidth: bandwidth(hw.intra.bandwidth) };
-  return { group, size, span, where, link: where === "mixed" ? "network (some groups)" : "network", bandwidth: bandwidth(hw.inter.bandwidth) };
+  const bw = bandwidth(g.link!.bandwidth);
+  if (where === "node") return { group, size, span, where, link: intraName(hw), bandwidth: bw };
+  return { group, size, span, where, link: where === "mixed" ? "network (some groups)" : "network", bandwidth: bw };
 }
 
-export const allGroupLinks = (hw: Hardware, plan: Pick<Plan, "tp" | "pp" | "dp">): GroupLink[] =>
-  (["tp", "pp", "dp"] as const).map((g) => groupLink(hw, plan, g));
+export const allGroupLinks = (hw: Hardware, plan: Dense): GroupLink[] => (["tp", "pp", "dp"] as const).map((g) => groupLink(hw, plan, g));

@@ -9,7 +9,8 @@ import {
   type SearchResult,
   search,
 } from "../../../planner/index.js";
-import { checkPp, checkTp, microBatchCandidates, ppCandidates, tpCandidates } from "../../../planner/space.js";
+import { microBatchCandidates, ppCandidates, tpCandidates } from "../../../planner/space.js";
+import { ONE_PLAN as ONE, brokenUpTo, dimsOf, ruleContext } from "../../../planner/layout/layout.js";
 import type { PlanRequest } from "../../plan-request.js";
 
 export interface SearchTotals {
@@ -39,9 +40,10 @@ export const emptyTotals = (): SearchTotals => ({ searched: 0, feasible: 0, reje
 export function searchChunks(req: PlanRequest): Fixed[] {
   const { model: m, training: t, fixed, hw } = req;
   const out: Fixed[] = [];
+  const ctx = ruleContext(m, t, hw.gpusPerNode);
   for (const tp of tpCandidates(m, t, fixed)) {
     for (const pp of ppCandidates(m, t, fixed, tp)) {
-      const valid = fixed.microBatch === undefined && checkTp(m, hw.gpusPerNode, tp) === null && checkPp(m, t, tp, pp) === null;
+      const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, pp, dp: t.gpus / (tp * pp) }) === null;
       if (!valid) out.push({ ...fixed, tp, pp });
       else for (const microBatch of microBatchCandidates(t, fixed, t.gpus / (tp * pp))) out.push({ ...fixed, tp, pp, microBatch });
     }

@@ -1,0 +1,87 @@
+// Which valid plans each engine can run: the refusal rules of the export formats and of
+// paraplan's own worker, beside the layout rules they refine (not a copy of them). A refusal is a
+// value with a code and the engine source that states it. Nearest mappings (what an engine runs
+// instead of a plan it cannot express exactly) belong to the exporters (src/engines/).
+import type { Plan, Precision } from "../types.js";
+
+export type CapabilityCode =
+  | "megatron_zero"
+  | "megatron_gpipe"
+  | "megatron_interleaved_pp"
+  | "deepspeed_pipe_zero"
+  | "deepspeed_pipe_interleaved"
+  | "deepspeed_pipe_gpipe"
+  | "torchtitan_fp16"
+  | "worker_microbatches"
+  | "worker_sp_seq"
+  | "worker_tp_ffn"
+  | "launcher_whole_nodes";
+
+export interface Refusal {
+  code: CapabilityCode;
+  reason: string;
+}
+
+/** What an engine's checks may look at besides the plan. */
+export interface CapabilityContext {
+  precision: Precision;
+  /** The engine release targeted (exports), when it matters. */
+  release?: string;
+  globalBatch: number;
+  seqLen: number;
+  ffnHidden: number;
+  gpus: number;
+  gpusPerNode: number;
+}
+
+const refuse = (code: CapabilityCode, reason: string): Refusal => ({ code, reason });
+
+/** Megatron-LM (megatron/training/arguments.py validate_args; megatron/core/pipeline_parallel/schedules.py). */
+export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
+  if (p.zero >= 2)
+    return refuse("megatron_zero", `ZeRO-${p.zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`);
+  if (p.pp > 1 && p.schedule === "gpipe")
+    return refuse("megatron_gpipe", "Megatron-LM has no GPipe schedule; its pipelines run 1F1B or interleaved 1F1B (megatron/core/pipeline_parallel/schedules.py)");
+  if (c.release === "core_v0.7" && p.vpp > 1 && p.pp <= 2)
+    return refuse("megatron_interleaved_pp", "core_v0.7.0 needs --pipeline-model-parallel-size > 2 for the interleaved schedule (validate_args)");
+  return null;
+}
+
+/** DeepSpeed's pipeline engine (deepspeed/runtime/pipe/engine.py, schedule.py TrainSchedule). */
+export function deepspeedRefusal(p: Plan): Refusal | null {
+  if (p.pp > 1 && p.zero >= 2)
+    return refuse("deepspeed_pipe_zero", `ZeRO-${p.zero} with pipeline parallel: DeepSpeed's pipeline engine accepts ZeRO stages 0 and 1 only (deepspeed/runtime/pipe/engine.py asserts it)`);
+  if (p.pp > 1 && p.vpp > 1)
+    return refuse("deepspeed_pipe_interleaved", "DeepSpeed's pipeline engine runs one stage per rank (deepspeed/runtime/pipe/schedule.py, TrainSchedule); no interleaved virtual stages");
+  if (p.pp > 1 && p.schedule === "gpipe")
+    return refuse("deepspeed_pipe_gpipe", "DeepSpeed's pipeline engine runs 1F1B (deepspeed/runtime/pipe/schedule.py, TrainSchedule), not GPipe");
+  return null;
+}
+
+/** torchtitan trains in bf16 or fp32 (training.mixed_precision_param). */
+export function torchtitanRefusal(_p: Plan, c: CapabilityContext): Refusal | null {
+  if (c.precision === "fp16")
+    return refuse("torchtitan_fp16", "torchtitan trains in bf16 (training.mixed_precision_param is bfloat16 or float32); use --precision bf16 or fp8");
+  return null;
+}
+
+/** torchrun starts the same number of ranks on every node: the GPUs must fill whole nodes. */
+export function launcherRefusal(_p: Plan, c: CapabilityContext): Refusal | null {
+  const perNode = Math.min(c.gpus, c.gpusPerNode);
+  if (c.gpus % perNode !== 0)
+    return refuse("launcher_whole_nodes", `${c.gpus} GPUs do not fill whole ${c.gpusPerNode}-GPU nodes; a launcher starts the same number of ranks on every node`);
+  return null;
+}
+
+/** paraplan's worker (executor/worker): torch.distributed.pipelining schedules need at least pp
+ *  micro-batches, sequence parallel shards the sequence tp ways, and tensor parallel splits the
+ *  MLP evenly. */
+export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
+  const microBatches = c.globalBatch / (p.dp * p.microBatch);
+  if (p.pp > 1 && microBatches < p.pp)
+    return refuse("worker_microbatches", `the worker's pipeline schedules need at least pp = ${p.pp} micro-batches, the plan has ${microBatches}`);
+  if (p.sequenceParallel && c.seqLen % p.tp !== 0)
+    return refuse("worker_sp_seq", `sequence parallel needs tp = ${p.tp} to divide the sequence length ${c.seqLen}`);
+  if (c.ffnHidden % p.tp !== 0) return refuse("worker_tp_ffn", `tp = ${p.tp} does not divide the MLP width ${c.ffnHidden}`);
+  return null;
+}
