@@ -18,11 +18,11 @@ export function commKind(name: string): CommKind {
 }
 
 /** Parameters on one rank of each pipeline stage, summed over the stages (one tp rank each). */
-function paramsOverStages(m: ModelSpec, tp: number, pp: number): number {
+function paramsOverStages(m: ModelSpec, seqLen: number, tp: number, pp: number): number {
   const layers = m.layers / pp;
-  if (pp === 1) return stageParamsPerGpu(m, tp, 1, layers, "only");
+  if (pp === 1) return stageParamsPerGpu(m, seqLen, tp, 1, layers, "only");
   const middle = layers * (layerMatrixParams(m) / tp + layerSmallParams(m));
-  return stageParamsPerGpu(m, tp, pp, layers, "first") + stageParamsPerGpu(m, tp, pp, layers, "last") + (pp - 2) * middle;
+  return stageParamsPerGpu(m, seqLen, tp, pp, layers, "first") + stageParamsPerGpu(m, seqLen, tp, pp, layers, "last") + (pp - 2) * middle;
 }
 
 /**
@@ -38,7 +38,7 @@ export function predictedVolumes(m: ModelSpec, t: Training, plan: Plan): Record<
   };
   const { tp, pp, dp, vpp, zero, microBatch } = plan;
   const microBatches = t.globalBatch / (dp * microBatch);
-  const act = 2 * microBatch * m.seqLen * m.hidden; // one micro-batch's b·s·h activation, 16-bit
+  const act = 2 * microBatch * t.seqLen * m.hidden; // one micro-batch's b·s·h activation, 16-bit
   if (tp > 1) {
     // Every rank: 2 all-reduces per layer forward, 2 backward, 2 more with full recompute;
     // sequence parallel turns each into a reduce-scatter plus an all-gather of the same tensor.
@@ -58,7 +58,7 @@ export function predictedVolumes(m: ModelSpec, t: Training, plan: Plan): Record<
     if (m.tiedEmbeddings) add("all_reduce", 2 * dp * 2 * paddedVocab(m.vocab, tp) * m.hidden);
   }
   if (dp > 1) {
-    const grads = dp * tp * 2 * paramsOverStages(m, tp, pp);
+    const grads = dp * tp * 2 * paramsOverStages(m, t.seqLen, tp, pp);
     if (zero === 0) add("all_reduce", grads);
     else if (zero <= 2) {
       add("reduce_scatter", (zero === 2 ? microBatches : 1) * grads);

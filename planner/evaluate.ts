@@ -9,8 +9,8 @@ import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training }
 export function microBatchCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Plan): MicroBatchCosts {
   const { tp, microBatch, sequenceParallel } = plan;
   return {
-    layer: layerTimes(m, hw, t.precision, tp, microBatch, sequenceParallel, t.fusedAttention),
-    head: headTimes(m, hw, t.precision, tp, microBatch),
+    layer: layerTimes(m, hw, t, tp, microBatch, sequenceParallel),
+    head: headTimes(m, hw, t, tp, microBatch),
   };
 }
 
@@ -44,11 +44,11 @@ export function evaluatePlan(
   memory = worstStageMemory(m, hw, t, plan),
 ): PlanResult {
   const time = stepTime(m, hw, t, plan, costs);
-  const tokensPerSecond = (t.globalBatch * m.seqLen) / time.step;
+  const tokensPerSecond = (t.globalBatch * t.seqLen) / time.step;
   // Model FLOPs (Narayanan et al. 2021 Eq. 3 convention) with the padded vocabulary the GPUs
   // actually multiply by; hardware FLOPs add what recomputation re-runs (Korthikanti et al. §6).
-  const modelFlops = modelFlopsPerStep(m, t.globalBatch, paddedVocab(m.vocab, plan.tp));
-  const hwFlops = modelFlops + recomputeFlopsPerStep(m, t.globalBatch, plan.recompute);
+  const modelFlops = modelFlopsPerStep(m, t, paddedVocab(m.vocab, plan.tp));
+  const hwFlops = modelFlops + recomputeFlopsPerStep(m, t, plan.recompute);
   const peak = peakFlops(hw, t);
   const perGpu = modelFlops / (time.step * t.gpus);
   return {

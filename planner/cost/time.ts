@@ -17,8 +17,8 @@ export interface MicroBatchCosts {
  *  Korthikanti et al. 2022 §4.2.2): 2 all-reduces of the b·s·h activation forward and 2 backward
  *  (f and g operators), 2 more when the forward is recomputed. Sequence parallelism replaces each
  *  all-reduce by a reduce-scatter + all-gather of the same volume and the same ring cost. */
-function tpCommPerLayer(m: ModelSpec, hw: Hardware, plan: Plan, passes: number): number {
-  const bytes = 2 * plan.microBatch * m.seqLen * m.hidden;
+function tpCommPerLayer(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, passes: number): number {
+  const bytes = 2 * plan.microBatch * t.seqLen * m.hidden;
   return passes * 2 * allReduceTime(bytes, plan.tp, groupLink(hw, plan.tp));
 }
 
@@ -33,7 +33,7 @@ export function stepTime(
   const microBatches = training.globalBatch / (dp * microBatch);
   const layersInStage = m.layers / pp;
   const { layer, head } = costs;
-  const tokens = microBatch * m.seqLen;
+  const tokens = microBatch * training.seqLen;
 
   // Slowest stage: the last one carries the logits and cross-entropy (Narayanan et al. 2021 §3.2
   // balances layers only). Per micro-batch:
@@ -42,7 +42,7 @@ export function stepTime(
   const recomputeOne =
     recompute === "full" ? layersInStage * layer.forward : recompute === "selective" ? layersInStage * layer.attentionCore : 0;
   const tpPasses = recompute === "full" ? 3 : 2;
-  const tpOne = layersInStage * tpCommPerLayer(m, hw, plan, tpPasses);
+  const tpOne = layersInStage * tpCommPerLayer(m, hw, training, plan, tpPasses);
 
   const compute = microBatches * (fwd + bwd);
   const recomputeTime = microBatches * recomputeOne;
@@ -67,7 +67,7 @@ export function stepTime(
 
   // Data parallel (the group spans tp·dp consecutive ranks). Gradients are 16-bit (2Ψ bytes).
   let dpComm = 0;
-  const params = stageParamsPerGpu(m, tp, pp, layersInStage, pp === 1 ? "only" : "last");
+  const params = stageParamsPerGpu(m, training.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last");
   if (dp > 1) {
     const link = groupLink(hw, tp * dp);
     const grad = 2 * params;

@@ -89,9 +89,9 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const { tp, pp, dp, microBatch, sequenceParallel: sp, recompute } = plan;
   const vpp = plan.schedule === "interleaved" ? plan.vpp : 1;
   const microBatches = t.globalBatch / (dp * microBatch);
-  const layer = layerTimes(m, hw, t.precision, tp, microBatch, sp, t.fusedAttention);
-  const head = headTimes(m, hw, t.precision, tp, microBatch);
-  const T = microBatch * m.seqLen;
+  const layer = layerTimes(m, hw, t, tp, microBatch, sp);
+  const head = headTimes(m, hw, t, tp, microBatch);
+  const T = microBatch * t.seqLen;
   const h = m.hidden;
   const act = 2 * T * h;
   const tpLink = groupLink(hw, tp);
@@ -112,7 +112,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     forward: extras ? { compute: hbm(hw, embedFwd), tp: sp ? reduceScatterTime(act, tp, tpLink) : allReduceTime(act, tp, tpLink) } : ZERO_PASS,
     backward: extras ? { compute: hbm(hw, embedBwd), tp: sp ? allGatherTime(act, tp, tpLink) : 0 } : ZERO_PASS,
     recompute: ZERO_PASS,
-    bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? m.seqLen * h : 0)),
+    bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? t.seqLen * h : 0)),
   };
   // Output layer: sequence parallel all-gathers its input forward and reduce-scatters the
   // gradient backward; without it the input gradient is all-reduced (Megatron-LM
