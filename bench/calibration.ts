@@ -49,7 +49,7 @@ export function rowToInputs(r: Csv): CalibrationRow {
     kvHeads: num(r.kv_heads) ?? heads,
     ffnHidden: num(r.ffn_hidden) ?? 4 * h,
     vocab: Number(r.vocab),
-    seqLen: Number(r.seq_len),
+    defaultSeqLen: Number(r.seq_len),
     mlp: "gelu",
     positional: "learned",
     tiedEmbeddings: true,

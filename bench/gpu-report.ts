@@ -13,7 +13,7 @@ const deviceName = deviceLine.split(",")[0]!.trim();
 const profile = process.argv[3] ?? (/H200/.test(deviceName) ? "hgx-h200" : /H100/.test(deviceName) ? "dgx-h100" : "dgx-a100-80g");
 const hw = loadProfile(profile);
 const model = loadModel(GPU_CHECK.model);
-const training: Training = { gpus: 1, globalBatch: GPU_CHECK.globalBatch, seqLen: model.seqLen, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
+const training: Training = { gpus: 1, globalBatch: GPU_CHECK.globalBatch, seqLen: model.defaultSeqLen, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
 
 function summaryOf(file: string): Record<string, any> | null {
   for (const line of readFileSync(file, "utf8").split("\n").reverse()) {

@@ -37,6 +37,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       model,
       plan: gpuCheckPlan(s),
       globalBatch: GPU_CHECK.globalBatch,
+      seqLen: model.defaultSeqLen,
       precision: "bf16",
       steps: GPU_CHECK.steps,
     });

@@ -17,7 +17,7 @@ function msPer(run: () => void, runs: number): number {
 export function runSimSpeed(): boolean {
   const m = loadModel("gpt3-like");
   const hw = loadProfile("dgx-h100");
-  const training = { gpus: 1024, globalBatch: 1536, seqLen: m.seqLen, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true };
+  const training = { gpus: 1024, globalBatch: 1536, seqLen: m.defaultSeqLen, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true };
   const plans = search(m, hw, training, {}, { top: SIMULATE_TOP }).plans;
   console.log(`Simulation speed (gpt3-like on 1024 GPUs, dgx-h100, the closed form's top ${plans.length} plans)\n`);
   for (const p of plans) simulateSummary(m, hw, training, p); // warm-up (JIT)

@@ -5,7 +5,7 @@ import { loadModel, loadProfile } from "../src/load.js";
 function timeSearch(model: string, profile: string, gpus: number, globalBatch: number): void {
   const m = loadModel(model);
   const hw = loadProfile(profile);
-  const training = { gpus, globalBatch, seqLen: m.seqLen, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true };
+  const training = { gpus, globalBatch, seqLen: m.defaultSeqLen, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true };
   search(m, hw, training, {}, { top: 10 }); // warm-up (JIT)
   const runs = 3;
   let searched = 0;

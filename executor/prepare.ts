@@ -66,6 +66,7 @@ export async function prepare(args: ExecuteArgs, o: PrepareOptions = {}): Promis
     model: req.model,
     plan: result,
     globalBatch: req.training.globalBatch,
+    seqLen: req.training.seqLen,
     precision: req.training.precision,
     steps: args.steps,
     faultInjection: faultInjectionFromEnv(env),

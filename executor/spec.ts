@@ -14,7 +14,9 @@ export interface LaunchSpec {
   version: number;
   runDir: string;
   device: Device;
-  model: Omit<ModelSpec, "globalBatch" | "gpus">;
+  /** The model as the worker builds it: `seqLen` is the trained sequence length (its
+   *  learned-position table), not the model file's default. */
+  model: SpecModel;
   plan: Plan;
   training: {
     globalBatch: number;
@@ -28,12 +30,16 @@ export interface LaunchSpec {
   faultInjection?: FaultInjection;
 }
 
+export type SpecModel = Omit<ModelSpec, "globalBatch" | "gpus" | "defaultSeqLen"> & { seqLen: number };
+
 export interface SpecInput {
   runDir: string;
   device: Device;
   model: ModelSpec;
   plan: Plan;
   globalBatch: number;
+  /** The trained sequence length (Training.seqLen). */
+  seqLen: number;
   precision: Precision;
   steps: number;
   seed?: number;
@@ -41,8 +47,14 @@ export interface SpecInput {
   faultInjection?: FaultInjection | undefined;
 }
 
+/** PROTOCOL.md's model object, keys in its order; file-only fields (defaults) left out. */
+function specModel(m: ModelSpec, seqLen: number): SpecModel {
+  const { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, mlp, positional, tiedEmbeddings, dropout } = m;
+  return { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, seqLen, mlp, positional, tiedEmbeddings, dropout };
+}
+
 export function buildSpec(i: SpecInput): LaunchSpec {
-  const { globalBatch: _b, gpus: _g, ...model } = i.model;
+  const model = specModel(i.model, i.seqLen);
   const plan = planOnly(i.plan);
   const spec: LaunchSpec = {
     version: SPEC_VERSION,
@@ -52,7 +64,7 @@ export function buildSpec(i: SpecInput): LaunchSpec {
     plan,
     training: {
       globalBatch: i.globalBatch,
-      seqLen: i.model.seqLen,
+      seqLen: i.seqLen,
       precision: i.precision,
       steps: i.steps,
       seed: i.seed ?? DEFAULT_SEED,

@@ -47,7 +47,7 @@ export function predictedFigures(m: ModelSpec, t: Training, r: PlanResult): Figu
     tokensPerSecond: r.tokensPerSecond,
     mfu: r.mfu,
     peakMemory: r.memory.total,
-    flopsPerStep: r.modelFlopsPerStep + recomputeFlopsPerStep(m, t.globalBatch, r.recompute),
+    flopsPerStep: r.modelFlopsPerStep + recomputeFlopsPerStep(m, t, r.recompute),
   };
 }
 

@@ -23,8 +23,8 @@ export function microBatchCosts(
 ): MicroBatchCosts {
   const { tp, microBatch, sequenceParallel } = plan;
   return {
-    layer: layerTimes(m, hw, t.precision, tp, microBatch, sequenceParallel, t.fusedAttention),
-    head: headTimes(m, hw, t.precision, tp, microBatch),
+    layer: layerTimes(m, hw, t, tp, microBatch, sequenceParallel),
+    head: headTimes(m, hw, t, tp, microBatch),
     links: wireLinks(hw, placement),
   };
 }
@@ -62,8 +62,8 @@ export function evaluatePlan(
   const tokensPerSecond = (t.globalBatch * t.seqLen) / time.step;
   // Model FLOPs (Narayanan et al. 2021 Eq. 3 convention) with the padded vocabulary the GPUs
   // actually multiply by; hardware FLOPs add what recomputation re-runs (Korthikanti et al. §6).
-  const modelFlops = modelFlopsPerStep(m, t.globalBatch, paddedVocab(m.vocab, plan.tp));
-  const hwFlops = modelFlops + recomputeFlopsPerStep(m, t.globalBatch, plan.recompute);
+  const modelFlops = modelFlopsPerStep(m, t, paddedVocab(m.vocab, plan.tp));
+  const hwFlops = modelFlops + recomputeFlopsPerStep(m, t, plan.recompute);
   const peak = peakFlops(hw, t);
   const perGpu = modelFlops / (time.step * t.gpus);
   return {

@@ -44,10 +44,11 @@ export function finalNormParams(m: ModelSpec): number {
   return m.positional === "learned" ? 2 * m.hidden : m.hidden;
 }
 
-/** Total trainable parameters with the unpadded vocabulary (what a model card reports). */
-export function totalParams(m: ModelSpec): number {
+/** Total trainable parameters with the unpadded vocabulary (what a model card reports); learned
+ *  positions have one row per position of the sequence length seqLen. */
+export function totalParams(m: ModelSpec, seqLen: number): number {
   const embed = m.vocab * m.hidden;
-  const pos = m.positional === "learned" ? m.seqLen * m.hidden : 0;
+  const pos = m.positional === "learned" ? seqLen * m.hidden : 0;
   const out = m.tiedEmbeddings ? 0 : m.vocab * m.hidden;
   return m.layers * layerParams(m) + embed + pos + out + finalNormParams(m);
 }
@@ -59,6 +60,7 @@ export function totalParams(m: ModelSpec): number {
  *  the input embedding (Megatron-LM keeps one on the last stage and all-reduces its gradient). */
 export function stageParamsPerGpu(
   m: ModelSpec,
+  seqLen: number,
   tp: number,
   pp: number,
   layersInStage: number,
@@ -67,7 +69,7 @@ export function stageParamsPerGpu(
   const vPad = paddedVocab(m.vocab, tp);
   const layer = layerMatrixParams(m) / tp + layerSmallParams(m);
   let params = layersInStage * layer;
-  const embed = (vPad * m.hidden) / tp + (m.positional === "learned" ? m.seqLen * m.hidden : 0);
+  const embed = (vPad * m.hidden) / tp + (m.positional === "learned" ? seqLen * m.hidden : 0);
   const output = m.tiedEmbeddings && pp === 1 ? 0 : (vPad * m.hidden) / tp;
   if (stage === "first" || stage === "only") params += embed;
   if (stage === "last" || stage === "only") params += output + finalNormParams(m);

@@ -125,7 +125,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
               // recompute mode, model states and buffers per ZeRO stage. Full breakdowns are
               // built only for plans that may be reported.
               const stages = pp === 1 ? ONLY : FIRST_LAST;
-              const params = stages.map((s) => stageParamsPerGpu(m, tp, pp, m.layers / pp, s));
+              const params = stages.map((s) => stageParamsPerGpu(m, t.seqLen, tp, pp, m.layers / pp, s));
               for (const recompute of recomputes) {
                 const withRecompute: Plan = { ...layout, recompute };
                 const acts = stages.map((s) => stageActivationBytes(m, t, withRecompute, s));

@@ -18,7 +18,9 @@ export interface ModelSpec {
   kvHeads: number;
   ffnHidden: number;
   vocab: number;
-  seqLen: number;
+  /** The model file's sequence length (`seqLen`; HF `max_position_embeddings`): only the default
+   *  for Training.seqLen, like globalBatch and gpus below. Every formula reads Training.seqLen. */
+  defaultSeqLen: number;
   mlp: Mlp;
   positional: Positional;
   tiedEmbeddings: boolean;
@@ -76,6 +78,8 @@ export interface Hardware {
 export interface Training {
   gpus: number;
   globalBatch: number;
+  /** The sequence length trained: the one every cost formula, the simulator, the executor and
+   *  the exports use (the learned-position table has this many rows). */
   seqLen: number;
   precision: Precision;
   /** Flash-style attention: no s×s scores in memory and no separate softmax kernel. */

@@ -26,24 +26,24 @@ export interface PlanRequest {
 
 export function buildRequest(args: PlanArgs): PlanRequest {
   if (args.model === undefined) throw new UserError("--model is required: a preset such as gpt3-like, or a .json file");
-  const loaded = loadModel(args.model);
+  const model = loadModel(args.model);
   const assumed: string[] = [];
   const profileName = args.profile ?? DEFAULT_PROFILE;
   if (args.profile === undefined) assumed.push(`profile ${DEFAULT_PROFILE} (default)`);
   const hw = loadProfile(profileName);
-  const seqLen = args.seqLen ?? loaded.seqLen;
-  const model: ModelSpec = { ...loaded, seqLen };
+  // The model file's sequence length, gpus and global batch are defaults only.
+  const seqLen = args.seqLen ?? model.defaultSeqLen;
   let gpus = args.gpus;
   if (gpus === undefined) {
-    gpus = loaded.gpus ?? hw.gpusPerNode;
-    assumed.push(loaded.gpus !== undefined ? `${gpus} GPU${gpus > 1 ? "s" : ""} from the ${loaded.name} model file` : `${gpus} GPUs (one node)`);
+    gpus = model.gpus ?? hw.gpusPerNode;
+    assumed.push(model.gpus !== undefined ? `${gpus} GPU${gpus > 1 ? "s" : ""} from the ${model.name} model file` : `${gpus} GPUs (one node)`);
   }
   let globalBatch = args.globalBatch;
   if (globalBatch === undefined) {
-    globalBatch = loaded.globalBatch ?? gpus;
+    globalBatch = model.globalBatch ?? gpus;
     assumed.push(
-      loaded.globalBatch !== undefined
-        ? `global batch ${globalBatch} from the ${loaded.name} model file`
+      model.globalBatch !== undefined
+        ? `global batch ${globalBatch} from the ${model.name} model file`
         : `global batch ${globalBatch} (one sequence per GPU)`,
     );
   }

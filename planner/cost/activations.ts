@@ -21,6 +21,8 @@
 import type { ModelSpec, Recompute } from "../types.js";
 
 export interface ActivationOptions {
+  /** The trained sequence length s (Training.seqLen). */
+  seqLen: number;
   tp: number;
   sequenceParallel: boolean;
   recompute: Recompute;
@@ -28,7 +30,7 @@ export interface ActivationOptions {
 }
 
 /** Coefficients c in bytes = c · s·b·h, split into the part tp cannot split and the part it can. */
-export function activationCoefficients(m: ModelSpec): {
+export function activationCoefficients(m: ModelSpec, seqLen: number): {
   replicated: number;
   split: number;
   scoresPerToken: number;
@@ -40,17 +42,17 @@ export function activationCoefficients(m: ModelSpec): {
   const mlpTensors = m.mlp === "swiglu" ? 3 : 2;
   const split = 2 + 4 * kvRatio + 2 + (mlpTensors * 2 * m.ffnHidden) / h;
   // Per token and per unit of h: a·s bytes × (5 with dropout, 2 without) / h.
-  const scoresPerToken = ((m.dropout ? 5 : 2) * m.heads * m.seqLen) / h;
+  const scoresPerToken = ((m.dropout ? 5 : 2) * m.heads * seqLen) / h;
   return { replicated, split, scoresPerToken };
 }
 
 /** Bytes one layer keeps for backward for one micro-batch of b sequences, on one GPU. */
 export function layerActivationBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
-  const sbh = m.seqLen * microBatch * m.hidden;
+  const sbh = o.seqLen * microBatch * m.hidden;
   const t = o.tp;
   const sp = o.sequenceParallel && t > 1;
   if (o.recompute === "full") return sp ? (2 * sbh) / t : 2 * sbh;
-  const c = activationCoefficients(m);
+  const c = activationCoefficients(m, o.seqLen);
   const keepScores = o.recompute === "none" && !o.fusedAttention;
   const scores = keepScores ? c.scoresPerToken : 0;
   if (sp) return (sbh / t) * (c.replicated + c.split + scores);

@@ -5,7 +5,7 @@
 //   point-to-point             α + M/B
 // M is the full message (bytes), n the ranks, B the per-rank bandwidth each way times the
 // link's achieved efficiency (nccl-tests busbw / link rate), α the per-step latency.
-import type { Hardware, Link } from "../types.js";
+import type { Link } from "../types.js";
 
 function rate(link: Link): number {
   return link.bandwidth * link.efficiency;
@@ -34,13 +34,4 @@ export function callTime(i: { kind: "allReduce" | "allGather" | "reduceScatter" 
   if (i.kind === "allReduce") return allReduceTime(i.bytes, i.size, i.link);
   if (i.kind === "p2p") return p2pTime(i.bytes, i.link);
   return allGatherTime(i.bytes, i.size, i.link);
-}
-
-/** The link a group of ranks uses under the placement tp innermost, then dp, then pp
- *  (Narayanan et al. 2021 §3.3: tensor parallel inside a node, the rest across nodes).
- *  `span` is the distance between the group's first and last member plus one, in ranks:
- *  a group stays inside one node only if that span fits in a node.
- *  A group that crosses nodes is limited by each GPU's network share. */
-export function groupLink(hw: Hardware, span: number): Link {
-  return span <= hw.gpusPerNode ? hw.intra : hw.inter;
 }

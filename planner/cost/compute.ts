@@ -5,7 +5,7 @@
 // lists the tensors these kernels read and write).
 import { efficiencyAt } from "../efficiency.js";
 import { paddedVocab } from "../model.js";
-import type { Hardware, ModelSpec, Precision } from "../types.js";
+import type { Hardware, ModelSpec, Precision, Training } from "../types.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 
 export interface LayerTimes {
@@ -51,40 +51,39 @@ function hbm(hw: Hardware, bytes: number): number {
  *   unfused softmax (+ dropout) over a·s²·b scores: read 2, write 2 (+ 5 for dropout) bytes (÷ t) */
 export function layerMemoryBoundBytes(
   m: ModelSpec,
+  t: Pick<Training, "seqLen" | "fusedAttention">,
   tp: number,
   microBatch: number,
   sequenceParallel: boolean,
-  fusedAttention: boolean,
 ): number {
-  const T = microBatch * m.seqLen;
+  const T = microBatch * t.seqLen;
   const h = m.hidden;
   const replicatedShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   const norms = 8 * T * h;
   const residual = (m.dropout ? 14 : 12) * T * h;
   const act = (m.mlp === "swiglu" ? 6 : 4) * T * m.ffnHidden;
   const rope = m.positional === "rope" ? 4 * T * (h + (m.kvHeads * h) / m.heads) : 0;
-  const scores = fusedAttention ? 0 : (m.dropout ? 9 : 4) * m.heads * m.seqLen * T;
+  const scores = t.fusedAttention ? 0 : (m.dropout ? 9 : 4) * m.heads * t.seqLen * T;
   return (norms + residual) * replicatedShare + (act + rope + scores) / tp;
 }
 
 export function layerTimes(
   m: ModelSpec,
   hw: Hardware,
-  precision: Precision,
+  t: Training,
   tp: number,
   microBatch: number,
   sequenceParallel: boolean,
-  fusedAttention: boolean,
 ): LayerTimes {
-  const peak = matmulPeak(hw, precision);
-  const tokens = microBatch * m.seqLen;
+  const peak = matmulPeak(hw, t.precision);
+  const tokens = microBatch * t.seqLen;
   let gemms = 0;
   for (const g of layerGemms(m, tp, tokens)) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   // Attention runs in 16-bit even under fp8 matmuls (Transformer Engine keeps DPA in bf16).
-  const attention = attentionFlops(m, tp, microBatch) / (hw.peak.bf16 * hw.attentionEfficiency);
-  const memBytes = layerMemoryBoundBytes(m, tp, microBatch, sequenceParallel, fusedAttention);
+  const attention = attentionFlops(m, t.seqLen, tp, microBatch) / (hw.peak.bf16 * hw.attentionEfficiency);
+  const memBytes = layerMemoryBoundBytes(m, t, tp, microBatch, sequenceParallel);
   const memory = hbm(hw, memBytes);
-  const softmax = fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * m.seqLen * tokens) / tp);
+  const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * tokens) / tp);
   return {
     forward: gemms + attention + memory,
     // Flash attention's backward does 2.5× its forward matmul work (Dao 2023, §3.1: five GEMMs
@@ -97,15 +96,9 @@ export function layerTimes(
 
 /** Logits GEMM plus fp32 cross-entropy over the vocab-parallel logits (Megatron-LM
  *  vocab_parallel_cross_entropy): read 2 + write 4 bytes per logit forward, the same backward. */
-export function headTimes(
-  m: ModelSpec,
-  hw: Hardware,
-  precision: Precision,
-  tp: number,
-  microBatch: number,
-): HeadTimes {
-  const peak = matmulPeak(hw, precision);
-  const tokens = microBatch * m.seqLen;
+export function headTimes(m: ModelSpec, hw: Hardware, t: Training, tp: number, microBatch: number): HeadTimes {
+  const peak = matmulPeak(hw, t.precision);
+  const tokens = microBatch * t.seqLen;
   const vPad = paddedVocab(m.vocab, tp);
   const g = logitsGemm(m, tp, tokens, vPad);
   const gemm = gemmTime(hw, peak, g.m, g.n, g.k, g.count);

@@ -5,7 +5,10 @@
 //   72·B·s·L·h²·(1 + s/(6h) + V/(12·L·h))  (model FLOPs), and with full recompute
 //   96·B·s·L·h²·(1 + s/(6h) + V/(16·L·h))  (hardware FLOPs).
 import { mlpMatrices, qkvWidth } from "../model.js";
-import type { ModelSpec } from "../types.js";
+import type { ModelSpec, Training } from "../types.js";
+
+/** What the step-level counts need of the training: b·s tokens per step. */
+export type Tokens = Pick<Training, "globalBatch" | "seqLen">;
 
 /** One GEMM (m×k)·(k×n): its shape is what sets its efficiency. */
 export interface Gemm {
@@ -40,8 +43,8 @@ export function layerGemms(m: ModelSpec, tp: number, tokens: number): Gemm[] {
 /** Attention core forward FLOPs of one layer per tp rank: Q·Kᵀ and softmax·V,
  *  2·(2·b·s²·h)/t = 4·b·s²·h/t (Narayanan et al. 2021 §5.1). GQA does not change it:
  *  every query head still attends over s keys of width d. */
-export function attentionFlops(m: ModelSpec, tp: number, microBatch: number): number {
-  return (4 * microBatch * m.seqLen * m.seqLen * m.hidden) / tp;
+export function attentionFlops(m: ModelSpec, seqLen: number, tp: number, microBatch: number): number {
+  return (4 * microBatch * seqLen * seqLen * m.hidden) / tp;
 }
 
 /** Logits forward FLOPs per tp rank: [b·s, h] × [h, V/t]. */
@@ -49,28 +52,28 @@ export function logitsGemm(m: ModelSpec, tp: number, tokens: number, vocabPadded
   return { m: tokens, n: vocabPadded / tp, k: m.hidden, count: 1 };
 }
 
-/** Forward FLOPs of one layer (all tp ranks together) for `tokens` tokens. */
-export function layerForwardFlops(m: ModelSpec, tokens: number): number {
+/** Forward FLOPs of one layer (all tp ranks together) for `tokens` tokens in sequences of seqLen. */
+export function layerForwardFlops(m: ModelSpec, seqLen: number, tokens: number): number {
   const gemms = layerGemms(m, 1, tokens).reduce((sum, g) => sum + gemmFlops(g), 0);
-  return gemms + attentionFlops(m, 1, tokens / m.seqLen);
+  return gemms + attentionFlops(m, seqLen, 1, tokens / seqLen);
 }
 
 /** Model FLOPs of one training step (forward + backward = 3 × forward, no recompute). */
-export function modelFlopsPerStep(m: ModelSpec, globalBatch: number, vocabPadded: number): number {
-  const tokens = globalBatch * m.seqLen;
+export function modelFlopsPerStep(m: ModelSpec, t: Tokens, vocabPadded: number): number {
+  const tokens = t.globalBatch * t.seqLen;
   const logits = gemmFlops(logitsGemm(m, 1, tokens, vocabPadded));
-  return 3 * (m.layers * layerForwardFlops(m, tokens) + logits);
+  return 3 * (m.layers * layerForwardFlops(m, t.seqLen, tokens) + logits);
 }
 
 /** Extra FLOPs per step that recomputation adds (Korthikanti et al. 2022 §5):
  *  full recompute re-runs every layer's forward; selective re-runs the attention core only. */
 export function recomputeFlopsPerStep(
   m: ModelSpec,
-  globalBatch: number,
+  t: Tokens,
   recompute: "none" | "selective" | "full",
 ): number {
-  const tokens = globalBatch * m.seqLen;
-  if (recompute === "full") return m.layers * layerForwardFlops(m, tokens);
-  if (recompute === "selective") return m.layers * attentionFlops(m, 1, globalBatch);
+  const tokens = t.globalBatch * t.seqLen;
+  if (recompute === "full") return m.layers * layerForwardFlops(m, t.seqLen, tokens);
+  if (recompute === "selective") return m.layers * attentionFlops(m, t.seqLen, 1, t.globalBatch);
   return 0;
 }

@@ -47,9 +47,9 @@ export function stageActivationBytes(
   const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
   const layersInStage = m.layers / pp;
-  const act = { tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention };
+  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention };
   const perLayer = layerActivationBytes(m, microBatch, act);
-  const tokens = microBatch * m.seqLen;
+  const tokens = microBatch * training.seqLen;
   const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   let activations: number;
   if (stage === "last") {
@@ -91,7 +91,7 @@ export function stageMemory(
   stage: "first" | "last" | "only",
 ): MemoryBreakdown {
   const { tp, pp, dp, zero } = plan;
-  const params = stageParamsPerGpu(m, tp, pp, m.layers / pp, stage);
+  const params = stageParamsPerGpu(m, training.seqLen, tp, pp, m.layers / pp, stage);
   const states = modelStateBytes(params, zero, dp);
   const activations = stageActivationBytes(m, training, plan, stage);
   const buffers = bufferBytes(m, tp, dp, zero);

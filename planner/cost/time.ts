@@ -93,7 +93,7 @@ export function stepTime(
     }
   }
 
-  const params = stageParamsPerGpu(m, tp, pp, layersInStage, pp === 1 ? "only" : "last");
+  const params = stageParamsPerGpu(m, training.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last");
   const localParams = zero >= 1 ? params / dp : params;
   const optimizer = optimizerTime(hw, localParams);
   const step = compute + recomputeTime + tpComm + ppComm + bubble + dpComm + optimizer;

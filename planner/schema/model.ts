@@ -54,7 +54,7 @@ export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> 
     kvHeads: f.kvHeads ?? f.heads,
     ffnHidden: f.ffnHidden ?? defaultFfnHidden(f.hidden, f.mlp),
     vocab: f.vocab,
-    seqLen: f.seqLen,
+    defaultSeqLen: f.seqLen,
     mlp: f.mlp,
     positional: f.positional,
     tiedEmbeddings: f.tiedEmbeddings ?? false,

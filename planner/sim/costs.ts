@@ -99,8 +99,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const { tp, pp, dp, microBatch, sequenceParallel: sp, recompute } = plan;
   const vpp = plan.schedule === "interleaved" ? plan.vpp : 1;
   const microBatches = t.globalBatch / (dp * microBatch);
-  const layer = layerTimes(m, hw, t.precision, tp, microBatch, sp, t.fusedAttention);
-  const head = headTimes(m, hw, t.precision, tp, microBatch);
+  const layer = layerTimes(m, hw, t, tp, microBatch, sp);
+  const head = headTimes(m, hw, t, tp, microBatch);
   const T = microBatch * t.seqLen;
   const h = m.hidden;
   // What goes on the wire (wire/wire.ts), on the links of the layout's groups.

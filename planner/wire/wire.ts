@@ -61,11 +61,11 @@ export interface WireItem {
 export type WireLinks = Record<"tp" | "pp" | "dp", { link: Link; where: Span }>;
 
 /** Parameters on one rank of each pipeline stage, summed over the stages (one tp rank each). */
-export function paramsOverStages(m: ModelSpec, tp: number, pp: number): number {
+export function paramsOverStages(m: ModelSpec, seqLen: number, tp: number, pp: number): number {
   const layers = m.layers / pp;
-  if (pp === 1) return stageParamsPerGpu(m, tp, 1, layers, "only");
+  if (pp === 1) return stageParamsPerGpu(m, seqLen, tp, 1, layers, "only");
   const middle = layers * (layerMatrixParams(m) / tp + layerSmallParams(m));
-  return stageParamsPerGpu(m, tp, pp, layers, "first") + stageParamsPerGpu(m, tp, pp, layers, "last") + (pp - 2) * middle;
+  return stageParamsPerGpu(m, seqLen, tp, pp, layers, "first") + stageParamsPerGpu(m, seqLen, tp, pp, layers, "last") + (pp - 2) * middle;
 }
 
 export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks): WireItem[] {
@@ -127,8 +127,8 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
 
   if (dp > 1) {
     // 16-bit gradients (and weights) of the stage: the last one for the closed form.
-    const grad = BYTES_16 * stageParamsPerGpu(m, tp, pp, layersInStage, pp === 1 ? "only" : "last");
-    const world = dp * tp * BYTES_16 * paramsOverStages(m, tp, pp);
+    const grad = BYTES_16 * stageParamsPerGpu(m, t.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last");
+    const world = dp * tp * BYTES_16 * paramsOverStages(m, t.seqLen, tp, pp);
     const dpItem = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"]) =>
       item({ id, group: "dp", on: "dp", kind, bytes: grad, size: dp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * world });
     if (zero === 0) {

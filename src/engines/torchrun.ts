@@ -53,10 +53,10 @@ export function launchSpecFile(ctx: EngineContext): ExportFile {
   const spec = buildSpec({
     runDir: `runs/export-${ctx.model.name}`,
     device: "cuda",
-    // buildSpec takes the sequence length from the model; the training's is the one to run.
-    model: { ...ctx.model, seqLen: ctx.training.seqLen },
+    model: ctx.model,
     plan: ctx.plan,
     globalBatch: ctx.training.globalBatch,
+    seqLen: ctx.training.seqLen,
     precision: ctx.training.precision,
     steps: DEFAULT_STEPS,
   });

@@ -33,17 +33,18 @@ export function planJson(p: PlanResult, simulated?: SimSummary) {
 
 export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulatedJson) {
   const m = req.model;
+  const t = req.training;
   return {
     model: {
       name: m.name,
-      params: totalParams(m),
+      params: totalParams(m, t.seqLen),
       layers: m.layers,
       hidden: m.hidden,
       heads: m.heads,
       kvHeads: m.kvHeads,
       ffnHidden: m.ffnHidden,
       vocab: m.vocab,
-      seqLen: m.seqLen,
+      seqLen: t.seqLen,
     },
     cluster: { profile: req.profileName, gpus: req.training.gpus, gpusPerNode: req.hw.gpusPerNode },
     globalBatch: req.training.globalBatch,

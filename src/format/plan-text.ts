@@ -21,7 +21,7 @@ export function header(req: PlanRequest): string {
   const nodes = Math.ceil(t.gpus / hw.gpusPerNode);
   const link = `${hw.intra.kind === "nvlink" ? "NVLink" : "PCIe"} ${bandwidth(hw.intra.bandwidth)}`;
   const lines = [
-    `${m.name} (${compact(totalParams(m))} parameters) on ${t.gpus} × ${hw.gpuName} — ${req.profileName}: ${nodes} node${nodes > 1 ? "s" : ""} × ${hw.gpusPerNode}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
+    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters) on ${t.gpus} × ${hw.gpuName} — ${req.profileName}: ${nodes} node${nodes > 1 ? "s" : ""} × ${hw.gpusPerNode}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
     `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights`,
   ];
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);

@@ -10,7 +10,7 @@ const plan: Plan = { tp: 2, pp: 1, dp: 2, vpp: 1, zero: 1, microBatch: 2, recomp
 describe("launch spec", () => {
   it("has the fields of PROTOCOL.md, the padded vocabulary and no file-only model fields", () => {
     const model = loadModel("tiny");
-    const spec = buildSpec({ runDir: "/r", device: "cpu", model, plan: { ...plan, mfu: 0.5 } as Plan, globalBatch: 8, precision: "bf16", steps: 5 });
+    const spec = buildSpec({ runDir: "/r", device: "cpu", model, plan: { ...plan, mfu: 0.5 } as Plan, globalBatch: 8, seqLen: model.defaultSeqLen, precision: "bf16", steps: 5 });
     expect(spec).toEqual({
       version: 1,
       runDir: "/r",
@@ -23,9 +23,9 @@ describe("launch spec", () => {
       // 256 rounded up to a multiple of 128·tp = 256
       training: { globalBatch: 8, seqLen: 32, precision: "bf16", steps: 5, seed: 1234, lr: 0.001, vocabPadded: 256 },
     });
-    const odd = buildSpec({ runDir: "/r", device: "cpu", model: { ...model, vocab: 300 }, plan, globalBatch: 8, precision: "bf16", steps: 1 });
+    const odd = buildSpec({ runDir: "/r", device: "cpu", model: { ...model, vocab: 300 }, plan, globalBatch: 8, seqLen: model.defaultSeqLen, precision: "bf16", steps: 1 });
     expect(odd.training.vocabPadded).toBe(512);
-    const faulty = buildSpec({ runDir: "/r", device: "cpu", model, plan, globalBatch: 8, precision: "bf16", steps: 1, faultInjection: { rank: 1, step: 2 } });
+    const faulty = buildSpec({ runDir: "/r", device: "cpu", model, plan, globalBatch: 8, seqLen: model.defaultSeqLen, precision: "bf16", steps: 1, faultInjection: { rank: 1, step: 2 } });
     expect(faulty.faultInjection).toEqual({ rank: 1, step: 2 });
   });
 

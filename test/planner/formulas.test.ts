@@ -6,7 +6,8 @@ import { expectRel, model, preset, hardware } from "./fixtures.js";
 import { modelFlopsPerStep, recomputeFlopsPerStep } from "../../planner/cost/flops.js";
 import { totalParams } from "../../planner/model.js";
 import { bubbleFraction, inFlightLayers } from "../../planner/cost/pipeline.js";
-import { allGatherTime, allReduceTime, groupLink, p2pTime, reduceScatterTime } from "../../planner/cost/collectives.js";
+import { allGatherTime, allReduceTime, p2pTime, reduceScatterTime } from "../../planner/cost/collectives.js";
+import { place } from "../../planner/layout/groups.js";
 import type { Link } from "../../planner/types.js";
 
 // ─── zero-model-states ───────────────────────────────────────────────────────────────
@@ -98,7 +99,7 @@ describe.each(CASES)("Korthikanti Table 2, $label (s $s, b $b, h $h, a $a, t $t)
   const sbh = s * b * h;
   const m = gpt(c);
   const act = (tp: number, sequenceParallel: boolean, recompute: "none" | "selective" | "full", fusedAttention = false) =>
-    layerActivationBytes(m, b, { tp, sequenceParallel, recompute, fusedAttention });
+    layerActivationBytes(m, b, { seqLen: s, tp, sequenceParallel, recompute, fusedAttention });
 
   it("no parallelism: sbh(34 + 5as/h)", () => {
     expectRel(act(1, false, "none"), sbh * (34 + (5 * a * s) / h), REL);
@@ -137,19 +138,19 @@ describe("variants derived from the paper's per-tensor list (§4.1)", () => {
 
   it("without dropout: the two sbh masks go and the scores keep only the 2as²b softmax output → sbh(32 + 2as/h)", () => {
     const m = gpt(c, { dropout: false });
-    const bytes = layerActivationBytes(m, c.b, { tp: 1, sequenceParallel: false, recompute: "none", fusedAttention: false });
+    const bytes = layerActivationBytes(m, c.b, { seqLen: c.s, tp: 1, sequenceParallel: false, recompute: "none", fusedAttention: false });
     expectRel(bytes, sbh * (32 + (2 * c.a * c.s) / c.h), REL);
   });
 
   it("grouped-query attention with g = a/8 key/value heads: K and V shrink from 4sbh to 4sbh/8 → sbh(30.5 + 5as/h)", () => {
     const m = gpt(c, { kvHeads: c.a / 8 });
-    const bytes = layerActivationBytes(m, c.b, { tp: 1, sequenceParallel: false, recompute: "none", fusedAttention: false });
+    const bytes = layerActivationBytes(m, c.b, { seqLen: c.s, tp: 1, sequenceParallel: false, recompute: "none", fusedAttention: false });
     expectRel(bytes, sbh * (30.5 + (5 * c.a * c.s) / c.h), REL);
   });
 
   it("GPT-3 175B with tp 8, sequence parallel and selective recompute keeps 34·2048·12288/8 B ≈ 107 MB per layer", () => {
     const m = gpt(c);
-    const bytes = layerActivationBytes(m, 1, { tp: 8, sequenceParallel: true, recompute: "selective", fusedAttention: false });
+    const bytes = layerActivationBytes(m, 1, { seqLen: c.s, tp: 8, sequenceParallel: true, recompute: "selective", fusedAttention: false });
     expect(bytes).toBe(106_954_752);
   });
 });
@@ -164,39 +165,40 @@ const h = 12288;
 const s = 2048;
 const V = 51200;
 const B = 1536;
+const tokens = (globalBatch: number) => ({ globalBatch, seqLen: s });
 
 describe("Narayanan et al. 2021 Eq. 3 — GPT-3 175B (L 96, h 12288, s 2048, V 51200, B 1536)", () => {
   it("the preset has the paper's shape", () => {
-    expect([gpt3.layers, gpt3.hidden, gpt3.seqLen, gpt3.heads]).toEqual([L, h, s, 96]);
+    expect([gpt3.layers, gpt3.hidden, gpt3.defaultSeqLen, gpt3.heads]).toEqual([L, h, s, 96]);
   });
 
   it("model FLOPs per iteration = 72·B·s·L·h²·(1 + s/(6h) + V/(12·L·h))", () => {
     const eq3 = 72 * B * s * L * h * h * (1 + s / (6 * h) + V / (12 * L * h));
-    expectRel(modelFlopsPerStep(gpt3, B, V), eq3, 1e-12);
+    expectRel(modelFlopsPerStep(gpt3, tokens(B), V), eq3, 1e-12);
   });
 
   it("with full recompute: 96·B·s·L·h²·(1 + s/(6h) + V/(16·L·h))", () => {
     const eq = 96 * B * s * L * h * h * (1 + s / (6 * h) + V / (16 * L * h));
-    expectRel(modelFlopsPerStep(gpt3, B, V) + recomputeFlopsPerStep(gpt3, B, "full"), eq, 1e-12);
+    expectRel(modelFlopsPerStep(gpt3, tokens(B), V) + recomputeFlopsPerStep(gpt3, tokens(B), "full"), eq, 1e-12);
   });
 
   it("no recompute adds nothing", () => {
-    expect(recomputeFlopsPerStep(gpt3, B, "none")).toBe(0);
+    expect(recomputeFlopsPerStep(gpt3, tokens(B), "none")).toBe(0);
   });
 
   it("selective recompute re-runs only the attention core: 4·B·s²·h per layer (QKᵀ and scores·V)", () => {
-    expectRel(recomputeFlopsPerStep(gpt3, B, "selective"), L * 4 * B * s * s * h, 1e-12);
+    expectRel(recomputeFlopsPerStep(gpt3, tokens(B), "selective"), L * 4 * B * s * s * h, 1e-12);
   });
 
   it("scales linearly in the global batch", () => {
-    expectRel(modelFlopsPerStep(gpt3, 2 * B, V), 2 * modelFlopsPerStep(gpt3, B, V), 1e-12);
+    expectRel(modelFlopsPerStep(gpt3, tokens(2 * B), V), 2 * modelFlopsPerStep(gpt3, tokens(B), V), 1e-12);
   });
 });
 
 describe("Narayanan et al. 2021 §5.1: 6 (8 with recompute) FLOPs per parameter per token, ≈ 34 days", () => {
-  const P = totalParams(gpt3);
-  const perTokenModel = modelFlopsPerStep(gpt3, B, V) / (B * s);
-  const perTokenHardware = (modelFlopsPerStep(gpt3, B, V) + recomputeFlopsPerStep(gpt3, B, "full")) / (B * s);
+  const P = totalParams(gpt3, s);
+  const perTokenModel = modelFlopsPerStep(gpt3, tokens(B), V) / (B * s);
+  const perTokenHardware = (modelFlopsPerStep(gpt3, tokens(B), V) + recomputeFlopsPerStep(gpt3, tokens(B), "full")) / (B * s);
 
   it("Eq. 3 per token ≈ 2·P·3 (forward + backward) within 5%", () => {
     expectRel(perTokenModel / (6 * P), 1, 0.05);
@@ -303,15 +305,17 @@ describe("point-to-point: α + M/B", () => {
   });
 });
 
-describe("groupLink: a group inside one node uses NVLink, a wider one the network", () => {
+describe("group links: a group inside one node uses NVLink, a wider one the network", () => {
   const hw = hardware("dgx-h100");
+  const d = (tp: number, dp: number) => ({ tp, cp: 1, dp, pp: 1, ep: 1, etp: 1 });
   it("span ≤ 8 GPUs stays on the node link, 9+ crosses the network", () => {
-    expect(groupLink(hw, 8).kind).toBe("nvlink");
-    expect(groupLink(hw, 2).kind).toBe("nvlink");
-    expect(groupLink(hw, 16).kind).toBe("network");
+    expect(place(hw, d(8, 2)).tp.link!.kind).toBe("nvlink");
+    expect(place(hw, d(2, 8)).tp.link!.kind).toBe("nvlink");
+    // dp groups of tp 8 · dp 2: ranks {0, 8}, … span 9 GPUs, across two nodes.
+    expect(place(hw, d(8, 2)).dp.link!.kind).toBe("network");
   });
   it("DGX H100 figures: NVLink 450 GB/s each way, NDR 400 Gb/s = 50 GB/s per GPU", () => {
-    expect(groupLink(hw, 8).bandwidth).toBe(450e9);
-    expect(groupLink(hw, 16).bandwidth).toBe(50e9);
+    expect(place(hw, d(8, 2)).tp.link!.bandwidth).toBe(450e9);
+    expect(place(hw, d(8, 2)).dp.link!.bandwidth).toBe(50e9);
   });
 });

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { paddedVocab, totalParams } from "../../planner/model.js";
+import type { ModelSpec } from "../../planner/types.js";
 import { ROOT, expectRel, preset, builtinHardwareNames, hardware, rawHardware } from "./fixtures.js";
 import { parseHardwareFile, resolveExtends } from "../../planner/schema/hardware.js";
 import { parseQuantity } from "../../planner/units.js";
@@ -49,9 +50,12 @@ function publishedParamsB(modelName: string): number {
   throw new Error(`${modelName} not in published-runs.csv`);
 }
 
+/** Parameters at the model file's sequence length (what `plan` reports by default). */
+const params = (m: ModelSpec) => totalParams(m, m.defaultSeqLen);
+
 describe("totalParams vs published model sizes", () => {
   it("gpt3-175b ≈ 175B (Brown et al. 2020, Table 2.1), within 1%", () => {
-    expectRel(totalParams(preset("gpt3-175b")), 175e9, 0.01);
+    expectRel(params(preset("gpt3-175b")), 175e9, 0.01);
   });
 
   // HuggingFace model cards / safetensors totals.
@@ -62,13 +66,13 @@ describe("totalParams vs published model sizes", () => {
     ["llama3-70b", 70.55e9],
     ["llama3-405b", 405.9e9],
   ])("%s ≈ %d within 0.5%", (name, published) => {
-    expectRel(totalParams(preset(name)), published, 0.005);
+    expectRel(params(preset(name)), published, 0.005);
   });
 
   it("megatron-1t ≈ 1008.0B (published-runs.csv params_b), within 1%", () => {
     const published = publishedParamsB("GPT 1008.0B (Megatron weak scaling)");
     expect(published).toBe(1008.0);
-    expectRel(totalParams(preset("megatron-1t")), published * 1e9, 0.01);
+    expectRel(params(preset("megatron-1t")), published * 1e9, 0.01);
   });
 
   it("Llama-2-7B by hand: 32·(4h² + 3·h·11008 + 2h) + 2·32000·h + h = 6,738,415,616 (h = 4096)", () => {
@@ -76,7 +80,7 @@ describe("totalParams vs published model sizes", () => {
     const hh = 4096;
     const byHand = 32 * (4 * hh * hh + 3 * hh * 11008 + 2 * hh) + 2 * 32000 * hh + hh;
     expect(byHand).toBe(6_738_415_616);
-    expect(totalParams(preset("llama2-7b"))).toBe(byHand);
+    expect(params(preset("llama2-7b"))).toBe(byHand);
   });
 });
 
@@ -295,13 +299,13 @@ describe("HuggingFace config.json", () => {
       kvHeads: 32,
       ffnHidden: 11008,
       vocab: 32000,
-      seqLen: 4096,
+      defaultSeqLen: 4096,
       mlp: "swiglu",
       positional: "rope",
       tiedEmbeddings: false,
       dropout: false,
     });
-    expectRel(totalParams(m), 6.74e9, 0.005);
+    expectRel(params(m), 6.74e9, 0.005);
   });
 
   it("a missing required key names it", () => {

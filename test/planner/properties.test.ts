@@ -100,7 +100,7 @@ const setupArb: fc.Arbitrary<Setup> = modelArb(12).chain((m) =>
       const t: Training = {
         gpus: r.tp * r.pp * r.dp,
         globalBatch: r.dp * r.microBatch * k,
-        seqLen: m.seqLen,
+        seqLen: m.defaultSeqLen,
         precision: r.precision === "fp8" && hw.peak.fp8 === null ? "bf16" : r.precision,
         fusedAttention: r.fusedAttention,
         overlapGradReduce: r.overlapGradReduce,
@@ -183,7 +183,7 @@ function checkResult(r: ReturnType<typeof evaluatePlan>, t: Training, m: ModelSp
   expect(tm.compute).toBeGreaterThan(0);
   const sum = parts.reduce((a, b) => a + b, 0);
   expect(Math.abs(tm.step - sum) / sum).toBeLessThan(1e-12);
-  const tokens = t.globalBatch * m.seqLen;
+  const tokens = t.globalBatch * t.seqLen;
   expect(Math.abs(r.tokensPerSecond * tm.step - tokens) / tokens).toBeLessThan(1e-12);
   expect(r.mfu).toBeGreaterThan(0);
   expect(r.mfu).toBeLessThanOrEqual(r.hfu * (1 + 1e-12));
@@ -220,7 +220,7 @@ const searchCaseArb: fc.Arbitrary<SearchCase> = fc
     const t: Training = {
       gpus: r.gpus,
       globalBatch: r.globalBatch,
-      seqLen: r.m.seqLen,
+      seqLen: r.m.defaultSeqLen,
       precision: "bf16",
       fusedAttention: r.fusedAttention,
       overlapGradReduce: r.overlapGradReduce,

@@ -22,7 +22,7 @@ const sumRejected = (r: { rejected: Record<string, number | undefined> }) =>
 describe("gpt3-like on 1024 × dgx-h100 (global batch 1536)", () => {
   const m = preset("gpt3-like");
   const hw = hardware("dgx-h100");
-  const t = training(1024, 1536, m.seqLen);
+  const t = training(1024, 1536, m.defaultSeqLen);
 
   it("fixing every dimension evaluates exactly one configuration", () => {
     const fixed: Fixed = {
@@ -65,7 +65,7 @@ describe("a model that fits nowhere: llama3-405b on 8 × dgx-a100-40g", () => {
   const m = preset("llama3-405b");
   const hw = hardware("dgx-a100-40g");
   // 405B parameters need 16 bytes each of model states even fully sharded: 6.5 TB ≫ 8 × 40 GB.
-  const r = search(m, hw, training(8, 8, m.seqLen), {}, { top: 10 });
+  const r = search(m, hw, training(8, 8, m.defaultSeqLen), {}, { top: 10 });
 
   it("returns no plans", () => {
     expect(r.plans).toEqual([]);
@@ -88,26 +88,26 @@ describe("fixed dimensions are honoured", () => {
   const hw = hardware("dgx-h100");
 
   it("--tp 2 on 8 GPUs only returns tp 2 plans", () => {
-    const r = search(tiny, hw, training(8, 8, tiny.seqLen), { tp: 2 }, { top: 100, keepAll: true });
+    const r = search(tiny, hw, training(8, 8, tiny.defaultSeqLen), { tp: 2 }, { top: 100, keepAll: true });
     expect(r.feasible).toBeGreaterThan(0);
     for (const p of r.all!) expect(p.tp).toBe(2);
   });
 
   it("--pp 1 --dp 1 on 8 GPUs leaves only tp 8", () => {
     const m = preset("llama2-7b");
-    const r = search(m, hw, training(8, 64, m.seqLen), { pp: 1, dp: 1 }, { top: 100, keepAll: true });
+    const r = search(m, hw, training(8, 64, m.defaultSeqLen), { pp: 1, dp: 1 }, { top: 100, keepAll: true });
     expect(r.feasible).toBeGreaterThan(0); // 7B at tp 8 fits an 80 GB H100
     for (const p of r.all!) expect([p.tp, p.pp, p.dp]).toEqual([8, 1, 1]);
   });
 
   it("--sequence-parallel only returns sequence-parallel plans", () => {
-    const r = search(tiny, hw, training(1, 8, tiny.seqLen), { sequenceParallel: true }, { top: 100, keepAll: true });
+    const r = search(tiny, hw, training(1, 8, tiny.defaultSeqLen), { sequenceParallel: true }, { top: 100, keepAll: true });
     for (const p of r.all!) expect(p.sequenceParallel).toBe(true);
     expect(r.feasible).toBe(0);
   });
 
   it("--vpp 2 only returns interleaved pipeline plans", () => {
-    const r = search(tiny, hw, training(8, 8, tiny.seqLen), { vpp: 2 }, { top: 100, keepAll: true });
+    const r = search(tiny, hw, training(8, 8, tiny.defaultSeqLen), { vpp: 2 }, { top: 100, keepAll: true });
     expect(r.feasible).toBeGreaterThan(0); // pp 2 × vpp 2 over 4 layers is valid
     for (const p of r.all!) {
       expect(p.vpp).toBe(2);
@@ -118,7 +118,7 @@ describe("fixed dimensions are honoured", () => {
 
   it("a micro-batch that cannot divide the per-replica batch is counted, not dropped", () => {
     const m = preset("gpt3-like");
-    const t = training(8, 16, m.seqLen);
+    const t = training(8, 16, m.defaultSeqLen);
     const fixed: Fixed = { tp: 1, pp: 1, microBatch: 4 };
     if (checkFixed(m, t, fixed) !== null) return; // refused as bad input: also acceptable
     const r = search(m, hw, t, fixed, { top: 10 });

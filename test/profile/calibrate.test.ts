@@ -24,12 +24,12 @@ const PLAN: Plan = { tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 1, recomp
  *  layers, unfused softmax), matmul-heavy (wide layers). */
 const SPECS: Spec[] = [
   { model: {}, plan: { microBatch: 4 }, globalBatch: 8 },
-  { model: { seqLen: 512 }, plan: { microBatch: 1 }, globalBatch: 4, fused: false },
-  { model: { hidden: 512, heads: 8, ffnHidden: 2048, seqLen: 64 }, plan: { microBatch: 2 }, globalBatch: 8 },
-  { model: { hidden: 128, heads: 2, ffnHidden: 512, seqLen: 1024 }, plan: { microBatch: 1 }, globalBatch: 2 },
-  { model: { hidden: 1024, heads: 16, ffnHidden: 4096, seqLen: 128, layers: 2 }, plan: { tp: 2, dp: 1, microBatch: 2 }, globalBatch: 4 },
-  { model: { hidden: 32, heads: 2, ffnHidden: 128, seqLen: 256 }, plan: { microBatch: 8 }, globalBatch: 16, fused: false },
-  { model: { seqLen: 128 }, plan: { pp: 2, dp: 1, microBatch: 1 }, globalBatch: 8 },
+  { model: { defaultSeqLen: 512 }, plan: { microBatch: 1 }, globalBatch: 4, fused: false },
+  { model: { hidden: 512, heads: 8, ffnHidden: 2048, defaultSeqLen: 64 }, plan: { microBatch: 2 }, globalBatch: 8 },
+  { model: { hidden: 128, heads: 2, ffnHidden: 512, defaultSeqLen: 1024 }, plan: { microBatch: 1 }, globalBatch: 2 },
+  { model: { hidden: 1024, heads: 16, ffnHidden: 4096, defaultSeqLen: 128, layers: 2 }, plan: { tp: 2, dp: 1, microBatch: 2 }, globalBatch: 4 },
+  { model: { hidden: 32, heads: 2, ffnHidden: 128, defaultSeqLen: 256 }, plan: { microBatch: 8 }, globalBatch: 16, fused: false },
+  { model: { defaultSeqLen: 128 }, plan: { pp: 2, dp: 1, microBatch: 1 }, globalBatch: 8 },
 ];
 
 /** A run directory as paraplan execute writes it, with a measured step time. */
@@ -39,11 +39,13 @@ function writeRun(dir: string, s: Spec, measured: (c: RunCase) => number, profil
   const plan = { ...PLAN, ...s.plan };
   const gpus = plan.tp * plan.pp * plan.dp;
   mkdirSync(dir, { recursive: true });
-  const planJson: Record<string, unknown> = { model: model.name, profile, device: "cpu", gpus, nnodes: 1, globalBatch: s.globalBatch, seqLen: model.seqLen, precision: "bf16", plans: [plan] };
+  const planJson: Record<string, unknown> = { model: model.name, profile, device: "cpu", gpus, nnodes: 1, globalBatch: s.globalBatch, seqLen: model.defaultSeqLen, precision: "bf16", plans: [plan] };
   if (s.fused === false) planJson.fusedAttention = false;
   writeFileSync(join(dir, "plan.json"), JSON.stringify(planJson));
-  const { globalBatch: _g, gpus: _n, ...launchModel } = model;
-  writeFileSync(join(dir, "launch.json"), JSON.stringify({ version: 1, device: "cpu", model: launchModel, plan, training: { globalBatch: s.globalBatch, seqLen: model.seqLen, precision: "bf16" } }));
+  // launch.json's model in the file form: its seqLen is the model file's key.
+  const { globalBatch: _g, gpus: _n, defaultSeqLen: seqLen, ...rest } = model;
+  const launchModel = { ...rest, seqLen };
+  writeFileSync(join(dir, "launch.json"), JSON.stringify({ version: 1, device: "cpu", model: launchModel, plan, training: { globalBatch: s.globalBatch, seqLen, precision: "bf16" } }));
   writeFileSync(join(dir, "summary.json"), JSON.stringify({ plan, measured: { stepTime: 1 } }));
   const c = readRun(dir);
   writeFileSync(join(dir, "summary.json"), JSON.stringify({ plan, measured: { stepTime: measured(c) } }));

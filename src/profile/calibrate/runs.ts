@@ -91,7 +91,7 @@ export function readRun(dirArg: string): RunCase {
   const assumed: string[] = [];
   const gpus = num(planJson.gpus) ?? plan.tp * plan.pp * plan.dp;
   const nnodes = num(planJson.nnodes) ?? 1;
-  const seqLen = num(planJson.seqLen, lt.seqLen) ?? m.seqLen;
+  const seqLen = num(planJson.seqLen, lt.seqLen) ?? m.defaultSeqLen;
   const precision = (planJson.precision ?? lt.precision ?? "bf16") as Precision;
   const fused = planJson.fusedAttention ?? (planJson.attention === undefined ? undefined : planJson.attention === "fused");
   if (fused === undefined) assumed.push("fused attention (the run does not record it)");
@@ -112,7 +112,7 @@ export function readRun(dirArg: string): RunCase {
   return {
     dir,
     name: basename(dir),
-    model: { ...m, seqLen },
+    model: m,
     plan,
     training,
     gpusPerNode: Math.max(1, Math.round(gpus / nnodes)),

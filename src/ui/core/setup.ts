@@ -18,7 +18,8 @@ export interface ModelOption {
   size: string;
   gpus: number | undefined;
   globalBatch: number | undefined;
-  seqLen: number;
+  /** The model file's sequence length: the setup's default for --seq. */
+  defaultSeqLen: number;
 }
 
 export interface ProfileOption {
@@ -35,8 +36,9 @@ export interface SetupOptions {
 }
 
 export function modelOption(arg: string, m: ModelSpec): ModelOption {
-  const params = totalParams(m);
-  return { arg, name: m.name, params, size: compact(params), gpus: m.gpus, globalBatch: m.globalBatch, seqLen: m.seqLen };
+  // Counted at the file's sequence length (learned positions): the size `plan` reports by default.
+  const params = totalParams(m, m.defaultSeqLen);
+  return { arg, name: m.name, params, size: compact(params), gpus: m.gpus, globalBatch: m.globalBatch, defaultSeqLen: m.defaultSeqLen };
 }
 
 export function profileOption(arg: string): ProfileOption {
@@ -101,7 +103,7 @@ export interface Sizes extends Cluster {
  *  (the defaults of `paraplan plan`). */
 export function defaultsFor(m: ModelOption, p: ProfileOption): Sizes {
   const gpus = m.gpus ?? p.gpusPerNode;
-  return { ...clusterFor(gpus, p.gpusPerNode), batch: m.globalBatch ?? gpus, seq: m.seqLen };
+  return { ...clusterFor(gpus, p.gpusPerNode), batch: m.globalBatch ?? gpus, seq: m.defaultSeqLen };
 }
 
 export interface SetupChoice extends Sizes {
