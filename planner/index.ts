@@ -1,7 +1,7 @@
 // The planner's public surface: pure functions of (model, hardware, training, plan).
 export * from "./types.js";
 export { paddedVocab, totalParams, layerParams, stageParamsPerGpu } from "./model.js";
-export { evaluatePlan, worstStageMemory, peakFlops } from "./evaluate.js";
+export { evaluatePlan, worstStageMemory, peakFlops, wireLinks } from "./evaluate.js";
 export { search, comparePlans, type SearchOptions, type SearchResult } from "./search.js";
 export { checkFixed, checkTraining, type InputIssue } from "./constraints.js";
 export { REJECTION_CODES, type RejectionCode, type RejectionCounts } from "./rejections.js";

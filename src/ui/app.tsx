@@ -64,7 +64,7 @@ function Body({ state, width, height }: { state: AppState; width: number; height
     );
   if (screen === "detail" && session && plan)
     return (
-      <DetailScreen plan={plan} previous={state.previous} hw={session.request.hw} training={session.request.training} width={width} height={height} />
+      <DetailScreen plan={plan} previous={state.previous} hw={session.request.hw} training={session.request.training} model={session.request.model} width={width} height={height} />
     );
   if (screen === "frontier" && state.search) return <FrontierScreen plans={state.search.plans} selected={plan} width={width} height={height} />;
   if (screen === "execute" && state.run) return <ExecuteScreen run={state.run} width={width} height={height} />;

@@ -1,7 +1,7 @@
 // Plan detail: memory against capacity, the step-time breakdown, communication per group and
 // its link, the bubble, and what changed from the plan shown before.
 import { Box, Text } from "ink";
-import type { Hardware, PlanResult, Training } from "../../planner/index.js";
+import type { Hardware, ModelSpec, PlanResult, Training } from "../../planner/index.js";
 import { detailView } from "./core/detail.js";
 import { ACCENT, MEMORY_COLOR, Segments, TIME_COLOR } from "./theme.js";
 
@@ -10,14 +10,16 @@ export interface DetailScreenProps {
   previous: PlanResult | null;
   hw: Hardware;
   training: Training;
+  /** With the model, the screen also shows the plan's wire. */
+  model?: ModelSpec;
   width: number;
   height: number;
 }
 
 const LABEL = 13;
 
-export function DetailScreen({ plan, previous, hw, training, width, height }: DetailScreenProps) {
-  const v = detailView(plan, hw, training, previous, width);
+export function DetailScreen({ plan, previous, hw, training, model, width, height }: DetailScreenProps) {
+  const v = detailView(plan, hw, training, previous, width, model);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text color={ACCENT} bold wrap="truncate-end">
@@ -60,6 +62,7 @@ export function DetailScreen({ plan, previous, hw, training, width, height }: De
           {`  ${c.text}`}
         </Text>
       ))}
+      {v.wire !== null && <Text wrap="truncate-end">{`  ${v.wire}`}</Text>}
       <Text wrap="truncate-end">{v.bubble}</Text>
       {v.diff.map((l, i) => (
         <Text key={i} color={i === 0 ? ACCENT : undefined} wrap="truncate-end">

@@ -42,6 +42,15 @@ describe("the plan detail's view-model", () => {
     expect(single.bubble).toBe("bubble: none (no pipeline)");
   });
 
+  it("says what one GPU puts on the wire per step, from the plan's wire", () => {
+    // gpt3-like (h 12288, 96 layers, s 2048), tp 8 · pp 16 · dp 8, micro-batch 1, SP: 1536/8 = 192
+    // micro-batches × 6 layers × 2 passes × (2 all-gathers + 2 reduce-scatters) = 9,216 calls of
+    // one 2·2048·12288-byte activation (48 MiB): 432 GiB on the tp group.
+    const v = detailView(plan({}), gpt3.hw, gpt3.training, null, 200, gpt3.model);
+    expect(v.wire).toMatch(/^on the wire per GPU and step: tp 432 GiB in 9,216 calls · pp [\d.]+ GiB in [\d,]+ calls · dp [\d.]+ GiB in 2 calls$/);
+    expect(detailView(plan({}), gpt3.hw, gpt3.training, null, 80).wire).toBeNull();
+  });
+
   it("states the bubble's share of the step and the pipeline it comes from", () => {
     const p = plan({ vpp: 2, schedule: "interleaved" });
     expect(bubbleLine(p, gpt3.training)).toMatch(/^bubble [\d.]+ m?s = [\d.]+% of the step \(16 stages, 2 chunks each, 192 micro-batches\)$/);

@@ -1,7 +1,7 @@
 // The plan detail's view-model: memory against capacity, the step-time breakdown, communication
 // per group with its link, the bubble, and the difference from the plan shown before.
-import type { Hardware, Plan, PlanResult, Training } from "../../../planner/index.js";
-import { gib, percent, seconds } from "../../format/units.js";
+import { type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, place, wireLinks, wireOf } from "../../../planner/index.js";
+import { count, gib, percent, seconds } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
 
@@ -59,6 +59,8 @@ export interface DetailView {
   timeBar: Segment<TimeKey>[];
   timeLegend: { key: TimeKey; text: string }[][];
   comms: CommRow[];
+  /** The plan's wire in one line (with the model), else null. */
+  wire: string | null;
   bubble: string;
   diff: string[];
 }
@@ -115,7 +117,25 @@ export function planDiff(prev: PlanResult, p: PlanResult): string[] {
   ];
 }
 
-export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: PlanResult | null, width: number): DetailView {
+/** What one GPU of the slowest stage puts on the wire in a step, by group (the plan's wire, the
+ *  items the closed form prices): "on the wire per GPU and step: tp 12.0 GiB in 6,144 calls · …". */
+export function wireLine(m: ModelSpec, hw: Hardware, t: Training, p: Plan): string {
+  const links = wireLinks(hw, place(hw, { tp: p.tp, cp: 1, dp: p.dp, pp: p.pp, ep: 1, etp: 1 }));
+  const by = new Map<string, { bytes: number; calls: number }>();
+  for (const i of wireOf(m, t, p, links)) {
+    if (!i.closedForm || i.calls === 0) continue;
+    const g = i.id === "pp-gather" || i.id === "tied-embedding" ? "pp" : i.group;
+    const e = by.get(g) ?? { bytes: 0, calls: 0 };
+    e.bytes += i.calls * i.bytes;
+    e.calls += i.calls;
+    by.set(g, e);
+  }
+  if (by.size === 0) return "on the wire: nothing (one GPU)";
+  const parts = [...by].map(([g, e]) => `${g} ${gib(e.bytes)} in ${count(e.calls)} call${e.calls === 1 ? "" : "s"}`);
+  return `on the wire per GPU and step: ${parts.join(" · ")}`;
+}
+
+export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: PlanResult | null, width: number, model?: ModelSpec): DetailView {
   const m = p.memory;
   const barWidth = Math.max(10, width - 26);
   const stage = p.worstStage === "only" ? "" : ` (${p.worstStage} stage, the fullest)`;
@@ -136,6 +156,7 @@ export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: P
     timeBar: stackedBar(TIME_KEYS.map((k) => ({ key: k, value: p.time[k] })), p.time.step, width - 2, TIME_GLYPH),
     timeLegend,
     comms: commRows(hw, p),
+    wire: model ? fit(wireLine(model, hw, t, p), width) : null,
     bubble: fit(bubbleLine(p, t), width),
     diff: previous ? planDiff(previous, p).map((l) => fit(l, width)) : [],
   };
