@@ -59,8 +59,9 @@ export function validate(c: RuleContext, d: Dims): LayoutIssue[] {
  *  is checked once all its dimensions are given (partial rules: any of them). Rules that depend
  *  on the searched dimensions or the hardware are left to the search, which counts them. */
 export function validateFixed(c: RuleContext, fixed: Partial<Dims>): LayoutIssue | null {
-  const given = (k: Dim) => fixed[k] !== undefined;
-  const d = { ...fixed } as Dims;
+  // Dimensions a plan cannot fix yet (cp, ep, etp) are 1, as given.
+  const d = { ...UNIT_DEGREES, ...fixed } as Dims;
+  const given = (k: Dim) => d[k] !== undefined;
   for (const r of RULES) {
     if (!r.input) continue;
     if (r.partial ? !r.dims.some(given) : !r.dims.every(given)) continue;

@@ -101,7 +101,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     const embed: [WireKind, "forward" | "backward"][] = sp ? [["reduceScatter", "forward"], ["allGather", "backward"]] : [["allReduce", "forward"]];
     const head: [WireKind, "forward" | "backward"][] = sp ? [["allGather", "forward"], ["reduceScatter", "backward"]] : [["allReduce", "backward"]];
     for (const [kind, pass] of embed)
-      item({ id: "tp-embedding", group: "tp", on: "tp", kind, pass, bytes: act, size: tp, unit: "embedding-pass", perUnit: 1, calls: 0, hides: "none", closedForm: false, worldBytes: 0 });
+      item({ id: "tp-embedding", group: "tp", on: "tp", kind, pass, bytes: act, size: tp, unit: "embedding-pass", perUnit: 1, calls: pp === 1 ? microBatches : 0, hides: "none", closedForm: false, worldBytes: 0 });
     for (const [kind, pass] of head)
       item({ id: "tp-head", group: "tp", on: "tp", kind, pass, bytes: act, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: false, worldBytes: 0 });
   }

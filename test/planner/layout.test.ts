@@ -330,7 +330,7 @@ describe("validateFixed", () => {
   // CLI said "tp·pp·dp = 1 but there are 2 GPUs; …" before the rule table); the search then
   // silently enumerates nothing. Turn `it.fails` into `it` once validateFixed treats cp (and
   // ep, etp) as 1 when not given.
-  it.fails("--tp 1 --pp 1 --dp 1 on 2 GPUs is bad input (degrees_world)", () => {
+  it("--tp 1 --pp 1 --dp 1 on 2 GPUs is bad input (degrees_world)", () => {
     const m = model({ layers: 2, hidden: 64, heads: 4, vocab: 256, seqLen: 64, mlp: "gelu", positional: "rope", tiedEmbeddings: false, dropout: false });
     const t: Training = { gpus: 2, globalBatch: 4, seqLen: 64, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
     expect(checkFixed(m, t, { tp: 1, pp: 1, dp: 1 }, 8)).toEqual({
