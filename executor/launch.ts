@@ -2,11 +2,16 @@
 // (single node: 127.0.0.1, a busy port replaced by a free one).
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
-import type { Endpoint } from "./args.js";
 import type { Device } from "./devices.js";
 
 export const DEFAULT_RDZV_PORT = 29500;
 export const WORKER_MODULE = "executor.worker";
+
+/** A rendezvous address: `HOST:PORT`. */
+export interface Endpoint {
+  host: string;
+  port: number;
+}
 
 export interface NodeLaunch {
   python: string;

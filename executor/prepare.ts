@@ -1,15 +1,14 @@
-// Everything before torchrun starts: the devices present, the plan, the interpreter, the
-// rendezvous, and the run directory with plan.json, launch.json and command.txt.
+// Everything before torchrun starts, for a plan already chosen for the devices present: the
+// interpreter, the rendezvous, and the run directory with plan.json, launch.json and command.txt.
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
-import { packageRoot } from "../src/load.js";
-import { planJson } from "../src/format/plan-json.js";
-import type { ExecuteArgs } from "./args.js";
-import { type Chosen, DoesNotFit, choosePlan } from "./choose.js";
-import { type Devices, detectCudaGpus, presentDevices } from "./devices.js";
-import { type NodeLaunch, chooseRendezvous, commandLine } from "./launch.js";
-import { readPlanFile } from "./plan-file.js";
-import { PythonMissing, checkPython, pythonPath } from "./python.js";
+import type { Hardware, ModelSpec, PlanResult, Training } from "../planner/index.js";
+import type { Devices } from "./devices.js";
+import { DoesNotFit, PythonMissing } from "./errors.js";
+import { type Endpoint, type NodeLaunch, chooseRendezvous, commandLine } from "./launch.js";
+import { planJson } from "./plan-json.js";
+import { checkPython, pythonPath } from "./python.js";
+import { packageRoot } from "./root.js";
 import { ARTIFACTS, createRunDir, writeFileAtomic, writeJsonAtomic } from "./run-dir.js";
 import { type LaunchSpec, buildSpec, faultInjectionFromEnv } from "./spec.js";
 import type { MeasuredFromWorker } from "./events.js";
@@ -17,8 +16,40 @@ import { stepTimeline } from "./step-timeline.js";
 import { type Summary, buildSummary } from "./summary.js";
 import type { MeasuredTimeline } from "./timeline.js";
 
-export interface Prepared {
-  chosen: Chosen;
+/** The planner's inputs the plan answers (the CLI's PlanRequest is one). */
+export interface RunRequest {
+  model: ModelSpec;
+  hw: Hardware;
+  profileName: string;
+  training: Training;
+  /** Human-readable list of the defaults that were applied. */
+  assumed: string[];
+}
+
+/** The plan to run on the devices present. */
+export interface Chosen {
+  req: RunRequest;
+  result: PlanResult;
+  /** Ranks each node starts (torchrun --nproc-per-node). */
+  perNode: number;
+}
+
+/** How this node takes part, and for how long. */
+export interface RunSettings {
+  steps: number;
+  nnodes: number;
+  nodeRank: number;
+  /** The rendezvous asked for (a free local port when undefined and on one node). */
+  endpoint: Endpoint | undefined;
+  rdzvId: string | undefined;
+  /** The run's directory (default runs/<time>-<model>). */
+  runDir: string | undefined;
+  /** Only the commands, for other machines: no interpreter check here. */
+  printLaunch: boolean;
+}
+
+export interface Prepared<C extends Chosen = Chosen> {
+  chosen: C;
   devices: Devices;
   node: NodeLaunch;
   spec: LaunchSpec;
@@ -31,20 +62,14 @@ export interface Prepared {
 
 export interface PrepareOptions {
   env?: NodeJS.ProcessEnv;
-  /** Override GPU detection (tests). */
-  detect?: () => ReturnType<typeof detectCudaGpus>;
 }
 
-export async function prepare(args: ExecuteArgs, o: PrepareOptions = {}): Promise<Prepared> {
+export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run: RunSettings, o: PrepareOptions = {}): Promise<Prepared<C>> {
   const env = o.env ?? process.env;
   const root = packageRoot();
-  const gpus = args.device === "cpu" ? [] : (o.detect ?? detectCudaGpus)();
-  const devices = presentDevices(args.device, args.plan.gpus ?? 1, gpus);
-  const planFile = args.planFile === undefined ? undefined : readPlanFile(args.planFile);
-  const chosen = choosePlan({ args: args.plan, devices, nnodes: args.nnodes, planFile, forOtherMachines: args.printLaunch });
   const python = pythonPath(root, env);
   let torch: string | null = null;
-  if (!args.printLaunch) {
+  if (!run.printLaunch) {
     const info = checkPython(python, env, devices.device === "cuda");
     torch = info.torch;
     if (devices.device === "cuda" && info.cudaDevices < chosen.perNode)
@@ -52,12 +77,12 @@ export async function prepare(args: ExecuteArgs, o: PrepareOptions = {}): Promis
     if (!existsSync(join(root, "executor", "worker", "__main__.py")))
       throw new PythonMissing(`the Python worker is missing: no executor/worker/__main__.py in ${root}`);
   }
-  const rdzv = await chooseRendezvous(args.endpoint, args.nnodes);
+  const rdzv = await chooseRendezvous(run.endpoint, run.nnodes);
   const { req, result } = chosen;
   const runDir = createRunDir({
-    ...(args.runDir !== undefined ? { exact: args.runDir } : {}),
+    ...(run.runDir !== undefined ? { exact: run.runDir } : {}),
     model: req.model.name,
-    suffix: args.nnodes > 1 ? `-node${args.nodeRank}` : "",
+    suffix: run.nnodes > 1 ? `-node${run.nodeRank}` : "",
   });
   const specPath = join(runDir, ARTIFACTS.launch);
   const spec = buildSpec({
@@ -68,7 +93,7 @@ export async function prepare(args: ExecuteArgs, o: PrepareOptions = {}): Promis
     globalBatch: req.training.globalBatch,
     seqLen: req.training.seqLen,
     precision: req.training.precision,
-    steps: args.steps,
+    steps: run.steps,
     faultInjection: faultInjectionFromEnv(env),
   });
   const node: NodeLaunch = {
@@ -76,18 +101,18 @@ export async function prepare(args: ExecuteArgs, o: PrepareOptions = {}): Promis
     root,
     specPath,
     device: devices.device,
-    nnodes: args.nnodes,
-    nodeRank: args.nodeRank,
+    nnodes: run.nnodes,
+    nodeRank: run.nodeRank,
     perNode: chosen.perNode,
     endpoint: rdzv.endpoint,
-    rdzvId: args.rdzvId ?? (args.nnodes > 1 ? "paraplan" : basename(runDir)),
+    rdzvId: run.rdzvId ?? (run.nnodes > 1 ? "paraplan" : basename(runDir)),
   };
   writeJsonAtomic(join(runDir, ARTIFACTS.plan), {
     model: req.model.name,
     profile: req.profileName,
     device: devices.device,
     gpus: req.training.gpus,
-    nnodes: args.nnodes,
+    nnodes: run.nnodes,
     globalBatch: req.training.globalBatch,
     seqLen: req.training.seqLen,
     precision: req.training.precision,

@@ -3,16 +3,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { PythonMissing } from "./errors.js";
 
 export const SETUP_HINT =
   "run `npm run setup` (that is, `bash executor/setup-venv.sh`, which creates .venv with torch), or set PARAPLAN_PYTHON to a python that has torch";
-
-export class PythonMissing extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "PythonMissing";
-  }
-}
 
 /** The interpreter paraplan will use (not checked). */
 export function pythonPath(root: string, env: NodeJS.ProcessEnv = process.env): string {

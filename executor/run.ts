@@ -1,13 +1,13 @@
 // One supervised run on this node: start torchrun, stream the worker's events into metrics.jsonl
-// and the reporter, stop everything on the first failure or on Ctrl-C, and end with the summary.
+// and the reporter, stop everything on the first failure or when asked to (the handle's stop:
+// the CLI calls it on Ctrl-C, the interactive planner on its stop key), and end with the summary.
+// No process-wide state: signal handlers belong to whoever owns the process.
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ErrorEvent, MeasuredFromWorker, StartEvent, StepEvent } from "./events.js";
 import type { MeasuredTimeline } from "./timeline.js";
 import { ARTIFACTS, JsonLines, writeJsonAtomic } from "./run-dir.js";
 import { type Outcome, Supervisor } from "./supervise.js";
-
-export const EXIT = { ok: 0, doesNotFit: 1, badInput: 2, failed: 3, noPython: 4, interrupted: 130, terminated: 143 } as const;
 
 /** Why a run did not produce a summary. */
 export type Failure =
@@ -31,7 +31,6 @@ export interface RunResult {
   timeline: MeasuredTimeline | null;
   failure: Failure | null;
   outcome: Outcome;
-  exitCode: number;
 }
 
 export interface RunOptions {
@@ -42,13 +41,20 @@ export interface RunOptions {
   runDir: string;
   reporter: RunReporter;
   graceMs?: number;
-  /** Signals that stop the run cleanly (default SIGINT, SIGTERM, SIGHUP). */
-  signals?: NodeJS.Signals[];
+}
+
+export interface RunHandle {
+  /** Stop every rank cleanly (idempotent); the run ends as an "interrupted" failure naming the
+   *  signal (default SIGINT, as for Ctrl-C). */
+  stop(signal?: NodeJS.Signals): void;
+  /** Resolves once torchrun and every process it started are gone. */
+  done: Promise<RunResult>;
 }
 
 const TAIL = 300;
 
-export async function supervisedRun(o: RunOptions): Promise<RunResult> {
+/** Start the run now; it goes on until it ends by itself, fails, or is stopped. */
+export function startRun(o: RunOptions): RunHandle {
   const metrics = new JsonLines(join(o.runDir, ARTIFACTS.metrics));
   const logPath = join(o.runDir, ARTIFACTS.log);
   const steps: StepEvent[] = [];
@@ -81,21 +87,17 @@ export async function supervisedRun(o: RunOptions): Promise<RunResult> {
     },
     onBadEvent: (line, why) => appendFileSync(logPath, `? unreadable event (${why}): ${line}\n`),
   });
-  const signals = o.signals ?? ["SIGINT", "SIGTERM", "SIGHUP"];
-  const handlers = signals.map((sig) => {
-    const h = () => sup.stop("interrupted", sig);
-    process.on(sig, h);
-    return [sig, h] as const;
-  });
-  let outcome: Outcome;
-  try {
-    outcome = await sup.run();
-  } finally {
-    for (const [sig, h] of handlers) process.off(sig, h);
-    metrics.close();
-  }
-  const failure = classify(outcome, measured, tail);
-  return { steps, measured, timeline, failure, outcome, exitCode: exitCodeOf(failure) };
+  const done = sup.run().then(
+    (outcome) => {
+      metrics.close();
+      return { steps, measured, timeline, failure: classify(outcome, measured, tail), outcome };
+    },
+    (e: unknown) => {
+      metrics.close();
+      throw e;
+    },
+  );
+  return { stop: (signal = "SIGINT") => sup.stop("interrupted", signal), done };
 }
 
 export function classify(outcome: Outcome, measured: MeasuredFromWorker | null, stderrTail: string[]): Failure | null {
@@ -126,12 +128,6 @@ export function explainStderr(lines: string[]): { rank: number | null; reason: s
     if (/\b\w*(Error|Exception)\b|No module named|Killed|Segmentation fault/.test(line)) reason = line;
   }
   return { rank, reason };
-}
-
-export function exitCodeOf(f: Failure | null): number {
-  if (f === null) return EXIT.ok;
-  if (f.kind === "interrupted") return f.signal === "SIGINT" ? EXIT.interrupted : f.signal === "SIGTERM" ? EXIT.terminated : 129;
-  return EXIT.failed;
 }
 
 /** error.json: what stopped the run, beside what the planner expected of the plan. */

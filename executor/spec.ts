@@ -1,7 +1,7 @@
 // The launch spec (executor/PROTOCOL.md): the one file the worker reads.
 import { type ModelSpec, type Plan, type Precision, paddedVocab } from "../planner/index.js";
 import type { Device } from "./devices.js";
-import { planOnly } from "./plan-file.js";
+import { planOnly } from "./plan-json.js";
 
 export const SPEC_VERSION = 1;
 export const DEFAULT_SEED = 1234;

@@ -3,7 +3,7 @@
 // processes "measured stage s", simulated ones as "simulated stage s" (one file, one viewer).
 import type { Hardware, ModelSpec, Plan, Training } from "../planner/index.js";
 import { simulate } from "../planner/sim/simulate.js";
-import { type TraceEvent, chromeTrace, timelineEvents } from "../src/format/timeline-trace.js";
+import { type TraceEvent, chromeTrace, timelineEvents } from "./timeline-trace.js";
 import { ARTIFACTS } from "./run-dir.js";
 import { type MeasuredEvent, type MeasuredTimeline, type StageBreakdown, breakdown } from "./timeline.js";
 

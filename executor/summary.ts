@@ -6,7 +6,7 @@ import type { Hardware, Plan } from "../planner/index.js";
 import { type CommRow, compareComms, predictedVolumes } from "./comms.js";
 import type { Device } from "./devices.js";
 import type { MeasuredFromWorker } from "./events.js";
-import { planOnly } from "./plan-file.js";
+import { planOnly } from "./plan-json.js";
 import type { TimelineSummary } from "./step-timeline.js";
 
 export interface Figures {

@@ -7,7 +7,7 @@ import { runExecute } from "./commands/execute.js";
 import { runExport } from "./commands/export.js";
 import { runPlan } from "./commands/plan.js";
 import { runProfile } from "./commands/profile.js";
-import { UserError } from "./errors.js";
+import { UserError, exitFor } from "./errors.js";
 import { type Io, processIo } from "./io.js";
 
 export const USAGE = `paraplan — how should I split this model on this cluster?
@@ -53,11 +53,10 @@ export function main(argv: string[], io: Io = processIo): number {
         throw new UserError(`unknown command "${command}"; commands: plan, execute, export, profile, calibrate (see paraplan --help)`);
     }
   } catch (e) {
-    if (e instanceof UserError) {
-      io.err(`paraplan: ${e.message}`);
-      return 2;
-    }
-    throw e;
+    const exit = exitFor(e);
+    if (exit === null) throw e;
+    io.err(`paraplan: ${exit.message}`);
+    return exit.status;
   }
 }
 

@@ -2,8 +2,7 @@
 // The planner itself never touches the file system.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { basename, dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, resolve } from "node:path";
 import {
   type Hardware,
   type ModelSpec,
@@ -13,18 +12,10 @@ import {
   parseModelFile,
   resolveExtends,
 } from "../planner/index.js";
+import { packageRoot } from "../executor/root.js";
 import { UserError } from "./errors.js";
 
-/** The package root: the nearest folder above this file with a package.json (works from src/ and dist/src/). */
-export function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("paraplan: package.json not found above " + dir);
-    dir = up;
-  }
-  return dir;
-}
+export { packageRoot };
 
 export const modelsDir = () => join(packageRoot(), "profiles", "models");
 export const hardwareDir = () => join(packageRoot(), "profiles", "hardware");

@@ -1,15 +1,14 @@
 // `paraplan execute`: plan for the devices present (or take --plan), launch torchrun with the
 // Python worker, show progress, and compare what was measured with what the planner predicted.
-import { type ExecuteArgs, parseExecuteArgs } from "../../executor/args.js";
-import { DoesNotFit } from "../../executor/choose.js";
 import type { StepEvent } from "../../executor/events.js";
-import { allNodeLines, torchrunArgs, workerEnv } from "../../executor/launch.js";
-import { type Prepared, prepare, writeRunSummary } from "../../executor/prepare.js";
-import { PythonMissing } from "../../executor/python.js";
-import { EXIT, type RunReporter, supervisedRun, writeFailure } from "../../executor/run.js";
-import { UserError } from "../errors.js";
+import { allNodeLines } from "../../executor/launch.js";
+import type { RunReporter } from "../../executor/run.js";
+import { type Prepared, prepareFromArgs } from "../app/prepare.js";
+import { endOnSignals, startExecution } from "../app/run.js";
+import { EXIT, exitFor, exitOf } from "../errors.js";
+import { type ExecuteArgs, parseExecuteArgs } from "../execute-args.js";
 import { failureJson, stepJson, summaryJson } from "../format/execute-json.js";
-import { failureMessage, progressLine, redraw, summaryText } from "../format/execute-text.js";
+import { progressLine, redraw, summaryText } from "../format/execute-text.js";
 import { describePlan, header } from "../format/plan-text.js";
 import type { Io } from "../io.js";
 
@@ -73,38 +72,23 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
     io.out(`run dir: ${p.runDir}`);
   }
   const rep = reporter(args, io, args.json ? null : term, req.training.gpus);
-  const res = await supervisedRun({
-    command: p.node.python,
-    args: torchrunArgs(p.node),
-    env: workerEnv(p.node),
-    cwd: process.cwd(),
-    runDir: p.runDir,
-    reporter: rep,
-  });
+  // Ctrl-C (and SIGTERM, SIGHUP) stops every rank; the run ends "interrupted", exit 130.
+  const end = await endOnSignals(startExecution(p, rep));
   rep.end();
-  const f = res.failure;
-  if (f?.kind === "no-summary" && p.node.nnodes > 1 && res.steps.length === 0) {
-    // c10d numbers nodes by arrival: rank 0, and with it the summary, ran on another node.
-    io.err(`paraplan: this node's ranks finished; rank 0 ran on another node, whose paraplan prints the summary`);
-    return EXIT.ok;
+  switch (end.kind) {
+    case "elsewhere":
+      io.err(`paraplan: ${end.message}`);
+      return EXIT.ok;
+    case "failed": {
+      const exit = exitOf(end.known);
+      if (args.json) io.out(failureJson(end.failure, exit.message, p.runDir, end.steps));
+      io.err(`paraplan: ${exit.message}`);
+      return exit.status;
+    }
+    case "done":
+      io.out(args.json ? summaryJson(end.summary) : summaryText(end.summary));
+      return EXIT.ok;
   }
-  if (f || res.measured === null) {
-    const failure = f ?? { kind: "no-summary" as const, reason: null };
-    writeFailure(p.runDir, failure, res.steps.length, result.memory.total);
-    const msg = failureMessage(failure, {
-      runDir: p.runDir,
-      steps: res.steps.length,
-      predictedMemory: result.memory.total,
-      capacity: result.memory.capacity,
-      nnodes: p.node.nnodes,
-    });
-    if (args.json) io.out(failureJson(failure, msg, p.runDir, res.steps.length));
-    io.err(`paraplan: ${msg}`);
-    return res.exitCode === EXIT.ok ? EXIT.failed : res.exitCode;
-  }
-  const summary = writeRunSummary(p, res.measured, res.steps.length, res.timeline);
-  io.out(args.json ? summaryJson(summary) : summaryText(summary));
-  return EXIT.ok;
 }
 
 /** The command, start to end; resolves to the exit status. */
@@ -115,7 +99,7 @@ export async function executeCommand(argv: string[], io: Io, term: Terminal | nu
       io.out(EXECUTE_USAGE);
       return EXIT.ok;
     }
-    const p = await prepare(args);
+    const p = await prepareFromArgs(args);
     if (p.replacedPort !== null)
       io.err(`paraplan: port ${p.replacedPort} is busy; rendezvous on ${p.node.endpoint.host}:${p.node.endpoint.port} instead`);
     if (args.printLaunch) {
@@ -125,10 +109,11 @@ export async function executeCommand(argv: string[], io: Io, term: Terminal | nu
     }
     return await run(args, p, io, term);
   } catch (e) {
-    const code = e instanceof UserError ? EXIT.badInput : e instanceof DoesNotFit ? EXIT.doesNotFit : e instanceof PythonMissing ? EXIT.noPython : null;
-    if (code === null) throw e;
-    io.err(`paraplan: ${(e as Error).message}`);
-    return code;
+    // UserError → 2, DoesNotFit → 1, PythonMissing → 4 (src/errors.ts)
+    const exit = exitFor(e);
+    if (exit === null) throw e;
+    io.err(`paraplan: ${exit.message}`);
+    return exit.status;
   }
 }
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
-import { readPlanFile } from "../../executor/plan-file.js";
+import { readPlanFile } from "../plan-file.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
 import { ENGINES, exportPlan, searchForFormat } from "../engines/export-plan.js";
 import { UserError } from "../errors.js";

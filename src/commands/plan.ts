@@ -8,7 +8,7 @@ import { UserError } from "../errors.js";
 import { planReport, rejections, describePlan, header, type SimulationNote } from "../format/plan-text.js";
 import { searchJson, type SimulatedJson } from "../format/plan-json.js";
 import { renderGantt } from "../format/timeline-gantt.js";
-import { timelineTrace } from "../format/timeline-trace.js";
+import { timelineTrace } from "../../executor/timeline-trace.js";
 import { gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";

@@ -3,8 +3,9 @@
 import { writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, resolve } from "node:path";
-import { PythonMissing, checkPython, pythonPath } from "../../executor/python.js";
-import { UserError } from "../errors.js";
+import { PythonMissing } from "../../executor/errors.js";
+import { checkPython, pythonPath } from "../../executor/python.js";
+import { UserError, exitFor } from "../errors.js";
 import type { Io } from "../io.js";
 import { packageRoot } from "../load.js";
 import { PROFILE_USAGE, type ProfileArgs, parseProfileArgs } from "../profile/args.js";
@@ -13,11 +14,12 @@ import { type Detected, type Runner, closestBuiltin, detect, firstGpus, runQuiet
 import type { Measurements } from "../profile/events.js";
 import { estimateLine, estimateProfileSeconds } from "../profile/duration.js";
 import { defaultLocalPath, readProfile, today, writeProfile } from "../profile/files.js";
-import { type MeasureOptions, ProfileFailed, measure } from "../profile/measure.js";
+import { type MeasureOptions, measure } from "../profile/measure.js";
 import { type ProgressBar, stderrBar } from "../profile/progress.js";
 import { detectionLines, resultLines } from "../profile/report.js";
 
-export const EXIT_PROFILE = { ok: 0, noDevice: 1, badInput: 2, failed: 3, noPython: 4 } as const;
+/** Statuses of its own; bad input (2), a failed measurement (3) and no Python (4) come from exitFor. */
+export const EXIT_PROFILE = { ok: 0, noDevice: 1 } as const;
 
 export interface ProfileDeps {
   run?: Runner;
@@ -122,11 +124,11 @@ export async function profileCommand(argv: string[], io: Io, deps: ProfileDeps =
     }
     return await profile(args, io, deps);
   } catch (e) {
-    const code =
-      e instanceof UserError ? EXIT_PROFILE.badInput : e instanceof PythonMissing ? EXIT_PROFILE.noPython : e instanceof ProfileFailed ? EXIT_PROFILE.failed : null;
-    if (code === null) throw e;
-    io.err(`paraplan: ${(e as Error).message}`);
-    return code;
+    // UserError → 2, PythonMissing → 4, ProfileFailed → 3 (src/errors.ts)
+    const exit = exitFor(e);
+    if (exit === null) throw e;
+    io.err(`paraplan: ${exit.message}`);
+    return exit.status;
   }
 }
 

@@ -2,7 +2,7 @@
 // gain (tokens/s ratio) and the changes, dimension by dimension; as text and as the `from` object
 // of --json.
 import type { Plan, PlanResult, SearchResult } from "../../planner/index.js";
-import { planJson } from "../format/plan-json.js";
+import { planJson } from "../../executor/plan-json.js";
 import { header, planCells, rejections } from "../format/plan-text.js";
 import { count, gib, percent, table } from "../format/units.js";
 import type { PlanRequest } from "../plan-request.js";

@@ -3,7 +3,7 @@
 // recorded in test/export/fixtures/torchrun.txt. The training script is the user's (--script),
 // by default paraplan's own worker, which reads the plan from launch.json (executor/PROTOCOL.md).
 import type { Fixed } from "../../planner/index.js";
-import { DEFAULT_STEPS } from "../../executor/args.js";
+import { DEFAULT_STEPS } from "../execute-args.js";
 import { WORKER_MODULE } from "../../executor/launch.js";
 import { buildSpec } from "../../executor/spec.js";
 import {

@@ -1,5 +1,7 @@
 // The `plan --json` contract: these names are relied on by scripts and by the other commands.
-import { type PlanResult, type SearchResult, totalParams } from "../../planner/index.js";
+// Each plan's entry is the executor's planJson (a run directory's plan.json holds the same).
+import { planJson } from "../../executor/plan-json.js";
+import { type SearchResult, totalParams } from "../../planner/index.js";
 import type { SimSummary } from "../../planner/sim/timeline.js";
 import type { PlanRequest } from "../plan-request.js";
 
@@ -8,27 +10,6 @@ export interface SimulatedJson {
   /** Per plan of result.plans, in order. */
   simulated: SimSummary[];
   reranked: boolean;
-}
-
-export function planJson(p: PlanResult, simulated?: SimSummary) {
-  return {
-    tp: p.tp,
-    pp: p.pp,
-    dp: p.dp,
-    vpp: p.vpp,
-    zero: p.zero,
-    microBatch: p.microBatch,
-    recompute: p.recompute,
-    sequenceParallel: p.sequenceParallel,
-    schedule: p.schedule,
-    memory: { ...p.memory },
-    time: { ...p.time },
-    tokensPerSecond: p.tokensPerSecond,
-    tflopsPerGpu: p.tflopsPerGpu,
-    mfu: p.mfu,
-    hfu: p.hfu,
-    ...(simulated ? { simulated: { step: simulated.step, bubble: simulated.bubble, exposedComm: simulated.exposedComm } } : {}),
-  };
 }
 
 export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulatedJson) {

@@ -8,6 +8,7 @@ import { Supervisor } from "../../executor/supervise.js";
 import { type Measurements, collect, emptyMeasurements, parseProfileLine } from "./events.js";
 
 export class ProfileFailed extends Error {
+  readonly code = "failed";
   constructor(message: string) {
     super(message);
     this.name = "ProfileFailed";

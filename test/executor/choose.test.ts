@@ -2,11 +2,12 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseEndpoint, parseExecuteArgs } from "../../executor/args.js";
-import { DoesNotFit, choosePlan } from "../../executor/choose.js";
 import { type Devices, parseNvidiaSmi, presentDevices, profileForGpu } from "../../executor/devices.js";
-import { planFromJson, readPlanFile } from "../../executor/plan-file.js";
+import { DoesNotFit } from "../../executor/errors.js";
+import { choosePlan } from "../../src/app/choose.js";
 import { UserError } from "../../src/errors.js";
+import { parseEndpoint, parseExecuteArgs } from "../../src/execute-args.js";
+import { planFromJson, readPlanFile } from "../../src/plan-file.js";
 
 const GiB = 2 ** 30;
 

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { WorkerEvent } from "../../executor/events.js";
-import { classify, explainStderr } from "../../executor/run.js";
+import { classify, explainStderr, startRun } from "../../executor/run.js";
 import { Supervisor, groupAlive } from "../../executor/supervise.js";
 
 const FAKE_TORCHRUN = String.raw`// A stand-in for torchrun: it starts a grandchild that ignores SIGTERM (like an agent waiting for
@@ -113,6 +113,30 @@ describe("supervisor and watchdog", () => {
 
   it("sees no group once every member is gone", () => {
     expect(groupAlive(2 ** 22 + 7)).toBe(false);
+  });
+});
+
+describe("a run's stop handle", () => {
+  it("stops the run when asked, and touches no process-wide signal handler", async () => {
+    const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+    const before = signals.map((s) => process.listenerCount(s));
+    const runDir = mkdtempSync(join(tmpdir(), "paraplan-run-"));
+    const steps: number[] = [];
+    const run = startRun({
+      command: process.execPath,
+      args: [FAKE, "steps"],
+      env: process.env,
+      cwd: runDir,
+      runDir,
+      graceMs: 500,
+      reporter: { start: () => {}, step: (ev) => (steps.push(ev.step), ev.step === 2 && run.stop("SIGTERM")) },
+    });
+    expect(signals.map((s) => process.listenerCount(s))).toEqual(before);
+    const res = await run.done;
+    expect(res.failure).toEqual({ kind: "interrupted", signal: "SIGTERM" });
+    expect(steps.slice(0, 2)).toEqual([1, 2]);
+    expect(readFileSync(join(runDir, "metrics.jsonl"), "utf8").trim().split("\n").length).toBe(res.steps.length);
+    expect(signals.map((s) => process.listenerCount(s))).toEqual(before);
   });
 });
 

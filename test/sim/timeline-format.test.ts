@@ -4,7 +4,7 @@ import { uniformCosts } from "../../planner/sim/costs.js";
 import { simulate, simulateCosts } from "../../planner/sim/simulate.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { renderGantt } from "../../src/format/timeline-gantt.js";
-import { chromeTrace, timelineTrace } from "../../src/format/timeline-trace.js";
+import { chromeTrace, timelineTrace } from "../../executor/timeline-trace.js";
 import { hardware, preset } from "../planner/fixtures.js";
 
 const m = preset("gpt3-13b");

@@ -3,7 +3,7 @@
 // time measured (summary.json, else the steps of metrics.jsonl after the first).
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { planFromJson } from "../../../executor/plan-file.js";
+import { planFromJson } from "../../plan-file.js";
 import { type ModelSpec, type Plan, type Precision, type Training, parseModelFile } from "../../../planner/index.js";
 import { UserError } from "../../errors.js";
 import { loadModel } from "../../load.js";

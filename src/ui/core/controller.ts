@@ -1,6 +1,6 @@
 // The controller: turns a key into state changes and side effects (search job, file export,
 // executor run), and owns what must be stopped when the user goes back or quits.
-import { UserError } from "../../errors.js";
+import { exitFor } from "../../errors.js";
 import { loadModel } from "../../load.js";
 import type { Action } from "./actions.js";
 import { type ExecutePort, RUN_STEPS } from "./execute.js";
@@ -33,8 +33,9 @@ export function defaultServices(execute: ExecutePort, jobOptions: SearchJobOptio
 }
 
 const messageOf = (e: unknown): string => {
-  if (e instanceof UserError) return e.message;
-  throw e;
+  const known = exitFor(e);
+  if (known === null) throw e;
+  return known.message;
 };
 
 export class Controller {

@@ -2,11 +2,12 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { parseExecuteArgs } from "../../../executor/args.js";
+import { planOnly } from "../../../executor/plan-json.js";
 import { type PlanResult, evaluatePlan } from "../../../planner/index.js";
+import { shownRun } from "../../app/prepare.js";
 import { packageRoot } from "../../load.js";
 import { sessionOf } from "../test-utils.js";
-import { CPU_RANK_LIMIT, type RunCallbacks, chooseDevice, executeArgv, executeWithExecutor } from "./execute.js";
+import { CPU_RANK_LIMIT, type RunCallbacks, chooseDevice, executeWithExecutor } from "./execute.js";
 import type { Session } from "./setup.js";
 
 const gpt3 = sessionOf("gpt3-like", 128, 8);
@@ -40,11 +41,22 @@ describe("executing a plan through the executor", () => {
     expect(chooseDevice(1024, 8)).toEqual({ device: "cuda", note: "on 1024 of the 8 GPU(s) found here" });
   });
 
-  it("passes exactly the plan, batch and sequence as paraplan execute flags", () => {
-    const args = parseExecuteArgs(executeArgv(gpt3, big, "cuda", 5));
-    expect(args.plan.fixed).toEqual({ tp: 8, pp: 16, dp: 8, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" });
-    expect([args.plan.model, args.plan.profile, args.plan.gpus, args.plan.globalBatch, args.plan.seqLen, args.steps, args.device]).toEqual(["gpt3-like", "dgx-h100", 1024, 1536, 2048, 5, "cuda"]);
-    expect(parseExecuteArgs(executeArgv(gpt3, big, "cpu", 5)).plan.profile).toBeUndefined();
+  it("hands the executor exactly the plan, batch and sequence shown (typed: no flags, no files read again, no search)", () => {
+    const h100s = Array.from({ length: 1024 }, () => ({ name: "NVIDIA H100 80GB HBM3", memory: 80 * 2 ** 30 }));
+    const { chosen, devices, settings } = shownRun({ request: gpt3.request, plan: big, device: "cuda", steps: 5 }, h100s);
+    expect(planOnly(chosen.result)).toEqual({ tp: 8, pp: 16, dp: 8, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" });
+    const { req } = chosen;
+    expect([req.model.name, req.profileName, req.training.gpus, req.training.globalBatch, req.training.seqLen, settings.steps, devices.device]).toEqual(["gpt3-like", "dgx-h100", 1024, 1536, 2048, 5, "cuda"]);
+    expect(req.model).toBe(gpt3.request.model);
+    expect(req.training).toBe(gpt3.request.training);
+    // On the hardware it was planned for, the plan shown is the plan run, figures and all.
+    const tiny = sessionOf("tiny", 1, 1);
+    const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    expect(shownRun({ request: tiny.request, plan, device: "cuda", steps: 5 }, h100s.slice(0, 1)).chosen.result).toBe(plan);
+    // CPU ranks run it with the cpu profile's figures.
+    const cpu = shownRun({ request: tiny.request, plan, device: "cpu", steps: 5 }, []);
+    expect([cpu.chosen.req.profileName, cpu.devices.device, cpu.chosen.perNode]).toEqual(["cpu", "cpu", 1]);
+    expect(planOnly(cpu.chosen.result)).toEqual(planOnly(plan));
   });
 
   it("shows the executor's refusal for a 1024-GPU plan on a machine without GPUs", async () => {

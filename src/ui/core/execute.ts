@@ -1,19 +1,15 @@
-// Execute a plan through the executor's API (executor/prepare.ts, executor/run.ts): the same
-// preparation, supervision and summary as `paraplan execute`, reported as callbacks.
+// Execute a plan through the application layer (src/app): the same choice for the devices
+// present, preparation, supervision and summary as `paraplan execute`, reported as callbacks. The
+// plan shown is handed over as it is, with the session's model, hardware and training.
 // Without GPUs, a plan of a few GPUs runs on as many CPU ranks; a larger one is handed to the
 // executor for CUDA devices, and the executor's refusal is what the user sees.
-import { parseExecuteArgs } from "../../../executor/args.js";
-import { DoesNotFit } from "../../../executor/choose.js";
 import { type GpuInfo, detectCudaGpus } from "../../../executor/devices.js";
 import type { StepEvent } from "../../../executor/events.js";
-import { torchrunArgs, workerEnv } from "../../../executor/launch.js";
-import { type Prepared, prepare, writeRunSummary } from "../../../executor/prepare.js";
-import { PythonMissing } from "../../../executor/python.js";
-import { supervisedRun, writeFailure } from "../../../executor/run.js";
 import type { Summary } from "../../../executor/summary.js";
 import type { PlanResult } from "../../../planner/index.js";
-import { UserError } from "../../errors.js";
-import { failureMessage } from "../../format/execute-text.js";
+import { type Prepared, prepareShown } from "../../app/prepare.js";
+import { type Execution, endOnSignals, startExecution } from "../../app/run.js";
+import { exitFor } from "../../errors.js";
 import type { Cancel } from "./search-job.js";
 import type { Session } from "./setup.js";
 
@@ -50,45 +46,6 @@ export function chooseDevice(world: number, gpusFound: number): DeviceChoice {
   return { device: "cuda", note: `no GPU here, and ${world} GPUs is too many for CPU ranks (at most ${CPU_RANK_LIMIT})` };
 }
 
-/** The `paraplan execute` flags that run exactly this plan. */
-export function executeArgv(s: Session, p: PlanResult, device: "cuda" | "cpu", steps: number): string[] {
-  const t = s.request.training;
-  const argv = ["--model", s.modelArg, "--device", device, "--gpus", String(worldOf(p)), "--global-batch", String(t.globalBatch), "--seq", String(t.seqLen), "--steps", String(steps)];
-  if (device === "cuda") argv.push("--profile", s.profileArg);
-  argv.push("--tp", String(p.tp), "--pp", String(p.pp), "--dp", String(p.dp), "--vpp", String(p.vpp), "--zero", String(p.zero));
-  argv.push("--micro-batch", String(p.microBatch), "--recompute", p.recompute, "--schedule", p.schedule);
-  argv.push(p.sequenceParallel ? "--sequence-parallel" : "--no-sequence-parallel");
-  return argv;
-}
-
-const refusal = (e: unknown): string | null =>
-  e instanceof DoesNotFit || e instanceof UserError || e instanceof PythonMissing ? (e as Error).message : null;
-
-async function runPrepared(p: Prepared, cb: RunCallbacks, onStop: (stop: () => void) => void): Promise<void> {
-  const { req, result } = p.chosen;
-  const before = new Set(process.listeners("SIGINT"));
-  const running = supervisedRun({
-    command: p.node.python,
-    args: torchrunArgs(p.node),
-    env: workerEnv(p.node),
-    cwd: process.cwd(),
-    runDir: p.runDir,
-    reporter: { start: () => {}, step: (ev) => cb.step(ev) },
-  });
-  // The run stops cleanly on SIGINT: its handler, registered synchronously above, is the stop.
-  const handler = process.listeners("SIGINT").find((h) => !before.has(h));
-  if (handler) onStop(() => (handler as (s: NodeJS.Signals) => void)("SIGINT"));
-  const res = await running;
-  if (res.failure || res.measured === null) {
-    const failure = res.failure ?? { kind: "no-summary" as const, reason: null };
-    writeFailure(p.runDir, failure, res.steps.length, result.memory.total);
-    cb.failed(failureMessage(failure, { runDir: p.runDir, steps: res.steps.length, predictedMemory: result.memory.total, capacity: result.memory.capacity, nnodes: p.node.nnodes }), false);
-    return;
-  }
-  const summary = writeRunSummary(p, res.measured, res.steps.length, res.timeline);
-  cb.done(summary);
-}
-
 export interface ExecuteDeps {
   detect?: () => GpuInfo[];
 }
@@ -98,33 +55,33 @@ export function executeWithExecutor(deps: ExecuteDeps = {}): ExecutePort {
   return (input, cb) => {
     const gpus = (deps.detect ?? detectCudaGpus)();
     const choice = chooseDevice(worldOf(input.plan), gpus.length);
-    let stop: (() => void) | null = null;
+    let execution: Execution | null = null;
     let cancelled = false;
     const go = async () => {
       let p: Prepared;
       try {
-        const args = parseExecuteArgs(executeArgv(input.session, input.plan, choice.device, input.steps));
-        p = await prepare(args, { detect: () => gpus });
+        p = await prepareShown({ request: input.session.request, plan: input.plan, device: choice.device, steps: input.steps }, gpus);
       } catch (e) {
-        const why = refusal(e);
-        if (why === null) throw e;
-        cb.failed(why, true);
+        const refusal = exitFor(e);
+        if (refusal === null) throw e;
+        cb.failed(refusal.message, true);
         return;
       }
       if (cancelled) return cb.failed("stopped before the run started", true);
       cb.prepared({ runDir: p.runDir, torch: p.torch });
-      await runPrepared(p, cb, (s) => {
-        stop = s;
-        if (cancelled) s();
-      });
+      execution = startExecution(p, { start: () => {}, step: (ev) => cb.step(ev) });
+      // The stop key calls stop; a signal from outside stops the run as in `paraplan execute`.
+      const end = await endOnSignals(execution);
+      if (end.kind === "done") cb.done(end.summary);
+      else cb.failed(end.kind === "failed" ? end.known.message : end.message, false);
     };
-    // prepare() checks the interpreter synchronously: start after this frame is drawn.
+    // The interpreter check is synchronous: start after this frame is drawn.
     setImmediate(() => go().catch((e: unknown) => cb.failed(`internal error: ${(e as Error)?.message ?? String(e)}`, false)));
     return {
       note: choice.note,
       cancel: () => {
         cancelled = true;
-        stop?.();
+        execution?.stop("SIGINT");
       },
     };
   };

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../cli.js";
 import { search } from "../../../planner/index.js";
 import { sessionOf } from "../test-utils.js";
-import { planJson } from "../../format/plan-json.js";
+import { planJson } from "../../../executor/plan-json.js";
 import { exportEngineConfigs, exportFileName, exportPlan, safeName } from "./export.js";
 
 const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-export-"));

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { PlanResult } from "../../../planner/index.js";
 import { EXPORT_FORMATS, ExportRefused } from "../../engines/engine-plan.js";
 import { exportPlan as engineExport } from "../../engines/export-plan.js";
-import { planJson } from "../../format/plan-json.js";
+import { planJson } from "../../../executor/plan-json.js";
 import type { PlanRequest } from "../../plan-request.js";
 
 /** A file-name-safe form of a model name. */

@@ -3,12 +3,21 @@
 import type { PlanResult } from "../../../planner/index.js";
 import type { Action } from "./actions.js";
 import { frontierStep, paretoFrontier, planKey } from "./frontier.js";
-import { cycleFilter, visiblePlans } from "./results.js";
+import { cycleFilter, planTable } from "./results.js";
 import { setupReducer } from "./setup-reducer.js";
-import { type AppState, FRESH_RESULTS, type RunState, SORT_KEYS, type Screen, screenOf } from "./state.js";
+import { type AppState, FRESH_RESULTS, type PlanTable, type RunState, SORT_KEYS, type Screen, screenOf } from "./state.js";
 
-/** The plans of the table as shown (sorted, filtered). */
-export const tablePlans = (s: AppState): PlanResult[] => (s.search ? visiblePlans(s.search.plans, s.sort, s.filters) : []);
+const tableOf = (s: AppState): PlanTable | null => (s.search ? planTable(s.search.plans, s.sort, s.filters, s.table) : null);
+
+/** The plans of the table as shown (sorted, filtered): the state's table when it is current. */
+export const tablePlans = (s: AppState): PlanResult[] => tableOf(s)?.rows ?? [];
+
+/** The state with its table brought up to date (computed again only when search, sort or
+ *  filters changed). */
+function withTable(s: AppState): AppState {
+  const table = tableOf(s);
+  return table === s.table ? s : { ...s, table };
+}
 
 /** The plan the actions (detail, export, execute) apply to on the current screen. */
 export function currentPlan(s: AppState): PlanResult | null {
@@ -27,9 +36,9 @@ const clamp = (i: number, n: number) => Math.max(0, Math.min(n - 1, i));
 /** While the table fills in: the same plan stays under the cursor. */
 function keepCursor(before: AppState, after: AppState): AppState {
   const was = tablePlans(before)[before.cursor];
-  const plans = tablePlans(after);
-  const at = was ? plans.findIndex((p) => planKey(p) === planKey(was)) : -1;
-  return { ...after, cursor: at >= 0 ? at : 0 };
+  const next = withTable(after);
+  const at = was ? tablePlans(next).findIndex((p) => planKey(p) === planKey(was)) : -1;
+  return { ...next, cursor: at >= 0 ? at : 0 };
 }
 
 /** Show plan p in detail; the plan shown before becomes the previous one. */
@@ -43,6 +52,11 @@ function updateRun(s: AppState, f: (r: RunState) => RunState): AppState {
 }
 
 export function reducer(s: AppState, a: Action): AppState {
+  const next = step(s, a);
+  return next === s ? s : withTable(next);
+}
+
+function step(s: AppState, a: Action): AppState {
   if (a.type.startsWith("setup/")) {
     const setup = setupReducer(s.setup, s.options, a as Extract<Action, { type: `setup/${string}` }>);
     return setup === s.setup ? s : { ...s, setup };

@@ -7,7 +7,7 @@ import { fit } from "./bars.js";
 import { planKey } from "./frontier.js";
 import type { SearchProgress } from "./search-job.js";
 import type { Session } from "./setup.js";
-import { FILTER_DIMS, type FilterDim, type Filters, type SortKey } from "./state.js";
+import { FILTER_DIMS, type FilterDim, type Filters, type PlanTable, type SortKey } from "./state.js";
 
 const ORDER: Record<SortKey, (a: PlanResult, b: PlanResult) => number> = {
   throughput: comparePlans,
@@ -27,15 +27,17 @@ export function filterPlans(plans: readonly PlanResult[], f: Filters): PlanResul
   return plans.filter((p) => active.every((d) => p[d] === f[d]));
 }
 
-let memo: { plans: readonly PlanResult[]; key: string; out: PlanResult[] } | null = null;
-
-/** The plans of the table, in order: filtered, then sorted (the last answer is remembered). */
-export function visiblePlans(plans: readonly PlanResult[], sort: SortKey, f: Filters): PlanResult[] {
+/** The table for these plans, order and filters: `last` when it was computed for the same ones
+ *  (the state keeps it, src/ui/core/reducer.ts), else computed: filtered, then sorted. */
+export function planTable(plans: readonly PlanResult[], sort: SortKey, f: Filters, last: PlanTable | null): PlanTable {
   const key = `${sort}|${JSON.stringify(f)}`;
-  if (memo && memo.plans === plans && memo.key === key) return memo.out;
-  const out = sortPlans(filterPlans(plans, f), sort);
-  memo = { plans, key, out };
-  return out;
+  if (last && last.plans === plans && last.key === key) return last;
+  return { plans, key, rows: sortPlans(filterPlans(plans, f), sort) };
+}
+
+/** The plans of the table, in order: filtered, then sorted. */
+export function visiblePlans(plans: readonly PlanResult[], sort: SortKey, f: Filters): PlanResult[] {
+  return planTable(plans, sort, f, null).rows;
 }
 
 /** The values a filter can take: those present among the feasible plans, ascending. */

@@ -111,11 +111,10 @@ export interface SetupChoice extends Sizes {
   profile: ProfileOption;
 }
 
-/** What the request was built from: the flags `paraplan plan` would take. */
+/** A setup as the planner and the executor take it: the request (model, hardware and training
+ *  loaded once) and the cluster's shape. */
 export interface Session {
   request: PlanRequest;
-  modelArg: string;
-  profileArg: string;
   nodes: number;
   perNode: number;
 }
@@ -138,7 +137,7 @@ export function sessionFor(c: SetupChoice): Session {
     help: false,
   });
   const request: PlanRequest = { ...req, hw: { ...req.hw, gpusPerNode: c.perNode } };
-  return { request, modelArg: expandHome(c.model.arg), profileArg: expandHome(c.profile.arg), nodes: c.nodes, perNode: c.perNode };
+  return { request, nodes: c.nodes, perNode: c.perNode };
 }
 
 export const defaultProfileIndex = (o: SetupOptions) => Math.max(0, o.profiles.findIndex((p) => p.arg === DEFAULT_PROFILE));

@@ -27,6 +27,14 @@ export interface Filters {
   recompute?: Recompute;
 }
 
+/** The ranked table as last computed: the plans it was computed from, the order and filters
+ *  (key), and its rows. Derived from search, sort and filters; kept so that it is computed once. */
+export interface PlanTable {
+  plans: readonly PlanResult[];
+  key: string;
+  rows: PlanResult[];
+}
+
 export interface SetupState {
   focus: FieldId;
   /** The chosen model and cluster: a listed option (index), or a file typed in. */
@@ -74,6 +82,8 @@ export interface AppState {
   search: SearchProgress | null;
   sort: SortKey;
   filters: Filters;
+  /** The sorted, filtered plans (null before a search); the reducer keeps it up to date. */
+  table: PlanTable | null;
   /** Row under the cursor in the ranked table (index into the sorted, filtered plans). */
   cursor: number;
   /** The plan shown in detail, on the frontier, or exported / executed from there. */
@@ -123,6 +133,7 @@ export function initialState(options: SetupOptions): AppState {
     setup: initialSetup(options),
     session: null,
     search: null,
+    table: null,
     sort: "throughput",
     ...FRESH_RESULTS,
   };

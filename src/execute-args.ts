@@ -1,9 +1,10 @@
 // Flags of `paraplan execute`: the plan flags of `paraplan plan` (parsed by parsePlanArgs, so
 // they mean exactly the same) plus the run's own.
 import { parseArgs } from "node:util";
-import { UserError } from "../src/errors.js";
-import { PLAN_OPTIONS, type PlanArgs, int, parsePlanArgs } from "../src/plan-args.js";
-import type { Device } from "./devices.js";
+import type { Device } from "../executor/devices.js";
+import type { Endpoint } from "../executor/launch.js";
+import { UserError } from "./errors.js";
+import { PLAN_OPTIONS, type PlanArgs, int, parsePlanArgs } from "./plan-args.js";
 
 export const EXECUTE_OPTIONS = {
   ...PLAN_OPTIONS,
@@ -19,11 +20,6 @@ export const EXECUTE_OPTIONS = {
 } as const;
 
 export const DEFAULT_STEPS = 10;
-
-export interface Endpoint {
-  host: string;
-  port: number;
-}
 
 export interface ExecuteArgs {
   plan: PlanArgs;

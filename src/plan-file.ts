@@ -3,7 +3,7 @@
 // defaults a hand-written plan would mean (vpp 1, ZeRO 0, no recompute, 1F1B, no SP).
 import { readFileSync } from "node:fs";
 import type { Plan, Recompute, Schedule, ZeroStage } from "../planner/index.js";
-import { UserError } from "../src/errors.js";
+import { UserError } from "./errors.js";
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 
@@ -58,10 +58,4 @@ export function readPlanFile(path: string): Plan {
     throw new UserError(`--plan ${path}: malformed JSON (${(e as Error).message})`);
   }
   return planFromJson(raw, path);
-}
-
-/** The nine fields of a Plan, in the planner's order (drops a PlanResult's costs). */
-export function planOnly(p: Plan): Plan {
-  const { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule } = p;
-  return { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule };
 }

@@ -1,33 +1,26 @@
 // Which plan to run on the devices present: the best plan `search` finds for them (the plan
-// flags fix dimensions as in `paraplan plan`), or the --plan file's, checked against them.
-// Bad input is a UserError (exit 2); a plan that needs more devices or memory than present is
-// DoesNotFit (exit 1).
-import { type PlanResult, evaluatePlan, search } from "../planner/index.js";
-import { checkLayout } from "../planner/space.js";
-import { workerRefusal } from "../planner/layout/capabilities.js";
-import { UserError } from "../src/errors.js";
-import { describePlan, rejections } from "../src/format/plan-text.js";
-import { gib, percent } from "../src/format/units.js";
-import type { PlanArgs } from "../src/plan-args.js";
-import { type PlanRequest, buildRequest } from "../src/plan-request.js";
-import { CPU_PROFILE, type Devices, profileForGpu } from "./devices.js";
-import type { Plan } from "../planner/index.js";
-
-export class DoesNotFit extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "DoesNotFit";
-  }
-}
+// flags fix dimensions as in `paraplan plan`), the --plan file's, or the plan the interactive
+// planner shows, checked against them. Bad input is a UserError (exit 2); a plan that needs more
+// devices or memory than present is the executor's DoesNotFit (exit 1).
+import { CPU_PROFILE, type Devices, profileForGpu } from "../../executor/devices.js";
+import { DoesNotFit } from "../../executor/errors.js";
+import type { Chosen as RunChoice } from "../../executor/prepare.js";
+import { type Plan, type PlanResult, checkTraining, evaluatePlan, search } from "../../planner/index.js";
+import { workerRefusal } from "../../planner/layout/capabilities.js";
+import { checkLayout } from "../../planner/space.js";
+import { UserError } from "../errors.js";
+import { describePlan, rejections } from "../format/plan-text.js";
+import { gib, percent } from "../format/units.js";
+import { loadProfile } from "../load.js";
+import type { PlanArgs } from "../plan-args.js";
+import { type PlanRequest, buildRequest } from "../plan-request.js";
 
 /** How many of the best plans to look through for one the worker can run. */
 const RUNNABLE_POOL = 50;
 
-export interface Chosen {
+/** The plan to run, with the whole request it answers. */
+export interface Chosen extends RunChoice {
   req: PlanRequest;
-  result: PlanResult;
-  /** Ranks each node starts (torchrun --nproc-per-node). */
-  perNode: number;
 }
 
 export interface ChooseInput {
@@ -65,18 +58,13 @@ function totalRanks(input: ChooseInput, assumed: string[]): number {
   return perNode * nnodes;
 }
 
-function checkPresent(input: ChooseInput, perNode: number): void {
+function checkPresent(input: Pick<ChooseInput, "devices" | "forOtherMachines" | "nnodes">, perNode: number): void {
   const { devices } = input;
   if (input.forOtherMachines || devices.device === "cpu") return;
   if (devices.present === 0)
     throw new DoesNotFit("no CUDA GPU found on this node (nvidia-smi lists none); use --device cpu --gpus N for CPU ranks");
   if (perNode > devices.present)
     throw new DoesNotFit(`the plan needs ${perNode} GPUs on this node but ${devices.present} are present; use --gpus ${devices.present * input.nnodes} or fewer`);
-}
-
-function checkStructure(req: PlanRequest, plan: Plan): void {
-  const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
-  if (bad) throw new UserError(`--plan: ${describePlan(plan as PlanResult)}: ${bad.message} [${bad.code}]`);
 }
 
 /** Limits of the worker's implementation beyond the planner's rules (executor/worker/spec.py):
@@ -95,6 +83,18 @@ function memoryRefusal(p: PlanResult): string {
   return `${describePlan(p)} needs ${gib(p.memory.total)} per device, ${percent(over)} over the ${gib(p.memory.capacity)} present; add devices, raise recompute or ZeRO`;
 }
 
+/** A whole plan given (a --plan file, a plan shown) on the request's hardware: its figures there
+ *  (`shown`: already evaluated for exactly this request), or why the worker cannot run it. */
+function runnable(req: PlanRequest, plan: Plan, prefix: string, shown?: PlanResult): PlanResult {
+  const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
+  if (bad) throw new UserError(`${prefix}${describePlan(plan as PlanResult)}: ${bad.message} [${bad.code}]`);
+  const limit = workerLimit(req, plan);
+  if (limit) throw new UserError(`${prefix}${limit}`);
+  const result = shown ?? evaluatePlan(req.model, req.hw, req.training, plan);
+  if (result.memory.total > result.memory.capacity) throw new DoesNotFit(memoryRefusal(result));
+  return result;
+}
+
 export function choosePlan(input: ChooseInput): Chosen {
   const assumed: string[] = [];
   const { nnodes, planFile } = input;
@@ -111,18 +111,42 @@ export function choosePlan(input: ChooseInput): Chosen {
   const gpu = input.devices.gpus[0];
   if (input.devices.device === "cuda" && gpu && gpu.memory > 0 && input.args.profile === undefined) hw.memory = gpu.memory;
   const req: PlanRequest = { ...req0, hw, assumed: [...assumed, ...req0.assumed] };
-  if (planFile) {
-    checkStructure(req, planFile);
-    const limit = workerLimit(req, planFile);
-    if (limit) throw new UserError(`--plan: ${limit}`);
-    const result = evaluatePlan(req.model, hw, req.training, planFile);
-    if (result.memory.total > result.memory.capacity) throw new DoesNotFit(memoryRefusal(result));
-    return { req, result, perNode };
-  }
+  if (planFile) return { req, result: runnable(req, planFile, "--plan: "), perNode };
   const found = search(req.model, hw, req.training, req.fixed, { top: RUNNABLE_POOL });
   const best = found.plans.find((p) => workerLimit(req, p) === null);
   if (best) return { req, result: best, perNode };
   if (found.plans[0]) throw new UserError(`the best plans cannot run: ${workerLimit(req, found.plans[0])}; fix dimensions (--micro-batch, --pp, --tp)`);
   if (found.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(found.closest)}`);
   throw new DoesNotFit(`no valid configuration for ${total} devices: ${rejections(found).replace(/^rejected: /, "")}`);
+}
+
+export interface GivenInput {
+  /** The request the plan was found for: model, hardware and training as already loaded. */
+  request: PlanRequest;
+  plan: PlanResult;
+  /** This node's devices: the plan's ranks all run here. */
+  devices: Devices;
+}
+
+/** The request on CPU ranks: the cpu profile's figures (stated assumptions) for the same model
+ *  and training. */
+function onCpuRanks(request: PlanRequest): PlanRequest {
+  const hw = loadProfile(CPU_PROFILE);
+  const bad = checkTraining(request.model, hw, request.training);
+  if (bad) throw new UserError(`${bad.flag}: ${bad.message}`);
+  return { ...request, hw, profileName: CPU_PROFILE, assumed: [`profile ${CPU_PROFILE} (CPU ranks; its figures are stated assumptions)`, ...request.assumed] };
+}
+
+/**
+ * The plan the interactive planner shows, run on this node: one node of tp·pp·dp ranks. Its
+ * figures are the ones shown when it runs on the hardware it was planned for; on CPU ranks, or on
+ * a node of another size, they are evaluated again for what runs (no search: the plan is fixed).
+ */
+export function chooseGiven({ request, plan, devices }: GivenInput): Chosen {
+  const world = plan.tp * plan.pp * plan.dp;
+  if (world !== request.training.gpus) throw new UserError(`${describePlan(plan)} needs ${world} devices, the setup has ${request.training.gpus}`);
+  checkPresent({ devices, forOtherMachines: false, nnodes: 1 }, world);
+  const base = devices.device === "cpu" ? onCpuRanks(request) : request;
+  const req = base.hw.gpusPerNode === world ? base : { ...base, hw: { ...base.hw, gpusPerNode: world } };
+  return { req, result: runnable(req, plan, "", req === request ? plan : undefined), perNode: world };
 }

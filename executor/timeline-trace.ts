@@ -1,9 +1,9 @@
 // Chrome trace event format (the JSON chrome://tracing and Perfetto open): one "X" (complete)
 // event per piece of work, pid = pipeline stage, tid = stream. Pure. The writer takes generic
-// events so that measured timelines (the executor) can use it as well as simulated ones.
+// events: the executor's trace holds measured and simulated stages, `plan --trace-out` simulated ones.
 // Format: "Trace Event Format", Google, docs.google.com/document/d/1CvAClvFfyA5R-PhYUmn5OOQtYMH4h6I0nSsKchNAySU
 // (ph "X" with ts and dur in microseconds; ph "M" process_name / thread_name metadata).
-import type { Timeline } from "../../planner/sim/timeline.js";
+import type { Timeline } from "../planner/sim/timeline.js";
 
 export interface TraceEvent {
   stage: number;

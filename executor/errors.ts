@@ -1,0 +1,29 @@
+// The executor's refusals: a run it will not start, each with a `code` that says why (the CLI
+// maps codes to exit statuses in src/errors.ts). Anything else thrown is a bug.
+export type ExecutorErrorCode = "does-not-fit" | "no-python";
+
+export class ExecutorError extends Error {
+  constructor(
+    readonly code: ExecutorErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ExecutorError";
+  }
+}
+
+/** The plan needs more devices or memory than this node has. */
+export class DoesNotFit extends ExecutorError {
+  constructor(message: string) {
+    super("does-not-fit", message);
+    this.name = "DoesNotFit";
+  }
+}
+
+/** No interpreter, no torch, or no worker to run. */
+export class PythonMissing extends ExecutorError {
+  constructor(message: string) {
+    super("no-python", message);
+    this.name = "PythonMissing";
+  }
+}

@@ -1,0 +1,31 @@
+// One plan as JSON: an entry of `plan --json`'s "plans" and of a run directory's plan.json (which
+// `--plan` reads back). These names are relied on by scripts and by the other commands.
+import type { Plan, PlanResult } from "../planner/index.js";
+import type { SimSummary } from "../planner/sim/timeline.js";
+
+export function planJson(p: PlanResult, simulated?: SimSummary) {
+  return {
+    tp: p.tp,
+    pp: p.pp,
+    dp: p.dp,
+    vpp: p.vpp,
+    zero: p.zero,
+    microBatch: p.microBatch,
+    recompute: p.recompute,
+    sequenceParallel: p.sequenceParallel,
+    schedule: p.schedule,
+    memory: { ...p.memory },
+    time: { ...p.time },
+    tokensPerSecond: p.tokensPerSecond,
+    tflopsPerGpu: p.tflopsPerGpu,
+    mfu: p.mfu,
+    hfu: p.hfu,
+    ...(simulated ? { simulated: { step: simulated.step, bubble: simulated.bubble, exposedComm: simulated.exposedComm } } : {}),
+  };
+}
+
+/** The nine fields of a Plan, in the planner's order (drops a PlanResult's costs). */
+export function planOnly(p: Plan): Plan {
+  const { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule } = p;
+  return { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule };
+}

@@ -1,0 +1,52 @@
+// Before a run: the devices on this node, the plan for them (src/app/choose.ts), then the
+// executor's preparation (interpreter, rendezvous, run directory). From `paraplan execute`'s
+// flags, or from the plan the interactive planner shows: typed, with the model, hardware and
+// training it already loaded (no flags, no files read again, no search).
+import { type Device, type Devices, type GpuInfo, detectCudaGpus, presentDevices } from "../../executor/devices.js";
+import { type PrepareOptions, type Prepared as ExecutorPrepared, type RunSettings, prepare } from "../../executor/prepare.js";
+import type { PlanResult } from "../../planner/index.js";
+import type { ExecuteArgs } from "../execute-args.js";
+import { readPlanFile } from "../plan-file.js";
+import type { PlanRequest } from "../plan-request.js";
+import { type Chosen, chooseGiven, choosePlan } from "./choose.js";
+
+export type Prepared = ExecutorPrepared<Chosen>;
+
+export interface FromArgsOptions extends PrepareOptions {
+  /** Override GPU detection (tests). */
+  detect?: () => GpuInfo[];
+}
+
+/** `paraplan execute`: the plan its flags ask for (searched, or the --plan file's). */
+export async function prepareFromArgs(args: ExecuteArgs, o: FromArgsOptions = {}): Promise<Prepared> {
+  const gpus = args.device === "cpu" ? [] : (o.detect ?? detectCudaGpus)();
+  const devices = presentDevices(args.device, args.plan.gpus ?? 1, gpus);
+  const planFile = args.planFile === undefined ? undefined : readPlanFile(args.planFile);
+  const chosen = choosePlan({ args: args.plan, devices, nnodes: args.nnodes, planFile, forOtherMachines: args.printLaunch });
+  const { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch } = args;
+  return prepare(chosen, devices, { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch }, o);
+}
+
+/** A plan the interactive planner shows, to run here on `device`. */
+export interface ShownPlan {
+  /** The request the plan was found for (the session's). */
+  request: PlanRequest;
+  plan: PlanResult;
+  device: Device;
+  steps: number;
+}
+
+/** What the executor is handed for a plan shown: the plan on this node's devices (all its ranks
+ *  run here) and the run's settings. `gpus`: the GPUs found here. */
+export function shownRun(s: ShownPlan, gpus: GpuInfo[]): { chosen: Chosen; devices: Devices; settings: RunSettings } {
+  const world = s.plan.tp * s.plan.pp * s.plan.dp;
+  const devices = presentDevices(s.device, world, s.device === "cpu" ? [] : gpus);
+  const chosen = chooseGiven({ request: s.request, plan: s.plan, devices });
+  const settings: RunSettings = { steps: s.steps, nnodes: 1, nodeRank: 0, endpoint: undefined, rdzvId: undefined, runDir: undefined, printLaunch: false };
+  return { chosen, devices, settings };
+}
+
+export async function prepareShown(s: ShownPlan, gpus: GpuInfo[], o: PrepareOptions = {}): Promise<Prepared> {
+  const { chosen, devices, settings } = shownRun(s, gpus);
+  return prepare(chosen, devices, settings, o);
+}

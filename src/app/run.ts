@@ -1,0 +1,69 @@
+// A prepared run, started and ended the one way `paraplan execute` and the interactive planner
+// both do: the worker under torchrun, then either the failure (error.json, one line, its code) or
+// the summary of measured against predicted (summary.json). The caller holds the stop handle; the
+// owner of the process (the command, the interactive planner) lets its signals stop the run.
+import { torchrunArgs, workerEnv } from "../../executor/launch.js";
+import { writeRunSummary } from "../../executor/prepare.js";
+import { type Failure, type RunReporter, startRun, writeFailure } from "../../executor/run.js";
+import type { Summary } from "../../executor/summary.js";
+import type { Known } from "../errors.js";
+import { failureMessage } from "../format/execute-text.js";
+import type { Prepared } from "./prepare.js";
+
+export type Ending =
+  | { kind: "done"; summary: Summary }
+  /** No summary: `known` is its code and one-line message (src/errors.ts exitFor maps it). */
+  | { kind: "failed"; failure: Failure; steps: number; known: Known }
+  /** Several nodes: this node's ranks finished, but rank 0, and with it the summary, ran on another. */
+  | { kind: "elsewhere"; message: string };
+
+export interface Execution {
+  /** Stop every rank cleanly; the run ends "interrupted" by this signal (default SIGINT). */
+  stop(signal?: NodeJS.Signals): void;
+  done: Promise<Ending>;
+}
+
+/** The known failure of a run that ended without a summary. */
+export function runFailure(failure: Failure, message: string): Known {
+  return failure.kind === "interrupted" ? { code: "interrupted", message, signal: failure.signal } : { code: "failed", message };
+}
+
+export function startExecution(p: Prepared, reporter: RunReporter, cwd: string = process.cwd()): Execution {
+  const { result } = p.chosen;
+  const run = startRun({ command: p.node.python, args: torchrunArgs(p.node), env: workerEnv(p.node), cwd, runDir: p.runDir, reporter });
+  const done = run.done.then((res): Ending => {
+    const f = res.failure;
+    // c10d numbers nodes by arrival: rank 0, and with it the summary, ran on another node.
+    if (f?.kind === "no-summary" && p.node.nnodes > 1 && res.steps.length === 0)
+      return { kind: "elsewhere", message: "this node's ranks finished; rank 0 ran on another node, whose paraplan prints the summary" };
+    if (f || res.measured === null) {
+      const failure: Failure = f ?? { kind: "no-summary", reason: null };
+      writeFailure(p.runDir, failure, res.steps.length, result.memory.total);
+      const message = failureMessage(failure, {
+        runDir: p.runDir,
+        steps: res.steps.length,
+        predictedMemory: result.memory.total,
+        capacity: result.memory.capacity,
+        nnodes: p.node.nnodes,
+      });
+      return { kind: "failed", failure, steps: res.steps.length, known: runFailure(failure, message) };
+    }
+    return { kind: "done", summary: writeRunSummary(p, res.measured, res.steps.length, res.timeline) };
+  });
+  return { stop: run.stop, done };
+}
+
+/** Signals that stop a run cleanly: Ctrl-C (exit 130), SIGTERM (143), SIGHUP (129). */
+export const STOP_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** The run's end, the process's stop signals stopping it cleanly while it lasts (their handlers
+ *  are removed once it has ended: a later signal does what it did before). */
+export async function endOnSignals(e: Execution): Promise<Ending> {
+  const handlers = STOP_SIGNALS.map((sig) => [sig, () => e.stop(sig)] as const);
+  for (const [sig, h] of handlers) process.on(sig, h);
+  try {
+    return await e.done;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+  }
+}
