@@ -24,8 +24,4 @@ export function planJson(p: PlanResult, simulated?: SimSummary) {
   };
 }
 
-/** The nine fields of a Plan, in the planner's order (drops a PlanResult's costs). */
-export function planOnly(p: Plan): Plan {
-  const { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule } = p;
-  return { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule };
-}
+export { planOnly } from "../planner/schema/plan.js";

@@ -14,3 +14,4 @@ export { gradientBucketBytes, STATE_BYTES, BYTES_16 } from "./wire/facts.js";
 export { parseModelFile, parseHfConfig, looksLikeHfConfig } from "./schema/model.js";
 export { parseHardwareFile, resolveExtends } from "./schema/hardware.js";
 export type { Parsed } from "./schema/result.js";
+export { PLAN_FIELDS, ZERO_STAGES, RECOMPUTE_MODES, SCHEDULES, planOnly, parsePlan } from "./schema/plan.js";

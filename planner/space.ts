@@ -5,8 +5,8 @@ import { type LayoutIssue, dimsOf, ruleContext, validate } from "./layout/layout
 /** Dimensions the user fixed (`--tp 8`, `--zero 1`, …); absent ones are searched. */
 export type Fixed = Partial<Plan>;
 
-export const ZERO_STAGES: readonly ZeroStage[] = [0, 1, 2, 3];
-export const RECOMPUTE_MODES: readonly Recompute[] = ["none", "selective", "full"];
+export { RECOMPUTE_MODES, ZERO_STAGES } from "./schema/plan.js";
+import { RECOMPUTE_MODES, ZERO_STAGES } from "./schema/plan.js";
 
 export function divisors(n: number): number[] {
   const out: number[] = [];

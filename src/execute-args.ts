@@ -4,6 +4,7 @@ import { parseArgs } from "node:util";
 import type { Device } from "../executor/devices.js";
 import type { Endpoint } from "../executor/launch.js";
 import { UserError } from "./errors.js";
+import { PLAN_FIELDS } from "../planner/schema/plan.js";
 import { PLAN_OPTIONS, type PlanArgs, int, parsePlanArgs } from "./plan-args.js";
 
 export const EXECUTE_OPTIONS = {
@@ -72,7 +73,7 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
     throw new UserError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT, an address of one node that every node can reach");
   const planFile = s("plan");
   if (planFile !== undefined) {
-    const clash = (["tp", "pp", "dp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"] as const).filter(
+    const clash = PLAN_FIELDS.filter(
       (k) => plan.fixed[k] !== undefined,
     );
     if (clash.length > 0) throw new UserError(`--plan fixes every dimension; drop the plan flags (${clash.join(", ")})`);

@@ -2,7 +2,8 @@
 // (its first plan), or a run directory's plan.json. Missing optional dimensions take the
 // defaults a hand-written plan would mean (vpp 1, ZeRO 0, no recompute, 1F1B, no SP).
 import { readFileSync } from "node:fs";
-import type { Plan, Recompute, Schedule, ZeroStage } from "../planner/index.js";
+import type { Plan } from "../planner/index.js";
+import { parsePlan } from "../planner/schema/plan.js";
 import { UserError } from "./errors.js";
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -14,34 +15,9 @@ export function planFromJson(raw: unknown, origin: string): Plan {
     p = raw.plans[0];
   }
   if (!isObj(p)) throw new UserError(`--plan ${origin}: expected a plan object (an entry of plan --json's "plans")`);
-  const bad = (field: string, want: string): never => {
-    throw new UserError(`--plan ${origin}: field "${field}" must be ${want}, got ${JSON.stringify(p[field])}`);
-  };
-  const int = (field: string, dflt?: number): number => {
-    const v = p[field] ?? dflt;
-    return typeof v === "number" && Number.isInteger(v) && v >= 1 ? v : bad(field, "a positive integer");
-  };
-  const zero = p.zero ?? 0;
-  if (zero !== 0 && zero !== 1 && zero !== 2 && zero !== 3) bad("zero", "0, 1, 2 or 3");
-  const recompute = p.recompute ?? "none";
-  if (recompute !== "none" && recompute !== "selective" && recompute !== "full") bad("recompute", '"none", "selective" or "full"');
-  const sp = p.sequenceParallel ?? false;
-  if (typeof sp !== "boolean") bad("sequenceParallel", "true or false");
-  const vpp = int("vpp", 1);
-  const pp = int("pp");
-  const schedule = p.schedule ?? (vpp > 1 ? "interleaved" : "1f1b");
-  if (schedule !== "1f1b" && schedule !== "interleaved" && schedule !== "gpipe") bad("schedule", '"1f1b", "interleaved" or "gpipe"');
-  return {
-    tp: int("tp"),
-    pp,
-    dp: int("dp"),
-    vpp,
-    zero: zero as ZeroStage,
-    microBatch: int("microBatch"),
-    recompute: recompute as Recompute,
-    sequenceParallel: sp as boolean,
-    schedule: schedule as Schedule,
-  };
+  const parsed = parsePlan(p);
+  if (!parsed.ok) throw new UserError(`--plan ${origin}: ${parsed.message}`);
+  return parsed.value;
 }
 
 export function readPlanFile(path: string): Plan {

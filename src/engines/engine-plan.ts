@@ -3,6 +3,7 @@
 // facts about a plan's layout every engine needs (nodes, layers per stage, model family).
 import type { Fixed, Hardware, ModelSpec, Plan, Training } from "../../planner/index.js";
 import { UserError } from "../errors.js";
+import { PLAN_FIELDS } from "../../planner/schema/plan.js";
 import { type CapabilityContext, launcherRefusal } from "../../planner/layout/capabilities.js";
 import { ONE_PLAN } from "../../planner/layout/layout.js";
 
@@ -86,15 +87,10 @@ export class ExportRefused extends UserError {
   }
 }
 
-export const PLAN_FIELDS = ["tp", "pp", "dp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"] as const;
+export { PLAN_FIELDS, planOnly as planOf } from "../../planner/schema/plan.js";
 
 export function samePlan(a: Plan, b: Plan): boolean {
   return PLAN_FIELDS.every((k) => a[k] === b[k]);
-}
-
-export function planOf(p: Plan): Plan {
-  const { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule } = p;
-  return { tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule };
 }
 
 /** GPT-style (learned positions) models carry biases and LayerNorm, Llama-style (RoPE) ones no

@@ -1,0 +1,66 @@
+// A plan as data: its fields, the values each may take, and the parser of a plan written in a file
+// (an entry of `plan --json`'s "plans", a run's plan.json, a hand-written one). Every place that
+// lists the plan's fields or the values of a dimension reads them from here.
+import { z } from "zod";
+import type { Plan, Recompute, Schedule, ZeroStage } from "../types.js";
+import type { Parsed } from "./result.js";
+
+/** The fields of a Plan, in the planner's order. */
+export const PLAN_FIELDS = ["tp", "pp", "dp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"] as const satisfies readonly (keyof Plan)[];
+
+export const ZERO_STAGES: readonly ZeroStage[] = [0, 1, 2, 3];
+export const RECOMPUTE_MODES: readonly Recompute[] = ["none", "selective", "full"];
+export const SCHEDULES: readonly Schedule[] = ["1f1b", "interleaved", "gpipe"];
+
+/** The nine fields of a Plan (drops a PlanResult's costs). */
+export function planOnly(p: Plan): Plan {
+  const out = {} as Record<keyof Plan, unknown>;
+  for (const k of PLAN_FIELDS) out[k] = p[k];
+  return out as unknown as Plan;
+}
+
+const words = (xs: readonly unknown[], quote: boolean) => {
+  const s = xs.map((x) => (quote ? `"${String(x)}"` : String(x)));
+  return s.length > 1 ? `${s.slice(0, -1).join(", ")} or ${s[s.length - 1]}` : (s[0] ?? "");
+};
+
+const POSITIVE = "a positive integer";
+/** What each field must be, in words; the order in which a file's mistakes are reported. */
+const WANT: [keyof Plan, string][] = [
+  ["zero", words(ZERO_STAGES, false)],
+  ["recompute", words(RECOMPUTE_MODES, true)],
+  ["sequenceParallel", "true or false"],
+  ["vpp", POSITIVE],
+  ["pp", POSITIVE],
+  ["schedule", words(SCHEDULES, true)],
+  ["tp", POSITIVE],
+  ["dp", POSITIVE],
+  ["microBatch", POSITIVE],
+];
+
+const positive = z.number().int().min(1);
+/** Missing optional dimensions take what a hand-written plan means: vpp 1, ZeRO 0, no
+ *  recompute, no sequence parallel, 1F1B (interleaved when vpp > 1). */
+const PLAN_SCHEMA = z.object({
+  tp: positive,
+  pp: positive,
+  dp: positive,
+  vpp: positive.default(1),
+  zero: z.union(ZERO_STAGES.map((s) => z.literal(s)) as [z.ZodLiteral<ZeroStage>, ...z.ZodLiteral<ZeroStage>[]]).default(0),
+  microBatch: positive,
+  recompute: z.enum(RECOMPUTE_MODES as [Recompute, ...Recompute[]]).default("none"),
+  sequenceParallel: z.boolean().default(false),
+  schedule: z.enum(SCHEDULES as [Schedule, ...Schedule[]]).optional(),
+});
+
+/** One plan object (extra fields, such as a result's costs, are ignored). */
+export function parsePlan(raw: Record<string, unknown>): Parsed<Plan> {
+  const r = PLAN_SCHEMA.safeParse(raw);
+  if (!r.success) {
+    const bad = new Set(r.error.issues.map((i) => String(i.path[0])));
+    const [field, want] = WANT.find(([f]) => bad.has(f)) ?? WANT[0]!;
+    return { ok: false, message: `field "${field}" must be ${want}, got ${JSON.stringify(raw[field])}` };
+  }
+  const v = r.data;
+  return { ok: true, value: planOnly({ ...v, schedule: v.schedule ?? (v.vpp > 1 ? "interleaved" : "1f1b") }) };
+}
