@@ -13,6 +13,7 @@ import {
   parseModelFile,
   resolveExtends,
 } from "../planner/index.js";
+import { type QuantityParser, knownQuantities, parseQuantity } from "../planner/units.js";
 import { UserError } from "./errors.js";
 
 /** The package root: the nearest folder above this file with a package.json (works from src/ and dist/src/). */
@@ -68,15 +69,33 @@ export function loadModel(arg: string): ModelSpec {
   return parsed.value;
 }
 
-function builtinRaw(name: string): unknown {
+/** A built-in (or local-<host>) profile's file contents by name, or undefined. */
+export function builtinRaw(name: string): unknown {
   const path = join(hardwareDir(), `${name}.json`);
   return existsSync(path) ? readJson(path, "profile") : undefined;
+}
+
+/** Where `npm run build` writes the built-in profiles' unit figures resolved by mathjs
+ *  (units-table.ts): beside this module once compiled, dist/src/units-table.json. */
+export const unitsTablePath = () => fileURLToPath(new URL("./units-table.json", import.meta.url));
+
+/** The unit parser for built-in profiles: the build's table where there is one (no mathjs to
+ *  load, ~0.3 s), else mathjs. User files always go through mathjs. */
+function builtinUnits(): QuantityParser {
+  let table: unknown;
+  try {
+    table = JSON.parse(readFileSync(unitsTablePath(), "utf8"));
+  } catch {
+    return parseQuantity;
+  }
+  return typeof table === "object" && table !== null ? knownQuantities(table as Record<string, number>) : parseQuantity;
 }
 
 /** "local" means this machine's measured profile, profiles/hardware/local-<host>.json. */
 export function loadProfile(arg: string): Hardware {
   let raw: unknown;
   let origin: string;
+  let units: QuantityParser = parseQuantity;
   if (isPath(arg)) {
     origin = basename(arg);
     raw = readJson(resolve(arg), "--profile");
@@ -88,10 +107,11 @@ export function loadProfile(arg: string): Hardware {
       const hint = arg === "local" ? "; run `paraplan profile` first to measure this machine" : "";
       throw new UserError(`--profile: unknown profile "${arg}"${hint}; built-ins: ${builtinProfiles().join(", ")}, or a .json file`);
     }
+    if (!name.startsWith("local-")) units = builtinUnits();
   }
   const merged = resolveExtends(raw, builtinRaw, origin);
   if (!merged.ok) throw new UserError(merged.message);
-  const parsed = parseHardwareFile(merged.value, origin);
+  const parsed = parseHardwareFile(merged.value, origin, units);
   if (!parsed.ok) throw new UserError(parsed.message);
   return parsed.value;
 }

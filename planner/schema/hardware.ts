@@ -2,7 +2,7 @@
 // { "value": "300 GB/s", "source": "NVIDIA DGX A100 user guide" }, or be a bare value.
 import { z } from "zod";
 import type { Hardware, Link } from "../types.js";
-import { type Quantity, parseQuantity } from "../units.js";
+import { type Quantity, type QuantityParser, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 
 const withSource = <T extends z.ZodTypeAny>(value: T) =>
@@ -90,7 +90,9 @@ export function resolveExtends(raw: unknown, lookup: (name: string) => unknown, 
   }
 }
 
-export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware> {
+/** A profile file's contents → Hardware. `parse` reads its unit-bearing figures (default: mathjs,
+ *  parseQuantity; the CLI passes one that knows the built-in profiles' figures ahead). */
+export function parseHardwareFile(raw: unknown, origin: string, parse: QuantityParser = parseQuantity): Parsed<Hardware> {
   const r = hardwareFileSchema.safeParse(raw);
   if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error)}` };
   const f = r.data;
@@ -106,7 +108,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     return x as T;
   }
   function q(path: string, x: FigureIn<string>, kind: Quantity): number {
-    const p = parseQuantity(fig(path, x), kind);
+    const p = parse(fig(path, x), kind);
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
     return p.ok ? p.value : NaN;
   }
