@@ -100,7 +100,7 @@ function collective(g: Graph, bytes: number, label: Label, index = -1): number {
 
 /** Reduce the gradients of one backward pass: bucket by bucket as they are produced, or in one
  *  collective after `after` without overlap. Adds the collectives to `out`. */
-function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind, after: number | null, label: string, out: number[]): number {
+function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind, after: number | null, label: string, out: number[], scratch: Buckets): number {
   const first = g.firstOp[pass]!;
   const last = g.lastOp[pass]!;
   const opBytes = g.opBytes;
@@ -124,10 +124,10 @@ function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind,
   return op;
 }
 
-const scratch = new Buckets();
-
 export function addDataParallel(g: Graph): void {
   const c = g.costs;
+  // The buckets of the pass at hand, refilled pass after pass.
+  const scratch = new Buckets();
   const P = c.pp;
   const V = c.vpp;
   const M = c.microBatches;
@@ -146,12 +146,12 @@ export function addDataParallel(g: Graph): void {
         const ch = Math.floor(pass / M) % V;
         const mb = pass % M;
         const label = `${verb} gradients${name(ch)}${c.zero === 2 ? ` mb ${mb}` : ""}`;
-        if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red);
+        if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red, scratch);
         else if (c.zero === 2) {
           // Synchronous: the next compute operation waits for the reduction.
-          const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red);
+          const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red, scratch);
           g.engine.dep(g.lastOp[pass]! + 1, op);
-        } else reducePass(g, s, pass, kind, lastBackward, label, red);
+        } else reducePass(g, s, pass, kind, lastBackward, label, red, scratch);
       };
       const order = g.order[s]!;
       for (let ch = 0; ch < V; ch++) {
@@ -164,7 +164,7 @@ export function addDataParallel(g: Graph): void {
         }
         if (c.zero !== 2 && last >= 0) reduceBackward(last);
       }
-      if (c.zero >= 1) gatherWeights(g, s);
+      if (c.zero >= 1) gatherWeights(g, s, scratch);
     }
   }
   if (c.tiedEmbedding && P > 1) {
@@ -192,7 +192,7 @@ export function addDataParallel(g: Graph): void {
 
 /** ZeRO-1/2: all-gather the updated weights, bucket by bucket ahead of each chunk's first forward
  *  (overlapped), or all at once after the optimizer step. */
-function gatherWeights(g: Graph, s: number): void {
+function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
   const c = g.costs;
   const V = c.vpp;
   const firstForward = new Int32Array(V).fill(-1);
