@@ -6,10 +6,10 @@ import type * as MathJs from "mathjs";
 type Units = Pick<MathJs.MathJsInstance, "unit">;
 
 /** mathjs with its unit system and the FLOP unit. Loaded on the first parse, not with this
- *  module: loading it and building its unit tables takes ~0.3 s, longer than a whole plan, and a
- *  CLI that reads a built-in profile through a table resolved ahead (knownQuantities) needs none.
- *  The single-file bundle loads in ~0.1 s against ~0.9 s for mathjs's ESM tree of small modules;
- *  same library, same API. Loaded once: the instance never changes after it is set up. */
+ *  module: loading it and building its unit tables takes ~0.3 s, longer than a whole plan, and the
+ *  CLI reads its built-in profiles as the build parsed them (src/builtins.ts), with no unit to
+ *  parse. The single-file bundle loads in ~0.1 s against ~0.9 s for mathjs's ESM tree of small
+ *  modules; same library, same API. Loaded once: the instance never changes after it is set up. */
 const mathUnits: () => Units = (() => {
   let instance: Units | undefined;
   return () => {
@@ -42,10 +42,6 @@ const EXAMPLE: Record<Quantity, string> = {
 
 export type ParseResult = { ok: true; value: number } | { ok: false; message: string };
 
-/** Something that reads "<number> <unit>" as a quantity: parseQuantity, or one that knows some
- *  answers ahead (knownQuantities). */
-export type QuantityParser = (text: string, quantity: Quantity) => ParseResult;
-
 /** Parse "<number> <unit>" into the SI value of the given quantity. Decimal prefixes are powers
  *  of 1000 (GB), binary ones powers of 1024 (GiB); b is a bit and B a byte, as in the SI/IEC. */
 export function parseQuantity(text: string, quantity: Quantity): ParseResult {
@@ -60,17 +56,4 @@ export function parseQuantity(text: string, quantity: Quantity): ParseResult {
   } catch {
     return { ok: false, message: `"${text}" is not a ${quantity} value; write it like ${EXAMPLE[quantity]}` };
   }
-}
-
-/** Key of a (text, quantity) pair in a table of known values. */
-export const quantityKey = (text: string, quantity: Quantity): string => `${quantity}\t${text}`;
-
-/** parseQuantity answering from `known` (quantityKey → value, as parseQuantity resolved them
- *  before) where it can, and through mathjs for the rest. */
-export function knownQuantities(known: Readonly<Record<string, number>>): QuantityParser {
-  return (text, quantity) => {
-    const key = quantityKey(text, quantity);
-    const value = Object.hasOwn(known, key) ? known[key] : undefined;
-    return typeof value === "number" ? { ok: true, value } : parseQuantity(text, quantity);
-  };
 }

@@ -1,5 +1,6 @@
 // File I/O for the CLI: model presets and files, hardware profiles (built-in, local, or a file).
-// The planner itself never touches the file system.
+// The planner itself never touches the file system. A built-in preset or profile comes as the
+// build parsed it (builtins.ts) while its file is unchanged: no zod, no mathjs to load.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -13,7 +14,6 @@ import {
   parseModelFile,
   resolveExtends,
 } from "../planner/index.js";
-import { type QuantityParser, knownQuantities, parseQuantity } from "../planner/units.js";
 import { UserError } from "./errors.js";
 
 /** The package root: the nearest folder above this file with a package.json (works from src/ and dist/src/). */
@@ -54,7 +54,42 @@ export function readJson(path: string, what: string): unknown {
 
 export const isPath = (arg: string) => arg.endsWith(".json") || arg.includes("/") || arg.includes("\\");
 
-export function loadModel(arg: string): ModelSpec {
+/** The built-in models and profiles as parsed by `npm run build`, by builtinKey. */
+export interface Builtins {
+  models: Record<string, ModelSpec>;
+  profiles: Record<string, Hardware>;
+}
+
+/** Where `npm run build` writes them: beside this module once compiled, dist/src/builtins.json. */
+export const builtinsPath = () => fileURLToPath(new URL("./builtins.json", import.meta.url));
+
+/** A parsed file's key: its name and its contents (a file edited since the build has another). */
+export const builtinKey = (origin: string, raw: unknown) => `${origin}\n${JSON.stringify(raw)}`;
+
+/** builtins.json, or nothing where there is none (sources run by the tests, a bare tsc). */
+export function readBuiltins(): Builtins | undefined {
+  try {
+    return JSON.parse(readFileSync(builtinsPath(), "utf8")) as Builtins;
+  } catch {
+    return undefined;
+  }
+}
+
+function built<T>(table: Record<string, T> | undefined, key: string): T | undefined {
+  return table && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** A model file's contents → ModelSpec (paraplan's format or a HuggingFace config.json). */
+export function parseModel(raw: unknown, path: string): ModelSpec {
+  const parsed = looksLikeHfConfig(raw)
+    ? parseHfConfig(raw, basename(path), basename(path, ".json"))
+    : parseModelFile(raw, basename(path));
+  if (!parsed.ok) throw new UserError(parsed.message);
+  return parsed.value;
+}
+
+/** `builtins`: the build's parsed presets (default: builtins.json), used for a preset unchanged since. */
+export function loadModel(arg: string, builtins = readBuiltins()): ModelSpec {
   let path: string;
   if (isPath(arg)) path = resolve(arg);
   else {
@@ -62,11 +97,7 @@ export function loadModel(arg: string): ModelSpec {
     if (!existsSync(path)) throw new UserError(`--model: unknown preset "${arg}"; presets: ${modelPresets().join(", ")}, or a .json file`);
   }
   const raw = readJson(path, "--model");
-  const parsed = looksLikeHfConfig(raw)
-    ? parseHfConfig(raw, basename(path), basename(path, ".json"))
-    : parseModelFile(raw, basename(path));
-  if (!parsed.ok) throw new UserError(parsed.message);
-  return parsed.value;
+  return (!isPath(arg) && built(builtins?.models, builtinKey(basename(path), raw))) || parseModel(raw, path);
 }
 
 /** A built-in (or local-<host>) profile's file contents by name, or undefined. */
@@ -75,27 +106,20 @@ export function builtinRaw(name: string): unknown {
   return existsSync(path) ? readJson(path, "profile") : undefined;
 }
 
-/** Where `npm run build` writes the built-in profiles' unit figures resolved by mathjs
- *  (units-table.ts): beside this module once compiled, dist/src/units-table.json. */
-export const unitsTablePath = () => fileURLToPath(new URL("./units-table.json", import.meta.url));
-
-/** The unit parser for built-in profiles: the build's table where there is one (no mathjs to
- *  load, ~0.3 s), else mathjs. User files always go through mathjs. */
-function builtinUnits(): QuantityParser {
-  let table: unknown;
-  try {
-    table = JSON.parse(readFileSync(unitsTablePath(), "utf8"));
-  } catch {
-    return parseQuantity;
-  }
-  return typeof table === "object" && table !== null ? knownQuantities(table as Record<string, number>) : parseQuantity;
+/** A profile's contents, its `extends` resolved, → Hardware. */
+export function parseProfile(merged: unknown, origin: string): Hardware {
+  const parsed = parseHardwareFile(merged, origin);
+  if (!parsed.ok) throw new UserError(parsed.message);
+  return parsed.value;
 }
 
-/** "local" means this machine's measured profile, profiles/hardware/local-<host>.json. */
-export function loadProfile(arg: string): Hardware {
+/** "local" means this machine's measured profile, profiles/hardware/local-<host>.json.
+ *  `builtins`: the build's parsed profiles (default: builtins.json), used for a built-in unchanged
+ *  since; a file or a local profile is always parsed. */
+export function loadProfile(arg: string, builtins = readBuiltins()): Hardware {
+  let builtin = false;
   let raw: unknown;
   let origin: string;
-  let units: QuantityParser = parseQuantity;
   if (isPath(arg)) {
     origin = basename(arg);
     raw = readJson(resolve(arg), "--profile");
@@ -103,15 +127,13 @@ export function loadProfile(arg: string): Hardware {
     const name = arg === "local" ? `local-${hostname()}` : arg;
     raw = builtinRaw(name);
     origin = `${name}.json`;
+    builtin = !name.startsWith("local-");
     if (raw === undefined) {
       const hint = arg === "local" ? "; run `paraplan profile` first to measure this machine" : "";
       throw new UserError(`--profile: unknown profile "${arg}"${hint}; built-ins: ${builtinProfiles().join(", ")}, or a .json file`);
     }
-    if (!name.startsWith("local-")) units = builtinUnits();
   }
   const merged = resolveExtends(raw, builtinRaw, origin);
   if (!merged.ok) throw new UserError(merged.message);
-  const parsed = parseHardwareFile(merged.value, origin, units);
-  if (!parsed.ok) throw new UserError(parsed.message);
-  return parsed.value;
+  return (builtin && built(builtins?.profiles, builtinKey(origin, merged.value))) || parseProfile(merged.value, origin);
 }

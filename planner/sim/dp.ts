@@ -157,7 +157,8 @@ export function addDataParallel(g: Graph): void {
       for (let ch = 0; ch < V; ch++) {
         // The chunk's backward passes in execution order: every one under ZeRO-2, else the last.
         let last = -1;
-        for (const pass of order) {
+        for (let i = 0; i < order.length; i++) {
+          const pass = order[i]!;
           if (Math.floor(pass / (V * M)) % 2 !== 1 || Math.floor(pass / M) % V !== ch) continue;
           if (c.zero === 2) reduceBackward(pass);
           else last = pass;
@@ -187,7 +188,10 @@ export function addDataParallel(g: Graph): void {
     g.reductions[0]!.push(op);
     g.reductions[P - 1]!.push(op);
   }
-  for (let s = 0; s < P; s++) for (const r of g.reductions[s]!) g.engine.dep(g.optimizerOp[s]!, r);
+  for (let s = 0; s < P; s++) {
+    const reductions = g.reductions[s]!;
+    for (let i = 0; i < reductions.length; i++) g.engine.dep(g.optimizerOp[s]!, reductions[i]!);
+  }
 }
 
 /** ZeRO-1/2: all-gather the updated weights, bucket by bucket ahead of each chunk's first forward
@@ -196,7 +200,9 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
   const c = g.costs;
   const V = c.vpp;
   const firstForward = new Int32Array(V).fill(-1);
-  for (const idx of g.order[s]!) {
+  const order = g.order[s]!;
+  for (let i = 0; i < order.length; i++) {
+    const idx = order[i]!;
     const backward = Math.floor(idx / (V * c.microBatches)) % 2 === 1;
     const ch = Math.floor(idx / c.microBatches) % V;
     if (!backward && firstForward[ch]! < 0) firstForward[ch] = idx;
@@ -238,7 +244,9 @@ function addZero3(g: Graph, s: number): void {
   let prev1 = -1;
   let prev2 = -1;
   let i = 0;
-  for (const idx of g.order[s]!) {
+  const order = g.order[s]!;
+  for (let k = 0; k < order.length; k++) {
+    const idx = order[k]!;
     const backward = Math.floor(idx / (c.vpp * c.microBatches)) % 2 === 1;
     for (let op = g.firstOp[idx]!; op >= 0 && op <= g.lastOp[idx]!; op++) {
       const bytes = opBytes[op]!;

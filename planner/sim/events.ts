@@ -177,10 +177,13 @@ export class Engine {
     const queueHead = new Int32Array(nStreams).fill(-1);
     const queueTail = new Int32Array(nStreams).fill(-1);
     const queueNext = a.i32("run.queueNext", n);
-    let now = 0;
+    // The simulated time, in a typed cell: a double held in a variable the closures below share
+    // would be a newly allocated number each time it changes (megabytes a step).
+    const clock = new Float64Array(1);
     let done = 0;
 
     const begin = (op: number, by: number) => {
+      const now = clock[0]!;
       busy[opStream[op]!] = 1;
       start[op] = now;
       if (now > ready[op]!) binder[op] = by;
@@ -196,7 +199,7 @@ export class Engine {
       begin(op, by);
     };
     const becomeReady = (op: number, by: number) => {
-      ready[op] = now;
+      ready[op] = clock[0]!;
       binder[op] = by;
       const s = opStream[op]!;
       if (ordered[s] === 1) begin(op, by);
@@ -212,7 +215,7 @@ export class Engine {
       if (--pending[op]! === 0) becomeReady(op, by);
     };
     const finish = (op: number) => {
-      end[op] = now;
+      end[op] = clock[0]!;
       done++;
       const s = opStream[op]!;
       busy[s] = 0;
@@ -226,7 +229,7 @@ export class Engine {
       const tFlow = links.nextFinish();
       if (tHeap === Infinity && tFlow === Infinity) break;
       if (tFlow < tHeap) {
-        now = tFlow;
+        const now = (clock[0] = tFlow);
         const finished = links.finishAt(now);
         for (let i = 0; i < finished; i++) {
           const op = links.done[i]!;
@@ -236,7 +239,7 @@ export class Engine {
         continue;
       }
       const x = heap.pop();
-      now = heap.time;
+      const now = (clock[0] = heap.time);
       const kind = heap.lastKind;
       if (kind === END) finish(x);
       else if (kind === FLOW) links.add(x, opWork[x]!, opRoute[x]!, now);

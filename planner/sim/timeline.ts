@@ -59,14 +59,60 @@ export interface Timeline {
   bubbleFraction: number;
 }
 
-const empty = (): StageTimes => ({ forward: 0, backward: 0, recompute: 0, tpComm: 0, ppComm: 0, dpComm: 0, bubble: 0, optimizer: 0, end: 0 });
+/** StageTimes' fields in order; per stage they are summed in a Float64Array row (a field written
+ *  through a computed key stores a freshly allocated number, which made this loop allocate
+ *  megabytes a step) and copied into StageTimes at the end. */
+const FORWARD = 0;
+const BACKWARD = 1;
+const RECOMPUTE = 2;
+const TP = 3;
+const PP = 4;
+const DP = 5;
+const BUBBLE = 6;
+const OPTIMIZER = 7;
+const END = 8;
+const N = 9;
+
+function column(kind: SegmentKind): number {
+  switch (kind) {
+    case "forward":
+      return FORWARD;
+    case "backward":
+      return BACKWARD;
+    case "recompute":
+      return RECOMPUTE;
+    case "tpComm":
+      return TP;
+    case "ppComm":
+      return PP;
+    case "dpComm":
+      return DP;
+    case "optimizer":
+      return OPTIMIZER;
+  }
+}
+
+function stageTimes(t: Float64Array, s: number): StageTimes {
+  const o = s * N;
+  return {
+    forward: t[o + FORWARD]!,
+    backward: t[o + BACKWARD]!,
+    recompute: t[o + RECOMPUTE]!,
+    tpComm: t[o + TP]!,
+    ppComm: t[o + PP]!,
+    dpComm: t[o + DP]!,
+    bubble: t[o + BUBBLE]!,
+    optimizer: t[o + OPTIMIZER]!,
+    end: t[o + END]!,
+  };
+}
 
 /** The timeline of a run of graph `g`. Without segments (ranking: only the summary is read) it
  *  builds no segment, name or critical path: the same per-stage sums, nothing else. */
 export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): Timeline {
   const P = g.costs.pp;
   const crit = withSegments ? criticalMask(r) : null;
-  const stages = Array.from({ length: P }, empty);
+  const times = new Float64Array(P * N);
   const segments: Segment[] = [];
   const cursor = new Float64Array(P);
   const { ops } = g;
@@ -80,8 +126,8 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   for (let op = 0; op < ops.length; op++) {
     const info = ops[op]!;
     const s = info.stage;
-    const st = stages[s]!;
-    st.end = Math.max(st.end, end[op]!);
+    const row = s * N;
+    times[row + END] = Math.max(times[row + END]!, end[op]!);
     if (info.stream !== "compute") {
       if (crit) add(s, info.stream, info.stream === "pp comm" ? "ppComm" : "dpComm", start[op]!, end[op]!, () => opName(g, op), op, false);
       continue;
@@ -101,8 +147,9 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
         comm = by.stage === s ? gapEnd - gapStart : Math.max(0, gapEnd - Math.max(gapStart, start[b]!));
       }
       const idle = gapEnd - gapStart - comm;
-      st[kind] += comm;
-      st.bubble += idle;
+      const c = row + (kind === "dpComm" ? DP : PP);
+      times[c] = times[c]! + comm;
+      times[row + BUBBLE] = times[row + BUBBLE]! + idle;
       if (crit) {
         // A wait is on the critical path when what it waited for is (the path runs through it).
         add(s, "compute", "bubble", gapStart, gapStart + idle, () => "waiting for another stage", -1, true);
@@ -114,14 +161,16 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
     for (let k = 0; k < parts.length; k++) {
       const kind = parts[k]![0];
       const d = parts[k]![1];
-      st[kind] += d;
+      const c = row + column(kind);
+      times[c] = times[c]! + d;
       if (crit) add(s, kind === "tpComm" ? "tp comm" : "compute", kind, t, t + d, () => opName(g, op), op, false);
       t += d;
     }
     cursor[s] = end[op]!;
   }
   // Work after the compute stream ends (ZeRO-1/2 weight gathers without overlap) is exposed dp.
-  for (let s = 0; s < P; s++) stages[s]!.dpComm += Math.max(0, stages[s]!.end - cursor[s]!);
+  for (let s = 0; s < P; s++) times[s * N + DP] = times[s * N + DP]! + Math.max(0, times[s * N + END]! - cursor[s]!);
+  const stages = Array.from({ length: P }, (_, s) => stageTimes(times, s));
   const criticalStage = ops[lastOp]!.stage;
   const cs = stages[criticalStage]!;
   const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.ppComm;
