@@ -38,15 +38,15 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         io.out(USAGE);
         return 0;
       case "plan":
-        return (await import("./commands/plan.js")).runPlan(rest, io);
+        return await (await import("./commands/plan.js")).runPlan(rest, io);
       case "execute":
         return await (await import("./commands/execute.js")).runExecute(rest, io);
       case "export":
-        return (await import("./commands/export.js")).runExport(rest, io);
+        return await (await import("./commands/export.js")).runExport(rest, io);
       case "profile":
-        return (await import("./commands/profile.js")).runProfile(rest, io);
+        return await (await import("./commands/profile.js")).runProfile(rest, io);
       case "calibrate":
-        return (await import("./commands/calibrate.js")).runCalibrate(rest, io);
+        return await (await import("./commands/calibrate.js")).runCalibrate(rest, io);
       default:
         throw new UserError(`unknown command "${command}"; commands: plan, execute, export, profile, calibrate (see paraplan --help)`);
     }
