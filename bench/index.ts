@@ -1,4 +1,4 @@
-// npm run bench: accuracy against published runs, search speed, and the step simulator's speed
+// npm run bench: accuracy against published runs, the CLI's start-up, search speed, and the step simulator's speed
 // and agreement with the closed form, measured pipeline timelines on CPU ranks, and the estimated
 // duration of `paraplan profile`, and `paraplan calibrate` on the recorded H200 runs.
 import { runAccuracy } from "./accuracy.js";
@@ -7,9 +7,12 @@ import { runProfileTime } from "./profile-time.js";
 import { runSimAgreement } from "./sim-agreement.js";
 import { runSimSpeed } from "./sim-speed.js";
 import { runSpeed } from "./speed.js";
+import { runStartup } from "./startup.js";
 import { runTimelineMeasured } from "./timeline-measured.js";
 
 const accuracyOk = runAccuracy();
+console.log("");
+runStartup();
 console.log("");
 runSpeed();
 console.log("");

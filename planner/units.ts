@@ -3,14 +3,26 @@
 import { createRequire } from "node:module";
 import type * as MathJs from "mathjs";
 
-// mathjs's single-file bundle loads in ~0.1 s against ~0.9 s for its ESM tree of small modules,
-// which matters for a CLI that must answer in well under two seconds. Same library, same API.
-const mathjs = createRequire(import.meta.url)("mathjs/lib/browser/math.js") as typeof MathJs;
-const math = mathjs.create({
-  unitDependencies: mathjs.unitDependencies!,
-  createUnitDependencies: mathjs.createUnitDependencies!,
-});
-math.createUnit("FLOP", { aliases: ["FLOPs", "flop", "flops"], prefixes: "short" });
+type Units = Pick<MathJs.MathJsInstance, "unit">;
+
+/** mathjs with its unit system and the FLOP unit. Loaded on the first parse, not with this
+ *  module: loading it and building its unit tables takes ~0.3 s, longer than a whole plan, and the
+ *  CLI reads its built-in profiles as the build parsed them (src/builtins.ts), with no unit to
+ *  parse. The single-file bundle loads in ~0.1 s against ~0.9 s for mathjs's ESM tree of small
+ *  modules; same library, same API. Loaded once: the instance never changes after it is set up. */
+const mathUnits: () => Units = (() => {
+  let instance: Units | undefined;
+  return () => {
+    if (instance) return instance;
+    const mathjs = createRequire(import.meta.url)("mathjs/lib/browser/math.js") as typeof MathJs;
+    const math = mathjs.create({
+      unitDependencies: mathjs.unitDependencies!,
+      createUnitDependencies: mathjs.createUnitDependencies!,
+    });
+    math.createUnit("FLOP", { aliases: ["FLOPs", "flop", "flops"], prefixes: "short" });
+    return (instance = math);
+  };
+})();
 
 export type Quantity = "bytes" | "bytes/s" | "seconds" | "FLOP/s";
 
@@ -35,7 +47,7 @@ export type ParseResult = { ok: true; value: number } | { ok: false; message: st
 export function parseQuantity(text: string, quantity: Quantity): ParseResult {
   const cleaned = text.trim().replace(/µ|μ/g, "u");
   try {
-    const unit = math.unit(cleaned);
+    const unit = mathUnits().unit(cleaned);
     if (unit.value === null) throw new Error("no number");
     const value = unit.toNumber(TARGET[quantity]);
     if (!Number.isFinite(value) || value < 0) throw new Error("not a non-negative number");

@@ -1,12 +1,9 @@
 #!/usr/bin/env node
 // paraplan's command-line entry: dispatch to a command; user errors are one line and exit 2.
+// Each command's module is imported when that command runs (`paraplan --help` loads none of
+// them, `paraplan plan` neither the executor nor the profiler): start-up is most of a CLI's time.
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { runCalibrate } from "./commands/calibrate.js";
-import { runExecute } from "./commands/execute.js";
-import { runExport } from "./commands/export.js";
-import { runPlan } from "./commands/plan.js";
-import { runProfile } from "./commands/profile.js";
 import { UserError, exitFor } from "./errors.js";
 import { type Io, processIo } from "./io.js";
 
@@ -23,7 +20,8 @@ examples:
   paraplan plan --model gpt3-like
   paraplan plan --model llama3-70b --gpus 64 --profile dgx-a100-80g --json`;
 
-export function main(argv: string[], io: Io = processIo): number {
+/** Run one command; resolves to its exit status. */
+export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -40,15 +38,15 @@ export function main(argv: string[], io: Io = processIo): number {
         io.out(USAGE);
         return 0;
       case "plan":
-        return runPlan(rest, io);
+        return await (await import("./commands/plan.js")).runPlan(rest, io);
       case "execute":
-        return runExecute(rest, io);
+        return await (await import("./commands/execute.js")).runExecute(rest, io);
       case "export":
-        return runExport(rest, io);
+        return await (await import("./commands/export.js")).runExport(rest, io);
       case "profile":
-        return runProfile(rest, io);
+        return await (await import("./commands/profile.js")).runProfile(rest, io);
       case "calibrate":
-        return runCalibrate(rest, io);
+        return await (await import("./commands/calibrate.js")).runCalibrate(rest, io);
       default:
         throw new UserError(`unknown command "${command}"; commands: plan, execute, export, profile, calibrate (see paraplan --help)`);
     }
@@ -88,5 +86,9 @@ if (invokedDirectly()) {
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);
   });
-  process.exitCode = main(process.argv.slice(2));
+  // A command that goes on after main() returns (execute, the interactive planner) sets
+  // process.exitCode itself when it ends; that one stands.
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode ??= code;
+  });
 }

@@ -1,7 +1,9 @@
 // File I/O for the CLI: model presets and files, hardware profiles (built-in, local, or a file).
-// The planner itself never touches the file system.
+// The planner itself never touches the file system. A built-in preset or profile comes as the
+// build parsed it (builtins.ts) while its file is unchanged: no zod, no mathjs to load.
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { fileURLToPath } from "node:url";
 import { basename, join, resolve } from "node:path";
 import {
   type Hardware,
@@ -44,14 +46,33 @@ export function readJson(path: string, what: string): unknown {
 
 export const isPath = (arg: string) => arg.endsWith(".json") || arg.includes("/") || arg.includes("\\");
 
-export function loadModel(arg: string): ModelSpec {
-  let path: string;
-  if (isPath(arg)) path = resolve(arg);
-  else {
-    path = join(modelsDir(), `${arg}.json`);
-    if (!existsSync(path)) throw new UserError(`--model: unknown preset "${arg}"; presets: ${modelPresets().join(", ")}, or a .json file`);
+/** The built-in models and profiles as parsed by `npm run build`, by builtinKey. */
+export interface Builtins {
+  models: Record<string, ModelSpec>;
+  profiles: Record<string, Hardware>;
+}
+
+/** Where `npm run build` writes them: beside this module once compiled, dist/src/builtins.json. */
+export const builtinsPath = () => fileURLToPath(new URL("./builtins.json", import.meta.url));
+
+/** A parsed file's key: its name and its contents (a file edited since the build has another). */
+export const builtinKey = (origin: string, raw: unknown) => `${origin}\n${JSON.stringify(raw)}`;
+
+/** builtins.json, or nothing where there is none (sources run by the tests, a bare tsc). */
+export function readBuiltins(): Builtins | undefined {
+  try {
+    return JSON.parse(readFileSync(builtinsPath(), "utf8")) as Builtins;
+  } catch {
+    return undefined;
   }
-  const raw = readJson(path, "--model");
+}
+
+function built<T>(table: Record<string, T> | undefined, key: string): T | undefined {
+  return table && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** A model file's contents → ModelSpec (paraplan's format or a HuggingFace config.json). */
+export function parseModel(raw: unknown, path: string): ModelSpec {
   const parsed = looksLikeHfConfig(raw)
     ? parseHfConfig(raw, basename(path), basename(path, ".json"))
     : parseModelFile(raw, basename(path));
@@ -59,13 +80,36 @@ export function loadModel(arg: string): ModelSpec {
   return parsed.value;
 }
 
-function builtinRaw(name: string): unknown {
+/** `builtins`: the build's parsed presets (default: builtins.json), used for a preset unchanged since. */
+export function loadModel(arg: string, builtins = readBuiltins()): ModelSpec {
+  let path: string;
+  if (isPath(arg)) path = resolve(arg);
+  else {
+    path = join(modelsDir(), `${arg}.json`);
+    if (!existsSync(path)) throw new UserError(`--model: unknown preset "${arg}"; presets: ${modelPresets().join(", ")}, or a .json file`);
+  }
+  const raw = readJson(path, "--model");
+  return (!isPath(arg) && built(builtins?.models, builtinKey(basename(path), raw))) || parseModel(raw, path);
+}
+
+/** A built-in (or local-<host>) profile's file contents by name, or undefined. */
+export function builtinRaw(name: string): unknown {
   const path = join(hardwareDir(), `${name}.json`);
   return existsSync(path) ? readJson(path, "profile") : undefined;
 }
 
-/** "local" means this machine's measured profile, profiles/hardware/local-<host>.json. */
-export function loadProfile(arg: string): Hardware {
+/** A profile's contents, its `extends` resolved, → Hardware. */
+export function parseProfile(merged: unknown, origin: string): Hardware {
+  const parsed = parseHardwareFile(merged, origin);
+  if (!parsed.ok) throw new UserError(parsed.message);
+  return parsed.value;
+}
+
+/** "local" means this machine's measured profile, profiles/hardware/local-<host>.json.
+ *  `builtins`: the build's parsed profiles (default: builtins.json), used for a built-in unchanged
+ *  since; a file or a local profile is always parsed. */
+export function loadProfile(arg: string, builtins = readBuiltins()): Hardware {
+  let builtin = false;
   let raw: unknown;
   let origin: string;
   if (isPath(arg)) {
@@ -75,6 +119,7 @@ export function loadProfile(arg: string): Hardware {
     const name = arg === "local" ? `local-${hostname()}` : arg;
     raw = builtinRaw(name);
     origin = `${name}.json`;
+    builtin = !name.startsWith("local-");
     if (raw === undefined) {
       const hint = arg === "local" ? "; run `paraplan profile` first to measure this machine" : "";
       throw new UserError(`--profile: unknown profile "${arg}"${hint}; built-ins: ${builtinProfiles().join(", ")}, or a .json file`);
@@ -82,7 +127,5 @@ export function loadProfile(arg: string): Hardware {
   }
   const merged = resolveExtends(raw, builtinRaw, origin);
   if (!merged.ok) throw new UserError(merged.message);
-  const parsed = parseHardwareFile(merged.value, origin);
-  if (!parsed.ok) throw new UserError(parsed.message);
-  return parsed.value;
+  return (builtin && built(builtins?.profiles, builtinKey(origin, merged.value))) || parseProfile(merged.value, origin);
 }

@@ -1,64 +1,72 @@
 // Hardware profile files → Hardware (plain SI numbers). Every figure may carry its source:
 // { "value": "300 GB/s", "source": "NVIDIA DGX A100 user guide" }, or be a bare value.
-import { z } from "zod";
+import type { z } from "zod";
 import type { Hardware, Link } from "../types.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
+import { lazySchemas } from "./zod.js";
 
-const withSource = <T extends z.ZodTypeAny>(value: T) =>
-  z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
+const schemas = lazySchemas((z) => {
+  const withSource = <T extends z.ZodTypeAny>(value: T) => z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
 
-const quantity = withSource(z.string().min(1));
-const fraction = withSource(z.number().gt(0).lte(1));
+  const quantity = withSource(z.string().min(1));
+  const fraction = withSource(z.number().gt(0).lte(1));
 
-const linkSchema = z
-  .object({
-    kind: z.enum(["nvlink", "pcie"]).optional(),
-    bandwidth: quantity,
-    latency: quantity,
-    collectiveEfficiency: fraction,
-  })
-  .strict();
+  const link = z
+    .object({
+      kind: z.enum(["nvlink", "pcie"]).optional(),
+      bandwidth: quantity,
+      latency: quantity,
+      collectiveEfficiency: fraction,
+    })
+    .strict();
 
-export const hardwareFileSchema = z
-  .object({
-    $schema: z.string().optional(),
-    name: z.string().min(1),
-    description: z.string().optional(),
-    extends: z.string().optional(),
-    measured: z.boolean().optional(),
-    measuredOn: z.string().optional(),
-    versions: z.record(z.string(), z.string()).optional(),
-    measuredFields: z.array(z.string()).optional(),
-    gpu: z
-      .object({
-        name: z.string().min(1),
-        memory: quantity,
-        memoryBandwidth: quantity,
-        memoryBandwidthEfficiency: fraction,
-        peak: z
-          .object({ bf16: quantity, fp16: quantity, fp8: z.union([quantity, z.null()]), tf32: quantity })
-          .strict(),
-        matmulEfficiency: z
-          .object({
-            source: z.string().min(1),
-            points: z.array(z.tuple([z.number().positive(), z.number().gt(0).lte(1)])).min(1),
-          })
-          .strict(),
-        attentionEfficiency: fraction,
-        reserve: quantity,
-        fragmentation: withSource(z.number().min(0).lt(1)),
-      })
-      .strict(),
-    node: z
-      .object({
-        gpusPerNode: withSource(z.number().int().positive()),
-        link: linkSchema.extend({ kind: z.enum(["nvlink", "pcie"]) }).strict(),
-      })
-      .strict(),
-    network: linkSchema.omit({ kind: true }).strict(),
-  })
-  .strict();
+  const hardwareFile = z
+    .object({
+      $schema: z.string().optional(),
+      name: z.string().min(1),
+      description: z.string().optional(),
+      extends: z.string().optional(),
+      measured: z.boolean().optional(),
+      measuredOn: z.string().optional(),
+      versions: z.record(z.string(), z.string()).optional(),
+      measuredFields: z.array(z.string()).optional(),
+      gpu: z
+        .object({
+          name: z.string().min(1),
+          memory: quantity,
+          memoryBandwidth: quantity,
+          memoryBandwidthEfficiency: fraction,
+          peak: z
+            .object({ bf16: quantity, fp16: quantity, fp8: z.union([quantity, z.null()]), tf32: quantity })
+            .strict(),
+          matmulEfficiency: z
+            .object({
+              source: z.string().min(1),
+              points: z.array(z.tuple([z.number().positive(), z.number().gt(0).lte(1)])).min(1),
+            })
+            .strict(),
+          attentionEfficiency: fraction,
+          reserve: quantity,
+          fragmentation: withSource(z.number().min(0).lt(1)),
+        })
+        .strict(),
+      node: z
+        .object({
+          gpusPerNode: withSource(z.number().int().positive()),
+          link: link.extend({ kind: z.enum(["nvlink", "pcie"]) }).strict(),
+        })
+        .strict(),
+      network: link.omit({ kind: true }).strict(),
+    })
+    .strict();
+  return { link, hardwareFile };
+});
+
+/** The hardware profile file format. */
+export const hardwareFileSchema = () => schemas().hardwareFile;
+
+type LinkFile = z.infer<ReturnType<typeof schemas>["link"]>;
 
 type FigureIn<T> = T | { value: T; source: string };
 
@@ -91,7 +99,7 @@ export function resolveExtends(raw: unknown, lookup: (name: string) => unknown, 
 }
 
 export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware> {
-  const r = hardwareFileSchema.safeParse(raw);
+  const r = schemas().hardwareFile.safeParse(raw);
   if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error)}` };
   const f = r.data;
   const sources: Record<string, string> = {};
@@ -110,7 +118,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
     return p.ok ? p.value : NaN;
   }
-  function link(path: string, l: z.infer<typeof linkSchema>, kind: Link["kind"]): Link {
+  function link(path: string, l: LinkFile, kind: Link["kind"]): Link {
     return {
       kind,
       bandwidth: q(`${path}.bandwidth`, l.bandwidth, "bytes/s"),

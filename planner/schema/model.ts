@@ -1,33 +1,54 @@
 // Model files: paraplan's own format, or a HuggingFace config.json. Parsed JSON in, ModelSpec out.
-import { z } from "zod";
+import type { z } from "zod";
 import type { ModelSpec } from "../types.js";
 import { type Parsed, firstIssue } from "./result.js";
+import { lazySchemas } from "./zod.js";
 
-const count = z.number().int().positive();
+const schemas = lazySchemas((z) => {
+  const count = z.number().int().positive();
+  const modelFile = z
+    .object({
+      $schema: z.string().optional(),
+      name: z.string().min(1),
+      description: z.string().optional(),
+      source: z.string().optional(),
+      layers: count,
+      hidden: count,
+      heads: count,
+      kvHeads: count.optional(),
+      ffnHidden: count.optional(),
+      vocab: count,
+      seqLen: count,
+      mlp: z.enum(["gelu", "swiglu"]).default("gelu"),
+      positional: z.enum(["learned", "rope"]).default("learned"),
+      tiedEmbeddings: z.boolean().optional(),
+      dropout: z.boolean().optional(),
+      globalBatch: count.optional(),
+      gpus: count.optional(),
+    })
+    .strict();
+  // HuggingFace transformers config.json: the keys read, others ignored.
+  const hf = z.object({
+    num_hidden_layers: count,
+    hidden_size: count,
+    num_attention_heads: count,
+    num_key_value_heads: count.optional(),
+    intermediate_size: count.optional(),
+    vocab_size: count,
+    max_position_embeddings: count,
+    hidden_act: z.string().optional(),
+    tie_word_embeddings: z.boolean().optional(),
+    rope_theta: z.number().optional(),
+    model_type: z.string().optional(),
+    _name_or_path: z.string().optional(),
+  });
+  return { modelFile, hf };
+});
 
-export const modelFileSchema = z
-  .object({
-    $schema: z.string().optional(),
-    name: z.string().min(1),
-    description: z.string().optional(),
-    source: z.string().optional(),
-    layers: count,
-    hidden: count,
-    heads: count,
-    kvHeads: count.optional(),
-    ffnHidden: count.optional(),
-    vocab: count,
-    seqLen: count,
-    mlp: z.enum(["gelu", "swiglu"]).default("gelu"),
-    positional: z.enum(["learned", "rope"]).default("learned"),
-    tiedEmbeddings: z.boolean().optional(),
-    dropout: z.boolean().optional(),
-    globalBatch: count.optional(),
-    gpus: count.optional(),
-  })
-  .strict();
+/** paraplan's model file format. */
+export const modelFileSchema = () => schemas().modelFile;
 
-export type ModelFile = z.infer<typeof modelFileSchema>;
+export type ModelFile = z.infer<ReturnType<typeof modelFileSchema>>;
 
 /** Llama's SwiGLU width: 2/3 of 4h rounded up to a multiple of 256 (Touvron et al. 2023 §2.2;
  *  `multiple_of = 256` in Meta's reference code). GELU models use 4h (Vaswani et al. 2017). */
@@ -43,7 +64,7 @@ function checkShape(spec: ModelSpec): string | null {
 }
 
 export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> {
-  const r = modelFileSchema.safeParse(raw);
+  const r = schemas().modelFile.safeParse(raw);
   if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error)}` };
   const f = r.data;
   const spec: ModelSpec = {
@@ -66,21 +87,6 @@ export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> 
   return shape ? { ok: false, message: `${origin}: ${shape}` } : { ok: true, value: spec };
 }
 
-const hfSchema = z.object({
-  num_hidden_layers: count,
-  hidden_size: count,
-  num_attention_heads: count,
-  num_key_value_heads: count.optional(),
-  intermediate_size: count.optional(),
-  vocab_size: count,
-  max_position_embeddings: count,
-  hidden_act: z.string().optional(),
-  tie_word_embeddings: z.boolean().optional(),
-  rope_theta: z.number().optional(),
-  model_type: z.string().optional(),
-  _name_or_path: z.string().optional(),
-});
-
 /** A file is a HuggingFace config when it carries HF's key names. */
 export function looksLikeHfConfig(raw: unknown): boolean {
   return typeof raw === "object" && raw !== null && ("num_hidden_layers" in raw || "hidden_size" in raw);
@@ -90,7 +96,7 @@ export function looksLikeHfConfig(raw: unknown): boolean {
  *  SwiGLU MLP as in LlamaMLP; rotary positions when rope_theta is set or the family is Llama-like;
  *  tie_word_embeddings defaults to true as in PretrainedConfig. */
 export function parseHfConfig(raw: unknown, origin: string, fallbackName: string): Parsed<ModelSpec> {
-  const r = hfSchema.safeParse(raw);
+  const r = schemas().hf.safeParse(raw);
   if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error)}` };
   const c = r.data;
   const act = (c.hidden_act ?? "gelu").toLowerCase();

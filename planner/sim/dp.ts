@@ -100,7 +100,7 @@ function collective(g: Graph, bytes: number, label: Label, index = -1): number {
 
 /** Reduce the gradients of one backward pass: bucket by bucket as they are produced, or in one
  *  collective after `after` without overlap. Adds the collectives to `out`. */
-function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind, after: number | null, label: string, out: number[]): number {
+function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind, after: number | null, label: string, out: number[], scratch: Buckets): number {
   const first = g.firstOp[pass]!;
   const last = g.lastOp[pass]!;
   const opBytes = g.opBytes;
@@ -124,10 +124,10 @@ function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind,
   return op;
 }
 
-const scratch = new Buckets();
-
 export function addDataParallel(g: Graph): void {
   const c = g.costs;
+  // The buckets of the pass at hand, refilled pass after pass.
+  const scratch = new Buckets();
   const P = c.pp;
   const V = c.vpp;
   const M = c.microBatches;
@@ -146,25 +146,26 @@ export function addDataParallel(g: Graph): void {
         const ch = Math.floor(pass / M) % V;
         const mb = pass % M;
         const label = `${verb} gradients${name(ch)}${c.zero === 2 ? ` mb ${mb}` : ""}`;
-        if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red);
+        if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red, scratch);
         else if (c.zero === 2) {
           // Synchronous: the next compute operation waits for the reduction.
-          const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red);
+          const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red, scratch);
           g.engine.dep(g.lastOp[pass]! + 1, op);
-        } else reducePass(g, s, pass, kind, lastBackward, label, red);
+        } else reducePass(g, s, pass, kind, lastBackward, label, red, scratch);
       };
       const order = g.order[s]!;
       for (let ch = 0; ch < V; ch++) {
         // The chunk's backward passes in execution order: every one under ZeRO-2, else the last.
         let last = -1;
-        for (const pass of order) {
+        for (let i = 0; i < order.length; i++) {
+          const pass = order[i]!;
           if (Math.floor(pass / (V * M)) % 2 !== 1 || Math.floor(pass / M) % V !== ch) continue;
           if (c.zero === 2) reduceBackward(pass);
           else last = pass;
         }
         if (c.zero !== 2 && last >= 0) reduceBackward(last);
       }
-      if (c.zero >= 1) gatherWeights(g, s);
+      if (c.zero >= 1) gatherWeights(g, s, scratch);
     }
   }
   if (c.tiedEmbedding && P > 1) {
@@ -187,16 +188,21 @@ export function addDataParallel(g: Graph): void {
     g.reductions[0]!.push(op);
     g.reductions[P - 1]!.push(op);
   }
-  for (let s = 0; s < P; s++) for (const r of g.reductions[s]!) g.engine.dep(g.optimizerOp[s]!, r);
+  for (let s = 0; s < P; s++) {
+    const reductions = g.reductions[s]!;
+    for (let i = 0; i < reductions.length; i++) g.engine.dep(g.optimizerOp[s]!, reductions[i]!);
+  }
 }
 
 /** ZeRO-1/2: all-gather the updated weights, bucket by bucket ahead of each chunk's first forward
  *  (overlapped), or all at once after the optimizer step. */
-function gatherWeights(g: Graph, s: number): void {
+function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
   const c = g.costs;
   const V = c.vpp;
   const firstForward = new Int32Array(V).fill(-1);
-  for (const idx of g.order[s]!) {
+  const order = g.order[s]!;
+  for (let i = 0; i < order.length; i++) {
+    const idx = order[i]!;
     const backward = Math.floor(idx / (V * c.microBatches)) % 2 === 1;
     const ch = Math.floor(idx / c.microBatches) % V;
     if (!backward && firstForward[ch]! < 0) firstForward[ch] = idx;
@@ -238,7 +244,9 @@ function addZero3(g: Graph, s: number): void {
   let prev1 = -1;
   let prev2 = -1;
   let i = 0;
-  for (const idx of g.order[s]!) {
+  const order = g.order[s]!;
+  for (let k = 0; k < order.length; k++) {
+    const idx = order[k]!;
     const backward = Math.floor(idx / (c.vpp * c.microBatches)) % 2 === 1;
     for (let op = g.firstOp[idx]!; op >= 0 && op <= g.lastOp[idx]!; op++) {
       const bytes = opBytes[op]!;

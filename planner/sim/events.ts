@@ -13,8 +13,10 @@
 //
 // Everything per operation, per edge and per event lives in typed arrays of an Arena (heap.ts):
 // a step has tens of thousands of operations and nothing is allocated per operation or event.
-import { Arena, EventHeap } from "./heap.js";
-import { SharedLinks } from "./links.js";
+import { Arena } from "./heap.js";
+import { type EngineResult, Run } from "./run.js";
+
+export type { EngineResult } from "./run.js";
 
 export interface OpSpec {
   stream: number;
@@ -23,21 +25,6 @@ export interface OpSpec {
   links?: readonly number[];
   post?: number;
 }
-
-export interface EngineResult {
-  start: Float64Array;
-  end: Float64Array;
-  ready: Float64Array;
-  /** The operation whose end (or partial progress) made this one start; −1 if none. */
-  binder: Int32Array;
-  /** Time the last operation ends. */
-  makespan: number;
-}
-
-// Event kinds; the payload is an operation (END, FLOW) or a partial edge (PARTIAL).
-const END = 0;
-const FLOW = 1;
-const PARTIAL = 2;
 
 export class Engine {
   private streamOrdered: boolean[] = [];
@@ -156,96 +143,12 @@ export class Engine {
     append(this.head, this.tail, this.edgeNext, on, e);
   }
 
+  /** Play the operations out (run.ts). */
   run(): EngineResult {
-    const n = this.n;
-    const nStreams = this.streamOrdered.length;
-    const { opStream, head, edgeTo, edgeNext, partHead, partTo, partFrom, partNext, partFraction, opPre, opWork, opPost, opRoute } = this;
-    const a = this.tables;
-    // The result: from the shared arena, or new (an engine of its own may run more than once).
-    const f64 = (key: string) => (this.shared ? a.f64(key, n).subarray(0, n) : new Float64Array(n));
-    const start = f64("run.start").fill(NaN);
-    const end = f64("run.end").fill(NaN);
-    const ready = f64("run.ready").fill(NaN);
-    const binder = (this.shared ? a.i32("run.binder", n).subarray(0, n) : new Int32Array(n)).fill(-1);
-    const pending = a.i32("run.pending", n);
-    pending.set(this.pending.subarray(0, n));
-    const heap = new EventHeap(a);
-    const links = new SharedLinks(this.routes, nStreams);
-    // Queued streams: busy flag and a FIFO of ready operations as a linked list through queueNext.
-    const busy = new Uint8Array(nStreams);
-    const ordered = Uint8Array.from(this.streamOrdered, (o) => (o ? 1 : 0));
-    const queueHead = new Int32Array(nStreams).fill(-1);
-    const queueTail = new Int32Array(nStreams).fill(-1);
-    const queueNext = a.i32("run.queueNext", n);
-    let now = 0;
-    let done = 0;
-
-    const begin = (op: number, by: number) => {
-      busy[opStream[op]!] = 1;
-      start[op] = now;
-      if (now > ready[op]!) binder[op] = by;
-      const fixed = opPre[op]! + opPost[op]!;
-      for (let e = partHead[op]!; e >= 0; e = partNext[e]!) heap.push(now + partFraction[e]! * fixed, PARTIAL, e);
-      if (opWork[op]! > 0) heap.push(now + opPre[op]!, FLOW, op);
-      else heap.push(now + fixed, END, op);
-    };
-    const dequeue = (s: number, by: number) => {
-      const op = queueHead[s]!;
-      queueHead[s] = queueNext[op]!;
-      if (queueHead[s]! < 0) queueTail[s] = -1;
-      begin(op, by);
-    };
-    const becomeReady = (op: number, by: number) => {
-      ready[op] = now;
-      binder[op] = by;
-      const s = opStream[op]!;
-      if (ordered[s] === 1) begin(op, by);
-      else {
-        queueNext[op] = -1;
-        if (queueTail[s]! < 0) queueHead[s] = op;
-        else queueNext[queueTail[s]!] = op;
-        queueTail[s] = op;
-        if (busy[s] === 0) dequeue(s, by);
-      }
-    };
-    const release = (op: number, by: number) => {
-      if (--pending[op]! === 0) becomeReady(op, by);
-    };
-    const finish = (op: number) => {
-      end[op] = now;
-      done++;
-      const s = opStream[op]!;
-      busy[s] = 0;
-      for (let e = head[op]!; e >= 0; e = edgeNext[e]!) release(edgeTo[e]!, op);
-      if (ordered[s] === 0 && busy[s] === 0 && queueHead[s]! >= 0) dequeue(s, op);
-    };
-
-    for (let op = 0; op < n; op++) if (pending[op] === 0 && Number.isNaN(ready[op]!)) becomeReady(op, -1);
-    for (;;) {
-      const tHeap = heap.peekTime();
-      const tFlow = links.nextFinish();
-      if (tHeap === Infinity && tFlow === Infinity) break;
-      if (tFlow < tHeap) {
-        now = tFlow;
-        const finished = links.finishAt(now);
-        for (let i = 0; i < finished; i++) {
-          const op = links.done[i]!;
-          if (opPost[op]! > 0) heap.push(now + opPost[op]!, END, op);
-          else finish(op);
-        }
-        continue;
-      }
-      const x = heap.pop();
-      now = heap.time;
-      const kind = heap.lastKind;
-      if (kind === END) finish(x);
-      else if (kind === FLOW) links.add(x, opWork[x]!, opRoute[x]!, now);
-      else release(partTo[x]!, partFrom[x]!); // PARTIAL
-    }
-    if (done !== n) throw new Error(`simulation deadlocked: ${n - done} of ${n} operations never ran`);
-    let makespan = 0;
-    for (let i = 0; i < n; i++) makespan = Math.max(makespan, end[i]!);
-    return { start, end, ready, binder, makespan };
+    const { n, routes, streamOrdered, opStream, opPre, opWork, opPost, opRoute, pending, head, edgeTo, edgeNext } = this;
+    const { partHead, partTo, partFrom, partNext, partFraction } = this;
+    const tables = { n, routes, streamOrdered, opStream, opPre, opWork, opPost, opRoute, pending, head, edgeTo, edgeNext, partHead, partTo, partFrom, partNext, partFraction };
+    return new Run(tables, this.tables, this.shared).play();
   }
 
   private route(links: readonly number[]): number {

@@ -190,11 +190,17 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     const headB = info("head", parts.headB);
     const stream = streams.compute[s]!;
     const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
+    // The schedule's order first, then its operations in a plain loop (one small callback).
     let k = 0;
     visitStageOrder(c.schedule, P, V, M, s, (backward, chunk, mb) => {
+      stageOrderIdx[k++] = passIndex(s, backward, chunk, mb);
+    });
+    for (let i = 0; i < k; i++) {
+      const idx = stageOrderIdx[i]!;
+      const mb = idx % M;
+      const chunk = Math.floor(idx / M) % V;
+      const backward = Math.floor(idx / (V * M)) % 2 === 1;
       const ch = chunk * P + s;
-      const idx = passIndex(s, backward, chunk, mb);
-      stageOrderIdx[k++] = idx;
       const first = engine.opCount;
       if (!backward) {
         if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes, time.embedF);
@@ -209,7 +215,7 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
         firstOp[idx] = first;
         lastOp[idx] = engine.opCount - 1;
       }
-    });
+    }
     g.order.push(stageOrderIdx.subarray(0, k));
     const optimizer: Array<[SegmentKind, number]> = [["optimizer", c.optimizer[s]!]];
     g.optimizerOp.push(addOp(g, stream, info("optimizer", optimizer), -1, -1, 0, partsTime(optimizer)));

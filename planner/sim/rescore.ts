@@ -3,7 +3,7 @@
 // the top K: uneven stages, the schedule's real op order, overlap, shared links.
 import type { Hardware, ModelSpec, PlanResult, Training } from "../types.js";
 import type { SimOptions } from "./costs.js";
-import { simulateSummary } from "./simulate.js";
+import { Simulator, simulateSummary } from "./simulate.js";
 import type { SimSummary } from "./timeline.js";
 
 /** Default number of the closed form's best plans that are simulated. */
@@ -30,7 +30,8 @@ export function rescore(
   keep: number,
   opts: SimOptions = {},
 ): Rescored {
-  const sims = plans.map((p) => simulateSummary(m, hw, t, p, opts));
+  const sim = new Simulator();
+  const sims = plans.map((p) => simulateSummary(m, hw, t, p, opts, sim));
   const order = plans.map((_, i) => i);
   order.sort((a, b) => {
     const d = sims[a]!.step - sims[b]!.step;

@@ -59,61 +59,119 @@ export interface Timeline {
   bubbleFraction: number;
 }
 
-const empty = (): StageTimes => ({ forward: 0, backward: 0, recompute: 0, tpComm: 0, ppComm: 0, dpComm: 0, bubble: 0, optimizer: 0, end: 0 });
+/** StageTimes' fields in order; per stage they are summed in a Float64Array row (a field written
+ *  through a computed key stores a freshly allocated number, which made this loop allocate
+ *  megabytes a step) and copied into StageTimes at the end. */
+const FORWARD = 0;
+const BACKWARD = 1;
+const RECOMPUTE = 2;
+const TP = 3;
+const PP = 4;
+const DP = 5;
+const BUBBLE = 6;
+const OPTIMIZER = 7;
+const END = 8;
+const N = 9;
 
+function column(kind: SegmentKind): number {
+  switch (kind) {
+    case "forward":
+      return FORWARD;
+    case "backward":
+      return BACKWARD;
+    case "recompute":
+      return RECOMPUTE;
+    case "tpComm":
+      return TP;
+    case "ppComm":
+      return PP;
+    case "dpComm":
+      return DP;
+    case "optimizer":
+      return OPTIMIZER;
+  }
+}
+
+function stageTimes(t: Float64Array, s: number): StageTimes {
+  const o = s * N;
+  return {
+    forward: t[o + FORWARD]!,
+    backward: t[o + BACKWARD]!,
+    recompute: t[o + RECOMPUTE]!,
+    tpComm: t[o + TP]!,
+    ppComm: t[o + PP]!,
+    dpComm: t[o + DP]!,
+    bubble: t[o + BUBBLE]!,
+    optimizer: t[o + OPTIMIZER]!,
+    end: t[o + END]!,
+  };
+}
+
+/** The timeline of a run of graph `g`. Without segments (ranking: only the summary is read) it
+ *  builds no segment, name or critical path: the same per-stage sums, nothing else. */
 export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): Timeline {
   const P = g.costs.pp;
-  const crit = withSegments ? criticalMask(r) : new Uint8Array(0);
-  const stages = Array.from({ length: P }, empty);
+  const crit = withSegments ? criticalMask(r) : null;
+  const times = new Float64Array(P * N);
   const segments: Segment[] = [];
   const cursor = new Float64Array(P);
+  const { ops } = g;
+  const { start, end, binder } = r;
   let lastOp = 0;
-  for (let i = 0; i < g.ops.length; i++) if (r.end[i]! > r.end[lastOp]!) lastOp = i;
-  const add = (seg: Omit<Segment, "critical" | "wait" | "name">, name: () => string, op: number, wait = false) => {
-    if (withSegments && seg.end > seg.start) segments.push({ ...seg, name: name(), critical: op >= 0 && crit[op] === 1, wait });
+  for (let i = 0; i < ops.length; i++) if (end[i]! > end[lastOp]!) lastOp = i;
+  const add = (stage: number, stream: StreamName, kind: Segment["kind"], from: number, to: number, name: () => string, op: number, wait: boolean) => {
+    if (to > from) segments.push({ stage, stream, kind, start: from, end: to, name: name(), critical: op >= 0 && crit![op] === 1, wait });
   };
 
-  for (let op = 0; op < g.ops.length; op++) {
-    const info = g.ops[op]!;
+  for (let op = 0; op < ops.length; op++) {
+    const info = ops[op]!;
     const s = info.stage;
-    const st = stages[s]!;
-    st.end = Math.max(st.end, r.end[op]!);
+    const row = s * N;
+    times[row + END] = Math.max(times[row + END]!, end[op]!);
     if (info.stream !== "compute") {
-      add({ stage: s, stream: info.stream, kind: info.stream === "pp comm" ? "ppComm" : "dpComm", start: r.start[op]!, end: r.end[op]! }, () => opName(g, op), op);
+      if (crit) add(s, info.stream, info.stream === "pp comm" ? "ppComm" : "dpComm", start[op]!, end[op]!, () => opName(g, op), op, false);
       continue;
     }
     // The gap before this compute operation, attributed to what released it.
     const gapStart = cursor[s]!;
-    const gapEnd = r.start[op]!;
+    const gapEnd = start[op]!;
     if (gapEnd > gapStart) {
-      const b = r.binder[op]!;
-      const by = b >= 0 ? g.ops[b]! : null;
+      const b = binder[op]!;
+      const by = b >= 0 ? ops[b]! : null;
       let comm = 0;
       let kind: "ppComm" | "dpComm" = "ppComm";
       if (by?.stream === "dp comm") {
         comm = gapEnd - gapStart;
         kind = "dpComm";
       } else if (by?.stream === "pp comm") {
-        comm = by.stage === s ? gapEnd - gapStart : Math.max(0, gapEnd - Math.max(gapStart, r.start[b]!));
+        comm = by.stage === s ? gapEnd - gapStart : Math.max(0, gapEnd - Math.max(gapStart, start[b]!));
       }
       const idle = gapEnd - gapStart - comm;
-      st[kind] += comm;
-      st.bubble += idle;
-      // A wait is on the critical path when what it waited for is (the path runs through it).
-      add({ stage: s, stream: "compute", kind: "bubble", start: gapStart, end: gapStart + idle }, () => "waiting for another stage", -1, true);
-      add({ stage: s, stream: "compute", kind, start: gapStart + idle, end: gapEnd }, () => `waiting for ${b >= 0 ? opName(g, b) : "communication"}`, b, true);
+      const c = row + (kind === "dpComm" ? DP : PP);
+      times[c] = times[c]! + comm;
+      times[row + BUBBLE] = times[row + BUBBLE]! + idle;
+      if (crit) {
+        // A wait is on the critical path when what it waited for is (the path runs through it).
+        add(s, "compute", "bubble", gapStart, gapStart + idle, () => "waiting for another stage", -1, true);
+        add(s, "compute", kind, gapStart + idle, gapEnd, () => `waiting for ${b >= 0 ? opName(g, b) : "communication"}`, b, true);
+      }
     }
-    let t = r.start[op]!;
-    for (const [kind, d] of info.parts) {
-      st[kind] += d;
-      add({ stage: s, stream: kind === "tpComm" ? "tp comm" : "compute", kind, start: t, end: t + d }, () => opName(g, op), op);
+    let t = start[op]!;
+    const parts = info.parts;
+    for (let k = 0; k < parts.length; k++) {
+      const kind = parts[k]![0];
+      const d = parts[k]![1];
+      const c = row + column(kind);
+      times[c] = times[c]! + d;
+      if (crit) add(s, kind === "tpComm" ? "tp comm" : "compute", kind, t, t + d, () => opName(g, op), op, false);
       t += d;
     }
-    cursor[s] = r.end[op]!;
+    cursor[s] = end[op]!;
   }
   // Work after the compute stream ends (ZeRO-1/2 weight gathers without overlap) is exposed dp.
-  for (let s = 0; s < P; s++) stages[s]!.dpComm += Math.max(0, stages[s]!.end - cursor[s]!);
-  const criticalStage = g.ops[lastOp]!.stage;
+  for (let s = 0; s < P; s++) times[s * N + DP] = times[s * N + DP]! + Math.max(0, times[s * N + END]! - cursor[s]!);
+  const stages = Array.from({ length: P }, (_, s) => stageTimes(times, s));
+  const criticalStage = ops[lastOp]!.stage;
   const cs = stages[criticalStage]!;
   const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.ppComm;
   return {

@@ -1,7 +1,6 @@
 // `paraplan plan`: search, re-rank the best by simulation, and print the ranked plans.
 import { writeFileSync } from "node:fs";
 import { search } from "../../planner/index.js";
-import { runPlanFrom, takeFrom } from "../engines/compare.js";
 import { rescore } from "../../planner/sim/rescore.js";
 import { simulate } from "../../planner/sim/simulate.js";
 import { UserError } from "../errors.js";
@@ -41,9 +40,13 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
 
 exit status: 0 plans found, 1 nothing fits in memory, 2 bad input`;
 
-export function runPlan(argv: string[], io: Io): number {
-  const from = takeFrom(argv);
-  if (from) return runPlanFrom(from.paths, from.rest, io, PLAN_USAGE);
+export async function runPlan(argv: string[], io: Io): Promise<number> {
+  // --from reads engine configurations: the engines' readers load only then.
+  if (argv.some((a) => a === "--from" || a.startsWith("--from="))) {
+    const { runPlanFrom, takeFrom } = await import("../engines/compare.js");
+    const from = takeFrom(argv);
+    if (from) return runPlanFrom(from.paths, from.rest, io, PLAN_USAGE);
+  }
   const args = parsePlanArgs(argv);
   if (args.help) {
     io.out(PLAN_USAGE);

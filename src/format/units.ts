@@ -12,8 +12,12 @@ export function seconds(s: number): string {
   return `${(s * 1e6).toFixed(0)} us`;
 }
 
+/** An integer with thousands separators, as toLocaleString("en-US") writes it (without loading
+ *  ICU's number formatting, ~20 ms at a CLI's start). */
 export function count(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
+  const r = Math.round(n);
+  if (!Number.isSafeInteger(r) || Object.is(r, -0)) return r.toLocaleString("en-US");
+  return String(r).replace(/\B(?=(\d{3})+$)/g, ",");
 }
 
 export function compact(n: number): string {

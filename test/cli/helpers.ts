@@ -12,10 +12,10 @@ export interface Run {
   errCalls: string[];
 }
 
-export function runCli(argv: string[]): Run {
+export async function runCli(argv: string[]): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
   return { code, stdout: out.join("\n"), stderr: err.join("\n"), errCalls: err };
 }
 

@@ -29,9 +29,9 @@ describe("plan --model gpt3-like (defaults)", () => {
   let text: Run;
   let json: Run;
   let j: any;
-  beforeAll(() => {
-    text = runCli(["plan", "--model", "gpt3-like"]);
-    json = runCli(["plan", "--model", "gpt3-like", "--json"]);
+  beforeAll(async () => {
+    text = await runCli(["plan", "--model", "gpt3-like"]);
+    json = await runCli(["plan", "--model", "gpt3-like", "--json"]);
     j = JSON.parse(json.stdout);
   }, 120_000);
 
@@ -99,24 +99,24 @@ describe("plan --model gpt3-like (defaults)", () => {
 });
 
 describe("plan options", () => {
-  it("--top 3 gives 3 plans", () => {
-    const r = runCli(["plan", "--model", "gpt3-like", "--top", "3", "--json"]);
+  it("--top 3 gives 3 plans", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-like", "--top", "3", "--json"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).plans.length).toBe(3);
   });
 
-  it("given --profile, --gpus and --global-batch it assumes nothing", () => {
-    const r = runCli(["plan", "--model", "tiny", "--profile", "dgx-h100", "--gpus", "2", "--global-batch", "8", "--json"]);
+  it("given --profile, --gpus and --global-batch it assumes nothing", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--profile", "dgx-h100", "--gpus", "2", "--global-batch", "8", "--json"]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.cluster.gpus).toBe(2);
     expect(j.globalBatch).toBe(8);
-    const t = runCli(["plan", "--model", "tiny", "--profile", "dgx-h100", "--gpus", "2", "--global-batch", "8"]);
+    const t = await runCli(["plan", "--model", "tiny", "--profile", "dgx-h100", "--gpus", "2", "--global-batch", "8"]);
     expect(t.stdout.split("\n").some((l) => l.startsWith("assumed"))).toBe(false);
   });
 
-  it("fixing every dimension searches exactly one configuration", () => {
-    const r = runCli([
+  it("fixing every dimension searches exactly one configuration", async () => {
+    const r = await runCli([
       "plan", "--model", "gpt3-like", "--json",
       "--tp", "8", "--pp", "8", "--dp", "16", "--vpp", "2", "--zero", "1", "--micro-batch", "1",
       "--recompute", "selective", "--sequence-parallel", "--schedule", "interleaved",
@@ -126,7 +126,7 @@ describe("plan options", () => {
     if (r.code === 0) expect(j.plans[0]).toMatchObject({ tp: 8, pp: 8, dp: 16, vpp: 2, zero: 1, microBatch: 1 });
   });
 
-  it("a HuggingFace config.json is accepted as --model", () => {
+  it("a HuggingFace config.json is accepted as --model", async () => {
     const path = tempFile(
       "config.json",
       JSON.stringify({
@@ -147,7 +147,7 @@ describe("plan options", () => {
         vocab_size: 32000,
       }),
     );
-    const r = runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--json", "--top", "1"]);
+    const r = await runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--json", "--top", "1"]);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(Math.abs(j.model.params / 6.74e9 - 1)).toBeLessThan(0.005);
@@ -157,8 +157,8 @@ describe("plan options", () => {
 
 describe("exit 1 when nothing fits", () => {
   const argv = ["plan", "--model", "llama3-405b", "--gpus", "8", "--profile", "dgx-a100-40g"];
-  it("names the closest plan and how far over memory it is", () => {
-    const r = runCli(argv);
+  it("names the closest plan and how far over memory it is", async () => {
+    const r = await runCli(argv);
     expect(r.code).toBe(1);
     expect(r.errCalls.length).toBe(1);
     expect(isOneLine(r.stderr)).toBe(true);
@@ -166,8 +166,8 @@ describe("exit 1 when nothing fits", () => {
     expect(r.stderr).toMatch(/tp \d+ · pp \d+/);
     expect(r.stderr).toMatch(/\d+(\.\d+)?% over/);
   });
-  it("the percentage over is the closest plan's total over its capacity", () => {
-    const r = runCli([...argv, "--json"]);
+  it("the percentage over is the closest plan's total over its capacity", async () => {
+    const r = await runCli([...argv, "--json"]);
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
     expect(j.plans).toEqual([]);
@@ -201,8 +201,8 @@ describe("exit 2: bad input is one line on stderr naming the flag or field", () 
     ["no --model", ["plan"], "--model"],
     ["unknown command", ["frobnicate"], "frobnicate"],
   ];
-  it.each(cases)("%s", (_label, argv, named) => {
-    const r = runCli(argv);
+  it.each(cases)("%s", async (_label, argv, named) => {
+    const r = await runCli(argv);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.errCalls.length).toBe(1);
@@ -212,9 +212,9 @@ describe("exit 2: bad input is one line on stderr naming the flag or field", () 
 });
 
 describe("help", () => {
-  it("paraplan --help and plan --help exit 0 with usage on stdout", () => {
+  it("paraplan --help and plan --help exit 0 with usage on stdout", async () => {
     for (const argv of [["--help"], ["plan", "--help"]]) {
-      const r = runCli(argv);
+      const r = await runCli(argv);
       expect(r.code).toBe(0);
       expect(r.stdout).toContain("usage");
       expect(r.stderr).toBe("");

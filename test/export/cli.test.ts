@@ -11,8 +11,8 @@ import { cli, fixture, removeTemp, tempDir, tempFile } from "./helpers.js";
 afterAll(removeTemp);
 
 describe("paraplan export", () => {
-  it("prints a single file as is; the plan and prediction go to stderr", () => {
-    const r = cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "16"]);
+  it("prints a single file as is; the plan and prediction go to stderr", async () => {
+    const r = await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "16"]);
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith("# Megatron-LM pretrain_gpt.py arguments: llama3-8b on 16 x H100 SXM5 80GB (dgx-h100)")).toBe(true);
     expect(r.stdout).toContain("\n--tensor-model-parallel-size ");
@@ -20,9 +20,9 @@ describe("paraplan export", () => {
     expect(r.errLines[1]).toMatch(/^paraplan: predicted [\d,]+ tokens\/s, [\d.]+ GiB per GPU/);
   });
 
-  it("--out DIR writes every file, and the JSON is the ds_config", () => {
+  it("--out DIR writes every file, and the JSON is the ds_config", async () => {
     const dir = join(tempDir(), "ds-out");
-    const r = cli(["export", "--format", "deepspeed", "--model", "gpt3-175b", "--tp", "8", "--pp", "4", "--zero", "1", "--out", dir]);
+    const r = await cli(["export", "--format", "deepspeed", "--model", "gpt3-175b", "--tp", "8", "--pp", "4", "--zero", "1", "--out", dir]);
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n").filter((l) => l.startsWith("wrote "))).toEqual([`wrote ${join(dir, "ds_config.json")}`, `wrote ${join(dir, "megatron-deepspeed-args.txt")}`]);
     const ds = JSON.parse(readFileSync(join(dir, "ds_config.json"), "utf8"));
@@ -31,17 +31,17 @@ describe("paraplan export", () => {
     expect(readFileSync(join(dir, "megatron-deepspeed-args.txt"), "utf8")).toContain("\n--pipeline-model-parallel-size 4\n");
   });
 
-  it("searches only what the engine runs: megatron never picks ZeRO-2/3 even where those are best", () => {
-    const free = JSON.parse(cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--json", "--top", "1"]).stdout);
+  it("searches only what the engine runs: megatron never picks ZeRO-2/3 even where those are best", async () => {
+    const free = JSON.parse((await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--json", "--top", "1"])).stdout);
     expect(free.plans[0].zero).toBeGreaterThanOrEqual(2); // the unrestricted best (ZeRO-2 ties ZeRO-1 on speed, uses less memory)
     const dir = join(tempDir(), "m-out");
-    const r = cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "16", "--out", dir]);
+    const r = await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "16", "--out", dir]);
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n")[0]).toMatch(/ZeRO-[01]/);
   });
 
-  it("refuses ZeRO-3 for megatron with the reason, one line, exit 2", () => {
-    const r = cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "8", "--zero", "3"]);
+  it("refuses ZeRO-3 for megatron with the reason, one line, exit 2", async () => {
+    const r = await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "8", "--zero", "3"]);
     expect(r.code).toBe(2);
     expect(r.errLines).toEqual([
       "paraplan: --format megatron: ZeRO-3 has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1",
@@ -49,49 +49,49 @@ describe("paraplan export", () => {
     expect(r.stdout).toBe("");
   });
 
-  it("when nothing the engine runs fits, the refusal says the search ended there (Llama 3 405B: 126 layers, pp 1 or 2 on 2048 GPUs)", () => {
-    const r = cli(["export", "--format", "megatron", "--model", "llama3-405b", "--gpus", "2048"]);
+  it("when nothing the engine runs fits, the refusal says the search ended there (Llama 3 405B: 126 layers, pp 1 or 2 on 2048 GPUs)", async () => {
+    const r = await cli(["export", "--format", "megatron", "--model", "llama3-405b", "--gpus", "2048"]);
     expect(r.code).toBe(2);
     expect(r.errLines.length).toBe(1);
     expect(r.stderr).toMatch(/^paraplan: --format megatron: none of the plans Megatron-LM runs as is fits here; the best plan found, .* ZeRO-3 .*, cannot run on it: ZeRO-3 has no Megatron-LM equivalent/);
   });
 
-  it("--plan FILE: that plan, checked and exported; a ZeRO-2 plan file is refused for megatron", () => {
+  it("--plan FILE: that plan, checked and exported; a ZeRO-2 plan file is refused for megatron", async () => {
     const ok = tempFile("plan-ok.json", JSON.stringify({ tp: 2, pp: 2, dp: 2, zero: 1, microBatch: 1 }));
-    const r = cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", ok]);
+    const r = await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", ok]);
     expect(r.code).toBe(0);
     expect(r.errLines[0]).toBe("paraplan: megatron (core_r0.14): tp 2 · pp 2 · dp 2 · ZeRO-1 · micro-batch 1 · no recompute · 1F1B");
     const z2 = tempFile("plan-z2.json", JSON.stringify({ tp: 1, pp: 1, dp: 8, zero: 2, microBatch: 1 }));
-    expect(cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", z2]).code).toBe(2);
-    expect(cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", ok, "--tp", "2"]).code).toBe(2);
+    expect((await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", z2])).code).toBe(2);
+    expect((await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", ok, "--tp", "2"])).code).toBe(2);
   });
 
-  it("bad input is exit 2; nothing that fits is exit 1", () => {
+  it("bad input is exit 2; nothing that fits is exit 1", async () => {
     for (const argv of [["--format", "bogus"], ["--model", "tiny"], ["--format", "megatron", "--model", "tiny", "--release", "r9"]]) {
-      const r = cli(["export", ...argv]);
+      const r = await cli(["export", ...argv]);
       expect(r.code, argv.join(" ")).toBe(2);
       expect(r.errLines.length).toBe(1);
     }
     const blocked = tempFile("not-a-dir", "x");
-    const w = cli(["export", "--format", "megatron", "--model", "tiny", "--out", join(blocked, "sub")]);
+    const w = await cli(["export", "--format", "megatron", "--model", "tiny", "--out", join(blocked, "sub")]);
     expect(w.code).toBe(2);
     expect(w.errLines).toEqual([expect.stringMatching(/^paraplan: --out: cannot write into ".*sub" \(ENOTDIR\)$/)]);
-    const none = cli(["export", "--format", "deepspeed", "--model", "gpt3-175b", "--gpus", "8"]);
+    const none = await cli(["export", "--format", "deepspeed", "--model", "gpt3-175b", "--gpus", "8"]);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain("no plan fits in memory");
   });
 
-  it("--help exits 0 with the usage; the top-level usage lists export", () => {
-    expect(cli(["export", "--help"]).stdout).toContain("--format megatron|deepspeed|torchtitan|torchrun|slurm");
-    expect(cli(["--help"]).stdout).toContain("paraplan export --format F");
+  it("--help exits 0 with the usage; the top-level usage lists export", async () => {
+    expect((await cli(["export", "--help"])).stdout).toContain("--format megatron|deepspeed|torchtitan|torchrun|slurm");
+    expect((await cli(["--help"])).stdout).toContain("paraplan export --format F");
   });
 });
 
 describe("paraplan plan --from", () => {
   const script = fixture("user-gpt3-175b-megatron.sh");
 
-  it("the GPT-3 script beside the best plan: its plan, the gain and the changes the planner predicts", () => {
-    const r = cli(["plan", "--model", "gpt3-175b", "--from", script]);
+  it("the GPT-3 script beside the best plan: its plan, the gain and the changes the planner predicts", async () => {
+    const r = await cli(["plan", "--model", "gpt3-175b", "--from", script]);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("");
     const lines = r.stdout.split("\n");
@@ -107,8 +107,8 @@ describe("paraplan plan --from", () => {
     expect(changeLine(current, best)).toMatch(/^changes: tp 8 → \d+; pp 16 → \d+/);
   });
 
-  it("--json adds the from object: its plan, the predicted gain and the changes", () => {
-    const j = JSON.parse(cli(["plan", "--model", "gpt3-175b", "--from", script, "--json"]).stdout);
+  it("--json adds the from object: its plan, the predicted gain and the changes", async () => {
+    const j = JSON.parse((await cli(["plan", "--model", "gpt3-175b", "--from", script, "--json"])).stdout);
     expect(Object.keys(j.from).sort()).toEqual(["changes", "engine", "fits", "gpus", "notes", "plan", "predictedGain", "sources", "warnings"]);
     expect(j.from.plan).toMatchObject({ tp: 8, pp: 16, dp: 8, zero: 0, microBatch: 1 });
     expect(j.from.predictedGain).toBeCloseTo(j.plans[0].tokensPerSecond / j.from.plan.tokensPerSecond, 12);
@@ -117,8 +117,8 @@ describe("paraplan plan --from", () => {
     expect(j.precision).toBe("fp16");
   });
 
-  it("unknown settings are warnings on stderr, one per setting; the comparison still runs", () => {
-    const r = cli(["plan", "--model", "llama3-70b", "--from", fixture("user-llama3-70b-ds-zero3.json")]);
+  it("unknown settings are warnings on stderr, one per setting; the comparison still runs", async () => {
+    const r = await cli(["plan", "--model", "llama3-70b", "--from", fixture("user-llama3-70b-ds-zero3.json")]);
     expect(r.code).toBe(0);
     expect(r.errLines).toEqual([
       'paraplan: warning: user-llama3-70b-ds-zero3.json: "train_micro_batch_size" is not a DeepSpeed configuration key paraplan knows; ignored',
@@ -128,7 +128,7 @@ describe("paraplan plan --from", () => {
     expect(r.stdout).toMatch(/\npredicted gain: [\d.]+×/);
   });
 
-  it("contradictions are one line, exit 2: GPU count, model mismatch, plan flags beside --from", () => {
+  it("contradictions are one line, exit 2: GPU count, model mismatch, plan flags beside --from", async () => {
     const cases: [string[], string][] = [
       [["--model", "gpt3-175b", "--gpus", "64", "--from", script], "tensor 8 × pipeline 16 = 128 does not divide the 64 GPUs"],
       [["--model", "gpt3-6.7b", "--from", script], "--num-layers 96 but the model gpt3-6.7b has layers 32"],
@@ -137,15 +137,15 @@ describe("paraplan plan --from", () => {
       [["--model", "gpt3-175b", "--from"], "--from needs a file"],
     ];
     for (const [argv, msg] of cases) {
-      const r = cli(["plan", ...argv]);
+      const r = await cli(["plan", ...argv]);
       expect(r.code, argv.join(" ")).toBe(2);
       expect(r.errLines.length, argv.join(" ")).toBe(1);
       expect(r.stderr, argv.join(" ")).toContain(msg);
     }
   });
 
-  it("without --from, plan is unchanged: no from object in its JSON", () => {
-    const j = JSON.parse(cli(["plan", "--model", "tiny", "--json"]).stdout);
+  it("without --from, plan is unchanged: no from object in its JSON", async () => {
+    const j = JSON.parse((await cli(["plan", "--model", "tiny", "--json"])).stdout);
     expect(j).not.toHaveProperty("from");
     expect(existsSync(script)).toBe(true);
   });

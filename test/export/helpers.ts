@@ -100,9 +100,9 @@ export interface Run {
   errLines: string[];
 }
 
-export function cli(argv: string[]): Run {
+export async function cli(argv: string[]): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
   return { code, stdout: out.join("\n"), stderr: err.join("\n"), errLines: err };
 }

@@ -44,7 +44,7 @@ describe.skipIf(!hasVenv).sequential("paraplan profile --device cpu (torch, gloo
     const raw = JSON.parse(readFileSync(join(dir, "raw.json"), "utf8"));
     expect(new Set(raw.measurements.collectives.map((s: { op: string }) => s.op))).toEqual(new Set(["all_reduce", "all_gather", "reduce_scatter", "send_recv"]));
     const p = capture();
-    expect(main(["plan", "--model", "tiny", "--gpus", "2", "--profile", out, "--json"], p.io), p.stderr()).toBe(0);
+    expect(await main(["plan", "--model", "tiny", "--gpus", "2", "--profile", out, "--json"], p.io), p.stderr()).toBe(0);
     expect(JSON.parse(p.stdout()).plans.length).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -1,7 +1,7 @@
 // `paraplan plan` with simulation: re-ranking of the closed form's top K, --timeline and
 // --trace-out, in-process through main().
 import { readFileSync } from "node:fs";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isOneLine, removeTempFiles, runCli, tempFile } from "../cli/helpers.js";
 
 afterAll(removeTempFiles);
@@ -12,8 +12,12 @@ afterAll(removeTempFiles);
 const base = ["plan", "--model", "gpt3-1.3b", "--gpus", "16", "--global-batch", "64"];
 
 describe("re-ranking by simulation", () => {
-  const sim = JSON.parse(runCli([...base, "--top", "5", "--json"]).stdout);
-  const closed = JSON.parse(runCli([...base, "--top", "5", "--json", "--simulate-top", "0"]).stdout);
+  let sim: any;
+  let closed: any;
+  beforeAll(async () => {
+    sim = JSON.parse((await runCli([...base, "--top", "5", "--json"])).stdout);
+    closed = JSON.parse((await runCli([...base, "--top", "5", "--json", "--simulate-top", "0"])).stdout);
+  });
 
   it("adds simulated {step, bubble, exposedComm} to every plan and says whether the order changed", () => {
     expect(typeof sim.reranked).toBe("boolean");
@@ -36,8 +40,8 @@ describe("re-ranking by simulation", () => {
     for (const p of closed.plans) expect(p).not.toHaveProperty("simulated");
   });
 
-  it("the text report says the order changed", () => {
-    const r = runCli([...base, "--top", "5"]);
+  it("the text report says the order changed", async () => {
+    const r = await runCli([...base, "--top", "5"]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/simulated the top 20 step by step: order changed/);
   });
@@ -46,8 +50,8 @@ describe("re-ranking by simulation", () => {
 describe("--timeline and --trace-out", () => {
   const fixed = [...base, "--pp", "2", "--tp", "2", "--vpp", "1", "--schedule", "1f1b", "--top", "1", "--simulate-top", "1"];
 
-  it("--timeline draws one row per stage within 80 columns, with a legend", () => {
-    const r = runCli([...fixed, "--timeline"]);
+  it("--timeline draws one row per stage within 80 columns, with a legend", async () => {
+    const r = await runCli([...fixed, "--timeline"]);
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
     const rows = lines.filter((l) => /^stage \d \|/.test(l));
@@ -56,25 +60,25 @@ describe("--timeline and --trace-out", () => {
     expect(r.stdout).toContain("f forward");
   });
 
-  it("--trace-out writes Chrome trace JSON with events on every stage", () => {
+  it("--trace-out writes Chrome trace JSON with events on every stage", async () => {
     const path = tempFile("trace.json", "");
-    const r = runCli([...fixed, "--trace-out", path, "--json"]);
+    const r = await runCli([...fixed, "--trace-out", path, "--json"]);
     expect(r.code).toBe(0);
     const trace = JSON.parse(readFileSync(path, "utf8"));
     const pids = new Set(trace.traceEvents.filter((e: { ph: string }) => e.ph === "X").map((e: { pid: number }) => e.pid));
     expect([...pids].sort()).toEqual([0, 1]);
   });
 
-  it("an unwritable --trace-out path is a one-line error naming the flag", () => {
-    const r = runCli([...fixed, "--trace-out", "/nonexistent/dir/trace.json"]);
+  it("an unwritable --trace-out path is a one-line error naming the flag", async () => {
+    const r = await runCli([...fixed, "--trace-out", "/nonexistent/dir/trace.json"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(isOneLine(r.stderr)).toBe(true);
     expect(r.stderr).toContain("--trace-out");
   });
 
-  it("--simulate-top takes a non-negative integer", () => {
-    const r = runCli([...base, "--simulate-top", "-1"]);
+  it("--simulate-top takes a non-negative integer", async () => {
+    const r = await runCli([...base, "--simulate-top", "-1"]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--simulate-top");
   });

@@ -1,12 +1,13 @@
-// The simulator reuses its per-operation tables from one simulation to the next (planner/sim/heap.ts
+// A Simulator reuses its per-operation tables from one simulation to the next (planner/sim/heap.ts
 // Arena). A plan's timeline must not depend on that: the same as with tables of its own, and the
-// same whatever was simulated before it (bigger or smaller graphs, other ZeRO stages, schedules).
+// same whatever was simulated before it (bigger or smaller graphs, other ZeRO stages, schedules);
+// and the summary that ranks plans is the full timeline's.
 import { describe, expect, it } from "vitest";
 import { addDataParallel } from "../../planner/sim/dp.js";
 import { buildGraph, sealGraph } from "../../planner/sim/graph.js";
 import { Arena } from "../../planner/sim/heap.js";
 import { buildSimCosts } from "../../planner/sim/costs.js";
-import { simulate } from "../../planner/sim/simulate.js";
+import { Simulator, simulate, simulateSummary } from "../../planner/sim/simulate.js";
 import { buildTimeline } from "../../planner/sim/timeline.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { hardware, preset } from "../planner/fixtures.js";
@@ -34,10 +35,14 @@ function alone(plan: Plan) {
 describe("reused tables: a plan simulates the same whatever ran before it", () => {
   it.each(plans)("%s: same as with tables of its own, before and after every other plan", (_, plan) => {
     const expected = alone(plan);
-    expect(simulate(m, h100, t, plan)).toEqual(expected);
+    const sim = new Simulator();
+    expect(simulate(m, h100, t, plan, {}, sim)).toEqual(expected);
+    expect(simulateSummary(m, h100, t, plan, {}, sim)).toEqual(expected.summary);
     for (const [, other] of plans) {
-      simulate(m, h100, t, other);
-      expect(simulate(m, h100, t, plan)).toEqual(expected);
+      simulate(m, h100, t, other, {}, sim);
+      expect(simulate(m, h100, t, plan, {}, sim)).toEqual(expected);
+      simulateSummary(m, h100, t, other, {}, sim);
+      expect(simulateSummary(m, h100, t, plan, {}, sim)).toEqual(expected.summary);
     }
   });
 });

@@ -12,7 +12,7 @@ const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-export-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("export", () => {
-  it("writes plan-<model>-<tp>x<pp>x<dp>.json with plan --json's plans[] entry", () => {
+  it("writes plan-<model>-<tp>x<pp>x<dp>.json with plan --json's plans[] entry", async () => {
     const req = sessionOf("llama3-8b", 1, 8, 16).request;
     const top = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
     const r = exportPlan(req.model.name, top, dir);
@@ -20,7 +20,7 @@ describe("export", () => {
     expect(r.path).toBe(join(dir, `plan-llama3-8b-${top.tp}x${top.pp}x${top.dp}.json`));
     expect(r.message).toBe(`wrote plan-llama3-8b-${top.tp}x${top.pp}x${top.dp}.json in ${dir}`);
     const out: string[] = [];
-    main(["plan", "--model", "llama3-8b", "--gpus", "8", "--global-batch", "16", "--json"], { out: (t) => out.push(t), err: () => {} });
+    await main(["plan", "--model", "llama3-8b", "--gpus", "8", "--global-batch", "16", "--json"], { out: (t) => out.push(t), err: () => {} });
     // The same plan's entry in plan --json (without the optional simulation figures, which
     // only the plan command computes).
     const cli = JSON.parse(out.join("\n")) as { plans: Record<string, unknown>[] };

@@ -1,0 +1,38 @@
+// Run as its own process by startup.ts: the steps of `paraplan plan --model gpt3-like`, each timed
+// as a fresh CLI process pays it (modules loaded and compiled, code not yet optimised), then the
+// simulation again once the JIT has compiled it. Prints one JSON line, milliseconds.
+const started = performance.now(); // since the process started: node's own start-up
+const { parsePlanArgs } = await import("../src/plan-args.js");
+const { buildRequest } = await import("../src/plan-request.js");
+const { search } = await import("../planner/index.js");
+const { rescore, SIMULATE_TOP } = await import("../planner/sim/rescore.js");
+const { planReport } = await import("../src/format/plan-text.js");
+const t0 = performance.now();
+const args = parsePlanArgs(["--model", "gpt3-like"]);
+const req = buildRequest(args);
+const t1 = performance.now();
+const result = search(req.model, req.hw, req.training, req.fixed, { top: Math.max(SIMULATE_TOP, args.top) });
+const t2 = performance.now();
+const r = rescore(req.model, req.hw, req.training, result.plans, args.top);
+const t3 = performance.now();
+const text = planReport(req, { ...result, plans: r.plans }, t2 - t1);
+const t4 = performance.now();
+let warm = Infinity;
+for (let i = 0; i < 5; i++) {
+  const w0 = performance.now();
+  rescore(req.model, req.hw, req.training, result.plans, args.top);
+  warm = Math.min(warm, performance.now() - w0);
+}
+console.log(
+  JSON.stringify({
+    node: started,
+    modules: t0 - started,
+    inputs: t1 - t0,
+    search: t2 - t1,
+    simulate: t3 - t2,
+    output: t4 - t3,
+    simulateWarm: warm,
+    simulated: result.plans.length,
+    lines: text.split("\n").length,
+  }),
+);

@@ -1,0 +1,55 @@
+// The built-in model presets and hardware profiles, parsed when paraplan is built: `npm run build`
+// runs this file, which writes them to dist/src/builtins.json (load.ts builtinsPath), keyed by
+// name and contents. load.ts takes a built-in from there while its file is unchanged, so that
+// `paraplan plan --model gpt3-like` loads neither zod (file validation) nor mathjs (unit parsing):
+// together ~0.5 s of start-up, more than the search and the simulation. Nothing of it is in the
+// sources; without a build, for a file edited since, and for user files and local profiles, the
+// file is parsed as always.
+import { realpathSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { resolveExtends } from "../planner/index.js";
+import {
+  type Builtins,
+  builtinKey,
+  builtinProfiles,
+  builtinRaw,
+  builtinsPath,
+  modelPresets,
+  modelsDir,
+  parseModel,
+  parseProfile,
+  readJson,
+} from "./load.js";
+
+/** Parse every preset and built-in profile (their `extends` resolved) as load.ts would. */
+export function parseBuiltins(): Builtins {
+  const out: Builtins = { models: {}, profiles: {} };
+  for (const name of modelPresets()) {
+    const path = join(modelsDir(), `${name}.json`);
+    const raw = readJson(path, "preset");
+    out.models[builtinKey(`${name}.json`, raw)] = parseModel(raw, path);
+  }
+  for (const name of builtinProfiles()) {
+    const origin = `${name}.json`;
+    const merged = resolveExtends(builtinRaw(name), builtinRaw, origin);
+    if (!merged.ok) throw new Error(merged.message);
+    out.profiles[builtinKey(origin, merged.value)] = parseProfile(merged.value, origin);
+  }
+  return out;
+}
+
+/** Write them where load.ts looks. */
+export function writeBuiltins(path = builtinsPath()): void {
+  writeFileSync(path, JSON.stringify(parseBuiltins()) + "\n");
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) writeBuiltins();

@@ -1,0 +1,12 @@
+// count() writes what toLocaleString("en-US") writes, without Intl.
+import { describe, expect, it } from "vitest";
+import { count } from "./units.js";
+
+describe("count", () => {
+  it("thousands separators as toLocaleString('en-US'), rounding, signs and edge values", () => {
+    const xs = [0, 1, 12, 123, 1234, 12345, 123456, 1234567, 63828, 5424.4, 999.5, -0.2, -1, -999, -1000, -1234567, 1e15, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 1e21, NaN, Infinity];
+    for (let k = 0; k < 2000; k++) xs.push(Math.sin(k) * 10 ** (k % 17));
+    for (const x of xs) expect(count(x)).toBe(Math.round(x).toLocaleString("en-US"));
+    expect(count(1234567)).toBe("1,234,567");
+  });
+});
