@@ -2,7 +2,7 @@
 // closed form's best plan (stated dimensions fixed, the rest searched), its closed-form step, its
 // simulated step, and the difference. Rows beyond 5 % are explained in planner/sim/README.md.
 import { search } from "../planner/index.js";
-import { simulate } from "../planner/sim/simulate.js";
+import { Simulator, simulate } from "../planner/sim/simulate.js";
 import { loadProfile } from "../src/load.js";
 import { seconds, table } from "../src/format/units.js";
 import { loadCalibrationRows, predictRow } from "./calibration.js";
@@ -14,6 +14,7 @@ export function runSimAgreement(): boolean {
   console.log("Closed form against simulation on the published runs (best closed-form plan of each row)\n");
   const rows: string[][] = [];
   let beyond = 0;
+  const simulator = new Simulator();
   for (const row of loadCalibrationRows()) {
     const hw = loadProfile(row.profile);
     const predicted = predictRow(row, hw);
@@ -22,7 +23,7 @@ export function runSimAgreement(): boolean {
       rows.push([row.id, "no plan fits", "-", "-", "-", "-", "-", "-"]);
       continue;
     }
-    const tl = simulate(row.model, hw, row.training, best);
+    const tl = simulate(row.model, hw, row.training, best, {}, simulator);
     const sim = tl.step;
     const diff = (predicted.predicted - sim) / sim;
     if (Math.abs(diff) > AGREEMENT_TARGET) beyond++;
