@@ -30,7 +30,7 @@ export interface LaunchSpec {
   faultInjection?: FaultInjection;
 }
 
-export type SpecModel = Omit<ModelSpec, "globalBatch" | "gpus" | "defaultSeqLen"> & { seqLen: number };
+export type SpecModel = Omit<ModelSpec, "globalBatch" | "gpus" | "defaultSeqLen" | "defaultSeqLenAssumed"> & { seqLen: number };
 
 export interface SpecInput {
   runDir: string;
@@ -47,10 +47,21 @@ export interface SpecInput {
   faultInjection?: FaultInjection | undefined;
 }
 
-/** PROTOCOL.md's model object, keys in its order; file-only fields (defaults) left out. */
+/** PROTOCOL.md's model object, keys in its order; file-only fields (defaults) left out. The facts
+ *  that do not change cost (rotary base and scaling, norm epsilon, head width, windows) travel when
+ *  the model has them, so the worker builds the model planned. */
 function specModel(m: ModelSpec, seqLen: number): SpecModel {
   const { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, mlp, positional, tiedEmbeddings, dropout } = m;
-  return { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, seqLen, mlp, positional, tiedEmbeddings, dropout };
+  const out: SpecModel = { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, seqLen, mlp, positional, tiedEmbeddings, dropout };
+  if (m.headDim !== undefined) out.headDim = m.headDim;
+  if (m.ropeTheta !== undefined) out.ropeTheta = m.ropeTheta;
+  if (m.ropeScaling !== undefined) out.ropeScaling = m.ropeScaling;
+  if (m.normEps !== undefined) out.normEps = m.normEps;
+  if (m.slidingWindow !== undefined) {
+    out.slidingWindow = m.slidingWindow;
+    out.slidingWindowLayers = m.slidingWindowLayers ?? m.layers;
+  }
+  return out;
 }
 
 export function buildSpec(i: SpecInput): LaunchSpec {
