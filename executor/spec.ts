@@ -1,5 +1,6 @@
 // The launch spec (executor/PROTOCOL.md): the one file the worker reads.
 import { type ModelSpec, type Plan, type Precision, paddedVocab } from "../planner/index.js";
+import { DEFAULT_NORM_EPS, DEFAULT_ROPE_THETA } from "../planner/schema/model.js";
 import type { Device } from "./devices.js";
 import { planOnly } from "./plan-json.js";
 
@@ -54,9 +55,11 @@ function specModel(m: ModelSpec, seqLen: number): SpecModel {
   const { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, mlp, positional, tiedEmbeddings, dropout } = m;
   const out: SpecModel = { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, seqLen, mlp, positional, tiedEmbeddings, dropout };
   if (m.headDim !== undefined) out.headDim = m.headDim;
-  if (m.ropeTheta !== undefined) out.ropeTheta = m.ropeTheta;
+  // The rotary base and the epsilon only where they differ from the defaults PROTOCOL.md gives
+  // the worker (10,000 and 1e-5, the planner's own: planner/schema/model.ts).
+  if (m.ropeTheta !== undefined && m.ropeTheta !== DEFAULT_ROPE_THETA) out.ropeTheta = m.ropeTheta;
   if (m.ropeScaling !== undefined) out.ropeScaling = m.ropeScaling;
-  if (m.normEps !== undefined) out.normEps = m.normEps;
+  if (m.normEps !== undefined && m.normEps !== DEFAULT_NORM_EPS) out.normEps = m.normEps;
   if (m.slidingWindow !== undefined) {
     out.slidingWindow = m.slidingWindow;
     out.slidingWindowLayers = m.slidingWindowLayers ?? m.layers;

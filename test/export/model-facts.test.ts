@@ -96,6 +96,9 @@ describe("releases that cannot state the model refuse it", () => {
     const titan = exportPlan("torchtitan", model("llama3-405b"), plan({}), training(), h100).files[0]!.content;
     expect(titan).toContain("rotary base 500000, rope scaling llama3 factor 8, low 1, high 4, original 8192, norm epsilon 0.00001");
     const spec = JSON.parse(exportPlan("torchrun", model("llama3-405b"), plan({}), training(), h100).files.find((f) => f.name === "launch.json")!.content);
-    expect(spec.model).toMatchObject({ ropeTheta: 500000, normEps: 1e-5, ropeScaling: { type: "llama3", factor: 8 } });
+    expect(spec.model).toMatchObject({ ropeTheta: 500000, ropeScaling: { type: "llama3", factor: 8 } });
+    expect(spec.model.normEps).toBeUndefined(); // 1e-5: the worker's default (PROTOCOL.md)
+    const gemmaLike = JSON.parse(exportPlan("torchrun", GEMMA_LIKE, plan({}), training(), h100).files.find((f) => f.name === "launch.json")!.content);
+    expect(gemmaLike.model).toMatchObject({ headDim: 256, normEps: 1e-6, ropeTheta: 500000 });
   });
 });
