@@ -1,5 +1,6 @@
 // The launch spec (executor/PROTOCOL.md): the one file the worker reads.
 import { type ModelSpec, type Plan, type Precision, paddedVocab } from "../planner/index.js";
+import { DEFAULT_NORM_EPS, DEFAULT_ROPE_THETA } from "../planner/schema/model.js";
 import type { Device } from "./devices.js";
 import { planOnly } from "./plan-json.js";
 
@@ -30,7 +31,7 @@ export interface LaunchSpec {
   faultInjection?: FaultInjection;
 }
 
-export type SpecModel = Omit<ModelSpec, "globalBatch" | "gpus" | "defaultSeqLen"> & { seqLen: number };
+export type SpecModel = Omit<ModelSpec, "globalBatch" | "gpus" | "defaultSeqLen" | "defaultSeqLenAssumed"> & { seqLen: number };
 
 export interface SpecInput {
   runDir: string;
@@ -47,10 +48,23 @@ export interface SpecInput {
   faultInjection?: FaultInjection | undefined;
 }
 
-/** PROTOCOL.md's model object, keys in its order; file-only fields (defaults) left out. */
+/** PROTOCOL.md's model object, keys in its order; file-only fields (defaults) left out. The facts
+ *  that do not change cost (rotary base and scaling, norm epsilon, head width, windows) travel when
+ *  the model has them, so the worker builds the model planned. */
 function specModel(m: ModelSpec, seqLen: number): SpecModel {
   const { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, mlp, positional, tiedEmbeddings, dropout } = m;
-  return { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, seqLen, mlp, positional, tiedEmbeddings, dropout };
+  const out: SpecModel = { name, layers, hidden, heads, kvHeads, ffnHidden, vocab, seqLen, mlp, positional, tiedEmbeddings, dropout };
+  if (m.headDim !== undefined) out.headDim = m.headDim;
+  // The rotary base and the epsilon only where they differ from the defaults PROTOCOL.md gives
+  // the worker (10,000 and 1e-5, the planner's own: planner/schema/model.ts).
+  if (m.ropeTheta !== undefined && m.ropeTheta !== DEFAULT_ROPE_THETA) out.ropeTheta = m.ropeTheta;
+  if (m.ropeScaling !== undefined) out.ropeScaling = m.ropeScaling;
+  if (m.normEps !== undefined && m.normEps !== DEFAULT_NORM_EPS) out.normEps = m.normEps;
+  if (m.slidingWindow !== undefined) {
+    out.slidingWindow = m.slidingWindow;
+    out.slidingWindowLayers = m.slidingWindowLayers ?? m.layers;
+  }
+  return out;
 }
 
 export function buildSpec(i: SpecInput): LaunchSpec {

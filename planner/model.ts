@@ -5,25 +5,46 @@ import { paddedVocab } from "./wire/facts.js";
 
 export { paddedVocab };
 
+/** d: hidden/heads unless the model states its own (Gemma: 256 ≠ 3584/16; Gemma Team 2024,
+ *  "Gemma 2", Table 1). */
 export function headDim(m: ModelSpec): number {
-  return m.hidden / m.heads;
+  return m.headDim ?? m.hidden / m.heads;
 }
 
-/** Width of the fused Q,K,V projection output: h for Q plus 2·g·d for grouped K and V
- *  (Ainslie et al. 2023, GQA). Equals 3h when kvHeads = heads. */
+/** a·d: width of all query heads together (= h when d = h/a). */
+export function attentionWidth(m: ModelSpec): number {
+  return m.heads * headDim(m);
+}
+
+/** Width of the fused Q,K,V projection output: a·d for Q plus 2·g·d for grouped K and V
+ *  (Ainslie et al. 2023, GQA). Equals 3h when kvHeads = heads and d = h/a. */
 export function qkvWidth(m: ModelSpec): number {
-  return m.hidden + 2 * m.kvHeads * headDim(m);
+  return attentionWidth(m) + 2 * m.kvHeads * headDim(m);
 }
 
-/** Matrices of the MLP: 2 for GELU (h→f→h), 3 for SwiGLU (gate, up, down; Shazeer 2020). */
+/** Gated MLPs (SwiGLU, GeGLU; Shazeer 2020) have a gate and an up projection. */
+export function gatedMlp(m: ModelSpec): boolean {
+  return m.mlp !== "gelu";
+}
+
+/** Matrices of the MLP: 2 for GELU (h→f→h), 3 for SwiGLU and GeGLU (gate, up, down; Shazeer 2020). */
 export function mlpMatrices(m: ModelSpec): number {
-  return m.mlp === "swiglu" ? 3 : 2;
+  return gatedMlp(m) ? 3 : 2;
 }
 
-/** Weights split across tensor-parallel ranks, per layer (QKV, output projection, MLP). */
+/** Keys one query attends to, averaged over the layers: s for full attention, min(s, w) for the
+ *  layers with a sliding window w (Beltagy et al. 2020; Gemma-2 alternates local layers of
+ *  w = 4096 with global ones, Gemma Team 2024 §2). */
+export function keysPerQuery(m: ModelSpec, seqLen: number): number {
+  if (m.slidingWindow === undefined) return seqLen;
+  const share = (m.slidingWindowLayers ?? m.layers) / m.layers;
+  return (1 - share) * seqLen + share * Math.min(seqLen, m.slidingWindow);
+}
+
+/** Weights split across tensor-parallel ranks, per layer (QKV, output projection a·d → h, MLP). */
 export function layerMatrixParams(m: ModelSpec): number {
   const h = m.hidden;
-  return h * qkvWidth(m) + h * h + mlpMatrices(m) * h * m.ffnHidden;
+  return h * qkvWidth(m) + attentionWidth(m) * h + mlpMatrices(m) * h * m.ffnHidden;
 }
 
 /** Biases and norm weights per layer. GPT-style (learned positions, GELU) models carry biases and

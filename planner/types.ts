@@ -1,13 +1,22 @@
 // Plain-number types shared by the cost model and the search.
 // Every quantity is SI: bytes, seconds, FLOP, FLOP/s, bytes/s.
 
-export type Mlp = "gelu" | "swiglu";
+export type Mlp = "gelu" | "swiglu" | "geglu";
 export type Positional = "learned" | "rope";
 export type Precision = "bf16" | "fp16" | "fp8";
 export type Recompute = "none" | "selective" | "full";
 export type Schedule = "1f1b" | "interleaved" | "gpipe";
 export type ZeroStage = 0 | 1 | 2 | 3;
 export type LinkKind = "nvlink" | "pcie";
+
+/** Llama 3.1's RoPE scaling (HF rope_scaling rope_type "llama3"; Meta's apply_scaling). */
+export interface RopeScaling {
+  type: "llama3";
+  factor: number;
+  lowFreqFactor: number;
+  highFreqFactor: number;
+  originalMaxPositions: number;
+}
 
 /** A transformer decoder, as read from a model file (all counts, no units). */
 export interface ModelSpec {
@@ -16,6 +25,10 @@ export interface ModelSpec {
   hidden: number;
   heads: number;
   kvHeads: number;
+  /** Width of one attention head when it is not hidden/heads (Gemma: 256 with hidden 3584 and
+   *  16 heads); absent means hidden/heads. Q, K, V are heads·headDim and kvHeads·headDim wide
+   *  and the output projection maps heads·headDim back to hidden. */
+  headDim?: number;
   ffnHidden: number;
   vocab: number;
   /** The model file's sequence length (`seqLen`; HF `max_position_embeddings`): only the default
@@ -26,6 +39,21 @@ export interface ModelSpec {
   tiedEmbeddings: boolean;
   /** Dropout layers present (GPT-3 style); Llama-style models train without them. */
   dropout: boolean;
+  /** Keys each query of a sliding-window layer attends to (Mistral, Gemma-2: 4096). */
+  slidingWindow?: number;
+  /** How many of the layers use the window (Gemma-2: every other one, layers/2); the rest attend
+   *  over the whole sequence. Absent with slidingWindow set: all of them. */
+  slidingWindowLayers?: number;
+  // Facts an engine needs that do not change cost: the exports carry them (src/engines/*).
+  /** RoPE base θ (Su et al. 2021): 10,000 for Llama 2, 500,000 for Llama 3. Rotary models only. */
+  ropeTheta?: number;
+  /** RoPE frequency scaling (Llama 3.1's "llama3" scheme). */
+  ropeScaling?: RopeScaling;
+  /** Epsilon of the normalisation layers (LayerNorm or RMSNorm). */
+  normEps?: number;
+  /** Where defaultSeqLen came from when paraplan chose it (a HuggingFace config's
+   *  min(max_position_embeddings, 8192)): said on the `assumed:` line. */
+  defaultSeqLenAssumed?: string;
   globalBatch?: number;
   gpus?: number;
 }

@@ -33,6 +33,8 @@ export function buildRequest(args: PlanArgs): PlanRequest {
   const hw = loadProfile(profileName);
   // The model file's sequence length, gpus and global batch are defaults only.
   const seqLen = args.seqLen ?? model.defaultSeqLen;
+  // A HuggingFace config's default is paraplan's choice, not the file's: said (planner/schema/hf-config.ts).
+  if (args.seqLen === undefined && model.defaultSeqLenAssumed !== undefined) assumed.push(model.defaultSeqLenAssumed);
   let gpus = args.gpus;
   if (gpus === undefined) {
     gpus = model.gpus ?? hw.gpusPerNode;

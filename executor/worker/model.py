@@ -2,7 +2,8 @@
 
 GPT-3 style (positional "learned"): learned positions, LayerNorm, biases, GELU MLP (h → f → h).
 Llama style ("rope"): rotary positions, RMSNorm, no biases, SwiGLU MLP (w2(silu(w1 x) · w3 x)),
-grouped-query attention when kvHeads < heads. Dropout is never applied (p = 0), so every parallel
+or GeGLU (w2(gelu_tanh(w1 x) · w3 x), Gemma), grouped-query attention when kvHeads < heads; the
+rotary base, Llama 3.1 rope scaling, norm epsilon and head width d are the spec's. Dropout is never applied (p = 0), so every parallel
 layout computes the same function.
 
 Shapes: b micro-batch, s sequence, h hidden, n heads, g kv heads, d = h/n head dim, f ffn hidden,
@@ -41,12 +42,25 @@ class RMSNorm(nn.Module):
 
 
 def make_norm(spec: ModelSpec) -> nn.Module:
-    return nn.LayerNorm(spec.hidden) if spec.gpt_style else RMSNorm(spec.hidden)
+    return nn.LayerNorm(spec.hidden, eps=spec.norm_eps) if spec.gpt_style else RMSNorm(spec.hidden, eps=spec.norm_eps)
 
 
-def rope_tables(seq_len: int, head_dim: int, device=None, theta: float = 10000.0):
+def llama3_scaling(inv: torch.Tensor, s: dict) -> torch.Tensor:
+    """Llama 3.1 frequency scaling (Meta's apply_scaling; HF rope_type "llama3"): wavelengths
+    longer than original/low are divided by factor, shorter than original/high kept, and those
+    between interpolated smoothly."""
+    factor, low, high, orig = s["factor"], s["lowFreqFactor"], s["highFreqFactor"], s["originalMaxPositions"]
+    wavelen = 2 * math.pi / inv
+    smooth = ((orig / wavelen - low) / (high - low)).clamp(0.0, 1.0)
+    scaled = (1 - smooth) * inv / factor + smooth * inv
+    return torch.where(wavelen > orig / low, inv / factor, torch.where(wavelen < orig / high, inv, scaled))
+
+
+def rope_tables(seq_len: int, head_dim: int, device=None, theta: float = 10000.0, scaling: Optional[dict] = None):
     """cos, sin of shape (s, d/2): angle[p, i] = p · theta^(-2i/d) (Su et al. 2021)."""
     inv = theta ** (-torch.arange(0, head_dim, 2, device=device, dtype=torch.float32) / head_dim)
+    if scaling is not None:
+        inv = llama3_scaling(inv, scaling)
     angles = torch.outer(torch.arange(seq_len, device=device, dtype=torch.float32), inv)
     return angles.cos(), angles.sin()
 
@@ -98,14 +112,16 @@ class FeedForward(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         h, f, bias = spec.hidden, spec.ffn_hidden, spec.gpt_style
-        self.swiglu = spec.mlp == "swiglu"
-        self.w1 = nn.Linear(h, f, bias=bias)  # h → f (gate for SwiGLU)
+        self.mlp = spec.mlp
+        self.w1 = nn.Linear(h, f, bias=bias)  # h → f (gate for SwiGLU and GeGLU)
         self.w2 = nn.Linear(f, h, bias=bias)  # f → h
-        self.w3 = nn.Linear(h, f, bias=bias) if self.swiglu else None  # h → f (up)
+        self.w3 = nn.Linear(h, f, bias=bias) if spec.gated else None  # h → f (up)
 
     def forward(self, x):
-        if self.swiglu:
+        if self.mlp == "swiglu":
             return self.w2(F.silu(self.w1(x)) * self.w3(x))
+        if self.mlp == "geglu":  # Gemma's gelu_pytorch_tanh gate
+            return self.w2(F.gelu(self.w1(x), approximate="tanh") * self.w3(x))
         return self.w2(F.gelu(self.w1(x)))
 
 
@@ -149,7 +165,7 @@ class GPT(nn.Module):
         self.output: Optional[nn.Linear] = nn.Linear(spec.hidden, vocab_padded, bias=False)
         self.rope = spec.positional == "rope"
         if self.rope:
-            cos, sin = rope_tables(seq_len, spec.head_dim)
+            cos, sin = rope_tables(seq_len, spec.head_dim, theta=spec.rope_theta, scaling=spec.rope_scaling)
             self.register_buffer("rope_cos", cos, persistent=False)
             self.register_buffer("rope_sin", sin, persistent=False)
         self.tie_weights()
@@ -199,7 +215,8 @@ def init_weights(model: GPT, seed: int) -> None:
             g.manual_seed((seed * 1_000_003 + zlib.crc32(name.encode())) % 2**63)
             p.normal_(0.0, std, generator=g)
     if model.rope:
-        cos, sin = rope_tables(model.rope_cos.size(0), spec.head_dim, device=model.rope_cos.device)
+        cos, sin = rope_tables(model.rope_cos.size(0), spec.head_dim, device=model.rope_cos.device,
+                               theta=spec.rope_theta, scaling=spec.rope_scaling)
         model.rope_cos.copy_(cos)
         model.rope_sin.copy_(sin)
 

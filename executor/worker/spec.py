@@ -22,13 +22,24 @@ class ModelSpec:
     ffn_hidden: int
     vocab: int
     seq_len: int
-    mlp: str  # "gelu" | "swiglu"
+    mlp: str  # "gelu" | "swiglu" | "geglu"
     positional: str  # "learned" | "rope"
     tied: bool
+    # Facts that do not change cost (planner/types.ts ModelSpec): defaults as the planner's.
+    head_dim_stated: Optional[int] = None  # headDim when it is not hidden/heads (Gemma)
+    rope_theta: float = 10000.0
+    rope_scaling: Optional[dict] = None  # {"type": "llama3", "factor", "lowFreqFactor", ...}
+    norm_eps: float = 1e-5
+    sliding_window: Optional[int] = None
 
     @property
     def head_dim(self) -> int:
-        return self.hidden // self.heads
+        return self.head_dim_stated if self.head_dim_stated is not None else self.hidden // self.heads
+
+    @property
+    def gated(self) -> bool:
+        """SwiGLU and GeGLU: down(act(gate(x)) · up(x)) (Shazeer 2020)."""
+        return self.mlp in ("swiglu", "geglu")
 
     @property
     def gpt_style(self) -> bool:
@@ -90,7 +101,7 @@ class LaunchSpec:
 def _default_ffn(hidden: int, mlp: str) -> int:
     # planner/schema/model.ts defaultFfnHidden: 4h for GELU, Llama's 2/3·4h rounded up to 256.
     if mlp == "gelu":
-        return 4 * hidden
+        return 4 * hidden  # gated MLPs (swiglu, geglu) take Llama's width
     return 256 * -(-(8 * hidden) // (3 * 256))
 
 
@@ -109,6 +120,11 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
         mlp=mlp,
         positional=m.get("positional", "learned"),
         tied=bool(m.get("tiedEmbeddings", False)),
+        head_dim_stated=int(m["headDim"]) if m.get("headDim") is not None else None,
+        rope_theta=float(m.get("ropeTheta", 10000.0)),
+        rope_scaling=m.get("ropeScaling"),
+        norm_eps=float(m.get("normEps", 1e-5)),
+        sliding_window=int(m["slidingWindow"]) if m.get("slidingWindow") is not None else None,
     )
     plan = PlanSpec(
         tp=int(p.get("tp", 1)),
@@ -148,9 +164,11 @@ def validate(spec: LaunchSpec) -> None:
     m, p, t = spec.model, spec.plan, spec.training
     checks = [
         (spec.device in ("cpu", "cuda"), f'device must be "cpu" or "cuda", got {spec.device!r}'),
-        (m.mlp in ("gelu", "swiglu"), f"unknown mlp {m.mlp!r}"),
+        (m.mlp in ("gelu", "swiglu", "geglu"), f"unknown mlp {m.mlp!r}"),
         (m.positional in ("learned", "rope"), f"unknown positional {m.positional!r}"),
-        (m.hidden % m.heads == 0, "hidden must be a multiple of heads"),
+        (m.head_dim_stated is not None or m.hidden % m.heads == 0, "hidden must be a multiple of heads (or give headDim)"),
+        (m.sliding_window is None, "the worker does not run sliding-window attention"),
+        (m.rope_scaling is None or m.rope_scaling.get("type") == "llama3", "ropeScaling: only type llama3"),
         (m.heads % m.kv_heads == 0, "kvHeads must divide heads"),
         (m.positional != "rope" or m.head_dim % 2 == 0, "RoPE needs an even head dimension"),
         (m.heads % p.tp == 0 and m.kv_heads % p.tp == 0, "tp must divide heads and kvHeads"),

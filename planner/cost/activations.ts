@@ -14,10 +14,12 @@
 //     2 LayerNorm inputs 2·2sbh, QKV input 2sbh, MLP input 2sbh, 2 dropout masks 2·sbh   → 10sbh
 //   split across tp:
 //     Q 2sbh, K and V 2·2sbh·g/a, output-projection input 2sbh,
-//     GELU input and output 2·2sbf (SwiGLU: gate, up and product 3·2sbf)               → 24sbh
+//     GELU input and output 2·2sbf (SwiGLU, GeGLU: gate, up and product 3·2sbf)        → 24sbh
+//   (with a head width d ≠ h/a, Q and the output-projection input are a·d wide, K and V g·d)
 //   attention scores, split across tp: softmax 2as²b, dropout mask as²b, dropout output 2as²b
 //   → 5as²b (2as²b without dropout). Fused (flash) attention keeps none of it, as selective
 //   recompute does.
+import { attentionWidth, gatedMlp, headDim } from "../model.js";
 import type { ModelSpec, Recompute } from "../types.js";
 
 export interface ActivationOptions {
@@ -36,11 +38,12 @@ export function activationCoefficients(m: ModelSpec, seqLen: number): {
   scoresPerToken: number;
 } {
   const h = m.hidden;
-  const kvRatio = m.kvHeads / m.heads;
+  const q = attentionWidth(m) / h;
+  const kv = (m.kvHeads * headDim(m)) / h;
   const dropoutMasks = m.dropout ? 2 : 0;
   const replicated = 4 + 2 + 2 + dropoutMasks;
-  const mlpTensors = m.mlp === "swiglu" ? 3 : 2;
-  const split = 2 + 4 * kvRatio + 2 + (mlpTensors * 2 * m.ffnHidden) / h;
+  const mlpTensors = gatedMlp(m) ? 3 : 2;
+  const split = 2 * q + 4 * kv + 2 * q + (mlpTensors * 2 * m.ffnHidden) / h;
   // Per token and per unit of h: a·s bytes × (5 with dropout, 2 without) / h.
   const scoresPerToken = ((m.dropout ? 5 : 2) * m.heads * seqLen) / h;
   return { replicated, split, scoresPerToken };

@@ -4,7 +4,7 @@
 // over achieved HBM bandwidth (Williams et al. 2009, roofline model; Korthikanti et al. 2022 §4.1
 // lists the tensors these kernels read and write).
 import { efficiencyAt } from "../efficiency.js";
-import { paddedVocab } from "../model.js";
+import { attentionWidth, gatedMlp, headDim, paddedVocab } from "../model.js";
 import type { Hardware, ModelSpec, Precision, Training } from "../types.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 
@@ -46,8 +46,8 @@ function hbm(hw: Hardware, bytes: number): number {
  *  T = b·s tokens; replicated kernels run on T/t tokens under sequence parallelism.
  *   LayerNorm/RMSNorm ×2: read 2Th, write 2Th each                        8Th
  *   bias + dropout + residual ×2: read 2·2Th, write 2Th (+ Th mask)      12Th (14Th with dropout)
- *   activation on the f-wide MLP: GELU read 2Tf write 2Tf; SwiGLU read 4Tf write 2Tf   (÷ t)
- *   rotary embedding on Q and K: read and write 2T(h + g·d)                         (÷ t)
+ *   activation on the f-wide MLP: GELU read 2Tf write 2Tf; SwiGLU/GeGLU read 4Tf write 2Tf (÷ t)
+ *   rotary embedding on Q and K: read and write 2T(a·d + g·d)                         (÷ t)
  *   unfused softmax (+ dropout) over a·s²·b scores: read 2, write 2 (+ 5 for dropout) bytes (÷ t) */
 export function layerMemoryBoundBytes(
   m: ModelSpec,
@@ -61,8 +61,8 @@ export function layerMemoryBoundBytes(
   const replicatedShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   const norms = 8 * T * h;
   const residual = (m.dropout ? 14 : 12) * T * h;
-  const act = (m.mlp === "swiglu" ? 6 : 4) * T * m.ffnHidden;
-  const rope = m.positional === "rope" ? 4 * T * (h + (m.kvHeads * h) / m.heads) : 0;
+  const act = (gatedMlp(m) ? 6 : 4) * T * m.ffnHidden;
+  const rope = m.positional === "rope" ? 4 * T * (attentionWidth(m) + m.kvHeads * headDim(m)) : 0;
   const scores = t.fusedAttention ? 0 : (m.dropout ? 9 : 4) * m.heads * t.seqLen * T;
   return (norms + residual) * replicatedShare + (act + rope + scores) / tp;
 }

@@ -4,7 +4,7 @@
 // s×s square (no causal halving), so that for a GPT with a 4h GELU MLP the total is exactly
 //   72·B·s·L·h²·(1 + s/(6h) + V/(12·L·h))  (model FLOPs), and with full recompute
 //   96·B·s·L·h²·(1 + s/(6h) + V/(16·L·h))  (hardware FLOPs).
-import { mlpMatrices, qkvWidth } from "../model.js";
+import { attentionWidth, keysPerQuery, mlpMatrices, qkvWidth } from "../model.js";
 import type { ModelSpec, Training } from "../types.js";
 
 /** What the step-level counts need of the training: b·s tokens per step. */
@@ -25,8 +25,8 @@ export function gemmFlops(g: Gemm): number {
 
 /** The forward GEMMs of one layer on one tensor-parallel rank, tokens = b·s.
  *  Shapes (Megatron-LM column/row parallel linear layers, Shoeybi et al. 2019 §3):
- *   QKV   [b·s, h] × [h, (h + 2·g·d)/t]
- *   proj  [b·s, h/t] × [h/t, h]
+ *   QKV   [b·s, h] × [h, (a·d + 2·g·d)/t]
+ *   proj  [b·s, a·d/t] × [a·d/t, h]   (a·d = h unless the model states its head width)
  *   MLP   [b·s, h] × [h, f/t] (×2 for SwiGLU gate and up), [b·s, f/t] × [f/t, h] */
 export function layerGemms(m: ModelSpec, tp: number, tokens: number): Gemm[] {
   const h = m.hidden;
@@ -34,17 +34,18 @@ export function layerGemms(m: ModelSpec, tp: number, tokens: number): Gemm[] {
   const up = mlpMatrices(m) - 1;
   return [
     { m: tokens, n: qkvWidth(m) / tp, k: h, count: 1 },
-    { m: tokens, n: h, k: h / tp, count: 1 },
+    { m: tokens, n: h, k: attentionWidth(m) / tp, count: 1 },
     { m: tokens, n: f / tp, k: h, count: up },
     { m: tokens, n: h, k: f / tp, count: 1 },
   ];
 }
 
 /** Attention core forward FLOPs of one layer per tp rank: Q·Kᵀ and softmax·V,
- *  2·(2·b·s²·h)/t = 4·b·s²·h/t (Narayanan et al. 2021 §5.1). GQA does not change it:
- *  every query head still attends over s keys of width d. */
+ *  2·(2·b·s²·h)/t = 4·b·s²·h/t (Narayanan et al. 2021 §5.1), with a·d for h and, for sliding-window
+ *  layers, min(s, w) keys per query instead of s (keysPerQuery). GQA does not change it:
+ *  every query head still attends over its keys of width d. */
 export function attentionFlops(m: ModelSpec, seqLen: number, tp: number, microBatch: number): number {
-  return (4 * microBatch * seqLen * seqLen * m.hidden) / tp;
+  return (4 * microBatch * seqLen * keysPerQuery(m, seqLen) * attentionWidth(m)) / tp;
 }
 
 /** Logits forward FLOPs per tp rank: [b·s, h] × [h, V/t]. */

@@ -100,7 +100,7 @@ export function resolveExtends(raw: unknown, lookup: (name: string) => unknown, 
 
 export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware> {
   const r = schemas().hardwareFile.safeParse(raw);
-  if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error)}` };
+  if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error, raw)}` };
   const f = r.data;
   const sources: Record<string, string> = {};
   const errors: string[] = [];

@@ -1,48 +1,55 @@
-// Model files: paraplan's own format, or a HuggingFace config.json. Parsed JSON in, ModelSpec out.
+// Model files: paraplan's own format (a HuggingFace config.json is read by hf-config.ts into the
+// same fields). Parsed JSON in, ModelSpec out.
 import type { z } from "zod";
-import type { ModelSpec } from "../types.js";
-import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
+import type { Mlp, ModelSpec } from "../types.js";
+import { type BoundedKey, MODEL_BOUNDS, boundedCount } from "./bounds.js";
+import { type Parsed, firstIssue } from "./result.js";
 
+export { MODEL_BOUNDS, boundedCount };
+
+// The schemas, built with zod on first use (./zod.ts: zod loads only when a file is validated).
 const schemas = lazySchemas((z) => {
-  const count = z.number().int().positive();
+  const count = (key: BoundedKey) => boundedCount(z, MODEL_BOUNDS[key]);
+
+  const ropeScalingSchema = z
+    .object({
+      type: z.literal("llama3"),
+      factor: z.number().positive(),
+      lowFreqFactor: z.number().positive(),
+      highFreqFactor: z.number().positive(),
+      originalMaxPositions: count("seqLen"),
+    })
+    .strict();
+
   const modelFile = z
     .object({
       $schema: z.string().optional(),
       name: z.string().min(1),
       description: z.string().optional(),
       source: z.string().optional(),
-      layers: count,
-      hidden: count,
-      heads: count,
-      kvHeads: count.optional(),
-      ffnHidden: count.optional(),
-      vocab: count,
-      seqLen: count,
-      mlp: z.enum(["gelu", "swiglu"]).default("gelu"),
+      layers: count("layers"),
+      hidden: count("hidden"),
+      heads: count("heads"),
+      kvHeads: count("kvHeads").optional(),
+      headDim: count("headDim").optional(),
+      ffnHidden: count("ffnHidden").optional(),
+      vocab: count("vocab"),
+      seqLen: count("seqLen"),
+      mlp: z.enum(["gelu", "swiglu", "geglu"]).default("gelu"),
       positional: z.enum(["learned", "rope"]).default("learned"),
       tiedEmbeddings: z.boolean().optional(),
       dropout: z.boolean().optional(),
-      globalBatch: count.optional(),
-      gpus: count.optional(),
+      slidingWindow: count("slidingWindow").optional(),
+      slidingWindowLayers: z.number().int().min(0).max(MODEL_BOUNDS.layers).optional(),
+      ropeTheta: z.number().positive().max(1e12).optional(),
+      ropeScaling: ropeScalingSchema.optional(),
+      normEps: z.number().positive().lt(1).optional(),
+      globalBatch: count("globalBatch").optional(),
+      gpus: count("gpus").optional(),
     })
     .strict();
-  // HuggingFace transformers config.json: the keys read, others ignored.
-  const hf = z.object({
-    num_hidden_layers: count,
-    hidden_size: count,
-    num_attention_heads: count,
-    num_key_value_heads: count.optional(),
-    intermediate_size: count.optional(),
-    vocab_size: count,
-    max_position_embeddings: count,
-    hidden_act: z.string().optional(),
-    tie_word_embeddings: z.boolean().optional(),
-    rope_theta: z.number().optional(),
-    model_type: z.string().optional(),
-    _name_or_path: z.string().optional(),
-  });
-  return { modelFile, hf };
+  return { modelFile };
 });
 
 /** paraplan's model file format. */
@@ -50,29 +57,47 @@ export const modelFileSchema = () => schemas().modelFile;
 
 export type ModelFile = z.infer<ReturnType<typeof modelFileSchema>>;
 
+/** RoPE's base when a rotary model file states none: 10,000 (Su et al. 2021, RoFormer §3.2.2;
+ *  also HuggingFace LlamaConfig's rope_theta default). */
+export const DEFAULT_ROPE_THETA = 10_000;
+/** Normalisation epsilon when none is stated: 1e-5 (PyTorch LayerNorm's and Megatron-LM's
+ *  --norm-epsilon default; Llama 2 and 3 use it too). */
+export const DEFAULT_NORM_EPS = 1e-5;
+
 /** Llama's SwiGLU width: 2/3 of 4h rounded up to a multiple of 256 (Touvron et al. 2023 §2.2;
- *  `multiple_of = 256` in Meta's reference code). GELU models use 4h (Vaswani et al. 2017). */
-export function defaultFfnHidden(hidden: number, mlp: "gelu" | "swiglu"): number {
+ *  `multiple_of = 256` in Meta's reference code), used for any gated MLP. GELU models use 4h
+ *  (Vaswani et al. 2017). */
+export function defaultFfnHidden(hidden: number, mlp: Mlp): number {
   if (mlp === "gelu") return 4 * hidden;
   return 256 * Math.ceil((2 * 4 * hidden) / 3 / 256);
 }
 
-function checkShape(spec: ModelSpec): string | null {
-  if (spec.hidden % spec.heads !== 0) return `"hidden" (${spec.hidden}) must be a multiple of "heads" (${spec.heads})`;
+function checkShape(spec: ModelSpec, f: ModelFile): string | null {
+  if (spec.headDim === undefined && spec.hidden % spec.heads !== 0)
+    return `"hidden" (${spec.hidden}) must be a multiple of "heads" (${spec.heads}), or give "headDim"`;
   if (spec.heads % spec.kvHeads !== 0) return `"kvHeads" (${spec.kvHeads}) must divide "heads" (${spec.heads})`;
+  if (spec.positional === "rope" && (spec.headDim ?? spec.hidden / spec.heads) % 2 !== 0) return `rotary positions need an even head dimension`;
+  if (spec.positional !== "rope" && (f.ropeTheta !== undefined || f.ropeScaling !== undefined))
+    return `"ropeTheta" and "ropeScaling" need "positional": "rope"`;
+  if (f.slidingWindowLayers !== undefined && f.slidingWindow === undefined) return `"slidingWindowLayers" needs "slidingWindow"`;
+  if (f.slidingWindowLayers !== undefined && f.slidingWindowLayers > spec.layers)
+    return `"slidingWindowLayers" (${f.slidingWindowLayers}) must be at most "layers" (${spec.layers})`;
   return null;
 }
 
 export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> {
-  const r = schemas().modelFile.safeParse(raw);
-  if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error)}` };
+  const r = modelFileSchema().safeParse(raw);
+  if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error, raw)}` };
   const f = r.data;
+  const rope = f.positional === "rope";
   const spec: ModelSpec = {
     name: f.name,
     layers: f.layers,
     hidden: f.hidden,
     heads: f.heads,
     kvHeads: f.kvHeads ?? f.heads,
+    // Stated only when it differs from hidden/heads, so that equal models compare equal.
+    ...(f.headDim !== undefined && f.headDim * f.heads !== f.hidden ? { headDim: f.headDim } : {}),
     ffnHidden: f.ffnHidden ?? defaultFfnHidden(f.hidden, f.mlp),
     vocab: f.vocab,
     defaultSeqLen: f.seqLen,
@@ -80,44 +105,15 @@ export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> 
     positional: f.positional,
     tiedEmbeddings: f.tiedEmbeddings ?? false,
     dropout: f.dropout ?? f.mlp === "gelu",
+    ...(f.slidingWindow !== undefined ? { slidingWindow: f.slidingWindow, slidingWindowLayers: f.slidingWindowLayers ?? f.layers } : {}),
+    ...(rope ? { ropeTheta: f.ropeTheta ?? DEFAULT_ROPE_THETA } : {}),
+    ...(f.ropeScaling !== undefined ? { ropeScaling: f.ropeScaling } : {}),
+    normEps: f.normEps ?? DEFAULT_NORM_EPS,
     ...(f.globalBatch !== undefined ? { globalBatch: f.globalBatch } : {}),
     ...(f.gpus !== undefined ? { gpus: f.gpus } : {}),
   };
-  const shape = checkShape(spec);
+  const shape = checkShape(spec, f);
   return shape ? { ok: false, message: `${origin}: ${shape}` } : { ok: true, value: spec };
 }
 
-/** A file is a HuggingFace config when it carries HF's key names. */
-export function looksLikeHfConfig(raw: unknown): boolean {
-  return typeof raw === "object" && raw !== null && ("num_hidden_layers" in raw || "hidden_size" in raw);
-}
-
-/** HuggingFace transformers config.json (PretrainedConfig): gated activations (silu/swish) mean a
- *  SwiGLU MLP as in LlamaMLP; rotary positions when rope_theta is set or the family is Llama-like;
- *  tie_word_embeddings defaults to true as in PretrainedConfig. */
-export function parseHfConfig(raw: unknown, origin: string, fallbackName: string): Parsed<ModelSpec> {
-  const r = schemas().hf.safeParse(raw);
-  if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error)}` };
-  const c = r.data;
-  const act = (c.hidden_act ?? "gelu").toLowerCase();
-  const mlp = act === "silu" || act === "swish" || act.includes("glu") ? "swiglu" : "gelu";
-  const ropeFamilies = ["llama", "mistral", "mixtral", "qwen2", "qwen3", "gemma", "gemma2", "phi3", "olmo", "olmo2"];
-  const rope = c.rope_theta !== undefined || ropeFamilies.includes(c.model_type ?? "");
-  return parseModelFile(
-    {
-      name: c._name_or_path || c.model_type || fallbackName,
-      layers: c.num_hidden_layers,
-      hidden: c.hidden_size,
-      heads: c.num_attention_heads,
-      kvHeads: c.num_key_value_heads ?? c.num_attention_heads,
-      ...(c.intermediate_size !== undefined ? { ffnHidden: c.intermediate_size } : {}),
-      vocab: c.vocab_size,
-      seqLen: c.max_position_embeddings,
-      mlp,
-      positional: rope ? "rope" : "learned",
-      tiedEmbeddings: c.tie_word_embeddings ?? true,
-      dropout: false,
-    },
-    origin,
-  );
-}
+export { looksLikeHfConfig, parseHfConfig } from "./hf-config.js";

@@ -1,7 +1,8 @@
 // A plan as data: its fields, the values each may take, and the parser of a plan written in a file
 // (an entry of `plan --json`'s "plans", a run's plan.json, a hand-written one). Every place that
 // lists the plan's fields or the values of a dimension reads them from here.
-import { z } from "zod";
+import type { z } from "zod";
+import { lazySchemas } from "./zod.js";
 import type { Plan, Recompute, Schedule, ZeroStage } from "../types.js";
 import type { Parsed } from "./result.js";
 
@@ -38,24 +39,28 @@ const WANT: [keyof Plan, string][] = [
   ["microBatch", POSITIVE],
 ];
 
-const positive = z.number().int().min(1);
 /** Missing optional dimensions take what a hand-written plan means: vpp 1, ZeRO 0, no
- *  recompute, no sequence parallel, 1F1B (interleaved when vpp > 1). */
-const PLAN_SCHEMA = z.object({
-  tp: positive,
-  pp: positive,
-  dp: positive,
-  vpp: positive.default(1),
-  zero: z.union(ZERO_STAGES.map((s) => z.literal(s)) as [z.ZodLiteral<ZeroStage>, ...z.ZodLiteral<ZeroStage>[]]).default(0),
-  microBatch: positive,
-  recompute: z.enum(RECOMPUTE_MODES as [Recompute, ...Recompute[]]).default("none"),
-  sequenceParallel: z.boolean().default(false),
-  schedule: z.enum(SCHEDULES as [Schedule, ...Schedule[]]).optional(),
+ *  recompute, no sequence parallel, 1F1B (interleaved when vpp > 1). Built with zod on first
+ *  use (./zod.ts). */
+const schemas = lazySchemas((z) => {
+  const positive = z.number().int().min(1);
+  const plan = z.object({
+    tp: positive,
+    pp: positive,
+    dp: positive,
+    vpp: positive.default(1),
+    zero: z.union(ZERO_STAGES.map((s) => z.literal(s)) as [z.ZodLiteral<ZeroStage>, ...z.ZodLiteral<ZeroStage>[]]).default(0),
+    microBatch: positive,
+    recompute: z.enum(RECOMPUTE_MODES as [Recompute, ...Recompute[]]).default("none"),
+    sequenceParallel: z.boolean().default(false),
+    schedule: z.enum(SCHEDULES as [Schedule, ...Schedule[]]).optional(),
+  });
+  return { plan };
 });
 
 /** One plan object (extra fields, such as a result's costs, are ignored). */
 export function parsePlan(raw: Record<string, unknown>): Parsed<Plan> {
-  const r = PLAN_SCHEMA.safeParse(raw);
+  const r = schemas().plan.safeParse(raw);
   if (!r.success) {
     const bad = new Set(r.error.issues.map((i) => String(i.path[0])));
     const [field, want] = WANT.find(([f]) => bad.has(f)) ?? WANT[0]!;

@@ -7,8 +7,21 @@ function describePath(path: ReadonlyArray<PropertyKey>): string {
   return path.map((p) => (typeof p === "number" ? `[${p}]` : String(p))).join(".").replace(/\.\[/g, "[");
 }
 
-/** The first zod issue as one line: `field "gpu.memory": expected string, received number`. */
-export function firstIssue(error: z.ZodError): string {
+/** Whether `path` names a key that the parsed input does not have (zod 4 reports a missing key as
+ *  "Invalid input: expected …, received undefined", or for a union only "Invalid input"). */
+function isMissing(raw: unknown, path: ReadonlyArray<PropertyKey>): boolean {
+  if (path.length === 0) return false;
+  let at: unknown = raw;
+  for (const key of path.slice(0, -1)) {
+    if (typeof at !== "object" || at === null) return false;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return typeof at === "object" && at !== null && (at as Record<PropertyKey, unknown>)[path[path.length - 1]!] === undefined;
+}
+
+/** The first zod issue as one line: `field "gpu.memory": expected string, received number`, or
+ *  `field "gpu.memory": missing` when the input (`raw`, when given) lacks the key. */
+export function firstIssue(error: z.ZodError, raw?: unknown): string {
   const issue = error.issues[0];
   if (!issue) return "invalid value";
   if (issue.code === "unrecognized_keys") {
@@ -17,5 +30,6 @@ export function firstIssue(error: z.ZodError): string {
     return `unknown field ${keys}${where}; remove it or check its spelling`;
   }
   const field = issue.path.length ? `field "${describePath(issue.path)}"` : "the file";
+  if (raw !== undefined && isMissing(raw, issue.path)) return `${field}: missing`;
   return `${field}: ${issue.message}`;
 }

@@ -18,6 +18,7 @@ import {
   llamaStyle,
   microBatches,
 } from "./engine-plan.js";
+import { factsInWords, megatronModelRefusal, normEpsOf, ropeThetaOf } from "./model-facts.js";
 
 export const DEEPSPEED_RELEASES: readonly Release[] = [
   {
@@ -97,11 +98,15 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
   // _add_network_size_args
   a.push(["--num-layers", n(m.layers)], ["--hidden-size", n(m.hidden)], ["--ffn-hidden-size", n(m.ffnHidden)]);
   a.push(["--num-attention-heads", n(m.heads)]);
+  if (m.headDim !== undefined) a.push(["--kv-channels", n(m.headDim)]);
   if (m.kvHeads !== m.heads) a.push(["--num-key-value-heads", n(m.kvHeads)]);
   a.push(["--max-position-embeddings", n(t.seqLen)]);
   if (m.positional === "rope") a.push(["--use-rotary-position-embeddings"]);
+  const theta = ropeThetaOf(m);
+  if (theta !== undefined) a.push(["--rotary-position-embeddings-theta", n(theta)]);
   if (m.mlp === "swiglu") a.push(["--swiglu"]);
   if (llamaStyle(m)) a.push(["--normalization", "rmsnorm"]);
+  a.push(["--layernorm-epsilon", n(normEpsOf(m))]);
   if (!m.tiedEmbeddings) a.push(["--untie-embeddings-and-output-weights"]);
   // _add_regularization_args
   if (!m.dropout) a.push(["--attention-dropout", "0"], ["--hidden-dropout", "0"]);
@@ -132,10 +137,16 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const refused = deepspeedRefusal(plan);
   if (refused) return { kind: "refused", reason: refused.reason };
+  // Megatron-DeepSpeed's arguments build the model: refused where they cannot state it. A
+  // ds_config alone carries no model: the user's model code must have its facts.
+  const needsArgs = needsMegatronDeepSpeed(plan, ctx.training.precision);
+  const model = needsArgs ? megatronModelRefusal(ctx.model, "megatron-deepspeed") : null;
+  if (model) return { kind: "refused", reason: model };
+  const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`];
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
   if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
-    return { kind: "exact", notes: ["ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)"] };
-  return { kind: "exact" };
+    notes.unshift("ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)");
+  return notes.length ? { kind: "exact", notes } : { kind: "exact" };
 }
 
 function overlays(): Fixed[] {

@@ -16,6 +16,7 @@ import {
   layersPerStage,
   llamaStyle,
 } from "./engine-plan.js";
+import { megatronModelRefusal, normEpsOf, ropeThetaOf } from "./model-facts.js";
 
 export const MEGATRON_RELEASES: readonly Release[] = [
   { id: "core_r0.14", label: "Megatron-LM core_r0.14 line (megatron/training/arguments.py at NVIDIA/Megatron-LM main @000c4ac, 2025)" },
@@ -33,11 +34,17 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   // _add_network_size_args
   a.push(["--num-layers", n(m.layers)], ["--hidden-size", n(m.hidden)], ["--ffn-hidden-size", n(m.ffnHidden)]);
   a.push(["--num-attention-heads", n(m.heads)]);
+  if (m.headDim !== undefined) a.push(["--kv-channels", n(m.headDim)]);
   if (m.kvHeads !== m.heads) a.push(["--group-query-attention"], ["--num-query-groups", n(m.kvHeads)]);
   a.push(["--max-position-embeddings", n(t.seqLen)]);
   if (m.positional === "rope") a.push(["--position-embedding-type", "rope"]);
+  // The rotary base and Llama 3.1 scaling (core_r0.14 only; translate() refuses what core_v0.7 cannot say).
+  const theta = ropeThetaOf(m);
+  if (theta !== undefined && recent) a.push(["--rotary-base", n(theta)]);
+  if (m.ropeScaling !== undefined) a.push(["--use-rope-scaling"], ["--rope-scaling-factor", n(m.ropeScaling.factor)]);
   if (m.mlp === "swiglu") a.push(["--swiglu"]);
   if (llamaStyle(m)) a.push(["--normalization", "RMSNorm"]);
+  a.push(["--norm-epsilon", n(normEpsOf(m))]);
   if (!m.tiedEmbeddings) a.push(["--untie-embeddings-and-output-weights"]);
   // _add_regularization_args: Megatron's dropouts default to 0.1; Llama-style models train without.
   if (!m.dropout) a.push(["--attention-dropout", "0"], ["--hidden-dropout", "0"]);
@@ -66,6 +73,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
 }
 
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
+  const model = megatronModelRefusal(ctx.model, ctx.release.id === "core_r0.14" ? "core_r0.14" : "core_v0.7");
+  if (model) return { kind: "refused", reason: model };
   const refused = megatronRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
   return refused ? { kind: "refused", reason: refused.reason } : { kind: "exact" };
 }

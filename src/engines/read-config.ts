@@ -4,15 +4,38 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import type { ModelSpec, Plan, Precision } from "../../planner/index.js";
+import { headDim } from "../../planner/model.js";
 import { UserError } from "../errors.js";
+import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
 
 export type ReadEngine = "megatron" | "deepspeed" | "torchtitan";
 
 /** A model dimension the configuration states, checked against --model. */
 export interface ModelClaim {
-  field: "layers" | "hidden" | "heads" | "kvHeads" | "ffnHidden" | "mlp" | "positional" | "tiedEmbeddings";
+  field: ClaimField;
   value: number | string | boolean;
   setting: string;
+}
+
+export type ClaimField =
+  | "layers" | "hidden" | "heads" | "kvHeads" | "ffnHidden" | "mlp" | "positional" | "tiedEmbeddings"
+  | "ropeTheta" | "ropeScaling" | "normEps" | "headDim";
+
+/** The model's value of a claimed field, in the claim's terms: the rotary base and norm epsilon
+ *  with their defaults made explicit, the head width d (h/a unless stated), the scaling in words. */
+export function modelFact(m: ModelSpec, field: ClaimField): number | string | boolean | undefined {
+  switch (field) {
+    case "ropeTheta":
+      return ropeThetaOf(m);
+    case "ropeScaling":
+      return describeScaling(m.ropeScaling);
+    case "normEps":
+      return normEpsOf(m);
+    case "headDim":
+      return headDim(m);
+    default:
+      return m[field];
+  }
 }
 
 export interface ConfigReading {
@@ -45,8 +68,8 @@ export interface ReadContext {
 /** The model the configuration describes must be --model: checked before any layout arithmetic. */
 export function checkClaims(origin: string, claims: ModelClaim[], model: ModelSpec): void {
   for (const c of claims)
-    if (model[c.field] !== c.value)
-      throw new UserError(`${origin}: ${c.setting} but the model ${model.name} has ${c.field} ${String(model[c.field])}; pass the --model the configuration trains`);
+    if (modelFact(model, c.field) !== c.value)
+      throw new UserError(`${origin}: ${c.setting} but the model ${model.name} has ${c.field} ${String(modelFact(model, c.field))}; pass the --model the configuration trains`);
 }
 
 /** The world size: --gpus, else what the configuration implies, else the default; a stated count

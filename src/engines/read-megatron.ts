@@ -3,7 +3,9 @@
 // own (megatron/arguments.py @207b2d5a) where marked.
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
+import { DEFAULT_ROPE_THETA } from "../../planner/schema/model.js";
 import { byFlag, intArg, readArgs, strArg } from "./args-file.js";
+import { describeScaling, megatronScaling } from "./model-facts.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, unknownLine, worldSize } from "./read-config.js";
 
@@ -41,6 +43,15 @@ const UNSUPPORTED: Record<string, string> = {
   "num-experts": "mixture-of-experts layers",
   "expert-model-parallel-size": "expert parallelism",
 };
+
+/** A positive number argument (1e-5, 500000), or undefined when absent. */
+function numArg(m: Map<string, { values: string[] }>, flag: string, origin: string): number | undefined {
+  const v = strArg(m as Parameters<typeof strArg>[0], flag);
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (!Number.isFinite(x) || x <= 0) throw new UserError(`${origin}: --${flag} "${v}" is not a positive number`);
+  return x;
+}
 
 export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFacts {
   const o = file.name;
@@ -143,6 +154,23 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
     claim("positional", rope ? "rope" : "learned", rope ? "rotary position embeddings" : "learned position embeddings");
     const untied = has("untie-embeddings-and-output-weights");
     claim("tiedEmbeddings", !untied, untied ? "--untie-embeddings-and-output-weights" : "no --untie-embeddings-and-output-weights");
+    // Facts that do not change the cost but make the model: the rotary base (Megatron-LM
+    // --rotary-base, Megatron-DeepSpeed --rotary-position-embeddings-theta; 10,000 when absent),
+    // Llama 3.1 scaling (core_r0.14 --use-rope-scaling, factor --rope-scaling-factor, default 8),
+    // the norm epsilon and the head width, when stated.
+    if (rope) {
+      const thetaFlag = deepspeed ? "rotary-position-embeddings-theta" : "rotary-base";
+      const theta = numArg(m, thetaFlag, o);
+      claim("ropeTheta", theta ?? DEFAULT_ROPE_THETA, theta !== undefined ? `--${thetaFlag} ${theta}` : `no --${thetaFlag} (the engine's default ${DEFAULT_ROPE_THETA})`);
+      const factor = has("use-rope-scaling") ? (numArg(m, "rope-scaling-factor", o) ?? 8) : undefined;
+      const scaling = describeScaling(factor === undefined ? undefined : megatronScaling(factor));
+      claim("ropeScaling", scaling, factor === undefined ? "no --use-rope-scaling" : `--use-rope-scaling (${scaling})`);
+    }
+    const epsFlag = deepspeed ? "layernorm-epsilon" : "norm-epsilon";
+    const eps = numArg(m, epsFlag, o);
+    claim("normEps", eps, `--${epsFlag} ${eps}`);
+    const kvChannels = intArg(m, "kv-channels", o);
+    claim("headDim", kvChannels, `--kv-channels ${kvChannels}`);
   }
   return {
     tp,

@@ -20,6 +20,7 @@ import {
   describe,
   layersPerStage,
 } from "./engine-plan.js";
+import { factsInWords } from "./model-facts.js";
 import { type TomlValue, writeToml } from "./toml.js";
 
 export const TORCHTITAN_RELEASES: readonly Release[] = [
@@ -98,6 +99,8 @@ function toml(ctx: EngineContext): string {
     `plan: ${describe(p)}`,
     `names from ${ctx.release.label}`,
     "run on every node: torchrun <launcher flags> -m torchtitan.train --job.config_file torchtitan.toml",
+    // The job file has no model keys beyond name and flavor: the registry entry builds the model.
+    `model facts the registry entry must have (the job file cannot state them): ${factsInWords(m)}`,
   ];
   const sections: { name: string; comment?: string[]; values: Record<string, TomlValue> }[] = [
     { name: "job", values: { description: `paraplan: ${describe(p)}` } },
@@ -133,6 +136,7 @@ function overrides(ctx: EngineContext): string {
     `plan: ${describe(ctx.plan)}`,
     `names from ${ctx.release.label}`,
     "append to your run: torchrun <launcher flags> -m torchtitan.train --module <yours> --config <yours> $(grep -v '^#' torchtitan-overrides.txt)",
+    `model facts your --module/--config must have (overrides cannot state them): ${factsInWords(ctx.model)}`,
   ];
   return argsFile(header, lines as [string, ...string[]][]);
 }

@@ -47,6 +47,14 @@ export function overrideKeys(content: string): string[] {
 
 export const LLAMA = "llama3-70b";
 export const GPT = "gpt3-175b";
+/** Llama 2 70B: Llama 3 70B's layout (80 layers, 64 heads, 8 kv heads) with RoPE base 10,000, the
+ *  one Megatron-LM core_v0.7 is fixed at (it has no --rotary-base and refuses Llama 3). */
+export const LLAMA2 = "llama2-70b";
+
+/** The two models an export matrix covers: GPT-3 and the Llama the release can express. */
+export function matrixModels(format: string, release?: string): string[] {
+  return [GPT, format === "megatron" && release === "core_v0.7" ? LLAMA2 : LLAMA];
+}
 export const model = (name: string): ModelSpec => loadModel(name);
 export const h100: Hardware = loadProfile("dgx-h100");
 export const pcie: Hardware = loadProfile("h100-pcie");

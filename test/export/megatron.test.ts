@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
-import { GPT, LLAMA, h100, model, plan, training } from "./helpers.js";
+import { GPT, LLAMA, LLAMA2, h100, model, plan, training } from "./helpers.js";
 
 const args = (content: string) => content.split("\n").filter((l) => l.startsWith("--"));
 
@@ -21,8 +21,10 @@ describe("megatron-args.txt", () => {
       "--num-query-groups 8",
       "--max-position-embeddings 2048",
       "--position-embedding-type rope",
+      "--rotary-base 500000",
       "--swiglu",
       "--normalization RMSNorm",
+      "--norm-epsilon 0.00001",
       "--untie-embeddings-and-output-weights",
       "--attention-dropout 0",
       "--hidden-dropout 0",
@@ -47,7 +49,8 @@ describe("megatron-args.txt", () => {
   });
 
   it("core_v0.7 states virtual stages as layers per stage (80 / (4·2) = 10) and flash attention as --use-flash-attn", () => {
-    const a = args(exportPlan("megatron", model(LLAMA), interleaved, training(), h100, { release: "core_v0.7" }).files[0]!.content);
+    // Llama 2 70B: the same layout as Llama 3 70B, with the RoPE base 10,000 core_v0.7 is fixed at.
+    const a = args(exportPlan("megatron", model(LLAMA2), interleaved, training(), h100, { release: "core_v0.7" }).files[0]!.content);
     expect(a).toContain("--num-layers-per-virtual-pipeline-stage 10");
     expect(a).not.toContain("--num-virtual-stages-per-pipeline-rank 2");
     expect(a).toContain("--use-flash-attn");
@@ -63,6 +66,7 @@ describe("megatron-args.txt", () => {
       "--ffn-hidden-size 49152",
       "--num-attention-heads 96",
       "--max-position-embeddings 4096",
+      "--norm-epsilon 0.00001",
       "--seq-length 4096",
       "--tensor-model-parallel-size 4",
       "--pipeline-model-parallel-size 2",

@@ -4,14 +4,14 @@ import { describe, expect, it } from "vitest";
 import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { parseToml } from "../../src/engines/toml.js";
-import { GPT, LLAMA, PLANS, TRAININGS, argFlags, h100, jsonKeys, model, overrideKeys, pcie, recorded, tomlKeys } from "./helpers.js";
+import { LLAMA, PLANS, matrixModels, TRAININGS, argFlags, h100, jsonKeys, model, overrideKeys, pcie, recorded, tomlKeys } from "./helpers.js";
 
 type Case = { label: string; files: Map<string, string> };
 
 /** Every accepted export of the matrix (models × plans × trainings) for one format and release. */
 function exports(format: "megatron" | "deepspeed" | "torchtitan" | "torchrun" | "slurm", release?: string): Case[] {
   const out: Case[] = [];
-  for (const name of [GPT, LLAMA])
+  for (const name of matrixModels(format, release))
     for (const p of PLANS)
       for (const t of TRAININGS) {
         if (format === "torchtitan" && t.precision === "fp16") continue;

@@ -1,0 +1,87 @@
+// Every key of a HuggingFace config.json falls in one of three lists: modelled (read into the
+// ModelSpec), known not to change the cost (accepted and ignored), or refused (exit 2 naming the
+// key). A key on none of them is refused when its name looks architectural (ARCHITECTURAL below):
+// it might change the work, and reading the file without it would be a confident wrong answer.
+// Any other unknown key (metadata: tokenizer names, labels, generation settings) is accepted.
+
+/** Read into the model (planner/schema/hf-config.ts says how). GPT-2's names are mapped first. */
+export const HF_MODELLED = new Set([
+  "num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
+  "intermediate_size", "vocab_size", "max_position_embeddings", "hidden_act", "hidden_activation",
+  "tie_word_embeddings", "rope_theta", "rope_scaling", "rms_norm_eps", "layer_norm_eps",
+  "layer_norm_epsilon", "sliding_window", "sliding_window_size", "use_sliding_window",
+  "max_window_layers", "layer_types", "attention_dropout", "hidden_dropout", "attention_bias",
+  "mlp_bias", "model_type", "_name_or_path",
+  // GPT-2 (transformers GPT2Config)
+  "n_layer", "n_embd", "n_head", "n_inner", "n_positions", "n_ctx", "activation_function",
+  "resid_pdrop", "embd_pdrop", "attn_pdrop",
+]);
+
+/** Known not to change the cost (FLOPs, bytes, parameters): accepted. Logit soft-capping and
+ *  the query scale (Gemma-2) are elementwise on scores the attention computes anyway; token ids,
+ *  initialisation, dtype of the checkpoint, caching and inference-only settings do not touch
+ *  training work; pretraining_tp only splits Llama 2's reference matmuls for exact reproduction. */
+export const HF_HARMLESS = new Set([
+  "architectures", "bos_token_id", "eos_token_id", "pad_token_id", "sep_token_id",
+  "decoder_start_token_id", "initializer_range", "initializer_factor", "torch_dtype", "dtype",
+  "transformers_version", "use_cache", "pretraining_tp", "attn_logit_softcapping",
+  "final_logit_softcapping", "query_pre_attn_scalar", "cache_implementation", "auto_map",
+  "tokenizer_class", "id2label", "label2id", "task_specific_params", "summary_type",
+  "summary_use_proj", "summary_activation", "summary_proj_to_labels", "summary_first_dropout",
+  "scale_attn_weights", "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn",
+  "output_attentions", "output_hidden_states", "return_dict", "is_decoder", "problem_type",
+  "embedding_dropout",
+]);
+
+/** Refused by name: architectures paraplan does not model. Mixture-of-experts (another issue),
+ *  DeepSeek's latent attention and multi-token prediction, partial rotary, and more. A refused key
+ *  whose value is null, false or 0 states the feature is off and is accepted. */
+export const HF_REFUSED: Record<string, string> = {
+  num_local_experts: "mixture-of-experts layers",
+  num_experts: "mixture-of-experts layers",
+  n_routed_experts: "mixture-of-experts layers",
+  n_shared_experts: "mixture-of-experts layers",
+  num_experts_per_tok: "mixture-of-experts layers",
+  moe_intermediate_size: "mixture-of-experts layers",
+  moe_layer_freq: "mixture-of-experts layers",
+  first_k_dense_replace: "mixture-of-experts layers",
+  decoder_sparse_step: "mixture-of-experts layers",
+  kv_lora_rank: "multi-head latent attention (DeepSeek-V2/V3)",
+  q_lora_rank: "multi-head latent attention (DeepSeek-V2/V3)",
+  qk_nope_head_dim: "multi-head latent attention (DeepSeek-V2/V3)",
+  qk_rope_head_dim: "multi-head latent attention (DeepSeek-V2/V3)",
+  v_head_dim: "multi-head latent attention (DeepSeek-V2/V3)",
+  num_nextn_predict_layers: "multi-token prediction layers",
+  partial_rotary_factor: "rotary embeddings on part of each head",
+  rotary_pct: "rotary embeddings on part of each head",
+  parallel_attn: "parallel attention and MLP blocks",
+  use_parallel_residual: "parallel attention and MLP blocks",
+  alibi: "ALiBi attention biases",
+  multi_query: "multi-query attention stated outside num_key_value_heads",
+};
+
+/** Name fragments that make an unknown key architectural, so refused rather than ignored. */
+export const ARCHITECTURAL = [
+  "expert", "moe", "router", "lora", "window", "head_dim", "layer_types", "layers", "heads",
+  "hidden", "intermediate", "ffn", "rope", "rotary", "position", "attention", "attn", "mlp", "kv",
+  "dim", "norm", "latent", "mamba", "ssm", "conv", "sparse", "shared", "group", "block",
+  "residual", "parallel", "gate",
+];
+
+export type KeyVerdict = { kind: "modelled" | "harmless" | "unknown" } | { kind: "refused"; reason: string };
+
+/** What paraplan does with one key of a config.json and its value. */
+export function classifyHfKey(key: string, value: unknown): KeyVerdict {
+  if (HF_MODELLED.has(key)) return { kind: "modelled" };
+  if (HF_HARMLESS.has(key)) return { kind: "harmless" };
+  const off = value === null || value === false || value === 0;
+  const refused = HF_REFUSED[key];
+  if (refused !== undefined) return off ? { kind: "harmless" } : { kind: "refused", reason: `paraplan does not model ${refused}` };
+  const fragment = ARCHITECTURAL.find((f) => key.toLowerCase().includes(f));
+  if (fragment !== undefined && !off)
+    return {
+      kind: "refused",
+      reason: `an unknown key that looks architectural (it contains "${fragment}"): paraplan cannot tell whether it changes the work, so it refuses rather than ignore it`,
+    };
+  return { kind: "unknown" };
+}

@@ -1,0 +1,51 @@
+// `plan` with HuggingFace configs and bounded model files, in-process: the sequence length a
+// config.json is planned at is said on the assumed line (and --seq overrides it); a count beyond
+// its bound is exit 2 naming the key and the bound, at once.
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { removeTempFiles, runCli, tempFile } from "./helpers.js";
+
+afterAll(removeTempFiles);
+const hf = (name: string) => readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "planner", "hf", name), "utf8");
+const assumed = (stdout: string) => stdout.split("\n").find((l) => l.startsWith("assumed")) ?? "";
+
+describe("plan --model config.json (Qwen2.5-7B, max_position_embeddings 131072)", () => {
+  const path = tempFile("config.json", hf("qwen2.5-7b.json"));
+  it("plans at sequence 8192 and says so on the assumed line", async () => {
+    const r = await runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--top", "1"]);
+    expect(r.code).toBe(0);
+    expect(assumed(r.stdout)).toContain("sequence 8192 = min(max_position_embeddings 131072, 8192) of config.json (--seq to change)");
+    const j = JSON.parse((await runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--top", "1", "--json"])).stdout);
+    expect(j.model.seqLen).toBe(8192);
+    expect(j.assumed).toContain("sequence 8192 = min(max_position_embeddings 131072, 8192) of config.json (--seq to change)");
+  });
+  it("--seq overrides it, and then nothing about the sequence is assumed", async () => {
+    const r = await runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--top", "1", "--seq", "4096"]);
+    expect(r.code).toBe(0);
+    expect(assumed(r.stdout)).not.toContain("sequence");
+  });
+  it("Gemma-2-9B is planned at 9.24B parameters", async () => {
+    const r = await runCli(["plan", "--model", tempFile("gemma.json", hf("gemma-2-9b.json")), "--gpus", "8", "--global-batch", "8", "--top", "1", "--json"]);
+    expect(r.code).toBe(0);
+    expect(Math.abs(JSON.parse(r.stdout).model.params / 9.2417e9 - 1)).toBeLessThan(0.005);
+  });
+  it("a Mixtral config is exit 2 naming num_local_experts; GPT-2 is planned", async () => {
+    const mix = await runCli(["plan", "--model", tempFile("mixtral.json", hf("mixtral-8x7b.json"))]);
+    expect(mix.code).toBe(2);
+    expect(mix.stderr).toContain('"num_local_experts": paraplan does not model mixture-of-experts layers');
+    expect((await runCli(["plan", "--model", tempFile("gpt2.json", hf("gpt2.json")), "--gpus", "8", "--global-batch", "8", "--top", "1"])).code).toBe(0);
+  });
+});
+
+describe("model-file counts beyond their bounds", () => {
+  it("layers: 1e12 is exit 2 naming the key and the bound, in well under a second", async () => {
+    const path = tempFile("huge.json", JSON.stringify({ name: "huge", layers: 1e12, hidden: 64, heads: 4, vocab: 256, seqLen: 32 }));
+    const t0 = Date.now();
+    const r = await runCli(["plan", "--model", path]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('field "layers": must be at most 10,000');
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+});

@@ -1,0 +1,54 @@
+"""The model facts a launch spec carries are the model the worker builds: gated GELU (GeGLU), a head
+width that is not hidden/heads, the rotary base, Llama 3.1 rope scaling and the norm epsilon."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conftest import LLAMA, make_spec
+from executor.worker.model import build_meta_model, llama3_scaling, materialize, rope_tables
+from executor.worker.spec import parse_spec
+
+
+def _model(**model):
+    spec = parse_spec(make_spec(model=model))
+    return spec, materialize(build_meta_model(spec.model, 256, 32), torch.device("cpu"), 1)
+
+
+def test_geglu_gates_with_gelu_tanh():
+    spec, m = _model(**{**LLAMA, "mlp": "geglu"})
+    ff = m.layers["0"].feed_forward
+    x = torch.randn(2, 5, 64)
+    expected = ff.w2(F.gelu(ff.w1(x), approximate="tanh") * ff.w3(x))
+    assert torch.allclose(ff(x), expected)
+    assert spec.model.ffn_hidden == 256  # Llama's gated width for h = 64
+    assert m(torch.randint(0, 256, (2, 32))).shape == (2, 32, 256)
+
+
+def test_head_dim_independent_of_hidden_over_heads():
+    spec, m = _model(**{**LLAMA, "headDim": 32})  # 4 heads · 32 = 128 ≠ 64
+    a = m.layers["0"].attention
+    assert spec.model.head_dim == 32
+    assert a.wq.weight.shape == (4 * 32, 64) and a.wk.weight.shape == (2 * 32, 64) and a.wo.weight.shape == (64, 4 * 32)
+    assert m(torch.randint(0, 256, (2, 32))).shape == (2, 32, 256)
+
+
+def test_rotary_base_scaling_and_eps_are_the_specs():
+    scaling = {"type": "llama3", "factor": 8, "lowFreqFactor": 1, "highFreqFactor": 4, "originalMaxPositions": 8192}
+    spec, m = _model(**{**LLAMA, "ropeTheta": 500000, "ropeScaling": scaling, "normEps": 1e-6})
+    cos, sin = rope_tables(32, 16, theta=500000.0, scaling=scaling)
+    assert torch.equal(m.rope_cos, cos) and torch.equal(m.rope_sin, sin)
+    assert m.norm.eps == 1e-6
+    # Meta's apply_scaling: the highest frequency (wavelength 2π < 8192/4) is kept, the lowest
+    # (wavelength > 8192) divided by 8.
+    inv = 500000.0 ** (-torch.arange(0, 128, 2, dtype=torch.float32) / 128)
+    out = llama3_scaling(inv, scaling)
+    assert out[0] == inv[0] and math.isclose(out[-1].item(), inv[-1].item() / 8, rel_tol=1e-6)
+
+
+def test_sliding_windows_are_refused_by_the_worker():
+    with pytest.raises(ValueError, match="sliding-window"):
+        parse_spec(make_spec(model={**LLAMA, "slidingWindow": 16}))
