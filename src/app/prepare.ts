@@ -10,6 +10,8 @@ import { readPlanFile } from "../plan-file.js";
 import type { PlanRequest } from "../plan-request.js";
 import { type Chosen, chooseGiven, choosePlan } from "./choose.js";
 import { chooseDevice } from "./device.js";
+import { checkPlanModel, readPlanFor } from "./plan-model.js";
+import { loadModel } from "../load.js";
 
 export type Prepared = ExecutorPrepared<Chosen>;
 
@@ -28,6 +30,9 @@ export async function prepareFromArgs(args: ExecuteArgs, o: FromArgsOptions = {}
   for (const line of notes) o.say?.(line);
   const devices = presentDevices(device, args.plan.gpus ?? 1, device === "cpu" ? [] : here);
   const planFile = args.planFile === undefined ? undefined : readPlanFile(args.planFile);
+  // A plan made for another model is refused before any device or size check.
+  const planFor = args.planFile === undefined ? undefined : readPlanFor(args.planFile);
+  if (planFor && args.plan.model !== undefined) checkPlanModel(planFor, loadModel(args.plan.model).name);
   const chosen = choosePlan({ args: args.plan, devices, nnodes: args.nnodes, planFile, forOtherMachines: args.printLaunch });
   const { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch } = args;
   return prepare(chosen, devices, { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch }, o);
