@@ -72,3 +72,9 @@ export function presentDevices(device: Device | undefined, cpuRanks: number, gpu
   const d: Device = device ?? (gpus.length > 0 ? "cuda" : "cpu");
   return d === "cuda" ? { device: d, present: gpus.length, gpus } : { device: d, present: cpuRanks, gpus: [] };
 }
+
+/** The device a hardware profile describes: CPU ranks for a CPU profile (cpu.json, and profiles
+ *  measured on CPU ranks, which keep its CPU name), CUDA GPUs for every other. */
+export function deviceOfProfile(gpuName: string): Device {
+  return /\bCPU\b/i.test(gpuName) ? "cpu" : "cuda";
+}

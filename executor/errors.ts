@@ -1,6 +1,6 @@
 // The executor's refusals: a run it will not start, each with a `code` that says why (the CLI
 // maps codes to exit statuses in src/errors.ts). Anything else thrown is a bug.
-export type ExecutorErrorCode = "does-not-fit" | "no-python";
+export type ExecutorErrorCode = "does-not-fit" | "no-python" | "bad-input";
 
 export class ExecutorError extends Error {
   constructor(
@@ -25,5 +25,13 @@ export class PythonMissing extends ExecutorError {
   constructor(message: string) {
     super("no-python", message);
     this.name = "PythonMissing";
+  }
+}
+
+/** A directory or file the user named cannot be created (executor/fs-safe.ts): bad input. */
+export class CannotCreate extends ExecutorError {
+  constructor(message: string) {
+    super("bad-input", message);
+    this.name = "CannotCreate";
   }
 }

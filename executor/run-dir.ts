@@ -3,6 +3,8 @@
 // line at a time with fsync, so a run killed at any point keeps every line it had received.
 import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { CannotCreate } from "./errors.js";
+import { ensureDir } from "./fs-safe.js";
 
 /** `20261127-180000` (local time): sorts by start time, readable, safe in paths. */
 export function timestamp(d: Date = new Date()): string {
@@ -15,29 +17,30 @@ export function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^\.+/, "_") || "model";
 }
 
+/** How many `-2`, `-3`, … names to try for runs started in the same second. */
+const MAX_SAME_SECOND = 1000;
+
 /**
  * Create a fresh run directory: `<root>/<timestamp>-<model>[<suffix>]`, or `-2`, `-3`, … when a
  * run started in the same second already holds the name (mkdir is exclusive, so two paraplan
- * processes started together never share a directory). `exact` uses the given path as is.
+ * processes started together never share a directory). `exact` uses the given path as is. A
+ * directory that cannot be created is a CannotCreate (bad input) naming `--run-dir` and the path.
  */
 export function createRunDir(opts: { root?: string; exact?: string; model: string; suffix?: string; now?: Date }): string {
-  if (opts.exact !== undefined) {
-    const dir = resolve(opts.exact);
-    mkdirSync(dir, { recursive: true });
-    return dir;
-  }
-  const root = resolve(opts.root ?? "runs");
-  mkdirSync(root, { recursive: true });
+  if (opts.exact !== undefined) return ensureDir(opts.exact, "--run-dir");
+  const root = ensureDir(opts.root ?? "runs", "--run-dir (default runs/)");
   const base = `${timestamp(opts.now)}-${safeName(opts.model)}${opts.suffix ?? ""}`;
-  for (let i = 1; ; i++) {
+  for (let i = 1; i <= MAX_SAME_SECOND; i++) {
     const dir = join(root, i === 1 ? base : `${base}-${i}`);
     try {
       mkdirSync(dir);
       return dir;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST") throw new CannotCreate(`cannot create the run directory "${dir}" (${code ?? (e as Error).message}); pass --run-dir DIR`);
     }
   }
+  throw new CannotCreate(`${MAX_SAME_SECOND} runs named ${base} already exist in ${root}; pass --run-dir DIR`);
 }
 
 function writeAll(fd: number, text: string): void {

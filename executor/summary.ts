@@ -4,7 +4,7 @@ import { type ModelSpec, type PlanResult, type Training, peakFlops } from "../pl
 import { recomputeFlopsPerStep } from "../planner/cost/flops.js";
 import type { Hardware, Plan } from "../planner/index.js";
 import { type CommRow, compareComms, predictedVolumes } from "./comms.js";
-import type { Device } from "./devices.js";
+import { type Device, deviceOfProfile } from "./devices.js";
 import type { MeasuredFromWorker } from "./events.js";
 import { planOnly } from "./plan-json.js";
 import type { TimelineSummary } from "./step-timeline.js";
@@ -33,6 +33,9 @@ export interface Summary {
   world: number;
   profile: string;
   collectives: { rows: CommRow[]; predictedTime: { tp: number; pp: number; dp: number } };
+  /** Figures whose measured and predicted values are not the same quantity, with why: their
+   *  `error` is arithmetic only (text shows "not comparable"). Empty when all compare. */
+  notComparable?: NotComparable;
   /** The worker's figures beyond the contract (step times, memory breakdown, …). */
   worker?: Record<string, unknown>;
   /** The traced step, measured beside simulated (absent when the worker traced no step). */
@@ -73,6 +76,29 @@ export function errors(measured: Figures, predicted: Figures): Figures {
     peakMemory: relativeError(measured.peakMemory, predicted.peakMemory),
     flopsPerStep: relativeError(measured.flopsPerStep, predicted.flopsPerStep),
   };
+}
+
+export type NotComparable = Partial<Record<keyof Figures, string>>;
+
+/**
+ * Which predictions do not describe what ran. A profile of the other kind of device (a GPU
+ * profile for CPU ranks, the cpu profile for GPUs) predicts time, throughput and MFU for other
+ * hardware. On CPU ranks the measured peak is the tensors MemTracker counts, while the planner's
+ * memory adds the profile's per-process reserve, allocator fragmentation and gradient buckets:
+ * not the same quantity. FLOPs per step do not depend on the device and always compare.
+ */
+export function notComparable(device: Device, hw: Hardware, profile: string): NotComparable {
+  const out: NotComparable = {};
+  const profileDevice = deviceOfProfile(hw.gpuName);
+  if (profileDevice !== device) {
+    const why = `predicted for ${hw.gpuName} (profile ${profile}), measured on ${device === "cpu" ? "CPU ranks" : "CUDA GPUs"}`;
+    out.stepTime = why;
+    out.tokensPerSecond = why;
+    out.mfu = why;
+  }
+  if (device === "cpu")
+    out.peakMemory = `measured: the tensors MemTracker counts on the busiest CPU rank; predicted: the planner's memory per device, with profile ${profile}'s ${(hw.reserve / 2 ** 20).toFixed(0)} MiB process reserve, allocator fragmentation and gradient buckets`;
+  return out;
 }
 
 const finite = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
@@ -118,6 +144,7 @@ export function buildSummary(i: SummaryInput): Summary {
       rows: compareComms(w.comms, predictedVolumes(i.model, i.training, i.result)),
       predictedTime: { tp: t.tpComm, pp: t.ppComm, dp: t.dpComm },
     },
+    notComparable: notComparable(i.device, i.hw, i.profile),
     worker: w.extra ?? {},
   };
 }

@@ -9,19 +9,30 @@ import type { ExecuteArgs } from "../execute-args.js";
 import { readPlanFile } from "../plan-file.js";
 import type { PlanRequest } from "../plan-request.js";
 import { type Chosen, chooseGiven, choosePlan } from "./choose.js";
+import { chooseDevice } from "./device.js";
+import { checkPlanModel, readPlanFor } from "./plan-model.js";
+import { loadModel } from "../load.js";
 
 export type Prepared = ExecutorPrepared<Chosen>;
 
 export interface FromArgsOptions extends PrepareOptions {
   /** Override GPU detection (tests). */
   detect?: () => GpuInfo[];
+  /** Where the device choice disagrees with this node: one line each (execute: stderr). */
+  say?: (line: string) => void;
 }
 
 /** `paraplan execute`: the plan its flags ask for (searched, or the --plan file's). */
 export async function prepareFromArgs(args: ExecuteArgs, o: FromArgsOptions = {}): Promise<Prepared> {
-  const gpus = args.device === "cpu" ? [] : (o.detect ?? detectCudaGpus)();
-  const devices = presentDevices(args.device, args.plan.gpus ?? 1, gpus);
+  const here = args.device === "cpu" ? [] : (o.detect ?? detectCudaGpus)();
+  const forOtherMachines = args.printLaunch || args.nnodes > 1;
+  const { device, notes } = chooseDevice({ flag: args.device, profile: args.plan.profile, here, forOtherMachines, nnodes: args.nnodes, ranks: args.plan.gpus });
+  for (const line of notes) o.say?.(line);
+  const devices = presentDevices(device, args.plan.gpus ?? 1, device === "cpu" ? [] : here);
   const planFile = args.planFile === undefined ? undefined : readPlanFile(args.planFile);
+  // A plan made for another model is refused before any device or size check.
+  const planFor = args.planFile === undefined ? undefined : readPlanFor(args.planFile);
+  if (planFor && args.plan.model !== undefined) checkPlanModel(planFor, loadModel(args.plan.model).name);
   const chosen = choosePlan({ args: args.plan, devices, nnodes: args.nnodes, planFile, forOtherMachines: args.printLaunch });
   const { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch } = args;
   return prepare(chosen, devices, { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch }, o);

@@ -19,7 +19,9 @@ compares the measured step with the planner's prediction. Artifacts: runs/<time>
 (plan.json, launch.json, metrics.jsonl, summary.json).
 
   --model NAME|FILE        model preset or file, as for paraplan plan
-  --device cuda|cpu        default: cuda when nvidia-smi finds GPUs, else cpu
+  --device cuda|cpu        default: cuda when nvidia-smi finds GPUs, else cpu; with
+                           --print-launch or --nnodes > 1 the --profile's device (cpu for
+                           the cpu profile, else cuda), whatever this node has
   --gpus N                 total ranks over all nodes (default: every GPU found; CPU: 1 per node)
   --steps K                training steps (default 10)
   --plan FILE              run this plan: an entry of plan --json's "plans", the whole output
@@ -99,7 +101,7 @@ export async function executeCommand(argv: string[], io: Io, term: Terminal | nu
       io.out(EXECUTE_USAGE);
       return EXIT.ok;
     }
-    const p = await prepareFromArgs(args);
+    const p = await prepareFromArgs(args, { say: (line) => io.err(`paraplan: ${line}`) });
     if (p.replacedPort !== null)
       io.err(`paraplan: port ${p.replacedPort} is busy; rendezvous on ${p.node.endpoint.host}:${p.node.endpoint.port} instead`);
     if (args.printLaunch) {

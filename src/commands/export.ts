@@ -1,8 +1,9 @@
 // `paraplan export`: the best plan (or --plan's) as an engine's own configuration files, printed
 // or written to --out DIR.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { makeDirs } from "../../executor/fs-safe.js";
 import { evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { readPlanFile } from "../plan-file.js";
@@ -128,8 +129,9 @@ export function runExport(argv: string[], io: Io): number {
     summary.push(`note: this plan needs ${gib(predicted.memory.total)} per GPU, over the ${gib(predicted.memory.capacity)} capacity: it would run out of memory`);
   const out = s("out");
   if (out !== undefined) {
+    const made = makeDirs(out);
+    if (!made.ok) throw new UserError(`--out: cannot write into "${out}" (${made.errno})`);
     try {
-      mkdirSync(out, { recursive: true });
       for (const file of result.files) writeFileSync(join(out, file.name), file.content);
     } catch (e) {
       throw new UserError(`--out: cannot write into "${out}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);

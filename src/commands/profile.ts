@@ -99,7 +99,13 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
     ranks,
   });
   const path = writeProfile(out, built.profile);
-  if (args.raw) writeFileSync(resolve(args.raw), JSON.stringify({ host, detected: found, measurements: m, fits: built.link.fits }, null, 2) + "\n");
+  if (args.raw) {
+    try {
+      writeFileSync(resolve(args.raw), JSON.stringify({ host, detected: found, measurements: m, fits: built.link.fits }, null, 2) + "\n");
+    } catch (e) {
+      throw new UserError(`--raw: cannot write "${args.raw}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }
   const seconds = (Date.now() - started) / 1000;
   if (args.json) {
     const { profile: p, link, ...rest } = built;

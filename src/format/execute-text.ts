@@ -4,7 +4,7 @@ import type { CommRow } from "../../executor/comms.js";
 import type { StepEvent } from "../../executor/events.js";
 import type { Failure } from "../../executor/run.js";
 import type { StepFigures, TimelineSummary } from "../../executor/step-timeline.js";
-import type { Figures, Summary } from "../../executor/summary.js";
+import type { Figures, NotComparable, Summary } from "../../executor/summary.js";
 import type { PlanResult } from "../../planner/index.js";
 import { join } from "node:path";
 import { describePlan } from "./plan-text.js";
@@ -29,15 +29,24 @@ const orDash = (x: number | null, f: (v: number) => string) => (x === null ? "�
 const bytes = (b: number | null) =>
   b === null ? "—" : b >= 2 ** 30 ? gib(b) : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`;
 
-function figureRows(m: Figures, p: Figures, e: Figures): string[][] {
-  const row = (name: string, f: (v: number) => string, k: keyof Figures) => [name, orDash(m[k], f), orDash(p[k], f), signed(e[k])];
-  return [
-    row("step time", seconds, "stepTime"),
-    row("tokens/s", count, "tokensPerSecond"),
-    row("MFU", (v) => percent(v), "mfu"),
-    row("peak memory", bytes, "peakMemory"),
-    row("FLOPs/step", compact, "flopsPerStep"),
-  ];
+const FIGURES: [string, keyof Figures][] = [
+  ["step time", "stepTime"],
+  ["tokens/s", "tokensPerSecond"],
+  ["MFU", "mfu"],
+  ["peak memory", "peakMemory"],
+  ["FLOPs/step", "flopsPerStep"],
+];
+
+const FORMAT: Record<keyof Figures, (v: number) => string> = { stepTime: seconds, tokensPerSecond: count, mfu: (v) => percent(v), peakMemory: bytes, flopsPerStep: compact };
+
+/** The error column says "not comparable" where the two figures are not the same quantity. */
+function figureRows(m: Figures, p: Figures, e: Figures, nc: NotComparable = {}): string[][] {
+  return FIGURES.map(([name, k]) => [name, orDash(m[k], FORMAT[k]), orDash(p[k], FORMAT[k]), nc[k] !== undefined ? "not comparable" : signed(e[k])]);
+}
+
+/** One line per figure not comparable, saying why. */
+export function notComparableLines(nc: NotComparable = {}): string[] {
+  return FIGURES.filter(([, k]) => nc[k] !== undefined).map(([name, k]) => `(${name} not comparable: ${nc[k]})`);
 }
 
 function commsTable(rows: CommRow[]): string {
@@ -56,9 +65,10 @@ export function summaryText(s: Summary): string {
     `${s.model} on ${s.world} ${s.device === "cpu" ? "CPU rank" : "GPU"}${s.world > 1 ? "s" : ""} (profile ${s.profile}): ${describePlan(s.plan as PlanResult)}`,
     `${s.steps} step${s.steps === 1 ? "" : "s"}${lossLine}`,
     "",
-    table(["", "measured", "predicted", "error"], figureRows(s.measured, s.predicted, s.error), [false, true, true, true]),
+    table(["", "measured", "predicted", "error"], figureRows(s.measured, s.predicted, s.error, s.notComparable), [false, true, true, true]),
+    ...notComparableLines(s.notComparable),
   ];
-  if (s.device === "cpu") lines.push("(no measured MFU on CPU ranks: the cpu profile's peak is an assumption)");
+  if (s.device === "cpu" && s.notComparable?.mfu === undefined) lines.push("(no measured MFU on CPU ranks: the cpu profile's peak is an assumption)");
   if (s.collectives.rows.length) {
     lines.push("", commsTable(s.collectives.rows));
     lines.push("(the planner counts 16-bit gradients and activations; fp32 ones move twice the bytes)");
@@ -73,7 +83,11 @@ export function summaryText(s: Summary): string {
 export function timelineLines(t: TimelineSummary, runDir: string): string[] {
   const m = t.measured;
   const sim = t.simulated;
+  // bubbleFraction is relative to the stage's compute (and transfer waits), as (p−1)/m counts
+  // it: above 100% on a stage that waited longer than it worked. Labelled, with the share of
+  // the step beside it (what the interactive planner states).
   const bubble = (f: StepFigures) => `${seconds(f.bubble)} (${percent(f.bubbleFraction)})`;
+  const ofStep = (f: StepFigures) => percent(f.step > 0 ? f.bubble / f.step : 0);
   const rows = [
     ["step", m ? seconds(m.step) : "—", seconds(sim.step)],
     ["pipeline bubble (critical stage)", m ? bubble(m) : "—", bubble(sim)],
@@ -82,6 +96,7 @@ export function timelineLines(t: TimelineSummary, runDir: string): string[] {
   return [
     `step ${t.tracedStep} traced (one rank per pipeline stage), beside the simulator:`,
     ...table(["", "measured", "simulated"], rows, [false, true, true]).split("\n"),
+    `(bubble %: of the critical stage's compute, (p−1)/m on an even pipeline; of the step: ${m ? `measured ${ofStep(m)}, ` : ""}simulated ${ofStep(sim)})`,
     ...t.errors.map((e) => `(no trace from ${e})`),
     `timeline: ${join(runDir, t.trace)} (measured and simulated stages; chrome://tracing or ui.perfetto.dev)`,
   ];

@@ -1,9 +1,10 @@
 // Profile files for `paraplan profile` and `paraplan calibrate`: the raw JSON of a built-in or a
 // file, resolved through `extends` as src/load.ts does, validated against the schema, and written
 // atomically; plus the figure formats the files use ("450 GB/s", "3 us", "989 TFLOP/s").
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
+import { makeDirs } from "../../executor/fs-safe.js";
 import { writeJsonAtomic } from "../../executor/run-dir.js";
 import { type Hardware, parseHardwareFile, resolveExtends } from "../../planner/index.js";
 import { UserError } from "../errors.js";
@@ -47,8 +48,13 @@ export function validate(raw: unknown, origin: string): { merged: Record<string,
 export function writeProfile(path: string, profile: Record<string, unknown>): string {
   const abs = resolve(path);
   validate(profile, basename(abs));
-  mkdirSync(dirname(abs), { recursive: true });
-  writeJsonAtomic(abs, profile);
+  const dir = makeDirs(dirname(abs));
+  if (!dir.ok) throw new UserError(`--out: cannot write "${abs}": ${dir.reason} (${dir.errno})`);
+  try {
+    writeJsonAtomic(abs, profile);
+  } catch (e) {
+    throw new UserError(`--out: cannot write "${abs}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   return abs;
 }
 

@@ -3,7 +3,7 @@
 import { Box, Text, useApp, useInput, useStdin, useStdout } from "ink";
 import { useEffect, useState, useSyncExternalStore } from "react";
 import { Controller, type Services } from "./core/controller.js";
-import { HINT, toKeyPress } from "./core/keys.js";
+import { HINT, toKeyPresses } from "./core/keys.js";
 import { createStore, currentPlan, reducer, tablePlans } from "./core/reducer.js";
 import { screenTitle } from "./core/chrome.js";
 import type { SetupOptions } from "./core/setup.js";
@@ -78,7 +78,12 @@ export function App({ options, services, width, height, onQuit }: AppProps) {
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const size = useTerminalSize(width, height);
   const { isRawModeSupported } = useStdin();
-  useInput((input, key) => controller.key(toKeyPress(input, key)), { isActive: isRawModeSupported === true });
+  useInput(
+    (input, key) => {
+      for (const k of toKeyPresses(input, key)) controller.key(k);
+    },
+    { isActive: isRawModeSupported === true },
+  );
   useEffect(() => () => controller.dispose(), [controller]);
   const screen = screenOf(state);
   const bodyHeight = size.height - 3;

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { render } from "ink-testing-library";
@@ -65,6 +65,36 @@ describe("the setup screen", () => {
     await tick();
     expect(lastFrame()).toMatch(new RegExp(`Model\\s+‹ ${path.replace(/[.]/g, "\\.")} \\([\\d.]+k parameters\\) ›`));
     expect(lastFrame()).not.toContain("cannot be read");
+  });
+
+  it("accepts a pasted path followed by Enter (one chunk of input), also into a path being typed", async () => {
+    const path = join(dir, "pasted.json");
+    writeFileSync(path, JSON.stringify({ name: "pasted", layers: 2, hidden: 64, heads: 4, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true }));
+    const loaded = new RegExp(`Model\\s+‹ ${path.replace(/[.]/g, "\\.")} \\([\\d.]+k parameters\\) ›`);
+    const first = render(<App options={smallOptions()} services={testServices(fakeExecutor())} width={80} height={23} />);
+    first.stdin.write(`${path}\r`);
+    await tick();
+    expect(first.lastFrame()).toMatch(loaded);
+    expect(first.lastFrame()).toContain("paraplan · setup");
+    const second = render(<App options={smallOptions()} services={testServices(fakeExecutor())} width={80} height={23} />);
+    second.stdin.write(path.slice(0, 1));
+    await tick();
+    second.stdin.write(`${path.slice(1)}\r\n`);
+    await tick();
+    expect(second.lastFrame()).toMatch(loaded);
+    // A relative path, as the brief pastes it: "path/to/model.json" + Enter, from the working directory.
+    mkdirSync(join(dir, "path", "to"), { recursive: true });
+    writeFileSync(join(dir, "path", "to", "model.json"), JSON.stringify({ name: "relative", layers: 2, hidden: 64, heads: 4, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true }));
+    const cwd = process.cwd();
+    process.chdir(dir);
+    try {
+      const third = render(<App options={smallOptions()} services={testServices(fakeExecutor())} width={80} height={23} />);
+      third.stdin.write("path/to/model.json\r");
+      await tick();
+      expect(third.lastFrame()).toMatch(/Model\s+‹ path\/to\/model\.json \([\d.]+k parameters\) ›/);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it("names an unreadable cluster profile file and stays on the setup", async () => {

@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Devices, parseNvidiaSmi, presentDevices, profileForGpu } from "../../executor/devices.js";
@@ -8,6 +7,7 @@ import { choosePlan } from "../../src/app/choose.js";
 import { UserError } from "../../src/errors.js";
 import { parseEndpoint, parseExecuteArgs } from "../../src/execute-args.js";
 import { planFromJson, readPlanFile } from "../../src/plan-file.js";
+import { tempDir } from "../tmp-dirs.js";
 
 const GiB = 2 ** 30;
 
@@ -135,7 +135,7 @@ describe("plan files", () => {
     expect(() => planFromJson({ plans: [] }, "p")).toThrow(/empty/);
     expect(() => planFromJson({ tp: 0, pp: 1, dp: 1, microBatch: 1 }, "p")).toThrow(/"tp" must be a positive integer/);
     expect(() => planFromJson({ tp: 1, pp: 1, dp: 1, microBatch: 1, recompute: "some" }, "p")).toThrow(/recompute/);
-    const dir = mkdtempSync(join(tmpdir(), "paraplan-plan-"));
+    const dir = tempDir("paraplan-plan-");
     writeFileSync(join(dir, "bad.json"), "{");
     expect(() => readPlanFile(join(dir, "bad.json"))).toThrow(/malformed JSON/);
     expect(() => readPlanFile(join(dir, "missing.json"))).toThrow(/cannot be read/);

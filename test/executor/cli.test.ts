@@ -2,7 +2,7 @@
 // fake worker that runs out of memory.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { executeCommand } from "../../src/commands/execute.js";
 import { CLI, build, fakePython, processesWith, run, tmp } from "./e2e-helpers.js";
@@ -54,6 +54,17 @@ describe("paraplan execute (no torch needed)", () => {
     expect(nodes).toHaveLength(2);
     nodes.forEach((l, r) => expect(l).toMatch(new RegExp(`--nnodes 2 --nproc-per-node 2 --node-rank ${r} .*--rdzv-endpoint 10\\.1\\.2\\.3:29400`)));
     expect(two.stderr).toMatch(/shared file system/);
+  });
+
+  it("--print-launch of an H100 plan on a node without GPUs launches CUDA ranks and says the node has none", async () => {
+    const cwd = tmp();
+    const noSmi = { PATH: dirname(process.execPath) }; // no nvidia-smi to find
+    const args = ["--model", "tiny", "--global-batch", "256", "--profile", "dgx-h100", "--gpus", "16", "--nnodes", "2", "--rdzv-endpoint", "10.1.2.3:29400"];
+    const r = await run([...args, "--print-launch", "--run-dir", join(cwd, "h100")], { cwd, env: noSmi });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(cwd, "h100", "launch.json"), "utf8")).device).toBe("cuda");
+    expect(r.stdout.trim().split("\n")).toHaveLength(2);
+    expect(r.stderr).toMatch(/^paraplan: the launch is for CUDA GPUs \(profile dgx-h100\); this node has none/m);
   });
 
   it("runs the first plan of a plan --json output, and a run's own plan.json", async () => {

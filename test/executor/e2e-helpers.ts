@@ -1,9 +1,9 @@
 // Helpers of the end-to-end tests: build once, run the real CLI, look for leftover processes.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { tempDir } from "../tmp-dirs.js";
 
 export const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
 export const CLI = join(ROOT, "dist", "src", "cli.js");
@@ -41,7 +41,7 @@ if (process.env.FAKE_WORKER === "ok") {
 
 /** A stand-in interpreter (an executable node script) written to a temp directory. */
 export function fakePython(): string {
-  const path = join(mkdtempSync(join(tmpdir(), "paraplan-fake-")), "python");
+  const path = join(tempDir("paraplan-fake-"), "python");
   writeFileSync(path, FAKE_PYTHON_SOURCE, { mode: 0o755 });
   return path;
 }
@@ -92,7 +92,8 @@ export function build(): void {
   }
 }
 
-export const tmp = (prefix = "paraplan-e2e-") => mkdtempSync(join(tmpdir(), prefix));
+/** A temp directory, removed after the test file (test/tmp-dirs.ts). */
+export const tmp = (prefix = "paraplan-e2e-") => tempDir(prefix);
 
 export interface Ran {
   code: number | null;

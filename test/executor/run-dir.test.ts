@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { tempDir } from "../tmp-dirs.js";
 import { JsonLines, createRunDir, safeName, timestamp, writeFileAtomic, writeJsonAtomic } from "../../executor/run-dir.js";
 
-const tmp = () => mkdtempSync(join(tmpdir(), "paraplan-rundir-"));
+const tmp = () => tempDir("paraplan-rundir-");
 
 describe("run directory", () => {
   it("names runs <timestamp>-<model> and never reuses a directory", () => {

@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { WorkerEvent } from "../../executor/events.js";
 import { classify, explainStderr, startRun } from "../../executor/run.js";
 import { Supervisor, groupAlive } from "../../executor/supervise.js";
+import { tempDir } from "../tmp-dirs.js";
 
 const FAKE_TORCHRUN = String.raw`// A stand-in for torchrun: it starts a grandchild that ignores SIGTERM (like an agent waiting for
 // its peers), ignores SIGTERM itself, and then behaves per argv[2].
@@ -33,7 +33,7 @@ if (mode === "ok") {
   setInterval(() => step(++k), 100);
 }
 `;
-const FAKE = join(mkdtempSync(join(tmpdir(), "paraplan-fake-")), "fake-torchrun.mjs");
+const FAKE = join(tempDir("paraplan-fake-"), "fake-torchrun.mjs");
 writeFileSync(FAKE, FAKE_TORCHRUN);
 
 /** Running (not a zombie) — the same test ps would make. */
@@ -120,7 +120,7 @@ describe("a run's stop handle", () => {
   it("stops the run when asked, and touches no process-wide signal handler", async () => {
     const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
     const before = signals.map((s) => process.listenerCount(s));
-    const runDir = mkdtempSync(join(tmpdir(), "paraplan-run-"));
+    const runDir = tempDir("paraplan-run-");
     const steps: number[] = [];
     const run = startRun({
       command: process.execPath,

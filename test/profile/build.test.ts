@@ -1,7 +1,7 @@
 // Building the measured profile from measurements with known figures: it extends the closest
 // built-in, overrides what was measured (listed in measuredFields), keeps the network, keeps the
 // link of a single GPU, and loads through the same schema as the built-ins.
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -179,6 +179,17 @@ describe("paraplan profile (measurement replaced by synthetic figures)", () => {
     expect(j.profile.name).toBe("mine");
     expect(j.measuredFields).toContain("node.link.latency");
     expect(j.link.fits.length).toBeGreaterThan(0);
+  });
+
+  it("an --out or --raw that cannot be written is exit 2 with one line naming it", async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "file"), "x");
+    const c = capture();
+    expect(await profileCommand(["--out", join(dir, "file", "sub", "p.json")], c.io, fake)).toBe(2);
+    expect(c.err).toEqual([expect.stringMatching(/^paraplan: --out: cannot write ".*\/file\/sub\/p\.json": .*\/file exists and is not a directory \(ENOTDIR\)$/)]);
+    const r = capture();
+    expect(await profileCommand(["--out", join(dir, "ok.json"), "--raw", join(dir, "file", "raw.json")], r.io, fake)).toBe(2);
+    expect(r.err).toEqual([expect.stringMatching(/^paraplan: --raw: cannot write ".*raw\.json" \(ENOTDIR\)$/)]);
   });
 
   it("a torch that sees fewer GPUs than nvidia-smi: exit 4", async () => {

@@ -1,6 +1,7 @@
 // Calibration on synthetic run directories whose measured step times come from the planner with
 // known scale factors on the profile's efficiencies: the fit must recover them.
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { calibrateCommand } from "../../src/commands/calibrate.js";
@@ -9,7 +10,7 @@ import { type Multipliers, bounds, fitScales, predictStep, scaledHardware } from
 import { type RunCase, readRun } from "../../src/profile/calibrate/runs.js";
 import { readProfile } from "../../src/profile/files.js";
 import type { ModelSpec, Plan } from "../../planner/index.js";
-import { capture, tmp } from "./helpers.js";
+import { ROOT, capture, tmp } from "./helpers.js";
 
 interface Spec {
   model: Partial<ModelSpec>;
@@ -145,6 +146,27 @@ describe("paraplan calibrate", () => {
     expect(written.extends).toBeUndefined();
     expect(written.network).toBeDefined();
     expect(() => calibrateCommand([...a.dirs, b.dirs[0]!], capture().io)).toThrow(/different profiles \(cpu, dgx-h100\)/);
+  });
+
+  it("writes by default to a git-ignored local-*.json, says where, and never overwrites paraplan's own files", () => {
+    const { dirs } = runs(SPECS.slice(0, 3), TRUE);
+    const hwDir = join(ROOT, "profiles", "hardware");
+    const expected = join(hwDir, "local-cpu-calibrated.json");
+    const c = capture();
+    try {
+      expect(calibrateCommand(dirs, c.io)).toBe(0);
+      expect(c.stdout()).toContain(`wrote ${expected} (extends cpu)`);
+      expect(c.stdout()).toMatch(/git ignores profiles\/hardware\/local-\*\.json/);
+      expect(c.stdout()).toMatch(/--profile local-cpu-calibrated$/m);
+      expect(execFileSync("git", ["check-ignore", expected], { cwd: ROOT, encoding: "utf8" }).trim()).toBe(expected);
+    } finally {
+      rmSync(expected, { force: true });
+      rmSync(join(hwDir, "cpu-calibrated.json"), { force: true }); // the old default
+    }
+    const builtin = join(hwDir, "cpu.json");
+    const before = readFileSync(builtin, "utf8");
+    expect(() => calibrateCommand([...dirs, "--out", builtin], capture().io)).toThrow(/--out .*cpu\.json is one of paraplan's own files/);
+    expect(readFileSync(builtin, "utf8")).toBe(before);
   });
 
   it("bad input is a UserError", () => {

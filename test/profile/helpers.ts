@@ -1,9 +1,9 @@
 // Helpers of the profile tests: recorded nvidia-smi outputs as a Runner, temp dirs, captured io.
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Runner } from "../../src/profile/detect.js";
+import { tempDir } from "../tmp-dirs.js";
 
 export const ROOT = resolve(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
 export const FIXTURES = join(ROOT, "test", "profile", "fixtures");
@@ -26,7 +26,8 @@ export function fixtureRunner(machine: string): Runner {
 
 export const noSmi: Runner = () => null;
 
-export const tmp = (prefix = "paraplan-profile-") => mkdtempSync(join(tmpdir(), prefix));
+/** A temp directory, removed after the test file (test/tmp-dirs.ts). */
+export const tmp = (prefix = "paraplan-profile-") => tempDir(prefix);
 
 export function capture() {
   const out: string[] = [];

@@ -12,7 +12,8 @@ cannot tell the three apart get one common factor. Writes the calibrated profile
 original) and prints each run's predicted-against-measured error before and after.
 
   --profile NAME|FILE        the profile to calibrate (default: the one the runs were planned with)
-  --out FILE                 default profiles/hardware/<profile>-calibrated.json
+  --out FILE                 default profiles/hardware/local-<profile>-calibrated.json (git
+                             ignores local-*.json); never one of paraplan's own files
   --name NAME                the calibrated profile's name (default: the file's name)
   --fit auto|separate|common auto: separate factors when the runs can tell them apart
   --json                     print the result as one JSON object

@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../cli.js";
 import { search } from "../../../planner/index.js";
@@ -40,6 +40,18 @@ describe("export", () => {
     const r = exportPlan("tiny", p, join(dir, "missing", "dir"));
     expect(r.ok).toBe(false);
     expect(r.message).toMatch(/^cannot write .*plan-tiny-1x1x1\.json: ENOENT/);
+  });
+
+  it("e and g name the absolute directory they write in, also for a relative working directory", () => {
+    const req = sessionOf("tiny", 1, 1).request;
+    const p = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
+    const rel = relative(process.cwd(), dir);
+    const e = exportPlan("tiny", p, rel, () => {});
+    expect(e.path).toBe(join(dir, "plan-tiny-1x1x1.json"));
+    expect(e.message).toBe(`wrote plan-tiny-1x1x1.json in ${dir}`);
+    const g = exportEngineConfigs(req, p, rel, () => {}, () => {});
+    expect(g.path).toBe(join(dir, "paraplan-export-tiny-1x1x1"));
+    expect(g.message).toMatch(new RegExp(`^wrote [a-z, ]+ configs in paraplan-export-tiny-1x1x1/ under ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(;|$)`));
   });
 
   it("g writes every engine's configuration of the plan, and names the engines that cannot run it", () => {

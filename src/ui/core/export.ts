@@ -1,7 +1,9 @@
 // Export a plan as JSON: plan-<model>-<tp>x<pp>x<dp>.json in the working directory, holding the
 // same object as an entry of `paraplan plan --json`'s plans[] (so `paraplan execute --plan` reads it).
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// Every message names the absolute directory written in.
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { makeDirs } from "../../../executor/fs-safe.js";
 import type { PlanResult } from "../../../planner/index.js";
 import { EXPORT_FORMATS, ExportRefused } from "../../engines/engine-plan.js";
 import { exportPlan as engineExport } from "../../engines/export-plan.js";
@@ -26,13 +28,20 @@ export interface ExportResult {
 /** Write the file; the result says where, or why it could not be written. */
 export function exportPlan(model: string, p: PlanResult, cwd: string, write: (path: string, text: string) => void = writeFileSync): ExportResult {
   const name = exportFileName(model, p);
-  const path = join(cwd, name);
+  const at = resolve(cwd);
+  const path = join(at, name);
   try {
     write(path, exportText(p));
-    return { path, ok: true, message: `wrote ${name} in ${cwd}` };
+    return { path, ok: true, message: `wrote ${name} in ${at}` };
   } catch (e) {
     return { path, ok: false, message: `cannot write ${path}: ${(e as Error).message}` };
   }
+}
+
+/** Directories one level at a time (executor/fs-safe.ts): a failure is one line with its errno. */
+function makeDir(dir: string): void {
+  const r = makeDirs(dir);
+  if (!r.ok) throw new Error(`${r.reason} (${r.errno})`);
 }
 
 /** The engines' own configurations for the plan (`paraplan export`'s exporters), written to
@@ -43,10 +52,11 @@ export function exportEngineConfigs(
   p: PlanResult,
   cwd: string,
   write: (path: string, text: string) => void = writeFileSync,
-  mkdir: (path: string) => void = (d) => mkdirSync(d, { recursive: true }),
+  mkdir: (path: string) => void = makeDir,
 ): ExportResult {
   const dirName = `paraplan-export-${safeName(req.model.name)}-${p.tp}x${p.pp}x${p.dp}`;
-  const dir = join(cwd, dirName);
+  const at = resolve(cwd);
+  const dir = join(at, dirName);
   const wrote: string[] = [];
   const refused: string[] = [];
   try {
@@ -65,5 +75,5 @@ export function exportEngineConfigs(
     return { path: dir, ok: false, message: `cannot write ${dir}: ${(e as Error).message}` };
   }
   const tail = refused.length ? `; not runnable as is: ${refused.join(", ")}` : "";
-  return { path: dir, ok: wrote.length > 0, message: `wrote ${wrote.join(", ")} configs in ${dirName}/${tail}` };
+  return { path: dir, ok: wrote.length > 0, message: `wrote ${wrote.join(", ")} configs in ${dirName}/ under ${at}${tail}` };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { allOptions } from "../test-utils.js";
-import { HINT, KEY_HELP, type KeyFlags, type KeyPress, commandFor, toKeyPress } from "./keys.js";
+import { HINT, KEY_HELP, type KeyFlags, type KeyPress, commandFor, toKeyPress, toKeyPresses } from "./keys.js";
 import { type AppState, initialState } from "./state.js";
 
 const none: KeyFlags = {
@@ -22,6 +22,23 @@ describe("keys", () => {
     expect(toKeyPress("c", { ...none, ctrl: true })).toEqual(key("ctrl-c"));
     expect(toKeyPress("", { ...none, delete: true })).toEqual(key("backspace"));
     expect(toKeyPress("x", none)).toEqual(ch("x"));
+  });
+
+  it("splits a pasted chunk into its text and the Enter after each line", () => {
+    expect(toKeyPresses("path/to/model.json\r", none)).toEqual([ch("path/to/model.json"), key("enter")]);
+    expect(toKeyPresses("/a.json\r\n", none)).toEqual([ch("/a.json"), key("enter")]);
+    expect(toKeyPresses("\x1b[200~/a.json\x1b[201~", none)).toEqual([ch("/a.json")]);
+    expect(toKeyPresses("[200~/a.json[201~\r", none)).toEqual([ch("/a.json"), key("enter")]);
+    expect(toKeyPresses("x", none)).toEqual([ch("x")]);
+    expect(toKeyPresses("", { ...none, return: true })).toEqual([key("enter")]);
+  });
+
+  it("on the setup, a pasted relative path (several characters with a / or ending in .json) is a path", () => {
+    const s = on("setup");
+    expect(commandFor(s, ch("path/to/model.json"))).toEqual({ kind: "dispatch", action: { type: "setup/text", text: "path/to/model.json" } });
+    expect(commandFor(s, ch("model.json"))).toEqual({ kind: "dispatch", action: { type: "setup/text", text: "model.json" } });
+    expect(commandFor(s, ch("qq"))).toEqual({ kind: "none" });
+    expect(commandFor({ ...s, setup: { ...s.setup, focus: "batch" } }, ch("a/b.json"))).toEqual({ kind: "none" });
   });
 
   it("on the setup: fields, changes, digits, paths, Enter plans", () => {

@@ -39,6 +39,28 @@ export function toKeyPress(input: string, k: KeyFlags): KeyPress {
   return { name: "char", char: input };
 }
 
+/** Bracketed-paste markers (ESC [200~ … ESC [201~), with or without the ESC ink strips. */
+const PASTE_MARKS = /\x1b?\[20[01]~/g;
+
+/**
+ * The keys in one chunk of input. A paste arrives as one chunk: "path/to/model.json\r" is the
+ * text and then Enter (any of \r, \n, \r\n ends a line), so a pasted path followed by Enter
+ * loads it as typed keys would.
+ */
+export function toKeyPresses(input: string, k: KeyFlags): KeyPress[] {
+  const one = toKeyPress(input, k);
+  if (one.name !== "char" || !/[\r\n]|\[20[01]~/.test(one.char)) return [one];
+  const keys: KeyPress[] = [];
+  one.char
+    .replace(PASTE_MARKS, "")
+    .split(/\r\n|\r|\n/)
+    .forEach((line, i) => {
+      if (i > 0) keys.push({ name: "enter", char: "" });
+      if (line !== "") keys.push({ name: "char", char: line });
+    });
+  return keys;
+}
+
 export type Command =
   | { kind: "dispatch"; action: Action }
   | { kind: "plan" }
@@ -55,6 +77,11 @@ const act = (action: Action): Command => ({ kind: "dispatch", action });
 const NONE: Command = { kind: "none" };
 const FILTER_KEYS: Record<string, FilterDim> = { t: "tp", p: "pp", d: "dp", z: "zero", r: "recompute" };
 const PAGE = 10;
+
+/** A path starts with / . ~ when typed; pasted (several characters at once), also a relative
+ *  path with a / or a .json file name. */
+const looksLikePath = (t: string) =>
+  /^[^\x00-\x1f]+$/.test(t) && (/^[/.~]/.test(t) || (t.length > 1 && (t.includes("/") || /\.json$/i.test(t))));
 
 function setupCommand(s: AppState, k: KeyPress): Command {
   const { setup } = s;
@@ -78,7 +105,7 @@ function setupCommand(s: AppState, k: KeyPress): Command {
   if (k.name !== "char") return NONE;
   // A paste arrives as one string: digits into a number, a path into the model or cluster.
   if (/^\d+$/.test(k.char) && isNumeric(setup.focus)) return act({ type: "setup/digit", digit: k.char });
-  if (/^[/.~][^\x00-\x1f]*$/.test(k.char) && !isNumeric(setup.focus)) return act({ type: "setup/text", text: k.char });
+  if (looksLikePath(k.char) && !isNumeric(setup.focus)) return act({ type: "setup/text", text: k.char });
   return NONE;
 }
 

@@ -30,6 +30,13 @@ describe("the execute screen's view-model", () => {
     expect(v.table[6]).toContain("cpu profile");
   });
 
+  it("says which figures are not comparable instead of an error, and why", () => {
+    const summary = { ...summaryFor({ session: s, plan, steps: 10 }, 10), notComparable: { peakMemory: "measured: the tensors MemTracker counts" } };
+    const v = runView({ ...base, status: "done", summary }, 120);
+    expect(v.table).toEqual(expect.arrayContaining([expect.stringMatching(/^peak memory\s+1\.00 GiB\s+2\.00 GiB\s+not comparable$/), "(peak memory not comparable: measured: the tensors MemTracker counts)"]));
+    expect(v.table.join("\n")).not.toMatch(/−50\.0%/);
+  });
+
   it("shows the traced step's bubble and exposed communication beside the simulated ones", () => {
     const summary = summaryFor({ session: s, plan, steps: 10 }, 10);
     const fig = (step: number, bubble: number, bubbleFraction: number, exposedComm: number) => ({ step, bubble, bubbleFraction, exposedComm, criticalStage: 0 });

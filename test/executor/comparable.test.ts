@@ -1,0 +1,61 @@
+// What execute compares: figures the planner predicts for another device than the one that ran
+// (or for another quantity: CPU ranks' tensor bytes against a device's memory model) are
+// labelled "not comparable" in the summary JSON and text; the bubble's percentage says its base.
+import { describe, expect, it } from "vitest";
+import type { StepFigures, TimelineSummary } from "../../executor/step-timeline.js";
+import { buildSummary } from "../../executor/summary.js";
+import { type Plan, type Training, evaluatePlan } from "../../planner/index.js";
+import { summaryText, timelineLines } from "../../src/format/execute-text.js";
+import { loadModel, loadProfile } from "../../src/load.js";
+
+const tiny = loadModel("tiny");
+const t: Training = { gpus: 2, globalBatch: 8, seqLen: 32, precision: "bf16", fusedAttention: true };
+const dp2: Plan = { tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+
+function summaryOn(device: "cpu" | "cuda", profile: string) {
+  const hw = loadProfile(profile);
+  const r = evaluatePlan(tiny, hw, t, dp2);
+  const worker = { stepTime: 0.05, tokensPerSecond: 5000, peakMemory: 2.7 * 2 ** 20, flopsPerStep: 352_321_536, loss: [5.5, 5.4], comms: {} };
+  return buildSummary({ model: tiny, hw, profile, training: t, result: r, device, runDir: "/runs/x", steps: 2, worker });
+}
+
+describe("comparable figures", () => {
+  it("CPU ranks on the cpu profile: time comparable; peak memory (MemTracker's tensors against the memory model) labelled, not an error", () => {
+    const s = summaryOn("cpu", "cpu");
+    expect(Object.keys(s.notComparable ?? {})).toEqual(["peakMemory"]);
+    expect(s.notComparable?.peakMemory).toMatch(/MemTracker.*reserve/);
+    const text = summaryText(s);
+    expect(text).toMatch(/peak memory\s+2\.7 MiB\s+\S+ MiB\s+not comparable/);
+    expect(text).not.toMatch(/peak memory.*%/);
+    expect(text).toMatch(/step time\s+50\.0 ms\s+[\d.]+ \S+\s+[+-][\d.]+%/);
+    expect(text).toMatch(/^\(peak memory not comparable: .*MemTracker/m);
+  });
+
+  it("CPU ranks with a GPU profile: time and memory not comparable; FLOPs are", () => {
+    const s = summaryOn("cpu", "dgx-h100");
+    expect(Object.keys(s.notComparable ?? {}).sort()).toEqual(["mfu", "peakMemory", "stepTime", "tokensPerSecond"]);
+    expect(s.notComparable?.stepTime).toMatch(/predicted for .*H100.* \(profile dgx-h100\), measured on CPU ranks/);
+    const text = summaryText(s);
+    expect(text).toMatch(/step time\s+50\.0 ms\s+[\d.]+ \S+\s+not comparable/);
+    expect(text).not.toMatch(/cpu profile's peak/);
+    expect(text).toMatch(/FLOPs\/step\s+352M\s+352M\s+\+0\.0%/);
+  });
+
+  it("GPUs on a GPU profile: everything compared, nothing labelled", () => {
+    const s = summaryOn("cuda", "dgx-h100");
+    expect(s.notComparable).toEqual({});
+    expect(summaryText(s)).not.toMatch(/not comparable/);
+  });
+});
+
+describe("pipeline bubble", () => {
+  const fig = (step: number, bubble: number, compute: number): StepFigures => ({ step, bubble, bubbleFraction: bubble / compute, exposedComm: 0, criticalStage: 1 });
+
+  it("says what its percentage is of (the stage's compute), and its share of the step", () => {
+    // a stage that waited 1.1 s for 1 s of compute: 110% of its compute, 52.4% of its 2.1 s step
+    const tl: TimelineSummary = { tracedStep: 4, trace: "trace.json", measured: fig(2.1, 1.1, 1), simulated: fig(1.5, 0.5, 1), stages: [], errors: [] };
+    const lines = timelineLines(tl, "/runs/x");
+    expect(lines.find((l) => l.startsWith("pipeline bubble"))).toMatch(/pipeline bubble \(critical stage\)\s+1\.10 s \(110\.0%\)\s+500 ms \(50\.0%\)/);
+    expect(lines).toContain("(bubble %: of the critical stage's compute, (p−1)/m on an even pipeline; of the step: measured 52.4%, simulated 33.3%)");
+  });
+});

@@ -1,0 +1,51 @@
+// Directories the CLI is told to create, through the built CLI in a spawned process with a time
+// limit (a loop in mkdir would otherwise hang the test run): every bad path ends within seconds
+// with exit 2 and one line naming the flag and the path, never a stack trace.
+import { spawnSync } from "node:child_process";
+import { existsSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tempDir } from "../tmp-dirs.js";
+import { CLI, build } from "./e2e-helpers.js";
+
+beforeAll(() => build(), 120_000);
+
+const LIMIT_MS = 20_000;
+
+function cli(args: string[], cwd: string) {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: "utf8", timeout: LIMIT_MS, killSignal: "SIGKILL" });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - started };
+}
+
+const EXECUTE = ["execute", "--model", "tiny", "--device", "cpu", "--gpus", "2", "--print-launch"];
+const EXPORT = ["export", "--format", "megatron", "--model", "tiny"];
+
+function expectOneLine(r: ReturnType<typeof cli>, pattern: RegExp): void {
+  expect(r.signal, `killed after ${r.ms} ms: ${r.stderr}`).toBeNull();
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stderr.trim().split("\n"), r.stderr).toEqual([expect.stringMatching(pattern)]);
+  expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+}
+
+describe("directories the CLI creates", () => {
+  it("execute --run-dir under a file or through a dangling link: exit 2, one line naming the path", () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, "file"), "x");
+    const under = cli([...EXECUTE, "--run-dir", join(cwd, "file", "sub")], cwd);
+    expectOneLine(under, /^paraplan: --run-dir: cannot create the directory ".*\/file\/sub": .*\/file exists and is not a directory \(ENOTDIR\)$/);
+    symlinkSync(join(cwd, "missing"), join(cwd, "dangling"));
+    const dangling = cli([...EXECUTE, "--run-dir", join(cwd, "dangling")], cwd);
+    expectOneLine(dangling, /^paraplan: --run-dir: cannot create the directory ".*\/dangling": .*\/dangling is a symbolic link to a missing target \(ENOENT\)$/);
+    expect(existsSync(join(cwd, "missing"))).toBe(false);
+  });
+
+  it.runIf(existsSync("/proc/1"))("execute --run-dir /proc/1/nope and export --out /proc/1/nope end at once (no mkdir loop)", () => {
+    const cwd = tempDir();
+    const run = cli([...EXECUTE, "--run-dir", "/proc/1/nope"], cwd);
+    expectOneLine(run, /^paraplan: --run-dir: cannot create the directory "\/proc\/1\/nope": .* \(E[A-Z]+\)$/);
+    const out = cli([...EXPORT, "--out", "/proc/1/nope"], cwd);
+    expectOneLine(out, /^paraplan: --out: cannot write into "\/proc\/1\/nope" \(E[A-Z]+\)$/);
+    expect(run.ms + out.ms).toBeLessThan(LIMIT_MS);
+  });
+});
