@@ -5,11 +5,11 @@ import { runPlanFrom, takeFrom } from "../engines/compare.js";
 import { rescore } from "../../planner/sim/rescore.js";
 import { simulate } from "../../planner/sim/simulate.js";
 import { UserError } from "../errors.js";
-import { planReport, rejections, describePlan, header, type SimulationNote } from "../format/plan-text.js";
+import { planReport, rejections, header, type SimulationNote } from "../format/plan-text.js";
+import { noPlanMessage } from "../format/no-plan.js";
 import { searchJson, type SimulatedJson } from "../format/plan-json.js";
 import { renderGantt } from "../format/timeline-gantt.js";
 import { timelineTrace } from "../../executor/timeline-trace.js";
-import { gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
 import { buildRequest } from "../plan-request.js";
@@ -83,16 +83,7 @@ export function runPlan(argv: string[], io: Io): number {
     return 0;
   }
   if (!args.json) io.out([header(req), rejections(result)].join("\n"));
-  const c = result.closest;
-  if (c) {
-    const over = c.memory.total / c.memory.capacity - 1;
-    io.err(
-      `paraplan: no plan fits in memory; the closest, ${describePlan(c)}, needs ${gib(c.memory.total)} per GPU, ${percent(over)} over the ${gib(c.memory.capacity)} capacity. Add GPUs, raise recompute or ZeRO, or use a GPU with more memory.`,
-    );
-  } else {
-    const why = result.searched === 0 ? "no configuration matches the fixed dimensions together" : rejections(result).replace(/^rejected: /, "");
-    io.err(`paraplan: no valid configuration: ${why}. Relax the fixed dimensions.`);
-  }
+  io.err(`paraplan: ${noPlanMessage(req, result)}`);
   return 1;
 }
 

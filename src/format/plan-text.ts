@@ -2,7 +2,7 @@
 // breakdown, and rejections by reason.
 import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams } from "../../planner/index.js";
 import type { PlanRequest } from "../plan-request.js";
-import { bandwidth, compact, count, gib, percent, seconds, table } from "./units.js";
+import { bandwidth, compact, count, gib, grouped, percent, seconds, table } from "./units.js";
 
 export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe" } as const;
 
@@ -21,7 +21,7 @@ export function header(req: PlanRequest): string {
   const nodes = Math.ceil(t.gpus / hw.gpusPerNode);
   const link = `${hw.intra.kind === "nvlink" ? "NVLink" : "PCIe"} ${bandwidth(hw.intra.bandwidth)}`;
   const lines = [
-    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters) on ${t.gpus} × ${hw.gpuName} — ${req.profileName}: ${nodes} node${nodes > 1 ? "s" : ""} × ${hw.gpusPerNode}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
+    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters) on ${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
     `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights`,
   ];
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
@@ -47,7 +47,7 @@ export function planCells(p: PlanResult): string[] {
 }
 
 export function plansTable(plans: PlanResult[]): string {
-  const rows = plans.map((p, i) => [String(i + 1), ...planCells(p), p.tflopsPerGpu.toFixed(0), percent(p.mfu)]);
+  const rows = plans.map((p, i) => [String(i + 1), ...planCells(p), grouped(p.tflopsPerGpu), percent(p.mfu)]);
   return table(
     ["#", "tp", "pp", "vpp", "dp", "zero", "mbs", "recompute", "sp", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"],
     rows,
@@ -63,12 +63,12 @@ export function breakdown(p: PlanResult): string {
     `best plan: ${describePlan(p)}`,
     `  memory per GPU${stage}: weights ${gib(m.weights)} + gradients ${gib(m.gradients)} + optimizer ${gib(m.optimizer)} + activations ${gib(m.activations)} + other ${gib(m.other)} = ${gib(m.total)} of ${gib(m.capacity)}`,
     `  step ${seconds(t.step)}: compute ${seconds(t.compute)}, recompute ${seconds(t.recompute)}, tp comm ${seconds(t.tpComm)}, pp comm ${seconds(t.ppComm)}, bubble ${seconds(t.bubble)}, exposed dp comm ${seconds(t.dpComm)}, optimizer ${seconds(t.optimizer)}`,
-    `  ${count(p.tokensPerSecond)} tokens/s, ${p.tflopsPerGpu.toFixed(0)} model TFLOP/s per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
+    `  ${count(p.tokensPerSecond)} tokens/s, ${grouped(p.tflopsPerGpu)} model TFLOP/s per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
   ].join("\n");
 }
 
 export function rejections(result: SearchResult): string {
-  const entries = (Object.entries(result.rejected) as [RejectionCode, number][]).sort((a, b) => b[1] - a[1]);
+  const entries = (Object.entries(result.rejected) as [RejectionCode, number][]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
   if (!entries.length) return "rejected: none";
   return `rejected: ${entries.map(([code, n]) => `${count(n)} ${REJECTION_CODES[code]} [${code}]`).join("; ")}`;
 }

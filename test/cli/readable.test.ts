@@ -1,0 +1,66 @@
+// What `plan` says when nothing is valid, and how it prints absurd values (issue 17: "every
+// input answered truly"), in-process through main().
+import { afterAll, describe, expect, it } from "vitest";
+import { compact, count, gib, percent } from "../../src/format/units.js";
+import { removeTempFiles, runCli, tempFile } from "./helpers.js";
+
+afterAll(removeTempFiles);
+
+describe("nothing valid: the message names what to change", () => {
+  // 97 is prime: tp 1 (97 heads do not divide 96), pp 1 (97 > 96 layers), so dp 97, which does
+  // not divide the global batch 1536. Nothing was fixed, so nothing is to relax.
+  it("--gpus 97 suggests --global-batch, a multiple of 97, not relaxing fixed dimensions", () => {
+    const r = runCli(["plan", "--model", "gpt3-like", "--gpus", "97"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain("Relax the fixed dimensions");
+    expect(r.stderr).toContain("--global-batch");
+    expect(r.stderr).toMatch(/multiple of 97\b/);
+    expect(r.stderr).toContain("1,552"); // the nearest multiple of 97 above 1536
+  });
+
+  it("with a fixed dimension it still says to relax it", () => {
+    const r = runCli(["plan", "--model", "gpt3-like", "--gpus", "1024", "--dp", "1024"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--dp|fixed/);
+  });
+
+  it("--gpus 1000000 lists no reason with a count of 0", () => {
+    const r = runCli(["plan", "--model", "gpt3-like", "--gpus", "1000000"]);
+    expect(r.code).toBe(1);
+    const all = `${r.stdout}\n${r.stderr}`;
+    expect(all).toContain("[batch_dp]");
+    expect(all).not.toMatch(/(^|[;:] )0 [a-z]/m);
+    const json = JSON.parse(runCli(["plan", "--model", "gpt3-like", "--gpus", "1000000", "--json"]).stdout);
+    for (const [code, n] of Object.entries(json.rejected as Record<string, number>)) expect(n, code).toBeGreaterThan(0);
+  });
+});
+
+describe("absurd values print readably", () => {
+  it("compact: thousands separators above 999 of the largest unit, scientific beyond a million", () => {
+    expect(compact(175e9)).toBe("175B");
+    expect(compact(1.3e9)).toBe("1.3B");
+    expect(compact(24e15)).toBe("24,000T");
+    expect(compact(2.4e31)).toBe("2.4e31");
+    expect(compact(13194139547e12)).toBe("1.3e22");
+  });
+
+  it("gib, percent and count keep separators", () => {
+    expect(gib(3406246413 * 2 ** 30)).toBe("3,406,246,413 GiB");
+    expect(percent(42766540.117)).toBe("4,276,654,011.7%");
+    expect(count(1e6)).toBe("1,000,000");
+  });
+
+  it("the plan header separates GPU and node counts and scales the parameters", () => {
+    const model = tempFile(
+      "huge.json",
+      JSON.stringify({ name: "huge", layers: 1000, hidden: 1048576000, heads: 8, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true, globalBatch: 8 }),
+    );
+    const r = runCli(["plan", "--model", model, "--gpus", "1000000", "--global-batch", "1000000", "--pp", "1000", "--tp", "8"]);
+    expect(r.code).toBe(1);
+    const head = r.stdout.split("\n")[0]!;
+    expect(head).toContain("(1.3e22 parameters)");
+    expect(head).toContain("1,000,000 × H100");
+    expect(head).toContain("125,000 nodes");
+    expect(r.stderr).not.toMatch(/\d{5,}/); // every long number has separators
+  });
+});
