@@ -64,8 +64,13 @@ export function breakdown(p: PlanResult): string {
     `  memory per GPU${stage}: weights ${gib(m.weights)} + gradients ${gib(m.gradients)} + optimizer ${gib(m.optimizer)} + activations ${gib(m.activations)} + other ${gib(m.other)} = ${gib(m.total)} of ${gib(m.capacity)}`,
     `  step ${seconds(t.step)}: compute ${seconds(t.compute)}, recompute ${seconds(t.recompute)}, tp comm ${seconds(t.tpComm)}, pp comm ${seconds(t.ppComm)}, bubble ${seconds(t.bubble)}, exposed dp comm ${seconds(t.dpComm)}, optimizer ${seconds(t.optimizer)}`,
     `  ${count(p.tokensPerSecond)} tokens/s, ${grouped(p.tflopsPerGpu)} model TFLOP/s per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
+    ...(p.zero > 0 && p.dp === 1 ? [`  ${zeroNote(p.zero)}`] : []),
   ].join("\n");
 }
+
+/** A fixed ZeRO stage without data parallelism (the search lists ZeRO-0 only there). */
+export const zeroNote = (zero: number): string =>
+  `ZeRO-${zero} with dp 1: nothing to shard (one data-parallel replica holds every state), the same plan as ZeRO-0${zero === 3 ? " plus ZeRO-3's gather buffers" : ""}`;
 
 export function rejections(result: SearchResult): string {
   const entries = (Object.entries(result.rejected) as [RejectionCode, number][]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);

@@ -64,3 +64,19 @@ describe("absurd values print readably", () => {
     expect(r.stderr).not.toMatch(/\d{5,}/); // every long number has separators
   });
 });
+
+describe("ZeRO with dp = 1", () => {
+  it("the table lists distinct plans: no two rows differ only in the ZeRO stage", () => {
+    const j = JSON.parse(runCli(["plan", "--model", "tiny", "--gpus", "1", "--json"]).stdout);
+    const keys = j.plans.map((p: Record<string, unknown>) => ["tp", "pp", "dp", "vpp", "microBatch", "recompute", "sequenceParallel", "schedule"].map((k) => p[k]).join(","));
+    expect(keys.length).toBe(10);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("--zero 2 with dp 1 evaluates, and the output says ZeRO has nothing to shard", () => {
+    const r = runCli(["plan", "--model", "tiny", "--gpus", "1", "--zero", "2"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("ZeRO-2");
+    expect(r.stdout).toMatch(/ZeRO-2 with dp 1: nothing to shard/);
+  });
+});
