@@ -63,7 +63,7 @@ export function runPlan(argv: string[], io: Io): number {
     result.plans = r.plans;
     sim = { simulated: r.simulated, reranked: r.reranked };
     const best = r.simulated[0]!;
-    note = { simulated, reranked: r.reranked, bestClosedFormRank: r.closedFormRank[0]!, bestStep: best.step, bestBubble: best.bubble, bestExposedComm: best.exposedComm };
+    note = { simulated, reranked: r.reranked, bestClosedFormRank: r.closedFormRank[0]!, bestStep: best.step, bestBubble: best.bubble, bestImbalance: best.imbalance, bestExposedComm: best.exposedComm };
   } else result.plans = result.plans.slice(0, args.top);
   // The best plan's timeline; the trace file is written before anything is printed, so that a
   // path that cannot be written is a one-line error like any other bad input.

@@ -86,6 +86,7 @@ export interface SimulationNote {
   bestClosedFormRank: number;
   bestStep: number;
   bestBubble: number;
+  bestImbalance: number;
   bestExposedComm: number;
 }
 
@@ -93,7 +94,7 @@ export function simulationLine(n: SimulationNote, closedFormStep: number): strin
   const order = n.reranked
     ? `order changed (rows in simulated order, the step column is the closed form's${n.bestClosedFormRank > 0 ? `; the best plan was #${n.bestClosedFormRank + 1} in the closed form` : ""})`
     : "order unchanged";
-  return `simulated the top ${n.simulated} step by step: ${order}; best plan ${seconds(n.bestStep)} simulated (closed form ${seconds(closedFormStep)}), bubble ${seconds(n.bestBubble)}, exposed communication ${seconds(n.bestExposedComm)}`;
+  return `simulated the top ${n.simulated} step by step: ${order}; best plan ${seconds(n.bestStep)} simulated (closed form ${seconds(closedFormStep)}), bubble ${seconds(n.bestBubble)}, stage imbalance ${seconds(n.bestImbalance)}, exposed communication ${seconds(n.bestExposedComm)}`;
 }
 
 export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulationNote): string {

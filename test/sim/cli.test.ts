@@ -15,10 +15,11 @@ describe("re-ranking by simulation", () => {
   const sim = JSON.parse(runCli([...base, "--top", "5", "--json"]).stdout);
   const closed = JSON.parse(runCli([...base, "--top", "5", "--json", "--simulate-top", "0"]).stdout);
 
-  it("adds simulated {step, bubble, exposedComm} to every plan and says whether the order changed", () => {
+  // (issue 17: `imbalance` added, the simulated idle time beyond the schedule's bubble)
+  it("adds simulated {step, bubble, imbalance, exposedComm} to every plan and says whether the order changed", () => {
     expect(typeof sim.reranked).toBe("boolean");
     for (const p of sim.plans) {
-      expect(Object.keys(p.simulated).sort()).toEqual(["bubble", "exposedComm", "step"]);
+      expect(Object.keys(p.simulated).sort()).toEqual(["bubble", "exposedComm", "imbalance", "step"]);
       expect(p.simulated.step).toBeGreaterThan(0);
     }
     for (let i = 1; i < sim.plans.length; i++) expect(sim.plans[i].simulated.step).toBeGreaterThanOrEqual(sim.plans[i - 1].simulated.step);
