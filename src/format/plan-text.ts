@@ -46,13 +46,16 @@ export function planCells(p: PlanResult): string[] {
   ];
 }
 
-export function plansTable(plans: PlanResult[]): string {
-  const rows = plans.map((p, i) => [String(i + 1), ...planCells(p), grouped(p.tflopsPerGpu), percent(p.mfu)]);
-  return table(
-    ["#", "tp", "pp", "vpp", "dp", "zero", "mbs", "recompute", "sp", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"],
-    rows,
-    [true, true, true, true, true, true, true, false, false, false, true, true, true, true, true],
-  );
+/** The ranked table; with `simulated` (per row, in order) a "sim. step" column after MFU. The
+ *  step, tokens/s, TFLOP/s and MFU columns are the closed form's, whose order the rows are in. */
+export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[]): string {
+  const rows = plans.map((p, i) => {
+    const cells = [String(i + 1), ...planCells(p), grouped(p.tflopsPerGpu), percent(p.mfu)];
+    return simulated ? [...cells, simulated[i] ? seconds(simulated[i]!.step) : "-"] : cells;
+  });
+  const head = ["#", "tp", "pp", "vpp", "dp", "zero", "mbs", "recompute", "sp", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"];
+  const right = [true, true, true, true, true, true, true, false, false, false, true, true, true, true, true];
+  return simulated ? table([...head, "sim. step"], rows, [...right, true]) : table(head, rows, right);
 }
 
 export function breakdown(p: PlanResult): string {
@@ -78,12 +81,17 @@ export function rejections(result: SearchResult): string {
   return `rejected: ${entries.map(([code, n]) => `${count(n)} ${REJECTION_CODES[code]} [${code}]`).join("; ")}`;
 }
 
-/** Whether simulating the closed form's best plans changed their order (planner/sim/rescore.ts). */
+/** The closed form's best plans simulated step by step (planner/sim/rescore.ts). */
 export interface SimulationNote {
   simulated: number;
-  reranked: boolean;
-  /** The listed best plan's rank in the closed form, from 0. */
-  bestClosedFormRank: number;
+  /** Whether the simulated steps order the simulated plans differently. */
+  orderDiffers: boolean;
+  /** Rank (from 0) of the plan with the shortest simulated step, and that step. */
+  fastest: number;
+  fastestStep: number;
+  /** Rows listed. */
+  listed: number;
+  /** The first plan's simulation. */
   bestStep: number;
   bestBubble: number;
   bestImbalance: number;
@@ -91,18 +99,23 @@ export interface SimulationNote {
 }
 
 export function simulationLine(n: SimulationNote, closedFormStep: number): string {
-  const order = n.reranked
-    ? `order changed (rows in simulated order, the step column is the closed form's${n.bestClosedFormRank > 0 ? `; the best plan was #${n.bestClosedFormRank + 1} in the closed form` : ""})`
-    : "order unchanged";
-  return `simulated the top ${n.simulated} step by step: ${order}; best plan ${seconds(n.bestStep)} simulated (closed form ${seconds(closedFormStep)}), bubble ${seconds(n.bestBubble)}, stage imbalance ${seconds(n.bestImbalance)}, exposed communication ${seconds(n.bestExposedComm)}`;
+  const listedNote = n.fastest >= n.listed ? ` (not listed; --top ${n.fastest + 1} shows it)` : "";
+  const verdict =
+    n.fastest === 0
+      ? `#1 is also the simulation's fastest${n.orderDiffers ? " (it orders some of the others differently)" : ", the order holds"}`
+      : `the simulation finds #${n.fastest + 1} fastest${listedNote}, ${seconds(n.fastestStep)} against #1's ${seconds(n.bestStep)}`;
+  return [
+    `simulated the top ${n.simulated} step by step ("sim. step"; the rows keep the closed form's order and figures, as the interactive planner ranks): ${verdict}`,
+    `#1 simulated ${seconds(n.bestStep)} (closed form ${seconds(closedFormStep)}): bubble ${seconds(n.bestBubble)}, stage imbalance ${seconds(n.bestImbalance)}, exposed communication ${seconds(n.bestExposedComm)}`,
+  ].join("\n");
 }
 
-export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulationNote): string {
+export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulationNote, simulated?: readonly { step: number }[]): string {
   return [
     header(req),
     `searched ${count(result.searched)} configurations in ${elapsedMs.toFixed(0)} ms: ${count(result.feasible)} fit in memory`,
     "",
-    plansTable(result.plans),
+    plansTable(result.plans, sim ? simulated : undefined),
     ...(sim ? [simulationLine(sim, result.plans[0]!.time.step)] : []),
     "",
     breakdown(result.plans[0]!),
