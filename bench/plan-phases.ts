@@ -5,7 +5,7 @@ const started = performance.now(); // since the process started: node's own star
 const { parsePlanArgs } = await import("../src/plan-args.js");
 const { buildRequest } = await import("../src/plan-request.js");
 const { search } = await import("../planner/index.js");
-const { rescore, SIMULATE_TOP } = await import("../planner/sim/rescore.js");
+const { simulateTop, SIMULATE_TOP } = await import("../planner/sim/rescore.js");
 const { planReport } = await import("../src/format/plan-text.js");
 const t0 = performance.now();
 const args = parsePlanArgs(["--model", "gpt3-like"]);
@@ -13,14 +13,14 @@ const req = buildRequest(args);
 const t1 = performance.now();
 const result = search(req.model, req.hw, req.training, req.fixed, { top: Math.max(SIMULATE_TOP, args.top) });
 const t2 = performance.now();
-const r = rescore(req.model, req.hw, req.training, result.plans, args.top);
+simulateTop(req.model, req.hw, req.training, result.plans);
 const t3 = performance.now();
-const text = planReport(req, { ...result, plans: r.plans }, t2 - t1);
+const text = planReport(req, { ...result, plans: result.plans.slice(0, args.top) }, t2 - t1);
 const t4 = performance.now();
 let warm = Infinity;
 for (let i = 0; i < 5; i++) {
   const w0 = performance.now();
-  rescore(req.model, req.hw, req.training, result.plans, args.top);
+  simulateTop(req.model, req.hw, req.training, result.plans);
   warm = Math.min(warm, performance.now() - w0);
 }
 console.log(

@@ -20,7 +20,7 @@ export function planJson(p: PlanResult, simulated?: SimSummary) {
     tflopsPerGpu: p.tflopsPerGpu,
     mfu: p.mfu,
     hfu: p.hfu,
-    ...(simulated ? { simulated: { step: simulated.step, bubble: simulated.bubble, exposedComm: simulated.exposedComm } } : {}),
+    ...(simulated ? { simulated: { step: simulated.step, bubble: simulated.bubble, imbalance: simulated.imbalance, exposedComm: simulated.exposedComm } } : {}),
   };
 }
 

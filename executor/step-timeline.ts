@@ -12,7 +12,9 @@ export const TRACE_FILE = ARTIFACTS.trace;
 export interface StepFigures {
   /** Seconds from the step's start to the end of the last stage's optimizer step. */
   step: number;
+  /** The schedule's share of the critical stage's waits; `imbalance` the rest (timeline.ts). */
   bubble: number;
+  imbalance: number;
   bubbleFraction: number;
   exposedComm: number;
   criticalStage: number;
@@ -72,10 +74,11 @@ export function stepTimeline(i: StepTimelineInput): { summary: TimelineSummary; 
     summary: {
       tracedStep: i.measured.step,
       trace: TRACE_FILE,
-      measured: b && { step: b.step, bubble: b.bubble, bubbleFraction: b.bubbleFraction, exposedComm: b.exposedComm, criticalStage: b.criticalStage },
+      measured: b && { step: b.step, bubble: b.bubble, imbalance: b.imbalance, bubbleFraction: b.bubbleFraction, exposedComm: b.exposedComm, criticalStage: b.criticalStage },
       simulated: {
         step: sim.step,
         bubble: sim.summary.bubble,
+        imbalance: sim.summary.imbalance,
         bubbleFraction: sim.bubbleFraction,
         exposedComm: sim.summary.exposedComm,
         criticalStage: sim.criticalStage,

@@ -14,6 +14,10 @@
 //                 collectives inside a layer count as compute there, a lower bound). This is
 //                 Holistic Trace Analysis' "exposed communication" (comm not overlapped by compute),
 //                 with the bubble left out.
+//   imbalance     of the critical stage's bubble, the part beyond the schedule's (p−1)/(v·m) of
+//                 its busy time: waiting caused by unequal stage times (planner/sim/timeline.ts
+//                 splitIdle, the simulator's split).
+import { splitIdle } from "../planner/sim/timeline.js";
 import { type Interval, measure, subtract, union } from "./intervals.js";
 
 export interface MeasuredEvent {
@@ -62,7 +66,10 @@ export interface StageBreakdown {
 export interface StepBreakdown {
   step: number;
   criticalStage: number;
+  /** The schedule's share of the critical stage's waits for other stages. */
   bubble: number;
+  /** The rest of those waits: stage imbalance. */
+  imbalance: number;
   /** bubble / (compute spans + transfer waits) of the critical stage: (p−1)/m on uniform stages. */
   bubbleFraction: number;
   exposedComm: number;
@@ -170,11 +177,13 @@ export function breakdown(t: MeasuredTimeline): StepBreakdown | null {
   const rows = stages.map((s) => stageBreakdown(s, ends, t.pp * t.vpp));
   const crit = rows.reduce((a, b) => (b.end > a.end ? b : a));
   const busy = crit.compute + crit.ppComm;
+  const { bubble, imbalance } = splitIdle(crit.bubble, busy, t.pp, t.vpp, t.microBatches);
   return {
     step: crit.end,
     criticalStage: crit.stage,
-    bubble: crit.bubble,
-    bubbleFraction: busy > 0 ? crit.bubble / busy : 0,
+    bubble,
+    imbalance,
+    bubbleFraction: busy > 0 ? bubble / busy : 0,
     exposedComm: crit.exposedComm,
     stages: rows,
   };

@@ -18,6 +18,9 @@ export interface Rejection {
 
 export type RejectionCounts = Partial<Record<RejectionCode, number>>;
 
+/** Count n configurations under a code; none (n = 0: an empty sub-space) leaves no entry, so that
+ *  every listed reason covers at least one configuration. */
 export function addRejection(counts: RejectionCounts, code: RejectionCode, n = 1): void {
+  if (n <= 0) return;
   counts[code] = (counts[code] ?? 0) + n;
 }

@@ -1,5 +1,6 @@
 // Exhaustive search over tp · pp · dp · vpp · schedule · micro-batch · sequence parallel ·
-// ZeRO · recompute. Every configuration is counted: feasible, or rejected by a code.
+// ZeRO · recompute. Every configuration is counted: feasible, or rejected by a code. Only distinct
+// configurations are enumerated: with dp = 1 the ZeRO stages shard nothing and are one (ZeRO-0).
 // Plain numbers only in this loop: it evaluates hundreds of thousands of plans per second.
 import { bufferBytes, modelStateTotal, stageActivationBytes, totalBytes } from "./cost/memory.js";
 import { stepTime } from "./cost/time.js";
@@ -73,9 +74,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   let searched = 0;
   let feasible = 0;
   let closest: PlanResult | null = null;
-  const zeros = zeroCandidates(fixed);
   const recomputes = recomputeCandidates(fixed);
-  const perLayout = zeros.length * recomputes.length;
   // (zero and recompute are the innermost loops: they change memory, not the micro-batch costs)
 
   const reject = (code: RejectionCode, n: number) => {
@@ -102,6 +101,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
       const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
       // Which link each group crosses: once per (tp, pp, dp).
       const placement = ppCode ? null : place(hw, { tp, cp: 1, dp, pp, ep: 1, etp: 1 });
+      const zeros = zeroCandidates(fixed, dp);
+      const perLayout = zeros.length * recomputes.length;
       for (const vpp of vpps) {
         d.vpp = vpp;
         const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);

@@ -53,8 +53,15 @@ export function spCandidates(fixed: Fixed, tp: number): boolean[] {
   return fixed.sequenceParallel === undefined ? [false, true] : [fixed.sequenceParallel];
 }
 
-export function zeroCandidates(fixed: Fixed): readonly ZeroStage[] {
-  return fixed.zero === undefined ? ZERO_STAGES : [fixed.zero];
+const ZERO_ONLY: readonly ZeroStage[] = [0];
+
+/** ZeRO stages: all four, or the fixed one. ZeRO partitions the model states over the
+ *  data-parallel group (Rajbhandari et al. 2020 §5); with dp = 1 there is nothing to partition and
+ *  stages 1–3 are ZeRO-0 under another name, so the space holds ZeRO-0 only there (a fixed stage is
+ *  still evaluated as asked). */
+export function zeroCandidates(fixed: Fixed, dp: number): readonly ZeroStage[] {
+  if (fixed.zero !== undefined) return [fixed.zero];
+  return dp === 1 ? ZERO_ONLY : ZERO_STAGES;
 }
 
 export function recomputeCandidates(fixed: Fixed): readonly Recompute[] {

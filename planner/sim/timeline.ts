@@ -4,7 +4,8 @@
 //   tpComm                           tensor-parallel collectives inside the layers (never hidden)
 //   ppComm                           blocking sends, and the transfer time of an input it waited for
 //   dpComm                           waits for data-parallel / ZeRO collectives (what overlap missed)
-//   bubble                           waits for another stage's compute (the pipeline bubble)
+//   bubble                           waits for another stage's compute (the pipeline bubble and,
+//                                    with unequal stages, stage imbalance: see SimSummary)
 //   optimizer                        the optimizer step
 import { criticalMask } from "./critical-path.js";
 import type { EngineResult } from "./events.js";
@@ -39,8 +40,13 @@ export interface StageTimes {
 export interface SimSummary {
   /** Simulated step time, seconds. */
   step: number;
-  /** Idle time of the critical stage waiting on other stages, seconds. */
+  /** The schedule's share of the critical stage's idle time (its waits for other stages): at most
+   *  (p−1)/(v·m) of its busy time, what the schedule costs on equal stages (Narayanan et al. 2021
+   *  §2.2), seconds. */
   bubble: number;
+  /** The rest of that idle time: waiting caused by unequal stage times (a heavy last stage with
+   *  the output layer), seconds. */
+  imbalance: number;
   /** Communication the critical stage's compute waited on or ran on its critical path
    *  (tp + pp + exposed dp), seconds. */
   exposedComm: number;
@@ -54,8 +60,9 @@ export interface Timeline {
   criticalStage: number;
   segments: Segment[];
   summary: SimSummary;
-  /** Bubble of the critical stage over its busy time (compute, recompute and communication on
-   *  its compute stream): (p−1)/m or (p−1)/(v·m) on uniform stages. */
+  /** Bubble (the schedule's share) of the critical stage over its busy time (compute, recompute
+   *  and communication on its compute stream): (p−1)/m or (p−1)/(v·m) on uniform stages, never
+   *  more. */
   bubbleFraction: number;
 }
 
@@ -72,6 +79,16 @@ const BUBBLE = 6;
 const OPTIMIZER = 7;
 const END = 8;
 const N = 9;
+
+/** A stage's waits for other stages, split into the schedule's bubble — (p−1)/(v·m) of its busy
+ *  time, the whole wait on equal stages (Narayanan et al. 2021 §2.2) — and stage imbalance, the
+ *  rest. The executor's measured timeline splits the same way (executor/timeline.ts). */
+export function splitIdle(idle: number, busy: number, pp: number, vpp: number, microBatches: number): { bubble: number; imbalance: number } {
+  const share = pp > 1 && microBatches > 0 ? (pp - 1) / (vpp * microBatches) : 0;
+  const bubble = Math.min(idle, share * busy);
+  return { bubble, imbalance: idle - bubble };
+}
+
 
 function column(kind: SegmentKind): number {
   switch (kind) {
@@ -174,13 +191,14 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   const criticalStage = ops[lastOp]!.stage;
   const cs = stages[criticalStage]!;
   const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.ppComm;
+  const { bubble, imbalance } = splitIdle(cs.bubble, busy, P, g.costs.vpp, g.costs.microBatches);
   return {
     step: r.makespan,
     pp: P,
     stages,
     criticalStage,
     segments,
-    summary: { step: r.makespan, bubble: cs.bubble, exposedComm: cs.tpComm + cs.ppComm + cs.dpComm },
-    bubbleFraction: busy > 0 ? cs.bubble / busy : 0,
+    summary: { step: r.makespan, bubble, imbalance, exposedComm: cs.tpComm + cs.ppComm + cs.dpComm },
+    bubbleFraction: busy > 0 ? bubble / busy : 0,
   };
 }

@@ -1,14 +1,15 @@
-// `paraplan plan`: search, re-rank the best by simulation, and print the ranked plans.
+// `paraplan plan`: search, simulate the best step by step, and print the ranked plans (the
+// closed form's order, as the interactive planner ranks; the simulated step in a column of its own).
 import { writeFileSync } from "node:fs";
 import { search } from "../../planner/index.js";
-import { rescore } from "../../planner/sim/rescore.js";
+import { simulateTop } from "../../planner/sim/rescore.js";
 import { simulate } from "../../planner/sim/simulate.js";
 import { UserError } from "../errors.js";
-import { planReport, rejections, describePlan, header, type SimulationNote } from "../format/plan-text.js";
+import { planReport, rejections, header, type SimulationNote } from "../format/plan-text.js";
+import { noPlanMessage } from "../format/no-plan.js";
 import { searchJson, type SimulatedJson } from "../format/plan-json.js";
 import { renderGantt } from "../format/timeline-gantt.js";
 import { timelineTrace } from "../../executor/timeline-trace.js";
-import { gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
 import { buildRequest } from "../plan-request.js";
@@ -33,7 +34,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --top K                  how many plans to list (default 10)
   --from FILE              read your Megatron-LM arguments, ds_config.json (+ Megatron-DeepSpeed arguments as a
                            second --from) or torchtitan TOML into a plan, and compare it with the best plan found
-  --simulate-top K         re-rank the closed form's best K plans by simulating a step (default 20, 0: off)
+  --simulate-top K         simulate the best K plans step by step: a "sim. step" column and the
+                           plan the simulation finds fastest (default 20, 0: off)
   --timeline               draw the best plan's simulated step (one row per pipeline stage)
   --trace-out FILE         write the best plan's simulated step as a Chrome trace (chrome://tracing, Perfetto)
   --json                   one JSON object instead of the table
@@ -57,17 +59,28 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   const k = args.simulateTop ?? 0;
   const result = search(req.model, req.hw, req.training, req.fixed, { top: Math.max(k, args.top) });
   const elapsedMs = performance.now() - started;
-  // Re-rank the closed form's best K by simulated step time, list the first --top.
+  // Simulate the closed form's best K; the rows keep the closed form's order, list the first --top.
   let sim: SimulatedJson | undefined;
   let note: SimulationNote | undefined;
-  if (k > 0 && result.plans.length > 0) {
-    const simulated = result.plans.length;
-    const r = rescore(req.model, req.hw, req.training, result.plans, args.top);
-    result.plans = r.plans;
-    sim = { simulated: r.simulated, reranked: r.reranked };
-    const best = r.simulated[0]!;
-    note = { simulated, reranked: r.reranked, bestClosedFormRank: r.closedFormRank[0]!, bestStep: best.step, bestBubble: best.bubble, bestExposedComm: best.exposedComm };
-  } else result.plans = result.plans.slice(0, args.top);
+  const all = result.plans;
+  result.plans = all.slice(0, args.top);
+  if (k > 0 && all.length > 0) {
+    const top = all.slice(0, k);
+    const r = simulateTop(req.model, req.hw, req.training, top);
+    sim = { simulated: r.simulated.slice(0, result.plans.length), top: top.length, fastest: r.fastest };
+    const first = r.simulated[0]!;
+    note = {
+      simulated: top.length,
+      orderDiffers: r.orderDiffers,
+      fastest: r.fastest,
+      fastestStep: r.simulated[r.fastest]!.step,
+      listed: result.plans.length,
+      bestStep: first.step,
+      bestBubble: first.bubble,
+      bestImbalance: first.imbalance,
+      bestExposedComm: first.exposedComm,
+    };
+  }
   // The best plan's timeline; the trace file is written before anything is printed, so that a
   // path that cannot be written is a one-line error like any other bad input.
   const best = result.plans[0];
@@ -81,21 +94,12 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   }
   if (args.json) io.out(JSON.stringify(searchJson(req, result, elapsedMs, sim), null, 2));
   if (result.plans.length > 0) {
-    if (!args.json) io.out(planReport(req, result, elapsedMs, note));
+    if (!args.json) io.out(planReport(req, result, elapsedMs, note, sim?.simulated));
     if (timeline && args.timeline && !args.json) io.out(["", ...renderGantt(timeline, terminalWidth())].join("\n"));
     return 0;
   }
   if (!args.json) io.out([header(req), rejections(result)].join("\n"));
-  const c = result.closest;
-  if (c) {
-    const over = c.memory.total / c.memory.capacity - 1;
-    io.err(
-      `paraplan: no plan fits in memory; the closest, ${describePlan(c)}, needs ${gib(c.memory.total)} per GPU, ${percent(over)} over the ${gib(c.memory.capacity)} capacity. Add GPUs, raise recompute or ZeRO, or use a GPU with more memory.`,
-    );
-  } else {
-    const why = result.searched === 0 ? "no configuration matches the fixed dimensions together" : rejections(result).replace(/^rejected: /, "");
-    io.err(`paraplan: no valid configuration: ${why}. Relax the fixed dimensions.`);
-  }
+  io.err(`paraplan: ${noPlanMessage(req, result)}`);
   return 1;
 }
 

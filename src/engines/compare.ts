@@ -54,6 +54,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     gpus: args.gpus,
     defaultGpus: loaded.gpus ?? hw0.gpusPerNode,
     defaultGpusFrom: loaded.gpus !== undefined ? `the ${loaded.name} model file` : "one node",
+    ...(args.globalBatch !== undefined ? { globalBatch: args.globalBatch } : {}),
   });
   const origin = reading.sources.join(" + ");
   const req = buildRequest({

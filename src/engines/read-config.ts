@@ -63,6 +63,8 @@ export interface ReadContext {
   gpus: number | undefined;
   defaultGpus: number;
   defaultGpusFrom: string;
+  /** --global-batch, for a configuration whose batch the launcher fills in ("auto"). */
+  globalBatch?: number;
 }
 
 /** The model the configuration describes must be --model: checked before any layout arithmetic. */

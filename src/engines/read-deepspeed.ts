@@ -1,7 +1,9 @@
 // ds_config.json (with, when given, its Megatron-DeepSpeed pretrain_gpt.py arguments) → a plan.
 // Batch arithmetic as DeepSpeed's runtime/config.py (_set_batch_related_parameters) does it:
 // train_batch_size = micro × gradient_accumulation_steps × dp; a missing one is derived from the
-// others; only train_batch_size given means gradient accumulation 1.
+// others; only train_batch_size given means gradient accumulation 1. "auto" (a ds_config written
+// for the HuggingFace Trainer, which fills it in from its TrainingArguments) is read as absent and
+// said; --global-batch stands in for an "auto" train_batch_size.
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { DEEPSPEED_KEYS } from "./known-keys.js";
@@ -23,6 +25,13 @@ function parse(file: ConfigFile): Obj {
   return raw;
 }
 
+/** No batch size: "auto" ones named (the HuggingFace Trainer fills them), with what to pass. */
+function missingBatch(o: string, autos: string[]): string {
+  if (autos.length === 0) return `${o}: train_batch_size or train_micro_batch_size_per_gpu is required; add one to the file, or pass --global-batch`;
+  const these = autos.length > 1 ? "are" : "is";
+  return `${o}: ${autos.join(", ")} ${these} "auto" (the HuggingFace Trainer fills ${autos.length > 1 ? "them" : "it"} in from its TrainingArguments; paraplan reads the file alone): pass --global-batch B (micro-batch B / dp, gradient accumulation 1), or write train_micro_batch_size_per_gpu (per_device_train_batch_size) and gradient_accumulation_steps into the file`;
+}
+
 export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx: ReadContext): ConfigReading {
   const o = ds.name;
   const raw = parse(ds);
@@ -34,10 +43,12 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       for (const sub of Object.keys(v))
         if (!DEEPSPEED_KEYS.has(`${k}.${sub}`)) warnings.push(unknownLine(o, `"${k}.${sub}"`, "a DeepSpeed configuration key paraplan knows"));
   }
+  const autos: string[] = [];
   const count = (key: string): number | undefined => {
     const v = raw[key];
     if (v === undefined) return undefined;
     if (v === "auto") {
+      autos.push(key);
       notes.push(`${o}: ${key} is "auto" (filled in by the HuggingFace Trainer); derived from the other batch settings`);
       return undefined;
     }
@@ -58,6 +69,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   }
   // Mixed precision: "bf16" ("bfloat16" kept for backwards compatibility, runtime/constants.py) and "fp16".
   const on = (k: string) => isObj(raw[k]) && (raw[k] as Obj).enabled === true;
+  const autoPrecision = ["fp16", "bf16"].filter((k) => isObj(raw[k]) && (raw[k] as Obj).enabled === "auto");
   if (on("fp16") && (on("bf16") || on("bfloat16"))) throw new UserError(`${o}: fp16.enabled and bf16.enabled contradict`);
   let precision: Precision | undefined = on("fp16") ? "fp16" : on("bf16") || on("bfloat16") ? "bf16" : undefined;
   const autotp = isObj(raw.tensor_parallel) ? raw.tensor_parallel.autotp_size : undefined;
@@ -72,7 +84,9 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       throw new UserError(`${args!.name}: --${f.precision} but ${o} enables ${precision}`);
     if (f.precision) precision = f.precision;
   }
-  if (precision === undefined) warnings.push(`${o}: neither bf16 nor fp16 enabled: DeepSpeed trains in fp32, which paraplan does not model; evaluated as bf16`);
+  if (precision === undefined && autoPrecision.length > 0)
+    notes.push(`${o}: ${autoPrecision.map((k) => `${k}.enabled`).join(" and ")} ${autoPrecision.length > 1 ? "are" : "is"} "auto" (the HuggingFace Trainer sets it from --bf16/--fp16); evaluated with --precision (bf16 unless given)`);
+  else if (precision === undefined) warnings.push(`${o}: neither bf16 nor fp16 enabled: DeepSpeed trains in fp32, which paraplan does not model; evaluated as bf16`);
   const tp = f?.tp ?? (typeof autotp === "number" && autotp > 1 ? autotp : 1);
   if (f && typeof autotp === "number" && autotp > 1 && autotp !== f.tp)
     throw new UserError(`${o}: tensor_parallel.autotp_size ${autotp} but ${args!.name} has --tensor-model-parallel-size ${f.tp}`);
@@ -85,9 +99,22 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     recompute = "full";
     notes.push(`${o}: activation_checkpointing is configured, read as full recompute (the model code decides what it checkpoints)`);
   }
+  // A ds_config holds no tensor or pipeline parallel size: without the Megatron-DeepSpeed
+  // arguments dp is the whole GPU count, and batch arithmetic that does not close says so.
+  const argsHint = args ? "" : `; a ds_config alone is read as tp ${tp} · pp 1 (dp the whole GPU count): add the Megatron-DeepSpeed arguments file (pretrain_gpt.py's) as a second --from when the run has tensor or pipeline parallelism`;
+  const withArgsHint = <T>(fn: () => T): T => {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof UserError && argsHint) throw new UserError(`${e.message}${argsHint}`);
+      throw e;
+    }
+  };
+  if (!args) notes.push(`${o}: no tensor or pipeline parallel size in a ds_config: read as tp ${tp} · pp 1; if the run uses Megatron-DeepSpeed with tensor or pipeline parallelism, add the Megatron-DeepSpeed arguments file as a second --from`);
   // Batch sizes, the ds_config's and the arguments' (which must agree).
   let micro = count("train_micro_batch_size_per_gpu");
   let tbs = count("train_batch_size");
+  if (tbs === undefined && ctx.globalBatch !== undefined && f?.globalBatch === undefined) tbs = ctx.globalBatch;
   let gas = count("gradient_accumulation_steps");
   if (f?.microBatch !== undefined) {
     if (micro !== undefined && micro !== f.microBatch) throw new UserError(`${args!.name}: --micro-batch-size ${f.microBatch} but ${o} has train_micro_batch_size_per_gpu ${micro}`);
@@ -105,15 +132,15 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
           return { gpus: (tbs / (micro * gas)) * tp * pp, from: `${o} (train_batch_size / (micro-batch × gradient_accumulation_steps) × tp·pp)` };
         })()
       : undefined;
-  const world = worldSize(ctx, implied);
+  const world = withArgsHint(() => worldSize(ctx, implied));
   const dp = dataParallel(o, world.gpus, world.from, tp, pp);
-  if (micro === undefined && tbs === undefined) throw new UserError(`${o}: train_batch_size or train_micro_batch_size_per_gpu is required`);
+  if (micro === undefined && tbs === undefined) throw new UserError(missingBatch(o, autos));
   if (micro === undefined) micro = tbs! / ((gas ?? 1) * dp);
-  if (!Number.isInteger(micro) || micro < 1) throw new UserError(`${o}: train_batch_size ${tbs} does not split into whole micro-batches over dp ${dp}`);
+  if (!Number.isInteger(micro) || micro < 1) throw new UserError(`${o}: train_batch_size ${tbs} does not split into whole micro-batches over dp ${dp}${argsHint}`);
   if (tbs === undefined) tbs = micro * (gas ?? 1) * dp;
-  checkBatch(o, tbs, dp, micro);
+  withArgsHint(() => checkBatch(o, tbs!, dp, micro!));
   if (gas !== undefined && tbs !== micro * gas * dp)
-    throw new UserError(`${o}: train_batch_size ${tbs} ≠ micro-batch ${micro} × gradient_accumulation_steps ${gas} × dp ${dp}`);
+    throw new UserError(`${o}: train_batch_size ${tbs} ≠ micro-batch ${micro} × gradient_accumulation_steps ${gas} × dp ${dp}${argsHint}`);
   const overlap = isObj(zo) && typeof zo.overlap_comm === "boolean" ? zo.overlap_comm : zero === 3;
   return {
     engine: "deepspeed",

@@ -91,6 +91,7 @@ export function timelineLines(t: TimelineSummary, runDir: string): string[] {
   const rows = [
     ["step", m ? seconds(m.step) : "—", seconds(sim.step)],
     ["pipeline bubble (critical stage)", m ? bubble(m) : "—", bubble(sim)],
+    ["stage imbalance (waits beyond it)", m ? seconds(m.imbalance) : "—", seconds(sim.imbalance)],
     ["exposed communication", m ? seconds(m.exposedComm) : "—", seconds(sim.exposedComm)],
   ];
   return [

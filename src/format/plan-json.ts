@@ -7,9 +7,12 @@ import type { PlanRequest } from "../plan-request.js";
 
 /** Simulation results to add to the report (optional fields, planner/sim/rescore.ts). */
 export interface SimulatedJson {
-  /** Per plan of result.plans, in order. */
+  /** Per plan of result.plans, in order (the first min(listed, top)). */
   simulated: SimSummary[];
-  reranked: boolean;
+  /** How many of the closed form's best plans were simulated. */
+  top: number;
+  /** Index (from 0) among them of the plan with the shortest simulated step. */
+  fastest: number;
 }
 
 export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulatedJson) {
@@ -37,6 +40,7 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     elapsedMs,
     plans: result.plans.map((p, i) => planJson(p, sim?.simulated[i])),
     ...(result.closest ? { closest: planJson(result.closest) } : {}),
-    ...(sim ? { reranked: sim.reranked } : {}),
+    // The rows are in the closed form's order; the simulation's fastest is named by its rank (from 1).
+    ...(sim ? { simulatedTop: sim.top, simulatedFastest: sim.fastest + 1 } : {}),
   };
 }

@@ -9,7 +9,7 @@ type Cell = "f" | "b" | "r" | "c" | "o" | ".";
 const CELLS: readonly Cell[] = ["f", "b", "r", "c", "o", "."];
 
 export const GANTT_LEGEND =
-  "f forward  b backward  r recompute  c communication (tp, pp, exposed dp)  o optimizer  . idle (bubble)  UPPER CASE: on the critical path";
+  "f forward  b backward  r recompute  c communication (tp, pp, exposed dp)  o optimizer  . idle (bubble or imbalance)  UPPER CASE: on the critical path";
 
 function cellOf(seg: Segment): Cell {
   switch (seg.kind) {
@@ -92,6 +92,7 @@ export function renderGantt(tl: Timeline, width = 80): string[] {
   const start = "0";
   const end = seconds(tl.step);
   const axis = `${" ".repeat(labelWidth + 2)}${start}${end.padStart(cols - start.length)}`;
-  const head = `simulated step ${seconds(tl.step)}  critical stage ${tl.criticalStage}  one column = ${seconds(dt)}`;
+  const idle = tl.pp > 1 ? `  bubble ${seconds(tl.summary.bubble)}  imbalance ${seconds(tl.summary.imbalance)}` : "";
+  const head = `simulated step ${seconds(tl.step)}  critical stage ${tl.criticalStage}${idle}  one column = ${seconds(dt)}`;
   return [...wrap(head, w), ...rows, axis, ...wrap(GANTT_LEGEND, w)];
 }

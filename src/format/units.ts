@@ -1,12 +1,17 @@
 // Human-readable numbers for terminal output (display only; all arithmetic stays in planner/).
+/** A number with thousands separators and exactly `digits` decimals ("3,406,246,413.5"). */
+export function grouped(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
 export function gib(bytes: number): string {
   const g = bytes / 2 ** 30;
-  return g >= 100 ? `${g.toFixed(0)} GiB` : g >= 10 ? `${g.toFixed(1)} GiB` : `${g.toFixed(2)} GiB`;
+  return g >= 100 ? `${grouped(g)} GiB` : g >= 10 ? `${g.toFixed(1)} GiB` : `${g.toFixed(2)} GiB`;
 }
 
 export function seconds(s: number): string {
   if (s === 0) return "0";
-  if (s >= 100) return `${s.toFixed(0)} s`;
+  if (s >= 100) return `${grouped(s)} s`;
   if (s >= 1) return `${s.toFixed(2)} s`;
   if (s >= 1e-3) return `${(s * 1e3).toFixed(s >= 0.1 ? 0 : 1)} ms`;
   return `${(s * 1e6).toFixed(0)} us`;
@@ -20,14 +25,18 @@ export function count(n: number): string {
   return String(r).replace(/\B(?=(\d{3})+$)/g, ",");
 }
 
+/** 175B, 1.3B, 24,000T; beyond a million of the largest unit (10^18) scientific: 2.4e31. */
 export function compact(n: number): string {
+  if (Math.abs(n) >= 1e18) return n.toExponential(1).replace("e+", "e");
   const units: [number, string][] = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "k"]];
-  for (const [v, u] of units) if (Math.abs(n) >= v) return `${(n / v).toFixed(n / v >= 100 ? 0 : 1)}${u}`;
+  for (const [v, u] of units) if (Math.abs(n) >= v) return `${Math.abs(n / v) >= 100 ? grouped(n / v) : (n / v).toFixed(1)}${u}`;
   return n.toFixed(0);
 }
 
+/** 53.2%, 1902.6%; separators from five digits on (4,276,654,011.7%). */
 export function percent(x: number, digits = 1): string {
-  return `${(100 * x).toFixed(digits)}%`;
+  const v = 100 * x;
+  return `${Math.abs(v) >= 1e4 ? grouped(v, digits) : v.toFixed(digits)}%`;
 }
 
 export function bandwidth(bytesPerSecond: number): string {

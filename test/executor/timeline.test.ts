@@ -96,3 +96,21 @@ describe("timeline event", () => {
     expect(breakdown(step(1, 1, [[C("dp comm", 0, 1)]]))).toBeNull();
   });
 });
+
+describe("measured stage imbalance (issue 17)", () => {
+  it("a last stage twice as slow: the bubble stays (p−1)/m of the busy time, the rest is imbalance", () => {
+    // GPipe, p = 2, m = 2; stage 1's forward 2 and backward 4 (stage 0: 1 and 2).
+    // Stage 1: F0 1–3, F1 3–5, B0 5–9, B1 9–13. Stage 0: F0 0–1, F1 1–2, then waits for stage 1's
+    // B0 (until 9) and B1 (11–13): B0 9–11, B1 13–15, OPT 15–15.5.
+    const t = step(2, 2, [
+      [F(0, 0, 0), F(0, 1, 1), B(0, 0, 9), B(0, 1, 13), OPT(15)],
+      [F(1, 0, 1, 2), F(1, 1, 3, 2), B(1, 0, 5, 4), B(1, 1, 9, 4), OPT(13)],
+    ]);
+    const b = breakdown(t)!;
+    expect(b.criticalStage).toBe(0);
+    // stage 0 idles 2–9 and 11–13: 9; busy 6; the schedule's share (p−1)/m = 1/2 of 6 = 3
+    expect(b.bubble).toBe(3);
+    expect(b.imbalance).toBe(6);
+    expect(b.bubbleFraction).toBe(0.5);
+  });
+});

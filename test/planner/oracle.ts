@@ -6,6 +6,10 @@
 //   need pp > 1 and the interleaved schedule, whose micro-batch count must be a multiple of pp
 //   (Megatron-LM schedules.py); 1F1B or GPipe otherwise (1F1B only without a pipeline);
 //   sequence parallelism needs tp > 1; ZeRO 0–3; recompute none/selective/full.
+//   ZeRO partitions the model states over the data-parallel group (Rajbhandari et al. 2020 §5):
+//   with dp = 1 there is nothing to partition and stages 1–3 are ZeRO-0 under another name, so the
+//   space holds one configuration there, ZeRO-0 — or the stage the user fixed (`fixedZero`), which
+//   is evaluated as asked. (Before issue 17 the oracle listed all four stages at dp = 1.)
 import type { Hardware, ModelSpec, Plan, Recompute, Schedule, Training, ZeroStage } from "../../planner/types.js";
 
 export function divisorsOf(n: number): number[] {
@@ -14,7 +18,7 @@ export function divisorsOf(n: number): number[] {
   return out;
 }
 
-export function validPlans(m: ModelSpec, hw: Hardware, t: Training): Plan[] {
+export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: ZeroStage): Plan[] {
   const out: Plan[] = [];
   for (const tp of divisorsOf(t.gpus)) {
     if (m.heads % tp !== 0 || m.kvHeads % tp !== 0 || tp > hw.gpusPerNode) continue;
@@ -33,7 +37,7 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training): Plan[] {
         }
         for (const { vpp, schedule } of layouts)
           for (const sequenceParallel of tp > 1 ? [false, true] : [false])
-            for (const zero of [0, 1, 2, 3] as ZeroStage[])
+            for (const zero of (dp > 1 ? [0, 1, 2, 3] : [fixedZero ?? 0]) as ZeroStage[])
               for (const recompute of ["none", "selective", "full"] as Recompute[])
                 out.push({ tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule });
       }

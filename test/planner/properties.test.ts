@@ -298,7 +298,7 @@ describe("search, against a brute-force enumeration of the valid plans", () => {
         const r = search(m, hw, t, fixed, { top, keepAll: true });
         const agrees = (p: Plan) =>
           (Object.keys(fixed) as (keyof Plan)[]).every((k) => p[k] === (fixed as Record<string, unknown>)[k]);
-        const valid = validPlans(m, hw, t).filter(agrees);
+        const valid = validPlans(m, hw, t, fixed.zero).filter(agrees);
         const fitting = valid.filter((p) => {
           const w = worstStageMemory(m, hw, t, p).memory;
           return w.total <= w.capacity;

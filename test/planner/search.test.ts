@@ -126,3 +126,37 @@ describe("fixed dimensions are honoured", () => {
     expect(sumRejected(r)).toBeGreaterThan(0);
   });
 });
+
+// Issue 17: with one data-parallel replica the ZeRO stages shard nothing, so they are one plan.
+describe("ZeRO with dp = 1: distinct plans only", () => {
+  const m = preset("tiny");
+  const hw = hardware("dgx-h100");
+  const key = (p: { tp: number; pp: number; dp: number; vpp: number; microBatch: number; recompute: string; sequenceParallel: boolean; schedule: string }) =>
+    [p.tp, p.pp, p.dp, p.vpp, p.microBatch, p.recompute, p.sequenceParallel, p.schedule].join("/");
+
+  it("on 1 GPU every listed plan is ZeRO-0 and no two differ only in the ZeRO stage", () => {
+    const r = search(m, hw, training(1, 8, 32), {}, { top: 10, keepAll: true });
+    expect(r.plans.length).toBe(10);
+    for (const p of r.all!) expect(p.zero).toBe(0);
+    const keys = r.all!.map(key);
+    expect(new Set(keys).size).toBe(keys.length);
+    expect(r.searched).toBe(r.feasible + sumRejected(r));
+    // 1 layout · 4 micro-batch sizes (divisors of 8) · 3 recompute modes, one ZeRO stage each.
+    expect(r.searched).toBe(12);
+  });
+
+  it("with dp > 1 the four stages stay; only the dp = 1 layouts collapse", () => {
+    const r = search(m, hw, training(2, 8, 32), {}, { top: 5, keepAll: true });
+    const dp1 = r.all!.filter((p) => p.dp === 1);
+    const dp2 = r.all!.filter((p) => p.dp === 2);
+    expect(dp1.length).toBeGreaterThan(0);
+    expect(new Set(dp1.map((p) => p.zero))).toEqual(new Set([0]));
+    expect(new Set(dp2.map((p) => p.zero))).toEqual(new Set([0, 1, 2, 3]));
+  });
+
+  it("a fixed ZeRO stage with dp = 1 is still evaluated", () => {
+    const r = search(m, hw, training(1, 8, 32), { zero: 2 }, { top: 3 });
+    expect(r.feasible).toBe(12);
+    for (const p of r.plans) expect(p.zero).toBe(2);
+  });
+});

@@ -39,7 +39,7 @@ describe("the execute screen's view-model", () => {
 
   it("shows the traced step's bubble and exposed communication beside the simulated ones", () => {
     const summary = summaryFor({ session: s, plan, steps: 10 }, 10);
-    const fig = (step: number, bubble: number, bubbleFraction: number, exposedComm: number) => ({ step, bubble, bubbleFraction, exposedComm, criticalStage: 0 });
+    const fig = (step: number, bubble: number, bubbleFraction: number, exposedComm: number) => ({ step, bubble, imbalance: 0, bubbleFraction, exposedComm, criticalStage: 0 });
     summary.timeline = { tracedStep: 10, trace: "trace.json", measured: fig(0.3, 0.06, 0.25, 0.012), simulated: fig(0.25, 0.05, 0.2, 0.01), stages: [], errors: [] };
     const v = runView({ ...base, status: "done", summary }, 120);
     const at = v.table.findIndex((l) => l.startsWith("step 10 traced"));

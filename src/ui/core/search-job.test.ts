@@ -53,3 +53,14 @@ describe("the chunked search", () => {
     expect(last.feasible).toBe(search(req.model, req.hw, req.training, {}, { top: 1 }).feasible);
   });
 });
+
+describe("the chunked search with one data-parallel replica", () => {
+  it("gives the same distinct plans as the CLI's search: ZeRO-0 only at dp 1", () => {
+    const req = sessionOf("tiny", 1, 1, 8).request;
+    const merged = searchAll(req);
+    const whole = search(req.model, req.hw, req.training, req.fixed, { top: 5, keepAll: true });
+    expect(merged.plans.map(planKey).sort()).toEqual(whole.all!.map(planKey).sort());
+    expect(merged.plans.length).toBeGreaterThan(0);
+    for (const p of merged.plans) expect(p.zero).toBe(0);
+  });
+});

@@ -1,0 +1,46 @@
+// What `plan` says when the search found no plan: the closest plan when nothing fits in memory,
+// else why nothing was valid and which input to change — a fixed dimension only when one was
+// fixed; when only the data-parallel size keeps the global batch from dividing, the batch.
+import { type SearchResult } from "../../planner/index.js";
+import { ppCandidates, tpCandidates } from "../../planner/space.js";
+import { ONE_PLAN, brokenUpTo, dimsOf, ruleContext } from "../../planner/layout/layout.js";
+import type { PlanRequest } from "../plan-request.js";
+import { describePlan, rejections } from "./plan-text.js";
+import { count, gib, percent } from "./units.js";
+
+/** The data-parallel sizes of the layouts whose tp and pp pass every rule (ascending). */
+export function layoutDps(req: PlanRequest): number[] {
+  const { model: m, training: t, fixed, hw } = req;
+  const ctx = ruleContext(m, t, hw.gpusPerNode);
+  const out = new Set<number>();
+  for (const tp of tpCandidates(m, t, fixed))
+    for (const pp of ppCandidates(m, t, fixed, tp)) {
+      const dp = t.gpus / (tp * pp);
+      if (fixed.dp !== undefined && fixed.dp !== dp) continue;
+      if (brokenUpTo("pp", ctx, { ...dimsOf(ONE_PLAN), tp, pp, dp }) === null) out.add(dp);
+    }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** The one-line reason for exit 1 (without the "paraplan: " prefix). */
+export function noPlanMessage(req: PlanRequest, result: SearchResult): string {
+  const c = result.closest;
+  if (c) {
+    const over = c.memory.total / c.memory.capacity - 1;
+    return `no plan fits in memory; the closest, ${describePlan(c)}, needs ${gib(c.memory.total)} per GPU, ${percent(over)} over the ${gib(c.memory.capacity)} capacity. Add GPUs, raise recompute or ZeRO, or use a GPU with more memory.`;
+  }
+  const fixedAny = Object.keys(req.fixed).length > 0;
+  if (result.searched === 0) return `no valid configuration: no configuration matches the fixed dimensions together. Relax the fixed dimensions.`;
+  const why = rejections(result).replace(/^rejected: /, "");
+  const codes = Object.keys(result.rejected);
+  const batch = req.training.globalBatch;
+  const dps = layoutDps(req);
+  if (codes.length === 1 && codes[0] === "batch_dp" && dps.length > 0) {
+    // Every layout is valid but for the batch: name the smallest dp and its nearest multiple.
+    const dp = dps[0]!;
+    const next = Math.ceil(batch / dp) * dp;
+    const sizes = dps.length > 1 ? `dp can be ${dps.slice(0, 6).map(count).join(", ")}${dps.length > 6 ? ", …" : ""}` : `dp is ${count(dp)}`;
+    return `no valid configuration: ${why}: the global batch ${count(batch)} is not divisible by the data-parallel size of any layout of ${count(req.training.gpus)} GPUs (${sizes}). Pass --global-batch a multiple of ${count(dp)} (e.g. ${count(next)})${fixedAny ? ", or relax the fixed dimensions" : ", or a GPU count whose data-parallel size divides it"}.`;
+  }
+  return `no valid configuration: ${why}. ${fixedAny ? "Relax the fixed dimensions." : "Change the GPU count (--gpus) or the global batch (--global-batch)."}`;
+}

@@ -1,0 +1,85 @@
+// What `plan` says when nothing is valid, and how it prints absurd values (issue 17: "every
+// input answered truly"), in-process through main().
+import { afterAll, describe, expect, it } from "vitest";
+import { compact, count, gib, percent } from "../../src/format/units.js";
+import { removeTempFiles, runCli, tempFile } from "./helpers.js";
+
+afterAll(removeTempFiles);
+
+describe("nothing valid: the message names what to change", () => {
+  // 97 is prime: tp 1 (97 heads do not divide 96), pp 1 (97 > 96 layers), so dp 97, which does
+  // not divide the global batch 1536. Nothing was fixed, so nothing is to relax.
+  it("--gpus 97 suggests --global-batch, a multiple of 97, not relaxing fixed dimensions", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-like", "--gpus", "97"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toContain("Relax the fixed dimensions");
+    expect(r.stderr).toContain("--global-batch");
+    expect(r.stderr).toMatch(/multiple of 97\b/);
+    expect(r.stderr).toContain("1,552"); // the nearest multiple of 97 above 1536
+  });
+
+  it("with a fixed dimension it still says to relax it", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-like", "--gpus", "1024", "--dp", "1024"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/--dp|fixed/);
+  });
+
+  it("--gpus 1000000 lists no reason with a count of 0", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-like", "--gpus", "1000000"]);
+    expect(r.code).toBe(1);
+    const all = `${r.stdout}\n${r.stderr}`;
+    expect(all).toContain("[batch_dp]");
+    expect(all).not.toMatch(/(^|[;:] )0 [a-z]/m);
+    const json = JSON.parse((await runCli(["plan", "--model", "gpt3-like", "--gpus", "1000000", "--json"])).stdout);
+    for (const [code, n] of Object.entries(json.rejected as Record<string, number>)) expect(n, code).toBeGreaterThan(0);
+  });
+});
+
+describe("absurd values print readably", () => {
+  it("compact: thousands separators above 999 of the largest unit, scientific beyond a million", async () => {
+    expect(compact(175e9)).toBe("175B");
+    expect(compact(1.3e9)).toBe("1.3B");
+    expect(compact(24e15)).toBe("24,000T");
+    expect(compact(2.4e31)).toBe("2.4e31");
+    expect(compact(13194139547e12)).toBe("1.3e22");
+  });
+
+  it("gib, percent and count keep separators", async () => {
+    expect(gib(3406246413 * 2 ** 30)).toBe("3,406,246,413 GiB");
+    expect(percent(42766540.117)).toBe("4,276,654,011.7%");
+    expect(count(1e6)).toBe("1,000,000");
+  });
+
+  it("the plan header separates GPU and node counts and scales the parameters", async () => {
+    const model = tempFile(
+      "huge.json",
+      // At the model-file bounds (layers 10,000, hidden 1,048,576: README "Inputs"; a larger
+      // hidden is refused since the bounds landed): 12·L·h² ≈ 1.3e17 parameters.
+      JSON.stringify({ name: "huge", layers: 10000, hidden: 1048576, heads: 8, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true, globalBatch: 8 }),
+    );
+    const r = await runCli(["plan", "--model", model, "--gpus", "1000000", "--global-batch", "1000000", "--pp", "1000", "--tp", "8"]);
+    expect(r.code).toBe(1);
+    const head = r.stdout.split("\n")[0]!;
+    expect(head).toContain("(131,942T parameters)");
+    expect(r.stdout.split("\n")[1]).toContain("global batch 1,000,000 × 32 tokens");
+    expect(head).toContain("1,000,000 × H100");
+    expect(head).toContain("125,000 nodes");
+    expect(r.stderr).not.toMatch(/\d{5,}/); // every long number has separators
+  });
+});
+
+describe("ZeRO with dp = 1", () => {
+  it("the table lists distinct plans: no two rows differ only in the ZeRO stage", async () => {
+    const j = JSON.parse((await runCli(["plan", "--model", "tiny", "--gpus", "1", "--json"])).stdout);
+    const keys = j.plans.map((p: Record<string, unknown>) => ["tp", "pp", "dp", "vpp", "microBatch", "recompute", "sequenceParallel", "schedule"].map((k) => p[k]).join(","));
+    expect(keys.length).toBe(10);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  it("--zero 2 with dp 1 evaluates, and the output says ZeRO has nothing to shard", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--gpus", "1", "--zero", "2"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("ZeRO-2");
+    expect(r.stdout).toMatch(/ZeRO-2 with dp 1: nothing to shard/);
+  });
+});
