@@ -2,7 +2,7 @@
 import { writeFileSync } from "node:fs";
 import { search } from "../../planner/index.js";
 import { rescore } from "../../planner/sim/rescore.js";
-import { simulate } from "../../planner/sim/simulate.js";
+import { MAX_SIMULATED_OPS, simulablePrefix, simulate, simulationOps } from "../../planner/sim/simulate.js";
 import { UserError } from "../errors.js";
 import { planReport, rejections, describePlan, header, type SimulationNote } from "../format/plan-text.js";
 import { searchJson, type SimulatedJson } from "../format/plan-json.js";
@@ -38,6 +38,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --trace-out FILE         write the best plan's simulated step as a Chrome trace (chrome://tracing, Perfetto)
   --json                   one JSON object instead of the table
 
+bounds: --gpus --tp --pp --dp --vpp ≤ 1,048,576; --global-batch --micro-batch ≤ 2,147,483,648;
+--seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000 (README "Inputs")
 exit status: 0 plans found, 1 nothing fits in memory, 2 bad input`;
 
 export async function runPlan(argv: string[], io: Io): Promise<number> {
@@ -60,7 +62,13 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   // Re-rank the closed form's best K by simulated step time, list the first --top.
   let sim: SimulatedJson | undefined;
   let note: SimulationNote | undefined;
-  if (k > 0 && result.plans.length > 0) {
+  // The simulation's work grows with the micro-batches per step: only as many of the best plans
+  // as MAX_SIMULATED_OPS allows are simulated, and none when that is fewer than --top.
+  const simulable = simulablePrefix(req.model, req.training, result.plans);
+  if (k > 0 && simulable < Math.min(result.plans.length, args.top))
+    io.err(`paraplan: note: not simulated: the best plans' steps have too many micro-batches to simulate (over ${MAX_SIMULATED_OPS.toLocaleString("en-US")} operations); ranked by the closed form`);
+  if (k > 0 && result.plans.length > 0 && simulable >= Math.min(result.plans.length, args.top)) {
+    result.plans = result.plans.slice(0, simulable);
     const simulated = result.plans.length;
     const r = rescore(req.model, req.hw, req.training, result.plans, args.top);
     result.plans = r.plans;
@@ -71,6 +79,10 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   // The best plan's timeline; the trace file is written before anything is printed, so that a
   // path that cannot be written is a one-line error like any other bad input.
   const best = result.plans[0];
+  if (best && (args.timeline || args.traceOut) && simulationOps(req.model, req.training, best) > MAX_SIMULATED_OPS)
+    throw new UserError(
+      `${args.timeline ? "--timeline" : "--trace-out"}: the best plan's step has ${req.training.globalBatch / (best.dp * best.microBatch)} micro-batches, too many to simulate (over ${MAX_SIMULATED_OPS.toLocaleString("en-US")} operations); lower --global-batch`,
+    );
   const timeline = best && (args.timeline || args.traceOut) ? simulate(req.model, req.hw, req.training, best) : undefined;
   if (timeline && args.traceOut) {
     try {
