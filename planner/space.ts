@@ -8,10 +8,18 @@ export type Fixed = Partial<Plan>;
 export { RECOMPUTE_MODES, ZERO_STAGES } from "./schema/plan.js";
 import { RECOMPUTE_MODES, ZERO_STAGES } from "./schema/plan.js";
 
+/** The divisors of a positive integer n, ascending, in O(√n): each d ≤ √n with its pair n/d.
+ *  (Not an integer, or not positive: none.) */
 export function divisors(n: number): number[] {
-  const out: number[] = [];
-  for (let d = 1; d <= n; d++) if (n % d === 0) out.push(d);
-  return out;
+  if (!Number.isSafeInteger(n) || n < 1) return [];
+  const low: number[] = [];
+  const high: number[] = [];
+  for (let d = 1; d * d <= n; d++) {
+    if (n % d !== 0) continue;
+    low.push(d);
+    if (d * d !== n) high.push(n / d);
+  }
+  return low.concat(high.reverse());
 }
 
 /** tp candidates: divisors of the GPU count up to the head count (a head is never split). */

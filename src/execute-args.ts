@@ -1,11 +1,11 @@
 // Flags of `paraplan execute`: the plan flags of `paraplan plan` (parsed by parsePlanArgs, so
 // they mean exactly the same) plus the run's own.
-import { parseArgs } from "node:util";
 import type { Device } from "../executor/devices.js";
 import type { Endpoint } from "../executor/launch.js";
 import { UserError } from "./errors.js";
 import { PLAN_FIELDS } from "../planner/schema/plan.js";
-import { PLAN_OPTIONS, type PlanArgs, int, parsePlanArgs } from "./plan-args.js";
+import { MAX, int, parseFlags } from "./flags.js";
+import { PLAN_OPTIONS, type PlanArgs, parsePlanArgs } from "./plan-args.js";
 
 export const EXECUTE_OPTIONS = {
   ...PLAN_OPTIONS,
@@ -46,17 +46,10 @@ export function parseEndpoint(v: string): Endpoint {
 }
 
 export function parseExecuteArgs(argv: string[]): ExecuteArgs {
-  let values: Record<string, string | boolean | undefined>;
-  let tokens: ReturnType<typeof parseArgs>["tokens"];
-  try {
-    ({ values, tokens } = parseArgs({ args: argv, options: EXECUTE_OPTIONS, strict: true, allowPositionals: false, tokens: true }));
-  } catch (e) {
-    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
-    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan execute --help`);
-  }
+  const { values, tokens } = parseFlags(argv, EXECUTE_OPTIONS, "execute");
   // Hand the plan flags, as given, to the plan command's parser.
   const planArgv: string[] = [];
-  for (const t of tokens ?? []) {
+  for (const t of tokens) {
     if (t.kind !== "option" || !(t.name in PLAN_OPTIONS)) continue;
     planArgv.push(t.value === undefined ? `--${t.name}` : `--${t.name}=${t.value}`);
   }
@@ -65,8 +58,8 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   const device = s("device");
   if (device !== undefined && device !== "cuda" && device !== "cpu")
     throw new UserError(`--device: "${device}" is not one of cuda, cpu`);
-  const nnodes = int("nnodes", s("nnodes"), 1) ?? 1;
-  const nodeRank = int("node-rank", s("node-rank"), 0) ?? 0;
+  const nnodes = int("nnodes", s("nnodes"), 1, MAX.gpus) ?? 1;
+  const nodeRank = int("node-rank", s("node-rank"), 0, MAX.gpus) ?? 0;
   if (nodeRank >= nnodes) throw new UserError(`--node-rank: ${nodeRank} is not below --nnodes ${nnodes}`);
   const endpoint = s("rdzv-endpoint") === undefined ? undefined : parseEndpoint(s("rdzv-endpoint")!);
   if (nnodes > 1 && endpoint === undefined)
@@ -81,7 +74,7 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   return {
     plan,
     device,
-    steps: int("steps", s("steps"), 1) ?? DEFAULT_STEPS,
+    steps: int("steps", s("steps"), 1, MAX.steps) ?? DEFAULT_STEPS,
     planFile,
     nnodes,
     nodeRank,

@@ -1,8 +1,10 @@
 // Flags of `paraplan plan` (shared later by execute and export): parsed and validated into
 // the planner's inputs, or a one-line UserError naming the flag.
-import { parseArgs } from "node:util";
 import type { Fixed, Precision, Recompute, Schedule, ZeroStage } from "../planner/index.js";
 import { UserError } from "./errors.js";
+import { MAX, int, parseFlags } from "./flags.js";
+
+export { MAX, int } from "./flags.js";
 
 export const PLAN_OPTIONS = {
   model: { type: "string" },
@@ -52,14 +54,6 @@ export interface PlanArgs {
   help: boolean;
 }
 
-/** An integer flag at least `min`, or a one-line UserError naming the flag. */
-export function int(flag: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min)
-    throw new UserError(`--${flag}: "${value}" is not ${min === 0 ? "a non-negative" : "a positive"} integer`);
-  return Number(value);
-}
-
 function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
   if (value === undefined) return undefined;
   const v = value.toLowerCase() as T;
@@ -69,15 +63,9 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
 
 /** Parse argv (after the command name). Unknown flags and stray words are errors. */
 export function parsePlanArgs(argv: string[]): PlanArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: PLAN_OPTIONS, strict: true, allowPositionals: false }));
-  } catch (e) {
-    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
-    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan plan --help`);
-  }
+  const { values } = parseFlags(argv, PLAN_OPTIONS, "plan");
   const s = (k: string) => values[k] as string | undefined;
-  const zero = int("zero", s("zero"), 0);
+  const zero = int("zero", s("zero"), 0, Number.MAX_SAFE_INTEGER);
   if (zero !== undefined && zero > 3) throw new UserError(`--zero: "${zero}" is not one of 0, 1, 2, 3`);
   if (values["sequence-parallel"] && values["no-sequence-parallel"])
     throw new UserError("--sequence-parallel and --no-sequence-parallel contradict each other; give one");
@@ -87,12 +75,12 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   const put = <K extends keyof Fixed>(k: K, v: Fixed[K] | undefined) => {
     if (v !== undefined) fixed[k] = v;
   };
-  put("tp", int("tp", s("tp"), 1));
-  put("pp", int("pp", s("pp"), 1));
-  put("dp", int("dp", s("dp"), 1));
-  put("vpp", int("vpp", s("vpp"), 1));
+  put("tp", int("tp", s("tp"), 1, MAX.gpus));
+  put("pp", int("pp", s("pp"), 1, MAX.gpus));
+  put("dp", int("dp", s("dp"), 1, MAX.gpus));
+  put("vpp", int("vpp", s("vpp"), 1, MAX.gpus));
   put("zero", zero as ZeroStage | undefined);
-  put("microBatch", int("micro-batch", s("micro-batch"), 1));
+  put("microBatch", int("micro-batch", s("micro-batch"), 1, MAX.batch));
   put("recompute", oneOf<Recompute>("recompute", s("recompute"), ["none", "selective", "full"]));
   put("sequenceParallel", sp);
   put("schedule", schedule);
@@ -100,18 +88,18 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   return {
     model: s("model"),
     profile: s("profile"),
-    gpus: int("gpus", s("gpus"), 1),
-    globalBatch: int("global-batch", s("global-batch"), 1),
-    seqLen: int("seq", s("seq"), 1),
+    gpus: int("gpus", s("gpus"), 1, MAX.gpus),
+    globalBatch: int("global-batch", s("global-batch"), 1, MAX.batch),
+    seqLen: int("seq", s("seq"), 1, MAX.seq),
     precision: oneOf<Precision>("precision", s("precision"), ["bf16", "fp16", "fp8"]) ?? "bf16",
     fusedAttention: attention !== "unfused",
     overlapGradReduce: values["no-grad-overlap"] !== true,
     fixed,
-    top: int("top", s("top"), 1) ?? 10,
+    top: int("top", s("top"), 1, MAX.top) ?? 10,
     json: values.json === true,
     timeline: values.timeline === true,
     traceOut: s("trace-out"),
-    simulateTop: int("simulate-top", s("simulate-top"), 0) ?? 20,
+    simulateTop: int("simulate-top", s("simulate-top"), 0, MAX.simulateTop) ?? 20,
     help: values.help === true,
   };
 }

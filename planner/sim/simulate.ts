@@ -35,3 +35,26 @@ export function simulate(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, op
 export function simulateSummary(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, opts: SimOptions = {}, sim = new Simulator()): SimSummary {
   return simulateCosts(buildSimCosts(m, hw, t, plan, opts), false, sim).summary;
 }
+
+/** Operations a simulated step of the plan has (as graph.ts sizes its tables): 2 per layer and
+ *  micro-batch in each direction's pass, the sends between stages, the embedding and head. The
+ *  simulation's work is proportional to it; callers keep it under MAX_SIMULATED_OPS. */
+export function simulationOps(m: ModelSpec, t: Training, plan: Plan): number {
+  const V = plan.pp > 1 && plan.schedule === "interleaved" ? plan.vpp : 1;
+  const M = t.globalBatch / (plan.dp * plan.microBatch);
+  return 2 * M * m.layers + 4 * M + 2 * plan.pp * V * M + plan.pp;
+}
+
+/** The most operations one `paraplan plan` simulates, all plans together (the default gpt3-like
+ *  search simulates about 224,000): bounds the work of a huge --global-batch. */
+export const MAX_SIMULATED_OPS = 1_000_000;
+
+/** How many of `plans`, from the first, fit in `budget` simulated operations together. */
+export function simulablePrefix(m: ModelSpec, t: Training, plans: readonly Plan[], budget = MAX_SIMULATED_OPS): number {
+  let used = 0;
+  for (let i = 0; i < plans.length; i++) {
+    used += simulationOps(m, t, plans[i]!);
+    if (used > budget) return i;
+  }
+  return plans.length;
+}

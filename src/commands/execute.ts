@@ -23,13 +23,13 @@ compares the measured step with the planner's prediction. Artifacts: runs/<time>
                            --print-launch or --nnodes > 1 the --profile's device (cpu for
                            the cpu profile, else cuda), whatever this node has
   --gpus N                 total ranks over all nodes (default: every GPU found; CPU: 1 per node)
-  --steps K                training steps (default 10)
+  --steps K                training steps (default 10, at most 1,000,000)
   --plan FILE              run this plan: an entry of plan --json's "plans", the whole output
                            (its first plan) or a run's plan.json; else the best plan is searched,
                            with the plan flags (--tp --pp --dp --zero … see plan --help) fixing dimensions
   --profile NAME|FILE      hardware profile (default: by GPU name; cpu for CPU ranks)
   --global-batch B --seq S as for paraplan plan
-  --nnodes N --node-rank R --rdzv-endpoint HOST:PORT [--rdzv-id ID]
+  --nnodes N --node-rank R --rdzv-endpoint HOST:PORT [--rdzv-id ID]   (N ≤ 1,048,576)
                            several nodes: each runs paraplan execute with its --node-rank
                            (c10d numbers nodes by arrival; the summary is printed where rank 0 runs)
   --run-dir DIR            the run's directory (default runs/<time>-<model> under the current one)

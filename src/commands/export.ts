@@ -13,6 +13,7 @@ import { UserError } from "../errors.js";
 import { describePlan, rejections } from "../format/plan-text.js";
 import { count, gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
+import { parseFlags } from "../flags.js";
 import { PLAN_OPTIONS, parsePlanArgs } from "../plan-args.js";
 import { type PlanRequest, buildRequest } from "../plan-request.js";
 
@@ -52,17 +53,10 @@ function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0]):
 }
 
 export function runExport(argv: string[], io: Io): number {
-  let values: Record<string, string | boolean | undefined>;
-  let tokens: ReturnType<typeof parseArgs>["tokens"];
-  try {
-    ({ values, tokens } = parseArgs({ args: argv, options: EXPORT_OPTIONS, strict: true, allowPositionals: false, tokens: true }));
-  } catch (e) {
-    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
-    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan export --help`);
-  }
+  const { values, tokens } = parseFlags(argv, EXPORT_OPTIONS, "export");
   // Hand the plan flags, as given, to the plan command's parser.
   const planArgv: string[] = [];
-  for (const t of tokens ?? []) {
+  for (const t of tokens) {
     if (t.kind !== "option" || !(t.name in PLAN_OPTIONS)) continue;
     planArgv.push(t.value === undefined ? `--${t.name}` : `--${t.name}=${t.value}`);
   }

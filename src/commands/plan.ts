@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { search } from "../../planner/index.js";
 import { simulateTop } from "../../planner/sim/rescore.js";
-import { simulate } from "../../planner/sim/simulate.js";
+import { MAX_SIMULATED_OPS, simulablePrefix, simulate, simulationOps } from "../../planner/sim/simulate.js";
 import { UserError } from "../errors.js";
 import { planReport, rejections, header, type SimulationNote } from "../format/plan-text.js";
 import { noPlanMessage } from "../format/no-plan.js";
@@ -40,6 +40,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --trace-out FILE         write the best plan's simulated step as a Chrome trace (chrome://tracing, Perfetto)
   --json                   one JSON object instead of the table
 
+bounds: --gpus --tp --pp --dp --vpp ≤ 1,048,576; --global-batch --micro-batch ≤ 2,147,483,648;
+--seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000 (README "Inputs")
 exit status: 0 plans found, 1 nothing fits in memory, 2 bad input`;
 
 export async function runPlan(argv: string[], io: Io): Promise<number> {
@@ -64,8 +66,13 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   let note: SimulationNote | undefined;
   const all = result.plans;
   result.plans = all.slice(0, args.top);
-  if (k > 0 && all.length > 0) {
-    const top = all.slice(0, k);
+  // The simulation's work grows with the micro-batches per step: only as many of the best plans
+  // as MAX_SIMULATED_OPS allows are simulated, and none when that is fewer than the plans listed.
+  const simulable = k > 0 ? simulablePrefix(req.model, req.training, all.slice(0, k)) : 0;
+  if (k > 0 && all.length > 0 && simulable < result.plans.length)
+    io.err(`paraplan: note: not simulated: the best plans' steps have too many micro-batches to simulate (over ${MAX_SIMULATED_OPS.toLocaleString("en-US")} operations); ranked by the closed form`);
+  if (k > 0 && all.length > 0 && simulable >= result.plans.length) {
+    const top = all.slice(0, simulable);
     const r = simulateTop(req.model, req.hw, req.training, top);
     sim = { simulated: r.simulated.slice(0, result.plans.length), top: top.length, fastest: r.fastest };
     const first = r.simulated[0]!;
@@ -84,6 +91,10 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   // The best plan's timeline; the trace file is written before anything is printed, so that a
   // path that cannot be written is a one-line error like any other bad input.
   const best = result.plans[0];
+  if (best && (args.timeline || args.traceOut) && simulationOps(req.model, req.training, best) > MAX_SIMULATED_OPS)
+    throw new UserError(
+      `${args.timeline ? "--timeline" : "--trace-out"}: the best plan's step has ${req.training.globalBatch / (best.dp * best.microBatch)} micro-batches, too many to simulate (over ${MAX_SIMULATED_OPS.toLocaleString("en-US")} operations); lower --global-batch`,
+    );
   const timeline = best && (args.timeline || args.traceOut) ? simulate(req.model, req.hw, req.training, best) : undefined;
   if (timeline && args.traceOut) {
     try {

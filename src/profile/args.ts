@@ -1,6 +1,6 @@
 // Flags of `paraplan profile`.
-import { parseArgs } from "node:util";
 import { UserError } from "../errors.js";
+import { MAX, int, parseFlags } from "../flags.js";
 
 export const PROFILE_USAGE = `usage: paraplan profile [options]
 
@@ -14,7 +14,7 @@ The profile extends the closest built-in for what one node cannot measure (the n
 
   --device cuda|cpu   default: cuda when nvidia-smi finds GPUs, else cpu (gloo ranks, fp32)
   --ranks N           CPU ranks for the collectives (default 2)
-  --gpus N            GPUs to profile: the first N that nvidia-smi lists (default: all)
+  --gpus N            GPUs to profile: the first N that nvidia-smi lists (default: all; N ≤ 1,048,576)
   --quick             a coarse pass: few shapes, few message sizes
   --out FILE          default profiles/hardware/local-<host>.json
   --base NAME         the built-in to extend (default: the one matching the GPU; cpu on CPU)
@@ -59,13 +59,7 @@ const OPTIONS = {
 } as const;
 
 export function parseProfileArgs(argv: string[]): ProfileArgs {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: false }));
-  } catch (e) {
-    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
-    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan profile --help`);
-  }
+  const { values } = parseFlags(argv, OPTIONS, "profile");
   const s = (k: string) => values[k] as string | undefined;
   const device = s("device");
   if (device !== undefined && device !== "cuda" && device !== "cpu") throw new UserError(`--device: "${device}" is not one of cuda, cpu`);
@@ -74,14 +68,13 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
     throw new UserError(`--ranks: "${ranksText}" is not an integer from 1 to 64`);
   if (ranksText !== undefined && device !== "cpu") throw new UserError("--ranks is for --device cpu (on GPUs every GPU found is a rank)");
   const gpusText = s("gpus");
-  if (gpusText !== undefined && (!/^\d+$/.test(gpusText.trim()) || Number(gpusText) < 1))
-    throw new UserError(`--gpus: "${gpusText}" is not a positive integer`);
+  const gpus = int("gpus", gpusText, 1, MAX.gpus);
   if (gpusText !== undefined && device === "cpu") throw new UserError("--gpus is for GPUs; CPU ranks are --ranks N");
   for (const k of ["out", "raw", "base", "name"]) if (s(k)?.trim() === "") throw new UserError(`--${k} needs a value`);
   return {
     device,
     ranks: ranksText === undefined ? 2 : Number(ranksText),
-    gpus: gpusText === undefined ? undefined : Number(gpusText),
+    gpus,
     quick: values.quick === true,
     out: s("out"),
     base: s("base"),

@@ -1,6 +1,6 @@
 // Flags of `paraplan calibrate`.
-import { parseArgs } from "node:util";
 import { UserError } from "../../errors.js";
+import { parseFlags } from "../../flags.js";
 
 export const CALIBRATE_USAGE = `usage: paraplan calibrate <run-dir>... [options]
 
@@ -40,14 +40,7 @@ const OPTIONS = {
 } as const;
 
 export function parseCalibrateArgs(argv: string[]): CalibrateArgs {
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, strict: true, allowPositionals: true });
-  } catch (e) {
-    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
-    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan calibrate --help`);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags(argv, OPTIONS, "calibrate", true);
   const help = values.help === true;
   if (!help && positionals.length === 0) throw new UserError("calibrate needs at least one run directory (runs/<id>); see paraplan calibrate --help");
   const fit = (values.fit as string | undefined) ?? "auto";

@@ -1,0 +1,74 @@
+// Shared flag parsing of every command: node's parseArgs with dash-leading values read as values
+// (`--gpus -1` means what `--gpus=-1` means), and bounded integer flags.
+import { parseArgs } from "node:util";
+import { UserError } from "./errors.js";
+
+type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+/** Upper bounds of the count flags (README "Inputs"): large enough for any real cluster or
+ *  batch, small enough that every enumeration over them ends in seconds. */
+export const MAX = {
+  /** GPUs, nodes and each parallel dimension (tp, pp, dp, vpp): 2^20. */
+  gpus: 1_048_576,
+  /** Sequences per step, and the micro-batch: 2^31. */
+  batch: 2_147_483_648,
+  /** Tokens per sequence: 2^24. */
+  seq: 16_777_216,
+  /** Plans listed (--top). */
+  top: 10_000,
+  /** Plans simulated (--simulate-top). */
+  simulateTop: 1000,
+  /** Training steps of `execute`. */
+  steps: 1_000_000,
+} as const;
+
+/** An integer flag from `min` to `max`, or a one-line UserError naming the flag (and the bound). */
+export function int(flag: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (!/^\d+$/.test(v) || Number(v) < min)
+    throw new UserError(`--${flag}: "${value}" is not ${min === 0 ? "a non-negative" : "a positive"} integer`);
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n > max) throw new UserError(`--${flag}: "${value}" is too large: at most ${max.toLocaleString("en-US")}`);
+  return n;
+}
+
+export interface Parsed {
+  values: Record<string, string | boolean | undefined>;
+  positionals: string[];
+  tokens: ReturnType<typeof parseArgs>["tokens"] & object;
+}
+
+/** An option token that names one of `options` (`--gpus`, `--gpus=8`, `-h`). */
+function isOption(token: string, options: Options): boolean {
+  if (token.startsWith("--")) return Object.hasOwn(options, token.slice(2).split("=")[0]!);
+  return Object.values(options).some((o) => o.short !== undefined && token === `-${o.short}`);
+}
+
+/** parseArgs, strict, with a one-line UserError that names the command's help. A value-taking
+ *  flag followed by a dash-leading word that is not one of the command's flags (`--gpus -1`)
+ *  takes it as its value; followed by a flag (`--model --gpus 8`) it says the value is missing. */
+export function parseFlags(argv: string[], options: Options, command: string, allowPositionals = false): Parsed {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    const name = a.startsWith("--") && !a.includes("=") ? a.slice(2) : undefined;
+    if (a === "--") {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (name !== undefined && options[name]?.type === "string" && next !== undefined && next.startsWith("-")) {
+      if (isOption(next, options) || next === "--") throw new UserError(`--${name} needs a value (found the flag ${next} after it); see paraplan ${command} --help`);
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
+  try {
+    const r = parseArgs({ args, options, strict: true, allowPositionals, tokens: true });
+    return { values: r.values as Parsed["values"], positionals: r.positionals, tokens: r.tokens };
+  } catch (e) {
+    const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
+    throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan ${command} --help`);
+  }
+}
