@@ -1,6 +1,6 @@
-// npm run bench: accuracy against published runs, the CLI's start-up, search speed, and the step simulator's speed
-// and agreement with the closed form, measured pipeline timelines on CPU ranks, and the estimated
-// duration of `paraplan profile`, and `paraplan calibrate` on the recorded H200 runs.
+// npm run bench: accuracy against published runs, the CLI's start-up, search speed, and the step
+// simulator's speed and agreement with the closed form, measured pipeline timelines on CPU ranks,
+// the estimated duration of `paraplan profile`, and `paraplan calibrate` on the recorded H200 runs.
 import { runAccuracy } from "./accuracy.js";
 import { runCalibrateGpu } from "./calibrate-gpu.js";
 import { runProfileTime } from "./profile-time.js";

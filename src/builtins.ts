@@ -1,6 +1,6 @@
 // The built-in model presets and hardware profiles, parsed when paraplan is built: `npm run build`
-// runs this file, which writes them to dist/src/builtins.json (load.ts builtinsPath), keyed by
-// name and contents. load.ts takes a built-in from there while its file is unchanged, so that
+// runs this file, which writes them to dist/src/builtins.json (builtin-table.ts), keyed by name
+// and contents. load.ts takes a built-in from there while its file is unchanged, so that
 // `paraplan plan --model gpt3-like` loads neither zod (file validation) nor mathjs (unit parsing):
 // together ~0.5 s of start-up, more than the search and the simulation. Nothing of it is in the
 // sources; without a build, for a file edited since, and for user files and local profiles, the
@@ -9,18 +9,8 @@ import { realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveExtends } from "../planner/index.js";
-import {
-  type Builtins,
-  builtinKey,
-  builtinProfiles,
-  builtinRaw,
-  builtinsPath,
-  modelPresets,
-  modelsDir,
-  parseModel,
-  parseProfile,
-  readJson,
-} from "./load.js";
+import { type Builtins, builtinKey, builtinsPath, parserFingerprint } from "./builtin-table.js";
+import { builtinProfiles, builtinRaw, modelPresets, modelsDir, parseModel, parseProfile, readJson } from "./load.js";
 
 /** Parse every preset and built-in profile (their `extends` resolved) as load.ts would. */
 export function parseBuiltins(): Builtins {
@@ -39,9 +29,9 @@ export function parseBuiltins(): Builtins {
   return out;
 }
 
-/** Write them where load.ts looks. */
+/** Write them where load.ts looks, with the fingerprint of the code that parsed them. */
 export function writeBuiltins(path = builtinsPath()): void {
-  writeFileSync(path, JSON.stringify(parseBuiltins()) + "\n");
+  writeFileSync(path, JSON.stringify({ parser: parserFingerprint(), ...parseBuiltins() }) + "\n");
 }
 
 function invokedDirectly(): boolean {

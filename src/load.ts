@@ -15,6 +15,7 @@ import {
   resolveExtends,
 } from "../planner/index.js";
 import { packageRoot } from "../executor/root.js";
+import { builtinKey, readBuiltins } from "./builtin-table.js";
 import { UserError } from "./errors.js";
 
 export { packageRoot };
@@ -45,27 +46,6 @@ export function readJson(path: string, what: string): unknown {
 }
 
 export const isPath = (arg: string) => arg.endsWith(".json") || arg.includes("/") || arg.includes("\\");
-
-/** The built-in models and profiles as parsed by `npm run build`, by builtinKey. */
-export interface Builtins {
-  models: Record<string, ModelSpec>;
-  profiles: Record<string, Hardware>;
-}
-
-/** Where `npm run build` writes them: beside this module once compiled, dist/src/builtins.json. */
-export const builtinsPath = () => fileURLToPath(new URL("./builtins.json", import.meta.url));
-
-/** A parsed file's key: its name and its contents (a file edited since the build has another). */
-export const builtinKey = (origin: string, raw: unknown) => `${origin}\n${JSON.stringify(raw)}`;
-
-/** builtins.json, or nothing where there is none (sources run by the tests, a bare tsc). */
-export function readBuiltins(): Builtins | undefined {
-  try {
-    return JSON.parse(readFileSync(builtinsPath(), "utf8")) as Builtins;
-  } catch {
-    return undefined;
-  }
-}
 
 function built<T>(table: Record<string, T> | undefined, key: string): T | undefined {
   return table && Object.hasOwn(table, key) ? table[key] : undefined;

@@ -25,10 +25,8 @@ export interface OpInfo {
 export interface Graph {
   costs: SimCosts;
   engine: Engine;
-  /** Per operation, what it is: one OpInfo is shared by every operation of its kind on a stage.
-   *  Filled by sealGraph() once every operation is added (until then, infos[opInfo[op]]). */
-  ops: OpInfo[];
-  /** The distinct OpInfos (newInfo), and per operation the index of its own. */
+  /** The distinct OpInfos (newInfo), and per operation the index of its own (infoOf): one OpInfo
+   *  is shared by every operation of its kind on a stage. */
   infos: OpInfo[];
   opInfo: Int32Array;
   /** Per operation: the pass it belongs to (passIndex), or −1. */
@@ -94,14 +92,6 @@ export function infoOf(g: Graph, op: number): OpInfo {
   return g.infos[g.opInfo[op]!]!;
 }
 
-/** Fill `g.ops` (timeline.ts reads it) once every operation is added. */
-export function sealGraph(g: Graph): void {
-  const n = g.engine.opCount;
-  const ops = g.arena.array<OpInfo>(n);
-  for (let op = 0; op < n; op++) ops[op] = g.infos[g.opInfo[op]!]!;
-  g.ops = ops;
-}
-
 function passParts(kind: SegmentKind, p: PassCost): Array<[SegmentKind, number]> {
   const out: Array<[SegmentKind, number]> = [];
   if (p.compute > 0) out.push([kind, p.compute]);
@@ -139,7 +129,6 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
   const g: Graph = {
     costs: c,
     engine,
-    ops: [],
     infos: [],
     opInfo: arena.i32("graph.opInfo", capacity),
     opPass: arena.i32("graph.opPass", capacity),

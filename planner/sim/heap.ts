@@ -2,8 +2,7 @@
 // tables live in. Both are typed arrays: a step pushes and pops hundreds of thousands of events,
 // and an object or array per event made the garbage collector a fifth of the simulation's time.
 
-/** Tables kept from one simulation to the next, by name: typed arrays that only grow, and
- *  arrays of objects by power-of-two size.
+/** Tables kept from one simulation to the next, by name: typed arrays that only grow.
  *
  *  Reusing them is most of the simulator's speed where fresh memory is dear: on the 2-core VM
  *  this was tuned on, touching a newly allocated page costs ~10–25 µs (filling a new
@@ -17,7 +16,6 @@
 export class Arena {
   private readonly f64s = new Map<string, Float64Array>();
   private readonly i32s = new Map<string, Int32Array>();
-  private readonly objects: unknown[][] = [];
 
   /** A Float64Array of at least `size` entries; when it has to grow, the first `keep` entries of
    *  the one before are copied. */
@@ -40,15 +38,6 @@ export class Arena {
     return a;
   }
 
-  /** A JS array of exactly `n` entries, all to be written by the caller. Arrays are kept per
-   *  power of two and created at that full size, so that setting the length (always more than
-   *  half of it) neither trims nor regrows V8's backing store. */
-  array<T>(n: number): T[] {
-    const k = Math.max(4, Math.ceil(Math.log2(Math.max(1, n))));
-    const a = (this.objects[k] ??= new Array<unknown>(2 ** k));
-    a.length = n;
-    return a as T[];
-  }
 }
 
 /** Binary min-heap of events keyed by (time, sequence): events at equal times pop in the order

@@ -86,9 +86,34 @@ export class Run {
   }
 
   play(): EngineResult {
-    const { n, opPost, opWork, opRoute, partTo, partFrom } = this.t;
-    const { heap, links, clock, pending, ready, end } = this;
+    const t = this.t;
+    this.seed(t.n, this.pending, this.ready);
+    this.loop(this.heap, this.links, this.clock, t.opPost, t.opWork, t.opRoute, t.partTo, t.partFrom);
+    if (this.done !== t.n) throw new Error(`simulation deadlocked: ${t.n - this.done} of ${t.n} operations never ran`);
+    return { start: this.start, end: this.end, ready: this.ready, binder: this.binder, makespan: latest(this.end, t.n) };
+  }
+
+  // The loops below take what they read as arguments and end their method: V8 compiles a loop
+  // in the middle of its first run (a step has tens of thousands of operations), when nothing
+  // before or after the loop has run with type feedback, and such code fell back to the
+  // interpreter on the next step and was compiled again, several times per process.
+
+  /** Operations with no dependency become ready at time 0. */
+  private seed(n: number, pending: Int32Array, ready: Float64Array): void {
     for (let op = 0; op < n; op++) if (pending[op] === 0 && Number.isNaN(ready[op]!)) this.becomeReady(op, -1);
+  }
+
+  /** Take the events in time order until none is left. */
+  private loop(
+    heap: EventHeap,
+    links: SharedLinks,
+    clock: Float64Array,
+    opPost: Float64Array,
+    opWork: Float64Array,
+    opRoute: Int32Array,
+    partTo: Int32Array,
+    partFrom: Int32Array,
+  ): void {
     for (;;) {
       const tHeap = heap.peekTime();
       const tFlow = links.nextFinish();
@@ -110,10 +135,6 @@ export class Run {
       else if (kind === FLOW) links.add(x, opWork[x]!, opRoute[x]!, now);
       else this.release(partTo[x]!, partFrom[x]!); // PARTIAL
     }
-    if (this.done !== n) throw new Error(`simulation deadlocked: ${n - this.done} of ${n} operations never ran`);
-    let makespan = 0;
-    for (let i = 0; i < n; i++) makespan = Math.max(makespan, end[i]!);
-    return { start: this.start, end, ready, binder: this.binder, makespan };
   }
 
   private begin(op: number, by: number): void {
@@ -165,4 +186,11 @@ export class Run {
     for (let e = head[op]!; e >= 0; e = edgeNext[e]!) this.release(edgeTo[e]!, op);
     if (this.ordered[s] === 0 && this.busy[s] === 0 && this.queueHead[s]! >= 0) this.dequeue(s, op);
   }
+}
+
+/** Time the last of the first `n` operations ends. */
+function latest(end: Float64Array, n: number): number {
+  let makespan = 0;
+  for (let i = 0; i < n; i++) makespan = Math.max(makespan, end[i]!);
+  return makespan;
 }

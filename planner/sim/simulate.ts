@@ -2,7 +2,7 @@
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { buildSimCosts, type SimCosts, type SimOptions } from "./costs.js";
 import { addDataParallel } from "./dp.js";
-import { buildGraph, sealGraph } from "./graph.js";
+import { buildGraph } from "./graph.js";
 import { Arena } from "./heap.js";
 import { buildTimeline, type SimSummary, type Timeline } from "./timeline.js";
 
@@ -21,7 +21,6 @@ export class Simulator {
 export function simulateCosts(costs: SimCosts, withSegments = true, sim = new Simulator()): Timeline {
   const g = buildGraph(costs, sim.arena);
   addDataParallel(g);
-  sealGraph(g);
   // The timeline keeps nothing of the graph or the engine's result (both in the arena).
   return buildTimeline(g, g.engine.run(), withSegments);
 }

@@ -128,67 +128,18 @@ function stageTimes(t: Float64Array, s: number): StageTimes {
  *  builds no segment, name or critical path: the same per-stage sums, nothing else. */
 export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): Timeline {
   const P = g.costs.pp;
-  const crit = withSegments ? criticalMask(r) : null;
   const times = new Float64Array(P * N);
-  const segments: Segment[] = [];
   const cursor = new Float64Array(P);
-  const { ops } = g;
-  const { start, end, binder } = r;
+  const segments: Segment[] = [];
+  const n = g.engine.opCount;
+  const { end } = r;
   let lastOp = 0;
-  for (let i = 0; i < ops.length; i++) if (end[i]! > end[lastOp]!) lastOp = i;
-  const add = (stage: number, stream: StreamName, kind: Segment["kind"], from: number, to: number, name: () => string, op: number, wait: boolean) => {
-    if (to > from) segments.push({ stage, stream, kind, start: from, end: to, name: name(), critical: op >= 0 && crit![op] === 1, wait });
-  };
-
-  for (let op = 0; op < ops.length; op++) {
-    const info = ops[op]!;
-    const s = info.stage;
-    const row = s * N;
-    times[row + END] = Math.max(times[row + END]!, end[op]!);
-    if (info.stream !== "compute") {
-      if (crit) add(s, info.stream, info.stream === "pp comm" ? "ppComm" : "dpComm", start[op]!, end[op]!, () => opName(g, op), op, false);
-      continue;
-    }
-    // The gap before this compute operation, attributed to what released it.
-    const gapStart = cursor[s]!;
-    const gapEnd = start[op]!;
-    if (gapEnd > gapStart) {
-      const b = binder[op]!;
-      const by = b >= 0 ? ops[b]! : null;
-      let comm = 0;
-      let kind: "ppComm" | "dpComm" = "ppComm";
-      if (by?.stream === "dp comm") {
-        comm = gapEnd - gapStart;
-        kind = "dpComm";
-      } else if (by?.stream === "pp comm") {
-        comm = by.stage === s ? gapEnd - gapStart : Math.max(0, gapEnd - Math.max(gapStart, start[b]!));
-      }
-      const idle = gapEnd - gapStart - comm;
-      const c = row + (kind === "dpComm" ? DP : PP);
-      times[c] = times[c]! + comm;
-      times[row + BUBBLE] = times[row + BUBBLE]! + idle;
-      if (crit) {
-        // A wait is on the critical path when what it waited for is (the path runs through it).
-        add(s, "compute", "bubble", gapStart, gapStart + idle, () => "waiting for another stage", -1, true);
-        add(s, "compute", kind, gapStart + idle, gapEnd, () => `waiting for ${b >= 0 ? opName(g, b) : "communication"}`, b, true);
-      }
-    }
-    let t = start[op]!;
-    const parts = info.parts;
-    for (let k = 0; k < parts.length; k++) {
-      const kind = parts[k]![0];
-      const d = parts[k]![1];
-      const c = row + column(kind);
-      times[c] = times[c]! + d;
-      if (crit) add(s, kind === "tpComm" ? "tp comm" : "compute", kind, t, t + d, () => opName(g, op), op, false);
-      t += d;
-    }
-    cursor[s] = end[op]!;
-  }
+  for (let i = 0; i < n; i++) if (end[i]! > end[lastOp]!) lastOp = i;
+  sumStages(g, r, times, cursor, withSegments ? { list: segments, crit: criticalMask(r) } : null);
   // Work after the compute stream ends (ZeRO-1/2 weight gathers without overlap) is exposed dp.
   for (let s = 0; s < P; s++) times[s * N + DP] = times[s * N + DP]! + Math.max(0, times[s * N + END]! - cursor[s]!);
   const stages = Array.from({ length: P }, (_, s) => stageTimes(times, s));
-  const criticalStage = ops[lastOp]!.stage;
+  const criticalStage = g.infos[g.opInfo[lastOp]!]!.stage;
   const cs = stages[criticalStage]!;
   const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.ppComm;
   const { bubble, imbalance } = splitIdle(cs.bubble, busy, P, g.costs.vpp, g.costs.microBatches);
@@ -201,4 +152,65 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
     summary: { step: r.makespan, bubble, imbalance, exposedComm: cs.tpComm + cs.ppComm + cs.dpComm },
     bubbleFraction: busy > 0 ? bubble / busy : 0,
   };
+}
+
+/** Sum each stage's times into `times` (rows of N), each stage's compute-stream end into
+ *  `cursor`, and, given `segments`, list the segments. The loop over every operation has a
+ *  function of its own with nothing after it: compiled in the middle of its first run, it has
+ *  run no code that would follow it (code after the loop made the compiled loop fall back to the
+ *  interpreter at every step simulated). */
+function sumStages(g: Graph, r: EngineResult, times: Float64Array, cursor: Float64Array, segments: { list: Segment[]; crit: Uint8Array } | null): void {
+  const n = g.engine.opCount;
+  const { infos, opInfo } = g;
+  const { start, end, binder } = r;
+  const add = (stage: number, stream: StreamName, kind: Segment["kind"], from: number, to: number, name: () => string, op: number, wait: boolean) => {
+    if (to > from) segments!.list.push({ stage, stream, kind, start: from, end: to, name: name(), critical: op >= 0 && segments!.crit[op] === 1, wait });
+  };
+  const listing = segments !== null;
+
+  for (let op = 0; op < n; op++) {
+    const info = infos[opInfo[op]!]!;
+    const s = info.stage;
+    const row = s * N;
+    times[row + END] = Math.max(times[row + END]!, end[op]!);
+    if (info.stream !== "compute") {
+      if (listing) add(s, info.stream, info.stream === "pp comm" ? "ppComm" : "dpComm", start[op]!, end[op]!, () => opName(g, op), op, false);
+      continue;
+    }
+    // The gap before this compute operation, attributed to what released it.
+    const gapStart = cursor[s]!;
+    const gapEnd = start[op]!;
+    if (gapEnd > gapStart) {
+      const b = binder[op]!;
+      const by = b >= 0 ? infos[opInfo[b]!]! : null;
+      let comm = 0;
+      let kind: "ppComm" | "dpComm" = "ppComm";
+      if (by?.stream === "dp comm") {
+        comm = gapEnd - gapStart;
+        kind = "dpComm";
+      } else if (by?.stream === "pp comm") {
+        comm = by.stage === s ? gapEnd - gapStart : Math.max(0, gapEnd - Math.max(gapStart, start[b]!));
+      }
+      const idle = gapEnd - gapStart - comm;
+      const c = row + (kind === "dpComm" ? DP : PP);
+      times[c] = times[c]! + comm;
+      times[row + BUBBLE] = times[row + BUBBLE]! + idle;
+      if (listing) {
+        // A wait is on the critical path when what it waited for is (the path runs through it).
+        add(s, "compute", "bubble", gapStart, gapStart + idle, () => "waiting for another stage", -1, true);
+        add(s, "compute", kind, gapStart + idle, gapEnd, () => `waiting for ${b >= 0 ? opName(g, b) : "communication"}`, b, true);
+      }
+    }
+    let t = start[op]!;
+    const parts = info.parts;
+    for (let k = 0; k < parts.length; k++) {
+      const kind = parts[k]![0];
+      const d = parts[k]![1];
+      const c = row + column(kind);
+      times[c] = times[c]! + d;
+      if (listing) add(s, kind === "tpComm" ? "tp comm" : "compute", kind, t, t + d, () => opName(g, op), op, false);
+      t += d;
+    }
+    cursor[s] = end[op]!;
+  }
 }

@@ -1,10 +1,14 @@
 // The build's parsed built-in presets and profiles (src/builtins.ts → dist/src/builtins.json):
 // each is what parsing its file gives, survives the trip through JSON, and load.ts takes it only
-// for that built-in with those exact contents.
+// for that built-in with those exact contents, from a table the same parsing code wrote.
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
+import { type Builtins, builtinKey, readBuiltins } from "../../src/builtin-table.js";
 import { parseBuiltins } from "../../src/builtins.js";
-import { type Builtins, builtinKey, builtinProfiles, builtinRaw, loadModel, loadProfile, modelPresets, modelsDir, readJson } from "../../src/load.js";
+import { builtinProfiles, builtinRaw, loadModel, loadProfile, modelPresets, modelsDir, readJson } from "../../src/load.js";
+import { removeTempFiles, tempFile } from "./helpers.js";
+
+afterAll(removeTempFiles);
 
 const built = parseBuiltins();
 const viaJson = JSON.parse(JSON.stringify(built)) as Builtins;
@@ -38,5 +42,14 @@ describe("built-ins parsed at build time", () => {
     const profile = (key: string): Builtins => ({ models: {}, profiles: { [key]: { ...loadProfile("dgx-h100", none), name: "from the table" } } });
     expect(loadProfile("dgx-h100", profile(builtinKey("dgx-h100.json", hw))).name).toBe("from the table");
     expect(loadProfile("dgx-h100", profile(builtinKey("dgx-h100.json", { ...(hw as object), name: "x" }))).name).toBe("dgx-h100");
+  });
+
+  it("a table is read back only by the parser that wrote it", () => {
+    const path = tempFile("builtins.json", JSON.stringify({ parser: "abc", ...built }));
+    expect(readBuiltins(path, () => "abc")).toEqual({ parser: "abc", ...built });
+    expect(readBuiltins(path, () => "another")).toBeUndefined();
+    expect(readBuiltins(path, () => undefined)).toBeUndefined();
+    expect(readBuiltins(tempFile("old.json", JSON.stringify(built)), () => "abc")).toBeUndefined();
+    expect(readBuiltins(join(modelsDir(), "missing.json"), () => "abc")).toBeUndefined();
   });
 });
