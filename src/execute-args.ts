@@ -20,19 +20,15 @@ export const EXECUTE_OPTIONS = {
   "print-launch": { type: "boolean" },
 } as const;
 
+import type { RunSettings } from "../executor/prepare.js";
+
 export const DEFAULT_STEPS = 10;
 
-export interface ExecuteArgs {
+/** The run settings the executor takes (executor/prepare.ts RunSettings), plus the flags' own. */
+export interface ExecuteArgs extends RunSettings {
   plan: PlanArgs;
   device: Device | undefined;
-  steps: number;
   planFile: string | undefined;
-  nnodes: number;
-  nodeRank: number;
-  endpoint: Endpoint | undefined;
-  rdzvId: string | undefined;
-  runDir: string | undefined;
-  printLaunch: boolean;
   json: boolean;
   help: boolean;
 }

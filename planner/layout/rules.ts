@@ -4,16 +4,10 @@
 // for every candidate it enumerates), fixed flags as soon as their dimensions are given, and
 // whole plans from files, engine configurations, the interactive planner and execute.
 import type { Recompute, Schedule, ZeroStage } from "../types.js";
-import { type GroupShape, edpOf, span } from "./groups.js";
+import { type Degrees, type GroupShape, edpOf, span } from "./groups.js";
 
 /** Every dimension a rule may look at. cp, ep and etp default to 1 until they are searched. */
-export interface Dims {
-  tp: number;
-  cp: number;
-  dp: number;
-  pp: number;
-  ep: number;
-  etp: number;
+export interface Dims extends Degrees {
   vpp: number;
   microBatch: number;
   schedule: Schedule;
