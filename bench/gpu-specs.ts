@@ -23,7 +23,7 @@ export const GPU_CHECK = {
 export const settingName = (s: { microBatch: number; recompute: string }) => `mbs${s.microBatch}-${s.recompute}`;
 
 export function gpuCheckPlan(s: { microBatch: number; recompute: Plan["recompute"] }): Plan {
-  return { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: s.microBatch, recompute: s.recompute, sequenceParallel: false, schedule: "1f1b" };
+  return { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: s.microBatch, recompute: s.recompute, sequenceParallel: false, schedule: "1f1b" };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

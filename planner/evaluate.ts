@@ -5,6 +5,7 @@ import { stageMemory } from "./cost/memory.js";
 import { type MicroBatchCosts, stepTime } from "./cost/time.js";
 import { paddedVocab } from "./model.js";
 import { type Placement, linkOf, place } from "./layout/groups.js";
+import { degreesOf } from "./layout/layout.js";
 import type { WireLinks } from "./wire/wire.js";
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training } from "./types.js";
 
@@ -19,7 +20,7 @@ export function microBatchCosts(
   hw: Hardware,
   t: Training,
   plan: Plan,
-  placement: Placement = place(hw, { tp: plan.tp, cp: 1, dp: plan.dp, pp: plan.pp, ep: 1, etp: 1 }),
+  placement: Placement = place(hw, degreesOf(plan)),
 ): MicroBatchCosts {
   const { tp, microBatch, sequenceParallel } = plan;
   return {

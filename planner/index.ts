@@ -6,7 +6,7 @@ export { search, comparePlans, type SearchOptions, type SearchResult } from "./s
 export { checkFixed, checkTraining, type InputIssue } from "./constraints.js";
 export { REJECTION_CODES, type RejectionCode, type RejectionCounts } from "./rejections.js";
 export { checkLayout, type Fixed } from "./space.js";
-export { type Layout, type LayoutIssue, buildLayout, layoutOf, microBatchesOf, validate, validateFixed, ruleContext, dimsOf } from "./layout/layout.js";
+export { type Layout, type LayoutIssue, buildLayout, layoutOf, microBatchesOf, validate, validateFixed, ruleContext, dimsOf, degreesOf } from "./layout/layout.js";
 export { type Degrees, type GroupName, type GroupPlacement, type Placement, type Span, GROUP_NAMES, groupRanks, groupShape, place } from "./layout/groups.js";
 export { type LayoutCode, type Rule, RULES, RULE_BY_CODE } from "./layout/rules.js";
 export { type WireItem, type WireKind, type WireId, wireOf, worldVolumes } from "./wire/wire.js";

@@ -85,7 +85,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   // The layout rules (layout/rules.ts), checked as each dimension is assigned: a configuration is
   // counted under the first rule it breaks. Plain numbers in one reused object.
   const ctx = ruleContext(m, t, hw.gpusPerNode);
-  const d: Dims = dimsOf({ tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+  const d: Dims = dimsOf({ tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
   const [atTp, atPp, atDp, atVpp, atMb] = [rulesAt("tp"), rulesAt("pp"), rulesAt("dp"), rulesAt("vpp"), rulesAt("microBatch")];
 
   for (const tp of tpCandidates(m, t, fixed)) {
@@ -120,7 +120,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
               continue;
             }
             for (const sequenceParallel of sps) {
-              const layout: Plan = { tp, pp, dp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule };
+              const layout: Plan = { tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule };
               const costs = microBatchCosts(m, hw, t, layout, placement!);
               // Memory with plain numbers: the stage parameters per layout, activations per
               // recompute mode, model states and buffers per ZeRO stage. Full breakdowns are

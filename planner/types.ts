@@ -18,6 +18,39 @@ export interface RopeScaling {
   originalMaxPositions: number;
 }
 
+/** Mixture-of-experts layers (Shazeer et al. 2017; Fedus et al. 2021; DeepSeek-V3 report §2.1).
+ *  Counts only. Layer i (0-based) is MoE when i >= denseLayers and (i + 1) % layerFreq === 0
+ *  (Qwen2-MoE's decoder_sparse_step convention; DeepSeek's moe_layer_freq is 1 in every
+ *  released config, Mixtral's every layer). */
+export interface MoeSpec {
+  /** Routed experts per MoE layer (Mixtral 8, DeepSeek-V3 256). */
+  experts: number;
+  /** Routed experts each token goes to (top-k: Mixtral 2, DeepSeek-V3 8). */
+  topK: number;
+  /** Always-active shared experts per MoE layer (DeepSeek 1-2, Qwen2-MoE 1; Mixtral 0). */
+  sharedExperts: number;
+  /** FFN (intermediate) width of one routed expert. */
+  expertFfnHidden: number;
+  /** FFN width of one shared expert when it differs from expertFfnHidden (Qwen2-MoE). */
+  sharedFfnHidden?: number;
+  /** The first k layers are dense (DeepSeek first_k_dense_replace; 0: none). */
+  denseLayers: number;
+  /** Every n-th layer after those is MoE (1: every layer; Qwen2-MoE decoder_sparse_step). */
+  layerFreq: number;
+  /** Router scoring: softmax (Mixtral, Qwen) or sigmoid (DeepSeek-V3). */
+  router: "softmax" | "sigmoid";
+}
+
+/** DeepSeek's multi-head latent attention (DeepSeek-V2 report §2.1): low-rank Q and KV. */
+export interface MlaSpec {
+  /** Rank of the query compression (0: queries are not compressed, DeepSeek-V2-Lite). */
+  qLoraRank: number;
+  kvLoraRank: number;
+  qkNopeHeadDim: number;
+  qkRopeHeadDim: number;
+  vHeadDim: number;
+}
+
 /** A transformer decoder, as read from a model file (all counts, no units). */
 export interface ModelSpec {
   name: string;
@@ -54,6 +87,12 @@ export interface ModelSpec {
   /** Where defaultSeqLen came from when paraplan chose it (a HuggingFace config's
    *  min(max_position_embeddings, 8192)): said on the `assumed:` line. */
   defaultSeqLenAssumed?: string;
+  /** Mixture-of-experts layers; absent: a dense model. */
+  moe?: MoeSpec;
+  /** Multi-head latent attention; absent: standard (grouped-query) attention. */
+  mla?: MlaSpec;
+  /** Multi-token-prediction modules trained beside the model (DeepSeek-V3 num_nextn_predict_layers). */
+  mtpLayers?: number;
   globalBatch?: number;
   gpus?: number;
 }
@@ -117,17 +156,28 @@ export interface Training {
   overlapGradReduce: boolean;
 }
 
-/** One point of the plan space. tp·pp·dp = gpus; placement tp innermost, then dp, then pp. */
+/** One point of the plan space. tp·cp·dp·pp = gpus; placement tp innermost, then cp, dp, pp
+ *  (planner/layout/groups.ts). The expert groups fold over the same ranks: etp·ep·edp·pp = gpus
+ *  (Megatron-Core MoE parallel folding); ep = etp = 1 for a dense model. */
 export interface Plan {
   tp: number;
   pp: number;
   dp: number;
+  /** Context parallel: the sequence split across cp ranks for attention (1: none). */
+  cp: number;
+  /** Expert parallel: routed experts split across ep ranks (1: none, or a dense model). */
+  ep: number;
+  /** Expert tensor parallel: each expert's FFN split across etp ranks (1: none). */
+  etp: number;
   vpp: number;
   zero: ZeroStage;
   microBatch: number;
   recompute: Recompute;
   sequenceParallel: boolean;
   schedule: Schedule;
+  /** Layers of each pipeline stage, first to last, when they are not the even split L/pp
+   *  (uneven stages, `--stage-layers a,b,…`); absent: L/pp on every stage. */
+  stageLayers?: readonly number[];
 }
 
 export interface MemoryBreakdown {

@@ -59,6 +59,10 @@ class PlanSpec:
     recompute: str  # "none" | "selective" | "full"
     sequence_parallel: bool
     schedule: str  # "1f1b" | "interleaved" | "gpipe"
+    cp: int = 1
+    ep: int = 1
+    etp: int = 1
+    stage_layers: Optional[tuple[int, ...]] = None  # layers per stage when uneven
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,10 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
         recompute=p.get("recompute", "none"),
         sequence_parallel=bool(p.get("sequenceParallel", False)),
         schedule=p.get("schedule", "1f1b"),
+        cp=int(p.get("cp", 1)),
+        ep=int(p.get("ep", 1)),
+        etp=int(p.get("etp", 1)),
+        stage_layers=tuple(int(x) for x in p["stageLayers"]) if p.get("stageLayers") is not None else None,
     )
     training = TrainingSpec(
         global_batch=int(t["globalBatch"]),
@@ -186,6 +194,10 @@ def validate(spec: LaunchSpec) -> None:
         (m.positional != "learned" or t.seq_len <= m.seq_len,
          "training seqLen exceeds the model's learned positions"),
         (t.steps >= 1, "steps must be >= 1"),
+        # Dimensions the worker does not run yet: refused, never silently run as 1.
+        (p.cp == 1, "the worker does not run context parallel (cp > 1) yet"),
+        (p.ep == 1 and p.etp == 1, "the worker does not run expert parallel (ep/etp > 1) yet"),
+        (p.stage_layers is None, "the worker does not run uneven pipeline stages yet"),
     ]
     for ok, message in checks:
         if not ok:

@@ -15,7 +15,8 @@ export type CapabilityCode =
   | "worker_microbatches"
   | "worker_sp_seq"
   | "worker_tp_ffn"
-  | "launcher_whole_nodes";
+  | "launcher_whole_nodes"
+  | "dimension_unsupported";
 
 export interface Refusal {
   code: CapabilityCode;
@@ -36,8 +37,19 @@ export interface CapabilityContext {
 
 const refuse = (code: CapabilityCode, reason: string): Refusal => ({ code, reason });
 
+/** Plan dimensions an engine of `kinds` cannot express yet (context parallel, expert parallel,
+ *  uneven stages): refused by name rather than dropped. */
+export function unsupportedDimension(p: Plan, engine: string, kinds: { cp?: boolean; ep?: boolean; stageLayers?: boolean } = {}): Refusal | null {
+  if (p.cp > 1 && !kinds.cp) return refuse("dimension_unsupported", `${engine} does not run context parallel here yet (cp = ${p.cp})`);
+  if ((p.ep > 1 || p.etp > 1) && !kinds.ep) return refuse("dimension_unsupported", `${engine} does not run expert parallel here yet (ep = ${p.ep}, etp = ${p.etp})`);
+  if (p.stageLayers !== undefined && !kinds.stageLayers) return refuse("dimension_unsupported", `${engine} does not run uneven pipeline stages here yet (stage layers ${p.stageLayers.join(",")})`);
+  return null;
+}
+
 /** Megatron-LM (megatron/training/arguments.py validate_args; megatron/core/pipeline_parallel/schedules.py). */
 export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
+  const dim = unsupportedDimension(p, "the Megatron-LM export");
+  if (dim) return dim;
   if (p.zero >= 2)
     return refuse("megatron_zero", `ZeRO-${p.zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`);
   if (p.pp > 1 && p.schedule === "gpipe")
@@ -49,6 +61,8 @@ export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
 
 /** DeepSpeed's pipeline engine (deepspeed/runtime/pipe/engine.py, schedule.py TrainSchedule). */
 export function deepspeedRefusal(p: Plan): Refusal | null {
+  const dim = unsupportedDimension(p, "the DeepSpeed export");
+  if (dim) return dim;
   if (p.pp > 1 && p.zero >= 2)
     return refuse("deepspeed_pipe_zero", `ZeRO-${p.zero} with pipeline parallel: DeepSpeed's pipeline engine accepts ZeRO stages 0 and 1 only (deepspeed/runtime/pipe/engine.py asserts it)`);
   if (p.pp > 1 && p.vpp > 1)
@@ -59,7 +73,9 @@ export function deepspeedRefusal(p: Plan): Refusal | null {
 }
 
 /** torchtitan trains in bf16 or fp32 (training.mixed_precision_param). */
-export function torchtitanRefusal(_p: Plan, c: CapabilityContext): Refusal | null {
+export function torchtitanRefusal(p: Plan, c: CapabilityContext): Refusal | null {
+  const dim = unsupportedDimension(p, "the torchtitan export");
+  if (dim) return dim;
   if (c.precision === "fp16")
     return refuse("torchtitan_fp16", "torchtitan trains in bf16 (training.mixed_precision_param is bfloat16 or float32); use --precision bf16 or fp8");
   return null;
@@ -77,6 +93,8 @@ export function launcherRefusal(_p: Plan, c: CapabilityContext): Refusal | null 
  *  micro-batches, sequence parallel shards the sequence tp ways, and tensor parallel splits the
  *  MLP evenly. */
 export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
+  const dim = unsupportedDimension(p, "paraplan's worker");
+  if (dim) return dim;
   const microBatches = c.globalBatch / (p.dp * p.microBatch);
   if (p.pp > 1 && microBatches < p.pp)
     return refuse("worker_microbatches", `the worker's pipeline schedules need at least pp = ${p.pp} micro-batches, the plan has ${microBatches}`);

@@ -27,8 +27,12 @@ export interface Layout {
   placement: Placement;
 }
 
-/** The dimensions a plan leaves at 1 until they are searched (context and expert parallel). */
+/** The dimensions a plan leaves at 1 unless they are given or searched (context and expert parallel). */
 export const UNIT_DEGREES = { cp: 1, ep: 1, etp: 1 } as const;
+
+/** The parallel degrees of a plan. */
+export const degreesOf = (p: Pick<Plan, "tp" | "cp" | "dp" | "pp" | "ep" | "etp">): Degrees =>
+  ({ tp: p.tp, cp: p.cp, dp: p.dp, pp: p.pp, ep: p.ep, etp: p.etp });
 
 export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number): RuleContext {
   return {
@@ -59,7 +63,7 @@ export function validate(c: RuleContext, d: Dims): LayoutIssue[] {
  *  is checked once all its dimensions are given (partial rules: any of them). Rules that depend
  *  on the searched dimensions or the hardware are left to the search, which counts them. */
 export function validateFixed(c: RuleContext, fixed: Partial<Dims>): LayoutIssue | null {
-  // Dimensions a plan cannot fix yet (cp, ep, etp) are 1, as given.
+  // Dimensions not given (cp, ep, etp) are 1.
   const d = { ...UNIT_DEGREES, ...fixed } as Dims;
   const given = (k: Dim) => d[k] !== undefined;
   for (const r of RULES) {
@@ -82,7 +86,7 @@ export function buildLayout(m: ModelSpec, hw: Hardware, t: Training, plan: Plan)
 
 /** The layout of a plan already known to be valid (the search's candidates). */
 export function layoutOf(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, placement?: Placement): Layout {
-  const degrees = { tp: plan.tp, cp: 1, dp: plan.dp, pp: plan.pp, ep: 1, etp: 1 };
+  const degrees = degreesOf(plan);
   const replicaBatch = t.globalBatch / plan.dp;
   return {
     plan,
@@ -101,7 +105,7 @@ export const microBatchesOf = (t: Pick<Training, "globalBatch">, plan: Pick<Plan
   t.globalBatch / (plan.dp * plan.microBatch);
 
 /** The plan every dimension of which is at its neutral value (a starting point to vary). */
-export const ONE_PLAN: Readonly<Plan> = { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+export const ONE_PLAN: Readonly<Plan> = { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
 
 /** The first rule broken by the dimensions up to `level` in the search's order (the search's
  *  own checks, for code that splits the search into chunks). */

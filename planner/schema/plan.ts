@@ -7,16 +7,17 @@ import type { Plan, Recompute, Schedule, ZeroStage } from "../types.js";
 import type { Parsed } from "./result.js";
 
 /** The fields of a Plan, in the planner's order. */
-export const PLAN_FIELDS = ["tp", "pp", "dp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"] as const satisfies readonly (keyof Plan)[];
+export const PLAN_FIELDS = ["tp", "pp", "dp", "cp", "ep", "etp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"] as const satisfies readonly (keyof Plan)[];
 
 export const ZERO_STAGES: readonly ZeroStage[] = [0, 1, 2, 3];
 export const RECOMPUTE_MODES: readonly Recompute[] = ["none", "selective", "full"];
 export const SCHEDULES: readonly Schedule[] = ["1f1b", "interleaved", "gpipe"];
 
-/** The nine fields of a Plan (drops a PlanResult's costs). */
+/** The fields of a Plan (drops a PlanResult's costs); stageLayers only when the split is uneven. */
 export function planOnly(p: Plan): Plan {
   const out = {} as Record<keyof Plan, unknown>;
   for (const k of PLAN_FIELDS) out[k] = p[k];
+  if (p.stageLayers !== undefined) out.stageLayers = [...p.stageLayers];
   return out as unknown as Plan;
 }
 
@@ -36,7 +37,11 @@ const WANT: [keyof Plan, string][] = [
   ["schedule", words(SCHEDULES, true)],
   ["tp", POSITIVE],
   ["dp", POSITIVE],
+  ["cp", POSITIVE],
+  ["ep", POSITIVE],
+  ["etp", POSITIVE],
   ["microBatch", POSITIVE],
+  ["stageLayers", "a list of positive integers, one per pipeline stage"],
 ];
 
 /** Missing optional dimensions take what a hand-written plan means: vpp 1, ZeRO 0, no
@@ -48,12 +53,16 @@ const schemas = lazySchemas((z) => {
     tp: positive,
     pp: positive,
     dp: positive,
+    cp: positive.default(1),
+    ep: positive.default(1),
+    etp: positive.default(1),
     vpp: positive.default(1),
     zero: z.union(ZERO_STAGES.map((s) => z.literal(s)) as [z.ZodLiteral<ZeroStage>, ...z.ZodLiteral<ZeroStage>[]]).default(0),
     microBatch: positive,
     recompute: z.enum(RECOMPUTE_MODES as [Recompute, ...Recompute[]]).default("none"),
     sequenceParallel: z.boolean().default(false),
     schedule: z.enum(SCHEDULES as [Schedule, ...Schedule[]]).optional(),
+    stageLayers: z.array(positive).min(1).optional(),
   });
   return { plan };
 });
@@ -67,5 +76,8 @@ export function parsePlan(raw: Record<string, unknown>): Parsed<Plan> {
     return { ok: false, message: `field "${field}" must be ${want}, got ${JSON.stringify(raw[field])}` };
   }
   const v = r.data;
-  return { ok: true, value: planOnly({ ...v, schedule: v.schedule ?? (v.vpp > 1 ? "interleaved" : "1f1b") }) };
+  const { stageLayers, ...even } = v;
+  const plan: Plan = { ...even, schedule: v.schedule ?? (v.vpp > 1 ? "interleaved" : "1f1b") };
+  if (stageLayers !== undefined) plan.stageLayers = stageLayers;
+  return { ok: true, value: planOnly(plan) };
 }

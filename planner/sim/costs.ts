@@ -4,6 +4,7 @@
 import { callTime, p2pTime } from "../cost/collectives.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
+import { degreesOf } from "../layout/layout.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, layerTimes, optimizerTime } from "../cost/compute.js";
@@ -104,7 +105,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const T = microBatch * t.seqLen;
   const h = m.hidden;
   // What goes on the wire (wire/wire.ts), on the links of the layout's groups.
-  const links = wireLinks(hw, place(hw, { tp, cp: 1, dp, pp, ep: 1, etp: 1 }));
+  const links = wireLinks(hw, place(hw, degreesOf(plan)));
   const wire = wireOf(m, t, plan, links);
   const byId = (id: WireId) => wire.filter((i) => i.id === id);
   const vPad = paddedVocab(m.vocab, tp);

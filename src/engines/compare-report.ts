@@ -21,6 +21,10 @@ const FORMAT: Record<keyof Plan, (v: Plan[keyof Plan]) => string> = {
   pp: String,
   vpp: String,
   dp: String,
+  cp: String,
+  ep: String,
+  etp: String,
+  stageLayers: (v) => (Array.isArray(v) ? v.join(",") : "even"),
   zero: (v) => `ZeRO-${v}`,
   microBatch: String,
   recompute: String,
@@ -28,11 +32,11 @@ const FORMAT: Record<keyof Plan, (v: Plan[keyof Plan]) => string> = {
   schedule: (v) => SCHEDULE_NAME[v as Plan["schedule"]],
 };
 const NAME: Record<keyof Plan, string> = {
-  tp: "tp", pp: "pp", vpp: "vpp", dp: "dp", zero: "ZeRO", microBatch: "micro-batch", recompute: "recompute",
+  tp: "tp", pp: "pp", vpp: "vpp", dp: "dp", cp: "cp", ep: "ep", etp: "etp", stageLayers: "stage layers", zero: "ZeRO", microBatch: "micro-batch", recompute: "recompute",
   sequenceParallel: "sequence parallel", schedule: "schedule",
 };
 
-const ORDER: (keyof Plan)[] = ["tp", "pp", "vpp", "dp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
+const ORDER: (keyof Plan)[] = ["tp", "cp", "pp", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
 
 /** Dimensions that differ; the schedule only where a pipeline makes it mean something. */
 export function changes(a: Plan, b: Plan): Change[] {

@@ -145,7 +145,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   return {
     engine: "deepspeed",
     sources: args ? [o, args.name] : [o],
-    plan: { tp, pp, dp, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: f?.sequenceParallel ?? false, schedule: "1f1b" },
+    plan: { tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: f?.sequenceParallel ?? false, schedule: "1f1b" },
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch: tbs,

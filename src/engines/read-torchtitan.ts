@@ -143,7 +143,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   return {
     engine: "torchtitan",
     sources: [o],
-    plan: { tp, pp, dp, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule },
+    plan: { tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule },
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch,

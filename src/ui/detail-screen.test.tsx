@@ -6,7 +6,7 @@ import { overflow, sessionOf } from "./test-utils.js";
 
 const req = sessionOf("gpt3-like", 128, 8).request;
 const plan = (p: Partial<Plan> = {}) =>
-  evaluatePlan(req.model, req.hw, req.training, { tp: 8, pp: 16, dp: 8, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved", ...p });
+  evaluatePlan(req.model, req.hw, req.training, { tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved", ...p });
 
 describe("the plan detail screen", () => {
   it("shows memory bars against capacity, the step breakdown, links per group and the bubble, within 80 × 20", () => {
@@ -30,7 +30,7 @@ describe("the plan detail screen", () => {
   });
 
   it("shows the difference from the previous plan", () => {
-    const f = render(<DetailScreen plan={plan({ pp: 8, dp: 16, vpp: 1, schedule: "1f1b" })} previous={plan()} hw={req.hw} training={req.training} width={80} height={20} />).lastFrame()!;
+    const f = render(<DetailScreen plan={plan({ pp: 8, dp: 16, cp: 1, ep: 1, etp: 1, vpp: 1, schedule: "1f1b" })} previous={plan()} hw={req.hw} training={req.training} width={80} height={20} />).lastFrame()!;
     expect(f).toContain("vs previous: pp 16→8, vpp 2→1, dp 8→16, schedule interleaved→1f1b");
     expect(f).toMatch(/tokens\/s [+−][\d.]+% · memory\/GPU [+−][\d.]+ GiB · step [+−][\d.]+ m?s · MFU [+−][\d.]+ pts/);
     expect(overflow(f, 80, 20)).toEqual([]);

@@ -7,7 +7,7 @@ import { ExecuteScreen } from "./execute-screen.js";
 import { KEY, fakeExecutor, overflow, sessionOf, smallOptions, step, summaryFor, testServices, tick, waitFor } from "./test-utils.js";
 
 const s = sessionOf("tiny", 1, 1);
-const plan = evaluatePlan(s.request.model, s.request.hw, s.request.training, { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+const plan = evaluatePlan(s.request.model, s.request.hw, s.request.training, { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
 const running: RunState = { status: "running", plan, totalSteps: 10, note: "no GPU here: on 1 CPU rank (cpu profile)", runDir: "/tmp/runs/t", steps: [step(1, 5.5), step(2, 5.2)], summary: null, message: null };
 
 describe("the execute screen", () => {

@@ -71,7 +71,7 @@ export function step(n: number, loss: number): StepEvent {
 export function summaryFor(input: ExecuteInput, steps: number): Summary {
   const p = input.plan;
   return {
-    plan: { tp: p.tp, pp: p.pp, dp: p.dp, vpp: p.vpp, zero: p.zero, microBatch: p.microBatch, recompute: p.recompute, sequenceParallel: p.sequenceParallel, schedule: p.schedule },
+    plan: { tp: p.tp, pp: p.pp, dp: p.dp, cp: 1, ep: 1, etp: 1, vpp: p.vpp, zero: p.zero, microBatch: p.microBatch, recompute: p.recompute, sequenceParallel: p.sequenceParallel, schedule: p.schedule },
     steps,
     measured: { stepTime: 0.25, tokensPerSecond: 1024, mfu: null, peakMemory: 2 ** 30, flopsPerStep: 3.5e8, loss: [5.5, 5.4] },
     predicted: { stepTime: 0.2, tokensPerSecond: 1280, mfu: 0.19, peakMemory: 2 ** 31, flopsPerStep: 3.5e8 },

@@ -122,7 +122,7 @@ describe("plan options", () => {
     ]);
     const j = JSON.parse(r.stdout);
     expect(j.searched).toBe(1);
-    if (r.code === 0) expect(j.plans[0]).toMatchObject({ tp: 8, pp: 8, dp: 16, vpp: 2, zero: 1, microBatch: 1 });
+    if (r.code === 0) expect(j.plans[0]).toMatchObject({ tp: 8, pp: 8, dp: 16, cp: 1, ep: 1, etp: 1, vpp: 2, zero: 1, microBatch: 1 });
   });
 
   it("a HuggingFace config.json is accepted as --model", async () => {

@@ -97,7 +97,7 @@ describe("plan choice", () => {
   });
 
   it("checks a --plan file against the devices present", () => {
-    const plan = { tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 4, recompute: "none" as const, sequenceParallel: false, schedule: "1f1b" as const };
+    const plan = { tp: 1, pp: 1, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 4, recompute: "none" as const, sequenceParallel: false, schedule: "1f1b" as const };
     const c = choose(["--model", "tiny", "--device", "cpu"], cpu(1), { planFile: plan });
     expect(c.req.training.gpus).toBe(2); // the plan's size when --gpus is not given
     expect(c.result.dp).toBe(2);
@@ -117,7 +117,7 @@ describe("worker limits", () => {
     // micro-batch 4 gives 2 < pp.
     const c = choose(["--model", "tiny", "--gpus", "4", "--pp", "4"], cpu(4));
     expect(c.req.training.globalBatch / (c.result.dp * c.result.microBatch)).toBeGreaterThanOrEqual(4);
-    const plan = { tp: 1, pp: 4, dp: 1, vpp: 1, zero: 0 as const, microBatch: 4, recompute: "none" as const, sequenceParallel: false, schedule: "1f1b" as const };
+    const plan = { tp: 1, pp: 4, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0 as const, microBatch: 4, recompute: "none" as const, sequenceParallel: false, schedule: "1f1b" as const };
     expect(() => choose(["--model", "tiny"], cpu(4), { planFile: plan })).toThrow(/at least pp = 4 micro-batches, the plan has 2/);
     expect(() => choose(["--model", "tiny", "--gpus", "4", "--pp", "4", "--micro-batch", "8"], cpu(4))).toThrow(UserError);
   });
@@ -125,12 +125,12 @@ describe("worker limits", () => {
 
 describe("plan files", () => {
   it("takes one plans entry, the whole plan --json output, or a sparse hand-written plan", () => {
-    const entry = { tp: 2, pp: 2, dp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "full", sequenceParallel: true, schedule: "gpipe", mfu: 0.4 };
+    const entry = { tp: 2, pp: 2, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "full", sequenceParallel: true, schedule: "gpipe", mfu: 0.4 };
     const { mfu: _m, ...plan } = entry;
     expect(planFromJson(entry, "p")).toEqual(plan);
     expect(planFromJson({ model: {}, plans: [entry, { ...entry, tp: 8 }] }, "p")).toEqual(plan);
     expect(planFromJson({ tp: 1, pp: 1, dp: 2, microBatch: 4 }, "p")).toEqual({
-      tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b",
+      tp: 1, pp: 1, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b",
     });
     expect(() => planFromJson({ plans: [] }, "p")).toThrow(/empty/);
     expect(() => planFromJson({ tp: 0, pp: 1, dp: 1, microBatch: 1 }, "p")).toThrow(/"tp" must be a positive integer/);

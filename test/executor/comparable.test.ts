@@ -10,7 +10,7 @@ import { loadModel, loadProfile } from "../../src/load.js";
 
 const tiny = loadModel("tiny");
 const t: Training = { gpus: 2, globalBatch: 8, seqLen: 32, precision: "bf16", fusedAttention: true };
-const dp2: Plan = { tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+const dp2: Plan = { tp: 1, pp: 1, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
 
 function summaryOn(device: "cpu" | "cuda", profile: string) {
   const hw = loadProfile(profile);

@@ -39,7 +39,7 @@ describe("execute output", () => {
 
   it("prints the summary as a table of measured, predicted and error", () => {
     const s: Summary = {
-      plan: { tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b" },
+      plan: { tp: 1, pp: 1, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b" },
       steps: 3,
       measured: { stepTime: 0.2, tokensPerSecond: 1280, mfu: null, peakMemory: 5 * 2 ** 20, flopsPerStep: 352e6, loss: [5.5, 5.45, 5.4] },
       predicted: { stepTime: 0.1, tokensPerSecond: 2560, mfu: 0.15, peakMemory: 10 * 2 ** 20, flopsPerStep: 352e6 },

@@ -5,7 +5,7 @@ import { loadModel } from "../../src/load.js";
 import { allNodeLines, chooseRendezvous, commandLine, freePort, shellQuote, torchrunArgs, type NodeLaunch } from "../../executor/launch.js";
 import { buildSpec, faultInjectionFromEnv } from "../../executor/spec.js";
 
-const plan: Plan = { tp: 2, pp: 1, dp: 2, vpp: 1, zero: 1, microBatch: 2, recompute: "selective", sequenceParallel: true, schedule: "1f1b" };
+const plan: Plan = { tp: 2, pp: 1, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 2, recompute: "selective", sequenceParallel: true, schedule: "1f1b" };
 
 describe("launch spec", () => {
   it("has the fields of PROTOCOL.md, the padded vocabulary and no file-only model fields", () => {

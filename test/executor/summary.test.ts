@@ -6,7 +6,7 @@ import { buildSummary, errors, measuredMfu, predictedFigures, relativeError } fr
 
 const tiny = loadModel("tiny");
 const t: Training = { gpus: 2, globalBatch: 8, seqLen: 32, precision: "bf16", fusedAttention: true };
-const dp2: Plan = { tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+const dp2: Plan = { tp: 1, pp: 1, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
 
 // tiny: L=4, h=64, f=256, V=256 (already a multiple of 128), s=32, B=8 → T = B·s = 256 tokens.
 // Model FLOPs 72·L·T·h² + 12·L·T·s·h + 6·T·V·h = 301,989,888 + 25,165,824 + 25,165,824.

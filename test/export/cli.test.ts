@@ -99,7 +99,7 @@ describe("paraplan plan --from", () => {
     expect(lines[1]).toBe("global batch 1536 × 2048 tokens, fp16, fused attention, Adam with fp32 master weights");
     // The same evaluation and search by hand: fp16, no grad overlap (the script has no --overlap-grad-reduce).
     const req = buildRequest(parsePlanArgs(["--model", "gpt3-175b", "--precision", "fp16", "--no-grad-overlap"]));
-    const current = evaluatePlan(req.model, req.hw, req.training, { tp: 8, pp: 16, dp: 8, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    const current = evaluatePlan(req.model, req.hw, req.training, { tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
     const best = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
     expect(best.tokensPerSecond).toBeGreaterThan(current.tokensPerSecond);
     expect(lines).toContain(gainLine(current, best));

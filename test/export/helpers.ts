@@ -64,7 +64,7 @@ export function training(over: Partial<Training> = {}): Training {
 }
 
 export function plan(over: Partial<Plan>): Plan {
-  const p: Plan = { tp: 1, pp: 1, dp: 64, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b", ...over };
+  const p: Plan = { tp: 1, pp: 1, dp: 64, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b", ...over };
   return { ...p, dp: 64 / (p.tp * p.pp) };
 }
 

@@ -28,7 +28,7 @@ describe("a GPT-3 175B Megatron-LM launch script (tp 8, pp 16)", () => {
   const r = readConfigs([fixture("user-gpt3-175b-megatron.sh")], ctx(GPT));
   it("1024 GPUs (the model file's) / (8 · 16) = dp 8; 1F1B, no recompute, no distributed optimizer", () => {
     expect(r.engine).toBe("megatron");
-    expect(r.plan).toEqual({ tp: 8, pp: 16, dp: 8, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    expect(r.plan).toEqual({ tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
     expect([r.gpus, r.gpusFrom]).toEqual([1024, "the gpt3-175b model file"]);
   });
   it("global batch 1536, sequence 2048, fp16, gradients reduced after backward, attention backend auto = fused", () => {
@@ -48,7 +48,7 @@ describe("a GPT-3 175B Megatron-LM launch script (tp 8, pp 16)", () => {
 describe("a DeepSpeed ZeRO-3 config for Llama 3 70B", () => {
   const r = readConfigs([fixture("user-llama3-70b-ds-zero3.json")], ctx(LLAMA));
   it("1024 = 2 × 8 × dp makes dp 64 and 64 GPUs; ZeRO-3, full recompute from activation_checkpointing", () => {
-    expect(r.plan).toEqual({ tp: 1, pp: 1, dp: 64, vpp: 1, zero: 3, microBatch: 2, recompute: "full", sequenceParallel: false, schedule: "1f1b" });
+    expect(r.plan).toEqual({ tp: 1, pp: 1, dp: 64, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 3, microBatch: 2, recompute: "full", sequenceParallel: false, schedule: "1f1b" });
     expect(r.gpus).toBe(64);
     expect([r.globalBatch, r.precision, r.overlapGradReduce]).toEqual([1024, "bf16", true]);
   });
@@ -66,7 +66,7 @@ describe("a DeepSpeed ZeRO-3 config for Llama 3 70B", () => {
 describe("a torchtitan TOML for Llama 3 8B", () => {
   const r = readConfigs([fixture("user-llama3-8b-torchtitan.toml")], ctx("llama3-8b", 64));
   it("shard -1 takes the 64 GPUs: FSDP resharding by default (ZeRO-3), local batch 2, per-op selective", () => {
-    expect(r.plan).toEqual({ tp: 1, pp: 1, dp: 64, vpp: 1, zero: 3, microBatch: 2, recompute: "selective", sequenceParallel: false, schedule: "1f1b" });
+    expect(r.plan).toEqual({ tp: 1, pp: 1, dp: 64, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 3, microBatch: 2, recompute: "selective", sequenceParallel: false, schedule: "1f1b" });
     expect([r.globalBatch, r.seqLen, r.precision]).toEqual([512, 8192, "bf16"]);
   });
   it("names the unknown setting", () => {

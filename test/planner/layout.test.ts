@@ -301,7 +301,7 @@ describe("validate", () => {
   it("schedule, vpp, micro-batch and sequence-parallel codes", () => {
     expect(codes(CTX, { vpp: 2 })).toEqual(["schedule_vpp"]);
     expect(codes(CTX, { pp: 1, dp: 8, schedule: "gpipe" })).toEqual(["schedule_needs_pp"]);
-    expect(codes(CTX, { pp: 1, dp: 8, vpp: 2, schedule: "interleaved" })).toEqual(["vpp_needs_pp", "schedule_needs_pp"]);
+    expect(codes(CTX, { pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved" })).toEqual(["vpp_needs_pp", "schedule_needs_pp"]);
     expect(codes(CTX, { vpp: 4, schedule: "interleaved" })).toEqual(["vpp_layers"]); // 2·4 ∤ 12
     expect(codes(CTX, { microBatch: 3 })).toEqual(["microbatch_global", "microbatch_batch"]);
     expect(codes(CTX, { microBatch: 16 })).toEqual(["microbatch_batch"]); // 4·16 = 64 ∤ 32
@@ -345,7 +345,7 @@ describe("validateFixed", () => {
     expect(validateFixed(c, { tp: 16 })).toBeNull();
     // the interleaved micro-batch count: 3 micro-batches, pp 2
     const i = { ...CTX, globalBatch: 12 };
-    const fixed: Partial<Dims> = { tp: 2, pp: 2, dp: 4, vpp: 2, schedule: "interleaved", microBatch: 1 };
+    const fixed: Partial<Dims> = { tp: 2, pp: 2, dp: 4, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved", microBatch: 1 };
     expect(validate(i, { ...DIMS, ...fixed }).map((x) => x.code)).toEqual(["interleaved_microbatches"]);
     expect(validateFixed(i, fixed)).toBeNull();
     for (const r of RULES.filter((r) => !r.input)) expect(["tp_spans_nodes", "interleaved_microbatches"]).toContain(r.code);
@@ -454,7 +454,7 @@ describe("rule levels and layouts", () => {
     const t: Training = { gpus: 32, globalBatch: 64, seqLen: 1024, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
     // tp 4 · pp 2 · dp 4 = 32; B/dp = 16 sequences a replica, mb 2 → 8 micro-batches; 6 layers a
     // stage, 3 a chunk with vpp 2.
-    const plan: Plan = { ...ONE_PLAN, tp: 4, pp: 2, dp: 4, vpp: 2, schedule: "interleaved", microBatch: 2 };
+    const plan: Plan = { ...ONE_PLAN, tp: 4, pp: 2, dp: 4, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved", microBatch: 2 };
     const b = buildLayout(m, H100, t, plan);
     expect(b.ok).toBe(true);
     if (!b.ok) return;
@@ -516,7 +516,7 @@ describe("search and validate agree", () => {
           sp = sp && tp > 1;
         }
         const t: Training = { gpus: tp * pp * r.dp + worldOff, globalBatch, seqLen: 64, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
-        const plan: Plan = { tp, pp, dp: r.dp, vpp, schedule, microBatch: r.microBatch, sequenceParallel: sp, zero: r.zero, recompute: r.recompute };
+        const plan: Plan = { tp, pp, dp: r.dp, cp: 1, ep: 1, etp: 1, vpp, schedule, microBatch: r.microBatch, sequenceParallel: sp, zero: r.zero, recompute: r.recompute };
         const issues = validate(ruleContext(m, t, hw.gpusPerNode), dimsOf(plan));
         const res = search(m, hw, t, plan, { top: 1 });
         const layoutRejected = Object.entries(res.rejected).filter(([k, n]) => k !== "out_of_memory" && (n ?? 0) > 0);
@@ -546,6 +546,15 @@ describe("engine capabilities", () => {
   const ctx: CapabilityContext = { precision: "bf16", globalBatch: 32, seqLen: 1024, ffnHidden: 3072, gpus: 16, gpusPerNode: 8 };
   const plan = (p: Partial<Plan>): Plan => ({ ...ONE_PLAN, tp: 2, pp: 2, dp: 4, ...p });
 
+  it("a dimension an engine cannot run yet is refused by name, never dropped", () => {
+    for (const refusal of [megatronRefusal, deepspeedRefusal, torchtitanRefusal, workerRefusal] as const) {
+      expect(refusal(plan({ dp: 2, cp: 2 }), ctx)?.reason).toMatch(/context parallel .*cp = 2/);
+      expect(refusal(plan({ ep: 2 }), ctx)?.reason).toMatch(/expert parallel .*ep = 2/);
+      expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.reason).toMatch(/uneven pipeline stages .*5,7/);
+      expect(refusal(plan({}), ctx)?.code ?? null).not.toBe("dimension_unsupported");
+    }
+  });
+
   it("Megatron-LM", () => {
     expect(megatronRefusal(plan({ zero: 2 }), ctx)?.code).toBe("megatron_zero");
     expect(megatronRefusal(plan({ zero: 3 }), ctx)?.code).toBe("megatron_zero");
@@ -554,7 +563,7 @@ describe("engine capabilities", () => {
     expect(megatronRefusal(plan({ schedule: "1f1b" }), ctx)).toBeNull();
     const v07 = { ...ctx, release: "core_v0.7" };
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), v07)?.code).toBe("megatron_interleaved_pp");
-    expect(megatronRefusal(plan({ pp: 4, dp: 2, vpp: 2, schedule: "interleaved" }), v07)).toBeNull();
+    expect(megatronRefusal(plan({ pp: 4, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved" }), v07)).toBeNull();
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), ctx)).toBeNull();
   });
 

@@ -39,7 +39,7 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
           for (const sequenceParallel of tp > 1 ? [false, true] : [false])
             for (const zero of (dp > 1 ? [0, 1, 2, 3] : [fixedZero ?? 0]) as ZeroStage[])
               for (const recompute of ["none", "selective", "full"] as Recompute[])
-                out.push({ tp, pp, dp, vpp, zero, microBatch, recompute, sequenceParallel, schedule });
+                out.push({ tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch, recompute, sequenceParallel, schedule });
       }
     }
   }

@@ -19,7 +19,7 @@ interface Spec {
   fused?: boolean;
 }
 
-const PLAN: Plan = { tp: 1, pp: 1, dp: 2, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+const PLAN: Plan = { tp: 1, pp: 1, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
 
 /** Seven runs of different shapes: attention-heavy (long sequences), memory-bound-heavy (narrow
  *  layers, unfused softmax), matmul-heavy (wide layers). */

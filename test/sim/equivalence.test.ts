@@ -15,11 +15,11 @@ import { hardware, preset } from "../planner/fixtures.js";
 const h100 = hardware("dgx-h100");
 const m = preset("gpt3-1.3b");
 const t: Training = { gpus: 16, globalBatch: 64, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
-const base: Plan = { tp: 1, pp: 1, dp: 16, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+const base: Plan = { tp: 1, pp: 1, dp: 16, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
 const plans: Array<[string, Plan]> = [
   ["pp 4 1F1B, ZeRO-1", { ...base, pp: 4, dp: 4, zero: 1 }],
   ["pp 4 GPipe, ZeRO-2, full recompute", { ...base, pp: 4, dp: 4, zero: 2, recompute: "full", schedule: "gpipe" }],
-  ["pp 4 interleaved v 3, ZeRO-0", { ...base, pp: 4, dp: 4, vpp: 3, schedule: "interleaved" }],
+  ["pp 4 interleaved v 3, ZeRO-0", { ...base, pp: 4, dp: 4, cp: 1, ep: 1, etp: 1, vpp: 3, schedule: "interleaved" }],
   ["pp 2, tp 2, ZeRO-3, selective recompute", { ...base, tp: 2, pp: 2, dp: 4, zero: 3, recompute: "selective", microBatch: 2 }],
   ["pp 1, dp 16, ZeRO-1", { ...base, zero: 1, microBatch: 4 }],
 ];

@@ -19,7 +19,7 @@ describe("single stage (pp = 1): simulated step = compute + recompute + tp comm 
     [2, "full"],
   ];
   it.each(cases)("ZeRO-%i, %s recompute, tp 2 · dp 8, reduction after backward", (zero, recompute) => {
-    const plan: Plan = { tp: 2, pp: 1, dp: 8, vpp: 1, zero: zero as Plan["zero"], microBatch: 2, recompute, sequenceParallel: false, schedule: "1f1b" };
+    const plan: Plan = { tp: 2, pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: zero as Plan["zero"], microBatch: 2, recompute, sequenceParallel: false, schedule: "1f1b" };
     const cf = evaluatePlan(m, h100, t, plan).time;
     const tl = simulate(m, h100, t, plan, { closedFormOnly: true });
     const st = tl.stages[0]!;
@@ -37,7 +37,7 @@ describe("single stage (pp = 1): simulated step = compute + recompute + tp comm 
 describe("zero communication (tp = pp = dp = 1)", () => {
   const m = preset("gpt3-1.3b");
   const t: Training = { gpus: 1, globalBatch: 4, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
-  const plan: Plan = { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+  const plan: Plan = { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
   it("is the closed form's compute + optimizer exactly", () => {
     const cf = evaluatePlan(m, h100, t, plan).time;
     const tl = simulate(m, h100, t, plan, { closedFormOnly: true });

@@ -9,7 +9,7 @@ import { hardware, preset } from "../planner/fixtures.js";
 
 const m = preset("gpt3-13b");
 const t: Training = { gpus: 64, globalBatch: 256, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
-const plan: Plan = { tp: 4, pp: 4, dp: 4, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" };
+const plan: Plan = { tp: 4, pp: 4, dp: 4, cp: 1, ep: 1, etp: 1, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" };
 const real = simulate(m, hardware("dgx-h100"), t, plan);
 
 describe("Gantt chart", () => {

@@ -22,6 +22,10 @@ def test_spec_round_trip_and_micro_batches():
     ({"tp": 3}, "tp must divide heads"),
     ({"pp": 2, "microBatch": 8}, "m >= pp"),
     ({"zero": 4}, "zero"),
+    # dimensions the worker does not run are refused, never run as 1
+    ({"dp": 1, "cp": 2}, "context parallel"),
+    ({"ep": 2}, "expert parallel"),
+    ({"pp": 2, "stageLayers": [1, 1]}, "uneven pipeline stages"),
 ])
 def test_spec_rejects_inconsistent_plans(plan, message):
     with pytest.raises(ValueError, match=message):

@@ -5,7 +5,7 @@ import { MEMORY_KEYS, bubbleLine, detailView, planDiff, shortPlan } from "./deta
 
 const gpt3 = sessionOf("gpt3-like", 128, 8).request;
 const plan = (p: Partial<Plan>) =>
-  evaluatePlan(gpt3.model, gpt3.hw, gpt3.training, { tp: 8, pp: 16, dp: 8, vpp: 1, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "1f1b", ...p });
+  evaluatePlan(gpt3.model, gpt3.hw, gpt3.training, { tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "1f1b", ...p });
 
 describe("the plan detail's view-model", () => {
   it("stacks the memory parts against the capacity, one row per part", () => {
@@ -37,7 +37,7 @@ describe("the plan detail's view-model", () => {
       expect.stringMatching(/^pp  16 stages\s+network 50\.0 GB\/s\s+[\d.]+ m?s$/),
       expect.stringMatching(/^dp  8 replicas\s+network 50\.0 GB\/s\s+([\d.]+ m?s exposed|fully overlapped)$/),
     ]);
-    const single = detailView(plan({ tp: 8, pp: 1, dp: 128, vpp: 1 }), gpt3.hw, gpt3.training, null, 80);
+    const single = detailView(plan({ tp: 8, pp: 1, dp: 128, cp: 1, ep: 1, etp: 1, vpp: 1 }), gpt3.hw, gpt3.training, null, 80);
     expect(single.comms[1]!.text).toMatch(/^pp  1 stage\s+no communication$/);
     expect(single.bubble).toBe("bubble: none (no pipeline)");
   });

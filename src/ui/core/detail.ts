@@ -1,6 +1,6 @@
 // The plan detail's view-model: memory against capacity, the step-time breakdown, communication
 // per group with its link, the bubble, and the difference from the plan shown before.
-import { type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, place, wireLinks, wireOf } from "../../../planner/index.js";
+import { type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, wireLinks, wireOf } from "../../../planner/index.js";
 import { count, gib, percent, seconds } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
@@ -120,7 +120,7 @@ export function planDiff(prev: PlanResult, p: PlanResult): string[] {
 /** What one GPU of the slowest stage puts on the wire in a step, by group (the plan's wire, the
  *  items the closed form prices): "on the wire per GPU and step: tp 12.0 GiB in 6,144 calls · …". */
 export function wireLine(m: ModelSpec, hw: Hardware, t: Training, p: Plan): string {
-  const links = wireLinks(hw, place(hw, { tp: p.tp, cp: 1, dp: p.dp, pp: p.pp, ep: 1, etp: 1 }));
+  const links = wireLinks(hw, place(hw, degreesOf(p)));
   const by = new Map<string, { bytes: number; calls: number }>();
   for (const i of wireOf(m, t, p, links)) {
     if (!i.closedForm || i.calls === 0) continue;

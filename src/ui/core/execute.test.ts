@@ -11,7 +11,7 @@ import { CPU_RANK_LIMIT, type RunCallbacks, chooseDevice, executeWithExecutor } 
 import type { Session } from "./setup.js";
 
 const gpt3 = sessionOf("gpt3-like", 128, 8);
-const big = evaluatePlan(gpt3.request.model, gpt3.request.hw, gpt3.request.training, { tp: 8, pp: 16, dp: 8, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" });
+const big = evaluatePlan(gpt3.request.model, gpt3.request.hw, gpt3.request.training, { tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" });
 
 /** Run the port until it reports the end; collect what it said. */
 function runPort(session: Session, plan: PlanResult, detect = () => []) {
@@ -44,14 +44,14 @@ describe("executing a plan through the executor", () => {
   it("hands the executor exactly the plan, batch and sequence shown (typed: no flags, no files read again, no search)", () => {
     const h100s = Array.from({ length: 1024 }, () => ({ name: "NVIDIA H100 80GB HBM3", memory: 80 * 2 ** 30 }));
     const { chosen, devices, settings } = shownRun({ request: gpt3.request, plan: big, device: "cuda", steps: 5 }, h100s);
-    expect(planOnly(chosen.result)).toEqual({ tp: 8, pp: 16, dp: 8, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" });
+    expect(planOnly(chosen.result)).toEqual({ tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" });
     const { req } = chosen;
     expect([req.model.name, req.profileName, req.training.gpus, req.training.globalBatch, req.training.seqLen, settings.steps, devices.device]).toEqual(["gpt3-like", "dgx-h100", 1024, 1536, 2048, 5, "cuda"]);
     expect(req.model).toBe(gpt3.request.model);
     expect(req.training).toBe(gpt3.request.training);
     // On the hardware it was planned for, the plan shown is the plan run, figures and all.
     const tiny = sessionOf("tiny", 1, 1);
-    const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
     expect(shownRun({ request: tiny.request, plan, device: "cuda", steps: 5 }, h100s.slice(0, 1)).chosen.result).toBe(plan);
     // CPU ranks run it with the cpu profile's figures.
     const cpu = shownRun({ request: tiny.request, plan, device: "cpu", steps: 5 }, []);
@@ -69,7 +69,7 @@ describe("executing a plan through the executor", () => {
   it("refuses a CPU run when the Python interpreter is missing, before creating a run", async () => {
     process.env.PARAPLAN_PYTHON = join(tmpdir(), "paraplan-no-such-python");
     const tiny = sessionOf("tiny", 1, 1);
-    const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
     const { note, seen } = await runPort(tiny, plan);
     expect(note).toBe("no GPU here: on 1 CPU rank (cpu profile)");
     expect(seen.failed).toEqual([[expect.stringMatching(/^no Python interpreter at PARAPLAN_PYTHON=.*paraplan-no-such-python/), true]]);
@@ -83,7 +83,7 @@ describe("executing a plan through the executor", () => {
     process.chdir(dir);
     try {
       const tiny = sessionOf("tiny", 1, 1);
-      const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+      const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
       const { seen } = await runPort(tiny, plan);
       expect(seen.failed).toEqual([]);
       expect(seen.steps).toEqual([1, 2]);

@@ -2,7 +2,7 @@
 // (planner/layout/groups.ts: tp innermost, then cp, then dp, then pp) and as the cost model
 // prices it: a group stays on the node's link (NVLink or PCIe) when all its ranks share a node;
 // one that crosses nodes runs at the network's pace, and so does a ring where only some groups do.
-import { type Degrees, type Hardware, type Plan, type Span, groupShape, place } from "../../../planner/index.js";
+import { type Hardware, type Plan, type Span, degreesOf, groupShape, place } from "../../../planner/index.js";
 import { span as spanOf } from "../../../planner/layout/groups.js";
 import { bandwidth } from "../../format/units.js";
 
@@ -21,12 +21,13 @@ export interface GroupLink {
   bandwidth: string;
 }
 
-type Dense = Pick<Plan, "tp" | "pp" | "dp">;
-const degrees = (p: Dense): Degrees => ({ tp: p.tp, cp: 1, dp: p.dp, pp: p.pp, ep: 1, etp: 1 });
+/** A plan's degrees; cp, ep and etp absent are 1. */
+type Dense = Pick<Plan, "tp" | "pp" | "dp"> & Partial<Pick<Plan, "cp" | "ep" | "etp">>;
+const degrees = (p: Dense) => degreesOf({ cp: 1, ep: 1, etp: 1, ...p });
 
 /** Whether the groups of one kind stay inside nodes of `gpusPerNode` ranks. */
 export function groupSpan(plan: Dense, group: Group, gpusPerNode: number): Span {
-  return spanOf(groupShape(degrees(plan), group), plan.tp * plan.pp * plan.dp, gpusPerNode);
+  return spanOf(groupShape(degrees(plan), group), plan.tp * (plan.cp ?? 1) * plan.pp * plan.dp, gpusPerNode);
 }
 
 export function intraName(hw: Hardware): string {
