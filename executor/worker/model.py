@@ -25,6 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+from .moe import EXPERT_PARAM, MoEFeedForward, is_moe_layer
 from .spec import ModelSpec
 
 
@@ -126,14 +127,16 @@ class FeedForward(nn.Module):
 
 
 class Block(nn.Module):
-    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x))."""
+    """Pre-norm residual block: x + attn(norm(x)), then x + mlp(norm(x)); the MLP is a mixture
+    of experts (moe.py) on the model's MoE layers."""
 
-    def __init__(self, spec: ModelSpec):
+    def __init__(self, spec: ModelSpec, index: int = 0, ep: int = 1, ep_rank: int = 0):
         super().__init__()
         self.attention_norm = make_norm(spec)
         self.attention = Attention(spec)
         self.ffn_norm = make_norm(spec)
-        self.feed_forward = FeedForward(spec)
+        moe = spec.moe is not None and is_moe_layer(spec.moe, index)
+        self.feed_forward = MoEFeedForward(spec, spec.moe, ep, ep_rank) if moe else FeedForward(spec)
 
     def forward(self, x, cos=None, sin=None):
         x = x + self.attention(self.attention_norm(x), cos, sin)
@@ -156,11 +159,11 @@ class Embedding(nn.Module):
 
 
 class GPT(nn.Module):
-    def __init__(self, spec: ModelSpec, vocab_padded: int, seq_len: int):
+    def __init__(self, spec: ModelSpec, vocab_padded: int, seq_len: int, ep: int = 1, ep_rank: int = 0):
         super().__init__()
         self.spec = spec
         self.embed: Optional[Embedding] = Embedding(spec, vocab_padded)
-        self.layers = nn.ModuleDict({str(i): Block(spec) for i in range(spec.layers)})
+        self.layers = nn.ModuleDict({str(i): Block(spec, i, ep, ep_rank) for i in range(spec.layers)})
         self.norm: Optional[nn.Module] = make_norm(spec)
         self.output: Optional[nn.Linear] = nn.Linear(spec.hidden, vocab_padded, bias=False)
         self.rope = spec.positional == "rope"
@@ -210,10 +213,19 @@ def init_weights(model: GPT, seed: int) -> None:
         elif name.endswith(".bias"):
             p.zero_()
         else:
-            std = 0.02 / math.sqrt(2 * spec.layers) if name.endswith(("wo.weight", "w2.weight")) else 0.02
+            residual = name.endswith(("wo.weight", "w2.weight", EXPERT_PARAM + "w2"))
+            std = 0.02 / math.sqrt(2 * spec.layers) if residual else 0.02
             g = torch.Generator(device=p.device)
             g.manual_seed((seed * 1_000_003 + zlib.crc32(name.encode())) % 2**63)
-            p.normal_(0.0, std, generator=g)
+            if EXPERT_PARAM in name:
+                # all E experts drawn as one tensor, this rank's slice kept: the same values
+                # whichever experts a rank holds (expert parallel)
+                experts = model.get_submodule(name.rsplit(".", 1)[0])
+                full = torch.empty((experts.total, *p.shape[1:]), device=p.device)
+                full.normal_(0.0, std, generator=g)
+                p.copy_(full[experts.offset:experts.offset + p.size(0)])
+            else:
+                p.normal_(0.0, std, generator=g)
     if model.rope:
         cos, sin = rope_tables(model.rope_cos.size(0), spec.head_dim, device=model.rope_cos.device,
                                theta=spec.rope_theta, scaling=spec.rope_scaling)
@@ -221,11 +233,11 @@ def init_weights(model: GPT, seed: int) -> None:
         model.rope_sin.copy_(sin)
 
 
-def build_meta_model(spec: ModelSpec, vocab_padded: int, seq_len: int) -> GPT:
+def build_meta_model(spec: ModelSpec, vocab_padded: int, seq_len: int, ep: int = 1, ep_rank: int = 0) -> GPT:
     """The whole model on the meta device (no memory); pipeline.split_stages cuts it up and
-    materialize() gives each rank real storage for what it holds."""
+    materialize() gives each rank real storage for what it holds (its E/ep experts)."""
     with torch.device("meta"):
-        return GPT(spec, vocab_padded, seq_len)
+        return GPT(spec, vocab_padded, seq_len, ep, ep_rank)
 
 
 def materialize(model: GPT, device: torch.device, seed: int) -> GPT:

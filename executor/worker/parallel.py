@@ -146,9 +146,15 @@ class GradReplicator:
     """Data parallel at ZeRO 0/1 where DDP does not fit (tp > 1 or pp > 1): after backward,
     average every gradient's local shard over the dp group with bucketed all-reduces."""
 
-    def __init__(self, params: list[nn.Parameter], dp_group, bucket_bytes: int = 25 * 2**20):
+    def __init__(self, params: list[nn.Parameter], dp_group, bucket_bytes: int = 25 * 2**20,
+                 divisor: Optional[int] = None, fill_missing: bool = False):
+        """`divisor`: what the summed gradients are divided by (default the group's size);
+        expert gradients are summed over their edp replicas and divided by dp (moe.py).
+        `fill_missing`: a parameter without a gradient on this rank (experts no token chose)
+        sends zeros, so that every rank's buckets line up."""
         self.params, self.group, self.bucket_bytes = params, dp_group, bucket_bytes
-        self.size = dist.get_world_size(dp_group)
+        self.fill_missing = fill_missing
+        self.size = divisor if divisor is not None else dist.get_world_size(dp_group)
         self.bytes_per_step = 0
 
     @torch.no_grad()
@@ -157,7 +163,9 @@ class GradReplicator:
         used = 0
         for p in self.params:
             if p.grad is None:
-                continue
+                if not self.fill_missing:
+                    continue
+                p.grad = torch.zeros_like(p)
             g = local(p.grad)
             nbytes = g.numel() * g.element_size()
             if buckets[-1] and used + nbytes > self.bucket_bytes:

@@ -31,6 +31,11 @@ class ModelSpec:
     rope_scaling: Optional[dict] = None  # {"type": "llama3", "factor", "lowFreqFactor", ...}
     norm_eps: float = 1e-5
     sliding_window: Optional[int] = None
+    # Mixture of experts (planner/types.ts MoeSpec): experts, topK, sharedExperts,
+    # expertFfnHidden, sharedFfnHidden, denseLayers, layerFreq, router. None: dense.
+    moe: Optional[dict] = None
+    mla: Optional[dict] = None  # multi-head latent attention: refused (validate)
+    mtp_layers: int = 0  # multi-token-prediction modules: refused (validate)
 
     @property
     def head_dim(self) -> int:
@@ -129,6 +134,9 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
         rope_scaling=m.get("ropeScaling"),
         norm_eps=float(m.get("normEps", 1e-5)),
         sliding_window=int(m["slidingWindow"]) if m.get("slidingWindow") is not None else None,
+        moe=dict(m["moe"]) if m.get("moe") is not None else None,
+        mla=dict(m["mla"]) if m.get("mla") is not None else None,
+        mtp_layers=int(m.get("mtpLayers", 0)),
     )
     plan = PlanSpec(
         tp=int(p.get("tp", 1)),
@@ -168,6 +176,31 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
     return spec
 
 
+def moe_checks(m: ModelSpec, p: PlanSpec) -> list[tuple[bool, str]]:
+    """What the worker runs of mixtures of experts (moe.py): every layout of a MoE model with
+    tp = etp = 1, and expert parallel with ep | dp at ZeRO 0 (dense gradients averaged over dp,
+    expert gradients over their edp replicas: train.py)."""
+    moe = m.moe
+    checks = [
+        (m.mla is None, "the worker does not run multi-head latent attention (mla)"),
+        (m.mtp_layers == 0, "the worker does not run multi-token-prediction modules (mtpLayers)"),
+        (p.etp == 1, "the worker does not run expert tensor parallel (etp > 1)"),
+        (moe is not None or p.ep == 1, "ep > 1 needs a mixture-of-experts model"),
+    ]
+    if moe is not None:
+        experts, k = int(moe.get("experts", 0)), int(moe.get("topK", 0))
+        checks += [
+            (experts >= 1 and 1 <= k <= experts, "moe: need experts >= 1 and 1 <= topK <= experts"),
+            (int(moe.get("expertFfnHidden", 0)) >= 1, "moe: expertFfnHidden must be >= 1"),
+            (moe.get("router", "softmax") in ("softmax", "sigmoid"), f"moe: unknown router {moe.get('router')!r}"),
+            (p.tp == 1, "the worker runs mixture-of-experts models with tp = 1 only"),
+            (experts % p.ep == 0, f"ep = {p.ep} must divide the {experts} experts"),
+            (p.dp % p.ep == 0, f"ep = {p.ep} must divide dp = {p.dp} (experts fold over the dp ranks)"),
+            (p.ep == 1 or p.zero == 0, "the worker runs expert parallel at ZeRO 0 only"),
+        ]
+    return checks
+
+
 def validate(spec: LaunchSpec) -> None:
     m, p, t = spec.model, spec.plan, spec.training
     checks = [
@@ -196,7 +229,7 @@ def validate(spec: LaunchSpec) -> None:
         (t.steps >= 1, "steps must be >= 1"),
         # Dimensions the worker does not run yet: refused, never silently run as 1.
         (p.cp == 1, "the worker does not run context parallel (cp > 1) yet"),
-        (p.ep == 1 and p.etp == 1, "the worker does not run expert parallel (ep/etp > 1) yet"),
+        *moe_checks(m, p),
         (p.stage_layers is None, "the worker does not run uneven pipeline stages yet"),
     ]
     for ok, message in checks:

@@ -26,6 +26,7 @@ from .model import build_meta_model, cross_entropy, materialize
 from .optim import Optimizer
 from .parallel import (DDP, DTensor, GradReplicator, apply_ac, apply_ddp, apply_fsdp, apply_tp,
                        local)
+from .moe import EXPERT_PARAM, ep_groups, moe_layers
 from .pipeline import TiedEmbeddingSync, make_schedule, make_stage, split_stage, stage_ids
 from .spec import LaunchSpec
 
@@ -39,13 +40,21 @@ class Trainer:
         self.dp_group = mesh["dp"].get_group() if p.dp > 1 else None
         self.num_stages = p.pp * p.vpp
 
-        # 0. pipeline split of the meta model, then real storage for what this rank holds
-        meta = build_meta_model(spec.model, t.vocab_padded, t.seq_len)
+        # 0. pipeline split of the meta model, then real storage for what this rank holds (its
+        #    E/ep experts: ep is innermost of dp, moe.py)
+        self.moe = spec.model.moe is not None
+        meta = build_meta_model(spec.model, t.vocab_padded, t.seq_len, p.ep, self.dp_rank % p.ep)
         ids = stage_ids(self.pp_rank, p.pp, p.vpp) if p.pp > 1 else [0]
         parts = [split_stage(meta, i, self.num_stages) if p.pp > 1 else meta for i in ids]
         self.parts = [materialize(part, device, t.seed) for part in parts]
         self.has_first = any(part.embed is not None for part in self.parts)
         self.has_last = any(part.output is not None for part in self.parts)
+        self.ep_group = self.edp_group = None
+        if p.ep > 1:
+            self.ep_group, self.edp_group = ep_groups(p.pp, p.dp, p.tp, p.ep)
+            for part in self.parts:
+                for layer in moe_layers(part):
+                    layer.ep_group = self.ep_group
 
         # 1. tensor parallel, 2. activation checkpointing, 3. data parallel
         for part in self.parts:
@@ -53,7 +62,7 @@ class Trainer:
                 apply_tp(part, mesh["tp"], p.sequence_parallel)
             apply_ac(part, p.recompute)
         self.runners: list[nn.Module] = list(self.parts)  # what forward is called on
-        self.replicator = None
+        self.replicator = self.expert_replicator = None
         self.dp_kind = self._apply_dp() if p.dp > 1 else "none"
         self.tied_sync = TiedEmbeddingSync(mesh, self.parts) if p.pp > 1 and spec.model.tied else None
         self.optimizer = Optimizer(self.params(), t.lr, p.zero, p.dp, p.tp, self.dp_group)
@@ -86,7 +95,17 @@ class Trainer:
             for part in self.parts:
                 apply_fsdp(part, self.mesh["dp"], p.zero)
             return f"fsdp2(reshard_after_forward={p.zero == 3})"
-        if p.tp == 1 and p.pp == 1:
+        if self.moe:
+            # Mixtures of experts: the dense gradients averaged over dp; the experts' summed
+            # over their edp replicas and divided by dp (moe.py). An expert no token chose on
+            # some rank has no gradient there, which DDP's reducer does not allow.
+            expert = [q for n, q in self.named_params() if EXPERT_PARAM in n]
+            dense = [q for n, q in self.named_params() if EXPERT_PARAM not in n]
+            self.replicator = GradReplicator(dense, self.dp_group, fill_missing=True)
+            self.expert_replicator = GradReplicator(expert, self.edp_group, divisor=p.dp, fill_missing=True) \
+                if p.ep > 1 else GradReplicator(expert, self.dp_group, fill_missing=True)
+            kind = f"replicate(all-reduce; experts over edp, ep={p.ep})"
+        elif p.tp == 1 and p.pp == 1:
             self.runners = [apply_ddp(part, self.dp_group, self.device) for part in self.parts]
             kind = "ddp"
         else:
@@ -104,6 +123,15 @@ class Trainer:
         return make_schedule(stages, self.spec.plan.schedule, self.spec.plan.vpp, self.m, loss_fn)
 
     # ------------------------------------------------------------------ helpers
+    def named_params(self) -> list[tuple[str, nn.Parameter]]:
+        seen, out = set(), []
+        for part in self.parts:
+            for n, q in part.named_parameters():
+                if id(q) not in seen:
+                    seen.add(id(q))
+                    out.append((n, q))
+        return out
+
     def params(self) -> list[nn.Parameter]:
         seen, out = set(), []
         for part in self.parts:
@@ -164,6 +192,8 @@ class Trainer:
         self.align_grads()
         if self.replicator is not None:
             self.replicator.all_reduce()
+        if self.expert_replicator is not None:
+            self.expert_replicator.all_reduce()
         if self.tied_sync is not None:
             self.tied_sync.sync()
         with self.span("optimizer", self.pp_rank, 0):
@@ -204,7 +234,9 @@ class Trainer:
                     shards = math.prod(  # Shard and _StridedShard (FSDP over TP) alike
                         g.device_mesh.size(i) for i, pl in enumerate(g.placements)
                         if not (pl.is_replicate() or pl.is_partial()))
-                total += local(g).double().pow(2).sum() * shards / (p.dp * p.tp)
+                # an expert's gradient lives on dp/ep ranks (its edp replicas), not dp
+                replicas = p.dp // p.ep if EXPERT_PARAM in name else p.dp
+                total += local(g).double().pow(2).sum() * shards / (replicas * p.tp)
         return total
 
 
