@@ -60,6 +60,11 @@ function specModel(m: ModelSpec, seqLen: number): SpecModel {
   if (m.ropeTheta !== undefined && m.ropeTheta !== DEFAULT_ROPE_THETA) out.ropeTheta = m.ropeTheta;
   if (m.ropeScaling !== undefined) out.ropeScaling = m.ropeScaling;
   if (m.normEps !== undefined && m.normEps !== DEFAULT_NORM_EPS) out.normEps = m.normEps;
+  // Mixtures of experts travel whole (the worker builds them: moe.py); latent attention and
+  // multi-token prediction travel so that the worker refuses them by name.
+  if (m.moe !== undefined) out.moe = { ...m.moe };
+  if (m.mla !== undefined) out.mla = { ...m.mla };
+  if (m.mtpLayers !== undefined && m.mtpLayers > 0) out.mtpLayers = m.mtpLayers;
   if (m.slidingWindow !== undefined) {
     out.slidingWindow = m.slidingWindow;
     out.slidingWindowLayers = m.slidingWindowLayers ?? m.layers;

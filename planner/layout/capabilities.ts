@@ -15,6 +15,7 @@ export type CapabilityCode =
   | "worker_microbatches"
   | "worker_sp_seq"
   | "worker_tp_ffn"
+  | "worker_moe"
   | "launcher_whole_nodes"
   | "dimension_unsupported";
 
@@ -33,6 +34,11 @@ export interface CapabilityContext {
   ffnHidden: number;
   gpus: number;
   gpusPerNode: number;
+  /** What the model has besides dense layers: routed experts (0 or absent: dense), multi-head
+   *  latent attention, multi-token-prediction modules. */
+  experts?: number;
+  mla?: boolean;
+  mtpLayers?: number;
 }
 
 const refuse = (code: CapabilityCode, reason: string): Refusal => ({ code, reason });
@@ -89,12 +95,28 @@ export function launcherRefusal(_p: Plan, c: CapabilityContext): Refusal | null 
   return null;
 }
 
+/** The worker's mixtures of experts (executor/worker/moe.py, spec.py moe_checks): tp = etp = 1,
+ *  expert parallel folded inside dp at ZeRO 0; no latent attention or MTP modules. */
+function workerMoeRefusal(p: Plan, c: CapabilityContext): Refusal | null {
+  const no = (why: string) => refuse("worker_moe", `paraplan's worker ${why}`);
+  if (c.mla) return no("does not run multi-head latent attention (DeepSeek MLA)");
+  if ((c.mtpLayers ?? 0) > 0) return no("does not run multi-token-prediction modules");
+  if (p.etp > 1) return no(`does not run expert tensor parallel (etp = ${p.etp})`);
+  if ((c.experts ?? 0) === 0) return null;
+  if (p.tp > 1) return no(`runs mixture-of-experts models with tp = 1 only (the plan has tp = ${p.tp})`);
+  if (p.ep > 1 && p.zero > 0) return no(`runs expert parallel at ZeRO 0 only (the plan has ZeRO-${p.zero})`);
+  if (p.dp % p.ep !== 0) return no(`folds ep = ${p.ep} inside dp = ${p.dp}: ep must divide dp`);
+  return null;
+}
+
 /** paraplan's worker (executor/worker): torch.distributed.pipelining schedules need at least pp
  *  micro-batches, sequence parallel shards the sequence tp ways, and tensor parallel splits the
  *  MLP evenly. */
 export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
-  const dim = unsupportedDimension(p, "paraplan's worker");
+  const dim = unsupportedDimension(p, "paraplan's worker", { ep: true });
   if (dim) return dim;
+  const moe = workerMoeRefusal(p, c);
+  if (moe) return moe;
   const microBatches = c.globalBatch / (p.dp * p.microBatch);
   if (p.pp > 1 && microBatches < p.pp)
     return refuse("worker_microbatches", `the worker's pipeline schedules need at least pp = ${p.pp} micro-batches, the plan has ${microBatches}`);

@@ -74,6 +74,7 @@ export function workerLimit(req: PlanRequest, plan: Plan): string | null {
   const t = req.training;
   const refused = workerRefusal(plan, {
     precision: t.precision, globalBatch: t.globalBatch, seqLen: t.seqLen, ffnHidden: req.model.ffnHidden, gpus: t.gpus, gpusPerNode: req.hw.gpusPerNode,
+    experts: req.model.moe?.experts ?? 0, mla: req.model.mla !== undefined, mtpLayers: req.model.mtpLayers ?? 0,
   });
   return refused ? refused.reason : null;
 }
