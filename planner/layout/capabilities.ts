@@ -54,7 +54,7 @@ export function unsupportedDimension(p: Plan, engine: string, kinds: { cp?: bool
 
 /** Megatron-LM (megatron/training/arguments.py validate_args; megatron/core/pipeline_parallel/schedules.py). */
 export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
-  const dim = unsupportedDimension(p, "the Megatron-LM export");
+  const dim = unsupportedDimension(p, "the Megatron-LM export", { ep: true });
   if (dim) return dim;
   if (p.zero >= 2)
     return refuse("megatron_zero", `ZeRO-${p.zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`);
@@ -67,7 +67,7 @@ export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
 
 /** DeepSpeed's pipeline engine (deepspeed/runtime/pipe/engine.py, schedule.py TrainSchedule). */
 export function deepspeedRefusal(p: Plan): Refusal | null {
-  const dim = unsupportedDimension(p, "the DeepSpeed export");
+  const dim = unsupportedDimension(p, "the DeepSpeed export", { ep: true });
   if (dim) return dim;
   if (p.pp > 1 && p.zero >= 2)
     return refuse("deepspeed_pipe_zero", `ZeRO-${p.zero} with pipeline parallel: DeepSpeed's pipeline engine accepts ZeRO stages 0 and 1 only (deepspeed/runtime/pipe/engine.py asserts it)`);
@@ -80,7 +80,7 @@ export function deepspeedRefusal(p: Plan): Refusal | null {
 
 /** torchtitan trains in bf16 or fp32 (training.mixed_precision_param). */
 export function torchtitanRefusal(p: Plan, c: CapabilityContext): Refusal | null {
-  const dim = unsupportedDimension(p, "the torchtitan export");
+  const dim = unsupportedDimension(p, "the torchtitan export", { ep: true });
   if (dim) return dim;
   if (c.precision === "fp16")
     return refuse("torchtitan_fp16", "torchtitan trains in bf16 (training.mixed_precision_param is bfloat16 or float32); use --precision bf16 or fp8");

@@ -5,7 +5,7 @@
 // constants.py (@088be892). Megatron-DeepSpeed flags: megatron/arguments.py (deepspeedai/
 // Megatron-DeepSpeed @207b2d5a) and deepspeed/__init__.py _add_core_arguments (--deepspeed,
 // --deepspeed_config). Lists recorded in test/export/fixtures/deepspeed-*.txt.
-import { type Fixed, type Plan, layerParams } from "../../planner/index.js";
+import { type Fixed, type ModelSpec, type Plan, layerParams } from "../../planner/index.js";
 import { deepspeedRefusal } from "../../planner/layout/capabilities.js";
 import {
   type Engine,
@@ -19,6 +19,7 @@ import {
   microBatches,
 } from "./engine-plan.js";
 import { factsInWords, megatronModelRefusal, normEpsOf, ropeThetaOf } from "./model-facts.js";
+import { deepspeedMoeArgs, deepspeedMoeRefusal } from "./moe-args.js";
 
 export const DEEPSPEED_RELEASES: readonly Release[] = [
   {
@@ -32,8 +33,9 @@ export const DS_CONFIG = "ds_config.json";
 export const MDS_ARGS = "megatron-deepspeed-args.txt";
 
 /** Whether the plan needs Megatron-DeepSpeed's model (a plain ds_config cannot express it). */
-export function needsMegatronDeepSpeed(p: Plan, precision: string): boolean {
-  return p.tp > 1 || p.pp > 1 || p.sequenceParallel || p.recompute === "selective" || precision === "fp8";
+export function needsMegatronDeepSpeed(p: Plan, precision: string, m?: ModelSpec): boolean {
+  // A mixture of experts is built by Megatron-DeepSpeed's arguments (a ds_config has no experts).
+  return p.tp > 1 || p.pp > 1 || p.sequenceParallel || p.recompute === "selective" || precision === "fp8" || m?.moe !== undefined;
 }
 
 /** ZeRO bucket sizes, in elements, reasoned from the model (see README "deepspeed"):
@@ -129,6 +131,8 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
   // _add_mixed_precision_args; fp8 through Transformer Engine (_add_transformer_engine_args).
   a.push([t.precision === "fp16" ? "--fp16" : "--bf16"]);
   if (t.precision === "fp8") a.push(["--fp8-hybrid"], ["--transformer-impl", "transformer_engine"]);
+  // MoE arguments (deepspeed MoE group of megatron/arguments.py)
+  a.push(...deepspeedMoeArgs(m, p));
   // _add_zero_args; deepspeed.add_config_arguments
   a.push(["--zero-stage", n(p.zero)], ["--deepspeed"], ["--deepspeed_config", DS_CONFIG]);
   return a;
@@ -137,9 +141,11 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const refused = deepspeedRefusal(plan);
   if (refused) return { kind: "refused", reason: refused.reason };
+  const moe = deepspeedMoeRefusal(ctx.model, plan);
+  if (moe) return { kind: "refused", reason: moe };
   // Megatron-DeepSpeed's arguments build the model: refused where they cannot state it. A
   // ds_config alone carries no model: the user's model code must have its facts.
-  const needsArgs = needsMegatronDeepSpeed(plan, ctx.training.precision);
+  const needsArgs = needsMegatronDeepSpeed(plan, ctx.training.precision, ctx.model);
   const model = needsArgs ? megatronModelRefusal(ctx.model, "megatron-deepspeed") : null;
   if (model) return { kind: "refused", reason: model };
   const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`];
@@ -155,7 +161,7 @@ function overlays(): Fixed[] {
 
 function files(ctx: EngineContext): ExportFile[] {
   const out: ExportFile[] = [{ name: DS_CONFIG, content: JSON.stringify(dsConfig(ctx), null, 2) + "\n" }];
-  if (needsMegatronDeepSpeed(ctx.plan, ctx.training.precision)) {
+  if (needsMegatronDeepSpeed(ctx.plan, ctx.training.precision, ctx.model)) {
     const header = [
       `Megatron-DeepSpeed pretrain_gpt.py arguments: ${ctx.model.name} on ${ctx.training.gpus} x ${ctx.hw.gpuName}`,
       `plan: ${describe(ctx.plan)}`,

@@ -17,6 +17,7 @@ import {
   llamaStyle,
 } from "./engine-plan.js";
 import { megatronModelRefusal, normEpsOf, ropeThetaOf } from "./model-facts.js";
+import { megatronMoeArgs, megatronMoeRefusal } from "./moe-args.js";
 
 export const MEGATRON_RELEASES: readonly Release[] = [
   { id: "core_r0.14", label: "Megatron-LM core_r0.14 line (megatron/training/arguments.py at NVIDIA/Megatron-LM main @000c4ac, 2025)" },
@@ -46,6 +47,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (llamaStyle(m)) a.push(["--normalization", "RMSNorm"]);
   a.push(["--norm-epsilon", n(normEpsOf(m))]);
   if (!m.tiedEmbeddings) a.push(["--untie-embeddings-and-output-weights"]);
+  // _add_moe_args, MLA (_add_network_size_args), _add_mtp_args; the expert layout (_add_distributed_args)
+  a.push(...megatronMoeArgs(m, p, recent ? "core_r0.14" : "core_v0.7"));
   // _add_regularization_args: Megatron's dropouts default to 0.1; Llama-style models train without.
   if (!m.dropout) a.push(["--attention-dropout", "0"], ["--hidden-dropout", "0"]);
   // _add_data_args
@@ -73,7 +76,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
 }
 
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
-  const model = megatronModelRefusal(ctx.model, ctx.release.id === "core_r0.14" ? "core_r0.14" : "core_v0.7");
+  const release = ctx.release.id === "core_r0.14" ? "core_r0.14" : "core_v0.7";
+  const model = megatronModelRefusal(ctx.model, release) ?? megatronMoeRefusal(ctx.model, plan, release);
   if (model) return { kind: "refused", reason: model };
   const refused = megatronRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
   return refused ? { kind: "refused", reason: refused.reason } : { kind: "exact" };

@@ -7,6 +7,7 @@ import type { ModelSpec, Plan, Precision } from "../../planner/index.js";
 import { headDim } from "../../planner/model.js";
 import { UserError } from "../errors.js";
 import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
+import { describeMla, describeMoe } from "./moe-args.js";
 
 export type ReadEngine = "megatron" | "deepspeed" | "torchtitan";
 
@@ -19,7 +20,7 @@ export interface ModelClaim {
 
 export type ClaimField =
   | "layers" | "hidden" | "heads" | "kvHeads" | "ffnHidden" | "mlp" | "positional" | "tiedEmbeddings"
-  | "ropeTheta" | "ropeScaling" | "normEps" | "headDim";
+  | "ropeTheta" | "ropeScaling" | "normEps" | "headDim" | "moe" | "mla" | "mtpLayers";
 
 /** The model's value of a claimed field, in the claim's terms: the rotary base and norm epsilon
  *  with their defaults made explicit, the head width d (h/a unless stated), the scaling in words. */
@@ -33,6 +34,12 @@ export function modelFact(m: ModelSpec, field: ClaimField): number | string | bo
       return normEpsOf(m);
     case "headDim":
       return headDim(m);
+    case "moe":
+      return describeMoe(m.layers, m.moe);
+    case "mla":
+      return describeMla(m);
+    case "mtpLayers":
+      return m.mtpLayers ?? 0;
     default:
       return m[field];
   }
@@ -72,6 +79,20 @@ export function checkClaims(origin: string, claims: ModelClaim[], model: ModelSp
   for (const c of claims)
     if (modelFact(model, c.field) !== c.value)
       throw new UserError(`${origin}: ${c.setting} but the model ${model.name} has ${c.field} ${String(modelFact(model, c.field))}; pass the --model the configuration trains`);
+}
+
+/** A configuration that describes a model (states its layers) but none of the model's experts,
+ *  latent attention or MTP modules builds another model: refused, naming what it leaves out. */
+export function statesAllOf(origin: string, claims: ModelClaim[], model: ModelSpec): void {
+  if (!claims.some((c) => c.field === "layers")) return;
+  const missing: [ClaimField, boolean, string][] = [
+    ["moe", model.moe !== undefined, "no experts (a dense model)"],
+    ["mla", model.mla !== undefined, "no multi-head latent attention"],
+    ["mtpLayers", (model.mtpLayers ?? 0) > 0, "no multi-token-prediction modules"],
+  ];
+  for (const [field, has, says] of missing)
+    if (has && !claims.some((c) => c.field === field))
+      throw new UserError(`${origin}: states ${says} but the model ${model.name} has ${field} ${String(modelFact(model, field))}; pass the --model the configuration trains`);
 }
 
 /** The world size: --gpus, else what the configuration implies, else the default; a stated count

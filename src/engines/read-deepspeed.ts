@@ -8,7 +8,7 @@ import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { DEEPSPEED_KEYS } from "./known-keys.js";
 import { megatronFacts } from "./read-megatron.js";
-import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, unknownLine, worldSize } from "./read-config.js";
+import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -76,6 +76,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const f = args ? megatronFacts(args, true) : undefined;
   if (f) {
     checkClaims(`${o} + ${args!.name}`, f.claims, ctx.model);
+    statesAllOf(`${o} + ${args!.name}`, f.claims, ctx.model);
     warnings.push(...f.warnings);
     notes.push(...f.notes);
     if (f.vpp > 1) throw new UserError(`${args!.name}: virtual pipeline stages, but DeepSpeed's pipeline engine runs one stage per rank`);
@@ -145,7 +146,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   return {
     engine: "deepspeed",
     sources: args ? [o, args.name] : [o],
-    plan: { tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: f?.sequenceParallel ?? false, schedule: "1f1b" },
+    plan: { tp, pp, dp, cp: 1, ep: f?.ep ?? 1, etp: f?.etp ?? 1, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: f?.sequenceParallel ?? false, schedule: "1f1b" },
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch: tbs,

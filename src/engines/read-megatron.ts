@@ -4,10 +4,11 @@
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { DEFAULT_ROPE_THETA } from "../../planner/schema/model.js";
-import { byFlag, intArg, readArgs, strArg } from "./args-file.js";
+import { type ArgSetting, byFlag, intArg, readArgs, strArg } from "./args-file.js";
+import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { describeScaling, megatronScaling } from "./model-facts.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
-import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, unknownLine, worldSize } from "./read-config.js";
+import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 export interface MegatronFacts {
   tp: number;
@@ -23,6 +24,9 @@ export interface MegatronFacts {
   precision: Precision | undefined;
   overlapGradReduce: boolean | undefined;
   fusedAttention: boolean | undefined;
+  /** Expert parallel and expert tensor parallel degrees. */
+  ep: number;
+  etp: number;
   claims: ModelClaim[];
   warnings: string[];
   notes: string[];
@@ -33,15 +37,13 @@ const NOT_MODELED = [
   "tp-comm-overlap", "decoder-first-pipeline-num-layers", "decoder-last-pipeline-num-layers", "pipeline-model-parallel-layout",
   "account-for-embedding-in-pipeline-split", "account-for-loss-in-pipeline-split", "standalone-embedding-stage",
   "cpu-offloading-num-layers", "optimizer-cpu-offload", "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
-  "enable-cuda-graph", "mtp-num-layers", "multi-latent-attention", "use-precision-aware-optimizer", "ds-sequence-parallel-size",
+  "enable-cuda-graph", "use-precision-aware-optimizer", "ds-sequence-parallel-size",
   "enable-zbh1-pipeline", "partition-activations", "checkpoint-in-cpu", "cpu-optimizer",
 ];
 
 /** Flags whose layouts paraplan cannot represent at all: a plan read without them would be wrong. */
 const UNSUPPORTED: Record<string, string> = {
   "context-parallel-size": "context parallelism",
-  "num-experts": "mixture-of-experts layers",
-  "expert-model-parallel-size": "expert parallelism",
 };
 
 /** A positive number argument (1e-5, 500000), or undefined when absent. */
@@ -172,11 +174,21 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
     const kvChannels = intArg(m, "kv-channels", o);
     claim("headDim", kvChannels, `--kv-channels ${kvChannels}`);
   }
+  // Experts, latent attention and MTP: compared whenever the file describes a model.
+  const moe = deepspeed ? readDeepSpeedMoe(m, o, layers, intArg(m, "ffn-hidden-size", o)) : readMegatronMoe(m, o, layers, intArg(m, "ffn-hidden-size", o), tp);
+  // (stated ones here; readers check with statesAllOf that the model has none it leaves out)
+  if (layers !== undefined) {
+    claim("moe", moe.moe, `the MoE arguments (${moe.moe})`);
+    claim("mla", moe.mla, `--multi-latent-attention (${moe.mla})`);
+    claim("mtpLayers", moe.mtpLayers, `--mtp-num-layers ${moe.mtpLayers}`);
+  }
   return {
     tp,
     pp,
     vpp,
     zero,
+    ep: moe.ep,
+    etp: moe.etp,
     sequenceParallel: tp > 1 && has("sequence-parallel"), // validate_args turns it off at tp 1
     recompute,
     microBatch: intArg(m, "micro-batch-size", o),
@@ -195,6 +207,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
   const f = megatronFacts(file, false);
   const o = file.name;
   checkClaims(o, f.claims, ctx.model);
+  statesAllOf(o, f.claims, ctx.model);
   if (f.microBatch === undefined) throw new UserError(`${o}: --micro-batch-size is missing (Megatron-LM requires it)`);
   const world = worldSize(ctx);
   const dp = dataParallel(o, world.gpus, world.from, f.tp, f.pp);
@@ -209,8 +222,8 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
       pp: f.pp,
       dp,
       cp: 1,
-      ep: 1,
-      etp: 1,
+      ep: f.ep,
+      etp: f.etp,
       vpp: f.vpp,
       zero: f.zero ?? 0,
       microBatch: f.microBatch,
@@ -229,4 +242,24 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     warnings: f.warnings,
     notes: f.notes,
   };
+}
+
+/** Megatron-DeepSpeed's MoE arguments (megatron/arguments.py @207b2d5a): --num-experts (one count
+ *  for every MoE layer), --topk (default 1), --moe-expert-parallel-size (default 1); its experts
+ *  are --ffn-hidden-size wide, without shared experts, softmax-gated. paraplan reads every-layer
+ *  MoE only (--expert-interval 1): the interval's placement of MoE layers is not recorded here. */
+function readDeepSpeedMoe(m: Map<string, ArgSetting>, o: string, layers: number | undefined, ffn: number | undefined): MoeReading {
+  const experts = intArg(m, "num-experts", o, 0);
+  const ep = intArg(m, "moe-expert-parallel-size", o) ?? 1;
+  const none = { ep, etp: 1, moe: undefined, mla: undefined, mtpLayers: undefined };
+  if (experts === undefined || experts <= 1) {
+    if (ep > 1) throw new UserError(`${o}: --moe-expert-parallel-size ${ep} without --num-experts`);
+    return none;
+  }
+  if (strArg(m, "expert-interval") !== "1") throw new UserError(`${o}: --num-experts ${experts} without --expert-interval 1: paraplan reads Megatron-DeepSpeed MoE with every layer MoE only`);
+  if (m.has("enable-expert-tensor-parallelism")) throw new UserError(`${o}: --enable-expert-tensor-parallelism: paraplan does not read Megatron-DeepSpeed's expert tensor parallel`);
+  if (layers === undefined || ffn === undefined) throw new UserError(`${o}: --num-experts without --num-layers and --ffn-hidden-size: the experts cannot be described`);
+  const topK = intArg(m, "topk", o) ?? 1;
+  const all = patternExpr(Array.from({ length: layers }, () => 1));
+  return { ...none, moe: `${experts} experts top-${topK}, expert width ${ffn}, shared width 0, MoE layers ${all}, softmax router` };
 }

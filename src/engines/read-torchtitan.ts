@@ -60,7 +60,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   };
   const str = (section: string, key: string, dflt: string) => String(get(section, key) ?? dflt);
   if (int("parallelism", "context_parallel_degree", 1) > 1) throw new UserError(`${o}: parallelism.context_parallel_degree > 1: paraplan does not model context parallelism`);
-  if (int("parallelism", "expert_parallel_degree", 1) > 1) throw new UserError(`${o}: parallelism.expert_parallel_degree > 1: paraplan does not model expert parallelism`);
+  // Expert parallel (experts come from the model's registry entry, not the job file: --model says them).
+  const ep = int("parallelism", "expert_parallel_degree", 1);
+  if (ep > 1 && ctx.model.moe === undefined) throw new UserError(`${o}: parallelism.expert_parallel_degree ${ep} but the model ${ctx.model.name} has no experts; pass the --model the configuration trains`);
   const r = int("parallelism", "data_parallel_replicate_degree", 1);
   let s = int("parallelism", "data_parallel_shard_degree", -1);
   const tp = int("parallelism", "tensor_parallel_degree", 1);
@@ -143,7 +145,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   return {
     engine: "torchtitan",
     sources: [o],
-    plan: { tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule },
+    plan: { tp, pp, dp, cp: 1, ep, etp: 1, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule },
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch,

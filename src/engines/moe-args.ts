@@ -1,0 +1,236 @@
+// Mixtures of experts, latent attention and multi-token prediction in the engines' terms: the
+// Megatron-LM and Megatron-DeepSpeed arguments that build them, what a release cannot say (a
+// refusal naming it), and reading them back. Flags are checked against the recorded release
+// lists (test/export/fixtures/megatron-lm-*.txt, megatron-deepspeed.txt).
+import type { ModelSpec, MoeSpec, Plan } from "../../planner/index.js";
+import { UserError } from "../errors.js";
+import { type ArgSetting, intArg, strArg } from "./args-file.js";
+
+type Arg = [string, ...string[]];
+const n = (x: number) => String(x);
+
+/** 1 for each MoE layer, 0 for a dense one (planner/types.ts MoeSpec: layer i is MoE when
+ *  i >= denseLayers and (i + 1) % layerFreq === 0). */
+export function layerPattern(layers: number, moe: Pick<MoeSpec, "denseLayers" | "layerFreq">): number[] {
+  return Array.from({ length: layers }, (_, i) => (i >= moe.denseLayers && (i + 1) % moe.layerFreq === 0 ? 1 : 0));
+}
+
+/** A pattern as Megatron's --moe-layer-freq list expression, runs joined: "[0]*3+[1]*58". */
+export function patternExpr(pattern: readonly number[]): string {
+  const runs: string[] = [];
+  for (let i = 0; i < pattern.length; ) {
+    let j = i;
+    while (j < pattern.length && pattern[j] === pattern[i]) j++;
+    runs.push(j - i === 1 ? `[${pattern[i]}]` : `[${pattern[i]}]*${j - i}`);
+    i = j;
+  }
+  return runs.join("+");
+}
+
+/** Megatron's --moe-layer-freq (megatron/training/arguments.py moe_freq_type): an integer N
+ *  makes layer i MoE when i % N == 0 (megatron/core/models/gpt/moe_module_specs / transformer
+ *  block: moe_layer_pattern); otherwise a Python list expression of 0s and 1s built from lists,
+ *  `*` by an integer, `+` and parentheses, e.g. "([1]*3+[0]*1)*3". */
+export function parseLayerFreq(text: string, layers: number, origin: string): number[] {
+  const bad = (why: string) => new UserError(`${origin}: --moe-layer-freq "${text}": ${why}`);
+  const s = text.replace(/\s+/g, "");
+  if (/^\d+$/.test(s)) {
+    const k = Number(s);
+    if (k < 1) throw bad("must be a positive integer or a list expression");
+    return Array.from({ length: layers }, (_, i) => (i % k === 0 ? 1 : 0));
+  }
+  let at = 0;
+  const MAX = 1_000_000;
+  const int = (): number => {
+    const m = /^\d+/.exec(s.slice(at));
+    if (!m) throw bad(`expected an integer at character ${at + 1}`);
+    at += m[0].length;
+    return Number(m[0]);
+  };
+  const term = (): number[] => {
+    let xs: number[];
+    if (s[at] === "[") {
+      at++;
+      xs = [];
+      while (s[at] !== "]") {
+        const v = int();
+        if (v !== 0 && v !== 1) throw bad("layer entries are 0 (dense) or 1 (MoE)");
+        xs.push(v);
+        if (s[at] === ",") at++;
+        else if (s[at] !== "]") throw bad(`expected "," or "]" at character ${at + 1}`);
+      }
+      at++;
+    } else if (s[at] === "(") {
+      at++;
+      xs = sum();
+      if (s[at] !== ")") throw bad(`expected ")" at character ${at + 1}`);
+      at++;
+    } else throw bad(`expected "[" or "(" at character ${at + 1}`);
+    while (s[at] === "*") {
+      at++;
+      const k = int();
+      if (xs.length * k > MAX) throw bad("too long");
+      xs = Array.from({ length: k }, () => xs).flat();
+    }
+    return xs;
+  };
+  const sum = (): number[] => {
+    const out = term();
+    while (s[at] === "+") {
+      at++;
+      out.push(...term());
+      if (out.length > MAX) throw bad("too long");
+    }
+    return out;
+  };
+  const pattern = sum();
+  if (at !== s.length) throw bad(`unexpected "${s[at]}" at character ${at + 1}`);
+  if (pattern.length !== layers) throw bad(`lists ${pattern.length} layers, the model has ${layers}`);
+  return pattern;
+}
+
+/** Width of all shared experts together (Megatron's --moe-shared-expert-intermediate-size). */
+export const sharedWidth = (moe: MoeSpec): number => moe.sharedExperts * (moe.sharedFfnHidden ?? moe.expertFfnHidden);
+
+/** The MoE layers in words, in the terms every engine can state (a shared width rather than
+ *  shared experts × their width): what a read-back configuration is compared by. */
+export function describeMoe(layers: number, moe: MoeSpec | undefined): string {
+  if (moe === undefined) return "none (dense)";
+  return `${moe.experts} experts top-${moe.topK}, expert width ${moe.expertFfnHidden}, shared width ${sharedWidth(moe)}, MoE layers ${patternExpr(layerPattern(layers, moe))}, ${moe.router} router`;
+}
+
+export function describeMla(m: ModelSpec): string {
+  const a = m.mla;
+  if (a === undefined) return "none";
+  return `q rank ${a.qLoraRank}, kv rank ${a.kvLoraRank}, qk ${a.qkNopeHeadDim}+${a.qkRopeHeadDim} rope, v ${a.vHeadDim}`;
+}
+
+export type MegatronRelease = "core_r0.14" | "core_v0.7";
+
+/** Why a Megatron-LM release cannot build this model's experts, latent attention or MTP, or this
+ *  plan's expert layout; null when it can. core_v0.7.0's _add_moe_args has only --num-experts,
+ *  --moe-router-topk, --moe-grouped-gemm and --expert-model-parallel-size: its experts are the
+ *  dense FFN's width on every layer, sharded over tp. */
+export function megatronMoeRefusal(m: ModelSpec, p: Plan, release: MegatronRelease): string | null {
+  const name = `Megatron-LM ${release}`;
+  const moe = m.moe;
+  if (release === "core_v0.7") {
+    if (m.mla !== undefined) return `${name} has no multi-latent-attention arguments; use --release core_r0.14`;
+    if ((m.mtpLayers ?? 0) > 0) return `${name} has no --mtp-num-layers; use --release core_r0.14`;
+    if (moe !== undefined) {
+      if (moe.sharedExperts > 0) return `${name} has no shared-expert argument (--moe-shared-expert-intermediate-size); use --release core_r0.14`;
+      if (moe.expertFfnHidden !== m.ffnHidden) return `${name} has no --moe-ffn-hidden-size: its experts are --ffn-hidden-size ${m.ffnHidden} wide and ${m.name}'s are ${moe.expertFfnHidden}; use --release core_r0.14`;
+      if (layerPattern(m.layers, moe).includes(0)) return `${name} has no --moe-layer-freq: every layer is MoE there, not in ${m.name}; use --release core_r0.14`;
+      if (moe.router !== "softmax") return `${name} has no --moe-router-score-function (softmax only); use --release core_r0.14`;
+    }
+    if (p.etp !== p.tp && (moe !== undefined || p.etp > 1)) return `${name} has no --expert-tensor-parallel-size: its experts are split tp = ${p.tp} ways, the plan has etp = ${p.etp}; use --release core_r0.14`;
+  }
+  return null;
+}
+
+/** The Megatron-LM arguments of the model's experts and latent attention and of the plan's expert
+ *  layout (core_r0.14 _add_moe_args, _add_distributed_args, _add_network_size_args (MLA), _add_mtp_args). */
+export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease): Arg[] {
+  const a: Arg[] = [];
+  const recent = release === "core_r0.14";
+  if (m.mla !== undefined) {
+    const x = m.mla;
+    a.push(["--multi-latent-attention"]);
+    if (x.qLoraRank > 0) a.push(["--q-lora-rank", n(x.qLoraRank)]);
+    a.push(["--kv-lora-rank", n(x.kvLoraRank)], ["--qk-head-dim", n(x.qkNopeHeadDim)], ["--qk-pos-emb-head-dim", n(x.qkRopeHeadDim)], ["--v-head-dim", n(x.vHeadDim)]);
+  }
+  if ((m.mtpLayers ?? 0) > 0) a.push(["--mtp-num-layers", n(m.mtpLayers!)]);
+  const moe = m.moe;
+  if (moe === undefined) return a;
+  a.push(["--num-experts", n(moe.experts)], ["--moe-router-topk", n(moe.topK)]);
+  if (recent) {
+    a.push(["--moe-ffn-hidden-size", n(moe.expertFfnHidden)]);
+    if (moe.sharedExperts > 0) a.push(["--moe-shared-expert-intermediate-size", n(sharedWidth(moe))]);
+    const pattern = layerPattern(m.layers, moe);
+    if (pattern.includes(0)) a.push(["--moe-layer-freq", patternExpr(pattern)]);
+    if (moe.router === "sigmoid") a.push(["--moe-router-score-function", "sigmoid"]);
+  }
+  // The all-to-all dispatcher is what paraplan prices (planner/wire: ep dispatch and combine).
+  a.push(["--moe-token-dispatcher-type", "alltoall"], ["--moe-grouped-gemm"]);
+  a.push(["--expert-model-parallel-size", n(p.ep)]);
+  if (recent) a.push(["--expert-tensor-parallel-size", n(p.etp)]);
+  return a;
+}
+
+/** Megatron-DeepSpeed (megatron/arguments.py @207b2d5a _add_network_size_args / MoE group):
+ *  --num-experts, --topk, --expert-interval, --moe-expert-parallel-size; its experts are the
+ *  FFN's width, no shared experts, softmax top-k gating (deepspeed/moe/sharded_moe.py). */
+export function deepspeedMoeRefusal(m: ModelSpec, p: Plan): string | null {
+  const name = "Megatron-DeepSpeed";
+  if (m.mla !== undefined) return `${name} has no multi-head latent attention`;
+  if ((m.mtpLayers ?? 0) > 0) return `${name} has no multi-token-prediction modules`;
+  const moe = m.moe;
+  if (moe === undefined) return p.ep > 1 || p.etp > 1 ? `ep/etp > 1 needs a mixture-of-experts model` : null;
+  if (moe.sharedExperts > 0) return `${name}'s MoE has no shared experts (${m.name} has ${moe.sharedExperts}); use --format megatron`;
+  if (moe.expertFfnHidden !== m.ffnHidden) return `${name}'s experts are --ffn-hidden-size wide (${m.ffnHidden}); ${m.name}'s are ${moe.expertFfnHidden}; use --format megatron`;
+  if (layerPattern(m.layers, moe).includes(0)) return `paraplan exports ${name} MoE only with every layer MoE (--expert-interval 1); use --format megatron`;
+  if (moe.router !== "softmax") return `${name} gates with softmax top-k; ${m.name} routes with a sigmoid; use --format megatron`;
+  if (p.etp > 1) return `paraplan does not export expert tensor parallel to ${name} (etp = ${p.etp})`;
+  return null;
+}
+
+export function deepspeedMoeArgs(m: ModelSpec, p: Plan): Arg[] {
+  const moe = m.moe;
+  if (moe === undefined) return [];
+  return [["--num-experts", n(moe.experts)], ["--topk", n(moe.topK)], ["--expert-interval", "1"], ["--moe-expert-parallel-size", n(p.ep)], ["--disable-moe-token-dropping"]];
+}
+
+/** torchtitan (job_config.py Parallelism.expert_parallel_degree; no expert tensor parallel degree
+ *  in the recorded releases): experts are built by the model's registry entry, and expert parallel
+ *  borrows the FSDP-sharded data-parallel ranks (torchtitan/distributed/parallel_dims.py), so the
+ *  plan must shard (ZeRO-2/3) with ep | dp; paraplan exports it only without tensor parallel. */
+export function torchtitanMoeRefusal(m: ModelSpec, p: Plan): string | null {
+  if (p.ep === 1 && p.etp === 1) return null;
+  if (p.etp > 1) return `torchtitan has no expert tensor parallel degree (the plan has etp = ${p.etp})`;
+  if (p.zero < 2) return `torchtitan's expert parallel borrows the FSDP-sharded data-parallel ranks: the plan needs ZeRO-2 or 3 (it has ZeRO-${p.zero})`;
+  if (p.tp > 1) return `paraplan does not export torchtitan expert parallel together with tensor parallel (tp = ${p.tp})`;
+  if (m.moe === undefined) return "ep > 1 needs a mixture-of-experts model";
+  return null;
+}
+
+export interface MoeReading {
+  ep: number;
+  etp: number;
+  /** The experts as the arguments state them, in describeMoe's words (undefined: none stated). */
+  moe: string | undefined;
+  mla: string | undefined;
+  mtpLayers: number | undefined;
+}
+
+/** The experts, latent attention and expert layout stated by Megatron-LM arguments (core_r0.14
+ *  defaults: experts --ffn-hidden-size wide, no shared experts, every layer, softmax; expert
+ *  tensor parallel = tp when not given, as validate_args sets it). */
+export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers: number | undefined, ffn: number | undefined, tp: number): MoeReading {
+  const experts = intArg(args, "num-experts", o, 0);
+  const ep = intArg(args, "expert-model-parallel-size", o) ?? 1;
+  const stated = experts !== undefined && experts > 0;
+  const etp = intArg(args, "expert-tensor-parallel-size", o) ?? (stated ? tp : 1);
+  let moe: string | undefined;
+  if (experts !== undefined && experts > 0) {
+    if (layers === undefined) throw new UserError(`${o}: --num-experts without --num-layers: the MoE layers cannot be placed`);
+    const width = intArg(args, "moe-ffn-hidden-size", o) ?? ffn;
+    if (width === undefined) throw new UserError(`${o}: --num-experts without --moe-ffn-hidden-size or --ffn-hidden-size: the experts' width is not stated`);
+    const freq = strArg(args, "moe-layer-freq");
+    const pattern = freq === undefined ? Array.from({ length: layers }, () => 1) : parseLayerFreq(freq, layers, o);
+    const router = strArg(args, "moe-router-score-function") ?? "softmax";
+    if (router !== "softmax" && router !== "sigmoid") throw new UserError(`${o}: --moe-router-score-function "${router}" is not softmax or sigmoid`);
+    const topK = intArg(args, "moe-router-topk", o) ?? 2;
+    const shared = intArg(args, "moe-shared-expert-intermediate-size", o) ?? 0;
+    moe = `${experts} experts top-${topK}, expert width ${width}, shared width ${shared}, MoE layers ${patternExpr(pattern)}, ${router} router`;
+  } else if (ep > 1) throw new UserError(`${o}: --expert-model-parallel-size ${ep} without --num-experts`);
+  let mla: string | undefined;
+  if (args.has("multi-latent-attention")) {
+    const need = (flag: string) => {
+      const v = intArg(args, flag, o);
+      if (v === undefined) throw new UserError(`${o}: --multi-latent-attention without --${flag}: paraplan does not assume the release's default`);
+      return v;
+    };
+    mla = `q rank ${intArg(args, "q-lora-rank", o) ?? 0}, kv rank ${need("kv-lora-rank")}, qk ${need("qk-head-dim")}+${need("qk-pos-emb-head-dim")} rope, v ${need("v-head-dim")}`;
+  }
+  return { ep, etp, moe, mla, mtpLayers: intArg(args, "mtp-num-layers", o, 0) };
+}
