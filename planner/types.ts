@@ -2,7 +2,9 @@
 // Every quantity is SI: bytes, seconds, FLOP, FLOP/s, bytes/s.
 
 export type Mlp = "gelu" | "swiglu" | "geglu";
-export type Positional = "learned" | "rope";
+/** Position encoding: a learned table (GPT), rotary (Su et al. 2021), or ALiBi — no position
+ *  parameters, a per-head linear bias added to the attention scores (Press et al. 2022, MPT). */
+export type Positional = "learned" | "rope" | "alibi";
 export type Precision = "bf16" | "fp16" | "fp8";
 export type Recompute = "none" | "selective" | "full";
 export type Schedule = "1f1b" | "interleaved" | "gpipe";
