@@ -156,6 +156,9 @@ export interface Training {
   /** Data-parallel gradient reduction overlapped with the backward pass (PyTorch DDP buckets,
    *  Megatron-LM --overlap-grad-reduce since 2023); false runs it after backward. */
   overlapGradReduce: boolean;
+  /** Slowdown of compute while overlapped communication runs (cost/overlap.ts; default
+   *  OVERLAP_SLOWDOWN, Lee et al. 2025); an engine's figure. */
+  overlapSlowdown?: number;
 }
 
 /** One point of the plan space. tp·cp·dp·pp = gpus; placement tp innermost, then cp, dp, pp

@@ -1,0 +1,46 @@
+// Physics of issue 12 against hand computations: causal attention time under flash attention,
+// and the slowdown of compute that overlapped communication causes.
+import { describe, expect, it } from "vitest";
+import { attentionWorkShare, causalKeysPerQuery } from "../../planner/cost/causal.js";
+import { layerTimes } from "../../planner/cost/compute.js";
+import { attentionFlops, modelFlopsPerStep } from "../../planner/cost/flops.js";
+import { OVERLAP_SLOWDOWN, overlapCost } from "../../planner/cost/overlap.js";
+import type { Training } from "../../planner/index.js";
+import { hardware, preset } from "./fixtures.js";
+
+const training = (over: Partial<Training> = {}): Training => ({
+  gpus: 8, globalBatch: 8, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true, ...over,
+});
+
+describe("causal attention time", () => {
+  const m = preset("gpt3-1.3b");
+  it("flash computes n(n+1)/2 of n² tiles: s = 2048, 128-blocks → 17/32 of the square", () => {
+    expect(causalKeysPerQuery(m, 2048)).toBeCloseTo((2048 * 17) / 32, 9);
+    expect(attentionWorkShare(m, { seqLen: 2048, fusedAttention: true })).toBeCloseTo(17 / 32, 12);
+    expect(attentionWorkShare(m, { seqLen: 65536, fusedAttention: true })).toBeCloseTo(513 / 1024, 12);
+  });
+  it("materialised scores compute the whole square", () => {
+    expect(attentionWorkShare(m, { seqLen: 2048, fusedAttention: false })).toBe(1);
+  });
+  it("the attention core's time is the causal work at the attention efficiency; model FLOPs keep the full square", () => {
+    const hw = hardware("dgx-h100");
+    const t = training();
+    const core = layerTimes(m, hw, t, 1, 1, false).attentionCore;
+    const full = attentionFlops(m, 2048, 1, 1);
+    expect(core).toBeCloseTo((full * 17) / 32 / (hw.peak.bf16 * hw.attentionEfficiency), 15);
+    // Reporting convention unchanged: 4·b·s²·h per layer forward in the step's model FLOPs.
+    const flops = modelFlopsPerStep(m, t, 51200);
+    const noAttn = modelFlopsPerStep({ ...m, slidingWindow: 1 }, t, 51200);
+    expect(flops - noAttn).toBeCloseTo(3 * m.layers * 8 * 4 * 2048 * (2048 - 1) * m.hidden, -6);
+  });
+});
+
+describe("overlapped communication slows compute", () => {
+  it("costs its excess plus the slowdown of the compute it hides behind (Lee et al. 2025)", () => {
+    expect(OVERLAP_SLOWDOWN).toBeCloseTo(0.189, 12);
+    expect(overlapCost(1, 3)).toBeCloseTo(0.189, 12); // fully hidden: 1 s of compute slowed
+    expect(overlapCost(3, 1)).toBeCloseTo(2 + 0.189, 12); // 2 s exposed, 1 s hidden
+    expect(overlapCost(1, 3, 0)).toBe(0); // the former model: hidden completely
+    expect(overlapCost(1, 0)).toBe(1); // nothing to overlap: all exposed, no slowdown
+  });
+});
