@@ -139,6 +139,9 @@ export interface Hardware {
   intra: Link;
   inter: Link;
   measured: boolean;
+  /** Board power limit, watts, where the profile states one (efficiencies already derated,
+   *  planner/power.ts). */
+  powerLimit?: number;
   /** Field path -> cited source, for reporting. */
   sources: Record<string, string>;
 }

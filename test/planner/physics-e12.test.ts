@@ -44,3 +44,25 @@ describe("overlapped communication slows compute", () => {
     expect(overlapCost(1, 0)).toBe(1); // nothing to overlap: all exposed, no slowdown
   });
 });
+
+describe("power-capped parts", () => {
+  it("sustain (limit/rated)^(1/3) of the rated part's compute (cube-law prior, planner/power.ts)", async () => {
+    const { powerThrottle } = await import("../../planner/power.js");
+    expect(powerThrottle(500, 700)).toBeCloseTo(Math.cbrt(5 / 7), 12);
+    expect(powerThrottle(700, 700)).toBe(1);
+    expect(powerThrottle(800, 700)).toBe(1);
+  });
+  it("h100-96g-500w: 96 GB, 2.4 TB/s, 500 W, dgx-h100's efficiencies × 0.894", () => {
+    const capped = hardware("h100-96g-500w");
+    const rated = hardware("dgx-h100");
+    expect(capped.memory).toBe(96e9);
+    expect(capped.memoryBandwidth).toBe(2.4e12);
+    expect(capped.powerLimit).toBe(500);
+    expect(capped.attentionEfficiency).toBeCloseTo(rated.attentionEfficiency * Math.cbrt(5 / 7), 12);
+    capped.matmul.points.forEach(([x, e], i) => {
+      expect(x).toBe(rated.matmul.points[i]![0]);
+      expect(e).toBeCloseTo(rated.matmul.points[i]![1] * Math.cbrt(5 / 7), 12);
+    });
+    expect(capped.inter.bandwidth).toBe(rated.inter.bandwidth);
+  });
+});
