@@ -162,6 +162,9 @@ export interface Training {
   /** Slowdown of compute while overlapped communication runs (cost/overlap.ts; default
    *  OVERLAP_SLOWDOWN, Lee et al. 2025); an engine's figure. */
   overlapSlowdown?: number;
+  /** ZeRO-3 collectives per layer and pass (cost/gather-calls.ts; default 1, FSDP's
+   *  FlatParameter per block); an engine's figure. */
+  gatherCallsPerLayer?: number;
 }
 
 /** One point of the plan space. tp·cp·dp·pp = gpus; placement tp innermost, then cp, dp, pp

@@ -76,7 +76,7 @@ function modelOf(r: Csv): ModelSpec {
 /** torchtitan's pipelining splits the local batch into as many micro-batches as there are stages
  *  (pipeline_parallel_microbatches defaults to the stage count, torchtitan 9dec370
  *  parallelisms/pipeline_llama.py), so the micro-batch is local/pp. */
-function fixedOf(r: Csv, training: Training): Fixed {
+function fixedOf(r: Csv, engine: EngineName): Fixed {
   const fixed: Fixed = {};
   const put = <K extends keyof Fixed>(k: K, v: Fixed[K] | undefined) => {
     if (v !== undefined) fixed[k] = v;
@@ -91,9 +91,12 @@ function fixedOf(r: Csv, training: Training): Fixed {
   put("microBatch", mb !== undefined && r.id!.startsWith("TT24") && pp > 1 ? Math.max(1, mb / pp) : mb);
   if (r.sp === "yes" || r.sp === "no") fixed.sequenceParallel = r.sp === "yes";
   if (r.recompute === "full" || r.recompute === "selective" || r.recompute === "none") fixed.recompute = r.recompute;
+  // Megatron-LM and DeepSpeed of 2021 had only full activation checkpointing
+  // (--checkpoint-activations; selective recompute arrived with Korthikanti et al. 2022), and
+  // Narayanan et al. 2021 §5 ran every experiment with it: a fact of the engine, not a search.
+  if (fixed.recompute === undefined && (engine === "megatron-2021" || engine === "megatron-deepspeed")) fixed.recompute = "full";
   const schedule: Schedule | undefined = /Interleaved 1F1B/.test(r.notes ?? "") ? "interleaved" : /\b1F1B\b/.test(r.notes ?? "") ? "1f1b" : undefined;
   put("schedule", schedule);
-  void training;
   return fixed;
 }
 
@@ -117,7 +120,7 @@ export function rowToInputs(r: Csv): CalibrationRow {
     profile: profileFor(r),
     engine,
     training,
-    fixed: fixedOf(r, training),
+    fixed: fixedOf(r, engine),
     cp: num(r.cp) ?? 1,
     measuredStepTime: measuredStepTime(r),
     configKey: [...CONFIG_COLUMNS.map((c) => r[c] ?? ""), engine, training.precision].join("|"),

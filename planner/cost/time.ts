@@ -8,6 +8,7 @@ import { gradientBucketBytes } from "../wire/facts.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
 import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
+import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { bubbleFraction } from "./pipeline.js";
 
 /** Per-micro-batch costs that depend only on (tp, micro-batch, sequence parallel), and the links
@@ -93,8 +94,10 @@ export function stepTime(
       // collective hides behind is exposed, plus the first layer's gather that nothing hides
       // (Zhao et al. 2023 §3.2).
       const firstLayer = allGatherTime((2 * layerMatrixParams(m)) / tp, dp, grads.link);
-      const fw = one("zero3-gather-forward");
-      const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter");
+      // One collective per layer (or per tensor) and pass, each with its ring latency.
+      const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dp, grads.link.latency);
+      const fw = one("zero3-gather-forward") + calls;
+      const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter") + 2 * calls;
       dpComm = microBatches * (cost(fw, fwdWindow) + cost(bw, bwdWindow) + firstLayer);
     }
   }

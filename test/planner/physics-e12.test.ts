@@ -66,3 +66,35 @@ describe("power-capped parts", () => {
     expect(capped.inter.bandwidth).toBe(rated.inter.bandwidth);
   });
 });
+
+describe("network share of a group with several ranks per node (NCCL rings over every NIC)", () => {
+  it("k ranks in each node drive k NICs, capped at NVLink", async () => {
+    const { networkLink, ranksPerNode } = await import("../../planner/layout/nic-share.js");
+    expect(ranksPerNode(64, 1, 8)).toBe(8); // dp 64 contiguous: 8 per node
+    expect(ranksPerNode(16, 8, 8)).toBe(1); // dp behind tp 8: one per node
+    expect(ranksPerNode(32, 2, 8)).toBe(4); // dp behind tp 2: 4 per node
+    const hw = hardware("dgx-a100-80g");
+    expect(networkLink(hw, 64, 1).bandwidth).toBe(Math.min(8 * hw.inter.bandwidth, hw.intra.bandwidth));
+    expect(networkLink(hw, 32, 2).bandwidth).toBe(4 * hw.inter.bandwidth);
+    expect(networkLink(hw, 16, 8)).toBe(hw.inter);
+  });
+  it("place() gives a contiguous dp group across nodes the node's NIC share", async () => {
+    const { place } = await import("../../planner/layout/groups.js");
+    const hw = hardware("dgx-h100");
+    const p = place(hw, { tp: 1, cp: 1, dp: 64, pp: 1, ep: 1, etp: 1 });
+    expect(p.dp.where).toBe("network");
+    expect(p.dp.link!.bandwidth).toBe(Math.min(8 * hw.inter.bandwidth, hw.intra.bandwidth));
+    const q = place(hw, { tp: 8, cp: 1, dp: 8, pp: 1, ep: 1, etp: 1 });
+    expect(q.dp.link!.bandwidth).toBe(hw.inter.bandwidth);
+  });
+});
+
+describe("ZeRO-3 gather calls", () => {
+  it("each call beyond the wire's one pays a ring latency (n−1)·α", async () => {
+    const { extraGatherLatency } = await import("../../planner/cost/gather-calls.js");
+    // 96 layers × 12 tensors on 1536 ranks at 6 µs: (1152 − 1) · 1535 · 6e-6 s.
+    expect(extraGatherLatency(96, 12, 1536, 6e-6)).toBeCloseTo(1151 * 1535 * 6e-6, 12);
+    expect(extraGatherLatency(1, 1, 1536, 6e-6)).toBe(0);
+    expect(extraGatherLatency(96, 1, 1, 6e-6)).toBe(0);
+  });
+});
