@@ -33,9 +33,9 @@ export type EngineKnobs = Pick<Training, "fusedAttention" | "overlapGradReduce" 
  *  - megatron-2021: materialised s×s scores with a fused softmax, gradient all-reduce after the
  *    backward (Narayanan et al. 2021 §4.2; megatron/model/distributed.py allreduce_gradients);
  *  - megatron-deepspeed: DeepSpeed ZeRO of 2021 — no flash attention (Megatron's fused softmax),
- *    ZeRO-3 communication overlapped (DeepSpeedZeroConfig.overlap_comm defaults to true for
- *    stage 3; the rows using this engine are all ZeRO-3), and one all-gather per parameter tensor,
- *    12 per GPT layer (planner/cost/gather-calls.ts);
+ *    communication not overlapped (gradients reduced after the pipeline flush, overlap_comm off by
+ *    default: shared/reference/engines.md "Cross-cutting C"), and one all-gather per parameter
+ *    tensor, 12 per GPT layer (planner/cost/gather-calls.ts);
  *  - megatron-core, fsdp, torchtitan(-compile), paraplan(-compile): flash-style attention and
  *    overlapped gradient reduction (--overlap-grad-reduce; FSDP's post-backward reduce-scatter
  *    on its own stream, Zhao et al. 2023 §3.3). */
@@ -44,7 +44,7 @@ export function engineKnobs(engine: EngineName): EngineKnobs {
     case "megatron-2021":
       return { fusedAttention: false, overlapGradReduce: false };
     case "megatron-deepspeed":
-      return { fusedAttention: false, overlapGradReduce: true, gatherCallsPerLayer: 12 };
+      return { fusedAttention: false, overlapGradReduce: false, gatherCallsPerLayer: 12 };
     default:
       return { fusedAttention: true, overlapGradReduce: true };
   }
