@@ -98,3 +98,19 @@ describe("ZeRO-3 gather calls", () => {
     expect(extraGatherLatency(96, 1, 1, 6e-6)).toBe(0);
   });
 });
+
+describe("ALiBi positions", () => {
+  it("have no position table (parameters as a rotary model's table-free count) and GPT-style norms", async () => {
+    const { totalParams, finalNormParams } = await import("../../planner/model.js");
+    const gpt = preset("gpt3-1.3b");
+    const alibi = { ...gpt, positional: "alibi" as const };
+    expect(totalParams(gpt, 2048) - totalParams(alibi, 2048)).toBe(2048 * gpt.hidden);
+    expect(finalNormParams(alibi)).toBe(2 * gpt.hidden);
+  });
+  it("the Megatron exports refuse them by name", async () => {
+    const { megatronModelRefusal } = await import("../../src/engines/model-facts.js");
+    const alibi = { ...preset("gpt3-1.3b"), positional: "alibi" as const };
+    expect(megatronModelRefusal(alibi, "core_r0.14")).toMatch(/ALiBi/);
+    expect(megatronModelRefusal(alibi, "megatron-deepspeed")).toMatch(/ALiBi/);
+  });
+});
