@@ -14,6 +14,7 @@ const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : "-
 export function printRows(rep: CalibrationReport): void {
   const rows = rep.inSample.map((p, i) => {
     const l = rep.loso[i]!;
+    const pr = rep.prior[i]!;
     return [
       p.row.id,
       p.row.engine,
@@ -22,12 +23,13 @@ export function printRows(rep: CalibrationReport): void {
       p.predicted === null ? "-" : p.predicted.toFixed(3),
       p.error === null ? p.status : pct(p.error),
       l.error === null ? "-" : pct(l.error),
+      pr.error === null ? "-" : pct(pr.error),
       p.memory === null ? "-" : `${(p.memory / 2 ** 30).toFixed(1)}${p.status === "over-memory" ? "!" : ""}`,
       p.row.measuredMemory === undefined ? "" : (p.row.measuredMemory / 2 ** 30).toFixed(1),
       p.plan ? planText(p.plan) : (p.reason ?? ""),
     ];
   });
-  console.log(table(["row", "engine", "profile", "measured s", "predicted s", "error", "LOSO", "mem GiB", "meas GiB", "plan"], rows, [false, false, false, true, true, true, true, true, true, false]));
+  console.log(table(["row", "engine", "profile", "measured s", "predicted s", "error", "LOSO", "prior", "mem GiB", "meas GiB", "plan"], rows, [false, false, false, true, true, true, true, true, true, true, false]));
 }
 
 export function printSources(rep: CalibrationReport): boolean {
@@ -36,6 +38,7 @@ export function printSources(rep: CalibrationReport): boolean {
     f.source,
     String(f.rows),
     `${f.predicted}${f.needsCp ? ` (+${f.needsCp} needs cp)` : ""}${f.inexpressible ? ` (${f.inexpressible} inexpressible)` : ""}`,
+    pct(f.priorMean),
     pct(f.inSampleMean),
     pct(f.inSampleMax),
     pct(f.losoMean),
@@ -43,7 +46,7 @@ export function printSources(rep: CalibrationReport): boolean {
     f.memoryRows ? `${pct(f.memoryMean)} (${f.memoryRows})` : "-",
     String(f.overMemory),
   ]);
-  console.log(table(["source", "rows", "predicted", "in-sample mean", "max", "LOSO mean", "ρ (groups)", "memory err (rows)", "over memory"], rows, [false, true, false, true, true, true, true, true, true]));
+  console.log(table(["source", "rows", "predicted", "prior mean", "in-sample mean", "max", "LOSO mean", "ρ (groups)", "memory err (rows)", "over memory"], rows, [false, true, false, true, true, true, true, true, true, true]));
   const fitted = Object.entries(rep.fit.params).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
   console.log(`\nfitted on all sources: ${fitted} (${rep.fit.iterations} iterations, rms log-error ${rep.fit.rms.toFixed(3)})`);
   for (const [src, f] of rep.folds) {

@@ -14,6 +14,8 @@ export interface SourceFigures {
   needsCp: number;
   inexpressible: number;
   overMemory: number;
+  /** Mean |error| with the profiles as they are (every multiplier 1, no fit). */
+  priorMean: number;
   inSampleMean: number;
   inSampleMax: number;
   losoMean: number;
@@ -69,6 +71,7 @@ export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<
       needsCp: ins.filter((p) => p.status === "needs cp").length,
       inexpressible: ins.filter((p) => p.status === "inexpressible").length,
       overMemory: ins.filter((p) => p.status === "over-memory").length,
+      priorMean: mean(of(prior).filter((p) => p.error !== null).map((p) => Math.abs(p.error!))),
       inSampleMean: mean(errs),
       inSampleMax: errs.length ? Math.max(...errs) : NaN,
       losoMean: mean(losoErrs),
