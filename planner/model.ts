@@ -47,11 +47,16 @@ export function layerMatrixParams(m: ModelSpec): number {
   return h * qkvWidth(m) + attentionWidth(m) * h + mlpMatrices(m) * h * m.ffnHidden;
 }
 
+/** GPT-style models (learned positions, or ALiBi as MPT keeps GPT's LayerNorm and GELU) carry
+ *  LayerNorm; Llama-style (rotary) ones RMSNorm. */
+const gptStyleOf = (m: ModelSpec) => m.positional !== "rope";
+
 /** Biases and norm weights per layer. GPT-style (learned positions, GELU) models carry biases and
- *  LayerNorm (weight + bias); Llama-style ones carry no biases and RMSNorm (weight only). */
+ *  LayerNorm (weight + bias); Llama-style ones carry no biases and RMSNorm (weight only). ALiBi
+ *  models count as GPT-style (an upper bound: MPT's no_bias drops the biases, ~0.1% of a layer). */
 export function layerSmallParams(m: ModelSpec): number {
   const h = m.hidden;
-  const gptStyle = m.positional === "learned";
+  const gptStyle = gptStyleOf(m);
   const norms = gptStyle ? 2 * 2 * h : 2 * h;
   const biases = gptStyle ? qkvWidth(m) + h + (mlpMatrices(m) - 1) * m.ffnHidden + h : 0;
   return norms + biases;
@@ -62,7 +67,7 @@ export function layerParams(m: ModelSpec): number {
 }
 
 export function finalNormParams(m: ModelSpec): number {
-  return m.positional === "learned" ? 2 * m.hidden : m.hidden;
+  return gptStyleOf(m) ? 2 * m.hidden : m.hidden;
 }
 
 /** Total trainable parameters with the unpadded vocabulary (what a model card reports); learned

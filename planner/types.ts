@@ -2,7 +2,9 @@
 // Every quantity is SI: bytes, seconds, FLOP, FLOP/s, bytes/s.
 
 export type Mlp = "gelu" | "swiglu" | "geglu";
-export type Positional = "learned" | "rope";
+/** Position encoding: a learned table (GPT), rotary (Su et al. 2021), or ALiBi — no position
+ *  parameters, a per-head linear bias added to the attention scores (Press et al. 2022, MPT). */
+export type Positional = "learned" | "rope" | "alibi";
 export type Precision = "bf16" | "fp16" | "fp8";
 export type Recompute = "none" | "selective" | "full";
 export type Schedule = "1f1b" | "interleaved" | "gpipe";
@@ -137,6 +139,9 @@ export interface Hardware {
   intra: Link;
   inter: Link;
   measured: boolean;
+  /** Board power limit, watts, where the profile states one (efficiencies already derated,
+   *  planner/power.ts). */
+  powerLimit?: number;
   /** Field path -> cited source, for reporting. */
   sources: Record<string, string>;
 }
@@ -154,6 +159,12 @@ export interface Training {
   /** Data-parallel gradient reduction overlapped with the backward pass (PyTorch DDP buckets,
    *  Megatron-LM --overlap-grad-reduce since 2023); false runs it after backward. */
   overlapGradReduce: boolean;
+  /** Slowdown of compute while overlapped communication runs (cost/overlap.ts; default
+   *  OVERLAP_SLOWDOWN, Lee et al. 2025); an engine's figure. */
+  overlapSlowdown?: number;
+  /** ZeRO-3 collectives per layer and pass (cost/gather-calls.ts; default 1, FSDP's
+   *  FlatParameter per block); an engine's figure. */
+  gatherCallsPerLayer?: number;
 }
 
 /** One point of the plan space. tp·cp·dp·pp = gpus; placement tp innermost, then cp, dp, pp

@@ -206,6 +206,7 @@ def validate(spec: LaunchSpec) -> None:
     checks = [
         (spec.device in ("cpu", "cuda"), f'device must be "cpu" or "cuda", got {spec.device!r}'),
         (m.mlp in ("gelu", "swiglu", "geglu"), f"unknown mlp {m.mlp!r}"),
+        (m.positional != "alibi", "ALiBi positions (positional \"alibi\", Press et al. 2022) are not implemented by the worker; the planner prices them, the worker runs learned or rotary positions"),
         (m.positional in ("learned", "rope"), f"unknown positional {m.positional!r}"),
         (m.head_dim_stated is not None or m.hidden % m.heads == 0, "hidden must be a multiple of heads (or give headDim)"),
         (m.sliding_window is None, "the worker does not run sliding-window attention"),

@@ -6,6 +6,7 @@
 import { efficiencyAt } from "../efficiency.js";
 import { attentionWidth, gatedMlp, headDim, paddedVocab } from "../model.js";
 import type { Hardware, ModelSpec, Precision, Training } from "../types.js";
+import { attentionWorkShare } from "./causal.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 
 export interface LayerTimes {
@@ -79,8 +80,10 @@ export function layerTimes(
   const tokens = microBatch * t.seqLen;
   let gemms = 0;
   for (const g of layerGemms(m, tp, tokens)) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
-  // Attention runs in 16-bit even under fp8 matmuls (Transformer Engine keeps DPA in bf16).
-  const attention = attentionFlops(m, t.seqLen, tp, microBatch) / (hw.peak.bf16 * hw.attentionEfficiency);
+  // Attention runs in 16-bit even under fp8 matmuls (Transformer Engine keeps DPA in bf16). Its
+  // time follows the work the kernel does: the causal share under flash attention (causal.ts).
+  const attentionWork = attentionFlops(m, t.seqLen, tp, microBatch) * attentionWorkShare(m, t);
+  const attention = attentionWork / (hw.peak.bf16 * hw.attentionEfficiency);
   const memBytes = layerMemoryBoundBytes(m, t, tp, microBatch, sequenceParallel);
   const memory = hbm(hw, memBytes);
   const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * tokens) / tp);

@@ -7,6 +7,8 @@ import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
 import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
+import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
+import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { bubbleFraction } from "./pipeline.js";
 
 /** Per-micro-batch costs that depend only on (tp, micro-batch, sequence parallel), and the links
@@ -71,25 +73,32 @@ export function stepTime(
       return i ? callTime(i) : 0;
     };
     const grads = find(wire, zero === 3 ? "zero3-reduce-scatter" : "dp-gradients")!;
+    // What an overlapped collective costs: its excess over the window plus the slowdown of the
+    // compute it overlaps (cost/overlap.ts).
+    const slowdown = training.overlapSlowdown ?? OVERLAP_SLOWDOWN;
+    const cost = (comm: number, window: number) => overlapCost(comm, window, slowdown);
     if (zero === 0) {
       // DDP: bucketed all-reduce overlapping the last micro-batch's backward (Li et al. 2020 §3.2.3);
       // the last bucket cannot overlap.
       const lastBucket = allReduceTime(Math.min(grads.bytes, gradientBucketBytes(dp)), dp, grads.link);
-      dpComm = Math.max(one("dp-gradients") - bwdWindow, lastBucket);
+      const all = one("dp-gradients");
+      dpComm = Math.max(all - bwdWindow, lastBucket) + slowdown * Math.max(0, Math.min(all - lastBucket, bwdWindow));
     } else if (zero <= 2) {
       // ZeRO-1 (Megatron distributed optimizer): one reduce-scatter per step overlapping the last
       // backward; ZeRO-2 (DeepSpeed) every micro-batch because gradients are partitioned
       // (Rajbhandari et al. 2020 §5.2). Both all-gather the updated 16-bit weights, overlapped with
       // the next step's first forward (Megatron-LM --overlap-param-gather).
-      dpComm = grads.calls * Math.max(0, one("dp-gradients") - bwdWindow) + Math.max(0, one("dp-weights") - fwdWindow);
+      dpComm = grads.calls * cost(one("dp-gradients"), bwdWindow) + cost(one("dp-weights"), fwdWindow);
     } else {
       // ZeRO-3 / FSDP: prefetched one layer ahead so only the excess over the compute each
       // collective hides behind is exposed, plus the first layer's gather that nothing hides
       // (Zhao et al. 2023 §3.2).
       const firstLayer = allGatherTime((2 * layerMatrixParams(m)) / tp, dp, grads.link);
-      const fw = one("zero3-gather-forward");
-      const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter");
-      dpComm = microBatches * (Math.max(0, fw - fwdWindow) + Math.max(0, bw - bwdWindow) + firstLayer);
+      // One collective per layer (or per tensor) and pass, each with its ring latency.
+      const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dp, grads.link.latency);
+      const fw = one("zero3-gather-forward") + calls;
+      const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter") + 2 * calls;
+      dpComm = microBatches * (cost(fw, fwdWindow) + cost(bw, bwdWindow) + firstLayer);
     }
   }
 

@@ -14,6 +14,7 @@
 // Every group of one kind has the same shape: `size` members `stride` ranks apart, the groups
 // tiling the world in blocks of size·stride ranks.
 import type { Hardware, Link } from "../types.js";
+import { networkLink } from "./nic-share.js";
 
 export type GroupName = "tp" | "cp" | "dp" | "pp" | "shard" | "etp" | "ep" | "edp";
 export const GROUP_NAMES: readonly GroupName[] = ["tp", "cp", "dp", "pp", "shard", "etp", "ep", "edp"];
@@ -121,7 +122,8 @@ export function place(hw: Hardware, d: Degrees): Placement {
   for (const name of GROUP_NAMES) {
     const shape = groupShape(d, name);
     const where = span(shape, world, hw.gpusPerNode);
-    out[name] = { name, ...shape, where, link: spanLink(hw, where) };
+    const link = where === "network" ? networkLink(hw, shape.size, shape.stride) : spanLink(hw, where);
+    out[name] = { name, ...shape, where, link };
   }
   return out;
 }

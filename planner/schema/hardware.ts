@@ -5,6 +5,7 @@ import type { Hardware, Link } from "../types.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
+import { powerThrottle } from "../power.js";
 
 const schemas = lazySchemas((z) => {
   const withSource = <T extends z.ZodTypeAny>(value: T) => z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
@@ -49,6 +50,10 @@ const schemas = lazySchemas((z) => {
           attentionEfficiency: fraction,
           reserve: quantity,
           fragmentation: withSource(z.number().min(0).lt(1)),
+          // Watts: the board power limit the part runs at, and the rating its efficiency data
+          // was measured at (planner/power.ts derates compute by their ratio).
+          powerLimit: withSource(z.number().positive()).optional(),
+          ratedPower: withSource(z.number().positive()).optional(),
         })
         .strict(),
       node: z
@@ -129,7 +134,10 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
 
   const g = f.gpu;
   sources["gpu.matmulEfficiency"] = g.matmulEfficiency.source;
-  const points = [...g.matmulEfficiency.points].sort((a, b) => a[0] - b[0]);
+  // A power-capped part: matmul and attention efficiencies derated by the clock it sustains.
+  const powerLimit = g.powerLimit === undefined ? undefined : fig("gpu.powerLimit", g.powerLimit);
+  const throttle = powerLimit !== undefined && g.ratedPower !== undefined ? powerThrottle(powerLimit, fig("gpu.ratedPower", g.ratedPower)) : 1;
+  const points = [...g.matmulEfficiency.points].sort((a, b) => a[0] - b[0]).map(([x, e]) => [x, e * throttle] as [number, number]);
   const hw: Hardware = {
     name: f.name,
     gpuName: g.name,
@@ -143,7 +151,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
       tf32: q("gpu.peak.tf32", g.peak.tf32, "FLOP/s"),
     },
     matmul: { source: g.matmulEfficiency.source, points },
-    attentionEfficiency: fig("gpu.attentionEfficiency", g.attentionEfficiency),
+    attentionEfficiency: fig("gpu.attentionEfficiency", g.attentionEfficiency) * throttle,
     reserve: q("gpu.reserve", g.reserve, "bytes"),
     fragmentation: fig("gpu.fragmentation", g.fragmentation),
     gpusPerNode: fig("node.gpusPerNode", f.node.gpusPerNode),
@@ -152,6 +160,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     measured: f.measured ?? false,
     sources,
   };
+  if (powerLimit !== undefined) hw.powerLimit = powerLimit;
   if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
   if (hw.memory <= 0 || hw.memoryBandwidth <= 0 || hw.peak.bf16 <= 0 || hw.intra.bandwidth <= 0 || hw.inter.bandwidth <= 0)
     return { ok: false, message: `${origin}: memory, bandwidths and peaks must be positive` };

@@ -37,7 +37,7 @@ const schemas = lazySchemas((z) => {
       vocab: count("vocab"),
       seqLen: count("seqLen"),
       mlp: z.enum(["gelu", "swiglu", "geglu"]).default("gelu"),
-      positional: z.enum(["learned", "rope"]).default("learned"),
+      positional: z.enum(["learned", "rope", "alibi"]).default("learned"),
       tiedEmbeddings: z.boolean().optional(),
       dropout: z.boolean().optional(),
       slidingWindow: count("slidingWindow").optional(),

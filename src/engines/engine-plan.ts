@@ -97,7 +97,7 @@ export function samePlan(a: Plan, b: Plan): boolean {
  *  biases and RMSNorm: the same convention the planner counts parameters with (planner/model.ts,
  *  layerSmallParams). The model file has no normalization field of its own. */
 export function llamaStyle(m: ModelSpec): boolean {
-  return m.positional !== "learned";
+  return m.positional === "rope";
 }
 
 /** Transformer layers in one (virtual) pipeline stage. */

@@ -28,6 +28,9 @@ const fmt = (x: number) => x.toLocaleString("en-US");
 export function megatronModelRefusal(m: ModelSpec, release: "core_r0.14" | "core_v0.7" | "megatron-deepspeed"): string | null {
   const name = release === "megatron-deepspeed" ? "Megatron-DeepSpeed" : `Megatron-LM ${release}`;
   if (m.mlp === "geglu") return `${name} has no GELU-gated MLP argument (--swiglu gates with SiLU), so ${m.name} cannot be expressed`;
+  // ALiBi (Press et al. 2022): Megatron-LM has no such position type; BigScience's
+  // Megatron-DeepSpeed fork had one, which paraplan does not export to.
+  if (m.positional === "alibi") return `${m.name} uses ALiBi positions, which paraplan does not export to ${name}`;
   if (m.slidingWindow !== undefined)
     return `${m.name} uses sliding-window attention on ${m.slidingWindowLayers} of ${m.layers} layers, which paraplan does not export to ${name}`;
   const theta = ropeThetaOf(m);
@@ -55,6 +58,7 @@ export function factsInWords(m: ModelSpec): string {
   if (m.headDim !== undefined) parts.push(`head dimension ${m.headDim}`);
   parts.push(m.tiedEmbeddings ? "tied embeddings" : "untied embeddings");
   if (m.mlp === "geglu") parts.push("GELU-gated MLP");
+  if (m.positional === "alibi") parts.push("ALiBi positions (Press et al. 2022)");
   if (m.slidingWindow !== undefined) parts.push(`sliding window ${m.slidingWindow} on ${m.slidingWindowLayers} of ${m.layers} layers`);
   return parts.join(", ");
 }

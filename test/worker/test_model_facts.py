@@ -52,3 +52,8 @@ def test_rotary_base_scaling_and_eps_are_the_specs():
 def test_sliding_windows_are_refused_by_the_worker():
     with pytest.raises(ValueError, match="sliding-window"):
         parse_spec(make_spec(model={**LLAMA, "slidingWindow": 16}))
+
+
+def test_alibi_is_refused_by_the_worker_by_name():
+    with pytest.raises(ValueError, match="ALiBi"):
+        parse_spec(make_spec(model={"positional": "alibi"}))

@@ -1,0 +1,85 @@
+// The calibration's figures: every row predicted with the prior, the fit on all sources
+// (in-sample), the fit without each source (leave-one-source-out), Spearman ρ within groups and
+// predicted against measured peak memory. Pure over the rows and the prediction function.
+import { type FitProblem, type FitResult, fitParams, leaveOneSourceOut } from "./fit.js";
+import { type ParamVector, boundsOf, keysOf } from "./params.js";
+import { type PredictOptions, type RowPrediction, predictRow, profileCache } from "./predict.js";
+import type { CalibrationRow } from "./rows.js";
+import { groupSpearman } from "./stats.js";
+
+export interface SourceFigures {
+  source: string;
+  rows: number;
+  predicted: number;
+  needsCp: number;
+  inexpressible: number;
+  overMemory: number;
+  /** Mean |error| with the profiles as they are (every multiplier 1, no fit). */
+  priorMean: number;
+  inSampleMean: number;
+  inSampleMax: number;
+  losoMean: number;
+  rho: number;
+  rhoGroups: number;
+  /** Mean |predicted − measured| / measured peak memory over rows stating it (NaN: none). */
+  memoryMean: number;
+  memoryRows: number;
+}
+
+export interface CalibrationReport {
+  prior: RowPrediction[];
+  inSample: RowPrediction[];
+  loso: RowPrediction[];
+  fit: FitResult;
+  folds: Map<string, FitResult>;
+  sources: SourceFigures[];
+}
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+
+export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<PredictOptions, "profile"> = {}): CalibrationReport {
+  const profile = opts.profile ?? profileCache();
+  const prior = rows.map((row) => predictRow(row, { profile }));
+  const usable = prior.filter((p) => p.plan !== null);
+  const planOf = new Map(usable.map((p) => [p.row.id, p.plan!]));
+  const hws = [...new Set(rows.map((r) => r.profile))].map(profile);
+  const problem: FitProblem<CalibrationRow> = {
+    keysOf: (r) => keysOf(r.profile, r.engine),
+    residual: (r, params) => Math.log(predictRow(r, { profile, params, plan: planOf.get(r.id)! }).predicted! / r.measuredStepTime),
+    bounds: (k) => boundsOf(k, hws),
+  };
+  const fitRows = usable.map((p) => p.row);
+  const fit = fitParams(fitRows, problem);
+  const folds = leaveOneSourceOut(fitRows, (r) => r.source, problem);
+  const under = (params: ParamVector) => (p: RowPrediction) => (p.plan ? predictRow(p.row, { profile, params, plan: p.plan }) : p);
+  const inSample = prior.map(under(fit.params));
+  const loso = prior.map((p) => under(folds.get(p.row.source)?.params ?? {})(p));
+
+  const sources = [...new Set(rows.map((r) => r.source))].map((source): SourceFigures => {
+    const of = (ps: RowPrediction[]) => ps.filter((p) => p.row.source === source);
+    const ins = of(inSample);
+    const errs = ins.filter((p) => p.error !== null).map((p) => Math.abs(p.error!));
+    const losoErrs = of(loso).filter((p) => p.error !== null).map((p) => Math.abs(p.error!));
+    const groups = groupSpearman(
+      ins.filter((p) => p.predicted !== null).map((p) => ({ group: p.row.groupKey, config: p.row.configKey, predicted: p.predicted!, measured: p.row.measuredStepTime })),
+    );
+    const mem = ins.filter((p) => p.row.measuredMemory !== undefined && p.memory !== null);
+    return {
+      source,
+      rows: ins.length,
+      predicted: errs.length,
+      needsCp: ins.filter((p) => p.status === "needs cp").length,
+      inexpressible: ins.filter((p) => p.status === "inexpressible").length,
+      overMemory: ins.filter((p) => p.status === "over-memory").length,
+      priorMean: mean(of(prior).filter((p) => p.error !== null).map((p) => Math.abs(p.error!))),
+      inSampleMean: mean(errs),
+      inSampleMax: errs.length ? Math.max(...errs) : NaN,
+      losoMean: mean(losoErrs),
+      rho: mean(groups.map((g) => g.rho)),
+      rhoGroups: groups.length,
+      memoryMean: mean(mem.map((p) => Math.abs(p.memory! - p.row.measuredMemory!) / p.row.measuredMemory!)),
+      memoryRows: mem.length,
+    };
+  });
+  return { prior, inSample, loso, fit, folds, sources };
+}

@@ -1,0 +1,140 @@
+// Published training runs (bench/data/published-runs.csv, copied from shared/calibration) turned
+// into planner inputs: the model, the hardware profile, the training, the dimensions the source
+// states (the rest is searched), the engine the source ran and the measured step time.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "csv-parse/sync";
+import type { Fixed, ModelSpec, Precision, Schedule, Training } from "../../planner/index.js";
+import { packageRoot } from "../../src/load.js";
+import { type EngineName, engineKnobs, engineOfRow } from "./engine-knobs.js";
+import { type Csv, globalBatchOf, measuredPeakMemory, measuredStepTime, num } from "./measured.js";
+
+export interface CalibrationRow {
+  id: string;
+  /** The id's prefix: MEG21, NAR21T2, MEG24, DGXC, MPT, TT24. */
+  source: string;
+  model: ModelSpec;
+  profile: string;
+  engine: EngineName;
+  training: Training;
+  fixed: Fixed;
+  /** Context-parallel degree the run used (> 1: not expressible until context parallel lands). */
+  cp: number;
+  measuredStepTime: number;
+  /** Peak memory the source states, bytes (torchtitan rows). */
+  measuredMemory?: number;
+  /** What configures the run, for grouping distinct configurations (Spearman groups). */
+  configKey: string;
+  /** Model and GPU count: the Spearman group. */
+  groupKey: string;
+}
+
+export function sourceOf(id: string): string {
+  if (id.startsWith("DGXC")) return "DGXC";
+  return id.split("-")[0]!;
+}
+
+function profileFor(r: Csv): string {
+  const gpu = r.gpu ?? "";
+  if (gpu.startsWith("A100")) return Number(r.gpu_mem_gb) >= 80 ? "dgx-a100-80g" : "dgx-a100-40g";
+  if (/500W/.test(gpu)) return "h100-96g-500w";
+  if (gpu.startsWith("H100")) return "dgx-h100";
+  throw new Error(`calibration row ${r.id}: no built-in profile for GPU ${gpu}`);
+}
+
+/** Precision the matmuls ran in: fp16 for Megatron-LM / DeepSpeed of 2021 (Narayanan et al. 2021
+ *  §5), fp8 where the notes say FP8/Float8/amp_fp8, else bf16. */
+function precisionOf(r: Csv, engine: EngineName): Precision {
+  if (engine === "megatron-2021" || engine === "megatron-deepspeed") return "fp16";
+  return /\bFP8\b|Float8|amp_fp8/.test(r.notes ?? "") ? "fp8" : "bf16";
+}
+
+/** Architecture by family: Llama 3.1 (rotary, SwiGLU, untied, no dropout; Meta's params.json),
+ *  MPT (ALiBi, GELU, tied, no dropout; llm-foundry configuration_mpt.py), GPT (learned positions,
+ *  GELU, tied, dropout 0.1; Megatron-LM defaults). */
+function modelOf(r: Csv): ModelSpec {
+  const h = Number(r.hidden);
+  const heads = Number(r.heads);
+  const llama = /Llama/i.test(r.model_name ?? "");
+  const mpt = r.id!.startsWith("MPT");
+  return {
+    name: r.model_name ?? r.id!,
+    layers: Number(r.layers),
+    hidden: h,
+    heads,
+    kvHeads: num(r.kv_heads) ?? heads,
+    ffnHidden: num(r.ffn_hidden) ?? 4 * h,
+    vocab: Number(r.vocab),
+    defaultSeqLen: Number(r.seq_len),
+    mlp: llama ? "swiglu" : "gelu",
+    positional: llama ? "rope" : mpt ? "alibi" : "learned",
+    tiedEmbeddings: !llama,
+    dropout: !llama && !mpt,
+  };
+}
+
+/** torchtitan's pipelining splits the local batch into as many micro-batches as there are stages
+ *  (pipeline_parallel_microbatches defaults to the stage count, torchtitan 9dec370
+ *  parallelisms/pipeline_llama.py), so the micro-batch is local/pp. */
+function fixedOf(r: Csv, engine: EngineName): Fixed {
+  const fixed: Fixed = {};
+  const put = <K extends keyof Fixed>(k: K, v: Fixed[K] | undefined) => {
+    if (v !== undefined) fixed[k] = v;
+  };
+  put("tp", num(r.tp));
+  put("pp", num(r.pp));
+  put("dp", num(r.dp));
+  put("vpp", num(r.vpp));
+  put("zero", num(r.zero_stage) as Fixed["zero"]);
+  const mb = num(r.micro_batch);
+  const pp = num(r.pp) ?? 1;
+  put("microBatch", mb !== undefined && r.id!.startsWith("TT24") && pp > 1 ? Math.max(1, mb / pp) : mb);
+  if (r.sp === "yes" || r.sp === "no") fixed.sequenceParallel = r.sp === "yes";
+  if (r.recompute === "full" || r.recompute === "selective" || r.recompute === "none") fixed.recompute = r.recompute;
+  // Megatron-LM and DeepSpeed of 2021 had only full activation checkpointing
+  // (--checkpoint-activations; selective recompute arrived with Korthikanti et al. 2022), and
+  // Narayanan et al. 2021 §5 ran every experiment with it: a fact of the engine, not a search.
+  if (fixed.recompute === undefined && (engine === "megatron-2021" || engine === "megatron-deepspeed")) fixed.recompute = "full";
+  const schedule: Schedule | undefined = /Interleaved 1F1B/.test(r.notes ?? "") ? "interleaved" : /\b1F1B\b/.test(r.notes ?? "") ? "1f1b" : undefined;
+  put("schedule", schedule);
+  return fixed;
+}
+
+const CONFIG_COLUMNS = ["seq_len", "gpu", "gpu_mem_gb", "tp", "pp", "vpp", "dp", "cp", "zero_stage", "sp", "recompute", "micro_batch", "global_batch"];
+
+export function rowToInputs(r: Csv): CalibrationRow {
+  const engine = engineOfRow(r);
+  const model = modelOf(r);
+  const training: Training = {
+    gpus: Number(r.gpus),
+    globalBatch: globalBatchOf(r),
+    seqLen: Number(r.seq_len),
+    precision: precisionOf(r, engine),
+    ...engineKnobs(engine),
+  };
+  const measuredMemory = measuredPeakMemory(r);
+  const row: CalibrationRow = {
+    id: r.id!,
+    source: sourceOf(r.id!),
+    model,
+    profile: profileFor(r),
+    engine,
+    training,
+    fixed: fixedOf(r, engine),
+    cp: num(r.cp) ?? 1,
+    measuredStepTime: measuredStepTime(r),
+    configKey: [...CONFIG_COLUMNS.map((c) => r[c] ?? ""), engine, training.precision].join("|"),
+    groupKey: `${r.model_name}|${r.gpus}`,
+  };
+  if (measuredMemory !== undefined) row.measuredMemory = measuredMemory;
+  return row;
+}
+
+export function readCalibrationCsv(): Csv[] {
+  const text = readFileSync(join(packageRoot(), "bench", "data", "published-runs.csv"), "utf8");
+  return parse(text, { columns: true, skip_empty_lines: true }) as Csv[];
+}
+
+export function loadCalibrationRows(): CalibrationRow[] {
+  return readCalibrationCsv().map(rowToInputs);
+}

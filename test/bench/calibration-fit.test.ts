@@ -1,0 +1,88 @@
+// The calibration harness's statistics and fit on small hand-made data (bench/calibration/).
+import { describe, expect, it } from "vitest";
+import { fitParams, leaveOneSourceOut, type FitProblem } from "../../bench/calibration/fit.js";
+import { groupSpearman, ranks, spearman } from "../../bench/calibration/stats.js";
+import { measuredStepTime, meg21Flops } from "../../bench/calibration/measured.js";
+import { engineKnobs } from "../../bench/calibration/engine-knobs.js";
+
+describe("Spearman rho", () => {
+  it("ranks ties by their average rank", () => {
+    expect(ranks([10, 20, 20, 5])).toEqual([2, 3.5, 3.5, 1]);
+  });
+  it("is 1 for the same order, -1 for the reverse", () => {
+    expect(spearman([1, 2, 3, 4], [10, 20, 30, 40])).toBeCloseTo(1, 12);
+    expect(spearman([1, 2, 3, 4], [4, 3, 2, 1])).toBeCloseTo(-1, 12);
+  });
+  it("matches 1 − 6Σd²/(n(n²−1)) for a known permutation", () => {
+    // ranks 1..5 against 2,1,4,3,5: Σd² = 1+1+1+1+0 = 4, ρ = 1 − 24/120 = 0.8.
+    expect(spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5])).toBeCloseTo(0.8, 12);
+  });
+  it("groups with fewer than four distinct configurations are left out", () => {
+    const pts = [1, 2, 3, 4].map((i) => ({ group: "a", config: `c${i}`, predicted: i, measured: i }));
+    const few = [1, 2, 3].map((i) => ({ group: "b", config: `c${i}`, predicted: i, measured: 4 - i }));
+    const g = groupSpearman([...pts, ...few]);
+    expect(g.map((x) => x.group)).toEqual(["a"]);
+    expect(g[0]!.rho).toBeCloseTo(1, 12);
+  });
+});
+
+// Rows whose "prediction" is work / (scale of their hardware × scale of their engine).
+interface Toy {
+  source: string;
+  hw: string;
+  engine: string;
+  work: number;
+  measured: number;
+}
+const toyProblem: FitProblem<Toy> = {
+  keysOf: (r) => [`hw:${r.hw}`, `engine:${r.engine}`],
+  residual: (r, p) => Math.log(r.work / ((p[`hw:${r.hw}`] ?? 1) * (p[`engine:${r.engine}`] ?? 1)) / r.measured),
+  bounds: () => [0.1, 10],
+};
+
+describe("fitParams and leave-one-source-out", () => {
+  // True scales: hw a 2, hw b 0.5, engine x 1 (rows of x pin the hardware), engine y 0.8.
+  const truth: Record<string, number> = { "hw:a": 2, "hw:b": 0.5, "engine:x": 1, "engine:y": 0.8 };
+  const row = (source: string, hw: string, engine: string, work: number): Toy => ({
+    source, hw, engine, work, measured: work / (truth[`hw:${hw}`]! * truth[`engine:${engine}`]!),
+  });
+  const rows = [row("S1", "a", "x", 1), row("S1", "a", "x", 3), row("S2", "b", "x", 2), row("S2", "b", "x", 5), row("S3", "a", "y", 4), row("S3", "b", "y", 1)];
+
+  it("recovers the scales of consistent data", () => {
+    const f = fitParams(rows, toyProblem);
+    expect(f.rms).toBeLessThan(1e-6);
+    expect(f.params["hw:a"]! * f.params["engine:x"]!).toBeCloseTo(2, 5);
+    expect(f.params["hw:b"]! * f.params["engine:y"]!).toBeCloseTo(0.4, 5);
+  });
+
+  it("a key only the held-out source uses is not fitted in its fold (keeps its prior)", () => {
+    const folds = leaveOneSourceOut(rows, (r) => r.source, toyProblem);
+    expect([...folds.keys()].sort()).toEqual(["S1", "S2", "S3"]);
+    const withoutS3 = folds.get("S3")!;
+    expect(withoutS3.fitted).not.toContain("engine:y");
+    expect(withoutS3.params["engine:y"]).toBeUndefined();
+    // The other folds see S3 and fit engine y.
+    expect(folds.get("S1")!.fitted).toContain("engine:y");
+  });
+
+  it("keeps parameters within their bounds", () => {
+    const far = [{ source: "S", hw: "a", engine: "x", work: 1, measured: 1e-6 }];
+    const f = fitParams(far, { ...toyProblem, bounds: () => [0.5, 2] });
+    for (const v of Object.values(f.params)) expect(v).toBeLessThanOrEqual(2 + 1e-12);
+  });
+});
+
+describe("measured step time conventions", () => {
+  it("MEG21 TFLOP/s count the recomputed forward (Narayanan et al. 2021 Eq. 3)", () => {
+    const r = { id: "MEG21-01", measured_metric: "tflops_per_gpu", measured_value: "137", global_batch: "512", seq_len: "2048", layers: "24", hidden: "2304", vocab: "51200", gpus: "32" };
+    expect(measuredStepTime(r)).toBeCloseTo(meg21Flops(512, 2048, 24, 2304, 51200) / (32 * 137e12), 12);
+  });
+  it("tokens/s per GPU: B·s / (GPUs · tokens/s), local batch × dp where the batch is not stated", () => {
+    const r = { id: "TT24-04", measured_metric: "tokens_per_s_per_gpu", measured_value: "3890", global_batch: "", micro_batch: "1", dp: "8", seq_len: "32768", layers: "32", hidden: "4096", vocab: "128256", gpus: "8" };
+    expect(measuredStepTime(r)).toBeCloseTo((8 * 32768) / (8 * 3890), 12);
+  });
+  it("engine names map to today's knobs", () => {
+    expect(engineKnobs("megatron-2021")).toEqual({ fusedAttention: false, overlapGradReduce: false });
+    expect(engineKnobs("fsdp")).toEqual({ fusedAttention: true, overlapGradReduce: true });
+  });
+});

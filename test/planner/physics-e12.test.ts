@@ -1,0 +1,116 @@
+// Physics of issue 12 against hand computations: causal attention time under flash attention,
+// and the slowdown of compute that overlapped communication causes.
+import { describe, expect, it } from "vitest";
+import { attentionWorkShare, causalKeysPerQuery } from "../../planner/cost/causal.js";
+import { layerTimes } from "../../planner/cost/compute.js";
+import { attentionFlops, modelFlopsPerStep } from "../../planner/cost/flops.js";
+import { OVERLAP_SLOWDOWN, overlapCost } from "../../planner/cost/overlap.js";
+import type { Training } from "../../planner/index.js";
+import { hardware, preset } from "./fixtures.js";
+
+const training = (over: Partial<Training> = {}): Training => ({
+  gpus: 8, globalBatch: 8, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true, ...over,
+});
+
+describe("causal attention time", () => {
+  const m = preset("gpt3-1.3b");
+  it("flash computes n(n+1)/2 of n² tiles: s = 2048, 128-blocks → 17/32 of the square", () => {
+    expect(causalKeysPerQuery(m, 2048)).toBeCloseTo((2048 * 17) / 32, 9);
+    expect(attentionWorkShare(m, { seqLen: 2048, fusedAttention: true })).toBeCloseTo(17 / 32, 12);
+    expect(attentionWorkShare(m, { seqLen: 65536, fusedAttention: true })).toBeCloseTo(513 / 1024, 12);
+  });
+  it("materialised scores compute the whole square", () => {
+    expect(attentionWorkShare(m, { seqLen: 2048, fusedAttention: false })).toBe(1);
+  });
+  it("the attention core's time is the causal work at the attention efficiency; model FLOPs keep the full square", () => {
+    const hw = hardware("dgx-h100");
+    const t = training();
+    const core = layerTimes(m, hw, t, 1, 1, false).attentionCore;
+    const full = attentionFlops(m, 2048, 1, 1);
+    expect(core).toBeCloseTo((full * 17) / 32 / (hw.peak.bf16 * hw.attentionEfficiency), 15);
+    // Reporting convention unchanged: 4·b·s²·h per layer forward in the step's model FLOPs.
+    const flops = modelFlopsPerStep(m, t, 51200);
+    const noAttn = modelFlopsPerStep({ ...m, slidingWindow: 1 }, t, 51200);
+    expect(flops - noAttn).toBeCloseTo(3 * m.layers * 8 * 4 * 2048 * (2048 - 1) * m.hidden, -6);
+  });
+});
+
+describe("overlapped communication slows compute", () => {
+  it("costs its excess plus the slowdown of the compute it hides behind (Lee et al. 2025)", () => {
+    expect(OVERLAP_SLOWDOWN).toBeCloseTo(0.189, 12);
+    expect(overlapCost(1, 3)).toBeCloseTo(0.189, 12); // fully hidden: 1 s of compute slowed
+    expect(overlapCost(3, 1)).toBeCloseTo(2 + 0.189, 12); // 2 s exposed, 1 s hidden
+    expect(overlapCost(1, 3, 0)).toBe(0); // the former model: hidden completely
+    expect(overlapCost(1, 0)).toBe(1); // nothing to overlap: all exposed, no slowdown
+  });
+});
+
+describe("power-capped parts", () => {
+  it("sustain (limit/rated)^(1/3) of the rated part's compute (cube-law prior, planner/power.ts)", async () => {
+    const { powerThrottle } = await import("../../planner/power.js");
+    expect(powerThrottle(500, 700)).toBeCloseTo(Math.cbrt(5 / 7), 12);
+    expect(powerThrottle(700, 700)).toBe(1);
+    expect(powerThrottle(800, 700)).toBe(1);
+  });
+  it("h100-96g-500w: 96 GB, 2.4 TB/s, 500 W, dgx-h100's efficiencies × 0.894", () => {
+    const capped = hardware("h100-96g-500w");
+    const rated = hardware("dgx-h100");
+    expect(capped.memory).toBe(96e9);
+    expect(capped.memoryBandwidth).toBe(2.4e12);
+    expect(capped.powerLimit).toBe(500);
+    expect(capped.attentionEfficiency).toBeCloseTo(rated.attentionEfficiency * Math.cbrt(5 / 7), 12);
+    capped.matmul.points.forEach(([x, e], i) => {
+      expect(x).toBe(rated.matmul.points[i]![0]);
+      expect(e).toBeCloseTo(rated.matmul.points[i]![1] * Math.cbrt(5 / 7), 12);
+    });
+    expect(capped.inter.bandwidth).toBe(rated.inter.bandwidth);
+  });
+});
+
+describe("network share of a group with several ranks per node (NCCL rings over every NIC)", () => {
+  it("k ranks in each node drive k NICs, capped at NVLink", async () => {
+    const { networkLink, ranksPerNode } = await import("../../planner/layout/nic-share.js");
+    expect(ranksPerNode(64, 1, 8)).toBe(8); // dp 64 contiguous: 8 per node
+    expect(ranksPerNode(16, 8, 8)).toBe(1); // dp behind tp 8: one per node
+    expect(ranksPerNode(32, 2, 8)).toBe(4); // dp behind tp 2: 4 per node
+    const hw = hardware("dgx-a100-80g");
+    expect(networkLink(hw, 64, 1).bandwidth).toBe(Math.min(8 * hw.inter.bandwidth, hw.intra.bandwidth));
+    expect(networkLink(hw, 32, 2).bandwidth).toBe(4 * hw.inter.bandwidth);
+    expect(networkLink(hw, 16, 8)).toBe(hw.inter);
+  });
+  it("place() gives a contiguous dp group across nodes the node's NIC share", async () => {
+    const { place } = await import("../../planner/layout/groups.js");
+    const hw = hardware("dgx-h100");
+    const p = place(hw, { tp: 1, cp: 1, dp: 64, pp: 1, ep: 1, etp: 1 });
+    expect(p.dp.where).toBe("network");
+    expect(p.dp.link!.bandwidth).toBe(Math.min(8 * hw.inter.bandwidth, hw.intra.bandwidth));
+    const q = place(hw, { tp: 8, cp: 1, dp: 8, pp: 1, ep: 1, etp: 1 });
+    expect(q.dp.link!.bandwidth).toBe(hw.inter.bandwidth);
+  });
+});
+
+describe("ZeRO-3 gather calls", () => {
+  it("each call beyond the wire's one pays a ring latency (n−1)·α", async () => {
+    const { extraGatherLatency } = await import("../../planner/cost/gather-calls.js");
+    // 96 layers × 12 tensors on 1536 ranks at 6 µs: (1152 − 1) · 1535 · 6e-6 s.
+    expect(extraGatherLatency(96, 12, 1536, 6e-6)).toBeCloseTo(1151 * 1535 * 6e-6, 12);
+    expect(extraGatherLatency(1, 1, 1536, 6e-6)).toBe(0);
+    expect(extraGatherLatency(96, 1, 1, 6e-6)).toBe(0);
+  });
+});
+
+describe("ALiBi positions", () => {
+  it("have no position table (parameters as a rotary model's table-free count) and GPT-style norms", async () => {
+    const { totalParams, finalNormParams } = await import("../../planner/model.js");
+    const gpt = preset("gpt3-1.3b");
+    const alibi = { ...gpt, positional: "alibi" as const };
+    expect(totalParams(gpt, 2048) - totalParams(alibi, 2048)).toBe(2048 * gpt.hidden);
+    expect(finalNormParams(alibi)).toBe(2 * gpt.hidden);
+  });
+  it("the Megatron exports refuse them by name", async () => {
+    const { megatronModelRefusal } = await import("../../src/engines/model-facts.js");
+    const alibi = { ...preset("gpt3-1.3b"), positional: "alibi" as const };
+    expect(megatronModelRefusal(alibi, "core_r0.14")).toMatch(/ALiBi/);
+    expect(megatronModelRefusal(alibi, "megatron-deepspeed")).toMatch(/ALiBi/);
+  });
+});
