@@ -27,6 +27,7 @@ interface Phases {
   search: number;
   simulate: number;
   output: number;
+  simulateCold: number;
   simulateWarm: number;
   simulated: number;
 }
@@ -68,11 +69,11 @@ export function runStartup(): boolean {
   console.log(
     `\nwhere plan --model gpt3-like's time goes (a fresh process, median of ${RUNS}): node ${p("node").toFixed(0)} ms, ` +
       `modules ${p("modules").toFixed(0)} ms, inputs ${p("inputs").toFixed(0)} ms, search ${p("search").toFixed(0)} ms, ` +
-      `simulation of the top ${n} ${p("simulate").toFixed(0)} ms, output ${p("output").toFixed(0)} ms`,
+      `simulation of the top ${n} ${p("simulate").toFixed(0)} ms (on the helper thread, warmed during the search), output ${p("output").toFixed(0)} ms`,
   );
   console.log(
-    `simulation of the top ${n}: ${(p("simulate") / n).toFixed(1)} ms each in a fresh process, ` +
-      `${(p("simulateWarm") / n).toFixed(1)} ms each once compiled (as the simulation bench measures)`,
+    `simulation of the top ${n}: ${(p("simulate") / n).toFixed(1)} ms each on the warmed helper thread, ` +
+      `${(p("simulateCold") / n).toFixed(1)} ms each cold in one thread, ${(p("simulateWarm") / n).toFixed(1)} ms each once compiled (as the simulation bench measures)`,
   );
   return ok;
 }

@@ -2,7 +2,7 @@
 // closed form's order, as the interactive planner ranks; the simulated step in a column of its own).
 import { writeFileSync } from "node:fs";
 import { search } from "../../planner/index.js";
-import { simulateTop } from "../../planner/sim/rescore.js";
+import { startSimulation } from "../app/sim-thread.js";
 import { MAX_SIMULATED_OPS, simulablePrefix, simulate, simulationOps } from "../../planner/sim/simulate.js";
 import { UserError } from "../errors.js";
 import { planReport, rejections, header, type SimulationNote } from "../format/plan-text.js";
@@ -57,8 +57,10 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
     return 0;
   }
   const req = buildRequest(args);
-  const started = performance.now();
   const k = args.simulateTop ?? 0;
+  // The simulator warms up on the other core while the search runs (src/app/sim-thread.ts).
+  const helper = k > 0 ? startSimulation({ model: req.model, hw: req.hw, training: req.training }) : null;
+  const started = performance.now();
   const result = search(req.model, req.hw, req.training, req.fixed, { top: Math.max(k, args.top) });
   const elapsedMs = performance.now() - started;
   // Simulate the closed form's best K; the rows keep the closed form's order, list the first --top.
@@ -71,9 +73,9 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   const simulable = k > 0 ? simulablePrefix(req.model, req.training, all.slice(0, k)) : 0;
   if (k > 0 && all.length > 0 && simulable < result.plans.length)
     io.err(`paraplan: note: not simulated: the best plans' steps have too many micro-batches to simulate (over ${MAX_SIMULATED_OPS.toLocaleString("en-US")} operations); ranked by the closed form`);
-  if (k > 0 && all.length > 0 && simulable >= result.plans.length) {
+  if (helper && all.length > 0 && simulable >= result.plans.length) {
     const top = all.slice(0, simulable);
-    const r = simulateTop(req.model, req.hw, req.training, top);
+    const r = await helper.simulate(top);
     sim = { simulated: r.simulated.slice(0, result.plans.length), top: top.length, fastest: r.fastest };
     const first = r.simulated[0]!;
     note = {
@@ -88,6 +90,7 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
       bestExposedComm: first.exposedComm,
     };
   }
+  else helper?.close();
   // The best plan's timeline; the trace file is written before anything is printed, so that a
   // path that cannot be written is a one-line error like any other bad input.
   const best = result.plans[0];
