@@ -3,7 +3,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
-import { type Fixed, type Hardware, type ModelSpec, type Training, search } from "../planner/index.js";
+import { type Engine, type Fixed, type Hardware, type ModelSpec, type Training, fusedAttentionOf, search } from "../planner/index.js";
+import { loadEngine } from "../src/load-engine.js";
 import { loadProfile, packageRoot } from "../src/load.js";
 
 export interface CalibrationRow {
@@ -32,6 +33,13 @@ export function measuredStepTime(r: Csv): number {
   throw new Error(`calibration row ${r.id}: unsupported metric ${r.measured_metric}`);
 }
 
+/** The engine a source ran (the calibration README's table of sources and stacks). */
+export function engineFor(r: Csv): string {
+  return r.id!.startsWith("MEG21") ? "megatron-2021" : "megatron-core";
+}
+
+const rowEngine = (r: Csv): Engine => loadEngine(engineFor(r));
+
 function profileFor(r: Csv): string {
   if (r.gpu?.startsWith("A100-SXM4")) return Number(r.gpu_mem_gb) >= 80 ? "dgx-a100-80g" : "dgx-a100-40g";
   if (r.gpu?.startsWith("H100-SXM")) return "dgx-h100";
@@ -59,15 +67,18 @@ export function rowToInputs(r: Csv): CalibrationRow {
   // Megatron-LM in 2021 trained in fp16 with a fused softmax over materialised s×s scores
   // (Narayanan et al. 2021 §4.2); NeMo 25.04 trains in bf16 with cuDNN flash attention.
   const meg21 = r.id!.startsWith("MEG21");
+  // The row's software is its engine (profiles/engines): Megatron-LM 2021 materialised the
+  // scores and all-reduced gradients after the backward pass (megatron/model/distributed.py,
+  // allreduce_gradients); overlap with backward arrived with --overlap-grad-reduce in 2023.
+  const engine = rowEngine(r);
   const training: Training = {
     gpus: Number(r.gpus),
     globalBatch: Number(r.global_batch),
     seqLen: Number(r.seq_len),
     precision: meg21 ? "fp16" : "bf16",
-    fusedAttention: !meg21,
-    // Megatron-LM 2021 all-reduced gradients after the backward pass (megatron/model/distributed.py,
-    // allreduce_gradients); overlap with backward arrived with --overlap-grad-reduce in 2023.
-    overlapGradReduce: !meg21,
+    fusedAttention: fusedAttentionOf(engine),
+    overlapGradReduce: engine.dataParallel.overlapGradReduce,
+    engine,
   };
   const fixed: Fixed = {};
   const put = <K extends keyof Fixed>(k: K, v: Fixed[K] | undefined) => {

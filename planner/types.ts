@@ -1,5 +1,6 @@
 // Plain-number types shared by the cost model and the search.
 // Every quantity is SI: bytes, seconds, FLOP, FLOP/s, bytes/s.
+import type { Engine } from "./engine.js";
 
 export type Mlp = "gelu" | "swiglu" | "geglu";
 export type Positional = "learned" | "rope";
@@ -115,6 +116,10 @@ export interface Training {
   /** Data-parallel gradient reduction overlapped with the backward pass (PyTorch DDP buckets,
    *  Megatron-LM --overlap-grad-reduce since 2023); false runs it after backward. */
   overlapGradReduce: boolean;
+  /** The software stack (planner/engine.ts): attention kernel, fusions, launch cost, overlap,
+   *  fp8 recipe. fusedAttention and overlapGradReduce above are its settings after the CLI's
+   *  overrides. Absent: the default engine, megatron-core, as the calibrated profiles price it. */
+  engine?: Engine;
 }
 
 /** One point of the plan space. tp·pp·dp = gpus; placement tp innermost, then dp, then pp. */

@@ -4,7 +4,7 @@
 import type { Hardware, ModelSpec, Plan, TimeBreakdown, Training } from "../types.js";
 import { layerMatrixParams, stageParamsPerGpu } from "../model.js";
 import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
-import { gradientBucketBytes } from "../wire/facts.js";
+import { engineBucketBytes, exposedOverlap, exposedTensorParallel, overlapsParamGather, prefetchLayers } from "./engine-terms.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
 import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
 import { bubbleFraction } from "./pipeline.js";
@@ -50,7 +50,8 @@ export function stepTime(
   const compute = microBatches * (fwd + bwd);
   const recomputeTime = microBatches * recomputeOne;
   // Tensor parallel: on the critical path (Shoeybi et al. 2019 §3; wire "tp-layer").
-  const tpComm = charged(wire, ["tp-layer"]);
+  // The engine may hide part of it behind GEMMs (cost/engine-terms.ts exposedTensorParallel).
+  const tpComm = exposedTensorParallel(charged(wire, ["tp-layer"]), training.engine);
   const tpOne = tpComm / microBatches;
   // Pipeline: activations and gradients between chunks, the tp all-gather on arrival and the tied
   // embedding's gradient all-reduce (Narayanan et al. 2021 §2.2, §4.1).
@@ -66,6 +67,12 @@ export function stepTime(
   if (dp > 1) {
     const bwdWindow = training.overlapGradReduce ? bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses : 0;
     const fwdWindow = training.overlapGradReduce ? fwd : 0;
+    // What overlaps is the engine's: the updated weights' gather, the ZeRO-3 prefetch depth, the
+    // bucket, and the slowdown a hidden collective inflicts (cost/engine-terms.ts).
+    const e = training.engine;
+    const hide = (comm: number, window: number) => exposedOverlap(comm, window, e);
+    const gatherWindow = overlapsParamGather(e) ? fwdWindow : 0;
+    const prefetched = prefetchLayers(e) > 0;
     const one = (id: string) => {
       const i = find(wire, id);
       return i ? callTime(i) : 0;
@@ -74,22 +81,25 @@ export function stepTime(
     if (zero === 0) {
       // DDP: bucketed all-reduce overlapping the last micro-batch's backward (Li et al. 2020 §3.2.3);
       // the last bucket cannot overlap.
-      const lastBucket = allReduceTime(Math.min(grads.bytes, gradientBucketBytes(dp)), dp, grads.link);
-      dpComm = Math.max(one("dp-gradients") - bwdWindow, lastBucket);
+      const lastBucket = allReduceTime(Math.min(grads.bytes, engineBucketBytes(e, dp)), dp, grads.link);
+      dpComm = Math.max(hide(one("dp-gradients"), bwdWindow), lastBucket);
     } else if (zero <= 2) {
       // ZeRO-1 (Megatron distributed optimizer): one reduce-scatter per step overlapping the last
       // backward; ZeRO-2 (DeepSpeed) every micro-batch because gradients are partitioned
       // (Rajbhandari et al. 2020 §5.2). Both all-gather the updated 16-bit weights, overlapped with
       // the next step's first forward (Megatron-LM --overlap-param-gather).
-      dpComm = grads.calls * Math.max(0, one("dp-gradients") - bwdWindow) + Math.max(0, one("dp-weights") - fwdWindow);
+      dpComm = grads.calls * hide(one("dp-gradients"), bwdWindow) + hide(one("dp-weights"), gatherWindow);
     } else {
       // ZeRO-3 / FSDP: prefetched one layer ahead so only the excess over the compute each
       // collective hides behind is exposed, plus the first layer's gather that nothing hides
       // (Zhao et al. 2023 §3.2).
       const firstLayer = allGatherTime((2 * layerMatrixParams(m)) / tp, dp, grads.link);
+      // Without prefetch (depth 0) the gathers wait for the compute before them.
       const fw = one("zero3-gather-forward");
       const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter");
-      dpComm = microBatches * (Math.max(0, fw - fwdWindow) + Math.max(0, bw - bwdWindow) + firstLayer);
+      const fwHidden = prefetched ? hide(fw, fwdWindow) : fw;
+      const bwHidden = prefetched ? hide(bw, bwdWindow) : one("zero3-gather-backward") + hide(one("zero3-reduce-scatter"), bwdWindow);
+      dpComm = microBatches * (fwHidden + bwHidden + firstLayer);
     }
   }
 
