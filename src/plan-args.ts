@@ -45,7 +45,8 @@ export interface PlanArgs {
   overlapGradReduce: boolean;
   /** --engine NAME|FILE (undefined: the default, or an export format's engine). */
   engine?: string | undefined;
-  /** Whether --attention / --no-grad-overlap were given: they then override the engine's settings. */
+  /** Whether fusedAttention / overlapGradReduce override the engine's settings (--attention,
+   *  --no-grad-overlap given, or a --from file's setting). */
   attentionGiven?: boolean;
   gradOverlapGiven?: boolean;
   fixed: Fixed;

@@ -10,14 +10,14 @@ type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduc
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
   const notes = [args.engine !== undefined ? "--engine" : implied ? implied.from : "default"];
-  if (args.attentionGiven) notes.push(`--attention ${args.fusedAttention ? "fused" : "unfused"}`);
-  if (args.gradOverlapGiven) notes.push("--no-grad-overlap");
+  if (args.attentionGiven) notes.push(`attention ${args.fusedAttention ? "fused" : "unfused"}`);
+  if (args.gradOverlapGiven) notes.push(`gradient reduction ${args.overlapGradReduce ? "overlapped" : "after backward"}`);
   const engine = withOverrides(loadEngine(name), {
     fusedAttention: args.attentionGiven ? args.fusedAttention : undefined,
-    overlapGradReduce: args.gradOverlapGiven ? false : undefined,
+    overlapGradReduce: args.gradOverlapGiven ? args.overlapGradReduce : undefined,
   });
   return { engine, from: notes.join("; ") };
 }
 
-/** The header's words for it: "megatron-core (default)", "fsdp (--engine; --no-grad-overlap)". */
+/** The header's words for it: "megatron-core (default)", "fsdp (--engine; gradient reduction after backward)". */
 export const engineLabel = (e: Engine, from: string) => `${e.name} (${from})`;
