@@ -77,3 +77,18 @@ describe("exports and --from", () => {
     }
   });
 });
+
+describe("execute", () => {
+  it("predicts with the worker's engine, paraplan, and refuses another --engine", async () => {
+    const { choosePlan } = await import("../../src/app/choose.js");
+    const { parseExecuteArgs } = await import("../../src/execute-args.js");
+    const { presentDevices } = await import("../../executor/devices.js");
+    const choose = (argv: string[]) => {
+      const a = parseExecuteArgs(["--model", "tiny", "--device", "cpu", "--gpus", "2", ...argv]);
+      return choosePlan({ args: a.plan, devices: presentDevices(undefined, 2, []), nnodes: 1, planFile: undefined, forOtherMachines: false });
+    };
+    expect(choose([]).req.training.engine.name).toBe("paraplan");
+    expect(choose(["--engine", "paraplan"]).req.training.engine.name).toBe("paraplan");
+    expect(() => choose(["--engine", "fsdp"])).toThrow(/--engine fsdp: execute runs paraplan's worker, engine paraplan/);
+  });
+});
