@@ -15,3 +15,18 @@ export { parseModelFile, parseHfConfig, looksLikeHfConfig } from "./schema/model
 export { parseHardwareFile, resolveExtends } from "./schema/hardware.js";
 export type { Parsed } from "./schema/result.js";
 export { PLAN_FIELDS, ZERO_STAGES, RECOMPUTE_MODES, SCHEDULES, planOnly, parsePlan } from "./schema/plan.js";
+export { parseEngineFile } from "./schema/engine.js";
+export {
+  type Engine,
+  type AttentionKernel,
+  type ElementwiseOp,
+  ATTENTION_KERNELS,
+  ELEMENTWISE_OPS,
+  DEFAULT_ENGINE,
+  FORMAT_ENGINES,
+  executorEngineName,
+  fusedAttentionOf,
+  gpuGeneration,
+  withOverrides,
+} from "./engine.js";
+export { engineBucketBytes } from "./cost/engine-terms.js";

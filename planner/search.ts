@@ -132,7 +132,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                 const acts = stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
                 for (const zero of zeros) {
                   searched++;
-                  const buffers = bufferBytes(m, tp, dp, zero);
+                  const buffers = bufferBytes(m, tp, dp, zero, t, m.layers / pp);
                   let worst = 0;
                   for (let i = 0; i < stages.length; i++) {
                     const bytes = totalBytes(hw, modelStateTotal(params[i]!, zero, dp) + acts[i]! + buffers);

@@ -1,5 +1,6 @@
 // Plain-number types shared by the cost model and the search.
 // Every quantity is SI: bytes, seconds, FLOP, FLOP/s, bytes/s.
+import type { Engine } from "./engine.js";
 
 export type Mlp = "gelu" | "swiglu" | "geglu";
 /** Position encoding: a learned table (GPT), rotary (Su et al. 2021), or ALiBi — no position
@@ -165,6 +166,10 @@ export interface Training {
   /** ZeRO-3 collectives per layer and pass (cost/gather-calls.ts; default 1, FSDP's
    *  FlatParameter per block); an engine's figure. */
   gatherCallsPerLayer?: number;
+  /** The software stack (planner/engine.ts): attention kernel, fusions, launch cost, overlap,
+   *  fp8 recipe. fusedAttention and overlapGradReduce above are its settings after the CLI's
+   *  overrides. Absent: the default engine, megatron-core, as the calibrated profiles price it. */
+  engine?: Engine;
 }
 
 /** One point of the plan space. tp·cp·dp·pp = gpus; placement tp innermost, then cp, dp, pp

@@ -1,4 +1,4 @@
-// The built-in model presets and hardware profiles, parsed when paraplan is built: `npm run build`
+// The built-in model presets, hardware profiles and engine profiles, parsed when paraplan is built: `npm run build`
 // runs this file, which writes them to dist/src/builtins.json (builtin-table.ts), keyed by name
 // and contents. load.ts takes a built-in from there while its file is unchanged, so that
 // `paraplan plan --model gpt3-like` loads neither zod (file validation) nor mathjs (unit parsing):
@@ -10,11 +10,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { resolveExtends } from "../planner/index.js";
 import { type Builtins, builtinKey, builtinsPath, parserFingerprint } from "./builtin-table.js";
+import { builtinEngineRaw, builtinEngines, parseEngine } from "./load-engine.js";
 import { builtinProfiles, builtinRaw, modelPresets, modelsDir, parseModel, parseProfile, readJson } from "./load.js";
 
 /** Parse every preset and built-in profile (their `extends` resolved) as load.ts would. */
 export function parseBuiltins(): Builtins {
-  const out: Builtins = { models: {}, profiles: {} };
+  const out: Builtins = { models: {}, profiles: {}, engines: {} };
   for (const name of modelPresets()) {
     const path = join(modelsDir(), `${name}.json`);
     const raw = readJson(path, "preset");
@@ -25,6 +26,12 @@ export function parseBuiltins(): Builtins {
     const merged = resolveExtends(builtinRaw(name), builtinRaw, origin);
     if (!merged.ok) throw new Error(merged.message);
     out.profiles[builtinKey(origin, merged.value)] = parseProfile(merged.value, origin);
+  }
+  for (const name of builtinEngines()) {
+    const origin = `${name}.json`;
+    const merged = resolveExtends(builtinEngineRaw(name), builtinEngineRaw, origin);
+    if (!merged.ok) throw new Error(merged.message);
+    out.engines![builtinKey(origin, merged.value)] = parseEngine(merged.value, origin);
   }
   return out;
 }

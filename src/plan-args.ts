@@ -14,6 +14,7 @@ export const PLAN_OPTIONS = {
   seq: { type: "string" },
   precision: { type: "string" },
   attention: { type: "string" },
+  engine: { type: "string" },
   tp: { type: "string" },
   pp: { type: "string" },
   dp: { type: "string" },
@@ -42,6 +43,12 @@ export interface PlanArgs {
   precision: Precision;
   fusedAttention: boolean;
   overlapGradReduce: boolean;
+  /** --engine NAME|FILE (undefined: the default, or an export format's engine). */
+  engine?: string | undefined;
+  /** Whether fusedAttention / overlapGradReduce override the engine's settings (--attention,
+   *  --no-grad-overlap given, or a --from file's setting). */
+  attentionGiven?: boolean;
+  gradOverlapGiven?: boolean;
   fixed: Fixed;
   top: number;
   json: boolean;
@@ -94,6 +101,9 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     precision: oneOf<Precision>("precision", s("precision"), ["bf16", "fp16", "fp8"]) ?? "bf16",
     fusedAttention: attention !== "unfused",
     overlapGradReduce: values["no-grad-overlap"] !== true,
+    engine: s("engine"),
+    attentionGiven: attention !== undefined,
+    gradOverlapGiven: values["no-grad-overlap"] === true,
     fixed,
     top: int("top", s("top"), 1, MAX.top) ?? 10,
     json: values.json === true,

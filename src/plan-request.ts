@@ -3,6 +3,7 @@
 import {
   type Fixed,
   type Hardware,
+  type Engine,
   type ModelSpec,
   type Training,
   checkFixed,
@@ -10,6 +11,7 @@ import {
 } from "../planner/index.js";
 import { UserError } from "./errors.js";
 import { loadModel, loadProfile } from "./load.js";
+import { resolveEngine } from "./plan-engine.js";
 import type { PlanArgs } from "./plan-args.js";
 
 export const DEFAULT_PROFILE = "dgx-h100";
@@ -18,13 +20,17 @@ export interface PlanRequest {
   model: ModelSpec;
   hw: Hardware;
   profileName: string;
-  training: Training;
+  /** training.engine: the engine predicted with, after --attention / --no-grad-overlap. */
+  training: Training & { engine: Engine };
+  /** How the engine was chosen: "default", "--engine", or what implied it (an export format, a --from file). */
+  engineFrom: string;
   fixed: Fixed;
   /** Human-readable list of the defaults that were applied. */
   assumed: string[];
 }
 
-export function buildRequest(args: PlanArgs): PlanRequest {
+/** `implied`: the engine an export format or a --from file runs on, used when --engine is absent. */
+export function buildRequest(args: PlanArgs, implied?: { engine: string; from: string }): PlanRequest {
   if (args.model === undefined) throw new UserError("--model is required: a preset such as gpt3-like, or a .json file");
   const model = loadModel(args.model);
   const assumed: string[] = [];
@@ -49,11 +55,13 @@ export function buildRequest(args: PlanArgs): PlanRequest {
         : `global batch ${globalBatch} (one sequence per GPU)`,
     );
   }
-  const training: Training = { gpus, globalBatch, seqLen, precision: args.precision,
-    fusedAttention: args.fusedAttention,
-    overlapGradReduce: args.overlapGradReduce,
+  const { engine, from: engineFrom } = resolveEngine(args, implied);
+  const training: Training & { engine: Engine } = { gpus, globalBatch, seqLen, precision: args.precision,
+    fusedAttention: engine.attention.kernel !== "materialised",
+    overlapGradReduce: engine.dataParallel.overlapGradReduce,
+    engine,
   };
   const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, args.fixed);
   if (bad) throw new UserError(`${bad.flag}: ${bad.message}`);
-  return { model, hw, profileName, training, fixed: args.fixed, assumed };
+  return { model, hw, profileName, training, engineFrom, fixed: args.fixed, assumed };
 }

@@ -8,6 +8,8 @@ import { attentionWidth, gatedMlp, headDim, paddedVocab } from "../model.js";
 import type { Hardware, ModelSpec, Precision, Training } from "../types.js";
 import { attentionWorkShare } from "./causal.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
+import type { Engine } from "../engine.js";
+import { attentionEfficiency, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
 
 export interface LayerTimes {
   /** Forward of one layer for one micro-batch, seconds. */
@@ -24,8 +26,9 @@ export interface HeadTimes {
   backward: number;
 }
 
-function matmulPeak(hw: Hardware, precision: Precision): number {
-  if (precision === "fp8") return hw.peak.fp8 ?? hw.peak.bf16;
+function matmulPeak(hw: Hardware, precision: Precision, engine?: Engine): number {
+  // fp8 only where the engine has an fp8 recipe; otherwise the matmuls stay 16-bit.
+  if (precision === "fp8") return fp8Matmuls(precision, engine) ? (hw.peak.fp8 ?? hw.peak.bf16) : hw.peak.bf16;
   return precision === "fp16" ? hw.peak.fp16 : hw.peak.bf16;
 }
 
@@ -52,7 +55,7 @@ function hbm(hw: Hardware, bytes: number): number {
  *   unfused softmax (+ dropout) over a·s²·b scores: read 2, write 2 (+ 5 for dropout) bytes (÷ t) */
 export function layerMemoryBoundBytes(
   m: ModelSpec,
-  t: Pick<Training, "seqLen" | "fusedAttention">,
+  t: Pick<Training, "seqLen" | "fusedAttention" | "engine">,
   tp: number,
   microBatch: number,
   sequenceParallel: boolean,
@@ -60,10 +63,12 @@ export function layerMemoryBoundBytes(
   const T = microBatch * t.seqLen;
   const h = m.hidden;
   const replicatedShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
-  const norms = 8 * T * h;
-  const residual = (m.dropout ? 14 : 12) * T * h;
-  const act = (gatedMlp(m) ? 6 : 4) * T * m.ffnHidden;
-  const rope = m.positional === "rope" ? 4 * T * (attentionWidth(m) + m.kvHeads * headDim(m)) : 0;
+  // Each group × the engine's traffic for it: 1 when fused as counted here (cost/engine-terms.ts).
+  const e = t.engine;
+  const norms = 8 * T * h * trafficFactor(e, "norm");
+  const residual = (m.dropout ? 14 : 12) * T * h * trafficFactor(e, "dropoutResidual");
+  const act = (gatedMlp(m) ? 6 : 4) * T * m.ffnHidden * trafficFactor(e, "biasActivation");
+  const rope = m.positional === "rope" ? 4 * T * (attentionWidth(m) + m.kvHeads * headDim(m)) * trafficFactor(e, "rotary") : 0;
   const scores = t.fusedAttention ? 0 : (m.dropout ? 9 : 4) * m.heads * t.seqLen * T;
   return (norms + residual) * replicatedShare + (act + rope + scores) / tp;
 }
@@ -76,23 +81,27 @@ export function layerTimes(
   microBatch: number,
   sequenceParallel: boolean,
 ): LayerTimes {
-  const peak = matmulPeak(hw, t.precision);
+  const peak = matmulPeak(hw, t.precision, t.engine);
   const tokens = microBatch * t.seqLen;
   let gemms = 0;
   for (const g of layerGemms(m, tp, tokens)) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   // Attention runs in 16-bit even under fp8 matmuls (Transformer Engine keeps DPA in bf16). Its
-  // time follows the work the kernel does: the causal share under flash attention (causal.ts).
+  // time follows the work the kernel does (the causal share under flash attention: causal.ts) at
+  // the efficiency of the engine's kernel on this GPU generation (cost/engine-terms.ts).
   const attentionWork = attentionFlops(m, t.seqLen, tp, microBatch) * attentionWorkShare(m, t);
-  const attention = attentionWork / (hw.peak.bf16 * hw.attentionEfficiency);
+  const attention = attentionWork / (hw.peak.bf16 * attentionEfficiency(hw, t.engine));
   const memBytes = layerMemoryBoundBytes(m, t, tp, microBatch, sequenceParallel);
   const memory = hbm(hw, memBytes);
   const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * tokens) / tp);
+  // Launch-bound when the host issues the layer's kernels slower than the GPU runs them
+  // (cost/engine-terms.ts launchBound; no engine: never).
+  const kernels = layerKernels(t.engine);
   return {
-    forward: gemms + attention + memory,
+    forward: launchBound(gemms + attention + memory, kernels.forward, t.engine),
     // Flash attention's backward does 2.5× its forward matmul work (Dao 2023, §3.1: five GEMMs
     // against two); counting it as 2× keeps the Narayanan FLOP convention — the difference is
     // absorbed by the attention efficiency, which is calibrated on end-to-end runs.
-    backward: 2 * (gemms + attention + memory),
+    backward: launchBound(2 * (gemms + attention + memory), kernels.backward, t.engine),
     attentionCore: attention + softmax,
   };
 }
@@ -100,7 +109,7 @@ export function layerTimes(
 /** Logits GEMM plus fp32 cross-entropy over the vocab-parallel logits (Megatron-LM
  *  vocab_parallel_cross_entropy): read 2 + write 4 bytes per logit forward, the same backward. */
 export function headTimes(m: ModelSpec, hw: Hardware, t: Training, tp: number, microBatch: number): HeadTimes {
-  const peak = matmulPeak(hw, t.precision);
+  const peak = matmulPeak(hw, t.precision, t.engine);
   const tokens = microBatch * t.seqLen;
   const vPad = paddedVocab(m.vocab, tp);
   const g = logitsGemm(m, tp, tokens, vPad);

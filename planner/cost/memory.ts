@@ -3,7 +3,7 @@ import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../ty
 import { layerMatrixParams, paddedVocab, stageParamsPerGpu } from "../model.js";
 import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { inFlightLayers } from "./pipeline.js";
-import { gradientBucketBytes } from "../wire/facts.js";
+import { engineBucketBytes, fp8ExtraBytes, prefetchLayers } from "./engine-terms.js";
 
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
@@ -70,12 +70,32 @@ export function stageActivationBytes(
 }
 
 /** Communication buffers: two gradient buckets (one reducing while the next fills; the bucket size
- *  is the wire's, wire/facts.ts) for every stage with dp > 1; ZeRO-3 (FSDP) adds the unsharded 16-bit weights of the layer in use
- *  and of the one prefetched (Zhao et al. 2023, PyTorch FSDP §3.2 and §4.3). */
-export function bufferBytes(m: ModelSpec, tp: number, dp: number, zero: number): number {
-  if (dp === 1) return 0;
-  return 2 * gradientBucketBytes(dp) + (zero === 3 ? (2 * 2 * layerMatrixParams(m)) / tp : 0);
+ *  is the engine's, wire/facts.ts by default) for every stage with dp > 1; ZeRO-3 (FSDP) adds the
+ *  unsharded 16-bit weights of the layer in use and of the ones prefetched (Zhao et al. 2023,
+ *  PyTorch FSDP §3.2 and §4.3). With `t` and the stage's layers: the fp8 recipe's weight copies
+ *  and scaling state (cost/engine-terms.ts fp8ExtraBytes). */
+export function bufferBytes(
+  m: ModelSpec,
+  tp: number,
+  dp: number,
+  zero: number,
+  t?: Pick<Training, "precision" | "engine">,
+  layersInStage = 0,
+): number {
+  const fp8 = t?.engine ? fp8StageBytes(m, t, tp, dp, zero, layersInStage) : 0;
+  if (dp === 1) return fp8;
+  const e = t?.engine;
+  return 2 * engineBucketBytes(e, dp) + (zero === 3 ? ((1 + prefetchLayers(e)) * 2 * layerMatrixParams(m)) / tp : 0) + fp8;
 }
+
+/** The fp8 recipe's extra bytes for the linear weights this GPU holds (sharded under ZeRO-3). */
+function fp8StageBytes(m: ModelSpec, t: Pick<Training, "precision" | "engine">, tp: number, dp: number, zero: number, layers: number): number {
+  const linear = (layerMatrixParams(m) * layers) / tp / (zero === 3 ? dp : 1);
+  return fp8ExtraBytes(t.precision, t.engine, linear, LINEAR_GEMMS_PER_LAYER * layers);
+}
+
+/** Linear modules of a layer that run as fp8 GEMMs: QKV, output projection, the MLP's in and out. */
+const LINEAR_GEMMS_PER_LAYER = 4;
 
 /** Everything allocated, plus the allocator's fragmentation on it and the fixed reserve for the
  *  CUDA context, NCCL and cuBLAS workspaces (both figures from the hardware profile). */
@@ -94,7 +114,7 @@ export function stageMemory(
   const params = stageParamsPerGpu(m, training.seqLen, tp, pp, m.layers / pp, stage);
   const states = modelStateBytes(params, zero, dp);
   const activations = stageActivationBytes(m, training, plan, stage);
-  const buffers = bufferBytes(m, tp, dp, zero);
+  const buffers = bufferBytes(m, tp, dp, zero, training, m.layers / pp);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

@@ -4,7 +4,7 @@
 import type { Hardware, ModelSpec, Plan, TimeBreakdown, Training } from "../types.js";
 import { layerMatrixParams, stageParamsPerGpu } from "../model.js";
 import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
-import { gradientBucketBytes } from "../wire/facts.js";
+import { engineBucketBytes, exposedTensorParallel, overlapsParamGather, prefetchLayers } from "./engine-terms.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
 import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
@@ -52,7 +52,8 @@ export function stepTime(
   const compute = microBatches * (fwd + bwd);
   const recomputeTime = microBatches * recomputeOne;
   // Tensor parallel: on the critical path (Shoeybi et al. 2019 §3; wire "tp-layer").
-  const tpComm = charged(wire, ["tp-layer"]);
+  // The engine may hide part of it behind GEMMs (cost/engine-terms.ts exposedTensorParallel).
+  const tpComm = exposedTensorParallel(charged(wire, ["tp-layer"]), training.engine);
   const tpOne = tpComm / microBatches;
   // Pipeline: activations and gradients between chunks, the tp all-gather on arrival and the tied
   // embedding's gradient all-reduce (Narayanan et al. 2021 §2.2, §4.1).
@@ -68,6 +69,11 @@ export function stepTime(
   if (dp > 1) {
     const bwdWindow = training.overlapGradReduce ? bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses : 0;
     const fwdWindow = training.overlapGradReduce ? fwd : 0;
+    // What overlaps is the engine's: the updated weights' gather, the ZeRO-3 prefetch depth, the
+    // bucket, and the slowdown a hidden collective inflicts (cost/engine-terms.ts).
+    const e = training.engine;
+    const gatherWindow = overlapsParamGather(e) ? fwdWindow : 0;
+    const prefetched = prefetchLayers(e) > 0;
     const one = (id: string) => {
       const i = find(wire, id);
       return i ? callTime(i) : 0;
@@ -75,12 +81,13 @@ export function stepTime(
     const grads = find(wire, zero === 3 ? "zero3-reduce-scatter" : "dp-gradients")!;
     // What an overlapped collective costs: its excess over the window plus the slowdown of the
     // compute it overlaps (cost/overlap.ts).
-    const slowdown = training.overlapSlowdown ?? OVERLAP_SLOWDOWN;
+    // The override (Training.overlapSlowdown), else the engine's figure, else Lee et al.'s average.
+    const slowdown = training.overlapSlowdown ?? e?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
     const cost = (comm: number, window: number) => overlapCost(comm, window, slowdown);
     if (zero === 0) {
       // DDP: bucketed all-reduce overlapping the last micro-batch's backward (Li et al. 2020 §3.2.3);
       // the last bucket cannot overlap.
-      const lastBucket = allReduceTime(Math.min(grads.bytes, gradientBucketBytes(dp)), dp, grads.link);
+      const lastBucket = allReduceTime(Math.min(grads.bytes, engineBucketBytes(e, dp)), dp, grads.link);
       const all = one("dp-gradients");
       dpComm = Math.max(all - bwdWindow, lastBucket) + slowdown * Math.max(0, Math.min(all - lastBucket, bwdWindow));
     } else if (zero <= 2) {
@@ -88,17 +95,20 @@ export function stepTime(
       // backward; ZeRO-2 (DeepSpeed) every micro-batch because gradients are partitioned
       // (Rajbhandari et al. 2020 §5.2). Both all-gather the updated 16-bit weights, overlapped with
       // the next step's first forward (Megatron-LM --overlap-param-gather).
-      dpComm = grads.calls * cost(one("dp-gradients"), bwdWindow) + cost(one("dp-weights"), fwdWindow);
+      dpComm = grads.calls * cost(one("dp-gradients"), bwdWindow) + cost(one("dp-weights"), gatherWindow);
     } else {
       // ZeRO-3 / FSDP: prefetched one layer ahead so only the excess over the compute each
       // collective hides behind is exposed, plus the first layer's gather that nothing hides
       // (Zhao et al. 2023 §3.2).
       const firstLayer = allGatherTime((2 * layerMatrixParams(m)) / tp, dp, grads.link);
-      // One collective per layer (or per tensor) and pass, each with its ring latency.
+      // One collective per layer (or per tensor) and pass, each with its ring latency; without
+      // prefetch (depth 0) the gathers wait for the compute before them.
       const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dp, grads.link.latency);
       const fw = one("zero3-gather-forward") + calls;
       const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter") + 2 * calls;
-      dpComm = microBatches * (cost(fw, fwdWindow) + cost(bw, bwdWindow) + firstLayer);
+      const fwHidden = prefetched ? cost(fw, fwdWindow) : fw;
+      const bwHidden = prefetched ? cost(bw, bwdWindow) : one("zero3-gather-backward") + calls + cost(one("zero3-reduce-scatter") + calls, bwdWindow);
+      dpComm = microBatches * (fwHidden + bwHidden + firstLayer);
     }
   }
 

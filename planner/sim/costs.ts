@@ -5,7 +5,7 @@ import { callTime, p2pTime } from "../cost/collectives.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
-import { gradientBucketBytes } from "../wire/facts.js";
+import { engineBucketBytes } from "../cost/engine-terms.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, layerTimes, optimizerTime } from "../cost/compute.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab } from "../model.js";
@@ -68,7 +68,7 @@ export interface SimCosts {
 }
 
 export interface SimOptions {
-  /** Gradient bucket, bytes (default: wire/facts.ts gradientBucketBytes). */
+  /** Gradient bucket, bytes (default: the engine's, cost/engine-terms.ts engineBucketBytes). */
   bucketBytes?: number;
   /** Default true; false lets compute run on while its activations travel. */
   blockingSends?: boolean;
@@ -178,7 +178,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     dp,
     zero: plan.zero,
     overlapGradReduce: t.overlapGradReduce,
-    bucketBytes: opts.bucketBytes ?? gradientBucketBytes(dp),
+    bucketBytes: opts.bucketBytes ?? engineBucketBytes(t.engine, dp),
     dpCollective,
     tiedEmbedding,
     optimizer,

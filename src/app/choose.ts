@@ -5,7 +5,7 @@
 import { CPU_PROFILE, type Devices, profileForGpu } from "../../executor/devices.js";
 import { DoesNotFit } from "../../executor/errors.js";
 import type { Chosen as RunChoice } from "../../executor/prepare.js";
-import { type Plan, type PlanResult, checkTraining, evaluatePlan, search } from "../../planner/index.js";
+import { type Plan, type PlanResult, checkTraining, evaluatePlan, executorEngineName, search } from "../../planner/index.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
 import { checkLayout } from "../../planner/space.js";
 import { UserError } from "../errors.js";
@@ -106,7 +106,12 @@ export function choosePlan(input: ChooseInput): Chosen {
     throw new DoesNotFit(`the plan needs tp·pp·dp = ${planFile.tp * planFile.pp * planFile.dp} devices but ${total} are present`);
   checkPresent(input, perNode);
   const profile = profileName(input, assumed);
-  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed });
+  // Predicted with the engine the worker is (planner/engine.ts executorEngineName), so measured
+  // and predicted compare like with like.
+  const engine = executorEngineName();
+  if (input.args.engine !== undefined && input.args.engine !== engine)
+    throw new UserError(`--engine ${input.args.engine}: execute runs paraplan's worker, engine ${engine}; drop --engine`);
+  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed }, { engine, from: "execute's worker" });
   // The node is what is present, not the profile's: tensor parallel must stay inside it.
   const hw = { ...req0.hw, gpusPerNode: perNode };
   const gpu = input.devices.gpus[0];

@@ -4,7 +4,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { makeDirs } from "../../executor/fs-safe.js";
-import { evaluatePlan } from "../../planner/index.js";
+import { FORMAT_ENGINES, evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { readPlanFile } from "../plan-file.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
@@ -77,7 +77,15 @@ export function runExport(argv: string[], io: Io): number {
     const clash = Object.keys(args.fixed);
     if (clash.length > 0) throw new UserError(`--plan fixes every dimension; drop the plan flags (${clash.join(", ")})`);
   }
-  const req = buildRequest({ ...args, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) });
+  // An engine's format predicts with that engine; another --engine contradicts the format. The
+  // launchers (torchrun, slurm) start any script: --engine is free there.
+  const formatEngine = f in FORMAT_ENGINES ? FORMAT_ENGINES[f as keyof typeof FORMAT_ENGINES] : undefined;
+  if (formatEngine && args.engine !== undefined && args.engine !== formatEngine)
+    throw new UserError(`--engine ${args.engine} contradicts --format ${f}, which runs on ${formatEngine}; drop --engine`);
+  const req = buildRequest(
+    { ...args, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },
+    formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,
+  );
   let plan = planFile;
   let fallback = false;
   if (plan) checkStructure(req, plan);

@@ -22,8 +22,11 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --global-batch B         sequences per step (default: the model file's)
   --seq S                  sequence length (default: the model's)
   --precision P            bf16 (default), fp16, fp8 (Hopper and Ada matmuls)
-  --attention A            fused (default, flash attention) or unfused
-  --no-grad-overlap        gradient reduction after backward instead of overlapped with it
+  --engine NAME|FILE       the software stack (profiles/engines): megatron-core (default), megatron-2021,
+                           megatron-deepspeed, fsdp, torchtitan, torchtitan-compile, paraplan,
+                           paraplan-compile, or a .json file
+  --attention A            fused (flash attention) or unfused: overrides the engine's kernel
+  --no-grad-overlap        gradient reduction after backward instead of overlapped with it (overrides the engine)
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
   --schedule S             1f1b, interleaved or gpipe

@@ -1,8 +1,9 @@
 // `paraplan plan --from FILE …`: a user's engine configuration read into a plan, evaluated with the
 // request's model, hardware and training (the configuration's batch sizes, sequence length and
 // precision override the defaults), and shown beside the best plan `search` finds, with the
-// predicted gain and what changed, dimension by dimension.
-import { checkLayout, evaluatePlan, search } from "../../planner/index.js";
+// predicted gain and what changed, dimension by dimension. Both are predicted with the engine the
+// file belongs to (planner/engine.ts FORMAT_ENGINES), unless --engine names another.
+import { FORMAT_ENGINES, checkLayout, evaluatePlan, search } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { searchJson } from "../format/plan-json.js";
 import type { Io } from "../io.js";
@@ -65,8 +66,10 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     precision: given(argv, "--precision") ? agree("--precision", args.precision, reading.precision, origin)! : reading.precision ?? args.precision,
     fusedAttention: given(argv, "--attention") ? args.fusedAttention : reading.fusedAttention ?? args.fusedAttention,
     overlapGradReduce: given(argv, "--no-grad-overlap") ? false : reading.overlapGradReduce ?? args.overlapGradReduce,
+    attentionGiven: given(argv, "--attention") || reading.fusedAttention !== undefined,
+    gradOverlapGiven: given(argv, "--no-grad-overlap") || reading.overlapGradReduce !== undefined,
     fixed: {},
-  });
+  }, { engine: FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration` });
   const plan = reading.plan;
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
   if (bad) throw new UserError(`${origin}: ${describe(plan)}: ${bad.message} [${bad.code}]`);

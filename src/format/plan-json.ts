@@ -33,6 +33,7 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     cluster: { profile: req.profileName, gpus: req.training.gpus, gpusPerNode: req.hw.gpusPerNode },
     globalBatch: req.training.globalBatch,
     precision: req.training.precision,
+    engine: req.training.engine.name,
     assumed: req.assumed,
     searched: result.searched,
     feasible: result.feasible,

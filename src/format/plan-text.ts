@@ -2,6 +2,7 @@
 // breakdown, and rejections by reason.
 import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams } from "../../planner/index.js";
 import type { PlanRequest } from "../plan-request.js";
+import { engineLabel } from "../plan-engine.js";
 import { bandwidth, compact, count, gib, grouped, percent, seconds, table } from "./units.js";
 
 export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe" } as const;
@@ -24,6 +25,7 @@ export function header(req: PlanRequest): string {
     `${m.name} (${compact(totalParams(m, t.seqLen))} parameters) on ${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
     `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights`,
   ];
+  lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
   return lines.join("\n");
 }

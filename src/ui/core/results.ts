@@ -108,7 +108,7 @@ export function tableView(plans: readonly PlanResult[], cursor: number, height: 
 
 export function requestLine(s: Session): string {
   const { model: m, training: t, hw } = s.request;
-  return `${m.name} · ${count(t.gpus)} × ${hw.gpuName} (${count(s.nodes)} × ${s.perNode}) · batch ${count(t.globalBatch)} × ${count(t.seqLen)}`;
+  return `${m.name} · ${count(t.gpus)} × ${hw.gpuName} (${count(s.nodes)} × ${s.perNode}) · batch ${count(t.globalBatch)} × ${count(t.seqLen)} · engine ${t.engine.name}`;
 }
 
 export function statusLine(p: SearchProgress): string {

@@ -1,0 +1,74 @@
+// The cost terms an engine profile changes (planner/engine.ts). Each takes the engine or
+// undefined; undefined is the default engine's behaviour as the calibrated profiles describe it,
+// so a Training without an engine prices exactly as megatron-core does.
+import { type ElementwiseOp, type Engine, gpuGeneration } from "../engine.js";
+import type { Hardware, Precision } from "../types.js";
+import { gradientBucketBytes } from "../wire/facts.js";
+
+/** Achieved fraction of the 16-bit peak of the engine's attention kernel on this GPU; a GPU
+ *  generation the engine does not list uses the hardware profile's calibrated figure. */
+export function attentionEfficiency(hw: Hardware, e: Engine | undefined): number {
+  return e?.attention.efficiency[gpuGeneration(hw)] ?? hw.attentionEfficiency;
+}
+
+/** HBM traffic of an element-wise group relative to its fused kernel (1 when fused): an eager
+ *  chain of k ops reads and writes the tensor about k times (Williams et al. 2009, roofline). */
+export const trafficFactor = (e: Engine | undefined, op: ElementwiseOp): number => (e ? e.traffic[op] : 1);
+
+/** Launch-bound time: the host issues `kernels` kernels at launch.perKernel each while the GPU
+ *  runs `work` seconds of them; the GPU waits on the host when issuing is slower (PyTorch CUDA
+ *  graphs blog, Nguyen et al. 2021: "the GPU idles between kernels"). */
+export function launchBound(work: number, kernels: number, e: Engine | undefined): number {
+  if (!e) return work;
+  return Math.max(work, kernels * e.launch.perKernel);
+}
+
+/** One layer's forward and backward kernel counts. */
+export function layerKernels(e: Engine | undefined): { forward: number; backward: number } {
+  if (!e) return { forward: 0, backward: 0 };
+  return { forward: e.launch.kernelsPerLayer, backward: e.launch.kernelsPerLayer * e.launch.backwardFactor };
+}
+
+/** Exposed time of a collective of `comm` seconds overlapped with `window` seconds of compute:
+ *  the excess over the window, plus the slowdown it inflicts on the compute it hides behind
+ *  (Lee et al. 2025, arXiv 2507.03114: compute 18.9% slower on average while overlapped;
+ *  NVIDIA/nccl#1428: HBM contention). */
+export function exposedOverlap(comm: number, window: number, e: Engine | undefined): number {
+  const excess = Math.max(0, comm - window);
+  const s = e?.overlapSlowdown ?? 0;
+  return s === 0 ? excess : excess + s * Math.min(comm, window);
+}
+
+/** Tensor-parallel communication on the critical path: the part the engine does not hide behind
+ *  GEMMs (TE userbuffers, --tp-comm-overlap), plus the slowdown of the GEMMs it hides behind. */
+export function exposedTensorParallel(comm: number, e: Engine | undefined): number {
+  const o = e?.tensorParallel.overlap ?? 0;
+  if (o === 0) return comm;
+  return comm * (1 - o) + (e?.overlapSlowdown ?? 0) * comm * o;
+}
+
+/** Gradient bucket of the data-parallel reduction, bytes: max(bucketSize, bucketSizePerDp · dp)
+ *  (Megatron-Core's max(40M, 1M·dp) parameters; PyTorch DDP's 25 MB; DeepSpeed's 5e8 elements). */
+export function engineBucketBytes(e: Engine | undefined, dp: number): number {
+  if (!e) return gradientBucketBytes(dp);
+  return Math.max(e.dataParallel.bucketSize, e.dataParallel.bucketSizePerDp * dp);
+}
+
+/** Layers of ZeRO-3 / FSDP weights gathered ahead of the one computing (1: today's one-layer
+ *  prefetch, Zhao et al. 2023 §3.2). */
+export const prefetchLayers = (e: Engine | undefined): number => e?.dataParallel.prefetchLayers ?? 1;
+
+/** Whether the updated weights' all-gather (ZeRO-1/2) overlaps the next forward. */
+export const overlapsParamGather = (e: Engine | undefined): boolean => e?.dataParallel.overlapParamGather ?? true;
+
+/** Whether the matmuls run in fp8 (precision fp8 on an engine with an fp8 recipe). */
+export const fp8Matmuls = (precision: Precision, e: Engine | undefined): boolean =>
+  precision === "fp8" && (e?.fp8.matmuls ?? "linear") !== "none";
+
+/** Memory the fp8 recipe adds on one GPU: per locally held linear weight parameter its fp8
+ *  copy and transpose (Transformer Engine keeps both beside the 16-bit weight, TE issue #1261),
+ *  and the scaling state of each fp8 GEMM (amax history and scales, TE DelayedScaling). */
+export function fp8ExtraBytes(precision: Precision, e: Engine | undefined, linearParams: number, gemms: number): number {
+  if (!e || !fp8Matmuls(precision, e)) return 0;
+  return (e.fp8.weightCopyBytes + e.fp8.transposeBytes) * linearParams + e.fp8.scalingBytesPerGemm * gemms;
+}

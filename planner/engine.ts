@@ -1,0 +1,95 @@
+// The software stack as plain numbers: an engine profile (profiles/engines/*.json, parsed by
+// planner/schema/engine.ts) resolved to SI values. Hardware × model × engine → prediction: the
+// engine says which attention kernel runs and how fast, which element-wise ops are fused, what a
+// kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
+// that read it live in planner/cost/engine-terms.ts.
+import type { Hardware } from "./types.js";
+
+export type AttentionKernel = "materialised" | "flash-attention-2" | "flash-attention-3" | "cudnn" | "triton-flash";
+export const ATTENTION_KERNELS: readonly AttentionKernel[] = ["materialised", "flash-attention-2", "flash-attention-3", "cudnn", "triton-flash"];
+
+/** Element-wise op groups of one transformer layer (planner/cost/compute.ts layerMemoryBoundBytes). */
+export type ElementwiseOp = "norm" | "biasActivation" | "dropoutResidual" | "rotary";
+export const ELEMENTWISE_OPS: readonly ElementwiseOp[] = ["norm", "biasActivation", "dropoutResidual", "rotary"];
+
+export interface Engine {
+  name: string;
+  description?: string;
+  attention: {
+    kernel: AttentionKernel;
+    /** Achieved fraction of the 16-bit peak by GPU generation ("A100", "H100", …; gpuGeneration).
+     *  A generation not listed uses the hardware profile's attentionEfficiency. */
+    efficiency: Record<string, number>;
+  };
+  /** HBM traffic of each element-wise group relative to one fused kernel (1 = fused: read its
+   *  inputs once, write its outputs once). */
+  traffic: Record<ElementwiseOp, number>;
+  /** Which groups run as fused kernels (traffic 1). */
+  fused: Record<ElementwiseOp, boolean>;
+  launch: {
+    /** Host time to issue one kernel, seconds. */
+    perKernel: number;
+    /** Kernels one layer's forward issues; its backward issues backwardFactor × as many. */
+    kernelsPerLayer: number;
+    backwardFactor: number;
+  };
+  dataParallel: {
+    overlapGradReduce: boolean;
+    overlapParamGather: boolean;
+    /** Layers whose ZeRO-3/FSDP parameters are gathered ahead of the one computing (0: none). */
+    prefetchLayers: number;
+    /** Gradient bucket, bytes: max(bucketSize, bucketSizePerDp · dp). */
+    bucketSize: number;
+    bucketSizePerDp: number;
+  };
+  tensorParallel: {
+    /** Fraction of tensor-parallel communication hidden behind GEMMs (0: on the critical path). */
+    overlap: number;
+  };
+  /** Fraction by which compute slows while an overlapped collective runs beside it (NCCL's SMs
+   *  and HBM traffic taken from the GEMMs): a hidden collective of time c costs slowdown · c. */
+  overlapSlowdown: number;
+  fp8: {
+    /** Which matmuls run in fp8 when --precision fp8: every linear layer, or none (bf16). */
+    matmuls: "linear" | "none";
+    /** Extra bytes per (locally held) weight parameter the recipe keeps: fp8 copy, transpose. */
+    weightCopyBytes: number;
+    transposeBytes: number;
+    /** Scaling state (amax history, scales) per fp8 GEMM, bytes. */
+    scalingBytesPerGemm: number;
+  };
+  /** Field path → cited source. */
+  sources: Record<string, string>;
+}
+
+/** The GPU generation an engine's per-generation figures are keyed by, from the profile's GPU
+ *  name: "A100", "H100", "H200", "L40S", "B200", or the name itself. */
+export function gpuGeneration(hw: Pick<Hardware, "gpuName">): string {
+  const m = /\b(A100|H100|H200|H20|L40S|L40|B200|B100|GB200|V100|A10G?|MI300X?)\b/i.exec(hw.gpuName);
+  return m ? m[1]!.toUpperCase() : hw.gpuName;
+}
+
+/** Whether the engine's attention keeps no s×s scores (every kernel but "materialised"). */
+export const fusedAttentionOf = (e: Engine) => e.attention.kernel !== "materialised";
+
+/** The engine `execute` predicts with: the worker it launches. The worker runs eager today; the
+ *  fast-executor issue adds torch.compile, and then this returns "paraplan-compile". */
+export function executorEngineName(): string {
+  return "paraplan";
+}
+
+/** The built-in engine each export format runs on. */
+export const FORMAT_ENGINES = { megatron: "megatron-core", deepspeed: "megatron-deepspeed", torchtitan: "torchtitan" } as const;
+
+export const DEFAULT_ENGINE = "megatron-core";
+
+/** The engine with the CLI's overrides (--attention, --no-grad-overlap) applied: unfused attention
+ *  materialises the scores; fused attention on a materialising engine runs flash-attention 2. */
+export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined }): Engine {
+  let out = e;
+  if (o.fusedAttention !== undefined && o.fusedAttention !== fusedAttentionOf(e))
+    out = { ...out, attention: { ...out.attention, kernel: o.fusedAttention ? "flash-attention-2" : "materialised" } };
+  if (o.overlapGradReduce !== undefined && o.overlapGradReduce !== e.dataParallel.overlapGradReduce)
+    out = { ...out, dataParallel: { ...out.dataParallel, overlapGradReduce: o.overlapGradReduce } };
+  return out;
+}

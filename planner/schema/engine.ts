@@ -1,0 +1,127 @@
+// Engine profile files (profiles/engines/*.json) → Engine (plain SI numbers, planner/engine.ts).
+// Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
+// file may `extend` a built-in engine and give only what differs (resolveExtends, hardware.ts).
+import type { z } from "zod";
+import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine } from "../engine.js";
+import { type Quantity, parseQuantity } from "../units.js";
+import { type Parsed, firstIssue } from "./result.js";
+import { lazySchemas } from "./zod.js";
+
+const schemas = lazySchemas((z) => {
+  const withSource = <T extends z.ZodTypeAny>(value: T) => z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
+  const quantity = withSource(z.string().min(1));
+  const flag = withSource(z.boolean());
+  const fraction = withSource(z.number().gte(0).lte(1));
+  const perOp = <T extends z.ZodTypeAny>(v: T) =>
+    z.object(Object.fromEntries(ELEMENTWISE_OPS.map((k) => [k, v])) as Record<ElementwiseOp, T>).strict();
+
+  const engineFile = z
+    .object({
+      $schema: z.string().optional(),
+      name: z.string().min(1),
+      description: z.string().optional(),
+      extends: z.string().optional(),
+      attention: z
+        .object({
+          kernel: withSource(z.enum(ATTENTION_KERNELS as [string, ...string[]])),
+          efficiency: z.record(z.string().min(1), withSource(z.number().gt(0).lte(1))),
+        })
+        .strict(),
+      fused: perOp(flag),
+      unfusedTraffic: perOp(withSource(z.number().gte(1).lte(100))),
+      launch: z
+        .object({
+          perKernel: quantity,
+          kernelsPerLayer: withSource(z.number().int().min(0).max(100000)),
+          backwardFactor: withSource(z.number().gte(0).lte(10)),
+        })
+        .strict(),
+      dataParallel: z
+        .object({
+          overlapGradReduce: flag,
+          overlapParamGather: flag,
+          prefetchLayers: withSource(z.number().int().min(0).max(1000)),
+          bucketSize: quantity,
+          bucketSizePerDp: quantity,
+        })
+        .strict(),
+      tensorParallel: z.object({ overlap: fraction }).strict(),
+      overlapSlowdown: fraction,
+      fp8: z
+        .object({
+          matmuls: withSource(z.enum(["linear", "none"])),
+          weightCopyBytesPerParam: withSource(z.number().gte(0).lte(16)),
+          transposeBytesPerParam: withSource(z.number().gte(0).lte(16)),
+          scalingStatePerGemm: quantity,
+        })
+        .strict(),
+    })
+    .strict();
+  return { engineFile };
+});
+
+/** The engine profile file format. */
+export const engineFileSchema = () => schemas().engineFile;
+
+type FigureIn<T> = T | { value: T; source: string };
+
+export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
+  const r = schemas().engineFile.safeParse(raw);
+  if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error, raw)}` };
+  const f = r.data;
+  const sources: Record<string, string> = {};
+  const errors: string[] = [];
+  function fig<T>(path: string, x: FigureIn<T>): T {
+    if (typeof x === "object" && x !== null && "value" in x) {
+      sources[path] = x.source;
+      return x.value;
+    }
+    sources[path] = `${origin} (no source given)`;
+    return x as T;
+  }
+  function q(path: string, x: FigureIn<string>, kind: Quantity, max: number): number {
+    const p = parseQuantity(fig(path, x), kind);
+    if (!p.ok) errors.push(`field "${path}": ${p.message}`);
+    else if (p.value < 0 || p.value > max) errors.push(`field "${path}": ${fig(path, x)} is out of range`);
+    return p.ok ? p.value : NaN;
+  }
+  const per = <T>(group: string, o: Record<ElementwiseOp, FigureIn<T>>) =>
+    Object.fromEntries(ELEMENTWISE_OPS.map((k) => [k, fig(`${group}.${k}`, o[k])])) as Record<ElementwiseOp, T>;
+
+  const fused = per("fused", f.fused);
+  const unfused = per("unfusedTraffic", f.unfusedTraffic);
+  const efficiency: Record<string, number> = {};
+  for (const [gen, v] of Object.entries(f.attention.efficiency)) efficiency[gen.toUpperCase()] = fig(`attention.efficiency.${gen}`, v);
+  const d = f.dataParallel;
+  const engine: Engine = {
+    name: f.name,
+    ...(f.description !== undefined ? { description: f.description } : {}),
+    attention: { kernel: fig("attention.kernel", f.attention.kernel) as Engine["attention"]["kernel"], efficiency },
+    fused,
+    traffic: Object.fromEntries(ELEMENTWISE_OPS.map((k) => [k, fused[k] ? 1 : unfused[k]])) as Record<ElementwiseOp, number>,
+    launch: {
+      // Launch costs are microseconds; a second per kernel is a unit mistake.
+      perKernel: q("launch.perKernel", f.launch.perKernel, "seconds", 1e-3),
+      kernelsPerLayer: fig("launch.kernelsPerLayer", f.launch.kernelsPerLayer),
+      backwardFactor: fig("launch.backwardFactor", f.launch.backwardFactor),
+    },
+    dataParallel: {
+      overlapGradReduce: fig("dataParallel.overlapGradReduce", d.overlapGradReduce),
+      overlapParamGather: fig("dataParallel.overlapParamGather", d.overlapParamGather),
+      prefetchLayers: fig("dataParallel.prefetchLayers", d.prefetchLayers),
+      bucketSize: q("dataParallel.bucketSize", d.bucketSize, "bytes", 1e12),
+      bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
+    },
+    tensorParallel: { overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap) },
+    overlapSlowdown: fig("overlapSlowdown", f.overlapSlowdown),
+    fp8: {
+      matmuls: fig("fp8.matmuls", f.fp8.matmuls),
+      weightCopyBytes: fig("fp8.weightCopyBytesPerParam", f.fp8.weightCopyBytesPerParam),
+      transposeBytes: fig("fp8.transposeBytesPerParam", f.fp8.transposeBytesPerParam),
+      scalingBytesPerGemm: q("fp8.scalingStatePerGemm", f.fp8.scalingStatePerGemm, "bytes", 1e9),
+    },
+    sources,
+  };
+  if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
+  return { ok: true, value: engine };
+}

@@ -1,0 +1,49 @@
+// Engine profiles for the CLI (planner/engine.ts): a built-in name or a .json file, `extends`
+// resolved against the built-ins. A built-in comes as the build parsed it (builtins.ts) while its
+// file is unchanged: no zod, no mathjs to load.
+import { existsSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { type Engine, parseEngineFile, resolveExtends } from "../planner/index.js";
+import { builtinKey, readBuiltins } from "./builtin-table.js";
+import { UserError } from "./errors.js";
+import { isPath, packageRoot, readJson } from "./load.js";
+import { builtinNames } from "./builtin-names.js";
+
+export const enginesDir = () => join(packageRoot(), "profiles", "engines");
+
+/** The built-in engines' names, sorted. */
+export const builtinEngines = () => builtinNames(enginesDir());
+
+/** A built-in engine file's contents by name, or undefined. */
+export function builtinEngineRaw(name: string): unknown {
+  const path = join(enginesDir(), `${name}.json`);
+  return /^[a-z0-9][a-z0-9.-]*$/i.test(name) && existsSync(path) ? readJson(path, "engine") : undefined;
+}
+
+/** An engine file's contents, its `extends` resolved, → Engine. */
+export function parseEngine(merged: unknown, origin: string): Engine {
+  const parsed = parseEngineFile(merged, origin);
+  if (!parsed.ok) throw new UserError(parsed.message);
+  return parsed.value;
+}
+
+/** `--engine NAME|FILE`. `builtins`: the build's parsed engines (default: builtins.json), used for
+ *  a built-in unchanged since; a file is always parsed. */
+export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--engine"): Engine {
+  let raw: unknown;
+  let origin: string;
+  const file = isPath(arg);
+  if (file) {
+    origin = basename(arg);
+    raw = readJson(resolve(arg), flag);
+  } else {
+    raw = builtinEngineRaw(arg);
+    origin = `${arg}.json`;
+    if (raw === undefined) throw new UserError(`${flag}: unknown engine "${arg}"; built-ins: ${builtinEngines().join(", ")}, or a .json file`);
+  }
+  const merged = resolveExtends(raw, builtinEngineRaw, origin);
+  if (!merged.ok) throw new UserError(merged.message);
+  const table = builtins?.engines;
+  const key = builtinKey(origin, merged.value);
+  return (!file && table && Object.hasOwn(table, key) ? table[key] : undefined) ?? parseEngine(merged.value, origin);
+}

@@ -1,0 +1,23 @@
+// Which engine a plan is predicted with: --engine, else the one an export format or a --from
+// file implies, else the default (planner/engine.ts DEFAULT_ENGINE); --attention and
+// --no-grad-overlap then override its settings.
+import { DEFAULT_ENGINE, type Engine, withOverrides } from "../planner/index.js";
+import { loadEngine } from "./load-engine.js";
+import type { PlanArgs } from "./plan-args.js";
+
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven">;
+
+export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }): { engine: Engine; from: string } {
+  const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
+  const notes = [args.engine !== undefined ? "--engine" : implied ? implied.from : "default"];
+  if (args.attentionGiven) notes.push(`attention ${args.fusedAttention ? "fused" : "unfused"}`);
+  if (args.gradOverlapGiven) notes.push(`gradient reduction ${args.overlapGradReduce ? "overlapped" : "after backward"}`);
+  const engine = withOverrides(loadEngine(name), {
+    fusedAttention: args.attentionGiven ? args.fusedAttention : undefined,
+    overlapGradReduce: args.gradOverlapGiven ? args.overlapGradReduce : undefined,
+  });
+  return { engine, from: notes.join("; ") };
+}
+
+/** The header's words for it: "megatron-core (default)", "fsdp (--engine; gradient reduction after backward)". */
+export const engineLabel = (e: Engine, from: string) => `${e.name} (${from})`;

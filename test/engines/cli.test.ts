@@ -1,0 +1,94 @@
+// --engine on the command line: plan, export, plan --from (issue 12 §1).
+import { afterAll, describe, expect, it } from "vitest";
+import { isOneLine, removeTempFiles, runCli, tempFile } from "../cli/helpers.js";
+import { fixture } from "../export/helpers.js";
+
+afterAll(removeTempFiles);
+
+const SMALL = ["--model", "gpt3-125m", "--gpus", "8", "--global-batch", "64", "--micro-batch", "1", "--top", "1"];
+
+describe("plan --engine", () => {
+  it("names the engine in the header and in --json; megatron-core by default", async () => {
+    const text = await runCli(["plan", ...SMALL]);
+    expect(text.code).toBe(0);
+    expect(text.stdout.split("\n")[2]).toBe("engine megatron-core (default)");
+    const json = await runCli(["plan", ...SMALL, "--json"]);
+    expect(JSON.parse(json.stdout).engine).toBe("megatron-core");
+    const fsdp = await runCli(["plan", ...SMALL, "--engine", "fsdp", "--json"]);
+    expect(JSON.parse(fsdp.stdout).engine).toBe("fsdp");
+    const t = await runCli(["plan", ...SMALL, "--engine", "fsdp"]);
+    expect(t.stdout).toContain("\nengine fsdp (--engine)\n");
+  });
+
+  it("an eager engine predicts a slower step at micro-batch 1", async () => {
+    const step = async (engine: string) => JSON.parse((await runCli(["plan", ...SMALL, "--engine", engine, "--json"])).stdout).plans[0].time.step as number;
+    expect(await step("fsdp")).toBeGreaterThan(await step("megatron-core"));
+  });
+
+  it("an unknown name is exit 2, naming it and the built-ins", async () => {
+    const r = await runCli(["plan", ...SMALL, "--engine", "megatron-1999"]);
+    expect(r.code).toBe(2);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toContain('--engine: unknown engine "megatron-1999"');
+    expect(r.stderr).toContain("fsdp, megatron-2021, megatron-core, megatron-deepspeed, paraplan, paraplan-compile, torchtitan, torchtitan-compile");
+  });
+
+  it("a file: extends a built-in; a bad unit or an unknown field is exit 2 naming it", async () => {
+    const good = tempFile("mine.json", JSON.stringify({ name: "mine", extends: "torchtitan", launch: { perKernel: { value: "20 us", source: "measured" } } }));
+    const r = await runCli(["plan", ...SMALL, "--engine", good, "--json"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).engine).toBe("mine");
+    const unit = tempFile("unit.json", JSON.stringify({ name: "u", extends: "fsdp", launch: { perKernel: "8 parsecs" } }));
+    const u = await runCli(["plan", ...SMALL, "--engine", unit]);
+    expect(u.code).toBe(2);
+    expect(isOneLine(u.stderr)).toBe(true);
+    expect(u.stderr).toContain('unit.json: field "launch.perKernel"');
+    const field = tempFile("field.json", JSON.stringify({ name: "f", extends: "fsdp", launch: { perKernal: "8 us" } }));
+    const f = await runCli(["plan", ...SMALL, "--engine", field]);
+    expect(f.code).toBe(2);
+    expect(f.stderr).toContain('unknown field "perKernal" in "launch"');
+  });
+
+  it("--attention and --no-grad-overlap override the engine and say so", async () => {
+    const r = await runCli(["plan", ...SMALL, "--engine", "megatron-core", "--attention", "unfused", "--no-grad-overlap"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("unfused attention");
+    expect(r.stdout).toContain("engine megatron-core (--engine; attention unfused; gradient reduction after backward)");
+  });
+});
+
+describe("exports and --from", () => {
+  it("an --engine that contradicts the format is refused in one line", async () => {
+    const r = await runCli(["export", "--format", "deepspeed", "--engine", "fsdp", "--model", "gpt3-1.3b", "--gpus", "8", "--out", "/nonexistent/x"]);
+    expect(r.code).toBe(2);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toContain("--engine fsdp contradicts --format deepspeed, which runs on megatron-deepspeed");
+  });
+
+  it("plan --from evaluates with the engine the file belongs to", async () => {
+    const cases: Array<[string, string, string]> = [
+      ["llama3-8b", "user-llama3-8b-torchtitan.toml", "torchtitan"],
+      ["llama3-70b", "user-llama3-70b-ds-zero3.json", "megatron-deepspeed"],
+      ["gpt3-175b", "user-gpt3-175b-megatron.sh", "megatron-core"],
+    ];
+    for (const [model, file, engine] of cases) {
+      const r = await runCli(["plan", "--model", model, "--from", fixture(file), "--json", "--top", "1"]);
+      expect(JSON.parse(r.stdout).engine, file).toBe(engine);
+    }
+  });
+});
+
+describe("execute", () => {
+  it("predicts with the worker's engine, paraplan, and refuses another --engine", async () => {
+    const { choosePlan } = await import("../../src/app/choose.js");
+    const { parseExecuteArgs } = await import("../../src/execute-args.js");
+    const { presentDevices } = await import("../../executor/devices.js");
+    const choose = (argv: string[]) => {
+      const a = parseExecuteArgs(["--model", "tiny", "--device", "cpu", "--gpus", "2", ...argv]);
+      return choosePlan({ args: a.plan, devices: presentDevices(undefined, 2, []), nnodes: 1, planFile: undefined, forOtherMachines: false });
+    };
+    expect(choose([]).req.training.engine.name).toBe("paraplan");
+    expect(choose(["--engine", "paraplan"]).req.training.engine.name).toBe("paraplan");
+    expect(() => choose(["--engine", "fsdp"])).toThrow(/--engine fsdp: execute runs paraplan's worker, engine paraplan/);
+  });
+});

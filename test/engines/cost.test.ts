@@ -1,0 +1,150 @@
+// What an engine changes in the cost model (planner/cost/engine-terms.ts), each against a hand
+// computation, and that the default engine, megatron-core, changes nothing.
+import { describe, expect, it } from "vitest";
+import { evaluatePlan } from "../../planner/evaluate.js";
+import { search } from "../../planner/search.js";
+import { layerMemoryBoundBytes, layerTimes } from "../../planner/cost/compute.js";
+import { stageMemory } from "../../planner/cost/memory.js";
+import { exposedOverlap } from "../../planner/cost/engine-terms.js";
+import { attentionWidth, headDim, layerMatrixParams } from "../../planner/model.js";
+import type { Engine } from "../../planner/engine.js";
+import type { Plan, Training } from "../../planner/types.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { loadCalibrationRows, predictRow } from "../../bench/calibration.js";
+import { hardware, preset } from "../planner/fixtures.js";
+
+const engine = (name: string): Engine => loadEngine(name, undefined);
+const h100 = hardware("dgx-h100");
+const a100 = hardware("dgx-a100-80g");
+const plan = (p: Partial<Plan>): Plan => ({ tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b", ...p });
+const training = (gpus: number, globalBatch: number, seqLen: number, e?: Engine, precision: Training["precision"] = "bf16"): Training => ({
+  gpus, globalBatch, seqLen, precision, fusedAttention: e ? e.attention.kernel !== "materialised" : true, overlapGradReduce: e ? e.dataParallel.overlapGradReduce : true, ...(e ? { engine: e } : {}),
+});
+
+describe("megatron-core, the default, prices exactly as before engines existed", () => {
+  const core = engine("megatron-core");
+  const cases: Array<[string, number, number, number, Partial<Plan>]> = [
+    ["gpt3-175b", 1024, 1536, 2048, { tp: 8, pp: 16, dp: 8, microBatch: 1, sequenceParallel: true }],
+    ["gpt3-175b", 1024, 1536, 2048, { tp: 8, pp: 8, vpp: 4, dp: 16, zero: 1, microBatch: 2, recompute: "selective", schedule: "interleaved" }],
+    ["llama3-8b", 64, 512, 8192, { tp: 2, dp: 32, zero: 3, microBatch: 1, recompute: "full" }],
+    ["llama3-70b", 64, 256, 4096, { tp: 8, pp: 4, dp: 2, zero: 2, microBatch: 1, recompute: "full" }],
+    ["tiny", 2, 8, 32, { dp: 2, microBatch: 4 }],
+  ];
+  it.each(cases)("%s on %i GPUs: every figure of evaluatePlan the same (bf16 and fp16)", (name, gpus, batch, seq, p) => {
+    const m = preset(name);
+    for (const precision of ["bf16", "fp16"] as const) {
+      const before = evaluatePlan(m, h100, training(gpus, batch, seq, undefined, precision), plan(p));
+      const after = evaluatePlan(m, h100, training(gpus, batch, seq, core, precision), plan(p));
+      expect(after).toEqual(before);
+    }
+  });
+
+  it("a search ranks and prices the same plans", () => {
+    const m = preset("gpt3-1.3b");
+    const a = search(m, h100, training(16, 64, 2048), {}, { top: 5 });
+    const b = search(m, h100, training(16, 64, 2048, core), {}, { top: 5 });
+    expect(b.plans).toEqual(a.plans);
+    expect(b.searched).toBe(a.searched);
+  });
+
+  it("the calibration rows (MEG21 with megatron-2021, DGXC with megatron-core) predict as with the flags they had", () => {
+    for (const row of loadCalibrationRows()) {
+      const meg21 = row.id.startsWith("MEG21");
+      expect(row.training.engine?.name).toBe(meg21 ? "megatron-2021" : "megatron-core");
+      const { engine: _e, ...flags } = row.training;
+      // Before engines: fusedAttention and overlapGradReduce were !meg21 (bench/calibration.ts).
+      expect([flags.fusedAttention, flags.overlapGradReduce]).toEqual([!meg21, !meg21]);
+      expect(predictRow(row).predicted).toBe(predictRow({ ...row, training: flags }).predicted);
+    }
+  });
+});
+
+describe("launch-bound layers", () => {
+  it("a layer whose kernels take less GPU time than the host takes to issue them costs kernels × launch cost", () => {
+    const m = preset("tiny");
+    const tt = engine("torchtitan");
+    const t = layerTimes(m, h100, training(1, 8, 32, tt), 1, 1, false);
+    // Hand: 40 kernels × 8 µs forward; backward issues 2 × as many.
+    expect(t.forward).toBeCloseTo(40 * 8e-6, 12);
+    expect(t.backward).toBeCloseTo(80 * 8e-6, 12);
+    const compiled = layerTimes(m, h100, training(1, 8, 32, engine("torchtitan-compile")), 1, 1, false);
+    expect(compiled.forward).toBeCloseTo(14 * 4e-6, 12);
+    // megatron-core's host cost is in the calibrated profiles: the GPU's work alone.
+    const core = layerTimes(m, h100, training(1, 8, 32, engine("megatron-core")), 1, 1, false);
+    expect(core.forward).toBe(layerTimes(m, h100, training(1, 8, 32), 1, 1, false).forward);
+    expect(core.forward).toBeLessThan(40e-6);
+  });
+
+  it("large GEMMs hide the launches: a 175B layer is not launch-bound under any engine", () => {
+    const m = preset("gpt3-175b");
+    const t = layerTimes(m, h100, training(8, 8, 2048, engine("torchtitan")), 8, 1, true);
+    expect(t.forward).toBeGreaterThan(40 * 8e-6);
+  });
+
+  it("fsdp and eager engines are slower than megatron-core on a small model at micro-batch 1", () => {
+    const m = preset("gpt3-125m");
+    const p = plan({ dp: 8, zero: 3, microBatch: 1 });
+    const core = evaluatePlan(m, h100, training(8, 64, 2048, engine("megatron-core")), p).time.step;
+    for (const name of ["fsdp", "torchtitan", "paraplan"]) {
+      const step = evaluatePlan(m, h100, training(8, 64, 2048, engine(name)), p).time.step;
+      expect(step, name).toBeGreaterThan(core * 1.05);
+    }
+    const best = (name: string) => search(m, h100, training(8, 64, 2048, engine(name)), { microBatch: 1 }, { top: 1 }).plans[0]!.time.step;
+    expect(best("fsdp")).toBeGreaterThan(best("megatron-core"));
+    expect(best("torchtitan-compile")).toBeLessThan(best("torchtitan"));
+  });
+});
+
+describe("element-wise traffic, attention, overlap, fp8", () => {
+  it("unfused groups move their traffic factor × the fused bytes", () => {
+    const m = preset("llama3-8b");
+    const tt = engine("torchtitan");
+    const T = 2 * 4096;
+    const h = m.hidden;
+    const fused = { norm: 8 * T * h, residual: 12 * T * h, act: 6 * T * m.ffnHidden, rope: 4 * T * (attentionWidth(m) + m.kvHeads * headDim(m)) };
+    const hand = fused.norm * 6 + fused.residual * 2 + fused.act * 2 + fused.rope * 4;
+    expect(layerMemoryBoundBytes(m, { seqLen: 4096, fusedAttention: true, engine: tt }, 1, 2, false)).toBe(hand);
+    expect(layerMemoryBoundBytes(m, { seqLen: 4096, fusedAttention: true, engine: engine("megatron-core") }, 1, 2, false)).toBe(
+      fused.norm + fused.residual + fused.act + fused.rope,
+    );
+  });
+
+  it("the attention kernel's efficiency is the engine's for the GPU generation, else the profile's", () => {
+    const m = preset("llama3-8b");
+    const att = (hw: typeof h100, e?: Engine) => {
+      const t = layerTimes(m, hw, training(8, 8, 4096, e), 1, 1, false);
+      return t.attentionCore;
+    };
+    const flops = 4 * 4096 * 4096 * attentionWidth(m);
+    expect(att(h100, engine("torchtitan"))).toBeCloseTo(flops / (h100.peak.bf16 * 0.3), 12);
+    expect(att(a100, engine("torchtitan"))).toBeCloseTo(flops / (a100.peak.bf16 * 0.62), 12);
+    expect(att(h100, engine("megatron-core"))).toBeCloseTo(flops / (h100.peak.bf16 * h100.attentionEfficiency), 12);
+  });
+
+  it("a hidden collective slows the compute beside it by overlapSlowdown × the overlapped time", () => {
+    const e = engine("fsdp");
+    expect(exposedOverlap(1, 3, e)).toBeCloseTo(0.19, 12);
+    expect(exposedOverlap(3, 1, e)).toBeCloseTo(2 + 0.19, 12);
+    expect(exposedOverlap(3, 1, engine("megatron-core"))).toBe(2);
+    const m = preset("llama3-8b");
+    const p = plan({ dp: 64, zero: 3, microBatch: 2 });
+    const base = { ...e, overlapSlowdown: 0 };
+    const slowed = evaluatePlan(m, h100, training(64, 512, 4096, e), p).time.dpComm;
+    expect(slowed).toBeGreaterThan(evaluatePlan(m, h100, training(64, 512, 4096, base), p).time.dpComm);
+    // Without prefetch the gathers are exposed whole.
+    const noPrefetch = { ...e, dataParallel: { ...e.dataParallel, prefetchLayers: 0 } };
+    expect(evaluatePlan(m, h100, training(64, 512, 4096, noPrefetch), p).time.dpComm).toBeGreaterThan(slowed);
+  });
+
+  it("the fp8 recipe's weight copies and scaling state are in memory; torchao's adds none", () => {
+    const m = preset("llama3-8b");
+    const p = plan({ tp: 1, dp: 1, microBatch: 1, recompute: "full" });
+    const mem = (e?: Engine) => stageMemory(m, h100, training(1, 1, 4096, e, "fp8"), p, "only").total;
+    const extra = (2 * layerMatrixParams(m) * m.layers + 64 * 4 * m.layers) * (1 + h100.fragmentation);
+    expect(mem(engine("megatron-core")) - mem(undefined)).toBeCloseTo(extra, 0);
+    expect(mem(engine("torchtitan"))).toBe(mem(undefined));
+    // In bf16 nothing is added.
+    const bf = (e?: Engine) => stageMemory(m, h100, training(1, 1, 4096, e), p, "only").total;
+    expect(bf(engine("megatron-core"))).toBe(bf(undefined));
+  });
+});
