@@ -549,8 +549,8 @@ describe("engine capabilities", () => {
   it("a dimension an engine cannot run yet is refused by name, never dropped", () => {
     for (const refusal of [megatronRefusal, deepspeedRefusal, torchtitanRefusal, workerRefusal] as const) {
       expect(refusal(plan({ dp: 2, cp: 2 }), ctx)?.reason).toMatch(/context parallel .*cp = 2/);
-      // (the worker runs expert parallel: test/executor/moe-worker.test.ts)
-      if (refusal !== workerRefusal) expect(refusal(plan({ ep: 2 }), ctx)?.reason).toMatch(/expert parallel .*ep = 2/);
+      // (every engine runs expert parallel now: test/export/moe.test.ts, test/executor/moe-worker.test.ts)
+      expect(refusal(plan({ ep: 2 }), ctx)?.code ?? null).not.toBe("dimension_unsupported");
       expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.reason).toMatch(/uneven pipeline stages .*5,7/);
       expect(refusal(plan({}), ctx)?.code ?? null).not.toBe("dimension_unsupported");
     }
