@@ -1,0 +1,70 @@
+// The engines' capability rules (planner/layout/capabilities.ts): what each export format and the
+// worker refuse beyond the layout rules, with codes and reasons.
+import { describe, expect, it } from "vitest";
+import {
+  deepspeedRefusal,
+  launcherRefusal,
+  megatronRefusal,
+  torchtitanRefusal,
+  workerRefusal,
+  type CapabilityContext,
+} from "../../planner/layout/capabilities.js";
+import { ONE_PLAN } from "../../planner/layout/layout.js";
+import type { Plan } from "../../planner/types.js";
+
+describe("engine capabilities", () => {
+  const ctx: CapabilityContext = { precision: "bf16", globalBatch: 32, seqLen: 1024, ffnHidden: 3072, gpus: 16, gpusPerNode: 8 };
+  const plan = (p: Partial<Plan>): Plan => ({ ...ONE_PLAN, tp: 2, pp: 2, dp: 4, ...p });
+
+  it("a dimension an engine cannot run yet is refused by name, never dropped", () => {
+    for (const refusal of [megatronRefusal, deepspeedRefusal, torchtitanRefusal, workerRefusal] as const) {
+      expect(refusal(plan({ dp: 2, cp: 2 }), ctx)?.reason).toMatch(/context parallel .*cp = 2/);
+      // (every engine runs expert parallel now: test/export/moe.test.ts, test/executor/moe-worker.test.ts)
+      expect(refusal(plan({ ep: 2 }), ctx)?.code ?? null).not.toBe("dimension_unsupported");
+      expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.reason).toMatch(/uneven pipeline stages .*5,7/);
+      expect(refusal(plan({}), ctx)?.code ?? null).not.toBe("dimension_unsupported");
+    }
+  });
+
+  it("Megatron-LM", () => {
+    expect(megatronRefusal(plan({ zero: 2 }), ctx)?.code).toBe("megatron_zero");
+    expect(megatronRefusal(plan({ zero: 3 }), ctx)?.code).toBe("megatron_zero");
+    expect(megatronRefusal(plan({ zero: 1 }), ctx)).toBeNull();
+    expect(megatronRefusal(plan({ schedule: "gpipe" }), ctx)?.code).toBe("megatron_gpipe");
+    expect(megatronRefusal(plan({ schedule: "1f1b" }), ctx)).toBeNull();
+    const v07 = { ...ctx, release: "core_v0.7" };
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), v07)?.code).toBe("megatron_interleaved_pp");
+    expect(megatronRefusal(plan({ pp: 4, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved" }), v07)).toBeNull();
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), ctx)).toBeNull();
+  });
+
+  it("DeepSpeed's pipeline engine", () => {
+    expect(deepspeedRefusal(plan({ zero: 2 }))?.code).toBe("deepspeed_pipe_zero");
+    expect(deepspeedRefusal(plan({ zero: 1 }))).toBeNull();
+    expect(deepspeedRefusal(plan({ pp: 1, dp: 8, zero: 3 }))).toBeNull();
+    expect(deepspeedRefusal(plan({ vpp: 2, schedule: "interleaved" }))?.code).toBe("deepspeed_pipe_interleaved");
+    expect(deepspeedRefusal(plan({ schedule: "gpipe" }))?.code).toBe("deepspeed_pipe_gpipe");
+    expect(deepspeedRefusal(plan({}))).toBeNull();
+  });
+
+  it("torchtitan", () => {
+    expect(torchtitanRefusal(plan({}), { ...ctx, precision: "fp16" })?.code).toBe("torchtitan_fp16");
+    expect(torchtitanRefusal(plan({}), ctx)).toBeNull();
+  });
+
+  it("launcher: whole nodes", () => {
+    expect(launcherRefusal(plan({}), { ...ctx, gpus: 12 })?.code).toBe("launcher_whole_nodes");
+    expect(launcherRefusal(plan({}), { ...ctx, gpus: 16 })).toBeNull();
+    expect(launcherRefusal(plan({}), { ...ctx, gpus: 4 })).toBeNull(); // part of one node
+  });
+
+  it("the worker", () => {
+    // B 32 / (dp 4 · mb 4) = 2 micro-batches < pp 4; mb 2 gives 4
+    expect(workerRefusal(plan({ pp: 4, dp: 4, microBatch: 4 }), ctx)?.code).toBe("worker_microbatches");
+    expect(workerRefusal(plan({ pp: 4, dp: 4, microBatch: 2 }), ctx)).toBeNull();
+    expect(workerRefusal(plan({ tp: 3, sequenceParallel: true }), { ...ctx, ffnHidden: 3072 })?.code).toBe("worker_sp_seq"); // 3 ∤ 1024
+    expect(workerRefusal(plan({ tp: 3, sequenceParallel: true }), { ...ctx, seqLen: 1026 })).toBeNull(); // 3 | 1026, 3 | 3072
+    expect(workerRefusal(plan({ tp: 3 }), { ...ctx, ffnHidden: 1000 })?.code).toBe("worker_tp_ffn");
+    expect(workerRefusal(plan({ tp: 3 }), { ...ctx, ffnHidden: 1002 })).toBeNull();
+  });
+});
