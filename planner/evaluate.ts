@@ -19,7 +19,7 @@ export function microBatchCosts(
   hw: Hardware,
   t: Training,
   plan: Plan,
-  placement: Placement = place(hw, { tp: plan.tp, cp: 1, dp: plan.dp, pp: plan.pp, ep: 1, etp: 1 }),
+  placement: Placement = place(hw, { tp: plan.tp, cp: 1, dp: plan.dp, pp: plan.pp, ep: 1, etp: 1 }, plan.order),
 ): MicroBatchCosts {
   const { tp, microBatch, sequenceParallel } = plan;
   return {

@@ -21,7 +21,7 @@ export interface GroupLink {
   bandwidth: string;
 }
 
-type Dense = Pick<Plan, "tp" | "pp" | "dp">;
+type Dense = Pick<Plan, "tp" | "pp" | "dp" | "order">;
 const degrees = (p: Dense): Degrees => ({ tp: p.tp, cp: 1, dp: p.dp, pp: p.pp, ep: 1, etp: 1 });
 
 /** Whether the groups of one kind stay inside nodes of `gpusPerNode` ranks. */
@@ -34,13 +34,15 @@ export function intraName(hw: Hardware): string {
 }
 
 export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
-  const g = place(hw, degrees(plan))[group];
+  const g = place(hw, degrees(plan), plan.order)[group];
   const { size, stride, where } = g;
   const span = size <= 1 ? 1 : (size - 1) * stride + 1;
   if (where === "none") return { group, size, span, where, link: "—", bandwidth: "" };
   const bw = bandwidth(g.link!.bandwidth);
   if (where === "node") return { group, size, span, where, link: intraName(hw), bandwidth: bw };
-  return { group, size, span, where, link: where === "mixed" ? "network (some groups)" : "network", bandwidth: bw };
+  // A fabric's tiers (planner/layout/fabric.ts): the level the group crosses.
+  const tier = g.level === "leaf" || g.level === "pod" ? ` (inside a ${g.level})` : hw.fabric?.pod ? " (across pods)" : "";
+  return { group, size, span, where, link: (where === "mixed" ? "network (some groups)" : "network") + tier, bandwidth: bw };
 }
 
 export const allGroupLinks = (hw: Hardware, plan: Dense): GroupLink[] => (["tp", "pp", "dp"] as const).map((g) => groupLink(hw, plan, g));
