@@ -158,8 +158,16 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                   let chosen = 0;
                   let steps: number[] = [];
                   if (orders!.length > 1) {
-                    steps = costsOf.map((c) => stepTime(m, hw, t, plan, c).step);
-                    chosen = steps[1]! < steps[0]! ? 1 : 0;
+                    // The other order changes only pp and dp communication (and the bubble's share
+                    // of pp): price it only where a step without them could still enter the top.
+                    const first = stepTime(m, hw, t, plan, costsOf[0]!);
+                    steps = [first.step];
+                    const f = first.bubble / (first.compute + first.recompute + first.tpComm + first.ppComm || 1);
+                    const floor = first.step - first.ppComm * (1 + f) - first.dpComm;
+                    if (opts.keepAll || mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / floor, worst)) {
+                      steps.push(stepTime(m, hw, t, plan, costsOf[1]!).step);
+                      chosen = steps[1]! < steps[0]! ? 1 : 0;
+                    }
                   }
                   if (hw.fabric) plan = { ...plan, order: orders![chosen]!.order };
                   if (!opts.keepAll) {

@@ -7,7 +7,9 @@ export type Precision = "bf16" | "fp16" | "fp8";
 export type Recompute = "none" | "selective" | "full";
 export type Schedule = "1f1b" | "interleaved" | "gpipe";
 export type ZeroStage = 0 | 1 | 2 | 3;
-export type LinkKind = "nvlink" | "pcie";
+/** The node's GPU-to-GPU link. "infinity-fabric": AMD's point-to-point mesh (MI300X: 7 links to
+ *  the 7 peers), where a group uses only the links to its own members (layout/groups.ts spanLink). */
+export type LinkKind = "nvlink" | "pcie" | "infinity-fabric";
 
 /** Llama 3.1's RoPE scaling (HF rope_scaling rope_type "llama3"; Meta's apply_scaling). */
 export interface RopeScaling {

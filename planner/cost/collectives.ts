@@ -8,7 +8,7 @@
 // On a profile with a fabric the link carries the group's topology and an all-reduce takes the
 // fastest of ring, tree, hierarchical and in-network algorithms (tuner.ts).
 import type { Link } from "../types.js";
-import { allReduceChoice, ringAllReduce } from "./tuner.js";
+import { ringAllReduce, tunedAllReduceTime } from "./tuner.js";
 
 function rate(link: Link): number {
   return link.bandwidth * link.efficiency;
@@ -16,7 +16,7 @@ function rate(link: Link): number {
 
 export function allReduceTime(bytes: number, n: number, link: Link): number {
   if (n <= 1 || bytes <= 0) return 0;
-  return link.topology ? allReduceChoice(bytes, n, link).time : ringAllReduce(bytes, n, link);
+  return link.topology ? tunedAllReduceTime(bytes, n, link, link.topology) : ringAllReduce(bytes, n, link);
 }
 
 export function allGatherTime(bytes: number, n: number, link: Link): number {

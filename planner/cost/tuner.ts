@@ -48,28 +48,60 @@ function ringPhase(bytes: number, n: number, link: Link): number {
 
 /** Every algorithm that applies to this group, with its time (seconds). */
 export function allReduceOptions(bytes: number, n: number, link: Link, topo: GroupTopology): { algorithm: AllReduceAlgorithm; time: number }[] {
-  const { perDomain: g, domains: N, intra } = topo;
-  const out: { algorithm: AllReduceAlgorithm; time: number }[] = [{ algorithm: "ring", time: ringAllReduce(bytes, n, link) }];
-  if (N <= 1) {
-    if (topo.nvls) out.push({ algorithm: "nvls", time: topo.nvls.latency + bytes / (intra.bandwidth * topo.nvls.efficiency) });
-    return out;
+  const out: { algorithm: AllReduceAlgorithm; time: number }[] = [];
+  for (const algorithm of ALGORITHMS) {
+    const time = algorithmTime(algorithm, bytes, n, link, topo);
+    if (time !== null) out.push({ algorithm, time });
   }
-  out.push({ algorithm: "tree", time: 2 * ((g - 1) * intra.latency + Math.log2(N) * link.latency) + (2 * bytes) / (TREE_BUS_FRACTION * rate(link)) });
-  const across = ringAllReduce(bytes / g, N, link);
-  const inDomain = 2 * ringPhase(bytes, g, intra);
-  if (g > 1) out.push({ algorithm: "hierarchical", time: inDomain + across });
-  if (g > 1 && topo.nvls) out.push({ algorithm: "nvls+ring", time: topo.nvls.latency + bytes / (intra.bandwidth * topo.nvls.efficiency) + across });
-  if (topo.sharp) out.push({ algorithm: "sharp", time: inDomain + topo.sharp.latency + bytes / g / (link.bandwidth * topo.sharp.efficiency) });
   return out;
+}
+
+const ALGORITHMS: readonly AllReduceAlgorithm[] = ["ring", "tree", "hierarchical", "nvls", "nvls+ring", "sharp"];
+
+/** One algorithm's time, or null where it does not apply (the formulas above). */
+function algorithmTime(a: AllReduceAlgorithm, bytes: number, n: number, link: Link, topo: GroupTopology): number | null {
+  const { perDomain: g, domains: N, intra, nvls, sharp } = topo;
+  switch (a) {
+    case "ring":
+      return ringAllReduce(bytes, n, link);
+    case "nvls":
+      return N <= 1 && nvls ? nvls.latency + bytes / (intra.bandwidth * nvls.efficiency) : null;
+    case "tree":
+      return N > 1 ? 2 * ((g - 1) * intra.latency + Math.log2(N) * link.latency) + (2 * bytes) / (TREE_BUS_FRACTION * rate(link)) : null;
+    case "hierarchical":
+      return N > 1 && g > 1 ? 2 * ringPhase(bytes, g, intra) + ringAllReduce(bytes / g, N, link) : null;
+    case "nvls+ring":
+      return N > 1 && g > 1 && nvls ? nvls.latency + bytes / (intra.bandwidth * nvls.efficiency) + ringAllReduce(bytes / g, N, link) : null;
+    case "sharp":
+      return N > 1 && sharp ? 2 * ringPhase(bytes, g, intra) + sharp.latency + bytes / g / (link.bandwidth * sharp.efficiency) : null;
+  }
 }
 
 /** The fastest algorithm for one all-reduce (ring where the link has no topology). */
 export function allReduceChoice(bytes: number, n: number, link: Link): { algorithm: AllReduceAlgorithm; time: number } {
   if (n <= 1 || bytes <= 0) return { algorithm: "ring", time: 0 };
-  if (!link.topology) return { algorithm: "ring", time: ringAllReduce(bytes, n, link) };
-  let best = { algorithm: "ring" as AllReduceAlgorithm, time: Infinity };
-  for (const o of allReduceOptions(bytes, n, link, link.topology)) if (o.time < best.time) best = o;
-  return best;
+  const topo = link.topology;
+  if (!topo) return { algorithm: "ring", time: ringAllReduce(bytes, n, link) };
+  let best: AllReduceAlgorithm = "ring";
+  let time = Infinity;
+  for (const a of ALGORITHMS) {
+    const t = algorithmTime(a, bytes, n, link, topo);
+    if (t !== null && t < time) {
+      time = t;
+      best = a;
+    }
+  }
+  return { algorithm: best, time };
+}
+
+/** The fastest all-reduce's time alone (the cost model's hot path: no object per call). */
+export function tunedAllReduceTime(bytes: number, n: number, link: Link, topo: GroupTopology): number {
+  let time = Infinity;
+  for (const a of ALGORITHMS) {
+    const t = algorithmTime(a, bytes, n, link, topo);
+    if (t !== null && t < time) time = t;
+  }
+  return time;
 }
 
 /** The link with every latency it carries set to 0 (a collective's bandwidth term alone). */

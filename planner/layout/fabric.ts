@@ -98,6 +98,14 @@ export function podShare(shape: GroupShape, world: number, pod: NonNullable<Fabr
   return exits === 0 ? 1 : Math.min(1, pod.gpus / (pod.oversubscription * exits));
 }
 
+/** The node's link for a group inside a node. On an Infinity Fabric mesh (MI300X: one link to each
+ *  of the 7 peers, 896 GB/s in all; hardware-2026.md "AMD Instinct MI300X", modelling note) a group
+ *  of n reaches its members over n − 1 of the 7 links: (n−1)/7 of the node link's bandwidth. */
+export function nodeLink(hw: Pick<Hardware, "intra" | "gpusPerNode">, shape: GroupShape): Link {
+  if (hw.intra.kind !== "infinity-fabric" || shape.size >= hw.gpusPerNode || hw.gpusPerNode <= 1) return hw.intra;
+  return { ...hw.intra, bandwidth: (hw.intra.bandwidth * (shape.size - 1)) / (hw.gpusPerNode - 1) };
+}
+
 /** Members per NVLink domain and domains spanned (rank 0's group; regular shapes are alike). */
 function topologyOf(shape: GroupShape, domain: number): { perDomain: number; domains: number } {
   const perDomain = shape.stride >= domain ? 1 : Math.max(1, Math.min(shape.size, Math.floor(domain / shape.stride)));
@@ -110,7 +118,8 @@ export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level
   if (level === "none") return null;
   const f = hw.fabric;
   let link: Link;
-  if (level === "node" || level === "domain") link = hw.intra;
+  if (level === "node") link = nodeLink(hw, shape);
+  else if (level === "domain") link = hw.intra;
   else if (level === "leaf") link = { ...hw.inter, latency: f!.leaf!.latency };
   else if (level === "network" && f?.pod) link = { ...hw.inter, bandwidth: hw.inter.bandwidth * podShare(shape, world, f.pod, chain) };
   else link = hw.inter;

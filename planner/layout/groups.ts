@@ -21,7 +21,7 @@
 // option enabled", megatron/core/model_parallel_config.py), and so does place(): with cp or ep
 // above 1 the default order holds. layout/order.ts decides when the search prices it.
 import type { Hardware, Link, RankOrder } from "../types.js";
-import { type Level, fabricLink, levelOf, scaleUp, span } from "./fabric.js";
+import { type Level, fabricLink, levelOf, nodeLink, scaleUp, span } from "./fabric.js";
 
 export type GroupName = "tp" | "cp" | "dp" | "pp" | "shard" | "etp" | "ep" | "edp";
 export const GROUP_NAMES: readonly GroupName[] = ["tp", "cp", "dp", "pp", "shard", "etp", "ep", "edp"];
@@ -127,7 +127,8 @@ export function place(hw: Hardware, d: Degrees, order: RankOrder = DEFAULT_ORDER
     const shape = groupShape(d, name, order);
     const where = span(shape, world, domain);
     if (!hw.fabric) {
-      out[name] = { name, ...shape, where, level: where === "none" ? "none" : where === "node" ? "node" : "network", link: spanLink(hw, where) };
+      const link = where === "node" ? nodeLink(hw, shape) : spanLink(hw, where);
+      out[name] = { name, ...shape, where, level: where === "none" ? "none" : where === "node" ? "node" : "network", link };
       continue;
     }
     const level = levelOf(shape, world, hw);

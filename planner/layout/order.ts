@@ -44,7 +44,7 @@ const TIER: Record<GroupPlacement["level"], string> = {
 const gbps = (l: Link | null) => (l ? `${(l.bandwidth / 1e9).toPrecision(3)} GB/s` : "");
 const where = (g: GroupPlacement, pods: boolean) =>
   `${g.name} ${pods && g.level === "network" ? "across pods" : TIER[g.level]}${g.link ? ` at ${gbps(g.link)}` : ""}`;
-const ms = (s: number) => `${(s * 1e3).toPrecision(4)} ms`;
+const ms = (s: number) => (s >= 1 ? `${s.toPrecision(4)} s` : `${(s * 1e3).toPrecision(4)} ms`);
 
 /** One sentence: the order kept, where it puts dp and pp, and the step it saves over the other. */
 export function orderReason(hw: Hardware, kept: PricedOrder, keptStep: number, other: PricedOrder, otherStep: number): string {

@@ -15,7 +15,7 @@ const schemas = lazySchemas((z) => {
 
   const link = z
     .object({
-      kind: z.enum(["nvlink", "pcie"]).optional(),
+      kind: z.enum(["nvlink", "pcie", "infinity-fabric"]).optional(),
       bandwidth: quantity,
       latency: quantity,
       collectiveEfficiency: fraction,
@@ -55,7 +55,7 @@ const schemas = lazySchemas((z) => {
       node: z
         .object({
           gpusPerNode: withSource(z.number().int().positive()),
-          link: link.extend({ kind: z.enum(["nvlink", "pcie"]) }).strict(),
+          link: link.extend({ kind: z.enum(["nvlink", "pcie", "infinity-fabric"]) }).strict(),
         })
         .strict(),
       network: link.omit({ kind: true }).strict(),

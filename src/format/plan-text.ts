@@ -2,7 +2,8 @@
 // breakdown, and rejections by reason.
 import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams } from "../../planner/index.js";
 import type { PlanRequest } from "../plan-request.js";
-import { bandwidth, compact, count, gib, grouped, percent, seconds, table } from "./units.js";
+import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
+import type { LinkKind } from "../../planner/types.js";
 
 export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe" } as const;
 
@@ -19,7 +20,7 @@ export function describePlan(p: Plan): string {
 export function header(req: PlanRequest): string {
   const { model: m, hw, training: t } = req;
   const nodes = Math.ceil(t.gpus / hw.gpusPerNode);
-  const link = `${hw.intra.kind === "nvlink" ? "NVLink" : "PCIe"} ${bandwidth(hw.intra.bandwidth)}`;
+  const link = `${linkName(hw.intra.kind as LinkKind)} ${bandwidth(hw.intra.bandwidth)}`;
   const lines = [
     `${m.name} (${compact(totalParams(m, t.seqLen))} parameters) on ${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
     `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights`,

@@ -4,7 +4,8 @@
 // one that crosses nodes runs at the network's pace, and so does a ring where only some groups do.
 import { type Degrees, type Hardware, type Plan, type Span, groupShape, place } from "../../../planner/index.js";
 import { span as spanOf } from "../../../planner/layout/groups.js";
-import { bandwidth } from "../../format/units.js";
+import { bandwidth, linkName } from "../../format/units.js";
+import type { LinkKind } from "../../../planner/types.js";
 
 export type Group = "tp" | "pp" | "dp";
 export type { Span };
@@ -30,7 +31,7 @@ export function groupSpan(plan: Dense, group: Group, gpusPerNode: number): Span 
 }
 
 export function intraName(hw: Hardware): string {
-  return hw.intra.kind === "nvlink" ? "NVLink" : "PCIe";
+  return linkName(hw.intra.kind as LinkKind);
 }
 
 export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
