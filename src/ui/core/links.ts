@@ -1,5 +1,6 @@
 // Which link each parallel group communicates over, as the planner's layout places it
-// (planner/layout/groups.ts: tp innermost, then cp, then dp, then pp) and as the cost model
+// (planner/layout/groups.ts: tp innermost, then cp, then dp, then pp, or pp before dp in the
+// plan's other order) and as the cost model
 // prices it: a group stays on the node's link (NVLink or PCIe) when all its ranks share a node;
 // one that crosses nodes runs at the network's pace, and so does a ring where only some groups do.
 import { type Degrees, type Hardware, type Plan, type Span, groupShape, place } from "../../../planner/index.js";
@@ -25,9 +26,9 @@ export interface GroupLink {
 type Dense = Pick<Plan, "tp" | "pp" | "dp" | "order">;
 const degrees = (p: Dense): Degrees => ({ tp: p.tp, cp: 1, dp: p.dp, pp: p.pp, ep: 1, etp: 1 });
 
-/** Whether the groups of one kind stay inside nodes of `gpusPerNode` ranks. */
+/** Whether the groups of one kind stay inside nodes of `gpusPerNode` ranks (in the plan's order). */
 export function groupSpan(plan: Dense, group: Group, gpusPerNode: number): Span {
-  return spanOf(groupShape(degrees(plan), group), plan.tp * plan.pp * plan.dp, gpusPerNode);
+  return spanOf(groupShape(degrees(plan), group, plan.order), plan.tp * plan.pp * plan.dp, gpusPerNode);
 }
 
 export function intraName(hw: Hardware): string {
