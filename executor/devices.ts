@@ -39,13 +39,18 @@ function runQuiet(cmd: string, args: string[]): string | null {
 
 /**
  * The built-in profile for a GPU, by the name nvidia-smi reports ("NVIDIA H100 80GB HBM3",
- * "NVIDIA A100-SXM4-40GB", "NVIDIA A100 80GB PCIe", "NVIDIA H200", "NVIDIA L40S", …);
+ * "NVIDIA A100-SXM4-40GB", "NVIDIA A100 80GB PCIe", "NVIDIA H200", "NVIDIA L40S", "NVIDIA B200",
+ * "NVIDIA GB200", "NVIDIA H800", …);
  * null when no built-in matches.
  */
 export function profileForGpu(name: string, memory: number): string | null {
   const n = name.toUpperCase();
   const pcie = /PCIE|NVL/.test(n);
   if (n.includes("H200")) return "hgx-h200";
+  // 2026 profiles: GB200 before B200 (the name contains it); the H800 profile is the SXM part.
+  if (n.includes("GB200")) return "gb200-nvl72";
+  if (n.includes("B200")) return "dgx-b200";
+  if (n.includes("H800")) return pcie ? null : "h800";
   if (n.includes("H100")) return pcie ? "h100-pcie" : "dgx-h100";
   if (n.includes("A100")) {
     if (pcie) return "a100-pcie";

@@ -17,6 +17,9 @@ export function planJson(p: PlanResult, simulated?: SimSummary) {
     recompute: p.recompute,
     sequenceParallel: p.sequenceParallel,
     schedule: p.schedule,
+    // Rank order and why (profiles with a fabric; planner/layout/order.ts).
+    ...(p.order ? { order: p.order } : {}),
+    ...(p.orderReason ? { orderReason: p.orderReason } : {}),
     memory: { ...p.memory },
     time: { ...p.time },
     tokensPerSecond: p.tokensPerSecond,

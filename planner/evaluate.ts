@@ -20,7 +20,7 @@ export function microBatchCosts(
   hw: Hardware,
   t: Training,
   plan: Plan,
-  placement: Placement = place(hw, degreesOf(plan)),
+  placement: Placement = place(hw, degreesOf(plan), plan.order),
 ): MicroBatchCosts {
   const { tp, microBatch, sequenceParallel } = plan;
   return {

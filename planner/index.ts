@@ -8,6 +8,9 @@ export { REJECTION_CODES, type RejectionCode, type RejectionCounts } from "./rej
 export { checkLayout, type Fixed } from "./space.js";
 export { type Layout, type LayoutIssue, buildLayout, layoutOf, microBatchesOf, validate, validateFixed, ruleContext, dimsOf, degreesOf } from "./layout/layout.js";
 export { type Degrees, type GroupName, type GroupPlacement, type Placement, type Span, GROUP_NAMES, groupRanks, groupShape, place } from "./layout/groups.js";
+export { type Level, scaleUp } from "./layout/fabric.js";
+export { RANK_ORDERS, ordersToPrice } from "./layout/order.js";
+export { type AllReduceAlgorithm, allReduceChoice } from "./cost/tuner.js";
 export { type LayoutCode, type Rule, RULES, RULE_BY_CODE } from "./layout/rules.js";
 export { type WireItem, type WireKind, type WireId, wireOf, worldVolumes } from "./wire/wire.js";
 export { gradientBucketBytes, STATE_BYTES, BYTES_16 } from "./wire/facts.js";

@@ -9,7 +9,7 @@ import { stageParamsPerGpu } from "./model.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
 import { dimsOf, ruleContext } from "./layout/layout.js";
 import { type Dims, firstBroken, rulesAt } from "./layout/rules.js";
-import { place } from "./layout/groups.js";
+import { type PricedOrder, orderReason, ordersToPrice } from "./layout/order.js";
 import {
   type Fixed,
   microBatchCandidates,
@@ -67,6 +67,11 @@ function insertTop(top: PlanResult[], r: PlanResult, k: number): void {
   if (top.length > k) top.pop();
 }
 
+function reasonFor(hw: Hardware, orders: readonly PricedOrder[], steps: readonly number[], chosen: number): string {
+  const other = 1 - chosen;
+  return orderReason(hw, orders[chosen]!, steps[chosen]!, orders[other]!, steps[other]!);
+}
+
 export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, opts: SearchOptions): SearchResult {
   const rejected: RejectionCounts = {};
   const plans: PlanResult[] = [];
@@ -84,7 +89,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
 
   // The layout rules (layout/rules.ts), checked as each dimension is assigned: a configuration is
   // counted under the first rule it breaks. Plain numbers in one reused object.
-  const ctx = ruleContext(m, t, hw.gpusPerNode);
+  const ctx = ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain);
   const d: Dims = dimsOf({ tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
   const [atTp, atPp, atDp, atVpp, atMb] = [rulesAt("tp"), rulesAt("pp"), rulesAt("dp"), rulesAt("vpp"), rulesAt("microBatch")];
 
@@ -99,8 +104,9 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
       const ppCode = tpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
       const vpps = ppCode === "pp_layers" ? [1] : vppCandidates(m, fixed, pp);
       const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
-      // Which link each group crosses: once per (tp, pp, dp).
-      const placement = ppCode ? null : place(hw, { tp, cp: 1, dp, pp, ep: 1, etp: 1 });
+      // Which link each group crosses: once per (tp, pp, dp), in each rank order worth pricing
+      // (one, unless the profile's fabric makes the order matter: layout/order.ts).
+      const orders = ppCode ? null : ordersToPrice(hw, { tp, cp: 1, dp, pp, ep: 1, etp: 1 });
       const zeros = zeroCandidates(fixed, dp);
       const perLayout = zeros.length * recomputes.length;
       for (const vpp of vpps) {
@@ -121,7 +127,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
             }
             for (const sequenceParallel of sps) {
               const layout: Plan = { tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule };
-              const costs = microBatchCosts(m, hw, t, layout, placement!);
+              const costsOf = orders!.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
+              const costs = costsOf[0]!;
               // Memory with plain numbers: the stage parameters per layout, activations per
               // recompute mode, model states and buffers per ZeRO stage. Full breakdowns are
               // built only for plans that may be reported.
@@ -138,20 +145,37 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                     const bytes = totalBytes(hw, modelStateTotal(params[i]!, zero, dp) + acts[i]! + buffers);
                     if (bytes > worst) worst = bytes;
                   }
-                  const plan: Plan = { ...withRecompute, zero };
+                  let plan: Plan = { ...withRecompute, zero };
                   if (worst > hw.memory) {
                     addRejection(rejected, "out_of_memory");
                     if (feasible === 0 && (closest === null || worst < closest.memory.total)) {
-                      closest = evaluatePlan(m, hw, t, plan, costs);
+                      closest = evaluatePlan(m, hw, t, hw.fabric ? { ...plan, order: orders![0]!.order } : plan, costs);
                     }
                     continue;
                   }
                   feasible++;
+                  // The faster order, when two are priced (memory does not depend on it).
+                  let chosen = 0;
+                  let steps: number[] = [];
+                  if (orders!.length > 1) {
+                    // The other order changes only pp and dp communication (and the bubble's share
+                    // of pp): price it only where a step without them could still enter the top.
+                    const first = stepTime(m, hw, t, plan, costsOf[0]!);
+                    steps = [first.step];
+                    const f = first.bubble / (first.compute + first.recompute + first.tpComm + first.ppComm || 1);
+                    const floor = first.step - first.ppComm * (1 + f) - first.dpComm;
+                    if (opts.keepAll || mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / floor, worst)) {
+                      steps.push(stepTime(m, hw, t, plan, costsOf[1]!).step);
+                      chosen = steps[1]! < steps[0]! ? 1 : 0;
+                    }
+                  }
+                  if (hw.fabric) plan = { ...plan, order: orders![chosen]!.order };
                   if (!opts.keepAll) {
-                    const step = stepTime(m, hw, t, plan, costs).step;
+                    const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
                     if (!mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / step, worst)) continue;
                   }
-                  const result = evaluatePlan(m, hw, t, plan, costs);
+                  const result = evaluatePlan(m, hw, t, plan, costsOf[chosen]!);
+                  if (steps.length > 1) result.orderReason = reasonFor(hw, orders!, steps, chosen);
                   insertTop(plans, result, opts.top);
                   if (opts.keepAll) all.push(result);
                 }

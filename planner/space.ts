@@ -79,6 +79,6 @@ export function recomputeCandidates(fixed: Fixed): readonly Recompute[] {
 /** All layout rules of one complete plan (layout/rules.ts), for plans that come from a file, an
  *  engine configuration or the interactive planner rather than from the enumeration: the first
  *  issue, or null. */
-export function checkLayout(m: ModelSpec, t: Training, gpusPerNode: number, plan: Plan): LayoutIssue | null {
-  return validate(ruleContext(m, t, gpusPerNode), dimsOf(plan))[0] ?? null;
+export function checkLayout(m: ModelSpec, t: Training, gpusPerNode: number, plan: Plan, nvlinkDomain?: number): LayoutIssue | null {
+  return validate(ruleContext(m, t, gpusPerNode, nvlinkDomain), dimsOf(plan))[0] ?? null;
 }

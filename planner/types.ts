@@ -10,7 +10,9 @@ export type Precision = "bf16" | "fp16" | "fp8";
 export type Recompute = "none" | "selective" | "full";
 export type Schedule = "1f1b" | "interleaved" | "gpipe";
 export type ZeroStage = 0 | 1 | 2 | 3;
-export type LinkKind = "nvlink" | "pcie";
+/** The node's GPU-to-GPU link. "infinity-fabric": AMD's point-to-point mesh (MI300X: 7 links to
+ *  the 7 peers), where a group uses only the links to its own members (layout/groups.ts spanLink). */
+export type LinkKind = "nvlink" | "pcie" | "infinity-fabric";
 
 /** Llama 3.1's RoPE scaling (HF rope_scaling rope_type "llama3"; Meta's apply_scaling). */
 export interface RopeScaling {
@@ -120,7 +122,44 @@ export interface Link {
   latency: number;
   /** Achieved bus bandwidth / link bandwidth for large collectives (nccl-tests definition). */
   efficiency: number;
+  /** How a group on this link sits on a fabric (profiles with `fabric` only): lets the
+   *  collective tuner price tree, hierarchical and in-network algorithms (cost/tuner.ts). */
+  topology?: GroupTopology;
 }
+
+/** A group's shape on the fabric, for the collective algorithms beyond a flat ring. */
+export interface GroupTopology {
+  /** Members per NVLink domain, and domains the group spans (members = perDomain · domains). */
+  perDomain: number;
+  domains: number;
+  /** The NVLink domain's link (the reduce-scatter / all-gather phases of hierarchical ones). */
+  intra: Link;
+  /** NVLink SHARP inside the domain, and SHARP in the network switches, when the profile has them. */
+  nvls: InNetworkReduction | null;
+  sharp: InNetworkReduction | null;
+}
+
+/** In-network reduction (NVLS, SHARP): achieved all-reduce algbw / link rate, and its latency. */
+export interface InNetworkReduction {
+  efficiency: number;
+  latency: number;
+}
+
+/** The fabric beyond one node and one flat network (planner/schema/fabric.ts). */
+export interface Fabric {
+  /** GPUs in one NVLink domain (scale-up): the node link reaches all of them (GB200 NVL72: 72). */
+  nvlinkDomain: number;
+  nvls: InNetworkReduction | null;
+  /** Rail-optimised leaf tier: blocks of `gpus` ranks one leaf hop apart, at `latency` per step. */
+  leaf: { gpus: number; latency: number } | null;
+  /** Pods with full bisection inside; `oversubscription` r:1 above them. */
+  pod: { gpus: number; oversubscription: number } | null;
+  sharp: InNetworkReduction | null;
+}
+
+/** How ranks are numbered, innermost first: Megatron-Core's default tp-cp-(ep)-dp-pp, or its
+ *  --use-tp-pp-dp-mapping tp-cp-(ep)-pp-dp, which is Llama 3's [TP, CP, PP, DP]. */
+export type RankOrder = "tp-cp-dp-pp" | "tp-cp-pp-dp";
 
 /** A hardware profile resolved to plain numbers (see planner/schema/hardware.ts for the file form). */
 export interface Hardware {
@@ -139,6 +178,8 @@ export interface Hardware {
   gpusPerNode: number;
   intra: Link;
   inter: Link;
+  /** Absent: one NVLink (or PCIe) node and one flat network, as before fabrics existed. */
+  fabric?: Fabric;
   measured: boolean;
   /** Board power limit, watts, where the profile states one (efficiencies already derated,
    *  planner/power.ts). */
@@ -173,8 +214,9 @@ export interface Training {
 }
 
 /** One point of the plan space. tp·cp·dp·pp = gpus; placement tp innermost, then cp, dp, pp
- *  (planner/layout/groups.ts). The expert groups fold over the same ranks: etp·ep·edp·pp = gpus
- *  (Megatron-Core MoE parallel folding); ep = etp = 1 for a dense model. */
+ *  (planner/layout/groups.ts; unless `order` says pp before dp). The expert groups fold over the
+ *  same ranks: etp·ep·edp·pp = gpus (Megatron-Core MoE parallel folding); ep = etp = 1 for a
+ *  dense model. */
 export interface Plan {
   tp: number;
   pp: number;
@@ -194,6 +236,8 @@ export interface Plan {
   /** Layers of each pipeline stage, first to last, when they are not the even split L/pp
    *  (uneven stages, `--stage-layers a,b,…`); absent: L/pp on every stage. */
   stageLayers?: readonly number[];
+  /** Rank order; absent: "tp-cp-dp-pp". Only profiles with pods price the other (layout/order.ts). */
+  order?: RankOrder;
 }
 
 export interface MemoryBreakdown {
@@ -228,4 +272,6 @@ export interface PlanResult extends Plan {
   worstStage: "first" | "last" | "only";
   /** Model FLOPs per step (no recompute), whole cluster. */
   modelFlopsPerStep: number;
+  /** Why this rank order, when the search priced both (layout/order.ts). */
+  orderReason?: string;
 }

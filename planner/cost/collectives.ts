@@ -5,7 +5,10 @@
 //   point-to-point             α + M/B
 // M is the full message (bytes), n the ranks, B the per-rank bandwidth each way times the
 // link's achieved efficiency (nccl-tests busbw / link rate), α the per-step latency.
+// On a profile with a fabric the link carries the group's topology and an all-reduce takes the
+// fastest of ring, tree, hierarchical and in-network algorithms (tuner.ts).
 import type { Link } from "../types.js";
+import { ringAllReduce, tunedAllReduceTime } from "./tuner.js";
 
 function rate(link: Link): number {
   return link.bandwidth * link.efficiency;
@@ -13,7 +16,7 @@ function rate(link: Link): number {
 
 export function allReduceTime(bytes: number, n: number, link: Link): number {
   if (n <= 1 || bytes <= 0) return 0;
-  return 2 * (n - 1) * link.latency + ((2 * (n - 1)) / n) * (bytes / rate(link));
+  return link.topology ? tunedAllReduceTime(bytes, n, link, link.topology) : ringAllReduce(bytes, n, link);
 }
 
 export function allGatherTime(bytes: number, n: number, link: Link): number {

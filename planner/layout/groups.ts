@@ -13,7 +13,15 @@
 //
 // Every group of one kind has the same shape: `size` members `stride` ranks apart, the groups
 // tiling the world in blocks of size·stride ranks.
-import type { Hardware, Link } from "../types.js";
+//
+// The other order, tp-cp-pp-dp (Megatron-Core's --use-tp-pp-dp-mapping, "tp-cp-ep-pp-dp";
+// Llama 3 §3.3.2's [TP, CP, PP, DP]), puts dp outermost:
+//   rank = t + tp·(c + cp·(p + pp·d)),  experts  rank = et + etp·(e + ep·(p + pp·ed))
+// Megatron-Core allows it only without cp and ep ("Make sure EP and CP aren't used with this
+// option enabled", megatron/core/model_parallel_config.py), and so does place(): with cp or ep
+// above 1 the default order holds. layout/order.ts decides when the search prices it.
+import type { Hardware, Link, RankOrder } from "../types.js";
+import { type Level, fabricLink, levelOf, nodeLink, scaleUp, span } from "./fabric.js";
 import { networkLink } from "./nic-share.js";
 
 export type GroupName = "tp" | "cp" | "dp" | "pp" | "shard" | "etp" | "ep" | "edp";
@@ -36,13 +44,16 @@ export interface GroupShape {
   stride: number;
 }
 
-/** none: a group of one rank; node: every group inside one node; network: every group crosses
- *  nodes; mixed: some do (a ring runs at its slowest link, so it prices as network). */
+/** none: a group of one rank; node: every group inside one node's NVLink (or PCIe) — with a
+ *  fabric, inside one NVLink domain, which may span nodes (GB200 NVL72); network: every group
+ *  leaves it; mixed: some do (a ring runs at its slowest link, so it prices as network). */
 export type Span = "none" | "node" | "network" | "mixed";
 
 export interface GroupPlacement extends GroupShape {
   name: GroupName;
   where: Span;
+  /** The outermost fabric tier the group crosses (layout/fabric.ts): its link's level. */
+  level: Level;
   /** The link the group's collectives run at: null for a group of one. */
   link: Link | null;
 }
@@ -54,7 +65,19 @@ export const edpOf = (d: Degrees): number => (d.tp * d.cp * d.dp) / (d.etp * d.e
 
 export const worldOf = (d: Pick<Degrees, "tp" | "cp" | "dp" | "pp">): number => d.tp * d.cp * d.dp * d.pp;
 
-export function groupShape(d: Degrees, g: GroupName): GroupShape {
+export const DEFAULT_ORDER: RankOrder = "tp-cp-dp-pp";
+
+/** The order place() applies: tp-cp-pp-dp only without cp and ep (Megatron-Core's rule). */
+export const effectiveOrder = (d: Degrees, order: RankOrder = DEFAULT_ORDER): RankOrder =>
+  order === "tp-cp-pp-dp" && d.cp === 1 && d.ep === 1 && d.etp === 1 ? order : DEFAULT_ORDER;
+
+export function groupShape(d: Degrees, g: GroupName, order: RankOrder = DEFAULT_ORDER): GroupShape {
+  if (effectiveOrder(d, order) === "tp-cp-pp-dp") {
+    // tp, pp (stride tp), dp outermost; cp = ep = etp = 1, so shard = dp and edp = tp·dp.
+    if (g === "pp") return { size: d.pp, stride: d.tp * d.cp };
+    if (g === "dp" || g === "shard") return { size: d.dp, stride: d.tp * d.cp * d.pp };
+    if (g === "edp") return { size: edpOf(d), stride: d.etp * d.ep * d.pp };
+  }
   switch (g) {
     case "tp":
       return { size: d.tp, stride: 1 };
@@ -77,8 +100,8 @@ export function groupShape(d: Degrees, g: GroupName): GroupShape {
 
 /** The ranks of every group of one kind (tests and the interactive planner's detail; the cost
  *  model needs only `span`). */
-export function groupRanks(d: Degrees, g: GroupName): number[][] {
-  const { size, stride } = groupShape(d, g);
+export function groupRanks(d: Degrees, g: GroupName, order: RankOrder = DEFAULT_ORDER): number[][] {
+  const { size, stride } = groupShape(d, g, order);
   const world = worldOf(d);
   const out: number[][] = [];
   for (let base = 0; base < world; base += size * stride)
@@ -86,28 +109,7 @@ export function groupRanks(d: Degrees, g: GroupName): number[][] {
   return out;
 }
 
-/** Whether the groups of one shape stay inside nodes of `perNode` ranks. A group's ranks ascend,
- *  so its first and last share a node exactly when all of them do. Blocks that tile the nodes
- *  answer at once; otherwise every group is looked at (at most world / size of them). */
-export function span(shape: GroupShape, world: number, perNode: number): Span {
-  const { size, stride } = shape;
-  if (size <= 1) return "none";
-  const block = size * stride;
-  if (block <= perNode && perNode % block === 0) return "node";
-  if (stride % perNode === 0) return "network";
-  let inside = 0;
-  let across = 0;
-  for (let base = 0; base < world; base += block) {
-    for (let o = 0; o < stride; o++) {
-      const first = base + o;
-      const last = first + (size - 1) * stride;
-      if (Math.floor(first / perNode) === Math.floor(last / perNode)) inside++;
-      else across++;
-      if (inside > 0 && across > 0) return "mixed";
-    }
-  }
-  return across === 0 ? "node" : "network";
-}
+export { span };
 
 /** The link a group of this span runs at: the node's NVLink or PCIe when every group stays
  *  inside a node, else each GPU's share of the network (Narayanan et al. 2021 §3.3). */
@@ -116,14 +118,23 @@ export function spanLink(hw: Hardware, where: Span): Link | null {
   return where === "node" ? hw.intra : hw.inter;
 }
 
-export function place(hw: Hardware, d: Degrees): Placement {
+/** Where every group of the layout sits and the link it gets. Without a fabric: inside a node
+ *  or across the flat network. With one: on the tier it crosses (layout/fabric.ts). */
+export function place(hw: Hardware, d: Degrees, order: RankOrder = DEFAULT_ORDER): Placement {
   const world = worldOf(d);
+  const domain = scaleUp(hw);
   const out = {} as Placement;
   for (const name of GROUP_NAMES) {
-    const shape = groupShape(d, name);
-    const where = span(shape, world, hw.gpusPerNode);
-    const link = where === "network" ? networkLink(hw, shape.size, shape.stride) : spanLink(hw, where);
-    out[name] = { name, ...shape, where, link };
+    const shape = groupShape(d, name, order);
+    const where = span(shape, world, domain);
+    if (!hw.fabric) {
+      // Across nodes a group with k ranks per node runs over k NICs (nic-share.ts).
+      const link = where === "network" ? networkLink(hw, shape.size, shape.stride) : where === "node" ? nodeLink(hw, shape) : spanLink(hw, where);
+      out[name] = { name, ...shape, where, level: where === "none" ? "none" : where === "node" ? "node" : "network", link };
+      continue;
+    }
+    const level = levelOf(shape, world, hw);
+    out[name] = { name, ...shape, where, level, link: fabricLink(hw, shape, world, level, name === "pp") };
   }
   return out;
 }

@@ -34,8 +34,9 @@ export const UNIT_DEGREES = { cp: 1, ep: 1, etp: 1 } as const;
 export const degreesOf = (p: Pick<Plan, "tp" | "cp" | "dp" | "pp" | "ep" | "etp">): Degrees =>
   ({ tp: p.tp, cp: p.cp, dp: p.dp, pp: p.pp, ep: p.ep, etp: p.etp });
 
-export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number): RuleContext {
+export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvlinkDomain?: number): RuleContext {
   return {
+    ...(nvlinkDomain !== undefined && nvlinkDomain !== gpusPerNode ? { nvlinkDomain } : {}),
     gpus: t.gpus,
     globalBatch: t.globalBatch,
     seqLen: t.seqLen,
@@ -79,7 +80,7 @@ export type Built = { ok: true; layout: Layout } | { ok: false; issues: LayoutIs
 /** The layout of a complete plan on this hardware, or every rule it breaks. */
 export function buildLayout(m: ModelSpec, hw: Hardware, t: Training, plan: Plan): Built {
   const d = dimsOf(plan);
-  const issues = validate(ruleContext(m, t, hw.gpusPerNode), d);
+  const issues = validate(ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain), d);
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, layout: layoutOf(m, hw, t, plan) };
 }
@@ -96,7 +97,7 @@ export function layoutOf(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, pl
     microBatches: replicaBatch / plan.microBatch,
     layersPerStage: m.layers / plan.pp,
     layersPerChunk: m.layers / (plan.pp * plan.vpp),
-    placement: placement ?? place(hw, degrees),
+    placement: placement ?? place(hw, degrees, plan.order),
   };
 }
 

@@ -29,6 +29,9 @@ export interface RuleContext {
   /** Routed experts per MoE layer (0: a dense model). */
   experts: number;
   gpusPerNode: number;
+  /** GPUs of one NVLink domain when a fabric makes it larger than the node (GB200 NVL72: 72);
+   *  absent: the node. Tensor parallel stays inside it. */
+  nvlinkDomain?: number;
 }
 
 /** Every code a layout rule can give. */
@@ -55,11 +58,14 @@ export interface Rule {
   reason: string;
 }
 
-/** Whether some group of this shape crosses a node boundary on the GPUs of the training. */
+/** Whether some group of this shape leaves the NVLink domain (the node, without a fabric). */
 const crossesNodes = (g: GroupShape, c: RuleContext) => {
-  const where = span(g, c.gpus, c.gpusPerNode);
+  const where = span(g, c.gpus, scaleUpOf(c));
   return where === "network" || where === "mixed";
 };
+const scaleUpOf = (c: RuleContext) => c.nvlinkDomain ?? c.gpusPerNode;
+/** What tensor parallel stays inside: "a node", or "an NVLink domain" where a fabric has one. */
+const tpHome = (c: RuleContext) => (c.nvlinkDomain !== undefined && c.nvlinkDomain !== c.gpusPerNode ? ["NVLink domain", "an NVLink domain"] : ["node", "a node"]);
 const divides = (a: number, b: number) => b % a === 0;
 const prodFixed = (d: Partial<Dims>) => (d.tp ?? 1) * (d.cp ?? 1) * (d.pp ?? 1) * (d.dp ?? 1);
 
@@ -72,12 +78,14 @@ export const RULES: readonly Rule[] = [
   { code: "tp_kv_heads", flag: "--tp", dims: ["tp"], input: true, reason: "tp does not divide the key/value heads",
     ok: (d, c) => divides(d.tp, c.kvHeads), message: (d, c) => `${d.tp} does not divide the ${c.kvHeads} key/value heads` },
   { code: "tp_spans_nodes", flag: "--tp", dims: ["tp"], input: false,
-    reason: "tp larger than the GPUs in a node (tensor parallel stays inside a node)",
-    ok: (d, c) => d.tp <= c.gpusPerNode && !crossesNodes({ size: d.tp, stride: 1 }, c),
-    message: (d, c) =>
-      d.tp > c.gpusPerNode
-        ? `tp ${d.tp} is larger than the ${c.gpusPerNode} GPUs of a node (tensor parallel stays inside a node)`
-        : `tp ${d.tp} groups would cross the boundaries of ${c.gpusPerNode}-GPU nodes (tensor parallel stays inside a node)` },
+    reason: "tp larger than the GPUs in a node (tensor parallel stays inside a node, or an NVLink domain)",
+    ok: (d, c) => d.tp <= scaleUpOf(c) && !crossesNodes({ size: d.tp, stride: 1 }, c),
+    message: (d, c) => {
+      const [unit, home] = tpHome(c);
+      return d.tp > scaleUpOf(c)
+        ? `tp ${d.tp} is larger than the ${scaleUpOf(c)} GPUs of ${home} (tensor parallel stays inside ${home})`
+        : `tp ${d.tp} groups would cross the boundaries of ${scaleUpOf(c)}-GPU ${unit}s (tensor parallel stays inside ${home})`;
+    } },
   { code: "cp_gpus", flag: "--cp", dims: ["cp"], input: true, reason: "cp does not divide the GPU count",
     ok: (d, c) => divides(d.cp, c.gpus), message: (d, c) => `${d.cp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
   // Load-balanced (zig-zag) context parallel cuts the sequence into 2·cp chunks (Megatron-Core

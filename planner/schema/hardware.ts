@@ -6,6 +6,7 @@ import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
 import { powerThrottle } from "../power.js";
+import { type FabricIn, fabricSchema, resolveFabric } from "./fabric.js";
 
 const schemas = lazySchemas((z) => {
   const withSource = <T extends z.ZodTypeAny>(value: T) => z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
@@ -15,7 +16,7 @@ const schemas = lazySchemas((z) => {
 
   const link = z
     .object({
-      kind: z.enum(["nvlink", "pcie"]).optional(),
+      kind: z.enum(["nvlink", "pcie", "infinity-fabric"]).optional(),
       bandwidth: quantity,
       latency: quantity,
       collectiveEfficiency: fraction,
@@ -59,10 +60,11 @@ const schemas = lazySchemas((z) => {
       node: z
         .object({
           gpusPerNode: withSource(z.number().int().positive()),
-          link: link.extend({ kind: z.enum(["nvlink", "pcie"]) }).strict(),
+          link: link.extend({ kind: z.enum(["nvlink", "pcie", "infinity-fabric"]) }).strict(),
         })
         .strict(),
       network: link.omit({ kind: true }).strict(),
+      fabric: fabricSchema(z, withSource).optional(),
     })
     .strict();
   return { link, hardwareFile };
@@ -161,6 +163,11 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     sources,
   };
   if (powerLimit !== undefined) hw.powerLimit = powerLimit;
+  if (f.fabric) {
+    const fabric = resolveFabric(f.fabric as FabricIn, hw.gpusPerNode, fig, (path, x) => q(path, x, "seconds"));
+    if (typeof fabric === "string") return { ok: false, message: `${origin}: ${fabric}` };
+    hw.fabric = fabric;
+  }
   if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
   if (hw.memory <= 0 || hw.memoryBandwidth <= 0 || hw.peak.bf16 <= 0 || hw.intra.bandwidth <= 0 || hw.inter.bandwidth <= 0)
     return { ok: false, message: `${origin}: memory, bandwidths and peaks must be positive` };

@@ -2,6 +2,7 @@
 // (planner/cost/compute.ts layerTimes, headTimes, optimizerTime; planner/cost/collectives.ts).
 // The simulator plays these out (graph.ts); tests build SimCosts by hand (uniformCosts).
 import { callTime, p2pTime } from "../cost/collectives.js";
+import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
@@ -78,10 +79,14 @@ export interface SimOptions {
 
 const ZERO_PASS: PassCost = { compute: 0, tp: 0 };
 
+/** Whether a group's traffic shares the network link of its ranks (else the NVLink / PCIe one):
+ *  outside the node's span, unless the link is still NVLink (an NVLink domain beyond the node). */
+const crossesNetwork = (l: { link: Link; where: string }) => l.where !== "node" && (l.where === "none" || l.link.kind === "network");
+
 /** Split an α–β time into its latency and bandwidth terms through the public cost functions:
  *  the bandwidth term is the same call on the link with α = 0. */
 export function transfer(time: (link: Link) => number, link: Link, inter: boolean, post = 0): Transfer {
-  const work = time({ ...link, latency: 0 });
+  const work = time(latencyFree(link));
   return { latency: time(link) - work, work, post, inter };
 }
 
@@ -105,7 +110,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const T = microBatch * t.seqLen;
   const h = m.hidden;
   // What goes on the wire (wire/wire.ts), on the links of the layout's groups.
-  const links = wireLinks(hw, place(hw, degreesOf(plan)));
+  const links = wireLinks(hw, place(hw, degreesOf(plan), plan.order));
   const wire = wireOf(m, t, plan, links);
   const byId = (id: WireId) => wire.filter((i) => i.id === id);
   const vPad = paddedVocab(m.vocab, tp);
@@ -144,13 +149,13 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   };
 
   // Pipeline: wire "pp-activation" on the pp group's link, then "pp-gather" on arrival.
-  const ppInter = links.pp.where !== "node";
+  const ppInter = crossesNetwork(links.pp);
   const gather = unitTime(wire, (i) => i.id === "pp-gather");
   const [act] = byId("pp-activation");
   const p2p = act ? transfer((l) => p2pTime(act.bytes, l), act.link, ppInter, gather) : transfer(() => 0, links.pp.link, ppInter, gather);
 
   const dpLink = links.dp.link;
-  const dpInter = links.dp.where !== "node";
+  const dpInter = crossesNetwork(links.dp);
   const dpCollective = (kind: CollectiveKind, bytes: number): Transfer =>
     transfer((l) => callTime({ kind, bytes, size: dp, link: l }), dpLink, dpInter);
   const [tied] = byId("tied-embedding");

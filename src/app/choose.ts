@@ -87,7 +87,7 @@ function memoryRefusal(p: PlanResult): string {
 /** A whole plan given (a --plan file, a plan shown) on the request's hardware: its figures there
  *  (`shown`: already evaluated for exactly this request), or why the worker cannot run it. */
 function runnable(req: PlanRequest, plan: Plan, prefix: string, shown?: PlanResult): PlanResult {
-  const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
+  const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan, req.hw.fabric?.nvlinkDomain);
   if (bad) throw new UserError(`${prefix}${describePlan(plan as PlanResult)}: ${bad.message} [${bad.code}]`);
   const limit = workerLimit(req, plan);
   if (limit) throw new UserError(`${prefix}${limit}`);

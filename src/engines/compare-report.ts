@@ -30,10 +30,11 @@ const FORMAT: Record<keyof Plan, (v: Plan[keyof Plan]) => string> = {
   recompute: String,
   sequenceParallel: (v) => (v ? "on" : "off"),
   schedule: (v) => SCHEDULE_NAME[v as Plan["schedule"]],
+  order: (v) => String(v ?? "tp-cp-dp-pp"),
 };
 const NAME: Record<keyof Plan, string> = {
   tp: "tp", pp: "pp", vpp: "vpp", dp: "dp", cp: "cp", ep: "ep", etp: "etp", stageLayers: "stage layers", zero: "ZeRO", microBatch: "micro-batch", recompute: "recompute",
-  sequenceParallel: "sequence parallel", schedule: "schedule",
+  sequenceParallel: "sequence parallel", schedule: "schedule", order: "rank order",
 };
 
 const ORDER: (keyof Plan)[] = ["tp", "cp", "pp", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];

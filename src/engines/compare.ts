@@ -71,7 +71,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     fixed: {},
   }, { engine: FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration` });
   const plan = reading.plan;
-  const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
+  const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan, req.hw.fabric?.nvlinkDomain);
   if (bad) throw new UserError(`${origin}: ${describe(plan)}: ${bad.message} [${bad.code}]`);
   for (const w of reading.warnings) io.err(`paraplan: warning: ${w}`);
   const current = evaluatePlan(req.model, req.hw, req.training, plan);

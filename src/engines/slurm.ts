@@ -22,6 +22,8 @@ export function ncclHints(hw: Hardware, nodes: number): string[] {
   if (hw.intra.kind === "nvlink") {
     out.push("# GPUs in a node talk over NVLink; NCCL picks P2P over NVLink by itself. To keep P2P on NVLink paths only:");
     out.push("# export NCCL_P2P_LEVEL=NVL");
+  } else if (hw.intra.kind === "infinity-fabric") {
+    out.push("# GPUs in a node talk over AMD Infinity Fabric (xGMI); RCCL picks it by itself and reads the same NCCL_* variables");
   } else {
     out.push("# GPUs in a node talk over PCIe: let P2P cross PCIe switches (PXB); if they sit under different CPU sockets try SYS,");
     out.push("# or NCCL_P2P_DISABLE=1 where P2P across the host bridge is slow or broken");

@@ -11,7 +11,7 @@ import { count, gib, percent } from "./units.js";
 /** The data-parallel sizes of the layouts whose tp and pp pass every rule (ascending). */
 export function layoutDps(req: PlanRequest): number[] {
   const { model: m, training: t, fixed, hw } = req;
-  const ctx = ruleContext(m, t, hw.gpusPerNode);
+  const ctx = ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain);
   const out = new Set<number>();
   for (const tp of tpCandidates(m, t, fixed))
     for (const pp of ppCandidates(m, t, fixed, tp)) {

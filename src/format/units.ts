@@ -1,4 +1,8 @@
 // Human-readable numbers for terminal output (display only; all arithmetic stays in planner/).
+import type { LinkKind } from "../../planner/types.js";
+
+/** The node link's name as vendors write it. */
+export const linkName = (kind: LinkKind): string => ({ nvlink: "NVLink", pcie: "PCIe", "infinity-fabric": "Infinity Fabric" })[kind];
 /** A number with thousands separators and exactly `digits` decimals ("3,406,246,413.5"). */
 export function grouped(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });

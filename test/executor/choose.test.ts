@@ -48,6 +48,10 @@ describe("devices", () => {
       ["NVIDIA A100 80GB PCIe", 80, "a100-pcie"],
       ["NVIDIA L40S", 45, "l40s-pcie"],
       ["NVIDIA GeForce RTX 4090", 24, null],
+      ["NVIDIA B200", 179, "dgx-b200"],
+      ["NVIDIA GB200", 185, "gb200-nvl72"],
+      ["NVIDIA H800", 80, "h800"],
+      ["NVIDIA H800 PCIe", 80, null],
     ];
     for (const [name, gib, profile] of cases) expect(profileForGpu(name, gib * GiB), name).toBe(profile);
     expect(presentDevices(undefined, 1, gpus)).toMatchObject({ device: "cuda", present: 2 });

@@ -1,7 +1,8 @@
 // An independent enumeration of the valid plans of a small problem, written from the rules of
 // Megatron-LM / the papers rather than from planner/space.ts, to check the search against.
 //   tp·pp·dp = gpus; tp divides the attention heads and the key/value heads and stays inside a
-//   node (Narayanan et al. 2021 §3.3); pp divides the layers; dp divides the global batch; the
+//   node (Narayanan et al. 2021 §3.3), or inside the NVLink domain where a fabric makes it larger
+//   (GB200 NVL72: 72 GPUs); pp divides the layers; dp divides the global batch; the
 //   micro-batch divides the per-replica batch; virtual stages divide the layers per stage and
 //   need pp > 1 and the interleaved schedule, whose micro-batch count must be a multiple of pp
 //   (Megatron-LM schedules.py); 1F1B or GPipe otherwise (1F1B only without a pipeline);
@@ -21,7 +22,7 @@ export function divisorsOf(n: number): number[] {
 export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: ZeroStage): Plan[] {
   const out: Plan[] = [];
   for (const tp of divisorsOf(t.gpus)) {
-    if (m.heads % tp !== 0 || m.kvHeads % tp !== 0 || tp > hw.gpusPerNode) continue;
+    if (m.heads % tp !== 0 || m.kvHeads % tp !== 0 || tp > (hw.fabric?.nvlinkDomain ?? hw.gpusPerNode)) continue;
     for (const pp of divisorsOf(t.gpus / tp)) {
       if (m.layers % pp !== 0) continue;
       const dp = t.gpus / (tp * pp);

@@ -120,7 +120,7 @@ export function planDiff(prev: PlanResult, p: PlanResult): string[] {
 /** What one GPU of the slowest stage puts on the wire in a step, by group (the plan's wire, the
  *  items the closed form prices): "on the wire per GPU and step: tp 12.0 GiB in 6,144 calls · …". */
 export function wireLine(m: ModelSpec, hw: Hardware, t: Training, p: Plan): string {
-  const links = wireLinks(hw, place(hw, degreesOf(p)));
+  const links = wireLinks(hw, place(hw, degreesOf(p), p.order));
   const by = new Map<string, { bytes: number; calls: number }>();
   for (const i of wireOf(m, t, p, links)) {
     if (!i.closedForm || i.calls === 0) continue;

@@ -1,10 +1,12 @@
 // Which link each parallel group communicates over, as the planner's layout places it
-// (planner/layout/groups.ts: tp innermost, then cp, then dp, then pp) and as the cost model
+// (planner/layout/groups.ts: tp innermost, then cp, then dp, then pp, or pp before dp in the
+// plan's other order) and as the cost model
 // prices it: a group stays on the node's link (NVLink or PCIe) when all its ranks share a node;
 // one that crosses nodes runs at the network's pace, and so does a ring where only some groups do.
 import { type Hardware, type Plan, type Span, degreesOf, groupShape, place } from "../../../planner/index.js";
 import { span as spanOf } from "../../../planner/layout/groups.js";
-import { bandwidth } from "../../format/units.js";
+import { bandwidth, linkName } from "../../format/units.js";
+import type { LinkKind } from "../../../planner/types.js";
 
 export type Group = "tp" | "pp" | "dp";
 export type { Span };
@@ -21,27 +23,29 @@ export interface GroupLink {
   bandwidth: string;
 }
 
-/** A plan's degrees; cp, ep and etp absent are 1. */
-type Dense = Pick<Plan, "tp" | "pp" | "dp"> & Partial<Pick<Plan, "cp" | "ep" | "etp">>;
+/** A plan's degrees and rank order; cp, ep and etp absent are 1. */
+type Dense = Pick<Plan, "tp" | "pp" | "dp" | "order"> & Partial<Pick<Plan, "cp" | "ep" | "etp">>;
 const degrees = (p: Dense) => degreesOf({ cp: 1, ep: 1, etp: 1, ...p });
 
-/** Whether the groups of one kind stay inside nodes of `gpusPerNode` ranks. */
+/** Whether the groups of one kind stay inside nodes of `gpusPerNode` ranks (in the plan's order). */
 export function groupSpan(plan: Dense, group: Group, gpusPerNode: number): Span {
-  return spanOf(groupShape(degrees(plan), group), plan.tp * (plan.cp ?? 1) * plan.pp * plan.dp, gpusPerNode);
+  return spanOf(groupShape(degrees(plan), group, plan.order), plan.tp * (plan.cp ?? 1) * plan.pp * plan.dp, gpusPerNode);
 }
 
 export function intraName(hw: Hardware): string {
-  return hw.intra.kind === "nvlink" ? "NVLink" : "PCIe";
+  return linkName(hw.intra.kind as LinkKind);
 }
 
 export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
-  const g = place(hw, degrees(plan))[group];
+  const g = place(hw, degrees(plan), plan.order)[group];
   const { size, stride, where } = g;
   const span = size <= 1 ? 1 : (size - 1) * stride + 1;
   if (where === "none") return { group, size, span, where, link: "—", bandwidth: "" };
   const bw = bandwidth(g.link!.bandwidth);
   if (where === "node") return { group, size, span, where, link: intraName(hw), bandwidth: bw };
-  return { group, size, span, where, link: where === "mixed" ? "network (some groups)" : "network", bandwidth: bw };
+  // A fabric's tiers (planner/layout/fabric.ts): the level the group crosses.
+  const tier = g.level === "leaf" || g.level === "pod" ? ` (inside a ${g.level})` : hw.fabric?.pod ? " (across pods)" : "";
+  return { group, size, span, where, link: (where === "mixed" ? "network (some groups)" : "network") + tier, bandwidth: bw };
 }
 
 export const allGroupLinks = (hw: Hardware, plan: Dense): GroupLink[] => (["tp", "pp", "dp"] as const).map((g) => groupLink(hw, plan, g));

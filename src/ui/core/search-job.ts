@@ -40,7 +40,7 @@ export const emptyTotals = (): SearchTotals => ({ searched: 0, feasible: 0, reje
 export function searchChunks(req: PlanRequest): Fixed[] {
   const { model: m, training: t, fixed, hw } = req;
   const out: Fixed[] = [];
-  const ctx = ruleContext(m, t, hw.gpusPerNode);
+  const ctx = ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain);
   for (const tp of tpCandidates(m, t, fixed)) {
     for (const pp of ppCandidates(m, t, fixed, tp)) {
       const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, pp, dp: t.gpus / (tp * pp) }) === null;

@@ -1,0 +1,129 @@
+// The level of the fabric each group crosses, and the link it gets there.
+//
+// Tiers, innermost first, each a block of consecutive ranks (a profile's `fabric`,
+// planner/schema/fabric.ts): the node, the NVLink domain (GB200 NVL72: 72 GPUs on one NVLink
+// fabric, DGX SuperPOD GB200 RA "Network Fabrics"), a rail-optimised leaf tier (DGX SuperPOD
+// scalable unit: one leaf switch per rail, same-rail traffic one switch hop; B200 RA), pods with
+// full bisection inside, and the oversubscribed layer above them (Llama 3: 3,072-GPU pods, 1:7
+// above; Llama Team 2024 §3.3.1). A group is priced on the outermost tier any of its groups
+// crosses, as a ring runs at its slowest link:
+//   node, domain  the NVLink (or PCIe) link of the node
+//   leaf          the network link at the leaf tier's per-step latency
+//   pod           the network link
+//   network       the network link, above pods at its share of the oversubscribed uplinks
+// Share above pods (formulas-scale §5.3): a pod's uplinks carry pod_gpus·B/r; the flows leaving
+// a pod at once split them, each getting at most B. A ring collective's group leaves each pod it
+// touches once (its ranks ascend), a pipeline's chain leaves an inner pod twice (activations
+// forward, gradients back): flows = those exits summed over the groups that run at once, the
+// most any pod has. So a dp ring over 128 ranks spread over pods is hardly slowed (few exits per
+// ring), while 2-rank groups split across two pods get B/r each: every GPU sends across.
+import type { Fabric, GroupTopology, Hardware, Link } from "../types.js";
+import type { GroupShape, Span } from "./groups.js";
+
+/** The outermost tier a group crosses: none (a group of one), node, domain (NVLink beyond the
+ *  node), leaf, pod, network (above pods, or a flat network). */
+export type Level = "none" | "node" | "domain" | "leaf" | "pod" | "network";
+
+/** GPUs one NVLink (scale-up) link reaches: the node unless the fabric has a larger domain. */
+export const scaleUp = (hw: Pick<Hardware, "gpusPerNode" | "fabric">): number => hw.fabric?.nvlinkDomain ?? hw.gpusPerNode;
+
+/** Whether the groups of one shape stay inside blocks of `perNode` ranks. A group's ranks ascend,
+ *  so its first and last share a block exactly when all of them do. Blocks that tile answer at
+ *  once; otherwise every group is looked at (at most world / size of them). */
+export function span(shape: GroupShape, world: number, perNode: number): Span {
+  const { size, stride } = shape;
+  if (size <= 1) return "none";
+  const block = size * stride;
+  if (block <= perNode && perNode % block === 0) return "node";
+  if (stride % perNode === 0) return "network";
+  let inside = 0;
+  let across = 0;
+  for (let base = 0; base < world; base += block) {
+    for (let o = 0; o < stride; o++) {
+      const first = base + o;
+      const last = first + (size - 1) * stride;
+      if (Math.floor(first / perNode) === Math.floor(last / perNode)) inside++;
+      else across++;
+      if (inside > 0 && across > 0) return "mixed";
+    }
+  }
+  return across === 0 ? "node" : "network";
+}
+
+const inside = (shape: GroupShape, world: number, block: number) => span(shape, world, block) === "node";
+
+export function levelOf(shape: GroupShape, world: number, hw: Pick<Hardware, "gpusPerNode" | "fabric">): Level {
+  if (shape.size <= 1) return "none";
+  if (inside(shape, world, hw.gpusPerNode)) return "node";
+  const f = hw.fabric;
+  if (!f) return "network";
+  if (inside(shape, world, f.nvlinkDomain)) return "domain";
+  if (f.leaf && inside(shape, world, f.leaf.gpus)) return "leaf";
+  if (f.pod && inside(shape, world, f.pod.gpus)) return "pod";
+  return "network";
+}
+
+/** Flows leaving the busiest pod when every group of this shape communicates at once: a ring
+ *  leaves each pod it touches once; a chain (`chain`: the pipeline's p2p, both ways) leaves its
+ *  end pods once and the pods between twice. */
+export function podExits(shape: GroupShape, world: number, podGpus: number, chain: boolean): number {
+  const { size, stride } = shape;
+  const pods = Math.ceil(world / podGpus);
+  const exits = new Float64Array(pods);
+  const block = size * stride;
+  for (let base = 0; base < world; base += block) {
+    for (let o = 0; o < stride; o++) {
+      const first = base + o;
+      const lo = Math.floor(first / podGpus);
+      const hi = Math.floor((first + (size - 1) * stride) / podGpus);
+      if (lo === hi) continue;
+      // Ranks ascend: with stride < podGpus the group touches every pod from lo to hi; with a
+      // larger stride each member sits in a pod of its own.
+      const touched = stride < podGpus ? null : size;
+      const n = touched ?? hi - lo + 1;
+      for (let k = 0; k < n; k++) {
+        const pod = touched === null ? lo + k : Math.floor((first + k * stride) / podGpus);
+        exits[pod]! += chain && k > 0 && k < n - 1 ? 2 : 1;
+      }
+    }
+  }
+  let most = 0;
+  for (const e of exits) most = Math.max(most, e);
+  return most;
+}
+
+/** The fraction of the per-GPU network bandwidth a group crossing pods gets (1: no shortfall). */
+export function podShare(shape: GroupShape, world: number, pod: NonNullable<Fabric["pod"]>, chain: boolean): number {
+  const exits = podExits(shape, world, pod.gpus, chain);
+  return exits === 0 ? 1 : Math.min(1, pod.gpus / (pod.oversubscription * exits));
+}
+
+/** The node's link for a group inside a node. On an Infinity Fabric mesh (MI300X: one link to each
+ *  of the 7 peers, 896 GB/s in all; hardware-2026.md "AMD Instinct MI300X", modelling note) a group
+ *  of n reaches its members over n − 1 of the 7 links: (n−1)/7 of the node link's bandwidth. */
+export function nodeLink(hw: Pick<Hardware, "intra" | "gpusPerNode">, shape: GroupShape): Link {
+  if (hw.intra.kind !== "infinity-fabric" || shape.size >= hw.gpusPerNode || hw.gpusPerNode <= 1) return hw.intra;
+  return { ...hw.intra, bandwidth: (hw.intra.bandwidth * (shape.size - 1)) / (hw.gpusPerNode - 1) };
+}
+
+/** Members per NVLink domain and domains spanned (rank 0's group; regular shapes are alike). */
+function topologyOf(shape: GroupShape, domain: number): { perDomain: number; domains: number } {
+  const perDomain = shape.stride >= domain ? 1 : Math.max(1, Math.min(shape.size, Math.floor(domain / shape.stride)));
+  return { perDomain, domains: Math.ceil(shape.size / perDomain) };
+}
+
+/** The link of a group at its level; with a fabric it carries the group's topology for the
+ *  collective tuner (cost/tuner.ts). `chain`: the group's traffic is p2p along it (pipeline). */
+export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level: Level, chain: boolean): Link | null {
+  if (level === "none") return null;
+  const f = hw.fabric;
+  let link: Link;
+  if (level === "node") link = nodeLink(hw, shape);
+  else if (level === "domain") link = hw.intra;
+  else if (level === "leaf") link = { ...hw.inter, latency: f!.leaf!.latency };
+  else if (level === "network" && f?.pod) link = { ...hw.inter, bandwidth: hw.inter.bandwidth * podShare(shape, world, f.pod, chain) };
+  else link = hw.inter;
+  if (!f) return link;
+  const topology: GroupTopology = { ...topologyOf(shape, f.nvlinkDomain), intra: hw.intra, nvls: f.nvls, sharp: f.sharp };
+  return { ...link, topology };
+}
