@@ -1,5 +1,6 @@
 // Plain-number types shared by the cost model and the search.
 // Every quantity is SI: bytes, seconds, FLOP, FLOP/s, bytes/s.
+import type { RunFigures } from "./run/types.js";
 
 export type Mlp = "gelu" | "swiglu" | "geglu";
 export type Positional = "learned" | "rope";
@@ -98,6 +99,9 @@ export interface Hardware {
   intra: Link;
   inter: Link;
   measured: boolean;
+  /** The whole run's figures (power, PUE, failure rate, checkpoint storage, restart), when the
+   *  profile gives them (planner/run/). */
+  run?: RunFigures;
   /** Field path -> cited source, for reporting. */
   sources: Record<string, string>;
 }
