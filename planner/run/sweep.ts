@@ -13,7 +13,7 @@ import type { RunEstimate } from "./types.js";
 /** The closed form's best plans simulated at each count. */
 export const SWEEP_SIMULATE_TOP = 3;
 /** Simulated operations per count (simulate.ts's unit): the best few of a gpt3-like step. */
-export const SWEEP_SIMULATED_OPS = 120_000;
+export const SWEEP_SIMULATED_OPS = 64_000;
 
 export interface SweepPoint {
   gpus: number;
