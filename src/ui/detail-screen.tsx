@@ -64,6 +64,12 @@ export function DetailScreen({ plan, previous, hw, training, model, width, heigh
       ))}
       {v.wire !== null && <Text wrap="truncate-end">{`  ${v.wire}`}</Text>}
       <Text wrap="truncate-end">{v.bubble}</Text>
+      {v.run.length > 0 && <Text bold>whole run</Text>}
+      {v.run.map((l, i) => (
+        <Text key={`run-${i}`} wrap="truncate-end">
+          {`  ${l}`}
+        </Text>
+      ))}
       {v.diff.map((l, i) => (
         <Text key={i} color={i === 0 ? ACCENT : undefined} wrap="truncate-end">
           {l}
