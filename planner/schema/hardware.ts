@@ -169,6 +169,8 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
   if (hw.memory <= 0 || hw.memoryBandwidth <= 0 || hw.peak.bf16 <= 0 || hw.intra.bandwidth <= 0 || hw.inter.bandwidth <= 0)
     return { ok: false, message: `${origin}: memory, bandwidths and peaks must be positive` };
+  if (hw.run && [hw.run.checkpointBandwidth, hw.run.stagingBandwidth].some((b) => b !== undefined && !(b > 0)))
+    return { ok: false, message: `${origin}: field "run": checkpoint and staging bandwidths must be positive` };
   return { ok: true, value: hw };
 }
 

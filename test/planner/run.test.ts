@@ -189,3 +189,25 @@ describe("cheapestWithin (the deadline's pick)", () => {
     expect(cheapestWithin(pts, 60 * 86400)?.gpus).toBe(256);
   });
 });
+
+describe("a profile's run section", () => {
+  const withRun = (run: unknown) => ({ ...(rawHardware("dgx-h100") as object), run });
+
+  it("parses each figure to SI with its source; figures left out stay absent", () => {
+    const r = parseHardwareFile(withRun({ nodePower: { value: "10.2 kW", source: "guide" }, restartTime: "10 min", checkpointBandwidth: "500 GB/s", pue: 1.2 }), "x.json");
+    if (!r.ok) throw new Error(r.message);
+    expect(r.value.run).toEqual({ nodePower: 10200, restartTime: 600, checkpointBandwidth: 5e11, pue: 1.2 });
+    expect(r.value.sources["run.nodePower"]).toBe("guide");
+  });
+
+  it("refuses a figure in the wrong unit, a PUE below 1 and unknown keys, naming the field", () => {
+    const bad = (run: unknown) => {
+      const r = parseHardwareFile(withRun(run), "x.json");
+      return r.ok ? "" : r.message;
+    };
+    expect(bad({ boardPower: "700 GB" })).toMatch(/run\.boardPower/);
+    expect(bad({ pue: 0.9 })).toMatch(/run\.pue/);
+    expect(bad({ mtbf: 3 })).toMatch(/unknown field "mtbf"/);
+    expect(bad({ stagingBandwidth: "0 GB/s" })).toMatch(/bandwidths must be positive/);
+  });
+});
