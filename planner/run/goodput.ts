@@ -1,6 +1,6 @@
 // Checkpointing for one job under failures: the job's MTBF from a per-GPU rate, the blocking and
 // persist times of a checkpoint, the goodput-maximising interval and the goodput it gives.
-import { dalyInterval, goodputOf } from "./checkpoint.js";
+import { dalyInterval, goodputOf, youngInterval } from "./checkpoint.js";
 import type { CheckpointPlan, RunInputs } from "./types.js";
 
 /** Job MTBF, seconds: failures are independent across GPUs, so a job of N GPUs is interrupted at
@@ -44,5 +44,5 @@ export function checkpointPlan(i: CheckpointInputs): CheckpointPlan {
   // restart (formulas-scale.md §4.2: τ/2 + detection + R; detection is part of the restart here).
   const lostPerFailure = (interval + blocking) / 2 + restart;
   const goodput = Number.isFinite(interval) ? goodputOf(interval, blocking, restart, mtbf) : 1;
-  return { jobMtbf: mtbf, blocking, persist, interval, intervalIsPersist, lostPerFailure, goodput };
+  return { jobMtbf: mtbf, blocking, persist, interval, young: youngInterval(blocking, mtbf), intervalIsPersist, lostPerFailure, goodput };
 }

@@ -27,13 +27,15 @@ export interface SweepPoint {
   run: RunEstimate | null;
   /** Tokens per second per GPU at that step. */
   tokensPerGpuSecond: number;
+  /** Model FLOPs utilisation at that step (the plan's MFU scaled from its closed-form step). */
+  mfu: number;
 }
 
 /** The best plan at one count and its run. */
 export function sweepPoint(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, f: ResolvedRunFigures, o: RunOptions): SweepPoint {
   const result = search(m, hw, t, fixed, { top: SWEEP_SIMULATE_TOP });
   const best = result.plans[0];
-  if (!best) return { gpus: t.gpus, training: t, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0 };
+  if (!best) return { gpus: t.gpus, training: t, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0, mfu: 0 };
   const top = result.plans.slice(0, simulablePrefix(m, t, result.plans, SWEEP_SIMULATED_OPS));
   let plan = best;
   let step = best.time.step;
@@ -45,7 +47,23 @@ export function sweepPoint(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed
     simulated = true;
   }
   const run = runEstimate(step, runInputsFor(m, t, plan, f, o));
-  return { gpus: t.gpus, training: t, plan, step, simulated, run, tokensPerGpuSecond: (t.globalBatch * t.seqLen) / step / t.gpus };
+  return {
+    gpus: t.gpus,
+    training: t,
+    plan,
+    step,
+    simulated,
+    run,
+    tokensPerGpuSecond: (t.globalBatch * t.seqLen) / step / t.gpus,
+    mfu: (plan.mfu * plan.time.step) / step,
+  };
+}
+
+/** Per-GPU throughput at each count against the smallest count that has a plan (1: linear
+ *  scaling); null where a count has none. */
+export function scalingOf(points: readonly SweepPoint[]): (number | null)[] {
+  const base = points.find((p) => p.plan)?.tokensPerGpuSecond;
+  return points.map((p) => (p.plan && base ? p.tokensPerGpuSecond / base : null));
 }
 
 /** Whether the cost (with a price) or the GPU-hours (without one: the same order at any price) of

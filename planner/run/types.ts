@@ -55,6 +55,8 @@ export interface CheckpointPlan {
   persist: number;
   /** Compute time between checkpoints, seconds (Daly 2006; async: at least `persist`). */
   interval: number;
+  /** Young's first-order interval √(2δM), for comparison, seconds. */
+  young: number;
   /** Whether async's persist time, not the optimum, set the interval. */
   intervalIsPersist: boolean;
   /** Work and time lost per interruption, seconds: half an interval, the restart, and (async) a

@@ -1,12 +1,12 @@
 // `paraplan plan --sweep-gpus`: the best plan and the whole run at each GPU count (closed form at
 // every count, the simulation of only the best few there: planner/run/sweep.ts), a chart, and
 // with --deadline the cheapest count that meets it.
-import { cheapestWithin, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
+import { cheapestWithin, scalingOf, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
 import { planJson } from "../../executor/plan-json.js";
 import { runFigures } from "../app/whole-run.js";
 import { EXIT, UserError } from "../errors.js";
 import { duration } from "../format/run-text.js";
-import { deadlineLine, scaling, sweepChart, sweepTable } from "../format/sweep-text.js";
+import { deadlineLine, sweepChart, sweepTable } from "../format/sweep-text.js";
 import { compact } from "../format/units.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
@@ -33,7 +33,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       reasons.set(gpus, e.message);
-      return { gpus, training: null, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0 };
+      return { gpus, training: null, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0, mfu: 0 };
     }
     first ??= req;
     const p = sweepPoint(req.model, req.hw, req.training, req.fixed, runFigures(req.hw, settings), { tokens: settings.tokens, price: settings.price, mode: settings.ckpt });
@@ -44,7 +44,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
   const pick = run.deadline !== undefined ? cheapestWithin(points, run.deadline) : null;
   const why = (p: SweepPoint) => reasons.get(p.gpus) ?? "no plan";
   if (args.json) {
-    const scale = scaling(points);
+    const scale = scalingOf(points);
     io.out(JSON.stringify({
       model: first?.model.name ?? args.model,
       profile: first?.profileName,
@@ -59,6 +59,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
         stepSeconds: p.plan ? p.step : null,
         stepFrom: p.plan ? (p.simulated ? "simulated" : "closed form") : null,
         tokensPerGpuSecond: p.plan ? p.tokensPerGpuSecond : null,
+        mfu: p.plan ? p.mfu : null,
         scaling: scale[i],
         run: p.run ? { days: p.run.days, gpuHours: p.run.gpuHours, energyMWh: p.run.energyMWh, cost: p.run.cost, goodput: p.run.goodput, failures: p.run.failures, checkpointIntervalSeconds: p.run.checkpoint.interval } : null,
       })),

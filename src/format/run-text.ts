@@ -27,7 +27,7 @@ function sources(w: WholeRun): string[] {
     `checkpoint storage (${from(f.checkpointBandwidth)}): ${f.checkpointBandwidth.source}`,
     `restart time (${from(f.restartTime)}): ${f.restartTime.source}`,
   ];
-  if (w.settings.ckpt === "async" || w.inputs.checkpointBytesPerGpu / f.stagingBandwidth.value > w.inputs.checkpointBytes / f.checkpointBandwidth.value)
+  if (w.settings.ckpt === "async" || w.estimate.checkpoint.persist > w.inputs.checkpointBytes / f.checkpointBandwidth.value)
     lines.push(`device-to-host copy (${from(f.stagingBandwidth)}): ${f.stagingBandwidth.source}`);
   if (f.power) lines.push(`${f.power.basis === "board" ? "board power" : "node power"} (profile): ${f.power.source}`);
   return lines.map((l) => `    ${l}`);
@@ -43,7 +43,7 @@ export function runText(w: WholeRun): string {
     : `energy ${count(e.energyMWh!)} MWh = GPU-hours × ${count(f.power.value)} W ${f.power.basis === "board" ? "GPU board power" : "node power per GPU"} × PUE ${f.pue.value} (${from(f.pue)})`;
   const cost = e.cost === null ? "cost: no --price given (USD per GPU-hour; cost = GPU-hours × price)" : `cost ${usd(e.cost)} at $${w.settings.price}/GPU-hour`;
   const mode = w.settings.ckpt === "sync" ? `sync: training waits ${duration(c.blocking)} for the write` : `async: training waits ${duration(c.blocking)} to stage, ${duration(c.persist)} to persist`;
-  const interval = c.intervalIsPersist ? `every ${duration(c.interval)} (as often as async's write allows)` : `every ${duration(c.interval)} of compute (Daly 2006's optimum; Young 1974: ${duration(Math.sqrt(2 * c.blocking * c.jobMtbf))})`;
+  const interval = c.intervalIsPersist ? `every ${duration(c.interval)} (as often as async's write allows)` : `every ${duration(c.interval)} of compute (Daly 2006's optimum; Young 1974: ${duration(c.young)})`;
   return [
     `whole run: ${compact(i.tokens)} tokens = ${count(Math.ceil(e.steps))} steps of ${compact(i.tokensPerStep)} tokens on ${count(i.gpus)} GPUs`,
     `  time to train ${e.days.toFixed(1)} days wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,

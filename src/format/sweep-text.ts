@@ -1,18 +1,12 @@
 // The GPU sweep in a table and a terminal chart (plain-text bars): time to train, cost (or
 // GPU-hours without a price) and per-GPU efficiency at each count, and the deadline's pick.
-import type { SweepPoint } from "../../planner/run/index.js";
+import { type SweepPoint, scalingOf } from "../../planner/run/index.js";
 import { shortPlan } from "../ui/core/detail.js";
 import { duration, usd } from "./run-text.js";
 import { compact, count, percent, seconds, table } from "./units.js";
 
-/** Per-GPU throughput at each count against the smallest count that has a plan (1 = linear). */
-export function scaling(points: readonly SweepPoint[]): (number | null)[] {
-  const base = points.find((p) => p.plan)?.tokensPerGpuSecond;
-  return points.map((p) => (p.plan && base ? p.tokensPerGpuSecond / base : null));
-}
-
 export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | null, why: (p: SweepPoint) => string): string {
-  const scale = scaling(points);
+  const scale = scalingOf(points);
   const rows = points.map((p, i) => {
     const mark = p === pick ? "◀" : "";
     if (!p.plan || !p.run) return [count(p.gpus), why(p), "", "", "", "", "", "", "", "", mark];
@@ -25,7 +19,7 @@ export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | nul
       compact(r.gpuHours),
       r.cost === null ? "-" : usd(r.cost),
       count(p.tokensPerGpuSecond),
-      percent(p.plan.mfu * (p.plan.time.step / p.step)),
+      percent(p.mfu),
       percent(scale[i]!),
       percent(r.goodput),
       mark,
@@ -55,7 +49,7 @@ function bars(title: string, points: readonly SweepPoint[], value: (p: SweepPoin
 /** The chart: time to train, cost (GPU-hours without a price) and per-GPU efficiency. */
 export function sweepChart(points: readonly SweepPoint[], width = 40): string {
   const priced = points.some((p) => p.run?.cost != null);
-  const scale = scaling(points);
+  const scale = scalingOf(points);
   return [
     ...bars("time to train (days, wall-clock)", points, (p) => p.run?.days ?? null, (v) => v.toFixed(1), width),
     ...bars(priced ? "cost (USD)" : "GPU-hours (cost at any price is proportional)", points, (p) => (priced ? p.run?.cost ?? null : p.run?.gpuHours ?? null), (v) => (priced ? usd(v) : compact(v)), width),

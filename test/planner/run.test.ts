@@ -8,6 +8,9 @@ import {
   type SweepPoint,
   checkpointPlan,
   cheapestWithin,
+  resolveRunFigures,
+  scalingOf,
+  sweepPoint,
   dalyInterval,
   expectedFailures,
   goodputOf,
@@ -19,7 +22,9 @@ import {
   youngInterval,
 } from "../../planner/run/index.js";
 import { parseHardwareFile } from "../../planner/schema/hardware.js";
-import { rawHardware } from "./fixtures.js";
+import { search } from "../../planner/search.js";
+import { simulateTop } from "../../planner/sim/rescore.js";
+import { hardware, preset, rawHardware } from "./fixtures.js";
 
 const MIN = 60;
 const H = 3600;
@@ -209,5 +214,29 @@ describe("a profile's run section", () => {
     expect(bad({ pue: 0.9 })).toMatch(/run\.pue/);
     expect(bad({ mtbf: 3 })).toMatch(/unknown field "mtbf"/);
     expect(bad({ stagingBandwidth: "0 GB/s" })).toMatch(/bandwidths must be positive/);
+  });
+});
+
+describe("sweepPoint: the best plan at one count", () => {
+  const m = preset("gpt3-350m");
+  const hw = hardware("dgx-h100");
+  const t = { gpus: 16, globalBatch: 256, seqLen: 2048, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true };
+  const f = resolveRunFigures(hw, "board", {});
+
+  it("keeps the fastest of the closed form's best 3 as simulated, and times the run by its simulated step", () => {
+    const p = sweepPoint(m, hw, t, {}, f, { tokens: 30e9, price: 2, mode: "sync" });
+    const top = search(m, hw, t, {}, { top: 3 }).plans;
+    const r = simulateTop(m, hw, t, top);
+    expect(p.simulated).toBe(true);
+    expect(p.plan).toEqual(top[r.fastest]);
+    expect(p.step).toBe(r.simulated[r.fastest]!.step);
+    expect(p.run!.idealSeconds).toBeCloseTo((30e9 / (256 * 2048)) * p.step, 6);
+    expect(p.tokensPerGpuSecond).toBeCloseTo((256 * 2048) / p.step / 16, 9);
+    expect(p.mfu).toBeCloseTo((p.plan!.mfu * p.plan!.time.step) / p.step, 12);
+  });
+
+  it("scaling is per-GPU throughput against the smallest count with a plan", () => {
+    const pt = (gpus: number, tokensPerGpuSecond: number, plan: boolean) => ({ gpus, tokensPerGpuSecond, plan: plan ? {} : null }) as unknown as SweepPoint;
+    expect(scalingOf([pt(8, 0, false), pt(16, 1000, true), pt(32, 900, true)])).toEqual([null, 1, 0.9]);
   });
 });
