@@ -49,6 +49,15 @@ describe("checkpoint interval (Young 1974, Daly 2006)", () => {
     expect(goodputOf(7001.388888888888, 300, 600, 24 * H)).toBeCloseTo(0.91261, 5);
   });
 
+  it("agrees within 1% with Meta's first-order ETTR estimate at Llama 3's scale (Kokolis et al. 2025)", () => {
+    // E[ETTR] ≈ (1 − (u0 + Δt/2)/M) / (1 + w/Δt): M = 1.8 h, w = 2.84 s (5.68 TB at 2 TB/s), u0 = 10 min.
+    const M = 1.8 * H;
+    const w = 2.84;
+    const tau = dalyInterval(w, M);
+    const meta = (1 - (600 + tau / 2) / M) / (1 + w / tau);
+    expect(Math.abs(goodputOf(tau, w, 600, M) - meta)).toBeLessThan(0.01);
+  });
+
   it("without failures goodput is τ/(τ+δ); with faster failures it falls", () => {
     expect(goodputOf(900, 100, 600, Infinity)).toBeCloseTo(0.9, 12);
     expect(goodputOf(900, 100, 600, 10 * H)).toBeLessThan(goodputOf(900, 100, 600, 100 * H));
