@@ -48,15 +48,15 @@ the whole run (README "The whole run"):
                            checkpoint interval and goodput of the best plan
   --price USD              price per GPU-hour, for the cost
   --power board|node       energy from the GPU board power (default) or the node's power per GPU
-  --pue X                  power usage effectiveness (default 1.09, Meta's data centres)
+  --pue X                  power usage effectiveness (default: the profile's, else 1.09, Meta's data centres)
   --ckpt sync|async        checkpoints block training for the write (default) or the device-to-host copy
-  --ckpt-bandwidth B       checkpoint storage write bandwidth, all GPUs together (default 2 TB/s)
-  --restart-time T         from an interruption to training again (10min, 600s; default 10 min)
+  --ckpt-bandwidth B       checkpoint storage write bandwidth, all GPUs together (default: the profile's, else 2 TB/s)
+  --restart-time T         from an interruption to training again (10min, 600s; default: the profile's, else 10 min)
   --sweep-gpus LIST        best plan and run at each GPU count: 256..16384 (powers of two) or 256,1024,4096
   --deadline T             with --sweep-gpus: the cheapest count that trains within T (90d, 2000h, 12w)
 
 bounds: --gpus --tp --pp --dp --vpp ≤ 1,048,576; --global-batch --micro-batch ≤ 2,147,483,648;
---seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000 (README "Inputs")
+--seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000; --tokens ≤ 1e16; --sweep-gpus ≤ 24 counts (README "Inputs")
 exit status: 0 plans found, 1 nothing fits in memory (or no count meets --deadline), 2 bad input`;
 
 export async function runPlan(argv: string[], io: Io): Promise<number> {
