@@ -26,7 +26,7 @@ export function runEstimate(stepSeconds: number, i: RunInputs): RunEstimate {
     cost: i.price === null ? null : gpuHours * i.price,
     goodput: checkpoint.goodput,
     failures,
-    lostSeconds: failures * checkpoint.lostPerFailure,
+    lostSeconds: failures === 0 ? 0 : failures * checkpoint.lostPerFailure,
     steps,
   };
 }

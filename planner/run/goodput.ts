@@ -42,7 +42,7 @@ export function checkpointPlan(i: CheckpointInputs): CheckpointPlan {
   const interval = intervalIsPersist ? persist : optimum;
   // Expected loss per interruption: half an interval of work (plus its checkpoint) and the
   // restart (formulas-scale.md §4.2: τ/2 + detection + R; detection is part of the restart here).
-  const lostPerFailure = (interval + blocking) / 2 + restart;
+  const lostPerFailure = Number.isFinite(interval) ? (interval + blocking) / 2 + restart : restart;
   const goodput = Number.isFinite(interval) ? goodputOf(interval, blocking, restart, mtbf) : 1;
   return { jobMtbf: mtbf, blocking, persist, interval, young: youngInterval(blocking, mtbf), intervalIsPersist, lostPerFailure, goodput };
 }

@@ -14,7 +14,9 @@ export function duration(s: number): string {
 }
 
 export const usd = (x: number) => (x >= 1e4 ? `$${compact(x)}` : `$${x.toFixed(2)}`);
-const tb = (bytes: number) => (bytes >= 1e12 ? `${(bytes / 1e12).toFixed(2)} TB` : `${(bytes / 1e9).toFixed(1)} GB`);
+const tb = (bytes: number) => (bytes >= 1e12 ? `${(bytes / 1e12).toFixed(2)} TB` : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
+/** 32.6M, 5,482, 0.31: compact when large, two significant digits when small. */
+export const amount = (n: number) => (n >= 1e4 ? compact(n) : n >= 10 ? count(n) : n === 0 ? "0" : n.toPrecision(2));
 const rate = (bytesPerSecond: number) => (bytesPerSecond >= 1e12 ? `${(bytesPerSecond / 1e12).toFixed(2)} TB/s` : `${(bytesPerSecond / 1e9).toFixed(1)} GB/s`);
 const from = (f: ResolvedFigure) => (f.from === "flag" ? "flag" : f.from === "profile" ? "profile" : "default");
 
@@ -40,14 +42,14 @@ export function runText(w: WholeRun): string {
   const f = w.figures;
   const energy = !f.power
     ? `energy: unknown (the profile gives no ${w.settings.power === "board" ? "board power" : "node power"}; try --power ${w.settings.power === "board" ? "node" : "board"})`
-    : `energy ${count(e.energyMWh!)} MWh = GPU-hours × ${count(f.power.value)} W ${f.power.basis === "board" ? "GPU board power" : "node power per GPU"} × PUE ${f.pue.value} (${from(f.pue)})`;
+    : `energy ${e.energyMWh! >= 10 ? count(e.energyMWh!) : amount(e.energyMWh!)} MWh = GPU-hours × ${count(f.power.value)} W ${f.power.basis === "board" ? "GPU board power" : "node power per GPU"} × PUE ${f.pue.value} (${from(f.pue)})`;
   const cost = e.cost === null ? "cost: no --price given (USD per GPU-hour; cost = GPU-hours × price)" : `cost ${usd(e.cost)} at $${w.settings.price}/GPU-hour`;
   const mode = w.settings.ckpt === "sync" ? `sync: training waits ${duration(c.blocking)} for the write` : `async: training waits ${duration(c.blocking)} to stage, ${duration(c.persist)} to persist`;
-  const interval = c.intervalIsPersist ? `every ${duration(c.interval)} (as often as async's write allows)` : `every ${duration(c.interval)} of compute (Daly 2006's optimum; Young 1974: ${duration(c.young)})`;
+  const interval = !Number.isFinite(c.interval) ? "no interval: no failures expected" : c.intervalIsPersist ? `every ${duration(c.interval)} (as often as async's write allows)` : `every ${duration(c.interval)} of compute (Daly 2006's optimum; Young 1974: ${duration(c.young)})`;
   return [
     `whole run: ${compact(i.tokens)} tokens = ${count(Math.ceil(e.steps))} steps of ${compact(i.tokensPerStep)} tokens on ${count(i.gpus)} GPUs`,
-    `  time to train ${e.days.toFixed(1)} days wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
-    `  ${compact(e.gpuHours)} GPU-hours · ${cost}`,
+    `  time to train ${e.days >= 1 ? `${e.days.toFixed(1)} days` : duration(e.wallSeconds)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
+    `  ${amount(e.gpuHours)} GPU-hours · ${cost}`,
     `  ${energy}`,
     `  failures: ${i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${count(e.failures)} interruptions expected over the run`,
     `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${mode}; ${interval}`,
@@ -93,6 +95,6 @@ export function runJson(w: WholeRun) {
       intervalSeconds: c.interval,
       lostPerFailureSeconds: c.lostPerFailure,
     },
-    restartSeconds: fig(f.restartTime),
+    restartTime: fig(f.restartTime),
   };
 }

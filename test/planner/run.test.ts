@@ -126,6 +126,8 @@ describe("runEstimate", () => {
     expect(r.energyMWh).toBeCloseTo(3, 9);
     expect(r.cost).toBeCloseTo(10000, 6);
     expect(r.failures).toBe(0);
+    expect(r.lostSeconds).toBe(0);
+    expect(r.checkpoint.lostPerFailure).toBe(600);
   });
 
   it("with failures: wall = ideal / goodput, interruptions = N · hours · rate", () => {
