@@ -1,6 +1,6 @@
 // npm run bench: accuracy against published runs, the CLI's start-up, search speed, and the step
 // simulator's speed and agreement with the closed form, measured pipeline timelines on CPU ranks,
-// the estimated duration of `paraplan profile`, and `paraplan calibrate` on the recorded H200 runs.
+// the GPU sweep's wall time, the estimated duration of `paraplan profile`, and `paraplan calibrate` on the recorded H200 runs.
 import { runAccuracy } from "./accuracy.js";
 import { runCalibrateGpu } from "./calibrate-gpu.js";
 import { runProfileTime } from "./profile-time.js";
@@ -8,6 +8,7 @@ import { runSimAgreement } from "./sim-agreement.js";
 import { runSimSpeed } from "./sim-speed.js";
 import { runSpeed } from "./speed.js";
 import { runStartup } from "./startup.js";
+import { runSweepBench } from "./sweep.js";
 import { runTimelineMeasured } from "./timeline-measured.js";
 
 const accuracyOk = runAccuracy();
@@ -15,6 +16,8 @@ console.log("");
 runStartup();
 console.log("");
 runSpeed();
+console.log("");
+runSweepBench();
 console.log("");
 runSimSpeed();
 console.log("");

@@ -1,6 +1,7 @@
 // Plain-number types shared by the cost model and the search.
 // Every quantity is SI: bytes, seconds, FLOP, FLOP/s, bytes/s.
 import type { Engine } from "./engine.js";
+import type { RunFigures } from "./run/types.js";
 
 export type Mlp = "gelu" | "swiglu" | "geglu";
 /** Position encoding: a learned table (GPT), rotary (Su et al. 2021), or ALiBi — no position
@@ -184,6 +185,9 @@ export interface Hardware {
   /** Board power limit, watts, where the profile states one (efficiencies already derated,
    *  planner/power.ts). */
   powerLimit?: number;
+  /** The whole run's figures (power, PUE, failure rate, checkpoint storage, restart), when the
+   *  profile gives them (planner/run/). */
+  run?: RunFigures;
   /** Field path -> cited source, for reporting. */
   sources: Record<string, string>;
 }

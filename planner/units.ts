@@ -24,13 +24,14 @@ const mathUnits: () => Units = (() => {
   };
 })();
 
-export type Quantity = "bytes" | "bytes/s" | "seconds" | "FLOP/s";
+export type Quantity = "bytes" | "bytes/s" | "seconds" | "FLOP/s" | "watts";
 
 const TARGET: Record<Quantity, string> = {
   bytes: "B",
   "bytes/s": "B/s",
   seconds: "s",
   "FLOP/s": "FLOP/s",
+  watts: "W",
 };
 
 const EXAMPLE: Record<Quantity, string> = {
@@ -38,6 +39,7 @@ const EXAMPLE: Record<Quantity, string> = {
   "bytes/s": '"300 GB/s"',
   seconds: '"5 us"',
   "FLOP/s": '"989 TFLOP/s"',
+  watts: '"700 W"',
 };
 
 export type ParseResult = { ok: true; value: number } | { ok: false; message: string };

@@ -2,6 +2,7 @@
 // { "value": "300 GB/s", "source": "NVIDIA DGX A100 user guide" }, or be a bare value.
 import type { z } from "zod";
 import type { Hardware, Link } from "../types.js";
+import type { RunFigures } from "../run/types.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -65,6 +66,18 @@ const schemas = lazySchemas((z) => {
         .strict(),
       network: link.omit({ kind: true }).strict(),
       fabric: fabricSchema(z, withSource).optional(),
+      run: z
+        .object({
+          boardPower: quantity.optional(),
+          nodePower: quantity.optional(),
+          pue: withSource(z.number().gte(1)).optional(),
+          failuresPerGpuHour: withSource(z.number().min(0)).optional(),
+          checkpointBandwidth: quantity.optional(),
+          stagingBandwidth: quantity.optional(),
+          restartTime: quantity.optional(),
+        })
+        .strict()
+        .optional(),
     })
     .strict();
   return { link, hardwareFile };
@@ -160,6 +173,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     intra: link("node.link", f.node.link, f.node.link.kind),
     inter: link("network", f.network, "network"),
     measured: f.measured ?? false,
+    ...(f.run ? { run: runFigures(f.run, fig, q) } : {}),
     sources,
   };
   if (powerLimit !== undefined) hw.powerLimit = powerLimit;
@@ -171,5 +185,26 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
   if (hw.memory <= 0 || hw.memoryBandwidth <= 0 || hw.peak.bf16 <= 0 || hw.intra.bandwidth <= 0 || hw.inter.bandwidth <= 0)
     return { ok: false, message: `${origin}: memory, bandwidths and peaks must be positive` };
+  if (hw.run && [hw.run.checkpointBandwidth, hw.run.stagingBandwidth].some((b) => b !== undefined && !(b > 0)))
+    return { ok: false, message: `${origin}: field "run": checkpoint and staging bandwidths must be positive` };
   return { ok: true, value: hw };
+}
+
+type RunFile = NonNullable<z.infer<ReturnType<typeof schemas>["hardwareFile"]>["run"]>;
+
+/** The profile's "run" section → RunFigures (planner/run/types.ts), only the figures it gives. */
+function runFigures(
+  r: RunFile,
+  fig: <T>(path: string, x: FigureIn<T>) => T,
+  q: (path: string, x: FigureIn<string>, kind: Quantity) => number,
+): RunFigures {
+  const out: RunFigures = {};
+  if (r.boardPower !== undefined) out.boardPower = q("run.boardPower", r.boardPower, "watts");
+  if (r.nodePower !== undefined) out.nodePower = q("run.nodePower", r.nodePower, "watts");
+  if (r.pue !== undefined) out.pue = fig("run.pue", r.pue);
+  if (r.failuresPerGpuHour !== undefined) out.failuresPerGpuHour = fig("run.failuresPerGpuHour", r.failuresPerGpuHour);
+  if (r.checkpointBandwidth !== undefined) out.checkpointBandwidth = q("run.checkpointBandwidth", r.checkpointBandwidth, "bytes/s");
+  if (r.stagingBandwidth !== undefined) out.stagingBandwidth = q("run.stagingBandwidth", r.stagingBandwidth, "bytes/s");
+  if (r.restartTime !== undefined) out.restartTime = q("run.restartTime", r.restartTime, "seconds");
+  return out;
 }

@@ -13,6 +13,9 @@ import { timelineTrace } from "../../executor/timeline-trace.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
 import { buildRequest } from "../plan-request.js";
+import { takeRunArgs } from "../run-args.js";
+import { wholeRun } from "../app/whole-run.js";
+import { runJson, runText } from "../format/run-text.js";
 
 export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [options]
 
@@ -43,9 +46,21 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --trace-out FILE         write the best plan's simulated step as a Chrome trace (chrome://tracing, Perfetto)
   --json                   one JSON object instead of the table
 
+the whole run (README "The whole run"):
+  --tokens N               tokens to train (15.6T, 300B, 2e12): days, GPU-hours, energy, cost, failures,
+                           checkpoint interval and goodput of the best plan
+  --price USD              price per GPU-hour, for the cost
+  --power board|node       energy from the GPU board power (default) or the node's power per GPU
+  --pue X                  power usage effectiveness (default: the profile's, else 1.09, Meta's data centres)
+  --ckpt sync|async        checkpoints block training for the write (default) or the device-to-host copy
+  --ckpt-bandwidth B       checkpoint storage write bandwidth, all GPUs together (default: the profile's, else 2 TB/s)
+  --restart-time T         from an interruption to training again (10min, 600s; default: the profile's, else 10 min)
+  --sweep-gpus LIST        best plan and run at each GPU count: 256..16384 (powers of two) or 256,1024,4096
+  --deadline T             with --sweep-gpus: the cheapest count that trains within T (90d, 2000h, 12w)
+
 bounds: --gpus --tp --pp --dp --vpp ≤ 1,048,576; --global-batch --micro-batch ≤ 2,147,483,648;
---seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000 (README "Inputs")
-exit status: 0 plans found, 1 nothing fits in memory, 2 bad input`;
+--seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000; --tokens ≤ 1e16; --sweep-gpus ≤ 24 counts (README "Inputs")
+exit status: 0 plans found, 1 nothing fits in memory (or no count meets --deadline), 2 bad input`;
 
 export async function runPlan(argv: string[], io: Io): Promise<number> {
   // --from reads engine configurations: the engines' readers load only then.
@@ -54,7 +69,12 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
     const from = takeFrom(argv);
     if (from) return runPlanFrom(from.paths, from.rest, io, PLAN_USAGE);
   }
-  const args = parsePlanArgs(argv);
+  const { run, rest } = takeRunArgs(argv);
+  if (run.sweep) {
+    const { runSweep } = await import("./sweep.js");
+    return runSweep(rest, run, run.sweep, io);
+  }
+  const args = parsePlanArgs(rest);
   if (args.help) {
     io.out(PLAN_USAGE);
     return 0;
@@ -109,9 +129,14 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
       throw new UserError(`--trace-out: cannot write "${args.traceOut}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
   }
-  if (args.json) io.out(JSON.stringify(searchJson(req, result, elapsedMs, sim), null, 2));
+  // The whole run of the best plan (#1), timed by its simulated step where it was simulated.
+  const whole = best && run.tokens !== undefined
+    ? wholeRun(req.model, req.hw, req.training, best, sim?.simulated[0]?.step ?? best.time.step, sim?.simulated[0] !== undefined, { ...run, tokens: run.tokens })
+    : undefined;
+  if (args.json) io.out(JSON.stringify({ ...searchJson(req, result, elapsedMs, sim), ...(whole ? { run: runJson(whole) } : {}) }, null, 2));
   if (result.plans.length > 0) {
     if (!args.json) io.out(planReport(req, result, elapsedMs, note, sim?.simulated));
+    if (whole && !args.json) io.out(["", runText(whole)].join("\n"));
     if (timeline && args.timeline && !args.json) io.out(["", ...renderGantt(timeline, terminalWidth())].join("\n"));
     return 0;
   }

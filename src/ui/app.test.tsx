@@ -118,7 +118,7 @@ describe("the interactive planner", () => {
     expect(path).toBe(`/work/x/plan-llama3-8b-${plan.tp}x${plan.pp}x${plan.dp}.json`);
     expect(lastFrame()).toContain(`wrote plan-llama3-8b-${plan.tp}x${plan.pp}x${plan.dp}.json in /work/x`);
     expect(lastFrame()).toContain(`tp ${plan.tp} · pp ${plan.pp}`);
-    expect(Object.keys(plan)).toEqual(["tp", "pp", "dp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule", "memory", "time", "tokensPerSecond", "tflopsPerGpu", "mfu", "hfu"]);
+    expect(Object.keys(plan)).toEqual(["tp", "pp", "dp", "cp", "ep", "etp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule", "memory", "time", "tokensPerSecond", "tflopsPerGpu", "mfu", "hfu"]);
     stdin.write("x");
     await tick();
     expect(run.inputs[0]!.plan).toMatchObject(plan);

@@ -3,6 +3,7 @@
 import { Box, Text } from "ink";
 import type { Hardware, ModelSpec, PlanResult, Training } from "../../planner/index.js";
 import { detailView } from "./core/detail.js";
+import { runRows } from "./core/whole-run.js";
 import { ACCENT, MEMORY_COLOR, Segments, TIME_COLOR } from "./theme.js";
 
 export interface DetailScreenProps {
@@ -20,6 +21,7 @@ const LABEL = 13;
 
 export function DetailScreen({ plan, previous, hw, training, model, width, height }: DetailScreenProps) {
   const v = detailView(plan, hw, training, previous, width, model);
+  const run = runRows(v, height);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text color={ACCENT} bold wrap="truncate-end">
@@ -67,6 +69,12 @@ export function DetailScreen({ plan, previous, hw, training, model, width, heigh
       {v.diff.map((l, i) => (
         <Text key={i} color={i === 0 ? ACCENT : undefined} wrap="truncate-end">
           {l}
+        </Text>
+      ))}
+      {run.title && <Text bold>whole run</Text>}
+      {run.lines.map((l, i) => (
+        <Text key={`run-${i}`} wrap="truncate-end">
+          {`  ${l}`}
         </Text>
       ))}
     </Box>

@@ -4,6 +4,7 @@ import { type Hardware, type ModelSpec, type Plan, type PlanResult, type Trainin
 import { count, gib, percent, seconds } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
+import { wholeRunLines } from "./whole-run.js";
 
 export type MemoryKey = "weights" | "gradients" | "optimizer" | "activations" | "other";
 export const MEMORY_KEYS: readonly MemoryKey[] = ["weights", "gradients", "optimizer", "activations", "other"];
@@ -62,6 +63,8 @@ export interface DetailView {
   /** The plan's wire in one line (with the model), else null. */
   wire: string | null;
   bubble: string;
+  /** The whole run per trillion tokens and under failures (with the model), else empty. */
+  run: string[];
   diff: string[];
 }
 
@@ -158,6 +161,7 @@ export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: P
     comms: commRows(hw, p),
     wire: model ? fit(wireLine(model, hw, t, p), width) : null,
     bubble: fit(bubbleLine(p, t), width),
+    run: model ? wholeRunLines(model, hw, t, p, width) : [],
     diff: previous ? planDiff(previous, p).map((l) => fit(l, width)) : [],
   };
 }

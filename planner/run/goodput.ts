@@ -1,0 +1,48 @@
+// Checkpointing for one job under failures: the job's MTBF from a per-GPU rate, the blocking and
+// persist times of a checkpoint, the goodput-maximising interval and the goodput it gives.
+import { dalyInterval, goodputOf, youngInterval } from "./checkpoint.js";
+import type { CheckpointPlan, RunInputs } from "./types.js";
+
+/** Job MTBF, seconds: failures are independent across GPUs, so a job of N GPUs is interrupted at
+ *  N times the per-GPU rate (a series system; Kokolis et al., "Revisiting Reliability in
+ *  Large-Scale Machine Learning Research Clusters", HPCA 2025, arXiv 2410.21680: job MTTF =
+ *  1/(N_nodes·r_f)). */
+export function jobMtbf(gpus: number, failuresPerGpuHour: number): number {
+  const perSecond = (gpus * failuresPerGpuHour) / 3600;
+  return perSecond > 0 ? 1 / perSecond : Infinity;
+}
+
+type CheckpointInputs = Pick<
+  RunInputs,
+  "gpus" | "failuresPerGpuHour" | "checkpointBytes" | "checkpointBytesPerGpu" | "checkpointBandwidth" | "stagingBandwidth" | "restartTime" | "mode"
+>;
+
+/** How long a checkpoint blocks training and how long until it is on storage.
+ *  Persist: one copy of the model states at the storage's aggregate write bandwidth, and no faster
+ *  than each GPU can move its own states off the device. Sync blocks for the whole write; async
+ *  only for the device-to-host copy, the write to storage then overlapping training (PyTorch
+ *  blog, "Reducing Model Checkpointing Times by Over 10x with PyTorch Distributed Asynchronous
+ *  Checkpointing", 2024: 7B stall 148.8 s → 6.3 s; formulas-scale.md §4.2, §4.4). */
+export function checkpointTimes(i: CheckpointInputs): { blocking: number; persist: number } {
+  const staging = i.checkpointBytesPerGpu / i.stagingBandwidth;
+  const persist = Math.max(i.checkpointBytes / i.checkpointBandwidth, staging);
+  return { blocking: i.mode === "sync" ? persist : staging, persist };
+}
+
+/** The checkpoint interval that maximises goodput and what the job keeps of its time.
+ *  Async: a checkpoint cannot start before the previous one is on storage, so the interval is at
+ *  least the persist time, and an interruption also loses the checkpoint still being written:
+ *  modelled as the persist time added to the restart (derived, first order). */
+export function checkpointPlan(i: CheckpointInputs): CheckpointPlan {
+  const mtbf = jobMtbf(i.gpus, i.failuresPerGpuHour);
+  const { blocking, persist } = checkpointTimes(i);
+  const restart = i.restartTime + (i.mode === "async" ? persist : 0);
+  const optimum = Number.isFinite(mtbf) ? dalyInterval(blocking, mtbf) : Infinity;
+  const intervalIsPersist = i.mode === "async" && persist > optimum;
+  const interval = intervalIsPersist ? persist : optimum;
+  // Expected loss per interruption: half an interval of work (plus its checkpoint) and the
+  // restart (formulas-scale.md §4.2: τ/2 + detection + R; detection is part of the restart here).
+  const lostPerFailure = Number.isFinite(interval) ? (interval + blocking) / 2 + restart : restart;
+  const goodput = Number.isFinite(interval) ? goodputOf(interval, blocking, restart, mtbf) : 1;
+  return { jobMtbf: mtbf, blocking, persist, interval, young: youngInterval(blocking, mtbf), intervalIsPersist, lostPerFailure, goodput };
+}

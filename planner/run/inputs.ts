@@ -1,0 +1,41 @@
+// From a request and a plan to runEstimate's inputs: the checkpoint's size from the plan's model
+// states (the memory model's weights and optimizer states), the figures as resolved.
+import { modelStateBytes } from "../cost/memory.js";
+import { totalParams } from "../model.js";
+import type { ModelSpec, PlanResult, Training } from "../types.js";
+import type { ResolvedRunFigures } from "./figures.js";
+import type { CheckpointMode, RunInputs } from "./types.js";
+
+export interface RunOptions {
+  tokens: number;
+  /** USD per GPU-hour, or null. */
+  price: number | null;
+  mode: CheckpointMode;
+}
+
+/** Bytes of one checkpoint: one copy of the weights and the optimizer states (16-bit weights and
+ *  fp32 master weights and Adam moments, 2Ψ + 12Ψ: the memory model's modelStateBytes with no
+ *  sharding; gradients are not saved). 405B → 5.7 TB (formulas-scale.md §4.4). */
+export function checkpointBytes(m: ModelSpec, t: Training): number {
+  const s = modelStateBytes(totalParams(m, t.seqLen), 0, 1);
+  return s.weights + s.optimizer;
+}
+
+export function runInputsFor(m: ModelSpec, t: Training, plan: PlanResult, f: ResolvedRunFigures, o: RunOptions): RunInputs {
+  return {
+    tokens: o.tokens,
+    gpus: t.gpus,
+    tokensPerStep: t.globalBatch * t.seqLen,
+    powerPerGpu: f.power?.value ?? null,
+    pue: f.pue.value,
+    price: o.price,
+    failuresPerGpuHour: f.failuresPerGpuHour.value,
+    checkpointBytes: checkpointBytes(m, t),
+    // What one GPU of the fullest stage holds of the states (ZeRO shards them): it stages or writes that.
+    checkpointBytesPerGpu: plan.memory.weights + plan.memory.optimizer,
+    checkpointBandwidth: f.checkpointBandwidth.value,
+    stagingBandwidth: f.stagingBandwidth.value,
+    restartTime: f.restartTime.value,
+    mode: o.mode,
+  };
+}

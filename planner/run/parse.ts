@@ -1,0 +1,61 @@
+// The whole run's text inputs → numbers, as values: token counts ("15.6T"), durations ("90d"),
+// GPU counts to sweep ("256..16384" or "256,1024,4096"). No I/O.
+
+export type ParsedValue<T> = { ok: true; value: T } | { ok: false; message: string };
+
+const TOKEN_SUFFIX: Record<string, number> = { k: 1e3, m: 1e6, b: 1e9, g: 1e9, t: 1e12 };
+
+/** Most tokens a run may name: 10^16, a thousand times Llama 3's 15.6T. */
+export const MAX_TOKENS = 1e16;
+
+/** "15.6T", "300B", "2e12", "500M", "1,000,000" → tokens (k, M, B or G, T: powers of 1000). */
+export function parseTokens(text: string): ParsedValue<number> {
+  const m = /^\s*([0-9][0-9,_]*(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*([kmbgt])?\s*$/i.exec(text);
+  const bad = { ok: false as const, message: `"${text}" is not a token count; write it like 15.6T, 300B or 2e12` };
+  if (!m) return bad;
+  const n = Number(m[1]!.replace(/[,_]/g, "")) * (m[2] ? TOKEN_SUFFIX[m[2].toLowerCase()]! : 1);
+  if (!Number.isFinite(n) || n < 1) return bad;
+  if (n > MAX_TOKENS) return { ok: false, message: `"${text}" is too many tokens: at most 1e16` };
+  return { ok: true, value: n };
+}
+
+const DURATION_UNIT: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
+
+/** "90d", "12h", "2w", "10min", "30s" → seconds (s, m or min, h, d, w), positive. */
+export function parseDuration(text: string, units: readonly string[] = Object.keys(DURATION_UNIT)): ParsedValue<number> {
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]+)\s*$/i.exec(text);
+  const unit = m?.[2]?.toLowerCase();
+  const bad = { ok: false as const, message: `"${text}" is not a duration; write a number and one of ${units.join(", ")}, like ${units.includes("d") ? "90d" : `10${units[0]}`}` };
+  if (!m || unit === undefined || !units.includes(unit) || DURATION_UNIT[unit] === undefined) return bad;
+  const s = Number(m[1]) * DURATION_UNIT[unit];
+  if (!(s > 0) || !Number.isFinite(s)) return bad;
+  if (s > 100 * 365 * 86400) return { ok: false, message: `"${text}" is too long: at most 100 years` };
+  return { ok: true, value: s };
+}
+
+/** Most GPU counts one sweep evaluates. */
+export const MAX_SWEEP_POINTS = 24;
+
+/** "256..16384" → the powers of two from 256 to 16,384; "256,1000,4096" → those counts, sorted,
+ *  without repeats. Each count from 1 to `maxGpus`, at most MAX_SWEEP_POINTS of them. */
+export function parseGpuList(text: string, maxGpus: number): ParsedValue<number[]> {
+  const bad = (why: string) => ({ ok: false as const, message: `"${text}" ${why}` });
+  const range = /^\s*([0-9]+)\s*\.\.\s*([0-9]+)\s*$/.exec(text);
+  let counts: number[];
+  if (range) {
+    const lo = Number(range[1]);
+    const hi = Number(range[2]);
+    if (lo < 1 || hi < lo) return bad("is not a range of GPU counts; write it like 256..16384 (low..high)");
+    if (hi > maxGpus) return bad(`goes beyond ${maxGpus.toLocaleString("en-US")} GPUs`);
+    counts = [];
+    for (let n = 1; n <= hi; n *= 2) if (n >= lo) counts.push(n);
+    if (counts.length === 0) return bad("holds no power of two; give a comma list instead, like 3000,6000");
+  } else {
+    const parts = text.split(",").map((p) => p.trim());
+    if (parts.some((p) => !/^[0-9]+$/.test(p) || Number(p) < 1)) return bad("is not a range (256..16384) or a comma list (256,1024,4096) of GPU counts");
+    counts = [...new Set(parts.map(Number))].sort((a, b) => a - b);
+    if (counts[counts.length - 1]! > maxGpus) return bad(`goes beyond ${maxGpus.toLocaleString("en-US")} GPUs`);
+  }
+  if (counts.length > MAX_SWEEP_POINTS) return bad(`names ${counts.length} GPU counts: at most ${MAX_SWEEP_POINTS}`);
+  return { ok: true, value: counts };
+}

@@ -1,0 +1,85 @@
+// How many GPUs: the best plan at each GPU count (closed form at every count, the simulation of
+// only the best few there), its whole run, and the cheapest count that meets a deadline.
+import { search } from "../search.js";
+import { simulateTop } from "../sim/rescore.js";
+import { simulablePrefix } from "../sim/simulate.js";
+import type { Fixed } from "../space.js";
+import type { Hardware, ModelSpec, PlanResult, Training } from "../types.js";
+import { runEstimate } from "./estimate.js";
+import type { ResolvedRunFigures } from "./figures.js";
+import { type RunOptions, runInputsFor } from "./inputs.js";
+import type { RunEstimate } from "./types.js";
+
+/** The closed form's best plans simulated at each count. */
+export const SWEEP_SIMULATE_TOP = 3;
+/** Simulated operations per count (simulate.ts's unit): the best few of a gpt3-like step. */
+export const SWEEP_SIMULATED_OPS = 64_000;
+
+export interface SweepPoint {
+  gpus: number;
+  /** The training at this count; null when the count itself is not valid (said by the caller). */
+  training: Training | null;
+  /** The fastest of the simulated best few (else the closed form's best); null: nothing fits. */
+  plan: PlanResult | null;
+  /** The step the run is timed by: simulated when `simulated`, else the closed form's. */
+  step: number;
+  simulated: boolean;
+  run: RunEstimate | null;
+  /** Tokens per second per GPU at that step. */
+  tokensPerGpuSecond: number;
+  /** Model FLOPs utilisation at that step (the plan's MFU scaled from its closed-form step). */
+  mfu: number;
+}
+
+/** The best plan at one count and its run. */
+export function sweepPoint(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, f: ResolvedRunFigures, o: RunOptions): SweepPoint {
+  const result = search(m, hw, t, fixed, { top: SWEEP_SIMULATE_TOP });
+  const best = result.plans[0];
+  if (!best) return { gpus: t.gpus, training: t, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0, mfu: 0 };
+  const top = result.plans.slice(0, simulablePrefix(m, t, result.plans, SWEEP_SIMULATED_OPS));
+  let plan = best;
+  let step = best.time.step;
+  let simulated = false;
+  if (top.length > 0) {
+    const r = simulateTop(m, hw, t, top);
+    plan = top[r.fastest]!;
+    step = r.simulated[r.fastest]!.step;
+    simulated = true;
+  }
+  const run = runEstimate(step, runInputsFor(m, t, plan, f, o));
+  return {
+    gpus: t.gpus,
+    training: t,
+    plan,
+    step,
+    simulated,
+    run,
+    tokensPerGpuSecond: (t.globalBatch * t.seqLen) / step / t.gpus,
+    mfu: (plan.mfu * plan.time.step) / step,
+  };
+}
+
+/** Per-GPU throughput at each count against the smallest count that has a plan (1: linear
+ *  scaling); null where a count has none. */
+export function scalingOf(points: readonly SweepPoint[]): (number | null)[] {
+  const base = points.find((p) => p.plan)?.tokensPerGpuSecond;
+  return points.map((p) => (p.plan && base ? p.tokensPerGpuSecond / base : null));
+}
+
+/** Whether the cost (with a price) or the GPU-hours (without one: the same order at any price) of
+ *  `a` is lower than `b`'s; ties go to the shorter run. */
+function cheaper(a: RunEstimate, b: RunEstimate): boolean {
+  const ca = a.cost ?? a.gpuHours;
+  const cb = b.cost ?? b.gpuHours;
+  return ca < cb || (ca === cb && a.wallSeconds < b.wallSeconds);
+}
+
+/** The cheapest point whose wall-clock time is within `deadlineSeconds`, or null if none is. */
+export function cheapestWithin(points: readonly SweepPoint[], deadlineSeconds: number): SweepPoint | null {
+  let pick: SweepPoint | null = null;
+  for (const p of points) {
+    if (!p.run || p.run.wallSeconds > deadlineSeconds) continue;
+    if (!pick || cheaper(p.run, pick.run!)) pick = p;
+  }
+  return pick;
+}

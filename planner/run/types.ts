@@ -1,0 +1,88 @@
+// The whole run's inputs and results (issue 16): plain SI numbers (seconds, bytes, bytes/s, W).
+
+/** Figures a hardware profile's "run" section gives (planner/schema/hardware.ts); each optional,
+ *  the defaults (defaults.ts) stand in for the ones a profile lacks. */
+export interface RunFigures {
+  /** GPU board power (TDP), watts per GPU. */
+  boardPower?: number;
+  /** Whole-node maximum power, watts per node (divided by the GPUs per node for a GPU's share). */
+  nodePower?: number;
+  /** Power usage effectiveness: facility energy / IT energy (ISO/IEC 30134-2:2016). */
+  pue?: number;
+  /** Failures that interrupt a job, per GPU-hour (a per-node fleet rate ÷ GPUs per node). */
+  failuresPerGpuHour?: number;
+  /** Aggregate write bandwidth of the checkpoint storage, bytes/s (the whole job's). */
+  checkpointBandwidth?: number;
+  /** Device-to-host copy bandwidth per GPU (checkpoint staging), bytes/s. */
+  stagingBandwidth?: number;
+  /** Time from an interruption to training again (detection, rescheduling, loading the last
+   *  checkpoint), seconds. */
+  restartTime?: number;
+}
+
+export type PowerBasis = "board" | "node";
+export type CheckpointMode = "sync" | "async";
+
+/** Everything runEstimate needs besides the plan's step. */
+export interface RunInputs {
+  tokens: number;
+  gpus: number;
+  /** Tokens per training step (global batch × sequence length). */
+  tokensPerStep: number;
+  /** Watts per GPU on the chosen basis (board power, or node power per GPU); null if unknown. */
+  powerPerGpu: number | null;
+  pue: number;
+  /** USD per GPU-hour; null when no price was given. */
+  price: number | null;
+  failuresPerGpuHour: number;
+  /** Bytes of one checkpoint: the model states, weights and optimizer states, one copy. */
+  checkpointBytes: number;
+  /** Bytes of model states one GPU holds (what it stages or writes). */
+  checkpointBytesPerGpu: number;
+  checkpointBandwidth: number;
+  stagingBandwidth: number;
+  restartTime: number;
+  mode: CheckpointMode;
+}
+
+/** Checkpointing under failures for one job (goodput.ts). */
+export interface CheckpointPlan {
+  /** Mean time between interruptions of the whole job, seconds. */
+  jobMtbf: number;
+  /** Time training is blocked per checkpoint, seconds (sync: the write; async: the staging copy). */
+  blocking: number;
+  /** Time until a checkpoint is on storage, seconds (the write to storage). */
+  persist: number;
+  /** Compute time between checkpoints, seconds (Daly 2006; async: at least `persist`). */
+  interval: number;
+  /** Young's first-order interval √(2δM), for comparison, seconds. */
+  young: number;
+  /** Whether async's persist time, not the optimum, set the interval. */
+  intervalIsPersist: boolean;
+  /** Work and time lost per interruption, seconds: half an interval, the restart, and (async) a
+   *  checkpoint not yet persisted. */
+  lostPerFailure: number;
+  /** Useful compute time / wall-clock time (Daly 2006's expected wall time). */
+  goodput: number;
+}
+
+/** The whole run on one plan. */
+export interface RunEstimate {
+  checkpoint: CheckpointPlan;
+  /** Training time without failures or checkpoints, seconds. */
+  idealSeconds: number;
+  /** Wall-clock time with them, seconds. */
+  wallSeconds: number;
+  days: number;
+  gpuHours: number;
+  /** null when the profile gives no power on the chosen basis. */
+  energyMWh: number | null;
+  /** null when no price was given. */
+  cost: number | null;
+  goodput: number;
+  /** Expected interruptions over the wall-clock time. */
+  failures: number;
+  /** Expected time lost to interruptions over the run, seconds of wall-clock. */
+  lostSeconds: number;
+  steps: number;
+}

@@ -1,0 +1,49 @@
+// The whole run of one plan for the commands and the interactive planner: the figures resolved
+// (flag, else profile, else default) and the planner's estimate (planner/run/).
+import type { Hardware, ModelSpec, PlanResult, Training } from "../../planner/index.js";
+import {
+  type CheckpointMode,
+  type PowerBasis,
+  type ResolvedRunFigures,
+  type RunEstimate,
+  type RunInputs,
+  resolveRunFigures,
+  runEstimate,
+  runInputsFor,
+} from "../../planner/run/index.js";
+
+/** What the user asked of the run (src/run-args.ts parses the flags into it). */
+export interface RunSettings {
+  tokens: number;
+  price: number | null;
+  power: PowerBasis;
+  ckpt: CheckpointMode;
+  pue?: number;
+  ckptBandwidth?: number;
+  restartTime?: number;
+}
+
+export interface WholeRun {
+  settings: RunSettings;
+  figures: ResolvedRunFigures;
+  inputs: RunInputs;
+  estimate: RunEstimate;
+  /** The step the run is timed by, seconds, and whether the simulation or the closed form gave it. */
+  step: number;
+  stepFrom: "simulated" | "closed form";
+}
+
+export function runFigures(hw: Hardware, s: RunSettings): ResolvedRunFigures {
+  const flags: Parameters<typeof resolveRunFigures>[2] = {};
+  if (s.pue !== undefined) flags.pue = s.pue;
+  if (s.ckptBandwidth !== undefined) flags.checkpointBandwidth = s.ckptBandwidth;
+  if (s.restartTime !== undefined) flags.restartTime = s.restartTime;
+  return resolveRunFigures(hw, s.power, flags);
+}
+
+/** The run of `plan` at `step` seconds per step (its simulated step when `simulated`). */
+export function wholeRun(m: ModelSpec, hw: Hardware, t: Training, plan: PlanResult, step: number, simulated: boolean, s: RunSettings): WholeRun {
+  const figures = runFigures(hw, s);
+  const inputs = runInputsFor(m, t, plan, figures, { tokens: s.tokens, price: s.price, mode: s.ckpt });
+  return { settings: s, figures, inputs, estimate: runEstimate(step, inputs), step, stepFrom: simulated ? "simulated" : "closed form" };
+}

@@ -1,0 +1,88 @@
+// `paraplan plan --sweep-gpus`: the best plan and the whole run at each GPU count (closed form at
+// every count, the simulation of only the best few there: planner/run/sweep.ts), a chart, and
+// with --deadline the cheapest count that meets it.
+import { cheapestWithin, scalingOf, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
+import { planJson } from "../../executor/plan-json.js";
+import { runFigures } from "../app/whole-run.js";
+import { EXIT, UserError } from "../errors.js";
+import { duration } from "../format/run-text.js";
+import { deadlineLine, sweepChart, sweepTable } from "../format/sweep-text.js";
+import { compact } from "../format/units.js";
+import type { Io } from "../io.js";
+import { parsePlanArgs } from "../plan-args.js";
+import { type PlanRequest, buildRequest } from "../plan-request.js";
+import type { RunArgs } from "../run-args.js";
+import { PLAN_USAGE } from "./plan.js";
+
+export async function runSweep(argv: string[], run: RunArgs, counts: readonly number[], io: Io): Promise<number> {
+  const args = parsePlanArgs(argv);
+  if (args.help) {
+    io.out(PLAN_USAGE);
+    return 0;
+  }
+  if (args.gpus !== undefined) throw new UserError("--gpus and --sweep-gpus contradict each other; give one");
+  if (run.tokens === undefined) throw new UserError("--sweep-gpus needs --tokens (the tokens to train, like 300B)");
+  const settings = { ...run, tokens: run.tokens };
+  const started = performance.now();
+  const reasons = new Map<number, string>();
+  let first: PlanRequest | undefined;
+  const points: SweepPoint[] = counts.map((gpus) => {
+    let req: PlanRequest;
+    try {
+      req = buildRequest({ ...args, gpus });
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      reasons.set(gpus, e.message);
+      return { gpus, training: null, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0, mfu: 0 };
+    }
+    first ??= req;
+    const p = sweepPoint(req.model, req.hw, req.training, req.fixed, runFigures(req.hw, settings), { tokens: settings.tokens, price: settings.price, mode: settings.ckpt });
+    if (!p.plan) reasons.set(gpus, "nothing fits in GPU memory");
+    return p;
+  });
+  const elapsedMs = performance.now() - started;
+  const pick = run.deadline !== undefined ? cheapestWithin(points, run.deadline) : null;
+  const why = (p: SweepPoint) => reasons.get(p.gpus) ?? "no plan";
+  if (args.json) {
+    const scale = scalingOf(points);
+    io.out(JSON.stringify({
+      model: first?.model.name ?? args.model,
+      profile: first?.profileName,
+      tokens: settings.tokens,
+      simulatedTop: SWEEP_SIMULATE_TOP,
+      elapsedMs,
+      points: points.map((p, i) => ({
+        gpus: p.gpus,
+        globalBatch: p.training?.globalBatch ?? null,
+        plan: p.plan ? planJson(p.plan) : null,
+        why: p.plan ? null : why(p),
+        stepSeconds: p.plan ? p.step : null,
+        stepFrom: p.plan ? (p.simulated ? "simulated" : "closed form") : null,
+        tokensPerGpuSecond: p.plan ? p.tokensPerGpuSecond : null,
+        mfu: p.plan ? p.mfu : null,
+        scaling: scale[i],
+        run: p.run ? { days: p.run.days, gpuHours: p.run.gpuHours, energyMWh: p.run.energyMWh, cost: p.run.cost, goodput: p.run.goodput, failures: p.run.failures, checkpointIntervalSeconds: p.run.checkpoint.interval } : null,
+      })),
+      ...(run.deadline !== undefined ? { deadline: { seconds: run.deadline, gpus: pick?.gpus ?? null } } : {}),
+    }, null, 2));
+  } else {
+    const name = first ? `${first.model.name} on ${first.profileName}` : String(args.model);
+    io.out([
+      `${name}: the best plan at each GPU count for ${compact(settings.tokens)} tokens (closed form at each count, its best ${SWEEP_SIMULATE_TOP} simulated; * closed form only) in ${duration(elapsedMs / 1000)}`,
+      "",
+      sweepTable(points, pick, why),
+      "",
+      sweepChart(points),
+      ...(run.deadline !== undefined ? ["", deadlineLine(points, pick, run.deadline)] : []),
+    ].join("\n"));
+  }
+  if (run.deadline !== undefined && !pick) {
+    io.err(`paraplan: ${deadlineLine(points, null, run.deadline)}`);
+    return EXIT.doesNotFit;
+  }
+  if (!points.some((p) => p.plan)) {
+    io.err("paraplan: no GPU count swept has a plan that fits");
+    return EXIT.doesNotFit;
+  }
+  return EXIT.ok;
+}

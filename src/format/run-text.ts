@@ -1,0 +1,100 @@
+// The whole run of the best plan in words (plan --tokens): time to train, GPU-hours, energy,
+// cost, failures and checkpoints, each figure with where it came from.
+import type { ResolvedFigure } from "../../planner/run/index.js";
+import type { WholeRun } from "../app/whole-run.js";
+import { compact, count, percent, seconds } from "./units.js";
+
+/** 3.2 min, 1.80 h, 79.3 days: a duration in the unit that reads best. */
+export function duration(s: number): string {
+  if (!Number.isFinite(s)) return "never";
+  if (s < 120) return seconds(s);
+  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
+  if (s < 3 * 86400) return `${(s / 3600).toFixed(2)} h`;
+  return `${(s / 86400).toFixed(1)} days`;
+}
+
+export const usd = (x: number) => (x >= 1e4 ? `$${compact(x)}` : `$${x.toFixed(2)}`);
+const tb = (bytes: number) => (bytes >= 1e12 ? `${(bytes / 1e12).toFixed(2)} TB` : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
+/** 32.6M, 5,482, 0.31: compact when large, two significant digits when small. */
+export const amount = (n: number) => (n >= 1e4 ? compact(n) : n >= 10 ? count(n) : n === 0 ? "0" : n.toPrecision(2));
+const rate = (bytesPerSecond: number) => (bytesPerSecond >= 1e12 ? `${(bytesPerSecond / 1e12).toFixed(2)} TB/s` : `${(bytesPerSecond / 1e9).toFixed(1)} GB/s`);
+const from = (f: ResolvedFigure) => (f.from === "flag" ? "flag" : f.from === "profile" ? "profile" : "default");
+
+/** The figures' sources, one line each. */
+function sources(w: WholeRun): string[] {
+  const f = w.figures;
+  const lines = [
+    `failure rate (${from(f.failuresPerGpuHour)}): ${f.failuresPerGpuHour.source}`,
+    `PUE (${from(f.pue)}): ${f.pue.source}`,
+    `checkpoint storage (${from(f.checkpointBandwidth)}): ${f.checkpointBandwidth.source}`,
+    `restart time (${from(f.restartTime)}): ${f.restartTime.source}`,
+  ];
+  if (w.settings.ckpt === "async" || w.estimate.checkpoint.persist > w.inputs.checkpointBytes / f.checkpointBandwidth.value)
+    lines.push(`device-to-host copy (${from(f.stagingBandwidth)}): ${f.stagingBandwidth.source}`);
+  if (f.power) lines.push(`${f.power.basis === "board" ? "board power" : "node power"} (profile): ${f.power.source}`);
+  return lines.map((l) => `    ${l}`);
+}
+
+export function runText(w: WholeRun): string {
+  const e = w.estimate;
+  const i = w.inputs;
+  const c = e.checkpoint;
+  const f = w.figures;
+  const energy = !f.power
+    ? `energy: unknown (the profile gives no ${w.settings.power === "board" ? "board power" : "node power"}; try --power ${w.settings.power === "board" ? "node" : "board"})`
+    : `energy ${e.energyMWh! >= 10 ? count(e.energyMWh!) : amount(e.energyMWh!)} MWh = GPU-hours × ${count(f.power.value)} W ${f.power.basis === "board" ? "GPU board power" : "node power per GPU"} × PUE ${f.pue.value} (${from(f.pue)})`;
+  const cost = e.cost === null ? "cost: no --price given (USD per GPU-hour; cost = GPU-hours × price)" : `cost ${usd(e.cost)} at $${w.settings.price}/GPU-hour`;
+  const mode = w.settings.ckpt === "sync" ? `sync: training waits ${duration(c.blocking)} for the write` : `async: training waits ${duration(c.blocking)} to stage, ${duration(c.persist)} to persist`;
+  const interval = !Number.isFinite(c.interval) ? "no interval: no failures expected" : c.intervalIsPersist ? `every ${duration(c.interval)} (as often as async's write allows)` : `every ${duration(c.interval)} of compute (Daly 2006's optimum; Young 1974: ${duration(c.young)})`;
+  return [
+    `whole run: ${compact(i.tokens)} tokens = ${count(Math.ceil(e.steps))} steps of ${compact(i.tokensPerStep)} tokens on ${count(i.gpus)} GPUs`,
+    `  time to train ${e.days >= 1 ? `${e.days.toFixed(1)} days` : duration(e.wallSeconds)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
+    `  ${amount(e.gpuHours)} GPU-hours · ${cost}`,
+    `  ${energy}`,
+    `  failures: ${i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${count(e.failures)} interruptions expected over the run`,
+    `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${mode}; ${interval}`,
+    `  lost per interruption ${duration(c.lostPerFailure)} (half an interval + restart ${duration(i.restartTime)}) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`,
+    `  sources:`,
+    ...sources(w),
+  ].join("\n");
+}
+
+/** The `run` object of plan --json. */
+export function runJson(w: WholeRun) {
+  const e = w.estimate;
+  const c = e.checkpoint;
+  const f = w.figures;
+  const fig = (x: ResolvedFigure) => ({ value: x.value, from: x.from, source: x.source });
+  return {
+    days: e.days,
+    gpuHours: e.gpuHours,
+    energyMWh: e.energyMWh,
+    cost: e.cost,
+    goodput: e.goodput,
+    failures: e.failures,
+    tokens: w.inputs.tokens,
+    steps: e.steps,
+    stepSeconds: w.step,
+    stepFrom: w.stepFrom,
+    idealSeconds: e.idealSeconds,
+    wallSeconds: e.wallSeconds,
+    lostSeconds: e.lostSeconds,
+    pricePerGpuHour: w.settings.price,
+    power: f.power ? { basis: f.power.basis, wattsPerGpu: f.power.value, source: f.power.source } : null,
+    pue: fig(f.pue),
+    failuresPerGpuHour: fig(f.failuresPerGpuHour),
+    jobMtbfSeconds: c.jobMtbf,
+    checkpoint: {
+      mode: w.settings.ckpt,
+      bytes: w.inputs.checkpointBytes,
+      bytesPerGpu: w.inputs.checkpointBytesPerGpu,
+      bandwidth: fig(f.checkpointBandwidth),
+      stagingBandwidth: fig(f.stagingBandwidth),
+      blockingSeconds: c.blocking,
+      persistSeconds: c.persist,
+      intervalSeconds: c.interval,
+      lostPerFailureSeconds: c.lostPerFailure,
+    },
+    restartTime: fig(f.restartTime),
+  };
+}

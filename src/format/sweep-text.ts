@@ -1,0 +1,67 @@
+// The GPU sweep in a table and a terminal chart (plain-text bars): time to train, cost (or
+// GPU-hours without a price) and per-GPU efficiency at each count, and the deadline's pick.
+import { type SweepPoint, scalingOf } from "../../planner/run/index.js";
+import { shortPlan } from "../ui/core/detail.js";
+import { duration, usd } from "./run-text.js";
+import { compact, count, percent, seconds, table } from "./units.js";
+
+export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | null, why: (p: SweepPoint) => string): string {
+  const scale = scalingOf(points);
+  const rows = points.map((p, i) => {
+    const mark = p === pick ? "◀" : "";
+    if (!p.plan || !p.run) return [count(p.gpus), why(p), "", "", "", "", "", "", "", "", mark];
+    const r = p.run;
+    return [
+      count(p.gpus),
+      shortPlan(p.plan),
+      `${seconds(p.step)}${p.simulated ? "" : "*"}`,
+      r.days.toFixed(1),
+      compact(r.gpuHours),
+      r.cost === null ? "-" : usd(r.cost),
+      count(p.tokensPerGpuSecond),
+      percent(p.mfu),
+      percent(scale[i]!),
+      percent(r.goodput),
+      mark,
+    ];
+  });
+  return table(
+    ["GPUs", "best plan", "step", "days", "GPU-hours", "cost", "tokens/s/GPU", "MFU", "scaling", "goodput", ""],
+    rows,
+    [true, false, true, true, true, true, true, true, true, true, false],
+  );
+}
+
+/** One horizontal bar per count, scaled to the largest value. */
+function bars(title: string, points: readonly SweepPoint[], value: (p: SweepPoint) => number | null, label: (v: number) => string, width: number): string[] {
+  const vals = points.map(value);
+  const max = Math.max(0, ...vals.map((v) => v ?? 0));
+  const gw = Math.max(...points.map((p) => count(p.gpus).length));
+  const lines = [title];
+  points.forEach((p, i) => {
+    const v = vals[i];
+    const n = v === null || v === undefined || max === 0 ? 0 : Math.max(1, Math.round((v / max) * width));
+    lines.push(`  ${count(p.gpus).padStart(gw)} ${v === null || v === undefined ? "no plan" : `${"█".repeat(n)} ${label(v)}`}`);
+  });
+  return lines;
+}
+
+/** The chart: time to train, cost (GPU-hours without a price) and per-GPU efficiency. */
+export function sweepChart(points: readonly SweepPoint[], width = 40): string {
+  const priced = points.some((p) => p.run?.cost != null);
+  const scale = scalingOf(points);
+  return [
+    ...bars("time to train (days, wall-clock)", points, (p) => p.run?.days ?? null, (v) => v.toFixed(1), width),
+    ...bars(priced ? "cost (USD)" : "GPU-hours (cost at any price is proportional)", points, (p) => (priced ? p.run?.cost ?? null : p.run?.gpuHours ?? null), (v) => (priced ? usd(v) : compact(v)), width),
+    ...bars("per-GPU efficiency (tokens/s per GPU against the smallest count)", points, (p) => scale[points.indexOf(p)] ?? null, (v) => percent(v), width),
+  ].join("\n");
+}
+
+export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number): string {
+  if (pick && pick.run)
+    return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${pick.run.days.toFixed(1)} days, ${pick.run.cost === null ? `${compact(pick.run.gpuHours)} GPU-hours` : usd(pick.run.cost)}`;
+  const fastest = points.filter((p) => p.run).sort((a, b) => a.run!.wallSeconds - b.run!.wallSeconds)[0];
+  return fastest
+    ? `deadline ${duration(deadline)}: no GPU count swept meets it; the fastest, ${count(fastest.gpus)} GPUs, takes ${fastest.run!.days.toFixed(1)} days`
+    : `deadline ${duration(deadline)}: no GPU count swept has a plan that fits`;
+}

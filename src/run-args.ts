@@ -1,0 +1,92 @@
+// The whole run's flags of `paraplan plan` (issue 16): taken out of argv before the plan flags
+// are parsed (execute and export share those and have no run), validated into values, or a
+// one-line UserError naming the flag.
+import { type CheckpointMode, type PowerBasis, parseDuration, parseGpuList, parseTokens } from "../planner/run/index.js";
+import { parseQuantity } from "../planner/units.js";
+import { UserError } from "./errors.js";
+import { MAX } from "./flags.js";
+
+const RUN_FLAGS = ["tokens", "price", "pue", "power", "ckpt", "ckpt-bandwidth", "restart-time", "sweep-gpus", "deadline"] as const;
+type RunFlag = (typeof RUN_FLAGS)[number];
+
+export interface RunArgs {
+  /** Tokens to train; undefined: no whole-run estimate. */
+  tokens?: number;
+  /** USD per GPU-hour, or null. */
+  price: number | null;
+  pue?: number;
+  power: PowerBasis;
+  ckpt: CheckpointMode;
+  /** Aggregate checkpoint write bandwidth, bytes/s. */
+  ckptBandwidth?: number;
+  /** Seconds. */
+  restartTime?: number;
+  /** GPU counts to sweep. */
+  sweep?: number[];
+  /** Seconds. */
+  deadline?: number;
+}
+
+/** Split argv into the run flags' values and the rest (`--tokens 15.6T` or `--tokens=15.6T`). */
+function take(argv: string[]): { values: Partial<Record<RunFlag, string>>; rest: string[] } {
+  const values: Partial<Record<RunFlag, string>> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const [name, inline] = a.startsWith("--") ? [a.slice(2).split("=")[0]!, a.includes("=") ? a.slice(a.indexOf("=") + 1) : undefined] : ["", undefined];
+    if (!(RUN_FLAGS as readonly string[]).includes(name)) {
+      rest.push(a);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UserError(`--${name} needs a value; see paraplan plan --help`);
+    values[name as RunFlag] = value;
+  }
+  return { values, rest };
+}
+
+function orFail<T>(flag: string, r: { ok: true; value: T } | { ok: false; message: string }): T {
+  if (!r.ok) throw new UserError(`--${flag}: ${r.message}`);
+  return r.value;
+}
+
+function positive(flag: string, text: string, min: number, max: number, what: string): number {
+  const n = /^\s*[0-9]+(\.[0-9]+)?\s*$/.test(text) ? Number(text) : NaN;
+  if (!(n >= min && n <= max)) throw new UserError(`--${flag}: "${text}" is not ${what}`);
+  return n;
+}
+
+/** The run flags of argv, validated, and the argv left for the plan flags. */
+export function takeRunArgs(argv: string[]): { run: RunArgs; rest: string[] } {
+  const { values: v, rest } = take(argv);
+  const run: RunArgs = { price: null, power: "board", ckpt: "sync" };
+  if (v.tokens !== undefined) run.tokens = orFail("tokens", parseTokens(v.tokens));
+  if (v.price !== undefined) run.price = positive("price", v.price, 0, 1e6, "a price in USD per GPU-hour, like 2.5");
+  if (v.pue !== undefined) run.pue = positive("pue", v.pue, 1, 10, "a PUE from 1 to 10, like 1.1");
+  if (v.power !== undefined) {
+    const p = v.power.trim().toLowerCase();
+    if (p !== "board" && p !== "node") throw new UserError(`--power: "${v.power}" is not one of board, node`);
+    run.power = p;
+  }
+  if (v.ckpt !== undefined) {
+    const c = v.ckpt.trim().toLowerCase();
+    if (c !== "sync" && c !== "async") throw new UserError(`--ckpt: "${v.ckpt}" is not one of sync, async`);
+    run.ckpt = c;
+  }
+  if (v["ckpt-bandwidth"] !== undefined) {
+    const b = orFail("ckpt-bandwidth", parseQuantity(v["ckpt-bandwidth"], "bytes/s"));
+    if (!(b > 0)) throw new UserError(`--ckpt-bandwidth: "${v["ckpt-bandwidth"]}" must be above zero`);
+    run.ckptBandwidth = b;
+  }
+  if (v["restart-time"] !== undefined) run.restartTime = orFail("restart-time", parseDuration(v["restart-time"], ["s", "min", "m", "h"]));
+  if (v["sweep-gpus"] !== undefined) run.sweep = orFail("sweep-gpus", parseGpuList(v["sweep-gpus"], MAX.gpus));
+  if (v.deadline !== undefined) run.deadline = orFail("deadline", parseDuration(v.deadline, ["h", "d", "w"]));
+  const given = Object.keys(v).filter((k) => k !== "tokens");
+  if (run.tokens === undefined && given.length > 0) throw new UserError(`--${given[0]} needs --tokens (the tokens to train, like 15.6T)`);
+  if (run.deadline !== undefined && run.sweep === undefined) throw new UserError("--deadline needs --sweep-gpus (the GPU counts to choose from, like 256..16384)");
+  return { run, rest };
+}

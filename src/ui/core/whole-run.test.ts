@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { evaluatePlan } from "../../../planner/index.js";
+import { runEstimate, runInputsFor, resolveRunFigures } from "../../../planner/run/index.js";
+import { compact } from "../../format/units.js";
+import { sessionOf } from "../test-utils.js";
+import { detailView } from "./detail.js";
+import { DETAIL_TOKENS, runRows, wholeRunLines } from "./whole-run.js";
+
+const gpt3 = sessionOf("gpt3-like", 128, 8).request;
+const p = evaluatePlan(gpt3.model, gpt3.hw, gpt3.training, { tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "1f1b" });
+
+describe("the plan detail's whole run", () => {
+  it("per trillion tokens and under failures, with the planner's figures", () => {
+    const lines = wholeRunLines(gpt3.model, gpt3.hw, gpt3.training, p, 120);
+    const e = runEstimate(p.time.step, runInputsFor(gpt3.model, gpt3.training, p, resolveRunFigures(gpt3.hw, "board", {}), { tokens: DETAIL_TOKENS, price: null, mode: "sync" }));
+    expect(lines[0]).toBe(`per 1.0T tokens: ${e.days.toFixed(1)} days · ${compact(e.gpuHours)} GPU-hours · ${Math.round(e.energyMWh!).toLocaleString("en-US")} MWh (board power × PUE 1.09)`);
+    expect(lines[1]).toMatch(/^goodput \d+\.\d% · job MTBF [\d.]+ (h|days) · checkpoint every [\d.]+ (min|h) \(Daly 2006\), write [\d.]+ s · lost [\d.]+ (min|h) per failure$/);
+    expect(lines[1]).toContain(`goodput ${(100 * e.goodput).toFixed(1)}% · job MTBF ${(e.checkpoint.jobMtbf / 3600).toFixed(2)} h`);
+  });
+
+  it("is in the detail view with the model, fitted to the width; absent without it", () => {
+    const v = detailView(p, gpt3.hw, gpt3.training, null, 60, gpt3.model);
+    expect(v.run).toHaveLength(2);
+    for (const l of v.run) expect(l.length).toBeLessThanOrEqual(58);
+    expect(detailView(p, gpt3.hw, gpt3.training, null, 60).run).toEqual([]);
+  });
+});
+
+describe("what of the whole run fits the detail screen's height", () => {
+  const v = detailView(p, gpt3.hw, gpt3.training, null, 80, gpt3.model);
+  // The rest of the screen: 7 fixed rows, the memory parts, the legend, the groups, the wire.
+  const above = 7 + v.memoryRows.length + v.timeLegend.length + v.comms.length + 1;
+
+  it("a titled block with room, then the lines alone, then the goodput line, then nothing", () => {
+    expect(runRows(v, above + 3)).toEqual({ title: true, lines: v.run });
+    expect(runRows(v, above + 2)).toEqual({ title: false, lines: v.run });
+    expect(runRows(v, above + 1)).toEqual({ title: false, lines: [v.run[1]] });
+    expect(runRows(v, above)).toEqual({ title: false, lines: [] });
+  });
+});

@@ -1,0 +1,96 @@
+// `paraplan plan --tokens` and `--sweep-gpus` in-process: the whole run printed and in --json,
+// bad values as one-line errors (exit 2), a deadline no count meets (exit 1).
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Run, isOneLine, runCli } from "./helpers.js";
+
+describe("plan --model llama3-405b --gpus 16384 --tokens 15.6T (issue 16's check)", () => {
+  let text: Run;
+  let j: any;
+  beforeAll(async () => {
+    text = await runCli(["plan", "--model", "llama3-405b", "--gpus", "16384", "--tokens", "15.6T", "--top", "3"]);
+    j = JSON.parse((await runCli(["plan", "--model", "llama3-405b", "--gpus", "16384", "--tokens", "15.6T", "--top", "3", "--price", "2", "--json"])).stdout);
+  }, 120_000);
+
+  it("prints days, GPU-hours, cost, energy, goodput, interruptions and the checkpoint interval", () => {
+    expect(text.code).toBe(0);
+    expect(text.stderr).toBe("");
+    const run = text.stdout.slice(text.stdout.indexOf("whole run:"));
+    expect(run).toMatch(/time to train \d+\.\d days wall-clock/);
+    expect(run).toMatch(/[\d.]+M GPU-hours/);
+    expect(run).toMatch(/cost: no --price given/);
+    expect(run).toMatch(/energy [\d,]+ MWh = GPU-hours × 700 W GPU board power × PUE 1\.09 \(default\)/);
+    expect(run).toMatch(/goodput \d+\.\d%/);
+    expect(run).toMatch(/job MTBF [\d.]+ min, [\d,]+ interruptions expected over the run/);
+    expect(run).toMatch(/every [\d.]+ min of compute \(Daly 2006's optimum/);
+    expect(run).toMatch(/failure rate \(profile\): Kokolis et al\. 2025/);
+  });
+
+  it("--json has a run object with the issue's fields and consistent figures", () => {
+    const r = j.run;
+    for (const k of ["days", "gpuHours", "energyMWh", "cost", "goodput", "failures"]) expect(typeof r[k], k).toBe("number");
+    expect(r.gpuHours).toBeCloseTo((16384 * r.days * 24), 3);
+    expect(r.cost).toBeCloseTo(2 * r.gpuHours, 3);
+    expect(r.energyMWh).toBeCloseTo((r.gpuHours * 700 * 1.09) / 1e6, 3);
+    expect(r.goodput).toBeGreaterThan(0.8);
+    expect(r.goodput).toBeLessThan(1);
+    // Checkpoint: one copy of weights and optimizer states, 14 bytes per parameter.
+    expect(r.checkpoint.bytes).toBeCloseTo(14 * j.model.params, -3);
+    expect(r.checkpoint.intervalSeconds).toBeGreaterThan(0);
+    expect(r.failures).toBeCloseTo(16384 * r.days * 24 * r.failuresPerGpuHour.value, 6);
+    // Over Llama 3's 54-day window, at this rate: within 2× of the 419 unexpected interruptions.
+    const in54Days = (r.failures / r.days) * 54;
+    expect(in54Days / 419).toBeGreaterThan(0.5);
+    expect(in54Days / 419).toBeLessThan(2);
+    expect(r.stepSeconds).toBe(j.plans[0].simulated.step);
+  });
+
+  it("async checkpoints and --power node change what they should", async () => {
+    const a = JSON.parse((await runCli(["plan", "--model", "llama3-405b", "--gpus", "16384", "--tokens", "15.6T", "--top", "1", "--simulate-top", "0", "--ckpt", "async", "--power", "node", "--json"])).stdout).run;
+    expect(a.checkpoint.mode).toBe("async");
+    expect(a.checkpoint.blockingSeconds).toBeLessThan(a.checkpoint.persistSeconds);
+    expect(a.power).toMatchObject({ basis: "node", wattsPerGpu: 10200 / 8 });
+  });
+});
+
+describe("bad run flags: one line, exit 2", () => {
+  const cases: [string[], RegExp][] = [
+    [["--tokens", "lots"], /--tokens: "lots" is not a token count/],
+    [["--tokens", "15.6T", "--price", "-1"], /--price/],
+    [["--tokens", "15.6T", "--ckpt", "sometimes"], /--ckpt: "sometimes" is not one of sync, async/],
+    [["--tokens", "15.6T", "--restart-time", "10"], /--restart-time/],
+    [["--tokens", "15.6T", "--ckpt-bandwidth", "fast"], /--ckpt-bandwidth/],
+    [["--price", "2"], /--price needs --tokens/],
+    [["--tokens", "300B", "--deadline", "90d"], /--deadline needs --sweep-gpus/],
+    [["--tokens", "300B", "--sweep-gpus", "16384..256"], /--sweep-gpus/],
+    [["--tokens", "300B", "--sweep-gpus", "8,16", "--gpus", "8"], /contradict/],
+    [["--tokens"], /--tokens needs a value/],
+  ];
+  for (const [flags, msg] of cases)
+    it(flags.join(" "), async () => {
+      const r = await runCli(["plan", "--model", "tiny", ...flags]);
+      expect(r.code).toBe(2);
+      expect(isOneLine(r.stderr)).toBe(true);
+      expect(r.stderr).toMatch(msg);
+    });
+});
+
+describe("plan --sweep-gpus", () => {
+  it("draws the chart, one bar per count, and picks the cheapest count within the deadline", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-350m", "--sweep-gpus", "8..32", "--tokens", "30B", "--price", "2", "--deadline", "52w"]);
+    expect(r.code).toBe(0);
+    for (const title of ["time to train (days, wall-clock)", "cost (USD)", "per-GPU efficiency"]) expect(r.stdout).toContain(title);
+    expect(r.stdout.match(/^ {2,}(8|16|32) █+ /gm)?.length).toBe(9);
+    expect(r.stdout).toMatch(/deadline 364\.0 days: the cheapest count that meets it is \d+ GPUs/);
+  }, 60_000);
+
+  it("--json: a point per count; a deadline no count meets exits 1 and says the fastest", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-350m", "--sweep-gpus", "8,16", "--tokens", "30B", "--deadline", "1h", "--json"]);
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.points.map((p: any) => p.gpus)).toEqual([8, 16]);
+    expect(j.points[1].run.days).toBeLessThan(j.points[0].run.days);
+    expect(j.deadline).toEqual({ seconds: 3600, gpus: null });
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toMatch(/no GPU count swept meets it; the fastest, 16 GPUs, takes/);
+  }, 60_000);
+});

@@ -1,0 +1,253 @@
+// The whole run (planner/run/): Young/Daly intervals and goodput against hand-computed values,
+// the run estimate's arithmetic, the input parsers, and Llama 3's interruptions against the
+// fleet-study failure rate the profiles carry (not fitted to Llama 3).
+import { describe, expect, it } from "vitest";
+import {
+  FLEET_FAILURES_PER_GPU_HOUR,
+  type RunInputs,
+  type SweepPoint,
+  checkpointPlan,
+  cheapestWithin,
+  resolveRunFigures,
+  scalingOf,
+  sweepPoint,
+  dalyInterval,
+  expectedFailures,
+  goodputOf,
+  jobMtbf,
+  parseDuration,
+  parseGpuList,
+  parseTokens,
+  runEstimate,
+  youngInterval,
+} from "../../planner/run/index.js";
+import { parseHardwareFile } from "../../planner/schema/hardware.js";
+import { search } from "../../planner/search.js";
+import { simulateTop } from "../../planner/sim/rescore.js";
+import { hardware, preset, rawHardware } from "./fixtures.js";
+
+const MIN = 60;
+const H = 3600;
+
+describe("checkpoint interval (Young 1974, Daly 2006)", () => {
+  it("Young: √(2δM) = √(2 · 300 s · 86,400 s) = 7,200 s", () => {
+    expect(youngInterval(300, 24 * H)).toBeCloseTo(7200, 9);
+  });
+
+  it("Daly reproduces his Fig. 3–5 (δ = 5 min; M = 24 h, 6 h, 15 min → 117, 57, 9.1 min)", () => {
+    // Hand: √(2·300·86400) = 7200; x = 300/172800 = 0.0017361; 7200·(1 + √x/3 + x/9) − 300 = 7001.39 s = 116.69 min.
+    expect(dalyInterval(5 * MIN, 24 * H) / MIN).toBeCloseTo(116.69, 2);
+    expect(dalyInterval(5 * MIN, 6 * H) / MIN).toBeCloseTo(56.71, 2);
+    expect(dalyInterval(5 * MIN, 15 * MIN) / MIN).toBeCloseTo(9.14, 2);
+    // δ ≥ 2M: checkpoint once per MTBF.
+    expect(dalyInterval(3 * H, H)).toBe(H);
+  });
+
+  it("goodput from Daly's expected wall time: M = 24 h, R = 10 min, δ = 5 min, τ = 7001.39 s → 0.91261", () => {
+    // Hand: (τ+δ)/M = 0.0845068, e^x − 1 = 0.0881801; e^{R/M} = 1.0069686; 86400 · 1.0069686 · 0.0881801 = 7671.7;
+    // 7001.39 / 7671.7 = 0.91261.
+    expect(goodputOf(7001.388888888888, 300, 600, 24 * H)).toBeCloseTo(0.91261, 5);
+  });
+
+  it("agrees within 1% with Meta's first-order ETTR estimate at Llama 3's scale (Kokolis et al. 2025)", () => {
+    // E[ETTR] ≈ (1 − (u0 + Δt/2)/M) / (1 + w/Δt): M = 1.8 h, w = 2.84 s (5.68 TB at 2 TB/s), u0 = 10 min.
+    const M = 1.8 * H;
+    const w = 2.84;
+    const tau = dalyInterval(w, M);
+    const meta = (1 - (600 + tau / 2) / M) / (1 + w / tau);
+    expect(Math.abs(goodputOf(tau, w, 600, M) - meta)).toBeLessThan(0.01);
+  });
+
+  it("without failures goodput is τ/(τ+δ); with faster failures it falls", () => {
+    expect(goodputOf(900, 100, 600, Infinity)).toBeCloseTo(0.9, 12);
+    expect(goodputOf(900, 100, 600, 10 * H)).toBeLessThan(goodputOf(900, 100, 600, 100 * H));
+  });
+});
+
+const base: RunInputs = {
+  tokens: 1e10,
+  gpus: 1000,
+  tokensPerStep: 1e6,
+  powerPerGpu: 500,
+  pue: 1.2,
+  price: 2,
+  failuresPerGpuHour: 1e-4,
+  checkpointBytes: 1e12,
+  checkpointBytesPerGpu: 1e9,
+  checkpointBandwidth: 1e10,
+  stagingBandwidth: 1e10,
+  restartTime: 600,
+  mode: "sync",
+};
+
+describe("checkpointing under failures", () => {
+  it("job MTBF is 1/(N·rate): 1,000 GPUs at 1e-4 per GPU-hour → 10 h", () => {
+    expect(jobMtbf(1000, 1e-4)).toBeCloseTo(36000, 6);
+    expect(jobMtbf(8, 0)).toBe(Infinity);
+  });
+
+  it("sync: blocks for the write (1 TB at 10 GB/s = 100 s), Daly's interval, goodput by hand", () => {
+    const c = checkpointPlan(base);
+    expect(c.blocking).toBeCloseTo(100, 9);
+    expect(c.persist).toBeCloseTo(100, 9);
+    // Hand: √(2·100·36000) = 2683.28; x = 100/72000; ×(1 + √x/3 + x/9) = ×1.012577 → 2717.03 − 100 = 2617.03 s.
+    expect(c.interval).toBeCloseTo(2617.03, 1);
+    expect(c.goodput).toBeCloseTo(0.91198, 4);
+    expect(c.lostPerFailure).toBeCloseTo((2617.03 + 100) / 2 + 600, 1);
+  });
+
+  it("async: blocks only for the device-to-host copy; the write sets the interval when longer than the optimum", () => {
+    const c = checkpointPlan({ ...base, mode: "async" });
+    expect(c.blocking).toBeCloseTo(0.1, 9);
+    expect(c.persist).toBeCloseTo(100, 9);
+    // Daly's optimum for δ = 0.1 s is 84.8 s, shorter than the 100 s write.
+    expect(c.intervalIsPersist).toBe(true);
+    expect(c.interval).toBeCloseTo(100, 9);
+    // Hand: 100 / (36000 · e^{700/36000} · (e^{100.1/36000} − 1)) = 0.97840 (restart 600 s + the 100 s write).
+    expect(c.goodput).toBeCloseTo(0.9784, 4);
+    expect(c.lostPerFailure).toBeCloseTo(750.05, 6);
+  });
+
+  it("a GPU's own copy bounds the write when the storage is faster than the GPUs", () => {
+    const c = checkpointPlan({ ...base, gpus: 8, checkpointBytes: 8e9, checkpointBandwidth: 1e13, checkpointBytesPerGpu: 1e9, stagingBandwidth: 1e9 });
+    expect(c.persist).toBeCloseTo(1, 9);
+  });
+});
+
+describe("runEstimate", () => {
+  it("no failures: 1e4 steps × 1.8 s = 5 h on 1,000 GPUs → 5,000 GPU-hours, 3 MWh, $10,000", () => {
+    const r = runEstimate(1.8, { ...base, failuresPerGpuHour: 0 });
+    expect(r.steps).toBe(1e4);
+    expect(r.goodput).toBe(1);
+    expect(r.wallSeconds).toBeCloseTo(18000, 6);
+    expect(r.days).toBeCloseTo(18000 / 86400, 9);
+    expect(r.gpuHours).toBeCloseTo(5000, 6);
+    // 5000 GPU-h × 500 W × PUE 1.2 = 3,000 kWh = 3 MWh.
+    expect(r.energyMWh).toBeCloseTo(3, 9);
+    expect(r.cost).toBeCloseTo(10000, 6);
+    expect(r.failures).toBe(0);
+    expect(r.lostSeconds).toBe(0);
+    expect(r.checkpoint.lostPerFailure).toBe(600);
+  });
+
+  it("with failures: wall = ideal / goodput, interruptions = N · hours · rate", () => {
+    const r = runEstimate(1.8, base);
+    // Hand: 18000 / 0.911978 = 19737.3 s; 1000 · 5.4826 h · 1e-4 = 0.54826.
+    expect(r.wallSeconds).toBeCloseTo(19737.3, 0);
+    expect(r.gpuHours).toBeCloseTo(5482.59, 1);
+    expect(r.failures).toBeCloseTo(0.548259, 5);
+    expect(r.lostSeconds).toBeCloseTo(r.failures * r.checkpoint.lostPerFailure, 6);
+    expect(runEstimate(1.8, { ...base, price: null, powerPerGpu: null })).toMatchObject({ cost: null, energyMWh: null });
+  });
+});
+
+describe("Llama 3's interruptions from the fleet study's rate (not fitted)", () => {
+  const hw = parseHardwareFile(rawHardware("dgx-h100"), "dgx-h100.json");
+  if (!hw.ok) throw new Error(hw.message);
+
+  it("the profile carries Kokolis et al.'s RSC-1 rate: 6.50 per 1,000 node-days of 8 GPUs", () => {
+    expect(hw.value.run?.failuresPerGpuHour).toBeCloseTo(6.5e-3 / (8 * 24), 15);
+    expect(FLEET_FAILURES_PER_GPU_HOUR).toBeCloseTo(3.3854e-5, 9);
+    expect(hw.value.sources["run.failuresPerGpuHour"]).toMatch(/Kokolis/);
+  });
+
+  it("54 days at 16,384 GPUs: within 2× of the 419 unexpected interruptions (Llama Team 2024 §3.3.4)", () => {
+    const n = expectedFailures(16384, 54 * 24, hw.value.run!.failuresPerGpuHour!);
+    // Hand: 16384 · 1296 h · 3.3854e-5 = 718.8.
+    expect(n).toBeCloseTo(718.85, 1);
+    expect(n / 419).toBeLessThan(2);
+    expect(n / 419).toBeGreaterThan(0.5);
+    // Job MTTF 1.8 h, the fleet study's own projection at 16,384 GPUs.
+    expect(jobMtbf(16384, hw.value.run!.failuresPerGpuHour!) / H).toBeCloseTo(1.80, 2);
+  });
+});
+
+describe("parsers", () => {
+  it("token counts", () => {
+    expect(parseTokens("15.6T")).toEqual({ ok: true, value: 15.6e12 });
+    expect(parseTokens("300B")).toEqual({ ok: true, value: 300e9 });
+    expect(parseTokens("2e12")).toEqual({ ok: true, value: 2e12 });
+    expect(parseTokens("500m")).toEqual({ ok: true, value: 500e6 });
+    for (const bad of ["", "T", "-5T", "0", "1.5X", "abc", "1e20"]) expect(parseTokens(bad).ok, bad).toBe(false);
+  });
+
+  it("durations", () => {
+    expect(parseDuration("90d")).toEqual({ ok: true, value: 90 * 86400 });
+    expect(parseDuration("12h", ["h", "d", "w"])).toEqual({ ok: true, value: 12 * 3600 });
+    expect(parseDuration("2w")).toEqual({ ok: true, value: 2 * 604800 });
+    expect(parseDuration("10min")).toEqual({ ok: true, value: 600 });
+    for (const bad of ["90", "d", "0d", "-1d", "5y"]) expect(parseDuration(bad).ok, bad).toBe(false);
+    expect(parseDuration("30s", ["h", "d", "w"]).ok).toBe(false);
+  });
+
+  it("GPU lists: powers of two between the bounds, or a comma list; bounded", () => {
+    expect(parseGpuList("256..16384", 1 << 20)).toEqual({ ok: true, value: [256, 512, 1024, 2048, 4096, 8192, 16384] });
+    expect(parseGpuList("300..1000", 1 << 20)).toEqual({ ok: true, value: [512] });
+    expect(parseGpuList("4096, 256,1000,256", 1 << 20)).toEqual({ ok: true, value: [256, 1000, 4096] });
+    for (const bad of ["16384..256", "0..8", "a,b", "8..", "1..2000000", "3..3"]) expect(parseGpuList(bad, 1 << 20).ok, bad).toBe(false);
+    expect(parseGpuList(Array.from({ length: 30 }, (_, i) => i + 1).join(","), 1 << 20).ok).toBe(false);
+  });
+});
+
+describe("cheapestWithin (the deadline's pick)", () => {
+  const point = (gpus: number, days: number, cost: number | null, gpuHours: number) =>
+    ({ gpus, run: { wallSeconds: days * 86400, cost, gpuHours } }) as unknown as SweepPoint;
+
+  it("the cheapest count that meets the deadline, else null", () => {
+    const pts = [point(256, 120, 100, 1), point(512, 61, 105, 2), point(1024, 31, 110, 3), point(2048, 16, 140, 4)];
+    expect(cheapestWithin(pts, 90 * 86400)?.gpus).toBe(512);
+    expect(cheapestWithin(pts, 20 * 86400)?.gpus).toBe(2048);
+    expect(cheapestWithin(pts, 10 * 86400)).toBeNull();
+  });
+
+  it("without a price, by GPU-hours", () => {
+    const pts = [point(256, 50, null, 300), point(512, 26, null, 310)];
+    expect(cheapestWithin(pts, 60 * 86400)?.gpus).toBe(256);
+  });
+});
+
+describe("a profile's run section", () => {
+  const withRun = (run: unknown) => ({ ...(rawHardware("dgx-h100") as object), run });
+
+  it("parses each figure to SI with its source; figures left out stay absent", () => {
+    const r = parseHardwareFile(withRun({ nodePower: { value: "10.2 kW", source: "guide" }, restartTime: "10 min", checkpointBandwidth: "500 GB/s", pue: 1.2 }), "x.json");
+    if (!r.ok) throw new Error(r.message);
+    expect(r.value.run).toEqual({ nodePower: 10200, restartTime: 600, checkpointBandwidth: 5e11, pue: 1.2 });
+    expect(r.value.sources["run.nodePower"]).toBe("guide");
+  });
+
+  it("refuses a figure in the wrong unit, a PUE below 1 and unknown keys, naming the field", () => {
+    const bad = (run: unknown) => {
+      const r = parseHardwareFile(withRun(run), "x.json");
+      return r.ok ? "" : r.message;
+    };
+    expect(bad({ boardPower: "700 GB" })).toMatch(/run\.boardPower/);
+    expect(bad({ pue: 0.9 })).toMatch(/run\.pue/);
+    expect(bad({ mtbf: 3 })).toMatch(/unknown field "mtbf"/);
+    expect(bad({ stagingBandwidth: "0 GB/s" })).toMatch(/bandwidths must be positive/);
+  });
+});
+
+describe("sweepPoint: the best plan at one count", () => {
+  const m = preset("gpt3-350m");
+  const hw = hardware("dgx-h100");
+  const t = { gpus: 16, globalBatch: 256, seqLen: 2048, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true };
+  const f = resolveRunFigures(hw, "board", {});
+
+  it("keeps the fastest of the closed form's best 3 as simulated, and times the run by its simulated step", () => {
+    const p = sweepPoint(m, hw, t, {}, f, { tokens: 30e9, price: 2, mode: "sync" });
+    const top = search(m, hw, t, {}, { top: 3 }).plans;
+    const r = simulateTop(m, hw, t, top);
+    expect(p.simulated).toBe(true);
+    expect(p.plan).toEqual(top[r.fastest]);
+    expect(p.step).toBe(r.simulated[r.fastest]!.step);
+    expect(p.run!.idealSeconds).toBeCloseTo((30e9 / (256 * 2048)) * p.step, 6);
+    expect(p.tokensPerGpuSecond).toBeCloseTo((256 * 2048) / p.step / 16, 9);
+    expect(p.mfu).toBeCloseTo((p.plan!.mfu * p.plan!.time.step) / p.step, 12);
+  });
+
+  it("scaling is per-GPU throughput against the smallest count with a plan", () => {
+    const pt = (gpus: number, tokensPerGpuSecond: number, plan: boolean) => ({ gpus, tokensPerGpuSecond, plan: plan ? {} : null }) as unknown as SweepPoint;
+    expect(scalingOf([pt(8, 0, false), pt(16, 1000, true), pt(32, 900, true)])).toEqual([null, 1, 0.9]);
+  });
+});
