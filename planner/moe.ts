@@ -18,10 +18,13 @@ export function isMoeLayer(m: ModelSpec, i: number): boolean {
 
 /** MoE layers among layers [from, to). */
 export function moeLayersIn(m: ModelSpec, from: number, to: number): number {
-  if (m.moe === undefined) return 0;
-  let n = 0;
-  for (let i = from; i < to; i++) if (isMoeLayer(m, i)) n++;
-  return n;
+  const e = m.moe;
+  if (e === undefined) return 0;
+  // Layers i in [max(from, denseLayers), to) with (i + 1) a multiple of layerFreq: the multiples
+  // of layerFreq in (start, to].
+  const start = Math.max(from, e.denseLayers);
+  if (to <= start) return 0;
+  return Math.floor(to / e.layerFreq) - Math.floor(start / e.layerFreq);
 }
 
 /** MoE layers of the whole model (L_moe); the other L − L_moe are dense. */

@@ -55,3 +55,19 @@ describe("MoE presets against the published parameter counts", () => {
     expect(totalParams(m, 32)).toBeLessThan(1e6);
   });
 });
+
+describe("which layers are MoE", () => {
+  it("counts in closed form equal the layer-by-layer rule", async () => {
+    const { isMoeLayer, moeLayersIn } = await import("../../planner/moe.js");
+    const base = preset("deepseek-v3");
+    for (const [denseLayers, layerFreq] of [[0, 1], [3, 1], [1, 2], [2, 3], [0, 4]] as const) {
+      const m = { ...base, layers: 13, moe: { ...base.moe!, denseLayers, layerFreq } };
+      for (let from = 0; from <= 13; from++)
+        for (let to = from; to <= 13; to++) {
+          let n = 0;
+          for (let i = from; i < to; i++) if (isMoeLayer(m, i)) n++;
+          expect(moeLayersIn(m, from, to)).toBe(n);
+        }
+    }
+  });
+});
