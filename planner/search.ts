@@ -135,11 +135,6 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                 continue;
               }
               for (const sequenceParallel of sps) {
-                // Megatron-LM's experts with tp > 1 need sequence parallel (layout/rules.ts).
-                if (moe && tp > 1 && !sequenceParallel) {
-                  reject("moe_needs_sp", perLayout);
-                  continue;
-                }
                 const layout: Plan = { tp, pp, dp, cp: 1, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule };
                 const costs = microBatchCosts(m, hw, t, layout, placement!);
                 // Memory with plain numbers: the stage parameters per layout (dense ones sharded over

@@ -1,8 +1,10 @@
 // Time of a mixture-of-experts layer on one GPU for one micro-batch, and the average layer of a
 // pipeline stage that mixes dense and MoE layers (DeepSeek's first three are dense).
 //
-// Tokens: every rank enters the MoE block with T_r = b·s/t tokens (Megatron-LM requires sequence
-// parallelism with experts and tp > 1, megatron/training/arguments.py; layout rule moe_needs_sp).
+// Tokens: every rank enters the MoE block with T_r = b·s/t tokens: the tp group's tokens are split
+// across it before dispatch (Megatron-LM asserts sequence parallelism for experts with tp > 1,
+// megatron/training/arguments.py, where they already are; without it paraplan assumes the same
+// split, as a dispatcher that drops the tp duplicates would make).
 // Each sends its T_r·k routed copies to the ep ranks that hold their experts; with etp > 1 the
 // etp group gathers them. Under uniform routing a rank then computes etp·T_r·k rows spread over its
 // E/ep local experts, n_e = etp·T_r·k·ep/E rows each, at width f_e/etp (formulas-scale §1.8); the

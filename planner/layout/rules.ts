@@ -33,7 +33,7 @@ export interface RuleContext {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "pp_gpus" | "pp_layers" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "moe_needs_sp" | "interleaved_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "pp_gpus" | "pp_layers" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -121,11 +121,6 @@ export const RULES: readonly Rule[] = [
     message: (d, c) => `dp·micro-batch = ${d.dp * d.microBatch} does not divide the global batch ${c.globalBatch}` },
   { code: "sp_needs_tp", flag: "--sequence-parallel", dims: ["sequenceParallel", "tp"], input: true, reason: "sequence parallel needs tp > 1",
     ok: (d) => !d.sequenceParallel || d.tp > 1, message: () => "sequence parallel needs tp > 1" },
-  // Megatron-LM asserts sequence parallelism for MoE models with tp > 1 (megatron/training/
-  // arguments.py: "When using MoE and tensor parallelism, sequence parallelism must be used"): the
-  // tokens are split across tp before they are dispatched to the experts.
-  { code: "moe_needs_sp", flag: "--sequence-parallel", dims: ["sequenceParallel", "tp"], input: true, reason: "experts with tp > 1 need sequence parallel",
-    ok: (d, c) => c.experts === 0 || d.tp === 1 || d.sequenceParallel, message: (d) => `a mixture-of-experts model with tp ${d.tp} needs sequence parallel (Megatron-LM requires it)` },
   // Megatron-LM's interleaved schedule runs micro-batches in groups of pp (megatron/core/
   // pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving).
   { code: "interleaved_microbatches", flag: "--micro-batch", dims: ["schedule", "pp", "dp", "microBatch"], input: false,
