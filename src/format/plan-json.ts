@@ -24,9 +24,8 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     model: {
       name: m.name,
       params: totalParams(m, t.seqLen),
-      // Active per token (planner/model.ts activeParams: without the input embedding's lookup).
-      activeParams: activeParams(m, t.seqLen),
-      ...(m.moe ? { moe: { ...m.moe } } : {}),
+      // MoE: active per token (planner/model.ts activeParams: without the input embedding's lookup).
+      ...(m.moe ? { activeParams: activeParams(m, t.seqLen), moe: { ...m.moe } } : {}),
       ...(m.mla ? { mla: { ...m.mla } } : {}),
       ...(m.mtpLayers ? { mtpLayers: m.mtpLayers } : {}),
       layers: m.layers,
