@@ -16,7 +16,8 @@ export type CapabilityCode =
   | "worker_sp_seq"
   | "worker_tp_ffn"
   | "launcher_whole_nodes"
-  | "dimension_unsupported";
+  | "dimension_unsupported"
+  | "model_unsupported";
 
 export interface Refusal {
   code: CapabilityCode;
@@ -36,6 +37,15 @@ export interface CapabilityContext {
 }
 
 const refuse = (code: CapabilityCode, reason: string): Refusal => ({ code, reason });
+
+/** Model features an engine cannot build yet: mixture-of-experts layers, latent attention and
+ *  multi-token prediction (the planner models them, issue 13; the worker's MoE layers and the
+ *  exports' MoE arguments come later). Running or exporting such a model as a dense one would be a
+ *  confident wrong answer, so it is refused. */
+export function unsupportedModel(m: { moe?: unknown; mla?: unknown; mtpLayers?: number }, engine: string): Refusal | null {
+  const what = m.moe !== undefined ? "mixture-of-experts layers" : m.mla !== undefined ? "multi-head latent attention" : (m.mtpLayers ?? 0) > 0 ? "multi-token prediction modules" : null;
+  return what === null ? null : refuse("model_unsupported", `${engine} does not build ${what} yet`);
+}
 
 /** Plan dimensions an engine of `kinds` cannot express yet (context parallel, expert parallel,
  *  uneven stages): refused by name rather than dropped. */

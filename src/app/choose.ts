@@ -6,7 +6,7 @@ import { CPU_PROFILE, type Devices, profileForGpu } from "../../executor/devices
 import { DoesNotFit } from "../../executor/errors.js";
 import type { Chosen as RunChoice } from "../../executor/prepare.js";
 import { type Plan, type PlanResult, checkTraining, evaluatePlan, search } from "../../planner/index.js";
-import { workerRefusal } from "../../planner/layout/capabilities.js";
+import { unsupportedModel, workerRefusal } from "../../planner/layout/capabilities.js";
 import { checkLayout } from "../../planner/space.js";
 import { UserError } from "../errors.js";
 import { describePlan, rejections } from "../format/plan-text.js";
@@ -72,6 +72,8 @@ function checkPresent(input: Pick<ChooseInput, "devices" | "forOtherMachines" | 
  *  parallel splits the MLP evenly. Null when the worker can run the plan. */
 export function workerLimit(req: PlanRequest, plan: Plan): string | null {
   const t = req.training;
+  const model = unsupportedModel(req.model, "paraplan's worker");
+  if (model) return model.reason;
   const refused = workerRefusal(plan, {
     precision: t.precision, globalBatch: t.globalBatch, seqLen: t.seqLen, ffnHidden: req.model.ffnHidden, gpus: t.gpus, gpusPerNode: req.hw.gpusPerNode,
   });

@@ -1,6 +1,7 @@
 // The export entry points: exportPlan, a pure function (model, plan, training, hardware) → files,
 // for the CLI and the interactive planner alike; and searchForFormat, the best plan an engine can
 // run as is (the union of its sub-spaces, merged with the dimensions the user fixed).
+import { unsupportedModel } from "../../planner/layout/capabilities.js";
 import {
   type Fixed,
   type Hardware,
@@ -41,6 +42,8 @@ export function exportPlan(
   options: ExportOptions = {},
 ): ExportResult {
   const engine = ENGINES[format];
+  const unsupported = unsupportedModel(model, `the ${format} export`);
+  if (unsupported) throw new ExportRefused(format, unsupported.reason);
   const release = pickRelease(engine, options.release);
   const base = { model, training, hw: hardware, options, release };
   const t = engine.translate(planOf(plan), base);

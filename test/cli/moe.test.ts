@@ -49,4 +49,9 @@ describe("plan on MoE presets", () => {
     expect(rho.code).toBe(2);
     expect(rho.stderr).toContain("--moe-imbalance");
   });
+  it("the exports refuse a MoE model rather than write it as dense (until they carry the experts)", async () => {
+    const r = await runCli(["export", "--format", "megatron", "--model", "tiny-moe", "--gpus", "2"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("the megatron export does not build mixture-of-experts layers yet");
+  });
 });
