@@ -13,12 +13,13 @@ export function commKind(name: string): CommKind {
   if (n.includes("all_reduce") || n.includes("allreduce")) return "all_reduce";
   if (n.includes("all_gather") || n.includes("allgather")) return "all_gather";
   if (n.includes("reduce_scatter") || n.includes("reducescatter")) return "reduce_scatter";
+  if (n.includes("all_to_all") || n.includes("alltoall")) return "all_to_all";
   if (/(^|_|i)(send|recv)/.test(n) || n.includes("p2p")) return "send/recv";
   return n;
 }
 
 /** The wire's names for the kinds (planner/wire/wire.ts) in the worker's convention. */
-const KIND_NAME: Record<WireKind, CommKind> = { allReduce: "all_reduce", allGather: "all_gather", reduceScatter: "reduce_scatter", p2p: "send/recv" };
+const KIND_NAME: Record<WireKind, CommKind> = { allReduce: "all_reduce", allGather: "all_gather", reduceScatter: "reduce_scatter", p2p: "send/recv", allToAll: "all_to_all" };
 
 /**
  * Bytes of one step by kind, summed over every rank that calls the collective, each call counted

@@ -1,5 +1,6 @@
 // One plan → its memory, time and throughput. Pure: (model, hardware, training, plan) → result.
-import { headTimes, layerTimes } from "./cost/compute.js";
+import { headTimes } from "./cost/compute.js";
+import { headWithMtp, stageLayerTimes } from "./cost/moe-time.js";
 import { modelFlopsPerStep, recomputeFlopsPerStep } from "./cost/flops.js";
 import { stageMemory } from "./cost/memory.js";
 import { type MicroBatchCosts, stepTime } from "./cost/time.js";
@@ -9,10 +10,10 @@ import { degreesOf } from "./layout/layout.js";
 import type { WireLinks } from "./wire/wire.js";
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training } from "./types.js";
 
-/** Links of the plan's tp, pp and dp groups for the wire (layout/groups.ts). */
+/** Links of the plan's groups for the wire (layout/groups.ts): tp, pp, dp and the expert groups. */
 export function wireLinks(hw: Hardware, placement: Placement): WireLinks {
-  const at = (g: "tp" | "pp" | "dp") => ({ link: linkOf(placement[g], hw), where: placement[g].where });
-  return { tp: at("tp"), pp: at("pp"), dp: at("dp") };
+  const at = (g: keyof WireLinks) => ({ link: linkOf(placement[g], hw), where: placement[g].where });
+  return { tp: at("tp"), pp: at("pp"), dp: at("dp"), ep: at("ep"), etp: at("etp"), edp: at("edp") };
 }
 
 export function microBatchCosts(
@@ -22,10 +23,12 @@ export function microBatchCosts(
   plan: Plan,
   placement: Placement = place(hw, degreesOf(plan), plan.order),
 ): MicroBatchCosts {
-  const { tp, microBatch, sequenceParallel } = plan;
+  const { tp, microBatch } = plan;
+  // The last (slowest) stage's average layer, dense and MoE layers together (cost/moe-time.ts);
+  // its output layer with the multi-token-prediction modules after it.
   return {
-    layer: layerTimes(m, hw, t, tp, microBatch, sequenceParallel),
-    head: headTimes(m, hw, t, tp, microBatch),
+    layer: stageLayerTimes(m, hw, t, plan),
+    head: headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch)),
     links: wireLinks(hw, placement),
   };
 }

@@ -2,6 +2,10 @@
 // (Shoeybi et al. 2019, §3; Narayanan et al. 2021, §3.1 for the 12·l·h² count).
 import type { ModelSpec } from "./types.js";
 import { paddedVocab } from "./wire/facts.js";
+import {
+  expertParams, mlaReplicatedParams, mlaSplitParams, moeLayerCount, moeLayerParams, moeLayersIn, mtpCount, mtpExtraParams,
+  routerParams, sharedExpertParams, stageRange,
+} from "./moe.js";
 
 export { paddedVocab };
 
@@ -41,10 +45,16 @@ export function keysPerQuery(m: ModelSpec, seqLen: number): number {
   return (1 - share) * seqLen + share * Math.min(seqLen, m.slidingWindow);
 }
 
-/** Weights split across tensor-parallel ranks, per layer (QKV, output projection a·d → h, MLP). */
+/** Attention weights split across tensor-parallel ranks: QKV and the output projection a·d → h,
+ *  or MLA's up- and output projections (moe.ts mlaSplitParams). */
+export function attentionSplitParams(m: ModelSpec): number {
+  if (m.mla) return mlaSplitParams(m, m.mla);
+  return m.hidden * qkvWidth(m) + attentionWidth(m) * m.hidden;
+}
+
+/** Weights split across tensor-parallel ranks, per dense layer (attention, MLP). */
 export function layerMatrixParams(m: ModelSpec): number {
-  const h = m.hidden;
-  return h * qkvWidth(m) + attentionWidth(m) * h + mlpMatrices(m) * h * m.ffnHidden;
+  return attentionSplitParams(m) + mlpMatrices(m) * m.hidden * m.ffnHidden;
 }
 
 /** GPT-style models (learned positions, or ALiBi as MPT keeps GPT's LayerNorm and GELU) carry
@@ -59,7 +69,7 @@ export function layerSmallParams(m: ModelSpec): number {
   const gptStyle = gptStyleOf(m);
   const norms = gptStyle ? 2 * 2 * h : 2 * h;
   const biases = gptStyle ? qkvWidth(m) + h + (mlpMatrices(m) - 1) * m.ffnHidden + h : 0;
-  return norms + biases;
+  return norms + biases + (m.mla ? mlaReplicatedParams(m, m.mla) : 0);
 }
 
 export function layerParams(m: ModelSpec): number {
@@ -76,7 +86,31 @@ export function totalParams(m: ModelSpec, seqLen: number): number {
   const embed = m.vocab * m.hidden;
   const pos = m.positional === "learned" ? seqLen * m.hidden : 0;
   const out = m.tiedEmbeddings ? 0 : m.vocab * m.hidden;
-  return m.layers * layerParams(m) + embed + pos + out + finalNormParams(m);
+  return layersParams(m, false) + embed + pos + out + finalNormParams(m);
+}
+
+/** Parameters of all transformer layers, each MoE layer with all its experts or (active) with
+ *  the k routed experts a token goes to (formulas-scale §1.1: replace E + E_s by k + E_s).
+ *  Multi-token-prediction modules are not part of the model (DeepSeek-V3 counts 671B without
+ *  them) and are left out. */
+export function layersParams(m: ModelSpec, active: boolean): number {
+  const nMoe = moeLayerCount(m);
+  const dense = (m.layers - nMoe) * layerParams(m);
+  if (nMoe === 0) return dense;
+  const p = moeLayerParams(m, attentionSplitParams(m), layerSmallParams(m));
+  const routed = active ? m.moe!.topK * expertParams(m) : p.routed;
+  return dense + nMoe * (p.split + p.replicated + routed);
+}
+
+/** Parameters active per token. Convention: every weight a token's forward pass multiplies by —
+ *  attention, dense MLPs, the shared and the top-k routed experts, the router, the norms and the
+ *  output head — and not the input embedding, whose lookup reads one row (DeepSeek's convention:
+ *  "36.7B" for V3 in its README_WEIGHTS.md). Mistral, Qwen and OLMoE count the input embedding
+ *  too: `inputEmbedding: true`. Learned positions are a lookup as well (counted with it). */
+export function activeParams(m: ModelSpec, seqLen: number, o: { inputEmbedding?: boolean } = {}): number {
+  // A tied matrix is one set of weights: counted once, as the head.
+  const embed = o.inputEmbedding ? (m.tiedEmbeddings ? 0 : m.vocab * m.hidden) + (m.positional === "learned" ? seqLen * m.hidden : 0) : 0;
+  return layersParams(m, true) + embed + m.vocab * m.hidden + finalNormParams(m);
 }
 
 /** Parameters held by one GPU of a pipeline stage under tensor parallelism t.
@@ -91,13 +125,44 @@ export function stageParamsPerGpu(
   pp: number,
   layersInStage: number,
   stage: "first" | "last" | "only",
+  ep = 1,
+  etp = 1,
 ): number {
+  const s = stageParamSplit(m, seqLen, tp, pp, layersInStage, stage, ep, etp);
+  return s.dense + s.expert;
+}
+
+/** A stage's parameters on one GPU, split into the dense ones (sharded by ZeRO over dp·cp) and
+ *  the routed experts' (1/(ep·etp) of each MoE layer's experts, sharded over edp; Megatron-Core
+ *  MoE parallel folding, formulas-scale §1.5). The last stage also holds the multi-token-
+ *  prediction modules (Megatron-LM places them after the last layer, its layout's "m|L"). */
+export function stageParamSplit(
+  m: ModelSpec,
+  seqLen: number,
+  tp: number,
+  pp: number,
+  layersInStage: number,
+  stage: "first" | "last" | "only",
+  ep = 1,
+  etp = 1,
+): { dense: number; expert: number } {
   const vPad = paddedVocab(m.vocab, tp);
   const layer = layerMatrixParams(m) / tp + layerSmallParams(m);
-  let params = layersInStage * layer;
+  const [from, to] = stageRange(m, layersInStage, stage);
+  const nMoe = moeLayersIn(m, from, to);
+  let dense = (layersInStage - nMoe) * layer;
+  let expert = 0;
+  const last = stage === "last" || stage === "only";
+  if (m.moe !== undefined) {
+    const moeDense = (attentionSplitParams(m) + sharedExpertParams(m)) / tp + layerSmallParams(m) + routerParams(m);
+    const moeRouted = (m.moe.experts * expertParams(m)) / (ep * etp);
+    const mtp = last ? mtpCount(m) : 0;
+    dense += (nMoe + mtp) * moeDense + mtp * mtpExtraParams(m);
+    expert += (nMoe + mtp) * moeRouted;
+  } else if (last) dense += mtpCount(m) * (layer + mtpExtraParams(m));
   const embed = (vPad * m.hidden) / tp + (m.positional === "learned" ? seqLen * m.hidden : 0);
   const output = m.tiedEmbeddings && pp === 1 ? 0 : (vPad * m.hidden) / tp;
-  if (stage === "first" || stage === "only") params += embed;
-  if (stage === "last" || stage === "only") params += output + finalNormParams(m);
-  return params;
+  if (stage === "first" || stage === "only") dense += embed;
+  if (last) dense += output + finalNormParams(m);
+  return { dense, expert };
 }

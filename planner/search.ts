@@ -5,13 +5,16 @@
 import { bufferBytes, modelStateTotal, stageActivationBytes, totalBytes } from "./cost/memory.js";
 import { stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
-import { stageParamsPerGpu } from "./model.js";
+import { stageParamSplit } from "./model.js";
+import { moeBufferBytes } from "./cost/moe-memory.js";
+import { optimizerBytesOf } from "./cost/moe-facts.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
 import { dimsOf, ruleContext } from "./layout/layout.js";
-import { type Dims, firstBroken, rulesAt } from "./layout/rules.js";
+import { type Dims, RULE_BY_CODE, firstBroken, rulesAt } from "./layout/rules.js";
 import { type PricedOrder, orderReason, ordersToPrice } from "./layout/order.js";
 import {
   type Fixed,
+  expertCandidates,
   microBatchCandidates,
   ppCandidates,
   recomputeCandidates,
@@ -57,6 +60,7 @@ function mayEnter(top: PlanResult[], k: number, tokensPerSecond: number, memory:
 }
 
 const ONLY = ["only"] as const;
+const ONE_EXPERT: readonly (readonly [number, number])[] = [[1, 1]];
 const FIRST_LAST = ["first", "last"] as const;
 
 function insertTop(top: PlanResult[], r: PlanResult, k: number): void {
@@ -92,6 +96,10 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const ctx = ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain);
   const d: Dims = dimsOf({ tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
   const [atTp, atPp, atDp, atVpp, atMb] = [rulesAt("tp"), rulesAt("pp"), rulesAt("dp"), rulesAt("vpp"), rulesAt("microBatch")];
+  // Expert parallel (MoE models only; a dense model's one candidate is ep = etp = 1).
+  const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts];
+  const moe = m.moe !== undefined;
+  const optimizerBytes = optimizerBytesOf(t);
 
   for (const tp of tpCandidates(m, t, fixed)) {
     d.tp = tp;
@@ -101,83 +109,94 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
       const dp = t.gpus / (tp * pp);
       d.pp = pp;
       d.dp = dp;
-      const ppCode = tpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
-      const vpps = ppCode === "pp_layers" ? [1] : vppCandidates(m, fixed, pp);
-      const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
-      // Which link each group crosses: once per (tp, pp, dp), in each rank order worth pricing
-      // (one, unless the profile's fabric makes the order matter: layout/order.ts).
-      const orders = ppCode ? null : ordersToPrice(hw, { tp, cp: 1, dp, pp, ep: 1, etp: 1 });
-      const zeros = zeroCandidates(fixed, dp);
-      const perLayout = zeros.length * recomputes.length;
-      for (const vpp of vpps) {
-        d.vpp = vpp;
-        const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
-        for (const schedule of scheduleCandidates(fixed, pp, vpp)) {
-          d.schedule = schedule;
-          if (vppCode) {
-            reject(vppCode, mbs.length * sps.length * perLayout);
-            continue;
-          }
-          for (const microBatch of mbs) {
-            d.microBatch = microBatch;
-            const mbCode = firstBroken(atMb, d, ctx);
-            if (mbCode) {
-              reject(mbCode, sps.length * perLayout);
+      d.ep = 1;
+      d.etp = 1;
+      const ppCode0 = tpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
+      for (const [ep, etp] of ppCode0 ? ONE_EXPERT : expertCandidates(m, fixed, tp, dp)) {
+        d.ep = ep;
+        d.etp = etp;
+        const ppCode = ppCode0 ?? (moe ? firstBroken(atExpert, d, ctx) : null);
+        const edp = (tp * dp) / (ep * etp);
+        const vpps = ppCode === "pp_layers" ? [1] : vppCandidates(m, fixed, pp);
+        const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
+        // Which link each group crosses: once per (tp, pp, dp, ep, etp), in each rank order worth
+        // pricing (one, unless the profile's fabric makes the order matter: layout/order.ts).
+        const orders = ppCode ? null : ordersToPrice(hw, { tp, cp: 1, dp, pp, ep, etp });
+        const zeros = zeroCandidates(fixed, dp);
+        const perLayout = zeros.length * recomputes.length;
+        for (const vpp of vpps) {
+          d.vpp = vpp;
+          const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
+          for (const schedule of scheduleCandidates(fixed, pp, vpp)) {
+            d.schedule = schedule;
+            if (vppCode) {
+              reject(vppCode, mbs.length * sps.length * perLayout);
               continue;
             }
-            for (const sequenceParallel of sps) {
-              const layout: Plan = { tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule };
-              const costsOf = orders!.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
-              const costs = costsOf[0]!;
-              // Memory with plain numbers: the stage parameters per layout, activations per
-              // recompute mode, model states and buffers per ZeRO stage. Full breakdowns are
-              // built only for plans that may be reported.
-              const stages = pp === 1 ? ONLY : FIRST_LAST;
-              const params = stages.map((s) => stageParamsPerGpu(m, t.seqLen, tp, pp, m.layers / pp, s));
-              for (const recompute of recomputes) {
-                const withRecompute: Plan = { ...layout, recompute };
-                const acts = stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
-                for (const zero of zeros) {
-                  searched++;
-                  const buffers = bufferBytes(m, tp, dp, zero, t, m.layers / pp);
-                  let worst = 0;
-                  for (let i = 0; i < stages.length; i++) {
-                    const bytes = totalBytes(hw, modelStateTotal(params[i]!, zero, dp) + acts[i]! + buffers);
-                    if (bytes > worst) worst = bytes;
-                  }
-                  let plan: Plan = { ...withRecompute, zero };
-                  if (worst > hw.memory) {
-                    addRejection(rejected, "out_of_memory");
-                    if (feasible === 0 && (closest === null || worst < closest.memory.total)) {
-                      closest = evaluatePlan(m, hw, t, hw.fabric ? { ...plan, order: orders![0]!.order } : plan, costs);
+            for (const microBatch of mbs) {
+              d.microBatch = microBatch;
+              const mbCode = firstBroken(atMb, d, ctx);
+              if (mbCode) {
+                reject(mbCode, sps.length * perLayout);
+                continue;
+              }
+              for (const sequenceParallel of sps) {
+                const layout: Plan = { tp, pp, dp, cp: 1, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule };
+                const costsOf = orders!.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
+                const costs = costsOf[0]!;
+                // Memory with plain numbers: the stage parameters per layout (dense ones sharded over
+                // dp, routed experts over edp), activations per recompute mode, model states and
+                // buffers per ZeRO stage. Full breakdowns are built only for plans that may be reported.
+                const stages = pp === 1 ? ONLY : FIRST_LAST;
+                const splits = stages.map((s) => stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, s, ep, etp));
+                const moeBuffers = moeBufferBytes(m, t, layout);
+                for (const recompute of recomputes) {
+                  const withRecompute: Plan = { ...layout, recompute };
+                  const acts = stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
+                  for (const zero of zeros) {
+                    searched++;
+                    const buffers = bufferBytes(m, tp, dp, zero, t, m.layers / pp) + moeBuffers;
+                    let worst = 0;
+                    for (let i = 0; i < stages.length; i++) {
+                      const sp = splits[i]!;
+                      const states = modelStateTotal(sp.dense, zero, dp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
+                      const bytes = totalBytes(hw, states + acts[i]! + buffers);
+                      if (bytes > worst) worst = bytes;
                     }
-                    continue;
-                  }
-                  feasible++;
-                  // The faster order, when two are priced (memory does not depend on it).
-                  let chosen = 0;
-                  let steps: number[] = [];
-                  if (orders!.length > 1) {
-                    // The other order changes only pp and dp communication (and the bubble's share
-                    // of pp): price it only where a step without them could still enter the top.
-                    const first = stepTime(m, hw, t, plan, costsOf[0]!);
-                    steps = [first.step];
-                    const f = first.bubble / (first.compute + first.recompute + first.tpComm + first.ppComm || 1);
-                    const floor = first.step - first.ppComm * (1 + f) - first.dpComm;
-                    if (opts.keepAll || mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / floor, worst)) {
-                      steps.push(stepTime(m, hw, t, plan, costsOf[1]!).step);
-                      chosen = steps[1]! < steps[0]! ? 1 : 0;
+                    let plan: Plan = { ...withRecompute, zero };
+                    if (worst > hw.memory) {
+                      addRejection(rejected, "out_of_memory");
+                      if (feasible === 0 && (closest === null || worst < closest.memory.total)) {
+                        closest = evaluatePlan(m, hw, t, hw.fabric ? { ...plan, order: orders![0]!.order } : plan, costs);
+                      }
+                      continue;
                     }
+                    feasible++;
+                    // The faster order, when two are priced (memory does not depend on it).
+                    let chosen = 0;
+                    let steps: number[] = [];
+                    if (orders!.length > 1) {
+                      // The other order changes only pp and dp communication (and the bubble's share
+                      // of pp): price it only where a step without them could still enter the top.
+                      const first = stepTime(m, hw, t, plan, costsOf[0]!);
+                      steps = [first.step];
+                      const f = first.bubble / (first.compute + first.recompute + first.tpComm + first.ppComm || 1);
+                      const floor = first.step - first.ppComm * (1 + f) - first.dpComm;
+                      if (opts.keepAll || mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / floor, worst)) {
+                        steps.push(stepTime(m, hw, t, plan, costsOf[1]!).step);
+                        chosen = steps[1]! < steps[0]! ? 1 : 0;
+                      }
+                    }
+                    if (hw.fabric) plan = { ...plan, order: orders![chosen]!.order };
+                    if (!opts.keepAll) {
+                      const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
+                      if (!mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / step, worst)) continue;
+                    }
+                    const result = evaluatePlan(m, hw, t, plan, costsOf[chosen]!);
+                    if (steps.length > 1) result.orderReason = reasonFor(hw, orders!, steps, chosen);
+                    insertTop(plans, result, opts.top);
+                    if (opts.keepAll) all.push(result);
                   }
-                  if (hw.fabric) plan = { ...plan, order: orders![chosen]!.order };
-                  if (!opts.keepAll) {
-                    const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
-                    if (!mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / step, worst)) continue;
-                  }
-                  const result = evaluatePlan(m, hw, t, plan, costsOf[chosen]!);
-                  if (steps.length > 1) result.orderReason = reasonFor(hw, orders!, steps, chosen);
-                  insertTop(plans, result, opts.top);
-                  if (opts.keepAll) all.push(result);
                 }
               }
             }

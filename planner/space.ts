@@ -36,6 +36,22 @@ export function ppCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number
   return all.filter((d) => (t.gpus / tp) % d === 0 && (fixed.dp === undefined || d * fixed.dp * tp === t.gpus));
 }
 
+/** Expert parallel and expert tensor parallel, (ep, etp) pairs: [1, 1] for a dense model. ep runs
+ *  over the divisors of the routed experts, etp over 1 and tp (Megatron-LM's default etp is tp,
+ *  arguments.py; 1 keeps experts whole), each pair folding onto the tp·dp ranks of a stage
+ *  (ep·etp divides tp·dp; Megatron-Core MoE parallel folding). Fixed values are kept as given, so
+ *  that the layout rules count the ones that do not fold. */
+export function expertCandidates(m: ModelSpec, fixed: Fixed, tp: number, dp: number): (readonly [number, number])[] {
+  if (m.moe === undefined) return [[fixed.ep ?? 1, fixed.etp ?? 1]];
+  const ranks = tp * dp;
+  const eps = fixed.ep !== undefined ? [fixed.ep] : divisors(m.moe.experts).filter((e) => ranks % e === 0);
+  const etps = fixed.etp !== undefined ? [fixed.etp] : tp > 1 ? [1, tp] : [1];
+  const out: (readonly [number, number])[] = [];
+  for (const ep of eps)
+    for (const etp of etps) if (fixed.ep !== undefined || fixed.etp !== undefined || ranks % (ep * etp) === 0) out.push([ep, etp]);
+  return out;
+}
+
 /** Virtual stages per pipeline rank: the divisors of the layers per stage (1 without a pipeline). */
 export function vppCandidates(m: ModelSpec, fixed: Fixed, pp: number): number[] {
   if (pp === 1) return fixed.vpp === undefined || fixed.vpp === 1 ? [1] : [];

@@ -215,6 +215,13 @@ export interface Training {
    *  fp8 recipe. fusedAttention and overlapGradReduce above are its settings after the CLI's
    *  overrides. Absent: the default engine, megatron-core, as the calibrated profiles price it. */
   engine?: Engine;
+  /** Busiest expert rank's routed tokens over the mean (≥ 1; MoE models only; default
+   *  DEFAULT_MOE_IMBALANCE, planner/cost/moe-facts.ts): scales routed compute, activations and
+   *  all-to-all bytes. `--moe-imbalance`. */
+  moeImbalance?: number;
+  /** Precision of Adam's two moments: fp32 (default; 12 bytes per parameter of optimizer state with
+   *  the fp32 master weights) or bf16 (DeepSeek-V3 report §3.3.3: 8 bytes). `--optimizer-states`. */
+  optimizerStates?: "fp32" | "bf16";
 }
 
 /** One point of the plan space. tp·cp·dp·pp = gpus; placement tp innermost, then cp, dp, pp
@@ -252,6 +259,9 @@ export interface MemoryBreakdown {
   other: number;
   total: number;
   capacity: number;
+  /** MoE models: the routed experts' share of weights + gradients + optimizer (already in those
+   *  three), bytes. */
+  experts?: number;
 }
 
 export interface TimeBreakdown {
@@ -261,6 +271,8 @@ export interface TimeBreakdown {
   ppComm: number;
   bubble: number;
   dpComm: number;
+  /** Expert parallel: the dispatch and combine all-to-alls (and etp gathers) on the critical path. */
+  epComm: number;
   optimizer: number;
   step: number;
 }

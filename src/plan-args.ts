@@ -19,6 +19,10 @@ export const PLAN_OPTIONS = {
   pp: { type: "string" },
   dp: { type: "string" },
   vpp: { type: "string" },
+  ep: { type: "string" },
+  etp: { type: "string" },
+  "moe-imbalance": { type: "string" },
+  "optimizer-states": { type: "string" },
   zero: { type: "string" },
   "micro-batch": { type: "string" },
   recompute: { type: "string" },
@@ -49,6 +53,10 @@ export interface PlanArgs {
    *  --no-grad-overlap given, or a --from file's setting). */
   attentionGiven?: boolean;
   gradOverlapGiven?: boolean;
+  /** Busiest expert rank's load over the mean (--moe-imbalance); undefined: the default. */
+  moeImbalance?: number | undefined;
+  /** Adam's moments in fp32 (default) or bf16 (--optimizer-states). */
+  optimizerStates?: "fp32" | "bf16" | undefined;
   fixed: Fixed;
   top: number;
   json: boolean;
@@ -65,6 +73,17 @@ function oneOf<T extends string>(flag: string, value: string | undefined, allowe
   if (value === undefined) return undefined;
   const v = value.toLowerCase() as T;
   if (!allowed.includes(v)) throw new UserError(`--${flag}: "${value}" is not one of ${allowed.join(", ")}`);
+  return v;
+}
+
+/** The busiest expert rank's load over the mean: a number from 1 to 64 (64: every token of a
+ *  64-way group on one rank, beyond any router that balances). */
+export const MAX_MOE_IMBALANCE = 64;
+function imbalance(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (value.trim() === "" || !Number.isFinite(v) || v < 1 || v > MAX_MOE_IMBALANCE)
+    throw new UserError(`--moe-imbalance: "${value}" must be a number from 1 (perfect balance) to ${MAX_MOE_IMBALANCE}`);
   return v;
 }
 
@@ -86,6 +105,8 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   put("pp", int("pp", s("pp"), 1, MAX.gpus));
   put("dp", int("dp", s("dp"), 1, MAX.gpus));
   put("vpp", int("vpp", s("vpp"), 1, MAX.gpus));
+  put("ep", int("ep", s("ep"), 1, MAX.gpus));
+  put("etp", int("etp", s("etp"), 1, MAX.gpus));
   put("zero", zero as ZeroStage | undefined);
   put("microBatch", int("micro-batch", s("micro-batch"), 1, MAX.batch));
   put("recompute", oneOf<Recompute>("recompute", s("recompute"), ["none", "selective", "full"]));
@@ -104,6 +125,8 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     engine: s("engine"),
     attentionGiven: attention !== undefined,
     gradOverlapGiven: values["no-grad-overlap"] === true,
+    moeImbalance: imbalance(s("moe-imbalance")),
+    optimizerStates: oneOf("optimizer-states", s("optimizer-states"), ["fp32", "bf16"] as const),
     fixed,
     top: int("top", s("top"), 1, MAX.top) ?? 10,
     json: values.json === true,

@@ -10,6 +10,7 @@ import {
   checkTraining,
 } from "../planner/index.js";
 import { UserError } from "./errors.js";
+import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
 import { loadModel, loadProfile } from "./load.js";
 import { resolveEngine } from "./plan-engine.js";
 import type { PlanArgs } from "./plan-args.js";
@@ -60,7 +61,11 @@ export function buildRequest(args: PlanArgs, implied?: { engine: string; from: s
     fusedAttention: engine.attention.kernel !== "materialised",
     overlapGradReduce: engine.dataParallel.overlapGradReduce,
     engine,
+    ...(args.moeImbalance !== undefined ? { moeImbalance: args.moeImbalance } : {}),
+    ...(args.optimizerStates !== undefined ? { optimizerStates: args.optimizerStates } : {}),
   };
+  // Mixture of experts: the load imbalance assumed, said when it is the default.
+  if (model.moe !== undefined && args.moeImbalance === undefined) assumed.push(`expert load imbalance ${DEFAULT_MOE_IMBALANCE} (busiest expert rank over the mean; --moe-imbalance)`);
   const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, args.fixed);
   if (bad) throw new UserError(`${bad.flag}: ${bad.message}`);
   return { model, hw, profileName, training, engineFrom, fixed: args.fixed, assumed };

@@ -32,9 +32,18 @@ export function p2pTime(bytes: number, link: Link): number {
   return link.latency + bytes / rate(link);
 }
 
+/** All-to-all of M bytes per rank (its whole send buffer, its own share included): (n−1)·α +
+ *  (n−1)/n · M/B — each rank sends (n−1)/n of its buffer, one message per peer; nccl-tests
+ *  reports all-to-all bus bandwidth as algbw·(n−1)/n (src/alltoall.cu; formulas-scale §1.7). */
+export function allToAllTime(bytes: number, n: number, link: Link): number {
+  if (n <= 1 || bytes <= 0) return 0;
+  return (n - 1) * link.latency + ((n - 1) / n) * (bytes / rate(link));
+}
+
 /** One call of a wire item at its link's α–β cost. */
-export function callTime(i: { kind: "allReduce" | "allGather" | "reduceScatter" | "p2p"; bytes: number; size: number; link: Link }): number {
+export function callTime(i: { kind: "allReduce" | "allGather" | "reduceScatter" | "p2p" | "allToAll"; bytes: number; size: number; link: Link }): number {
   if (i.kind === "allReduce") return allReduceTime(i.bytes, i.size, i.link);
   if (i.kind === "p2p") return p2pTime(i.bytes, i.link);
+  if (i.kind === "allToAll") return allToAllTime(i.bytes, i.size, i.link);
   return allGatherTime(i.bytes, i.size, i.link);
 }

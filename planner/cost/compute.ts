@@ -26,7 +26,7 @@ export interface HeadTimes {
   backward: number;
 }
 
-function matmulPeak(hw: Hardware, precision: Precision, engine?: Engine): number {
+export function matmulPeak(hw: Hardware, precision: Precision, engine?: Engine): number {
   // fp8 only where the engine has an fp8 recipe; otherwise the matmuls stay 16-bit.
   if (precision === "fp8") return fp8Matmuls(precision, engine) ? (hw.peak.fp8 ?? hw.peak.bf16) : hw.peak.bf16;
   return precision === "fp16" ? hw.peak.fp16 : hw.peak.bf16;
@@ -34,7 +34,7 @@ function matmulPeak(hw: Hardware, precision: Precision, engine?: Engine): number
 
 /** Time of one GEMM (all `count` repetitions) at the table's efficiency for its size,
  *  never faster than streaming its operands once through HBM (roofline). */
-function gemmTime(hw: Hardware, peak: number, m: number, n: number, k: number, count: number): number {
+export function gemmTime(hw: Hardware, peak: number, m: number, n: number, k: number, count: number): number {
   const flops = 2 * m * n * k;
   const compute = flops / (peak * efficiencyAt(hw.matmul, flops));
   const bytes = 2 * (m * k + k * n + m * n);
@@ -42,7 +42,7 @@ function gemmTime(hw: Hardware, peak: number, m: number, n: number, k: number, c
   return count * Math.max(compute, memory);
 }
 
-function hbm(hw: Hardware, bytes: number): number {
+export function hbm(hw: Hardware, bytes: number): number {
   return bytes / (hw.memoryBandwidth * hw.memoryBandwidthEfficiency);
 }
 

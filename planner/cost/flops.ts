@@ -5,7 +5,9 @@
 //   72·B·s·L·h²·(1 + s/(6h) + V/(12·L·h))  (model FLOPs), and with full recompute
 //   96·B·s·L·h²·(1 + s/(6h) + V/(16·L·h))  (hardware FLOPs).
 import { attentionWidth, keysPerQuery, mlpMatrices, qkvWidth } from "../model.js";
+import { attentionCoreWidths, moeLayerCount, mtpCount } from "../moe.js";
 import type { ModelSpec, Training } from "../types.js";
+import { mlaGemms, moeLayerForwardFlops, mtpForwardFlops } from "./moe-flops.js";
 
 /** What the step-level counts need of the training: b·s tokens per step. */
 export type Tokens = Pick<Training, "globalBatch" | "seqLen">;
@@ -33,10 +35,18 @@ export function layerGemms(m: ModelSpec, tp: number, tokens: number): Gemm[] {
   const f = m.ffnHidden;
   const up = mlpMatrices(m) - 1;
   return [
-    { m: tokens, n: qkvWidth(m) / tp, k: h, count: 1 },
-    { m: tokens, n: h, k: attentionWidth(m) / tp, count: 1 },
+    ...attentionGemms(m, tp, tokens),
     { m: tokens, n: f / tp, k: h, count: up },
     { m: tokens, n: h, k: f / tp, count: 1 },
+  ];
+}
+
+/** The attention's projections: QKV and the output projection, or MLA's (moe-flops.ts). */
+export function attentionGemms(m: ModelSpec, tp: number, tokens: number): Gemm[] {
+  if (m.mla) return mlaGemms(m, m.mla, tp, tokens);
+  return [
+    { m: tokens, n: qkvWidth(m) / tp, k: m.hidden, count: 1 },
+    { m: tokens, n: m.hidden, k: attentionWidth(m) / tp, count: 1 },
   ];
 }
 
@@ -45,7 +55,10 @@ export function layerGemms(m: ModelSpec, tp: number, tokens: number): Gemm[] {
  *  layers, min(s, w) keys per query instead of s (keysPerQuery). GQA does not change it:
  *  every query head still attends over its keys of width d. */
 export function attentionFlops(m: ModelSpec, seqLen: number, tp: number, microBatch: number): number {
-  return (4 * microBatch * seqLen * keysPerQuery(m, seqLen) * attentionWidth(m)) / tp;
+  // 2·b·s·keys·(width of Q·Kᵀ + width of the values): 4·b·s·keys·a·d for standard attention,
+  // 2·b·s·keys·n_h·(d_n + d_r + d_v) for MLA (formulas-scale §1.2, full square as above).
+  const w = attentionCoreWidths(m);
+  return (2 * microBatch * seqLen * keysPerQuery(m, seqLen) * (w.qk + w.v)) / tp;
 }
 
 /** Logits forward FLOPs per tp rank: [b·s, h] × [h, V/t]. */
@@ -63,7 +76,18 @@ export function layerForwardFlops(m: ModelSpec, seqLen: number, tokens: number):
 export function modelFlopsPerStep(m: ModelSpec, t: Tokens, vocabPadded: number): number {
   const tokens = t.globalBatch * t.seqLen;
   const logits = gemmFlops(logitsGemm(m, 1, tokens, vocabPadded));
-  return 3 * (m.layers * layerForwardFlops(m, t.seqLen, tokens) + logits);
+  // Multi-token-prediction modules are trained with the model: a layer, a projection and a logits
+  // pass each (formulas-scale §1.4, Megatron num_floating_point_operations counts them).
+  const mtp = mtpCount(m) > 0 ? mtpCount(m) * (mtpForwardFlops(m, t.seqLen, tokens) + logits) : 0;
+  return 3 * (layersForwardFlops(m, t.seqLen, tokens) + logits + mtp);
+}
+
+/** Forward FLOPs of all layers: the dense ones and, with their active experts and router, the
+ *  MoE ones (moe-flops.ts). */
+export function layersForwardFlops(m: ModelSpec, seqLen: number, tokens: number): number {
+  const nMoe = moeLayerCount(m);
+  const dense = (m.layers - nMoe) * layerForwardFlops(m, seqLen, tokens);
+  return nMoe === 0 ? dense : dense + nMoe * moeLayerForwardFlops(m, seqLen, tokens);
 }
 
 /** Extra FLOPs per step that recomputation adds (Korthikanti et al. 2022 §5):
@@ -74,7 +98,7 @@ export function recomputeFlopsPerStep(
   recompute: "none" | "selective" | "full",
 ): number {
   const tokens = t.globalBatch * t.seqLen;
-  if (recompute === "full") return m.layers * layerForwardFlops(m, t.seqLen, tokens);
+  if (recompute === "full") return layersForwardFlops(m, t.seqLen, tokens);
   if (recompute === "selective") return m.layers * attentionFlops(m, t.seqLen, 1, t.globalBatch);
   return 0;
 }

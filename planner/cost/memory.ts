@@ -1,7 +1,10 @@
 // Memory per GPU for one pipeline stage.
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../types.js";
-import { layerMatrixParams, paddedVocab, stageParamsPerGpu } from "../model.js";
-import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
+import { layerMatrixParams, paddedVocab, stageParamSplit } from "../model.js";
+import { recomputeWorkingBytes } from "./activations.js";
+import { moeBufferBytes, stageLayerActivationBytes } from "./moe-memory.js";
+import { optimizerBytesOf } from "./moe-facts.js";
+import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
 import { engineBucketBytes, fp8ExtraBytes, prefetchLayers } from "./engine-terms.js";
 
@@ -9,19 +12,21 @@ import { engineBucketBytes, fp8ExtraBytes, prefetchLayers } from "./engine-terms
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
  *  variance) 12Ψ. Stage 1 shards the optimizer states over d, stage 2 the gradients too,
  *  stage 3 the weights too: 16Ψ, 4Ψ + 12Ψ/d, 2Ψ + 14Ψ/d, 16Ψ/d. */
-export function modelStateBytes(params: number, zero: number, dp: number) {
+export function modelStateBytes(params: number, zero: number, dp: number, optimizerBytes = 12) {
+  // optimizerBytes: 12 with fp32 moments, 8 with bf16 ones (moe-facts.ts OPTIMIZER_STATE_BYTES).
   const weights = zero >= 3 ? (2 * params) / dp : 2 * params;
   const gradients = zero >= 2 ? (2 * params) / dp : 2 * params;
-  const optimizer = zero >= 1 ? (12 * params) / dp : 12 * params;
+  const optimizer = zero >= 1 ? (optimizerBytes * params) / dp : optimizerBytes * params;
   return { weights, gradients, optimizer };
 }
 
 /** Sum of modelStateBytes, without building the object (search loop). */
-export function modelStateTotal(params: number, zero: number, dp: number): number {
-  if (zero === 0) return 16 * params;
-  if (zero === 1) return 4 * params + (12 * params) / dp;
-  if (zero === 2) return 2 * params + (14 * params) / dp;
-  return (16 * params) / dp;
+export function modelStateTotal(params: number, zero: number, dp: number, optimizerBytes = 12): number {
+  const k = optimizerBytes;
+  if (zero === 0) return (4 + k) * params;
+  if (zero === 1) return 4 * params + (k * params) / dp;
+  if (zero === 2) return 2 * params + ((2 + k) * params) / dp;
+  return ((4 + k) * params) / dp;
 }
 
 /** Layers on the last pipeline rank in flight at its peak (Narayanan et al. 2021 §2.2: the last
@@ -48,7 +53,8 @@ export function stageActivationBytes(
   const microBatches = training.globalBatch / (dp * microBatch);
   const layersInStage = m.layers / pp;
   const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention };
-  const perLayer = layerActivationBytes(m, microBatch, act);
+  // Dense and MoE layers averaged over the stage (routed copies on the busiest rank, moe-memory.ts).
+  const perLayer = stageLayerActivationBytes(m, training, plan, stage, act);
   const tokens = microBatch * training.seqLen;
   const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   let activations: number;
@@ -111,12 +117,18 @@ export function stageMemory(
   stage: "first" | "last" | "only",
 ): MemoryBreakdown {
   const { tp, pp, dp, zero } = plan;
-  const params = stageParamsPerGpu(m, training.seqLen, tp, pp, m.layers / pp, stage);
-  const states = modelStateBytes(params, zero, dp);
+  // Dense parameters' states shard over dp, the routed experts' (1/(ep·etp) of each layer's) over
+  // edp (Megatron-Core MoE parallel folding; formulas-scale §1.5).
+  const split = stageParamSplit(m, training.seqLen, tp, pp, m.layers / pp, stage, plan.ep, plan.etp);
+  const k = optimizerBytesOf(training);
+  const dense = modelStateBytes(split.dense, zero, dp, k);
+  const expert = modelStateBytes(split.expert, zero, edpOf(plan), k);
+  const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = stageActivationBytes(m, training, plan, stage);
-  const buffers = bufferBytes(m, tp, dp, zero, training, m.layers / pp);
+  const buffers = bufferBytes(m, tp, dp, zero, training, m.layers / pp) + moeBufferBytes(m, training, plan);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);
-  return { ...states, activations, other, total, capacity: hw.memory };
+  const experts = m.moe ? { experts: expert.weights + expert.gradients + expert.optimizer } : {};
+  return { ...states, activations, other, total, capacity: hw.memory, ...experts };
 }

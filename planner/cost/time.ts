@@ -2,7 +2,7 @@
 // and optimizer, for the slowest pipeline stage. Communication is priced from the plan's wire
 // (wire/wire.ts): every item the closed form charges, at its link's α–β cost.
 import type { Hardware, ModelSpec, Plan, TimeBreakdown, Training } from "../types.js";
-import { layerMatrixParams, stageParamsPerGpu } from "../model.js";
+import { layerMatrixParams, stageParamSplit } from "../model.js";
 import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
 import { engineBucketBytes, exposedTensorParallel, overlapsParamGather, prefetchLayers } from "./engine-terms.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
@@ -10,6 +10,8 @@ import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
 import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { bubbleFraction } from "./pipeline.js";
+import { EP_IDS, expertDpExposed } from "./expert-time.js";
+import { edpOf } from "../layout/groups.js";
 
 /** Per-micro-batch costs that depend only on (tp, micro-batch, sequence parallel), and the links
  *  of the layout's groups; the search memoises them. */
@@ -58,9 +60,13 @@ export function stepTime(
   // Pipeline: activations and gradients between chunks, the tp all-gather on arrival and the tied
   // embedding's gradient all-reduce (Narayanan et al. 2021 §2.2, §4.1).
   const ppComm = charged(wire, ["pp-activation", "pp-gather", "tied-embedding"]);
+  // Expert parallel: the all-to-alls (and etp gathers) of every MoE layer and pass, on the
+  // critical path: Megatron-Core overlaps them only with --overlap-moe-expert-parallel-comm
+  // (formulas-scale §1.7: 30–40 % of a step when not overlapped).
+  const epComm = charged(wire, EP_IDS);
   // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
   // point-to-point transfers that chain the stages.
-  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches) * (compute + recomputeTime + tpComm + ppComm);
+  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches) * (compute + recomputeTime + tpComm + ppComm + epComm);
 
   // Data parallel: each collective hides behind the compute its wire item names, only the excess
   // counted. The backward window is the last micro-batch's backward with its recompute and tp
@@ -112,9 +118,16 @@ export function stepTime(
     }
   }
 
-  const params = stageParamsPerGpu(m, training.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last");
-  const localParams = zero >= 1 ? params / dp : params;
+  // The routed experts' gradients over edp, hidden behind what the dense ones leave of the windows.
+  if (m.moe !== undefined) {
+    const window = training.overlapGradReduce ? bwd + recomputeOne : 0;
+    dpComm += expertDpExposed(wire, window, training.overlapGradReduce ? fwd : 0);
+  }
+
+  const split = stageParamSplit(m, training.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last", plan.ep, plan.etp);
+  const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
+  const localParams = zero >= 1 ? split.dense / dp + split.expert / edp : split.dense + split.expert;
   const optimizer = optimizerTime(hw, localParams);
-  const step = compute + recomputeTime + tpComm + ppComm + bubble + dpComm + optimizer;
-  return { compute, recompute: recomputeTime, tpComm, ppComm, bubble, dpComm, optimizer, step };
+  const step = compute + recomputeTime + tpComm + ppComm + epComm + bubble + dpComm + optimizer;
+  return { compute, recompute: recomputeTime, tpComm, ppComm, bubble, dpComm, epComm, optimizer, step };
 }

@@ -44,7 +44,7 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     heads: m.heads,
     kvHeads: m.kvHeads,
     ffnHidden: m.ffnHidden,
-    experts: 0,
+    experts: m.moe?.experts ?? 0,
     gpusPerNode,
   };
 }

@@ -16,6 +16,15 @@ export const MODEL_BOUNDS = {
   slidingWindow: 16_777_216,
   globalBatch: 16_777_216,
   gpus: 1_048_576,
+  // Mixture of experts and latent attention (README "Mixture of experts").
+  experts: 65_536,
+  topK: 65_536,
+  sharedExperts: 65_536,
+  expertFfnHidden: 16_777_216,
+  layerFreq: 10_000,
+  loraRank: 1_048_576,
+  mlaHeadDim: 65_536,
+  mtpLayers: 10_000,
 } as const;
 export type BoundedKey = keyof typeof MODEL_BOUNDS;
 

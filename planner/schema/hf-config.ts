@@ -6,6 +6,7 @@ import { lazySchemas } from "./zod.js";
 import type { ModelSpec } from "../types.js";
 import { HF_REFUSED, classifyHfKey } from "./hf-keys.js";
 import { MODEL_BOUNDS, boundedCount } from "./bounds.js";
+import { hfExperts } from "./hf-moe.js";
 import { parseModelFile } from "./model.js";
 import { type Parsed, firstIssue } from "./result.js";
 
@@ -85,7 +86,8 @@ function fromGpt2(raw: Obj): Obj {
 // Families whose MLP is gated: LlamaMLP-style down(act(gate(x)) · up(x)) with SiLU, Gemma's with
 // GELU-tanh (GemmaMLP, Gemma2MLP). Rotary families are those whose attention applies RoPE.
 const GEMMA = ["gemma", "gemma2", "gemma3", "gemma3_text"];
-const ROPE_FAMILIES = ["llama", "mistral", "mixtral", "qwen2", "qwen3", "phi3", "olmo", "olmo2", ...GEMMA];
+const DEEPSEEK = ["deepseek_v2", "deepseek_v3"];
+const ROPE_FAMILIES = ["llama", "mistral", "mixtral", "qwen2", "qwen3", "qwen2_moe", "qwen3_moe", "phi3", "olmo", "olmo2", "olmoe", ...DEEPSEEK, ...GEMMA];
 
 function mlpOf(c: HfConfig): "gelu" | "swiglu" | "geglu" | string {
   const act = (c.hidden_activation ?? c.hidden_act ?? "gelu").toLowerCase();
@@ -113,6 +115,9 @@ function ropeScalingOf(c: HfConfig, origin: string): Parsed<ModelSpec["ropeScali
   const s = c.rope_scaling;
   if (s === null || s === undefined) return { ok: true, value: undefined };
   const type = s.rope_type ?? s.type;
+  // DeepSeek-V2/V3 ship the YaRN scaling of their long-context extension (V3 report §4.3, after
+  // pre-training at 4K): it rescales rotary frequencies, no work; paraplan plans pre-training.
+  if (type === "yarn" && DEEPSEEK.includes(c.model_type ?? "")) return { ok: true, value: undefined };
   const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : NaN);
   const v = { factor: num("factor"), lowFreqFactor: num("low_freq_factor"), highFreqFactor: num("high_freq_factor"), originalMaxPositions: num("original_max_position_embeddings") };
   if (type !== "llama3") return { ok: false, message: `${origin}: "rope_scaling" of type ${JSON.stringify(type)}: paraplan models Llama 3.1's "llama3" scaling only` };
@@ -148,6 +153,9 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   if (!window.ok) return window;
   const scaling = ropeScalingOf(c, origin);
   if (!scaling.ok) return scaling;
+  const experts = hfExperts(mapped, origin);
+  if (!experts.ok) return experts;
+  const x = experts.value;
   const dropout = [c.attention_dropout, c.hidden_dropout, c.resid_pdrop, c.embd_pdrop, c.attn_pdrop].some((p) => typeof p === "number" && p > 0);
   const eps = c.rms_norm_eps ?? c.layer_norm_eps ?? c.layer_norm_epsilon;
   const seqLen = Math.min(c.max_position_embeddings, HF_DEFAULT_SEQ_CAP);
@@ -159,7 +167,7 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
       heads: c.num_attention_heads,
       kvHeads: c.num_key_value_heads ?? c.num_attention_heads,
       ...(c.head_dim != null ? { headDim: c.head_dim } : {}),
-      ...(c.intermediate_size != null ? { ffnHidden: c.intermediate_size } : {}),
+      ...(c.intermediate_size != null ? { ffnHidden: x.ffnHidden ?? c.intermediate_size } : {}),
       vocab: c.vocab_size,
       seqLen,
       mlp,
@@ -170,6 +178,9 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
       ...(rope && c.rope_theta !== undefined ? { ropeTheta: c.rope_theta } : {}),
       ...(scaling.value ? { ropeScaling: scaling.value } : {}),
       ...(eps !== undefined ? { normEps: eps } : {}),
+      ...(x.moe ? { moe: x.moe } : {}),
+      ...(x.mla ? { mla: x.mla } : {}),
+      ...(x.mtpLayers ? { mtpLayers: x.mtpLayers } : {}),
     },
     origin,
   );

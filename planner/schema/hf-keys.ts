@@ -12,6 +12,14 @@ export const HF_MODELLED = new Set([
   "layer_norm_epsilon", "sliding_window", "sliding_window_size", "use_sliding_window",
   "max_window_layers", "layer_types", "attention_dropout", "hidden_dropout", "attention_bias",
   "mlp_bias", "model_type", "_name_or_path",
+  // Mixture of experts (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, DeepSeek-V2/V3; hf-moe.ts): experts,
+  // top-k, shared experts and widths, which layers are MoE, the router's scoring (DeepSeek-V3's
+  // sigmoid router carries a bias per expert); DeepSeek's latent attention ranks and head widths;
+  // its multi-token-prediction modules (a layer's work in training).
+  "num_local_experts", "num_experts", "n_routed_experts", "n_shared_experts", "num_experts_per_tok",
+  "moe_intermediate_size", "shared_expert_intermediate_size", "moe_layer_freq", "first_k_dense_replace",
+  "decoder_sparse_step", "mlp_only_layers", "scoring_func", "kv_lora_rank", "q_lora_rank",
+  "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_nextn_predict_layers",
   // GPT-2 (transformers GPT2Config)
   "n_layer", "n_embd", "n_head", "n_inner", "n_positions", "n_ctx", "activation_function",
   "resid_pdrop", "embd_pdrop", "attn_pdrop",
@@ -31,27 +39,27 @@ export const HF_HARMLESS = new Set([
   "scale_attn_weights", "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn",
   "output_attentions", "output_hidden_states", "return_dict", "is_decoder", "problem_type",
   "embedding_dropout",
+  // Routing settings that choose which experts a token goes to, or scale or balance their outputs,
+  // without changing how many run or how wide they are: DeepSeek's group-limited selection
+  // (topk_method, n_group, topk_group; report §2.1.2), its output scale and top-k normalisation,
+  // the auxiliary-loss coefficients (a scalar loss per layer), Mixtral's router jitter and
+  // whether the router logits are returned; OLMoE's clip_qkv clamps Q, K, V elementwise.
+  "topk_method", "n_group", "topk_group", "routed_scaling_factor", "norm_topk_prob", "aux_loss_alpha",
+  "seq_aux", "router_aux_loss_coef", "router_z_loss_coef", "router_jitter_noise", "output_router_logits",
+  "clip_qkv",
+  // The expert-parallel size DeepSeek's inference code shards by (its modeling file; 1 in the
+  // released configs): a parallel layout, not the model. The layout is paraplan's to choose.
+  "ep_size",
+  // A released checkpoint's storage format (DeepSeek-V3's fp8 block quantisation): training
+  // precision is --precision.
+  "quantization_config",
 ]);
 
-/** Refused by name: architectures paraplan does not model. Mixture-of-experts (another issue),
- *  DeepSeek's latent attention and multi-token prediction, partial rotary, and more. A refused key
- *  whose value is null, false or 0 states the feature is off and is accepted. */
+/** Refused by name: architectures paraplan does not model (partial rotary, parallel blocks,
+ *  ALiBi, …). Other families' expert layouts (Llama 4's interleave_moe_layer_step, Jamba's
+ *  expert_layer_period, DBRX's ffn_config) are refused by their architectural names below. A refused key whose value is null, false or 0 states the
+ *  feature is off and is accepted. */
 export const HF_REFUSED: Record<string, string> = {
-  num_local_experts: "mixture-of-experts layers",
-  num_experts: "mixture-of-experts layers",
-  n_routed_experts: "mixture-of-experts layers",
-  n_shared_experts: "mixture-of-experts layers",
-  num_experts_per_tok: "mixture-of-experts layers",
-  moe_intermediate_size: "mixture-of-experts layers",
-  moe_layer_freq: "mixture-of-experts layers",
-  first_k_dense_replace: "mixture-of-experts layers",
-  decoder_sparse_step: "mixture-of-experts layers",
-  kv_lora_rank: "multi-head latent attention (DeepSeek-V2/V3)",
-  q_lora_rank: "multi-head latent attention (DeepSeek-V2/V3)",
-  qk_nope_head_dim: "multi-head latent attention (DeepSeek-V2/V3)",
-  qk_rope_head_dim: "multi-head latent attention (DeepSeek-V2/V3)",
-  v_head_dim: "multi-head latent attention (DeepSeek-V2/V3)",
-  num_nextn_predict_layers: "multi-token prediction layers",
   partial_rotary_factor: "rotary embeddings on part of each head",
   rotary_pct: "rotary embeddings on part of each head",
   parallel_attn: "parallel attention and MLP blocks",

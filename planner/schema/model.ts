@@ -22,6 +22,29 @@ const schemas = lazySchemas((z) => {
     })
     .strict();
 
+  // Mixture-of-experts layers (types.ts MoeSpec) and DeepSeek's latent attention (MlaSpec).
+  const moeSchema = z
+    .object({
+      experts: count("experts"),
+      topK: count("topK"),
+      sharedExperts: z.number().int().min(0).max(MODEL_BOUNDS.sharedExperts).optional(),
+      expertFfnHidden: count("expertFfnHidden"),
+      sharedFfnHidden: count("expertFfnHidden").optional(),
+      denseLayers: z.number().int().min(0).max(MODEL_BOUNDS.layers).optional(),
+      layerFreq: count("layerFreq").optional(),
+      router: z.enum(["softmax", "sigmoid"]).optional(),
+    })
+    .strict();
+  const mlaSchema = z
+    .object({
+      qLoraRank: z.number().int().min(0).max(MODEL_BOUNDS.loraRank).optional(),
+      kvLoraRank: count("loraRank"),
+      qkNopeHeadDim: count("mlaHeadDim"),
+      qkRopeHeadDim: count("mlaHeadDim"),
+      vHeadDim: count("mlaHeadDim"),
+    })
+    .strict();
+
   const modelFile = z
     .object({
       $schema: z.string().optional(),
@@ -45,6 +68,9 @@ const schemas = lazySchemas((z) => {
       ropeTheta: z.number().positive().max(1e12).optional(),
       ropeScaling: ropeScalingSchema.optional(),
       normEps: z.number().positive().lt(1).optional(),
+      moe: moeSchema.optional(),
+      mla: mlaSchema.optional(),
+      mtpLayers: z.number().int().min(0).max(MODEL_BOUNDS.mtpLayers).optional(),
       globalBatch: count("globalBatch").optional(),
       gpus: count("gpus").optional(),
     })
@@ -82,6 +108,22 @@ function checkShape(spec: ModelSpec, f: ModelFile): string | null {
   if (f.slidingWindowLayers !== undefined && f.slidingWindow === undefined) return `"slidingWindowLayers" needs "slidingWindow"`;
   if (f.slidingWindowLayers !== undefined && f.slidingWindowLayers > spec.layers)
     return `"slidingWindowLayers" (${f.slidingWindowLayers}) must be at most "layers" (${spec.layers})`;
+  return checkExperts(spec);
+}
+
+/** The mixture-of-experts and latent-attention fields agree with the rest of the model. */
+function checkExperts(spec: ModelSpec): string | null {
+  const e = spec.moe;
+  if (e) {
+    if (e.topK > e.experts) return `"moe.topK" (${e.topK}) must be at most "moe.experts" (${e.experts})`;
+    if (e.denseLayers >= spec.layers) return `"moe.denseLayers" (${e.denseLayers}) must be below "layers" (${spec.layers}): no layer would be MoE`;
+    if (e.sharedFfnHidden !== undefined && e.sharedExperts === 0) return `"moe.sharedFfnHidden" needs "moe.sharedExperts"`;
+  }
+  const a = spec.mla;
+  if (a) {
+    if (spec.kvHeads !== spec.heads) return `"mla": latent attention has no grouped key/value heads ("kvHeads" must equal "heads")`;
+    if (spec.positional === "rope" && a.qkRopeHeadDim % 2 !== 0) return `"mla.qkRopeHeadDim" must be even for rotary positions`;
+  }
   return null;
 }
 
@@ -109,6 +151,22 @@ export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> 
     ...(rope ? { ropeTheta: f.ropeTheta ?? DEFAULT_ROPE_THETA } : {}),
     ...(f.ropeScaling !== undefined ? { ropeScaling: f.ropeScaling } : {}),
     normEps: f.normEps ?? DEFAULT_NORM_EPS,
+    ...(f.moe !== undefined
+      ? {
+          moe: {
+            experts: f.moe.experts,
+            topK: f.moe.topK,
+            sharedExperts: f.moe.sharedExperts ?? 0,
+            expertFfnHidden: f.moe.expertFfnHidden,
+            ...(f.moe.sharedFfnHidden !== undefined && f.moe.sharedFfnHidden !== f.moe.expertFfnHidden ? { sharedFfnHidden: f.moe.sharedFfnHidden } : {}),
+            denseLayers: f.moe.denseLayers ?? 0,
+            layerFreq: f.moe.layerFreq ?? 1,
+            router: f.moe.router ?? "softmax",
+          },
+        }
+      : {}),
+    ...(f.mla !== undefined ? { mla: { qLoraRank: f.mla.qLoraRank ?? 0, kvLoraRank: f.mla.kvLoraRank, qkNopeHeadDim: f.mla.qkNopeHeadDim, qkRopeHeadDim: f.mla.qkRopeHeadDim, vHeadDim: f.mla.vHeadDim } } : {}),
+    ...(f.mtpLayers ? { mtpLayers: f.mtpLayers } : {}),
     ...(f.globalBatch !== undefined ? { globalBatch: f.globalBatch } : {}),
     ...(f.gpus !== undefined ? { gpus: f.gpus } : {}),
   };

@@ -8,8 +8,11 @@ import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
 import { engineBucketBytes } from "../cost/engine-terms.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
-import { headTimes, layerTimes, optimizerTime } from "../cost/compute.js";
-import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab } from "../model.js";
+import { headTimes, optimizerTime } from "../cost/compute.js";
+import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
+import { EP_IDS } from "../cost/expert-time.js";
+import { edpOf } from "../layout/groups.js";
+import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, stageParamSplit } from "../model.js";
 import type { Hardware, Link, ModelSpec, Plan, Schedule, Training, ZeroStage } from "../types.js";
 
 /** A transfer: α latency (fixed), bandwidth time alone on its links (shared, links.ts), and a
@@ -27,6 +30,9 @@ export interface Transfer {
 export interface PassCost {
   compute: number;
   tp: number;
+  /** Expert-parallel all-to-alls (and etp gathers) of the pass, on the critical path (0 or absent
+   *  without experts). */
+  ep?: number;
 }
 
 export interface ParamOpCost {
@@ -105,8 +111,10 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const { tp, pp, dp, microBatch, sequenceParallel: sp, recompute } = plan;
   const vpp = plan.schedule === "interleaved" ? plan.vpp : 1;
   const microBatches = t.globalBatch / (dp * microBatch);
-  const layer = layerTimes(m, hw, t, tp, microBatch, sp);
-  const head = headTimes(m, hw, t, tp, microBatch);
+  // The last stage's average layer (dense and MoE layers) and its output with the MTP modules, as
+  // the closed form (cost/moe-time.ts); every stage plays it (uniform layers).
+  const layer = stageLayerTimes(m, hw, t, plan);
+  const head = headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch));
   const T = microBatch * t.seqLen;
   const h = m.hidden;
   // What goes on the wire (wire/wire.ts), on the links of the layout's groups.
@@ -119,6 +127,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   // Tensor parallel per layer and pass (wire "tp-layer": 2 all-reduces of b·s·h, or their
   // sequence-parallel all-gathers and reduce-scatters), as the closed form charges it.
   const tpLayer = unitTime(wire, (i) => i.id === "tp-layer");
+  // Expert parallel per (average) layer and pass: the all-to-alls on the ep group's link.
+  const epLayer = unitTime(wire, (i) => EP_IDS.includes(i.id));
   const tpOf = (id: WireId, pass: "forward" | "backward") => (extras ? unitTime(wire, (i) => i.id === id && i.pass === pass) : 0);
 
   // Embedding (first stage): lookup read + write 2·2Th; learned positions read 2·2Th, write 2Th;
@@ -140,12 +150,19 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };
   const recomputePass: PassCost =
-    recompute === "full" ? { compute: layer.forward, tp: tpLayer } : recompute === "selective" ? { compute: layer.attentionCore, tp: 0 } : ZERO_PASS;
+    recompute === "full" ? { compute: layer.forward, tp: tpLayer, ep: epLayer } : recompute === "selective" ? { compute: layer.attentionCore, tp: 0 } : ZERO_PASS;
+  // A layer's weights on this GPU: the stage's (dense and its share of the experts) per layer.
+  const stageSplit = stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, pp === 1 ? "only" : "last", plan.ep, plan.etp);
+  // (the layers alone: the stage less a stage of no layers, which holds only the output and MTP)
+  const ends = stageParamSplit(m, t.seqLen, tp, pp, 0, "last", plan.ep, plan.etp);
+  const layerBytes = m.moe
+    ? (2 * (stageSplit.dense + stageSplit.expert - ends.dense - ends.expert - (pp === 1 ? embedding.bytes / 2 : 0))) / (m.layers / pp)
+    : 2 * (layerMatrixParams(m) / tp + layerSmallParams(m));
   const layerCost: ParamOpCost = {
-    forward: { compute: layer.forward, tp: tpLayer },
-    backward: { compute: layer.backward, tp: tpLayer },
+    forward: { compute: layer.forward, tp: tpLayer, ep: epLayer },
+    backward: { compute: layer.backward, tp: tpLayer, ep: epLayer },
     recompute: recomputePass,
-    bytes: 2 * (layerMatrixParams(m) / tp + layerSmallParams(m)),
+    bytes: layerBytes,
   };
 
   // Pipeline: wire "pp-activation" on the pp group's link, then "pp-gather" on arrival.
@@ -168,7 +185,10 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     if (s === 0) bytes += embedding.bytes;
     if (s === pp - 1) bytes += headOut.bytes;
     const params = bytes / 2;
-    optimizer.push(optimizerTime(hw, plan.zero >= 1 ? params / dp : params));
+    // Experts' states shard over edp, not dp: a ZeRO rank owns 1/edp of its experts.
+    const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
+    const expertShare = m.moe ? stageSplit.expert / (stageSplit.dense + stageSplit.expert) : 0;
+    optimizer.push(optimizerTime(hw, plan.zero >= 1 ? (params * (1 - expertShare)) / dp + (params * expertShare) / edp : params));
   }
   return {
     schedule: pp === 1 ? "1f1b" : plan.schedule,

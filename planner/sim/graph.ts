@@ -7,7 +7,7 @@ import { Arena } from "./heap.js";
 import { linkId } from "./links.js";
 import { visitStageOrder } from "./schedule.js";
 
-export type SegmentKind = "forward" | "backward" | "recompute" | "tpComm" | "ppComm" | "dpComm" | "optimizer";
+export type SegmentKind = "forward" | "backward" | "recompute" | "tpComm" | "epComm" | "ppComm" | "dpComm" | "optimizer";
 export type StreamName = "compute" | "tp comm" | "pp comm" | "dp comm";
 
 export interface OpInfo {
@@ -96,6 +96,7 @@ function passParts(kind: SegmentKind, p: PassCost): Array<[SegmentKind, number]>
   const out: Array<[SegmentKind, number]> = [];
   if (p.compute > 0) out.push([kind, p.compute]);
   if (p.tp > 0) out.push(["tpComm", p.tp]);
+  if (p.ep !== undefined && p.ep > 0) out.push(["epComm", p.ep]);
   return out;
 }
 
@@ -163,8 +164,8 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     headF: partsTime(parts.headF),
     headB: partsTime(parts.headB),
   };
-  const rTime = c.layer.recompute.compute + c.layer.recompute.tp;
-  const gradFrom = rTime / (rTime + c.layer.backward.compute + c.layer.backward.tp || 1);
+  const rTime = c.layer.recompute.compute + c.layer.recompute.tp + (c.layer.recompute.ep ?? 0);
+  const gradFrom = rTime / (rTime + c.layer.backward.compute + c.layer.backward.tp + (c.layer.backward.ep ?? 0) || 1);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
   const passesPerStage = 2 * V * M;

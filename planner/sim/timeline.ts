@@ -2,6 +2,7 @@
 // its compute stream's time that sums to the stage's end:
 //   forward + backward + recompute   kernels
 //   tpComm                           tensor-parallel collectives inside the layers (never hidden)
+//   epComm                           expert-parallel all-to-alls inside the MoE layers (never hidden)
 //   ppComm                           blocking sends, and the transfer time of an input it waited for
 //   dpComm                           waits for data-parallel / ZeRO collectives (what overlap missed)
 //   bubble                           waits for another stage's compute (the pipeline bubble and,
@@ -30,6 +31,7 @@ export interface StageTimes {
   backward: number;
   recompute: number;
   tpComm: number;
+  epComm: number;
   ppComm: number;
   dpComm: number;
   bubble: number;
@@ -48,7 +50,7 @@ export interface SimSummary {
    *  the output layer), seconds. */
   imbalance: number;
   /** Communication the critical stage's compute waited on or ran on its critical path
-   *  (tp + pp + exposed dp), seconds. */
+   *  (tp + ep + pp + exposed dp), seconds. */
   exposedComm: number;
 }
 
@@ -78,7 +80,8 @@ const DP = 5;
 const BUBBLE = 6;
 const OPTIMIZER = 7;
 const END = 8;
-const N = 9;
+const EP = 9;
+const N = 10;
 
 /** A stage's waits for other stages, split into the schedule's bubble — (p−1)/(v·m) of its busy
  *  time, the whole wait on equal stages (Narayanan et al. 2021 §2.2) — and stage imbalance, the
@@ -100,6 +103,8 @@ function column(kind: SegmentKind): number {
       return RECOMPUTE;
     case "tpComm":
       return TP;
+    case "epComm":
+      return EP;
     case "ppComm":
       return PP;
     case "dpComm":
@@ -116,6 +121,7 @@ function stageTimes(t: Float64Array, s: number): StageTimes {
     backward: t[o + BACKWARD]!,
     recompute: t[o + RECOMPUTE]!,
     tpComm: t[o + TP]!,
+    epComm: t[o + EP]!,
     ppComm: t[o + PP]!,
     dpComm: t[o + DP]!,
     bubble: t[o + BUBBLE]!,
@@ -141,7 +147,7 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   const stages = Array.from({ length: P }, (_, s) => stageTimes(times, s));
   const criticalStage = g.infos[g.opInfo[lastOp]!]!.stage;
   const cs = stages[criticalStage]!;
-  const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.ppComm;
+  const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.epComm + cs.ppComm;
   const { bubble, imbalance } = splitIdle(cs.bubble, busy, P, g.costs.vpp, g.costs.microBatches);
   return {
     step: r.makespan,
@@ -149,7 +155,7 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
     stages,
     criticalStage,
     segments,
-    summary: { step: r.makespan, bubble, imbalance, exposedComm: cs.tpComm + cs.ppComm + cs.dpComm },
+    summary: { step: r.makespan, bubble, imbalance, exposedComm: cs.tpComm + cs.epComm + cs.ppComm + cs.dpComm },
     bubbleFraction: busy > 0 ? bubble / busy : 0,
   };
 }
@@ -208,7 +214,7 @@ function sumStages(g: Graph, r: EngineResult, times: Float64Array, cursor: Float
       const d = parts[k]![1];
       const c = row + column(kind);
       times[c] = times[c]! + d;
-      if (listing) add(s, kind === "tpComm" ? "tp comm" : "compute", kind, t, t + d, () => opName(g, op), op, false);
+      if (listing) add(s, kind === "tpComm" || kind === "epComm" ? "tp comm" : "compute", kind, t, t + d, () => opName(g, op), op, false);
       t += d;
     }
     cursor[s] = end[op]!;

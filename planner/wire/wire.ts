@@ -5,10 +5,11 @@
 // (executor/comms.ts) and the interactive planner shows it.
 import type { Link, ModelSpec, Plan, Training } from "../types.js";
 import type { GroupName, Span } from "../layout/groups.js";
-import { layerMatrixParams, layerSmallParams, stageParamsPerGpu } from "../model.js";
+import { layerMatrixParams, layerSmallParams, stageParamSplit, stageParamsPerGpu } from "../model.js";
 import { BYTES_16, paddedVocab } from "./facts.js";
+import { expertWire } from "./expert-wire.js";
 
-export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p";
+export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p" | "allToAll";
 
 export type WireId =
   | "tp-layer"
@@ -21,7 +22,13 @@ export type WireId =
   | "dp-weights"
   | "zero3-gather-forward"
   | "zero3-gather-backward"
-  | "zero3-reduce-scatter";
+  | "zero3-reduce-scatter"
+  | "ep-dispatch"
+  | "ep-combine"
+  | "etp-gather"
+  | "etp-scatter"
+  | "edp-gradients"
+  | "edp-weights";
 
 /** The unit a call belongs to: per layer and pass (forward, backward, recompute), per pass of the
  *  embedding or the output layer, per chunk boundary crossed by a micro-batch (each way), per
@@ -58,7 +65,8 @@ export interface WireItem {
 }
 
 /** The groups' placement the wire needs: link and span of each group (layout/groups.ts). */
-export type WireLinks = Record<"tp" | "pp" | "dp", { link: Link; where: Span }>;
+export type WireLinks = Record<"tp" | "pp" | "dp" | "ep" | "etp" | "edp", { link: Link; where: Span }>;
+export type WireGroup = keyof WireLinks;
 
 /** Parameters on one rank of each pipeline stage, summed over the stages (one tp rank each). */
 export function paramsOverStages(m: ModelSpec, seqLen: number, tp: number, pp: number): number {
@@ -68,6 +76,14 @@ export function paramsOverStages(m: ModelSpec, seqLen: number, tp: number, pp: n
   return stageParamsPerGpu(m, seqLen, tp, pp, layers, "first") + stageParamsPerGpu(m, seqLen, tp, pp, layers, "last") + (pp - 2) * middle;
 }
 
+/** Routed-expert parameters on one rank of each stage, summed over the stages (ep·etp ranks share
+ *  a layer's experts). */
+export function expertParamsOverStages(m: ModelSpec, seqLen: number, plan: Plan): number {
+  // Every stage's rank holds 1/(ep·etp) of its layers' experts: over the stages, that of all layers
+  // (and the MTP modules), as one stage holding the whole model would.
+  return stageParamSplit(m, seqLen, plan.tp, 1, m.layers, "only", plan.ep, plan.etp).expert;
+}
+
 export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks): WireItem[] {
   const { tp, pp, dp, vpp, zero, microBatch: b, sequenceParallel: sp, recompute } = plan;
   const microBatches = t.globalBatch / (dp * b);
@@ -75,7 +91,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
   const act = BYTES_16 * b * t.seqLen * m.hidden; // one micro-batch's b·s·h activation
   const out: WireItem[] = [];
   // One object shape for every item (the search builds a wire for each plan it ranks).
-  const item = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: "tp" | "pp" | "dp"; pass?: WireItem["pass"] }) => {
+  const item = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: WireGroup; pass?: WireItem["pass"] }) => {
     const l = links[i.on];
     out.push({
       id: i.id, group: i.group, kind: i.kind, bytes: i.bytes, size: i.size, link: l.link, where: l.where, unit: i.unit,
@@ -125,10 +141,14 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     }
   }
 
+  // Expert parallel: the all-to-alls and the experts' own data-parallel collectives (expert-wire.ts).
+  if (m.moe !== undefined) expertWire(m, t, plan, item);
+
   if (dp > 1) {
-    // 16-bit gradients (and weights) of the stage: the last one for the closed form.
-    const grad = BYTES_16 * stageParamsPerGpu(m, t.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last");
-    const world = dp * tp * BYTES_16 * paramsOverStages(m, t.seqLen, tp, pp);
+    // 16-bit gradients (and weights) of the stage: the last one for the closed form. The routed
+    // experts' are reduced over edp instead (expert-wire.ts).
+    const grad = BYTES_16 * stageParamSplit(m, t.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last", plan.ep, plan.etp).dense;
+    const world = dp * tp * BYTES_16 * (paramsOverStages(m, t.seqLen, tp, pp) - (m.moe ? expertParamsOverStages(m, t.seqLen, plan) : 0));
     const dpItem = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"]) =>
       item({ id, group: "dp", on: "dp", kind, bytes: grad, size: dp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * world });
     if (zero === 0) {
@@ -158,11 +178,8 @@ export function worldVolumes(items: readonly WireItem[]): Partial<Record<WireKin
 }
 
 /** Links for a wire whose bytes alone are wanted (volumes do not depend on the links). */
-const UNPRICED: WireLinks = Object.freeze({
-  tp: { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" },
-  pp: { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" },
-  dp: { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" },
-} as const);
+const NOWHERE = { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" } as const;
+const UNPRICED: WireLinks = Object.freeze({ tp: NOWHERE, pp: NOWHERE, dp: NOWHERE, ep: NOWHERE, etp: NOWHERE, edp: NOWHERE });
 
 /** One step's bytes by kind over every rank, from the plan's wire. */
 export const stepVolumes = (m: ModelSpec, t: Training, plan: Plan) => worldVolumes(wireOf(m, t, plan, UNPRICED));

@@ -32,6 +32,9 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --no-grad-overlap        gradient reduction after backward instead of overlapped with it (overrides the engine)
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
+  --ep E --etp T           fix the expert parallel / expert tensor parallel sizes (MoE models)
+  --moe-imbalance R        busiest expert rank's routed tokens over the mean (default 1.25)
+  --optimizer-states P     Adam's moments in fp32 (default) or bf16 (DeepSeek-V3: 8 bytes/param)
   --schedule S             1f1b, interleaved or gpipe
   --zero Z                 fix the ZeRO stage (0-3)
   --micro-batch M          fix the micro-batch size
@@ -58,7 +61,7 @@ the whole run (README "The whole run"):
   --sweep-gpus LIST        best plan and run at each GPU count: 256..16384 (powers of two) or 256,1024,4096
   --deadline T             with --sweep-gpus: the cheapest count that trains within T (90d, 2000h, 12w)
 
-bounds: --gpus --tp --pp --dp --vpp ≤ 1,048,576; --global-batch --micro-batch ≤ 2,147,483,648;
+bounds: --gpus --tp --pp --dp --vpp --ep --etp ≤ 1,048,576; --moe-imbalance 1–64; --global-batch --micro-batch ≤ 2,147,483,648;
 --seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000; --tokens ≤ 1e16; --sweep-gpus ≤ 24 counts (README "Inputs")
 exit status: 0 plans found, 1 nothing fits in memory (or no count meets --deadline), 2 bad input`;
 

@@ -2,8 +2,10 @@
 // Each plan's entry is the executor's planJson (a run directory's plan.json holds the same).
 import { planJson } from "../../executor/plan-json.js";
 import { type SearchResult, totalParams } from "../../planner/index.js";
+import { activeParams } from "../../planner/model.js";
 import type { SimSummary } from "../../planner/sim/timeline.js";
 import type { PlanRequest } from "../plan-request.js";
+import { DEFAULT_MOE_IMBALANCE } from "../../planner/cost/moe-facts.js";
 
 /** Simulation results to add to the report (optional fields, planner/sim/rescore.ts). */
 export interface SimulatedJson {
@@ -22,6 +24,10 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     model: {
       name: m.name,
       params: totalParams(m, t.seqLen),
+      // MoE: active per token (planner/model.ts activeParams: without the input embedding's lookup).
+      ...(m.moe ? { activeParams: activeParams(m, t.seqLen), moe: { ...m.moe } } : {}),
+      ...(m.mla ? { mla: { ...m.mla } } : {}),
+      ...(m.mtpLayers ? { mtpLayers: m.mtpLayers } : {}),
       layers: m.layers,
       hidden: m.hidden,
       heads: m.heads,
@@ -34,6 +40,7 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     globalBatch: req.training.globalBatch,
     precision: req.training.precision,
     engine: req.training.engine.name,
+    ...(m.moe ? { moeImbalance: req.training.moeImbalance ?? DEFAULT_MOE_IMBALANCE, optimizerStates: req.training.optimizerStates ?? "fp32" } : {}),
     assumed: req.assumed,
     searched: result.searched,
     feasible: result.feasible,

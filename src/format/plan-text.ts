@@ -1,6 +1,7 @@
 // Text report of a search: header with assumptions, the ranked table, the best plan's
 // breakdown, and rejections by reason.
 import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams } from "../../planner/index.js";
+import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
 import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
@@ -12,7 +13,10 @@ export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B",
 export function describePlan(p: Plan): string {
   const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
-  parts.push(`dp ${p.dp}`, `ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `${p.recompute} recompute`);
+  parts.push(`dp ${p.dp}`);
+  // Expert groups, when there are any (MoE models): ep · etp fold over the same ranks, edp follows.
+  if (p.ep > 1 || p.etp > 1) parts.push(`ep ${p.ep}`, ...(p.etp > 1 ? [`etp ${p.etp}`] : []));
+  parts.push(`ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `${p.recompute} recompute`);
   if (p.sequenceParallel) parts.push("sequence parallel");
   if (p.pp > 1) parts.push(SCHEDULE_LABEL[p.schedule]);
   return parts.join(" · ");
@@ -23,8 +27,8 @@ export function header(req: PlanRequest): string {
   const nodes = Math.ceil(t.gpus / hw.gpusPerNode);
   const link = `${linkName(hw.intra.kind as LinkKind)} ${bandwidth(hw.intra.bandwidth)}`;
   const lines = [
-    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters) on ${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
-    `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights`,
+    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${compact(activeParams(m, t.seqLen))} active per token: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
+    `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
@@ -51,13 +55,16 @@ export function planCells(p: PlanResult): string[] {
 
 /** The ranked table; with `simulated` (per row, in order) a "sim. step" column after MFU. The
  *  step, tokens/s, TFLOP/s and MFU columns are the closed form's, whose order the rows are in. */
-export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[]): string {
+export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[], experts = false): string {
   const rows = plans.map((p, i) => {
-    const cells = [String(i + 1), ...planCells(p), grouped(p.tflopsPerGpu), percent(p.mfu)];
+    const base = planCells(p);
+    // MoE models: ep and etp after dp (edp = tp·dp/(ep·etp) follows).
+    const cells = [String(i + 1), ...(experts ? [...base.slice(0, 4), String(p.ep), String(p.etp), ...base.slice(4)] : base), grouped(p.tflopsPerGpu), percent(p.mfu)];
     return simulated ? [...cells, simulated[i] ? seconds(simulated[i]!.step) : "-"] : cells;
   });
-  const head = ["#", "tp", "pp", "vpp", "dp", "zero", "mbs", "recompute", "sp", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"];
-  const right = [true, true, true, true, true, true, true, false, false, false, true, true, true, true, true];
+  const dims = experts ? ["tp", "pp", "vpp", "dp", "ep", "etp"] : ["tp", "pp", "vpp", "dp"];
+  const head = ["#", ...dims, "zero", "mbs", "recompute", "sp", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"];
+  const right = [true, ...dims.map(() => true), true, true, false, false, false, true, true, true, true, true];
   return simulated ? table([...head, "sim. step"], rows, [...right, true]) : table(head, rows, right);
 }
 
@@ -68,7 +75,8 @@ export function breakdown(p: PlanResult): string {
   return [
     `best plan: ${describePlan(p)}`,
     `  memory per GPU${stage}: weights ${gib(m.weights)} + gradients ${gib(m.gradients)} + optimizer ${gib(m.optimizer)} + activations ${gib(m.activations)} + other ${gib(m.other)} = ${gib(m.total)} of ${gib(m.capacity)}`,
-    `  step ${seconds(t.step)}: compute ${seconds(t.compute)}, recompute ${seconds(t.recompute)}, tp comm ${seconds(t.tpComm)}, pp comm ${seconds(t.ppComm)}, bubble ${seconds(t.bubble)}, exposed dp comm ${seconds(t.dpComm)}, optimizer ${seconds(t.optimizer)}`,
+    ...(m.experts !== undefined ? [`  of which routed experts (weights, gradients, optimizer; ÷ ep·etp = ${p.ep * p.etp}, states sharded over edp = ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}): ${gib(m.experts)}`] : []),
+    `  step ${seconds(t.step)}: compute ${seconds(t.compute)}, recompute ${seconds(t.recompute)}, tp comm ${seconds(t.tpComm)}, ${m.experts !== undefined ? `ep all-to-all ${seconds(t.epComm)} (${percent(t.epComm / t.step)}), ` : ""}pp comm ${seconds(t.ppComm)}, bubble ${seconds(t.bubble)}, exposed dp comm ${seconds(t.dpComm)}, optimizer ${seconds(t.optimizer)}`,
     `  ${count(p.tokensPerSecond)} tokens/s, ${grouped(p.tflopsPerGpu)} model TFLOP/s per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
     ...(p.zero > 0 && p.dp === 1 ? [`  ${zeroNote(p.zero)}`] : []),
     ...(p.order ? [`  rank order ${p.orderReason ?? `${p.order} (the other order places dp and pp alike here)`}`] : []),
@@ -119,7 +127,7 @@ export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: nu
     header(req),
     `searched ${count(result.searched)} configurations in ${elapsedMs.toFixed(0)} ms: ${count(result.feasible)} fit in memory`,
     "",
-    plansTable(result.plans, sim ? simulated : undefined),
+    plansTable(result.plans, sim ? simulated : undefined, req.model.moe !== undefined),
     ...(sim ? [simulationLine(sim, result.plans[0]!.time.step)] : []),
     "",
     breakdown(result.plans[0]!),

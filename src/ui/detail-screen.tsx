@@ -64,6 +64,7 @@ export function DetailScreen({ plan, previous, hw, training, model, width, heigh
           {`  ${c.text}`}
         </Text>
       ))}
+      {v.experts !== null && <Text wrap="truncate-end">{`  ${v.experts}`}</Text>}
       {v.wire !== null && <Text wrap="truncate-end">{`  ${v.wire}`}</Text>}
       <Text wrap="truncate-end">{v.bubble}</Text>
       {v.diff.map((l, i) => (

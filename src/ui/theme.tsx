@@ -17,6 +17,7 @@ export const TIME_COLOR: Record<TimeKey | "free", string> = {
   compute: "green",
   recompute: "greenBright",
   tpComm: "cyan",
+  epComm: "cyanBright",
   ppComm: "blue",
   bubble: "red",
   dpComm: "magenta",

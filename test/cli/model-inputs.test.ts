@@ -31,10 +31,15 @@ describe("plan --model config.json (Qwen2.5-7B, max_position_embeddings 131072)"
     expect(r.code).toBe(0);
     expect(Math.abs(JSON.parse(r.stdout).model.params / 9.2417e9 - 1)).toBeLessThan(0.005);
   });
-  it("a Mixtral config is exit 2 naming num_local_experts; GPT-2 is planned", async () => {
-    const mix = await runCli(["plan", "--model", tempFile("mixtral.json", hf("mixtral-8x7b.json"))]);
-    expect(mix.code).toBe(2);
-    expect(mix.stderr).toContain('"num_local_experts": paraplan does not model mixture-of-experts layers');
+  it("a Mixtral config is planned as MoE (46.7B, experts in the table), an unknown architectural key is exit 2 naming it; GPT-2 is planned", async () => {
+    const mix = await runCli(["plan", "--model", tempFile("mixtral.json", hf("mixtral-8x7b.json")), "--gpus", "64", "--global-batch", "64", "--seq", "4096", "--top", "3", "--json", "--simulate-top", "0"]);
+    expect(mix.code).toBe(0);
+    const j = JSON.parse(mix.stdout);
+    expect(Math.abs(j.model.params / 46.7e9 - 1)).toBeLessThan(0.01);
+    expect(j.model.moe).toMatchObject({ experts: 8, topK: 2 });
+    const odd = await runCli(["plan", "--model", tempFile("mixtral-odd.json", JSON.stringify({ ...JSON.parse(hf("mixtral-8x7b.json")), expert_capacity_mode: "dropless" }))]);
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toContain('"expert_capacity_mode": an unknown key that looks architectural');
     expect((await runCli(["plan", "--model", tempFile("gpt2.json", hf("gpt2.json")), "--gpus", "8", "--global-batch", "8", "--top", "1"])).code).toBe(0);
   });
 });

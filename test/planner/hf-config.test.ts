@@ -53,12 +53,15 @@ describe("GPT-2 (openai-community/gpt2 config.json) is read with its own key nam
 });
 
 describe("every key modelled, accepted or refused", () => {
-  it("Mixtral is refused naming num_local_experts, not planned as dense", () => {
-    expect(message(parseHfConfig(raw("mixtral-8x7b.json"), "config.json", "x"))).toBe('config.json: "num_local_experts": paraplan does not model mixture-of-experts layers');
+  it("Mixtral is read as a mixture of experts (8 experts, top-2), not planned as dense", () => {
+    const m = ok(parseHfConfig(raw("mixtral-8x7b.json"), "config.json", "x"));
+    expect(m.moe).toEqual({ experts: 8, topK: 2, sharedExperts: 0, expertFfnHidden: 14336, denseLayers: 0, layerFreq: 1, router: "softmax" });
+    expect(Math.abs(totalParams(m, 8192) / 46.7e9 - 1)).toBeLessThan(0.01);
   });
   it("an unknown key that looks architectural is refused by name; metadata is accepted", () => {
     const base = raw("qwen2.5-7b.json");
-    expect(message(parseHfConfig({ ...base, kv_lora_rank: 512 }, "c.json", "x"))).toContain('"kv_lora_rank": paraplan does not model multi-head latent attention');
+    // Half a latent attention (a rank without its head widths) is refused naming what is missing.
+    expect(message(parseHfConfig({ ...base, kv_lora_rank: 512 }, "c.json", "x"))).toContain('"qk_nope_head_dim": missing ("kv_lora_rank" describes latent attention');
     expect(message(parseHfConfig({ ...base, local_window_stride: 64 }, "c.json", "x"))).toContain('"local_window_stride": an unknown key that looks architectural (it contains "window")');
     expect(message(parseHfConfig({ ...base, num_experts: 60 }, "c.json", "x"))).toContain('"num_experts"');
     expect(parseHfConfig({ ...base, num_experts: 0, chat_template_name: "x" }, "c.json", "x").ok).toBe(true);

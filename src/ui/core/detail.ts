@@ -17,12 +17,13 @@ export const MEMORY_GLYPH: Record<MemoryKey | "free", string> = {
   free: "·",
 };
 
-export type TimeKey = "compute" | "recompute" | "tpComm" | "ppComm" | "bubble" | "dpComm" | "optimizer";
-export const TIME_KEYS: readonly TimeKey[] = ["compute", "recompute", "tpComm", "ppComm", "bubble", "dpComm", "optimizer"];
+export type TimeKey = "compute" | "recompute" | "tpComm" | "epComm" | "ppComm" | "bubble" | "dpComm" | "optimizer";
+export const TIME_KEYS: readonly TimeKey[] = ["compute", "recompute", "tpComm", "epComm", "ppComm", "bubble", "dpComm", "optimizer"];
 export const TIME_LABEL: Record<TimeKey, string> = {
   compute: "compute",
   recompute: "recompute",
   tpComm: "tp comm",
+  epComm: "ep all-to-all",
   ppComm: "pp comm",
   bubble: "bubble",
   dpComm: "dp exposed",
@@ -32,6 +33,7 @@ export const TIME_GLYPH: Record<TimeKey | "free", string> = {
   compute: "█",
   recompute: "▓",
   tpComm: "▒",
+  epComm: "⇄",
   ppComm: "░",
   bubble: "╳",
   dpComm: "≡",
@@ -60,6 +62,8 @@ export interface DetailView {
   timeBar: Segment<TimeKey>[];
   timeLegend: { key: TimeKey; text: string }[][];
   comms: CommRow[];
+  /** MoE plans: the routed experts' memory and the all-to-all's share of the step (null: dense). */
+  experts: string | null;
   /** The plan's wire in one line (with the model), else null. */
   wire: string | null;
   bubble: string;
@@ -68,10 +72,10 @@ export interface DetailView {
   diff: string[];
 }
 
-const COUNT_NAME = { tp: "ranks", pp: "stages", dp: "replicas" } as const;
+const COUNT_NAME = { tp: "ranks", pp: "stages", dp: "replicas", ep: "ranks" } as const;
 
 function commRows(hw: Hardware, p: PlanResult): CommRow[] {
-  const time = { tp: p.time.tpComm, pp: p.time.ppComm, dp: p.time.dpComm };
+  const time = { tp: p.time.tpComm, pp: p.time.ppComm, dp: p.time.dpComm, ep: p.time.epComm };
   return allGroupLinks(hw, p).map((l) => {
     const size = `${l.size} ${l.size === 1 ? COUNT_NAME[l.group].slice(0, -1) : COUNT_NAME[l.group]}`;
     const link = l.where === "none" ? "no communication" : `${l.link} ${l.bandwidth}`;
@@ -88,7 +92,9 @@ const SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "interleaved" } 
 export function shortPlan(p: Plan): string {
   const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
-  parts.push(`dp ${p.dp}`, `ZeRO-${p.zero}`, `mb ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `recompute ${p.recompute === "selective" ? "sel" : "full"}`);
+  parts.push(`dp ${p.dp}`);
+  if (p.ep > 1 || p.etp > 1) parts.push(p.etp > 1 ? `ep ${p.ep}×etp ${p.etp}` : `ep ${p.ep}`);
+  parts.push(`ZeRO-${p.zero}`, `mb ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `recompute ${p.recompute === "selective" ? "sel" : "full"}`);
   if (p.sequenceParallel) parts.push("SP");
   if (p.pp > 1) parts.push(SCHEDULE[p.schedule]);
   return parts.join(" · ");
@@ -101,7 +107,7 @@ export function bubbleLine(p: PlanResult, t: Training): string {
   return `bubble ${seconds(p.time.bubble)} = ${percent(p.time.bubble / p.time.step)} of the step (${p.pp} stages${chunks}, ${microBatches} micro-batches)`;
 }
 
-const PLAN_DIMS: (keyof Plan)[] = ["tp", "pp", "vpp", "dp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
+const PLAN_DIMS: (keyof Plan)[] = ["tp", "pp", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
 const DIM_LABEL: Partial<Record<keyof Plan, string>> = { zero: "ZeRO", microBatch: "micro-batch", sequenceParallel: "SP" };
 
 const signed = (x: number, f: (v: number) => string) => (x === 0 ? "±0" : `${x > 0 ? "+" : "−"}${f(Math.abs(x))}`);
@@ -150,6 +156,10 @@ export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: P
   }));
   const legendItems = TIME_KEYS.filter((k) => p.time[k] > 0).map((k) => ({ key: k, text: `${TIME_GLYPH[k]} ${TIME_LABEL[k]} ${seconds(p.time[k])}` }));
   const timeLegend = wrapGroups(legendItems, (i) => i.text, width - 2);
+  const experts =
+    m.experts === undefined
+      ? null
+      : fit(`experts: ${gib(m.experts)} of routed-expert states (÷ ep·etp = ${p.ep * p.etp}, over edp ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}) · all-to-all ${seconds(p.time.epComm)} = ${percent(p.time.epComm / p.time.step)} of the step`, width);
   return {
     title: fit(shortPlan(p), width),
     memoryHeader: fit(`memory per GPU${stage}: ${gib(m.total)} of ${gib(m.capacity)} (${percent(m.total / m.capacity, 0)})`, width),
@@ -159,6 +169,7 @@ export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: P
     timeBar: stackedBar(TIME_KEYS.map((k) => ({ key: k, value: p.time[k] })), p.time.step, width - 2, TIME_GLYPH),
     timeLegend,
     comms: commRows(hw, p),
+    experts,
     wire: model ? fit(wireLine(model, hw, t, p), width) : null,
     bubble: fit(bubbleLine(p, t), width),
     run: model ? wholeRunLines(model, hw, t, p, width) : [],

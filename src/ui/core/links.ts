@@ -8,7 +8,7 @@ import { span as spanOf } from "../../../planner/layout/groups.js";
 import { bandwidth, linkName } from "../../format/units.js";
 import type { LinkKind } from "../../../planner/types.js";
 
-export type Group = "tp" | "pp" | "dp";
+export type Group = "tp" | "pp" | "dp" | "ep";
 export type { Span };
 
 export interface GroupLink {
@@ -48,4 +48,6 @@ export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
   return { group, size, span, where, link: (where === "mixed" ? "network (some groups)" : "network") + tier, bandwidth: bw };
 }
 
-export const allGroupLinks = (hw: Hardware, plan: Dense): GroupLink[] => (["tp", "pp", "dp"] as const).map((g) => groupLink(hw, plan, g));
+/** tp, pp, dp, and the expert-parallel group when there is one (MoE plans with ep > 1). */
+export const allGroupLinks = (hw: Hardware, plan: Dense): GroupLink[] =>
+  ((plan.ep ?? 1) > 1 ? (["tp", "pp", "dp", "ep"] as const) : (["tp", "pp", "dp"] as const)).map((g) => groupLink(hw, plan, g));

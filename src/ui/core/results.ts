@@ -91,16 +91,24 @@ export interface TableView {
 }
 
 /** A window of `height` rows around the cursor, columns padded to their widest cell. */
-export function tableView(plans: readonly PlanResult[], cursor: number, height: number): TableView {
+/** The expert-parallel cell after dp: "8", or "4×2" with expert tensor parallel. */
+export const expertCell = (p: PlanResult): string => (p.etp > 1 ? `${p.ep}×${p.etp}` : String(p.ep));
+
+/** A window of `height` rows around the cursor, columns padded to their widest cell. With
+ *  `experts` (a MoE model) an "ep" column follows dp. */
+export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1)): TableView {
   const n = plans.length;
   const h = Math.max(1, height);
   const first = Math.max(0, Math.min(cursor - Math.floor(h / 2), n - h));
   const shown = plans.slice(first, first + h);
-  const cells = shown.map((p, i) => planCells(p, first + i + 1));
-  const widths = COLUMNS.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)));
-  const line = (r: string[]) => r.map((c, j) => (RIGHT[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join(" ").trimEnd();
+  const withEp = (r: string[], ep: string) => (experts ? [...r.slice(0, 4), ep, ...r.slice(4)] : r);
+  const columns = withEp(COLUMNS, "ep");
+  const right = experts ? [...RIGHT.slice(0, 4), true, ...RIGHT.slice(4)] : RIGHT;
+  const cells = shown.map((p, i) => withEp(planCells(p, first + i + 1), expertCell(p)));
+  const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)));
+  const line = (r: string[]) => r.map((c, j) => (right[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join(" ").trimEnd();
   return {
-    header: line(COLUMNS),
+    header: line(columns),
     rows: cells.map((r, i) => ({ text: line(r), index: first + i, selected: first + i === cursor })),
     position: n > h ? `rows ${first + 1}–${first + shown.length} of ${count(n)}` : "",
   };

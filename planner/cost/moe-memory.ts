@@ -1,0 +1,45 @@
+// Memory of mixture-of-experts layers per GPU: the routed activations (top-k copies of each token
+// through the expert MLP, on the rank whose experts they reach: expert parallelism moves them, it
+// does not shrink them; formulas-scale §1.5–1.6), the router's scores, and the all-to-all buffers.
+import { mlpMatrices } from "../model.js";
+import { moeLayersIn, stageRange } from "../moe.js";
+import type { ModelSpec, Plan, Training } from "../types.js";
+import { type ActivationOptions, layerActivationBytes } from "./activations.js";
+import { moeImbalanceOf } from "./moe-facts.js";
+import { routedRows, routedTokens } from "./moe-time.js";
+
+/** Bytes one MoE layer keeps for backward per micro-batch on the busiest rank, besides its
+ *  attention and shared experts (a dense layer of the shared experts' width): per routed copy the
+ *  permuted input (2h), the gate and up outputs and the activation's output (2·3·f_e/etp for
+ *  SwiGLU, 2·2·f_e/etp plain) and the expert output kept for the weighted combine (2h); the
+ *  router's fp32 logits and probabilities (2·4·E per token). Full recompute keeps only the
+ *  layer's input (activations.ts). */
+export function moeLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
+  const e = m.moe!;
+  const sharedWidth = e.sharedExperts * (e.sharedFfnHidden ?? e.expertFfnHidden);
+  const base = layerActivationBytes({ ...m, ffnHidden: sharedWidth }, plan.microBatch, o);
+  if (o.recompute === "full") return base;
+  const rows = routedRows(m, t, plan);
+  const routed = rows * (4 * m.hidden + 2 * mlpMatrices(m) * (e.expertFfnHidden / plan.etp));
+  const router = routedTokens(t, plan) * 8 * e.experts;
+  return base + routed + router;
+}
+
+/** The average layer's activation bytes on a stage, dense and MoE layers together. */
+export function stageLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, stage: "first" | "last" | "only", o: ActivationOptions): number {
+  const dense = layerActivationBytes(m, plan.microBatch, o);
+  if (m.moe === undefined) return dense;
+  const n = m.layers / plan.pp;
+  const [from, to] = stageRange(m, n, stage);
+  const nMoe = moeLayersIn(m, from, to);
+  if (nMoe === 0) return dense;
+  return ((n - nMoe) * dense + nMoe * moeLayerActivationBytes(m, t, plan, o)) / n;
+}
+
+/** The all-to-all's send and receive buffers of the layer in flight: the busiest rank's ρ·T_r·k
+ *  copies, h wide, 16-bit, each way (times etp once gathered). */
+export function moeBufferBytes(m: ModelSpec, t: Training, plan: Pick<Plan, "tp" | "ep" | "etp" | "microBatch">): number {
+  if (m.moe === undefined) return 0;
+  const copies = moeImbalanceOf(t) * routedTokens(t, plan) * m.moe.topK;
+  return 2 * 2 * copies * m.hidden * plan.etp;
+}

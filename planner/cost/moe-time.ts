@@ -1,0 +1,83 @@
+// Time of a mixture-of-experts layer on one GPU for one micro-batch, and the average layer of a
+// pipeline stage that mixes dense and MoE layers (DeepSeek's first three are dense).
+//
+// Tokens: every rank enters the MoE block with T_r = b·s/t tokens: the tp group's tokens are split
+// across it before dispatch (Megatron-LM asserts sequence parallelism for experts with tp > 1,
+// megatron/training/arguments.py, where they already are; without it paraplan assumes the same
+// split, as a dispatcher that drops the tp duplicates would make).
+// Each sends its T_r·k routed copies to the ep ranks that hold their experts; with etp > 1 the
+// etp group gathers them. Under uniform routing a rank then computes etp·T_r·k rows spread over its
+// E/ep local experts, n_e = etp·T_r·k·ep/E rows each, at width f_e/etp (formulas-scale §1.8); the
+// busiest rank gets ρ times that (ρ = Training.moeImbalance) and sets the pace. Each local expert is
+// one GEMM of the grouped kernel, priced at the efficiency of its own size: small n_e, low
+// efficiency (Megatron-Core --moe-grouped-gemm launches them as one kernel, the work per expert is
+// still a GEMM of n_e rows).
+import { mlpMatrices } from "../model.js";
+import { moeLayersIn, stageRange } from "../moe.js";
+import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
+import { type HeadTimes, type LayerTimes, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
+import { attentionFlops, attentionGemms } from "./flops.js";
+import { routerGemm, sharedExpertGemms } from "./moe-flops.js";
+import { moeImbalanceOf } from "./moe-facts.js";
+
+export type ExpertPlan = Pick<Plan, "tp" | "ep" | "etp" | "microBatch" | "sequenceParallel">;
+
+/** Tokens one rank routes per MoE layer and micro-batch (T_r). */
+export const routedTokens = (t: Pick<Training, "seqLen">, p: Pick<Plan, "tp" | "microBatch">): number => (p.microBatch * t.seqLen) / p.tp;
+
+/** Rows the busiest rank's experts compute per MoE layer and micro-batch: ρ·etp·T_r·k. */
+export const routedRows = (m: ModelSpec, t: Training, p: ExpertPlan): number => moeImbalanceOf(t) * p.etp * routedTokens(t, p) * m.moe!.topK;
+
+/** One MoE layer, forward and backward, on the busiest rank. */
+export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan): LayerTimes {
+  const e = m.moe!;
+  const peak = matmulPeak(hw, t.precision);
+  const T = p.microBatch * t.seqLen;
+  const h = m.hidden;
+  let gemms = 0;
+  for (const g of [...attentionGemms(m, p.tp, T), ...sharedExpertGemms(m, p.tp, T)]) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
+  const r = routerGemm(m, routedTokens(t, p));
+  gemms += gemmTime(hw, peak, r.m, r.n, r.k, r.count);
+  // Routed experts: E/ep local GEMMs of n_e rows each (gate and up, then down).
+  const local = e.experts / p.ep;
+  const rows = routedRows(m, t, p);
+  const perExpert = rows / local;
+  const fe = e.expertFfnHidden / p.etp;
+  const routed = gemmTime(hw, peak, perExpert, fe, h, local * (mlpMatrices(m) - 1)) + gemmTime(hw, peak, perExpert, h, fe, local);
+  const attention = attentionFlops(m, t.seqLen, p.tp, p.microBatch) / (hw.peak.bf16 * hw.attentionEfficiency);
+  // Memory-bound work: the layer's norms, residuals, rotary and the shared experts' activation as
+  // in a dense layer of the shared width; the routed copies' activation function (read 4, write 2
+  // bytes per element gated, 2 + 2 plain) and their permute and unpermute (each reads and writes
+  // 2h bytes per copy).
+  const sharedWidth = e.sharedExperts * (e.sharedFfnHidden ?? e.expertFfnHidden);
+  const dense = layerMemoryBoundBytes({ ...m, ffnHidden: sharedWidth }, t, p.tp, p.microBatch, p.sequenceParallel);
+  const routedBytes = rows * ((mlpMatrices(m) === 3 ? 6 : 4) * fe + 8 * h);
+  const memory = hbm(hw, dense + routedBytes);
+  const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * T) / p.tp);
+  const forward = gemms + routed + attention + memory;
+  return { forward, backward: 2 * forward, attentionCore: attention + softmax };
+}
+
+/** The average layer of a stage (the last, or the only one): its dense and MoE layers' times
+ *  summed and divided by its layer count, so that layers × average = the stage's work. A dense
+ *  model's stage is its dense layer. */
+export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Pick<Plan, "pp">): LayerTimes {
+  const dense = layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel);
+  if (m.moe === undefined) return dense;
+  const n = m.layers / p.pp;
+  const [from, to] = stageRange(m, n, p.pp === 1 ? "only" : "last");
+  const nMoe = moeLayersIn(m, from, to);
+  if (nMoe === 0) return dense;
+  const moe = moeLayerTimes(m, hw, t, p);
+  const avg = (d: number, x: number) => ((n - nMoe) * d + nMoe * x) / n;
+  return { forward: avg(dense.forward, moe.forward), backward: avg(dense.backward, moe.backward), attentionCore: avg(dense.attentionCore, moe.attentionCore) };
+}
+
+/** The last stage's output work with the multi-token-prediction modules after it: each runs a
+ *  layer (MoE when the model's last layers are) and another logits pass (DeepSeek-V3 §2.2). */
+export function headWithMtp(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan, head: HeadTimes): HeadTimes {
+  const n = m.mtpLayers ?? 0;
+  if (n === 0) return head;
+  const layer = m.moe ? moeLayerTimes(m, hw, t, p) : layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel);
+  return { forward: head.forward + n * (layer.forward + head.forward), backward: head.backward + n * (layer.backward + head.backward) };
+}

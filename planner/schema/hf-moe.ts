@@ -1,0 +1,114 @@
+// The mixture-of-experts, latent-attention and multi-token-prediction keys of a HuggingFace
+// config.json → paraplan's `moe`, `mla` and `mtpLayers` fields. Families and their names
+// (transformers' configuration_*.py):
+//   Mixtral       num_local_experts, num_experts_per_tok; experts of width intermediate_size
+//   Qwen2-MoE     num_experts, num_experts_per_tok, moe_intermediate_size, one shared expert of
+//                 shared_expert_intermediate_size, decoder_sparse_step, mlp_only_layers
+//   Qwen3-MoE     as Qwen2-MoE without the shared expert
+//   OLMoE         num_experts, num_experts_per_tok; experts of width intermediate_size
+//   DeepSeek-V2/3 n_routed_experts, n_shared_experts, num_experts_per_tok, moe_intermediate_size,
+//                 first_k_dense_replace, moe_layer_freq, scoring_func; kv_lora_rank, q_lora_rank,
+//                 qk_nope_head_dim, qk_rope_head_dim, v_head_dim; num_nextn_predict_layers
+import type { MlaSpec, MoeSpec } from "../types.js";
+import { MODEL_BOUNDS, formatBound } from "./bounds.js";
+import type { Parsed } from "./result.js";
+
+type Obj = Record<string, unknown>;
+
+export interface HfExperts {
+  moe?: Omit<MoeSpec, "sharedExperts" | "denseLayers" | "layerFreq" | "router"> & Partial<MoeSpec>;
+  mla?: MlaSpec;
+  mtpLayers?: number;
+  /** The width of the dense layers' MLP when the experts take intermediate_size (Mixtral, OLMoE):
+   *  no dense layer exists there, and it is stated as the experts' width. */
+  ffnHidden?: number;
+}
+
+/** A whole number in [min, bound] under its own key, or a message naming the key. */
+function count(c: Obj, key: string, bound: number, min = 1): Parsed<number | undefined> {
+  const v = c[key];
+  if (v === undefined || v === null) return { ok: true, value: undefined };
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > bound)
+    return { ok: false, message: `field "${key}": must be a whole number from ${min} to ${formatBound(bound)} (paraplan's bound, README "Inputs")` };
+  return { ok: true, value: v };
+}
+
+const missing = (origin: string, key: string, why: string): Parsed<never> => ({ ok: false, message: `${origin}: field "${key}": missing (${why})` });
+
+/** Read the MoE, MLA and MTP keys; nothing when the config states none of them (a dense model). */
+export function hfExperts(c: Obj, origin: string): Parsed<HfExperts> {
+  const read: Record<string, number | undefined> = {};
+  const specs: [string, number, number?][] = [
+    ["num_local_experts", MODEL_BOUNDS.experts, 0], ["num_experts", MODEL_BOUNDS.experts, 0], ["n_routed_experts", MODEL_BOUNDS.experts, 0],
+    ["num_experts_per_tok", MODEL_BOUNDS.topK], ["n_shared_experts", MODEL_BOUNDS.sharedExperts, 0],
+    ["moe_intermediate_size", MODEL_BOUNDS.expertFfnHidden], ["shared_expert_intermediate_size", MODEL_BOUNDS.expertFfnHidden, 0],
+    ["intermediate_size", MODEL_BOUNDS.ffnHidden], ["first_k_dense_replace", MODEL_BOUNDS.layers, 0],
+    ["moe_layer_freq", MODEL_BOUNDS.layerFreq], ["decoder_sparse_step", MODEL_BOUNDS.layerFreq],
+    ["kv_lora_rank", MODEL_BOUNDS.loraRank, 0], ["q_lora_rank", MODEL_BOUNDS.loraRank, 0],
+    ["qk_nope_head_dim", MODEL_BOUNDS.mlaHeadDim], ["qk_rope_head_dim", MODEL_BOUNDS.mlaHeadDim], ["v_head_dim", MODEL_BOUNDS.mlaHeadDim],
+    ["num_nextn_predict_layers", MODEL_BOUNDS.mtpLayers, 0],
+  ];
+  for (const [key, bound, min] of specs) {
+    const r = count(c, key, bound, min);
+    if (!r.ok) return { ok: false, message: `${origin}: ${r.message}` };
+    read[key] = r.value;
+  }
+  const out: HfExperts = {};
+  const expertsKey = ["num_local_experts", "num_experts", "n_routed_experts"].find((k) => (read[k] ?? 0) > 0);
+  if (expertsKey !== undefined) {
+    const experts = read[expertsKey]!;
+    const topK = read.num_experts_per_tok;
+    if (topK === undefined) return missing(origin, "num_experts_per_tok", `"${expertsKey}" ${experts} needs the experts each token goes to`);
+    // Mixtral and OLMoE give their experts intermediate_size (no dense MLP exists there).
+    const width = read.moe_intermediate_size ?? read.intermediate_size;
+    if (width === undefined) return missing(origin, "moe_intermediate_size", `"${expertsKey}" needs the experts' width`);
+    // DeepSeek's moe_layer_freq counts from layer 0 (layer i is MoE when i % freq == 0), Qwen's
+    // decoder_sparse_step from 1 ((i + 1) % step == 0, paraplan's convention): they agree at 1,
+    // the only value released DeepSeek configs use.
+    if ((read.moe_layer_freq ?? 1) !== 1)
+      return { ok: false, message: `${origin}: "moe_layer_freq" ${read.moe_layer_freq}: paraplan models DeepSeek configs with an MoE layer every layer after first_k_dense_replace (moe_layer_freq 1) only` };
+    const dense = denseLayersOf(c, read.first_k_dense_replace, origin);
+    if (!dense.ok) return dense;
+    const sharedWidth = read.shared_expert_intermediate_size;
+    const shared = read.n_shared_experts ?? ((sharedWidth ?? 0) > 0 ? 1 : 0);
+    out.moe = {
+      experts,
+      topK,
+      sharedExperts: shared,
+      expertFfnHidden: width,
+      ...(sharedWidth !== undefined && sharedWidth > 0 ? { sharedFfnHidden: sharedWidth } : {}),
+      denseLayers: dense.value,
+      layerFreq: read.decoder_sparse_step ?? 1,
+      // DeepSeek-V3's sigmoid gate (scoring_func "sigmoid"); every other family scores by softmax.
+      router: c.scoring_func === "sigmoid" ? "sigmoid" : "softmax",
+    };
+    if (read.moe_intermediate_size === undefined && read.intermediate_size !== undefined) out.ffnHidden = read.intermediate_size;
+  }
+  if ((read.kv_lora_rank ?? 0) > 0) {
+    for (const k of ["qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"])
+      if (read[k] === undefined) return missing(origin, k, `"kv_lora_rank" describes latent attention, which needs it`);
+    out.mla = {
+      qLoraRank: read.q_lora_rank ?? 0,
+      kvLoraRank: read.kv_lora_rank!,
+      qkNopeHeadDim: read.qk_nope_head_dim!,
+      qkRopeHeadDim: read.qk_rope_head_dim!,
+      vHeadDim: read.v_head_dim!,
+    };
+  } else {
+    const stray = ["q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"].find((k) => (read[k] ?? 0) > 0);
+    if (stray !== undefined) return missing(origin, "kv_lora_rank", `"${stray}" belongs to latent attention`);
+  }
+  if ((read.num_nextn_predict_layers ?? 0) > 0) out.mtpLayers = read.num_nextn_predict_layers!;
+  return { ok: true, value: out };
+}
+
+/** The dense layers before the first MoE one: DeepSeek's first_k_dense_replace, or Qwen's
+ *  mlp_only_layers when it lists the first k layers (any other set is not one paraplan models). */
+function denseLayersOf(c: Obj, firstK: number | undefined, origin: string): Parsed<number> {
+  const only = c.mlp_only_layers;
+  if (only === undefined || only === null || (Array.isArray(only) && only.length === 0)) return { ok: true, value: firstK ?? 0 };
+  const prefix = Array.isArray(only) && only.every((x, i) => x === i);
+  if (!prefix || firstK !== undefined)
+    return { ok: false, message: `${origin}: "mlp_only_layers" ${JSON.stringify(only)}: paraplan models dense layers only as the first k layers (0, 1, …, k−1)` };
+  return { ok: true, value: only.length };
+}

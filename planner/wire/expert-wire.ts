@@ -1,0 +1,67 @@
+// What expert parallelism puts on the wire, per MoE layer and pass (forward, backward, and the
+// forward again under full recompute) and per step:
+//   ep-dispatch, ep-combine   all-to-all of the routed copies over the ep group: each rank sends
+//                             its T_r·k token copies (h wide, 16-bit) to the ranks of their experts
+//                             and gets the outputs back; the backward mirrors both (formulas-scale
+//                             §1.7; Megatron-Core MoEAlltoAllTokenDispatcher). The busiest rank
+//                             receives ρ times the mean and the collective ends with it.
+//   etp-gather, etp-scatter   with expert tensor parallel, the etp group all-gathers the received
+//                             copies and reduce-scatters the outputs (Megatron-Core's dispatcher
+//                             with expert_tensor_parallel_size > 1).
+//   edp-gradients, edp-weights the routed experts' gradients and (ZeRO) weights over the expert
+//                             data-parallel group, in the ZeRO stage's pattern of the dense ones
+//                             (Megatron-Core DistributedDataParallel reduces expert-parallel
+//                             parameters over expt_dp_group; formulas-scale §1.5).
+import { moeLayersIn, mtpCount, stageRange } from "../moe.js";
+import { stageParamSplit } from "../model.js";
+import { moeImbalanceOf } from "../cost/moe-facts.js";
+import { edpOf } from "../layout/groups.js";
+import type { ModelSpec, Plan, Training } from "../types.js";
+import { BYTES_16 } from "./facts.js";
+import type { WireGroup, WireItem, WireKind, WireId, WireUnit } from "./wire.js";
+
+type Add = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: WireGroup; pass?: WireItem["pass"] }) => void;
+
+export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): void {
+  const { tp, pp, dp, ep, etp, microBatch: b, recompute, zero } = plan;
+  const e = m.moe!;
+  const microBatches = t.globalBatch / (dp * b);
+  const layersInStage = m.layers / pp;
+  const stage = pp === 1 ? "only" : "last";
+  const [from, to] = stageRange(m, layersInStage, stage);
+  const moeHere = moeLayersIn(m, from, to) + mtpCount(m);
+  const moeAll = moeLayersIn(m, 0, m.layers) + mtpCount(m);
+  const passes = recompute === "full" ? 3 : 2;
+  const copies = (b * t.seqLen * e.topK) / tp; // T_r·k per rank
+  const rho = moeImbalanceOf(t);
+  const ranks = t.gpus / pp; // ranks of one stage
+  const perLayer = moeHere / layersInStage; // calls per (average) layer and pass
+  const calls = microBatches * moeHere * passes;
+  const worldPerCall = (bytes: number) => ranks * moeAll * microBatches * passes * bytes;
+  if (ep > 1) {
+    const bytes = BYTES_16 * copies * m.hidden;
+    for (const id of ["ep-dispatch", "ep-combine"] as const)
+      item({ id, group: "ep", on: "ep", kind: "allToAll", bytes: rho * bytes, size: ep, unit: "layer-pass", perUnit: perLayer, calls, hides: "none", closedForm: true, worldBytes: worldPerCall(bytes) });
+  }
+  if (etp > 1) {
+    const bytes = BYTES_16 * etp * copies * m.hidden;
+    const pairs: [WireId, WireKind][] = [["etp-gather", "allGather"], ["etp-scatter", "reduceScatter"]];
+    for (const [id, kind] of pairs)
+      item({ id, group: "etp", on: "etp", kind, bytes: rho * bytes, size: etp, unit: "layer-pass", perUnit: perLayer, calls, hides: "none", closedForm: true, worldBytes: worldPerCall(bytes) });
+  }
+  const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep, etp });
+  if (edp > 1) {
+    const grad = BYTES_16 * stageParamSplit(m, t.seqLen, tp, pp, layersInStage, stage, ep, etp).expert;
+    const world = (ranks * BYTES_16 * stageParamSplit(m, t.seqLen, tp, 1, m.layers, "only", ep, etp).expert);
+    const add = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"]) =>
+      item({ id, group: "edp", on: "edp", kind, bytes: grad, size: edp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * world });
+    if (zero === 0) add("edp-gradients", "allReduce", "step", 1, "backward");
+    else if (zero <= 2) {
+      add("edp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward");
+      add("edp-weights", "allGather", "step", 1, "forward");
+    } else {
+      add("edp-gradients", "reduceScatter", "microbatch", microBatches, "backward");
+      add("edp-weights", "allGather", "microbatch", 2 * microBatches, "forward");
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// Issue 13's done-when checks through the CLI: ranked plans with ep and their memory and time
+// breakdowns for DeepSeek-V3 on 2048 GPUs and Mixtral-8x7B on 64; the MoE flags.
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runCli } from "./helpers.js";
+
+describe("plan on MoE presets", () => {
+  it("deepseek-v3 --gpus 2048: ranked plans with ep and etp columns, expert memory and the all-to-all in the breakdown", async () => {
+    const r = await runCli(["plan", "--model", "deepseek-v3", "--gpus", "2048", "--top", "5", "--simulate-top", "2"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/deepseek-v3 \(671B parameters, 36\.6B active per token: 256 experts, top-8 \+ 1 shared\)/);
+    expect(r.stdout).toMatch(/^# +tp +pp +vpp +dp +ep +etp +zero/m);
+    // ep is ranked with the other dimensions: plans with ep > 1 among the top five (the ep column)
+    const eps = r.stdout.split("\n").filter((l) => /^\d+ /.test(l)).map((l) => Number(l.trim().split(/ +/)[5]));
+    expect(eps.some((ep) => ep > 1)).toBe(true);
+    expect(r.stdout).toMatch(/of which routed experts \(weights, gradients, optimizer; ÷ ep·etp = \d+, states sharded over edp = \d+\)/);
+    expect(r.stdout).toContain("expert load imbalance 1.25");
+    // with ep fixed, the breakdown shows the all-to-all's time and share
+    const fixed = await runCli(["plan", "--model", "deepseek-v3", "--gpus", "2048", "--ep", "8", "--top", "1", "--simulate-top", "0"]);
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toMatch(/best plan: .*· ep 8/);
+    expect(fixed.stdout).toMatch(/ep all-to-all [\d.]+ (ms|s) \([\d.]+%\)/);
+  });
+  it("mixtral-8x7b --gpus 64 --json: ep in every plan, epComm in the time breakdown, experts in memory", async () => {
+    const r = await runCli(["plan", "--model", "mixtral-8x7b", "--gpus", "64", "--seq", "4096", "--top", "5", "--json", "--simulate-top", "0"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.model).toMatchObject({ moe: { experts: 8, topK: 2 } });
+    expect(Math.abs(j.model.activeParams / 12.6e9 - 1)).toBeLessThan(0.02);
+    expect(j.moeImbalance).toBe(1.25);
+    for (const p of j.plans) {
+      expect(p.ep).toBeGreaterThanOrEqual(1);
+      expect(typeof p.time.epComm).toBe("number");
+      expect(p.memory.experts).toBeGreaterThan(0);
+    }
+    expect(j.plans.some((p: { ep: number }) => p.ep > 1)).toBe(true);
+  });
+  it("--ep --etp fix the expert groups; --moe-imbalance and --optimizer-states change the prediction", async () => {
+    const base = ["plan", "--model", "mixtral-8x7b", "--gpus", "64", "--seq", "4096", "--top", "1", "--json", "--simulate-top", "0", "--tp", "8", "--dp", "8", "--pp", "1"];
+    const a = JSON.parse((await runCli([...base, "--ep", "4", "--etp", "2"])).stdout).plans[0];
+    expect([a.ep, a.etp]).toEqual([4, 2]);
+    const b = JSON.parse((await runCli([...base, "--ep", "4", "--etp", "2", "--moe-imbalance", "2"])).stdout).plans[0];
+    expect(b.time.step).toBeGreaterThan(a.time.step);
+    const c = JSON.parse((await runCli([...base, "--ep", "4", "--etp", "2", "--optimizer-states", "bf16", "--zero", "1"])).stdout).plans[0];
+    const d = JSON.parse((await runCli([...base, "--ep", "4", "--etp", "2", "--zero", "1"])).stdout).plans[0];
+    expect(c.memory.optimizer / d.memory.optimizer).toBeCloseTo(8 / 12, 9);
+  });
+  it("bad MoE flags are exit 2 naming the flag", async () => {
+    const ep = await runCli(["plan", "--model", "mixtral-8x7b", "--gpus", "64", "--ep", "3"]);
+    expect(ep.code).toBe(2);
+    expect(ep.stderr).toContain("--ep: 3 does not divide the 8 experts");
+    const dense = await runCli(["plan", "--model", "gpt3-like", "--ep", "2"]);
+    expect(dense.code).toBe(2);
+    expect(dense.stderr).toContain("--ep: ep 2 needs a mixture-of-experts model");
+    const rho = await runCli(["plan", "--model", "mixtral-8x7b", "--moe-imbalance", "0.5"]);
+    expect(rho.code).toBe(2);
+    expect(rho.stderr).toContain("--moe-imbalance");
+  });
+  it("the Megatron-LM export carries the experts and the expert layout (test/export/moe.test.ts has the details)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "paraplan-moe-"));
+    const r = await runCli(["export", "--format", "megatron", "--model", "tiny-moe", "--gpus", "2", "--ep", "2", "--out", dir]);
+    expect(r.code).toBe(0);
+    const args = readFileSync(join(dir, "megatron-args.txt"), "utf8");
+    expect(args).toMatch(/^--num-experts 4$/m);
+    expect(args).toMatch(/^--expert-model-parallel-size 2$/m);
+  });
+});

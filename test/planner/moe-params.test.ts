@@ -1,0 +1,73 @@
+// MoE presets: total parameters (all weights, both embedding matrices, no multi-token-prediction
+// modules) within 1% of the published totals, and active parameters against each publisher's own
+// convention (planner/model.ts activeParams: DeepSeek leaves the input embedding out; Mistral,
+// Qwen and OLMoE count it).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { activeParams, totalParams } from "../../planner/model.js";
+import { moeLayerCount } from "../../planner/moe.js";
+import { parseModelFile } from "../../planner/schema/model.js";
+import type { ModelSpec } from "../../planner/types.js";
+
+const preset = (name: string): ModelSpec => {
+  const r = parseModelFile(JSON.parse(readFileSync(join("profiles/models", `${name}.json`), "utf8")), name);
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
+};
+
+// [preset, published total, published active, whether the publisher counts the input embedding]
+const PUBLISHED: [string, number, number, boolean][] = [
+  ["mixtral-8x7b", 46.7e9, 12.9e9, true], // Jiang et al. 2024 Table 1 / §2.1
+  ["mixtral-8x22b", 141e9, 39e9, true], // mistral.ai/news/mixtral-8x22b
+  ["deepseek-v3", 671e9, 37e9, false], // report abstract, §4.2 (README_WEIGHTS: 36.7B)
+  ["deepseek-v2-lite", 15.7e9, 2.4e9, false], // DeepSeek-V2 Appendix B
+  ["qwen3-30b-a3b", 30.5e9, 3.3e9, true], // Qwen3 report Table 2
+  ["qwen3-235b-a22b", 235e9, 22e9, true], // Qwen3 report Table 2
+  ["olmoe-1b-7b", 6.9e9, 1.3e9, true], // OLMoE Table 1
+];
+
+describe("MoE presets against the published parameter counts", () => {
+  it.each(PUBLISHED)("%s: total within 1%% of the published total, active per the publisher's convention", (name, total, active, withEmbedding) => {
+    const m = preset(name);
+    expect(Math.abs(totalParams(m, m.defaultSeqLen) / total - 1)).toBeLessThan(0.01);
+    // Published active counts are rounded to two or three figures: within half a unit of the last
+    // figure stated, or 2.5% where that is tighter.
+    const a = activeParams(m, m.defaultSeqLen, { inputEmbedding: withEmbedding });
+    expect(Math.abs(a / active - 1)).toBeLessThan(0.025);
+  });
+  it("DeepSeek-V3 reproduces the reference arithmetic (formulas-scale §1.3): 671,026,419,200 total", () => {
+    const m = preset("deepseek-v3");
+    expect(totalParams(m, 4096)).toBe(671_026_419_200);
+    expect(moeLayerCount(m)).toBe(58);
+    // Active with both embedding matrices: 37,552,297,472 (formulas-scale §1.3)
+    expect(activeParams(m, 4096, { inputEmbedding: true })).toBe(37_552_297_472);
+    expect(activeParams(m, 4096)).toBe(37_552_297_472 - 926_679_040);
+  });
+  it("a dense model's active parameters are its total less the input embedding", () => {
+    const m = preset("tiny");
+    expect(activeParams(m, 32, { inputEmbedding: true })).toBe(totalParams(m, 32));
+  });
+  it("tiny-moe: 2 MoE layers of 4 experts, small enough for CPU ranks", () => {
+    const m = preset("tiny-moe");
+    expect(m.moe).toMatchObject({ experts: 4, topK: 2, sharedExperts: 0, denseLayers: 0, layerFreq: 1 });
+    expect(moeLayerCount(m)).toBe(2);
+    expect(totalParams(m, 32)).toBeLessThan(1e6);
+  });
+});
+
+describe("which layers are MoE", () => {
+  it("counts in closed form equal the layer-by-layer rule", async () => {
+    const { isMoeLayer, moeLayersIn } = await import("../../planner/moe.js");
+    const base = preset("deepseek-v3");
+    for (const [denseLayers, layerFreq] of [[0, 1], [3, 1], [1, 2], [2, 3], [0, 4]] as const) {
+      const m = { ...base, layers: 13, moe: { ...base.moe!, denseLayers, layerFreq } };
+      for (let from = 0; from <= 13; from++)
+        for (let to = from; to <= 13; to++) {
+          let n = 0;
+          for (let i = from; i < to; i++) if (isMoeLayer(m, i)) n++;
+          expect(moeLayersIn(m, from, to)).toBe(n);
+        }
+    }
+  });
+});

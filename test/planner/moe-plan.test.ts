@@ -1,0 +1,140 @@
+// Expert parallelism in the cost model and the search: FLOPs of the active parameters, memory split
+// by ep·etp and edp, routed activations that ep does not shrink, all-to-alls on the ep group's link,
+// imbalance, rejection codes, and a dense search that does not enumerate ep.
+import { describe, expect, it } from "vitest";
+import { modelFlopsPerStep, attentionFlops } from "../../planner/cost/flops.js";
+import { stageMemory } from "../../planner/cost/memory.js";
+import { moeLayerTimes } from "../../planner/cost/moe-time.js";
+import { evaluatePlan, microBatchCosts } from "../../planner/evaluate.js";
+import { activeParams } from "../../planner/model.js";
+import { checkFixed, search } from "../../planner/index.js";
+import { ONE_PLAN } from "../../planner/layout/layout.js";
+import { wireLinks } from "../../planner/evaluate.js";
+import { place } from "../../planner/layout/groups.js";
+import { wireOf } from "../../planner/wire/wire.js";
+import { simulate } from "../../planner/sim/simulate.js";
+import type { Plan, Training } from "../../planner/types.js";
+import { hardware, preset } from "./fixtures.js";
+
+const H100 = hardware("dgx-h100");
+const training = (gpus: number, globalBatch: number, seqLen: number, extra: Partial<Training> = {}): Training => ({
+  gpus, globalBatch, seqLen, precision: "bf16", fusedAttention: true, overlapGradReduce: true, ...extra,
+});
+const plan = (p: Partial<Plan>): Plan => ({ ...ONE_PLAN, ...p });
+
+describe("FLOPs count the active parameters", () => {
+  it("DeepSeek-V3: the token-linear FLOPs are 6 × active parameters, MTP adds a layer and a logits pass", () => {
+    const m = preset("deepseek-v3");
+    const t = { globalBatch: 1, seqLen: 4096 };
+    const noMtp = { ...m, mtpLayers: 0 };
+    const attention = 3 * m.layers * attentionFlops(m, 4096, 1, 1);
+    const linear = (modelFlopsPerStep(noMtp, t, m.vocab) - attention) / 4096;
+    // 6·N_active, the router among the active weights (formulas-scale §1.3: 219.1 GFLOP per token
+    // in Megatron's formula, which leaves the router's 6·h·E = 0.64 GFLOP over 58 layers out)
+    expect(Math.abs(linear / (6 * activeParams(m, 4096)) - 1)).toBeLessThan(0.0005);
+    expect(Math.abs(linear / 219.7e9 - 1)).toBeLessThan(0.01);
+    expect(modelFlopsPerStep(m, t, m.vocab)).toBeGreaterThan(modelFlopsPerStep(noMtp, t, m.vocab) * 1.01);
+  });
+  it("MFU and tokens/s come from the active FLOPs: Mixtral's model FLOPs are far below 6 × its total", () => {
+    const m = preset("mixtral-8x7b");
+    const t = training(64, 64, 4096);
+    const r = evaluatePlan(m, H100, t, plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true, zero: 1 }));
+    const tokens = 64 * 4096;
+    expect(r.modelFlopsPerStep / tokens).toBeLessThan(6 * 14e9 + 3 * 32 * attentionFlops(m, 4096, 1, 1) / 4096);
+    expect(r.mfu).toBeCloseTo(r.modelFlopsPerStep / (r.time.step * 64) / H100.peak.bf16, 12);
+  });
+});
+
+describe("memory", () => {
+  const m = preset("mixtral-8x7b");
+  const t = training(64, 64, 4096);
+  it("expert weights divide by ep·etp; their gradients and optimizer states shard over edp", () => {
+    const one = stageMemory(m, H100, t, plan({ tp: 8, dp: 8, ep: 1, sequenceParallel: true }), "only");
+    const eight = stageMemory(m, H100, t, plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true }), "only");
+    expect(one.experts! / eight.experts!).toBeCloseTo(8, 9);
+    const z1 = stageMemory(m, H100, t, plan({ tp: 8, dp: 8, ep: 8, zero: 1, sequenceParallel: true }), "only");
+    // edp = tp·dp/(ep·etp) = 8: the experts' 12 bytes of optimizer state per parameter ÷ 8
+    const expertParams = eight.experts! / 16;
+    expect(z1.experts!).toBeCloseTo(4 * expertParams + (12 * expertParams) / 8, 0);
+  });
+  it("bf16 moments: 8 bytes of optimizer state per parameter instead of 12 (DeepSeek-V3 §3.3.3)", () => {
+    const p = plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true });
+    const fp32 = stageMemory(m, H100, t, p, "only");
+    const bf16 = stageMemory(m, H100, { ...t, optimizerStates: "bf16" }, p, "only");
+    expect(bf16.optimizer / fp32.optimizer).toBeCloseTo(8 / 12, 12);
+  });
+  it("routed activations: ep moves them, it does not shrink them; the imbalance scales them", () => {
+    const a1 = stageMemory(m, H100, t, plan({ tp: 8, dp: 8, ep: 1, sequenceParallel: true }), "only").activations;
+    const a8 = stageMemory(m, H100, t, plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true }), "only").activations;
+    expect(a8).toBeCloseTo(a1, 0);
+    const even = stageMemory(m, H100, { ...t, moeImbalance: 1 }, plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true }), "only").activations;
+    expect(even).toBeLessThan(a8);
+  });
+});
+
+describe("time and the wire", () => {
+  const m = preset("mixtral-8x7b");
+  const t = training(64, 64, 4096);
+  it("the dispatch and combine all-to-alls run on NVLink when the ep group fits a node, on the network when it does not", () => {
+    const inNode = plan({ tp: 1, dp: 64, ep: 8 });
+    const linksIn = wireLinks(H100, place(H100, { tp: 1, cp: 1, dp: 64, pp: 1, ep: 8, etp: 1 }));
+    const a2a = wireOf(m, t, inNode, linksIn).filter((i) => i.group === "ep");
+    expect(a2a.map((i) => [i.id, i.kind, i.link.kind])).toEqual([["ep-dispatch", "allToAll", "nvlink"], ["ep-combine", "allToAll", "nvlink"]]);
+    const across = wireLinks(H100, place(H100, { tp: 8, cp: 1, dp: 8, pp: 1, ep: 8, etp: 1 }));
+    // ep 8 at stride etp 1 inside tp·dp = 64 ranks: ranks 0–7, one node
+    expect(across.ep.link.kind).toBe("nvlink");
+    const wide = wireLinks(H100, place(H100, { tp: 8, cp: 1, dp: 8, pp: 1, ep: 8, etp: 8 }));
+    expect(wide.ep.where).toBe("network");
+  });
+  it("the step has an ep all-to-all line; ep = 1 has none", () => {
+    const r8 = evaluatePlan(m, H100, t, plan({ tp: 1, dp: 64, ep: 8, zero: 1 }));
+    const r1 = evaluatePlan(m, H100, t, plan({ tp: 1, dp: 64, ep: 1, zero: 1 }));
+    expect(r8.time.epComm).toBeGreaterThan(0);
+    expect(r1.time.epComm).toBe(0);
+    const sum = r8.time.compute + r8.time.recompute + r8.time.tpComm + r8.time.ppComm + r8.time.epComm + r8.time.bubble + r8.time.dpComm + r8.time.optimizer;
+    expect(sum).toBeCloseTo(r8.time.step, 9);
+  });
+  it("load imbalance: the busiest expert sets the pace", () => {
+    const p = plan({ tp: 1, dp: 64, ep: 8 });
+    const even = moeLayerTimes(m, H100, { ...t, moeImbalance: 1 }, p).forward;
+    const skewed = moeLayerTimes(m, H100, { ...t, moeImbalance: 2 }, p).forward;
+    expect(skewed).toBeGreaterThan(1.3 * even);
+  });
+  it("grouped GEMM: many small experts per rank run less efficiently than few large ones of the same work", () => {
+    const q = preset("qwen3-30b-a3b");
+    const tq = training(64, 64, 4096);
+    const few = moeLayerTimes(q, H100, { ...tq, moeImbalance: 1 }, plan({ dp: 64, ep: 64, microBatch: 1 }));
+    const many = moeLayerTimes(q, H100, { ...tq, moeImbalance: 1 }, plan({ dp: 64, ep: 1, microBatch: 1 }));
+    expect(many.forward).toBeGreaterThan(few.forward);
+  });
+  it("the simulator plays the all-to-alls on the layers' critical path", () => {
+    const p = plan({ tp: 1, dp: 64, ep: 8, zero: 1 });
+    const s = simulate(m, H100, t, p).stages[0]!;
+    expect(s.epComm).toBeGreaterThan(0);
+    const closed = evaluatePlan(m, H100, t, p, microBatchCosts(m, H100, t, p));
+    expect(s.epComm).toBeCloseTo(closed.time.epComm, 6);
+  });
+});
+
+describe("the search", () => {
+  it("ranks ep with the other dimensions for a MoE model and counts the folds that fail", () => {
+    const m = preset("mixtral-8x7b");
+    const r = search(m, H100, training(64, 64, 4096), {}, { top: 20 });
+    expect(r.plans.length).toBeGreaterThan(0);
+    expect(r.plans.some((p) => p.ep > 1)).toBe(true);
+    const fixed = search(m, H100, training(64, 64, 4096), { ep: 8, tp: 2, pp: 8 }, { top: 5 });
+    // tp 2 · dp 4 = 8 ranks a stage: ep 8 folds with etp 1, not with etp 2
+    expect(fixed.rejected.expert_fold).toBeGreaterThan(0);
+    expect(fixed.plans.every((p) => p.ep === 8 && p.etp === 1)).toBe(true);
+  });
+  it("a fixed ep that does not divide the experts, or ep on a dense model, is bad input naming --ep", () => {
+    const m = preset("mixtral-8x7b");
+    expect(checkFixed(m, training(64, 64, 4096), { ep: 3 })).toMatchObject({ code: "ep_experts", flag: "--ep", message: "3 does not divide the 8 experts" });
+    expect(checkFixed(preset("gpt3-like"), training(64, 64, 2048), { ep: 2 })).toMatchObject({ code: "ep_experts", message: "ep 2 needs a mixture-of-experts model" });
+  });
+  it("a dense model's search does not enumerate ep: every plan has ep = etp = 1 and the space is unchanged", () => {
+    const r = search(preset("gpt3-like"), H100, training(1024, 1536, 2048), {}, { top: 3 });
+    expect(r.searched).toBe(60_948); // README "Reading a plan"
+    expect(r.plans.every((p) => p.ep === 1 && p.etp === 1)).toBe(true);
+  });
+});
