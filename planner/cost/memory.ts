@@ -32,6 +32,10 @@ function lastStageInFlightLayers(plan: Plan, layers: number, microBatches: numbe
   const perStage = layers / pp;
   if (schedule === "gpipe") return microBatches * perStage;
   if (schedule === "1f1b") return perStage;
+  // zb1p's last rank delays its W by p−1 steps (torch num_1f1b_microbatches = rank), so it holds
+  // as many chunks as the first (cost/pipeline.ts); in a V the last rank holds the middle stages,
+  // its peak the same 2p (zbv) or 2p + 1 (dualpipev) chunks as every rank.
+  if (schedule === "zb1p" || schedule === "zbv" || schedule === "dualpipev") return inFlightLayers(schedule, layers, pp, vpp, microBatches);
   const chunks = Math.min(microBatches * vpp, (vpp - 1) * pp + 1);
   return (chunks * perStage) / vpp;
 }

@@ -56,8 +56,11 @@ export function stepTime(
   // embedding's gradient all-reduce (Narayanan et al. 2021 §2.2, §4.1).
   const ppComm = charged(wire, ["pp-activation", "pp-gather", "tied-embedding"]);
   // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
-  // point-to-point transfers that chain the stages.
-  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches) * (compute + recomputeTime + tpComm + ppComm);
+  // point-to-point transfers that chain the stages; zero-bubble schedules fill part of it with
+  // weight gradients (cost/pipeline.ts: the stage's forward, input- and weight-gradient split).
+  const weightGrad = layersInStage * layer.weightGrad + head.weightGrad;
+  const split = { forward: fwd, inputGrad: bwd - weightGrad + recomputeOne, weightGrad };
+  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches, split) * (compute + recomputeTime + tpComm + ppComm);
 
   // Data parallel: each collective hides behind the compute its wire item names, only the excess
   // counted. The backward window is the last micro-batch's backward with its recompute and tp

@@ -9,6 +9,7 @@ import { gradientBucketBytes } from "../wire/facts.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, layerTimes, optimizerTime } from "../cost/compute.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab } from "../model.js";
+import { vShaped } from "./schedule.js";
 import type { Hardware, Link, ModelSpec, Plan, Schedule, Training, ZeroStage } from "../types.js";
 
 /** A transfer: α latency (fixed), bandwidth time alone on its links (shared, links.ts), and a
@@ -33,6 +34,8 @@ export interface ParamOpCost {
   backward: PassCost;
   /** Re-run before the backward (full: the layer's forward; selective: the attention core). */
   recompute: PassCost;
+  /** The weight-gradient part of `backward` (the zero-bubble schedules' W, run apart). */
+  weightGrad: PassCost;
   /** Bytes of the 16-bit weights this GPU holds for it = bytes of its 16-bit gradients. */
   bytes: number;
 }
@@ -42,7 +45,7 @@ export type CollectiveKind = "allReduce" | "allGather" | "reduceScatter";
 export interface SimCosts {
   schedule: Schedule;
   pp: number;
-  /** Virtual chunks per stage (1 unless interleaved). */
+  /** Virtual chunks per stage (1 unless interleaved, zb1p with vpp > 1, zbv or dualpipev). */
   vpp: number;
   microBatches: number;
   layersPerChunk: number;
@@ -98,7 +101,8 @@ function unitTime(wire: readonly WireItem[], pick: (i: WireItem) => boolean): nu
 
 export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, opts: SimOptions = {}): SimCosts {
   const { tp, pp, dp, microBatch, sequenceParallel: sp, recompute } = plan;
-  const vpp = plan.schedule === "interleaved" ? plan.vpp : 1;
+  const vpp = pp > 1 ? plan.vpp : 1;
+  const vShape = pp > 1 && vShaped(plan.schedule);
   const microBatches = t.globalBatch / (dp * microBatch);
   const layer = layerTimes(m, hw, t, tp, microBatch, sp);
   const head = headTimes(m, hw, t, tp, microBatch);
@@ -125,6 +129,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     forward: extras ? { compute: hbm(hw, embedFwd), tp: tpOf("tp-embedding", "forward") } : ZERO_PASS,
     backward: extras ? { compute: hbm(hw, embedBwd), tp: tpOf("tp-embedding", "backward") } : ZERO_PASS,
     recompute: ZERO_PASS,
+    weightGrad: ZERO_PASS,
     bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? t.seqLen * h : 0)),
   };
   // Output layer: its tp collectives are wire "tp-head"; the closed form leaves them out.
@@ -132,6 +137,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     forward: { compute: head.forward, tp: tpOf("tp-head", "forward") },
     backward: { compute: head.backward, tp: tpOf("tp-head", "backward") },
     recompute: ZERO_PASS,
+    weightGrad: { compute: head.weightGrad, tp: 0 },
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };
   const recomputePass: PassCost =
@@ -140,6 +146,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     forward: { compute: layer.forward, tp: tpLayer },
     backward: { compute: layer.backward, tp: tpLayer },
     recompute: recomputePass,
+    weightGrad: { compute: layer.weightGrad, tp: 0 },
     bytes: 2 * (layerMatrixParams(m) / tp + layerSmallParams(m)),
   };
 
@@ -154,14 +161,15 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const dpCollective = (kind: CollectiveKind, bytes: number): Transfer =>
     transfer((l) => callTime({ kind, bytes, size: dp, link: l }), dpLink, dpInter);
   const [tied] = byId("tied-embedding");
-  const tiedEmbedding = tied ? transfer((l) => callTime({ ...tied, link: l }), tied.link, ppInter) : null;
+  // In a V both the embedding and the output layer sit on rank 0: nothing to all-reduce.
+  const tiedEmbedding = tied && !vShape ? transfer((l) => callTime({ ...tied, link: l }), tied.link, ppInter) : null;
 
   const layersPerChunk = m.layers / (pp * vpp);
   const optimizer: number[] = [];
   for (let s = 0; s < pp; s++) {
     let bytes = layersPerChunk * vpp * layerCost.bytes;
     if (s === 0) bytes += embedding.bytes;
-    if (s === pp - 1) bytes += headOut.bytes;
+    if (s === (vShape ? 0 : pp - 1)) bytes += headOut.bytes;
     const params = bytes / 2;
     optimizer.push(optimizerTime(hw, plan.zero >= 1 ? params / dp : params));
   }
@@ -195,17 +203,25 @@ export function uniformCosts(o: {
   microBatches: number;
   forward: number;
   backward: number;
+  /** The weight-gradient part of `backward` (default: half of it). */
+  weightGrad?: number;
   layersPerChunk?: number;
 }): SimCosts {
   const free: Transfer = { latency: 0, work: 0, post: 0, inter: true };
-  const end: ParamOpCost = { forward: ZERO_PASS, backward: ZERO_PASS, recompute: ZERO_PASS, bytes: 0 };
+  const end: ParamOpCost = { forward: ZERO_PASS, backward: ZERO_PASS, recompute: ZERO_PASS, weightGrad: ZERO_PASS, bytes: 0 };
   return {
     schedule: o.schedule,
     pp: o.pp,
-    vpp: o.schedule === "interleaved" ? (o.vpp ?? 1) : 1,
+    vpp: o.schedule === "zbv" || o.schedule === "dualpipev" ? 2 : o.schedule === "interleaved" || o.schedule === "zb1p" ? (o.vpp ?? 1) : 1,
     microBatches: o.microBatches,
     layersPerChunk: o.layersPerChunk ?? 1,
-    layer: { forward: { compute: o.forward, tp: 0 }, backward: { compute: o.backward, tp: 0 }, recompute: ZERO_PASS, bytes: 0 },
+    layer: {
+      forward: { compute: o.forward, tp: 0 },
+      backward: { compute: o.backward, tp: 0 },
+      recompute: ZERO_PASS,
+      weightGrad: { compute: o.weightGrad ?? o.backward / 2, tp: 0 },
+      bytes: 0,
+    },
     embedding: end,
     head: end,
     p2p: free,

@@ -26,7 +26,7 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --no-grad-overlap        gradient reduction after backward instead of overlapped with it
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
-  --schedule S             1f1b, interleaved or gpipe
+  --schedule S             1f1b, interleaved, gpipe, zb1p, zbv or dualpipev
   --zero Z                 fix the ZeRO stage (0-3)
   --micro-batch M          fix the micro-batch size
   --recompute R            none, selective or full
