@@ -3,6 +3,7 @@ import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../ty
 import { layerMatrixParams, paddedVocab, stageParamsPerGpu } from "../model.js";
 import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { inFlightLayers } from "./pipeline.js";
+import { V_SCHEDULES } from "../layout/rules.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
@@ -65,7 +66,7 @@ export function stageActivationBytes(
     const microBatchesHeld = Math.ceil(layersHeld / layersInStage);
     if (m.dropout) activations += microBatchesHeld * tokens * m.hidden * spShare;
   }
-  if (stage !== "first") {
+  if (stage !== "first" || (pp > 1 && V_SCHEDULES.has(plan.schedule))) {
     // Output head of one micro-batch at a time: fp32 logits for the vocab-parallel cross-entropy,
     // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3), plus the final norm's input.
     activations += (4 * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
@@ -95,7 +96,10 @@ export function stageMemory(
   stage: "first" | "last" | "only",
 ): MemoryBreakdown {
   const { tp, pp, dp, zero } = plan;
-  const params = stageParamsPerGpu(m, training.seqLen, tp, pp, m.layers / pp, stage);
+  // In a V (zbv, dualpipev) rank 0 holds the first and the last stage: the embedding and the
+  // output layer (torch generate_stage_to_rank_mapping style "v").
+  const holds = pp > 1 && V_SCHEDULES.has(plan.schedule) && stage === "first" ? "only" : stage;
+  const params = stageParamsPerGpu(m, training.seqLen, tp, pp, m.layers / pp, holds);
   const states = modelStateBytes(params, zero, dp);
   const activations = stageActivationBytes(m, training, plan, stage);
   const buffers = bufferBytes(m, tp, dp, zero);

@@ -50,8 +50,7 @@ def test_zero_bubble_runs_the_torch_class_and_says_why_eager(runs):
     ({"pp": 2, "stageLayers": [4]}, "one entry per pipeline stage"),
 ])
 def test_spec_refuses_what_torch_would(plan, message):
-    from executor.worker.spec import parse_spec, validate
+    from executor.worker.spec import parse_spec  # parse_spec validates
 
-    spec = parse_spec(make_spec(plan=plan))
     with pytest.raises(ValueError, match=message):
-        validate(spec)
+        parse_spec(make_spec(plan=plan))
