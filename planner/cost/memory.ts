@@ -88,6 +88,13 @@ export function totalBytes(hw: Hardware, allocated: number): number {
   return allocated * (1 + hw.fragmentation) + hw.reserve;
 }
 
+/** Whose parameters the first (or last) pipeline rank holds: in a V (zbv, dualpipev) rank 0 holds
+ *  the first and the last stage, the embedding and the output layer (torch
+ *  generate_stage_to_rank_mapping style "v"), as one rank without a pipeline does. */
+export function stageHolds(plan: Plan, stage: "first" | "last" | "only"): "first" | "last" | "only" {
+  return plan.pp > 1 && V_SCHEDULES.has(plan.schedule) && stage === "first" ? "only" : stage;
+}
+
 export function stageMemory(
   m: ModelSpec,
   hw: Hardware,
@@ -96,10 +103,7 @@ export function stageMemory(
   stage: "first" | "last" | "only",
 ): MemoryBreakdown {
   const { tp, pp, dp, zero } = plan;
-  // In a V (zbv, dualpipev) rank 0 holds the first and the last stage: the embedding and the
-  // output layer (torch generate_stage_to_rank_mapping style "v").
-  const holds = pp > 1 && V_SCHEDULES.has(plan.schedule) && stage === "first" ? "only" : stage;
-  const params = stageParamsPerGpu(m, training.seqLen, tp, pp, m.layers / pp, holds);
+  const params = stageParamsPerGpu(m, training.seqLen, tp, pp, m.layers / pp, stageHolds(plan, stage));
   const states = modelStateBytes(params, zero, dp);
   const activations = stageActivationBytes(m, training, plan, stage);
   const buffers = bufferBytes(m, tp, dp, zero);

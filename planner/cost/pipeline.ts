@@ -54,7 +54,9 @@ export const EQUAL_SPLIT: PassSplit = { forward: 1, inputGrad: 1, weightGrad: 1 
  *    v·m·(T_F + T_B + T_W) — ZB-H1 (Qi et al. 2024 §2.1, Table 2; the ZB1P row of the
  *    deepseek-ai/DualPipe README, (p−1)(F + B − 2W) with B the full backward). The simulator, which
  *    plays torch's own orders (planner/sim/zb-orders.ts), gives exactly this for zb1p when m ≥ p,
- *    and for zbv (m ≥ 2p−1) and dualpipev when T_F = T_B ≥ T_W (test/sim/zero-bubble.test.ts);
+ *    and for zbv (m ≥ 2p−1) and dualpipev (m ≥ 2p) at T_F = T_B = T_W; where T_B ≥ T_F ≥ T_W
+ *    torch's simpler orders stay within 35 % of it (test/sim/zero-bubble.test.ts; the farthest,
+ *    dualpipev at T_B = 2T_F, a third over), and the simulated top plans re-rank by the real order;
  *    torch runs DualPipeV's overlapped F&B pairs one after the other, so the DualPipe report's
  *    (p/2−1)(F&B + B − 3W), which assumes their overlap, does not apply to what it runs. */
 export function bubbleFraction(schedule: Schedule, pp: number, vpp: number, microBatches: number, split: PassSplit = EQUAL_SPLIT): number {

@@ -124,6 +124,9 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
   if (!Number.isInteger(M) || M < 1) throw new Error(`simulate: ${M} micro-batches per step is not a positive integer`);
   // Megatron-LM's interleaved schedule runs micro-batches in groups of p (checkSchedule).
   if (c.schedule === "interleaved" && V > 1 && M % P !== 0) throw new Error(`simulate: interleaved schedule needs the ${M} micro-batches divisible by pp ${P}`);
+  // torch's ScheduleDualPipeV raises below 2p micro-batches (its steady state would run backwards).
+  if (c.schedule === "dualpipev" && M < 2 * P) throw new Error(`simulate: dualpipev needs at least 2·pp = ${2 * P} micro-batches, not ${M}`);
+  if ((c.schedule === "zbv" || c.schedule === "dualpipev") && V !== 2) throw new Error(`simulate: ${c.schedule} runs exactly 2 chunks per stage, not ${V}`);
   // Room for the compute operations and sends, and a quarter more for the collectives.
   const capacity = Math.ceil(1.25 * (P * (3 * V * M * c.layersPerChunk + 1) + 4 * M + 2 * (P * V - 1) * M));
   const engine = new Engine(capacity, arena);
