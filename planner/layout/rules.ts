@@ -114,7 +114,7 @@ export const RULES: readonly Rule[] = [
   // (torch ScheduleInterleavedZeroBubble takes any number of local stages).
   { code: "schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "interleaved if and only if vpp > 1",
     ok: (d) => d.schedule === "zb1p" || V_SCHEDULES.has(d.schedule) || (d.schedule === "interleaved") === d.vpp > 1,
-    message: (d) => (d.vpp > 1 ? `vpp > 1 needs --schedule interleaved, zb1p${d.vpp === 2 ? ", zbv or dualpipev" : ""}` : "interleaved needs --vpp > 1") },
+    message: (d) => (d.vpp > 1 ? "vpp > 1 needs --schedule interleaved" : "interleaved needs --vpp > 1") },
   // torch ScheduleZBVZeroBubble and ScheduleDualPipeV raise unless each rank holds exactly two
   // stages, placed in a V (rank r: stages r and 2·pp−1−r; torch/distributed/pipelining/schedules.py).
   { code: "v_schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "zbv and dualpipev need exactly 2 stages per rank (vpp 2)",

@@ -210,7 +210,7 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     visitPasses(c.schedule, P, V, M, s, (kind, chunk, mb, full) => {
       const idx = passIndex(s, kind, chunk, mb);
       stageOrderIdx[k++] = idx;
-      if (kind === W || full) g.gradPass[idx] = 1;
+      if (kind === W || (kind === B && full)) g.gradPass[idx] = 1;
     });
     for (let i = 0; i < k; i++) {
       const idx = stageOrderIdx[i]!;

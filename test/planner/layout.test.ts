@@ -348,7 +348,7 @@ describe("validateFixed", () => {
     const fixed: Partial<Dims> = { tp: 2, pp: 2, dp: 4, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved", microBatch: 1 };
     expect(validate(i, { ...DIMS, ...fixed }).map((x) => x.code)).toEqual(["interleaved_microbatches"]);
     expect(validateFixed(i, fixed)).toBeNull();
-    for (const r of RULES.filter((r) => !r.input)) expect(["tp_spans_nodes", "interleaved_microbatches"]).toContain(r.code);
+    for (const r of RULES.filter((r) => !r.input)) expect(["tp_spans_nodes", "interleaved_microbatches", "zb1p_microbatches", "dualpipev_microbatches"]).toContain(r.code);
   });
 
   it("checks a rule only once all its dimensions are given", () => {
@@ -439,7 +439,7 @@ describe("rule levels and layouts", () => {
     expect([...all].sort()).toEqual(RULES.map((r) => r.code).sort());
     expect(rulesAt("tp").map((r) => r.code)).toEqual(["tp_gpus", "tp_heads", "tp_kv_heads", "tp_spans_nodes"]);
     expect(rulesAt("dp").map((r) => r.code)).toEqual(["dp_gpus", "batch_dp", "degrees_divide", "degrees_world", "expert_fold"]);
-    expect(rulesAt("microBatch").map((r) => r.code)).toEqual(["microbatch_global", "microbatch_batch", "interleaved_microbatches"]);
+    expect(rulesAt("microBatch").map((r) => r.code)).toEqual(["microbatch_global", "microbatch_batch", "interleaved_microbatches", "zb1p_microbatches", "dualpipev_microbatches"]);
   });
 
   it("brokenUpTo sees only the dimensions assigned so far", () => {
@@ -550,7 +550,9 @@ describe("engine capabilities", () => {
     for (const refusal of [megatronRefusal, deepspeedRefusal, torchtitanRefusal, workerRefusal] as const) {
       expect(refusal(plan({ dp: 2, cp: 2 }), ctx)?.reason).toMatch(/context parallel .*cp = 2/);
       expect(refusal(plan({ ep: 2 }), ctx)?.reason).toMatch(/expert parallel .*ep = 2/);
-      expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.reason).toMatch(/uneven pipeline stages .*5,7/);
+      // paraplan's worker runs uneven stages (issue 14); the exports do not yet.
+      if (refusal === workerRefusal) expect(refusal(plan({ stageLayers: [5, 7] }), ctx)).toBeNull();
+      else expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.reason).toMatch(/uneven pipeline stages .*5,7/);
       expect(refusal(plan({}), ctx)?.code ?? null).not.toBe("dimension_unsupported");
     }
   });
