@@ -11,6 +11,7 @@ import { uniformCosts } from "../../planner/sim/costs.js";
 import { globalStage, visitPasses } from "../../planner/sim/schedule.js";
 import { simulate, simulateCosts } from "../../planner/sim/simulate.js";
 import type { Plan, Schedule, Training } from "../../planner/types.js";
+import { renderGantt } from "../../src/format/timeline-gantt.js";
 import { hardware, preset } from "../planner/fixtures.js";
 
 interface TorchCase {
@@ -91,6 +92,17 @@ describe("simulated bubble = closed form (p−1)(T_F + T_B − T_W) on uniform s
     expect(w).toHaveLength(8); // 4 micro-batches × 2 chunks
     expect(w.every((s) => /^W\d\.\d layer weight gradient/.test(s.name))).toBe(true);
     expect(tl.stages[0]!.backward).toBeCloseTo(8 * 2, 9);
+  });
+
+  it("the Gantt chart draws F, B and W apart (w, upper case on the critical path)", () => {
+    const tl = simulateCosts(uniformCosts({ schedule: "zbv", pp: 2, microBatches: 4, forward: 1, backward: 2, weightGrad: 1 }));
+    const lines = renderGantt(tl, 120);
+    const rows = lines.filter((l) => l.startsWith("stage "));
+    expect(rows).toHaveLength(2);
+    for (const r of rows) for (const c of ["f", "b", "w"]) expect(r.toLowerCase()).toContain(c);
+    expect(lines.join(" ")).toContain("w weight gradient");
+    const oneF = renderGantt(simulateCosts(uniformCosts({ schedule: "1f1b", pp: 2, microBatches: 4, forward: 1, backward: 2 })), 120);
+    for (const r of oneF.filter((l) => l.startsWith("stage "))) expect(r.toLowerCase()).not.toContain("w");
   });
 });
 
