@@ -17,13 +17,16 @@
 //   imbalance     of the critical stage's bubble, the part beyond the schedule's (p−1)/(v·m) of
 //                 its busy time: waiting caused by unequal stage times (planner/sim/timeline.ts
 //                 splitIdle, the simulator's split).
+import type { PassSplit } from "../planner/cost/pipeline.js";
 import { splitIdle } from "../planner/sim/timeline.js";
+import type { Schedule } from "../planner/types.js";
 import { type Interval, measure, subtract, union } from "./intervals.js";
 
 export interface MeasuredEvent {
   /** "compute", "tp comm", "pp comm", "dp comm" or "comm". */
   stream: string;
-  /** forward, backward, optimizer; or the collective kind (all_reduce, p2p, …). */
+  /** forward, backward (the input gradient alone where a zero-bubble schedule splits it),
+   *  weight (its weight gradient), optimizer; or the collective kind (all_reduce, p2p, …). */
   category: string;
   /** Virtual stage (model chunk) and micro-batch of a compute span. */
   vstage?: number;
@@ -121,6 +124,29 @@ export function parseTimeline(o: Record<string, unknown>): MeasuredTimeline | st
 
 const key = (category: string, vstage: number, mb: number) => `${category}:${vstage}:${mb}`;
 
+/** Compute spans of the passes: a weight-gradient span (W) waits for nothing on another stage. */
+const PASSES = new Set(["forward", "backward", "weight"]);
+
+/** torch.distributed.pipelining class (the worker's `schedule`) → the planner's schedule. */
+const TORCH_SCHEDULES: Record<string, Schedule> = {
+  Schedule1F1B: "1f1b",
+  ScheduleGPipe: "gpipe",
+  ScheduleInterleaved1F1B: "interleaved",
+  ScheduleInterleavedZeroBubble: "zb1p",
+  ScheduleZBVZeroBubble: "zbv",
+  ScheduleDualPipeV: "dualpipev",
+};
+
+/** Mean forward, input- and weight-gradient span of a stage: the split the zero-bubble bubble
+ *  formula weighs (planner/cost/pipeline.ts); a whole backward counts as input gradient. */
+function passSplit(s: MeasuredStage): PassSplit {
+  const mean = (c: string) => {
+    const xs = s.events.filter((e) => e.stream === "compute" && e.category === c);
+    return xs.length ? xs.reduce((a, e) => a + e.duration, 0) / xs.length : 0;
+  };
+  return { forward: mean("forward"), inputGrad: mean("backward"), weightGrad: mean("weight") };
+}
+
 /** The span a compute span waited for: the same micro-batch's forward on the previous virtual
  *  stage, or its backward on the next; none for stage 0's forwards and the last stage's
  *  backwards (which follow its own forward). */
@@ -132,7 +158,7 @@ function producer(e: MeasuredEvent, virtualStages: number): string | null {
 }
 
 function stageBreakdown(s: MeasuredStage, ends: Map<string, number>, virtualStages: number): StageBreakdown {
-  const spans = s.events.filter((e) => e.stream === "compute" && (e.category === "forward" || e.category === "backward")).sort((a, b) => a.start - b.start);
+  const spans = s.events.filter((e) => e.stream === "compute" && PASSES.has(e.category)).sort((a, b) => a.start - b.start);
   const opt = s.events.find((e) => e.stream === "compute" && e.category === "optimizer");
   const bubble: Interval[] = [];
   const transfer: Interval[] = [];
@@ -177,7 +203,9 @@ export function breakdown(t: MeasuredTimeline): StepBreakdown | null {
   const rows = stages.map((s) => stageBreakdown(s, ends, t.pp * t.vpp));
   const crit = rows.reduce((a, b) => (b.end > a.end ? b : a));
   const busy = crit.compute + crit.ppComm;
-  const { bubble, imbalance } = splitIdle(crit.bubble, busy, t.pp, t.vpp, t.microBatches);
+  const critStage = stages.find((s) => s.stage === crit.stage);
+  const schedule = TORCH_SCHEDULES[t.schedule];
+  const { bubble, imbalance } = splitIdle(crit.bubble, busy, t.pp, t.vpp, t.microBatches, schedule, critStage && passSplit(critStage));
   return {
     step: crit.end,
     criticalStage: crit.stage,

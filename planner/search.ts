@@ -2,7 +2,7 @@
 // ZeRO · recompute. Every configuration is counted: feasible, or rejected by a code. Only distinct
 // configurations are enumerated: with dp = 1 the ZeRO stages shard nothing and are one (ZeRO-0).
 // Plain numbers only in this loop: it evaluates hundreds of thousands of plans per second.
-import { bufferBytes, modelStateTotal, stageActivationBytes, totalBytes } from "./cost/memory.js";
+import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
 import { stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { stageParamSplit } from "./model.js";
@@ -148,7 +148,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                 // dp, routed experts over edp), activations per recompute mode, model states and
                 // buffers per ZeRO stage. Full breakdowns are built only for plans that may be reported.
                 const stages = pp === 1 ? ONLY : FIRST_LAST;
-                const splits = stages.map((s) => stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, s, ep, etp));
+                const splits = stages.map((s) => stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, stageHolds(layout, s), ep, etp));
                 const moeBuffers = moeBufferBytes(m, t, layout);
                 for (const recompute of recomputes) {
                   const withRecompute: Plan = { ...layout, recompute };

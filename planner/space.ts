@@ -60,7 +60,9 @@ export function vppCandidates(m: ModelSpec, fixed: Fixed, pp: number): number[] 
 }
 
 export function scheduleCandidates(fixed: Fixed, pp: number, vpp: number): Schedule[] {
-  const all: Schedule[] = pp === 1 ? ["1f1b"] : vpp > 1 ? ["interleaved"] : ["1f1b", "gpipe"];
+  // Zero-bubble schedules beside 1F1B, GPipe and interleaved: zb1p with any vpp, the V-shaped
+  // zbv and dualpipev with exactly two stages per rank (layout/rules.ts).
+  const all: Schedule[] = pp === 1 ? ["1f1b"] : vpp === 1 ? ["1f1b", "gpipe", "zb1p"] : vpp === 2 ? ["interleaved", "zb1p", "zbv", "dualpipev"] : ["interleaved", "zb1p"];
   return fixed.schedule === undefined ? all : all.filter((s) => s === fixed.schedule);
 }
 

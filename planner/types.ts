@@ -9,7 +9,9 @@ export type Mlp = "gelu" | "swiglu" | "geglu";
 export type Positional = "learned" | "rope" | "alibi";
 export type Precision = "bf16" | "fp16" | "fp8";
 export type Recompute = "none" | "selective" | "full";
-export type Schedule = "1f1b" | "interleaved" | "gpipe";
+/** Pipeline schedules, named after what torch.distributed.pipelining runs: zb1p
+ *  (ScheduleInterleavedZeroBubble), zbv (ScheduleZBVZeroBubble), dualpipev (ScheduleDualPipeV). */
+export type Schedule = "1f1b" | "interleaved" | "gpipe" | "zb1p" | "zbv" | "dualpipev";
 export type ZeroStage = 0 | 1 | 2 | 3;
 /** The node's GPU-to-GPU link. "infinity-fabric": AMD's point-to-point mesh (MI300X: 7 links to
  *  the 7 peers), where a group uses only the links to its own members (layout/groups.ts spanLink). */

@@ -1,6 +1,7 @@
 // Flags of `paraplan plan` (shared later by execute and export): parsed and validated into
 // the planner's inputs, or a one-line UserError naming the flag.
 import type { Fixed, Precision, Recompute, Schedule, ZeroStage } from "../planner/index.js";
+import { SCHEDULES } from "../planner/schema/plan.js";
 import { UserError } from "./errors.js";
 import { MAX, int, parseFlags } from "./flags.js";
 
@@ -96,7 +97,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   if (values["sequence-parallel"] && values["no-sequence-parallel"])
     throw new UserError("--sequence-parallel and --no-sequence-parallel contradict each other; give one");
   const sp = values["sequence-parallel"] ? true : values["no-sequence-parallel"] ? false : undefined;
-  const schedule = oneOf<Schedule>("schedule", s("schedule"), ["1f1b", "interleaved", "gpipe"]);
+  const schedule = oneOf<Schedule>("schedule", s("schedule"), SCHEDULES);
   const fixed: Fixed = {};
   const put = <K extends keyof Fixed>(k: K, v: Fixed[K] | undefined) => {
     if (v !== undefined) fixed[k] = v;

@@ -21,6 +21,7 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from .flops import FlopCounter
 from .metrics import CommCounter, MemoryMeter, emit, emit_error
 from .model import build_meta_model
+from .pipeline import ZB_SCHEDULES
 from .spec import LaunchSpec, load_spec
 from .trace import StepTrace, align, group_streams
 from .train import Trainer, reduce_metrics
@@ -103,6 +104,10 @@ def run(spec: LaunchSpec) -> None:
 
     tokens = t.global_batch * t.seq_len
     meter = MemoryMeter(device)
+    if p.pp > 1 and p.schedule in ZB_SCHEDULES:
+        # MemTracker's module hooks (register_multi_grad_hook) raise under autograd.grad, which the
+        # split backward's input-gradient pass uses (torch.distributed.pipelining._backward).
+        meter.disable("MemTracker cannot follow a backward split into input and weight gradients")
     probe, traced = measured_step(t.steps), traced_step(t.steps)
     tied = trainer.tied_sync.group if trainer.tied_sync is not None else None
     trace = None
@@ -176,6 +181,8 @@ def run(spec: LaunchSpec) -> None:
         "loss": losses,
         "gradNorm": norms,
         "comms": total_comms,
+        # why the stages run eager (zero-bubble schedules refuse torch.compile'd stages)
+        "notes": [trainer.eager_reason] if trainer.eager_reason else [],
     }})
 
 

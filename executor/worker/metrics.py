@@ -180,8 +180,13 @@ class MemoryMeter:
         if device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(device)
 
+    def disable(self, reason: str) -> None:
+        """No CPU tracker (the summary says why); CUDA's counters are unaffected."""
+        if self.device.type != "cuda":
+            self.source, self.error = "none", reason
+
     def track(self, modules: list[torch.nn.Module], optimizer):
-        if self.device.type == "cuda":
+        if self.device.type == "cuda" or self.error is not None:
             return nullcontext()
         try:
             self.tracker = _mem_tracker_class()()

@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any, Optional
 
 
+# torch.distributed.pipelining schedules the worker runs (pipeline.py SCHEDULE_CLASSES).
+SCHEDULES = ("1f1b", "interleaved", "gpipe", "zb1p", "zbv", "dualpipev")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
@@ -63,7 +67,7 @@ class PlanSpec:
     micro_batch: int
     recompute: str  # "none" | "selective" | "full"
     sequence_parallel: bool
-    schedule: str  # "1f1b" | "interleaved" | "gpipe"
+    schedule: str  # one of SCHEDULES
     cp: int = 1
     ep: int = 1
     etp: int = 1
@@ -219,7 +223,11 @@ def validate(spec: LaunchSpec) -> None:
          "vocabPadded must be >= vocab and a multiple of tp"),
         (p.zero in (0, 1, 2, 3), f"zero must be 0..3, got {p.zero}"),
         (p.recompute in ("none", "selective", "full"), f"unknown recompute {p.recompute!r}"),
-        (p.schedule in ("1f1b", "interleaved", "gpipe"), f"unknown schedule {p.schedule!r}"),
+        (p.schedule in SCHEDULES, f"unknown schedule {p.schedule!r}"),
+        (p.schedule not in ("zbv", "dualpipev") or p.vpp == 2,
+         f"{p.schedule} runs exactly two stages per rank (vpp 2), not vpp {p.vpp}"),
+        (p.schedule != "dualpipev" or spec.micro_batches >= 2 * p.pp,
+         f"dualpipev needs at least 2·pp = {2 * p.pp} micro-batches, not {spec.micro_batches}"),
         (p.vpp == 1 or p.pp > 1, "vpp > 1 needs pp > 1"),
         (m.layers >= p.pp * p.vpp, "fewer layers than pipeline stages (pp · vpp)"),
         (t.global_batch % (p.dp * p.micro_batch) == 0,
@@ -231,7 +239,12 @@ def validate(spec: LaunchSpec) -> None:
         # Dimensions the worker does not run yet: refused, never silently run as 1.
         (p.cp == 1, "the worker does not run context parallel (cp > 1) yet"),
         *moe_checks(m, p),
-        (p.stage_layers is None, "the worker does not run uneven pipeline stages yet"),
+        (p.stage_layers is None or p.vpp == 1,
+         "uneven pipeline stages (stageLayers) run with one stage per rank (vpp 1)"),
+        (p.stage_layers is None or len(p.stage_layers) == p.pp,
+         f"stageLayers needs one entry per pipeline stage (pp = {p.pp}), got {list(p.stage_layers or [])}"),
+        (p.stage_layers is None or (sum(p.stage_layers) == m.layers and min(p.stage_layers) >= 1),
+         f"stageLayers must be positive and sum to the {m.layers} layers, got {list(p.stage_layers or [])}"),
     ]
     for ok, message in checks:
         if not ok:

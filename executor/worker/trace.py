@@ -28,7 +28,7 @@ from torch.profiler import ProfilerActivity, profile
 
 PREFIX = "paraplan:"
 ANCHOR = PREFIX + "anchor"
-COMPUTE = ("forward", "backward", "optimizer")
+COMPUTE = ("forward", "backward", "weight", "optimizer")  # weight: a split backward's W
 _KIND = [  # profiler name (lower case, without "_") → collective kind, as metrics._KINDS names it
     ("allreduce", "all_reduce"), ("allgather", "all_gather"), ("reducescatter", "reduce_scatter"),
     ("broadcast", "broadcast"), ("sendrecv", "p2p"), ("send", "p2p"), ("recv", "p2p"),

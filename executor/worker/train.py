@@ -27,7 +27,8 @@ from .optim import Optimizer
 from .parallel import (DDP, DTensor, GradReplicator, apply_ac, apply_ddp, apply_fsdp, apply_tp,
                        local)
 from .moe import EXPERT_PARAM, ep_groups, moe_layers
-from .pipeline import TiedEmbeddingSync, make_schedule, make_stage, split_stage, stage_ids
+from .pipeline import (V_SHAPED, TiedEmbeddingSync, compile_allowed, make_schedule, make_stage,
+                       split_stage, stage_ids)
 from .spec import LaunchSpec
 
 
@@ -44,8 +45,8 @@ class Trainer:
         #    E/ep experts: ep is innermost of dp, moe.py)
         self.moe = spec.model.moe is not None
         meta = build_meta_model(spec.model, t.vocab_padded, t.seq_len, p.ep, self.dp_rank % p.ep)
-        ids = stage_ids(self.pp_rank, p.pp, p.vpp) if p.pp > 1 else [0]
-        parts = [split_stage(meta, i, self.num_stages) if p.pp > 1 else meta for i in ids]
+        ids = stage_ids(self.pp_rank, p.pp, p.vpp, p.schedule) if p.pp > 1 else [0]
+        parts = [split_stage(meta, i, self.num_stages, p.stage_layers) if p.pp > 1 else meta for i in ids]
         self.parts = [materialize(part, device, t.seed) for part in parts]
         self.has_first = any(part.embed is not None for part in self.parts)
         self.has_last = any(part.output is not None for part in self.parts)
@@ -64,7 +65,10 @@ class Trainer:
         self.runners: list[nn.Module] = list(self.parts)  # what forward is called on
         self.replicator = self.expert_replicator = None
         self.dp_kind = self._apply_dp() if p.dp > 1 else "none"
-        self.tied_sync = TiedEmbeddingSync(mesh, self.parts) if p.pp > 1 and spec.model.tied else None
+        self.tied_sync = (TiedEmbeddingSync(mesh, self.parts, p.schedule in V_SHAPED)
+                          if p.pp > 1 and spec.model.tied else None)
+        # Zero-bubble schedules refuse torch.compile'd stages: whoever compiles asks first.
+        self.compile_allowed, self.eager_reason = compile_allowed(p.schedule) if p.pp > 1 else (True, "")
         self.optimizer = Optimizer(self.params(), t.lr, p.zero, p.dp, p.tp, self.dp_group)
         self.schedule = self._build_schedule(ids) if p.pp > 1 else None
         self.trace = None  # a trace.StepTrace while the traced step runs
@@ -75,8 +79,16 @@ class Trainer:
 
     def _traced(self, stage) -> None:
         """Wrap a pipeline stage's per-micro-batch forward and backward in timeline spans (the
-        schedules call stage.forward_one_chunk(mb, …) and stage.backward_one_chunk(mb, …))."""
+        schedules call stage.forward_one_chunk(mb, …) and stage.backward_one_chunk(mb, …); the
+        zero-bubble ones split the backward, its weight gradient in backward_weight_one_chunk)."""
         fwd, bwd = stage.forward_one_chunk, stage.backward_one_chunk
+        weight = getattr(stage, "backward_weight_one_chunk", None)
+        if weight is not None:
+            def backward_weight_one_chunk(mb, *args, **kwargs):
+                with self.span("weight", stage.stage_index, mb):
+                    return weight(mb, *args, **kwargs)
+
+            stage.backward_weight_one_chunk = backward_weight_one_chunk
 
         def forward_one_chunk(mb, *args, **kwargs):
             with self.span("forward", stage.stage_index, mb):

@@ -18,12 +18,18 @@ export interface LayerTimes {
   backward: number;
   /** The part of the forward that selective recompute re-runs (attention core and softmax). */
   attentionCore: number;
+  /** The part of the backward that computes weight gradients: its weight-gradient GEMMs, as many
+   *  FLOPs as the forward's GEMMs (Qi et al. 2024 Table 1: W = 24·sbh² of the layer's 24sbh² + 4s²bh
+   *  forward); the zero-bubble schedules run it apart from the input gradient (W). */
+  weightGrad: number;
 }
 
 export interface HeadTimes {
   /** Logits matmul and cross-entropy on the last stage, forward and backward. */
   forward: number;
   backward: number;
+  /** The logits GEMM's weight gradient (the output projection's W). */
+  weightGrad: number;
 }
 
 export function matmulPeak(hw: Hardware, precision: Precision, engine?: Engine): number {
@@ -103,6 +109,7 @@ export function layerTimes(
     // absorbed by the attention efficiency, which is calibrated on end-to-end runs.
     backward: launchBound(2 * (gemms + attention + memory), kernels.backward, t.engine),
     attentionCore: attention + softmax,
+    weightGrad: gemms,
   };
 }
 
@@ -115,7 +122,7 @@ export function headTimes(m: ModelSpec, hw: Hardware, t: Training, tp: number, m
   const g = logitsGemm(m, tp, tokens, vPad);
   const gemm = gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   const ce = hbm(hw, (6 * tokens * vPad) / tp);
-  return { forward: gemm + ce, backward: 2 * gemm + ce };
+  return { forward: gemm + ce, backward: 2 * gemm + ce, weightGrad: gemm };
 }
 
 /** Adam step over the locally owned parameters (Kingma & Ba 2015; mixed precision per

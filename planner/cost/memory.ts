@@ -7,6 +7,7 @@ import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
 import { engineBucketBytes, fp8ExtraBytes, prefetchLayers } from "./engine-terms.js";
+import { V_SCHEDULES } from "../layout/rules.js";
 
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
@@ -37,6 +38,10 @@ function lastStageInFlightLayers(plan: Plan, layers: number, microBatches: numbe
   const perStage = layers / pp;
   if (schedule === "gpipe") return microBatches * perStage;
   if (schedule === "1f1b") return perStage;
+  // zb1p's last rank delays its W by p−1 steps (torch num_1f1b_microbatches = rank), so it holds
+  // as many chunks as the first (cost/pipeline.ts); in a V the last rank holds the middle stages,
+  // its peak the same 2p (zbv) or 2p + 1 (dualpipev) chunks as every rank.
+  if (schedule === "zb1p" || schedule === "zbv" || schedule === "dualpipev") return inFlightLayers(schedule, layers, pp, vpp, microBatches);
   const chunks = Math.min(microBatches * vpp, (vpp - 1) * pp + 1);
   return (chunks * perStage) / vpp;
 }
@@ -67,7 +72,7 @@ export function stageActivationBytes(
     const microBatchesHeld = Math.ceil(layersHeld / layersInStage);
     if (m.dropout) activations += microBatchesHeld * tokens * m.hidden * spShare;
   }
-  if (stage !== "first") {
+  if (stage !== "first" || (pp > 1 && V_SCHEDULES.has(plan.schedule))) {
     // Output head of one micro-batch at a time: fp32 logits for the vocab-parallel cross-entropy,
     // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3), plus the final norm's input.
     activations += (4 * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
@@ -109,6 +114,13 @@ export function totalBytes(hw: Hardware, allocated: number): number {
   return allocated * (1 + hw.fragmentation) + hw.reserve;
 }
 
+/** Whose parameters the first (or last) pipeline rank holds: in a V (zbv, dualpipev) rank 0 holds
+ *  the first and the last stage, the embedding and the output layer (torch
+ *  generate_stage_to_rank_mapping style "v"), as one rank without a pipeline does. */
+export function stageHolds(plan: Plan, stage: "first" | "last" | "only"): "first" | "last" | "only" {
+  return plan.pp > 1 && V_SCHEDULES.has(plan.schedule) && stage === "first" ? "only" : stage;
+}
+
 export function stageMemory(
   m: ModelSpec,
   hw: Hardware,
@@ -119,7 +131,7 @@ export function stageMemory(
   const { tp, pp, dp, zero } = plan;
   // Dense parameters' states shard over dp, the routed experts' (1/(ep·etp) of each layer's) over
   // edp (Megatron-Core MoE parallel folding; formulas-scale §1.5).
-  const split = stageParamSplit(m, training.seqLen, tp, pp, m.layers / pp, stage, plan.ep, plan.etp);
+  const split = stageParamSplit(m, training.seqLen, tp, pp, m.layers / pp, stageHolds(plan, stage), plan.ep, plan.etp);
   const k = optimizerBytesOf(training);
   const dense = modelStateBytes(split.dense, zero, dp, k);
   const expert = modelStateBytes(split.expert, zero, edpOf(plan), k);

@@ -16,6 +16,8 @@ import { mlpMatrices } from "../model.js";
 import { moeLayersIn, stageRange } from "../moe.js";
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { type HeadTimes, type LayerTimes, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
+import { attentionWorkShare } from "./causal.js";
+import { attentionEfficiency } from "./engine-terms.js";
 import { attentionFlops, attentionGemms } from "./flops.js";
 import { routerGemm, sharedExpertGemms } from "./moe-flops.js";
 import { moeImbalanceOf } from "./moe-facts.js";
@@ -31,7 +33,7 @@ export const routedRows = (m: ModelSpec, t: Training, p: ExpertPlan): number => 
 /** One MoE layer, forward and backward, on the busiest rank. */
 export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan): LayerTimes {
   const e = m.moe!;
-  const peak = matmulPeak(hw, t.precision);
+  const peak = matmulPeak(hw, t.precision, t.engine);
   const T = p.microBatch * t.seqLen;
   const h = m.hidden;
   let gemms = 0;
@@ -44,7 +46,8 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const perExpert = rows / local;
   const fe = e.expertFfnHidden / p.etp;
   const routed = gemmTime(hw, peak, perExpert, fe, h, local * (mlpMatrices(m) - 1)) + gemmTime(hw, peak, perExpert, h, fe, local);
-  const attention = attentionFlops(m, t.seqLen, p.tp, p.microBatch) / (hw.peak.bf16 * hw.attentionEfficiency);
+  // As a dense layer's (compute.ts): the causal share at the engine's attention efficiency.
+  const attention = (attentionFlops(m, t.seqLen, p.tp, p.microBatch) * attentionWorkShare(m, t)) / (hw.peak.bf16 * attentionEfficiency(hw, t.engine));
   // Memory-bound work: the layer's norms, residuals, rotary and the shared experts' activation as
   // in a dense layer of the shared width; the routed copies' activation function (read 4, write 2
   // bytes per element gated, 2 + 2 plain) and their permute and unpermute (each reads and writes
@@ -55,7 +58,8 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const memory = hbm(hw, dense + routedBytes);
   const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * T) / p.tp);
   const forward = gemms + routed + attention + memory;
-  return { forward, backward: 2 * forward, attentionCore: attention + softmax };
+  // The weight-gradient GEMMs (zero-bubble schedules' W) are as many FLOPs as the forward GEMMs.
+  return { forward, backward: 2 * forward, attentionCore: attention + softmax, weightGrad: gemms + routed };
 }
 
 /** The average layer of a stage (the last, or the only one): its dense and MoE layers' times
@@ -70,7 +74,7 @@ export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expe
   if (nMoe === 0) return dense;
   const moe = moeLayerTimes(m, hw, t, p);
   const avg = (d: number, x: number) => ((n - nMoe) * d + nMoe * x) / n;
-  return { forward: avg(dense.forward, moe.forward), backward: avg(dense.backward, moe.backward), attentionCore: avg(dense.attentionCore, moe.attentionCore) };
+  return { forward: avg(dense.forward, moe.forward), backward: avg(dense.backward, moe.backward), attentionCore: avg(dense.attentionCore, moe.attentionCore), weightGrad: avg(dense.weightGrad, moe.weightGrad) };
 }
 
 /** The last stage's output work with the multi-token-prediction modules after it: each runs a
@@ -79,5 +83,9 @@ export function headWithMtp(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPl
   const n = m.mtpLayers ?? 0;
   if (n === 0) return head;
   const layer = m.moe ? moeLayerTimes(m, hw, t, p) : layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel);
-  return { forward: head.forward + n * (layer.forward + head.forward), backward: head.backward + n * (layer.backward + head.backward) };
+  return {
+    forward: head.forward + n * (layer.forward + head.forward),
+    backward: head.backward + n * (layer.backward + head.backward),
+    weightGrad: head.weightGrad + n * (layer.weightGrad + head.weightGrad),
+  };
 }

@@ -8,7 +8,16 @@ import type { Schedule } from "../types.js";
  *    of its L/p layers → min(p, m)·L/p, about L (Korthikanti et al. 2022 §4.2.3).
  *  - interleaved 1F1B with v chunks (Narayanan et al. 2021 §2.2.2): stage 0 runs
  *    (v−1)·p + 2(p−1) warm-up chunk forwards plus one in steady state, each of L/(p·v) layers
- *    → L·(1 + (p−1)/(p·v)) (Korthikanti et al. 2022 §4.2.3), capped by the m·v chunks there are. */
+ *    → L·(1 + (p−1)/(p·v)) (Korthikanti et al. 2022 §4.2.3), capped by the m·v chunks there are.
+ *  - zb1p (torch ScheduleInterleavedZeroBubble; Qi et al. 2024 Table 2, ZB-H1 "p·M_B"): rank r
+ *    runs (v−1)·p + p−1−r warm-up forwards and delays its W by r steps, so a chunk's activations
+ *    (most of them: the weight-gradient GEMMs need their inputs, Qi et al. Table 1 M_W = 32sbh)
+ *    stay until its W: v·p chunks of L/(p·v) layers → L, capped by the m·v chunks there are.
+ *  - zbv (torch ScheduleZBVZeroBubble; Qi et al. §6 "the same peak memory as 1F1B"): rank r runs
+ *    2(p−r)−1 + 2r forwards before its first I/W → 2p chunks of L/(2p) layers → L (min(m, p)·L/p).
+ *  - dualpipev (torch ScheduleDualPipeV; deepseek-ai/DualPipe README, commit 3da1bbea5360,
+ *    "PP+1" activations with PP = 2p stages): 2p forwards, then each F&B pair runs its forward
+ *    before the backward frees one → 2p + 1 chunks of L/(2p) layers → L·(1 + 1/(2p)). */
 export function inFlightLayers(
   schedule: Schedule,
   layers: number,
@@ -20,14 +29,44 @@ export function inFlightLayers(
   const perStage = layers / pp;
   if (schedule === "gpipe") return microBatches * perStage;
   if (schedule === "1f1b") return Math.min(pp, microBatches) * perStage;
+  if (schedule === "zb1p") return (Math.min(microBatches * vpp, vpp * pp) * perStage) / vpp;
+  if (schedule === "zbv") return (Math.min(2 * microBatches, 2 * pp) * perStage) / 2;
+  if (schedule === "dualpipev") return (Math.min(2 * microBatches, 2 * pp + 1) * perStage) / 2;
   const chunks = Math.min(microBatches * vpp, (vpp - 1) * pp + 2 * (pp - 1) + 1);
   return (chunks * perStage) / vpp;
 }
 
-/** Bubble as a fraction of the ideal (bubble-free) step time: (p−1)/m for GPipe and 1F1B,
- *  (p−1)/(v·m) for interleaved 1F1B (Narayanan et al. 2021 §2.2, Eq. 1 and §2.2.2). */
-export function bubbleFraction(schedule: Schedule, pp: number, vpp: number, microBatches: number): number {
+/** One stage's (or chunk's) time per micro-batch: forward, input-gradient backward (B, with its
+ *  recompute) and weight-gradient backward (W); only their ratios matter here. */
+export interface PassSplit {
+  forward: number;
+  inputGrad: number;
+  weightGrad: number;
+}
+
+/** T_F = T_B = T_W: the split Qi et al. 2024 use to compare schedules. */
+export const EQUAL_SPLIT: PassSplit = { forward: 1, inputGrad: 1, weightGrad: 1 };
+
+/** Bubble as a fraction of the ideal (bubble-free) step time:
+ *  - (p−1)/m for GPipe and 1F1B, (p−1)/(v·m) for interleaved 1F1B (Narayanan et al. 2021 §2.2,
+ *    Eq. 1 and §2.2.2);
+ *  - zero-bubble schedules: (p−1)(T_F + T_B − T_W) per chunk of L/(p·v) layers, against the ideal
+ *    v·m·(T_F + T_B + T_W) — ZB-H1 (Qi et al. 2024 §2.1, Table 2; the ZB1P row of the
+ *    deepseek-ai/DualPipe README, (p−1)(F + B − 2W) with B the full backward). The simulator, which
+ *    plays torch's own orders (planner/sim/zb-orders.ts), gives exactly this for zb1p when m ≥ p,
+ *    and for zbv (m ≥ 2p−1) and dualpipev (m ≥ 2p) at T_F = T_B = T_W; where T_B ≥ T_F ≥ T_W
+ *    torch's simpler orders stay within 35 % of it (test/sim/zero-bubble.test.ts; the farthest,
+ *    dualpipev at T_B = 2T_F, a third over), and the simulated top plans re-rank by the real order;
+ *    torch runs DualPipeV's overlapped F&B pairs one after the other, so the DualPipe report's
+ *    (p/2−1)(F&B + B − 3W), which assumes their overlap, does not apply to what it runs. */
+export function bubbleFraction(schedule: Schedule, pp: number, vpp: number, microBatches: number, split: PassSplit = EQUAL_SPLIT): number {
   if (pp === 1) return 0;
+  if (schedule === "zb1p" || schedule === "zbv" || schedule === "dualpipev") {
+    const v = schedule === "zb1p" ? vpp : 2;
+    const { forward: f, inputGrad: b, weightGrad: w } = split;
+    const total = f + b + w;
+    return total > 0 ? ((pp - 1) * Math.max(0, f + b - w)) / (v * microBatches * total) : 0;
+  }
   const v = schedule === "interleaved" ? vpp : 1;
   return (pp - 1) / (v * microBatches);
 }

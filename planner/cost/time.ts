@@ -65,8 +65,11 @@ export function stepTime(
   // (formulas-scale §1.7: 30–40 % of a step when not overlapped).
   const epComm = charged(wire, EP_IDS);
   // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
-  // point-to-point transfers that chain the stages.
-  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches) * (compute + recomputeTime + tpComm + ppComm + epComm);
+  // point-to-point transfers that chain the stages; zero-bubble schedules fill part of it with
+  // weight gradients (cost/pipeline.ts: the stage's forward, input- and weight-gradient split).
+  const weightGrad = layersInStage * layer.weightGrad + head.weightGrad;
+  const fbw = { forward: fwd, inputGrad: bwd - weightGrad + recomputeOne, weightGrad };
+  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches, fbw) * (compute + recomputeTime + tpComm + ppComm + epComm);
 
   // Data parallel: each collective hides behind the compute its wire item names, only the excess
   // counted. The backward window is the last micro-batch's backward with its recompute and tp

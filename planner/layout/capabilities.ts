@@ -8,11 +8,14 @@ export type CapabilityCode =
   | "megatron_zero"
   | "megatron_gpipe"
   | "megatron_interleaved_pp"
+  | "megatron_zero_bubble"
   | "deepspeed_pipe_zero"
   | "deepspeed_pipe_interleaved"
   | "deepspeed_pipe_gpipe"
+  | "deepspeed_pipe_zero_bubble"
   | "torchtitan_fp16"
   | "worker_microbatches"
+  | "worker_stage_layers"
   | "worker_sp_seq"
   | "worker_tp_ffn"
   | "worker_moe"
@@ -41,6 +44,10 @@ export interface CapabilityContext {
   mtpLayers?: number;
 }
 
+/** Schedules that split the backward into input and weight gradients (torch.distributed.pipelining
+ *  ScheduleInterleavedZeroBubble, ScheduleZBVZeroBubble, ScheduleDualPipeV). */
+export const ZERO_BUBBLE: ReadonlySet<Plan["schedule"]> = new Set<Plan["schedule"]>(["zb1p", "zbv", "dualpipev"]);
+
 const refuse = (code: CapabilityCode, reason: string): Refusal => ({ code, reason });
 
 /** Plan dimensions an engine of `kinds` cannot express yet (context parallel, expert parallel,
@@ -60,6 +67,8 @@ export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
     return refuse("megatron_zero", `ZeRO-${p.zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`);
   if (p.pp > 1 && p.schedule === "gpipe")
     return refuse("megatron_gpipe", "Megatron-LM has no GPipe schedule; its pipelines run 1F1B or interleaved 1F1B (megatron/core/pipeline_parallel/schedules.py)");
+  if (p.pp > 1 && ZERO_BUBBLE.has(p.schedule))
+    return refuse("megatron_zero_bubble", `Megatron-LM has no ${p.schedule} schedule: megatron/core/pipeline_parallel/schedules.py runs 1F1B and interleaved 1F1B, with the backward whole (no split into input and weight gradients); use --format torchtitan`);
   if (c.release === "core_v0.7" && p.vpp > 1 && p.pp <= 2)
     return refuse("megatron_interleaved_pp", "core_v0.7.0 needs --pipeline-model-parallel-size > 2 for the interleaved schedule (validate_args)");
   return null;
@@ -71,6 +80,8 @@ export function deepspeedRefusal(p: Plan): Refusal | null {
   if (dim) return dim;
   if (p.pp > 1 && p.zero >= 2)
     return refuse("deepspeed_pipe_zero", `ZeRO-${p.zero} with pipeline parallel: DeepSpeed's pipeline engine accepts ZeRO stages 0 and 1 only (deepspeed/runtime/pipe/engine.py asserts it)`);
+  if (p.pp > 1 && ZERO_BUBBLE.has(p.schedule))
+    return refuse("deepspeed_pipe_zero_bubble", `DeepSpeed's pipeline engine has no ${p.schedule} schedule: TrainSchedule (deepspeed/runtime/pipe/schedule.py) runs 1F1B with whole backwards; use --format torchtitan`);
   if (p.pp > 1 && p.vpp > 1)
     return refuse("deepspeed_pipe_interleaved", "DeepSpeed's pipeline engine runs one stage per rank (deepspeed/runtime/pipe/schedule.py, TrainSchedule); no interleaved virtual stages");
   if (p.pp > 1 && p.schedule === "gpipe")
@@ -111,10 +122,12 @@ function workerMoeRefusal(p: Plan, c: CapabilityContext): Refusal | null {
 
 /** paraplan's worker (executor/worker): torch.distributed.pipelining schedules need at least pp
  *  micro-batches, sequence parallel shards the sequence tp ways, and tensor parallel splits the
- *  MLP evenly. */
+ *  MLP evenly. It runs uneven stages (stageLayers) with one stage per rank. */
 export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
-  const dim = unsupportedDimension(p, "paraplan's worker", { ep: true });
+  const dim = unsupportedDimension(p, "paraplan's worker", { ep: true, stageLayers: true });
   if (dim) return dim;
+  if (p.stageLayers !== undefined && p.vpp > 1)
+    return refuse("worker_stage_layers", `the worker splits uneven stages (stage layers ${p.stageLayers.join(",")}) with one stage per rank, not vpp = ${p.vpp}`);
   const moe = workerMoeRefusal(p, c);
   if (moe) return moe;
   const microBatches = c.globalBatch / (p.dp * p.microBatch);

@@ -36,7 +36,7 @@ export interface RuleContext {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "pp_gpus" | "pp_layers" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "pp_gpus" | "pp_layers" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -67,6 +67,8 @@ const scaleUpOf = (c: RuleContext) => c.nvlinkDomain ?? c.gpusPerNode;
 /** What tensor parallel stays inside: "a node", or "an NVLink domain" where a fabric has one. */
 const tpHome = (c: RuleContext) => (c.nvlinkDomain !== undefined && c.nvlinkDomain !== c.gpusPerNode ? ["NVLink domain", "an NVLink domain"] : ["node", "a node"]);
 const divides = (a: number, b: number) => b % a === 0;
+/** Schedules that place two stages per rank in a V (rank r: stages r and 2·pp−1−r). */
+export const V_SCHEDULES: ReadonlySet<Schedule> = new Set<Schedule>(["zbv", "dualpipev"]);
 const prodFixed = (d: Partial<Dims>) => (d.tp ?? 1) * (d.cp ?? 1) * (d.pp ?? 1) * (d.dp ?? 1);
 
 /** In the search's order: a configuration is counted under the first rule it breaks. */
@@ -116,9 +118,16 @@ export const RULES: readonly Rule[] = [
     ok: (d) => d.vpp === 1 || d.pp > 1, message: () => "virtual stages need a pipeline (pp > 1)" },
   { code: "vpp_layers", flag: "--vpp", dims: ["pp", "vpp"], input: true, reason: "pp·vpp does not divide the layers",
     ok: (d, c) => divides(d.pp * d.vpp, c.layers), message: (d, c) => `pp·vpp = ${d.pp * d.vpp} does not divide the ${c.layers} layers` },
+  // 1F1B and GPipe run one stage per rank, interleaved 1F1B several; zb1p either
+  // (torch ScheduleInterleavedZeroBubble takes any number of local stages).
   { code: "schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "interleaved if and only if vpp > 1",
-    ok: (d) => (d.schedule === "interleaved") === d.vpp > 1,
+    ok: (d) => d.schedule === "zb1p" || V_SCHEDULES.has(d.schedule) || (d.schedule === "interleaved") === d.vpp > 1,
     message: (d) => (d.vpp > 1 ? "vpp > 1 needs --schedule interleaved" : "interleaved needs --vpp > 1") },
+  // torch ScheduleZBVZeroBubble and ScheduleDualPipeV raise unless each rank holds exactly two
+  // stages, placed in a V (rank r: stages r and 2·pp−1−r; torch/distributed/pipelining/schedules.py).
+  { code: "v_schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "zbv and dualpipev need exactly 2 stages per rank (vpp 2)",
+    ok: (d) => !V_SCHEDULES.has(d.schedule) || d.vpp === 2,
+    message: (d) => `${d.schedule} runs exactly two stages per rank in a V: it needs --vpp 2 (not ${d.vpp})` },
   { code: "schedule_needs_pp", flag: "--schedule", dims: ["schedule", "pp"], input: true, reason: "a pipeline schedule needs pp > 1",
     ok: (d) => d.schedule === "1f1b" || d.pp > 1, message: (d) => `${d.schedule} needs a pipeline (pp > 1)` },
   { code: "microbatch_global", flag: "--micro-batch", dims: ["microBatch"], input: true, reason: "micro-batch does not divide the global batch",
@@ -135,6 +144,19 @@ export const RULES: readonly Rule[] = [
     reason: "interleaved schedule needs the micro-batch count divisible by pp",
     ok: (d, c) => d.schedule !== "interleaved" || divides(d.pp, c.globalBatch / (d.dp * d.microBatch)),
     message: (d, c) => `the interleaved schedule needs the micro-batch count (${c.globalBatch / (d.dp * d.microBatch)}) divisible by pp = ${d.pp}` },
+  // torch ScheduleInterleavedZeroBubble: rounds = max(1, ⌊m/pp⌋) must divide m.
+  { code: "zb1p_microbatches", flag: "--micro-batch", dims: ["schedule", "pp", "dp", "microBatch"], input: false,
+    reason: "zb1p needs the micro-batch count divisible by its rounds, max(1, ⌊m/pp⌋)",
+    ok: (d, c) => d.schedule !== "zb1p" || divides(Math.max(1, Math.floor(c.globalBatch / (d.dp * d.microBatch) / d.pp)), c.globalBatch / (d.dp * d.microBatch)),
+    message: (d, c) => {
+      const m = c.globalBatch / (d.dp * d.microBatch);
+      return `zb1p needs the micro-batch count (${m}) divisible by its rounds max(1, ⌊m/pp⌋) = ${Math.max(1, Math.floor(m / d.pp))}`;
+    } },
+  // torch ScheduleDualPipeV: "DualPipeV requires at least as many microbatches as stages" (2·pp).
+  { code: "dualpipev_microbatches", flag: "--micro-batch", dims: ["schedule", "pp", "dp", "microBatch"], input: false,
+    reason: "dualpipev needs at least 2·pp micro-batches",
+    ok: (d, c) => d.schedule !== "dualpipev" || c.globalBatch / (d.dp * d.microBatch) >= 2 * d.pp,
+    message: (d, c) => `dualpipev needs at least 2·pp = ${2 * d.pp} micro-batches, not ${c.globalBatch / (d.dp * d.microBatch)}` },
 ];
 
 function degreeNames(d: Partial<Dims>): string {

@@ -11,7 +11,7 @@ export const PLAN_FIELDS = ["tp", "pp", "dp", "cp", "ep", "etp", "vpp", "zero", 
 
 export const ZERO_STAGES: readonly ZeroStage[] = [0, 1, 2, 3];
 export const RECOMPUTE_MODES: readonly Recompute[] = ["none", "selective", "full"];
-export const SCHEDULES: readonly Schedule[] = ["1f1b", "interleaved", "gpipe"];
+export const SCHEDULES: readonly Schedule[] = ["1f1b", "interleaved", "gpipe", "zb1p", "zbv", "dualpipev"];
 
 /** The fields of a Plan (drops a PlanResult's costs); stageLayers only when the split is uneven. */
 export function planOnly(p: Plan): Plan {

@@ -13,6 +13,7 @@ import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
 import { EP_IDS } from "../cost/expert-time.js";
 import { edpOf } from "../layout/groups.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, stageParamSplit } from "../model.js";
+import { vShaped } from "./schedule.js";
 import type { Hardware, Link, ModelSpec, Plan, Schedule, Training, ZeroStage } from "../types.js";
 
 /** A transfer: α latency (fixed), bandwidth time alone on its links (shared, links.ts), and a
@@ -40,6 +41,8 @@ export interface ParamOpCost {
   backward: PassCost;
   /** Re-run before the backward (full: the layer's forward; selective: the attention core). */
   recompute: PassCost;
+  /** The weight-gradient part of `backward` (the zero-bubble schedules' W, run apart). */
+  weightGrad: PassCost;
   /** Bytes of the 16-bit weights this GPU holds for it = bytes of its 16-bit gradients. */
   bytes: number;
 }
@@ -49,7 +52,7 @@ export type CollectiveKind = "allReduce" | "allGather" | "reduceScatter";
 export interface SimCosts {
   schedule: Schedule;
   pp: number;
-  /** Virtual chunks per stage (1 unless interleaved). */
+  /** Virtual chunks per stage (1 unless interleaved, zb1p with vpp > 1, zbv or dualpipev). */
   vpp: number;
   microBatches: number;
   layersPerChunk: number;
@@ -109,7 +112,8 @@ function unitTime(wire: readonly WireItem[], pick: (i: WireItem) => boolean): nu
 
 export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, opts: SimOptions = {}): SimCosts {
   const { tp, pp, dp, microBatch, sequenceParallel: sp, recompute } = plan;
-  const vpp = plan.schedule === "interleaved" ? plan.vpp : 1;
+  const vpp = pp > 1 ? plan.vpp : 1;
+  const vShape = pp > 1 && vShaped(plan.schedule);
   const microBatches = t.globalBatch / (dp * microBatch);
   // The last stage's average layer (dense and MoE layers) and its output with the MTP modules, as
   // the closed form (cost/moe-time.ts); every stage plays it (uniform layers).
@@ -140,6 +144,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     forward: extras ? { compute: hbm(hw, embedFwd), tp: tpOf("tp-embedding", "forward") } : ZERO_PASS,
     backward: extras ? { compute: hbm(hw, embedBwd), tp: tpOf("tp-embedding", "backward") } : ZERO_PASS,
     recompute: ZERO_PASS,
+    weightGrad: ZERO_PASS,
     bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? t.seqLen * h : 0)),
   };
   // Output layer: its tp collectives are wire "tp-head"; the closed form leaves them out.
@@ -147,6 +152,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     forward: { compute: head.forward, tp: tpOf("tp-head", "forward") },
     backward: { compute: head.backward, tp: tpOf("tp-head", "backward") },
     recompute: ZERO_PASS,
+    weightGrad: { compute: head.weightGrad, tp: 0 },
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };
   const recomputePass: PassCost =
@@ -162,6 +168,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     forward: { compute: layer.forward, tp: tpLayer, ep: epLayer },
     backward: { compute: layer.backward, tp: tpLayer, ep: epLayer },
     recompute: recomputePass,
+    weightGrad: { compute: layer.weightGrad, tp: 0 },
     bytes: layerBytes,
   };
 
@@ -176,14 +183,15 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const dpCollective = (kind: CollectiveKind, bytes: number): Transfer =>
     transfer((l) => callTime({ kind, bytes, size: dp, link: l }), dpLink, dpInter);
   const [tied] = byId("tied-embedding");
-  const tiedEmbedding = tied ? transfer((l) => callTime({ ...tied, link: l }), tied.link, ppInter) : null;
+  // In a V both the embedding and the output layer sit on rank 0: nothing to all-reduce.
+  const tiedEmbedding = tied && !vShape ? transfer((l) => callTime({ ...tied, link: l }), tied.link, ppInter) : null;
 
   const layersPerChunk = m.layers / (pp * vpp);
   const optimizer: number[] = [];
   for (let s = 0; s < pp; s++) {
     let bytes = layersPerChunk * vpp * layerCost.bytes;
     if (s === 0) bytes += embedding.bytes;
-    if (s === pp - 1) bytes += headOut.bytes;
+    if (s === (vShape ? 0 : pp - 1)) bytes += headOut.bytes;
     const params = bytes / 2;
     // Experts' states shard over edp, not dp: a ZeRO rank owns 1/edp of its experts.
     const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
@@ -220,17 +228,25 @@ export function uniformCosts(o: {
   microBatches: number;
   forward: number;
   backward: number;
+  /** The weight-gradient part of `backward` (default: half of it). */
+  weightGrad?: number;
   layersPerChunk?: number;
 }): SimCosts {
   const free: Transfer = { latency: 0, work: 0, post: 0, inter: true };
-  const end: ParamOpCost = { forward: ZERO_PASS, backward: ZERO_PASS, recompute: ZERO_PASS, bytes: 0 };
+  const end: ParamOpCost = { forward: ZERO_PASS, backward: ZERO_PASS, recompute: ZERO_PASS, weightGrad: ZERO_PASS, bytes: 0 };
   return {
     schedule: o.schedule,
     pp: o.pp,
-    vpp: o.schedule === "interleaved" ? (o.vpp ?? 1) : 1,
+    vpp: o.schedule === "zbv" || o.schedule === "dualpipev" ? 2 : o.schedule === "interleaved" || o.schedule === "zb1p" ? (o.vpp ?? 1) : 1,
     microBatches: o.microBatches,
     layersPerChunk: o.layersPerChunk ?? 1,
-    layer: { forward: { compute: o.forward, tp: 0 }, backward: { compute: o.backward, tp: 0 }, recompute: ZERO_PASS, bytes: 0 },
+    layer: {
+      forward: { compute: o.forward, tp: 0 },
+      backward: { compute: o.backward, tp: 0 },
+      recompute: ZERO_PASS,
+      weightGrad: { compute: o.weightGrad ?? o.backward / 2, tp: 0 },
+      bytes: 0,
+    },
     embedding: end,
     head: end,
     p2p: free,

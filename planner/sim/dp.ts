@@ -155,11 +155,12 @@ export function addDataParallel(g: Graph): void {
       };
       const order = g.order[s]!;
       for (let ch = 0; ch < V; ch++) {
-        // The chunk's backward passes in execution order: every one under ZeRO-2, else the last.
+        // The chunk's passes that produce weight gradients (full backwards, or the W of split
+        // ones) in execution order: every one under ZeRO-2, else the last.
         let last = -1;
         for (let i = 0; i < order.length; i++) {
           const pass = order[i]!;
-          if (Math.floor(pass / (V * M)) % 2 !== 1 || Math.floor(pass / M) % V !== ch) continue;
+          if (g.gradPass[pass] !== 1 || Math.floor(pass / M) % V !== ch) continue;
           if (c.zero === 2) reduceBackward(pass);
           else last = pass;
         }
@@ -203,9 +204,9 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
   const order = g.order[s]!;
   for (let i = 0; i < order.length; i++) {
     const idx = order[i]!;
-    const backward = Math.floor(idx / (V * c.microBatches)) % 2 === 1;
+    const forward = Math.floor(idx / (V * c.microBatches)) % 3 === 0;
     const ch = Math.floor(idx / c.microBatches) % V;
-    if (!backward && firstForward[ch]! < 0) firstForward[ch] = idx;
+    if (forward && firstForward[ch]! < 0) firstForward[ch] = idx;
   }
   const opBytes = g.opBytes;
   for (let ch = 0; ch < V; ch++) {
@@ -247,7 +248,7 @@ function addZero3(g: Graph, s: number): void {
   const order = g.order[s]!;
   for (let k = 0; k < order.length; k++) {
     const idx = order[k]!;
-    const backward = Math.floor(idx / (c.vpp * c.microBatches)) % 2 === 1;
+    const backward = g.gradPass[idx] === 1;
     for (let op = g.firstOp[idx]!; op >= 0 && op <= g.lastOp[idx]!; op++) {
       const bytes = opBytes[op]!;
       if (bytes <= 0) continue;

@@ -5,9 +5,11 @@ import type { PassCost, SimCosts, Transfer } from "./costs.js";
 import { Engine } from "./events.js";
 import { Arena } from "./heap.js";
 import { linkId } from "./links.js";
-import { visitStageOrder } from "./schedule.js";
+import { globalStage, stageOf, visitPasses } from "./schedule.js";
+import { B, type PassKind, W } from "./zb-orders.js";
 
-export type SegmentKind = "forward" | "backward" | "recompute" | "tpComm" | "epComm" | "ppComm" | "dpComm" | "optimizer";
+/** weightGrad: the weight-gradient half of a backward split in two (zero-bubble schedules' W). */
+export type SegmentKind = "forward" | "backward" | "weightGrad" | "recompute" | "tpComm" | "epComm" | "ppComm" | "dpComm" | "optimizer";
 export type StreamName = "compute" | "tp comm" | "pp comm" | "dp comm";
 
 export interface OpInfo {
@@ -39,8 +41,10 @@ export interface Graph {
   /** Where the per-operation tables live (heap.ts): reused from one graph to the next. */
   arena: Arena;
   streams: { compute: number[]; pp: number[]; dp: number[] };
-  /** Index of a pass in the tables below: ((stage·2 + backward)·v + chunk)·m + mb. */
-  passIndex: (stage: number, backward: boolean, chunk: number, mb: number) => number;
+  /** Index of a pass in the tables below: ((stage·3 + kind)·v + chunk)·m + mb, kind F 0, B 1, W 2. */
+  passIndex: (stage: number, kind: PassKind, chunk: number, mb: number) => number;
+  /** Per pass: 1 when it produces weight gradients (a full backward, or a split one's W). */
+  gradPass: Int32Array;
   /** A pass's weight-holding operations are firstOp … lastOp, in execution order (−1: none). */
   firstOp: Int32Array;
   lastOp: Int32Array;
@@ -92,6 +96,11 @@ export function infoOf(g: Graph, op: number): OpInfo {
   return g.infos[g.opInfo[op]!]!;
 }
 
+/** A pass's cost less another (a backward less its weight gradient). */
+function minus(a: PassCost, b: PassCost): PassCost {
+  return { compute: Math.max(0, a.compute - b.compute), tp: a.tp - b.tp };
+}
+
 function passParts(kind: SegmentKind, p: PassCost): Array<[SegmentKind, number]> {
   const out: Array<[SegmentKind, number]> = [];
   if (p.compute > 0) out.push([kind, p.compute]);
@@ -115,9 +124,12 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
   const lastChunk = P * V - 1;
   if (!Number.isInteger(M) || M < 1) throw new Error(`simulate: ${M} micro-batches per step is not a positive integer`);
   // Megatron-LM's interleaved schedule runs micro-batches in groups of p (checkSchedule).
-  if (V > 1 && M % P !== 0) throw new Error(`simulate: interleaved schedule needs the ${M} micro-batches divisible by pp ${P}`);
+  if (c.schedule === "interleaved" && V > 1 && M % P !== 0) throw new Error(`simulate: interleaved schedule needs the ${M} micro-batches divisible by pp ${P}`);
+  // torch's ScheduleDualPipeV raises below 2p micro-batches (its steady state would run backwards).
+  if (c.schedule === "dualpipev" && M < 2 * P) throw new Error(`simulate: dualpipev needs at least 2·pp = ${2 * P} micro-batches, not ${M}`);
+  if ((c.schedule === "zbv" || c.schedule === "dualpipev") && V !== 2) throw new Error(`simulate: ${c.schedule} runs exactly 2 chunks per stage, not ${V}`);
   // Room for the compute operations and sends, and a quarter more for the collectives.
-  const capacity = Math.ceil(1.25 * (P * (2 * V * M * c.layersPerChunk + 1) + 4 * M + 2 * (P * V - 1) * M));
+  const capacity = Math.ceil(1.25 * (P * (3 * V * M * c.layersPerChunk + 1) + 4 * M + 2 * (P * V - 1) * M));
   const engine = new Engine(capacity, arena);
   const streams = { compute: [] as number[], pp: [] as number[], dp: [] as number[] };
   for (let s = 0; s < P; s++) {
@@ -125,8 +137,8 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     streams.pp.push(engine.addStream(false));
     streams.dp.push(engine.addStream(false));
   }
-  const passIndex = (stage: number, backward: boolean, chunk: number, mb: number) => ((stage * 2 + (backward ? 1 : 0)) * V + chunk) * M + mb;
-  const nPasses = P * 2 * V * M;
+  const passIndex = (stage: number, kind: PassKind, chunk: number, mb: number) => ((stage * 3 + kind) * V + chunk) * M + mb;
+  const nPasses = P * 3 * V * M;
   const g: Graph = {
     costs: c,
     engine,
@@ -138,6 +150,7 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     arena,
     streams,
     passIndex,
+    gradPass: arena.i32("graph.gradPass", nPasses).subarray(0, nPasses).fill(0),
     firstOp: arena.i32("graph.firstOp", nPasses).subarray(0, nPasses).fill(-1),
     lastOp: arena.i32("graph.lastOp", nPasses).subarray(0, nPasses).fill(-1),
     order: [],
@@ -155,6 +168,11 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     layerB: [...passParts("recompute", c.layer.recompute), ...passParts("backward", c.layer.backward)],
     headF: passParts("forward", c.head.forward),
     headB: passParts("backward", c.head.backward),
+    // A split backward: the input gradient (B) now, the weight gradient (W) later.
+    layerI: [...passParts("recompute", c.layer.recompute), ...passParts("backward", minus(c.layer.backward, c.layer.weightGrad))],
+    layerW: passParts("weightGrad", c.layer.weightGrad),
+    headI: passParts("backward", minus(c.head.backward, c.head.weightGrad)),
+    headW: passParts("weightGrad", c.head.weightGrad),
   };
   const time = {
     embedF: partsTime(parts.embedF),
@@ -163,12 +181,16 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     layerB: partsTime(parts.layerB),
     headF: partsTime(parts.headF),
     headB: partsTime(parts.headB),
+    layerI: partsTime(parts.layerI),
+    layerW: partsTime(parts.layerW),
+    headI: partsTime(parts.headI),
+    headW: partsTime(parts.headW),
   };
   const rTime = c.layer.recompute.compute + c.layer.recompute.tp + (c.layer.recompute.ep ?? 0);
   const gradFrom = rTime / (rTime + c.layer.backward.compute + c.layer.backward.tp + (c.layer.backward.ep ?? 0) || 1);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
-  const passesPerStage = 2 * V * M;
+  const passesPerStage = 3 * V * M;
   const orders = arena.i32("graph.order", P * passesPerStage);
   for (let s = 0; s < P; s++) {
     const info = (label: string, p: Array<[SegmentKind, number]>, from = 0) => newInfo(g, { stage: s, stream: "compute", label, parts: p, gradFrom: from });
@@ -178,27 +200,42 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     const layerB = info("layer", parts.layerB, gradFrom);
     const headF = info("head", parts.headF);
     const headB = info("head", parts.headB);
+    const layerI = info("layer input gradient", parts.layerI, gradFrom);
+    const layerW = info("layer weight gradient", parts.layerW);
+    const headI = info("head input gradient", parts.headI);
+    const headW = info("head weight gradient", parts.headW);
     const stream = streams.compute[s]!;
     const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
     // The schedule's order first, then its operations in a plain loop (one small callback).
     let k = 0;
-    visitStageOrder(c.schedule, P, V, M, s, (backward, chunk, mb) => {
-      stageOrderIdx[k++] = passIndex(s, backward, chunk, mb);
+    visitPasses(c.schedule, P, V, M, s, (kind, chunk, mb, full) => {
+      const idx = passIndex(s, kind, chunk, mb);
+      stageOrderIdx[k++] = idx;
+      if (kind === W || (kind === B && full)) g.gradPass[idx] = 1;
     });
     for (let i = 0; i < k; i++) {
       const idx = stageOrderIdx[i]!;
       const mb = idx % M;
       const chunk = Math.floor(idx / M) % V;
-      const backward = Math.floor(idx / (V * M)) % 2 === 1;
-      const ch = chunk * P + s;
+      const kind = Math.floor(idx / (V * M)) % 3;
+      const ch = globalStage(c.schedule, P, chunk, s);
       const first = engine.opCount;
-      if (!backward) {
+      if (kind === 0) {
         if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes, time.embedF);
         for (let l = 0; l < c.layersPerChunk; l++) addOp(g, stream, layerF, idx, l, c.layer.bytes, time.layerF);
         if (ch === lastChunk) addOp(g, stream, headF, idx, -1, c.head.bytes, time.headF);
-      } else {
+      } else if (kind === B && g.gradPass[idx] === 1) {
         if (ch === lastChunk) addOp(g, stream, headB, idx, -1, c.head.bytes, time.headB);
         for (let l = c.layersPerChunk - 1; l >= 0; l--) addOp(g, stream, layerB, idx, l, c.layer.bytes, time.layerB);
+        if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
+      } else if (kind === B) {
+        // Input gradient only; the embedding has no input to pass a gradient to, so its
+        // (weight) gradient waits for W.
+        if (ch === lastChunk) addOp(g, stream, headI, idx, -1, c.head.bytes, time.headI);
+        for (let l = c.layersPerChunk - 1; l >= 0; l--) addOp(g, stream, layerI, idx, l, c.layer.bytes, time.layerI);
+      } else {
+        if (ch === lastChunk) addOp(g, stream, headW, idx, -1, c.head.bytes, time.headW);
+        for (let l = c.layersPerChunk - 1; l >= 0; l--) addOp(g, stream, layerW, idx, l, c.layer.bytes, time.layerW);
         if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
       }
       if (engine.opCount > first) {
@@ -231,18 +268,21 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
       const gradient = sendInfo(s, "send gradient");
       for (let ch = 0; ch < V; ch++)
         for (let mb = 0; mb < M; mb++) {
-          const gc = ch * P + s;
+          const gc = globalStage(c.schedule, P, ch, s);
           if (gc < lastChunk) {
-            const s2 = (s + 1) % P;
-            const ch2 = s + 1 === P ? ch + 1 : ch;
-            const from = passIndex(s, false, ch, mb);
-            send(s, activation, s2, lastOp[from]!, firstOp[passIndex(s2, false, ch2, mb)]!, from);
+            const to = stageOf(c.schedule, P, gc + 1);
+            const from = passIndex(s, 0, ch, mb);
+            const next = firstOp[passIndex(to.stage, 0, to.chunk, mb)]!;
+            // The V's turn (stage p−1 to p) stays on the rank: no transfer.
+            if (to.stage === s) engine.dep(next, lastOp[from]!);
+            else send(s, activation, to.stage, lastOp[from]!, next, from);
           }
           if (gc > 0) {
-            const s2 = (s - 1 + P) % P;
-            const ch2 = s === 0 ? ch - 1 : ch;
-            const from = passIndex(s, true, ch, mb);
-            send(s, gradient, s2, lastOp[from]!, firstOp[passIndex(s2, true, ch2, mb)]!, from);
+            const to = stageOf(c.schedule, P, gc - 1);
+            const from = passIndex(s, B, ch, mb);
+            const next = firstOp[passIndex(to.stage, B, to.chunk, mb)]!;
+            if (to.stage === s) engine.dep(next, lastOp[from]!);
+            else send(s, gradient, to.stage, lastOp[from]!, next, from);
           }
         }
     }
@@ -261,8 +301,8 @@ export function opName(g: Graph, op: number): string {
   if (pass >= 0) {
     const mb = pass % c.microBatches;
     const chunk = Math.floor(pass / c.microBatches) % c.vpp;
-    const backward = Math.floor(pass / (c.microBatches * c.vpp)) % 2 === 1;
-    tag = `${backward ? "B" : "F"}${mb}${c.vpp > 1 ? `.${chunk}` : ""} `;
+    const kind = Math.floor(pass / (c.microBatches * c.vpp)) % 3;
+    tag = `${"FBW"[kind]}${mb}${c.vpp > 1 ? `.${chunk}` : ""} `;
   }
   if (o.stream === "pp comm") return `${tag}${o.label} → stage ${index}`;
   if (o.label.endsWith(" of") || o.label.endsWith(" for")) return `${o.label} ${opName(g, index)}`;

@@ -15,6 +15,7 @@
 //    virtual micro-batch k runs chunk ⌊(k mod p·v)/p⌋ forward (v − 1 − that backward) of
 //    micro-batch ⌊k/(p·v)⌋·p + k mod p  (get_model_chunk_id and the microbatch group of size p).
 import type { Schedule } from "../types.js";
+import { B, F, type Visit, dualPipeVOrder, zb1pOrder, zbvOrder } from "./zb-orders.js";
 
 export interface Pass {
   /** Forward or backward (a backward includes its recompute). */
@@ -91,4 +92,30 @@ export function visitStageOrder(
     pass(true, i);
   }
   for (let k = steady; k < total; k++) pass(true, k);
+}
+
+/** Whether the schedule places two stages per rank in a V (rank r: stages r and 2p−1−r) rather
+ *  than looping them (local chunk c: stage c·p + r, Megatron's and torch's interleaving). */
+export function vShaped(schedule: Schedule): boolean {
+  return schedule === "zbv" || schedule === "dualpipev";
+}
+
+/** Global stage of local chunk `chunk` on rank `stage` (p ranks, v chunks each). */
+export function globalStage(schedule: Schedule, pp: number, chunk: number, stage: number): number {
+  return vShaped(schedule) ? (chunk === 0 ? stage : 2 * pp - 1 - stage) : chunk * pp + stage;
+}
+
+/** Rank and local chunk of global stage `g`: the inverse of globalStage. */
+export function stageOf(schedule: Schedule, pp: number, g: number): { stage: number; chunk: number } {
+  if (vShaped(schedule)) return g < pp ? { stage: g, chunk: 0 } : { stage: 2 * pp - 1 - g, chunk: 1 };
+  return { stage: g % pp, chunk: Math.floor(g / pp) };
+}
+
+/** Every schedule's passes on rank `stage`, in order, as (kind, chunk, micro-batch, full): the
+ *  zero-bubble schedules from zb-orders.ts, the others from visitStageOrder (full backwards). */
+export function visitPasses(schedule: Schedule, pp: number, vpp: number, microBatches: number, stage: number, visit: Visit): void {
+  if (schedule === "zb1p") return zb1pOrder(pp, vpp, microBatches, stage, visit);
+  if (schedule === "zbv") return zbvOrder(pp, microBatches, stage, visit);
+  if (schedule === "dualpipev") return dualPipeVOrder(pp, microBatches, stage, visit);
+  visitStageOrder(schedule, pp, vpp, microBatches, stage, (backward, chunk, mb) => visit(backward ? B : F, chunk, mb, true));
 }

@@ -39,9 +39,11 @@ export function simulateSummary(m: ModelSpec, hw: Hardware, t: Training, plan: P
  *  micro-batch in each direction's pass, the sends between stages, the embedding and head. The
  *  simulation's work is proportional to it; callers keep it under MAX_SIMULATED_OPS. */
 export function simulationOps(m: ModelSpec, t: Training, plan: Plan): number {
-  const V = plan.pp > 1 && plan.schedule === "interleaved" ? plan.vpp : 1;
+  const V = plan.pp > 1 ? plan.vpp : 1;
   const M = t.globalBatch / (plan.dp * plan.microBatch);
-  return 2 * M * m.layers + 4 * M + 2 * plan.pp * V * M + plan.pp;
+  // Zero-bubble schedules run each layer's backward as two operations (B and W).
+  const passes = plan.pp > 1 && (plan.schedule === "zb1p" || plan.schedule === "zbv" || plan.schedule === "dualpipev") ? 3 : 2;
+  return passes * M * m.layers + 4 * M + 2 * plan.pp * V * M + plan.pp;
 }
 
 /** The most operations one `paraplan plan` simulates, all plans together (the default gpt3-like

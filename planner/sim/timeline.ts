@@ -8,6 +8,8 @@
 //   bubble                           waits for another stage's compute (the pipeline bubble and,
 //                                    with unequal stages, stage imbalance: see SimSummary)
 //   optimizer                        the optimizer step
+import { bubbleFraction, type PassSplit } from "../cost/pipeline.js";
+import type { Schedule } from "../types.js";
 import { criticalMask } from "./critical-path.js";
 import type { EngineResult } from "./events.js";
 import { type Graph, opName, type SegmentKind, type StreamName } from "./graph.js";
@@ -86,8 +88,17 @@ const N = 10;
 /** A stage's waits for other stages, split into the schedule's bubble — (p−1)/(v·m) of its busy
  *  time, the whole wait on equal stages (Narayanan et al. 2021 §2.2) — and stage imbalance, the
  *  rest. The executor's measured timeline splits the same way (executor/timeline.ts). */
-export function splitIdle(idle: number, busy: number, pp: number, vpp: number, microBatches: number): { bubble: number; imbalance: number } {
-  const share = pp > 1 && microBatches > 0 ? (pp - 1) / (vpp * microBatches) : 0;
+export function splitIdle(
+  idle: number,
+  busy: number,
+  pp: number,
+  vpp: number,
+  microBatches: number,
+  schedule?: Schedule,
+  split?: PassSplit,
+): { bubble: number; imbalance: number } {
+  // The schedule's own bubble (cost/pipeline.ts); without a schedule, 1F1B or interleaved by vpp.
+  const share = pp > 1 && microBatches > 0 ? bubbleFraction(schedule ?? (vpp > 1 ? "interleaved" : "1f1b"), pp, vpp, microBatches, split) : 0;
   const bubble = Math.min(idle, share * busy);
   return { bubble, imbalance: idle - bubble };
 }
@@ -98,6 +109,7 @@ function column(kind: SegmentKind): number {
     case "forward":
       return FORWARD;
     case "backward":
+    case "weightGrad":
       return BACKWARD;
     case "recompute":
       return RECOMPUTE;
@@ -148,7 +160,9 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   const criticalStage = g.infos[g.opInfo[lastOp]!]!.stage;
   const cs = stages[criticalStage]!;
   const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.epComm + cs.ppComm;
-  const { bubble, imbalance } = splitIdle(cs.bubble, busy, P, g.costs.vpp, g.costs.microBatches);
+  const c = g.costs;
+  const split = { forward: c.layer.forward.compute, inputGrad: c.layer.backward.compute - c.layer.weightGrad.compute + c.layer.recompute.compute, weightGrad: c.layer.weightGrad.compute };
+  const { bubble, imbalance } = splitIdle(cs.bubble, busy, P, c.vpp, c.microBatches, c.schedule, split);
   return {
     step: r.makespan,
     pp: P,

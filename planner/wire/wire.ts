@@ -127,14 +127,17 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     // forward and its gradient back; each tp rank sends 1/t of it and the tp group all-gathers it
     // on arrival (scatter/gather), unneeded under sequence parallelism (already split).
     const calls = 2 * vpp * microBatches;
-    const crossings = 2 * (pp * vpp - 1) * microBatches * dp; // boundaries × ways × micro-batches × replicas
+    // In a V (zbv, dualpipev) the turn from stage pp−1 to pp stays on the last rank.
+    const vShape = plan.schedule === "zbv" || plan.schedule === "dualpipev";
+    const crossings = 2 * (pp * vpp - 1 - (vShape ? 1 : 0)) * microBatches * dp; // boundaries × ways × micro-batches × replicas
     item({ id: "pp-activation", group: "pp", on: "pp", kind: "p2p", bytes: act / tp, size: 2, unit: "boundary", perUnit: 1, calls, hides: "none", closedForm: true,
       worldBytes: 2 * crossings * act });
     if (!sp && tp > 1)
       item({ id: "pp-gather", group: "tp", on: "tp", kind: "allGather", bytes: act, size: tp, unit: "boundary", perUnit: 1, calls, hides: "none", closedForm: true,
         worldBytes: crossings * tp * act });
-    // Tied embeddings: the first and last stage all-reduce the embedding gradient once a step.
-    if (m.tiedEmbeddings) {
+    // Tied embeddings: the first and last stage all-reduce the embedding gradient once a step (in
+    // a V, zbv and dualpipev, both are on rank 0: nothing crosses the wire).
+    if (m.tiedEmbeddings && plan.schedule !== "zbv" && plan.schedule !== "dualpipev") {
       const bytes = (BYTES_16 * paddedVocab(m.vocab, tp) * m.hidden) / tp;
       item({ id: "tied-embedding", group: "pp", on: "pp", kind: "allReduce", bytes, size: 2, unit: "step", perUnit: 1, calls: 1, hides: "none", closedForm: true,
         worldBytes: 2 * tp * dp * bytes });

@@ -35,7 +35,7 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --ep E --etp T           fix the expert parallel / expert tensor parallel sizes (MoE models)
   --moe-imbalance R        busiest expert rank's routed tokens over the mean (default 1.25)
   --optimizer-states P     Adam's moments in fp32 (default) or bf16 (DeepSeek-V3: 8 bytes/param)
-  --schedule S             1f1b, interleaved or gpipe
+  --schedule S             1f1b, interleaved, gpipe, zb1p, zbv or dualpipev
   --zero Z                 fix the ZeRO stage (0-3)
   --micro-batch M          fix the micro-batch size
   --recompute R            none, selective or full

@@ -32,8 +32,15 @@ export function parseOverrides(text: string): TomlTable {
   return table;
 }
 
-const SCHEDULES: Record<string, Schedule> = { "1f1b": "1f1b", gpipe: "gpipe", interleaved1f1b: "interleaved" };
-const LOOPED_OTHERS = ["loopedbfs", "interleavedzerobubble", "zbvzerobubble", "dualpipev"];
+const SCHEDULES: Record<string, Schedule> = {
+  "1f1b": "1f1b",
+  gpipe: "gpipe",
+  interleaved1f1b: "interleaved",
+  interleavedzerobubble: "zb1p",
+  zbvzerobubble: "zbv",
+  dualpipev: "dualpipev",
+};
+const LOOPED_OTHERS = ["loopedbfs"];
 
 export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReading {
   const o = file.name;
@@ -93,7 +100,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     notes.push(`${o}: pipeline schedule ${str("parallelism", "pipeline_parallel_schedule", "")} read as interleaved 1F1B`);
   }
   if (!schedule) throw new UserError(`${o}: parallelism.pipeline_parallel_schedule "${scheduleName}" is not a torch.distributed.pipelining schedule`);
-  const looped = schedule === "interleaved";
+  // torch's multi-stage schedule classes (torchtitan then defaults to two stages per rank); the
+  // V-shaped zbv and dualpipev need exactly two, zb1p takes any number.
+  const looped = schedule === "interleaved" || schedule === "zb1p" || schedule === "zbv" || schedule === "dualpipev";
   let vpp = 1;
   if (pp > 1) {
     const L = ctx.model.layers;
@@ -112,7 +121,10 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     } else stages = looped ? 2 * pp : pp;
     if (stages % pp !== 0) throw new UserError(`${o}: ${stages} pipeline stages do not divide over pipeline_parallel_degree ${pp}`);
     vpp = stages / pp;
-    if (looped !== vpp > 1) throw new UserError(`${o}: the ${scheduleName} schedule needs ${looped ? "two or more stages" : "one stage"} per rank, the split gives ${vpp}`);
+    if (schedule === "zbv" || schedule === "dualpipev") {
+      if (vpp !== 2) throw new UserError(`${o}: the ${scheduleName} schedule needs exactly two stages per rank, the split gives ${vpp}`);
+    } else if (schedule !== "zb1p" && looped !== vpp > 1)
+      throw new UserError(`${o}: the ${scheduleName} schedule needs ${looped ? "two or more stages" : "one stage"} per rank, the split gives ${vpp}`);
     if (L % stages !== 0) throw new UserError(`${o}: ${L} layers do not split into ${stages} equal stages; paraplan models equal stages`);
   } else if (looped) throw new UserError(`${o}: the ${scheduleName} schedule needs pipeline_parallel_degree > 1`);
   // Batch (Training): per-replica local batch; a pipeline splits it into micro-batches.

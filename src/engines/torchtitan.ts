@@ -30,7 +30,14 @@ export const TORCHTITAN_RELEASES: readonly Release[] = [
 ];
 
 /** torch.distributed.pipelining schedule names (schedules.py get_schedule_class). */
-export const TITAN_SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "Interleaved1F1B" } as const;
+export const TITAN_SCHEDULE = {
+  "1f1b": "1F1B",
+  gpipe: "GPipe",
+  interleaved: "Interleaved1F1B",
+  zb1p: "InterleavedZeroBubble",
+  zbv: "ZBVZeroBubble",
+  dualpipev: "DualPipeV",
+} as const;
 
 /** torchtitan's own model registry names for paraplan presets it ships (torchtitan/models/llama3). */
 function titanModel(name: string): { name: string; flavor: string } | null {

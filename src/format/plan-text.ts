@@ -7,7 +7,7 @@ import { engineLabel } from "../plan-engine.js";
 import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
 import type { LinkKind } from "../../planner/types.js";
 
-export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe" } as const;
+export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe", zb1p: "ZB1P zero bubble", zbv: "ZB-V zero bubble", dualpipev: "DualPipeV" } as const;
 
 /** A plan in words: "tp 4 · pp 8 · vpp 6 · dp 32 · ZeRO-1 · micro-batch 2 · …". */
 export function describePlan(p: Plan): string {

@@ -5,11 +5,11 @@
 import type { Segment, Timeline } from "../../planner/sim/timeline.js";
 import { seconds } from "./units.js";
 
-type Cell = "f" | "b" | "r" | "c" | "o" | ".";
-const CELLS: readonly Cell[] = ["f", "b", "r", "c", "o", "."];
+type Cell = "f" | "b" | "w" | "r" | "c" | "o" | ".";
+const CELLS: readonly Cell[] = ["f", "b", "w", "r", "c", "o", "."];
 
 export const GANTT_LEGEND =
-  "f forward  b backward  r recompute  c communication (tp, pp, exposed dp)  o optimizer  . idle (bubble or imbalance)  UPPER CASE: on the critical path";
+  "f forward  b backward (input gradient where split)  w weight gradient (zero-bubble schedules)  r recompute  c communication (tp, pp, exposed dp)  o optimizer  . idle (bubble or imbalance)  UPPER CASE: on the critical path";
 
 function cellOf(seg: Segment): Cell {
   switch (seg.kind) {
@@ -17,6 +17,8 @@ function cellOf(seg: Segment): Cell {
       return "f";
     case "backward":
       return "b";
+    case "weightGrad":
+      return "w";
     case "recompute":
       return "r";
     case "optimizer":

@@ -114,3 +114,32 @@ describe("measured stage imbalance (issue 17)", () => {
     expect(b.bubbleFraction).toBe(0.5);
   });
 });
+
+describe("measured bubble of a zero-bubble schedule (weight-gradient spans apart)", () => {
+  const I = (vstage: number, mb: number, start: number): MeasuredEvent => ({ stream: "compute", category: "backward", vstage, mb, start, duration: 1 });
+  const W = (vstage: number, mb: number, start: number): MeasuredEvent => ({ stream: "compute", category: "weight", vstage, mb, start, duration: 1 });
+  // torch's ScheduleInterleavedZeroBubble, p = 2, m = 2, F = I = W = 1 (test/sim/fixtures):
+  //   rank 0: F0.0 F0.1 I0.0 W0.0 I0.1 W0.1    rank 1: F1.0 I1.0 F1.1 I1.1 W1.0 W1.1
+  // Rank 0 waits 2 → 3 for I1.0; rank 1 waits 0 → 1 for F0.0: (p−1)(F + I − W) = 1 each.
+  const zb: MeasuredTimeline = {
+    step: 5,
+    pp: 2,
+    vpp: 1,
+    microBatches: 2,
+    schedule: "ScheduleInterleavedZeroBubble",
+    stages: [
+      { stage: 0, rank: 0, events: [F(0, 0, 0), F(0, 1, 1), I(0, 0, 3), W(0, 0, 4), I(0, 1, 5), W(0, 1, 6), OPT(7)] },
+      { stage: 1, rank: 1, events: [F(1, 0, 1), I(1, 0, 2), F(1, 1, 3), I(1, 1, 4), W(1, 0, 5), W(1, 1, 6), OPT(7)] },
+    ],
+  };
+
+  it("counts W as compute and the bubble against ZB-H1's (p−1)(F + B − W) share", () => {
+    const b = breakdown(zb)!;
+    expect(b.step).toBe(7.5);
+    expect(b.stages[0]).toMatchObject({ compute: 6, bubble: 1 });
+    expect(b.stages[1]).toMatchObject({ compute: 6, bubble: 1 });
+    expect(b.bubble).toBe(1);
+    expect(b.imbalance).toBe(0);
+    expect(b.bubbleFraction).toBeCloseTo(1 / 6, 12);
+  });
+});

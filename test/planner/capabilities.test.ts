@@ -21,7 +21,9 @@ describe("engine capabilities", () => {
       expect(refusal(plan({ dp: 2, cp: 2 }), ctx)?.reason).toMatch(/context parallel .*cp = 2/);
       // (every engine runs expert parallel now: test/export/moe.test.ts, test/executor/moe-worker.test.ts)
       expect(refusal(plan({ ep: 2 }), ctx)?.code ?? null).not.toBe("dimension_unsupported");
-      expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.reason).toMatch(/uneven pipeline stages .*5,7/);
+      // paraplan's worker runs uneven stages (issue 14); the exports do not yet.
+      if (refusal === workerRefusal) expect(refusal(plan({ stageLayers: [5, 7] }), ctx)).toBeNull();
+      else expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.reason).toMatch(/uneven pipeline stages .*5,7/);
       expect(refusal(plan({}), ctx)?.code ?? null).not.toBe("dimension_unsupported");
     }
   });

@@ -172,7 +172,7 @@ describe("validateFixed", () => {
     const fixed: Partial<Dims> = { tp: 2, pp: 2, dp: 4, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved", microBatch: 1 };
     expect(validate(i, { ...DIMS, ...fixed }).map((x) => x.code)).toEqual(["interleaved_microbatches"]);
     expect(validateFixed(i, fixed)).toBeNull();
-    for (const r of RULES.filter((r) => !r.input)) expect(["tp_spans_nodes", "interleaved_microbatches"]).toContain(r.code);
+    for (const r of RULES.filter((r) => !r.input)) expect(["tp_spans_nodes", "interleaved_microbatches", "zb1p_microbatches", "dualpipev_microbatches"]).toContain(r.code);
   });
 
   it("checks a rule only once all its dimensions are given", () => {
@@ -263,7 +263,7 @@ describe("rule levels and layouts", () => {
     expect([...all].sort()).toEqual(RULES.map((r) => r.code).sort());
     expect(rulesAt("tp").map((r) => r.code)).toEqual(["tp_gpus", "tp_heads", "tp_kv_heads", "tp_spans_nodes"]);
     expect(rulesAt("dp").map((r) => r.code)).toEqual(["dp_gpus", "batch_dp", "degrees_divide", "degrees_world", "expert_fold"]);
-    expect(rulesAt("microBatch").map((r) => r.code)).toEqual(["microbatch_global", "microbatch_batch", "interleaved_microbatches"]);
+    expect(rulesAt("microBatch").map((r) => r.code)).toEqual(["microbatch_global", "microbatch_batch", "interleaved_microbatches", "zb1p_microbatches", "dualpipev_microbatches"]);
   });
 
   it("brokenUpTo sees only the dimensions assigned so far", () => {

@@ -35,6 +35,15 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
           layouts.push({ vpp: 1, schedule: "1f1b" }, { vpp: 1, schedule: "gpipe" });
           for (const vpp of divisorsOf(m.layers / pp))
             if (vpp > 1 && microBatches % pp === 0) layouts.push({ vpp, schedule: "interleaved" });
+          // Zero-bubble schedules as torch 2.13 builds them: ScheduleInterleavedZeroBubble needs
+          // max(1, ⌊m/pp⌋) | m; ScheduleZBVZeroBubble two stages per rank; ScheduleDualPipeV two
+          // stages per rank and m ≥ 2·pp.
+          const rounds = Math.max(1, Math.floor(microBatches / pp));
+          for (const vpp of divisorsOf(m.layers / pp)) {
+            if (microBatches % rounds === 0) layouts.push({ vpp, schedule: "zb1p" });
+            if (vpp === 2) layouts.push({ vpp, schedule: "zbv" });
+            if (vpp === 2 && microBatches >= 2 * pp) layouts.push({ vpp, schedule: "dualpipev" });
+          }
         }
         for (const { vpp, schedule } of layouts)
           for (const sequenceParallel of tp > 1 ? [false, true] : [false])

@@ -109,14 +109,17 @@ describe("fixed dimensions are honoured", () => {
     expect(r.feasible).toBe(0);
   });
 
-  it("--vpp 2 only returns interleaved pipeline plans", () => {
+  it("--vpp 2 only returns pipeline plans of a multi-stage schedule (interleaved, or zero-bubble since issue 14)", () => {
     const r = search(tiny, hw, training(8, 8, tiny.defaultSeqLen), { vpp: 2 }, { top: 100, keepAll: true });
     expect(r.feasible).toBeGreaterThan(0); // pp 2 × vpp 2 over 4 layers is valid
     for (const p of r.all!) {
       expect(p.vpp).toBe(2);
       expect(p.pp).toBeGreaterThan(1);
-      expect(p.schedule).toBe("interleaved");
+      expect(["interleaved", "zb1p", "zbv", "dualpipev"]).toContain(p.schedule);
     }
+    const interleaved = search(tiny, hw, training(8, 8, tiny.defaultSeqLen), { vpp: 2, schedule: "interleaved" }, { top: 100, keepAll: true });
+    expect(interleaved.all!.length).toBeGreaterThan(0);
+    for (const p of interleaved.all!) expect(p.schedule).toBe("interleaved");
   });
 
   it("a micro-batch that cannot divide the per-replica batch is counted, not dropped", () => {

@@ -85,7 +85,7 @@ function commRows(hw: Hardware, p: PlanResult): CommRow[] {
   });
 }
 
-const SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "interleaved" } as const;
+const SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "interleaved", zb1p: "ZB1P", zbv: "ZB-V", dualpipev: "DualPipeV" } as const;
 
 /** The plan in one short line (describePlan's words, abbreviated to fit 80 columns: mb micro-batch,
  *  sel selective, SP sequence parallel). */
@@ -103,7 +103,7 @@ export function shortPlan(p: Plan): string {
 export function bubbleLine(p: PlanResult, t: Training): string {
   if (p.pp === 1) return "bubble: none (no pipeline)";
   const microBatches = t.globalBatch / (p.dp * p.microBatch);
-  const chunks = p.schedule === "interleaved" ? `, ${p.vpp} chunks each` : "";
+  const chunks = p.vpp > 1 ? `, ${p.vpp} chunks each` : "";
   return `bubble ${seconds(p.time.bubble)} = ${percent(p.time.bubble / p.time.step)} of the step (${p.pp} stages${chunks}, ${microBatches} micro-batches)`;
 }
 

@@ -58,7 +58,7 @@ export function cycleFilter(plans: readonly PlanResult[], f: Filters, dim: Filte
   return out;
 }
 
-const SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "int" } as const;
+const SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "int", zb1p: "ZB1P", zbv: "ZBV", dualpipev: "DPV" } as const;
 const RECOMPUTE = { none: "none", selective: "sel", full: "full" } as const;
 
 export const COLUMNS = ["#", "tp", "pp", "dp", "Z", "mb", "recomp", "sp", "sched", "mem/GPU", "cap", "step", "tokens/s", "MFU"];
@@ -74,7 +74,7 @@ export function planCells(p: PlanResult, rank: number): string[] {
     String(p.microBatch),
     RECOMPUTE[p.recompute],
     p.sequenceParallel ? "SP" : "",
-    p.pp === 1 ? "-" : p.schedule === "interleaved" ? `int×${p.vpp}` : SCHEDULE[p.schedule],
+    p.pp === 1 ? "-" : p.schedule === "interleaved" || (p.schedule === "zb1p" && p.vpp > 1) ? `${SCHEDULE[p.schedule]}×${p.vpp}` : SCHEDULE[p.schedule],
     gib(p.memory.total),
     percent(p.memory.total / p.memory.capacity, 0),
     seconds(p.time.step),
@@ -142,6 +142,9 @@ export const REJECTION_SHORT: Partial<Record<RejectionCode, string>> & Record<st
   batch_dp: "dp∤batch",
   microbatch_batch: "mb∤batch",
   interleaved_microbatches: "pp∤micro-batches",
+  v_schedule_vpp: "V needs vpp 2",
+  zb1p_microbatches: "rounds∤micro-batches",
+  dualpipev_microbatches: "micro-batches<2pp",
   out_of_memory: "out of memory",
 };
 
