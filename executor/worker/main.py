@@ -18,6 +18,7 @@ import torch
 import torch.distributed as dist
 from torch.distributed.elastic.multiprocessing.errors import record
 
+from .compile import eager_context
 from .flops import FlopCounter
 from .metrics import CommCounter, MemoryMeter, emit, emit_error
 from .model import build_meta_model
@@ -99,7 +100,8 @@ def run(spec: LaunchSpec) -> None:
               "device": device.type, "backend": dist.get_backend(),
               "microBatches": spec.micro_batches, "schedule": trainer.schedule_name,
               "dataParallel": trainer.dp_kind, "recompute": p.recompute,
-              "parameters": _parameter_count(spec)})
+              "parameters": _parameter_count(spec),
+              "execution": trainer.execution.start_info()})
 
     tokens = t.global_batch * t.seq_len
     meter = MemoryMeter(device)
@@ -113,10 +115,13 @@ def run(spec: LaunchSpec) -> None:
         if spec.fault is not None and spec.fault.rank == rank and spec.fault.step == step:
             raise RuntimeError(f"fault injection: rank {rank} at step {step}")
         with ExitStack() as stack:
+            if trainer.execution.compiled and step in (probe, traced):
+                stack.enter_context(eager_context())  # the counters' dispatch modes need eager
             if step == probe:  # memory (CPU tracker), FLOPs and collectives of one step
                 stack.enter_context(meter.track(trainer.parts, trainer.optimizer.states_holder))
                 flop_counter = stack.enter_context(FlopCounter())
                 comm_counter = stack.enter_context(CommCounter())
+                stack.enter_context(trainer.execution.sdpa_recorder())
             if step == traced:  # the measured timeline (starts with a barrier)
                 trainer.trace = trace = StepTrace(device, trainer.pp_rank, group_streams(mesh, tied))
                 stack.enter_context(CommCounter(on_collective=trace.log_collective))
@@ -129,6 +134,7 @@ def run(spec: LaunchSpec) -> None:
             torch.cuda.synchronize(device)
         elapsed = time.perf_counter() - start
         if step == probe:
+            trainer.execution.settle_sdpa()
             flops = int(flop_counter.get_total_flops())
             comms = comm_counter.result()
         times.append(elapsed)
@@ -161,6 +167,7 @@ def run(spec: LaunchSpec) -> None:
     top = max(range(len(peaks)), key=lambda r: -1 if peaks[r] is None else peaks[r])
     timed = timed_steps(t.steps)
     step_time = _mean([times[k - 1] for k in timed])
+    execution = trainer.execution.summary(times, [1] if 1 not in timed else [], step_time)
     emit({"event": "summary", "measured": {
         "stepTime": step_time,
         "tokensPerSecond": tokens / step_time if step_time else None,
@@ -176,6 +183,8 @@ def run(spec: LaunchSpec) -> None:
         "loss": losses,
         "gradNorm": norms,
         "comms": total_comms,
+        "compileTime": execution["compileTime"],
+        "execution": execution,
     }})
 
 
