@@ -53,6 +53,23 @@ class Execution:
         self.optimizer = adamw_implementation(self.spec.execution.optimizer, self.device.type, params)
         return self.optimizer
 
+    # ------------------------------------------------------------ compiled memory window
+    def before_step(self, step: int, timed: list[int]) -> None:
+        """Compiled on CUDA: the peak is taken over the timed (compiled) steps only, since the
+        warm-up (compilation, autotuning) and the instrumented step (eager) are not the steady
+        state; their peak is kept apart (`peakMemoryOtherSteps`)."""
+        if self.compiled and self.device.type == "cuda" and step == timed[0]:
+            self.other_peak = int(torch.cuda.max_memory_allocated(self.device))
+            torch.cuda.reset_peak_memory_stats(self.device)
+
+    def after_step(self, step: int, timed: list[int]) -> None:
+        if self.compiled and self.device.type == "cuda" and step == timed[-1]:
+            torch.cuda.synchronize(self.device)
+            self.timed_peak = int(torch.cuda.max_memory_allocated(self.device))
+
+    other_peak: Optional[int] = None
+    timed_peak: Optional[int] = None
+
     # ------------------------------------------------------------ attention backend
     def sdpa_recorder(self) -> SdpaRecorder:
         """Entered around the measured step: records the attention kernels dispatched."""
@@ -91,5 +108,6 @@ class Execution:
             compileTimeSource="warm-up step time beyond the timed mean" if self.compiled else "eager",
             dynamoCompileTime=compiling.dynamo_compile_seconds() if self.compiled else None,
             sdpaBackends=self.sdpa, sdpaSource=self.sdpa_source,
+            peakMemoryOtherSteps=self.other_peak,
         )
         return info

@@ -111,7 +111,9 @@ def run(spec: LaunchSpec) -> None:
     times, losses, norms = [], [], []
     flops = 0
     comms: dict = {}
+    timed = timed_steps(t.steps)
     for step in range(1, t.steps + 1):
+        trainer.execution.before_step(step, timed)
         if spec.fault is not None and spec.fault.rank == rank and spec.fault.step == step:
             raise RuntimeError(f"fault injection: rank {rank} at step {step}")
         with ExitStack() as stack:
@@ -133,6 +135,7 @@ def run(spec: LaunchSpec) -> None:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         elapsed = time.perf_counter() - start
+        trainer.execution.after_step(step, timed)
         if step == probe:
             trainer.execution.settle_sdpa()
             flops = int(flop_counter.get_total_flops())
@@ -145,6 +148,8 @@ def run(spec: LaunchSpec) -> None:
                   "tokensPerSecond": tokens / elapsed, "gradNorm": norm})
 
     peak, breakdown = meter.peak()
+    if trainer.execution.timed_peak is not None:  # compiled on CUDA: the timed steps' peak
+        peak, meter.source = trainer.execution.timed_peak, "cuda.max_memory_allocated (timed steps)"
     gathered: list = [None] * dist.get_world_size()
     representative = trainer.dp_rank == 0 and trainer.tp_rank == 0  # one rank per stage
     dist.all_gather_object(gathered, {"flops": flops, "comms": comms, "peak": peak,
@@ -165,7 +170,6 @@ def run(spec: LaunchSpec) -> None:
             acc["bytes"] += c["bytes"]
     peaks = [g["peak"] for g in gathered]
     top = max(range(len(peaks)), key=lambda r: -1 if peaks[r] is None else peaks[r])
-    timed = timed_steps(t.steps)
     step_time = _mean([times[k - 1] for k in timed])
     execution = trainer.execution.summary(times, [1] if 1 not in timed else [], step_time)
     emit({"event": "summary", "measured": {
