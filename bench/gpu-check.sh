@@ -7,8 +7,10 @@
 #   node dist/bench/gpu-report.js <raw dir>
 # afterwards (measured against predicted step time, peak memory and MFU).
 #
-#   GPU_CHECK_BUDGET   seconds for all settings (default 300); a setting starts only with 45 s left
+#   GPU_CHECK_BUDGET   seconds for all settings (default 300)
+#   GPU_CHECK_MIN_LEFT a setting starts only with this many seconds of the budget left (default 45)
 #   SETTING_TIMEOUT    seconds at most per setting (default 150)
+#   GPU_CHECK_REPORT   0: do not run the Node report at the end (default 1)
 #   GPU_CHECK_OUT      raw directory (default $OUT/gpu-check-raw-<device> when $OUT is set, else
 #                      bench/results/gpu-check-raw-<device>)
 set -uo pipefail
@@ -16,6 +18,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 py="${PARAPLAN_PYTHON:-$(command -v python3)}"
 budget="${GPU_CHECK_BUDGET:-300}"
 per="${SETTING_TIMEOUT:-150}"
+min_left="${GPU_CHECK_MIN_LEFT:-45}"
 specs=bench/results/gpu-check-specs
 
 "$py" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 'no CUDA device visible to torch')" || exit 1
@@ -47,7 +50,7 @@ while read -r name; do
     continue
   fi
   left=$(( budget - (SECONDS - start) ))
-  if (( left < 45 )); then
+  if (( left < min_left )); then
     note "$name" "not run: time budget spent" "" ""
     continue
   fi
@@ -67,7 +70,7 @@ while read -r name; do
 done < "$specs/order.txt"
 echo "raw logs in $out ($(( SECONDS - start )) s)"
 
-if command -v node >/dev/null && [[ -f dist/bench/gpu-report.js ]]; then
+if [[ "${GPU_CHECK_REPORT:-1}" != 0 ]] && command -v node >/dev/null && [[ -f dist/bench/gpu-report.js ]]; then
   node dist/bench/gpu-report.js "$out"
 else
   echo "report: node dist/bench/gpu-report.js $out (on a machine with Node and a build)"

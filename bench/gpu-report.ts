@@ -1,13 +1,14 @@
 // The GPU check's report: measured (bench/gpu-check.sh's raw directory) against predicted (the
 // planner on the device's built-in profile) step time, peak memory and MFU for every setting of
-// bench/gpu-settings.ts; prints the table and writes bench/results/gpu-check-<device>.json.
+// bench/gpu-settings.ts; prints the table and writes gpu-check-<device>-torch<version>.json beside
+// the raw directory (bench/results/ by default).
 // Usage: node dist/bench/gpu-report.js <raw dir> [profile name or file]
 // The prediction is the planner's closed form for the hardware profile; each row names the mode
 // the worker ran (compiled / eager: engine profiles `paraplan-compile` / `paraplan`).
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { evaluatePlan, peakFlops, type Training } from "../planner/index.js";
-import { loadModel, loadProfile, packageRoot } from "../src/load.js";
+import { loadModel, loadProfile } from "../src/load.js";
 import { type Prediction, readDevice, reportRows, reportText, verdict } from "./gpu-report-lib.js";
 import { GPU_SETTINGS, type GpuSetting, gpuPlan } from "./gpu-settings.js";
 
@@ -35,7 +36,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = reportRows(dir, GPU_SETTINGS, predictOn(profile));
   console.log(reportText(device, profile, rows));
   const slug = device.name.replace(/[^A-Za-z0-9]+/g, "-");
-  const out = join(packageRoot(), "bench", "results", `gpu-check-${slug}-torch${device.torch ?? "unknown"}.json`);
+  // beside the raw directory (bench/results/ by default)
+  const out = join(dirname(resolve(dir)), `gpu-check-${slug}-torch${device.torch ?? "unknown"}.json`);
   writeFileSync(out, JSON.stringify({ device: device.line, torch: device.torch, torchao: device.torchao, profile, date: new Date().toISOString(), verdict: verdict(rows), rows }, null, 2) + "\n");
   console.log(`written ${out}`);
 }
