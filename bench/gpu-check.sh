@@ -2,10 +2,12 @@
 # The GPU check (issue 15), for one H100 or H200: runs the prepared launch specs of
 # bench/results/gpu-check-specs/ (made by bench/gpu-specs.ts from bench/gpu-settings.ts) in their
 # priority order (order.txt) with the worker under torchrun, one GPU, within a time budget, and
-# keeps every raw log. Needs only Python with CUDA torch (PARAPLAN_PYTHON, else python3): no Node,
-# no network. Where Node and a build are present it also prints the report; elsewhere run
+# keeps every raw log, printing each setting's measured against predicted step time, peak memory
+# and MFU (bench/gpu_line.py; the predictions were made beforehand by bench/gpu-specs.ts). Needs
+# only Python with CUDA torch (PARAPLAN_PYTHON, else python3): no Node, no network. Where Node
+# and a build are present it also prints the full report; elsewhere run
 #   node dist/bench/gpu-report.js <raw dir>
-# afterwards (measured against predicted step time, peak memory and MFU).
+# afterwards (the table, the targets judged, a JSON of the figures).
 #
 #   GPU_CHECK_BUDGET   seconds for all settings (default 300)
 #   GPU_CHECK_MIN_LEFT a setting starts only with this many seconds of the budget left (default 45)
@@ -66,7 +68,7 @@ while read -r name; do
   else status="failed: $(grep -m1 '"event":"error"' "$out/$name.err" | cut -c1-200 | tr '\t' ' ')"
   fi
   note "$name" "$status" "$rc" "$took"
-  grep -h '"event":"summary"' "$out/$name.out" | cut -c1-240
+  [[ $rc == 0 ]] && "$py" bench/gpu_line.py "$name" "$out" "$specs/predictions.json" "$device"
 done < "$specs/order.txt"
 echo "raw logs in $out ($(( SECONDS - start )) s)"
 

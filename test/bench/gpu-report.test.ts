@@ -96,6 +96,14 @@ describe("GPU check specs and script", () => {
     expect(has((x) => !x.compile) && has((x) => x.precision === "fp8")).toBe(true);
   });
 
+  it("carries the planner's current predictions for the device script (regenerate: node dist/bench/gpu-specs.js)", () => {
+    const saved = JSON.parse(readFileSync(join(dir, "predictions.json"), "utf8"));
+    for (const profile of ["hgx-h200", "dgx-h100"]) {
+      const predict = predictOn(profile);
+      for (const x of GPU_SETTINGS) expect(saved[profile][x.name], `${profile} ${x.name}`).toEqual(predict(x));
+    }
+  });
+
   it("bench/gpu-check.sh parses", () => {
     execFileSync("bash", ["-n", join(packageRoot(), "bench", "gpu-check.sh")]);
   });
