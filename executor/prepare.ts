@@ -46,6 +46,8 @@ export interface RunSettings {
   runDir: string | undefined;
   /** Only the commands, for other machines: no interpreter check here. */
   printLaunch: boolean;
+  /** torch.compile per block (`--compile` / `--no-compile`); undefined: on for CUDA, off on CPU. */
+  compile?: boolean | undefined;
 }
 
 export interface Prepared<C extends Chosen = Chosen> {
@@ -95,6 +97,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
     precision: req.training.precision,
     steps: run.steps,
     faultInjection: faultInjectionFromEnv(env),
+    compile: run.compile,
   });
   const node: NodeLaunch = {
     python,

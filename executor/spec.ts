@@ -28,7 +28,19 @@ export interface LaunchSpec {
     lr: number;
     vocabPadded: number;
   };
+  /** How the worker runs the plan (PROTOCOL.md `execution`): compiled per block or eager. */
+  execution: Execution;
   faultInjection?: FaultInjection;
+}
+
+export interface Execution {
+  compile: boolean;
+}
+
+/** Compiled execution is the default on CUDA, eager on CPU ranks (inductor's CPU code is slow to
+ *  build and gains little there); `--compile` / `--no-compile` decide otherwise. */
+export function defaultCompile(device: Device): boolean {
+  return device === "cuda";
 }
 
 export type SpecModel = Omit<ModelSpec, "globalBatch" | "gpus" | "defaultSeqLen" | "defaultSeqLenAssumed"> & { seqLen: number };
@@ -46,6 +58,8 @@ export interface SpecInput {
   seed?: number;
   lr?: number;
   faultInjection?: FaultInjection | undefined;
+  /** torch.compile per block; undefined: the device's default (defaultCompile). */
+  compile?: boolean | undefined;
 }
 
 /** PROTOCOL.md's model object, keys in its order; file-only fields (defaults) left out. The facts
@@ -90,6 +104,7 @@ export function buildSpec(i: SpecInput): LaunchSpec {
       lr: i.lr ?? DEFAULT_LR,
       vocabPadded: paddedVocab(i.model.vocab, plan.tp),
     },
+    execution: { compile: i.compile ?? defaultCompile(i.device) },
   };
   if (i.faultInjection !== undefined) spec.faultInjection = i.faultInjection;
   return spec;

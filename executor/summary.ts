@@ -6,6 +6,7 @@ import type { Hardware, Plan } from "../planner/index.js";
 import { type CommRow, compareComms, predictedVolumes } from "./comms.js";
 import { type Device, deviceOfProfile } from "./devices.js";
 import type { MeasuredFromWorker } from "./events.js";
+import { type ExecutionReport, executionOf } from "./execution.js";
 import { planOnly } from "./plan-json.js";
 import type { TimelineSummary } from "./step-timeline.js";
 
@@ -40,6 +41,8 @@ export interface Summary {
   worker?: Record<string, unknown>;
   /** The traced step, measured beside simulated (absent when the worker traced no step). */
   timeline?: TimelineSummary;
+  /** Compiled or eager, compile time (apart from the step time) and the fast paths taken. */
+  execution?: ExecutionReport;
 }
 
 /** What the planner says about the plan it chose. flopsPerStep is the hardware FLOPs of a step:
@@ -146,5 +149,11 @@ export function buildSummary(i: SummaryInput): Summary {
     },
     notComparable: notComparable(i.device, i.hw, i.profile),
     worker: w.extra ?? {},
+    ...withExecution(w.extra),
   };
+}
+
+function withExecution(extra: Record<string, unknown> | undefined): { execution?: ExecutionReport } {
+  const e = executionOf(extra);
+  return e === null ? {} : { execution: e };
 }

@@ -18,6 +18,8 @@ export const EXECUTE_OPTIONS = {
   "rdzv-id": { type: "string" },
   "run-dir": { type: "string" },
   "print-launch": { type: "boolean" },
+  compile: { type: "boolean" },
+  "no-compile": { type: "boolean" },
 } as const;
 
 import type { RunSettings } from "../executor/prepare.js";
@@ -67,9 +69,12 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
     );
     if (clash.length > 0) throw new UserError(`--plan fixes every dimension; drop the plan flags (${clash.join(", ")})`);
   }
+  if (values.compile === true && values["no-compile"] === true) throw new UserError("--compile and --no-compile: give one of them");
+  const compile = values.compile === true ? true : values["no-compile"] === true ? false : undefined;
   return {
     plan,
     device,
+    compile,
     steps: int("steps", s("steps"), 1, MAX.steps) ?? DEFAULT_STEPS,
     planFile,
     nnodes,

@@ -18,6 +18,7 @@ import torch
 import torch.distributed as dist
 from torch.distributed.elastic.multiprocessing.errors import record
 
+from .compile import eager_context
 from .flops import FlopCounter
 from .metrics import CommCounter, MemoryMeter, emit, emit_error
 from .model import build_meta_model
@@ -100,7 +101,8 @@ def run(spec: LaunchSpec) -> None:
               "device": device.type, "backend": dist.get_backend(),
               "microBatches": spec.micro_batches, "schedule": trainer.schedule_name,
               "dataParallel": trainer.dp_kind, "recompute": p.recompute,
-              "parameters": _parameter_count(spec)})
+              "parameters": _parameter_count(spec),
+              "execution": trainer.execution.start_info()})
 
     tokens = t.global_batch * t.seq_len
     meter = MemoryMeter(device)
@@ -114,14 +116,19 @@ def run(spec: LaunchSpec) -> None:
     times, losses, norms = [], [], []
     flops = 0
     comms: dict = {}
+    timed = timed_steps(t.steps)
     for step in range(1, t.steps + 1):
+        trainer.execution.before_step(step, timed)
         if spec.fault is not None and spec.fault.rank == rank and spec.fault.step == step:
             raise RuntimeError(f"fault injection: rank {rank} at step {step}")
         with ExitStack() as stack:
+            if trainer.execution.compiled and step in (probe, traced):
+                stack.enter_context(eager_context())  # the counters' dispatch modes need eager
             if step == probe:  # memory (CPU tracker), FLOPs and collectives of one step
                 stack.enter_context(meter.track(trainer.parts, trainer.optimizer.states_holder))
                 flop_counter = stack.enter_context(FlopCounter())
                 comm_counter = stack.enter_context(CommCounter())
+                stack.enter_context(trainer.execution.sdpa_recorder())
             if step == traced:  # the measured timeline (starts with a barrier)
                 trainer.trace = trace = StepTrace(device, trainer.pp_rank, group_streams(mesh, tied))
                 stack.enter_context(CommCounter(on_collective=trace.log_collective))
@@ -133,7 +140,9 @@ def run(spec: LaunchSpec) -> None:
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         elapsed = time.perf_counter() - start
+        trainer.execution.after_step(step, timed)
         if step == probe:
+            trainer.execution.settle_sdpa()
             flops = int(flop_counter.get_total_flops())
             comms = comm_counter.result()
         times.append(elapsed)
@@ -144,6 +153,8 @@ def run(spec: LaunchSpec) -> None:
                   "tokensPerSecond": tokens / elapsed, "gradNorm": norm})
 
     peak, breakdown = meter.peak()
+    if trainer.execution.timed_peak is not None:  # compiled on CUDA: the timed steps' peak
+        peak, meter.source = trainer.execution.timed_peak, "cuda.max_memory_allocated (timed steps)"
     gathered: list = [None] * dist.get_world_size()
     representative = trainer.dp_rank == 0 and trainer.tp_rank == 0  # one rank per stage
     dist.all_gather_object(gathered, {"flops": flops, "comms": comms, "peak": peak,
@@ -164,8 +175,8 @@ def run(spec: LaunchSpec) -> None:
             acc["bytes"] += c["bytes"]
     peaks = [g["peak"] for g in gathered]
     top = max(range(len(peaks)), key=lambda r: -1 if peaks[r] is None else peaks[r])
-    timed = timed_steps(t.steps)
     step_time = _mean([times[k - 1] for k in timed])
+    execution = trainer.execution.summary(times, [1] if 1 not in timed else [], step_time)
     emit({"event": "summary", "measured": {
         "stepTime": step_time,
         "tokensPerSecond": tokens / step_time if step_time else None,
@@ -183,6 +194,8 @@ def run(spec: LaunchSpec) -> None:
         "comms": total_comms,
         # why the stages run eager (zero-bubble schedules refuse torch.compile'd stages)
         "notes": [trainer.eager_reason] if trainer.eager_reason else [],
+        "compileTime": execution["compileTime"],
+        "execution": execution,
     }})
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
+from .fastpaths import adamw_kwargs
 from .parallel import DTensor, local
 
 BETAS = (0.9, 0.95)
@@ -24,11 +25,13 @@ WEIGHT_DECAY = 0.1
 
 class Optimizer:
     def __init__(self, params: list[nn.Parameter], lr: float, zero: int, dp: int, tp: int,
-                 dp_group):
+                 dp_group, implementation: str | None = None):
         self.params = params
         self.aliases: list[tuple[nn.Parameter, torch.Tensor]] = []
         kw = dict(lr=lr, betas=BETAS, weight_decay=WEIGHT_DECAY)
-        if tp > 1:
+        if implementation is not None:  # fastpaths.adamw_implementation: fused / foreach / forloop
+            kw.update(adamw_kwargs(implementation))
+        elif tp > 1:
             kw["foreach"] = False
         if zero == 1 and dp > 1:
             targets: list[torch.Tensor] = list(params)

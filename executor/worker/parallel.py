@@ -5,7 +5,8 @@ innermost, then dp, then pp). The order, as in torchtitan's parallelize_llama:
 
   0. pipeline split (pipeline.py), before everything below, on the meta model;
   1. apply_tp   tensor (+ sequence) parallel with DTensor: parallelize_module;
-  2. apply_ac   activation checkpointing (full: each block; selective: attention core only);
+  2. apply_ac   activation checkpointing (full: each block; selective: per-op SAC);
+  2b. compile  torch.compile per block when the run is compiled (compile.py, execution.py);
   3. data parallel by ZeRO stage (chosen in train.Trainer._apply_dp): 0 apply_ddp,
                 1 apply_ddp + ZeroRedundancyOptimizer (optim.py), 2 apply_fsdp with
                 reshard_after_forward=False, 3 apply_fsdp (FSDP2 fully_shard).
@@ -46,6 +47,7 @@ try:
 except ImportError:  # pragma: no cover - torch 2.5
     from torch.distributed._composable.fsdp import fully_shard
 
+from .fastpaths import apply_selective_ac, sac_available
 from .model import GPT
 
 
@@ -108,31 +110,47 @@ def _recompute_whole(fn, *args, **kwargs):
     default "early stop" ends the recomputation once the last saved tensor is rebuilt (skipping
     the block's final matmul); Megatron-LM's full recompute, which the planner models
     (hardware FLOPs = model FLOPs + one forward of the layers), re-runs all of it."""
+    if _compiling():  # compiled blocks: checkpoint becomes a region AOTAutograd recomputes
+        return checkpoint(fn, *args, use_reentrant=False, **kwargs)
     with set_checkpoint_early_stop(False):
         return checkpoint(fn, *args, use_reentrant=False, **kwargs)
 
 
-def apply_ac(model: GPT, recompute: str) -> None:
+def _compiling() -> bool:
+    compiler = getattr(torch, "compiler", None)
+    return bool(compiler is not None and hasattr(compiler, "is_compiling") and compiler.is_compiling())
+
+
+def apply_ac(model: GPT, recompute: str) -> str:
     """full: every block's forward is re-run in backward (only block inputs are kept);
-    selective: only the attention core softmax(QKᵀ)V is (Korthikanti et al. 2022 §5)."""
+    selective: per-op SAC (fastpaths.py: matmul outputs saved, the rest of the block, attention
+    core softmax(QKᵀ)V included, recomputed; Korthikanti et al. 2022 §5), or on a torch without
+    it the attention core alone. Returns what was applied."""
     if recompute == "full":
         for name, block in list(model.layers.named_children()):
             model.layers.register_module(name, checkpoint_wrapper(block, checkpoint_fn=_recompute_whole))
-    elif recompute == "selective":
+        return "full"
+    if recompute == "selective":
+        if sac_available():
+            apply_selective_ac(model)
+            return "selective(per-op)"
         for block in model.layers.values():
             block.attention.selective_recompute = True
+        return "selective(attention core)"
+    return "none"
 
 
-def apply_fsdp(model: GPT, dp_mesh, zero: int) -> None:
+def apply_fsdp(model: GPT, dp_mesh, zero: int, mp_policy=None) -> None:
     """FSDP2 (ZeRO-3 style sharding of params, grads and optimizer states over dp). Each block is
     its own unit (all-gathered just before use), the root holds embedding, norm and head (one
     unit, so a tied embedding/head parameter is one parameter). Stage 2 keeps the gathered
     parameters from forward to backward (reshard_after_forward=False): sharded grads and
     optimizer states, as ZeRO-2; stage 3 frees them after forward and gathers again."""
     reshard = zero == 3
+    mp = {"mp_policy": mp_policy} if mp_policy is not None else {}  # fastpaths.fsdp_mixed_precision
     for block in model.layers.values():
-        fully_shard(block, mesh=dp_mesh, reshard_after_forward=reshard)
-    fully_shard(model, mesh=dp_mesh, reshard_after_forward=reshard)
+        fully_shard(block, mesh=dp_mesh, reshard_after_forward=reshard, **mp)
+    fully_shard(model, mesh=dp_mesh, reshard_after_forward=reshard, **mp)
 
 
 def apply_ddp(model: nn.Module, dp_group, device: torch.device) -> DDP:

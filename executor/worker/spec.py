@@ -93,6 +93,15 @@ class FaultSpec:
 
 
 @dataclass(frozen=True)
+class ExecutionSpec:
+    """How the worker runs the plan (PROTOCOL.md `execution`): compiled or eager, and the fast
+    paths it may take (compile.py, fastpaths.py)."""
+    compile: bool = False
+    optimizer: str = "auto"  # "auto" | "fused" | "foreach" | "forloop"
+    fsdp_mixed_precision: Optional[bool] = None  # None: on CUDA (bf16 params, fp32 reduce)
+
+
+@dataclass(frozen=True)
 class LaunchSpec:
     device: str  # "cpu" | "cuda"
     run_dir: Optional[str]
@@ -100,6 +109,7 @@ class LaunchSpec:
     plan: PlanSpec
     training: TrainingSpec
     fault: Optional[FaultSpec]
+    execution: ExecutionSpec = ExecutionSpec()
 
     @property
     def world(self) -> int:
@@ -168,13 +178,22 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
     )
     f = raw.get("faultInjection")
     fault = FaultSpec(rank=int(f["rank"]), step=int(f["step"])) if f else None
+    device = raw.get("device", "cpu")
+    e = raw.get("execution") or {}
+    execution = ExecutionSpec(
+        compile=bool(e.get("compile", device == "cuda")),
+        optimizer=str(e.get("optimizer", "auto")),
+        fsdp_mixed_precision=(bool(e["fsdpMixedPrecision"])
+                              if e.get("fsdpMixedPrecision") is not None else None),
+    )
     spec = LaunchSpec(
-        device=raw.get("device", "cpu"),
+        device=device,
         run_dir=raw.get("runDir"),
         model=model,
         plan=plan,
         training=training,
         fault=fault,
+        execution=execution,
     )
     validate(spec)
     return spec
@@ -245,6 +264,8 @@ def validate(spec: LaunchSpec) -> None:
          f"stageLayers needs one entry per pipeline stage (pp = {p.pp}), got {list(p.stage_layers or [])}"),
         (p.stage_layers is None or (sum(p.stage_layers) == m.layers and min(p.stage_layers) >= 1),
          f"stageLayers must be positive and sum to the {m.layers} layers, got {list(p.stage_layers or [])}"),
+        (spec.execution.optimizer in ("auto", "fused", "foreach", "forloop"),
+         f"unknown execution.optimizer {spec.execution.optimizer!r}"),
     ]
     for ok, message in checks:
         if not ok:

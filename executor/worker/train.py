@@ -23,6 +23,7 @@ import torch.nn as nn
 
 from . import data
 from .model import build_meta_model, cross_entropy, materialize
+from .execution import Execution
 from .optim import Optimizer
 from .parallel import (DDP, DTensor, GradReplicator, apply_ac, apply_ddp, apply_fsdp, apply_tp,
                        local)
@@ -57,11 +58,14 @@ class Trainer:
                 for layer in moe_layers(part):
                     layer.ep_group = self.ep_group
 
-        # 1. tensor parallel, 2. activation checkpointing, 3. data parallel
+        # (float8,) 1. tensor parallel, 2. activation checkpointing, (compile,) 3. data parallel
+        self.execution = Execution(spec, device)
         for part in self.parts:
+            self.execution.before_tp(part)
             if p.tp > 1:
                 apply_tp(part, mesh["tp"], p.sequence_parallel)
-            apply_ac(part, p.recompute)
+            self.recompute_kind = apply_ac(part, p.recompute)
+            self.execution.after_ac(part)
         self.runners: list[nn.Module] = list(self.parts)  # what forward is called on
         self.replicator = self.expert_replicator = None
         self.dp_kind = self._apply_dp() if p.dp > 1 else "none"
@@ -69,7 +73,8 @@ class Trainer:
                           if p.pp > 1 and spec.model.tied else None)
         # Zero-bubble schedules refuse torch.compile'd stages: whoever compiles asks first.
         self.compile_allowed, self.eager_reason = compile_allowed(p.schedule) if p.pp > 1 else (True, "")
-        self.optimizer = Optimizer(self.params(), t.lr, p.zero, p.dp, p.tp, self.dp_group)
+        self.optimizer = Optimizer(self.params(), t.lr, p.zero, p.dp, p.tp, self.dp_group,
+                                   self.execution.choose_optimizer(self.params()))
         self.schedule = self._build_schedule(ids) if p.pp > 1 else None
         self.trace = None  # a trace.StepTrace while the traced step runs
 
@@ -105,8 +110,9 @@ class Trainer:
         p = self.spec.plan
         if p.zero >= 2:
             for part in self.parts:
-                apply_fsdp(part, self.mesh["dp"], p.zero)
-            return f"fsdp2(reshard_after_forward={p.zero == 3})"
+                apply_fsdp(part, self.mesh["dp"], p.zero, self.execution.mp_policy())
+            mp = "+mp(param bf16, reduce fp32)" if self.execution.fsdp_mp else ""
+            return f"fsdp2(reshard_after_forward={p.zero == 3}){mp}"
         if self.moe:
             # Mixtures of experts: the dense gradients averaged over dp; the experts' summed
             # over their edp replicas and divided by dp (moe.py). An expert no token chose on

@@ -35,6 +35,8 @@ compares the measured step with the planner's prediction. Artifacts: runs/<time>
   --run-dir DIR            the run's directory (default runs/<time>-<model> under the current one)
   --print-launch           write the run directory and print each node's torchrun command, one
                            line per node, without running
+  --compile, --no-compile  torch.compile each transformer block (default: on for CUDA, off on CPU);
+                           compile time is reported apart and left out of the step time
   --json                   one JSON object per step, then the summary, one per line
 
 Python: PARAPLAN_PYTHON, else .venv (npm run setup, i.e. bash executor/setup-venv.sh).

@@ -2,6 +2,7 @@
 // predicted, error) with the collectives, and the one-line failure messages.
 import type { CommRow } from "../../executor/comms.js";
 import type { StepEvent } from "../../executor/events.js";
+import { executionLine } from "../../executor/execution.js";
 import type { Failure } from "../../executor/run.js";
 import type { StepFigures, TimelineSummary } from "../../executor/step-timeline.js";
 import type { Figures, NotComparable, Summary } from "../../executor/summary.js";
@@ -74,6 +75,7 @@ export function summaryText(s: Summary): string {
     lines.push("(the planner counts 16-bit gradients and activations; fp32 ones move twice the bytes)");
     lines.push(`planner communication time per step: tp ${seconds(t.tp)}, pp ${seconds(t.pp)}, exposed dp ${seconds(t.dp)}`);
   }
+  if (s.execution) lines.push("", executionLine(s.execution));
   if (s.timeline) lines.push("", ...timelineLines(s.timeline, s.runDir));
   lines.push("", `run dir: ${s.runDir}`);
   return lines.join("\n");

@@ -22,6 +22,8 @@ describe("launch spec", () => {
       plan,
       // 256 rounded up to a multiple of 128·tp = 256
       training: { globalBatch: 8, seqLen: 32, precision: "bf16", steps: 5, seed: 1234, lr: 0.001, vocabPadded: 256 },
+      // eager on CPU ranks unless asked (PROTOCOL.md execution)
+      execution: { compile: false },
     });
     const odd = buildSpec({ runDir: "/r", device: "cpu", model: { ...model, vocab: 300 }, plan, globalBatch: 8, seqLen: model.defaultSeqLen, precision: "bf16", steps: 1 });
     expect(odd.training.vocabPadded).toBe(512);
