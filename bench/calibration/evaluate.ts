@@ -40,7 +40,7 @@ export interface CalibrationReport {
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<PredictOptions, "profile"> = {}): CalibrationReport {
+export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<PredictOptions, "profile"> & { folds?: boolean } = {}): CalibrationReport {
   const profile = opts.profile ?? profileCache();
   // In-sample: the profiles as committed (their figures fitted on all rows by
   // bench/calibration/write-back.ts); the fit below re-derives them to show they still hold.
@@ -58,7 +58,7 @@ export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<
   const allKeys = [...new Set(fitRows.flatMap((r) => problem.keysOf(r)))];
   const priors: ParamVector = Object.fromEntries(allKeys.map((k) => [k, priorOf(k)]));
   const fit = fitParams(fitRows, problem);
-  const folds = leaveOneSourceOut(fitRows, (r) => r.source, problem);
+  const folds = opts.folds === false ? new Map<string, FitResult>() : leaveOneSourceOut(fitRows, (r) => r.source, problem);
   const under = (params: ParamVector) => (p: RowPrediction) => (p.plan ? predictRow(p.row, { profile, params, plan: p.plan }) : p);
   const prior = committed.map(under(priors));
   const inSample = committed;

@@ -4,12 +4,16 @@
 //   hw/<family>/matmul           multiplier of the family's matmul-efficiency table (a100, h100;
 //                                the 500 W H100 shares h100's, its power prior in its own profile);
 //                                every point stays ≤ 1
-//   <engine>/attention/<GEN>     the engine's attention-kernel efficiency on that GPU generation
-//                                (fraction of the 16-bit peak, in [0.05, 1])
+//   hw/<family>/attention        the hardware profiles' attentionEfficiency: megatron-core's
+//                                attention (the default engine prices as the profiles do)
+//   <engine>/attention/<GEN>     another engine's attention-kernel efficiency on that GPU
+//                                generation (fraction of the 16-bit peak, in [0.1, 1]);
+//                                megatron-deepspeed shares megatron-2021's (the same code)
 //   <engine>/launch              host time per kernel launch, seconds, in [0.5 µs, 30 µs] (eager
 //                                engines only; megatron-core's host time is inside its efficiencies)
 //   <engine>/slowdown            compute slowdown under an overlapped collective, in [0.01, 0.5]
-//                                (engines that overlap communication)
+//                                (engines that overlap communication; megatron-core keeps Lee et
+//                                al.'s 18.9%, the planner's default, so no engine = megatron-core)
 // Values are absolute (the hardware multiplier excepted); a key absent from a vector takes the
 // committed profile's value (predictRow) — and in a leave-one-source-out fold, the prior
 // (priors.ts) for a key only the held-out source informs.
@@ -19,7 +23,7 @@ import type { EngineName } from "./engine-of-row.js";
 export type ParamVector = Record<string, number>;
 
 const EAGER: readonly EngineName[] = ["megatron-2021", "megatron-deepspeed", "fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"];
-const OVERLAPPING: readonly EngineName[] = ["megatron-core", "fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"];
+const OVERLAPPING: readonly EngineName[] = ["fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"];
 
 export function familyOf(profile: string): string {
   if (profile.includes("a100")) return "a100";
@@ -27,25 +31,34 @@ export function familyOf(profile: string): string {
   return profile;
 }
 
+/** Whose attention figure an engine runs: Megatron-DeepSpeed runs Megatron-LM 2021's attention
+ *  code (materialised scores, fused softmax) on the same A100s, so one figure serves both. */
+const attentionOwner = (e: EngineName): EngineName => (e === "megatron-deepspeed" ? "megatron-2021" : e);
+
 /** The keys a row's prediction depends on. */
 export function keysOf(profile: string, hw: Hardware, engine: EngineName): string[] {
-  const keys = [`hw/${familyOf(profile)}/matmul`, `${engine}/attention/${gpuGeneration(hw)}`];
+  const f = familyOf(profile);
+  const keys = [`hw/${f}/matmul`, engine === "megatron-core" ? `hw/${f}/attention` : `${attentionOwner(engine)}/attention/${gpuGeneration(hw)}`];
   if (EAGER.includes(engine)) keys.push(`${engine}/launch`);
   if (OVERLAPPING.includes(engine)) keys.push(`${engine}/slowdown`);
   return keys;
 }
 
-/** The profile with its matmul table scaled by the vector's family multiplier (points ≤ 1). */
+/** The profile with its matmul table scaled by the vector's family multiplier (points ≤ 1) and
+ *  the family's attention efficiency. */
 export function scaledHardware(hw: Hardware, profile: string, p: ParamVector): Hardware {
   const mm = p[`hw/${familyOf(profile)}/matmul`];
-  if (mm === undefined || mm === 1) return hw;
-  return { ...hw, matmul: { ...hw.matmul, points: hw.matmul.points.map(([x, y]) => [x, Math.min(1, y * mm)] as const) } };
+  const at = p[`hw/${familyOf(profile)}/attention`];
+  let out = hw;
+  if (mm !== undefined && mm !== 1) out = { ...out, matmul: { ...out.matmul, points: out.matmul.points.map(([x, y]) => [x, Math.min(1, y * mm)] as const) } };
+  if (at !== undefined) out = { ...out, attentionEfficiency: at };
+  return out;
 }
 
 /** The engine with the vector's figures for it. */
 export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: ParamVector): Engine {
   const gen = gpuGeneration(hw);
-  const at = p[`${name}/attention/${gen}`];
+  const at = p[`${attentionOwner(name)}/attention/${gen}`];
   const launch = p[`${name}/launch`];
   const slow = p[`${name}/slowdown`];
   if (at === undefined && launch === undefined && slow === undefined) return e;
@@ -60,7 +73,8 @@ export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: Param
 /** The committed profile's value of a key (what a vector without it uses). */
 export function currentOf(key: string, e: Engine, hw: Hardware): number {
   const [, what, gen] = key.split("/");
-  if (key.startsWith("hw/")) return 1;
+  if (key.endsWith("/matmul")) return 1;
+  if (key.startsWith("hw/")) return hw.attentionEfficiency;
   if (what === "attention") return e.attention.efficiency[gen!] ?? hw.attentionEfficiency;
   if (what === "launch") return e.launch.perKernel;
   return e.overlapSlowdown;
@@ -68,8 +82,8 @@ export function currentOf(key: string, e: Engine, hw: Hardware): number {
 
 /** Physical bounds of each key. */
 export function boundsOf(key: string, hws: Hardware[]): [number, number] {
-  if (key.startsWith("hw/")) return [0.5, 1 / Math.max(...hws.flatMap((h) => h.matmul.points.map((q) => q[1])))];
+  if (key.endsWith("/matmul")) return [0.5, 1 / Math.max(...hws.flatMap((h) => h.matmul.points.map((q) => q[1])))];
   if (key.endsWith("/launch")) return [0.5e-6, 30e-6];
   if (key.endsWith("/slowdown")) return [0.01, 0.5];
-  return [0.05, 1];
+  return [0.1, 1];
 }

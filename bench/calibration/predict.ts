@@ -51,7 +51,8 @@ export function predictRow(row: CalibrationRow, options: PredictOptions = {}): R
   const base = (options.profile ?? loadProfile)(row.profile);
   const params = options.params ?? {};
   const hw = scaledHardware(base, row.profile, params);
-  const training = { ...row.training, engine: fittedEngine(row.training.engine!, row.engine, base, params) };
+  const e = row.training.engine;
+  const training = e ? { ...row.training, engine: fittedEngine(e, row.engine, base, params) } : row.training;
   let plan: PlanResult | null;
   let status: RowStatus = "ok";
   if (options.plan) {

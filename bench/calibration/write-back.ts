@@ -20,7 +20,7 @@ const write = (p: string, j: Json) => writeFileSync(p, `${JSON.stringify(j, null
 export function writeBack(): void {
   const rows = loadCalibrationRows();
   const profile = profileCache();
-  const rep = evaluateCalibration(rows, { profile });
+  const rep = evaluateCalibration(rows, { profile, folds: false });
   const root = packageRoot();
   const informed = (key: string) => {
     const users = rows.filter((r) => keysOf(r.profile, profile(r.profile), r.engine).includes(key));
@@ -31,10 +31,17 @@ export function writeBack(): void {
   const note = (key: string, prior: string) => `fitted on calibration rows ${informed(key)} (bench/calibration, npm run bench), prior ${prior}`;
   for (const [key, v] of Object.entries(rep.fit.params)) {
     if (key.startsWith("hw/")) {
-      const fam = key.split("/")[1]!;
+      const [, fam, what] = key.split("/") as [string, string, string];
       for (const name of ["dgx-a100-40g", "dgx-a100-80g", "dgx-h100", "h100-96g-500w"].filter((n) => familyOf(n) === fam)) {
         const path = join(root, "profiles", "hardware", `${name}.json`);
         const j = read(path);
+        if (what === "attention") {
+          // The 500 W part's attention runs under torchtitan, whose own figure prices it.
+          if (name === "h100-96g-500w") continue;
+          j.gpu.attentionEfficiency = { value: Number(v.toFixed(3)), source: note(key, `${PRIORS[key]?.value}: ${j.gpu.attentionEfficiency?.source ?? ""}`) };
+          write(path, j);
+          continue;
+        }
         const mm = j.gpu.matmulEfficiency;
         mm.points = mm.points.map(([x, y]: [number, number]) => [x, Math.min(1, Number((y * v).toFixed(4)))]);
         const base = String(mm.source).replace(/ \[Re-fitted .*\]$/, "");
