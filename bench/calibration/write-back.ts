@@ -36,8 +36,7 @@ export function writeBack(): void {
         const path = join(root, "profiles", "hardware", `${name}.json`);
         const j = read(path);
         if (what === "attention") {
-          // The 500 W part's attention runs under torchtitan, whose own figure prices it.
-          if (name === "h100-96g-500w") continue;
+          // The 500 W part keeps dgx-h100's efficiencies (its power prior derates them, power.ts).
           j.gpu.attentionEfficiency = { value: Number(v.toFixed(3)), source: note(key, `${PRIORS[key]?.value}: ${j.gpu.attentionEfficiency?.source ?? ""}`) };
           write(path, j);
           continue;
