@@ -1,10 +1,14 @@
 // Accuracy on the 277 published runs (bench/data/published-runs.csv): every row predicted with its
-// own configuration and its source's engine; per source the in-sample error of the fit on all
-// sources, the leave-one-source-out error, Spearman ρ within groups and peak memory.
+// own configuration and its source's engine; per source the in-sample error of the committed
+// profiles (fitted on all sources), the leave-one-source-out error, Spearman ρ within groups and peak memory.
 import { table } from "../src/format/units.js";
 import { type CalibrationReport, evaluateCalibration } from "./calibration/evaluate.js";
 import { planText } from "./calibration/predict.js";
 import { loadCalibrationRows } from "./calibration/rows.js";
+import { priorOf } from "./calibration/priors.js";
+
+/** A fitted figure as printed: launch costs in µs, the rest as numbers. */
+export const fmtParam = (k: string, v: number) => (k.endsWith("/launch") ? `${(v * 1e6).toFixed(2)} us` : v.toFixed(3));
 
 /** Targets of issue 12. */
 export const TARGETS = { inSampleMean: 0.05, row: 0.15, losoMean: 0.1, rho: 0.8, memory: 0.1 };
@@ -47,11 +51,12 @@ export function printSources(rep: CalibrationReport): boolean {
     String(f.overMemory),
   ]);
   console.log(table(["source", "rows", "predicted", "prior mean", "in-sample mean", "max", "LOSO mean", "ρ (groups)", "memory err (rows)", "over memory"], rows, [false, true, false, true, true, true, true, true, true, true]));
-  const fitted = Object.entries(rep.fit.params).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ");
-  console.log(`\nfitted on all sources: ${fitted} (${rep.fit.iterations} iterations, rms log-error ${rep.fit.rms.toFixed(3)})`);
+  const show = (ps: Record<string, number>) => Object.entries(ps).map(([k, v]) => `${k} ${fmtParam(k, v)}`).join(", ");
+  console.log(`\nre-fitted on all sources (the committed profiles hold the write-back of this fit): ${show(rep.fit.params)} (${rep.fit.iterations} iterations, rms log-error ${rep.fit.rms.toFixed(3)})`);
+  console.log(`priors: ${show(Object.fromEntries(rep.fit.fitted.map((k) => [k, priorOf(k)])))}`);
   for (const [src, f] of rep.folds) {
     const kept = rep.fit.fitted.filter((k) => !f.fitted.includes(k));
-    console.log(`  without ${src}: ${Object.entries(f.params).map(([k, v]) => `${k} ${v.toFixed(3)}`).join(", ")}${kept.length ? `; prior kept: ${kept.join(", ")}` : ""}`);
+    console.log(`  without ${src}: ${show(f.params)}${kept.length ? `; prior kept: ${kept.join(", ")}` : ""}`);
   }
   const needsCp = s.reduce((a, f) => a + f.needsCp, 0);
   const inexpressible = s.reduce((a, f) => a + f.inexpressible, 0);

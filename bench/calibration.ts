@@ -3,4 +3,4 @@
 export { type CalibrationRow, loadCalibrationRows, rowToInputs, sourceOf } from "./calibration/rows.js";
 export { measuredStepTime } from "./calibration/measured.js";
 export { type PredictOptions, type RowPrediction, planText, predictRow, profileCache } from "./calibration/predict.js";
-export { type EngineName, engineKnobs, engineOfRow } from "./calibration/engine-knobs.js";
+export { type EngineName, engineCache, engineOfRow } from "./calibration/engine-of-row.js";

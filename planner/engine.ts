@@ -41,7 +41,14 @@ export interface Engine {
     /** Gradient bucket, bytes: max(bucketSize, bucketSizePerDp · dp). */
     bucketSize: number;
     bucketSizePerDp: number;
+    /** ZeRO-3 / FSDP collectives per layer and pass, each paying its ring latency
+     *  (cost/gather-calls.ts): 1 for FSDP's FlatParameter per block, 12 for DeepSpeed 2021's
+     *  per-tensor gathers. */
+    gatherCallsPerLayer: number;
   };
+  /** The activation recompute the stack can run: "any" (full, selective or none, searched) or
+   *  "full" only (Megatron-LM / DeepSpeed of 2021: --checkpoint-activations, nothing finer). */
+  recompute: "any" | "full";
   tensorParallel: {
     /** Fraction of tensor-parallel communication hidden behind GEMMs (0: on the critical path). */
     overlap: number;

@@ -83,7 +83,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   let searched = 0;
   let feasible = 0;
   let closest: PlanResult | null = null;
-  const recomputes = recomputeCandidates(fixed);
+  const recomputes = recomputeCandidates(fixed, t.engine);
   // (zero and recompute are the innermost loops: they change memory, not the micro-batch costs)
 
   const reject = (code: RejectionCode, n: number) => {

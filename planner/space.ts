@@ -90,8 +90,11 @@ export function zeroCandidates(fixed: Fixed, dp: number): readonly ZeroStage[] {
   return dp === 1 ? ZERO_ONLY : ZERO_STAGES;
 }
 
-export function recomputeCandidates(fixed: Fixed): readonly Recompute[] {
-  return fixed.recompute === undefined ? RECOMPUTE_MODES : [fixed.recompute];
+/** The recompute modes searched: the fixed one, else every mode the engine runs (a 2021 stack
+ *  has full recompute only: planner/engine.ts Engine.recompute). */
+export function recomputeCandidates(fixed: Fixed, engine?: { recompute: "any" | "full" }): readonly Recompute[] {
+  if (fixed.recompute !== undefined) return [fixed.recompute];
+  return engine?.recompute === "full" ? ["full"] : RECOMPUTE_MODES;
 }
 
 /** All layout rules of one complete plan (layout/rules.ts), for plans that come from a file, an

@@ -207,11 +207,11 @@ export interface Training {
   /** Data-parallel gradient reduction overlapped with the backward pass (PyTorch DDP buckets,
    *  Megatron-LM --overlap-grad-reduce since 2023); false runs it after backward. */
   overlapGradReduce: boolean;
-  /** Slowdown of compute while overlapped communication runs (cost/overlap.ts; default
-   *  OVERLAP_SLOWDOWN, Lee et al. 2025); an engine's figure. */
+  /** Override of the engine's overlapSlowdown (compute slowdown while overlapped communication
+   *  runs, cost/overlap.ts); absent: the engine's figure, else OVERLAP_SLOWDOWN (Lee et al. 2025). */
   overlapSlowdown?: number;
-  /** ZeRO-3 collectives per layer and pass (cost/gather-calls.ts; default 1, FSDP's
-   *  FlatParameter per block); an engine's figure. */
+  /** Override of the engine's dataParallel.gatherCallsPerLayer (ZeRO-3 collectives per layer and
+   *  pass, cost/gather-calls.ts); absent: the engine's, else 1 (FSDP's FlatParameter per block). */
   gatherCallsPerLayer?: number;
   /** The software stack (planner/engine.ts): attention kernel, fusions, launch cost, overlap,
    *  fp8 recipe. fusedAttention and overlapGradReduce above are its settings after the CLI's

@@ -3,6 +3,7 @@
 // predicted against measured peak memory. Pure over the rows and the prediction function.
 import { type FitProblem, type FitResult, fitParams, leaveOneSourceOut } from "./fit.js";
 import { type ParamVector, boundsOf, keysOf } from "./params.js";
+import { priorOf } from "./priors.js";
 import { type PredictOptions, type RowPrediction, predictRow, profileCache } from "./predict.js";
 import type { CalibrationRow } from "./rows.js";
 import { groupSpearman } from "./stats.js";
@@ -14,7 +15,7 @@ export interface SourceFigures {
   needsCp: number;
   inexpressible: number;
   overMemory: number;
-  /** Mean |error| with the profiles as they are (every multiplier 1, no fit). */
+  /** Mean |error| with every fitted figure at its prior (priors.ts), no fit. */
   priorMean: number;
   inSampleMean: number;
   inSampleMax: number;
@@ -27,6 +28,8 @@ export interface SourceFigures {
 }
 
 export interface CalibrationReport {
+  /** The committed profiles' predictions (searched once; the other columns re-evaluate these plans). */
+  committed: RowPrediction[];
   prior: RowPrediction[];
   inSample: RowPrediction[];
   loso: RowPrediction[];
@@ -37,23 +40,30 @@ export interface CalibrationReport {
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
-export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<PredictOptions, "profile"> = {}): CalibrationReport {
+export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<PredictOptions, "profile"> & { folds?: boolean } = {}): CalibrationReport {
   const profile = opts.profile ?? profileCache();
-  const prior = rows.map((row) => predictRow(row, { profile }));
-  const usable = prior.filter((p) => p.plan !== null);
+  // In-sample: the profiles as committed (their figures fitted on all rows by
+  // bench/calibration/write-back.ts); the fit below re-derives them to show they still hold.
+  const committed = rows.map((row) => predictRow(row, { profile }));
+  const usable = committed.filter((p) => p.plan !== null);
   const planOf = new Map(usable.map((p) => [p.row.id, p.plan!]));
   const hws = [...new Set(rows.map((r) => r.profile))].map(profile);
   const problem: FitProblem<CalibrationRow> = {
-    keysOf: (r) => keysOf(r.profile, r.engine),
+    keysOf: (r) => keysOf(r.profile, profile(r.profile), r.engine),
     residual: (r, params) => Math.log(predictRow(r, { profile, params, plan: planOf.get(r.id)! }).predicted! / r.measuredStepTime),
     bounds: (k) => boundsOf(k, hws),
+    initial: priorOf,
   };
   const fitRows = usable.map((p) => p.row);
+  const allKeys = [...new Set(fitRows.flatMap((r) => problem.keysOf(r)))];
+  const priors: ParamVector = Object.fromEntries(allKeys.map((k) => [k, priorOf(k)]));
   const fit = fitParams(fitRows, problem);
-  const folds = leaveOneSourceOut(fitRows, (r) => r.source, problem);
+  const folds = opts.folds === false ? new Map<string, FitResult>() : leaveOneSourceOut(fitRows, (r) => r.source, problem);
   const under = (params: ParamVector) => (p: RowPrediction) => (p.plan ? predictRow(p.row, { profile, params, plan: p.plan }) : p);
-  const inSample = prior.map(under(fit.params));
-  const loso = prior.map((p) => under(folds.get(p.row.source)?.params ?? {})(p));
+  const prior = committed.map(under(priors));
+  const inSample = committed;
+  // A fold's unfitted keys (only the held-out source uses them) take their priors.
+  const loso = committed.map((p) => under({ ...priors, ...(folds.get(p.row.source)?.params ?? {}) })(p));
 
   const sources = [...new Set(rows.map((r) => r.source))].map((source): SourceFigures => {
     const of = (ps: RowPrediction[]) => ps.filter((p) => p.row.source === source);
@@ -81,5 +91,5 @@ export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<
       memoryRows: mem.length,
     };
   });
-  return { prior, inSample, loso, fit, folds, sources };
+  return { committed, prior, inSample, loso, fit, folds, sources };
 }

@@ -13,6 +13,8 @@ export interface FitProblem<R> {
   /** ln(predicted / measured) of the row under the parameters (a missing key is its prior, 1). */
   residual(r: R, p: ParamVector): number;
   bounds(key: string): [number, number];
+  /** Where a key's fit starts (its prior); default 1. */
+  initial?(key: string): number;
 }
 
 export interface FitResult {
@@ -29,7 +31,7 @@ const clamp = (v: number, [lo, hi]: [number, number]) => Math.min(hi, Math.max(l
 export function fitParams<R>(rows: readonly R[], pr: FitProblem<R>, maxIterations = 40): FitResult {
   const keys = [...new Set(rows.flatMap((r) => pr.keysOf(r)))].sort();
   const users = keys.map((k) => rows.map((r, i) => (pr.keysOf(r).includes(k) ? i : -1)).filter((i) => i >= 0));
-  const params: ParamVector = Object.fromEntries(keys.map((k) => [k, clamp(1, pr.bounds(k))]));
+  const params: ParamVector = Object.fromEntries(keys.map((k) => [k, clamp(pr.initial?.(k) ?? 1, pr.bounds(k))]));
   const residuals = (p: ParamVector) => rows.map((r) => pr.residual(r, p));
   const ssr = (r: number[]) => r.reduce((s, v) => s + v * v, 0);
   let r = residuals(params);
@@ -66,7 +68,7 @@ export function fitParams<R>(rows: readonly R[], pr: FitProblem<R>, maxIteration
 }
 
 /** For each source: the fit on every other source's rows. A key only the held-out source uses is
- *  absent from that fit, so its prediction takes the prior (1) for it. */
+ *  absent from that fit, so its prediction takes the prior for it. */
 export function leaveOneSourceOut<R>(rows: readonly R[], sourceOf: (r: R) => string, pr: FitProblem<R>): Map<string, FitResult> {
   const out = new Map<string, FitResult>();
   for (const s of [...new Set(rows.map(sourceOf))]) out.set(s, fitParams(rows.filter((r) => sourceOf(r) !== s), pr));

@@ -1,19 +1,29 @@
-// The fitted parameter vector of the calibration: a few named multipliers of the profiles'
-// efficiencies, each physically bounded (an efficiency never above 1). Keys:
-//   matmul:<family>    the matmul efficiency table of a GPU family (a100, h100; the 500 W H100
-//                      shares h100's, its power prior applied in its own profile)
-//   attention:<family> the attention-core efficiency of the family
-//   engine:<name>      an engine's kernel efficiency relative to Megatron's fused kernels (matmul,
-//                      attention and memory-bound work together); Megatron's engines are the
-//                      reference (1) so hardware and engine are not collinear.
-// Prior: 1 for every key (the profile's values). A key no training row uses keeps its prior.
-import type { Hardware } from "../../planner/index.js";
-import type { EngineName } from "./engine-knobs.js";
+// The fitted parameter vector of the calibration: engine figures and hardware efficiencies, each
+// physically bounded, shared by every row of that engine or GPU family (no per-row or per-source
+// factor). Keys:
+//   hw/<family>/matmul           multiplier of the family's matmul-efficiency table (a100, h100;
+//                                the 500 W H100 shares h100's, its power prior in its own profile);
+//                                every point stays ≤ 1
+//   hw/<family>/attention        the hardware profiles' attentionEfficiency: megatron-core's
+//                                attention (the default engine prices as the profiles do)
+//   <engine>/attention/<GEN>     another engine's attention-kernel efficiency on that GPU
+//                                generation (fraction of the 16-bit peak, in [0.1, 1]);
+//                                megatron-deepspeed shares megatron-2021's (the same code)
+//   <engine>/launch              host time per kernel launch, seconds, in [0.5 µs, 30 µs] (eager
+//                                engines only; megatron-core's host time is inside its efficiencies)
+//   <engine>/slowdown            compute slowdown under an overlapped collective, in [0.01, 0.5]
+//                                (engines that overlap communication; megatron-core keeps Lee et
+//                                al.'s 18.9%, the planner's default, so no engine = megatron-core)
+// Values are absolute (the hardware multiplier excepted); a key absent from a vector takes the
+// committed profile's value (predictRow) — and in a leave-one-source-out fold, the prior
+// (priors.ts) for a key only the held-out source informs.
+import { type Engine, type Hardware, gpuGeneration } from "../../planner/index.js";
+import type { EngineName } from "./engine-of-row.js";
 
 export type ParamVector = Record<string, number>;
 
-/** Engines whose kernels the hardware profiles were calibrated with (Megatron's fused kernels). */
-const REFERENCE_ENGINES: readonly EngineName[] = ["megatron-core", "megatron-2021"];
+const EAGER: readonly EngineName[] = ["megatron-2021", "megatron-deepspeed", "fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"];
+const OVERLAPPING: readonly EngineName[] = ["fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"];
 
 export function familyOf(profile: string): string {
   if (profile.includes("a100")) return "a100";
@@ -21,37 +31,59 @@ export function familyOf(profile: string): string {
   return profile;
 }
 
+/** Whose attention figure an engine runs: Megatron-DeepSpeed runs Megatron-LM 2021's attention
+ *  code (materialised scores, fused softmax) on the same A100s, so one figure serves both. */
+const attentionOwner = (e: EngineName): EngineName => (e === "megatron-deepspeed" ? "megatron-2021" : e);
+
 /** The keys a row's prediction depends on. */
-export function keysOf(profile: string, engine: EngineName): string[] {
+export function keysOf(profile: string, hw: Hardware, engine: EngineName): string[] {
   const f = familyOf(profile);
-  const keys = [`matmul:${f}`, `attention:${f}`];
-  if (!REFERENCE_ENGINES.includes(engine)) keys.push(`engine:${engine}`);
+  const keys = [`hw/${f}/matmul`, engine === "megatron-core" ? `hw/${f}/attention` : `${attentionOwner(engine)}/attention/${gpuGeneration(hw)}`];
+  if (EAGER.includes(engine)) keys.push(`${engine}/launch`);
+  if (OVERLAPPING.includes(engine)) keys.push(`${engine}/slowdown`);
   return keys;
 }
 
-const get = (p: ParamVector, k: string) => p[k] ?? 1;
+/** The profile with its matmul table scaled by the vector's family multiplier (points ≤ 1) and
+ *  the family's attention efficiency. */
+export function scaledHardware(hw: Hardware, profile: string, p: ParamVector): Hardware {
+  const mm = p[`hw/${familyOf(profile)}/matmul`];
+  const at = p[`hw/${familyOf(profile)}/attention`];
+  let out = hw;
+  if (mm !== undefined && mm !== 1) out = { ...out, matmul: { ...out.matmul, points: out.matmul.points.map(([x, y]) => [x, Math.min(1, y * mm)] as const) } };
+  if (at !== undefined) out = { ...out, attentionEfficiency: at };
+  return out;
+}
 
-/** The profile with its efficiencies multiplied by the vector's entries for this family and
- *  engine, each capped at 1. */
-export function scaledHardware(hw: Hardware, profile: string, engine: EngineName, p: ParamVector): Hardware {
-  const f = familyOf(profile);
-  const e = REFERENCE_ENGINES.includes(engine) ? 1 : get(p, `engine:${engine}`);
-  const mm = get(p, `matmul:${f}`) * e;
-  const at = get(p, `attention:${f}`) * e;
-  if (mm === 1 && at === 1 && e === 1) return hw;
+/** The engine with the vector's figures for it. */
+export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: ParamVector): Engine {
+  const gen = gpuGeneration(hw);
+  const at = p[`${attentionOwner(name)}/attention/${gen}`];
+  const launch = p[`${name}/launch`];
+  const slow = p[`${name}/slowdown`];
+  if (at === undefined && launch === undefined && slow === undefined) return e;
   return {
-    ...hw,
-    matmul: { ...hw.matmul, points: hw.matmul.points.map(([x, y]) => [x, Math.min(1, y * mm)] as const) },
-    attentionEfficiency: Math.min(1, hw.attentionEfficiency * at),
-    memoryBandwidthEfficiency: Math.min(1, hw.memoryBandwidthEfficiency * e),
+    ...e,
+    attention: at === undefined ? e.attention : { ...e.attention, efficiency: { ...e.attention.efficiency, [gen]: at } },
+    launch: launch === undefined ? e.launch : { ...e.launch, perKernel: launch },
+    overlapSlowdown: slow ?? e.overlapSlowdown,
   };
 }
 
-/** Bounds of each key: efficiencies stay in (0, 1] — a matmul multiplier at most 1/(best point),
- *  an attention multiplier at most 1/attentionEfficiency; an engine multiplier between 0.3 and
- *  1.3 (an engine's kernels neither a third of Megatron's nor far beyond them). */
+/** The committed profile's value of a key (what a vector without it uses). */
+export function currentOf(key: string, e: Engine, hw: Hardware): number {
+  const [, what, gen] = key.split("/");
+  if (key.endsWith("/matmul")) return 1;
+  if (key.startsWith("hw/")) return hw.attentionEfficiency;
+  if (what === "attention") return e.attention.efficiency[gen!] ?? hw.attentionEfficiency;
+  if (what === "launch") return e.launch.perKernel;
+  return e.overlapSlowdown;
+}
+
+/** Physical bounds of each key. */
 export function boundsOf(key: string, hws: Hardware[]): [number, number] {
-  if (key.startsWith("engine:")) return [0.3, 1.3];
-  const best = key.startsWith("matmul:") ? Math.max(...hws.flatMap((h) => h.matmul.points.map((q) => q[1]))) : Math.max(...hws.map((h) => h.attentionEfficiency));
-  return [0.3, 1 / best];
+  if (key.endsWith("/matmul")) return [0.5, 1 / Math.max(...hws.flatMap((h) => h.matmul.points.map((q) => q[1])))];
+  if (key.endsWith("/launch")) return [0.5e-6, 30e-6];
+  if (key.endsWith("/slowdown")) return [0.01, 0.5];
+  return [0.1, 1];
 }

@@ -3,7 +3,7 @@
 // the fit re-evaluates that plan under other parameters (evaluatePlan), so a fold never re-searches.
 import { type Hardware, type Plan, type PlanResult, evaluatePlan, search } from "../../planner/index.js";
 import { loadProfile } from "../../src/load.js";
-import { type ParamVector, scaledHardware } from "./params.js";
+import { type ParamVector, fittedEngine, scaledHardware } from "./params.js";
 import type { CalibrationRow } from "./rows.js";
 
 export type RowStatus = "ok" | "over-memory" | "needs cp" | "inexpressible";
@@ -23,7 +23,8 @@ export interface RowPrediction {
 }
 
 export interface PredictOptions {
-  /** Multipliers of the profile's efficiencies (bench/calibration/params.ts); absent: the prior. */
+  /** Engine figures and hardware multipliers (bench/calibration/params.ts); a key absent: the
+   *  committed profile's value. */
   params?: ParamVector;
   /** The plan to evaluate (a row's searched plan, re-evaluated under new parameters). */
   plan?: Plan;
@@ -48,14 +49,17 @@ export function predictRow(row: CalibrationRow, options: PredictOptions = {}): R
   const none = { predicted: null, error: null, plan: null, memory: null, capacity: null };
   if (row.cp > 1) return { row, status: "needs cp", ...none, reason: `context parallel cp=${row.cp} is not expressible yet` };
   const base = (options.profile ?? loadProfile)(row.profile);
-  const hw = scaledHardware(base, row.profile, row.engine, options.params ?? {});
+  const params = options.params ?? {};
+  const hw = scaledHardware(base, row.profile, params);
+  const e = row.training.engine;
+  const training = e ? { ...row.training, engine: fittedEngine(e, row.engine, base, params) } : row.training;
   let plan: PlanResult | null;
   let status: RowStatus = "ok";
   if (options.plan) {
-    plan = evaluatePlan(row.model, hw, row.training, options.plan);
+    plan = evaluatePlan(row.model, hw, training, options.plan);
     if (plan.memory.total > hw.memory) status = "over-memory";
   } else {
-    const r = search(row.model, hw, row.training, row.fixed, { top: 1 });
+    const r = search(row.model, hw, training, row.fixed, { top: 1 });
     plan = r.plans[0] ?? r.closest;
     if (!r.plans[0] && r.closest) status = "over-memory";
     if (!plan) {

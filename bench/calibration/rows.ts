@@ -4,9 +4,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
-import type { Fixed, ModelSpec, Precision, Schedule, Training } from "../../planner/index.js";
+import { type Engine, type Fixed, type ModelSpec, type Precision, type Schedule, type Training, fusedAttentionOf } from "../../planner/index.js";
 import { packageRoot } from "../../src/load.js";
-import { type EngineName, engineKnobs, engineOfRow } from "./engine-knobs.js";
+import { type EngineName, engineCache, engineOfRow } from "./engine-of-row.js";
 import { type Csv, globalBatchOf, measuredPeakMemory, measuredStepTime, num } from "./measured.js";
 
 export interface CalibrationRow {
@@ -76,7 +76,7 @@ function modelOf(r: Csv): ModelSpec {
 /** torchtitan's pipelining splits the local batch into as many micro-batches as there are stages
  *  (pipeline_parallel_microbatches defaults to the stage count, torchtitan 9dec370
  *  parallelisms/pipeline_llama.py), so the micro-batch is local/pp. */
-function fixedOf(r: Csv, engine: EngineName): Fixed {
+function fixedOf(r: Csv): Fixed {
   const fixed: Fixed = {};
   const put = <K extends keyof Fixed>(k: K, v: Fixed[K] | undefined) => {
     if (v !== undefined) fixed[k] = v;
@@ -91,10 +91,8 @@ function fixedOf(r: Csv, engine: EngineName): Fixed {
   put("microBatch", mb !== undefined && r.id!.startsWith("TT24") && pp > 1 ? Math.max(1, mb / pp) : mb);
   if (r.sp === "yes" || r.sp === "no") fixed.sequenceParallel = r.sp === "yes";
   if (r.recompute === "full" || r.recompute === "selective" || r.recompute === "none") fixed.recompute = r.recompute;
-  // Megatron-LM and DeepSpeed of 2021 had only full activation checkpointing
-  // (--checkpoint-activations; selective recompute arrived with Korthikanti et al. 2022), and
-  // Narayanan et al. 2021 §5 ran every experiment with it: a fact of the engine, not a search.
-  if (fixed.recompute === undefined && (engine === "megatron-2021" || engine === "megatron-deepspeed")) fixed.recompute = "full";
+  // A recompute the row does not state is searched among those its engine runs (the 2021 stacks:
+  // full only, Engine.recompute).
   const schedule: Schedule | undefined = /Interleaved 1F1B/.test(r.notes ?? "") ? "interleaved" : /\b1F1B\b/.test(r.notes ?? "") ? "1f1b" : undefined;
   put("schedule", schedule);
   return fixed;
@@ -102,15 +100,21 @@ function fixedOf(r: Csv, engine: EngineName): Fixed {
 
 const CONFIG_COLUMNS = ["seq_len", "gpu", "gpu_mem_gb", "tp", "pp", "vpp", "dp", "cp", "zero_stage", "sp", "recompute", "micro_batch", "global_batch"];
 
-export function rowToInputs(r: Csv): CalibrationRow {
+const defaultEngines = engineCache();
+
+/** A row as planner inputs; `engines` loads an engine profile by name (default: the built-ins). */
+export function rowToInputs(r: Csv, engines: (name: EngineName) => Engine = defaultEngines): CalibrationRow {
   const engine = engineOfRow(r);
   const model = modelOf(r);
+  const e = engines(engine);
   const training: Training = {
     gpus: Number(r.gpus),
     globalBatch: globalBatchOf(r),
     seqLen: Number(r.seq_len),
     precision: precisionOf(r, engine),
-    ...engineKnobs(engine),
+    fusedAttention: fusedAttentionOf(e),
+    overlapGradReduce: e.dataParallel.overlapGradReduce,
+    engine: e,
   };
   const measuredMemory = measuredPeakMemory(r);
   const row: CalibrationRow = {
@@ -120,7 +124,7 @@ export function rowToInputs(r: Csv): CalibrationRow {
     profile: profileFor(r),
     engine,
     training,
-    fixed: fixedOf(r, engine),
+    fixed: fixedOf(r),
     cp: num(r.cp) ?? 1,
     measuredStepTime: measuredStepTime(r),
     configKey: [...CONFIG_COLUMNS.map((c) => r[c] ?? ""), engine, training.precision].join("|"),
@@ -136,5 +140,5 @@ export function readCalibrationCsv(): Csv[] {
 }
 
 export function loadCalibrationRows(): CalibrationRow[] {
-  return readCalibrationCsv().map(rowToInputs);
+  return readCalibrationCsv().map((r) => rowToInputs(r));
 }

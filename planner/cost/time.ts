@@ -112,7 +112,7 @@ export function stepTime(
       const firstLayer = allGatherTime((2 * layerMatrixParams(m)) / tp, dp, grads.link);
       // One collective per layer (or per tensor) and pass, each with its ring latency; without
       // prefetch (depth 0) the gathers wait for the compute before them.
-      const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dp, grads.link.latency);
+      const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? e?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dp, grads.link.latency);
       const fw = one("zero3-gather-forward") + calls;
       const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter") + 2 * calls;
       const fwHidden = prefetched ? cost(fw, fwdWindow) : fw;

@@ -43,10 +43,14 @@ const schemas = lazySchemas((z) => {
           prefetchLayers: withSource(z.number().int().min(0).max(1000)),
           bucketSize: quantity,
           bucketSizePerDp: quantity,
+          gatherCallsPerLayer: withSource(z.number().int().min(1).max(1000)),
         })
         .strict(),
       tensorParallel: z.object({ overlap: fraction }).strict(),
-      overlapSlowdown: fraction,
+      recompute: withSource(z.enum(["any", "full"])),
+      // Slowdown of compute under an overlapped collective: bounded to [0, 0.5] (Lee et al. 2025
+      // measured 18.9% on average, 40% at worst).
+      overlapSlowdown: withSource(z.number().gte(0).lte(0.5)),
       fp8: z
         .object({
           matmuls: withSource(z.enum(["linear", "none"])),
@@ -111,7 +115,9 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       prefetchLayers: fig("dataParallel.prefetchLayers", d.prefetchLayers),
       bucketSize: q("dataParallel.bucketSize", d.bucketSize, "bytes", 1e12),
       bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
+      gatherCallsPerLayer: fig("dataParallel.gatherCallsPerLayer", d.gatherCallsPerLayer),
     },
+    recompute: fig("recompute", f.recompute) as Engine["recompute"],
     tensorParallel: { overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap) },
     overlapSlowdown: fig("overlapSlowdown", f.overlapSlowdown),
     fp8: {

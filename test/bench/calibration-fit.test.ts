@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fitParams, leaveOneSourceOut, type FitProblem } from "../../bench/calibration/fit.js";
 import { groupSpearman, ranks, spearman } from "../../bench/calibration/stats.js";
 import { measuredStepTime, meg21Flops } from "../../bench/calibration/measured.js";
-import { engineKnobs } from "../../bench/calibration/engine-knobs.js";
+import { engineOfRow } from "../../bench/calibration/engine-of-row.js";
 
 describe("Spearman rho", () => {
   it("ranks ties by their average rank", () => {
@@ -81,8 +81,13 @@ describe("measured step time conventions", () => {
     const r = { id: "TT24-04", measured_metric: "tokens_per_s_per_gpu", measured_value: "3890", global_batch: "", micro_batch: "1", dp: "8", seq_len: "32768", layers: "32", hidden: "4096", vocab: "128256", gpus: "8" };
     expect(measuredStepTime(r)).toBeCloseTo((8 * 32768) / (8 * 3890), 12);
   });
-  it("engine names map to today's knobs", () => {
-    expect(engineKnobs("megatron-2021")).toEqual({ fusedAttention: false, overlapGradReduce: false });
-    expect(engineKnobs("fsdp")).toEqual({ fusedAttention: true, overlapGradReduce: true });
+  it("each source maps to its engine (README table): NAR21T2's ZeRO-3 rows run megatron-deepspeed", () => {
+    expect(engineOfRow({ id: "MEG21-01" })).toBe("megatron-2021");
+    expect(engineOfRow({ id: "NAR21T2-01", zero_stage: "3", tp: "1", pp: "1" })).toBe("megatron-deepspeed");
+    expect(engineOfRow({ id: "NAR21T2-07", zero_stage: "", tp: "8", pp: "8" })).toBe("megatron-2021");
+    expect(engineOfRow({ id: "MPT-001" })).toBe("fsdp");
+    expect(engineOfRow({ id: "TT24-01", notes: "torch.compile on" })).toBe("torchtitan-compile");
+    expect(engineOfRow({ id: "TT24-02", notes: "eager" })).toBe("torchtitan");
+    expect(engineOfRow({ id: "DGXC-1" })).toBe("megatron-core");
   });
 });

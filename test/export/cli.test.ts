@@ -32,10 +32,12 @@ describe("paraplan export", () => {
   });
 
   it("searches only what the engine runs: megatron never picks ZeRO-2/3 even where those are best", async () => {
-    const free = JSON.parse((await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--json", "--top", "1"])).stdout);
-    expect(free.plans[0].zero).toBeGreaterThanOrEqual(2); // the unrestricted best (ZeRO-2 ties ZeRO-1 on speed, uses less memory)
+    // On 8 GPUs llama3-8b is memory-bound: the unrestricted best shards gradients (ZeRO-2, dp 8, no
+    // recompute). (On 16 GPUs the overlap slowdown, Lee et al. 2025, now makes ZeRO-1 the best.)
+    const free = JSON.parse((await cli(["plan", "--model", "llama3-8b", "--gpus", "8", "--json", "--top", "1"])).stdout);
+    expect(free.plans[0].zero).toBeGreaterThanOrEqual(2);
     const dir = join(tempDir(), "m-out");
-    const r = await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "16", "--out", dir]);
+    const r = await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "8", "--out", dir]);
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n")[0]).toMatch(/ZeRO-[01]/);
   });
@@ -104,8 +106,9 @@ describe("paraplan plan --from", () => {
     expect(best.tokensPerSecond).toBeGreaterThan(current.tokensPerSecond);
     expect(lines).toContain(gainLine(current, best));
     expect(lines).toContain(changeLine(current, best));
-    // Since the zero-bubble schedules (issue 14) the best plan keeps pp 16 and drops 1F1B's bubble.
-    expect(changeLine(current, best)).toMatch(/^changes: tp 8 → \d+; (pp 16 → \d+|vpp 1 → \d+).*schedule 1F1B → /);
+    // The best plan now keeps pp 16 (interleaved, with the engine's overlap slowdown on larger dp);
+    // the exact line is the hand search's changeLine above. tp still changes first.
+    expect(changeLine(current, best)).toMatch(/^changes: tp 8 → \d+; /);
   });
 
   it("--json adds the from object: its plan, the predicted gain and the changes", async () => {

@@ -1,0 +1,48 @@
+// The calibration writes its fit back into the profiles (bench/calibration/write-back.ts): the
+// fitted figures stay physically plausible and say where they came from.
+import { describe, expect, it } from "vitest";
+import { loadEngine } from "../../src/load-engine.js";
+import { loadProfile } from "../../src/load.js";
+import { PRIORS } from "../../bench/calibration/priors.js";
+
+const ENGINES = ["megatron-core", "megatron-2021", "megatron-deepspeed", "fsdp", "torchtitan", "torchtitan-compile"];
+const PROFILES = ["dgx-a100-40g", "dgx-a100-80g", "dgx-h100", "h100-96g-500w"];
+
+describe("fitted engine and hardware figures", () => {
+  it("efficiencies ≤ 1, launch costs in microseconds, slowdowns in [0, 0.5]", () => {
+    for (const name of ENGINES) {
+      const e = loadEngine(name, undefined);
+      for (const v of Object.values(e.attention.efficiency)) {
+        expect(v).toBeGreaterThan(0.05);
+        expect(v).toBeLessThanOrEqual(1);
+      }
+      expect(e.launch.perKernel).toBeGreaterThanOrEqual(0);
+      expect(e.launch.perKernel).toBeLessThanOrEqual(30e-6);
+      expect(e.overlapSlowdown).toBeGreaterThanOrEqual(0);
+      expect(e.overlapSlowdown).toBeLessThanOrEqual(0.5);
+    }
+    for (const name of PROFILES) {
+      const hw = loadProfile(name, undefined);
+      for (const [, y] of hw.matmul.points) expect(y).toBeLessThanOrEqual(1);
+      expect(hw.attentionEfficiency).toBeLessThanOrEqual(1);
+      expect(hw.attentionEfficiency).toBeGreaterThan(0.05);
+    }
+  });
+
+  it("every fitted engine figure names the calibration rows and its prior", () => {
+    for (const key of Object.keys(PRIORS).filter((k) => !k.startsWith("hw/"))) {
+      const [engine, what, gen] = key.split("/") as [string, string, string | undefined];
+      const e = loadEngine(engine, undefined);
+      const path = what === "attention" ? `attention.efficiency.${gen}` : what === "launch" ? "launch.perKernel" : "overlapSlowdown";
+      expect(e.sources[path], key).toMatch(/^fitted on calibration rows .*\(bench\/calibration.*\), prior /);
+    }
+  });
+
+  it("the 2021 stacks run full recompute only and DeepSpeed 2021 gathers per tensor", () => {
+    expect(loadEngine("megatron-2021", undefined).recompute).toBe("full");
+    expect(loadEngine("megatron-deepspeed", undefined).recompute).toBe("full");
+    expect(loadEngine("megatron-deepspeed", undefined).dataParallel.gatherCallsPerLayer).toBe(12);
+    expect(loadEngine("fsdp", undefined).dataParallel.gatherCallsPerLayer).toBe(1);
+    expect(loadEngine("megatron-core", undefined).recompute).toBe("any");
+  });
+});
