@@ -81,8 +81,9 @@ export const fusedAttentionOf = (e: Engine) => e.attention.kernel !== "materiali
 
 /** The engine `execute` predicts with: the worker it launches. The worker runs eager today; the
  *  fast-executor issue adds torch.compile, and then this returns "paraplan-compile". */
-export function executorEngineName(): string {
-  return "paraplan";
+export function executorEngineName(compiled = false): string {
+  // paraplan's worker compiles each block with torch.compile on GPUs by default (issue 15).
+  return compiled ? "paraplan-compile" : "paraplan";
 }
 
 /** The built-in engine each export format runs on. */

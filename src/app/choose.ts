@@ -5,8 +5,9 @@
 import { CPU_PROFILE, type Devices, profileForGpu } from "../../executor/devices.js";
 import { DoesNotFit } from "../../executor/errors.js";
 import type { Chosen as RunChoice } from "../../executor/prepare.js";
-import { type Plan, type PlanResult, checkTraining, evaluatePlan, executorEngineName, search } from "../../planner/index.js";
+import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, executorEngineName, search } from "../../planner/index.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
+import { defaultCompile } from "../../executor/spec.js";
 import { checkLayout } from "../../planner/space.js";
 import { UserError } from "../errors.js";
 import { describePlan, rejections } from "../format/plan-text.js";
@@ -30,6 +31,8 @@ export interface ChooseInput {
   planFile: Plan | undefined;
   /** --print-launch: the command is for other machines, so do not require the devices here. */
   forOtherMachines: boolean;
+  /** --compile / --no-compile (undefined: the device's default): the worker's engine profile. */
+  compile?: boolean | undefined;
 }
 
 function profileName(input: ChooseInput, assumed: string[]): string | undefined {
@@ -108,7 +111,7 @@ export function choosePlan(input: ChooseInput): Chosen {
   const profile = profileName(input, assumed);
   // Predicted with the engine the worker is (planner/engine.ts executorEngineName), so measured
   // and predicted compare like with like.
-  const engine = executorEngineName();
+  const engine = executorEngineName(input.compile ?? defaultCompile(input.devices.device));
   if (input.args.engine !== undefined && input.args.engine !== engine)
     throw new UserError(`--engine ${input.args.engine}: execute runs paraplan's worker, engine ${engine}; drop --engine`);
   const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed }, { engine, from: "execute's worker" });
@@ -119,8 +122,16 @@ export function choosePlan(input: ChooseInput): Chosen {
   const req: PlanRequest = { ...req0, hw, assumed: [...assumed, ...req0.assumed] };
   if (planFile) return { req, result: runnable(req, planFile, "--plan: "), perNode };
   const found = search(req.model, hw, req.training, req.fixed, { top: RUNNABLE_POOL });
-  const best = found.plans.find((p) => workerLimit(req, p) === null);
+  const runs = (p: Plan) => workerLimit(req, p) === null;
+  const best = found.plans.find(runs);
   if (best) return { req, result: best, perNode };
+  // None of the best pool runs on the worker (e.g. zero-bubble plans with fewer micro-batches than
+  // stages): the best of every feasible plan that does (a bounded space: the search's own).
+  if (found.plans.length > 0) {
+    const every = search(req.model, hw, req.training, req.fixed, { top: 1, keepAll: true }).all ?? [];
+    const runnable = every.filter(runs).sort(comparePlans)[0];
+    if (runnable) return { req, result: runnable, perNode };
+  }
   if (found.plans[0]) throw new UserError(`the best plans cannot run: ${workerLimit(req, found.plans[0])}; fix dimensions (--micro-batch, --pp, --tp)`);
   if (found.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(found.closest)}`);
   throw new DoesNotFit(`no valid configuration for ${total} devices: ${rejections(found).replace(/^rejected: /, "")}`);

@@ -1,7 +1,7 @@
 // Issue 13's done-when checks through the CLI: ranked plans with ep and their memory and time
 // breakdowns for DeepSeek-V3 on 2048 GPUs and Mixtral-8x7B on 64; the MoE flags.
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./helpers.js";
@@ -65,5 +65,6 @@ describe("plan on MoE presets", () => {
     const args = readFileSync(join(dir, "megatron-args.txt"), "utf8");
     expect(args).toMatch(/^--num-experts 4$/m);
     expect(args).toMatch(/^--expert-model-parallel-size 2$/m);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -90,5 +90,13 @@ describe("execute", () => {
     expect(choose([]).req.training.engine.name).toBe("paraplan");
     expect(choose(["--engine", "paraplan"]).req.training.engine.name).toBe("paraplan");
     expect(() => choose(["--engine", "fsdp"])).toThrow(/--engine fsdp: execute runs paraplan's worker, engine paraplan/);
+    // compiled runs (the GPU default, or --compile) are predicted with the compiled worker's profile
+    const compiled = (argv: string[]) => {
+      const a = parseExecuteArgs(["--model", "tiny", "--device", "cpu", "--gpus", "2", ...argv]);
+      return choosePlan({ args: a.plan, devices: presentDevices(undefined, 2, []), nnodes: 1, planFile: undefined, forOtherMachines: false, compile: a.compile });
+    };
+    expect(compiled(["--compile"]).req.training.engine.name).toBe("paraplan-compile");
+    expect(compiled(["--no-compile"]).req.training.engine.name).toBe("paraplan");
+    expect(compiled([]).req.training.engine.name).toBe("paraplan"); // CPU ranks run eager by default
   });
 });

@@ -62,7 +62,9 @@ describe.skipIf(!hasWorker() || !hasVenv()).sequential("paraplan execute on CPU 
 
   it("traces the last step: measured bubble and exposed communication beside the simulated ones, one trace file with both", async () => {
     const cwd = tmp();
-    const r = await run([...CPU2, "--pp", "2", "--steps", "4", "--global-batch", "8"], { cwd });
+    // 1F1B fixed: this test counts one F and one B per micro-batch (zero-bubble schedules, which the
+    // search may now prefer, split B and W: test/worker/test_zero_bubble.py covers them)
+    const r = await run([...CPU2, "--pp", "2", "--schedule", "1f1b", "--steps", "4", "--global-batch", "8"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/step 4 traced \(one rank per pipeline stage\), beside the simulator:/);
     expect(r.stdout).toMatch(/pipeline bubble \(critical stage\)\s+\S+ \S*s \([\d.]+%\)\s+\S+ \S*s \([\d.]+%\)/);
