@@ -35,7 +35,7 @@ def eager_reason(spec) -> Optional[str]:
     schedule = spec.plan.schedule.lower()
     if spec.plan.pp > 1 and any(k in schedule for k in EAGER_SCHEDULES):
         return f"schedule {spec.plan.schedule}: torch cannot compile zero-bubble stages (split backward)"
-    if spec.model.moe is not None:
+    if getattr(getattr(spec, "model", None), "moe", None) is not None:
         # moe.py routes with data-dependent shapes (nonzero, bincount, split sizes of the
         # all-to-all): a whole-block graph cannot hold them.
         return "mixture-of-experts blocks route tokens with data-dependent shapes; they run eager"

@@ -34,6 +34,7 @@ describe("the worker's mixtures of experts", () => {
     expect(reason({ tp: 2, dp: 2 })).toMatch(/tp = 1 only/);
     expect(reason({ dp: 2, etp: 2 })).toMatch(/expert tensor parallel/);
     expect(reason({ dp: 2, ep: 4 })).toMatch(/ep must divide dp/);
+    expect(reason({ pp: 2, dp: 2, ep: 2 })).toMatch(/expert parallel with pipeline parallel/);
     expect(reason({}, { mla: true })).toMatch(/latent attention/);
     expect(reason({}, { mtpLayers: 1 })).toMatch(/multi-token-prediction/);
     // a dense model with tp 2 is none of this refusal's business

@@ -24,8 +24,8 @@ def test_spec_round_trip_and_micro_batches():
     ({"zero": 4}, "zero"),
     # dimensions the worker does not run are refused, never run as 1
     ({"dp": 1, "cp": 2}, "context parallel"),
-    ({"ep": 2}, "expert parallel"),
-    ({"pp": 2, "stageLayers": [1, 1]}, "uneven pipeline stages"),
+    ({"ep": 2}, "mixture-of-experts"),
+    ({"pp": 2, "stageLayers": [1, 1]}, "sum to the 4 layers"),
 ])
 def test_spec_rejects_inconsistent_plans(plan, message):
     with pytest.raises(ValueError, match=message):
