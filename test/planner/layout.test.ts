@@ -1,21 +1,9 @@
-// The layout: rank groups (Megatron-Core's tp-cp-dp-pp order and MoE folding), where each group
-// lies on the nodes, the one rule table, and the engines' refusals. Expected numbers are worked
-// by hand in the comments, or come from an independent brute force (coordinates of each rank).
+// The layout's one rule table: validation, fixed flags, rule levels and layouts, and the search
+// agreeing with validate (groups.test.ts has the rank groups, capabilities.test.ts the engines'
+// refusals). Expected numbers are worked by hand in the comments.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { checkFixed } from "../../planner/constraints.js";
-import {
-  type Degrees,
-  GROUP_NAMES,
-  type GroupName,
-  type Span,
-  edpOf,
-  groupRanks,
-  groupShape,
-  place,
-  span,
-  worldOf,
-} from "../../planner/layout/groups.js";
 import {
   ONE_PLAN,
   brokenUpTo,
@@ -35,8 +23,6 @@ import { model } from "./fixtures.js";
 import { divisorsOf } from "./oracle.js";
 
 const H100 = loadProfile("dgx-h100");
-const deg = (tp: number, cp: number, dp: number, pp: number, ep = 1, etp = 1): Degrees => ({ tp, cp, dp, pp, ep, etp });
-const sorted = (groups: number[][]) => groups.map((g) => g.join(",")).sort();
 
 const CTX: RuleContext = { gpus: 16, globalBatch: 32, seqLen: 1024, layers: 12, heads: 12, kvHeads: 4, ffnHidden: 3072, experts: 0, gpusPerNode: 8 };
 const DIMS: Dims = { tp: 2, cp: 1, dp: 4, pp: 2, ep: 1, etp: 1, vpp: 1, microBatch: 1, schedule: "1f1b", sequenceParallel: false, zero: 0, recompute: "none" };
