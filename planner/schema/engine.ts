@@ -6,6 +6,7 @@ import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine } f
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
+import { figureReader, type FigureIn } from "./figure.js";
 
 const schemas = lazySchemas((z) => {
   const withSource = <T extends z.ZodTypeAny>(value: T) => z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
@@ -67,7 +68,6 @@ const schemas = lazySchemas((z) => {
 /** The engine profile file format. */
 export const engineFileSchema = () => schemas().engineFile;
 
-type FigureIn<T> = T | { value: T; source: string };
 
 export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   const r = schemas().engineFile.safeParse(raw);
@@ -75,14 +75,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   const f = r.data;
   const sources: Record<string, string> = {};
   const errors: string[] = [];
-  function fig<T>(path: string, x: FigureIn<T>): T {
-    if (typeof x === "object" && x !== null && "value" in x) {
-      sources[path] = x.source;
-      return x.value;
-    }
-    sources[path] = `${origin} (no source given)`;
-    return x as T;
-  }
+  const fig = figureReader(origin, sources);
   function q(path: string, x: FigureIn<string>, kind: Quantity, max: number): number {
     const p = parseQuantity(fig(path, x), kind);
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);

@@ -10,6 +10,7 @@
 // Absent: the node is the NVLink domain and the network is flat (the profiles before fabrics).
 import type { z } from "zod";
 import type { Fabric, InNetworkReduction } from "../types.js";
+import { type FigureIn } from "./figure.js";
 
 /** The block's zod schema, built inside hardware.ts's lazy schemas (zod is loaded on first use). */
 export function fabricSchema(zz: typeof z, figure: <T extends z.ZodTypeAny>(v: T) => z.ZodTypeAny) {
@@ -28,7 +29,6 @@ export function fabricSchema(zz: typeof z, figure: <T extends z.ZodTypeAny>(v: T
     .strict();
 }
 
-type FigureIn<T> = T | { value: T; source: string };
 interface ReductionIn {
   efficiency: FigureIn<number>;
   latency: FigureIn<string>;

@@ -8,6 +8,7 @@ import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
 import { powerThrottle } from "../power.js";
 import { type FabricIn, fabricSchema, resolveFabric } from "./fabric.js";
+import { figureReader, type FigureIn } from "./figure.js";
 
 const schemas = lazySchemas((z) => {
   const withSource = <T extends z.ZodTypeAny>(value: T) => z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
@@ -88,7 +89,6 @@ export const hardwareFileSchema = () => schemas().hardwareFile;
 
 type LinkFile = z.infer<ReturnType<typeof schemas>["link"]>;
 
-type FigureIn<T> = T | { value: T; source: string };
 
 /** Deep merge for `extends`: objects merge key by key, anything else (arrays, figures given as
  *  strings) replaces. A figure object { value, source } replaces as a whole. */
@@ -125,14 +125,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   const sources: Record<string, string> = {};
   const errors: string[] = [];
 
-  function fig<T>(path: string, x: FigureIn<T>): T {
-    if (typeof x === "object" && x !== null && "value" in x) {
-      sources[path] = x.source;
-      return x.value;
-    }
-    sources[path] = `${origin} (no source given)`;
-    return x as T;
-  }
+  const fig = figureReader(origin, sources);
   function q(path: string, x: FigureIn<string>, kind: Quantity): number {
     const p = parseQuantity(fig(path, x), kind);
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
