@@ -226,6 +226,22 @@ export interface Training {
   optimizerStates?: "fp32" | "bf16";
 }
 
+/** How context-parallel ranks exchange K and V (Megatron-Core's --cp-comm-type): "allgather"
+ *  gathers the full K/V before attention (Llama 3 §3.3.2, Megatron "all_gather"), "ring" passes
+ *  K/V chunks around the cp ring overlapped with blockwise attention (Ring Attention, Liu et al.
+ *  2023; Megatron "p2p", torch's context_parallel), "a2a" re-shards sequence into heads
+ *  (DeepSpeed-Ulysses, Jacobs et al. 2023; Megatron "a2a"). */
+export type CpComm = "allgather" | "ring" | "a2a";
+/** How the sequence is cut into cp shards for causal attention: "zigzag" gives rank r chunks r
+ *  and 2cp−1−r of 2cp (balanced work; Megatron-Core, torch's load balancer), "contiguous" one
+ *  chunk each (the last rank does most of the causal work). */
+export type CpSplit = "zigzag" | "contiguous";
+export const CP_COMMS: readonly CpComm[] = ["allgather", "ring", "a2a"];
+export const CP_SPLITS: readonly CpSplit[] = ["zigzag", "contiguous"];
+/** What a plan with cp > 1 assumes when it does not say (the balanced all-gather variant). */
+export const DEFAULT_CP_COMM: CpComm = "allgather";
+export const DEFAULT_CP_SPLIT: CpSplit = "zigzag";
+
 /** One point of the plan space. tp·cp·dp·pp = gpus; placement tp innermost, then cp, dp, pp
  *  (planner/layout/groups.ts; unless `order` says pp before dp). The expert groups fold over the
  *  same ranks: etp·ep·edp·pp = gpus (Megatron-Core MoE parallel folding); ep = etp = 1 for a
@@ -236,6 +252,10 @@ export interface Plan {
   dp: number;
   /** Context parallel: the sequence split across cp ranks for attention (1: none). */
   cp: number;
+  /** cp > 1 only: the K/V exchange and the sequence cut (absent: DEFAULT_CP_COMM / DEFAULT_CP_SPLIT).
+   *  Always absent when cp = 1 (planOnly drops them). */
+  cpComm?: CpComm;
+  cpSplit?: CpSplit;
   /** Expert parallel: routed experts split across ep ranks (1: none, or a dense model). */
   ep: number;
   /** Expert tensor parallel: each expert's FFN split across etp ranks (1: none). */

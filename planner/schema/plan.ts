@@ -3,7 +3,7 @@
 // lists the plan's fields or the values of a dimension reads them from here.
 import type { z } from "zod";
 import { lazySchemas } from "./zod.js";
-import type { Plan, Recompute, Schedule, ZeroStage } from "../types.js";
+import { CP_COMMS, CP_SPLITS, DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type CpComm, type CpSplit, type Plan, type Recompute, type Schedule, type ZeroStage } from "../types.js";
 import type { Parsed } from "./result.js";
 
 /** The fields of a Plan, in the planner's order. */
@@ -13,10 +13,15 @@ export const ZERO_STAGES: readonly ZeroStage[] = [0, 1, 2, 3];
 export const RECOMPUTE_MODES: readonly Recompute[] = ["none", "selective", "full"];
 export const SCHEDULES: readonly Schedule[] = ["1f1b", "interleaved", "gpipe", "zb1p", "zbv", "dualpipev"];
 
-/** The fields of a Plan (drops a PlanResult's costs); stageLayers only when the split is uneven. */
+/** The fields of a Plan (drops a PlanResult's costs); stageLayers only when the split is uneven;
+ *  cpComm and cpSplit only (and always, defaults filled in) when cp > 1. */
 export function planOnly(p: Plan): Plan {
   const out = {} as Record<keyof Plan, unknown>;
   for (const k of PLAN_FIELDS) out[k] = p[k];
+  if (p.cp > 1) {
+    out.cpComm = p.cpComm ?? DEFAULT_CP_COMM;
+    out.cpSplit = p.cpSplit ?? DEFAULT_CP_SPLIT;
+  }
   if (p.stageLayers !== undefined) out.stageLayers = [...p.stageLayers];
   return out as unknown as Plan;
 }
@@ -38,6 +43,8 @@ const WANT: [keyof Plan, string][] = [
   ["tp", POSITIVE],
   ["dp", POSITIVE],
   ["cp", POSITIVE],
+  ["cpComm", words(CP_COMMS, true)],
+  ["cpSplit", words(CP_SPLITS, true)],
   ["ep", POSITIVE],
   ["etp", POSITIVE],
   ["microBatch", POSITIVE],
@@ -54,6 +61,8 @@ const schemas = lazySchemas((z) => {
     pp: positive,
     dp: positive,
     cp: positive.default(1),
+    cpComm: z.enum(CP_COMMS as [CpComm, ...CpComm[]]).optional(),
+    cpSplit: z.enum(CP_SPLITS as [CpSplit, ...CpSplit[]]).optional(),
     ep: positive.default(1),
     etp: positive.default(1),
     vpp: positive.default(1),

@@ -22,6 +22,8 @@ const FORMAT: Record<keyof Plan, (v: Plan[keyof Plan]) => string> = {
   vpp: String,
   dp: String,
   cp: String,
+  cpComm: (v) => String(v ?? "allgather"),
+  cpSplit: (v) => String(v ?? "zigzag"),
   ep: String,
   etp: String,
   stageLayers: (v) => (Array.isArray(v) ? v.join(",") : "even"),
@@ -33,7 +35,7 @@ const FORMAT: Record<keyof Plan, (v: Plan[keyof Plan]) => string> = {
   order: (v) => String(v ?? "tp-cp-dp-pp"),
 };
 const NAME: Record<keyof Plan, string> = {
-  tp: "tp", pp: "pp", vpp: "vpp", dp: "dp", cp: "cp", ep: "ep", etp: "etp", stageLayers: "stage layers", zero: "ZeRO", microBatch: "micro-batch", recompute: "recompute",
+  tp: "tp", pp: "pp", vpp: "vpp", dp: "dp", cp: "cp", cpComm: "cp exchange", cpSplit: "cp split", ep: "ep", etp: "etp", stageLayers: "stage layers", zero: "ZeRO", microBatch: "micro-batch", recompute: "recompute",
   sequenceParallel: "sequence parallel", schedule: "schedule", order: "rank order",
 };
 

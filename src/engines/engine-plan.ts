@@ -3,7 +3,7 @@
 // facts about a plan's layout every engine needs (nodes, layers per stage, model family).
 import type { Fixed, Hardware, ModelSpec, Plan, Training } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { PLAN_FIELDS } from "../../planner/schema/plan.js";
+import { PLAN_FIELDS, planOnly as planOf } from "../../planner/schema/plan.js";
 import { type CapabilityContext, launcherRefusal } from "../../planner/layout/capabilities.js";
 import { ONE_PLAN } from "../../planner/layout/layout.js";
 
@@ -89,8 +89,12 @@ export class ExportRefused extends UserError {
 
 export { PLAN_FIELDS, planOnly as planOf } from "../../planner/schema/plan.js";
 
+/** Same plan: every field, and with cp > 1 the same K/V exchange and sequence cut (defaults filled in). */
 export function samePlan(a: Plan, b: Plan): boolean {
-  return PLAN_FIELDS.every((k) => a[k] === b[k]);
+  if (!PLAN_FIELDS.every((k) => a[k] === b[k])) return false;
+  if (a.cp === 1) return true;
+  const pa = planOf(a), pb = planOf(b);
+  return pa.cpComm === pb.cpComm && pa.cpSplit === pb.cpSplit;
 }
 
 /** GPT-style (learned positions) models carry biases and LayerNorm, Llama-style (RoPE) ones no
