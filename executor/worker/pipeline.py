@@ -102,10 +102,21 @@ def split_stage(model: GPT, stage: int, num_stages: int,
 
 
 def make_stage(module: torch.nn.Module, stage: int, num_stages: int, device: torch.device,
-               group, example_input: torch.Tensor) -> PipelineStage:
+               group, example_input: torch.Tensor,
+               example_output: torch.Tensor | None = None) -> PipelineStage:
+    """A pipeline stage. With example_output the stage's shapes are static: torch (≥ 2.6) then
+    skips its metadata inference, which runs one stage's forward and backward on one rank at a
+    time — a stage whose forward holds a collective over other ranks (the MoE dispatch
+    all-to-all over ep) would wait there for ranks that never join (a hang)."""
     kwargs = {"group": group}
     param = inspect.signature(PipelineStage.__init__).parameters.get("input_args")
-    if param is not None and param.default is inspect.Parameter.empty:  # torch 2.5: static shapes
+    if example_output is not None and param is not None:
+        # Static metadata carries requires_grad: activations passed between stages need their
+        # gradients sent back (token ids, the first stage's input, do not).
+        grad = lambda t: t.requires_grad_(True) if t.is_floating_point() else t  # noqa: E731
+        kwargs["input_args"] = grad(example_input)
+        kwargs["output_args"] = grad(example_output)
+    elif param is not None and param.default is inspect.Parameter.empty:  # torch 2.5: static shapes
         kwargs["input_args"] = example_input
     return PipelineStage(module, stage, num_stages, device, **kwargs)
 

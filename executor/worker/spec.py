@@ -220,9 +220,6 @@ def moe_checks(m: ModelSpec, p: PlanSpec) -> list[tuple[bool, str]]:
             (experts % p.ep == 0, f"ep = {p.ep} must divide the {experts} experts"),
             (p.dp % p.ep == 0, f"ep = {p.ep} must divide dp = {p.dp} (experts fold over the dp ranks)"),
             (p.ep == 1 or p.zero == 0, "the worker runs expert parallel at ZeRO 0 only"),
-            # torch 2.13's pipelining infers stage shapes by running a stage's forward and backward
-            # on one rank at a time, which the other ranks' dispatch all-to-alls never meet (a hang)
-            (p.ep == 1 or p.pp == 1, "the worker does not run expert parallel with pipeline parallel yet"),
         ]
     return checks
 

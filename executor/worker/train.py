@@ -134,7 +134,9 @@ class Trainer:
     def _build_schedule(self, ids: list[int]):
         loss_fn = lambda logits, y: cross_entropy(logits, y) / self.m  # noqa: E731
         group = self.mesh["pp"].get_group()
-        stages = [make_stage(r, i, self.num_stages, self.device, group, self.example_input(i))
+        static = self.spec.plan.ep > 1  # the dispatch all-to-all: no shape inference (make_stage)
+        stages = [make_stage(r, i, self.num_stages, self.device, group, self.example_input(i),
+                             self.example_output(i) if static else None)
                   for r, i in zip(self.runners, ids)]
         for stage in stages:
             self._traced(stage)
@@ -173,6 +175,15 @@ class Trainer:
             return torch.zeros(p.micro_batch, t.seq_len, dtype=torch.long, device=self.device)
         s = t.seq_len // p.tp if p.sequence_parallel else t.seq_len
         return torch.zeros(p.micro_batch, s, self.spec.model.hidden, device=self.device)
+
+    def example_output(self, stage: int) -> torch.Tensor:
+        """What stage `stage` returns for one micro-batch: the next stage's input, or on the last
+        stage the logits (b, s, padded vocabulary), bf16 under CUDA autocast, fp32 on CPU."""
+        if stage < self.num_stages - 1:
+            return self.example_input(stage + 1)
+        p, t = self.spec.plan, self.spec.training
+        dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
+        return torch.zeros(p.micro_batch, t.seq_len, t.vocab_padded, dtype=dtype, device=self.device)
 
     @property
     def schedule_name(self) -> str:

@@ -116,8 +116,6 @@ function workerMoeRefusal(p: Plan, c: CapabilityContext): Refusal | null {
   if ((c.experts ?? 0) === 0) return null;
   if (p.tp > 1) return no(`runs mixture-of-experts models with tp = 1 only (the plan has tp = ${p.tp})`);
   if (p.ep > 1 && p.zero > 0) return no(`runs expert parallel at ZeRO 0 only (the plan has ZeRO-${p.zero})`);
-  // torch 2.13's pipelining infers stage shapes one rank at a time: the dispatch all-to-alls hang
-  if (p.ep > 1 && p.pp > 1) return no(`does not run expert parallel with pipeline parallel yet (pp = ${p.pp}, ep = ${p.ep})`);
   if (p.dp % p.ep !== 0) return no(`folds ep = ${p.ep} inside dp = ${p.dp}: ep must divide dp`);
   return null;
 }

@@ -25,16 +25,16 @@ describe("the worker's mixtures of experts", () => {
     expect(buildSpec({ runDir: "/r", device: "cpu", model: loadModel("tiny"), plan: ONE_PLAN, globalBatch: 8, seqLen: 32, precision: "bf16", steps: 1 }).model).not.toHaveProperty("moe");
   });
 
-  it("runs ep folded inside dp at ZeRO 0 with tp = etp = 1, and refuses the rest by reason", () => {
+  it("runs ep folded inside dp at ZeRO 0 with tp = etp = 1 (with or without pp), and refuses the rest by reason", () => {
     expect(workerRefusal(plan({ dp: 2, ep: 2 }), ctx)).toBeNull();
     expect(workerRefusal(plan({ dp: 4, ep: 2 }), ctx)).toBeNull();
+    expect(workerRefusal(plan({ pp: 2, dp: 2, ep: 2 }), ctx)).toBeNull(); // static stage shapes (pipeline.py)
     expect(workerRefusal(plan({ dp: 2, zero: 3 }), ctx)).toBeNull(); // ep 1: experts replicated, any ZeRO
     const reason = (p: Partial<Plan>, c: Partial<CapabilityContext> = {}) => workerRefusal(plan(p), { ...ctx, ...c })?.reason;
     expect(reason({ dp: 2, ep: 2, zero: 1 })).toMatch(/ZeRO 0 only .*ZeRO-1/);
     expect(reason({ tp: 2, dp: 2 })).toMatch(/tp = 1 only/);
     expect(reason({ dp: 2, etp: 2 })).toMatch(/expert tensor parallel/);
     expect(reason({ dp: 2, ep: 4 })).toMatch(/ep must divide dp/);
-    expect(reason({ pp: 2, dp: 2, ep: 2 })).toMatch(/expert parallel with pipeline parallel/);
     expect(reason({}, { mla: true })).toMatch(/latent attention/);
     expect(reason({}, { mtpLayers: 1 })).toMatch(/multi-token-prediction/);
     // a dense model with tp 2 is none of this refusal's business
