@@ -1,6 +1,6 @@
 // count() writes what toLocaleString("en-US") writes, without Intl.
 import { describe, expect, it } from "vitest";
-import { count } from "./units.js";
+import { count, grouped } from "./units.js";
 
 describe("count", () => {
   it("thousands separators as toLocaleString('en-US'), rounding, signs and edge values", () => {
@@ -8,5 +8,14 @@ describe("count", () => {
     for (let k = 0; k < 2000; k++) xs.push(Math.sin(k) * 10 ** (k % 17));
     for (const x of xs) expect(count(x)).toBe(Math.round(x).toLocaleString("en-US"));
     expect(count(1234567)).toBe("1,234,567");
+  });
+});
+
+describe("grouped", () => {
+  it("writes what toLocaleString('en-US') writes with 0–3 fraction digits, rounding and signs included", () => {
+    const xs = [0, -0, 1.005, 2.5, -2.5, 0.125, 999.995, 1234.5, -0.2, -0.004, 1e-7, -1e-7, 123456789.987654, 5e20, 9.999e20, 1e21, 1e25, NaN, -Infinity];
+    for (let k = 0; k < 3000; k++) xs.push(Math.sin(k) * 10 ** ((k % 25) - 6));
+    for (const x of xs)
+      for (const d of [0, 1, 2, 3]) expect(grouped(x, d), `${x} with ${d}`).toBe(x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
   });
 });

@@ -5,7 +5,19 @@ import type { LinkKind } from "../../planner/types.js";
 export const linkName = (kind: LinkKind): string => ({ nvlink: "NVLink", pcie: "PCIe", "infinity-fabric": "Infinity Fabric" })[kind];
 /** A number with thousands separators and exactly `digits` decimals ("3,406,246,413.5"). */
 export function grouped(n: number, digits = 0): string {
-  return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  // As toLocaleString("en-US") writes it, without loading ICU's number formatting at a CLI's
+  // start (~20–45 ms of `plan`): ICU rounds the shortest decimal form of n half away from zero
+  // (1.005 → "1.01", where toFixed's binary rounding gives "1.00"), so round that string here.
+  const text = String(Math.abs(n));
+  if (!Number.isFinite(n) || !/^\d+(\.\d+)?$/.test(text) || !Number.isInteger(digits) || digits < 0 || digits > 20)
+    return n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  const [whole, frac = ""] = text.split(".") as [string, string?];
+  let units = BigInt(whole + frac.slice(0, digits).padEnd(digits, "0")); // n in units of 10^-digits
+  if ((frac[digits] ?? "0") >= "5") units += 1n;
+  const s = units.toString().padStart(digits + 1, "0");
+  const intPart = s.slice(0, s.length - digits).replace(/\B(?=(\d{3})+$)/g, ",");
+  const sign = n < 0 || Object.is(n, -0) ? "-" : "";
+  return `${sign}${intPart}${digits > 0 ? `.${s.slice(s.length - digits)}` : ""}`;
 }
 
 export function gib(bytes: number): string {

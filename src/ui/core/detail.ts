@@ -165,7 +165,7 @@ export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: P
     memoryHeader: fit(`memory per GPU${stage}: ${gib(m.total)} of ${gib(m.capacity)} (${percent(m.total / m.capacity, 0)})`, width),
     memoryBar: stackedBar(MEMORY_KEYS.map((k) => ({ key: k, value: m[k] })), m.capacity, barWidth, MEMORY_GLYPH),
     memoryRows,
-    timeHeader: fit(`step ${seconds(p.time.step)} · ${Math.round(p.tokensPerSecond).toLocaleString("en-US")} tokens/s · MFU ${percent(p.mfu)} · ${p.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU`, width),
+    timeHeader: fit(`step ${seconds(p.time.step)} · ${count(p.tokensPerSecond)} tokens/s · MFU ${percent(p.mfu)} · ${p.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU`, width),
     timeBar: stackedBar(TIME_KEYS.map((k) => ({ key: k, value: p.time[k] })), p.time.step, width - 2, TIME_GLYPH),
     timeLegend,
     comms: commRows(hw, p),

@@ -2,7 +2,7 @@
 // character-cell scatter plot; the Pareto frontier (no other plan is both faster and smaller)
 // and the selected plan are marked.
 import type { Plan, PlanResult } from "../../../planner/index.js";
-import { compact, gib } from "../../format/units.js";
+import { compact, count, gib } from "../../format/units.js";
 import { fit } from "./bars.js";
 import { shortPlan } from "./detail.js";
 
@@ -106,7 +106,7 @@ export function frontierView(plans: readonly PlanResult[], selected: PlanResult 
   return {
     rows,
     caption: [
-      fit(`tokens/s ↑ against memory per GPU → · ${plans.length.toLocaleString("en-US")} feasible plans · ◆ frontier (${frontier.length})`, width),
+      fit(`tokens/s ↑ against memory per GPU → · ${count(plans.length)} feasible plans · ◆ frontier (${frontier.length})`, width),
       ...(sel ? [fit(sel, width)] : []),
     ],
   };
