@@ -3,7 +3,7 @@
 // engine says which attention kernel runs and how fast, which element-wise ops are fused, what a
 // kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
 // that read it live in planner/cost/engine-terms.ts.
-import type { Hardware } from "./types.js";
+import type { Hardware, Schedule } from "./types.js";
 
 export type AttentionKernel = "materialised" | "flash-attention-2" | "flash-attention-3" | "cudnn" | "triton-flash";
 export const ATTENTION_KERNELS: readonly AttentionKernel[] = ["materialised", "flash-attention-2", "flash-attention-3", "cudnn", "triton-flash"];
@@ -49,6 +49,9 @@ export interface Engine {
   /** The activation recompute the stack can run: "any" (full, selective or none, searched) or
    *  "full" only (Megatron-LM / DeepSpeed of 2021: --checkpoint-activations, nothing finer). */
   recompute: "any" | "full";
+  /** The pipeline schedules the stack runs (the search tries only these; a fixed --schedule is
+   *  evaluated as asked). */
+  schedules: readonly Schedule[];
   tensorParallel: {
     /** Fraction of tensor-parallel communication hidden behind GEMMs (0: on the critical path). */
     overlap: number;

@@ -127,7 +127,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
         for (const vpp of vpps) {
           d.vpp = vpp;
           const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
-          for (const schedule of scheduleCandidates(fixed, pp, vpp)) {
+          for (const schedule of scheduleCandidates(fixed, pp, vpp, t.engine)) {
             d.schedule = schedule;
             if (vppCode) {
               reject(vppCode, mbs.length * sps.length * perLayout);

@@ -59,11 +59,13 @@ export function vppCandidates(m: ModelSpec, fixed: Fixed, pp: number): number[] 
   return divisors(m.layers / pp);
 }
 
-export function scheduleCandidates(fixed: Fixed, pp: number, vpp: number): Schedule[] {
+export function scheduleCandidates(fixed: Fixed, pp: number, vpp: number, engine?: { schedules: readonly Schedule[] }): Schedule[] {
   // Zero-bubble schedules beside 1F1B, GPipe and interleaved: zb1p with any vpp, the V-shaped
   // zbv and dualpipev with exactly two stages per rank (layout/rules.ts).
   const all: Schedule[] = pp === 1 ? ["1f1b"] : vpp === 1 ? ["1f1b", "gpipe", "zb1p"] : vpp === 2 ? ["interleaved", "zb1p", "zbv", "dualpipev"] : ["interleaved", "zb1p"];
-  return fixed.schedule === undefined ? all : all.filter((s) => s === fixed.schedule);
+  // The engine's schedules only (a 2021 Megatron-LM has no zero-bubble schedule); a fixed one as asked.
+  if (fixed.schedule !== undefined) return all.filter((s) => s === fixed.schedule);
+  return engine === undefined ? all : all.filter((s) => engine.schedules.includes(s));
 }
 
 /** Micro-batch sizes: divisors of the per-replica batch B/dp (a fixed one is checked by the

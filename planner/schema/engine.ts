@@ -6,6 +6,8 @@ import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine } f
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
+import { SCHEDULES } from "./plan.js";
+import type { Schedule } from "../types.js";
 import { figureReader, type FigureIn } from "./figure.js";
 
 const schemas = lazySchemas((z) => {
@@ -49,6 +51,7 @@ const schemas = lazySchemas((z) => {
         .strict(),
       tensorParallel: z.object({ overlap: fraction }).strict(),
       recompute: withSource(z.enum(["any", "full"])),
+      schedules: withSource(z.array(z.enum(SCHEDULES as [Schedule, ...Schedule[]])).min(1)),
       // Slowdown of compute under an overlapped collective: bounded to [0, 0.5] (Lee et al. 2025
       // measured 18.9% on average, 40% at worst).
       overlapSlowdown: withSource(z.number().gte(0).lte(0.5)),
@@ -111,6 +114,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       gatherCallsPerLayer: fig("dataParallel.gatherCallsPerLayer", d.gatherCallsPerLayer),
     },
     recompute: fig("recompute", f.recompute) as Engine["recompute"],
+    schedules: [...new Set(fig("schedules", f.schedules))],
     tensorParallel: { overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap) },
     overlapSlowdown: fig("overlapSlowdown", f.overlapSlowdown),
     fp8: {
