@@ -22,6 +22,7 @@ import {
 } from "./engine-plan.js";
 import { factsInWords } from "./model-facts.js";
 import { torchtitanMoeRefusal } from "./moe-args.js";
+import { titanCpTrainingRefusal, titanCpValues } from "./cp-args.js";
 import { type TomlValue, writeToml } from "./toml.js";
 
 export const TORCHTITAN_RELEASES: readonly Release[] = [
@@ -74,7 +75,7 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
     }
     v.pipeline_parallel_microbatch_size = p.microBatch;
   }
-  v.context_parallel_degree = 1;
+  Object.assign(v, titanCpValues(p, release.id));
   if (p.ep > 1) v.expert_parallel_degree = p.ep;
   return v;
 }
@@ -153,7 +154,7 @@ function overrides(ctx: EngineContext): string {
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const refused = torchtitanRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
   if (refused) return { kind: "refused", reason: refused.reason };
-  const moe = torchtitanMoeRefusal(ctx.model, plan);
+  const moe = torchtitanMoeRefusal(ctx.model, plan) ?? titanCpTrainingRefusal(plan, ctx.training);
   if (moe) return { kind: "refused", reason: moe };
   const old = ctx.release.id === "0.2";
   const p = { ...plan };
