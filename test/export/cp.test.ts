@@ -2,19 +2,13 @@
 // cut an engine states, checked against the recorded release lists, and the refusals, each with
 // the release, flag or mechanism that rules the variant out.
 import { describe, expect, it } from "vitest";
-import type { CpComm, CpSplit, Plan, Training } from "../../planner/index.js";
+import type { CpComm, Plan, Training } from "../../planner/index.js";
 import { MEGATRON_CP_ARGS, megatronCpRefusal, torchtitanCpRefusal } from "../../planner/layout/cp-capabilities.js";
 import { ExportRefused, type ExportFormat } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { MEGATRON_RELEASES } from "../../src/engines/megatron.js";
 import { parseToml } from "../../src/engines/toml.js";
-import { LLAMA, LLAMA2, argFlags, argValue, h100, model, overrideKeys, recorded, training } from "./helpers.js";
-
-/** A 64-GPU plan with context parallel: dp fills what tp·pp·cp leave. */
-export function cpPlan(cp: number, cpComm: CpComm, cpSplit: CpSplit, over: Partial<Plan> = {}): Plan {
-  const p: Plan = { tp: 2, pp: 1, dp: 1, cp, cpComm, cpSplit, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b", ...over };
-  return { ...p, dp: 64 / (p.tp * p.pp * p.cp) };
-}
+import { LLAMA, LLAMA2, argFlags, cpPlan, argValue, h100, model, overrideKeys, recorded, training } from "./helpers.js";
 
 const FIXTURE: Record<string, string> = { "core_r0.14": "megatron-lm-core_r0.14.txt", "core_v0.7": "megatron-lm-core_v0.7.0.txt" };
 
