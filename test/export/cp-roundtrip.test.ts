@@ -82,4 +82,17 @@ describe("paraplan plan --from", () => {
     const text = await cli(["plan", "--model", LLAMA, "--gpus", "64", "--from", path]);
     expect(text.stdout).toContain("(megatron): tp 8 · pp 1 · cp 2 (allgather, zigzag) · dp 4 · ZeRO-1 · micro-batch 1 · no recompute");
   });
+
+  it("paraplan export --plan with cp: written for core_r0.14; core_v0.7 refuses the all-gather exchange in one line, exit 2", async () => {
+    const p = cpPlan(2, "allgather", "zigzag", { tp: 8 });
+    const planFile = tempFile("cp-plan.json", JSON.stringify(p));
+    const ok = await cli(["export", "--format", "megatron", "--model", LLAMA, "--gpus", "64", "--plan", planFile]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("\n--context-parallel-size 2\n--cp-comm-type all_gather\n");
+    const old = await cli(["export", "--format", "megatron", "--release", "core_v0.7", "--model", LLAMA2, "--gpus", "64", "--plan", planFile]);
+    expect(old.code).toBe(2);
+    expect(old.errLines).toEqual([
+      "paraplan: --format megatron: Megatron-LM core_v0.7 has no --cp-comm-type: its context parallel passes K/V around the ring point to point (p2p), not allgather; use --release core_r0.14, or a plan with the ring exchange",
+    ]);
+  });
 });
