@@ -86,7 +86,8 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   }
   const dp = r * s;
   let zero: ZeroStage = 0;
-  if (s > 1) {
+  // FSDP runs over dp_shard · cp (dp_shard_cp): context parallel alone shards too.
+  if (s > 1 || c > 1) {
     const policy = str("parallelism", "fsdp_reshard_after_forward", "default");
     if (policy === "always") zero = 3;
     else if (policy === "never") zero = 2;

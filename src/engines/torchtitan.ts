@@ -54,7 +54,8 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
     data_parallel_replicate_degree: sharded ? 1 : p.dp,
     data_parallel_shard_degree: sharded ? p.dp : 1,
   };
-  if (sharded && p.dp > 1) v.fsdp_reshard_after_forward = p.zero === 3 ? "always" : "never";
+  // FSDP shards over dp_shard · cp (the dp_shard_cp mesh), so cp alone has something to shard.
+  if (sharded && p.dp * p.cp > 1) v.fsdp_reshard_after_forward = p.zero === 3 ? "always" : "never";
   v.tensor_parallel_degree = p.tp;
   // Async TP overlaps the TP collectives with compute; paraplan's prediction keeps them exposed.
   v.enable_async_tensor_parallel = false;
@@ -159,7 +160,11 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const old = ctx.release.id === "0.2";
   const p = { ...plan };
   const notes: string[] = [];
-  if (p.dp === 1 && p.zero !== 0) {
+  if (p.cp > 1 && p.zero === 0) {
+    p.zero = 2;
+    notes.push('cp > 1: torchtitan applies FSDP over the data-parallel and context-parallel ranks together (the dp_shard_cp mesh, torchtitan/distributed/parallel_dims.py) whenever context parallel is on, so parameters cannot stay replicated; nearest: FSDP2 "never", i.e. ZeRO-2');
+  }
+  if (p.dp === 1 && p.cp === 1 && p.zero !== 0) {
     p.zero = 0;
     notes.push("dp 1: torchtitan has no data-parallel dimension to shard or replicate, so every ZeRO stage is ZeRO-0");
   }

@@ -122,6 +122,17 @@ describe("torchtitan (torch's ring attention)", () => {
       for (const k of overrideKeys(content)) expect(recorded("torchtitan-main.txt").has(k), k).toBe(true);
     }
   });
+  it("ZeRO-0 with cp: FSDP shards over dp_shard·cp whenever cp > 1, so the nearest is ZeRO-2, said in a note", () => {
+    for (const release of ["0.2", "main"]) {
+      const r = titan(cpPlan(2, "ring", "zigzag", { tp: 1, zero: 0 }), release);
+      expect(r.plan).toEqual(cpPlan(2, "ring", "zigzag", { tp: 1, zero: 2 }));
+      expect(r.notes[0]).toContain("the dp_shard_cp mesh");
+    }
+    // dp 1: cp alone is sharded (ZeRO-3 stays ZeRO-3, resharding after forward).
+    const one = titan(cpPlan(2, "ring", "zigzag", { tp: 8, pp: 4, zero: 3 }), "main").files[0]!.content;
+    expect(argValue(one, "--parallelism.data_parallel_shard_degree")).toBe("1");
+    expect(argValue(one, "--parallelism.fsdp_reshard_after_forward")).toBe("always");
+  });
   it("the all-gather-K/V and all-to-all exchanges are refused in both releases", () => {
     for (const release of ["0.2", "main"]) {
       expect(refusal("torchtitan", cpPlan(2, "allgather", "zigzag", { tp: 1, zero: 3 }), release)).toContain("torchtitan's context parallel is torch's ring attention");
