@@ -61,6 +61,12 @@ describe("what a file leaves out", () => {
     expect(r.plan.cp).toBe(1);
     expect("cpComm" in r.plan || "cpSplit" in r.plan).toBe(false);
   });
+  it("Megatron-DeepSpeed: --ds-sequence-parallel-size is Ulysses (a2a, contiguous); Megatron-LM's --context-parallel-size is refused by name", () => {
+    const ds = tempFile("cp-ds.json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, train_batch_size: 512, zero_optimization: { stage: 1 }, bf16: { enabled: true } }));
+    const mds = (extra: string) => readConfigs([ds, tempFile(`cp-mds-${n++}.txt`, `--tensor-model-parallel-size 4 --micro-batch-size 1 --global-batch-size 512 ${extra}`)], ctx(LLAMA));
+    expect(mds("--ds-sequence-parallel-size 4").plan).toMatchObject({ tp: 4, cp: 4, dp: 4, cpComm: "a2a", cpSplit: "contiguous" });
+    expect(() => mds("--context-parallel-size 4")).toThrow("--context-parallel-size is Megatron-LM's; Megatron-DeepSpeed's context parallel is --ds-sequence-parallel-size");
+  });
   it("torchtitan: the default allgather rotation is read as the ring, said in a note; main's default balancer is headtail (zigzag), None contiguous", () => {
     const r = read("cp.toml", "[parallelism]\ncontext_parallel_degree = 4\ndata_parallel_shard_degree = -1\n");
     expect(r.plan).toMatchObject({ cp: 4, dp: 16, cpComm: "ring", cpSplit: "zigzag" });
