@@ -75,7 +75,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   let s = int("parallelism", "data_parallel_shard_degree", -1);
   const tp = int("parallelism", "tensor_parallel_degree", 1);
   const pp = int("parallelism", "pipeline_parallel_degree", 1);
-  // -1 shards over the ranks left after replicate, tp and pp (job_config.py Parallelism).
+  // -1 shards over the ranks left after replicate, tp, pp and cp (job_config.py Parallelism).
   const c = cp.cp;
   const ctxWords = c > 1 ? " × context" : "";
   const world = worldSize(ctx, s === -1 ? undefined : { gpus: r * s * tp * pp * c, from: `${o} (replicate × shard × tensor × pipeline${ctxWords} degrees)` });
