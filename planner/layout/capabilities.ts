@@ -3,6 +3,7 @@
 // value with a code and the engine source that states it. Nearest mappings (what an engine runs
 // instead of a plan it cannot express exactly) belong to the exporters (src/engines/).
 import type { Plan, Precision } from "../types.js";
+import { type CpCode, deepspeedCpRefusal, megatronCpRefusal, torchtitanCpRefusal } from "./cp-capabilities.js";
 
 export type CapabilityCode =
   | "megatron_zero"
@@ -20,7 +21,8 @@ export type CapabilityCode =
   | "worker_tp_ffn"
   | "worker_moe"
   | "launcher_whole_nodes"
-  | "dimension_unsupported";
+  | "dimension_unsupported"
+  | CpCode;
 
 export interface Refusal {
   code: CapabilityCode;
@@ -61,8 +63,10 @@ export function unsupportedDimension(p: Plan, engine: string, kinds: { cp?: bool
 
 /** Megatron-LM (megatron/training/arguments.py validate_args; megatron/core/pipeline_parallel/schedules.py). */
 export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
-  const dim = unsupportedDimension(p, "the Megatron-LM export", { ep: true });
+  const dim = unsupportedDimension(p, "the Megatron-LM export", { ep: true, cp: true });
   if (dim) return dim;
+  const cp = megatronCpRefusal(p, c.release);
+  if (cp) return cp;
   if (p.zero >= 2)
     return refuse("megatron_zero", `ZeRO-${p.zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`);
   if (p.pp > 1 && p.schedule === "gpipe")
@@ -76,8 +80,10 @@ export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
 
 /** DeepSpeed's pipeline engine (deepspeed/runtime/pipe/engine.py, schedule.py TrainSchedule). */
 export function deepspeedRefusal(p: Plan): Refusal | null {
-  const dim = unsupportedDimension(p, "the DeepSpeed export", { ep: true });
+  const dim = unsupportedDimension(p, "the DeepSpeed export", { ep: true, cp: true });
   if (dim) return dim;
+  const cp = deepspeedCpRefusal(p);
+  if (cp) return cp;
   if (p.pp > 1 && p.zero >= 2)
     return refuse("deepspeed_pipe_zero", `ZeRO-${p.zero} with pipeline parallel: DeepSpeed's pipeline engine accepts ZeRO stages 0 and 1 only (deepspeed/runtime/pipe/engine.py asserts it)`);
   if (p.pp > 1 && ZERO_BUBBLE.has(p.schedule))
@@ -91,8 +97,10 @@ export function deepspeedRefusal(p: Plan): Refusal | null {
 
 /** torchtitan trains in bf16 or fp32 (training.mixed_precision_param). */
 export function torchtitanRefusal(p: Plan, c: CapabilityContext): Refusal | null {
-  const dim = unsupportedDimension(p, "the torchtitan export", { ep: true });
+  const dim = unsupportedDimension(p, "the torchtitan export", { ep: true, cp: true });
   if (dim) return dim;
+  const cp = torchtitanCpRefusal(p, c.release);
+  if (cp) return cp;
   if (c.precision === "fp16")
     return refuse("torchtitan_fp16", "torchtitan trains in bf16 (training.mixed_precision_param is bfloat16 or float32); use --precision bf16 or fp8");
   return null;

@@ -20,6 +20,7 @@ import {
 } from "./engine-plan.js";
 import { factsInWords, megatronModelRefusal, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { deepspeedMoeArgs, deepspeedMoeRefusal } from "./moe-args.js";
+import { deepspeedCpArgs, deepspeedCpTrainingRefusal } from "./cp-args.js";
 
 export const DEEPSPEED_RELEASES: readonly Release[] = [
   {
@@ -34,8 +35,9 @@ export const MDS_ARGS = "megatron-deepspeed-args.txt";
 
 /** Whether the plan needs Megatron-DeepSpeed's model (a plain ds_config cannot express it). */
 export function needsMegatronDeepSpeed(p: Plan, precision: string, m?: ModelSpec): boolean {
-  // A mixture of experts is built by Megatron-DeepSpeed's arguments (a ds_config has no experts).
-  return p.tp > 1 || p.pp > 1 || p.sequenceParallel || p.recompute === "selective" || precision === "fp8" || m?.moe !== undefined;
+  // A mixture of experts is built by Megatron-DeepSpeed's arguments (a ds_config has no experts),
+  // and so is Ulysses (--ds-sequence-parallel-size).
+  return p.cp > 1 || p.tp > 1 || p.pp > 1 || p.sequenceParallel || p.recompute === "selective" || precision === "fp8" || m?.moe !== undefined;
 }
 
 /** ZeRO bucket sizes, in elements, reasoned from the model (see README "deepspeed"):
@@ -120,6 +122,7 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
   if (p.pp === 1) a.push(["--no-pipeline-parallel"]);
   // _add_training_args
   if (p.sequenceParallel) a.push(["--sequence-parallel"]);
+  a.push(...deepspeedCpArgs(p));
   a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);
   // Full recompute through DeepSpeed's checkpointing (the old mechanism Megatron-DeepSpeed keeps:
   // --checkpoint-activations, _add_activation_checkpoint_args); selective through Megatron's.
@@ -141,7 +144,7 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const refused = deepspeedRefusal(plan);
   if (refused) return { kind: "refused", reason: refused.reason };
-  const moe = deepspeedMoeRefusal(ctx.model, plan);
+  const moe = deepspeedMoeRefusal(ctx.model, plan) ?? deepspeedCpTrainingRefusal(ctx.model, plan, ctx.training);
   if (moe) return { kind: "refused", reason: moe };
   // Megatron-DeepSpeed's arguments build the model: refused where they cannot state it. A
   // ds_config alone carries no model: the user's model code must have its facts.
@@ -152,6 +155,12 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
   if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
     notes.unshift("ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)");
+  // Ulysses cuts the sequence contiguously; after its all-to-all every rank attends the whole
+  // sequence for its heads, so the causal work is even either way.
+  if (plan.cp > 1 && plan.cpSplit !== "contiguous") {
+    notes.push("Megatron-DeepSpeed's Ulysses gives each sequence-parallel rank a contiguous part of the sequence (pretrain_gpt.py get_batch), not the zigzag cut; after the all-to-all each rank attends the whole sequence for its heads, so the work stays even");
+    return { kind: "nearest", plan: { ...plan, cpSplit: "contiguous" }, notes };
+  }
   return notes.length ? { kind: "exact", notes } : { kind: "exact" };
 }
 

@@ -18,6 +18,7 @@ import {
 } from "./engine-plan.js";
 import { megatronModelRefusal, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { megatronMoeArgs, megatronMoeRefusal } from "./moe-args.js";
+import { megatronCpArgs, megatronCpTrainingRefusal } from "./cp-args.js";
 
 export const MEGATRON_RELEASES: readonly Release[] = [
   { id: "core_r0.14", label: "Megatron-LM core_r0.14 line (megatron/training/arguments.py at NVIDIA/Megatron-LM main @000c4ac, 2025)" },
@@ -57,6 +58,7 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   a.push(["--tensor-model-parallel-size", n(p.tp)], ["--pipeline-model-parallel-size", n(p.pp)]);
   if (p.vpp > 1)
     a.push(recent ? ["--num-virtual-stages-per-pipeline-rank", n(p.vpp)] : ["--num-layers-per-virtual-pipeline-stage", n(layersPerStage(m, p))]);
+  a.push(...megatronCpArgs(p, release.id));
   if (p.zero === 1) a.push(["--use-distributed-optimizer"]);
   if (t.overlapGradReduce) a.push(["--overlap-grad-reduce"]);
   // _add_training_args
@@ -80,7 +82,9 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const model = megatronModelRefusal(ctx.model, release) ?? megatronMoeRefusal(ctx.model, plan, release);
   if (model) return { kind: "refused", reason: model };
   const refused = megatronRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
-  return refused ? { kind: "refused", reason: refused.reason } : { kind: "exact" };
+  if (refused) return { kind: "refused", reason: refused.reason };
+  const cp = megatronCpTrainingRefusal(ctx.model, plan, ctx.training);
+  return cp ? { kind: "refused", reason: cp } : { kind: "exact" };
 }
 
 function overlays(): Fixed[] {

@@ -105,10 +105,12 @@ export function worldSize(ctx: ReadContext, implied?: { gpus: number; from: stri
 }
 
 /** dp from the GPU count, or a one-line contradiction. */
-export function dataParallel(origin: string, gpus: number, gpusFrom: string, tp: number, pp: number): number {
-  if (gpus % (tp * pp) !== 0)
-    throw new UserError(`${origin}: tensor ${tp} × pipeline ${pp} = ${tp * pp} does not divide the ${gpus} GPUs (${gpusFrom}); tp·pp·dp must be the GPU count`);
-  return gpus / (tp * pp);
+export function dataParallel(origin: string, gpus: number, gpusFrom: string, tp: number, pp: number, cp = 1): number {
+  if (gpus % (tp * pp * cp) !== 0) {
+    const ctx = cp > 1 ? ` × context ${cp}` : "";
+    throw new UserError(`${origin}: tensor ${tp} × pipeline ${pp}${ctx} = ${tp * pp * cp} does not divide the ${gpus} GPUs (${gpusFrom}); tp·pp·${cp > 1 ? "cp·" : ""}dp must be the GPU count`);
+  }
+  return gpus / (tp * pp * cp);
 }
 
 export function checkBatch(origin: string, globalBatch: number, dp: number, micro: number): void {

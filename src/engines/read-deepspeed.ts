@@ -130,11 +130,12 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       ? (() => {
           if (tbs % (micro * gas) !== 0)
             throw new UserError(`${o}: train_batch_size ${tbs} is not train_micro_batch_size_per_gpu ${micro} × gradient_accumulation_steps ${gas} × a whole dp`);
-          return { gpus: (tbs / (micro * gas)) * tp * pp, from: `${o} (train_batch_size / (micro-batch × gradient_accumulation_steps) × tp·pp)` };
+          return { gpus: (tbs / (micro * gas)) * tp * pp * (f?.cp.cp ?? 1), from: `${o} (train_batch_size / (micro-batch × gradient_accumulation_steps) × tp·pp${f && f.cp.cp > 1 ? "·cp" : ""})` };
         })()
       : undefined;
   const world = withArgsHint(() => worldSize(ctx, implied));
-  const dp = dataParallel(o, world.gpus, world.from, tp, pp);
+  const cp = f?.cp ?? { cp: 1 };
+  const dp = dataParallel(o, world.gpus, world.from, tp, pp, cp.cp);
   if (micro === undefined && tbs === undefined) throw new UserError(missingBatch(o, autos));
   if (micro === undefined) micro = tbs! / ((gas ?? 1) * dp);
   if (!Number.isInteger(micro) || micro < 1) throw new UserError(`${o}: train_batch_size ${tbs} does not split into whole micro-batches over dp ${dp}${argsHint}`);
@@ -146,7 +147,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   return {
     engine: "deepspeed",
     sources: args ? [o, args.name] : [o],
-    plan: { tp, pp, dp, cp: 1, ep: f?.ep ?? 1, etp: f?.etp ?? 1, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: f?.sequenceParallel ?? false, schedule: "1f1b" },
+    plan: { tp, pp, dp, ...cp, ep: f?.ep ?? 1, etp: f?.etp ?? 1, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: f?.sequenceParallel ?? false, schedule: "1f1b" },
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch: tbs,

@@ -7,6 +7,7 @@ import { DEFAULT_ROPE_THETA } from "../../planner/schema/model.js";
 import { type ArgSetting, byFlag, intArg, readArgs, strArg } from "./args-file.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { describeScaling, megatronScaling } from "./model-facts.js";
+import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
@@ -24,6 +25,9 @@ export interface MegatronFacts {
   precision: Precision | undefined;
   overlapGradReduce: boolean | undefined;
   fusedAttention: boolean | undefined;
+  /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
+   *  --ds-sequence-parallel-size (Ulysses). */
+  cp: CpFields;
   /** Expert parallel and expert tensor parallel degrees. */
   ep: number;
   etp: number;
@@ -37,14 +41,9 @@ const NOT_MODELED = [
   "tp-comm-overlap", "decoder-first-pipeline-num-layers", "decoder-last-pipeline-num-layers", "pipeline-model-parallel-layout",
   "account-for-embedding-in-pipeline-split", "account-for-loss-in-pipeline-split", "standalone-embedding-stage",
   "cpu-offloading-num-layers", "optimizer-cpu-offload", "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
-  "enable-cuda-graph", "use-precision-aware-optimizer", "ds-sequence-parallel-size",
+  "enable-cuda-graph", "use-precision-aware-optimizer", "ds-sequence-parallel-fpdt",
   "enable-zbh1-pipeline", "partition-activations", "checkpoint-in-cpu", "cpu-optimizer",
 ];
-
-/** Flags whose layouts paraplan cannot represent at all: a plan read without them would be wrong. */
-const UNSUPPORTED: Record<string, string> = {
-  "context-parallel-size": "context parallelism",
-};
 
 /** A positive number argument (1e-5, 500000), or undefined when absent. */
 function numArg(m: Map<string, { values: string[] }>, flag: string, origin: string): number | undefined {
@@ -66,10 +65,6 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
     const known = MEGATRON_FLAGS.has(flag) || (deepspeed && MEGATRON_DEEPSPEED_EXTRA_FLAGS.has(flag));
     if (!known) warnings.push(unknownLine(o, `--${flag} (line ${s.line})`, `a ${engine} argument paraplan knows`));
     else if (NOT_MODELED.includes(flag)) warnings.push(`${o}: --${flag} (line ${s.line}) changes performance in a way paraplan does not model; ignored`);
-  }
-  for (const [flag, what] of Object.entries(UNSUPPORTED)) {
-    const v = m.get(flag)?.values[0];
-    if (v !== undefined && v !== "1" && v !== "0") throw new UserError(`${o}: --${flag} ${v}: paraplan does not model ${what}`);
   }
   const tp = intArg(m, "tensor-model-parallel-size", o) ?? 1;
   const pp = intArg(m, "pipeline-model-parallel-size", o) ?? 1;
@@ -187,6 +182,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
     pp,
     vpp,
     zero,
+    cp: deepspeed ? readDeepSpeedCp(m, o) : readMegatronCp(m, o),
     ep: moe.ep,
     etp: moe.etp,
     sequenceParallel: tp > 1 && has("sequence-parallel"), // validate_args turns it off at tp 1
@@ -210,7 +206,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
   statesAllOf(o, f.claims, ctx.model);
   if (f.microBatch === undefined) throw new UserError(`${o}: --micro-batch-size is missing (Megatron-LM requires it)`);
   const world = worldSize(ctx);
-  const dp = dataParallel(o, world.gpus, world.from, f.tp, f.pp);
+  const dp = dataParallel(o, world.gpus, world.from, f.tp, f.pp, f.cp.cp);
   // Without --global-batch-size Megatron uses micro-batch × dp (validate_args).
   const globalBatch = f.globalBatch ?? f.microBatch * dp;
   checkBatch(o, globalBatch, dp, f.microBatch);
@@ -221,7 +217,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
       tp: f.tp,
       pp: f.pp,
       dp,
-      cp: 1,
+      ...f.cp,
       ep: f.ep,
       etp: f.etp,
       vpp: f.vpp,

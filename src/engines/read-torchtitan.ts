@@ -9,6 +9,7 @@ import { readArgs } from "./args-file.js";
 import { TORCHTITAN_02_KEYS, TORCHTITAN_MAIN_KEYS } from "./known-keys.js";
 import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, unknownLine, worldSize } from "./read-config.js";
 import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
+import { readTitanCp } from "./cp-args.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
 export function parseOverrides(text: string): TomlTable {
@@ -66,7 +67,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     return v;
   };
   const str = (section: string, key: string, dflt: string) => String(get(section, key) ?? dflt);
-  if (int("parallelism", "context_parallel_degree", 1) > 1) throw new UserError(`${o}: parallelism.context_parallel_degree > 1: paraplan does not model context parallelism`);
+  const cp = readTitanCp((k) => get("parallelism", k), (k, d) => int("parallelism", k, d), o, notes);
   // Expert parallel (experts come from the model's registry entry, not the job file: --model says them).
   const ep = int("parallelism", "expert_parallel_degree", 1);
   if (ep > 1 && ctx.model.moe === undefined) throw new UserError(`${o}: parallelism.expert_parallel_degree ${ep} but the model ${ctx.model.name} has no experts; pass the --model the configuration trains`);
@@ -74,16 +75,19 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   let s = int("parallelism", "data_parallel_shard_degree", -1);
   const tp = int("parallelism", "tensor_parallel_degree", 1);
   const pp = int("parallelism", "pipeline_parallel_degree", 1);
-  // -1 shards over the ranks left after replicate, tp and pp (job_config.py Parallelism).
-  const world = worldSize(ctx, s === -1 ? undefined : { gpus: r * s * tp * pp, from: `${o} (replicate × shard × tensor × pipeline degrees)` });
+  // -1 shards over the ranks left after replicate, tp, pp and cp (job_config.py Parallelism).
+  const c = cp.cp;
+  const ctxWords = c > 1 ? " × context" : "";
+  const world = worldSize(ctx, s === -1 ? undefined : { gpus: r * s * tp * pp * c, from: `${o} (replicate × shard × tensor × pipeline${ctxWords} degrees)` });
   if (s === -1) {
-    if (world.gpus % (r * tp * pp) !== 0)
-      throw new UserError(`${o}: replicate ${r} × tensor ${tp} × pipeline ${pp} does not divide the ${world.gpus} GPUs (${world.from})`);
-    s = world.gpus / (r * tp * pp);
+    if (world.gpus % (r * tp * pp * c) !== 0)
+      throw new UserError(`${o}: replicate ${r} × tensor ${tp} × pipeline ${pp}${c > 1 ? ` × context ${c}` : ""} does not divide the ${world.gpus} GPUs (${world.from})`);
+    s = world.gpus / (r * tp * pp * c);
   }
   const dp = r * s;
   let zero: ZeroStage = 0;
-  if (s > 1) {
+  // FSDP runs over dp_shard · cp (dp_shard_cp): context parallel alone shards too.
+  if (s > 1 || c > 1) {
     const policy = str("parallelism", "fsdp_reshard_after_forward", "default");
     if (policy === "always") zero = 3;
     else if (policy === "never") zero = 2;
@@ -157,7 +161,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   return {
     engine: "torchtitan",
     sources: [o],
-    plan: { tp, pp, dp, cp: 1, ep, etp: 1, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule },
+    plan: { tp, pp, dp, ...cp, ep, etp: 1, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule },
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch,

@@ -22,6 +22,7 @@ import {
 } from "./engine-plan.js";
 import { factsInWords } from "./model-facts.js";
 import { torchtitanMoeRefusal } from "./moe-args.js";
+import { titanCpTrainingRefusal, titanCpValues } from "./cp-args.js";
 import { type TomlValue, writeToml } from "./toml.js";
 
 export const TORCHTITAN_RELEASES: readonly Release[] = [
@@ -53,7 +54,8 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
     data_parallel_replicate_degree: sharded ? 1 : p.dp,
     data_parallel_shard_degree: sharded ? p.dp : 1,
   };
-  if (sharded && p.dp > 1) v.fsdp_reshard_after_forward = p.zero === 3 ? "always" : "never";
+  // FSDP shards over dp_shard · cp (the dp_shard_cp mesh), so cp alone has something to shard.
+  if (sharded && p.dp * p.cp > 1) v.fsdp_reshard_after_forward = p.zero === 3 ? "always" : "never";
   v.tensor_parallel_degree = p.tp;
   // Async TP overlaps the TP collectives with compute; paraplan's prediction keeps them exposed.
   v.enable_async_tensor_parallel = false;
@@ -74,7 +76,7 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
     }
     v.pipeline_parallel_microbatch_size = p.microBatch;
   }
-  v.context_parallel_degree = 1;
+  Object.assign(v, titanCpValues(p, release.id));
   if (p.ep > 1) v.expert_parallel_degree = p.ep;
   return v;
 }
@@ -153,12 +155,16 @@ function overrides(ctx: EngineContext): string {
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const refused = torchtitanRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
   if (refused) return { kind: "refused", reason: refused.reason };
-  const moe = torchtitanMoeRefusal(ctx.model, plan);
+  const moe = torchtitanMoeRefusal(ctx.model, plan) ?? titanCpTrainingRefusal(plan, ctx.training);
   if (moe) return { kind: "refused", reason: moe };
   const old = ctx.release.id === "0.2";
   const p = { ...plan };
   const notes: string[] = [];
-  if (p.dp === 1 && p.zero !== 0) {
+  if (p.cp > 1 && p.zero === 0) {
+    p.zero = 2;
+    notes.push('cp > 1: torchtitan applies FSDP over the data-parallel and context-parallel ranks together (the dp_shard_cp mesh, torchtitan/distributed/parallel_dims.py) whenever context parallel is on, so parameters cannot stay replicated; nearest: FSDP2 "never", i.e. ZeRO-2');
+  }
+  if (p.dp === 1 && p.cp === 1 && p.zero !== 0) {
     p.zero = 0;
     notes.push("dp 1: torchtitan has no data-parallel dimension to shard or replicate, so every ZeRO stage is ZeRO-0");
   }

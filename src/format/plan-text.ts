@@ -1,6 +1,6 @@
 // Text report of a search: header with assumptions, the ranked table, the best plan's
 // breakdown, and rejections by reason.
-import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams } from "../../planner/index.js";
+import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams } from "../../planner/index.js";
 import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
@@ -13,6 +13,8 @@ export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B",
 export function describePlan(p: Plan): string {
   const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
+  // Context parallel with its K/V exchange and sequence cut (defaults as planOnly fills them).
+  if (p.cp > 1) parts.push(`cp ${p.cp} (${p.cpComm ?? DEFAULT_CP_COMM}, ${p.cpSplit ?? DEFAULT_CP_SPLIT})`);
   parts.push(`dp ${p.dp}`);
   // Expert groups, when there are any (MoE models): ep · etp fold over the same ranks, edp follows.
   if (p.ep > 1 || p.etp > 1) parts.push(`ep ${p.ep}`, ...(p.etp > 1 ? [`etp ${p.etp}`] : []));

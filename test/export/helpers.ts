@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Hardware, ModelSpec, Plan, Training } from "../../planner/index.js";
+import type { CpComm, CpSplit, Hardware, ModelSpec, Plan, Training } from "../../planner/index.js";
 import { main } from "../../src/cli.js";
 import { loadModel, loadProfile } from "../../src/load.js";
 
@@ -66,6 +66,12 @@ export function training(over: Partial<Training> = {}): Training {
 export function plan(over: Partial<Plan>): Plan {
   const p: Plan = { tp: 1, pp: 1, dp: 64, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b", ...over };
   return { ...p, dp: 64 / (p.tp * p.pp) };
+}
+
+/** A 64-GPU plan with context parallel (tp 2, ZeRO-1 unless overridden): dp fills what tp·pp·cp leave. */
+export function cpPlan(cp: number, cpComm: CpComm, cpSplit: CpSplit, over: Partial<Plan> = {}): Plan {
+  const p: Plan = { tp: 2, pp: 1, dp: 1, cp, cpComm, cpSplit, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b", ...over };
+  return { ...p, dp: 64 / (p.tp * p.pp * p.cp) };
 }
 
 /** Layouts valid for both GPT-3 175B (96 layers, 96 heads) and Llama 3 70B (80 layers, 64 heads, 8 kv). */

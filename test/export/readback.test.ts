@@ -92,8 +92,15 @@ describe("contradictions and unsupported settings, by name", () => {
     expect(fails(() => megatron(base + "--micro-batch-size 1 --micro-batch-size 2"))).toContain("--micro-batch-size is given twice");
     expect(fails(() => megatron(base + "--micro-batch-size 1 --tensor-model-parallel-size $TP"))).toContain('--tensor-model-parallel-size is "$TP", a shell variable');
   });
-  it("context parallelism is refused; unknown flags are warned about, each by name", () => {
-    expect(fails(() => megatron(base + "--micro-batch-size 1 --context-parallel-size 2"))).toContain("does not model context parallelism");
+  it("hierarchical or unknown context-parallel exchanges are refused; unknown flags are warned about, each by name", () => {
+    expect(fails(() => megatron(base + "--micro-batch-size 1 --context-parallel-size 4 --cp-comm-type a2a+p2p --hierarchical-context-parallel-sizes 2 2"))).toContain(
+      "hierarchical context parallel",
+    );
+    expect(fails(() => megatron(base + "--micro-batch-size 1 --context-parallel-size 2 --cp-comm-type ring"))).toContain('--cp-comm-type "ring" is not p2p, all_gather or a2a');
+    // 64 GPUs = tp 8 · cp 4 · dp 2; cp 3 leaves no whole dp.
+    expect(fails(() => megatron(base + "--tensor-model-parallel-size 8 --context-parallel-size 3 --micro-batch-size 1", 64))).toContain(
+      "tensor 8 × pipeline 1 × context 3 = 24 does not divide the 64 GPUs",
+    );
     const r = megatron(base + "--micro-batch-size 1 --use-fast-kernels\n--tensor-model-paralel-size 4\n--tp-comm-overlap", 8);
     expect(r.warnings).toEqual([
       expect.stringMatching(/--use-fast-kernels \(line 2\) is not a Megatron-LM argument paraplan knows; ignored$/),

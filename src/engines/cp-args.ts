@@ -1,0 +1,126 @@
+// Context parallel (Plan.cp, cpComm, cpSplit) in the engines' terms: the Megatron-LM,
+// Megatron-DeepSpeed and torchtitan settings that state it, what a training setting rules out
+// (a refusal naming it), and reading the settings back. Which variants each engine runs at all is
+// planner/layout/cp-capabilities.ts; flags are checked against the recorded release lists
+// (test/export/fixtures/megatron-lm-*.txt, megatron-deepspeed.txt, torchtitan-*.txt).
+import { type CpComm, type CpSplit, DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Training } from "../../planner/index.js";
+import { MEGATRON_CP_ARGS, MEGATRON_CP_COMM_TYPE, MEGATRON_DEFAULT_CP_COMM, a2aHeadsRefusal } from "../../planner/layout/cp-capabilities.js";
+import { UserError } from "../errors.js";
+import { type ArgSetting, intArg, strArg } from "./args-file.js";
+import type { TomlValue } from "./toml.js";
+
+type Arg = [string, ...string[]];
+
+/** The context-parallel fields of a plan: cp alone at 1, with its exchange and cut above. */
+export type CpFields = Pick<Plan, "cp" | "cpComm" | "cpSplit">;
+export function cpFields(cp: number, comm: CpComm, split: CpSplit): CpFields {
+  return cp > 1 ? { cp, cpComm: comm, cpSplit: split } : { cp: 1 };
+}
+
+const commOf = (p: Plan): CpComm => p.cpComm ?? DEFAULT_CP_COMM;
+
+/** Megatron-LM (_add_distributed_args): --context-parallel-size, and --cp-comm-type where the
+ *  release has it (core_v0.7.0 runs the p2p ring only; cp-capabilities refuses the rest). */
+export function megatronCpArgs(p: Plan, release: string): Arg[] {
+  if (p.cp <= 1) return [];
+  const a: Arg[] = [["--context-parallel-size", String(p.cp)]];
+  if (MEGATRON_CP_ARGS[release]?.cpCommType) a.push(["--cp-comm-type", MEGATRON_CP_COMM_TYPE[commOf(p)]]);
+  return a;
+}
+
+/** What the training and model rule out for cp beyond the engine's variants: Transformer Engine
+ *  runs context parallel in its flash and fused attention backends only (get_attention_backend
+ *  disables UnfusedDotProductAttention for it) and needs the sequence in 2·cp equal chunks
+ *  (Megatron's get_batch_on_this_cp_rank; TE: seq_len % (cp_size * 2) == 0); the all-to-all
+ *  variant splits heads cp ways. */
+export function megatronCpTrainingRefusal(m: ModelSpec, p: Plan, t: Training): string | null {
+  if (p.cp <= 1) return null;
+  if (!t.fusedAttention)
+    return `Megatron-LM's context parallel runs in Transformer Engine's flash and fused attention only (get_attention_backend disables unfused attention with cp = ${p.cp}); plan with fused attention`;
+  if (t.seqLen % (2 * p.cp) !== 0) return `Megatron-LM cuts the sequence into 2·cp = ${2 * p.cp} equal chunks; the sequence length ${t.seqLen} does not divide`;
+  return a2aHeadsRefusal(p, m.heads, m.kvHeads, "Megatron-LM")?.reason ?? null;
+}
+
+/** Megatron-DeepSpeed's Ulysses (megatron/arguments.py @207b2d5a --ds-sequence-parallel-size;
+ *  pretrain_gpt.py get_batch gives sequence-parallel rank r the r-th contiguous 1/cp of the
+ *  sequence; deepspeed/sequence/layer.py DistributedAttention scatters heads). */
+export function deepspeedCpArgs(p: Plan): Arg[] {
+  return p.cp > 1 ? [["--ds-sequence-parallel-size", String(p.cp)]] : [];
+}
+
+export function deepspeedCpTrainingRefusal(m: ModelSpec, p: Plan, t: Training): string | null {
+  if (p.cp <= 1) return null;
+  // get_batch cuts by tensor-parallel rank instead of sequence-parallel rank under --sequence-parallel.
+  if (p.sequenceParallel)
+    return `Megatron-DeepSpeed's pretrain_gpt.py get_batch cuts the sequence by tensor-parallel rank when --sequence-parallel is on, so its Ulysses (cp = ${p.cp}) does not combine with Megatron's sequence parallel; plan without sequence parallel`;
+  if (t.seqLen % p.cp !== 0) return `Megatron-DeepSpeed's Ulysses cuts the sequence into cp = ${p.cp} equal parts; the sequence length ${t.seqLen} does not divide`;
+  return a2aHeadsRefusal(p, m.heads, m.kvHeads, "Megatron-DeepSpeed")?.reason ?? null;
+}
+
+/** torchtitan's [parallelism] context-parallel keys: the degree; the rotate method "alltoall",
+ *  which passes K/V shards around the ring one step at a time as the plan's ring does
+ *  ("allgather", torchtitan's default, gathers them all after the first block); on main the load
+ *  balancer, "headtail" (chunks r and 2cp−1−r: zigzag) or None (contiguous). */
+export function titanCpValues(p: Plan, release: string): Record<string, TomlValue> {
+  if (p.cp <= 1) return { context_parallel_degree: 1 };
+  const v: Record<string, TomlValue> = { context_parallel_degree: p.cp, context_parallel_rotate_method: "alltoall" };
+  // tyro reads the word None as None for an optional field (`str | None`).
+  if (release === "main") v.context_parallel_load_balancer = (p.cpSplit ?? DEFAULT_CP_SPLIT) === "zigzag" ? "headtail" : "None";
+  return v;
+}
+
+/** torch's context_parallel shards the sequence over cp (with load balancing, into 2·cp chunks). */
+export function titanCpTrainingRefusal(p: Plan, t: Training): string | null {
+  if (p.cp <= 1) return null;
+  const chunks = (p.cpSplit ?? DEFAULT_CP_SPLIT) === "zigzag" ? 2 * p.cp : p.cp;
+  return t.seqLen % chunks === 0 ? null : `torchtitan's context parallel cuts the sequence into ${chunks} equal chunks; the sequence length ${t.seqLen} does not divide`;
+}
+
+/** Megatron-LM's --context-parallel-size and --cp-comm-type read back (p2p when absent, the
+ *  arguments.py default); the hierarchical a2a+p2p variant is not one paraplan models. */
+export function readMegatronCp(args: Map<string, ArgSetting>, o: string): CpFields {
+  const cp = intArg(args, "context-parallel-size", o) ?? 1;
+  const type = strArg(args, "cp-comm-type");
+  if (cp <= 1) return { cp: 1 };
+  if (args.has("hierarchical-context-parallel-sizes") || type === "a2a+p2p")
+    throw new UserError(`${o}: hierarchical context parallel (--cp-comm-type a2a+p2p, --hierarchical-context-parallel-sizes): paraplan models one cp exchange (p2p, all_gather or a2a)`);
+  let comm: CpComm = MEGATRON_DEFAULT_CP_COMM;
+  if (type !== undefined) {
+    const found = (Object.entries(MEGATRON_CP_COMM_TYPE) as [CpComm, string][]).find(([, v]) => v === type);
+    if (!found) throw new UserError(`${o}: --cp-comm-type "${type}" is not p2p, all_gather or a2a`);
+    comm = found[0];
+  }
+  return cpFields(cp, comm, "zigzag");
+}
+
+/** Megatron-DeepSpeed's --ds-sequence-parallel-size: Ulysses, contiguous parts. */
+export function readDeepSpeedCp(args: Map<string, ArgSetting>, o: string): CpFields {
+  if (args.has("context-parallel-size"))
+    throw new UserError(`${o}: --context-parallel-size is Megatron-LM's; Megatron-DeepSpeed's context parallel is --ds-sequence-parallel-size`);
+  return cpFields(intArg(args, "ds-sequence-parallel-size", o) ?? 1, "a2a", "contiguous");
+}
+
+/** torchtitan's context-parallel keys read back: always the ring (both rotate methods are torch's
+ *  ring attention); the cut from the load balancer (main; 0.2 has none: torch's balanced default). */
+export function readTitanCp(
+  get: (key: string) => TomlValue | undefined,
+  int: (key: string, dflt: number) => number,
+  o: string,
+  notes: string[],
+): CpFields {
+  const cp = int("context_parallel_degree", 1);
+  if (cp <= 1) return { cp: 1 };
+  const rotate = String(get("context_parallel_rotate_method") ?? "allgather");
+  if (rotate !== "allgather" && rotate !== "alltoall") throw new UserError(`${o}: parallelism.context_parallel_rotate_method "${rotate}" is not allgather or alltoall`);
+  if (rotate === "allgather")
+    notes.push(`${o}: context parallel with rotate method allgather (K/V gathered after the first block, attended block by block) read as ring attention`);
+  const balancer = String(get("context_parallel_load_balancer") ?? "headtail");
+  let split: CpSplit;
+  if (balancer === "headtail") split = "zigzag";
+  else if (balancer === "None") split = "contiguous";
+  else if (balancer === "ptrr") {
+    split = "zigzag";
+    notes.push(`${o}: context_parallel_load_balancer ptrr (FlexAttention's per-token round robin) read as the balanced zigzag split`);
+  } else throw new UserError(`${o}: parallelism.context_parallel_load_balancer "${balancer}" is not headtail, ptrr or None`);
+  return cpFields(cp, "ring", split);
+}
