@@ -33,4 +33,4 @@ export {
   withOverrides,
 } from "./engine.js";
 export { engineBucketBytes } from "./cost/engine-terms.js";
-export { type StageKind, firstMiddleLast, parseStageLayers, stageSplit, worstStageName } from "./layout/stages.js";
+export { type StageKind, firstMiddleLast, middleHeavySplit, parseStageLayers, stageSplit, worstStageName } from "./layout/stages.js";

@@ -96,3 +96,20 @@ export function worstStageName(p: { worstStage: StageKind; worstStageIndex?: num
   if (p.worstStage === "middle" && p.worstStageIndex !== undefined) return `${noun} ${p.worstStageIndex + 1} of ${p.pp}`;
   return `${p.worstStage} ${noun}`;
 }
+
+/** torchtitan's split when none is given (generate_split_points, torchtitan 9dec370
+ *  torchtitan/parallelisms/pipelining_utils.py): ⌊L/S⌋ layers on the first stage, one more on each
+ *  middle stage while the remainder lasts, the rest on the last — the extra layers away from the
+ *  embedding and the loss. 126 layers on 8 stages: [15, 16, 16, 16, 16, 16, 16, 15]. */
+export function middleHeavySplit(layers: number, stages: number): number[] {
+  const base = Math.floor(layers / stages);
+  let extra = layers % stages;
+  const out: number[] = [base];
+  for (let i = 1; i < stages - 1; i++) {
+    const n = extra > 0 ? base + 1 : base;
+    if (extra > 0) extra--;
+    out.push(n);
+  }
+  if (stages > 1) out.push(layers - out.reduce((a, b) => a + b, 0));
+  return out;
+}

@@ -7,7 +7,7 @@ import { stageMemory } from "../../planner/cost/memory.js";
 import { unevenStageActivationBytes, unevenStageMemory } from "../../planner/cost/stage-memory.js";
 import { evaluatePlan } from "../../planner/evaluate.js";
 import { buildLayout } from "../../planner/layout/layout.js";
-import { firstMiddleLast, inFlightMicroBatches, slowestStage } from "../../planner/layout/stages.js";
+import { firstMiddleLast, inFlightMicroBatches, middleHeavySplit, slowestStage } from "../../planner/layout/stages.js";
 import { search } from "../../planner/search.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { hardware, preset } from "./fixtures.js";
@@ -117,5 +117,15 @@ describe("Megatron-LM's form: first, middle…equal, last", () => {
     expect(firstMiddleLast([5, 7, 7, 5])).toEqual({ first: 5, middle: 7, last: 5 });
     expect(firstMiddleLast([11, 13])).toEqual({ first: 11, middle: null, last: 13 });
     expect(firstMiddleLast([5, 6, 8, 5])).toBeNull();
+  });
+});
+
+describe("torchtitan's own split of uneven layer counts (generate_split_points)", () => {
+  it("126 layers on 8 stages: 15 first, 16 on the six middle stages, 15 last; 24 on 5: 4,5,5,5,5", () => {
+    expect(middleHeavySplit(126, 8)).toEqual([15, 16, 16, 16, 16, 16, 16, 15]);
+    expect(middleHeavySplit(24, 5)).toEqual([4, 5, 5, 5, 5]);
+    // More remainder than middle stages: the last stage takes the rest (26 on 4: 6, 7, 7, 6).
+    expect(middleHeavySplit(26, 4)).toEqual([6, 7, 7, 6]);
+    expect(middleHeavySplit(27, 4)).toEqual([6, 7, 7, 7]);
   });
 });
