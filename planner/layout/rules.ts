@@ -100,7 +100,7 @@ export const RULES: readonly Rule[] = [
   { code: "pp_gpus", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the GPU count",
     ok: (d, c) => divides(d.pp, c.gpus), message: (d, c) => `${d.pp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
   { code: "pp_layers", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the layers",
-    ok: (d, c) => d.stageLayers !== undefined || divides(d.pp, c.layers), message: (d, c) => `${d.pp} does not divide the ${c.layers} layers (or give --stage-layers)` },
+    ok: (d, c) => d.stageLayers !== undefined || divides(d.pp, c.layers), message: (d, c) => `${d.pp} does not divide the ${c.layers} layers` },
   // Uneven stages (layout/stages.ts): one positive count per stage, summing to the layers.
   { code: "stage_layers_count", flag: "--stage-layers", dims: ["pp"], input: true, reason: "stage layers do not list one count per pipeline stage",
     ok: (d) => d.stageLayers === undefined || d.stageLayers.length === d.pp,
