@@ -17,6 +17,8 @@ export function planJson(p: PlanResult, simulated?: SimSummary) {
     recompute: p.recompute,
     sequenceParallel: p.sequenceParallel,
     schedule: p.schedule,
+    // Uneven pipeline stages, only when given (planner/layout/stages.ts).
+    ...(p.stageLayers ? { stageLayers: [...p.stageLayers] } : {}),
     // Rank order and why (profiles with a fabric; planner/layout/order.ts).
     ...(p.order ? { order: p.order } : {}),
     ...(p.orderReason ? { orderReason: p.orderReason } : {}),

@@ -8,7 +8,9 @@ import { paddedVocab } from "./model.js";
 import { type Placement, linkOf, place } from "./layout/groups.js";
 import { degreesOf } from "./layout/layout.js";
 import type { WireLinks } from "./wire/wire.js";
-import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training } from "./types.js";
+import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training, WorstStage } from "./types.js";
+import { fullestStage } from "./cost/stage-memory.js";
+import { stageKind } from "./layout/stages.js";
 
 /** Links of the plan's groups for the wire (layout/groups.ts): tp, pp, dp and the expert groups. */
 export function wireLinks(hw: Hardware, placement: Placement): WireLinks {
@@ -34,14 +36,19 @@ export function microBatchCosts(
 }
 
 /** Worst stage for memory: with a pipeline the first stage holds the most activations and the
- *  embedding, the last the output head and logits; compare both. */
+ *  embedding, the last the output head and logits; compare both. With uneven stages every stage
+ *  is checked (cost/stage-memory.ts); `index` names it (0-based). */
 export function worstStageMemory(
   m: ModelSpec,
   hw: Hardware,
   t: Training,
   plan: Plan,
-): { memory: MemoryBreakdown; stage: "first" | "last" | "only" } {
+): { memory: MemoryBreakdown; stage: WorstStage; index?: number } {
   if (plan.pp === 1) return { memory: stageMemory(m, hw, t, plan, "only"), stage: "only" };
+  if (plan.stageLayers !== undefined) {
+    const { memory, index } = fullestStage(m, hw, t, plan);
+    return { memory, stage: stageKind(index, plan.pp) as WorstStage, index };
+  }
   const first = stageMemory(m, hw, t, plan, "first");
   const last = stageMemory(m, hw, t, plan, "last");
   return first.total >= last.total ? { memory: first, stage: "first" } : { memory: last, stage: "last" };
@@ -79,6 +86,7 @@ export function evaluatePlan(
     mfu: perGpu / peak,
     hfu: hwFlops / (time.step * t.gpus) / peak,
     worstStage: memory.stage,
+    ...(memory.index !== undefined ? { worstStageIndex: memory.index } : {}),
     modelFlopsPerStep: modelFlops,
   };
 }

@@ -142,13 +142,15 @@ export function stageParamSplit(
   tp: number,
   pp: number,
   layersInStage: number,
-  stage: "first" | "last" | "only",
+  stage: "first" | "last" | "only" | "middle",
   ep = 1,
   etp = 1,
+  /** The stage's layers [from, to) when the split is uneven (layout/stages.ts); needed for "middle". */
+  range?: readonly [number, number],
 ): { dense: number; expert: number } {
   const vPad = paddedVocab(m.vocab, tp);
   const layer = layerMatrixParams(m) / tp + layerSmallParams(m);
-  const [from, to] = stageRange(m, layersInStage, stage);
+  const [from, to] = range ?? stageRange(m, layersInStage, stage === "middle" ? "first" : stage);
   const nMoe = moeLayersIn(m, from, to);
   let dense = (layersInStage - nMoe) * layer;
   let expert = 0;

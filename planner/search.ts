@@ -4,7 +4,7 @@
 // Plain numbers only in this loop: it evaluates hundreds of thousands of plans per second.
 import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
 import { stepTime } from "./cost/time.js";
-import { evaluatePlan, microBatchCosts } from "./evaluate.js";
+import { evaluatePlan, microBatchCosts, worstStageMemory } from "./evaluate.js";
 import { stageParamSplit } from "./model.js";
 import { moeBufferBytes } from "./cost/moe-memory.js";
 import { optimizerBytesOf } from "./cost/moe-facts.js";
@@ -95,6 +95,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   // counted under the first rule it breaks. Plain numbers in one reused object.
   const ctx = ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain);
   const d: Dims = dimsOf({ tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+  // Uneven stages (layout/stages.ts) are given, never searched: they travel with pp.
+  if (fixed.stageLayers !== undefined) d.stageLayers = fixed.stageLayers;
   const [atTp, atPp, atDp, atVpp, atMb] = [rulesAt("tp"), rulesAt("pp"), rulesAt("dp"), rulesAt("vpp"), rulesAt("microBatch")];
   // Expert parallel (MoE models only; a dense model's one candidate is ep = etp = 1).
   const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts];
@@ -141,7 +143,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                 continue;
               }
               for (const sequenceParallel of sps) {
-                const layout: Plan = { tp, pp, dp, cp: 1, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule };
+                const layout: Plan = { tp, pp, dp, cp: 1, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule, ...(d.stageLayers ? { stageLayers: d.stageLayers } : {}) };
                 const costsOf = orders!.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
                 const costs = costsOf[0]!;
                 // Memory with plain numbers: the stage parameters per layout (dense ones sharded over
@@ -163,6 +165,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                       const bytes = totalBytes(hw, states + acts[i]! + buffers);
                       if (bytes > worst) worst = bytes;
                     }
+                    // Uneven stages: every stage checked (cost/stage-memory.ts).
+                    if (layout.stageLayers) worst = worstStageMemory(m, hw, t, { ...withRecompute, zero }).memory.total;
                     let plan: Plan = { ...withRecompute, zero };
                     if (worst > hw.memory) {
                       addRejection(rejected, "out_of_memory");

@@ -299,6 +299,8 @@ export interface TimeBreakdown {
   step: number;
 }
 
+export type WorstStage = "first" | "middle" | "last" | "only";
+
 export interface PlanResult extends Plan {
   memory: MemoryBreakdown;
   time: TimeBreakdown;
@@ -306,8 +308,11 @@ export interface PlanResult extends Plan {
   tflopsPerGpu: number;
   mfu: number;
   hfu: number;
-  /** Which stage is the worst for memory ("first", "last" or "only"). */
-  worstStage: "first" | "last" | "only";
+  /** Which stage is the worst for memory ("first", "last" or "only"; "middle" only with uneven
+   *  stages, layout/stages.ts). */
+  worstStage: WorstStage;
+  /** With uneven stages: the fullest stage's index, 0-based. */
+  worstStageIndex?: number;
   /** Model FLOPs per step (no recompute), whole cluster. */
   modelFlopsPerStep: number;
   /** Why this rank order, when the search priced both (layout/order.ts). */

@@ -2,6 +2,7 @@
 // the planner's inputs, or a one-line UserError naming the flag.
 import type { Fixed, Precision, Recompute, Schedule, ZeroStage } from "../planner/index.js";
 import { SCHEDULES } from "../planner/schema/plan.js";
+import { parseStageLayers } from "../planner/layout/stages.js";
 import { UserError } from "./errors.js";
 import { MAX, int, parseFlags } from "./flags.js";
 
@@ -20,6 +21,7 @@ export const PLAN_OPTIONS = {
   pp: { type: "string" },
   dp: { type: "string" },
   vpp: { type: "string" },
+  "stage-layers": { type: "string" },
   ep: { type: "string" },
   etp: { type: "string" },
   "moe-imbalance": { type: "string" },
@@ -88,6 +90,19 @@ function imbalance(value: string | undefined): number | undefined {
   return v;
 }
 
+/** --stage-layers a,b,…: the layers of each pipeline stage (uneven stages, planner/layout/stages.ts).
+ *  It fixes pp to its length when --pp is not given, and vpp to 1 (one stage per rank); whether the
+ *  counts fit the model (one per stage, none empty, summing to its layers) the layout rules say
+ *  (rules.ts stage_layers_*), once the model is known. */
+function stageLayersFlag(fixed: Fixed, value: string | undefined): void {
+  if (value === undefined) return;
+  const split = parseStageLayers(value);
+  if (split === null) throw new UserError(`--stage-layers: "${value}" is not a comma-separated list of layer counts (e.g. 7,9,9,7)`);
+  if (split.length > MAX.gpus) throw new UserError(`--stage-layers: ${split.length} stages is more than ${MAX.gpus}`);
+  fixed.stageLayers = split;
+  if (fixed.pp === undefined) fixed.pp = split.length;
+}
+
 /** Parse argv (after the command name). Unknown flags and stray words are errors. */
 export function parsePlanArgs(argv: string[]): PlanArgs {
   const { values } = parseFlags(argv, PLAN_OPTIONS, "plan");
@@ -113,6 +128,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   put("recompute", oneOf<Recompute>("recompute", s("recompute"), ["none", "selective", "full"]));
   put("sequenceParallel", sp);
   put("schedule", schedule);
+  stageLayersFlag(fixed, s("stage-layers"));
   const attention = oneOf("attention", s("attention"), ["fused", "unfused"] as const);
   return {
     model: s("model"),

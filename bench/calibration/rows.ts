@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
-import { type Engine, type Fixed, type ModelSpec, type Precision, type Schedule, type Training, fusedAttentionOf } from "../../planner/index.js";
+import { type Engine, type Fixed, type ModelSpec, type Precision, type Schedule, type Training, fusedAttentionOf, middleHeavySplit } from "../../planner/index.js";
 import { packageRoot } from "../../src/load.js";
 import { type EngineName, engineCache, engineOfRow } from "./engine-of-row.js";
 import { type Csv, globalBatchOf, measuredPeakMemory, measuredStepTime, num } from "./measured.js";
@@ -95,6 +95,11 @@ function fixedOf(r: Csv): Fixed {
   // full only, Engine.recompute).
   const schedule: Schedule | undefined = /Interleaved 1F1B/.test(r.notes ?? "") ? "interleaved" : /\b1F1B\b/.test(r.notes ?? "") ? "1f1b" : undefined;
   put("schedule", schedule);
+  // torchtitan without split points splits uneven layer counts itself (planner/layout/stages.ts
+  // middleHeavySplit): 126 layers on 8 single-stage ranks (TT24-13, TT24-15) as 15,16×6,15.
+  // Its multi-stage schedules (two stages per rank) stay inexpressible: uneven stages run one per rank.
+  const layers = Number(r.layers);
+  if (r.id!.startsWith("TT24") && pp > 1 && layers % pp !== 0 && schedule !== "interleaved") fixed.stageLayers = middleHeavySplit(layers, pp);
   return fixed;
 }
 

@@ -65,10 +65,11 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
 /** The average layer of a stage (the last, or the only one): its dense and MoE layers' times
  *  summed and divided by its layer count, so that layers × average = the stage's work. A dense
  *  model's stage is its dense layer. */
-export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Pick<Plan, "pp">): LayerTimes {
+export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Pick<Plan, "pp" | "stageLayers">): LayerTimes {
   const dense = layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel);
   if (m.moe === undefined) return dense;
-  const n = m.layers / p.pp;
+  // (uneven stages: the last stage's layers, layout/stages.ts)
+  const n = p.stageLayers?.[p.pp - 1] ?? m.layers / p.pp;
   const [from, to] = stageRange(m, n, p.pp === 1 ? "only" : "last");
   const nMoe = moeLayersIn(m, from, to);
   if (nMoe === 0) return dense;

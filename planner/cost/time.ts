@@ -12,6 +12,10 @@ import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { bubbleFraction } from "./pipeline.js";
 import { EP_IDS, expertDpExposed } from "./expert-time.js";
 import { edpOf } from "../layout/groups.js";
+import { slowestStage, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
+
+/** A stage without the output layer (uneven stages whose slowest is not the last). */
+const NO_HEAD: HeadTimes = { forward: 0, backward: 0, weightGrad: 0 };
 
 /** Per-micro-batch costs that depend only on (tp, micro-batch, sequence parallel), and the links
  *  of the layout's groups; the search memoises them. */
@@ -39,12 +43,16 @@ export function stepTime(
 ): TimeBreakdown {
   const { tp, pp, dp, zero, recompute } = plan;
   const microBatches = training.globalBatch / (dp * plan.microBatch);
-  const layersInStage = m.layers / pp;
-  const { layer, head } = costs;
+  const { layer: layer0, head: head0 } = costs;
   const wire = wireOf(m, training, plan, costs.links);
 
-  // Slowest stage: the last one carries the logits and cross-entropy (Narayanan et al. 2021 §3.2
-  // balances layers only). Per micro-batch:
+  // Slowest stage: with an even split the last one, which carries the logits and cross-entropy
+  // (Narayanan et al. 2021 §3.2 balances layers only); with uneven stages the one whose layers
+  // (and output layer) take longest (layout/stages.ts slowestStage). Per micro-batch:
+  const slow = slowestStage(plan, m.layers, layer0.forward + layer0.backward, head0.forward + head0.backward);
+  const layersInStage = slow.layers;
+  const layer = layer0;
+  const head = slow.withHead ? head0 : NO_HEAD;
   const fwd = layersInStage * layer.forward + head.forward;
   const bwd = layersInStage * layer.backward + head.backward;
   const recomputeOne =
@@ -127,7 +135,7 @@ export function stepTime(
     dpComm += expertDpExposed(wire, window, training.overlapGradReduce ? fwd : 0);
   }
 
-  const split = stageParamSplit(m, training.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last", plan.ep, plan.etp);
+  const split = stageParamSplit(m, training.seqLen, tp, pp, layersInStage, stageKind(slow.index, pp), plan.ep, plan.etp, stageLayerRange(stageSplit(plan, m.layers), slow.index));
   const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
   const localParams = zero >= 1 ? split.dense / dp + split.expert / edp : split.dense + split.expert;
   const optimizer = optimizerTime(hw, localParams);

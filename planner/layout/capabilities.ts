@@ -4,6 +4,7 @@
 // instead of a plan it cannot express exactly) belong to the exporters (src/engines/).
 import type { Plan, Precision } from "../types.js";
 import { type CpCode, deepspeedCpRefusal, megatronCpRefusal, torchtitanCpRefusal } from "./cp-capabilities.js";
+import { firstMiddleLast } from "./stages.js";
 
 export type CapabilityCode =
   | "megatron_zero"
@@ -17,6 +18,9 @@ export type CapabilityCode =
   | "torchtitan_fp16"
   | "worker_microbatches"
   | "worker_stage_layers"
+  | "megatron_stage_layers"
+  | "torchtitan_stage_layers"
+  | "deepspeed_stage_layers"
   | "worker_sp_seq"
   | "worker_tp_ffn"
   | "worker_moe"
@@ -63,7 +67,7 @@ export function unsupportedDimension(p: Plan, engine: string, kinds: { cp?: bool
 
 /** Megatron-LM (megatron/training/arguments.py validate_args; megatron/core/pipeline_parallel/schedules.py). */
 export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
-  const dim = unsupportedDimension(p, "the Megatron-LM export", { ep: true, cp: true });
+  const dim = unsupportedDimension(p, "the Megatron-LM export", { ep: true, cp: true, stageLayers: true }) ?? megatronStages(p, c);
   if (dim) return dim;
   const cp = megatronCpRefusal(p, c.release);
   if (cp) return cp;
@@ -80,7 +84,7 @@ export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
 
 /** DeepSpeed's pipeline engine (deepspeed/runtime/pipe/engine.py, schedule.py TrainSchedule). */
 export function deepspeedRefusal(p: Plan): Refusal | null {
-  const dim = unsupportedDimension(p, "the DeepSpeed export", { ep: true, cp: true });
+  const dim = deepspeedStages(p) ?? unsupportedDimension(p, "the DeepSpeed export", { ep: true, cp: true });
   if (dim) return dim;
   const cp = deepspeedCpRefusal(p);
   if (cp) return cp;
@@ -97,13 +101,43 @@ export function deepspeedRefusal(p: Plan): Refusal | null {
 
 /** torchtitan trains in bf16 or fp32 (training.mixed_precision_param). */
 export function torchtitanRefusal(p: Plan, c: CapabilityContext): Refusal | null {
-  const dim = unsupportedDimension(p, "the torchtitan export", { ep: true, cp: true });
+  const dim = unsupportedDimension(p, "the torchtitan export", { ep: true, cp: true, stageLayers: true }) ?? torchtitanStages(p, c);
   if (dim) return dim;
   const cp = torchtitanCpRefusal(p, c.release);
   if (cp) return cp;
   if (c.precision === "fp16")
     return refuse("torchtitan_fp16", "torchtitan trains in bf16 (training.mixed_precision_param is bfloat16 or float32); use --precision bf16 or fp8");
   return null;
+}
+
+/** Uneven stages in Megatron-LM: core_r0.14 --decoder-first-pipeline-num-layers and
+ *  --decoder-last-pipeline-num-layers set the first and last stage, the other layers split evenly
+ *  over the middle ones (arguments.py; megatron/core/transformer/transformer_block.py
+ *  get_num_layers_to_build); core_v0.7.0 has neither flag. */
+function megatronStages(p: Plan, c: CapabilityContext): Refusal | null {
+  if (p.stageLayers === undefined) return null;
+  const split = p.stageLayers.join(",");
+  if (c.release !== undefined && c.release !== "core_r0.14")
+    return refuse("megatron_stage_layers", `uneven stages (${split}) need --decoder-first-pipeline-num-layers, which core_v0.7.0 does not have; use --release core_r0.14`);
+  if (firstMiddleLast(p.stageLayers) === null)
+    return refuse("megatron_stage_layers", `Megatron-LM sets only the first and last stage (--decoder-first/last-pipeline-num-layers) and splits the rest evenly; ${split} has unequal middle stages`);
+  return null;
+}
+
+/** Uneven stages in torchtitan: 0.2's pipeline_parallel_split_points name each stage's first layer
+ *  ("layers.N"); the recorded main has no split points (only layers per stage with fewer on the
+ *  first and last), so it is refused there. */
+function torchtitanStages(p: Plan, c: CapabilityContext): Refusal | null {
+  if (p.stageLayers === undefined || c.release === undefined || c.release === "0.2") return null;
+  return refuse("torchtitan_stage_layers", `uneven stages (${p.stageLayers.join(",")}) need parallelism.pipeline_parallel_split_points, which torchtitan ${c.release} does not have; use --release 0.2`);
+}
+
+/** DeepSpeed's PipelineModule partitions by partition_method ("parameters", "uniform",
+ *  "type:regex"; deepspeed/runtime/pipe/module.py _partition_layers): it balances a count, it does
+ *  not take a count per stage, so an explicit split is refused. */
+function deepspeedStages(p: Plan): Refusal | null {
+  if (p.stageLayers === undefined) return null;
+  return refuse("deepspeed_stage_layers", `DeepSpeed's partition_method balances layers or parameters by itself and takes no per-stage counts; uneven stages (${p.stageLayers.join(",")}) cannot be expressed: use --format megatron or torchtitan`);
 }
 
 /** torchrun starts the same number of ranks on every node: the GPUs must fill whole nodes. */

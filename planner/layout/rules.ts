@@ -14,8 +14,11 @@ export interface Dims extends Degrees {
   sequenceParallel: boolean;
   zero: ZeroStage;
   recompute: Recompute;
+  /** Layers of each pipeline stage when uneven (Plan.stageLayers; layout/stages.ts). Not searched:
+   *  given with `--stage-layers` or in a plan, it travels with pp. */
+  stageLayers?: readonly number[];
 }
-export type Dim = keyof Dims;
+export type Dim = Exclude<keyof Dims, "stageLayers">;
 
 /** What the rules know besides the dimensions. */
 export interface RuleContext {
@@ -36,7 +39,7 @@ export interface RuleContext {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "pp_gpus" | "pp_layers" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -97,7 +100,17 @@ export const RULES: readonly Rule[] = [
   { code: "pp_gpus", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the GPU count",
     ok: (d, c) => divides(d.pp, c.gpus), message: (d, c) => `${d.pp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
   { code: "pp_layers", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the layers",
-    ok: (d, c) => divides(d.pp, c.layers), message: (d, c) => `${d.pp} does not divide the ${c.layers} layers` },
+    ok: (d, c) => d.stageLayers !== undefined || divides(d.pp, c.layers), message: (d, c) => `${d.pp} does not divide the ${c.layers} layers` },
+  // Uneven stages (layout/stages.ts): one positive count per stage, summing to the layers.
+  { code: "stage_layers_count", flag: "--stage-layers", dims: ["pp"], input: true, reason: "stage layers do not list one count per pipeline stage",
+    ok: (d) => d.stageLayers === undefined || d.stageLayers.length === d.pp,
+    message: (d) => `${d.stageLayers?.join(",")} lists ${d.stageLayers?.length} stages but pp = ${d.pp}; give one layer count per pipeline stage` },
+  { code: "stage_layers_min", flag: "--stage-layers", dims: ["pp"], input: true, reason: "a pipeline stage with no layers",
+    ok: (d) => d.stageLayers === undefined || d.stageLayers.every((n) => n >= 1),
+    message: (d) => `${d.stageLayers?.join(",")} leaves stage ${d.stageLayers?.findIndex((n) => n < 1)} without layers; every stage needs at least one` },
+  { code: "stage_layers_sum", flag: "--stage-layers", dims: ["pp"], input: true, reason: "stage layers do not sum to the model's layers",
+    ok: (d, c) => d.stageLayers === undefined || d.stageLayers.reduce((a, b) => a + b, 0) === c.layers,
+    message: (d, c) => `${d.stageLayers?.join(",")} sums to ${d.stageLayers?.reduce((a, b) => a + b, 0)}, not the model's ${c.layers} layers` },
   { code: "dp_gpus", flag: "--dp", dims: ["dp"], input: true, reason: "dp does not divide the GPU count",
     ok: (d, c) => divides(d.dp, c.gpus), message: (d, c) => `${d.dp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
   { code: "batch_dp", flag: "--dp", dims: ["dp"], input: true, reason: "global batch not divisible by dp",
@@ -117,7 +130,11 @@ export const RULES: readonly Rule[] = [
   { code: "vpp_needs_pp", flag: "--vpp", dims: ["vpp", "pp"], input: true, reason: "virtual stages need a pipeline",
     ok: (d) => d.vpp === 1 || d.pp > 1, message: () => "virtual stages need a pipeline (pp > 1)" },
   { code: "vpp_layers", flag: "--vpp", dims: ["pp", "vpp"], input: true, reason: "pp·vpp does not divide the layers",
-    ok: (d, c) => divides(d.pp * d.vpp, c.layers), message: (d, c) => `pp·vpp = ${d.pp * d.vpp} does not divide the ${c.layers} layers` },
+    ok: (d, c) => d.stageLayers !== undefined || divides(d.pp * d.vpp, c.layers), message: (d, c) => `pp·vpp = ${d.pp * d.vpp} does not divide the ${c.layers} layers` },
+  // Uneven stages are modelled with one stage per rank (the worker runs them so too).
+  { code: "stage_layers_vpp", flag: "--stage-layers", dims: ["vpp"], input: true, reason: "uneven stages with virtual stages (vpp > 1)",
+    ok: (d) => d.stageLayers === undefined || d.vpp === 1,
+    message: (d) => `uneven stages (${d.stageLayers?.join(",")}) run one stage per rank here, not vpp = ${d.vpp}` },
   // 1F1B and GPipe run one stage per rank, interleaved 1F1B several; zb1p either
   // (torch ScheduleInterleavedZeroBubble takes any number of local stages).
   { code: "schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "interleaved if and only if vpp > 1",

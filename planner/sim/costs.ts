@@ -56,6 +56,8 @@ export interface SimCosts {
   vpp: number;
   microBatches: number;
   layersPerChunk: number;
+  /** Uneven stages (vpp 1; layout/stages.ts): the layers each stage plays instead of layersPerChunk. */
+  stageLayers?: readonly number[];
   layer: ParamOpCost;
   /** Input embedding, first chunk of stage 0. */
   embedding: ParamOpCost;
@@ -189,7 +191,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const layersPerChunk = m.layers / (pp * vpp);
   const optimizer: number[] = [];
   for (let s = 0; s < pp; s++) {
-    let bytes = layersPerChunk * vpp * layerCost.bytes;
+    let bytes = (plan.stageLayers?.[s] ?? layersPerChunk * vpp) * layerCost.bytes;
     if (s === 0) bytes += embedding.bytes;
     if (s === (vShape ? 0 : pp - 1)) bytes += headOut.bytes;
     const params = bytes / 2;
@@ -204,6 +206,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     vpp,
     microBatches,
     layersPerChunk,
+    ...(plan.stageLayers && pp > 1 ? { stageLayers: plan.stageLayers } : {}),
     layer: layerCost,
     embedding,
     head: headOut,

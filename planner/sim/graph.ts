@@ -129,7 +129,7 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
   if (c.schedule === "dualpipev" && M < 2 * P) throw new Error(`simulate: dualpipev needs at least 2·pp = ${2 * P} micro-batches, not ${M}`);
   if ((c.schedule === "zbv" || c.schedule === "dualpipev") && V !== 2) throw new Error(`simulate: ${c.schedule} runs exactly 2 chunks per stage, not ${V}`);
   // Room for the compute operations and sends, and a quarter more for the collectives.
-  const capacity = Math.ceil(1.25 * (P * (3 * V * M * c.layersPerChunk + 1) + 4 * M + 2 * (P * V - 1) * M));
+  const capacity = Math.ceil(1.25 * (P * (3 * V * M * (c.stageLayers ? Math.max(...c.stageLayers) : c.layersPerChunk) + 1) + 4 * M + 2 * (P * V - 1) * M));
   const engine = new Engine(capacity, arena);
   const streams = { compute: [] as number[], pp: [] as number[], dp: [] as number[] };
   for (let s = 0; s < P; s++) {
@@ -205,6 +205,8 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     const headI = info("head input gradient", parts.headI);
     const headW = info("head weight gradient", parts.headW);
     const stream = streams.compute[s]!;
+    // Layers this stage plays per chunk: its own count with uneven stages (one chunk per rank).
+    const nLayers = c.stageLayers?.[s] ?? c.layersPerChunk;
     const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
     // The schedule's order first, then its operations in a plain loop (one small callback).
     let k = 0;
@@ -222,20 +224,20 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
       const first = engine.opCount;
       if (kind === 0) {
         if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes, time.embedF);
-        for (let l = 0; l < c.layersPerChunk; l++) addOp(g, stream, layerF, idx, l, c.layer.bytes, time.layerF);
+        for (let l = 0; l < nLayers; l++) addOp(g, stream, layerF, idx, l, c.layer.bytes, time.layerF);
         if (ch === lastChunk) addOp(g, stream, headF, idx, -1, c.head.bytes, time.headF);
       } else if (kind === B && g.gradPass[idx] === 1) {
         if (ch === lastChunk) addOp(g, stream, headB, idx, -1, c.head.bytes, time.headB);
-        for (let l = c.layersPerChunk - 1; l >= 0; l--) addOp(g, stream, layerB, idx, l, c.layer.bytes, time.layerB);
+        for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerB, idx, l, c.layer.bytes, time.layerB);
         if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
       } else if (kind === B) {
         // Input gradient only; the embedding has no input to pass a gradient to, so its
         // (weight) gradient waits for W.
         if (ch === lastChunk) addOp(g, stream, headI, idx, -1, c.head.bytes, time.headI);
-        for (let l = c.layersPerChunk - 1; l >= 0; l--) addOp(g, stream, layerI, idx, l, c.layer.bytes, time.layerI);
+        for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerI, idx, l, c.layer.bytes, time.layerI);
       } else {
         if (ch === lastChunk) addOp(g, stream, headW, idx, -1, c.head.bytes, time.headW);
-        for (let l = c.layersPerChunk - 1; l >= 0; l--) addOp(g, stream, layerW, idx, l, c.layer.bytes, time.layerW);
+        for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerW, idx, l, c.layer.bytes, time.layerW);
         if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
       }
       if (engine.opCount > first) {

@@ -32,6 +32,7 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --no-grad-overlap        gradient reduction after backward instead of overlapped with it (overrides the engine)
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
+  --stage-layers A,B,…     layers of each pipeline stage, first to last (uneven stages; sets --pp)
   --ep E --etp T           fix the expert parallel / expert tensor parallel sizes (MoE models)
   --moe-imbalance R        busiest expert rank's routed tokens over the mean (default 1.25)
   --optimizer-states P     Adam's moments in fp32 (default) or bf16 (DeepSeek-V3: 8 bytes/param)

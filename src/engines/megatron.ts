@@ -25,6 +25,8 @@ export const MEGATRON_RELEASES: readonly Release[] = [
   { id: "core_v0.7", label: "Megatron-LM core_v0.7.0 (megatron/training/arguments.py at NVIDIA/Megatron-LM @307dcf37, 2024)" },
 ];
 
+import { megatronStageArgs } from "./megatron-stages.js";
+
 type Arg = [string, ...string[]];
 const n = (x: number) => String(x);
 
@@ -56,6 +58,7 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   a.push(["--seq-length", n(t.seqLen)]);
   // _add_distributed_args
   a.push(["--tensor-model-parallel-size", n(p.tp)], ["--pipeline-model-parallel-size", n(p.pp)]);
+  a.push(...megatronStageArgs(p));
   if (p.vpp > 1)
     a.push(recent ? ["--num-virtual-stages-per-pipeline-rank", n(p.vpp)] : ["--num-layers-per-virtual-pipeline-stage", n(layersPerStage(m, p))]);
   a.push(...megatronCpArgs(p, release.id));

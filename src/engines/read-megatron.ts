@@ -9,6 +9,7 @@ import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { describeScaling, megatronScaling } from "./model-facts.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
+import { readMegatronStages } from "./megatron-stages.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 export interface MegatronFacts {
@@ -31,6 +32,8 @@ export interface MegatronFacts {
   /** Expert parallel and expert tensor parallel degrees. */
   ep: number;
   etp: number;
+  /** Uneven stages, when the file gives them. */
+  stageLayers?: number[] | undefined;
   claims: ModelClaim[];
   warnings: string[];
   notes: string[];
@@ -38,7 +41,7 @@ export interface MegatronFacts {
 
 /** Known flags that change performance in ways paraplan does not model: named, then ignored. */
 const NOT_MODELED = [
-  "tp-comm-overlap", "decoder-first-pipeline-num-layers", "decoder-last-pipeline-num-layers", "pipeline-model-parallel-layout",
+  "tp-comm-overlap", "pipeline-model-parallel-layout",
   "account-for-embedding-in-pipeline-split", "account-for-loss-in-pipeline-split", "standalone-embedding-stage",
   "cpu-offloading-num-layers", "optimizer-cpu-offload", "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
   "enable-cuda-graph", "use-precision-aware-optimizer", "ds-sequence-parallel-fpdt",
@@ -81,6 +84,8 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
       throw new UserError(`${o}: --num-layers-per-virtual-pipeline-stage ${vLayers} does not divide the ${layers ?? "(missing --num-layers)"} layers into ${pp} stages`);
     vpp = layers / (pp * vLayers);
   }
+  // Uneven stages (core_r0.14 --decoder-first/last-pipeline-num-layers; megatron-stages.ts).
+  const stageLayers = deepspeed ? undefined : readMegatronStages(m, o, layers, pp, vpp);
   // ZeRO: the distributed optimizer shards optimizer states (ZeRO-1); torch FSDP2 and Megatron
   // FSDP shard more, by their settings (_add_distributed_args).
   let zero: ZeroStage | undefined = deepspeed ? undefined : has("use-distributed-optimizer") ? 1 : 0;
@@ -185,6 +190,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
     cp: deepspeed ? readDeepSpeedCp(m, o) : readMegatronCp(m, o),
     ep: moe.ep,
     etp: moe.etp,
+    stageLayers,
     sequenceParallel: tp > 1 && has("sequence-parallel"), // validate_args turns it off at tp 1
     recompute,
     microBatch: intArg(m, "micro-batch-size", o),
@@ -226,6 +232,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
       recompute: f.recompute,
       sequenceParallel: f.sequenceParallel,
       schedule: f.vpp > 1 ? "interleaved" : "1f1b",
+      ...(f.stageLayers !== undefined ? { stageLayers: f.stageLayers } : {}),
     },
     gpus: world.gpus,
     gpusFrom: world.from,

@@ -108,6 +108,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // V-shaped zbv and dualpipev need exactly two, zb1p takes any number.
   const looped = schedule === "interleaved" || schedule === "zb1p" || schedule === "zbv" || schedule === "dualpipev";
   let vpp = 1;
+  let stageLayers: number[] | undefined;
   if (pp > 1) {
     const L = ctx.model.layers;
     const splitSetting = get("parallelism", "pipeline_parallel_split_points");
@@ -117,7 +118,10 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (Array.isArray(split) && split.length > 0) {
       stages = split.length + 1;
       const even = split.every((p, i) => p === `layers.${((i + 1) * L) / stages}`);
-      if (!even) notes.push(`${o}: uneven pipeline_parallel_split_points read as ${stages} equal stages`);
+      // One stage per rank: the uneven split is the plan's (layout/stages.ts); with more stages
+      // per rank paraplan models equal ones.
+      if (!even && stages === pp) stageLayers = stagesOfSplitPoints(o, split, L);
+      else if (!even) notes.push(`${o}: uneven pipeline_parallel_split_points read as ${stages} equal stages`);
     } else if (typeof perStage === "number") {
       const f = int("parallelism", "pipeline_parallel_first_stage_less_layers", 1, 0);
       const l = int("parallelism", "pipeline_parallel_last_stage_less_layers", 1, 0);
@@ -129,7 +133,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
       if (vpp !== 2) throw new UserError(`${o}: the ${scheduleName} schedule needs exactly two stages per rank, the split gives ${vpp}`);
     } else if (schedule !== "zb1p" && looped !== vpp > 1)
       throw new UserError(`${o}: the ${scheduleName} schedule needs ${looped ? "two or more stages" : "one stage"} per rank, the split gives ${vpp}`);
-    if (L % stages !== 0) throw new UserError(`${o}: ${L} layers do not split into ${stages} equal stages; paraplan models equal stages`);
+    if (L % stages !== 0 && stageLayers === undefined) throw new UserError(`${o}: ${L} layers do not split into ${stages} equal stages; paraplan models equal stages`);
   } else if (looped) throw new UserError(`${o}: the ${scheduleName} schedule needs pipeline_parallel_degree > 1`);
   // Batch (Training): per-replica local batch; a pipeline splits it into micro-batches.
   const local = int("training", "local_batch_size", 8);
@@ -161,7 +165,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   return {
     engine: "torchtitan",
     sources: [o],
-    plan: { tp, pp, dp, ...cp, ep, etp: 1, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule },
+    plan: { tp, pp, dp, ...cp, ep, etp: 1, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule, ...(stageLayers ? { stageLayers } : {}) },
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch,
@@ -171,4 +175,17 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     warnings,
     notes,
   };
+}
+
+/** The layers of each stage from split points "layers.N" (each the first layer of the next stage). */
+function stagesOfSplitPoints(o: string, split: readonly unknown[], layers: number): number[] {
+  const at = split.map((p) => {
+    const m = typeof p === "string" ? /^layers\.(\d+)$/.exec(p) : null;
+    if (!m) throw new UserError(`${o}: pipeline_parallel_split_points entry ${JSON.stringify(p)} is not "layers.N"`);
+    return Number(m[1]);
+  });
+  const bounds = [0, ...at, layers];
+  const out = bounds.slice(1).map((b, i) => b - bounds[i]!);
+  if (out.some((n) => n < 1)) throw new UserError(`${o}: pipeline_parallel_split_points ${at.map((n) => `layers.${n}`).join(", ")} are not increasing inside the ${layers} layers`);
+  return out;
 }

@@ -66,7 +66,7 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
     const per = layersPerStage(m, p);
     if (release.id === "0.2") {
       // Split points name the first module of stages 2 … S ("layers.k"), one every `per` layers.
-      v.pipeline_parallel_split_points = Array.from({ length: p.pp * p.vpp - 1 }, (_, i) => `layers.${(i + 1) * per}`);
+      v.pipeline_parallel_split_points = p.stageLayers ? splitPoints(p.stageLayers) : Array.from({ length: p.pp * p.vpp - 1 }, (_, i) => `layers.${(i + 1) * per}`);
     } else {
       // main counts the embedding and the output as one layer each unless told not to; zero
       // keeps S = layers / per stages of equal size.
@@ -79,6 +79,16 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
   Object.assign(v, titanCpValues(p, release.id));
   if (p.ep > 1) v.expert_parallel_degree = p.ep;
   return v;
+}
+
+/** Uneven stages as 0.2's split points: the first layer of stages 2 … p, "layers.N" with N the
+ *  running sum of the stages before it (torchtitan pipeline_module_split; capabilities.ts refuses
+ *  uneven stages for main, which has no split points). */
+export function splitPoints(stageLayers: readonly number[]): string[] {
+  const out: string[] = [];
+  let at = 0;
+  for (const n of stageLayers.slice(0, -1)) out.push(`layers.${(at += n)}`);
+  return out;
 }
 
 /** [training]: with a pipeline the local batch is the whole per-replica batch, split into

@@ -1,6 +1,6 @@
 // Text report of a search: header with assumptions, the ranked table, the best plan's
 // breakdown, and rejections by reason.
-import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams } from "../../planner/index.js";
+import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams, worstStageName } from "../../planner/index.js";
 import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
@@ -11,7 +11,7 @@ export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B",
 
 /** A plan in words: "tp 4 · pp 8 · vpp 6 · dp 32 · ZeRO-1 · micro-batch 2 · …". */
 export function describePlan(p: Plan): string {
-  const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
+  const parts = [`tp ${p.tp}`, p.stageLayers ? `pp ${p.pp} (stage layers ${p.stageLayers.join(",")})` : `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
   // Context parallel with its K/V exchange and sequence cut (defaults as planOnly fills them).
   if (p.cp > 1) parts.push(`cp ${p.cp} (${p.cpComm ?? DEFAULT_CP_COMM}, ${p.cpSplit ?? DEFAULT_CP_SPLIT})`);
@@ -41,7 +41,7 @@ export function header(req: PlanRequest): string {
 export function planCells(p: PlanResult): string[] {
   return [
     String(p.tp),
-    String(p.pp),
+    p.stageLayers ? `${p.pp} [${p.stageLayers.join(",")}]` : String(p.pp),
     String(p.vpp),
     String(p.dp),
     String(p.zero),
@@ -73,7 +73,7 @@ export function plansTable(plans: PlanResult[], simulated?: readonly { step: num
 export function breakdown(p: PlanResult): string {
   const m = p.memory;
   const t = p.time;
-  const stage = p.worstStage === "only" ? "" : ` (${p.worstStage} pipeline stage, the fullest)`;
+  const stage = p.worstStage === "only" ? "" : ` (${worstStageName(p, "pipeline stage")}, the fullest)`;
   return [
     `best plan: ${describePlan(p)}`,
     `  memory per GPU${stage}: weights ${gib(m.weights)} + gradients ${gib(m.gradients)} + optimizer ${gib(m.optimizer)} + activations ${gib(m.activations)} + other ${gib(m.other)} = ${gib(m.total)} of ${gib(m.capacity)}`,

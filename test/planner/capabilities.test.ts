@@ -23,9 +23,10 @@ describe("engine capabilities", () => {
       else expect(refusal(plan({ dp: 2, cp: 2, cpComm: "ring" }), ctx)?.code ?? null).not.toBe("dimension_unsupported");
       // (every engine runs expert parallel now: test/export/moe.test.ts, test/executor/moe-worker.test.ts)
       expect(refusal(plan({ ep: 2 }), ctx)?.code ?? null).not.toBe("dimension_unsupported");
-      // paraplan's worker runs uneven stages (issue 14); the exports do not yet.
-      if (refusal === workerRefusal) expect(refusal(plan({ stageLayers: [5, 7] }), ctx)).toBeNull();
-      else expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.reason).toMatch(/uneven pipeline stages .*5,7/);
+      // paraplan's worker runs uneven stages (issue 14), Megatron-LM core_r0.14 and torchtitan 0.2 too
+      // (test/export/stage-layers.test.ts); DeepSpeed refuses them with its own code.
+      if (refusal === deepspeedRefusal) expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.code).toBe("deepspeed_stage_layers");
+      else expect(refusal(plan({ stageLayers: [5, 7] }), ctx)).toBeNull();
       expect(refusal(plan({}), ctx)?.code ?? null).not.toBe("dimension_unsupported");
     }
   });
@@ -37,6 +38,10 @@ describe("engine capabilities", () => {
     expect(megatronRefusal(plan({ schedule: "gpipe" }), ctx)?.code).toBe("megatron_gpipe");
     expect(megatronRefusal(plan({ schedule: "1f1b" }), ctx)).toBeNull();
     const v07 = { ...ctx, release: "core_v0.7" };
+    // Uneven stages: core_r0.14 states [first, middle…, last]; core_v0.7 has no such flags.
+    expect(megatronRefusal(plan({ pp: 4, dp: 2, stageLayers: [3, 4, 4, 3] }), { ...ctx, release: "core_r0.14" })).toBeNull();
+    expect(megatronRefusal(plan({ pp: 4, dp: 2, stageLayers: [3, 4, 5, 2] }), { ...ctx, release: "core_r0.14" })?.code).toBe("megatron_stage_layers");
+    expect(megatronRefusal(plan({ stageLayers: [5, 7] }), v07)?.code).toBe("megatron_stage_layers");
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), v07)?.code).toBe("megatron_interleaved_pp");
     expect(megatronRefusal(plan({ pp: 4, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved" }), v07)).toBeNull();
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), ctx)).toBeNull();
@@ -54,6 +59,9 @@ describe("engine capabilities", () => {
   it("torchtitan", () => {
     expect(torchtitanRefusal(plan({}), { ...ctx, precision: "fp16" })?.code).toBe("torchtitan_fp16");
     expect(torchtitanRefusal(plan({}), ctx)).toBeNull();
+    // Uneven stages need split points: 0.2 has them, main does not.
+    expect(torchtitanRefusal(plan({ stageLayers: [5, 7] }), { ...ctx, release: "0.2" })).toBeNull();
+    expect(torchtitanRefusal(plan({ stageLayers: [5, 7] }), { ...ctx, release: "main" })?.code).toBe("torchtitan_stage_layers");
   });
 
   it("launcher: whole nodes", () => {

@@ -1,6 +1,6 @@
 // The plan detail's view-model: memory against capacity, the step-time breakdown, communication
 // per group with its link, the bubble, and the difference from the plan shown before.
-import { type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, wireLinks, wireOf } from "../../../planner/index.js";
+import { type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, wireLinks, wireOf, worstStageName } from "../../../planner/index.js";
 import { count, gib, percent, seconds } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
@@ -147,7 +147,7 @@ export function wireLine(m: ModelSpec, hw: Hardware, t: Training, p: Plan): stri
 export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: PlanResult | null, width: number, model?: ModelSpec): DetailView {
   const m = p.memory;
   const barWidth = Math.max(10, width - 26);
-  const stage = p.worstStage === "only" ? "" : ` (${p.worstStage} stage, the fullest)`;
+  const stage = p.worstStage === "only" ? "" : ` (${worstStageName(p, "stage")}, the fullest)`;
   const memoryRows = MEMORY_KEYS.map((k) => ({
     key: k,
     label: k,

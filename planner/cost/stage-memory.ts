@@ -1,0 +1,69 @@
+// Memory per GPU of one stage of an uneven pipeline (Plan.stageLayers; layout/stages.ts): that
+// stage's layers × their weights and activations, plus the embedding on the first stage and the
+// output layer on the last. With uneven stages no single stage is the fullest by construction:
+// under 1F1B the first stage holds p micro-batches in flight and the last one, so a middle stage
+// with more layers can top both; every stage is checked. Same terms as cost/memory.ts, stage by
+// stage; with an even split the first and last stages give exactly stageMemory's figures.
+import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../types.js";
+import { paddedVocab, stageParamSplit } from "../model.js";
+import { moeLayersIn } from "../moe.js";
+import { edpOf } from "../layout/groups.js";
+import { type StageKind, inFlightMicroBatches, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
+import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
+import { bufferBytes, modelStateBytes, totalBytes } from "./memory.js";
+import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
+import { optimizerBytesOf } from "./moe-facts.js";
+
+/** Activation bytes stage `index` holds at its peak: its in-flight micro-batches (layout/stages.ts
+ *  inFlightMicroBatches) × its layers' bytes (Korthikanti et al. 2022 §4, cost/activations.ts),
+ *  the embedding's dropout mask on the first stage (one byte per element per micro-batch held,
+ *  Korthikanti §4.3), the fp32 logits and final-norm input of one micro-batch on the last
+ *  (4·s·b·V/t, Korthikanti §4.3), and the recompute working set. */
+export function unevenStageActivationBytes(m: ModelSpec, training: Training, plan: Plan, index: number): number {
+  const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
+  const split = stageSplit(plan, m.layers);
+  const [from, to] = stageLayerRange(split, index);
+  const kind = stageKind(index, pp);
+  const microBatches = training.globalBatch / (dp * microBatch);
+  const held = inFlightMicroBatches(plan.schedule, pp, index, microBatches);
+  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention };
+  const nMoe = moeLayersIn(m, from, to);
+  const dense = layerActivationBytes(m, microBatch, act);
+  const layers = (to - from - nMoe) * dense + (nMoe > 0 ? nMoe * moeLayerActivationBytes(m, training, plan, act) : 0);
+  const tokens = microBatch * training.seqLen;
+  const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
+  let bytes = held * layers;
+  if ((kind === "first" || kind === "only") && m.dropout) bytes += held * tokens * m.hidden * spShare;
+  if (kind === "last" || kind === "only") bytes += (4 * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
+  return bytes + recomputeWorkingBytes(m, microBatch, act);
+}
+
+/** The full breakdown of stage `index` (cost/memory.ts stageMemory, for any stage of any split). */
+export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training, plan: Plan, index: number): MemoryBreakdown {
+  const { tp, pp, dp, zero } = plan;
+  const split = stageSplit(plan, m.layers);
+  const range = stageLayerRange(split, index);
+  const kind: StageKind = stageKind(index, pp);
+  const params = stageParamSplit(m, training.seqLen, tp, pp, split[index]!, kind, plan.ep, plan.etp, range);
+  const k = optimizerBytesOf(training);
+  const dense = modelStateBytes(params.dense, zero, dp, k);
+  const expert = modelStateBytes(params.expert, zero, edpOf(plan), k);
+  const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
+  const activations = unevenStageActivationBytes(m, training, plan, index);
+  const buffers = bufferBytes(m, tp, dp, zero, training, split[index]!) + moeBufferBytes(m, training, plan);
+  const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
+  const total = totalBytes(hw, allocated);
+  const other = total - (states.weights + states.gradients + states.optimizer + activations);
+  const experts = m.moe ? { experts: expert.weights + expert.gradients + expert.optimizer } : {};
+  return { ...states, activations, other, total, capacity: hw.memory, ...experts };
+}
+
+/** The fullest stage of an uneven pipeline: every stage checked; ties go to the earlier stage. */
+export function fullestStage(m: ModelSpec, hw: Hardware, training: Training, plan: Plan): { memory: MemoryBreakdown; index: number } {
+  let best = { memory: unevenStageMemory(m, hw, training, plan, 0), index: 0 };
+  for (let i = 1; i < plan.pp; i++) {
+    const memory = unevenStageMemory(m, hw, training, plan, i);
+    if (memory.total > best.memory.total) best = { memory, index: i };
+  }
+  return best;
+}

@@ -1,0 +1,115 @@
+// The stage split of a pipeline: how many layers each stage holds. Even (L/pp on every stage)
+// unless the plan gives stageLayers (`--stage-layers a,b,…`): Megatron-Core's
+// --decoder-first-pipeline-num-layers / --decoder-last-pipeline-num-layers, torchtitan's
+// pipeline_parallel_split_points and DeepSpeed's partition_method put fewer layers on the stages
+// that also hold the embedding or the loss. The cost model, the simulator and the exports read the
+// split from here; the rules that make one valid are in rules.ts (stage_layers_*).
+import type { Plan, Schedule } from "../types.js";
+
+/** Where a stage sits: it decides what it holds besides its layers (the embedding on the first,
+ *  the output layer and loss on the last, both without a pipeline). */
+export type StageKind = "first" | "middle" | "last" | "only";
+
+/** Layers of each stage, first to last: the plan's stageLayers, else L/pp on each (fractional only
+ *  for a plan the rules refuse). */
+export function stageSplit(plan: Pick<Plan, "pp" | "stageLayers">, layers: number): readonly number[] {
+  if (plan.stageLayers !== undefined) return plan.stageLayers;
+  return Array.from({ length: plan.pp }, () => layers / plan.pp);
+}
+
+/** Whether the plan's split differs from the even one. */
+export const isUneven = (plan: Pick<Plan, "stageLayers">): boolean => plan.stageLayers !== undefined;
+
+export function stageKind(index: number, pp: number): StageKind {
+  if (pp === 1) return "only";
+  return index === 0 ? "first" : index === pp - 1 ? "last" : "middle";
+}
+
+/** The layers [from, to) of stage `index`: running sums of the split. */
+export function stageLayerRange(split: readonly number[], index: number): [number, number] {
+  let from = 0;
+  for (let i = 0; i < index; i++) from += split[i]!;
+  return [from, from + split[index]!];
+}
+
+/** The slowest stage of a pipeline: per micro-batch, its layers' forward and backward plus, on the
+ *  last stage, the output layer's (the embedding lookup is memory-bound and small: the closed form
+ *  leaves it out, cost/time.ts). A pipeline advances at the pace of its slowest stage: every
+ *  micro-batch passes through it, and the 1F1B bubble is (p−1) of its F+B (Narayanan et al. 2021
+ *  §2.2, whose t_f, t_b are per stage; formulas.md "Pipeline bubble"). Ties go to the later stage,
+ *  so an even split keeps the last stage, as before. */
+export function slowestStage(
+  plan: Pick<Plan, "pp" | "stageLayers">,
+  layers: number,
+  perLayer: number,
+  head: number,
+): { index: number; layers: number; withHead: boolean } {
+  const split = stageSplit(plan, layers);
+  let best = { index: split.length - 1, layers: split[split.length - 1]!, withHead: true };
+  let bestTime = best.layers * perLayer + head;
+  for (let i = split.length - 2; i >= 0; i--) {
+    const time = split[i]! * perLayer;
+    if (time > bestTime) {
+      bestTime = time;
+      best = { index: i, layers: split[i]!, withHead: false };
+    }
+  }
+  return best;
+}
+
+/** Micro-batches whose activations stage `index` holds at its peak, one stage per rank (the only
+ *  case with uneven stages: vpp = 1):
+ *  - GPipe (Huang et al. 2019): all m forwards before any backward → m on every stage;
+ *  - 1F1B (Narayanan et al. 2021 §2.2.1): stage k runs p−k−1 warm-up forwards plus one in steady
+ *    state → min(p − k, m): p on the first stage, 1 on the last (cost/pipeline.ts, cost/memory.ts);
+ *  - zb1p with one chunk per rank: rank k delays its W by k steps, so every rank holds min(p, m)
+ *    (cost/pipeline.ts inFlightLayers and memory.ts). */
+export function inFlightMicroBatches(schedule: Schedule, pp: number, index: number, microBatches: number): number {
+  if (pp === 1) return 1;
+  if (schedule === "gpipe") return microBatches;
+  if (schedule === "zb1p") return Math.min(pp, microBatches);
+  return Math.min(pp - index, microBatches);
+}
+
+/** The form "first, middle…equal, last" of a split (Megatron-Core's uneven pipeline: one count for
+ *  the first stage, one for the last, the rest even), or null. Middle stages exist only with pp ≥ 3;
+ *  with pp = 2 both are given. */
+export function firstMiddleLast(split: readonly number[]): { first: number; middle: number | null; last: number } | null {
+  const n = split.length;
+  if (n < 2) return null;
+  const middle = split.slice(1, -1);
+  if (middle.some((x) => x !== middle[0])) return null;
+  return { first: split[0]!, middle: middle[0] ?? null, last: split[n - 1]! };
+}
+
+/** Parse "a,b,…" into positive integers; null when any entry is not one. */
+export function parseStageLayers(text: string): number[] | null {
+  const parts = text.split(",").map((s) => s.trim());
+  if (parts.length === 0 || parts.some((s) => !/^\d+$/.test(s))) return null;
+  const out = parts.map(Number);
+  return out.every((x) => Number.isSafeInteger(x) && x >= 0) ? out : null;
+}
+
+/** How the fullest stage is named in the plan's text: "first pipeline stage", "last …", or
+ *  "pipeline stage k of p" for a middle stage of an uneven split (1-based, as the split is listed). */
+export function worstStageName(p: { worstStage: StageKind; worstStageIndex?: number; pp: number }, noun: string): string {
+  if (p.worstStage === "middle" && p.worstStageIndex !== undefined) return `${noun} ${p.worstStageIndex + 1} of ${p.pp}`;
+  return `${p.worstStage} ${noun}`;
+}
+
+/** torchtitan's split when none is given (generate_split_points, torchtitan 9dec370
+ *  torchtitan/parallelisms/pipelining_utils.py): ⌊L/S⌋ layers on the first stage, one more on each
+ *  middle stage while the remainder lasts, the rest on the last — the extra layers away from the
+ *  embedding and the loss. 126 layers on 8 stages: [15, 16, 16, 16, 16, 16, 16, 15]. */
+export function middleHeavySplit(layers: number, stages: number): number[] {
+  const base = Math.floor(layers / stages);
+  let extra = layers % stages;
+  const out: number[] = [base];
+  for (let i = 1; i < stages - 1; i++) {
+    const n = extra > 0 ? base + 1 : base;
+    if (extra > 0) extra--;
+    out.push(n);
+  }
+  if (stages > 1) out.push(layers - out.reduce((a, b) => a + b, 0));
+  return out;
+}

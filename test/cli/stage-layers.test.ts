@@ -1,0 +1,65 @@
+// --stage-layers a,b,… (uneven pipeline stages) on plan, export and execute: bad input is exit 2
+// with one line naming the flag; a good split reaches the plan table and the JSON.
+import { describe, expect, it } from "vitest";
+import { isOneLine, runCli } from "./helpers.js";
+
+// gpt3-1.3b: 24 layers; 16 GPUs, pp 4 from the split's length.
+const PLAN = ["plan", "--model", "gpt3-1.3b", "--gpus", "16", "--global-batch", "64", "--seq", "2048", "--profile", "dgx-h100", "--simulate-top", "0"];
+
+describe("bad --stage-layers: exit 2, one line naming the flag", () => {
+  it.each([
+    ["5,7,x", /--stage-layers: "5,7,x" is not a comma-separated list of layer counts/],
+    ["5,,7", /--stage-layers: "5,,7" is not a comma-separated list/],
+    ["0,8,8,8", /--stage-layers: 0,8,8,8 leaves stage 0 without layers/],
+    ["5,7,7,6", /--stage-layers: 5,7,7,6 sums to 25, not the model's 24 layers/],
+  ])("plan --stage-layers %s", async (value, message) => {
+    const r = await runCli([...PLAN, "--stage-layers", value]);
+    expect(r.code).toBe(2);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toMatch(message);
+  });
+  it("a count that is not pp's: named with pp", async () => {
+    const r = await runCli([...PLAN, "--pp", "2", "--stage-layers", "5,7,7,5"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--stage-layers: 5,7,7,5 lists 4 stages but pp = 2/);
+  });
+  it("with virtual stages: refused", async () => {
+    const r = await runCli([...PLAN, "--vpp", "2", "--stage-layers", "5,7,7,5"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--stage-layers: uneven stages \(5,7,7,5\) run one stage per rank here, not vpp = 2/);
+  });
+  it("export and execute read the same flag", async () => {
+    for (const cmd of [
+      ["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "16", "--stage-layers", "5,7,x"],
+      ["execute", "--model", "gpt3-1.3b", "--gpus", "16", "--print-launch", "--stage-layers", "5,7,x"],
+    ]) {
+      const r = await runCli(cmd);
+      expect(r.code, cmd[0]).toBe(2);
+      expect(isOneLine(r.stderr), cmd[0]).toBe(true);
+      expect(r.stderr, cmd[0]).toMatch(/--stage-layers: "5,7,x" is not a comma-separated list/);
+    }
+    const r = await runCli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "16", "--stage-layers", "5,7,7,6"]);
+    expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
+    expect(r.stderr).toMatch(/--stage-layers: 5,7,7,6 sums to 25/);
+  });
+});
+
+describe("a good split", () => {
+  it("reaches the table (pp 4 [5,7,7,5]), the best plan's line and the JSON", async () => {
+    const r = await runCli([...PLAN, "--stage-layers", "5,7,7,5", "--top", "2"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("4 [5,7,7,5]");
+    expect(r.stdout).toContain("pp 4 (stage layers 5,7,7,5)");
+    expect(r.stdout).toMatch(/pipeline stage 2 of 4, the fullest/);
+    const j = await runCli([...PLAN, "--stage-layers", "5,7,7,5", "--top", "2", "--json"]);
+    const plans = (JSON.parse(j.stdout) as { plans: { stageLayers?: number[] }[] }).plans;
+    expect(plans.map((p) => p.stageLayers)).toEqual([[5, 7, 7, 5], [5, 7, 7, 5]]);
+  });
+  it("export --format megatron writes the first and last stage's layers", async () => {
+    const r = await runCli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "16", "--global-batch", "64", "--stage-layers", "5,7,7,5", "--tp", "1", "--zero", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("pp 4 (stage layers 5,7,7,5)");
+    expect(r.stdout).toContain("--decoder-first-pipeline-num-layers 5");
+    expect(r.stdout).toContain("--decoder-last-pipeline-num-layers 5");
+  });
+});

@@ -1,0 +1,83 @@
+// Uneven pipeline stages in the exports: Megatron-LM core_r0.14 states [first, middle…, last] with
+// --decoder-first/last-pipeline-num-layers, torchtitan 0.2 with split points ("layers.N", the
+// running sums); both read back to the same plan. Releases without the options, DeepSpeed, and
+// splits Megatron cannot state are refused with the reason.
+import { afterAll, describe, expect, it } from "vitest";
+import { ExportRefused } from "../../src/engines/engine-plan.js";
+import { exportPlan } from "../../src/engines/export-plan.js";
+import { readConfigs } from "../../src/engines/read-back.js";
+import { LLAMA, argValue, h100, model, plan, removeTemp, tempFile, training } from "./helpers.js";
+
+afterAll(removeTemp);
+
+// Llama 3 70B: 80 layers; tp 8 · pp 4 · dp 2 on 64 GPUs; 19 + 21 + 21 + 19 = 80.
+const m = model(LLAMA);
+const uneven = plan({ tp: 8, pp: 4, zero: 1, stageLayers: [19, 21, 21, 19] });
+const t = training();
+
+function readBack(format: "megatron" | "torchtitan", p: typeof uneven, release: string) {
+  const r = exportPlan(format, m, p, t, h100, { release });
+  const paths = r.files.map((f, i) => tempFile(`stages-${format}-${release}-${i}-${f.name}`, f.content));
+  return { exported: r, back: readConfigs(paths, { model: m, gpus: t.gpus, defaultGpus: 1, defaultGpusFrom: "test" }) };
+}
+const refusal = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ExportRefused);
+    return (e as Error).message;
+  }
+  throw new Error("not refused");
+};
+
+describe("Megatron-LM", () => {
+  it("core_r0.14: --decoder-first-pipeline-num-layers 19, --decoder-last-pipeline-num-layers 19, read back as [19,21,21,19]", () => {
+    const { exported, back } = readBack("megatron", uneven, "core_r0.14");
+    const args = exported.files[0]!.content;
+    expect(argValue(args, "--decoder-first-pipeline-num-layers")).toBe("19");
+    expect(argValue(args, "--decoder-last-pipeline-num-layers")).toBe("19");
+    expect(back.plan).toEqual(uneven);
+    expect(back.warnings).toEqual([]);
+  });
+  it("pp 2: [39, 41] is first and last", () => {
+    const p = plan({ tp: 8, pp: 2, zero: 1, stageLayers: [39, 41] });
+    const { exported, back } = readBack("megatron", p, "core_r0.14");
+    expect(argValue(exported.files[0]!.content, "--decoder-last-pipeline-num-layers")).toBe("41");
+    expect(back.plan).toEqual(p);
+  });
+  it("even stages write neither flag", () => {
+    const args = exportPlan("megatron", m, plan({ tp: 8, pp: 4, zero: 1 }), t, h100).files[0]!.content;
+    expect(argValue(args, "--decoder-first-pipeline-num-layers")).toBeUndefined();
+  });
+  it("refuses unequal middle stages and core_v0.7 (no such flags), with the reason", () => {
+    expect(refusal(() => exportPlan("megatron", m, { ...uneven, stageLayers: [19, 20, 22, 19] }, t, h100))).toMatch(/first and last stage .*19,20,22,19 has unequal middle stages/);
+    expect(refusal(() => exportPlan("megatron", model("llama2-70b"), uneven, t, h100, { release: "core_v0.7" }))).toMatch(/core_v0\.7\.0 does not have/);
+  });
+});
+
+describe("torchtitan", () => {
+  it("0.2: split points layers.19, layers.40, layers.61, read back as [19,21,21,19]", () => {
+    const { exported, back } = readBack("torchtitan", uneven, "0.2");
+    expect(exported.files[0]!.content).toContain('pipeline_parallel_split_points = ["layers.19", "layers.40", "layers.61"]');
+    // (torchtitan runs ZeRO-1 as its nearest, FSDP: the plan it runs is the one read back)
+    expect(exported.plan.stageLayers).toEqual([19, 21, 21, 19]);
+    expect(back.plan).toEqual(exported.plan);
+    expect(back.notes.join("\n")).not.toMatch(/uneven/);
+  });
+  it("0.2 writes any split, unequal middles too: [19,20,22,19] → layers.19, layers.39, layers.61", () => {
+    const p = { ...uneven, stageLayers: [19, 20, 22, 19] };
+    const { exported, back } = readBack("torchtitan", p, "0.2");
+    expect(exported.files[0]!.content).toContain('"layers.19", "layers.39", "layers.61"');
+    expect(back.plan).toEqual(exported.plan);
+    expect(back.plan.stageLayers).toEqual([19, 20, 22, 19]);
+  });
+  it("main has no split points: refused with the reason", () => {
+    expect(refusal(() => exportPlan("torchtitan", m, uneven, t, h100, { release: "main" }))).toMatch(/pipeline_parallel_split_points, which torchtitan main does not have/);
+  });
+});
+
+describe("DeepSpeed", () => {
+  it("refused: partition_method takes no per-stage counts", () => {
+    expect(refusal(() => exportPlan("deepspeed", m, uneven, t, h100))).toMatch(/partition_method.*\(19,21,21,19\)/);
+  });
+});
