@@ -9,9 +9,9 @@ with the causal mask taken from the tokens' global positions:
 
   mask[i, j] = pos_q[i] >= j        (i: the rank's query i, j: the key at sequence position j)
 
-The gather is torch.distributed.nn.functional.all_gather, an autograd Function whose backward
-sums the key/value gradients of every cp rank back onto the rank that computed them (a
-reduce-scatter; all-to-all + sum on gloo), so the weights' gradients on one rank hold its loss
+The gather is an autograd Function (GatherSequence, as torch.distributed.nn.functional.all_gather)
+whose backward sums the key/value gradients of every cp rank back onto the rank that computed
+them (a reduce-scatter), so the weights' gradients on one rank hold its loss
 share's whole derivative. Rotary angles and learned positions use the global positions too.
 
 Splits (2·cp equal chunks for zigzag, cp for contiguous; c = s / chunks tokens each):
@@ -33,12 +33,39 @@ from contextlib import nullcontext
 from typing import Optional
 
 import torch
+import torch.distributed as dist
 import torch.nn.functional as F
 
-try:  # autograd-aware all-gather (gloo and nccl)
-    from torch.distributed.nn.functional import all_gather as all_gather_autograd
-except ImportError:  # pragma: no cover - very old torch
-    all_gather_autograd = None
+
+class GatherSequence(torch.autograd.Function):
+    """All-gather of (b, heads, s/cp, d) shards along the sequence, in cp-rank order; backward
+    sums each rank's gradient for every shard onto the shard's owner (a reduce-scatter).
+
+    torch.distributed.nn.functional.all_gather does the same, but on gloo its backward
+    (all-to-all emulated with scatter) passes group ranks where global ranks are expected and
+    raises for any cp group other than ranks 0..cp−1 (torch 2.13), so dp·cp layouts fail; here
+    NCCL reduce-scatters and other backends all-reduce the whole gradient and keep their slice."""
+
+    @staticmethod
+    def forward(ctx, t: torch.Tensor, group, cp: int, rank: int) -> torch.Tensor:
+        t = t.contiguous()
+        parts = [torch.empty_like(t) for _ in range(cp)]
+        dist.all_gather(parts, t, group=group)
+        ctx.group, ctx.cp, ctx.rank = group, cp, rank
+        return torch.cat(parts, dim=2)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        chunks = [c.contiguous() for c in grad.chunk(ctx.cp, dim=2)]
+        if dist.get_backend(ctx.group) == "nccl":
+            out = torch.empty_like(chunks[ctx.rank])
+            dist.reduce_scatter(out, chunks, group=ctx.group)
+        else:
+            total = torch.cat(chunks, dim=2)
+            dist.all_reduce(total, group=ctx.group)  # sum
+            out = total.chunk(ctx.cp, dim=2)[ctx.rank].contiguous()
+        return out, None, None, None
+
 
 SPLITS = ("zigzag", "contiguous")
 COMMS = ("allgather", "ring", "a2a")
@@ -93,8 +120,8 @@ class ContextParallel:
         gradients flowing back to the ranks that computed them."""
         if t.device.type == "meta":  # shape inference on meta tensors: no communication
             return t.repeat(1, 1, self.cp, 1)
-        parts = all_gather_autograd(t.contiguous(), group=self.group)
-        return torch.cat(parts, dim=2).index_select(2, self.order)
+        gathered = GatherSequence.apply(t, self.group, self.cp, self.rank)
+        return gathered.index_select(2, self.order)
 
     def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                core=None) -> torch.Tensor:

@@ -15,15 +15,14 @@ from executor.worker.spec import parse_spec
 from test_layouts import assert_close, reference
 
 GPT_LAYOUTS = {
-    "cp2": {"cp": 2},  # zigzag, the default
-    "cp2-dp2": {"cp": 2, "dp": 2},
-    "cp2-contiguous": {"cp": 2, "cpSplit": "contiguous"},
-    "cp2-dp2-zero3": {"cp": 2, "dp": 2, "zero": 3},  # FSDP2 over the flattened dp·cp mesh
-    "cp2-pp2": {"cp": 2, "pp": 2},
+    "cp2": {"cp": 2},  # zigzag, the default; DDP over the 2 cp ranks
+    "cp2-dp2": {"cp": 2, "dp": 2},  # DDP over the 4 dp·cp ranks
+    "cp2-contiguous-zero3": {"cp": 2, "cpSplit": "contiguous", "zero": 3},  # FSDP2 over dp·cp
+    "cp2-pp2": {"cp": 2, "pp": 2},  # static shard shapes: the pipeline stages infer them
 }
-# Llama style: rotary positions must follow the shard's global positions; GQA kv heads gathered
+# Llama style: rotary positions must follow the shard's global positions, GQA kv heads (2 of 4)
+# are gathered before the repeat, and tensor parallel splits the heads inside each cp rank
 LLAMA_LAYOUTS = {
-    "llama-cp2": {"cp": 2},
     "llama-cp2-tp2": {"cp": 2, "tp": 2},
 }
 
@@ -54,10 +53,15 @@ def test_llama_cp_matches_single_process(runs, name):
 
 
 def test_cp_runs_eager_with_the_reason(runs):
-    run = ok(runs("cp2", make_spec(plan=with_cp(GPT_LAYOUTS["cp2"]))))
-    execution = run.of("start")[0]["execution"]
-    assert execution["mode"] == "eager"  # CPU default; the reason is given when compile is asked
-    assert run.of("start")[0]["dataParallel"] == "ddp"  # gradients averaged over the 2 cp ranks
+    from executor.worker.compile import eager_reason
+
+    spec = make_spec(plan=with_cp({"cp": 2}))
+    spec["execution"] = {"compile": True}
+    assert "cp blocks run eager" in eager_reason(parse_spec(spec))
+    start = ok(runs("cp2", make_spec(plan=with_cp(GPT_LAYOUTS["cp2"])))).of("start")[0]
+    assert start["dataParallel"] == "ddp"  # gradients averaged over the 2 cp ranks
+    zero3 = make_spec(plan=with_cp(GPT_LAYOUTS["cp2-contiguous-zero3"]))
+    assert ok(runs("cp2-contiguous-zero3", zero3)).of("start")[0]["dataParallel"].startswith("fsdp2")
 
 
 def test_zigzag_and_contiguous_shards_by_hand():
