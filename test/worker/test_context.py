@@ -6,10 +6,14 @@ The shard indices and the causal mask are checked against hand-written tables fo
 """
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 import torch
 
-from conftest import LLAMA, make_spec, ok
+from conftest import LLAMA, ROOT, _free_port, make_spec, ok
 from executor.worker.context import causal_mask, shard_positions
 from executor.worker.spec import parse_spec
 from test_layouts import assert_close, reference
@@ -108,3 +112,37 @@ def test_cp_with_moe_is_refused():
     moe = {"experts": 4, "topK": 2, "expertFfnHidden": 64}
     with pytest.raises(ValueError, match="mixture-of-experts"):
         parse_spec(make_spec(plan=with_cp({"cp": 2}), model={"moe": moe}))
+
+
+RING_PROBE = '''
+import sys, torch, torch.distributed as dist
+from torch.distributed.device_mesh import init_device_mesh
+from executor.worker.context import ContextParallel, ring_step
+dist.init_process_group("gloo")
+mesh = init_device_mesh("cpu", (2,), mesh_dim_names=("cp",))
+ctx = ContextParallel(2, dist.get_rank(), "zigzag", "ring", mesh["cp"].get_group(), 16,
+                      torch.device("cpu"), mesh["cp"])
+q = torch.randn(1, 2, 8, 4)
+try:
+    with ring_step(ctx):
+        ctx.attend(q, q, q)
+    print("RING RAN")
+except NotImplementedError as e:
+    print("RING REFUSED", str(e).split(chr(10))[0])
+dist.destroy_process_group()
+'''
+
+
+def test_ring_on_cpu_still_raises_in_torch(tmp_path):
+    """Why spec.py refuses ring on CPU, checked against the installed torch: inside ring_step the
+    local SDPA reaches torch's context-parallel dispatch, which has no strategy for the CPU op.
+    (If a torch release adds one, this fails: lift the refusal then.)"""
+    script = tmp_path / "ring_probe.py"
+    script.write_text(RING_PROBE)
+    proc = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--rdzv-backend", "c10d",
+         "--rdzv-endpoint", f"127.0.0.1:{_free_port()}", str(script)],
+        cwd=ROOT, env={**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=120)
+    assert proc.stdout.count("RING REFUSED") == 2, proc.stdout + proc.stderr[-3000:]
+    assert "_scaled_dot_product_flash_attention_for_cpu" in proc.stdout
