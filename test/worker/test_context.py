@@ -21,8 +21,10 @@ from test_layouts import assert_close, reference
 GPT_LAYOUTS = {
     "cp2": {"cp": 2},  # zigzag, the default; DDP over the 2 cp ranks
     "cp2-dp2": {"cp": 2, "dp": 2},  # DDP over the 4 dp·cp ranks
-    "cp2-contiguous-zero3": {"cp": 2, "cpSplit": "contiguous", "zero": 3},  # FSDP2 over dp·cp
-    "cp2-pp2": {"cp": 2, "pp": 2},  # static shard shapes: the pipeline stages infer them
+    # FSDP2 over the flattened dp·cp mesh; full recompute re-runs the K/V gather in backward
+    "cp2-contiguous-zero3": {"cp": 2, "cpSplit": "contiguous", "zero": 3, "recompute": "full"},
+    # static shard shapes: the pipeline stages infer them; per-op SAC around the gather
+    "cp2-pp2": {"cp": 2, "pp": 2, "recompute": "selective"},
 }
 # Llama style: rotary positions must follow the shard's global positions, GQA kv heads (2 of 4)
 # are gathered before the repeat, and tensor parallel splits the heads inside each cp rank
