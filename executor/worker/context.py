@@ -11,8 +11,8 @@ with the causal mask taken from the tokens' global positions:
 
 The gather is an autograd Function (GatherSequence, as torch.distributed.nn.functional.all_gather)
 whose backward sums the key/value gradients of every cp rank back onto the rank that computed
-them (a reduce-scatter), so the weights' gradients on one rank hold its loss
-share's whole derivative. Rotary angles and learned positions use the global positions too.
+them (a reduce-scatter), so the weights' gradients on one rank hold the whole derivative of its
+share of the loss. Rotary angles and learned positions use the global positions too.
 
 Splits (2·cp equal chunks for zigzag, cp for contiguous; c = s / chunks tokens each):
   zigzag      rank r holds chunks r and 2cp−1−r (Megatron-Core, torch's head-tail load
@@ -107,19 +107,15 @@ class ContextParallel:
         self.order = torch.argsort(every).to(device)
         self.mask = causal_mask(self.positions, seq_len)  # (s/cp, s)
 
-    @property
-    def local_len(self) -> int:
-        return self.seq_len // self.cp
-
     def shard(self, t: torch.Tensor, dim: int = 1) -> torch.Tensor:
         """This rank's tokens of a full-sequence tensor (dim: the sequence)."""
         return t.index_select(dim, self.positions.to(t.device))
 
     def gather(self, t: torch.Tensor) -> torch.Tensor:
         """(b, heads, s/cp, d) of every cp rank → (b, heads, s, d) in sequence order, with
-        gradients flowing back to the ranks that computed them."""
-        if t.device.type == "meta":  # shape inference on meta tensors: no communication
-            return t.repeat(1, 1, self.cp, 1)
+        gradients flowing back to the ranks that computed them. (torch 2.13's pipeline stages
+        infer shapes by running real tensors through the stage on every rank at once, so the
+        gather also meets its cp peers there.)"""
         gathered = GatherSequence.apply(t, self.group, self.cp, self.rank)
         return gathered.index_select(2, self.order)
 
