@@ -35,6 +35,11 @@ def eager_reason(spec) -> Optional[str]:
     schedule = spec.plan.schedule.lower()
     if spec.plan.pp > 1 and any(k in schedule for k in EAGER_SCHEDULES):
         return f"schedule {spec.plan.schedule}: torch cannot compile zero-bubble stages (split backward)"
+    if getattr(spec.plan, "cp", 1) > 1:
+        # context.py: the K/V all-gather is torch.distributed.nn.functional.all_gather, an
+        # autograd.Function around an in-place c10d collective that a fullgraph block cannot
+        # trace (and torch's ring path monkey-patches SDPA for the step)
+        return "context parallel attention gathers K/V with an autograd collective; cp blocks run eager"
     if getattr(getattr(spec, "model", None), "moe", None) is not None:
         # moe.py routes with data-dependent shapes (nonzero, bincount, split sizes of the
         # all-to-all): a whole-block graph cannot hold them.

@@ -84,7 +84,7 @@ class Execution:
             return
         m, p, t = self.spec.model, self.spec.plan, self.spec.training
         dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
-        shape = (p.micro_batch, m.heads // p.tp, t.seq_len, m.head_dim)
+        shape = (p.micro_batch, m.heads // p.tp, t.seq_len // p.cp, m.head_dim)  # a cp rank's queries
         backend = probe_sdpa(shape, dtype, self.device)
         self.sdpa = [backend] if backend else []
         self.sdpa_source = f"probe {list(shape)} {str(dtype).replace('torch.', '')}"

@@ -40,7 +40,8 @@ def _free_port() -> int:
 
 
 def init_distributed(spec: LaunchSpec):
-    """Process group (gloo on CPU, nccl on CUDA) and the ("pp", "dp", "tp") mesh. Without
+    """Process group (gloo on CPU, nccl on CUDA) and the ("pp", "dp", "cp", "tp") mesh (tp
+    innermost, then cp: planner/layout/groups.ts rank = t + tp·(c + cp·(d + dp·p))). Without
     torchrun (plain `python -m executor.worker`) this is a world of one."""
     if "RANK" not in os.environ:
         os.environ.update(RANK="0", LOCAL_RANK="0", WORLD_SIZE="1", MASTER_ADDR="127.0.0.1",
@@ -54,9 +55,9 @@ def init_distributed(spec: LaunchSpec):
         dist.init_process_group("gloo")
     world = dist.get_world_size()
     if world != spec.world:
-        raise ValueError(f"world size {world} != tp·pp·dp = {spec.world} of the plan")
+        raise ValueError(f"world size {world} != tp·pp·dp·cp = {spec.world} of the plan")
     p = spec.plan
-    mesh = init_device_mesh(device.type, (p.pp, p.dp, p.tp), mesh_dim_names=("pp", "dp", "tp"))
+    mesh = init_device_mesh(device.type, (p.pp, p.dp, p.cp, p.tp), mesh_dim_names=("pp", "dp", "cp", "tp"))
     return device, mesh
 
 
@@ -97,7 +98,7 @@ def run(spec: LaunchSpec) -> None:
     trainer = Trainer(spec, mesh, device)
     if rank == 0:
         emit({"event": "start", "world": dist.get_world_size(),
-              "mesh": {"pp": p.pp, "dp": p.dp, "tp": p.tp}, "torch": torch.__version__,
+              "mesh": {"pp": p.pp, "dp": p.dp, "cp": p.cp, "tp": p.tp}, "torch": torch.__version__,
               "device": device.type, "backend": dist.get_backend(),
               "microBatches": spec.micro_batches, "schedule": trainer.schedule_name,
               "dataParallel": trainer.dp_kind, "recompute": p.recompute,
@@ -130,13 +131,14 @@ def run(spec: LaunchSpec) -> None:
                 comm_counter = stack.enter_context(CommCounter())
                 stack.enter_context(trainer.execution.sdpa_recorder())
             if step == traced:  # the measured timeline (starts with a barrier)
-                trainer.trace = trace = StepTrace(device, trainer.pp_rank, group_streams(mesh, tied))
+                trainer.trace = trace = StepTrace(device, trainer.pp_rank,
+                                                  group_streams(mesh, tied, trainer.dp_group))
                 stack.enter_context(CommCounter(on_collective=trace.log_collective))
                 stack.enter_context(trace)
             start = time.perf_counter()
             loss_part, norm_part = trainer.step(step)
         trainer.trace = None
-        loss, norm = reduce_metrics(loss_part, norm_part, p.dp, p.tp)
+        loss, norm = reduce_metrics(loss_part, norm_part, p.dp, p.tp, p.cp)
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         elapsed = time.perf_counter() - start
@@ -156,7 +158,7 @@ def run(spec: LaunchSpec) -> None:
     if trainer.execution.timed_peak is not None:  # compiled on CUDA: the timed steps' peak
         peak, meter.source = trainer.execution.timed_peak, "cuda.max_memory_allocated (timed steps)"
     gathered: list = [None] * dist.get_world_size()
-    representative = trainer.dp_rank == 0 and trainer.tp_rank == 0  # one rank per stage
+    representative = trainer.dp_rank == 0 and trainer.cp_rank == 0 and trainer.tp_rank == 0  # one rank per stage
     dist.all_gather_object(gathered, {"flops": flops, "comms": comms, "peak": peak,
                                       "breakdown": breakdown,
                                       "timeline": trace.result() if trace and representative else None})

@@ -74,10 +74,21 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     return out.type_as(x)
 
 
-def attention_core(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+def attention_core(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                   mask: Optional[torch.Tensor] = None) -> torch.Tensor:
     """softmax(q kᵀ/√d + causal mask) v; q, k, v: (b, heads, s, d). The part that selective
-    recompute re-runs in backward (Korthikanti et al. 2022 §4.2)."""
+    recompute re-runs in backward (Korthikanti et al. 2022 §4.2). `mask` (bool, True: attend)
+    replaces the square causal mask where the queries are a context-parallel shard (context.py)."""
+    if mask is not None:
+        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
     return F.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+
+def _core(selective: bool):
+    """attention_core, under a checkpoint when selective recompute asks for it."""
+    if selective and torch.is_grad_enabled():
+        return lambda *args: checkpoint(attention_core, *args, use_reentrant=False)
+    return attention_core
 
 
 class Attention(nn.Module):
@@ -90,22 +101,24 @@ class Attention(nn.Module):
         self.wv = nn.Linear(h, spec.kv_heads * d, bias=bias)  # h → g·d
         self.wo = nn.Linear(spec.heads * d, h, bias=bias)  # n·d → h
         self.selective_recompute = False  # set by parallel.apply_ac
+        self.cp = None  # context.ContextParallel when the sequence is split over cp ranks
 
     def forward(self, x, cos: Optional[torch.Tensor] = None, sin: Optional[torch.Tensor] = None):
         b, s, _ = x.shape
         q = self.wq(x).view(b, s, -1, self.head_dim)  # (b, s, n, d)
         k = self.wk(x).view(b, s, -1, self.head_dim)  # (b, s, g, d)
         v = self.wv(x).view(b, s, -1, self.head_dim)
-        if cos is not None:
+        if cos is not None:  # rows of the tokens' positions (GPT.forward picks them)
             q, k = apply_rope(q, cos[:s], sin[:s]), apply_rope(k, cos[:s], sin[:s])
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (b, heads, s, d)
+        core = _core(self.selective_recompute)
+        if self.cp is not None:  # context parallel: K/V of every cp rank (context.py)
+            y = self.cp.attend(q, k, v, core)
+            return self.wo(y.transpose(1, 2).reshape(b, s, -1))
         if k.size(1) != q.size(1):  # GQA: each kv head serves n/g query heads
             k = k.repeat_interleave(q.size(1) // k.size(1), dim=1)
             v = v.repeat_interleave(q.size(1) // v.size(1), dim=1)
-        if self.selective_recompute and torch.is_grad_enabled():
-            y = checkpoint(attention_core, q, k, v, use_reentrant=False)
-        else:
-            y = attention_core(q, k, v)
+        y = core(q, k, v)
         return self.wo(y.transpose(1, 2).reshape(b, s, -1))  # (b, s, n·d) → (b, s, h)
 
 
@@ -151,10 +164,11 @@ class Embedding(nn.Module):
         self.tok = nn.Embedding(vocab_padded, spec.hidden)
         self.pos = nn.Embedding(spec.seq_len, spec.hidden) if spec.positional == "learned" else None
 
-    def forward(self, tokens):
+    def forward(self, tokens, positions: Optional[torch.Tensor] = None):
+        """positions: the tokens' global positions (a context-parallel shard), else 0..s−1."""
         x = self.tok(tokens)
         if self.pos is not None:
-            x = x + self.pos(torch.arange(tokens.size(1), device=tokens.device))
+            x = x + self.pos(positions if positions is not None else torch.arange(tokens.size(1), device=tokens.device))
         return x
 
 
@@ -167,6 +181,7 @@ class GPT(nn.Module):
         self.norm: Optional[nn.Module] = make_norm(spec)
         self.output: Optional[nn.Linear] = nn.Linear(spec.hidden, vocab_padded, bias=False)
         self.rope = spec.positional == "rope"
+        self.cp = None  # context.ContextParallel: this rank's tokens are a shard of the sequence
         if self.rope:
             cos, sin = rope_tables(seq_len, spec.head_dim, theta=spec.rope_theta, scaling=spec.rope_scaling)
             self.register_buffer("rope_cos", cos, persistent=False)
@@ -181,10 +196,13 @@ class GPT(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """tokens (b, s) on the first stage, hidden (b, s, h) after → logits (b, s, V) on the last."""
+        positions = self.cp.positions if self.cp is not None else None
         if self.embed is not None:
-            x = self.embed(x)
+            x = self.embed(x, positions)
         cos = self.rope_cos if self.rope else None
         sin = self.rope_sin if self.rope else None
+        if self.rope and positions is not None:  # rotary angles of the shard's global positions
+            cos, sin = cos.index_select(0, positions), sin.index_select(0, positions)
         for layer in self.layers.values():
             x = layer(x, cos, sin)
         if self.norm is not None:

@@ -157,9 +157,9 @@ def moe_layers(model: nn.Module) -> list[MoEFeedForward]:
 
 
 def ep_groups(pp: int, dp: int, tp: int, ep: int):
-    """(ep group, edp group) of this rank, with ep innermost of dp on the ("pp", "dp", "tp")
-    mesh (rank = (pp_i·dp + dp_i)·tp + tp_i). Every rank creates every group, in the same order,
-    as torch.distributed.new_group requires."""
+    """(ep group, edp group) of this rank, with ep innermost of dp on the ("pp", "dp", "cp", "tp")
+    mesh with cp = 1 (spec.py refuses cp with MoE): rank = (pp_i·dp + dp_i)·tp + tp_i. Every rank
+    creates every group, in the same order, as torch.distributed.new_group requires."""
     me = dist.get_rank()
     mine_ep = mine_edp = None
     for pi in range(pp):

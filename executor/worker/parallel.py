@@ -1,7 +1,8 @@
 """Parallelisms applied to one model part (the whole GPT, or one pipeline stage), torchtitan style.
 
-One DeviceMesh with dims ("pp", "dp", "tp"), tp innermost (planner/types.ts Plan: placement tp
-innermost, then dp, then pp). The order, as in torchtitan's parallelize_llama:
+One DeviceMesh with dims ("pp", "dp", "cp", "tp"), tp innermost (planner/types.ts Plan: placement
+tp innermost, then cp, dp, pp); context parallel (context.py) splits the sequence over cp, and
+data parallel below reduces over the dp·cp ranks. The order, as in torchtitan's parallelize_llama:
 
   0. pipeline split (pipeline.py), before everything below, on the meta model;
   1. apply_tp   tensor (+ sequence) parallel with DTensor: parallelize_module;
@@ -155,7 +156,7 @@ def apply_fsdp(model: GPT, dp_mesh, zero: int, mp_policy=None) -> None:
 
 def apply_ddp(model: nn.Module, dp_group, device: torch.device) -> DDP:
     """Stage 0 (and 1) without tensor parallel: DDP, gradients all-reduced (mean) in buckets
-    during the last micro-batch's backward."""
+    during the last micro-batch's backward (over the dp·cp group when context parallel)."""
     ids = [device.index] if device.type == "cuda" else None
     return DDP(model, process_group=dp_group, device_ids=ids, broadcast_buffers=False)
 

@@ -15,7 +15,7 @@ that were torch.compile'd, so those stages run eager: EAGER_REASON).
 
 Tied embeddings: stage 0's embedding and stage S − 1's head are separate copies (initialised
 alike, model.canonical_name); after each backward their gradients are summed over the
-(first, last) rank pair of every (dp, tp) coordinate, so both copies receive the same update,
+(first, last) rank pair of every (dp, cp, tp) coordinate, so both copies receive the same update,
 as Megatron-LM does with its embedding group.
 """
 from __future__ import annotations
@@ -140,20 +140,20 @@ class TiedEmbeddingSync:
     (in a V both are on pipeline rank 0: summed there, no group)."""
 
     def __init__(self, mesh, parts: list[GPT], v_shaped: bool = False):
-        ranks = mesh.mesh  # (pp, dp, tp) tensor of global ranks
-        pp, dp, tp = ranks.shape
+        ranks = mesh.mesh  # (pp, dp, cp, tp) tensor of global ranks
+        pp = ranks.shape[0]
         self.group = None
         self.parts = parts
         self.local = v_shaped
         if v_shaped:
             return
         me = dist.get_rank()
-        for d in range(dp):
-            for t in range(tp):
-                pair = [int(ranks[0, d, t]), int(ranks[pp - 1, d, t])]
-                g = dist.new_group(pair)  # every rank creates every group, in the same order
-                if me in pair:
-                    self.group = g
+        first, last = ranks[0].reshape(-1), ranks[pp - 1].reshape(-1)  # every (dp, cp, tp)
+        for a, b in zip(first.tolist(), last.tolist()):
+            pair = [int(a), int(b)]
+            g = dist.new_group(pair)  # every rank creates every group, in the same order
+            if me in pair:
+                self.group = g
         self.parts = parts
 
     @torch.no_grad()

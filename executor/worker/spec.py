@@ -1,7 +1,7 @@
 """The launch spec (executor/PROTOCOL.md): JSON in, validated dataclasses out.
 
 Only the fields the worker uses are read; unknown fields are ignored so that the launcher may
-add more. Anything inconsistent (tp·pp·dp ≠ world, a global batch that dp · microBatch does not
+add more. Anything inconsistent (tp·pp·dp·cp ≠ world, a global batch that dp · microBatch does not
 divide, ...) raises ValueError before any process group work starts.
 """
 from __future__ import annotations
@@ -69,6 +69,8 @@ class PlanSpec:
     sequence_parallel: bool
     schedule: str  # one of SCHEDULES
     cp: int = 1
+    cp_comm: str = "allgather"  # "allgather" | "ring" | "a2a" (context.py)
+    cp_split: str = "zigzag"  # "zigzag" | "contiguous"
     ep: int = 1
     etp: int = 1
     stage_layers: Optional[tuple[int, ...]] = None  # layers per stage when uneven
@@ -113,7 +115,7 @@ class LaunchSpec:
 
     @property
     def world(self) -> int:
-        return self.plan.tp * self.plan.pp * self.plan.dp
+        return self.plan.tp * self.plan.pp * self.plan.dp * self.plan.cp
 
     @property
     def micro_batches(self) -> int:
@@ -163,6 +165,8 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
         sequence_parallel=bool(p.get("sequenceParallel", False)),
         schedule=p.get("schedule", "1f1b"),
         cp=int(p.get("cp", 1)),
+        cp_comm=str(p.get("cpComm", "allgather")),
+        cp_split=str(p.get("cpSplit", "zigzag")),
         ep=int(p.get("ep", 1)),
         etp=int(p.get("etp", 1)),
         stage_layers=tuple(int(x) for x in p["stageLayers"]) if p.get("stageLayers") is not None else None,
@@ -224,6 +228,30 @@ def moe_checks(m: ModelSpec, p: PlanSpec) -> list[tuple[bool, str]]:
     return checks
 
 
+def cp_checks(spec: LaunchSpec) -> list[tuple[bool, str]]:
+    """What the worker runs of context parallel (context.py): the all-gather variant on any
+    device, torch's ring on CUDA; dense models; the sequence cut into equal chunks."""
+    m, p, t = spec.model, spec.plan, spec.training
+    if p.cp == 1:
+        return [(p.cp >= 1, f"cp must be >= 1, got {p.cp}")]
+    chunks = 2 * p.cp if p.cp_split == "zigzag" else p.cp
+    return [
+        (p.cp_comm in ("allgather", "ring", "a2a"), f"unknown cpComm {p.cp_comm!r}"),
+        (p.cp_split in ("zigzag", "contiguous"), f"unknown cpSplit {p.cp_split!r}"),
+        (p.cp_comm != "a2a",
+         "the worker does not run Ulysses all-to-all context parallel (cpComm a2a); use --cp-comm allgather"),
+        (p.cp_comm != "ring" or spec.device == "cuda",
+         "ring context parallel (cpComm ring) runs on CUDA only: torch 2.13's context_parallel has no "
+         "sharding strategy for the CPU attention op (_scaled_dot_product_flash_attention_for_cpu) "
+         "and raises NotImplementedError; use --cp-comm allgather"),
+        (m.moe is None, "the worker does not run context parallel with mixture-of-experts models"),
+        (t.seq_len % chunks == 0,
+         f"cpSplit {p.cp_split} cuts the sequence into {chunks} equal chunks: seqLen {t.seq_len} is not a multiple of {chunks}"),
+        (not p.sequence_parallel or (t.seq_len // p.cp) % p.tp == 0,
+         f"sequence parallel with cp needs tp | seqLen/cp ({t.seq_len}/{p.cp})"),
+    ]
+
+
 def validate(spec: LaunchSpec) -> None:
     m, p, t = spec.model, spec.plan, spec.training
     checks = [
@@ -256,7 +284,7 @@ def validate(spec: LaunchSpec) -> None:
          "training seqLen exceeds the model's learned positions"),
         (t.steps >= 1, "steps must be >= 1"),
         # Dimensions the worker does not run yet: refused, never silently run as 1.
-        (p.cp == 1, "the worker does not run context parallel (cp > 1) yet"),
+        *cp_checks(spec),
         *moe_checks(m, p),
         (p.stage_layers is None or p.vpp == 1,
          "uneven pipeline stages (stageLayers) run with one stage per rank (vpp 1)"),

@@ -192,12 +192,15 @@ def align(stages: list[dict]) -> list[dict]:
     return stages
 
 
-def group_streams(mesh, tied_group=None) -> dict[str, str]:
-    """Process-group name → the stream its collectives belong to."""
+def group_streams(mesh, tied_group=None, shard_group=None) -> dict[str, str]:
+    """Process-group name → the stream its collectives belong to; `shard_group`: the dp·cp
+    group the gradients are reduced over when context parallel (its dp reductions)."""
     out: dict[str, str] = {}
-    for dim, stream in (("tp", "tp comm"), ("pp", "pp comm"), ("dp", "dp comm")):
-        if mesh[dim].size() > 1:
+    for dim, stream in (("tp", "tp comm"), ("pp", "pp comm"), ("dp", "dp comm"), ("cp", "cp comm")):
+        if dim in (mesh.mesh_dim_names or ()) and mesh[dim].size() > 1:
             out[mesh[dim].get_group().group_name] = stream
+    if shard_group is not None and shard_group.group_name not in out:
+        out[shard_group.group_name] = "dp comm"
     if tied_group is not None:
         out[tied_group.group_name] = "dp comm"  # embedding gradient sum, with the dp reductions
     return out

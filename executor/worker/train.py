@@ -5,12 +5,13 @@ One step, whatever the layout, processes the global batch B = dp · b · m (b = 
               last; FSDP2 reduce-scatters each, keeping gradients sharded as ZeRO-2/3 do);
   with pp:    the schedule runs n_microbatches = m through the stages (loss_fn = loss/m).
 Then: DTensor gradients given their parameters' placements, dp gradient mean (DDP/FSDP do it in
-backward; GradReplicator after), tied-embedding sum
+backward; GradReplicator after; over the dp·cp ranks when context parallel splits the sequence,
+context.py), tied-embedding sum
 across the pipeline, gradient norm (reported), optimizer step.
 
 The step's loss is the global-batch mean: each last-stage rank holds the mean over its dp slice
-(Σ of its m micro-batch losses/m; tp ranks hold equal copies), so loss = Σ_world / (dp · tp)
-with zeros on the other stages.
+(Σ of its m micro-batch losses/m; tp ranks hold equal copies; cp ranks the means of equal-sized
+sequence shards), so loss = Σ_world / (dp · cp · tp) with zeros on the other stages.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from .execution import Execution
 from .optim import Optimizer
 from .parallel import (DDP, DTensor, GradReplicator, apply_ac, apply_ddp, apply_fsdp, apply_tp,
                        local)
+from .context import ContextParallel, attach, ring_step
 from .moe import EXPERT_PARAM, ep_groups, moe_layers
 from .pipeline import (V_SHAPED, TiedEmbeddingSync, compile_allowed, make_schedule, make_stage,
                        split_stage, stage_ids)
@@ -38,8 +40,14 @@ class Trainer:
         self.spec, self.mesh, self.device = spec, mesh, device
         p, t = spec.plan, spec.training
         self.m = spec.micro_batches
-        self.pp_rank, self.dp_rank, self.tp_rank = mesh.get_coordinate()  # this rank's (pp, dp, tp)
-        self.dp_group = mesh["dp"].get_group() if p.dp > 1 else None
+        # this rank's (pp, dp, cp, tp)
+        self.pp_rank, self.dp_rank, self.cp_rank, self.tp_rank = mesh.get_coordinate()
+        # gradients are averaged over the dp·cp ranks that hold the same parameters
+        self.shards = p.dp * p.cp
+        self.shard_mesh = mesh["dp"] if p.cp == 1 else mesh["dp", "cp"]._flatten("dp_cp")
+        self.dp_group = self.shard_mesh.get_group() if self.shards > 1 else None
+        self.cp = (ContextParallel(p.cp, self.cp_rank, p.cp_split, p.cp_comm, mesh["cp"].get_group(),
+                                   t.seq_len, device, mesh["cp"]) if p.cp > 1 else None)
         self.num_stages = p.pp * p.vpp
 
         # 0. pipeline split of the meta model, then real storage for what this rank holds (its
@@ -49,6 +57,8 @@ class Trainer:
         ids = stage_ids(self.pp_rank, p.pp, p.vpp, p.schedule) if p.pp > 1 else [0]
         parts = [split_stage(meta, i, self.num_stages, p.stage_layers) if p.pp > 1 else meta for i in ids]
         self.parts = [materialize(part, device, t.seed) for part in parts]
+        for part in self.parts:
+            attach(part, self.cp)
         self.has_first = any(part.embed is not None for part in self.parts)
         self.has_last = any(part.output is not None for part in self.parts)
         self.ep_group = self.edp_group = None
@@ -68,12 +78,12 @@ class Trainer:
             self.execution.after_ac(part)
         self.runners: list[nn.Module] = list(self.parts)  # what forward is called on
         self.replicator = self.expert_replicator = None
-        self.dp_kind = self._apply_dp() if p.dp > 1 else "none"
+        self.dp_kind = self._apply_dp() if self.shards > 1 else "none"
         self.tied_sync = (TiedEmbeddingSync(mesh, self.parts, p.schedule in V_SHAPED)
                           if p.pp > 1 and spec.model.tied else None)
         # Zero-bubble schedules refuse torch.compile'd stages: whoever compiles asks first.
         self.compile_allowed, self.eager_reason = compile_allowed(p.schedule) if p.pp > 1 else (True, "")
-        self.optimizer = Optimizer(self.params(), t.lr, p.zero, p.dp, p.tp, self.dp_group,
+        self.optimizer = Optimizer(self.params(), t.lr, p.zero, self.shards, p.tp, self.dp_group,
                                    self.execution.choose_optimizer(self.params()))
         self.schedule = self._build_schedule(ids) if p.pp > 1 else None
         self.trace = None  # a trace.StepTrace while the traced step runs
@@ -110,7 +120,7 @@ class Trainer:
         p = self.spec.plan
         if p.zero >= 2:
             for part in self.parts:
-                apply_fsdp(part, self.mesh["dp"], p.zero, self.execution.mp_policy())
+                apply_fsdp(part, self.shard_mesh, p.zero, self.execution.mp_policy())
             mp = "+mp(param bf16, reduce fp32)" if self.execution.fsdp_mp else ""
             return f"fsdp2(reshard_after_forward={p.zero == 3}){mp}"
         if self.moe:
@@ -172,8 +182,9 @@ class Trainer:
         where PipelineStage needs static shapes (torch 2.5); later versions infer them."""
         p, t = self.spec.plan, self.spec.training
         if stage == 0:
-            return torch.zeros(p.micro_batch, t.seq_len, dtype=torch.long, device=self.device)
-        s = t.seq_len // p.tp if p.sequence_parallel else t.seq_len
+            return torch.zeros(p.micro_batch, t.seq_len // p.cp, dtype=torch.long, device=self.device)
+        s = t.seq_len // p.cp  # this cp rank's tokens
+        s = s // p.tp if p.sequence_parallel else s
         return torch.zeros(p.micro_batch, s, self.spec.model.hidden, device=self.device)
 
     def example_output(self, stage: int) -> torch.Tensor:
@@ -196,6 +207,26 @@ class Trainer:
         p, t = self.spec.plan, self.spec.training
         x, y = data.local_batch(t.seed, step, t.global_batch, t.seq_len, self.spec.model.vocab,
                                 self.dp_rank, p.dp, self.device)
+        if self.cp is not None:  # this cp rank's tokens of every sequence
+            x, y = self.cp.shard(x), self.cp.shard(y)
+        with ring_step(self.cp):  # torch's ring attention (cpComm ring, CUDA) spans the backward
+            loss = self._forward_backward(x, y)
+        self.align_grads()
+        if self.replicator is not None:
+            self.replicator.all_reduce()
+        if self.expert_replicator is not None:
+            self.expert_replicator.all_reduce()
+        if self.tied_sync is not None:
+            self.tied_sync.sync()
+        with self.span("optimizer", self.pp_rank, 0):
+            norm = self.grad_norm_sq()
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+        return loss.float(), norm
+
+    def _forward_backward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The m micro-batches (one after the other, or through the pipeline schedule);
+        returns this rank's Σ of micro-batch losses / m."""
         loss = torch.zeros((), device=self.device)
         if self.schedule is None:
             runner = self.runners[0]
@@ -218,18 +249,7 @@ class Trainer:
                 self.schedule.step(*args, **kwargs)
             if self.has_last:
                 loss = torch.stack([l.detach().float() for l in losses]).sum()
-        self.align_grads()
-        if self.replicator is not None:
-            self.replicator.all_reduce()
-        if self.expert_replicator is not None:
-            self.expert_replicator.all_reduce()
-        if self.tied_sync is not None:
-            self.tied_sync.sync()
-        with self.span("optimizer", self.pp_rank, 0):
-            norm = self.grad_norm_sq()
-            self.optimizer.step()
-            self.optimizer.zero_grad()
-        return loss.float(), norm
+        return loss
 
     @torch.no_grad()
     def align_grads(self) -> None:
@@ -245,7 +265,7 @@ class Trainer:
 
     def grad_norm_sq(self) -> torch.Tensor:
         """This rank's share of ‖g‖²: each local shard's Σg² weighted so that summing over the
-        world counts every element once (a shard replicated over k ranks of the dp×tp square
+        world counts every element once (a shard replicated over k ranks of the dp×cp×tp block
         contributes 1/k each); the pipeline's tied head copy is left out."""
         p = self.spec.plan
         total = torch.zeros((), dtype=torch.float64, device=self.device)
@@ -263,15 +283,16 @@ class Trainer:
                     shards = math.prod(  # Shard and _StridedShard (FSDP over TP) alike
                         g.device_mesh.size(i) for i, pl in enumerate(g.placements)
                         if not (pl.is_replicate() or pl.is_partial()))
-                # an expert's gradient lives on dp/ep ranks (its edp replicas), not dp
-                replicas = p.dp // p.ep if EXPERT_PARAM in name else p.dp
+                # an expert's gradient lives on dp/ep ranks (its edp replicas), not dp; the
+                # others on the dp·cp ranks
+                replicas = p.dp // p.ep if EXPERT_PARAM in name else self.shards
                 total += local(g).double().pow(2).sum() * shards / (replicas * p.tp)
         return total
 
 
-def reduce_metrics(loss: torch.Tensor, norm_sq: torch.Tensor, dp: int, tp: int) -> tuple[float, float]:
+def reduce_metrics(loss: torch.Tensor, norm_sq: torch.Tensor, dp: int, tp: int, cp: int = 1) -> tuple[float, float]:
     """(global mean loss, global gradient norm) from the per-rank shares, one all-reduce."""
     buf = torch.stack([loss.double(), norm_sq.double()])
     if dist.is_initialized() and dist.get_world_size() > 1:
         dist.all_reduce(buf)
-    return float(buf[0]) / (dp * tp), math.sqrt(float(buf[1]))
+    return float(buf[0]) / (dp * tp * cp), math.sqrt(float(buf[1]))

@@ -2,7 +2,7 @@
 // paraplan's own worker, beside the layout rules they refine (not a copy of them). A refusal is a
 // value with a code and the engine source that states it. Nearest mappings (what an engine runs
 // instead of a plan it cannot express exactly) belong to the exporters (src/engines/).
-import type { Plan, Precision } from "../types.js";
+import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Plan, type Precision } from "../types.js";
 import { type CpCode, deepspeedCpRefusal, megatronCpRefusal, torchtitanCpRefusal } from "./cp-capabilities.js";
 import { firstMiddleLast } from "./stages.js";
 
@@ -24,6 +24,9 @@ export type CapabilityCode =
   | "worker_sp_seq"
   | "worker_tp_ffn"
   | "worker_moe"
+  | "worker_cp_comm"
+  | "worker_cp_moe"
+  | "worker_cp_seq"
   | "launcher_whole_nodes"
   | "dimension_unsupported"
   | CpCode;
@@ -48,6 +51,8 @@ export interface CapabilityContext {
   experts?: number;
   mla?: boolean;
   mtpLayers?: number;
+  /** Where the ranks run (the worker's ring context parallel runs on CUDA only); absent: cuda. */
+  device?: "cpu" | "cuda";
 }
 
 /** Schedules that split the backward into input and weight gradients (torch.distributed.pipelining
@@ -162,12 +167,36 @@ function workerMoeRefusal(p: Plan, c: CapabilityContext): Refusal | null {
   return null;
 }
 
+/** The worker's context parallel (executor/worker/context.py, spec.py cp_checks): the all-gather
+ *  K/V variant everywhere (Llama 3 §3.3.2), torch's ring (torch.distributed.tensor.experimental
+ *  .context_parallel) on CUDA only — torch 2.13 has no CPU sharding strategy for it — and no
+ *  Ulysses all-to-all; dense models; the sequence cut into 2·cp (zigzag) or cp equal chunks. */
+function workerCpRefusal(p: Plan, c: CapabilityContext): Refusal | null {
+  if (p.cp === 1) return null;
+  const comm = p.cpComm ?? DEFAULT_CP_COMM;
+  const split = p.cpSplit ?? DEFAULT_CP_SPLIT;
+  if (comm === "a2a")
+    return refuse("worker_cp_comm", `paraplan's worker does not run Ulysses all-to-all context parallel (cp exchange a2a); use --cp-comm allgather`);
+  if (comm === "ring" && c.device === "cpu")
+    return refuse("worker_cp_comm", `ring context parallel runs on CUDA only: torch 2.13's context_parallel raises NotImplementedError on CPU (no sharding strategy for the CPU attention op); use --cp-comm allgather`);
+  if ((c.experts ?? 0) > 0) return refuse("worker_cp_moe", `paraplan's worker does not run context parallel with mixture-of-experts models (cp = ${p.cp})`);
+  const chunks = split === "zigzag" ? 2 * p.cp : p.cp;
+  if (c.seqLen % chunks !== 0)
+    return refuse("worker_cp_seq", `the ${split} cp split cuts the sequence into ${chunks} equal chunks: ${chunks} does not divide the sequence length ${c.seqLen}`);
+  if (p.sequenceParallel && (c.seqLen / p.cp) % p.tp !== 0)
+    return refuse("worker_cp_seq", `sequence parallel with cp = ${p.cp} needs tp = ${p.tp} to divide the ${c.seqLen / p.cp} tokens of a cp shard`);
+  return null;
+}
+
 /** paraplan's worker (executor/worker): torch.distributed.pipelining schedules need at least pp
  *  micro-batches, sequence parallel shards the sequence tp ways, and tensor parallel splits the
- *  MLP evenly. It runs uneven stages (stageLayers) with one stage per rank. */
+ *  MLP evenly. It runs uneven stages (stageLayers) with one stage per rank, and context parallel
+ *  as workerCpRefusal says. */
 export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
-  const dim = unsupportedDimension(p, "paraplan's worker", { ep: true, stageLayers: true });
+  const dim = unsupportedDimension(p, "paraplan's worker", { cp: true, ep: true, stageLayers: true });
   if (dim) return dim;
+  const cp = workerCpRefusal(p, c);
+  if (cp) return cp;
   if (p.stageLayers !== undefined && p.vpp > 1)
     return refuse("worker_stage_layers", `the worker splits uneven stages (stage layers ${p.stageLayers.join(",")}) with one stage per rank, not vpp = ${p.vpp}`);
   const moe = workerMoeRefusal(p, c);

@@ -7,6 +7,7 @@ import { DoesNotFit } from "../../executor/errors.js";
 import type { Chosen as RunChoice } from "../../executor/prepare.js";
 import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, executorEngineName, search } from "../../planner/index.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
+import { worldOf } from "../../planner/layout/groups.js";
 import { defaultCompile } from "../../executor/spec.js";
 import { checkLayout } from "../../planner/space.js";
 import { UserError } from "../errors.js";
@@ -54,7 +55,7 @@ function profileName(input: ChooseInput, assumed: string[]): string | undefined 
 function totalRanks(input: ChooseInput, assumed: string[]): number {
   const { args, devices, nnodes, planFile } = input;
   if (args.gpus !== undefined) return args.gpus;
-  if (planFile) return planFile.tp * planFile.pp * planFile.dp;
+  if (planFile) return worldOf(planFile);
   const perNode = devices.device === "cpu" ? 1 : devices.present;
   if (perNode === 0) return nnodes; // --print-launch without GPUs here: one per node
   assumed.push(devices.device === "cpu" ? `${nnodes} CPU rank(s), one per node (--gpus N for more)` : `${perNode} GPU(s) per node found`);
@@ -71,13 +72,14 @@ function checkPresent(input: Pick<ChooseInput, "devices" | "forOtherMachines" | 
 }
 
 /** Limits of the worker's implementation beyond the planner's rules (executor/worker/spec.py):
- *  a pipeline needs at least pp micro-batches, sequence parallel needs tp | seqLen, and tensor
- *  parallel splits the MLP evenly. Null when the worker can run the plan. */
-export function workerLimit(req: PlanRequest, plan: Plan): string | null {
+ *  a pipeline needs at least pp micro-batches, sequence parallel needs tp | seqLen, tensor
+ *  parallel splits the MLP evenly, and context parallel runs the all-gather variant (ring on CUDA
+ *  only). Null when the worker can run the plan on `device`. */
+export function workerLimit(req: PlanRequest, plan: Plan, device: Devices["device"] = "cuda"): string | null {
   const t = req.training;
   const refused = workerRefusal(plan, {
     precision: t.precision, globalBatch: t.globalBatch, seqLen: t.seqLen, ffnHidden: req.model.ffnHidden, gpus: t.gpus, gpusPerNode: req.hw.gpusPerNode,
-    experts: req.model.moe?.experts ?? 0, mla: req.model.mla !== undefined, mtpLayers: req.model.mtpLayers ?? 0,
+    experts: req.model.moe?.experts ?? 0, mla: req.model.mla !== undefined, mtpLayers: req.model.mtpLayers ?? 0, device,
   });
   return refused ? refused.reason : null;
 }
@@ -89,10 +91,10 @@ function memoryRefusal(p: PlanResult): string {
 
 /** A whole plan given (a --plan file, a plan shown) on the request's hardware: its figures there
  *  (`shown`: already evaluated for exactly this request), or why the worker cannot run it. */
-function runnable(req: PlanRequest, plan: Plan, prefix: string, shown?: PlanResult): PlanResult {
+function runnable(req: PlanRequest, plan: Plan, prefix: string, device: Devices["device"], shown?: PlanResult): PlanResult {
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan, req.hw.fabric?.nvlinkDomain);
   if (bad) throw new UserError(`${prefix}${describePlan(plan as PlanResult)}: ${bad.message} [${bad.code}]`);
-  const limit = workerLimit(req, plan);
+  const limit = workerLimit(req, plan, device);
   if (limit) throw new UserError(`${prefix}${limit}`);
   const result = shown ?? evaluatePlan(req.model, req.hw, req.training, plan);
   if (result.memory.total > result.memory.capacity) throw new DoesNotFit(memoryRefusal(result));
@@ -105,8 +107,8 @@ export function choosePlan(input: ChooseInput): Chosen {
   const total = totalRanks(input, assumed);
   if (total % nnodes !== 0) throw new UserError(`--gpus ${total} is not a multiple of --nnodes ${nnodes}`);
   const perNode = total / nnodes;
-  if (planFile && planFile.tp * planFile.pp * planFile.dp > total)
-    throw new DoesNotFit(`the plan needs tp·pp·dp = ${planFile.tp * planFile.pp * planFile.dp} devices but ${total} are present`);
+  if (planFile && worldOf(planFile) > total)
+    throw new DoesNotFit(`the plan needs tp·cp·dp·pp = ${worldOf(planFile)} devices but ${total} are present`);
   checkPresent(input, perNode);
   const profile = profileName(input, assumed);
   // Predicted with the engine the worker is (planner/engine.ts executorEngineName), so measured
@@ -120,9 +122,10 @@ export function choosePlan(input: ChooseInput): Chosen {
   const gpu = input.devices.gpus[0];
   if (input.devices.device === "cuda" && gpu && gpu.memory > 0 && input.args.profile === undefined) hw.memory = gpu.memory;
   const req: PlanRequest = { ...req0, hw, assumed: [...assumed, ...req0.assumed] };
-  if (planFile) return { req, result: runnable(req, planFile, "--plan: "), perNode };
+  const device = input.devices.device;
+  if (planFile) return { req, result: runnable(req, planFile, "--plan: ", device), perNode };
   const found = search(req.model, hw, req.training, req.fixed, { top: RUNNABLE_POOL });
-  const runs = (p: Plan) => workerLimit(req, p) === null;
+  const runs = (p: Plan) => workerLimit(req, p, device) === null;
   const best = found.plans.find(runs);
   if (best) return { req, result: best, perNode };
   // None of the best pool runs on the worker (e.g. zero-bubble plans with fewer micro-batches than
@@ -132,7 +135,7 @@ export function choosePlan(input: ChooseInput): Chosen {
     const runnable = every.filter(runs).sort(comparePlans)[0];
     if (runnable) return { req, result: runnable, perNode };
   }
-  if (found.plans[0]) throw new UserError(`the best plans cannot run: ${workerLimit(req, found.plans[0])}; fix dimensions (--micro-batch, --pp, --tp)`);
+  if (found.plans[0]) throw new UserError(`the best plans cannot run: ${workerLimit(req, found.plans[0], device)}; fix dimensions (--micro-batch, --pp, --tp)`);
   if (found.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(found.closest)}`);
   throw new DoesNotFit(`no valid configuration for ${total} devices: ${rejections(found).replace(/^rejected: /, "")}`);
 }
@@ -155,15 +158,15 @@ function onCpuRanks(request: PlanRequest): PlanRequest {
 }
 
 /**
- * The plan the interactive planner shows, run on this node: one node of tp·pp·dp ranks. Its
+ * The plan the interactive planner shows, run on this node: one node of tp·cp·dp·pp ranks. Its
  * figures are the ones shown when it runs on the hardware it was planned for; on CPU ranks, or on
  * a node of another size, they are evaluated again for what runs (no search: the plan is fixed).
  */
 export function chooseGiven({ request, plan, devices }: GivenInput): Chosen {
-  const world = plan.tp * plan.pp * plan.dp;
+  const world = worldOf(plan);
   if (world !== request.training.gpus) throw new UserError(`${describePlan(plan)} needs ${world} devices, the setup has ${request.training.gpus}`);
   checkPresent({ devices, forOtherMachines: false, nnodes: 1 }, world);
   const base = devices.device === "cpu" ? onCpuRanks(request) : request;
   const req = base.hw.gpusPerNode === world ? base : { ...base, hw: { ...base.hw, gpusPerNode: world } };
-  return { req, result: runnable(req, plan, "", req === request ? plan : undefined), perNode: world };
+  return { req, result: runnable(req, plan, "", devices.device, req === request ? plan : undefined), perNode: world };
 }

@@ -5,6 +5,7 @@
 import { type Device, type Devices, type GpuInfo, detectCudaGpus, presentDevices } from "../../executor/devices.js";
 import { type PrepareOptions, type Prepared as ExecutorPrepared, type RunSettings, prepare } from "../../executor/prepare.js";
 import type { PlanResult } from "../../planner/index.js";
+import { worldOf } from "../../planner/layout/groups.js";
 import type { ExecuteArgs } from "../execute-args.js";
 import { readPlanFile } from "../plan-file.js";
 import type { PlanRequest } from "../plan-request.js";
@@ -50,7 +51,7 @@ export interface ShownPlan {
 /** What the executor is handed for a plan shown: the plan on this node's devices (all its ranks
  *  run here) and the run's settings. `gpus`: the GPUs found here. */
 export function shownRun(s: ShownPlan, gpus: GpuInfo[]): { chosen: Chosen; devices: Devices; settings: RunSettings } {
-  const world = s.plan.tp * s.plan.pp * s.plan.dp;
+  const world = worldOf(s.plan);
   const devices = presentDevices(s.device, world, s.device === "cpu" ? [] : gpus);
   const chosen = chooseGiven({ request: s.request, plan: s.plan, devices });
   const settings: RunSettings = { steps: s.steps, nnodes: 1, nodeRank: 0, endpoint: undefined, rdzvId: undefined, runDir: undefined, printLaunch: false };

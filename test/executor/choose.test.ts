@@ -125,6 +125,19 @@ describe("worker limits", () => {
     expect(() => choose(["--model", "tiny"], cpu(4), { planFile: plan })).toThrow(/at least pp = 4 micro-batches, the plan has 2/);
     expect(() => choose(["--model", "tiny", "--gpus", "4", "--pp", "4", "--micro-batch", "8"], cpu(4))).toThrow(UserError);
   });
+
+  it("runs a context-parallel --plan with the exchange the device allows (issue 14)", () => {
+    const plan = { tp: 1, pp: 1, dp: 2, cp: 2, ep: 1, etp: 1, vpp: 1, zero: 0 as const, microBatch: 2, recompute: "none" as const, sequenceParallel: false, schedule: "1f1b" as const };
+    const c = choose(["--model", "tiny", "--device", "cpu"], cpu(1), { planFile: plan });
+    expect(c.req.training.gpus).toBe(4); // tp·cp·dp·pp
+    expect(c.perNode).toBe(4);
+    expect(c.result.cp).toBe(2);
+    expect(() => choose(["--model", "tiny", "--gpus", "2"], cpu(2), { planFile: plan })).toThrow(/tp·cp·dp·pp = 4 devices but 2/);
+    const ring = { ...plan, cpComm: "ring" as const };
+    expect(() => choose(["--model", "tiny"], cpu(4), { planFile: ring })).toThrow(/ring context parallel runs on CUDA only/);
+    expect(choose(["--model", "tiny"], h100(4), { planFile: ring }).result.cpComm).toBe("ring");
+    expect(() => choose(["--model", "tiny"], cpu(4), { planFile: { ...plan, cpComm: "a2a" as const } })).toThrow(/Ulysses/);
+  });
 });
 
 describe("plan files", () => {

@@ -59,7 +59,7 @@ def make_spec(plan: Optional[dict] = None, model: Optional[dict] = None,
 
 def world(spec: dict) -> int:
     p = spec["plan"]
-    return p["tp"] * p["pp"] * p["dp"]
+    return p["tp"] * p["pp"] * p["dp"] * p.get("cp", 1)
 
 
 @dataclass

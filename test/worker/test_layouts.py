@@ -62,7 +62,7 @@ def test_reference_learns_something(runs):
     losses = ref.losses
     assert len(losses) == 5 and all(5.0 < x < 6.0 for x in losses)  # ≈ ln 256 = 5.55
     start = ref.of("start")[0]
-    assert start["world"] == 1 and start["mesh"] == {"pp": 1, "dp": 1, "tp": 1}
+    assert start["world"] == 1 and start["mesh"] == {"pp": 1, "dp": 1, "cp": 1, "tp": 1}
 
 
 @pytest.mark.parametrize("name", list(GPT_LAYOUTS))

@@ -23,7 +23,7 @@ def test_spec_round_trip_and_micro_batches():
     ({"pp": 2, "microBatch": 8}, "m >= pp"),
     ({"zero": 4}, "zero"),
     # dimensions the worker does not run are refused, never run as 1
-    ({"dp": 1, "cp": 2}, "context parallel"),
+    ({"cp": 2, "cpComm": "a2a"}, "Ulysses all-to-all context parallel"),
     ({"ep": 2}, "mixture-of-experts"),
     ({"pp": 2, "stageLayers": [1, 1]}, "sum to the 4 layers"),
 ])
