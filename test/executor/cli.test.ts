@@ -31,7 +31,7 @@ describe("paraplan execute (no torch needed)", () => {
     execFileSync("sh", ["-c", `echo '{"tp":1,"pp":1,"dp":4,"microBatch":2}' > ${plan}`]);
     const many = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--plan", plan], { cwd });
     expect(many.code).toBe(1);
-    expect(many.stderr).toMatch(/needs tp·pp·dp = 4 devices but 2 are present/);
+    expect(many.stderr).toMatch(/needs tp·cp·dp·pp = 4 devices but 2 are present/);
     expect(existsSync(join(cwd, "runs"))).toBe(false);
   });
 
