@@ -5,15 +5,16 @@ import { modelFlopsPerStep, recomputeFlopsPerStep } from "./cost/flops.js";
 import { stageMemory } from "./cost/memory.js";
 import { type MicroBatchCosts, stepTime } from "./cost/time.js";
 import { paddedVocab } from "./model.js";
-import { type Placement, linkOf, place } from "./layout/groups.js";
+import { type GroupName, type Placement, linkOf, place } from "./layout/groups.js";
 import { degreesOf } from "./layout/layout.js";
 import type { WireLinks } from "./wire/wire.js";
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training } from "./types.js";
 
 /** Links of the plan's groups for the wire (layout/groups.ts): tp, pp, dp and the expert groups. */
 export function wireLinks(hw: Hardware, placement: Placement): WireLinks {
-  const at = (g: keyof WireLinks) => ({ link: linkOf(placement[g], hw), where: placement[g].where });
-  return { tp: at("tp"), pp: at("pp"), dp: at("dp"), ep: at("ep"), etp: at("etp"), edp: at("edp") };
+  const at = (g: GroupName) => ({ link: linkOf(placement[g], hw), where: placement[g].where });
+  // Gradients reduce over dp·cp, the "shard" group (the dp group when cp = 1).
+  return { tp: at("tp"), cp: at("cp"), pp: at("pp"), dp: at("shard"), ep: at("ep"), etp: at("etp"), edp: at("edp") };
 }
 
 export function microBatchCosts(
@@ -28,7 +29,7 @@ export function microBatchCosts(
   // its output layer with the multi-token-prediction modules after it.
   return {
     layer: stageLayerTimes(m, hw, t, plan),
-    head: headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch)),
+    head: headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch, plan.cp)),
     links: wireLinks(hw, placement),
   };
 }

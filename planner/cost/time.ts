@@ -12,6 +12,7 @@ import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { bubbleFraction } from "./pipeline.js";
 import { EP_IDS, expertDpExposed } from "./expert-time.js";
 import { edpOf } from "../layout/groups.js";
+import { type CpCall, cpCallExposed } from "./context.js";
 
 /** Per-micro-batch costs that depend only on (tp, micro-batch, sequence parallel), and the links
  *  of the layout's groups; the search memoises them. */
@@ -38,6 +39,8 @@ export function stepTime(
   costs: MicroBatchCosts,
 ): TimeBreakdown {
   const { tp, pp, dp, zero, recompute } = plan;
+  // Data-parallel collectives span dp·cp (wire/wire.ts; groups.ts "shard").
+  const dpcp = dp * plan.cp;
   const microBatches = training.globalBatch / (dp * plan.microBatch);
   const layersInStage = m.layers / pp;
   const { layer, head } = costs;
@@ -64,18 +67,23 @@ export function stepTime(
   // critical path: Megatron-Core overlaps them only with --overlap-moe-expert-parallel-comm
   // (formulas-scale §1.7: 30–40 % of a step when not overlapped).
   const epComm = charged(wire, EP_IDS);
+  // Context parallel: the K/V exchange of every layer and pass (cost/context.ts), the ring's sends
+  // only beyond the attention step each overlaps.
+  const attentionStep = layer.attentionCore / plan.cp;
+  let cpComm = 0;
+  for (const i of wire) if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep);
   // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
   // point-to-point transfers that chain the stages; zero-bubble schedules fill part of it with
   // weight gradients (cost/pipeline.ts: the stage's forward, input- and weight-gradient split).
   const weightGrad = layersInStage * layer.weightGrad + head.weightGrad;
   const fbw = { forward: fwd, inputGrad: bwd - weightGrad + recomputeOne, weightGrad };
-  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches, fbw) * (compute + recomputeTime + tpComm + ppComm + epComm);
+  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches, fbw) * (compute + recomputeTime + tpComm + ppComm + epComm + cpComm);
 
   // Data parallel: each collective hides behind the compute its wire item names, only the excess
   // counted. The backward window is the last micro-batch's backward with its recompute and tp
   // communication; the forward window the first micro-batch's forward.
   let dpComm = 0;
-  if (dp > 1) {
+  if (dpcp > 1) {
     const bwdWindow = training.overlapGradReduce ? bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses : 0;
     const fwdWindow = training.overlapGradReduce ? fwd : 0;
     // What overlaps is the engine's: the updated weights' gather, the ZeRO-3 prefetch depth, the
@@ -96,7 +104,7 @@ export function stepTime(
     if (zero === 0) {
       // DDP: bucketed all-reduce overlapping the last micro-batch's backward (Li et al. 2020 §3.2.3);
       // the last bucket cannot overlap.
-      const lastBucket = allReduceTime(Math.min(grads.bytes, engineBucketBytes(e, dp)), dp, grads.link);
+      const lastBucket = allReduceTime(Math.min(grads.bytes, engineBucketBytes(e, dpcp)), dpcp, grads.link);
       const all = one("dp-gradients");
       dpComm = Math.max(all - bwdWindow, lastBucket) + slowdown * Math.max(0, Math.min(all - lastBucket, bwdWindow));
     } else if (zero <= 2) {
@@ -109,10 +117,10 @@ export function stepTime(
       // ZeRO-3 / FSDP: prefetched one layer ahead so only the excess over the compute each
       // collective hides behind is exposed, plus the first layer's gather that nothing hides
       // (Zhao et al. 2023 §3.2).
-      const firstLayer = allGatherTime((2 * layerMatrixParams(m)) / tp, dp, grads.link);
+      const firstLayer = allGatherTime((2 * layerMatrixParams(m)) / tp, dpcp, grads.link);
       // One collective per layer (or per tensor) and pass, each with its ring latency; without
       // prefetch (depth 0) the gathers wait for the compute before them.
-      const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? e?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dp, grads.link.latency);
+      const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? e?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dpcp, grads.link.latency);
       const fw = one("zero3-gather-forward") + calls;
       const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter") + 2 * calls;
       const fwHidden = prefetched ? cost(fw, fwdWindow) : fw;
@@ -129,8 +137,8 @@ export function stepTime(
 
   const split = stageParamSplit(m, training.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last", plan.ep, plan.etp);
   const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
-  const localParams = zero >= 1 ? split.dense / dp + split.expert / edp : split.dense + split.expert;
+  const localParams = zero >= 1 ? split.dense / dpcp + split.expert / edp : split.dense + split.expert;
   const optimizer = optimizerTime(hw, localParams);
-  const step = compute + recomputeTime + tpComm + ppComm + epComm + bubble + dpComm + optimizer;
-  return { compute, recompute: recomputeTime, tpComm, ppComm, bubble, dpComm, epComm, optimizer, step };
+  const step = compute + recomputeTime + tpComm + ppComm + epComm + cpComm + bubble + dpComm + optimizer;
+  return { compute, recompute: recomputeTime, tpComm, ppComm, bubble, dpComm, epComm, cpComm, optimizer, step };
 }
