@@ -33,3 +33,4 @@ export {
   withOverrides,
 } from "./engine.js";
 export { engineBucketBytes } from "./cost/engine-terms.js";
+export { cpWhy } from "./cp-why.js";

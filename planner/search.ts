@@ -46,7 +46,7 @@ export interface SearchResult {
   all?: PlanResult[];
   /** When cp > 1 was searched: how many plans without context parallel fit, and the least memory
    *  one of them needs (bytes per GPU, its worst stage), for saying why a cp plan wins. */
-  withoutCp?: { feasible: number; leastMemory: number; capacity: number };
+  withoutCp?: { feasible: number; leastMemory: number; capacity: number; rejected: RejectionCounts };
 }
 
 /** Ranking: more tokens/s first; ties (within 1e-9 relative) go to the plan using less memory. */
@@ -92,9 +92,11 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const recomputes = recomputeCandidates(fixed, t.engine);
   // (zero and recompute are the innermost loops: they change memory, not the micro-batch costs)
 
+  const noCpRejected: RejectionCounts = {};
   const reject = (code: RejectionCode, n: number) => {
     searched += n;
     addRejection(rejected, code, n);
+    if (d.cp === 1) addRejection(noCpRejected, code, n);
   };
 
   // The layout rules (layout/rules.ts), checked as each dimension is assigned: a configuration is
@@ -192,7 +194,10 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                     let plan: Plan = { ...withRecompute, zero };
                     if (cp === 1) {
                       if (worst <= hw.memory) noCpFeasible++;
-                      else if (worst < noCpLeast) noCpLeast = worst;
+                      else {
+                        addRejection(noCpRejected, "out_of_memory");
+                        if (worst < noCpLeast) noCpLeast = worst;
+                      }
                     }
                     if (worst > hw.memory) {
                       addRejection(rejected, "out_of_memory");
@@ -244,6 +249,6 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     plans,
     closest: feasible === 0 ? closest : null,
     ...(opts.keepAll ? { all } : {}),
-    ...(cpSearched ? { withoutCp: { feasible: noCpFeasible, leastMemory: noCpLeast, capacity: hw.memory } } : {}),
+    ...(cpSearched ? { withoutCp: { feasible: noCpFeasible, leastMemory: noCpLeast, capacity: hw.memory, rejected: noCpRejected } } : {}),
   };
 }
