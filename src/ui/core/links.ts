@@ -8,7 +8,7 @@ import { span as spanOf } from "../../../planner/layout/groups.js";
 import { bandwidth, linkName } from "../../format/units.js";
 import type { LinkKind } from "../../../planner/types.js";
 
-export type Group = "tp" | "pp" | "dp" | "ep";
+export type Group = "tp" | "cp" | "pp" | "dp" | "ep";
 export type { Span };
 
 export interface GroupLink {
@@ -48,6 +48,7 @@ export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
   return { group, size, span, where, link: (where === "mixed" ? "network (some groups)" : "network") + tier, bandwidth: bw };
 }
 
-/** tp, pp, dp, and the expert-parallel group when there is one (MoE plans with ep > 1). */
+/** tp, cp when there is one (cp > 1: it may cross nodes, Llama 3 ran tp 8 × cp 16), pp, dp, and
+ *  the expert-parallel group when there is one (MoE plans with ep > 1). */
 export const allGroupLinks = (hw: Hardware, plan: Dense): GroupLink[] =>
-  ((plan.ep ?? 1) > 1 ? (["tp", "pp", "dp", "ep"] as const) : (["tp", "pp", "dp"] as const)).map((g) => groupLink(hw, plan, g));
+  ([...((plan.cp ?? 1) > 1 ? (["tp", "cp"] as const) : (["tp"] as const)), "pp", "dp", ...((plan.ep ?? 1) > 1 ? (["ep"] as const) : [])] as Group[]).map((g) => groupLink(hw, plan, g));
