@@ -14,7 +14,11 @@ import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training }
 export function wireLinks(hw: Hardware, placement: Placement): WireLinks {
   const at = (g: GroupName) => ({ link: linkOf(placement[g], hw), where: placement[g].where });
   // Gradients reduce over dp·cp, the "shard" group (the dp group when cp = 1).
-  return { tp: at("tp"), cp: at("cp"), pp: at("pp"), dp: at("shard"), ep: at("ep"), etp: at("etp"), edp: at("edp") };
+  // The cp ring's sends: a hop that leaves the node (or NVLink domain) runs on one GPU's NIC
+  // (Ring Attention §3 prices a host's link; hw.inter is one GPU's share of the network).
+  const cp = at("cp");
+  const cpRing = cp.where === "node" || cp.where === "none" ? cp : { link: hw.inter, where: cp.where };
+  return { tp: at("tp"), cp, cpRing, pp: at("pp"), dp: at("shard"), ep: at("ep"), etp: at("etp"), edp: at("edp") };
 }
 
 export function microBatchCosts(
