@@ -39,7 +39,7 @@ export function ppCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number
 }
 
 /** cp candidates: the fixed one, else 1 and the divisors of gpus/tp worth searching for this
- *  sequence (cost/context.ts cpWorthSearching: from 8K tokens, at least 1K tokens a rank) that
+ *  sequence (cost/context.ts cpWorthSearching: from 16K tokens, at least 1K tokens a rank) that
  *  leave room for fixed pp and dp. A mixture-of-experts model searches cp = 1 only (rule cp_moe). */
 export function cpCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number): number[] {
   if (fixed.cp !== undefined) return [fixed.cp];

@@ -101,11 +101,13 @@ export function cpCalls(m: ModelSpec, t: Pick<Training, "seqLen">, p: CpPlan): C
   ];
 }
 
-/** Sequence lengths below which the search leaves cp at 1 (state: Megatron-Core recommends context
- *  parallel for long sequences; below 8K tokens the K/V exchange outweighs the saved activations on
- *  every profile shipped), and the fewest tokens a cp rank keeps (one 1K chunk: below it the
- *  attention of a chunk is too small to hide anything). */
-export const CP_MIN_SEQ = 8192;
+/** Sequence lengths below which the search leaves cp at 1, and the fewest tokens a cp rank keeps.
+ *  The choice (the issue leaves it open): cp only divides activations and attention, so it helps
+ *  where those dominate — from 16K tokens (Megatron-Core's context_parallel.md motivates it by long
+ *  sequences; Llama 3 §3.3.2 turns it on only for its 128K stage); below 16K, tp, pp and recompute
+ *  already fit the activations, and searching it would triple the space for nothing. Each rank
+ *  keeps at least a 1K chunk: below it a ring step's attention is too small to hide anything. */
+export const CP_MIN_SEQ = 16384;
 export const CP_MIN_TOKENS = 1024;
 
 /** cp degrees worth searching for this sequence: 1, and above it only from CP_MIN_SEQ tokens on,

@@ -33,7 +33,7 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
   --cp C                   fix the context-parallel size (sequence split for attention; searched
-                           from 8,192 tokens on, dense models only)
+                           from 16,384 tokens on, dense models only)
   --cp-comm allgather|ring|a2a   fix the K/V exchange (default: the search tries all three)
   --cp-split zigzag|contiguous   how the sequence is cut (default zigzag, balanced)
   --ep E --etp T           fix the expert parallel / expert tensor parallel sizes (MoE models)

@@ -29,7 +29,7 @@ describe("the search enumerates cp", () => {
     // The Ulysses heads rule is counted by its code (32 heads, 8 K/V heads: cp 16 a2a never fits).
     expect(r.rejected.cp_heads).toBeGreaterThan(0);
   });
-  it("short sequences leave cp at 1 (from 8,192 tokens on); a fixed --cp-comm is the only exchange", () => {
+  it("short sequences leave cp at 1 (from 16,384 tokens on); a fixed --cp-comm is the only exchange", () => {
     const m = preset("llama3-8b");
     const short = search(m, H100, training(64, 64, 4096), {}, { top: 50 });
     expect(short.plans.every((p) => p.cp === 1)).toBe(true);
