@@ -171,7 +171,9 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
         if (perUnit === 0) continue;
         const perLayer = (pass === "forward" ? passes : 1) * perUnit;
         item({ id, group: "cp", on: c.kind === "p2p" ? "cpRing" : "cp", kind: c.kind, pass, bytes: c.bytes, size: c.kind === "p2p" ? 2 : cp, unit: "layer-pass", perUnit, calls: layerPasses * perLayer,
-          hides: c.kind === "p2p" ? pass : "none", closedForm: true, worldBytes: tp * cp * dp * m.layers * microBatches * perLayer * c.bytes });
+          hides: c.kind === "p2p" ? pass : "none", closedForm: true,
+          // every rank of every stage, each layer; a ring send and its receive both count
+          worldBytes: tp * cp * dp * m.layers * microBatches * perLayer * c.bytes * (c.kind === "p2p" ? 2 : 1) });
       }
     }
   }

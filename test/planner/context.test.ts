@@ -11,7 +11,7 @@ import { degreesOf } from "../../planner/layout/layout.js";
 import { checkLayout } from "../../planner/space.js";
 import { simulate } from "../../planner/sim/simulate.js";
 import type { ModelSpec, Plan, Training } from "../../planner/types.js";
-import { wireOf } from "../../planner/wire/wire.js";
+import { stepVolumes, wireOf } from "../../planner/wire/wire.js";
 import { hardware, preset } from "./fixtures.js";
 
 const H100 = hardware("dgx-h100");
@@ -60,6 +60,11 @@ describe("K/V exchange volumes (formulas-scale §2.1)", () => {
   it("ring: the local chunk (1/cp of K,V) passes cp−1 times forward, 2(cp−1) backward", () => {
     const ring = items(plan({ cp: 16, cpComm: "ring" })).filter((i) => i.id === "cp-kv-ring");
     expect(ring.map((i) => [i.pass, i.perUnit, i.bytes])).toEqual([["forward", 15, 32 * 2 ** 20], ["backward", 30, 32 * 2 ** 20]]);
+  });
+  it("the executor's step volumes: every rank's ring sends and receives, 2·(tp·cp·dp)·L·m·3(cp−1)·chunk", () => {
+    // cp 16, dp 1, tp 1, 16 micro-batches, 32 layers, forward 15 + backward 30 sends of 32 MiB.
+    const v = stepVolumes(llama8b, t, plan({ cp: 16, cpComm: "ring", zero: 0 }));
+    expect(v.p2p).toBe(2 * 16 * 32 * 16 * 45 * 32 * 2 ** 20);
   });
   it("buffers in flight: all-gather the whole K,V of a layer, the ring two chunks of it", () => {
     const kv = 512 * 2 ** 20;
