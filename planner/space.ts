@@ -60,6 +60,13 @@ export function cpVariants(fixed: Fixed, cp: number): readonly (readonly [CpComm
 }
 const NO_VARIANT = [[undefined, undefined]] as const;
 
+/** (cp, exchange, split) triples of the search, in order: each cp candidate with its variants. */
+export function cpChoices(m: ModelSpec, t: Training, fixed: Fixed, tp: number): (readonly [number, CpComm | undefined, CpSplit | undefined])[] {
+  const out: (readonly [number, CpComm | undefined, CpSplit | undefined])[] = [];
+  for (const cp of cpCandidates(m, t, fixed, tp)) for (const [c, s] of cpVariants(fixed, cp)) out.push([cp, c, s]);
+  return out;
+}
+
 /** Expert parallel and expert tensor parallel, (ep, etp) pairs: [1, 1] for a dense model. ep runs
  *  over the divisors of the routed experts, etp over 1 and tp (Megatron-LM's default etp is tp,
  *  arguments.py; 1 keeps experts whole), each pair folding onto the tp·dp ranks of a stage
