@@ -43,7 +43,7 @@ export interface SearchResult {
   /** When nothing fits: the plan whose memory exceeds capacity by the smallest factor. */
   closest: PlanResult | null;
   all?: PlanResult[];
-  /** When cp > 1 was searched: how many plans without context parallel fit, and the least memory
+  /** When cp > 1 and cp = 1 were both searched: how many plans without context parallel fit, and the least memory
    *  one of them needs (bytes per GPU, its worst stage), for saying why a cp plan wins. */
   withoutCp?: { feasible: number; leastMemory: number; capacity: number; rejected: RejectionCounts };
 }
@@ -113,6 +113,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const optimizerBytes = optimizerBytesOf(t);
 
   let cpSearched = false;
+  let noCpSearched = false;
   let noCpFeasible = 0;
   let noCpLeast = Infinity;
   for (const tp of tpCandidates(m, t, fixed)) {
@@ -124,6 +125,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     const sps = spCandidates(fixed, tp);
     for (const [cp, cpComm, cpSplit] of cpChoices(m, t, fixed, tp)) {
       if (cp > 1) cpSearched = true;
+      else noCpSearched = true;
       d.cp = cp;
       d.cpComm = cpComm;
       d.cpSplit = cpSplit;
@@ -246,6 +248,6 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     plans,
     closest: feasible === 0 ? closest : null,
     ...(opts.keepAll ? { all } : {}),
-    ...(cpSearched ? { withoutCp: { feasible: noCpFeasible, leastMemory: noCpLeast, capacity: hw.memory, rejected: noCpRejected } } : {}),
+    ...(cpSearched && noCpSearched ? { withoutCp: { feasible: noCpFeasible, leastMemory: noCpLeast, capacity: hw.memory, rejected: noCpRejected } } : {}),
   };
 }

@@ -21,6 +21,11 @@ describe("plan with context parallel", () => {
       expect([p.cp, p.cpComm, p.cpSplit]).toEqual([4, "a2a", "zigzag"]);
       expect(p.time.cpComm).toBeGreaterThan(0);
     }
+    // cp fixed: no cp = 1 plan was searched, so there is nothing to compare with.
+    expect(j.cpWhy).toBeUndefined();
+    const searched = JSON.parse((await runCli(["plan", "--model", "llama3-8b", "--seq", "1048576", "--gpus", "256", "--global-batch", "8", "--top", "1", "--json", "--simulate-top", "0"])).stdout);
+    expect(searched.plans[0].cp).toBeGreaterThan(1);
+    expect(searched.cpWhy).toMatch(/^without context parallel no plan fits/);
   });
   it("bad cp flags are one-line errors naming the flag (exit 2)", async () => {
     for (const [argv, flag] of [
