@@ -30,6 +30,8 @@ describe("cp plans in the interactive planner", () => {
     expect(v.comms.map((c) => c.link.group)).toEqual(["tp", "cp", "pp", "dp"]);
     // tp 8 fills a node: the cp group of 8 crosses nodes
     expect(v.comms.find((c) => c.link.group === "cp")!.text).toMatch(/^cp +8 ranks +network/);
+    // gradients reduce over dp·cp = 8 ranks (dp 1 here)
+    expect(v.comms.find((c) => c.link.group === "dp")!.text).toMatch(/^dp·cp +8 replicas +network/);
     expect(shortPlan(p)).toMatch(/^tp 8 · cp 8 allgather · pp 1/);
     expect(detailView(plan({ cp: 1, dp: 8 }), s.hw, t, null, 160, s.model).context).toBeNull();
   });

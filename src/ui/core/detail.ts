@@ -86,7 +86,8 @@ function commRows(hw: Hardware, p: PlanResult): CommRow[] {
     const link = l.where === "none" ? "no communication" : `${l.link} ${l.bandwidth}`;
     const exposed = l.group === "dp" ? (time.dp === 0 ? "fully overlapped" : `${seconds(time.dp)} exposed`) : seconds(time[l.group]);
     const t = l.where === "none" ? "" : exposed;
-    return { link: l, text: `${l.group}  ${size.padEnd(12)} ${link.padEnd(30)} ${t}`.trimEnd() };
+    const name = l.group === "dp" && p.cp > 1 ? "dp·cp" : l.group;
+    return { link: l, text: `${name}  ${size.padEnd(12)} ${link.padEnd(30)} ${t}`.trimEnd() };
   });
 }
 

@@ -37,7 +37,9 @@ export function intraName(hw: Hardware): string {
 }
 
 export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
-  const g = place(hw, degrees(plan), plan.order)[group];
+  // With cp > 1 the gradients reduce over dp·cp (the "shard" group, planner/layout/groups.ts):
+  // the dp row shows that group, the one the cost model prices.
+  const g = place(hw, degrees(plan), plan.order)[group === "dp" && (plan.cp ?? 1) > 1 ? "shard" : group];
   const { size, stride, where } = g;
   const span = size <= 1 ? 1 : (size - 1) * stride + 1;
   if (where === "none") return { group, size, span, where, link: "—", bandwidth: "" };
