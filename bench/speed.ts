@@ -2,10 +2,10 @@
 import { search } from "../planner/index.js";
 import { loadModel, loadProfile } from "../src/load.js";
 
-function timeSearch(model: string, profile: string, gpus: number, globalBatch: number, targetMs?: number): void {
+function timeSearch(model: string, profile: string, gpus: number, globalBatch: number, targetMs?: number, seqLen?: number): void {
   const m = loadModel(model);
   const hw = loadProfile(profile);
-  const training = { gpus, globalBatch, seqLen: m.defaultSeqLen, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true };
+  const training = { gpus, globalBatch, seqLen: seqLen ?? m.defaultSeqLen, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true };
   search(m, hw, training, {}, { top: 10 }); // warm-up (JIT)
   const runs = 3;
   let searched = 0;
@@ -15,7 +15,7 @@ function timeSearch(model: string, profile: string, gpus: number, globalBatch: n
   const perSecond = searched / runs / (ms / 1000);
   const target = targetMs === undefined ? "" : ` (target < ${targetMs} ms: ${ms < targetMs ? "met" : "NOT met"})`;
   console.log(
-    `${model} on ${gpus} GPUs (${profile}): ${(searched / runs).toLocaleString("en-US")} configurations in ${ms.toFixed(0)} ms = ${Math.round(perSecond).toLocaleString("en-US")} per second${target}`,
+    `${model}${seqLen ? ` at ${seqLen.toLocaleString("en-US")} tokens` : ""} on ${gpus} GPUs (${profile}): ${(searched / runs).toLocaleString("en-US")} configurations in ${ms.toFixed(0)} ms = ${Math.round(perSecond).toLocaleString("en-US")} per second${target}`,
   );
 }
 
@@ -26,4 +26,7 @@ export function runSpeed(): void {
   // Mixture of experts: ep and etp searched with the other dimensions (issue 13's targets).
   timeSearch("deepseek-v3", "dgx-h100", 2048, 15360, 1000);
   timeSearch("mixtral-8x7b", "dgx-h100", 64, 64);
+  // Context parallel searched with its three exchanges (issue 14's long-context cases).
+  timeSearch("llama3-8b", "dgx-h100", 64, 512, undefined, 131072);
+  timeSearch("llama3-405b", "dgx-h100", 16384, 128, undefined, 131072);
 }

@@ -2,6 +2,7 @@
 // `--plan` reads back). These names are relied on by scripts and by the other commands.
 import type { Plan, PlanResult } from "../planner/index.js";
 import type { SimSummary } from "../planner/sim/timeline.js";
+import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT } from "../planner/types.js";
 
 export function planJson(p: PlanResult, simulated?: SimSummary) {
   return {
@@ -9,6 +10,8 @@ export function planJson(p: PlanResult, simulated?: SimSummary) {
     pp: p.pp,
     dp: p.dp,
     cp: p.cp,
+    // The cp exchange and split, with cp > 1 only (defaults filled in, as planOnly writes them).
+    ...(p.cp > 1 ? { cpComm: p.cpComm ?? DEFAULT_CP_COMM, cpSplit: p.cpSplit ?? DEFAULT_CP_SPLIT } : {}),
     ep: p.ep,
     etp: p.etp,
     vpp: p.vpp,

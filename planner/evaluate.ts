@@ -5,7 +5,7 @@ import { modelFlopsPerStep, recomputeFlopsPerStep } from "./cost/flops.js";
 import { stageMemory } from "./cost/memory.js";
 import { type MicroBatchCosts, stepTime } from "./cost/time.js";
 import { paddedVocab } from "./model.js";
-import { type Placement, linkOf, place } from "./layout/groups.js";
+import { type GroupName, type Placement, linkOf, place } from "./layout/groups.js";
 import { degreesOf } from "./layout/layout.js";
 import type { WireLinks } from "./wire/wire.js";
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training, WorstStage } from "./types.js";
@@ -14,8 +14,13 @@ import { stageKind } from "./layout/stages.js";
 
 /** Links of the plan's groups for the wire (layout/groups.ts): tp, pp, dp and the expert groups. */
 export function wireLinks(hw: Hardware, placement: Placement): WireLinks {
-  const at = (g: keyof WireLinks) => ({ link: linkOf(placement[g], hw), where: placement[g].where });
-  return { tp: at("tp"), pp: at("pp"), dp: at("dp"), ep: at("ep"), etp: at("etp"), edp: at("edp") };
+  const at = (g: GroupName) => ({ link: linkOf(placement[g], hw), where: placement[g].where });
+  // Gradients reduce over dp·cp, the "shard" group (the dp group when cp = 1).
+  // The cp ring's sends: a hop that leaves the node (or NVLink domain) runs on one GPU's NIC
+  // (Ring Attention §3 prices a host's link; hw.inter is one GPU's share of the network).
+  const cp = at("cp");
+  const cpRing = cp.where === "node" || cp.where === "none" ? cp : { link: hw.inter, where: cp.where };
+  return { tp: at("tp"), cp, cpRing, pp: at("pp"), dp: at("shard"), ep: at("ep"), etp: at("etp"), edp: at("edp") };
 }
 
 export function microBatchCosts(
@@ -30,7 +35,7 @@ export function microBatchCosts(
   // its output layer with the multi-token-prediction modules after it.
   return {
     layer: stageLayerTimes(m, hw, t, plan),
-    head: headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch)),
+    head: headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch, plan.cp)),
     links: wireLinks(hw, placement),
   };
 }

@@ -34,3 +34,4 @@ export {
 } from "./engine.js";
 export { engineBucketBytes } from "./cost/engine-terms.js";
 export { type StageKind, firstMiddleLast, middleHeavySplit, parseStageLayers, stageSplit, worstStageName } from "./layout/stages.js";
+export { cpWhy } from "./cp-why.js";

@@ -1,5 +1,5 @@
-// Exhaustive search over tp · pp · dp · vpp · schedule · micro-batch · sequence parallel ·
-// ZeRO · recompute. Every configuration is counted: feasible, or rejected by a code. Only distinct
+// Exhaustive search over tp · cp (with its exchange, from 16K tokens: space.ts cpChoices) · pp ·
+// dp · vpp · schedule · micro-batch · sequence parallel · ZeRO · recompute. Every configuration is counted: feasible, or rejected by a code. Only distinct
 // configurations are enumerated: with dp = 1 the ZeRO stages shard nothing and are one (ZeRO-0).
 // Plain numbers only in this loop: it evaluates hundreds of thousands of plans per second.
 import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
@@ -7,6 +7,7 @@ import { stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts, worstStageMemory } from "./evaluate.js";
 import { stageParamSplit } from "./model.js";
 import { moeBufferBytes } from "./cost/moe-memory.js";
+import { cpBufferBytes } from "./cost/context.js";
 import { optimizerBytesOf } from "./cost/moe-facts.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
 import { dimsOf, ruleContext } from "./layout/layout.js";
@@ -14,6 +15,7 @@ import { type Dims, RULE_BY_CODE, firstBroken, rulesAt } from "./layout/rules.js
 import { type PricedOrder, orderReason, ordersToPrice } from "./layout/order.js";
 import {
   type Fixed,
+  cpChoices,
   expertCandidates,
   microBatchCandidates,
   ppCandidates,
@@ -41,6 +43,9 @@ export interface SearchResult {
   /** When nothing fits: the plan whose memory exceeds capacity by the smallest factor. */
   closest: PlanResult | null;
   all?: PlanResult[];
+  /** When cp > 1 and cp = 1 were both searched: how many plans without context parallel fit, and the least memory
+   *  one of them needs (bytes per GPU, its worst stage), for saying why a cp plan wins. */
+  withoutCp?: { feasible: number; leastMemory: number; capacity: number; rejected: RejectionCounts };
 }
 
 /** Ranking: more tokens/s first; ties (within 1e-9 relative) go to the plan using less memory. */
@@ -86,9 +91,11 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const recomputes = recomputeCandidates(fixed, t.engine);
   // (zero and recompute are the innermost loops: they change memory, not the micro-batch costs)
 
+  const noCpRejected: RejectionCounts = {};
   const reject = (code: RejectionCode, n: number) => {
     searched += n;
     addRejection(rejected, code, n);
+    if (d.cp === 1) addRejection(noCpRejected, code, n);
   };
 
   // The layout rules (layout/rules.ts), checked as each dimension is assigned: a configuration is
@@ -100,106 +107,135 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const [atTp, atPp, atDp, atVpp, atMb] = [rulesAt("tp"), rulesAt("pp"), rulesAt("dp"), rulesAt("vpp"), rulesAt("microBatch")];
   // Expert parallel (MoE models only; a dense model's one candidate is ep = etp = 1).
   const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts];
+  // Context parallel: its own rules once cp is assigned, and the heads rule of its all-to-all
+  // variant, which needs tp too (layout/rules.ts).
+  const atCp = rulesAt("cp");
+  const atCpTp = [RULE_BY_CODE.cp_heads];
   const moe = m.moe !== undefined;
   const optimizerBytes = optimizerBytesOf(t);
 
+  let cpSearched = false;
+  let noCpSearched = false;
+  let noCpFeasible = 0;
+  let noCpLeast = Infinity;
   for (const tp of tpCandidates(m, t, fixed)) {
     d.tp = tp;
+    d.cp = 1;
+    d.cpComm = undefined;
+    d.cpSplit = undefined;
     const tpCode = firstBroken(atTp, d, ctx);
     const sps = spCandidates(fixed, tp);
-    for (const pp of ppCandidates(m, t, fixed, tp)) {
-      const dp = t.gpus / (tp * pp);
-      d.pp = pp;
-      d.dp = dp;
-      d.ep = 1;
-      d.etp = 1;
-      const ppCode0 = tpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
-      for (const [ep, etp] of ppCode0 ? ONE_EXPERT : expertCandidates(m, fixed, tp, dp)) {
-        d.ep = ep;
-        d.etp = etp;
-        const ppCode = ppCode0 ?? (moe ? firstBroken(atExpert, d, ctx) : null);
-        const edp = (tp * dp) / (ep * etp);
-        const vpps = ppCode === "pp_layers" ? [1] : vppCandidates(m, fixed, pp);
-        const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
-        // Which link each group crosses: once per (tp, pp, dp, ep, etp), in each rank order worth
-        // pricing (one, unless the profile's fabric makes the order matter: layout/order.ts).
-        const orders = ppCode ? null : ordersToPrice(hw, { tp, cp: 1, dp, pp, ep, etp });
-        const zeros = zeroCandidates(fixed, dp);
-        const perLayout = zeros.length * recomputes.length;
-        for (const vpp of vpps) {
-          d.vpp = vpp;
-          const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
-          for (const schedule of scheduleCandidates(fixed, pp, vpp, t.engine)) {
-            d.schedule = schedule;
-            if (vppCode) {
-              reject(vppCode, mbs.length * sps.length * perLayout);
-              continue;
-            }
-            for (const microBatch of mbs) {
-              d.microBatch = microBatch;
-              const mbCode = firstBroken(atMb, d, ctx);
-              if (mbCode) {
-                reject(mbCode, sps.length * perLayout);
+    for (const [cp, cpComm, cpSplit] of cpChoices(m, t, fixed, tp)) {
+      if (cp > 1) cpSearched = true;
+      else noCpSearched = true;
+      d.cp = cp;
+      d.cpComm = cpComm;
+      d.cpSplit = cpSplit;
+      const cpCode = tpCode ?? firstBroken(atCp, d, ctx) ?? (cp > 1 ? firstBroken(atCpTp, d, ctx) : null);
+      const cpFields = cp > 1 ? { cpComm: cpComm!, cpSplit: cpSplit! } : {};
+      for (const pp of ppCandidates(m, t, fixed, tp, cp)) {
+        const dp = t.gpus / (tp * cp * pp);
+        d.pp = pp;
+        d.dp = dp;
+        d.ep = 1;
+        d.etp = 1;
+        const ppCode0 = cpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
+        for (const [ep, etp] of ppCode0 ? ONE_EXPERT : expertCandidates(m, fixed, tp, dp)) {
+          d.ep = ep;
+          d.etp = etp;
+          const ppCode = ppCode0 ?? (moe ? firstBroken(atExpert, d, ctx) : null);
+          const edp = (tp * cp * dp) / (ep * etp);
+          const vpps = ppCode === "pp_layers" ? [1] : vppCandidates(m, fixed, pp);
+          const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
+          // Which link each group crosses: once per (tp, pp, dp, ep, etp), in each rank order worth
+          // pricing (one, unless the profile's fabric makes the order matter: layout/order.ts).
+          const orders = ppCode ? null : ordersToPrice(hw, { tp, cp, dp, pp, ep, etp });
+          // ZeRO shards over dp·cp (groups.ts "shard").
+          const dpcp = dp * cp;
+          const zeros = zeroCandidates(fixed, dpcp);
+          const perLayout = zeros.length * recomputes.length;
+          for (const vpp of vpps) {
+            d.vpp = vpp;
+            const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
+            for (const schedule of scheduleCandidates(fixed, pp, vpp, t.engine)) {
+              d.schedule = schedule;
+              if (vppCode) {
+                reject(vppCode, mbs.length * sps.length * perLayout);
                 continue;
               }
-              for (const sequenceParallel of sps) {
-                const layout: Plan = { tp, pp, dp, cp: 1, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule, ...(d.stageLayers ? { stageLayers: d.stageLayers } : {}) };
-                const costsOf = orders!.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
-                const costs = costsOf[0]!;
-                // Memory with plain numbers: the stage parameters per layout (dense ones sharded over
-                // dp, routed experts over edp), activations per recompute mode, model states and
-                // buffers per ZeRO stage. Full breakdowns are built only for plans that may be reported.
-                const stages = pp === 1 ? ONLY : FIRST_LAST;
-                const splits = stages.map((s) => stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, stageHolds(layout, s), ep, etp));
-                const moeBuffers = moeBufferBytes(m, t, layout);
-                for (const recompute of recomputes) {
-                  const withRecompute: Plan = { ...layout, recompute };
-                  const acts = stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
-                  for (const zero of zeros) {
-                    searched++;
-                    const buffers = bufferBytes(m, tp, dp, zero, t, m.layers / pp) + moeBuffers;
-                    let worst = 0;
-                    for (let i = 0; i < stages.length; i++) {
-                      const sp = splits[i]!;
-                      const states = modelStateTotal(sp.dense, zero, dp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
-                      const bytes = totalBytes(hw, states + acts[i]! + buffers);
-                      if (bytes > worst) worst = bytes;
-                    }
-                    // Uneven stages: every stage checked (cost/stage-memory.ts).
-                    if (layout.stageLayers) worst = worstStageMemory(m, hw, t, { ...withRecompute, zero }).memory.total;
-                    let plan: Plan = { ...withRecompute, zero };
-                    if (worst > hw.memory) {
-                      addRejection(rejected, "out_of_memory");
-                      if (feasible === 0 && (closest === null || worst < closest.memory.total)) {
-                        closest = evaluatePlan(m, hw, t, hw.fabric ? { ...plan, order: orders![0]!.order } : plan, costs);
+              for (const microBatch of mbs) {
+                d.microBatch = microBatch;
+                const mbCode = firstBroken(atMb, d, ctx);
+                if (mbCode) {
+                  reject(mbCode, sps.length * perLayout);
+                  continue;
+                }
+                for (const sequenceParallel of sps) {
+                  const layout: Plan = { tp, pp, dp, cp, ...cpFields, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule, ...(d.stageLayers ? { stageLayers: d.stageLayers } : {}) };
+                  const costsOf = orders!.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
+                  const costs = costsOf[0]!;
+                  // Memory with plain numbers: the stage parameters per layout (dense ones sharded over
+                  // dp, routed experts over edp), activations per recompute mode, model states and
+                  // buffers per ZeRO stage. Full breakdowns are built only for plans that may be reported.
+                  const stages = pp === 1 ? ONLY : FIRST_LAST;
+                  const splits = stages.map((s) => stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, stageHolds(layout, s), ep, etp));
+                  const moeBuffers = moeBufferBytes(m, t, layout) + cpBufferBytes(m, t, layout);
+                  for (const recompute of recomputes) {
+                    const withRecompute: Plan = { ...layout, recompute };
+                    const acts = stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
+                    for (const zero of zeros) {
+                      searched++;
+                      const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp) + moeBuffers;
+                      let worst = 0;
+                      for (let i = 0; i < stages.length; i++) {
+                        const sp = splits[i]!;
+                        const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
+                        const bytes = totalBytes(hw, states + acts[i]! + buffers);
+                        if (bytes > worst) worst = bytes;
                       }
-                      continue;
-                    }
-                    feasible++;
-                    // The faster order, when two are priced (memory does not depend on it).
-                    let chosen = 0;
-                    let steps: number[] = [];
-                    if (orders!.length > 1) {
-                      // The other order changes only pp and dp communication (and the bubble's share
-                      // of pp): price it only where a step without them could still enter the top.
-                      const first = stepTime(m, hw, t, plan, costsOf[0]!);
-                      steps = [first.step];
-                      const f = first.bubble / (first.compute + first.recompute + first.tpComm + first.ppComm || 1);
-                      const floor = first.step - first.ppComm * (1 + f) - first.dpComm;
-                      if (opts.keepAll || mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / floor, worst)) {
-                        steps.push(stepTime(m, hw, t, plan, costsOf[1]!).step);
-                        chosen = steps[1]! < steps[0]! ? 1 : 0;
+                      // Uneven stages: every stage checked (cost/stage-memory.ts).
+                      if (layout.stageLayers) worst = worstStageMemory(m, hw, t, { ...withRecompute, zero }).memory.total;
+                      let plan: Plan = { ...withRecompute, zero };
+                      if (cp === 1) {
+                        if (worst <= hw.memory) noCpFeasible++;
+                        else {
+                          addRejection(noCpRejected, "out_of_memory");
+                          if (worst < noCpLeast) noCpLeast = worst;
+                        }
                       }
+                      if (worst > hw.memory) {
+                        addRejection(rejected, "out_of_memory");
+                        if (feasible === 0 && (closest === null || worst < closest.memory.total)) {
+                          closest = evaluatePlan(m, hw, t, hw.fabric ? { ...plan, order: orders![0]!.order } : plan, costs);
+                        }
+                        continue;
+                      }
+                      feasible++;
+                      // The faster order, when two are priced (memory does not depend on it).
+                      let chosen = 0;
+                      let steps: number[] = [];
+                      if (orders!.length > 1) {
+                        // The other order changes only pp and dp communication (and the bubble's share
+                        // of pp): price it only where a step without them could still enter the top.
+                        const first = stepTime(m, hw, t, plan, costsOf[0]!);
+                        steps = [first.step];
+                        const f = first.bubble / (first.compute + first.recompute + first.tpComm + first.ppComm || 1);
+                        const floor = first.step - first.ppComm * (1 + f) - first.dpComm;
+                        if (opts.keepAll || mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / floor, worst)) {
+                          steps.push(stepTime(m, hw, t, plan, costsOf[1]!).step);
+                          chosen = steps[1]! < steps[0]! ? 1 : 0;
+                        }
+                      }
+                      if (hw.fabric) plan = { ...plan, order: orders![chosen]!.order };
+                      if (!opts.keepAll) {
+                        const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
+                        if (!mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / step, worst)) continue;
+                      }
+                      const result = evaluatePlan(m, hw, t, plan, costsOf[chosen]!);
+                      if (steps.length > 1) result.orderReason = reasonFor(hw, orders!, steps, chosen);
+                      insertTop(plans, result, opts.top);
+                      if (opts.keepAll) all.push(result);
                     }
-                    if (hw.fabric) plan = { ...plan, order: orders![chosen]!.order };
-                    if (!opts.keepAll) {
-                      const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
-                      if (!mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / step, worst)) continue;
-                    }
-                    const result = evaluatePlan(m, hw, t, plan, costsOf[chosen]!);
-                    if (steps.length > 1) result.orderReason = reasonFor(hw, orders!, steps, chosen);
-                    insertTop(plans, result, opts.top);
-                    if (opts.keepAll) all.push(result);
                   }
                 }
               }
@@ -216,5 +252,6 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     plans,
     closest: feasible === 0 ? closest : null,
     ...(opts.keepAll ? { all } : {}),
+    ...(cpSearched && noCpSearched ? { withoutCp: { feasible: noCpFeasible, leastMemory: noCpLeast, capacity: hw.memory, rejected: noCpRejected } } : {}),
   };
 }

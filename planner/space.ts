@@ -1,5 +1,6 @@
 // The plan space: candidate values of every dimension, and the checks that make a layout valid.
-import type { ModelSpec, Plan, Recompute, Schedule, Training, ZeroStage } from "./types.js";
+import { CP_COMMS, type CpComm, type CpSplit, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Recompute, type Schedule, type Training, type ZeroStage } from "./types.js";
+import { cpWorthSearching } from "./cost/context.js";
 import { type LayoutIssue, dimsOf, ruleContext, validate } from "./layout/layout.js";
 
 /** Dimensions the user fixed (`--tp 8`, `--zero 1`, …); absent ones are searched. */
@@ -25,15 +26,45 @@ export function divisors(n: number): number[] {
 /** tp candidates: divisors of the GPU count up to the head count (a head is never split). */
 export function tpCandidates(m: ModelSpec, t: Training, fixed: Fixed): number[] {
   if (fixed.tp !== undefined) return [fixed.tp];
-  if (fixed.pp !== undefined && fixed.dp !== undefined) return [t.gpus / (fixed.pp * fixed.dp)].filter(Number.isInteger);
-  const rest = (fixed.pp ?? 1) * (fixed.dp ?? 1);
+  const rest = (fixed.pp ?? 1) * (fixed.dp ?? 1) * (fixed.cp ?? 1);
+  if (fixed.pp !== undefined && fixed.dp !== undefined && fixed.cp !== undefined) return [t.gpus / rest].filter(Number.isInteger);
   return divisors(t.gpus).filter((d) => d <= m.heads && (t.gpus / d) % rest === 0);
 }
 
-/** pp candidates: divisors of gpus/tp up to the layer count (a layer is never split). */
-export function ppCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number): number[] {
-  const all = fixed.pp !== undefined ? [fixed.pp] : divisors(t.gpus / tp).filter((d) => d <= m.layers);
-  return all.filter((d) => (t.gpus / tp) % d === 0 && (fixed.dp === undefined || d * fixed.dp * tp === t.gpus));
+/** pp candidates: divisors of gpus/(tp·cp) up to the layer count (a layer is never split). */
+export function ppCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number, cp = 1): number[] {
+  const rest = t.gpus / (tp * cp);
+  const all = fixed.pp !== undefined ? [fixed.pp] : divisors(rest).filter((d) => d <= m.layers);
+  return all.filter((d) => rest % d === 0 && (fixed.dp === undefined || d * fixed.dp * tp * cp === t.gpus));
+}
+
+/** cp candidates: the fixed one, else 1 and the divisors of gpus/tp worth searching for this
+ *  sequence (cost/context.ts cpWorthSearching: from 16K tokens, at least 1K tokens a rank) that
+ *  leave room for fixed pp and dp. A mixture-of-experts model searches cp = 1 only (rule cp_moe). */
+export function cpCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number): number[] {
+  if (fixed.cp !== undefined) return [fixed.cp];
+  if (m.moe !== undefined) return [1];
+  const rest = (fixed.pp ?? 1) * (fixed.dp ?? 1);
+  return divisors(t.gpus / tp).filter((c) => cpWorthSearching(c, t.seqLen) && (t.gpus / tp / c) % rest === 0);
+}
+
+/** The cp variants searched for cp > 1 (none for cp = 1): the fixed ones, else every exchange
+ *  (all-gather, ring, all-to-all) with the balanced zig-zag split. Contiguous chunks are priced
+ *  only when fixed: they cost what zig-zag costs plus the causal imbalance, never less
+ *  (cost/context.ts cpImbalance). */
+export function cpVariants(fixed: Fixed, cp: number): readonly (readonly [CpComm | undefined, CpSplit | undefined])[] {
+  if (cp === 1) return NO_VARIANT;
+  const comms = fixed.cpComm !== undefined ? [fixed.cpComm] : CP_COMMS;
+  const split = fixed.cpSplit ?? DEFAULT_CP_SPLIT;
+  return comms.map((c) => [c, split] as const);
+}
+const NO_VARIANT = [[undefined, undefined]] as const;
+
+/** (cp, exchange, split) triples of the search, in order: each cp candidate with its variants. */
+export function cpChoices(m: ModelSpec, t: Training, fixed: Fixed, tp: number): (readonly [number, CpComm | undefined, CpSplit | undefined])[] {
+  const out: (readonly [number, CpComm | undefined, CpSplit | undefined])[] = [];
+  for (const cp of cpCandidates(m, t, fixed, tp)) for (const [c, s] of cpVariants(fixed, cp)) out.push([cp, c, s]);
+  return out;
 }
 
 /** Expert parallel and expert tensor parallel, (ep, etp) pairs: [1, 1] for a dense model. ep runs

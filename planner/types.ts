@@ -295,6 +295,9 @@ export interface TimeBreakdown {
   dpComm: number;
   /** Expert parallel: the dispatch and combine all-to-alls (and etp gathers) on the critical path. */
   epComm: number;
+  /** Context parallel: the K/V exchange of every layer and pass on the critical path (the ring's
+   *  sends only beyond the attention they overlap; cost/context.ts). 0 without cp. */
+  cpComm: number;
   optimizer: number;
   step: number;
 }

@@ -3,6 +3,7 @@
 import type { Fixed, Precision, Recompute, Schedule, ZeroStage } from "../planner/index.js";
 import { SCHEDULES } from "../planner/schema/plan.js";
 import { parseStageLayers } from "../planner/layout/stages.js";
+import { CP_COMMS, CP_SPLITS, type CpComm, type CpSplit } from "../planner/types.js";
 import { UserError } from "./errors.js";
 import { MAX, int, parseFlags } from "./flags.js";
 
@@ -22,6 +23,9 @@ export const PLAN_OPTIONS = {
   dp: { type: "string" },
   vpp: { type: "string" },
   "stage-layers": { type: "string" },
+  cp: { type: "string" },
+  "cp-comm": { type: "string" },
+  "cp-split": { type: "string" },
   ep: { type: "string" },
   etp: { type: "string" },
   "moe-imbalance": { type: "string" },
@@ -121,6 +125,12 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   put("pp", int("pp", s("pp"), 1, MAX.gpus));
   put("dp", int("dp", s("dp"), 1, MAX.gpus));
   put("vpp", int("vpp", s("vpp"), 1, MAX.gpus));
+  put("cp", int("cp", s("cp"), 1, MAX.gpus));
+  // The cp exchange and split (planner/types.ts CpComm, CpSplit); meaningless without cp > 1.
+  put("cpComm", oneOf<CpComm>("cp-comm", s("cp-comm"), CP_COMMS));
+  put("cpSplit", oneOf<CpSplit>("cp-split", s("cp-split"), CP_SPLITS));
+  if ((fixed.cpComm !== undefined || fixed.cpSplit !== undefined) && fixed.cp === 1)
+    throw new UserError(`--${fixed.cpComm !== undefined ? "cp-comm" : "cp-split"}: needs context parallel (--cp above 1, or --cp left to the search)`);
   put("ep", int("ep", s("ep"), 1, MAX.gpus));
   put("etp", int("etp", s("etp"), 1, MAX.gpus));
   put("zero", zero as ZeroStage | undefined);

@@ -5,8 +5,9 @@
 // lists the tensors these kernels read and write).
 import { efficiencyAt } from "../efficiency.js";
 import { attentionWidth, gatedMlp, headDim, paddedVocab } from "../model.js";
-import type { Hardware, ModelSpec, Precision, Training } from "../types.js";
+import type { CpSplit, Hardware, ModelSpec, Precision, Training } from "../types.js";
 import { attentionWorkShare } from "./causal.js";
+import { cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import type { Engine } from "../engine.js";
 import { attentionEfficiency, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
@@ -79,6 +80,8 @@ export function layerMemoryBoundBytes(
   return (norms + residual) * replicatedShare + (act + rope + scores) / tp;
 }
 
+const NO_CP = { cp: 1, split: "zigzag" } as const;
+
 export function layerTimes(
   m: ModelSpec,
   hw: Hardware,
@@ -86,17 +89,23 @@ export function layerTimes(
   tp: number,
   microBatch: number,
   sequenceParallel: boolean,
+  cp: { cp: number; split: CpSplit } = NO_CP,
 ): LayerTimes {
   const peak = matmulPeak(hw, t.precision, t.engine);
-  const tokens = microBatch * t.seqLen;
+  // Context parallel: every module but attention runs on the rank's s/cp tokens; attention meets
+  // those queries with the whole sequence's keys, 1/cp of the work, times the busiest rank's
+  // share of the causal work (cost/context.ts cpImbalance; Megatron-Core context_parallel.md).
+  const c = cp.cp;
+  const tokens = (microBatch * t.seqLen) / c;
   let gemms = 0;
   for (const g of layerGemms(m, tp, tokens)) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   // Attention runs in 16-bit even under fp8 matmuls (Transformer Engine keeps DPA in bf16). Its
   // time follows the work the kernel does (the causal share under flash attention: causal.ts) at
   // the efficiency of the engine's kernel on this GPU generation (cost/engine-terms.ts).
-  const attentionWork = attentionFlops(m, t.seqLen, tp, microBatch) * attentionWorkShare(m, t);
+  const attentionWork = ((attentionFlops(m, t.seqLen, tp, microBatch) * attentionWorkShare(m, t)) / c) * cpImbalance(c, cp.split);
   const attention = attentionWork / (hw.peak.bf16 * attentionEfficiency(hw, t.engine));
-  const memBytes = layerMemoryBoundBytes(m, t, tp, microBatch, sequenceParallel);
+  // Memory-bound bytes are linear in the rank's tokens (scores: its queries × all keys).
+  const memBytes = layerMemoryBoundBytes(m, t, tp, microBatch, sequenceParallel) / c;
   const memory = hbm(hw, memBytes);
   const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * tokens) / tp);
   // Launch-bound when the host issues the layer's kernels slower than the GPU runs them
@@ -115,9 +124,10 @@ export function layerTimes(
 
 /** Logits GEMM plus fp32 cross-entropy over the vocab-parallel logits (Megatron-LM
  *  vocab_parallel_cross_entropy): read 2 + write 4 bytes per logit forward, the same backward. */
-export function headTimes(m: ModelSpec, hw: Hardware, t: Training, tp: number, microBatch: number): HeadTimes {
+export function headTimes(m: ModelSpec, hw: Hardware, t: Training, tp: number, microBatch: number, cp = 1): HeadTimes {
   const peak = matmulPeak(hw, t.precision, t.engine);
-  const tokens = microBatch * t.seqLen;
+  // (with context parallel each rank computes the logits of its s/cp tokens)
+  const tokens = (microBatch * t.seqLen) / cp;
   const vPad = paddedVocab(m.vocab, tp);
   const g = logitsGemm(m, tp, tokens, vPad);
   const gemm = gemmTime(hw, peak, g.m, g.n, g.k, g.count);

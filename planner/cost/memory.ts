@@ -8,6 +8,7 @@ import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
 import { engineBucketBytes, fp8ExtraBytes, prefetchLayers } from "./engine-terms.js";
 import { V_SCHEDULES } from "../layout/rules.js";
+import { cpBufferBytes } from "./context.js";
 
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
@@ -77,7 +78,10 @@ export function stageActivationBytes(
     // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3), plus the final norm's input.
     activations += (4 * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
   }
-  return activations + recomputeWorkingBytes(m, microBatch, act);
+  // Context parallel: every tensor above is per token of the rank's s/cp (the scores: its queries
+  // against all keys), so a cp rank holds 1/cp of them (Megatron-Core context_parallel.md;
+  // formulas-scale §2.3).
+  return (activations + recomputeWorkingBytes(m, microBatch, act)) / (plan.cp ?? 1);
 }
 
 /** Communication buffers: two gradient buckets (one reducing while the next fills; the bucket size
@@ -133,11 +137,12 @@ export function stageMemory(
   // edp (Megatron-Core MoE parallel folding; formulas-scale §1.5).
   const split = stageParamSplit(m, training.seqLen, tp, pp, m.layers / pp, stageHolds(plan, stage), plan.ep, plan.etp);
   const k = optimizerBytesOf(training);
-  const dense = modelStateBytes(split.dense, zero, dp, k);
+  // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"; Megatron's dp-cp group).
+  const dense = modelStateBytes(split.dense, zero, dp * plan.cp, k);
   const expert = modelStateBytes(split.expert, zero, edpOf(plan), k);
   const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = stageActivationBytes(m, training, plan, stage);
-  const buffers = bufferBytes(m, tp, dp, zero, training, m.layers / pp) + moeBufferBytes(m, training, plan);
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

@@ -16,6 +16,7 @@ import { slowestStage, stageKind, stageLayerRange, stageSplit } from "../layout/
 
 /** A stage without the output layer (uneven stages whose slowest is not the last). */
 const NO_HEAD: HeadTimes = { forward: 0, backward: 0, weightGrad: 0 };
+import { type CpCall, cpCallExposed } from "./context.js";
 
 /** Per-micro-batch costs that depend only on (tp, micro-batch, sequence parallel), and the links
  *  of the layout's groups; the search memoises them. */
@@ -42,6 +43,8 @@ export function stepTime(
   costs: MicroBatchCosts,
 ): TimeBreakdown {
   const { tp, pp, dp, zero, recompute } = plan;
+  // Data-parallel collectives span dp·cp (wire/wire.ts; groups.ts "shard").
+  const dpcp = dp * plan.cp;
   const microBatches = training.globalBatch / (dp * plan.microBatch);
   const { layer: layer0, head: head0 } = costs;
   const wire = wireOf(m, training, plan, costs.links);
@@ -72,18 +75,23 @@ export function stepTime(
   // critical path: Megatron-Core overlaps them only with --overlap-moe-expert-parallel-comm
   // (formulas-scale §1.7: 30–40 % of a step when not overlapped).
   const epComm = charged(wire, EP_IDS);
+  // Context parallel: the K/V exchange of every layer and pass (cost/context.ts), the ring's sends
+  // only beyond the attention step each overlaps.
+  const attentionStep = layer.attentionCore / plan.cp;
+  let cpComm = 0;
+  for (const i of wire) if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep);
   // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
   // point-to-point transfers that chain the stages; zero-bubble schedules fill part of it with
   // weight gradients (cost/pipeline.ts: the stage's forward, input- and weight-gradient split).
   const weightGrad = layersInStage * layer.weightGrad + head.weightGrad;
   const fbw = { forward: fwd, inputGrad: bwd - weightGrad + recomputeOne, weightGrad };
-  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches, fbw) * (compute + recomputeTime + tpComm + ppComm + epComm);
+  const bubble = bubbleFraction(plan.schedule, pp, plan.vpp, microBatches, fbw) * (compute + recomputeTime + tpComm + ppComm + epComm + cpComm);
 
   // Data parallel: each collective hides behind the compute its wire item names, only the excess
   // counted. The backward window is the last micro-batch's backward with its recompute and tp
   // communication; the forward window the first micro-batch's forward.
   let dpComm = 0;
-  if (dp > 1) {
+  if (dpcp > 1) {
     const bwdWindow = training.overlapGradReduce ? bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses : 0;
     const fwdWindow = training.overlapGradReduce ? fwd : 0;
     // What overlaps is the engine's: the updated weights' gather, the ZeRO-3 prefetch depth, the
@@ -104,7 +112,7 @@ export function stepTime(
     if (zero === 0) {
       // DDP: bucketed all-reduce overlapping the last micro-batch's backward (Li et al. 2020 §3.2.3);
       // the last bucket cannot overlap.
-      const lastBucket = allReduceTime(Math.min(grads.bytes, engineBucketBytes(e, dp)), dp, grads.link);
+      const lastBucket = allReduceTime(Math.min(grads.bytes, engineBucketBytes(e, dpcp)), dpcp, grads.link);
       const all = one("dp-gradients");
       dpComm = Math.max(all - bwdWindow, lastBucket) + slowdown * Math.max(0, Math.min(all - lastBucket, bwdWindow));
     } else if (zero <= 2) {
@@ -117,10 +125,10 @@ export function stepTime(
       // ZeRO-3 / FSDP: prefetched one layer ahead so only the excess over the compute each
       // collective hides behind is exposed, plus the first layer's gather that nothing hides
       // (Zhao et al. 2023 §3.2).
-      const firstLayer = allGatherTime((2 * layerMatrixParams(m)) / tp, dp, grads.link);
+      const firstLayer = allGatherTime((2 * layerMatrixParams(m)) / tp, dpcp, grads.link);
       // One collective per layer (or per tensor) and pass, each with its ring latency; without
       // prefetch (depth 0) the gathers wait for the compute before them.
-      const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? e?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dp, grads.link.latency);
+      const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? e?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dpcp, grads.link.latency);
       const fw = one("zero3-gather-forward") + calls;
       const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter") + 2 * calls;
       const fwHidden = prefetched ? cost(fw, fwdWindow) : fw;
@@ -137,8 +145,8 @@ export function stepTime(
 
   const split = stageParamSplit(m, training.seqLen, tp, pp, layersInStage, stageKind(slow.index, pp), plan.ep, plan.etp, stageLayerRange(stageSplit(plan, m.layers), slow.index));
   const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
-  const localParams = zero >= 1 ? split.dense / dp + split.expert / edp : split.dense + split.expert;
+  const localParams = zero >= 1 ? split.dense / dpcp + split.expert / edp : split.dense + split.expert;
   const optimizer = optimizerTime(hw, localParams);
-  const step = compute + recomputeTime + tpComm + ppComm + epComm + bubble + dpComm + optimizer;
-  return { compute, recompute: recomputeTime, tpComm, ppComm, bubble, dpComm, epComm, optimizer, step };
+  const step = compute + recomputeTime + tpComm + ppComm + epComm + cpComm + bubble + dpComm + optimizer;
+  return { compute, recompute: recomputeTime, tpComm, ppComm, bubble, dpComm, epComm, cpComm, optimizer, step };
 }

@@ -3,7 +3,7 @@
 // applies these: the search dimension by dimension (only the rules it can break: the others hold
 // for every candidate it enumerates), fixed flags as soon as their dimensions are given, and
 // whole plans from files, engine configurations, the interactive planner and execute.
-import type { Recompute, Schedule, ZeroStage } from "../types.js";
+import type { CpComm, CpSplit, Recompute, Schedule, ZeroStage } from "../types.js";
 import { type Degrees, type GroupShape, edpOf, span } from "./groups.js";
 
 /** Every dimension a rule may look at. cp, ep and etp default to 1 until they are searched. */
@@ -17,6 +17,9 @@ export interface Dims extends Degrees {
   /** Layers of each pipeline stage when uneven (Plan.stageLayers; layout/stages.ts). Not searched:
    *  given with `--stage-layers` or in a plan, it travels with pp. */
   stageLayers?: readonly number[];
+  /** The cp variant (cp > 1; absent: the defaults, types.ts DEFAULT_CP_COMM / DEFAULT_CP_SPLIT). */
+  cpComm?: CpComm;
+  cpSplit?: CpSplit;
 }
 export type Dim = Exclude<keyof Dims, "stageLayers">;
 
@@ -39,7 +42,7 @@ export interface RuleContext {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -72,6 +75,8 @@ const tpHome = (c: RuleContext) => (c.nvlinkDomain !== undefined && c.nvlinkDoma
 const divides = (a: number, b: number) => b % a === 0;
 /** Schedules that place two stages per rank in a V (rank r: stages r and 2·pp−1−r). */
 export const V_SCHEDULES: ReadonlySet<Schedule> = new Set<Schedule>(["zbv", "dualpipev"]);
+/** Chunks the sequence is cut into: 2·cp for zig-zag (the default), cp contiguous. */
+const cpChunks = (d: Pick<Dims, "cp" | "cpSplit">) => (d.cpSplit === "contiguous" ? d.cp : 2 * d.cp);
 const prodFixed = (d: Partial<Dims>) => (d.tp ?? 1) * (d.cp ?? 1) * (d.pp ?? 1) * (d.dp ?? 1);
 
 /** In the search's order: a configuration is counted under the first rule it breaks. */
@@ -94,9 +99,19 @@ export const RULES: readonly Rule[] = [
   { code: "cp_gpus", flag: "--cp", dims: ["cp"], input: true, reason: "cp does not divide the GPU count",
     ok: (d, c) => divides(d.cp, c.gpus), message: (d, c) => `${d.cp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
   // Load-balanced (zig-zag) context parallel cuts the sequence into 2·cp chunks (Megatron-Core
-  // context_parallel; Llama 3 §3.3.2).
-  { code: "cp_seq", flag: "--cp", dims: ["cp"], input: true, reason: "2·cp does not divide the sequence length",
-    ok: (d, c) => d.cp === 1 || divides(2 * d.cp, c.seqLen), message: (d, c) => `2·cp = ${2 * d.cp} does not divide the sequence length ${c.seqLen}` },
+  // context_parallel; Llama 3 §3.3.2); contiguous into cp.
+  { code: "cp_seq", flag: "--cp", dims: ["cp"], input: true, reason: "cp does not divide the sequence into its chunks (2·cp for zig-zag)",
+    ok: (d, c) => d.cp === 1 || divides(cpChunks(d), c.seqLen),
+    message: (d, c) => (d.cpSplit === "contiguous" ? `cp = ${d.cp} does not divide the sequence length ${c.seqLen}` : `2·cp = ${2 * d.cp} does not divide the sequence length ${c.seqLen} (zig-zag cuts it into 2·cp chunks)`) },
+  // The MoE cost paths (routed tokens, all-to-all volumes, expert activations) assume each rank
+  // holds the whole sequence; refused until they divide by cp.
+  { code: "cp_moe", flag: "--cp", dims: ["cp"], input: true, reason: "context parallel with a mixture-of-experts model is not modelled",
+    ok: (d, c) => d.cp === 1 || c.experts === 0, message: (d) => `cp ${d.cp} with a mixture-of-experts model is not modelled yet (the MoE costs assume cp = 1); use --cp 1` },
+  // DeepSpeed-Ulysses scatters heads over the cp ranks (Jacobs et al. 2023 §3.1): the heads of a
+  // tp rank, query and key/value, must divide by cp (no K/V replication is modelled).
+  { code: "cp_heads", flag: "--cp", dims: ["cp", "tp"], input: true, reason: "cp does not divide the heads of a tp rank (all-to-all context parallel)",
+    ok: (d, c) => d.cp === 1 || d.cpComm !== "a2a" || (divides(d.cp, c.heads / d.tp) && divides(d.cp, c.kvHeads / d.tp)),
+    message: (d, c) => `--cp-comm a2a scatters heads over cp: cp ${d.cp} must divide the ${c.heads / d.tp} query and ${c.kvHeads / d.tp} key/value heads of each tp rank (tp ${d.tp})` },
   { code: "pp_gpus", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the GPU count",
     ok: (d, c) => divides(d.pp, c.gpus), message: (d, c) => `${d.pp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
   { code: "pp_layers", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the layers",

@@ -11,6 +11,7 @@ import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
 import { EP_IDS } from "../cost/expert-time.js";
+import { type CpCall, cpCallExposed } from "../cost/context.js";
 import { edpOf } from "../layout/groups.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, stageParamSplit } from "../model.js";
 import { vShaped } from "./schedule.js";
@@ -34,6 +35,9 @@ export interface PassCost {
   /** Expert-parallel all-to-alls (and etp gathers) of the pass, on the critical path (0 or absent
    *  without experts). */
   ep?: number;
+  /** Context-parallel K/V exchange of the pass on the critical path (the ring's sends only beyond
+   *  the attention they overlap: cost/context.ts); 0 or absent without cp. */
+  cp?: number;
 }
 
 export interface ParamOpCost {
@@ -120,7 +124,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   // The last stage's average layer (dense and MoE layers) and its output with the MTP modules, as
   // the closed form (cost/moe-time.ts); every stage plays it (uniform layers).
   const layer = stageLayerTimes(m, hw, t, plan);
-  const head = headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch));
+  const head = headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch, plan.cp));
   const T = microBatch * t.seqLen;
   const h = m.hidden;
   // What goes on the wire (wire/wire.ts), on the links of the layout's groups.
@@ -135,6 +139,15 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const tpLayer = unitTime(wire, (i) => i.id === "tp-layer");
   // Expert parallel per (average) layer and pass: the all-to-alls on the ep group's link.
   const epLayer = unitTime(wire, (i) => EP_IDS.includes(i.id));
+  // Context parallel per layer and pass: the cp items of that pass on the cp group's link, each
+  // call's exposed part as the closed form prices it (cost/context.ts cpCallExposed).
+  const attentionStep = layer.attentionCore / plan.cp;
+  const cpPass = (pass: "forward" | "backward") => {
+    let x = 0;
+    for (const i of wire) if (i.group === "cp" && i.pass === pass) x += i.perUnit * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep);
+    return x;
+  };
+  const [cpFwd, cpBwd] = [cpPass("forward"), cpPass("backward")];
   const tpOf = (id: WireId, pass: "forward" | "backward") => (extras ? unitTime(wire, (i) => i.id === id && i.pass === pass) : 0);
 
   // Embedding (first stage): lookup read + write 2·2Th; learned positions read 2·2Th, write 2Th;
@@ -158,7 +171,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };
   const recomputePass: PassCost =
-    recompute === "full" ? { compute: layer.forward, tp: tpLayer, ep: epLayer } : recompute === "selective" ? { compute: layer.attentionCore, tp: 0 } : ZERO_PASS;
+    recompute === "full" ? { compute: layer.forward, tp: tpLayer, ep: epLayer, cp: cpFwd } : recompute === "selective" ? { compute: layer.attentionCore, tp: 0 } : ZERO_PASS;
   // A layer's weights on this GPU: the stage's (dense and its share of the experts) per layer.
   const stageSplit = stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, pp === 1 ? "only" : "last", plan.ep, plan.etp);
   // (the layers alone: the stage less a stage of no layers, which holds only the output and MTP)
@@ -167,8 +180,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     ? (2 * (stageSplit.dense + stageSplit.expert - ends.dense - ends.expert - (pp === 1 ? embedding.bytes / 2 : 0))) / (m.layers / pp)
     : 2 * (layerMatrixParams(m) / tp + layerSmallParams(m));
   const layerCost: ParamOpCost = {
-    forward: { compute: layer.forward, tp: tpLayer, ep: epLayer },
-    backward: { compute: layer.backward, tp: tpLayer, ep: epLayer },
+    forward: { compute: layer.forward, tp: tpLayer, ep: epLayer, cp: cpFwd },
+    backward: { compute: layer.backward, tp: tpLayer, ep: epLayer, cp: cpBwd },
     recompute: recomputePass,
     weightGrad: { compute: layer.weightGrad, tp: 0 },
     bytes: layerBytes,
@@ -182,8 +195,10 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
 
   const dpLink = links.dp.link;
   const dpInter = crossesNetwork(links.dp);
+  // Gradients and ZeRO collectives span dp·cp (wire/wire.ts).
+  const dpcp = dp * plan.cp;
   const dpCollective = (kind: CollectiveKind, bytes: number): Transfer =>
-    transfer((l) => callTime({ kind, bytes, size: dp, link: l }), dpLink, dpInter);
+    transfer((l) => callTime({ kind, bytes, size: dpcp, link: l }), dpLink, dpInter);
   const [tied] = byId("tied-embedding");
   // In a V both the embedding and the output layer sit on rank 0: nothing to all-reduce.
   const tiedEmbedding = tied && !vShape ? transfer((l) => callTime({ ...tied, link: l }), tied.link, ppInter) : null;
@@ -198,7 +213,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     // Experts' states shard over edp, not dp: a ZeRO rank owns 1/edp of its experts.
     const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
     const expertShare = m.moe ? stageSplit.expert / (stageSplit.dense + stageSplit.expert) : 0;
-    optimizer.push(optimizerTime(hw, plan.zero >= 1 ? (params * (1 - expertShare)) / dp + (params * expertShare) / edp : params));
+    optimizer.push(optimizerTime(hw, plan.zero >= 1 ? (params * (1 - expertShare)) / dpcp + (params * expertShare) / edp : params));
   }
   return {
     schedule: pp === 1 ? "1f1b" : plan.schedule,
@@ -211,10 +226,10 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     embedding,
     head: headOut,
     p2p,
-    dp,
+    dp: dpcp,
     zero: plan.zero,
     overlapGradReduce: t.overlapGradReduce,
-    bucketBytes: opts.bucketBytes ?? engineBucketBytes(t.engine, dp),
+    bucketBytes: opts.bucketBytes ?? engineBucketBytes(t.engine, dpcp),
     dpCollective,
     tiedEmbedding,
     optimizer,

@@ -9,7 +9,7 @@ import { globalStage, stageOf, visitPasses } from "./schedule.js";
 import { B, type PassKind, W } from "./zb-orders.js";
 
 /** weightGrad: the weight-gradient half of a backward split in two (zero-bubble schedules' W). */
-export type SegmentKind = "forward" | "backward" | "weightGrad" | "recompute" | "tpComm" | "epComm" | "ppComm" | "dpComm" | "optimizer";
+export type SegmentKind = "forward" | "backward" | "weightGrad" | "recompute" | "tpComm" | "epComm" | "cpComm" | "ppComm" | "dpComm" | "optimizer";
 export type StreamName = "compute" | "tp comm" | "pp comm" | "dp comm";
 
 export interface OpInfo {
@@ -106,6 +106,7 @@ function passParts(kind: SegmentKind, p: PassCost): Array<[SegmentKind, number]>
   if (p.compute > 0) out.push([kind, p.compute]);
   if (p.tp > 0) out.push(["tpComm", p.tp]);
   if (p.ep !== undefined && p.ep > 0) out.push(["epComm", p.ep]);
+  if (p.cp !== undefined && p.cp > 0) out.push(["cpComm", p.cp]);
   return out;
 }
 
@@ -186,8 +187,8 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     headI: partsTime(parts.headI),
     headW: partsTime(parts.headW),
   };
-  const rTime = c.layer.recompute.compute + c.layer.recompute.tp + (c.layer.recompute.ep ?? 0);
-  const gradFrom = rTime / (rTime + c.layer.backward.compute + c.layer.backward.tp + (c.layer.backward.ep ?? 0) || 1);
+  const rTime = c.layer.recompute.compute + c.layer.recompute.tp + (c.layer.recompute.ep ?? 0) + (c.layer.recompute.cp ?? 0);
+  const gradFrom = rTime / (rTime + c.layer.backward.compute + c.layer.backward.tp + (c.layer.backward.ep ?? 0) + (c.layer.backward.cp ?? 0) || 1);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
   const passesPerStage = 3 * V * M;

@@ -3,6 +3,8 @@
 //   forward + backward + recompute   kernels
 //   tpComm                           tensor-parallel collectives inside the layers (never hidden)
 //   epComm                           expert-parallel all-to-alls inside the MoE layers (never hidden)
+//   cpComm                           context-parallel K/V exchange inside the layers (the ring's
+//                                    sends beyond the attention they overlap; cost/context.ts)
 //   ppComm                           blocking sends, and the transfer time of an input it waited for
 //   dpComm                           waits for data-parallel / ZeRO collectives (what overlap missed)
 //   bubble                           waits for another stage's compute (the pipeline bubble and,
@@ -34,6 +36,7 @@ export interface StageTimes {
   recompute: number;
   tpComm: number;
   epComm: number;
+  cpComm: number;
   ppComm: number;
   dpComm: number;
   bubble: number;
@@ -52,7 +55,7 @@ export interface SimSummary {
    *  the output layer), seconds. */
   imbalance: number;
   /** Communication the critical stage's compute waited on or ran on its critical path
-   *  (tp + ep + pp + exposed dp), seconds. */
+   *  (tp + ep + cp + pp + exposed dp), seconds. */
   exposedComm: number;
 }
 
@@ -83,7 +86,8 @@ const BUBBLE = 6;
 const OPTIMIZER = 7;
 const END = 8;
 const EP = 9;
-const N = 10;
+const CP = 10;
+const N = 11;
 
 /** A stage's waits for other stages, split into the schedule's bubble — (p−1)/(v·m) of its busy
  *  time, the whole wait on equal stages (Narayanan et al. 2021 §2.2) — and stage imbalance, the
@@ -117,6 +121,8 @@ function column(kind: SegmentKind): number {
       return TP;
     case "epComm":
       return EP;
+    case "cpComm":
+      return CP;
     case "ppComm":
       return PP;
     case "dpComm":
@@ -134,6 +140,7 @@ function stageTimes(t: Float64Array, s: number): StageTimes {
     recompute: t[o + RECOMPUTE]!,
     tpComm: t[o + TP]!,
     epComm: t[o + EP]!,
+    cpComm: t[o + CP]!,
     ppComm: t[o + PP]!,
     dpComm: t[o + DP]!,
     bubble: t[o + BUBBLE]!,
@@ -159,7 +166,7 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   const stages = Array.from({ length: P }, (_, s) => stageTimes(times, s));
   const criticalStage = g.infos[g.opInfo[lastOp]!]!.stage;
   const cs = stages[criticalStage]!;
-  const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.epComm + cs.ppComm;
+  const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.epComm + cs.cpComm + cs.ppComm;
   const c = g.costs;
   const split = { forward: c.layer.forward.compute, inputGrad: c.layer.backward.compute - c.layer.weightGrad.compute + c.layer.recompute.compute, weightGrad: c.layer.weightGrad.compute };
   const { bubble, imbalance } = splitIdle(cs.bubble, busy, P, c.vpp, c.microBatches, c.schedule, split);
@@ -169,7 +176,7 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
     stages,
     criticalStage,
     segments,
-    summary: { step: r.makespan, bubble, imbalance, exposedComm: cs.tpComm + cs.epComm + cs.ppComm + cs.dpComm },
+    summary: { step: r.makespan, bubble, imbalance, exposedComm: cs.tpComm + cs.epComm + cs.cpComm + cs.ppComm + cs.dpComm },
     bubbleFraction: busy > 0 ? bubble / busy : 0,
   };
 }
@@ -228,7 +235,7 @@ function sumStages(g: Graph, r: EngineResult, times: Float64Array, cursor: Float
       const d = parts[k]![1];
       const c = row + column(kind);
       times[c] = times[c]! + d;
-      if (listing) add(s, kind === "tpComm" || kind === "epComm" ? "tp comm" : "compute", kind, t, t + d, () => opName(g, op), op, false);
+      if (listing) add(s, kind === "tpComm" || kind === "epComm" || kind === "cpComm" ? "tp comm" : "compute", kind, t, t + d, () => opName(g, op), op, false);
       t += d;
     }
     cursor[s] = end[op]!;

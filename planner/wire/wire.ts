@@ -8,6 +8,7 @@ import type { GroupName, Span } from "../layout/groups.js";
 import { layerMatrixParams, layerSmallParams, stageParamSplit, stageParamsPerGpu } from "../model.js";
 import { BYTES_16, paddedVocab } from "./facts.js";
 import { expertWire } from "./expert-wire.js";
+import { cpCalls } from "../cost/context.js";
 
 export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p" | "allToAll";
 
@@ -28,7 +29,12 @@ export type WireId =
   | "etp-gather"
   | "etp-scatter"
   | "edp-gradients"
-  | "edp-weights";
+  | "edp-weights"
+  | "cp-kv-gather"
+  | "cp-dkv-scatter"
+  | "cp-kv-ring"
+  | "cp-a2a-q-out"
+  | "cp-a2a-kv";
 
 /** The unit a call belongs to: per layer and pass (forward, backward, recompute), per pass of the
  *  embedding or the output layer, per chunk boundary crossed by a micro-batch (each way), per
@@ -49,8 +55,8 @@ export interface WireItem {
   unit: WireUnit;
   /** Calls per unit. */
   perUnit: number;
-  /** For the embedding and the output layer: the pass that makes the call; others run in every
-   *  pass of their unit. */
+  /** For the embedding, the output layer and the cp exchange: the pass that makes the call
+   *  (a cp "forward" item runs again in a full recompute); others run in every pass of their unit. */
   pass: "forward" | "backward" | "every";
   /** Calls per step on one rank of the stage the closed form prices (the slowest: the last). */
   calls: number;
@@ -65,7 +71,9 @@ export interface WireItem {
 }
 
 /** The groups' placement the wire needs: link and span of each group (layout/groups.ts). */
-export type WireLinks = Record<"tp" | "pp" | "dp" | "ep" | "etp" | "edp", { link: Link; where: Span }>;
+/** cpRing: the link one send of the cp ring crosses (a ring's hop between nodes runs on one
+ *  GPU's NIC, where the cp group's collectives spread over every NIC its ranks have). */
+export type WireLinks = Record<"tp" | "cp" | "cpRing" | "pp" | "dp" | "ep" | "etp" | "edp", { link: Link; where: Span }>;
 export type WireGroup = keyof WireLinks;
 
 /** Parameters on one rank of each pipeline stage, summed over the stages (one tp rank each). */
@@ -86,9 +94,12 @@ export function expertParamsOverStages(m: ModelSpec, seqLen: number, plan: Plan)
 
 export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks): WireItem[] {
   const { tp, pp, dp, vpp, zero, microBatch: b, sequenceParallel: sp, recompute } = plan;
+  const cp = plan.cp;
   const microBatches = t.globalBatch / (dp * b);
   const layersInStage = m.layers / pp;
-  const act = BYTES_16 * b * t.seqLen * m.hidden; // one micro-batch's b·s·h activation
+  // One micro-batch's b·s·h activation, on one cp rank its s/cp tokens (context parallel splits
+  // every tensor outside attention by sequence: Megatron-Core context_parallel.md).
+  const act = (BYTES_16 * b * t.seqLen * m.hidden) / cp;
   const out: WireItem[] = [];
   // One object shape for every item (the search builds a wire for each plan it ranks).
   const item = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: WireGroup; pass?: WireItem["pass"] }) => {
@@ -106,7 +117,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     // al. 2022 §4.2.2). On the critical path.
     const passes = recompute === "full" ? 3 : 2;
     const calls = microBatches * layersInStage * passes * 2;
-    const worldBytes = tp * dp * m.layers * microBatches * passes * 2 * act;
+    const worldBytes = tp * cp * dp * m.layers * microBatches * passes * 2 * act;
     const kinds: WireKind[] = sp ? ["allGather", "reduceScatter"] : ["allReduce"];
     for (const kind of kinds)
       item({ id: "tp-layer", group: "tp", on: "tp", kind, bytes: act, size: tp, unit: "layer-pass", perUnit: 2, calls, hides: "none", closedForm: true, worldBytes });
@@ -129,7 +140,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     const calls = 2 * vpp * microBatches;
     // In a V (zbv, dualpipev) the turn from stage pp−1 to pp stays on the last rank.
     const vShape = plan.schedule === "zbv" || plan.schedule === "dualpipev";
-    const crossings = 2 * (pp * vpp - 1 - (vShape ? 1 : 0)) * microBatches * dp; // boundaries × ways × micro-batches × replicas
+    const crossings = 2 * (pp * vpp - 1 - (vShape ? 1 : 0)) * microBatches * dp * cp; // boundaries × ways × micro-batches × replicas × cp ranks
     item({ id: "pp-activation", group: "pp", on: "pp", kind: "p2p", bytes: act / tp, size: 2, unit: "boundary", perUnit: 1, calls, hides: "none", closedForm: true,
       worldBytes: 2 * crossings * act });
     if (!sp && tp > 1)
@@ -140,20 +151,43 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     if (m.tiedEmbeddings && plan.schedule !== "zbv" && plan.schedule !== "dualpipev") {
       const bytes = (BYTES_16 * paddedVocab(m.vocab, tp) * m.hidden) / tp;
       item({ id: "tied-embedding", group: "pp", on: "pp", kind: "allReduce", bytes, size: 2, unit: "step", perUnit: 1, calls: 1, hides: "none", closedForm: true,
-        worldBytes: 2 * tp * dp * bytes });
+        worldBytes: 2 * tp * cp * dp * bytes });
     }
   }
 
   // Expert parallel: the all-to-alls and the experts' own data-parallel collectives (expert-wire.ts).
   if (m.moe !== undefined) expertWire(m, t, plan, item);
 
-  if (dp > 1) {
+  // Context parallel: the K/V exchange of every layer on the cp group (cost/context.ts).
+  if (cp > 1) {
+    const passes = recompute === "full" ? 2 : 1; // forward passes per layer (recompute runs it again)
+    const layerPasses = microBatches * layersInStage;
+    for (const c of cpCalls(m, t, plan)) {
+      const id: WireId = c.what === "kv" ? (c.kind === "p2p" ? "cp-kv-ring" : "cp-kv-gather") : c.what === "dkv" ? "cp-dkv-scatter" : c.what === "q-out" ? "cp-a2a-q-out" : "cp-a2a-kv";
+      // One item per pass (forward, re-run by full recompute; backward), as their counts differ.
+      // A ring send counts once per sender (as pp-activation counts its sends).
+      for (const pass of ["forward", "backward"] as const) {
+        const perUnit = pass === "forward" ? c.forward : c.backward;
+        if (perUnit === 0) continue;
+        const perLayer = (pass === "forward" ? passes : 1) * perUnit;
+        item({ id, group: "cp", on: c.kind === "p2p" ? "cpRing" : "cp", kind: c.kind, pass, bytes: c.bytes, size: c.kind === "p2p" ? 2 : cp, unit: "layer-pass", perUnit, calls: layerPasses * perLayer,
+          hides: c.kind === "p2p" ? pass : "none", closedForm: true,
+          // every rank of every stage, each layer; a ring send and its receive both count
+          worldBytes: tp * cp * dp * m.layers * microBatches * perLayer * c.bytes * (c.kind === "p2p" ? 2 : 1) });
+      }
+    }
+  }
+
+  // Gradient reduction and ZeRO sharding span dp·cp (the ranks that hold the same dense weights:
+  // groups.ts "shard", Megatron-Core's dp-cp group); with cp = 1 it is the dp group.
+  const dpcp = dp * cp;
+  if (dpcp > 1) {
     // 16-bit gradients (and weights) of the stage: the last one for the closed form. The routed
     // experts' are reduced over edp instead (expert-wire.ts).
     const grad = BYTES_16 * stageParamSplit(m, t.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last", plan.ep, plan.etp).dense;
-    const world = dp * tp * BYTES_16 * (paramsOverStages(m, t.seqLen, tp, pp) - (m.moe ? expertParamsOverStages(m, t.seqLen, plan) : 0));
+    const world = dpcp * tp * BYTES_16 * (paramsOverStages(m, t.seqLen, tp, pp) - (m.moe ? expertParamsOverStages(m, t.seqLen, plan) : 0));
     const dpItem = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"]) =>
-      item({ id, group: "dp", on: "dp", kind, bytes: grad, size: dp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * world });
+      item({ id, group: "dp", on: "dp", kind, bytes: grad, size: dpcp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * world });
     if (zero === 0) {
       // DDP: one bucketed all-reduce of the gradients overlapping the last backward (Li et al. 2020).
       dpItem("dp-gradients", "allReduce", "step", 1, "backward");
@@ -182,7 +216,7 @@ export function worldVolumes(items: readonly WireItem[]): Partial<Record<WireKin
 
 /** Links for a wire whose bytes alone are wanted (volumes do not depend on the links). */
 const NOWHERE = { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" } as const;
-const UNPRICED: WireLinks = Object.freeze({ tp: NOWHERE, pp: NOWHERE, dp: NOWHERE, ep: NOWHERE, etp: NOWHERE, edp: NOWHERE });
+const UNPRICED: WireLinks = Object.freeze({ tp: NOWHERE, cp: NOWHERE, cpRing: NOWHERE, pp: NOWHERE, dp: NOWHERE, ep: NOWHERE, etp: NOWHERE, edp: NOWHERE });
 
 /** One step's bytes by kind over every rank, from the plan's wire. */
 export const stepVolumes = (m: ModelSpec, t: Training, plan: Plan) => worldVolumes(wireOf(m, t, plan, UNPRICED));

@@ -1,7 +1,7 @@
 // `paraplan plan`: search, simulate the best step by step, and print the ranked plans (the
 // closed form's order, as the interactive planner ranks; the simulated step in a column of its own).
 import { writeFileSync } from "node:fs";
-import { search } from "../../planner/index.js";
+import { cpWhy, search } from "../../planner/index.js";
 import { startSimulation } from "../app/sim-thread.js";
 import { MAX_SIMULATED_OPS, simulablePrefix, simulate, simulationOps } from "../../planner/sim/simulate.js";
 import { UserError } from "../errors.js";
@@ -33,6 +33,10 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
   --stage-layers A,B,…     layers of each pipeline stage, first to last (uneven stages; sets --pp)
+  --cp C                   fix the context-parallel size (sequence split for attention; searched
+                           from 16,384 tokens on, dense models only)
+  --cp-comm allgather|ring|a2a   fix the K/V exchange (default: the search tries all three)
+  --cp-split zigzag|contiguous   how the sequence is cut (default zigzag, balanced)
   --ep E --etp T           fix the expert parallel / expert tensor parallel sizes (MoE models)
   --moe-imbalance R        busiest expert rank's routed tokens over the mean (default 1.25)
   --optimizer-states P     Adam's moments in fp32 (default) or bf16 (DeepSeek-V3: 8 bytes/param)
@@ -62,7 +66,7 @@ the whole run (README "The whole run"):
   --sweep-gpus LIST        best plan and run at each GPU count: 256..16384 (powers of two) or 256,1024,4096
   --deadline T             with --sweep-gpus: the cheapest count that trains within T (90d, 2000h, 12w)
 
-bounds: --gpus --tp --pp --dp --vpp --ep --etp ≤ 1,048,576; --moe-imbalance 1–64; --global-batch --micro-batch ≤ 2,147,483,648;
+bounds: --gpus --tp --cp --pp --dp --vpp --ep --etp ≤ 1,048,576; --moe-imbalance 1–64; --global-batch --micro-batch ≤ 2,147,483,648;
 --seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000; --tokens ≤ 1e16; --sweep-gpus ≤ 24 counts (README "Inputs")
 exit status: 0 plans found, 1 nothing fits in memory (or no count meets --deadline), 2 bad input`;
 
@@ -90,6 +94,8 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   const started = performance.now();
   const result = search(req.model, req.hw, req.training, req.fixed, { top: Math.max(k, args.top) });
   const elapsedMs = performance.now() - started;
+  // Why context parallel, when the best plan uses it (planner/cp-why.ts).
+  const why = cpWhy(req.model, req.hw, req.training, req.fixed, result);
   // Simulate the closed form's best K; the rows keep the closed form's order, list the first --top.
   let sim: SimulatedJson | undefined;
   let note: SimulationNote | undefined;
@@ -137,9 +143,9 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   const whole = best && run.tokens !== undefined
     ? wholeRun(req.model, req.hw, req.training, best, sim?.simulated[0]?.step ?? best.time.step, sim?.simulated[0] !== undefined, { ...run, tokens: run.tokens })
     : undefined;
-  if (args.json) io.out(JSON.stringify({ ...searchJson(req, result, elapsedMs, sim), ...(whole ? { run: runJson(whole) } : {}) }, null, 2));
+  if (args.json) io.out(JSON.stringify({ ...searchJson(req, result, elapsedMs, sim, why), ...(whole ? { run: runJson(whole) } : {}) }, null, 2));
   if (result.plans.length > 0) {
-    if (!args.json) io.out(planReport(req, result, elapsedMs, note, sim?.simulated));
+    if (!args.json) io.out(planReport(req, result, elapsedMs, note, sim?.simulated, why));
     if (whole && !args.json) io.out(["", runText(whole)].join("\n"));
     if (timeline && args.timeline && !args.json) io.out(["", ...renderGantt(timeline, terminalWidth())].join("\n"));
     return 0;

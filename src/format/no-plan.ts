@@ -2,23 +2,24 @@
 // else why nothing was valid and which input to change — a fixed dimension only when one was
 // fixed; when only the data-parallel size keeps the global batch from dividing, the batch.
 import { type SearchResult } from "../../planner/index.js";
-import { ppCandidates, tpCandidates } from "../../planner/space.js";
+import { cpCandidates, ppCandidates, tpCandidates } from "../../planner/space.js";
 import { ONE_PLAN, brokenUpTo, dimsOf, ruleContext } from "../../planner/layout/layout.js";
 import type { PlanRequest } from "../plan-request.js";
 import { describePlan, rejections } from "./plan-text.js";
 import { count, gib, percent } from "./units.js";
 
-/** The data-parallel sizes of the layouts whose tp and pp pass every rule (ascending). */
+/** The data-parallel sizes of the layouts whose tp, cp and pp pass every rule (ascending). */
 export function layoutDps(req: PlanRequest): number[] {
   const { model: m, training: t, fixed, hw } = req;
   const ctx = ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain);
   const out = new Set<number>();
   for (const tp of tpCandidates(m, t, fixed))
-    for (const pp of ppCandidates(m, t, fixed, tp)) {
-      const dp = t.gpus / (tp * pp);
-      if (fixed.dp !== undefined && fixed.dp !== dp) continue;
-      if (brokenUpTo("pp", ctx, { ...dimsOf(ONE_PLAN), tp, pp, dp }) === null) out.add(dp);
-    }
+    for (const cp of cpCandidates(m, t, fixed, tp))
+      for (const pp of ppCandidates(m, t, fixed, tp, cp)) {
+        const dp = t.gpus / (tp * cp * pp);
+        if (fixed.dp !== undefined && fixed.dp !== dp) continue;
+        if (brokenUpTo("pp", ctx, { ...dimsOf(ONE_PLAN), tp, cp, pp, dp }) === null) out.add(dp);
+      }
   return [...out].sort((a, b) => a - b);
 }
 

@@ -17,7 +17,7 @@ export interface SimulatedJson {
   fastest: number;
 }
 
-export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulatedJson) {
+export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulatedJson, cpWhy?: string | null) {
   const m = req.model;
   const t = req.training;
   return {
@@ -48,6 +48,8 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     elapsedMs,
     plans: result.plans.map((p, i) => planJson(p, sim?.simulated[i])),
     ...(result.closest ? { closest: planJson(result.closest) } : {}),
+    // Why the best plan uses context parallel (planner/cp-why.ts), when it does.
+    ...(cpWhy ? { cpWhy } : {}),
     // The rows are in the closed form's order; the simulation's fastest is named by its rank (from 1).
     ...(sim ? { simulatedTop: sim.top, simulatedFastest: sim.fastest + 1 } : {}),
   };

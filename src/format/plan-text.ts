@@ -1,20 +1,18 @@
 // Text report of a search: header with assumptions, the ranked table, the best plan's
 // breakdown, and rejections by reason.
-import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams, worstStageName } from "../../planner/index.js";
+import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams, worstStageName } from "../../planner/index.js";
 import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
 import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
-import type { LinkKind } from "../../planner/types.js";
+import { DEFAULT_CP_COMM, type LinkKind } from "../../planner/types.js";
 
 export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe", zb1p: "ZB1P zero bubble", zbv: "ZB-V zero bubble", dualpipev: "DualPipeV" } as const;
 
 /** A plan in words: "tp 4 · pp 8 · vpp 6 · dp 32 · ZeRO-1 · micro-batch 2 · …". */
 export function describePlan(p: Plan): string {
-  const parts = [`tp ${p.tp}`, p.stageLayers ? `pp ${p.pp} (stage layers ${p.stageLayers.join(",")})` : `pp ${p.pp}`];
+  const parts = [`tp ${p.tp}`, ...(p.cp > 1 ? [`cp ${p.cp} (${cpLabel(p)})`] : []), p.stageLayers ? `pp ${p.pp} (stage layers ${p.stageLayers.join(",")})` : `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
-  // Context parallel with its K/V exchange and sequence cut (defaults as planOnly fills them).
-  if (p.cp > 1) parts.push(`cp ${p.cp} (${p.cpComm ?? DEFAULT_CP_COMM}, ${p.cpSplit ?? DEFAULT_CP_SPLIT})`);
   parts.push(`dp ${p.dp}`);
   // Expert groups, when there are any (MoE models): ep · etp fold over the same ranks, edp follows.
   if (p.ep > 1 || p.etp > 1) parts.push(`ep ${p.ep}`, ...(p.etp > 1 ? [`etp ${p.etp}`] : []));
@@ -23,6 +21,13 @@ export function describePlan(p: Plan): string {
   if (p.pp > 1) parts.push(SCHEDULE_LABEL[p.schedule]);
   return parts.join(" · ");
 }
+
+/** The cp exchange in words: "ring, zig-zag". */
+export const cpLabel = (p: Pick<Plan, "cpComm" | "cpSplit">): string =>
+  `${CP_COMM_LABEL[p.cpComm ?? DEFAULT_CP_COMM]}, ${p.cpSplit === "contiguous" ? "contiguous" : "zig-zag"}`;
+export const CP_COMM_LABEL = { allgather: "K/V all-gather", ring: "ring", a2a: "all-to-all" } as const;
+/** A table cell: "1", or "16 ring" (with "contig." when the split is contiguous). */
+export const cpCell = (p: Plan): string => (p.cp > 1 ? `${p.cp} ${p.cpComm ?? DEFAULT_CP_COMM}${p.cpSplit === "contiguous" ? " contig." : ""}` : "1");
 
 export function header(req: PlanRequest): string {
   const { model: m, hw, training: t } = req;
@@ -57,14 +62,15 @@ export function planCells(p: PlanResult): string[] {
 
 /** The ranked table; with `simulated` (per row, in order) a "sim. step" column after MFU. The
  *  step, tokens/s, TFLOP/s and MFU columns are the closed form's, whose order the rows are in. */
-export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[], experts = false): string {
+export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[], experts = false, cp = false): string {
   const rows = plans.map((p, i) => {
-    const base = planCells(p);
+    // Context parallel searched or given: a cp column after tp (degree and exchange).
+    const base = cp ? [String(p.tp), cpCell(p), ...planCells(p).slice(1)] : planCells(p);
     // MoE models: ep and etp after dp (edp = tp·dp/(ep·etp) follows).
     const cells = [String(i + 1), ...(experts ? [...base.slice(0, 4), String(p.ep), String(p.etp), ...base.slice(4)] : base), grouped(p.tflopsPerGpu), percent(p.mfu)];
     return simulated ? [...cells, simulated[i] ? seconds(simulated[i]!.step) : "-"] : cells;
   });
-  const dims = experts ? ["tp", "pp", "vpp", "dp", "ep", "etp"] : ["tp", "pp", "vpp", "dp"];
+  const dims = [...(cp ? ["tp", "cp"] : ["tp"]), ...(experts ? ["pp", "vpp", "dp", "ep", "etp"] : ["pp", "vpp", "dp"])];
   const head = ["#", ...dims, "zero", "mbs", "recompute", "sp", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"];
   const right = [true, ...dims.map(() => true), true, true, false, false, false, true, true, true, true, true];
   return simulated ? table([...head, "sim. step"], rows, [...right, true]) : table(head, rows, right);
@@ -78,7 +84,7 @@ export function breakdown(p: PlanResult): string {
     `best plan: ${describePlan(p)}`,
     `  memory per GPU${stage}: weights ${gib(m.weights)} + gradients ${gib(m.gradients)} + optimizer ${gib(m.optimizer)} + activations ${gib(m.activations)} + other ${gib(m.other)} = ${gib(m.total)} of ${gib(m.capacity)}`,
     ...(m.experts !== undefined ? [`  of which routed experts (weights, gradients, optimizer; ÷ ep·etp = ${p.ep * p.etp}, states sharded over edp = ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}): ${gib(m.experts)}`] : []),
-    `  step ${seconds(t.step)}: compute ${seconds(t.compute)}, recompute ${seconds(t.recompute)}, tp comm ${seconds(t.tpComm)}, ${m.experts !== undefined ? `ep all-to-all ${seconds(t.epComm)} (${percent(t.epComm / t.step)}), ` : ""}pp comm ${seconds(t.ppComm)}, bubble ${seconds(t.bubble)}, exposed dp comm ${seconds(t.dpComm)}, optimizer ${seconds(t.optimizer)}`,
+    `  step ${seconds(t.step)}: compute ${seconds(t.compute)}, recompute ${seconds(t.recompute)}, tp comm ${seconds(t.tpComm)}, ${m.experts !== undefined ? `ep all-to-all ${seconds(t.epComm)} (${percent(t.epComm / t.step)}), ` : ""}${p.cp > 1 ? `cp exchange ${seconds(t.cpComm)} (${percent(t.cpComm / t.step)}), ` : ""}pp comm ${seconds(t.ppComm)}, bubble ${seconds(t.bubble)}, exposed dp comm ${seconds(t.dpComm)}, optimizer ${seconds(t.optimizer)}`,
     `  ${count(p.tokensPerSecond)} tokens/s, ${grouped(p.tflopsPerGpu)} model TFLOP/s per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
     ...(p.zero > 0 && p.dp === 1 ? [`  ${zeroNote(p.zero)}`] : []),
     ...(p.order ? [`  rank order ${p.orderReason ?? `${p.order} (the other order places dp and pp alike here)`}`] : []),
@@ -124,15 +130,17 @@ export function simulationLine(n: SimulationNote, closedFormStep: number): strin
   ].join("\n");
 }
 
-export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulationNote, simulated?: readonly { step: number }[]): string {
+export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulationNote, simulated?: readonly { step: number }[], cpWhy?: string | null): string {
+  const cp = result.withoutCp !== undefined || result.plans.some((p) => p.cp > 1);
   return [
     header(req),
     `searched ${count(result.searched)} configurations in ${elapsedMs.toFixed(0)} ms: ${count(result.feasible)} fit in memory`,
     "",
-    plansTable(result.plans, sim ? simulated : undefined, req.model.moe !== undefined),
+    plansTable(result.plans, sim ? simulated : undefined, req.model.moe !== undefined, cp),
     ...(sim ? [simulationLine(sim, result.plans[0]!.time.step)] : []),
     "",
     breakdown(result.plans[0]!),
+    ...(cpWhy ? [`  why context parallel: ${cpWhy}`] : []),
     "",
     rejections(result),
   ].join("\n");

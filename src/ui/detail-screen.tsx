@@ -65,6 +65,7 @@ export function DetailScreen({ plan, previous, hw, training, model, width, heigh
         </Text>
       ))}
       {v.experts !== null && <Text wrap="truncate-end">{`  ${v.experts}`}</Text>}
+      {v.context !== null && <Text wrap="truncate-end">{`  ${v.context}`}</Text>}
       {v.wire !== null && <Text wrap="truncate-end">{`  ${v.wire}`}</Text>}
       <Text wrap="truncate-end">{v.bubble}</Text>
       {v.diff.map((l, i) => (

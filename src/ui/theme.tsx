@@ -18,6 +18,7 @@ export const TIME_COLOR: Record<TimeKey | "free", string> = {
   recompute: "greenBright",
   tpComm: "cyan",
   epComm: "cyanBright",
+  cpComm: "blueBright",
   ppComm: "blue",
   bubble: "red",
   dpComm: "magenta",

@@ -61,8 +61,9 @@ export const PLAN_KEYS = [
   "hfu",
 ].sort();
 export const MEMORY_KEYS = ["weights", "gradients", "optimizer", "activations", "other", "total", "capacity"].sort();
-// epComm: the expert-parallel all-to-alls (issue 13; 0 for a dense model).
-export const TIME_KEYS = ["compute", "recompute", "tpComm", "ppComm", "epComm", "bubble", "dpComm", "optimizer", "step"].sort();
+// epComm: the expert-parallel all-to-alls (issue 13; 0 for a dense model); cpComm: the
+// context-parallel K/V exchange (issue 14; 0 without cp).
+export const TIME_KEYS = ["compute", "recompute", "tpComm", "ppComm", "epComm", "cpComm", "bubble", "dpComm", "optimizer", "step"].sort();
 export const MODEL_KEYS = ["name", "params", "layers", "hidden", "heads", "kvHeads", "ffnHidden", "vocab", "seqLen"].sort();
 export const CLUSTER_KEYS = ["profile", "gpus", "gpusPerNode"].sort();
 export const TOP_KEYS = ["model", "cluster", "globalBatch", "searched", "feasible", "rejected", "elapsedMs", "plans"];

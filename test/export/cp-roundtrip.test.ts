@@ -86,9 +86,9 @@ describe("paraplan plan --from", () => {
     const from = JSON.parse(r.stdout).from;
     expect(from.plan).toMatchObject({ tp: 8, cp: 2, dp: 4 });
     // The exported file's header and the text comparison name the exchange and the cut.
-    expect(args.content).toContain("# plan: tp 8 · pp 1 · cp 2 (allgather, zigzag) · dp 4 · ZeRO-1");
+    expect(args.content).toContain("# plan: tp 8 · cp 2 (K/V all-gather, zig-zag) · pp 1 · dp 4 · ZeRO-1");
     const text = await cli(["plan", "--model", LLAMA, "--gpus", "64", "--from", path]);
-    expect(text.stdout).toContain("(megatron): tp 8 · pp 1 · cp 2 (allgather, zigzag) · dp 4 · ZeRO-1 · micro-batch 1 · no recompute");
+    expect(text.stdout).toContain("(megatron): tp 8 · cp 2 (K/V all-gather, zig-zag) · pp 1 · dp 4 · ZeRO-1 · micro-batch 1 · no recompute");
   });
 
   it("paraplan export --plan with cp: written for core_r0.14; core_v0.7 refuses the all-gather exchange in one line, exit 2", async () => {

@@ -99,7 +99,7 @@ describe("validate", () => {
     // tp 2·cp 3·dp 2 = 12 GPUs; 2·3 = 6 ∤ 1024
     const c = { ...CTX, gpus: 12, globalBatch: 24 };
     expect(validate(c, { ...DIMS, tp: 2, cp: 3, dp: 2, pp: 1 })).toEqual([
-      { code: "cp_seq", flag: "--cp", message: "2·cp = 6 does not divide the sequence length 1024" },
+      { code: "cp_seq", flag: "--cp", message: "2·cp = 6 does not divide the sequence length 1024 (zig-zag cuts it into 2·cp chunks)" },
     ]);
     expect(codes({ ...c, seqLen: 1536 }, { tp: 2, cp: 3, dp: 2, pp: 1 })).toEqual([]);
     // cp enters the world size: tp 2·cp 2·pp 2·dp 4 = 32 ≠ 16
@@ -247,7 +247,7 @@ describe("rule levels and layouts", () => {
   it("every rule is checked at exactly one level of the search order", () => {
     const all = SEARCH_ORDER.flatMap((d) => rulesAt(d).map((r) => r.code));
     expect([...all].sort()).toEqual(RULES.map((r) => r.code).sort());
-    expect(rulesAt("tp").map((r) => r.code)).toEqual(["tp_gpus", "tp_heads", "tp_kv_heads", "tp_spans_nodes"]);
+    expect(rulesAt("tp").map((r) => r.code)).toEqual(["tp_gpus", "tp_heads", "tp_kv_heads", "tp_spans_nodes", "cp_heads"]);
     expect(rulesAt("dp").map((r) => r.code)).toEqual(["dp_gpus", "batch_dp", "degrees_divide", "degrees_world", "expert_fold"]);
     expect(rulesAt("microBatch").map((r) => r.code)).toEqual(["microbatch_global", "microbatch_batch", "interleaved_microbatches", "zb1p_microbatches", "dualpipev_microbatches"]);
   });

@@ -1,6 +1,7 @@
 // The plan detail's view-model: memory against capacity, the step-time breakdown, communication
 // per group with its link, the bubble, and the difference from the plan shown before.
-import { type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, wireLinks, wireOf, worstStageName } from "../../../planner/index.js";
+import { DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, wireLinks, wireOf, worstStageName } from "../../../planner/index.js";
+import { cpImbalance } from "../../../planner/cost/context.js";
 import { count, gib, percent, seconds } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
@@ -17,13 +18,14 @@ export const MEMORY_GLYPH: Record<MemoryKey | "free", string> = {
   free: "·",
 };
 
-export type TimeKey = "compute" | "recompute" | "tpComm" | "epComm" | "ppComm" | "bubble" | "dpComm" | "optimizer";
-export const TIME_KEYS: readonly TimeKey[] = ["compute", "recompute", "tpComm", "epComm", "ppComm", "bubble", "dpComm", "optimizer"];
+export type TimeKey = "compute" | "recompute" | "tpComm" | "epComm" | "cpComm" | "ppComm" | "bubble" | "dpComm" | "optimizer";
+export const TIME_KEYS: readonly TimeKey[] = ["compute", "recompute", "tpComm", "epComm", "cpComm", "ppComm", "bubble", "dpComm", "optimizer"];
 export const TIME_LABEL: Record<TimeKey, string> = {
   compute: "compute",
   recompute: "recompute",
   tpComm: "tp comm",
   epComm: "ep all-to-all",
+  cpComm: "cp exchange",
   ppComm: "pp comm",
   bubble: "bubble",
   dpComm: "dp exposed",
@@ -34,6 +36,7 @@ export const TIME_GLYPH: Record<TimeKey | "free", string> = {
   recompute: "▓",
   tpComm: "▒",
   epComm: "⇄",
+  cpComm: "↻",
   ppComm: "░",
   bubble: "╳",
   dpComm: "≡",
@@ -64,6 +67,8 @@ export interface DetailView {
   comms: CommRow[];
   /** MoE plans: the routed experts' memory and the all-to-all's share of the step (null: dense). */
   experts: string | null;
+  /** cp plans: the exchange, what it moves per layer and its share of the step (null: cp 1). */
+  context: string | null;
   /** The plan's wire in one line (with the model), else null. */
   wire: string | null;
   bubble: string;
@@ -72,16 +77,17 @@ export interface DetailView {
   diff: string[];
 }
 
-const COUNT_NAME = { tp: "ranks", pp: "stages", dp: "replicas", ep: "ranks" } as const;
+const COUNT_NAME = { tp: "ranks", cp: "ranks", pp: "stages", dp: "replicas", ep: "ranks" } as const;
 
 function commRows(hw: Hardware, p: PlanResult): CommRow[] {
-  const time = { tp: p.time.tpComm, pp: p.time.ppComm, dp: p.time.dpComm, ep: p.time.epComm };
+  const time = { tp: p.time.tpComm, cp: p.time.cpComm, pp: p.time.ppComm, dp: p.time.dpComm, ep: p.time.epComm };
   return allGroupLinks(hw, p).map((l) => {
     const size = `${l.size} ${l.size === 1 ? COUNT_NAME[l.group].slice(0, -1) : COUNT_NAME[l.group]}`;
     const link = l.where === "none" ? "no communication" : `${l.link} ${l.bandwidth}`;
     const exposed = l.group === "dp" ? (time.dp === 0 ? "fully overlapped" : `${seconds(time.dp)} exposed`) : seconds(time[l.group]);
     const t = l.where === "none" ? "" : exposed;
-    return { link: l, text: `${l.group}  ${size.padEnd(12)} ${link.padEnd(30)} ${t}`.trimEnd() };
+    const name = l.group === "dp" && p.cp > 1 ? "dp·cp" : l.group;
+    return { link: l, text: `${name}  ${size.padEnd(12)} ${link.padEnd(30)} ${t}`.trimEnd() };
   });
 }
 
@@ -90,7 +96,7 @@ const SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "interleaved", z
 /** The plan in one short line (describePlan's words, abbreviated to fit 80 columns: mb micro-batch,
  *  sel selective, SP sequence parallel). */
 export function shortPlan(p: Plan): string {
-  const parts = [`tp ${p.tp}`, `pp ${p.pp}`];
+  const parts = [`tp ${p.tp}`, ...(p.cp > 1 ? [`cp ${p.cp} ${p.cpComm ?? DEFAULT_CP_COMM}`] : []), `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
   parts.push(`dp ${p.dp}`);
   if (p.ep > 1 || p.etp > 1) parts.push(p.etp > 1 ? `ep ${p.ep}×etp ${p.etp}` : `ep ${p.ep}`);
@@ -107,7 +113,7 @@ export function bubbleLine(p: PlanResult, t: Training): string {
   return `bubble ${seconds(p.time.bubble)} = ${percent(p.time.bubble / p.time.step)} of the step (${p.pp} stages${chunks}, ${microBatches} micro-batches)`;
 }
 
-const PLAN_DIMS: (keyof Plan)[] = ["tp", "pp", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
+const PLAN_DIMS: (keyof Plan)[] = ["tp", "cp", "cpComm", "cpSplit", "pp", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
 const DIM_LABEL: Partial<Record<keyof Plan, string>> = { zero: "ZeRO", microBatch: "micro-batch", sequenceParallel: "SP" };
 
 const signed = (x: number, f: (v: number) => string) => (x === 0 ? "±0" : `${x > 0 ? "+" : "−"}${f(Math.abs(x))}`);
@@ -144,6 +150,20 @@ export function wireLine(m: ModelSpec, hw: Hardware, t: Training, p: Plan): stri
   return `on the wire per GPU and step: ${parts.join(" · ")}`;
 }
 
+/** The context-parallel exchange in one line: variant, K/V bytes of one layer's exchange per
+ *  micro-batch and pass (model known), and its exposed share of the step. */
+export function contextLine(p: PlanResult, hw: Hardware, t: Training, model?: ModelSpec): string {
+  const variant = `${p.cpComm ?? DEFAULT_CP_COMM}, ${p.cpSplit === "contiguous" ? `contiguous (busiest rank ×${cpImbalance(p.cp, "contiguous").toFixed(2)} attention)` : "zig-zag"}`;
+  let moved = "";
+  if (model) {
+    const links = wireLinks(hw, place(hw, degreesOf(p), p.order));
+    let bytes = 0;
+    for (const i of wireOf(model, t, p, links)) if (i.group === "cp" && i.pass === "forward") bytes += i.perUnit * i.bytes;
+    moved = ` · ${gib(bytes)} per layer forward`;
+  }
+  return `context parallel: cp ${p.cp} (${variant}) · s/cp = ${count(t.seqLen / p.cp)} tokens a rank${moved} · exposed ${seconds(p.time.cpComm)} = ${percent(p.time.cpComm / p.time.step)} of the step`;
+}
+
 export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: PlanResult | null, width: number, model?: ModelSpec): DetailView {
   const m = p.memory;
   const barWidth = Math.max(10, width - 26);
@@ -170,6 +190,7 @@ export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: P
     timeLegend,
     comms: commRows(hw, p),
     experts,
+    context: p.cp > 1 ? fit(contextLine(p, hw, t, model), width) : null,
     wire: model ? fit(wireLine(model, hw, t, p), width) : null,
     bubble: fit(bubbleLine(p, t), width),
     run: model ? wholeRunLines(model, hw, t, p, width) : [],

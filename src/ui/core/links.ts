@@ -8,7 +8,7 @@ import { span as spanOf } from "../../../planner/layout/groups.js";
 import { bandwidth, linkName } from "../../format/units.js";
 import type { LinkKind } from "../../../planner/types.js";
 
-export type Group = "tp" | "pp" | "dp" | "ep";
+export type Group = "tp" | "cp" | "pp" | "dp" | "ep";
 export type { Span };
 
 export interface GroupLink {
@@ -37,7 +37,9 @@ export function intraName(hw: Hardware): string {
 }
 
 export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
-  const g = place(hw, degrees(plan), plan.order)[group];
+  // With cp > 1 the gradients reduce over dp·cp (the "shard" group, planner/layout/groups.ts):
+  // the dp row shows that group, the one the cost model prices.
+  const g = place(hw, degrees(plan), plan.order)[group === "dp" && (plan.cp ?? 1) > 1 ? "shard" : group];
   const { size, stride, where } = g;
   const span = size <= 1 ? 1 : (size - 1) * stride + 1;
   if (where === "none") return { group, size, span, where, link: "—", bandwidth: "" };
@@ -48,6 +50,7 @@ export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
   return { group, size, span, where, link: (where === "mixed" ? "network (some groups)" : "network") + tier, bandwidth: bw };
 }
 
-/** tp, pp, dp, and the expert-parallel group when there is one (MoE plans with ep > 1). */
+/** tp, cp when there is one (cp > 1: it may cross nodes, Llama 3 ran tp 8 × cp 16), pp, dp, and
+ *  the expert-parallel group when there is one (MoE plans with ep > 1). */
 export const allGroupLinks = (hw: Hardware, plan: Dense): GroupLink[] =>
-  ((plan.ep ?? 1) > 1 ? (["tp", "pp", "dp", "ep"] as const) : (["tp", "pp", "dp"] as const)).map((g) => groupLink(hw, plan, g));
+  ([...((plan.cp ?? 1) > 1 ? (["tp", "cp"] as const) : (["tp"] as const)), "pp", "dp", ...((plan.ep ?? 1) > 1 ? (["ep"] as const) : [])] as Group[]).map((g) => groupLink(hw, plan, g));

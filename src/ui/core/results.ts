@@ -1,6 +1,6 @@
 // The ranked table's view-model: sorting, filters, the visible window of rows, and the status,
 // filter and rejection lines. Every figure comes from the planner's PlanResult.
-import { type PlanResult, REJECTION_CODES, type RejectionCode, type RejectionCounts, comparePlans } from "../../../planner/index.js";
+import { DEFAULT_CP_COMM, type PlanResult, REJECTION_CODES, type RejectionCode, type RejectionCounts, comparePlans } from "../../../planner/index.js";
 import { describePlan } from "../../format/plan-text.js";
 import { compact, count, gib, percent, seconds } from "../../format/units.js";
 import { fit } from "./bars.js";
@@ -94,17 +94,25 @@ export interface TableView {
 /** The expert-parallel cell after dp: "8", or "4×2" with expert tensor parallel. */
 export const expertCell = (p: PlanResult): string => (p.etp > 1 ? `${p.ep}×${p.etp}` : String(p.ep));
 
+/** The context-parallel cell after tp: "1", or "16 ring" / "16 ag" / "16 a2a" (and "c" for
+ *  contiguous chunks). */
+export const cpShortCell = (p: PlanResult): string =>
+  p.cp > 1 ? `${p.cp} ${CP_SHORT[p.cpComm ?? DEFAULT_CP_COMM]}${p.cpSplit === "contiguous" ? " c" : ""}` : "1";
+const CP_SHORT = { allgather: "ag", ring: "ring", a2a: "a2a" } as const;
+
 /** A window of `height` rows around the cursor, columns padded to their widest cell. With
- *  `experts` (a MoE model) an "ep" column follows dp. */
-export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1)): TableView {
+ *  `experts` (a MoE model) an "ep" column follows dp; with `cp` (some plan uses context parallel)
+ *  a "cp" column follows tp. */
+export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1), cp = plans.some((p) => p.cp > 1)): TableView {
   const n = plans.length;
   const h = Math.max(1, height);
   const first = Math.max(0, Math.min(cursor - Math.floor(h / 2), n - h));
   const shown = plans.slice(first, first + h);
   const withEp = (r: string[], ep: string) => (experts ? [...r.slice(0, 4), ep, ...r.slice(4)] : r);
-  const columns = withEp(COLUMNS, "ep");
-  const right = experts ? [...RIGHT.slice(0, 4), true, ...RIGHT.slice(4)] : RIGHT;
-  const cells = shown.map((p, i) => withEp(planCells(p, first + i + 1), expertCell(p)));
+  const withCp = <T>(r: T[], c: T) => (cp ? [...r.slice(0, 2), c, ...r.slice(2)] : r);
+  const columns = withCp(withEp(COLUMNS, "ep"), "cp");
+  const right = withCp(experts ? [...RIGHT.slice(0, 4), true, ...RIGHT.slice(4)] : RIGHT, true);
+  const cells = shown.map((p, i) => withCp(withEp(planCells(p, first + i + 1), expertCell(p)), cpShortCell(p)));
   const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)));
   const line = (r: string[]) => r.map((c, j) => (right[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join(" ").trimEnd();
   return {

@@ -9,7 +9,7 @@ import {
   type SearchResult,
   search,
 } from "../../../planner/index.js";
-import { microBatchCandidates, ppCandidates, tpCandidates } from "../../../planner/space.js";
+import { cpCandidates, microBatchCandidates, ppCandidates, tpCandidates } from "../../../planner/space.js";
 import { ONE_PLAN as ONE, brokenUpTo, dimsOf, ruleContext } from "../../../planner/layout/layout.js";
 import type { PlanRequest } from "../../plan-request.js";
 
@@ -33,7 +33,7 @@ export interface SearchProgress extends SearchTotals {
 export const emptyTotals = (): SearchTotals => ({ searched: 0, feasible: 0, rejected: {}, plans: [], closest: null });
 
 /**
- * The chunks of the search space, as fixed dimensions: one per (tp, pp) pair, and a valid pair
+ * The chunks of the search space, as fixed dimensions: one per (tp, cp, pp) triple, and a valid pair
  * (tp and pp pass the structural checks) once per micro-batch size, since layouts with many
  * virtual stages and micro-batch sizes make a pair alone too long to run between two frames.
  */
@@ -42,10 +42,14 @@ export function searchChunks(req: PlanRequest): Fixed[] {
   const out: Fixed[] = [];
   const ctx = ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain);
   for (const tp of tpCandidates(m, t, fixed)) {
-    for (const pp of ppCandidates(m, t, fixed, tp)) {
-      const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, pp, dp: t.gpus / (tp * pp) }) === null;
-      if (!valid) out.push({ ...fixed, tp, pp });
-      else for (const microBatch of microBatchCandidates(t, fixed, t.gpus / (tp * pp))) out.push({ ...fixed, tp, pp, microBatch });
+    // Context parallel is a chunk dimension too (the search's cp candidates: planner/space.ts).
+    for (const cp of cpCandidates(m, t, fixed, tp)) {
+      for (const pp of ppCandidates(m, t, fixed, tp, cp)) {
+        const dp = t.gpus / (tp * cp * pp);
+        const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, cp, pp, dp }) === null;
+        if (!valid) out.push({ ...fixed, tp, cp, pp });
+        else for (const microBatch of microBatchCandidates(t, fixed, dp)) out.push({ ...fixed, tp, cp, pp, microBatch });
+      }
     }
   }
   return out;

@@ -19,6 +19,16 @@ function withProfile(s: SetupState, o: SetupOptions, next: SetupState): SetupSta
   return { ...next, ...clusterFor(s.nodes * s.perNode, chosenProfile(next, o).gpusPerNode) };
 }
 
+/** Sequence lengths ← → steps through, up to the long-context ones context parallel is for
+ *  (Llama 3's 131,072; 1,048,576 = 2^20). */
+export const SEQ_CHOICES: readonly number[] = [1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144, 524288, 1048576];
+
+/** The next preset above (delta > 0) or below v; past the ends, v doubled or halved. */
+export function nextSeq(v: number, delta: number): number {
+  if (delta > 0) return SEQ_CHOICES.find((c) => c > v) ?? v * 2;
+  return [...SEQ_CHOICES].reverse().find((c) => c < v) ?? Math.floor(v / 2);
+}
+
 function setNumber(s: SetupState, f: NumericField, v: number): SetupState {
   return { ...s, [f]: Math.max(1, Math.min(10 ** MAX_DIGITS - 1, v)) };
 }
@@ -40,6 +50,7 @@ export function setupReducer(s: SetupState, o: SetupOptions, a: SetupAction): Se
         return withProfile(s, o, { ...base, profileFile: null, profile: wrap(at + a.delta, o.profiles.length) });
       }
       const v = s[s.focus];
+      if (s.focus === "seq") return setNumber(base, "seq", nextSeq(v, a.delta));
       return setNumber(base, s.focus, a.delta > 0 ? v * 2 : Math.floor(v / 2));
     }
     case "setup/digit": {

@@ -52,7 +52,7 @@ const NUMBER_HELP: Record<Exclude<FieldId, "model" | "profile">, string[]> = {
   nodes: ["Nodes in the cluster.", "Tensor parallel stays inside a node; the other groups may cross nodes."],
   perNode: ["GPUs in each node (the profile's node size by default).", "A smaller value models partly used nodes."],
   batch: ["Global batch: sequences per optimizer step, over all replicas.", "dp must divide it; each replica splits its share into micro-batches."],
-  seq: ["Sequence length in tokens (the model's by default)."],
+  seq: ["Sequence length in tokens (the model's by default).", "← → step through 1,024 … 1,048,576; from 16,384 on the search tries context parallel (cp)."],
 };
 
 function listFor(s: SetupState, o: SetupOptions, height: number, width: number): { title: string; list: ListItem[] } {

@@ -1,0 +1,130 @@
+// Context parallelism (cp ranks split the sequence for attention; every other module runs
+// unchanged on s/cp tokens: Megatron-Core docs/user-guide/features/context_parallel.md;
+// formulas-scale §2). What one cp rank computes, holds and sends, for the variants of
+// Megatron-Core's --cp-comm-type (planner/types.ts CpComm):
+//   allgather  gather the whole sequence's K and V before attention, reduce-scatter dK and dV in
+//              backward (Llama 3 §3.3.2; Megatron "all_gather"). Not overlapped.
+//   ring       pass K and V chunks around the cp ring, cp−1 steps, each overlapped with the
+//              blockwise attention of the chunk in hand; backward passes K,V and dK,dV
+//              (Ring Attention, Liu et al. 2023 §3; Megatron "p2p").
+//   a2a        re-shard sequence into heads: all-to-alls of q, k, v in and of the output back,
+//              4 per layer forward, 4 backward (DeepSpeed-Ulysses, Jacobs et al. 2023).
+// Only the K/V heads travel (grouped-query attention shrinks K and V, not Q: kvHeads·headDim wide).
+import { attentionWidth, headDim } from "../model.js";
+import { type CpComm, type CpSplit, DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Training } from "../types.js";
+
+/** Bytes per element of K, V and their gradients (16-bit; attention runs in bf16 even under fp8). */
+const KV_BYTES = 2;
+
+export type CpPlan = Pick<Plan, "cp" | "tp" | "microBatch"> & Partial<Pick<Plan, "cpComm" | "cpSplit">>;
+
+export const cpCommOf = (p: Partial<Pick<Plan, "cp" | "cpComm">>): CpComm => p.cpComm ?? DEFAULT_CP_COMM;
+export const cpSplitOf = (p: Partial<Pick<Plan, "cp" | "cpSplit">>): CpSplit => p.cpSplit ?? DEFAULT_CP_SPLIT;
+
+/** The busiest cp rank's causal attention work over the mean (formulas-scale §2.4, derived here).
+ *  Contiguous: rank i holds chunk i of c and attends to chunks 0..i, i full blocks plus half the
+ *  diagonal one: i + ½ units; the mean is c/2 and the last rank does c − ½, so max/mean = (2c−1)/c
+ *  (→ 2 for large c). Zig-zag (2c chunks, rank i holds i and 2c−1−i; Llama 3 §3.3.2, Megatron-Core):
+ *  (i + ½) + (2c−1−i + ½) = 2c quarter-chunks on every rank: 1. */
+export function cpImbalance(cp: number, split: CpSplit): number {
+  if (cp <= 1 || split === "zigzag") return 1;
+  return (2 * cp - 1) / cp;
+}
+
+/** One micro-batch's K and V of the whole sequence on one tp rank, bytes: 2·s·b·h_kv·β/t
+ *  (h_kv = kvHeads·headDim; each tp rank holds kvHeads/t of the K/V heads). */
+export function kvBytes(m: ModelSpec, t: Pick<Training, "seqLen">, p: Pick<Plan, "tp" | "microBatch">): number {
+  return (2 * t.seqLen * p.microBatch * m.kvHeads * headDim(m) * KV_BYTES) / p.tp;
+}
+
+/** Bytes of the cp exchange's buffers alive while one layer's attention runs, on one GPU
+ *  (formulas-scale §2.1, §2.3): allgather the gathered full K and V (2·s·b·h_kv·β/t); ring two
+ *  K/V chunks (the one attended and the one arriving, 2·(2·s·b·h_kv·β/(t·c))); a2a the heads
+ *  re-sharded: q, k, v and the output over the whole sequence for h/c heads. */
+export function cpBufferBytes(m: ModelSpec, t: Pick<Training, "seqLen">, p: CpPlan): number {
+  if (p.cp <= 1) return 0;
+  const kv = kvBytes(m, t, p);
+  const comm = cpCommOf(p);
+  if (comm === "allgather") return kv;
+  if (comm === "ring") return (2 * kv) / p.cp;
+  const q = (t.seqLen * p.microBatch * attentionWidth(m) * KV_BYTES) / p.tp;
+  return (2 * q + kv) / p.cp;
+}
+
+/** The ring's overlap condition (Ring Attention, Liu et al. 2023 §3 "Arithmetic intensity between
+ *  hosts", generalised in formulas-scale §2.2): a step hides its K/V transfer when the chunk's
+ *  attention FLOPs take longer than the transfer. Per step a rank's c_b = s/c queries meet c_b keys:
+ *  4·c_b²·h_q FLOPs (QKᵀ and PV, halved by the causal mask: ×share) against 2·c_b·h_kv·β bytes, so
+ *  it overlaps when c_b ≥ (2·h_kv·β)/(4·h_q·share) · F/B = (β/2)·(h_kv/h_q)·(F/B)/share.
+ *  Returns that least chunk, tokens. */
+export function ringMinChunk(m: ModelSpec, flops: number, bandwidth: number, causalShare = 0.5): number {
+  const ratio = (m.kvHeads * headDim(m)) / attentionWidth(m);
+  return ((KV_BYTES / 2) * ratio * (flops / bandwidth)) / causalShare;
+}
+
+/** What a ring step leaves exposed: its transfer beyond the attention it overlaps. */
+export const ringExposed = (send: number, stepCompute: number): number => Math.max(0, send - stepCompute);
+
+/** Calls of one layer's cp exchange per pass (forward; backward), and one call's message M, bytes
+ *  (all-gather: the gathered output; reduce-scatter: the input; p2p: the chunk sent; all-to-all:
+ *  the rank's input). formulas-scale §2.1. */
+export interface CpCall {
+  kind: "allGather" | "reduceScatter" | "p2p" | "allToAll";
+  bytes: number;
+  forward: number;
+  backward: number;
+  /** Which tensors (for the wire's id). */
+  what: "kv" | "dkv" | "q-out" | "kv-a2a";
+}
+
+export function cpCalls(m: ModelSpec, t: Pick<Training, "seqLen">, p: CpPlan): CpCall[] {
+  if (p.cp <= 1) return [];
+  const c = p.cp;
+  const kv = kvBytes(m, t, p);
+  const comm = cpCommOf(p);
+  if (comm === "allgather")
+    // Forward: all-gather K,V (the gathered output is the whole sequence's K,V). Backward: Megatron
+    // keeps only the local chunk, gathers again, then reduce-scatters dK,dV (≈ 2× forward).
+    return [
+      { kind: "allGather", bytes: kv, forward: 1, backward: 1, what: "kv" },
+      { kind: "reduceScatter", bytes: kv, forward: 0, backward: 1, what: "dkv" },
+    ];
+  if (comm === "ring")
+    // Forward: the local K,V chunk (2·(s/c)·b·h_kv·β/t) travels c−1 steps; backward K,V again and
+    // the partial dK,dV: 2(c−1) sends. Total ≈ 6·s·b·h_kv·β·(c−1)/c.
+    return [{ kind: "p2p", bytes: kv / c, forward: c - 1, backward: 2 * (c - 1), what: "kv" }];
+  // Ulysses: q in and the output back (s/c·b·h_q·β/t each), k and v in (s/c·b·h_kv·β/t each).
+  const q = (t.seqLen * p.microBatch * attentionWidth(m) * KV_BYTES) / (p.tp * c);
+  return [
+    { kind: "allToAll", bytes: q, forward: 2, backward: 2, what: "q-out" },
+    { kind: "allToAll", bytes: kv / (2 * c), forward: 2, backward: 2, what: "kv-a2a" },
+  ];
+}
+
+/** Sequence lengths below which the search leaves cp at 1, and the fewest tokens a cp rank keeps.
+ *  The choice (the issue leaves it open): cp only divides activations and attention, so it helps
+ *  where those dominate — from 16K tokens (Megatron-Core's context_parallel.md motivates it by long
+ *  sequences; Llama 3 §3.3.2 turns it on only for its 128K stage); below 16K, tp, pp and recompute
+ *  already fit the activations, and searching it would triple the space for nothing. Each rank
+ *  keeps at least a 1K chunk: below it a ring step's attention is too small to hide anything. */
+export const CP_MIN_SEQ = 16384;
+export const CP_MIN_TOKENS = 1024;
+
+/** cp degrees worth searching for this sequence: 1, and above it only from CP_MIN_SEQ tokens on,
+ *  while each rank keeps at least CP_MIN_TOKENS. */
+export function cpWorthSearching(cp: number, seqLen: number): boolean {
+  return cp === 1 || (seqLen >= CP_MIN_SEQ && seqLen / cp >= CP_MIN_TOKENS);
+}
+
+/** The ids of the cp exchange's wire items (wire/wire.ts). */
+export const CP_IDS = ["cp-kv-gather", "cp-dkv-scatter", "cp-kv-ring", "cp-a2a-q-out", "cp-a2a-kv"] as const;
+
+/** Time one call of a cp item costs on the critical path, given its full time: the all-gather,
+ *  reduce-scatter and all-to-alls in full (Llama 3 §3.3.2 runs the all-gather exposed; Ulysses'
+ *  all-to-alls sit between the projections and attention); a ring send only beyond the attention
+ *  of one step it overlaps (ringExposed). `attentionStep`: a rank's attention forward for one ring
+ *  step, its layer's attention over the cp steps (backward: twice the work for K,V plus dK,dV,
+ *  twice the bytes, so the same per send). */
+export function cpCallExposed(kind: CpCall["kind"], time: number, attentionStep: number): number {
+  return kind === "p2p" ? ringExposed(time, attentionStep) : time;
+}
