@@ -13,6 +13,7 @@ import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { bufferBytes, modelStateBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
+import { cpBufferBytes } from "./context.js";
 
 /** Activation bytes stage `index` holds at its peak: its in-flight micro-batches (layout/stages.ts
  *  inFlightMicroBatches) × its layers' bytes (Korthikanti et al. 2022 §4, cost/activations.ts),
@@ -35,7 +36,8 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
   let bytes = held * layers;
   if ((kind === "first" || kind === "only") && m.dropout) bytes += held * tokens * m.hidden * spShare;
   if (kind === "last" || kind === "only") bytes += (4 * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
-  return bytes + recomputeWorkingBytes(m, microBatch, act);
+  // Context parallel: a cp rank holds its s/cp tokens' share of every tensor (as cost/memory.ts).
+  return (bytes + recomputeWorkingBytes(m, microBatch, act)) / plan.cp;
 }
 
 /** The full breakdown of stage `index` (cost/memory.ts stageMemory, for any stage of any split). */
@@ -46,11 +48,12 @@ export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training
   const kind: StageKind = stageKind(index, pp);
   const params = stageParamSplit(m, training.seqLen, tp, pp, split[index]!, kind, plan.ep, plan.etp, range);
   const k = optimizerBytesOf(training);
-  const dense = modelStateBytes(params.dense, zero, dp, k);
+  // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"), as cost/memory.ts does.
+  const dense = modelStateBytes(params.dense, zero, dp * plan.cp, k);
   const expert = modelStateBytes(params.expert, zero, edpOf(plan), k);
   const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = unevenStageActivationBytes(m, training, plan, index);
-  const buffers = bufferBytes(m, tp, dp, zero, training, split[index]!) + moeBufferBytes(m, training, plan);
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, split[index]!) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

@@ -77,7 +77,9 @@ describe("the fullest stage sets the memory", () => {
   });
 
   it("with an even split, stage by stage gives stageMemory's first and last figures exactly", () => {
-    for (const plan of [base, { ...base, schedule: "gpipe" as const }, { ...base, schedule: "zb1p" as const }, { ...base, recompute: "full" as const, zero: 3 as const }]) {
+    // (with context parallel too: activations ÷ cp, states sharded over dp·cp, the K/V buffers)
+    const cp2: Plan = { ...base, dp: base.dp / 2, cp: 2, cpComm: "allgather", cpSplit: "zigzag", zero: 1 };
+    for (const plan of [base, { ...base, schedule: "gpipe" as const }, { ...base, schedule: "zb1p" as const }, { ...base, recompute: "full" as const, zero: 3 as const }, cp2]) {
       const split = { ...plan, stageLayers: [6, 6, 6, 6] };
       expect(unevenStageMemory(m, hw, t, split, 0)).toEqual(stageMemory(m, hw, t, plan, "first"));
       expect(unevenStageMemory(m, hw, t, split, 3)).toEqual(stageMemory(m, hw, t, plan, "last"));
