@@ -12,7 +12,6 @@ export interface SourceFigures {
   source: string;
   rows: number;
   predicted: number;
-  needsCp: number;
   inexpressible: number;
   overMemory: number;
   /** Mean |error| with every fitted figure at its prior (priors.ts), no fit. */
@@ -78,7 +77,6 @@ export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<
       source,
       rows: ins.length,
       predicted: errs.length,
-      needsCp: ins.filter((p) => p.status === "needs cp").length,
       inexpressible: ins.filter((p) => p.status === "inexpressible").length,
       overMemory: ins.filter((p) => p.status === "over-memory").length,
       priorMean: mean(of(prior).filter((p) => p.error !== null).map((p) => Math.abs(p.error!))),

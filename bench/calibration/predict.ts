@@ -6,7 +6,7 @@ import { loadProfile } from "../../src/load.js";
 import { type ParamVector, fittedEngine, scaledHardware } from "./params.js";
 import type { CalibrationRow } from "./rows.js";
 
-export type RowStatus = "ok" | "over-memory" | "needs cp" | "inexpressible";
+export type RowStatus = "ok" | "over-memory" | "inexpressible";
 
 export interface RowPrediction {
   row: CalibrationRow;
@@ -18,7 +18,7 @@ export interface RowPrediction {
   /** Predicted peak memory of the worst stage and the profile's capacity, bytes. */
   memory: number | null;
   capacity: number | null;
-  /** Why the row has no prediction (needs cp, or the search's rejections). */
+  /** Why the row has no prediction (the search's rejections). */
   reason?: string;
 }
 
@@ -47,7 +47,6 @@ export function profileCache(): (name: string) => Hardware {
 
 export function predictRow(row: CalibrationRow, options: PredictOptions = {}): RowPrediction {
   const none = { predicted: null, error: null, plan: null, memory: null, capacity: null };
-  if (row.cp > 1) return { row, status: "needs cp", ...none, reason: `context parallel cp=${row.cp} is not expressible yet` };
   const base = (options.profile ?? loadProfile)(row.profile);
   const params = options.params ?? {};
   const hw = scaledHardware(base, row.profile, params);

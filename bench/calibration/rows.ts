@@ -84,6 +84,12 @@ function fixedOf(r: Csv): Fixed {
   put("tp", num(r.tp));
   put("pp", num(r.pp));
   put("dp", num(r.dp));
+  // Context parallel (the TT24 long-context rows): torchtitan 9dec370 runs torch's
+  // context_parallel with its default rotate method, all-gather (torch/distributed/tensor/
+  // experimental/_attention.py _cp_options.rotate_method @ Dec 2024: K/V gathered once per layer,
+  // their gradients reduce-scattered), and its load balancer on (zig-zag): paraplan's allgather.
+  const cp = num(r.cp) ?? 1;
+  if (cp > 1) Object.assign(fixed, { cp, cpComm: "allgather", cpSplit: "zigzag" } satisfies Fixed);
   put("vpp", num(r.vpp));
   put("zero", num(r.zero_stage) as Fixed["zero"]);
   const mb = num(r.micro_batch);
