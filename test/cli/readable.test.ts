@@ -81,4 +81,11 @@ describe("ZeRO with dp = 1", () => {
     expect(r.stdout).toContain("ZeRO-2");
     expect(r.stdout).toMatch(/ZeRO-2 with dp 1: nothing to shard/);
   });
+
+  it("with context parallel ZeRO shards over the cp ranks: dp 1 · cp 2 gets no such note", async () => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "16", "--seq", "32768", "--global-batch", "2", "--tp", "8", "--cp", "2", "--dp", "1", "--zero", "1", "--top", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/best plan: tp 8 · cp 2 .*· dp 1 · ZeRO-1/);
+    expect(r.stdout).not.toMatch(/nothing to shard/);
+  });
 });
