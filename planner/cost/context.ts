@@ -10,6 +10,7 @@
 //   a2a        re-shard sequence into heads: all-to-alls of q, k, v in and of the output back,
 //              4 per layer forward, 4 backward (DeepSpeed-Ulysses, Jacobs et al. 2023).
 // Only the K/V heads travel (grouped-query attention shrinks K and V, not Q: kvHeads·headDim wide).
+import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
 import { attentionWidth, headDim } from "../model.js";
 import { type CpComm, type CpSplit, DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Training } from "../types.js";
 
@@ -62,8 +63,10 @@ export function ringMinChunk(m: ModelSpec, flops: number, bandwidth: number, cau
   return ((KV_BYTES / 2) * ratio * (flops / bandwidth)) / causalShare;
 }
 
-/** What a ring step leaves exposed: its transfer beyond the attention it overlaps. */
-export const ringExposed = (send: number, stepCompute: number): number => Math.max(0, send - stepCompute);
+/** What a ring step costs on the critical path: its transfer beyond the attention it overlaps,
+ *  plus the slowdown the hidden part inflicts on that attention (NCCL's SMs and HBM traffic taken
+ *  from the kernel beside it: cost/overlap.ts, Lee et al. 2025; the engine's figure). */
+export const ringExposed = (send: number, stepCompute: number, slowdown = OVERLAP_SLOWDOWN): number => overlapCost(send, stepCompute, slowdown);
 
 /** Calls of one layer's cp exchange per pass (forward; backward), and one call's message M, bytes
  *  (all-gather: the gathered output; reduce-scatter: the input; p2p: the chunk sent; all-to-all:
@@ -125,6 +128,6 @@ export const CP_IDS = ["cp-kv-gather", "cp-dkv-scatter", "cp-kv-ring", "cp-a2a-q
  *  of one step it overlaps (ringExposed). `attentionStep`: a rank's attention forward for one ring
  *  step, its layer's attention over the cp steps (backward: twice the work for K,V plus dK,dV,
  *  twice the bytes, so the same per send). */
-export function cpCallExposed(kind: CpCall["kind"], time: number, attentionStep: number): number {
-  return kind === "p2p" ? ringExposed(time, attentionStep) : time;
+export function cpCallExposed(kind: CpCall["kind"], time: number, attentionStep: number, slowdown = OVERLAP_SLOWDOWN): number {
+  return kind === "p2p" ? ringExposed(time, attentionStep, slowdown) : time;
 }

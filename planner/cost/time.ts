@@ -79,7 +79,9 @@ export function stepTime(
   // only beyond the attention step each overlaps.
   const attentionStep = layer.attentionCore / plan.cp;
   let cpComm = 0;
-  for (const i of wire) if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep);
+  // (a hidden ring send slows the attention beside it by the engine's overlap slowdown)
+  const cpSlowdown = training.overlapSlowdown ?? training.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
+  for (const i of wire) if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown);
   // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
   // point-to-point transfers that chain the stages; zero-bubble schedules fill part of it with
   // weight gradients (cost/pipeline.ts: the stage's forward, input- and weight-gradient split).

@@ -12,6 +12,7 @@ import { headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
 import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed } from "../cost/context.js";
+import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
 import { edpOf } from "../layout/groups.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, stageParamSplit } from "../model.js";
 import { vShaped } from "./schedule.js";
@@ -142,9 +143,10 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   // Context parallel per layer and pass: the cp items of that pass on the cp group's link, each
   // call's exposed part as the closed form prices it (cost/context.ts cpCallExposed).
   const attentionStep = layer.attentionCore / plan.cp;
+  const cpSlowdown = t.overlapSlowdown ?? t.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
   const cpPass = (pass: "forward" | "backward") => {
     let x = 0;
-    for (const i of wire) if (i.group === "cp" && i.pass === pass) x += i.perUnit * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep);
+    for (const i of wire) if (i.group === "cp" && i.pass === pass) x += i.perUnit * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown);
     return x;
   };
   const [cpFwd, cpBwd] = [cpPass("forward"), cpPass("backward")];

@@ -86,7 +86,11 @@ describe("the ring's overlap condition (Ring Attention, Liu et al. 2023 §3)", (
   it("in the closed form the ring hides behind long chunks and shows with short ones", () => {
     const long = plan({ cp: 16, dp: 1, cpComm: "ring", zero: 0 });
     const tl = training(16, 1, 131072);
-    expect(evaluatePlan(llama8b, H100, tl, long).time.cpComm).toBe(0);
+    // Hidden, the sends cost only the slowdown they inflict on the attention beside them (Lee et
+    // al. 2025, cost/overlap.ts): nothing without it, and in proportion to it.
+    expect(evaluatePlan(llama8b, H100, { ...tl, overlapSlowdown: 0 }, long).time.cpComm).toBe(0);
+    const at = (slowdown: number) => evaluatePlan(llama8b, H100, { ...tl, overlapSlowdown: slowdown }, long).time.cpComm;
+    expect(at(0.189) / at(0.4)).toBeCloseTo(0.189 / 0.4, 12);
     // 16 ranks × 1,024 tokens across two nodes: a 4 MiB chunk over one 50 GB/s NIC (≈ 99 µs)
     // outlasts a step's attention (≈ 44 µs).
     const ts = training(16, 1, 16384);
