@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { CpComm, CpSplit, Hardware, ModelSpec, Plan, Training } from "../../planner/index.js";
+import { expect } from "vitest";
 import { main } from "../../src/cli.js";
+import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { loadModel, loadProfile } from "../../src/load.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "fixtures");
@@ -119,4 +121,15 @@ export async function cli(argv: string[]): Promise<Run> {
   const err: string[] = [];
   const code = await main(argv, { out: (t) => out.push(t), err: (t) => err.push(t) });
   return { code, stdout: out.join("\n"), stderr: err.join("\n"), errLines: err };
+}
+
+/** The message of the ExportRefused that `f` throws (fails the test when it throws nothing else). */
+export function refusalMessage(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(e).toBeInstanceOf(ExportRefused);
+    return (e as Error).message;
+  }
+  throw new Error("not refused");
 }

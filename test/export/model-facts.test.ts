@@ -3,11 +3,10 @@
 // the parallel layout. Where a release cannot state the model, the export is refused with why.
 import { afterAll, describe, expect, it } from "vitest";
 import type { ModelSpec } from "../../planner/index.js";
-import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { readConfigs } from "../../src/engines/read-back.js";
 import { type ClaimField, modelFact } from "../../src/engines/read-config.js";
-import { h100, model, plan, removeTemp, tempFile, training } from "./helpers.js";
+import { h100, model, plan, refusalMessage, removeTemp, tempFile, training } from "./helpers.js";
 
 afterAll(removeTemp);
 
@@ -68,15 +67,7 @@ describe("Megatron-LM core_r0.14 and Megatron-DeepSpeed: the whole model comes b
 });
 
 describe("releases that cannot state the model refuse it", () => {
-  const refused = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      expect(e).toBeInstanceOf(ExportRefused);
-      return (e as Error).message;
-    }
-    throw new Error("not refused");
-  };
+  const refused = refusalMessage;
   it("core_v0.7 has no --rotary-base: Llama 3 refused, Llama 2 exported", () => {
     expect(refused(() => exportPlan("megatron", model("llama3-70b"), tp2, training(), h100, { release: "core_v0.7" }))).toContain(
       "no --rotary-base: its RoPE base is fixed at 10,000 and llama3-70b's is 500,000",

@@ -3,10 +3,9 @@
 // running sums); both read back to the same plan. Releases without the options, DeepSpeed, and
 // splits Megatron cannot state are refused with the reason.
 import { afterAll, describe, expect, it } from "vitest";
-import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { readConfigs } from "../../src/engines/read-back.js";
-import { LLAMA, argValue, h100, model, plan, removeTemp, tempFile, training } from "./helpers.js";
+import { LLAMA, argValue, h100, model, plan, refusalMessage, removeTemp, tempFile, training } from "./helpers.js";
 
 afterAll(removeTemp);
 
@@ -20,15 +19,7 @@ function readBack(format: "megatron" | "torchtitan", p: typeof uneven, release: 
   const paths = r.files.map((f, i) => tempFile(`stages-${format}-${release}-${i}-${f.name}`, f.content));
   return { exported: r, back: readConfigs(paths, { model: m, gpus: t.gpus, defaultGpus: 1, defaultGpusFrom: "test" }) };
 }
-const refusal = (f: () => unknown): string => {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(ExportRefused);
-    return (e as Error).message;
-  }
-  throw new Error("not refused");
-};
+const refusal = refusalMessage;
 
 describe("Megatron-LM", () => {
   it("core_r0.14: --decoder-first-pipeline-num-layers 19, --decoder-last-pipeline-num-layers 19, read back as [19,21,21,19]", () => {
