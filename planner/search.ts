@@ -4,7 +4,9 @@
 // Plain numbers only in this loop: it evaluates hundreds of thousands of plans per second.
 import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
 import { stepTime } from "./cost/time.js";
-import { evaluatePlan, microBatchCosts, worstStageMemory } from "./evaluate.js";
+import { evaluatePlan, microBatchCosts } from "./evaluate.js";
+import { memoryCandidateStages, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
+import { defaultStageLayers } from "./layout/stages.js";
 import { stageParamSplit } from "./model.js";
 import { moeBufferBytes } from "./cost/moe-memory.js";
 import { cpBufferBytes } from "./cost/context.js";
@@ -102,7 +104,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   // counted under the first rule it breaks. Plain numbers in one reused object.
   const ctx = ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain);
   const d: Dims = dimsOf({ tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
-  // Uneven stages (layout/stages.ts) are given, never searched: they travel with pp.
+  // Uneven stages (layout/stages.ts): a given split travels with pp; otherwise a pp that does not
+  // divide the layers gets the default split (⌊L/p⌋ or ⌈L/p⌉ a stage, first and last lighter).
   if (fixed.stageLayers !== undefined) d.stageLayers = fixed.stageLayers;
   const [atTp, atPp, atDp, atVpp, atMb] = [rulesAt("tp"), rulesAt("pp"), rulesAt("dp"), rulesAt("vpp"), rulesAt("microBatch")];
   // Expert parallel (MoE models only; a dense model's one candidate is ep = etp = 1).
@@ -137,6 +140,9 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
         const dp = t.gpus / (tp * cp * pp);
         d.pp = pp;
         d.dp = dp;
+        // (searched pp only: a fixed one comes completed by the request, src/plan-request.ts, or is
+        // checked as given; not with fixed virtual stages: there pp must divide the layers)
+        if (fixed.stageLayers === undefined && fixed.pp === undefined && (fixed.vpp ?? 1) === 1) d.stageLayers = defaultStageLayers(m.layers, pp);
         d.ep = 1;
         d.etp = 1;
         const ppCode0 = cpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
@@ -145,7 +151,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           d.etp = etp;
           const ppCode = ppCode0 ?? (moe ? firstBroken(atExpert, d, ctx) : null);
           const edp = (tp * cp * dp) / (ep * etp);
-          const vpps = ppCode === "pp_layers" ? [1] : vppCandidates(m, fixed, pp);
+          const vpps = ppCode === "pp_layers" || d.stageLayers ? [1] : vppCandidates(m, fixed, pp); // uneven stages: one per rank
           const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
           // Which link each group crosses: once per (tp, pp, dp, ep, etp), in each rank order worth
           // pricing (one, unless the profile's fabric makes the order matter: layout/order.ts).
@@ -180,21 +186,33 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                   const stages = pp === 1 ? ONLY : FIRST_LAST;
                   const splits = stages.map((s) => stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, stageHolds(layout, s), ep, etp));
                   const moeBuffers = moeBufferBytes(m, t, layout) + cpBufferBytes(m, t, layout);
+                  // Uneven stages: the stages that can be the fullest (cost/stage-memory.ts), each
+                  // with its own layers' parameters, activations and buffers.
+                  const uneven = layout.stageLayers ? memoryCandidateStages(m, layout) : null;
+                  const unevenParams = uneven?.map((i) => unevenStageParams(m, t, layout, i));
                   for (const recompute of recomputes) {
                     const withRecompute: Plan = { ...layout, recompute };
-                    const acts = stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
+                    const acts = uneven ? [] : stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
+                    const unevenActs = uneven?.map((i) => unevenStageActivationBytes(m, t, withRecompute, i));
                     for (const zero of zeros) {
                       searched++;
                       const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp) + moeBuffers;
                       let worst = 0;
-                      for (let i = 0; i < stages.length; i++) {
-                        const sp = splits[i]!;
-                        const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
-                        const bytes = totalBytes(hw, states + acts[i]! + buffers);
-                        if (bytes > worst) worst = bytes;
+                      if (unevenParams) {
+                        for (let i = 0; i < unevenParams.length; i++) {
+                          const sp = unevenParams[i]!;
+                          const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
+                          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + moeBuffers);
+                          if (bytes > worst) worst = bytes;
+                        }
+                      } else {
+                        for (let i = 0; i < stages.length; i++) {
+                          const sp = splits[i]!;
+                          const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
+                          const bytes = totalBytes(hw, states + acts[i]! + buffers);
+                          if (bytes > worst) worst = bytes;
+                        }
                       }
-                      // Uneven stages: every stage checked (cost/stage-memory.ts).
-                      if (layout.stageLayers) worst = worstStageMemory(m, hw, t, { ...withRecompute, zero }).memory.total;
                       let plan: Plan = { ...withRecompute, zero };
                       if (cp === 1) {
                         if (worst <= hw.memory) noCpFeasible++;

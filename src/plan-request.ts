@@ -1,5 +1,6 @@
 // From parsed flags to the planner's inputs, with the defaults made explicit so the output
 // can say what it assumed.
+import { defaultStageLayers } from "../planner/layout/stages.js";
 import {
   type Fixed,
   type Hardware,
@@ -66,7 +67,15 @@ export function buildRequest(args: PlanArgs, implied?: { engine: string; from: s
   };
   // Mixture of experts: the load imbalance assumed, said when it is the default.
   if (model.moe !== undefined && args.moeImbalance === undefined) assumed.push(`expert load imbalance ${DEFAULT_MOE_IMBALANCE} (busiest expert rank over the mean; --moe-imbalance)`);
-  const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, args.fixed);
+  // A fixed pp that does not divide the layers gets the default uneven split (layout/stages.ts),
+  // said among the assumptions; with virtual stages it stays refused (rule pp_layers).
+  const fixed = { ...args.fixed };
+  const split = fixed.pp !== undefined && fixed.stageLayers === undefined && (fixed.vpp ?? 1) === 1 ? defaultStageLayers(model.layers, fixed.pp) : undefined;
+  if (split) {
+    fixed.stageLayers = split;
+    assumed.push(`stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: first and last stages lighter; --stage-layers)`);
+  }
+  const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, fixed);
   if (bad) throw new UserError(`${bad.flag}: ${bad.message}`);
-  return { model, hw, profileName, training, engineFrom, fixed: args.fixed, assumed };
+  return { model, hw, profileName, training, engineFrom, fixed, assumed };
 }

@@ -40,13 +40,38 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
   return (bytes + recomputeWorkingBytes(m, microBatch, act)) / plan.cp;
 }
 
-/** The full breakdown of stage `index` (cost/memory.ts stageMemory, for any stage of any split). */
-export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training, plan: Plan, index: number): MemoryBreakdown {
-  const { tp, pp, dp, zero } = plan;
+/** Dense and routed-expert parameters one rank of stage `index` holds, and the stage's layers. */
+export function unevenStageParams(m: ModelSpec, training: Training, plan: Plan, index: number): { dense: number; expert: number; layers: number } {
   const split = stageSplit(plan, m.layers);
   const range = stageLayerRange(split, index);
-  const kind: StageKind = stageKind(index, pp);
-  const params = stageParamSplit(m, training.seqLen, tp, pp, split[index]!, kind, plan.ep, plan.etp, range);
+  const p = stageParamSplit(m, training.seqLen, plan.tp, plan.pp, split[index]!, stageKind(index, plan.pp), plan.ep, plan.etp, range);
+  return { dense: p.dense, expert: p.expert, layers: split[index]! };
+}
+
+/** The stages that can be the fullest: the first (embedding), the last (output layer), and of the
+ *  middle ones the first with each (layers, MoE layers): the same layers hold the same states, and
+ *  an earlier stage at least as many micro-batches in flight (inFlightMicroBatches does not grow
+ *  with the index), so a 64-stage split has three or four candidates. */
+export function memoryCandidateStages(m: ModelSpec, plan: Plan): number[] {
+  const split = stageSplit(plan, m.layers);
+  const out = [0];
+  const seen = new Set<string>();
+  for (let i = 1; i < plan.pp - 1; i++) {
+    const [from, to] = stageLayerRange(split, i);
+    const key = `${split[i]}/${m.moe ? moeLayersIn(m, from, to) : 0}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(i);
+  }
+  if (plan.pp > 1) out.push(plan.pp - 1);
+  return out;
+}
+
+/** The full breakdown of stage `index` (cost/memory.ts stageMemory, for any stage of any split). */
+export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training, plan: Plan, index: number): MemoryBreakdown {
+  const { tp, dp, zero } = plan;
+  const split = stageSplit(plan, m.layers);
+  const params = unevenStageParams(m, training, plan, index);
   const k = optimizerBytesOf(training);
   // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"), as cost/memory.ts does.
   const dense = modelStateBytes(params.dense, zero, dp * plan.cp, k);
@@ -64,7 +89,7 @@ export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training
 /** The fullest stage of an uneven pipeline: every stage checked; ties go to the earlier stage. */
 export function fullestStage(m: ModelSpec, hw: Hardware, training: Training, plan: Plan): { memory: MemoryBreakdown; index: number } {
   let best = { memory: unevenStageMemory(m, hw, training, plan, 0), index: 0 };
-  for (let i = 1; i < plan.pp; i++) {
+  for (const i of memoryCandidateStages(m, plan).slice(1)) {
     const memory = unevenStageMemory(m, hw, training, plan, i);
     if (memory.total > best.memory.total) best = { memory, index: i };
   }

@@ -12,7 +12,7 @@ import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { bubbleFraction } from "./pipeline.js";
 import { EP_IDS, expertDpExposed } from "./expert-time.js";
 import { edpOf } from "../layout/groups.js";
-import { slowestStage, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
+import { planStageRange, slowestStage, stageKind } from "../layout/stages.js";
 
 /** A stage without the output layer (uneven stages whose slowest is not the last). */
 const NO_HEAD: HeadTimes = { forward: 0, backward: 0, weightGrad: 0 };
@@ -145,7 +145,7 @@ export function stepTime(
     dpComm += expertDpExposed(wire, window, training.overlapGradReduce ? fwd : 0);
   }
 
-  const split = stageParamSplit(m, training.seqLen, tp, pp, layersInStage, stageKind(slow.index, pp), plan.ep, plan.etp, stageLayerRange(stageSplit(plan, m.layers), slow.index));
+  const split = stageParamSplit(m, training.seqLen, tp, pp, layersInStage, stageKind(slow.index, pp), plan.ep, plan.etp, planStageRange(plan, m.layers, slow.index));
   const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
   const localParams = zero >= 1 ? split.dense / dpcp + split.expert / edp : split.dense + split.expert;
   const optimizer = optimizerTime(hw, localParams);

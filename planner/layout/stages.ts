@@ -25,6 +25,13 @@ export function stageKind(index: number, pp: number): StageKind {
   return index === 0 ? "first" : index === pp - 1 ? "last" : "middle";
 }
 
+/** The layers [from, to) of stage `index` of a plan (even: index·L/pp onwards). */
+export function planStageRange(plan: Pick<Plan, "pp" | "stageLayers">, layers: number, index: number): [number, number] {
+  if (plan.stageLayers !== undefined) return stageLayerRange(plan.stageLayers, index);
+  const per = layers / plan.pp;
+  return [index * per, (index + 1) * per];
+}
+
 /** The layers [from, to) of stage `index`: running sums of the split. */
 export function stageLayerRange(split: readonly number[], index: number): [number, number] {
   let from = 0;
@@ -44,7 +51,10 @@ export function slowestStage(
   perLayer: number,
   head: number,
 ): { index: number; layers: number; withHead: boolean } {
-  const split = stageSplit(plan, layers);
+  // Even split: every stage alike, the last (with the output layer) the slowest — no array (the
+  // search calls this for every plan it prices).
+  if (plan.stageLayers === undefined) return { index: plan.pp - 1, layers: layers / plan.pp, withHead: true };
+  const split = plan.stageLayers;
   let best = { index: split.length - 1, layers: split[split.length - 1]!, withHead: true };
   let bestTime = best.layers * perLayer + head;
   for (let i = split.length - 2; i >= 0; i--) {
@@ -112,4 +122,16 @@ export function middleHeavySplit(layers: number, stages: number): number[] {
   }
   if (stages > 1) out.push(layers - out.reduce((a, b) => a + b, 0));
   return out;
+}
+
+/** The split a plan gets when pp does not divide the layers and none is given (issue 12: "pp no
+ *  longer has to divide the layers"): ⌊L/p⌋ or ⌈L/p⌉ layers a stage, the extra ones on the middle
+ *  stages so that the first (embedding) and last (output layer and loss) stay lighter, as
+ *  torchtitan splits (middleHeavySplit) and Megatron-Core's first/last-stage layer counts
+ *  (--decoder-first/last-pipeline-num-layers) express; Llama 3 405B trained its 126 layers on 16
+ *  stages this way, one layer fewer on the first and the last (Llama 3 paper §3.3.2). Undefined where
+ *  the even split holds, or where pp exceeds the layers (rule pp_layers). */
+export function defaultStageLayers(layers: number, pp: number): number[] | undefined {
+  if (pp <= 1 || pp > layers || layers % pp === 0) return undefined;
+  return middleHeavySplit(layers, pp);
 }

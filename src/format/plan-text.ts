@@ -11,7 +11,7 @@ export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B",
 
 /** A plan in words: "tp 4 · pp 8 · vpp 6 · dp 32 · ZeRO-1 · micro-batch 2 · …". */
 export function describePlan(p: Plan): string {
-  const parts = [`tp ${p.tp}`, ...(p.cp > 1 ? [`cp ${p.cp} (${cpLabel(p)})`] : []), p.stageLayers ? `pp ${p.pp} (stage layers ${p.stageLayers.join(",")})` : `pp ${p.pp}`];
+  const parts = [`tp ${p.tp}`, ...(p.cp > 1 ? [`cp ${p.cp} (${cpLabel(p)})`] : []), p.stageLayers ? `pp ${p.pp} (stage layers ${splitLabel(p.stageLayers)})` : `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
   parts.push(`dp ${p.dp}`);
   // Expert groups, when there are any (MoE models): ep · etp fold over the same ranks, edp follows.
@@ -42,11 +42,24 @@ export function header(req: PlanRequest): string {
   return lines.join("\n");
 }
 
+/** A stage split in words, three or more equal neighbours as one run: [7,8,…,8,7] → "7,8×14,7". */
+export function splitLabel(split: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < split.length; ) {
+    let j = i;
+    while (j < split.length && split[j] === split[i]) j++;
+    const n = j - i;
+    out.push(...(n >= 3 ? [`${split[i]}×${n}`] : split.slice(i, j).map(String)));
+    i = j;
+  }
+  return out.join(",");
+}
+
 /** A plan's cells under "tp pp vpp dp zero mbs recompute sp schedule memory/GPU step tokens/s". */
 export function planCells(p: PlanResult): string[] {
   return [
     String(p.tp),
-    p.stageLayers ? `${p.pp} [${p.stageLayers.join(",")}]` : String(p.pp),
+    p.stageLayers ? `${p.pp} [${splitLabel(p.stageLayers)}]` : String(p.pp),
     String(p.vpp),
     String(p.dp),
     String(p.zero),

@@ -63,3 +63,19 @@ describe("a good split", () => {
     expect(r.stdout).toContain("--decoder-last-pipeline-num-layers 5");
   });
 });
+
+describe("the default split when pp does not divide the layers", () => {
+  it("--pp 16 on Llama 3 405B's 126 layers: one layer fewer on the first and last stage, said as assumed", async () => {
+    const r = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--tp", "8", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code).toBe(0);
+    // ⌊126/16⌋ = 7 on every stage, the 14 extra layers on the 14 middle ones (Llama 3 §3.3.2).
+    expect(r.stdout).toContain("assumed: ");
+    expect(r.stdout).toContain("stage layers 7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,7 (pp 16 does not divide 126 layers");
+    expect(r.stdout).toMatch(/\n1 +8 +16 \[7,8×14,7\] /);
+  });
+  it("with virtual stages pp must still divide the layers", async () => {
+    const r = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--vpp", "2"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^paraplan: --pp: 16 does not divide the 126 layers/);
+  });
+});

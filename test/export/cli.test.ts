@@ -51,11 +51,20 @@ describe("paraplan export", () => {
     expect(r.stdout).toBe("");
   });
 
-  it("when nothing the engine runs fits, the refusal says the search ended there (Llama 3 405B: 126 layers, pp 1 or 2 on 2048 GPUs)", async () => {
-    const r = await cli(["export", "--format", "megatron", "--model", "llama3-405b", "--gpus", "2048"]);
+  it("when nothing the engine runs fits, the refusal says the search ended there (Llama 3 405B on 2048 GPUs with pp 2)", async () => {
+    const r = await cli(["export", "--format", "megatron", "--model", "llama3-405b", "--gpus", "2048", "--pp", "2"]);
     expect(r.code).toBe(2);
     expect(r.errLines.length).toBe(1);
     expect(r.stderr).toMatch(/^paraplan: --format megatron: none of the plans Megatron-LM runs as is fits here; the best plan found, .* ZeRO-3 .*, cannot run on it: ZeRO-3 has no Megatron-LM equivalent/);
+  });
+
+  it("Llama 3 405B on 2048 GPUs: pp 16 with one layer fewer on the first and last stage, as Llama 3 ran (§3.3.2)", async () => {
+    const r = await cli(["export", "--format", "megatron", "--model", "llama3-405b", "--gpus", "2048"]);
+    expect(r.code).toBe(0);
+    expect(r.errLines[0]).toMatch(/^paraplan: megatron \(core_r0\.14\): tp 8 · pp 16 \(stage layers 7,8×14,7\) · dp 16 /);
+    // Megatron-Core's uneven pipeline: the first and last stages' counts, the rest even.
+    expect(r.stdout).toContain("\n--decoder-first-pipeline-num-layers 7\n");
+    expect(r.stdout).toContain("\n--decoder-last-pipeline-num-layers 7\n");
   });
 
   it("--plan FILE: that plan, checked and exported; a ZeRO-2 plan file is refused for megatron", async () => {

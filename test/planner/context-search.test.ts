@@ -53,14 +53,25 @@ describe("plans that need context parallel, and why", () => {
     expect(why).toMatch(/^without context parallel no plan fits: the best cp=1 needs \d+\.\d GiB of 79\.6 GiB per GPU/);
     expect(why).toContain(`${(r.withoutCp!.leastMemory / 2 ** 30).toFixed(1)} GiB`);
   });
-  it("llama3-405b at 131,072 tokens on 16,384 GPUs, batch 128: cp > 1, as no cp = 1 layout exists", () => {
-    // tp ≤ 8 and dp ≤ 128 (the batch) leave pp ≥ 16 of 126 layers, none of which divides them.
+  it("llama3-405b at 131,072 tokens on 16,384 GPUs, batch 128: cp > 1, many times faster than any cp = 1 plan", () => {
+    // tp ≤ 8 and dp ≤ 128 (the batch) leave pp ≥ 16 of 126 layers without cp: uneven stages of 7
+    // or 8 layers, one micro-batch each replica, so the pipeline is mostly bubble.
     const m = preset("llama3-405b");
     const t = training(16384, 128, 131072);
     const r = search(m, H100, t, {}, { top: 3 });
     expect(r.plans[0]!.cp).toBeGreaterThan(1);
+    expect(r.withoutCp!.feasible).toBeGreaterThan(0);
+    const gain = /^cp \d+ is ([\d.]+)× the tokens\/s of the best plan without context parallel/.exec(cpWhy(m, H100, t, {}, r) ?? "");
+    expect(Number(gain?.[1])).toBeGreaterThan(2);
+  });
+  it("llama3-8b at 131,072 tokens on 4,096 GPUs, batch 8: cp > 1, as no cp = 1 layout exists", () => {
+    // tp ≤ 8 and dp ≤ 8 (the batch) leave pp ≥ 64 of 32 layers: every cp = 1 layout is refused.
+    const m = preset("llama3-8b");
+    const t = training(4096, 8, 131072);
+    const r = search(m, H100, t, {}, { top: 3 });
+    expect(r.plans[0]!.cp).toBeGreaterThan(1);
     expect(r.withoutCp!.feasible).toBe(0);
-    expect(cpWhy(m, H100, t, {}, r)).toMatch(/^without context parallel no layout of 16384 GPUs is valid/);
+    expect(cpWhy(m, H100, t, {}, r)).toMatch(/^without context parallel no layout of 4096 GPUs is valid/);
   });
   it("when cp = 1 plans fit, the line compares the best of them", () => {
     const m = preset("llama3-8b");

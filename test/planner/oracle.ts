@@ -2,7 +2,8 @@
 // Megatron-LM / the papers rather than from planner/space.ts, to check the search against.
 //   tp·pp·dp = gpus; tp divides the attention heads and the key/value heads and stays inside a
 //   node (Narayanan et al. 2021 §3.3), or inside the NVLink domain where a fabric makes it larger
-//   (GB200 NVL72: 72 GPUs); pp divides the layers; dp divides the global batch; the
+//   (GB200 NVL72: 72 GPUs); pp at most the layers (uneven stages when it does not divide them,
+//   then without virtual stages); dp divides the global batch; the
 //   micro-batch divides the per-replica batch; virtual stages divide the layers per stage and
 //   need pp > 1 and the interleaved schedule, whose micro-batch count must be a multiple of pp
 //   (Megatron-LM schedules.py); 1F1B or GPipe otherwise (1F1B only without a pipeline);
@@ -19,12 +20,24 @@ export function divisorsOf(n: number): number[] {
   return out;
 }
 
+/** ⌊L/p⌋ layers on every stage, and one more on each of the L mod p stages after the first (the
+ *  first and, unless L mod p = p − 1, the last stage lighter: they also hold the embedding and the
+ *  output layer). */
+function lighterEnds(layers: number, pp: number): number[] {
+  const out = Array.from({ length: pp }, () => Math.floor(layers / pp));
+  for (let i = 1; i <= layers % pp; i++) out[i]! += 1;
+  return out;
+}
+
 export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: ZeroStage): Plan[] {
   const out: Plan[] = [];
   for (const tp of divisorsOf(t.gpus)) {
     if (m.heads % tp !== 0 || m.kvHeads % tp !== 0 || tp > (hw.fabric?.nvlinkDomain ?? hw.gpusPerNode)) continue;
     for (const pp of divisorsOf(t.gpus / tp)) {
-      if (m.layers % pp !== 0) continue;
+      // pp need not divide the layers (issue 12): up to one layer a stage, with ⌊L/p⌋ or ⌈L/p⌉
+      // layers a stage, and then one stage per rank (no virtual stages).
+      if (pp > m.layers) continue;
+      const uneven = m.layers % pp !== 0;
       const dp = t.gpus / (tp * pp);
       if (t.globalBatch % dp !== 0) continue;
       for (const microBatch of divisorsOf(t.globalBatch / dp)) {
@@ -33,13 +46,14 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
         if (pp === 1) layouts.push({ vpp: 1, schedule: "1f1b" });
         else {
           layouts.push({ vpp: 1, schedule: "1f1b" }, { vpp: 1, schedule: "gpipe" });
-          for (const vpp of divisorsOf(m.layers / pp))
+          const vpps = uneven ? [1] : divisorsOf(m.layers / pp);
+          for (const vpp of vpps)
             if (vpp > 1 && microBatches % pp === 0) layouts.push({ vpp, schedule: "interleaved" });
           // Zero-bubble schedules as torch 2.13 builds them: ScheduleInterleavedZeroBubble needs
           // max(1, ⌊m/pp⌋) | m; ScheduleZBVZeroBubble two stages per rank; ScheduleDualPipeV two
           // stages per rank and m ≥ 2·pp.
           const rounds = Math.max(1, Math.floor(microBatches / pp));
-          for (const vpp of divisorsOf(m.layers / pp)) {
+          for (const vpp of vpps) {
             if (microBatches % rounds === 0) layouts.push({ vpp, schedule: "zb1p" });
             if (vpp === 2) layouts.push({ vpp, schedule: "zbv" });
             if (vpp === 2 && microBatches >= 2 * pp) layouts.push({ vpp, schedule: "dualpipev" });
@@ -49,7 +63,7 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
           for (const sequenceParallel of tp > 1 ? [false, true] : [false])
             for (const zero of (dp > 1 ? [0, 1, 2, 3] : [fixedZero ?? 0]) as ZeroStage[])
               for (const recompute of ["none", "selective", "full"] as Recompute[])
-                out.push({ tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch, recompute, sequenceParallel, schedule });
+                out.push({ tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch, recompute, sequenceParallel, schedule, ...(uneven ? { stageLayers: lighterEnds(m.layers, pp) } : {}) });
       }
     }
   }

@@ -10,6 +10,7 @@ import {
   search,
 } from "../../../planner/index.js";
 import { cpCandidates, microBatchCandidates, ppCandidates, tpCandidates } from "../../../planner/space.js";
+import { defaultStageLayers } from "../../../planner/layout/stages.js";
 import { ONE_PLAN as ONE, brokenUpTo, dimsOf, ruleContext } from "../../../planner/layout/layout.js";
 import type { PlanRequest } from "../../plan-request.js";
 
@@ -46,9 +47,12 @@ export function searchChunks(req: PlanRequest): Fixed[] {
     for (const cp of cpCandidates(m, t, fixed, tp)) {
       for (const pp of ppCandidates(m, t, fixed, tp, cp)) {
         const dp = t.gpus / (tp * cp * pp);
-        const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, cp, pp, dp }) === null;
-        if (!valid) out.push({ ...fixed, tp, cp, pp });
-        else for (const microBatch of microBatchCandidates(t, fixed, dp)) out.push({ ...fixed, tp, cp, pp, microBatch });
+        // The default uneven split the whole search gives a searched pp (planner/search.ts).
+        const split = fixed.pp === undefined && fixed.stageLayers === undefined && (fixed.vpp ?? 1) === 1 ? defaultStageLayers(m.layers, pp) : undefined;
+        const chunk: Fixed = { ...fixed, tp, cp, pp, ...(split ? { stageLayers: split } : {}) };
+        const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, cp, pp, dp, ...(split ? { stageLayers: split } : {}) }) === null;
+        if (!valid) out.push(chunk);
+        else for (const microBatch of microBatchCandidates(t, fixed, dp)) out.push({ ...chunk, microBatch });
       }
     }
   }
