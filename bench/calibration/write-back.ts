@@ -37,7 +37,9 @@ export function writeBack(): void {
         const j = read(path);
         if (what === "attention") {
           // The 500 W part keeps dgx-h100's efficiencies (its power prior derates them, power.ts).
-          j.gpu.attentionEfficiency = { value: Number(v.toFixed(3)), source: note(key, `${PRIORS[key]?.value}: ${j.gpu.attentionEfficiency?.source ?? ""}`) };
+          // The source of the figure before any fit, once (earlier write-backs' notes dropped).
+          const original = String(j.gpu.attentionEfficiency?.source ?? "").replace(/^(fitted on calibration rows .*? \(bench\/calibration, npm run bench\), prior [^:]*: )+/, "");
+          j.gpu.attentionEfficiency = { value: Number(v.toFixed(3)), source: note(key, `${PRIORS[key]?.value}: ${original}`) };
           write(path, j);
           continue;
         }
