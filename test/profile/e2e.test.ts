@@ -66,7 +66,11 @@ describe.skipIf(!hasVenv || !hasWorker).sequential("paraplan calibrate on real C
     const j = JSON.parse(c.stdout());
     expect(j.profile).toBe("cpu");
     expect(j.mode).toBe("common"); // two runs cannot separate three factors
-    expect(j.meanAbsError.after).toBeLessThan(j.meanAbsError.before);
+    // Better in the sense the fit minimises: the sum of squared relative errors (the mean absolute
+    // error can rise when the two runs err in opposite directions, as they may on a loaded machine).
+    const ssq = (k: "errorBefore" | "errorAfter") => j.runs.reduce((s: number, r: Record<string, number>) => s + r[k]! ** 2, 0);
+    expect(ssq("errorAfter")).toBeLessThanOrEqual(ssq("errorBefore"));
+    expect(j.meanAbsError.after).toBeLessThanOrEqual(Math.max(...j.runs.map((r: Record<string, number>) => Math.abs(r.errorBefore!))));
     const { hw, raw } = readProfile(out);
     expect(raw).toMatchObject({ extends: "cpu", measured: true });
     for (const e of [...hw.matmul.points.map((p) => p[1]), hw.attentionEfficiency, hw.memoryBandwidthEfficiency]) {
