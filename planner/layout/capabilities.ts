@@ -76,8 +76,14 @@ export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
   if (dim) return dim;
   const cp = megatronCpRefusal(p, c.release);
   if (cp) return cp;
-  if (p.zero >= 2)
-    return refuse("megatron_zero", `ZeRO-${p.zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`);
+  // ZeRO-2/3: Megatron-FSDP (--use-megatron-fsdp --data-parallel-sharding-strategy optim_grads /
+  // optim_grads_params, core_r0.14's _add_distributed_args); core_v0.7 has only the distributed
+  // optimizer (ZeRO-1). Megatron-FSDP's documented compatibility is TP, CP and EP (Megatron-Core
+  // developer guide, "Megatron-FSDP"): a pipeline is not exported with it.
+  if (p.zero >= 2 && c.release === "core_v0.7")
+    return refuse("megatron_zero", `ZeRO-${p.zero} has no Megatron-LM core_v0.7 equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1) and Megatron-FSDP arrived later (core_r0.14 --use-megatron-fsdp); use --release core_r0.14, --format deepspeed or torchtitan, or fix --zero 0 or 1`);
+  if (p.zero >= 2 && p.pp > 1)
+    return refuse("megatron_zero", `ZeRO-${p.zero} with pipeline parallel (pp = ${p.pp}): Megatron-LM shards beyond the optimizer states with Megatron-FSDP, whose documented compatibility is TP, CP and EP, not pipelines; fix --pp 1, --zero 0 or 1, or use --format deepspeed or torchtitan`);
   if (p.pp > 1 && p.schedule === "gpipe")
     return refuse("megatron_gpipe", "Megatron-LM has no GPipe schedule; its pipelines run 1F1B or interleaved 1F1B (megatron/core/pipeline_parallel/schedules.py)");
   if (p.pp > 1 && ZERO_BUBBLE.has(p.schedule))

@@ -63,6 +63,10 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
     a.push(recent ? ["--num-virtual-stages-per-pipeline-rank", n(p.vpp)] : ["--num-layers-per-virtual-pipeline-stage", n(layersPerStage(m, p))]);
   a.push(...megatronCpArgs(p, release.id));
   if (p.zero === 1) a.push(["--use-distributed-optimizer"]);
+  // ZeRO-2/3 as Megatron-FSDP (core_r0.14; translate() refuses it elsewhere): gradients, and with
+  // ZeRO-3 the parameters too, sharded; it checkpoints only in fsdp_dtensor format (validate_args).
+  if (p.zero >= 2)
+    a.push(["--use-megatron-fsdp"], ["--data-parallel-sharding-strategy", p.zero === 2 ? "optim_grads" : "optim_grads_params"], ["--ckpt-format", "fsdp_dtensor"]);
   if (t.overlapGradReduce) a.push(["--overlap-grad-reduce"]);
   // _add_training_args
   if (p.sequenceParallel) a.push(["--sequence-parallel"]);
@@ -105,7 +109,10 @@ function files(ctx: EngineContext) {
     "add your data, tokenizer, learning-rate and checkpoint arguments, then:",
     "  torchrun <launcher flags> pretrain_gpt.py $(grep -v '^#' megatron-args.txt)",
   ];
-  if (p.tp > 1) header.push("tensor parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment (validate_args)");
+  // validate_args: tensor and context parallel want CUDA_DEVICE_MAX_CONNECTIONS=1, Megatron-FSDP
+  // asserts it is not 1 (with FSDP the former is only a warning on Hopper and earlier).
+  if (p.zero >= 2) header.push("Megatron-FSDP needs CUDA_DEVICE_MAX_CONNECTIONS unset or above 1 in the environment (validate_args)");
+  else if (p.tp > 1) header.push("tensor parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment (validate_args)");
   return [{ name: "megatron-args.txt", content: argsFile(header, megatronArgs(ctx)) }];
 }
 

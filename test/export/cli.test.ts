@@ -42,11 +42,11 @@ describe("paraplan export", () => {
     expect(r.stdout.split("\n")[0]).toMatch(/ZeRO-[01]/);
   });
 
-  it("refuses ZeRO-3 for megatron with the reason, one line, exit 2", async () => {
-    const r = await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "8", "--zero", "3"]);
+  it("refuses ZeRO-3 for megatron core_v0.7 with the reason, one line, exit 2", async () => {
+    const r = await cli(["export", "--format", "megatron", "--release", "core_v0.7", "--model", "gpt3-1.3b", "--gpus", "8", "--zero", "3"]);
     expect(r.code).toBe(2);
     expect(r.errLines).toEqual([
-      "paraplan: --format megatron: ZeRO-3 has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1",
+      "paraplan: --format megatron: ZeRO-3 has no Megatron-LM core_v0.7 equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1) and Megatron-FSDP arrived later (core_r0.14 --use-megatron-fsdp); use --release core_r0.14, --format deepspeed or torchtitan, or fix --zero 0 or 1",
     ]);
     expect(r.stdout).toBe("");
   });
@@ -55,7 +55,7 @@ describe("paraplan export", () => {
     const r = await cli(["export", "--format", "megatron", "--model", "llama3-405b", "--gpus", "2048", "--pp", "2"]);
     expect(r.code).toBe(2);
     expect(r.errLines.length).toBe(1);
-    expect(r.stderr).toMatch(/^paraplan: --format megatron: none of the plans Megatron-LM runs as is fits here; the best plan found, .* ZeRO-3 .*, cannot run on it: ZeRO-3 has no Megatron-LM equivalent/);
+    expect(r.stderr).toMatch(/^paraplan: --format megatron: none of the plans Megatron-LM runs as is fits here; the best plan found, .* ZeRO-3 .*, cannot run on it: ZeRO-3 with pipeline parallel \(pp = 2\)/);
   });
 
   it("Llama 3 405B on 2048 GPUs: pp 16 with one layer fewer on the first and last stage, as Llama 3 ran (§3.3.2)", async () => {
@@ -67,13 +67,14 @@ describe("paraplan export", () => {
     expect(r.stdout).toContain("\n--decoder-last-pipeline-num-layers 7\n");
   });
 
-  it("--plan FILE: that plan, checked and exported; a ZeRO-2 plan file is refused for megatron", async () => {
+  it("--plan FILE: that plan, checked and exported; a ZeRO-2 plan file is refused for megatron core_v0.7", async () => {
     const ok = tempFile("plan-ok.json", JSON.stringify({ tp: 2, pp: 2, dp: 2, zero: 1, microBatch: 1 }));
     const r = await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", ok]);
     expect(r.code).toBe(0);
     expect(r.errLines[0]).toBe("paraplan: megatron (core_r0.14): tp 2 · pp 2 · dp 2 · ZeRO-1 · micro-batch 1 · no recompute · 1F1B");
     const z2 = tempFile("plan-z2.json", JSON.stringify({ tp: 1, pp: 1, dp: 8, zero: 2, microBatch: 1 }));
-    expect((await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", z2])).code).toBe(2);
+    expect((await cli(["export", "--format", "megatron", "--release", "core_v0.7", "--model", "gpt3-1.3b", "--plan", z2])).code).toBe(2);
+    expect((await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", z2])).code).toBe(0); // core_r0.14: Megatron-FSDP
     expect((await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--plan", ok, "--tp", "2"])).code).toBe(2);
   });
 

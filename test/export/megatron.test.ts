@@ -1,8 +1,11 @@
 // The Megatron-LM export: exact argument lists for hand-worked cases, and the plans it refuses.
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
-import { GPT, LLAMA, LLAMA2, h100, model, plan, training } from "./helpers.js";
+import { readConfigs } from "../../src/engines/read-back.js";
+import { GPT, LLAMA, LLAMA2, h100, model, plan, removeTemp, tempFile, training } from "./helpers.js";
+
+afterAll(removeTemp);
 
 const args = (content: string) => content.split("\n").filter((l) => l.startsWith("--"));
 
@@ -95,13 +98,25 @@ describe("plans Megatron-LM cannot run are refused with the reason", () => {
     }
     throw new Error("not refused");
   };
-  it("ZeRO-2 and ZeRO-3: the distributed optimizer is ZeRO-1", () => {
+  it("ZeRO-2 and ZeRO-3: core_v0.7's distributed optimizer is ZeRO-1; with a pipeline, Megatron-FSDP is not exported", () => {
     for (const zero of [2, 3] as const) {
-      const msg = refused(plan({ zero }));
+      const msg = refused(plan({ zero }), "core_v0.7");
       expect(msg).toBe(
-        `--format megatron: ZeRO-${zero} has no Megatron-LM equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1); use --format deepspeed or torchtitan, or fix --zero 0 or 1`,
+        `--format megatron: ZeRO-${zero} has no Megatron-LM core_v0.7 equivalent: --use-distributed-optimizer shards the optimizer states only (ZeRO-1) and Megatron-FSDP arrived later (core_r0.14 --use-megatron-fsdp); use --release core_r0.14, --format deepspeed or torchtitan, or fix --zero 0 or 1`,
       );
       expect(msg.includes("\n")).toBe(false);
+      expect(refused(plan({ zero, tp: 2, pp: 2 }))).toContain("with pipeline parallel (pp = 2)");
+    }
+  });
+  it("ZeRO-2 and ZeRO-3 in core_r0.14: Megatron-FSDP with its sharding strategy, read back as the same plan", () => {
+    for (const [zero, strategy] of [[2, "optim_grads"], [3, "optim_grads_params"]] as const) {
+      const out = exportPlan("megatron", model(GPT), plan({ zero }), training(), h100);
+      const a = args(out.files[0]!.content);
+      expect(a).toEqual(expect.arrayContaining(["--use-megatron-fsdp", `--data-parallel-sharding-strategy ${strategy}`, "--ckpt-format fsdp_dtensor"]));
+      expect(a).not.toContain("--use-distributed-optimizer");
+      expect(out.files[0]!.content).toContain("CUDA_DEVICE_MAX_CONNECTIONS unset or above 1");
+      const path = tempFile(`fsdp-${zero}.txt`, out.files[0]!.content);
+      expect(readConfigs([path], { model: model(GPT), gpus: training().gpus, defaultGpus: 1, defaultGpusFrom: "test" }).plan.zero).toBe(zero);
     }
   });
   it("GPipe: Megatron-LM schedules are 1F1B and interleaved", () => {

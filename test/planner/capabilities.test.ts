@@ -33,8 +33,11 @@ describe("engine capabilities", () => {
   });
 
   it("Megatron-LM", () => {
-    expect(megatronRefusal(plan({ zero: 2 }), ctx)?.code).toBe("megatron_zero");
-    expect(megatronRefusal(plan({ zero: 3 }), ctx)?.code).toBe("megatron_zero");
+    // ZeRO-2/3 are Megatron-FSDP in core_r0.14 (without a pipeline); core_v0.7 has only ZeRO-1.
+    expect(megatronRefusal(plan({ zero: 2, pp: 1, dp: 8 }), ctx)).toBeNull();
+    expect(megatronRefusal(plan({ zero: 3, pp: 1, dp: 8 }), { ...ctx, release: "core_r0.14" })).toBeNull();
+    expect(megatronRefusal(plan({ zero: 3, pp: 1, dp: 8 }), { ...ctx, release: "core_v0.7" })?.code).toBe("megatron_zero");
+    expect(megatronRefusal(plan({ zero: 3 }), ctx)?.reason).toMatch(/Megatron-FSDP, whose documented compatibility is TP, CP and EP/);
     expect(megatronRefusal(plan({ zero: 1 }), ctx)).toBeNull();
     expect(megatronRefusal(plan({ schedule: "gpipe" }), ctx)?.code).toBe("megatron_gpipe");
     expect(megatronRefusal(plan({ schedule: "1f1b" }), ctx)).toBeNull();
