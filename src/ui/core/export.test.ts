@@ -56,17 +56,22 @@ describe("export", () => {
 
   it("g writes every engine's configuration of the plan, and names the engines that cannot run it", () => {
     const req = sessionOf("llama3-8b", 1, 8, 16).request;
-    // A ZeRO-3 plan: Megatron-LM's distributed optimizer shards optimizer states only.
+    // A ZeRO-3 plan without a pipeline: every engine runs it (Megatron-LM as Megatron-FSDP).
     const z3 = search(req.model, req.hw, req.training, { zero: 3, pp: 1 }, { top: 1 }).plans[0]!;
     const written = new Map<string, string>();
     const r = exportEngineConfigs(req, z3, dir, (path, text) => written.set(path, text), () => {});
     const base = join(dir, `paraplan-export-llama3-8b-${z3.tp}x${z3.pp}x${z3.dp}`);
     expect(r.ok).toBe(true);
-    expect(r.message).toMatch(/^wrote deepspeed, torchtitan, torchrun, slurm configs in paraplan-export-llama3-8b-/);
-    expect(r.message).toMatch(/not runnable as is: megatron \(.*ZeRO/);
+    expect(r.message).toMatch(/^wrote megatron, deepspeed, torchtitan, torchrun, slurm configs in paraplan-export-llama3-8b-/);
     const ds = JSON.parse(written.get(join(base, "deepspeed", "ds_config.json"))!);
     expect(ds.zero_optimization.stage).toBe(3);
     expect(ds.train_batch_size).toBe(16);
-    expect([...written.keys()].some((k) => k.startsWith(join(base, "megatron")))).toBe(false);
+    expect(written.get(join(base, "megatron", "megatron-args.txt"))).toContain("--data-parallel-sharding-strategy optim_grads_params");
+    // A zero-bubble pipeline: Megatron-LM and DeepSpeed run 1F1B schedules only.
+    const zb = search(req.model, req.hw, { ...req.training, engine: undefined }, { pp: 2, vpp: 2, schedule: "zbv", zero: 1 }, { top: 1 }).plans[0]!;
+    const zbWritten = new Map<string, string>();
+    const s = exportEngineConfigs(req, zb, dir, (path, text) => zbWritten.set(path, text), () => {});
+    expect(s.message).toMatch(/not runnable as is: megatron \(.*zbv/);
+    expect([...zbWritten.keys()].some((k) => k.includes("/megatron/"))).toBe(false);
   });
 });
