@@ -26,7 +26,9 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): vo
   const { tp, pp, dp, ep, etp, microBatch: b, recompute, zero } = plan;
   const e = m.moe!;
   const microBatches = t.globalBatch / (dp * b);
-  const layersInStage = m.layers / pp;
+  // The last stage's layers (uneven stages: its own count, as cost/moe-time.ts stageLayerTimes
+  // takes it), so that calls per step stay whole.
+  const layersInStage = plan.stageLayers?.[pp - 1] ?? m.layers / pp;
   const stage = pp === 1 ? "only" : "last";
   const [from, to] = stageRange(m, layersInStage, stage);
   const moeHere = moeLayersIn(m, from, to) + mtpCount(m);

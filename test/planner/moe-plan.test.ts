@@ -139,3 +139,18 @@ describe("the search", () => {
     expect(r.plans.every((p) => p.ep === 1 && p.etp === 1)).toBe(true);
   });
 });
+
+describe("MoE with uneven stages", () => {
+  it("the expert wire counts the last stage's own layers: whole calls, its MoE layers only", () => {
+    // DeepSeek-V3's 61 layers on pp 4: the default split 15,16,15,15; the last stage holds layers
+    // 46–60, all MoE (the first 3 are dense), so 15 MoE layers × 2 passes × m micro-batches.
+    const m = preset("deepseek-v3");
+    const t = training(256, 64, 4096);
+    const p = plan({ tp: 1, pp: 4, dp: 64, ep: 8, zero: 1, stageLayers: [15, 16, 15, 15] });
+    const links = wireLinks(H100, place(H100, { tp: 1, cp: 1, dp: 64, pp: 4, ep: 8, etp: 1 }));
+    const dispatch = wireOf(m, t, p, links).find((i) => i.id === "ep-dispatch")!;
+    const microBatches = 64 / 64;
+    expect(dispatch.calls).toBe(microBatches * (15 + (m.mtpLayers ?? 0)) * 2);
+    expect(Number.isInteger(dispatch.calls)).toBe(true);
+  });
+});
