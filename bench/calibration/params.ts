@@ -70,15 +70,6 @@ export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: Param
   };
 }
 
-/** The committed profile's value of a key (what a vector without it uses). */
-export function currentOf(key: string, e: Engine, hw: Hardware): number {
-  const [, what, gen] = key.split("/");
-  if (key.endsWith("/matmul")) return 1;
-  if (key.startsWith("hw/")) return hw.attentionEfficiency;
-  if (what === "attention") return e.attention.efficiency[gen!] ?? hw.attentionEfficiency;
-  if (what === "launch") return e.launch.perKernel;
-  return e.overlapSlowdown;
-}
 
 /** Physical bounds of each key. */
 export function boundsOf(key: string, hws: Hardware[]): [number, number] {

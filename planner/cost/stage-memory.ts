@@ -8,7 +8,7 @@ import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../ty
 import { paddedVocab, stageParamSplit } from "../model.js";
 import { moeLayersIn } from "../moe.js";
 import { edpOf } from "../layout/groups.js";
-import { type StageKind, inFlightMicroBatches, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
+import { inFlightMicroBatches, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
 import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { bufferBytes, modelStateBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
@@ -70,7 +70,6 @@ export function memoryCandidateStages(m: ModelSpec, plan: Plan): number[] {
 /** The full breakdown of stage `index` (cost/memory.ts stageMemory, for any stage of any split). */
 export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training, plan: Plan, index: number): MemoryBreakdown {
   const { tp, dp, zero } = plan;
-  const split = stageSplit(plan, m.layers);
   const params = unevenStageParams(m, training, plan, index);
   const k = optimizerBytesOf(training);
   // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"), as cost/memory.ts does.
@@ -78,7 +77,7 @@ export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training
   const expert = modelStateBytes(params.expert, zero, edpOf(plan), k);
   const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = unevenStageActivationBytes(m, training, plan, index);
-  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, split[index]!) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, params.layers) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

@@ -17,9 +17,6 @@ export function stageSplit(plan: Pick<Plan, "pp" | "stageLayers">, layers: numbe
   return Array.from({ length: plan.pp }, () => layers / plan.pp);
 }
 
-/** Whether the plan's split differs from the even one. */
-export const isUneven = (plan: Pick<Plan, "stageLayers">): boolean => plan.stageLayers !== undefined;
-
 export function stageKind(index: number, pp: number): StageKind {
   if (pp === 1) return "only";
   return index === 0 ? "first" : index === pp - 1 ? "last" : "middle";
