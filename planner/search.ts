@@ -3,7 +3,7 @@
 // configurations are enumerated: with dp = 1 the ZeRO stages shard nothing and are one (ZeRO-0).
 // Plain numbers only in this loop: it evaluates hundreds of thousands of plans per second.
 import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
-import { stepTime } from "./cost/time.js";
+import { stepFloor, stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { memoryCandidateStages, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
 import { defaultStageLayers } from "./layout/stages.js";
@@ -180,6 +180,10 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                   const layout: Plan = { tp, pp, dp, cp, ...cpFields, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule, ...(d.stageLayers ? { stageLayers: d.stageLayers } : {}) };
                   const costsOf = orders!.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
                   const costs = costsOf[0]!;
+                  // No recompute mode or ZeRO stage of this layout steps faster than its compute and
+                  // bubble (cost/time.ts stepFloor): plans whose floor cannot enter the top are
+                  // counted (memory still decides feasible or not) without pricing their wire.
+                  const ceiling = (t.globalBatch * t.seqLen) / stepFloor(m, t, layout, costs);
                   // Memory with plain numbers: the stage parameters per layout (dense ones sharded over
                   // dp, routed experts over edp), activations per recompute mode, model states and
                   // buffers per ZeRO stage. Full breakdowns are built only for plans that may be reported.
@@ -229,6 +233,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                         continue;
                       }
                       feasible++;
+                      if (!opts.keepAll && !mayEnter(plans, opts.top, ceiling, worst)) continue;
                       // The faster order, when two are priced (memory does not depend on it).
                       let chosen = 0;
                       let steps: number[] = [];

@@ -35,6 +35,33 @@ function charged(wire: readonly WireItem[], ids: readonly string[]): number {
 
 const find = (wire: readonly WireItem[], id: string) => wire.find((i) => i.id === id);
 
+/** The slowest stage's compute per micro-batch and over the step. Slowest stage: with an even
+ *  split the last one, which carries the logits and cross-entropy (Narayanan et al. 2021 §3.2
+ *  balances layers only); with uneven stages the one whose layers (and output layer) take longest
+ *  (layout/stages.ts slowestStage). */
+function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: MicroBatchCosts) {
+  const microBatches = training.globalBatch / (plan.dp * plan.microBatch);
+  const { layer, head: head0 } = costs;
+  const slow = slowestStage(plan, m.layers, layer.forward + layer.backward, head0.forward + head0.backward);
+  const layersInStage = slow.layers;
+  const head = slow.withHead ? head0 : NO_HEAD;
+  const fwd = layersInStage * layer.forward + head.forward;
+  const bwd = layersInStage * layer.backward + head.backward;
+  return { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute: microBatches * (fwd + bwd) };
+}
+
+/** A lower bound of stepTime(…).step over every recompute mode and ZeRO stage of this layout:
+ *  the slowest stage's compute and the bubble's share of it without recompute. Every other term
+ *  of the step is ≥ 0, and the bubble fraction does not fall with recompute (zero-bubble: the
+ *  input-gradient share grows with it, cost/pipeline.ts). The search skips pricing a plan's
+ *  communication when even this cannot enter the top. */
+export function stepFloor(m: ModelSpec, training: Training, plan: Plan, costs: MicroBatchCosts): number {
+  const { microBatches, layersInStage, layer, head, fwd, bwd, compute } = slowestCompute(m, training, plan, costs);
+  const weightGrad = layersInStage * layer.weightGrad + head.weightGrad;
+  const fbw = { forward: fwd, inputGrad: bwd - weightGrad, weightGrad };
+  return compute * (1 + bubbleFraction(plan.schedule, plan.pp, plan.vpp, microBatches, fbw));
+}
+
 export function stepTime(
   m: ModelSpec,
   hw: Hardware,
@@ -45,24 +72,12 @@ export function stepTime(
   const { tp, pp, dp, zero, recompute } = plan;
   // Data-parallel collectives span dp·cp (wire/wire.ts; groups.ts "shard").
   const dpcp = dp * plan.cp;
-  const microBatches = training.globalBatch / (dp * plan.microBatch);
-  const { layer: layer0, head: head0 } = costs;
+  const { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute } = slowestCompute(m, training, plan, costs);
   const wire = wireOf(m, training, plan, costs.links);
-
-  // Slowest stage: with an even split the last one, which carries the logits and cross-entropy
-  // (Narayanan et al. 2021 §3.2 balances layers only); with uneven stages the one whose layers
-  // (and output layer) take longest (layout/stages.ts slowestStage). Per micro-batch:
-  const slow = slowestStage(plan, m.layers, layer0.forward + layer0.backward, head0.forward + head0.backward);
-  const layersInStage = slow.layers;
-  const layer = layer0;
-  const head = slow.withHead ? head0 : NO_HEAD;
-  const fwd = layersInStage * layer.forward + head.forward;
-  const bwd = layersInStage * layer.backward + head.backward;
   const recomputeOne =
     recompute === "full" ? layersInStage * layer.forward : recompute === "selective" ? layersInStage * layer.attentionCore : 0;
   const tpPasses = recompute === "full" ? 3 : 2;
 
-  const compute = microBatches * (fwd + bwd);
   const recomputeTime = microBatches * recomputeOne;
   // Tensor parallel: on the critical path (Shoeybi et al. 2019 §3; wire "tp-layer").
   // The engine may hide part of it behind GEMMs (cost/engine-terms.ts exposedTensorParallel).
