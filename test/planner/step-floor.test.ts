@@ -1,0 +1,50 @@
+// The search's step floor (cost/time.ts stepFloor) must never exceed a plan's step time, for any
+// recompute mode, ZeRO stage, schedule or split, else the search would drop a plan that belongs in
+// the top; and the top it returns must be the one it returns when every plan is priced.
+import { describe, expect, it } from "vitest";
+import { search } from "../../planner/search.js";
+import { stepFloor } from "../../planner/cost/time.js";
+import { microBatchCosts } from "../../planner/evaluate.js";
+import type { Training } from "../../planner/types.js";
+import { hardware, preset } from "./fixtures.js";
+
+const training = (gpus: number, globalBatch: number, seqLen: number): Training => ({
+  gpus,
+  globalBatch,
+  seqLen,
+  precision: "bf16",
+  fusedAttention: true,
+  overlapGradReduce: true,
+});
+
+const cases = [
+  ["gpt3-13b", "dgx-a100-80g", 64, 256],
+  ["llama3-8b", "dgx-h100", 32, 128],
+  ["llama3-70b", "dgx-h100", 128, 256],
+] as const;
+
+describe.each(cases)("%s on %s, %i GPUs", (model, profile, gpus, batch) => {
+  const m = preset(model);
+  const hw = hardware(profile);
+  const t = training(gpus, batch, m.defaultSeqLen);
+  const all = search(m, hw, t, {}, { top: 10, keepAll: true });
+
+  it("the floor is at most the step of every feasible plan, and within it for some", () => {
+    expect(all.all!.length).toBeGreaterThan(100);
+    let tight = 0;
+    for (const p of all.all!) {
+      const floor = stepFloor(m, t, p, microBatchCosts(m, hw, t, p));
+      expect(floor).toBeLessThanOrEqual(p.time.step * (1 + 1e-12));
+      // compute plus bubble is most of a good plan's step (not a vacuous bound such as 0)
+      if (floor > 0.8 * p.time.step) tight++;
+    }
+    expect(tight).toBeGreaterThan(0);
+  });
+
+  it("the pruned search returns the plans the unpruned one ranks first", () => {
+    const pruned = search(m, hw, t, {}, { top: 10 });
+    expect(pruned.searched).toBe(all.searched);
+    expect(pruned.feasible).toBe(all.feasible);
+    expect(pruned.plans.map((p) => p.time.step)).toEqual(all.plans.map((p) => p.time.step));
+  });
+});
