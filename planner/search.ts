@@ -3,7 +3,7 @@
 // configurations are enumerated: with dp = 1 the ZeRO stages shard nothing and are one (ZeRO-0).
 // Plain numbers only in this loop: it evaluates hundreds of thousands of plans per second.
 import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
-import { stepFloor, stepTime } from "./cost/time.js";
+import { computeFloor, stepFloor, stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { memoryCandidateStages, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
 import { defaultStageLayers } from "./layout/stages.js";
@@ -180,10 +180,13 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                   const layout: Plan = { tp, pp, dp, cp, ...cpFields, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule, ...(d.stageLayers ? { stageLayers: d.stageLayers } : {}) };
                   const costsOf = orders!.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
                   const costs = costsOf[0]!;
-                  // No recompute mode or ZeRO stage of this layout steps faster than its compute and
-                  // bubble (cost/time.ts stepFloor): plans whose floor cannot enter the top are
-                  // counted (memory still decides feasible or not) without pricing their wire.
-                  const ceiling = (t.globalBatch * t.seqLen) / stepFloor(m, t, layout, costs);
+                  // No recompute mode or ZeRO stage of this layout steps faster than its floors
+                  // (cost/time.ts): its compute and bubble, then (priced once, when that passes) its
+                  // step less what ZeRO changes, in its faster rank order. Plans whose floor cannot
+                  // enter the top are counted (memory decides feasible or not) but not priced.
+                  const tokens = t.globalBatch * t.seqLen;
+                  const ceiling = tokens / computeFloor(m, t, layout, costs);
+                  let ceiling2 = 0;
                   // Memory with plain numbers: the stage parameters per layout (dense ones sharded over
                   // dp, routed experts over edp), activations per recompute mode, model states and
                   // buffers per ZeRO stage. Full breakdowns are built only for plans that may be reported.
@@ -233,7 +236,11 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                         continue;
                       }
                       feasible++;
-                      if (!opts.keepAll && !mayEnter(plans, opts.top, ceiling, worst)) continue;
+                      if (!opts.keepAll) {
+                        if (!mayEnter(plans, opts.top, ceiling, worst)) continue;
+                        if (ceiling2 === 0) ceiling2 = tokens / Math.min(...costsOf.map((c) => stepFloor(m, hw, t, layout, c)));
+                        if (!mayEnter(plans, opts.top, ceiling2, worst)) continue;
+                      }
                       // The faster order, when two are priced (memory does not depend on it).
                       let chosen = 0;
                       let steps: number[] = [];

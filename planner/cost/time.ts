@@ -53,13 +53,22 @@ function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: Mic
 /** A lower bound of stepTime(…).step over every recompute mode and ZeRO stage of this layout:
  *  the slowest stage's compute and the bubble's share of it without recompute. Every other term
  *  of the step is ≥ 0, and the bubble fraction does not fall with recompute (zero-bubble: the
- *  input-gradient share grows with it, cost/pipeline.ts). The search skips pricing a plan's
- *  communication when even this cannot enter the top. */
-export function stepFloor(m: ModelSpec, training: Training, plan: Plan, costs: MicroBatchCosts): number {
+ *  input-gradient share grows with it, cost/pipeline.ts). Cheap: no wire. */
+export function computeFloor(m: ModelSpec, training: Training, plan: Plan, costs: MicroBatchCosts): number {
   const { microBatches, layersInStage, layer, head, fwd, bwd, compute } = slowestCompute(m, training, plan, costs);
   const weightGrad = layersInStage * layer.weightGrad + head.weightGrad;
   const fbw = { forward: fwd, inputGrad: bwd - weightGrad, weightGrad };
   return compute * (1 + bubbleFraction(plan.schedule, plan.pp, plan.vpp, microBatches, fbw));
+}
+
+/** A tighter lower bound over the layout's recompute modes and ZeRO stages: its step without
+ *  recompute, less the data-parallel communication and the optimizer (the only terms a ZeRO stage
+ *  changes). Recompute only adds: its own time, a third tp pass, the ep and cp exchanges of the
+ *  re-run forward, and a bubble fraction that does not fall (above); none of these terms depends
+ *  on the ZeRO stage. One stepTime per layout instead of one per (recompute, ZeRO). */
+export function stepFloor(m: ModelSpec, hw: Hardware, training: Training, plan: Plan, costs: MicroBatchCosts): number {
+  const t = stepTime(m, hw, training, { ...plan, recompute: "none", zero: 0 }, costs);
+  return t.step - t.dpComm - t.optimizer;
 }
 
 export function stepTime(

@@ -3,7 +3,7 @@
 // the top; and the top it returns must be the one it returns when every plan is priced.
 import { describe, expect, it } from "vitest";
 import { search } from "../../planner/search.js";
-import { stepFloor } from "../../planner/cost/time.js";
+import { computeFloor, stepFloor } from "../../planner/cost/time.js";
 import { microBatchCosts } from "../../planner/evaluate.js";
 import type { Training } from "../../planner/types.js";
 import { hardware, preset } from "./fixtures.js";
@@ -21,6 +21,8 @@ const cases = [
   ["gpt3-13b", "dgx-a100-80g", 64, 256],
   ["llama3-8b", "dgx-h100", 32, 128],
   ["llama3-70b", "dgx-h100", 128, 256],
+  ["llama3-70b", "gb200-nvl72", 144, 288],
+  ["mixtral-8x7b", "dgx-h100", 64, 256],
 ] as const;
 
 describe.each(cases)("%s on %s, %i GPUs", (model, profile, gpus, batch) => {
@@ -33,7 +35,9 @@ describe.each(cases)("%s on %s, %i GPUs", (model, profile, gpus, batch) => {
     expect(all.all!.length).toBeGreaterThan(100);
     let tight = 0;
     for (const p of all.all!) {
-      const floor = stepFloor(m, t, p, microBatchCosts(m, hw, t, p));
+      const costs = microBatchCosts(m, hw, t, p);
+      const floor = stepFloor(m, hw, t, p, costs);
+      expect(computeFloor(m, t, p, costs)).toBeLessThanOrEqual(floor * (1 + 1e-12));
       expect(floor).toBeLessThanOrEqual(p.time.step * (1 + 1e-12));
       // compute plus bubble is most of a good plan's step (not a vacuous bound such as 0)
       if (floor > 0.8 * p.time.step) tight++;
