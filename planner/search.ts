@@ -1,20 +1,15 @@
 // Exhaustive search over tp · cp (with its exchange, from 16K tokens: space.ts cpChoices) · pp ·
 // dp · vpp · schedule · micro-batch · sequence parallel · ZeRO · recompute. Every configuration is counted: feasible, or rejected by a code. Only distinct
 // configurations are enumerated: with dp = 1 the ZeRO stages shard nothing and are one (ZeRO-0).
-// Plain numbers only in this loop: it evaluates hundreds of thousands of plans per second.
-import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
-import { computeFloor, stepFloor, stepTime } from "./cost/time.js";
-import { evaluatePlan, microBatchCosts } from "./evaluate.js";
-import { memoryCandidateStages, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
+// Plain numbers only in these loops: they evaluate hundreds of thousands of plans per second. The
+// levels down to the layout are here; recompute and ZeRO, and the pricing, in search-layout.ts.
 import { defaultStageLayers } from "./layout/stages.js";
-import { stageParamSplit } from "./model.js";
-import { moeBufferBytes } from "./cost/moe-memory.js";
-import { cpBufferBytes } from "./cost/context.js";
 import { optimizerBytesOf } from "./cost/moe-facts.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
 import { dimsOf, ruleContext } from "./layout/layout.js";
 import { type Dims, RULE_BY_CODE, firstBroken, rulesAt } from "./layout/rules.js";
-import { type PricedOrder, orderReason, ordersToPrice } from "./layout/order.js";
+import { ordersToPrice } from "./layout/order.js";
+import { type SearchState, priceLayout } from "./search-layout.js";
 import {
   type Fixed,
   cpChoices,
@@ -50,54 +45,32 @@ export interface SearchResult {
   withoutCp?: { feasible: number; leastMemory: number; capacity: number; rejected: RejectionCounts };
 }
 
-/** Ranking: more tokens/s first; ties (within 1e-9 relative) go to the plan using less memory. */
-export function comparePlans(a: PlanResult, b: PlanResult): number {
-  const d = b.tokensPerSecond - a.tokensPerSecond;
-  if (Math.abs(d) > 1e-9 * Math.max(a.tokensPerSecond, b.tokensPerSecond)) return d;
-  return a.memory.total - b.memory.total;
-}
+export { comparePlans } from "./search-layout.js";
 
-/** Whether a plan with these figures would enter the current top k (same order as comparePlans). */
-function mayEnter(top: PlanResult[], k: number, tokensPerSecond: number, memory: number): boolean {
-  const last = top[top.length - 1];
-  if (top.length < k || !last) return true;
-  const d = tokensPerSecond - last.tokensPerSecond;
-  if (Math.abs(d) > 1e-9 * Math.max(tokensPerSecond, last.tokensPerSecond)) return d > 0;
-  return memory < last.memory.total;
-}
-
-const ONLY = ["only"] as const;
 const ONE_EXPERT: readonly (readonly [number, number])[] = [[1, 1]];
-const FIRST_LAST = ["first", "last"] as const;
-
-function insertTop(top: PlanResult[], r: PlanResult, k: number): void {
-  if (top.length >= k && comparePlans(r, top[top.length - 1]!) >= 0) return;
-  let i = top.length;
-  while (i > 0 && comparePlans(r, top[i - 1]!) < 0) i--;
-  top.splice(i, 0, r);
-  if (top.length > k) top.pop();
-}
-
-function reasonFor(hw: Hardware, orders: readonly PricedOrder[], steps: readonly number[], chosen: number): string {
-  const other = 1 - chosen;
-  return orderReason(hw, orders[chosen]!, steps[chosen]!, orders[other]!, steps[other]!);
-}
 
 export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, opts: SearchOptions): SearchResult {
-  const rejected: RejectionCounts = {};
-  const plans: PlanResult[] = [];
-  const all: PlanResult[] = [];
-  let searched = 0;
-  let feasible = 0;
-  let closest: PlanResult | null = null;
-  const recomputes = recomputeCandidates(fixed, t.engine);
-  // (zero and recompute are the innermost loops: they change memory, not the micro-batch costs)
-
-  const noCpRejected: RejectionCounts = {};
+  const st: SearchState = {
+    m, hw, t,
+    top: opts.top,
+    keepAll: opts.keepAll === true,
+    // (zero and recompute are the innermost loops: they change memory, not the micro-batch costs)
+    recomputes: recomputeCandidates(fixed, t.engine),
+    optimizerBytes: optimizerBytesOf(t),
+    searched: 0,
+    feasible: 0,
+    rejected: {},
+    plans: [],
+    all: [],
+    closest: null,
+    noCpRejected: {},
+    noCpFeasible: 0,
+    noCpLeast: Infinity,
+  };
   const reject = (code: RejectionCode, n: number) => {
-    searched += n;
-    addRejection(rejected, code, n);
-    if (d.cp === 1) addRejection(noCpRejected, code, n);
+    st.searched += n;
+    addRejection(st.rejected, code, n);
+    if (d.cp === 1) addRejection(st.noCpRejected, code, n);
   };
 
   // The layout rules (layout/rules.ts), checked as each dimension is assigned: a configuration is
@@ -115,12 +88,9 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const atCp = rulesAt("cp");
   const atCpTp = [RULE_BY_CODE.cp_heads];
   const moe = m.moe !== undefined;
-  const optimizerBytes = optimizerBytesOf(t);
 
   let cpSearched = false;
   let noCpSearched = false;
-  let noCpFeasible = 0;
-  let noCpLeast = Infinity;
   for (const tp of tpCandidates(m, t, fixed)) {
     d.tp = tp;
     d.cp = 1;
@@ -159,7 +129,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           // ZeRO shards over dp·cp (groups.ts "shard").
           const dpcp = dp * cp;
           const zeros = zeroCandidates(fixed, dpcp);
-          const perLayout = zeros.length * recomputes.length;
+          const perLayout = zeros.length * st.recomputes.length;
           for (const vpp of vpps) {
             d.vpp = vpp;
             const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
@@ -178,95 +148,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                 }
                 for (const sequenceParallel of sps) {
                   const layout: Plan = { tp, pp, dp, cp, ...cpFields, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule, ...(d.stageLayers ? { stageLayers: d.stageLayers } : {}) };
-                  const costsOf = orders!.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
-                  const costs = costsOf[0]!;
-                  // No recompute mode or ZeRO stage of this layout steps faster than its floors
-                  // (cost/time.ts): its compute and bubble, then (priced once, when that passes) its
-                  // step less what ZeRO changes, in its faster rank order. Plans whose floor cannot
-                  // enter the top are counted (memory decides feasible or not) but not priced.
-                  const tokens = t.globalBatch * t.seqLen;
-                  const ceiling = tokens / computeFloor(m, t, layout, costs);
-                  let ceiling2 = 0;
-                  // Memory with plain numbers: the stage parameters per layout (dense ones sharded over
-                  // dp, routed experts over edp), activations per recompute mode, model states and
-                  // buffers per ZeRO stage. Full breakdowns are built only for plans that may be reported.
-                  const stages = pp === 1 ? ONLY : FIRST_LAST;
-                  const splits = stages.map((s) => stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, stageHolds(layout, s), ep, etp));
-                  const moeBuffers = moeBufferBytes(m, t, layout) + cpBufferBytes(m, t, layout);
-                  // Uneven stages: the stages that can be the fullest (cost/stage-memory.ts), each
-                  // with its own layers' parameters, activations and buffers.
-                  const uneven = layout.stageLayers ? memoryCandidateStages(m, layout) : null;
-                  const unevenParams = uneven?.map((i) => unevenStageParams(m, t, layout, i));
-                  for (const recompute of recomputes) {
-                    const withRecompute: Plan = { ...layout, recompute };
-                    const acts = uneven ? [] : stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
-                    const unevenActs = uneven?.map((i) => unevenStageActivationBytes(m, t, withRecompute, i));
-                    for (const zero of zeros) {
-                      searched++;
-                      const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp) + moeBuffers;
-                      let worst = 0;
-                      if (unevenParams) {
-                        for (let i = 0; i < unevenParams.length; i++) {
-                          const sp = unevenParams[i]!;
-                          const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
-                          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + moeBuffers);
-                          if (bytes > worst) worst = bytes;
-                        }
-                      } else {
-                        for (let i = 0; i < stages.length; i++) {
-                          const sp = splits[i]!;
-                          const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
-                          const bytes = totalBytes(hw, states + acts[i]! + buffers);
-                          if (bytes > worst) worst = bytes;
-                        }
-                      }
-                      let plan: Plan = { ...withRecompute, zero };
-                      if (cp === 1) {
-                        if (worst <= hw.memory) noCpFeasible++;
-                        else {
-                          addRejection(noCpRejected, "out_of_memory");
-                          if (worst < noCpLeast) noCpLeast = worst;
-                        }
-                      }
-                      if (worst > hw.memory) {
-                        addRejection(rejected, "out_of_memory");
-                        if (feasible === 0 && (closest === null || worst < closest.memory.total)) {
-                          closest = evaluatePlan(m, hw, t, hw.fabric ? { ...plan, order: orders![0]!.order } : plan, costs);
-                        }
-                        continue;
-                      }
-                      feasible++;
-                      if (!opts.keepAll) {
-                        if (!mayEnter(plans, opts.top, ceiling, worst)) continue;
-                        if (ceiling2 === 0) ceiling2 = tokens / Math.min(...costsOf.map((c) => stepFloor(m, hw, t, layout, c)));
-                        if (!mayEnter(plans, opts.top, ceiling2, worst)) continue;
-                      }
-                      // The faster order, when two are priced (memory does not depend on it).
-                      let chosen = 0;
-                      let steps: number[] = [];
-                      if (orders!.length > 1) {
-                        // The other order changes only pp and dp communication (and the bubble's share
-                        // of pp): price it only where a step without them could still enter the top.
-                        const first = stepTime(m, hw, t, plan, costsOf[0]!);
-                        steps = [first.step];
-                        const f = first.bubble / (first.compute + first.recompute + first.tpComm + first.ppComm || 1);
-                        const floor = first.step - first.ppComm * (1 + f) - first.dpComm;
-                        if (opts.keepAll || mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / floor, worst)) {
-                          steps.push(stepTime(m, hw, t, plan, costsOf[1]!).step);
-                          chosen = steps[1]! < steps[0]! ? 1 : 0;
-                        }
-                      }
-                      if (hw.fabric) plan = { ...plan, order: orders![chosen]!.order };
-                      if (!opts.keepAll) {
-                        const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
-                        if (!mayEnter(plans, opts.top, (t.globalBatch * t.seqLen) / step, worst)) continue;
-                      }
-                      const result = evaluatePlan(m, hw, t, plan, costsOf[chosen]!);
-                      if (steps.length > 1) result.orderReason = reasonFor(hw, orders!, steps, chosen);
-                      insertTop(plans, result, opts.top);
-                      if (opts.keepAll) all.push(result);
-                    }
-                  }
+                  priceLayout(st, layout, orders!, zeros, edp);
                 }
               }
             }
@@ -276,12 +158,12 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     }
   }
   return {
-    searched,
-    feasible,
-    rejected,
-    plans,
-    closest: feasible === 0 ? closest : null,
-    ...(opts.keepAll ? { all } : {}),
-    ...(cpSearched && noCpSearched ? { withoutCp: { feasible: noCpFeasible, leastMemory: noCpLeast, capacity: hw.memory, rejected: noCpRejected } } : {}),
+    searched: st.searched,
+    feasible: st.feasible,
+    rejected: st.rejected,
+    plans: st.plans,
+    closest: st.feasible === 0 ? st.closest : null,
+    ...(opts.keepAll ? { all: st.all } : {}),
+    ...(cpSearched && noCpSearched ? { withoutCp: { feasible: st.noCpFeasible, leastMemory: st.noCpLeast, capacity: hw.memory, rejected: st.noCpRejected } } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { UserError, exitFor } from "./errors.js";
 import { type Io, processIo } from "./io.js";
+import { startEarlySimulation } from "./app/sim-early.js";
 
 export const USAGE = `paraplan — how should I split this model on this cluster?
 
@@ -37,8 +38,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case "-h":
         io.out(USAGE);
         return 0;
-      case "plan":
-        return await (await import("./commands/plan.js")).runPlan(rest, io);
+      case "plan": {
+        // The simulation's thread starts first, to load and warm up while this one does (sim-early.ts).
+        const early = startEarlySimulation(rest);
+        return await (await import("./commands/plan.js")).runPlan(rest, io, early);
+      }
       case "execute":
         return await (await import("./commands/execute.js")).runExecute(rest, io);
       case "export":

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Hardware, ModelSpec, PlanResult, Training } from "../../planner/index.js";
 import { type Simulated, simulateTop } from "../../planner/sim/rescore.js";
+import type { EarlyThread } from "./sim-early.js";
 
 /** What the thread is started with (workerData) and asked (a message). */
 export interface SimRequest {
@@ -33,15 +34,21 @@ function local(req: SimRequest): SimHelper {
   return { simulate: async (plans) => simulateTop(req.model, req.hw, req.training, plans), close: () => {} };
 }
 
-/** Start the helper thread for this request (or the in-thread fallback). */
-export function startSimulation(req: SimRequest): SimHelper {
-  // Compiled only: under vitest the sources are .ts and no sim-worker.js sits beside this file.
-  if (!import.meta.url.endsWith(".js") || !existsSync(SCRIPT)) return local(req);
+/** Start the helper thread for this request (or the in-thread fallback). `early`: a thread the
+ *  command started from its arguments before loading (sim-early.ts), which read this same request
+ *  from them; it is used instead of starting one. */
+export function startSimulation(req: SimRequest, early?: EarlyThread | null): SimHelper {
   let worker: Worker;
-  try {
-    worker = new Worker(SCRIPT, { workerData: req });
-  } catch {
-    return local(req);
+  if (early?.exited) return local(req);
+  if (early) worker = early.worker;
+  else {
+    // Compiled only: under vitest the sources are .ts and no sim-worker.js sits beside this file.
+    if (!import.meta.url.endsWith(".js") || !existsSync(SCRIPT)) return local(req);
+    try {
+      worker = new Worker(SCRIPT, { workerData: req });
+    } catch {
+      return local(req);
+    }
   }
   // Unreferenced: a command that ends without asking (an error, nothing found) does not wait for it.
   worker.unref();
@@ -53,16 +60,22 @@ export function startSimulation(req: SimRequest): SimHelper {
     simulate(plans) {
       if (failed) return local(req).simulate(plans);
       return new Promise<Simulated>((resolve) => {
+        let settled = false;
         const fallBack = () => {
+          if (settled) return;
+          settled = true;
           void worker.terminate();
           resolve(simulateTop(req.model, req.hw, req.training, plans));
         };
         worker.once("message", (reply: SimReply) => {
+          if (settled) return;
+          if (!reply.ok) return fallBack();
+          settled = true;
           void worker.terminate();
-          if (reply.ok) resolve(reply.result);
-          else fallBack();
+          resolve(reply.result);
         });
         worker.once("error", fallBack);
+        worker.once("exit", fallBack); // ended without a reply
         worker.ref(); // awaited now
         worker.postMessage(plans);
       });

@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { cpWhy, search } from "../../planner/index.js";
 import { startSimulation } from "../app/sim-thread.js";
+import type { EarlyThread } from "../app/sim-early.js";
 import { MAX_SIMULATED_OPS, simulablePrefix, simulate, simulationOps } from "../../planner/sim/simulate.js";
 import { UserError } from "../errors.js";
 import { planReport, rejections, header, type SimulationNote } from "../format/plan-text.js";
@@ -70,7 +71,8 @@ bounds: --gpus --tp --cp --pp --dp --vpp --ep --etp ≤ 1,048,576; --moe-imbalan
 --seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000; --tokens ≤ 1e16; --sweep-gpus ≤ 24 counts (README "Inputs")
 exit status: 0 plans found, 1 nothing fits in memory (or no count meets --deadline), 2 bad input`;
 
-export async function runPlan(argv: string[], io: Io): Promise<number> {
+/** `early`: the simulation's thread, if the CLI started one from these arguments (src/app/sim-early.ts). */
+export async function runPlan(argv: string[], io: Io, early: EarlyThread | null = null): Promise<number> {
   // --from reads engine configurations: the engines' readers load only then.
   if (argv.some((a) => a === "--from" || a.startsWith("--from="))) {
     const { runPlanFrom, takeFrom } = await import("../engines/compare.js");
@@ -90,7 +92,8 @@ export async function runPlan(argv: string[], io: Io): Promise<number> {
   const req = buildRequest(args);
   const k = args.simulateTop ?? 0;
   // The simulator warms up on the other core while the search runs (src/app/sim-thread.ts).
-  const helper = k > 0 ? startSimulation({ model: req.model, hw: req.hw, training: req.training }) : null;
+  if (k === 0) void early?.worker.terminate();
+  const helper = k > 0 ? startSimulation({ model: req.model, hw: req.hw, training: req.training }, early) : null;
   const started = performance.now();
   const result = search(req.model, req.hw, req.training, req.fixed, { top: Math.max(k, args.top) });
   const elapsedMs = performance.now() - started;

@@ -1,0 +1,166 @@
+// The search's innermost levels: one layout (every dimension but recompute and ZeRO fixed) priced
+// under each recompute mode and ZeRO stage — memory on plain numbers for all of them, the step
+// only for those whose floors could enter the top (cost/time.ts). A function of its own, called
+// once per layout: V8 compiles it early and small, where the whole search as one function was
+// compiled on-stack late and for ~300 ms, a compilation a CLI process then waits for at exit.
+import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
+import { computeFloor, stepFloor, stepTime } from "./cost/time.js";
+import { evaluatePlan, microBatchCosts } from "./evaluate.js";
+import { memoryCandidateStages, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
+import { stageParamSplit } from "./model.js";
+import { moeBufferBytes } from "./cost/moe-memory.js";
+import { cpBufferBytes } from "./cost/context.js";
+import { addRejection, type RejectionCounts } from "./rejections.js";
+import { type PricedOrder, orderReason } from "./layout/order.js";
+import type { Hardware, ModelSpec, Plan, PlanResult, Recompute, Training, ZeroStage } from "./types.js";
+
+/** What the search accumulates, shared by its levels. */
+export interface SearchState {
+  readonly m: ModelSpec;
+  readonly hw: Hardware;
+  readonly t: Training;
+  readonly top: number;
+  readonly keepAll: boolean;
+  readonly recomputes: readonly Recompute[];
+  readonly optimizerBytes: number;
+  searched: number;
+  feasible: number;
+  rejected: RejectionCounts;
+  plans: PlanResult[];
+  all: PlanResult[];
+  /** When nothing fits: the plan whose memory exceeds capacity by the smallest factor. */
+  closest: PlanResult | null;
+  /** The same counts for plans without context parallel (cp = 1). */
+  noCpRejected: RejectionCounts;
+  noCpFeasible: number;
+  noCpLeast: number;
+}
+
+/** Ranking: more tokens/s first; ties (within 1e-9 relative) go to the plan using less memory. */
+export function comparePlans(a: PlanResult, b: PlanResult): number {
+  const d = b.tokensPerSecond - a.tokensPerSecond;
+  if (Math.abs(d) > 1e-9 * Math.max(a.tokensPerSecond, b.tokensPerSecond)) return d;
+  return a.memory.total - b.memory.total;
+}
+
+/** Whether a plan with these figures would enter the current top k (same order as comparePlans). */
+function mayEnter(top: PlanResult[], k: number, tokensPerSecond: number, memory: number): boolean {
+  const last = top[top.length - 1];
+  if (top.length < k || !last) return true;
+  const d = tokensPerSecond - last.tokensPerSecond;
+  if (Math.abs(d) > 1e-9 * Math.max(tokensPerSecond, last.tokensPerSecond)) return d > 0;
+  return memory < last.memory.total;
+}
+
+function insertTop(top: PlanResult[], r: PlanResult, k: number): void {
+  if (top.length >= k && comparePlans(r, top[top.length - 1]!) >= 0) return;
+  let i = top.length;
+  while (i > 0 && comparePlans(r, top[i - 1]!) < 0) i--;
+  top.splice(i, 0, r);
+  if (top.length > k) top.pop();
+}
+
+function reasonFor(hw: Hardware, orders: readonly PricedOrder[], steps: readonly number[], chosen: number): string {
+  const other = 1 - chosen;
+  return orderReason(hw, orders[chosen]!, steps[chosen]!, orders[other]!, steps[other]!);
+}
+
+const ONLY = ["only"] as const;
+const FIRST_LAST = ["first", "last"] as const;
+
+/** Price `layout` (recompute "none", ZeRO 0 as placeholders) under every recompute mode and each of
+ *  `zeros`, in each rank order of `orders`; edp: the routed experts' data-parallel size. */
+export function priceLayout(st: SearchState, layout: Plan, orders: readonly PricedOrder[], zeros: readonly ZeroStage[], edp: number): void {
+  const { m, hw, t } = st;
+  const { tp, pp, cp } = layout;
+  const dpcp = layout.dp * cp; // ZeRO shards over dp·cp (groups.ts "shard")
+  const costsOf = orders.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
+  const costs = costsOf[0]!;
+  // No recompute mode or ZeRO stage of this layout steps faster than its floors (cost/time.ts):
+  // its compute and bubble, then (priced once, when that passes) its step less what ZeRO changes,
+  // in its faster rank order. Plans whose floor cannot enter the top are counted (memory decides
+  // feasible or not) but not priced.
+  const tokens = t.globalBatch * t.seqLen;
+  const ceiling = tokens / computeFloor(m, t, layout, costs);
+  let ceiling2 = 0;
+  // Memory with plain numbers: the stage parameters per layout (dense ones sharded over dp, routed
+  // experts over edp), activations per recompute mode, model states and buffers per ZeRO stage.
+  // Full breakdowns are built only for plans that may be reported.
+  const stages = pp === 1 ? ONLY : FIRST_LAST;
+  const splits = stages.map((s) => stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, stageHolds(layout, s), layout.ep, layout.etp));
+  const moeBuffers = moeBufferBytes(m, t, layout) + cpBufferBytes(m, t, layout);
+  // Uneven stages: the stages that can be the fullest (cost/stage-memory.ts), each with its own
+  // layers' parameters, activations and buffers.
+  const uneven = layout.stageLayers ? memoryCandidateStages(m, layout) : null;
+  const unevenParams = uneven?.map((i) => unevenStageParams(m, t, layout, i));
+  for (const recompute of st.recomputes) {
+    const withRecompute: Plan = { ...layout, recompute };
+    const acts = uneven ? [] : stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
+    const unevenActs = uneven?.map((i) => unevenStageActivationBytes(m, t, withRecompute, i));
+    for (const zero of zeros) {
+      st.searched++;
+      const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp) + moeBuffers;
+      let worst = 0;
+      if (unevenParams) {
+        for (let i = 0; i < unevenParams.length; i++) {
+          const sp = unevenParams[i]!;
+          const states = modelStateTotal(sp.dense, zero, dpcp, st.optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.optimizerBytes) : 0);
+          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + moeBuffers);
+          if (bytes > worst) worst = bytes;
+        }
+      } else {
+        for (let i = 0; i < stages.length; i++) {
+          const sp = splits[i]!;
+          const states = modelStateTotal(sp.dense, zero, dpcp, st.optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.optimizerBytes) : 0);
+          const bytes = totalBytes(hw, states + acts[i]! + buffers);
+          if (bytes > worst) worst = bytes;
+        }
+      }
+      let plan: Plan = { ...withRecompute, zero };
+      if (cp === 1) {
+        if (worst <= hw.memory) st.noCpFeasible++;
+        else {
+          addRejection(st.noCpRejected, "out_of_memory");
+          if (worst < st.noCpLeast) st.noCpLeast = worst;
+        }
+      }
+      if (worst > hw.memory) {
+        addRejection(st.rejected, "out_of_memory");
+        if (st.feasible === 0 && (st.closest === null || worst < st.closest.memory.total)) {
+          st.closest = evaluatePlan(m, hw, t, hw.fabric ? { ...plan, order: orders[0]!.order } : plan, costs);
+        }
+        continue;
+      }
+      st.feasible++;
+      if (!st.keepAll) {
+        if (!mayEnter(st.plans, st.top, ceiling, worst)) continue;
+        if (ceiling2 === 0) ceiling2 = tokens / Math.min(...costsOf.map((c) => stepFloor(m, hw, t, layout, c)));
+        if (!mayEnter(st.plans, st.top, ceiling2, worst)) continue;
+      }
+      // The faster order, when two are priced (memory does not depend on it).
+      let chosen = 0;
+      let steps: number[] = [];
+      if (orders.length > 1) {
+        // The other order changes only pp and dp communication (and the bubble's share of pp):
+        // price it only where a step without them could still enter the top.
+        const first = stepTime(m, hw, t, plan, costsOf[0]!);
+        steps = [first.step];
+        const f = first.bubble / (first.compute + first.recompute + first.tpComm + first.ppComm || 1);
+        const floor = first.step - first.ppComm * (1 + f) - first.dpComm;
+        if (st.keepAll || mayEnter(st.plans, st.top, tokens / floor, worst)) {
+          steps.push(stepTime(m, hw, t, plan, costsOf[1]!).step);
+          chosen = steps[1]! < steps[0]! ? 1 : 0;
+        }
+      }
+      if (hw.fabric) plan = { ...plan, order: orders[chosen]!.order };
+      if (!st.keepAll) {
+        const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
+        if (!mayEnter(st.plans, st.top, tokens / step, worst)) continue;
+      }
+      const result = evaluatePlan(m, hw, t, plan, costsOf[chosen]!);
+      if (steps.length > 1) result.orderReason = reasonFor(hw, orders, steps, chosen);
+      insertTop(st.plans, result, st.top);
+      if (st.keepAll) st.all.push(result);
+    }
+  }
+}
