@@ -39,7 +39,7 @@ function phases(): Phases {
 }
 
 export function runStartup(): boolean {
-  const cli = join(packageRoot(), "dist", "src", "cli.js");
+  const cli = join(packageRoot(), "dist", "src", "paraplan.js"); // the bin: the bundled CLI (src/bundle.ts)
   const cases: Array<[string, string[], number | null]> = [
     ["node -e 0 (bare node)", ["-e", "0"], null],
     ["paraplan --help", [cli, "--help"], STARTUP_TARGETS.help],

@@ -9,7 +9,7 @@ export const SWEEP_TARGET_MS = 2000;
 const RUNS = 3;
 
 export function runSweepBench(): boolean {
-  const cli = join(packageRoot(), "dist", "src", "cli.js");
+  const cli = join(packageRoot(), "dist", "src", "paraplan.js"); // the bin (src/bundle.ts)
   const args = [cli, "plan", "--model", "gpt3-like", "--sweep-gpus", "256..16384", "--tokens", "300B"];
   const times: number[] = [];
   for (let i = 0; i <= RUNS; i++) {

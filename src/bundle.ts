@@ -1,0 +1,37 @@
+// The CLI as one file: `npm run build` runs this after tsc and writes dist/src/paraplan.js (the
+// `paraplan` bin) and dist/src/sim-worker.js (its simulation thread), with the commands each in a
+// chunk of its own loaded when it runs (bundle-*.js beside them). Node then reads and links a
+// handful of files instead of ~100 modules on every start: about a third of `paraplan plan`'s
+// start-up before the search (issue 11). The bundle sits in dist/src, where the compiled cli.js
+// is, so that every path a module takes from import.meta.url (builtins.json, the parsers the
+// built-in table is keyed to, sim-worker.js) names the same file from either; packages and node
+// built-ins stay imports. dist/src/cli.js stays the unbundled entry (tests run the sources).
+import { readdirSync, realpathSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { rolldown } from "rolldown";
+
+/** Bundle the compiled CLI in `dir` (dist/src). */
+export async function bundleCli(dir = dirname(fileURLToPath(import.meta.url))): Promise<void> {
+  // Chunks carry content hashes: the last build's go first.
+  for (const f of readdirSync(dir)) if (f.startsWith("bundle-") && f.endsWith(".js")) rmSync(join(dir, f));
+  const bundle = await rolldown({
+    input: { paraplan: join(dir, "cli.js"), "sim-worker": join(dir, "app", "sim-worker.js") },
+    platform: "node",
+    // Packages (ink, React, zod, mathjs, csv-parse) and node built-ins: imported, not inlined.
+    external: (id) => !id.startsWith(".") && !id.startsWith("/"),
+    logLevel: "warn",
+  });
+  await bundle.write({ dir, format: "esm", entryFileNames: "[name].js", chunkFileNames: "bundle-[name]-[hash].js" });
+  await bundle.close();
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) await bundleCli();
