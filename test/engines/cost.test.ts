@@ -180,4 +180,15 @@ describe("element-wise traffic, attention, overlap, fp8", () => {
     const bf = (e?: Engine) => stageMemory(m, h100, training(1, 1, 4096, e), p, "only").total;
     expect(bf(engine("megatron-core"))).toBe(bf(undefined));
   });
+
+  it("paraplan's worker runs fp8 as torchtitan does (torchao Float8 block linears): its fp8 step is faster than its bf16 one", () => {
+    // executor/worker/fp8.py converts the block linears on CUDA; before, the engine said "no fp8"
+    // and `execute --precision fp8` predicted 16-bit matmuls for a run of fp8 ones.
+    const m = preset("llama3-8b");
+    const p = plan({ tp: 1, dp: 8, zero: 3, microBatch: 1 });
+    const step = (name: string, precision: Training["precision"]) => evaluatePlan(m, h100, training(8, 8, 4096, engine(name), precision), p).time.compute;
+    expect(engine("paraplan").fp8.matmuls).toBe(engine("torchtitan").fp8.matmuls);
+    expect(step("paraplan", "fp8")).toBeLessThan(0.8 * step("paraplan", "bf16"));
+    expect(step("paraplan", "fp8") / step("paraplan", "bf16")).toBeCloseTo(step("torchtitan", "fp8") / step("torchtitan", "bf16"), 1);
+  });
 });
