@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { parseHardwareFile } from "../../planner/schema/hardware.js";
 import { parseModelFile } from "../../planner/schema/model.js";
-import type { Hardware, ModelSpec } from "../../planner/types.js";
+import type { Hardware, ModelSpec, Training } from "../../planner/types.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const MODELS_DIR = join(ROOT, "profiles", "models");
@@ -57,3 +57,13 @@ export function expectRel(actual: number, expected: number, rel: number): void {
   const err = Math.abs(actual - expected) / Math.abs(expected);
   expect(err, `actual ${actual} vs expected ${expected} (relative error ${err})`).toBeLessThanOrEqual(rel);
 }
+
+/** A bf16 run with fused attention and overlapped gradient reduction (no engine: every schedule). */
+export const bf16Training = (gpus: number, globalBatch: number, seqLen: number): Training => ({
+  gpus,
+  globalBatch,
+  seqLen,
+  precision: "bf16",
+  fusedAttention: true,
+  overlapGradReduce: true,
+});

@@ -4,17 +4,9 @@ import { describe, expect, it } from "vitest";
 import { checkFixed } from "../../planner/constraints.js";
 import { search } from "../../planner/search.js";
 import type { Fixed } from "../../planner/space.js";
-import type { Training } from "../../planner/types.js";
-import { hardware, preset } from "./fixtures.js";
+import { bf16Training, hardware, preset } from "./fixtures.js";
 
-const training = (gpus: number, globalBatch: number, seqLen: number): Training => ({
-  gpus,
-  globalBatch,
-  seqLen,
-  precision: "bf16",
-  fusedAttention: true,
-  overlapGradReduce: true,
-});
+const training = bf16Training;
 
 const sumRejected = (r: { rejected: Record<string, number | undefined> }) =>
   Object.values(r.rejected).reduce((a: number, b) => a + (b ?? 0), 0);

@@ -5,17 +5,9 @@ import { describe, expect, it } from "vitest";
 import { search } from "../../planner/search.js";
 import { computeFloor, stepFloor } from "../../planner/cost/time.js";
 import { microBatchCosts } from "../../planner/evaluate.js";
-import type { Training } from "../../planner/types.js";
-import { hardware, preset } from "./fixtures.js";
+import { bf16Training, hardware, preset } from "./fixtures.js";
 
-const training = (gpus: number, globalBatch: number, seqLen: number): Training => ({
-  gpus,
-  globalBatch,
-  seqLen,
-  precision: "bf16",
-  fusedAttention: true,
-  overlapGradReduce: true,
-});
+const training = bf16Training;
 
 const cases = [
   ["gpt3-13b", "dgx-a100-80g", 64, 256],
