@@ -11,6 +11,7 @@ import { stageParamSplit } from "./model.js";
 import { moeBufferBytes } from "./cost/moe-memory.js";
 import { cpBufferBytes } from "./cost/context.js";
 import { optimizerBytesOf } from "./cost/moe-facts.js";
+import { gradBufferBytes } from "./cost/engine-terms.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
 import { dimsOf, ruleContext } from "./layout/layout.js";
 import { type Dims, RULE_BY_CODE, firstBroken, rulesAt } from "./layout/rules.js";
@@ -116,6 +117,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const atCpTp = [RULE_BY_CODE.cp_heads];
   const moe = m.moe !== undefined;
   const optimizerBytes = optimizerBytesOf(t);
+  const gradBytes = gradBufferBytes(t.engine);
 
   let cpSearched = false;
   let noCpSearched = false;
@@ -205,14 +207,14 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                       if (unevenParams) {
                         for (let i = 0; i < unevenParams.length; i++) {
                           const sp = unevenParams[i]!;
-                          const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
+                          const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes, gradBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes, gradBytes) : 0);
                           const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + moeBuffers);
                           if (bytes > worst) worst = bytes;
                         }
                       } else {
                         for (let i = 0; i < stages.length; i++) {
                           const sp = splits[i]!;
-                          const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes) : 0);
+                          const states = modelStateTotal(sp.dense, zero, dpcp, optimizerBytes, gradBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, optimizerBytes, gradBytes) : 0);
                           const bytes = totalBytes(hw, states + acts[i]! + buffers);
                           if (bytes > worst) worst = bytes;
                         }

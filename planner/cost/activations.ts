@@ -21,6 +21,8 @@
 //   recompute does.
 import { attentionWidth, gatedMlp, headDim } from "../model.js";
 import type { ModelSpec, Recompute } from "../types.js";
+import type { SelectiveRecompute } from "../engine.js";
+import { opSacLayerBytes } from "./op-sac.js";
 
 export interface ActivationOptions {
   /** The trained sequence length s (Training.seqLen). */
@@ -29,6 +31,8 @@ export interface ActivationOptions {
   sequenceParallel: boolean;
   recompute: Recompute;
   fusedAttention: boolean;
+  /** What "selective" keeps on the engine (Engine.selectiveRecompute; absent: Megatron's). */
+  selective?: SelectiveRecompute;
 }
 
 /** Coefficients c in bytes = c · s·b·h, split into the part tp cannot split and the part it can. */
@@ -55,6 +59,8 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   const t = o.tp;
   const sp = o.sequenceParallel && t > 1;
   if (o.recompute === "full") return sp ? (2 * sbh) / t : 2 * sbh;
+  // torchtitan's per-op SAC keeps matmul outputs, not Megatron's tensor list (cost/op-sac.ts).
+  if (o.recompute === "selective" && o.selective === "alternate-matmuls") return opSacLayerBytes(m, microBatch, o);
   const c = activationCoefficients(m, o.seqLen);
   const keepScores = o.recompute === "none" && !o.fusedAttention;
   const scores = keepScores ? c.scoresPerToken : 0;
@@ -67,5 +73,5 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
  *  among them, so the extra is the layer's non-recompute activations less that checkpoint. */
 export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
   if (o.recompute !== "full") return 0;
-  return layerActivationBytes(m, microBatch, { ...o, recompute: "selective" }) - layerActivationBytes(m, microBatch, o);
+  return layerActivationBytes(m, microBatch, { ...o, recompute: "selective", selective: "attention-core" }) - layerActivationBytes(m, microBatch, o);
 }

@@ -9,6 +9,7 @@ import type { CpSplit, Hardware, ModelSpec, Precision, Training } from "../types
 import { attentionWorkShare } from "./causal.js";
 import { cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
+import { opSacRecomputeGemms } from "./op-sac.js";
 import type { Engine } from "../engine.js";
 import { attentionEfficiency, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
 
@@ -17,8 +18,12 @@ export interface LayerTimes {
   forward: number;
   /** Backward: the matmuls twice (input and weight gradients), memory-bound work twice. */
   backward: number;
-  /** The part of the forward that selective recompute re-runs (attention core and softmax). */
+  /** The attention core and its softmax in the forward. */
   attentionCore: number;
+  /** The part of the forward that selective recompute re-runs: the attention core on Megatron
+   *  (Korthikanti et al. 2022 §4.2); the unsaved matmuls and every element-wise op under
+   *  torchtitan's per-op SAC (cost/op-sac.ts). */
+  selectiveRecompute: number;
   /** The part of the backward that computes weight gradients: its weight-gradient GEMMs, as many
    *  FLOPs as the forward's GEMMs (Qi et al. 2024 Table 1: W = 24·sbh² of the layer's 24sbh² + 4s²bh
    *  forward); the zero-bubble schedules run it apart from the input gradient (W). */
@@ -111,6 +116,9 @@ export function layerTimes(
   // Launch-bound when the host issues the layer's kernels slower than the GPU runs them
   // (cost/engine-terms.ts launchBound; no engine: never).
   const kernels = layerKernels(t.engine);
+  const opSac = t.engine?.selectiveRecompute === "alternate-matmuls";
+  let recomputedGemms = 0;
+  if (opSac) for (const g of opSacRecomputeGemms(m, tp, tokens)) recomputedGemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   return {
     forward: launchBound(gemms + attention + memory, kernels.forward, t.engine),
     // Flash attention's backward does 2.5× its forward matmul work (Dao 2023, §3.1: five GEMMs
@@ -118,6 +126,7 @@ export function layerTimes(
     // absorbed by the attention efficiency, which is calibrated on end-to-end runs.
     backward: launchBound(2 * (gemms + attention + memory), kernels.backward, t.engine),
     attentionCore: attention + softmax,
+    selectiveRecompute: opSac ? recomputedGemms + memory : attention + softmax,
     weightGrad: gemms,
   };
 }

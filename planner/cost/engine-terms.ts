@@ -72,3 +72,11 @@ export function fp8ExtraBytes(precision: Precision, e: Engine | undefined, linea
   if (!e || !fp8Matmuls(precision, e)) return 0;
   return (e.fp8.weightCopyBytes + e.fp8.transposeBytes) * linearParams + e.fp8.scalingBytesPerGemm * gemms;
 }
+
+/** Bytes per logit element live at the output head's peak: Megatron's fp32 vocab-parallel logits
+ *  (4, Korthikanti et al. 2022 §4.3) unless the engine's loss keeps more (Engine.logitBytes). */
+export const logitBytes = (e: Engine | undefined): number => e?.logitBytes ?? 4;
+
+/** Bytes per parameter of the unsharded ZeRO-0/1 gradient (2: 16-bit, Rajbhandari et al. 2020
+ *  §3; 4: accumulated in fp32, Engine.dataParallel.gradBufferBytes). */
+export const gradBufferBytes = (e: Engine | undefined): number => e?.dataParallel.gradBufferBytes ?? 2;
