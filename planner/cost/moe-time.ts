@@ -15,7 +15,7 @@
 import { mlpMatrices } from "../model.js";
 import { moeLayersIn, stageRange } from "../moe.js";
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
-import { type HeadTimes, type LayerTimes, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
+import { type HeadTimes, type LayerTimes, attentionBackwardFactor, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
 import { attentionWorkShare } from "./causal.js";
 import { attentionEfficiency } from "./engine-terms.js";
 import { attentionFlops, attentionGemms } from "./flops.js";
@@ -61,7 +61,8 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const forward = gemms + routed + attention + memory;
   // The weight-gradient GEMMs (zero-bubble schedules' W) are as many FLOPs as the forward GEMMs.
   // (selective recompute of an MoE layer: the attention core, Megatron's)
-  return { forward, backward: 2 * forward, attentionCore: attention + softmax, selectiveRecompute: attention + softmax, weightGrad: gemms + routed };
+  // (flash attention's backward 2.5× its forward, as compute.ts layerTimes)
+  return { forward, backward: 2 * (forward - attention) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: attention + softmax, weightGrad: gemms + routed };
 }
 
 /** The average layer of a stage (the last, or the only one): its dense and MoE layers' times
