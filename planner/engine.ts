@@ -70,6 +70,10 @@ export interface Engine {
   tensorParallel: {
     /** Fraction of tensor-parallel communication hidden behind GEMMs (0: on the critical path). */
     overlap: number;
+    /** Whether a column-parallel linear under sequence parallelism keeps its all-gathered input
+     *  for the backward (DTensor: the gathered tensor is the matmul's saved input) instead of its
+     *  1/t shard and a second all-gather (Megatron, Korthikanti et al. 2022 §4.2.2). */
+    savesGatheredInput: boolean;
   };
   /** Fraction by which compute slows while an overlapped collective runs beside it (NCCL's SMs
    *  and HBM traffic taken from the GEMMs): a hidden collective of time c costs slowdown · c. */

@@ -33,6 +33,8 @@ export interface ActivationOptions {
   fusedAttention: boolean;
   /** What "selective" keeps on the engine (Engine.selectiveRecompute; absent: Megatron's). */
   selective?: SelectiveRecompute;
+  /** Column-parallel linears keep their all-gathered input (Engine.tensorParallel.savesGatheredInput). */
+  gatheredInputs?: boolean;
 }
 
 /** Coefficients c in bytes = c · s·b·h, split into the part tp cannot split and the part it can. */
@@ -64,7 +66,9 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   const c = activationCoefficients(m, o.seqLen);
   const keepScores = o.recompute === "none" && !o.fusedAttention;
   const scores = keepScores ? c.scoresPerToken : 0;
-  if (sp) return (sbh / t) * (c.replicated + c.split + scores);
+  // The QKV and MLP inputs (2sbh each, among the replicated terms) are kept whole where the stack
+  // saves the all-gathered tensor (DTensor), not Megatron's 1/t shard (Korthikanti §4.2.2).
+  if (sp) return (sbh / t) * (c.replicated + c.split + scores) + (o.gatheredInputs ? 4 * sbh * (1 - 1 / t) : 0);
   return sbh * (c.replicated + (c.split + scores) / t);
 }
 

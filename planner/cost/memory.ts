@@ -6,7 +6,7 @@ import { moeBufferBytes, stageLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
-import { engineBucketBytes, fp8ExtraBytes, gradBufferBytes, logitBytes, prefetchLayers } from "./engine-terms.js";
+import { engineBucketBytes, fp8ExtraBytes, gradBufferBytes, headInputBytes, logitBytes, prefetchLayers } from "./engine-terms.js";
 import { V_SCHEDULES } from "../layout/rules.js";
 import { cpBufferBytes } from "./context.js";
 
@@ -60,7 +60,7 @@ export function stageActivationBytes(
   const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
   const layersInStage = m.layers / pp;
-  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute };
+  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute, gatheredInputs: training.engine?.tensorParallel.savesGatheredInput };
   // Dense and MoE layers averaged over the stage (routed copies on the busiest rank, moe-memory.ts).
   const perLayer = stageLayerActivationBytes(m, training, plan, stage, act);
   const tokens = microBatch * training.seqLen;
@@ -78,8 +78,9 @@ export function stageActivationBytes(
   if (stage !== "first" || (pp > 1 && V_SCHEDULES.has(plan.schedule))) {
     // Output head of one micro-batch at a time: fp32 logits for the vocab-parallel cross-entropy,
     // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3; the engine's logitBytes per logit where its
-    // loss keeps more, cost/engine-terms.ts), plus the final norm's input.
-    activations += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
+    // loss keeps more, cost/engine-terms.ts), plus the final norm's input (and, where the stack
+    // saves gathered inputs, the output layer's whole input: cost/engine-terms.ts headInputBytes).
+    activations += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
   }
   // Context parallel: every tensor above is per token of the rank's s/cp (the scores: its queries
   // against all keys), so a cp rank holds 1/cp of them (Megatron-Core context_parallel.md;

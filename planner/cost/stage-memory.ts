@@ -14,7 +14,7 @@ import { bufferBytes, modelStateBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { cpBufferBytes } from "./context.js";
-import { gradBufferBytes, logitBytes } from "./engine-terms.js";
+import { gradBufferBytes, headInputBytes, logitBytes } from "./engine-terms.js";
 
 /** Activation bytes stage `index` holds at its peak: its in-flight micro-batches (layout/stages.ts
  *  inFlightMicroBatches) × its layers' bytes (Korthikanti et al. 2022 §4, cost/activations.ts),
@@ -28,7 +28,7 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
   const kind = stageKind(index, pp);
   const microBatches = training.globalBatch / (dp * microBatch);
   const held = inFlightMicroBatches(plan.schedule, pp, index, microBatches);
-  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute };
+  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute, gatheredInputs: training.engine?.tensorParallel.savesGatheredInput };
   const nMoe = moeLayersIn(m, from, to);
   const dense = layerActivationBytes(m, microBatch, act);
   const layers = (to - from - nMoe) * dense + (nMoe > 0 ? nMoe * moeLayerActivationBytes(m, training, plan, act) : 0);
@@ -36,7 +36,7 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
   const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   let bytes = held * layers;
   if ((kind === "first" || kind === "only") && m.dropout) bytes += held * tokens * m.hidden * spShare;
-  if (kind === "last" || kind === "only") bytes += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
+  if (kind === "last" || kind === "only") bytes += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
   // Context parallel: a cp rank holds its s/cp tokens' share of every tensor (as cost/memory.ts).
   return (bytes + recomputeWorkingBytes(m, microBatch, act)) / plan.cp;
 }

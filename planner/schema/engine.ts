@@ -50,7 +50,7 @@ const schemas = lazySchemas((z) => {
           gradBufferBytesPerParam: withSource(z.number().gte(0).lte(16)).optional(),
         })
         .strict(),
-      tensorParallel: z.object({ overlap: fraction }).strict(),
+      tensorParallel: z.object({ overlap: fraction, savesGatheredInput: flag.optional() }).strict(),
       recompute: withSource(z.enum(["any", "full"])),
       // Optional, so files written before they existed still parse: absent = Megatron's behaviour.
       activations: z
@@ -129,7 +129,11 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],
     logitBytes: f.activations?.logitBytes === undefined ? 4 : fig("activations.logitBytes", f.activations.logitBytes),
     schedules: [...new Set(fig("schedules", f.schedules))],
-    tensorParallel: { overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap) },
+    tensorParallel: {
+      overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap),
+      // Absent: Megatron's (the shard kept, re-gathered in the backward).
+      savesGatheredInput: f.tensorParallel.savesGatheredInput === undefined ? false : fig("tensorParallel.savesGatheredInput", f.tensorParallel.savesGatheredInput),
+    },
     overlapSlowdown: fig("overlapSlowdown", f.overlapSlowdown),
     fp8: {
       matmuls: fig("fp8.matmuls", f.fp8.matmuls),

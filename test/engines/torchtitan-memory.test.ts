@@ -87,6 +87,24 @@ describe("torchtitan's peak memory against its benchmark", () => {
   });
 });
 
+describe("DTensor tensor parallelism keeps the all-gathered inputs", () => {
+  it("Llama 3.1 70B, tp 8 + SP, 16 × 8192 tokens, full recompute: the re-run layer and the output layer hold whole inputs", () => {
+    const m70 = preset("llama3-70b");
+    const hw = hardware("h100-96g-500w");
+    const p = plan({ tp: 8, dp: 32, zero: 3, microBatch: 16, recompute: "full", sequenceParallel: true });
+    const tt = engine("torchtitan");
+    const noGather = { ...tt, tensorParallel: { ...tt.tensorParallel, savesGatheredInput: false } };
+    const a = stageMemory(m70, hw, training(256, 512, 8192, tt), p, "only").activations;
+    const b = stageMemory(m70, hw, training(256, 512, 8192, noGather), p, "only").activations;
+    // QKV and MLP inputs of the recomputed layer (2 × 2·T·h) and the output layer's input
+    // (2·T·h), whole instead of 1/8: 6·T·h·7/8 bytes with T = 131,072, h = 8192.
+    expect(a - b).toBe(6 * 131_072 * 8192 * (7 / 8));
+    // Table 4 of the benchmark: 71.9 GiB (2D), 67.6 GiB (with async TP).
+    const total = stageMemory(m70, hw, training(256, 512, 8192, tt), p, "only").total / GiB;
+    expect(Math.abs(total - 67.6) / 67.6).toBeLessThan(0.1);
+  });
+});
+
 describe("engine files without the activation fields", () => {
   it("parse with Megatron's behaviour: attention-core selective, 4 B logits, 16-bit gradient buffer", () => {
     const raw = structuredClone(builtinEngineRaw("megatron-core")) as Record<string, unknown>;
