@@ -72,10 +72,14 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   return sbh * (c.replicated + (c.split + scores) / t);
 }
 
-/** Extra bytes live while a fully recomputed layer runs its backward (Korthikanti et al. 2022
- *  §5): that layer's tensors exist again, one layer at a time; its stored input (2sbh) is
- *  among them, so the extra is the layer's non-recompute activations less that checkpoint. */
+/** Extra bytes live while a recomputed layer runs its backward (Korthikanti et al. 2022 §5):
+ *  that layer's tensors exist again, one layer at a time; what it stored (its 2sbh input under
+ *  full recompute, the saved matmul outputs under per-op SAC) is among them, so the extra is the
+ *  layer's non-recompute activations less what was stored. */
 export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
-  if (o.recompute !== "full") return 0;
-  return layerActivationBytes(m, microBatch, { ...o, recompute: "selective", selective: "attention-core" }) - layerActivationBytes(m, microBatch, o);
+  // Per-op SAC re-materialises what it did not save, one layer at a time, the same way
+  // (cost/op-sac.ts): the layer's whole set less what stayed saved.
+  const opSac = o.recompute === "selective" && o.selective === "alternate-matmuls";
+  if (o.recompute !== "full" && !opSac) return 0;
+  return Math.max(0, layerActivationBytes(m, microBatch, { ...o, recompute: "selective", selective: "attention-core" }) - layerActivationBytes(m, microBatch, o));
 }
