@@ -10,6 +10,8 @@
 // down. So the 1st, 3rd, 5th, 7th — wq, wv, w1, w2 — are saved and wk, wo, w3 recomputed.
 // Column-parallel outputs are 1/t of their width per rank; a row-parallel output (wo, w2) is the
 // full-width partial sum before its reduce-scatter, whose output the policy saves as well.
+// Approximations outside torchtitan's Llama: an MLA attention is counted as its q/k/v widths, and
+// an MoE layer's routed experts keep what moe-memory.ts counts (their grouped GEMMs are not mm).
 import { attentionWidth, gatedMlp, headDim } from "../model.js";
 import type { ModelSpec } from "../types.js";
 import type { Gemm } from "./flops.js";
