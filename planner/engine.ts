@@ -12,6 +12,9 @@ export const ATTENTION_KERNELS: readonly AttentionKernel[] = ["materialised", "f
 export type ElementwiseOp = "norm" | "biasActivation" | "dropoutResidual" | "rotary";
 export const ELEMENTWISE_OPS: readonly ElementwiseOp[] = ["norm", "biasActivation", "dropoutResidual", "rotary"];
 
+export type SelectiveRecompute = "attention-core" | "alternate-matmuls";
+export const SELECTIVE_RECOMPUTES: readonly SelectiveRecompute[] = ["attention-core", "alternate-matmuls"];
+
 export interface Engine {
   name: string;
   description?: string;
@@ -45,16 +48,32 @@ export interface Engine {
      *  (cost/gather-calls.ts): 1 for FSDP's FlatParameter per block, 12 for DeepSpeed 2021's
      *  per-tensor gathers. */
     gatherCallsPerLayer: number;
+    /** Bytes per parameter of the unsharded gradient a ZeRO-0/1 plan holds until the step's
+     *  reduction: 2 for a 16-bit buffer (Rajbhandari et al. 2020 §3), 4 where the stack
+     *  accumulates it in fp32 across micro-batches (FSDP2's reduce dtype). */
+    gradBufferBytes: number;
   };
   /** The activation recompute the stack can run: "any" (full, selective or none, searched) or
    *  "full" only (Megatron-LM / DeepSpeed of 2021: --checkpoint-activations, nothing finer). */
   recompute: "any" | "full";
+  /** What the search's "selective" recompute keeps on this stack: "attention-core" is
+   *  Megatron's (every tensor but the attention core's, Korthikanti et al. 2022 §4.2);
+   *  "alternate-matmuls" is torchtitan's per-op SAC (the outputs of a block's 1st, 3rd, 5th…
+   *  matmul and of SDPA are saved, everything else is recomputed; cost/op-sac.ts). */
+  selectiveRecompute: SelectiveRecompute;
+  /** Bytes per logit element live at the output head's peak: 4 for fp32 vocab-parallel logits
+   *  (Korthikanti et al. 2022 §4.3); more where the loss keeps an upcast copy and its gradient. */
+  logitBytes: number;
   /** The pipeline schedules the stack runs (the search tries only these; a fixed --schedule is
    *  evaluated as asked). */
   schedules: readonly Schedule[];
   tensorParallel: {
     /** Fraction of tensor-parallel communication hidden behind GEMMs (0: on the critical path). */
     overlap: number;
+    /** Whether a column-parallel linear under sequence parallelism keeps its all-gathered input
+     *  for the backward (DTensor: the gathered tensor is the matmul's saved input) instead of its
+     *  1/t shard and a second all-gather (Megatron, Korthikanti et al. 2022 §4.2.2). */
+    savesGatheredInput: boolean;
   };
   /** Fraction by which compute slows while an overlapped collective runs beside it (NCCL's SMs
    *  and HBM traffic taken from the GEMMs): a hidden collective of time c costs slowdown · c. */

@@ -23,6 +23,8 @@ export interface SearchState {
   readonly keepAll: boolean;
   readonly recomputes: readonly Recompute[];
   readonly optimizerBytes: number;
+  /** Gradient bytes per parameter the engine keeps (cost/engine-terms.ts gradBufferBytes). */
+  readonly gradBytes: number;
   searched: number;
   feasible: number;
   rejected: RejectionCounts;
@@ -104,14 +106,14 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
       if (unevenParams) {
         for (let i = 0; i < unevenParams.length; i++) {
           const sp = unevenParams[i]!;
-          const states = modelStateTotal(sp.dense, zero, dpcp, st.optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.optimizerBytes) : 0);
+          const states = modelStateTotal(sp.dense, zero, dpcp, st.optimizerBytes, st.gradBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.optimizerBytes, st.gradBytes) : 0);
           const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + moeBuffers);
           if (bytes > worst) worst = bytes;
         }
       } else {
         for (let i = 0; i < stages.length; i++) {
           const sp = splits[i]!;
-          const states = modelStateTotal(sp.dense, zero, dpcp, st.optimizerBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.optimizerBytes) : 0);
+          const states = modelStateTotal(sp.dense, zero, dpcp, st.optimizerBytes, st.gradBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.optimizerBytes, st.gradBytes) : 0);
           const bytes = totalBytes(hw, states + acts[i]! + buffers);
           if (bytes > worst) worst = bytes;
         }

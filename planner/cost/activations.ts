@@ -21,6 +21,8 @@
 //   recompute does.
 import { attentionWidth, gatedMlp, headDim } from "../model.js";
 import type { ModelSpec, Recompute } from "../types.js";
+import type { SelectiveRecompute } from "../engine.js";
+import { opSacLayerBytes } from "./op-sac.js";
 
 export interface ActivationOptions {
   /** The trained sequence length s (Training.seqLen). */
@@ -29,6 +31,10 @@ export interface ActivationOptions {
   sequenceParallel: boolean;
   recompute: Recompute;
   fusedAttention: boolean;
+  /** What "selective" keeps on the engine (Engine.selectiveRecompute; absent: Megatron's). */
+  selective?: SelectiveRecompute;
+  /** Column-parallel linears keep their all-gathered input (Engine.tensorParallel.savesGatheredInput). */
+  gatheredInputs?: boolean;
 }
 
 /** Coefficients c in bytes = c · s·b·h, split into the part tp cannot split and the part it can. */
@@ -55,17 +61,25 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   const t = o.tp;
   const sp = o.sequenceParallel && t > 1;
   if (o.recompute === "full") return sp ? (2 * sbh) / t : 2 * sbh;
+  // torchtitan's per-op SAC keeps matmul outputs, not Megatron's tensor list (cost/op-sac.ts).
+  if (o.recompute === "selective" && o.selective === "alternate-matmuls") return opSacLayerBytes(m, microBatch, o);
   const c = activationCoefficients(m, o.seqLen);
   const keepScores = o.recompute === "none" && !o.fusedAttention;
   const scores = keepScores ? c.scoresPerToken : 0;
-  if (sp) return (sbh / t) * (c.replicated + c.split + scores);
+  // The QKV and MLP inputs (2sbh each, among the replicated terms) are kept whole where the stack
+  // saves the all-gathered tensor (DTensor), not Megatron's 1/t shard (Korthikanti §4.2.2).
+  if (sp) return (sbh / t) * (c.replicated + c.split + scores) + (o.gatheredInputs ? 4 * sbh * (1 - 1 / t) : 0);
   return sbh * (c.replicated + (c.split + scores) / t);
 }
 
-/** Extra bytes live while a fully recomputed layer runs its backward (Korthikanti et al. 2022
- *  §5): that layer's tensors exist again, one layer at a time; its stored input (2sbh) is
- *  among them, so the extra is the layer's non-recompute activations less that checkpoint. */
+/** Extra bytes live while a recomputed layer runs its backward (Korthikanti et al. 2022 §5):
+ *  that layer's tensors exist again, one layer at a time; what it stored (its 2sbh input under
+ *  full recompute, the saved matmul outputs under per-op SAC) is among them, so the extra is the
+ *  layer's non-recompute activations less what was stored. */
 export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
-  if (o.recompute !== "full") return 0;
-  return layerActivationBytes(m, microBatch, { ...o, recompute: "selective" }) - layerActivationBytes(m, microBatch, o);
+  // Per-op SAC re-materialises what it did not save, one layer at a time, the same way
+  // (cost/op-sac.ts): the layer's whole set less what stayed saved.
+  const opSac = o.recompute === "selective" && o.selective === "alternate-matmuls";
+  if (o.recompute !== "full" && !opSac) return 0;
+  return Math.max(0, layerActivationBytes(m, microBatch, { ...o, recompute: "selective", selective: "attention-core" }) - layerActivationBytes(m, microBatch, o));
 }

@@ -9,6 +9,7 @@ import type { CpSplit, Hardware, ModelSpec, Precision, Training } from "../types
 import { attentionWorkShare } from "./causal.js";
 import { cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
+import { opSacRecomputeGemms } from "./op-sac.js";
 import type { Engine } from "../engine.js";
 import { attentionEfficiency, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
 
@@ -17,8 +18,12 @@ export interface LayerTimes {
   forward: number;
   /** Backward: the matmuls twice (input and weight gradients), memory-bound work twice. */
   backward: number;
-  /** The part of the forward that selective recompute re-runs (attention core and softmax). */
+  /** The attention core and its softmax in the forward. */
   attentionCore: number;
+  /** The part of the forward that selective recompute re-runs: the attention core on Megatron
+   *  (Korthikanti et al. 2022 §4.2); the unsaved matmuls and every element-wise op under
+   *  torchtitan's per-op SAC (cost/op-sac.ts). */
+  selectiveRecompute: number;
   /** The part of the backward that computes weight gradients: its weight-gradient GEMMs, as many
    *  FLOPs as the forward's GEMMs (Qi et al. 2024 Table 1: W = 24·sbh² of the layer's 24sbh² + 4s²bh
    *  forward); the zero-bubble schedules run it apart from the input gradient (W). */
@@ -82,6 +87,10 @@ export function layerMemoryBoundBytes(
 
 const NO_CP = { cp: 1, split: "zigzag" } as const;
 
+/** Backward time of the attention core over its forward's: 2.5 for a fused (flash) kernel, which
+ *  recomputes the scores (Dao 2023 §3.1: five GEMMs against two), 2 for materialised scores. */
+export const attentionBackwardFactor = (t: Pick<Training, "fusedAttention">): number => (t.fusedAttention ? 2.5 : 2);
+
 export function layerTimes(
   m: ModelSpec,
   hw: Hardware,
@@ -111,13 +120,18 @@ export function layerTimes(
   // Launch-bound when the host issues the layer's kernels slower than the GPU runs them
   // (cost/engine-terms.ts launchBound; no engine: never).
   const kernels = layerKernels(t.engine);
+  const opSac = t.engine?.selectiveRecompute === "alternate-matmuls";
+  let recomputedGemms = 0;
+  if (opSac) for (const g of opSacRecomputeGemms(m, tp, tokens)) recomputedGemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   return {
     forward: launchBound(gemms + attention + memory, kernels.forward, t.engine),
-    // Flash attention's backward does 2.5× its forward matmul work (Dao 2023, §3.1: five GEMMs
-    // against two); counting it as 2× keeps the Narayanan FLOP convention — the difference is
-    // absorbed by the attention efficiency, which is calibrated on end-to-end runs.
-    backward: launchBound(2 * (gemms + attention + memory), kernels.backward, t.engine),
+    // Flash attention's backward does 2.5× its forward matmul work (Dao 2023 §3.1: it recomputes
+    // S = QKᵀ, five GEMMs against the forward's two), so the kernel's published efficiency (FA2 /
+    // FA3 fwd+bwd benchmarks count 3.5× the forward FLOPs) is the figure to use. The reported FLOPs
+    // keep the Narayanan convention (backward 2×); materialised scores' backward is 2× (4 GEMMs).
+    backward: launchBound(2 * (gemms + memory) + attentionBackwardFactor(t) * attention, kernels.backward, t.engine),
     attentionCore: attention + softmax,
+    selectiveRecompute: opSac ? recomputedGemms + memory : attention + softmax,
     weightGrad: gemms,
   };
 }

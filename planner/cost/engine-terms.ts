@@ -2,7 +2,7 @@
 // undefined; undefined is the default engine's behaviour as the calibrated profiles describe it,
 // so a Training without an engine prices exactly as megatron-core does.
 import { type ElementwiseOp, type Engine, gpuGeneration } from "../engine.js";
-import type { Hardware, Precision } from "../types.js";
+import type { Hardware, ModelSpec, Precision } from "../types.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 
 /** Achieved fraction of the 16-bit peak of the engine's attention kernel on this GPU; a GPU
@@ -71,4 +71,21 @@ export const fp8Matmuls = (precision: Precision, e: Engine | undefined): boolean
 export function fp8ExtraBytes(precision: Precision, e: Engine | undefined, linearParams: number, gemms: number): number {
   if (!e || !fp8Matmuls(precision, e)) return 0;
   return (e.fp8.weightCopyBytes + e.fp8.transposeBytes) * linearParams + e.fp8.scalingBytesPerGemm * gemms;
+}
+
+/** Bytes per logit element live at the output head's peak: Megatron's fp32 vocab-parallel logits
+ *  (4, Korthikanti et al. 2022 §4.3) unless the engine's loss keeps more (Engine.logitBytes). */
+export const logitBytes = (e: Engine | undefined): number => e?.logitBytes ?? 4;
+
+/** Bytes per parameter of the unsharded ZeRO-0/1 gradient (2: 16-bit, Rajbhandari et al. 2020
+ *  §3; 4: accumulated in fp32, Engine.dataParallel.gradBufferBytes). */
+export const gradBufferBytes = (e: Engine | undefined): number => e?.dataParallel.gradBufferBytes ?? 2;
+
+/** The output layer's saved input on the last stage: the final norm's 16-bit input, 1/t of it under
+ *  sequence parallelism (Korthikanti et al. 2022 §4.3), plus the all-gathered normed input the
+ *  output projection keeps where the stack saves gathered inputs (DTensor ColwiseParallel). */
+export function headInputBytes(m: ModelSpec, tokens: number, tp: number, sequenceParallel: boolean, e: Engine | undefined): number {
+  const sp = sequenceParallel && tp > 1;
+  const norm = (2 * tokens * m.hidden) / (sp ? tp : 1);
+  return norm + (sp && e?.tensorParallel.savesGatheredInput ? 2 * tokens * m.hidden * (1 - 1 / tp) : 0);
 }

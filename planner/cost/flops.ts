@@ -8,6 +8,7 @@ import { attentionWidth, keysPerQuery, mlpMatrices, qkvWidth } from "../model.js
 import { attentionCoreWidths, moeLayerCount, mtpCount } from "../moe.js";
 import type { ModelSpec, Training } from "../types.js";
 import { mlaGemms, moeLayerForwardFlops, mtpForwardFlops } from "./moe-flops.js";
+import { opSacRecomputeGemms } from "./op-sac.js";
 
 /** What the step-level counts need of the training: b·s tokens per step. */
 export type Tokens = Pick<Training, "globalBatch" | "seqLen">;
@@ -94,11 +95,14 @@ export function layersForwardFlops(m: ModelSpec, seqLen: number, tokens: number)
  *  full recompute re-runs every layer's forward; selective re-runs the attention core only. */
 export function recomputeFlopsPerStep(
   m: ModelSpec,
-  t: Tokens,
+  t: Tokens & Partial<Pick<Training, "engine">>,
   recompute: "none" | "selective" | "full",
 ): number {
   const tokens = t.globalBatch * t.seqLen;
   if (recompute === "full") return layersForwardFlops(m, t.seqLen, tokens);
+  // torchtitan's per-op SAC re-runs the unsaved matmuls instead (cost/op-sac.ts).
+  if (recompute === "selective" && t.engine?.selectiveRecompute === "alternate-matmuls")
+    return m.layers * opSacRecomputeGemms(m, 1, tokens).reduce((sum, g) => sum + gemmFlops(g), 0);
   if (recompute === "selective") return m.layers * attentionFlops(m, t.seqLen, 1, t.globalBatch);
   return 0;
 }

@@ -6,7 +6,7 @@ import { moeBufferBytes, stageLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
-import { engineBucketBytes, fp8ExtraBytes, prefetchLayers } from "./engine-terms.js";
+import { engineBucketBytes, fp8ExtraBytes, gradBufferBytes, headInputBytes, logitBytes, prefetchLayers } from "./engine-terms.js";
 import { V_SCHEDULES } from "../layout/rules.js";
 import { cpBufferBytes } from "./context.js";
 
@@ -14,19 +14,21 @@ import { cpBufferBytes } from "./context.js";
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
  *  variance) 12Ψ. Stage 1 shards the optimizer states over d, stage 2 the gradients too,
  *  stage 3 the weights too: 16Ψ, 4Ψ + 12Ψ/d, 2Ψ + 14Ψ/d, 16Ψ/d. */
-export function modelStateBytes(params: number, zero: number, dp: number, optimizerBytes = 12) {
+export function modelStateBytes(params: number, zero: number, dp: number, optimizerBytes = 12, gradBytes = 2) {
   // optimizerBytes: 12 with fp32 moments, 8 with bf16 ones (moe-facts.ts OPTIMIZER_STATE_BYTES).
+  // gradBytes: the unsharded gradient of ZeRO-0/1, 2 in 16 bits, 4 where the engine accumulates
+  // it in fp32 across micro-batches (Engine.dataParallel.gradBufferBytes).
   const weights = zero >= 3 ? (2 * params) / dp : 2 * params;
-  const gradients = zero >= 2 ? (2 * params) / dp : 2 * params;
+  const gradients = zero >= 2 ? (2 * params) / dp : gradBytes * params;
   const optimizer = zero >= 1 ? (optimizerBytes * params) / dp : optimizerBytes * params;
   return { weights, gradients, optimizer };
 }
 
 /** Sum of modelStateBytes, without building the object (search loop). */
-export function modelStateTotal(params: number, zero: number, dp: number, optimizerBytes = 12): number {
+export function modelStateTotal(params: number, zero: number, dp: number, optimizerBytes = 12, gradBytes = 2): number {
   const k = optimizerBytes;
-  if (zero === 0) return (4 + k) * params;
-  if (zero === 1) return 4 * params + (k * params) / dp;
+  if (zero === 0) return (2 + gradBytes + k) * params;
+  if (zero === 1) return (2 + gradBytes) * params + (k * params) / dp;
   if (zero === 2) return 2 * params + ((2 + k) * params) / dp;
   return ((4 + k) * params) / dp;
 }
@@ -58,7 +60,7 @@ export function stageActivationBytes(
   const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
   const layersInStage = m.layers / pp;
-  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention };
+  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute, gatheredInputs: training.engine?.tensorParallel.savesGatheredInput };
   // Dense and MoE layers averaged over the stage (routed copies on the busiest rank, moe-memory.ts).
   const perLayer = stageLayerActivationBytes(m, training, plan, stage, act);
   const tokens = microBatch * training.seqLen;
@@ -75,8 +77,10 @@ export function stageActivationBytes(
   }
   if (stage !== "first" || (pp > 1 && V_SCHEDULES.has(plan.schedule))) {
     // Output head of one micro-batch at a time: fp32 logits for the vocab-parallel cross-entropy,
-    // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3), plus the final norm's input.
-    activations += (4 * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
+    // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3; the engine's logitBytes per logit where its
+    // loss keeps more, cost/engine-terms.ts), plus the final norm's input (and, where the stack
+    // saves gathered inputs, the output layer's whole input: cost/engine-terms.ts headInputBytes).
+    activations += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
   }
   // Context parallel: every tensor above is per token of the rank's s/cp (the scores: its queries
   // against all keys), so a cp rank holds 1/cp of them (Megatron-Core context_parallel.md;
@@ -137,9 +141,10 @@ export function stageMemory(
   // edp (Megatron-Core MoE parallel folding; formulas-scale §1.5).
   const split = stageParamSplit(m, training.seqLen, tp, pp, m.layers / pp, stageHolds(plan, stage), plan.ep, plan.etp);
   const k = optimizerBytesOf(training);
+  const g = gradBufferBytes(training.engine);
   // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"; Megatron's dp-cp group).
-  const dense = modelStateBytes(split.dense, zero, dp * plan.cp, k);
-  const expert = modelStateBytes(split.expert, zero, edpOf(plan), k);
+  const dense = modelStateBytes(split.dense, zero, dp * plan.cp, k, g);
+  const expert = modelStateBytes(split.expert, zero, edpOf(plan), k, g);
   const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = stageActivationBytes(m, training, plan, stage);
   const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);

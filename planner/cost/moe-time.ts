@@ -15,7 +15,7 @@
 import { mlpMatrices } from "../model.js";
 import { moeLayersIn, stageRange } from "../moe.js";
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
-import { type HeadTimes, type LayerTimes, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
+import { type HeadTimes, type LayerTimes, attentionBackwardFactor, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
 import { attentionWorkShare } from "./causal.js";
 import { attentionEfficiency } from "./engine-terms.js";
 import { attentionFlops, attentionGemms } from "./flops.js";
@@ -60,7 +60,9 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * T) / p.tp);
   const forward = gemms + routed + attention + memory;
   // The weight-gradient GEMMs (zero-bubble schedules' W) are as many FLOPs as the forward GEMMs.
-  return { forward, backward: 2 * forward, attentionCore: attention + softmax, weightGrad: gemms + routed };
+  // (selective recompute of an MoE layer: the attention core, Megatron's)
+  // (flash attention's backward 2.5× its forward, as compute.ts layerTimes)
+  return { forward, backward: 2 * (forward - attention) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: attention + softmax, weightGrad: gemms + routed };
 }
 
 /** The average layer of a stage (the last, or the only one): its dense and MoE layers' times
@@ -77,7 +79,7 @@ export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expe
   if (nMoe === 0) return dense;
   const moe = moeLayerTimes(m, hw, t, p);
   const avg = (d: number, x: number) => ((n - nMoe) * d + nMoe * x) / n;
-  return { forward: avg(dense.forward, moe.forward), backward: avg(dense.backward, moe.backward), attentionCore: avg(dense.attentionCore, moe.attentionCore), weightGrad: avg(dense.weightGrad, moe.weightGrad) };
+  return { forward: avg(dense.forward, moe.forward), backward: avg(dense.backward, moe.backward), attentionCore: avg(dense.attentionCore, moe.attentionCore), selectiveRecompute: avg(dense.selectiveRecompute, moe.selectiveRecompute), weightGrad: avg(dense.weightGrad, moe.weightGrad) };
 }
 
 /** The last stage's output work with the multi-token-prediction modules after it: each runs a

@@ -14,12 +14,13 @@ import { bufferBytes, modelStateBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { cpBufferBytes } from "./context.js";
+import { gradBufferBytes, headInputBytes, logitBytes } from "./engine-terms.js";
 
 /** Activation bytes stage `index` holds at its peak: its in-flight micro-batches (layout/stages.ts
  *  inFlightMicroBatches) × its layers' bytes (Korthikanti et al. 2022 §4, cost/activations.ts),
  *  the embedding's dropout mask on the first stage (one byte per element per micro-batch held,
  *  Korthikanti §4.3), the fp32 logits and final-norm input of one micro-batch on the last
- *  (4·s·b·V/t, Korthikanti §4.3), and the recompute working set. */
+ *  (4·s·b·V/t, Korthikanti §4.3; the engine's logitBytes per logit), and the recompute working set. */
 export function unevenStageActivationBytes(m: ModelSpec, training: Training, plan: Plan, index: number): number {
   const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
   const split = stageSplit(plan, m.layers);
@@ -27,7 +28,7 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
   const kind = stageKind(index, pp);
   const microBatches = training.globalBatch / (dp * microBatch);
   const held = inFlightMicroBatches(plan.schedule, pp, index, microBatches);
-  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention };
+  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute, gatheredInputs: training.engine?.tensorParallel.savesGatheredInput };
   const nMoe = moeLayersIn(m, from, to);
   const dense = layerActivationBytes(m, microBatch, act);
   const layers = (to - from - nMoe) * dense + (nMoe > 0 ? nMoe * moeLayerActivationBytes(m, training, plan, act) : 0);
@@ -35,7 +36,7 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
   const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   let bytes = held * layers;
   if ((kind === "first" || kind === "only") && m.dropout) bytes += held * tokens * m.hidden * spShare;
-  if (kind === "last" || kind === "only") bytes += (4 * tokens * paddedVocab(m.vocab, tp)) / tp + 2 * tokens * m.hidden * spShare;
+  if (kind === "last" || kind === "only") bytes += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
   // Context parallel: a cp rank holds its s/cp tokens' share of every tensor (as cost/memory.ts).
   return (bytes + recomputeWorkingBytes(m, microBatch, act)) / plan.cp;
 }
@@ -72,9 +73,10 @@ export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training
   const { tp, dp, zero } = plan;
   const params = unevenStageParams(m, training, plan, index);
   const k = optimizerBytesOf(training);
+  const g = gradBufferBytes(training.engine);
   // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"), as cost/memory.ts does.
-  const dense = modelStateBytes(params.dense, zero, dp * plan.cp, k);
-  const expert = modelStateBytes(params.expert, zero, edpOf(plan), k);
+  const dense = modelStateBytes(params.dense, zero, dp * plan.cp, k, g);
+  const expert = modelStateBytes(params.expert, zero, edpOf(plan), k, g);
   const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = unevenStageActivationBytes(m, training, plan, index);
   const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, params.layers) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);

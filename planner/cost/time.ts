@@ -84,7 +84,7 @@ export function stepTime(
   const { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute } = slowestCompute(m, training, plan, costs);
   const wire = wireOf(m, training, plan, costs.links);
   const recomputeOne =
-    recompute === "full" ? layersInStage * layer.forward : recompute === "selective" ? layersInStage * layer.attentionCore : 0;
+    recompute === "full" ? layersInStage * layer.forward : recompute === "selective" ? layersInStage * layer.selectiveRecompute : 0;
   const tpPasses = recompute === "full" ? 3 : 2;
 
   const recomputeTime = microBatches * recomputeOne;

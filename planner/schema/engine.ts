@@ -2,7 +2,7 @@
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, hardware.ts).
 import type { z } from "zod";
-import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine } from "../engine.js";
+import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, SELECTIVE_RECOMPUTES } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -47,10 +47,19 @@ const schemas = lazySchemas((z) => {
           bucketSize: quantity,
           bucketSizePerDp: quantity,
           gatherCallsPerLayer: withSource(z.number().int().min(1).max(1000)),
+          gradBufferBytesPerParam: withSource(z.number().gte(0).lte(16)).optional(),
         })
         .strict(),
-      tensorParallel: z.object({ overlap: fraction }).strict(),
+      tensorParallel: z.object({ overlap: fraction, savesGatheredInput: flag.optional() }).strict(),
       recompute: withSource(z.enum(["any", "full"])),
+      // Optional, so files written before they existed still parse: absent = Megatron's behaviour.
+      activations: z
+        .object({
+          selectiveRecompute: withSource(z.enum(SELECTIVE_RECOMPUTES as [string, ...string[]])).optional(),
+          logitBytes: withSource(z.number().gte(0).lte(64)).optional(),
+        })
+        .strict()
+        .optional(),
       schedules: withSource(z.array(z.enum(SCHEDULES as [Schedule, ...Schedule[]])).min(1)),
       // Slowdown of compute under an overlapped collective: bounded to [0, 0.5] (Lee et al. 2025
       // measured 18.9% on average, 40% at worst).
@@ -112,10 +121,19 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       bucketSize: q("dataParallel.bucketSize", d.bucketSize, "bytes", 1e12),
       bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
       gatherCallsPerLayer: fig("dataParallel.gatherCallsPerLayer", d.gatherCallsPerLayer),
+      gradBufferBytes: d.gradBufferBytesPerParam === undefined ? 2 : fig("dataParallel.gradBufferBytesPerParam", d.gradBufferBytesPerParam),
     },
     recompute: fig("recompute", f.recompute) as Engine["recompute"],
+    // Absent: Megatron's selective recompute and fp32 vocab-parallel logits (Korthikanti et al.
+    // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
+    selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],
+    logitBytes: f.activations?.logitBytes === undefined ? 4 : fig("activations.logitBytes", f.activations.logitBytes),
     schedules: [...new Set(fig("schedules", f.schedules))],
-    tensorParallel: { overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap) },
+    tensorParallel: {
+      overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap),
+      // Absent: Megatron's (the shard kept, re-gathered in the backward).
+      savesGatheredInput: f.tensorParallel.savesGatheredInput === undefined ? false : fig("tensorParallel.savesGatheredInput", f.tensorParallel.savesGatheredInput),
+    },
     overlapSlowdown: fig("overlapSlowdown", f.overlapSlowdown),
     fp8: {
       matmuls: fig("fp8.matmuls", f.fp8.matmuls),

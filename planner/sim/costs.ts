@@ -44,7 +44,8 @@ export interface PassCost {
 export interface ParamOpCost {
   forward: PassCost;
   backward: PassCost;
-  /** Re-run before the backward (full: the layer's forward; selective: the attention core). */
+  /** Re-run before the backward (full: the layer's forward; selective: the engine's selective
+   *  recompute, cost/compute.ts LayerTimes.selectiveRecompute). */
   recompute: PassCost;
   /** The weight-gradient part of `backward` (the zero-bubble schedules' W, run apart). */
   weightGrad: PassCost;
@@ -173,7 +174,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };
   const recomputePass: PassCost =
-    recompute === "full" ? { compute: layer.forward, tp: tpLayer, ep: epLayer, cp: cpFwd } : recompute === "selective" ? { compute: layer.attentionCore, tp: 0 } : ZERO_PASS;
+    recompute === "full" ? { compute: layer.forward, tp: tpLayer, ep: epLayer, cp: cpFwd } : recompute === "selective" ? { compute: layer.selectiveRecompute, tp: 0 } : ZERO_PASS;
   // A layer's weights on this GPU: the stage's (dense and its share of the experts) per layer.
   const stageSplit = stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, pp === 1 ? "only" : "last", plan.ep, plan.etp);
   // (the layers alone: the stage less a stage of no layers, which holds only the output and MTP)

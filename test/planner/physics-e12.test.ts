@@ -1,5 +1,5 @@
 // Physics of issue 12 against hand computations: causal attention time under flash attention,
-// and the slowdown of compute that overlapped communication causes.
+// its backward, and the slowdown of compute that overlapped communication causes.
 import { describe, expect, it } from "vitest";
 import { attentionWorkShare, causalKeysPerQuery } from "../../planner/cost/causal.js";
 import { layerTimes } from "../../planner/cost/compute.js";
@@ -32,6 +32,18 @@ describe("causal attention time", () => {
     const flops = modelFlopsPerStep(m, t, 51200);
     const noAttn = modelFlopsPerStep({ ...m, slidingWindow: 1 }, t, 51200);
     expect(flops - noAttn).toBeCloseTo(3 * m.layers * 8 * 4 * 2048 * (2048 - 1) * m.hidden, -6);
+  });
+});
+
+describe("flash attention's backward", () => {
+  const m = preset("gpt3-1.3b");
+  const hw = hardware("dgx-h100");
+  it("is 2.5× its forward (Dao 2023 §3.1: five GEMMs against two); materialised scores' is 2×", () => {
+    const flash = layerTimes(m, hw, training(), 1, 1, false);
+    // backward = 2 × (GEMMs + memory-bound) + 2.5 × attention = 2 × forward + 0.5 × attention
+    expect(flash.backward).toBeCloseTo(2 * flash.forward + 0.5 * flash.attentionCore, 15);
+    const mat = layerTimes(m, hw, training({ fusedAttention: false }), 1, 1, false);
+    expect(mat.backward).toBeCloseTo(2 * mat.forward, 15);
   });
 });
 
