@@ -123,7 +123,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           d.etp = etp;
           const ppCode = ppCode0 ?? (moe ? firstBroken(atExpert, d, ctx) : null);
           const edp = (tp * cp * dp) / (ep * etp);
-          const vpps = ppCode === "pp_layers" || d.stageLayers ? [1] : vppCandidates(m, fixed, pp); // uneven stages: one per rank
+          // the default uneven split: one stage per rank; a given one: its own vpp (space.ts)
+          const vpps = ppCode === "pp_layers" || (d.stageLayers && fixed.stageLayers === undefined) ? [1] : vppCandidates(m, fixed, pp);
           const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
           // Which link each group crosses: once per (tp, pp, dp, ep, etp), in each rank order worth
           // pricing (one, unless the profile's fabric makes the order matter: layout/order.ts).

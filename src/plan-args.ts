@@ -95,7 +95,7 @@ function imbalance(value: string | undefined): number | undefined {
 }
 
 /** --stage-layers a,b,…: the layers of each pipeline stage (uneven stages, planner/layout/stages.ts).
- *  It fixes pp to its length when --pp is not given, and vpp to 1 (one stage per rank); whether the
+ *  It fixes pp to its length (its length / vpp with --vpp) when --pp is not given; whether the
  *  counts fit the model (one per stage, none empty, summing to its layers) the layout rules say
  *  (rules.ts stage_layers_*), once the model is known. */
 function stageLayersFlag(fixed: Fixed, value: string | undefined): void {
@@ -104,7 +104,9 @@ function stageLayersFlag(fixed: Fixed, value: string | undefined): void {
   if (split === null) throw new UserError(`--stage-layers: "${value}" is not a comma-separated list of layer counts (e.g. 7,9,9,7)`);
   if (split.length > MAX.gpus) throw new UserError(`--stage-layers: ${split.length} stages is more than ${MAX.gpus}`);
   fixed.stageLayers = split;
-  if (fixed.pp === undefined) fixed.pp = split.length;
+  // With --vpp v the list holds p·v virtual stages (rank r: r, r + p, …).
+  const vpp = fixed.vpp ?? 1;
+  if (fixed.pp === undefined) fixed.pp = split.length % vpp === 0 ? split.length / vpp : split.length;
 }
 
 /** Parse argv (after the command name). Unknown flags and stray words are errors. */

@@ -14,6 +14,7 @@
 // still a GEMM of n_e rows).
 import { mlpMatrices } from "../model.js";
 import { moeLayersIn, stageRange } from "../moe.js";
+import { rankLayers } from "../layout/stages.js";
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { type HeadTimes, type LayerTimes, attentionBackwardFactor, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
 import { attentionWorkShare } from "./causal.js";
@@ -68,12 +69,12 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
 /** The average layer of a stage (the last, or the only one): its dense and MoE layers' times
  *  summed and divided by its layer count, so that layers × average = the stage's work. A dense
  *  model's stage is its dense layer. */
-export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Pick<Plan, "pp" | "stageLayers"> & Partial<Pick<Plan, "cp" | "cpSplit">>): LayerTimes {
+export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Pick<Plan, "pp" | "stageLayers"> & Partial<Pick<Plan, "cp" | "cpSplit" | "vpp">>): LayerTimes {
   // Context parallel (dense models only: layout rule cp_moe) on the rank's s/cp tokens.
   const dense = layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel, { cp: p.cp ?? 1, split: cpSplitOf(p) });
   if (m.moe === undefined) return dense;
   // (uneven stages: the last stage's layers, layout/stages.ts)
-  const n = p.stageLayers?.[p.pp - 1] ?? m.layers / p.pp;
+  const n = rankLayers({ ...p, vpp: p.vpp ?? 1 }, m.layers, p.pp - 1);
   const [from, to] = stageRange(m, n, p.pp === 1 ? "only" : "last");
   const nMoe = moeLayersIn(m, from, to);
   if (nMoe === 0) return dense;

@@ -1,6 +1,7 @@
 // Memory per GPU of one stage of an uneven pipeline (Plan.stageLayers; layout/stages.ts): that
 // stage's layers × their weights and activations, plus the embedding on the first stage and the
-// output layer on the last. With uneven stages no single stage is the fullest by construction:
+// output layer on the last; with virtual stages (vpp > 1) a rank's, summed over the virtual
+// stages it holds (r, r + p, …). With uneven stages no single stage is the fullest by construction:
 // under 1F1B the first stage holds p micro-batches in flight and the last one, so a middle stage
 // with more layers can top both; every stage is checked. Same terms as cost/memory.ts, stage by
 // stage; with an even split the first and last stages give exactly stageMemory's figures.
@@ -8,7 +9,7 @@ import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../ty
 import { paddedVocab, stageParamSplit } from "../model.js";
 import { moeLayersIn } from "../moe.js";
 import { edpOf } from "../layout/groups.js";
-import { inFlightMicroBatches, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
+import { inFlightPerChunk, rankStages, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
 import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { bufferBytes, modelStateBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
@@ -16,45 +17,63 @@ import { optimizerBytesOf } from "./moe-facts.js";
 import { cpBufferBytes } from "./context.js";
 import { gradBufferBytes, headInputBytes, logitBytes } from "./engine-terms.js";
 
-/** Activation bytes stage `index` holds at its peak: its in-flight micro-batches (layout/stages.ts
- *  inFlightMicroBatches) × its layers' bytes (Korthikanti et al. 2022 §4, cost/activations.ts),
- *  the embedding's dropout mask on the first stage (one byte per element per micro-batch held,
- *  Korthikanti §4.3), the fp32 logits and final-norm input of one micro-batch on the last
+/** Activation bytes rank `index` holds at its peak: for each of its virtual stages (one with
+ *  vpp 1; rankStages, the looped placement, with vpp > 1) the micro-batches it holds in flight
+ *  (layout/stages.ts inFlightPerChunk: the interleaved schedule's warm-up, Narayanan et al. 2021
+ *  §2.2.2) × that stage's layers' bytes (Korthikanti et al. 2022 §4, cost/activations.ts), the
+ *  embedding's dropout mask with the first virtual stage (one byte per element per micro-batch
+ *  held, Korthikanti §4.3), the fp32 logits and final-norm input of one micro-batch with the last
  *  (4·s·b·V/t, Korthikanti §4.3; the engine's logitBytes per logit), and the recompute working set. */
 export function unevenStageActivationBytes(m: ModelSpec, training: Training, plan: Plan, index: number): number {
   const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
   const split = stageSplit(plan, m.layers);
-  const [from, to] = stageLayerRange(split, index);
-  const kind = stageKind(index, pp);
+  const stages = split.length;
   const microBatches = training.globalBatch / (dp * microBatch);
-  const held = inFlightMicroBatches(plan.schedule, pp, index, microBatches);
+  const own = split.length === pp ? [index] : rankStages(pp, plan.vpp, index);
+  const held = inFlightPerChunk(plan.schedule, pp, own.length, index, microBatches);
   const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute, gatheredInputs: training.engine?.tensorParallel.savesGatheredInput };
-  const nMoe = moeLayersIn(m, from, to);
   const dense = layerActivationBytes(m, microBatch, act);
-  const layers = (to - from - nMoe) * dense + (nMoe > 0 ? nMoe * moeLayerActivationBytes(m, training, plan, act) : 0);
+  const moeLayer = m.moe ? moeLayerActivationBytes(m, training, plan, act) : 0;
   const tokens = microBatch * training.seqLen;
   const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
-  let bytes = held * layers;
-  if ((kind === "first" || kind === "only") && m.dropout) bytes += held * tokens * m.hidden * spShare;
-  if (kind === "last" || kind === "only") bytes += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
+  let bytes = 0;
+  own.forEach((g, j) => {
+    const [from, to] = stageLayerRange(split, g);
+    const nMoe = moeLayersIn(m, from, to);
+    const kind = stageKind(g, stages);
+    bytes += held[j]! * ((to - from - nMoe) * dense + nMoe * moeLayer);
+    if ((kind === "first" || kind === "only") && m.dropout) bytes += held[j]! * tokens * m.hidden * spShare;
+    if (kind === "last" || kind === "only") bytes += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
+  });
   // Context parallel: a cp rank holds its s/cp tokens' share of every tensor (as cost/memory.ts).
   return (bytes + recomputeWorkingBytes(m, microBatch, act)) / plan.cp;
 }
 
-/** Dense and routed-expert parameters one rank of stage `index` holds, and the stage's layers. */
+/** Dense and routed-expert parameters one GPU of rank `index` holds (the sum over its virtual
+ *  stages, the embedding with the first, the output layer with the last), and its layers. */
 export function unevenStageParams(m: ModelSpec, training: Training, plan: Plan, index: number): { dense: number; expert: number; layers: number } {
   const split = stageSplit(plan, m.layers);
-  const range = stageLayerRange(split, index);
-  const p = stageParamSplit(m, training.seqLen, plan.tp, plan.pp, split[index]!, stageKind(index, plan.pp), plan.ep, plan.etp, range);
-  return { dense: p.dense, expert: p.expert, layers: split[index]! };
+  const own = split.length === plan.pp ? [index] : rankStages(plan.pp, plan.vpp, index);
+  let dense = 0;
+  let expert = 0;
+  let layers = 0;
+  for (const g of own) {
+    const p = stageParamSplit(m, training.seqLen, plan.tp, plan.pp, split[g]!, stageKind(g, split.length), plan.ep, plan.etp, stageLayerRange(split, g));
+    dense += p.dense;
+    expert += p.expert;
+    layers += split[g]!;
+  }
+  return { dense, expert, layers };
 }
 
-/** The stages that can be the fullest: the first (embedding), the last (output layer), and of the
+/** The ranks that can be the fullest: the first (embedding), the last (output layer), and of the
  *  middle ones the first with each (layers, MoE layers): the same layers hold the same states, and
  *  an earlier stage at least as many micro-batches in flight (inFlightMicroBatches does not grow
- *  with the index), so a 64-stage split has three or four candidates. */
+ *  with the index), so a 64-stage split has three or four candidates. With virtual stages
+ *  (vpp > 1) every rank: each holds a different mix of chunks. */
 export function memoryCandidateStages(m: ModelSpec, plan: Plan): number[] {
   const split = stageSplit(plan, m.layers);
+  if (split.length !== plan.pp) return Array.from({ length: plan.pp }, (_, i) => i);
   const out = [0];
   const seen = new Set<string>();
   for (let i = 1; i < plan.pp - 1; i++) {

@@ -12,7 +12,8 @@ import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { bubbleFraction } from "./pipeline.js";
 import { EP_IDS, expertDpExposed } from "./expert-time.js";
 import { edpOf } from "../layout/groups.js";
-import { planStageRange, slowestStage, stageKind } from "../layout/stages.js";
+import { slowestStage, stageKind } from "../layout/stages.js";
+import { unevenStageParams } from "./stage-memory.js";
 
 /** A stage without the output layer (uneven stages whose slowest is not the last). */
 const NO_HEAD: HeadTimes = { forward: 0, backward: 0, weightGrad: 0 };
@@ -37,8 +38,11 @@ const find = (wire: readonly WireItem[], id: string) => wire.find((i) => i.id ==
 
 /** The slowest stage's compute per micro-batch and over the step. Slowest stage: with an even
  *  split the last one, which carries the logits and cross-entropy (Narayanan et al. 2021 §3.2
- *  balances layers only); with uneven stages the one whose layers (and output layer) take longest
- *  (layout/stages.ts slowestStage). */
+ *  balances layers only); with uneven stages the rank whose layers (the sum of its virtual stages'
+ *  with vpp > 1) and output layer take longest (layout/stages.ts slowestStage). The interleaved
+ *  bubble stays (p−1)/(v·m) of this rank's ideal time (cost/pipeline.ts bubbleFraction): exact for
+ *  equal chunks; with unequal ones the warm-up and cool-down pass chunks of different lengths, and
+ *  taking the slowest rank's average chunk (its layers / v) is the approximation. */
 function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: MicroBatchCosts) {
   const microBatches = training.globalBatch / (plan.dp * plan.microBatch);
   const { layer, head: head0 } = costs;
@@ -169,7 +173,8 @@ export function stepTime(
     dpComm += expertDpExposed(wire, window, training.overlapGradReduce ? fwd : 0);
   }
 
-  const split = stageParamSplit(m, training.seqLen, tp, pp, layersInStage, stageKind(slow.index, pp), plan.ep, plan.etp, planStageRange(plan, m.layers, slow.index));
+  // The slowest rank's parameters: with uneven stages the sum over its own (virtual) stages.
+  const split = plan.stageLayers !== undefined ? unevenStageParams(m, training, plan, slow.index) : stageParamSplit(m, training.seqLen, tp, pp, layersInStage, stageKind(slow.index, pp), plan.ep, plan.etp);
   const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
   const localParams = zero >= 1 ? split.dense / dpcp + split.expert / edp : split.dense + split.expert;
   const optimizer = optimizerTime(hw, localParams);

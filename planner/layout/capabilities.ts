@@ -130,13 +130,18 @@ function megatronStages(p: Plan, c: CapabilityContext): Refusal | null {
   const split = p.stageLayers.join(",");
   if (c.release !== undefined && c.release !== "core_r0.14")
     return refuse("megatron_stage_layers", `uneven stages (${split}) need --decoder-first-pipeline-num-layers, which core_v0.7.0 does not have; use --release core_r0.14`);
+  // Megatron-Core cuts the first and last rank's layers into its virtual stages evenly; paraplan's
+  // split lists each virtual stage, which these two flags cannot give one by one.
+  if (p.vpp > 1)
+    return refuse("megatron_stage_layers", `Megatron-LM's --decoder-first/last-pipeline-num-layers set whole pipeline ranks, not each of the ${p.stageLayers.length} virtual stages of --vpp ${p.vpp}; ${split} cannot be expressed: use --format torchtitan --release 0.2`);
   if (firstMiddleLast(p.stageLayers) === null)
     return refuse("megatron_stage_layers", `Megatron-LM sets only the first and last stage (--decoder-first/last-pipeline-num-layers) and splits the rest evenly; ${split} has unequal middle stages`);
   return null;
 }
 
 /** Uneven stages in torchtitan: 0.2's pipeline_parallel_split_points name each stage's first layer
- *  ("layers.N"); the recorded main has no split points (only layers per stage with fewer on the
+ *  ("layers.N"), virtual stages included (len + 1 stages, rank r running r, r + p, … by
+ *  stage_ids_this_rank style "loop"); the recorded main has no split points (only layers per stage with fewer on the
  *  first and last), so it is refused there. */
 function torchtitanStages(p: Plan, c: CapabilityContext): Refusal | null {
   if (p.stageLayers === undefined || c.release === undefined || c.release === "0.2") return null;

@@ -117,9 +117,11 @@ export const RULES: readonly Rule[] = [
   { code: "pp_layers", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the layers",
     ok: (d, c) => d.stageLayers !== undefined || divides(d.pp, c.layers), message: (d, c) => `${d.pp} does not divide the ${c.layers} layers` },
   // Uneven stages (layout/stages.ts): one positive count per stage, summing to the layers.
-  { code: "stage_layers_count", flag: "--stage-layers", dims: ["pp"], input: true, reason: "stage layers do not list one count per pipeline stage",
-    ok: (d) => d.stageLayers === undefined || d.stageLayers.length === d.pp,
-    message: (d) => `${d.stageLayers?.join(",")} lists ${d.stageLayers?.length} stages but pp = ${d.pp}; give one layer count per pipeline stage` },
+  // Uneven stages (layout/stages.ts): one positive count per stage, summing to the layers; with
+  // virtual stages (vpp > 1) one per virtual stage, p·v in model order (rank r holds r, r + p, …).
+  { code: "stage_layers_count", flag: "--stage-layers", dims: ["pp", "vpp"], input: true, reason: "stage layers list neither one count per pipeline rank nor one per virtual stage",
+    ok: (d) => d.stageLayers === undefined || d.stageLayers.length === d.pp || d.stageLayers.length === d.pp * d.vpp,
+    message: (d) => `${d.stageLayers?.join(",")} lists ${d.stageLayers?.length} stages but pp = ${d.pp}${d.vpp > 1 ? ` and pp·vpp = ${d.pp * d.vpp}` : ""}; give one layer count per pipeline stage${d.vpp > 1 ? " (with --vpp, one per virtual stage)" : ""}` },
   { code: "stage_layers_min", flag: "--stage-layers", dims: ["pp"], input: true, reason: "a pipeline stage with no layers",
     ok: (d) => d.stageLayers === undefined || d.stageLayers.every((n) => n >= 1),
     message: (d) => `${d.stageLayers?.join(",")} leaves stage ${d.stageLayers?.findIndex((n) => n < 1)} without layers; every stage needs at least one` },
@@ -146,10 +148,15 @@ export const RULES: readonly Rule[] = [
     ok: (d) => d.vpp === 1 || d.pp > 1, message: () => "virtual stages need a pipeline (pp > 1)" },
   { code: "vpp_layers", flag: "--vpp", dims: ["pp", "vpp"], input: true, reason: "pp·vpp does not divide the layers",
     ok: (d, c) => d.stageLayers !== undefined || divides(d.pp * d.vpp, c.layers), message: (d, c) => `pp·vpp = ${d.pp * d.vpp} does not divide the ${c.layers} layers` },
-  // Uneven stages are modelled with one stage per rank (the worker runs them so too).
-  { code: "stage_layers_vpp", flag: "--stage-layers", dims: ["vpp"], input: true, reason: "uneven stages with virtual stages (vpp > 1)",
-    ok: (d) => d.stageLayers === undefined || d.vpp === 1,
-    message: (d) => `uneven stages (${d.stageLayers?.join(",")}) run one stage per rank here, not vpp = ${d.vpp}` },
+  // With vpp > 1 a split lists the virtual stages (p·v counts); the looped schedules (interleaved,
+  // zb1p) run them; the V schedules (zbv, dualpipev: rank r holds r and 2p−1−r) are not modelled
+  // with uneven stages.
+  { code: "stage_layers_vpp", flag: "--stage-layers", dims: ["vpp", "schedule"], input: true, reason: "uneven stages with vpp > 1 need one count per virtual stage and a looped schedule",
+    ok: (d) => d.stageLayers === undefined || d.vpp === 1 || (d.stageLayers.length === d.pp * d.vpp && !V_SCHEDULES.has(d.schedule)),
+    message: (d) =>
+      V_SCHEDULES.has(d.schedule)
+        ? `uneven stages (${d.stageLayers?.join(",")}) run with interleaved or zb1p (virtual stages r, r + pp, … on rank r), not ${d.schedule}'s V`
+        : `with --vpp ${d.vpp} give one layer count per virtual stage (pp·vpp = ${d.pp * d.vpp}), not ${d.stageLayers?.length}` },
   // 1F1B and GPipe run one stage per rank, interleaved 1F1B several; zb1p either
   // (torch ScheduleInterleavedZeroBubble takes any number of local stages).
   { code: "schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "interleaved if and only if vpp > 1",

@@ -22,13 +22,6 @@ export function stageKind(index: number, pp: number): StageKind {
   return index === 0 ? "first" : index === pp - 1 ? "last" : "middle";
 }
 
-/** The layers [from, to) of stage `index` of a plan (even: index·L/pp onwards). */
-export function planStageRange(plan: Pick<Plan, "pp" | "stageLayers">, layers: number, index: number): [number, number] {
-  if (plan.stageLayers !== undefined) return stageLayerRange(plan.stageLayers, index);
-  const per = layers / plan.pp;
-  return [index * per, (index + 1) * per];
-}
-
 /** The layers [from, to) of stage `index`: running sums of the split. */
 export function stageLayerRange(split: readonly number[], index: number): [number, number] {
   let from = 0;
@@ -36,14 +29,32 @@ export function stageLayerRange(split: readonly number[], index: number): [numbe
   return [from, from + split[index]!];
 }
 
-/** The slowest stage of a pipeline: per micro-batch, its layers' forward and backward plus, on the
- *  last stage, the output layer's (the embedding lookup is memory-bound and small: the closed form
- *  leaves it out, cost/time.ts). A pipeline advances at the pace of its slowest stage: every
- *  micro-batch passes through it, and the 1F1B bubble is (p−1) of its F+B (Narayanan et al. 2021
- *  §2.2, whose t_f, t_b are per stage; formulas.md "Pipeline bubble"). Ties go to the later stage,
- *  so an even split keeps the last stage, as before. */
+/** Virtual stages (entries of a split) rank `rank` holds: with one stage per rank its own; with
+ *  vpp > 1 (interleaved, zb1p) the looped placement r, r + p, r + 2p, … (torch.distributed.
+ *  pipelining and torchtitan stage_ids_this_rank style "loop"; Narayanan et al. 2021 §2.2.2). */
+export function rankStages(pp: number, vpp: number, rank: number): number[] {
+  return Array.from({ length: vpp }, (_, j) => rank + j * pp);
+}
+
+/** Layers rank `rank` holds: the sum of its virtual stages' (even split: L/p). */
+export function rankLayers(plan: Pick<Plan, "pp" | "vpp" | "stageLayers">, layers: number, rank: number): number {
+  const split = plan.stageLayers;
+  if (split === undefined) return layers / plan.pp;
+  if (split.length === plan.pp) return split[rank]!;
+  let n = 0;
+  for (const g of rankStages(plan.pp, plan.vpp, rank)) n += split[g]!;
+  return n;
+}
+
+/** The slowest rank of a pipeline: per micro-batch, its layers' forward and backward (with vpp > 1
+ *  the sum over its virtual stages, rankLayers) plus, on the rank of the last (virtual) stage, the
+ *  output layer's (the embedding lookup is memory-bound and small: the closed form leaves it out,
+ *  cost/time.ts). A pipeline advances at the pace of its slowest rank: every micro-batch passes
+ *  through it, and the 1F1B bubble is (p−1) of its F+B (Narayanan et al. 2021 §2.2, whose t_f, t_b
+ *  are per stage; formulas.md "Pipeline bubble"). In the looped placement the last virtual stage
+ *  sits on rank p−1. Ties go to the later rank, so an even split keeps the last, as before. */
 export function slowestStage(
-  plan: Pick<Plan, "pp" | "stageLayers">,
+  plan: Pick<Plan, "pp" | "stageLayers"> & Partial<Pick<Plan, "vpp">>,
   layers: number,
   perLayer: number,
   head: number,
@@ -51,14 +62,15 @@ export function slowestStage(
   // Even split: every stage alike, the last (with the output layer) the slowest — no array (the
   // search calls this for every plan it prices).
   if (plan.stageLayers === undefined) return { index: plan.pp - 1, layers: layers / plan.pp, withHead: true };
-  const split = plan.stageLayers;
-  let best = { index: split.length - 1, layers: split[split.length - 1]!, withHead: true };
-  let bestTime = best.layers * perLayer + head;
-  for (let i = split.length - 2; i >= 0; i--) {
-    const time = split[i]! * perLayer;
-    if (time > bestTime) {
-      bestTime = time;
-      best = { index: i, layers: split[i]!, withHead: false };
+  const p = { pp: plan.pp, vpp: plan.vpp ?? 1, stageLayers: plan.stageLayers };
+  const last = rankLayers(p, layers, plan.pp - 1);
+  let best = { index: plan.pp - 1, layers: last, withHead: true };
+  let bestTime = last * perLayer + head;
+  for (let i = plan.pp - 2; i >= 0; i--) {
+    const n = rankLayers(p, layers, i);
+    if (n * perLayer > bestTime) {
+      bestTime = n * perLayer;
+      best = { index: i, layers: n, withHead: false };
     }
   }
   return best;
@@ -76,6 +88,28 @@ export function inFlightMicroBatches(schedule: Schedule, pp: number, index: numb
   if (schedule === "gpipe") return microBatches;
   if (schedule === "zb1p") return Math.min(pp, microBatches);
   return Math.min(pp - index, microBatches);
+}
+
+/** Micro-batches rank `rank` holds of each of its virtual stages at its peak (rankStages order),
+ *  vpp > 1 in the looped placement:
+ *  - interleaved 1F1B (Narayanan et al. 2021 §2.2.2; Megatron-LM's and torch's
+ *    ScheduleInterleaved1F1B order): rank r runs (v−1)·p + 2(p−1−r) warm-up forwards plus one in
+ *    steady state, N = min(m·v, (v−1)·p + 2(p−1−r) + 1), cycling its chunks in groups of p
+ *    micro-batches (forward i on local chunk ⌊(i mod p·v)/p⌋). All N are held when its first
+ *    backward starts: the peak with equal chunks (cost/pipeline.ts inFlightLayers: rank 0 holds
+ *    p·v + p − 1 chunks, rank p−1 (v−1)·p + 1); with unequal chunks the steady state swaps a
+ *    forward of one chunk for a backward of another, which this count at the end of warm-up leaves
+ *    out (an approximation: it can miss a chunk's difference in layers).
+ *  - zb1p: every chunk's activations stay until its W, min(p, m) micro-batches of each
+ *    (cost/pipeline.ts inFlightLayers: v·min(p, m) chunks).
+ *  With vpp 1: [inFlightMicroBatches]. */
+export function inFlightPerChunk(schedule: Schedule, pp: number, vpp: number, rank: number, microBatches: number): number[] {
+  if (vpp === 1) return [inFlightMicroBatches(schedule, pp, rank, microBatches)];
+  if (schedule === "zb1p") return Array.from({ length: vpp }, () => Math.min(pp, microBatches));
+  const n = Math.min(microBatches * vpp, (vpp - 1) * pp + 2 * (pp - 1 - rank) + 1);
+  const out = Array.from({ length: vpp }, () => 0);
+  for (let i = 0; i < n; i++) out[Math.floor((i % (pp * vpp)) / pp)]!++;
+  return out;
 }
 
 /** The form "first, middle…equal, last" of a split (Megatron-Core's uneven pipeline: one count for

@@ -14,6 +14,7 @@ import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
 import { edpOf } from "../layout/groups.js";
+import { rankLayers } from "../layout/stages.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, stageParamSplit } from "../model.js";
 import { vShaped } from "./schedule.js";
 import type { Hardware, Link, ModelSpec, Plan, Schedule, Training, ZeroStage } from "../types.js";
@@ -62,7 +63,8 @@ export interface SimCosts {
   vpp: number;
   microBatches: number;
   layersPerChunk: number;
-  /** Uneven stages (vpp 1; layout/stages.ts): the layers each stage plays instead of layersPerChunk. */
+  /** Uneven stages (layout/stages.ts): the layers each virtual stage plays instead of
+   *  layersPerChunk, in model order (one per rank with vpp 1; p·v with vpp > 1, globalStage order). */
   stageLayers?: readonly number[];
   layer: ParamOpCost;
   /** Input embedding, first chunk of stage 0. */
@@ -209,7 +211,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const layersPerChunk = m.layers / (pp * vpp);
   const optimizer: number[] = [];
   for (let s = 0; s < pp; s++) {
-    let bytes = (plan.stageLayers?.[s] ?? layersPerChunk * vpp) * layerCost.bytes;
+    let bytes = (plan.stageLayers ? rankLayers(plan, m.layers, s) : layersPerChunk * vpp) * layerCost.bytes;
     if (s === 0) bytes += embedding.bytes;
     if (s === (vShape ? 0 : pp - 1)) bytes += headOut.bytes;
     const params = bytes / 2;

@@ -206,8 +206,6 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     const headI = info("head input gradient", parts.headI);
     const headW = info("head weight gradient", parts.headW);
     const stream = streams.compute[s]!;
-    // Layers this stage plays per chunk: its own count with uneven stages (one chunk per rank).
-    const nLayers = c.stageLayers?.[s] ?? c.layersPerChunk;
     const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
     // The schedule's order first, then its operations in a plain loop (one small callback).
     let k = 0;
@@ -222,6 +220,8 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
       const chunk = Math.floor(idx / M) % V;
       const kind = Math.floor(idx / (V * M)) % 3;
       const ch = globalStage(c.schedule, P, chunk, s);
+      // Layers this chunk plays: its virtual stage's own count with uneven stages.
+      const nLayers = c.stageLayers?.[ch] ?? c.layersPerChunk;
       const first = engine.opCount;
       if (kind === 0) {
         if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes, time.embedF);

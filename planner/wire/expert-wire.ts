@@ -16,6 +16,7 @@ import { moeLayersIn, mtpCount, stageRange } from "../moe.js";
 import { stageParamSplit } from "../model.js";
 import { moeImbalanceOf } from "../cost/moe-facts.js";
 import { edpOf } from "../layout/groups.js";
+import { rankLayers } from "../layout/stages.js";
 import type { ModelSpec, Plan, Training } from "../types.js";
 import { BYTES_16 } from "./facts.js";
 import type { WireGroup, WireItem, WireKind, WireId, WireUnit } from "./wire.js";
@@ -28,7 +29,8 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): vo
   const microBatches = t.globalBatch / (dp * b);
   // The last stage's layers (uneven stages: its own count, as cost/moe-time.ts stageLayerTimes
   // takes it), so that calls per step stay whole.
-  const layersInStage = plan.stageLayers?.[pp - 1] ?? m.layers / pp;
+  // (vpp > 1: the last rank's virtual stages together, layout/stages.ts rankLayers)
+  const layersInStage = rankLayers(plan, m.layers, pp - 1);
   const stage = pp === 1 ? "only" : "last";
   const [from, to] = stageRange(m, layersInStage, stage);
   const moeHere = moeLayersIn(m, from, to) + mtpCount(m);

@@ -118,9 +118,11 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (Array.isArray(split) && split.length > 0) {
       stages = split.length + 1;
       const even = split.every((p, i) => p === `layers.${((i + 1) * L) / stages}`);
-      // One stage per rank: the uneven split is the plan's (layout/stages.ts); with more stages
-      // per rank paraplan models equal ones.
-      if (!even && stages === pp) stageLayers = stagesOfSplitPoints(o, split, L);
+      // The uneven split is the plan's (layout/stages.ts): one stage per rank, or p·v virtual
+      // stages under a looped schedule (interleaved, zb1p: rank r holds r, r + p, …); in a V
+      // (zbv, dualpipev) paraplan models equal ones.
+      const loopedStages = stages === pp || (stages % pp === 0 && (schedule === "interleaved" || schedule === "zb1p"));
+      if (!even && loopedStages) stageLayers = stagesOfSplitPoints(o, split, L);
       else if (!even) notes.push(`${o}: uneven pipeline_parallel_split_points read as ${stages} equal stages`);
     } else if (typeof perStage === "number") {
       const f = int("parallelism", "pipeline_parallel_first_stage_less_layers", 1, 0);
