@@ -102,10 +102,18 @@ function fixedOf(r: Csv): Fixed {
   const schedule: Schedule | undefined = /Interleaved 1F1B/.test(r.notes ?? "") ? "interleaved" : /\b1F1B\b/.test(r.notes ?? "") ? "1f1b" : undefined;
   put("schedule", schedule);
   // torchtitan without split points splits uneven layer counts itself (planner/layout/stages.ts
-  // middleHeavySplit): 126 layers on 8 single-stage ranks (TT24-13, TT24-15) as 15,16×6,15.
-  // Its multi-stage schedules (two stages per rank) stay inexpressible: uneven stages run one per rank.
+  // middleHeavySplit): 126 layers on 8 single-stage ranks (TT24-13, TT24-15) as 15,16×6,15. Its
+  // multi-stage schedules take two stages per rank by default and split the 2p virtual stages the
+  // same way (generate_split_points, torchtitan 9dec370 torchtitan/parallelisms/
+  // pipelining_utils.py: num_stages_per_rank = 2 for PipelineScheduleMulti), rank r holding r and
+  // r + p (stage_ids_this_rank, style "loop"): TT24-14's 126 layers on 16 as 7,8×14,7 — ranks hold
+  // 15, 16×6, 15 layers.
   const layers = Number(r.layers);
-  if (r.id!.startsWith("TT24") && pp > 1 && layers % pp !== 0 && schedule !== "interleaved") fixed.stageLayers = middleHeavySplit(layers, pp);
+  if (r.id!.startsWith("TT24") && pp > 1) {
+    const vpp = schedule === "interleaved" ? fixed.vpp ?? 2 : 1;
+    if (schedule === "interleaved") fixed.vpp = vpp;
+    if (layers % (pp * vpp) !== 0) fixed.stageLayers = middleHeavySplit(layers, pp * vpp);
+  }
   return fixed;
 }
 

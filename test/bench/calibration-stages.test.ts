@@ -1,6 +1,7 @@
 // Published torchtitan runs of Llama 3.1 405B (126 layers) on 8 pipeline stages: torchtitan splits
 // them itself (generate_split_points: 15, 16 × 6, 15), which the rows now state as stageLayers, so
-// they are predicted instead of counted inexpressible (pp_layers).
+// they are predicted instead of counted inexpressible (pp_layers); the interleaved row TT24-14 as
+// 16 virtual stages, two per rank.
 import { describe, expect, it } from "vitest";
 import { loadCalibrationRows } from "../../bench/calibration/rows.js";
 import { predictRow } from "../../bench/calibration/predict.js";
@@ -17,10 +18,19 @@ describe("TT24 rows with 126 layers on pp 8", () => {
     expect(p.plan?.stageLayers).toEqual([15, 16, 16, 16, 16, 16, 16, 15]);
     expect(p.plan?.vpp).toBe(1);
   });
-  it("TT24-14 (interleaved, two stages per rank) gets no split: uneven stages run one per rank", () => {
-    expect(row("TT24-14").fixed.stageLayers).toBeUndefined();
+  it("TT24-14 (interleaved, two stages per rank): 16 virtual stages 7,8×14,7, predicted", () => {
+    // torchtitan 9dec370 generate_split_points with 2·8 stages: ⌊126/16⌋ = 7 on the first, one
+    // more on each of the 14 middle stages (126 mod 16 = 14), 126 − 7 − 112 = 7 on the last.
+    const split = [7, ...Array.from({ length: 14 }, () => 8), 7];
+    const r = row("TT24-14");
+    expect(r.fixed.stageLayers).toEqual(split);
+    expect(r.fixed.vpp).toBe(2);
+    const p = predictRow(r);
+    expect(p.status).not.toBe("inexpressible");
+    expect(p.plan?.stageLayers).toEqual(split);
+    expect([p.plan?.pp, p.plan?.vpp, p.plan?.schedule]).toEqual([8, 2, "interleaved"]);
   });
-  it("rows whose pp divides the layers keep the even split", () => {
-    for (const r of rows) if (r.fixed.pp !== undefined && r.model.layers % r.fixed.pp === 0) expect(r.fixed.stageLayers, r.id).toBeUndefined();
+  it("rows whose pp·vpp divides the layers keep the even split", () => {
+    for (const r of rows) if (r.fixed.pp !== undefined && r.model.layers % (r.fixed.pp * (r.fixed.vpp ?? 1)) === 0) expect(r.fixed.stageLayers, r.id).toBeUndefined();
   });
 });
