@@ -83,6 +83,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   // divide the layers gets the default split (⌊L/p⌋ or ⌈L/p⌉ a stage, first and last lighter).
   if (fixed.stageLayers !== undefined) d.stageLayers = fixed.stageLayers;
   const [atTp, atPp, atDp, atVpp, atMb] = [rulesAt("tp"), rulesAt("pp"), rulesAt("dp"), rulesAt("vpp"), rulesAt("microBatch")];
+  const atSchedule = rulesAt("schedule");
   // Expert parallel (MoE models only; a dense model's one candidate is ep = etp = 1).
   const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts];
   // Context parallel: its own rules once cp is assigned, and the heads rule of its all-to-all
@@ -138,8 +139,11 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
             const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
             for (const schedule of scheduleCandidates(fixed, pp, vpp, t.engine)) {
               d.schedule = schedule;
-              if (vppCode) {
-                reject(vppCode, mbs.length * sps.length * perLayout);
+              // (the schedule rules hold for every candidate but stage_layers_vpp: a given split of
+              // virtual stages runs looped, not in a V)
+              const schedCode = vppCode ?? (d.stageLayers ? firstBroken(atSchedule, d, ctx) : null);
+              if (schedCode) {
+                reject(schedCode, mbs.length * sps.length * perLayout);
                 continue;
               }
               for (const microBatch of mbs) {

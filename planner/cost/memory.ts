@@ -8,6 +8,7 @@ import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
 import { engineBucketBytes, fp8ExtraBytes, gradBufferBytes, headInputBytes, logitBytes, prefetchLayers } from "./engine-terms.js";
 import { V_SCHEDULES } from "../layout/rules.js";
+import { inFlightPerChunk } from "../layout/stages.js";
 import { cpBufferBytes } from "./context.js";
 
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
@@ -71,8 +72,10 @@ export function stageActivationBytes(
   } else {
     const layersHeld = inFlightLayers(plan.schedule, m.layers, pp, plan.vpp, microBatches);
     activations = layersHeld * perLayer;
-    // Embedding dropout mask, one byte per element, per micro-batch in flight (Korthikanti §4.3).
-    const microBatchesHeld = Math.ceil(layersHeld / layersInStage);
+    // Embedding dropout mask, one byte per element, per micro-batch in flight (Korthikanti §4.3):
+    // under interleaved 1F1B those whose first chunk (which holds the embedding) is in flight
+    // (layout/stages.ts inFlightPerChunk), as cost/stage-memory.ts counts them for any split.
+    const microBatchesHeld = plan.schedule === "interleaved" && pp > 1 ? inFlightPerChunk("interleaved", pp, plan.vpp, 0, microBatches)[0]! : Math.ceil(layersHeld / layersInStage);
     if (m.dropout) activations += microBatchesHeld * tokens * m.hidden * spShare;
   }
   if (stage !== "first" || (pp > 1 && V_SCHEDULES.has(plan.schedule))) {

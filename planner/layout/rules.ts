@@ -152,11 +152,11 @@ export const RULES: readonly Rule[] = [
   // zb1p) run them; the V schedules (zbv, dualpipev: rank r holds r and 2p−1−r) are not modelled
   // with uneven stages.
   { code: "stage_layers_vpp", flag: "--stage-layers", dims: ["vpp", "schedule"], input: true, reason: "uneven stages with vpp > 1 need one count per virtual stage and a looped schedule",
-    ok: (d) => d.stageLayers === undefined || d.vpp === 1 || (d.stageLayers.length === d.pp * d.vpp && !V_SCHEDULES.has(d.schedule)),
+    ok: (d) => d.stageLayers === undefined || d.vpp === 1 || (d.stageLayers.length !== d.pp && !V_SCHEDULES.has(d.schedule)),
     message: (d) =>
       V_SCHEDULES.has(d.schedule)
         ? `uneven stages (${d.stageLayers?.join(",")}) run with interleaved or zb1p (virtual stages r, r + pp, … on rank r), not ${d.schedule}'s V`
-        : `with --vpp ${d.vpp} give one layer count per virtual stage (pp·vpp = ${d.pp * d.vpp}), not ${d.stageLayers?.length}` },
+        : `with --vpp ${d.vpp} give one layer count per virtual stage (pp·vpp = ${d.pp * d.vpp}), not one per rank (${d.stageLayers?.length})` },
   // 1F1B and GPipe run one stage per rank, interleaved 1F1B several; zb1p either
   // (torch ScheduleInterleavedZeroBubble takes any number of local stages).
   { code: "schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "interleaved if and only if vpp > 1",
