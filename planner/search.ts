@@ -139,7 +139,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
             const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
             for (const schedule of scheduleCandidates(fixed, pp, vpp, t.engine)) {
               d.schedule = schedule;
-              // (the schedule rules hold for every candidate but stage_layers_vpp: a given split of
+              // (the schedule rules hold for every candidate but stage_layers_v: a given split of
               // virtual stages runs looped, not in a V)
               const schedCode = vppCode ?? (d.stageLayers ? firstBroken(atSchedule, d, ctx) : null);
               if (schedCode) {

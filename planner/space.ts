@@ -87,8 +87,9 @@ export function expertCandidates(m: ModelSpec, fixed: Fixed, tp: number, dp: num
 export function vppCandidates(m: ModelSpec, fixed: Fixed, pp: number): number[] {
   if (pp === 1) return fixed.vpp === undefined || fixed.vpp === 1 ? [1] : [];
   if (fixed.vpp !== undefined) return [fixed.vpp];
-  // Uneven stages: one per rank, or p·v virtual stages (rules.ts stage_layers_count).
-  if (fixed.stageLayers !== undefined) return fixed.stageLayers.length % pp === 0 ? [fixed.stageLayers.length / pp] : [1];
+  // Uneven stages: one per rank unless --vpp says the split lists p·v virtual stages (rules.ts
+  // stage_layers_count).
+  if (fixed.stageLayers !== undefined) return [1];
   return divisors(m.layers / pp);
 }
 

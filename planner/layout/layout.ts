@@ -64,8 +64,9 @@ export function validate(c: RuleContext, d: Dims): LayoutIssue[] {
  *  is checked once all its dimensions are given (partial rules: any of them). Rules that depend
  *  on the searched dimensions or the hardware are left to the search, which counts them. */
 export function validateFixed(c: RuleContext, fixed: Partial<Dims>): LayoutIssue | null {
-  // Dimensions not given (cp, ep, etp) are 1.
-  const d = { ...UNIT_DEGREES, ...fixed } as Dims;
+  // Dimensions not given (cp, ep, etp) are 1; so is vpp beside a given split, as the search takes
+  // it (space.ts vppCandidates: one stage per rank unless vpp is given).
+  const d = { ...UNIT_DEGREES, ...(fixed.stageLayers !== undefined ? { vpp: 1 } : {}), ...fixed } as Dims;
   const given = (k: Dim) => d[k] !== undefined;
   for (const r of RULES) {
     if (!r.input) continue;

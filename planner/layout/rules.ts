@@ -42,7 +42,7 @@ export interface RuleContext {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -150,13 +150,13 @@ export const RULES: readonly Rule[] = [
     ok: (d, c) => d.stageLayers !== undefined || divides(d.pp * d.vpp, c.layers), message: (d, c) => `pp·vpp = ${d.pp * d.vpp} does not divide the ${c.layers} layers` },
   // With vpp > 1 a split lists the virtual stages (p·v counts); the looped schedules (interleaved,
   // zb1p) run them; the V schedules (zbv, dualpipev: rank r holds r and 2p−1−r) are not modelled
-  // with uneven stages.
-  { code: "stage_layers_vpp", flag: "--stage-layers", dims: ["vpp", "schedule"], input: true, reason: "uneven stages with vpp > 1 need one count per virtual stage and a looped schedule",
-    ok: (d) => d.stageLayers === undefined || d.vpp === 1 || (d.stageLayers.length !== d.pp && !V_SCHEDULES.has(d.schedule)),
-    message: (d) =>
-      V_SCHEDULES.has(d.schedule)
-        ? `uneven stages (${d.stageLayers?.join(",")}) run with interleaved or zb1p (virtual stages r, r + pp, … on rank r), not ${d.schedule}'s V`
-        : `with --vpp ${d.vpp} give one layer count per virtual stage (pp·vpp = ${d.pp * d.vpp}), not one per rank (${d.stageLayers?.length})` },
+  // with uneven stages (stage_layers_v).
+  { code: "stage_layers_vpp", flag: "--stage-layers", dims: ["pp", "vpp"], input: true, reason: "uneven stages with vpp > 1 need one count per virtual stage",
+    ok: (d) => d.stageLayers === undefined || d.vpp === 1 || d.stageLayers.length !== d.pp,
+    message: (d) => `with --vpp ${d.vpp} give one layer count per virtual stage (pp·vpp = ${d.pp * d.vpp}), not one per rank (${d.stageLayers?.length})` },
+  { code: "stage_layers_v", flag: "--stage-layers", dims: ["vpp", "schedule"], input: true, reason: "uneven virtual stages run looped (interleaved, zb1p), not in a V",
+    ok: (d) => d.stageLayers === undefined || d.vpp === 1 || !V_SCHEDULES.has(d.schedule),
+    message: (d) => `uneven stages (${d.stageLayers?.join(",")}) run with interleaved or zb1p (virtual stages r, r + pp, … on rank r), not ${d.schedule}'s V` },
   // 1F1B and GPipe run one stage per rank, interleaved 1F1B several; zb1p either
   // (torch ScheduleInterleavedZeroBubble takes any number of local stages).
   { code: "schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "interleaved if and only if vpp > 1",

@@ -23,10 +23,16 @@ describe("bad --stage-layers: exit 2, one line naming the flag", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--stage-layers: 5,7,7,5 lists 4 stages but pp = 2/);
   });
-  it("with virtual stages: refused", async () => {
-    const r = await runCli([...PLAN, "--vpp", "2", "--stage-layers", "5,7,7,5"]);
+  it("with virtual stages, one count per rank: refused, asking for one per virtual stage", async () => {
+    const r = await runCli([...PLAN, "--pp", "4", "--vpp", "2", "--stage-layers", "5,7,7,5"]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--stage-layers: uneven stages \(5,7,7,5\) run one stage per rank here, not vpp = 2/);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toMatch(/--stage-layers: with --vpp 2 give one layer count per virtual stage \(pp·vpp = 8\), not one per rank \(4\)/);
+  });
+  it("with virtual stages in a V (zbv): refused", async () => {
+    const r = await runCli([...PLAN, "--pp", "4", "--vpp", "2", "--schedule", "zbv", "--stage-layers", "2,3,3,3,2,3,5,3"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--stage-layers: uneven stages \(2,3,3,3,2,3,5,3\) run with interleaved or zb1p/);
   });
   it("export and execute read the same flag", async () => {
     for (const cmd of [
@@ -61,6 +67,29 @@ describe("a good split", () => {
     expect(r.stderr).toContain("pp 4 (stage layers 5,7,7,5)");
     expect(r.stdout).toContain("--decoder-first-pipeline-num-layers 5");
     expect(r.stdout).toContain("--decoder-last-pipeline-num-layers 5");
+  });
+});
+
+describe("a split of virtual stages (--vpp 2)", () => {
+  it("pp 4 from 8 counts and --vpp 2: the plan keeps them, interleaved or zb1p, rank 2 (3 + 5 layers) the fullest", async () => {
+    const r = await runCli([...PLAN, "--vpp", "2", "--stage-layers", "2,3,3,3,2,3,5,3", "--top", "2", "--json"]);
+    expect(r.code).toBe(0);
+    const plans = (JSON.parse(r.stdout) as { plans: { pp: number; vpp: number; schedule: string; stageLayers?: number[] }[] }).plans;
+    expect(plans.length).toBeGreaterThan(0);
+    for (const p of plans) {
+      expect([p.pp, p.vpp, p.stageLayers]).toEqual([4, 2, [2, 3, 3, 3, 2, 3, 5, 3]]);
+      expect(["interleaved", "zb1p"]).toContain(p.schedule);
+    }
+  });
+  it("export: Megatron-LM refuses by code, torchtitan 0.2 writes the 7 split points", async () => {
+    const args = ["--model", "gpt3-1.3b", "--gpus", "16", "--global-batch", "64", "--vpp", "2", "--stage-layers", "2,3,3,3,2,3,5,3", "--tp", "1", "--zero", "1", "--schedule", "interleaved"];
+    const meg = await runCli(["export", "--format", "megatron", ...args]);
+    expect([meg.code, isOneLine(meg.stderr)]).toEqual([2, true]);
+    expect(meg.stderr).toMatch(/megatron_stage_layers|cannot be expressed/);
+    const tt = await runCli(["export", "--format", "torchtitan", "--release", "0.2", ...args]);
+    expect(tt.code).toBe(0);
+    // running sums of the first seven: 2, 5, 8, 11, 13, 16, 21
+    expect(tt.stdout).toMatch(/pipeline_parallel_split_points = \["layers.2", "layers.5", "layers.8", "layers.11", "layers.13", "layers.16", "layers.21"\]/);
   });
 });
 

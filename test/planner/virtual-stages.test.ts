@@ -114,10 +114,10 @@ describe("layout rules", () => {
     expect(codes(v4)).toContain("vpp_layers");
     expect(codes({ ...v4, stageLayers: [1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1] })).toEqual([]);
   });
-  it("neither p nor p·v counts: stage_layers_count; p counts with vpp 2 or a V schedule: stage_layers_vpp", () => {
+  it("neither p nor p·v counts: stage_layers_count; p counts with vpp 2: stage_layers_vpp; a V schedule: stage_layers_v", () => {
     expect(codes({ ...base, stageLayers: [4, 4, 4, 4, 4, 4] })).toEqual(["stage_layers_count"]);
     expect(codes({ ...base, stageLayers: [5, 7, 7, 5] })).toEqual(["stage_layers_vpp"]);
-    expect(codes({ ...uneven, schedule: "zbv" })).toEqual(["stage_layers_vpp"]);
+    expect(codes({ ...uneven, schedule: "zbv" })).toEqual(["stage_layers_v"]);
     expect(codes({ ...base, stageLayers: [2, 3, 3, 3, 2, 3, 5, 4] })).toEqual(["stage_layers_sum"]);
   });
   it("the message names the flag", () => {
@@ -128,8 +128,9 @@ describe("layout rules", () => {
 });
 
 describe("the search with a given split of virtual stages", () => {
-  it("takes vpp from its length (8 counts on pp 4: vpp 2) and keeps the split on every plan", () => {
-    const r = search(m, hw, t, { pp: 4, stageLayers: split }, { top: 5 });
+  it("with vpp 2 keeps the split on every plan, looped schedules only; without a vpp the 8 counts are refused on pp 4", () => {
+    expect(search(m, hw, t, { pp: 4, stageLayers: split }, { top: 5 }).plans).toEqual([]);
+    const r = search(m, hw, t, { pp: 4, vpp: 2, stageLayers: split }, { top: 5 });
     expect(r.plans.length).toBeGreaterThan(0);
     for (const p of r.plans) {
       expect([p.stageLayers, p.vpp]).toEqual([split, 2]);
