@@ -43,6 +43,10 @@ describe("Megatron-LM", () => {
   it("refuses unequal middle stages and core_v0.7 (no such flags), with the reason", () => {
     expect(refusal(() => exportPlan("megatron", m, { ...uneven, stageLayers: [19, 20, 22, 19] }, t, h100))).toMatch(/first and last stage .*19,20,22,19 has unequal middle stages/);
     expect(refusal(() => exportPlan("megatron", model("llama2-70b"), uneven, t, h100, { release: "core_v0.7" }))).toMatch(/core_v0\.7\.0 does not have/);
+    // Virtual stages: the two flags set whole ranks, not each of the 8 virtual stages, even where
+    // the split has Megatron's form.
+    const v2 = { ...uneven, vpp: 2, schedule: "interleaved" as const, stageLayers: [9, 10, 10, 10, 10, 10, 10, 11] };
+    expect(refusal(() => exportPlan("megatron", m, v2, t, h100, { release: "core_r0.14" }))).toMatch(/not each of the 8 virtual stages of --vpp 2/);
   });
 });
 
@@ -61,6 +65,15 @@ describe("torchtitan", () => {
     expect(exported.files[0]!.content).toContain('"layers.19", "layers.39", "layers.61"');
     expect(back.plan).toEqual(exported.plan);
     expect(back.plan.stageLayers).toEqual([19, 20, 22, 19]);
+  });
+  it("0.2 with vpp 2: eight virtual stages [9,10,11,10,10,10,11,9] as seven split points, read back as the same split and vpp", () => {
+    // Running sums 9, 19, 30, 40, 50, 60, 71; rank r runs stages r and r + 4 (stage_ids_this_rank "loop").
+    const p = { ...uneven, vpp: 2, schedule: "interleaved" as const, stageLayers: [9, 10, 11, 10, 10, 10, 11, 9] };
+    const { exported, back } = readBack("torchtitan", p, "0.2");
+    expect(exported.files[0]!.content).toContain('pipeline_parallel_split_points = ["layers.9", "layers.19", "layers.30", "layers.40", "layers.50", "layers.60", "layers.71"]');
+    expect(back.plan).toEqual(exported.plan);
+    expect([back.plan.vpp, back.plan.stageLayers]).toEqual([2, [9, 10, 11, 10, 10, 10, 11, 9]]);
+    expect(back.notes.join("\n")).not.toMatch(/uneven/);
   });
   it("main has no split points: refused with the reason", () => {
     expect(refusal(() => exportPlan("torchtitan", m, uneven, t, h100, { release: "main" }))).toMatch(/pipeline_parallel_split_points, which torchtitan main does not have/);

@@ -46,6 +46,8 @@ describe("engine capabilities", () => {
     expect(megatronRefusal(plan({ pp: 4, dp: 2, stageLayers: [3, 4, 4, 3] }), { ...ctx, release: "core_r0.14" })).toBeNull();
     expect(megatronRefusal(plan({ pp: 4, dp: 2, stageLayers: [3, 4, 5, 2] }), { ...ctx, release: "core_r0.14" })?.code).toBe("megatron_stage_layers");
     expect(megatronRefusal(plan({ stageLayers: [5, 7] }), v07)?.code).toBe("megatron_stage_layers");
+    // Virtual stages (vpp 2, four counts on pp 2): refused even in Megatron's first/middle/last form.
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 7] }), { ...ctx, release: "core_r0.14" })?.code).toBe("megatron_stage_layers");
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), v07)?.code).toBe("megatron_interleaved_pp");
     expect(megatronRefusal(plan({ pp: 4, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved" }), v07)).toBeNull();
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), ctx)).toBeNull();
@@ -66,6 +68,10 @@ describe("engine capabilities", () => {
     // Uneven stages need split points: 0.2 has them, main does not.
     expect(torchtitanRefusal(plan({ stageLayers: [5, 7] }), { ...ctx, release: "0.2" })).toBeNull();
     expect(torchtitanRefusal(plan({ stageLayers: [5, 7] }), { ...ctx, release: "main" })?.code).toBe("torchtitan_stage_layers");
+    // 0.2's split points list virtual stages too.
+    expect(torchtitanRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 7] }), { ...ctx, release: "0.2" })).toBeNull();
+    // The worker builds one stage per rank.
+    expect(workerRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 7] }), ctx)?.code).toBe("worker_stage_layers");
   });
 
   it("launcher: whole nodes", () => {
