@@ -52,6 +52,10 @@ export interface Engine {
      *  reduction: 2 for a 16-bit buffer (Rajbhandari et al. 2020 §3), 4 where the stack
      *  accumulates it in fp32 across micro-batches (FSDP2's reduce dtype). */
     gradBufferBytes: number;
+    /** ZeRO-3 parameters released after a recomputed forward unless reused within this many
+     *  elements, then gathered again for the backward (cost/regather.ts: DeepSpeed 2021's
+     *  stage3_max_reuse_distance); null: kept through the backward (FSDP). */
+    maxReuseDistance: number | null;
   };
   /** The activation recompute the stack can run: "any" (full, selective or none, searched) or
    *  "full" only (Megatron-LM / DeepSpeed of 2021: --checkpoint-activations, nothing finer). */

@@ -9,6 +9,7 @@ import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
 import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
 import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
+import { regatherFraction } from "./regather.js";
 import { bubbleFraction } from "./pipeline.js";
 import { EP_IDS, expertDpExposed } from "./expert-time.js";
 import { edpOf } from "../layout/groups.js";
@@ -160,9 +161,12 @@ export function stepTime(
       // prefetch (depth 0) the gathers wait for the compute before them.
       const calls = extraGatherLatency(layersInStage, training.gatherCallsPerLayer ?? e?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER, dpcp, grads.link.latency);
       const fw = one("zero3-gather-forward") + calls;
-      const bw = one("zero3-gather-backward") + one("zero3-reduce-scatter") + 2 * calls;
+      // (a stack that releases weights after a recomputed forward gathers part of them again:
+      // cost/regather.ts; its share of the gather calls' latency with it)
+      const again = regatherFraction(m, tp, e, recompute);
+      const bw = one("zero3-gather-backward") + one("zero3-gather-recompute") + one("zero3-reduce-scatter") + (2 + again) * calls;
       const fwHidden = prefetched ? cost(fw, fwdWindow) : fw;
-      const bwHidden = prefetched ? cost(bw, bwdWindow) : one("zero3-gather-backward") + calls + cost(one("zero3-reduce-scatter") + calls, bwdWindow);
+      const bwHidden = prefetched ? cost(bw, bwdWindow) : one("zero3-gather-backward") + one("zero3-gather-recompute") + (1 + again) * calls + cost(one("zero3-reduce-scatter") + calls, bwdWindow);
       dpComm = microBatches * (fwHidden + bwHidden + firstLayer);
     }
   }

@@ -48,6 +48,7 @@ const schemas = lazySchemas((z) => {
           bucketSizePerDp: quantity,
           gatherCallsPerLayer: withSource(z.number().int().min(1).max(1000)),
           gradBufferBytesPerParam: withSource(z.number().gte(0).lte(16)).optional(),
+          maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),
         })
         .strict(),
       tensorParallel: z.object({ overlap: fraction, savesGatheredInput: flag.optional() }).strict(),
@@ -122,6 +123,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
       gatherCallsPerLayer: fig("dataParallel.gatherCallsPerLayer", d.gatherCallsPerLayer),
       gradBufferBytes: d.gradBufferBytesPerParam === undefined ? 2 : fig("dataParallel.gradBufferBytesPerParam", d.gradBufferBytesPerParam),
+      // Absent: parameters kept through the recompute and the backward (FSDP; cost/regather.ts).
+      maxReuseDistance: d.maxReuseDistance === undefined ? null : fig("dataParallel.maxReuseDistance", d.maxReuseDistance),
     },
     recompute: fig("recompute", f.recompute) as Engine["recompute"],
     // Absent: Megatron's selective recompute and fp32 vocab-parallel logits (Korthikanti et al.

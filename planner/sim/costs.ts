@@ -1,6 +1,7 @@
 // Per-operation costs of one plan, from the same functions the closed form uses
 // (planner/cost/compute.ts layerTimes, headTimes, optimizerTime; planner/cost/collectives.ts).
 // The simulator plays these out (graph.ts); tests build SimCosts by hand (uniformCosts).
+import { regatherFraction } from "../cost/regather.js";
 import { callTime, p2pTime } from "../cost/collectives.js";
 import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
@@ -75,6 +76,9 @@ export interface SimCosts {
   p2p: Transfer;
   dp: number;
   zero: ZeroStage;
+  /** ZeRO-3: the share of a layer's weights gathered again for its backward after a recomputed
+   *  forward (cost/regather.ts), 0 for most stacks. */
+  regather: number;
   overlapGradReduce: boolean;
   bucketBytes: number;
   dpCollective: (kind: CollectiveKind, bytes: number) => Transfer;
@@ -233,6 +237,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     p2p,
     dp: dpcp,
     zero: plan.zero,
+    regather: plan.zero === 3 ? regatherFraction(m, plan.tp, t.engine, plan.recompute) : 0,
     overlapGradReduce: t.overlapGradReduce,
     bucketBytes: opts.bucketBytes ?? engineBucketBytes(t.engine, dpcp),
     dpCollective,
@@ -275,6 +280,7 @@ export function uniformCosts(o: {
     p2p: free,
     dp: 1,
     zero: 0,
+    regather: 0,
     overlapGradReduce: true,
     bucketBytes: Infinity,
     dpCollective: () => free,

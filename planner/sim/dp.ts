@@ -252,7 +252,9 @@ function addZero3(g: Graph, s: number): void {
     for (let op = g.firstOp[idx]!; op >= 0 && op <= g.lastOp[idx]!; op++) {
       const bytes = opBytes[op]!;
       if (bytes <= 0) continue;
-      const gather = collective(g, bytes, gatherLabel, op);
+      // A backward under full recompute may gather part of its weights twice (cost/regather.ts):
+      // once for the recomputed forward, again for the backward.
+      const gather = collective(g, backward ? bytes * (1 + c.regather) : bytes, gatherLabel, op);
       if (i >= lead) g.engine.dep(gather, lead === 2 ? prev2 : prev1);
       g.engine.dep(op, gather);
       if (backward) {

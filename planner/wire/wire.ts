@@ -9,6 +9,7 @@ import { layerMatrixParams, layerSmallParams, stageParamSplit, stageParamsPerGpu
 import { BYTES_16, paddedVocab } from "./facts.js";
 import { expertWire } from "./expert-wire.js";
 import { cpCalls } from "../cost/context.js";
+import { regatherFraction } from "../cost/regather.js";
 
 export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p" | "allToAll";
 
@@ -24,6 +25,7 @@ export type WireId =
   | "zero3-gather-forward"
   | "zero3-gather-backward"
   | "zero3-reduce-scatter"
+  | "zero3-gather-recompute"
   | "ep-dispatch"
   | "ep-combine"
   | "etp-gather"
@@ -201,6 +203,10 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
       // every micro-batch: 1.5× the all-reduce volume (Rajbhandari et al. 2020 §7.2.2).
       dpItem("zero3-gather-forward", "allGather", "microbatch", microBatches, "forward");
       dpItem("zero3-gather-backward", "allGather", "microbatch", microBatches, "backward");
+      // Gathered again after a recomputed forward where the stack releases them (cost/regather.ts).
+      const again = regatherFraction(m, tp, t.engine, recompute);
+      if (again > 0)
+        item({ id: "zero3-gather-recompute", group: "dp", on: "dp", kind: "allGather", bytes: again * grad, size: dpcp, unit: "microbatch", perUnit: 1, calls: microBatches, hides: "backward", closedForm: true, worldBytes: microBatches * again * world });
       dpItem("zero3-reduce-scatter", "reduceScatter", "microbatch", microBatches, "backward");
     }
   }
