@@ -48,7 +48,7 @@ const WANT: [keyof Plan, string][] = [
   ["ep", POSITIVE],
   ["etp", POSITIVE],
   ["microBatch", POSITIVE],
-  ["stageLayers", "a list of positive integers, one per pipeline stage"],
+  ["stageLayers", "a list of positive integers, one per pipeline stage (per virtual stage with vpp > 1)"],
 ];
 
 /** Missing optional dimensions take what a hand-written plan means: vpp 1, ZeRO 0, no
