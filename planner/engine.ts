@@ -68,12 +68,22 @@ export interface Engine {
   /** Bytes per logit element live at the output head's peak: 4 for fp32 vocab-parallel logits
    *  (Korthikanti et al. 2022 §4.3); more where the loss keeps an upcast copy and its gradient. */
   logitBytes: number;
+  /** HBM bytes the cross-entropy moves per logit element (the GEMM's own output write aside), in
+   *  the forward and the backward: the upcast, max, subtract, exp, sum and normalise passes of an
+   *  unfused loss, or one pass of a fused one (cost/compute.ts headTimes). */
+  lossBytes: { forward: number; backward: number };
   /** The pipeline schedules the stack runs (the search tries only these; a fixed --schedule is
    *  evaluated as asked). */
   schedules: readonly Schedule[];
   tensorParallel: {
     /** Fraction of tensor-parallel communication hidden behind GEMMs (0: on the critical path). */
     overlap: number;
+    /** The fraction the stack's tensor-parallel overlap hides when it is switched on
+     *  (Megatron-Core's --tp-comm-overlap, Transformer Engine userbuffers); null: no such switch. */
+    commOverlap: number | null;
+    /** Whether the overlap in force needs sequence parallelism (TE userbuffers overlap the
+     *  sequence-parallel all-gathers and reduce-scatters: Megatron asserts --sequence-parallel). */
+    overlapNeedsSp: boolean;
     /** Whether a column-parallel linear under sequence parallelism keeps its all-gathered input
      *  for the backward (DTensor: the gathered tensor is the matmul's saved input) instead of its
      *  1/t shard and a second all-gather (Megatron, Korthikanti et al. 2022 §4.2.2). */
@@ -117,10 +127,18 @@ export const FORMAT_ENGINES = { megatron: "megatron-core", deepspeed: "megatron-
 
 export const DEFAULT_ENGINE = "megatron-core";
 
+/** Bytes per logit element Megatron-Core's unfused vocab-parallel cross-entropy moves: forward cast
+ *  to fp32, max, subtract, exp, sum, divide (38); backward scale and cast back (14)
+ *  (megatron/core/tensor_parallel/cross_entropy.py @ core_r0.8.0; profiles/engines/megatron-core.json). */
+export const MEGATRON_LOSS_BYTES = { forward: 38, backward: 14 } as const;
+
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap) applied: unfused attention
  *  materialises the scores; fused attention on a materialising engine runs flash-attention 2. */
-export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined }): Engine {
+export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined }): Engine {
   let out = e;
+  // --tp-comm-overlap: the stack's switch (callers refuse it where commOverlap is null).
+  if (o.tpCommOverlap === true && e.tensorParallel.commOverlap !== null)
+    out = { ...out, tensorParallel: { ...out.tensorParallel, overlap: e.tensorParallel.commOverlap, overlapNeedsSp: true } };
   if (o.fusedAttention !== undefined && o.fusedAttention !== fusedAttentionOf(e))
     out = { ...out, attention: { ...out.attention, kernel: o.fusedAttention ? "flash-attention-2" : "materialised" } };
   if (o.overlapGradReduce !== undefined && o.overlapGradReduce !== e.dataParallel.overlapGradReduce)

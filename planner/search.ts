@@ -84,6 +84,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   if (fixed.stageLayers !== undefined) d.stageLayers = fixed.stageLayers;
   const [atTp, atPp, atDp, atVpp, atMb] = [rulesAt("tp"), rulesAt("pp"), rulesAt("dp"), rulesAt("vpp"), rulesAt("microBatch")];
   const atSchedule = rulesAt("schedule");
+  const atSp = rulesAt("sequenceParallel");
   // Expert parallel (MoE models only; a dense model's one candidate is ep = etp = 1).
   const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts];
   // Context parallel: its own rules once cp is assigned, and the heads rule of its all-to-all
@@ -100,7 +101,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     d.cpComm = undefined;
     d.cpSplit = undefined;
     const tpCode = firstBroken(atTp, d, ctx);
-    const sps = spCandidates(fixed, tp);
+    const sps = spCandidates(fixed, tp, ctx.tpOverlapNeedsSp === true);
     for (const [cp, cpComm, cpSplit] of cpChoices(m, t, fixed, tp)) {
       if (cp > 1) cpSearched = true;
       else noCpSearched = true;
@@ -154,6 +155,12 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
                   continue;
                 }
                 for (const sequenceParallel of sps) {
+                  d.sequenceParallel = sequenceParallel;
+                  const spCode = firstBroken(atSp, d, ctx);
+                  if (spCode) {
+                    reject(spCode, perLayout);
+                    continue;
+                  }
                   const layout: Plan = { tp, pp, dp, cp, ...cpFields, ep, etp, vpp, zero: 0, microBatch, recompute: "none", sequenceParallel, schedule, ...(d.stageLayers ? { stageLayers: d.stageLayers } : {}) };
                   priceLayout(st, layout, orders!, zeros, edp);
                 }

@@ -110,9 +110,11 @@ export function microBatchCandidates(t: Training, fixed: Fixed, dp: number): num
 }
 
 /** Sequence parallelism exists only with tp > 1: a fixed --sequence-parallel leaves tp = 1 out. */
-export function spCandidates(fixed: Fixed, tp: number): boolean[] {
+export function spCandidates(fixed: Fixed, tp: number, needsSp = false): boolean[] {
   if (tp === 1) return fixed.sequenceParallel === true ? [] : [false];
-  return fixed.sequenceParallel === undefined ? [false, true] : [fixed.sequenceParallel];
+  // An overlap that needs sequence parallelism (layout/rules.ts tp_overlap_sp): only with it.
+  if (fixed.sequenceParallel === undefined) return needsSp ? [true] : [false, true];
+  return [fixed.sequenceParallel];
 }
 
 const ZERO_ONLY: readonly ZeroStage[] = [0];

@@ -37,6 +37,7 @@ export const PLAN_OPTIONS = {
   "sequence-parallel": { type: "boolean" },
   "no-sequence-parallel": { type: "boolean" },
   "no-grad-overlap": { type: "boolean" },
+  "tp-comm-overlap": { type: "boolean" },
   top: { type: "string" },
   json: { type: "boolean" },
   timeline: { type: "boolean" },
@@ -60,6 +61,8 @@ export interface PlanArgs {
    *  --no-grad-overlap given, or a --from file's setting). */
   attentionGiven?: boolean;
   gradOverlapGiven?: boolean;
+  /** --tp-comm-overlap: switch on the engine's tensor-parallel overlap (Engine.tensorParallel). */
+  tpCommOverlap?: boolean;
   /** Busiest expert rank's load over the mean (--moe-imbalance); undefined: the default. */
   moeImbalance?: number | undefined;
   /** Adam's moments in fp32 (default) or bf16 (--optimizer-states). */
@@ -154,6 +157,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     engine: s("engine"),
     attentionGiven: attention !== undefined,
     gradOverlapGiven: values["no-grad-overlap"] === true,
+    tpCommOverlap: values["tp-comm-overlap"] === true,
     moeImbalance: imbalance(s("moe-imbalance")),
     optimizerStates: oneOf("optimizer-states", s("optimizer-states"), ["fp32", "bf16"] as const),
     fixed,

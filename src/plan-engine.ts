@@ -4,17 +4,25 @@
 import { DEFAULT_ENGINE, type Engine, withOverrides } from "../planner/index.js";
 import { loadEngine } from "./load-engine.js";
 import type { PlanArgs } from "./plan-args.js";
+import { UserError } from "./errors.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
   const notes = [args.engine !== undefined ? "--engine" : implied ? implied.from : "default"];
   if (args.attentionGiven) notes.push(`attention ${args.fusedAttention ? "fused" : "unfused"}`);
   if (args.gradOverlapGiven) notes.push(`gradient reduction ${args.overlapGradReduce ? "overlapped" : "after backward"}`);
-  const engine = withOverrides(loadEngine(name), {
+  const loaded = loadEngine(name);
+  if (args.tpCommOverlap) {
+    // A switch the stack does not have is bad input, not a silent no-op.
+    if (loaded.tensorParallel.commOverlap === null) throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers)`);
+    notes.push("tensor-parallel communication overlapped");
+  }
+  const engine = withOverrides(loaded, {
     fusedAttention: args.attentionGiven ? args.fusedAttention : undefined,
     overlapGradReduce: args.gradOverlapGiven ? args.overlapGradReduce : undefined,
+    tpCommOverlap: args.tpCommOverlap,
   });
   return { engine, from: notes.join("; ") };
 }

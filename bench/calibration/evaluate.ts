@@ -5,7 +5,7 @@ import { type FitProblem, type FitResult, fitParams, leaveOneSourceOut } from ".
 import { type ParamVector, boundsOf, keysOf } from "./params.js";
 import { priorOf } from "./priors.js";
 import { type PredictOptions, type RowPrediction, predictRow, profileCache } from "./predict.js";
-import type { CalibrationRow } from "./rows.js";
+import { type CalibrationRow, runOf } from "./rows.js";
 import { groupSpearman } from "./stats.js";
 
 export interface SourceFigures {
@@ -48,7 +48,7 @@ export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<
   const planOf = new Map(usable.map((p) => [p.row.id, p.plan!]));
   const hws = [...new Set(rows.map((r) => r.profile))].map(profile);
   const problem: FitProblem<CalibrationRow> = {
-    keysOf: (r) => keysOf(r.profile, profile(r.profile), r.engine),
+    keysOf: (r) => keysOf(r.profile, profile(r.profile), r.engine, runOf(r)),
     residual: (r, params) => Math.log(predictRow(r, { profile, params, plan: planOf.get(r.id)! }).predicted! / r.measuredStepTime),
     bounds: (k) => boundsOf(k, hws),
     initial: priorOf,

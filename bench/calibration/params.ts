@@ -14,6 +14,10 @@
 //   <engine>/slowdown            compute slowdown under an overlapped collective, in [0.01, 0.5]
 //                                (engines that overlap communication; megatron-core keeps Lee et
 //                                al.'s 18.9%, the planner's default, so no engine = megatron-core)
+//   hw/<family>/fp8              fp8 GEMMs' efficiency relative to the 16-bit table (Hardware.
+//                                fp8Efficiency), in [0.5, 1]: rows that ran fp8 matmuls
+//   megatron-core/tp-overlap     what --tp-comm-overlap hides (Engine.tensorParallel.commOverlap),
+//                                in [0.1, 1]: rows that ran with it
 // Values are absolute (the hardware multiplier excepted); a key absent from a vector takes the
 // committed profile's value (predictRow) — and in a leave-one-source-out fold, the prior
 // (priors.ts) for a key only the held-out source informs.
@@ -36,9 +40,9 @@ export function familyOf(profile: string): string {
 const attentionOwner = (e: EngineName): EngineName => (e === "megatron-deepspeed" ? "megatron-2021" : e);
 
 /** The keys a row's prediction depends on. */
-export function keysOf(profile: string, hw: Hardware, engine: EngineName): string[] {
+export function keysOf(profile: string, hw: Hardware, engine: EngineName, run: { fp8?: boolean; tpOverlap?: boolean } = {}): string[] {
   const f = familyOf(profile);
-  const keys = [`hw/${f}/matmul`, engine === "megatron-core" ? `hw/${f}/attention` : `${attentionOwner(engine)}/attention/${gpuGeneration(hw)}`];
+  const keys = [...(run.fp8 ? [`hw/${f}/fp8`] : []), ...(run.tpOverlap ? [`${engine}/tp-overlap`] : []), `hw/${f}/matmul`, engine === "megatron-core" ? `hw/${f}/attention` : `${attentionOwner(engine)}/attention/${gpuGeneration(hw)}`];
   if (EAGER.includes(engine)) keys.push(`${engine}/launch`);
   if (OVERLAPPING.includes(engine)) keys.push(`${engine}/slowdown`);
   return keys;
@@ -49,7 +53,9 @@ export function keysOf(profile: string, hw: Hardware, engine: EngineName): strin
 export function scaledHardware(hw: Hardware, profile: string, p: ParamVector): Hardware {
   const mm = p[`hw/${familyOf(profile)}/matmul`];
   const at = p[`hw/${familyOf(profile)}/attention`];
+  const f8 = p[`hw/${familyOf(profile)}/fp8`];
   let out = hw;
+  if (f8 !== undefined) out = { ...out, fp8Efficiency: f8 };
   if (mm !== undefined && mm !== 1) out = { ...out, matmul: { ...out.matmul, points: out.matmul.points.map(([x, y]) => [x, Math.min(1, y * mm)] as const) } };
   if (at !== undefined) out = { ...out, attentionEfficiency: at };
   return out;
@@ -61,9 +67,11 @@ export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: Param
   const at = p[`${attentionOwner(name)}/attention/${gen}`];
   const launch = p[`${name}/launch`];
   const slow = p[`${name}/slowdown`];
-  if (at === undefined && launch === undefined && slow === undefined) return e;
+  const tpo = e.tensorParallel.overlapNeedsSp ? p[`${name}/tp-overlap`] : undefined;
+  if (at === undefined && launch === undefined && slow === undefined && tpo === undefined) return e;
   return {
     ...e,
+    tensorParallel: tpo === undefined ? e.tensorParallel : { ...e.tensorParallel, overlap: tpo, commOverlap: tpo },
     attention: at === undefined ? e.attention : { ...e.attention, efficiency: { ...e.attention.efficiency, [gen]: at } },
     launch: launch === undefined ? e.launch : { ...e.launch, perKernel: launch },
     overlapSlowdown: slow ?? e.overlapSlowdown,
@@ -74,6 +82,7 @@ export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: Param
 /** Physical bounds of each key. */
 export function boundsOf(key: string, hws: Hardware[]): [number, number] {
   if (key.endsWith("/matmul")) return [0.5, 1 / Math.max(...hws.flatMap((h) => h.matmul.points.map((q) => q[1])))];
+  if (key.endsWith("/fp8")) return [0.5, 1];
   if (key.endsWith("/launch")) return [0.5e-6, 30e-6];
   if (key.endsWith("/slowdown")) return [0.01, 0.5];
   return [0.1, 1];

@@ -6,6 +6,8 @@
 // megatron-core's overlap slowdown is not fitted: Lee et al.'s 18.9%, the planner's default.
 
 export const PRIORS: Record<string, { value: number; source: string }> = {
+  "hw/h100/fp8": { value: 0.81, source: "FlashAttention-3 (Shah et al. 2024, abstract): ~1.2 PFLOP/s of 1979 in FP8 against 740 of 989 TFLOP/s in FP16 on H100, 0.61 of peak against 0.75: fp8 kernels reach 0.81 of the 16-bit fraction" },
+  "megatron-core/tp-overlap": { value: 0.9, source: "profiles/engines/megatron-core.json tensorParallel.commOverlap before this fit: TE userbuffers' defaults leave about a tenth of the tensor-parallel collectives exposed" },
   "hw/h100/attention": { value: 0.5, source: "dgx-h100's attentionEfficiency 0.5 before this fit (megatron-core's cuDNN fused attention)" },
   "hw/a100/attention": { value: 0.45, source: "dgx-a100's attentionEfficiency 0.45 before this fit" },
   "megatron-2021/attention/A100": { value: 0.45, source: "dgx-a100's attentionEfficiency 0.45 (materialised scores: baddbmm/bmm GEMMs and a fused softmax)" },

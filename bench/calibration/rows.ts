@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "csv-parse/sync";
-import { type Engine, type Fixed, type ModelSpec, type Precision, type Schedule, type Training, fusedAttentionOf, middleHeavySplit } from "../../planner/index.js";
+import { type Engine, type Fixed, type ModelSpec, type Precision, type Schedule, type Training, fusedAttentionOf, middleHeavySplit, withOverrides } from "../../planner/index.js";
 import { packageRoot } from "../../src/load.js";
 import { type EngineName, engineCache, engineOfRow } from "./engine-of-row.js";
 import { type Csv, globalBatchOf, measuredPeakMemory, measuredStepTime, num } from "./measured.js";
@@ -117,6 +117,14 @@ function fixedOf(r: Csv): Fixed {
   return fixed;
 }
 
+/** Whether the run overlapped tensor-parallel communication (Megatron's --tp-comm-overlap): the
+ *  MEG24 benchmark ran with it (its weak-scaling rows' notes quote the README's flags; the two
+ *  strong-scaling rows take the 177B row's setup), and so did NVIDIA's GPT-3 175B recipe the DGXC
+ *  rows ran (ub_tp_comm_overlap: true in dgxc-benchmarking nemo_megatron/gpt3_175b_hydra.yaml @ 35a9aec). */
+export function tpCommOverlapOf(r: Csv): boolean {
+  return /--tp-comm-overlap/.test(r.notes ?? "") || ["MEG24", "DGXC"].includes(sourceOf(r.id!));
+}
+
 const CONFIG_COLUMNS = ["seq_len", "gpu", "gpu_mem_gb", "tp", "pp", "vpp", "dp", "cp", "zero_stage", "sp", "recompute", "micro_batch", "global_batch"];
 
 const defaultEngines = engineCache();
@@ -125,7 +133,8 @@ const defaultEngines = engineCache();
 export function rowToInputs(r: Csv, engines: (name: EngineName) => Engine = defaultEngines): CalibrationRow {
   const engine = engineOfRow(r);
   const model = modelOf(r);
-  const e = engines(engine);
+  const loaded = engines(engine);
+  const e = tpCommOverlapOf(r) ? withOverrides(loaded, { tpCommOverlap: true }) : loaded;
   const training: Training = {
     gpus: Number(r.gpus),
     globalBatch: globalBatchOf(r),
@@ -152,6 +161,9 @@ export function rowToInputs(r: Csv, engines: (name: EngineName) => Engine = defa
   if (measuredMemory !== undefined) row.measuredMemory = measuredMemory;
   return row;
 }
+
+/** What of a row's run selects fitted figures beyond its profile and engine (params.ts keysOf). */
+export const runOf = (r: CalibrationRow) => ({ fp8: r.training.precision === "fp8", tpOverlap: r.training.engine?.tensorParallel.overlapNeedsSp === true });
 
 export function readCalibrationCsv(): Csv[] {
   const text = readFileSync(join(packageRoot(), "bench", "data", "published-runs.csv"), "utf8");

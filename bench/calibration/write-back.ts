@@ -10,7 +10,7 @@ import { evaluateCalibration } from "./evaluate.js";
 import { familyOf, keysOf } from "./params.js";
 import { PRIORS, priorOf } from "./priors.js";
 import { profileCache } from "./predict.js";
-import { loadCalibrationRows } from "./rows.js";
+import { loadCalibrationRows, runOf } from "./rows.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -23,7 +23,7 @@ export function writeBack(): void {
   const rep = evaluateCalibration(rows, { profile, folds: false });
   const root = packageRoot();
   const informed = (key: string) => {
-    const users = rows.filter((r) => keysOf(r.profile, profile(r.profile), r.engine).includes(key));
+    const users = rows.filter((r) => keysOf(r.profile, profile(r.profile), r.engine, runOf(r)).includes(key));
     const bySource = new Map<string, number>();
     for (const r of users) bySource.set(r.source, (bySource.get(r.source) ?? 0) + 1);
     return [...bySource].map(([s, n]) => `${s} (${n})`).join(", ");
@@ -35,6 +35,12 @@ export function writeBack(): void {
       for (const name of ["dgx-a100-40g", "dgx-a100-80g", "dgx-h100", "h100-96g-500w"].filter((n) => familyOf(n) === fam)) {
         const path = join(root, "profiles", "hardware", `${name}.json`);
         const j = read(path);
+        if (what === "fp8") {
+          if (j.gpu.peak?.fp8 === null) continue;
+          j.gpu.fp8Efficiency = { value: Number(v.toFixed(3)), source: note(key, `${PRIORS[key]?.value}: ${PRIORS[key]?.source}`) };
+          write(path, j);
+          continue;
+        }
         if (what === "attention") {
           // The 500 W part keeps dgx-h100's efficiencies (its power prior derates them, power.ts).
           // The source of the figure before any fit, once (earlier write-backs' notes dropped).
@@ -60,6 +66,8 @@ export function writeBack(): void {
       j.attention ??= {};
       j.attention.efficiency ??= {};
       j.attention.efficiency[gen!] = fig(Number(v.toFixed(3)));
+    } else if (what === "tp-overlap") {
+      j.tensorParallel.commOverlap = fig(Number(v.toFixed(3)));
     } else if (what === "launch") {
       j.launch ??= {};
       j.launch.perKernel = fig(`${(v * 1e6).toFixed(2)} us`);

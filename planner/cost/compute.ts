@@ -10,7 +10,7 @@ import { attentionWorkShare } from "./causal.js";
 import { cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
-import type { Engine } from "../engine.js";
+import { type Engine, MEGATRON_LOSS_BYTES } from "../engine.js";
 import { attentionEfficiency, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
 
 export interface LayerTimes {
@@ -40,7 +40,8 @@ export interface HeadTimes {
 
 export function matmulPeak(hw: Hardware, precision: Precision, engine?: Engine): number {
   // fp8 only where the engine has an fp8 recipe; otherwise the matmuls stay 16-bit.
-  if (precision === "fp8") return fp8Matmuls(precision, engine) ? (hw.peak.fp8 ?? hw.peak.bf16) : hw.peak.bf16;
+  // fp8 GEMMs reach a smaller share of their doubled peak (Hardware.fp8Efficiency).
+  if (precision === "fp8") return fp8Matmuls(precision, engine) && hw.peak.fp8 !== null ? hw.peak.fp8 * (hw.fp8Efficiency ?? 1) : hw.peak.bf16;
   return precision === "fp16" ? hw.peak.fp16 : hw.peak.bf16;
 }
 
@@ -145,8 +146,11 @@ export function headTimes(m: ModelSpec, hw: Hardware, t: Training, tp: number, m
   const vPad = paddedVocab(m.vocab, tp);
   const g = logitsGemm(m, tp, tokens, vPad);
   const gemm = gemmTime(hw, peak, g.m, g.n, g.k, g.count);
-  const ce = hbm(hw, (6 * tokens * vPad) / tp);
-  return { forward: gemm + ce, backward: 2 * gemm + ce, weightGrad: gemm };
+  // The loss's passes over the logits, bytes per element as the engine's loss moves them (no
+  // engine: Megatron-Core's, the default engine's, MEGATRON_LOSS_BYTES).
+  const logits = (tokens * vPad) / tp;
+  const loss = t.engine?.lossBytes ?? MEGATRON_LOSS_BYTES;
+  return { forward: gemm + hbm(hw, loss.forward * logits), backward: 2 * gemm + hbm(hw, loss.backward * logits), weightGrad: gemm };
 }
 
 /** Adam step over the locally owned parameters (Kingma & Ba 2015; mixed precision per

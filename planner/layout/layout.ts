@@ -46,6 +46,7 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     ffnHidden: m.ffnHidden,
     experts: m.moe?.experts ?? 0,
     gpusPerNode,
+    ...(t.engine?.tensorParallel.overlapNeedsSp ? { tpOverlapNeedsSp: true } : {}),
   };
 }
 

@@ -38,11 +38,14 @@ export interface RuleContext {
   /** GPUs of one NVLink domain when a fabric makes it larger than the node (GB200 NVL72: 72);
    *  absent: the node. Tensor parallel stays inside it. */
   nvlinkDomain?: number;
+  /** The engine's tensor-parallel overlap is switched on and needs sequence parallelism
+   *  (Engine.tensorParallel.overlapNeedsSp: Megatron's --tp-comm-overlap). */
+  tpOverlapNeedsSp?: boolean;
 }
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -177,6 +180,11 @@ export const RULES: readonly Rule[] = [
     message: (d, c) => `dp·micro-batch = ${d.dp * d.microBatch} does not divide the global batch ${c.globalBatch}` },
   { code: "sp_needs_tp", flag: "--sequence-parallel", dims: ["sequenceParallel", "tp"], input: true, reason: "sequence parallel needs tp > 1",
     ok: (d) => !d.sequenceParallel || d.tp > 1, message: () => "sequence parallel needs tp > 1" },
+  // Megatron asserts it: "Tensor parallel communication/GEMM overlap can happen only when sequence
+  // parallelism is enabled" (megatron/training/arguments.py @ core_v0.12.0).
+  { code: "tp_overlap_sp", flag: "--tp-comm-overlap", dims: ["sequenceParallel", "tp"], input: true, reason: "tensor-parallel overlap (--tp-comm-overlap) needs sequence parallel",
+    ok: (d, c) => !c.tpOverlapNeedsSp || d.tp === 1 || d.sequenceParallel,
+    message: () => "tensor-parallel overlap needs sequence parallel (Megatron asserts it): drop --no-sequence-parallel or the overlap" },
   // Megatron-LM's interleaved schedule runs micro-batches in groups of pp (megatron/core/
   // pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving).
   { code: "interleaved_microbatches", flag: "--micro-batch", dims: ["schedule", "pp", "dp", "microBatch"], input: false,

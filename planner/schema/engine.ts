@@ -2,7 +2,7 @@
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, hardware.ts).
 import type { z } from "zod";
-import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, SELECTIVE_RECOMPUTES } from "../engine.js";
+import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -51,13 +51,17 @@ const schemas = lazySchemas((z) => {
           maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),
         })
         .strict(),
-      tensorParallel: z.object({ overlap: fraction, savesGatheredInput: flag.optional() }).strict(),
+      // commOverlap: what the stack's switch for tensor-parallel overlap hides (null: no switch).
+      tensorParallel: z.object({ overlap: fraction, commOverlap: withSource(z.number().gte(0).lte(1).nullable()).optional(), savesGatheredInput: flag.optional() }).strict(),
       recompute: withSource(z.enum(["any", "full"])),
       // Optional, so files written before they existed still parse: absent = Megatron's behaviour.
       activations: z
         .object({
           selectiveRecompute: withSource(z.enum(SELECTIVE_RECOMPUTES as [string, ...string[]])).optional(),
           logitBytes: withSource(z.number().gte(0).lte(64)).optional(),
+          // HBM bytes the loss moves per logit element, forward and backward (absent: Megatron-Core's).
+          lossForwardBytes: withSource(z.number().gte(0).lte(256)).optional(),
+          lossBackwardBytes: withSource(z.number().gte(0).lte(256)).optional(),
         })
         .strict()
         .optional(),
@@ -131,9 +135,15 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],
     logitBytes: f.activations?.logitBytes === undefined ? 4 : fig("activations.logitBytes", f.activations.logitBytes),
+    lossBytes: {
+      forward: f.activations?.lossForwardBytes === undefined ? MEGATRON_LOSS_BYTES.forward : fig("activations.lossForwardBytes", f.activations.lossForwardBytes),
+      backward: f.activations?.lossBackwardBytes === undefined ? MEGATRON_LOSS_BYTES.backward : fig("activations.lossBackwardBytes", f.activations.lossBackwardBytes),
+    },
     schedules: [...new Set(fig("schedules", f.schedules))],
     tensorParallel: {
       overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap),
+      commOverlap: f.tensorParallel.commOverlap === undefined ? null : fig("tensorParallel.commOverlap", f.tensorParallel.commOverlap),
+      overlapNeedsSp: false,
       // Absent: Megatron's (the shard kept, re-gathered in the backward).
       savesGatheredInput: f.tensorParallel.savesGatheredInput === undefined ? false : fig("tensorParallel.savesGatheredInput", f.tensorParallel.savesGatheredInput),
     },

@@ -51,6 +51,8 @@ const schemas = lazySchemas((z) => {
             })
             .strict(),
           attentionEfficiency: fraction,
+          // fp8 GEMMs' efficiency relative to the 16-bit table at the same FLOPs (absent: 1).
+          fp8Efficiency: fraction.optional(),
           reserve: quantity,
           fragmentation: withSource(z.number().min(0).lt(1)),
           // Watts: the board power limit the part runs at, and the rating its efficiency data
@@ -170,6 +172,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     sources,
   };
   if (powerLimit !== undefined) hw.powerLimit = powerLimit;
+  if (g.fp8Efficiency !== undefined) hw.fp8Efficiency = fig("gpu.fp8Efficiency", g.fp8Efficiency);
   if (f.fabric) {
     const fabric = resolveFabric(f.fabric as FabricIn, hw.gpusPerNode, fig, (path, x) => q(path, x, "seconds"));
     if (typeof fabric === "string") return { ok: false, message: `${origin}: ${fabric}` };

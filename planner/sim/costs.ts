@@ -7,7 +7,7 @@ import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
-import { engineBucketBytes } from "../cost/engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel } from "../cost/engine-terms.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
@@ -143,8 +143,9 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const extras = !opts.closedFormOnly;
   const spShare = sp && tp > 1 ? 1 / tp : 1;
   // Tensor parallel per layer and pass (wire "tp-layer": 2 all-reduces of b·s·h, or their
-  // sequence-parallel all-gathers and reduce-scatters), as the closed form charges it.
-  const tpLayer = unitTime(wire, (i) => i.id === "tp-layer");
+  // sequence-parallel all-gathers and reduce-scatters), less what the engine hides behind GEMMs,
+  // as the closed form charges it (cost/engine-terms.ts exposedTensorParallel).
+  const tpLayer = exposedTensorParallel(unitTime(wire, (i) => i.id === "tp-layer"), t.engine);
   // Expert parallel per (average) layer and pass: the all-to-alls on the ep group's link.
   const epLayer = unitTime(wire, (i) => EP_IDS.includes(i.id));
   // Context parallel per layer and pass: the cp items of that pass on the cp group's link, each

@@ -31,6 +31,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
                            paraplan-compile, or a .json file
   --attention A            fused (flash attention) or unfused: overrides the engine's kernel
   --no-grad-overlap        gradient reduction after backward instead of overlapped with it (overrides the engine)
+  --tp-comm-overlap        hide tensor-parallel communication behind the GEMMs (megatron-core: Transformer
+                           Engine userbuffers, as Megatron's --tp-comm-overlap; needs sequence parallel)
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
   --stage-layers A,B,…     layers of each pipeline stage, first to last (uneven stages; sets --pp)

@@ -68,6 +68,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     overlapGradReduce: given(argv, "--no-grad-overlap") ? false : reading.overlapGradReduce ?? args.overlapGradReduce,
     attentionGiven: given(argv, "--attention") || reading.fusedAttention !== undefined,
     gradOverlapGiven: given(argv, "--no-grad-overlap") || reading.overlapGradReduce !== undefined,
+    tpCommOverlap: args.tpCommOverlap === true || reading.tpCommOverlap === true,
     fixed: {},
   }, { engine: FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration` });
   const plan = reading.plan;

@@ -70,6 +70,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (t.overlapGradReduce) a.push(["--overlap-grad-reduce"]);
   // _add_training_args
   if (p.sequenceParallel) a.push(["--sequence-parallel"]);
+  // Predicted with the engine's tensor-parallel overlap switched on (plan --tp-comm-overlap).
+  if (p.sequenceParallel && t.engine?.tensorParallel.overlapNeedsSp) a.push(["--tp-comm-overlap"]);
   if (p.recompute === "full") a.push(["--recompute-granularity", "full"], ["--recompute-method", "uniform"], ["--recompute-num-layers", "1"]);
   if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"]);
   a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);

@@ -56,6 +56,8 @@ export interface ConfigReading {
   seqLen?: number;
   precision?: Precision;
   overlapGradReduce?: boolean;
+  /** Tensor-parallel communication overlapped (Megatron's --tp-comm-overlap). */
+  tpCommOverlap?: boolean;
   fusedAttention?: boolean;
   claims: ModelClaim[];
   /** Unknown settings and settings paraplan does not model, named, one line each. */

@@ -25,6 +25,8 @@ export interface MegatronFacts {
   seqLen: number | undefined;
   precision: Precision | undefined;
   overlapGradReduce: boolean | undefined;
+  /** --tp-comm-overlap (Transformer Engine userbuffers). */
+  tpCommOverlap: boolean;
   fusedAttention: boolean | undefined;
   /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
    *  --ds-sequence-parallel-size (Ulysses). */
@@ -41,7 +43,7 @@ export interface MegatronFacts {
 
 /** Known flags that change performance in ways paraplan does not model: named, then ignored. */
 const NOT_MODELED = [
-  "tp-comm-overlap", "pipeline-model-parallel-layout",
+  "pipeline-model-parallel-layout",
   "account-for-embedding-in-pipeline-split", "account-for-loss-in-pipeline-split", "standalone-embedding-stage",
   "cpu-offloading-num-layers", "optimizer-cpu-offload", "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
   "enable-cuda-graph", "use-precision-aware-optimizer", "ds-sequence-parallel-fpdt",
@@ -198,6 +200,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
     seqLen: intArg(m, "seq-length", o) ?? intArg(m, "encoder-seq-length", o),
     precision,
     overlapGradReduce: deepspeed ? undefined : has("overlap-grad-reduce"),
+    tpCommOverlap: !deepspeed && has("tp-comm-overlap"),
     fusedAttention,
     claims,
     warnings,
@@ -240,6 +243,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.seqLen !== undefined ? { seqLen: f.seqLen } : {}),
     ...(f.precision !== undefined ? { precision: f.precision } : {}),
     ...(f.overlapGradReduce !== undefined ? { overlapGradReduce: f.overlapGradReduce } : {}),
+    ...(f.tpCommOverlap ? { tpCommOverlap: true } : {}),
     ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     claims: f.claims,
     warnings: f.warnings,

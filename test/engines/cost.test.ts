@@ -67,10 +67,13 @@ describe("megatron-core, the default, prices exactly as before engines existed",
       const old2021 = row.engine === "megatron-2021" || row.engine === "megatron-deepspeed";
       // Before engines: fusedAttention and overlapGradReduce were false exactly on the 2021 stacks.
       expect([row.training.fusedAttention, row.training.overlapGradReduce]).toEqual([!old2021, !old2021]);
+      // Tensor-parallel overlap switched on exactly where the run had it (rows.ts tpCommOverlapOf).
+      expect(row.training.engine?.tensorParallel.overlapNeedsSp, row.id).toBe(row.source === "MEG24" || row.source === "DGXC");
       if (row.engine !== "megatron-core") continue;
       const { engine: _e, ...flags } = row.training;
-      // Without an engine every schedule is searched: fix the one megatron-core's search chose.
-      const withEngine = predictRow(row);
+      // Without an engine every schedule is searched: fix the one megatron-core's search chose
+      // (megatron-core as it loads: the overlap switch is the row's, not the default's).
+      const withEngine = predictRow({ ...row, training: { ...row.training, engine: engine("megatron-core") } });
       const fixed = { ...row.fixed, schedule: withEngine.plan!.schedule };
       expect(withEngine.predicted).toBe(predictRow({ ...row, fixed, training: flags }).predicted);
     }

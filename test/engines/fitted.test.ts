@@ -33,7 +33,7 @@ describe("fitted engine and hardware figures", () => {
     for (const key of Object.keys(PRIORS).filter((k) => !k.startsWith("hw/"))) {
       const [engine, what, gen] = key.split("/") as [string, string, string | undefined];
       const e = loadEngine(engine, undefined);
-      const path = what === "attention" ? `attention.efficiency.${gen}` : what === "launch" ? "launch.perKernel" : "overlapSlowdown";
+      const path = what === "attention" ? `attention.efficiency.${gen}` : what === "launch" ? "launch.perKernel" : what === "tp-overlap" ? "tensorParallel.commOverlap" : "overlapSlowdown";
       expect(e.sources[path], key).toMatch(/^fitted on calibration rows .*\(bench\/calibration.*\), prior /);
     }
   });

@@ -101,12 +101,17 @@ describe("contradictions and unsupported settings, by name", () => {
     expect(fails(() => megatron(base + "--tensor-model-parallel-size 8 --context-parallel-size 3 --micro-batch-size 1", 64))).toContain(
       "tensor 8 × pipeline 1 × context 3 = 24 does not divide the 64 GPUs",
     );
-    const r = megatron(base + "--micro-batch-size 1 --use-fast-kernels\n--tensor-model-paralel-size 4\n--tp-comm-overlap", 8);
+    const r = megatron(base + "--micro-batch-size 1 --use-fast-kernels\n--tensor-model-paralel-size 4\n--enable-cuda-graph", 8);
     expect(r.warnings).toEqual([
       expect.stringMatching(/--use-fast-kernels \(line 2\) is not a Megatron-LM argument paraplan knows; ignored$/),
       expect.stringMatching(/--tensor-model-paralel-size \(line 3\) is not a Megatron-LM argument paraplan knows; ignored$/),
-      expect.stringMatching(/--tp-comm-overlap \(line 4\) changes performance in a way paraplan does not model; ignored$/),
+      expect.stringMatching(/--enable-cuda-graph \(line 4\) changes performance in a way paraplan does not model; ignored$/),
     ]);
+    expect(r.tpCommOverlap).toBeUndefined();
+    // --tp-comm-overlap is modelled now (Engine.tensorParallel.commOverlap): read, not warned about.
+    const o = megatron(base + "--micro-batch-size 1 --tensor-model-parallel-size 2 --sequence-parallel --tp-comm-overlap", 8);
+    expect(o.warnings).toEqual([]);
+    expect(o.tpCommOverlap).toBe(true);
   });
   it("ds_config batch arithmetic that does not close, and a ZeRO stage its arguments contradict", () => {
     const ds = tempFile("bad.json", JSON.stringify({ train_batch_size: 1000, train_micro_batch_size_per_gpu: 2, gradient_accumulation_steps: 8 }));

@@ -28,12 +28,17 @@ describe("the slowest stage sets the step", () => {
   const head = headTimes(m, hw, t, 1, 1);
   const fb = layer.forward + layer.backward;
 
-  it("[5,7,7,5]: a 7-layer middle stage (7·(f+b)) outruns the last (5·(f+b) + head): compute 16 × 7·(f+b)", () => {
-    // The head of gpt3-1.3b costs less than two layers, so 7 layers beat 5 layers + head.
-    expect(head.forward + head.backward).toBeLessThan(2 * fb);
-    expect(slowestStage(uneven, 24, fb, head.forward + head.backward)).toEqual({ index: 2, layers: 7, withHead: false });
-    const time = evaluatePlan(m, hw, t, uneven).time;
-    expect(time.compute).toBeCloseTo(16 * 7 * fb, 12);
+  it("[4,8,8,4]: an 8-layer middle stage (8·(f+b)) outruns the last (4·(f+b) + head): compute 16 × 8·(f+b)", () => {
+    // The head of gpt3-1.3b (logits GEMM of V/(12h) ≈ 2 layers' FLOPs, and the loss's passes over
+    // the logits) costs more than two layers but less than four, so 8 layers beat 4 layers + head.
+    const split = { ...base, stageLayers: [4, 8, 8, 4] };
+    expect(head.forward + head.backward).toBeGreaterThan(2 * fb);
+    expect(head.forward + head.backward).toBeLessThan(4 * fb);
+    expect(slowestStage(split, 24, fb, head.forward + head.backward)).toEqual({ index: 2, layers: 8, withHead: false });
+    // [5,7,7,5]: 5 layers + head outrun 7 now.
+    expect(slowestStage(uneven, 24, fb, head.forward + head.backward)).toEqual({ index: 3, layers: 5, withHead: true });
+    const time = evaluatePlan(m, hw, t, split).time;
+    expect(time.compute).toBeCloseTo(16 * 8 * fb, 12);
     // 1F1B bubble (p−1)/m of the ideal time (Narayanan et al. 2021 §2.2): (p−1) of the slowest stage's F+B and its pp comm.
     expect(time.bubble).toBeCloseTo((3 / 16) * (time.compute + time.tpComm + time.ppComm + time.epComm), 12);
   });

@@ -1,0 +1,123 @@
+// Three engine and hardware figures, each against a hand computation: the tensor-parallel overlap
+// Megatron's --tp-comm-overlap switches on (closed form and simulator alike, and the rule that it
+// needs sequence parallel), fp8 GEMMs' efficiency relative to the 16-bit table, and the bytes the
+// cross-entropy moves per logit.
+import { describe, expect, it } from "vitest";
+import { evaluatePlan } from "../../planner/evaluate.js";
+import { search } from "../../planner/search.js";
+import { gemmTime, hbm, headTimes, layerTimes } from "../../planner/cost/compute.js";
+import { layerGemms, logitsGemm } from "../../planner/cost/flops.js";
+import { paddedVocab } from "../../planner/model.js";
+import { simulate } from "../../planner/sim/simulate.js";
+import { checkLayout } from "../../planner/space.js";
+import { type Engine, withOverrides } from "../../planner/engine.js";
+import type { Plan, Training } from "../../planner/types.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { hardware, preset } from "../planner/fixtures.js";
+import { runCli } from "../cli/helpers.js";
+
+const engine = (name: string): Engine => loadEngine(name, undefined);
+const h100 = hardware("dgx-h100");
+const plan = (p: Partial<Plan>): Plan => ({ tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b", ...p });
+const training = (gpus: number, globalBatch: number, seqLen: number, e: Engine, precision: Training["precision"] = "bf16"): Training => ({
+  gpus, globalBatch, seqLen, precision, fusedAttention: true, overlapGradReduce: true, engine: e,
+});
+
+describe("--tp-comm-overlap (Engine.tensorParallel.commOverlap)", () => {
+  const core = engine("megatron-core");
+  const on = withOverrides(core, { tpCommOverlap: true });
+  const m = preset("gpt3-175b");
+  const p = plan({ tp: 8, pp: 8, dp: 16, microBatch: 1, sequenceParallel: true });
+
+  it("hides commOverlap of the tensor-parallel time and slows the GEMMs beside it by overlapSlowdown", () => {
+    expect(core.tensorParallel.overlap).toBe(0);
+    expect(on.tensorParallel.overlap).toBe(core.tensorParallel.commOverlap);
+    const o = on.tensorParallel.overlap;
+    expect(o).toBeGreaterThan(0.5);
+    expect(o).toBeLessThanOrEqual(1);
+    const off = evaluatePlan(m, h100, training(1024, 1536, 2048, core), p).time;
+    const with_ = evaluatePlan(m, h100, training(1024, 1536, 2048, on), p).time;
+    // Hand: exposed = c·(1 − o) + s·c·o (cost/engine-terms.ts exposedTensorParallel).
+    expect(with_.tpComm).toBeCloseTo(off.tpComm * (1 - o) + core.overlapSlowdown * off.tpComm * o, 9);
+    expect(with_.compute).toBe(off.compute);
+  });
+
+  it("the simulator charges the same exposed tensor-parallel time per layer as the closed form", () => {
+    const t0 = training(1024, 1536, 2048, core);
+    const t1 = training(1024, 1536, 2048, on);
+    const o = on.tensorParallel.overlap;
+    const factor = 1 - o + core.overlapSlowdown * o;
+    const a = simulate(m, h100, t0, p).stages[0]!.tpComm;
+    const b = simulate(m, h100, t1, p).stages[0]!.tpComm;
+    // The layers' tp collectives scale by the factor; the embedding's and head's stay (as in the
+    // closed form, which hides only "tp-layer").
+    expect(a).toBeGreaterThan(0);
+    expect(b).toBeLessThan(a);
+    expect(b).toBeGreaterThanOrEqual(a * factor - 1e-12);
+  });
+
+  it("needs sequence parallel: the search keeps only sequence-parallel plans at tp > 1; a fixed plan without it is refused by code", () => {
+    const t = training(64, 256, 2048, on);
+    const r = search(preset("gpt3-13b"), h100, t, {}, { top: 50 });
+    expect(r.plans.length).toBeGreaterThan(0);
+    const tps = new Set(r.plans.map((x) => x.tp));
+    expect([...tps].some((tp) => tp > 1)).toBe(true);
+    for (const x of r.plans) if (x.tp > 1) expect(x.sequenceParallel).toBe(true);
+    const bad = checkLayout(preset("gpt3-13b"), t, 8, plan({ tp: 4, dp: 16, sequenceParallel: false }));
+    expect(bad?.code).toBe("tp_overlap_sp");
+    expect(checkLayout(preset("gpt3-13b"), t, 8, plan({ tp: 4, dp: 16, sequenceParallel: true }))).toBeNull();
+    // tp = 1 has nothing to overlap.
+    expect(checkLayout(preset("gpt3-13b"), t, 8, plan({ dp: 64 }))).toBeNull();
+  });
+
+  it("the CLI: a stack without the switch, or --no-sequence-parallel with it, is exit 2 naming the flag; Megatron's export writes it", async () => {
+    const fsdp = await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--engine", "fsdp", "--tp-comm-overlap"]);
+    expect(fsdp.code).toBe(2);
+    expect(fsdp.stderr).toMatch(/^paraplan: --tp-comm-overlap: the fsdp engine has no tensor-parallel communication overlap/);
+    const noSp = await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--tp", "4", "--no-sequence-parallel", "--tp-comm-overlap"]);
+    expect(noSp.code).toBe(2);
+    expect(noSp.stderr).toMatch(/--tp-comm-overlap: tensor-parallel overlap needs sequence parallel/);
+    const ok = await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--tp", "4", "--tp-comm-overlap", "--simulate-top", "0"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/engine megatron-core \(default; tensor-parallel communication overlapped\)/);
+    const ex = await runCli(["export", "--format", "megatron", "--model", "gpt3-13b", "--gpus", "64", "--tp", "4", "--tp-comm-overlap"]);
+    expect(ex.code).toBe(0);
+    expect(ex.stdout).toMatch(/--sequence-parallel/);
+    expect(ex.stdout).toMatch(/--tp-comm-overlap/);
+  });
+});
+
+describe("fp8 GEMMs (Hardware.fp8Efficiency)", () => {
+  it("a layer's GEMMs run at the fp8 peak times fp8Efficiency times the 16-bit table's efficiency", () => {
+    const m = preset("gpt3-175b");
+    const core = engine("megatron-core");
+    const f = h100.fp8Efficiency!;
+    expect(f).toBeGreaterThanOrEqual(0.5);
+    expect(f).toBeLessThanOrEqual(1);
+    const t = training(1024, 1536, 2048, core, "fp8");
+    const full = { ...h100, fp8Efficiency: 1 };
+    // Hand: the layer's GEMMs (compute-bound at this size) at peak.fp8 · f against peak.fp8 · 1.
+    const gemms = (peak: number) => layerGemms(m, 8, 2048).reduce((s, g) => s + gemmTime(h100, peak, g.m, g.n, g.k, g.count), 0);
+    const d = layerTimes(m, h100, t, 8, 1, true).forward - layerTimes(m, full, t, 8, 1, true).forward;
+    expect(d).toBeCloseTo(gemms(h100.peak.fp8! * f) - gemms(h100.peak.fp8!), 9);
+    expect(d).toBeGreaterThan(0);
+  });
+});
+
+describe("the loss's bytes per logit (Engine.lossBytes)", () => {
+  it("the head's forward and backward move the engine's bytes per logit beside the logits GEMM", () => {
+    const m = preset("llama3-8b");
+    for (const [name, fwd, bwd] of [["megatron-core", 38, 14], ["megatron-2021", 38, 14], ["fsdp", 18, 26], ["torchtitan", 18, 26]] as const) {
+      const e = engine(name);
+      expect(e.lossBytes).toEqual({ forward: fwd, backward: bwd });
+      const t = training(8, 64, 8192, e);
+      const h = headTimes(m, h100, t, 2, 1);
+      const v = paddedVocab(m.vocab, 2);
+      const g = logitsGemm(m, 2, 8192, v);
+      const gemm = gemmTime(h100, h100.peak.bf16, g.m, g.n, g.k, g.count);
+      // Hand: 8192 tokens × V/2 logits on each of 2 tensor-parallel ranks.
+      expect(h.forward).toBeCloseTo(gemm + hbm(h100, (fwd * 8192 * v) / 2), 12);
+      expect(h.backward).toBeCloseTo(2 * gemm + hbm(h100, (bwd * 8192 * v) / 2), 12);
+    }
+  });
+});
