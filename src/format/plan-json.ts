@@ -40,6 +40,8 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     globalBatch: req.training.globalBatch,
     precision: req.training.precision,
     engine: req.training.engine.name,
+    // --tp-comm-overlap: predicted with the engine's tensor-parallel overlap switched on.
+    ...(req.training.engine.tensorParallel.overlapNeedsSp ? { tpCommOverlap: true } : {}),
     ...(m.moe ? { moeImbalance: req.training.moeImbalance ?? DEFAULT_MOE_IMBALANCE, optimizerStates: req.training.optimizerStates ?? "fp32" } : {}),
     assumed: req.assumed,
     searched: result.searched,

@@ -80,6 +80,9 @@ describe("--tp-comm-overlap (Engine.tensorParallel.commOverlap)", () => {
     const ok = await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--tp", "4", "--tp-comm-overlap", "--simulate-top", "0"]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/engine megatron-core \(default; tensor-parallel communication overlapped\)/);
+    const json = JSON.parse((await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--tp-comm-overlap", "--simulate-top", "0", "--json"])).stdout);
+    expect([json.engine, json.tpCommOverlap]).toEqual(["megatron-core", true]);
+    expect(json.plans.every((p: { tp: number; sequenceParallel: boolean }) => p.tp === 1 || p.sequenceParallel)).toBe(true);
     const ex = await runCli(["export", "--format", "megatron", "--model", "gpt3-13b", "--gpus", "64", "--tp", "4", "--tp-comm-overlap"]);
     expect(ex.code).toBe(0);
     expect(ex.stdout).toMatch(/--sequence-parallel/);
