@@ -20,12 +20,25 @@ describe("fitted engine and hardware figures", () => {
       expect(e.launch.perKernel).toBeLessThanOrEqual(30e-6);
       expect(e.overlapSlowdown).toBeGreaterThanOrEqual(0);
       expect(e.overlapSlowdown).toBeLessThanOrEqual(0.5);
+      // What --tp-comm-overlap hides: a fraction, or null where the stack has no such switch.
+      const o = e.tensorParallel.commOverlap;
+      if (o !== null) {
+        expect(o).toBeGreaterThan(0.1);
+        expect(o).toBeLessThanOrEqual(1);
+      }
     }
+    expect(loadEngine("megatron-core", undefined).tensorParallel.commOverlap).not.toBeNull();
     for (const name of PROFILES) {
       const hw = loadProfile(name, undefined);
       for (const [, y] of hw.matmul.points) expect(y).toBeLessThanOrEqual(1);
       expect(hw.attentionEfficiency).toBeLessThanOrEqual(1);
       expect(hw.attentionEfficiency).toBeGreaterThan(0.05);
+      // fp8 GEMMs: a share of the 16-bit table in [0.5, 1] on the parts that have an fp8 peak.
+      if (hw.peak.fp8 !== null) {
+        expect(hw.fp8Efficiency).toBeGreaterThanOrEqual(0.5);
+        expect(hw.fp8Efficiency).toBeLessThanOrEqual(1);
+        expect(hw.sources["gpu.fp8Efficiency"]).toMatch(/^fitted on calibration rows .*, prior 0\.81/);
+      } else expect(hw.fp8Efficiency).toBeUndefined();
     }
   });
 
