@@ -122,7 +122,7 @@ function fixedOf(r: Csv): Fixed {
  *  strong-scaling rows take the 177B row's setup), and so did NVIDIA's GPT-3 175B recipe the DGXC
  *  rows ran (ub_tp_comm_overlap: true in dgxc-benchmarking nemo_megatron/gpt3_175b_hydra.yaml @ 35a9aec). */
 export function tpCommOverlapOf(r: Csv): boolean {
-  return /--tp-comm-overlap/.test(r.notes ?? "") || ["MEG24", "DGXC"].includes(sourceOf(r.id!));
+  return ["MEG24", "DGXC"].includes(sourceOf(r.id!));
 }
 
 const CONFIG_COLUMNS = ["seq_len", "gpu", "gpu_mem_gb", "tp", "pp", "vpp", "dp", "cp", "zero_stage", "sp", "recompute", "micro_batch", "global_batch"];
