@@ -132,8 +132,9 @@ export const DEFAULT_ENGINE = "megatron-core";
  *  (megatron/core/tensor_parallel/cross_entropy.py @ core_r0.8.0; profiles/engines/megatron-core.json). */
 export const MEGATRON_LOSS_BYTES = { forward: 38, backward: 14 } as const;
 
-/** The engine with the CLI's overrides (--attention, --no-grad-overlap) applied: unfused attention
- *  materialises the scores; fused attention on a materialising engine runs flash-attention 2. */
+/** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
+ *  unfused attention materialises the scores; fused attention on a materialising engine runs
+ *  flash-attention 2; the tensor-parallel overlap switch sets its fraction and needs SP. */
 export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined }): Engine {
   let out = e;
   // --tp-comm-overlap: the stack's switch (callers refuse it where commOverlap is null).
