@@ -30,6 +30,8 @@ interface Phases {
   simulateCold: number;
   simulateWarm: number;
   simulated: number;
+  /** 1 where the simulation ran on the helper thread (src/app/one-shot.ts), 0 in the main thread. */
+  thread: number;
 }
 
 function phases(): Phases {
@@ -66,13 +68,14 @@ export function runStartup(): boolean {
   const runs = Array.from({ length: RUNS }, phases);
   const p = (k: keyof Phases) => median(runs.map((r) => r[k]));
   const n = p("simulated");
+  const where = p("thread") === 1 ? "on the helper thread, warmed during the search" : "in the main thread, after the search: too few cores for a helper thread to pay";
   console.log(
     `\nwhere plan --model gpt3-like's time goes (a fresh process, median of ${RUNS}): node ${p("node").toFixed(0)} ms, ` +
       `modules ${p("modules").toFixed(0)} ms, inputs ${p("inputs").toFixed(0)} ms, search ${p("search").toFixed(0)} ms, ` +
-      `simulation of the top ${n} ${p("simulate").toFixed(0)} ms (on the helper thread, warmed during the search), output ${p("output").toFixed(0)} ms`,
+      `simulation of the top ${n} ${p("simulate").toFixed(0)} ms (${where}), output ${p("output").toFixed(0)} ms`,
   );
   console.log(
-    `simulation of the top ${n}: ${(p("simulate") / n).toFixed(1)} ms each on the warmed helper thread, ` +
+    (p("thread") === 1 ? `simulation of the top ${n}: ${(p("simulate") / n).toFixed(1)} ms each on the warmed helper thread, ` : `simulation of the top ${n}: `) +
       `${(p("simulateCold") / n).toFixed(1)} ms each cold in one thread, ${(p("simulateWarm") / n).toFixed(1)} ms each once compiled (as the simulation bench measures)`,
   );
   return ok;

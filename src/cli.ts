@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { UserError, exitFor } from "./errors.js";
 import { type Io, processIo } from "./io.js";
 import { startEarlySimulation } from "./app/sim-early.js";
+import { tuneForOneShot } from "./app/one-shot.js";
 
 export const USAGE = `paraplan — how should I split this model on this cluster?
 
@@ -90,6 +91,9 @@ if (invokedDirectly()) {
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);
   });
+  // A process that plans and exits runs V8 set up for that (one-shot.ts); the interactive planner,
+  // execute and the profiler keep its defaults. Here, not in main(): tests call main() in-process.
+  if (process.argv[2] === "plan" || process.argv[2] === "export") tuneForOneShot();
   // A command that goes on after main() returns (execute, the interactive planner) sets
   // process.exitCode itself when it ends; that one stands.
   main(process.argv.slice(2)).then((code) => {

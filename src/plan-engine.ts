@@ -3,17 +3,18 @@
 // --no-grad-overlap then override its settings.
 import { DEFAULT_ENGINE, type Engine, withOverrides } from "../planner/index.js";
 import { loadEngine } from "./load-engine.js";
+import { type Builtins, readBuiltins } from "./builtin-table.js";
 import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 
 type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap">;
 
-export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }): { engine: Engine; from: string } {
+export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
   const notes = [args.engine !== undefined ? "--engine" : implied ? implied.from : "default"];
   if (args.attentionGiven) notes.push(`attention ${args.fusedAttention ? "fused" : "unfused"}`);
   if (args.gradOverlapGiven) notes.push(`gradient reduction ${args.overlapGradReduce ? "overlapped" : "after backward"}`);
-  const loaded = loadEngine(name);
+  const loaded = loadEngine(name, builtins);
   if (args.tpCommOverlap) {
     // A switch the stack does not have is bad input, not a silent no-op.
     if (loaded.tensorParallel.commOverlap === null) throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers)`);

@@ -13,6 +13,7 @@ import {
 import { UserError } from "./errors.js";
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
 import { loadModel, loadProfile } from "./load.js";
+import { readBuiltins } from "./builtin-table.js";
 import { resolveEngine } from "./plan-engine.js";
 import type { PlanArgs } from "./plan-args.js";
 
@@ -34,11 +35,12 @@ export interface PlanRequest {
 /** `implied`: the engine an export format or a --from file runs on, used when --engine is absent. */
 export function buildRequest(args: PlanArgs, implied?: { engine: string; from: string }): PlanRequest {
   if (args.model === undefined) throw new UserError("--model is required: a preset such as gpt3-like, or a .json file");
-  const model = loadModel(args.model);
+  const builtins = readBuiltins(); // read once for the model, the profile and the engine
+  const model = loadModel(args.model, builtins);
   const assumed: string[] = [];
   const profileName = args.profile ?? DEFAULT_PROFILE;
   if (args.profile === undefined) assumed.push(`profile ${DEFAULT_PROFILE} (default)`);
-  const hw = loadProfile(profileName);
+  const hw = loadProfile(profileName, builtins);
   // The model file's sequence length, gpus and global batch are defaults only.
   const seqLen = args.seqLen ?? model.defaultSeqLen;
   // A HuggingFace config's default is paraplan's choice, not the file's: said (planner/schema/hf-config.ts).
@@ -57,7 +59,7 @@ export function buildRequest(args: PlanArgs, implied?: { engine: string; from: s
         : `global batch ${globalBatch} (one sequence per GPU)`,
     );
   }
-  const { engine, from: engineFrom } = resolveEngine(args, implied);
+  const { engine, from: engineFrom } = resolveEngine(args, implied, builtins);
   const training: Training & { engine: Engine } = { gpus, globalBatch, seqLen, precision: args.precision,
     fusedAttention: engine.attention.kernel !== "materialised",
     overlapGradReduce: engine.dataParallel.overlapGradReduce,

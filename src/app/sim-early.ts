@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { simulationThreadPays } from "./one-shot.js";
 
 const SCRIPT = fileURLToPath(new URL("./sim-worker.js", import.meta.url));
 
@@ -29,10 +30,11 @@ export interface EarlyThread {
 }
 
 /** The thread for `plan argv`, reading its request from argv itself (sim-worker.ts); null where
- *  no thread is wanted or can start (the sources run uncompiled, as under vitest: no
- *  sim-worker.js beside this file). Unreferenced: it never keeps the process alive by itself. */
+ *  no thread is wanted (too few cores: one-shot.ts) or can start (the sources run uncompiled, as
+ *  under vitest: no sim-worker.js beside this file). Unreferenced: it never keeps the process
+ *  alive by itself. */
 export function startEarlySimulation(argv: readonly string[]): EarlyThread | null {
-  if (!plansToSimulate(argv) || !import.meta.url.endsWith(".js") || !existsSync(SCRIPT)) return null;
+  if (!plansToSimulate(argv) || !simulationThreadPays() || !import.meta.url.endsWith(".js") || !existsSync(SCRIPT)) return null;
   try {
     const worker = new Worker(SCRIPT, { workerData: { argv: [...argv] } });
     const thread = { worker, exited: false };

@@ -3,14 +3,16 @@
 // plan of the same model until the search hands it the plans — so that by then V8 has compiled the
 // simulator's hot loops, and the K simulations cost what the simulator's bench says (warm) instead
 // of several times that in a fresh process (issue 11, start-up). The results are the simulator's
-// own (same code, same inputs): where no thread can be started (the sources run uncompiled, as
-// under vitest, or the platform refuses one), the plans are simulated here, the same way.
+// own (same code, same inputs): where no thread pays (fewer than 4 cores: one-shot.ts) or can be
+// started (the sources run uncompiled, as under vitest, or the platform refuses one), the plans
+// are simulated here, the same way.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { Hardware, ModelSpec, PlanResult, Training } from "../../planner/index.js";
 import { type Simulated, simulateTop } from "../../planner/sim/rescore.js";
 import type { EarlyThread } from "./sim-early.js";
+import { simulationThreadPays } from "./one-shot.js";
 
 /** What the thread is started with (workerData) and asked (a message). */
 export interface SimRequest {
@@ -42,8 +44,9 @@ export function startSimulation(req: SimRequest, early?: EarlyThread | null): Si
   if (early?.exited) return local(req);
   if (early) worker = early.worker;
   else {
-    // Compiled only: under vitest the sources are .ts and no sim-worker.js sits beside this file.
-    if (!import.meta.url.endsWith(".js") || !existsSync(SCRIPT)) return local(req);
+    // Compiled only: under vitest the sources are .ts and no sim-worker.js sits beside this file;
+    // and only where a thread pays (one-shot.ts: not on 2 cores).
+    if (!simulationThreadPays() || !import.meta.url.endsWith(".js") || !existsSync(SCRIPT)) return local(req);
     try {
       worker = new Worker(SCRIPT, { workerData: req });
     } catch {

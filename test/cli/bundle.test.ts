@@ -41,9 +41,13 @@ describe("the bundled bin", () => {
     expect(a.stdout.length + a.stderr.length).toBeGreaterThan(0);
   });
 
-  it("simulates on its thread what the modules simulate (sim. step column in --json)", () => {
-    const a = JSON.parse(run(BIN, ["plan", "--model", "gpt3-like", "--json"]).stdout) as { simulatedTop: number; plans: unknown[] };
-    expect(a.simulatedTop).toBe(20);
+  it("simulates on its thread what the modules simulate in theirs (--json, thread forced on)", () => {
+    const env = { ...process.env, PARAPLAN_SIM_THREAD: "1" };
+    const a = spawnSync(process.execPath, [BIN, "plan", "--model", "gpt3-like", "--json"], { encoding: "utf8", timeout: 120_000, cwd: ROOT, env });
+    const b = run(CLI, ["plan", "--model", "gpt3-like", "--json"]);
+    const [ja, jb] = [a, b].map((r) => ({ ...(JSON.parse(r.stdout) as { simulatedTop: number }), elapsedMs: 0 }));
+    expect(ja!.simulatedTop).toBe(20);
+    expect(ja).toEqual(jb);
   });
 });
 
