@@ -23,13 +23,16 @@ export class SharedLinks {
   // (distinct), work left at `since` (seconds at full rate), rate and projected finish.
   private count = 0;
   private op: Int32Array;
-  private route: Array<readonly number[]>;
+  private route: Int32Array[];
   private remaining: Float64Array;
   private since: Float64Array;
   private rate: Float64Array;
   private finish: Float64Array;
-  /** The routes, each link once (a link listed twice carries a flow once). */
-  private readonly distinct: Array<readonly number[]>;
+  /** The routes, each link once (a link listed twice carries a flow once), all typed arrays (one
+   *  kind of array where a flow's links are read: plain arrays of several element kinds made the
+   *  compiled loops below fall back to the interpreter), and the route of a flow on no link. */
+  private readonly distinct: Int32Array[];
+  private readonly noLinks = new Int32Array(0);
   /** Per link id: the flows crossing it, and the last change that touched it (see `stamp`). */
   private onLink: Int32Array;
   private touched: Int32Array;
@@ -40,10 +43,10 @@ export class SharedLinks {
 
   /** `routes`: the link lists flows may cross (by index); `slots`: room for that many flows at once. */
   constructor(routes: ReadonlyArray<readonly number[]>, slots = 16) {
-    this.distinct = routes.map((ls) => ls.filter((l, i) => ls.indexOf(l) === i));
+    this.distinct = routes.map((ls) => Int32Array.from(ls.filter((l, i) => ls.indexOf(l) === i)));
     const n = Math.max(1, slots);
     this.op = new Int32Array(n);
-    this.route = new Array<readonly number[]>(n).fill([]);
+    this.route = new Array<Int32Array>(n).fill(this.noLinks);
     this.remaining = new Float64Array(n);
     this.since = new Float64Array(n);
     this.rate = new Float64Array(n);
@@ -69,7 +72,7 @@ export class SharedLinks {
   add(op: number, work: number, route: number, now: number): void {
     if (this.count === this.op.length) this.grow();
     const i = this.count++;
-    const links = route >= 0 ? this.distinct[route]! : [];
+    const links = route >= 0 ? this.distinct[route]! : this.noLinks;
     this.op[i] = op;
     this.route[i] = links;
     this.remaining[i] = work;
@@ -152,6 +155,6 @@ export class SharedLinks {
     this.finish = more(this.finish);
     this.done = more(this.done);
     this.route.length = n;
-    this.route.fill([], n / 2);
+    this.route.fill(this.noLinks, n / 2);
   }
 }
