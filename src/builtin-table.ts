@@ -3,7 +3,6 @@
 // the code that wrote it: it records a fingerprint of the compiled modules that parse files, and
 // a later compile (a bare tsc, a merge) that changes any of them leaves the table unused until
 // the next build writes a new one.
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { Engine, Hardware, ModelSpec } from "../planner/index.js";
@@ -26,15 +25,34 @@ export const builtinKey = (origin: string, raw: unknown) => `${origin}\n${JSON.s
 /** The modules whose code decides what a model or profile file parses to, beside this one. */
 const PARSER_MODULES = ["./load.js", "../planner/schema/model.js", "../planner/schema/hardware.js", "../planner/schema/figure.js", "./load-engine.js", "../planner/schema/engine.js", "../planner/engine.js", "../planner/schema/result.js", "../planner/schema/zod.js", "../planner/units.js", "../planner/power.js"];
 
-/** A digest of the compiled parsing modules, or undefined where they are not compiled (sources). */
+/** A digest of the compiled parsing modules, or undefined where they are not compiled (sources).
+ *  A 53-bit hash over their bytes (cyrb53, two 32-bit multiply–xorshift lanes), not node:crypto:
+ *  what it guards against is a rebuild that changed a parser, not an adversary, and loading
+ *  node:crypto cost `plan` ~7 ms of its start-up (issue 11). */
 export function parserFingerprint(): string | undefined {
-  const hash = createHash("sha256");
+  return fingerprintOf(PARSER_MODULES.map((m) => new URL(m, import.meta.url)));
+}
+
+/** The digest of `files`' bytes, in order; undefined if one cannot be read. */
+export function fingerprintOf(files: ReadonlyArray<string | URL>): string | undefined {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
   try {
-    for (const m of PARSER_MODULES) hash.update(readFileSync(new URL(m, import.meta.url)));
+    for (const f of files) {
+      const bytes = readFileSync(f);
+      // Each file's length first: the same bytes split differently between files differ.
+      for (let i = -1; i < bytes.length; i++) {
+        const b = i < 0 ? bytes.length : bytes[i]!;
+        h1 = Math.imul(h1 ^ b, 2654435761);
+        h2 = Math.imul(h2 ^ b, 1597334677);
+      }
+    }
   } catch {
     return undefined;
   }
-  return hash.digest("hex");
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16);
 }
 
 /** The table at `path` if these modules wrote it, else nothing (none there, or another parser's). */

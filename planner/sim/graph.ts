@@ -138,7 +138,7 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     streams.pp.push(engine.addStream(false));
     streams.dp.push(engine.addStream(false));
   }
-  const passIndex = (stage: number, kind: PassKind, chunk: number, mb: number) => ((stage * 3 + kind) * V + chunk) * M + mb;
+  const passIndex = (stage: number, kind: PassKind, chunk: number, mb: number) => passIndexOf(V, M, stage, kind, chunk, mb);
   const nPasses = P * 3 * V * M;
   const g: Graph = {
     costs: c,
@@ -252,45 +252,60 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
   }
 
   // Point-to-point: each chunk's output activation to the next chunk, its input gradient back.
-  if (P > 1) {
-    const p = c.p2p;
-    const sendParts: Array<[SegmentKind, number]> = [["ppComm", p.latency + p.work + p.post]];
-    const sendInfo = (s: number, label: string) => newInfo(g, { stage: s, stream: "pp comm", label, parts: sendParts, gradFrom: 0 });
-    const routes = new Map<number, number[]>();
-    const send = (from: number, info: number, to: number, after: number, before: number, pass: number) => {
-      let links = routes.get(from * P + to);
-      if (!links) routes.set(from * P + to, (links = [linkId(from, p.inter, false), linkId(to, p.inter, true)]));
-      const op = addOp(g, streams.pp[from]!, info, pass, to, 0, p.latency, p.work, links, p.post);
-      engine.dep(op, after);
-      engine.dep(before, op);
-      // A blocking send holds the sender: its next compute operation waits for it.
-      if (c.blockingSends) engine.dep(after + 1, op);
-    };
-    for (let s = 0; s < P; s++) {
-      const activation = sendInfo(s, "send activation");
-      const gradient = sendInfo(s, "send gradient");
-      for (let ch = 0; ch < V; ch++)
-        for (let mb = 0; mb < M; mb++) {
-          const gc = globalStage(c.schedule, P, ch, s);
-          if (gc < lastChunk) {
-            const to = stageOf(c.schedule, P, gc + 1);
-            const from = passIndex(s, 0, ch, mb);
-            const next = firstOp[passIndex(to.stage, 0, to.chunk, mb)]!;
-            // The V's turn (stage p−1 to p) stays on the rank: no transfer.
-            if (to.stage === s) engine.dep(next, lastOp[from]!);
-            else send(s, activation, to.stage, lastOp[from]!, next, from);
-          }
-          if (gc > 0) {
-            const to = stageOf(c.schedule, P, gc - 1);
-            const from = passIndex(s, B, ch, mb);
-            const next = firstOp[passIndex(to.stage, B, to.chunk, mb)]!;
-            if (to.stage === s) engine.dep(next, lastOp[from]!);
-            else send(s, gradient, to.stage, lastOp[from]!, next, from);
-          }
-        }
-    }
-  }
+  if (P > 1) addSends(g, c, P, V, M);
   return g;
+}
+
+/** The sends between pipeline stages (buildGraph). Functions of the module, not closures made
+ *  per graph: a CLI process builds some twenty graphs, and a closure made anew for each was a
+ *  new call target to the compiled loop, which then fell back to the interpreter. */
+function addSends(g: Graph, c: SimCosts, P: number, V: number, M: number): void {
+  const lastChunk = P * V - 1;
+  const { firstOp, lastOp, engine } = g;
+  const sendParts: Array<[SegmentKind, number]> = [["ppComm", c.p2p.latency + c.p2p.work + c.p2p.post]];
+  // One route per (from, to) pair of stages: the sender's link out, the receiver's link in.
+  const routes: Array<number[] | undefined> = new Array<number[] | undefined>(P * P).fill(undefined);
+  for (let s = 0; s < P; s++) {
+    const activation = newInfo(g, { stage: s, stream: "pp comm", label: "send activation", parts: sendParts, gradFrom: 0 });
+    const gradient = newInfo(g, { stage: s, stream: "pp comm", label: "send gradient", parts: sendParts, gradFrom: 0 });
+    for (let ch = 0; ch < V; ch++)
+      for (let mb = 0; mb < M; mb++) {
+        const gc = globalStage(c.schedule, P, ch, s);
+        if (gc < lastChunk) {
+          const to = stageOf(c.schedule, P, gc + 1);
+          const from = passIndexOf(V, M, s, 0, ch, mb);
+          const next = firstOp[passIndexOf(V, M, to.stage, 0, to.chunk, mb)]!;
+          // The V's turn (stage p−1 to p) stays on the rank: no transfer.
+          if (to.stage === s) engine.dep(next, lastOp[from]!);
+          else send(g, c, routes, s, activation, to.stage, lastOp[from]!, next, from);
+        }
+        if (gc > 0) {
+          const to = stageOf(c.schedule, P, gc - 1);
+          const from = passIndexOf(V, M, s, B, ch, mb);
+          const next = firstOp[passIndexOf(V, M, to.stage, B, to.chunk, mb)]!;
+          if (to.stage === s) engine.dep(next, lastOp[from]!);
+          else send(g, c, routes, s, gradient, to.stage, lastOp[from]!, next, from);
+        }
+      }
+  }
+}
+
+/** One send of stage `from` to stage `to`, after operation `after` and before `before`. */
+function send(g: Graph, c: SimCosts, routes: Array<number[] | undefined>, from: number, info: number, to: number, after: number, before: number, pass: number): void {
+  const p = c.p2p;
+  const P = c.pp;
+  let links = routes[from * P + to];
+  if (links === undefined) routes[from * P + to] = links = [linkId(from, p.inter, false), linkId(to, p.inter, true)];
+  const op = addOp(g, g.streams.pp[from]!, info, pass, to, 0, p.latency, p.work, links, p.post);
+  g.engine.dep(op, after);
+  g.engine.dep(before, op);
+  // A blocking send holds the sender: its next compute operation waits for it.
+  if (c.blockingSends) g.engine.dep(after + 1, op);
+}
+
+/** Graph.passIndex as a function of the module: ((stage·3 + kind)·v + chunk)·m + mb. */
+function passIndexOf(V: number, M: number, stage: number, kind: number, chunk: number, mb: number): number {
+  return ((stage * 3 + kind) * V + chunk) * M + mb;
 }
 
 /** Human-readable name of an operation: "F3.1 layer 0" (forward of micro-batch 3, chunk 1),

@@ -4,10 +4,14 @@
 // node built-ins here: this module loads before anything else of the command (issue 11, start-up).
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
+import type { Worker } from "node:worker_threads";
 import { simulationThreadPays } from "./one-shot.js";
 
 const SCRIPT = fileURLToPath(new URL("./sim-worker.js", import.meta.url));
+
+/** node:worker_threads, loaded only where a thread starts (~4 ms of a start that has none). */
+export const workerThreads = () => createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
 
 /** Flags after which `plan` simulates nothing, or runs another path (help, --from, a sweep). */
 const NO_SIMULATION = ["--help", "-h", "--from", "--sweep-gpus"];
@@ -36,7 +40,7 @@ export interface EarlyThread {
 export function startEarlySimulation(argv: readonly string[]): EarlyThread | null {
   if (!plansToSimulate(argv) || !simulationThreadPays() || !import.meta.url.endsWith(".js") || !existsSync(SCRIPT)) return null;
   try {
-    const worker = new Worker(SCRIPT, { workerData: { argv: [...argv] } });
+    const worker = new (workerThreads().Worker)(SCRIPT, { workerData: { argv: [...argv] } });
     const thread = { worker, exited: false };
     worker.unref();
     worker.on("error", () => {}); // sim-thread.ts falls back to this thread

@@ -8,10 +8,10 @@
 // are simulated here, the same way.
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type { Hardware, ModelSpec, PlanResult, Training } from "../../planner/index.js";
 import { type Simulated, simulateTop } from "../../planner/sim/rescore.js";
-import type { EarlyThread } from "./sim-early.js";
+import { type EarlyThread, workerThreads } from "./sim-early.js";
 import { simulationThreadPays } from "./one-shot.js";
 
 /** What the thread is started with (workerData) and asked (a message). */
@@ -48,7 +48,7 @@ export function startSimulation(req: SimRequest, early?: EarlyThread | null): Si
     // and only where a thread pays (one-shot.ts: not on 2 cores).
     if (!simulationThreadPays() || !import.meta.url.endsWith(".js") || !existsSync(SCRIPT)) return local(req);
     try {
-      worker = new Worker(SCRIPT, { workerData: req });
+      worker = new (workerThreads().Worker)(SCRIPT, { workerData: req });
     } catch {
       return local(req);
     }

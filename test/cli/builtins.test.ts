@@ -3,7 +3,7 @@
 // for that built-in with those exact contents, from a table the same parsing code wrote.
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { type Builtins, builtinKey, readBuiltins } from "../../src/builtin-table.js";
+import { type Builtins, builtinKey, fingerprintOf, readBuiltins } from "../../src/builtin-table.js";
 import { parseBuiltins } from "../../src/builtins.js";
 import { builtinProfiles, builtinRaw, loadModel, loadProfile, modelPresets, modelsDir, readJson } from "../../src/load.js";
 import { removeTempFiles, tempFile } from "./helpers.js";
@@ -51,5 +51,18 @@ describe("built-ins parsed at build time", () => {
     expect(readBuiltins(path, () => undefined)).toBeUndefined();
     expect(readBuiltins(tempFile("old.json", JSON.stringify(built)), () => "abc")).toBeUndefined();
     expect(readBuiltins(join(modelsDir(), "missing.json"), () => "abc")).toBeUndefined();
+  });
+
+  it("the parser's fingerprint follows every byte of its modules, and their split into files", () => {
+    const a = tempFile("a.js", "export const x = 1;\n");
+    const b = tempFile("b.js", "export const y = 2;\n");
+    const fp = fingerprintOf([a, b])!;
+    expect(fp).toMatch(/^[0-9a-f]+$/);
+    expect(fingerprintOf([a, b])).toBe(fp); // a function of the bytes only
+    expect(fingerprintOf([b, a])).not.toBe(fp);
+    expect(fingerprintOf([tempFile("a2.js", "export const x = 2;\n"), b])).not.toBe(fp); // one byte
+    // The same bytes in all, split differently between the files.
+    expect(fingerprintOf([tempFile("s1.js", "ab"), tempFile("s2.js", "c")])).not.toBe(fingerprintOf([tempFile("s3.js", "a"), tempFile("s4.js", "bc")]));
+    expect(fingerprintOf([a, join(modelsDir(), "missing.json")])).toBeUndefined();
   });
 });
