@@ -43,11 +43,13 @@ export class Arena {
 /** Binary min-heap of events keyed by (time, sequence): events at equal times pop in the order
  *  they were pushed. An event is a time, a kind and a payload (an integer). */
 export class EventHeap {
-  private t: Float64Array;
+  /** Event times in heap order: the earliest is t[0] while n > 0. Read in place by the engine's
+   *  loop (run.ts): a call returning a double boxes it, once per event. */
+  t: Float64Array;
   private seq: Float64Array;
   private kind: Int32Array;
   private payload: Int32Array;
-  private n = 0;
+  n = 0;
   private counter = 0;
   /** Time and kind of the event the last pop() returned. */
   time = 0;
@@ -62,9 +64,6 @@ export class EventHeap {
 
   get size(): number {
     return this.n;
-  }
-  peekTime(): number {
-    return this.n > 0 ? this.t[0]! : Infinity;
   }
   push(time: number, kind: number, payload: number): void {
     if (this.n === this.t.length) this.grow();

@@ -37,7 +37,9 @@ export class SharedLinks {
   private onLink: Int32Array;
   private touched: Int32Array;
   private stamp = 1;
-  private next = Infinity;
+  /** Absolute time the first flow finishes at the current rates (Infinity when none); a field,
+   *  read in place by the engine's loop (a call returning a double boxes it). */
+  next = Infinity;
   /** The operations of the flows the last finishAt() removed, in the order they started. */
   done: Int32Array;
 
@@ -60,11 +62,6 @@ export class SharedLinks {
 
   get size(): number {
     return this.count;
-  }
-
-  /** Absolute time the first flow finishes at the current rates (Infinity when none). */
-  nextFinish(): number {
-    return this.next;
   }
 
   /** Start operation `op`'s flow of `work` seconds (alone) on route `route` (−1: no link) at

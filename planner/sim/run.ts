@@ -115,8 +115,8 @@ export class Run {
     partFrom: Int32Array,
   ): void {
     for (;;) {
-      const tHeap = heap.peekTime();
-      const tFlow = links.nextFinish();
+      const tHeap = heap.n > 0 ? heap.t[0]! : Infinity;
+      const tFlow = links.next;
       if (tHeap === Infinity && tFlow === Infinity) break;
       if (tFlow < tHeap) {
         const now = (clock[0] = tFlow);
