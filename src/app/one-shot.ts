@@ -4,9 +4,10 @@
 import { availableParallelism } from "node:os";
 import { setFlagsFromString } from "node:v8";
 
-/** TurboFan without inlining. A process that lives half a second spends a good part of it waiting
- *  for the optimising compiler to finish the search's and the simulator's hot functions; inlining
- *  makes each of those compilations several times larger. Measured on the 2-core machine of this
+/** TurboFan without inlining. A process that lives half a second spends a good part of it in the
+ *  interpreter while the optimising compiler works on the search's and the simulator's hot
+ *  functions; without inlining those compilations are smaller and their code arrives sooner
+ *  (compiled code then runs slower, which a short process does not repay). Measured on the 2-core machine of this
  *  project (medians of 9 alternating runs, bare `node -e 0` 118 ms): `plan --model gpt3-like`
  *  742 → 634 ms, `--model llama3-70b` 594 → 511 ms, `--model deepseek-v3 --gpus 2048` 1,120 →
  *  968 ms, a 7-count `--sweep-gpus` 1,232 → 1,124 ms. Smaller interrupt budgets, eager feedback
