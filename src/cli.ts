@@ -40,7 +40,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
         io.out(USAGE);
         return 0;
       case "plan": {
-        // The simulation's thread starts first, to load and warm up while this one does (sim-early.ts).
+        // The simulation's thread, where one pays, starts first to load and warm up while this one does (sim-early.ts).
         const early = startEarlySimulation(rest);
         return await (await import("./commands/plan.js")).runPlan(rest, io, early);
       }

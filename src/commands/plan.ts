@@ -93,7 +93,8 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   }
   const req = buildRequest(args);
   const k = args.simulateTop ?? 0;
-  // The simulator warms up on the other core while the search runs (src/app/sim-thread.ts).
+  // With 4 cores or more the simulator warms up on a thread of its own while the search runs;
+  // below that it simulates here after the search (src/app/sim-thread.ts, one-shot.ts).
   if (k === 0) void early?.worker.terminate();
   const helper = k > 0 ? startSimulation({ model: req.model, hw: req.hw, training: req.training }, early) : null;
   const started = performance.now();
