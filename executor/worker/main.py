@@ -33,6 +33,15 @@ except ImportError:  # pragma: no cover
     from torch.distributed._tensor import init_device_mesh
 
 
+def _barrier(device: torch.device) -> None:
+    """All ranks meet (NCCL: on this rank's device, as torch asks of a barrier)."""
+    if dist.is_initialized() and dist.get_world_size() > 1:
+        if device.type == "cuda":
+            dist.barrier(device_ids=[device.index])
+        else:
+            dist.barrier()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -153,6 +162,11 @@ def run(spec: LaunchSpec) -> None:
         if rank == 0:
             emit({"event": "step", "step": step, "loss": loss, "stepTime": elapsed,
                   "tokensPerSecond": tokens / elapsed, "gradNorm": norm})
+        # No rank starts the next step before rank 0 has written this one's line: a rank that
+        # fails as the next step starts gets every rank stopped by torchrun, and on a loaded
+        # machine that stop could come before rank 0's write — a finished step lost from the
+        # metrics. Outside the timed step.
+        _barrier(device)
 
     peak, breakdown = meter.peak()
     if trainer.execution.timed_peak is not None:  # compiled on CUDA: the timed steps' peak
