@@ -143,12 +143,13 @@ export class Engine {
     append(this.head, this.tail, this.edgeNext, on, e);
   }
 
-  /** Play the operations out (run.ts). */
-  run(): EngineResult {
-    const { n, routes, streamOrdered, opStream, opPre, opWork, opPost, opRoute, pending, head, edgeTo, edgeNext } = this;
+  /** Play the operations out: in WebAssembly (wasm-run.ts), or in TypeScript (`reference`:
+   *  run.ts, the same rules, which the tests hold the WebAssembly engine to). */
+  run(reference = false): EngineResult {
+    const { n, routes, streamOrdered, opStream, opPre, opWork, opPost, opRoute, pending, head, edgeTo, edgeNext, nEdges, nParts } = this;
     const { partHead, partTo, partFrom, partNext, partFraction } = this;
-    const tables = { n, routes, streamOrdered, opStream, opPre, opWork, opPost, opRoute, pending, head, edgeTo, edgeNext, partHead, partTo, partFrom, partNext, partFraction };
-    return new Run(tables, this.tables, this.shared).play();
+    const tables = { n, routes, streamOrdered, opStream, opPre, opWork, opPost, opRoute, pending, head, edgeTo, edgeNext, nEdges, nParts, partHead, partTo, partFrom, partNext, partFraction };
+    return reference ? new Run(tables, this.tables, this.shared).play() : this.tables.engine().play(tables, this.tables, this.shared);
   }
 
   private route(links: readonly number[]): number {

@@ -1,6 +1,7 @@
 // Containers for the event engine: a binary min-heap of events, and the arena the per-operation
 // tables live in. Both are typed arrays: a step pushes and pops hundreds of thousands of events,
 // and an object or array per event made the garbage collector a fifth of the simulation's time.
+import { WasmEngine } from "./wasm-run.js";
 
 /** Tables kept from one simulation to the next, by name: typed arrays that only grow.
  *
@@ -16,6 +17,13 @@
 export class Arena {
   private readonly f64s = new Map<string, Float64Array>();
   private readonly i32s = new Map<string, Int32Array>();
+  private wasm: WasmEngine | undefined;
+
+  /** The WebAssembly event engine the runs of this arena's engines play out in (wasm-run.ts),
+   *  made at the first run. */
+  engine(): WasmEngine {
+    return (this.wasm ??= new WasmEngine());
+  }
 
   /** A Float64Array of at least `size` entries; when it has to grow, the first `keep` entries of
    *  the one before are copied. */

@@ -1,5 +1,7 @@
 // Playing an Engine's operations out (events.ts describes the rules): a clock, a heap of events,
-// the flows on shared links, and per stream who runs. A class with small methods rather than
+// the flows on shared links, and per stream who runs. The readable reference of the engine: the
+// simulations run wasm/engine.ts, the same rules in WebAssembly (wasm-run.ts), which
+// test/sim/wasm-engine.test.ts holds to this one bit for bit (Engine.run(true) runs this one). A class with small methods rather than
 // closures made per run: every run calls the same functions, which V8 compiles once and early
 // (closures made anew each run changed the call targets the compiled code had assumed, and a
 // few large functions waited long to be compiled: a CLI process simulates only some twenty steps).
@@ -20,6 +22,9 @@ export interface RunTables {
   head: Int32Array;
   edgeTo: Int32Array;
   edgeNext: Int32Array;
+  /** Edges and partial edges in use (the tables may be longer). */
+  nEdges: number;
+  nParts: number;
   partHead: Int32Array;
   partTo: Int32Array;
   partFrom: Int32Array;

@@ -1,0 +1,126 @@
+// Playing an Engine's operations out in WebAssembly (wasm/engine.ts, the rules of run.ts in
+// AssemblyScript; engine-wasm.ts holds its bytes). A CLI process simulates some twenty steps
+// and exits: in JavaScript the event loop ran interpreted for most of them, waiting for V8's
+// optimising compiler (a cold simulation cost 3–4× a compiled one), while WebAssembly runs at
+// compiled speed from its first event (issue 11, start-up). Same rules, same order, same f64
+// arithmetic: the results are run.ts's to the bit (test/sim/wasm-engine.test.ts plays both).
+//
+// The tables are copied into the instance's linear memory, laid out one after another; the
+// instance belongs to the Arena of the simulations that use it (one run at a time).
+import { ENGINE_WASM } from "./engine-wasm.js";
+import type { Arena } from "./heap.js";
+import type { EngineResult, RunTables } from "./run.js";
+
+// The WebAssembly API as this module uses it (TypeScript's declarations of it come with the DOM
+// library, which this project does not compile against).
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+};
+
+interface Exports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  setTables(...offsets: number[]): void;
+  setState(...offsets: number[]): void;
+  run(n: number, nStreams: number, nLinks: number): number;
+}
+
+/** Where the layout starts: above anything the compiled module keeps in its memory. */
+const BASE = 65536;
+const PAGE = 65536;
+
+/** An instance of the engine and its memory. */
+export class WasmEngine {
+  private readonly x: Exports;
+
+  constructor() {
+    const bytes = Uint8Array.from(atob(ENGINE_WASM), (c) => c.charCodeAt(0));
+    this.x = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Exports;
+  }
+
+  /** Play `t` out (run.ts Run.play's contract): results in the arena when `shared`, else new. */
+  play(t: RunTables, arena: Arena, shared: boolean): EngineResult {
+    const n = t.n;
+    const nStreams = t.streamOrdered.length;
+    // The routes as one list of distinct links per route (a link listed twice carries a flow once).
+    const routeStart = new Int32Array(t.routes.length + 1);
+    let nRouteLinks = 0;
+    let nLinks = 0;
+    for (let r = 0; r < t.routes.length; r++) {
+      routeStart[r] = nRouteLinks;
+      const ls = t.routes[r]!;
+      for (let i = 0; i < ls.length; i++) if (ls.indexOf(ls[i]!) === i) nRouteLinks++;
+    }
+    routeStart[t.routes.length] = nRouteLinks;
+    const routeLinks = new Int32Array(nRouteLinks);
+    let k = 0;
+    for (const ls of t.routes)
+      for (let i = 0; i < ls.length; i++)
+        if (ls.indexOf(ls[i]!) === i) {
+          routeLinks[k++] = ls[i]!;
+          nLinks = Math.max(nLinks, ls[i]! + 1);
+        }
+    const ordered = Int32Array.from(t.streamOrdered, (o) => (o ? 1 : 0));
+    const nEdges = t.nEdges;
+    const nParts = t.nParts;
+    const events = n + nParts + 1; // at most one event per operation and per partial edge at once
+    const flows = n + 1; // at most one flow per operation
+    // Layout: [bytes per entry, entries] in the order setTables / setState take them.
+    const inputs: Array<[number, number]> = [
+      [4, n], [8, n], [8, n], [8, n], [4, n], [4, n], [4, n], [4, nEdges], [4, nEdges], [4, n],
+      [4, nParts], [4, nParts], [4, nParts], [8, nParts], [4, routeStart.length], [4, nRouteLinks], [4, nStreams],
+    ];
+    const state: Array<[number, number]> = [
+      [8, n], [8, n], [8, n], [4, n], [1, nStreams], [4, nStreams], [4, nStreams], [4, n],
+      [8, events], [8, events], [4, events], [4, events],
+      [4, flows], [4, flows], [8, flows], [8, flows], [8, flows], [8, flows], [4, flows], [4, nLinks], [4, nLinks],
+    ];
+    let at = BASE;
+    const place = (bytes: number, count: number) => {
+      const off = at;
+      at += Math.ceil((bytes * Math.max(count, 1)) / 8) * 8;
+      return off;
+    };
+    const inOff = inputs.map(([b, c]) => place(b, c));
+    const stOff = state.map(([b, c]) => place(b, c));
+    const mem = this.x.memory;
+    if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+    const buf = mem.buffer;
+    const i32 = (off: number, src: Int32Array, len: number) => new Int32Array(buf, off, len).set(src.subarray(0, len));
+    const f64 = (off: number, src: Float64Array, len: number) => new Float64Array(buf, off, len).set(src.subarray(0, len));
+    i32(inOff[0]!, t.opStream, n);
+    f64(inOff[1]!, t.opPre, n);
+    f64(inOff[2]!, t.opWork, n);
+    f64(inOff[3]!, t.opPost, n);
+    i32(inOff[4]!, t.opRoute, n);
+    i32(inOff[5]!, t.pending, n);
+    i32(inOff[6]!, t.head, n);
+    i32(inOff[7]!, t.edgeTo, nEdges);
+    i32(inOff[8]!, t.edgeNext, nEdges);
+    i32(inOff[9]!, t.partHead, n);
+    i32(inOff[10]!, t.partTo, nParts);
+    i32(inOff[11]!, t.partFrom, nParts);
+    i32(inOff[12]!, t.partNext, nParts);
+    f64(inOff[13]!, t.partFraction, nParts);
+    i32(inOff[14]!, routeStart, routeStart.length);
+    i32(inOff[15]!, routeLinks, nRouteLinks);
+    i32(inOff[16]!, ordered, nStreams);
+    this.x.setTables(...inOff);
+    this.x.setState(...stOff);
+    const done = this.x.run(n, nStreams, nLinks);
+    if (done !== n) throw new Error(`simulation deadlocked: ${n - done} of ${n} operations never ran`);
+    const out = (key: string, off: number) => {
+      const a = shared ? arena.f64(key, n).subarray(0, n) : new Float64Array(n);
+      a.set(new Float64Array(buf, off, n));
+      return a;
+    };
+    const start = out("run.start", stOff[0]!);
+    const end = out("run.end", stOff[1]!);
+    const ready = out("run.ready", stOff[2]!);
+    const binder = shared ? arena.i32("run.binder", n).subarray(0, n) : new Int32Array(n);
+    binder.set(new Int32Array(buf, stOff[3]!, n));
+    let makespan = 0;
+    for (let i = 0; i < n; i++) makespan = Math.max(makespan, end[i]!);
+    return { start, end, ready, binder, makespan };
+  }
+}
