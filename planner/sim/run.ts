@@ -194,7 +194,7 @@ export class Run {
 }
 
 /** Time the last of the first `n` operations ends. */
-function latest(end: Float64Array, n: number): number {
+export function latest(end: Float64Array, n: number): number {
   let makespan = 0;
   for (let i = 0; i < n; i++) makespan = Math.max(makespan, end[i]!);
   return makespan;

@@ -9,7 +9,7 @@
 // instance belongs to the Arena of the simulations that use it (one run at a time).
 import { ENGINE_WASM } from "./engine-wasm.js";
 import type { Arena } from "./heap.js";
-import type { EngineResult, RunTables } from "./run.js";
+import { type EngineResult, type RunTables, latest } from "./run.js";
 
 // The WebAssembly API as this module uses it (TypeScript's declarations of it come with the DOM
 // library, which this project does not compile against).
@@ -43,23 +43,13 @@ export class WasmEngine {
     const n = t.n;
     const nStreams = t.streamOrdered.length;
     // The routes as one list of distinct links per route (a link listed twice carries a flow once).
-    const routeStart = new Int32Array(t.routes.length + 1);
-    let nRouteLinks = 0;
+    const distinct = t.routes.map((ls) => ls.filter((l, i) => ls.indexOf(l) === i));
+    const routeStart = new Int32Array(distinct.length + 1);
+    for (let r = 0; r < distinct.length; r++) routeStart[r + 1] = routeStart[r]! + distinct[r]!.length;
+    const routeLinks = Int32Array.from(distinct.flat());
+    const nRouteLinks = routeLinks.length;
     let nLinks = 0;
-    for (let r = 0; r < t.routes.length; r++) {
-      routeStart[r] = nRouteLinks;
-      const ls = t.routes[r]!;
-      for (let i = 0; i < ls.length; i++) if (ls.indexOf(ls[i]!) === i) nRouteLinks++;
-    }
-    routeStart[t.routes.length] = nRouteLinks;
-    const routeLinks = new Int32Array(nRouteLinks);
-    let k = 0;
-    for (const ls of t.routes)
-      for (let i = 0; i < ls.length; i++)
-        if (ls.indexOf(ls[i]!) === i) {
-          routeLinks[k++] = ls[i]!;
-          nLinks = Math.max(nLinks, ls[i]! + 1);
-        }
+    for (const l of routeLinks) nLinks = Math.max(nLinks, l + 1);
     const ordered = Int32Array.from(t.streamOrdered, (o) => (o ? 1 : 0));
     const nEdges = t.nEdges;
     const nParts = t.nParts;
@@ -119,8 +109,6 @@ export class WasmEngine {
     const ready = out("run.ready", stOff[2]!);
     const binder = shared ? arena.i32("run.binder", n).subarray(0, n) : new Int32Array(n);
     binder.set(new Int32Array(buf, stOff[3]!, n));
-    let makespan = 0;
-    for (let i = 0; i < n; i++) makespan = Math.max(makespan, end[i]!);
-    return { start, end, ready, binder, makespan };
+    return { start, end, ready, binder, makespan: latest(end, n) };
   }
 }
