@@ -14,7 +14,7 @@
 //    backward (Rajbhandari et al. 2020 §7.2.2).
 // Buckets fill as gradients are produced: a bucket is ready the moment its last byte is, part-way
 // through the backward of the operation that produces it.
-import { addOp, type Graph, infoOf, newInfo } from "./graph.js";
+import { addOp, type Graph, infoOf, newInfo, type OpInfo } from "./graph.js";
 import type { CollectiveKind, Transfer } from "./costs.js";
 import { linkId } from "./links.js";
 
@@ -55,6 +55,20 @@ export function fillBuckets(opBytes: Float64Array, first: number, last: number, 
   }
   if (filled > 0) out.push(filled, lastOp, 1);
   return out;
+}
+
+/** How far through its producing operation a bucket's last byte is produced, as a share of the
+ *  operation's time, given `fraction`, how far through the operation's bytes it is: a layer's
+ *  gradients start after its recompute (gradFrom) and accrue with its backward; an operation
+ *  playing n identical layers (graph.ts coarse) produces them layer after layer. */
+export function gradProgress(info: OpInfo, fraction: number): number {
+  if (fraction >= 1) return 1;
+  const n = info.layers ?? 1;
+  if (n === 1) return info.gradFrom + fraction * (1 - info.gradFrom);
+  const x = fraction * n;
+  const layer = Math.max(0, Math.ceil(x) - 1); // the layer holding the byte (x = k: layer k − 1, at its end)
+  const f = x - layer;
+  return (layer + (f >= 1 ? 1 : info.gradFrom + f * (1 - info.gradFrom))) / n;
 }
 
 /** Bytes of the weights of a pass's operations first … last. */
@@ -116,9 +130,7 @@ function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind,
   for (let k = 0; k < buckets.length; k++) {
     op = collective(g, buckets.bytes[k]!, bucketLabel, k);
     const producer = buckets.op[k]!;
-    const fraction = buckets.fraction[k]!;
-    const gradFrom = infoOf(g, producer).gradFrom;
-    g.engine.dep(op, producer, fraction >= 1 ? 1 : gradFrom + fraction * (1 - gradFrom));
+    g.engine.dep(op, producer, gradProgress(infoOf(g, producer), buckets.fraction[k]!));
     out.push(op);
   }
   return op;

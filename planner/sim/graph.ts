@@ -20,8 +20,12 @@ export interface OpInfo {
   label: string;
   /** Consecutive parts of a compute operation (a layer's kernels, then its tp collectives). */
   parts: Array<[SegmentKind, number]>;
-  /** Where a backward's gradients start being produced, as a fraction of the operation. */
+  /** Where a backward's gradients start being produced, as a fraction of the operation (of each
+   *  of its layers, when it plays several). */
   gradFrom: number;
+  /** Identical layers the operation plays one after another (buildGraph's `coarse` graphs); 1
+   *  when absent. */
+  layers?: number;
 }
 
 export interface Graph {
@@ -117,8 +121,25 @@ function partsTime(parts: ReadonlyArray<readonly [SegmentKind, number]>): number
   return total;
 }
 
-/** The operation graph of one step; its tables come from `arena` (one graph at a time). */
-export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
+/** Parts of `n` identical operations played as one. */
+function scaled(parts: ReadonlyArray<readonly [SegmentKind, number]>, n: number): Array<[SegmentKind, number]> {
+  return parts.map(([kind, d]) => [kind, n * d]);
+}
+
+/** The operation graph of one step; its tables come from `arena` (one graph at a time).
+ *
+ *  `coarse` (the ranking's summary, which lists no segment): a pass's run of layers is one
+ *  operation wherever nothing outside the pass waits for or on a single layer of it — the layers
+ *  run back to back on the stage's compute stream, so the run ends when its last layer would,
+ *  and gradient buckets that become ready part-way through it depend on the fraction of the run
+ *  at which their last byte is produced (dp.ts gradProgress). Layers stay one operation each
+ *  where their own collectives attach: every pass under ZeRO-3 (a gather before, a
+ *  reduce-scatter after each layer) and a chunk's first forward under ZeRO-1/2 with overlapped
+ *  weight gathers (each layer waits for the bucket holding its weights). The step, its per-stage
+ *  breakdown and the summary are those of the per-layer graph up to rounding (test/sim/
+ *  coarse.test.ts); a pipeline of few layers per chunk gains little, one of many layers per
+ *  chunk most of its compute operations. */
+export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Graph {
   const P = c.pp;
   const V = c.vpp;
   const M = c.microBatches;
@@ -206,6 +227,14 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
     const headI = info("head input gradient", parts.headI);
     const headW = info("head weight gradient", parts.headW);
     const stream = streams.compute[s]!;
+    // Runs of n layers as one operation (coarse), one description per kind and n.
+    const runs = new Map<number, number>();
+    const run = (kind: number, label: string, p: Array<[SegmentKind, number]>, n: number, from = 0): number => {
+      const key = kind * 1e6 + n;
+      let id = runs.get(key);
+      if (id === undefined) runs.set(key, (id = newInfo(g, { stage: s, stream: "compute", label, parts: scaled(p, n), gradFrom: from, layers: n })));
+      return id;
+    };
     const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
     // The schedule's order first, then its operations in a plain loop (one small callback).
     let k = 0;
@@ -214,6 +243,10 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
       stageOrderIdx[k++] = idx;
       if (kind === W || (kind === B && full)) g.gradPass[idx] = 1;
     });
+    // Where layers keep an operation each in a coarse graph (above): the passes of ZeRO-3, the
+    // first forward of each chunk under overlapped ZeRO-1/2 weight gathers (dp.ts gatherWeights).
+    const perLayer = !coarse || (c.dp > 1 && c.zero === 3);
+    const firstForward = !perLayer && c.dp > 1 && c.zero >= 1 && c.overlapGradReduce ? firstForwards(stageOrderIdx, k, V, M) : null;
     for (let i = 0; i < k; i++) {
       const idx = stageOrderIdx[i]!;
       const mb = idx % M;
@@ -223,22 +256,29 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
       // Layers this chunk plays: its virtual stage's own count with uneven stages.
       const nLayers = c.stageLayers?.[ch] ?? c.layersPerChunk;
       const first = engine.opCount;
+      // One operation for the pass's layers, or one each.
+      const n = perLayer || nLayers < 2 || firstForward?.[chunk] === idx ? 1 : nLayers;
+      const bytes = n * c.layer.bytes;
       if (kind === 0) {
         if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes, time.embedF);
-        for (let l = 0; l < nLayers; l++) addOp(g, stream, layerF, idx, l, c.layer.bytes, time.layerF);
+        if (n > 1) addOp(g, stream, run(0, "layers", parts.layerF, n), idx, -1, bytes, n * time.layerF);
+        else for (let l = 0; l < nLayers; l++) addOp(g, stream, layerF, idx, l, c.layer.bytes, time.layerF);
         if (ch === lastChunk) addOp(g, stream, headF, idx, -1, c.head.bytes, time.headF);
       } else if (kind === B && g.gradPass[idx] === 1) {
         if (ch === lastChunk) addOp(g, stream, headB, idx, -1, c.head.bytes, time.headB);
-        for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerB, idx, l, c.layer.bytes, time.layerB);
+        if (n > 1) addOp(g, stream, run(1, "layers", parts.layerB, n, gradFrom), idx, -1, bytes, n * time.layerB);
+        else for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerB, idx, l, c.layer.bytes, time.layerB);
         if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
       } else if (kind === B) {
         // Input gradient only; the embedding has no input to pass a gradient to, so its
         // (weight) gradient waits for W.
         if (ch === lastChunk) addOp(g, stream, headI, idx, -1, c.head.bytes, time.headI);
-        for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerI, idx, l, c.layer.bytes, time.layerI);
+        if (n > 1) addOp(g, stream, run(2, "layers input gradient", parts.layerI, n, gradFrom), idx, -1, bytes, n * time.layerI);
+        else for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerI, idx, l, c.layer.bytes, time.layerI);
       } else {
         if (ch === lastChunk) addOp(g, stream, headW, idx, -1, c.head.bytes, time.headW);
-        for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerW, idx, l, c.layer.bytes, time.layerW);
+        if (n > 1) addOp(g, stream, run(3, "layers weight gradient", parts.layerW, n), idx, -1, bytes, n * time.layerW);
+        else for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerW, idx, l, c.layer.bytes, time.layerW);
         if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
       }
       if (engine.opCount > first) {
@@ -254,6 +294,18 @@ export function buildGraph(c: SimCosts, arena = new Arena()): Graph {
   // Point-to-point: each chunk's output activation to the next chunk, its input gradient back.
   if (P > 1) addSends(g, c, P, V, M);
   return g;
+}
+
+/** Per chunk, the first forward pass among a stage's first `k` passes in execution order (−1:
+ *  none); dp.ts gatherWeights finds the same passes. */
+function firstForwards(order: Int32Array, k: number, V: number, M: number): Int32Array {
+  const first = new Int32Array(V).fill(-1);
+  for (let i = 0; i < k; i++) {
+    const idx = order[i]!;
+    const ch = Math.floor(idx / M) % V;
+    if (Math.floor(idx / (V * M)) % 3 === 0 && first[ch]! < 0) first[ch] = idx;
+  }
+  return first;
 }
 
 /** The sends between pipeline stages (buildGraph). Functions of the module, not closures made

@@ -19,7 +19,9 @@ export class Simulator {
 
 /** Simulate one step from explicit per-operation costs (tests build these by hand). */
 export function simulateCosts(costs: SimCosts, withSegments = true, sim = new Simulator()): Timeline {
-  const g = buildGraph(costs, sim.arena);
+  // Without segments, a pass's layers are one operation where nothing attaches to one of them
+  // (graph.ts coarse): the same step in fewer operations.
+  const g = buildGraph(costs, sim.arena, !withSegments);
   addDataParallel(g);
   // The timeline keeps nothing of the graph or the engine's result (both in the arena).
   return buildTimeline(g, g.engine.run(), withSegments);

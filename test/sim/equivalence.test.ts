@@ -1,7 +1,8 @@
 // A Simulator reuses its per-operation tables from one simulation to the next (planner/sim/heap.ts
 // Arena). A plan's timeline must not depend on that: the same as with tables of its own, and the
 // same whatever was simulated before it (bigger or smaller graphs, other ZeRO stages, schedules);
-// and the summary that ranks plans is the full timeline's.
+// and the summary that ranks plans (a coarse graph: graph.ts, test/sim/coarse.test.ts) is the
+// full timeline's up to rounding.
 import { describe, expect, it } from "vitest";
 import { addDataParallel } from "../../planner/sim/dp.js";
 import { buildGraph } from "../../planner/sim/graph.js";
@@ -24,24 +25,26 @@ const plans: Array<[string, Plan]> = [
   ["pp 1, dp 16, ZeRO-1", { ...base, zero: 1, microBatch: 4 }],
 ];
 
-/** The timeline from tables of its own (a fresh arena). */
-function alone(plan: Plan) {
-  const g = buildGraph(buildSimCosts(m, h100, t, plan), new Arena());
+/** The timeline from tables of its own (a fresh arena); coarse: the ranking's graph, no segments. */
+function alone(plan: Plan, coarse = false) {
+  const g = buildGraph(buildSimCosts(m, h100, t, plan), new Arena(), coarse);
   addDataParallel(g);
-  return buildTimeline(g, g.engine.run());
+  return buildTimeline(g, g.engine.run(), !coarse);
 }
 
 describe("reused tables: a plan simulates the same whatever ran before it", () => {
   it.each(plans)("%s: same as with tables of its own, before and after every other plan", (_, plan) => {
     const expected = alone(plan);
+    const summary = alone(plan, true).summary;
+    for (const [k, v] of Object.entries(expected.summary)) expect(summary[k as keyof typeof summary]).toBeCloseTo(v, 12);
     const sim = new Simulator();
     expect(simulate(m, h100, t, plan, {}, sim)).toEqual(expected);
-    expect(simulateSummary(m, h100, t, plan, {}, sim)).toEqual(expected.summary);
+    expect(simulateSummary(m, h100, t, plan, {}, sim)).toEqual(summary);
     for (const [, other] of plans) {
       simulate(m, h100, t, other, {}, sim);
       expect(simulate(m, h100, t, plan, {}, sim)).toEqual(expected);
       simulateSummary(m, h100, t, other, {}, sim);
-      expect(simulateSummary(m, h100, t, plan, {}, sim)).toEqual(expected.summary);
+      expect(simulateSummary(m, h100, t, plan, {}, sim)).toEqual(summary);
     }
   });
 });
