@@ -92,6 +92,9 @@ export interface Engine {
   /** Fraction by which compute slows while an overlapped collective runs beside it (NCCL's SMs
    *  and HBM traffic taken from the GEMMs): a hidden collective of time c costs slowdown · c. */
   overlapSlowdown: number;
+  /** What the engine's GEMM library reaches of the hardware profile's matmul table (≤ 1; 1: the
+   *  table's own, today's stacks): cost/compute.ts matmulPeak. */
+  gemmEfficiency: number;
   fp8: {
     /** Which matmuls run in fp8 when --precision fp8: every linear layer, or none (bf16). */
     matmuls: "linear" | "none";

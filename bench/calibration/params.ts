@@ -6,9 +6,13 @@
 //                                every point stays ≤ 1
 //   hw/<family>/attention        the hardware profiles' attentionEfficiency: megatron-core's
 //                                attention (the default engine prices as the profiles do)
-//   <engine>/attention/<GEN>     another engine's attention-kernel efficiency on that GPU
-//                                generation (fraction of the 16-bit peak, in [0.1, 1]);
-//                                megatron-deepspeed shares megatron-2021's (the same code)
+//   <engine>/attention/<GEN>     another engine's fused attention kernel's efficiency on that GPU
+//                                generation (fraction of the 16-bit peak, in [0.1, 1]); materialised
+//                                attention has none: its GEMMs go through the matmul table
+//   megatron-2021/matmul         Megatron-LM 2021's GEMMs against the matmul table (Engine.
+//                                gemmEfficiency, in [0.5, 1]): its 2020-21 cuBLAS and fp16 stack
+//                                beside the table's other A100 rows (llm-foundry, 2023);
+//                                megatron-deepspeed shares it (the same code and era)
 //   <engine>/launch              host time per kernel launch, seconds, in [0.5 µs, 30 µs] (eager
 //                                engines only; megatron-core's host time is inside its efficiencies)
 //   <engine>/slowdown            compute slowdown under an overlapped collective, in [0.01, 0.5]
@@ -27,6 +31,8 @@ import type { EngineName } from "./engine-of-row.js";
 export type ParamVector = Record<string, number>;
 
 const EAGER: readonly EngineName[] = ["megatron-2021", "megatron-deepspeed", "fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"];
+/** Engines whose attention materialises the scores (profiles/engines: attention.kernel "materialised"). */
+const MATERIALISED: readonly EngineName[] = ["megatron-2021", "megatron-deepspeed"];
 const OVERLAPPING: readonly EngineName[] = ["fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"];
 
 export function familyOf(profile: string): string {
@@ -35,14 +41,21 @@ export function familyOf(profile: string): string {
   return profile;
 }
 
-/** Whose attention figure an engine runs: Megatron-DeepSpeed runs Megatron-LM 2021's attention
- *  code (materialised scores, fused softmax) on the same A100s, so one figure serves both. */
+/** Whose attention and GEMM figures an engine runs: Megatron-DeepSpeed runs Megatron-LM 2021's
+ *  layer code (materialised scores, fused softmax) with the same era's libraries on the same
+ *  A100s, so one figure serves both. */
 const attentionOwner = (e: EngineName): EngineName => (e === "megatron-deepspeed" ? "megatron-2021" : e);
 
 /** The keys a row's prediction depends on. */
 export function keysOf(profile: string, hw: Hardware, engine: EngineName, run: { fp8?: boolean; tpOverlap?: boolean } = {}): string[] {
   const f = familyOf(profile);
-  const keys = [...(run.fp8 ? [`hw/${f}/fp8`] : []), ...(run.tpOverlap ? [`${engine}/tp-overlap`] : []), `hw/${f}/matmul`, engine === "megatron-core" ? `hw/${f}/attention` : `${attentionOwner(engine)}/attention/${gpuGeneration(hw)}`];
+  // Materialised attention is priced as batched GEMMs through the matmul table (cost/compute.ts
+  // materialisedAttentionTime): no attention figure of its own to fit.
+  // Megatron-LM 2021's GEMM figure is fitted where the step is its GEMMs: the rows of its own code
+  // (megatron-2021); Megatron-DeepSpeed's ZeRO-3 rows, whose steps are mostly communication, take
+  // it (fittedEngine) without informing it.
+  const attention = MATERIALISED.includes(engine) ? (engine === "megatron-2021" ? ["megatron-2021/matmul"] : []) : [engine === "megatron-core" ? `hw/${f}/attention` : `${attentionOwner(engine)}/attention/${gpuGeneration(hw)}`];
+  const keys = [...(run.fp8 ? [`hw/${f}/fp8`] : []), ...(run.tpOverlap ? [`${engine}/tp-overlap`] : []), `hw/${f}/matmul`, ...attention];
   if (EAGER.includes(engine)) keys.push(`${engine}/launch`);
   if (OVERLAPPING.includes(engine)) keys.push(`${engine}/slowdown`);
   return keys;
@@ -65,12 +78,14 @@ export function scaledHardware(hw: Hardware, profile: string, p: ParamVector): H
 export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: ParamVector): Engine {
   const gen = gpuGeneration(hw);
   const at = p[`${attentionOwner(name)}/attention/${gen}`];
+  const gemm = p[`${attentionOwner(name)}/matmul`];
   const launch = p[`${name}/launch`];
   const slow = p[`${name}/slowdown`];
   const tpo = e.tensorParallel.overlapNeedsSp ? p[`${name}/tp-overlap`] : undefined;
-  if (at === undefined && launch === undefined && slow === undefined && tpo === undefined) return e;
+  if (at === undefined && gemm === undefined && launch === undefined && slow === undefined && tpo === undefined) return e;
   return {
     ...e,
+    gemmEfficiency: gemm ?? e.gemmEfficiency,
     tensorParallel: tpo === undefined ? e.tensorParallel : { ...e.tensorParallel, overlap: tpo, commOverlap: tpo },
     attention: at === undefined ? e.attention : { ...e.attention, efficiency: { ...e.attention.efficiency, [gen]: at } },
     launch: launch === undefined ? e.launch : { ...e.launch, perKernel: launch },
@@ -81,7 +96,8 @@ export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: Param
 
 /** Physical bounds of each key. */
 export function boundsOf(key: string, hws: Hardware[]): [number, number] {
-  if (key.endsWith("/matmul")) return [0.5, 1 / Math.max(...hws.flatMap((h) => h.matmul.points.map((q) => q[1])))];
+  if (key.startsWith("hw/") && key.endsWith("/matmul")) return [0.5, 1 / Math.max(...hws.flatMap((h) => h.matmul.points.map((q) => q[1])))];
+  if (key.endsWith("/matmul")) return [0.5, 1];
   if (key.endsWith("/fp8")) return [0.5, 1];
   if (key.endsWith("/launch")) return [0.5e-6, 30e-6];
   if (key.endsWith("/slowdown")) return [0.01, 0.5];

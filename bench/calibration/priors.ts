@@ -10,7 +10,7 @@ export const PRIORS: Record<string, { value: number; source: string }> = {
   "megatron-core/tp-overlap": { value: 0.9, source: "profiles/engines/megatron-core.json tensorParallel.commOverlap before this fit: TE userbuffers' defaults leave about a tenth of the tensor-parallel collectives exposed" },
   "hw/h100/attention": { value: 0.5, source: "dgx-h100's attentionEfficiency 0.5 before this fit (megatron-core's cuDNN fused attention)" },
   "hw/a100/attention": { value: 0.45, source: "dgx-a100's attentionEfficiency 0.45 before this fit" },
-  "megatron-2021/attention/A100": { value: 0.45, source: "dgx-a100's attentionEfficiency 0.45 (materialised scores: baddbmm/bmm GEMMs and a fused softmax)" },
+  "megatron-2021/matmul": { value: 1, source: "the hardware profile's matmul table as it is: no published measure of 2021's cuBLAS against today's on the same A100" },
   "megatron-2021/launch": { value: 8e-6, source: "~8 us host submit of a small eager PyTorch op on A100 (flagos-ai/Torch-FL PR #27; pytorch/pytorch#41383)" },
   "megatron-deepspeed/launch": { value: 8e-6, source: "as megatron-2021 (eager PyTorch)" },
   "fsdp/attention/A100": { value: 0.28, source: "FA2 paper's Triton FlashAttention A100 bars, 78-95 of 312 TFLOP/s" },

@@ -68,6 +68,8 @@ export function writeBack(): void {
       j.attention.efficiency[gen!] = fig(Number(v.toFixed(3)));
     } else if (what === "tp-overlap") {
       j.tensorParallel.commOverlap = fig(Number(v.toFixed(3)));
+    } else if (what === "matmul") {
+      j.gemmEfficiency = fig(Number(v.toFixed(3)));
     } else if (what === "launch") {
       j.launch ??= {};
       j.launch.perKernel = fig(`${(v * 1e6).toFixed(2)} us`);

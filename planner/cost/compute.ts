@@ -4,7 +4,8 @@
 // over achieved HBM bandwidth (Williams et al. 2009, roofline model; Korthikanti et al. 2022 §4.1
 // lists the tensors these kernels read and write).
 import { efficiencyAt } from "../efficiency.js";
-import { attentionWidth, gatedMlp, headDim, paddedVocab } from "../model.js";
+import { attentionWidth, gatedMlp, headDim, keysPerQuery, paddedVocab } from "../model.js";
+import { attentionCoreWidths } from "../moe.js";
 import type { CpSplit, Hardware, ModelSpec, Precision, Training } from "../types.js";
 import { attentionWorkShare } from "./causal.js";
 import { cpImbalance } from "./context.js";
@@ -40,9 +41,11 @@ export interface HeadTimes {
 
 export function matmulPeak(hw: Hardware, precision: Precision, engine?: Engine): number {
   // fp8 only where the engine has an fp8 recipe; otherwise the matmuls stay 16-bit.
-  // fp8 GEMMs reach a smaller share of their doubled peak (Hardware.fp8Efficiency).
-  if (precision === "fp8") return fp8Matmuls(precision, engine) && hw.peak.fp8 !== null ? hw.peak.fp8 * (hw.fp8Efficiency ?? 1) : hw.peak.bf16;
-  return precision === "fp16" ? hw.peak.fp16 : hw.peak.bf16;
+  // fp8 GEMMs reach a smaller share of their doubled peak (Hardware.fp8Efficiency). The engine's
+  // GEMM library scales the table (Engine.gemmEfficiency).
+  const library = engine?.gemmEfficiency ?? 1;
+  if (precision === "fp8") return library * (fp8Matmuls(precision, engine) && hw.peak.fp8 !== null ? hw.peak.fp8 * (hw.fp8Efficiency ?? 1) : hw.peak.bf16);
+  return library * (precision === "fp16" ? hw.peak.fp16 : hw.peak.bf16);
 }
 
 /** Time of one GEMM (all `count` repetitions) at the table's efficiency for its size,
@@ -86,6 +89,32 @@ export function layerMemoryBoundBytes(
   return (norms + residual) * replicatedShare + (act + rope + scores) / tp;
 }
 
+/** Batched GEMMs (`count` of m×k by k×n, one strided-batched call): the table's efficiency at the
+ *  batch's FLOPs (its tiles fill the GPU as one GEMM of that size would), never faster than
+ *  streaming every operand and output once through HBM (roofline). */
+export function batchedGemmTime(hw: Hardware, peak: number, m: number, n: number, k: number, count: number): number {
+  const flops = 2 * m * n * k * count;
+  const compute = flops / (peak * efficiencyAt(hw.matmul, flops));
+  return Math.max(compute, hbm(hw, 2 * (m * k + k * n + m * n) * count));
+}
+
+/** Forward time of materialised attention on one tp rank: Megatron-LM 2021's CoreAttention computes
+ *  Q·Kᵀ with torch.baddbmm over [b·a/t, s_q, d] × [b·a/t, d, s_k] and P·V with torch.bmm over
+ *  [b·a/t, s_q, s_k] × [b·a/t, s_k, d] (megatron/model/transformer.py @ v2.6), the whole s×s square
+ *  whatever the mask: per-head GEMMs with an inner dimension of one head (d = 64–128), whose
+ *  s×s output (Q·Kᵀ) or input (P·V) makes them memory-bound on small heads. The softmax and
+ *  dropout over the scores are memory-bound bytes (layerMemoryBoundBytes). `queries`: the rank's
+ *  queries per sequence (s, or s/cp). */
+export function materialisedAttentionTime(m: ModelSpec, hw: Hardware, seqLen: number, queries: number, tp: number, microBatch: number, engine?: Engine): number {
+  const w = attentionCoreWidths(m);
+  const keys = keysPerQuery(m, seqLen);
+  const count = (microBatch * m.heads) / tp;
+  // Attention runs in 16 bits (fp16 under Megatron-LM 2021's fp16 training, bf16 otherwise: the
+  // same tensor-core peak on A100 and H100), through the engine's GEMM library.
+  const peak = hw.peak.bf16 * (engine?.gemmEfficiency ?? 1);
+  return batchedGemmTime(hw, peak, queries, keys, w.qk / m.heads, count) + batchedGemmTime(hw, peak, queries, w.v / m.heads, keys, count);
+}
+
 const NO_CP = { cp: 1, split: "zigzag" } as const;
 
 /** Backward time of the attention core over its forward's: 2.5 for a fused (flash) kernel, which
@@ -112,8 +141,10 @@ export function layerTimes(
   // Attention runs in 16-bit even under fp8 matmuls (Transformer Engine keeps DPA in bf16). Its
   // time follows the work the kernel does (the causal share under flash attention: causal.ts) at
   // the efficiency of the engine's kernel on this GPU generation (cost/engine-terms.ts).
+  // Materialised scores are batched GEMMs at the matmul table's efficiency and HBM's roofline
+  // (materialisedAttentionTime); a fused kernel at its own efficiency.
   const attentionWork = ((attentionFlops(m, t.seqLen, tp, microBatch) * attentionWorkShare(m, t)) / c) * cpImbalance(c, cp.split);
-  const attention = attentionWork / (hw.peak.bf16 * attentionEfficiency(hw, t.engine));
+  const attention = t.fusedAttention ? attentionWork / (hw.peak.bf16 * attentionEfficiency(hw, t.engine)) : materialisedAttentionTime(m, hw, t.seqLen, t.seqLen / c, tp, microBatch, t.engine) * cpImbalance(c, cp.split);
   // Memory-bound bytes are linear in the rank's tokens (scores: its queries × all keys).
   const memBytes = layerMemoryBoundBytes(m, t, tp, microBatch, sequenceParallel) / c;
   const memory = hbm(hw, memBytes);

@@ -69,6 +69,9 @@ const schemas = lazySchemas((z) => {
       // Slowdown of compute under an overlapped collective: bounded to [0, 0.5] (Lee et al. 2025
       // measured 18.9% on average, 40% at worst).
       overlapSlowdown: withSource(z.number().gte(0).lte(0.5)),
+      // The engine's GEMMs against the hardware profile's matmul table (its library's era), in
+      // (0, 1]; absent: 1, the table's own stack.
+      gemmEfficiency: withSource(z.number().gt(0).lte(1)).optional(),
       fp8: z
         .object({
           matmuls: withSource(z.enum(["linear", "none"])),
@@ -148,6 +151,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       savesGatheredInput: f.tensorParallel.savesGatheredInput === undefined ? false : fig("tensorParallel.savesGatheredInput", f.tensorParallel.savesGatheredInput),
     },
     overlapSlowdown: fig("overlapSlowdown", f.overlapSlowdown),
+    gemmEfficiency: f.gemmEfficiency === undefined ? 1 : fig("gemmEfficiency", f.gemmEfficiency),
     fp8: {
       matmuls: fig("fp8.matmuls", f.fp8.matmuls),
       weightCopyBytes: fig("fp8.weightCopyBytesPerParam", f.fp8.weightCopyBytesPerParam),

@@ -18,6 +18,9 @@ describe("fitted engine and hardware figures", () => {
       }
       expect(e.launch.perKernel).toBeGreaterThanOrEqual(0);
       expect(e.launch.perKernel).toBeLessThanOrEqual(30e-6);
+      // The engine's GEMM library against the profile's table: at most the table's own.
+      expect(e.gemmEfficiency).toBeGreaterThanOrEqual(0.5);
+      expect(e.gemmEfficiency).toBeLessThanOrEqual(1);
       expect(e.overlapSlowdown).toBeGreaterThanOrEqual(0);
       expect(e.overlapSlowdown).toBeLessThanOrEqual(0.5);
       // What --tp-comm-overlap hides: a fraction, or null where the stack has no such switch.
@@ -46,7 +49,7 @@ describe("fitted engine and hardware figures", () => {
     for (const key of Object.keys(PRIORS).filter((k) => !k.startsWith("hw/"))) {
       const [engine, what, gen] = key.split("/") as [string, string, string | undefined];
       const e = loadEngine(engine, undefined);
-      const path = what === "attention" ? `attention.efficiency.${gen}` : what === "launch" ? "launch.perKernel" : what === "tp-overlap" ? "tensorParallel.commOverlap" : "overlapSlowdown";
+      const path = what === "attention" ? `attention.efficiency.${gen}` : what === "launch" ? "launch.perKernel" : what === "tp-overlap" ? "tensorParallel.commOverlap" : what === "matmul" ? "gemmEfficiency" : "overlapSlowdown";
       expect(e.sources[path], key).toMatch(/^fitted on calibration rows .*\(bench\/calibration.*\), prior /);
     }
   });
