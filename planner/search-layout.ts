@@ -4,7 +4,7 @@
 // once per layout: V8 compiles it early and small, where the whole search as one function was
 // compiled on-stack late and for ~300 ms, a compilation a CLI process then waits for at exit.
 import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
-import { computeFloor, stepFloor, stepTime } from "./cost/time.js";
+import { type MicroBatchCosts, computeFloor, stepFloor, stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { memoryCandidateStages, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
 import { stageParamSplit } from "./model.js";
@@ -28,7 +28,8 @@ export interface SearchState {
   searched: number;
   feasible: number;
   rejected: RejectionCounts;
-  plans: PlanResult[];
+  /** The best `top` so far, ranked (finishTop evaluates them). */
+  best: Candidate[];
   all: PlanResult[];
   /** When nothing fits: the plan whose memory exceeds capacity by the smallest factor. */
   closest: PlanResult | null;
@@ -38,28 +39,57 @@ export interface SearchState {
   noCpLeast: number;
 }
 
-/** Ranking: more tokens/s first; ties (within 1e-9 relative) go to the plan using less memory. */
+/** A plan in the running for the top k: what ranks it, and what evaluatePlan needs to finish it
+ *  once the search is over. Evaluating every plan that entered the top on the way (about ten
+ *  times the k kept: 194 for gpt3-like's 20) was a fifth of the search's time and allocation. */
+export interface Candidate {
+  plan: Plan;
+  costs: MicroBatchCosts;
+  tokensPerSecond: number;
+  /** Its worst stage's memory: evaluatePlan's memory.total (the same sums, test/planner/search.test.ts). */
+  memory: number;
+  orderReason?: string;
+  /** Already evaluated (keepAll evaluates every feasible plan). */
+  result?: PlanResult;
+}
+
+/** Order of two plans by their figures: more tokens/s first; ties (within 1e-9 relative) go to
+ *  the plan using less memory. */
+function rankOrder(aTokens: number, aMemory: number, bTokens: number, bMemory: number): number {
+  const d = bTokens - aTokens;
+  if (Math.abs(d) > 1e-9 * Math.max(aTokens, bTokens)) return d;
+  return aMemory - bMemory;
+}
+
+/** Ranking of reported plans (the search's order). */
 export function comparePlans(a: PlanResult, b: PlanResult): number {
-  const d = b.tokensPerSecond - a.tokensPerSecond;
-  if (Math.abs(d) > 1e-9 * Math.max(a.tokensPerSecond, b.tokensPerSecond)) return d;
-  return a.memory.total - b.memory.total;
+  return rankOrder(a.tokensPerSecond, a.memory.total, b.tokensPerSecond, b.memory.total);
 }
 
 /** Whether a plan with these figures would enter the current top k (same order as comparePlans). */
-function mayEnter(top: PlanResult[], k: number, tokensPerSecond: number, memory: number): boolean {
+function mayEnter(top: Candidate[], k: number, tokensPerSecond: number, memory: number): boolean {
   const last = top[top.length - 1];
   if (top.length < k || !last) return true;
-  const d = tokensPerSecond - last.tokensPerSecond;
-  if (Math.abs(d) > 1e-9 * Math.max(tokensPerSecond, last.tokensPerSecond)) return d > 0;
-  return memory < last.memory.total;
+  return rankOrder(tokensPerSecond, memory, last.tokensPerSecond, last.memory) < 0;
 }
 
-function insertTop(top: PlanResult[], r: PlanResult, k: number): void {
-  if (top.length >= k && comparePlans(r, top[top.length - 1]!) >= 0) return;
+function insertTop(top: Candidate[], c: Candidate, k: number): void {
+  const before = (x: Candidate) => rankOrder(c.tokensPerSecond, c.memory, x.tokensPerSecond, x.memory) < 0;
+  if (top.length >= k && !before(top[top.length - 1]!)) return;
   let i = top.length;
-  while (i > 0 && comparePlans(r, top[i - 1]!) < 0) i--;
-  top.splice(i, 0, r);
+  while (i > 0 && before(top[i - 1]!)) i--;
+  top.splice(i, 0, c);
   if (top.length > k) top.pop();
+}
+
+/** The kept plans, evaluated (evaluate.ts), best first. */
+export function finishTop(st: SearchState): PlanResult[] {
+  return st.best.map((c) => {
+    if (c.result) return c.result;
+    const r = evaluatePlan(st.m, st.hw, st.t, c.plan, c.costs);
+    if (c.orderReason !== undefined) r.orderReason = c.orderReason;
+    return r;
+  });
 }
 
 function reasonFor(hw: Hardware, orders: readonly PricedOrder[], steps: readonly number[], chosen: number): string {
@@ -135,9 +165,9 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
       }
       st.feasible++;
       if (!st.keepAll) {
-        if (!mayEnter(st.plans, st.top, ceiling, worst)) continue;
+        if (!mayEnter(st.best, st.top, ceiling, worst)) continue;
         if (ceiling2 === 0) ceiling2 = tokens / Math.min(...costsOf.map((c) => stepFloor(m, hw, t, layout, c)));
-        if (!mayEnter(st.plans, st.top, ceiling2, worst)) continue;
+        if (!mayEnter(st.best, st.top, ceiling2, worst)) continue;
       }
       // The faster order, when two are priced (memory does not depend on it).
       let chosen = 0;
@@ -149,7 +179,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         steps = [first.step];
         const f = first.bubble / (first.compute + first.recompute + first.tpComm + first.ppComm || 1);
         const floor = first.step - first.ppComm * (1 + f) - first.dpComm;
-        if (st.keepAll || mayEnter(st.plans, st.top, tokens / floor, worst)) {
+        if (st.keepAll || mayEnter(st.best, st.top, tokens / floor, worst)) {
           steps.push(stepTime(m, hw, t, plan, costsOf[1]!).step);
           chosen = steps[1]! < steps[0]! ? 1 : 0;
         }
@@ -157,12 +187,16 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
       if (hw.fabric) plan = { ...plan, order: orders[chosen]!.order };
       if (!st.keepAll) {
         const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
-        if (!mayEnter(st.plans, st.top, tokens / step, worst)) continue;
+        const tokensPerSecond = tokens / step; // evaluatePlan's figure (the same stepTime)
+        if (!mayEnter(st.best, st.top, tokensPerSecond, worst)) continue;
+        const orderReason = steps.length > 1 ? reasonFor(hw, orders, steps, chosen) : undefined;
+        insertTop(st.best, { plan, costs: costsOf[chosen]!, tokensPerSecond, memory: worst, ...(orderReason !== undefined ? { orderReason } : {}) }, st.top);
+        continue;
       }
       const result = evaluatePlan(m, hw, t, plan, costsOf[chosen]!);
       if (steps.length > 1) result.orderReason = reasonFor(hw, orders, steps, chosen);
-      insertTop(st.plans, result, st.top);
-      if (st.keepAll) st.all.push(result);
+      insertTop(st.best, { plan, costs: costsOf[chosen]!, tokensPerSecond: result.tokensPerSecond, memory: result.memory.total, result }, st.top);
+      st.all.push(result);
     }
   }
 }

@@ -10,7 +10,7 @@ import { addRejection, type RejectionCode, type RejectionCounts } from "./reject
 import { dimsOf, ruleContext } from "./layout/layout.js";
 import { type Dims, RULE_BY_CODE, firstBroken, rulesAt } from "./layout/rules.js";
 import { ordersToPrice } from "./layout/order.js";
-import { type SearchState, priceLayout } from "./search-layout.js";
+import { type SearchState, finishTop, priceLayout } from "./search-layout.js";
 import {
   type Fixed,
   cpChoices,
@@ -62,7 +62,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     searched: 0,
     feasible: 0,
     rejected: {},
-    plans: [],
+    best: [],
     all: [],
     closest: null,
     noCpRejected: {},
@@ -175,7 +175,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     searched: st.searched,
     feasible: st.feasible,
     rejected: st.rejected,
-    plans: st.plans,
+    plans: finishTop(st),
     closest: st.feasible === 0 ? st.closest : null,
     ...(opts.keepAll ? { all: st.all } : {}),
     ...(cpSearched && noCpSearched ? { withoutCp: { feasible: st.noCpFeasible, leastMemory: st.noCpLeast, capacity: hw.memory, rejected: st.noCpRejected } } : {}),

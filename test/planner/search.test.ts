@@ -160,3 +160,26 @@ describe("ZeRO with dp = 1: distinct plans only", () => {
     for (const p of r.plans) expect(p.zero).toBe(2);
   });
 });
+
+describe("the top k: ranked on the search's own figures, evaluated once the search is over", () => {
+  // The search keeps candidates (search-layout.ts Candidate) ranked by tokens / step and the worst
+  // stage's memory from its plain-number memory model, and evaluates only the k it keeps. They
+  // must be exactly the best k of every feasible plan as evaluatePlan reports them (keepAll
+  // evaluates each one), in the same order, with the same figures.
+  const cases: Array<[string, string, number, number]> = [
+    ["gpt3-1.3b", "dgx-a100-80g", 8, 256],
+    ["llama3-70b", "dgx-h100", 64, 512],
+    ["mixtral-8x7b", "dgx-h100", 64, 256],
+  ];
+  it.each(cases)("%s on %s × %i", (name, profile, gpus, batch) => {
+    const m = preset(name);
+    const hw = hardware(profile);
+    const t = training(gpus, batch, m.defaultSeqLen);
+    const all = search(m, hw, t, {}, { top: 10, keepAll: true });
+    const top = search(m, hw, t, {}, { top: 10 });
+    expect(top.plans.length).toBe(10);
+    expect(top.plans).toEqual(all.plans);
+    const best = [...all.all!].sort((a, b) => b.tokensPerSecond - a.tokensPerSecond || a.memory.total - b.memory.total).slice(0, 10);
+    expect(top.plans.map((p) => p.tokensPerSecond)).toEqual(best.map((p) => p.tokensPerSecond));
+  });
+});
