@@ -150,7 +150,11 @@ export function stageParamSplit(
 ): { dense: number; expert: number } {
   const vPad = paddedVocab(m.vocab, tp);
   const layer = layerMatrixParams(m) / tp + layerSmallParams(m);
-  const [from, to] = range ?? stageRange(m, layersInStage, stage === "middle" ? "first" : stage);
+  // (indexed, not destructured: the search calls this for every layout it prices, and array
+  // destructuring runs the iterator protocol until V8 compiles the function)
+  const r = range ?? stageRange(m, layersInStage, stage === "middle" ? "first" : stage);
+  const from = r[0];
+  const to = r[1];
   const nMoe = moeLayersIn(m, from, to);
   let dense = (layersInStage - nMoe) * layer;
   let expert = 0;

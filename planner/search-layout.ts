@@ -125,11 +125,14 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   // layers' parameters, activations and buffers.
   const uneven = layout.stageLayers ? memoryCandidateStages(m, layout) : null;
   const unevenParams = uneven?.map((i) => unevenStageParams(m, t, layout, i));
-  for (const recompute of st.recomputes) {
+  // Indexed loops: until V8 compiles it, a for…of here allocates an iterator result a step.
+  for (let ri = 0; ri < st.recomputes.length; ri++) {
+    const recompute = st.recomputes[ri]!;
     const withRecompute: Plan = { ...layout, recompute };
     const acts = uneven ? [] : stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
     const unevenActs = uneven?.map((i) => unevenStageActivationBytes(m, t, withRecompute, i));
-    for (const zero of zeros) {
+    for (let zi = 0; zi < zeros.length; zi++) {
+      const zero = zeros[zi]!;
       st.searched++;
       const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp) + moeBuffers;
       let worst = 0;
@@ -148,7 +151,6 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
           if (bytes > worst) worst = bytes;
         }
       }
-      let plan: Plan = { ...withRecompute, zero };
       if (cp === 1) {
         if (worst <= hw.memory) st.noCpFeasible++;
         else {
@@ -159,6 +161,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
       if (worst > hw.memory) {
         addRejection(st.rejected, "out_of_memory");
         if (st.feasible === 0 && (st.closest === null || worst < st.closest.memory.total)) {
+          const plan: Plan = { ...withRecompute, zero };
           st.closest = evaluatePlan(m, hw, t, hw.fabric ? { ...plan, order: orders[0]!.order } : plan, costs);
         }
         continue;
@@ -169,6 +172,8 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         if (ceiling2 === 0) ceiling2 = tokens / Math.min(...costsOf.map((c) => stepFloor(m, hw, t, layout, c)));
         if (!mayEnter(st.best, st.top, ceiling2, worst)) continue;
       }
+      // The plan as an object only for those that may enter (most stop at a floor above).
+      let plan: Plan = { ...withRecompute, zero };
       // The faster order, when two are priced (memory does not depend on it).
       let chosen = 0;
       let steps: number[] = [];

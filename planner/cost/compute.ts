@@ -137,7 +137,8 @@ export function layerTimes(
   const c = cp.cp;
   const tokens = (microBatch * t.seqLen) / c;
   let gemms = 0;
-  for (const g of layerGemms(m, tp, tokens)) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
+  const layer = layerGemms(m, tp, tokens);
+  for (let i = 0; i < layer.length; i++) gemms += gemmTime(hw, peak, layer[i]!.m, layer[i]!.n, layer[i]!.k, layer[i]!.count);
   // Attention runs in 16-bit even under fp8 matmuls (Transformer Engine keeps DPA in bf16). Its
   // time follows the work the kernel does (the causal share under flash attention: causal.ts) at
   // the efficiency of the engine's kernel on this GPU generation (cost/engine-terms.ts).

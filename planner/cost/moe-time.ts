@@ -75,8 +75,8 @@ export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expe
   if (m.moe === undefined) return dense;
   // (uneven stages: the last stage's layers, layout/stages.ts)
   const n = rankLayers({ ...p, vpp: p.vpp ?? 1 }, m.layers, p.pp - 1);
-  const [from, to] = stageRange(m, n, p.pp === 1 ? "only" : "last");
-  const nMoe = moeLayersIn(m, from, to);
+  const range = stageRange(m, n, p.pp === 1 ? "only" : "last");
+  const nMoe = moeLayersIn(m, range[0], range[1]);
   if (nMoe === 0) return dense;
   const moe = moeLayerTimes(m, hw, t, p);
   const avg = (d: number, x: number) => ((n - nMoe) * d + nMoe * x) / n;

@@ -38,7 +38,9 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
   const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   let bytes = 0;
   own.forEach((g, j) => {
-    const [from, to] = stageLayerRange(split, g);
+    const range = stageLayerRange(split, g);
+    const from = range[0];
+    const to = range[1];
     const nMoe = moeLayersIn(m, from, to);
     const kind = stageKind(g, stages);
     bytes += held[j]! * ((to - from - nMoe) * dense + nMoe * moeLayer);
@@ -57,7 +59,8 @@ export function unevenStageParams(m: ModelSpec, training: Training, plan: Plan, 
   let dense = 0;
   let expert = 0;
   let layers = 0;
-  for (const g of own) {
+  for (let k = 0; k < own.length; k++) {
+    const g = own[k]!;
     const p = stageParamSplit(m, training.seqLen, plan.tp, plan.pp, split[g]!, stageKind(g, split.length), plan.ep, plan.etp, stageLayerRange(split, g));
     dense += p.dense;
     expert += p.expert;
@@ -77,7 +80,10 @@ export function memoryCandidateStages(m: ModelSpec, plan: Plan): number[] {
   const out = [0];
   const seen = new Set<string>();
   for (let i = 1; i < plan.pp - 1; i++) {
-    const [from, to] = stageLayerRange(split, i);
+    // (indexed, not destructured: the search runs this for every uneven layout it prices)
+    const range = stageLayerRange(split, i);
+    const from = range[0];
+    const to = range[1];
     const key = `${split[i]}/${m.moe ? moeLayersIn(m, from, to) : 0}`;
     if (seen.has(key)) continue;
     seen.add(key);

@@ -31,7 +31,10 @@ export interface MicroBatchCosts {
 /** Time of the calls a step makes of the closed form's items with these ids. */
 function charged(wire: readonly WireItem[], ids: readonly string[]): number {
   let t = 0;
-  for (const i of wire) if (i.closedForm && ids.includes(i.id)) t += i.calls * callTime(i);
+  for (let k = 0; k < wire.length; k++) {
+    const i = wire[k]!;
+    if (i.closedForm && ids.includes(i.id)) t += i.calls * callTime(i);
+  }
   return t;
 }
 
@@ -110,7 +113,10 @@ export function stepTime(
   let cpComm = 0;
   // (a hidden ring send slows the attention beside it by the engine's overlap slowdown)
   const cpSlowdown = training.overlapSlowdown ?? training.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
-  for (const i of wire) if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown);
+  for (let k = 0; k < wire.length; k++) {
+    const i = wire[k]!;
+    if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown);
+  }
   // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
   // point-to-point transfers that chain the stages; zero-bubble schedules fill part of it with
   // weight gradients (cost/pipeline.ts: the stage's forward, input- and weight-gradient split).

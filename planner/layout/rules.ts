@@ -225,6 +225,6 @@ export const rulesAt = (level: Dim): readonly Rule[] => BY_LEVEL.get(level) ?? [
 
 /** The code of the first rule broken, or null. */
 export function firstBroken(rules: readonly Rule[], d: Dims, c: RuleContext): LayoutCode | null {
-  for (const r of rules) if (!r.ok(d, c)) return r.code;
+  for (let i = 0; i < rules.length; i++) if (!rules[i]!.ok(d, c)) return rules[i]!.code;
   return null;
 }

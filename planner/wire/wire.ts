@@ -121,18 +121,18 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     const calls = microBatches * layersInStage * passes * 2;
     const worldBytes = tp * cp * dp * m.layers * microBatches * passes * 2 * act;
     const kinds: WireKind[] = sp ? ["allGather", "reduceScatter"] : ["allReduce"];
-    for (const kind of kinds)
-      item({ id: "tp-layer", group: "tp", on: "tp", kind, bytes: act, size: tp, unit: "layer-pass", perUnit: 2, calls, hides: "none", closedForm: true, worldBytes });
+    for (let k = 0; k < kinds.length; k++)
+      item({ id: "tp-layer", group: "tp", on: "tp", kind: kinds[k]!, bytes: act, size: tp, unit: "layer-pass", perUnit: 2, calls, hides: "none", closedForm: true, worldBytes });
     // The input embedding all-reduces its output (reduce-scatters under sequence parallelism) and,
     // under sequence parallelism, all-gathers the gradient back; the output layer all-gathers its
     // input (SP) and all-reduces or reduce-scatters the input gradient (Megatron-LM
     // VocabParallelEmbedding, ColumnParallelLinear). The closed form leaves these out.
     const embed: [WireKind, "forward" | "backward"][] = sp ? [["reduceScatter", "forward"], ["allGather", "backward"]] : [["allReduce", "forward"]];
     const head: [WireKind, "forward" | "backward"][] = sp ? [["allGather", "forward"], ["reduceScatter", "backward"]] : [["allReduce", "backward"]];
-    for (const [kind, pass] of embed)
-      item({ id: "tp-embedding", group: "tp", on: "tp", kind, pass, bytes: act, size: tp, unit: "embedding-pass", perUnit: 1, calls: pp === 1 ? microBatches : 0, hides: "none", closedForm: false, worldBytes: 0 });
-    for (const [kind, pass] of head)
-      item({ id: "tp-head", group: "tp", on: "tp", kind, pass, bytes: act, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: false, worldBytes: 0 });
+    for (let k = 0; k < embed.length; k++)
+      item({ id: "tp-embedding", group: "tp", on: "tp", kind: embed[k]![0], pass: embed[k]![1], bytes: act, size: tp, unit: "embedding-pass", perUnit: 1, calls: pp === 1 ? microBatches : 0, hides: "none", closedForm: false, worldBytes: 0 });
+    for (let k = 0; k < head.length; k++)
+      item({ id: "tp-head", group: "tp", on: "tp", kind: head[k]![0], pass: head[k]![1], bytes: act, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: false, worldBytes: 0 });
   }
 
   if (pp > 1) {
