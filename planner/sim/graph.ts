@@ -320,25 +320,27 @@ function addSends(g: Graph, c: SimCosts, P: number, V: number, M: number): void 
   for (let s = 0; s < P; s++) {
     const activation = newInfo(g, { stage: s, stream: "pp comm", label: "send activation", parts: sendParts, gradFrom: 0 });
     const gradient = newInfo(g, { stage: s, stream: "pp comm", label: "send gradient", parts: sendParts, gradFrom: 0 });
-    for (let ch = 0; ch < V; ch++)
+    for (let ch = 0; ch < V; ch++) {
+      // The chunk's neighbours in the model, the same for every micro-batch.
+      const gc = globalStage(c.schedule, P, ch, s);
+      const ahead = gc < lastChunk ? stageOf(c.schedule, P, gc + 1) : null;
+      const behind = gc > 0 ? stageOf(c.schedule, P, gc - 1) : null;
       for (let mb = 0; mb < M; mb++) {
-        const gc = globalStage(c.schedule, P, ch, s);
-        if (gc < lastChunk) {
-          const to = stageOf(c.schedule, P, gc + 1);
+        if (ahead !== null) {
           const from = passIndexOf(V, M, s, 0, ch, mb);
-          const next = firstOp[passIndexOf(V, M, to.stage, 0, to.chunk, mb)]!;
+          const next = firstOp[passIndexOf(V, M, ahead.stage, 0, ahead.chunk, mb)]!;
           // The V's turn (stage p−1 to p) stays on the rank: no transfer.
-          if (to.stage === s) engine.dep(next, lastOp[from]!);
-          else send(g, c, routes, s, activation, to.stage, lastOp[from]!, next, from);
+          if (ahead.stage === s) engine.dep(next, lastOp[from]!);
+          else send(g, c, routes, s, activation, ahead.stage, lastOp[from]!, next, from);
         }
-        if (gc > 0) {
-          const to = stageOf(c.schedule, P, gc - 1);
+        if (behind !== null) {
           const from = passIndexOf(V, M, s, B, ch, mb);
-          const next = firstOp[passIndexOf(V, M, to.stage, B, to.chunk, mb)]!;
-          if (to.stage === s) engine.dep(next, lastOp[from]!);
-          else send(g, c, routes, s, gradient, to.stage, lastOp[from]!, next, from);
+          const next = firstOp[passIndexOf(V, M, behind.stage, B, behind.chunk, mb)]!;
+          if (behind.stage === s) engine.dep(next, lastOp[from]!);
+          else send(g, c, routes, s, gradient, behind.stage, lastOp[from]!, next, from);
         }
       }
+    }
   }
 }
 
