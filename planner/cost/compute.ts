@@ -117,6 +117,20 @@ export function materialisedAttentionTime(m: ModelSpec, hw: Hardware, seqLen: nu
 
 const NO_CP = { cp: 1, split: "zigzag" } as const;
 
+/** Forward time of one layer's attention core on one tp rank (dense and MoE layers alike).
+ *  Attention runs in 16 bits even under fp8 matmuls (Transformer Engine keeps DPA in bf16).
+ *  Materialised scores are batched GEMMs at the matmul table's efficiency and HBM's roofline
+ *  (materialisedAttentionTime); a fused kernel does the work it does (the causal share under
+ *  flash attention: causal.ts) at the efficiency of the engine's kernel on this GPU generation
+ *  (cost/engine-terms.ts). Context parallel: the rank's s/cp queries meet the whole sequence's
+ *  keys, times the busiest rank's share of the causal work (cost/context.ts cpImbalance). */
+export function attentionTime(m: ModelSpec, hw: Hardware, t: Training, tp: number, microBatch: number, cp: { cp: number; split: CpSplit } = NO_CP): number {
+  const c = cp.cp;
+  if (!t.fusedAttention) return materialisedAttentionTime(m, hw, t.seqLen, t.seqLen / c, tp, microBatch, t.engine) * cpImbalance(c, cp.split);
+  const work = ((attentionFlops(m, t.seqLen, tp, microBatch) * attentionWorkShare(m, t)) / c) * cpImbalance(c, cp.split);
+  return work / (hw.peak.bf16 * attentionEfficiency(hw, t.engine));
+}
+
 /** Backward time of the attention core over its forward's: 2.5 for a fused (flash) kernel, which
  *  recomputes the scores (Dao 2023 §3.1: five GEMMs against two), 2 for materialised scores. */
 export const attentionBackwardFactor = (t: Pick<Training, "fusedAttention">): number => (t.fusedAttention ? 2.5 : 2);
@@ -139,13 +153,7 @@ export function layerTimes(
   let gemms = 0;
   const layer = layerGemms(m, tp, tokens);
   for (let i = 0; i < layer.length; i++) gemms += gemmTime(hw, peak, layer[i]!.m, layer[i]!.n, layer[i]!.k, layer[i]!.count);
-  // Attention runs in 16-bit even under fp8 matmuls (Transformer Engine keeps DPA in bf16). Its
-  // time follows the work the kernel does (the causal share under flash attention: causal.ts) at
-  // the efficiency of the engine's kernel on this GPU generation (cost/engine-terms.ts).
-  // Materialised scores are batched GEMMs at the matmul table's efficiency and HBM's roofline
-  // (materialisedAttentionTime); a fused kernel at its own efficiency.
-  const attentionWork = ((attentionFlops(m, t.seqLen, tp, microBatch) * attentionWorkShare(m, t)) / c) * cpImbalance(c, cp.split);
-  const attention = t.fusedAttention ? attentionWork / (hw.peak.bf16 * attentionEfficiency(hw, t.engine)) : materialisedAttentionTime(m, hw, t.seqLen, t.seqLen / c, tp, microBatch, t.engine) * cpImbalance(c, cp.split);
+  const attention = attentionTime(m, hw, t, tp, microBatch, cp);
   // Memory-bound bytes are linear in the rank's tokens (scores: its queries × all keys).
   const memBytes = layerMemoryBoundBytes(m, t, tp, microBatch, sequenceParallel) / c;
   const memory = hbm(hw, memBytes);

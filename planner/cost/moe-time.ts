@@ -16,10 +16,8 @@ import { mlpMatrices } from "../model.js";
 import { moeLayersIn, stageRange } from "../moe.js";
 import { rankLayers } from "../layout/stages.js";
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
-import { type HeadTimes, type LayerTimes, attentionBackwardFactor, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
-import { attentionWorkShare } from "./causal.js";
-import { attentionEfficiency } from "./engine-terms.js";
-import { attentionFlops, attentionGemms } from "./flops.js";
+import { type HeadTimes, type LayerTimes, attentionBackwardFactor, attentionTime, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
+import { attentionGemms } from "./flops.js";
 import { routerGemm, sharedExpertGemms } from "./moe-flops.js";
 import { moeImbalanceOf } from "./moe-facts.js";
 import { cpSplitOf } from "./context.js";
@@ -48,8 +46,8 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const perExpert = rows / local;
   const fe = e.expertFfnHidden / p.etp;
   const routed = gemmTime(hw, peak, perExpert, fe, h, local * (mlpMatrices(m) - 1)) + gemmTime(hw, peak, perExpert, h, fe, local);
-  // As a dense layer's (compute.ts): the causal share at the engine's attention efficiency.
-  const attention = (attentionFlops(m, t.seqLen, p.tp, p.microBatch) * attentionWorkShare(m, t)) / (hw.peak.bf16 * attentionEfficiency(hw, t.engine));
+  // As a dense layer's (compute.ts attentionTime).
+  const attention = attentionTime(m, hw, t, p.tp, p.microBatch);
   // Memory-bound work: the layer's norms, residuals, rotary and the shared experts' activation as
   // in a dense layer of the shared width; the routed copies' activation function (read 4, write 2
   // bytes per element gated, 2 + 2 plain) and their permute and unpermute (each reads and writes

@@ -51,3 +51,22 @@ describe("materialised attention as batched GEMMs", () => {
     expect(fused.forward).toBeGreaterThan(layerTimes(gpt17, a100, training({ fusedAttention: true }), 1, 16, false).forward);
   });
 });
+
+describe("one attention price for dense and MoE layers", () => {
+  it("an MoE layer's attention core is compute.ts attentionTime plus the scores' softmax, materialised or fused", async () => {
+    const { moeLayerTimes } = await import("../../planner/cost/moe-time.js");
+    const { attentionTime } = await import("../../planner/cost/compute.js");
+    const { preset } = await import("./fixtures.js");
+    const m = preset("mixtral-8x7b");
+    const h100 = hardware("dgx-h100");
+    const p = { tp: 2, ep: 4, etp: 1, microBatch: 1, sequenceParallel: true };
+    for (const fusedAttention of [false, true]) {
+      const t = training({ gpus: 64, globalBatch: 128, seqLen: 4096, precision: "bf16", fusedAttention });
+      const softmax = fusedAttention ? 0 : hbm(h100, (4 * m.heads * 4096 * 4096) / 2);
+      expect(moeLayerTimes(m, h100, t, p).attentionCore).toBeCloseTo(attentionTime(m, h100, t, 2, 1) + softmax, 12);
+    }
+    // Materialised: the batched GEMMs, not a kernel efficiency.
+    const t = training({ gpus: 64, globalBatch: 128, seqLen: 4096, precision: "bf16", fusedAttention: false });
+    expect(attentionTime(m, h100, t, 2, 1)).toBeCloseTo(materialisedAttentionTime(m, h100, 4096, 4096, 2, 1), 15);
+  });
+});
