@@ -52,6 +52,10 @@ export interface Engine {
      *  reduction: 2 for a 16-bit buffer (Rajbhandari et al. 2020 §3), 4 where the stack
      *  accumulates it in fp32 across micro-batches (FSDP2's reduce dtype). */
     gradBufferBytes: number;
+    /** Bytes per gradient element the data-parallel reduction moves: 2 where 16-bit gradients are
+     *  reduced, 4 where the stack reduces them in fp32 (Megatron-LM under bf16:
+     *  accumulate_allreduce_grads_in_fp32 forced on; FSDP2 with reduce_dtype float32). */
+    gradReduceBytes: number;
     /** ZeRO-3 parameters released after a recomputed forward unless reused within this many
      *  elements, then gathered again for the backward (cost/regather.ts: DeepSpeed 2021's
      *  stage3_max_reuse_distance); null: kept through the backward (FSDP). */
@@ -138,8 +142,11 @@ export const MEGATRON_LOSS_BYTES = { forward: 38, backward: 14 } as const;
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
  *  flash-attention 2; the tensor-parallel overlap switch sets its fraction and needs SP. */
-export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined }): Engine {
+export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined }): Engine {
   let out = e;
+  // --grad-reduce-in-bf16 (Megatron's flag; NeMo's optim.grad_sync_dtype: bf16): 16-bit gradients
+  // on the wire.
+  if (o.gradReduceInBf16 === true) out = { ...out, dataParallel: { ...out.dataParallel, gradReduceBytes: 2 } };
   // --tp-comm-overlap: the stack's switch (callers refuse it where commOverlap is null).
   if (o.tpCommOverlap === true && e.tensorParallel.commOverlap !== null)
     out = { ...out, tensorParallel: { ...out.tensorParallel, overlap: e.tensorParallel.commOverlap, overlapNeedsSp: true } };

@@ -192,6 +192,10 @@ export interface Hardware {
   /** Board power limit, watts, where the profile states one (efficiencies already derated,
    *  planner/power.ts). */
   powerLimit?: number;
+  /** Sustained compute clock under that limit relative to the rated part (planner/power.ts; absent:
+   *  1): the profile's own efficiencies come derated, an engine's kernel figures (measured on rated
+   *  parts) are derated by it where they are used (cost/engine-terms.ts attentionEfficiency). */
+  computeThrottle?: number;
   /** The whole run's figures (power, PUE, failure rate, checkpoint storage, restart), when the
    *  profile gives them (planner/run/). */
   run?: RunFigures;

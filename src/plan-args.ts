@@ -38,6 +38,7 @@ export const PLAN_OPTIONS = {
   "no-sequence-parallel": { type: "boolean" },
   "no-grad-overlap": { type: "boolean" },
   "tp-comm-overlap": { type: "boolean" },
+  "grad-reduce-in-bf16": { type: "boolean" },
   top: { type: "string" },
   json: { type: "boolean" },
   timeline: { type: "boolean" },
@@ -63,6 +64,8 @@ export interface PlanArgs {
   gradOverlapGiven?: boolean;
   /** --tp-comm-overlap: switch on the engine's tensor-parallel overlap (Engine.tensorParallel). */
   tpCommOverlap?: boolean;
+  /** --grad-reduce-in-bf16: 16-bit gradients on the wire where the engine reduces in fp32. */
+  gradReduceInBf16?: boolean;
   /** Busiest expert rank's load over the mean (--moe-imbalance); undefined: the default. */
   moeImbalance?: number | undefined;
   /** Adam's moments in fp32 (default) or bf16 (--optimizer-states). */
@@ -158,6 +161,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     attentionGiven: attention !== undefined,
     gradOverlapGiven: values["no-grad-overlap"] === true,
     tpCommOverlap: values["tp-comm-overlap"] === true,
+    gradReduceInBf16: values["grad-reduce-in-bf16"] === true,
     moeImbalance: imbalance(s("moe-imbalance")),
     optimizerStates: oneOf("optimizer-states", s("optimizer-states"), ["fp32", "bf16"] as const),
     fixed,

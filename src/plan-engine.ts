@@ -7,7 +7,7 @@ import { type Builtins, readBuiltins } from "./builtin-table.js";
 import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -20,10 +20,13 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     if (loaded.tensorParallel.commOverlap === null) throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers)`);
     notes.push("tensor-parallel communication overlapped");
   }
+  // Where the stack already reduces 16-bit gradients the switch changes nothing, and says so.
+  if (args.gradReduceInBf16) notes.push(loaded.dataParallel.gradReduceBytes === 2 ? "gradients reduced in 16 bits, as the engine does" : "gradients reduced in bf16");
   const engine = withOverrides(loaded, {
     fusedAttention: args.attentionGiven ? args.fusedAttention : undefined,
     overlapGradReduce: args.gradOverlapGiven ? args.overlapGradReduce : undefined,
     tpCommOverlap: args.tpCommOverlap,
+    gradReduceInBf16: args.gradReduceInBf16,
   });
   return { engine, from: notes.join("; ") };
 }

@@ -125,6 +125,14 @@ export function tpCommOverlapOf(r: Csv): boolean {
   return ["MEG24", "DGXC"].includes(sourceOf(r.id!));
 }
 
+/** Whether the run reduced its gradients in bf16 where its engine's default is fp32: NVIDIA's
+ *  GPT-3 175B recipe the DGXC rows ran sets optim.grad_sync_dtype: bf16 (dgxc-benchmarking
+ *  nemo_megatron/gpt3_175b_hydra.yaml @ 35a9aec); Megatron-LM's own scripts (MEG24) keep its bf16
+ *  default, fp32 (megatron/training/arguments.py accumulate_allreduce_grads_in_fp32). */
+export function gradReduceInBf16Of(r: Csv): boolean {
+  return sourceOf(r.id!) === "DGXC";
+}
+
 const CONFIG_COLUMNS = ["seq_len", "gpu", "gpu_mem_gb", "tp", "pp", "vpp", "dp", "cp", "zero_stage", "sp", "recompute", "micro_batch", "global_batch"];
 
 const defaultEngines = engineCache();
@@ -134,7 +142,7 @@ export function rowToInputs(r: Csv, engines: (name: EngineName) => Engine = defa
   const engine = engineOfRow(r);
   const model = modelOf(r);
   const loaded = engines(engine);
-  const e = tpCommOverlapOf(r) ? withOverrides(loaded, { tpCommOverlap: true }) : loaded;
+  const e = withOverrides(loaded, { tpCommOverlap: tpCommOverlapOf(r), gradReduceInBf16: gradReduceInBf16Of(r) });
   const training: Training = {
     gpus: Number(r.gpus),
     globalBatch: globalBatchOf(r),

@@ -8,7 +8,10 @@ import { gradientBucketBytes } from "../wire/facts.js";
 /** Achieved fraction of the 16-bit peak of the engine's attention kernel on this GPU; a GPU
  *  generation the engine does not list uses the hardware profile's calibrated figure. */
 export function attentionEfficiency(hw: Hardware, e: Engine | undefined): number {
-  return e?.attention.efficiency[gpuGeneration(hw)] ?? hw.attentionEfficiency;
+  // An engine's kernel figure is the rated part's; a power-capped part runs it at the clock it
+  // sustains (planner/power.ts), as the profile's own figure already is.
+  const kernel = e?.attention.efficiency[gpuGeneration(hw)];
+  return kernel === undefined ? hw.attentionEfficiency : kernel * (hw.computeThrottle ?? 1);
 }
 
 /** HBM traffic of an element-wise group relative to its fused kernel (1 when fused): an eager
@@ -80,6 +83,11 @@ export const logitBytes = (e: Engine | undefined): number => e?.logitBytes ?? 4;
 /** Bytes per parameter of the unsharded ZeRO-0/1 gradient (2: 16-bit, Rajbhandari et al. 2020
  *  §3; 4: accumulated in fp32, Engine.dataParallel.gradBufferBytes). */
 export const gradBufferBytes = (e: Engine | undefined): number => e?.dataParallel.gradBufferBytes ?? 2;
+
+/** Bytes per gradient element the data-parallel reduction moves (2: 16-bit; 4: the stack
+ *  reduces in fp32, Engine.dataParallel.gradReduceBytes). No engine: the default engine's, fp32
+ *  (Megatron-LM's bf16 rule, profiles/engines/megatron-core.json). */
+export const gradReduceBytes = (e: Engine | undefined): number => e?.dataParallel.gradReduceBytes ?? 4;
 
 /** The output layer's saved input on the last stage: the final norm's 16-bit input, 1/t of it under
  *  sequence parallelism (Korthikanti et al. 2022 §4.3), plus the all-gathered normed input the

@@ -4,7 +4,7 @@
 import type { Hardware, ModelSpec, Plan, TimeBreakdown, Training } from "../types.js";
 import { layerMatrixParams, stageParamSplit } from "../model.js";
 import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
-import { engineBucketBytes, exposedTensorParallel, overlapsParamGather, prefetchLayers } from "./engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsParamGather, prefetchLayers } from "./engine-terms.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
 import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
@@ -149,7 +149,8 @@ export function stepTime(
     if (zero === 0) {
       // DDP: bucketed all-reduce overlapping the last micro-batch's backward (Li et al. 2020 §3.2.3);
       // the last bucket cannot overlap.
-      const lastBucket = allReduceTime(Math.min(grads.bytes, engineBucketBytes(e, dpcp)), dpcp, grads.link);
+      // The bucket holds a parameter count: its bytes follow the gradients' type (wire.ts).
+      const lastBucket = allReduceTime(Math.min(grads.bytes, (engineBucketBytes(e, dpcp) * gradReduceBytes(e)) / 2), dpcp, grads.link);
       const all = one("dp-gradients");
       dpComm = Math.max(all - bwdWindow, lastBucket) + slowdown * Math.max(0, Math.min(all - lastBucket, bwdWindow));
     } else if (zero <= 2) {

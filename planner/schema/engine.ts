@@ -48,6 +48,7 @@ const schemas = lazySchemas((z) => {
           bucketSizePerDp: quantity,
           gatherCallsPerLayer: withSource(z.number().int().min(1).max(1000)),
           gradBufferBytesPerParam: withSource(z.number().gte(0).lte(16)).optional(),
+          gradReduceBytesPerParam: withSource(z.union([z.literal(2), z.literal(4)])).optional(),
           maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),
         })
         .strict(),
@@ -130,6 +131,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
       gatherCallsPerLayer: fig("dataParallel.gatherCallsPerLayer", d.gatherCallsPerLayer),
       gradBufferBytes: d.gradBufferBytesPerParam === undefined ? 2 : fig("dataParallel.gradBufferBytesPerParam", d.gradBufferBytesPerParam),
+      // Absent: Megatron's bf16 behaviour, fp32 gradients on the wire (as no engine prices).
+      gradReduceBytes: d.gradReduceBytesPerParam === undefined ? 4 : fig("dataParallel.gradReduceBytesPerParam", d.gradReduceBytesPerParam),
       // Absent: parameters kept through the recompute and the backward (FSDP; cost/regather.ts).
       maxReuseDistance: d.maxReuseDistance === undefined ? null : fig("dataParallel.maxReuseDistance", d.maxReuseDistance),
     },

@@ -172,6 +172,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     sources,
   };
   if (powerLimit !== undefined) hw.powerLimit = powerLimit;
+  if (throttle !== 1) hw.computeThrottle = throttle;
   if (g.fp8Efficiency !== undefined) hw.fp8Efficiency = fig("gpu.fp8Efficiency", g.fp8Efficiency);
   if (f.fabric) {
     const fabric = resolveFabric(f.fabric as FabricIn, hw.gpusPerNode, fig, (path, x) => q(path, x, "seconds"));

@@ -7,7 +7,7 @@ import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
-import { engineBucketBytes, exposedTensorParallel } from "../cost/engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel, gradReduceBytes } from "../cost/engine-terms.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
@@ -84,6 +84,9 @@ export interface SimCosts {
   dpCollective: (kind: CollectiveKind, bytes: number) => Transfer;
   /** All-reduce of the tied embedding's gradient between the first and last stage, or null. */
   tiedEmbedding: Transfer | null;
+  /** Bytes a gradient byte of the 16-bit weights becomes on the wire: 2 where the engine reduces
+   *  in fp32 (cost/engine-terms.ts gradReduceBytes), else 1. */
+  gradScale: number;
   /** Optimizer step of each stage. */
   optimizer: number[];
   /** Sends hold the sender's compute stream until the transfer is done (Megatron-LM's
@@ -241,6 +244,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     regather: plan.zero === 3 ? regatherFraction(m, plan.tp, t.engine, plan.recompute) : 0,
     overlapGradReduce: t.overlapGradReduce,
     bucketBytes: opts.bucketBytes ?? engineBucketBytes(t.engine, dpcp),
+    gradScale: gradReduceBytes(t.engine) / 2,
     dpCollective,
     tiedEmbedding,
     optimizer,
@@ -284,6 +288,7 @@ export function uniformCosts(o: {
     regather: 0,
     overlapGradReduce: true,
     bucketBytes: Infinity,
+    gradScale: 1,
     dpCollective: () => free,
     tiedEmbedding: null,
     optimizer: Array.from({ length: o.pp }, () => 0),

@@ -119,7 +119,7 @@ function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind,
   const last = g.lastOp[pass]!;
   const opBytes = g.opBytes;
   if (after !== null) {
-    const op = collective(g, passBytes(opBytes, first, last), new Label(stage, kind, `${label}, all at once`));
+    const op = collective(g, passBytes(opBytes, first, last) * g.costs.gradScale, new Label(stage, kind, `${label}, all at once`));
     g.engine.dep(op, after);
     out.push(op);
     return op;
@@ -128,7 +128,8 @@ function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind,
   const bucketLabel = new Label(stage, kind, `${label} bucket`);
   let op = -1;
   for (let k = 0; k < buckets.length; k++) {
-    op = collective(g, buckets.bytes[k]!, bucketLabel, k);
+    // Buckets hold a parameter count (Megatron-Core's 40M): their bytes follow the gradients' type.
+    op = collective(g, buckets.bytes[k]! * g.costs.gradScale, bucketLabel, k);
     const producer = buckets.op[k]!;
     g.engine.dep(op, producer, gradProgress(infoOf(g, producer), buckets.fraction[k]!));
     out.push(op);
@@ -270,7 +271,7 @@ function addZero3(g: Graph, s: number): void {
       if (i >= lead) g.engine.dep(gather, lead === 2 ? prev2 : prev1);
       g.engine.dep(op, gather);
       if (backward) {
-        const rs = collective(g, bytes, scatterLabel, op);
+        const rs = collective(g, bytes * c.gradScale, scatterLabel, op);
         g.engine.dep(rs, op);
         if (!c.overlapGradReduce) g.engine.dep(op + 1, rs);
         g.reductions[s]!.push(rs);

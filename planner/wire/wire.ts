@@ -10,6 +10,7 @@ import { BYTES_16, paddedVocab } from "./facts.js";
 import { expertWire } from "./expert-wire.js";
 import { cpCalls } from "../cost/context.js";
 import { regatherFraction } from "../cost/regather.js";
+import { gradReduceBytes } from "../cost/engine-terms.js";
 
 export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p" | "allToAll";
 
@@ -188,15 +189,18 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     // experts' are reduced over edp instead (expert-wire.ts).
     const grad = BYTES_16 * stageParamSplit(m, t.seqLen, tp, pp, layersInStage, pp === 1 ? "only" : "last", plan.ep, plan.etp).dense;
     const world = dpcp * tp * BYTES_16 * (paramsOverStages(m, t.seqLen, tp, pp) - (m.moe ? expertParamsOverStages(m, t.seqLen, plan) : 0));
-    const dpItem = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"]) =>
-      item({ id, group: "dp", on: "dp", kind, bytes: grad, size: dpcp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * world });
+    // Gradients travel at the engine's reduce precision (fp32 under Megatron-LM's bf16 default,
+    // arguments.py accumulate_allreduce_grads_in_fp32); weights at 16 bits.
+    const g = gradReduceBytes(t.engine) / BYTES_16;
+    const dpItem = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"], scale = 1) =>
+      item({ id, group: "dp", on: "dp", kind, bytes: scale * grad, size: dpcp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * scale * world });
     if (zero === 0) {
       // DDP: one bucketed all-reduce of the gradients overlapping the last backward (Li et al. 2020).
-      dpItem("dp-gradients", "allReduce", "step", 1, "backward");
+      dpItem("dp-gradients", "allReduce", "step", 1, "backward", g);
     } else if (zero <= 2) {
       // ZeRO-1 reduce-scatters once a step, ZeRO-2 every micro-batch (Rajbhandari et al. 2020
       // §5.2); both all-gather the updated 16-bit weights ahead of the next forward.
-      dpItem("dp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward");
+      dpItem("dp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward", g);
       dpItem("dp-weights", "allGather", "step", 1, "forward");
     } else {
       // ZeRO-3 / FSDP: weights gathered for every forward and backward, gradients reduce-scattered
@@ -207,7 +211,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
       const again = regatherFraction(m, tp, t.engine, recompute);
       if (again > 0)
         item({ id: "zero3-gather-recompute", group: "dp", on: "dp", kind: "allGather", bytes: again * grad, size: dpcp, unit: "microbatch", perUnit: 1, calls: microBatches, hides: "backward", closedForm: true, worldBytes: microBatches * again * world });
-      dpItem("zero3-reduce-scatter", "reduceScatter", "microbatch", microBatches, "backward");
+      dpItem("zero3-reduce-scatter", "reduceScatter", "microbatch", microBatches, "backward", g);
     }
   }
   return out;

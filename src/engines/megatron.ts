@@ -72,6 +72,9 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (p.sequenceParallel) a.push(["--sequence-parallel"]);
   // Predicted with the engine's tensor-parallel overlap switched on (plan --tp-comm-overlap).
   if (p.sequenceParallel && t.engine?.tensorParallel.overlapNeedsSp) a.push(["--tp-comm-overlap"]);
+  // Predicted with 16-bit gradient reduction under bf16 (plan --grad-reduce-in-bf16; core_r0.14
+  // _add_mixed_precision_args; fp16 runs reduce in 16 bits without it).
+  if (recent && t.precision !== "fp16" && t.engine?.dataParallel.gradReduceBytes === 2) a.push(["--grad-reduce-in-bf16"]);
   if (p.recompute === "full") a.push(["--recompute-granularity", "full"], ["--recompute-method", "uniform"], ["--recompute-num-layers", "1"]);
   if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"]);
   a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);

@@ -58,6 +58,9 @@ export interface ConfigReading {
   overlapGradReduce?: boolean;
   /** Tensor-parallel communication overlapped (Megatron's --tp-comm-overlap). */
   tpCommOverlap?: boolean;
+  /** 16-bit gradient reduction (Megatron's --grad-reduce-in-bf16, or an fp16 run, which Megatron
+   *  does not force to fp32). */
+  gradReduceInBf16?: boolean;
   fusedAttention?: boolean;
   claims: ModelClaim[];
   /** Unknown settings and settings paraplan does not model, named, one line each. */

@@ -27,6 +27,9 @@ export interface MegatronFacts {
   overlapGradReduce: boolean | undefined;
   /** --tp-comm-overlap (Transformer Engine userbuffers). */
   tpCommOverlap: boolean;
+  /** 16-bit gradient reduction: --grad-reduce-in-bf16, or --fp16 (Megatron forces fp32 only under
+   *  bf16 unless --accumulate-allreduce-grads-in-fp32; megatron/training/arguments.py). */
+  gradReduceInBf16: boolean;
   fusedAttention: boolean | undefined;
   /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
    *  --ds-sequence-parallel-size (Ulysses). */
@@ -201,6 +204,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
     precision,
     overlapGradReduce: deepspeed ? undefined : has("overlap-grad-reduce"),
     tpCommOverlap: !deepspeed && has("tp-comm-overlap"),
+    gradReduceInBf16: !deepspeed && (has("grad-reduce-in-bf16") || (precision === "fp16" && !has("accumulate-allreduce-grads-in-fp32"))),
     fusedAttention,
     claims,
     warnings,
@@ -244,6 +248,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.precision !== undefined ? { precision: f.precision } : {}),
     ...(f.overlapGradReduce !== undefined ? { overlapGradReduce: f.overlapGradReduce } : {}),
     ...(f.tpCommOverlap ? { tpCommOverlap: true } : {}),
+    ...(f.gradReduceInBf16 ? { gradReduceInBf16: true } : {}),
     ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     claims: f.claims,
     warnings: f.warnings,

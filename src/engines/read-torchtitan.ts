@@ -150,6 +150,10 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const mp = str("training", "mixed_precision_param", "bfloat16");
   let precision: Precision = "bf16";
   if (mp === "float32") warnings.push(`${o}: training.mixed_precision_param float32 is not modeled by paraplan; evaluated as bf16`);
+  // FSDP2's reduce dtype (MixedPrecisionPolicy.reduce_dtype): float32 by default, as the engine
+  // prices; bfloat16 is 16-bit gradients on the wire.
+  const reduce = str("training", "mixed_precision_reduce", "float32");
+  if (reduce !== "float32" && reduce !== "bfloat16") throw new UserError(`${o}: training.mixed_precision_reduce "${reduce}" is not float32 or bfloat16`);
   const converters = get("model", "converters");
   if ((Array.isArray(converters) ? converters : [converters]).includes("float8")) precision = "fp8";
   const mode = str("activation_checkpoint", "mode", "selective");
@@ -173,6 +177,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     globalBatch,
     seqLen: int("training", "seq_len", 2048),
     precision,
+    ...(reduce === "bfloat16" ? { gradReduceInBf16: true } : {}),
     claims: [],
     warnings,
     notes,

@@ -101,6 +101,8 @@ export function training(ctx: EngineContext): Record<string, TomlValue> {
     global_batch_size: t.globalBatch,
     seq_len: t.seqLen,
     mixed_precision_param: "bfloat16",
+    // FSDP2's reduce dtype: what the prediction assumed (Engine.dataParallel.gradReduceBytes).
+    mixed_precision_reduce: t.engine?.dataParallel.gradReduceBytes === 2 ? "bfloat16" : "float32",
   };
 }
 

@@ -42,6 +42,8 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     engine: req.training.engine.name,
     // --tp-comm-overlap: predicted with the engine's tensor-parallel overlap switched on.
     ...(req.training.engine.tensorParallel.overlapNeedsSp ? { tpCommOverlap: true } : {}),
+    // Bytes per gradient element the data-parallel reduction moves (4: fp32, 2: 16-bit).
+    gradReduceBytes: req.training.engine.dataParallel.gradReduceBytes,
     ...(m.moe ? { moeImbalance: req.training.moeImbalance ?? DEFAULT_MOE_IMBALANCE, optimizerStates: req.training.optimizerStates ?? "fp32" } : {}),
     assumed: req.assumed,
     searched: result.searched,

@@ -60,13 +60,15 @@ describe("collectives", () => {
 
   it("predicts the data-parallel gradient volume of a step, all ranks together", () => {
     // Parameters of tiny on one rank: 4 layers × (49,152 matrices + 832 biases and norms)
-    // + embedding 256·64 + positions 32·64 + final norm 128 = 218,496; 16-bit gradients; 2 ranks.
+    // + embedding 256·64 + positions 32·64 + final norm 128 = 218,496; 2 ranks. Weights travel in
+    // 16 bits, gradients in fp32 (no engine: Megatron's bf16 rule, as the worker's fp32 parameters).
     const g = 2 * 2 * 218_496;
-    expect(predictedVolumes(tiny, t, dp2)).toEqual({ all_reduce: g });
-    expect(predictedVolumes(tiny, t, { ...dp2, zero: 1 })).toEqual({ reduce_scatter: g, all_gather: g });
+    const grads = 2 * g;
+    expect(predictedVolumes(tiny, t, dp2)).toEqual({ all_reduce: grads });
+    expect(predictedVolumes(tiny, t, { ...dp2, zero: 1 })).toEqual({ reduce_scatter: grads, all_gather: g });
     // ZeRO-2 reduce-scatters once per micro-batch: 8/(2·4) = 1 here, 4 with micro-batch 1.
-    expect(predictedVolumes(tiny, t, { ...dp2, zero: 2, microBatch: 1 })).toEqual({ reduce_scatter: 4 * g, all_gather: g });
-    expect(predictedVolumes(tiny, t, { ...dp2, zero: 3, microBatch: 1 })).toEqual({ all_gather: 8 * g, reduce_scatter: 4 * g });
+    expect(predictedVolumes(tiny, t, { ...dp2, zero: 2, microBatch: 1 })).toEqual({ reduce_scatter: 4 * grads, all_gather: g });
+    expect(predictedVolumes(tiny, t, { ...dp2, zero: 3, microBatch: 1 })).toEqual({ all_gather: 8 * g, reduce_scatter: 4 * grads });
   });
 
   it("predicts tensor- and pipeline-parallel activation traffic", () => {

@@ -109,8 +109,9 @@ describe("paraplan plan --from", () => {
     const lines = r.stdout.split("\n");
     expect(lines).toContain("from user-gpt3-175b-megatron.sh (megatron): tp 8 · pp 16 · dp 8 · ZeRO-0 · micro-batch 1 · no recompute · 1F1B");
     expect(lines[1]).toBe("global batch 1536 × 2048 tokens, fp16, fused attention, Adam with fp32 master weights");
-    // The same evaluation and search by hand: fp16, no grad overlap (the script has no --overlap-grad-reduce).
-    const req = buildRequest(parsePlanArgs(["--model", "gpt3-175b", "--precision", "fp16", "--no-grad-overlap"]));
+    // The same evaluation and search by hand: fp16, no grad overlap (the script has no
+    // --overlap-grad-reduce), 16-bit gradients (Megatron forces fp32 reduction only under bf16).
+    const req = buildRequest(parsePlanArgs(["--model", "gpt3-175b", "--precision", "fp16", "--no-grad-overlap", "--grad-reduce-in-bf16"]));
     const current = evaluatePlan(req.model, req.hw, req.training, { tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
     const best = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
     expect(best.tokensPerSecond).toBeGreaterThan(current.tokensPerSecond);

@@ -20,7 +20,7 @@ describe("torchtitan 0.2 TOML", () => {
     expect(r.plan.zero).toBe(2);
     expect(r.notes[0]).toContain("ZeRO-1 has no torchtitan equivalent");
     expect(t.model).toEqual({ name: "llama3", flavor: "70B" });
-    expect(t.training).toEqual({ local_batch_size: 256, global_batch_size: 512, seq_len: 2048, mixed_precision_param: "bfloat16" });
+    expect(t.training).toEqual({ local_batch_size: 256, global_batch_size: 512, seq_len: 2048, mixed_precision_param: "bfloat16", mixed_precision_reduce: "float32" });
     expect(t.parallelism).toEqual({
       data_parallel_replicate_degree: 1,
       data_parallel_shard_degree: 2,

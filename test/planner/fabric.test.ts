@@ -86,10 +86,11 @@ describe("placement on a two-pod 1:7 fabric", () => {
       const t = c.t;
       const micro = t.globalBatch / 2;
       // Hand: the p2p carries b·s·h/tp bf16 bytes, 2 per micro-batch (forward, back); the dp ring
-      // of 2 all-reduces the last stage's bf16 gradients: 2α + 2·(1/2)·G/R, at R or R/7.
+      // of 2 all-reduces the last stage's gradients, fp32 under Megatron's bf16 rule (no engine:
+      // megatron-core's): 2α + 2·(1/2)·G/R, at R or R/7.
       const p2pBytes = (2 * t.seqLen * m.hidden) / 8;
       const p2p = (rate: number) => 2 * micro * (ALPHA + p2pBytes / rate);
-      const G = 2 * stageParamsPerGpu(m, t.seqLen, 8, 2, m.layers / 2, "last");
+      const G = 4 * stageParamsPerGpu(m, t.seqLen, 8, 2, m.layers / 2, "last");
       const dp = (rate: number) => 2 * ALPHA + G / rate;
       const a = comm(m, t, "tp-cp-dp-pp");
       const b = comm(m, t, "tp-cp-pp-dp");

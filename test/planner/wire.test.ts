@@ -11,6 +11,8 @@ import { gradientBucketBytes, paddedVocab } from "../../planner/wire/facts.js";
 import { type WireItem, type WireKind, stepVolumes, wireOf, worldVolumes } from "../../planner/wire/wire.js";
 import type { Hardware, Plan, Training, ZeroStage } from "../../planner/types.js";
 import { loadProfile } from "../../src/load.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { withOverrides } from "../../planner/engine.js";
 import { expectRel, model } from "./fixtures.js";
 
 const H100 = loadProfile("dgx-h100");
@@ -107,24 +109,28 @@ describe("wireOf: tp 2 · pp 2 · dp 2, tied embeddings", () => {
     expect(tied.worldBytes).toBe(2 * 2 * 2 * 51380224); // 2 stages · tp 2 · dp 2
   });
 
-  it("dp gradients: 2 bytes · the last stage's parameters", () => {
+  it("dp gradients: 4 bytes · the last stage's parameters (Megatron reduces bf16 runs' gradients in fp32)", () => {
     // last stage: 4 layers · (12h²/2 + 13h) + the embedding copy V'·h/2 + final LayerNorm 2h
     const last = 4 * (LAYER_MATRIX / 2 + LAYER_SMALL) + (VPAD2 * h) / 2 + 2 * h;
     expect(last).toBe(50911232);
     // first stage: 4 layers + the embedding V'·h/2 + positions s·h
     const first = 4 * (LAYER_MATRIX / 2 + LAYER_SMALL) + (VPAD2 * h) / 2 + s * h;
     const g = one(wire, "dp-gradients");
-    expect(g).toMatchObject({ kind: "allReduce", size: 2, calls: 1, hides: "backward", bytes: 2 * last });
-    // every rank reduces its own stage's gradients: dp 2 · tp 2 · 2 bytes · (first + last)
-    expect(g.worldBytes).toBe(2 * 2 * 2 * (first + last));
-    expect(g.worldBytes).toBe(831340544);
+    expect(g).toMatchObject({ kind: "allReduce", size: 2, calls: 1, hides: "backward", bytes: 4 * last });
+    // every rank reduces its own stage's gradients: dp 2 · tp 2 · 4 bytes · (first + last)
+    expect(g.worldBytes).toBe(2 * 2 * 4 * (first + last));
+    expect(g.worldBytes).toBe(2 * 831340544);
+    // --grad-reduce-in-bf16: 16-bit gradients, half the bytes
+    const bf16 = one(wireOf(M, { ...TA, engine: withOverrides(loadEngine("megatron-core"), { gradReduceInBf16: true }) }, A, linksOf(H100, A)), "dp-gradients");
+    expect(bf16.bytes).toBe(2 * last);
+    expect(bf16.worldBytes).toBe(831340544);
   });
 
   it("worldVolumes sums by kind", () => {
     const last = 4 * (LAYER_MATRIX / 2 + LAYER_SMALL) + (VPAD2 * h) / 2 + 2 * h;
     const first = last - 2 * h + s * h;
     expect(worldVolumes(wire)).toEqual({
-      allReduce: 512 * ACT + 8 * 51380224 + 8 * (first + last),
+      allReduce: 512 * ACT + 8 * 51380224 + 16 * (first + last),
       allGather: 32 * ACT,
       p2p: 32 * ACT,
     });
@@ -209,7 +215,7 @@ describe("the closed form prices the wire", () => {
   it("DDP without overlap exposes the whole gradient all-reduce", () => {
     const last = 4 * (LAYER_MATRIX / 2 + LAYER_SMALL) + (VPAD2 * h) / 2 + 2 * h;
     const t = training(8, 16, false);
-    expectRel(timeOf(A, t).dpComm, allReduceTime(2 * last, 2, H100.intra), 1e-12);
+    expectRel(timeOf(A, t).dpComm, allReduceTime(4 * last, 2, H100.intra), 1e-12);
   });
 });
 
@@ -217,9 +223,18 @@ describe("ZeRO volumes: tp 1 · pp 1 · dp 4", () => {
   // Ψ: every parameter on each rank: 8 layers · (12h² + 13h) + embedding V'·h + positions s·h +
   // final LayerNorm 2h (tied: no output matrix).
   const PSI = 8 * (LAYER_MATRIX + LAYER_SMALL) + VPAD1 * h + s * h + 2 * h;
-  const volumes = (zero: ZeroStage, globalBatch: number) => stepVolumes(M, training(4, globalBatch), { ...ONE_PLAN, dp: 4, zero });
+  // The ZeRO paper's 16-bit gradients: Megatron-Core with --grad-reduce-in-bf16.
+  const bf16Grads = withOverrides(loadEngine("megatron-core"), { gradReduceInBf16: true });
+  const volumes = (zero: ZeroStage, globalBatch: number) => stepVolumes(M, { ...training(4, globalBatch), engine: bf16Grads }, { ...ONE_PLAN, dp: 4, zero });
   // Each rank's buffer is 2Ψ bytes; 4 ranks.
   const W = 4 * 2 * PSI;
+
+  it("fp32 gradients (Megatron's bf16 default, no engine) double the reduction's bytes, not the gathers'", () => {
+    const fp32 = (zero: ZeroStage) => stepVolumes(M, training(4, 4), { ...ONE_PLAN, dp: 4, zero });
+    expect(fp32(0)).toEqual({ allReduce: 2 * W });
+    expect(fp32(1)).toEqual({ reduceScatter: 2 * W, allGather: W });
+    expect(fp32(3)).toEqual({ allGather: 2 * W, reduceScatter: 2 * W });
+  });
 
   it("follows the buffer convention, one micro-batch", () => {
     expect(PSI).toBe(154118144);

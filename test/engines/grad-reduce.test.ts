@@ -1,0 +1,94 @@
+// The gradients' type on the wire and a power-capped part's kernels, each against a hand
+// computation: Megatron-LM reduces bf16 runs' gradients in fp32 (megatron/training/arguments.py
+// accumulate_allreduce_grads_in_fp32), torchtitan's FSDP2 reduce-scatters in fp32
+// (mixed_precision_reduce), llm-foundry's PURE FSDP and 2021's fp16 stacks in 16 bits; a 500 W H100
+// runs an engine's attention kernel at the clock it sustains (planner/power.ts).
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { attentionEfficiency } from "../../planner/cost/engine-terms.js";
+import { allReduceTime } from "../../planner/cost/collectives.js";
+import { stepTime } from "../../planner/cost/time.js";
+import { microBatchCosts, wireLinks } from "../../planner/evaluate.js";
+import { place } from "../../planner/layout/groups.js";
+import { withOverrides } from "../../planner/engine.js";
+import { stageParamsPerGpu } from "../../planner/model.js";
+import { wireOf } from "../../planner/wire/wire.js";
+import type { Plan, Training } from "../../planner/types.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { cli, removeTemp, tempFile } from "../export/helpers.js";
+import { hardware, preset } from "../planner/fixtures.js";
+
+const engine = (name: string) => loadEngine(name, undefined);
+const h100 = hardware("dgx-h100");
+const plan: Plan = { tp: 1, pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+const m = preset("gpt3-1.3b");
+const training = (name: string, overrides: { gradReduceInBf16?: boolean } = {}): Training => ({
+  gpus: 8, globalBatch: 8, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: false, engine: withOverrides(engine(name), overrides),
+});
+
+afterAll(removeTemp);
+
+describe("bytes per gradient element on the wire", () => {
+  it("each built-in engine states it: fp32 for Megatron-Core (bf16), torchtitan and the worker; 16 bits for 2021's fp16 stacks and PURE FSDP", () => {
+    const bytes = Object.fromEntries(["megatron-core", "megatron-2021", "megatron-deepspeed", "fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"].map((n) => [n, engine(n).dataParallel.gradReduceBytes]));
+    expect(bytes).toEqual({ "megatron-core": 4, "megatron-2021": 2, "megatron-deepspeed": 2, fsdp: 2, torchtitan: 4, "torchtitan-compile": 4, paraplan: 4, "paraplan-compile": 4 });
+  });
+
+  it("DDP after the backward: the exposed all-reduce moves 4 bytes a parameter, 2 with --grad-reduce-in-bf16", () => {
+    // One node of 8: the ring all-reduce of Ψ·bytes on NVLink, nothing else in dpComm.
+    const psi = stageParamsPerGpu(m, 2048, 1, 1, m.layers, "only");
+    const links = wireLinks(h100, place(h100, { tp: 1, cp: 1, dp: 8, pp: 1, ep: 1, etp: 1 }));
+    for (const [t, bytes] of [[training("megatron-core"), 4], [training("megatron-core", { gradReduceInBf16: true }), 2]] as const) {
+      const grads = wireOf(m, t, plan, links).find((i) => i.id === "dp-gradients")!;
+      expect(grads.bytes).toBe(bytes * psi);
+      const time = stepTime(m, h100, t, plan, microBatchCosts(m, h100, t, plan));
+      expect(time.dpComm).toBeCloseTo(allReduceTime(bytes * psi, 8, h100.intra), 12);
+    }
+  });
+});
+
+describe("a power-capped part runs an engine's kernel at its sustained clock", () => {
+  it("torchtitan's H100 attention figure × ∛(500/700) on the 500 W H100, as is on the 700 W one", () => {
+    const tt = engine("torchtitan");
+    const capped = hardware("h100-96g-500w");
+    const figure = tt.attention.efficiency.H100!;
+    expect(attentionEfficiency(h100, tt)).toBe(figure);
+    expect(attentionEfficiency(capped, tt)).toBeCloseTo(figure * Math.cbrt(500 / 700), 12);
+    // The profile's own figure (no engine entry) comes derated at parse already, once.
+    expect(attentionEfficiency(capped, undefined)).toBe(capped.attentionEfficiency);
+  });
+});
+
+describe("the CLI: --grad-reduce-in-bf16, --from and the exports", () => {
+  it("plan --json names the bytes; the flag halves them and the header says so", async () => {
+    const base = ["plan", "--model", "gpt3-1.3b", "--gpus", "16", "--top", "1"];
+    const fp32 = JSON.parse((await cli([...base, "--json"])).stdout);
+    const bf16 = JSON.parse((await cli([...base, "--json", "--grad-reduce-in-bf16"])).stdout);
+    expect(fp32.gradReduceBytes).toBe(4);
+    expect(bf16.gradReduceBytes).toBe(2);
+    expect((await cli([...base, "--grad-reduce-in-bf16"])).stdout).toContain("engine megatron-core (default; gradients reduced in bf16)");
+    expect((await cli([...base, "--engine", "fsdp", "--grad-reduce-in-bf16"])).stdout).toContain("gradients reduced in 16 bits, as the engine does");
+  });
+
+  it("Megatron: the export writes --grad-reduce-in-bf16 and --from reads it", async () => {
+    const out = (await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "16", "--grad-reduce-in-bf16"])).stdout;
+    expect(out).toContain("--grad-reduce-in-bf16");
+    expect((await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "16"])).stdout).not.toContain("--grad-reduce-in-bf16");
+    const script = tempFile("bf16-reduce.sh", out);
+    const read = JSON.parse((await cli(["plan", "--model", "gpt3-1.3b", "--from", script, "--json"])).stdout);
+    expect(read.gradReduceBytes).toBe(2);
+  });
+
+  it("torchtitan: mixed_precision_reduce follows the prediction and is read back", async () => {
+    const out = (await cli(["export", "--format", "torchtitan", "--model", "llama3-8b", "--gpus", "8", "--grad-reduce-in-bf16"])).stdout;
+    expect(out).toMatch(/mixed_precision_reduce = "bfloat16"/);
+    const toml = tempFile("reduce.toml", out);
+    const read = JSON.parse((await cli(["plan", "--model", "llama3-8b", "--from", toml, "--json"])).stdout);
+    expect(read.gradReduceBytes).toBe(2);
+    const bad = tempFile("bad-reduce.toml", out.replace('mixed_precision_reduce = "bfloat16"', 'mixed_precision_reduce = "float16"'));
+    const r = await cli(["plan", "--model", "llama3-8b", "--from", bad]);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([expect.stringContaining('training.mixed_precision_reduce "float16" is not float32 or bfloat16')]);
+    expect(readFileSync(toml, "utf8")).toContain("[training]");
+  });
+});
