@@ -56,6 +56,9 @@ export interface Engine {
      *  reduced, 4 where the stack reduces them in fp32 (Megatron-LM under bf16:
      *  accumulate_allreduce_grads_in_fp32 forced on; FSDP2 with reduce_dtype float32). */
     gradReduceBytes: number;
+    /** Share of the data-parallel link's collective bandwidth the stack's ZeRO-3 gathers and
+     *  reduce-scatters reach (1: NCCL's ring rate, as FSDP's flat per-block collectives). */
+    zero3BandwidthShare: number;
     /** ZeRO-3 parameters released after a recomputed forward unless reused within this many
      *  elements, then gathered again for the backward (cost/regather.ts: DeepSpeed 2021's
      *  stage3_max_reuse_distance); null: kept through the backward (FSDP). */

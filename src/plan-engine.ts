@@ -17,7 +17,7 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   const loaded = loadEngine(name, builtins);
   if (args.tpCommOverlap) {
     // A switch the stack does not have is bad input, not a silent no-op.
-    if (loaded.tensorParallel.commOverlap === null) throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers)`);
+    if (loaded.tensorParallel.commOverlap === null) throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers; torchtitan-compile: async TP)`);
     notes.push("tensor-parallel communication overlapped");
   }
   // Where the stack already reduces 16-bit gradients the switch changes nothing, and says so.

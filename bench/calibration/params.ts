@@ -20,6 +20,10 @@
 //                                al.'s 18.9%, the planner's default, so no engine = megatron-core)
 //   hw/<family>/fp8              fp8 GEMMs' efficiency relative to the 16-bit table (Hardware.
 //                                fp8Efficiency), in [0.5, 1]: rows that ran fp8 matmuls
+//   megatron-deepspeed/zero3-bandwidth
+//                                the share of the data-parallel link's rate DeepSpeed 2021's
+//                                per-tensor ZeRO-3 collectives reach (Engine.dataParallel.
+//                                zero3BandwidthShare, in [0.05, 1]): its ZeRO-3 rows (NAR21T2)
 //   megatron-core/tp-overlap     what --tp-comm-overlap hides (Engine.tensorParallel.commOverlap),
 //                                in [0.1, 1]: rows that ran with it
 // Values are absolute (the hardware multiplier excepted); a key absent from a vector takes the
@@ -54,9 +58,10 @@ export function keysOf(profile: string, hw: Hardware, engine: EngineName, run: {
   // Megatron-LM 2021's GEMM figure is fitted where the step is its GEMMs: the rows of its own code
   // (megatron-2021); Megatron-DeepSpeed's ZeRO-3 rows, whose steps are mostly communication, take
   // it (fittedEngine) without informing it.
-  const attention = MATERIALISED.includes(engine) ? (engine === "megatron-2021" ? ["megatron-2021/matmul"] : []) : [engine === "megatron-core" ? `hw/${f}/attention` : `${attentionOwner(engine)}/attention/${gpuGeneration(hw)}`];
+  const attention = MATERIALISED.includes(engine) ? [`${attentionOwner(engine)}/matmul`] : [engine === "megatron-core" ? `hw/${f}/attention` : `${attentionOwner(engine)}/attention/${gpuGeneration(hw)}`];
   const keys = [...(run.fp8 ? [`hw/${f}/fp8`] : []), ...(run.tpOverlap ? [`${engine}/tp-overlap`] : []), `hw/${f}/matmul`, ...attention];
   if (EAGER.includes(engine)) keys.push(`${engine}/launch`);
+  if (engine === "megatron-deepspeed") keys.push("megatron-deepspeed/zero3-bandwidth");
   if (OVERLAPPING.includes(engine)) keys.push(`${engine}/slowdown`);
   return keys;
 }
@@ -82,9 +87,11 @@ export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: Param
   const launch = p[`${name}/launch`];
   const slow = p[`${name}/slowdown`];
   const tpo = e.tensorParallel.overlapNeedsSp ? p[`${name}/tp-overlap`] : undefined;
-  if (at === undefined && gemm === undefined && launch === undefined && slow === undefined && tpo === undefined) return e;
+  const z3 = p[`${name}/zero3-bandwidth`];
+  if (at === undefined && gemm === undefined && launch === undefined && slow === undefined && tpo === undefined && z3 === undefined) return e;
   return {
     ...e,
+    dataParallel: z3 === undefined ? e.dataParallel : { ...e.dataParallel, zero3BandwidthShare: z3 },
     gemmEfficiency: gemm ?? e.gemmEfficiency,
     tensorParallel: tpo === undefined ? e.tensorParallel : { ...e.tensorParallel, overlap: tpo, commOverlap: tpo },
     attention: at === undefined ? e.attention : { ...e.attention, efficiency: { ...e.attention.efficiency, [gen]: at } },
@@ -101,5 +108,6 @@ export function boundsOf(key: string, hws: Hardware[]): [number, number] {
   if (key.endsWith("/fp8")) return [0.5, 1];
   if (key.endsWith("/launch")) return [0.5e-6, 30e-6];
   if (key.endsWith("/slowdown")) return [0.01, 0.5];
+  if (key.endsWith("/zero3-bandwidth")) return [0.05, 1];
   return [0.1, 1];
 }

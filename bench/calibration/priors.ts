@@ -13,6 +13,7 @@ export const PRIORS: Record<string, { value: number; source: string }> = {
   "megatron-2021/matmul": { value: 1, source: "the hardware profile's matmul table as it is: no published measure of 2021's cuBLAS against today's on the same A100" },
   "megatron-2021/launch": { value: 8e-6, source: "~8 us host submit of a small eager PyTorch op on A100 (flagos-ai/Torch-FL PR #27; pytorch/pytorch#41383)" },
   "megatron-deepspeed/launch": { value: 8e-6, source: "as megatron-2021 (eager PyTorch)" },
+  "megatron-deepspeed/zero3-bandwidth": { value: 1, source: "NCCL's ring rate over the data-parallel link, as FSDP's flat collectives reach it: no published measure of DeepSpeed 2021's per-tensor ZeRO-3 gathers" },
   "fsdp/attention/A100": { value: 0.28, source: "FA2 paper's Triton FlashAttention A100 bars, 78-95 of 312 TFLOP/s" },
   "fsdp/attention/H100": { value: 0.14, source: "0.28 scaled by FA2's H100/A100 fraction (0.30/0.62)" },
   "fsdp/launch": { value: 8e-6, source: "~8 us eager host submit (flagos-ai/Torch-FL PR #27)" },
@@ -22,6 +23,7 @@ export const PRIORS: Record<string, { value: number; source: string }> = {
   "torchtitan/slowdown": { value: 0.19, source: "Lee et al. 2025: 18.9%" },
   "torchtitan-compile/attention/H100": { value: 0.3, source: "as torchtitan (SDPA flash backend is not compiled)" },
   "torchtitan-compile/launch": { value: 4e-6, source: "Inductor's wrapper: about half the eager host cost (pytorch/pytorch#41383; Ansel et al. 2024)" },
+  "torchtitan-compile/tp-overlap": { value: 0.9, source: "async TP decomposes the sequence-parallel collectives into p2p steps behind the GEMM's chunks, as TE's userbuffers do: megatron-core's prior (profiles/engines/torchtitan-compile.json)" },
   "torchtitan-compile/slowdown": { value: 0.19, source: "Lee et al. 2025: 18.9%" },
 };
 

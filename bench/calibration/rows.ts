@@ -122,7 +122,8 @@ function fixedOf(r: Csv): Fixed {
  *  strong-scaling rows take the 177B row's setup), and so did NVIDIA's GPT-3 175B recipe the DGXC
  *  rows ran (ub_tp_comm_overlap: true in dgxc-benchmarking nemo_megatron/gpt3_175b_hydra.yaml @ 35a9aec). */
 export function tpCommOverlapOf(r: Csv): boolean {
-  return ["MEG24", "DGXC"].includes(sourceOf(r.id!));
+  // torchtitan's async TP (enable_async_tensor_parallel, compiled): the TT24 rows whose notes name it.
+  return ["MEG24", "DGXC"].includes(sourceOf(r.id!)) || (sourceOf(r.id!) === "TT24" && /AsyncTP/.test(r.notes ?? ""));
 }
 
 /** Whether the run reduced its gradients in bf16 where its engine's default is fp32: NVIDIA's

@@ -67,9 +67,12 @@ export function writeBack(): void {
       j.attention.efficiency ??= {};
       j.attention.efficiency[gen!] = fig(Number(v.toFixed(3)));
     } else if (what === "tp-overlap") {
+      j.tensorParallel ??= {};
       j.tensorParallel.commOverlap = fig(Number(v.toFixed(3)));
     } else if (what === "matmul") {
       j.gemmEfficiency = fig(Number(v.toFixed(3)));
+    } else if (what === "zero3-bandwidth") {
+      j.dataParallel.zero3BandwidthShare = fig(Number(v.toFixed(3)));
     } else if (what === "launch") {
       j.launch ??= {};
       j.launch.perKernel = fig(`${(v * 1e6).toFixed(2)} us`);

@@ -2,7 +2,7 @@
 // undefined; undefined is the default engine's behaviour as the calibrated profiles describe it,
 // so a Training without an engine prices exactly as megatron-core does.
 import { type ElementwiseOp, type Engine, gpuGeneration } from "../engine.js";
-import type { Hardware, ModelSpec, Precision } from "../types.js";
+import type { Hardware, Link, ModelSpec, Precision } from "../types.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 
 /** Achieved fraction of the 16-bit peak of the engine's attention kernel on this GPU; a GPU
@@ -88,6 +88,13 @@ export const gradBufferBytes = (e: Engine | undefined): number => e?.dataParalle
  *  reduces in fp32, Engine.dataParallel.gradReduceBytes). No engine: the default engine's, fp32
  *  (Megatron-LM's bf16 rule, profiles/engines/megatron-core.json). */
 export const gradReduceBytes = (e: Engine | undefined): number => e?.dataParallel.gradReduceBytes ?? 4;
+
+/** The data-parallel link as the engine's ZeRO-3 collectives see it: its bandwidth times
+ *  Engine.dataParallel.zero3BandwidthShare (the link itself where the share is 1 or no engine). */
+export function zero3Link(link: Link, e: Engine | undefined): Link {
+  const share = e?.dataParallel.zero3BandwidthShare ?? 1;
+  return share === 1 ? link : { ...link, bandwidth: link.bandwidth * share };
+}
 
 /** The output layer's saved input on the last stage: the final norm's 16-bit input, 1/t of it under
  *  sequence parallelism (Korthikanti et al. 2022 §4.3), plus the all-gathered normed input the

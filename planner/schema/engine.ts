@@ -49,6 +49,7 @@ const schemas = lazySchemas((z) => {
           gatherCallsPerLayer: withSource(z.number().int().min(1).max(1000)),
           gradBufferBytesPerParam: withSource(z.number().gte(0).lte(16)).optional(),
           gradReduceBytesPerParam: withSource(z.union([z.literal(2), z.literal(4)])).optional(),
+          zero3BandwidthShare: withSource(z.number().gt(0).lte(1)).optional(),
           maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),
         })
         .strict(),
@@ -133,6 +134,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       gradBufferBytes: d.gradBufferBytesPerParam === undefined ? 2 : fig("dataParallel.gradBufferBytesPerParam", d.gradBufferBytesPerParam),
       // Absent: Megatron's bf16 behaviour, fp32 gradients on the wire (as no engine prices).
       gradReduceBytes: d.gradReduceBytesPerParam === undefined ? 4 : fig("dataParallel.gradReduceBytesPerParam", d.gradReduceBytesPerParam),
+      // Absent: the link's rate (FSDP's flat per-block collectives, Zhao et al. 2023 §3.2.1).
+      zero3BandwidthShare: d.zero3BandwidthShare === undefined ? 1 : fig("dataParallel.zero3BandwidthShare", d.zero3BandwidthShare),
       // Absent: parameters kept through the recompute and the backward (FSDP; cost/regather.ts).
       maxReuseDistance: d.maxReuseDistance === undefined ? null : fig("dataParallel.maxReuseDistance", d.maxReuseDistance),
     },

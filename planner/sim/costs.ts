@@ -7,7 +7,7 @@ import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
-import { engineBucketBytes, exposedTensorParallel, gradReduceBytes } from "../cost/engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, zero3Link } from "../cost/engine-terms.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
@@ -206,7 +206,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const [act] = byId("pp-activation");
   const p2p = act ? transfer((l) => p2pTime(act.bytes, l), act.link, ppInter, gather) : transfer(() => 0, links.pp.link, ppInter, gather);
 
-  const dpLink = links.dp.link;
+  // ZeRO-3's collectives at the engine's share of the link's rate (wire.ts).
+  const dpLink = plan.zero === 3 ? zero3Link(links.dp.link, t.engine) : links.dp.link;
   const dpInter = crossesNetwork(links.dp);
   // Gradients and ZeRO collectives span dp·cp (wire/wire.ts).
   const dpcp = dp * plan.cp;

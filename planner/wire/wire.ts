@@ -10,7 +10,7 @@ import { BYTES_16, paddedVocab } from "./facts.js";
 import { expertWire } from "./expert-wire.js";
 import { cpCalls } from "../cost/context.js";
 import { regatherFraction } from "../cost/regather.js";
-import { gradReduceBytes } from "../cost/engine-terms.js";
+import { gradReduceBytes, zero3Link } from "../cost/engine-terms.js";
 
 export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p" | "allToAll";
 
@@ -105,10 +105,10 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
   const act = (BYTES_16 * b * t.seqLen * m.hidden) / cp;
   const out: WireItem[] = [];
   // One object shape for every item (the search builds a wire for each plan it ranks).
-  const item = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: WireGroup; pass?: WireItem["pass"] }) => {
+  const item = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: WireGroup; pass?: WireItem["pass"]; link?: Link }) => {
     const l = links[i.on];
     out.push({
-      id: i.id, group: i.group, kind: i.kind, bytes: i.bytes, size: i.size, link: l.link, where: l.where, unit: i.unit,
+      id: i.id, group: i.group, kind: i.kind, bytes: i.bytes, size: i.size, link: i.link ?? l.link, where: l.where, unit: i.unit,
       perUnit: i.perUnit, pass: i.pass ?? "every", calls: i.calls, hides: i.hides, closedForm: i.closedForm, worldBytes: i.worldBytes,
     });
   };
@@ -192,8 +192,10 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     // Gradients travel at the engine's reduce precision (fp32 under Megatron-LM's bf16 default,
     // arguments.py accumulate_allreduce_grads_in_fp32); weights at 16 bits.
     const g = gradReduceBytes(t.engine) / BYTES_16;
+    // ZeRO-3's collectives at the share of the link's rate the stack reaches (Engine.dataParallel).
+    const link = zero === 3 ? zero3Link(links.dp.link, t.engine) : links.dp.link;
     const dpItem = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"], scale = 1) =>
-      item({ id, group: "dp", on: "dp", kind, bytes: scale * grad, size: dpcp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * scale * world });
+      item({ id, group: "dp", on: "dp", kind, bytes: scale * grad, size: dpcp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * scale * world, link });
     if (zero === 0) {
       // DDP: one bucketed all-reduce of the gradients overlapping the last backward (Li et al. 2020).
       dpItem("dp-gradients", "allReduce", "step", 1, "backward", g);
@@ -210,7 +212,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
       // Gathered again after a recomputed forward where the stack releases them (cost/regather.ts).
       const again = regatherFraction(m, tp, t.engine, recompute);
       if (again > 0)
-        item({ id: "zero3-gather-recompute", group: "dp", on: "dp", kind: "allGather", bytes: again * grad, size: dpcp, unit: "microbatch", perUnit: 1, calls: microBatches, hides: "backward", closedForm: true, worldBytes: microBatches * again * world });
+        item({ id: "zero3-gather-recompute", group: "dp", on: "dp", kind: "allGather", bytes: again * grad, size: dpcp, unit: "microbatch", perUnit: 1, calls: microBatches, hides: "backward", closedForm: true, worldBytes: microBatches * again * world, link });
       dpItem("zero3-reduce-scatter", "reduceScatter", "microbatch", microBatches, "backward", g);
     }
   }

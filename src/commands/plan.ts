@@ -32,7 +32,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --attention A            fused (flash attention) or unfused: overrides the engine's kernel
   --no-grad-overlap        gradient reduction after backward instead of overlapped with it (overrides the engine)
   --tp-comm-overlap        hide tensor-parallel communication behind the GEMMs (megatron-core: Transformer
-                           Engine userbuffers, as Megatron's --tp-comm-overlap; needs sequence parallel)
+                           Engine userbuffers, as Megatron's --tp-comm-overlap; torchtitan-compile: async
+                           TP, enable_async_tensor_parallel; needs sequence parallel)
   --grad-reduce-in-bf16    reduce gradients in bf16 where the engine reduces them in fp32 (Megatron's
                            flag; megatron-core and torchtitan default to fp32 under bf16)
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes

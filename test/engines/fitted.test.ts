@@ -31,6 +31,14 @@ describe("fitted engine and hardware figures", () => {
       }
     }
     expect(loadEngine("megatron-core", undefined).tensorParallel.commOverlap).not.toBeNull();
+    // torchtitan's async TP needs torch.compile: a switch on the compiled engine only.
+    expect(loadEngine("torchtitan-compile", undefined).tensorParallel.commOverlap).not.toBeNull();
+    expect(loadEngine("torchtitan", undefined).tensorParallel.commOverlap).toBeNull();
+    // DeepSpeed 2021's ZeRO-3 collectives: a share of the link's rate; every other stack the rate.
+    const share = loadEngine("megatron-deepspeed", undefined).dataParallel.zero3BandwidthShare;
+    expect(share).toBeGreaterThanOrEqual(0.05);
+    expect(share).toBeLessThanOrEqual(1);
+    for (const name of ENGINES.filter((n) => n !== "megatron-deepspeed")) expect(loadEngine(name, undefined).dataParallel.zero3BandwidthShare, name).toBe(1);
     for (const name of PROFILES) {
       const hw = loadProfile(name, undefined);
       for (const [, y] of hw.matmul.points) expect(y).toBeLessThanOrEqual(1);
@@ -49,7 +57,7 @@ describe("fitted engine and hardware figures", () => {
     for (const key of Object.keys(PRIORS).filter((k) => !k.startsWith("hw/"))) {
       const [engine, what, gen] = key.split("/") as [string, string, string | undefined];
       const e = loadEngine(engine, undefined);
-      const path = what === "attention" ? `attention.efficiency.${gen}` : what === "launch" ? "launch.perKernel" : what === "tp-overlap" ? "tensorParallel.commOverlap" : what === "matmul" ? "gemmEfficiency" : "overlapSlowdown";
+      const path = what === "attention" ? `attention.efficiency.${gen}` : what === "launch" ? "launch.perKernel" : what === "tp-overlap" ? "tensorParallel.commOverlap" : what === "matmul" ? "gemmEfficiency" : what === "zero3-bandwidth" ? "dataParallel.zero3BandwidthShare" : "overlapSlowdown";
       expect(e.sources[path], key).toMatch(/^fitted on calibration rows .*\(bench\/calibration.*\), prior /);
     }
   });

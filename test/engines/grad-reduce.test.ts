@@ -1,12 +1,13 @@
-// The gradients' type on the wire and a power-capped part's kernels, each against a hand
-// computation: Megatron-LM reduces bf16 runs' gradients in fp32 (megatron/training/arguments.py
+// What an engine puts on the wire and how fast it moves, and a power-capped part's kernels, each
+// against a hand computation: Megatron-LM reduces bf16 runs' gradients in fp32 (megatron/training/arguments.py
 // accumulate_allreduce_grads_in_fp32), torchtitan's FSDP2 reduce-scatters in fp32
 // (mixed_precision_reduce), llm-foundry's PURE FSDP and 2021's fp16 stacks in 16 bits; a 500 W H100
 // runs an engine's attention kernel at the clock it sustains (planner/power.ts).
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { attentionEfficiency } from "../../planner/cost/engine-terms.js";
-import { allReduceTime } from "../../planner/cost/collectives.js";
+import { allReduceTime, callTime } from "../../planner/cost/collectives.js";
+import { simulate } from "../../planner/sim/simulate.js";
 import { stepTime } from "../../planner/cost/time.js";
 import { microBatchCosts, wireLinks } from "../../planner/evaluate.js";
 import { place } from "../../planner/layout/groups.js";
@@ -90,5 +91,53 @@ describe("the CLI: --grad-reduce-in-bf16, --from and the exports", () => {
     expect(r.code).toBe(2);
     expect(r.errLines).toEqual([expect.stringContaining('training.mixed_precision_reduce "float16" is not float32 or bfloat16')]);
     expect(readFileSync(toml, "utf8")).toContain("[training]");
+  });
+});
+
+describe("DeepSpeed 2021's ZeRO-3 collectives at a share of the link's rate", () => {
+  const deepspeed = engine("megatron-deepspeed");
+  const z3: Plan = { ...plan, dp: 16, zero: 3, recompute: "full" };
+  const t = (share: number): Training => ({
+    gpus: 16, globalBatch: 16, seqLen: 2048, precision: "fp16", fusedAttention: false, overlapGradReduce: false,
+    engine: { ...deepspeed, dataParallel: { ...deepspeed.dataParallel, zero3BandwidthShare: share } },
+  });
+  const hw = hardware("dgx-a100-80g");
+  const links = wireLinks(hw, place(hw, { tp: 1, cp: 1, dp: 16, pp: 1, ep: 1, etp: 1 }));
+
+  it("every ZeRO-3 item crosses the dp link at share × its bandwidth, latency unchanged; other plans keep the link", () => {
+    const share = deepspeed.dataParallel.zero3BandwidthShare;
+    expect(share).toBeLessThan(1);
+    const items = wireOf(m, t(share), z3, links).filter((i) => i.group === "dp");
+    // (gpt3-1.3b's layers are within DeepSpeed's reuse distance: no re-gather after the recompute)
+    expect(items.map((i) => i.id).sort()).toEqual(["zero3-gather-backward", "zero3-gather-forward", "zero3-reduce-scatter"]);
+    for (const i of items) {
+      expect(i.link.bandwidth).toBeCloseTo(links.dp.link.bandwidth * share, 3);
+      expect(i.link.latency).toBe(links.dp.link.latency);
+    }
+    const zero1 = wireOf(m, t(share), { ...z3, zero: 1 }, links).filter((i) => i.group === "dp");
+    for (const i of zero1) expect(i.link).toBe(links.dp.link);
+  });
+
+  it("halving the share doubles the bandwidth part of the exposed communication, in the closed form and the simulation", () => {
+    const time = (share: number) => stepTime(m, hw, t(share), z3, microBatchCosts(m, hw, t(share), z3));
+    const sim = (share: number) => simulate(m, hw, t(share), z3).step;
+    expect(time(0.5).dpComm).toBeGreaterThan(time(1).dpComm);
+    expect(sim(0.5)).toBeGreaterThan(sim(1));
+    // The exposed gathers' bytes at rate B: (n−1)/n·M/B; at B/2 twice that, latency unchanged.
+    const gather = (share: number) => wireOf(m, t(share), z3, links).find((i) => i.id === "zero3-gather-forward")!;
+    const bw = (share: number) => callTime(gather(share)) - callTime({ ...gather(share), link: { ...gather(share).link, bandwidth: Infinity } });
+    expect(bw(0.5)).toBeCloseTo(2 * bw(1), 9);
+  });
+});
+
+describe("torchtitan's async TP is --tp-comm-overlap on the compiled engine", () => {
+  it("accepted on torchtitan-compile (sequence-parallel plans only), refused on eager torchtitan", async () => {
+    const ok = await cli(["plan", "--model", "llama3-70b", "--gpus", "64", "--engine", "torchtitan-compile", "--tp", "8", "--tp-comm-overlap", "--json", "--simulate-top", "0"]);
+    const j = JSON.parse(ok.stdout);
+    expect([j.engine, j.tpCommOverlap]).toEqual(["torchtitan-compile", true]);
+    expect(j.plans.every((p: { sequenceParallel: boolean }) => p.sequenceParallel)).toBe(true);
+    const eager = await cli(["plan", "--model", "llama3-70b", "--gpus", "64", "--engine", "torchtitan", "--tp-comm-overlap"]);
+    expect(eager.code).toBe(2);
+    expect(eager.errLines).toEqual([expect.stringMatching(/^paraplan: --tp-comm-overlap: the torchtitan engine has no tensor-parallel communication overlap/)]);
   });
 });
