@@ -148,8 +148,9 @@ export const MEGATRON_LOSS_BYTES = { forward: 38, backward: 14 } as const;
 export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined }): Engine {
   let out = e;
   // --grad-reduce-in-bf16 (Megatron's flag; NeMo's optim.grad_sync_dtype: bf16): 16-bit gradients
-  // on the wire.
-  if (o.gradReduceInBf16 === true) out = { ...out, dataParallel: { ...out.dataParallel, gradReduceBytes: 2 } };
+  // on the wire and in the buffer they accumulate in (Megatron-Core's DDP buffer takes the reduce
+  // dtype: distributed_data_parallel.py grad_reduce_in_fp32; FSDP2 accumulates in its reduce dtype).
+  if (o.gradReduceInBf16 === true) out = { ...out, dataParallel: { ...out.dataParallel, gradReduceBytes: 2, gradBufferBytes: Math.min(2, out.dataParallel.gradBufferBytes) } };
   // --tp-comm-overlap: the stack's switch (callers refuse it where commOverlap is null).
   if (o.tpCommOverlap === true && e.tensorParallel.commOverlap !== null)
     out = { ...out, tensorParallel: { ...out.tensorParallel, overlap: e.tensorParallel.commOverlap, overlapNeedsSp: true } };

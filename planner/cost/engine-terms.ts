@@ -81,8 +81,10 @@ export function fp8ExtraBytes(precision: Precision, e: Engine | undefined, linea
 export const logitBytes = (e: Engine | undefined): number => e?.logitBytes ?? 4;
 
 /** Bytes per parameter of the unsharded ZeRO-0/1 gradient (2: 16-bit, Rajbhandari et al. 2020
- *  §3; 4: accumulated in fp32, Engine.dataParallel.gradBufferBytes). */
-export const gradBufferBytes = (e: Engine | undefined): number => e?.dataParallel.gradBufferBytes ?? 2;
+ *  §3; 4: accumulated in fp32, Engine.dataParallel.gradBufferBytes). No engine: the default
+ *  engine's, fp32 (Megatron-Core under bf16: 6 + 12/d bytes a parameter with its distributed
+ *  optimizer, docs/source/api-guide/dist_optimizer.md). */
+export const gradBufferBytes = (e: Engine | undefined): number => e?.dataParallel.gradBufferBytes ?? 4;
 
 /** Bytes per gradient element the data-parallel reduction moves (2: 16-bit; 4: the stack
  *  reduces in fp32, Engine.dataParallel.gradReduceBytes). No engine: the default engine's, fp32

@@ -131,7 +131,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       bucketSize: q("dataParallel.bucketSize", d.bucketSize, "bytes", 1e12),
       bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
       gatherCallsPerLayer: fig("dataParallel.gatherCallsPerLayer", d.gatherCallsPerLayer),
-      gradBufferBytes: d.gradBufferBytesPerParam === undefined ? 2 : fig("dataParallel.gradBufferBytesPerParam", d.gradBufferBytesPerParam),
+      // Absent: Megatron-Core's bf16 behaviour, an fp32 gradient buffer (as no engine prices).
+      gradBufferBytes: d.gradBufferBytesPerParam === undefined ? 4 : fig("dataParallel.gradBufferBytesPerParam", d.gradBufferBytesPerParam),
       // Absent: Megatron's bf16 behaviour, fp32 gradients on the wire (as no engine prices).
       gradReduceBytes: d.gradReduceBytesPerParam === undefined ? 4 : fig("dataParallel.gradReduceBytesPerParam", d.gradReduceBytesPerParam),
       // Absent: the link's rate (FSDP's flat per-block collectives, Zhao et al. 2023 §3.2.1).

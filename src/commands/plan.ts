@@ -34,8 +34,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --tp-comm-overlap        hide tensor-parallel communication behind the GEMMs (megatron-core: Transformer
                            Engine userbuffers, as Megatron's --tp-comm-overlap; torchtitan-compile: async
                            TP, enable_async_tensor_parallel; needs sequence parallel)
-  --grad-reduce-in-bf16    reduce gradients in bf16 where the engine reduces them in fp32 (Megatron's
-                           flag; megatron-core and torchtitan default to fp32 under bf16)
+  --grad-reduce-in-bf16    accumulate and reduce gradients in bf16 where the engine keeps fp32 ones
+                           (Megatron's flag; megatron-core and torchtitan default to fp32 under bf16)
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
   --stage-layers A,B,…     layers of each pipeline stage, first to last (uneven stages; sets --pp)

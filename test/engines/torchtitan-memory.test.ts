@@ -8,7 +8,7 @@ import { layerActivationBytes } from "../../planner/cost/activations.js";
 import { gemmFlops, recomputeFlopsPerStep } from "../../planner/cost/flops.js";
 import { stageMemory } from "../../planner/cost/memory.js";
 import { parseEngineFile } from "../../planner/schema/engine.js";
-import type { Engine } from "../../planner/engine.js";
+import { type Engine, withOverrides } from "../../planner/engine.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { builtinEngineRaw, loadEngine } from "../../src/load-engine.js";
 import { loadCalibrationRows, predictRow } from "../../bench/calibration.js";
@@ -78,13 +78,15 @@ describe("torchtitan's peak memory against its benchmark", () => {
   it("ZeRO-1 under pipelining: the unsharded gradient is accumulated in fp32 (4 B per parameter)", () => {
     const p = plan({ pp: 4, dp: 8, zero: 1, microBatch: 1, recompute: "full" });
     const t = training(32, 64, 8192, tt);
-    const core = { ...t, engine: engine("megatron-core") };
+    // Against a 16-bit buffer (Megatron-Core with --grad-reduce-in-bf16): same weights (2 B) and
+    // optimizer states, the gradient buffer doubles; Megatron-Core's own bf16 default is fp32 too.
+    const core16 = { ...t, engine: withOverrides(engine("megatron-core"), { gradReduceInBf16: true }) };
     const a = stageMemory(m, hw, t, p, "first");
-    const b = stageMemory(m, hw, core, p, "first");
-    // Same weights (2 B) and optimizer states; the gradient buffer doubles.
+    const b = stageMemory(m, hw, core16, p, "first");
     expect(a.weights).toBe(b.weights);
     expect(a.gradients).toBe(2 * b.gradients);
     expect(a.gradients).toBe(2 * a.weights);
+    expect(stageMemory(m, hw, { ...t, engine: engine("megatron-core") }, p, "first").gradients).toBe(a.gradients);
   });
 });
 
@@ -107,7 +109,7 @@ describe("DTensor tensor parallelism keeps the all-gathered inputs", () => {
 });
 
 describe("engine files without the activation fields", () => {
-  it("parse with Megatron's behaviour: attention-core selective, 4 B logits, 16-bit gradient buffer", () => {
+  it("parse with Megatron's behaviour: attention-core selective, 4 B logits, fp32 gradient buffer and reduction (bf16 rule)", () => {
     const raw = structuredClone(builtinEngineRaw("megatron-core")) as Record<string, unknown>;
     delete raw.activations;
     const p = parseEngineFile(raw, "old.json");
@@ -115,7 +117,8 @@ describe("engine files without the activation fields", () => {
     if (!p.ok) return;
     expect(p.value.selectiveRecompute).toBe("attention-core");
     expect(p.value.logitBytes).toBe(4);
-    expect(p.value.dataParallel.gradBufferBytes).toBe(2);
+    expect(p.value.dataParallel.gradBufferBytes).toBe(4);
+    expect(p.value.dataParallel.gradReduceBytes).toBe(4);
   });
 
   it("an unknown selective recompute is refused, naming the field", () => {

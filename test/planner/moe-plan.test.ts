@@ -53,9 +53,10 @@ describe("memory", () => {
     const eight = stageMemory(m, H100, t, plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true }), "only");
     expect(one.experts! / eight.experts!).toBeCloseTo(8, 9);
     const z1 = stageMemory(m, H100, t, plan({ tp: 8, dp: 8, ep: 8, zero: 1, sequenceParallel: true }), "only");
-    // edp = tp·dp/(ep·etp) = 8: the experts' 12 bytes of optimizer state per parameter ÷ 8
-    const expertParams = eight.experts! / 16;
-    expect(z1.experts!).toBeCloseTo(4 * expertParams + (12 * expertParams) / 8, 0);
+    // edp = tp·dp/(ep·etp) = 8: the experts' 12 bytes of optimizer state per parameter ÷ 8; beside
+    // them 2 B weights and 4 B fp32 gradients (Megatron's bf16 rule, no engine): 18 B unsharded.
+    const expertParams = eight.experts! / 18;
+    expect(z1.experts!).toBeCloseTo(6 * expertParams + (12 * expertParams) / 8, 0);
   });
   it("bf16 moments: 8 bytes of optimizer state per parameter instead of 12 (DeepSeek-V3 §3.3.3)", () => {
     const p = plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true });
