@@ -21,7 +21,7 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     notes.push("tensor-parallel communication overlapped");
   }
   // Where the stack already reduces 16-bit gradients the switch changes nothing, and says so.
-  if (args.gradReduceInBf16) notes.push(loaded.dataParallel.gradReduceBytes === 2 ? "gradients reduced in 16 bits, as the engine does" : "gradients reduced in bf16");
+  if (args.gradReduceInBf16) notes.push(loaded.dataParallel.gradReduceBytes === 2 ? "16-bit gradients, as the engine keeps them" : "16-bit gradients");
   const engine = withOverrides(loaded, {
     fusedAttention: args.attentionGiven ? args.fusedAttention : undefined,
     overlapGradReduce: args.gradOverlapGiven ? args.overlapGradReduce : undefined,

@@ -1,8 +1,10 @@
 // What an engine puts on the wire and how fast it moves, and a power-capped part's kernels, each
-// against a hand computation: Megatron-LM reduces bf16 runs' gradients in fp32 (megatron/training/arguments.py
-// accumulate_allreduce_grads_in_fp32), torchtitan's FSDP2 reduce-scatters in fp32
-// (mixed_precision_reduce), llm-foundry's PURE FSDP and 2021's fp16 stacks in 16 bits; a 500 W H100
-// runs an engine's attention kernel at the clock it sustains (planner/power.ts).
+// against a hand computation: Megatron-LM reduces bf16 runs' gradients in fp32
+// (megatron/training/arguments.py accumulate_allreduce_grads_in_fp32), torchtitan's FSDP2
+// reduce-scatters in fp32 (mixed_precision_reduce), llm-foundry's PURE FSDP and 2021's fp16 stacks
+// in 16 bits; DeepSpeed 2021's ZeRO-3 collectives run at a share of the link's rate; torchtitan's
+// async TP is --tp-comm-overlap on the compiled engine; a 500 W H100 runs an engine's attention
+// kernel at the clock it sustains (planner/power.ts).
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { attentionEfficiency } from "../../planner/cost/engine-terms.js";
@@ -67,8 +69,8 @@ describe("the CLI: --grad-reduce-in-bf16, --from and the exports", () => {
     const bf16 = JSON.parse((await cli([...base, "--json", "--grad-reduce-in-bf16"])).stdout);
     expect(fp32.gradReduceBytes).toBe(4);
     expect(bf16.gradReduceBytes).toBe(2);
-    expect((await cli([...base, "--grad-reduce-in-bf16"])).stdout).toContain("engine megatron-core (default; gradients reduced in bf16)");
-    expect((await cli([...base, "--engine", "fsdp", "--grad-reduce-in-bf16"])).stdout).toContain("gradients reduced in 16 bits, as the engine does");
+    expect((await cli([...base, "--grad-reduce-in-bf16"])).stdout).toContain("engine megatron-core (default; 16-bit gradients)");
+    expect((await cli([...base, "--engine", "fsdp", "--grad-reduce-in-bf16"])).stdout).toContain("16-bit gradients, as the engine keeps them");
   });
 
   it("Megatron: the export writes --grad-reduce-in-bf16 and --from reads it", async () => {
