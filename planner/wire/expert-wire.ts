@@ -15,6 +15,7 @@
 import { moeLayersIn, mtpCount, stageRange } from "../moe.js";
 import { stageParamSplit } from "../model.js";
 import { moeImbalanceOf } from "../cost/moe-facts.js";
+import { gradReduceBytes } from "../cost/engine-terms.js";
 import { edpOf } from "../layout/groups.js";
 import { rankLayers } from "../layout/stages.js";
 import type { ModelSpec, Plan, Training } from "../types.js";
@@ -57,14 +58,16 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): vo
   if (edp > 1) {
     const grad = BYTES_16 * stageParamSplit(m, t.seqLen, tp, pp, layersInStage, stage, ep, etp).expert;
     const world = (ranks * BYTES_16 * stageParamSplit(m, t.seqLen, tp, 1, m.layers, "only", ep, etp).expert);
-    const add = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"]) =>
-      item({ id, group: "edp", on: "edp", kind, bytes: grad, size: edp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * world });
-    if (zero === 0) add("edp-gradients", "allReduce", "step", 1, "backward");
+    // Gradients at the engine's reduce type, as the dense ones (wire.ts); weights at 16 bits.
+    const g = gradReduceBytes(t.engine) / BYTES_16;
+    const add = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"], scale = 1) =>
+      item({ id, group: "edp", on: "edp", kind, bytes: scale * grad, size: edp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * scale * world });
+    if (zero === 0) add("edp-gradients", "allReduce", "step", 1, "backward", g);
     else if (zero <= 2) {
-      add("edp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward");
+      add("edp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward", g);
       add("edp-weights", "allGather", "step", 1, "forward");
     } else {
-      add("edp-gradients", "reduceScatter", "microbatch", microBatches, "backward");
+      add("edp-gradients", "reduceScatter", "microbatch", microBatches, "backward", g);
       add("edp-weights", "allGather", "microbatch", 2 * microBatches, "forward");
     }
   }

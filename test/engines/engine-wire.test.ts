@@ -143,3 +143,18 @@ describe("torchtitan's async TP is --tp-comm-overlap on the compiled engine", ()
     expect(eager.errLines).toEqual([expect.stringMatching(/^paraplan: --tp-comm-overlap: the torchtitan engine has no tensor-parallel communication overlap/)]);
   });
 });
+
+describe("routed experts' gradients travel at the engine's type too", () => {
+  it("Mixtral 8×7B, ep 8 · dp 16 (edp 2), ZeRO-1: the expert reduce-scatter moves twice the gathered weights' bytes, as many with 16-bit gradients", () => {
+    const mix = preset("mixtral-8x7b");
+    const p: Plan = { ...plan, dp: 16, ep: 8, zero: 1 };
+    const links = wireLinks(h100, place(h100, { tp: 1, cp: 1, dp: 16, pp: 1, ep: 8, etp: 1 }));
+    const t = (overrides: { gradReduceInBf16?: boolean }): Training => ({ gpus: 16, globalBatch: 16, seqLen: 4096, precision: "bf16", fusedAttention: true, overlapGradReduce: true, engine: withOverrides(engine("megatron-core"), overrides) });
+    const pair = (w: ReturnType<typeof wireOf>) => [w.find((i) => i.id === "edp-gradients")!, w.find((i) => i.id === "edp-weights")!] as const;
+    const [g32, w32] = pair(wireOf(mix, t({}), p, links));
+    expect(g32.bytes).toBe(2 * w32.bytes);
+    expect(g32.worldBytes).toBe(2 * w32.worldBytes);
+    const [g16, w16] = pair(wireOf(mix, t({ gradReduceInBf16: true }), p, links));
+    expect(g16.bytes).toBe(w16.bytes);
+  });
+});
