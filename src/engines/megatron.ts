@@ -93,6 +93,9 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const release = ctx.release.id === "core_r0.14" ? "core_r0.14" : "core_v0.7";
   const model = megatronModelRefusal(ctx.model, release) ?? megatronMoeRefusal(ctx.model, plan, release);
   if (model) return { kind: "refused", reason: model };
+  // core_v0.7 has no --grad-reduce-in-bf16: its bf16 runs reduce fp32 gradients (arguments.py).
+  if (release === "core_v0.7" && ctx.training.precision !== "fp16" && ctx.training.engine?.dataParallel.gradReduceBytes === 2)
+    return { kind: "refused", reason: "--grad-reduce-in-bf16: Megatron-LM core_v0.7 has no such flag (its bf16 runs reduce fp32 gradients); use --release core_r0.14" };
   const refused = megatronRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
   if (refused) return { kind: "refused", reason: refused.reason };
   const cp = megatronCpTrainingRefusal(ctx.model, plan, ctx.training);

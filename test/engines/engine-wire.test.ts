@@ -77,6 +77,10 @@ describe("the CLI: --grad-reduce-in-bf16, --from and the exports", () => {
     const out = (await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "16", "--grad-reduce-in-bf16"])).stdout;
     expect(out).toContain("--grad-reduce-in-bf16");
     expect((await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "16"])).stdout).not.toContain("--grad-reduce-in-bf16");
+    // core_v0.7 cannot say it: exit 2 naming the flag, not an export that reduces fp32 gradients.
+    const old = await cli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "16", "--release", "core_v0.7", "--grad-reduce-in-bf16"]);
+    expect(old.code).toBe(2);
+    expect(old.stderr).toContain("--grad-reduce-in-bf16: Megatron-LM core_v0.7 has no such flag");
     const script = tempFile("bf16-reduce.sh", out);
     const read = JSON.parse((await cli(["plan", "--model", "gpt3-1.3b", "--from", script, "--json"])).stdout);
     expect(read.gradReduceBytes).toBe(2);
