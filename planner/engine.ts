@@ -3,7 +3,7 @@
 // engine says which attention kernel runs and how fast, which element-wise ops are fused, what a
 // kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
 // that read it live in planner/cost/engine-terms.ts.
-import type { Hardware, Schedule } from "./types.js";
+import type { CpComm, Hardware, Schedule } from "./types.js";
 
 export type AttentionKernel = "materialised" | "flash-attention-2" | "flash-attention-3" | "cudnn" | "triton-flash";
 export const ATTENTION_KERNELS: readonly AttentionKernel[] = ["materialised", "flash-attention-2", "flash-attention-3", "cudnn", "triton-flash"];
@@ -79,6 +79,12 @@ export interface Engine {
    *  the forward and the backward: the upcast, max, subtract, exp, sum and normalise passes of an
    *  unfused loss, or one pass of a fused one (cost/compute.ts headTimes). */
   lossBytes: { forward: number; backward: number };
+  /** Context parallel's per-step merge (cost/engine-terms.ts cpMergeTraffic): the cp exchanges
+   *  under which the stack runs attention in cp steps, each folding a partial output into the
+   *  running one by its log-sum-exp (online softmax; Milakov & Gimelshein 2018), and the HBM bytes
+   *  that merge moves per element of the rank's attention output and step after the first,
+   *  forward and backward. */
+  contextParallel: { stepwise: readonly CpComm[]; mergeBytes: { forward: number; backward: number } };
   /** The pipeline schedules the stack runs (the search tries only these; a fixed --schedule is
    *  evaluated as asked). */
   schedules: readonly Schedule[];
@@ -141,6 +147,13 @@ export const DEFAULT_ENGINE = "megatron-core";
  *  to fp32, max, subtract, exp, sum, divide (38); backward scale and cast back (14)
  *  (megatron/core/tensor_parallel/cross_entropy.py @ core_r0.8.0; profiles/engines/megatron-core.json). */
 export const MEGATRON_LOSS_BYTES = { forward: 38, backward: 14 } as const;
+
+/** Megatron-Core's context-parallel merge, for a Training without an engine (its profile,
+ *  profiles/engines/megatron-core.json, says the same with sources): Transformer Engine's
+ *  point-to-point ring runs attention in cp steps, each step's output folded into the running
+ *  16-bit one by one fused kernel (6 bytes an element), dQ, dK, dV accumulated by add_ (18).
+ *  A prior: no calibration row of this stack ran context parallel. */
+export const MEGATRON_CP_MERGE: Engine["contextParallel"] = { stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 } };
 
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs

@@ -6,13 +6,13 @@
 import { efficiencyAt } from "../efficiency.js";
 import { attentionWidth, gatedMlp, headDim, keysPerQuery, paddedVocab } from "../model.js";
 import { attentionCoreWidths } from "../moe.js";
-import type { CpSplit, Hardware, ModelSpec, Precision, Training } from "../types.js";
+import { type CpComm, type CpSplit, DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Precision, type Training } from "../types.js";
 import { attentionWorkShare } from "./causal.js";
 import { cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
 import { type Engine, MEGATRON_LOSS_BYTES } from "../engine.js";
-import { attentionEfficiency, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
+import { attentionEfficiency, cpMergeTraffic, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
 
 export interface LayerTimes {
   /** Forward of one layer for one micro-batch, seconds. */
@@ -142,7 +142,7 @@ export function layerTimes(
   tp: number,
   microBatch: number,
   sequenceParallel: boolean,
-  cp: { cp: number; split: CpSplit } = NO_CP,
+  cp: { cp: number; split: CpSplit; comm?: CpComm } = NO_CP,
 ): LayerTimes {
   const peak = matmulPeak(hw, t.precision, t.engine);
   // Context parallel: every module but attention runs on the rank's s/cp tokens; attention meets
@@ -158,6 +158,9 @@ export function layerTimes(
   const memBytes = layerMemoryBoundBytes(m, t, tp, microBatch, sequenceParallel) / c;
   const memory = hbm(hw, memBytes);
   const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * tokens) / tp);
+  // Context parallel run in cp attention steps: each step's partial output merged into the
+  // running one (cost/engine-terms.ts cpMergeTraffic), over the rank's [b, s/cp, a/t·d] output.
+  const merge = cpMergeTraffic(t.engine, cp.comm ?? DEFAULT_CP_COMM, c, (tokens * attentionWidth(m)) / tp);
   // Launch-bound when the host issues the layer's kernels slower than the GPU runs them
   // (cost/engine-terms.ts launchBound; no engine: never).
   const kernels = layerKernels(t.engine);
@@ -165,12 +168,12 @@ export function layerTimes(
   let recomputedGemms = 0;
   if (opSac) for (const g of opSacRecomputeGemms(m, tp, tokens)) recomputedGemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   return {
-    forward: launchBound(gemms + attention + memory, kernels.forward, t.engine),
+    forward: launchBound(gemms + attention + memory + hbm(hw, merge.forward), kernels.forward, t.engine),
     // Flash attention's backward does 2.5× its forward matmul work (Dao 2023 §3.1: it recomputes
     // S = QKᵀ, five GEMMs against the forward's two), so the kernel's published efficiency (FA2 /
     // FA3 fwd+bwd benchmarks count 3.5× the forward FLOPs) is the figure to use. The reported FLOPs
     // keep the Narayanan convention (backward 2×); materialised scores' backward is 2× (4 GEMMs).
-    backward: launchBound(2 * (gemms + memory) + attentionBackwardFactor(t) * attention, kernels.backward, t.engine),
+    backward: launchBound(2 * (gemms + memory) + hbm(hw, merge.backward) + attentionBackwardFactor(t) * attention, kernels.backward, t.engine),
     attentionCore: attention + softmax,
     selectiveRecompute: opSac ? recomputedGemms + memory : attention + softmax,
     weightGrad: gemms,

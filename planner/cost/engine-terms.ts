@@ -1,8 +1,8 @@
 // The cost terms an engine profile changes (planner/engine.ts). Each takes the engine or
 // undefined; undefined is the default engine's behaviour as the calibrated profiles describe it,
 // so a Training without an engine prices exactly as megatron-core does.
-import { type ElementwiseOp, type Engine, gpuGeneration } from "../engine.js";
-import type { Hardware, Link, ModelSpec, Precision } from "../types.js";
+import { type ElementwiseOp, type Engine, MEGATRON_CP_MERGE, gpuGeneration } from "../engine.js";
+import type { CpComm, Hardware, Link, ModelSpec, Precision } from "../types.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 
 /** Achieved fraction of the 16-bit peak of the engine's attention kernel on this GPU; a GPU
@@ -12,6 +12,17 @@ export function attentionEfficiency(hw: Hardware, e: Engine | undefined): number
   // sustains (planner/power.ts), as the profile's own figure already is.
   const kernel = e?.attention.efficiency[gpuGeneration(hw)];
   return kernel === undefined ? hw.attentionEfficiency : kernel * (hw.computeThrottle ?? 1);
+}
+
+/** HBM bytes one layer's context-parallel merge moves on one GPU, forward and backward: where the
+ *  stack runs this exchange's attention in cp steps, each step after the first folds its partial
+ *  output into the running one (the engine's bytes per output element and step × the rank's
+ *  `outputElements` × (cp − 1)); none at cp = 1 or where attention runs at once. */
+export function cpMergeTraffic(e: Engine | undefined, comm: CpComm, cp: number, outputElements: number): { forward: number; backward: number } {
+  const c = e?.contextParallel ?? MEGATRON_CP_MERGE;
+  if (cp <= 1 || !c.stepwise.includes(comm)) return { forward: 0, backward: 0 };
+  const steps = cp - 1;
+  return { forward: c.mergeBytes.forward * outputElements * steps, backward: c.mergeBytes.backward * outputElements * steps };
 }
 
 /** HBM traffic of an element-wise group relative to its fused kernel (1 when fused): an eager

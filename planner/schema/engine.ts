@@ -2,12 +2,12 @@
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, hardware.ts).
 import type { z } from "zod";
-import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES } from "../engine.js";
+import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
 import { SCHEDULES } from "./plan.js";
-import type { Schedule } from "../types.js";
+import { CP_COMMS, type CpComm, type Schedule } from "../types.js";
 import { figureReader, type FigureIn } from "./figure.js";
 
 const schemas = lazySchemas((z) => {
@@ -64,6 +64,16 @@ const schemas = lazySchemas((z) => {
           // HBM bytes the loss moves per logit element, forward and backward (absent: Megatron-Core's).
           lossForwardBytes: withSource(z.number().gte(0).lte(256)).optional(),
           lossBackwardBytes: withSource(z.number().gte(0).lte(256)).optional(),
+        })
+        .strict()
+        .optional(),
+      // Context parallel's per-step merge (absent: Megatron-Core's, MEGATRON_CP_MERGE): the cp
+      // exchanges run in cp attention steps, and HBM bytes per output element and step.
+      contextParallel: z
+        .object({
+          stepwise: withSource(z.array(z.enum(CP_COMMS as [CpComm, ...CpComm[]]))),
+          mergeForwardBytes: withSource(z.number().gte(0).lte(1000)),
+          mergeBackwardBytes: withSource(z.number().gte(0).lte(1000)),
         })
         .strict()
         .optional(),
@@ -149,6 +159,12 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       forward: f.activations?.lossForwardBytes === undefined ? MEGATRON_LOSS_BYTES.forward : fig("activations.lossForwardBytes", f.activations.lossForwardBytes),
       backward: f.activations?.lossBackwardBytes === undefined ? MEGATRON_LOSS_BYTES.backward : fig("activations.lossBackwardBytes", f.activations.lossBackwardBytes),
     },
+    contextParallel: f.contextParallel
+      ? {
+          stepwise: [...new Set(fig("contextParallel.stepwise", f.contextParallel.stepwise))],
+          mergeBytes: { forward: fig("contextParallel.mergeForwardBytes", f.contextParallel.mergeForwardBytes), backward: fig("contextParallel.mergeBackwardBytes", f.contextParallel.mergeBackwardBytes) },
+        }
+      : MEGATRON_CP_MERGE,
     schedules: [...new Set(fig("schedules", f.schedules))],
     tensorParallel: {
       overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap),
