@@ -11,6 +11,7 @@ import os
 import socket
 import subprocess
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -99,7 +100,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# torchrun's report of a rank killed by a segmentation fault. torch's CPU build has crashed so in
+# gloo's TCP transport, inside FSDP2's all_gather_single (about 1 in 20 launches of the 8-rank
+# dp2·tp2·pp2 ZeRO-3 layout here, torch 2.13): the peers then fail with "Connection closed by peer".
+NATIVE_CRASH = "Signal 11 (SIGSEGV)"
+
+
 def launch(spec: dict, workdir: Path, name: str) -> Run:
+    """torchrun on one node (see _launch_once); a launch in which a rank died of a native crash
+    (NATIVE_CRASH, a fault in torch's own libraries, not a Python error of the worker) runs once
+    more, with a warning in the test report, so the flake is visible and a second crash fails."""
+    run = _launch_once(spec, workdir, name)
+    if run.returncode != 0 and NATIVE_CRASH in run.stderr:
+        warnings.warn(f"{name}: a rank died of {NATIVE_CRASH} in torch's native code; relaunched once")
+        run = _launch_once(spec, workdir, f"{name}-again")
+    return run
+
+
+def _launch_once(spec: dict, workdir: Path, name: str) -> Run:
     """torchrun on one node, rendezvous on 127.0.0.1 (as executor/launch.ts does)."""
     path = workdir / f"{name}.json"
     path.write_text(json.dumps(spec))
