@@ -15,6 +15,15 @@ export const ELEMENTWISE_OPS: readonly ElementwiseOp[] = ["norm", "biasActivatio
 export type SelectiveRecompute = "attention-core" | "alternate-matmuls";
 export const SELECTIVE_RECOMPUTES: readonly SelectiveRecompute[] = ["attention-core", "alternate-matmuls"];
 
+/** Bytes an fp8 recipe's casts move per element of a linear's operands (Engine.fp8.castBytes). */
+export interface Fp8CastBytes {
+  forwardInput: number;
+  forwardWeight: number;
+  backwardGrad: number;
+  backwardInput: number;
+  backwardWeight: number;
+}
+
 export interface Engine {
   name: string;
   description?: string;
@@ -116,6 +125,10 @@ export interface Engine {
     transposeBytes: number;
     /** Scaling state (amax history, scales) per fp8 GEMM, bytes. */
     scalingBytesPerGemm: number;
+    /** HBM bytes the recipe's casts move around each fp8 linear (cost/engine-terms.ts
+     *  fp8CastTraffic), per element: of its input and of its weight in the forward (the weight per
+     *  micro-batch), of its output's gradient, its input and its weight in the backward. */
+    castBytes: Fp8CastBytes;
   };
   /** Field path → cited source. */
   sources: Record<string, string>;
@@ -154,6 +167,15 @@ export const MEGATRON_LOSS_BYTES = { forward: 38, backward: 14 } as const;
  *  16-bit one by one fused kernel (6 bytes an element), dQ, dK, dV accumulated by add_ (18).
  *  A prior: no calibration row of this stack ran context parallel. */
 export const MEGATRON_CP_MERGE: Engine["contextParallel"] = { stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 } };
+
+/** Transformer Engine's fp8 casts (Megatron-Core's recipe, for a Training without an engine; its
+ *  profile says the same with sources): delayed scaling casts in one pass with the amax taken on
+ *  the way; a Linear's input by fp8_cast_transpose_fused (read 2, write 1 + its transpose 1 for the
+ *  weight gradient: 4), a LayerNormLinear's inside the norm kernel (its fp8 output and transpose in
+ *  place of the 16-bit output: about 1), 3 on average over a layer's inputs; the weight cast and
+ *  transposed once a step and cached (0 a micro-batch); the output gradient cast-transposed once in
+ *  the backward (4), the saved fp8 input and weight transposes reused (0). */
+export const TE_FP8_CASTS: Fp8CastBytes = { forwardInput: 3, forwardWeight: 0, backwardGrad: 4, backwardInput: 0, backwardWeight: 0 };
 
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs

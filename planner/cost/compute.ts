@@ -12,7 +12,7 @@ import { cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
 import { type Engine, MEGATRON_LOSS_BYTES } from "../engine.js";
-import { attentionEfficiency, cpMergeTraffic, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
+import { attentionEfficiency, cpMergeTraffic, fp8CastTraffic, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
 
 export interface LayerTimes {
   /** Forward of one layer for one micro-batch, seconds. */
@@ -161,6 +161,11 @@ export function layerTimes(
   // Context parallel run in cp attention steps: each step's partial output merged into the
   // running one (cost/engine-terms.ts cpMergeTraffic), over the rank's [b, s/cp, a/t·d] output.
   const merge = cpMergeTraffic(t.engine, cp.comm ?? DEFAULT_CP_COMM, c, (tokens * attentionWidth(m)) / tp);
+  // fp8 linears: the recipe's casts of inputs, weights and output gradients (engine-terms.ts);
+  // under sequence parallelism the column-parallel linears (those reading the h-wide layer input:
+  // QKV and the MLP's up projections) cast their shard before the all-gather.
+  const gathered = sequenceParallel && tp > 1 ? tp : 1;
+  const casts = fp8CastTraffic(t.precision, t.engine, layer.map((g) => (g.k === m.hidden ? { ...g, gatheredFrom: gathered, sharedInput: g.count } : g)));
   // Launch-bound when the host issues the layer's kernels slower than the GPU runs them
   // (cost/engine-terms.ts launchBound; no engine: never).
   const kernels = layerKernels(t.engine);
@@ -168,12 +173,12 @@ export function layerTimes(
   let recomputedGemms = 0;
   if (opSac) for (const g of opSacRecomputeGemms(m, tp, tokens)) recomputedGemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   return {
-    forward: launchBound(gemms + attention + memory + hbm(hw, merge.forward), kernels.forward, t.engine),
+    forward: launchBound(gemms + attention + memory + hbm(hw, merge.forward + casts.forward), kernels.forward, t.engine),
     // Flash attention's backward does 2.5× its forward matmul work (Dao 2023 §3.1: it recomputes
     // S = QKᵀ, five GEMMs against the forward's two), so the kernel's published efficiency (FA2 /
     // FA3 fwd+bwd benchmarks count 3.5× the forward FLOPs) is the figure to use. The reported FLOPs
     // keep the Narayanan convention (backward 2×); materialised scores' backward is 2× (4 GEMMs).
-    backward: launchBound(2 * (gemms + memory) + hbm(hw, merge.backward) + attentionBackwardFactor(t) * attention, kernels.backward, t.engine),
+    backward: launchBound(2 * (gemms + memory) + hbm(hw, merge.backward + casts.backward) + attentionBackwardFactor(t) * attention, kernels.backward, t.engine),
     attentionCore: attention + softmax,
     selectiveRecompute: opSac ? recomputedGemms + memory : attention + softmax,
     weightGrad: gemms,

@@ -1,7 +1,7 @@
 // The cost terms an engine profile changes (planner/engine.ts). Each takes the engine or
 // undefined; undefined is the default engine's behaviour as the calibrated profiles describe it,
 // so a Training without an engine prices exactly as megatron-core does.
-import { type ElementwiseOp, type Engine, MEGATRON_CP_MERGE, gpuGeneration } from "../engine.js";
+import { type ElementwiseOp, type Engine, MEGATRON_CP_MERGE, TE_FP8_CASTS, gpuGeneration } from "../engine.js";
 import type { CpComm, Hardware, Link, ModelSpec, Precision } from "../types.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 
@@ -78,6 +78,35 @@ export const overlapsParamGather = (e: Engine | undefined): boolean => e?.dataPa
 /** Whether the matmuls run in fp8 (precision fp8 on an engine with an fp8 recipe). */
 export const fp8Matmuls = (precision: Precision, e: Engine | undefined): boolean =>
   precision === "fp8" && (e?.fp8.matmuls ?? "linear") !== "none";
+
+/** HBM bytes an fp8 recipe's casts move around one layer's linears on one GPU, forward and
+ *  backward (Engine.fp8.castBytes per element of each GEMM's input T×k, weight k×n and output
+ *  T×n, `count` linears of each shape); none outside fp8 matmuls. No engine: Transformer Engine's.
+ *  A GEMM whose input is all-gathered over `gatheredFrom` sequence-parallel ranks has it cast on
+ *  the rank's shard before the gather and reuses the gathered fp8 input in the backward
+ *  (Transformer Engine's LayerNormLinear and Linear under sequence_parallel gather fp8; torchtitan's
+ *  Float8ColwiseParallel / PrepareFloat8ModuleInput, torchao/float8/float8_tensor_parallel.py).
+ *  The `count` GEMMs of one entry read `sharedInput` distinct inputs' worth less: a gated MLP's
+ *  gate and up projections read one input, cast once (Megatron's fused fc1 is one TE module;
+ *  under torch.compile AOTAutograd's common-subexpression pass merges torchao's identical casts). */
+export function fp8CastTraffic(
+  precision: Precision,
+  e: Engine | undefined,
+  gemms: readonly { m: number; n: number; k: number; count: number; gatheredFrom?: number; sharedInput?: number }[],
+): { forward: number; backward: number } {
+  if (!fp8Matmuls(precision, e)) return { forward: 0, backward: 0 };
+  const c = e?.fp8.castBytes ?? TE_FP8_CASTS;
+  let forward = 0, backward = 0;
+  for (const g of gemms) {
+    const input = (g.m * g.k * g.count) / (g.sharedInput ?? 1);
+    const weight = g.k * g.n * g.count;
+    const output = g.m * g.n * g.count;
+    const gathered = (g.gatheredFrom ?? 1) > 1;
+    forward += c.forwardInput * (gathered ? input / g.gatheredFrom! : input) + c.forwardWeight * weight;
+    backward += c.backwardGrad * output + (gathered ? 0 : c.backwardInput * input) + c.backwardWeight * weight;
+  }
+  return { forward, backward };
+}
 
 /** Memory the fp8 recipe adds on one GPU: per locally held linear weight parameter its fp8
  *  copy and transpose (Transformer Engine keeps both beside the 16-bit weight, TE issue #1261),

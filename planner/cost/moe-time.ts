@@ -21,6 +21,7 @@ import { attentionGemms } from "./flops.js";
 import { routerGemm, sharedExpertGemms } from "./moe-flops.js";
 import { moeImbalanceOf } from "./moe-facts.js";
 import { cpCommOf, cpSplitOf } from "./context.js";
+import { fp8CastTraffic } from "./engine-terms.js";
 
 export type ExpertPlan = Pick<Plan, "tp" | "ep" | "etp" | "microBatch" | "sequenceParallel">;
 
@@ -37,7 +38,8 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const T = p.microBatch * t.seqLen;
   const h = m.hidden;
   let gemms = 0;
-  for (const g of [...attentionGemms(m, p.tp, T), ...sharedExpertGemms(m, p.tp, T)]) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
+  const dense = [...attentionGemms(m, p.tp, T), ...sharedExpertGemms(m, p.tp, T)];
+  for (const g of dense) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   const r = routerGemm(m, routedTokens(t, p));
   gemms += gemmTime(hw, peak, r.m, r.n, r.k, r.count);
   // Routed experts: E/ep local GEMMs of n_e rows each (gate and up, then down).
@@ -46,6 +48,8 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const perExpert = rows / local;
   const fe = e.expertFfnHidden / p.etp;
   const routed = gemmTime(hw, peak, perExpert, fe, h, local * (mlpMatrices(m) - 1)) + gemmTime(hw, peak, perExpert, h, fe, local);
+  // fp8 linears' casts (compute.ts layerTimes), the routed experts' among them.
+  const casts = fp8CastTraffic(t.precision, t.engine, [...dense, { m: perExpert, n: fe, k: h, count: local * (mlpMatrices(m) - 1), sharedInput: mlpMatrices(m) - 1 }, { m: perExpert, n: h, k: fe, count: local }]);
   // As a dense layer's (compute.ts attentionTime).
   const attention = attentionTime(m, hw, t, p.tp, p.microBatch);
   // Memory-bound work: the layer's norms, residuals, rotary and the shared experts' activation as
@@ -53,15 +57,16 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   // bytes per element gated, 2 + 2 plain) and their permute and unpermute (each reads and writes
   // 2h bytes per copy).
   const sharedWidth = e.sharedExperts * (e.sharedFfnHidden ?? e.expertFfnHidden);
-  const dense = layerMemoryBoundBytes({ ...m, ffnHidden: sharedWidth }, t, p.tp, p.microBatch, p.sequenceParallel);
+  const denseBytes = layerMemoryBoundBytes({ ...m, ffnHidden: sharedWidth }, t, p.tp, p.microBatch, p.sequenceParallel);
   const routedBytes = rows * ((mlpMatrices(m) === 3 ? 6 : 4) * fe + 8 * h);
-  const memory = hbm(hw, dense + routedBytes);
+  const memory = hbm(hw, denseBytes + routedBytes);
   const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * T) / p.tp);
-  const forward = gemms + routed + attention + memory;
+  const work = gemms + routed + attention + memory;
+  const forward = work + hbm(hw, casts.forward);
   // The weight-gradient GEMMs (zero-bubble schedules' W) are as many FLOPs as the forward GEMMs.
   // (selective recompute of an MoE layer: the attention core, Megatron's)
   // (flash attention's backward 2.5× its forward, as compute.ts layerTimes)
-  return { forward, backward: 2 * (forward - attention) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: attention + softmax, weightGrad: gemms + routed };
+  return { forward, backward: 2 * (work - attention) + hbm(hw, casts.backward) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: attention + softmax, weightGrad: gemms + routed };
 }
 
 /** The average layer of a stage (the last, or the only one): its dense and MoE layers' times

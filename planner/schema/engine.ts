@@ -2,7 +2,7 @@
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, hardware.ts).
 import type { z } from "zod";
-import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES } from "../engine.js";
+import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, TE_FP8_CASTS } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -10,11 +10,14 @@ import { SCHEDULES } from "./plan.js";
 import { CP_COMMS, type CpComm, type Schedule } from "../types.js";
 import { figureReader, type FigureIn } from "./figure.js";
 
+const CAST_KEYS: readonly (keyof Fp8CastBytes)[] = ["forwardInput", "forwardWeight", "backwardGrad", "backwardInput", "backwardWeight"];
+
 const schemas = lazySchemas((z) => {
   const withSource = <T extends z.ZodTypeAny>(value: T) => z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
   const quantity = withSource(z.string().min(1));
   const flag = withSource(z.boolean());
   const fraction = withSource(z.number().gte(0).lte(1));
+  const bytes = withSource(z.number().gte(0).lte(1000));
   const perOp = <T extends z.ZodTypeAny>(v: T) =>
     z.object(Object.fromEntries(ELEMENTWISE_OPS.map((k) => [k, v])) as Record<ElementwiseOp, T>).strict();
 
@@ -72,8 +75,8 @@ const schemas = lazySchemas((z) => {
       contextParallel: z
         .object({
           stepwise: withSource(z.array(z.enum(CP_COMMS as [CpComm, ...CpComm[]]))),
-          mergeForwardBytes: withSource(z.number().gte(0).lte(1000)),
-          mergeBackwardBytes: withSource(z.number().gte(0).lte(1000)),
+          mergeForwardBytes: bytes,
+          mergeBackwardBytes: bytes,
         })
         .strict()
         .optional(),
@@ -90,6 +93,11 @@ const schemas = lazySchemas((z) => {
           weightCopyBytesPerParam: withSource(z.number().gte(0).lte(16)),
           transposeBytesPerParam: withSource(z.number().gte(0).lte(16)),
           scalingStatePerGemm: quantity,
+          // Bytes per element the casts move (absent: Transformer Engine's, TE_FP8_CASTS).
+          castBytes: z
+            .object({ forwardInput: bytes, forwardWeight: bytes, backwardGrad: bytes, backwardInput: bytes, backwardWeight: bytes } satisfies Record<keyof Fp8CastBytes, unknown>)
+            .strict()
+            .optional(),
         })
         .strict(),
     })
@@ -180,6 +188,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       weightCopyBytes: fig("fp8.weightCopyBytesPerParam", f.fp8.weightCopyBytesPerParam),
       transposeBytes: fig("fp8.transposeBytesPerParam", f.fp8.transposeBytesPerParam),
       scalingBytesPerGemm: q("fp8.scalingStatePerGemm", f.fp8.scalingStatePerGemm, "bytes", 1e9),
+      castBytes: f.fp8.castBytes ? (Object.fromEntries(CAST_KEYS.map((k) => [k, fig(`fp8.castBytes.${k}`, f.fp8.castBytes![k] as FigureIn<number>)])) as unknown as Fp8CastBytes) : TE_FP8_CASTS,
     },
     sources,
   };

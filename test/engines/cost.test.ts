@@ -150,12 +150,12 @@ describe("element-wise traffic, attention, overlap, fp8", () => {
     // Causal flash attention computes (n+1)/(2n) of the convention's s² work with n = 4096/128
     // query blocks (planner/cost/causal.ts, Dao 2023 §3.1.1): 33/64 here.
     const flops = ((4 * 4096 * 4096 * attentionWidth(m)) * 33) / 64;
-    // torchtitan's figures are fitted (bench/calibration); each generation's own figure is used.
-    const tt = engine("torchtitan").attention.efficiency;
-    expect(tt.H100).not.toBe(h100.attentionEfficiency);
-    expect(tt.A100).not.toBe(tt.H100);
-    expect(att(h100, engine("torchtitan"))).toBeCloseTo(flops / (h100.peak.bf16 * tt.H100!), 12);
-    expect(att(a100, engine("torchtitan"))).toBeCloseTo(flops / (a100.peak.bf16 * tt.A100!), 12);
+    // An engine's own figure for each generation (synthetic, unlike any profile's), else the profile's.
+    const base = engine("torchtitan");
+    const e: Engine = { ...base, attention: { ...base.attention, efficiency: { A100: 0.41, H100: 0.27 } } };
+    expect(att(h100, e)).toBeCloseTo(flops / (h100.peak.bf16 * 0.27), 12);
+    expect(att(a100, e)).toBeCloseTo(flops / (a100.peak.bf16 * 0.41), 12);
+    expect(att(h100, { ...e, attention: { ...e.attention, efficiency: { A100: 0.41 } } })).toBeCloseTo(flops / (h100.peak.bf16 * h100.attentionEfficiency), 12);
     expect(att(h100, engine("megatron-core"))).toBeCloseTo(flops / (h100.peak.bf16 * h100.attentionEfficiency), 12);
   });
 
@@ -193,14 +193,18 @@ describe("element-wise traffic, attention, overlap, fp8", () => {
     expect(bf(engine("megatron-core"))).toBe(bf(undefined));
   });
 
-  it("paraplan's worker runs fp8 as torchtitan does (torchao Float8 block linears): its fp8 step is faster than its bf16 one", () => {
+  it("paraplan's worker runs fp8 as torchtitan does (torchao Float8 block linears): compiled, its fp8 step is faster than its bf16 one", () => {
     // executor/worker/fp8.py converts the block linears on CUDA; before, the engine said "no fp8"
     // and `execute --precision fp8` predicted 16-bit matmuls for a run of fp8 ones.
     const m = preset("llama3-8b");
     const p = plan({ tp: 1, dp: 8, zero: 3, microBatch: 1 });
     const step = (name: string, precision: Training["precision"]) => evaluatePlan(m, h100, training(8, 8, 4096, engine(name), precision), p).time.compute;
     expect(engine("paraplan").fp8.matmuls).toBe(engine("torchtitan").fp8.matmuls);
-    expect(step("paraplan", "fp8")).toBeLessThan(0.8 * step("paraplan", "bf16"));
-    expect(step("paraplan", "fp8") / step("paraplan", "bf16")).toBeCloseTo(step("torchtitan", "fp8") / step("torchtitan", "bf16"), 1);
+    expect(step("paraplan-compile", "fp8")).toBeLessThan(0.9 * step("paraplan-compile", "bf16"));
+    expect(step("paraplan-compile", "fp8") / step("paraplan-compile", "bf16")).toBeCloseTo(step("torchtitan-compile", "fp8") / step("torchtitan-compile", "bf16"), 1);
+    // Eager, torchao's casts are separate kernels (abs, max, upcast, scale, clamp, cast: 33 bytes an
+    // element) and the weights are cast every micro-batch: at 4,096 tokens they outweigh the fp8
+    // GEMMs' saving, as torchao's README warns (it asks for torch.compile).
+    expect(step("paraplan", "fp8")).toBeGreaterThan(step("paraplan", "bf16"));
   });
 });
