@@ -93,7 +93,18 @@ export interface Engine {
    *  running one by its log-sum-exp (online softmax; Milakov & Gimelshein 2018), and the HBM bytes
    *  that merge moves per element of the rank's attention output and step after the first,
    *  forward and backward. */
-  contextParallel: { stepwise: readonly CpComm[]; mergeBytes: { forward: number; backward: number } };
+  contextParallel: {
+    stepwise: readonly CpComm[];
+    mergeBytes: { forward: number; backward: number };
+    /** Which heads' width K and V travel at: the key/value heads' ("kv"), or the query heads'
+     *  where the stack repeats K/V before attention ("query"). */
+    kvHeads: "kv" | "query";
+    /** Bytes per element of the dK, dV exchanged in the backward (2: 16-bit; 4: fp32). */
+    dkvBytes: 2 | 4;
+    /** Whether the all-gather variant's collectives run beside the first attention step
+     *  (an asynchronous gather waited after it) instead of before attention. */
+    gatherOverlapsStep: boolean;
+  };
   /** The pipeline schedules the stack runs (the search tries only these; a fixed --schedule is
    *  evaluated as asked). */
   schedules: readonly Schedule[];
@@ -164,9 +175,10 @@ export const MEGATRON_LOSS_BYTES = { forward: 38, backward: 14 } as const;
 /** Megatron-Core's context-parallel merge, for a Training without an engine (its profile,
  *  profiles/engines/megatron-core.json, says the same with sources): Transformer Engine's
  *  point-to-point ring runs attention in cp steps, each step's output folded into the running
- *  16-bit one by one fused kernel (6 bytes an element), dQ, dK, dV accumulated by add_ (18).
+ *  16-bit one by one fused kernel (6 bytes an element), dQ, dK, dV accumulated by add_ (18); K/V
+ *  and dK/dV travel at the key/value heads' width in 16 bits; all_gather gathers before attention.
  *  A prior: no calibration row of this stack ran context parallel. */
-export const MEGATRON_CP_MERGE: Engine["contextParallel"] = { stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 } };
+export const MEGATRON_CP_MERGE: Engine["contextParallel"] = { stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false };
 
 /** Transformer Engine's fp8 casts (Megatron-Core's recipe, for a Training without an engine; its
  *  profile says the same with sources): delayed scaling casts in one pass with the amax taken on

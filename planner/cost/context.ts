@@ -11,6 +11,7 @@
 //              4 per layer forward, 4 backward (DeepSpeed-Ulysses, Jacobs et al. 2023).
 // Only the K/V heads travel (grouped-query attention shrinks K and V, not Q: kvHeads·headDim wide).
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
+import { type Engine, MEGATRON_CP_MERGE } from "../engine.js";
 import { attentionWidth, headDim } from "../model.js";
 import { type CpComm, type CpSplit, DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Training } from "../types.js";
 
@@ -32,17 +33,23 @@ export function cpImbalance(cp: number, split: CpSplit): number {
   return (2 * cp - 1) / cp;
 }
 
+/** The engine's K/V exchange facts (no engine: Megatron-Core's, Transformer Engine). */
+const cpFacts = (e: Engine | undefined): Engine["contextParallel"] => e?.contextParallel ?? MEGATRON_CP_MERGE;
+
 /** One micro-batch's K and V of the whole sequence on one tp rank, bytes: 2·s·b·h_kv·β/t
- *  (h_kv = kvHeads·headDim; each tp rank holds kvHeads/t of the K/V heads). */
-export function kvBytes(m: ModelSpec, t: Pick<Training, "seqLen">, p: Pick<Plan, "tp" | "microBatch">): number {
-  return (2 * t.seqLen * p.microBatch * m.kvHeads * headDim(m) * KV_BYTES) / p.tp;
+ *  (h_kv = kvHeads·headDim; each tp rank holds kvHeads/t of the K/V heads). A stack that repeats
+ *  K/V to the query heads before attention exchanges them at the query width (torchtitan's
+ *  repeat_kv, models/llama/model.py). */
+export function kvBytes(m: ModelSpec, t: Pick<Training, "seqLen"> & { engine?: Engine | undefined }, p: Pick<Plan, "tp" | "microBatch">): number {
+  const heads = cpFacts(t.engine).kvHeads === "query" ? m.heads : m.kvHeads;
+  return (2 * t.seqLen * p.microBatch * heads * headDim(m) * KV_BYTES) / p.tp;
 }
 
 /** Bytes of the cp exchange's buffers alive while one layer's attention runs, on one GPU
  *  (formulas-scale §2.1, §2.3): allgather the gathered full K and V (2·s·b·h_kv·β/t); ring two
  *  K/V chunks (the one attended and the one arriving, 2·(2·s·b·h_kv·β/(t·c))); a2a the heads
  *  re-sharded: q, k, v and the output over the whole sequence for h/c heads. */
-export function cpBufferBytes(m: ModelSpec, t: Pick<Training, "seqLen">, p: CpPlan): number {
+export function cpBufferBytes(m: ModelSpec, t: Pick<Training, "seqLen"> & { engine?: Engine | undefined }, p: CpPlan): number {
   if (p.cp <= 1) return 0;
   const kv = kvBytes(m, t, p);
   const comm = cpCommOf(p);
@@ -80,22 +87,26 @@ export interface CpCall {
   what: "kv" | "dkv" | "q-out" | "kv-a2a";
 }
 
-export function cpCalls(m: ModelSpec, t: Pick<Training, "seqLen">, p: CpPlan): CpCall[] {
+export function cpCalls(m: ModelSpec, t: Pick<Training, "seqLen"> & { engine?: Engine | undefined }, p: CpPlan): CpCall[] {
   if (p.cp <= 1) return [];
   const c = p.cp;
   const kv = kvBytes(m, t, p);
+  // dK, dV at the engine's type (torch's context parallel accumulates and passes them in fp32:
+  // _templated_ring_attention_backward, convert_to_f32), relative to K and V's 16 bits.
+  const dkv = cpFacts(t.engine).dkvBytes / KV_BYTES;
   const comm = cpCommOf(p);
   if (comm === "allgather")
     // Forward: all-gather K,V (the gathered output is the whole sequence's K,V). Backward: Megatron
     // keeps only the local chunk, gathers again, then reduce-scatters dK,dV (≈ 2× forward).
     return [
       { kind: "allGather", bytes: kv, forward: 1, backward: 1, what: "kv" },
-      { kind: "reduceScatter", bytes: kv, forward: 0, backward: 1, what: "dkv" },
+      { kind: "reduceScatter", bytes: kv * dkv, forward: 0, backward: 1, what: "dkv" },
     ];
   if (comm === "ring")
     // Forward: the local K,V chunk (2·(s/c)·b·h_kv·β/t) travels c−1 steps; backward K,V again and
-    // the partial dK,dV: 2(c−1) sends. Total ≈ 6·s·b·h_kv·β·(c−1)/c.
-    return [{ kind: "p2p", bytes: kv / c, forward: c - 1, backward: 2 * (c - 1), what: "kv" }];
+    // the partial dK,dV: 2(c−1) sends. Total ≈ 6·s·b·h_kv·β·(c−1)/c. fp32 dK,dV count as two
+    // sends' bytes each ((c−1)·(1 + dkv) backward).
+    return [{ kind: "p2p", bytes: kv / c, forward: c - 1, backward: (c - 1) * (1 + dkv), what: "kv" }];
   // Ulysses: q in and the output back (s/c·b·h_q·β/t each), k and v in (s/c·b·h_kv·β/t each).
   const q = (t.seqLen * p.microBatch * attentionWidth(m) * KV_BYTES) / (p.tp * c);
   return [
@@ -128,6 +139,10 @@ export const CP_IDS = ["cp-kv-gather", "cp-dkv-scatter", "cp-kv-ring", "cp-a2a-q
  *  of one step it overlaps (ringExposed). `attentionStep`: a rank's attention forward for one ring
  *  step, its layer's attention over the cp steps (backward: twice the work for K,V plus dK,dV,
  *  twice the bytes, so the same per send). */
-export function cpCallExposed(kind: CpCall["kind"], time: number, attentionStep: number, slowdown = OVERLAP_SLOWDOWN): number {
-  return kind === "p2p" ? ringExposed(time, attentionStep, slowdown) : time;
+export function cpCallExposed(kind: CpCall["kind"], time: number, attentionStep: number, slowdown = OVERLAP_SLOWDOWN, gatherOverlapsStep = false): number {
+  // torch's context parallel issues its K/V all-gather asynchronously and waits after the first
+  // attention step (_AllGatherRotater, torch.distributed.tensor.experimental._attention), and
+  // passes dK,dV beside the backward's steps: each hides behind one step as a ring send does.
+  const overlapped = kind === "p2p" || (gatherOverlapsStep && (kind === "allGather" || kind === "reduceScatter"));
+  return overlapped ? ringExposed(time, attentionStep, slowdown) : time;
 }

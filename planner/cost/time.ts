@@ -115,7 +115,7 @@ export function stepTime(
   const cpSlowdown = training.overlapSlowdown ?? training.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
   for (let k = 0; k < wire.length; k++) {
     const i = wire[k]!;
-    if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown);
+    if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown, training.engine?.contextParallel.gatherOverlapsStep);
   }
   // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
   // point-to-point transfers that chain the stages; zero-bubble schedules fill part of it with

@@ -77,6 +77,9 @@ const schemas = lazySchemas((z) => {
           stepwise: withSource(z.array(z.enum(CP_COMMS as [CpComm, ...CpComm[]]))),
           mergeForwardBytes: bytes,
           mergeBackwardBytes: bytes,
+          kvHeads: withSource(z.enum(["kv", "query"])).optional(),
+          dkvBytes: withSource(z.union([z.literal(2), z.literal(4)])).optional(),
+          gatherOverlapsStep: flag.optional(),
         })
         .strict()
         .optional(),
@@ -171,6 +174,10 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       ? {
           stepwise: [...new Set(fig("contextParallel.stepwise", f.contextParallel.stepwise))],
           mergeBytes: { forward: fig("contextParallel.mergeForwardBytes", f.contextParallel.mergeForwardBytes), backward: fig("contextParallel.mergeBackwardBytes", f.contextParallel.mergeBackwardBytes) },
+          // Absent: Transformer Engine's (MEGATRON_CP_MERGE).
+          kvHeads: f.contextParallel.kvHeads === undefined ? MEGATRON_CP_MERGE.kvHeads : (fig("contextParallel.kvHeads", f.contextParallel.kvHeads) as "kv" | "query"),
+          dkvBytes: f.contextParallel.dkvBytes === undefined ? MEGATRON_CP_MERGE.dkvBytes : (fig("contextParallel.dkvBytes", f.contextParallel.dkvBytes) as 2 | 4),
+          gatherOverlapsStep: f.contextParallel.gatherOverlapsStep === undefined ? MEGATRON_CP_MERGE.gatherOverlapsStep : fig("contextParallel.gatherOverlapsStep", f.contextParallel.gatherOverlapsStep),
         }
       : MEGATRON_CP_MERGE,
     schedules: [...new Set(fig("schedules", f.schedules))],

@@ -157,7 +157,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const cpSlowdown = t.overlapSlowdown ?? t.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
   const cpPass = (pass: "forward" | "backward") => {
     let x = 0;
-    for (const i of wire) if (i.group === "cp" && i.pass === pass) x += i.perUnit * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown);
+    for (const i of wire) if (i.group === "cp" && i.pass === pass) x += i.perUnit * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown, t.engine?.contextParallel.gatherOverlapsStep);
     return x;
   };
   const [cpFwd, cpBwd] = [cpPass("forward"), cpPass("backward")];

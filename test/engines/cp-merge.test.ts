@@ -3,10 +3,14 @@
 // run it) folds each step's partial output into an fp32 running one eagerly and concatenates
 // K/V and their gradients every step — 40 bytes an output element forward, 58 backward, per step
 // after the first, under either rotate method; Transformer Engine's p2p ring merges in one fused
-// 16-bit kernel (6 and 18), and its all_gather and a2a variants merge nothing.
+// 16-bit kernel (6 and 18), and its all_gather and a2a variants merge nothing. What travels:
+// torchtitan repeats K/V to the query heads before SDPA and torch passes dK/dV in fp32, its
+// all-gather waited after the first step; Transformer Engine keeps the K/V heads, 16 bits, and
+// gathers before attention.
 import { describe, expect, it } from "vitest";
 import { layerTimes } from "../../planner/cost/compute.js";
 import { cpMergeTraffic } from "../../planner/cost/engine-terms.js";
+import { cpCallExposed, cpCalls } from "../../planner/cost/context.js";
 import type { Engine } from "../../planner/engine.js";
 import { parseEngineFile } from "../../planner/schema/engine.js";
 import type { CpComm, Training } from "../../planner/types.js";
@@ -28,11 +32,12 @@ const seconds = (bytes: number) => bytes / (hw.memoryBandwidth * hw.memoryBandwi
 describe("context parallel's merge traffic", () => {
   it("each built-in engine states it: torch's eager fp32 merge for torchtitan, TE's fused 16-bit one for Megatron-Core", () => {
     const cp = Object.fromEntries(["megatron-core", "torchtitan", "torchtitan-compile", "paraplan"].map((n) => [n, engine(n).contextParallel]));
-    expect(cp["megatron-core"]).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 } });
-    expect(cp.torchtitan).toEqual({ stepwise: ["ring", "allgather"], mergeBytes: { forward: 40, backward: 58 } });
+    expect(cp["megatron-core"]).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false });
+    expect(cp.torchtitan).toEqual({ stepwise: ["ring", "allgather"], mergeBytes: { forward: 40, backward: 58 }, kvHeads: "query", dkvBytes: 4, gatherOverlapsStep: true });
     expect(cp["torchtitan-compile"]).toEqual(cp.torchtitan);
-    // The worker's all-gather variant is its own single attention call; its ring is torch's.
-    expect(cp.paraplan).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 40, backward: 58 } });
+    // The worker's all-gather variant is its own single, synchronous gather at the K/V width; its
+    // ring is torch's.
+    expect(cp.paraplan).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 40, backward: 58 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false });
   });
 
   it("torchtitan at cp 8: 7 merges of 40 and 58 bytes over the rank's 32,768 × 4,096 outputs", () => {
@@ -66,6 +71,42 @@ describe("context parallel's merge traffic", () => {
   });
 });
 
+describe("what context parallel sends", () => {
+  // Llama 3 8B at 262,144 tokens, cp 8, tp 1, one sequence: K and V of the whole sequence are
+  // 2 · 262,144 · width · 2 bytes — width 32 × 128 = 4,096 repeated (torchtitan), 8 × 128 = 1,024 not.
+  const plan = (cpComm: CpComm) => ({ cp: 8, tp: 1, microBatch: 1, cpComm, cpSplit: "zigzag" as const });
+  const calls = (e: Engine | undefined, comm: CpComm) => cpCalls(m, { seqLen, engine: e }, plan(comm));
+
+  it("torchtitan's all-gather: 4 GiB of K/V at the query width, dK/dV reduced in fp32 (8 GiB)", () => {
+    expect(calls(engine("torchtitan"), "allgather")).toEqual([
+      { kind: "allGather", bytes: 4294967296, forward: 1, backward: 1, what: "kv" },
+      { kind: "reduceScatter", bytes: 8589934592, forward: 0, backward: 1, what: "dkv" },
+    ]);
+  });
+
+  it("Megatron-Core's: 1 GiB of K/V at the key/value width, 16-bit dK/dV", () => {
+    expect(calls(engine("megatron-core"), "allgather")).toEqual([
+      { kind: "allGather", bytes: 1073741824, forward: 1, backward: 1, what: "kv" },
+      { kind: "reduceScatter", bytes: 1073741824, forward: 0, backward: 1, what: "dkv" },
+    ]);
+    expect(calls(undefined, "allgather")).toEqual(calls(engine("megatron-core"), "allgather"));
+  });
+
+  it("the ring's backward: K/V and dK/dV each step, fp32 dK/dV counting twice (3 × 7 sends' bytes against 2 × 7)", () => {
+    expect(calls(engine("torchtitan"), "ring")).toEqual([{ kind: "p2p", bytes: 4294967296 / 8, forward: 7, backward: 21, what: "kv" }]);
+    expect(calls(engine("megatron-core"), "ring")).toEqual([{ kind: "p2p", bytes: 1073741824 / 8, forward: 7, backward: 14, what: "kv" }]);
+  });
+
+  it("torch's gather hides behind the first attention step, paying only the slowdown; Megatron's is exposed", () => {
+    // 1 s of gather beside a 3 s step at slowdown 0.2: 0.2 s; beside a 0.5 s step: 0.5 + 0.2 · 0.5.
+    expect(cpCallExposed("allGather", 1, 3, 0.2, true)).toBeCloseTo(0.2, 12);
+    expect(cpCallExposed("allGather", 1, 0.5, 0.2, true)).toBeCloseTo(0.6, 12);
+    expect(cpCallExposed("reduceScatter", 1, 3, 0.2, true)).toBeCloseTo(0.2, 12);
+    expect(cpCallExposed("allGather", 1, 3, 0.2, false)).toBe(1);
+    expect(cpCallExposed("allToAll", 1, 3, 0.2, true)).toBe(1);
+  });
+});
+
 describe("engine files: contextParallel", () => {
   const raw = () => structuredClone(builtinEngineRaw("megatron-core")) as Record<string, unknown>;
 
@@ -73,7 +114,7 @@ describe("engine files: contextParallel", () => {
     const r = raw();
     delete r.contextParallel;
     const p = parseEngineFile(r, "mine.json");
-    expect(p.ok && p.value.contextParallel).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 } });
+    expect(p.ok && p.value.contextParallel).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false });
   });
 
   it("an unknown exchange is refused, naming the field", () => {
