@@ -73,6 +73,17 @@ function modelOf(r: Csv): ModelSpec {
   };
 }
 
+/** Narayanan et al. 2021 state only the model-parallel size t·p of their 175B PTD-P runs (Table 2:
+ *  96, NAR21T2-07…09). The paper's own rule fills t: "tensor model parallelism should generally be
+ *  used up to degree g when using g-GPU servers, and then pipeline model parallelism" (§3.3.1,
+ *  Takeaway #1), as every one of its Table 1 runs beyond 8-way model parallelism does (t = 8). The
+ *  pipeline degree follows from the stated data-parallel one. */
+function paperTensorParallel(r: Csv): number | undefined {
+  const dp = num(r.dp);
+  if (sourceOf(r.id!) !== "NAR21T2" || !/PTD-P/.test(r.model_name ?? "") || dp === undefined) return undefined;
+  return Math.min(Number(r.gpus_per_node), Number(r.gpus) / dp);
+}
+
 /** torchtitan's pipelining splits the local batch into as many micro-batches as there are stages
  *  (pipeline_parallel_microbatches defaults to the stage count, torchtitan 9dec370
  *  parallelisms/pipeline_llama.py), so the micro-batch is local/pp. */
@@ -81,7 +92,7 @@ function fixedOf(r: Csv): Fixed {
   const put = <K extends keyof Fixed>(k: K, v: Fixed[K] | undefined) => {
     if (v !== undefined) fixed[k] = v;
   };
-  put("tp", num(r.tp));
+  put("tp", num(r.tp) ?? paperTensorParallel(r));
   put("pp", num(r.pp));
   put("dp", num(r.dp));
   // Context parallel (the TT24 long-context rows): torchtitan 9dec370 runs torch's

@@ -34,3 +34,20 @@ describe("TT24 rows with 126 layers on pp 8", () => {
     for (const r of rows) if (r.fixed.pp !== undefined && r.model.layers % (r.fixed.pp * (r.fixed.vpp ?? 1)) === 0) expect(r.fixed.stageLayers, r.id).toBeUndefined();
   });
 });
+
+describe("NAR21T2 PTD-P rows: the paper's split where Table 2 states only t·p", () => {
+  it.each([
+    ["NAR21T2-07", 4, 12],
+    ["NAR21T2-08", 8, 12],
+    ["NAR21T2-09", 16, 12],
+  ])("%s (dp %i): t = 8, the GPUs of a DGX A100 (Narayanan et al. 2021 §3.3.1), p = 96 / 8 = %i", (id, dp, pp) => {
+    const r = row(id);
+    expect([r.fixed.tp, r.fixed.dp]).toEqual([8, dp]);
+    const p = predictRow(r);
+    expect([p.plan?.tp, p.plan?.pp, p.plan?.dp]).toEqual([8, pp, dp]);
+  });
+  it("rows that state t keep it; ZeRO-3 rows keep t = 1", () => {
+    expect(row("NAR21T2-10").fixed.tp).toBe(8);
+    expect(row("NAR21T2-01").fixed.tp).toBe(1);
+  });
+});
