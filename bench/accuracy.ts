@@ -5,7 +5,7 @@ import { table } from "../src/format/units.js";
 import { type CalibrationReport, evaluateCalibration } from "./calibration/evaluate.js";
 import { planText } from "./calibration/predict.js";
 import { loadCalibrationRows } from "./calibration/rows.js";
-import { priorOf } from "./calibration/priors.js";
+import { inheritedFrom, priorOf } from "./calibration/priors.js";
 
 /** A fitted figure as printed: launch costs in µs, the rest as numbers. */
 export const fmtParam = (k: string, v: number) => (k.endsWith("/launch") ? `${(v * 1e6).toFixed(2)} us` : v.toFixed(3));
@@ -55,8 +55,13 @@ export function printSources(rep: CalibrationReport): boolean {
   console.log(`\nre-fitted on all sources (the committed profiles hold the write-back of this fit): ${show(rep.fit.params)} (${rep.fit.iterations} iterations, rms log-error ${rep.fit.rms.toFixed(3)})`);
   console.log(`priors: ${show(Object.fromEntries(rep.fit.fitted.map((k) => [k, priorOf(k)])))}`);
   for (const [src, f] of rep.folds) {
-    const kept = rep.fit.fitted.filter((k) => !f.fitted.includes(k));
-    console.log(`  without ${src}: ${show(f.params)}${kept.length ? `; prior kept: ${kept.join(", ")}` : ""}`);
+    const unfitted = rep.fit.fitted.filter((k) => !f.fitted.includes(k));
+    const kept = unfitted.filter((k) => inheritedFrom(k, f.params) === undefined);
+    const parent = unfitted
+      .filter((k) => !kept.includes(k))
+      .map((k) => `${k} ${fmtParam(k, f.params[inheritedFrom(k, f.params)!]!)} (${inheritedFrom(k, f.params)})`)
+      .join(", ");
+    console.log(`  without ${src}: ${show(f.params)}${kept.length ? `; prior kept: ${kept.join(", ")}` : ""}${parent ? `; the parent engine's: ${parent}` : ""}`);
   }
   const inexpressible = s.reduce((a, f) => a + f.inexpressible, 0);
   const checks: [string, boolean][] = [

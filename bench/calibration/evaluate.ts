@@ -3,7 +3,7 @@
 // predicted against measured peak memory. Pure over the rows and the prediction function.
 import { type FitProblem, type FitResult, fitParams, leaveOneSourceOut } from "./fit.js";
 import { type ParamVector, boundsOf, keysOf } from "./params.js";
-import { priorOf } from "./priors.js";
+import { foldValues, priorOf } from "./priors.js";
 import { type PredictOptions, type RowPrediction, predictRow, profileCache } from "./predict.js";
 import { type CalibrationRow, runOf } from "./rows.js";
 import { groupSpearman } from "./stats.js";
@@ -61,8 +61,10 @@ export function evaluateCalibration(rows: readonly CalibrationRow[], opts: Pick<
   const under = (params: ParamVector) => (p: RowPrediction) => (p.plan ? predictRow(p.row, { profile, params, plan: p.plan }) : p);
   const prior = committed.map(under(priors));
   const inSample = committed;
-  // A fold's unfitted keys (only the held-out source uses them) take their priors.
-  const loso = committed.map((p) => under({ ...priors, ...(folds.get(p.row.source)?.params ?? {}) })(p));
+  // A fold's unfitted keys (only the held-out source uses them) take their priors, or the
+  // parent engine's fold figure where they share its mechanism (priors.ts INHERITS).
+  const foldParams = new Map([...folds].map(([s, f]) => [s, foldValues(allKeys, f.params)]));
+  const loso = committed.map((p) => under(foldParams.get(p.row.source) ?? priors)(p));
 
   const sources = [...new Set(rows.map((r) => r.source))].map((source): SourceFigures => {
     const of = (ps: RowPrediction[]) => ps.filter((p) => p.row.source === source);

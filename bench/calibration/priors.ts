@@ -1,7 +1,9 @@
 // The priors of the fitted engine figures: the values the engine profiles held before any fit,
 // each from physics or published facts (the sources quoted in profiles/engines/*.json at commit
 // b78d0ae). A leave-one-source-out fold keeps these for a key only the held-out source informs
-// (fsdp: MPT only; torchtitan, torchtitan-compile: TT24 only; megatron-deepspeed: NAR21T2 only).
+// (fsdp: MPT only; torchtitan, torchtitan-compile: TT24 only; megatron-deepspeed: NAR21T2 only),
+// except a figure the engine shares with the one it extends (INHERITS): the parent's, fitted on
+// the fold's rows.
 // Hardware matmul multipliers have prior 1: the hardware profiles' own tables.
 // megatron-core's overlap slowdown is not fitted: Lee et al.'s 18.9%, the planner's default.
 
@@ -29,3 +31,30 @@ export const PRIORS: Record<string, { value: number; source: string }> = {
 
 /** A key's prior: the table's, else 1 (a hardware multiplier). */
 export const priorOf = (key: string): number => PRIORS[key]?.value ?? 1;
+
+/** Figures an engine shares with the engine its profile `extends`, where the mechanism is the
+ *  same one: torchtitan's FSDP2 issues the same NCCL all-gathers and reduce-scatters on side
+ *  streams beside the same cuBLAS GEMMs as FSDP1 (llm-foundry), so the compute an overlapped
+ *  collective slows is the contention Lee et al. 2025 time per GPU, not per framework; and its
+ *  eager layers pay the same host submit per kernel. Its attention kernel (SDPA's FA2, against
+ *  llm-foundry's Triton FlashAttention) and async TP are its own. */
+export const INHERITS: Record<string, string> = {
+  "torchtitan/slowdown": "fsdp/slowdown",
+  "torchtitan/launch": "fsdp/launch",
+  "torchtitan-compile/slowdown": "torchtitan/slowdown",
+};
+
+/** The fitted key a fold takes an unfitted key's figure from: the nearest ancestor (INHERITS)
+ *  the fold fitted, if any. */
+export function inheritedFrom(key: string, fitted: Readonly<Record<string, number>>): string | undefined {
+  for (let k = INHERITS[key], depth = 0; k !== undefined && depth < 8; k = INHERITS[k], depth++) if (fitted[k] !== undefined) return k;
+  return undefined;
+}
+
+/** A leave-one-source-out fold's value for every key: its own fit where the fold fits the key;
+ *  else, for a figure the engine shares with its parent (INHERITS), the parent's value in the
+ *  fold — what a profile that `extends` the parent and states only what differs would predict,
+ *  fitted on other sources' rows; else the prior. */
+export function foldValues(keys: readonly string[], fitted: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(keys.map((k) => [k, fitted[k] ?? fitted[inheritedFrom(k, fitted) ?? ""] ?? priorOf(k)]));
+}

@@ -74,10 +74,9 @@ function modelOf(r: Csv): ModelSpec {
 }
 
 /** Narayanan et al. 2021 state only the model-parallel size t·p of their 175B PTD-P runs (Table 2:
- *  96, NAR21T2-07…09). The paper's own rule fills t: "tensor model parallelism should generally be
- *  used up to degree g when using g-GPU servers, and then pipeline model parallelism" (§3.3.1,
- *  Takeaway #1), as every one of its Table 1 runs beyond 8-way model parallelism does (t = 8). The
- *  pipeline degree follows from the stated data-parallel one. */
+ *  96, NAR21T2-07…09). The paper's own rule fills t: tensor parallelism up to the GPUs of one server,
+ *  pipeline parallelism beyond it (Takeaway #1), as every one of its Table 1 runs beyond 8-way
+ *  model parallelism has it (t = 8). The pipeline degree follows from the stated data-parallel one. */
 function paperTensorParallel(r: Csv): number | undefined {
   const dp = num(r.dp);
   if (sourceOf(r.id!) !== "NAR21T2" || !/PTD-P/.test(r.model_name ?? "") || dp === undefined) return undefined;

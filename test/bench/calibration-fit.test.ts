@@ -4,6 +4,7 @@ import { fitParams, leaveOneSourceOut, type FitProblem } from "../../bench/calib
 import { groupSpearman, ranks, spearman } from "../../bench/calibration/stats.js";
 import { measuredStepTime, meg21Flops } from "../../bench/calibration/measured.js";
 import { engineOfRow } from "../../bench/calibration/engine-of-row.js";
+import { INHERITS, foldValues, inheritedFrom, priorOf } from "../../bench/calibration/priors.js";
 
 describe("Spearman rho", () => {
   it("ranks ties by their average rank", () => {
@@ -89,5 +90,36 @@ describe("measured step time conventions", () => {
     expect(engineOfRow({ id: "TT24-01", notes: "torch.compile on" })).toBe("torchtitan-compile");
     expect(engineOfRow({ id: "TT24-02", notes: "eager" })).toBe("torchtitan");
     expect(engineOfRow({ id: "DGXC-1" })).toBe("megatron-core");
+  });
+});
+
+describe("a leave-one-source-out fold's figures (bench/calibration/priors.ts)", () => {
+  it("a key the fold fitted keeps its fit; one it did not, its prior", () => {
+    const v = foldValues(["fsdp/slowdown", "fsdp/attention/H100"], { "fsdp/slowdown": 0.42 });
+    expect(v).toEqual({ "fsdp/slowdown": 0.42, "fsdp/attention/H100": priorOf("fsdp/attention/H100") });
+  });
+  it("torchtitan's overlap slowdown and eager launch come from fsdp's fit in a fold without TT24; compile's through torchtitan", () => {
+    const fitted = { "fsdp/slowdown": 0.47, "fsdp/launch": 6e-6, "fsdp/attention/H100": 0.17 };
+    expect(inheritedFrom("torchtitan-compile/slowdown", fitted)).toBe("fsdp/slowdown");
+    expect(foldValues(["torchtitan/slowdown", "torchtitan-compile/slowdown", "torchtitan/launch"], fitted)).toEqual({
+      "torchtitan/slowdown": 0.47,
+      "torchtitan-compile/slowdown": 0.47,
+      "torchtitan/launch": 6e-6,
+    });
+    // A child's own fit wins over its parent's.
+    expect(foldValues(["torchtitan-compile/slowdown"], { ...fitted, "torchtitan/slowdown": 0.3 })["torchtitan-compile/slowdown"]).toBe(0.3);
+  });
+  it("kernels are the stack's own: torchtitan's attention and compiled launch never inherit", () => {
+    const fitted = { "fsdp/attention/H100": 0.17, "fsdp/launch": 6e-6, "torchtitan/launch": 7e-6 };
+    expect(foldValues(["torchtitan/attention/H100", "torchtitan-compile/launch"], fitted)).toEqual({
+      "torchtitan/attention/H100": priorOf("torchtitan/attention/H100"),
+      "torchtitan-compile/launch": priorOf("torchtitan-compile/launch"),
+    });
+  });
+  it("no key inherits from itself or from a non-overlapping stack", () => {
+    for (const [k, parent] of Object.entries(INHERITS)) {
+      expect(parent).not.toBe(k);
+      expect(k.split("/")[1]).toBe(parent.split("/")[1]);
+    }
   });
 });

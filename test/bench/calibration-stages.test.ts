@@ -40,7 +40,7 @@ describe("NAR21T2 PTD-P rows: the paper's split where Table 2 states only t·p",
     ["NAR21T2-07", 4, 12],
     ["NAR21T2-08", 8, 12],
     ["NAR21T2-09", 16, 12],
-  ])("%s (dp %i): t = 8, the GPUs of a DGX A100 (Narayanan et al. 2021 §3.3.1), p = 96 / 8 = %i", (id, dp, pp) => {
+  ])("%s (dp %i): t = 8, the GPUs of a DGX A100 (Narayanan et al. 2021, Takeaway #1), p = 96 / 8 = %i", (id, dp, pp) => {
     const r = row(id);
     expect([r.fixed.tp, r.fixed.dp]).toEqual([8, dp]);
     const p = predictRow(r);
