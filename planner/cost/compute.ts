@@ -12,7 +12,7 @@ import { cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
 import { type Engine, MEGATRON_LOSS_BYTES } from "../engine.js";
-import { attentionEfficiency, cpMergeTraffic, fp8CastTraffic, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
+import { NOTHING, attentionEfficiency, cpMergeTraffic, fp8CastTraffic, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
 
 export interface LayerTimes {
   /** Forward of one layer for one micro-batch, seconds. */
@@ -116,7 +116,6 @@ export function materialisedAttentionTime(m: ModelSpec, hw: Hardware, seqLen: nu
 }
 
 const NO_CP = { cp: 1, split: "zigzag" } as const;
-const NO_TRAFFIC = { forward: 0, backward: 0 } as const;
 
 /** Forward time of one layer's attention core on one tp rank (dense and MoE layers alike).
  *  Attention runs in 16 bits even under fp8 matmuls (Transformer Engine keeps DPA in bf16).
@@ -161,12 +160,12 @@ export function layerTimes(
   const softmax = t.fusedAttention ? 0 : hbm(hw, ((m.dropout ? 9 : 4) * m.heads * t.seqLen * tokens) / tp);
   // Context parallel run in cp attention steps: each step's partial output merged into the
   // running one (cost/engine-terms.ts cpMergeTraffic), over the rank's [b, s/cp, a/t·d] output.
-  const merge = c > 1 ? cpMergeTraffic(t.engine, cp.comm ?? DEFAULT_CP_COMM, c, (tokens * attentionWidth(m)) / tp) : NO_TRAFFIC;
+  const merge = cpMergeTraffic(t.engine, cp.comm ?? DEFAULT_CP_COMM, c, (tokens * attentionWidth(m)) / tp);
   // fp8 linears: the recipe's casts of inputs, weights and output gradients (engine-terms.ts);
   // under sequence parallelism the column-parallel linears (those reading the h-wide layer input:
   // QKV and the MLP's up projections) cast their shard before the all-gather.
   const gathered = sequenceParallel && tp > 1 ? tp : 1;
-  const casts = fp8Matmuls(t.precision, t.engine) ? fp8CastTraffic(t.precision, t.engine, layer.map((g) => (g.k === m.hidden ? { ...g, gatheredFrom: gathered, sharedInput: g.count } : g))) : NO_TRAFFIC;
+  const casts = fp8Matmuls(t.precision, t.engine) ? fp8CastTraffic(t.precision, t.engine, layer.map((g) => (g.k === m.hidden ? { ...g, gatheredFrom: gathered, sharedInput: g.count } : g))) : NOTHING;
   // Launch-bound when the host issues the layer's kernels slower than the GPU runs them
   // (cost/engine-terms.ts launchBound; no engine: never).
   const kernels = layerKernels(t.engine);

@@ -5,6 +5,16 @@ import { type ElementwiseOp, type Engine, MEGATRON_CP_MERGE, TE_FP8_CASTS, gpuGe
 import type { CpComm, Hardware, Link, ModelSpec, Precision } from "../types.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 
+/** Per-layer forward and backward amounts (HBM bytes or kernel counts). */
+export interface PerPass {
+  readonly forward: number;
+  readonly backward: number;
+}
+
+/** None in either pass: one shared object, so the terms below allocate nothing where they do not
+ *  apply (the search evaluates them for every configuration). */
+export const NOTHING: PerPass = Object.freeze({ forward: 0, backward: 0 });
+
 /** Achieved fraction of the 16-bit peak of the engine's attention kernel on this GPU; a GPU
  *  generation the engine does not list uses the hardware profile's calibrated figure. */
 export function attentionEfficiency(hw: Hardware, e: Engine | undefined): number {
@@ -18,9 +28,9 @@ export function attentionEfficiency(hw: Hardware, e: Engine | undefined): number
  *  stack runs this exchange's attention in cp steps, each step after the first folds its partial
  *  output into the running one (the engine's bytes per output element and step × the rank's
  *  `outputElements` × (cp − 1)); none at cp = 1 or where attention runs at once. */
-export function cpMergeTraffic(e: Engine | undefined, comm: CpComm, cp: number, outputElements: number): { forward: number; backward: number } {
+export function cpMergeTraffic(e: Engine | undefined, comm: CpComm, cp: number, outputElements: number): PerPass {
   const c = e?.contextParallel ?? MEGATRON_CP_MERGE;
-  if (cp <= 1 || !c.stepwise.includes(comm)) return { forward: 0, backward: 0 };
+  if (cp <= 1 || !c.stepwise.includes(comm)) return NOTHING;
   const steps = cp - 1;
   return { forward: c.mergeBytes.forward * outputElements * steps, backward: c.mergeBytes.backward * outputElements * steps };
 }
@@ -38,8 +48,8 @@ export function launchBound(work: number, kernels: number, e: Engine | undefined
 }
 
 /** One layer's forward and backward kernel counts. */
-export function layerKernels(e: Engine | undefined): { forward: number; backward: number } {
-  if (!e) return { forward: 0, backward: 0 };
+export function layerKernels(e: Engine | undefined): PerPass {
+  if (!e) return NOTHING;
   return { forward: e.launch.kernelsPerLayer, backward: e.launch.kernelsPerLayer * e.launch.backwardFactor };
 }
 
@@ -93,8 +103,8 @@ export function fp8CastTraffic(
   precision: Precision,
   e: Engine | undefined,
   gemms: readonly { m: number; n: number; k: number; count: number; gatheredFrom?: number; sharedInput?: number }[],
-): { forward: number; backward: number } {
-  if (!fp8Matmuls(precision, e)) return { forward: 0, backward: 0 };
+): PerPass {
+  if (!fp8Matmuls(precision, e)) return NOTHING;
   const c = e?.fp8.castBytes ?? TE_FP8_CASTS;
   let forward = 0, backward = 0;
   for (const g of gemms) {

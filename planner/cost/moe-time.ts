@@ -21,7 +21,7 @@ import { attentionGemms } from "./flops.js";
 import { routerGemm, sharedExpertGemms } from "./moe-flops.js";
 import { moeImbalanceOf } from "./moe-facts.js";
 import { cpCommOf, cpSplitOf } from "./context.js";
-import { fp8CastTraffic, fp8Matmuls } from "./engine-terms.js";
+import { NOTHING, fp8CastTraffic, fp8Matmuls } from "./engine-terms.js";
 
 export type ExpertPlan = Pick<Plan, "tp" | "ep" | "etp" | "microBatch" | "sequenceParallel">;
 
@@ -51,7 +51,7 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   // fp8 linears' casts (compute.ts layerTimes), the routed experts' among them.
   const casts = fp8Matmuls(t.precision, t.engine)
     ? fp8CastTraffic(t.precision, t.engine, [...dense, { m: perExpert, n: fe, k: h, count: local * (mlpMatrices(m) - 1), sharedInput: mlpMatrices(m) - 1 }, { m: perExpert, n: h, k: fe, count: local }])
-    : { forward: 0, backward: 0 };
+    : NOTHING;
   // As a dense layer's (compute.ts attentionTime).
   const attention = attentionTime(m, hw, t, p.tp, p.microBatch);
   // Memory-bound work: the layer's norms, residuals, rotary and the shared experts' activation as
