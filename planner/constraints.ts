@@ -3,10 +3,11 @@
 // The layout rules themselves live once in layout/rules.ts.
 import { ruleContext, validateFixed } from "./layout/layout.js";
 import type { LayoutCode } from "./layout/rules.js";
-import type { Fixed } from "./space.js";
+import { type Fixed, supportsOf } from "./space.js";
+import type { Engine } from "./engine.js";
 import type { Hardware, ModelSpec, Training } from "./types.js";
 
-export type TrainingCode = "no_fp8" | "global_batch" | "gpus" | "seq_len" | "no_layers";
+export type TrainingCode = "no_fp8" | "global_batch" | "gpus" | "seq_len" | "no_layers" | "engine_unsupported";
 
 export interface InputIssue {
   code: LayoutCode | TrainingCode;
@@ -26,7 +27,32 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
   return null;
 }
 
-/** The first rule of the layout table that the fixed dimensions break by themselves. */
+/** The first rule of the layout table that the fixed dimensions break by themselves, then the
+ *  first fixed dimension the training's stack does not run (Engine.supports). */
 export function checkFixed(m: ModelSpec, t: Training, f: Fixed, gpusPerNode = Infinity): InputIssue | null {
-  return validateFixed(ruleContext(m, t, gpusPerNode), f);
+  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine);
+}
+
+/** A fixed dimension the engine's stack cannot run: bad input naming its flag, the engine and the
+ *  source its profile gives (the search never tries one; space.ts). */
+export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue | null {
+  if (e === undefined) return null;
+  const s = supportsOf(e);
+  const no = (flag: string, what: string, key: string) =>
+    issue("engine_unsupported", flag, `engine ${e.name} ${what}${e.sources[`supports.${key}`] ? ` (${e.sources[`supports.${key}`]})` : ""}; pick another --engine or leave ${flag} to the search`);
+  if ((f.tp ?? 1) > 1 && !s.tensorParallel) return no("--tp", `does not run tensor parallel (tp ${f.tp})`, "tensorParallel");
+  if (f.sequenceParallel === true && s.sequenceParallel === "never") return no("--sequence-parallel", "does not run sequence parallel", "sequenceParallel");
+  if (f.sequenceParallel === false && (f.tp ?? 1) > 1 && s.sequenceParallel === "always") return no("--no-sequence-parallel", "always runs sequence parallel with tensor parallel", "sequenceParallel");
+  if ((f.pp ?? 1) > 1 && !s.pipelineParallel) return no("--pp", `does not run pipeline parallel (pp ${f.pp})`, "pipelineParallel");
+  if ((f.cp ?? 1) > 1 && s.contextParallel.length === 0) return no("--cp", `does not run context parallel (cp ${f.cp})`, "contextParallel");
+  if (f.cpComm !== undefined && s.contextParallel.length > 0 && !s.contextParallel.includes(f.cpComm))
+    return no("--cp-comm", `runs context parallel as ${s.contextParallel.join(", ")} only, not ${f.cpComm}`, "contextParallel");
+  if (((f.ep ?? 1) > 1 || (f.etp ?? 1) > 1) && !s.expertParallel) return no("--ep", "does not run expert parallel", "expertParallel");
+  if (f.zero !== undefined) {
+    const withPp = (f.pp ?? 1) > 1;
+    const stages = withPp ? s.zeroWithPipeline : s.zero;
+    if (!stages.includes(f.zero))
+      return no("--zero", `runs ZeRO stage${stages.length > 1 ? "s" : ""} ${stages.join(", ")}${withPp ? " beside a pipeline" : ""}, not ${f.zero}`, withPp ? "zeroWithPipeline" : "zero");
+  }
+  return null;
 }

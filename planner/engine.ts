@@ -3,7 +3,7 @@
 // engine says which attention kernel runs and how fast, which element-wise ops are fused, what a
 // kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
 // that read it live in planner/cost/engine-terms.ts.
-import type { CpComm, Hardware, Schedule } from "./types.js";
+import { CP_COMMS, type CpComm, type Hardware, type Schedule, type ZeroStage } from "./types.js";
 
 export type AttentionKernel = "materialised" | "flash-attention-2" | "flash-attention-3" | "cudnn" | "triton-flash";
 export const ATTENTION_KERNELS: readonly AttentionKernel[] = ["materialised", "flash-attention-2", "flash-attention-3", "cudnn", "triton-flash"];
@@ -24,8 +24,42 @@ export interface Fp8CastBytes {
   backwardWeight: number;
 }
 
+/** The parallelisms a stack runs. The search tries only these; a dimension the user fixes
+ *  outside them is bad input naming its flag (constraints.ts checkFixed). ZeRO stages are the
+ *  planner's memory and traffic patterns (0: replicated; 1: optimizer states sharded, one
+ *  reduce-scatter and one gather a step; 2: gradients too, reduced every micro-batch; 3:
+ *  parameters too, gathered every micro-batch). */
+export interface EngineSupports {
+  tensorParallel: boolean;
+  /** Sequence parallelism beside tp > 1: never, a choice (searched), or always on (a stack whose
+   *  tensor-parallel plan always shards the norms' activations over the sequence). */
+  sequenceParallel: "never" | "optional" | "always";
+  pipelineParallel: boolean;
+  /** The context-parallel K/V exchanges it has (none: no context parallel). */
+  contextParallel: readonly CpComm[];
+  expertParallel: boolean;
+  /** ZeRO stages without a pipeline, and with one. */
+  zero: readonly ZeroStage[];
+  zeroWithPipeline: readonly ZeroStage[];
+}
+
+/** Every parallelism the planner models (no engine: Megatron-Core, whose profile states the same
+ *  with sources). */
+const ALL_ZERO: readonly ZeroStage[] = [0, 1, 2, 3];
+export const ALL_SUPPORTED: EngineSupports = Object.freeze({
+  tensorParallel: true,
+  sequenceParallel: "optional",
+  pipelineParallel: true,
+  contextParallel: CP_COMMS,
+  expertParallel: true,
+  zero: ALL_ZERO,
+  zeroWithPipeline: ALL_ZERO,
+} as const);
+
 export interface Engine {
   name: string;
+  /** The parallelisms the stack runs (EngineSupports). */
+  supports: EngineSupports;
   description?: string;
   attention: {
     kernel: AttentionKernel;

@@ -20,6 +20,7 @@ import {
   recomputeCandidates,
   scheduleCandidates,
   spCandidates,
+  supportsOf,
   tpCandidates,
   vppCandidates,
   zeroCandidates,
@@ -101,7 +102,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     d.cpComm = undefined;
     d.cpSplit = undefined;
     const tpCode = firstBroken(atTp, d, ctx);
-    const sps = spCandidates(fixed, tp, ctx.tpOverlapNeedsSp === true);
+    const sps = spCandidates(fixed, tp, ctx.tpOverlapNeedsSp === true, supportsOf(t.engine).sequenceParallel);
     for (const [cp, cpComm, cpSplit] of cpChoices(m, t, fixed, tp)) {
       if (cp > 1) cpSearched = true;
       else noCpSearched = true;
@@ -120,7 +121,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
         d.ep = 1;
         d.etp = 1;
         const ppCode0 = cpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
-        for (const [ep, etp] of ppCode0 ? ONE_EXPERT : expertCandidates(m, fixed, tp, dp)) {
+        for (const [ep, etp] of ppCode0 ? ONE_EXPERT : expertCandidates(m, fixed, tp, dp, t.engine)) {
           d.ep = ep;
           d.etp = etp;
           const ppCode = ppCode0 ?? (moe ? firstBroken(atExpert, d, ctx) : null);
@@ -133,7 +134,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           const orders = ppCode ? null : ordersToPrice(hw, { tp, cp, dp, pp, ep, etp });
           // ZeRO shards over dp·cp (groups.ts "shard").
           const dpcp = dp * cp;
-          const zeros = zeroCandidates(fixed, dpcp);
+          const zeros = zeroCandidates(fixed, dpcp, pp, t.engine);
           const perLayout = zeros.length * st.recomputes.length;
           for (const vpp of vpps) {
             d.vpp = vpp;

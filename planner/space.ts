@@ -2,6 +2,11 @@
 import { CP_COMMS, type CpComm, type CpSplit, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Recompute, type Schedule, type Training, type ZeroStage } from "./types.js";
 import { cpWorthSearching } from "./cost/context.js";
 import { type LayoutIssue, dimsOf, ruleContext, validate } from "./layout/layout.js";
+import { ALL_SUPPORTED, type Engine, type EngineSupports } from "./engine.js";
+
+/** The parallelisms the training's stack runs (no engine: every one). A fixed dimension is kept
+ *  as given here: the application layer refuses one the engine cannot run (constraints.ts). */
+export const supportsOf = (e: Engine | undefined): EngineSupports => e?.supports ?? ALL_SUPPORTED;
 
 /** Dimensions the user fixed (`--tp 8`, `--zero 1`, …); absent ones are searched. */
 export type Fixed = Partial<Plan>;
@@ -23,18 +28,22 @@ export function divisors(n: number): number[] {
   return low.concat(high.reverse());
 }
 
-/** tp candidates: divisors of the GPU count up to the head count (a head is never split). */
+/** tp candidates: divisors of the GPU count up to the head count (a head is never split); 1 on a
+ *  stack without tensor parallel. */
 export function tpCandidates(m: ModelSpec, t: Training, fixed: Fixed): number[] {
   if (fixed.tp !== undefined) return [fixed.tp];
   const rest = (fixed.pp ?? 1) * (fixed.dp ?? 1) * (fixed.cp ?? 1);
   if (fixed.pp !== undefined && fixed.dp !== undefined && fixed.cp !== undefined) return [t.gpus / rest].filter(Number.isInteger);
-  return divisors(t.gpus).filter((d) => d <= m.heads && (t.gpus / d) % rest === 0);
+  const any = supportsOf(t.engine).tensorParallel;
+  return divisors(t.gpus).filter((d) => d <= m.heads && (t.gpus / d) % rest === 0 && (any || d === 1));
 }
 
-/** pp candidates: divisors of gpus/(tp·cp) up to the layer count (a layer is never split). */
+/** pp candidates: divisors of gpus/(tp·cp) up to the layer count (a layer is never split); 1 on a
+ *  stack without pipelines. */
 export function ppCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number, cp = 1): number[] {
   const rest = t.gpus / (tp * cp);
-  const all = fixed.pp !== undefined ? [fixed.pp] : divisors(rest).filter((d) => d <= m.layers);
+  const any = supportsOf(t.engine).pipelineParallel;
+  const all = fixed.pp !== undefined ? [fixed.pp] : divisors(rest).filter((d) => d <= m.layers && (any || d === 1));
   return all.filter((d) => rest % d === 0 && (fixed.dp === undefined || d * fixed.dp * tp * cp === t.gpus));
 }
 
@@ -43,18 +52,19 @@ export function ppCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number
  *  leave room for fixed pp and dp. A mixture-of-experts model searches cp = 1 only (rule cp_moe). */
 export function cpCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number): number[] {
   if (fixed.cp !== undefined) return [fixed.cp];
-  if (m.moe !== undefined) return [1];
+  if (m.moe !== undefined || supportsOf(t.engine).contextParallel.length === 0) return [1];
   const rest = (fixed.pp ?? 1) * (fixed.dp ?? 1);
   return divisors(t.gpus / tp).filter((c) => cpWorthSearching(c, t.seqLen) && (t.gpus / tp / c) % rest === 0);
 }
 
-/** The cp variants searched for cp > 1 (none for cp = 1): the fixed ones, else every exchange
- *  (all-gather, ring, all-to-all) with the balanced zig-zag split. Contiguous chunks are priced
- *  only when fixed: they cost what zig-zag costs plus the causal imbalance, never less
+/** The cp variants searched for cp > 1 (none for cp = 1): the fixed ones, else every exchange the
+ *  stack has (all-gather, ring, all-to-all) with the balanced zig-zag split. Contiguous chunks are
+ *  priced only when fixed: they cost what zig-zag costs plus the causal imbalance, never less
  *  (cost/context.ts cpImbalance). */
-export function cpVariants(fixed: Fixed, cp: number): readonly (readonly [CpComm | undefined, CpSplit | undefined])[] {
+export function cpVariants(fixed: Fixed, cp: number, engine?: Engine): readonly (readonly [CpComm | undefined, CpSplit | undefined])[] {
   if (cp === 1) return NO_VARIANT;
-  const comms = fixed.cpComm !== undefined ? [fixed.cpComm] : CP_COMMS;
+  const has = supportsOf(engine).contextParallel;
+  const comms = fixed.cpComm !== undefined ? [fixed.cpComm] : has.length > 0 ? has : CP_COMMS;
   const split = fixed.cpSplit ?? DEFAULT_CP_SPLIT;
   return comms.map((c) => [c, split] as const);
 }
@@ -63,7 +73,7 @@ const NO_VARIANT = [[undefined, undefined]] as const;
 /** (cp, exchange, split) triples of the search, in order: each cp candidate with its variants. */
 export function cpChoices(m: ModelSpec, t: Training, fixed: Fixed, tp: number): (readonly [number, CpComm | undefined, CpSplit | undefined])[] {
   const out: (readonly [number, CpComm | undefined, CpSplit | undefined])[] = [];
-  for (const cp of cpCandidates(m, t, fixed, tp)) for (const [c, s] of cpVariants(fixed, cp)) out.push([cp, c, s]);
+  for (const cp of cpCandidates(m, t, fixed, tp)) for (const [c, s] of cpVariants(fixed, cp, t.engine)) out.push([cp, c, s]);
   return out;
 }
 
@@ -72,8 +82,9 @@ export function cpChoices(m: ModelSpec, t: Training, fixed: Fixed, tp: number): 
  *  arguments.py; 1 keeps experts whole), each pair folding onto the tp·dp ranks of a stage
  *  (ep·etp divides tp·dp; Megatron-Core MoE parallel folding). Fixed values are kept as given, so
  *  that the layout rules count the ones that do not fold. */
-export function expertCandidates(m: ModelSpec, fixed: Fixed, tp: number, dp: number): (readonly [number, number])[] {
-  if (m.moe === undefined) return [[fixed.ep ?? 1, fixed.etp ?? 1]];
+export function expertCandidates(m: ModelSpec, fixed: Fixed, tp: number, dp: number, engine?: Engine): (readonly [number, number])[] {
+  // (a stack without expert parallel keeps each expert group on every rank: ep = etp = 1)
+  if (m.moe === undefined || !supportsOf(engine).expertParallel) return [[fixed.ep ?? 1, fixed.etp ?? 1]];
   const ranks = tp * dp;
   const eps = fixed.ep !== undefined ? [fixed.ep] : divisors(m.moe.experts).filter((e) => ranks % e === 0);
   const etps = fixed.etp !== undefined ? [fixed.etp] : tp > 1 ? [1, tp] : [1];
@@ -109,23 +120,30 @@ export function microBatchCandidates(t: Training, fixed: Fixed, dp: number): num
   return divisors(t.globalBatch / dp);
 }
 
-/** Sequence parallelism exists only with tp > 1: a fixed --sequence-parallel leaves tp = 1 out. */
-export function spCandidates(fixed: Fixed, tp: number, needsSp = false): boolean[] {
-  if (tp === 1) return fixed.sequenceParallel === true ? [] : [false];
+/** Sequence parallelism exists only with tp > 1: a fixed --sequence-parallel leaves tp = 1 out.
+ *  Searched as the stack runs it: never, either way, or always with tp. */
+export function spCandidates(fixed: Fixed, tp: number, needsSp = false, mode: EngineSupports["sequenceParallel"] = "optional"): readonly boolean[] {
+  if (tp === 1) return fixed.sequenceParallel === true ? [] : SP_OFF;
+  if (fixed.sequenceParallel !== undefined) return fixed.sequenceParallel ? SP_ON : SP_OFF;
   // An overlap that needs sequence parallelism (layout/rules.ts tp_overlap_sp): only with it.
-  if (fixed.sequenceParallel === undefined) return needsSp ? [true] : [false, true];
-  return [fixed.sequenceParallel];
+  if (needsSp || mode === "always") return SP_ON;
+  return mode === "never" ? SP_OFF : SP_BOTH;
 }
+const SP_OFF: readonly boolean[] = [false];
+const SP_ON: readonly boolean[] = [true];
+const SP_BOTH: readonly boolean[] = [false, true];
 
 const ZERO_ONLY: readonly ZeroStage[] = [0];
 
-/** ZeRO stages: all four, or the fixed one. ZeRO partitions the model states over the
- *  data-parallel group (Rajbhandari et al. 2020 §5); with dp = 1 there is nothing to partition and
- *  stages 1–3 are ZeRO-0 under another name, so the space holds ZeRO-0 only there (a fixed stage is
- *  still evaluated as asked). */
-export function zeroCandidates(fixed: Fixed, dp: number): readonly ZeroStage[] {
+/** ZeRO stages: the stack's (with a pipeline, those it runs beside one), or the fixed one. ZeRO
+ *  partitions the model states over the data-parallel group (Rajbhandari et al. 2020 §5); with
+ *  dp = 1 there is nothing to partition and stages 1–3 are ZeRO-0 under another name, so the space
+ *  holds ZeRO-0 only there (a fixed stage is still evaluated as asked). */
+export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine): readonly ZeroStage[] {
   if (fixed.zero !== undefined) return [fixed.zero];
-  return dp === 1 ? ZERO_ONLY : ZERO_STAGES;
+  if (dp === 1) return ZERO_ONLY;
+  const s = supportsOf(engine);
+  return pp > 1 ? s.zeroWithPipeline : s.zero;
 }
 
 /** The recompute modes searched: the fixed one, else every mode the engine runs (a 2021 stack

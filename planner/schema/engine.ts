@@ -2,7 +2,7 @@
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, hardware.ts).
 import type { z } from "zod";
-import { ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, TE_FP8_CASTS } from "../engine.js";
+import { ALL_SUPPORTED, ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, TE_FP8_CASTS } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -59,6 +59,19 @@ const schemas = lazySchemas((z) => {
       // commOverlap: what the stack's switch for tensor-parallel overlap hides (null: no switch).
       tensorParallel: z.object({ overlap: fraction, commOverlap: withSource(z.number().gte(0).lte(1).nullable()).optional(), savesGatheredInput: flag.optional() }).strict(),
       recompute: withSource(z.enum(["any", "full"])),
+      // The parallelisms the stack runs (absent, or a key absent: every one, as Megatron-Core).
+      supports: z
+        .object({
+          tensorParallel: flag.optional(),
+          sequenceParallel: withSource(z.enum(["never", "optional", "always"])).optional(),
+          pipelineParallel: flag.optional(),
+          contextParallel: withSource(z.array(z.enum(CP_COMMS as [CpComm, ...CpComm[]]))).optional(),
+          expertParallel: flag.optional(),
+          zero: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
+          zeroWithPipeline: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
+        })
+        .strict()
+        .optional(),
       // Optional, so files written before they existed still parse: absent = Megatron's behaviour.
       activations: z
         .object({
@@ -112,6 +125,23 @@ const schemas = lazySchemas((z) => {
 export const engineFileSchema = () => schemas().engineFile;
 
 
+type SupportsIn = { [K in keyof EngineSupports]?: FigureIn<unknown> };
+
+/** The parallelisms a file states, each key absent taking ALL_SUPPORTED's (every one). */
+function supportsOf(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
+  if (s === undefined) return ALL_SUPPORTED;
+  const get = <K extends keyof EngineSupports>(k: K): EngineSupports[K] => (s[k] === undefined ? ALL_SUPPORTED[k] : (fig(`supports.${k}`, s[k] as FigureIn<EngineSupports[K]>) as EngineSupports[K]));
+  return {
+    tensorParallel: get("tensorParallel"),
+    sequenceParallel: get("sequenceParallel"),
+    pipelineParallel: get("pipelineParallel"),
+    contextParallel: [...new Set(get("contextParallel"))],
+    expertParallel: get("expertParallel"),
+    zero: [...new Set(get("zero"))].sort(),
+    zeroWithPipeline: [...new Set(get("zeroWithPipeline"))].sort(),
+  };
+}
+
 export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   const r = schemas().engineFile.safeParse(raw);
   if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error, raw)}` };
@@ -162,6 +192,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       maxReuseDistance: d.maxReuseDistance === undefined ? null : fig("dataParallel.maxReuseDistance", d.maxReuseDistance),
     },
     recompute: fig("recompute", f.recompute) as Engine["recompute"],
+    supports: supportsOf(f.supports, fig),
     // Absent: Megatron's selective recompute and fp32 vocab-parallel logits (Korthikanti et al.
     // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],

@@ -25,6 +25,16 @@ describe("plan --engine", () => {
     expect(await step("fsdp")).toBeGreaterThan(await step("megatron-core"));
   });
 
+  it("a dimension the engine's stack does not run is exit 2 naming the flag; the search leaves it out", async () => {
+    const r = await runCli(["plan", ...SMALL, "--engine", "fsdp", "--tp", "2"]);
+    expect(r.code).toBe(2);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toMatch(/^paraplan: --tp: engine fsdp does not run tensor parallel \(tp 2\) \(llm-foundry/);
+    const searched = JSON.parse((await runCli(["plan", "--model", "gpt3-125m", "--gpus", "8", "--global-batch", "64", "--top", "50", "--engine", "fsdp", "--json"])).stdout).plans as { tp: number; pp: number; zero: number }[];
+    expect(searched.length).toBeGreaterThan(1);
+    for (const p of searched) expect([p.tp, p.pp, [0, 2, 3].includes(p.zero)]).toEqual([1, 1, true]);
+  });
+
   it("an unknown name is exit 2, naming it and the built-ins", async () => {
     const r = await runCli(["plan", ...SMALL, "--engine", "megatron-1999"]);
     expect(r.code).toBe(2);

@@ -1,0 +1,125 @@
+// The parallelisms each engine's stack runs (Engine.supports, profiles/engines/*.json): the search
+// tries only those, a fixed dimension outside them is bad input naming its flag, and a profile
+// that extends another may change them.
+import { describe, expect, it } from "vitest";
+import { search } from "../../planner/search.js";
+import { checkFixed } from "../../planner/constraints.js";
+import { spCandidates, tpCandidates, zeroCandidates } from "../../planner/space.js";
+import { ALL_SUPPORTED, type Engine } from "../../planner/engine.js";
+import { parseEngineFile, resolveExtends } from "../../planner/index.js";
+import type { Training } from "../../planner/types.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { hardware, preset } from "../planner/fixtures.js";
+import { readFileSync } from "node:fs";
+
+const engine = (name: string): Engine => loadEngine(name, undefined);
+const h100 = hardware("dgx-h100");
+const training = (gpus: number, globalBatch: number, seqLen: number, e: Engine): Training => ({
+  gpus, globalBatch, seqLen, precision: "bf16", fusedAttention: e.attention.kernel !== "materialised", overlapGradReduce: e.dataParallel.overlapGradReduce, engine: e,
+});
+const plansOf = (name: string, e: Engine, gpus: number, batch: number, seq: number) =>
+  search(preset(name), h100, training(gpus, batch, seq, e), {}, { top: 1, keepAll: true }).all ?? [];
+
+describe("the search tries only what the stack runs", () => {
+  it("fsdp (llm-foundry): data parallel alone, ZeRO 0, 2 or 3 — no tp, pp, sp or ZeRO-1", () => {
+    const all = plansOf("gpt3-1.3b", engine("fsdp"), 64, 512, 2048);
+    expect(all.length).toBeGreaterThan(0);
+    for (const p of all) {
+      expect([p.tp, p.pp, p.cp, p.sequenceParallel]).toEqual([1, 1, 1, false]);
+      expect([0, 2, 3]).toContain(p.zero);
+    }
+    expect(new Set(all.map((p) => p.zero))).toEqual(new Set([0, 2, 3]));
+  });
+  it("megatron-deepspeed: ZeRO 0 or 1 beside a pipeline (DeepSpeed's pipeline engine asserts it), any stage without; never sequence parallel", () => {
+    const all = plansOf("gpt3-13b", engine("megatron-deepspeed"), 64, 256, 2048);
+    const piped = all.filter((p) => p.pp > 1);
+    const flat = all.filter((p) => p.pp === 1 && p.dp > 1);
+    expect(piped.length).toBeGreaterThan(0);
+    expect(new Set(piped.map((p) => p.zero))).toEqual(new Set([0, 1]));
+    expect(new Set(flat.map((p) => p.zero))).toEqual(new Set([0, 1, 2, 3]));
+    expect(all.some((p) => p.sequenceParallel)).toBe(false);
+  });
+  it("torchtitan: sequence parallel whenever tp > 1, FSDP (3) or DDP (0) without a pipeline, no all-to-all context parallel", () => {
+    const all = plansOf("llama3-8b", engine("torchtitan"), 64, 64, 65536);
+    const tp = all.filter((p) => p.tp > 1);
+    expect(tp.length).toBeGreaterThan(0);
+    expect(tp.every((p) => p.sequenceParallel)).toBe(true);
+    expect(new Set(all.filter((p) => p.pp === 1 && p.dp * p.cp > 1).map((p) => p.zero))).toEqual(new Set([0, 3]));
+    const cp = all.filter((p) => p.cp > 1);
+    expect(cp.length).toBeGreaterThan(0);
+    expect(new Set(cp.map((p) => p.cpComm))).toEqual(new Set(["ring", "allgather"]));
+  });
+  it("megatron-core, the default, searches every parallelism (ALL_SUPPORTED)", () => {
+    expect(engine("megatron-core").supports).toEqual({ ...ALL_SUPPORTED, contextParallel: ["ring", "allgather", "a2a"] });
+  });
+  it("candidate lists: fixed values are kept as given (the application layer refuses them)", () => {
+    const fsdp = engine("fsdp");
+    const m = preset("llama3-8b");
+    const t = training(64, 512, 4096, fsdp);
+    expect(tpCandidates(m, t, {})).toEqual([1]);
+    expect(tpCandidates(m, t, { tp: 8 })).toEqual([8]);
+    expect(zeroCandidates({}, 64, 1, fsdp)).toEqual([0, 2, 3]);
+    expect(zeroCandidates({}, 1, 1, fsdp)).toEqual([0]);
+    expect(zeroCandidates({ zero: 1 }, 64, 1, fsdp)).toEqual([1]);
+    expect(spCandidates({}, 4, false, "always")).toEqual([true]);
+    expect(spCandidates({}, 4, false, "never")).toEqual([false]);
+    expect(spCandidates({}, 4, false, "optional")).toEqual([false, true]);
+  });
+});
+
+describe("a fixed dimension the engine cannot run is bad input naming its flag", () => {
+  const m = preset("llama3-8b");
+  const issue = (name: string, fixed: Parameters<typeof checkFixed>[2]) => checkFixed(m, training(64, 512, 4096, engine(name)), fixed, 8);
+  it.each([
+    ["fsdp", { tp: 2 }, "--tp", /does not run tensor parallel/],
+    ["fsdp", { pp: 2 }, "--pp", /does not run pipeline parallel/],
+    ["fsdp", { zero: 1 }, "--zero", /runs ZeRO stages 0, 2, 3, not 1/],
+    ["megatron-deepspeed", { pp: 4, zero: 3 }, "--zero", /runs ZeRO stages 0, 1 beside a pipeline, not 3.*pipe\/engine\.py/],
+    ["megatron-deepspeed", { tp: 2, sequenceParallel: true }, "--sequence-parallel", /does not run sequence parallel/],
+    ["torchtitan", { tp: 2, sequenceParallel: false }, "--no-sequence-parallel", /always runs sequence parallel/],
+    ["torchtitan", { cp: 2, cpComm: "a2a" }, "--cp-comm", /ring, allgather only, not a2a/],
+    ["megatron-2021", { cp: 2 }, "--cp", /does not run context parallel/],
+  ] as const)("%s with %o: %s", (name, fixed, flag, message) => {
+    const i = issue(name, fixed);
+    expect(i?.code).toBe("engine_unsupported");
+    expect(i?.flag).toBe(flag);
+    expect(i?.message).toMatch(message);
+    expect(i?.message).toMatch(new RegExp(`^engine ${name} `));
+  });
+  it("what the engine runs passes", () => {
+    expect(issue("fsdp", { zero: 3, dp: 64 })).toBeNull();
+    expect(issue("megatron-deepspeed", { pp: 4, zero: 1 })).toBeNull();
+    expect(issue("torchtitan", { tp: 2, sequenceParallel: true, pp: 2, zero: 1 })).toBeNull();
+    expect(issue("megatron-core", { tp: 2, pp: 2, zero: 3, cp: 2, cpComm: "a2a" })).toBeNull();
+  });
+});
+
+describe("engine files state supports with sources; extends changes them", () => {
+  const builtin = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../profiles/engines/${name}.json`, import.meta.url), "utf8"));
+  const parse = (raw: unknown) => {
+    const r = resolveExtends(raw, builtin, "mine.json");
+    if (!r.ok) throw new Error(r.message);
+    return parseEngineFile(r.value, "mine.json");
+  };
+  it("a file extending fsdp that adds tensor parallel keeps fsdp's other limits", () => {
+    const r = parse({ name: "fsdp-tp", extends: "fsdp", supports: { tensorParallel: { value: true, source: "my fork" }, sequenceParallel: "optional" } });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.value.supports).toEqual({ ...engine("fsdp").supports, tensorParallel: true, sequenceParallel: "optional" });
+    expect(r.value.sources["supports.tensorParallel"]).toBe("my fork");
+  });
+  it("a ZeRO stage the planner does not know, or an unknown key, is refused naming it", () => {
+    const bad = parse({ name: "x", extends: "fsdp", supports: { zero: [0, 4] } });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(bad.message).toMatch(/supports\.zero/);
+    const unknown = parse({ name: "x", extends: "fsdp", supports: { dataParallel: true } });
+    expect(unknown.ok).toBe(false);
+    if (!unknown.ok) expect(unknown.message).toMatch(/dataParallel/);
+  });
+  it("every built-in engine states each key with a source", () => {
+    for (const name of ["megatron-core", "megatron-2021", "megatron-deepspeed", "fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"]) {
+      const e = engine(name);
+      for (const k of Object.keys(ALL_SUPPORTED)) expect(e.sources[`supports.${k}`], `${name} supports.${k}`).toMatch(/\S/);
+    }
+  });
+});
