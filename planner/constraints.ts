@@ -38,8 +38,8 @@ export function checkFixed(m: ModelSpec, t: Training, f: Fixed, gpusPerNode = In
 export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue | null {
   if (e === undefined) return null;
   const s = supportsOf(e);
-  const no = (flag: string, what: string, key: string) =>
-    issue("engine_unsupported", flag, `engine ${e.name} ${what}${e.sources[`supports.${key}`] ? ` (${e.sources[`supports.${key}`]})` : ""}; pick another --engine or leave ${flag} to the search`);
+  const no = (flag: string, what: string, key: string, path = `supports.${key}`) =>
+    issue("engine_unsupported", flag, `engine ${e.name} ${what}${e.sources[path] ? ` (${e.sources[path]})` : ""}; pick another --engine or leave ${flag} to the search`);
   if ((f.tp ?? 1) > 1 && !s.tensorParallel) return no("--tp", `does not run tensor parallel (tp ${f.tp})`, "tensorParallel");
   if (f.sequenceParallel === true && s.sequenceParallel === "never") return no("--sequence-parallel", "does not run sequence parallel", "sequenceParallel");
   if (f.sequenceParallel === false && (f.tp ?? 1) > 1 && s.sequenceParallel === "always") return no("--no-sequence-parallel", "always runs sequence parallel with tensor parallel", "sequenceParallel");
@@ -48,6 +48,9 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
   if (f.cpComm !== undefined && s.contextParallel.length > 0 && !s.contextParallel.includes(f.cpComm))
     return no("--cp-comm", `runs context parallel as ${s.contextParallel.join(", ")} only, not ${f.cpComm}`, "contextParallel");
   if (((f.ep ?? 1) > 1 || (f.etp ?? 1) > 1) && !s.expertParallel) return no("--ep", "does not run expert parallel", "expertParallel");
+  if (f.schedule !== undefined && (f.pp ?? 2) > 1 && !e.schedules.includes(f.schedule))
+    return no("--schedule", `runs the pipeline schedules ${e.schedules.join(", ")}, not ${f.schedule}`, "schedules", "schedules");
+  if (f.recompute === "selective" && e.recompute === "full") return no("--recompute", "has no selective recompute: it recomputes whole layers (full) or nothing", "recompute", "recompute");
   if (f.zero !== undefined) {
     const withPp = (f.pp ?? 1) > 1;
     const stages = withPp ? s.zeroWithPipeline : s.zero;

@@ -79,6 +79,8 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     ["torchtitan", { tp: 2, sequenceParallel: false }, "--no-sequence-parallel", /always runs sequence parallel/],
     ["torchtitan", { cp: 2, cpComm: "a2a" }, "--cp-comm", /ring, allgather only, not a2a/],
     ["megatron-2021", { cp: 2 }, "--cp", /does not run context parallel/],
+    ["megatron-2021", { pp: 4, schedule: "zb1p" }, "--schedule", /runs the pipeline schedules 1f1b, interleaved, not zb1p/],
+    ["megatron-deepspeed", { recompute: "selective" }, "--recompute", /has no selective recompute: it recomputes whole layers \(full\) or nothing/],
   ] as const)("%s with %o: %s", (name, fixed, flag, message) => {
     const i = issue(name, fixed);
     expect(i?.code).toBe("engine_unsupported");
@@ -91,6 +93,9 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     expect(issue("megatron-deepspeed", { pp: 4, zero: 1 })).toBeNull();
     expect(issue("torchtitan", { tp: 2, sequenceParallel: true, pp: 2, zero: 1 })).toBeNull();
     expect(issue("megatron-core", { tp: 2, pp: 2, zero: 3, cp: 2, cpComm: "a2a" })).toBeNull();
+    expect(issue("torchtitan", { pp: 2, schedule: "zbv", recompute: "selective" })).toBeNull();
+    expect(issue("megatron-2021", { pp: 1, schedule: "1f1b", recompute: "full" })).toBeNull();
+    expect(issue("megatron-deepspeed", { recompute: "none" })).toBeNull();
   });
 });
 
