@@ -128,7 +128,7 @@ export const engineFileSchema = () => schemas().engineFile;
 type SupportsIn = { [K in keyof EngineSupports]?: FigureIn<unknown> };
 
 /** The parallelisms a file states, each key absent taking ALL_SUPPORTED's (every one). */
-function supportsOf(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
+function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
   if (s === undefined) return ALL_SUPPORTED;
   const get = <K extends keyof EngineSupports>(k: K): EngineSupports[K] => (s[k] === undefined ? ALL_SUPPORTED[k] : (fig(`supports.${k}`, s[k] as FigureIn<EngineSupports[K]>) as EngineSupports[K]));
   return {
@@ -192,7 +192,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       maxReuseDistance: d.maxReuseDistance === undefined ? null : fig("dataParallel.maxReuseDistance", d.maxReuseDistance),
     },
     recompute: fig("recompute", f.recompute) as Engine["recompute"],
-    supports: supportsOf(f.supports, fig),
+    supports: parseSupports(f.supports, fig),
     // Absent: Megatron's selective recompute and fp32 vocab-parallel logits (Korthikanti et al.
     // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],
