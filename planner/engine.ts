@@ -43,17 +43,19 @@ export interface EngineSupports {
   zeroWithPipeline: readonly ZeroStage[];
 }
 
-/** Every parallelism the planner models (no engine: Megatron-Core, whose profile states the same
- *  with sources). */
+/** Megatron-Core's, for a Training without an engine (its profile, profiles/engines/megatron-core.json,
+ *  says the same with sources): every parallelism the planner models, and beside a pipeline ZeRO 0
+ *  or 1 only (Megatron-FSDP, its ZeRO-2/3, documents TP, CP and EP, not pipelines). */
 const ALL_ZERO: readonly ZeroStage[] = [0, 1, 2, 3];
-export const ALL_SUPPORTED: EngineSupports = Object.freeze({
+const ZERO_0_1: readonly ZeroStage[] = [0, 1];
+export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   tensorParallel: true,
   sequenceParallel: "optional",
   pipelineParallel: true,
   contextParallel: CP_COMMS,
   expertParallel: true,
   zero: ALL_ZERO,
-  zeroWithPipeline: ALL_ZERO,
+  zeroWithPipeline: ZERO_0_1,
 } as const);
 
 export interface Engine {

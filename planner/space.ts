@@ -2,11 +2,11 @@
 import { CP_COMMS, type CpComm, type CpSplit, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Recompute, type Schedule, type Training, type ZeroStage } from "./types.js";
 import { cpWorthSearching } from "./cost/context.js";
 import { type LayoutIssue, dimsOf, ruleContext, validate } from "./layout/layout.js";
-import { ALL_SUPPORTED, type Engine, type EngineSupports } from "./engine.js";
+import { MEGATRON_SUPPORTS, type Engine, type EngineSupports } from "./engine.js";
 
-/** The parallelisms the training's stack runs (no engine: every one). A fixed dimension is kept
+/** The parallelisms the training's stack runs (no engine: Megatron-Core's). A fixed dimension is kept
  *  as given here: the application layer refuses one the engine cannot run (constraints.ts). */
-export const supportsOf = (e: Engine | undefined): EngineSupports => e?.supports ?? ALL_SUPPORTED;
+export const supportsOf = (e: Engine | undefined): EngineSupports => e?.supports ?? MEGATRON_SUPPORTS;
 
 /** Dimensions the user fixed (`--tp 8`, `--zero 1`, …); absent ones are searched. */
 export type Fixed = Partial<Plan>;

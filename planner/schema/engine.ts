@@ -2,7 +2,7 @@
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, hardware.ts).
 import type { z } from "zod";
-import { ALL_SUPPORTED, ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, TE_FP8_CASTS } from "../engine.js";
+import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, TE_FP8_CASTS } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -59,7 +59,7 @@ const schemas = lazySchemas((z) => {
       // commOverlap: what the stack's switch for tensor-parallel overlap hides (null: no switch).
       tensorParallel: z.object({ overlap: fraction, commOverlap: withSource(z.number().gte(0).lte(1).nullable()).optional(), savesGatheredInput: flag.optional() }).strict(),
       recompute: withSource(z.enum(["any", "full"])),
-      // The parallelisms the stack runs (absent, or a key absent: every one, as Megatron-Core).
+      // The parallelisms the stack runs (absent, or a key absent: Megatron-Core's, MEGATRON_SUPPORTS).
       supports: z
         .object({
           tensorParallel: flag.optional(),
@@ -127,10 +127,10 @@ export const engineFileSchema = () => schemas().engineFile;
 
 type SupportsIn = { [K in keyof EngineSupports]?: FigureIn<unknown> };
 
-/** The parallelisms a file states, each key absent taking ALL_SUPPORTED's (every one). */
+/** The parallelisms a file states, each key absent taking Megatron-Core's (MEGATRON_SUPPORTS). */
 function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
-  if (s === undefined) return ALL_SUPPORTED;
-  const get = <K extends keyof EngineSupports>(k: K): EngineSupports[K] => (s[k] === undefined ? ALL_SUPPORTED[k] : (fig(`supports.${k}`, s[k] as FigureIn<EngineSupports[K]>) as EngineSupports[K]));
+  if (s === undefined) return MEGATRON_SUPPORTS;
+  const get = <K extends keyof EngineSupports>(k: K): EngineSupports[K] => (s[k] === undefined ? MEGATRON_SUPPORTS[k] : (fig(`supports.${k}`, s[k] as FigureIn<EngineSupports[K]>) as EngineSupports[K]));
   return {
     tensorParallel: get("tensorParallel"),
     sequenceParallel: get("sequenceParallel"),

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { search } from "../../planner/search.js";
 import { checkFixed } from "../../planner/constraints.js";
 import { spCandidates, tpCandidates, zeroCandidates } from "../../planner/space.js";
-import { ALL_SUPPORTED, type Engine } from "../../planner/engine.js";
+import { MEGATRON_SUPPORTS, type Engine } from "../../planner/engine.js";
 import { parseEngineFile, resolveExtends } from "../../planner/index.js";
 import type { Training } from "../../planner/types.js";
 import { loadEngine } from "../../src/load-engine.js";
@@ -49,8 +49,8 @@ describe("the search tries only what the stack runs", () => {
     expect(cp.length).toBeGreaterThan(0);
     expect(new Set(cp.map((p) => p.cpComm))).toEqual(new Set(["ring", "allgather"]));
   });
-  it("megatron-core, the default, searches every parallelism (ALL_SUPPORTED)", () => {
-    expect(engine("megatron-core").supports).toEqual({ ...ALL_SUPPORTED, contextParallel: ["ring", "allgather", "a2a"] });
+  it("megatron-core, the default: every parallelism, ZeRO 0 or 1 beside a pipeline (MEGATRON_SUPPORTS, as no engine)", () => {
+    expect(engine("megatron-core").supports).toEqual({ ...MEGATRON_SUPPORTS, contextParallel: ["ring", "allgather", "a2a"] });
   });
   it("candidate lists: fixed values are kept as given (the application layer refuses them)", () => {
     const fsdp = engine("fsdp");
@@ -79,6 +79,7 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     ["torchtitan", { tp: 2, sequenceParallel: false }, "--no-sequence-parallel", /always runs sequence parallel/],
     ["torchtitan", { cp: 2, cpComm: "a2a" }, "--cp-comm", /ring, allgather only, not a2a/],
     ["megatron-2021", { cp: 2 }, "--cp", /does not run context parallel/],
+    ["megatron-core", { pp: 2, zero: 3 }, "--zero", /runs ZeRO stages 0, 1 beside a pipeline, not 3 \(.*Megatron-FSDP/],
     ["megatron-2021", { pp: 4, schedule: "zb1p" }, "--schedule", /runs the pipeline schedules 1f1b, interleaved, not zb1p/],
     ["megatron-deepspeed", { recompute: "selective" }, "--recompute", /has no selective recompute: it recomputes whole layers \(full\) or nothing/],
   ] as const)("%s with %o: %s", (name, fixed, flag, message) => {
@@ -92,7 +93,9 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     expect(issue("fsdp", { zero: 3, dp: 64 })).toBeNull();
     expect(issue("megatron-deepspeed", { pp: 4, zero: 1 })).toBeNull();
     expect(issue("torchtitan", { tp: 2, sequenceParallel: true, pp: 2, zero: 1 })).toBeNull();
-    expect(issue("megatron-core", { tp: 2, pp: 2, zero: 3, cp: 2, cpComm: "a2a" })).toBeNull();
+    expect(issue("megatron-core", { tp: 2, pp: 2, zero: 1, cp: 2, cpComm: "a2a" })).toBeNull();
+    expect(issue("megatron-core", { pp: 1, zero: 3 })).toBeNull();
+    expect(issue("paraplan", { pp: 2, zero: 3 })).toBeNull();
     expect(issue("torchtitan", { pp: 2, schedule: "zbv", recompute: "selective" })).toBeNull();
     expect(issue("megatron-2021", { pp: 1, schedule: "1f1b", recompute: "full" })).toBeNull();
     expect(issue("megatron-deepspeed", { recompute: "none" })).toBeNull();
@@ -124,7 +127,7 @@ describe("engine files state supports with sources; extends changes them", () =>
   it("every built-in engine states each key with a source", () => {
     for (const name of ["megatron-core", "megatron-2021", "megatron-deepspeed", "fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"]) {
       const e = engine(name);
-      for (const k of Object.keys(ALL_SUPPORTED)) expect(e.sources[`supports.${k}`], `${name} supports.${k}`).toMatch(/\S/);
+      for (const k of Object.keys(MEGATRON_SUPPORTS)) expect(e.sources[`supports.${k}`], `${name} supports.${k}`).toMatch(/\S/);
     }
   });
 });

@@ -51,11 +51,21 @@ describe("paraplan export", () => {
     expect(r.stdout).toBe("");
   });
 
-  it("when nothing the engine runs fits, the refusal says the search ended there (Llama 3 405B on 2048 GPUs with pp 2)", async () => {
+  it("when nothing the engine runs fits, it says so: Llama 3 405B on 2048 GPUs with pp 2 has ZeRO 0 or 1 only beside Megatron's pipeline", async () => {
+    // megatron-core's search never tries ZeRO-2/3 beside a pipeline (Megatron-FSDP documents TP,
+    // CP and EP, not pipelines: profiles/engines/megatron-core.json supports.zeroWithPipeline), so
+    // the best it finds is a ZeRO-1 plan that does not fit, not a ZeRO-3 plan the export refuses.
     const r = await cli(["export", "--format", "megatron", "--model", "llama3-405b", "--gpus", "2048", "--pp", "2"]);
+    expect(r.code).toBe(1);
+    expect(r.errLines.length).toBe(1);
+    expect(r.stderr).toMatch(/^paraplan: no plan fits in memory; the closest, tp 8 · pp 2 · dp 128 · ZeRO-1 /);
+  });
+
+  it("when no plan the search found runs on the release, the refusal says the search ended there (core_v0.7's fixed RoPE base)", async () => {
+    const r = await cli(["export", "--format", "megatron", "--release", "core_v0.7", "--model", "llama3-70b", "--gpus", "64", "--pp", "1"]);
     expect(r.code).toBe(2);
     expect(r.errLines.length).toBe(1);
-    expect(r.stderr).toMatch(/^paraplan: --format megatron: none of the plans Megatron-LM runs as is fits here; the best plan found, .* ZeRO-3 .*, cannot run on it: ZeRO-3 with pipeline parallel \(pp = 2\)/);
+    expect(r.stderr).toMatch(/^paraplan: --format megatron: none of the plans Megatron-LM runs as is fits here; the best plan found, .* ZeRO-3 .*, cannot run on it: Megatron-LM core_v0\.7 has no --rotary-base/);
   });
 
   it("Llama 3 405B on 2048 GPUs: pp 16 with one layer fewer on the first and last stage, as Llama 3 ran (§3.3.2)", async () => {

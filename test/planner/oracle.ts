@@ -61,7 +61,9 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
         }
         for (const { vpp, schedule } of layouts)
           for (const sequenceParallel of tp > 1 ? [false, true] : [false])
-            for (const zero of (dp > 1 ? [0, 1, 2, 3] : [fixedZero ?? 0]) as ZeroStage[])
+            // (no engine is Megatron-Core: ZeRO 0 or 1 beside a pipeline unless fixed, engine.ts
+            // MEGATRON_SUPPORTS)
+            for (const zero of (dp === 1 ? [fixedZero ?? 0] : pp > 1 && fixedZero === undefined ? [0, 1] : [0, 1, 2, 3]) as ZeroStage[])
               for (const recompute of ["none", "selective", "full"] as Recompute[])
                 out.push({ tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch, recompute, sequenceParallel, schedule, ...(uneven ? { stageLayers: lighterEnds(m.layers, pp) } : {}) });
       }
