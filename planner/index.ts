@@ -21,6 +21,8 @@ export { PLAN_FIELDS, ZERO_STAGES, RECOMPUTE_MODES, SCHEDULES, planOnly, parsePl
 export { parseEngineFile } from "./schema/engine.js";
 export {
   type Engine,
+  type EngineSupports,
+  MEGATRON_SUPPORTS,
   type AttentionKernel,
   type ElementwiseOp,
   ATTENTION_KERNELS,

@@ -44,6 +44,8 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     ...(req.training.engine.tensorParallel.overlapNeedsSp ? { tpCommOverlap: true } : {}),
     // Bytes per gradient element the data-parallel reduction moves (4: fp32, 2: 16-bit).
     gradReduceBytes: req.training.engine.dataParallel.gradReduceBytes,
+    // The parallelisms the engine's stack runs, the only ones searched (profiles/engines supports).
+    engineSupports: req.training.engine.supports,
     ...(m.moe ? { moeImbalance: req.training.moeImbalance ?? DEFAULT_MOE_IMBALANCE, optimizerStates: req.training.optimizerStates ?? "fp32" } : {}),
     assumed: req.assumed,
     searched: result.searched,

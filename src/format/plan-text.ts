@@ -4,6 +4,7 @@ import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type S
 import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
+import { engineLimits } from "./engine-limits.js";
 import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
 import { DEFAULT_CP_COMM, type LinkKind } from "../../planner/types.js";
 
@@ -38,6 +39,8 @@ export function header(req: PlanRequest): string {
     `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
+  const limits = engineLimits(t.engine.supports);
+  if (limits) lines.push(`  searched as it runs: ${limits}`);
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
   return lines.join("\n");
 }
