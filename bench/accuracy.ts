@@ -55,11 +55,11 @@ export function printSources(rep: CalibrationReport): boolean {
   console.log(`\nre-fitted on all sources (the committed profiles hold the write-back of this fit): ${show(rep.fit.params)} (${rep.fit.iterations} iterations, rms log-error ${rep.fit.rms.toFixed(3)})`);
   console.log(`priors: ${show(Object.fromEntries(rep.fit.fitted.map((k) => [k, priorOf(k)])))}`);
   for (const [src, f] of rep.folds) {
-    const unfitted = rep.fit.fitted.filter((k) => !f.fitted.includes(k));
-    const kept = unfitted.filter((k) => inheritedFrom(k, f.params) === undefined);
+    const unfitted = rep.fit.fitted.filter((k) => !f.fitted.includes(k)).map((k) => ({ k, from: inheritedFrom(k, f.params) }));
+    const kept = unfitted.filter((u) => u.from === undefined).map((u) => u.k);
     const parent = unfitted
-      .filter((k) => !kept.includes(k))
-      .map((k) => `${k} ${fmtParam(k, f.params[inheritedFrom(k, f.params)!]!)} (${inheritedFrom(k, f.params)})`)
+      .filter((u) => u.from !== undefined)
+      .map(({ k, from }) => `${k} ${fmtParam(k, f.params[from!]!)} (${from})`)
       .join(", ");
     console.log(`  without ${src}: ${show(f.params)}${kept.length ? `; prior kept: ${kept.join(", ")}` : ""}${parent ? `; the parent engine's: ${parent}` : ""}`);
   }

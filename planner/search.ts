@@ -93,6 +93,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const atCp = rulesAt("cp");
   const atCpTp = [RULE_BY_CODE.cp_heads];
   const moe = m.moe !== undefined;
+  // How the engine's stack runs sequence parallel (the other parallelisms: space.ts candidates).
+  const spMode = supportsOf(t.engine).sequenceParallel;
 
   let cpSearched = false;
   let noCpSearched = false;
@@ -102,7 +104,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     d.cpComm = undefined;
     d.cpSplit = undefined;
     const tpCode = firstBroken(atTp, d, ctx);
-    const sps = spCandidates(fixed, tp, ctx.tpOverlapNeedsSp === true, supportsOf(t.engine).sequenceParallel);
+    const sps = spCandidates(fixed, tp, ctx.tpOverlapNeedsSp === true, spMode);
     for (const [cp, cpComm, cpSplit] of cpChoices(m, t, fixed, tp)) {
       if (cp > 1) cpSearched = true;
       else noCpSearched = true;
