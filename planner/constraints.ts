@@ -50,7 +50,7 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
   if (((f.ep ?? 1) > 1 || (f.etp ?? 1) > 1) && !s.expertParallel) return no("--ep", "does not run expert parallel", "expertParallel");
   if (f.schedule !== undefined && (f.pp ?? 2) > 1 && !e.schedules.includes(f.schedule))
     return no("--schedule", `runs the pipeline schedules ${e.schedules.join(", ")}, not ${f.schedule}`, "schedules", "schedules");
-  if (f.recompute === "selective" && e.recompute === "full") return no("--recompute", "has no selective recompute: it recomputes whole layers (full) or nothing", "recompute", "recompute");
+  if (f.recompute === "selective" && e.recompute !== "any") return no("--recompute", "has no selective recompute: it recomputes whole layers (full) or nothing", "recompute", "recompute");
   if (f.zero !== undefined) {
     const withPp = (f.pp ?? 1) > 1;
     const stages = withPp ? s.zeroWithPipeline : s.zero;

@@ -5,6 +5,7 @@
 // that read it live in planner/cost/engine-terms.ts.
 import { CP_COMMS, type CpComm, type Hardware, type Schedule, type ZeroStage } from "./types.js";
 
+export type EngineRecompute = "any" | "layers" | "full";
 export type AttentionKernel = "materialised" | "flash-attention-2" | "flash-attention-3" | "cudnn" | "triton-flash";
 export const ATTENTION_KERNELS: readonly AttentionKernel[] = ["materialised", "flash-attention-2", "flash-attention-3", "cudnn", "triton-flash"];
 
@@ -109,9 +110,11 @@ export interface Engine {
      *  stage3_max_reuse_distance); null: kept through the backward (FSDP). */
     maxReuseDistance: number | null;
   };
-  /** The activation recompute the stack can run: "any" (full, selective or none, searched) or
-   *  "full" only (Megatron-LM / DeepSpeed of 2021: --checkpoint-activations, nothing finer). */
-  recompute: "any" | "full";
+  /** The activation recompute the stack can run: "any" (full, selective or none, searched);
+   *  "layers", whole layers or nothing (llm-foundry's activation_checkpointing wraps whole blocks);
+   *  "full" searched alone (Megatron-LM / DeepSpeed of 2021: --checkpoint-activations, nothing
+   *  finer, and Narayanan et al. 2021 §5 ran every experiment with it). */
+  recompute: EngineRecompute;
   /** What the search's "selective" recompute keeps on this stack: "attention-core" is
    *  Megatron's (every tensor but the attention core's, Korthikanti et al. 2022 §4.2);
    *  "alternate-matmuls" is torchtitan's per-op SAC (the outputs of a block's 1st, 3rd, 5th…

@@ -24,6 +24,7 @@ export {
   type EngineSupports,
   MEGATRON_SUPPORTS,
   type AttentionKernel,
+  type EngineRecompute,
   type ElementwiseOp,
   ATTENTION_KERNELS,
   ELEMENTWISE_OPS,

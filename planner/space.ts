@@ -2,7 +2,7 @@
 import { CP_COMMS, type CpComm, type CpSplit, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Recompute, type Schedule, type Training, type ZeroStage } from "./types.js";
 import { cpWorthSearching } from "./cost/context.js";
 import { type LayoutIssue, dimsOf, ruleContext, validate } from "./layout/layout.js";
-import { MEGATRON_SUPPORTS, type Engine, type EngineSupports } from "./engine.js";
+import { MEGATRON_SUPPORTS, type Engine, type EngineRecompute, type EngineSupports } from "./engine.js";
 
 /** The parallelisms the training's stack runs (no engine: Megatron-Core's). A fixed dimension is kept
  *  as given here: the application layer refuses one the engine cannot run (constraints.ts). */
@@ -146,11 +146,14 @@ export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine
   return pp > 1 ? s.zeroWithPipeline : s.zero;
 }
 
-/** The recompute modes searched: the fixed one, else every mode the engine runs (a 2021 stack
- *  has full recompute only: planner/engine.ts Engine.recompute). */
-export function recomputeCandidates(fixed: Fixed, engine?: { recompute: "any" | "full" }): readonly Recompute[] {
+const WHOLE_LAYERS: readonly Recompute[] = ["none", "full"];
+const FULL_ONLY: readonly Recompute[] = ["full"];
+
+/** The recompute modes searched: the fixed one, else every mode the engine runs (whole layers or
+ *  nothing under llm-foundry; full alone under a 2021 stack: planner/engine.ts Engine.recompute). */
+export function recomputeCandidates(fixed: Fixed, engine?: { recompute: EngineRecompute }): readonly Recompute[] {
   if (fixed.recompute !== undefined) return [fixed.recompute];
-  return engine?.recompute === "full" ? ["full"] : RECOMPUTE_MODES;
+  return engine?.recompute === "full" ? FULL_ONLY : engine?.recompute === "layers" ? WHOLE_LAYERS : RECOMPUTE_MODES;
 }
 
 /** All layout rules of one complete plan (layout/rules.ts), for plans that come from a file, an

@@ -58,7 +58,7 @@ const schemas = lazySchemas((z) => {
         .strict(),
       // commOverlap: what the stack's switch for tensor-parallel overlap hides (null: no switch).
       tensorParallel: z.object({ overlap: fraction, commOverlap: withSource(z.number().gte(0).lte(1).nullable()).optional(), savesGatheredInput: flag.optional() }).strict(),
-      recompute: withSource(z.enum(["any", "full"])),
+      recompute: withSource(z.enum(["any", "layers", "full"])),
       // The parallelisms the stack runs (absent, or a key absent: Megatron-Core's, MEGATRON_SUPPORTS).
       supports: z
         .object({

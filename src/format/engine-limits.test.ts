@@ -3,16 +3,16 @@ import { describe, expect, it } from "vitest";
 import { engineLimits } from "./engine-limits.js";
 import { loadEngine } from "../load-engine.js";
 
-const limits = (name: string) => engineLimits(loadEngine(name, undefined).supports);
+const limits = (name: string) => engineLimits(loadEngine(name, undefined));
 
 describe("engineLimits", () => {
   it("says nothing for Megatron-Core's own set, the default engine's", () => {
     expect(limits("megatron-core")).toBeNull();
   });
   it("names each parallelism a stack lacks, and its ZeRO stages where they differ", () => {
-    expect(limits("fsdp")).toBe("no tensor parallel · no pipeline · no context parallel · no expert parallel · ZeRO 0, 2, 3");
-    expect(limits("megatron-2021")).toBe("no sequence parallel · no context parallel · no expert parallel · ZeRO 0");
-    expect(limits("megatron-deepspeed")).toBe("no sequence parallel · no context parallel · no expert parallel");
+    expect(limits("fsdp")).toBe("no tensor parallel · no pipeline · no context parallel · no expert parallel · ZeRO 0, 2, 3 · recompute whole layers or none");
+    expect(limits("megatron-2021")).toBe("no sequence parallel · no context parallel · no expert parallel · ZeRO 0 · full recompute only");
+    expect(limits("megatron-deepspeed")).toBe("no sequence parallel · no context parallel · no expert parallel · full recompute only");
     expect(limits("torchtitan")).toBe("sequence parallel always with tp · context parallel ring, allgather only · no expert parallel · ZeRO 0, 3 (0, 1 beside a pipeline)");
     expect(limits("paraplan")).toBe("context parallel allgather, ring only · ZeRO 0–3, beside a pipeline too");
   });

@@ -46,6 +46,7 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     gradReduceBytes: req.training.engine.dataParallel.gradReduceBytes,
     // The parallelisms the engine's stack runs, the only ones searched (profiles/engines supports).
     engineSupports: req.training.engine.supports,
+    engineRecompute: req.training.engine.recompute,
     ...(m.moe ? { moeImbalance: req.training.moeImbalance ?? DEFAULT_MOE_IMBALANCE, optimizerStates: req.training.optimizerStates ?? "fp32" } : {}),
     assumed: req.assumed,
     searched: result.searched,

@@ -39,7 +39,7 @@ export function header(req: PlanRequest): string {
     `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
-  const limits = engineLimits(t.engine.supports);
+  const limits = engineLimits(t.engine);
   if (limits) lines.push(`  searched as it runs: ${limits}`);
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
   return lines.join("\n");

@@ -30,6 +30,11 @@ describe("the search tries only what the stack runs", () => {
     }
     expect(new Set(all.map((p) => p.zero))).toEqual(new Set([0, 2, 3]));
   });
+  it("fsdp: recompute whole MPT blocks or nothing (activation_checkpointing), never selective; torchtitan all three", () => {
+    expect(new Set(plansOf("gpt3-1.3b", engine("fsdp"), 64, 512, 2048).map((p) => p.recompute))).toEqual(new Set(["none", "full"]));
+    expect(new Set(plansOf("llama3-8b", engine("torchtitan"), 64, 512, 4096).map((p) => p.recompute))).toEqual(new Set(["none", "selective", "full"]));
+    expect(new Set(plansOf("gpt3-13b", engine("megatron-2021"), 64, 256, 2048).map((p) => p.recompute))).toEqual(new Set(["full"]));
+  });
   it("megatron-deepspeed: ZeRO 0 or 1 beside a pipeline (DeepSpeed's pipeline engine asserts it), any stage without; never sequence parallel", () => {
     const all = plansOf("gpt3-13b", engine("megatron-deepspeed"), 64, 256, 2048);
     const piped = all.filter((p) => p.pp > 1);
@@ -82,6 +87,7 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     ["megatron-core", { pp: 2, zero: 3 }, "--zero", /runs ZeRO stages 0, 1 beside a pipeline, not 3 \(.*Megatron-FSDP/],
     ["megatron-2021", { pp: 4, schedule: "zb1p" }, "--schedule", /runs the pipeline schedules 1f1b, interleaved, not zb1p/],
     ["megatron-deepspeed", { recompute: "selective" }, "--recompute", /has no selective recompute: it recomputes whole layers \(full\) or nothing/],
+    ["fsdp", { recompute: "selective" }, "--recompute", /has no selective recompute.*MPTBlock/],
   ] as const)("%s with %o: %s", (name, fixed, flag, message) => {
     const i = issue(name, fixed);
     expect(i?.code).toBe("engine_unsupported");
@@ -99,6 +105,7 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     expect(issue("torchtitan", { pp: 2, schedule: "zbv", recompute: "selective" })).toBeNull();
     expect(issue("megatron-2021", { pp: 1, schedule: "1f1b", recompute: "full" })).toBeNull();
     expect(issue("megatron-deepspeed", { recompute: "none" })).toBeNull();
+    expect(issue("fsdp", { recompute: "full" })).toBeNull();
   });
 });
 
