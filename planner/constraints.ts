@@ -20,6 +20,13 @@ const issue = (code: TrainingCode, flag: string, message: string): InputIssue =>
 export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIssue | null {
   if (t.precision === "fp8" && hw.peak.fp8 === null)
     return issue("no_fp8", "--precision", `${hw.gpuName} has no fp8 tensor cores; use bf16 or fp16`);
+  // A stack without an fp8 recipe would run its matmuls in 16 bits: a plan labelled fp8 would be
+  // a 16-bit prediction (Megatron-LM and DeepSpeed of 2021-22 predate Transformer Engine).
+  const e = t.engine;
+  if (t.precision === "fp8" && e !== undefined && e.fp8.matmuls === "none") {
+    const source = e.sources["fp8.matmuls"];
+    return issue("engine_unsupported", "--precision", `engine ${e.name} has no fp8 recipe${source ? ` (${source})` : ""}; use bf16 or fp16, or an engine that runs fp8`);
+  }
   if (t.globalBatch < 1) return issue("global_batch", "--global-batch", "must be a positive integer");
   if (t.gpus < 1) return issue("gpus", "--gpus", "must be a positive integer");
   if (t.seqLen < 1) return issue("seq_len", "--seq", "must be a positive integer");

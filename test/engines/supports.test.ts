@@ -3,7 +3,7 @@
 // that extends another may change them.
 import { describe, expect, it } from "vitest";
 import { search } from "../../planner/search.js";
-import { checkFixed } from "../../planner/constraints.js";
+import { checkFixed, checkTraining } from "../../planner/constraints.js";
 import { spCandidates, tpCandidates, zeroCandidates } from "../../planner/space.js";
 import { MEGATRON_SUPPORTS, type Engine } from "../../planner/engine.js";
 import { parseEngineFile, resolveExtends } from "../../planner/index.js";
@@ -106,6 +106,20 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     expect(issue("megatron-2021", { pp: 1, schedule: "1f1b", recompute: "full" })).toBeNull();
     expect(issue("megatron-deepspeed", { recompute: "none" })).toBeNull();
     expect(issue("fsdp", { recompute: "full" })).toBeNull();
+  });
+});
+
+describe("fp8 on a stack without an fp8 recipe is bad input, not a 16-bit plan labelled fp8", () => {
+  const m = preset("llama3-8b");
+  const fp8 = (name: string) => checkTraining(m, h100, { ...training(64, 512, 4096, engine(name)), precision: "fp8" });
+  it.each(["megatron-2021", "megatron-deepspeed"])("%s: --precision refused, naming the engine and its source", (name) => {
+    const i = fp8(name);
+    expect(i?.code).toBe("engine_unsupported");
+    expect(i?.flag).toBe("--precision");
+    expect(i?.message).toMatch(new RegExp(`^engine ${name} has no fp8 recipe \\(.*Transformer Engine`));
+  });
+  it.each(["megatron-core", "fsdp", "torchtitan", "paraplan-compile"])("%s runs fp8", (name) => {
+    expect(fp8(name)).toBeNull();
   });
 });
 
