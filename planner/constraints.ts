@@ -27,6 +27,13 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
     const source = e.sources["fp8.matmuls"];
     return issue("engine_unsupported", "--precision", `engine ${e.name} has no fp8 recipe${source ? ` (${source})` : ""}; use bf16 or fp16, or an engine that runs fp8`);
   }
+  // A stack without expert parallel runs no mixture-of-experts layers as its profile has them
+  // (Engine.supports.expertParallel): an MoE model under it would be priced by a stack that
+  // cannot train it.
+  if (m.moe !== undefined && e !== undefined && !supportsOf(e).expertParallel) {
+    const source = e.sources["supports.expertParallel"];
+    return issue("engine_unsupported", "--engine", `engine ${e.name} runs no mixture-of-experts layers${source ? ` (${source})` : ""}, and ${m.name} has ${m.moe.experts} experts; pick an engine that runs them (megatron-core, paraplan)`);
+  }
   if (t.globalBatch < 1) return issue("global_batch", "--global-batch", "must be a positive integer");
   if (t.gpus < 1) return issue("gpus", "--gpus", "must be a positive integer");
   if (t.seqLen < 1) return issue("seq_len", "--seq", "must be a positive integer");

@@ -123,6 +123,22 @@ describe("fp8 on a stack without an fp8 recipe is bad input, not a 16-bit plan l
   });
 });
 
+describe("a mixture-of-experts model under a stack without expert parallel is bad input", () => {
+  const moe = (name: string) => checkTraining(preset("mixtral-8x7b"), h100, training(64, 64, 4096, engine(name)));
+  it.each(["fsdp", "torchtitan", "megatron-2021", "megatron-deepspeed"])("%s: refused naming --engine and the profile's source", (name) => {
+    const i = moe(name);
+    expect(i?.code).toBe("engine_unsupported");
+    expect(i?.flag).toBe("--engine");
+    expect(i?.message).toMatch(new RegExp(`^engine ${name} runs no mixture-of-experts layers \\(.+\\), and mixtral-8x7b has 8 experts`));
+  });
+  it.each(["megatron-core", "paraplan"])("%s runs them", (name) => {
+    expect(moe(name)).toBeNull();
+  });
+  it("a dense model passes under every engine", () => {
+    for (const name of ["fsdp", "torchtitan", "megatron-2021"]) expect(checkTraining(preset("llama3-8b"), h100, training(64, 64, 4096, engine(name)))).toBeNull();
+  });
+});
+
 describe("engine files state supports with sources; extends changes them", () => {
   const builtin = (name: string): unknown => JSON.parse(readFileSync(new URL(`../../profiles/engines/${name}.json`, import.meta.url), "utf8"));
   const parse = (raw: unknown) => {
