@@ -32,7 +32,7 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
   // cannot train it.
   if (m.moe !== undefined && e !== undefined && !supportsOf(e).expertParallel) {
     const source = e.sources["supports.expertParallel"];
-    return issue("engine_unsupported", "--engine", `engine ${e.name} runs no mixture-of-experts layers${source ? ` (${source})` : ""}, and ${m.name} has ${m.moe.experts} experts; pick an engine that runs them (megatron-core, paraplan)`);
+    return issue("engine_unsupported", "--engine", `engine ${e.name} runs no mixture-of-experts layers${source ? ` (${source})` : ""}, and ${m.name} has ${m.moe.experts} experts; pick an engine that runs them (megatron-core, paraplan), or a profile that extends ${e.name} and sets supports.expertParallel`);
   }
   if (t.globalBatch < 1) return issue("global_batch", "--global-batch", "must be a positive integer");
   if (t.gpus < 1) return issue("gpus", "--gpus", "must be a positive integer");

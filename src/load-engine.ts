@@ -27,6 +27,15 @@ export function parseEngine(merged: unknown, origin: string): Engine {
   return parsed.value;
 }
 
+/** The built-in engine an engine file `extends` directly (a user's profile of their version of a
+ *  stack names the stack it refines; further up the chain is shared data, not the same stack:
+ *  fsdp extends megatron-core); undefined for a built-in name or a file that extends nothing. */
+export function extendedEngine(arg: string): string | undefined {
+  if (!isPath(arg)) return undefined;
+  const ext = (readJson(resolve(arg), "--engine") as { extends?: unknown } | null)?.extends;
+  return typeof ext === "string" ? ext : undefined;
+}
+
 /** `--engine NAME|FILE`. `builtins`: the build's parsed engines (default: builtins.json), used for
  *  a built-in unchanged since; a file is always parsed. */
 export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--engine"): Engine {

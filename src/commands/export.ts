@@ -9,6 +9,7 @@ import { checkLayout } from "../../planner/space.js";
 import { readPlanFile } from "../plan-file.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
 import { ENGINES, exportPlan, searchForFormat } from "../engines/export-plan.js";
+import { extendedEngine } from "../load-engine.js";
 import { UserError } from "../errors.js";
 import { describePlan, rejections } from "../format/plan-text.js";
 import { count, gib, percent } from "../format/units.js";
@@ -77,10 +78,11 @@ export function runExport(argv: string[], io: Io): number {
     const clash = Object.keys(args.fixed);
     if (clash.length > 0) throw new UserError(`--plan fixes every dimension; drop the plan flags (${clash.join(", ")})`);
   }
-  // An engine's format predicts with that engine; another --engine contradicts the format. The
+  // An engine's format predicts with that engine, or with an engine file that extends it directly
+  // (the user's profile of their version of the stack); another --engine contradicts it. The
   // launchers (torchrun, slurm) start any script: --engine is free there.
   const formatEngine = f in FORMAT_ENGINES ? FORMAT_ENGINES[f as keyof typeof FORMAT_ENGINES] : undefined;
-  if (formatEngine && args.engine !== undefined && args.engine !== formatEngine)
+  if (formatEngine && args.engine !== undefined && args.engine !== formatEngine && extendedEngine(args.engine) !== formatEngine)
     throw new UserError(`--engine ${args.engine} contradicts --format ${f}, which runs on ${formatEngine}; drop --engine`);
   const req = buildRequest(
     { ...args, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },

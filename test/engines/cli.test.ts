@@ -75,6 +75,22 @@ describe("exports and --from", () => {
     expect(r.stderr).toContain("--engine fsdp contradicts --format deepspeed, which runs on megatron-deepspeed");
   });
 
+  it("an engine file that extends the format's engine is the user's profile of that stack: accepted", async () => {
+    // torchtitan of 2025 runs mixtures of experts (0.2's expert_parallel_degree); the built-in
+    // profile is Dec 2024's and refuses them, naming --engine.
+    const args = ["export", "--format", "torchtitan", "--release", "0.2", "--model", "mixtral-8x7b", "--gpus", "64"];
+    const builtin = await runCli(args);
+    expect(builtin.code).toBe(2);
+    expect(builtin.stderr).toMatch(/^paraplan: --engine: engine torchtitan runs no mixture-of-experts layers/);
+    const mine = tempFile("tt-2025.json", JSON.stringify({ name: "tt-2025", extends: "torchtitan", supports: { expertParallel: { value: true, source: "torchtitan 0.2 expert_parallel_degree" } } }));
+    const r = await runCli([...args, "--engine", mine]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("# torchtitan job config: mixtral-8x7b on 64 x H100");
+    // fsdp's file extends megatron-core for its shared figures; a profile of fsdp is not Megatron.
+    const other = tempFile("fsdp-mine.json", JSON.stringify({ name: "fsdp-mine", extends: "fsdp" }));
+    expect((await runCli(["export", "--format", "megatron", "--model", "llama3-8b", "--engine", other])).stderr).toContain("contradicts --format megatron");
+  });
+
   it("plan --from evaluates with the engine the file belongs to", async () => {
     const cases: Array<[string, string, string]> = [
       ["llama3-8b", "user-llama3-8b-torchtitan.toml", "torchtitan"],
