@@ -144,6 +144,8 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const refused = deepspeedRefusal(plan);
   if (refused) return { kind: "refused", reason: refused.reason };
+  // The prediction keeps Adam's moments in bf16; the ds_config written keeps them in fp32.
+  if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: paraplan does not write DeepSpeed's low-precision optimizer states; the ds_config would keep fp32 moments and need more memory than predicted (use --format megatron, or drop the flag)" };
   const moe = deepspeedMoeRefusal(ctx.model, plan) ?? deepspeedCpTrainingRefusal(ctx.model, plan, ctx.training);
   if (moe) return { kind: "refused", reason: moe };
   // Megatron-DeepSpeed's arguments build the model: refused where they cannot state it. A

@@ -86,6 +86,9 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (t.precision === "fp16") a.push(["--fp16"]);
   else a.push(["--bf16"]);
   if (t.precision === "fp8") a.push(["--fp8-format", "hybrid"]);
+  // bf16 Adam moments (plan --optimizer-states bf16): the precision-aware optimizer (core_r0.14
+  // _add_training_args; translate() keeps it to the distributed optimizer it needs).
+  if (t.optimizerStates === "bf16") a.push(["--use-precision-aware-optimizer"], ["--exp-avg-dtype", "bf16"], ["--exp-avg-sq-dtype", "bf16"]);
   return a;
 }
 
@@ -98,8 +101,21 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
     return { kind: "refused", reason: "--grad-reduce-in-bf16: Megatron-LM core_v0.7 has no such flag (its bf16 runs reduce fp32 gradients); use --release core_r0.14" };
   const refused = megatronRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
   if (refused) return { kind: "refused", reason: refused.reason };
+  const moments = bf16MomentsRefusal(plan, ctx.training, release);
+  if (moments) return { kind: "refused", reason: moments };
   const cp = megatronCpTrainingRefusal(ctx.model, plan, ctx.training);
   return cp ? { kind: "refused", reason: cp } : { kind: "exact" };
+}
+
+/** bf16 Adam moments run in Megatron's precision-aware optimizer (Transformer Engine's FusedAdam
+ *  exp_avg_dtype / exp_avg_sq_dtype), which OptimizerConfig asserts only beside the distributed
+ *  optimizer (megatron/core/optimizer/optimizer_config.py at NVIDIA/Megatron-LM @000c4ac); core_v0.7
+ *  has no such optimizer. */
+function bf16MomentsRefusal(p: Plan, t: EngineContext["training"], release: "core_r0.14" | "core_v0.7"): string | null {
+  if (t.optimizerStates !== "bf16") return null;
+  if (release === "core_v0.7") return "--optimizer-states bf16: Megatron-LM core_v0.7 has no precision-aware optimizer (--exp-avg-dtype); use --release core_r0.14";
+  if (p.zero !== 1) return `--optimizer-states bf16: Megatron's precision-aware optimizer runs only with the distributed optimizer (ZeRO-1; optimizer_config.py asserts it), and the plan has ZeRO-${p.zero}; fix --zero 1`;
+  return null;
 }
 
 function overlays(): Fixed[] {

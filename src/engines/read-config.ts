@@ -61,6 +61,8 @@ export interface ConfigReading {
   /** 16-bit gradient reduction (Megatron's --grad-reduce-in-bf16, or an fp16 run, which Megatron
    *  does not force to fp32). */
   gradReduceInBf16?: boolean;
+  /** Adam's moments in bf16 (Megatron's precision-aware optimizer). */
+  optimizerStates?: "fp32" | "bf16";
   fusedAttention?: boolean;
   claims: ModelClaim[];
   /** Unknown settings and settings paraplan does not model, named, one line each. */

@@ -30,6 +30,9 @@ export interface MegatronFacts {
   /** 16-bit gradient reduction: --grad-reduce-in-bf16, or --fp16 (Megatron forces fp32 only under
    *  bf16 unless --accumulate-allreduce-grads-in-fp32; megatron/training/arguments.py). */
   gradReduceInBf16: boolean;
+  /** Adam's moments: bf16 under the precision-aware optimizer with --exp-avg-dtype and
+   *  --exp-avg-sq-dtype bf16, else fp32 (core_r0.14 _add_training_args). */
+  optimizerStates: "fp32" | "bf16";
   fusedAttention: boolean | undefined;
   /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
    *  --ds-sequence-parallel-size (Ulysses). */
@@ -49,7 +52,7 @@ const NOT_MODELED = [
   "pipeline-model-parallel-layout",
   "account-for-embedding-in-pipeline-split", "account-for-loss-in-pipeline-split", "standalone-embedding-stage",
   "cpu-offloading-num-layers", "optimizer-cpu-offload", "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
-  "enable-cuda-graph", "use-precision-aware-optimizer", "ds-sequence-parallel-fpdt",
+  "enable-cuda-graph", "ds-sequence-parallel-fpdt",
   "enable-zbh1-pipeline", "partition-activations", "checkpoint-in-cpu", "cpu-optimizer",
 ];
 
@@ -60,6 +63,20 @@ function numArg(m: Map<string, { values: string[] }>, flag: string, origin: stri
   const x = Number(v);
   if (!Number.isFinite(x) || x <= 0) throw new UserError(`${origin}: --${flag} "${v}" is not a positive number`);
   return x;
+}
+
+/** The moments' dtype under --use-precision-aware-optimizer: both bf16 is paraplan's
+ *  --optimizer-states bf16; fp16 or fp8 moments, or low-precision main parameters or gradients,
+ *  are not modelled and refused by name (exit 2), not priced as fp32. */
+function precisionAwareMoments(m: Map<string, ArgSetting>, o: string): "fp32" | "bf16" {
+  const dtype = (flag: string) => strArg(m, flag) ?? "fp32";
+  const moments = [dtype("exp-avg-dtype"), dtype("exp-avg-sq-dtype")];
+  if (!m.has("use-precision-aware-optimizer")) return "fp32";
+  for (const flag of ["main-grads-dtype", "main-params-dtype"])
+    if (dtype(flag) !== "fp32") throw new UserError(`${o}: --${flag} ${dtype(flag)}: paraplan models fp32 main parameters and gradients only`);
+  if (moments.every((d) => d === "fp32")) return "fp32";
+  if (moments.every((d) => d === "bf16")) return "bf16";
+  throw new UserError(`${o}: --exp-avg-dtype ${moments[0]} --exp-avg-sq-dtype ${moments[1]}: paraplan models Adam's moments both fp32 or both bf16 (--optimizer-states)`);
 }
 
 export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFacts {
@@ -205,6 +222,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
     overlapGradReduce: deepspeed ? undefined : has("overlap-grad-reduce"),
     tpCommOverlap: !deepspeed && has("tp-comm-overlap"),
     gradReduceInBf16: !deepspeed && (has("grad-reduce-in-bf16") || (precision === "fp16" && !has("accumulate-allreduce-grads-in-fp32"))),
+    optimizerStates: deepspeed ? "fp32" : precisionAwareMoments(m, o),
     fusedAttention,
     claims,
     warnings,
@@ -249,6 +267,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.overlapGradReduce !== undefined ? { overlapGradReduce: f.overlapGradReduce } : {}),
     ...(f.tpCommOverlap ? { tpCommOverlap: true } : {}),
     ...(f.gradReduceInBf16 ? { gradReduceInBf16: true } : {}),
+    ...(f.optimizerStates === "bf16" ? { optimizerStates: "bf16" as const } : {}),
     ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     claims: f.claims,
     warnings: f.warnings,
