@@ -101,6 +101,16 @@ function runnable(req: PlanRequest, plan: Plan, prefix: string, device: Devices[
   return result;
 }
 
+/** A plan flag that would change the engine's settings to something the worker never does: the
+ *  prediction would then price another run than the one measured. (--no-grad-overlap stays: the
+ *  worker's GradReplicator reduces after the backward where DDP does not fit, tp or pp > 1.) */
+function workerOverride(a: ChooseInput["args"]): string | null {
+  if (a.attentionGiven && !a.fusedAttention) return "--attention unfused: the worker runs torch's scaled_dot_product_attention (executor/worker/model.py), a fused kernel";
+  if (a.gradReduceInBf16) return "--grad-reduce-in-bf16: the worker reduces fp32 gradients (FSDP2 reduce_dtype fp32, executor/worker/fastpaths.py)";
+  if (a.optimizerStates === "bf16") return "--optimizer-states bf16: the worker's AdamW keeps fp32 moments (executor/worker/optim.py)";
+  return null;
+}
+
 export function choosePlan(input: ChooseInput): Chosen {
   const assumed: string[] = [];
   const { nnodes, planFile } = input;
@@ -116,6 +126,8 @@ export function choosePlan(input: ChooseInput): Chosen {
   const engine = executorEngineName(input.compile ?? defaultCompile(input.devices.device));
   if (input.args.engine !== undefined && input.args.engine !== engine)
     throw new UserError(`--engine ${input.args.engine}: execute runs paraplan's worker, engine ${engine}; drop --engine`);
+  const unrun = workerOverride(input.args);
+  if (unrun) throw new UserError(`${unrun}; drop the flag`);
   const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed }, { engine, from: "execute's worker" });
   // The node is what is present, not the profile's: tensor parallel must stay inside it.
   const hw = { ...req0.hw, gpusPerNode: perNode };

@@ -125,4 +125,20 @@ describe("execute", () => {
     expect(compiled(["--no-compile"]).req.training.engine.name).toBe("paraplan");
     expect(compiled([]).req.training.engine.name).toBe("paraplan"); // CPU ranks run eager by default
   });
+
+  it("refuses an engine override the worker never runs, so the prediction prices the run measured", async () => {
+    const { choosePlan } = await import("../../src/app/choose.js");
+    const { parseExecuteArgs } = await import("../../src/execute-args.js");
+    const { presentDevices } = await import("../../executor/devices.js");
+    const choose = (argv: string[]) => {
+      const a = parseExecuteArgs(["--model", "tiny", "--device", "cpu", "--gpus", "2", ...argv]);
+      return choosePlan({ args: a.plan, devices: presentDevices(undefined, 2, []), nnodes: 1, planFile: undefined, forOtherMachines: false });
+    };
+    expect(() => choose(["--optimizer-states", "bf16"])).toThrow(/^--optimizer-states bf16: the worker's AdamW keeps fp32 moments .*; drop the flag$/);
+    expect(() => choose(["--grad-reduce-in-bf16"])).toThrow(/^--grad-reduce-in-bf16: the worker reduces fp32 gradients/);
+    expect(() => choose(["--attention", "unfused"])).toThrow(/^--attention unfused: the worker runs torch's scaled_dot_product_attention/);
+    // What the worker does anyway, or may do (GradReplicator reduces after the backward), passes.
+    expect(choose(["--attention", "fused"]).req.training.engine.name).toBe("paraplan");
+    expect(choose(["--no-grad-overlap"]).req.training.overlapGradReduce).toBe(false);
+  });
 });
