@@ -71,7 +71,10 @@ function numArg(m: Map<string, { values: string[] }>, flag: string, origin: stri
 function precisionAwareMoments(m: Map<string, ArgSetting>, o: string): "fp32" | "bf16" {
   const dtype = (flag: string) => strArg(m, flag) ?? "fp32";
   const moments = [dtype("exp-avg-dtype"), dtype("exp-avg-sq-dtype")];
-  if (!m.has("use-precision-aware-optimizer")) return "fp32";
+  if (!m.has("use-precision-aware-optimizer")) {
+    if (moments.some((d) => d !== "fp32")) throw new UserError(`${o}: --exp-avg-dtype / --exp-avg-sq-dtype other than fp32 without --use-precision-aware-optimizer: Megatron's OptimizerConfig refuses it`);
+    return "fp32";
+  }
   for (const flag of ["main-grads-dtype", "main-params-dtype"])
     if (dtype(flag) !== "fp32") throw new UserError(`${o}: --${flag} ${dtype(flag)}: paraplan models fp32 main parameters and gradients only`);
   if (moments.every((d) => d === "fp32")) return "fp32";

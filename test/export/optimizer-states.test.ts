@@ -70,6 +70,7 @@ describe("plan --from reads Megatron's precision-aware optimizer", () => {
     for (const [extra, flag] of [
       [["--use-precision-aware-optimizer", "--exp-avg-dtype fp8", "--exp-avg-sq-dtype bf16"], "--exp-avg-dtype fp8"],
       [["--use-precision-aware-optimizer", "--main-params-dtype fp16"], "--main-params-dtype fp16"],
+      [["--exp-avg-dtype bf16"], "without --use-precision-aware-optimizer"],
     ] as const) {
       const r = await from([...extra]);
       expect(r.code).toBe(2);
