@@ -20,12 +20,13 @@ const issue = (code: TrainingCode, flag: string, message: string): InputIssue =>
 export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIssue | null {
   if (t.precision === "fp8" && hw.peak.fp8 === null)
     return issue("no_fp8", "--precision", `${hw.gpuName} has no fp8 tensor cores; use bf16 or fp16`);
-  // A stack without an fp8 recipe would run its matmuls in 16 bits: a plan labelled fp8 would be
-  // a 16-bit prediction (Megatron-LM and DeepSpeed of 2021-22 predate Transformer Engine).
+  // A precision the stack does not train in (Engine.supports.precisions): Megatron-LM and DeepSpeed
+  // of 2021-22 predate fp8, torchtitan has no fp16; a plan labelled so would price another run.
   const e = t.engine;
-  if (t.precision === "fp8" && e !== undefined && e.fp8.matmuls === "none") {
-    const source = e.sources["fp8.matmuls"];
-    return issue("engine_unsupported", "--precision", `engine ${e.name} has no fp8 recipe${source ? ` (${source})` : ""}; use bf16 or fp16, or an engine that runs fp8`);
+  const precisions = supportsOf(e).precisions;
+  if (e !== undefined && !precisions.includes(t.precision)) {
+    const source = e.sources["supports.precisions"];
+    return issue("engine_unsupported", "--precision", `engine ${e.name} trains in ${precisions.join(" or ")}, not ${t.precision}${source ? ` (${source})` : ""}`);
   }
   // A stack without expert parallel runs no mixture-of-experts layers as its profile has them
   // (Engine.supports.expertParallel): an MoE model under it would be priced by a stack that

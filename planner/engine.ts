@@ -3,7 +3,7 @@
 // engine says which attention kernel runs and how fast, which element-wise ops are fused, what a
 // kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
 // that read it live in planner/cost/engine-terms.ts.
-import { CP_COMMS, type CpComm, type Hardware, type Schedule, type ZeroStage } from "./types.js";
+import { CP_COMMS, type CpComm, type Hardware, type Precision, type Schedule, type ZeroStage } from "./types.js";
 
 export type EngineRecompute = "any" | "layers" | "full";
 export type AttentionKernel = "materialised" | "flash-attention-2" | "flash-attention-3" | "cudnn" | "triton-flash";
@@ -42,6 +42,8 @@ export interface EngineSupports {
   /** ZeRO stages without a pipeline, and with one. */
   zero: readonly ZeroStage[];
   zeroWithPipeline: readonly ZeroStage[];
+  /** The training precisions it runs (--precision). */
+  precisions: readonly Precision[];
 }
 
 /** Megatron-Core's, for a Training without an engine (its profile, profiles/engines/megatron-core.json,
@@ -57,6 +59,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   expertParallel: true,
   zero: ALL_ZERO,
   zeroWithPipeline: ZERO_0_1,
+  precisions: ["fp16", "bf16", "fp8"],
 } as const);
 
 export interface Engine {

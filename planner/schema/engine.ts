@@ -69,6 +69,7 @@ const schemas = lazySchemas((z) => {
           expertParallel: flag.optional(),
           zero: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
           zeroWithPipeline: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
+          precisions: withSource(z.array(z.enum(["fp16", "bf16", "fp8"])).min(1)).optional(),
         })
         .strict()
         .optional(),
@@ -139,6 +140,7 @@ function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: Figu
     expertParallel: get("expertParallel"),
     zero: [...new Set(get("zero"))].sort(),
     zeroWithPipeline: [...new Set(get("zeroWithPipeline"))].sort(),
+    precisions: [...new Set(get("precisions"))],
   };
 }
 

@@ -1,10 +1,10 @@
 // What an engine's stack does not run, in words, for the plan header: the search tries only what
 // it runs (planner/space.ts), so a user who misses tensor-parallel plans under `--engine fsdp` is
 // told why. Nothing for Megatron-Core's own set (the default engine's, MEGATRON_SUPPORTS).
-import { type CpComm, type Engine, type EngineRecompute, MEGATRON_SUPPORTS } from "../../planner/index.js";
+import { type Engine, type EngineRecompute, MEGATRON_SUPPORTS } from "../../planner/index.js";
 
 const stages = (z: readonly number[]) => (z.length === 4 ? "0–3" : z.join(", "));
-const sameSet = (a: readonly (number | CpComm)[], b: readonly (number | CpComm)[]) => a.length === b.length && a.every((x) => b.includes(x));
+const sameSet = <T>(a: readonly T[], b: readonly T[]) => a.length === b.length && a.every((x) => b.includes(x));
 
 const RECOMPUTE_LIMIT: Record<EngineRecompute, string | null> = { any: null, layers: "recompute whole layers or none", full: "full recompute only" };
 
@@ -25,6 +25,7 @@ export function engineLimits(e: Pick<Engine, "supports" | "recompute">, d = MEGA
     const beside = !s.pipelineParallel ? "" : !sameSet(s.zeroWithPipeline, s.zero) ? ` (${stages(s.zeroWithPipeline)} beside a pipeline)` : s.zero.length > 1 ? ", beside a pipeline too" : "";
     out.push(`ZeRO ${stages(s.zero)}${beside}`);
   }
+  if (!sameSet(s.precisions, d.precisions)) out.push(`${s.precisions.join(", ")} only`);
   const recompute = RECOMPUTE_LIMIT[e.recompute];
   if (recompute) out.push(recompute);
   return out.length ? out.join(" · ") : null;

@@ -109,17 +109,24 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
   });
 });
 
-describe("fp8 on a stack without an fp8 recipe is bad input, not a 16-bit plan labelled fp8", () => {
+describe("a precision the stack does not train in is bad input, not a plan priced as another run", () => {
   const m = preset("llama3-8b");
-  const fp8 = (name: string) => checkTraining(m, h100, { ...training(64, 512, 4096, engine(name)), precision: "fp8" });
-  it.each(["megatron-2021", "megatron-deepspeed"])("%s: --precision refused, naming the engine and its source", (name) => {
-    const i = fp8(name);
+  const at = (name: string, precision: Training["precision"]) => checkTraining(m, h100, { ...training(64, 512, 4096, engine(name)), precision });
+  it.each([
+    ["megatron-2021", "fp8", /^engine megatron-2021 trains in fp16 or bf16, not fp8 \(.*Transformer Engine/],
+    ["megatron-deepspeed", "fp8", /^engine megatron-deepspeed trains in fp16 or bf16, not fp8/],
+    ["torchtitan", "fp16", /^engine torchtitan trains in bf16 or fp8, not fp16 \(training\.mixed_precision_param/],
+    ["paraplan", "fp16", /^engine paraplan trains in bf16 or fp8, not fp16 \(the worker trains under bf16 autocast/],
+  ] as const)("%s at %s: --precision refused, naming the engine and its source", (name, precision, message) => {
+    const i = at(name, precision);
     expect(i?.code).toBe("engine_unsupported");
     expect(i?.flag).toBe("--precision");
-    expect(i?.message).toMatch(new RegExp(`^engine ${name} has no fp8 recipe \\(.*Transformer Engine`));
+    expect(i?.message).toMatch(message);
   });
-  it.each(["megatron-core", "fsdp", "torchtitan", "paraplan-compile"])("%s runs fp8", (name) => {
-    expect(fp8(name)).toBeNull();
+  it("what each stack trains in passes", () => {
+    for (const name of ["megatron-core", "fsdp", "torchtitan", "paraplan-compile"]) expect(at(name, "fp8"), name).toBeNull();
+    for (const name of ["megatron-core", "fsdp", "megatron-2021", "megatron-deepspeed"]) expect(at(name, "fp16"), name).toBeNull();
+    for (const name of ["torchtitan", "megatron-2021"]) expect(at(name, "bf16"), name).toBeNull();
   });
 });
 
