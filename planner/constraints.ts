@@ -59,7 +59,12 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
   if (f.sequenceParallel === true && s.sequenceParallel === "never") return no("--sequence-parallel", "does not run sequence parallel", "sequenceParallel");
   if (f.sequenceParallel === false && (f.tp ?? 1) > 1 && s.sequenceParallel === "always") return no("--no-sequence-parallel", "always runs sequence parallel with tensor parallel", "sequenceParallel");
   if ((f.pp ?? 1) > 1 && !s.pipelineParallel) return no("--pp", `does not run pipeline parallel (pp ${f.pp})`, "pipelineParallel");
+  // Pipeline-only settings under a stack without a pipeline: nothing to search, so named here.
+  if ((f.vpp ?? 1) > 1 && !s.pipelineParallel) return no("--vpp", `does not run pipeline parallel (vpp ${f.vpp})`, "pipelineParallel");
+  if (f.stageLayers !== undefined && !s.pipelineParallel) return no("--stage-layers", "does not run pipeline parallel", "pipelineParallel");
   if ((f.cp ?? 1) > 1 && s.contextParallel.length === 0) return no("--cp", `does not run context parallel (cp ${f.cp})`, "contextParallel");
+  if ((f.cpComm !== undefined || f.cpSplit !== undefined) && s.contextParallel.length === 0)
+    return no(f.cpComm !== undefined ? "--cp-comm" : "--cp-split", "does not run context parallel", "contextParallel");
   if (f.cpComm !== undefined && s.contextParallel.length > 0 && !s.contextParallel.includes(f.cpComm))
     return no("--cp-comm", `runs context parallel as ${s.contextParallel.join(", ")} only, not ${f.cpComm}`, "contextParallel");
   if (((f.ep ?? 1) > 1 || (f.etp ?? 1) > 1) && !s.expertParallel) return no("--ep", "does not run expert parallel", "expertParallel");

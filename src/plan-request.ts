@@ -67,7 +67,9 @@ export function buildRequest(args: PlanArgs, implied?: { engine: string; from: s
     ...(args.moeImbalance !== undefined ? { moeImbalance: args.moeImbalance } : {}),
     ...(args.optimizerStates !== undefined ? { optimizerStates: args.optimizerStates } : {}),
   };
-  // Mixture of experts: the load imbalance assumed, said when it is the default.
+  // Mixture of experts: the load imbalance assumed, said when it is the default; given for a dense
+  // model it would change nothing, which the user should hear rather than guess.
+  if (model.moe === undefined && args.moeImbalance !== undefined) throw new UserError(`--moe-imbalance: ${model.name} is a dense model (no experts); drop the flag`);
   if (model.moe !== undefined && args.moeImbalance === undefined) assumed.push(`expert load imbalance ${DEFAULT_MOE_IMBALANCE} (busiest expert rank over the mean; --moe-imbalance)`);
   // A fixed pp that does not divide the layers gets the default uneven split (layout/stages.ts),
   // said among the assumptions; with virtual stages it stays refused (rule pp_layers).

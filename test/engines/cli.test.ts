@@ -59,6 +59,12 @@ describe("plan --engine", () => {
     expect(f.stderr).toContain('unknown field "perKernal" in "launch"');
   });
 
+  it("--moe-imbalance for a dense model is exit 2: it would change nothing", async () => {
+    const r = await runCli(["plan", ...SMALL, "--moe-imbalance", "1.5"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--moe-imbalance: gpt3-125m is a dense model (no experts)");
+  });
+
   it("--attention and --no-grad-overlap override the engine and say so", async () => {
     const r = await runCli(["plan", ...SMALL, "--engine", "megatron-core", "--attention", "unfused", "--no-grad-overlap"]);
     expect(r.code).toBe(0);

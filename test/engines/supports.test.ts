@@ -88,6 +88,9 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     ["megatron-2021", { pp: 4, schedule: "zb1p" }, "--schedule", /runs the pipeline schedules 1f1b, interleaved, not zb1p/],
     ["megatron-deepspeed", { recompute: "selective" }, "--recompute", /has no selective recompute: it recomputes whole layers \(full\) or nothing/],
     ["fsdp", { recompute: "selective" }, "--recompute", /has no selective recompute.*MPTBlock/],
+    ["fsdp", { vpp: 2 }, "--vpp", /does not run pipeline parallel \(vpp 2\)/],
+    ["fsdp", { cpComm: "ring" }, "--cp-comm", /does not run context parallel/],
+    ["megatron-2021", { cpSplit: "contiguous" }, "--cp-split", /does not run context parallel/],
   ] as const)("%s with %o: %s", (name, fixed, flag, message) => {
     const i = issue(name, fixed);
     expect(i?.code).toBe("engine_unsupported");
