@@ -87,6 +87,10 @@ export interface Engine {
   };
   dataParallel: {
     overlapGradReduce: boolean;
+    /** Layouts in which the stack reduces ZeRO-0/1 gradients after the backward even when it
+     *  overlaps elsewhere: paraplan's worker replicates by hand where DDP does not fit, tp > 1 or
+     *  pp > 1 (executor/worker/parallel.py GradReplicator). Empty: none. */
+    reduceAfterBackwardWith: readonly ("tp" | "pp")[];
     overlapParamGather: boolean;
     /** Layers whose ZeRO-3/FSDP parameters are gathered ahead of the one computing (0: none). */
     prefetchLayers: number;

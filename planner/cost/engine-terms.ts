@@ -141,6 +141,16 @@ export const gradBufferBytes = (e: Engine | undefined): number => e?.dataParalle
  *  (Megatron-LM's bf16 rule, profiles/engines/megatron-core.json). */
 export const gradReduceBytes = (e: Engine | undefined): number => e?.dataParallel.gradReduceBytes ?? 4;
 
+/** Whether this plan's data-parallel reduction overlaps the backward (and a ZeRO-1 gather the next
+ *  forward): the training's setting, except at ZeRO 0/1 in a layout where the engine reduces after
+ *  the backward (Engine.dataParallel.reduceAfterBackwardWith: the worker's GradReplicator). */
+export function overlapsGradReduce(t: { overlapGradReduce: boolean; engine?: Engine | undefined }, p: { tp: number; pp: number; zero: number }): boolean {
+  if (!t.overlapGradReduce) return false;
+  const after = t.engine?.dataParallel.reduceAfterBackwardWith;
+  if (after === undefined || after.length === 0 || p.zero > 1) return true;
+  return !((p.tp > 1 && after.includes("tp")) || (p.pp > 1 && after.includes("pp")));
+}
+
 /** The data-parallel link as the engine's ZeRO-3 collectives see it: its bandwidth times
  *  Engine.dataParallel.zero3BandwidthShare (the link itself where the share is 1 or no engine). */
 export function zero3Link(link: Link, e: Engine | undefined): Link {

@@ -4,7 +4,7 @@
 import type { Hardware, ModelSpec, Plan, TimeBreakdown, Training } from "../types.js";
 import { layerMatrixParams, stageParamSplit } from "../model.js";
 import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
-import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsParamGather, prefetchLayers } from "./engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsParamGather, prefetchLayers } from "./engine-terms.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
 import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
@@ -128,9 +128,10 @@ export function stepTime(
   // counted. The backward window is the last micro-batch's backward with its recompute and tp
   // communication; the forward window the first micro-batch's forward.
   let dpComm = 0;
+  const overlapped = overlapsGradReduce(training, plan);
   if (dpcp > 1) {
-    const bwdWindow = training.overlapGradReduce ? bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses : 0;
-    const fwdWindow = training.overlapGradReduce ? fwd : 0;
+    const bwdWindow = overlapped ? bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses : 0;
+    const fwdWindow = overlapped ? fwd : 0;
     // What overlaps is the engine's: the updated weights' gather, the ZeRO-3 prefetch depth, the
     // bucket, and the slowdown a hidden collective inflicts (cost/engine-terms.ts).
     const e = training.engine;
@@ -180,8 +181,8 @@ export function stepTime(
 
   // The routed experts' gradients over edp, hidden behind what the dense ones leave of the windows.
   if (m.moe !== undefined) {
-    const window = training.overlapGradReduce ? bwd + recomputeOne : 0;
-    dpComm += expertDpExposed(wire, window, training.overlapGradReduce ? fwd : 0);
+    const window = overlapped ? bwd + recomputeOne : 0;
+    dpComm += expertDpExposed(wire, window, overlapped ? fwd : 0);
   }
 
   // The slowest rank's parameters: with uneven stages the sum over its own (virtual) stages.

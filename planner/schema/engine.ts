@@ -45,6 +45,7 @@ const schemas = lazySchemas((z) => {
       dataParallel: z
         .object({
           overlapGradReduce: flag,
+          reduceAfterBackwardWith: withSource(z.array(z.enum(["tp", "pp"]))).optional(),
           overlapParamGather: flag,
           prefetchLayers: withSource(z.number().int().min(0).max(1000)),
           bucketSize: quantity,
@@ -179,6 +180,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     },
     dataParallel: {
       overlapGradReduce: fig("dataParallel.overlapGradReduce", d.overlapGradReduce),
+      // Absent: wherever the stack overlaps, every layout does.
+      reduceAfterBackwardWith: d.reduceAfterBackwardWith === undefined ? [] : [...new Set(fig("dataParallel.reduceAfterBackwardWith", d.reduceAfterBackwardWith))],
       overlapParamGather: fig("dataParallel.overlapParamGather", d.overlapParamGather),
       prefetchLayers: fig("dataParallel.prefetchLayers", d.prefetchLayers),
       bucketSize: q("dataParallel.bucketSize", d.bucketSize, "bytes", 1e12),

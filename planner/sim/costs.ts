@@ -7,7 +7,7 @@ import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
-import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, zero3Link } from "../cost/engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, zero3Link } from "../cost/engine-terms.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
@@ -243,7 +243,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     dp: dpcp,
     zero: plan.zero,
     regather: plan.zero === 3 ? regatherFraction(m, plan.tp, t.engine, plan.recompute) : 0,
-    overlapGradReduce: t.overlapGradReduce,
+    overlapGradReduce: overlapsGradReduce(t, plan),
     bucketBytes: opts.bucketBytes ?? engineBucketBytes(t.engine, dpcp),
     gradScale: gradReduceBytes(t.engine) / 2,
     dpCollective,

@@ -207,4 +207,22 @@ describe("element-wise traffic, attention, overlap, fp8", () => {
     // GEMMs' saving, as torchao's README warns (it asks for torch.compile).
     expect(step("paraplan", "fp8")).toBeGreaterThan(step("paraplan", "bf16"));
   });
+
+  it("paraplan's worker reduces ZeRO-0/1 gradients after the backward where DDP does not fit (tp or pp > 1), overlapped elsewhere", () => {
+    // executor/worker/parallel.py: DDP (bucketed, overlapped) at tp = pp = 1; GradReplicator (one
+    // bucketed all-reduce after backward) with tp > 1 or pp > 1; FSDP2 (overlapped) at ZeRO 2/3.
+    const m = preset("gpt3-1.3b");
+    const worker = engine("paraplan");
+    const eager = { ...worker, dataParallel: { ...worker.dataParallel, reduceAfterBackwardWith: [] } };
+    const dp = (e: Engine, p: Partial<Plan>) => evaluatePlan(m, h100, training(32, 64, 2048, e), plan({ microBatch: 1, ...p })).time.dpComm;
+    const noOverlap = { ...worker, dataParallel: { ...worker.dataParallel, overlapGradReduce: false } };
+    // tp 2 · dp 16 at ZeRO 0: exposed as when the engine never overlaps.
+    expect(dp(worker, { tp: 2, dp: 16 })).toBeCloseTo(dp(noOverlap, { tp: 2, dp: 16 }), 12);
+    expect(dp(worker, { tp: 2, dp: 16 })).toBeGreaterThan(dp(eager, { tp: 2, dp: 16 }));
+    expect(dp(worker, { pp: 2, dp: 16, zero: 1 })).toBeCloseTo(dp(noOverlap, { pp: 2, dp: 16, zero: 1 }), 12);
+    // DDP's own layout and FSDP2 stay overlapped.
+    expect(dp(worker, { dp: 32 })).toBeCloseTo(dp(eager, { dp: 32 }), 12);
+    expect(dp(worker, { tp: 2, dp: 16, zero: 3 })).toBeCloseTo(dp(eager, { tp: 2, dp: 16, zero: 3 }), 12);
+    expect(dp(worker, { dp: 32 })).toBeLessThan(dp(noOverlap, { dp: 32 }));
+  });
 });
