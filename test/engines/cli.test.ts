@@ -111,40 +111,31 @@ describe("exports and --from", () => {
 });
 
 describe("execute", () => {
-  it("predicts with the worker's engine, paraplan, and refuses another --engine", async () => {
+  /** choosePlan for execute's arguments on two CPU ranks (compile as parsed: CPU runs eager). */
+  const choose = async (argv: string[]) => {
     const { choosePlan } = await import("../../src/app/choose.js");
     const { parseExecuteArgs } = await import("../../src/execute-args.js");
     const { presentDevices } = await import("../../executor/devices.js");
-    const choose = (argv: string[]) => {
-      const a = parseExecuteArgs(["--model", "tiny", "--device", "cpu", "--gpus", "2", ...argv]);
-      return choosePlan({ args: a.plan, devices: presentDevices(undefined, 2, []), nnodes: 1, planFile: undefined, forOtherMachines: false });
-    };
-    expect(choose([]).req.training.engine.name).toBe("paraplan");
-    expect(choose(["--engine", "paraplan"]).req.training.engine.name).toBe("paraplan");
-    expect(() => choose(["--engine", "fsdp"])).toThrow(/--engine fsdp: execute runs paraplan's worker, engine paraplan/);
+    const a = parseExecuteArgs(["--model", "tiny", "--device", "cpu", "--gpus", "2", ...argv]);
+    return choosePlan({ args: a.plan, devices: presentDevices(undefined, 2, []), nnodes: 1, planFile: undefined, forOtherMachines: false, compile: a.compile });
+  };
+  const engineOf = async (argv: string[]) => (await choose(argv)).req.training.engine.name;
+
+  it("predicts with the worker's engine, paraplan, and refuses another --engine", async () => {
+    expect(await engineOf([])).toBe("paraplan");
+    expect(await engineOf(["--engine", "paraplan"])).toBe("paraplan");
+    await expect(choose(["--engine", "fsdp"])).rejects.toThrow(/--engine fsdp: execute runs paraplan's worker, engine paraplan/);
     // compiled runs (the GPU default, or --compile) are predicted with the compiled worker's profile
-    const compiled = (argv: string[]) => {
-      const a = parseExecuteArgs(["--model", "tiny", "--device", "cpu", "--gpus", "2", ...argv]);
-      return choosePlan({ args: a.plan, devices: presentDevices(undefined, 2, []), nnodes: 1, planFile: undefined, forOtherMachines: false, compile: a.compile });
-    };
-    expect(compiled(["--compile"]).req.training.engine.name).toBe("paraplan-compile");
-    expect(compiled(["--no-compile"]).req.training.engine.name).toBe("paraplan");
-    expect(compiled([]).req.training.engine.name).toBe("paraplan"); // CPU ranks run eager by default
+    expect(await engineOf(["--compile"])).toBe("paraplan-compile");
+    expect(await engineOf(["--no-compile"])).toBe("paraplan");
   });
 
   it("refuses an engine override the worker never runs, so the prediction prices the run measured", async () => {
-    const { choosePlan } = await import("../../src/app/choose.js");
-    const { parseExecuteArgs } = await import("../../src/execute-args.js");
-    const { presentDevices } = await import("../../executor/devices.js");
-    const choose = (argv: string[]) => {
-      const a = parseExecuteArgs(["--model", "tiny", "--device", "cpu", "--gpus", "2", ...argv]);
-      return choosePlan({ args: a.plan, devices: presentDevices(undefined, 2, []), nnodes: 1, planFile: undefined, forOtherMachines: false });
-    };
-    expect(() => choose(["--optimizer-states", "bf16"])).toThrow(/^--optimizer-states bf16: the worker's AdamW keeps fp32 moments .*; drop the flag$/);
-    expect(() => choose(["--grad-reduce-in-bf16"])).toThrow(/^--grad-reduce-in-bf16: the worker reduces fp32 gradients/);
-    expect(() => choose(["--attention", "unfused"])).toThrow(/^--attention unfused: the worker runs torch's scaled_dot_product_attention/);
+    await expect(choose(["--optimizer-states", "bf16"])).rejects.toThrow(/^--optimizer-states bf16: the worker's AdamW keeps fp32 moments .*; drop the flag$/);
+    await expect(choose(["--grad-reduce-in-bf16"])).rejects.toThrow(/^--grad-reduce-in-bf16: the worker reduces fp32 gradients/);
+    await expect(choose(["--attention", "unfused"])).rejects.toThrow(/^--attention unfused: the worker runs torch's scaled_dot_product_attention/);
     // What the worker does anyway, or may do (GradReplicator reduces after the backward), passes.
-    expect(choose(["--attention", "fused"]).req.training.engine.name).toBe("paraplan");
-    expect(choose(["--no-grad-overlap"]).req.training.overlapGradReduce).toBe(false);
+    expect(await engineOf(["--attention", "fused"])).toBe("paraplan");
+    expect((await choose(["--no-grad-overlap"])).req.training.overlapGradReduce).toBe(false);
   });
 });
