@@ -149,7 +149,10 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   if (get("training", "seq_len") === undefined) notes.push(`${o}: training.seq_len not set: torchtitan's default, 2048`);
   const mp = str("training", "mixed_precision_param", "bfloat16");
   let precision: Precision = "bf16";
-  if (mp === "float32") warnings.push(`${o}: training.mixed_precision_param float32 is not modeled by paraplan; evaluated as bf16`);
+  // fp32 compute runs at a fraction of the 16-bit peak: priced as bf16 it would be a plausible,
+  // wrong number.
+  if (mp === "float32") throw new UserError(`${o}: training.mixed_precision_param float32: paraplan models 16-bit and fp8 training, not fp32`);
+  if (mp !== "bfloat16") throw new UserError(`${o}: training.mixed_precision_param "${mp}" is not bfloat16 or float32`);
   // FSDP2's reduce dtype (MixedPrecisionPolicy.reduce_dtype): float32 by default, as the engine
   // prices; bfloat16 is 16-bit gradients on the wire.
   const reduce = str("training", "mixed_precision_reduce", "float32");

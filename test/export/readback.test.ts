@@ -124,6 +124,12 @@ describe("contradictions and unsupported settings, by name", () => {
     const t = tempFile("t.toml", "[parallelism]\ndata_parallel_replicate_degree = 2\ndata_parallel_shard_degree = 4\n");
     expect(fails(() => readConfigs([t], ctx("llama3-8b", 64)))).toContain("makes 8 GPUs but --gpus is 64");
   });
+  it("torchtitan in fp32 (mixed_precision_param float32) is refused by key, not priced as bf16", () => {
+    const t = tempFile("fp32.toml", '[training]\nmixed_precision_param = "float32"\n');
+    expect(fails(() => readConfigs([t], ctx("llama3-8b", 8)))).toBe("fp32.toml: training.mixed_precision_param float32: paraplan models 16-bit and fp8 training, not fp32");
+    const odd = tempFile("fp16.toml", '[training]\nmixed_precision_param = "float16"\n');
+    expect(fails(() => readConfigs([odd], ctx("llama3-8b", 8)))).toContain('training.mixed_precision_param "float16" is not bfloat16 or float32');
+  });
   it("more than one configuration at once", () => {
     expect(fails(() => readConfigs([fixture("user-llama3-8b-torchtitan.toml"), fixture("user-gpt3-175b-megatron.sh")], ctx(GPT)))).toContain("give one configuration");
   });
