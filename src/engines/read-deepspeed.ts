@@ -67,6 +67,12 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     for (const q of ["zero_quantized_weights", "zero_quantized_gradients"])
       if (zo[q] === true) warnings.push(`${o}: zero_optimization.${q} (ZeRO++) is not modeled by paraplan; ignored`);
   }
+  // Low-precision master weights, gradients and states (bf16_optimizer_states needs
+  // bf16_master_weights_and_grads, DeepSpeed's config check): paraplan prices fp32 master weights
+  // beside the 16-bit ones, so a config without them is refused by key, not priced as one with.
+  for (const [section, key] of [["bf16", "bf16_master_weights_and_grads"], ["bf16", "bf16_optimizer_states"], ["fp16", "fp16_master_weights_and_grads"]] as const)
+    if (isObj(raw[section]) && (raw[section] as Obj)[key] === true)
+      throw new UserError(`${o}: ${section}.${key}: low-precision master weights and optimizer states are not modelled (paraplan prices Adam with fp32 master weights)`);
   // Mixed precision: "bf16" ("bfloat16" kept for backwards compatibility, runtime/constants.py) and "fp16".
   const on = (k: string) => isObj(raw[k]) && (raw[k] as Obj).enabled === true;
   const autoPrecision = ["fp16", "bf16"].filter((k) => isObj(raw[k]) && (raw[k] as Obj).enabled === "auto");

@@ -124,6 +124,12 @@ describe("contradictions and unsupported settings, by name", () => {
     const t = tempFile("t.toml", "[parallelism]\ndata_parallel_replicate_degree = 2\ndata_parallel_shard_degree = 4\n");
     expect(fails(() => readConfigs([t], ctx("llama3-8b", 64)))).toContain("makes 8 GPUs but --gpus is 64");
   });
+  it("DeepSpeed's low-precision master weights and optimizer states are refused by key", () => {
+    for (const [section, key] of [["bf16", "bf16_master_weights_and_grads"], ["bf16", "bf16_optimizer_states"], ["fp16", "fp16_master_weights_and_grads"]]) {
+      const ds = tempFile(`lp-${key}.json`, JSON.stringify({ train_micro_batch_size_per_gpu: 1, zero_optimization: { stage: 2 }, [section]: { enabled: true, [key]: true } }));
+      expect(fails(() => readConfigs([ds], ctx(GPT, 8)))).toBe(`lp-${key}.json: ${section}.${key}: low-precision master weights and optimizer states are not modelled (paraplan prices Adam with fp32 master weights)`);
+    }
+  });
   it("torchtitan in fp32 (mixed_precision_param float32) is refused by key, not priced as bf16", () => {
     const t = tempFile("fp32.toml", '[training]\nmixed_precision_param = "float32"\n');
     expect(fails(() => readConfigs([t], ctx("llama3-8b", 8)))).toBe("fp32.toml: training.mixed_precision_param float32: paraplan models 16-bit and fp8 training, not fp32");
