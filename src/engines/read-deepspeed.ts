@@ -61,9 +61,10 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (stage !== 0 && stage !== 1 && stage !== 2 && stage !== 3) throw new UserError(`${o}: zero_optimization.stage must be 0, 1, 2 or 3, got ${JSON.stringify(stage)}`);
   const zero = stage as ZeroStage;
   if (isObj(zo)) {
+    // Offloaded state changes GPU memory and step time beyond the model: refused, not priced on-GPU.
     for (const off of ["offload_optimizer", "offload_param"])
       if (isObj(zo[off]) && (zo[off] as Obj).device !== "none")
-        warnings.push(`${o}: zero_optimization.${off} moves state to ${(zo[off] as Obj).device ?? "cpu"}, which paraplan does not model; ignored`);
+        throw new UserError(`${o}: zero_optimization.${off} moves state to ${(zo[off] as Obj).device ?? "cpu"}, which paraplan does not model`);
     for (const q of ["zero_quantized_weights", "zero_quantized_gradients"])
       if (zo[q] === true) warnings.push(`${o}: zero_optimization.${q} (ZeRO++) is not modeled by paraplan; ignored`);
   }

@@ -51,10 +51,14 @@ export interface MegatronFacts {
 const NOT_MODELED = [
   "pipeline-model-parallel-layout",
   "account-for-embedding-in-pipeline-split", "account-for-loss-in-pipeline-split", "standalone-embedding-stage",
-  "cpu-offloading-num-layers", "optimizer-cpu-offload", "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
+  "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
   "enable-cuda-graph", "ds-sequence-parallel-fpdt",
-  "enable-zbh1-pipeline", "partition-activations", "checkpoint-in-cpu", "cpu-optimizer",
+  "enable-zbh1-pipeline", "partition-activations",
 ];
+
+/** Flags that move activations or optimizer state to the CPU: GPU memory and step time both
+ *  change beyond what paraplan models, so the run is refused by flag, not priced as on-GPU. */
+const CPU_OFFLOAD = ["cpu-offloading-num-layers", "optimizer-cpu-offload", "checkpoint-in-cpu", "cpu-optimizer"];
 
 /** A positive number argument (1e-5, 500000), or undefined when absent. */
 function numArg(m: Map<string, { values: string[] }>, flag: string, origin: string): number | undefined {
@@ -92,6 +96,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
   for (const [flag, s] of m) {
     const known = MEGATRON_FLAGS.has(flag) || (deepspeed && MEGATRON_DEEPSPEED_EXTRA_FLAGS.has(flag));
     if (!known) warnings.push(unknownLine(o, `--${flag} (line ${s.line})`, `a ${engine} argument paraplan knows`));
+    else if (CPU_OFFLOAD.includes(flag)) throw new UserError(`${o}: --${flag} (line ${s.line}) moves state to the CPU, which paraplan does not model`);
     else if (NOT_MODELED.includes(flag)) warnings.push(`${o}: --${flag} (line ${s.line}) changes performance in a way paraplan does not model; ignored`);
   }
   const tp = intArg(m, "tensor-model-parallel-size", o) ?? 1;

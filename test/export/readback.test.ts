@@ -124,6 +124,14 @@ describe("contradictions and unsupported settings, by name", () => {
     const t = tempFile("t.toml", "[parallelism]\ndata_parallel_replicate_degree = 2\ndata_parallel_shard_degree = 4\n");
     expect(fails(() => readConfigs([t], ctx("llama3-8b", 64)))).toContain("makes 8 GPUs but --gpus is 64");
   });
+  it("state moved to the CPU is refused by flag or key, not priced as on-GPU", () => {
+    expect(fails(() => megatron(base + "--micro-batch-size 1\n--optimizer-cpu-offload", 8))).toContain("--optimizer-cpu-offload (line 3) moves state to the CPU, which paraplan does not model");
+    expect(fails(() => megatron(base + "--micro-batch-size 1\n--cpu-offloading-num-layers 4", 8))).toContain("--cpu-offloading-num-layers (line 3) moves state to the CPU");
+    const ds = tempFile("offload.json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 3, offload_param: { device: "cpu" } } }));
+    expect(fails(() => readConfigs([ds], ctx(GPT, 8)))).toBe("offload.json: zero_optimization.offload_param moves state to cpu, which paraplan does not model");
+    const none = tempFile("offload-none.json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 3, offload_param: { device: "none" } } }));
+    expect(readConfigs([none], ctx(GPT, 8)).plan.zero).toBe(3);
+  });
   it("DeepSpeed's low-precision master weights and optimizer states are refused by key", () => {
     for (const [section, key] of [["bf16", "bf16_master_weights_and_grads"], ["bf16", "bf16_optimizer_states"], ["fp16", "fp16_master_weights_and_grads"]]) {
       const ds = tempFile(`lp-${key}.json`, JSON.stringify({ train_micro_batch_size_per_gpu: 1, zero_optimization: { stage: 2 }, [section]: { enabled: true, [key]: true } }));
