@@ -19,11 +19,27 @@ function isMissing(raw: unknown, path: ReadonlyArray<PropertyKey>): boolean {
   return typeof at === "object" && at !== null && (at as Record<PropertyKey, unknown>)[path[path.length - 1]!] === undefined;
 }
 
+type Issue = z.ZodError["issues"][number];
+
+/** A union's failure told by its closest branch: zod 4 says only "Invalid input" for a union
+ *  (a figure is `value` or `{ value, source }`). The branch that got inside the input (its first
+ *  issue is deeper than the union), else one that is not a wrong type at the union's own path,
+ *  says what is wrong. */
+function unionBranch(issue: Issue): Issue | undefined {
+  if (issue.code !== "invalid_union" || !("errors" in issue)) return undefined;
+  const firsts = issue.errors.map((branch) => branch[0]).filter((i): i is Issue => i !== undefined);
+  const closer = firsts.find((i) => i.path.length > 0) ?? firsts.find((i) => i.code !== "invalid_type") ?? firsts[0];
+  if (!closer) return undefined;
+  const inner = { ...closer, path: [...issue.path, ...closer.path] } as Issue;
+  return unionBranch(inner) ?? inner;
+}
+
 /** The first zod issue as one line: `field "gpu.memory": expected string, received number`, or
  *  `field "gpu.memory": missing` when the input (`raw`, when given) lacks the key. */
 export function firstIssue(error: z.ZodError, raw?: unknown): string {
-  const issue = error.issues[0];
-  if (!issue) return "invalid value";
+  const first = error.issues[0];
+  if (!first) return "invalid value";
+  const issue = unionBranch(first) ?? first;
   if (issue.code === "unrecognized_keys") {
     const keys = issue.keys.map((k) => `"${k}"`).join(", ");
     const where = issue.path.length ? ` in "${describePath(issue.path)}"` : "";

@@ -127,6 +127,20 @@ describe("engine files", () => {
     const p = parseEngineFile(raw, "bad.json");
     expect(p.ok).toBe(false);
     if (!p.ok) expect(p.message).toContain('field "attention.kernel"');
+    // The message lists the kernels, not zod's bare "Invalid input" for a figure's union.
+    if (!p.ok) expect(p.message).toContain('"flash-attention-3"');
+  });
+
+  it("a figure written { value, source } is told by the part that is wrong", () => {
+    const withKernel = (kernel: unknown) => {
+      const raw = base();
+      (raw.attention as Record<string, unknown>).kernel = kernel;
+      const p = parseEngineFile(raw, "bad.json");
+      return p.ok ? "" : p.message;
+    };
+    expect(withKernel({ value: "flash-attention-9", source: "mine" })).toMatch(/field "attention\.kernel\.value": .*"cudnn"/);
+    expect(withKernel({ value: "cudnn" })).toBe('bad.json: field "attention.kernel.source": missing');
+    expect(withKernel(5)).toMatch(/field "attention\.kernel": .*"materialised"/);
   });
 
   it("GPU generations come from the profile's GPU name", () => {
