@@ -35,10 +35,33 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
     const source = e.sources["supports.expertParallel"];
     return issue("engine_unsupported", "--engine", `engine ${e.name} runs no mixture-of-experts layers${source ? ` (${source})` : ""}, and ${m.name} has ${m.moe.experts} experts; pick an engine that runs them (megatron-core, paraplan), or a profile that extends ${e.name} and sets supports.expertParallel`);
   }
+  const arch = e === undefined ? null : architectureIssue(m, e);
+  if (arch) return arch;
   if (t.globalBatch < 1) return issue("global_batch", "--global-batch", "must be a positive integer");
   if (t.gpus < 1) return issue("gpus", "--gpus", "must be a positive integer");
   if (t.seqLen < 1) return issue("seq_len", "--seq", "must be a positive integer");
   if (m.layers < 1) return issue("no_layers", "--model", "the model needs at least one layer");
+  return null;
+}
+
+const POSITIONS: Record<ModelSpec["positional"], string> = { learned: "learned", rope: "rotary", alibi: "ALiBi" };
+const MLPS: Record<ModelSpec["mlp"], string> = { gelu: "GELU", swiglu: "SwiGLU", geglu: "GeGLU" };
+const either = (xs: readonly string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(", ")} or ${xs[xs.length - 1]}` : xs[0]!);
+
+/** A model the engine's model code cannot build (Engine.supports positional, mlp,
+ *  groupedQueryAttention, slidingWindow): Megatron-LM v2.6 builds GPT with learned positions and
+ *  GELU only; a price for Llama under it would be a run nobody can start. Named by --engine, since
+ *  the model is what the user asked for and the stack is the choice to change. */
+function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
+  const s = supportsOf(e);
+  const refuse = (key: string, has: string, builds: string) => {
+    const source = e.sources[`supports.${key}`];
+    return issue("engine_unsupported", "--engine", `${m.name} has ${has}; engine ${e.name} builds ${builds}${source ? ` (${source})` : ""}; pick an engine that builds it, or a profile that extends ${e.name} and sets supports.${key}`);
+  };
+  if (!s.positional.includes(m.positional)) return refuse("positional", `${POSITIONS[m.positional]} positions`, `${either(s.positional.map((p) => POSITIONS[p]))} positions only`);
+  if (!s.mlp.includes(m.mlp)) return refuse("mlp", `a ${MLPS[m.mlp]} MLP`, `${either(s.mlp.map((x) => MLPS[x]))} MLPs only`);
+  if (m.kvHeads < m.heads && !s.groupedQueryAttention) return refuse("groupedQueryAttention", `grouped-query attention (${m.kvHeads} K/V heads for ${m.heads} query heads)`, "no grouped-query attention");
+  if (m.slidingWindow !== undefined && !s.slidingWindow) return refuse("slidingWindow", `sliding-window attention (${m.slidingWindow} keys)`, "no sliding-window attention");
   return null;
 }
 

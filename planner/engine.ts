@@ -3,7 +3,7 @@
 // engine says which attention kernel runs and how fast, which element-wise ops are fused, what a
 // kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
 // that read it live in planner/cost/engine-terms.ts.
-import { CP_COMMS, type CpComm, type Hardware, type Precision, type Schedule, type ZeroStage } from "./types.js";
+import { CP_COMMS, type CpComm, type Hardware, type Mlp, type Positional, type Precision, type Schedule, type ZeroStage } from "./types.js";
 
 export type EngineRecompute = "any" | "layers" | "full";
 export type AttentionKernel = "materialised" | "flash-attention-2" | "flash-attention-3" | "cudnn" | "triton-flash";
@@ -44,11 +44,22 @@ export interface EngineSupports {
   zeroWithPipeline: readonly ZeroStage[];
   /** The training precisions it runs (--precision). */
   precisions: readonly Precision[];
+  // The architectures its model code builds (constraints.ts checkTraining): a model outside them
+  // is a run the stack cannot train, refused rather than priced.
+  /** Position encodings (ModelSpec.positional). */
+  positional: readonly Positional[];
+  /** MLP kinds (ModelSpec.mlp). */
+  mlp: readonly Mlp[];
+  /** Fewer K/V heads than query heads (ModelSpec.kvHeads < heads). */
+  groupedQueryAttention: boolean;
+  /** Sliding-window attention layers (ModelSpec.slidingWindow). */
+  slidingWindow: boolean;
 }
 
 /** Megatron-Core's, for a Training without an engine (its profile, profiles/engines/megatron-core.json,
  *  says the same with sources): every parallelism the planner models, and beside a pipeline ZeRO 0
- *  or 1 only (Megatron-FSDP, its ZeRO-2/3, documents TP, CP and EP, not pipelines). */
+ *  or 1 only (Megatron-FSDP, its ZeRO-2/3, documents TP, CP and EP, not pipelines); every model but
+ *  ALiBi's (GPTModel's position types are learned, rope, mrope and none). */
 const ALL_ZERO: readonly ZeroStage[] = [0, 1, 2, 3];
 const ZERO_0_1: readonly ZeroStage[] = [0, 1];
 export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
@@ -60,6 +71,10 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   zero: ALL_ZERO,
   zeroWithPipeline: ZERO_0_1,
   precisions: ["fp16", "bf16", "fp8"],
+  positional: ["learned", "rope"],
+  mlp: ["gelu", "swiglu", "geglu"],
+  groupedQueryAttention: true,
+  slidingWindow: true,
 } as const);
 
 export interface Engine {

@@ -71,6 +71,10 @@ const schemas = lazySchemas((z) => {
           zero: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
           zeroWithPipeline: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
           precisions: withSource(z.array(z.enum(["fp16", "bf16", "fp8"])).min(1)).optional(),
+          positional: withSource(z.array(z.enum(["learned", "rope", "alibi"])).min(1)).optional(),
+          mlp: withSource(z.array(z.enum(["gelu", "swiglu", "geglu"])).min(1)).optional(),
+          groupedQueryAttention: flag.optional(),
+          slidingWindow: flag.optional(),
         })
         .strict()
         .optional(),
@@ -142,6 +146,10 @@ function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: Figu
     zero: [...new Set(get("zero"))].sort(),
     zeroWithPipeline: [...new Set(get("zeroWithPipeline"))].sort(),
     precisions: [...new Set(get("precisions"))],
+    positional: [...new Set(get("positional"))],
+    mlp: [...new Set(get("mlp"))],
+    groupedQueryAttention: get("groupedQueryAttention"),
+    slidingWindow: get("slidingWindow"),
   };
 }
 

@@ -113,7 +113,7 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
 });
 
 describe("a precision the stack does not train in is bad input, not a plan priced as another run", () => {
-  const m = preset("llama3-8b");
+  const m = preset("gpt3-1.3b"); // a model every engine builds
   const at = (name: string, precision: Training["precision"]) => checkTraining(m, h100, { ...training(64, 512, 4096, engine(name)), precision });
   it.each([
     ["megatron-2021", "fp8", /^engine megatron-2021 trains in fp16 or bf16, not fp8 \(.*Transformer Engine/],
@@ -145,7 +145,45 @@ describe("a mixture-of-experts model under a stack without expert parallel is ba
     expect(moe(name)).toBeNull();
   });
   it("a dense model passes under every engine", () => {
-    for (const name of ["fsdp", "torchtitan", "megatron-2021"]) expect(checkTraining(preset("llama3-8b"), h100, training(64, 64, 4096, engine(name)))).toBeNull();
+    for (const name of ["fsdp", "torchtitan", "megatron-deepspeed"]) expect(checkTraining(preset("llama3-8b"), h100, training(64, 64, 4096, engine(name)))).toBeNull();
+    expect(checkTraining(preset("gpt3-13b"), h100, training(64, 64, 2048, engine("megatron-2021")))).toBeNull();
+  });
+});
+
+describe("a model the stack's code cannot build is bad input naming --engine", () => {
+  const check = (m: ReturnType<typeof preset>, name: string) => checkTraining(m, h100, training(64, 64, 2048, engine(name)));
+  const llama2 = preset("llama2-7b"); // rotary, SwiGLU, one K/V head per query head
+  it("Megatron-LM v2.6 builds GPT only: learned positions, GELU, no grouped-query attention", () => {
+    const rope = check(llama2, "megatron-2021");
+    expect(rope?.code).toBe("engine_unsupported");
+    expect(rope?.flag).toBe("--engine");
+    expect(rope?.message).toMatch(/^llama2-7b has rotary positions; engine megatron-2021 builds learned positions only \(.*@ v2\.6.*\); .*sets supports\.positional$/);
+    const swiglu = check({ ...preset("gpt3-13b"), mlp: "swiglu" }, "megatron-2021");
+    expect(swiglu?.message).toMatch(/has a SwiGLU MLP; engine megatron-2021 builds GELU MLPs only/);
+    const gqa = check({ ...preset("gpt3-13b"), kvHeads: 8 }, "megatron-2021");
+    expect(gqa?.message).toMatch(/grouped-query attention \(8 K\/V heads for 40 query heads\); engine megatron-2021 builds no grouped-query attention/);
+  });
+  it("ALiBi: llm-foundry and BigScience's Megatron-DeepSpeed build it; Megatron-Core and paraplan's worker do not", () => {
+    const alibi = { ...preset("gpt3-1.3b"), positional: "alibi" as const };
+    for (const name of ["fsdp", "megatron-deepspeed"]) expect(check(alibi, name), name).toBeNull();
+    for (const name of ["megatron-core", "paraplan"]) expect(check(alibi, name)?.message, name).toMatch(new RegExp(`ALiBi positions; engine ${name} builds learned or rotary positions only`));
+  });
+  it("sliding windows: not under the 2021 stacks or the worker; Megatron-Core's window_size and llm-foundry's HF models do", () => {
+    const window = { ...preset("llama3-8b"), slidingWindow: 4096, slidingWindowLayers: 16 };
+    for (const name of ["megatron-core", "fsdp", "torchtitan"]) expect(check(window, name), name).toBeNull();
+    for (const name of ["megatron-deepspeed", "paraplan"]) expect(check(window, name)?.message, name).toMatch(/sliding-window attention \(4096 keys\); engine .* builds no sliding-window attention/);
+  });
+  it("no engine (a library caller): nothing refused", () => {
+    const { engine: _, ...bare } = training(64, 64, 2048, engine("megatron-2021"));
+    expect(checkTraining(llama2, h100, bare)).toBeNull();
+  });
+  it("an engine file that extends megatron-2021 and adds rotary positions builds Llama 2's positions", () => {
+    const r = resolveExtends({ name: "mine", extends: "megatron-2021", supports: { positional: { value: ["learned", "rope"], source: "my fork" }, mlp: ["gelu", "swiglu"] } }, (n) => JSON.parse(readFileSync(new URL(`../../profiles/engines/${n}.json`, import.meta.url), "utf8")), "mine.json");
+    if (!r.ok) throw new Error(r.message);
+    const e = parseEngineFile(r.value, "mine.json");
+    if (!e.ok) throw new Error(e.message);
+    expect(e.value.sources["supports.positional"]).toBe("my fork");
+    expect(checkTraining(llama2, h100, training(64, 64, 2048, e.value))).toBeNull();
   });
 });
 
