@@ -13,9 +13,15 @@ export interface InputIssue {
   code: LayoutCode | TrainingCode;
   flag: string;
   message: string;
+  /** What to change, where the flag is --engine: a caller whose engine the user did not choose
+   *  (an export's format, execute's worker) names what chose it instead (src/plan-request.ts). */
+  hint?: string;
 }
 
-const issue = (code: TrainingCode, flag: string, message: string): InputIssue => ({ code, flag, message });
+const issue = (code: TrainingCode, flag: string, message: string, hint?: string): InputIssue => (hint === undefined ? { code, flag, message } : { code, flag, message, hint });
+
+/** The issue as one line after its flag: the message, then the hint. */
+export const issueText = (i: InputIssue): string => (i.hint === undefined ? i.message : `${i.message}; ${i.hint}`);
 
 export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIssue | null {
   if (t.precision === "fp8" && hw.peak.fp8 === null)
@@ -33,7 +39,7 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
   // cannot train it.
   if (m.moe !== undefined && e !== undefined && !supportsOf(e).expertParallel) {
     const source = e.sources["supports.expertParallel"];
-    return issue("engine_unsupported", "--engine", `engine ${e.name} runs no mixture-of-experts layers${source ? ` (${source})` : ""}, and ${m.name} has ${m.moe.experts} experts; pick an engine that runs them (megatron-core, paraplan), or a profile that extends ${e.name} and sets supports.expertParallel`);
+    return issue("engine_unsupported", "--engine", `engine ${e.name} runs no mixture-of-experts layers${source ? ` (${source})` : ""}, and ${m.name} has ${m.moe.experts} experts`, `pick an engine that runs them (megatron-core, paraplan), or a profile that extends ${e.name} and sets supports.expertParallel`);
   }
   const arch = e === undefined ? null : architectureIssue(m, e);
   if (arch) return arch;
@@ -56,7 +62,7 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
   const s = supportsOf(e);
   const refuse = (key: string, has: string, builds: string) => {
     const source = e.sources[`supports.${key}`];
-    return issue("engine_unsupported", "--engine", `${m.name} has ${has}; engine ${e.name} builds ${builds}${source ? ` (${source})` : ""}; pick an engine that builds it, or a profile that extends ${e.name} and sets supports.${key}`);
+    return issue("engine_unsupported", "--engine", `${m.name} has ${has}; engine ${e.name} builds ${builds}${source ? ` (${source})` : ""}`, `pick an engine that builds it, or a profile that extends ${e.name} and sets supports.${key}`);
   };
   if (!s.positional.includes(m.positional)) return refuse("positional", `${POSITIONS[m.positional]} positions`, `${either(s.positional.map((p) => POSITIONS[p]))} positions only`);
   if (!s.mlp.includes(m.mlp)) return refuse("mlp", `a ${MLPS[m.mlp]} MLP`, `${either(s.mlp.map((x) => MLPS[x]))} MLPs only`);

@@ -7,8 +7,10 @@ import {
   type Engine,
   type ModelSpec,
   type Training,
+  type InputIssue,
   checkFixed,
   checkTraining,
+  issueText,
 } from "../planner/index.js";
 import { UserError } from "./errors.js";
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
@@ -80,6 +82,17 @@ export function buildRequest(args: PlanArgs, implied?: { engine: string; from: s
     assumed.push(`stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: first and last stages lighter; --stage-layers)`);
   }
   const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, fixed);
-  if (bad) throw new UserError(`${bad.flag}: ${bad.message}`);
+  if (bad) throw new UserError(issueLine(bad, args.engine === undefined ? implied?.from : undefined));
   return { model, hw, profileName, training, engineFrom, fixed, assumed };
+}
+
+/** What chose the engine when the user did not (an export's `--format megatron`, a `--from`
+ *  file): an issue with the engine is named by it. execute's worker is no choice at all: the
+ *  model is what does not run. */
+export const WORKER_ENGINE = "execute's worker";
+
+function issueLine(bad: InputIssue, impliedBy: string | undefined): string {
+  if (bad.flag !== "--engine" || impliedBy === undefined) return `${bad.flag}: ${issueText(bad)}`;
+  if (impliedBy === WORKER_ENGINE) return `--model: ${bad.message}; execute runs paraplan's worker`;
+  return `${impliedBy}: ${issueText(bad)}`;
 }

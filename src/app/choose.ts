@@ -5,7 +5,7 @@
 import { CPU_PROFILE, type Devices, profileForGpu } from "../../executor/devices.js";
 import { DoesNotFit } from "../../executor/errors.js";
 import type { Chosen as RunChoice } from "../../executor/prepare.js";
-import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, executorEngineName, search } from "../../planner/index.js";
+import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, executorEngineName, issueText, search } from "../../planner/index.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import { defaultCompile } from "../../executor/spec.js";
@@ -15,7 +15,7 @@ import { describePlan, rejections } from "../format/plan-text.js";
 import { gib, percent } from "../format/units.js";
 import { loadProfile } from "../load.js";
 import type { PlanArgs } from "../plan-args.js";
-import { type PlanRequest, buildRequest } from "../plan-request.js";
+import { type PlanRequest, WORKER_ENGINE, buildRequest } from "../plan-request.js";
 
 /** How many of the best plans to look through for one the worker can run. */
 const RUNNABLE_POOL = 50;
@@ -128,7 +128,7 @@ export function choosePlan(input: ChooseInput): Chosen {
     throw new UserError(`--engine ${input.args.engine}: execute runs paraplan's worker, engine ${engine}; drop --engine`);
   const unrun = workerOverride(input.args);
   if (unrun) throw new UserError(`${unrun}; drop the flag`);
-  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed }, { engine, from: "execute's worker" });
+  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed }, { engine, from: WORKER_ENGINE });
   // The node is what is present, not the profile's: tensor parallel must stay inside it.
   const hw = { ...req0.hw, gpusPerNode: perNode };
   const gpu = input.devices.gpus[0];
@@ -165,7 +165,7 @@ export interface GivenInput {
 function onCpuRanks(request: PlanRequest): PlanRequest {
   const hw = loadProfile(CPU_PROFILE);
   const bad = checkTraining(request.model, hw, request.training);
-  if (bad) throw new UserError(`${bad.flag}: ${bad.message}`);
+  if (bad) throw new UserError(`${bad.flag}: ${issueText(bad)}`);
   return { ...request, hw, profileName: CPU_PROFILE, assumed: [`profile ${CPU_PROFILE} (CPU ranks; its figures are stated assumptions)`, ...request.assumed] };
 }
 

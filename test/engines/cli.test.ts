@@ -1,4 +1,5 @@
 // --engine on the command line: plan, export, plan --from (issue 12 §1).
+import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { isOneLine, removeTempFiles, runCli, tempFile } from "../cli/helpers.js";
 import { fixture } from "../export/helpers.js";
@@ -87,7 +88,8 @@ describe("exports and --from", () => {
     const args = ["export", "--format", "torchtitan", "--release", "0.2", "--model", "mixtral-8x7b", "--gpus", "64"];
     const builtin = await runCli(args);
     expect(builtin.code).toBe(2);
-    expect(builtin.stderr).toMatch(/^paraplan: --engine: engine torchtitan runs no mixture-of-experts layers/);
+    // The format chose the engine, so the format is named; the hint says how to state a newer stack.
+    expect(builtin.stderr).toMatch(/^paraplan: --format torchtitan: engine torchtitan runs no mixture-of-experts layers .*; pick an engine that runs them .*sets supports\.expertParallel$/);
     const mine = tempFile("tt-2025.json", JSON.stringify({ name: "tt-2025", extends: "torchtitan", supports: { expertParallel: { value: true, source: "torchtitan 0.2 expert_parallel_degree" } } }));
     const r = await runCli([...args, "--engine", mine]);
     expect(r.code, r.stderr).toBe(0);
@@ -137,5 +139,26 @@ describe("execute", () => {
     // What the worker does anyway, or may do (GradReplicator reduces after the backward), passes.
     expect(await engineOf(["--attention", "fused"])).toBe("paraplan");
     expect((await choose(["--no-grad-overlap"])).req.training.overlapGradReduce).toBe(false);
+  });
+});
+
+describe("a model the stack's code cannot build", () => {
+  // The tiny preset with ALiBi positions (MPT's, Press et al. 2022).
+  const alibi = () => {
+    const tiny = JSON.parse(readFileSync(new URL("../../profiles/models/tiny.json", import.meta.url), "utf8")) as Record<string, unknown>;
+    return tempFile("tiny-alibi.json", JSON.stringify({ ...tiny, name: "tiny-alibi", positional: "alibi" }));
+  };
+  it("plan: exit 2 naming --engine, its source and what to change", async () => {
+    const r = await runCli(["plan", "--model", "llama2-7b", "--engine", "megatron-2021", "--gpus", "64"]);
+    expect(r.code).toBe(2);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toMatch(/^paraplan: --engine: llama2-7b has rotary positions; engine megatron-2021 builds learned positions only \(.*v2\.6.*\); pick an engine that builds it, or a profile that extends megatron-2021 and sets supports\.positional$/);
+    const fsdp = await runCli(["plan", "--model", alibi(), "--engine", "fsdp", "--gpus", "8", "--top", "1"]);
+    expect(fsdp.code, fsdp.stderr).toBe(0);
+  });
+  it("export: the format that chose the engine is named", async () => {
+    const r = await runCli(["export", "--format", "megatron", "--model", alibi(), "--gpus", "8"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^paraplan: --format megatron: tiny-alibi has ALiBi positions; engine megatron-core builds learned or rotary positions only/);
   });
 });

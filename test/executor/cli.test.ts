@@ -22,6 +22,17 @@ describe("paraplan execute (no torch needed)", () => {
     expect(tp.code).toBe(2);
   });
 
+  it("a model the worker cannot build is exit 2 naming --model, not an --engine execute has no flag for", async () => {
+    const cwd = tmp();
+    const tiny = JSON.parse(readFileSync(new URL("../../profiles/models/tiny.json", import.meta.url), "utf8")) as Record<string, unknown>;
+    const model = join(cwd, "tiny-alibi.json");
+    writeFileSync(model, JSON.stringify({ ...tiny, name: "tiny-alibi", positional: "alibi" }));
+    const r = await run(["--model", model, "--device", "cpu", "--steps", "2"], { cwd });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^paraplan: --model: tiny-alibi has ALiBi positions; engine paraplan builds learned or rotary positions only \(.*executor\/worker\/spec\.py.*\); execute runs paraplan's worker\n?$/);
+    expect(existsSync(join(cwd, "runs"))).toBe(false);
+  });
+
   it("refuses a plan that does not fit with exit 1 and the reason", async () => {
     const cwd = tmp();
     const big = await run(["--model", "llama3-70b", "--device", "cpu", "--gpus", "2"], { cwd });
