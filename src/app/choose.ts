@@ -14,6 +14,7 @@ import { UserError } from "../errors.js";
 import { describePlan, rejections } from "../format/plan-text.js";
 import { gib, percent } from "../format/units.js";
 import { loadProfile } from "../load.js";
+import { loadEngine } from "../load-engine.js";
 import type { PlanArgs } from "../plan-args.js";
 import { type PlanRequest, WORKER_ENGINE, buildRequest } from "../plan-request.js";
 
@@ -160,6 +161,19 @@ export interface GivenInput {
   devices: Devices;
 }
 
+/** The request as the worker runs it: predicted with the worker's engine (paraplan, or
+ *  paraplan-compile where the device compiles by default), whichever engine the plan was found
+ *  under, so that measured and predicted describe the same software, as `execute` does. */
+function onWorkerEngine(request: PlanRequest, device: Devices["device"]): PlanRequest {
+  const name = executorEngineName(defaultCompile(device));
+  if (request.training.engine.name === name) return request;
+  const engine = loadEngine(name);
+  const training = { ...request.training, engine, fusedAttention: engine.attention.kernel !== "materialised", overlapGradReduce: engine.dataParallel.overlapGradReduce };
+  const bad = checkTraining(request.model, request.hw, training);
+  if (bad) throw new UserError(`${bad.flag === "--engine" ? "--model" : bad.flag}: ${bad.message}; execute runs paraplan's worker`);
+  return { ...request, training, engineFrom: WORKER_ENGINE };
+}
+
 /** The request on CPU ranks: the cpu profile's figures (stated assumptions) for the same model
  *  and training. */
 function onCpuRanks(request: PlanRequest): PlanRequest {
@@ -178,7 +192,8 @@ export function chooseGiven({ request, plan, devices }: GivenInput): Chosen {
   const world = worldOf(plan);
   if (world !== request.training.gpus) throw new UserError(`${describePlan(plan)} needs ${world} devices, the setup has ${request.training.gpus}`);
   checkPresent({ devices, forOtherMachines: false, nnodes: 1 }, world);
-  const base = devices.device === "cpu" ? onCpuRanks(request) : request;
+  const worker = onWorkerEngine(request, devices.device);
+  const base = devices.device === "cpu" ? onCpuRanks(worker) : worker;
   const req = base.hw.gpusPerNode === world ? base : { ...base, hw: { ...base.hw, gpusPerNode: world } };
   return { req, result: runnable(req, plan, "", devices.device, req === request ? plan : undefined), perNode: world };
 }

@@ -48,15 +48,32 @@ describe("executing a plan through the executor", () => {
     const { req } = chosen;
     expect([req.model.name, req.profileName, req.training.gpus, req.training.globalBatch, req.training.seqLen, settings.steps, devices.device]).toEqual(["gpt3-like", "dgx-h100", 1024, 1536, 2048, 5, "cuda"]);
     expect(req.model).toBe(gpt3.request.model);
-    expect(req.training).toBe(gpt3.request.training);
-    // On the hardware it was planned for, the plan shown is the plan run, figures and all.
+    // Planned under the default engine (megatron-core), run by the worker, which compiles on CUDA:
+    // predicted again with the worker's engine, as `execute` predicts, so measured and predicted
+    // describe the same software (issue 12 §1).
+    expect(gpt3.request.training.engine.name).toBe("megatron-core");
+    expect(req.training.engine.name).toBe("paraplan-compile");
+    expect({ ...req.training, engine: undefined }).toEqual({ ...gpt3.request.training, engine: undefined, overlapGradReduce: req.training.engine.dataParallel.overlapGradReduce });
+    const worker = { ...gpt3.request.training, engine: req.training.engine, fusedAttention: true, overlapGradReduce: req.training.engine.dataParallel.overlapGradReduce };
+    expect(chosen.result.time.step).toBe(evaluatePlan(gpt3.request.model, req.hw, worker, big).time.step);
+    expect(chosen.result.time.step).not.toBe(evaluatePlan(gpt3.request.model, req.hw, gpt3.request.training, big).time.step);
+    expect(chosen.result.time.step).not.toBe(big.time.step);
+    // A plan found under the worker's engine is run as shown, figures and all.
     const tiny = sessionOf("tiny", 1, 1);
-    const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
-    expect(shownRun({ request: tiny.request, plan, device: "cuda", steps: 5 }, h100s.slice(0, 1)).chosen.result).toBe(plan);
-    // CPU ranks run it with the cpu profile's figures.
+    const same = { ...tiny.request, training: { ...tiny.request.training, engine: req.training.engine, overlapGradReduce: req.training.engine.dataParallel.overlapGradReduce } };
+    const plan = evaluatePlan(same.model, same.hw, same.training, { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    expect(shownRun({ request: same, plan, device: "cuda", steps: 5 }, h100s.slice(0, 1)).chosen.result).toBe(plan);
+    // CPU ranks run it with the cpu profile's figures and the eager worker's engine.
     const cpu = shownRun({ request: tiny.request, plan, device: "cpu", steps: 5 }, []);
-    expect([cpu.chosen.req.profileName, cpu.devices.device, cpu.chosen.perNode]).toEqual(["cpu", "cpu", 1]);
+    expect([cpu.chosen.req.profileName, cpu.devices.device, cpu.chosen.perNode, cpu.chosen.req.training.engine.name]).toEqual(["cpu", "cpu", 1, "paraplan"]);
     expect(planOnly(cpu.chosen.result)).toEqual(planOnly(plan));
+  });
+
+  it("a model the worker cannot build is refused before the run, naming the model", () => {
+    const tiny = sessionOf("tiny", 1, 1);
+    const request = { ...tiny.request, model: { ...tiny.request.model, name: "tiny-alibi", positional: "alibi" as const } };
+    const plan = evaluatePlan(request.model, request.hw, request.training, { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    expect(() => shownRun({ request, plan, device: "cpu", steps: 5 }, [])).toThrow(/^--model: tiny-alibi has ALiBi positions; engine paraplan builds learned or rotary positions only .*; execute runs paraplan's worker$/);
   });
 
   it("shows the executor's refusal for a 1024-GPU plan on a machine without GPUs", async () => {
