@@ -100,6 +100,25 @@ describe("the interactive planner", () => {
     unmount();
   });
 
+  it("plans with the software chosen in the setup: fsdp's search, named in the header", async () => {
+    const { lastFrame, stdin, unmount } = render(<App options={smallOptions()} services={testServices(fakeExecutor())} width={W} height={H} />);
+    stdin.write(KEY.down);
+    await tick();
+    stdin.write(KEY.down);
+    await tick();
+    stdin.write(KEY.right); // megatron-core → fsdp
+    await tick();
+    stdin.write(KEY.enter);
+    await waitFor(() => lastFrame()!.includes("done in"), () => lastFrame()!);
+    expect(lastFrame()).toContain("engine fsdp");
+    // The same request under fsdp, searched in one go: llm-foundry runs data parallel alone.
+    const req = sessionOf("llama3-8b", 1, 8, 16, "dgx-h100", "fsdp").request;
+    const whole = search(req.model, req.hw, req.training, {}, { top: 1 });
+    expect(whole.plans[0]!.tp).toBe(1);
+    expect(lastFrame()).toContain(`${whole.feasible.toLocaleString("en-US")} feasible`);
+    unmount();
+  });
+
   it("exports the plan in detail as plan-<model>-<tp>x<pp>x<dp>.json (e), and quitting stops a run", async () => {
     const files = new Map<string, string>();
     const run = fakeExecutor();

@@ -39,6 +39,13 @@ describe("the setup screen", () => {
     expect(lastFrame()).toMatch(/▸ dgx-h100\s+H100 SXM5 80GB, 8 per node/);
     stdin.write(KEY.down);
     await tick();
+    expect(lastFrame()).toMatch(/› Software\s+‹ megatron-core ›/);
+    expect(lastFrame()).toMatch(/▸ megatron-core\s+Megatron-Core with/);
+    stdin.write(KEY.right);
+    await tick();
+    expect(lastFrame()).toMatch(/› Software\s+‹ fsdp ›/);
+    stdin.write(KEY.down);
+    await tick();
     stdin.write("4");
     await tick();
     expect(lastFrame()).toMatch(/› Nodes\s+4/);

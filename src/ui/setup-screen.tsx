@@ -1,4 +1,4 @@
-// Setup: model, cluster, nodes × GPUs per node, global batch and sequence. Enter plans.
+// Setup: model, cluster, software, nodes × GPUs per node, global batch and sequence. Enter plans.
 import { Box, Text } from "ink";
 import type { SetupOptions } from "./core/setup.js";
 import { setupView } from "./core/setup-view.js";
@@ -12,8 +12,8 @@ export interface SetupScreenProps {
   height: number;
 }
 
-/** Lines the form takes above the list: intro, blank, six fields, total, blank, list title. */
-const FORM_LINES = 11;
+/** Lines the form takes above the list: intro, blank, seven fields, total, blank, list title. */
+const FORM_LINES = 12;
 
 export function SetupScreen({ setup, options, width, height }: SetupScreenProps) {
   const errorLines = setup.error ? 2 : 0;
@@ -27,7 +27,7 @@ export function SetupScreen({ setup, options, width, height }: SetupScreenProps)
           <Text color={f.focused ? ACCENT : undefined}>{f.focused ? " › " : "   "}</Text>
           <Text bold={f.focused}>{f.label.padEnd(14)}</Text>
           <Text color={f.focused ? ACCENT : undefined} inverse={f.editing}>
-            {f.focused && !f.editing && (f.id === "model" || f.id === "profile") ? `‹ ${f.value} ›` : f.value}
+            {f.focused && !f.editing && f.option ? `‹ ${f.value} ›` : f.value}
           </Text>
           {f.editing ? <Text color={ACCENT}>▏</Text> : null}
         </Box>

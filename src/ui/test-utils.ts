@@ -19,15 +19,16 @@ export function allOptions(): SetupOptions {
 export function smallOptions(model = "llama3-8b", gpus = 8, batch = 16): SetupOptions {
   const o = allOptions();
   const m = o.models.find((x) => x.arg === model)!;
-  return { models: [{ ...m, gpus, globalBatch: batch }, ...o.models.filter((x) => x.arg === "tiny")], profiles: o.profiles };
+  return { models: [{ ...m, gpus, globalBatch: batch }, ...o.models.filter((x) => x.arg === "tiny")], profiles: o.profiles, engines: o.engines };
 }
 
-export function sessionOf(model: string, nodes: number, perNode: number, batch?: number, profile = "dgx-h100"): Session {
+export function sessionOf(model: string, nodes: number, perNode: number, batch?: number, profile = "dgx-h100", engine = "megatron-core"): Session {
   const o = allOptions();
   const m = o.models.find((x) => x.arg === model)!;
   const p = o.profiles.find((x) => x.arg === profile)!;
+  const e = o.engines.find((x) => x.arg === engine)!;
   const d = defaultsFor(m, p);
-  return sessionFor({ model: m, profile: p, nodes, perNode, batch: batch ?? d.batch, seq: d.seq });
+  return sessionFor({ model: m, profile: p, engine: e, nodes, perNode, batch: batch ?? d.batch, seq: d.seq });
 }
 
 /** A finished search of a session, as the results screen receives it. */

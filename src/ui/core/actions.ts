@@ -4,7 +4,7 @@ import type { StepEvent } from "../../../executor/events.js";
 import type { Summary } from "../../../executor/summary.js";
 import type { PlanResult } from "../../../planner/index.js";
 import type { SearchProgress } from "./search-job.js";
-import type { ModelOption, ProfileOption, Session } from "./setup.js";
+import type { EngineOption, ModelOption, ProfileOption, Session } from "./setup.js";
 import type { FilterDim, Message } from "./state.js";
 
 export type SetupAction =
@@ -14,10 +14,11 @@ export type SetupAction =
   /** Digits typed into a number (one key, or a paste). */
   | { type: "setup/digit"; digit: string }
   | { type: "setup/backspace" }
-  /** The file path being typed into the model or cluster field; null stops typing. */
+  /** The file path being typed into the model, cluster or software field; null stops typing. */
   | { type: "setup/text"; text: string | null }
   | { type: "setup/model-file"; option: ModelOption }
   | { type: "setup/profile-file"; option: ProfileOption }
+  | { type: "setup/engine-file"; option: EngineOption }
   | { type: "setup/error"; message: string | null };
 
 export type Action =

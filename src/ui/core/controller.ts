@@ -8,8 +8,8 @@ import { exportEngineConfigs, exportPlan } from "./export.js";
 import { type KeyPress, commandFor } from "./keys.js";
 import { type Store, currentPlan } from "./reducer.js";
 import { type Cancel, type SearchJobOptions, type SearchProgress, startSearchJob } from "./search-job.js";
-import { type ModelOption, type ProfileOption, type Session, expandHome, modelOption, profileOption, sessionFor } from "./setup.js";
-import { type AppState, chosenModel, chosenProfile, screenOf } from "./state.js";
+import { type EngineOption, type ModelOption, type ProfileOption, type Session, engineOption, expandHome, modelOption, profileOption, sessionFor } from "./setup.js";
+import { type AppState, chosenEngine, chosenModel, chosenProfile, screenOf } from "./state.js";
 
 export interface Services {
   startSearch: (session: Session, onUpdate: (p: SearchProgress) => void) => Cancel;
@@ -18,6 +18,7 @@ export interface Services {
   writeFile?: (path: string, text: string) => void;
   loadModelFile: (path: string) => ModelOption;
   loadProfileFile: (path: string) => ProfileOption;
+  loadEngineFile: (path: string) => EngineOption;
   /** Steps of an executed run. */
   runSteps?: number;
 }
@@ -29,6 +30,7 @@ export function defaultServices(execute: ExecutePort, jobOptions: SearchJobOptio
     cwd: () => process.cwd(),
     loadModelFile: (path) => modelOption(path, loadModel(expandHome(path))),
     loadProfileFile: (path) => profileOption(expandHome(path)),
+    loadEngineFile: (path) => engineOption(expandHome(path)),
   };
 }
 
@@ -78,7 +80,7 @@ export class Controller {
     const { setup, options } = this.state;
     let session: Session;
     try {
-      session = sessionFor({ model: chosenModel(setup, options), profile: chosenProfile(setup, options), nodes: setup.nodes, perNode: setup.perNode, batch: setup.batch, seq: setup.seq });
+      session = sessionFor({ model: chosenModel(setup, options), profile: chosenProfile(setup, options), engine: chosenEngine(setup, options), nodes: setup.nodes, perNode: setup.perNode, batch: setup.batch, seq: setup.seq });
     } catch (e) {
       return this.dispatch({ type: "setup/error", message: messageOf(e) });
     }
@@ -95,6 +97,7 @@ export class Controller {
     const path = setup.text ?? "";
     try {
       if (setup.focus === "model") this.dispatch({ type: "setup/model-file", option: this.services.loadModelFile(path) });
+      else if (setup.focus === "engine") this.dispatch({ type: "setup/engine-file", option: this.services.loadEngineFile(path) });
       else this.dispatch({ type: "setup/profile-file", option: this.services.loadProfileFile(path) });
     } catch (e) {
       this.dispatch({ type: "setup/error", message: messageOf(e) });

@@ -103,7 +103,7 @@ function setupCommand(s: AppState, k: KeyPress): Command {
     default: break;
   }
   if (k.name !== "char") return NONE;
-  // A paste arrives as one string: digits into a number, a path into the model or cluster.
+  // A paste arrives as one string: digits into a number, a path into the model, cluster or software.
   if (/^\d+$/.test(k.char) && isNumeric(setup.focus)) return act({ type: "setup/digit", digit: k.char });
   if (looksLikePath(k.char) && !isNumeric(setup.focus)) return act({ type: "setup/text", text: k.char });
   return NONE;
@@ -169,7 +169,7 @@ export interface KeyHelp {
 export const KEY_HELP: Record<Screen, KeyHelp[]> = {
   setup: [
     { keys: "↑ ↓ / Tab", does: "move between fields" },
-    { keys: "← →", does: "previous / next model or cluster; halve / double a number" },
+    { keys: "← →", does: "previous / next model, cluster or software; halve / double a number" },
     { keys: "0-9  ⌫", does: "type a number" },
     { keys: "/ . ~", does: "type a model or profile file path (Enter loads it, Esc cancels)" },
     { keys: "Enter", does: "search the plans" },

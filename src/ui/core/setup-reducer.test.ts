@@ -3,7 +3,7 @@ import { allOptions } from "../test-utils.js";
 import { setupReducer } from "./setup-reducer.js";
 import { clusterFor, defaultsFor } from "./setup.js";
 import { setupView } from "./setup-view.js";
-import { type SetupState, chosenModel, chosenProfile, initialSetup } from "./state.js";
+import { type SetupState, chosenEngine, chosenModel, chosenProfile, initialSetup } from "./state.js";
 import type { SetupAction } from "./actions.js";
 
 const o = allOptions();
@@ -37,11 +37,11 @@ describe("the setup form", () => {
   });
 
   it("types numbers (digits, backspace), halves and doubles them with ← →", () => {
-    let s = run(initialSetup(o), { type: "setup/focus", delta: 2 });
+    let s = run(initialSetup(o), { type: "setup/focus", delta: 3 });
     expect(s.focus).toBe("nodes");
     s = run(s, { type: "setup/digit", digit: "1" }, { type: "setup/digit", digit: "6" });
     expect([s.nodes, s.draft]).toEqual([16, "16"]);
-    expect(setupView(s, o, 5, 80).fields[2]).toMatchObject({ value: "16", editing: true });
+    expect(setupView(s, o, 5, 80).fields[3]).toMatchObject({ value: "16", editing: true });
     expect(setupView(s, o, 5, 80).total).toBe("128 GPUs = 16 nodes × 8");
     s = run(s, { type: "setup/backspace" });
     expect([s.nodes, s.draft]).toEqual([1, "1"]);
@@ -69,7 +69,27 @@ describe("the setup form", () => {
     const v = setupView(initialSetup(o), o, 5, 80);
     expect(v.list).toHaveLength(5);
     expect(v.list.find((i) => i.selected)!.text).toMatch(/^gpt3-like\s+175B\s+1,024 GPUs$/);
-    const nodes = setupView(run(initialSetup(o), { type: "setup/focus", delta: 2 }), o, 5, 80);
+    const nodes = setupView(run(initialSetup(o), { type: "setup/focus", delta: 3 }), o, 5, 80);
     expect(nodes.list[0]!.text).toBe("Nodes in the cluster.");
+  });
+
+  it("picks the software stack: the built-in engines, megatron-core (plan's default) first, or a file", () => {
+    expect(o.engines.map((e) => e.name)).toEqual(["megatron-core", "fsdp", "megatron-2021", "megatron-deepspeed", "paraplan", "paraplan-compile", "torchtitan", "torchtitan-compile"]);
+    let s = run(initialSetup(o), { type: "setup/focus", delta: 2 });
+    expect([s.focus, chosenEngine(s, o).name]).toEqual(["engine", "megatron-core"]);
+    const v = setupView(s, o, 8, 100);
+    expect(v.fields[2]).toMatchObject({ label: "Software", value: "megatron-core", option: true });
+    expect(v.list[0]).toMatchObject({ selected: true });
+    expect(v.list[0]!.text).toMatch(/^megatron-core\s+Megatron-Core with Transformer Engine/);
+    const sizes = [s.nodes, s.perNode, s.batch, s.seq];
+    s = run(s, { type: "setup/change", delta: 1 });
+    expect(chosenEngine(s, o).name).toBe("fsdp");
+    expect([s.nodes, s.perNode, s.batch, s.seq]).toEqual(sizes); // the stack changes no size
+    s = run(s, { type: "setup/change", delta: -2 });
+    expect(chosenEngine(s, o).name).toBe("torchtitan-compile");
+    s = run(s, { type: "setup/text", text: "./mine.json" }, { type: "setup/engine-file", option: { arg: "./mine.json", name: "mine", description: "" } });
+    expect([s.text, chosenEngine(s, o).name, setupView(s, o, 5, 80).fields[2]!.value]).toEqual([null, "mine", "./mine.json (mine)"]);
+    s = run(s, { type: "setup/change", delta: 1 });
+    expect(chosenEngine(s, o)).toBe(o.engines[0]);
   });
 });

@@ -49,6 +49,10 @@ export function setupReducer(s: SetupState, o: SetupOptions, a: SetupAction): Se
         const at = s.profileFile ? (a.delta > 0 ? -1 : 0) : s.profile;
         return withProfile(s, o, { ...base, profileFile: null, profile: wrap(at + a.delta, o.profiles.length) });
       }
+      if (s.focus === "engine") {
+        const at = s.engineFile ? (a.delta > 0 ? -1 : 0) : s.engine;
+        return { ...base, engineFile: null, engine: wrap(at + a.delta, o.engines.length) };
+      }
       const v = s[s.focus];
       if (s.focus === "seq") return setNumber(base, "seq", nextSeq(v, a.delta));
       return setNumber(base, s.focus, a.delta > 0 ? v * 2 : Math.floor(v / 2));
@@ -67,11 +71,13 @@ export function setupReducer(s: SetupState, o: SetupOptions, a: SetupAction): Se
       return { ...(v === null ? s : setNumber(s, s.focus, v)), draft, error: null };
     }
     case "setup/text":
-      return s.focus === "model" || s.focus === "profile" ? { ...s, text: a.text, error: null } : s;
+      return isNumeric(s.focus) ? s : { ...s, text: a.text, error: null };
     case "setup/model-file":
       return withModel(o, { ...s, modelFile: a.option, text: null, error: null });
     case "setup/profile-file":
       return withProfile(s, o, { ...s, profileFile: a.option, text: null, error: null });
+    case "setup/engine-file":
+      return { ...s, engineFile: a.option, text: null, error: null };
     case "setup/error":
       return { ...s, error: a.message };
   }

@@ -1,9 +1,10 @@
 // The setup screen's view-model: the fields as shown, the GPU total, and the list beside the
-// focused field (presets with their sizes, profiles with their GPUs, or what a number means).
+// focused field (presets with their sizes, profiles with their GPUs, engines with what they are,
+// or what a number means).
 import { count } from "../../format/units.js";
 import { fit } from "./bars.js";
-import { FIELDS, FIELD_LABEL, type FieldId, type SetupOptions } from "./setup.js";
-import { type SetupState, chosenModel, chosenProfile } from "./state.js";
+import { FIELDS, FIELD_LABEL, type FieldId, type SetupOptions, isNumeric } from "./setup.js";
+import { type SetupState, chosenEngine, chosenModel, chosenProfile } from "./state.js";
 
 export interface FieldView {
   id: FieldId;
@@ -12,6 +13,8 @@ export interface FieldView {
   focused: boolean;
   /** A number or path is being typed into it. */
   editing: boolean;
+  /** It holds a listed option (← → cycles them) rather than a number. */
+  option: boolean;
 }
 
 export interface ListItem {
@@ -39,6 +42,10 @@ export function fieldValue(s: SetupState, o: SetupOptions, id: FieldId): string 
     const p = chosenProfile(s, o);
     return `${p.arg} — ${p.gpuName}, ${p.gpusPerNode} per node${p.measured ? ", measured" : ""}`;
   }
+  if (id === "engine") {
+    const e = chosenEngine(s, o);
+    return s.engineFile ? `${e.arg} (${e.name})` : e.name;
+  }
   return count(s[id]);
 }
 
@@ -48,7 +55,7 @@ export function listWindow<T>(items: readonly T[], at: number, height: number): 
   return { first, shown: items.slice(first, first + height) };
 }
 
-const NUMBER_HELP: Record<Exclude<FieldId, "model" | "profile">, string[]> = {
+const NUMBER_HELP: Record<Exclude<FieldId, "model" | "profile" | "engine">, string[]> = {
   nodes: ["Nodes in the cluster.", "Tensor parallel stays inside a node; the other groups may cross nodes."],
   perNode: ["GPUs in each node (the profile's node size by default).", "A smaller value models partly used nodes."],
   batch: ["Global batch: sequences per optimizer step, over all replicas.", "dp must divide it; each replica splits its share into micro-batches."],
@@ -72,6 +79,14 @@ function listFor(s: SetupState, o: SetupOptions, height: number, width: number):
       list: shown.map((p, i) => ({ text: fit(`${p.arg.padEnd(18)} ${p.gpuName}, ${p.gpusPerNode} per node${p.measured ? " (measured)" : ""}`, width), selected: first + i === at })),
     };
   }
+  if (s.focus === "engine") {
+    const at = s.engineFile ? -1 : s.engine;
+    const { first, shown } = listWindow(o.engines, Math.max(0, at), height);
+    return {
+      title: "software stacks: engine profiles (← →), or type a file path (/ . ~)",
+      list: shown.map((e, i) => ({ text: fit(`${e.name.padEnd(20)} ${e.description}`, width), selected: first + i === at })),
+    };
+  }
   return { title: "", list: NUMBER_HELP[s.focus].map((text) => ({ text, selected: false })) };
 }
 
@@ -82,6 +97,7 @@ export function setupView(s: SetupState, o: SetupOptions, listHeight: number, wi
     value: fit(fieldValue(s, o, id), width - 20),
     focused: id === s.focus,
     editing: id === s.focus && (s.text !== null || s.draft !== null),
+    option: !isNumeric(id),
   }));
   const gpus = s.nodes * s.perNode;
   const { title, list } = listFor(s, o, Math.max(1, listHeight), width - 4);

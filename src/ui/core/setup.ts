@@ -5,9 +5,12 @@ import { homedir } from "node:os";
 import { type ModelSpec, totalParams } from "../../../planner/index.js";
 import { compact } from "../../format/units.js";
 import { hardwareDir, loadModel, loadProfile, modelPresets } from "../../load.js";
+import { builtinEngines, loadEngine } from "../../load-engine.js";
 import { DEFAULT_PROFILE, type PlanRequest, buildRequest } from "../../plan-request.js";
 
 export const DEFAULT_MODEL = "gpt3-like";
+/** The plan command's default engine (src/plan-engine.ts): listed first. */
+export const DEFAULT_ENGINE = "megatron-core";
 
 export interface ModelOption {
   /** What `--model` takes: a preset name or a file path. */
@@ -30,9 +33,18 @@ export interface ProfileOption {
   measured: boolean;
 }
 
+/** A software stack: an engine profile (profiles/engines/, or a file). */
+export interface EngineOption {
+  /** What `--engine` takes: a built-in name or a file path. */
+  arg: string;
+  name: string;
+  description: string;
+}
+
 export interface SetupOptions {
   models: ModelOption[];
   profiles: ProfileOption[];
+  engines: EngineOption[];
 }
 
 export function modelOption(arg: string, m: ModelSpec): ModelOption {
@@ -46,7 +58,13 @@ export function profileOption(arg: string): ProfileOption {
   return { arg, gpuName: hw.gpuName, gpusPerNode: hw.gpusPerNode, measured: hw.measured };
 }
 
-/** Every preset (ordered by size) and every profile: built-ins, then measured local-<host> ones. */
+export function engineOption(arg: string): EngineOption {
+  const e = loadEngine(arg);
+  return { arg, name: e.name, description: e.description ?? "" };
+}
+
+/** Every preset (ordered by size), every profile (built-ins, then measured local-<host> ones) and
+ *  every built-in engine (the default first). */
 export function loadSetupOptions(): SetupOptions {
   const models = modelPresets()
     .map((name) => modelOption(name, loadModel(name)))
@@ -62,19 +80,23 @@ export function loadSetupOptions(): SetupOptions {
       // a malformed measured profile is left out of the list; `paraplan plan --profile` names the problem
     }
   }
-  return { models, profiles };
+  const engineNames = builtinEngines().sort((a, b) => Number(b === DEFAULT_ENGINE) - Number(a === DEFAULT_ENGINE) || a.localeCompare(b));
+  return { models, profiles, engines: engineNames.map(engineOption) };
 }
 
 /** `~/x` → the home directory's x. */
 export const expandHome = (path: string) => (path === "~" || path.startsWith("~/") ? homedir() + path.slice(1) : path);
 
-export type FieldId = "model" | "profile" | "nodes" | "perNode" | "batch" | "seq";
-export const FIELDS: readonly FieldId[] = ["model", "profile", "nodes", "perNode", "batch", "seq"];
+export type FieldId = "model" | "profile" | "engine" | "nodes" | "perNode" | "batch" | "seq";
+export const FIELDS: readonly FieldId[] = ["model", "profile", "engine", "nodes", "perNode", "batch", "seq"];
 export type NumericField = "nodes" | "perNode" | "batch" | "seq";
-export const isNumeric = (f: FieldId): f is NumericField => f !== "model" && f !== "profile";
+/** The fields that hold a listed option or a file typed in. */
+export type OptionField = "model" | "profile" | "engine";
+export const isNumeric = (f: FieldId): f is NumericField => f !== "model" && f !== "profile" && f !== "engine";
 export const FIELD_LABEL: Record<FieldId, string> = {
   model: "Model",
   profile: "Cluster",
+  engine: "Software",
   nodes: "Nodes",
   perNode: "GPUs/node",
   batch: "Global batch",
@@ -109,6 +131,7 @@ export function defaultsFor(m: ModelOption, p: ProfileOption): Sizes {
 export interface SetupChoice extends Sizes {
   model: ModelOption;
   profile: ProfileOption;
+  engine: EngineOption;
 }
 
 /** A setup as the planner and the executor take it: the request (model, hardware and training
@@ -125,6 +148,7 @@ export function sessionFor(c: SetupChoice): Session {
   const req = buildRequest({
     model: expandHome(c.model.arg),
     profile: expandHome(c.profile.arg),
+    engine: expandHome(c.engine.arg),
     gpus: c.nodes * c.perNode,
     globalBatch: c.batch,
     seqLen: c.seq,
@@ -142,3 +166,4 @@ export function sessionFor(c: SetupChoice): Session {
 
 export const defaultProfileIndex = (o: SetupOptions) => Math.max(0, o.profiles.findIndex((p) => p.arg === DEFAULT_PROFILE));
 export const defaultModelIndex = (o: SetupOptions) => Math.max(0, o.models.findIndex((m) => m.arg === DEFAULT_MODEL));
+export const defaultEngineIndex = (o: SetupOptions) => Math.max(0, o.engines.findIndex((e) => e.arg === DEFAULT_ENGINE));

@@ -4,11 +4,13 @@ import type { Summary } from "../../../executor/summary.js";
 import type { PlanResult, Recompute, ZeroStage } from "../../../planner/index.js";
 import type { SearchProgress } from "./search-job.js";
 import {
+  type EngineOption,
   type FieldId,
   type ModelOption,
   type ProfileOption,
   type Session,
   type SetupOptions,
+  defaultEngineIndex,
   defaultModelIndex,
   defaultProfileIndex,
   defaultsFor,
@@ -42,13 +44,16 @@ export interface SetupState {
   modelFile: ModelOption | null;
   profile: number;
   profileFile: ProfileOption | null;
+  /** The software stack (engine profile): a listed option (index), or a file typed in. */
+  engine: number;
+  engineFile: EngineOption | null;
   nodes: number;
   perNode: number;
   batch: number;
   seq: number;
   /** Digits being typed into the focused numeric field. */
   draft: string | null;
-  /** A file path being typed into the model or cluster field. */
+  /** A file path being typed into the model, cluster or software field. */
   text: string | null;
   error: string | null;
 }
@@ -105,11 +110,15 @@ export function chosenProfile(s: SetupState, o: SetupOptions): ProfileOption {
   return s.profileFile ?? o.profiles[s.profile]!;
 }
 
+export function chosenEngine(s: SetupState, o: SetupOptions): EngineOption {
+  return s.engineFile ?? o.engines[s.engine]!;
+}
+
 export function initialSetup(o: SetupOptions): SetupState {
   const model = defaultModelIndex(o);
   const profile = defaultProfileIndex(o);
   const sizes = defaultsFor(o.models[model]!, o.profiles[profile]!);
-  return { focus: "model", model, modelFile: null, profile, profileFile: null, ...sizes, draft: null, text: null, error: null };
+  return { focus: "model", model, modelFile: null, profile, profileFile: null, engine: defaultEngineIndex(o), engineFile: null, ...sizes, draft: null, text: null, error: null };
 }
 
 /** What a new search starts from: no filters, cursor at the top, nothing selected or running. */
