@@ -119,6 +119,9 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
     globalBatch: req.training.globalBatch,
     seqLen: req.training.seqLen,
     precision: req.training.precision,
+    // The engine profile the prediction was made with (the worker's: paraplan or paraplan-compile),
+    // so that `paraplan calibrate` prices the run with the same software model.
+    ...(req.training.engine ? { engine: req.training.engine.name } : {}),
     assumed: req.assumed,
     plans: [planJson(result)],
   });

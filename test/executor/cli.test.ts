@@ -55,6 +55,8 @@ describe("paraplan execute (no torch needed)", () => {
     expect(lines[0]).toMatch(/-m torch\.distributed\.run --nnodes 1 --nproc-per-node 2 --node-rank 0 --rdzv-backend c10d --rdzv-endpoint 127\.0\.0\.1:\d+ /);
     const dir = /--spec (\S+)\/launch\.json/.exec(lines[0]!)![1]!;
     expect(readdirSync(dir).sort()).toEqual(["command.txt", "launch.json", "plan.json"]);
+    // The engine the prediction used (the eager worker's on CPU), for paraplan calibrate.
+    expect(JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")).engine).toBe("paraplan");
     expect(processesWith(dir)).toEqual([]);
     const two = await run(
       ["--model", "tiny", "--device", "cpu", "--gpus", "4", "--nnodes", "2", "--rdzv-endpoint", "10.1.2.3:29400", "--print-launch"],

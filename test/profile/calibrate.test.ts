@@ -68,8 +68,21 @@ describe("run directories", () => {
     const { dirs, cases } = runs(SPECS.slice(0, 2), TRUE);
     expect(cases[0]).toMatchObject({ profile: "cpu", gpusPerNode: 2, plan: { dp: 2, microBatch: 4 }, training: { gpus: 2, globalBatch: 8, fusedAttention: true } });
     expect(cases[1]!.training.fusedAttention).toBe(false);
-    expect(cases[0]!.assumed.join()).toMatch(/fused attention/);
+    // Predicted with the worker's engine profile, as execute predicted the run: an old run that
+    // does not record it is the eager worker's (launch.json execution.compile absent).
+    expect(cases[0]!.training.engine?.name).toBe("paraplan");
+    expect(cases[0]!.assumed.join()).toMatch(/engine paraplan \(the run does not record it\)/);
     const d = dirs[0]!;
+    const planJson = JSON.parse(readFileSync(join(d, "plan.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(d, "plan.json"), JSON.stringify({ ...planJson, engine: "paraplan-compile" }));
+    expect([readRun(d).training.engine?.name, readRun(d).assumed]).toEqual(["paraplan-compile", []]);
+    writeFileSync(join(d, "plan.json"), JSON.stringify(planJson));
+    const summary = JSON.parse(readFileSync(join(d, "summary.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(d, "summary.json"), JSON.stringify({ ...summary, execution: { engine: "paraplan-compile" } }));
+    expect(readRun(d).training.engine?.name).toBe("paraplan-compile");
+    writeFileSync(join(d, "plan.json"), JSON.stringify({ ...planJson, engine: "no-such-engine" }));
+    expect(() => readRun(d)).toThrow(/no-such-engine/);
+    writeFileSync(join(d, "plan.json"), JSON.stringify(planJson));
     writeFileSync(join(d, "summary.json"), "{}");
     writeFileSync(join(d, "metrics.jsonl"), [0.9, 0.2, 0.3, 0.25].map((t, i) => JSON.stringify({ step: i + 1, stepTime: t })).join("\n") + "\n");
     expect(readRun(d).measured).toBe(0.25);

@@ -8,8 +8,10 @@ Fits a hardware profile's efficiency data to runs of paraplan execute (runs/<id>
 plan.json, launch.json and summary.json or metrics.jsonl): one scale factor on the matmul
 efficiency table, one on the attention efficiency and one on the memory-bound efficiency, by
 least squares on the relative step-time errors, every efficiency kept in (0, 1]. Runs that
-cannot tell the three apart get one common factor. Writes the calibrated profile (extending the
-original) and prints each run's predicted-against-measured error before and after.
+cannot tell the three apart get one common factor. Each run is priced with the engine profile
+its prediction used (plan.json "engine": paraplan or paraplan-compile), so the factors are the
+hardware's. Writes the calibrated profile (extending the original) and prints each run's
+predicted-against-measured error before and after.
 
   --profile NAME|FILE        the profile to calibrate (default: the one the runs were planned with)
   --out FILE                 default profiles/hardware/local-<profile>-calibrated.json (git

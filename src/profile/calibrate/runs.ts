@@ -4,9 +4,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { planFromJson } from "../../plan-file.js";
-import { type ModelSpec, type Plan, type Precision, type Training, parseModelFile } from "../../../planner/index.js";
+import { type ModelSpec, type Plan, type Precision, type Training, executorEngineName, parseModelFile } from "../../../planner/index.js";
 import { UserError } from "../../errors.js";
 import { loadModel } from "../../load.js";
+import { loadEngine } from "../../load-engine.js";
 
 export interface RunCase {
   dir: string;
@@ -93,10 +94,19 @@ export function readRun(dirArg: string): RunCase {
   const nnodes = num(planJson.nnodes) ?? 1;
   const seqLen = num(planJson.seqLen, lt.seqLen) ?? m.defaultSeqLen;
   const precision = (planJson.precision ?? lt.precision ?? "bf16") as Precision;
+  // The software the run was predicted with: the worker's engine profile (plan.json, else the
+  // summary's execution), so the fit scales the hardware profile and not the engine's terms.
+  const summary = json(dir, "summary.json", false);
+  const execution = isObj(summary?.execution) ? (summary.execution as Obj) : {};
+  let engineName = [planJson.engine, execution.engine].find((x): x is string => typeof x === "string");
+  if (engineName === undefined) {
+    const le = isObj(launch?.execution) ? (launch.execution as Obj) : {};
+    engineName = executorEngineName(le.compile === true);
+    assumed.push(`engine ${engineName} (the run does not record it)`);
+  }
+  const engine = loadEngine(engineName, undefined, `${basename(dir)}: engine`);
   const fused = planJson.fusedAttention ?? (planJson.attention === undefined ? undefined : planJson.attention === "fused");
-  if (fused === undefined) assumed.push("fused attention (the run does not record it)");
   const overlap = planJson.overlapGradReduce;
-  if (overlap === undefined) assumed.push("gradient reduction overlapped with backward (the run does not record it)");
   const globalBatch = num(planJson.globalBatch, lt.globalBatch);
   if (globalBatch === undefined) throw new UserError(`${dir}: plan.json records no globalBatch`);
   const training: Training = {
@@ -104,8 +114,9 @@ export function readRun(dirArg: string): RunCase {
     globalBatch,
     seqLen,
     precision,
-    fusedAttention: fused === undefined ? true : fused === true,
-    overlapGradReduce: overlap === undefined ? true : overlap === true,
+    fusedAttention: fused === undefined ? engine.attention.kernel !== "materialised" : fused === true,
+    overlapGradReduce: overlap === undefined ? engine.dataParallel.overlapGradReduce : overlap === true,
+    engine,
   };
   const measured = measuredStep(dir);
   if (measured === null) throw new UserError(`${dir}: no measured step time (no summary.json or metrics.jsonl); did the run finish?`);
