@@ -6,6 +6,7 @@ import { type ModelSpec, totalParams } from "../../../planner/index.js";
 import { compact } from "../../format/units.js";
 import { hardwareDir, loadModel, loadProfile, modelPresets } from "../../load.js";
 import { builtinEngines, loadEngine } from "../../load-engine.js";
+import { readBuiltins } from "../../builtin-table.js";
 import { DEFAULT_PROFILE, type PlanRequest, buildRequest } from "../../plan-request.js";
 
 export const DEFAULT_MODEL = "gpt3-like";
@@ -58,8 +59,8 @@ export function profileOption(arg: string): ProfileOption {
   return { arg, gpuName: hw.gpuName, gpusPerNode: hw.gpusPerNode, measured: hw.measured };
 }
 
-export function engineOption(arg: string): EngineOption {
-  const e = loadEngine(arg);
+export function engineOption(arg: string, builtins = readBuiltins()): EngineOption {
+  const e = loadEngine(arg, builtins);
   return { arg, name: e.name, description: e.description ?? "" };
 }
 
@@ -81,7 +82,8 @@ export function loadSetupOptions(): SetupOptions {
     }
   }
   const engineNames = builtinEngines().sort((a, b) => Number(b === DEFAULT_ENGINE) - Number(a === DEFAULT_ENGINE) || a.localeCompare(b));
-  return { models, profiles, engines: engineNames.map(engineOption) };
+  const builtins = readBuiltins(); // read once for every engine
+  return { models, profiles, engines: engineNames.map((n) => engineOption(n, builtins)) };
 }
 
 /** `~/x` → the home directory's x. */
