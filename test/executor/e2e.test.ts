@@ -67,7 +67,9 @@ describe.skipIf(!hasWorker() || !hasVenv()).sequential("paraplan execute on CPU 
     const r = await run([...CPU2, "--pp", "2", "--schedule", "1f1b", "--steps", "4", "--global-batch", "8"], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/step 4 traced \(one rank per pipeline stage\), beside the simulator:/);
-    expect(r.stdout).toMatch(/pipeline bubble \(critical stage\)\s+\S+ \S*s \([\d.]+%\)\s+\S+ \S*s \([\d.]+%\)/);
+    // Each column a duration and its share; a measured wait of none prints "0" (CPU ranks on a
+    // loaded machine can run a stage's passes back to back).
+    expect(r.stdout).toMatch(/pipeline bubble \(critical stage\)\s+(?:\S+ \S*s|0) \([\d.]+%\)\s+\S+ \S*s \([\d.]+%\)/);
     const dir = /run dir: (\S+)/.exec(r.stdout)![1]!;
     const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
     const t = s.timeline;
