@@ -3,7 +3,7 @@
 // engine says which attention kernel runs and how fast, which element-wise ops are fused, what a
 // kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
 // that read it live in planner/cost/engine-terms.ts.
-import { CP_COMMS, type CpComm, type Hardware, type Mlp, type Positional, type Precision, type Schedule, type ZeroStage } from "./types.js";
+import { CP_COMMS, type CpComm, type Hardware, type Mlp, type Positional, type Precision, type Schedule, type Training, type ZeroStage } from "./types.js";
 
 export type EngineRecompute = "any" | "layers" | "full";
 export type AttentionKernel = "materialised" | "flash-attention-2" | "flash-attention-3" | "cudnn" | "triton-flash";
@@ -215,6 +215,14 @@ export function gpuGeneration(hw: Pick<Hardware, "gpuName">): string {
 
 /** Whether the engine's attention keeps no s×s scores (every kernel but "materialised"). */
 export const fusedAttentionOf = (e: Engine) => e.attention.kernel !== "materialised";
+
+/** A training run on engine `e`: its attention kind and gradient overlap are the engine's. */
+export const onEngine = <T extends Training>(t: T, e: Engine): T & { engine: Engine } => ({
+  ...t,
+  engine: e,
+  fusedAttention: fusedAttentionOf(e),
+  overlapGradReduce: e.dataParallel.overlapGradReduce,
+});
 
 /** The engine `execute` predicts with: the worker it launches. The worker runs eager today; the
  *  fast-executor issue adds torch.compile, and then this returns "paraplan-compile". */

@@ -32,6 +32,7 @@ export {
   FORMAT_ENGINES,
   executorEngineName,
   fusedAttentionOf,
+  onEngine,
   gpuGeneration,
   withOverrides,
 } from "./engine.js";

@@ -11,6 +11,7 @@ import {
   checkFixed,
   checkTraining,
   issueText,
+  onEngine,
 } from "../planner/index.js";
 import { UserError } from "./errors.js";
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
@@ -62,13 +63,12 @@ export function buildRequest(args: PlanArgs, implied?: { engine: string; from: s
     );
   }
   const { engine, from: engineFrom } = resolveEngine(args, implied, builtins);
-  const training: Training & { engine: Engine } = { gpus, globalBatch, seqLen, precision: args.precision,
-    fusedAttention: engine.attention.kernel !== "materialised",
-    overlapGradReduce: engine.dataParallel.overlapGradReduce,
-    engine,
+  const training: Training & { engine: Engine } = onEngine({ gpus, globalBatch, seqLen, precision: args.precision,
+    fusedAttention: true,
+    overlapGradReduce: true,
     ...(args.moeImbalance !== undefined ? { moeImbalance: args.moeImbalance } : {}),
     ...(args.optimizerStates !== undefined ? { optimizerStates: args.optimizerStates } : {}),
-  };
+  }, engine);
   // Mixture of experts: the load imbalance assumed, said when it is the default; given for a dense
   // model it would change nothing, which the user should hear rather than guess.
   if (model.moe === undefined && args.moeImbalance !== undefined) throw new UserError(`--moe-imbalance: ${model.name} is a dense model (no experts); drop the flag`);
@@ -91,7 +91,7 @@ export function buildRequest(args: PlanArgs, implied?: { engine: string; from: s
  *  model is what does not run. */
 export const WORKER_ENGINE = "execute's worker";
 
-function issueLine(bad: InputIssue, impliedBy: string | undefined): string {
+export function issueLine(bad: InputIssue, impliedBy: string | undefined): string {
   if (bad.flag !== "--engine" || impliedBy === undefined) return `${bad.flag}: ${issueText(bad)}`;
   if (impliedBy === WORKER_ENGINE) return `--model: ${bad.message}; execute runs paraplan's worker`;
   return `${impliedBy}: ${issueText(bad)}`;

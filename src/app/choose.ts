@@ -5,7 +5,7 @@
 import { CPU_PROFILE, type Devices, profileForGpu } from "../../executor/devices.js";
 import { DoesNotFit } from "../../executor/errors.js";
 import type { Chosen as RunChoice } from "../../executor/prepare.js";
-import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, executorEngineName, issueText, search } from "../../planner/index.js";
+import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, executorEngineName, issueText, onEngine, search } from "../../planner/index.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import { defaultCompile } from "../../executor/spec.js";
@@ -16,7 +16,7 @@ import { gib, percent } from "../format/units.js";
 import { loadProfile } from "../load.js";
 import { loadEngine } from "../load-engine.js";
 import type { PlanArgs } from "../plan-args.js";
-import { type PlanRequest, WORKER_ENGINE, buildRequest } from "../plan-request.js";
+import { type PlanRequest, WORKER_ENGINE, buildRequest, issueLine } from "../plan-request.js";
 
 /** How many of the best plans to look through for one the worker can run. */
 const RUNNABLE_POOL = 50;
@@ -167,10 +167,9 @@ export interface GivenInput {
 function onWorkerEngine(request: PlanRequest, device: Devices["device"]): PlanRequest {
   const name = executorEngineName(defaultCompile(device));
   if (request.training.engine.name === name) return request;
-  const engine = loadEngine(name);
-  const training = { ...request.training, engine, fusedAttention: engine.attention.kernel !== "materialised", overlapGradReduce: engine.dataParallel.overlapGradReduce };
+  const training = onEngine(request.training, loadEngine(name));
   const bad = checkTraining(request.model, request.hw, training);
-  if (bad) throw new UserError(`${bad.flag === "--engine" ? "--model" : bad.flag}: ${bad.message}; execute runs paraplan's worker`);
+  if (bad) throw new UserError(issueLine(bad, WORKER_ENGINE));
   return { ...request, training, engineFrom: WORKER_ENGINE };
 }
 

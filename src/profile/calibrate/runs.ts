@@ -4,7 +4,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { planFromJson } from "../../plan-file.js";
-import { type ModelSpec, type Plan, type Precision, type Training, executorEngineName, parseModelFile } from "../../../planner/index.js";
+import { type ModelSpec, type Plan, type Precision, type Training, executorEngineName, fusedAttentionOf, parseModelFile } from "../../../planner/index.js";
 import { UserError } from "../../errors.js";
 import { loadModel } from "../../load.js";
 import { loadEngine } from "../../load-engine.js";
@@ -114,7 +114,7 @@ export function readRun(dirArg: string): RunCase {
     globalBatch,
     seqLen,
     precision,
-    fusedAttention: fused === undefined ? engine.attention.kernel !== "materialised" : fused === true,
+    fusedAttention: fused === undefined ? fusedAttentionOf(engine) : fused === true,
     overlapGradReduce: overlap === undefined ? engine.dataParallel.overlapGradReduce : overlap === true,
     engine,
   };
