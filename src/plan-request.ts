@@ -35,8 +35,16 @@ export interface PlanRequest {
   assumed: string[];
 }
 
-/** `implied`: the engine an export format or a --from file runs on, used when --engine is absent. */
-export function buildRequest(args: PlanArgs, implied?: { engine: string; from: string }): PlanRequest {
+/** The engine an export format, a --from file or execute's worker runs on, used when --engine is
+ *  absent: `from` says so in the header, `flag` names it where the engine cannot run the model
+ *  (default: `from`). */
+export interface ImpliedEngine {
+  engine: string;
+  from: string;
+  flag?: string;
+}
+
+export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanRequest {
   if (args.model === undefined) throw new UserError("--model is required: a preset such as gpt3-like, or a .json file");
   const builtins = readBuiltins(); // read once for the model, the profile and the engine
   const model = loadModel(args.model, builtins);
@@ -82,7 +90,7 @@ export function buildRequest(args: PlanArgs, implied?: { engine: string; from: s
     assumed.push(`stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: first and last stages lighter; --stage-layers)`);
   }
   const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, fixed);
-  if (bad) throw new UserError(issueLine(bad, args.engine === undefined ? implied?.from : undefined));
+  if (bad) throw new UserError(issueLine(bad, args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
   return { model, hw, profileName, training, engineFrom, fixed, assumed };
 }
 

@@ -142,6 +142,15 @@ describe("execute", () => {
   });
 });
 
+describe("Megatron-DeepSpeed's experts (DeepSpeed-MoE)", () => {
+  it("export --format deepspeed of an MoE model writes its expert arguments, not a refusal from its engine", async () => {
+    const r = await runCli(["export", "--format", "deepspeed", "--model", "mixtral-8x7b", "--gpus", "64"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^--num-experts 8$/m);
+    expect(r.stdout).toMatch(/^--moe-expert-parallel-size \d+$/m);
+  });
+});
+
 describe("a model the stack's code cannot build", () => {
   // The tiny preset with ALiBi positions (MPT's, Press et al. 2022).
   const alibi = () => {
