@@ -4,7 +4,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { makeDirs } from "../../executor/fs-safe.js";
-import { FORMAT_ENGINES, evaluatePlan } from "../../planner/index.js";
+import { FORMAT_ENGINES, evaluatePlan, executorEngineName } from "../../planner/index.js";
+import { defaultCompile } from "../../executor/spec.js";
 import { checkLayout } from "../../planner/space.js";
 import { readPlanFile } from "../plan-file.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
@@ -80,10 +81,17 @@ export function runExport(argv: string[], io: Io): number {
   }
   // An engine's format predicts with that engine, or with an engine file that extends it directly
   // (the user's profile of their version of the stack); another --engine contradicts it. The
-  // launchers (torchrun, slurm) start any script: --engine is free there.
-  const formatEngine = f in FORMAT_ENGINES ? FORMAT_ENGINES[f as keyof typeof FORMAT_ENGINES] : undefined;
+  // launchers (torchrun, slurm) start paraplan's worker, compiled on CUDA as their launch.json says
+  // (src/engines/torchrun.ts launchSpecFile), so they predict with its engine as execute does;
+  // with --script they start the user's script and --engine is free.
+  const workerLaunch = (f === "torchrun" || f === "slurm") && s("script") === undefined;
+  const formatEngine = f in FORMAT_ENGINES ? FORMAT_ENGINES[f as keyof typeof FORMAT_ENGINES] : workerLaunch ? executorEngineName(defaultCompile("cuda")) : undefined;
   if (formatEngine && args.engine !== undefined && args.engine !== formatEngine && extendedEngine(args.engine) !== formatEngine)
-    throw new UserError(`--engine ${args.engine} contradicts --format ${f}, which runs on ${formatEngine}; drop --engine`);
+    throw new UserError(
+      workerLaunch
+        ? `--engine ${args.engine} contradicts --format ${f}, which launches paraplan's worker (engine ${formatEngine}); drop --engine, or give --script to launch your own`
+        : `--engine ${args.engine} contradicts --format ${f}, which runs on ${formatEngine}; drop --engine`,
+    );
   const req = buildRequest(
     { ...args, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },
     formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,

@@ -142,6 +142,21 @@ describe("execute", () => {
   });
 });
 
+describe("the launchers (torchrun, slurm) predict with paraplan's worker unless --script names another", () => {
+  it("the worker's compiled engine by default; --engine contradicts it, and is free with --script", async () => {
+    const tiny = ["--model", "tiny", "--top", "1"];
+    const planned = JSON.parse((await runCli(["plan", ...tiny, "--engine", "paraplan-compile", "--json"])).stdout).plans[0].tokensPerSecond as number;
+    const worker = await runCli(["export", "--format", "torchrun", ...tiny]);
+    expect(worker.code, worker.stderr).toBe(0);
+    expect(worker.stderr).toContain(`predicted ${Math.round(planned).toLocaleString("en-US")} tokens/s`);
+    const clash = await runCli(["export", "--format", "slurm", ...tiny, "--engine", "fsdp"]);
+    expect(clash.code).toBe(2);
+    expect(clash.stderr).toBe("paraplan: --engine fsdp contradicts --format slurm, which launches paraplan's worker (engine paraplan-compile); drop --engine, or give --script to launch your own");
+    const own = await runCli(["export", "--format", "slurm", ...tiny, "--engine", "fsdp", "--script", "train.py"]);
+    expect(own.code, own.stderr).toBe(0);
+  });
+});
+
 describe("Megatron-DeepSpeed's experts (DeepSpeed-MoE)", () => {
   it("export --format deepspeed of an MoE model writes its expert arguments, not a refusal from its engine", async () => {
     const r = await runCli(["export", "--format", "deepspeed", "--model", "mixtral-8x7b", "--gpus", "64"]);
