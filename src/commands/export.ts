@@ -4,12 +4,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { makeDirs } from "../../executor/fs-safe.js";
-import { FORMAT_ENGINES, evaluatePlan, executorEngineName } from "../../planner/index.js";
-import { defaultCompile } from "../../executor/spec.js";
+import { FORMAT_ENGINES, evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { readPlanFile } from "../plan-file.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
-import { ENGINES, exportPlan, searchForFormat } from "../engines/export-plan.js";
+import { ENGINES, exportPlan, formatEngineName, searchForFormat } from "../engines/export-plan.js";
 import { extendedEngine } from "../load-engine.js";
 import { UserError } from "../errors.js";
 import { describePlan, rejections } from "../format/plan-text.js";
@@ -84,8 +83,8 @@ export function runExport(argv: string[], io: Io): number {
   // launchers (torchrun, slurm) start paraplan's worker, compiled on CUDA as their launch.json says
   // (src/engines/torchrun.ts launchSpecFile), so they predict with its engine as execute does;
   // with --script they start the user's script and --engine is free.
-  const workerLaunch = (f === "torchrun" || f === "slurm") && s("script") === undefined;
-  const formatEngine = f in FORMAT_ENGINES ? FORMAT_ENGINES[f as keyof typeof FORMAT_ENGINES] : workerLaunch ? executorEngineName(defaultCompile("cuda")) : undefined;
+  const formatEngine = formatEngineName(f, s("script"));
+  const workerLaunch = formatEngine !== undefined && !(f in FORMAT_ENGINES);
   if (formatEngine && args.engine !== undefined && args.engine !== formatEngine && extendedEngine(args.engine) !== formatEngine)
     throw new UserError(
       workerLaunch

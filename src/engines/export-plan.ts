@@ -9,9 +9,12 @@ import {
   type PlanResult,
   type SearchResult,
   type Training,
+  FORMAT_ENGINES,
   comparePlans,
+  executorEngineName,
   search,
 } from "../../planner/index.js";
+import { defaultCompile } from "../../executor/spec.js";
 import { deepspeed } from "./deepspeed.js";
 import {
   type Engine,
@@ -29,6 +32,15 @@ import { torchrun } from "./torchrun.js";
 import { torchtitan } from "./torchtitan.js";
 
 export const ENGINES: Record<ExportFormat, Engine> = { megatron, deepspeed, torchtitan, torchrun, slurm };
+
+/** The engine a format's configuration runs on, which its export predicts with: the stack's
+ *  (FORMAT_ENGINES); for the launchers (torchrun, slurm) paraplan's worker, compiled on CUDA as
+ *  their launch.json says (torchrun.ts launchSpecFile), or none when `script` launches the user's
+ *  own. */
+export function formatEngineName(format: ExportFormat, script?: string): string | undefined {
+  if (format in FORMAT_ENGINES) return FORMAT_ENGINES[format as keyof typeof FORMAT_ENGINES];
+  return script === undefined ? executorEngineName(defaultCompile("cuda")) : undefined;
+}
 
 /** The engine's configuration files for this plan. Throws ExportRefused (a one-line UserError)
  *  when the engine cannot run the plan; a nearest mapping is returned with its notes. */

@@ -74,4 +74,25 @@ describe("export", () => {
     expect(s.message).toMatch(/not runnable as is: megatron \(.*zbv/);
     expect([...zbWritten.keys()].some((k) => k.includes("/megatron/"))).toBe(false);
   });
+
+  it("g writes each format as its own stack runs it, whatever Software the plan was searched under", () => {
+    // Planned under fsdp (llm-foundry's PURE bf16: 16-bit gradient reduction) ...
+    const fsdp = sessionOf("llama3-8b", 1, 8, 16, "dgx-h100", "fsdp").request;
+    expect(fsdp.training.engine.dataParallel.gradReduceBytes).toBe(2);
+    const z3 = search(fsdp.model, fsdp.hw, fsdp.training, { zero: 3 }, { top: 1 }).plans[0]!;
+    const written = new Map<string, string>();
+    exportEngineConfigs(fsdp, z3, dir, (path, text) => written.set(path, text), () => {});
+    const base = join(dir, `paraplan-export-llama3-8b-${z3.tp}x${z3.pp}x${z3.dp}`);
+    // ... the Megatron file reduces as Megatron-Core does (fp32 under bf16: no --grad-reduce-in-bf16)
+    // and torchtitan's as FSDP2 does (fp32), as `paraplan export --format …` writes them.
+    expect(written.get(join(base, "megatron", "megatron-args.txt"))).not.toContain("--grad-reduce-in-bf16");
+    expect(written.get(join(base, "torchtitan", "torchtitan.toml"))).toMatch(/^mixed_precision_reduce = "float32"$/m);
+    // An MoE model: torchtitan of Dec 2024 runs no experts, so its configuration is named, not written.
+    const moe = sessionOf("mixtral-8x7b", 8, 8, 64).request;
+    const ep = search(moe.model, moe.hw, moe.training, { ep: 8, zero: 3, tp: 1, pp: 1 }, { top: 1 }).plans[0]!;
+    const moeWritten = new Map<string, string>();
+    const r = exportEngineConfigs(moe, ep, dir, (path, text) => moeWritten.set(path, text), () => {});
+    expect(r.message).toMatch(/not runnable as is: .*torchtitan \(engine torchtitan runs no mixture-of-experts layers/);
+    expect([...moeWritten.keys()].some((k) => k.includes("/torchtitan/"))).toBe(false);
+  });
 });

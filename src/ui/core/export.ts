@@ -4,9 +4,10 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { makeDirs } from "../../../executor/fs-safe.js";
-import type { PlanResult } from "../../../planner/index.js";
-import { EXPORT_FORMATS, ExportRefused } from "../../engines/engine-plan.js";
-import { exportPlan as engineExport } from "../../engines/export-plan.js";
+import { type PlanResult, type Training, checkTraining, issueText, onEngine } from "../../../planner/index.js";
+import { EXPORT_FORMATS, type ExportFormat, ExportRefused } from "../../engines/engine-plan.js";
+import { exportPlan as engineExport, formatEngineName } from "../../engines/export-plan.js";
+import { loadEngine } from "../../load-engine.js";
 import { planJson } from "../../../executor/plan-json.js";
 import type { PlanRequest } from "../../plan-request.js";
 
@@ -44,6 +45,17 @@ function makeDir(dir: string): void {
   if (!r.ok) throw new Error(`${r.reason} (${r.errno})`);
 }
 
+/** The session's training on the engine a format runs on (`paraplan export` predicts and writes
+ *  with it: a Megatron file reduces gradients as Megatron-Core does, whatever the Software field
+ *  searched with), or why that engine cannot train the model. */
+function onFormatEngine(format: ExportFormat, req: PlanRequest): Training | string {
+  const name = formatEngineName(format);
+  if (name === undefined || name === req.training.engine.name) return req.training;
+  const training = onEngine(req.training, loadEngine(name));
+  const bad = checkTraining(req.model, req.hw, training);
+  return bad ? issueText(bad) : training;
+}
+
 /** The engines' own configurations for the plan (`paraplan export`'s exporters), written to
  *  paraplan-export-<model>-<tp>x<pp>x<dp>/<format>/; formats that cannot run the plan are named
  *  with their reason instead. */
@@ -62,7 +74,12 @@ export function exportEngineConfigs(
   try {
     for (const format of EXPORT_FORMATS) {
       try {
-        const r = engineExport(format, req.model, p, req.training, req.hw);
+        const training = onFormatEngine(format, req);
+        if (typeof training === "string") {
+          refused.push(`${format} (${training})`);
+          continue;
+        }
+        const r = engineExport(format, req.model, p, training, req.hw);
         mkdir(join(dir, format));
         for (const f of r.files) write(join(dir, format, f.name), f.content);
         wrote.push(format);
