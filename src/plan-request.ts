@@ -18,6 +18,7 @@ import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
 import { loadModel, loadProfile } from "./load.js";
 import { readBuiltins } from "./builtin-table.js";
 import { resolveEngine } from "./plan-engine.js";
+import { loadEngine } from "./load-engine.js";
 import type { PlanArgs } from "./plan-args.js";
 
 export const DEFAULT_PROFILE = "dgx-h100";
@@ -98,6 +99,15 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
  *  file): an issue with the engine is named by it. execute's worker is no choice at all: the
  *  model is what does not run. */
 export const WORKER_ENGINE = "execute's worker";
+
+/** The request's training on the built-in engine `name` (the request's own where it already runs
+ *  on it), or what that engine cannot do with the model (checkTraining): for a run predicted with
+ *  another stack than the plan was found under (execute's worker, an export's format). */
+export function trainingOn(req: PlanRequest, name: string): PlanRequest["training"] | InputIssue {
+  if (req.training.engine.name === name) return req.training;
+  const training = onEngine(req.training, loadEngine(name));
+  return checkTraining(req.model, req.hw, training) ?? training;
+}
 
 export function issueLine(bad: InputIssue, impliedBy: string | undefined): string {
   if (bad.flag !== "--engine" || impliedBy === undefined) return `${bad.flag}: ${issueText(bad)}`;

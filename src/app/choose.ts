@@ -5,7 +5,7 @@
 import { CPU_PROFILE, type Devices, profileForGpu } from "../../executor/devices.js";
 import { DoesNotFit } from "../../executor/errors.js";
 import type { Chosen as RunChoice } from "../../executor/prepare.js";
-import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, executorEngineName, issueText, onEngine, search } from "../../planner/index.js";
+import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, executorEngineName, issueText, search } from "../../planner/index.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import { defaultCompile } from "../../executor/spec.js";
@@ -14,9 +14,8 @@ import { UserError } from "../errors.js";
 import { describePlan, rejections } from "../format/plan-text.js";
 import { gib, percent } from "../format/units.js";
 import { loadProfile } from "../load.js";
-import { loadEngine } from "../load-engine.js";
 import type { PlanArgs } from "../plan-args.js";
-import { type PlanRequest, WORKER_ENGINE, buildRequest, issueLine } from "../plan-request.js";
+import { type PlanRequest, WORKER_ENGINE, buildRequest, issueLine, trainingOn } from "../plan-request.js";
 
 /** How many of the best plans to look through for one the worker can run. */
 const RUNNABLE_POOL = 50;
@@ -165,12 +164,9 @@ export interface GivenInput {
  *  paraplan-compile where the device compiles by default), whichever engine the plan was found
  *  under, so that measured and predicted describe the same software, as `execute` does. */
 function onWorkerEngine(request: PlanRequest, device: Devices["device"]): PlanRequest {
-  const name = executorEngineName(defaultCompile(device));
-  if (request.training.engine.name === name) return request;
-  const training = onEngine(request.training, loadEngine(name));
-  const bad = checkTraining(request.model, request.hw, training);
-  if (bad) throw new UserError(issueLine(bad, WORKER_ENGINE));
-  return { ...request, training, engineFrom: WORKER_ENGINE };
+  const training = trainingOn(request, executorEngineName(defaultCompile(device)));
+  if ("code" in training) throw new UserError(issueLine(training, WORKER_ENGINE));
+  return training === request.training ? request : { ...request, training, engineFrom: WORKER_ENGINE };
 }
 
 /** The request on CPU ranks: the cpu profile's figures (stated assumptions) for the same model

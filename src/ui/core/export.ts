@@ -4,12 +4,11 @@
 import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { makeDirs } from "../../../executor/fs-safe.js";
-import { type PlanResult, type Training, checkTraining, issueText, onEngine } from "../../../planner/index.js";
+import { type PlanResult, type Training, issueText } from "../../../planner/index.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused } from "../../engines/engine-plan.js";
 import { exportPlan as engineExport, formatEngineName } from "../../engines/export-plan.js";
-import { loadEngine } from "../../load-engine.js";
 import { planJson } from "../../../executor/plan-json.js";
-import type { PlanRequest } from "../../plan-request.js";
+import { type PlanRequest, trainingOn } from "../../plan-request.js";
 
 /** A file-name-safe form of a model name. */
 export const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "") || "model";
@@ -50,10 +49,9 @@ function makeDir(dir: string): void {
  *  searched with), or why that engine cannot train the model. */
 function onFormatEngine(format: ExportFormat, req: PlanRequest): Training | string {
   const name = formatEngineName(format);
-  if (name === undefined || name === req.training.engine.name) return req.training;
-  const training = onEngine(req.training, loadEngine(name));
-  const bad = checkTraining(req.model, req.hw, training);
-  return bad ? issueText(bad) : training;
+  if (name === undefined) return req.training;
+  const training = trainingOn(req, name);
+  return "code" in training ? issueText(training) : training;
 }
 
 /** The engines' own configurations for the plan (`paraplan export`'s exporters), written to
