@@ -89,6 +89,7 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     ["megatron-deepspeed", { recompute: "selective" }, "--recompute", /has no selective recompute: it recomputes whole layers \(full\) or nothing/],
     ["fsdp", { recompute: "selective" }, "--recompute", /has no selective recompute.*MPTBlock/],
     ["fsdp", { vpp: 2 }, "--vpp", /does not run pipeline parallel \(vpp 2\)/],
+    ["fsdp", { schedule: "zb1p" }, "--schedule", /does not run pipeline parallel \(no zb1p schedule\) \(.*Composer/],
     ["fsdp", { cpComm: "ring" }, "--cp-comm", /does not run context parallel/],
     ["megatron-2021", { cpSplit: "contiguous" }, "--cp-split", /does not run context parallel/],
   ] as const)("%s with %o: %s", (name, fixed, flag, message) => {
