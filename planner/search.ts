@@ -137,6 +137,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           // ZeRO shards over dp·cp (groups.ts "shard").
           const dpcp = dp * cp;
           const zeros = zeroCandidates(fixed, dpcp, pp, t.engine);
+          if (zeros.length === 0) continue; // a fixed ZeRO stage the engine does not run beside this pipeline
           const perLayout = zeros.length * st.recomputes.length;
           for (const vpp of vpps) {
             d.vpp = vpp;

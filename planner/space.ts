@@ -138,13 +138,21 @@ const ZERO_ONLY: readonly ZeroStage[] = [0];
 /** ZeRO stages: the stack's (with a pipeline, those it runs beside one), or the fixed one. ZeRO
  *  partitions the model states over the data-parallel group (Rajbhandari et al. 2020 §5); with
  *  dp = 1 there is nothing to partition and stages 1–3 are ZeRO-0 under another name, so the space
- *  holds ZeRO-0 only there (a fixed stage is still evaluated as asked). */
+ *  holds ZeRO-0 only there (a fixed stage is still evaluated as asked). A fixed stage the engine
+ *  does not run beside a pipeline leaves the searched pipelines out (pp free, --zero 3 under
+ *  megatron-core or torchtitan: no pp > 1 plan); with pp fixed too, or a stage the engine does not
+ *  run at all, it is bad input (constraints.ts checkFixed). Without an engine (a library caller) a
+ *  fixed stage is evaluated everywhere. */
 export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine): readonly ZeroStage[] {
-  if (fixed.zero !== undefined) return [fixed.zero];
+  if (fixed.zero !== undefined) {
+    if (dp === 1 || pp === 1 || engine === undefined) return [fixed.zero];
+    return supportsOf(engine).zeroWithPipeline.includes(fixed.zero) ? [fixed.zero] : NO_ZERO;
+  }
   if (dp === 1) return ZERO_ONLY;
   const s = supportsOf(engine);
   return pp > 1 ? s.zeroWithPipeline : s.zero;
 }
+const NO_ZERO: readonly ZeroStage[] = [];
 
 const WHOLE_LAYERS: readonly Recompute[] = ["none", "full"];
 const FULL_ONLY: readonly Recompute[] = ["full"];

@@ -54,6 +54,20 @@ describe("the search tries only what the stack runs", () => {
     expect(cp.length).toBeGreaterThan(0);
     expect(new Set(cp.map((p) => p.cpComm))).toEqual(new Set(["ring", "allgather"]));
   });
+  it("a fixed ZeRO stage is searched only beside the pipelines the stack runs it with (--zero 3, pp free)", () => {
+    for (const name of ["megatron-core", "torchtitan", "paraplan", "megatron-deepspeed"]) {
+      const e = engine(name);
+      const r = search(preset("llama3-70b"), h100, training(64, 512, 4096, e), { zero: 3 }, { top: 1, keepAll: true });
+      const all = r.all ?? [];
+      expect(all.length, name).toBeGreaterThan(0);
+      // (dp 1: nothing to shard, the stage is ZeRO-0 under another name and evaluated as asked)
+      expect(all.filter((p) => p.pp > 1 && p.dp * p.cp > 1), name).toEqual([]);
+      expect(new Set(all.map((p) => p.zero)), name).toEqual(new Set([3]));
+    }
+    // ZeRO-1 beside a pipeline, which they all run: pipelines are searched.
+    const piped = search(preset("llama3-70b"), h100, training(64, 512, 4096, engine("torchtitan")), { zero: 1 }, { top: 1, keepAll: true }).all ?? [];
+    expect(piped.some((p) => p.pp > 1)).toBe(true);
+  });
   it("megatron-core, the default: every parallelism, ZeRO 0 or 1 beside a pipeline (MEGATRON_SUPPORTS, as no engine)", () => {
     expect(engine("megatron-core").supports).toEqual({ ...MEGATRON_SUPPORTS, contextParallel: ["ring", "allgather", "a2a"] });
   });
@@ -66,6 +80,11 @@ describe("the search tries only what the stack runs", () => {
     expect(zeroCandidates({}, 64, 1, fsdp)).toEqual([0, 2, 3]);
     expect(zeroCandidates({}, 1, 1, fsdp)).toEqual([0]);
     expect(zeroCandidates({ zero: 1 }, 64, 1, fsdp)).toEqual([1]);
+    // Beside a pipeline a fixed stage the engine does not run there leaves that pipeline out (pp is
+    // searched; checkFixed refuses it when pp is fixed too); without an engine it is evaluated.
+    expect(zeroCandidates({ zero: 3 }, 64, 2, engine("torchtitan"))).toEqual([]);
+    expect(zeroCandidates({ zero: 1 }, 64, 2, engine("torchtitan"))).toEqual([1]);
+    expect(zeroCandidates({ zero: 3 }, 64, 2)).toEqual([3]);
     expect(spCandidates({}, 4, false, "always")).toEqual([true]);
     expect(spCandidates({}, 4, false, "never")).toEqual([false]);
     expect(spCandidates({}, 4, false, "optional")).toEqual([false, true]);
@@ -89,6 +108,7 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     ["megatron-deepspeed", { recompute: "selective" }, "--recompute", /has no selective recompute: it recomputes whole layers \(full\) or nothing/],
     ["fsdp", { recompute: "selective" }, "--recompute", /has no selective recompute.*MPTBlock/],
     ["fsdp", { vpp: 2 }, "--vpp", /does not run pipeline parallel \(vpp 2\)/],
+    ["paraplan", { pp: 2, zero: 3 }, "--zero", /runs ZeRO stages 0, 1 beside a pipeline, not 3 \(torch\.distributed\.pipelining defers an FSDP2 stage's gradient reduction/],
     ["fsdp", { schedule: "zb1p" }, "--schedule", /does not run pipeline parallel \(no zb1p schedule\) \(.*Composer/],
     ["fsdp", { cpComm: "ring" }, "--cp-comm", /does not run context parallel/],
     ["megatron-2021", { cpSplit: "contiguous" }, "--cp-split", /does not run context parallel/],
@@ -105,7 +125,7 @@ describe("a fixed dimension the engine cannot run is bad input naming its flag",
     expect(issue("torchtitan", { tp: 2, sequenceParallel: true, pp: 2, zero: 1 })).toBeNull();
     expect(issue("megatron-core", { tp: 2, pp: 2, zero: 1, cp: 2, cpComm: "a2a" })).toBeNull();
     expect(issue("megatron-core", { pp: 1, zero: 3 })).toBeNull();
-    expect(issue("paraplan", { pp: 2, zero: 3 })).toBeNull();
+    expect(issue("paraplan", { pp: 2, zero: 1 })).toBeNull();
     expect(issue("torchtitan", { pp: 2, schedule: "zbv", recompute: "selective" })).toBeNull();
     expect(issue("megatron-2021", { pp: 1, schedule: "1f1b", recompute: "full" })).toBeNull();
     expect(issue("megatron-deepspeed", { recompute: "none" })).toBeNull();
