@@ -44,12 +44,12 @@ describe("the search tries only what the stack runs", () => {
     expect(new Set(flat.map((p) => p.zero))).toEqual(new Set([0, 1, 2, 3]));
     expect(all.some((p) => p.sequenceParallel)).toBe(false);
   });
-  it("torchtitan: sequence parallel whenever tp > 1, FSDP (3) or DDP (0) without a pipeline, no all-to-all context parallel", () => {
+  it("torchtitan: sequence parallel whenever tp > 1, FSDP (2: \"never\", 3) or DDP (0) without a pipeline, no all-to-all context parallel", () => {
     const all = plansOf("llama3-8b", engine("torchtitan"), 64, 64, 65536);
     const tp = all.filter((p) => p.tp > 1);
     expect(tp.length).toBeGreaterThan(0);
     expect(tp.every((p) => p.sequenceParallel)).toBe(true);
-    expect(new Set(all.filter((p) => p.pp === 1 && p.dp * p.cp > 1).map((p) => p.zero))).toEqual(new Set([0, 3]));
+    expect(new Set(all.filter((p) => p.pp === 1 && p.dp * p.cp > 1).map((p) => p.zero))).toEqual(new Set([0, 2, 3]));
     const cp = all.filter((p) => p.cp > 1);
     expect(cp.length).toBeGreaterThan(0);
     expect(new Set(cp.map((p) => p.cpComm))).toEqual(new Set(["ring", "allgather"]));
