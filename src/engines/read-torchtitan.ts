@@ -89,10 +89,16 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // FSDP runs over dp_shard · cp (dp_shard_cp): context parallel alone shards too.
   if (s > 1 || c > 1) {
     const policy = str("parallelism", "fsdp_reshard_after_forward", "default");
-    if (policy === "always") zero = 3;
-    else if (policy === "never") zero = 2;
-    else if (policy === "default") zero = pp > 1 ? 2 : 3;
-    else throw new UserError(`${o}: parallelism.fsdp_reshard_after_forward "${policy}" is not default, always or never`);
+    if (policy !== "default" && policy !== "always" && policy !== "never")
+      throw new UserError(`${o}: parallelism.fsdp_reshard_after_forward "${policy}" is not default, always or never`);
+    // Beside a pipeline torch.distributed.pipelining keeps each FSDP2 stage's gradients unsharded
+    // until the last micro-batch and reduces them once (stage.py backward_maybe_with_nosync,
+    // perform_reduce_grad), with the gathered parameters kept: ZeRO-1 in paraplan's terms (the
+    // torchtitan engine's zeroWithPipeline), which "default" (no resharding under pp) and "never"
+    // run. "always" re-gathers every micro-batch's parameters beside those gradients, no ZeRO stage.
+    if (pp > 1 && policy === "always")
+      throw new UserError(`${o}: parallelism.fsdp_reshard_after_forward "always" with pipeline_parallel_degree ${pp}: FSDP2 then gathers the parameters again every micro-batch while torch.distributed.pipelining keeps the gradients unsharded until the last one, which no ZeRO stage paraplan prices describes; use "default" or "never" (ZeRO-1 beside a pipeline)`);
+    zero = pp > 1 ? 1 : policy === "never" ? 2 : 3;
     if (r > 1) notes.push(`${o}: HSDP (replicate ${r} × shard ${s}) read as ZeRO-${zero} over dp ${dp}; paraplan shards over every data-parallel rank`);
   }
   const spSetting = get("parallelism", "enable_sequence_parallel");

@@ -6,7 +6,11 @@
 //    frozen; names from torchtitan/config/configs.py (@0014ac2c).
 // Lists recorded in test/export/fixtures/torchtitan-*.txt. ZeRO maps to FSDP2 (fully_shard):
 // ZeRO-3 = shard with reshard_after_forward, ZeRO-2 = shard without (policy "never"), ZeRO-0 =
-// replicate (DDP); ZeRO-1 has no equivalent.
+// replicate (DDP); ZeRO-1 has no equivalent without a pipeline. Beside a pipeline FSDP2 is ZeRO-1:
+// torch.distributed.pipelining runs every micro-batch's backward with gradient sync and resharding
+// off and reduces once after the last (stage.py backward_maybe_with_nosync, perform_reduce_grad),
+// so the gathered parameters and an unsharded gradient stay for the step, one gather and one
+// reduce-scatter a step (the torchtitan engine's zeroWithPipeline, profiles/engines/torchtitan.json).
 import type { Fixed, Plan } from "../../planner/index.js";
 import { torchtitanRefusal } from "../../planner/layout/capabilities.js";
 import {
@@ -49,7 +53,7 @@ function titanModel(name: string): { name: string; flavor: string } | null {
 /** The parallelism section, shared by both releases (keys of class Parallelism / ParallelismConfig). */
 export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
   const { model: m, plan: p, release } = ctx;
-  const sharded = p.zero >= 2;
+  const sharded = p.zero >= 2 || (p.zero === 1 && p.pp > 1); // ZeRO-1 only beside a pipeline (translate)
   const v: Record<string, TomlValue> = {
     data_parallel_replicate_degree: sharded ? 1 : p.dp,
     data_parallel_shard_degree: sharded ? p.dp : 1,
@@ -174,21 +178,29 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const old = ctx.release.id === "0.2";
   const p = { ...plan };
   const notes: string[] = [];
+  // FSDP2 "never" is ZeRO-2 without a pipeline and ZeRO-1 beside one (the header above).
+  const piped = p.pp > 1;
+  const never = piped ? 1 : 2;
+  const neverWords = `FSDP2 "never", i.e. ZeRO-${never}${piped ? " beside a pipeline" : ""}`;
   if (p.cp > 1 && p.zero === 0) {
-    p.zero = 2;
-    notes.push('cp > 1: torchtitan applies FSDP over the data-parallel and context-parallel ranks together (the dp_shard_cp mesh, torchtitan/distributed/parallel_dims.py) whenever context parallel is on, so parameters cannot stay replicated; nearest: FSDP2 "never", i.e. ZeRO-2');
+    p.zero = never;
+    notes.push(`cp > 1: torchtitan applies FSDP over the data-parallel and context-parallel ranks together (the dp_shard_cp mesh, torchtitan/distributed/parallel_dims.py) whenever context parallel is on, so parameters cannot stay replicated; nearest: ${neverWords}`);
   }
   if (p.dp === 1 && p.cp === 1 && p.zero !== 0) {
     p.zero = 0;
     notes.push("dp 1: torchtitan has no data-parallel dimension to shard or replicate, so every ZeRO stage is ZeRO-0");
   }
-  if (p.zero === 1) {
+  if (piped && p.zero >= 2) {
+    notes.push(`ZeRO-${p.zero} beside a pipeline: torch.distributed.pipelining holds each FSDP2 stage's gradients unsharded until the last micro-batch and reduces them once (stage.py backward_maybe_with_nosync, perform_reduce_grad), with the gathered parameters kept (set_reshard_after_backward(False)); nearest: ${neverWords}, as paraplan prices it`);
+    p.zero = 1;
+  }
+  if (p.zero === 1 && !piped) {
     p.zero = 2;
-    notes.push('ZeRO-1 has no torchtitan equivalent (FSDP2 shards gradients along with optimizer states); nearest: fsdp_reshard_after_forward = "never", i.e. ZeRO-2');
+    notes.push('ZeRO-1 has no torchtitan equivalent without a pipeline (FSDP2 shards gradients along with optimizer states); nearest: fsdp_reshard_after_forward = "never", i.e. ZeRO-2');
   }
   if (old && p.zero === 0 && p.dp > 1 && (p.tp > 1 || p.pp > 1)) {
-    p.zero = 2;
-    notes.push('torchtitan 0.2 runs DDP only without other parallelism ("DDP has not supported > 1D parallelism", models/llama3/infra/parallelize.py); nearest: FSDP2 "never", i.e. ZeRO-2');
+    p.zero = never;
+    notes.push(`torchtitan 0.2 runs DDP only without other parallelism ("DDP has not supported > 1D parallelism", models/llama3/infra/parallelize.py); nearest: ${neverWords}`);
   }
   if (old && p.tp > 1 && !p.sequenceParallel) {
     p.sequenceParallel = true;
@@ -203,10 +215,11 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
 }
 
 function overlays(release: Release): Fixed[] {
-  if (release.id === "main") return [{ zero: 0 }, { zero: 2 }, { zero: 3 }];
+  // ZeRO-1: FSDP2 beside a pipeline (its plans without one translate as nearest, not searched).
+  if (release.id === "main") return [{ zero: 0 }, { zero: 1 }, { zero: 2 }, { zero: 3 }];
   // 0.2: DDP only alone; tensor parallel always sequence-parallel (tp 1 listed on its own, as
   // fixing sequence parallel excludes tp 1 in the planner's space).
-  return [{ tp: 1, pp: 1, zero: 0 }, { tp: 1, zero: 2 }, { tp: 1, zero: 3 }, { zero: 2, sequenceParallel: true }, { zero: 3, sequenceParallel: true }];
+  return [{ tp: 1, pp: 1, zero: 0 }, { tp: 1, zero: 1 }, { tp: 1, zero: 2 }, { tp: 1, zero: 3 }, { zero: 1, sequenceParallel: true }, { zero: 2, sequenceParallel: true }, { zero: 3, sequenceParallel: true }];
 }
 
 function files(ctx: EngineContext): ExportFile[] {

@@ -10,6 +10,12 @@ import { cli, fixture, removeTemp, tempDir, tempFile } from "./helpers.js";
 
 afterAll(removeTemp);
 
+/** The planner inputs `paraplan plan ARGS` searches with. */
+const planInputs = (args: string[]) => {
+  const req = buildRequest(parsePlanArgs(args));
+  return [req.model, req.hw, req.training, req.fixed] as const;
+};
+
 describe("paraplan export", () => {
   it("prints a single file as is; the plan and prediction go to stderr", async () => {
     const r = await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "16"]);
@@ -40,6 +46,27 @@ describe("paraplan export", () => {
     const r = await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "8", "--out", dir]);
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n")[0]).toMatch(/ZeRO-[01]/);
+  });
+
+  it("torchtitan beside a pipeline: FSDP2 is ZeRO-1 there (unsharded gradients until the last micro-batch), so the export is the plan `plan --engine torchtitan` ranks first, and --from reads it back the same", async () => {
+    // Llama 3 70B on 64 H100s: the engine's best has a pipeline. Before, the export searched
+    // ZeRO-2/3 beside it and priced sharded gradients torchtitan does not keep (77.9 GiB printed
+    // for a tp 2 · pp 4 · ZeRO-3 run whose unsharded fp32 gradients alone take 33 GiB: 8.8 B
+    // parameters a GPU × 4 bytes).
+    const best = search(...planInputs(["--model", "llama3-70b", "--gpus", "64", "--engine", "torchtitan"]), { top: 1 }).plans[0]!;
+    expect(best.pp).toBeGreaterThan(1);
+    expect(best.zero).toBe(1);
+    const dir = join(tempDir(), "titan-pp");
+    const r = await cli(["export", "--format", "torchtitan", "--model", "llama3-70b", "--gpus", "64", "--out", dir]);
+    expect(r.code).toBe(0);
+    const shown = `tp ${best.tp} · pp ${best.pp} · vpp ${best.vpp} · dp ${best.dp} · ZeRO-1 ·`;
+    expect(r.stdout.split("\n")[0]).toContain(shown); // with --out the summary is the output
+    const toml = readFileSync(join(dir, "torchtitan.toml"), "utf8");
+    expect(toml).toContain('fsdp_reshard_after_forward = "never"');
+    expect(toml).toContain(`data_parallel_shard_degree = ${best.dp}`);
+    const back = await cli(["plan", "--model", "llama3-70b", "--gpus", "64", "--from", join(dir, "torchtitan.toml")]);
+    expect(back.code).toBe(0);
+    expect(back.stdout).toContain(`from torchtitan.toml (torchtitan): ${shown}`);
   });
 
   it("refuses ZeRO-3 for megatron core_v0.7 with the reason, one line, exit 2", async () => {

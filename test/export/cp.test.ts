@@ -129,9 +129,14 @@ describe("torchtitan (torch's ring attention)", () => {
       expect(r.notes[0]).toContain("the dp_shard_cp mesh");
     }
     // dp 1: cp alone is sharded (ZeRO-3 stays ZeRO-3, resharding after forward).
-    const one = titan(cpPlan(2, "ring", "zigzag", { tp: 8, pp: 4, zero: 3 }), "main").files[0]!.content;
-    expect(argValue(one, "--parallelism.data_parallel_shard_degree")).toBe("1");
-    expect(argValue(one, "--parallelism.fsdp_reshard_after_forward")).toBe("always");
+    const flat = titan(cpPlan(2, "ring", "zigzag", { tp: 8, zero: 3 }), "main").files[0]!.content;
+    expect(argValue(flat, "--parallelism.data_parallel_shard_degree")).toBe("4");
+    expect(argValue(flat, "--parallelism.fsdp_reshard_after_forward")).toBe("always");
+    // Beside a pipeline FSDP2 is ZeRO-1 (never resharded; cp alone sharded at dp 1).
+    const piped = titan(cpPlan(2, "ring", "zigzag", { tp: 8, pp: 4, zero: 3 }), "main");
+    expect(piped.plan.zero).toBe(1);
+    expect(argValue(piped.files[0]!.content, "--parallelism.data_parallel_shard_degree")).toBe("1");
+    expect(argValue(piped.files[0]!.content, "--parallelism.fsdp_reshard_after_forward")).toBe("never");
   });
   it("the all-gather-K/V and all-to-all exchanges are refused in both releases", () => {
     for (const release of ["0.2", "main"]) {

@@ -14,11 +14,11 @@ const toml = (p: Plan, over = {}) => {
 const overrides = (p: Plan) => exportPlan("torchtitan", model(LLAMA), p, training(), h100, { release: "main" });
 
 describe("torchtitan 0.2 TOML", () => {
-  it("tp 8 · pp 4 · vpp 2 · ZeRO-1 · full: nearest ZeRO-2 (never reshard), 8 stages split every 10 layers, whole replica batch", () => {
+  it("tp 8 · pp 4 · vpp 2 · ZeRO-1 · full: exact — FSDP2 beside a pipeline (never reshard), 8 stages split every 10 layers, whole replica batch", () => {
     const { r, t } = toml(plan({ tp: 8, pp: 4, vpp: 2, zero: 1, recompute: "full", sequenceParallel: true, schedule: "interleaved" }));
     expect(r.files.map((f) => f.name)).toEqual(["torchtitan.toml"]);
-    expect(r.plan.zero).toBe(2);
-    expect(r.notes[0]).toContain("ZeRO-1 has no torchtitan equivalent");
+    expect(r.plan.zero).toBe(1);
+    expect(r.notes).toEqual([]);
     expect(t.model).toEqual({ name: "llama3", flavor: "70B" });
     expect(t.training).toEqual({ local_batch_size: 256, global_batch_size: 512, seq_len: 2048, mixed_precision_param: "bfloat16", mixed_precision_reduce: "float32" });
     expect(t.parallelism).toEqual({
@@ -34,6 +34,17 @@ describe("torchtitan 0.2 TOML", () => {
       context_parallel_degree: 1,
     });
     expect(t.activation_checkpoint).toEqual({ mode: "full" });
+  });
+  it("beside a pipeline ZeRO-2/3 are ZeRO-1 in torchtitan (gradients unsharded until the last micro-batch), said in a note; without one ZeRO-1 is ZeRO-2", () => {
+    for (const zero of [2, 3] as const) {
+      const { r, t } = toml(plan({ tp: 8, pp: 4, zero, recompute: "full", sequenceParallel: true }));
+      expect(r.plan.zero).toBe(1);
+      expect(r.notes.join(" ")).toContain(`ZeRO-${zero} beside a pipeline: torch.distributed.pipelining holds each FSDP2 stage's gradients unsharded`);
+      expect((t.parallelism as Record<string, unknown>).fsdp_reshard_after_forward).toBe("never");
+    }
+    const { r } = toml(plan({ tp: 8, zero: 1, sequenceParallel: true }));
+    expect(r.plan.zero).toBe(2);
+    expect(r.notes[0]).toContain("ZeRO-1 has no torchtitan equivalent without a pipeline");
   });
 
   it("ZeRO-0 without other parallelism is DDP: replicate 64, shard 1, no resharding key", () => {
