@@ -83,7 +83,7 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
   if (e === undefined) return null;
   const s = supportsOf(e);
   const no = (flag: string, what: string, key: string, path = `supports.${key}`) =>
-    issue("engine_unsupported", flag, `engine ${e.name} ${what}${e.sources[path] ? ` (${e.sources[path]})` : ""}; pick another --engine or leave ${flag} to the search`);
+    issue("engine_unsupported", flag, `engine ${e.name} ${what}${e.sources[path] ? ` (${e.sources[path]})` : ""}`, `pick another --engine or leave ${flag} to the search`);
   if ((f.tp ?? 1) > 1 && !s.tensorParallel) return no("--tp", `does not run tensor parallel (tp ${f.tp})`, "tensorParallel");
   if (f.sequenceParallel === true && s.sequenceParallel === "never") return no("--sequence-parallel", "does not run sequence parallel", "sequenceParallel");
   if (f.sequenceParallel === false && (f.tp ?? 1) > 1 && s.sequenceParallel === "always") return no("--no-sequence-parallel", "always runs sequence parallel with tensor parallel", "sequenceParallel");

@@ -3,7 +3,7 @@
 // precision override the defaults), and shown beside the best plan `search` finds, with the
 // predicted gain and what changed, dimension by dimension. Both are predicted with the engine the
 // file belongs to (planner/engine.ts FORMAT_ENGINES), unless --engine names another.
-import { FORMAT_ENGINES, checkLayout, evaluatePlan, search } from "../../planner/index.js";
+import { FORMAT_ENGINES, checkLayout, evaluatePlan, search, unsupportedByEngine } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { searchJson } from "../format/plan-json.js";
 import type { Io } from "../io.js";
@@ -76,6 +76,11 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
   const plan = reading.plan;
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan, req.hw.fabric?.nvlinkDomain);
   if (bad) throw new UserError(`${origin}: ${describe(plan)}: ${bad.message} [${bad.code}]`);
+  // What the file's own stack cannot run (Megatron asserts pipeline_model_parallel_size == 1 under
+  // --use-torch-fsdp2): refused as its engine's profile says, not priced. With dp·cp = 1 a ZeRO
+  // stage shards nothing and is not checked.
+  const unrun = unsupportedByEngine({ ...plan, zero: plan.dp * plan.cp > 1 ? plan.zero : undefined }, req.training.engine);
+  if (unrun) throw new UserError(`${origin}: ${describe(plan)}: ${unrun.message} [${unrun.code}]`);
   for (const w of reading.warnings) io.err(`paraplan: warning: ${w}`);
   const current = evaluatePlan(req.model, req.hw, req.training, plan);
   const started = performance.now();

@@ -183,6 +183,17 @@ describe("paraplan plan --from", () => {
     expect(r.stdout).toMatch(/\npredicted gain: [\d.]+×/);
   });
 
+  it("a configuration its own stack cannot run is refused by its engine's profile, not priced: Megatron's torch FSDP2 beside a pipeline", async () => {
+    // Megatron asserts pipeline_model_parallel_size == 1 under --use-torch-fsdp2 (arguments.py).
+    const args = tempFile("fsdp2-pp.txt", "--tensor-model-parallel-size 2\n--pipeline-model-parallel-size 2\n--use-torch-fsdp2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n");
+    const r = await cli(["plan", "--model", "llama3-8b", "--gpus", "64", "--from", args]);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([expect.stringMatching(/^paraplan: fsdp2-pp\.txt: tp 2 · pp 2 · dp 16 · ZeRO-3 .*: engine megatron-core runs ZeRO stages 0, 1 beside a pipeline, not 3 \(.*pipeline_model_parallel_size == 1.*\) \[engine_unsupported\]$/)]);
+    // Without the pipeline it is priced.
+    const flat = tempFile("fsdp2.txt", "--tensor-model-parallel-size 2\n--use-torch-fsdp2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n");
+    expect((await cli(["plan", "--model", "llama3-8b", "--gpus", "64", "--from", flat])).code).toBe(0);
+  });
+
   it("contradictions are one line, exit 2: GPU count, model mismatch, plan flags beside --from", async () => {
     const cases: [string[], string][] = [
       [["--model", "gpt3-175b", "--gpus", "64", "--from", script], "tensor 8 × pipeline 16 = 128 does not divide the 64 GPUs"],
