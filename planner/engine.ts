@@ -85,7 +85,8 @@ export interface Engine {
   attention: {
     kernel: AttentionKernel;
     /** Achieved fraction of the 16-bit peak by GPU generation ("A100", "H100", …; gpuGeneration).
-     *  A generation not listed uses the hardware profile's attentionEfficiency. */
+     *  A generation not listed uses its die's (SAME_SM), else the hardware profile's
+     *  attentionEfficiency. */
     efficiency: Record<string, number>;
   };
   /** HBM traffic of each element-wise group relative to one fused kernel (1 = fused: read its
@@ -207,10 +208,26 @@ export interface Engine {
 }
 
 /** The GPU generation an engine's per-generation figures are keyed by, from the profile's GPU
- *  name: "A100", "H100", "H200", "L40S", "B200", or the name itself. */
+ *  name: "A100", "H100", "H200", "H800", "L40S", "B200", or the name itself. */
 export function gpuGeneration(hw: Pick<Hardware, "gpuName">): string {
-  const m = /\b(A100|H100|H200|H20|L40S|L40|B200|B100|GB200|V100|A10G?|MI300X?)\b/i.exec(hw.gpuName);
+  const m = /\b(A100|H100|H200|H800|H20|L40S|L40|B200|B100|GB200|V100|A10G?|MI300X?)\b/i.exec(hw.gpuName);
   return m ? m[1]!.toUpperCase() : hw.gpuName;
+}
+
+/** Generations built on another's die and SM, whose kernels reach the same fraction of the same
+ *  16-bit peak: the H200 is the H100's GH100 with more and faster HBM (NVIDIA H200 datasheet
+ *  2024), the H800 the H100 SXM's compute with NVLink cut (Zhao et al., ISCA 2025 §4.1). An
+ *  engine that lists no figure of its own for them uses the H100's, so a refit of the H100 figure
+ *  carries over. (Not the H20: the same SM at a fraction of the clocks and units.) */
+export const SAME_SM: Readonly<Record<string, string>> = { H200: "H100", H800: "H100" };
+
+/** The engine's attention-kernel efficiency on this generation: its own figure, else the figure
+ *  of the generation whose die it shares (SAME_SM), else undefined (the hardware profile's). */
+export function engineAttentionFigure(e: Engine, generation: string): number | undefined {
+  const own = e.attention.efficiency[generation];
+  if (own !== undefined) return own;
+  const die = SAME_SM[generation];
+  return die === undefined ? undefined : e.attention.efficiency[die];
 }
 
 /** Whether the engine's attention keeps no s×s scores (every kernel but "materialised"). */

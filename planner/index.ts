@@ -34,6 +34,8 @@ export {
   fusedAttentionOf,
   onEngine,
   gpuGeneration,
+  engineAttentionFigure,
+  SAME_SM,
   withOverrides,
 } from "./engine.js";
 export { engineBucketBytes } from "./cost/engine-terms.js";

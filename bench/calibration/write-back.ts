@@ -14,6 +14,7 @@ import { loadCalibrationRows, runOf } from "./rows.js";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+const FIELD: Record<string, string> = { fp8: "fp8Efficiency", attention: "attentionEfficiency", matmul: "matmulEfficiency" };
 const read = (p: string): Json => JSON.parse(readFileSync(p, "utf8"));
 const write = (p: string, j: Json) => writeFileSync(p, `${JSON.stringify(j, null, 2)}\n`);
 
@@ -35,6 +36,9 @@ export function writeBack(): void {
       for (const name of ["dgx-a100-40g", "dgx-a100-80g", "dgx-h100", "h100-96g-500w"].filter((n) => familyOf(n) === fam)) {
         const path = join(root, "profiles", "hardware", `${name}.json`);
         const j = read(path);
+        // A part that takes the figure from a calibrated one ({ "sameAs": … }: the 40 GB A100,
+        // the 500 W H100) follows it through the reference; only the referenced file is written.
+        if (j.gpu[FIELD[what] ?? ""]?.sameAs !== undefined) continue;
         if (what === "fp8") {
           if (j.gpu.peak?.fp8 === null) continue;
           j.gpu.fp8Efficiency = { value: Number(v.toFixed(3)), source: note(key, `${PRIORS[key]?.value}: ${PRIORS[key]?.source}`) };
@@ -42,7 +46,6 @@ export function writeBack(): void {
           continue;
         }
         if (what === "attention") {
-          // The 500 W part keeps dgx-h100's efficiencies (its power prior derates them, power.ts).
           // The source of the figure before any fit, once (earlier write-backs' notes dropped).
           const original = String(j.gpu.attentionEfficiency?.source ?? "").replace(/^(fitted on calibration rows .*? \(bench\/calibration, npm run bench\), prior [^:]*: )+/, "");
           j.gpu.attentionEfficiency = { value: Number(v.toFixed(3)), source: note(key, `${PRIORS[key]?.value}: ${original}`) };

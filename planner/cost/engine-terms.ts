@@ -1,7 +1,7 @@
 // The cost terms an engine profile changes (planner/engine.ts). Each takes the engine or
 // undefined; undefined is the default engine's behaviour as the calibrated profiles describe it,
 // so a Training without an engine prices exactly as megatron-core does.
-import { type ElementwiseOp, type Engine, MEGATRON_CP_MERGE, TE_FP8_CASTS, gpuGeneration } from "../engine.js";
+import { type ElementwiseOp, type Engine, MEGATRON_CP_MERGE, TE_FP8_CASTS, engineAttentionFigure, gpuGeneration } from "../engine.js";
 import type { CpComm, Hardware, Link, ModelSpec, Precision } from "../types.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 
@@ -16,11 +16,12 @@ export interface PerPass {
 export const NOTHING: PerPass = Object.freeze({ forward: 0, backward: 0 });
 
 /** Achieved fraction of the 16-bit peak of the engine's attention kernel on this GPU; a GPU
- *  generation the engine does not list uses the hardware profile's calibrated figure. */
+ *  generation the engine does not list uses its die's (SAME_SM), else the hardware profile's
+ *  calibrated figure. */
 export function attentionEfficiency(hw: Hardware, e: Engine | undefined): number {
   // An engine's kernel figure is the rated part's; a power-capped part runs it at the clock it
   // sustains (planner/power.ts), as the profile's own figure already is.
-  const kernel = e?.attention.efficiency[gpuGeneration(hw)];
+  const kernel = e && engineAttentionFigure(e, gpuGeneration(hw));
   return kernel === undefined ? hw.attentionEfficiency : kernel * (hw.computeThrottle ?? 1);
 }
 

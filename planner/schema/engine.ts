@@ -1,6 +1,6 @@
 // Engine profile files (profiles/engines/*.json) → Engine (plain SI numbers, planner/engine.ts).
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
-// file may `extend` a built-in engine and give only what differs (resolveExtends, hardware.ts).
+// file may `extend` a built-in engine and give only what differs (resolveExtends, extends.ts).
 import type { z } from "zod";
 import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, TE_FP8_CASTS } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";

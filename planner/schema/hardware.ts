@@ -9,6 +9,7 @@ import { lazySchemas } from "./zod.js";
 import { powerThrottle } from "../power.js";
 import { type FabricIn, fabricSchema, resolveFabric } from "./fabric.js";
 import { figureReader, type FigureIn } from "./figure.js";
+export { mergeProfiles, resolveExtends } from "./extends.js";
 
 const schemas = lazySchemas((z) => {
   const withSource = <T extends z.ZodTypeAny>(value: T) => z.union([value, z.object({ value, source: z.string().min(1) }).strict()]);
@@ -91,34 +92,6 @@ export const hardwareFileSchema = () => schemas().hardwareFile;
 
 type LinkFile = z.infer<ReturnType<typeof schemas>["link"]>;
 
-
-/** Deep merge for `extends`: objects merge key by key, anything else (arrays, figures given as
- *  strings) replaces. A figure object { value, source } replaces as a whole. */
-export function mergeProfiles(base: unknown, over: unknown): unknown {
-  const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
-  if (!isObj(base) || !isObj(over) || "value" in over) return over;
-  const out: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeProfiles(base[k], v) : v;
-  return out;
-}
-
-/** Follow `extends` through `lookup` (built-in profiles by name) and merge, base first. */
-export function resolveExtends(raw: unknown, lookup: (name: string) => unknown, origin: string): Parsed<unknown> {
-  let current = raw;
-  const seen = new Set<string>();
-  for (;;) {
-    if (typeof current !== "object" || current === null) return { ok: true, value: current };
-    const ext = (current as { extends?: unknown }).extends;
-    if (ext === undefined) return { ok: true, value: current };
-    if (typeof ext !== "string") return { ok: false, message: `${origin}: field "extends" must be a built-in profile name` };
-    if (seen.has(ext)) return { ok: false, message: `${origin}: "extends" loops through "${ext}"` };
-    seen.add(ext);
-    const base = lookup(ext);
-    if (base === undefined) return { ok: false, message: `${origin}: field "extends": no built-in profile "${ext}"` };
-    const { extends: _drop, ...rest } = current as Record<string, unknown>;
-    current = mergeProfiles(base, rest);
-  }
-}
 
 export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware> {
   const r = schemas().hardwareFile.safeParse(raw);

@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { parseHardwareFile } from "../../planner/schema/hardware.js";
+import { parseHardwareFile, resolveExtends } from "../../planner/schema/hardware.js";
 import { parseModelFile } from "../../planner/schema/model.js";
 import type { Hardware, ModelSpec, Training } from "../../planner/types.js";
 
@@ -24,12 +24,22 @@ export function builtinHardwareNames(): string[] {
     .sort();
 }
 
-export function rawHardware(name: string): unknown {
+/** A built-in profile's file as it is on disk. */
+export function fileHardware(name: string): unknown {
   try {
     return readJson(join(HARDWARE_DIR, `${name}.json`));
   } catch {
     return undefined;
   }
+}
+
+/** A built-in profile as the loader sees it: its `extends` and `sameAs` figures resolved. */
+export function rawHardware(name: string): unknown {
+  const file = fileHardware(name);
+  if (file === undefined) return undefined;
+  const r = resolveExtends(file, fileHardware, `${name}.json`);
+  if (!r.ok) throw new Error(r.message);
+  return r.value;
 }
 
 export function preset(name: string): ModelSpec {

@@ -1,0 +1,95 @@
+// How a profile file reuses another's data (hardware and engine profiles alike):
+//   "extends": "<built-in>"  the whole file, merged key by key, the file's own keys winning;
+//   { "sameAs": "<built-in>", "source": "why" }  one figure, taken from that profile at the same
+//                            path. For parts that share a die with a calibrated one (an H200 or
+//                            H800 is an H100's GH100): the calibrated figure is written once and
+//                            every part that reuses it follows a refit, where a copy went stale.
+// No I/O: `lookup` returns a built-in's raw file, or undefined.
+import type { Parsed } from "./result.js";
+
+type Json = Record<string, unknown>;
+type Lookup = (name: string) => unknown;
+
+const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
+/** A figure replaced as a whole by a file that extends its profile: a sourced value or a reference. */
+const isWhole = (x: Json) => "value" in x || "sameAs" in x;
+
+/** Deep merge for `extends`: objects merge key by key, anything else (arrays, figures given as
+ *  strings) replaces. A figure object { value, source } or { sameAs } replaces as a whole, and a
+ *  { sameAs } in the base is replaced by whatever the file gives there (a table of its own). */
+export function mergeProfiles(base: unknown, over: unknown): unknown {
+  if (!isObj(base) || !isObj(over) || isWhole(over) || "sameAs" in base) return over;
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeProfiles(base[k], v) : v;
+  return out;
+}
+
+/** Follow `extends` through `lookup` (built-in profiles by name) and merge, base first; then
+ *  resolve every `sameAs` figure. */
+export function resolveExtends(raw: unknown, lookup: Lookup, origin: string): Parsed<unknown> {
+  return resolveProfile(raw, lookup, origin, []);
+}
+
+function resolveProfile(raw: unknown, lookup: Lookup, origin: string, chain: readonly string[]): Parsed<unknown> {
+  let current = raw;
+  const seen = new Set<string>();
+  for (;;) {
+    if (!isObj(current)) return { ok: true, value: current };
+    const ext = current.extends;
+    if (ext === undefined) break;
+    if (typeof ext !== "string") return { ok: false, message: `${origin}: field "extends" must be a built-in profile name` };
+    if (seen.has(ext)) return { ok: false, message: `${origin}: "extends" loops through "${ext}"` };
+    seen.add(ext);
+    const base = lookup(ext);
+    if (base === undefined) return { ok: false, message: `${origin}: field "extends": no built-in profile "${ext}"` };
+    const { extends: _drop, ...rest } = current;
+    current = mergeProfiles(base, rest);
+  }
+  return resolveRefs(current, [], { lookup, origin, chain });
+}
+
+interface RefContext {
+  lookup: Lookup;
+  origin: string;
+  /** Profiles whose figures are being resolved, outermost first (a reference loop names them). */
+  chain: readonly string[];
+}
+
+/** The tree with each { sameAs, source? } replaced by the named profile's figure at its path. */
+function resolveRefs(node: unknown, path: readonly string[], cx: RefContext): Parsed<unknown> {
+  if (!isObj(node)) return { ok: true, value: node };
+  if ("sameAs" in node) return resolveRef(node, path, cx);
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node)) {
+    const r = resolveRefs(v, [...path, k], cx);
+    if (!r.ok) return r;
+    out[k] = r.value;
+  }
+  return { ok: true, value: out };
+}
+
+function resolveRef(node: Json, path: readonly string[], cx: RefContext): Parsed<unknown> {
+  const field = `${cx.origin}: field "${path.join(".")}"`;
+  const { sameAs: name, source: why, ...extra } = node;
+  if (typeof name !== "string" || name === "") return { ok: false, message: `${field}: "sameAs" must be a built-in profile name` };
+  if (Object.keys(extra).length > 0) return { ok: false, message: `${field}: a "sameAs" figure takes only "source" beside it, not "${Object.keys(extra)[0]}"` };
+  if (why !== undefined && (typeof why !== "string" || why === "")) return { ok: false, message: `${field}: "source" must be a non-empty string` };
+  if (cx.chain.includes(name)) return { ok: false, message: `${field}: "sameAs" loops through "${name}"` };
+  const raw = cx.lookup(name);
+  if (raw === undefined) return { ok: false, message: `${field}: "sameAs": no built-in profile "${name}"` };
+  const other = resolveProfile(raw, cx.lookup, `${name}.json`, [...cx.chain, cx.origin.replace(/\.json$/, ""), name]);
+  if (!other.ok) return other;
+  let figure: unknown = other.value;
+  for (const k of path) figure = isObj(figure) ? figure[k] : undefined;
+  if (figure === undefined) return { ok: false, message: `${field}: "sameAs": profile "${name}" has no "${path.join(".")}"` };
+  return { ok: true, value: cited(figure, name, why) };
+}
+
+/** The referenced figure, its source followed by where it was taken from and why it applies
+ *  ("<its source>; as <profile>'s figure: <why>", so a status tag ending the reason ends it). */
+function cited(figure: unknown, name: string, why: string | undefined): unknown {
+  const from = `as ${name}'s figure${why ? `: ${why}` : ""}`;
+  if (isObj(figure) && typeof figure.source === "string") return { ...figure, source: `${figure.source}; ${from}` };
+  if (isObj(figure)) return figure;
+  return { value: figure, source: from };
+}

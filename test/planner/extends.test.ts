@@ -1,0 +1,66 @@
+// Profile reuse (planner/schema/extends.ts): `extends` merges a whole file, `{ "sameAs": … }` takes
+// one figure from another profile at the same path. Synthetic profiles through a lookup table, so
+// every case is a hand-written expectation.
+import { describe, expect, it } from "vitest";
+import { mergeProfiles, resolveExtends } from "../../planner/schema/extends.js";
+
+const BASE = {
+  name: "base",
+  gpu: {
+    attentionEfficiency: { value: 0.2, source: "fitted on rows" },
+    reserve: "2 GiB",
+    matmulEfficiency: { source: "table", points: [[1e9, 0.3], [1e12, 0.7]] },
+  },
+  network: { bandwidth: "50 GB/s" },
+};
+const files: Record<string, unknown> = {
+  base: BASE,
+  sibling: { name: "sibling", gpu: { attentionEfficiency: { sameAs: "base", source: "same die" }, reserve: "3 GiB" } },
+  loopA: { name: "loopA", gpu: { reserve: { sameAs: "loopB" } } },
+  loopB: { name: "loopB", gpu: { reserve: { sameAs: "loopA" } } },
+};
+const lookup = (name: string) => files[name];
+const resolve = (raw: unknown) => resolveExtends(raw, lookup, "mine.json");
+const message = (raw: unknown) => {
+  const r = resolve(raw);
+  return r.ok ? "" : r.message;
+};
+
+describe("sameAs figures", () => {
+  it("take the named profile's figure at the same path, its source followed by the reason", () => {
+    const r = resolve({ name: "mine", gpu: { attentionEfficiency: { sameAs: "base", source: "same die" } } });
+    expect(r.ok && (r.value as typeof BASE).gpu.attentionEfficiency).toEqual({ value: 0.2, source: "fitted on rows; as base's figure: same die" });
+  });
+
+  it("copy a table whole, and give a bare value a source naming where it came from", () => {
+    const r = resolve({ name: "mine", gpu: { matmulEfficiency: { sameAs: "base" }, reserve: { sameAs: "base" } } });
+    if (!r.ok) throw new Error(r.message);
+    const gpu = (r.value as typeof BASE).gpu;
+    expect(gpu.matmulEfficiency).toEqual({ source: "table; as base's figure", points: [[1e9, 0.3], [1e12, 0.7]] });
+    expect(gpu.reserve).toEqual({ value: "2 GiB", source: "as base's figure" });
+  });
+
+  it("resolve through `extends`: a file extending a profile with a reference gets the referenced figure", () => {
+    const r = resolve({ extends: "sibling", name: "mine" });
+    if (!r.ok) throw new Error(r.message);
+    const gpu = (r.value as { gpu: Record<string, unknown> }).gpu;
+    expect(gpu.attentionEfficiency).toEqual({ value: 0.2, source: "fitted on rows; as base's figure: same die" });
+    expect(gpu.reserve).toBe("3 GiB");
+  });
+
+  it("give way to a table the extending file states itself, rather than merging into the reference", () => {
+    const own = { source: "measured", points: [[1e9, 0.5]] };
+    expect(mergeProfiles({ sameAs: "base", source: "same die" }, own)).toEqual(own);
+    const r = resolve({ extends: "sibling", name: "mine", gpu: { attentionEfficiency: { value: 0.4, source: "measured" } } });
+    expect(r.ok && (r.value as typeof BASE).gpu.attentionEfficiency).toEqual({ value: 0.4, source: "measured" });
+  });
+
+  it("refuse, naming the field, an unknown profile, a missing figure, extra keys, a bad name and a loop", () => {
+    expect(message({ gpu: { reserve: { sameAs: "nope" } } })).toBe('mine.json: field "gpu.reserve": "sameAs": no built-in profile "nope"');
+    expect(message({ gpu: { memory: { sameAs: "base" } } })).toBe('mine.json: field "gpu.memory": "sameAs": profile "base" has no "gpu.memory"');
+    expect(message({ gpu: { reserve: { sameAs: "base", value: "1 GiB" } } })).toBe('mine.json: field "gpu.reserve": a "sameAs" figure takes only "source" beside it, not "value"');
+    expect(message({ gpu: { reserve: { sameAs: 3 } } })).toBe('mine.json: field "gpu.reserve": "sameAs" must be a built-in profile name');
+    expect(message({ gpu: { reserve: { sameAs: "base", source: "" } } })).toBe('mine.json: field "gpu.reserve": "source" must be a non-empty string');
+    expect(message({ gpu: { reserve: { sameAs: "loopA" } } })).toMatch(/"sameAs" loops through "loopA"/);
+  });
+});
