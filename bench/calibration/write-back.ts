@@ -9,6 +9,7 @@ import { packageRoot } from "../../src/load.js";
 import { evaluateCalibration } from "./evaluate.js";
 import { familyOf, keysOf } from "./params.js";
 import { PRIORS, priorOf } from "./priors.js";
+import { profileJson } from "./write-back-format.js";
 import { profileCache } from "./predict.js";
 import { loadCalibrationRows, runOf } from "./rows.js";
 
@@ -16,7 +17,7 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const FIELD: Record<string, string> = { fp8: "fp8Efficiency", attention: "attentionEfficiency", matmul: "matmulEfficiency" };
 const read = (p: string): Json => JSON.parse(readFileSync(p, "utf8"));
-const write = (p: string, j: Json) => writeFileSync(p, `${JSON.stringify(j, null, 2)}\n`);
+const write = (p: string, j: Json) => writeFileSync(p, profileJson(j));
 
 export function writeBack(): void {
   const rows = loadCalibrationRows();

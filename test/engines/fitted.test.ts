@@ -4,6 +4,10 @@ import { describe, expect, it } from "vitest";
 import { loadEngine } from "../../src/load-engine.js";
 import { loadProfile } from "../../src/load.js";
 import { PRIORS } from "../../bench/calibration/priors.js";
+import { profileJson } from "../../bench/calibration/write-back-format.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT } from "../planner/fixtures.js";
 
 const ENGINES = ["megatron-core", "megatron-2021", "megatron-deepspeed", "fsdp", "torchtitan", "torchtitan-compile"];
 const PROFILES = ["dgx-a100-40g", "dgx-a100-80g", "dgx-h100", "h100-96g-500w"];
@@ -68,5 +72,14 @@ describe("fitted engine and hardware figures", () => {
     expect(loadEngine("megatron-deepspeed", undefined).dataParallel.gatherCallsPerLayer).toBe(12);
     expect(loadEngine("fsdp", undefined).dataParallel.gatherCallsPerLayer).toBe(1);
     expect(loadEngine("megatron-core", undefined).recompute).toBe("any");
+  });
+
+  it("the files the fit is written into are in the write-back's layout, so a refit's diff is its figures", () => {
+    const files = [...ENGINES.map((n) => join("engines", `${n}.json`)), join("hardware", "dgx-h100.json"), join("hardware", "dgx-a100-80g.json")];
+    for (const f of files) {
+      const text = readFileSync(join(ROOT, "profiles", f), "utf8");
+      expect(profileJson(JSON.parse(text)) === text, f).toBe(true);
+    }
+    expect(profileJson({ a: ["x", "y,z"], b: [[1, 0.5]] })).toBe('{\n  "a": ["x", "y,z"],\n  "b": [\n    [\n      1,\n      0.5\n    ]\n  ]\n}\n');
   });
 });
