@@ -25,27 +25,30 @@ export function mergeProfiles(base: unknown, over: unknown): unknown {
 }
 
 /** Follow `extends` through `lookup` (built-in profiles by name) and merge, base first; then
- *  resolve every `sameAs` figure. */
+ *  resolve every `sameAs` figure. The base is resolved before the file is merged into it, so a
+ *  file may override part of a figure its base takes by reference (its table's points alone). */
 export function resolveExtends(raw: unknown, lookup: Lookup, origin: string): Parsed<unknown> {
   return resolveProfile(raw, lookup, origin, []);
 }
 
+/** `chain`: the built-ins being resolved, outermost first (a loop through `extends` or `sameAs`
+ *  names the profile that closes it). The file itself is not in it: a user's file may share a
+ *  built-in's name and extend it. */
 function resolveProfile(raw: unknown, lookup: Lookup, origin: string, chain: readonly string[]): Parsed<unknown> {
-  let current = raw;
-  const seen = new Set<string>();
-  for (;;) {
-    if (!isObj(current)) return { ok: true, value: current };
-    const ext = current.extends;
-    if (ext === undefined) break;
+  if (!isObj(raw)) return { ok: true, value: raw };
+  let merged: unknown = raw;
+  const ext = raw.extends;
+  if (ext !== undefined) {
     if (typeof ext !== "string") return { ok: false, message: `${origin}: field "extends" must be a built-in profile name` };
-    if (seen.has(ext)) return { ok: false, message: `${origin}: "extends" loops through "${ext}"` };
-    seen.add(ext);
+    if (chain.includes(ext)) return { ok: false, message: `${origin}: "extends" loops through "${ext}"` };
     const base = lookup(ext);
     if (base === undefined) return { ok: false, message: `${origin}: field "extends": no built-in profile "${ext}"` };
-    const { extends: _drop, ...rest } = current;
-    current = mergeProfiles(base, rest);
+    const resolved = resolveProfile(base, lookup, `${ext}.json`, [...chain, ext]);
+    if (!resolved.ok) return resolved;
+    const { extends: _drop, ...rest } = raw;
+    merged = mergeProfiles(resolved.value, rest);
   }
-  return resolveRefs(current, [], { lookup, origin, chain });
+  return resolveRefs(merged, [], { lookup, origin, chain });
 }
 
 interface RefContext {
@@ -77,7 +80,7 @@ function resolveRef(node: Json, path: readonly string[], cx: RefContext): Parsed
   if (cx.chain.includes(name)) return { ok: false, message: `${field}: "sameAs" loops through "${name}"` };
   const raw = cx.lookup(name);
   if (raw === undefined) return { ok: false, message: `${field}: "sameAs": no built-in profile "${name}"` };
-  const other = resolveProfile(raw, cx.lookup, `${name}.json`, [...cx.chain, cx.origin.replace(/\.json$/, ""), name]);
+  const other = resolveProfile(raw, cx.lookup, `${name}.json`, [...cx.chain, name]);
   if (!other.ok) return other;
   let figure: unknown = other.value;
   for (const k of path) figure = isObj(figure) ? figure[k] : undefined;

@@ -18,6 +18,8 @@ const files: Record<string, unknown> = {
   sibling: { name: "sibling", gpu: { attentionEfficiency: { sameAs: "base", source: "same die" }, reserve: "3 GiB" } },
   loopA: { name: "loopA", gpu: { reserve: { sameAs: "loopB" } } },
   loopB: { name: "loopB", gpu: { reserve: { sameAs: "loopA" } } },
+  sibling2: { name: "sibling2", gpu: { matmulEfficiency: { sameAs: "base" } } },
+  selfish: { name: "selfish", extends: "selfish" },
 };
 const lookup = (name: string) => files[name];
 const resolve = (raw: unknown) => resolveExtends(raw, lookup, "mine.json");
@@ -62,5 +64,14 @@ describe("sameAs figures", () => {
     expect(message({ gpu: { reserve: { sameAs: 3 } } })).toBe('mine.json: field "gpu.reserve": "sameAs" must be a built-in profile name');
     expect(message({ gpu: { reserve: { sameAs: "base", source: "" } } })).toBe('mine.json: field "gpu.reserve": "source" must be a non-empty string');
     expect(message({ gpu: { reserve: { sameAs: "loopA" } } })).toMatch(/"sameAs" loops through "loopA"/);
+  });
+
+  it("let a file override part of a figure its base takes by reference, and share a built-in's name", () => {
+    const r = resolve({ extends: "sibling2", name: "mine", gpu: { matmulEfficiency: { points: [[1e9, 0.4]] } } });
+    if (!r.ok) throw new Error(r.message);
+    expect((r.value as typeof BASE).gpu.matmulEfficiency).toEqual({ source: "table; as base's figure", points: [[1e9, 0.4]] });
+    const named = resolveExtends({ extends: "base", name: "base" }, lookup, "base.json");
+    expect(named.ok).toBe(true);
+    expect(resolveExtends({ extends: "selfish" }, lookup, "mine.json")).toEqual({ ok: false, message: 'selfish.json: "extends" loops through "selfish"' });
   });
 });
