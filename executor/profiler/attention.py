@@ -1,8 +1,9 @@
 """Attention core: scaled-dot-product attention forward and backward, causal, as the worker runs
-it (executor/worker/model.py). FLOPs are counted as the planner counts them
+it (executor/worker/model.py). The emitted FLOPs follow the reporting convention
 (planner/cost/flops.ts `attentionFlops`: 4·b·s²·h forward over the full s×s square, backward 2×
-forward, Narayanan et al. 2021 §5.1), so FLOPs / seconds / peak is directly the planner's
-attention efficiency. bf16 on GPUs (flash or cuDNN kernels), fp32 on CPU (the math path).
+forward, Narayanan et al. 2021 §5.1); the efficiency is derived from the shape and the time in the
+work the planner times (causal keys, backward 2.5×: src/profile/tables.ts attentionRate), not from
+these FLOPs. bf16 on GPUs (flash or cuDNN kernels), fp32 on CPU (the math path).
 """
 from __future__ import annotations
 

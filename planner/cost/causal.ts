@@ -11,13 +11,18 @@ import type { ModelSpec, Training } from "../types.js";
  *  flash-attn's kBlockM = 128). */
 export const FLASH_BLOCK = 128;
 
+/** Keys per query a causal flash kernel computes over a full causal square of `seqLen`. */
+export function causalKeys(seqLen: number): number {
+  const n = Math.ceil(seqLen / FLASH_BLOCK);
+  return (seqLen * (n + 1)) / (2 * n);
+}
+
 /** Keys per query a causal flash kernel computes, averaged over queries and layers: with
  *  n = ⌈s/B⌉ tiles per side the lower triangle and the diagonal are n(n+1)/2 of n² tiles, i.e.
  *  s·(n+1)/(2n) keys; a sliding-window layer computes its window plus the partly masked diagonal
  *  tile, min(w + B, that). */
 export function causalKeysPerQuery(m: ModelSpec, seqLen: number): number {
-  const n = Math.ceil(seqLen / FLASH_BLOCK);
-  const full = (seqLen * (n + 1)) / (2 * n);
+  const full = causalKeys(seqLen);
   if (m.slidingWindow === undefined) return full;
   const share = (m.slidingWindowLayers ?? m.layers) / m.layers;
   return (1 - share) * full + share * Math.min(full, m.slidingWindow + FLASH_BLOCK);

@@ -7,7 +7,7 @@ import { efficiencyAt } from "../efficiency.js";
 import { attentionWidth, gatedMlp, headDim, keysPerQuery, paddedVocab } from "../model.js";
 import { attentionCoreWidths } from "../moe.js";
 import { type CpComm, type CpSplit, DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Precision, type Training } from "../types.js";
-import { attentionWorkShare } from "./causal.js";
+import { attentionWorkShare, causalKeys } from "./causal.js";
 import { cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
@@ -134,6 +134,15 @@ export function attentionTime(m: ModelSpec, hw: Hardware, t: Training, tp: numbe
 /** Backward time of the attention core over its forward's: 2.5 for a fused (flash) kernel, which
  *  recomputes the scores (Dao 2023 §3.1: five GEMMs against two), 2 for materialised scores. */
 export const attentionBackwardFactor = (t: Pick<Training, "fusedAttention">): number => (t.fusedAttention ? 2.5 : 2);
+
+/** The work the planner times one causal fused attention core's forward and backward by, at the
+ *  attention efficiency: 4·b·s·k̄·a·d forward over the causal keys k̄ (causal.ts causalKeys),
+ *  the backward attentionBackwardFactor × that. A measured kernel's efficiency is this work over
+ *  its seconds and the peak, so the planner's time reproduces the measured one (src/profile); the
+ *  reported FLOPs (flops.ts, full square, backward 2×) are 12·b·s²·a·d, about 1.6× more. */
+export function causalAttentionWork(batch: number, seq: number, heads: number, headDim: number): number {
+  return (1 + attentionBackwardFactor({ fusedAttention: true })) * 4 * batch * seq * causalKeys(seq) * heads * headDim;
+}
 
 export function layerTimes(
   m: ModelSpec,

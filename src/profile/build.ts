@@ -134,7 +134,7 @@ export function buildProfile(i: ProfileInput): Built {
     const shapes = i.m.attention.map((a) => `b${a.batch}·a${a.heads}·s${a.seq}·d${a.headDim}`).join(", ");
     gpu.attentionEfficiency = eff(
       attention.efficiency,
-      `${by}: causal scaled_dot_product_attention forward + backward (${shapes}), FLOPs as the planner counts them (3 × 4·b·s²·h), ${fmt.flops(attRate)} of ${fmt.flops(peakBf16)}`,
+      `${by}: causal scaled_dot_product_attention forward + backward (${shapes}), work as the planner times it (causal keys, backward 2.5×: 3.5 × 4·b·s·k̄·h), ${fmt.flops(attRate)} of ${fmt.flops(peakBf16)}`,
     );
     measured.push("gpu.attentionEfficiency");
   }

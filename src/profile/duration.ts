@@ -11,7 +11,7 @@
 //       matmul     t = 2mnk / (peak[dtype] · matmul efficiency(2mnk))   (the planner's table)
 //       copy       t = 2·bytes / (HBM bandwidth · its efficiency)       (read + written, STREAM copy)
 //       kernels    t = bytes / (HBM bandwidth · its efficiency)
-//       attention  t = 3·4·b·s²·a·d / (peak · attention efficiency)
+//       attention  t = 3.5·4·b·s·k̄·a·d / (peak · attention efficiency)  (causal keys k̄)
 //   collectives (collectives.py under torchrun): for each op, group size n and message size M,
 //     (2 warm-up + iterations(M)) calls of the planner's α–β cost (planner/cost/collectives.ts:
 //     all-reduce 2(n−1)α + 2(n−1)/n·M/B, all-gather and reduce-scatter (n−1)α + (n−1)/n·M/B,
@@ -23,6 +23,7 @@
 // and efficiency figures are datasheet or calibrated values, and eager PyTorch's per-call costs
 // are only floored.
 import { allGatherTime, allReduceTime, p2pTime, reduceScatterTime } from "../../planner/cost/collectives.js";
+import { causalAttentionWork } from "../../planner/cost/compute.js";
 import { efficiencyAt } from "../../planner/efficiency.js";
 import type { Hardware, Link } from "../../planner/types.js";
 import {
@@ -152,8 +153,8 @@ export function callSeconds(hw: Hardware, device: ProfileDevice, w: JobWork, flo
       t = (w.bytes * (device === "cpu" ? 2 : 1)) / hbm;
       break;
     case "attention": {
-      const flops = 3 * 4 * w.b * w.s * w.s * (w.a * w.d);
-      t = flops / ((device === "cuda" ? hw.peak.bf16 : hw.peak.tf32) * hw.attentionEfficiency);
+      // The profile's attention efficiency is of the work the planner times (causalAttentionWork).
+      t = causalAttentionWork(w.b, w.s, w.a, w.d) / ((device === "cuda" ? hw.peak.bf16 : hw.peak.tf32) * hw.attentionEfficiency);
       break;
     }
   }

@@ -3,6 +3,7 @@
 // - matmul: achieved / datasheet peak per GEMM, the median of each half-decade of FLOPs;
 // - memory-bound kernels: the planner's bytes over their total time, against the HBM datasheet rate;
 // - attention: the planner's attention FLOPs over the total time, against the bf16 peak.
+import { causalAttentionWork } from "../../planner/cost/compute.js";
 import type { AttentionSample, ByteSample, MatmulSample } from "./events.js";
 
 /** Efficiencies live in (0, 1] (planner/schema/hardware.ts); 1e-4 is the floor written. */
@@ -58,10 +59,14 @@ export function achievedRate(samples: ByteSample[]): number | null {
   return secs > 0 && bytes > 0 ? bytes / secs : null;
 }
 
-/** Attention FLOP/s over the shapes measured: total FLOPs / total seconds. */
+/** Attention rate over the shapes measured, in the work the planner times (causal keys, backward
+ *  2.5×: planner/cost/compute.ts causalAttentionWork), total work / total seconds: divided by the
+ *  peak it is the attentionEfficiency that makes the planner's attention time the measured one.
+ *  (The profiler's own `flops` are the reporting convention, full square and backward 2×, which
+ *  read as an efficiency about 1.6× too high.) */
 export function attentionRate(samples: AttentionSample[]): number | null {
-  const flops = samples.reduce((s, x) => s + x.flops, 0);
+  const work = samples.reduce((s, x) => s + causalAttentionWork(x.batch, x.seq, x.heads, x.headDim), 0);
   const secs = samples.reduce((s, x) => s + x.seconds, 0);
-  return secs > 0 && flops > 0 ? flops / secs : null;
+  return secs > 0 && work > 0 ? work / secs : null;
 }
 

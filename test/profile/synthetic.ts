@@ -1,6 +1,7 @@
 // Synthetic measurements with known figures, as the Python profiler would report them.
 import type { CollectiveOp, CollectiveSample, Measurements } from "../../src/profile/events.js";
 import { emptyMeasurements } from "../../src/profile/events.js";
+import { causalAttentionWork } from "../../planner/cost/compute.js";
 
 /** Ring-model times (planner/cost/collectives.ts) for α, B. */
 export function ringTime(op: CollectiveOp, n: number, bytes: number, alpha: number, bw: number): number {
@@ -62,7 +63,8 @@ export function gpuMeasurements(o: {
       }
   m.copy.push({ name: "copy", bytes: 4 * 2 ** 30, seconds: (4 * 2 ** 30) / o.copy });
   for (const name of ["layer_norm", "gelu", "softmax", "residual_add"]) m.kernels.push({ name, bytes: 2 ** 30, seconds: 2 ** 30 / o.kernels });
-  m.attention.push({ batch: 4, heads: 32, seq: 2048, headDim: 128, flops: 1e12, seconds: 1e12 / o.attention });
+  // o.attention: the rate of the work the planner times (causalAttentionWork); flops as reported.
+  m.attention.push({ batch: 4, heads: 32, seq: 2048, headDim: 128, flops: 12 * 4 * 2048 ** 2 * 32 * 128, seconds: causalAttentionWork(4, 2048, 32, 128) / o.attention });
   m.world = o.world;
   m.collectives = o.collectives;
   return m;
