@@ -2,7 +2,8 @@
 // efficiency against the FLOPs of one GEMM, interpolated in log FLOPs):
 // - matmul: achieved / datasheet peak per GEMM, the median of each half-decade of FLOPs;
 // - memory-bound kernels: the planner's bytes over their total time, against the HBM datasheet rate;
-// - attention: the planner's attention FLOPs over the total time, against the bf16 peak.
+// - attention: the work the planner times (causal keys, backward 2.5×) over the total time, against
+//   the bf16 peak.
 import { causalAttentionWork } from "../../planner/cost/compute.js";
 import type { AttentionSample, ByteSample, MatmulSample } from "./events.js";
 
