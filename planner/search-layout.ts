@@ -6,7 +6,7 @@
 import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
 import { type MicroBatchCosts, computeFloor, stepFloor, stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
-import { memoryCandidateStages, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
+import { memoryCandidateStages, unevenActivationTerms, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
 import { stageParamSplit } from "./model.js";
 import { moeBufferBytes } from "./cost/moe-memory.js";
 import { cpBufferBytes } from "./cost/context.js";
@@ -130,7 +130,8 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
     const recompute = st.recomputes[ri]!;
     const withRecompute: Plan = { ...layout, recompute };
     const acts = uneven ? [] : stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
-    const unevenActs = uneven?.map((i) => unevenStageActivationBytes(m, t, withRecompute, i));
+    const terms = uneven ? unevenActivationTerms(m, t, withRecompute) : null;
+    const unevenActs = uneven?.map((i) => unevenStageActivationBytes(m, t, withRecompute, i, terms!));
     for (let zi = 0; zi < zeros.length; zi++) {
       const zero = zeros[zi]!;
       st.searched++;

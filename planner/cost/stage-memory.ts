@@ -24,20 +24,14 @@ import { gradBufferBytes, headInputBytes, logitBytes } from "./engine-terms.js";
  *  embedding's dropout mask with the first virtual stage (one byte per element per micro-batch
  *  held, Korthikanti §4.3), the fp32 logits and final-norm input of one micro-batch with the last
  *  (4·s·b·V/t, Korthikanti §4.3; the engine's logitBytes per logit), and the recompute working set. */
-export function unevenStageActivationBytes(m: ModelSpec, training: Training, plan: Plan, index: number): number {
-  const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
-  const split = stageSplit(plan, m.layers);
+export function unevenStageActivationBytes(m: ModelSpec, training: Training, plan: Plan, index: number, terms: UnevenActivationTerms = unevenActivationTerms(m, training, plan)): number {
+  const { split, held: heldOf, dense, moeLayer, tokens, spShare, head, working } = terms;
   const stages = split.length;
-  const microBatches = training.globalBatch / (dp * microBatch);
-  const own = split.length === pp ? [index] : rankStages(pp, plan.vpp, index);
-  const held = inFlightPerChunk(plan.schedule, pp, own.length, index, microBatches);
-  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute, gatheredInputs: training.engine?.tensorParallel.savesGatheredInput };
-  const dense = layerActivationBytes(m, microBatch, act);
-  const moeLayer = m.moe ? moeLayerActivationBytes(m, training, plan, act) : 0;
-  const tokens = microBatch * training.seqLen;
-  const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
+  const own = stages === plan.pp ? [index] : rankStages(plan.pp, plan.vpp, index);
+  const held = heldOf(own.length, index);
   let bytes = 0;
-  own.forEach((g, j) => {
+  for (let j = 0; j < own.length; j++) {
+    const g = own[j]!;
     const range = stageLayerRange(split, g);
     const from = range[0];
     const to = range[1];
@@ -45,10 +39,43 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
     const kind = stageKind(g, stages);
     bytes += held[j]! * ((to - from - nMoe) * dense + nMoe * moeLayer);
     if ((kind === "first" || kind === "only") && m.dropout) bytes += held[j]! * tokens * m.hidden * spShare;
-    if (kind === "last" || kind === "only") bytes += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
-  });
+    if (kind === "last" || kind === "only") bytes += head;
+  }
   // Context parallel: a cp rank holds its s/cp tokens' share of every tensor (as cost/memory.ts).
-  return (bytes + recomputeWorkingBytes(m, microBatch, act)) / plan.cp;
+  return (bytes + working) / plan.cp;
+}
+
+/** What unevenStageActivationBytes reads that does not depend on the stage: one layer's bytes
+ *  (dense and MoE), the output layer's, the recompute working set. The search computes it once
+ *  per layout and recompute mode, not once per candidate stage. */
+export interface UnevenActivationTerms {
+  split: readonly number[];
+  /** Micro-batches in flight per virtual stage of a rank holding `chunks` of them. */
+  held: (chunks: number, index: number) => readonly number[];
+  dense: number;
+  moeLayer: number;
+  tokens: number;
+  spShare: number;
+  /** The fp32 logits and the final norm's input of one micro-batch (the last stage's). */
+  head: number;
+  working: number;
+}
+
+export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Plan): UnevenActivationTerms {
+  const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
+  const microBatches = training.globalBatch / (dp * microBatch);
+  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute, gatheredInputs: training.engine?.tensorParallel.savesGatheredInput };
+  const tokens = microBatch * training.seqLen;
+  return {
+    split: stageSplit(plan, m.layers),
+    held: (chunks, index) => inFlightPerChunk(plan.schedule, pp, chunks, index, microBatches),
+    dense: layerActivationBytes(m, microBatch, act),
+    moeLayer: m.moe ? moeLayerActivationBytes(m, training, plan, act) : 0,
+    tokens,
+    spShare: sequenceParallel && tp > 1 ? 1 / tp : 1,
+    head: (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine),
+    working: recomputeWorkingBytes(m, microBatch, act),
+  };
 }
 
 /** Dense and routed-expert parameters one GPU of rank `index` holds (the sum over its virtual
@@ -78,13 +105,13 @@ export function memoryCandidateStages(m: ModelSpec, plan: Plan): number[] {
   const split = stageSplit(plan, m.layers);
   if (split.length !== plan.pp) return Array.from({ length: plan.pp }, (_, i) => i);
   const out = [0];
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   for (let i = 1; i < plan.pp - 1; i++) {
     // (indexed, not destructured: the search runs this for every uneven layout it prices)
     const range = stageLayerRange(split, i);
     const from = range[0];
     const to = range[1];
-    const key = `${split[i]}/${m.moe ? moeLayersIn(m, from, to) : 0}`;
+    const key = split[i]! * 65536 + (m.moe ? moeLayersIn(m, from, to) : 0); // (layers, MoE layers): a model has ≤ 10,000 layers (schema/bounds.ts)
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(i);
