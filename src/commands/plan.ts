@@ -111,11 +111,13 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   const all = result.plans;
   result.plans = all.slice(0, args.top);
   // The simulation's work grows with the micro-batches per step: only as many of the best plans
-  // as MAX_SIMULATED_OPS allows are simulated, and none when that is fewer than the plans listed.
+  // as MAX_SIMULATED_OPS allows are simulated, and none when that is fewer than the listed plans
+  // the --simulate-top K asked for (K below the rows listed: the first K rows get a "sim. step").
   const simulable = k > 0 ? simulablePrefix(req.model, req.training, all.slice(0, k)) : 0;
-  if (k > 0 && all.length > 0 && simulable < result.plans.length)
+  const wanted = Math.min(k, result.plans.length);
+  if (k > 0 && all.length > 0 && simulable < wanted)
     io.err(`paraplan: note: not simulated: the best plans' steps have too many micro-batches to simulate (over ${MAX_SIMULATED_OPS.toLocaleString("en-US")} operations); ranked by the closed form`);
-  if (helper && all.length > 0 && simulable >= result.plans.length) {
+  if (helper && all.length > 0 && simulable >= wanted) {
     const top = all.slice(0, simulable);
     const r = await helper.simulate(top);
     sim = { simulated: r.simulated.slice(0, result.plans.length), top: top.length, fastest: r.fastest };

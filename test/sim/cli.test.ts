@@ -58,6 +58,18 @@ describe("simulating the closed form's top plans", () => {
     for (const p of disagree.plans) expect(p.time.step).toBeGreaterThan(0);
   });
 
+  // A K below the rows listed simulated nothing and said the steps had too many micro-batches.
+  it("--simulate-top K below --top simulates the first K rows, without a false note", async () => {
+    const r = await runCli([...base, "--top", "5", "--json", "--simulate-top", "3"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/not simulated/);
+    const out = JSON.parse(r.stdout);
+    expect(out.simulatedTop).toBe(3);
+    expect(out.plans.map((p: any) => p.simulated !== undefined)).toEqual([true, true, true, false, false]);
+    // the same simulation as with K = 20 for those rows
+    for (let i = 0; i < 3; i++) expect(out.plans[i].simulated.step).toBeCloseTo(sim.plans[i].simulated.step, 9);
+  });
+
   it("--simulate-top 0 leaves the output as the closed form had it", () => {
     expect(closed).not.toHaveProperty("simulatedTop");
     expect(closed).not.toHaveProperty("simulatedFastest");
