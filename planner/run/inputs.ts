@@ -1,7 +1,8 @@
 // From a request and a plan to runEstimate's inputs: the checkpoint's size from the plan's model
 // states (the memory model's weights and optimizer states), the figures as resolved.
 import { modelStateBytes } from "../cost/memory.js";
-import { totalParams } from "../model.js";
+import { stageParamsPerGpu } from "../model.js";
+import { optimizerBytesOf } from "../cost/moe-facts.js";
 import type { ModelSpec, PlanResult, Training } from "../types.js";
 import type { ResolvedRunFigures } from "./figures.js";
 import type { CheckpointMode, RunInputs } from "./types.js";
@@ -13,11 +14,14 @@ export interface RunOptions {
   mode: CheckpointMode;
 }
 
-/** Bytes of one checkpoint: one copy of the weights and the optimizer states (16-bit weights and
- *  fp32 master weights and Adam moments, 2Ψ + 12Ψ: the memory model's modelStateBytes with no
- *  sharding; gradients are not saved). 405B → 5.7 TB (formulas-scale.md §4.4). */
+/** Bytes of one checkpoint: one copy of the weights and the optimizer states (16-bit weights, fp32
+ *  master weights and Adam's moments in the training's precision: 2Ψ + 12Ψ, or 2Ψ + 8Ψ with bf16
+ *  moments; the memory model's modelStateBytes with no sharding; gradients are not saved) over
+ *  every trained parameter as the GPUs hold them: the vocabulary padded, the multi-token-prediction
+ *  modules included (DeepSeek-V3's released checkpoint: 671B + 14B MTP). 405B → 5.7 TB
+ *  (formulas-scale.md §4.4). */
 export function checkpointBytes(m: ModelSpec, t: Training): number {
-  const s = modelStateBytes(totalParams(m, t.seqLen), 0, 1);
+  const s = modelStateBytes(stageParamsPerGpu(m, t.seqLen, 1, 1, m.layers, "only"), 0, 1, optimizerBytesOf(t));
   return s.weights + s.optimizer;
 }
 

@@ -52,6 +52,24 @@ describe("plan --model llama3-405b --gpus 16384 --tokens 15.6T (issue 16's check
   });
 });
 
+// The checkpoint was 14 bytes a parameter whatever the optimizer states' precision, and left the
+// multi-token-prediction modules out.
+describe("the checkpoint follows the states the training keeps", () => {
+  const run = async (args: string[]) => JSON.parse((await runCli(["plan", ...args, "--top", "1", "--simulate-top", "0", "--json"])).stdout);
+
+  it("bf16 Adam moments: 2 + 4 + 2·2 = 10 bytes a parameter (formulas-scale §4.4)", async () => {
+    const j = await run(["--model", "llama3-8b", "--gpus", "64", "--tokens", "1T", "--optimizer-states", "bf16"]);
+    expect(j.run.checkpoint.bytes).toBeCloseTo(10 * j.model.params, -3);
+  });
+
+  it("DeepSeek-V3's checkpoint holds its MTP module: 671B + ~12B (its release: 14B with copies of the embedding and head)", async () => {
+    const j = await run(["--model", "deepseek-v3", "--gpus", "2048", "--tokens", "14.8T", "--optimizer-states", "bf16"]);
+    const mtp = j.run.checkpoint.bytes / 10 - j.model.params;
+    expect(mtp).toBeGreaterThan(11e9);
+    expect(mtp).toBeLessThan(14e9);
+  }, 60_000);
+});
+
 describe("bad run flags: one line, exit 2", () => {
   const cases: [string[], RegExp][] = [
     [["--tokens", "lots"], /--tokens: "lots" is not a token count/],
