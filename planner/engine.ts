@@ -113,6 +113,10 @@ export interface Engine {
     /** Gradient bucket, bytes: max(bucketSize, bucketSizePerDp · dp). */
     bucketSize: number;
     bucketSizePerDp: number;
+    /** The buckets are views into the gradient buffer the model states count (Megatron's
+     *  contiguous param-and-grad buffer): no memory of their own. False: two buckets of their own,
+     *  one reducing while the next fills (DeepSpeed's ipg buffers, PyTorch DDP's). */
+    bucketsInGradBuffer: boolean;
     /** ZeRO-3 / FSDP collectives per layer and pass, each paying its ring latency
      *  (cost/gather-calls.ts): 1 for FSDP's FlatParameter per block, 12 for DeepSpeed 2021's
      *  per-tensor gathers. */

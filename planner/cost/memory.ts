@@ -92,7 +92,8 @@ export function stageActivationBytes(
 }
 
 /** Communication buffers: two gradient buckets (one reducing while the next fills; the bucket size
- *  is the engine's, wire/facts.ts by default) for every stage with dp > 1; ZeRO-3 (FSDP) adds the
+ *  is the engine's, wire/facts.ts by default) for every stage with dp > 1, none where the engine's
+ *  buckets are views into the gradient buffer the states count (Megatron's); ZeRO-3 (FSDP) adds the
  *  unsharded 16-bit weights of the layer in use and of the ones prefetched (Zhao et al. 2023,
  *  PyTorch FSDP §3.2 and §4.3). With `t` and the stage's layers: the fp8 recipe's weight copies
  *  and scaling state (cost/engine-terms.ts fp8ExtraBytes). */
@@ -107,7 +108,9 @@ export function bufferBytes(
   const fp8 = t?.engine ? fp8StageBytes(m, t, tp, dp, zero, layersInStage) : 0;
   if (dp === 1) return fp8;
   const e = t?.engine;
-  return 2 * engineBucketBytes(e, dp) + (zero === 3 ? ((1 + prefetchLayers(e)) * 2 * layerMatrixParams(m)) / tp : 0) + fp8;
+  // (no engine: Megatron-Core's, the default, whose buckets are views into its gradient buffer)
+  const buckets = (e ? e.dataParallel.bucketsInGradBuffer : true) ? 0 : 2 * engineBucketBytes(e, dp);
+  return buckets + (zero === 3 ? ((1 + prefetchLayers(e)) * 2 * layerMatrixParams(m)) / tp : 0) + fp8;
 }
 
 /** The fp8 recipe's extra bytes for the linear weights this GPU holds (sharded under ZeRO-3). */

@@ -50,6 +50,7 @@ const schemas = lazySchemas((z) => {
           prefetchLayers: withSource(z.number().int().min(0).max(1000)),
           bucketSize: quantity,
           bucketSizePerDp: quantity,
+          bucketMemory: withSource(z.enum(["separate", "gradient-buffer"])).optional(),
           gatherCallsPerLayer: withSource(z.number().int().min(1).max(1000)),
           gradBufferBytesPerParam: withSource(z.number().gte(0).lte(16)).optional(),
           gradReduceBytesPerParam: withSource(z.union([z.literal(2), z.literal(4)])).optional(),
@@ -194,6 +195,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       prefetchLayers: fig("dataParallel.prefetchLayers", d.prefetchLayers),
       bucketSize: q("dataParallel.bucketSize", d.bucketSize, "bytes", 1e12),
       bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
+      // Absent: buckets of their own, two of them (cost/memory.ts bufferBytes).
+      bucketsInGradBuffer: d.bucketMemory === undefined ? false : fig("dataParallel.bucketMemory", d.bucketMemory) === "gradient-buffer",
       gatherCallsPerLayer: fig("dataParallel.gatherCallsPerLayer", d.gatherCallsPerLayer),
       // Absent: Megatron-Core's bf16 behaviour, an fp32 gradient buffer (as no engine prices).
       gradBufferBytes: d.gradBufferBytesPerParam === undefined ? 4 : fig("dataParallel.gradBufferBytesPerParam", d.gradBufferBytesPerParam),
