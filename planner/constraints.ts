@@ -7,7 +7,7 @@ import { type Fixed, supportsOf } from "./space.js";
 import type { Engine } from "./engine.js";
 import type { Hardware, ModelSpec, Training } from "./types.js";
 
-export type TrainingCode = "no_fp8" | "global_batch" | "gpus" | "seq_len" | "no_layers" | "engine_unsupported";
+export type TrainingCode = "no_fp8" | "global_batch" | "gpus" | "partial_node" | "seq_len" | "no_layers" | "engine_unsupported";
 
 export interface InputIssue {
   code: LayoutCode | TrainingCode;
@@ -45,6 +45,10 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
   if (arch) return arch;
   if (t.globalBatch < 1) return issue("global_batch", "--global-batch", "must be a positive integer");
   if (t.gpus < 1) return issue("gpus", "--gpus", "must be a positive integer");
+  // Beyond one node the cluster is whole nodes: the placement of groups (layout/groups.ts), the
+  // node count of the header and the exports assume it; a partial node would be priced as full.
+  if (t.gpus > hw.gpusPerNode && t.gpus % hw.gpusPerNode !== 0)
+    return issue("partial_node", "--gpus", `${t.gpus} is not a whole number of ${hw.name}'s ${hw.gpusPerNode}-GPU nodes`, `use ${Math.floor(t.gpus / hw.gpusPerNode) * hw.gpusPerNode} or ${Math.ceil(t.gpus / hw.gpusPerNode) * hw.gpusPerNode}, or a profile with the node size you have`);
   if (t.seqLen < 1) return issue("seq_len", "--seq", "must be a positive integer");
   if (m.layers < 1) return issue("no_layers", "--model", "the model needs at least one layer");
   return null;

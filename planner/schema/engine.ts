@@ -161,10 +161,10 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   const sources: Record<string, string> = {};
   const errors: string[] = [];
   const fig = figureReader(origin, sources);
-  function q(path: string, x: FigureIn<string>, kind: Quantity, max: number): number {
+  function q(path: string, x: FigureIn<string>, kind: Quantity, max: number, min = 0): number {
     const p = parseQuantity(fig(path, x), kind);
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
-    else if (p.value < 0 || p.value > max) errors.push(`field "${path}": ${fig(path, x)} is out of range`);
+    else if (p.value < min || p.value > max) errors.push(`field "${path}": ${fig(path, x)} is out of range (${min}–${max})`);
     return p.ok ? p.value : NaN;
   }
   const per = <T>(group: string, o: Record<ElementwiseOp, FigureIn<T>>) =>
@@ -193,7 +193,10 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       reduceAfterBackwardWith: d.reduceAfterBackwardWith === undefined ? [] : [...new Set(fig("dataParallel.reduceAfterBackwardWith", d.reduceAfterBackwardWith))],
       overlapParamGather: fig("dataParallel.overlapParamGather", d.overlapParamGather),
       prefetchLayers: fig("dataParallel.prefetchLayers", d.prefetchLayers),
-      bucketSize: q("dataParallel.bucketSize", d.bucketSize, "bytes", 1e12),
+      // At least 1 MiB: the reduction's collectives (and the simulator's operations) number the
+      // gradient bytes over the bucket; a byte-sized bucket made millions of them (PyTorch DDP's
+      // bucket_cap_mb and DeepSpeed's buckets are megabytes).
+      bucketSize: q("dataParallel.bucketSize", d.bucketSize, "bytes", 1e12, 2 ** 20),
       bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
       // Absent: buckets of their own, two of them (cost/memory.ts bufferBytes).
       bucketsInGradBuffer: d.bucketMemory === undefined ? false : fig("dataParallel.bucketMemory", d.bucketMemory) === "gradient-buffer",

@@ -153,8 +153,16 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     hw.fabric = fabric;
   }
   if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
-  if (hw.memory <= 0 || hw.memoryBandwidth <= 0 || hw.peak.bf16 <= 0 || hw.intra.bandwidth <= 0 || hw.inter.bandwidth <= 0)
-    return { ok: false, message: `${origin}: memory, bandwidths and peaks must be positive` };
+  // Every figure a time or a capacity divides by (a zero fp16 peak priced fp16 steps at NaN).
+  const positive: Array<[string, number | null]> = [
+    ["gpu.memory", hw.memory], ["gpu.memoryBandwidth", hw.memoryBandwidth], ["gpu.peak.bf16", hw.peak.bf16], ["gpu.peak.fp16", hw.peak.fp16],
+    ["gpu.peak.fp8", hw.peak.fp8], ["gpu.peak.tf32", hw.peak.tf32], ["node.link.bandwidth", hw.intra.bandwidth], ["network.bandwidth", hw.inter.bandwidth],
+  ];
+  const zero = positive.find(([, v]) => v !== null && !(v > 0));
+  if (zero) return { ok: false, message: `${origin}: field "${zero[0]}" must be positive (fp8 with no fp8 tensor cores: null)` };
+  if (hw.reserve >= hw.memory) return { ok: false, message: `${origin}: field "gpu.reserve" (${hw.reserve} bytes) leaves nothing of gpu.memory (${hw.memory} bytes)` };
+  for (let i = 1; i < points.length; i++)
+    if (points[i]![0] === points[i - 1]![0]) return { ok: false, message: `${origin}: field "gpu.matmulEfficiency.points": two points at ${points[i]![0]} FLOPs` };
   if (hw.run && [hw.run.checkpointBandwidth, hw.run.stagingBandwidth].some((b) => b !== undefined && !(b > 0)))
     return { ok: false, message: `${origin}: field "run": checkpoint and staging bandwidths must be positive` };
   return { ok: true, value: hw };

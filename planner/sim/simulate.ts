@@ -1,5 +1,7 @@
 // Plan → simulated timeline of one training step, one representative rank per pipeline stage.
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
+import { engineBucketBytes } from "../cost/engine-terms.js";
+import { totalParams } from "../model.js";
 import { buildSimCosts, type SimCosts, type SimOptions } from "./costs.js";
 import { addDataParallel } from "./dp.js";
 import { buildGraph } from "./graph.js";
@@ -38,14 +40,24 @@ export function simulateSummary(m: ModelSpec, hw: Hardware, t: Training, plan: P
 }
 
 /** Operations a simulated step of the plan has (as graph.ts sizes its tables): 2 per layer and
- *  micro-batch in each direction's pass, the sends between stages, the embedding and head. The
- *  simulation's work is proportional to it; callers keep it under MAX_SIMULATED_OPS. */
+ *  micro-batch in each direction's pass, the sends between stages, the embedding and head, the
+ *  data-parallel buckets. The simulation's work is proportional to it; callers keep it under
+ *  MAX_SIMULATED_OPS. */
 export function simulationOps(m: ModelSpec, t: Training, plan: Plan): number {
   const V = plan.pp > 1 ? plan.vpp : 1;
   const M = t.globalBatch / (plan.dp * plan.microBatch);
   // Zero-bubble schedules run each layer's backward as two operations (B and W).
   const passes = plan.pp > 1 && (plan.schedule === "zb1p" || plan.schedule === "zbv" || plan.schedule === "dualpipev") ? 3 : 2;
-  return passes * M * m.layers + 4 * M + 2 * plan.pp * V * M + plan.pp;
+  // Data-parallel buckets (dp.ts fillBuckets): one collective per bucket of a rank's 16-bit
+  // weights, per reduction (every micro-batch under ZeRO-2), and again for ZeRO-1/2's gathered
+  // weights; counted from all the weights over tp·pp, more than a rank of an MoE model holds.
+  let buckets = 0;
+  const dpcp = plan.dp * plan.cp;
+  if (plan.zero <= 2 && dpcp > 1) {
+    const perPass = Math.ceil((2 * totalParams(m, t.seqLen)) / (plan.tp * plan.pp) / engineBucketBytes(t.engine, dpcp));
+    buckets = perPass * (plan.zero === 2 ? M : 1) * (plan.zero >= 1 ? 2 : 1);
+  }
+  return passes * M * m.layers + 4 * M + 2 * plan.pp * V * M + plan.pp + buckets;
 }
 
 /** The most operations one `paraplan plan` simulates, all plans together (the default gpt3-like

@@ -8,14 +8,26 @@ afterAll(removeTempFiles);
 
 describe("nothing valid: the message names what to change", () => {
   // 97 is prime: tp 1 (97 heads do not divide 96), pp 1 (97 > 96 layers), so dp 97, which does
-  // not divide the global batch 1536. Nothing was fixed, so nothing is to relax.
+  // not divide the global batch 1536. Nothing was fixed, so nothing is to relax. (On nodes of one
+  // GPU: 97 GPUs are not whole 8-GPU nodes, which is refused first.)
   it("--gpus 97 suggests --global-batch, a multiple of 97, not relaxing fixed dimensions", async () => {
-    const r = await runCli(["plan", "--model", "gpt3-like", "--gpus", "97"]);
+    const oneGpuNodes = tempFile("one-gpu-nodes.json", JSON.stringify({ name: "one-gpu-nodes", extends: "dgx-h100", node: { gpusPerNode: { value: 1, source: "test: nodes of one GPU" } } }));
+    const r = await runCli(["plan", "--model", "gpt3-like", "--gpus", "97", "--profile", oneGpuNodes]);
     expect(r.code).toBe(1);
     expect(r.stderr).not.toContain("Relax the fixed dimensions");
     expect(r.stderr).toContain("--global-batch");
     expect(r.stderr).toMatch(/multiple of 97\b/);
     expect(r.stderr).toContain("1,552"); // the nearest multiple of 97 above 1536
+  });
+
+  // A partial node was planned as a whole one ("22 nodes × 3" for 64 GPUs on 3-GPU nodes).
+  it("--gpus beyond one node that is not whole nodes: exit 2 naming --gpus and the node size", async () => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "12"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/--gpus.*12 is not a whole number of dgx-h100's 8-GPU nodes.*use 8 or 16/);
+    // one node or less stays a plan
+    expect((await runCli(["plan", "--model", "llama3-8b", "--gpus", "4", "--simulate-top", "0"])).code).toBe(0);
   });
 
   it("with a fixed dimension it still says to relax it", async () => {

@@ -113,6 +113,21 @@ describe("engine files", () => {
     if (!p.ok) expect(p.message).toContain('"launch.perKernel"');
   });
 
+  // A bucket of 0 B or 1 B made one collective per gradient byte: the simulation ran out of memory
+  // (a fatal V8 error after 20 s), 1 KiB took 20 s and priced the step at 100×.
+  it("a gradient bucket under 1 MiB is refused, naming the field", () => {
+    for (const size of ["0 B", "1 B", "1 KiB"]) {
+      const raw = base();
+      (raw.dataParallel as Record<string, unknown>).bucketSize = size;
+      const p = parseEngineFile(raw, "bad.json");
+      expect(p.ok).toBe(false);
+      if (!p.ok) expect(p.message).toMatch(/field "dataParallel\.bucketSize": .* is out of range/);
+    }
+    const raw = base();
+    (raw.dataParallel as Record<string, unknown>).bucketSize = "1 MiB";
+    expect(parseEngineFile(raw, "ok.json").ok).toBe(true);
+  });
+
   it("an unknown field is refused, naming it", () => {
     const raw = base();
     (raw.dataParallel as Record<string, unknown>).bucketSise = "25 MB";

@@ -225,6 +225,23 @@ describe("extends", () => {
     if (!r.ok) expect(r.message).toContain("gpu.memory");
   });
 
+  // A zero fp16 peak gave NaN steps (and a simulation that deadlocked); a reserve above the memory
+  // left nothing to plan in; two points at one FLOPs made the interpolation divide by zero.
+  it("figures a time or capacity divides by: zero, an exhausting reserve, duplicate points are refused by field", () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ gpu: { peak: { fp16: "0 TFLOP/s" } } }, /field "gpu\.peak\.fp16" must be positive/],
+      [{ gpu: { peak: { fp8: "0 TFLOP/s" } } }, /field "gpu\.peak\.fp8" must be positive/],
+      [{ network: { bandwidth: "0 Gb/s" } }, /field "network\.bandwidth" must be positive/],
+      [{ gpu: { reserve: "100 GiB" } }, /field "gpu\.reserve".*leaves nothing/],
+      [{ gpu: { matmulEfficiency: { source: "test", points: [[1e9, 0.3], [1e9, 0.5], [1e12, 0.7]] } } }, /field "gpu\.matmulEfficiency\.points": two points at 1000000000 FLOPs/],
+    ];
+    for (const [override, message] of cases) {
+      const r = resolveAndParse({ name: "mine", extends: "dgx-h100", ...override });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.message).toMatch(message);
+    }
+  });
+
   it("an unknown base is an error naming extends and the base", () => {
     const r = resolveExtends({ name: "mine", extends: "dgx-z900" }, lookup, "mine.json");
     expect(r.ok).toBe(false);
