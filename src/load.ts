@@ -1,7 +1,8 @@
 // File I/O for the CLI: model presets and files, hardware profiles (built-in, local, or a file).
 // The planner itself never touches the file system. A built-in preset or profile comes as the
 // build parsed it (builtins.ts) while its file is unchanged: no zod, no mathjs to load.
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
+import { readInputText } from "./read-input.js";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { basename, join, resolve } from "node:path";
@@ -32,12 +33,9 @@ export const builtinProfiles = () => names(hardwareDir()).filter((n) => !n.start
 
 /** Read and parse a JSON file; unreadable or malformed files are one-line UserErrors. */
 export function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch {
-    throw new UserError(`${what} "${path}" cannot be read; check the path`);
-  }
+  const r = readInputText(path);
+  if (!r.ok) throw new UserError(`${what} "${path}" cannot be read (${r.why}); check the path`);
+  const text = r.text;
   try {
     return JSON.parse(text);
   } catch (e) {
