@@ -24,6 +24,8 @@ export function builtinEngineRaw(name: string): unknown {
 export function parseEngine(merged: unknown, origin: string): Engine {
   const parsed = parseEngineFile(merged, origin);
   if (!parsed.ok) throw new UserError(parsed.message);
+  // The name reaches headers and exports' comments: a line break in it would end a comment there.
+  if (/[\u0000-\u001f\u007f]/.test(parsed.value.name)) throw new UserError(`${origin}: field "name" has a control character; remove it`);
   return parsed.value;
 }
 

@@ -49,12 +49,18 @@ function built<T>(table: Record<string, T> | undefined, key: string): T | undefi
   return table && Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
+/** A control character (a line break, an escape) in a name a file gives. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /** A model file's contents → ModelSpec (paraplan's format or a HuggingFace config.json). */
 export function parseModel(raw: unknown, path: string): ModelSpec {
   const parsed = looksLikeHfConfig(raw)
     ? parseHfConfig(raw, basename(path), basename(path, ".json"))
     : parseModelFile(raw, basename(path));
   if (!parsed.ok) throw new UserError(parsed.message);
+  // The name reaches exports' comments and scripts: a line break in it would end a comment there.
+  if (CONTROL.test(parsed.value.name))
+    throw new UserError(`${basename(path)}: the model's name (${looksLikeHfConfig(raw) ? "_name_or_path" : "name"}) has a control character; remove it`);
   return parsed.value;
 }
 
@@ -80,6 +86,9 @@ export function builtinRaw(name: string): unknown {
 export function parseProfile(merged: unknown, origin: string): Hardware {
   const parsed = parseHardwareFile(merged, origin);
   if (!parsed.ok) throw new UserError(parsed.message);
+  // The names reach exports' comments and scripts: a line break in one would end a comment there.
+  for (const [field, value] of [["name", parsed.value.name], ["gpu.name", parsed.value.gpuName]] as const)
+    if (CONTROL.test(value)) throw new UserError(`${origin}: field "${field}" has a control character; remove it`);
   return parsed.value;
 }
 

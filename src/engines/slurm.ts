@@ -4,7 +4,7 @@
 // docs/env.html, NCCL 2.23). Lists recorded in test/export/fixtures/sbatch.txt and nccl-env.txt.
 import type { Fixed, Hardware } from "../../planner/index.js";
 import { type Engine, type EngineContext, type ExportFile, type Release, describe } from "./engine-plan.js";
-import { launchSpecFile, launcherTranslate, layout, scriptText, torchrunArgs } from "./torchrun.js";
+import { exportId, launchSpecFile, launcherTranslate, layout, scriptText, torchrunArgs } from "./torchrun.js";
 
 export const SLURM_RELEASES: readonly Release[] = [
   { id: "23", label: "Slurm sbatch (slurm.schedmd.com/sbatch.html) with PyTorch 2.x torchrun and NCCL 2.23 variables" },
@@ -46,7 +46,7 @@ const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function files(ctx: EngineContext): ExportFile[] {
   const l = layout(ctx);
-  const name = `paraplan-${ctx.model.name}`;
+  const name = exportId(ctx.model.name);
   const run = [
     ...torchrunArgs(l, '"$SLURM_NNODES"', '"$SLURM_NODEID"', '"$MASTER_ADDR:$MASTER_PORT"', '"$SLURM_JOB_ID"'),
     scriptText(ctx),

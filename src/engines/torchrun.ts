@@ -22,6 +22,11 @@ export const TORCHRUN_RELEASES: readonly Release[] = [
 ];
 
 export const LAUNCH_SPEC = "launch.json";
+
+/** The model's name where a script or a path uses it unquoted (a rendezvous id, a Slurm job name,
+ *  a run directory): letters, digits, '.', '_' and '-' kept, anything else '-'. A name is the
+ *  user's (a config.json's _name_or_path): "x; rm -rf ~" became a command of the script. */
+export const exportId = (name: string) => `paraplan-${name.replace(/[^A-Za-z0-9._-]/g, "-")}`;
 export const DEFAULT_RDZV = "$MASTER_ADDR:29500";
 
 /** The script torchrun starts, as shell text: the user's, or `-m executor.worker --spec launch.json`. */
@@ -51,7 +56,7 @@ export function torchrunArgs(l: NodeLayout, nodes: string, nodeRank: string, end
 /** launch.json for the default worker script (executor/spec.ts, the worker's only input). */
 export function launchSpecFile(ctx: EngineContext): ExportFile {
   const spec = buildSpec({
-    runDir: `runs/export-${ctx.model.name}`,
+    runDir: `runs/${exportId(ctx.model.name).replace(/^paraplan-/, "export-")}`,
     device: "cuda",
     model: ctx.model,
     plan: ctx.plan,
@@ -72,7 +77,7 @@ export function launcherTranslate(_plan: unknown, ctx: Omit<EngineContext, "plan
 function files(ctx: EngineContext): ExportFile[] {
   const l = layout(ctx);
   const endpoint = ctx.options.rdzvEndpoint ?? DEFAULT_RDZV;
-  const id = `paraplan-${ctx.model.name}`;
+  const id = exportId(ctx.model.name);
   const lines = [
     "#!/usr/bin/env bash",
     `# torchrun for ${ctx.model.name}: ${l.nodes} node(s) x ${l.perNode} ${ctx.hw.gpuName}`,

@@ -29,3 +29,43 @@ describe("input files that are not files", () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+// A model name reached the exports as it was: a line break ended a comment and became a command of
+// torchrun.sh; a ';' in the rendezvous id did the same without one.
+describe("names in exports", () => {
+  it("a control character in a model, profile or engine name is refused naming the field", async () => {
+    const hf = join(dir, "inj.json");
+    writeFileSync(hf, JSON.stringify({ model_type: "llama", _name_or_path: "x\ntouch /tmp/pwned\n", hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 2, num_attention_heads: 8, num_key_value_heads: 8, vocab_size: 32000, max_position_embeddings: 2048, hidden_act: "silu", tie_word_embeddings: false }));
+    const prof = join(dir, "prof.json");
+    writeFileSync(prof, JSON.stringify({ name: "p\nrm", extends: "dgx-h100" }));
+    const eng = join(dir, "eng.json");
+    writeFileSync(eng, JSON.stringify({ name: "e\u001b[31m", extends: "megatron-core" }));
+    for (const [args, message] of [
+      [["export", "--format", "torchrun", "--model", hf, "--gpus", "16", "--global-batch", "64", "--out", join(dir, "out1")], /inj\.json: the model's name \(_name_or_path\) has a control character/],
+      [["plan", "--model", "gpt3-1.3b", "--profile", prof], /field "name" has a control character/],
+      [["plan", "--model", "gpt3-1.3b", "--engine", eng], /field "name" has a control character/],
+    ] as Array<[string[], RegExp]>) {
+      const r = await runCli(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+
+  it("shell characters in a name become '-' where a script uses it unquoted", async () => {
+    const m = join(dir, "semi.json");
+    writeFileSync(m, JSON.stringify({ model_type: "llama", _name_or_path: "x; touch pwned $(id)", hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 2, num_attention_heads: 8, num_key_value_heads: 8, vocab_size: 32000, max_position_embeddings: 2048, hidden_act: "silu", tie_word_embeddings: false }));
+    const out = join(dir, "out2");
+    for (const format of ["torchrun", "slurm"]) {
+      const r = await runCli(["export", "--format", format, "--model", m, "--gpus", "16", "--global-batch", "64", "--out", `${out}-${format}`]);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const { readFileSync } = await import("node:fs");
+    const torchrun = readFileSync(join(`${out}-torchrun`, "torchrun.sh"), "utf8");
+    expect(torchrun).toContain("--rdzv-id paraplan-x--touch-pwned---id-");
+    const slurm = readFileSync(join(`${out}-slurm`, "paraplan.sbatch"), "utf8");
+    expect(slurm).toContain("#SBATCH --job-name=paraplan-x--touch-pwned---id-");
+    // outside comments no ';' or '$(' of the name is left
+    for (const text of [torchrun, slurm]) for (const line of text.split("\n").filter((l) => !l.startsWith("#"))) expect(line).not.toMatch(/touch pwned|\$\(id\)/);
+  });
+});
