@@ -66,6 +66,12 @@ export const HF_REFUSED: Record<string, string> = {
   use_parallel_residual: "parallel attention and MLP blocks",
   alibi: "ALiBi attention biases",
   multi_query: "multi-query attention stated outside num_key_value_heads",
+  // paraplan plans text-only decoders: an encoder, a vision or audio tower, or a multimodal
+  // wrapper whose text model sits under text_config (Gemma 3, Llava, Qwen2-VL) is not one.
+  is_encoder_decoder: "encoder-decoder models (paraplan plans decoder-only language models)",
+  text_config: "a multimodal model (its text model under text_config); pass the text model's own config.json",
+  vision_config: "a vision encoder (paraplan plans text-only decoders)",
+  audio_config: "an audio encoder (paraplan plans text-only decoders)",
 };
 
 /** Name fragments that make an unknown key architectural, so refused rather than ignored. */
@@ -82,8 +88,13 @@ export type KeyVerdict = { kind: "modelled" | "harmless" | "unknown" } | { kind:
 export function classifyHfKey(key: string, value: unknown): KeyVerdict {
   if (HF_MODELLED.has(key)) return { kind: "modelled" };
   if (HF_HARMLESS.has(key)) return { kind: "harmless" };
+  // "__proto__", "constructor", "toString", …: no transformers config has them, and a lookup on a
+  // plain object would find Object.prototype's member rather than nothing, so they are refused by
+  // their own name before any such lookup.
+  if (Object.hasOwn(Object.prototype, key))
+    return { kind: "refused", reason: `a key named after a built-in property of JavaScript objects, not a transformers config key: paraplan refuses it rather than guess` };
   const off = value === null || value === false || value === 0;
-  const refused = HF_REFUSED[key];
+  const refused = Object.hasOwn(HF_REFUSED, key) ? HF_REFUSED[key] : undefined;
   if (refused !== undefined) return off ? { kind: "harmless" } : { kind: "refused", reason: `paraplan does not model ${refused}` };
   const fragment = ARCHITECTURAL.find((f) => key.toLowerCase().includes(f));
   if (fragment !== undefined && !off)

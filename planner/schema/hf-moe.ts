@@ -35,8 +35,29 @@ function count(c: Obj, key: string, bound: number, min = 1): Parsed<number | und
 
 const missing = (origin: string, key: string, why: string): Parsed<never> => ({ ok: false, message: `${origin}: field "${key}": missing (${why})` });
 
+/** What the config's family says about its experts (hf-config.ts's table). */
+export interface HfExpertsFamily {
+  /** The config's model_type. */
+  modelType?: string;
+  /** The key of the family's expert count (Mixtral num_local_experts, Qwen-MoE and OLMoE
+   *  num_experts, DeepSeek n_routed_experts); absent: the family has no experts. */
+  expertsKey?: string;
+}
+
+/** Transformers' names of one count: MixtralConfig and Qwen3MoeConfig map num_experts to
+ *  num_local_experts, OlmoeConfig num_local_experts to num_experts, DeepseekV3Config
+ *  num_local_experts to n_routed_experts (their attribute_map). */
+const EXPERT_COUNTS = ["num_local_experts", "num_experts", "n_routed_experts"];
+/** Families whose experts take intermediate_size (MixtralSparseMoeBlock, OlmoeSparseMoeBlock);
+ *  every other family states moe_intermediate_size, with its own default. */
+const EXPERTS_OF_INTERMEDIATE = ["mixtral", "olmoe"];
+/** The routers paraplan models: softmax (every family but DeepSeek-V3) and DeepSeek-V3's sigmoid
+ *  with a bias per expert (scoring_func; transformers' DeepseekV3TopkRouter always scores by
+ *  sigmoid, so a deepseek_v3 config without the key is sigmoid). */
+const ROUTERS = ["softmax", "sigmoid"];
+
 /** Read the MoE, MLA and MTP keys; nothing when the config states none of them (a dense model). */
-export function hfExperts(c: Obj, origin: string): Parsed<HfExperts> {
+export function hfExperts(c: Obj, origin: string, family: HfExpertsFamily = {}): Parsed<HfExperts> {
   const read: Record<string, number | undefined> = {};
   const specs: [string, number, number?][] = [
     ["num_local_experts", MODEL_BOUNDS.experts, 0], ["num_experts", MODEL_BOUNDS.experts, 0], ["n_routed_experts", MODEL_BOUNDS.experts, 0],
@@ -54,13 +75,33 @@ export function hfExperts(c: Obj, origin: string): Parsed<HfExperts> {
     read[key] = r.value;
   }
   const out: HfExperts = {};
-  const expertsKey = ["num_local_experts", "num_experts", "n_routed_experts"].find((k) => (read[k] ?? 0) > 0);
+  // The expert count under two names with two values: which one transformers keeps depends on the
+  // order it sets them, so neither is taken.
+  const stated = EXPERT_COUNTS.filter((k) => read[k] !== undefined);
+  const other = stated.find((k) => read[k] !== read[stated[0]!]);
+  if (other !== undefined)
+    return { ok: false, message: `${origin}: "${stated[0]}" ${read[stated[0]!]} and "${other}" ${read[other]} disagree: they name one count (the config classes' attribute_map); keep one` };
+  const scoring = c.scoring_func;
+  if (scoring !== undefined && scoring !== null && !(typeof scoring === "string" && ROUTERS.includes(scoring)))
+    return { ok: false, message: `${origin}: "scoring_func" ${JSON.stringify(scoring)}: paraplan models softmax and sigmoid routers only` };
+  const expertsKey = EXPERT_COUNTS.find((k) => (read[k] ?? 0) > 0);
+  if (expertsKey !== undefined && family.modelType !== undefined && family.expertsKey === undefined)
+    return { ok: false, message: `${origin}: "${expertsKey}" ${read[expertsKey]}: model_type "${family.modelType}" is not a mixture of experts (its transformers model builds no experts); paraplan reads experts for mixtral, qwen2_moe, qwen3_moe, olmoe, deepseek_v2 and deepseek_v3` };
+  // Absent, not null: null is None to the config class (DeepSeek's dense model), absent its default.
+  if (family.expertsKey !== undefined && !EXPERT_COUNTS.some((k) => Object.hasOwn(c, k)))
+    return missing(origin, family.expertsKey, `model_type "${family.modelType}" is a mixture of experts; its config class's default count would be used`);
+  if (expertsKey === undefined && stated.length === 0 && read.num_experts_per_tok !== undefined)
+    return { ok: false, message: `${origin}: "num_experts_per_tok" ${read.num_experts_per_tok} without an expert count ("num_local_experts", "num_experts" or "n_routed_experts"): top-k of no stated experts; add the count, or remove the key for a dense model` };
   if (expertsKey !== undefined) {
     const experts = read[expertsKey]!;
     const topK = read.num_experts_per_tok;
     if (topK === undefined) return missing(origin, "num_experts_per_tok", `"${expertsKey}" ${experts} needs the experts each token goes to`);
-    // Mixtral and OLMoE give their experts intermediate_size (no dense MLP exists there).
-    const width = read.moe_intermediate_size ?? read.intermediate_size;
+    if (topK > experts)
+      return { ok: false, message: `${origin}: "num_experts_per_tok" ${topK} is more than "${expertsKey}" ${experts}` };
+    // Mixtral and OLMoE give their experts intermediate_size (no dense MLP exists there); the other
+    // families' experts have their own width, moe_intermediate_size.
+    const ofIntermediate = family.modelType === undefined || EXPERTS_OF_INTERMEDIATE.includes(family.modelType);
+    const width = read.moe_intermediate_size ?? (ofIntermediate ? read.intermediate_size : undefined);
     if (width === undefined) return missing(origin, "moe_intermediate_size", `"${expertsKey}" needs the experts' width`);
     // DeepSeek's moe_layer_freq counts from layer 0 (layer i is MoE when i % freq == 0), Qwen's
     // decoder_sparse_step from 1 ((i + 1) % step == 0, paraplan's convention): they agree at 1,
@@ -69,6 +110,15 @@ export function hfExperts(c: Obj, origin: string): Parsed<HfExperts> {
       return { ok: false, message: `${origin}: "moe_layer_freq" ${read.moe_layer_freq}: paraplan models DeepSeek configs with an MoE layer every layer after first_k_dense_replace (moe_layer_freq 1) only` };
     const dense = denseLayersOf(c, read.first_k_dense_replace, origin);
     if (!dense.ok) return dense;
+    // At least one layer must be a mixture of experts (layer i is when i ≥ the dense layers and
+    // (i + 1) is a multiple of decoder_sparse_step; planner/moe.ts): else the "MoE" model is dense.
+    const layers = typeof c.num_hidden_layers === "number" ? c.num_hidden_layers : undefined;
+    const freq = read.decoder_sparse_step ?? 1;
+    if (layers !== undefined && Math.floor(layers / freq) - Math.floor(Math.min(dense.value, layers) / freq) <= 0) {
+      const key = freq > 1 ? "decoder_sparse_step" : read.first_k_dense_replace !== undefined ? "first_k_dense_replace" : "mlp_only_layers";
+      const value = key === "decoder_sparse_step" ? freq : key === "first_k_dense_replace" ? read.first_k_dense_replace : JSON.stringify(c.mlp_only_layers);
+      return { ok: false, message: `${origin}: "${key}" ${value} with num_hidden_layers ${layers}: no layer is a mixture of experts, though "${expertsKey}" states ${experts} experts` };
+    }
     const sharedWidth = read.shared_expert_intermediate_size;
     const shared = read.n_shared_experts ?? ((sharedWidth ?? 0) > 0 ? 1 : 0);
     out.moe = {
@@ -79,8 +129,8 @@ export function hfExperts(c: Obj, origin: string): Parsed<HfExperts> {
       ...(sharedWidth !== undefined && sharedWidth > 0 ? { sharedFfnHidden: sharedWidth } : {}),
       denseLayers: dense.value,
       layerFreq: read.decoder_sparse_step ?? 1,
-      // DeepSeek-V3's sigmoid gate (scoring_func "sigmoid"); every other family scores by softmax.
-      router: c.scoring_func === "sigmoid" ? "sigmoid" : "softmax",
+      // DeepSeek-V3's sigmoid gate (scoring_func "sigmoid", its default); other families softmax.
+      router: (typeof scoring === "string" ? scoring : family.modelType === "deepseek_v3" ? "sigmoid" : "softmax") as "softmax" | "sigmoid",
     };
     if (read.moe_intermediate_size === undefined && read.intermediate_size !== undefined) out.ffnHidden = read.intermediate_size;
   }
