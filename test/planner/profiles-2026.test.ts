@@ -30,6 +30,9 @@ describe("2026 figures", () => {
   it("H800: H100 compute, NVLink 200 GB/s each way (400 total); H100 is 450", () => {
     const h800 = hardware("h800");
     expect(h800.peak.bf16).toBe(hardware("dgx-h100").peak.bf16);
+    // the H100's memory as nvidia-smi reports it (81,559 MiB), not 80e9 bytes: 6.5% less
+    expect(h800.memory).toBe(hardware("dgx-h100").memory);
+    expect(h800.memory).toBe(81559 * 2 ** 20);
     expect(h800.intra.bandwidth).toBe(200e9);
     expect(hardware("dgx-h100").intra.bandwidth).toBe(450e9);
     expect(h800.fabric?.nvls?.efficiency).toBe(0.61);
