@@ -5,6 +5,7 @@
 //   core_v0.7:  NVIDIA/Megatron-LM @307dcf37 (2024), distributed arguments identical to core_v0.7.0
 import type { Fixed, Plan } from "../../planner/index.js";
 import { megatronRefusal } from "../../planner/layout/capabilities.js";
+import { overlapsParamGather } from "../../planner/cost/engine-terms.js";
 import {
   type Engine,
   type EngineContext,
@@ -68,6 +69,11 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (p.zero >= 2)
     a.push(["--use-megatron-fsdp"], ["--data-parallel-sharding-strategy", p.zero === 2 ? "optim_grads" : "optim_grads_params"], ["--ckpt-format", "fsdp_dtensor"]);
   if (t.overlapGradReduce) a.push(["--overlap-grad-reduce"]);
+  // The updated weights' all-gather overlapping the next forward, as the engine predicts it
+  // (dataParallel.overlapParamGather; off by default in Megatron): the distributed optimizer's,
+  // which validate_args lets run only beside --overlap-grad-reduce (arguments.py @ core_v0.7.0,
+  // core_r0.14.0).
+  if (p.zero === 1 && t.overlapGradReduce && overlapsParamGather(t.engine)) a.push(["--overlap-param-gather"]);
   // _add_training_args
   if (p.sequenceParallel) a.push(["--sequence-parallel"]);
   // Predicted with the engine's tensor-parallel overlap switched on (plan --tp-comm-overlap).
@@ -118,9 +124,13 @@ function bf16MomentsRefusal(p: Plan, t: EngineContext["training"], release: "cor
   return null;
 }
 
-function overlays(): Fixed[] {
+function overlays(release: Release): Fixed[] {
   const out: Fixed[] = [];
   for (const zero of [0, 1] as const) for (const schedule of ["1f1b", "interleaved"] as const) out.push({ zero, schedule });
+  // ZeRO-2/3 as Megatron-FSDP (core_r0.14), which runs without a pipeline (capabilities.ts): the
+  // export searched ZeRO 0 and 1 only and wrote a slower plan than plan's first (llama3-8b on 64
+  // GPUs: tp 2 ZeRO-1 at 489k tokens/s for tp 1 ZeRO-2 at 504k).
+  if (release.id === "core_r0.14") for (const zero of [2, 3] as const) out.push({ zero, pp: 1 });
   return out;
 }
 

@@ -37,6 +37,8 @@ describe("megatron-args.txt", () => {
       "--num-virtual-stages-per-pipeline-rank 2",
       "--use-distributed-optimizer",
       "--overlap-grad-reduce",
+      // the weights' gather overlapping the next forward, as predicted (Megatron's default is off)
+      "--overlap-param-gather",
       "--sequence-parallel",
       "--recompute-granularity full",
       "--recompute-method uniform",
