@@ -43,6 +43,16 @@ function words(text: string): string[] {
 const NOISE = /^(\(|\)|\\|[A-Za-z_][A-Za-z0-9_]*=\(|"?\$\{[A-Za-z_][A-Za-z0-9_]*\[@\]\}"?)$/;
 
 export function readArgs(text: string): ArgSetting[] {
+  return readAll(text).filter((s) => !s.flag.startsWith("launcher:"));
+}
+
+/** torchrun's own options in the file (flag without the "launcher:" mark): the launch script's
+ *  world size is theirs (torchrunWorld). */
+export function launcherArgs(text: string): ArgSetting[] {
+  return readAll(text).filter((s) => s.flag.startsWith("launcher:")).map((s) => ({ ...s, flag: s.flag.slice("launcher:".length) }));
+}
+
+function readAll(text: string): ArgSetting[] {
   const out: ArgSetting[] = [];
   let current: ArgSetting | null = null;
   text.split("\n").forEach((raw, i) => {
@@ -58,7 +68,7 @@ export function readArgs(text: string): ArgSetting[] {
       else current = null; // words before any flag: the launcher, the script, VAR=value
     }
   });
-  return out.filter((s) => !s.flag.startsWith("launcher:"));
+  return out;
 }
 
 /** The settings by flag; a flag given twice with different values is a contradiction. */
@@ -86,4 +96,31 @@ export function intArg(m: Map<string, ArgSetting>, flag: string, origin: string,
 
 export function strArg(m: Map<string, ArgSetting>, flag: string): string | undefined {
   return m.get(flag)?.values[0];
+}
+
+/** The world size a launch script's torchrun options state (torch/distributed/run.py:
+ *  --nproc-per-node × --nnodes, --nnodes "N" or "MIN:MAX", default 1): undefined when the script
+ *  gives no literal --nproc-per-node (absent, a shell variable, or "gpu"/"auto", which torchrun
+ *  resolves on the machine), or gives the node count as a shell variable. An elastic range
+ *  (MIN < MAX) is `{ elastic }`: the count is decided at launch. */
+export function torchrunWorld(text: string):
+  | { gpus: number; says: string }
+  | { elastic: { perNode: number; min: number; max: number; says: string } }
+  | undefined {
+  const m = new Map(launcherArgs(text).map((s) => [s.flag.replace(/_/g, "-"), s]));
+  const per = m.get("nproc-per-node");
+  const nodes = m.get("nnodes");
+  const perValue = per?.values[0];
+  if (perValue === undefined || !/^\d+$/.test(perValue) || Number(perValue) < 1) return undefined;
+  const p = Number(perValue);
+  const perSays = `--${per!.flag} ${perValue}`;
+  const nodesValue = nodes?.values[0] ?? "1";
+  const range = /^(\d+)(?::(\d+))?$/.exec(nodesValue);
+  if (!range) return undefined;
+  const min = Number(range[1]);
+  const max = range[2] !== undefined ? Number(range[2]) : min;
+  const says = nodes ? `torchrun ${perSays} --${nodes.flag} ${nodesValue}` : `torchrun ${perSays}`;
+  if (min < 1 || max < min) return undefined;
+  if (max > min) return { elastic: { perNode: p, min, max, says } };
+  return { gpus: p * min, says };
 }

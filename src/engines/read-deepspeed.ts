@@ -65,9 +65,37 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     for (const off of ["offload_optimizer", "offload_param"])
       if (isObj(zo[off]) && (zo[off] as Obj).device !== "none")
         throw new UserError(`${o}: zero_optimization.${off} moves state to ${(zo[off] as Obj).device ?? "cpu"}, which paraplan does not model`);
+    // The boolean forms of older releases (runtime/zero/config.py: cpu_offload, cpu_offload_param,
+    // deprecated for offload_optimizer / offload_param with device "cpu").
+    for (const off of ["cpu_offload", "cpu_offload_param"])
+      if (zo[off] === true) throw new UserError(`${o}: zero_optimization.${off} moves state to the CPU, which paraplan does not model`);
+    // ZeRO-3 variants that shard or gather over other groups than all data-parallel ranks (MiCS:
+    // mics_shard_size > 0 shards within groups of that size; ZeRO++ hpZ: a secondary copy of the
+    // parameters per group of zero_hpz_partition_size); both act under stage 3 only.
+    if (stage === 3 && typeof zo.mics_shard_size === "number" && zo.mics_shard_size > 0)
+      throw new UserError(`${o}: zero_optimization.mics_shard_size ${zo.mics_shard_size} shards ZeRO-3 within groups (MiCS), which paraplan does not model (it shards over every data-parallel rank)`);
+    if (stage === 3 && typeof zo.zero_hpz_partition_size === "number" && zo.zero_hpz_partition_size > 1)
+      throw new UserError(`${o}: zero_optimization.zero_hpz_partition_size ${zo.zero_hpz_partition_size} keeps a secondary parameter shard per group (ZeRO++ hpZ), which paraplan does not model`);
     for (const q of ["zero_quantized_weights", "zero_quantized_gradients"])
       if (zo[q] === true) warnings.push(`${o}: zero_optimization.${q} (ZeRO++) is not modeled by paraplan; ignored`);
   }
+  if (isObj(raw.activation_checkpointing) && raw.activation_checkpointing.cpu_checkpointing === true)
+    throw new UserError(`${o}: activation_checkpointing.cpu_checkpointing moves the checkpointed activations to the CPU, which paraplan does not model`);
+  // The optimizer (runtime/config.py get_optimizer_name, matched case-insensitively): paraplan
+  // prices Adam's two moments beside fp32 master weights; Lamb, Lion, Adagrad, SGD, the 1-bit
+  // optimizers hold or communicate other state.
+  const opt = isObj(raw.optimizer) ? raw.optimizer.type : undefined;
+  if (opt !== undefined && (typeof opt !== "string" || !["adam", "adamw"].includes(opt.toLowerCase())))
+    throw new UserError(`${o}: optimizer.type ${JSON.stringify(opt)}: paraplan prices Adam and AdamW only (their moments and fp32 master weights)`);
+  // Gradient reduction: DeepSpeed reduces in the training dtype (engine.py
+  // communication_data_type: fp16 or bf16 unless set), the 16-bit reduction the megatron-deepspeed
+  // engine prices (gradReduceBytesPerParam 2, from megatron-2021). fp32 reduction doubles those
+  // bytes and ConfigReading can only say 16-bit (gradReduceInBf16), so it is refused.
+  const comm = raw.communication_data_type;
+  if (comm !== undefined && comm !== null && comm !== "fp16" && comm !== "bf16")
+    throw new UserError(`${o}: communication_data_type ${JSON.stringify(comm)}: paraplan prices DeepSpeed's gradient reduction in 16 bits (fp16 or bf16), not ${comm === "fp32" ? "fp32" : "this type"}`);
+  if (raw.fp32_allreduce === true)
+    throw new UserError(`${o}: fp32_allreduce: paraplan prices DeepSpeed's gradient reduction in 16 bits, not fp32`);
   // Low-precision master weights, gradients and states (bf16_optimizer_states needs
   // bf16_master_weights_and_grads, DeepSpeed's config check): paraplan prices fp32 master weights
   // beside the 16-bit ones, so a config without them is refused by key, not priced as one with.
@@ -80,7 +108,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (on("fp16") && (on("bf16") || on("bfloat16"))) throw new UserError(`${o}: fp16.enabled and bf16.enabled contradict`);
   let precision: Precision | undefined = on("fp16") ? "fp16" : on("bf16") || on("bfloat16") ? "bf16" : undefined;
   const autotp = isObj(raw.tensor_parallel) ? raw.tensor_parallel.autotp_size : undefined;
-  const f = args ? megatronFacts(args, true) : undefined;
+  const f = args ? megatronFacts(args, true, ctx.model.layers) : undefined;
   if (f) {
     checkClaims(`${o} + ${args!.name}`, f.claims, ctx.model);
     statesAllOf(`${o} + ${args!.name}`, f.claims, ctx.model);
@@ -94,7 +122,6 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   }
   if (precision === undefined && autoPrecision.length > 0)
     notes.push(`${o}: ${autoPrecision.map((k) => `${k}.enabled`).join(" and ")} ${autoPrecision.length > 1 ? "are" : "is"} "auto" (the HuggingFace Trainer sets it from --bf16/--fp16); evaluated with --precision (bf16 unless given)`);
-  else if (precision === undefined) warnings.push(`${o}: neither bf16 nor fp16 enabled: DeepSpeed trains in fp32, which paraplan does not model; evaluated as bf16`);
   const tp = f?.tp ?? (typeof autotp === "number" && autotp > 1 ? autotp : 1);
   if (f && typeof autotp === "number" && autotp > 1 && autotp !== f.tp)
     throw new UserError(`${o}: tensor_parallel.autotp_size ${autotp} but ${args!.name} has --tensor-model-parallel-size ${f.tp}`);
@@ -151,6 +178,14 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (gas !== undefined && tbs !== micro * gas * dp)
     throw new UserError(`${o}: train_batch_size ${tbs} ≠ micro-batch ${micro} × gradient_accumulation_steps ${gas} × dp ${dp}${argsHint}`);
   const overlap = isObj(zo) && typeof zo.overlap_comm === "boolean" ? zo.overlap_comm : zero === 3;
+  // fp32 training (neither bf16 nor fp16, and no "auto" the Trainer fills in): fp32 compute runs
+  // at a fraction of the 16-bit peak, so it is refused as a torchtitan job in fp32 is, after the
+  // layout and batch checks. Autocast keeps fp32 weights without 16-bit copies: not priced either.
+  if (precision === undefined && autoPrecision.length === 0) {
+    const autocast = ["torch_autocast", "amp"].find((k) => on(k));
+    if (autocast) throw new UserError(`${o}: ${autocast}.enabled without bf16 or fp16 enabled: autocast mixed precision (fp32 weights, no 16-bit copies) is not modelled; paraplan prices DeepSpeed's bf16 and fp16 modes`);
+    throw new UserError(`${o}: neither bf16 nor fp16 enabled: DeepSpeed trains in fp32, which paraplan does not model`);
+  }
   return {
     engine: "deepspeed",
     sources: args ? [o, args.name] : [o],

@@ -4,7 +4,7 @@
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { DEFAULT_ROPE_THETA } from "../../planner/schema/model.js";
-import { type ArgSetting, byFlag, intArg, readArgs, strArg } from "./args-file.js";
+import { type ArgSetting, byFlag, intArg, readArgs, strArg, torchrunWorld } from "./args-file.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { describeScaling, megatronScaling } from "./model-facts.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
@@ -49,8 +49,6 @@ export interface MegatronFacts {
 
 /** Known flags that change performance in ways paraplan does not model: named, then ignored. */
 const NOT_MODELED = [
-  "pipeline-model-parallel-layout",
-  "account-for-embedding-in-pipeline-split", "account-for-loss-in-pipeline-split", "standalone-embedding-stage",
   "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
   "enable-cuda-graph", "ds-sequence-parallel-fpdt",
   "enable-zbh1-pipeline", "partition-activations",
@@ -59,6 +57,31 @@ const NOT_MODELED = [
 /** Flags that move activations or optimizer state to the CPU: GPU memory and step time both
  *  change beyond what paraplan models, so the run is refused by flag, not priced as on-GPU. */
 const CPU_OFFLOAD = ["cpu-offloading-num-layers", "optimizer-cpu-offload", "checkpoint-in-cpu", "cpu-optimizer"];
+
+/** Known flags that build another model, or hold or move other state than paraplan prices: every
+ *  real Megatron flag is known (known-names.ts), so these are refused by flag (exit 2), not priced
+ *  as the run without them. `when`, where given, says which values matter. */
+const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: string | undefined) => boolean }> = {
+  // The MLP: paraplan's Megatron MLPs are GELU and SwiGLU (model-facts.ts has no other gate).
+  "quick-geglu": { why: "builds a quick-GELU-gated MLP" },
+  "squared-relu": { why: "builds a squared-ReLU MLP" },
+  "softmax-type": { why: "changes attention's softmax", when: (v) => v !== "vanilla" },
+  // fp8 recipes beyond the planner's (fp8 matmuls, 16-bit parameters and their gathers).
+  "fp8-param-gather": { why: "keeps the parameters in fp8 and gathers them in fp8" },
+  "first-last-layers-bf16": { why: "keeps the first and last layers in bf16 under fp8" },
+  "num-layers-at-start-in-bf16": { why: "keeps the first layers in bf16 under fp8" },
+  "num-layers-at-end-in-bf16": { why: "keeps the last layers in bf16 under fp8" },
+  // Experts: the planner prices dropless experts, recomputed with the layer or not at all.
+  "moe-expert-capacity-factor": { why: "caps each expert's tokens at a capacity (dropping or padding)" },
+  "moe-pad-expert-input-to-capacity": { why: "pads each expert's input to its capacity" },
+  "moe-layer-recompute": { why: "recomputes the MoE layers alone" },
+  "overlap-moe-expert-parallel-comm": { why: "overlaps the expert-parallel all-to-all with another micro-batch's compute" },
+  // The pipeline split: paraplan places layers only, evenly or by --decoder-first/last-pipeline-num-layers.
+  "pipeline-model-parallel-layout": { why: "places the layers, embedding and loss on stages by its own layout" },
+  "standalone-embedding-stage": { why: "gives the embedding a pipeline stage of its own" },
+  "account-for-embedding-in-pipeline-split": { why: "counts the embedding as a layer in the pipeline split" },
+  "account-for-loss-in-pipeline-split": { why: "counts the loss as a layer in the pipeline split" },
+};
 
 /** A positive number argument (1e-5, 500000), or undefined when absent. */
 function numArg(m: Map<string, { values: string[] }>, flag: string, origin: string): number | undefined {
@@ -86,7 +109,42 @@ function precisionAwareMoments(m: Map<string, ArgSetting>, o: string): "fp32" | 
   throw new UserError(`${o}: --exp-avg-dtype ${moments[0]} --exp-avg-sq-dtype ${moments[1]}: paraplan models Adam's moments both fp32 or both bf16 (--optimizer-states)`);
 }
 
-export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFacts {
+/** Full recompute as Megatron runs it (megatron/core/transformer/transformer_block.py
+ *  _checkpointed_forward, over the layers of one model chunk, a stage or a virtual stage):
+ *  "uniform" checkpoints groups of --recompute-num-layers layers, every layer recomputed; "block"
+ *  checkpoints the first --recompute-num-layers layers of each chunk and keeps the rest's
+ *  activations. paraplan's full recompute is every layer checkpointed alone: uniform with groups of
+ *  1, or block covering every chunk's layers; anything else is refused, not priced as it. */
+function fullRecomputeIsEveryLayer(m: Map<string, ArgSetting>, o: string, method: string | undefined, layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined): void {
+  if (method !== undefined && method !== "uniform" && method !== "block")
+    throw new UserError(`${o}: --recompute-method "${method}" is not uniform or block`);
+  const n = intArg(m, "recompute-num-layers", o);
+  if (method === "block") {
+    const chunk = stageLayers !== undefined ? Math.max(...stageLayers) : layers !== undefined ? Math.ceil(layers / (pp * vpp)) : undefined;
+    const where = vpp > 1 ? "virtual stage" : pp > 1 ? "pipeline stage" : "model";
+    if (chunk === undefined || n === undefined || n < chunk)
+      throw new UserError(`${o}: --recompute-method block ${n === undefined ? "without --recompute-num-layers" : `--recompute-num-layers ${n}`} recomputes only that many of the ${chunk ?? "(unknown)"} layers of each ${where} and keeps the others' activations, which paraplan does not model (it prices every layer recomputed, or none)`);
+  } else if ((n ?? 1) > 1)
+    throw new UserError(`${o}: --recompute-method ${method ?? "uniform"} --recompute-num-layers ${n} checkpoints groups of ${n} layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--recompute-num-layers 1)`);
+}
+
+/** The GPU count a launch script's torchrun options state (args-file.ts torchrunWorld), for
+ *  worldSize: an elastic node range needs --gpus, and --gpus outside it contradicts the script. */
+function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: number; from: string } | undefined {
+  const o = file.name;
+  const launch = torchrunWorld(file.text);
+  if (launch === undefined) return undefined;
+  if ("gpus" in launch) return { gpus: launch.gpus, from: `${o} (${launch.says})` };
+  const e = launch.elastic;
+  if (ctx.gpus === undefined) throw new UserError(`${o}: ${e.says} is elastic (${e.min} to ${e.max} nodes of ${e.perNode} GPUs); pass --gpus, the count the run has`);
+  const nodes = ctx.gpus / e.perNode;
+  if (!Number.isInteger(nodes) || nodes < e.min || nodes > e.max)
+    throw new UserError(`${o}: ${e.says} makes ${e.min * e.perNode} to ${e.max * e.perNode} GPUs in steps of ${e.perNode} but --gpus is ${ctx.gpus}; they must agree`);
+  return undefined;
+}
+
+/** `modelLayers`: --model's layers, for a file that does not state --num-layers. */
+export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?: number): MegatronFacts {
   const o = file.name;
   const m = byFlag(readArgs(file.text), o);
   const has = (f: string) => m.has(f);
@@ -97,6 +155,10 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
     const known = MEGATRON_FLAGS.has(flag) || (deepspeed && MEGATRON_DEEPSPEED_EXTRA_FLAGS.has(flag));
     if (!known) warnings.push(unknownLine(o, `--${flag} (line ${s.line})`, `a ${engine} argument paraplan knows`));
     else if (CPU_OFFLOAD.includes(flag)) throw new UserError(`${o}: --${flag} (line ${s.line}) moves state to the CPU, which paraplan does not model`);
+    else if (NOT_EXPRESSIBLE[flag] && (NOT_EXPRESSIBLE[flag].when?.(s.values[0]) ?? true)) {
+      const shown = s.values.length > 0 && NOT_EXPRESSIBLE[flag].when ? `--${flag} ${s.values[0]}` : `--${flag}`;
+      throw new UserError(`${o}: ${shown} (line ${s.line}) ${NOT_EXPRESSIBLE[flag].why}, which paraplan does not model`);
+    }
     else if (NOT_MODELED.includes(flag)) warnings.push(`${o}: --${flag} (line ${s.line}) changes performance in a way paraplan does not model; ignored`);
   }
   const tp = intArg(m, "tensor-model-parallel-size", o) ?? 1;
@@ -153,13 +215,23 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
   const method = strArg(m, "recompute-method");
   if (recompute === "selective" && method !== undefined)
     throw new UserError(`${o}: --recompute-method ${method} with selective recompute: validate_args refuses it`);
-  if (recompute === "full" && (method === "block" || (intArg(m, "recompute-num-layers", o) ?? 1) > 1))
-    notes.push(`${o}: --recompute-method ${method ?? "uniform"} read as full recompute of every layer, as paraplan models it`);
+  // Selective recompute of other modules than the attention core (core_r0.14 --recompute-modules,
+  // default core_attn) keeps other activations than paraplan's selective recompute prices.
+  const modules = m.get("recompute-modules");
+  if (recompute === "selective" && modules && modules.values.join(" ") !== "core_attn")
+    throw new UserError(`${o}: --recompute-modules ${modules.values.join(" ")} (line ${modules.line}) recomputes other modules than the attention core, which paraplan does not model`);
+  if (recompute === "full") fullRecomputeIsEveryLayer(m, o, method, layers ?? modelLayers, pp, vpp, stageLayers);
+  if (deepspeed && has("checkpoint-activations") && (intArg(m, "checkpoint-num-layers", o) ?? 1) > 1)
+    throw new UserError(`${o}: --checkpoint-num-layers ${strArg(m, "checkpoint-num-layers")} checkpoints groups of layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--checkpoint-num-layers 1)`);
+  // Megatron's optimizer (_add_training_args --optimizer, default adam): paraplan prices Adam's
+  // moments and fp32 master weights; SGD or Muon hold other state.
+  const optimizer = strArg(m, "optimizer");
+  if (optimizer !== undefined && optimizer !== "adam")
+    throw new UserError(`${o}: --optimizer ${optimizer} (line ${m.get("optimizer")!.line}) holds other optimizer state than Adam, which paraplan does not model`);
   // Precision (_add_mixed_precision_args; fp8 from _add_transformer_engine_args / MDS --fp8-*).
   if (has("fp16") && has("bf16")) throw new UserError(`${o}: --fp16 and --bf16 contradict`);
   let precision: Precision | undefined = has("fp16") ? "fp16" : has("bf16") ? "bf16" : undefined;
   if (has("fp8-format") || has("fp8-hybrid") || has("fp8-e4m3")) precision = "fp8";
-  if (precision === undefined && !deepspeed) warnings.push(`${o}: neither --bf16 nor --fp16: Megatron-LM trains in fp32, which paraplan does not model; evaluated as bf16`);
   const backend = strArg(m, "attention-backend");
   let fusedAttention: boolean | undefined;
   if (backend !== undefined) fusedAttention = backend !== "unfused" && backend !== "local";
@@ -239,16 +311,19 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean): MegatronFac
 }
 
 export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading {
-  const f = megatronFacts(file, false);
+  const f = megatronFacts(file, false, ctx.model.layers);
   const o = file.name;
   checkClaims(o, f.claims, ctx.model);
   statesAllOf(o, f.claims, ctx.model);
   if (f.microBatch === undefined) throw new UserError(`${o}: --micro-batch-size is missing (Megatron-LM requires it)`);
-  const world = worldSize(ctx);
+  const world = worldSize(ctx, launchedWorld(file, ctx));
   const dp = dataParallel(o, world.gpus, world.from, f.tp, f.pp, f.cp.cp);
   // Without --global-batch-size Megatron uses micro-batch × dp (validate_args).
   const globalBatch = f.globalBatch ?? f.microBatch * dp;
   checkBatch(o, globalBatch, dp, f.microBatch);
+  // fp32 compute runs at a fraction of the 16-bit peak: priced as bf16 it would be a plausible,
+  // wrong number (as a torchtitan job in fp32).
+  if (f.precision === undefined) throw new UserError(`${o}: neither --bf16 nor --fp16: Megatron-LM trains in fp32, which paraplan does not model`);
   return {
     engine: "megatron",
     sources: [o],

@@ -7,7 +7,7 @@ import type { Precision, Recompute, Schedule, ZeroStage } from "../../planner/in
 import { UserError } from "../errors.js";
 import { readArgs } from "./args-file.js";
 import { TORCHTITAN_02_KEYS, TORCHTITAN_MAIN_KEYS } from "./known-keys.js";
-import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, unknownLine, worldSize } from "./read-config.js";
+import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, unknownLine, worldSize } from "./read-config.js";
 import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
 import { readTitanCp } from "./cp-args.js";
 
@@ -43,6 +43,27 @@ const SCHEDULES: Record<string, Schedule> = {
 };
 const LOOPED_OTHERS = ["loopedbfs"];
 
+/** The Llama 3 flavors torchtitan ships (torchtitan/models/llama3/__init__.py llama3_configs):
+ *  a job naming one builds that model whatever --model says, so its sizes are checked against it.
+ *  Other names and flavors (debug models, other families) are the registry's and not checked. */
+const LLAMA3_FLAVORS: Record<string, { layers: number; hidden: number; heads: number; kvHeads: number }> = {
+  "8B": { layers: 32, hidden: 4096, heads: 32, kvHeads: 8 },
+  "70B": { layers: 80, hidden: 8192, heads: 64, kvHeads: 8 },
+  "405B": { layers: 126, hidden: 16384, heads: 128, kvHeads: 8 },
+};
+
+function flavorClaims(name: string, flavor: string | undefined): ModelClaim[] {
+  const f = name === "llama3" && flavor !== undefined ? LLAMA3_FLAVORS[flavor] : undefined;
+  if (!f) return [];
+  const setting = (what: string) => `model.name "llama3" flavor "${flavor}" (${what})`;
+  return [
+    { field: "layers", value: f.layers, setting: setting(`${f.layers} layers`) },
+    { field: "hidden", value: f.hidden, setting: setting(`hidden ${f.hidden}`) },
+    { field: "heads", value: f.heads, setting: setting(`${f.heads} heads`) },
+    { field: "kvHeads", value: f.kvHeads, setting: setting(`${f.kvHeads} key/value heads`) },
+  ];
+}
+
 export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReading {
   const o = file.name;
   const table = file.kind === "torchtitan-toml" ? parseToml(file.text, o) : parseOverrides(file.text);
@@ -67,6 +88,23 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     return v;
   };
   const str = (section: string, key: string, dflt: string) => String(get(section, key) ?? dflt);
+  // The model the job builds (0.2's [model] name and flavor; default llama3).
+  const flavor = get("model", "flavor");
+  const claims = flavorClaims(str("model", "name", "llama3"), flavor === undefined ? undefined : String(flavor));
+  checkClaims(o, claims, ctx.model);
+  // Converters (model.converters): float8 is fp8 training as the engine prices it; MX formats and
+  // any other conversion build another model's kernels and state.
+  const convSetting = get("model", "converters");
+  const converters = (Array.isArray(convSetting) ? convSetting : convSetting === undefined || convSetting === "" ? [] : [convSetting]).map(String);
+  for (const c of converters)
+    if (c !== "float8") throw new UserError(`${o}: model.converters "${c}": paraplan models the float8 converter only (fp8 training), not ${c === "mx" ? "MX formats" : "this conversion"}`);
+  // Offloading (FSDP2 CPUOffloadPolicy: parameters, gradients and optimizer state on the CPU).
+  if (get("training", "enable_cpu_offload") === true)
+    throw new UserError(`${o}: training.enable_cpu_offload moves state to the CPU, which paraplan does not model`);
+  // A schedule from a CSV file: its own action order, not one of the schedules paraplan prices.
+  const csv = get("parallelism", "pipeline_parallel_schedule_csv");
+  if (csv !== undefined && csv !== "")
+    throw new UserError(`${o}: parallelism.pipeline_parallel_schedule_csv ${JSON.stringify(csv)} runs a pipeline schedule from a file, which paraplan does not model`);
   const cp = readTitanCp((k) => get("parallelism", k), (k, d) => int("parallelism", k, d), o, notes);
   // Expert parallel (experts come from the model's registry entry, not the job file: --model says them).
   const ep = int("parallelism", "expert_parallel_degree", 1);
@@ -99,7 +137,10 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (pp > 1 && policy === "always")
       throw new UserError(`${o}: parallelism.fsdp_reshard_after_forward "always" with pipeline_parallel_degree ${pp}: FSDP2 then gathers the parameters again every micro-batch while torch.distributed.pipelining keeps the gradients unsharded until the last one, which no ZeRO stage paraplan prices describes; use "default" or "never" (ZeRO-1 beside a pipeline)`);
     zero = pp > 1 ? 1 : policy === "never" ? 2 : 3;
-    if (r > 1) notes.push(`${o}: HSDP (replicate ${r} × shard ${s}) read as ZeRO-${zero} over dp ${dp}; paraplan shards over every data-parallel rank`);
+    // HSDP: FSDP shards within each of r replicas (over shard · cp) and all-reduces across them;
+    // paraplan's ZeRO shards over every data-parallel rank, a different memory and traffic.
+    if (r > 1)
+      throw new UserError(`${o}: parallelism.data_parallel_replicate_degree ${r} with data_parallel_shard_degree ${s}${c > 1 ? ` and context_parallel_degree ${c}` : ""} is HSDP (sharded within replicas), which paraplan does not model; it shards over every data-parallel rank`);
   }
   const spSetting = get("parallelism", "enable_sequence_parallel");
   const sequenceParallel = tp > 1 && spSetting !== false;
@@ -163,13 +204,18 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // prices; bfloat16 is 16-bit gradients on the wire.
   const reduce = str("training", "mixed_precision_reduce", "float32");
   if (reduce !== "float32" && reduce !== "bfloat16") throw new UserError(`${o}: training.mixed_precision_reduce "${reduce}" is not float32 or bfloat16`);
-  const converters = get("model", "converters");
-  if ((Array.isArray(converters) ? converters : [converters]).includes("float8")) precision = "fp8";
+  if (converters.includes("float8")) precision = "fp8";
   const mode = str("activation_checkpoint", "mode", "selective");
   // 0.2's selective option defaults to "2" (every second layer); the override releases have no
   // option and checkpoint per op.
   const option = str("activation_checkpoint", "selective_ac_option", file.kind === "torchtitan-overrides" ? "op" : "2");
   let recompute: Recompute;
+  // An explicit layer option N > 1 fully checkpoints every N-th layer and keeps the others'
+  // activations (0.2 apply_ac, _apply_layer_sac): no plan's recompute, so refused. (The unset
+  // option's "2" keeps the note below: a job file without it is read as selective.)
+  const setOption = get("activation_checkpoint", "selective_ac_option");
+  if (mode === "selective" && setOption !== undefined && /^\d+$/.test(String(setOption)) && Number(setOption) > 1)
+    throw new UserError(`${o}: activation_checkpoint.selective_ac_option "${String(setOption)}" recomputes one layer in ${String(setOption)} in full and keeps the others' activations, which paraplan does not model (it prices "op", per-op selective, or "1", every layer)`);
   if (mode === "none" || mode === "full") recompute = mode;
   else if (mode === "selective" || mode === "memory_budget") {
     recompute = mode === "selective" && option === "1" ? "full" : "selective";
@@ -187,7 +233,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     seqLen: int("training", "seq_len", 2048),
     precision,
     ...(reduce === "bfloat16" ? { gradReduceInBf16: true } : {}),
-    claims: [],
+    claims,
     warnings,
     notes,
   };

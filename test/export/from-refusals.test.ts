@@ -1,0 +1,204 @@
+// `plan --from`: a feature of the user's run that paraplan cannot express is exit 2 with one line
+// naming the key or flag (README "How good is what you run today?"), never a price for another
+// run; the nearest settings it does model are still read. Each case through main(argv, io).
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { cli, fixture, removeTemp, tempFile } from "./helpers.js";
+
+afterAll(removeTemp);
+
+/** Exit 2, one line on stderr, containing every one of `says`. */
+async function refused(argv: string[], ...says: string[]): Promise<string> {
+  const r = await cli(["plan", ...argv]);
+  expect(r.code, `${argv.join(" ")}\n${r.stdout}`).toBe(2);
+  expect(r.errLines, argv.join(" ")).toHaveLength(1);
+  expect(r.errLines[0]!.includes("\n")).toBe(false);
+  for (const s of says) expect(r.errLines[0], argv.join(" ")).toContain(s);
+  return r.errLines[0]!;
+}
+
+/** Exit 0 with --json: the from object and the request's figures. */
+async function accepted(argv: string[]): Promise<{ from: { plan: Record<string, unknown>; gpus: number; notes: string[]; warnings: string[] }; precision: string; gpus: number }> {
+  const r = await cli(["plan", ...argv, "--json", "--top", "1"]);
+  expect(r.code, `${argv.join(" ")}\n${r.stderr}`).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+let n = 0;
+const file = (ext: string, text: string) => tempFile(`from-refusals-${n++}.${ext}`, text);
+
+describe("Megatron-LM arguments", () => {
+  // Llama 3 8B on 64 GPUs (--gpus): tp 2, dp 32; no model flags, so only the layout is read.
+  const BASE = "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n";
+  const args = (extra: string) => file("txt", BASE + extra);
+  const on8b = (extra: string) => ["--model", "llama3-8b", "--gpus", "64", "--from", args(extra)];
+
+  it("flags that build another model or hold other state are refused by flag, with their line", async () => {
+    const cases: [string, string][] = [
+      ["--quick-geglu", "--quick-geglu (line 6)"],
+      ["--squared-relu", "--squared-relu (line 6)"],
+      ["--softmax-type off-by-one", "--softmax-type off-by-one (line 6)"],
+      ["--softmax-type learnable", "--softmax-type learnable"],
+      ["--fp8-format hybrid\n--fp8-param-gather", "--fp8-param-gather (line 7)"],
+      ["--fp8-format hybrid\n--first-last-layers-bf16", "--first-last-layers-bf16"],
+      ["--fp8-format hybrid\n--num-layers-at-start-in-bf16 2", "--num-layers-at-start-in-bf16"],
+      ["--fp8-format hybrid\n--num-layers-at-end-in-bf16 2", "--num-layers-at-end-in-bf16"],
+      ["--moe-expert-capacity-factor 1.0", "--moe-expert-capacity-factor"],
+      ["--moe-pad-expert-input-to-capacity", "--moe-pad-expert-input-to-capacity"],
+      ["--moe-layer-recompute", "--moe-layer-recompute"],
+      ["--overlap-moe-expert-parallel-comm", "--overlap-moe-expert-parallel-comm"],
+      ["--pipeline-model-parallel-layout Et*3|t*3|t*3|t*3L", "--pipeline-model-parallel-layout"],
+      ["--standalone-embedding-stage", "--standalone-embedding-stage"],
+      ["--account-for-embedding-in-pipeline-split", "--account-for-embedding-in-pipeline-split"],
+      ["--account-for-loss-in-pipeline-split", "--account-for-loss-in-pipeline-split"],
+      ["--optimizer sgd", "--optimizer sgd (line 6)"],
+      ["--recompute-granularity selective\n--recompute-modules core_attn mlp", "--recompute-modules core_attn mlp"],
+    ];
+    for (const [extra, says] of cases) await refused(on8b(extra), says, "which paraplan does not model");
+  });
+
+  it("their default values are the run paraplan prices: still read", async () => {
+    const plain = await accepted(on8b(""));
+    const same = await accepted(on8b("--softmax-type vanilla\n--optimizer adam\n--recompute-granularity selective\n--recompute-modules core_attn"));
+    const layout = (p: Record<string, unknown>) => ({ tp: p.tp, pp: p.pp, dp: p.dp, zero: p.zero, microBatch: p.microBatch });
+    expect(layout(same.from.plan)).toEqual(layout(plain.from.plan));
+    expect(same.from.plan).toMatchObject({ recompute: "selective" });
+  });
+
+  it("fp32 training (neither --bf16 nor --fp16) is exit 2, as a torchtitan job in fp32 is, not priced as bf16", async () => {
+    const fp32 = file("txt", BASE.replace("--bf16\n", ""));
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", fp32], "neither --bf16 nor --fp16", "fp32");
+    // --precision on the command line does not make the file's run 16-bit.
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--precision", "bf16", "--from", fp32], "neither --bf16 nor --fp16");
+  });
+
+  it("full recompute: uniform groups of one layer, or block covering each stage's layers, is every layer; fewer is refused", async () => {
+    // Llama 3 8B: 32 layers, pp 2 → 16 a stage.
+    const full = (method: string, layers: number) =>
+      `--pipeline-model-parallel-size 2\n--recompute-granularity full\n--recompute-method ${method}\n--recompute-num-layers ${layers}\n`;
+    await refused(on8b(full("block", 8)), "--recompute-method block --recompute-num-layers 8", "of the 16 layers of each pipeline stage");
+    await refused(on8b(full("uniform", 2)), "--recompute-method uniform --recompute-num-layers 2", "groups of 2 layers");
+    await refused(on8b(`--pipeline-model-parallel-size 2\n--recompute-granularity full\n--recompute-method block\n`), "--recompute-method block");
+    const uniform = await accepted(on8b(full("uniform", 1)));
+    const block = await accepted(on8b(full("block", 16)));
+    expect(uniform.from.plan).toMatchObject({ pp: 2, recompute: "full" });
+    expect(block.from.plan).toEqual(uniform.from.plan);
+    // With virtual stages the chunk is a virtual stage: 32 / (2 · 2) = 8 layers.
+    await refused(on8b(full("block", 4) + "--num-virtual-stages-per-pipeline-rank 2\n"), "of the 8 layers of each virtual stage");
+  });
+
+  it("Megatron-DeepSpeed's --checkpoint-num-layers above 1 checkpoints groups: refused", async () => {
+    const ds = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true } }));
+    const mds = file("txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--bf16\n--checkpoint-activations\n--checkpoint-num-layers 2\n");
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", ds, "--from", mds], "--checkpoint-num-layers 2");
+  });
+});
+
+describe("a Megatron launch script's torchrun world size", () => {
+  const script = fixture("from-refusals/launch-llama3-8b-2x8.sh");
+
+  it("is the GPU count when --gpus is not given: 8 per node × 2 nodes, not the model file's 64", async () => {
+    expect(readFileSync(script, "utf8")).toContain("--nproc_per_node 8");
+    const r = await cli(["plan", "--model", "llama3-8b", "--from", script, "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("assumed: 16 GPUs from launch-llama3-8b-2x8.sh (torchrun --nproc_per_node 8 --nnodes 2)");
+    expect(r.stdout).toContain("tp 2 · pp 1 · dp 8 · ZeRO-1");
+    // --gpus that agrees is accepted.
+    expect((await accepted(["--model", "llama3-8b", "--gpus", "16", "--from", script])).from.gpus).toBe(16);
+  });
+
+  it("contradicts an explicit --gpus: exit 2 naming both", async () => {
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", script], "torchrun --nproc_per_node 8 --nnodes 2", "makes 16 GPUs but --gpus is 64");
+  });
+
+  it("an elastic node range needs --gpus inside it; a shell variable leaves the count to --gpus or the model file", async () => {
+    const elastic = file("sh", readFileSync(script, "utf8").replace("--nnodes 2", "--nnodes 1:4"));
+    await refused(["--model", "llama3-8b", "--from", elastic], "--nnodes 1:4 is elastic", "pass --gpus");
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", elastic], "makes 8 to 32 GPUs", "--gpus is 64");
+    expect((await accepted(["--model", "llama3-8b", "--gpus", "32", "--from", elastic])).from.gpus).toBe(32);
+    const variable = file("sh", readFileSync(script, "utf8").replace("--nnodes 2", "--nnodes $NUM_NODES"));
+    const r = await cli(["plan", "--model", "llama3-8b", "--from", variable, "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("assumed: 64 GPUs from the llama3-8b model file");
+  });
+});
+
+describe("DeepSpeed ds_config.json", () => {
+  const BASE = { train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 3 } };
+  const ds = (over: Record<string, unknown>) => file("json", JSON.stringify({ ...BASE, ...over }));
+  const on8b = (over: Record<string, unknown>) => ["--model", "llama3-8b", "--gpus", "64", "--from", ds(over)];
+
+  it("CPU offload in the older boolean forms and CPU activation checkpoints are refused like offload_optimizer", async () => {
+    await refused(on8b({ zero_optimization: { stage: 2, cpu_offload: true } }), "zero_optimization.cpu_offload moves state to the CPU");
+    await refused(on8b({ zero_optimization: { stage: 3, cpu_offload_param: true } }), "zero_optimization.cpu_offload_param moves state to the CPU");
+    await refused(on8b({ activation_checkpointing: { partition_activations: true, cpu_checkpointing: true } }), "activation_checkpointing.cpu_checkpointing", "to the CPU");
+    // false is the default: read.
+    expect((await accepted(on8b({ zero_optimization: { stage: 3, cpu_offload: false }, activation_checkpointing: { cpu_checkpointing: false } }))).from.plan).toMatchObject({ zero: 3 });
+  });
+
+  it("an optimizer other than Adam or AdamW is refused by name; Adam in any case is read", async () => {
+    for (const type of ["SGD", "Adafactor", "Lamb", "OneBitAdam", "Lion"]) await refused(on8b({ optimizer: { type, params: { lr: 1e-4 } } }), `optimizer.type "${type}"`);
+    expect((await accepted(on8b({ optimizer: { type: "adamw", params: { lr: 1e-4 } } }))).from.plan).toMatchObject({ zero: 3 });
+  });
+
+  it("MiCS and ZeRO++ hpZ shard ZeRO-3 within groups: refused", async () => {
+    await refused(on8b({ zero_optimization: { stage: 3, mics_shard_size: 8 } }), "zero_optimization.mics_shard_size 8");
+    await refused(on8b({ zero_optimization: { stage: 3, zero_hpz_partition_size: 8 } }), "zero_optimization.zero_hpz_partition_size 8");
+  });
+
+  it("fp32 gradient reduction is refused; 16-bit, what the megatron-deepspeed engine prices, is read", async () => {
+    await refused(on8b({ communication_data_type: "fp32" }), "communication_data_type \"fp32\"");
+    await refused(on8b({ fp32_allreduce: true }), "fp32_allreduce");
+    const r = await cli(["plan", ...on8b({ communication_data_type: "bf16" }), "--json", "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).gradReduceBytes).toBe(2);
+  });
+
+  it("fp32 training (neither bf16 nor fp16 enabled) is exit 2, not priced as bf16", async () => {
+    await refused(on8b({ bf16: { enabled: false } }), "neither bf16 nor fp16 enabled", "fp32");
+    await refused(on8b({ bf16: undefined, torch_autocast: { enabled: true, dtype: "bfloat16" } }), "torch_autocast.enabled");
+  });
+});
+
+describe("torchtitan job files", () => {
+  const BASE = {
+    model: 'name = "llama3"\nflavor = "8B"',
+    training: "local_batch_size = 1\nglobal_batch_size = 64\nseq_len = 8192",
+    parallelism: "data_parallel_shard_degree = -1",
+    activation_checkpoint: 'mode = "selective"\nselective_ac_option = "op"',
+  };
+  const toml = (over: Partial<Record<keyof typeof BASE, string>>) =>
+    file("toml", Object.entries({ ...BASE, ...over }).map(([s, body]) => `[${s}]\n${body}\n`).join("\n"));
+  const on8b = (over: Partial<Record<keyof typeof BASE, string>>, gpus = "8") => ["--model", "llama3-8b", "--gpus", gpus, "--from", toml(over)];
+
+  it("the job's own file is read", async () => {
+    expect((await accepted(on8b({}))).from.plan).toMatchObject({ dp: 8, zero: 3, recompute: "selective" });
+  });
+
+  it("CPU offload is refused as the other engines' is", async () => {
+    await refused(on8b({ training: `${BASE.training}\nenable_cpu_offload = true` }), "training.enable_cpu_offload moves state to the CPU");
+  });
+
+  it("HSDP (replicate and shard both above 1) is refused, not priced as sharding over their product", async () => {
+    await refused(on8b({ parallelism: "data_parallel_replicate_degree = 2\ndata_parallel_shard_degree = 4" }), "data_parallel_replicate_degree 2 with data_parallel_shard_degree 4", "HSDP");
+    // Pure replication (DDP) is ZeRO-0 and read.
+    expect((await accepted(on8b({ parallelism: "data_parallel_replicate_degree = 8\ndata_parallel_shard_degree = 1" }))).from.plan).toMatchObject({ dp: 8, zero: 0 });
+  });
+
+  it("layer-level selective checkpointing of one layer in N (N > 1) is refused; 1 is full recompute", async () => {
+    await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "2"' }), 'activation_checkpoint.selective_ac_option "2"');
+    expect((await accepted(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "1"' }))).from.plan).toMatchObject({ recompute: "full" });
+  });
+
+  it("a pipeline schedule from a CSV file is refused", async () => {
+    await refused(on8b({ parallelism: 'pipeline_parallel_degree = 2\npipeline_parallel_schedule = "1F1B"\npipeline_parallel_schedule_csv = "sched.csv"' }), "parallelism.pipeline_parallel_schedule_csv");
+  });
+
+  it("a Llama 3 flavor other than --model is a contradiction naming both; MX converters are refused, float8 is fp8", async () => {
+    const line = await refused(on8b({ model: 'name = "llama3"\nflavor = "70B"' }), 'flavor "70B"', "llama3-8b");
+    expect(line).toContain("80 layers");
+    await refused(["--model", "gpt3-6.7b", "--gpus", "8", "--from", toml({ model: 'name = "llama3"\nflavor = "8B"' })], 'flavor "8B"', "gpt3-6.7b");
+    await refused(on8b({ model: `${BASE.model}\nconverters = ["mx"]` }), 'model.converters "mx"', "MX formats");
+    expect((await accepted(on8b({ model: `${BASE.model}\nconverters = ["float8"]` }))).precision).toBe("fp8");
+  });
+});
