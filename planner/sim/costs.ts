@@ -80,6 +80,9 @@ export interface SimCosts {
    *  forward (cost/regather.ts), 0 for most stacks. */
   regather: number;
   overlapGradReduce: boolean;
+  /** How much slower compute runs while a data-parallel collective of its stage overlaps it
+   *  (cost/overlap.ts, Lee et al. 2025; the engine's overlapSlowdown); 0: free overlap. */
+  dpSlowdown: number;
   bucketBytes: number;
   dpCollective: (kind: CollectiveKind, bytes: number) => Transfer;
   /** All-reduce of the tied embedding's gradient between the first and last stage, or null. */
@@ -154,6 +157,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   // Context parallel per layer and pass: the cp items of that pass on the cp group's link, each
   // call's exposed part as the closed form prices it (cost/context.ts cpCallExposed).
   const attentionStep = layer.attentionCore / plan.cp;
+  // The slowdown of compute beside an overlapped collective (cost/overlap.ts): the override, the
+  // engine's figure, else Lee et al.'s average; cp's here, dp's in the timeline (timeline.ts).
   const cpSlowdown = t.overlapSlowdown ?? t.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
   const cpPass = (pass: "forward" | "backward") => {
     let x = 0;
@@ -244,6 +249,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     zero: plan.zero,
     regather: plan.zero === 3 ? regatherFraction(m, plan.tp, t.engine, plan.recompute) : 0,
     overlapGradReduce: overlapsGradReduce(t, plan),
+    dpSlowdown: cpSlowdown,
     bucketBytes: opts.bucketBytes ?? engineBucketBytes(t.engine, dpcp),
     gradScale: gradReduceBytes(t.engine) / 2,
     dpCollective,
@@ -288,6 +294,7 @@ export function uniformCosts(o: {
     zero: 0,
     regather: 0,
     overlapGradReduce: true,
+    dpSlowdown: 0,
     bucketBytes: Infinity,
     gradScale: 1,
     dpCollective: () => free,

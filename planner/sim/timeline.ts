@@ -163,6 +163,20 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   sumStages(g, r, times, cursor, withSegments ? { list: segments, crit: criticalMask(r) } : null);
   // Work after the compute stream ends (ZeRO-1/2 weight gathers without overlap) is exposed dp.
   for (let s = 0; s < P; s++) times[s * N + DP] = times[s * N + DP]! + Math.max(0, times[s * N + END]! - cursor[s]!);
+  // Compute beside its stage's data-parallel collectives runs slower (cost/overlap.ts): each
+  // stage ends later by the slowdown of the compute its collectives overlapped, counted as dp
+  // communication, as the closed form charges it (cost/time.ts overlapCost). First order: what
+  // the later end would delay further is not played out.
+  let makespan = r.makespan;
+  if (g.costs.dpSlowdown > 0 && g.costs.dp > 1) {
+    const overlap = dpOverlap(g, r, P);
+    for (let s = 0; s < P; s++) {
+      const extra = g.costs.dpSlowdown * overlap[s]!;
+      times[s * N + DP] = times[s * N + DP]! + extra;
+      times[s * N + END] = times[s * N + END]! + extra;
+      makespan = Math.max(makespan, times[s * N + END]!);
+    }
+  }
   const stages = Array.from({ length: P }, (_, s) => stageTimes(times, s));
   const criticalStage = g.infos[g.opInfo[lastOp]!]!.stage;
   const cs = stages[criticalStage]!;
@@ -171,14 +185,44 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   const split = { forward: c.layer.forward.compute, inputGrad: c.layer.backward.compute - c.layer.weightGrad.compute + c.layer.recompute.compute, weightGrad: c.layer.weightGrad.compute };
   const { bubble, imbalance } = splitIdle(cs.bubble, busy, P, c.vpp, c.microBatches, c.schedule, split);
   return {
-    step: r.makespan,
+    step: makespan,
     pp: P,
     stages,
     criticalStage,
     segments,
-    summary: { step: r.makespan, bubble, imbalance, exposedComm: cs.tpComm + cs.epComm + cs.cpComm + cs.ppComm + cs.dpComm },
+    summary: { step: makespan, bubble, imbalance, exposedComm: cs.tpComm + cs.epComm + cs.cpComm + cs.ppComm + cs.dpComm },
     bubbleFraction: busy > 0 ? bubble / busy : 0,
   };
+}
+
+/** Seconds each stage's compute stream ran while one of its data-parallel collectives did: the
+ *  intersection of the two streams' busy intervals (each stream runs one operation at a time). */
+function dpOverlap(g: Graph, r: EngineResult, P: number): Float64Array {
+  const comm: number[][] = Array.from({ length: P }, () => []);
+  const comp: number[][] = Array.from({ length: P }, () => []);
+  const { start, end } = r;
+  for (let op = 0; op < g.engine.opCount; op++) {
+    if (!(end[op]! > start[op]!)) continue;
+    const info = g.infos[g.opInfo[op]!]!;
+    const list = info.stream === "dp comm" ? comm : info.stream === "compute" ? comp : null;
+    list?.[info.stage]!.push(op);
+  }
+  const out = new Float64Array(P);
+  const byStart = (a: number, b: number) => start[a]! - start[b]!;
+  for (let s = 0; s < P; s++) {
+    const c = comm[s]!.sort(byStart);
+    const k = comp[s]!.sort(byStart);
+    let total = 0;
+    for (let i = 0, j = 0; i < c.length && j < k.length; ) {
+      const a = c[i]!;
+      const b = k[j]!;
+      total += Math.max(0, Math.min(end[a]!, end[b]!) - Math.max(start[a]!, start[b]!));
+      if (end[a]! <= end[b]!) i++;
+      else j++;
+    }
+    out[s] = total;
+  }
+  return out;
 }
 
 /** Sum each stage's times into `times` (rows of N), each stage's compute-stream end into
