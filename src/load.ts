@@ -2,7 +2,7 @@
 // The planner itself never touches the file system. A built-in preset or profile comes as the
 // build parsed it (builtins.ts) while its file is unchanged: no zod, no mathjs to load.
 import { existsSync, readdirSync } from "node:fs";
-import { readInputText } from "./read-input.js";
+import { because, readInputText } from "./read-input.js";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { basename, join, resolve } from "node:path";
@@ -34,7 +34,7 @@ export const builtinProfiles = () => names(hardwareDir()).filter((n) => !n.start
 /** Read and parse a JSON file; unreadable or malformed files are one-line UserErrors. */
 export function readJson(path: string, what: string): unknown {
   const r = readInputText(path);
-  if (!r.ok) throw new UserError(`${what} "${path}" cannot be read (${r.why}); check the path`);
+  if (!r.ok) throw new UserError(`${what} "${path}" cannot be read${because(r.why)}; check the path`);
   const text = r.text;
   try {
     return JSON.parse(text);

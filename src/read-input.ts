@@ -6,7 +6,8 @@ import { readFileSync, statSync } from "node:fs";
 /** The largest input file read, bytes: far above any config, argument file or profile. */
 export const MAX_INPUT_BYTES = 16 * 2 ** 20;
 
-/** The file's text, or why it cannot be read (a sentence without the path). */
+/** The file's text, or why it cannot be read (a sentence without the path; empty where "check
+ *  the path" says it: no such file, no permission). */
 export function readInputText(path: string): { ok: true; text: string } | { ok: false; why: string } {
   let size: number;
   try {
@@ -14,12 +15,16 @@ export function readInputText(path: string): { ok: true; text: string } | { ok: 
     if (!st.isFile()) return { ok: false, why: st.isDirectory() ? "it is a directory" : "it is not a regular file" };
     size = st.size;
   } catch {
-    return { ok: false, why: "no such file, or no permission" };
+    return { ok: false, why: "" };
   }
   if (size > MAX_INPUT_BYTES) return { ok: false, why: `it is ${Math.ceil(size / 2 ** 20)} MiB, more than the ${MAX_INPUT_BYTES / 2 ** 20} MiB an input file may be` };
   try {
     return { ok: true, text: readFileSync(path, "utf8") };
   } catch (e) {
-    return { ok: false, why: (e as NodeJS.ErrnoException).code ?? "unreadable" };
+    const code = (e as NodeJS.ErrnoException).code;
+    return { ok: false, why: code === "EACCES" || code === "ENOENT" ? "" : (code ?? "unreadable") };
   }
 }
+
+/** " (why)" for a message, or nothing. */
+export const because = (why: string) => (why === "" ? "" : ` (${why})`);

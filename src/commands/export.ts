@@ -34,7 +34,7 @@ apply; see paraplan plan --help.
   --rdzv-endpoint H:P      torchrun: the rendezvous endpoint (default: $MASTER_ADDR:29500)
   --out DIR                write the files into DIR (created) instead of printing them
 
-exit status: 0 exported, 1 nothing fits in memory, 2 bad input or a plan the engine cannot run`;
+exit status: 0 exported, 1 no plan (nothing fits in memory, or no valid configuration), 2 bad input or a plan the engine cannot run`;
 
 const ENGINE_NAME: Record<ExportFormat, string> = { megatron: "Megatron-LM", deepspeed: "DeepSpeed", torchtitan: "torchtitan", torchrun: "torchrun", slurm: "Slurm" };
 

@@ -74,7 +74,7 @@ the whole run (README "The whole run"):
 
 bounds: --gpus --tp --cp --pp --dp --vpp --ep --etp ≤ 1,048,576; --moe-imbalance 1–64; --global-batch --micro-batch ≤ 2,147,483,648;
 --seq ≤ 16,777,216; --top ≤ 10,000; --simulate-top ≤ 1,000; --tokens ≤ 1e16; --sweep-gpus ≤ 24 counts (README "Inputs")
-exit status: 0 plans found, 1 nothing fits in memory (or no count meets --deadline), 2 bad input`;
+exit status: 0 plans found, 1 no plan (nothing fits in memory, no valid configuration, or no count meets --deadline), 2 bad input`;
 
 /** `early`: the simulation's thread, if the CLI started one from these arguments (src/app/sim-early.ts). */
 export async function runPlan(argv: string[], io: Io, early: EarlyThread | null = null): Promise<number> {

@@ -1,7 +1,7 @@
 // Reading a user's engine configuration back into a plan: the shared result type, the checks every
 // reader makes (GPU count, divisibility), and what kind of file a --from path is (ds_config.json,
 // a torchtitan TOML or override file, otherwise command-line arguments).
-import { readInputText } from "../read-input.js";
+import { because, readInputText } from "../read-input.js";
 import { basename } from "node:path";
 import type { ModelSpec, Plan, Precision } from "../../planner/index.js";
 import { headDim } from "../../planner/model.js";
@@ -144,7 +144,7 @@ export interface ConfigFile {
 
 export function loadConfigFile(path: string): ConfigFile {
   const r = readInputText(path);
-  if (!r.ok) throw new UserError(`--from "${path}" cannot be read (${r.why}); check the path`);
+  if (!r.ok) throw new UserError(`--from "${path}" cannot be read${because(r.why)}; check the path`);
   return { path, name: basename(path), text: r.text, kind: fileKind(path, r.text) };
 }
 
