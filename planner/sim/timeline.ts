@@ -210,8 +210,15 @@ function dpOverlap(g: Graph, r: EngineResult, P: number): Float64Array {
   const out = new Float64Array(P);
   const byStart = (a: number, b: number) => start[a]! - start[b]!;
   for (let s = 0; s < P; s++) {
+    // (a stage's compute operations run in index order, as sumStages reads them, checked; its
+    // collectives in the order they became ready)
     const c = comm[s]!.sort(byStart);
-    const k = comp[s]!.sort(byStart);
+    let k = comp[s]!;
+    for (let j = 1; j < k.length; j++)
+      if (start[k[j]!]! < start[k[j - 1]!]!) {
+        k = k.sort(byStart);
+        break;
+      }
     let total = 0;
     for (let i = 0, j = 0; i < c.length && j < k.length; ) {
       const a = c[i]!;
