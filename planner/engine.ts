@@ -282,7 +282,7 @@ export const TE_FP8_CASTS: Fp8CastBytes = { forwardInput: 3, forwardWeight: 0, b
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
  *  flash-attention 2; the tensor-parallel overlap switch sets its fraction and needs SP. */
-export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined }): Engine {
+export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; overlapParamGather?: boolean | undefined }): Engine {
   let out = e;
   // --grad-reduce-in-bf16 (Megatron's flag; NeMo's optim.grad_sync_dtype: bf16): 16-bit gradients
   // on the wire and in the buffer they accumulate in (Megatron-Core's DDP buffer takes the reduce
@@ -295,5 +295,8 @@ export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefin
     out = { ...out, attention: { ...out.attention, kernel: o.fusedAttention ? "flash-attention-2" : "materialised" } };
   if (o.overlapGradReduce !== undefined && o.overlapGradReduce !== e.dataParallel.overlapGradReduce)
     out = { ...out, dataParallel: { ...out.dataParallel, overlapGradReduce: o.overlapGradReduce } };
+  // A --from file's --overlap-param-gather, present or absent (Megatron's default is off).
+  if (o.overlapParamGather !== undefined && o.overlapParamGather !== e.dataParallel.overlapParamGather)
+    out = { ...out, dataParallel: { ...out.dataParallel, overlapParamGather: o.overlapParamGather } };
   return out;
 }

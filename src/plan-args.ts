@@ -64,6 +64,9 @@ export interface PlanArgs {
   gradOverlapGiven?: boolean;
   /** --tp-comm-overlap: switch on the engine's tensor-parallel overlap (Engine.tensorParallel). */
   tpCommOverlap?: boolean;
+  /** The weights' gather beside the next forward, as a --from file states it (no flag of its own);
+   *  undefined: the engine's. */
+  overlapParamGather?: boolean | undefined;
   /** --grad-reduce-in-bf16: 16-bit gradients on the wire where the engine reduces in fp32. */
   gradReduceInBf16?: boolean;
   /** Busiest expert rank's load over the mean (--moe-imbalance); undefined: the default. */

@@ -7,7 +7,7 @@ import { type Builtins, readBuiltins } from "./builtin-table.js";
 import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "overlapParamGather">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -15,6 +15,8 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   if (args.attentionGiven) notes.push(`attention ${args.fusedAttention ? "fused" : "unfused"}`);
   if (args.gradOverlapGiven) notes.push(`gradient reduction ${args.overlapGradReduce ? "overlapped" : "after backward"}`);
   const loaded = loadEngine(name, builtins);
+  if (args.overlapParamGather !== undefined && args.overlapParamGather !== loaded.dataParallel.overlapParamGather)
+    notes.push(`weight gather ${args.overlapParamGather ? "overlapped" : "after the optimizer"}`);
   if (args.tpCommOverlap) {
     // A switch the stack does not have is bad input, not a silent no-op.
     if (loaded.tensorParallel.commOverlap === null) throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers; torchtitan-compile: async TP)`);
@@ -27,6 +29,7 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     overlapGradReduce: args.gradOverlapGiven ? args.overlapGradReduce : undefined,
     tpCommOverlap: args.tpCommOverlap,
     gradReduceInBf16: args.gradReduceInBf16,
+    overlapParamGather: args.overlapParamGather,
   });
   return { engine, from: notes.join("; ") };
 }

@@ -56,6 +56,9 @@ export interface ConfigReading {
   seqLen?: number;
   precision?: Precision;
   overlapGradReduce?: boolean;
+  /** The distributed optimizer's weight gather overlapped with the next forward (Megatron's
+   *  --overlap-param-gather, off by default); undefined: the engine's setting. */
+  overlapParamGather?: boolean;
   /** Tensor-parallel communication overlapped (Megatron's --tp-comm-overlap). */
   tpCommOverlap?: boolean;
   /** 16-bit gradient reduction (Megatron's --grad-reduce-in-bf16, or an fp16 run, which Megatron

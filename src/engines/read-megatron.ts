@@ -25,6 +25,8 @@ export interface MegatronFacts {
   seqLen: number | undefined;
   precision: Precision | undefined;
   overlapGradReduce: boolean | undefined;
+  /** --overlap-param-gather (the distributed optimizer's weight gather beside the next forward). */
+  overlapParamGather: boolean;
   /** --tp-comm-overlap (Transformer Engine userbuffers). */
   tpCommOverlap: boolean;
   /** 16-bit gradient reduction: --grad-reduce-in-bf16, or --fp16 (Megatron forces fp32 only under
@@ -300,6 +302,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
     seqLen: intArg(m, "seq-length", o) ?? intArg(m, "encoder-seq-length", o),
     precision,
     overlapGradReduce: deepspeed ? undefined : has("overlap-grad-reduce"),
+    overlapParamGather: !deepspeed && has("overlap-param-gather"),
     tpCommOverlap: !deepspeed && has("tp-comm-overlap"),
     gradReduceInBf16: !deepspeed && (has("grad-reduce-in-bf16") || (precision === "fp16" && !has("accumulate-allreduce-grads-in-fp32"))),
     optimizerStates: deepspeed ? "fp32" : precisionAwareMoments(m, o),
@@ -348,6 +351,9 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.seqLen !== undefined ? { seqLen: f.seqLen } : {}),
     ...(f.precision !== undefined ? { precision: f.precision } : {}),
     ...(f.overlapGradReduce !== undefined ? { overlapGradReduce: f.overlapGradReduce } : {}),
+    // The updated weights' gather overlaps the next forward only with --overlap-param-gather
+    // (off by default; arguments.py), which the distributed optimizer (ZeRO-1) has.
+    ...(f.zero === 1 ? { overlapParamGather: f.overlapParamGather } : {}),
     ...(f.tpCommOverlap ? { tpCommOverlap: true } : {}),
     ...(f.gradReduceInBf16 ? { gradReduceInBf16: true } : {}),
     ...(f.optimizerStates === "bf16" ? { optimizerStates: "bf16" as const } : {}),
