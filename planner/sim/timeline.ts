@@ -195,39 +195,58 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   };
 }
 
-/** Seconds each stage's compute stream ran while one of its data-parallel collectives did: the
- *  intersection of the two streams' busy intervals (each stream runs one operation at a time). */
+/** Seconds each stage's compute stream ran while one of its data-parallel collectives did. A
+ *  stream runs one operation at a time, so that is, summed over the collectives, the compute
+ *  stream's busy time between each one's start and end: the difference of the stream's cumulative
+ *  busy time, found by binary search over its operations (in index order, as sumStages reads
+ *  them; their ends do not decrease). */
 function dpOverlap(g: Graph, r: EngineResult, P: number): Float64Array {
-  const comm: number[][] = Array.from({ length: P }, () => []);
-  const comp: number[][] = Array.from({ length: P }, () => []);
+  const n = g.engine.opCount;
   const { start, end } = r;
-  for (let op = 0; op < g.engine.opCount; op++) {
-    if (!(end[op]! > start[op]!)) continue;
-    const info = g.infos[g.opInfo[op]!]!;
-    const list = info.stream === "dp comm" ? comm : info.stream === "compute" ? comp : null;
-    list?.[info.stage]!.push(op);
+  const { infos, opInfo } = g;
+  // Compute operations of each stage, in order: offsets into one table (counting sort by stage).
+  const first = new Int32Array(P + 1);
+  for (let op = 0; op < n; op++) {
+    const info = infos[opInfo[op]!]!;
+    if (info.stream === "compute") first[info.stage + 1]!++;
   }
-  const out = new Float64Array(P);
-  const byStart = (a: number, b: number) => start[a]! - start[b]!;
+  for (let s = 0; s < P; s++) first[s + 1]! += first[s]!;
+  const fill = first.slice(0, P);
+  const from = new Float64Array(first[P]!);
+  const to = new Float64Array(first[P]!);
+  const busy = new Float64Array(first[P]! + 1); // busy[k]: compute time before operation k ends, per stage
+  for (let op = 0; op < n; op++) {
+    const info = infos[opInfo[op]!]!;
+    if (info.stream !== "compute") continue;
+    const k = fill[info.stage]!++;
+    from[k] = start[op]!;
+    to[k] = Math.max(end[op]!, k > first[info.stage]! ? to[k - 1]! : 0);
+  }
+  // Cumulative busy time at each operation's end, per stage.
   for (let s = 0; s < P; s++) {
-    // (a stage's compute operations run in index order, as sumStages reads them, checked; its
-    // collectives in the order they became ready)
-    const c = comm[s]!.sort(byStart);
-    let k = comp[s]!;
-    for (let j = 1; j < k.length; j++)
-      if (start[k[j]!]! < start[k[j - 1]!]!) {
-        k = k.sort(byStart);
-        break;
-      }
-    let total = 0;
-    for (let i = 0, j = 0; i < c.length && j < k.length; ) {
-      const a = c[i]!;
-      const b = k[j]!;
-      total += Math.max(0, Math.min(end[a]!, end[b]!) - Math.max(start[a]!, start[b]!));
-      if (end[a]! <= end[b]!) i++;
-      else j++;
+    let sum = 0;
+    for (let k = first[s]!; k < first[s + 1]!; k++) {
+      sum += Math.max(0, to[k]! - Math.max(from[k]!, k > first[s]! ? to[k - 1]! : -Infinity));
+      busy[k] = sum;
     }
-    out[s] = total;
+  }
+  // Busy time of stage s's compute stream in [0, t].
+  const busyUntil = (s: number, t: number): number => {
+    let lo = first[s]!;
+    let hi = first[s + 1]!; // first operation ending after t
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (to[mid]! <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    const before = lo > first[s]! ? busy[lo - 1]! : 0;
+    return lo < first[s + 1]! ? before + Math.max(0, t - Math.max(from[lo]!, lo > first[s]! ? to[lo - 1]! : -Infinity)) : before;
+  };
+  const out = new Float64Array(P);
+  for (let op = 0; op < n; op++) {
+    const info = infos[opInfo[op]!]!;
+    if (info.stream !== "dp comm" || !(end[op]! > start[op]!)) continue;
+    out[info.stage] = out[info.stage]! + busyUntil(info.stage, end[op]!) - busyUntil(info.stage, start[op]!);
   }
   return out;
 }
