@@ -2,26 +2,14 @@
 // gated follows the architecture (model_type), not the activation's name; tie_word_embeddings,
 // num_key_value_heads, head_dim and sliding_window take the family's config-class defaults. Checked
 // against published parameter counts, not against paraplan's own formulas.
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { totalParams } from "../../planner/model.js";
 import { parseHfConfig } from "../../planner/schema/model.js";
 import type { ModelSpec } from "../../planner/types.js";
+import { fail, ok, raw } from "./hf-helpers.js";
 import { removeTempFiles, runCli, tempFile } from "../cli/helpers.js";
 
 afterAll(removeTempFiles);
-const HF = join(dirname(fileURLToPath(import.meta.url)), "hf");
-const raw = (name: string) => JSON.parse(readFileSync(join(HF, name), "utf8")) as Record<string, unknown>;
-const ok = (r: ReturnType<typeof parseHfConfig>): ModelSpec => {
-  if (!r.ok) throw new Error(r.message);
-  return r.value;
-};
-const fail = (r: ReturnType<typeof parseHfConfig>): string => {
-  expect(r.ok).toBe(false);
-  return (r as { message: string }).message;
-};
 const without = (o: Record<string, unknown>, ...keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
 const near = (x: number, want: number, tol = 0.005) => expect(Math.abs(x / want - 1)).toBeLessThan(tol);
 

@@ -2,26 +2,12 @@
 // model: layer_types naming attentions paraplan does not model or the wrong number of layers; MoE
 // keys that contradict one another, a top-k with no experts, routers not modelled, MoE layers that
 // never occur. Each is refused with one line naming the key(s).
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { activeParams, totalParams } from "../../planner/model.js";
 import { parseHfConfig } from "../../planner/schema/model.js";
 import type { ModelSpec } from "../../planner/types.js";
+import { fail, ok, raw } from "./hf-helpers.js";
 
-const HF = join(dirname(fileURLToPath(import.meta.url)), "hf");
-const raw = (name: string) => JSON.parse(readFileSync(join(HF, name), "utf8")) as Record<string, unknown>;
-const ok = (r: ReturnType<typeof parseHfConfig>): ModelSpec => {
-  if (!r.ok) throw new Error(r.message);
-  return r.value;
-};
-const fail = (r: ReturnType<typeof parseHfConfig>): string => {
-  expect(r.ok).toBe(false);
-  const m = (r as { message: string }).message;
-  expect(m.split("\n")).toHaveLength(1);
-  return m;
-};
 const without = (o: Record<string, unknown>, ...keys: string[]) => Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
 
 describe("layer_types", () => {
