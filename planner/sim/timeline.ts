@@ -214,7 +214,7 @@ function dpOverlap(g: Graph, r: EngineResult, P: number): Float64Array {
   const fill = first.slice(0, P);
   const from = new Float64Array(first[P]!);
   const to = new Float64Array(first[P]!);
-  const busy = new Float64Array(first[P]! + 1); // busy[k]: compute time before operation k ends, per stage
+  const busy = new Float64Array(first[P]!); // busy[k]: the stage's compute time until operation k ends
   for (let op = 0; op < n; op++) {
     const info = infos[opInfo[op]!]!;
     if (info.stream !== "compute") continue;
