@@ -6,6 +6,7 @@ import { basename } from "node:path";
 import type { ModelSpec, Plan, Precision } from "../../planner/index.js";
 import { headDim } from "../../planner/model.js";
 import { UserError } from "../errors.js";
+import { MAX } from "../flags.js";
 import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { describeMla, describeMoe } from "./moe-args.js";
 
@@ -108,6 +109,8 @@ export function statesAllOf(origin: string, claims: ModelClaim[], model: ModelSp
 /** The world size: --gpus, else what the configuration implies, else the default; a stated count
  *  that disagrees with --gpus is a contradiction. */
 export function worldSize(ctx: ReadContext, implied?: { gpus: number; from: string }): { gpus: number; from: string } {
+  // A file's count obeys the bound --gpus does (flags.ts MAX), so every enumeration over it ends.
+  if (implied && implied.gpus > MAX.gpus) throw new UserError(`${implied.from} makes ${implied.gpus.toLocaleString("en-US")} GPUs, more than ${MAX.gpus.toLocaleString("en-US")}`);
   if (ctx.gpus !== undefined && implied && implied.gpus !== ctx.gpus)
     throw new UserError(`${implied.from} makes ${implied.gpus} GPUs but --gpus is ${ctx.gpus}; they must agree`);
   if (ctx.gpus !== undefined) return { gpus: ctx.gpus, from: "--gpus" };

@@ -111,6 +111,12 @@ describe("a Megatron launch script's torchrun world size", () => {
     await refused(["--model", "llama3-8b", "--gpus", "64", "--from", script], "torchrun --nproc_per_node 8 --nnodes 2", "makes 16 GPUs but --gpus is 64");
   });
 
+  // A script's count went unbounded into the plan (10^12 GPUs were refused only by the batch check).
+  it("a count beyond --gpus's bound is refused naming the script's torchrun options", async () => {
+    const huge = file("sh", readFileSync(script, "utf8").replace("--nproc_per_node 8", "--nproc_per_node 1000000").replace("--nnodes 2", "--nnodes 1000000"));
+    await refused(["--model", "llama3-8b", "--from", huge], "torchrun --nproc_per_node 1000000 --nnodes 1000000", "makes 1,000,000,000,000 GPUs, more than 1,048,576");
+  });
+
   it("an elastic node range needs --gpus inside it; a shell variable leaves the count to --gpus or the model file", async () => {
     const elastic = file("sh", readFileSync(script, "utf8").replace("--nnodes 2", "--nnodes 1:4"));
     await refused(["--model", "llama3-8b", "--from", elastic], "--nnodes 1:4 is elastic", "pass --gpus");
