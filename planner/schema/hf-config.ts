@@ -90,6 +90,24 @@ function fromGpt2(raw: Obj, origin: string): Parsed<Obj> {
   return { ok: true, value: out };
 }
 
+/** transformers 5's `rope_parameters` ({rope_type, rope_theta, and the scaling's own keys}) as the
+ *  rope_theta and rope_scaling of earlier configs (modeling_rope_utils.py: "default" is no
+ *  scaling). Beside either older key, or keyed by layer type (one set per attention kind), it is
+ *  refused rather than read one way. */
+function fromRopeParameters(raw: Obj, origin: string): Parsed<Obj> {
+  const rp = raw.rope_parameters;
+  if (rp === undefined || rp === null) return { ok: true, value: raw };
+  const old = ["rope_theta", "rope_scaling"].find((k) => Object.hasOwn(raw, k) && raw[k] !== null);
+  if (old) return { ok: false, message: `${origin}: "rope_parameters" and "${old}" both given: they are two forms of one setting (transformers 5 reads rope_parameters); keep one` };
+  if (!isObj(rp) || typeof rp.rope_theta !== "number")
+    return { ok: false, message: `${origin}: "rope_parameters": paraplan reads one set with a numeric rope_theta ({"rope_type": …, "rope_theta": …}), not one per layer type` };
+  const { rope_parameters: _, ...out } = raw;
+  out.rope_theta = rp.rope_theta;
+  const type = rp.rope_type ?? rp.type ?? "default";
+  if (type !== "default") out.rope_scaling = rp;
+  return { ok: true, value: out };
+}
+
 /** What transformers builds for a model_type when a key is absent: the family's config class
  *  defaults (src/transformers/models/<family>/configuration_<family>.py) and whether its MLP is
  *  gated, which follows the architecture (the modeling file's MLP class), never the activation:
@@ -273,7 +291,9 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   if (!isObj(raw)) return { ok: false, message: `${origin}: a config.json is a JSON object` };
   const gpt2 = fromGpt2(raw, origin);
   if (!gpt2.ok) return gpt2;
-  const named = gpt2.value;
+  const v5 = fromRopeParameters(gpt2.value, origin);
+  if (!v5.ok) return v5;
+  const named = v5.value;
   // Keys refused by name first (in HF_REFUSED's order: Mixtral names num_local_experts), then
   // unknown architectural-looking ones; then an architecture paraplan does not know.
   const refusals = Object.entries(named)
