@@ -150,6 +150,11 @@ export interface Engine {
   /** Bytes per logit element live at the output head's peak: 4 for fp32 vocab-parallel logits
    *  (Korthikanti et al. 2022 §4.3); more where the loss keeps an upcast copy and its gradient. */
   logitBytes: number;
+  /** Bytes per logit element of every micro-batch's output that the last pipeline stage keeps
+   *  until the step ends (0: released after its backward). torch.distributed.pipelining appends
+   *  each forward output of the last stage to output_chunks and merges them after the step unless
+   *  step(return_outputs=False) (pytorch/pytorch#159251): M micro-batches' 16-bit logits. */
+  keptOutputBytes: number;
   /** HBM bytes the cross-entropy moves per logit element (the GEMM's own output write aside), in
    *  the forward and the backward: the upcast, max, subtract, exp, sum and normalise passes of an
    *  unfused loss, or one pass of a fused one (cost/compute.ts headTimes). */

@@ -15,6 +15,7 @@ sequence shards), so loss = Σ_world / (dp · cp · tp) with zeros on the other 
 """
 from __future__ import annotations
 
+import inspect
 import math
 from contextlib import nullcontext
 
@@ -245,6 +246,11 @@ class Trainer:
             losses: list[torch.Tensor] = []
             args = (x,) if self.has_first else ()
             kwargs = {"target": y, "losses": losses} if self.has_last else {}
+            if self.has_last and _takes_return_outputs(self.schedule):
+                # Without it the last stage keeps every micro-batch's logits to the step's end
+                # (output_chunks, pytorch/pytorch#159251); torch >= 2.10 can drop them
+                # (profiles/engines/paraplan.json activations.keptOutputBytes).
+                kwargs["return_outputs"] = False
             with self.autocast():
                 self.schedule.step(*args, **kwargs)
             if self.has_last:
@@ -296,3 +302,14 @@ def reduce_metrics(loss: torch.Tensor, norm_sq: torch.Tensor, dp: int, tp: int, 
     if dist.is_initialized() and dist.get_world_size() > 1:
         dist.all_reduce(buf)
     return float(buf[0]) / (dp * tp * cp), math.sqrt(float(buf[1]))
+
+
+def _takes_return_outputs(schedule: object) -> bool:
+    """Whether this torch's schedule.step has return_outputs (torch >= 2.10, pytorch#165822)."""
+    step = getattr(schedule, "step", None)
+    if step is None:
+        return False
+    try:
+        return "return_outputs" in inspect.signature(step).parameters
+    except (TypeError, ValueError):
+        return False

@@ -131,6 +131,11 @@ export function fp8ExtraBytes(precision: Precision, e: Engine | undefined, linea
  *  (4, Korthikanti et al. 2022 §4.3) unless the engine's loss keeps more (Engine.logitBytes). */
 export const logitBytes = (e: Engine | undefined): number => e?.logitBytes ?? 4;
 
+/** Bytes per logit the last pipeline stage keeps per micro-batch to the step's end
+ *  (Engine.keptOutputBytes; no engine: Megatron-Core's, which frees each output after its
+ *  backward, deallocate_output_tensor in pipeline_parallel/schedules.py). */
+export const keptOutputBytes = (e: Engine | undefined): number => e?.keptOutputBytes ?? 0;
+
 /** Bytes per parameter of the unsharded ZeRO-0/1 gradient (2: 16-bit, Rajbhandari et al. 2020
  *  §3; 4: accumulated in fp32, Engine.dataParallel.gradBufferBytes). No engine: the default
  *  engine's, fp32 (Megatron-Core under bf16: 6 + 12/d bytes a parameter with its distributed

@@ -6,7 +6,7 @@ import { moeBufferBytes, stageLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
-import { engineBucketBytes, fp8ExtraBytes, gradBufferBytes, headInputBytes, logitBytes, prefetchLayers } from "./engine-terms.js";
+import { engineBucketBytes, fp8ExtraBytes, gradBufferBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers } from "./engine-terms.js";
 import { V_SCHEDULES } from "../layout/rules.js";
 import { inFlightPerChunk } from "../layout/stages.js";
 import { cpBufferBytes } from "./context.js";
@@ -84,11 +84,20 @@ export function stageActivationBytes(
     // loss keeps more, cost/engine-terms.ts), plus the final norm's input (and, where the stack
     // saves gathered inputs, the output layer's whole input: cost/engine-terms.ts headInputBytes).
     activations += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
+    // Under a pipeline, the outputs the stack keeps of all M micro-batches (Engine.keptOutputBytes).
+    if (pp > 1) activations += keptLogitBytes(m, training, tp, tokens, microBatches);
   }
   // Context parallel: every tensor above is per token of the rank's s/cp (the scores: its queries
   // against all keys), so a cp rank holds 1/cp of them (Megatron-Core context_parallel.md;
   // formulas-scale §2.3).
   return (activations + recomputeWorkingBytes(m, microBatch, act)) / (plan.cp ?? 1);
+}
+
+/** The last pipeline stage's outputs kept to the step's end: every one of the step's M
+ *  micro-batches' logits, keptOutputBytes per logit of its s·b·V/t (torch.distributed.pipelining
+ *  output_chunks, pytorch/pytorch#159251; 0 on stacks that free each after its backward). */
+export function keptLogitBytes(m: ModelSpec, training: Training, tp: number, tokens: number, microBatches: number): number {
+  return (keptOutputBytes(training.engine) * microBatches * tokens * paddedVocab(m.vocab, tp)) / tp;
 }
 
 /** Communication buffers: two gradient buckets (one reducing while the next fills; the bucket size

@@ -11,7 +11,7 @@ import { moeLayersIn } from "../moe.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightPerChunk, rankStages, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
 import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
-import { bufferBytes, modelStateBytes, totalBytes } from "./memory.js";
+import { bufferBytes, keptLogitBytes, modelStateBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { cpBufferBytes } from "./context.js";
@@ -23,9 +23,10 @@ import { gradBufferBytes, headInputBytes, logitBytes } from "./engine-terms.js";
  *  §2.2.2) × that stage's layers' bytes (Korthikanti et al. 2022 §4, cost/activations.ts), the
  *  embedding's dropout mask with the first virtual stage (one byte per element per micro-batch
  *  held, Korthikanti §4.3), the fp32 logits and final-norm input of one micro-batch with the last
- *  (4·s·b·V/t, Korthikanti §4.3; the engine's logitBytes per logit), and the recompute working set. */
+ *  (4·s·b·V/t, Korthikanti §4.3; the engine's logitBytes per logit) and the outputs it keeps of
+ *  every micro-batch (memory.ts keptLogitBytes), and the recompute working set. */
 export function unevenStageActivationBytes(m: ModelSpec, training: Training, plan: Plan, index: number, terms: UnevenActivationTerms = unevenActivationTerms(m, training, plan)): number {
-  const { split, held: heldOf, dense, moeLayer, tokens, spShare, head, working } = terms;
+  const { split, held: heldOf, dense, moeLayer, tokens, spShare, head, kept, working } = terms;
   const stages = split.length;
   const own = stages === plan.pp ? [index] : rankStages(plan.pp, plan.vpp, index);
   const held = heldOf(own.length, index);
@@ -40,6 +41,8 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
     bytes += held[j]! * ((to - from - nMoe) * dense + nMoe * moeLayer);
     if ((kind === "first" || kind === "only") && m.dropout) bytes += held[j]! * tokens * m.hidden * spShare;
     if (kind === "last" || kind === "only") bytes += head;
+    // (a pipeline's last stage: the outputs the stack keeps of every micro-batch, memory.ts)
+    if (kind === "last") bytes += kept;
   }
   // Context parallel: a cp rank holds its s/cp tokens' share of every tensor (as cost/memory.ts).
   return (bytes + working) / plan.cp;
@@ -58,6 +61,8 @@ export interface UnevenActivationTerms {
   spShare: number;
   /** The fp32 logits and the final norm's input of one micro-batch (the last stage's). */
   head: number;
+  /** The outputs of all the step's micro-batches the last stage keeps (memory.ts keptLogitBytes). */
+  kept: number;
   working: number;
 }
 
@@ -74,6 +79,7 @@ export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Pl
     tokens,
     spShare: sequenceParallel && tp > 1 ? 1 / tp : 1,
     head: (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine),
+    kept: keptLogitBytes(m, training, tp, tokens, microBatches),
     working: recomputeWorkingBytes(m, microBatch, act),
   };
 }

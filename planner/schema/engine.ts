@@ -84,6 +84,9 @@ const schemas = lazySchemas((z) => {
         .object({
           selectiveRecompute: withSource(z.enum(SELECTIVE_RECOMPUTES as [string, ...string[]])).optional(),
           logitBytes: withSource(z.number().gte(0).lte(64)).optional(),
+          // Bytes per logit of each micro-batch's output the last pipeline stage keeps to the
+          // step's end (absent: 0, Megatron's schedules free it after its backward).
+          keptOutputBytes: withSource(z.number().gte(0).lte(16)).optional(),
           // HBM bytes the loss moves per logit element, forward and backward (absent: Megatron-Core's).
           lossForwardBytes: withSource(z.number().gte(0).lte(256)).optional(),
           lossBackwardBytes: withSource(z.number().gte(0).lte(256)).optional(),
@@ -216,6 +219,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],
     logitBytes: f.activations?.logitBytes === undefined ? 4 : fig("activations.logitBytes", f.activations.logitBytes),
+    keptOutputBytes: f.activations?.keptOutputBytes === undefined ? 0 : fig("activations.keptOutputBytes", f.activations.keptOutputBytes),
     lossBytes: {
       forward: f.activations?.lossForwardBytes === undefined ? MEGATRON_LOSS_BYTES.forward : fig("activations.lossForwardBytes", f.activations.lossForwardBytes),
       backward: f.activations?.lossBackwardBytes === undefined ? MEGATRON_LOSS_BYTES.backward : fig("activations.lossBackwardBytes", f.activations.lossBackwardBytes),

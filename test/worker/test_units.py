@@ -163,3 +163,25 @@ def test_trace_puts_the_stages_of_one_host_on_its_clock():
     ])
     assert [s["events"][0]["start"] for s in stages] == [0.003, 0.5, 0.25]
     assert stages[0]["busy"] == [[0.003, 1.003]] and all("anchorNs" not in s for s in stages)
+
+
+def test_pipeline_step_drops_last_stage_outputs_where_torch_can():
+    """The worker passes step(return_outputs=False) where the schedule takes it (torch >= 2.10,
+    pytorch#165822), so its last stage does not keep every micro-batch's logits
+    (profiles/engines/paraplan.json activations.keptOutputBytes 0); older torch keeps them."""
+    import inspect
+
+    from torch.distributed.pipelining import Schedule1F1B
+
+    from executor.worker.train import _takes_return_outputs
+
+    has = "return_outputs" in inspect.signature(Schedule1F1B.step).parameters
+
+    class Stub:
+        def __init__(self, step):
+            self.step = step
+
+    assert _takes_return_outputs(Stub(Schedule1F1B.step)) is has
+    assert _takes_return_outputs(Stub(lambda *a, target=None, losses=None: None)) is False
+    assert _takes_return_outputs(Stub(lambda *a, return_outputs=True, **k: None)) is True
+    assert _takes_return_outputs(object()) is False
