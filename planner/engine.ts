@@ -287,7 +287,7 @@ export const TE_FP8_CASTS: Fp8CastBytes = { forwardInput: 3, forwardWeight: 0, b
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
  *  flash-attention 2; the tensor-parallel overlap switch sets its fraction and needs SP. */
-export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; overlapParamGather?: boolean | undefined }): Engine {
+export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined }): Engine {
   let out = e;
   // --grad-reduce-in-bf16 (Megatron's flag; NeMo's optim.grad_sync_dtype: bf16): 16-bit gradients
   // on the wire and in the buffer they accumulate in (Megatron-Core's DDP buffer takes the reduce
@@ -303,5 +303,8 @@ export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefin
   // A --from file's --overlap-param-gather, present or absent (Megatron's default is off).
   if (o.overlapParamGather !== undefined && o.overlapParamGather !== e.dataParallel.overlapParamGather)
     out = { ...out, dataParallel: { ...out.dataParallel, overlapParamGather: o.overlapParamGather } };
+  // A release that frees the last stage's outputs (torchtitan's Python-configuration releases pass
+  // step(return_outputs=False)), or keeps them.
+  if (o.keptOutputBytes !== undefined && o.keptOutputBytes !== e.keptOutputBytes) out = { ...out, keptOutputBytes: o.keptOutputBytes };
   return out;
 }

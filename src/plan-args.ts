@@ -67,6 +67,9 @@ export interface PlanArgs {
   /** The weights' gather beside the next forward, as a --from file states it (no flag of its own);
    *  undefined: the engine's. */
   overlapParamGather?: boolean | undefined;
+  /** Bytes per logit the last pipeline stage keeps of every micro-batch, as the configuration's
+   *  release runs (Engine.keptOutputBytes; no flag of its own); undefined: the engine's. */
+  keptOutputBytes?: number | undefined;
   /** --grad-reduce-in-bf16: 16-bit gradients on the wire where the engine reduces in fp32. */
   gradReduceInBf16?: boolean;
   /** Busiest expert rank's load over the mean (--moe-imbalance); undefined: the default. */

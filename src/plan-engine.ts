@@ -7,7 +7,7 @@ import { type Builtins, readBuiltins } from "./builtin-table.js";
 import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "overlapParamGather">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "overlapParamGather" | "keptOutputBytes">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -30,6 +30,7 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     tpCommOverlap: args.tpCommOverlap,
     gradReduceInBf16: args.gradReduceInBf16,
     overlapParamGather: args.overlapParamGather,
+    keptOutputBytes: args.keptOutputBytes,
   });
   return { engine, from: notes.join("; ") };
 }

@@ -91,8 +91,11 @@ export function runExport(argv: string[], io: Io): number {
         ? `--engine ${args.engine} contradicts --format ${f}, which launches paraplan's worker (engine ${formatEngine}); drop --engine, or give --script to launch your own`
         : `--engine ${args.engine} contradicts --format ${f}, which runs on ${formatEngine}; drop --engine`,
     );
+  // The release's own behaviour where it differs from the format's engine profile (torchtitan
+  // main frees the last stage's outputs); an --engine file states the user's version instead.
+  const releaseEngine = args.engine === undefined && release.keptOutputBytes !== undefined ? { keptOutputBytes: release.keptOutputBytes } : {};
   const req = buildRequest(
-    { ...args, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },
+    { ...args, ...releaseEngine, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },
     formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,
   );
   let plan = planFile;

@@ -70,6 +70,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     gradOverlapGiven: given(argv, "--no-grad-overlap") || reading.overlapGradReduce !== undefined,
     tpCommOverlap: args.tpCommOverlap === true || reading.tpCommOverlap === true,
     overlapParamGather: reading.overlapParamGather,
+    keptOutputBytes: reading.keptOutputBytes,
     gradReduceInBf16: args.gradReduceInBf16 === true || reading.gradReduceInBf16 === true,
     optimizerStates: given(argv, "--optimizer-states") ? agree("--optimizer-states", args.optimizerStates, reading.optimizerStates, origin) : reading.optimizerStates ?? args.optimizerStates,
     fixed: {},

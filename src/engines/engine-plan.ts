@@ -53,6 +53,9 @@ export interface Release {
   id: string;
   /** What the names were checked against: repository, commit or tag, file. */
   label: string;
+  /** Where the release's stack differs from its format's engine profile: bytes per logit its last
+   *  pipeline stage keeps of every micro-batch (Engine.keptOutputBytes). */
+  keptOutputBytes?: number;
 }
 
 export interface EngineContext {

@@ -60,6 +60,9 @@ export interface ConfigReading {
   /** The distributed optimizer's weight gather overlapped with the next forward (Megatron's
    *  --overlap-param-gather, off by default); undefined: the engine's setting. */
   overlapParamGather?: boolean;
+  /** Bytes per logit the release the file belongs to keeps on the last pipeline stage
+   *  (Engine.keptOutputBytes); undefined: the engine's. */
+  keptOutputBytes?: number;
   /** Tensor-parallel communication overlapped (Megatron's --tp-comm-overlap). */
   tpCommOverlap?: boolean;
   /** 16-bit gradient reduction (Megatron's --grad-reduce-in-bf16, or an fp16 run, which Megatron

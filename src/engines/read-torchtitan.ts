@@ -10,6 +10,7 @@ import { TORCHTITAN_02_KEYS, TORCHTITAN_MAIN_KEYS } from "./known-keys.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, unknownLine, worldSize } from "./read-config.js";
 import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
 import { readTitanCp } from "./cp-args.js";
+import { TORCHTITAN_RELEASES } from "./torchtitan.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
 export function parseOverrides(text: string): TomlTable {
@@ -233,6 +234,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     seqLen: int("training", "seq_len", 2048),
     precision,
     ...(reduce === "bfloat16" ? { gradReduceInBf16: true } : {}),
+    // Command-line overrides are main's (torchtitan.ts TORCHTITAN_RELEASES): its last stage frees
+    // each micro-batch's logits; a 0.2 TOML file keeps them, as the engine profile prices.
+    ...(file.kind === "torchtitan-overrides" ? { keptOutputBytes: TORCHTITAN_RELEASES.find((r) => r.id === "main")!.keptOutputBytes! } : {}),
     claims,
     warnings,
     notes,

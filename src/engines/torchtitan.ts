@@ -31,7 +31,10 @@ import { type TomlValue, writeToml } from "./toml.js";
 
 export const TORCHTITAN_RELEASES: readonly Release[] = [
   { id: "0.2", label: "torchtitan 0.2 TOML job files (torchtitan/config/job_config.py at pytorch/torchtitan @000204a4, 2025)" },
-  { id: "main", label: "torchtitan main, Python configurations with --section.option overrides (torchtitan/config/configs.py at pytorch/torchtitan @0014ac2c)" },
+  // main calls pp_schedule.step(..., return_outputs=False) (trainer.py, from e5ef99aa, #1922,
+  // v0.2.1; torch >= 2.10): its last stage frees each micro-batch's logits. 0.2 (@000204a4) keeps
+  // them, as the torchtitan engine profile does.
+  { id: "main", label: "torchtitan main, Python configurations with --section.option overrides (torchtitan/config/configs.py at pytorch/torchtitan @0014ac2c)", keptOutputBytes: 0 },
 ];
 
 /** torch.distributed.pipelining schedule names (schedules.py get_schedule_class). */

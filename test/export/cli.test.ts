@@ -52,25 +52,44 @@ describe("paraplan export", () => {
     expect(readFileSync(join(dir, "megatron-args.txt"), "utf8")).toContain("--use-megatron-fsdp");
   });
 
-  it("torchtitan beside a pipeline: FSDP2 is ZeRO-1 there (unsharded gradients until the last micro-batch), so the export is the plan `plan --engine torchtitan` ranks first, and --from reads it back the same", async () => {
-    // Llama 3 70B on 64 H100s: the engine's best has a pipeline. Before, the export searched
+  it("torchtitan beside a pipeline: FSDP2 is ZeRO-1 there (unsharded gradients until the last micro-batch), so the export is the plan `plan --engine torchtitan` ranks first for that release, and --from reads it back the same", async () => {
+    // Llama 3 70B on 64 H100s under torchtitan main, which frees the last stage's logits
+    // (step(return_outputs=False)): the engine's best has a pipeline. Before, the export searched
     // ZeRO-2/3 beside it and priced sharded gradients torchtitan does not keep (77.9 GiB printed
     // for a tp 2 · pp 4 · ZeRO-3 run whose unsharded fp32 gradients alone take 33 GiB: 8.8 B
     // parameters a GPU × 4 bytes).
-    const best = search(...planInputs(["--model", "llama3-70b", "--gpus", "64", "--engine", "torchtitan"]), { top: 1 }).plans[0]!;
+    const [model, hw, training, fixed] = planInputs(["--model", "llama3-70b", "--gpus", "64", "--engine", "torchtitan"]);
+    const main = { ...training, engine: { ...training.engine!, keptOutputBytes: 0 } };
+    const best = search(model, hw, main, fixed, { top: 1 }).plans[0]!;
     expect(best.pp).toBeGreaterThan(1);
     expect(best.zero).toBe(1);
     const dir = join(tempDir(), "titan-pp");
-    const r = await cli(["export", "--format", "torchtitan", "--model", "llama3-70b", "--gpus", "64", "--out", dir]);
+    const r = await cli(["export", "--format", "torchtitan", "--release", "main", "--model", "llama3-70b", "--gpus", "64", "--out", dir]);
     expect(r.code).toBe(0);
     const shown = `tp ${best.tp} · pp ${best.pp} · vpp ${best.vpp} · dp ${best.dp} · ZeRO-1 ·`;
     expect(r.stdout.split("\n")[0]).toContain(shown); // with --out the summary is the output
-    const toml = readFileSync(join(dir, "torchtitan.toml"), "utf8");
-    expect(toml).toContain('fsdp_reshard_after_forward = "never"');
-    expect(toml).toContain(`data_parallel_shard_degree = ${best.dp}`);
-    const back = await cli(["plan", "--model", "llama3-70b", "--gpus", "64", "--from", join(dir, "torchtitan.toml")]);
+    const args = readFileSync(join(dir, "torchtitan-overrides.txt"), "utf8");
+    expect(args).toContain(`--parallelism.data_parallel_shard_degree ${best.dp}`);
+    const back = await cli(["plan", "--model", "llama3-70b", "--gpus", "64", "--from", join(dir, "torchtitan-overrides.txt")]);
     expect(back.code).toBe(0);
-    expect(back.stdout).toContain(`from torchtitan.toml (torchtitan): ${shown}`);
+    expect(back.stdout).toContain(`from torchtitan-overrides.txt (torchtitan): ${shown}`);
+  });
+
+  it("torchtitan 0.2 keeps every micro-batch's logits on the last stage (256 micro-batches: 63 GiB at tp 8), so its export of the same run has no pipeline", async () => {
+    const [model, hw, training, fixed] = planInputs(["--model", "llama3-70b", "--gpus", "64", "--engine", "torchtitan"]);
+    expect(training.engine!.keptOutputBytes).toBe(2);
+    const best = search(model, hw, training, fixed, { top: 1 }).plans[0]!;
+    expect(best.pp).toBe(1);
+    const r = await cli(["export", "--format", "torchtitan", "--model", "llama3-70b", "--gpus", "64", "--out", join(tempDir(), "titan-02")]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[0]).toContain(`tp ${best.tp} · pp 1 ·`);
+    // The same pipeline plan priced both ways: 512 sequences on dp 2 at micro-batch 1 are 256
+    // micro-batches of 8192 × 128,256/8 bf16 logits, 2 B each, on the last stage.
+    const pp = { tp: 8, pp: 4, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1 as const, microBatch: 1, recompute: "full" as const, sequenceParallel: true, schedule: "1f1b" as const };
+    const kept = evaluatePlan(model, hw, training, pp).memory.total;
+    const freed = evaluatePlan(model, hw, { ...training, engine: { ...training.engine!, keptOutputBytes: 0 } }, pp).memory.total;
+    expect(kept).toBeGreaterThan(hw.memory);
+    expect(kept - freed).toBeGreaterThanOrEqual(256 * 8192 * (128_256 / 8) * 2);
   });
 
   it("refuses ZeRO-3 for megatron core_v0.7 with the reason, one line, exit 2", async () => {

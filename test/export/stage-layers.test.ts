@@ -85,3 +85,10 @@ describe("DeepSpeed", () => {
     expect(refusal(() => exportPlan("deepspeed", m, uneven, t, h100))).toMatch(/partition_method.*\(19,21,21,19\)/);
   });
 });
+
+describe("the release a torchtitan file belongs to", () => {
+  it("main's overrides free the last stage's logits (keptOutputBytes 0); a 0.2 TOML file keeps the engine's (2, undefined here)", () => {
+    expect(readBack("torchtitan", uneven, "main").back.keptOutputBytes).toBe(0);
+    expect(readBack("torchtitan", uneven, "0.2").back.keptOutputBytes).toBeUndefined();
+  });
+});
