@@ -1,7 +1,9 @@
 // Reading a file of command-line arguments the way users keep them: one flag per line, a shell
 // script with `ARGS=( … )` arrays and backslash continuations, `--flag=value`, # comments.
-// Shell syntax is skipped, not interpreted: variables stay as text and are refused where a plan
-// dimension needs a number.
+// Shell syntax is skipped, not interpreted, but for one thing: a variable the script sets to a
+// literal (`GPUS_PER_NODE=8`, as Megatron-LM's examples/ scripts do) stands for its value where a
+// word is just `$NAME` or `${NAME}`. Other variables stay as text and are refused where a plan
+// dimension or the launcher's GPU count needs a number.
 import { UserError } from "../errors.js";
 
 export interface ArgSetting {
@@ -52,11 +54,39 @@ export function launcherArgs(text: string): ArgSetting[] {
   return readAll(text).filter((s) => s.flag.startsWith("launcher:")).map((s) => ({ ...s, flag: s.flag.slice("launcher:".length) }));
 }
 
+/** Variables the script sets to a literal on a line of their own (`NAME=8`, `export NAME="8"`,
+ *  or `NAME=$OTHER` of one set before): name → value. One set twice to different values, or to
+ *  anything else (`$(nproc)`, `${SLURM_NNODES:-1}`, arithmetic), is left out: its value is decided
+ *  when the script runs. */
+export function shellVariables(text: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  const unsure = new Set<string>();
+  for (const raw of text.split("\n")) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(stripComment(raw));
+    if (!m) continue;
+    const name = m[1]!;
+    const word = words(m[2]!)[0] ?? "";
+    const ref = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(word);
+    const value = ref ? (unsure.has(ref[1]!) ? undefined : vars.get(ref[1]!)) : /[$`(){}\[\]*?]/.test(word) ? undefined : word;
+    if (value === undefined || (vars.has(name) && vars.get(name) !== value)) {
+      vars.delete(name);
+      unsure.add(name);
+    } else if (!unsure.has(name)) vars.set(name, value);
+  }
+  return vars;
+}
+
 function readAll(text: string): ArgSetting[] {
   const out: ArgSetting[] = [];
   let current: ArgSetting | null = null;
+  const vars = shellVariables(text);
+  const expand = (w: string) => {
+    const ref = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(w);
+    return ref && vars.has(ref[1]!) ? vars.get(ref[1]!)! : w;
+  };
   text.split("\n").forEach((raw, i) => {
-    for (const w of words(stripComment(raw))) {
+    for (const w0 of words(stripComment(raw))) {
+      const w = expand(w0);
       if (NOISE.test(w)) continue;
       if (/^--[A-Za-z]/.test(w)) {
         const eq = w.indexOf("=");
@@ -100,16 +130,19 @@ export function strArg(m: Map<string, ArgSetting>, flag: string): string | undef
 
 /** The world size a launch script's torchrun options state (torch/distributed/run.py:
  *  --nproc-per-node × --nnodes, --nnodes "N" or "MIN:MAX", default 1): undefined when the script
- *  gives no literal --nproc-per-node (absent, a shell variable, or "gpu"/"auto", which torchrun
- *  resolves on the machine), or gives the node count as a shell variable. An elastic range
- *  (MIN < MAX) is `{ elastic }`: the count is decided at launch. */
+ *  gives no numeric --nproc-per-node (absent, or "gpu"/"auto", which torchrun resolves on the
+ *  machine). A count left to a variable the script does not set is `{ unset }`,
+ *  an elastic range (MIN < MAX) `{ elastic }`: both are decided at launch. */
 export function torchrunWorld(text: string):
   | { gpus: number; says: string }
   | { elastic: { perNode: number; min: number; max: number; says: string } }
+  | { unset: string }
   | undefined {
   const m = new Map(launcherArgs(text).map((s) => [s.flag.replace(/_/g, "-"), s]));
   const per = m.get("nproc-per-node");
   const nodes = m.get("nnodes");
+  // A count the script leaves to a variable it does not set (SLURM_NNODES, $1): decided at launch.
+  for (const s of [per, nodes]) if (s?.values[0]?.includes("$")) return { unset: `torchrun --${s.flag} ${s.values[0]}` };
   const perValue = per?.values[0];
   if (perValue === undefined || !/^\d+$/.test(perValue) || Number(perValue) < 1) return undefined;
   const p = Number(perValue);

@@ -137,6 +137,10 @@ function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: number; from
   const launch = torchrunWorld(file.text);
   if (launch === undefined) return undefined;
   if ("gpus" in launch) return { gpus: launch.gpus, from: `${o} (${launch.says})` };
+  if ("unset" in launch) {
+    if (ctx.gpus === undefined) throw new UserError(`${o}: ${launch.unset} is a shell variable the script does not set; pass --gpus, the count the run has`);
+    return undefined;
+  }
   const e = launch.elastic;
   if (ctx.gpus === undefined) throw new UserError(`${o}: ${e.says} is elastic (${e.min} to ${e.max} nodes of ${e.perNode} GPUs); pass --gpus, the count the run has`);
   const nodes = ctx.gpus / e.perNode;

@@ -219,7 +219,7 @@ describe("paraplan plan --from", () => {
 
   it("contradictions are one line, exit 2: GPU count, model mismatch, plan flags beside --from", async () => {
     const cases: [string[], string][] = [
-      [["--model", "gpt3-175b", "--gpus", "64", "--from", script], "tensor 8 × pipeline 16 = 128 does not divide the 64 GPUs"],
+      [["--model", "gpt3-175b", "--gpus", "64", "--from", script], "(torchrun --nproc_per_node 8 --nnodes 128) makes 1024 GPUs but --gpus is 64; they must agree"],
       [["--model", "gpt3-6.7b", "--from", script], "--num-layers 96 but the model gpt3-6.7b has layers 32"],
       [["--model", "gpt3-175b", "--from", script, "--tp", "4"], "--from fixes every plan dimension; drop the plan flags (tp)"],
       [["--model", "gpt3-175b", "--from", script, "--global-batch", "512"], "--global-batch 512 but user-gpt3-175b-megatron.sh has 1536"],

@@ -117,15 +117,28 @@ describe("a Megatron launch script's torchrun world size", () => {
     await refused(["--model", "llama3-8b", "--from", huge], "torchrun --nproc_per_node 1000000 --nnodes 1000000", "makes 1,000,000,000,000 GPUs, more than 1,048,576");
   });
 
-  it("an elastic node range needs --gpus inside it; a shell variable leaves the count to --gpus or the model file", async () => {
+  it("an elastic node range needs --gpus inside it", async () => {
     const elastic = file("sh", readFileSync(script, "utf8").replace("--nnodes 2", "--nnodes 1:4"));
     await refused(["--model", "llama3-8b", "--from", elastic], "--nnodes 1:4 is elastic", "pass --gpus");
     await refused(["--model", "llama3-8b", "--gpus", "64", "--from", elastic], "makes 8 to 32 GPUs", "--gpus is 64");
     expect((await accepted(["--model", "llama3-8b", "--gpus", "32", "--from", elastic])).from.gpus).toBe(32);
-    const variable = file("sh", readFileSync(script, "utf8").replace("--nnodes 2", "--nnodes $NUM_NODES"));
-    const r = await cli(["plan", "--model", "llama3-8b", "--from", variable, "--top", "1"]);
+  });
+
+  // The count was taken from the model file (64) when the script left it to a variable: a plan for
+  // a run the script does not launch.
+  it("a variable the script sets stands for its value (GPUS_PER_NODE=8, NUM_NODES=4: 32 GPUs); one it does not set needs --gpus", async () => {
+    const text = readFileSync(script, "utf8").replace("--nproc_per_node 8", "--nproc_per_node $GPUS_PER_NODE").replace("--nnodes 2", '--nnodes "${NUM_NODES}"');
+    const set = file("sh", text.replace("export CUDA_DEVICE_MAX_CONNECTIONS=1", 'export CUDA_DEVICE_MAX_CONNECTIONS=1\nGPUS_PER_NODE=8\nexport NUM_NODES="4" # four nodes'));
+    const r = await cli(["plan", "--model", "llama3-8b", "--from", set, "--top", "1"]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain("assumed: 64 GPUs from the llama3-8b model file");
+    expect(r.stdout).toContain("assumed: 32 GPUs from ");
+    expect(r.stdout).toContain("(torchrun --nproc_per_node 8 --nnodes 4)");
+    // Unset, computed, or set twice to different values: decided when the script runs.
+    for (const lines of ["", "NUM_NODES=$(scontrol show hostnames | wc -l)\nGPUS_PER_NODE=8", "NUM_NODES=2\nNUM_NODES=4\nGPUS_PER_NODE=8", "NUM_NODES=${SLURM_NNODES:-1}\nGPUS_PER_NODE=8"]) {
+      const unset = file("sh", text.replace("export CUDA_DEVICE_MAX_CONNECTIONS=1", lines));
+      await refused(["--model", "llama3-8b", "--from", unset], "is a shell variable the script does not set", "pass --gpus");
+      expect((await accepted(["--model", "llama3-8b", "--gpus", "16", "--from", unset])).from.gpus).toBe(16);
+    }
   });
 });
 

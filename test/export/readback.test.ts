@@ -26,10 +26,10 @@ const fails = (f: () => unknown): string => {
 
 describe("a GPT-3 175B Megatron-LM launch script (tp 8, pp 16)", () => {
   const r = readConfigs([fixture("user-gpt3-175b-megatron.sh")], ctx(GPT));
-  it("1024 GPUs (the model file's) / (8 · 16) = dp 8; 1F1B, no recompute, no distributed optimizer", () => {
+  it("1024 GPUs (the script's GPUS_PER_NODE=8 × NUM_NODES=128) / (8 · 16) = dp 8; 1F1B, no recompute, no distributed optimizer", () => {
     expect(r.engine).toBe("megatron");
     expect(r.plan).toEqual({ tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
-    expect([r.gpus, r.gpusFrom]).toEqual([1024, "the gpt3-175b model file"]);
+    expect([r.gpus, r.gpusFrom]).toEqual([1024, "user-gpt3-175b-megatron.sh (torchrun --nproc_per_node 8 --nnodes 128)"]);
   });
   it("global batch 1536, sequence 2048, fp16, gradients reduced after backward, attention backend auto = fused", () => {
     expect([r.globalBatch, r.seqLen, r.precision, r.overlapGradReduce, r.fusedAttention]).toEqual([1536, 2048, "fp16", false, true]);
