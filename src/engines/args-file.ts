@@ -130,8 +130,8 @@ export function strArg(m: Map<string, ArgSetting>, flag: string): string | undef
 
 /** The world size a launch script's torchrun options state (torch/distributed/run.py:
  *  --nproc-per-node × --nnodes, --nnodes "N" or "MIN:MAX", default 1): undefined when the script
- *  gives no numeric --nproc-per-node (absent, or "gpu"/"auto", which torchrun resolves on the
- *  machine). A count left to a variable the script does not set is `{ unset }`,
+ *  gives no --nproc-per-node. A count left to a variable the script does not set, or to the
+ *  machine ("gpu", "auto"), is `{ unset }`,
  *  an elastic range (MIN < MAX) `{ elastic }`: both are decided at launch. */
 export function torchrunWorld(text: string):
   | { gpus: number; says: string }
@@ -142,7 +142,9 @@ export function torchrunWorld(text: string):
   const per = m.get("nproc-per-node");
   const nodes = m.get("nnodes");
   // A count the script leaves to a variable it does not set (SLURM_NNODES, $1): decided at launch.
-  for (const s of [per, nodes]) if (s?.values[0]?.includes("$")) return { unset: `torchrun --${s.flag} ${s.values[0]}` };
+  for (const s of [per, nodes]) if (s?.values[0]?.includes("$")) return { unset: `torchrun --${s.flag} ${s.values[0]} is a shell variable the script does not set` };
+  // "gpu", "cuda", "auto", "cpu": the count torchrun finds on the machine (run.py determine_local_world_size).
+  if (per?.values[0] !== undefined && /^(gpu|cuda|auto|cpu|xpu)$/.test(per.values[0])) return { unset: `torchrun --${per.flag} ${per.values[0]} is the count torchrun finds on each machine` };
   const perValue = per?.values[0];
   if (perValue === undefined || !/^\d+$/.test(perValue) || Number(perValue) < 1) return undefined;
   const p = Number(perValue);

@@ -138,7 +138,7 @@ function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: number; from
   if (launch === undefined) return undefined;
   if ("gpus" in launch) return { gpus: launch.gpus, from: `${o} (${launch.says})` };
   if ("unset" in launch) {
-    if (ctx.gpus === undefined) throw new UserError(`${o}: ${launch.unset} is a shell variable the script does not set; pass --gpus, the count the run has`);
+    if (ctx.gpus === undefined) throw new UserError(`${o}: ${launch.unset}; pass --gpus, the count the run has`);
     return undefined;
   }
   const e = launch.elastic;

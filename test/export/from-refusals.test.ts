@@ -139,6 +139,9 @@ describe("a Megatron launch script's torchrun world size", () => {
       await refused(["--model", "llama3-8b", "--from", unset], "is a shell variable the script does not set", "pass --gpus");
       expect((await accepted(["--model", "llama3-8b", "--gpus", "16", "--from", unset])).from.gpus).toBe(16);
     }
+    // torchrun's "gpu" / "auto": the count it finds on each machine.
+    const auto = file("sh", readFileSync(script, "utf8").replace("--nproc_per_node 8", "--nproc_per_node gpu"));
+    await refused(["--model", "llama3-8b", "--from", auto], "torchrun --nproc_per_node gpu is the count torchrun finds on each machine", "pass --gpus");
   });
 });
 
