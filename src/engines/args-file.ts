@@ -5,6 +5,7 @@
 // word is just `$NAME` or `${NAME}`. Other variables stay as text and are refused where a plan
 // dimension or the launcher's GPU count needs a number.
 import { UserError } from "../errors.js";
+import { type ShellWord, shellWords } from "./shell-words.js";
 
 export interface ArgSetting {
   flag: string;
@@ -22,27 +23,8 @@ const LAUNCHER_FLAGS = new Set(
   ].flatMap((f) => [f, f.replace(/-/g, "_")]),
 );
 
-function stripComment(line: string): string {
-  let q: string | null = null;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (q) {
-      if (c === q) q = null;
-    } else if (c === '"' || c === "'") q = c;
-    else if (c === "#" && (i === 0 || /\s/.test(line[i - 1]!))) return line.slice(0, i);
-  }
-  return line;
-}
-
-function words(text: string): string[] {
-  const out: string[] = [];
-  const re = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) out.push(m[1] ?? m[2] ?? m[3]!);
-  return out;
-}
-
-/** Shell punctuation and array syntax around the flags: `(`, `)`, `NAME=(`, `${ARR[@]}`, `\`. */
-const NOISE = /^(\(|\)|\\|[A-Za-z_][A-Za-z0-9_]*=\(|"?\$\{[A-Za-z_][A-Za-z0-9_]*\[@\]\}"?)$/;
+/** Shell punctuation and array syntax around the flags: `(`, `)`, `\`, `${ARR[@]}`. */
+const NOISE = /^(\(|\)|\\|\$\{[A-Za-z_][A-Za-z0-9_]*\[@\]\})$/;
 
 export function readArgs(text: string): ArgSetting[] {
   return readAll(text).filter((s) => !s.flag.startsWith("launcher:"));
@@ -54,20 +36,20 @@ export function launcherArgs(text: string): ArgSetting[] {
   return readAll(text).filter((s) => s.flag.startsWith("launcher:")).map((s) => ({ ...s, flag: s.flag.slice("launcher:".length) }));
 }
 
-/** Variables the script sets to a literal on a line of their own (`NAME=8`, `export NAME="8"`,
- *  or `NAME=$OTHER` of one set before): name → value. One set twice to different values, or to
- *  anything else (`$(nproc)`, `${SLURM_NNODES:-1}`, arithmetic), is left out: its value is decided
- *  when the script runs. */
+const REF = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/;
+
+/** Variables the script sets to a literal (`NAME=8`, `export NAME="8"`, or `NAME=$OTHER` of one
+ *  set before): name → value. One set twice to different values, or to anything else (`$(nproc)`,
+ *  `${SLURM_NNODES:-1}`, arithmetic, a list of words), is left out: its value is decided when the
+ *  script runs. */
 export function shellVariables(text: string): Map<string, string> {
   const vars = new Map<string, string>();
   const unsure = new Set<string>();
-  for (const raw of text.split("\n")) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(\S*)\s*$/.exec(stripComment(raw));
-    if (!m) continue;
-    const name = m[1]!;
-    const word = words(m[2]!)[0] ?? "";
-    const ref = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(word);
-    const value = ref ? (unsure.has(ref[1]!) ? undefined : vars.get(ref[1]!)) : /[$`(){}\[\]*?]/.test(word) ? undefined : word;
+  for (const w of shellWords(text)) {
+    if (!w.assign) continue;
+    const { name, value: word } = w.assign;
+    const ref = REF.exec(word);
+    const value = ref ? (unsure.has(ref[1]!) ? undefined : vars.get(ref[1]!)) : /[\s$`(){}\[\]*?]/.test(word) || word === "" ? undefined : word;
     if (value === undefined || (vars.has(name) && vars.get(name) !== value)) {
       vars.delete(name);
       unsure.add(name);
@@ -81,23 +63,36 @@ function readAll(text: string): ArgSetting[] {
   let current: ArgSetting | null = null;
   const vars = shellVariables(text);
   const expand = (w: string) => {
-    const ref = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(w);
+    const ref = REF.exec(w);
     return ref && vars.has(ref[1]!) ? vars.get(ref[1]!)! : w;
   };
-  text.split("\n").forEach((raw, i) => {
-    for (const w0 of words(stripComment(raw))) {
-      const w = expand(w0);
+  const read = (words: readonly ShellWord[], lineOffset: number) => {
+    for (const word of words) {
+      const line = word.line + lineOffset;
+      // A new line ends the last flag's values (a line continued with a backslash does not).
+      if (word.first) current = null;
+      if (word.assign) {
+        // `ARGS="--num-layers 24 --hidden-size 1024"` (a string of flags, as older Megatron-LM
+        // examples keep them): its flags, read where it stands like an ARGS=( … ) array's.
+        const inner = shellWords(word.assign.value);
+        current = null;
+        if (inner.some((x) => /^--[A-Za-z]/.test(x.text))) read(inner, line - 1);
+        current = null;
+        continue;
+      }
+      const w = expand(word.text);
       if (NOISE.test(w)) continue;
       if (/^--[A-Za-z]/.test(w)) {
         const eq = w.indexOf("=");
         const flag = eq > 0 ? w.slice(2, eq) : w.slice(2);
-        current = { flag, values: eq > 0 ? [w.slice(eq + 1)] : [], line: i + 1 };
+        current = { flag, values: eq > 0 ? [w.slice(eq + 1)] : [], line };
         if (LAUNCHER_FLAGS.has(flag)) current.flag = `launcher:${flag}`;
         out.push(current);
-      } else if (current && !/^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) current.values.push(w);
-      else current = null; // words before any flag: the launcher, the script, VAR=value
+      } else if (current) current.values.push(w);
+      // (words before any flag: the launcher, the script)
     }
-  });
+  };
+  read(shellWords(text), 0);
   return out;
 }
 

@@ -1,0 +1,64 @@
+// Launch scripts as bash splits them (src/engines/shell-words.ts): quotes that span lines,
+// continuations, comments, assignments; the arguments a script keeps in quoted strings (Megatron-LM's
+// 2021-22 examples) are read as its arrays are, and the variables it sets to literals stand for them.
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { shellWords } from "../../src/engines/shell-words.js";
+import { readArgs, shellVariables, torchrunWorld } from "../../src/engines/args-file.js";
+import { cli, fixture } from "./helpers.js";
+
+const texts = (s: string) => shellWords(s).map((w) => w.text);
+
+describe("shellWords", () => {
+  it("splits on blanks and newlines, removes quotes, keeps quoted blanks and empty words", () => {
+    expect(texts(`a  "b c"\t'd e' f"g h"i ""`)).toEqual(["a", "b c", "d e", "fg hi", ""]);
+  });
+
+  it("continues lines at a backslash-newline, inside double quotes too; a quoted string may span lines", () => {
+    const w = shellWords('X="--a 1 \\\n  --b 2"\n--c \\\n 3\n\'--d\n4\'');
+    expect(w.map((x) => x.text)).toEqual(["X=--a 1   --b 2", "--c", "3", "--d\n4"]);
+    expect(w.map((x) => x.line)).toEqual([1, 3, 4, 5]);
+  });
+
+  it("comments start at a word's start only; # inside a word or quotes is text", () => {
+    expect(texts("a # b c\nd#e '#f' # g\nh")).toEqual(["a", "d#e", "#f", "h"]);
+  });
+
+  it("escapes: \\x is x outside quotes; \\\" \\\\ \\$ inside double quotes; nothing inside single quotes", () => {
+    expect(texts(`a\\ b "c\\"d\\\\e\\$f\\g" 'h\\i'`)).toEqual(["a b", 'c"d\\e$f\\g', "h\\i"]);
+  });
+
+  it("an assignment is NAME= unquoted; ; separates commands", () => {
+    const w = shellWords(`A=1;export B="x y" "C=2" D='$E'`);
+    expect(w.map((x) => x.assign ?? null)).toEqual([{ name: "A", value: "1" }, null, { name: "B", value: "x y" }, null, { name: "D", value: "$E" }]);
+  });
+});
+
+describe("variables set to literals", () => {
+  it("literals and references to them; computed, environment-defaulted, listed or twice-set ones are left out", () => {
+    const v = shellVariables('A=8\nexport B="4" # four\nC=$A\nD=${B}\nE=$(nproc)\nF=${SLURM_NNODES:-1}\nG="1 2"\nH=1\nH=2\nI=$E\nJ=$UNSET\n');
+    expect(Object.fromEntries(v)).toEqual({ A: "8", B: "4", C: "8", D: "4" });
+  });
+});
+
+describe("a script that keeps its arguments in strings (Megatron-LM 2021-22 examples)", () => {
+  const script = fixture("from-refusals/launch-gpt3-1.3b-strings.sh");
+  const text = readFileSync(script, "utf8");
+
+  it("reads the flags of GPT_ARGS=\"…\" (spanning lines) and DISTRIBUTED_ARGS=\"…\" where they stand", () => {
+    const flags = Object.fromEntries(readArgs(text).map((s) => [s.flag, s.values[0] ?? true]));
+    expect(flags).toMatchObject({ "num-layers": "24", "hidden-size": "2048", "micro-batch-size": "4", "global-batch-size": "512", fp16: true, "tensor-model-parallel-size": "2", "data-path": "/data/my-gpt2_text_document" });
+    expect(flags["nproc_per_node"]).toBeUndefined(); // the launcher's, not Megatron's
+    expect(torchrunWorld(text)).toEqual({ gpus: 16, says: "torchrun --nproc_per_node 8 --nnodes 2" });
+  });
+
+  it("plan --from: 16 GPUs from the script, fp16, tp 2 · dp 8 · micro-batch 4, no warnings", async () => {
+    const r = await cli(["plan", "--model", "gpt3-1.3b", "--from", script, "--json", "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.from.gpus).toBe(16);
+    expect(j.precision).toBe("fp16");
+    expect(j.from.plan).toMatchObject({ tp: 2, pp: 1, dp: 8, microBatch: 4 });
+    expect(j.from.warnings).toEqual([]);
+  });
+});
