@@ -13,13 +13,17 @@ export interface ArgSetting {
   line: number;
 }
 
-/** torchrun's own options (torch/distributed/run.py), which launch scripts put before the
- *  training script: skipped, they are not the engine's arguments. */
+/** The launchers' own options, which launch scripts put before the training script: skipped,
+ *  they are not the engine's arguments. torchrun's (torch/distributed/run.py) and the deepspeed
+ *  launcher's (deepspeed/launcher/runner.py parse_args), with - or _. */
 const LAUNCHER_FLAGS = new Set(
   [
     "nnodes", "nproc-per-node", "node-rank", "master-addr", "master-port", "rdzv-backend", "rdzv-endpoint", "rdzv-id",
     "rdzv-conf", "standalone", "max-restarts", "monitor-interval", "start-method", "role", "module", "no-python",
     "run-path", "log-dir", "redirects", "tee", "local-ranks-filter", "local-addr", "logs-specs", "use-env",
+    "hostfile", "include", "exclude", "num-nodes", "num-gpus", "num-accelerators", "min-elastic-nodes", "max-elastic-nodes",
+    "launcher", "launcher-args", "no-local-rank", "no-ssh-check", "force-multi", "save-pid", "enable-each-rank-log",
+    "autotuning", "elastic-training", "bind-cores-to-rank", "bind-core-list", "ssh-port", "venv-script", "no-ssh",
   ].flatMap((f) => [f, f.replace(/-/g, "_")]),
 );
 
@@ -134,6 +138,8 @@ export function torchrunWorld(text: string):
   | { unset: string }
   | undefined {
   const m = new Map(launcherArgs(text).map((s) => [s.flag.replace(/_/g, "-"), s]));
+  const ds = m.get("num-gpus") ?? m.get("num-accelerators");
+  if (ds) return deepspeedWorld(ds, m);
   const per = m.get("nproc-per-node");
   const nodes = m.get("nnodes");
   // A count the script leaves to a variable it does not set (SLURM_NNODES, $1): decided at launch.
@@ -153,4 +159,24 @@ export function torchrunWorld(text: string):
   if (min < 1 || max < min) return undefined;
   if (max > min) return { elastic: { perNode: p, min, max, says } };
   return { gpus: p * min, says };
+}
+
+/** The deepspeed launcher's world (deepspeed/launcher/runner.py): --num_gpus per node (-1, the
+ *  default: every GPU found) × --num_nodes (-1, the default: every host of the hostfile, or one
+ *  without a hostfile). A count it leaves to the machine or a hostfile is decided at launch. */
+function deepspeedWorld(per: ArgSetting, m: Map<string, ArgSetting>): { gpus: number; says: string } | { unset: string } | undefined {
+  const nodes = m.get("num-nodes");
+  const host = m.get("hostfile") ?? m.get("include") ?? m.get("exclude");
+  const p = per.values[0] ?? "";
+  const n = nodes?.values[0];
+  const says = `deepspeed --${per.flag} ${p}${nodes ? ` --${nodes.flag} ${n}` : ""}`;
+  for (const v of [p, n]) if (v?.includes("$")) return { unset: `${says}: ${v} is a shell variable the script does not set` };
+  if (!/^\d+$/.test(p) || Number(p) < 1) return { unset: `${says}: --${per.flag} ${p} is the count deepspeed finds on each machine` };
+  if (n === undefined || n === "-1") {
+    if (host) return { unset: `${says}: the nodes are the --${host.flag} file's, decided at launch` };
+    if (n === "-1") return { unset: `${says}: --${nodes!.flag} -1 is every host of the hostfile, decided at launch` };
+    return { gpus: Number(p), says: `${says} (one node: no --num_nodes or hostfile)` };
+  }
+  if (!/^\d+$/.test(n) || Number(n) < 1) return undefined;
+  return { gpus: Number(p) * Number(n), says };
 }

@@ -7,7 +7,7 @@
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { DEEPSPEED_KEYS } from "./known-keys.js";
-import { megatronFacts } from "./read-megatron.js";
+import { launchedWorld, megatronFacts } from "./read-megatron.js";
 import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 type Obj = Record<string, unknown>;
@@ -167,7 +167,12 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
           return { gpus: (tbs / (micro * gas)) * tp * pp * (f?.cp.cp ?? 1), from: `${o} (train_batch_size / (micro-batch × gradient_accumulation_steps) × tp·pp${f && f.cp.cp > 1 ? "·cp" : ""})` };
         })()
       : undefined;
-  const world = withArgsHint(() => worldSize(ctx, implied));
+  // The arguments file's launcher (deepspeed --num_gpus × --num_nodes, or torchrun's) states the
+  // count too: the two must agree.
+  const launched = args ? launchedWorld(args, ctx) : undefined;
+  if (launched && implied && launched.gpus !== implied.gpus)
+    throw new UserError(`${launched.from} makes ${launched.gpus} GPUs but ${implied.from} makes ${implied.gpus}; they must agree`);
+  const world = withArgsHint(() => worldSize(ctx, launched ?? implied));
   const cp = f?.cp ?? { cp: 1 };
   const dp = dataParallel(o, world.gpus, world.from, tp, pp, cp.cp);
   if (micro === undefined && tbs === undefined) throw new UserError(missingBatch(o, autos));

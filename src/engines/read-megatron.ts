@@ -130,9 +130,9 @@ function fullRecomputeIsEveryLayer(m: Map<string, ArgSetting>, o: string, method
     throw new UserError(`${o}: --recompute-method ${method ?? "uniform"} --recompute-num-layers ${n} checkpoints groups of ${n} layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--recompute-num-layers 1)`);
 }
 
-/** The GPU count a launch script's torchrun options state (args-file.ts torchrunWorld), for
- *  worldSize: an elastic node range needs --gpus, and --gpus outside it contradicts the script. */
-function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: number; from: string } | undefined {
+/** The GPU count a launch script's launcher options state (torchrun's or deepspeed's,
+ *  args-file.ts torchrunWorld), for worldSize: an elastic node range needs --gpus, and --gpus outside it contradicts the script. */
+export function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: number; from: string } | undefined {
   const o = file.name;
   const launch = torchrunWorld(file.text);
   if (launch === undefined) return undefined;

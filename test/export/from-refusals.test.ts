@@ -145,6 +145,43 @@ describe("a Megatron launch script's torchrun world size", () => {
   });
 });
 
+describe("a Megatron-DeepSpeed launch script's deepspeed launcher", () => {
+  // ds_config without gradient_accumulation_steps: the batch arithmetic leaves the count open, the
+  // launcher states it (deepspeed/launcher/runner.py --num_gpus × --num_nodes).
+  const ds = () => file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
+  const script = (launcher: string) =>
+    file("sh", `#!/bin/bash\nGPUS=8\ndeepspeed ${launcher} pretrain_gpt.py \\\n  --tensor-model-parallel-size 2 \\\n  --micro-batch-size 1 --global-batch-size 512 --seq-length 8192 --bf16 \\\n  --deepspeed --deepspeed_config ds_config.json\n`);
+  const from = (launcher: string, ...more: string[]) => ["--model", "llama3-8b", ...more, "--from", ds(), "--from", script(launcher)];
+
+  it("--num_gpus × --num_nodes is the GPU count, the launcher's flags are not warned of as unknown", async () => {
+    const r = await accepted(from("--num_gpus $GPUS --num_nodes 4 --master_port 29600"));
+    expect(r.from.gpus).toBe(32);
+    expect(r.from.plan).toMatchObject({ tp: 2, dp: 16 });
+    expect(r.from.warnings).toEqual([]);
+    // One node without --num_nodes or a hostfile.
+    expect((await accepted(from("--num_gpus 8"))).from.gpus).toBe(8);
+    await refused(from("--num_gpus 8 --num_nodes 4", "--gpus", "64"), "(deepspeed --num_gpus 8 --num_nodes 4) makes 32 GPUs but --gpus is 64");
+  });
+
+  it("a count deepspeed decides at launch (every GPU, the hostfile's nodes, an unset variable) needs --gpus", async () => {
+    for (const [launcher, says] of [
+      ["--num_gpus -1 --num_nodes 2", "is the count deepspeed finds on each machine"],
+      ["--hostfile hosts.txt --num_gpus 8", "the nodes are the --hostfile file's"],
+      ["--num_gpus 8 --num_nodes -1", "every host of the hostfile"],
+      ["--num_gpus 8 --num_nodes $NNODES", "$NNODES is a shell variable the script does not set"],
+    ]) {
+      await refused(from(launcher), says, "pass --gpus");
+      expect((await accepted(from(launcher, "--gpus", "16"))).from.gpus).toBe(16);
+    }
+  });
+
+  it("the ds_config's batch arithmetic and the launcher must agree", async () => {
+    const fixed = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, gradient_accumulation_steps: 16, bf16: { enabled: true } }));
+    // 512 / (1 × 16) = dp 32, × tp 2 = 64 GPUs; the launcher says 32.
+    await refused(["--model", "llama3-8b", "--from", fixed, "--from", script("--num_gpus 8 --num_nodes 4")], "makes 32 GPUs but", "makes 64; they must agree");
+  });
+});
+
 describe("DeepSpeed ds_config.json", () => {
   const BASE = { train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 3 } };
   const ds = (over: Record<string, unknown>) => file("json", JSON.stringify({ ...BASE, ...over }));
