@@ -54,6 +54,10 @@ export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--eng
   }
   const merged = resolveExtends(raw, builtinEngineRaw, origin);
   if (!merged.ok) throw new UserError(merged.message);
+  // A file that extends another without a name of its own is named after the file, not labelled
+  // as the engine it changes (its predictions differ from that engine's).
+  if (file && raw !== null && typeof raw === "object" && !Object.hasOwn(raw, "name") && merged.value !== null && typeof merged.value === "object")
+    merged.value = { ...(merged.value as object), name: basename(arg).replace(/\.json$/i, "") };
   const table = builtins?.engines;
   const key = builtinKey(origin, merged.value);
   return (!file && table && Object.hasOwn(table, key) ? table[key] : undefined) ?? parseEngine(merged.value, origin);

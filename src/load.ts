@@ -2,7 +2,7 @@
 // The planner itself never touches the file system. A built-in preset or profile comes as the
 // build parsed it (builtins.ts) while its file is unchanged: no zod, no mathjs to load.
 import { existsSync, readdirSync } from "node:fs";
-import { because, readInputText } from "./read-input.js";
+import { because, parseInputJson, readInputText } from "./read-input.js";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { basename, join, resolve } from "node:path";
@@ -35,12 +35,9 @@ export const builtinProfiles = () => names(hardwareDir()).filter((n) => !n.start
 export function readJson(path: string, what: string): unknown {
   const r = readInputText(path);
   if (!r.ok) throw new UserError(`${what} "${path}" cannot be read${because(r.why)}; check the path`);
-  const text = r.text;
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`${path}: malformed JSON (${(e as Error).message}); fix the file`);
-  }
+  const j = parseInputJson(r.text);
+  if (!j.ok) throw new UserError(`${path}: ${j.why}; fix the file`);
+  return j.value;
 }
 
 export const isPath = (arg: string) => arg.endsWith(".json") || arg.includes("/") || arg.includes("\\");

@@ -1,7 +1,7 @@
 // `--plan plan.json`: one entry of `paraplan plan --json`'s `plans` array, the whole output
 // (its first plan), or a run directory's plan.json. Missing optional dimensions take the
 // defaults a hand-written plan would mean (vpp 1, ZeRO 0, no recompute, 1F1B, no SP).
-import { because, readInputText } from "./read-input.js";
+import { because, parseInputJson, readInputText } from "./read-input.js";
 import type { Plan } from "../planner/index.js";
 import { parsePlan } from "../planner/schema/plan.js";
 import { UserError } from "./errors.js";
@@ -24,11 +24,7 @@ export function readPlanFile(path: string): Plan {
   const r = readInputText(path);
   if (!r.ok) throw new UserError(`--plan "${path}" cannot be read${because(r.why)}; check the path`);
   const text = r.text;
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`--plan ${path}: malformed JSON (${(e as Error).message})`);
-  }
-  return planFromJson(raw, path);
+  const j = parseInputJson(text);
+  if (!j.ok) throw new UserError(`--plan ${path}: ${j.why}`);
+  return planFromJson(j.value, path);
 }

@@ -14,8 +14,8 @@ export function readInputText(path: string): { ok: true; text: string } | { ok: 
     const st = statSync(path);
     if (!st.isFile()) return { ok: false, why: st.isDirectory() ? "it is a directory" : "it is not a regular file" };
     size = st.size;
-  } catch {
-    return { ok: false, why: "" };
+  } catch (e) {
+    return { ok: false, why: (e as NodeJS.ErrnoException).code === "ELOOP" ? "a loop of symbolic links" : "" };
   }
   if (size > MAX_INPUT_BYTES) return { ok: false, why: `it is ${Math.ceil(size / 2 ** 20)} MiB, more than the ${MAX_INPUT_BYTES / 2 ** 20} MiB an input file may be` };
   try {
@@ -28,3 +28,35 @@ export function readInputText(path: string): { ok: true; text: string } | { ok: 
 
 /** " (why)" for a message, or nothing. */
 export const because = (why: string) => (why === "" ? "" : ` (${why})`);
+
+/** Deepest nesting an input JSON file may have: far beyond any profile, engine, model or
+ *  ds_config (a handful of levels), short of the stack the readers' recursive walks use. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Keys that would set an object's prototype where a reader copies the file's objects. */
+const PROTO_KEYS = new Set(["__proto__"]);
+
+/** Parse an input file's JSON text: malformed JSON, nesting deeper than MAX_JSON_DEPTH and a
+ *  "__proto__" key are a sentence (without the path), not a value or a stack overflow later. */
+export function parseInputJson(text: string): { ok: true; value: unknown } | { ok: false; why: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, why: `malformed JSON (${(e as Error).message})` };
+  }
+  // Iterative walk: the check itself must not overflow.
+  const stack: { v: unknown; depth: number; at: string }[] = [{ v: value, depth: 0, at: "" }];
+  while (stack.length > 0) {
+    const { v, depth, at } = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    if (depth >= MAX_JSON_DEPTH) return { ok: false, why: `nested more than ${MAX_JSON_DEPTH} levels deep (at ${at.slice(0, 80)}…)` };
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push({ v: x, depth: depth + 1, at: `${at}[${i}]` }));
+    else
+      for (const [k, x] of Object.entries(v)) {
+        if (PROTO_KEYS.has(k)) return { ok: false, why: `a key "${k}"${at ? ` in ${at}` : ""}: not a field of any input file` };
+        stack.push({ v: x, depth: depth + 1, at: at ? `${at}.${k}` : k });
+      }
+  }
+  return { ok: true, value };
+}

@@ -55,8 +55,9 @@ function orFail<T>(flag: string, r: { ok: true; value: T } | { ok: false; messag
 }
 
 function positive(flag: string, text: string, min: number, max: number, what: string): number {
-  const n = /^\s*[0-9]+(\.[0-9]+)?\s*$/.test(text) ? Number(text) : NaN;
-  if (!(n >= min && n <= max)) throw new UserError(`--${flag}: "${text}" is not ${what}`);
+  const n = /^\s*\+?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*$/i.test(text) ? Number(text) : NaN;
+  if (Number.isNaN(n)) throw new UserError(`--${flag}: "${text}" is not a number; ${what}`);
+  if (!(n >= min && n <= max)) throw new UserError(`--${flag}: ${text.trim()} is out of range; ${what}`);
   return n;
 }
 
@@ -65,8 +66,8 @@ export function takeRunArgs(argv: string[]): { run: RunArgs; rest: string[] } {
   const { values: v, rest } = take(argv);
   const run: RunArgs = { price: null, power: "board", ckpt: "sync" };
   if (v.tokens !== undefined) run.tokens = orFail("tokens", parseTokens(v.tokens));
-  if (v.price !== undefined) run.price = positive("price", v.price, 0, 1e6, "a price in USD per GPU-hour, like 2.5");
-  if (v.pue !== undefined) run.pue = positive("pue", v.pue, 1, 10, "a PUE from 1 to 10, like 1.1");
+  if (v.price !== undefined) run.price = positive("price", v.price, 0, 1e6, "give USD per GPU-hour from 0 to 1,000,000, like 2.5");
+  if (v.pue !== undefined) run.pue = positive("pue", v.pue, 1, 10, "give a PUE from 1 to 10, like 1.1");
   if (v.power !== undefined) {
     const p = v.power.trim().toLowerCase();
     if (p !== "board" && p !== "node") throw new UserError(`--power: "${v.power}" is not one of board, node`);

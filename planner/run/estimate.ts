@@ -10,7 +10,8 @@ import type { RunEstimate, RunInputs } from "./types.js";
  *  cost = N · T_wall · price per GPU-hour. */
 export function runEstimate(stepSeconds: number, i: RunInputs): RunEstimate {
   const checkpoint = checkpointPlan(i);
-  const steps = i.tokens / i.tokensPerStep;
+  // Whole steps: a run of fewer tokens than one global batch still takes a step.
+  const steps = Math.ceil(i.tokens / i.tokensPerStep);
   const idealSeconds = steps * stepSeconds;
   const wallSeconds = idealSeconds / checkpoint.goodput;
   const gpuHours = (i.gpus * wallSeconds) / 3600;
@@ -28,6 +29,23 @@ export function runEstimate(stepSeconds: number, i: RunInputs): RunEstimate {
     failures,
     lostSeconds: failures === 0 ? 0 : failures * checkpoint.lostPerFailure,
     steps,
+  };
+}
+
+/** Below this goodput a run hardly progresses: restarts and lost work take over 99% of its time,
+ *  and its figures (days, cost) measure the failure settings, not the training. */
+export const MIN_GOODPUT = 0.01;
+
+/** Why a run cannot be priced (its goodput under MIN_GOODPUT, or no finite wall time), with the
+ *  figures that cause it; null when it can. */
+export function runStall(e: RunEstimate, restartTime: number): { code: "run_stalls"; message: string } | null {
+  if (e.goodput >= MIN_GOODPUT && Number.isFinite(e.wallSeconds)) return null;
+  const c = e.checkpoint;
+  const h = (s: number) => (!Number.isFinite(s) ? "never" : s >= 36000 ? `${Math.round(s / 3600).toLocaleString("en-US")} h` : s >= 600 ? `${(s / 60).toFixed(0)} min` : `${s.toPrecision(2)} s`);
+  const g = e.goodput >= 0.001 ? `${(e.goodput * 100).toFixed(1)}%` : "under 0.1%";
+  return {
+    code: "run_stalls",
+    message: `the run hardly progresses (goodput ${g}): interruptions every ${h(c.jobMtbf)} on average against a restart of ${h(restartTime)} and a checkpoint write of ${h(c.blocking)}; check the failure rate, the restart time and the checkpoint bandwidth`,
   };
 }
 

@@ -40,9 +40,13 @@ export function checkpointPlan(i: CheckpointInputs): CheckpointPlan {
   const optimum = Number.isFinite(mtbf) ? dalyInterval(blocking, mtbf) : Infinity;
   const intervalIsPersist = i.mode === "async" && persist > optimum;
   const interval = intervalIsPersist ? persist : optimum;
-  // Expected loss per interruption: half an interval of work (plus its checkpoint) and the
-  // restart (formulas-scale.md §4.2: τ/2 + detection + R; detection is part of the restart here).
-  const lostPerFailure = Number.isFinite(interval) ? (interval + blocking) / 2 + restart : restart;
   const goodput = Number.isFinite(interval) ? goodputOf(interval, blocking, restart, mtbf) : 1;
+  // Expected loss per interruption: the wall-clock time neither training nor writing checkpoints,
+  // over the interruptions (wall / M). Per unit of wall time that is 1 − g·(1 + δ/τ), so M·(1 −
+  // g·(1 + δ/τ)). While R, τ ≪ M this is formulas-scale.md §4.2's τ/2 (+ δ/2) + R; near M it is
+  // smaller, as Daly 2006's expected wall time lets an interruption strike a restart, whose loss
+  // is then at most the restart so far. So the losses, the checkpoints and the ideal time add up
+  // to the wall-clock time.
+  const lostPerFailure = Number.isFinite(interval) && Number.isFinite(mtbf) ? Math.max(0, mtbf * (1 - goodput * (1 + blocking / interval))) : restart;
   return { jobMtbf: mtbf, blocking, persist, interval, young: youngInterval(blocking, mtbf), intervalIsPersist, lostPerFailure, goodput };
 }

@@ -2,7 +2,7 @@
 export * from "./types.js";
 export { youngInterval, dalyInterval, dalyWallPerSolve, goodputOf } from "./checkpoint.js";
 export { jobMtbf, checkpointTimes, checkpointPlan } from "./goodput.js";
-export { runEstimate, expectedFailures } from "./estimate.js";
+export { runEstimate, expectedFailures, runStall, MIN_GOODPUT } from "./estimate.js";
 export { RUN_DEFAULTS, FLEET_FAILURES_PER_GPU_HOUR, type DefaultFigure } from "./defaults.js";
 export { resolveRunFigures, type ResolvedFigure, type ResolvedRunFigures } from "./figures.js";
 export { checkpointBytes, runInputsFor, type RunOptions } from "./inputs.js";

@@ -10,8 +10,10 @@ export const MAX_TOKENS = 1e16;
 
 /** "15.6T", "300B", "2e12", "500M", "1,000,000" → tokens (k, M, B or G, T: powers of 1000). */
 export function parseTokens(text: string): ParsedValue<number> {
-  const m = /^\s*([0-9][0-9,_]*(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*([kmbgt])?\s*$/i.exec(text);
-  const bad = { ok: false as const, message: `"${text}" is not a token count; write it like 15.6T, 300B or 2e12` };
+  // Separators only between groups of three digits ("1,000,000", "1_000_000"): "1,5T" (a decimal
+  // comma) is not 15T.
+  const m = /^\s*((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*([kmbgt])?\s*$/i.exec(text);
+  const bad = { ok: false as const, message: `"${text}" is not a token count; write it like 15.6T, 300B, 2e12 or 1,000,000 (a point for decimals)` };
   if (!m) return bad;
   const n = Number(m[1]!.replace(/[,_]/g, "")) * (m[2] ? TOKEN_SUFFIX[m[2].toLowerCase()]! : 1);
   if (!Number.isFinite(n) || n < 1) return bad;

@@ -1,6 +1,6 @@
 // How many GPUs: the best plan at each GPU count (closed form at every count, the simulation of
 // only the best few there), its whole run, and the cheapest count that meets a deadline.
-import { search } from "../search.js";
+import { type SearchResult, search } from "../search.js";
 import { simulateTop } from "../sim/rescore.js";
 import { simulablePrefix } from "../sim/simulate.js";
 import type { Fixed } from "../space.js";
@@ -29,13 +29,17 @@ export interface SweepPoint {
   tokensPerGpuSecond: number;
   /** Model FLOPs utilisation at that step (the plan's MFU scaled from its closed-form step). */
   mfu: number;
+  /** Without a plan: the search's rejections by code, and the closest plan that did not fit
+   *  (null: no configuration was valid at all). */
+  rejected?: SearchResult["rejected"];
+  closest?: PlanResult | null;
 }
 
 /** The best plan at one count and its run. */
 export function sweepPoint(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, f: ResolvedRunFigures, o: RunOptions): SweepPoint {
   const result = search(m, hw, t, fixed, { top: SWEEP_SIMULATE_TOP });
   const best = result.plans[0];
-  if (!best) return { gpus: t.gpus, training: t, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0, mfu: 0 };
+  if (!best) return { gpus: t.gpus, training: t, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0, mfu: 0, rejected: result.rejected, closest: result.closest };
   const top = result.plans.slice(0, simulablePrefix(m, t, result.plans, SWEEP_SIMULATED_OPS));
   let plan = best;
   let step = best.time.step;

@@ -2,7 +2,7 @@
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, extends.ts).
 import type { z } from "zod";
-import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, TE_FP8_CASTS } from "../engine.js";
+import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, GPU_GENERATIONS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, TE_FP8_CASTS } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -176,7 +176,11 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   const fused = per("fused", f.fused);
   const unfused = per("unfusedTraffic", f.unfusedTraffic);
   const efficiency: Record<string, number> = {};
-  for (const [gen, v] of Object.entries(f.attention.efficiency)) efficiency[gen.toUpperCase()] = fig(`attention.efficiency.${gen}`, v);
+  for (const [gen, v] of Object.entries(f.attention.efficiency)) {
+    // A generation paraplan does not know is a figure no GPU would ever read: a typo ("H1OO").
+    if (!GPU_GENERATIONS.includes(gen.toUpperCase())) errors.push(`field "attention.efficiency.${gen}": not a GPU generation paraplan knows (${GPU_GENERATIONS.join(", ")})`);
+    efficiency[gen.toUpperCase()] = fig(`attention.efficiency.${gen}`, v);
+  }
   const d = f.dataParallel;
   const engine: Engine = {
     name: f.name,

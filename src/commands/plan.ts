@@ -16,6 +16,7 @@ import { parsePlanArgs } from "../plan-args.js";
 import { buildRequest } from "../plan-request.js";
 import { takeRunArgs } from "../run-args.js";
 import { wholeRun } from "../app/whole-run.js";
+import { runStall } from "../../planner/run/index.js";
 import { runJson, runText } from "../format/run-text.js";
 
 export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [options]
@@ -80,6 +81,9 @@ exit status: 0 plans found, 1 no plan (nothing fits in memory, no valid configur
 export async function runPlan(argv: string[], io: Io, early: EarlyThread | null = null): Promise<number> {
   // --from reads engine configurations: the engines' readers load only then.
   if (argv.some((a) => a === "--from" || a.startsWith("--from="))) {
+    // The whole-run flags price the best plan's run; --from compares a configuration with it.
+    const runFlag = argv.find((a) => /^--(tokens|price|pue|power|ckpt|ckpt-bandwidth|restart-time|sweep-gpus|deadline)(=|$)/.test(a));
+    if (runFlag) throw new UserError(`${runFlag.split("=")[0]} does not combine with --from (it compares your configuration with the best plan); run plan --tokens … without --from for the whole run`);
     const { runPlanFrom, takeFrom } = await import("../engines/compare.js");
     const from = takeFrom(argv);
     if (from) return runPlanFrom(from.paths, from.rest, io, PLAN_USAGE);
@@ -154,6 +158,9 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   const whole = best && run.tokens !== undefined
     ? wholeRun(req.model, req.hw, req.training, best, sim?.simulated[0]?.step ?? best.time.step, sim?.simulated[0] !== undefined, { ...run, tokens: run.tokens })
     : undefined;
+  // A run that hardly progresses is priced by its failure settings, not its training: refused.
+  const stall = whole ? runStall(whole.estimate, whole.inputs.restartTime) : null;
+  if (stall) throw new UserError(`--tokens: ${stall.message} [${stall.code}]`);
   if (args.json) io.out(JSON.stringify({ ...searchJson(req, result, elapsedMs, sim, why), ...(whole ? { run: runJson(whole) } : {}) }, null, 2));
   if (result.plans.length > 0) {
     if (!args.json) io.out(planReport(req, result, elapsedMs, note, sim?.simulated, why));

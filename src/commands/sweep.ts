@@ -1,13 +1,15 @@
 // `paraplan plan --sweep-gpus`: the best plan and the whole run at each GPU count (closed form at
 // every count, the simulation of only the best few there: planner/run/sweep.ts), a chart, and
 // with --deadline the cheapest count that meets it.
-import { cheapestWithin, scalingOf, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
+import { cheapestWithin, runStall, scalingOf, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
 import { planJson } from "../../executor/plan-json.js";
 import { runFigures } from "../app/whole-run.js";
 import { EXIT, UserError } from "../errors.js";
 import { duration } from "../format/run-text.js";
 import { deadlineLine, sweepChart, sweepTable } from "../format/sweep-text.js";
 import { compact } from "../format/units.js";
+import { rejections } from "../format/plan-text.js";
+import type { SearchResult } from "../../planner/index.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
 import { type PlanRequest, buildRequest } from "../plan-request.js";
@@ -21,6 +23,10 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
     return 0;
   }
   if (args.gpus !== undefined) throw new UserError("--gpus and --sweep-gpus contradict each other; give one");
+  // A sweep lists one plan a count and simulates its best three: the one-plan outputs would be
+  // silently skipped (a --trace-out file not written).
+  const single = ["--trace-out", "--timeline", "--simulate-top", "--top"].find((f) => argv.some((a) => a === f || a.startsWith(`${f}=`)));
+  if (single) throw new UserError(`${single} does not apply with --sweep-gpus (one best plan a count, its best ${SWEEP_SIMULATE_TOP} simulated); drop one of them`);
   if (run.tokens === undefined) throw new UserError("--sweep-gpus needs --tokens (the tokens to train, like 300B)");
   const settings = { ...run, tokens: run.tokens };
   const started = performance.now();
@@ -37,7 +43,13 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
     }
     first ??= req;
     const p = sweepPoint(req.model, req.hw, req.training, req.fixed, runFigures(req.hw, settings), { tokens: settings.tokens, price: settings.price, mode: settings.ckpt });
-    if (!p.plan) reasons.set(gpus, "nothing fits in GPU memory");
+    // As `plan --gpus N` says it: nothing fits (a closest plan exists), or no configuration is valid.
+    const stall = p.run ? runStall(p.run, p.run.checkpoint.jobMtbf === Infinity ? 0 : runFigures(req.hw, settings).restartTime.value) : null;
+    if (stall) {
+      reasons.set(gpus, stall.message);
+      return { ...p, plan: null, run: null };
+    }
+    if (!p.plan) reasons.set(gpus, p.closest ? "nothing fits in GPU memory" : `no valid configuration: ${rejections({ rejected: p.rejected ?? {} } as SearchResult).replace(/^rejected: /, "")}`);
     return p;
   });
   const elapsedMs = performance.now() - started;
@@ -48,6 +60,8 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
     io.out(JSON.stringify({
       model: first?.model.name ?? args.model,
       profile: first?.profileName,
+      engine: first?.training.engine?.name ?? null,
+      precision: first?.training.precision ?? null,
       tokens: settings.tokens,
       simulatedTop: SWEEP_SIMULATE_TOP,
       elapsedMs,
@@ -66,7 +80,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
       ...(run.deadline !== undefined ? { deadline: { seconds: run.deadline, gpus: pick?.gpus ?? null } } : {}),
     }, null, 2));
   } else {
-    const name = first ? `${first.model.name} on ${first.profileName}` : String(args.model);
+    const name = first ? `${first.model.name} on ${first.profileName}, ${first.training.precision}, engine ${first.training.engine?.name ?? "megatron-core"}` : String(args.model);
     io.out([
       `${name}: the best plan at each GPU count for ${compact(settings.tokens)} tokens (closed form at each count, its best ${SWEEP_SIMULATE_TOP} simulated; * closed form only) in ${duration(elapsedMs / 1000)}`,
       "",

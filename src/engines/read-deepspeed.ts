@@ -5,6 +5,7 @@
 // for the HuggingFace Trainer, which fills it in from its TrainingArguments) is read as absent and
 // said; --global-batch stands in for an "auto" train_batch_size.
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
+import { parseInputJson } from "../read-input.js";
 import { UserError } from "../errors.js";
 import { DEEPSPEED_KEYS } from "./known-keys.js";
 import { launchedWorld, megatronFacts } from "./read-megatron.js";
@@ -15,12 +16,9 @@ const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !
 const NESTED = ["zero_optimization", "fp16", "bf16", "bfloat16", "activation_checkpointing", "tensor_parallel", "amp", "torch_autocast"];
 
 function parse(file: ConfigFile): Obj {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(file.text);
-  } catch (e) {
-    throw new UserError(`${file.name}: malformed JSON (${(e as Error).message}); fix the file`);
-  }
+  const j = parseInputJson(file.text);
+  if (!j.ok) throw new UserError(`${file.name}: ${j.why}; fix the file`);
+  const raw = j.value;
   if (!isObj(raw)) throw new UserError(`${file.name}: a ds_config is a JSON object`);
   return raw;
 }

@@ -1,6 +1,6 @@
 // The whole run of the best plan in words (plan --tokens): time to train, GPU-hours, energy,
 // cost, failures and checkpoints, each figure with where it came from.
-import type { ResolvedFigure } from "../../planner/run/index.js";
+import { type ResolvedFigure, runStall } from "../../planner/run/index.js";
 import type { WholeRun } from "../app/whole-run.js";
 import { compact, count, percent, seconds } from "./units.js";
 
@@ -36,6 +36,8 @@ function sources(w: WholeRun): string[] {
 }
 
 export function runText(w: WholeRun): string {
+  const stall = runStall(w.estimate, w.inputs.restartTime);
+  if (stall) return `whole run: ${stall.message}`;
   const e = w.estimate;
   const i = w.inputs;
   const c = e.checkpoint;
@@ -53,7 +55,7 @@ export function runText(w: WholeRun): string {
     `  ${energy}`,
     `  failures: ${i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${count(e.failures)} interruptions expected over the run`,
     `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${mode}; ${interval}`,
-    `  lost per interruption ${duration(c.lostPerFailure)} (half an interval + restart ${duration(i.restartTime)}) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`,
+    `  lost per interruption ${duration(c.lostPerFailure)} (the work since the last checkpoint, the restart ${duration(i.restartTime)}, and interruptions during restarts: Daly 2006) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`,
     `  sources:`,
     ...sources(w),
   ].join("\n");

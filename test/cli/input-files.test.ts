@@ -69,3 +69,46 @@ describe("names in exports", () => {
     for (const text of [torchrun, slurm]) for (const line of text.split("\n").filter((l) => !l.startsWith("#"))) expect(line).not.toMatch(/touch pwned|\$\(id\)/);
   });
 });
+
+// A 30 KB engine nested 5,000 deep overflowed the stack of the readers' recursive walks (a
+// RangeError and its trace); "__proto__" set the merged object's prototype, so its fields were
+// read as the engine's (a step 8× slower) or vanished.
+describe("JSON shapes no input file has", () => {
+  const put = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const deep = (n: number) => `{"name":"d","extends":"megatron-core","zz":${'{"a":'.repeat(n)}1${"}".repeat(n)}}`;
+  const cases: Array<[string[], RegExp]> = [
+    [["plan", "--model", "gpt3-125m", "--engine", put("deep.json", deep(5000))], /deep\.json: nested more than 64 levels deep \(at zz\.a\.a/],
+    [["plan", "--model", "gpt3-125m", "--engine", put("deep-array.json", `{"name":"d","description":${"[".repeat(5000)}${"]".repeat(5000)}}`)], /nested more than 64 levels deep/],
+    [["plan", "--model", "gpt3-125m", "--profile", put("deep-hw.json", `{"extends":"dgx-h100","zz":${'{"a":'.repeat(5000)}1${"}".repeat(5000)}}`)], /nested more than 64 levels deep/],
+    [["plan", "--model", "gpt3-125m", "--engine", put("proto.json", '{"name":"u","extends":"megatron-core","__proto__":{"gemmEfficiency":0.1}}')], /proto\.json: a key "__proto__": not a field of any input file/],
+    [["plan", "--model", put("proto-model.json", '{"name":"m","layers":2,"hidden":64,"heads":2,"vocab":100,"seqLen":64,"x":{"__proto__":{}}}')], /a key "__proto__" in x/],
+    [["plan", "--model", "gpt3-125m", "--engine", put("gen.json", '{"name":"g","extends":"megatron-core","attention":{"efficiency":{"H1OO":0.3}}}')], /field "attention\.efficiency\.H1OO": not a GPU generation paraplan knows/],
+    [["plan", "--model", "gpt3-125m", "--profile", put("fail.json", '{"extends":"dgx-h100","run":{"failuresPerGpuHour":1}}')], /run\.failuresPerGpuHour/],
+    [["plan", "--model", "gpt3-125m", "--profile", put("restart0.json", '{"extends":"dgx-h100","run":{"restartTime":"0 s"}}')], /field "run\.restartTime" must be above zero/],
+    [["plan", "--model", "gpt3-125m", "--profile", put("power0.json", '{"extends":"dgx-h100","run":{"boardPower":"0 W"}}')], /field "run\.boardPower" must be above zero/],
+  ];
+  it.each(cases)("%j: exit 2, one line", async (args, message) => {
+    const r = await runCli(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("64 levels of an unknown key still get the schema's own message", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-125m", "--engine", put("deep60.json", deep(60))]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/zz/);
+    expect(r.stderr).not.toMatch(/nested/);
+  });
+
+  it("an engine file that changes another without a name of its own is named after the file, not the engine it changes", async () => {
+    const slow = put("slow-core.json", '{"extends":"megatron-core","gemmEfficiency":0.5}');
+    const r = await runCli(["plan", "--model", "gpt3-like", "--engine", slow, "--json", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).engine).toBe("slow-core");
+  });
+});

@@ -82,6 +82,12 @@ describe("bad run flags: one line, exit 2", () => {
     [["--tokens", "300B", "--sweep-gpus", "16384..256"], /--sweep-gpus/],
     [["--tokens", "300B", "--sweep-gpus", "8,16", "--gpus", "8"], /contradict/],
     [["--tokens"], /--tokens needs a value/],
+    // A decimal comma is not a thousands separator: "1,5T" was read as 15T.
+    [["--tokens", "1,5T"], /--tokens: "1,5T" is not a token count/],
+    [["--tokens", "1,2,3"], /--tokens: "1,2,3" is not a token count/],
+    [["--tokens", "15.6T", "--price", "99999999999"], /--price: 99999999999 is out of range; give USD per GPU-hour from 0 to 1,000,000/],
+    // Restarts longer than the interruptions they recover from: no days, no $Infinity.
+    [["--tokens", "300B", "--restart-time", "800000h"], /--tokens: the run hardly progresses \(goodput under 0\.1%\).*\[run_stalls\]/],
   ];
   for (const [flags, msg] of cases)
     it(flags.join(" "), async () => {
@@ -111,4 +117,58 @@ describe("plan --sweep-gpus", () => {
     expect(isOneLine(r.stderr)).toBe(true);
     expect(r.stderr).toMatch(/no GPU count swept meets it; the fastest, 16 GPUs, takes/);
   }, 60_000);
+});
+
+describe("the run's figures add up and hold at the edges", () => {
+  const run = async (args: string[]) => JSON.parse((await runCli(["plan", ...args, "--top", "1", "--simulate-top", "0", "--json"])).stdout);
+
+  it("numbers with separators in groups of three, exponents and a leading point are read", async () => {
+    expect((await run(["--model", "tiny", "--tokens", "1,000,000,000"])).run.tokens).toBe(1e9);
+    expect((await run(["--model", "tiny", "--tokens", "1_000_000"])).run.tokens).toBe(1e6);
+    expect((await run(["--model", "tiny", "--tokens", "1e9", "--price", ".5"])).run.cost).toBeGreaterThan(0);
+  });
+
+  it("ideal time + checkpoint writes + interruptions' losses = wall-clock time, even with restarts near the MTBF (gpt3-like, 16,384 GPUs, 2 h restarts)", async () => {
+    const j = await run(["--model", "gpt3-like", "--gpus", "16384", "--tokens", "300B", "--restart-time", "2h"]);
+    const r = j.run;
+    const writes = (r.idealSeconds / r.checkpoint.intervalSeconds) * r.checkpoint.blockingSeconds;
+    expect(r.lostSeconds).toBeLessThan(r.wallSeconds);
+    expect((r.idealSeconds + writes + r.lostSeconds) / r.wallSeconds).toBeCloseTo(1, 9);
+    // Far from the MTBF the loss per interruption is τ/2 (+ δ/2) + R to first order (formulas-scale §4.2).
+    const calm = (await run(["--model", "gpt3-like", "--tokens", "300B"])).run;
+    const c = calm.checkpoint;
+    const firstOrder = (c.intervalSeconds + c.blockingSeconds) / 2 + calm.restartTime.value;
+    expect(Math.abs(calm.lostSeconds / calm.failures - firstOrder) / firstOrder).toBeLessThan(0.05);
+  });
+
+  it("fewer tokens than one global batch still take one whole step", async () => {
+    const r = (await run(["--model", "gpt3-like", "--tokens", "1"])).run;
+    expect(r.steps).toBe(1);
+    expect(r.idealSeconds).toBe(r.stepSeconds);
+  });
+
+  it("a sweep count without a valid layout says why, as plan --gpus does", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-125m", "--tokens", "300B", "--sweep-gpus", "256,1000", "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.points[1].why).toMatch(/^no valid configuration: .*global batch not divisible by dp \[batch_dp\]/);
+  });
+});
+
+describe("flags that do not combine with the run's", () => {
+  const cases: [string[], RegExp][] = [
+    // --trace-out wrote no file and said nothing.
+    [["--model", "tiny", "--tokens", "1B", "--sweep-gpus", "8,16", "--trace-out", "t.json"], /--trace-out does not apply with --sweep-gpus/],
+    [["--model", "tiny", "--tokens", "1B", "--sweep-gpus", "8,16", "--simulate-top", "0"], /--simulate-top does not apply with --sweep-gpus/],
+    [["--model", "tiny", "--tokens", "1B", "--sweep-gpus", "8,16", "--top", "3"], /--top does not apply with --sweep-gpus/],
+    // "Unknown option '--tokens'" before.
+    [["--model", "tiny", "--tokens", "1B", "--from", "x.txt"], /--tokens does not combine with --from/],
+  ];
+  for (const [flags, msg] of cases)
+    it(flags.join(" "), async () => {
+      const r = await runCli(["plan", ...flags]);
+      expect(r.code).toBe(2);
+      expect(isOneLine(r.stderr)).toBe(true);
+      expect(r.stderr).toMatch(msg);
+    });
 });
