@@ -102,6 +102,11 @@ export function startRun(o: RunOptions): RunHandle {
 
 export function classify(outcome: Outcome, measured: MeasuredFromWorker | null, stderrTail: string[]): Failure | null {
   if (outcome.stopped === "interrupted") return { kind: "interrupted", signal: outcome.interrupt ?? "SIGINT" };
+  // torchrun's agent killed from outside (the OOM killer, a scheduler, kill -9) before any rank
+  // failed: the ranks' errors that follow (a peer's connection reset) are its consequences, and
+  // each rank stopped itself (worker/agent_watch.py).
+  if (outcome.stopped === "exit-code" && outcome.signal !== null)
+    return { kind: "exit", code: null, signal: outcome.signal, rank: null, reason: "killed from outside paraplan (the OOM killer, a scheduler or kill); each rank stopped when its agent was gone" };
   if (outcome.firstError) return { kind: "rank-error", error: outcome.firstError };
   if (outcome.spawnError) return { kind: "spawn", message: outcome.spawnError.message };
   const { rank, reason } = explainStderr(stderrTail);

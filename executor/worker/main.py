@@ -18,6 +18,7 @@ import torch
 import torch.distributed as dist
 from torch.distributed.elastic.multiprocessing.errors import record
 
+from .agent_watch import watch_agent
 from .compile import eager_context
 from .flops import FlopCounter
 from .metrics import CommCounter, MemoryMeter, emit, emit_error
@@ -221,6 +222,7 @@ def main(argv=None) -> None:
     parser.add_argument("--spec", required=True, help="launch spec JSON (executor/PROTOCOL.md)")
     args = parser.parse_args(argv)
     rank = int(os.environ.get("RANK", "0"))
+    watch_agent(rank)
     try:
         run(load_spec(args.spec))
     except BaseException as exc:

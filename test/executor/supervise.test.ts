@@ -94,6 +94,16 @@ describe("supervisor and watchdog", () => {
     });
   });
 
+  // A SIGKILLed agent: its ranks stop themselves (worker/agent_watch.py), and a peer's "connection
+  // reset" that follows is not the cause; the killed rank was blamed on the healthy one before.
+  it("an agent killed from outside is the cause, not the rank errors that follow it", () => {
+    const outcome = { exitCode: null, signal: "SIGKILL" as const, stopped: "exit-code" as const, interrupt: null, spawnError: null, stopMs: 5,
+      firstError: { event: "error" as const, rank: 0, kind: "exception", message: "RuntimeError: Connection reset by peer" } };
+    expect(classify(outcome, null, [])).toMatchObject({ kind: "exit", code: null, signal: "SIGKILL", rank: null });
+    // A rank's error first (paraplan then stops the group): the rank's.
+    expect(classify({ ...outcome, stopped: "error-event" }, null, [])).toEqual({ kind: "rank-error", error: outcome.firstError });
+  });
+
   it("stops on request (Ctrl-C) after the first step", async () => {
     const { outcome, events, grandchild } = await supervise("steps", (ev, sup) => {
       if (ev.event === "step") sup.stop("interrupted", "SIGINT");
