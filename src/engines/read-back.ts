@@ -2,6 +2,7 @@
 // Megatron-LM arguments file; a ds_config.json, optionally with its Megatron-DeepSpeed arguments;
 // or a torchtitan TOML job file or override file.
 import { UserError } from "../errors.js";
+import { MAX } from "../flags.js";
 import { type ConfigReading, type ReadContext, loadConfigFile } from "./read-config.js";
 import { readDeepSpeed } from "./read-deepspeed.js";
 import { readMegatron } from "./read-megatron.js";
@@ -16,7 +17,21 @@ export function readConfigs(paths: string[], ctx: ReadContext): ConfigReading {
     throw new UserError(
       `--from ${files.map((f) => f.name).join(", ")}: give one configuration, a Megatron-LM arguments file, a ds_config.json (with its Megatron-DeepSpeed arguments as a second --from) or a torchtitan file`,
     );
-  if (ds[0]) return readDeepSpeed(ds[0], args[0], ctx);
-  if (titan[0]) return readTorchtitan(titan[0], ctx);
-  return readMegatron(args[0]!, ctx);
+  const reading = ds[0] ? readDeepSpeed(ds[0], args[0], ctx) : titan[0] ? readTorchtitan(titan[0], ctx) : readMegatron(args[0]!, ctx);
+  return withinBounds(reading);
+}
+
+/** A file's sizes obey the bounds their flags have (src/flags.ts MAX, plan --help "bounds"): a
+ *  batch of 10^300 from a ds_config was priced at a 300-digit step time. */
+function withinBounds(r: ConfigReading): ConfigReading {
+  const o = r.sources.join(" + ");
+  const check = (what: string, flag: string, v: number | undefined, max: number) => {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1 && v <= max))
+      throw new UserError(`${o}: ${what} ${Number.isFinite(v) && Math.abs(v) < 1e15 ? v.toLocaleString("en-US") : String(v)} is not a whole number from 1 to ${max.toLocaleString("en-US")}, the bound ${flag} has`);
+  };
+  check("global batch", "--global-batch", r.globalBatch, MAX.batch);
+  check("micro-batch", "--micro-batch", r.plan.microBatch, MAX.batch);
+  check("sequence length", "--seq", r.seqLen, MAX.seq);
+  for (const k of ["tp", "pp", "dp", "cp", "ep", "vpp"] as const) check(k, `--${k}`, r.plan[k], MAX.gpus);
+  return r;
 }
