@@ -89,8 +89,12 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (recent) a.push(["--attention-backend", t.fusedAttention ? "flash" : "unfused"]);
   else if (t.fusedAttention) a.push(["--use-flash-attn"]);
   // _add_mixed_precision_args; fp8 from _add_transformer_engine_args (dest fp8), on top of bf16.
-  if (t.precision === "fp16") a.push(["--fp16"]);
-  else a.push(["--bf16"]);
+  // Under --fp16 Megatron reduces 16-bit gradients unless told to accumulate and reduce them in
+  // fp32 (arguments.py: forced on only under bf16); predicted with fp32 reduction, say so.
+  if (t.precision === "fp16") {
+    a.push(["--fp16"]);
+    if (t.engine?.dataParallel.gradReduceBytes !== 2) a.push(["--accumulate-allreduce-grads-in-fp32"]);
+  } else a.push(["--bf16"]);
   if (t.precision === "fp8") a.push(["--fp8-format", "hybrid"]);
   // bf16 Adam moments (plan --optimizer-states bf16): the precision-aware optimizer (core_r0.14
   // _add_training_args; translate() keeps it to the distributed optimizer it needs).

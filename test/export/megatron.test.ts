@@ -81,6 +81,8 @@ describe("megatron-args.txt", () => {
       "--global-batch-size 512",
       "--attention-backend unfused",
       "--fp16",
+      // priced with fp32 gradient reduction (Megatron-Core's under bf16), which fp16 must ask for
+      "--accumulate-allreduce-grads-in-fp32",
     ]);
   });
 
