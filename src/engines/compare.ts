@@ -74,7 +74,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     gradReduceInBf16: args.gradReduceInBf16 === true || reading.gradReduceInBf16 === true,
     optimizerStates: given(argv, "--optimizer-states") ? agree("--optimizer-states", args.optimizerStates, reading.optimizerStates, origin) : reading.optimizerStates ?? args.optimizerStates,
     fixed: {},
-  }, { engine: FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration`, flag: "--from" });
+  }, { engine: reading.engineName ?? FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration`, flag: "--from" });
   const plan = reading.plan;
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan, req.hw.fabric?.nvlinkDomain);
   if (bad) throw new UserError(`${origin}: ${describe(plan)}: ${bad.message} [${bad.code}]`);

@@ -21,7 +21,7 @@ export interface ModelClaim {
 
 export type ClaimField =
   | "layers" | "hidden" | "heads" | "kvHeads" | "ffnHidden" | "mlp" | "positional" | "tiedEmbeddings"
-  | "ropeTheta" | "ropeScaling" | "normEps" | "headDim" | "moe" | "mla" | "mtpLayers";
+  | "ropeTheta" | "ropeScaling" | "normEps" | "headDim" | "moe" | "mla" | "mtpLayers" | "vocab";
 
 /** The model's value of a claimed field, in the claim's terms: the rotary base and norm epsilon
  *  with their defaults made explicit, the head width d (h/a unless stated), the scaling in words. */
@@ -48,6 +48,9 @@ export function modelFact(m: ModelSpec, field: ClaimField): number | string | bo
 
 export interface ConfigReading {
   engine: ReadEngine;
+  /** The engine profile the file's settings run on when not its format's (torchtitan with
+   *  compile.enable: torchtitan-compile). */
+  engineName?: string;
   sources: string[];
   plan: Plan;
   gpus: number;

@@ -92,6 +92,10 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const comm = raw.communication_data_type;
   if (comm !== undefined && comm !== null && comm !== "fp16" && comm !== "bf16")
     throw new UserError(`${o}: communication_data_type ${JSON.stringify(comm)}: paraplan prices DeepSpeed's gradient reduction in 16 bits (fp16 or bf16), not ${comm === "fp32" ? "fp32" : "this type"}`);
+  // DeepSpeed-Ulysses (deepspeed/runtime/config.py sequence_parallel_size): a plan dimension the
+  // megatron-deepspeed engine (2021-22) does not run, not a tuning knob to ignore.
+  if (typeof raw.sequence_parallel_size === "number" && raw.sequence_parallel_size > 1)
+    throw new UserError(`${o}: sequence_parallel_size ${raw.sequence_parallel_size} runs DeepSpeed-Ulysses sequence parallelism, which the megatron-deepspeed engine (DeepSpeed of 2021-22) does not model`);
   if (raw.fp32_allreduce === true)
     throw new UserError(`${o}: fp32_allreduce: paraplan prices DeepSpeed's gradient reduction in 16 bits, not fp32`);
   // Low-precision master weights, gradients and states (bf16_optimizer_states needs

@@ -73,6 +73,12 @@ const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: string | und
   "first-last-layers-bf16": { why: "keeps the first and last layers in bf16 under fp8" },
   "num-layers-at-start-in-bf16": { why: "keeps the first layers in bf16 under fp8" },
   "num-layers-at-end-in-bf16": { why: "keeps the last layers in bf16 under fp8" },
+  // NVFP4 training, and fp8 recipes with other kernels and scaling state than the delayed and
+  // tensorwise (current) scaling the engine's fp8 figures describe.
+  "fp4-format": { why: "trains in fp4 (NVFP4)" },
+  "fp4-recipe": { why: "trains in fp4 (NVFP4)" },
+  "fp4-param-gather": { why: "keeps the parameters in fp4 and gathers them in fp4" },
+  "fp8-recipe": { why: "scales fp8 by blocks (blockwise, MXFP8 microscaling), other kernels and state than delayed or tensorwise scaling", when: (v) => v !== "delayed" && v !== "tensorwise" },
   // Experts: the planner prices dropless experts, recomputed with the layer or not at all.
   "moe-expert-capacity-factor": { why: "caps each expert's tokens at a capacity (dropping or padding)" },
   "moe-pad-expert-input-to-capacity": { why: "pads each expert's input to its capacity" },
@@ -252,6 +258,8 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   const heads = intArg(m, "num-attention-heads", o);
   claim("heads", heads, `--num-attention-heads ${heads}`);
   claim("ffnHidden", intArg(m, "ffn-hidden-size", o), `--ffn-hidden-size ${strArg(m, "ffn-hidden-size")}`);
+  // The tokenizer's vocabulary (before Megatron pads it for tp): another model's embedding.
+  claim("vocab", intArg(m, "vocab-size", o), `--vocab-size ${strArg(m, "vocab-size")}`);
   // Key/value heads: grouped-query attention states them; without it there are as many as heads.
   const kvStated = deepspeed ? intArg(m, "num-key-value-heads", o) : has("group-query-attention") ? (intArg(m, "num-query-groups", o) ?? 1) : undefined;
   const kv = kvStated ?? heads;

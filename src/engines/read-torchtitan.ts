@@ -48,6 +48,8 @@ const LOOPED_OTHERS = ["loopedbfs"];
  *  a job naming one builds that model whatever --model says, so its sizes are checked against it.
  *  Other names and flavors (debug models, other families) are the registry's and not checked. */
 const LLAMA3_FLAVORS: Record<string, { layers: number; hidden: number; heads: number; kvHeads: number }> = {
+  // (torchtitan/models/llama3/__init__.py llama3_configs @000204a4; n_kv_heads unset = n_heads)
+  debugmodel: { layers: 6, hidden: 256, heads: 16, kvHeads: 16 },
   "8B": { layers: 32, hidden: 4096, heads: 32, kvHeads: 8 },
   "70B": { layers: 80, hidden: 8192, heads: 64, kvHeads: 8 },
   "405B": { layers: 126, hidden: 16384, heads: 128, kvHeads: 8 },
@@ -91,8 +93,19 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const str = (section: string, key: string, dflt: string) => String(get(section, key) ?? dflt);
   // The model the job builds (0.2's [model] name and flavor; default llama3).
   const flavor = get("model", "flavor");
-  const claims = flavorClaims(str("model", "name", "llama3"), flavor === undefined ? undefined : String(flavor));
+  const modelName = str("model", "name", "llama3");
+  const claims = flavorClaims(modelName, flavor === undefined ? undefined : String(flavor));
   checkClaims(o, claims, ctx.model);
+  // (a file that names no model, as paraplan's export of a model torchtitan does not ship, is read as --model)
+  if (get("model", "name") !== undefined) checkModelFamily(o, modelName, flavor === undefined ? undefined : String(flavor), ctx, warnings);
+  // Optimizer (0.2 [optimizer] name, main optimizer.name): Adam's states are what paraplan prices.
+  const opt = get("optimizer", "name");
+  if (opt !== undefined && !/^adamw?$/i.test(String(opt)))
+    throw new UserError(`${o}: optimizer.name "${String(opt)}" holds other optimizer state than Adam, which paraplan does not model`);
+  // fp8 all-gathers of FSDP parameters (torchao float8 with enable_fsdp_float8_all_gather), as
+  // Megatron's --fp8-param-gather: not the 16-bit gathers the engine prices.
+  if (get("float8", "enable_fsdp_float8_all_gather") === true)
+    throw new UserError(`${o}: float8.enable_fsdp_float8_all_gather gathers the FSDP parameters in fp8, which paraplan does not model`);
   // Converters (model.converters): float8 is fp8 training as the engine prices it; MX formats and
   // any other conversion build another model's kernels and state.
   const convSetting = get("model", "converters");
@@ -224,8 +237,15 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (mode === "memory_budget" || (option !== "op" && option !== "1"))
       notes.push(`${o}: activation checkpointing ${mode === "memory_budget" ? "by memory budget" : `of one layer in ${option}`} read as selective recompute`);
   } else throw new UserError(`${o}: activation_checkpoint.mode "${mode}" is not none, selective, full or memory_budget`);
+  // torch.compile (0.2 [compile] enable, older training.compile): the compiled engine; async TP
+  // (micro-pipelined all-gather/reduce-scatter matmuls) needs it, as torchtitan asserts.
+  const compiled = get("compile", "enable") === true || get("training", "compile") === true;
+  const asyncTp = get("parallelism", "enable_async_tensor_parallel") === true;
+  if (asyncTp && !compiled) throw new UserError(`${o}: parallelism.enable_async_tensor_parallel needs torch.compile (compile.enable), as torchtitan requires`);
   return {
     engine: "torchtitan",
+    ...(compiled ? { engineName: "torchtitan-compile" } : {}),
+    ...(asyncTp && tp > 1 ? { tpCommOverlap: true } : {}),
     sources: [o],
     plan: { tp, pp, dp, ...cp, ep, etp: 1, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule, ...(stageLayers ? { stageLayers } : {}) },
     gpus: world.gpus,
@@ -254,4 +274,17 @@ function stagesOfSplitPoints(o: string, split: readonly unknown[], layers: numbe
   const out = bounds.slice(1).map((b, i) => b - bounds[i]!);
   if (out.some((n) => n < 1)) throw new UserError(`${o}: pipeline_parallel_split_points ${at.map((n) => `layers.${n}`).join(", ")} are not increasing inside the ${layers} layers`);
   return out;
+}
+
+/** What a model name says of the model where its flavor cannot be checked field by field: llama3
+ *  flavors are known (LLAMA3_FLAVORS) and dense; deepseek_v3 and llama4 build experts. */
+function checkModelFamily(o: string, name: string, flavor: string | undefined, ctx: ReadContext, warnings: string[]): void {
+  const mismatch = (what: string) => new UserError(`${o}: model.name "${name}" builds ${what} but the model ${ctx.model.name} ${ctx.model.moe ? "has experts" : "has none"}; pass the --model the configuration trains`);
+  if (name === "llama3") {
+    if (flavor !== undefined && LLAMA3_FLAVORS[flavor] === undefined)
+      throw new UserError(`${o}: model.flavor "${flavor}" is not a llama3 flavor paraplan knows (${Object.keys(LLAMA3_FLAVORS).join(", ")}): the model it builds cannot be checked against --model ${ctx.model.name}`);
+    if (ctx.model.moe) throw mismatch("a dense model");
+  } else if (name === "deepseek_v3" || name === "llama4") {
+    if (!ctx.model.moe) throw mismatch("a mixture-of-experts model");
+  } else warnings.push(`${o}: model.name "${name}"${flavor ? ` flavor "${flavor}"` : ""}: a model paraplan cannot check against --model ${ctx.model.name}; read as it`);
 }

@@ -274,3 +274,43 @@ describe("sizes a file states obey the flags' bounds", () => {
     await refused(["--model", "llama3-8b", "--gpus", "64", "--from", meg("--global-batch-size 512\n--seq-length 999999999999")], "sequence length 999,999,999,999", "the bound --seq has");
   });
 });
+
+// Settings that were priced as if absent: another model, another optimizer, compile and async TP,
+// fp8 gathers, fp4, block-scaled fp8, Ulysses.
+describe("settings that change the run are read or refused, not dropped", () => {
+  const toml = readFileSync(fixture("user-llama3-8b-torchtitan.toml"), "utf8");
+  const titan = (edit: (t: string) => string) => ["--model", "llama3-8b", "--gpus", "64", "--from", file("toml", edit(toml))];
+
+  it("torchtitan: another model family or flavor, a non-Adam optimizer, fp8 parameter gathers: exit 2 by key", async () => {
+    await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "debugmodel"')), 'model.name "llama3" flavor "debugmodel" (6 layers)');
+    await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "8B_custom"')), 'model.flavor "8B_custom" is not a llama3 flavor paraplan knows');
+    await refused(titan((t) => t.replace('name = "llama3"', 'name = "deepseek_v3"')), 'model.name "deepseek_v3" builds a mixture-of-experts model but the model llama3-8b has none');
+    for (const opt of ["SGD", "Lion"]) await refused(titan((t) => t.replace('name = "AdamW"', `name = "${opt}"`)), `optimizer.name "${opt}" holds other optimizer state than Adam`);
+    await refused(titan((t) => t.replace("enable_fsdp_float8_all_gather = false", "enable_fsdp_float8_all_gather = true")), "float8.enable_fsdp_float8_all_gather");
+  });
+
+  it("torchtitan: compile.enable is the compiled engine; async TP its tensor-parallel overlap, and needs compile", async () => {
+    const eager = await accepted(titan((t) => t));
+    const compiled = await accepted(titan((t) => t.replace("compile = false", "compile = true")));
+    expect((eager as unknown as { engine: string }).engine).toBe("torchtitan");
+    expect((compiled as unknown as { engine: string }).engine).toBe("torchtitan-compile");
+    const tp2 = (t: string) => t.replace("tensor_parallel_degree = 1", "tensor_parallel_degree = 2\nenable_async_tensor_parallel = true");
+    await refused(titan(tp2), "parallelism.enable_async_tensor_parallel needs torch.compile");
+    const r = await cli(["plan", ...titan((t) => tp2(t).replace("compile = false", "compile = true"))]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("tensor-parallel communication overlapped");
+  });
+
+  it("Megatron: another vocabulary, fp4, block-scaled fp8: exit 2 by flag; delayed and tensorwise fp8 read", async () => {
+    const meg = (extra: string) => ["--model", "llama3-8b", "--gpus", "64", "--from", file("txt", `--tensor-model-parallel-size 2\n--micro-batch-size 1\n--global-batch-size 512\n--bf16\n${extra}\n`)];
+    await refused(meg("--vocab-size 32000"), "--vocab-size 32000 but the model llama3-8b has vocab 128256");
+    await refused(meg("--fp4-format e2m1"), "--fp4-format", "trains in fp4");
+    for (const recipe of ["blockwise", "mxfp8"]) await refused(meg(`--fp8-format hybrid\n--fp8-recipe ${recipe}`), `--fp8-recipe ${recipe}`);
+    for (const recipe of ["delayed", "tensorwise"]) expect((await accepted(meg(`--fp8-format hybrid\n--fp8-recipe ${recipe}`))).precision).toBe("fp8");
+  });
+
+  it("DeepSpeed: sequence_parallel_size (Ulysses) > 1 is refused by key", async () => {
+    const ds = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, sequence_parallel_size: 2 }));
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", ds], "sequence_parallel_size 2 runs DeepSpeed-Ulysses");
+  });
+});
