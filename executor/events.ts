@@ -44,7 +44,7 @@ export interface SummaryEvent {
 export interface ErrorEvent {
   event: "error";
   rank: number | null;
-  kind: "oom" | "exception" | string;
+  kind: "oom" | "peer-lost" | "exception" | string;
   message: string;
 }
 

@@ -14,6 +14,7 @@ lightly subclassed so it accepts several forwards per step.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections import defaultdict
 from contextlib import nullcontext
@@ -38,10 +39,17 @@ def emit(event: dict[str, Any], stream=None) -> None:
     stream.flush()
 
 
+# A collective that failed because another rank is gone (gloo's TCP pairs, NCCL's abort): the
+# symptom of that rank's death, not a cause of its own.
+_PEER_LOST = re.compile(r"Connection (reset|closed) by peer|Broken pipe|remote process exit|"
+                        r"communicator was aborted|NCCL communicator .* aborted|peer .* (closed|died)", re.I)
+
+
 def emit_error(rank: int, exc: BaseException) -> None:
     oom = getattr(torch.cuda, "OutOfMemoryError", None)
-    kind = "oom" if oom is not None and isinstance(exc, oom) else "exception"
     message = f"{type(exc).__name__}: {exc}"
+    kind = ("oom" if oom is not None and isinstance(exc, oom)
+            else "peer-lost" if isinstance(exc, RuntimeError) and _PEER_LOST.search(str(exc)) else "exception")
     emit({"event": "error", "rank": rank, "kind": kind, "message": message[:2000]}, sys.stderr)
 
 

@@ -125,6 +125,9 @@ export function failureMessage(f: Failure, c: FailureContext): string {
       if (f.error.kind === "oom")
         return `${who} ran out of memory (${msg}); the planner predicted ${gib(c.predictedMemory)} per device for this plan, of ${gib(c.capacity)}: raise recompute or ZeRO, use a smaller micro-batch or more devices; stopped every rank, ${kept}`;
       const elsewhere = (c.nnodes ?? 1) > 1 ? " (with several nodes the first failure may be on another node: see its output)" : "";
+      // A peer's death seen from a healthy rank: not the cause, and not the rank to look at.
+      if (f.error.kind === "peer-lost")
+        return `${who} lost its connection to another rank, which stopped first (killed, or died without an error of its own: see worker.log for the rank torchrun reports) (${msg}); stopped every rank, ${kept}${elsewhere}`;
       return `${who} raised ${f.error.kind === "exception" ? "an exception" : `"${f.error.kind}"`}: ${msg}; stopped every rank, ${kept}${elsewhere}`;
     }
     case "interrupted":

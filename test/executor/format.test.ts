@@ -25,6 +25,9 @@ describe("execute output", () => {
     const exc = { kind: "rank-error" as const, error: { event: "error" as const, rank: 1, kind: "exception", message: "ValueError: x" } };
     expect(failureMessage(exc, { ...ctx, steps: 1 })).toBe("rank 1 raised an exception: ValueError: x; stopped every rank, 1 step of metrics kept in /runs/x");
     expect(failureMessage(exc, { ...ctx, nnodes: 2 })).toMatch(/first failure may be on another node/);
+    // A healthy rank whose peer was killed: it is not blamed as the cause (it was, before).
+    const lost = { kind: "rank-error" as const, error: { event: "error" as const, rank: 0, kind: "peer-lost", message: "RuntimeError: Connection reset by peer" } };
+    expect(failureMessage(lost, ctx)).toMatch(/^rank 0 lost its connection to another rank, which stopped first .*worker\.log.*\(RuntimeError: Connection reset by peer\); stopped every rank/);
     expect(failureMessage({ kind: "interrupted", signal: "SIGINT" }, ctx)).toBe("interrupted (SIGINT); stopped every rank, 2 steps of metrics kept in /runs/x");
     expect(failureMessage({ kind: "exit", code: 1, signal: null, rank: 0, reason: "ImportError: y" }, ctx)).toMatch(
       /^torchrun exited with status 1 \(rank 0 failed first\): ImportError: y; stopped every rank/,

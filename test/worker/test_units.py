@@ -1,6 +1,8 @@
 """In-process checks of the pieces that need no process group."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -185,3 +187,18 @@ def test_pipeline_step_drops_last_stage_outputs_where_torch_can():
     assert _takes_return_outputs(Stub(lambda *a, target=None, losses=None: None)) is False
     assert _takes_return_outputs(Stub(lambda *a, return_outputs=True, **k: None)) is True
     assert _takes_return_outputs(object()) is False
+
+
+def test_error_event_names_a_lost_peer_as_such(capsys):
+    """A collective broken by another rank's death is "peer-lost", not the cause (PROTOCOL.md)."""
+    from executor.worker.metrics import emit_error
+
+    def kind_of(exc):
+        emit_error(0, exc)
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+        return json.loads(line.split(" ", 1)[1])["kind"]
+
+    assert kind_of(RuntimeError("[gloo/transport/tcp/pair.cc:537] Read error [127.0.0.1]:2748: Connection reset by peer")) == "peer-lost"
+    assert kind_of(RuntimeError("NCCL communicator was aborted on rank 1")) == "peer-lost"
+    assert kind_of(RuntimeError("shape mismatch")) == "exception"
+    assert kind_of(ValueError("Connection reset by peer")) == "exception"
