@@ -13,6 +13,9 @@ export function planFromJson(raw: unknown, origin: string): Plan {
   if (isObj(raw) && Array.isArray(raw.plans)) {
     if (raw.plans.length === 0) throw new UserError(`--plan ${origin}: "plans" is empty (no plan fitted); plan again with more GPUs`);
     p = raw.plans[0];
+  } else if (isObj(raw) && isObj(raw.plan) && isObj(raw.training) && isObj(raw.model)) {
+    // A launch spec (launch.json of a run directory or of an export, executor/PROTOCOL.md): its plan.
+    p = raw.plan;
   }
   if (!isObj(p)) throw new UserError(`--plan ${origin}: expected a plan object (an entry of plan --json's "plans")`);
   const parsed = parsePlan(p);

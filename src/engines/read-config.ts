@@ -157,6 +157,12 @@ export interface ConfigFile {
 export function loadConfigFile(path: string): ConfigFile {
   const r = readInputText(path);
   if (!r.ok) throw new UserError(`--from "${path}" cannot be read${because(r.why)}; check the path`);
+  // paraplan's own launch files (export --format torchrun/slurm, a run directory): their plan is
+  // paraplan's already, read by --plan, not an engine's configuration.
+  if (/"version"\s*:/.test(r.text) && /"plan"\s*:/.test(r.text) && /"training"\s*:/.test(r.text))
+    throw new UserError(`--from "${path}" is a paraplan launch spec, not an engine's configuration; give it to export --plan or execute --plan`);
+  if (/-m executor\.worker\b/.test(r.text))
+    throw new UserError(`--from "${path}" launches paraplan's worker (a paraplan export); give its launch.json to export --plan or execute --plan`);
   return { path, name: basename(path), text: r.text, kind: fileKind(path, r.text) };
 }
 

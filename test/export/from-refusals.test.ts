@@ -3,7 +3,9 @@
 // run; the nearest settings it does model are still read. Each case through main(argv, io).
 import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
-import { cli, fixture, removeTemp, tempFile } from "./helpers.js";
+import { join } from "node:path";
+import { planFromJson } from "../../src/plan-file.js";
+import { cli, fixture, removeTemp, tempDir, tempFile } from "./helpers.js";
 
 afterAll(removeTemp);
 
@@ -312,5 +314,20 @@ describe("settings that change the run are read or refused, not dropped", () => 
   it("DeepSpeed: sequence_parallel_size (Ulysses) > 1 is refused by key", async () => {
     const ds = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, sequence_parallel_size: 2 }));
     await refused(["--model", "llama3-8b", "--gpus", "64", "--from", ds], "sequence_parallel_size 2 runs DeepSpeed-Ulysses");
+  });
+});
+
+// paraplan's own launch files read as a ds_config ("train_batch_size … is required") or Megatron
+// arguments ("--micro-batch-size is missing"); execute --plan on a run's launch.json said
+// 'field "pp" … got undefined'.
+describe("paraplan's own launch files", () => {
+  it("--from names them and says where they go; --plan reads a launch spec's plan", async () => {
+    const dir = tempDir();
+    const r = await cli(["export", "--format", "torchrun", "--model", "llama3-8b", "--gpus", "16", "--out", dir]);
+    expect(r.code, r.stderr).toBe(0);
+    await refused(["--model", "llama3-8b", "--from", join(dir, "launch.json")], "is a paraplan launch spec, not an engine's configuration");
+    await refused(["--model", "llama3-8b", "--from", join(dir, "torchrun.sh")], "launches paraplan's worker");
+    const spec = JSON.parse(readFileSync(join(dir, "launch.json"), "utf8"));
+    expect(planFromJson(spec, "launch.json")).toMatchObject({ tp: spec.plan.tp, pp: spec.plan.pp, dp: spec.plan.dp, microBatch: spec.plan.microBatch });
   });
 });
