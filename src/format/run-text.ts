@@ -10,24 +10,29 @@ export function duration(s: number): string {
   if (s < 120) return seconds(s);
   if (s < 7200) return `${(s / 60).toFixed(1)} min`;
   if (s < 3 * 86400) return `${(s / 3600).toFixed(2)} h`;
-  return `${(s / 86400).toFixed(1)} days`;
+  return `${(s / 86400).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`;
 }
 
 export const usd = (x: number) => (x >= 1e4 ? `$${compact(x)}` : `$${x.toFixed(2)}`);
 const tb = (bytes: number) => (bytes >= 1e12 ? `${(bytes / 1e12).toFixed(2)} TB` : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
 /** 32.6M, 5,482, 0.31: compact when large, two significant digits when small. */
 export const amount = (n: number) => (n >= 1e4 ? compact(n) : n >= 10 ? count(n) : n === 0 ? "0" : n.toPrecision(2));
-const rate = (bytesPerSecond: number) => (bytesPerSecond >= 1e12 ? `${(bytesPerSecond / 1e12).toFixed(2)} TB/s` : `${(bytesPerSecond / 1e9).toFixed(1)} GB/s`);
+const rate = (bytesPerSecond: number) =>
+  bytesPerSecond >= 1e12 ? `${(bytesPerSecond / 1e12).toFixed(2)} TB/s` : bytesPerSecond >= 1e9 ? `${(bytesPerSecond / 1e9).toFixed(1)} GB/s` : `${(bytesPerSecond / 1e6).toPrecision(3)} MB/s`;
+/** 79.3 days, 1,234.5 days. */
+const days = (d: number) => `${d.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`;
 const from = (f: ResolvedFigure) => (f.from === "flag" ? "flag" : f.from === "profile" ? "profile" : "default");
+/** "name (where): source", or "name: given on the command line" for a flag's (no source to cite). */
+const sourced = (name: string, f: ResolvedFigure) => (f.from === "flag" ? `${name}: given on the command line` : `${name} (${from(f)}): ${f.source}`);
 
 /** The figures' sources, one line each. */
 function sources(w: WholeRun): string[] {
   const f = w.figures;
   const lines = [
-    `failure rate (${from(f.failuresPerGpuHour)}): ${f.failuresPerGpuHour.source}`,
-    `PUE (${from(f.pue)}): ${f.pue.source}`,
-    `checkpoint storage (${from(f.checkpointBandwidth)}): ${f.checkpointBandwidth.source}`,
-    `restart time (${from(f.restartTime)}): ${f.restartTime.source}`,
+    sourced("failure rate", f.failuresPerGpuHour),
+    sourced("PUE", f.pue),
+    sourced("checkpoint storage", f.checkpointBandwidth),
+    sourced("restart time", f.restartTime),
   ];
   if (w.settings.ckpt === "async" || w.estimate.checkpoint.persist > w.inputs.checkpointBytes / f.checkpointBandwidth.value)
     lines.push(`device-to-host copy (${from(f.stagingBandwidth)}): ${f.stagingBandwidth.source}`);
@@ -50,10 +55,10 @@ export function runText(w: WholeRun): string {
   const interval = !Number.isFinite(c.interval) ? "no interval: no failures expected" : c.intervalIsPersist ? `every ${duration(c.interval)} (as often as async's write allows)` : `every ${duration(c.interval)} of compute (Daly 2006's optimum; Young 1974: ${duration(c.young)})`;
   return [
     `whole run: ${compact(i.tokens)} tokens = ${count(Math.ceil(e.steps))} steps of ${compact(i.tokensPerStep)} tokens on ${count(i.gpus)} GPUs`,
-    `  time to train ${e.days >= 1 ? `${e.days.toFixed(1)} days` : duration(e.wallSeconds)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
+    `  time to train ${e.days >= 1 ? days(e.days) : duration(e.wallSeconds)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
     `  ${amount(e.gpuHours)} GPU-hours · ${cost}`,
     `  ${energy}`,
-    `  failures: ${i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${count(e.failures)} interruptions expected over the run`,
+    `  failures: ${i.failuresPerGpuHour === 0 ? "0" : i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${count(e.failures)} interruptions expected over the run`,
     `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${mode}; ${interval}`,
     `  lost per interruption ${duration(c.lostPerFailure)} (the work since the last checkpoint, the restart ${duration(i.restartTime)}, and interruptions during restarts: Daly 2006) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`,
     `  sources:`,

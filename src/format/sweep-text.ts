@@ -62,6 +62,12 @@ export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | n
     return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${pick.run.days.toFixed(1)} days, ${pick.run.cost === null ? `${compact(pick.run.gpuHours)} GPU-hours` : usd(pick.run.cost)}`;
   const fastest = points.filter((p) => p.run).sort((a, b) => a.run!.wallSeconds - b.run!.wallSeconds)[0];
   return fastest
-    ? `deadline ${duration(deadline)}: no GPU count swept meets it; the fastest, ${count(fastest.gpus)} GPUs, takes ${fastest.run!.days.toFixed(1)} days`
+    ? `deadline ${duration(deadline)}: no GPU count swept meets it; the fastest, ${count(fastest.gpus)} GPUs, takes ${closeDays(fastest.run!.days, deadline / 86400)} days`
     : `deadline ${duration(deadline)}: no GPU count swept has a plan that fits`;
+}
+
+/** Days as the deadline line prints them: one decimal, more where one would read as the deadline. */
+function closeDays(d: number, deadlineDays: number): string {
+  for (const digits of [1, 2, 3, 4]) if (d.toFixed(digits) !== deadlineDays.toFixed(digits)) return d.toFixed(digits);
+  return d.toFixed(5);
 }

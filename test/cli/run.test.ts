@@ -172,3 +172,14 @@ describe("flags that do not combine with the run's", () => {
       expect(r.stderr).toMatch(msg);
     });
 });
+
+describe("the run's text reads right at the edges", () => {
+  it("slow storage in MB/s (was 0.0 GB/s), a flag's figure says so (was 'PUE (flag): flag'), long runs with separators", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-like", "--tokens", "300B", "--ckpt-bandwidth", "10 MB/s", "--pue", "1.2", "--simulate-top", "0", "--top", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("at 10.0 MB/s");
+    expect(r.stdout).toContain("PUE: given on the command line");
+    expect(r.stdout).not.toContain("(flag): flag");
+    expect(r.stdout).toMatch(/time to train \d{1,3}(,\d{3})*\.\d days wall-clock/);
+  });
+});
