@@ -53,7 +53,7 @@ const schemas = lazySchemas((z) => {
           bucketMemory: withSource(z.enum(["separate", "gradient-buffer"])).optional(),
           gatherCallsPerLayer: withSource(z.number().int().min(1).max(1000)),
           gradBufferBytesPerParam: withSource(z.number().gte(0).lte(16)).optional(),
-          gradReduceBytesPerParam: withSource(z.union([z.literal(2), z.literal(4)])).optional(),
+          gradReduceBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           zero3BandwidthShare: withSource(z.number().gt(0).lte(1)).optional(),
           maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),
         })
@@ -167,7 +167,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   function q(path: string, x: FigureIn<string>, kind: Quantity, max: number, min = 0): number {
     const p = parseQuantity(fig(path, x), kind);
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
-    else if (p.value < min || p.value > max) errors.push(`field "${path}": ${fig(path, x)} is out of range (${min}–${max})`);
+    else if (p.value < min || p.value > max) errors.push(`field "${path}": ${fig(path, x)} is out of range (${inUnit(min, kind)} to ${inUnit(max, kind)})`);
     return p.ok ? p.value : NaN;
   }
   const per = <T>(group: string, o: Record<ElementwiseOp, FigureIn<T>>) =>
@@ -259,4 +259,11 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   };
   if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
   return { ok: true, value: engine };
+}
+
+/** A bound in the unit a reader writes: 1 ms, 1 MiB, 1 TB. */
+function inUnit(v: number, kind: Quantity): string {
+  if (kind === "seconds") return v === 0 ? "0 s" : v < 1e-3 ? `${+(v * 1e6).toPrecision(3)} us` : v < 1 ? `${+(v * 1e3).toPrecision(3)} ms` : `${+v.toPrecision(3)} s`;
+  if (kind === "bytes") return v === 0 ? "0 B" : v >= 1e12 ? `${+(v / 1e12).toPrecision(3)} TB` : v >= 2 ** 30 ? `${+(v / 2 ** 30).toPrecision(3)} GiB` : v >= 2 ** 20 ? `${+(v / 2 ** 20).toPrecision(3)} MiB` : `${v} B`;
+  return String(v);
 }

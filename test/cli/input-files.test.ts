@@ -88,6 +88,10 @@ describe("JSON shapes no input file has", () => {
     [["plan", "--model", put("proto-model.json", '{"name":"m","layers":2,"hidden":64,"heads":2,"vocab":100,"seqLen":64,"x":{"__proto__":{}}}')], /a key "__proto__" in x/],
     [["plan", "--model", "gpt3-125m", "--engine", put("gen.json", '{"name":"g","extends":"megatron-core","attention":{"efficiency":{"H1OO":0.3}}}')], /field "attention\.efficiency\.H1OO": not a GPU generation paraplan knows/],
     [["plan", "--model", "gpt3-125m", "--profile", put("fail.json", '{"extends":"dgx-h100","run":{"failuresPerGpuHour":1}}')], /run\.failuresPerGpuHour/],
+    // Bounds in the field's unit ("out of range (0–0.001)" before), both allowed values.
+    [["plan", "--model", "gpt3-125m", "--engine", put("launch.json", '{"name":"x","extends":"megatron-core","launch":{"perKernel":"1.001 ms"}}')], /field "launch\.perKernel": 1\.001 ms is out of range \(0 s to 1 ms\)/],
+    [["plan", "--model", "gpt3-125m", "--engine", put("bucket.json", '{"name":"x","extends":"megatron-core","dataParallel":{"bucketSize":"1 KiB"}}')], /1 KiB is out of range \(1 MiB to 1 TB\)/],
+    [["plan", "--model", "gpt3-125m", "--engine", put("reduce.json", '{"name":"x","extends":"megatron-core","dataParallel":{"gradReduceBytesPerParam":3}}')], /must be 2 \(16-bit\) or 4 \(fp32\)/],
     [["plan", "--model", "gpt3-125m", "--profile", put("restart0.json", '{"extends":"dgx-h100","run":{"restartTime":"0 s"}}')], /field "run\.restartTime" must be above zero/],
     [["plan", "--model", "gpt3-125m", "--profile", put("power0.json", '{"extends":"dgx-h100","run":{"boardPower":"0 W"}}')], /field "run\.boardPower" must be above zero/],
   ];
