@@ -56,5 +56,8 @@ export function chooseDevice(i: DeviceInput): DeviceChoice {
     notes.push(
       `no CUDA GPU found here, so the ${i.nnodes > 1 ? `${i.nnodes} nodes run CPU ranks` : `${perNode} ranks are CPU ranks on ${availableParallelism()} cores`} (profile ${CPU_PROFILE}); for GPUs pass --device cuda --profile NAME (with --print-launch to print the GPU nodes' commands)`,
     );
+  // More CPU ranks than cores share them: each runs at a fraction of the core the profile times.
+  else if (device === "cpu" && i.nnodes === 1 && perNode > availableParallelism())
+    notes.push(`${perNode} CPU ranks on ${availableParallelism()} cores share them: measured times are slower than the predictions by about ${(perNode / availableParallelism()).toFixed(1)}×, not comparable`);
   return { device, notes };
 }
