@@ -42,9 +42,10 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
       return { gpus, training: null, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0, mfu: 0 };
     }
     first ??= req;
-    const p = sweepPoint(req.model, req.hw, req.training, req.fixed, runFigures(req.hw, settings), { tokens: settings.tokens, price: settings.price, mode: settings.ckpt });
+    const figures = runFigures(req.hw, settings);
+    const p = sweepPoint(req.model, req.hw, req.training, req.fixed, figures, { tokens: settings.tokens, price: settings.price, mode: settings.ckpt });
     // As `plan --gpus N` says it: nothing fits (a closest plan exists), or no configuration is valid.
-    const stall = p.run ? runStall(p.run, p.run.checkpoint.jobMtbf === Infinity ? 0 : runFigures(req.hw, settings).restartTime.value) : null;
+    const stall = p.run ? runStall(p.run, figures.restartTime.value) : null;
     if (stall) {
       reasons.set(gpus, stall.message);
       return { ...p, plan: null, run: null };

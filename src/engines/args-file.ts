@@ -1,9 +1,10 @@
 // Reading a file of command-line arguments the way users keep them: one flag per line, a shell
-// script with `ARGS=( … )` arrays and backslash continuations, `--flag=value`, # comments.
-// Shell syntax is skipped, not interpreted, but for one thing: a variable the script sets to a
-// literal (`GPUS_PER_NODE=8`, as Megatron-LM's examples/ scripts do) stands for its value where a
-// word is just `$NAME` or `${NAME}`. Other variables stay as text and are refused where a plan
-// dimension or the launcher's GPU count needs a number.
+// script with `ARGS=( … )` arrays or `ARGS="…"` strings and backslash continuations,
+// `--flag=value`, # comments; split into words as bash does (shell-words.ts). Nothing is
+// interpreted but for one thing: a variable the script sets to a literal (`GPUS_PER_NODE=8`, as
+// Megatron-LM's examples/ scripts do) stands for its value where a word is just `$NAME` or
+// `${NAME}`. Other variables stay as text and are refused where a plan dimension or the
+// launcher's GPU count needs a number.
 import { UserError } from "../errors.js";
 import { type ShellWord, shellWords } from "./shell-words.js";
 
