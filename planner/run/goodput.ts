@@ -34,6 +34,15 @@ export function checkpointTimes(i: CheckpointInputs): { blocking: number; persis
  *  least the persist time, and an interruption also loses the checkpoint still being written:
  *  modelled as the persist time added to the restart (derived, first order). */
 export function checkpointPlan(i: CheckpointInputs): CheckpointPlan {
+  const plan = checkpointPlanAs(i);
+  if (i.mode !== "async") return plan;
+  // Async can always wait for each write, as sync does (DCP's async_save returns a future the
+  // loop may wait on): where the storage is so slow that the overlapped write loses, it waits.
+  const waiting = checkpointPlanAs({ ...i, mode: "sync" });
+  return waiting.goodput > plan.goodput ? { ...waiting, asyncWaits: true } : plan;
+}
+
+function checkpointPlanAs(i: CheckpointInputs): CheckpointPlan {
   const mtbf = jobMtbf(i.gpus, i.failuresPerGpuHour);
   const { blocking, persist } = checkpointTimes(i);
   const restart = i.restartTime + (i.mode === "async" ? persist : 0);

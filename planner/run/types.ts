@@ -57,6 +57,10 @@ export interface CheckpointPlan {
   interval: number;
   /** Young's first-order interval √(2δM), for comparison, seconds. */
   young: number;
+  /** Async only: whether it waits for each write as sync does, because the storage is too slow for
+   *  the overlapped write to pay (a longer interval and the write lost with an interruption cost
+   *  more than the wait). */
+  asyncWaits?: boolean;
   /** Whether async's persist time, not the optimum, set the interval. */
   intervalIsPersist: boolean;
   /** Work and time lost per interruption, seconds: half an interval, the restart, and (async) a

@@ -51,7 +51,12 @@ export function runText(w: WholeRun): string {
     ? `energy: unknown (the profile gives no ${w.settings.power === "board" ? "board power" : "node power"}; try --power ${w.settings.power === "board" ? "node" : "board"})`
     : `energy ${e.energyMWh! >= 10 ? count(e.energyMWh!) : amount(e.energyMWh!)} MWh = GPU-hours × ${count(f.power.value)} W ${f.power.basis === "board" ? "GPU board power" : "node power per GPU"} × PUE ${f.pue.value} (${from(f.pue)})`;
   const cost = e.cost === null ? "cost: no --price given (USD per GPU-hour; cost = GPU-hours × price)" : `cost ${usd(e.cost)} at $${w.settings.price}/GPU-hour`;
-  const mode = w.settings.ckpt === "sync" ? `sync: training waits ${duration(c.blocking)} for the write` : `async: training waits ${duration(c.blocking)} to stage, ${duration(c.persist)} to persist`;
+  const mode =
+    w.settings.ckpt === "sync"
+      ? `sync: training waits ${duration(c.blocking)} for the write`
+      : c.asyncWaits
+        ? `async, waiting ${duration(c.blocking)} for each write: the storage is too slow for the overlapped write to pay`
+        : `async: training waits ${duration(c.blocking)} to stage, ${duration(c.persist)} to persist`;
   const interval = !Number.isFinite(c.interval) ? "no interval: no failures expected" : c.intervalIsPersist ? `every ${duration(c.interval)} (as often as async's write allows)` : `every ${duration(c.interval)} of compute (Daly 2006's optimum; Young 1974: ${duration(c.young)})`;
   return [
     `whole run: ${compact(i.tokens)} tokens = ${count(Math.ceil(e.steps))} steps of ${compact(i.tokensPerStep)} tokens on ${count(i.gpus)} GPUs`,
@@ -100,6 +105,7 @@ export function runJson(w: WholeRun) {
       blockingSeconds: c.blocking,
       persistSeconds: c.persist,
       intervalSeconds: c.interval,
+      ...(c.asyncWaits ? { asyncWaits: true } : {}),
       lostPerFailureSeconds: c.lostPerFailure,
     },
     restartTime: fig(f.restartTime),
