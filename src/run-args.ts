@@ -6,7 +6,7 @@ import { parseQuantity } from "../planner/units.js";
 import { UserError } from "./errors.js";
 import { MAX } from "./flags.js";
 
-const RUN_FLAGS = ["tokens", "price", "pue", "power", "ckpt", "ckpt-bandwidth", "restart-time", "sweep-gpus", "deadline"] as const;
+export const RUN_FLAGS = ["tokens", "price", "pue", "power", "ckpt", "ckpt-bandwidth", "restart-time", "sweep-gpus", "deadline"] as const;
 type RunFlag = (typeof RUN_FLAGS)[number];
 
 export interface RunArgs {

@@ -14,7 +14,7 @@ import { timelineTrace } from "../../executor/timeline-trace.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
 import { buildRequest } from "../plan-request.js";
-import { takeRunArgs } from "../run-args.js";
+import { RUN_FLAGS, takeRunArgs } from "../run-args.js";
 import { wholeRun } from "../app/whole-run.js";
 import { runStall } from "../../planner/run/index.js";
 import { runJson, runText } from "../format/run-text.js";
@@ -82,7 +82,7 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   // --from reads engine configurations: the engines' readers load only then.
   if (argv.some((a) => a === "--from" || a.startsWith("--from="))) {
     // The whole-run flags price the best plan's run; --from compares a configuration with it.
-    const runFlag = argv.find((a) => /^--(tokens|price|pue|power|ckpt|ckpt-bandwidth|restart-time|sweep-gpus|deadline)(=|$)/.test(a));
+    const runFlag = argv.find((a) => (RUN_FLAGS as readonly string[]).includes(a.replace(/^--/, "").split("=")[0]!) && a.startsWith("--"));
     if (runFlag) throw new UserError(`${runFlag.split("=")[0]} does not combine with --from (it compares your configuration with the best plan); run plan --tokens … without --from for the whole run`);
     const { runPlanFrom, takeFrom } = await import("../engines/compare.js");
     const from = takeFrom(argv);

@@ -36,7 +36,7 @@ export function readArgs(text: string): ArgSetting[] {
 }
 
 /** torchrun's own options in the file (flag without the "launcher:" mark): the launch script's
- *  world size is theirs (torchrunWorld). */
+ *  world size is theirs (launcherWorld). */
 export function launcherArgs(text: string): ArgSetting[] {
   return readAll(text).filter((s) => s.flag.startsWith("launcher:")).map((s) => ({ ...s, flag: s.flag.slice("launcher:".length) }));
 }
@@ -133,7 +133,7 @@ export function strArg(m: Map<string, ArgSetting>, flag: string): string | undef
  *  gives no --nproc-per-node. A count left to a variable the script does not set, or to the
  *  machine ("gpu", "auto"), is `{ unset }`,
  *  an elastic range (MIN < MAX) `{ elastic }`: both are decided at launch. */
-export function torchrunWorld(text: string):
+export function launcherWorld(text: string):
   | { gpus: number; says: string }
   | { elastic: { perNode: number; min: number; max: number; says: string } }
   | { unset: string }

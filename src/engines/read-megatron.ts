@@ -4,7 +4,7 @@
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { DEFAULT_ROPE_THETA } from "../../planner/schema/model.js";
-import { type ArgSetting, byFlag, intArg, readArgs, strArg, torchrunWorld } from "./args-file.js";
+import { type ArgSetting, byFlag, intArg, readArgs, strArg, launcherWorld } from "./args-file.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { describeScaling, megatronScaling } from "./model-facts.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
@@ -137,10 +137,10 @@ function fullRecomputeIsEveryLayer(m: Map<string, ArgSetting>, o: string, method
 }
 
 /** The GPU count a launch script's launcher options state (torchrun's or deepspeed's,
- *  args-file.ts torchrunWorld), for worldSize: an elastic node range needs --gpus, and --gpus outside it contradicts the script. */
+ *  args-file.ts launcherWorld), for worldSize: an elastic node range needs --gpus, and --gpus outside it contradicts the script. */
 export function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: number; from: string } | undefined {
   const o = file.name;
-  const launch = torchrunWorld(file.text);
+  const launch = launcherWorld(file.text);
   if (launch === undefined) return undefined;
   if ("gpus" in launch) return { gpus: launch.gpus, from: `${o} (${launch.says})` };
   if ("unset" in launch) {

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { shellWords } from "../../src/engines/shell-words.js";
-import { readArgs, shellVariables, torchrunWorld } from "../../src/engines/args-file.js";
+import { readArgs, shellVariables, launcherWorld } from "../../src/engines/args-file.js";
 import { cli, fixture } from "./helpers.js";
 
 const texts = (s: string) => shellWords(s).map((w) => w.text);
@@ -49,7 +49,7 @@ describe("a script that keeps its arguments in strings (Megatron-LM 2021-22 exam
     const flags = Object.fromEntries(readArgs(text).map((s) => [s.flag, s.values[0] ?? true]));
     expect(flags).toMatchObject({ "num-layers": "24", "hidden-size": "2048", "micro-batch-size": "4", "global-batch-size": "512", fp16: true, "tensor-model-parallel-size": "2", "data-path": "/data/my-gpt2_text_document" });
     expect(flags["nproc_per_node"]).toBeUndefined(); // the launcher's, not Megatron's
-    expect(torchrunWorld(text)).toEqual({ gpus: 16, says: "torchrun --nproc_per_node 8 --nnodes 2" });
+    expect(launcherWorld(text)).toEqual({ gpus: 16, says: "torchrun --nproc_per_node 8 --nnodes 2" });
   });
 
   it("plan --from: 16 GPUs from the script, fp16, tp 2 · dp 8 · micro-batch 4, no warnings", async () => {
