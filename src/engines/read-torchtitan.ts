@@ -224,18 +224,21 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // option and checkpoint per op.
   const option = str("activation_checkpoint", "selective_ac_option", file.kind === "torchtitan-overrides" ? "op" : "2");
   let recompute: Recompute;
-  // An explicit layer option N > 1 fully checkpoints every N-th layer and keeps the others'
-  // activations (0.2 apply_ac, _apply_layer_sac): no plan's recompute, so refused. (The unset
-  // option's "2" keeps the note below: a job file without it is read as selective.)
+  // A layer option N > 1 fully checkpoints every N-th layer and keeps the others' activations
+  // (0.2 apply_ac, _apply_layer_sac): no plan's recompute, so refused, whether the file sets it
+  // or leaves 0.2's default "2" in force (job_config.py ActivationCheckpoint @ v0.2.0).
   const setOption = get("activation_checkpoint", "selective_ac_option");
-  if (mode === "selective" && setOption !== undefined && /^\d+$/.test(String(setOption)) && Number(setOption) > 1)
-    throw new UserError(`${o}: activation_checkpoint.selective_ac_option "${String(setOption)}" recomputes one layer in ${String(setOption)} in full and keeps the others' activations, which paraplan does not model (it prices "op", per-op selective, or "1", every layer)`);
+  if (mode === "selective" && /^\d+$/.test(option) && Number(option) > 1) {
+    const which = setOption !== undefined ? `activation_checkpoint.selective_ac_option "${option}"` : `activation_checkpoint.selective_ac_option not set: torchtitan's default "${option}"`;
+    throw new UserError(`${o}: ${which}${get("activation_checkpoint", "mode") === undefined ? " (under the default mode, selective)" : ""} recomputes one layer in ${option} in full and keeps the others' activations, which paraplan does not model; set selective_ac_option "op" (per-op selective) or "1" (every layer), or mode "full" or "none"`);
+  }
   if (mode === "none" || mode === "full") recompute = mode;
   else if (mode === "selective" || mode === "memory_budget") {
     recompute = mode === "selective" && option === "1" ? "full" : "selective";
     if (get("activation_checkpoint", "mode") === undefined) notes.push(`${o}: activation_checkpoint.mode not set: torchtitan's default, selective`);
-    if (mode === "memory_budget" || (option !== "op" && option !== "1"))
-      notes.push(`${o}: activation checkpointing ${mode === "memory_budget" ? "by memory budget" : `of one layer in ${option}`} read as selective recompute`);
+    if (mode === "selective" && option !== "op" && option !== "1")
+      throw new UserError(`${o}: activation_checkpoint.selective_ac_option "${option}" is not "op" or a layer count`);
+    if (mode === "memory_budget") notes.push(`${o}: activation checkpointing by memory budget read as selective recompute`);
   } else throw new UserError(`${o}: activation_checkpoint.mode "${mode}" is not none, selective, full or memory_budget`);
   // torch.compile (0.2 [compile] enable, older training.compile): the compiled engine; async TP
   // (micro-pipelined all-gather/reduce-scatter matmuls) needs it, as torchtitan asserts.

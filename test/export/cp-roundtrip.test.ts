@@ -68,7 +68,7 @@ describe("what a file leaves out", () => {
     expect(() => mds("--context-parallel-size 4")).toThrow("--context-parallel-size is Megatron-LM's; Megatron-DeepSpeed's context parallel is --ds-sequence-parallel-size");
   });
   it("torchtitan: the default allgather rotation is read as the ring, said in a note; main's default balancer is headtail (zigzag), None contiguous", () => {
-    const r = read("cp.toml", "[parallelism]\ncontext_parallel_degree = 4\ndata_parallel_shard_degree = -1\n");
+    const r = read("cp.toml", "[parallelism]\ncontext_parallel_degree = 4\ndata_parallel_shard_degree = -1\n[activation_checkpoint]\nmode = \"full\"\n");
     expect(r.plan).toMatchObject({ cp: 4, dp: 16, cpComm: "ring", cpSplit: "zigzag" });
     expect(r.notes.join(" ")).toContain("rotate method allgather (K/V gathered after the first block, attended block by block) read as ring attention");
     const none = read("cp-overrides.txt", "--parallelism.context_parallel_degree 2 --parallelism.context_parallel_load_balancer None --parallelism.context_parallel_rotate_method alltoall\n");

@@ -251,6 +251,15 @@ describe("torchtitan job files", () => {
     expect((await accepted(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "1"' }))).from.plan).toMatchObject({ recompute: "full" });
   });
 
+  it("0.2's default option \"2\" is refused when the file leaves it unset, not priced as per-op selective", async () => {
+    // torchtitan v0.2.0 job_config.py ActivationCheckpoint: mode "selective", selective_ac_option "2".
+    await refused(on8b({ activation_checkpoint: 'mode = "selective"' }), "selective_ac_option not set", 'default "2"', '"op"');
+    const both = await refused(on8b({ activation_checkpoint: "" }), "selective_ac_option not set", "under the default mode, selective");
+    expect(both).toContain("recomputes one layer in 2");
+    await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "sometimes"' }), 'selective_ac_option "sometimes" is not "op" or a layer count');
+    expect((await accepted(on8b({ activation_checkpoint: 'mode = "full"' }))).from.plan).toMatchObject({ recompute: "full" });
+  });
+
   it("a pipeline schedule from a CSV file is refused", async () => {
     await refused(on8b({ parallelism: 'pipeline_parallel_degree = 2\npipeline_parallel_schedule = "1F1B"\npipeline_parallel_schedule_csv = "sched.csv"' }), "parallelism.pipeline_parallel_schedule_csv");
   });

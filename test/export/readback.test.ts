@@ -147,14 +147,14 @@ describe("contradictions and unsupported settings, by name", () => {
   it("torchtitan FSDP beside a pipeline: ZeRO-1 (gradients unsharded until the last micro-batch); \"always\" there is refused by key", () => {
     // 64 GPUs = tp 2 · pp 4 · shard 8; torchtitan's "default" does not reshard under pp, "never" neither.
     for (const policy of ["default", "never"]) {
-      const t = tempFile(`pp-${policy}.toml`, `[parallelism]\ntensor_parallel_degree = 2\npipeline_parallel_degree = 4\nfsdp_reshard_after_forward = "${policy}"\n`);
+      const t = tempFile(`pp-${policy}.toml`, `[parallelism]\ntensor_parallel_degree = 2\npipeline_parallel_degree = 4\nfsdp_reshard_after_forward = "${policy}"\n[activation_checkpoint]\nmode = "full"\n`);
       const r = readConfigs([t], ctx("llama3-8b", 64));
       expect([r.plan.tp, r.plan.pp, r.plan.dp, r.plan.zero]).toEqual([2, 4, 8, 1]);
     }
     const always = tempFile("pp-always.toml", '[parallelism]\ntensor_parallel_degree = 2\npipeline_parallel_degree = 4\nfsdp_reshard_after_forward = "always"\n');
     expect(fails(() => readConfigs([always], ctx("llama3-8b", 64)))).toContain('parallelism.fsdp_reshard_after_forward "always" with pipeline_parallel_degree 4');
     // Without a pipeline the policy is the ZeRO stage: always 3, never 2.
-    const flat = tempFile("flat-never.toml", '[parallelism]\nfsdp_reshard_after_forward = "never"\n');
+    const flat = tempFile("flat-never.toml", '[parallelism]\nfsdp_reshard_after_forward = "never"\n[activation_checkpoint]\nmode = "none"\n');
     expect(readConfigs([flat], ctx("llama3-8b", 64)).plan.zero).toBe(2);
   });
   it("more than one configuration at once", () => {
