@@ -107,6 +107,10 @@ export function classify(outcome: Outcome, measured: MeasuredFromWorker | null, 
   // each rank stopped itself (worker/agent_watch.py).
   if (outcome.stopped === "exit-code" && outcome.signal !== null)
     return { kind: "exit", code: null, signal: outcome.signal, rank: null, reason: "killed from outside paraplan (the OOM killer, a scheduler or kill); each rank stopped when its agent was gone" };
+  // A rank that lost its peer is not the cause: torchrun's report names the rank that died first
+  // (one killed outright, by the OOM killer or kill -9, sends no error event of its own).
+  const dead = outcome.firstError?.kind === "peer-lost" ? deadPeer(stderrTail, outcome.firstError.rank) : null;
+  if (dead) return { kind: "exit", code: outcome.exitCode, signal: outcome.signal, rank: dead.rank, reason: dead.reason };
   if (outcome.firstError) return { kind: "rank-error", error: outcome.firstError };
   if (outcome.spawnError) return { kind: "spawn", message: outcome.spawnError.message };
   const { rank, reason } = explainStderr(stderrTail);
@@ -133,6 +137,51 @@ export function explainStderr(lines: string[]): { rank: number | null; reason: s
     if (/\b\w*(Error|Exception)\b|No module named|Killed|Segmentation fault/.test(line)) reason = line;
   }
   return { rank, reason };
+}
+
+/** One failed rank of torchrun's ChildFailedError report ("Failures:" and "Root Cause" blocks,
+ *  torch/distributed/elastic/multiprocessing/errors/__init__.py _FAILURE_FORMAT_TEMPLATE). */
+export interface ReportedFailure {
+  rank: number;
+  exitcode: number | null;
+  /** The signal that killed it ("SIGKILL"), for a negative exit code. */
+  signal: string | null;
+  /** Listed under "Root Cause (first observed failure)". */
+  root: boolean;
+}
+
+/** The ranks torchrun's report lists as failed, in its order. */
+export function reportedFailures(lines: string[]): ReportedFailure[] {
+  const out: ReportedFailure[] = [];
+  let root = false;
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (/^Root Cause/.test(line)) root = true;
+    const r = /^rank\s*:\s*(\d+)/.exec(line);
+    if (r) out.push({ rank: Number(r[1]), exitcode: null, signal: null, root });
+    // "exitcode  : -9 (pid: 12)  (SIGKILL)"; older torch wrote the name bare
+    const x = /^exitcode\s*:\s*(-?\d+)(?:\s*\(pid:\s*\d+\))?\s*\(?(SIG[A-Z0-9]+)?/.exec(line);
+    const last = out[out.length - 1];
+    if (x && last && last.exitcode === null) {
+      last.exitcode = Number(x[1]);
+      last.signal = last.exitcode < 0 ? (x[2] ?? `signal ${-last.exitcode}`) : null;
+    }
+  }
+  return out;
+}
+
+/** The rank whose death a peer's lost connection followed, from torchrun's report: of the ranks
+ *  other than the one that lost it, the root cause, else one killed by a signal other than the
+ *  SIGTERM torchrun stops the rest with, else the first listed. */
+function deadPeer(lines: string[], lostBy: number | null): { rank: number; reason: string } | null {
+  const others = reportedFailures(lines).filter((f) => f.rank !== lostBy);
+  const hit = others.find((f) => f.root) ?? others.find((f) => f.signal !== null && f.signal !== "SIGTERM") ?? others[0];
+  if (!hit) return null;
+  const by = lostBy === null ? "a rank" : `rank ${lostBy}`;
+  const how = hit.signal !== null
+    ? `killed by ${hit.signal}${hit.signal === "SIGKILL" ? " (the kernel's OOM killer when host memory runs out, or kill -9)" : ""}`
+    : `exited with status ${String(hit.exitcode)} without an error event`;
+  return { rank: hit.rank, reason: `${how}; ${by} then lost its connection to it` };
 }
 
 /** error.json: what stopped the run, beside what the planner expected of the plan. */

@@ -18,6 +18,10 @@ export interface SuperviseOptions {
   graceMs?: number;
   /** How long to wait for the group to disappear after SIGKILL before giving up (ms). */
   reapMs?: number;
+  /** How long a rank's "peer-lost" error waits before the group is stopped (ms): the peer's own
+   *  error event, or torchrun's report of the rank it saw die (its monitor polls every 0.1 s,
+   *  torch.distributed.run --monitor-interval), names the cause; the lost connection does not. */
+  peerLostWaitMs?: number;
   onEvent?: (ev: WorkerEvent, stream: Stream) => void;
   onText?: (line: string, stream: Stream) => void;
   onBadEvent?: (line: string, why: string) => void;
@@ -82,12 +86,15 @@ export class Supervisor {
   private stopAt: number | null = null;
   private killTimer: NodeJS.Timeout | null = null;
   private stopNow: (() => void) | null = null;
+  private peerTimer: NodeJS.Timeout | null = null;
   private readonly graceMs: number;
   private readonly reapMs: number;
+  private readonly peerLostWaitMs: number;
 
   constructor(private readonly opts: SuperviseOptions) {
     this.graceMs = opts.graceMs ?? 3000;
     this.reapMs = opts.reapMs ?? 10_000;
+    this.peerLostWaitMs = opts.peerLostWaitMs ?? 3000;
   }
 
   /** Start the command and resolve once it has exited and its process group is gone. */
@@ -108,6 +115,7 @@ export class Supervisor {
         if (!exited || !closed) return;
         this.reap().then(() => {
           if (this.killTimer) clearTimeout(this.killTimer);
+          if (this.peerTimer) clearTimeout(this.peerTimer);
           resolvePromise({
             exitCode,
             signal,
@@ -189,9 +197,15 @@ export class Supervisor {
       this.opts.onBadEvent?.(line, p.why);
       return;
     }
-    if (p.event.event === "error" && this.firstError === null) {
+    // The first error stops the group, except a lost peer: that rank is healthy and the cause is
+    // elsewhere, so a later error of another kind replaces it and stops at once, and without one
+    // the group is stopped after peerLostWaitMs (or ends first, torchrun reporting the dead rank).
+    const lost = (e: ErrorEvent | null) => e?.kind === "peer-lost";
+    if (p.event.event === "error" && (this.firstError === null || (lost(this.firstError) && !lost(p.event)))) {
+      const first = this.firstError === null;
       this.firstError = p.event;
-      this.stop("error-event");
+      if (!lost(p.event)) this.stop("error-event");
+      else if (first) this.peerTimer = setTimeout(() => this.stop("error-event"), this.peerLostWaitMs);
     }
     this.opts.onEvent?.(p.event, stream);
   }

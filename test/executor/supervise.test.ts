@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { WorkerEvent } from "../../executor/events.js";
-import { classify, explainStderr, startRun } from "../../executor/run.js";
+import { classify, explainStderr, reportedFailures, startRun } from "../../executor/run.js";
 import { Supervisor, groupAlive } from "../../executor/supervise.js";
 import { tempDir } from "../tmp-dirs.js";
 
@@ -28,6 +28,22 @@ if (mode === "ok") {
 } else if (mode === "exit") {
   process.stderr.write("Traceback (most recent call last):\nValueError: bad spec\n");
   setTimeout(() => process.exit(3), 50);
+} else if (mode === "peer-lost" || mode === "peer-lost-then-oom") {
+  // Rank 1 is SIGKILLed: rank 0's collective breaks at once; torchrun's monitor sees rank 1 dead
+  // a moment later, reports both and exits 1 (its ChildFailedError report, abridged).
+  step(1);
+  ev({ event: "error", rank: 0, kind: "peer-lost", message: "RuntimeError: Connection reset by peer" }, process.stderr);
+  if (mode === "peer-lost-then-oom") {
+    setTimeout(() => ev({ event: "error", rank: 1, kind: "oom", message: "torch.OutOfMemoryError: CUDA out of memory" }, process.stderr), 100);
+    setInterval(() => {}, 1000);
+  } else setTimeout(() => {
+    process.stderr.write([
+      "torch.distributed.elastic.multiprocessing.errors.ChildFailedError: ",
+      "Failures:", "[1]:", "  rank      : 0 (local_rank: 0)", "  exitcode  : 1 (pid: 11) ", "  traceback : RuntimeError",
+      "Root Cause (first observed failure):", "[0]:", "  rank      : 1 (local_rank: 1)", "  exitcode  : -9 (pid: 12) SIGKILL",
+      "  error_file: <N/A>", "  traceback : Signal 9 (SIGKILL) received by PID 12", ""].join("\n"));
+    process.exit(1);
+  }, 300);
 } else if (mode === "steps") {
   let k = 0;
   setInterval(() => step(++k), 100);
@@ -104,6 +120,25 @@ describe("supervisor and watchdog", () => {
     expect(classify({ ...outcome, stopped: "error-event" }, null, [])).toEqual({ kind: "rank-error", error: outcome.firstError });
   });
 
+  // A rank killed outright (OOM killer, kill -9) sends no error event; the healthy rank's lost
+  // connection used to be reported as the failure, the dead rank only in worker.log.
+  it("a lost peer waits for torchrun's report, which names the rank killed", async () => {
+    const tail: string[] = [];
+    const outcome = await new Supervisor({ command: process.execPath, args: [FAKE, "peer-lost"], graceMs: 500, peerLostWaitMs: 5000, onText: (l, s) => s === "stderr" && tail.push(l) }).run();
+    expect(outcome.firstError).toMatchObject({ rank: 0, kind: "peer-lost" });
+    expect(outcome.stopped).toBe("exit-code"); // torchrun ended first, its report printed
+    const f = classify(outcome, null, tail);
+    expect(f).toMatchObject({ kind: "exit", code: 1, rank: 1 });
+    expect(f && f.kind === "exit" ? f.reason : "").toMatch(/^killed by SIGKILL .*; rank 0 then lost its connection to it$/);
+  });
+
+  it("a lost peer gives way to the other rank's own error, which stops the group at once", async () => {
+    const { outcome, ms } = await supervise("peer-lost-then-oom");
+    expect(outcome.firstError).toMatchObject({ rank: 1, kind: "oom" });
+    expect(outcome.stopped).toBe("error-event");
+    expect(ms).toBeLessThan(2900); // not the 3 s a lone lost peer waits
+  });
+
   it("stops on request (Ctrl-C) after the first step", async () => {
     const { outcome, events, grandchild } = await supervise("steps", (ev, sup) => {
       if (ev.event === "step") sup.stop("interrupted", "SIGINT");
@@ -165,5 +200,19 @@ describe("torchrun's stderr", () => {
     ];
     expect(explainStderr(lines)).toEqual({ rank: 0, reason: "/venv/bin/python: No module named executor.worker.__main__" });
     expect(explainStderr([])).toEqual({ rank: null, reason: null });
+  });
+
+  it("lists each failed rank with its exit code and the signal that killed it", () => {
+    // as torch 2.13's torchrun printed it for a 2-rank CPU run whose rank 1 was kill -9ed
+    const lines = ["Failures:", "[1]:", "  rank      : 2 (local_rank: 2)", "  exitcode  : -15 (pid: 7)  (SIGTERM)", "Root Cause (first observed failure):",
+      "[0]:", "  rank      : 3 (local_rank: 3)", "  exitcode  : -9 (pid: 8)  (SIGKILL)", "  traceback : Signal 9 (SIGKILL) received by PID 8"];
+    expect(reportedFailures(lines)).toEqual([{ rank: 2, exitcode: -15, signal: "SIGTERM", root: false }, { rank: 3, exitcode: -9, signal: "SIGKILL", root: true }]);
+    // the lost connection's rank is not the one named; a signalled rank goes before one that exited
+    const lost = { exitCode: 1, signal: null, stopped: "exit-code" as const, interrupt: null, spawnError: null, stopMs: 1,
+      firstError: { event: "error" as const, rank: 2, kind: "peer-lost", message: "RuntimeError: Connection reset by peer" } };
+    expect(classify(lost, null, lines)).toMatchObject({ kind: "exit", rank: 3 });
+    expect(classify({ ...lost, firstError: { ...lost.firstError, rank: 3 } }, null, lines)).toMatchObject({ kind: "exit", rank: 2, reason: "killed by SIGTERM; rank 3 then lost its connection to it" });
+    // no report (the group stopped before torchrun wrote it): the lost connection is all there is
+    expect(classify(lost, null, [])).toEqual({ kind: "rank-error", error: lost.firstError });
   });
 });
