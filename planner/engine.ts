@@ -136,6 +136,15 @@ export interface Engine {
      *  elements, then gathered again for the backward (cost/regather.ts: DeepSpeed 2021's
      *  stage3_max_reuse_distance); null: kept through the backward (FSDP). */
     maxReuseDistance: number | null;
+    /** Bytes per parameter of the gradient shard ZeRO-2/3 keep: 2 for DeepSpeed's 16-bit
+     *  partitions (Rajbhandari et al. 2020 §5.2), 4 where the shard is fp32 (FSDP casts the
+     *  reduced gradient to its fp32 sharded parameter's dtype; Megatron's fp32 main gradients). */
+    shardedGradBytes: number;
+    /** The ZeRO-3 shard is the fp32 master the optimizer steps (FSDP's sharded parameters under a
+     *  16-bit MixedPrecision policy): no 16-bit copy beside it, so the shard counts 4 bytes a
+     *  parameter as weights and the optimizer 4 fewer. False: a 16-bit shard beside the master
+     *  (DeepSpeed ZeRO-3, Megatron-FSDP). */
+    shardedMaster: boolean;
   };
   /** The activation recompute the stack can run: "any" (full, selective or none, searched);
    *  "layers", whole layers or nothing (llm-foundry's activation_checkpointing wraps whole blocks);

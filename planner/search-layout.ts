@@ -13,6 +13,7 @@ import { cpBufferBytes } from "./cost/context.js";
 import { addRejection, type RejectionCounts } from "./rejections.js";
 import { type PricedOrder, orderReason } from "./layout/order.js";
 import type { Hardware, ModelSpec, Plan, PlanResult, Recompute, Training, ZeroStage } from "./types.js";
+import type { StateBytes } from "./cost/engine-terms.js";
 
 /** What the search accumulates, shared by its levels. */
 export interface SearchState {
@@ -22,9 +23,8 @@ export interface SearchState {
   readonly top: number;
   readonly keepAll: boolean;
   readonly recomputes: readonly Recompute[];
-  readonly optimizerBytes: number;
-  /** Gradient bytes per parameter the engine keeps (cost/engine-terms.ts gradBufferBytes). */
-  readonly gradBytes: number;
+  /** Bytes per parameter of the model states the engine keeps (cost/engine-terms.ts stateBytes). */
+  readonly stateBytes: StateBytes;
   searched: number;
   feasible: number;
   rejected: RejectionCounts;
@@ -140,14 +140,14 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
       if (unevenParams) {
         for (let i = 0; i < unevenParams.length; i++) {
           const sp = unevenParams[i]!;
-          const states = modelStateTotal(sp.dense, zero, dpcp, st.optimizerBytes, st.gradBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.optimizerBytes, st.gradBytes) : 0);
+          const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
           const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + moeBuffers);
           if (bytes > worst) worst = bytes;
         }
       } else {
         for (let i = 0; i < stages.length; i++) {
           const sp = splits[i]!;
-          const states = modelStateTotal(sp.dense, zero, dpcp, st.optimizerBytes, st.gradBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.optimizerBytes, st.gradBytes) : 0);
+          const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
           const bytes = totalBytes(hw, states + acts[i]! + buffers);
           if (bytes > worst) worst = bytes;
         }

@@ -5,7 +5,7 @@
 // levels down to the layout are here; recompute and ZeRO, and the pricing, in search-layout.ts.
 import { defaultStageLayers } from "./layout/stages.js";
 import { optimizerBytesOf } from "./cost/moe-facts.js";
-import { gradBufferBytes } from "./cost/engine-terms.js";
+import { stateBytes } from "./cost/engine-terms.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
 import { dimsOf, ruleContext } from "./layout/layout.js";
 import { type Dims, RULE_BY_CODE, firstBroken, rulesAt } from "./layout/rules.js";
@@ -58,8 +58,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     keepAll: opts.keepAll === true,
     // (zero and recompute are the innermost loops: they change memory, not the micro-batch costs)
     recomputes: recomputeCandidates(fixed, t.engine),
-    optimizerBytes: optimizerBytesOf(t),
-    gradBytes: gradBufferBytes(t.engine),
+    stateBytes: stateBytes(t.engine, optimizerBytesOf(t)),
     searched: 0,
     feasible: 0,
     rejected: {},

@@ -142,6 +142,23 @@ export const keptOutputBytes = (e: Engine | undefined): number => e?.keptOutputB
  *  optimizer, docs/source/api-guide/dist_optimizer.md). */
 export const gradBufferBytes = (e: Engine | undefined): number => e?.dataParallel.gradBufferBytes ?? 4;
 
+/** Bytes per parameter of each model state the engine keeps (cost/memory.ts modelStateBytes):
+ *  optimizer states with the fp32 master (12 or 8, moe-facts.ts), the unsharded ZeRO-0/1
+ *  gradient, the ZeRO-2/3 gradient shard, and whether the ZeRO-3 shard is the master itself.
+ *  No engine: ZeRO's accounting (Rajbhandari et al. 2020 §3) with the default's fp32 buffer. */
+export interface StateBytes {
+  optimizer: number;
+  grad: number;
+  shardedGrad: number;
+  shardedMaster: boolean;
+}
+export const stateBytes = (e: Engine | undefined, optimizer: number): StateBytes => ({
+  optimizer,
+  grad: gradBufferBytes(e),
+  shardedGrad: e?.dataParallel.shardedGradBytes ?? 2,
+  shardedMaster: e?.dataParallel.shardedMaster ?? false,
+});
+
 /** Bytes per gradient element the data-parallel reduction moves (2: 16-bit; 4: the stack
  *  reduces in fp32, Engine.dataParallel.gradReduceBytes). No engine: the default engine's, fp32
  *  (Megatron-LM's bf16 rule, profiles/engines/megatron-core.json). */

@@ -6,32 +6,39 @@ import { moeBufferBytes, stageLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
-import { engineBucketBytes, fp8ExtraBytes, gradBufferBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers } from "./engine-terms.js";
+import { type StateBytes, engineBucketBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers, stateBytes } from "./engine-terms.js";
 import { V_SCHEDULES } from "../layout/rules.js";
 import { inFlightPerChunk } from "../layout/stages.js";
 import { cpBufferBytes } from "./context.js";
 
+/** ZeRO's own accounting (Rajbhandari et al. 2020 §3): fp32 Adam states with the master, 16-bit
+ *  gradient and parameter shards. */
+const ZERO_STATES: StateBytes = { optimizer: 12, grad: 2, shardedGrad: 2, shardedMaster: false };
+
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
  *  variance) 12Ψ. Stage 1 shards the optimizer states over d, stage 2 the gradients too,
- *  stage 3 the weights too: 16Ψ, 4Ψ + 12Ψ/d, 2Ψ + 14Ψ/d, 16Ψ/d. */
-export function modelStateBytes(params: number, zero: number, dp: number, optimizerBytes = 12, gradBytes = 2) {
-  // optimizerBytes: 12 with fp32 moments, 8 with bf16 ones (moe-facts.ts OPTIMIZER_STATE_BYTES).
-  // gradBytes: the unsharded gradient of ZeRO-0/1, 2 in 16 bits, 4 where the engine accumulates
-  // it in fp32 across micro-batches (Engine.dataParallel.gradBufferBytes).
-  const weights = zero >= 3 ? (2 * params) / dp : 2 * params;
-  const gradients = zero >= 2 ? (2 * params) / dp : gradBytes * params;
-  const optimizer = zero >= 1 ? (optimizerBytes * params) / dp : optimizerBytes * params;
+ *  stage 3 the weights too: 16Ψ, 4Ψ + 12Ψ/d, 2Ψ + 14Ψ/d, 16Ψ/d. The engine's figures
+ *  (cost/engine-terms.ts stateBytes) replace ZeRO's: optimizer 12 or 8 bytes (bf16 moments), an
+ *  unsharded ZeRO-0/1 gradient accumulated in fp32 (4), an fp32 gradient shard (4, FSDP), and a
+ *  ZeRO-3 shard that is the fp32 master itself (FSDP: weights 4Ψ/d, optimizer 4Ψ/d fewer). */
+export function modelStateBytes(params: number, zero: number, dp: number, s: StateBytes = ZERO_STATES) {
+  const master = zero >= 3 && s.shardedMaster;
+  const weights = zero >= 3 ? ((master ? 4 : 2) * params) / dp : 2 * params;
+  const gradients = zero >= 2 ? (s.shardedGrad * params) / dp : s.grad * params;
+  const k = master ? s.optimizer - 4 : s.optimizer;
+  const optimizer = zero >= 1 ? (k * params) / dp : k * params;
   return { weights, gradients, optimizer };
 }
 
 /** Sum of modelStateBytes, without building the object (search loop). */
-export function modelStateTotal(params: number, zero: number, dp: number, optimizerBytes = 12, gradBytes = 2): number {
-  const k = optimizerBytes;
-  if (zero === 0) return (2 + gradBytes + k) * params;
-  if (zero === 1) return (2 + gradBytes) * params + (k * params) / dp;
-  if (zero === 2) return 2 * params + ((2 + k) * params) / dp;
-  return ((4 + k) * params) / dp;
+export function modelStateTotal(params: number, zero: number, dp: number, s: StateBytes = ZERO_STATES): number {
+  const k = s.optimizer;
+  if (zero === 0) return (2 + s.grad + k) * params;
+  if (zero === 1) return (2 + s.grad) * params + (k * params) / dp;
+  if (zero === 2) return 2 * params + ((s.shardedGrad + k) * params) / dp;
+  // the master shard stands for the 16-bit one (its 4 bytes counted in the optimizer's k)
+  return (((s.shardedMaster ? 0 : 2) + s.shardedGrad + k) * params) / dp;
 }
 
 /** Layers on the last pipeline rank in flight at its peak (Narayanan et al. 2021 §2.2: the last
@@ -155,11 +162,10 @@ export function stageMemory(
   // Dense parameters' states shard over dp, the routed experts' (1/(ep·etp) of each layer's) over
   // edp (Megatron-Core MoE parallel folding; formulas-scale §1.5).
   const split = stageParamSplit(m, training.seqLen, tp, pp, m.layers / pp, stageHolds(plan, stage), plan.ep, plan.etp);
-  const k = optimizerBytesOf(training);
-  const g = gradBufferBytes(training.engine);
+  const s = stateBytes(training.engine, optimizerBytesOf(training));
   // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"; Megatron's dp-cp group).
-  const dense = modelStateBytes(split.dense, zero, dp * plan.cp, k, g);
-  const expert = modelStateBytes(split.expert, zero, edpOf(plan), k, g);
+  const dense = modelStateBytes(split.dense, zero, dp * plan.cp, s);
+  const expert = modelStateBytes(split.expert, zero, edpOf(plan), s);
   const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = stageActivationBytes(m, training, plan, stage);
   const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);

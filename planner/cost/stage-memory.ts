@@ -15,7 +15,7 @@ import { bufferBytes, keptLogitBytes, modelStateBytes, totalBytes } from "./memo
 import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { cpBufferBytes } from "./context.js";
-import { gradBufferBytes, headInputBytes, logitBytes } from "./engine-terms.js";
+import { headInputBytes, logitBytes, stateBytes } from "./engine-terms.js";
 
 /** Activation bytes rank `index` holds at its peak: for each of its virtual stages (one with
  *  vpp 1; rankStages, the looped placement, with vpp > 1) the micro-batches it holds in flight
@@ -130,11 +130,10 @@ export function memoryCandidateStages(m: ModelSpec, plan: Plan): number[] {
 export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training, plan: Plan, index: number): MemoryBreakdown {
   const { tp, dp, zero } = plan;
   const params = unevenStageParams(m, training, plan, index);
-  const k = optimizerBytesOf(training);
-  const g = gradBufferBytes(training.engine);
+  const s = stateBytes(training.engine, optimizerBytesOf(training));
   // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"), as cost/memory.ts does.
-  const dense = modelStateBytes(params.dense, zero, dp * plan.cp, k, g);
-  const expert = modelStateBytes(params.expert, zero, edpOf(plan), k, g);
+  const dense = modelStateBytes(params.dense, zero, dp * plan.cp, s);
+  const expert = modelStateBytes(params.expert, zero, edpOf(plan), s);
   const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = unevenStageActivationBytes(m, training, plan, index);
   const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, params.layers) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);

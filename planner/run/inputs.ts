@@ -21,7 +21,7 @@ export interface RunOptions {
  *  modules included (DeepSeek-V3's released checkpoint: 671B + 14B MTP). 405B → 5.7 TB
  *  (formulas-scale.md §4.4). */
 export function checkpointBytes(m: ModelSpec, t: Training): number {
-  const s = modelStateBytes(stageParamsPerGpu(m, t.seqLen, 1, 1, m.layers, "only"), 0, 1, optimizerBytesOf(t));
+  const s = modelStateBytes(stageParamsPerGpu(m, t.seqLen, 1, 1, m.layers, "only"), 0, 1, { optimizer: optimizerBytesOf(t), grad: 2, shardedGrad: 2, shardedMaster: false });
   return s.weights + s.optimizer;
 }
 

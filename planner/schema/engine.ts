@@ -56,6 +56,8 @@ const schemas = lazySchemas((z) => {
           gradReduceBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           zero3BandwidthShare: withSource(z.number().gt(0).lte(1)).optional(),
           maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),
+          shardedGradBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
+          shardedParamsAreMaster: flag.optional(),
         })
         .strict(),
       // commOverlap: what the stack's switch for tensor-parallel overlap hides (null: no switch).
@@ -216,6 +218,10 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       zero3BandwidthShare: d.zero3BandwidthShare === undefined ? 1 : fig("dataParallel.zero3BandwidthShare", d.zero3BandwidthShare),
       // Absent: parameters kept through the recompute and the backward (FSDP; cost/regather.ts).
       maxReuseDistance: d.maxReuseDistance === undefined ? null : fig("dataParallel.maxReuseDistance", d.maxReuseDistance),
+      // Absent: ZeRO's own accounting, 16-bit gradient and parameter shards beside the fp32
+      // master (Rajbhandari et al. 2020 §3), as the planner priced before these fields.
+      shardedGradBytes: d.shardedGradBytesPerParam === undefined ? 2 : fig("dataParallel.shardedGradBytesPerParam", d.shardedGradBytesPerParam),
+      shardedMaster: d.shardedParamsAreMaster === undefined ? false : fig("dataParallel.shardedParamsAreMaster", d.shardedParamsAreMaster),
     },
     recompute: fig("recompute", f.recompute) as Engine["recompute"],
     supports: parseSupports(f.supports, fig),

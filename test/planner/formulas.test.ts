@@ -1,6 +1,8 @@
 // The cost model's closed forms against the papers they come from (one file: one module load).
 import { describe, expect, it } from "vitest";
-import { modelStateBytes } from "../../planner/cost/memory.js";
+import { modelStateBytes, modelStateTotal } from "../../planner/cost/memory.js";
+import { stateBytes } from "../../planner/cost/engine-terms.js";
+import { loadEngine } from "../../src/load-engine.js";
 import { layerActivationBytes } from "../../planner/cost/activations.js";
 import { expectRel, model, preset, hardware } from "./fixtures.js";
 import { modelFlopsPerStep, recomputeFlopsPerStep } from "../../planner/cost/flops.js";
@@ -52,6 +54,27 @@ describe("modelStateBytes — ZeRO paper Fig. 1 (Ψ = 7.5B, d = 64)", () => {
 
   it("with one data-parallel rank every stage keeps the full 16Ψ", () => {
     for (const z of [0, 1, 2, 3]) expect(total(z, PSI, 1)).toBe(120e9);
+  });
+
+  // FSDP under a 16-bit MixedPrecision policy (profiles/engines/fsdp.json): the fp32 shard is the
+  // master the optimizer steps, and the reduced gradient shard is cast back to fp32
+  // (_cast_grad_to_param_dtype). Hand count, Ψ = 7.5B, d = 64: SHARD_GRAD_OP keeps the 16-bit
+  // parameters whole (2Ψ = 15 GB) beside 4Ψ/d gradients and 12Ψ/d master + moments; FULL_SHARD
+  // keeps 4Ψ/d parameters, 4Ψ/d gradients and 8Ψ/d moments, ZeRO's 16Ψ/d again.
+  it("FSDP's fp32 shards: ZeRO-2 2Ψ + 16Ψ/d, ZeRO-3 16Ψ/d with the master counted as weights", () => {
+    const fsdp = stateBytes(loadEngine("fsdp", undefined), 12);
+    expect(fsdp).toMatchObject({ shardedGrad: 4, shardedMaster: true });
+    const s2 = modelStateBytes(PSI, 2, D, fsdp);
+    expect(s2).toEqual({ weights: 15e9, gradients: 30e9 / 64, optimizer: 90e9 / 64 });
+    const s3 = modelStateBytes(PSI, 3, D, fsdp);
+    expect(s3).toEqual({ weights: 30e9 / 64, gradients: 30e9 / 64, optimizer: 60e9 / 64 });
+    for (const z of [0, 1, 2, 3]) {
+      const o = modelStateBytes(PSI, z, D, fsdp);
+      expect(modelStateTotal(PSI, z, D, fsdp)).toBeCloseTo(o.weights + o.gradients + o.optimizer, -3);
+    }
+    // DeepSpeed's 16-bit partitions keep ZeRO's own figures (Fig. 1: 16.6 GB at stage 2)
+    const ds = stateBytes(loadEngine("megatron-deepspeed", undefined), 12);
+    expect(modelStateTotal(PSI, 2, D, ds) / GB).toBeCloseTo(16.6, 1);
   });
 });
 
