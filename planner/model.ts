@@ -167,7 +167,9 @@ export function stageParamSplit(
     expert += (nMoe + mtp) * moeRouted;
   } else if (last) dense += mtpCount(m) * (layer + mtpExtraParams(m));
   const embed = (vPad * m.hidden) / tp + (m.positional === "learned" ? seqLen * m.hidden : 0);
-  const output = m.tiedEmbeddings && pp === 1 ? 0 : (vPad * m.hidden) / tp;
+  // Tied embeddings: one matrix where a rank holds both ends ("only": no pipeline, or rank 0 of a
+  // V schedule, zbv and dualpipev, cost/memory.ts stageHolds); a copy on each end otherwise.
+  const output = m.tiedEmbeddings && (pp === 1 || stage === "only") ? 0 : (vPad * m.hidden) / tp;
   if (stage === "first" || stage === "only") dense += embed;
   if (last) dense += output + finalNormParams(m);
   return { dense, expert };

@@ -4,7 +4,8 @@
 // inference/model.py (classes MLA, Gate, Expert, MoE; commit 9b4e9788e4a3), as written out in
 // shared/reference/formulas-scale.md §1.1–1.3; Mixtral, Qwen-MoE and OLMoE are the same layer with
 // softmax routing, no shared experts (Qwen2-MoE: one) and standard attention.
-import type { MlaSpec, ModelSpec } from "./types.js";
+import type { MlaSpec, ModelSpec, Plan } from "./types.js";
+import { busiestRank, rankLayers, rankRanges } from "./layout/stages.js";
 
 /** Matrices of one expert's MLP: 3 for SwiGLU (gate, up, down), 2 for a plain MLP. */
 const expertMatrices = (m: ModelSpec) => (m.mlp === "gelu" ? 2 : 3);
@@ -35,6 +36,23 @@ export const moeLayerCount = (m: ModelSpec): number => moeLayersIn(m, 0, m.layer
 export function stageRange(m: ModelSpec, layersInStage: number, stage: "first" | "last" | "only"): [number, number] {
   if (stage === "only") return [0, m.layers];
   return stage === "first" ? [0, layersInStage] : [m.layers - layersInStage, m.layers];
+}
+
+/** The rank whose per-layer collectives set the step (layout/stages.ts busiestRank): its layers,
+ *  its MoE layers among them (the multi-token-prediction modules with the last stage), and whether
+ *  it holds the last stage. Even split: the last stage's [L − L/p, L), as cost/memory.ts counts it. */
+export function busiestRankLayers(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "stageLayers">): { layers: number; moeLayers: number; last: boolean } {
+  const rank = busiestRank(plan, m.layers);
+  const layers = rankLayers(plan, m.layers, rank);
+  const last = rank === plan.pp - 1;
+  const mtp = last ? mtpCount(m) : 0;
+  if (plan.stageLayers === undefined) {
+    const [from, to] = stageRange(m, layers, plan.pp === 1 ? "only" : "last");
+    return { layers, moeLayers: moeLayersIn(m, from, to) + mtp, last };
+  }
+  let moe = 0;
+  for (const [from, to] of rankRanges(plan, rank)) moe += moeLayersIn(m, from, to);
+  return { layers, moeLayers: moe + mtp, last };
 }
 
 /** Parameters of one routed expert: P_exp = 3·h·f_e for SwiGLU (formulas-scale §1.1). */

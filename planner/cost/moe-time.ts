@@ -13,8 +13,7 @@
 // efficiency (Megatron-Core --moe-grouped-gemm launches them as one kernel, the work per expert is
 // still a GEMM of n_e rows).
 import { mlpMatrices } from "../model.js";
-import { moeLayersIn, stageRange } from "../moe.js";
-import { rankLayers } from "../layout/stages.js";
+import { busiestRankLayers, mtpCount } from "../moe.js";
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { type HeadTimes, type LayerTimes, attentionBackwardFactor, attentionTime, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
 import { attentionGemms } from "./flops.js";
@@ -78,10 +77,12 @@ export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expe
   // Context parallel (dense models only: layout rule cp_moe) on the rank's s/cp tokens.
   const dense = layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel, { cp: p.cp ?? 1, split: cpSplitOf(p), comm: cpCommOf(p) });
   if (m.moe === undefined) return dense;
-  // (uneven stages: the last stage's layers, layout/stages.ts)
-  const n = rankLayers({ ...p, vpp: p.vpp ?? 1 }, m.layers, p.pp - 1);
-  const range = stageRange(m, n, p.pp === 1 ? "only" : "last");
-  const nMoe = moeLayersIn(m, range[0], range[1]);
+  // The per-layer mix of the rank with the most layers (even split: the last stage's; uneven
+  // stages: the fullest's, moe.ts busiestRankLayers), the routed share without the MTP modules
+  // (headWithMtp prices those).
+  const busy = busiestRankLayers(m, { ...p, vpp: p.vpp ?? 1 });
+  const n = busy.layers;
+  const nMoe = busy.moeLayers - (busy.last ? mtpCount(m) : 0);
   if (nMoe === 0) return dense;
   const moe = moeLayerTimes(m, hw, t, p);
   const avg = (d: number, x: number) => ((n - nMoe) * d + nMoe * x) / n;

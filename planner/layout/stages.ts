@@ -46,6 +46,27 @@ export function rankLayers(plan: Pick<Plan, "pp" | "vpp" | "stageLayers">, layer
   return n;
 }
 
+/** The rank holding the most layers (ties: the later, nearer the output layer): its per-layer
+ *  collectives (tensor and context parallel, the expert all-to-alls) are the step's, as its compute
+ *  is where it is also the slowest (slowestStage). Even split: the last rank. */
+export function busiestRank(plan: Pick<Plan, "pp" | "vpp" | "stageLayers">, layers: number): number {
+  if (plan.stageLayers === undefined) return plan.pp - 1;
+  let best = plan.pp - 1;
+  let most = rankLayers(plan, layers, best);
+  for (let r = plan.pp - 2; r >= 0; r--) {
+    const n = rankLayers(plan, layers, r);
+    if (n > most) [best, most] = [r, n];
+  }
+  return best;
+}
+
+/** Layer ranges [from, to) rank `rank` holds under a fixed split (one per virtual stage). */
+export function rankRanges(plan: Pick<Plan, "pp" | "vpp" | "stageLayers">, rank: number): [number, number][] {
+  const split = plan.stageLayers!;
+  const stages = split.length === plan.pp ? [rank] : rankStages(plan.pp, plan.vpp, rank);
+  return stages.map((g) => stageLayerRange(split, g));
+}
+
 /** The slowest rank of a pipeline: per micro-batch, its layers' forward and backward (with vpp > 1
  *  the sum over its virtual stages, rankLayers) plus, on the rank of the last (virtual) stage, the
  *  output layer's (the embedding lookup is memory-bound and small: the closed form leaves it out,

@@ -12,12 +12,11 @@
 //                             data-parallel group, in the ZeRO stage's pattern of the dense ones
 //                             (Megatron-Core DistributedDataParallel reduces expert-parallel
 //                             parameters over expt_dp_group; formulas-scale §1.5).
-import { moeLayersIn, mtpCount, stageRange } from "../moe.js";
+import { busiestRankLayers, moeLayersIn, mtpCount } from "../moe.js";
 import { stageParamSplit } from "../model.js";
 import { moeImbalanceOf } from "../cost/moe-facts.js";
 import { gradReduceBytes } from "../cost/engine-terms.js";
 import { edpOf } from "../layout/groups.js";
-import { rankLayers } from "../layout/stages.js";
 import type { ModelSpec, Plan, Training } from "../types.js";
 import { BYTES_16 } from "./facts.js";
 import type { WireGroup, WireItem, WireKind, WireId, WireUnit } from "./wire.js";
@@ -28,13 +27,13 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): vo
   const { tp, pp, dp, ep, etp, microBatch: b, recompute, zero } = plan;
   const e = m.moe!;
   const microBatches = t.globalBatch / (dp * b);
-  // The last stage's layers (uneven stages: its own count, as cost/moe-time.ts stageLayerTimes
-  // takes it), so that calls per step stay whole.
-  // (vpp > 1: the last rank's virtual stages together, layout/stages.ts rankLayers)
-  const layersInStage = rankLayers(plan, m.layers, pp - 1);
+  // The rank holding the most layers (even split: the last; uneven stages: the fullest, whose
+  // all-to-alls set the step as its compute does, cost/time.ts; vpp > 1: its virtual stages
+  // together), and its MoE layers, whole, so that calls per step stay whole.
+  const busy = busiestRankLayers(m, plan);
+  const layersInStage = busy.layers;
   const stage = pp === 1 ? "only" : "last";
-  const [from, to] = stageRange(m, layersInStage, stage);
-  const moeHere = moeLayersIn(m, from, to) + mtpCount(m);
+  const moeHere = busy.moeLayers;
   const moeAll = moeLayersIn(m, 0, m.layers) + mtpCount(m);
   const passes = recompute === "full" ? 3 : 2;
   const copies = (b * t.seqLen * e.topK) / tp; // T_r·k per rank

@@ -8,6 +8,7 @@ import type { GroupName, Span } from "../layout/groups.js";
 import { layerMatrixParams, layerSmallParams, stageParamSplit, stageParamsPerGpu } from "../model.js";
 import { BYTES_16, paddedVocab } from "./facts.js";
 import { expertWire } from "./expert-wire.js";
+import { busiestRank, rankLayers } from "../layout/stages.js";
 import { cpCalls } from "../cost/context.js";
 import { regatherFraction } from "../cost/regather.js";
 import { gradReduceBytes, zero3Link } from "../cost/engine-terms.js";
@@ -99,7 +100,9 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
   const { tp, pp, dp, vpp, zero, microBatch: b, sequenceParallel: sp, recompute } = plan;
   const cp = plan.cp;
   const microBatches = t.globalBatch / (dp * b);
-  const layersInStage = m.layers / pp;
+  // The per-layer collectives of the rank with the most layers (uneven stages: the fullest, whose
+  // compute also sets the pace, cost/time.ts; vpp > 1 its virtual stages together).
+  const layersInStage = rankLayers(plan, m.layers, busiestRank(plan, m.layers));
   // One micro-batch's b·s·h activation, on one cp rank its s/cp tokens (context parallel splits
   // every tensor outside attention by sequence: Megatron-Core context_parallel.md).
   const act = (BYTES_16 * b * t.seqLen * m.hidden) / cp;

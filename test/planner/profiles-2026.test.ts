@@ -44,7 +44,10 @@ describe("2026 figures", () => {
     expect([b.intra.bandwidth, g.intra.bandwidth, b.inter.bandwidth, g.inter.bandwidth]).toEqual([900e9, 900e9, 50e9, 50e9]);
     expect([b.gpusPerNode, b.fabric?.nvlinkDomain, b.fabric?.leaf?.gpus]).toEqual([8, 8, 256]);
     expect([g.gpusPerNode, g.fabric?.nvlinkDomain, g.fabric?.leaf?.gpus]).toEqual([4, 72, 576]);
-    expect(g.memory).toBe(186e9);
+    // nvidia-smi's memory.total (as dgx-h100's 81559 MiB), not the marketing "180/186 GB" read as
+    // decimal bytes, which made each part 6–7% smaller than it is
+    expect([b.memory, g.memory]).toEqual([183359 * 2 ** 20, 189471 * 2 ** 20]);
+    expect(hardware("mi300x").memory).toBe(205822885888); // rocm-smi: 192 GiB less 320 MiB
   });
 
   it("MI300X: Infinity Fabric mesh, a group of n uses n − 1 of the 7 links (64 GB/s each way each)", () => {

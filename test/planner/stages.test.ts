@@ -48,6 +48,23 @@ describe("the slowest stage sets the step", () => {
     expect(evaluatePlan(m, hw, t, p).time.compute).toBeCloseTo(16 * (7 * fb + head.forward + head.backward), 12);
   });
 
+  // The fullest rank's per-layer collectives, as its compute: they priced L/p layers before,
+  // whatever the split (70B on [10,30,30,10] charged 20 layers' tp all-gathers).
+  it("tensor-parallel and expert all-to-all time follow the fullest rank's layers: [4,8,8,4] is 8/6 of the even split's", () => {
+    const tp2 = { ...base, tp: 2, dp: 2, sequenceParallel: true };
+    const even = evaluatePlan(m, hw, t, tp2).time.tpComm;
+    expect(evaluatePlan(m, hw, t, { ...tp2, stageLayers: [4, 8, 8, 4] }).time.tpComm).toBeCloseTo((8 / 6) * even, 12);
+    expect(evaluatePlan(m, hw, t, { ...tp2, stageLayers: [7, 5, 5, 7] }).time.tpComm).toBeCloseTo((7 / 6) * even, 12);
+    // Mixtral 8x7B (32 MoE layers) on pp 4 · ep 8: the 12-layer middle ranks of [4,12,12,4]
+    // dispatch and combine for 12 layers, 3/2 of the even 8; the last rank's 4 priced 1/2 before.
+    const mx = preset("mixtral-8x7b");
+    const tm: Training = { gpus: 64, globalBatch: 256, seqLen: 4096, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
+    const pm: Plan = { ...base, tp: 2, pp: 4, dp: 8, ep: 8, zero: 1, sequenceParallel: true };
+    const ep = evaluatePlan(mx, hw, tm, pm).time.epComm;
+    expect(ep).toBeGreaterThan(0);
+    expect(evaluatePlan(mx, hw, tm, { ...pm, stageLayers: [4, 12, 12, 4] }).time.epComm).toBeCloseTo(1.5 * ep, 12);
+  });
+
   it("the even split [6,6,6,6] prices exactly as no split at all (the last stage, with the head)", () => {
     const even = evaluatePlan(m, hw, t, base).time;
     expect(evaluatePlan(m, hw, t, { ...base, stageLayers: [6, 6, 6, 6] }).time).toEqual(even);

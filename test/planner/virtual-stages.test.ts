@@ -102,6 +102,18 @@ describe("the fullest rank sets the memory", () => {
   });
 });
 
+describe("a V's rank 0 holds both ends of the model", () => {
+  // GPT-3 1.3B ties its embeddings (Brown et al. 2020, as GPT-2): in zbv/dualpipev rank 0 holds the
+  // first and the last stage, so one V×h matrix serves the input and the output layer; it was
+  // counted twice (51,200 × 2048 / 1 more parameters, 210 MB of 16-bit weights at tp 1).
+  it("zbv rank 0: the 1F1B first stage's weights plus the final LayerNorm (2h), not a second embedding", () => {
+    const oneF = stageMemory(m, hw, t, { ...base, vpp: 1, schedule: "1f1b" }, "first").weights;
+    const v = stageMemory(m, hw, t, { ...base, vpp: 2, schedule: "zbv" }, "first").weights;
+    // 24 layers on pp 4: 6 per rank either way (zbv: two virtual stages of 3)
+    expect(v - oneF).toBe(2 * (2 * 2048));
+  });
+});
+
 describe("layout rules", () => {
   const codes = (p: Plan) => {
     const b = buildLayout(m, hw, t, p);
