@@ -4,7 +4,7 @@
 // them, `paraplan plan` neither the executor nor the profiler): start-up is most of a CLI's time.
 import { realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { UserError, exitFor } from "./errors.js";
+import { INTERNAL_STATUS, UserError, exitFor, internalErrorLine, printable } from "./errors.js";
 import { type Io, processIo } from "./io.js";
 import { startEarlySimulation } from "./app/sim-early.js";
 import { tuneForOneShot } from "./app/one-shot.js";
@@ -58,7 +58,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   } catch (e) {
     const exit = exitFor(e);
     if (exit === null) throw e;
-    io.err(`paraplan: ${exit.message}`);
+    io.err(`paraplan: ${printable(exit.message)}`);
     return exit.status;
   }
 }
@@ -72,8 +72,8 @@ function startInteractive(): void {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(`paraplan: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
-      process.exitCode = 70;
+      process.stderr.write(`${internalErrorLine(e)}\n`);
+      process.exitCode = INTERNAL_STATUS;
     },
   );
 }
@@ -96,7 +96,14 @@ if (invokedDirectly()) {
   if (process.argv[2] === "plan" || process.argv[2] === "export") tuneForOneShot();
   // A command that goes on after main() returns (execute, the interactive planner) sets
   // process.exitCode itself when it ends; that one stands.
-  main(process.argv.slice(2)).then((code) => {
-    process.exitCode ??= code;
-  });
+  // A bug is one line too (errors.ts internalErrorLine), exit status 70.
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode ??= code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`${internalErrorLine(e)}\n`);
+      process.exitCode = INTERNAL_STATUS;
+    },
+  );
 }

@@ -53,6 +53,31 @@ export function exitFor(f: unknown): Exit | null {
   return exitOf({ code, message, ...(typeof signal === "string" ? { signal: signal as NodeJS.Signals } : {}) });
 }
 
+/** A message as one printable line: control characters (a terminal escape or a newline quoted from
+ *  an input file, a key holding ESC), C1 controls, the byte-order mark and invisible format
+ *  characters written as escapes, so that nothing an input holds can clear, recolour or split the
+ *  line that reports it. */
+export function printable(message: string): string {
+  return message.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => {
+    const n = c.charCodeAt(0);
+    if (c === "\n") return "\\n";
+    if (c === "\t") return "\\t";
+    return n < 0x100 ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** Exit status of a bug in paraplan (sysexits.h EX_SOFTWARE). */
+export const INTERNAL_STATUS = 70;
+
+/** The one line a bug prints: its message's first line, escaped, and how to see the stack trace
+ *  (PARAPLAN_DEBUG=1), which is printed instead of a user's one-line report only when asked for. */
+export function internalErrorLine(e: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (env.PARAPLAN_DEBUG) return `paraplan: internal error: ${err.stack ?? err.message}`;
+  const first = printable(err.message.split("\n")[0] ?? "");
+  return `paraplan: internal error (a bug in paraplan, not in the input): ${err.name}: ${first}; rerun with PARAPLAN_DEBUG=1 for its stack trace and report it`;
+}
+
 /** Errors the user can fix: printed as one line, exit status 2. */
 export class UserError extends Error {
   readonly code = "bad-input";

@@ -241,7 +241,9 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
       const bytes = opBytes[op]!;
       if (bytes <= 0) continue;
       cum += bytes;
-      const k = Math.min(bucketOp.length - 1, Math.ceil(cum / cap - 1e-9) - 1);
+      // (at least the first: a few bytes in a bucket of gigabytes, cum/cap under the rounding
+      // allowance, gave bucket −1 and a dependency on nothing that never resolved)
+      const k = Math.max(0, Math.min(bucketOp.length - 1, Math.ceil(cum / cap - 1e-9) - 1));
       g.engine.dep(op, bucketOp[k]!);
     }
   }

@@ -115,6 +115,7 @@ export class Engine {
 
   /** `op` may start only once `on` has ended (fraction 1) or is `fraction` of the way through. */
   dep(op: number, on: number, fraction = 1): void {
+    if (!(on >= 0 && on < this.n && op >= 0 && op < this.n)) throw new Error(`dependency of operation ${op} on ${on}, outside 0…${this.n - 1}`);
     this.pending[op]!++;
     const a = this.tables;
     if (fraction < 1) {

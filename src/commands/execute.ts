@@ -5,7 +5,7 @@ import { allNodeLines } from "../../executor/launch.js";
 import type { RunReporter } from "../../executor/run.js";
 import { type Prepared, prepareFromArgs } from "../app/prepare.js";
 import { endOnSignals, startExecution } from "../app/run.js";
-import { EXIT, exitFor, exitOf } from "../errors.js";
+import { EXIT, INTERNAL_STATUS, exitFor, exitOf, internalErrorLine, printable } from "../errors.js";
 import { type ExecuteArgs, parseExecuteArgs } from "../execute-args.js";
 import { failureJson, stepJson, summaryJson } from "../format/execute-json.js";
 import { progressLine, redraw, summaryText } from "../format/execute-text.js";
@@ -81,12 +81,12 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
   rep.end();
   switch (end.kind) {
     case "elsewhere":
-      io.err(`paraplan: ${end.message}`);
+      io.err(`paraplan: ${printable(end.message)}`);
       return EXIT.ok;
     case "failed": {
       const exit = exitOf(end.known);
       if (args.json) io.out(failureJson(end.failure, exit.message, p.runDir, end.steps));
-      io.err(`paraplan: ${exit.message}`);
+      io.err(`paraplan: ${printable(exit.message)}`);
       return exit.status;
     }
     case "done":
@@ -116,7 +116,7 @@ export async function executeCommand(argv: string[], io: Io, term: Terminal | nu
     // UserError → 2, DoesNotFit → 1, PythonMissing → 4 (src/errors.ts)
     const exit = exitFor(e);
     if (exit === null) throw e;
-    io.err(`paraplan: ${exit.message}`);
+    io.err(`paraplan: ${printable(exit.message)}`);
     return exit.status;
   }
 }
@@ -133,8 +133,8 @@ export function runExecute(argv: string[], io: Io): number {
       process.exitCode = code;
     },
     (e: unknown) => {
-      io.err(`paraplan: internal error: ${(e as Error)?.stack ?? String(e)}`);
-      process.exitCode = 70;
+      io.err(internalErrorLine(e));
+      process.exitCode = INTERNAL_STATUS;
     },
   );
   return EXIT.ok;

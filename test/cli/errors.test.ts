@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { DoesNotFit, PythonMissing } from "../../executor/errors.js";
 import { runFailure } from "../../src/app/run.js";
-import { UserError, exitFor, exitOf } from "../../src/errors.js";
+import { INTERNAL_STATUS, UserError, exitFor, exitOf, internalErrorLine, printable } from "../../src/errors.js";
 import { ProfileFailed } from "../../src/profile/measure.js";
 
 describe("exit statuses of known failures", () => {
@@ -28,5 +28,23 @@ describe("exit statuses of known failures", () => {
     expect(exitFor(Object.assign(new Error("no such file"), { code: "ENOENT" }))).toBeNull();
     expect(exitFor("bad-input")).toBeNull();
     expect(exitFor(null)).toBeNull();
+  });
+});
+
+describe("what an error line may hold", () => {
+  it("control characters quoted from an input are escaped: no terminal escape, no second line", () => {
+    // a key holding ESC[31m and a newline (QA: it recoloured the terminal and split the message)
+    expect(printable('unknown field "\u001b[31mevil\nline2"')).toBe('unknown field "\\x1b[31mevil\\nline2"');
+    expect(printable("\ufeff{ bom")).toBe("\\ufeff{ bom");
+    expect(printable("NUL \u0000 and DEL \u007f")).toBe("NUL \\x00 and DEL \\x7f");
+    expect(printable("--tp 3: must divide 8 · 3 = 24 GiB ≤ 80 GiB")).toBe("--tp 3: must divide 8 · 3 = 24 GiB ≤ 80 GiB");
+  });
+
+  it("a bug is one line naming it as paraplan's, with exit 70; the stack trace only under PARAPLAN_DEBUG", () => {
+    const bug = new Error("simulation deadlocked: 8 of 9 operations never ran\n    at WasmEngine.play");
+    const line = internalErrorLine(bug, {});
+    expect(line).toBe("paraplan: internal error (a bug in paraplan, not in the input): Error: simulation deadlocked: 8 of 9 operations never ran; rerun with PARAPLAN_DEBUG=1 for its stack trace and report it");
+    expect(internalErrorLine(bug, { PARAPLAN_DEBUG: "1" })).toContain("at WasmEngine.play");
+    expect(INTERNAL_STATUS).toBe(70);
   });
 });

@@ -5,7 +5,7 @@ import { evaluatePlan } from "../../planner/evaluate.js";
 import { type SimCosts, type Transfer, uniformCosts } from "../../planner/sim/costs.js";
 import { simulate, simulateCosts } from "../../planner/sim/simulate.js";
 import type { Plan, Training } from "../../planner/types.js";
-import { hardware, preset } from "../planner/fixtures.js";
+import { hardware, model, preset } from "../planner/fixtures.js";
 
 const h100 = hardware("dgx-h100");
 
@@ -83,6 +83,22 @@ describe("bucketed data-parallel all-reduce overlapping the backward", () => {
     const tl = simulateCosts(dpCosts(0, 2));
     expect(tl.step).toBe(11);
     expect(tl.stages[0]!.dpComm).toBe(11 - 6);
+  });
+});
+
+// A model whose weights are a few hundred bytes, on 262,144 GPUs: buckets of bucketSizePerDp · dp
+// = 524 GB, so the embedding's 512 bytes are 1e-9 of the first bucket, under the rounding
+// allowance; the gather index came out −1, the forward waited on no operation, and the simulation
+// stopped with "deadlocked: 8 of 9 operations never ran" (a stack trace from plan).
+describe("ZeRO-1/2 weight gathers of a tiny model in huge buckets", () => {
+  it("every forward waits on the first bucket's gather, and the step plays out as the closed form prices it", () => {
+    const tiny = model({ layers: 1, hidden: 2, heads: 1, kvHeads: 1, ffnHidden: 1, vocab: 1, seqLen: 1, mlp: "swiglu", positional: "rope", tiedEmbeddings: true });
+    const t: Training = { gpus: 262_144, globalBatch: 262_144, seqLen: 1, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
+    const plan: Plan = { tp: 1, pp: 1, dp: 262_144, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 2, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+    const hw = hardware("dgx-h100");
+    const tl = simulate(tiny, hw, t, plan);
+    // nothing but the collectives' latency over 262,144 ranks: the gather, then the reduce-scatter
+    expect(tl.step).toBeCloseTo(evaluatePlan(tiny, hw, t, plan).time.step, 2);
   });
 });
 
