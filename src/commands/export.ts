@@ -7,6 +7,7 @@ import { makeDirs } from "../../executor/fs-safe.js";
 import { FORMAT_ENGINES, evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { readPlanFile } from "../plan-file.js";
+import { checkPlanModel, readPlanFor } from "../app/plan-model.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
 import { ENGINES, exportPlan, formatEngineName, searchForFormat } from "../engines/export-plan.js";
 import { extendedEngine } from "../load-engine.js";
@@ -98,11 +99,14 @@ export function runExport(argv: string[], io: Io): number {
     { ...args, ...releaseEngine, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },
     formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,
   );
+  // A plan made for another model is refused, as execute refuses it (app/plan-model.ts).
+  if (s("plan") !== undefined) checkPlanModel(readPlanFor(s("plan")!), req.model.name);
   let plan = planFile;
   let fallback = false;
   if (plan) checkStructure(req, plan);
   else {
-    const found = searchForFormat(f, req.model, req.hw, req.training, req.fixed, release);
+    // (the script matters: paraplan's worker, the default, runs fewer plans than a trainer's own)
+    const found = searchForFormat(f, req.model, req.hw, req.training, req.fixed, release, s("script") !== undefined ? { script: s("script")! } : {});
     const best = found.best ?? found.unrestricted?.plans[0];
     if (!best) {
       const c = found.unrestricted?.closest;

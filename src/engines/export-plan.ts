@@ -83,9 +83,10 @@ export function searchForFormat(
   training: Training,
   fixed: Fixed,
   release: Release,
+  options: ExportOptions = {},
 ): FormatSearch {
   const engine = ENGINES[format];
-  const base = { model, training, hw, options: {}, release };
+  const base = { model, training, hw, options, release };
   const exact = (p: PlanResult) => engine.translate(p, base).kind === "exact";
   let best: PlanResult | null = null;
   const consider = (p: PlanResult | undefined) => {

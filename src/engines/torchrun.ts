@@ -6,8 +6,11 @@ import type { Fixed } from "../../planner/index.js";
 import { DEFAULT_STEPS } from "../execute-args.js";
 import { WORKER_MODULE } from "../../executor/launch.js";
 import { buildSpec } from "../../executor/spec.js";
+import type { Plan } from "../../planner/types.js";
+import { workerRefusal } from "../../planner/layout/capabilities.js";
 import {
   type Engine,
+  capabilityContext,
   type EngineContext,
   type ExportFile,
   type NodeLayout,
@@ -68,10 +71,20 @@ export function launchSpecFile(ctx: EngineContext): ExportFile {
   return { name: LAUNCH_SPEC, content: JSON.stringify(spec, null, 2) + "\n" };
 }
 
-/** Launchers run any plan; they refuse only GPU counts that do not fill whole nodes. */
-export function launcherTranslate(_plan: unknown, ctx: Omit<EngineContext, "plan">): Translation {
+/** Launchers run any plan on GPU counts that fill whole nodes; with the default script, paraplan's
+ *  worker, only the plans the worker runs on CUDA (planner/layout/capabilities.ts workerRefusal:
+ *  its mixtures of experts at tp 1 and ZeRO 0, its context parallel, enough micro-batches…), as
+ *  `execute --plan launch.json` would check them. */
+export function launcherTranslate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const l = nodeLayout(ctx.training, ctx.hw);
-  return typeof l === "string" ? { kind: "refused", reason: l } : { kind: "exact" };
+  if (typeof l === "string") return { kind: "refused", reason: l };
+  if (ctx.options.script !== undefined) return { kind: "exact" };
+  const m = ctx.model;
+  const refused = workerRefusal(plan, {
+    ...capabilityContext(ctx.training, ctx.hw, undefined, m),
+    experts: m.moe?.experts ?? 0, mla: m.mla !== undefined, mtpLayers: m.mtpLayers ?? 0, device: "cuda",
+  });
+  return refused ? { kind: "refused", reason: `${refused.reason}; give --script to launch a trainer of your own` } : { kind: "exact" };
 }
 
 function files(ctx: EngineContext): ExportFile[] {

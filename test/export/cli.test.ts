@@ -156,6 +156,32 @@ describe("paraplan export", () => {
     expect(none.stderr).toContain("no plan fits in memory");
   });
 
+  // torchrun/Slurm launch paraplan's worker by default: an exported Mixtral job of tp 8 · ep 8 at
+  // ZeRO-2 was refused by the worker at launch (moe at tp 1 and ZeRO 0 only, capabilities.ts).
+  it("torchrun and Slurm with the default worker export only plans the worker runs; --script lifts that", async () => {
+    for (const format of ["torchrun", "slurm"]) {
+      const r = await cli(["export", "--format", format, "--model", "mixtral-8x7b", "--gpus", "64"]);
+      expect(r.code).toBe(0);
+      const plan = /: tp (\d+) · pp \d+ · dp \d+(?: · ep (\d+))? · ZeRO-(\d)/.exec(r.errLines[0]!)!;
+      expect(Number(plan[1])).toBe(1); // the worker runs mixtures of experts at tp 1 only
+      if (plan[2] !== undefined) expect(Number(plan[3])).toBe(0); // and expert parallel at ZeRO 0
+    }
+    const own = await cli(["export", "--format", "torchrun", "--model", "mixtral-8x7b", "--gpus", "64", "--script", "train.py"]);
+    expect(own.errLines[0]).toMatch(/tp 8 · pp 1 · dp 8 · ep 8/);
+    const mla = await cli(["export", "--format", "slurm", "--model", "deepseek-v3", "--gpus", "256"]);
+    expect(mla.code).toBe(2);
+    expect(mla.errLines[0]).toContain("paraplan's worker does not run multi-head latent attention (DeepSeek MLA); give --script to launch a trainer of your own");
+  });
+
+  it("--plan of another model is refused, as execute refuses it (it exported a gpt3-like job from a Llama 3 70B plan)", async () => {
+    const dir = tempDir("export-plan-model");
+    expect((await cli(["export", "--format", "torchrun", "--model", "llama3-70b", "--gpus", "64", "--out", dir])).code).toBe(0);
+    const r = await cli(["export", "--format", "slurm", "--model", "gpt3-like", "--plan", join(dir, "launch.json")]);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([`paraplan: --plan ${join(dir, "launch.json")} is a plan for the model llama3-70b, not for --model gpt3-like; pass --model llama3-70b, or plan again for gpt3-like`]);
+    expect((await cli(["export", "--format", "slurm", "--model", "llama3-70b", "--plan", join(dir, "launch.json")])).code).toBe(0);
+  });
+
   it("--help exits 0 with the usage; the top-level usage lists export", async () => {
     expect((await cli(["export", "--help"])).stdout).toContain("--format megatron|deepspeed|torchtitan|torchrun|slurm");
     expect((await cli(["--help"])).stdout).toContain("paraplan export --format F");
