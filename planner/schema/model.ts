@@ -5,6 +5,7 @@ import { lazySchemas } from "./zod.js";
 import type { Mlp, ModelSpec } from "../types.js";
 import { type BoundedKey, MODEL_BOUNDS, boundedCount } from "./bounds.js";
 import { type Parsed, firstIssue } from "./result.js";
+import { moeLayerCount } from "../moe.js";
 
 export { MODEL_BOUNDS, boundedCount };
 
@@ -117,6 +118,10 @@ function checkExperts(spec: ModelSpec): string | null {
   if (e) {
     if (e.topK > e.experts) return `"moe.topK" (${e.topK}) must be at most "moe.experts" (${e.experts})`;
     if (e.denseLayers >= spec.layers) return `"moe.denseLayers" (${e.denseLayers}) must be below "layers" (${spec.layers}): no layer would be MoE`;
+    // Layer i is MoE when i ≥ denseLayers and layerFreq divides i + 1 (moe.ts isMoeLayer): a
+    // frequency past the last layer left a "mixture of experts" of dense layers, priced as such.
+    if (moeLayerCount(spec) === 0)
+      return `"moe.layerFreq" (${e.layerFreq}) leaves no layer of the ${spec.layers}${e.denseLayers > 0 ? ` after "moe.denseLayers" (${e.denseLayers})` : ""} a mixture of experts: every ${e.layerFreq}th layer is one`;
     if (e.sharedFfnHidden !== undefined && e.sharedExperts === 0) return `"moe.sharedFfnHidden" needs "moe.sharedExperts"`;
   }
   const a = spec.mla;

@@ -57,6 +57,16 @@ describe("MoE presets against the published parameter counts", () => {
 });
 
 describe("which layers are MoE", () => {
+  it("a layer frequency that leaves no MoE layer is refused, not priced as a dense model called MoE", () => {
+    const raw = JSON.parse(readFileSync(join("profiles/models", "mixtral-8x7b.json"), "utf8"));
+    // 32 layers, every 64th a mixture of experts: none (it printed "7.2B parameters, 8 experts")
+    const r = parseModelFile({ ...raw, moe: { ...raw.moe, layerFreq: 64 } }, "m.json");
+    expect(r.ok ? "" : r.message).toBe('m.json: "moe.layerFreq" (64) leaves no layer of the 32 a mixture of experts: every 64th layer is one');
+    // every 32nd: the last layer alone, accepted
+    const one = parseModelFile({ ...raw, moe: { ...raw.moe, layerFreq: 32 } }, "m.json");
+    expect(one.ok && moeLayerCount(one.value)).toBe(1);
+  });
+
   it("counts in closed form equal the layer-by-layer rule", async () => {
     const { isMoeLayer, moeLayersIn } = await import("../../planner/moe.js");
     const base = preset("deepseek-v3");
