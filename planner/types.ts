@@ -95,6 +95,9 @@ export interface ModelSpec {
   /** Where defaultSeqLen came from when paraplan chose it (a HuggingFace config's
    *  min(max_position_embeddings, 8192)): said on the `assumed:` line. */
   defaultSeqLenAssumed?: string;
+  /** The architecture fields a paraplan model file left to their defaults (mlp, positional,
+   *  kvHeads, ffnHidden, tiedEmbeddings), with the values taken: said on the `assumed:` line. */
+  defaultsAssumed?: string;
   /** Mixture-of-experts layers; absent: a dense model. */
   moe?: MoeSpec;
   /** Multi-head latent attention; absent: standard (grouped-query) attention. */

@@ -12,6 +12,7 @@ import {
   looksLikeHfConfig,
   parseHardwareFile,
   parseHfConfig,
+  modelDefaults,
   parseModelFile,
   resolveExtends,
 } from "../planner/index.js";
@@ -50,11 +51,15 @@ function built<T>(table: Record<string, T> | undefined, key: string): T | undefi
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A model file's contents → ModelSpec (paraplan's format or a HuggingFace config.json). */
-export function parseModel(raw: unknown, path: string): ModelSpec {
+export function parseModel(raw: unknown, path: string, userFile = false): ModelSpec {
   const parsed = looksLikeHfConfig(raw)
     ? parseHfConfig(raw, basename(path), basename(path, ".json"))
     : parseModelFile(raw, basename(path));
   if (!parsed.ok) throw new UserError(parsed.message);
+  // A user's file in paraplan's format says which architecture fields it left to defaults (the
+  // presets, which cite their sources, leave GPT-3's kvHeads = heads and ffnHidden = 4h).
+  const defaults = !userFile || looksLikeHfConfig(raw) ? undefined : modelDefaults(raw, parsed.value);
+  if (defaults !== undefined) parsed.value.defaultsAssumed = defaults;
   // The name reaches exports' comments and scripts: a line break in it would end a comment there.
   if (CONTROL.test(parsed.value.name))
     throw new UserError(`${basename(path)}: the model's name (${looksLikeHfConfig(raw) ? "_name_or_path" : "name"}) has a control character; remove it`);
@@ -70,7 +75,7 @@ export function loadModel(arg: string, builtins = readBuiltins()): ModelSpec {
     if (!existsSync(path)) throw new UserError(`--model: unknown preset "${arg}"; presets: ${modelPresets().join(", ")}, or a .json file`);
   }
   const raw = readJson(path, "--model");
-  return (!isPath(arg) && built(builtins?.models, builtinKey(basename(path), raw))) || parseModel(raw, path);
+  return (!isPath(arg) && built(builtins?.models, builtinKey(basename(path), raw))) || parseModel(raw, path, isPath(arg));
 }
 
 /** A built-in (or local-<host>) profile's file contents by name, or undefined. */

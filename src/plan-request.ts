@@ -57,6 +57,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   const seqLen = args.seqLen ?? model.defaultSeqLen;
   // A HuggingFace config's default is paraplan's choice, not the file's: said (planner/schema/hf-config.ts).
   if (args.seqLen === undefined && model.defaultSeqLenAssumed !== undefined) assumed.push(model.defaultSeqLenAssumed);
+  if (model.defaultsAssumed !== undefined) assumed.push(model.defaultsAssumed);
   let gpus = args.gpus;
   if (gpus === undefined) {
     gpus = model.gpus ?? hw.gpusPerNode;

@@ -132,6 +132,22 @@ function checkExperts(spec: ModelSpec): string | null {
   return null;
 }
 
+/** The architecture fields the README lists as a model file's that `raw` leaves to a default, with
+ *  the value taken (GPT-3's conventions, Brown et al. 2020 §2.1): the numbers follow them, so a
+ *  user's file says so on the plan's `assumed:` line (src/load.ts). Undefined when it states all. */
+export function modelDefaults(raw: unknown, spec: ModelSpec): string | undefined {
+  const given = (k: string) => typeof raw === "object" && raw !== null && Object.hasOwn(raw, k);
+  const defaults = [
+    given("mlp") ? "" : `mlp ${spec.mlp}`,
+    given("positional") ? "" : `positional ${spec.positional}`,
+    given("kvHeads") ? "" : `kvHeads ${spec.kvHeads} (= heads)`,
+    given("ffnHidden") ? "" : `ffnHidden ${spec.ffnHidden}`,
+    given("tiedEmbeddings") ? "" : "tiedEmbeddings false",
+  ].filter((d) => d !== "");
+  if (defaults.length === 0) return undefined;
+  return `${defaults.join(", ")}: the model file leaves ${defaults.length === 1 ? "it" : "them"} to paraplan's defaults`;
+}
+
 export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> {
   const r = modelFileSchema().safeParse(raw);
   if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error, raw)}` };

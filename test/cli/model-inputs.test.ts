@@ -44,6 +44,21 @@ describe("plan --model config.json (Qwen2.5-7B, max_position_embeddings 131072)"
   });
 });
 
+// A Llama 3 8B file without "mlp" was priced as GELU (6.2B parameters, not 8.0B) with no word.
+describe("a paraplan model file that leaves architecture fields to their defaults", () => {
+  const llama = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "profiles", "models", "llama3-8b.json"), "utf8"));
+  it("says which and the values taken on the assumed line; a complete file and the presets say nothing", async () => {
+    const { mlp: _mlp, kvHeads: _kv, ...partial } = llama;
+    const r = await runCli(["plan", "--model", tempFile("partial.json", JSON.stringify(partial)), "--top", "1", "--json", "--simulate-top", "0"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).assumed).toContain("mlp gelu, kvHeads 32 (= heads): the model file leaves them to paraplan's defaults");
+    const full = await runCli(["plan", "--model", tempFile("full.json", JSON.stringify(llama)), "--top", "1", "--json", "--simulate-top", "0"]);
+    expect(JSON.parse(full.stdout).assumed.join(" ")).not.toContain("defaults");
+    const preset = await runCli(["plan", "--model", "gpt3-like", "--top", "1", "--json", "--simulate-top", "0"]);
+    expect(JSON.parse(preset.stdout).assumed.join(" ")).not.toContain("defaults");
+  });
+});
+
 describe("model-file counts beyond their bounds", () => {
   it("layers: 1e12 is exit 2 naming the key and the bound, in well under a second", async () => {
     const path = tempFile("huge.json", JSON.stringify({ name: "huge", layers: 1e12, hidden: 64, heads: 4, vocab: 256, seqLen: 32 }));
