@@ -66,8 +66,18 @@ export function parseFlags(argv: string[], options: Options, command: string, al
   }
   try {
     const r = parseArgs({ args, options, strict: true, allowPositionals, tokens: true });
+    // A value flag given twice with two values (`--gpus 64 --gpus 128`) is a contradiction, not
+    // "the last wins" silently; the same value twice is harmless.
+    const seen = new Map<string, string>();
+    for (const t of r.tokens) {
+      if (t.kind !== "option" || t.value === undefined) continue;
+      const before = seen.get(t.name);
+      if (before !== undefined && before !== t.value) throw new UserError(`--${t.name} is given twice, as "${before}" and "${t.value}"; give it once`);
+      seen.set(t.name, t.value);
+    }
     return { values: r.values as Parsed["values"], positionals: r.positionals, tokens: r.tokens };
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
     throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan ${command} --help`);
   }

@@ -95,3 +95,16 @@ describe("a dash-leading value is a value, not an option", () => {
     expect(r.stderr).toMatch(/--model needs a value/);
   });
 });
+
+// `--gpus 64 --gpus 128` planned on 128 GPUs and `--profile h800 --profile dgx-b200` on B200,
+// the earlier value dropped without a word.
+describe("a value flag given twice", () => {
+  it("with two values is exit 2 naming both; with one value twice it is the same flag", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--gpus", "64", "--gpus=128"]);
+    expect(r.code).toBe(2);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toContain('--gpus is given twice, as "64" and "128"; give it once');
+    expect((await runCli(["export", "--format", "megatron", "--model", "tiny", "--profile", "h800", "--profile", "dgx-b200"])).stderr).toContain('--profile is given twice, as "h800" and "dgx-b200"');
+    expect((await runCli(["plan", "--model", "tiny", "--gpus", "8", "--gpus", "8", "--top", "1", "--simulate-top", "0"])).code).toBe(0);
+  });
+});
