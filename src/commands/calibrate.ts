@@ -1,15 +1,17 @@
 // `paraplan calibrate runs/<id> …`: fit the profile's efficiency data to executed runs and write
 // the calibrated profile (src/profile/calibrate/*).
-import { existsSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { realpathSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { deviceOfProfile } from "../../executor/devices.js";
 import { UserError } from "../errors.js";
 import type { Io } from "../io.js";
-import { hardwareDir, packageRoot } from "../load.js";
+import { hardwareDir, isPath, readJson } from "../load.js";
 import { CALIBRATE_USAGE, parseCalibrateArgs } from "../profile/calibrate/args.js";
 import { CalibrationError, fitScales } from "../profile/calibrate/fit.js";
-import { calibratedProfile, errorTable, fitLines, meanAbs, relError } from "../profile/calibrate/output.js";
+import { leaveOneRunOut } from "../profile/calibrate/holdout.js";
+import { calibratedProfile, errorTable, fitLines, holdoutLines, meanAbs, relError } from "../profile/calibrate/output.js";
 import { type RunCase, readRun } from "../profile/calibrate/runs.js";
-import { readProfile, today, writeProfile } from "../profile/files.js";
+import { type RawProfile, checkWritable, isLocalProfile, lineage, readProfile, today, writeProfile } from "../profile/files.js";
 
 function profileOf(cases: RunCase[], flag: string | undefined): string {
   if (flag !== undefined) return flag;
@@ -20,19 +22,56 @@ function profileOf(cases: RunCase[], flag: string | undefined): string {
   throw new UserError(`the runs were planned with different profiles (${names.join(", ")}); calibrate them separately or pass --profile`);
 }
 
-/** This machine's profiles: git-ignored (.gitignore), listed by name, never built-ins. */
-const isLocalProfile = (path: string) => dirname(path) === hardwareDir() && /^local-.*\.json$/.test(basename(path));
-
 /** Default: profiles/hardware/local-<profile>-calibrated.json, git-ignored like `paraplan profile`'s. */
 export const defaultCalibratedPath = (label: string) => join(hardwareDir(), `local-${label.replace(/[^A-Za-z0-9._-]+/g, "_")}-calibrated.json`);
 
-/** Refuse to overwrite a file of paraplan's own (a built-in profile, a preset, a source): only
- *  local-*.json profiles and paths outside the package may be overwritten. */
-function checkOut(out: string, fallback: string): void {
-  const rel = relative(packageRoot(), out);
-  const inside = rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
-  if (inside && !isLocalProfile(out) && existsSync(out))
-    throw new UserError(`--out ${out} is one of paraplan's own files; write the calibrated profile elsewhere (default: ${fallback})`);
+const real = (p: string) => {
+  try {
+    return realpathSync(resolve(p));
+  } catch {
+    return resolve(p);
+  }
+};
+
+/** The run directories once each (by real path: a run given twice would weigh twice in the
+ *  least squares), with a note for each given more than once. */
+function distinctRuns(dirs: string[]): { dirs: string[]; notes: string[] } {
+  const seen = new Map<string, { arg: string; times: number }>();
+  for (const d of dirs) {
+    const key = real(d); // a missing directory: readRun names it
+    const s = seen.get(key);
+    if (s) s.times++;
+    else seen.set(key, { arg: d, times: 1 });
+  }
+  const notes = [...seen].filter(([, s]) => s.times > 1).map(([key, s]) => `run ${key} given ${s.times} times: fitted once`);
+  return { dirs: [...seen.values()].map((s) => s.arg), notes };
+}
+
+const onWhat = (device: string) => (device === "cpu" ? "CPU ranks" : "CUDA GPUs");
+
+/** Every run must have run on the profile's kind of device (executor/devices.ts deviceOfProfile),
+ *  planned with the profile or one it extends: a CPU run's step time says nothing of an H100's
+ *  efficiencies, and a fit into another profile would silently rewrite that hardware. */
+function checkHardware(cases: RunCase[], base: RawProfile, label: string, profileArg: string): void {
+  const device = deviceOfProfile(base.hw.gpuName);
+  const names = lineage(base);
+  // execute records a profile given as a file by its path: the same file, or a file of that name.
+  const samePath = (p: string) => isPath(p) && isPath(profileArg) && real(p) === real(profileArg);
+  const fileName = (p: string) => {
+    try {
+      const raw = readJson(resolve(p), "profile") as { name?: unknown };
+      return typeof raw?.name === "string" ? raw.name : null;
+    } catch {
+      return null;
+    }
+  };
+  const ours = (p: string) => names.includes(p) || samePath(p) || (isPath(p) && names.includes(fileName(p) ?? ""));
+  for (const c of cases) {
+    if (c.device !== null && c.device !== device)
+      throw new UserError(`${c.dir} ran on ${onWhat(c.device)}, but profile ${label} is ${base.hw.gpuName} (${onWhat(device)}); calibrate a profile of the device the run ran on`);
+    if (c.profile !== null && !ours(c.profile))
+      throw new UserError(`${c.dir} was planned with profile ${c.profile}, not ${label} nor a profile ${label} extends; calibrate it into ${c.profile} (or a profile extending it)`);
+  }
 }
 
 export function calibrateCommand(argv: string[], io: Io): number {
@@ -41,20 +80,24 @@ export function calibrateCommand(argv: string[], io: Io): number {
     io.out(CALIBRATE_USAGE);
     return 0;
   }
-  const cases = args.runs.map(readRun);
+  const runs = distinctRuns(args.runs);
+  const cases = runs.dirs.map(readRun);
   const profileArg = profileOf(cases, args.profile);
   const base = readProfile(profileArg);
   const label = base.name ?? basename(profileArg, ".json");
+  checkHardware(cases, base, label, profileArg);
+  const fallback = defaultCalibratedPath(label);
+  const out = checkWritable(args.out ?? fallback, "--out", fallback);
   let fit;
+  let held;
   try {
     fit = fitScales(base.hw, cases, { mode: args.fit });
+    held = leaveOneRunOut(base.hw, cases, fit);
   } catch (e) {
     if (e instanceof CalibrationError) throw new UserError(e.message);
     throw e;
   }
-  const fallback = defaultCalibratedPath(label);
-  const out = resolve(args.out ?? fallback);
-  checkOut(out, fallback);
+  fit.notes.unshift(...runs.notes);
   const input = { base, baseLabel: label, fit, cases, name: args.name ?? basename(out, ".json"), date: today() };
   const path = writeProfile(out, calibratedProfile(input));
   const errs = (p: number[]) => cases.map((c, i) => relError(p[i]!, c.measured));
@@ -77,8 +120,13 @@ export function calibrateCommand(argv: string[], io: Io): number {
           after: fit.after[i],
           errorBefore: relError(fit.before[i]!, c.measured),
           errorAfter: relError(fit.after[i]!, c.measured),
+          heldOut: held?.runs[i]?.predicted ?? null,
+          errorHeldOut: held?.runs[i]?.error ?? null,
         })),
-        meanAbsError: { before: meanAbs(errs(fit.before)), after: meanAbs(errs(fit.after)) },
+        // after: in-sample (fitted on these runs); leaveOneRunOut: each run predicted by a fit
+        // without it (null with one run)
+        meanAbsError: { before: meanAbs(errs(fit.before)), after: meanAbs(errs(fit.after)), afterIs: "in-sample", leaveOneRunOut: held?.meanAbsError ?? null },
+        leaveOneRunOut: held,
       }),
     );
     return 0;
@@ -87,6 +135,7 @@ export function calibrateCommand(argv: string[], io: Io): number {
   for (const a of assumed) io.out(`assumed: ${a}`);
   for (const l of fitLines(input)) io.out(l);
   for (const l of errorTable(cases, fit.before, fit.after)) io.out(l);
+  for (const l of holdoutLines(held, cases.length)) io.out(l);
   io.out(`wrote ${path} (extends ${base.name ?? "nothing: the base is a file, written whole"})`);
   if (isLocalProfile(path)) io.out("(this machine's profile: git ignores profiles/hardware/local-*.json)");
   io.out(`use it: paraplan plan --model <preset|file> --profile ${dirname(path) === hardwareDir() ? basename(path, ".json") : path}`);

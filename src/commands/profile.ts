@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { basename, resolve } from "node:path";
 import { PythonMissing } from "../../executor/errors.js";
 import { checkPython, pythonPath } from "../../executor/python.js";
-import { UserError, exitFor } from "../errors.js";
+import { INTERNAL_STATUS, UserError, exitFor, internalErrorLine, printable } from "../errors.js";
 import type { Io } from "../io.js";
 import { packageRoot } from "../load.js";
 import { PROFILE_USAGE, type ProfileArgs, parseProfileArgs } from "../profile/args.js";
@@ -13,7 +13,7 @@ import { buildProfile } from "../profile/build.js";
 import { type Detected, type Runner, closestBuiltin, detect, firstGpus, runQuiet } from "../profile/detect.js";
 import type { Measurements } from "../profile/events.js";
 import { estimateLine, estimateProfileSeconds } from "../profile/duration.js";
-import { defaultLocalPath, readProfile, today, writeProfile } from "../profile/files.js";
+import { checkWritable, defaultLocalPath, readProfile, today, writeProfile } from "../profile/files.js";
 import { type MeasureOptions, measure } from "../profile/measure.js";
 import { type ProgressBar, stderrBar } from "../profile/progress.js";
 import { detectionLines, resultLines } from "../profile/report.js";
@@ -45,6 +45,10 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
     return EXIT_PROFILE.noDevice;
   }
   const found = args.gpus === undefined ? all : firstGpus(all, args.gpus);
+  // An unknown --base is bad input even under --detect (it would print it as the "closest built-in").
+  const given = args.base === undefined ? null : readProfile(args.base, "--base");
+  if (given !== null && given.name === null)
+    throw new UserError(`--base: "${args.base}" is a file; name a profile in profiles/hardware (the measured profile extends it by name)`);
   const baseName = args.base ?? closestBuiltin(found);
   if (args.detectOnly) {
     if (args.json) io.out(JSON.stringify({ host, detected: found, base: baseName }));
@@ -53,7 +57,11 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   }
   if (baseName === null)
     throw new UserError(`no built-in profile matches the GPU "${found.gpus[0]!.name}"; pass --base NAME, a built-in whose datasheet peaks and link rates fit this GPU`);
-  const base = readProfile(baseName, "--base");
+  const base = given ?? readProfile(baseName, "--base");
+  // Where the results go, checked before minutes of measuring: never a built-in (the default
+  // cluster and every profile `sameAs` it would change), a directory that can be made and written.
+  const out = checkWritable(args.out ?? defaultLocalPath(), "--out", defaultLocalPath());
+  const raw = args.raw === undefined ? undefined : checkWritable(args.raw, "--raw");
   const root = packageRoot();
   const env = deps.env ?? process.env;
   const python = pythonPath(root, env);
@@ -63,7 +71,6 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
     throw new PythonMissing(
       `torch ${info.torch} at ${python} sees ${info.cudaDevices} CUDA device(s) but ${ranks} are to be profiled; point PARAPLAN_PYTHON at a CUDA build of torch (and check CUDA_VISIBLE_DEVICES)`,
     );
-  const out = resolve(args.out ?? defaultLocalPath());
   const estimate = estimateProfileSeconds(base.hw, { device: found.device, ranks, quick: args.quick, collectives: args.collectives });
   if (!args.json) {
     for (const l of detectionLines(found, host, baseName)) io.out(l);
@@ -99,9 +106,9 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
     ranks,
   });
   const path = writeProfile(out, built.profile);
-  if (args.raw) {
+  if (raw !== undefined) {
     try {
-      writeFileSync(resolve(args.raw), JSON.stringify({ host, detected: found, measurements: m, fits: built.link.fits }, null, 2) + "\n");
+      writeFileSync(raw, JSON.stringify({ host, detected: found, measurements: m, fits: built.link.fits }, null, 2) + "\n");
     } catch (e) {
       throw new UserError(`--raw: cannot write "${args.raw}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
@@ -133,7 +140,7 @@ export async function profileCommand(argv: string[], io: Io, deps: ProfileDeps =
     // UserError → 2, PythonMissing → 4, ProfileFailed → 3 (src/errors.ts)
     const exit = exitFor(e);
     if (exit === null) throw e;
-    io.err(`paraplan: ${exit.message}`);
+    io.err(`paraplan: ${printable(exit.message)}`);
     return exit.status;
   }
 }
@@ -147,8 +154,8 @@ export function runProfile(argv: string[], io: Io): number {
       process.exitCode = code;
     },
     (e: unknown) => {
-      io.err(`paraplan: internal error: ${(e as Error)?.stack ?? String(e)}`);
-      process.exitCode = 70;
+      io.err(internalErrorLine(e));
+      process.exitCode = INTERNAL_STATUS;
     },
   );
   return 0;

@@ -16,8 +16,10 @@ The profile extends the closest built-in for what one node cannot measure (the n
   --ranks N           CPU ranks for the collectives (default 2)
   --gpus N            GPUs to profile: the first N that nvidia-smi lists (default: all; N ≤ 1,048,576)
   --quick             a coarse pass: few shapes, few message sizes
-  --out FILE          default profiles/hardware/local-<host>.json
-  --base NAME         the built-in to extend (default: the one matching the GPU; cpu on CPU)
+  --out FILE          default profiles/hardware/local-<host>.json; never one of paraplan's own
+                      files; checked writable before measuring (as --raw)
+  --base NAME         the profile in profiles/hardware to extend (default: the built-in matching
+                      the GPU; cpu on CPU)
   --name NAME         the profile's name (default: the file's name)
   --raw FILE          also write every raw measurement and fit as JSON
   --no-collectives    measure the GPU only (the link keeps the base's figures)

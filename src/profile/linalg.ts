@@ -14,11 +14,22 @@ export class SingularFit extends Error {
   }
 }
 
+/** A mathjs failure ("matrix is singular", NaN pivots) as a SingularFit: one line, never the
+ *  library's error (Node prints its minified source line, hundreds of KB, with an uncaught one). */
+function mathjs<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new SingularFit(`least squares: ${(e as Error).message.split("\n")[0]!.slice(0, 200)}`);
+  }
+}
+
 function qrParts(A: number[][]): { R: number[][]; Q: number[][]; n: number } {
   const m = A.length;
   const n = A[0]?.length ?? 0;
   if (n === 0 || m < n) throw new SingularFit(`least squares needs at least as many rows (${m}) as unknowns (${n})`);
-  const { Q, R } = math.qr(A) as unknown as { Q: number[][]; R: number[][] };
+  if (!A.every((r) => r.every(Number.isFinite))) throw new SingularFit("least squares: the matrix has a value that is not a finite number");
+  const { Q, R } = mathjs(() => math.qr(A) as unknown as { Q: number[][]; R: number[][] });
   return { Q, R, n };
 }
 
@@ -37,12 +48,14 @@ export function conditionEstimate(A: number[][]): number {
 /** x minimising ‖A·x − b‖₂ (A is m×n, m ≥ n, full column rank). */
 export function leastSquares(A: number[][], b: number[]): number[] {
   if (A.length !== b.length) throw new Error("least squares: A and b differ in rows");
+  if (!b.every(Number.isFinite)) throw new SingularFit("least squares: the right-hand side has a value that is not a finite number");
   const { Q, R, n } = qrParts(A);
-  const qtb = math.multiply(math.transpose(Q), b.map((v) => [v])) as number[][];
+  const qtb = mathjs(() => math.multiply(math.transpose(Q), b.map((v) => [v])) as number[][]);
   const Rn = R.slice(0, n).map((row) => row.slice(0, n));
   const scale = Math.max(...Rn.map((row, i) => Math.abs(row[i]!)));
   if (Rn.some((row, i) => !(Math.abs(row[i]!) > scale * 1e-12)))
     throw new SingularFit("least squares: the columns are linearly dependent");
-  const x = math.usolve(Rn, qtb.slice(0, n)) as unknown as number[][];
-  return x.map((r) => r[0]!);
+  const x = mathjs(() => math.usolve(Rn, qtb.slice(0, n)) as unknown as number[][]).map((r) => r[0]!);
+  if (!x.every(Number.isFinite)) throw new SingularFit("least squares: the solution is not finite (the columns are nearly dependent)");
+  return x;
 }

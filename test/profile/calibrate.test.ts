@@ -83,9 +83,17 @@ describe("run directories", () => {
     writeFileSync(join(d, "plan.json"), JSON.stringify({ ...planJson, engine: "no-such-engine" }));
     expect(() => readRun(d)).toThrow(/no-such-engine/);
     writeFileSync(join(d, "plan.json"), JSON.stringify(planJson));
+    // Without summary.json: the mean over the steps the worker times for 6 steps (executor/worker/
+    // main.py timed_steps: not the warm-up 1, the instrumented 2 nor the traced 6), (0.2 + 0.3 +
+    // 0.25) / 3 = 0.25; the median of steps 2.. would be 0.3.
+    rmSync(join(d, "summary.json"));
+    const launch = JSON.parse(readFileSync(join(d, "launch.json"), "utf8")) as { training: Record<string, unknown> };
+    writeFileSync(join(d, "launch.json"), JSON.stringify({ ...launch, training: { ...launch.training, steps: 6 } }));
+    writeFileSync(join(d, "metrics.jsonl"), [0.9, 0.5, 0.2, 0.3, 0.25, 0.7].map((t, i) => JSON.stringify({ step: i + 1, stepTime: t })).join("\n") + "\n");
+    expect(readRun(d).measured).toBeCloseTo(0.25, 12);
+    // A summary that records no step time is corrupt, not a reason to fall back.
     writeFileSync(join(d, "summary.json"), "{}");
-    writeFileSync(join(d, "metrics.jsonl"), [0.9, 0.2, 0.3, 0.25].map((t, i) => JSON.stringify({ step: i + 1, stepTime: t })).join("\n") + "\n");
-    expect(readRun(d).measured).toBe(0.25);
+    expect(() => readRun(d)).toThrow(/summary\.json: corrupt summary: measured\.stepTime is undefined/);
   });
 });
 
@@ -138,7 +146,7 @@ describe("paraplan calibrate", () => {
     expect(text).toMatch(/matmul efficiency table \(its highest point\) × 0\.4: 0\.7 → 0\.28/);
     expect(text).toMatch(/attention efficiency × 0\.15: 0\.1 → 0\.015/);
     expect(text).toMatch(/memory-bound efficiency × 0\.7: 0\.6 → 0\.42/);
-    expect(text).toMatch(/mean \|error\|: before \d+%, after 0\.0%/);
+    expect(text).toMatch(/mean \|error\|: before \d+%, after 0\.0% \(in-sample\)$/m);
     expect(text).toMatch(/run1 .* \+0\.0%$/m);
     const p = readProfile(out);
     expect(p.raw).toMatchObject({ name: "cpu-cal", extends: "cpu", measured: true, measuredFields: ["gpu.matmulEfficiency", "gpu.attentionEfficiency", "gpu.memoryBandwidthEfficiency"] });

@@ -79,6 +79,10 @@ describe.skipIf(!hasVenv || !hasWorker).sequential("paraplan calibrate on real C
     }
     const t = capture();
     expect(calibrateCommand([...dirs, "--out", join(dir, "again.json")], t.io)).toBe(0);
-    expect(t.stdout()).toMatch(/mean \|error\|: before \d+%, after [\d.]+%/);
+    expect(t.stdout()).toMatch(/mean \|error\|: before \d+%, after [\d.]+% \(in-sample\)/);
+    // Two runs: each predicted by the fit on the other, in the text and in --json.
+    expect(t.stdout()).toMatch(/^mean \|error\| leave-one-run-out: [\d.]+%$/m);
+    expect(j.leaveOneRunOut.runs.map((r: { dir: string }) => r.dir)).toEqual(dirs);
+    expect(j.meanAbsError.leaveOneRunOut).toBeGreaterThanOrEqual(0);
   }, 300_000);
 });

@@ -11,7 +11,13 @@ least squares on the relative step-time errors, every efficiency kept in (0, 1].
 cannot tell the three apart get one common factor. Each run is priced with the engine profile
 its prediction used (plan.json "engine": paraplan or paraplan-compile), so the factors are the
 hardware's. Writes the calibrated profile (extending the original) and prints each run's
-predicted-against-measured error before and after.
+predicted-against-measured error before and after the fit (in-sample: fitted on these runs) and,
+with 2 runs or more, leave-one-run-out (each run predicted by a fit on the others).
+The step time is the worker's: summary.json's stepTime, else the mean of metrics.jsonl over the
+steps the worker times (not the warm-up, instrumented or traced step). Refused: a run that failed
+or was interrupted (error.json, missing steps), one of fewer than 3 steps, a corrupt or
+implausible step time (outside 1 µs..1 day), a run of another device or of a profile that
+--profile does not extend. A run directory given twice is fitted once.
 
   --profile NAME|FILE        the profile to calibrate (default: the one the runs were planned with)
   --out FILE                 default profiles/hardware/local-<profile>-calibrated.json (git
@@ -20,7 +26,8 @@ predicted-against-measured error before and after.
   --fit auto|separate|common auto: separate factors when the runs can tell them apart
   --json                     print the result as one JSON object
 
-exit status: 0 written, 2 bad input (a run directory unreadable, runs of different profiles)`;
+exit status: 0 written, 2 bad input (a run directory unreadable or refused, runs of different
+profiles, a fit the runs cannot give)`;
 
 export interface CalibrateArgs {
   runs: string[];

@@ -88,6 +88,8 @@ export function fitScales(hw: Hardware, cases: RunCase[], o: FitOptions = {}): F
       return tp.map((v, i) => (v - t[i]!) / (h * T[i]!));
     });
   const before = predict(ONE);
+  const bad = before.findIndex((t) => !(Number.isFinite(t) && t > 0));
+  if (bad >= 0) throw new CalibrationError(`${cases[bad]!.dir}: the planner's predicted step time is ${before[bad]}; the run cannot be fitted`);
   // Which knobs matter for these runs at all.
   const cols = jacobian(ONE, before, KNOBS.map((k) => [k]));
   const norms = cols.map((c) => Math.hypot(...c));
@@ -136,6 +138,12 @@ export function fitScales(hw: Hardware, cases: RunCase[], o: FitOptions = {}): F
         d = leastSquares(cases.map((_, i) => free.map((j) => J[j]![i]!)), r.map((v) => -v));
       } catch (e) {
         if (!(e instanceof SingularFit)) throw e;
+        // With every factor free at the start, nothing at all can be fitted: say so rather than
+        // write the profile unscaled as if it had been fitted.
+        if (it === 0 && free.length === groups.length)
+          throw new CalibrationError(
+            `the runs' step times cannot be fitted (${e.message}); ${mode === "separate" && groups.length > 1 ? "use --fit common, or add runs of other shapes" : "check the measured step times"}`,
+          );
         d = free.map(() => 0);
       }
       free.forEach((j, n) => (step[j] = d[n]!));

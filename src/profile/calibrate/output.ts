@@ -4,6 +4,7 @@ import { fmt } from "../files.js";
 import type { RawProfile } from "../files.js";
 import { clampEfficiency } from "../tables.js";
 import type { FitResult, Knob } from "./fit.js";
+import type { LeaveOneRunOut } from "./holdout.js";
 import type { RunCase } from "./runs.js";
 
 const FIELD: Record<Knob, string> = {
@@ -89,9 +90,26 @@ export function errorTable(cases: RunCase[], before: number[], after: number[]):
   const eb = meanAbs(cases.map((c, i) => relError(before[i]!, c.measured)));
   const ea = meanAbs(cases.map((c, i) => relError(after[i]!, c.measured)));
   return [
-    "predicted against measured step time, error = (predicted − measured) / measured:",
+    "predicted against measured step time, error = (predicted − measured) / measured; after = in-sample (the fit was made on these runs):",
     fmtRow(head),
     ...rows.map(fmtRow),
-    `mean |error|: before ${fmt.pct(eb)}, after ${fmt.pct(ea)}`,
+    `mean |error|: before ${fmt.pct(eb)}, after ${fmt.pct(ea)} (in-sample)`,
+  ];
+}
+
+/** Each run predicted by the fit on the others (./holdout.ts). */
+export function holdoutLines(h: LeaveOneRunOut | null, runs: number): string[] {
+  if (h === null) return [`leave-one-run-out: needs 2 runs or more (${runs} given); the in-sample error above says nothing of other runs`];
+  const rows = h.runs.map((r) => [r.name, secs(r.measured), r.predicted === null ? "—" : secs(r.predicted), r.error === null ? "—" : pct(r.error)]);
+  const head = ["run", "measured", "held out", "error"];
+  const w = head.map((x, j) => Math.max(x.length, ...rows.map((r) => r[j]!.length)));
+  const fmtRow = (r: string[]) => r.map((v, j) => (j === 0 ? v.padEnd(w[j]!) : v.padStart(w[j]!))).join("  ");
+  const why = h.runs.flatMap((r) => (r.reason === undefined ? [] : [`note: ${r.name} not predicted: ${r.reason}`]));
+  return [
+    `leave-one-run-out: each run predicted by a fit on the other ${runs - 1} (${h.mode === "common" ? "one common factor" : "--fit auto"}):`,
+    fmtRow(head),
+    ...rows.map(fmtRow),
+    ...why,
+    `mean |error| leave-one-run-out: ${h.meanAbsError === null ? "none could be predicted" : fmt.pct(h.meanAbsError)}`,
   ];
 }

@@ -1,6 +1,7 @@
 // An executor run directory (executor/PROTOCOL.md, executor/run-dir.ts) as calibration reads it:
-// what was run — the model (launch.json), the plan and the training (plan.json) — and the step
-// time measured (summary.json, else the steps of metrics.jsonl after the first).
+// what was run — the model (launch.json), the plan and the training (plan.json), the device —
+// and the step time measured (./measured.ts: summary.json, else the worker's timed steps of
+// metrics.jsonl; never a failed or interrupted run).
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { planFromJson } from "../../plan-file.js";
@@ -8,6 +9,7 @@ import { type ModelSpec, type Plan, type Precision, type Training, executorEngin
 import { UserError } from "../../errors.js";
 import { loadModel } from "../../load.js";
 import { loadEngine } from "../../load-engine.js";
+import { measuredStep } from "./measured.js";
 
 export interface RunCase {
   dir: string;
@@ -19,6 +21,8 @@ export interface RunCase {
   gpusPerNode: number;
   /** The profile the run was planned with (plan.json "profile"). */
   profile: string | null;
+  /** Where it ran: "cpu" ranks or "cuda" GPUs (plan.json, summary.json or launch.json "device"). */
+  device: string | null;
   /** Measured step time, seconds. */
   measured: number;
   /** Defaults applied because the run directory does not record them. */
@@ -43,28 +47,6 @@ function json(dir: string, file: string, required: boolean): Obj | null {
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-/** summary.json's measured.stepTime; else the median step of metrics.jsonl after step 1. */
-export function measuredStep(dir: string): number | null {
-  const summary = json(dir, "summary.json", false);
-  const st = isObj(summary?.measured) ? (summary.measured as Obj).stepTime : undefined;
-  if (typeof st === "number" && st > 0) return st;
-  const path = join(dir, "metrics.jsonl");
-  if (!existsSync(path)) return null;
-  const steps = readFileSync(path, "utf8")
-    .split("\n")
-    .filter((l) => l.trim().startsWith("{"))
-    .map((l) => JSON.parse(l) as Obj)
-    .filter((l) => typeof l.stepTime === "number" && (l.stepTime as number) > 0);
-  const later = steps.filter((l) => l.step !== 1);
-  const use = later.length ? later : steps;
-  return use.length ? median(use.map((l) => l.stepTime as number)) : null;
-}
-
 function model(dir: string, launch: Obj | null, plan: Obj): ModelSpec {
   if (isObj(launch?.model)) {
     const parsed = parseModelFile(launch.model, `${basename(dir)}/launch.json model`);
@@ -80,6 +62,8 @@ export function readRun(dirArg: string): RunCase {
   if (!existsSync(dir)) throw new UserError(`run directory "${dirArg}" does not exist`);
   const planJson = json(dir, "plan.json", true)!;
   const launch = json(dir, "launch.json", false);
+  const summary = json(dir, "summary.json", false);
+  const measured = measuredStep(dir, summary, launch);
   const m = model(dir, launch, planJson);
   let plan: Plan;
   try {
@@ -96,7 +80,6 @@ export function readRun(dirArg: string): RunCase {
   const precision = (planJson.precision ?? lt.precision ?? "bf16") as Precision;
   // The software the run was predicted with: the worker's engine profile (plan.json, else the
   // summary's execution), so the fit scales the hardware profile and not the engine's terms.
-  const summary = json(dir, "summary.json", false);
   const execution = isObj(summary?.execution) ? (summary.execution as Obj) : {};
   let engineName = [planJson.engine, execution.engine].find((x): x is string => typeof x === "string");
   if (engineName === undefined) {
@@ -118,8 +101,6 @@ export function readRun(dirArg: string): RunCase {
     overlapGradReduce: overlap === undefined ? engine.dataParallel.overlapGradReduce : overlap === true,
     engine,
   };
-  const measured = measuredStep(dir);
-  if (measured === null) throw new UserError(`${dir}: no measured step time (no summary.json or metrics.jsonl); did the run finish?`);
   return {
     dir,
     name: basename(dir),
@@ -128,6 +109,7 @@ export function readRun(dirArg: string): RunCase {
     training,
     gpusPerNode: Math.max(1, Math.round(gpus / nnodes)),
     profile: typeof planJson.profile === "string" ? planJson.profile : null,
+    device: [planJson.device, summary?.device, launch?.device].find((x): x is string => typeof x === "string") ?? null,
     measured,
     assumed,
   };

@@ -1,0 +1,111 @@
+// The measured step time of an executor run directory, as calibration takes it: only from a run
+// that completed, and only over the steps the worker itself times (executor/worker/main.py
+// timed_steps; executor/PROTOCOL.md "summary"), so that neither the warm-up step 1 (start-up,
+// lazy optimizer states, compilation), nor the instrumented step 2 (FLOP, collective and memory
+// counters), nor the traced last step (torch.profiler) enters a fit. Anything else is refused
+// with one line naming the file and why: a fit to a wrong step time is a silently wrong profile.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { UserError } from "../../errors.js";
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** Plausible seconds per training step. Above: one day (86,400 s), far beyond any step a
+ *  calibration run takes (a 1e308 or a value in the wrong unit is corruption, not a step). Below:
+ *  one microsecond, less than a single CUDA kernel launch (a few µs), where a step runs at least
+ *  a forward, a backward and an optimizer kernel per layer. */
+export const STEP_SECONDS = { min: 1e-6, max: 86_400 } as const;
+
+const plausible = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x >= STEP_SECONDS.min && x <= STEP_SECONDS.max;
+const shown = (x: unknown) => (typeof x === "string" ? JSON.stringify(x) : String(x));
+const range = "seconds from 1e-6 to 86400 (1 µs to 1 day)";
+
+/** executor/worker/main.py: measured_step, traced_step and timed_steps, for `steps` steps. */
+export function timedSteps(steps: number): { timed: number[]; probe: number } {
+  const probe = steps >= 2 ? 2 : 1;
+  const traced = steps >= 4 ? steps : null;
+  const kept: number[] = [];
+  for (let k = 1; k <= steps; k++) if (k !== 1 && k !== probe && k !== traced) kept.push(k);
+  return { timed: kept.length ? kept : [probe], probe };
+}
+
+/** A run of fewer than 3 steps: the worker's stepTime is then the warm-up or the instrumented step. */
+function refuseUntimed(dir: string, timed: number[], probe: number): void {
+  if (timed.includes(1)) throw new UserError(`${dir}: its only timed step is the warm-up step 1 (start-up included); calibrate runs of 3 steps or more (execute --steps 3)`);
+  if (timed.includes(probe)) throw new UserError(`${dir}: its only timed step is the instrumented step ${probe} (counters running); calibrate runs of 3 steps or more (execute --steps 3)`);
+}
+
+/** error.json (executor/run.ts writeFailure) marks a run that failed or was interrupted. */
+function refuseFailed(dir: string): void {
+  const path = join(dir, "error.json");
+  if (!existsSync(path)) return;
+  let why = "did not complete (its error.json is unreadable)";
+  try {
+    const e = JSON.parse(readFileSync(path, "utf8")) as Obj;
+    const f = isObj(e.failure) ? e.failure : {};
+    const kind = typeof f.kind === "string" ? f.kind : "unknown";
+    const steps = typeof e.steps === "number" ? ` after ${e.steps} step(s)` : "";
+    const err = isObj(f.error) ? f.error.message : undefined;
+    const detail = [f.reason, f.message, err].find((x): x is string => typeof x === "string");
+    why =
+      kind === "interrupted"
+        ? `was interrupted${typeof f.signal === "string" ? ` by ${f.signal}` : ""}${steps}`
+        : `failed${steps} (${kind}${detail === undefined ? "" : `: ${detail.split("\n")[0]!.slice(0, 160)}`})`;
+  } catch {
+    // an error.json at all says the run did not complete
+  }
+  throw new UserError(`${dir}: the run ${why}, says its error.json; calibrate only runs that completed`);
+}
+
+/** summary.json's measured.stepTime, checked: the launcher writes it only for a completed run. */
+function fromSummary(dir: string, summary: Obj): number {
+  const path = join(dir, "summary.json");
+  const m = summary.measured;
+  const st = isObj(m) ? m.stepTime : undefined;
+  if (!plausible(st)) throw new UserError(`${path}: corrupt summary: measured.stepTime is ${shown(st)}, not ${range}`);
+  const worker = isObj(summary.worker) ? summary.worker : {};
+  const timed = worker.timedSteps;
+  if (Array.isArray(timed) && timed.length > 0) refuseUntimed(dir, timed as number[], typeof worker.measuredStep === "number" ? worker.measuredStep : 2);
+  return st;
+}
+
+/** Without summary.json: the mean of metrics.jsonl's step times over the worker's timed steps. */
+function fromMetrics(dir: string, launch: Obj | null): number {
+  const path = join(dir, "metrics.jsonl");
+  const training = isObj(launch?.training) ? launch.training : {};
+  const steps = training.steps;
+  if (typeof steps !== "number" || !Number.isInteger(steps) || steps < 1 || steps > 1e6)
+    throw new UserError(`${dir}: no summary.json, and launch.json records no training.steps to tell which steps the worker timed; did the run finish?`);
+  const { timed, probe } = timedSteps(steps);
+  refuseUntimed(dir, timed, probe);
+  const times = new Map<number, number>();
+  readFileSync(path, "utf8")
+    .split("\n")
+    .forEach((text, i) => {
+      if (text.trim() === "") return;
+      let line: unknown;
+      try {
+        line = JSON.parse(text);
+      } catch (e) {
+        throw new UserError(`${path}:${i + 1}: not a JSON line (truncated or corrupt: ${(e as Error).message})`);
+      }
+      if (!isObj(line) || typeof line.step !== "number") throw new UserError(`${path}:${i + 1}: not a step line (no "step")`);
+      if (!plausible(line.stepTime)) throw new UserError(`${path}:${i + 1}: stepTime is ${shown(line.stepTime)}, not ${range}`);
+      times.set(line.step, line.stepTime);
+    });
+  const missing = timed.filter((k) => !times.has(k));
+  if (missing.length)
+    throw new UserError(
+      `${dir}: interrupted: metrics.jsonl has ${times.size} of ${steps} steps and no summary.json (the worker times steps ${timed.join(", ")}); calibrate only runs that completed`,
+    );
+  return timed.reduce((s, k) => s + times.get(k)!, 0) / timed.length; // the worker's mean (main.py _mean)
+}
+
+/** The measured step time of a completed run, seconds; a UserError naming the file otherwise. */
+export function measuredStep(dir: string, summary: Obj | null, launch: Obj | null): number {
+  refuseFailed(dir);
+  if (summary !== null) return fromSummary(dir, summary);
+  if (!existsSync(join(dir, "metrics.jsonl"))) throw new UserError(`${dir}: no measured step time (no summary.json or metrics.jsonl); did the run finish?`);
+  return fromMetrics(dir, launch);
+}

@@ -1,0 +1,83 @@
+// `paraplan profile` checks where its results go before it measures anything, never overwrites
+// paraplan's own files (a built-in profile changed would change the default cluster and every
+// profile `sameAs` it), and refuses an unknown --base even under --detect.
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { profileCommand } from "../../src/commands/profile.js";
+import { writeProfile } from "../../src/profile/files.js";
+import { ROOT, capture, fixtureRunner, tmp } from "./helpers.js";
+
+const BUILTIN = join(ROOT, "profiles", "hardware", "dgx-h100.json");
+
+/** Deps whose measurement records that it was called (and fails: no test here should reach it). */
+function spy() {
+  const calls: number[] = [];
+  return {
+    calls,
+    deps: {
+      run: fixtureRunner("dgx-h100"),
+      host: "dgx1",
+      checkPython: () => ({ python: "python", torch: "2.5.1", cudaDevices: 8 }),
+      measure: async () => {
+        calls.push(1);
+        throw new Error("measured although the output could not be written");
+      },
+    },
+  };
+}
+
+describe("paraplan profile --out", () => {
+  it("refuses a built-in profile (also through a link) before measuring, and leaves it as it was", async () => {
+    const before = readFileSync(BUILTIN, "utf8");
+    const link = join(tmp(), "h100.json");
+    symlinkSync(BUILTIN, link);
+    for (const out of [BUILTIN, link]) {
+      const s = spy();
+      const c = capture();
+      expect(await profileCommand(["--out", out], c.io, s.deps)).toBe(2);
+      expect(c.err).toEqual([expect.stringMatching(/^paraplan: --out .*\.json is one of paraplan's own files; write elsewhere \(default: .*local-.*\.json\)$/)]);
+      expect(s.calls).toEqual([]);
+    }
+    expect(readFileSync(BUILTIN, "utf8")).toBe(before);
+    // writeProfile itself refuses, whoever calls it.
+    expect(() => writeProfile(BUILTIN, { name: "x", extends: "dgx-h100" })).toThrow(/one of paraplan's own files/);
+    expect(readFileSync(BUILTIN, "utf8")).toBe(before);
+  });
+
+  it("an --out, --raw or directory that cannot be written stops before measuring", async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "file"), "x");
+    for (const argv of [
+      ["--out", join(dir, "file", "sub", "p.json")],
+      ["--out", join(dir, "ok.json"), "--raw", join(dir, "file", "raw.json")],
+      ["--out", dir],
+    ]) {
+      const s = spy();
+      const c = capture();
+      expect(await profileCommand(argv, c.io, s.deps)).toBe(2);
+      expect(c.err).toHaveLength(1);
+      expect(c.err[0]).toMatch(/^paraplan: --(out|raw): cannot write ".*": .*\((ENOTDIR|EISDIR)\)$/);
+      expect(s.calls).toEqual([]);
+    }
+  });
+});
+
+describe("paraplan profile --base", () => {
+  it("an unknown --base is exit 2 naming it, with --detect too; a file is not a name to extend", async () => {
+    const c = capture();
+    expect(await profileCommand(["--detect", "--base", "nonexistent"], c.io, spy().deps)).toBe(2);
+    expect(c.err).toEqual(["paraplan: --base: unknown profile \"nonexistent\"; name one in profiles/hardware or a .json file"]);
+    expect(c.out).toEqual([]);
+    const f = join(tmp(), "mine.json");
+    writeFileSync(f, JSON.stringify({ name: "mine", extends: "dgx-h100" }));
+    const s = spy();
+    const d = capture();
+    expect(await profileCommand(["--base", f, "--out", join(tmp(), "p.json")], d.io, s.deps)).toBe(2);
+    expect(d.err).toEqual([expect.stringMatching(/^paraplan: --base: ".*mine\.json" is a file; name a profile in profiles\/hardware/)]);
+    expect(s.calls).toEqual([]);
+    const ok = capture();
+    expect(await profileCommand(["--detect", "--base", "hgx-h200"], ok.io, spy().deps)).toBe(0);
+    expect(ok.stdout()).toMatch(/hgx-h200/);
+  });
+});
