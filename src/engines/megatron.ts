@@ -16,6 +16,7 @@ import {
   describe,
   layersPerStage,
   llamaStyle,
+  nodeLayout,
 } from "./engine-plan.js";
 import { megatronModelRefusal, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { megatronMoeArgs, megatronMoeRefusal } from "./moe-args.js";
@@ -138,14 +139,23 @@ function overlays(release: Release): Fixed[] {
   return out;
 }
 
+/** torchrun's per-node and node counts for the plan's GPUs, as the torchrun export writes them. */
+function launcherWords(t: EngineContext["training"], hw: EngineContext["hw"]): string {
+  const l = nodeLayout(t, hw);
+  return typeof l === "string" ? "<launcher flags>" : `--nproc-per-node ${l.perNode} --nnodes ${l.nodes}`;
+}
+
 function files(ctx: EngineContext) {
   const { model: m, plan: p, training: t, hw } = ctx;
   const header = [
     `Megatron-LM pretrain_gpt.py arguments: ${m.name} on ${t.gpus} x ${hw.gpuName}${ctx.options.profileName ? ` (${ctx.options.profileName})` : ""}`,
     `plan: ${describe(p)}`,
     `names from ${ctx.release.label}`,
-    "add your data, tokenizer, learning-rate and checkpoint arguments, then:",
-    "  torchrun <launcher flags> pretrain_gpt.py $(grep -v '^#' megatron-args.txt)",
+    "add your data, tokenizer, learning-rate and checkpoint arguments, then on each node:",
+    `  torchrun ${launcherWords(t, hw)} <rendezvous flags> pretrain_gpt.py $(grep -v '^#' megatron-args.txt)`,
+    // The arguments have no GPU count (Megatron-LM takes it from torchrun's world): a read-back
+    // without it takes --gpus or the model file's.
+    `plan --from megatron-args.txt reads this plan back with --gpus ${t.gpus} (the arguments do not state the GPU count)`,
   ];
   // validate_args: tensor and context parallel want CUDA_DEVICE_MAX_CONNECTIONS=1, Megatron-FSDP
   // asserts it is not 1 (with FSDP the former is only a warning on Hopper and earlier).
