@@ -9,9 +9,12 @@ export const HF_MODELLED = new Set([
   "num_hidden_layers", "hidden_size", "num_attention_heads", "num_key_value_heads", "head_dim",
   "intermediate_size", "vocab_size", "max_position_embeddings", "hidden_act", "hidden_activation",
   "tie_word_embeddings", "rope_theta", "rope_scaling", "rms_norm_eps", "layer_norm_eps",
-  "layer_norm_epsilon", "sliding_window", "sliding_window_size", "use_sliding_window",
-  "max_window_layers", "layer_types", "attention_dropout", "hidden_dropout", "attention_bias",
-  "mlp_bias", "model_type", "_name_or_path",
+  "layer_norm_epsilon", "sliding_window", "use_sliding_window", "max_window_layers", "layer_types",
+  "attention_dropout", "hidden_dropout", "attention_bias", "mlp_bias", "model_type", "_name_or_path",
+  // Gemma 3's pattern of global layers when layer_types is absent; Gemma 2's published copy of
+  // sliding_window (accepted only when equal to it: hf-families.ts). Which family reads which of
+  // these keys is hf-families.ts's table: a key the model_type's config does not read is refused.
+  "sliding_window_pattern", "sliding_window_size",
   // Mixture of experts (Mixtral, Qwen2-MoE, Qwen3-MoE, OLMoE, DeepSeek-V2/V3; hf-moe.ts): experts,
   // top-k, shared experts and widths, which layers are MoE, the router's scoring (DeepSeek-V3's
   // sigmoid router carries a bias per expert); DeepSeek's latent attention ranks and head widths;
@@ -39,6 +42,9 @@ export const HF_HARMLESS = new Set([
   "scale_attn_weights", "scale_attn_by_inverse_layer_idx", "reorder_and_upcast_attn",
   "output_attentions", "output_hidden_states", "return_dict", "is_decoder", "problem_type",
   "embedding_dropout",
+  // Rotary details that change frequencies, not work: Phi-3's length where LongRoPE switches
+  // factors, Gemma 3's base of its local layers' RoPE. The attention kernel transformers picks.
+  "original_max_position_embeddings", "rope_local_base_freq", "_attn_implementation",
   // Routing settings that choose which experts a token goes to, or scale or balance their outputs,
   // without changing how many run or how wide they are: DeepSeek's group-limited selection
   // (topk_method, n_group, topk_group; report §2.1.2), its output scale and top-k normalisation,
@@ -57,8 +63,9 @@ export const HF_HARMLESS = new Set([
 
 /** Refused by name: architectures paraplan does not model (partial rotary, parallel blocks,
  *  ALiBi, …). Other families' expert layouts (Llama 4's interleave_moe_layer_step, Jamba's
- *  expert_layer_period, DBRX's ffn_config) are refused by their architectural names below. A refused key whose value is null, false or 0 states the
- *  feature is off and is accepted. */
+ *  expert_layer_period, DBRX's ffn_config) are refused by their architectural names below. A
+ *  refused key whose value is null, false or 0 states the feature is off and is accepted, as is a
+ *  rotary fraction of 1 (every dimension rotary). */
 export const HF_REFUSED: Record<string, string> = {
   partial_rotary_factor: "rotary embeddings on part of each head",
   rotary_pct: "rotary embeddings on part of each head",
@@ -95,6 +102,8 @@ export function classifyHfKey(key: string, value: unknown): KeyVerdict {
     return { kind: "refused", reason: `a key named after a built-in property of JavaScript objects, not a transformers config key: paraplan refuses it rather than guess` };
   const off = value === null || value === false || value === 0;
   const refused = Object.hasOwn(HF_REFUSED, key) ? HF_REFUSED[key] : undefined;
+  // Rotary embeddings on all of each head (factor 1.0) are ordinary rotary embeddings.
+  if (value === 1 && (key === "partial_rotary_factor" || key === "rotary_pct")) return { kind: "harmless" };
   if (refused !== undefined) return off ? { kind: "harmless" } : { kind: "refused", reason: `paraplan does not model ${refused}` };
   const fragment = ARCHITECTURAL.find((f) => key.toLowerCase().includes(f));
   if (fragment !== undefined && !off)

@@ -9,6 +9,8 @@
 //   DeepSeek-V2/3 n_routed_experts, n_shared_experts, num_experts_per_tok, moe_intermediate_size,
 //                 first_k_dense_replace, moe_layer_freq, scoring_func; kv_lora_rank, q_lora_rank,
 //                 qk_nope_head_dim, qk_rope_head_dim, v_head_dim; num_nextn_predict_layers
+// An absent key takes the family's config-class default (hf-families.ts passes them: DeepSeek's
+// latent attention is on without its keys, as transformers builds it), or is refused as missing.
 import type { MlaSpec, MoeSpec } from "../types.js";
 import { MODEL_BOUNDS, formatBound } from "./bounds.js";
 import type { Parsed } from "./result.js";
@@ -42,6 +44,11 @@ export interface HfExpertsFamily {
   /** The key of the family's expert count (Mixtral num_local_experts, Qwen-MoE and OLMoE
    *  num_experts, DeepSeek n_routed_experts); absent: the family has no experts. */
   expertsKey?: string;
+  /** The config class's values of absent keys (hf-families.ts: DeepSeek's latent-attention ranks,
+   *  first_k_dense_replace and n_shared_experts; Qwen2-MoE's shared_expert_intermediate_size). */
+  defaults?: Readonly<Record<string, number>>;
+  /** Keys the family cannot build with None: null is refused naming the key. */
+  required?: readonly string[];
 }
 
 /** Transformers' names of one count: MixtralConfig and Qwen3MoeConfig map num_experts to
@@ -70,10 +77,17 @@ export function hfExperts(c: Obj, origin: string, family: HfExpertsFamily = {}):
     ["num_nextn_predict_layers", MODEL_BOUNDS.mtpLayers, 0],
   ];
   for (const [key, bound, min] of specs) {
+    if (c[key] === null && family.required?.includes(key))
+      return { ok: false, message: `${origin}: field "${key}": null (model_type "${family.modelType}" cannot be built with None there); state it` };
     const r = count(c, key, bound, min);
     if (!r.ok) return { ok: false, message: `${origin}: ${r.message}` };
-    read[key] = r.value;
+    const fallback = family.defaults !== undefined && Object.hasOwn(family.defaults, key) ? family.defaults[key] : undefined;
+    read[key] = c[key] === undefined ? fallback : r.value;
   }
+  // DeepSeek's attention is always latent (DeepseekV2Attention, DeepseekV3Attention): a zero rank
+  // is not "no latent attention" there.
+  if (family.required?.includes("kv_lora_rank") && read.kv_lora_rank === 0)
+    return { ok: false, message: `${origin}: field "kv_lora_rank": 0: model_type "${family.modelType}" always compresses keys and values (latent attention); state its rank` };
   const out: HfExperts = {};
   // The expert count under two names with two values: which one transformers keeps depends on the
   // order it sets them, so neither is taken.
@@ -134,6 +148,7 @@ export function hfExperts(c: Obj, origin: string, family: HfExpertsFamily = {}):
     };
     if (read.moe_intermediate_size === undefined && read.intermediate_size !== undefined) out.ffnHidden = read.intermediate_size;
   }
+  // Latent attention: stated by kv_lora_rank, or always on in DeepSeek (the class's defaults).
   if ((read.kv_lora_rank ?? 0) > 0) {
     for (const k of ["qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"])
       if (read[k] === undefined) return missing(origin, k, `"kv_lora_rank" describes latent attention, which needs it`);

@@ -60,17 +60,17 @@ describe("every key modelled, accepted or refused", () => {
   });
   it("an unknown key that looks architectural is refused by name; metadata is accepted", () => {
     const base = raw("qwen2.5-7b.json");
-    // Half a latent attention (a rank without its head widths) is refused naming what is missing.
-    expect(message(parseHfConfig({ ...base, kv_lora_rank: 512 }, "c.json", "x"))).toContain('"qk_nope_head_dim": missing ("kv_lora_rank" describes latent attention');
+    // Latent attention in a family whose config does not read it is refused naming the key.
+    expect(message(parseHfConfig({ ...base, kv_lora_rank: 512 }, "c.json", "x"))).toContain('"kv_lora_rank" 512 is not read by qwen2\'s config (transformers Qwen2Config');
     expect(message(parseHfConfig({ ...base, local_window_stride: 64 }, "c.json", "x"))).toContain('"local_window_stride": an unknown key that looks architectural (it contains "window")');
     expect(message(parseHfConfig({ ...base, num_experts: 60 }, "c.json", "x"))).toContain('"num_experts"');
     expect(parseHfConfig({ ...base, num_experts: 0, chat_template_name: "x" }, "c.json", "x").ok).toBe(true);
     expect(classifyHfKey("attn_logit_softcapping", 50).kind).toBe("harmless");
     expect(classifyHfKey("hidden_size", 1).kind).toBe("modelled");
   });
-  it("rope scaling other than Llama 3.1's and activations paraplan does not model are refused", () => {
+  it("rope scaling of a type paraplan does not know and activations it does not model are refused", () => {
     const base = raw("qwen2.5-7b.json");
-    expect(message(parseHfConfig({ ...base, rope_scaling: { type: "yarn", factor: 4 } }, "c.json", "x"))).toContain('"rope_scaling" of type "yarn"');
+    expect(message(parseHfConfig({ ...base, rope_scaling: { type: "mrope", mrope_section: [16, 24, 24] } }, "c.json", "x"))).toContain('"rope_scaling" of type "mrope"');
     expect(message(parseHfConfig({ ...base, hidden_act: "relu" }, "c.json", "x"))).toContain('hidden_act "relu"');
   });
   it("Llama 3.1's rope_scaling is read", () => {

@@ -27,9 +27,9 @@ describe("layer_types", () => {
     expect(fail(parseHfConfig({ ...gemma, layer_types: alternating.slice(0, 40) }, "c.json", "x"))).toBe('c.json: "layer_types" has 40 entries for num_hidden_layers 42: one per layer');
   });
   it("sliding layers without a window stated are refused", () => {
-    const qwen = raw("qwen3-30b-a3b.json"); // sliding_window null, 48 layers
-    const types = Array.from({ length: 48 }, (_, i) => (i < 4 ? "sliding_attention" : "full_attention"));
-    expect(fail(parseHfConfig({ ...qwen, use_sliding_window: true, layer_types: types }, "c.json", "x"))).toContain('"layer_types" lists 4 "sliding_attention" layers without "sliding_window"');
+    const qwen = raw("qwen2.5-7b.json"); // Qwen2Config reads layer_types; 28 layers
+    const types = Array.from({ length: 28 }, (_, i) => (i < 4 ? "sliding_attention" : "full_attention"));
+    expect(fail(parseHfConfig({ ...qwen, use_sliding_window: true, sliding_window: null, layer_types: types }, "c.json", "x"))).toContain('"layer_types" lists 4 "sliding_attention" layers without "sliding_window"');
   });
 });
 

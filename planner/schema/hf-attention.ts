@@ -1,0 +1,86 @@
+// A HuggingFace config's attention facts beyond its widths: which layers attend over a sliding
+// window (layer_types, or the family's own rule when it is absent) and the rotary scaling.
+import type { ModelSpec } from "../types.js";
+import type { HfFamily } from "./hf-families.js";
+import type { Parsed } from "./result.js";
+
+/** The keys of a config.json this file reads (hf-config.ts's schema has checked their types). */
+export interface HfAttentionKeys {
+  model_type?: string | undefined;
+  num_hidden_layers: number;
+  sliding_window?: number | null | undefined;
+  use_sliding_window?: boolean | undefined;
+  layer_types?: string[] | undefined;
+  sliding_window_pattern?: number | undefined;
+  rope_scaling?: Record<string, unknown> | null | undefined;
+}
+
+const LAYER_TYPES = ["full_attention", "sliding_attention"];
+
+/** The window is in force: Qwen's classes keep sliding_window only when use_sliding_window is
+ *  True (its default False: Qwen2Config, Qwen2MoeConfig, Qwen3Config, Qwen3MoeConfig set
+ *  sliding_window to None otherwise); every other family that reads sliding_window when it is not
+ *  None (use_sliding_window false there is refused by hf-families.ts: those classes do not read
+ *  it); never in a family without windows (Llama, Gemma, DeepSeek, OLMo, GPT-2). */
+const windowOn = (c: HfAttentionKeys, f: HfFamily) =>
+  f.reads.has("sliding_window") && (c.sliding_window ?? undefined) !== undefined && (f.windowLayers !== "flag" || c.use_sliding_window === true);
+
+/** layer_types names every layer's attention: one entry per layer, each one paraplan models. */
+export function checkLayerTypes(c: HfAttentionKeys, f: HfFamily, origin: string): Parsed<void> {
+  const t = c.layer_types;
+  if (t === undefined) return { ok: true, value: undefined };
+  const odd = t.findIndex((x) => !LAYER_TYPES.includes(x));
+  if (odd >= 0)
+    return { ok: false, message: `${origin}: "layer_types"[${odd}] ${JSON.stringify(t[odd])}: paraplan models "full_attention" and "sliding_attention" layers only` };
+  if (t.length !== c.num_hidden_layers)
+    return { ok: false, message: `${origin}: "layer_types" has ${t.length} entries for num_hidden_layers ${c.num_hidden_layers}: one per layer` };
+  const local = t.filter((x) => x === "sliding_attention").length;
+  const off = f.windowLayers === "flag" && c.use_sliding_window !== true;
+  if (local > 0 && (c.sliding_window ?? undefined) === undefined && !off)
+    return { ok: false, message: `${origin}: "layer_types" lists ${local} "sliding_attention" layers without "sliding_window": the window is not stated` };
+  return { ok: true, value: undefined };
+}
+
+/** Layers with a sliding window: layer_types when given, else the family's rule (hf-families.ts):
+ *  Mistral, Mixtral and Phi-3 window every layer (their attention passes config.sliding_window;
+ *  Jiang et al. 2023); Gemma 2 alternates, even layers local (Gemma Team 2024 §2); Gemma 3 makes
+ *  every sliding_window_pattern-th layer global (Gemma3TextConfig, default 6: 5 local to 1
+ *  global: Gemma Team 2025, the Gemma 3 technical report); Qwen's layer pattern without layer_types differs between
+ *  transformers versions, so it is refused. */
+export function windowOf(c: HfAttentionKeys, f: HfFamily, origin: string): Parsed<{ slidingWindow?: number; slidingWindowLayers?: number }> {
+  if (!windowOn(c, f)) return { ok: true, value: {} };
+  const w = c.sliding_window!;
+  const layers = c.num_hidden_layers;
+  if (c.layer_types !== undefined) {
+    const local = c.layer_types.filter((t) => t === "sliding_attention").length;
+    return { ok: true, value: { slidingWindow: w, slidingWindowLayers: local } };
+  }
+  if (f.windowLayers === "all") return { ok: true, value: { slidingWindow: w, slidingWindowLayers: layers } };
+  if (f.windowLayers === "alternate") return { ok: true, value: { slidingWindow: w, slidingWindowLayers: Math.ceil(layers / 2) } };
+  if (f.windowLayers === "pattern") {
+    const pattern = c.sliding_window_pattern ?? 6;
+    return { ok: true, value: { slidingWindow: w, slidingWindowLayers: layers - Math.floor(layers / pattern) } };
+  }
+  return { ok: false, message: `${origin}: "sliding_window" ${w} without "layer_types": which layers use the window is not stated for model_type "${c.model_type ?? "(none)"}"; add "layer_types" or remove the key if no layer uses it` };
+}
+
+/** Scalings that change the rotary frequencies (and YaRN's and LongRoPE's elementwise attention
+ *  scale), not the work: modeling_rope_utils.py's ROPE_INIT_FUNCTIONS less "llama3", which
+ *  paraplan carries; "su" is Phi-3's old name of longrope (Phi3Config). */
+const FREQUENCY_ONLY = ["default", "linear", "dynamic", "yarn", "longrope", "su"];
+
+export function ropeScalingOf(c: HfAttentionKeys, origin: string): Parsed<ModelSpec["ropeScaling"] | undefined> {
+  const s = c.rope_scaling;
+  if (s === null || s === undefined) return { ok: true, value: undefined };
+  const type = s.rope_type ?? s.type;
+  if (type === undefined || type === null)
+    return { ok: false, message: `${origin}: "rope_scaling" has no "rope_type" (nor "type"): state which scaling (${[...FREQUENCY_ONLY.slice(0, 5), "llama3"].join(", ")}), or remove the key (null) for none` };
+  if (typeof type === "string" && FREQUENCY_ONLY.includes(type)) return { ok: true, value: undefined };
+  if (type !== "llama3")
+    return { ok: false, message: `${origin}: "rope_scaling" of type ${JSON.stringify(type)}: paraplan reads ${[...FREQUENCY_ONLY.slice(0, 5), "llama3"].join(", ")} (rotary frequencies only, no work)` };
+  const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : NaN);
+  const v = { factor: num("factor"), lowFreqFactor: num("low_freq_factor"), highFreqFactor: num("high_freq_factor"), originalMaxPositions: num("original_max_position_embeddings") };
+  if (Object.values(v).some((x) => !Number.isFinite(x) || x <= 0))
+    return { ok: false, message: `${origin}: "rope_scaling" of type llama3 needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings` };
+  return { ok: true, value: { type: "llama3", ...v } };
+}
