@@ -84,7 +84,7 @@ export function finalNormParams(m: ModelSpec): number {
  *  positions have one row per position of the sequence length seqLen. */
 export function totalParams(m: ModelSpec, seqLen: number): number {
   const embed = m.vocab * m.hidden;
-  const pos = m.positional === "learned" ? seqLen * m.hidden : 0;
+  const pos = m.positional === "learned" ? positionRows(m, seqLen) * m.hidden : 0;
   const out = m.tiedEmbeddings ? 0 : m.vocab * m.hidden;
   return layersParams(m, false) + embed + pos + out + finalNormParams(m);
 }
@@ -109,7 +109,7 @@ export function layersParams(m: ModelSpec, active: boolean): number {
  *  too: `inputEmbedding: true`. Learned positions are a lookup as well (counted with it). */
 export function activeParams(m: ModelSpec, seqLen: number, o: { inputEmbedding?: boolean } = {}): number {
   // A tied matrix is one set of weights: counted once, as the head.
-  const embed = o.inputEmbedding ? (m.tiedEmbeddings ? 0 : m.vocab * m.hidden) + (m.positional === "learned" ? seqLen * m.hidden : 0) : 0;
+  const embed = o.inputEmbedding ? (m.tiedEmbeddings ? 0 : m.vocab * m.hidden) + (m.positional === "learned" ? positionRows(m, seqLen) * m.hidden : 0) : 0;
   return layersParams(m, true) + embed + m.vocab * m.hidden + finalNormParams(m);
 }
 
@@ -131,6 +131,10 @@ export function stageParamsPerGpu(
   const s = stageParamSplit(m, seqLen, tp, pp, layersInStage, stage, ep, etp);
   return s.dense + s.expert;
 }
+
+/** Rows of the learned position table: the model's own (a config.json's n_positions), else the
+ *  sequence planned (a table made for it). */
+export const positionRows = (m: ModelSpec, seqLen: number): number => m.positionTable ?? seqLen;
 
 /** A stage's parameters on one GPU, split into the dense ones (sharded by ZeRO over dp·cp) and
  *  the routed experts' (1/(ep·etp) of each MoE layer's experts, sharded over edp; Megatron-Core
@@ -166,7 +170,7 @@ export function stageParamSplit(
     dense += (nMoe + mtp) * moeDense + mtp * mtpExtraParams(m);
     expert += (nMoe + mtp) * moeRouted;
   } else if (last) dense += mtpCount(m) * (layer + mtpExtraParams(m));
-  const embed = (vPad * m.hidden) / tp + (m.positional === "learned" ? seqLen * m.hidden : 0);
+  const embed = (vPad * m.hidden) / tp + (m.positional === "learned" ? positionRows(m, seqLen) * m.hidden : 0);
   // Tied embeddings: one matrix where a rank holds both ends ("only": no pipeline, or rank 0 of a
   // V schedule, zbv and dualpipev, cost/memory.ts stageHolds); a copy on each end otherwise.
   const output = m.tiedEmbeddings && (pp === 1 || stage === "only") ? 0 : (vPad * m.hidden) / tp;

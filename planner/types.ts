@@ -95,6 +95,10 @@ export interface ModelSpec {
   /** Where defaultSeqLen came from when paraplan chose it (a HuggingFace config's
    *  min(max_position_embeddings, 8192)): said on the `assumed:` line. */
   defaultSeqLenAssumed?: string;
+  /** Rows of a learned position table (GPT-2's n_positions, a config.json's max_position_embeddings
+   *  for learned positions): its parameters, and the longest sequence it can train. Absent: a table
+   *  of the planned sequence length (paraplan's own model files). */
+  positionTable?: number;
   /** The architecture fields a paraplan model file left to their defaults (mlp, positional,
    *  kvHeads, ffnHidden, tiedEmbeddings), with the values taken: said on the `assumed:` line. */
   defaultsAssumed?: string;

@@ -58,6 +58,9 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   // A HuggingFace config's default is paraplan's choice, not the file's: said (planner/schema/hf-config.ts).
   if (args.seqLen === undefined && model.defaultSeqLenAssumed !== undefined) assumed.push(model.defaultSeqLenAssumed);
   if (model.defaultsAssumed !== undefined) assumed.push(model.defaultsAssumed);
+  // A learned position table has one row per position it trains: a longer sequence cannot run.
+  if (model.positional === "learned" && model.positionTable !== undefined && seqLen > model.positionTable)
+    throw new UserError(`--seq ${seqLen}: ${model.name} has a learned position table of ${model.positionTable} rows (max_position_embeddings / n_positions): it cannot train longer sequences`);
   let gpus = args.gpus;
   if (gpus === undefined) {
     gpus = model.gpus ?? hw.gpusPerNode;

@@ -216,5 +216,10 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   );
   if (!parsed.ok) return said(parsed);
   const why = c.max_position_embeddings > HF_DEFAULT_SEQ_CAP ? `min(max_position_embeddings ${c.max_position_embeddings}, ${HF_DEFAULT_SEQ_CAP})` : "max_position_embeddings";
-  return { ok: true, value: { ...parsed.value, defaultSeqLenAssumed: `sequence ${seqLen} = ${why} of ${origin} (--seq to change)` } };
+  // A learned position table has max_position_embeddings rows (GPT-2's n_positions = 1024): its
+  // parameters whatever the sequence planned, and the longest one it trains (plan-request.ts).
+  if (!rope && c.max_position_embeddings > MODEL_BOUNDS.seqLen)
+    return { ok: false, message: `${origin}: "max_position_embeddings" ${c.max_position_embeddings} rows of learned positions is more than ${MODEL_BOUNDS.seqLen.toLocaleString("en-US")}` };
+  const table = rope ? {} : { positionTable: c.max_position_embeddings };
+  return { ok: true, value: { ...parsed.value, ...table, defaultSeqLenAssumed: `sequence ${seqLen} = ${why} of ${origin} (--seq to change)` } };
 }

@@ -16,7 +16,7 @@ import { type CpCall, cpCallExposed } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
 import { edpOf } from "../layout/groups.js";
 import { rankLayers } from "../layout/stages.js";
-import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, stageParamSplit } from "../model.js";
+import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, positionRows, stageParamSplit } from "../model.js";
 import { vShaped } from "./schedule.js";
 import type { Hardware, Link, ModelSpec, Plan, Schedule, Training, ZeroStage } from "../types.js";
 
@@ -178,7 +178,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     backward: extras ? { compute: hbm(hw, embedBwd), tp: tpOf("tp-embedding", "backward") } : ZERO_PASS,
     recompute: ZERO_PASS,
     weightGrad: ZERO_PASS,
-    bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? t.seqLen * h : 0)),
+    bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? positionRows(m, t.seqLen) * h : 0)),
   };
   // Output layer: its tp collectives are wire "tp-head"; the closed form leaves them out.
   const headOut: ParamOpCost = {

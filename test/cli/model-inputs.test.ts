@@ -44,6 +44,22 @@ describe("plan --model config.json (Qwen2.5-7B, max_position_embeddings 131072)"
   });
 });
 
+// GPT-2's learned position table has n_positions = 1024 rows: 124,439,808 parameters (the
+// published count) at any sequence; it was sized by the sequence planned (125.2M at --seq 2048,
+// a length the table cannot train).
+describe("a config.json with learned positions (GPT-2)", () => {
+  const path = tempFile("gpt2.json", hf("gpt2.json"));
+  it("counts n_positions rows whatever the sequence, and refuses a longer sequence naming --seq", async () => {
+    for (const seq of ["256", "1024"]) {
+      const r = await runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--seq", seq, "--top", "1", "--json", "--simulate-top", "0"]);
+      expect(JSON.parse(r.stdout).model.params).toBe(124_439_808);
+    }
+    const long = await runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--seq", "2048"]);
+    expect(long.code).toBe(2);
+    expect(long.stderr.trim()).toBe("paraplan: --seq 2048: gpt2 has a learned position table of 1024 rows (max_position_embeddings / n_positions): it cannot train longer sequences");
+  });
+});
+
 // A Llama 3 8B file without "mlp" was priced as GELU (6.2B parameters, not 8.0B) with no word.
 describe("a paraplan model file that leaves architecture fields to their defaults", () => {
   const llama = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), "..", "..", "profiles", "models", "llama3-8b.json"), "utf8"));
