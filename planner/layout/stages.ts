@@ -128,9 +128,12 @@ export function inFlightPerChunk(schedule: Schedule, pp: number, vpp: number, ra
   if (vpp === 1) return [inFlightMicroBatches(schedule, pp, rank, microBatches)];
   if (schedule === "zb1p") return Array.from({ length: vpp }, () => Math.min(pp, microBatches));
   const n = Math.min(microBatches * vpp, (vpp - 1) * pp + 2 * (pp - 1 - rank) + 1);
-  const out = Array.from({ length: vpp }, () => 0);
-  for (let i = 0; i < n; i++) out[Math.floor((i % (pp * vpp)) / pp)]!++;
-  return out;
+  // The i-th forward (i < n) is of chunk ⌊(i mod p·v)/p⌋: per chunk, p per full round of p·v
+  // forwards and what the last, partial round reaches (closed form: a loop over n made this
+  // O(p²·v) over a split's ranks, 13 of 20 s for 10,000 layers on 1,048,576 GPUs).
+  const rounds = Math.floor(n / (pp * vpp));
+  const rest = n - rounds * pp * vpp;
+  return Array.from({ length: vpp }, (_, j) => rounds * pp + Math.min(pp, Math.max(0, rest - j * pp)));
 }
 
 /** The form "first, middle…equal, last" of a split (Megatron-Core's uneven pipeline: one count for
