@@ -102,6 +102,22 @@ describe("the fullest rank sets the memory", () => {
   });
 });
 
+describe("interleaved warm-up per chunk", () => {
+  // The definition (Narayanan et al. 2021 §2.2.2): forward i < N = min(m·v, (v−1)·p + 2(p−1−r) + 1)
+  // is of local chunk ⌊(i mod p·v)/p⌋; counted one by one here, in closed form in stages.ts.
+  it("the closed form counts each chunk's forwards as the loop over them does", () => {
+    for (let pp = 2; pp <= 7; pp++)
+      for (let vpp = 2; vpp <= 5; vpp++)
+        for (const m of [1, 2, pp, 2 * pp + 1, 4 * pp * vpp])
+          for (let rank = 0; rank < pp; rank++) {
+            const n = Math.min(m * vpp, (vpp - 1) * pp + 2 * (pp - 1 - rank) + 1);
+            const loop = Array.from({ length: vpp }, () => 0);
+            for (let i = 0; i < n; i++) loop[Math.floor((i % (pp * vpp)) / pp)]!++;
+            expect(inFlightPerChunk("interleaved", pp, vpp, rank, m)).toEqual(loop);
+          }
+  });
+});
+
 describe("a V's rank 0 holds both ends of the model", () => {
   // GPT-3 1.3B ties its embeddings (Brown et al. 2020, as GPT-2): in zbv/dualpipev rank 0 holds the
   // first and the last stage, so one V×h matrix serves the input and the output layer; it was
