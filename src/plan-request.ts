@@ -15,6 +15,8 @@ import {
 } from "../planner/index.js";
 import { UserError } from "./errors.js";
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
+import { CP_MIN_SEQ } from "../planner/cost/context.js";
+import { supportsOf } from "../planner/space.js";
 import { loadModel, loadProfile } from "./load.js";
 import { readBuiltins } from "./builtin-table.js";
 import { resolveEngine } from "./plan-engine.js";
@@ -93,6 +95,19 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   if (split) {
     fixed.stageLayers = split;
     assumed.push(`stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: first and last stages lighter; --stage-layers)`);
+  }
+  // --cp-comm / --cp-split for the search's cp where the search tries none would change nothing
+  // (space.ts cpCandidates): said, as --cp 2 there is refused, rather than ignored.
+  if (fixed.cp === undefined && (fixed.cpComm !== undefined || fixed.cpSplit !== undefined)) {
+    const flag = fixed.cpComm !== undefined ? `--cp-comm ${fixed.cpComm}` : `--cp-split ${fixed.cpSplit}`;
+    const why = model.moe !== undefined
+      ? `${model.name} is a mixture of experts, which paraplan plans without context parallel`
+      : supportsOf(engine).contextParallel.length === 0
+        ? `engine ${engine.name} has no context parallel`
+        : seqLen < CP_MIN_SEQ
+          ? `context parallel is searched from ${CP_MIN_SEQ.toLocaleString("en-US")} tokens, and the sequence is ${seqLen.toLocaleString("en-US")} (--cp N fixes it)`
+          : null;
+    if (why !== null) throw new UserError(`${flag}: ${why}; the flag would change nothing, drop it`);
   }
   const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, fixed);
   if (bad) throw new UserError(issueLine(bad, args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));

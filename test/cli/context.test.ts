@@ -44,3 +44,19 @@ describe("plan with context parallel", () => {
     expect(moe.stderr).toMatch(/cp 2 with a mixture-of-experts model is not modelled/);
   });
 });
+
+// --cp-comm / --cp-split for a search that tries no context parallel were accepted and ignored
+// (a Mixtral plan "with ring attention" had none), where --cp 2 is refused.
+describe("a cp exchange or cut for a search without context parallel", () => {
+  it("is exit 2 saying why the search has no cp: a mixture of experts, a sequence under 16,384 tokens", async () => {
+    const moe = await runCli(["plan", "--model", "mixtral-8x7b", "--gpus", "64", "--cp-comm", "ring"]);
+    expect(moe.code).toBe(2);
+    expect(isOneLine(moe.stderr)).toBe(true);
+    expect(moe.stderr).toContain("--cp-comm ring: mixtral-8x7b is a mixture of experts, which paraplan plans without context parallel");
+    const short = await runCli(["plan", "--model", "llama3-8b", "--seq", "8192", "--cp-split", "contiguous"]);
+    expect(short.code).toBe(2);
+    expect(short.stderr).toContain("--cp-split contiguous: context parallel is searched from 16,384 tokens, and the sequence is 8,192 (--cp N fixes it)");
+    // with --cp the flags fix its exchange, whatever the sequence
+    expect((await runCli(["plan", "--model", "llama3-8b", "--seq", "8192", "--gpus", "16", "--cp", "2", "--cp-comm", "allgather", "--top", "1", "--simulate-top", "0"])).code).toBe(0);
+  });
+});
