@@ -26,6 +26,10 @@ export function planJson(p: PlanResult, simulated?: SimSummary) {
     ...(p.order ? { order: p.order } : {}),
     ...(p.orderReason ? { orderReason: p.orderReason } : {}),
     memory: { ...p.memory },
+    // Whose memory that is: the fullest pipeline stage ("first", "last", "middle" with its index
+    // from 0, "only" without a pipeline), as the text names it (layout/stages.ts worstStageName).
+    worstStage: p.worstStage,
+    ...(p.worstStageIndex !== undefined ? { worstStageIndex: p.worstStageIndex } : {}),
     time: { ...p.time },
     tokensPerSecond: p.tokensPerSecond,
     tflopsPerGpu: p.tflopsPerGpu,

@@ -58,8 +58,10 @@ describe("a good split", () => {
     expect(r.stdout).toContain("pp 4 (stage layers 5,7,7,5)");
     expect(r.stdout).toMatch(/pipeline stage 2 of 4, the fullest/);
     const j = await runCli([...PLAN, "--stage-layers", "5,7,7,5", "--top", "2", "--json"]);
-    const plans = (JSON.parse(j.stdout) as { plans: { stageLayers?: number[] }[] }).plans;
+    const plans = (JSON.parse(j.stdout) as { plans: { stageLayers?: number[]; worstStage: string; worstStageIndex?: number }[] }).plans;
     expect(plans.map((p) => p.stageLayers)).toEqual([[5, 7, 7, 5], [5, 7, 7, 5]]);
+    // the stage the text names, in the JSON too (index from 0: "stage 2 of 4")
+    expect([plans[0]!.worstStage, plans[0]!.worstStageIndex]).toEqual(["middle", 1]);
   });
   it("export --format megatron writes the first and last stage's layers", async () => {
     const r = await runCli(["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "16", "--global-batch", "64", "--stage-layers", "5,7,7,5", "--tp", "1", "--zero", "1"]);
