@@ -32,6 +32,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
           startInteractive();
           return 0;
         }
+        // (stderr: the usage on stdout and exit 0 stay what scripts get)
+        if (io === processIo) io.err("paraplan: the interactive planner needs a terminal (stdin and stdout); printing the usage");
         io.out(USAGE);
         return 0;
       case "help":

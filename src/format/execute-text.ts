@@ -9,7 +9,7 @@ import type { Figures, NotComparable, Summary } from "../../executor/summary.js"
 import type { PlanResult } from "../../planner/index.js";
 import { join } from "node:path";
 import { describePlan } from "./plan-text.js";
-import { compact, count, gib, percent, seconds, table } from "./units.js";
+import { compact, count, gib, percent, seconds, size, table } from "./units.js";
 
 const BAR = 20;
 
@@ -27,8 +27,7 @@ export const redraw = (line: string) => `\r${line}\x1b[K`;
 
 const signed = (x: number | null) => (x === null ? "—" : `${x >= 0 ? "+" : ""}${percent(x)}`);
 const orDash = (x: number | null, f: (v: number) => string) => (x === null ? "—" : f(x));
-const bytes = (b: number | null) =>
-  b === null ? "—" : b >= 2 ** 30 ? gib(b) : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(1)} KiB`;
+const bytes = (b: number | null) => (b === null ? "—" : size(b));
 
 const FIGURES: [string, keyof Figures][] = [
   ["step time", "stepTime"],

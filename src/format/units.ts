@@ -25,6 +25,12 @@ export function gib(bytes: number): string {
   return g >= 100 ? `${grouped(g)} GiB` : g >= 10 ? `${g.toFixed(1)} GiB` : `${g.toFixed(2)} GiB`;
 }
 
+/** A measured size: GiB from 1 GiB, below it MiB, below 1 MiB KiB (a small CPU run's peak is not
+ *  "0.00 GiB"); `paraplan execute` and the interactive planner's run screen print it so. */
+export function size(bytes: number): string {
+  return bytes >= 2 ** 30 ? gib(bytes) : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
 export function seconds(s: number): string {
   if (s === 0) return "0";
   if (s >= 100) return `${grouped(s)} s`;

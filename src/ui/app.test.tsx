@@ -2,9 +2,10 @@
 // every frame within 80 × 24.
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
-import { search } from "../../planner/index.js";
+import { type PlanResult, search } from "../../planner/index.js";
 import { App } from "./app.js";
 import type { Services } from "./core/controller.js";
+import { planSlug } from "./core/export.js";
 import { startSearchJob } from "./core/search-job.js";
 import { KEY, allOptions, fakeExecutor, overflow, sessionOf, smallOptions, testServices, tick, waitFor } from "./test-utils.js";
 
@@ -119,7 +120,7 @@ describe("the interactive planner", () => {
     unmount();
   });
 
-  it("exports the plan in detail as plan-<model>-<tp>x<pp>x<dp>.json (e), and quitting stops a run", async () => {
+  it("exports the plan in detail as plan-<model>-<every dimension>.json (e), never over an earlier one, and quitting stops a run", async () => {
     const files = new Map<string, string>();
     const run = fakeExecutor();
     const onQuit = vi.fn();
@@ -133,11 +134,27 @@ describe("the interactive planner", () => {
     stdin.write("e");
     await tick();
     const [path, text] = [...files.entries()][0]!;
-    const plan = JSON.parse(text) as { tp: number; pp: number; dp: number };
-    expect(path).toBe(`/work/x/plan-llama3-8b-${plan.tp}x${plan.pp}x${plan.dp}.json`);
-    expect(lastFrame()).toContain(`wrote plan-llama3-8b-${plan.tp}x${plan.pp}x${plan.dp}.json in /work/x`);
+    const plan = JSON.parse(text) as PlanResult;
+    const name = `plan-llama3-8b-${planSlug(plan)}`;
+    expect(path).toBe(`/work/x/${name}.json`);
+    expect(lastFrame()).toContain(`wrote ${name}.json in /work/x`);
+    // Again: a new file, named in the message; the first is kept.
+    stdin.write("e");
+    await tick();
+    expect([...files.keys()]).toEqual([`/work/x/${name}.json`, `/work/x/${name}-2.json`]);
+    // (wrapped over two lines at 80 columns)
+    expect(lastFrame()!.split("\n").join(" ")).toContain(`wrote ${name}-2.json in /work/x (${name}.json already there: kept)`);
+    // The next plan of the table: another name.
+    stdin.write(KEY.down);
+    await tick();
+    stdin.write("e");
+    await tick();
+    expect(files.size).toBe(3);
+    expect([...files.keys()][2]).not.toContain(name);
+    stdin.write(KEY.up);
+    await tick();
     expect(lastFrame()).toContain(`tp ${plan.tp} · pp ${plan.pp}`);
-    expect(Object.keys(plan)).toEqual(["tp", "pp", "dp", "cp", "ep", "etp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule", "memory", "time", "tokensPerSecond", "tflopsPerGpu", "mfu", "hfu"]);
+    expect(Object.keys(plan)).toEqual(["tp", "pp", "dp", "cp", "ep", "etp", "vpp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule", "memory", "worstStage", "time", "tokensPerSecond", "tflopsPerGpu", "mfu", "hfu"]);
     stdin.write("x");
     await tick();
     expect(run.inputs[0]!.plan).toMatchObject(plan);

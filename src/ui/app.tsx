@@ -1,11 +1,12 @@
 // The interactive planner: one store (src/ui/core), a controller for keys and side effects,
 // and a screen per step — setup → results → detail / frontier → execute.
 import { Box, Text, useApp, useInput, useStdin, useStdout } from "ink";
-import { useEffect, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
 import { Controller, type Services } from "./core/controller.js";
 import { HINT, toKeyPresses } from "./core/keys.js";
 import { createStore, currentPlan, reducer, tablePlans } from "./core/reducer.js";
 import { screenTitle } from "./core/chrome.js";
+import { type Terminal, frameLayout, terminalOf } from "./core/frame.js";
 import type { SetupOptions } from "./core/setup.js";
 import { type AppState, initialState, screenOf } from "./core/state.js";
 import { DetailScreen } from "./detail-screen.js";
@@ -16,41 +17,45 @@ import { ResultsScreen } from "./results-screen.js";
 import { SetupScreen } from "./setup-screen.js";
 import { ACCENT } from "./theme.js";
 
-// The terminal's size, following resizes; fixed sizes (tests) override it.
-interface Size {
-  width: number;
-  height: number;
-}
+/** Clear the screen, cursor home. */
+const CLEAR = "\x1b[2J\x1b[H";
 
-/** Wider terminals get at most this many columns (the bars and tables stay readable). */
-const MAX_WIDTH = 120;
-
-function measure(cols: number | undefined, rows: number | undefined): Size {
-  // One line short of the terminal: a frame as tall as the screen makes ink clear and redraw it.
-  return { width: Math.max(60, Math.min(MAX_WIDTH, cols ?? 80)), height: Math.max(20, (rows ?? 24) - 1) };
-}
-
-function useTerminalSize(width?: number, height?: number): Size {
+/**
+ * The terminal's size, following resizes; fixed sizes (tests) override it. The listener goes
+ * before ink's own, so that the frame is laid out for the new size (a sync update) before ink
+ * draws it again: the old frame, wider than a narrowed terminal, would wrap into more lines than
+ * ink erases. `clear`: start the new size on a clear screen (the terminal re-wraps what is on it).
+ */
+function useTerminal(width: number | undefined, height: number | undefined, clear: boolean): Terminal {
   const { stdout } = useStdout();
-  const [size, setSize] = useState(() => measure(stdout.columns, stdout.rows));
-  useEffect(() => {
-    const onResize = () => setSize(measure(stdout.columns, stdout.rows));
-    stdout.on("resize", onResize);
-    return () => {
-      stdout.off("resize", onResize);
-    };
-  }, [stdout]);
-  return { width: width ?? size.width, height: height ?? size.height };
+  const subscribe = useCallback(
+    (changed: () => void) => {
+      const onResize = () => {
+        if (clear) stdout.write(CLEAR);
+        changed();
+      };
+      stdout.prependListener("resize", onResize);
+      return () => {
+        stdout.off("resize", onResize);
+      };
+    },
+    [stdout, clear],
+  );
+  // Renders again when the size changes (the snapshot), reading it from stdout.
+  useSyncExternalStore(subscribe, () => `${stdout.columns}×${stdout.rows}`);
+  return terminalOf(stdout.columns, stdout.rows, width, height);
 }
 
 export interface AppProps {
   options: SetupOptions;
   services: Services;
-  /** Fixed size (tests); default: the terminal's. */
+  /** Fixed size of the frame (tests), the terminal one row taller; default: the terminal's. */
   width?: number;
   height?: number;
   /** Called on quit (default: unmount the app). */
   onQuit?: () => void;
+  /** Clear the screen on a resize (the alternate screen of `paraplan`; default: no). */
+  clearOnResize?: boolean;
 }
 
 function Body({ state, width, height }: { state: AppState; width: number; height: number }) {
@@ -71,12 +76,12 @@ function Body({ state, width, height }: { state: AppState; width: number; height
   return <SetupScreen setup={state.setup} options={state.options} width={width} height={height} />;
 }
 
-export function App({ options, services, width, height, onQuit }: AppProps) {
+export function App({ options, services, width, height, onQuit, clearOnResize = false }: AppProps) {
   const { exit } = useApp();
   const [store] = useState(() => createStore(reducer, initialState(options)));
   const [controller] = useState(() => new Controller(store, services, () => (onQuit ?? exit)()));
   const state = useSyncExternalStore(store.subscribe, store.getState);
-  const size = useTerminalSize(width, height);
+  const terminal = useTerminal(width, height, clearOnResize);
   const { isRawModeSupported } = useStdin();
   useInput(
     (input, key) => {
@@ -86,24 +91,40 @@ export function App({ options, services, width, height, onQuit }: AppProps) {
   );
   useEffect(() => () => controller.dispose(), [controller]);
   const screen = screenOf(state);
-  const bodyHeight = size.height - 3;
+  const layout = frameLayout(terminal, state.message?.text ?? null);
+  if (layout.kind === "too-small")
+    return (
+      <Box flexDirection="column" overflow="hidden">
+        {layout.lines.map((l, i) => (
+          <Text key={i} color="yellow">
+            {l}
+          </Text>
+        ))}
+      </Box>
+    );
+  // Clipped to the terminal: drawn at a resize before this component has the new size, the old
+  // frame must not be wider than the terminal (its lines would wrap into more than ink erases).
   return (
-    <Box flexDirection="column" width={size.width}>
-      <Box justifyContent="space-between" width={size.width}>
-        <Text bold color={ACCENT}>
-          {screenTitle(state)}
+    <Box flexDirection="column" overflow="hidden">
+      <Box flexDirection="column" width={layout.width}>
+        <Box justifyContent="space-between" width={layout.width}>
+          <Text bold color={ACCENT} wrap="truncate-end">
+            {screenTitle(state)}
+          </Text>
+          <Text color="gray">? keys · q quit</Text>
+        </Box>
+        <Box height={layout.body} flexDirection="column" overflow="hidden">
+          <Body state={state} width={layout.width} height={layout.body} />
+        </Box>
+        {layout.message.map((l, i) => (
+          <Text key={i} color={state.message?.tone === "error" ? "red" : "green"} wrap="truncate-end">
+            {l}
+          </Text>
+        ))}
+        <Text color="gray" wrap="truncate-end">
+          {HINT[screen]}
         </Text>
-        <Text color="gray">? keys · q quit</Text>
       </Box>
-      <Box height={bodyHeight} flexDirection="column">
-        <Body state={state} width={size.width} height={bodyHeight} />
-      </Box>
-      <Text color={state.message?.tone === "error" ? "red" : "green"} wrap="truncate-end">
-        {state.message?.text ?? " "}
-      </Text>
-      <Text color="gray" wrap="truncate-end">
-        {HINT[screen]}
-      </Text>
     </Box>
   );
 }

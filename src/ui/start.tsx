@@ -18,7 +18,8 @@ export async function startInteractive(): Promise<number> {
   process.stdout.write(ALT_SCREEN_ON);
   process.once("exit", restore);
   try {
-    const app = render(<App options={options} services={services} />, { exitOnCtrlC: false });
+    // On the alternate screen: a resize starts on a clear screen (the terminal re-wraps what is on it).
+    const app = render(<App options={options} services={services} clearOnResize />, { exitOnCtrlC: false });
     await app.waitUntilExit();
   } finally {
     process.off("exit", restore);

@@ -108,9 +108,15 @@ export function fakeExecutor(note = "no GPU here: on 8 CPU ranks (cpu profile)")
   return run;
 }
 
-/** The real services with a fake executor and files written into `files`. */
+/** The real services with a fake executor and files written into `files` (a path already there
+ *  fails with EEXIST, as the real writer does). */
 export function testServices(run: FakeRun, files: Map<string, string> = new Map(), cwd = "/tmp/paraplan-ui"): Services {
-  return { ...defaultServices(run.port), cwd: () => cwd, writeFile: (path, text) => void files.set(path, text) };
+  const writeFile = (path: string, text: string) => {
+    if (files.has(path)) throw Object.assign(new Error(`EEXIST: file already exists, open '${path}'`), { code: "EEXIST" });
+    files.set(path, text);
+  };
+  const exists = (path: string) => [...files.keys()].some((f) => f === path || f.startsWith(`${path}/`));
+  return { ...defaultServices(run.port), cwd: () => cwd, writeFile, exists };
 }
 
 export const best = (plans: readonly PlanResult[]) => [...plans].sort((a, b) => b.tokensPerSecond - a.tokensPerSecond)[0]!;

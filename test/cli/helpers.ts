@@ -54,6 +54,7 @@ export const PLAN_KEYS = [
   "sequenceParallel",
   "schedule",
   "memory",
+  "worstStage",
   "time",
   "tokensPerSecond",
   "tflopsPerGpu",

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { search } from "../../planner/index.js";
 import { buildRequest } from "../../src/plan-request.js";
 import { parsePlanArgs } from "../../src/plan-args.js";
+import { planSlug } from "../../src/ui/core/export.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = join(ROOT, "dist", "src", "cli.js");
@@ -71,6 +72,17 @@ describe("paraplan with no arguments", () => {
     expect(setup).toMatch(/Model\s+‹ gpt3-like \(175B parameters\) ›/);
     expect(setup).toContain("1,024 GPUs = 128 nodes × 8");
 
+    // Narrower than the layout: the message saying so (ink first draws the old frame at the new
+    // width, whose wrapped lines it does not all erase: a few may stay above); back to 80 × 24,
+    // the setup again, whole.
+    tmux("resize-window", "-t", SESSION, "-x", "50", "-y", "30");
+    const small = await waitForScreen((s) => /have\s+50×30/.test(s), "the too-small message");
+    expect(small).toMatch(/^terminal too small: need at least 60×20,\s+have\s+50×30 \(enlarge it; q quits\)$/m);
+    expect(small).not.toMatch(/Sequence|Global batch/);
+    tmux("resize-window", "-t", SESSION, "-x", "80", "-y", "24");
+    const again = await waitForScreen((s) => s.startsWith("paraplan · setup") && !s.includes("too small") && s.includes("1,024 GPUs"), "the setup after the resize");
+    expect(again).toMatch(/Model\s+‹ gpt3-like \(175B parameters\) ›/);
+
     press("Enter");
     const results = await waitForScreen((s) => s.includes("done in"), "the finished search", 120_000);
     const req = buildRequest(parsePlanArgs(["--model", "gpt3-like"]));
@@ -88,7 +100,7 @@ describe("paraplan with no arguments", () => {
     expect(detail).toMatch(/^bubble /m);
 
     press("e");
-    const name = `plan-gpt3-like-${top.tp}x${top.pp}x${top.dp}.json`;
+    const name = `plan-gpt3-like-${planSlug(top)}.json`;
     await waitForScreen((s) => s.includes(`wrote ${name}`), "the export message");
     expect(JSON.parse(readFileSync(join(cwd, name), "utf8"))).toMatchObject({ tp: top.tp, pp: top.pp, dp: top.dp, zero: top.zero });
 

@@ -8,14 +8,18 @@ import { exportEngineConfigs, exportPlan } from "./export.js";
 import { type KeyPress, commandFor } from "./keys.js";
 import { type Store, currentPlan } from "./reducer.js";
 import { type Cancel, type SearchJobOptions, type SearchProgress, startSearchJob } from "./search-job.js";
-import { type EngineOption, type ModelOption, type ProfileOption, type Session, engineOption, expandHome, modelOption, profileOption, sessionFor } from "./setup.js";
+import { type EngineOption, FIELD_LABEL, type ModelOption, type ProfileOption, type Session, engineOption, expandHome, modelOption, profileOption, sessionFor } from "./setup.js";
+import { fieldProblems } from "./setup-reducer.js";
 import { type AppState, chosenEngine, chosenModel, chosenProfile, screenOf } from "./state.js";
 
 export interface Services {
   startSearch: (session: Session, onUpdate: (p: SearchProgress) => void) => Cancel;
   execute: ExecutePort;
   cwd: () => string;
+  /** Writes a new file (default: fails with EEXIST rather than overwrite). */
   writeFile?: (path: string, text: string) => void;
+  /** Whether a file or folder is there (default: the file system's). */
+  exists?: (path: string) => boolean;
   loadModelFile: (path: string) => ModelOption;
   loadProfileFile: (path: string) => ProfileOption;
   loadEngineFile: (path: string) => EngineOption;
@@ -78,6 +82,11 @@ export class Controller {
   /** Build the request from the setup and start the chunked search. */
   plan(): void {
     const { setup, options } = this.state;
+    const problems = fieldProblems(setup);
+    if (problems.length > 0) {
+      const named = problems.map((p) => `${FIELD_LABEL[p.field]} (${p.problem})`).join(", ");
+      return this.dispatch({ type: "setup/error", message: `not planned: fix ${named}` });
+    }
     let session: Session;
     try {
       session = sessionFor({ model: chosenModel(setup, options), profile: chosenProfile(setup, options), engine: chosenEngine(setup, options), nodes: setup.nodes, perNode: setup.perNode, batch: setup.batch, seq: setup.seq });
@@ -108,7 +117,7 @@ export class Controller {
     const p = currentPlan(this.state);
     const session = this.state.session;
     if (!p || !session) return this.dispatch({ type: "message", message: { text: "no plan to export", tone: "error" } });
-    const r = exportPlan(session.request.model.name, p, this.services.cwd(), this.services.writeFile);
+    const r = exportPlan(session.request.model.name, p, this.services.cwd(), this.services.writeFile, this.services.exists);
     this.dispatch({ type: "message", message: { text: r.message, tone: r.ok ? "info" : "error" } });
   }
 
@@ -116,7 +125,7 @@ export class Controller {
     const p = currentPlan(this.state);
     const session = this.state.session;
     if (!p || !session) return this.dispatch({ type: "message", message: { text: "no plan to export", tone: "error" } });
-    const r = exportEngineConfigs(session.request, p, this.services.cwd(), this.services.writeFile);
+    const r = exportEngineConfigs(session.request, p, this.services.cwd(), this.services.writeFile, undefined, this.services.exists);
     this.dispatch({ type: "message", message: { text: r.message, tone: r.ok ? "info" : "error" } });
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -6,19 +6,20 @@ import { main } from "../../cli.js";
 import { search } from "../../../planner/index.js";
 import { sessionOf } from "../test-utils.js";
 import { planJson } from "../../../executor/plan-json.js";
-import { exportEngineConfigs, exportFileName, exportPlan, safeName } from "./export.js";
+import { exportEngineConfigs, exportFileName, exportPlan, planSlug, safeName } from "./export.js";
+import { planKey } from "./frontier.js";
 
 const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-export-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("export", () => {
-  it("writes plan-<model>-<tp>x<pp>x<dp>.json with plan --json's plans[] entry", async () => {
+  it("writes plan-<model>-<every dimension>.json with plan --json's plans[] entry", async () => {
     const req = sessionOf("llama3-8b", 1, 8, 16).request;
     const top = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
     const r = exportPlan(req.model.name, top, dir);
     expect(r.ok).toBe(true);
-    expect(r.path).toBe(join(dir, `plan-llama3-8b-${top.tp}x${top.pp}x${top.dp}.json`));
-    expect(r.message).toBe(`wrote plan-llama3-8b-${top.tp}x${top.pp}x${top.dp}.json in ${dir}`);
+    expect(r.path).toBe(join(dir, `plan-llama3-8b-${planSlug(top)}.json`));
+    expect(r.message).toBe(`wrote plan-llama3-8b-${planSlug(top)}.json in ${dir}`);
     const out: string[] = [];
     await main(["plan", "--model", "llama3-8b", "--gpus", "8", "--global-batch", "16", "--json"], { out: (t) => out.push(t), err: () => {} });
     // The same plan's entry in plan --json (without the optional simulation figures, which
@@ -36,22 +37,22 @@ describe("export", () => {
     expect(safeName("..")).toBe("model");
     const req = sessionOf("tiny", 1, 1).request;
     const p = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
-    expect(exportFileName("tiny", p)).toBe("plan-tiny-1x1x1.json");
+    expect(exportFileName("tiny", p)).toBe("plan-tiny-tp1-pp1-dp1-z0-mb8.json");
     const r = exportPlan("tiny", p, join(dir, "missing", "dir"));
     expect(r.ok).toBe(false);
-    expect(r.message).toMatch(/^cannot write .*plan-tiny-1x1x1\.json: ENOENT/);
+    expect(r.message).toMatch(/^cannot write .*plan-tiny-tp1-pp1-dp1-.*\.json: ENOENT/);
   });
 
   it("e and g name the absolute directory they write in, also for a relative working directory", () => {
     const req = sessionOf("tiny", 1, 1).request;
     const p = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
     const rel = relative(process.cwd(), dir);
-    const e = exportPlan("tiny", p, rel, () => {});
-    expect(e.path).toBe(join(dir, "plan-tiny-1x1x1.json"));
-    expect(e.message).toBe(`wrote plan-tiny-1x1x1.json in ${dir}`);
-    const g = exportEngineConfigs(req, p, rel, () => {}, () => {});
-    expect(g.path).toBe(join(dir, "paraplan-export-tiny-1x1x1"));
-    expect(g.message).toMatch(new RegExp(`^wrote [a-z, ]+ configs in paraplan-export-tiny-1x1x1/ under ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(;|$)`));
+    const e = exportPlan("tiny", p, rel, () => {}, () => false);
+    expect(e.path).toBe(join(dir, `plan-tiny-${planSlug(p)}.json`));
+    expect(e.message).toBe(`wrote plan-tiny-${planSlug(p)}.json in ${dir}`);
+    const g = exportEngineConfigs(req, p, rel, () => {}, () => {}, () => false);
+    expect(g.path).toBe(join(dir, `paraplan-export-tiny-${planSlug(p)}`));
+    expect(g.message).toMatch(new RegExp(`^wrote [a-z, ]+ configs in paraplan-export-tiny-${planSlug(p)}/ under ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(;|$)`));
   });
 
   it("g writes every engine's configuration of the plan, and names the engines that cannot run it", () => {
@@ -60,7 +61,7 @@ describe("export", () => {
     const z3 = search(req.model, req.hw, req.training, { zero: 3, pp: 1 }, { top: 1 }).plans[0]!;
     const written = new Map<string, string>();
     const r = exportEngineConfigs(req, z3, dir, (path, text) => written.set(path, text), () => {});
-    const base = join(dir, `paraplan-export-llama3-8b-${z3.tp}x${z3.pp}x${z3.dp}`);
+    const base = join(dir, `paraplan-export-llama3-8b-${planSlug(z3)}`);
     expect(r.ok).toBe(true);
     expect(r.message).toMatch(/^wrote megatron, deepspeed, torchtitan, torchrun, slurm configs in paraplan-export-llama3-8b-/);
     const ds = JSON.parse(written.get(join(base, "deepspeed", "ds_config.json"))!);
@@ -82,7 +83,7 @@ describe("export", () => {
     const z3 = search(fsdp.model, fsdp.hw, fsdp.training, { zero: 3 }, { top: 1 }).plans[0]!;
     const written = new Map<string, string>();
     exportEngineConfigs(fsdp, z3, dir, (path, text) => written.set(path, text), () => {});
-    const base = join(dir, `paraplan-export-llama3-8b-${z3.tp}x${z3.pp}x${z3.dp}`);
+    const base = join(dir, `paraplan-export-llama3-8b-${planSlug(z3)}`);
     // ... the Megatron file reduces as Megatron-Core does (fp32 under bf16: no --grad-reduce-in-bf16)
     // and torchtitan's as FSDP2 does (fp32), as `paraplan export --format …` writes them.
     expect(written.get(join(base, "megatron", "megatron-args.txt"))).not.toContain("--grad-reduce-in-bf16");
@@ -94,5 +95,63 @@ describe("export", () => {
     const r = exportEngineConfigs(moe, ep, dir, (path, text) => moeWritten.set(path, text), () => {});
     expect(r.message).toMatch(/not runnable as is: .*torchtitan \(engine torchtitan runs no mixture-of-experts layers/);
     expect([...moeWritten.keys()].some((k) => k.includes("/torchtitan/"))).toBe(false);
+  });
+});
+
+describe("export names and existing files", () => {
+  const allPlans = (model: string, nodes: number, perNode: number, batch: number, seqLen?: number) => {
+    const req = sessionOf(model, nodes, perNode, batch).request;
+    const training = seqLen ? { ...req.training, seqLen } : req.training;
+    return search(req.model, req.hw, training, {}, { top: 1, keepAll: true }).all!;
+  };
+
+  it("gives each plan its own name, also plans with the same tp × pp × dp (vpp, ZeRO, micro-batch, recompute, schedule, cp, ep)", () => {
+    for (const plans of [allPlans("llama3-8b", 2, 8, 32), allPlans("llama3-8b", 4, 8, 32, 32768), allPlans("mixtral-8x7b", 8, 8, 64)]) {
+      expect(plans.length).toBeGreaterThan(20);
+      // Many plans share tp × pp × dp (the old names collided) ...
+      expect(new Set(plans.map((p) => `${p.tp}x${p.pp}x${p.dp}`)).size).toBeLessThan(plans.length / 2);
+      // ... but no two plans share a name, and the same plan always gets the same one.
+      expect(new Set(plans.map((p) => exportFileName("m", p))).size).toBe(new Set(plans.map(planKey)).size);
+      expect(plans.map(planSlug)).toEqual(plans.map((p) => planSlug({ ...p })));
+    }
+    expect(allPlans("llama3-8b", 4, 8, 32, 32768).some((p) => p.cp > 1 && planSlug(p).includes(`-cp${p.cp}`))).toBe(true);
+    expect(allPlans("mixtral-8x7b", 8, 8, 64).some((p) => p.ep > 1 && planSlug(p).includes(`-ep${p.ep}`))).toBe(true);
+    const p = allPlans("llama3-8b", 2, 8, 32).find((q) => q.pp === 2)!;
+    expect(planSlug({ ...p, stageLayers: [15, 17] })).not.toBe(planSlug(p));
+    expect(planSlug({ ...p, order: "tp-cp-pp-dp" })).not.toBe(planSlug(p));
+    expect(planSlug({ ...p, order: "tp-cp-dp-pp" })).toBe(planSlug(p));
+  });
+
+  it("never overwrites a file: the name gets a number, and the message names the file written", () => {
+    const at = mkdtempSync(join(dir, "again-"));
+    const req = sessionOf("tiny", 1, 1).request;
+    const p = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
+    const name = exportFileName("tiny", p);
+    writeFileSync(join(at, name), "mine\n");
+    const second = exportPlan("tiny", p, at);
+    const base = name.slice(0, -".json".length);
+    expect(second).toEqual({ ok: true, path: join(at, `${base}-2.json`), message: `wrote ${base}-2.json in ${at} (${name} already there: kept)` });
+    const third = exportPlan("tiny", p, at);
+    expect(third.message).toBe(`wrote ${base}-3.json in ${at} (${name} to ${base}-2.json already there: kept)`);
+    expect(readFileSync(join(at, name), "utf8")).toBe("mine\n");
+    expect(JSON.parse(readFileSync(third.path, "utf8"))).toMatchObject({ tp: p.tp, pp: p.pp, dp: p.dp });
+    // A file that appears between the check and the write is not overwritten either.
+    const racing = exportPlan("tiny", p, at, (path) => {
+      throw Object.assign(new Error(`EEXIST: ${path}`), { code: "EEXIST" });
+    }, () => false);
+    expect(racing.ok).toBe(false);
+    expect(racing.message).toMatch(/^not written: .* numbered copies already exist/);
+  });
+
+  it("g writes a new folder each time (numbered), never into an earlier export", () => {
+    const at = mkdtempSync(join(dir, "configs-"));
+    const req = sessionOf("llama3-8b", 1, 8, 16).request;
+    const z3 = search(req.model, req.hw, req.training, { zero: 3, pp: 1 }, { top: 1 }).plans[0]!;
+    const first = exportEngineConfigs(req, z3, at);
+    const second = exportEngineConfigs(req, z3, at);
+    const base = `paraplan-export-llama3-8b-${planSlug(z3)}`;
+    expect([first.ok, first.path, second.ok, second.path]).toEqual([true, join(at, base), true, join(at, `${base}-2`)]);
+    expect(second.message).toBe(`wrote megatron, deepspeed, torchtitan, torchrun, slurm configs in ${base}-2/ under ${at} (${base} already there: kept)`);
+    expect(existsSync(join(at, `${base}-2`, "deepspeed", "ds_config.json"))).toBe(true);
   });
 });

@@ -1,10 +1,11 @@
-// Export a plan as JSON: plan-<model>-<tp>x<pp>x<dp>.json in the working directory, holding the
-// same object as an entry of `paraplan plan --json`'s plans[] (so `paraplan execute --plan` reads it).
-// Every message names the absolute directory written in.
-import { writeFileSync } from "node:fs";
+// Export a plan as JSON: plan-<model>-<plan>.json in the working directory (<plan> names every
+// dimension, planSlug), holding the same object as an entry of `paraplan plan --json`'s plans[]
+// (so `paraplan execute --plan` reads it). Nothing is overwritten: a name already taken gets a
+// numeric suffix, and every message names the file or folder and the absolute directory written in.
+import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { makeDirs } from "../../../executor/fs-safe.js";
-import { type PlanResult, type Training, issueText } from "../../../planner/index.js";
+import { DEFAULT_CP_COMM, type Plan, type PlanResult, type Schedule, type Training, issueText } from "../../../planner/index.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused } from "../../engines/engine-plan.js";
 import { exportPlan as engineExport, formatEngineName } from "../../engines/export-plan.js";
 import { planJson } from "../../../executor/plan-json.js";
@@ -13,9 +14,36 @@ import { type PlanRequest, trainingOn } from "../../plan-request.js";
 /** A file-name-safe form of a model name. */
 export const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, "_").replace(/^[._]+/, "") || "model";
 
-export function exportFileName(model: string, p: PlanResult): string {
-  return `plan-${safeName(model)}-${p.tp}x${p.pp}x${p.dp}.json`;
+const SCHEDULE_TOKEN: Record<Schedule, string> = { "1f1b": "1f1b", interleaved: "i1f1b", gpipe: "gpipe", zb1p: "zb1p", zbv: "zbv", dualpipev: "dualpipev" };
+
+/**
+ * Every dimension of a plan, compactly, so that two different plans never share a name:
+ * tp4-pp8-vpp6-dp32-z1-mb1-sp-i1f1b. cp (with its exchange and "contig" for a contiguous cut),
+ * ep, etp, vpp, recompute ("rcsel", "rcfull"), sequence parallel, uneven stage layers ("L9.10.10.9")
+ * and a rank order other than tp-cp-dp-pp appear only when they are not the default; the schedule
+ * with a pipeline, or when it is not 1F1B.
+ */
+export function planSlug(p: Plan): string {
+  const parts = [`tp${p.tp}`];
+  if (p.cp > 1) parts.push(`cp${p.cp}${p.cpComm ?? DEFAULT_CP_COMM}${p.cpSplit === "contiguous" ? "-contig" : ""}`);
+  if (p.ep > 1) parts.push(`ep${p.ep}`);
+  if (p.etp > 1) parts.push(`etp${p.etp}`);
+  parts.push(`pp${p.pp}`);
+  if (p.vpp > 1) parts.push(`vpp${p.vpp}`);
+  parts.push(`dp${p.dp}`, `z${p.zero}`, `mb${p.microBatch}`);
+  if (p.recompute !== "none") parts.push(p.recompute === "selective" ? "rcsel" : "rcfull");
+  if (p.sequenceParallel) parts.push("sp");
+  if (p.pp > 1 || p.schedule !== "1f1b") parts.push(SCHEDULE_TOKEN[p.schedule]);
+  if (p.stageLayers) parts.push(`L${p.stageLayers.join(".")}`);
+  if (p.order && p.order !== "tp-cp-dp-pp") parts.push(`order.${p.order.replace(/-/g, ".")}`);
+  return parts.join("-");
 }
+
+export function exportFileName(model: string, p: PlanResult): string {
+  return `plan-${safeName(model)}-${planSlug(p)}.json`;
+}
+
+export const exportDirName = (model: string, p: PlanResult) => `paraplan-export-${safeName(model)}-${planSlug(p)}`;
 
 export const exportText = (p: PlanResult) => `${JSON.stringify(planJson(p), null, 2)}\n`;
 
@@ -25,17 +53,49 @@ export interface ExportResult {
   ok: boolean;
 }
 
-/** Write the file; the result says where, or why it could not be written. */
-export function exportPlan(model: string, p: PlanResult, cwd: string, write: (path: string, text: string) => void = writeFileSync): ExportResult {
+/** Copies of one name, at most (past it the export says so rather than overwrite). */
+const MAX_COPIES = 999;
+
+/** name, then name-2, name-3 … (before the extension). */
+export function numbered(name: string, n: number): string {
+  if (n <= 1) return name;
+  const dot = name.endsWith(".json") ? name.length - 5 : name.length;
+  return `${name.slice(0, dot)}-${n}${name.slice(dot)}`;
+}
+
+/** What a message adds when the plain name was taken. */
+const kept = (name: string, n: number) =>
+  n <= 1 ? "" : ` (${n === 2 ? name : `${name} to ${numbered(name, n - 1)}`} already there: kept)`;
+
+/** Write a new file, never over an existing one (the flag "wx" fails with EEXIST). */
+const writeNew = (path: string, text: string) => writeFileSync(path, text, { flag: "wx" });
+
+const isExists = (e: unknown) => (e as NodeJS.ErrnoException)?.code === "EEXIST";
+
+/** Write the file under a name not yet taken; the result says which and where, or why it could
+ *  not be written. */
+export function exportPlan(
+  model: string,
+  p: PlanResult,
+  cwd: string,
+  write: (path: string, text: string) => void = writeNew,
+  exists: (path: string) => boolean = existsSync,
+): ExportResult {
   const name = exportFileName(model, p);
   const at = resolve(cwd);
-  const path = join(at, name);
-  try {
-    write(path, exportText(p));
-    return { path, ok: true, message: `wrote ${name} in ${at}` };
-  } catch (e) {
-    return { path, ok: false, message: `cannot write ${path}: ${(e as Error).message}` };
+  const text = exportText(p);
+  for (let n = 1; n <= MAX_COPIES; n++) {
+    const path = join(at, numbered(name, n));
+    if (exists(path)) continue;
+    try {
+      write(path, text);
+      return { path, ok: true, message: `wrote ${numbered(name, n)} in ${at}${kept(name, n)}` };
+    } catch (e) {
+      if (isExists(e)) continue;
+      return { path, ok: false, message: `cannot write ${path}: ${(e as Error).message}` };
+    }
   }
+  return { path: join(at, name), ok: false, message: `not written: ${name} and ${MAX_COPIES - 1} numbered copies already exist in ${at}` };
 }
 
 /** Directories one level at a time (executor/fs-safe.ts): a failure is one line with its errno. */
@@ -55,18 +115,23 @@ function onFormatEngine(format: ExportFormat, req: PlanRequest): Training | stri
 }
 
 /** The engines' own configurations for the plan (`paraplan export`'s exporters), written to
- *  paraplan-export-<model>-<tp>x<pp>x<dp>/<format>/; formats that cannot run the plan are named
- *  with their reason instead. */
+ *  paraplan-export-<model>-<plan>/<format>/ (a new folder: numbered when the name is taken);
+ *  formats that cannot run the plan are named with their reason instead. */
 export function exportEngineConfigs(
   req: PlanRequest,
   p: PlanResult,
   cwd: string,
-  write: (path: string, text: string) => void = writeFileSync,
+  write: (path: string, text: string) => void = writeNew,
   mkdir: (path: string) => void = makeDir,
+  exists: (path: string) => boolean = existsSync,
 ): ExportResult {
-  const dirName = `paraplan-export-${safeName(req.model.name)}-${p.tp}x${p.pp}x${p.dp}`;
+  const base = exportDirName(req.model.name, p);
   const at = resolve(cwd);
+  let n = 1;
+  while (n < MAX_COPIES && exists(join(at, numbered(base, n)))) n++;
+  const dirName = numbered(base, n);
   const dir = join(at, dirName);
+  if (exists(dir)) return { path: dir, ok: false, message: `not written: ${base} and ${MAX_COPIES - 1} numbered copies already exist in ${at}` };
   const wrote: string[] = [];
   const refused: string[] = [];
   try {
@@ -89,6 +154,8 @@ export function exportEngineConfigs(
   } catch (e) {
     return { path: dir, ok: false, message: `cannot write ${dir}: ${(e as Error).message}` };
   }
-  const tail = refused.length ? `; not runnable as is: ${refused.join(", ")}` : "";
-  return { path: dir, ok: wrote.length > 0, message: `wrote ${wrote.join(", ")} configs in ${dirName}/ under ${at}${tail}` };
+  const why = `not runnable as is: ${refused.join(", ")}`;
+  if (wrote.length === 0) return { path: dir, ok: false, message: `no configs written: ${why}` };
+  const tail = refused.length ? `; ${why}` : "";
+  return { path: dir, ok: true, message: `wrote ${wrote.join(", ")} configs in ${dirName}/ under ${at}${kept(base, n)}${tail}` };
 }

@@ -1,7 +1,7 @@
 // The frontier chart: throughput against memory per GPU for every feasible plan, as a
 // character-cell scatter plot; the Pareto frontier (no other plan is both faster and smaller)
 // and the selected plan are marked.
-import type { Plan, PlanResult } from "../../../planner/index.js";
+import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Plan, type PlanResult } from "../../../planner/index.js";
 import { compact, count, gib } from "../../format/units.js";
 import { fit } from "./bars.js";
 import { shortPlan } from "./detail.js";
@@ -20,8 +20,14 @@ export interface FrontierView {
 
 export const GLYPH = { plan: "·", frontier: "◆", selected: "●" } as const;
 
+/** Every dimension of a plan (two plans with the same key are the same plan): cp's exchange and
+ *  cut, ep, etp, uneven stages and the rank order included, defaults filled in. */
 export const planKey = (p: Plan) =>
-  `${p.tp}/${p.pp}/${p.vpp}/${p.dp}/${p.zero}/${p.microBatch}/${p.recompute}/${p.sequenceParallel}/${p.schedule}`;
+  [
+    p.tp, p.cp, p.cp > 1 ? (p.cpComm ?? DEFAULT_CP_COMM) : "", p.cp > 1 ? (p.cpSplit ?? DEFAULT_CP_SPLIT) : "", p.ep, p.etp,
+    p.pp, p.vpp, p.dp, p.zero, p.microBatch, p.recompute, p.sequenceParallel, p.schedule,
+    p.stageLayers?.join(".") ?? "", p.order ?? "tp-cp-dp-pp",
+  ].join("/");
 
 /** The Pareto frontier, by memory ascending: each plan faster than every plan using less memory. */
 export function paretoFrontier(plans: readonly PlanResult[]): PlanResult[] {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { allOptions, finished, sessionOf } from "../test-utils.js";
 import type { Action } from "./actions.js";
+import type { PlanResult } from "../../../planner/index.js";
 import { planKey } from "./frontier.js";
 import { currentPlan, reducer, tablePlans } from "./reducer.js";
 import type { SearchProgress } from "./search-job.js";
@@ -60,6 +61,30 @@ describe("the planner's reducer", () => {
     expect(s.cursor).toBe(1);
     s = run(s, { type: "back" }, { type: "detail/open" });
     expect(planKey(s.previous!)).toBe(planKey(first));
+  });
+
+  it("after the frontier, the detail's previous plan is the one it showed before", () => {
+    const key = (p: PlanResult | null | undefined) => (p ? planKey(p) : "none");
+    // Along the frontier to the fastest plan (#1 by throughput: always on the frontier).
+    const toTop = (s: AppState) => {
+      for (let i = 0; i < done.plans.length && key(s.selected) !== key(tablePlans(s)[0]); i++) s = run(s, { type: "frontier/move", delta: 1 });
+      return s;
+    };
+    const rows = tablePlans(searched());
+    // detail #1 → ↓ #2 → f → to #1 → Esc: #1 against #2 (it showed no difference).
+    let s = run(searched(), { type: "detail/open" }, { type: "detail/step", delta: 1 }, { type: "frontier/open" });
+    s = run(toTop(s), { type: "back" });
+    expect(screenOf(s)).toBe("detail");
+    expect([key(currentPlan(s)), key(s.previous)]).toEqual([key(rows[0]), key(rows[1])]);
+    // detail #3 → ↓ #4 → f → to #1 → Esc: #1 against #4 (it showed #3).
+    s = run(searched(), { type: "results/move", delta: 2 }, { type: "detail/open" }, { type: "detail/step", delta: 1 }, { type: "frontier/open" });
+    s = run(toTop(s), { type: "back" });
+    expect([key(currentPlan(s)), key(s.previous)]).toEqual([key(rows[0]), key(rows[3])]);
+    // Enter on the frontier: the same; the plans passed on the way are not "previous".
+    s = run(searched(), { type: "results/move", delta: 5 }, { type: "detail/open" }, { type: "back" }, { type: "frontier/open" });
+    s = toTop(run(s, { type: "frontier/move", delta: -3 }));
+    s = run(s, { type: "detail/open", plan: s.selected! });
+    expect([key(currentPlan(s)), key(s.previous)]).toEqual([key(rows[0]), key(rows[5])]);
   });
 
   it("opens the frontier on the current plan, moves along it, and returns to detail", () => {

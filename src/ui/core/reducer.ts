@@ -41,7 +41,8 @@ function keepCursor(before: AppState, after: AppState): AppState {
   return { ...next, cursor: at >= 0 ? at : 0 };
 }
 
-/** Show plan p in detail; the plan shown before becomes the previous one. */
+/** Show plan p in detail (opened, stepped to, or returned to from the frontier); the plan the
+ *  detail showed before, when another, becomes the previous one (the difference is from it). */
 function showDetail(s: AppState, p: PlanResult): AppState {
   const changed = s.lastDetail !== null && planKey(s.lastDetail) !== planKey(p);
   return { ...s, selected: p, lastDetail: p, previous: changed ? s.lastDetail : s.previous, message: null };
@@ -69,7 +70,7 @@ function step(s: AppState, a: Action): AppState {
         session: a.session,
         search: { searched: 0, feasible: 0, rejected: {}, plans: [], closest: null, chunksDone: 0, chunksTotal: 0, elapsedMs: 0, done: false },
         ...FRESH_RESULTS,
-        setup: { ...s.setup, error: null, draft: null, text: null },
+        setup: { ...s.setup, error: null, drafts: {}, text: null },
       };
     case "search/progress":
       // At the top, the cursor follows the best plan found so far; moved, it stays on its plan.
@@ -97,10 +98,8 @@ function step(s: AppState, a: Action): AppState {
       const p = plans[at];
       return p ? { ...showDetail(s, p), cursor: at } : s;
     }
-    case "frontier/open": {
-      const p = currentPlan(s);
-      return { ...s, selected: p, stack: push(s.stack, "frontier"), message: null };
-    }
+    case "frontier/open":
+      return { ...s, selected: currentPlan(s), stack: push(s.stack, "frontier"), message: null };
     case "frontier/move": {
       const p = frontierStep(paretoFrontier(s.search?.plans ?? []), s.selected, a.delta);
       return p ? { ...s, selected: p } : s;
@@ -125,7 +124,9 @@ function step(s: AppState, a: Action): AppState {
     case "back": {
       if (s.help) return { ...s, help: false };
       if (s.stack.length <= 1) return s;
-      return { ...s, stack: s.stack.slice(0, -1), message: null };
+      const next = { ...s, stack: s.stack.slice(0, -1), message: null };
+      // Back to the detail from the frontier: it shows the plan selected there.
+      return screenOf(next) === "detail" && s.selected ? showDetail(next, s.selected) : next;
     }
     case "help":
       return s.help === a.open ? s : { ...s, help: a.open };

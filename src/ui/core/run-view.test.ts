@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { evaluatePlan } from "../../../planner/index.js";
 import { sessionOf, step, summaryFor } from "../test-utils.js";
+import { summaryText } from "../../format/execute-text.js";
 import { comparisonRows, runView } from "./run-view.js";
 import type { RunState } from "./state.js";
 
@@ -28,6 +29,17 @@ describe("the execute screen's view-model", () => {
     const v = runView({ ...base, status: "done", summary }, 80);
     expect(v.table.slice(0, 6)).toEqual(rows);
     expect(v.table[6]).toContain("cpu profile");
+  });
+
+  it("prints a small peak memory in MiB or KiB, as paraplan execute does (not 0.00 GiB)", () => {
+    const small = summaryFor({ session: s, plan, steps: 10 }, 10);
+    small.measured = { ...small.measured, peakMemory: 4.7 * 2 ** 20 };
+    small.predicted = { ...small.predicted, peakMemory: 300 * 1024 };
+    const row = comparisonRows(small.measured, small.predicted, small.error)[4]!;
+    expect(row).toMatch(/^peak memory\s+4\.7 MiB\s+300\.0 KiB\s+−50\.0%$/);
+    // The CLI's summary of the same run shows the same two figures.
+    expect(summaryText(small)).toMatch(/^peak memory\s+4\.7 MiB\s+300\.0 KiB\s/m);
+    expect(comparisonRows(summaryFor({ session: s, plan, steps: 10 }, 10).measured, small.predicted, small.error)[4]).toMatch(/^peak memory\s+1\.00 GiB\s/);
   });
 
   it("says which figures are not comparable instead of an error, and why", () => {

@@ -2,7 +2,7 @@
 // measured figures against the planner's prediction (the executor's summary).
 import type { Figures, NotComparable } from "../../../executor/summary.js";
 import { notComparableLines, timelineLines } from "../../format/execute-text.js";
-import { compact, count, gib, percent, seconds } from "../../format/units.js";
+import { compact, count, gib, percent, seconds, size } from "../../format/units.js";
 import { fit, meter, sparkline } from "./bars.js";
 import { shortPlan } from "./detail.js";
 import type { RunState } from "./state.js";
@@ -28,6 +28,10 @@ const STATUS = {
   refused: "not run",
 } as const;
 
+/** Bytes as `paraplan execute` prints them (format/units.ts size): a small CPU run's peak is not
+ *  "0.00 GiB". */
+const bytes = size;
+
 const signed = (x: number | null) => (x === null ? "—" : `${x >= 0 ? "+" : "−"}${percent(Math.abs(x))}`);
 const orDash = (x: number | null, f: (v: number) => string) => (x === null ? "—" : f(x));
 
@@ -37,7 +41,7 @@ export function comparisonRows(measured: Figures, predicted: Figures, error: Fig
     ["step time", seconds, "stepTime"],
     ["tokens/s", count, "tokensPerSecond"],
     ["MFU", (v) => percent(v), "mfu"],
-    ["peak memory", gib, "peakMemory"],
+    ["peak memory", bytes, "peakMemory"],
     ["FLOPs/step", compact, "flopsPerStep"],
   ];
   const cells = [["", "measured", "predicted", "error"], ...rows.map(([name, f, k]) => [name, orDash(measured[k], f), orDash(predicted[k], f), nc[k] !== undefined ? "not comparable" : signed(error[k])])];

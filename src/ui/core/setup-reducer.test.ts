@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { allOptions } from "../test-utils.js";
-import { setupReducer } from "./setup-reducer.js";
-import { clusterFor, defaultsFor } from "./setup.js";
-import { setupView } from "./setup-view.js";
+import { fieldProblems, setupReducer } from "./setup-reducer.js";
+import { FIELDS, FIELD_LABEL, clusterFor, defaultsFor } from "./setup.js";
+import { setupScreenView, setupView } from "./setup-view.js";
 import { type SetupState, chosenEngine, chosenModel, chosenProfile, initialSetup } from "./state.js";
 import type { SetupAction } from "./actions.js";
 
@@ -40,17 +40,17 @@ describe("the setup form", () => {
     let s = run(initialSetup(o), { type: "setup/focus", delta: 3 });
     expect(s.focus).toBe("nodes");
     s = run(s, { type: "setup/digit", digit: "1" }, { type: "setup/digit", digit: "6" });
-    expect([s.nodes, s.draft]).toEqual([16, "16"]);
+    expect([s.nodes, s.drafts.nodes]).toEqual([16, "16"]);
     expect(setupView(s, o, 5, 80).fields[3]).toMatchObject({ value: "16", editing: true });
     expect(setupView(s, o, 5, 80).total).toBe("128 GPUs = 16 nodes × 8");
     s = run(s, { type: "setup/backspace" });
-    expect([s.nodes, s.draft]).toEqual([1, "1"]);
+    expect([s.nodes, s.drafts.nodes]).toEqual([1, "1"]);
     s = run(s, { type: "setup/change", delta: 1 });
-    expect([s.nodes, s.draft]).toEqual([2, null]);
+    expect([s.nodes, s.drafts.nodes]).toEqual([2, undefined]);
     s = run(s, { type: "setup/change", delta: -1 }, { type: "setup/change", delta: -1 });
     expect(s.nodes).toBe(1);
     s = run(s, { type: "setup/focus", delta: 1 }, { type: "setup/digit", digit: "0" });
-    expect([s.perNode, s.draft]).toEqual([8, "0"]);
+    expect([s.perNode, s.drafts.perNode]).toEqual([8, "0"]);
   });
 
   it("types a file path into the model field, and shows it once loaded", () => {
@@ -91,5 +91,55 @@ describe("the setup form", () => {
     expect([s.text, chosenEngine(s, o).name, setupView(s, o, 5, 80).fields[2]!.value]).toEqual([null, "mine", "./mine.json (mine)"]);
     s = run(s, { type: "setup/change", delta: 1 });
     expect(chosenEngine(s, o)).toBe(o.engines[0]);
+  });
+
+  it("keeps an empty or zero number as typed, says why beside the field, and lists it until fixed (every numeric field)", () => {
+    for (const field of ["nodes", "perNode", "batch", "seq"] as const) {
+      const at = FIELDS.indexOf(field);
+      let s = run(initialSetup(o), { type: "setup/focus", delta: at });
+      const erase = String(s[field]).split("").map((): SetupAction => ({ type: "setup/backspace" }));
+      s = run(s, ...erase);
+      expect(s.drafts[field]).toBe("");
+      expect(fieldProblems(s)).toEqual([{ field, problem: "empty: type a number (1 or more)" }]);
+      s = run(s, { type: "setup/digit", digit: "0" });
+      expect(s.drafts[field]).toBe("0");
+      expect(fieldProblems(s)).toEqual([{ field, problem: "must be 1 or more" }]);
+      // Moving on keeps the 0 in the field, with the problem beside it: not the old number.
+      s = run(s, { type: "setup/focus", delta: 1 });
+      const v = setupView(s, o, 5, 80).fields[at]!;
+      expect(v).toMatchObject({ label: FIELD_LABEL[field], value: "0", problem: "must be 1 or more", editing: false });
+      if (field === "nodes" || field === "perNode") expect(setupView(s, o, 5, 80).total).toBe(`GPUs: — (${FIELD_LABEL[field]} needs a number)`);
+      // Back, a digit fixes it; leaving then drops the draft (the value is the number).
+      s = run(s, { type: "setup/focus", delta: -1 }, { type: "setup/digit", digit: "2" });
+      expect([s[field], s.drafts[field], fieldProblems(s)]).toEqual([2, "2", []]);
+      s = run(s, { type: "setup/focus", delta: 1 });
+      expect([s[field], s.drafts[field]]).toEqual([2, undefined]);
+    }
+    // ← → replaces a bad entry with a number; a new model replaces every number.
+    let s = run(initialSetup(o), { type: "setup/focus", delta: 3 }, { type: "setup/digit", digit: "0" });
+    expect(run(s, { type: "setup/change", delta: 1 }).drafts).toEqual({});
+    s = run(s, { type: "setup/focus", delta: -3 }, { type: "setup/change", delta: 1 });
+    expect([s.drafts, fieldProblems(s)]).toEqual([{}, []]);
+  });
+
+  it("says when a number has too many digits instead of cutting it", () => {
+    const s = run(initialSetup(o), { type: "setup/focus", delta: 5 }, { type: "setup/digit", digit: "12345678" });
+    expect([s.batch, s.drafts.batch, s.error]).toEqual([1536, undefined, "Global batch takes at most 7 digits (12345678 not taken)"]);
+  });
+
+  it("wraps a long error over lines below the form, keeping every field and the intro", () => {
+    const error = "/tmp/a-model-file-with-a-rather-long-name.json: malformed JSON (Unterminated string in JSON at position 49); fix the file";
+    const s = { ...initialSetup(o), error };
+    for (const [height, width] of [[16, 60], [20, 80], [12, 60]] as const) {
+      const v = setupScreenView(s, o, height, width);
+      expect(v.fields.map((f) => f.label)).toEqual(FIELDS.map((f) => FIELD_LABEL[f]));
+      // Whole where there is room; else its first line, ending in "…".
+      if (height > 12) expect(v.error.join(" ")).toBe(error);
+      else expect(v.error).toEqual([`${error.slice(0, 58)}…`]);
+      for (const l of v.error) expect(l.length).toBeLessThanOrEqual(width);
+      const lines = 3 + FIELDS.length + 1 + v.error.length + (v.showList ? 2 + v.list.length : 0);
+      expect(lines, `${width} × ${height}`).toBeLessThanOrEqual(height);
+    }
+    expect(setupScreenView(s, o, 20, 80).showList).toBe(true);
   });
 });

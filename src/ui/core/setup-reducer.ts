@@ -1,6 +1,6 @@
 // How the setup form changes: moving between fields, cycling options, typing numbers and paths.
 import type { SetupAction } from "./actions.js";
-import { FIELDS, type NumericField, type SetupOptions, clusterFor, defaultsFor, isNumeric } from "./setup.js";
+import { FIELDS, FIELD_LABEL, type NumericField, type SetupOptions, clusterFor, defaultsFor, isNumeric } from "./setup.js";
 import { type SetupState, chosenModel, chosenProfile } from "./state.js";
 
 const MAX_DIGITS = 7;
@@ -10,13 +10,55 @@ const wrap = (i: number, n: number) => ((i % n) + n) % n;
 /** A number typed so far, when it is a usable value. */
 const parsed = (draft: string): number | null => (/^\d+$/.test(draft) && Number(draft) > 0 ? Number(draft) : null);
 
-function withModel(o: SetupOptions, next: SetupState): SetupState {
-  return { ...next, ...defaultsFor(chosenModel(next, o), chosenProfile(next, o)) };
+/** What is wrong with digits typed into a numeric field (null: a usable number). */
+export function draftProblem(draft: string): string | null {
+  if (draft === "") return "empty: type a number (1 or more)";
+  return parsed(draft) === null ? "must be 1 or more" : null;
 }
 
-/** A different node size keeps the GPU count when it can. */
+export interface FieldProblem {
+  field: NumericField;
+  problem: string;
+}
+
+/** The numeric fields holding no usable number, in the form's order (planning waits for them). */
+export function fieldProblems(s: SetupState): FieldProblem[] {
+  return FIELDS.filter(isNumeric).flatMap((field) => {
+    const draft = s.drafts[field];
+    const problem = draft === undefined ? null : draftProblem(draft);
+    return problem === null ? [] : [{ field, problem }];
+  });
+}
+
+/** The drafts without those of `fields`. */
+function without(drafts: SetupState["drafts"], ...fields: NumericField[]): SetupState["drafts"] {
+  const out = { ...drafts };
+  for (const f of fields) delete out[f];
+  return out;
+}
+
+/** Leaving a field keeps what was typed only when it is not a usable number (shown, with why). */
+function leave(s: SetupState, f: SetupState["focus"]): SetupState["drafts"] {
+  if (!isNumeric(f)) return s.drafts;
+  const draft = s.drafts[f];
+  return draft !== undefined && draftProblem(draft) === null ? without(s.drafts, f) : s.drafts;
+}
+
+/** Digits typed into the focused numeric field: the value follows when they make a usable number. */
+function typed(s: SetupState, f: NumericField, draft: string): SetupState {
+  const v = parsed(draft);
+  const next = v === null ? s : setNumber(s, f, v);
+  return { ...next, drafts: { ...s.drafts, [f]: draft }, error: null };
+}
+
+/** A new model sets every number to its defaults; typed ones are replaced. */
+function withModel(o: SetupOptions, next: SetupState): SetupState {
+  return { ...next, drafts: {}, ...defaultsFor(chosenModel(next, o), chosenProfile(next, o)) };
+}
+
+/** A different node size keeps the GPU count when it can (nodes and GPUs per node replaced). */
 function withProfile(s: SetupState, o: SetupOptions, next: SetupState): SetupState {
-  return { ...next, ...clusterFor(s.nodes * s.perNode, chosenProfile(next, o).gpusPerNode) };
+  return { ...next, drafts: without(next.drafts, "nodes", "perNode"), ...clusterFor(s.nodes * s.perNode, chosenProfile(next, o).gpusPerNode) };
 }
 
 /** Sequence lengths ← → steps through, up to the long-context ones context parallel is for
@@ -37,10 +79,10 @@ export function setupReducer(s: SetupState, o: SetupOptions, a: SetupAction): Se
   switch (a.type) {
     case "setup/focus": {
       const at = FIELDS.indexOf(s.focus);
-      return { ...s, focus: FIELDS[wrap(at + a.delta, FIELDS.length)]!, draft: null, text: null };
+      return { ...s, focus: FIELDS[wrap(at + a.delta, FIELDS.length)]!, drafts: leave(s, s.focus), text: null };
     }
     case "setup/change": {
-      const base = { ...s, draft: null, text: null, error: null };
+      const base = { ...s, drafts: isNumeric(s.focus) ? without(s.drafts, s.focus) : s.drafts, text: null, error: null };
       if (s.focus === "model") {
         const at = s.modelFile ? (a.delta > 0 ? -1 : 0) : s.model;
         return withModel(o, { ...base, modelFile: null, model: wrap(at + a.delta, o.models.length) });
@@ -59,16 +101,14 @@ export function setupReducer(s: SetupState, o: SetupOptions, a: SetupAction): Se
     }
     case "setup/digit": {
       if (!isNumeric(s.focus)) return s;
-      const draft = ((s.draft ?? "") + a.digit).replace(/^0+(?=\d)/, "").slice(0, MAX_DIGITS);
-      const v = parsed(draft);
-      return { ...(v === null ? s : setNumber(s, s.focus, v)), draft, error: null };
+      const draft = ((s.drafts[s.focus] ?? "") + a.digit).replace(/^0+(?=\d)/, "");
+      if (draft.length > MAX_DIGITS) return { ...s, error: `${FIELD_LABEL[s.focus]} takes at most ${MAX_DIGITS} digits (${draft} not taken)` };
+      return typed(s, s.focus, draft);
     }
     case "setup/backspace": {
       if (s.text !== null) return { ...s, text: s.text.length > 1 ? s.text.slice(0, -1) : null };
       if (!isNumeric(s.focus)) return s;
-      const draft = (s.draft ?? String(s[s.focus])).slice(0, -1);
-      const v = parsed(draft);
-      return { ...(v === null ? s : setNumber(s, s.focus, v)), draft, error: null };
+      return typed(s, s.focus, (s.drafts[s.focus] ?? String(s[s.focus])).slice(0, -1));
     }
     case "setup/text":
       return isNumeric(s.focus) ? s : { ...s, text: a.text, error: null };

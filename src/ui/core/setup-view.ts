@@ -3,6 +3,8 @@
 // or what a number means).
 import { count } from "../../format/units.js";
 import { fit } from "./bars.js";
+import { firstLines, wrapText } from "./frame.js";
+import { fieldProblems } from "./setup-reducer.js";
 import { FIELDS, FIELD_LABEL, type FieldId, type SetupOptions, isNumeric } from "./setup.js";
 import { type SetupState, chosenEngine, chosenModel, chosenProfile } from "./state.js";
 
@@ -15,6 +17,8 @@ export interface FieldView {
   editing: boolean;
   /** It holds a listed option (← → cycles them) rather than a number. */
   option: boolean;
+  /** Why what was typed is not a usable number (shown beside it; planning waits). */
+  problem: string | null;
 }
 
 export interface ListItem {
@@ -27,13 +31,21 @@ export interface SetupView {
   total: string;
   listTitle: string;
   list: ListItem[];
-  error: string | null;
+}
+
+/** The whole screen in `height` lines: the form, the list (when there is room) and the error
+ *  wrapped over lines of its own. */
+export interface SetupScreenView extends SetupView {
+  /** The error, wrapped to the width (empty when none). */
+  error: string[];
+  /** Whether the list and its title are shown (not when the error leaves no room). */
+  showList: boolean;
 }
 
 /** The value a field shows (a number or path being typed shows as typed). */
 export function fieldValue(s: SetupState, o: SetupOptions, id: FieldId): string {
   if (id === s.focus && s.text !== null) return s.text;
-  if (id === s.focus && s.draft !== null) return s.draft;
+  if (isNumeric(id) && s.drafts[id] !== undefined) return s.drafts[id];
   if (id === "model") {
     const m = chosenModel(s, o);
     return `${s.modelFile ? m.arg : m.name} (${m.size} parameters)`;
@@ -90,22 +102,41 @@ function listFor(s: SetupState, o: SetupOptions, height: number, width: number):
   return { title: "", list: NUMBER_HELP[s.focus].map((text) => ({ text, selected: false })) };
 }
 
-export function setupView(s: SetupState, o: SetupOptions, listHeight: number, width: number): SetupView {
-  const fields = FIELDS.map((id) => ({
-    id,
-    label: FIELD_LABEL[id],
-    value: fit(fieldValue(s, o, id), width - 20),
-    focused: id === s.focus,
-    editing: id === s.focus && (s.text !== null || s.draft !== null),
-    option: !isNumeric(id),
-  }));
+/** The GPU count, or which field it waits for. */
+function totalLine(s: SetupState): string {
+  const waiting = fieldProblems(s).find((p) => p.field === "nodes" || p.field === "perNode");
+  if (waiting) return `GPUs: — (${FIELD_LABEL[waiting.field]} needs a number)`;
   const gpus = s.nodes * s.perNode;
+  return `${count(gpus)} GPU${gpus > 1 ? "s" : ""} = ${count(s.nodes)} node${s.nodes > 1 ? "s" : ""} × ${s.perNode}`;
+}
+
+/** Columns before a field's value: marker (3) and label (14). */
+const LABEL_COLUMNS = 17;
+
+export function setupView(s: SetupState, o: SetupOptions, listHeight: number, width: number): SetupView {
+  const problems = new Map(fieldProblems(s).map((p) => [p.field, p.problem]));
+  const fields = FIELDS.map((id) => {
+    const problem = isNumeric(id) ? (problems.get(id) ?? null) : null;
+    const editing = id === s.focus && (s.text !== null || (isNumeric(id) && s.drafts[id] !== undefined));
+    // The value, its cursor (1) when typed into, and the problem after two spaces.
+    const value = fit(fieldValue(s, o, id), width - LABEL_COLUMNS - 3);
+    const room = width - LABEL_COLUMNS - value.length - (editing ? 1 : 0) - 2;
+    return { id, label: FIELD_LABEL[id], value, focused: id === s.focus, editing, option: !isNumeric(id), problem: problem === null ? null : fit(problem, Math.max(1, room)) };
+  });
   const { title, list } = listFor(s, o, Math.max(1, listHeight), width - 4);
-  return {
-    fields,
-    total: `${count(gpus)} GPU${gpus > 1 ? "s" : ""} = ${count(s.nodes)} node${s.nodes > 1 ? "s" : ""} × ${s.perNode}`,
-    listTitle: fit(title, width),
-    list,
-    error: s.error === null ? null : fit(s.error, width * 2),
-  };
+  return { fields, total: totalLine(s), listTitle: fit(title, width), list };
+}
+
+/** Lines of the form: intro, blank, the fields, the total. */
+const FORM_LINES = 3 + FIELDS.length;
+
+/** The setup in `height` lines: the form always; then the error (after a blank line) in as many
+ *  lines as it needs, up to what is left; then, with room for a blank, the title and one item,
+ *  the list. */
+export function setupScreenView(s: SetupState, o: SetupOptions, height: number, width: number): SetupScreenView {
+  const rest = Math.max(0, height - FORM_LINES);
+  const wrapped = s.error === null ? [] : wrapText(s.error, width);
+  const error = wrapped.length === 0 ? [] : firstLines(wrapped, Math.max(1, rest - 1), width);
+  const listLines = rest - (error.length > 0 ? error.length + 1 : 0) - 2;
+  return { ...setupView(s, o, listLines, width), error, showList: listLines >= 1 };
 }

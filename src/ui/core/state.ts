@@ -7,6 +7,7 @@ import {
   type EngineOption,
   type FieldId,
   type ModelOption,
+  type NumericField,
   type ProfileOption,
   type Session,
   type SetupOptions,
@@ -51,8 +52,9 @@ export interface SetupState {
   perNode: number;
   batch: number;
   seq: number;
-  /** Digits being typed into the focused numeric field. */
-  draft: string | null;
+  /** Digits typed into numeric fields: the focused one's while typing, and any field's that
+   *  holds no usable number (empty, 0), kept until fixed; planning waits for them. */
+  drafts: Partial<Record<NumericField, string>>;
   /** A file path being typed into the model, cluster or software field. */
   text: string | null;
   error: string | null;
@@ -93,8 +95,10 @@ export interface AppState {
   cursor: number;
   /** The plan shown in detail, on the frontier, or exported / executed from there. */
   selected: PlanResult | null;
-  /** The plan the detail view showed before the current one (for the difference). */
+  /** The plan the detail view showed before the one it shows (for the difference); a plan
+   *  chosen on the frontier counts once the detail shows it (Enter, or back). */
   previous: PlanResult | null;
+  /** The plan the detail view showed last. */
   lastDetail: PlanResult | null;
   run: RunState | null;
   message: Message | null;
@@ -118,7 +122,7 @@ export function initialSetup(o: SetupOptions): SetupState {
   const model = defaultModelIndex(o);
   const profile = defaultProfileIndex(o);
   const sizes = defaultsFor(o.models[model]!, o.profiles[profile]!);
-  return { focus: "model", model, modelFile: null, profile, profileFile: null, engine: defaultEngineIndex(o), engineFile: null, ...sizes, draft: null, text: null, error: null };
+  return { focus: "model", model, modelFile: null, profile, profileFile: null, engine: defaultEngineIndex(o), engineFile: null, ...sizes, drafts: {}, text: null, error: null };
 }
 
 /** What a new search starts from: no filters, cursor at the top, nothing selected or running. */
