@@ -99,6 +99,9 @@ export interface ModelSpec {
    *  for learned positions): its parameters, and the longest sequence it can train. Absent: a table
    *  of the planned sequence length (paraplan's own model files). */
   positionTable?: number;
+  /** A config.json's rotary scaling that paraplan reads but does not carry into exports
+   *  (linear, dynamic, yarn, longrope: frequencies only, no work): the exports say so. */
+  ropeScalingNotExported?: string;
   /** The architecture fields a paraplan model file left to their defaults (mlp, positional,
    *  kvHeads, ffnHidden, tiedEmbeddings), with the values taken: said on the `assumed:` line. */
   defaultsAssumed?: string;

@@ -69,13 +69,17 @@ export function windowOf(c: HfAttentionKeys, f: HfFamily, origin: string): Parse
  *  paraplan carries; "su" is Phi-3's old name of longrope (Phi3Config). */
 const FREQUENCY_ONLY = ["default", "linear", "dynamic", "yarn", "longrope", "su"];
 
-export function ropeScalingOf(c: HfAttentionKeys, origin: string): Parsed<ModelSpec["ropeScaling"] | undefined> {
+/** The scaling: llama3's, which paraplan carries into exports; another frequency-only one by its
+ *  type alone (no work: the plan's figures do not depend on it, but an export cannot write it). */
+export type HfRopeScaling = NonNullable<ModelSpec["ropeScaling"]> | { type: string };
+
+export function ropeScalingOf(c: HfAttentionKeys, origin: string): Parsed<HfRopeScaling | undefined> {
   const s = c.rope_scaling;
   if (s === null || s === undefined) return { ok: true, value: undefined };
   const type = s.rope_type ?? s.type;
   if (type === undefined || type === null)
     return { ok: false, message: `${origin}: "rope_scaling" has no "rope_type" (nor "type"): state which scaling (${[...FREQUENCY_ONLY.slice(0, 5), "llama3"].join(", ")}), or remove the key (null) for none` };
-  if (typeof type === "string" && FREQUENCY_ONLY.includes(type)) return { ok: true, value: undefined };
+  if (typeof type === "string" && FREQUENCY_ONLY.includes(type)) return { ok: true, value: type === "default" ? undefined : { type } };
   if (type !== "llama3")
     return { ok: false, message: `${origin}: "rope_scaling" of type ${JSON.stringify(type)}: paraplan reads ${[...FREQUENCY_ONLY.slice(0, 5), "llama3"].join(", ")} (rotary frequencies only, no work)` };
   const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : NaN);

@@ -206,7 +206,7 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
       dropout,
       ...window.value,
       ...(rope && c.rope_theta !== undefined ? { ropeTheta: c.rope_theta } : {}),
-      ...(scaling.value ? { ropeScaling: scaling.value } : {}),
+      ...(scaling.value && scaling.value.type === "llama3" ? { ropeScaling: scaling.value } : {}),
       ...(eps !== undefined ? { normEps: eps } : {}),
       ...(x.moe ? { moe: x.moe } : {}),
       ...(x.mla ? { mla: x.mla } : {}),
@@ -221,5 +221,6 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   if (!rope && c.max_position_embeddings > MODEL_BOUNDS.seqLen)
     return { ok: false, message: `${origin}: "max_position_embeddings" ${c.max_position_embeddings} rows of learned positions is more than ${MODEL_BOUNDS.seqLen.toLocaleString("en-US")}` };
   const table = rope ? {} : { positionTable: c.max_position_embeddings };
-  return { ok: true, value: { ...parsed.value, ...table, defaultSeqLenAssumed: `sequence ${seqLen} = ${why} of ${origin} (--seq to change)` } };
+  const unexported = scaling.value && scaling.value.type !== "llama3" ? { ropeScalingNotExported: scaling.value.type } : {};
+  return { ok: true, value: { ...parsed.value, ...table, ...unexported, defaultSeqLenAssumed: `sequence ${seqLen} = ${why} of ${origin} (--seq to change)` } };
 }

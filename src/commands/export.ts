@@ -143,6 +143,10 @@ export function runExport(argv: string[], io: Io): number {
     `predicted ${count(predicted.tokensPerSecond)} tokens/s, ${gib(predicted.memory.total)} per GPU (${percent(predicted.memory.total / predicted.memory.capacity, 0)} of capacity), MFU ${percent(predicted.mfu)}`,
     ...result.notes.map((n) => `note: ${n}`),
   ];
+  // A rotary scaling the config reads but no exporter writes (frequencies only: no cost): the
+  // trainer must be told, or it trains another model.
+  if (req.model.ropeScalingNotExported !== undefined)
+    summary.push(`note: the model's rope_scaling (${req.model.ropeScalingNotExported}) is not in these files: paraplan writes only Llama 3.1's; give it to the trainer yourself`);
   if (predicted.memory.total > predicted.memory.capacity)
     summary.push(`note: this plan needs ${gib(predicted.memory.total)} per GPU, over the ${gib(predicted.memory.capacity)} capacity: it would run out of memory`);
   const out = s("out");

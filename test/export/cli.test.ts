@@ -182,6 +182,18 @@ describe("paraplan export", () => {
     expect((await cli(["export", "--format", "slurm", "--model", "llama3-70b", "--plan", join(dir, "launch.json")])).code).toBe(0);
   });
 
+  // Qwen2.5's YaRN scaling is read (frequencies only: no cost) but no exporter writes it; the
+  // files went out without a word, and the trainer would train unscaled rotary positions.
+  it("a config.json's rope scaling that no exporter writes is said; Llama 3.1's is written", async () => {
+    const qwen = JSON.parse(readFileSync(join("test", "planner", "hf", "qwen2.5-7b.json"), "utf8"));
+    const yarn = tempFile("qwen-yarn.json", JSON.stringify({ ...qwen, rope_scaling: { type: "yarn", factor: 4, original_max_position_embeddings: 32768 } }));
+    const r = await cli(["export", "--format", "megatron", "--model", yarn, "--gpus", "8", "--global-batch", "64"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("note: the model's rope_scaling (yarn) is not in these files: paraplan writes only Llama 3.1's; give it to the trainer yourself");
+    const plain = await cli(["export", "--format", "megatron", "--model", tempFile("qwen.json", JSON.stringify(qwen)), "--gpus", "8", "--global-batch", "64"]);
+    expect(plain.stderr).not.toContain("rope_scaling");
+  });
+
   it("--help exits 0 with the usage; the top-level usage lists export", async () => {
     expect((await cli(["export", "--help"])).stdout).toContain("--format megatron|deepspeed|torchtitan|torchrun|slurm");
     expect((await cli(["--help"])).stdout).toContain("paraplan export --format F");
