@@ -12,6 +12,10 @@ export interface ArgSetting {
   flag: string;
   values: string[];
   line: number;
+  /** Read inside an `if` whose test paraplan cannot decide (a variable set from the environment):
+   *  the line of that `if`, whose first branch is read (the others not). Tests it can decide
+   *  (`[ "$X" = lit ]` with X set to a literal) are followed, the branches not taken skipped. */
+  undecidedIf?: number;
 }
 
 /** The launchers' own options, which launch scripts put before the training script: skipped,
@@ -63,19 +67,73 @@ export function shellVariables(text: string): Map<string, string> {
   return vars;
 }
 
+/** `[ A = B ]`, `[[ A == B ]]`, `!=` with A and B literals or variables the script sets to one:
+ *  true or false; null for anything else (bash §6.4 conditional expressions, the string
+ *  comparisons alone). */
+function decide(test: readonly string[], expand: (w: string) => string): boolean | null {
+  const t = test[0] === "[" || test[0] === "[[" ? test.slice(1, -1) : null;
+  if (!t || t.length !== 3 || !["=", "==", "!="].includes(t[1]!) || (test[test.length - 1] !== "]" && test[test.length - 1] !== "]]")) return null;
+  const [a, b] = [expand(t[0]!), expand(t[2]!)];
+  if (a.includes("$") || b.includes("$")) return null;
+  return t[1] === "!=" ? a !== b : a === b;
+}
+
+/** One `if … fi` being read: whether the branch at hand runs (null: its test is undecided, read
+ *  as if it runs), and whether an earlier branch was read. */
+interface IfFrame {
+  line: number;
+  runs: boolean | null;
+  taken: boolean;
+}
+
 function readAll(text: string): ArgSetting[] {
   const out: ArgSetting[] = [];
   let current: ArgSetting | null = null;
   const vars = shellVariables(text);
   const expand = (w: string) => {
     const ref = REF.exec(w);
-    return ref && vars.has(ref[1]!) ? vars.get(ref[1]!)! : w;
+    if (ref) return vars.has(ref[1]!) ? vars.get(ref[1]!)! : w;
+    // `--flag=$NAME`: the value part
+    const eq = /^(--[A-Za-z][^=]*=)\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(w);
+    return eq && vars.has(eq[2]!) ? `${eq[1]}${vars.get(eq[2]!)!}` : w;
   };
+  const ifs: IfFrame[] = [];
+  let test: string[] | null = null;
+  let inArray = false;
+  const skipping = () => ifs.some((f) => f.runs === false);
+  const undecided = () => ifs.find((f) => f.runs === null)?.line;
   const read = (words: readonly ShellWord[], lineOffset: number) => {
     for (const word of words) {
       const line = word.line + lineOffset;
       // A new line ends the last flag's values (a line continued with a backslash does not).
       if (word.first) current = null;
+      // if/elif/else/fi at a command's start: follow what the tests decide.
+      if (test !== null) {
+        if (word.first && word.text === "then") {
+          // The first branch whose test holds runs; an undecided test's branch is read, said, and
+          // the branches after it are not (reading them all made an if/else contradict itself).
+          const f = ifs[ifs.length - 1]!;
+          f.runs = f.taken ? false : decide(test, expand);
+          if (f.runs !== false) f.taken = true;
+          test = null;
+        } else test.push(word.text);
+        continue;
+      }
+      if (word.first && (word.text === "if" || word.text === "elif")) {
+        if (word.text === "if") ifs.push({ line, runs: false, taken: false });
+        test = [];
+        continue;
+      }
+      if (word.first && word.text === "else" && ifs.length > 0) {
+        const f = ifs[ifs.length - 1]!;
+        f.runs = !f.taken;
+        continue;
+      }
+      if (word.first && word.text === "fi" && ifs.length > 0) {
+        ifs.pop();
+        continue;
+      }
+      if (skipping()) continue;
       if (word.assign) {
         // `ARGS="--num-layers 24 --hidden-size 1024"` (a string of flags, as older Megatron-LM
         // examples keep them): its flags, read where it stands like an ARGS=( … ) array's.
@@ -85,12 +143,41 @@ function readAll(text: string): ArgSetting[] {
         current = null;
         continue;
       }
-      const w = expand(word.text);
-      if (NOISE.test(w)) continue;
+      let w = expand(word.text);
+      // An array's opening and closing written against its words, `ARGS+=(--a 1` … `--b 2)`
+      // (bash splits at the parentheses, shell-words.ts does not): what is inside.
+      const opens = /^[A-Za-z_][A-Za-z0-9_]*\+?=\((.+)$/.exec(w);
+      if (opens) {
+        w = expand(opens[1]!);
+        inArray = true;
+      }
+      if (inArray && w.endsWith(")") && !w.includes("(")) {
+        w = w.slice(0, -1);
+        inArray = false;
+        if (w === "") continue;
+      }
+      if (/\($/.test(w) && /^[A-Za-z_][A-Za-z0-9_]*\+?=\($/.test(w)) {
+        inArray = true;
+        continue;
+      }
+      if (NOISE.test(w)) {
+        if (w === "(") inArray = true;
+        if (w === ")") inArray = false;
+        continue;
+      }
+      // A quoted array element of a flag and its value, `( "--fp8-format hybrid" … )`: the
+      // scripts expand such arrays unquoted, so it reaches the trainer as two words.
+      if (/^--[A-Za-z][^\s=]*\s/.test(w)) {
+        current = null;
+        read(shellWords(w).map((x, i) => ({ ...x, line: line - lineOffset, ...(i === 0 ? { first: true as const } : {}) })), lineOffset);
+        current = null;
+        continue;
+      }
       if (/^--[A-Za-z]/.test(w)) {
         const eq = w.indexOf("=");
         const flag = eq > 0 ? w.slice(2, eq) : w.slice(2);
-        current = { flag, values: eq > 0 ? [w.slice(eq + 1)] : [], line };
+        const when = undecided();
+        current = { flag, values: eq > 0 ? [w.slice(eq + 1)] : [], line, ...(when !== undefined ? { undecidedIf: when } : {}) };
         if (LAUNCHER_FLAGS.has(flag)) current.flag = `launcher:${flag}`;
         out.push(current);
       } else if (current) current.values.push(w);

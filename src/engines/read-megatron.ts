@@ -163,6 +163,10 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   const warnings: string[] = [];
   const notes: string[] = [];
   const engine = deepspeed ? "Megatron-DeepSpeed" : "Megatron-LM";
+  // Flags inside an `if` the reader cannot decide are read as if it runs: said, by line.
+  const ifLines = [...new Set([...m.values()].flatMap((s) => (s.undecidedIf !== undefined ? [s.undecidedIf] : [])))];
+  if (ifLines.length > 0)
+    warnings.push(`${o}: the flags inside the \`if\` at line${ifLines.length > 1 ? "s" : ""} ${ifLines.join(", ")} are read as if ${ifLines.length > 1 ? "their first branches run" : "its first branch runs"} (the test depends on values set when the script runs; the other branches are not read)`);
   for (const [flag, s] of m) {
     const known = MEGATRON_FLAGS.has(flag) || (deepspeed && MEGATRON_DEEPSPEED_EXTRA_FLAGS.has(flag));
     if (!known) warnings.push(unknownLine(o, `--${flag} (line ${s.line})`, `a ${engine} argument paraplan knows`));

@@ -62,3 +62,31 @@ describe("a script that keeps its arguments in strings (Megatron-LM 2021-22 exam
     expect(j.from.warnings).toEqual([]);
   });
 });
+
+// Megatron-LM's examples/llama/train_llama3_8b_h100_fp8.sh (@d98e8a64) keeps its fp8 flags as
+// quoted array elements inside `if [[ "$DTYPE" == "fp8" ]]`, and Megatron-DeepSpeed's
+// pretrain_llama2_distributed.sh adds recompute inside `if [ "${activation_checkpoint}" = "true" ]`
+// with activation_checkpoint="false": the fp8 flags were "unknown" (bf16 priced) and the recompute
+// read although it never runs.
+describe("launch scripts as bash runs them", () => {
+  const flags = (text: string) => readArgs(text).map((s) => [s.flag, ...s.values].join(" "));
+  it("a quoted array element of a flag and its value is two words, as the unquoted expansion makes it", () => {
+    expect(flags('DT=()\nDT+=(\n  "--fp8-format hybrid"\n  "--fp8-amax-history-len 1024"\n)\ntorchrun pretrain_gpt.py ${DT[@]}\n')).toEqual(["fp8-format hybrid", "fp8-amax-history-len 1024"]);
+  });
+  it("an if whose test compares literals runs its branch; the others are skipped", () => {
+    const text = [
+      'ckpt="false"', 'DTYPE="bf16"',
+      'if [ "${ckpt}" = "true" ]; then', '  ARGS+=(--recompute-granularity full)', "fi",
+      'if [[ "$DTYPE" == "fp8" ]]; then', '  D=( "--fp8-format hybrid" )', 'elif [[ "$DTYPE" == "bf16" ]]; then', '  D=( "--bf16" )', "else", '  D=( "--fp16" )', "fi",
+      'if [ "$ckpt" != "true" ]; then', "  ARGS+=(--use-distributed-optimizer)", "fi",
+    ].join("\n");
+    expect(flags(text)).toEqual(["bf16", "use-distributed-optimizer"]);
+  });
+  it("an undecided test (a value from the environment): its first branch is read and marked, the rest not", () => {
+    const s = readArgs('if [[ "$TOKENIZER" == "MOCK" ]]; then\n  A=( "--tokenizer-type NullTokenizer" )\nelse\n  A=( "--tokenizer-type HuggingFaceTokenizer" )\nfi\n');
+    expect(s).toEqual([{ flag: "tokenizer-type", values: ["NullTokenizer"], line: 2, undecidedIf: 1 }]);
+  });
+  it("--flag=$NAME takes the variable's literal, and ARGS+=(--a 1 … --b 2) its words without the parentheses", () => {
+    expect(flags("Z=1\nARGS+=(--num-layers 4\n  --hidden-size 64)\ntorchrun pretrain_gpt.py ${ARGS[@]} --zero-stage=$Z\n")).toEqual(["num-layers 4", "hidden-size 64", "zero-stage 1"]);
+  });
+});
