@@ -147,9 +147,9 @@ export interface Engine {
     shardedMaster: boolean;
   };
   /** The activation recompute the stack can run: "any" (full, selective or none, searched);
-   *  "layers", whole layers or nothing (llm-foundry's activation_checkpointing wraps whole blocks);
-   *  "full" searched alone (Megatron-LM / DeepSpeed of 2021: --checkpoint-activations, nothing
-   *  finer, and Narayanan et al. 2021 §5 ran every experiment with it). */
+   *  "layers", whole layers or nothing (llm-foundry's activation_checkpointing wraps whole blocks;
+   *  Megatron-LM / DeepSpeed of 2021: --checkpoint-activations or not, nothing finer);
+   *  "full" searched alone. */
   recompute: EngineRecompute;
   /** What the search's "selective" recompute keeps on this stack: "attention-core" is
    *  Megatron's (every tensor but the attention core's, Korthikanti et al. 2022 §4.2);

@@ -66,9 +66,9 @@ describe("fitted engine and hardware figures", () => {
     }
   });
 
-  it("the 2021 stacks run full recompute only and DeepSpeed 2021 gathers per tensor", () => {
-    expect(loadEngine("megatron-2021", undefined).recompute).toBe("full");
-    expect(loadEngine("megatron-deepspeed", undefined).recompute).toBe("full");
+  it("the 2021 stacks recompute whole layers or nothing and DeepSpeed 2021 gathers per tensor", () => {
+    expect(loadEngine("megatron-2021", undefined).recompute).toBe("layers");
+    expect(loadEngine("megatron-deepspeed", undefined).recompute).toBe("layers");
     expect(loadEngine("megatron-deepspeed", undefined).dataParallel.gatherCallsPerLayer).toBe(12);
     expect(loadEngine("fsdp", undefined).dataParallel.gatherCallsPerLayer).toBe(1);
     expect(loadEngine("megatron-core", undefined).recompute).toBe("any");
