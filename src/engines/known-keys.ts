@@ -85,6 +85,13 @@ export const TORCHTITAN_02_KEYS = new Set(
   float8.enable_fsdp_float8_all_gather float8.precompute_float8_dynamic_scale_for_fsdp
   float8.force_recompute_fp8_weight_in_bwd float8.recipe_name float8.filter_fqns float8.emulate
   float8.moe_fqns_prototype mx.mxfp8_dim1_cast_kernel_choice mx.recipe_name mx.filter_fqns
+  quantize.linear.float8.enable_fsdp_float8_all_gather quantize.linear.float8.precompute_float8_dynamic_scale_for_fsdp
+  quantize.linear.float8.recipe_name quantize.linear.float8.filter_fqns quantize.linear.float8.emulate
+  quantize.grouped_mm.float8.fqns checkpoint.enable checkpoint.enable_ft_dataloader_checkpoints
+  checkpoint.initial_load_in_hf checkpoint.initial_load_in_hf_quantized checkpoint.last_save_in_hf
+  validation.enable validation.dataset validation.dataset_path validation.local_batch_size
+  validation.seq_len validation.freq validation.steps model.hf_assets_path job.print_config
+  parallelism.expert_tensor_parallel_degree parallelism.pipeline_parallel_expert_parallel_overlap
   comm.init_timeout_seconds comm.train_timeout_seconds comm.trace_buf_size comm.save_traces_folder
   memory_estimation.enabled memory_estimation.disable_fake_mode fault_tolerance.enable
   fault_tolerance.process_group fault_tolerance.process_group_timeout_ms fault_tolerance.replica_id

@@ -28,8 +28,11 @@ export function parseOverrides(text: string): TomlTable {
       const v = s.values.join(" ");
       value = /^-?\d+$/.test(v) ? Number(v) : v === "true" || v === "True" ? true : v === "false" || v === "False" ? false : v.includes(",") ? v.split(",") : v;
     }
-    const t = (table[section] ??= {}) as TomlTable;
-    t[key] = value;
+    // --quantize.linear.float8.x: nested tables, as the TOML's [quantize.linear.float8] reads
+    const path = key.split(".");
+    let t = (table[section] ??= {}) as TomlTable;
+    for (const k of path.slice(0, -1)) t = (t[k] ??= {}) as TomlTable;
+    t[path[path.length - 1]!] = value;
   }
   return table;
 }
@@ -77,10 +80,19 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
       warnings.push(unknownLine(o, section, "a torchtitan section"));
       continue;
     }
-    for (const key of Object.keys(v))
-      if (!TORCHTITAN_02_KEYS.has(`${section}.${key}`) && !TORCHTITAN_MAIN_KEYS.has(`${section}.${key}`))
-        warnings.push(unknownLine(o, `${section}.${key}`, "a torchtitan setting paraplan knows"));
+    // Nested tables ([quantize.linear.float8] of 0.2 releases) by their dotted path.
+    const walk = (path: string, t: TomlTable) => {
+      for (const [key, x] of Object.entries(t)) {
+        const at = `${path}.${key}`;
+        if (typeof x === "object" && x !== null && !Array.isArray(x)) walk(at, x as TomlTable);
+        else if (!TORCHTITAN_02_KEYS.has(at) && !TORCHTITAN_MAIN_KEYS.has(at)) warnings.push(unknownLine(o, at, "a torchtitan setting paraplan knows"));
+      }
+    };
+    walk(section, v as TomlTable);
   }
+  /** A setting by its dotted path, through nested tables. */
+  const at = (path: string): unknown =>
+    path.split(".").reduce<unknown>((x, k) => (typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>)[k] : undefined), table);
   const get = (section: string, key: string): TomlValue | undefined => {
     const t = table[section];
     return t && typeof t === "object" && !Array.isArray(t) ? (t as TomlTable)[key] as TomlValue | undefined : undefined;
@@ -104,8 +116,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     throw new UserError(`${o}: optimizer.name "${String(opt)}" holds other optimizer state than Adam, which paraplan does not model`);
   // fp8 all-gathers of FSDP parameters (torchao float8 with enable_fsdp_float8_all_gather), as
   // Megatron's --fp8-param-gather: not the 16-bit gathers the engine prices.
-  if (get("float8", "enable_fsdp_float8_all_gather") === true)
-    throw new UserError(`${o}: float8.enable_fsdp_float8_all_gather gathers the FSDP parameters in fp8, which paraplan does not model`);
+  // (0.1's [float8], the 0.2 releases' [quantize.linear.float8], job_config.py Float8Linear)
+  for (const key of ["float8.enable_fsdp_float8_all_gather", "quantize.linear.float8.enable_fsdp_float8_all_gather"])
+    if (at(key) === true) throw new UserError(`${o}: ${key} gathers the FSDP parameters in fp8, which paraplan does not model`);
   // Converters (model.converters): float8 is fp8 training as the engine prices it; MX formats and
   // any other conversion build another model's kernels and state.
   const convSetting = get("model", "converters");
@@ -197,7 +210,12 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     } else if (schedule !== "zb1p" && looped !== vpp > 1)
       throw new UserError(`${o}: the ${scheduleName} schedule needs ${looped ? "two or more stages" : "one stage"} per rank, the split gives ${vpp}`);
     if (L % stages !== 0 && stageLayers === undefined) throw new UserError(`${o}: ${L} layers do not split into ${stages} equal stages; paraplan models equal stages`);
-  } else if (looped) throw new UserError(`${o}: the ${scheduleName} schedule needs pipeline_parallel_degree > 1`);
+  } else if (looped) {
+    // Without a pipeline torchtitan builds no schedule (train.py: `if parallel_dims.pp_enabled`,
+    // @ v0.2.2): its release DeepSeek-V3 files name Interleaved1F1B at degree 1.
+    schedule = "1f1b";
+    notes.push(`${o}: pipeline_parallel_schedule ${str("parallelism", "pipeline_parallel_schedule", "")} is not used without a pipeline (pipeline_parallel_degree 1)`);
+  }
   // Batch (Training): per-replica local batch; a pipeline splits it into micro-batches.
   const local = int("training", "local_batch_size", 8);
   const micro = pp > 1 ? int("parallelism", "pipeline_parallel_microbatch_size", 1) : local;

@@ -260,6 +260,22 @@ describe("torchtitan job files", () => {
     expect((await accepted(on8b({ activation_checkpoint: 'mode = "full"' }))).from.plan).toMatchObject({ recompute: "full" });
   });
 
+  // torchtitan v0.2.x's llama3_405b.toml moved the setting under [quantize.linear.float8]; it was
+  // read as unknown and the run priced with bf16 all-gathers, where 0.1's [float8] is refused.
+  it("fp8 FSDP all-gathers are refused under 0.2's [quantize.linear.float8] as under 0.1's [float8]", async () => {
+    await refused(on8b({ model: 'name = "llama3"\nflavor = "8B"\nconverters = ["float8"]', activation_checkpoint: 'mode = "full"\n[quantize.linear.float8]\nenable_fsdp_float8_all_gather = true' }), "quantize.linear.float8.enable_fsdp_float8_all_gather gathers the FSDP parameters in fp8");
+    const ok = await accepted(on8b({ model: 'name = "llama3"\nflavor = "8B"\nconverters = ["float8"]', activation_checkpoint: 'mode = "full"\n[quantize.linear.float8]\nenable_fsdp_float8_all_gather = false' }));
+    expect(ok.from.plan).toMatchObject({ recompute: "full" });
+  });
+
+  // torchtitan v0.2.x's deepseek_v3 files name Interleaved1F1B with pipeline_parallel_degree 1,
+  // where torchtitan builds no schedule; they were refused.
+  it("a looped schedule named without a pipeline is not used, and said", async () => {
+    const r = await accepted(on8b({ parallelism: 'data_parallel_shard_degree = -1\npipeline_parallel_degree = 1\npipeline_parallel_schedule = "Interleaved1F1B"' }));
+    expect(r.from.plan).toMatchObject({ pp: 1, vpp: 1 });
+    expect(r.from.notes.join(" ")).toContain("pipeline_parallel_schedule Interleaved1F1B is not used without a pipeline");
+  });
+
   it("a pipeline schedule from a CSV file is refused", async () => {
     await refused(on8b({ parallelism: 'pipeline_parallel_degree = 2\npipeline_parallel_schedule = "1F1B"\npipeline_parallel_schedule_csv = "sched.csv"' }), "parallelism.pipeline_parallel_schedule_csv");
   });
