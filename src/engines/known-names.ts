@@ -110,7 +110,7 @@ export const MEGATRON_FLAGS = new Set(
   persistent-save-interval pipeline-model-parallel-comm-backend pipeline-model-parallel-layout
   pipeline-model-parallel-size pipeline-model-parallel-split-rank position-embedding-type
   pretrained-checkpoint profile profile-ranks profile-step-end profile-step-start q-lora-rank qk-head-dim
-  qk-l2-norm qk-layernorm qk-pos-emb-head-dim query-in-block-prob quick-geglu rampup-batch-size
+  qk-l2-norm qk-layernorm qk-pos-emb-head-dim query-in-block-prob quick-geglu rampup-batch-size step-batch-size-schedule
   recompute-activations recompute-granularity recompute-method recompute-modules recompute-num-layers
   record-memory-history relative-attention-max-distance relative-attention-num-buckets replication
   replication-factor replication-jump rerun-mode reset-attention-mask reset-position-ids

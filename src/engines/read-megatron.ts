@@ -3,10 +3,9 @@
 // own (megatron/arguments.py @207b2d5a) where marked.
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { DEFAULT_ROPE_THETA } from "../../planner/schema/model.js";
 import { type ArgSetting, byFlag, intArg, readArgs, strArg, launcherWorld } from "./args-file.js";
+import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
-import { describeScaling, megatronScaling } from "./model-facts.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { readMegatronStages } from "./megatron-stages.js";
@@ -91,14 +90,6 @@ const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: string | und
   "account-for-loss-in-pipeline-split": { why: "counts the loss as a layer in the pipeline split" },
 };
 
-/** A positive number argument (1e-5, 500000), or undefined when absent. */
-function numArg(m: Map<string, { values: string[] }>, flag: string, origin: string): number | undefined {
-  const v = strArg(m as Parameters<typeof strArg>[0], flag);
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x) || x <= 0) throw new UserError(`${origin}: --${flag} "${v}" is not a positive number`);
-  return x;
-}
 
 /** The moments' dtype under --use-precision-aware-optimizer: both bf16 is paraplan's
  *  --optimizer-states bf16; fp16 or fp8 moments, or low-precision main parameters or gradients,
@@ -158,6 +149,7 @@ export function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: numbe
 /** `modelLayers`: --model's layers, for a file that does not state --num-layers. */
 export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?: number): MegatronFacts {
   const o = file.name;
+  checkEntryPoint(file);
   const m = byFlag(readArgs(file.text), o);
   const has = (f: string) => m.has(f);
   const warnings: string[] = [];
@@ -252,7 +244,8 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   let fusedAttention: boolean | undefined;
   if (backend !== undefined) fusedAttention = backend !== "unfused" && backend !== "local";
   if (["use-flash-attn", "use-flash-attn-v1", "use-flash-attn-v2", "use-flash-attn-triton", "use-flash-attn-builder"].some(has)) fusedAttention = true;
-  if (has("rampup-batch-size")) notes.push(`${o}: --rampup-batch-size ignored; evaluated at the full global batch`);
+  // (--step-batch-size-schedule: main's successor of the ramp-up, megatron/training/arguments.py @ d98e8a64)
+  for (const f of ["rampup-batch-size", "step-batch-size-schedule"]) if (has(f)) notes.push(`${o}: --${f} ignored; evaluated at the full global batch`);
   const claims: ModelClaim[] = [];
   const claim = (field: ModelClaim["field"], value: ModelClaim["value"] | undefined, setting: string) => {
     if (value !== undefined) claims.push({ field, value, setting });
@@ -269,31 +262,8 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   const kv = kvStated ?? heads;
   const kvFlag = deepspeed ? "--num-key-value-heads" : "--num-query-groups";
   claim("kvHeads", kv, kvStated !== undefined ? `${kvFlag} ${kv}` : `no grouped-query attention (${kv} key/value heads)`);
-  if (layers !== undefined) {
-    // Architecture flags are only compared when the file describes a model at all.
-    claim("mlp", has("swiglu") ? "swiglu" : "gelu", has("swiglu") ? "--swiglu" : "no --swiglu");
-    const rope = strArg(m, "position-embedding-type") === "rope" || has("use-rotary-position-embeddings");
-    claim("positional", rope ? "rope" : "learned", rope ? "rotary position embeddings" : "learned position embeddings");
-    const untied = has("untie-embeddings-and-output-weights");
-    claim("tiedEmbeddings", !untied, untied ? "--untie-embeddings-and-output-weights" : "no --untie-embeddings-and-output-weights");
-    // Facts that do not change the cost but make the model: the rotary base (Megatron-LM
-    // --rotary-base, Megatron-DeepSpeed --rotary-position-embeddings-theta; 10,000 when absent),
-    // Llama 3.1 scaling (core_r0.14 --use-rope-scaling, factor --rope-scaling-factor, default 8),
-    // the norm epsilon and the head width, when stated.
-    if (rope) {
-      const thetaFlag = deepspeed ? "rotary-position-embeddings-theta" : "rotary-base";
-      const theta = numArg(m, thetaFlag, o);
-      claim("ropeTheta", theta ?? DEFAULT_ROPE_THETA, theta !== undefined ? `--${thetaFlag} ${theta}` : `no --${thetaFlag} (the engine's default ${DEFAULT_ROPE_THETA})`);
-      const factor = has("use-rope-scaling") ? (numArg(m, "rope-scaling-factor", o) ?? 8) : undefined;
-      const scaling = describeScaling(factor === undefined ? undefined : megatronScaling(factor));
-      claim("ropeScaling", scaling, factor === undefined ? "no --use-rope-scaling" : `--use-rope-scaling (${scaling})`);
-    }
-    const epsFlag = deepspeed ? "layernorm-epsilon" : "norm-epsilon";
-    const eps = numArg(m, epsFlag, o);
-    claim("normEps", eps, `--${epsFlag} ${eps}`);
-    const kvChannels = intArg(m, "kv-channels", o);
-    claim("headDim", kvChannels, `--kv-channels ${kvChannels}`);
-  }
+  // Architecture flags are only compared when the file describes a model at all.
+  if (layers !== undefined) architectureClaims(m, o, deepspeed, claim);
   // Experts, latent attention and MTP: compared whenever the file describes a model.
   const moe = deepspeed ? readDeepSpeedMoe(m, o, layers, intArg(m, "ffn-hidden-size", o)) : readMegatronMoe(m, o, layers, intArg(m, "ffn-hidden-size", o), tp);
   // (stated ones here; readers check with statesAllOf that the model has none it leaves out)

@@ -89,6 +89,21 @@ describe("Megatron-LM arguments", () => {
     await refused(on8b(full("block", 4) + "--num-virtual-stages-per-pipeline-rank 2\n"), "of the 8 layers of each virtual stage");
   });
 
+  // Real scripts (QA on Megatron-LM @ d98e8a64 and bigscience's tr11-176B-ml): examples/bert/
+  // was priced as a GPT run; BLOOM's --position-embedding-type alibi was read as learned positions;
+  // DeepSeek-V3's --kv-channels 128 beside --multi-latent-attention was compared with the head width.
+  it("another model kind's entry point is refused; ALiBi and MLA's --kv-channels are read as the scripts mean them", async () => {
+    const bert = file("sh", "torchrun --nproc_per_node 8 pretrain_bert.py \\\n  --tensor-model-parallel-size 2 --micro-batch-size 1 --global-batch-size 512 --bf16\n");
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", bert], "line 1 launches pretrain_bert.py, another kind of model than the GPT-style decoder paraplan plans");
+    const model = file("json", JSON.stringify({ name: "alibi-1b", layers: 24, hidden: 2048, heads: 16, vocab: 50304, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 16, ffnHidden: 8192, tiedEmbeddings: true }));
+    const ds = file("json", JSON.stringify({ train_batch_size: 64, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true } }));
+    const arch = "--num-layers 24 --hidden-size 2048 --num-attention-heads 16 --ffn-hidden-size 8192 --micro-batch-size 1 --bf16";
+    const alibi = await accepted(["--model", model, "--gpus", "8", "--from", ds, "--from", file("txt", `${arch} --position-embedding-type alibi\n`)]);
+    expect(alibi.from.plan).toMatchObject({ tp: 1, dp: 8 });
+    await refused(["--model", model, "--gpus", "8", "--from", ds, "--from", file("txt", `${arch}\n`)], "learned position embeddings");
+    await refused(["--model", model, "--gpus", "8", "--from", ds, "--from", file("txt", `${arch} --position-embedding-type relative\n`)], "--position-embedding-type relative", "learned, rotary and ALiBi positions");
+  });
+
   it("Megatron-DeepSpeed's --checkpoint-num-layers above 1 checkpoints groups: refused", async () => {
     const ds = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true } }));
     const mds = file("txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--bf16\n--checkpoint-activations\n--checkpoint-num-layers 2\n");
