@@ -67,6 +67,13 @@ export function shellVariables(text: string): Map<string, string> {
   return vars;
 }
 
+/** A word that starts the training: a launcher or the training script, after which a command's
+ *  words are the launcher's and the trainer's (`torchrun …`, `deepspeed …`, `python -u -m
+ *  torch.distributed.run …`, `python pretrain_gpt.py …`). */
+const LAUNCH_WORD = /(^|\/)(torchrun|deepspeed|[\w.-]*(pretrain|train)[\w.-]*\.py)$|^torch\.distributed\.(run|launch)$/;
+/** Words that leave the command being the same one (`export X=…`, a pipe's next stage). */
+const TRANSPARENT = new Set(["export", "local", "declare", "readonly", "exec", "time", "env"]);
+
 /** `[ A = B ]`, `[[ A == B ]]`, `!=` with A and B literals or variables the script sets to one:
  *  true or false; null for anything else (bash §6.4 conditional expressions, the string
  *  comparisons alone). */
@@ -100,6 +107,7 @@ function readAll(text: string): ArgSetting[] {
   const ifs: IfFrame[] = [];
   let test: string[] | null = null;
   let inArray = false;
+  let otherCommand = false;
   const skipping = () => ifs.some((f) => f.runs === false);
   const undecided = () => ifs.find((f) => f.runs === null)?.line;
   const read = (words: readonly ShellWord[], lineOffset: number) => {
@@ -134,11 +142,23 @@ function readAll(text: string): ArgSetting[] {
         continue;
       }
       if (skipping()) continue;
+      // Another program's command (python of a helper script, nvidia-smi, echo, srun's own
+      // options…): its flags are not the trainer's, unless it goes on to launch the training
+      // (`nsys profile … torchrun …`, `python pretrain_gpt.py …`).
+      if (word.first && !inArray) {
+        const t = word.text;
+        otherCommand = !(/^--?[A-Za-z]/.test(t) || word.assign || t.startsWith("$") || NOISE.test(t) || LAUNCH_WORD.test(t) || TRANSPARENT.has(t) || /^[A-Za-z_][A-Za-z0-9_]*\+?=/.test(t));
+      }
+      if (otherCommand) {
+        if (LAUNCH_WORD.test(word.text)) otherCommand = false;
+        continue;
+      }
       if (word.assign) {
         // `ARGS="--num-layers 24 --hidden-size 1024"` (a string of flags, as older Megatron-LM
         // examples keep them): its flags, read where it stands like an ARGS=( … ) array's.
         const inner = shellWords(word.assign.value);
         current = null;
+        if (word.assign.value === "(") inArray = true;
         if (inner.some((x) => /^--[A-Za-z]/.test(x.text))) read(inner, line - 1);
         current = null;
         continue;

@@ -196,7 +196,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   return {
     engine: "deepspeed",
     sources: args ? [o, args.name] : [o],
-    plan: { tp, pp, dp, ...cp, ep: f?.ep ?? 1, etp: f?.etp ?? 1, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: f?.sequenceParallel ?? false, schedule: "1f1b" },
+    plan: { tp, pp, dp, ...cp, ep: f?.ep ?? 1, etp: f?.etp ?? 1, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: f?.sequenceParallel ?? false, schedule: "1f1b", ...(f?.stageLayers !== undefined && pp > 1 ? { stageLayers: f.stageLayers } : {}) },
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch: tbs,

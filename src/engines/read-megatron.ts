@@ -8,7 +8,7 @@ import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
-import { readMegatronStages } from "./megatron-stages.js";
+import { readDeepSpeedPartition, readMegatronStages } from "./megatron-stages.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 export interface MegatronFacts {
@@ -185,7 +185,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
     vpp = layers / (pp * vLayers);
   }
   // Uneven stages (core_r0.14 --decoder-first/last-pipeline-num-layers; megatron-stages.ts).
-  const stageLayers = deepspeed ? undefined : readMegatronStages(m, o, layers, pp, vpp);
+  const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, layers, pp, vpp, !has("untie-embeddings-and-output-weights")) : readMegatronStages(m, o, layers, pp, vpp);
   // ZeRO: the distributed optimizer shards optimizer states (ZeRO-1); torch FSDP2 and Megatron
   // FSDP shard more, by their settings (_add_distributed_args).
   let zero: ZeroStage | undefined = deepspeed ? undefined : has("use-distributed-optimizer") ? 1 : 0;

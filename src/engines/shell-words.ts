@@ -87,6 +87,26 @@ export function shellWords(text: string): ShellWord[] {
       word.raw += c;
       continue;
     }
+    // A command substitution, $( … ) or ` … `, is one piece of its word whatever blanks it holds
+    // (bash §3.5.4): `n=$(nvidia-smi --query-gpu=name --format=csv | wc -l)` is one assignment,
+    // its inner flags not the script's.
+    if ((c === "$" && text[i + 1] === "(") || c === "`") {
+      const start = i;
+      if (c === "`") {
+        i++;
+        while (i < text.length && text[i] !== "`") i++;
+      } else {
+        let depth = 0;
+        for (i++; i < text.length; i++) {
+          if (text[i] === "(") depth++;
+          else if (text[i] === ")" && --depth === 0) break;
+        }
+      }
+      const piece = text.slice(start, i + 1);
+      line += piece.split("\n").length - 1;
+      put(piece);
+      continue;
+    }
     if (c === "#" && word === null) {
       while (i + 1 < text.length && text[i + 1] !== "\n") i++;
       continue;

@@ -104,6 +104,17 @@ describe("Megatron-LM arguments", () => {
     await refused(["--model", model, "--gpus", "8", "--from", ds, "--from", file("txt", `${arch} --position-embedding-type relative\n`)], "--position-embedding-type relative", "learned, rotary and ALiBi positions");
   });
 
+  // BLOOM's own script (bigscience tr11-176B-ml.slurm): 70 layers on 12 stages by
+  // --pp-partition-method 'type:transformer|embedding' was refused as "12 does not divide 70".
+  it("bigscience's --pp-partition-method type:transformer|embedding is the split DeepSpeed balances: 70 layers and 2 embeddings on 12 stages, 5,6×10,5", async () => {
+    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true } }));
+    const model = file("json", JSON.stringify({ name: "bloom-like", layers: 70, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));
+    const mds = (method: string) => file("txt", `--tensor-model-parallel-size 4\n--pipeline-model-parallel-size 12\n--num-layers 70\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n--pp-partition-method '${method}'\n`);
+    const r = await accepted(["--model", model, "--gpus", "384", "--from", ds, "--from", mds("type:transformer|embedding")]);
+    expect(r.from.plan).toMatchObject({ tp: 4, pp: 12, dp: 8, stageLayers: [5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 5] });
+    await refused(["--model", model, "--gpus", "384", "--from", ds, "--from", mds("parameters")], "--pp-partition-method parameters", "balances the stages by its own measure");
+  });
+
   it("Megatron-DeepSpeed's --checkpoint-num-layers above 1 checkpoints groups: refused", async () => {
     const ds = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true } }));
     const mds = file("txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--bf16\n--checkpoint-activations\n--checkpoint-num-layers 2\n");

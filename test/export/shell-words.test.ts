@@ -90,3 +90,21 @@ describe("launch scripts as bash runs them", () => {
     expect(flags("Z=1\nARGS+=(--num-layers 4\n  --hidden-size 64)\ntorchrun pretrain_gpt.py ${ARGS[@]} --zero-stage=$Z\n")).toEqual(["num-layers 4", "hidden-size 64", "zero-stage 1"]);
   });
 });
+
+// bigscience tr11-176B-ml.slurm ran `python $LOAD_RATIOS_SCRIPT … --split train` and `--split valid`
+// before the launch ("--split is given twice"); Megatron-DeepSpeed's 13B script counts GPUs with
+// `$(… nvidia-smi --format=csv,noheader | wc -l)`: neither is the trainer's.
+describe("other commands in a launch script", () => {
+  const flags = (text: string) => readArgs(text).map((s) => [s.flag, ...s.values].join(" "));
+  it("a helper program's flags are skipped; a command that goes on to launch the training is read from there", () => {
+    const text = [
+      "n=$(($(ds_ssh nvidia-smi --query-gpu=name --format=csv,noheader | wc -l)-2))",
+      "python $RATIOS --dataset-ratios-path x.json --split train",
+      "python $RATIOS --dataset-ratios-path y.json --split valid",
+      "nsys profile --trace=cuda torchrun --nproc_per_node 8 pretrain_gpt.py --num-layers 4",
+      "python -u -m torch.distributed.run --nnodes 2 pretrain_gpt.py --hidden-size 64",
+    ].join("\n");
+    expect(flags(text)).toEqual(["num-layers 4", "hidden-size 64"]);
+    expect(shellWords("x=$(a --b c)\n`d --e`")).toMatchObject([{ text: "x=$(a --b c)", assign: { name: "x" } }, { text: "`d --e`", line: 2 }]);
+  });
+});
