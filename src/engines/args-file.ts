@@ -71,6 +71,8 @@ export function shellVariables(text: string): Map<string, string> {
  *  words are the launcher's and the trainer's (`torchrun …`, `deepspeed …`, `python -u -m
  *  torch.distributed.run …`, `python pretrain_gpt.py …`). */
 const LAUNCH_WORD = /(^|\/)(torchrun|deepspeed|[\w.-]*(pretrain|train)[\w.-]*\.py)$|^torch\.distributed\.(run|launch)$/;
+/** An array assignment's opening, `ARGS=(` or `ARGS+=(`, and what follows it in the same word. */
+const ARRAY_OPEN = /^[A-Za-z_][A-Za-z0-9_]*\+?=\((.*)$/;
 /** Words that leave the command being the same one (`export X=…`, a pipe's next stage). */
 const TRANSPARENT = new Set(["export", "local", "declare", "readonly", "exec", "time", "env"]);
 
@@ -166,19 +168,16 @@ function readAll(text: string): ArgSetting[] {
       let w = expand(word.text);
       // An array's opening and closing written against its words, `ARGS+=(--a 1` … `--b 2)`
       // (bash splits at the parentheses, shell-words.ts does not): what is inside.
-      const opens = /^[A-Za-z_][A-Za-z0-9_]*\+?=\((.+)$/.exec(w);
+      const opens = ARRAY_OPEN.exec(w);
       if (opens) {
-        w = expand(opens[1]!);
         inArray = true;
+        if (opens[1] === "") continue;
+        w = expand(opens[1]!);
       }
       if (inArray && w.endsWith(")") && !w.includes("(")) {
         w = w.slice(0, -1);
         inArray = false;
         if (w === "") continue;
-      }
-      if (/\($/.test(w) && /^[A-Za-z_][A-Za-z0-9_]*\+?=\($/.test(w)) {
-        inArray = true;
-        continue;
       }
       if (NOISE.test(w)) {
         if (w === "(") inArray = true;
