@@ -3,8 +3,10 @@
 // `--flag=value`, # comments; split into words as bash does (shell-words.ts). Nothing is
 // interpreted but for one thing: a variable the script sets to a literal (`GPUS_PER_NODE=8`, as
 // Megatron-LM's examples/ scripts do) stands for its value where a word is just `$NAME` or
-// `${NAME}`. Other variables stay as text and are refused where a plan dimension or the
-// launcher's GPU count needs a number.
+// `${NAME}`, and a default the script gives a variable it does not set (`${TP:-8}`, bash §3.5.3)
+// stands for that default, said in a warning (defaultsRead): the environment can set it. Other
+// variables stay as text and are refused where a plan dimension or the launcher's GPU count needs
+// a number.
 import { UserError } from "../errors.js";
 import { type ShellWord, shellWords } from "./shell-words.js";
 
@@ -16,6 +18,8 @@ export interface ArgSetting {
    *  the line of that `if`, whose first branch is read (the others not). Tests it can decide
    *  (`[ "$X" = lit ]` with X set to a literal) are followed, the branches not taken skipped. */
   undecidedIf?: number;
+  /** A value came from a default the script gives a variable it does not set (`${NNODES:-1}`). */
+  defaulted?: true;
 }
 
 /** The launchers' own options, which launch scripts put before the training script: skipped,
@@ -46,25 +50,57 @@ export function launcherArgs(text: string): ArgSetting[] {
 }
 
 const REF = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/;
+/** `${NAME:-word}`, `${NAME-word}`, `${NAME:=word}`, `${NAME=word}` with a literal word (bash
+ *  §3.5.3 parameter expansion): NAME's value where set, else the word. */
+const DEFAULT = /^\$\{([A-Za-z_][A-Za-z0-9_]*|[1-9]):?[-=]([^\s$`(){}\[\]*?"']*)\}$/;
+
+/** A variable read at the default its script gives it: `TP=${TP:-8}` or a flag's `${TP:-8}`. */
+export interface DefaultRead {
+  name: string;
+  value: string;
+  line: number;
+  /** The flags whose values it gave (without --), and "if" for an `if` test it decided. */
+  uses: string[];
+}
+
+interface Variables {
+  vars: Map<string, string>;
+  unsure: Set<string>;
+  /** Variables whose value is a default the script gives (NAME=${ENV:-8} with ENV not set by the
+   *  script): name → the default's line. */
+  defaulted: Map<string, number>;
+}
 
 /** Variables the script sets to a literal (`NAME=8`, `export NAME="8"`, or `NAME=$OTHER` of one
  *  set before): name → value. One set twice to different values, or to anything else (`$(nproc)`,
  *  `${SLURM_NNODES:-1}`, arithmetic, a list of words), is left out: its value is decided when the
  *  script runs. */
 export function shellVariables(text: string): Map<string, string> {
+  return variables(text).vars;
+}
+
+function variables(text: string): Variables {
   const vars = new Map<string, string>();
   const unsure = new Set<string>();
+  const defaulted = new Map<string, number>();
   for (const w of shellWords(text)) {
     if (!w.assign) continue;
     const { name, value: word } = w.assign;
-    const ref = REF.exec(word);
-    const value = ref ? (unsure.has(ref[1]!) ? undefined : vars.get(ref[1]!)) : /[\s$`(){}\[\]*?]/.test(word) || word === "" ? undefined : word;
+    const ref = REF.exec(word) ?? DEFAULT.exec(word);
+    const fallback = ref && ref[2] !== undefined && !vars.has(ref[1]!) && !unsure.has(ref[1]!) ? ref[2] : undefined;
+    const value = ref ? (unsure.has(ref[1]!) ? undefined : (vars.get(ref[1]!) ?? fallback)) : /[\s$`(){}\[\]*?]/.test(word) || word === "" ? undefined : word;
     if (value === undefined || (vars.has(name) && vars.get(name) !== value)) {
       vars.delete(name);
+      defaulted.delete(name);
       unsure.add(name);
-    } else if (!unsure.has(name)) vars.set(name, value);
+    } else if (!unsure.has(name)) {
+      vars.set(name, value);
+      const from = ref ? (fallback !== undefined ? w.line : defaulted.get(ref[1]!)) : undefined;
+      if (from !== undefined) defaulted.set(name, from);
+      else defaulted.delete(name);
+    }
   }
-  return vars;
+  return { vars, unsure, defaulted };
 }
 
 /** A word that starts the training: a launcher or the training script, after which a command's
@@ -95,16 +131,63 @@ interface IfFrame {
   taken: boolean;
 }
 
+/** Flags whose values name files, directories or logging: a default there does not change a plan. */
+const NO_PLAN_EFFECT = /^(save|load|data-path|(train|valid|test)-data-path|data-cache-path|data-args-path|tensorboard-dir|wandb-\S+|tokenizer-model|vocab-file|merge-file|log-\S+|checkpoint\S*|pretrained-checkpoint|job\.dump_folder|checkpoint\.\S+|metrics\.\S+)$/;
+
+/** The warning a reader gives for the defaults a script's flags were read with (defaultsRead),
+ *  those of paths and logging aside; undefined when there are none. */
+export function defaultsWarning(text: string, origin: string): string | undefined {
+  const ds = defaultsRead(text).filter((d) => d.uses.some((f) => !NO_PLAN_EFFECT.test(f)));
+  if (ds.length === 0) return undefined;
+  return `${origin}: read with the script's defaults for ${ds.map((d) => `${d.name}=${d.value} (line ${d.line})`).join(", ")}; set in the environment when the script runs, they change the plan`;
+}
+
+/** The defaults a script's trainer flags (and the `if` tests deciding which are read) were read
+ *  with (see DEFAULT), in the order met. The launcher's counts from defaults are launcherWorld's
+ *  `unset`: the environment sets them at launch. */
+export function defaultsRead(text: string): DefaultRead[] {
+  return readWithDefaults(text).defaults;
+}
+
 function readAll(text: string): ArgSetting[] {
+  return readWithDefaults(text).settings;
+}
+
+function readWithDefaults(text: string): { settings: ArgSetting[]; defaults: DefaultRead[] } {
   const out: ArgSetting[] = [];
   let current: ArgSetting | null = null;
-  const vars = shellVariables(text);
+  const { vars, unsure, defaulted } = variables(text);
+  const defaults = new Map<string, DefaultRead>();
+  /** `$NAME`, `${NAME}` or `${NAME:-word}`: its value, or the word (said) where the script does
+   *  not set NAME; undefined where it is not known. */
+  const value = (part: string, line: number): string | undefined => {
+    const ref = REF.exec(part) ?? DEFAULT.exec(part);
+    if (!ref) return undefined;
+    const [name, fallback] = [ref[1]!, ref[2]];
+    if (unsure.has(name)) return undefined;
+    const v = vars.get(name) ?? fallback;
+    if (v === undefined) return undefined;
+    const from = vars.has(name) ? defaulted.get(name) : line;
+    if (from !== undefined) used.push({ name, value: v, line: from, uses: [] });
+    return v;
+  };
+  let wordLine = 0;
+  /** The defaults the word at hand was read with: kept (said) where it is the trainer's. */
+  let used: DefaultRead[] = [];
+  const keep = (use: string) => {
+    for (const d of used) {
+      if (!defaults.has(d.name)) defaults.set(d.name, d);
+      const uses = defaults.get(d.name)!.uses;
+      if (!uses.includes(use)) uses.push(use);
+    }
+  };
   const expand = (w: string) => {
-    const ref = REF.exec(w);
-    if (ref) return vars.has(ref[1]!) ? vars.get(ref[1]!)! : w;
+    const whole = value(w, wordLine);
+    if (whole !== undefined) return whole;
     // `--flag=$NAME`: the value part
-    const eq = /^(--[A-Za-z][^=]*=)\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(w);
-    return eq && vars.has(eq[2]!) ? `${eq[1]}${vars.get(eq[2]!)!}` : w;
+    const eq = /^(--[A-Za-z][^=]*=)(\$.*)$/.exec(w);
+    const v = eq ? value(eq[2]!, wordLine) : undefined;
+    return v !== undefined ? `${eq![1]}${v}` : w;
   };
   const ifs: IfFrame[] = [];
   let test: string[] | null = null;
@@ -115,6 +198,7 @@ function readAll(text: string): ArgSetting[] {
   const read = (words: readonly ShellWord[], lineOffset: number) => {
     for (const word of words) {
       const line = word.line + lineOffset;
+      wordLine = line;
       // A new line ends the last flag's values (a line continued with a backslash does not).
       if (word.first) current = null;
       // if/elif/else/fi at a command's start: follow what the tests decide.
@@ -123,7 +207,9 @@ function readAll(text: string): ArgSetting[] {
           // The first branch whose test holds runs; an undecided test's branch is read, said, and
           // the branches after it are not (reading them all made an if/else contradict itself).
           const f = ifs[ifs.length - 1]!;
+          used = [];
           f.runs = f.taken ? false : decide(test, expand);
+          keep("if");
           if (f.runs !== false) f.taken = true;
           test = null;
         } else test.push(word.text);
@@ -155,16 +241,17 @@ function readAll(text: string): ArgSetting[] {
         if (LAUNCH_WORD.test(word.text)) otherCommand = false;
         continue;
       }
-      if (word.assign) {
+      // An array's opening, `ARGS=(` or `ARGS=(--a 1 …` on one line, is read below (ARRAY_OPEN).
+      if (word.assign && !word.assign.value.startsWith("(")) {
         // `ARGS="--num-layers 24 --hidden-size 1024"` (a string of flags, as older Megatron-LM
         // examples keep them): its flags, read where it stands like an ARGS=( … ) array's.
         const inner = shellWords(word.assign.value);
         current = null;
-        if (word.assign.value === "(") inArray = true;
         if (inner.some((x) => /^--[A-Za-z]/.test(x.text))) read(inner, line - 1);
         current = null;
         continue;
       }
+      used = [];
       let w = expand(word.text);
       // An array's opening and closing written against its words, `ARGS+=(--a 1` … `--b 2)`
       // (bash splits at the parentheses, shell-words.ts does not): what is inside.
@@ -196,15 +283,20 @@ function readAll(text: string): ArgSetting[] {
         const eq = w.indexOf("=");
         const flag = eq > 0 ? w.slice(2, eq) : w.slice(2);
         const when = undecided();
-        current = { flag, values: eq > 0 ? [w.slice(eq + 1)] : [], line, ...(when !== undefined ? { undecidedIf: when } : {}) };
+        current = { flag, values: eq > 0 ? [w.slice(eq + 1)] : [], line, ...(when !== undefined ? { undecidedIf: when } : {}), ...(used.length > 0 ? { defaulted: true as const } : {}) };
         if (LAUNCHER_FLAGS.has(flag)) current.flag = `launcher:${flag}`;
+        else keep(flag);
         out.push(current);
-      } else if (current) current.values.push(w);
+      } else if (current) {
+        current.values.push(w);
+        if (used.length > 0) current.defaulted = true;
+        if (!current.flag.startsWith("launcher:")) keep(current.flag);
+      }
       // (words before any flag: the launcher, the script)
     }
   };
   read(shellWords(text), 0);
-  return out;
+  return { settings: out, defaults: [...defaults.values()] };
 }
 
 /** The settings by flag; a flag given twice with different values is a contradiction. */
@@ -253,6 +345,9 @@ export function launcherWorld(text: string):
   for (const s of [per, nodes]) if (s?.values[0]?.includes("$")) return { unset: `torchrun --${s.flag} ${s.values[0]} is a shell variable the script does not set` };
   // "gpu", "cuda", "auto", "cpu": the count torchrun finds on the machine (run.py determine_local_world_size).
   if (per?.values[0] !== undefined && /^(gpu|cuda|auto|cpu|xpu)$/.test(per.values[0])) return { unset: `torchrun --${per.flag} ${per.values[0]} is the count torchrun finds on each machine` };
+  // A count from a default the script gives a variable (`--nnodes ${NNODES:-1}`): the environment
+  // sets it at launch, and a default is often the one-node trial's.
+  for (const s of [per, nodes]) if (s?.defaulted) return { unset: `torchrun --${s.flag} ${s.values[0]} is the default the script gives a variable the environment can set at launch` };
   const perValue = per?.values[0];
   if (perValue === undefined || !/^\d+$/.test(perValue) || Number(perValue) < 1) return undefined;
   const p = Number(perValue);
@@ -278,6 +373,7 @@ function deepspeedWorld(per: ArgSetting, m: Map<string, ArgSetting>): { gpus: nu
   const n = nodes?.values[0];
   const says = `deepspeed --${per.flag} ${p}${nodes ? ` --${nodes.flag} ${n}` : ""}`;
   for (const v of [p, n]) if (v?.includes("$")) return { unset: `${says}: ${v} is a shell variable the script does not set` };
+  for (const s of [per, nodes]) if (s?.defaulted) return { unset: `${says}: ${s.values[0]} is the default the script gives a variable the environment can set at launch` };
   if (!/^\d+$/.test(p) || Number(p) < 1) return { unset: `${says}: --${per.flag} ${p} is the count deepspeed finds on each machine` };
   if (n === undefined || n === "-1") {
     if (host) return { unset: `${says}: the nodes are the --${host.flag} file's, decided at launch` };

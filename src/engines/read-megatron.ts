@@ -3,7 +3,7 @@
 // own (megatron/arguments.py @207b2d5a) where marked.
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { type ArgSetting, byFlag, intArg, readArgs, strArg, launcherWorld } from "./args-file.js";
+import { type ArgSetting, byFlag, defaultsWarning, intArg, readArgs, strArg, launcherWorld } from "./args-file.js";
 import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
@@ -159,6 +159,9 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   const ifLines = [...new Set([...m.values()].flatMap((s) => (s.undecidedIf !== undefined ? [s.undecidedIf] : [])))];
   if (ifLines.length > 0)
     warnings.push(`${o}: the flags inside the \`if\` at line${ifLines.length > 1 ? "s" : ""} ${ifLines.join(", ")} are read as if ${ifLines.length > 1 ? "their first branches run" : "its first branch runs"} (the test depends on values set when the script runs; the other branches are not read)`);
+  // Variables read at the defaults the script gives them (`TP=${TP:-8}`): the environment can set them.
+  const defaults = defaultsWarning(file.text, o);
+  if (defaults !== undefined) warnings.push(defaults);
   for (const [flag, s] of m) {
     const known = MEGATRON_FLAGS.has(flag) || (deepspeed && MEGATRON_DEEPSPEED_EXTRA_FLAGS.has(flag));
     if (!known) warnings.push(unknownLine(o, `--${flag} (line ${s.line})`, `a ${engine} argument paraplan knows`));

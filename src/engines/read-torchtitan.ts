@@ -5,7 +5,7 @@
 // torchtitan/distributed/pipeline_parallel.py (2 stages per rank for looped schedules).
 import type { Precision, Recompute, Schedule, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { readArgs } from "./args-file.js";
+import { defaultsWarning, readArgs } from "./args-file.js";
 import { TORCHTITAN_02_KEYS, TORCHTITAN_MAIN_KEYS } from "./known-keys.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, unknownLine, worldSize } from "./read-config.js";
 import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
@@ -74,6 +74,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const o = file.name;
   const table = file.kind === "torchtitan-toml" ? parseToml(file.text, o) : parseOverrides(file.text);
   const warnings: string[] = [];
+  // Override lines in a launch script read at the defaults it gives variables (`${STEPS:-100}`).
+  const defaults = file.kind === "torchtitan-toml" ? undefined : defaultsWarning(file.text, o);
+  if (defaults !== undefined) warnings.push(defaults);
   const notes: string[] = [];
   for (const [section, v] of Object.entries(table)) {
     if (typeof v !== "object" || Array.isArray(v)) {

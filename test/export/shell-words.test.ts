@@ -36,8 +36,10 @@ describe("shellWords", () => {
 
 describe("variables set to literals", () => {
   it("literals and references to them; computed, environment-defaulted, listed or twice-set ones are left out", () => {
-    const v = shellVariables('A=8\nexport B="4" # four\nC=$A\nD=${B}\nE=$(nproc)\nF=${SLURM_NNODES:-1}\nG="1 2"\nH=1\nH=2\nI=$E\nJ=$UNSET\n');
-    expect(Object.fromEntries(v)).toEqual({ A: "8", B: "4", C: "8", D: "4" });
+    const v = shellVariables('A=8\nexport B="4" # four\nC=$A\nD=${B}\nE=$(nproc)\nF=${SLURM_NNODES:-1}\nG="1 2"\nH=1\nH=2\nI=$E\nJ=$UNSET\nK=${E:-3}\n');
+    // F takes the default bash gives it where SLURM_NNODES is unset (said by defaultsRead); K's
+    // variable is computed, so its value is not known.
+    expect(Object.fromEntries(v)).toEqual({ A: "8", B: "4", C: "8", D: "4", F: "1" });
   });
 });
 
@@ -88,6 +90,8 @@ describe("launch scripts as bash runs them", () => {
   });
   it("--flag=$NAME takes the variable's literal, and ARGS+=(--a 1 … --b 2) its words without the parentheses", () => {
     expect(flags("Z=1\nARGS+=(--num-layers 4\n  --hidden-size 64)\ntorchrun pretrain_gpt.py ${ARGS[@]} --zero-stage=$Z\n")).toEqual(["num-layers 4", "hidden-size 64", "zero-stage 1"]);
+    // `A=(--a 1 …` opens an array as `A+=(` does (it was read as a string "(--a": no flags).
+    expect(flags("A=(--num-layers 4\n  --hidden-size 64)\nB=(--bf16)\ntorchrun pretrain_gpt.py ${A[@]} ${B[@]}\n")).toEqual(["num-layers 4", "hidden-size 64", "bf16"]);
   });
 });
 
