@@ -73,6 +73,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     keptOutputBytes: reading.keptOutputBytes,
     gradReduceInBf16: args.gradReduceInBf16 === true || reading.gradReduceInBf16 === true,
     optimizerStates: given(argv, "--optimizer-states") ? agree("--optimizer-states", args.optimizerStates, reading.optimizerStates, origin) : reading.optimizerStates ?? args.optimizerStates,
+    moeImbalance: agree("--moe-imbalance", args.moeImbalance, reading.moeImbalance, origin),
     fixed: {},
   }, { engine: reading.engineName ?? FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration`, flag: "--from" });
   const plan = reading.plan;

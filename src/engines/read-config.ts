@@ -74,6 +74,9 @@ export interface ConfigReading {
   /** Adam's moments in bf16 (Megatron's precision-aware optimizer). */
   optimizerStates?: "fp32" | "bf16";
   fusedAttention?: boolean;
+  /** The busiest expert rank's routed tokens over the mean the file's routing makes (Megatron's
+   *  --moe-router-force-load-balancing: 1); undefined: the planner's default. */
+  moeImbalance?: number;
   claims: ModelClaim[];
   /** Unknown settings and settings paraplan does not model, named, one line each. */
   warnings: string[];

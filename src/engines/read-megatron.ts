@@ -35,6 +35,8 @@ export interface MegatronFacts {
    *  --exp-avg-sq-dtype bf16, else fp32 (core_r0.14 _add_training_args). */
   optimizerStates: "fp32" | "bf16";
   fusedAttention: boolean | undefined;
+  /** 1 under --moe-router-force-load-balancing (ConfigReading.moeImbalance). */
+  moeImbalance: number | undefined;
   /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
    *  --ds-sequence-parallel-size (Ulysses). */
   cp: CpFields;
@@ -249,6 +251,11 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   if (["use-flash-attn", "use-flash-attn-v1", "use-flash-attn-v2", "use-flash-attn-triton", "use-flash-attn-builder"].some(has)) fusedAttention = true;
   // (--step-batch-size-schedule: main's successor of the ramp-up, megatron/training/arguments.py @ d98e8a64)
   for (const f of ["rampup-batch-size", "step-batch-size-schedule"]) if (has(f)) notes.push(`${o}: --${f} ignored; evaluated at the full global batch`);
+  // --moe-router-force-load-balancing routes every token to experts chosen uniformly at random
+  // (megatron/core/transformer/moe/router.py, a benchmarking option): the expert ranks' loads are
+  // even up to sampling noise, so the imbalance priced is 1.
+  const forcedBalance = !deepspeed && has("moe-router-force-load-balancing");
+  if (forcedBalance) notes.push(`${o}: --moe-router-force-load-balancing routes tokens uniformly: priced at expert load imbalance 1`);
   const claims: ModelClaim[] = [];
   const claim = (field: ModelClaim["field"], value: ModelClaim["value"] | undefined, setting: string) => {
     if (value !== undefined) claims.push({ field, value, setting });
@@ -296,6 +303,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
     gradReduceInBf16: !deepspeed && (has("grad-reduce-in-bf16") || (precision === "fp16" && !has("accumulate-allreduce-grads-in-fp32"))),
     optimizerStates: deepspeed ? "fp32" : precisionAwareMoments(m, o),
     fusedAttention,
+    moeImbalance: forcedBalance ? 1 : undefined,
     claims,
     warnings,
     notes,
@@ -347,6 +355,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.gradReduceInBf16 ? { gradReduceInBf16: true } : {}),
     ...(f.optimizerStates === "bf16" ? { optimizerStates: "bf16" as const } : {}),
     ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
+    ...(f.moeImbalance !== undefined ? { moeImbalance: f.moeImbalance } : {}),
     claims: f.claims,
     warnings: f.warnings,
     notes: f.notes,
