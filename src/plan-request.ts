@@ -17,9 +17,12 @@ import { UserError } from "./errors.js";
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
 import { CP_MIN_SEQ } from "../planner/cost/context.js";
 import { supportsOf } from "../planner/space.js";
-import { loadModel, loadProfile } from "./load.js";
+import { isPath, loadModel, loadProfile } from "./load.js";
+import { type CalibrationStanding, calibrationStanding } from "./calibration-standing.js";
+import { basename } from "node:path";
 import { readBuiltins } from "./builtin-table.js";
 import { resolveEngine } from "./plan-engine.js";
+import { DEFAULT_ENGINE } from "../planner/index.js";
 import { loadEngine } from "./load-engine.js";
 import type { PlanArgs } from "./plan-args.js";
 
@@ -36,6 +39,8 @@ export interface PlanRequest {
   fixed: Fixed;
   /** Human-readable list of the defaults that were applied. */
   assumed: string[];
+  /** Where the request stands against the published runs the figures were fitted on. */
+  calibration?: CalibrationStanding;
 }
 
 /** The engine an export format, a --from file or execute's worker runs on, used when --engine is
@@ -111,7 +116,16 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   }
   const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, fixed);
   if (bad) throw new UserError(issueLine(bad, args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
-  return { model, hw, profileName, training, engineFrom, fixed, assumed };
+  const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
+  const calibration = calibrationStanding({
+    engine: isPath(engineArg) ? basename(engineArg) : engineArg,
+    engineIsFile: isPath(engineArg),
+    profile: isPath(profileName) ? basename(profileName) : profileName,
+    profileIsFile: isPath(profileName) || profileName === "local",
+    model,
+    training,
+  });
+  return { model, hw, profileName, training, engineFrom, fixed, assumed, calibration };
 }
 
 /** What chose the engine when the user did not (an export's `--format megatron`, a `--from`

@@ -49,6 +49,8 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     engineRecompute: req.training.engine.recompute,
     ...(m.moe ? { moeImbalance: req.training.moeImbalance ?? DEFAULT_MOE_IMBALANCE, optimizerStates: req.training.optimizerStates ?? "fp32" } : {}),
     assumed: req.assumed,
+    // The published runs the engine's figures were fitted on, and where this request lies outside them.
+    ...(req.calibration ? { calibration: req.calibration } : {}),
     searched: result.searched,
     feasible: result.feasible,
     rejected: { ...result.rejected },

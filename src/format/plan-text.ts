@@ -5,6 +5,7 @@ import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
 import { engineLimits } from "./engine-limits.js";
+import { standingLine } from "../calibration-standing.js";
 import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
 import { DEFAULT_CP_COMM, type LinkKind } from "../../planner/types.js";
 
@@ -42,6 +43,7 @@ export function header(req: PlanRequest): string {
   const limits = engineLimits(t.engine);
   if (limits) lines.push(`  searched as it runs: ${limits}`);
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
+  if (req.calibration) lines.push(standingLine(req.calibration));
   return lines.join("\n");
 }
 

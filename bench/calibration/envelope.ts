@@ -1,0 +1,76 @@
+// The calibration's envelope: for each engine, the published runs its figures were fitted on and
+// the range they span (hardware profile, sequence, GPU count, parameters, precision, experts,
+// context parallel); for each hardware profile, the engines whose runs fitted it. `plan` says
+// where a request lies outside it (src/calibration-standing.ts): a prediction there is the
+// model's extrapolation, not a figure a published run checked. Written to
+// profiles/calibration.json by `node dist/bench/calibration/envelope.js` (after `npm run build`);
+// test/bench/envelope.test.ts holds the committed file equal to what the rows give.
+import { realpathSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { totalParams } from "../../planner/index.js";
+import { packageRoot } from "../../src/load.js";
+import { type CalibrationRow, loadCalibrationRows } from "./rows.js";
+
+export interface EngineEnvelope {
+  runs: number;
+  sources: string[];
+  profiles: string[];
+  seqLen: [number, number];
+  gpus: [number, number];
+  /** Total parameters, billions, rounded to 0.01. */
+  paramsB: [number, number];
+  precisions: string[];
+  moe: boolean;
+  contextParallel: boolean;
+}
+
+export interface CalibrationEnvelope {
+  source: string;
+  engines: Record<string, EngineEnvelope>;
+  /** Hardware profile → the engines whose runs fitted its figures. */
+  profiles: Record<string, string[]>;
+}
+
+const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
+const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
+
+export function calibrationEnvelope(rows: readonly CalibrationRow[]): CalibrationEnvelope {
+  const engines: Record<string, EngineEnvelope> = {};
+  for (const name of sorted(rows.map((r) => r.engine))) {
+    const rs = rows.filter((r) => r.engine === name);
+    engines[name] = {
+      runs: rs.length,
+      sources: sorted(rs.map((r) => r.source)),
+      profiles: sorted(rs.map((r) => r.profile)),
+      seqLen: range(rs.map((r) => r.training.seqLen)),
+      gpus: range(rs.map((r) => r.training.gpus)),
+      paramsB: range(rs.map((r) => Math.round(totalParams(r.model, r.training.seqLen) / 1e7) / 100)),
+      precisions: sorted(rs.map((r) => r.training.precision)),
+      moe: rs.some((r) => r.model.moe !== undefined),
+      contextParallel: rs.some((r) => r.cp > 1),
+    };
+  }
+  const profiles: Record<string, string[]> = {};
+  for (const p of sorted(rows.map((r) => r.profile))) profiles[p] = sorted(rows.filter((r) => r.profile === p).map((r) => r.engine));
+  return {
+    source: `the ${rows.length} published runs of bench/data/published-runs.csv, each with its source's engine and profile (bench/calibration/rows.ts); written by bench/calibration/envelope.ts`,
+    engines,
+    profiles,
+  };
+}
+
+export const envelopePath = () => join(packageRoot(), "profiles", "calibration.json");
+/** Two-space JSON with each list of numbers or names on one line. */
+export const envelopeText = (e: CalibrationEnvelope) =>
+  JSON.stringify(e, null, 2).replace(/\[\n\s+([^[\]{}]*?)\n\s+\]/g, (_, inner: string) => `[${inner.split(/,\n\s+/).join(", ")}]`) + "\n";
+
+function invokedDirectly(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) writeFileSync(envelopePath(), envelopeText(calibrationEnvelope(loadCalibrationRows())));

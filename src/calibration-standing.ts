@@ -1,0 +1,92 @@
+// Where a request stands against the published runs the engine and hardware figures were fitted
+// on (profiles/calibration.json, written by bench/calibration/envelope.ts): the runs' span, and
+// each way this request lies outside it — another GPU, a longer sequence, more GPUs, a mixture of
+// experts, an engine or profile of one's own. Inside, a prediction is what leave-one-source-out
+// checked (README "How the figures were calibrated"); outside, it is the cost model's
+// extrapolation, and `plan` says so rather than leave a number looking checked.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { type ModelSpec, type Training, totalParams } from "../planner/index.js";
+import { packageRoot } from "./load.js";
+
+interface EngineEnvelope {
+  runs: number;
+  sources: string[];
+  profiles: string[];
+  seqLen: [number, number];
+  gpus: [number, number];
+  paramsB: [number, number];
+  precisions: string[];
+  moe: boolean;
+  contextParallel: boolean;
+}
+export interface Envelope {
+  engines: Record<string, EngineEnvelope>;
+  profiles: Record<string, string[]>;
+}
+
+export interface CalibrationStanding {
+  /** Published runs of this engine (0: none calibrates it). */
+  runs: number;
+  /** The runs' span in words, or why there is none. */
+  span: string;
+  /** Each way this request lies outside the span; empty: inside. */
+  outside: string[];
+}
+
+export interface StandingInput {
+  /** The engine as asked for: a built-in name, or a file. */
+  engine: string;
+  engineIsFile: boolean;
+  profile: string;
+  profileIsFile: boolean;
+  model: ModelSpec;
+  training: Training;
+}
+
+let cached: Envelope | undefined;
+export function readEnvelope(): Envelope {
+  return (cached ??= JSON.parse(readFileSync(join(packageRoot(), "profiles", "calibration.json"), "utf8")) as Envelope);
+}
+
+const n = (x: number) => x.toLocaleString("en-US");
+const span = (r: [number, number], unit: string) => (r[0] === r[1] ? `${n(r[0])} ${unit}` : `${n(r[0])}–${n(r[1])} ${unit}`);
+const billions = (x: number) => `${x >= 10 ? Math.round(x) : Math.round(x * 10) / 10}B`;
+
+export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelope()): CalibrationStanding {
+  const outside: string[] = [];
+  const fittedOn = q.profileIsFile ? undefined : env.profiles[q.profile];
+  if (q.profileIsFile) outside.push(`profile ${q.profile} is a file of your own: no published run was on it`);
+  else if (fittedOn === undefined) outside.push(`${q.profile}: no published run on this hardware (its figures are the profile's priors)`);
+  const e = q.engineIsFile ? undefined : env.engines[q.engine];
+  if (e === undefined) {
+    const why = q.engineIsFile ? `engine file ${q.engine}: no published run calibrates it (its figures are the file's and those it extends)` : `${q.engine}: no published run calibrates this engine (its figures are priors)`;
+    return { runs: 0, span: why, outside };
+  }
+  const t = q.training;
+  if (fittedOn !== undefined && !e.profiles.includes(q.profile)) outside.push(`${q.engine} has no run on ${q.profile}`);
+  if (t.seqLen < e.seqLen[0] || t.seqLen > e.seqLen[1]) outside.push(`sequence of ${n(t.seqLen)} tokens`);
+  if (t.gpus < e.gpus[0] || t.gpus > e.gpus[1]) outside.push(`${n(t.gpus)} GPUs`);
+  const b = totalParams(q.model, t.seqLen) / 1e9;
+  if (b < e.paramsB[0] * 0.995 || b > e.paramsB[1] * 1.005) outside.push(`${billions(b)} parameters`);
+  if (!e.precisions.includes(t.precision)) outside.push(`${t.precision} training`);
+  if (q.model.moe !== undefined && !e.moe) outside.push("a mixture of experts (its runs are dense models)");
+  const words = [
+    `${q.engine} fitted on ${n(e.runs)} published run${e.runs > 1 ? "s" : ""} (${e.sources.join(", ")})`,
+    `on ${e.profiles.join(", ")}`,
+    span(e.seqLen, "tokens"),
+    span(e.gpus, "GPUs"),
+    `${billions(e.paramsB[0])}–${billions(e.paramsB[1])} parameters`,
+    e.precisions.join("/"),
+    e.moe ? "dense and MoE" : "dense",
+    ...(e.contextParallel ? ["with context parallel"] : []),
+  ];
+  return { runs: e.runs, span: words.join(", "), outside };
+}
+
+/** The header's line: "calibration: megatron-core fitted on 21 published runs (…); outside them
+ *  here: sequence of 131,072 tokens". */
+export function standingLine(s: CalibrationStanding): string {
+  if (s.runs === 0) return `calibration: ${[s.span, ...s.outside].join("; ")}`;
+  return `calibration: ${s.span}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${s.outside.join("; ")}`}`;
+}

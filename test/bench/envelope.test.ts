@@ -1,0 +1,74 @@
+// The calibration envelope (profiles/calibration.json) and what `plan` says of a request against
+// it (src/calibration-standing.ts). The committed file must be what the published runs give; the
+// spans are checked against the CSV read directly, and the standing against requests inside and
+// outside by hand.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { calibrationEnvelope, envelopePath, envelopeText } from "../../bench/calibration/envelope.js";
+import { loadCalibrationRows, readCalibrationCsv } from "../../bench/calibration/rows.js";
+import { calibrationStanding, readEnvelope, standingLine } from "../../src/calibration-standing.js";
+import { loadModel, packageRoot } from "../../src/load.js";
+import type { Training } from "../../planner/index.js";
+import { runCli } from "../cli/helpers.js";
+
+describe("profiles/calibration.json", () => {
+  it("is what the published runs give (rerun `node dist/bench/calibration/envelope.js` after changing them)", () => {
+    expect(readFileSync(envelopePath(), "utf8")).toBe(envelopeText(calibrationEnvelope(loadCalibrationRows())));
+  });
+
+  it("megatron-core's span is the MEG24 and DGXC rows' own columns", () => {
+    const csv = readCalibrationCsv().filter((r) => /^(MEG24|DGXC)/.test(r.id!));
+    const e = readEnvelope().engines["megatron-core"]!;
+    expect(e.runs).toBe(csv.length);
+    expect(e.runs).toBe(21); // 11 MEG24 + 10 DGXC
+    expect(e.seqLen).toEqual([Math.min(...csv.map((r) => Number(r.seq_len))), Math.max(...csv.map((r) => Number(r.seq_len)))]);
+    expect(e.seqLen).toEqual([2048, 4096]);
+    expect(e.gpus).toEqual([48, 6144]);
+    expect(e.profiles).toEqual(["dgx-h100"]);
+    expect(e.moe).toBe(false);
+    // No published run is on a B200, an MI300X or a PCIe H100.
+    expect(Object.keys(readEnvelope().profiles).sort()).toEqual(["dgx-a100-40g", "dgx-a100-80g", "dgx-h100", "h100-96g-500w"]);
+    expect(JSON.parse(readFileSync(join(packageRoot(), "profiles", "calibration.json"), "utf8")).engines.paraplan).toBeUndefined();
+  });
+});
+
+describe("a request against the envelope", () => {
+  const gpt3 = loadModel("gpt3-175b");
+  const training = (over: Partial<Training>): Training => ({ gpus: 512, globalBatch: 1536, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true, ...over });
+  const ask = (over: Partial<Parameters<typeof calibrationStanding>[0]> = {}, t: Partial<Training> = {}) =>
+    calibrationStanding({ engine: "megatron-core", engineIsFile: false, profile: "dgx-h100", profileIsFile: false, model: gpt3, training: training(t), ...over });
+
+  it("GPT-3 175B on 512 H100s at 2,048 tokens is inside megatron-core's runs (DGXC ran it on 128–2,048)", () => {
+    const s = ask();
+    expect(s.outside).toEqual([]);
+    expect(standingLine(s)).toBe("calibration: megatron-core fitted on 21 published runs (DGXC, MEG24), on dgx-h100, 2,048–4,096 tokens, 48–6,144 GPUs, 1.5B–459B parameters, bf16/fp8, dense; this request is within them");
+  });
+
+  it("names each way a request lies outside", () => {
+    expect(ask({}, { seqLen: 131072 }).outside).toEqual(["sequence of 131,072 tokens"]);
+    expect(ask({}, { gpus: 16384 }).outside).toEqual(["16,384 GPUs"]);
+    expect(ask({}, { precision: "fp16" }).outside).toEqual(["fp16 training"]);
+    expect(ask({ profile: "dgx-b200" }).outside).toEqual(["dgx-b200: no published run on this hardware (its figures are the profile's priors)"]);
+    expect(ask({ profile: "dgx-a100-80g" }).outside).toEqual(["megatron-core has no run on dgx-a100-80g"]);
+    expect(ask({ model: loadModel("deepseek-v3") }).outside).toEqual(["671B parameters", "a mixture of experts (its runs are dense models)"]);
+    expect(ask({ model: loadModel("gpt3-125m") }).outside).toEqual(["0.1B parameters"]);
+  });
+
+  it("an engine no run calibrates, and files of one's own", () => {
+    expect(ask({ engine: "paraplan" })).toEqual({ runs: 0, span: "paraplan: no published run calibrates this engine (its figures are priors)", outside: [] });
+    const mine = ask({ engine: "my-stack.json", engineIsFile: true, profile: "my-h100.json", profileIsFile: true });
+    expect(standingLine(mine)).toBe("calibration: engine file my-stack.json: no published run calibrates it (its figures are the file's and those it extends); profile my-h100.json is a file of your own: no published run was on it");
+  });
+
+  it("plan prints it under the header and --json carries it", async () => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "1024", "--global-batch", "1024", "--engine", "fsdp", "--json", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    // llm-foundry's runs reach 512 GPUs (and 65,536 tokens: Llama 3's 8,192 is inside).
+    expect(j.calibration.runs).toBe(216);
+    expect(j.calibration.outside).toEqual(["1,024 GPUs"]);
+    const text = await runCli(["plan", "--model", "gpt3-175b", "--gpus", "512", "--global-batch", "1536", "--top", "1", "--simulate-top", "0"]);
+    expect(text.stdout.split("\n")).toContain("calibration: megatron-core fitted on 21 published runs (DGXC, MEG24), on dgx-h100, 2,048–4,096 tokens, 48–6,144 GPUs, 1.5B–459B parameters, bf16/fp8, dense; this request is within them");
+  });
+});
