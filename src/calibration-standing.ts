@@ -76,7 +76,7 @@ export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelo
     `on ${e.profiles.join(", ")}`,
     span(e.seqLen, "tokens"),
     span(e.gpus, "GPUs"),
-    `${billions(e.paramsB[0])}–${billions(e.paramsB[1])} parameters`,
+    `${billions(e.paramsB[0]) === billions(e.paramsB[1]) ? billions(e.paramsB[0]) : `${billions(e.paramsB[0])}–${billions(e.paramsB[1])}`} parameters`,
     e.precisions.join("/"),
     e.moe ? "dense and MoE" : "dense",
     ...(e.contextParallel ? ["with context parallel"] : []),

@@ -18,6 +18,7 @@ import type { Io } from "../io.js";
 import { parseFlags } from "../flags.js";
 import { PLAN_OPTIONS, parsePlanArgs } from "../plan-args.js";
 import { type PlanRequest, buildRequest } from "../plan-request.js";
+import { standingLine } from "../calibration-standing.js";
 
 export const EXPORT_USAGE = `usage: paraplan export --format megatron|deepspeed|torchtitan|torchrun|slurm --model <preset|file> [options]
 
@@ -147,6 +148,9 @@ export function runExport(argv: string[], io: Io): number {
   // trainer must be told, or it trains another model.
   if (req.model.ropeScalingNotExported !== undefined)
     summary.push(`note: the model's rope_scaling (${req.model.ropeScalingNotExported}) is not in these files: paraplan writes only Llama 3.1's; give it to the trainer yourself`);
+  // The prediction outside the published runs its engine was fitted on is an extrapolation: said.
+  const standing = req.calibration;
+  if (standing && (standing.runs === 0 || standing.outside.length > 0)) summary.push(`note: ${standingLine(standing)}`);
   if (predicted.memory.total > predicted.memory.capacity)
     summary.push(`note: this plan needs ${gib(predicted.memory.total)} per GPU, over the ${gib(predicted.memory.capacity)} capacity: it would run out of memory`);
   const out = s("out");

@@ -61,6 +61,22 @@ describe("a request against the envelope", () => {
     expect(standingLine(mine)).toBe("calibration: engine file my-stack.json: no published run calibrates it (its figures are the file's and those it extends); profile my-h100.json is a file of your own: no published run was on it");
   });
 
+  it("one figure where the runs have one: torchtitan's two eager runs are the 8B at 8,192 tokens", () => {
+    const s = ask({ engine: "torchtitan", profile: "h100-96g-500w", model: loadModel("llama3-8b") }, { seqLen: 8192, gpus: 64 });
+    expect(s.span).toBe("torchtitan fitted on 2 published runs (TT24), on h100-96g-500w, 8,192 tokens, 8–128 GPUs, 8B parameters, bf16, dense");
+    expect(s.outside).toEqual([]);
+  });
+
+  it("export notes a prediction outside the runs, and says nothing where it is inside", async () => {
+    const tt = await runCli(["export", "--model", "llama3-8b", "--format", "torchtitan"]);
+    expect(tt.code, tt.stderr).toBe(0);
+    expect(tt.stderr + tt.stdout).toContain("note: calibration: torchtitan fitted on 2 published runs (TT24)");
+    expect(tt.stderr + tt.stdout).toContain("outside them here: torchtitan has no run on dgx-h100");
+    const meg = await runCli(["export", "--model", "gpt3-175b", "--gpus", "512", "--format", "megatron"]);
+    expect(meg.code, meg.stderr).toBe(0);
+    expect(meg.stderr + meg.stdout).not.toContain("calibration");
+  });
+
   it("plan prints it under the header and --json carries it", async () => {
     const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "1024", "--global-batch", "1024", "--engine", "fsdp", "--json", "--top", "1", "--simulate-top", "0"]);
     expect(r.code, r.stderr).toBe(0);
