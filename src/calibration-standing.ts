@@ -6,7 +6,7 @@
 // extrapolation, and `plan` says so rather than leave a number looking checked.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { type ModelSpec, type Training, totalParams } from "../planner/index.js";
+import { type ModelSpec, type Plan, type Training, totalParams } from "../planner/index.js";
 import { packageRoot } from "./load.js";
 
 interface EngineEnvelope {
@@ -19,6 +19,7 @@ interface EngineEnvelope {
   precisions: string[];
   moe: boolean;
   contextParallel: boolean;
+  pipeline: boolean;
 }
 export interface Envelope {
   engines: Record<string, EngineEnvelope>;
@@ -32,6 +33,8 @@ export interface CalibrationStanding {
   span: string;
   /** Each way this request lies outside the span; empty: inside. */
   outside: string[];
+  /** What the engine's runs ran of the plan's own dimensions (planOutside); absent: no runs. */
+  ran?: { contextParallel: boolean; pipeline: boolean };
 }
 
 export interface StandingInput {
@@ -81,7 +84,20 @@ export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelo
     e.moe ? "dense and MoE" : "dense",
     ...(e.contextParallel ? ["with context parallel"] : []),
   ];
-  return { runs: e.runs, span: words.join(", "), outside };
+  return { runs: e.runs, span: words.join(", "), outside, ran: { contextParallel: e.contextParallel, pipeline: e.pipeline } };
+}
+
+const UNRUN_SCHEDULES = { gpipe: "GPipe", zb1p: "ZB1P zero-bubble", zbv: "ZB-V zero-bubble", dualpipev: "DualPipeV" } as const;
+
+/** What a plan uses that none of its engine's runs did: context parallel, a pipeline, a schedule
+ *  other than 1F1B and interleaved 1F1B (no published run used GPipe or a zero-bubble one). */
+export function planOutside(p: Pick<Plan, "cp" | "pp" | "schedule">, s: CalibrationStanding): string[] {
+  if (s.ran === undefined) return [];
+  const out: string[] = [];
+  if (p.cp > 1 && !s.ran.contextParallel) out.push("context parallel");
+  if (p.pp > 1 && !s.ran.pipeline) out.push("a pipeline");
+  else if (p.pp > 1 && p.schedule !== "1f1b" && p.schedule !== "interleaved") out.push(`the ${UNRUN_SCHEDULES[p.schedule]} schedule`);
+  return out;
 }
 
 /** The header's line: "calibration: megatron-core fitted on 21 published runs (…); outside them

@@ -23,6 +23,9 @@ export interface EngineEnvelope {
   precisions: string[];
   moe: boolean;
   contextParallel: boolean;
+  /** Whether any of its runs had a pipeline (each ran 1F1B or interleaved 1F1B, stated or as
+   *  Megatron's and torchtitan's defaults; no published run used GPipe or a zero-bubble schedule). */
+  pipeline: boolean;
 }
 
 export interface CalibrationEnvelope {
@@ -49,6 +52,7 @@ export function calibrationEnvelope(rows: readonly CalibrationRow[]): Calibratio
       precisions: sorted(rs.map((r) => r.training.precision)),
       moe: rs.some((r) => r.model.moe !== undefined),
       contextParallel: rs.some((r) => r.cp > 1),
+      pipeline: rs.some((r) => (r.fixed.pp ?? 1) > 1),
     };
   }
   const profiles: Record<string, string[]> = {};

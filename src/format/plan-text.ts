@@ -5,7 +5,7 @@ import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
 import { engineLimits } from "./engine-limits.js";
-import { standingLine } from "../calibration-standing.js";
+import { type CalibrationStanding, planOutside, standingLine } from "../calibration-standing.js";
 import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
 import { DEFAULT_CP_COMM, type LinkKind } from "../../planner/types.js";
 
@@ -94,7 +94,10 @@ export function plansTable(plans: PlanResult[], simulated?: readonly { step: num
   return simulated ? table([...head, "sim. step"], rows, [...right, true]) : table(head, rows, right);
 }
 
-export function breakdown(p: PlanResult): string {
+/** The best plan's figures; with the request's calibration standing, what of the plan none of
+ *  its engine's published runs used (calibration-standing.ts planOutside). */
+export function breakdown(p: PlanResult, standing?: CalibrationStanding): string {
+  const unrun = standing ? planOutside(p, standing) : [];
   const m = p.memory;
   const t = p.time;
   const stage = p.worstStage === "only" ? "" : ` (${worstStageName(p, "pipeline stage")}, the fullest)`;
@@ -106,6 +109,7 @@ export function breakdown(p: PlanResult): string {
     `  ${count(p.tokensPerSecond)} tokens/s, ${grouped(p.tflopsPerGpu)} model TFLOP/s per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
     ...(p.zero > 0 && p.dp * p.cp === 1 ? [`  ${zeroNote(p.zero)}`] : []),
     ...(p.order ? [`  rank order ${p.orderReason ?? `${p.order} (the other order places dp and pp alike here)`}`] : []),
+    ...(unrun.length > 0 ? [`  calibration: no published run of this engine used ${unrun.join(" or ")}`] : []),
   ].join("\n");
 }
 
@@ -157,7 +161,7 @@ export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: nu
     plansTable(result.plans, sim ? simulated : undefined, req.model.moe !== undefined, cp),
     ...(sim ? [simulationLine(sim, result.plans[0]!.time.step)] : []),
     "",
-    breakdown(result.plans[0]!),
+    breakdown(result.plans[0]!, req.calibration),
     ...(cpWhy ? [`  why context parallel: ${cpWhy}`] : []),
     "",
     rejections(result),

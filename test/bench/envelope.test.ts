@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { calibrationEnvelope, envelopePath, envelopeText } from "../../bench/calibration/envelope.js";
 import { loadCalibrationRows, readCalibrationCsv } from "../../bench/calibration/rows.js";
-import { calibrationStanding, readEnvelope, standingLine } from "../../src/calibration-standing.js";
+import { calibrationStanding, planOutside, readEnvelope, standingLine } from "../../src/calibration-standing.js";
 import { loadModel, packageRoot } from "../../src/load.js";
-import type { Training } from "../../planner/index.js";
+import type { Plan, Training } from "../../planner/index.js";
 import { runCli } from "../cli/helpers.js";
 
 describe("profiles/calibration.json", () => {
@@ -77,6 +77,18 @@ describe("a request against the envelope", () => {
     expect(meg.stderr + meg.stdout).not.toContain("calibration");
   });
 
+  it("what a plan uses that no run of its engine did: context parallel, a pipeline, a zero-bubble schedule", () => {
+    const plan = (cp: number, pp: number, schedule: Plan["schedule"]) => ({ cp, pp, schedule });
+    const core = ask();
+    expect(planOutside(plan(16, 1, "1f1b"), core)).toEqual(["context parallel"]);
+    expect(planOutside(plan(1, 8, "interleaved"), core)).toEqual([]);
+    expect(planOutside(plan(1, 8, "zbv"), core)).toEqual(["the ZB-V zero-bubble schedule"]);
+    // llm-foundry ran no pipeline; torchtitan's 405B runs did, and context parallel at 32k–256k.
+    expect(planOutside(plan(1, 2, "1f1b"), ask({ engine: "fsdp" }))).toEqual(["a pipeline"]);
+    expect(planOutside(plan(8, 8, "1f1b"), ask({ engine: "torchtitan-compile" }))).toEqual([]);
+    expect(planOutside(plan(8, 8, "1f1b"), ask({ engine: "paraplan" }))).toEqual([]); // said once, in the header
+  });
+
   it("plan prints it under the header and --json carries it", async () => {
     const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "1024", "--global-batch", "1024", "--engine", "fsdp", "--json", "--top", "1", "--simulate-top", "0"]);
     expect(r.code, r.stderr).toBe(0);
@@ -84,6 +96,8 @@ describe("a request against the envelope", () => {
     // llm-foundry's runs reach 512 GPUs (and 65,536 tokens: Llama 3's 8,192 is inside).
     expect(j.calibration.runs).toBe(216);
     expect(j.calibration.outside).toEqual(["1,024 GPUs"]);
+    const long = await runCli(["plan", "--model", "llama3-8b", "--seq", "131072", "--top", "1", "--simulate-top", "0"]);
+    expect(long.stdout).toMatch(/best plan: tp \d+ · cp \d+[^\n]*\n(  .*\n)*  calibration: no published run of this engine used context parallel\n/);
     const text = await runCli(["plan", "--model", "gpt3-175b", "--gpus", "512", "--global-batch", "1536", "--top", "1", "--simulate-top", "0"]);
     expect(text.stdout.split("\n")).toContain("calibration: megatron-core fitted on 21 published runs (DGXC, MEG24), on dgx-h100, 2,048–4,096 tokens, 48–6,144 GPUs, 1.5B–459B parameters, bf16/fp8, dense; this request is within them");
   });
