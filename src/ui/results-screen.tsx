@@ -2,7 +2,7 @@
 // rejected configurations by reason.
 import { Box, Text } from "ink";
 import type { PlanResult } from "../../planner/index.js";
-import { emptyLines, filterLine, rejectionLine, requestLine, statusLine, tableView } from "./core/results.js";
+import { calibrationNote, emptyLines, filterLine, rejectionLine, requestLine, statusLine, tableView } from "./core/results.js";
 import type { SearchProgress } from "./core/search-job.js";
 import type { Session } from "./core/setup.js";
 import type { Filters, SortKey } from "./core/state.js";
@@ -31,7 +31,7 @@ export function ResultsScreen({ session, search, plans, sort, filters, cursor, w
         {requestLine(session)}
       </Text>
       <Text color={search.done ? "green" : "yellow"} wrap="truncate-end">
-        {statusLine(search)}
+        {statusLine(search, calibrationNote(session))}
       </Text>
       <Box justifyContent="space-between">
         <Text color="gray" wrap="truncate-end">

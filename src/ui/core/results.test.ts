@@ -3,6 +3,7 @@ import { comparePlans } from "../../../planner/index.js";
 import { finished, sessionOf } from "../test-utils.js";
 import { planKey } from "./frontier.js";
 import {
+  calibrationNote,
   cycleFilter,
   emptyLines,
   filterLine,
@@ -64,6 +65,16 @@ describe("the ranked table's view-model", () => {
     const long = rejectionLine({ out_of_memory: 1, tp_heads: 2, pp_layers: 3, tp_kv_heads: 4, vpp_layers: 5, batch_dp: 6, tp_spans_nodes: 7, interleaved_microbatches: 8 }, 80);
     expect(long.length).toBe(80);
     expect(long.endsWith("…")).toBe(true);
+  });
+
+  it("adds where the request lies beyond the published runs its engine was fitted on", () => {
+    // megatron-core's runs are 2,048–4,096 tokens on 48–6,144 H100s (profiles/calibration.json):
+    // Llama 3 8B's 8,192 tokens on 8 GPUs is beyond both.
+    const s = sessionOf("llama3-8b", 1, 8, 16);
+    expect(calibrationNote(s)).toBe("beyond the calibration runs: sequence of 8,192 tokens; 8 GPUs");
+    expect(statusLine(done, calibrationNote(s))).toMatch(/^done in 12\.0 ms: [\d,]+ searched · [\d,]+ feasible · beyond the calibration runs: sequence of 8,192 tokens; 8 GPUs$/);
+    expect(calibrationNote(sessionOf("llama3-8b", 1, 8, 16, "dgx-h100", "paraplan"))).toBe("no published run calibrates engine paraplan");
+    expect(calibrationNote(sessionOf("gpt3-175b", 16, 8, 1536))).toBe("");
   });
 
   it("says what it is doing: searching, done, or why nothing fits", () => {

@@ -127,11 +127,20 @@ export function requestLine(s: Session): string {
   return `${m.name} · ${count(t.gpus)} × ${hw.gpuName} (${count(s.nodes)} × ${s.perNode}) · batch ${count(t.globalBatch)} × ${count(t.seqLen)} · engine ${t.engine.name}`;
 }
 
-export function statusLine(p: SearchProgress): string {
+/** The request against the published runs its engine was fitted on (src/calibration-standing.ts),
+ *  for the status line: "" inside them. */
+export function calibrationNote(s: Session): string {
+  const c = s.request.calibration;
+  if (c === undefined) return "";
+  if (c.runs === 0) return `no published run calibrates engine ${s.request.training.engine.name}`;
+  return c.outside.length > 0 ? `beyond the calibration runs: ${c.outside.join("; ")}` : "";
+}
+
+export function statusLine(p: SearchProgress, calibration = ""): string {
   const time = seconds(p.elapsedMs / 1000);
   const counts = `${count(p.searched)} searched · ${count(p.feasible)} feasible`;
   if (!p.done && p.chunksDone === 0) return "searching…";
-  return p.done ? `done in ${time}: ${counts}` : `searching… ${p.chunksDone}/${p.chunksTotal} · ${counts} · ${time}`;
+  return (p.done ? `done in ${time}: ${counts}` : `searching… ${p.chunksDone}/${p.chunksTotal} · ${counts} · ${time}`) + (calibration ? ` · ${calibration}` : "");
 }
 
 export function filterLine(sort: SortKey, f: Filters, shown: number, total: number): string {
