@@ -57,6 +57,21 @@ describe("variables read at the defaults their script gives them", () => {
     expect(defaultsRead(text)).toEqual([{ name: "MODE", value: "fast", line: 1, uses: ["if"] }]);
   });
 
+  // Megatron-LM's examples/llama/train_llama3_8b_h100_fp8.sh (@d98e8a64): TOKENIZER_ARG=${3:-"MOCK"},
+  // then `if [[ "$TOKENIZER_ARG" == "MOCK" ]] || [[ "$DATA_ARG" == "MOCK" ]] || [[ -z "$TOKENIZER_ARG" ]]`.
+  it("a list of tests is decided where its undecided parts cannot change it; -z and -n on known values", () => {
+    const script = (test: string) => `T=\${3:-"MOCK"}\nif ${test}; then\n  A=(--mock-data)\nelse\n  A=(--data-path x)\nfi\ntorchrun pretrain_gpt.py \${A[@]}\n`;
+    const read = (test: string) => readArgs(script(test)).map((s) => [s.flag, ...s.values, ...(s.undecidedIf ? ["(undecided)"] : [])].join(" "));
+    expect(read('[[ "$T" == "MOCK" ]] || [[ "$D" == "MOCK" ]] || [[ -z "$T" ]]')).toEqual(["mock-data"]);
+    expect(read('[[ "$T" != "MOCK" ]] && [[ "$D" == "MOCK" ]]')).toEqual(["data-path x"]);
+    expect(read('[[ "$T" == "MOCK" ]] && [[ "$D" == "MOCK" ]]')).toEqual(["mock-data (undecided)"]);
+    expect(read('[ -n "$T" ]')).toEqual(["mock-data"]);
+    expect(read('[ -z "$T" ]')).toEqual(["data-path x"]);
+    // A [[ == ]] right side with * is a pattern: not decided.
+    expect(read('[[ "$T" == MO* ]]')).toEqual(["mock-data (undecided)"]);
+    expect(defaultsRead(script('[[ "$T" == "MOCK" ]]'))).toEqual([{ name: "T", value: "MOCK", line: 1, uses: ["if"] }]);
+  });
+
   it("a default that is not a literal, or a variable the script computes, is still refused where a number is needed", async () => {
     const text = SCRIPT.replace("TP=${TP:-2}", "TP=${TP:-$(nproc)}");
     expect(readArgs(text).find((s) => s.flag === "tensor-model-parallel-size")!.values[0]).toBe("$TP");
