@@ -9,20 +9,26 @@ import { join } from "node:path";
 import { type ModelSpec, type Plan, type Training, totalParams } from "../planner/index.js";
 import { packageRoot } from "./load.js";
 
-interface EngineEnvelope {
+/** One engine's published runs (bench/calibration/envelope.ts writes them). */
+export interface EngineEnvelope {
   runs: number;
   sources: string[];
   profiles: string[];
   seqLen: [number, number];
   gpus: [number, number];
+  /** Total parameters, billions, rounded to 0.01. */
   paramsB: [number, number];
   precisions: string[];
   moe: boolean;
   contextParallel: boolean;
+  /** Whether any of its runs had a pipeline (each ran 1F1B or interleaved 1F1B, stated or as
+   *  Megatron's and torchtitan's defaults; no published run used GPipe or a zero-bubble schedule). */
   pipeline: boolean;
 }
 export interface Envelope {
+  source: string;
   engines: Record<string, EngineEnvelope>;
+  /** Hardware profile → the engines whose runs fitted its figures. */
   profiles: Record<string, string[]>;
 }
 

@@ -11,34 +11,12 @@ import { fileURLToPath } from "node:url";
 import { totalParams } from "../../planner/index.js";
 import { packageRoot } from "../../src/load.js";
 import { type CalibrationRow, loadCalibrationRows } from "./rows.js";
-
-export interface EngineEnvelope {
-  runs: number;
-  sources: string[];
-  profiles: string[];
-  seqLen: [number, number];
-  gpus: [number, number];
-  /** Total parameters, billions, rounded to 0.01. */
-  paramsB: [number, number];
-  precisions: string[];
-  moe: boolean;
-  contextParallel: boolean;
-  /** Whether any of its runs had a pipeline (each ran 1F1B or interleaved 1F1B, stated or as
-   *  Megatron's and torchtitan's defaults; no published run used GPipe or a zero-bubble schedule). */
-  pipeline: boolean;
-}
-
-export interface CalibrationEnvelope {
-  source: string;
-  engines: Record<string, EngineEnvelope>;
-  /** Hardware profile → the engines whose runs fitted its figures. */
-  profiles: Record<string, string[]>;
-}
+import type { EngineEnvelope, Envelope } from "../../src/calibration-standing.js";
 
 const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
 
-export function calibrationEnvelope(rows: readonly CalibrationRow[]): CalibrationEnvelope {
+export function calibrationEnvelope(rows: readonly CalibrationRow[]): Envelope {
   const engines: Record<string, EngineEnvelope> = {};
   for (const name of sorted(rows.map((r) => r.engine))) {
     const rs = rows.filter((r) => r.engine === name);
@@ -66,7 +44,7 @@ export function calibrationEnvelope(rows: readonly CalibrationRow[]): Calibratio
 
 export const envelopePath = () => join(packageRoot(), "profiles", "calibration.json");
 /** Two-space JSON with each list of numbers or names on one line. */
-export const envelopeText = (e: CalibrationEnvelope) =>
+export const envelopeText = (e: Envelope) =>
   JSON.stringify(e, null, 2).replace(/\[\n\s+([^[\]{}]*?)\n\s+\]/g, (_, inner: string) => `[${inner.split(/,\n\s+/).join(", ")}]`) + "\n";
 
 function invokedDirectly(): boolean {
