@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ModelSpec, type Plan, type Training, totalParams } from "../planner/index.js";
-import { packageRoot } from "./load.js";
+import { packageRoot } from "../executor/root.js";
 
 /** One engine's published runs (bench/calibration/envelope.ts writes them). */
 export interface EngineEnvelope {
@@ -53,9 +53,11 @@ export interface StandingInput {
   training: Training;
 }
 
+export const envelopePath = () => join(packageRoot(), "profiles", "calibration.json");
+
 let cached: Envelope | undefined;
 export function readEnvelope(): Envelope {
-  return (cached ??= JSON.parse(readFileSync(join(packageRoot(), "profiles", "calibration.json"), "utf8")) as Envelope);
+  return (cached ??= JSON.parse(readFileSync(envelopePath(), "utf8")) as Envelope);
 }
 
 const n = (x: number) => x.toLocaleString("en-US");

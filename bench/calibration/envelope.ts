@@ -6,12 +6,10 @@
 // profiles/calibration.json by `node dist/bench/calibration/envelope.js` (after `npm run build`);
 // test/bench/envelope.test.ts holds the committed file equal to what the rows give.
 import { realpathSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { totalParams } from "../../planner/index.js";
-import { packageRoot } from "../../src/load.js";
 import { type CalibrationRow, loadCalibrationRows } from "./rows.js";
-import type { EngineEnvelope, Envelope } from "../../src/calibration-standing.js";
+import { type EngineEnvelope, type Envelope, envelopePath } from "../../src/calibration-standing.js";
 
 const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
@@ -42,7 +40,6 @@ export function calibrationEnvelope(rows: readonly CalibrationRow[]): Envelope {
   };
 }
 
-export const envelopePath = () => join(packageRoot(), "profiles", "calibration.json");
 /** Two-space JSON with each list of numbers or names on one line. */
 export const envelopeText = (e: Envelope) =>
   JSON.stringify(e, null, 2).replace(/\[\n\s+([^[\]{}]*?)\n\s+\]/g, (_, inner: string) => `[${inner.split(/,\n\s+/).join(", ")}]`) + "\n";

@@ -5,9 +5,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { calibrationEnvelope, envelopePath, envelopeText } from "../../bench/calibration/envelope.js";
+import { calibrationEnvelope, envelopeText } from "../../bench/calibration/envelope.js";
 import { loadCalibrationRows, readCalibrationCsv } from "../../bench/calibration/rows.js";
-import { calibrationStanding, planOutside, readEnvelope, standingLine } from "../../src/calibration-standing.js";
+import { calibrationStanding, envelopePath, planOutside, readEnvelope, standingLine } from "../../src/calibration-standing.js";
 import { loadModel, packageRoot } from "../../src/load.js";
 import type { Plan, Training } from "../../planner/index.js";
 import { runCli } from "../cli/helpers.js";
