@@ -3,7 +3,8 @@
 // own (megatron/arguments.py @207b2d5a) where marked.
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { type ArgSetting, byFlag, defaultsWarning, intArg, readArgs, strArg, launcherWorld } from "./args-file.js";
+import { type ArgSetting, byFlag, defaultsWarning, intArg, readArgs, strArg } from "./args-file.js";
+import { launcherWorld } from "./launcher-world.js";
 import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
@@ -130,7 +131,7 @@ function fullRecomputeIsEveryLayer(m: Map<string, ArgSetting>, o: string, method
 }
 
 /** The GPU count a launch script's launcher options state (torchrun's or deepspeed's,
- *  args-file.ts launcherWorld), for worldSize: an elastic node range needs --gpus, and --gpus outside it contradicts the script. */
+ *  launcher-world.ts launcherWorld), for worldSize: an elastic node range needs --gpus, and --gpus outside it contradicts the script. */
 export function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: number; from: string } | undefined {
   const o = file.name;
   const launch = launcherWorld(file.text);

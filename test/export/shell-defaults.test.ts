@@ -3,7 +3,8 @@
 // unset): read as bash runs the script with none of them set, and said in a warning, since the
 // environment can change them. Before, every such flag was refused as "a shell variable".
 import { describe, expect, it } from "vitest";
-import { defaultsRead, launcherWorld, readArgs, shellVariables } from "../../src/engines/args-file.js";
+import { defaultsRead, readArgs, shellVariables } from "../../src/engines/args-file.js";
+import { launcherWorld } from "../../src/engines/launcher-world.js";
 import { cli, tempFile } from "./helpers.js";
 
 const SCRIPT = [

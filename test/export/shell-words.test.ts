@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { shellWords } from "../../src/engines/shell-words.js";
-import { readArgs, shellVariables, launcherWorld } from "../../src/engines/args-file.js";
+import { readArgs, shellVariables } from "../../src/engines/args-file.js";
+import { launcherWorld } from "../../src/engines/launcher-world.js";
 import { cli, fixture } from "./helpers.js";
 
 const texts = (s: string) => shellWords(s).map((w) => w.text);
