@@ -142,7 +142,9 @@ export interface Link {
 
 /** A group's shape on the fabric, for the collective algorithms beyond a flat ring. */
 export interface GroupTopology {
-  /** Members per NVLink domain, and domains the group spans (members = perDomain · domains). */
+  /** Members per NVLink domain, and domains the group spans (members = perDomain · domains where
+   *  groups tile the domains; else the slowest group's: its fewest members in a domain, its most
+   *  domains: layout/fabric.ts topologyOf). */
   perDomain: number;
   domains: number;
   /** The NVLink domain's link (the reduce-scatter / all-gather phases of hierarchical ones). */

@@ -106,10 +106,38 @@ export function nodeLink(hw: Pick<Hardware, "intra" | "gpusPerNode">, shape: Gro
   return { ...hw.intra, bandwidth: (hw.intra.bandwidth * (shape.size - 1)) / (hw.gpusPerNode - 1) };
 }
 
-/** Members per NVLink domain and domains spanned (rank 0's group; regular shapes are alike). */
-function topologyOf(shape: GroupShape, domain: number): { perDomain: number; domains: number } {
-  const perDomain = shape.stride >= domain ? 1 : Math.max(1, Math.min(shape.size, Math.floor(domain / shape.stride)));
-  return { perDomain, domains: Math.ceil(shape.size / perDomain) };
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/** Members per NVLink domain and domains spanned, of the slowest group: the fewest members any
+ *  domain holds of a group that crosses domains, and the most domains a group spans. Groups that
+ *  tile the domains are alike; groups whose blocks do not (GB200 NVL72: dp 16 of stride 4 tiles
+ *  64 ranks against domains of 72, so the group of ranks 64–124 has 2 members in one domain and 14
+ *  in the next) are priced at the worst, as levelOf prices a group at the outermost tier any of
+ *  them crosses: one domain's few ranks carry the group's whole cross-domain share
+ *  (formulas-scale.md §5.2, hierarchical all-reduce: S/g per rail). */
+export function topologyOf(shape: GroupShape, world: number, domain: number): { perDomain: number; domains: number } {
+  const { size: n, stride: s } = shape;
+  if (n <= 1) return { perDomain: 1, domains: 1 };
+  if (s >= domain) return { perDomain: 1, domains: n };
+  const block = n * s;
+  // A group starts at base + o (base a multiple of the block, o < stride); base mod domain repeats
+  // every domain / gcd(block, domain) blocks, so those blocks hold every start there is.
+  const blocks = Math.min(Math.ceil(world / block), domain / gcd(block, domain));
+  let perDomain = Infinity;
+  let domains = 1;
+  for (let b = 0; b < blocks; b++) {
+    for (let o = 0; o < s; o++) {
+      const r = (b * block + o) % domain;
+      const last = Math.floor((r + (n - 1) * s) / domain); // the last member's domain (the first's is 0)
+      if (last === 0) continue;
+      const first = Math.floor((domain - 1 - r) / s) + 1;
+      const end = n - Math.ceil((last * domain - r) / s);
+      const middle = last >= 2 ? Math.floor(domain / s) : Infinity;
+      perDomain = Math.min(perDomain, first, end, middle);
+      domains = Math.max(domains, last + 1);
+    }
+  }
+  return Number.isFinite(perDomain) ? { perDomain: Math.max(1, perDomain), domains } : { perDomain: n, domains: 1 };
 }
 
 /** The link of a group at its level; with a fabric it carries the group's topology for the
@@ -124,6 +152,6 @@ export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level
   else if (level === "network" && f?.pod) link = { ...hw.inter, bandwidth: hw.inter.bandwidth * podShare(shape, world, f.pod, chain) };
   else link = hw.inter;
   if (!f) return link;
-  const topology: GroupTopology = { ...topologyOf(shape, f.nvlinkDomain), intra: hw.intra, nvls: f.nvls, sharp: f.sharp };
+  const topology: GroupTopology = { ...topologyOf(shape, world, f.nvlinkDomain), intra: hw.intra, nvls: f.nvls, sharp: f.sharp };
   return { ...link, topology };
 }

@@ -1,12 +1,14 @@
 // The 2026 built-in profiles (shared/reference/hardware-2026.md): each figure cited with a status,
 // the fabric figures that matter, and tensor parallel across GB200 NVL72's 72-GPU NVLink domain.
 import { describe, expect, it } from "vitest";
+import { allReduceChoice } from "../../planner/cost/tuner.js";
+import { topologyOf } from "../../planner/layout/fabric.js";
 import { place } from "../../planner/layout/groups.js";
 import { buildLayout } from "../../planner/layout/layout.js";
 import { search } from "../../planner/search.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { runCli } from "../cli/helpers.js";
-import { hardware, preset, rawHardware } from "./fixtures.js";
+import { expectRel, hardware, preset, rawHardware } from "./fixtures.js";
 
 const NEW = ["dgx-b200", "gb200-nvl72", "h800", "mi300x"];
 
@@ -99,5 +101,43 @@ describe("gpt3-175b on 144 GB200 (two NVL72 racks)", () => {
     const best = JSON.parse(r.stdout).plans[0];
     expect(best.tp).toBe(24);
     expect(best.order).toMatch(/^tp-cp-(dp-pp|pp-dp)$/);
+  });
+});
+
+// Groups whose blocks do not tile the 72-GPU domains: the worst group sets the price (a ring runs
+// at its slowest link). Links as the profile gives them: NVLink 900 GB/s at 0.8, 3 µs; network
+// 50 GB/s at 0.85, the leaf's 4 µs; NVLS 0.53, 25 µs.
+describe("dp groups that straddle the NVL72 racks unevenly (576 GB200, pp 9)", () => {
+  const hw = hardware("gb200-nvl72");
+  const S = 7.9e9; // llama3-70b's fp32 gradients of one tp 4 · pp 9 rank, about
+  const R = 50e9 * 0.85;
+
+  it("tp 4 · dp 16: the group at ranks 64, 68, …, 124 holds 2 ranks of rack 0 and 14 of rack 1, so no NVLS", () => {
+    const dp = place(hw, { tp: 4, cp: 1, dp: 16, pp: 9, ep: 1, etp: 1 }).dp;
+    expect([dp.where, dp.level]).toEqual(["mixed", "leaf"]);
+    expect([dp.link!.topology!.perDomain, dp.link!.topology!.domains]).toEqual([2, 2]);
+    // Hierarchical (formulas-scale.md §5.2): reduce-scatter and all-gather over the 2 ranks of rack
+    // 0 on NVLink, all-reduce of S/2 across the 2 racks, one rail each.
+    const hier = 2 * (3e-6 + (1 / 2) * (S / (900e9 * 0.8))) + (2 * 4e-6 + (S / 2) / R); // 103.9 ms
+    const c = allReduceChoice(S, 16, dp.link!);
+    expect(c.algorithm).toBe("hierarchical");
+    expectRel(c.time, hier, 1e-12);
+    // Not the in-rack NVLS of rank 0's group (16.6 ms), which no crossing group can use.
+    expect(c.time).toBeGreaterThan(6 * (25e-6 + S / (900e9 * 0.53)));
+  });
+
+  it("tp 8 · dp 8: the group at ranks 64, 72, …, 120 has one rank in rack 0: a ring on the network", () => {
+    const dp = place(hw, { tp: 8, cp: 1, dp: 8, pp: 9, ep: 1, etp: 1 }).dp;
+    expect([dp.link!.topology!.perDomain, dp.link!.topology!.domains]).toEqual([1, 2]);
+    const c = allReduceChoice(S, 8, dp.link!);
+    expect(c.algorithm).toBe("ring");
+    expectRel(c.time, 2 * 7 * 4e-6 + ((2 * 7) / 8) * (S / R), 1e-12); // 325 ms
+  });
+
+  it("groups that tile the domains keep rank 0's shape", () => {
+    expect(topologyOf({ size: 16, stride: 4 }, 64, 72)).toEqual({ perDomain: 16, domains: 1 });
+    expect(topologyOf({ size: 16, stride: 2 }, 32, 8)).toEqual({ perDomain: 4, domains: 4 });
+    expect(topologyOf({ size: 9, stride: 72 }, 648, 72)).toEqual({ perDomain: 1, domains: 9 });
+    expect(topologyOf({ size: 18, stride: 4 }, 576, 72)).toEqual({ perDomain: 18, domains: 1 });
   });
 });
