@@ -152,6 +152,10 @@ export interface GroupTopology {
   /** NVLink SHARP inside the domain, and SHARP in the network switches, when the profile has them. */
   nvls: InNetworkReduction | null;
   sharp: InNetworkReduction | null;
+  /** The network bandwidth of each rail where a domain's ranks all cross domains at once
+   *  (hierarchical, NVLS around a ring, SHARP) above oversubscribed pods: they split the pod's
+   *  uplinks perDomain times as many ways as one ring does (layout/fabric.ts). Absent: the link's. */
+  railBandwidth?: number;
 }
 
 /** In-network reduction (NVLS, SHARP): achieved all-reduce algbw / link rate, and its latency. */

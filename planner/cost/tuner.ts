@@ -58,9 +58,12 @@ export function allReduceOptions(bytes: number, n: number, link: Link, topo: Gro
 
 const ALGORITHMS: readonly AllReduceAlgorithm[] = ["ring", "tree", "hierarchical", "nvls", "nvls+ring", "sharp"];
 
-/** One algorithm's time, or null where it does not apply (the formulas above). */
+/** One algorithm's time, or null where it does not apply (the formulas above). The per-rail
+ *  algorithms (hierarchical, nvls+ring, sharp) cross domains on `rail`: the link, or above
+ *  oversubscribed pods its share when g rails leave a pod at once (topo.railBandwidth). */
 function algorithmTime(a: AllReduceAlgorithm, bytes: number, n: number, link: Link, topo: GroupTopology): number | null {
   const { perDomain: g, domains: N, intra, nvls, sharp } = topo;
+  const rail = topo.railBandwidth === undefined ? link : { ...link, bandwidth: topo.railBandwidth };
   switch (a) {
     case "ring":
       return ringAllReduce(bytes, n, link);
@@ -69,11 +72,11 @@ function algorithmTime(a: AllReduceAlgorithm, bytes: number, n: number, link: Li
     case "tree":
       return N > 1 ? 2 * ((g - 1) * intra.latency + Math.log2(N) * link.latency) + (2 * bytes) / (TREE_BUS_FRACTION * rate(link)) : null;
     case "hierarchical":
-      return N > 1 && g > 1 ? 2 * ringPhase(bytes, g, intra) + ringAllReduce(bytes / g, N, link) : null;
+      return N > 1 && g > 1 ? 2 * ringPhase(bytes, g, intra) + ringAllReduce(bytes / g, N, rail) : null;
     case "nvls+ring":
-      return N > 1 && g > 1 && nvls ? nvls.latency + bytes / (intra.bandwidth * nvls.efficiency) + ringAllReduce(bytes / g, N, link) : null;
+      return N > 1 && g > 1 && nvls ? nvls.latency + bytes / (intra.bandwidth * nvls.efficiency) + ringAllReduce(bytes / g, N, rail) : null;
     case "sharp":
-      return N > 1 && sharp ? 2 * ringPhase(bytes, g, intra) + sharp.latency + bytes / g / (link.bandwidth * sharp.efficiency) : null;
+      return N > 1 && sharp ? 2 * ringPhase(bytes, g, intra) + sharp.latency + bytes / g / (rail.bandwidth * sharp.efficiency) : null;
   }
 }
 

@@ -92,10 +92,13 @@ export function podExits(shape: GroupShape, world: number, podGpus: number, chai
   return most;
 }
 
-/** The fraction of the per-GPU network bandwidth a group crossing pods gets (1: no shortfall). */
-export function podShare(shape: GroupShape, world: number, pod: NonNullable<Fabric["pod"]>, chain: boolean): number {
+/** The fraction of the per-GPU network bandwidth a group crossing pods gets (1: no shortfall).
+ *  `rails`: flows per exit — 1 for a ring or a chain; g for the all-reduces that cross domains on
+ *  g rails at once (hierarchical, NVLS around a ring, SHARP: each of a domain's g ranks sends S/g,
+ *  so each ring's exit is g flows on the pod's uplinks). */
+export function podShare(shape: GroupShape, world: number, pod: NonNullable<Fabric["pod"]>, chain: boolean, rails = 1): number {
   const exits = podExits(shape, world, pod.gpus, chain);
-  return exits === 0 ? 1 : Math.min(1, pod.gpus / (pod.oversubscription * exits));
+  return exits === 0 ? 1 : Math.min(1, pod.gpus / (pod.oversubscription * exits * rails));
 }
 
 /** The node's link for a group inside a node. On an Infinity Fabric mesh (MI300X: one link to each
@@ -153,5 +156,8 @@ export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level
   else link = hw.inter;
   if (!f) return link;
   const topology: GroupTopology = { ...topologyOf(shape, world, f.nvlinkDomain), intra: hw.intra, nvls: f.nvls, sharp: f.sharp };
+  // Above oversubscribed pods the g rails of the algorithms that cross domains per rail split the
+  // uplinks g ways more than one ring does (formulas-scale.md §5.3: each flow gets B·pod/(r·flows)).
+  if (level === "network" && f.pod && topology.perDomain > 1) topology.railBandwidth = hw.inter.bandwidth * podShare(shape, world, f.pod, chain, topology.perDomain);
   return { ...link, topology };
 }

@@ -4,6 +4,7 @@
 // profile's own figures: network 50 GB/s each way at efficiency 0.85, 6 µs per step.
 import { describe, expect, it } from "vitest";
 import { stepTime } from "../../planner/cost/time.js";
+import { allReduceChoice } from "../../planner/cost/tuner.js";
 import { microBatchCosts } from "../../planner/evaluate.js";
 import { place } from "../../planner/layout/groups.js";
 import { ordersToPrice } from "../../planner/layout/order.js";
@@ -62,6 +63,22 @@ describe("placement on a two-pod 1:7 fabric", () => {
     // 16 ranks, stride 2, pods of 16: 2 groups, each leaves each pod once → 2 exits, 16/(7·2) > 1.
     expect(podExits({ size: 16, stride: 2 }, 32, 16, false)).toBe(2);
     expect(place(hw, { tp: 2, cp: 1, dp: 16, pp: 1, ep: 1, etp: 1 }).dp.link!.bandwidth).toBe(B);
+  });
+
+  it("a hierarchical all-reduce's 4 rails per node leave each pod 4 times per group: B·16/(7·2·4) each", () => {
+    const link = place(hw, { tp: 2, cp: 1, dp: 16, pp: 1, ep: 1, etp: 1 }).dp.link!;
+    expect([link.topology!.perDomain, link.topology!.domains]).toEqual([4, 4]);
+    const S = 1e9;
+    const rail = B * (16 / (7 * 2 * 4)) * 0.85; // 12.1 GB/s achieved per rail
+    // formulas-scale.md §5.2: reduce-scatter and all-gather over the node's 4 ranks (NVLink 450
+    // GB/s at 0.8, 3 µs), all-reduce of S/4 across the 4 nodes on each rail; §5.3: the 2 groups ×
+    // 4 rails leaving a pod split its uplinks, 16·B/7.
+    const hier = 2 * (3 * 3e-6 + (3 / 4) * (S / (450e9 * 0.8))) + (2 * 3 * ALPHA + ((2 * 3) / 4) * (S / 4 / rail)); // 35.1 ms
+    const ring = 2 * 15 * ALPHA + ((2 * 15) / 16) * (S / R); // 44.3 ms: one ring, 2 exits, uncut
+    const c = allReduceChoice(S, 16, link);
+    expect(c.algorithm).toBe("hierarchical");
+    expectRel(c.time, hier, 1e-12);
+    expect(hier).toBeLessThan(ring);
   });
 
   it("no fabric, no second order; nor without dp or pp", () => {
