@@ -41,7 +41,8 @@ export const MIN_GOODPUT = 0.01;
 export function runStall(e: RunEstimate, restartTime: number): { code: "run_stalls"; message: string } | null {
   if (e.goodput >= MIN_GOODPUT && Number.isFinite(e.wallSeconds)) return null;
   const c = e.checkpoint;
-  const h = (s: number) => (!Number.isFinite(s) ? "never" : s >= 36000 ? `${Math.round(s / 3600).toLocaleString("en-US")} h` : s >= 600 ? `${(s / 60).toFixed(0)} min` : `${s.toPrecision(2)} s`);
+  // 1,578 h, 17 min, 101 s, 0.056 s (toPrecision alone writes 101 s as "1.0e+2 s").
+  const h = (s: number) => (!Number.isFinite(s) ? "never" : s >= 36000 ? `${Math.round(s / 3600).toLocaleString("en-US")} h` : s >= 600 ? `${(s / 60).toFixed(0)} min` : s >= 10 ? `${Math.round(s)} s` : `${s.toPrecision(2)} s`);
   const g = e.goodput >= 0.001 ? `${(e.goodput * 100).toFixed(1)}%` : "under 0.1%";
   return {
     code: "run_stalls",

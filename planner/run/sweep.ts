@@ -71,11 +71,13 @@ export function scalingOf(points: readonly SweepPoint[]): (number | null)[] {
 }
 
 /** Whether the cost (with a price) or the GPU-hours (without one: the same order at any price) of
- *  `a` is lower than `b`'s; ties go to the shorter run. */
+ *  `a` is lower than `b`'s; equal costs (a price of 0 makes every count free) go to fewer
+ *  GPU-hours, as without a price, then to the shorter run. */
 function cheaper(a: RunEstimate, b: RunEstimate): boolean {
   const ca = a.cost ?? a.gpuHours;
   const cb = b.cost ?? b.gpuHours;
-  return ca < cb || (ca === cb && a.wallSeconds < b.wallSeconds);
+  if (ca !== cb) return ca < cb;
+  return a.gpuHours < b.gpuHours || (a.gpuHours === b.gpuHours && a.wallSeconds < b.wallSeconds);
 }
 
 /** The cheapest point whose wall-clock time is within `deadlineSeconds`, or null if none is. */

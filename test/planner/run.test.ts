@@ -19,6 +19,7 @@ import {
   parseGpuList,
   parseTokens,
   runEstimate,
+  runStall,
   youngInterval,
 } from "../../planner/run/index.js";
 import { parseHardwareFile } from "../../planner/schema/hardware.js";
@@ -163,6 +164,20 @@ describe("runEstimate", () => {
   });
 });
 
+describe("runStall: a run whose goodput is under 1% is refused, naming its figures", () => {
+  it("M = 3600 / (1000 · 0.03564) = 101 s against a 10 min restart: \"101 s\", not \"1.0e+2 s\"", () => {
+    // δ = 1 TB / 10 TB/s = 0.1 s (each GPU's 1 GB at 10 GB/s too); Daly's τ ≈ √(2·0.1·101) = 4.5 s;
+    // T_w/T_s = 101·e^{600/101}·(e^{4.6/101} − 1)/4.5 ≈ 400: goodput ≈ 0.25%.
+    const e = runEstimate(1.8, { ...base, failuresPerGpuHour: 3600 / (101 * 1000), checkpointBandwidth: 1e13 });
+    expect(e.checkpoint.jobMtbf).toBeCloseTo(101, 9);
+    expect(e.goodput).toBeGreaterThan(0.002);
+    expect(e.goodput).toBeLessThan(0.003);
+    expect(runStall(e, 600)?.message).toBe(
+      `the run hardly progresses (goodput ${(100 * e.goodput).toFixed(1)}%): interruptions every 101 s on average against a restart of 10 min and a checkpoint write of 0.10 s; check the failure rate, the restart time and the checkpoint bandwidth`,
+    );
+  });
+});
+
 describe("Llama 3's interruptions from the fleet study's rate (not fitted)", () => {
   const hw = parseHardwareFile(rawHardware("dgx-h100"), "dgx-h100.json");
   if (!hw.ok) throw new Error(hw.message);
@@ -225,6 +240,13 @@ describe("cheapestWithin (the deadline's pick)", () => {
   it("without a price, by GPU-hours", () => {
     const pts = [point(256, 50, null, 300), point(512, 26, null, 310)];
     expect(cheapestWithin(pts, 60 * 86400)?.gpus).toBe(256);
+  });
+
+  it("at a price of 0 every count costs $0: fewer GPU-hours decide, as without a price (the same order at any price)", () => {
+    const pts = [point(256, 50, 0, 300), point(512, 26, 0, 310)];
+    expect(cheapestWithin(pts, 60 * 86400)?.gpus).toBe(256);
+    // Equal GPU-hours too: the shorter run.
+    expect(cheapestWithin([point(256, 50, 0, 300), point(512, 25, 0, 300)], 60 * 86400)?.gpus).toBe(512);
   });
 });
 
