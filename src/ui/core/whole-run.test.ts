@@ -18,6 +18,15 @@ describe("the plan detail's whole run", () => {
     expect(lines[1]).toContain(`goodput ${(100 * e.goodput).toFixed(1)}% · job MTBF ${(e.checkpoint.jobMtbf / 3600).toFixed(2)} h`);
   });
 
+  it("a run under 1% goodput is one line saying so, as plan --tokens refuses it (no days, no goodput 0.0%)", () => {
+    // 1,024 GPUs at 0.05 failures per GPU-hour: M = 3600 / 51.2 = 70 s against the 10 min restart;
+    // Daly's expected wall time is e^{600/70} ≈ 5,000 times the work.
+    const hw = { ...gpt3.hw, run: { ...gpt3.hw.run, failuresPerGpuHour: 0.05 } };
+    const lines = wholeRunLines(gpt3.model, hw, gpt3.training, p, 400);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^per 1\.0T tokens: the run hardly progresses \(goodput under 0\.1%\): interruptions every 70 s on average against a restart of 10 min/);
+  });
+
   it("is in the detail view with the model, fitted to the width; absent without it", () => {
     const v = detailView(p, gpt3.hw, gpt3.training, null, 60, gpt3.model);
     expect(v.run).toHaveLength(2);

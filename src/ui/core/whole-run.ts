@@ -2,6 +2,7 @@
 // count; `plan --tokens` gives a run's own), and checkpointing under failures at this size.
 // Arithmetic in planner/run/ (through src/app/whole-run.ts), words here, none in the .tsx.
 import type { Hardware, ModelSpec, PlanResult, Training } from "../../../planner/index.js";
+import { runStall } from "../../../planner/run/index.js";
 import { wholeRun } from "../../app/whole-run.js";
 import { duration } from "../../format/run-text.js";
 import { compact, count, percent } from "../../format/units.js";
@@ -14,6 +15,9 @@ export const DETAIL_TOKENS = 1e12;
 export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanResult, width: number): string[] {
   const w = wholeRun(m, hw, t, p, p.time.step, false, { tokens: DETAIL_TOKENS, price: null, power: "board", ckpt: "sync" });
   const e = w.estimate;
+  // As `plan --tokens` refuses it: a run under 1% goodput is priced by its failure settings.
+  const stall = runStall(e, w.inputs.restartTime);
+  if (stall) return [fit(`per ${compact(DETAIL_TOKENS)} tokens: ${stall.message}`, width - 2)];
   const c = e.checkpoint;
   const energy = e.energyMWh === null ? "" : ` · ${count(e.energyMWh)} MWh (board power × PUE ${w.figures.pue.value})`;
   return [
