@@ -83,7 +83,7 @@ export function takeRunArgs(argv: string[]): { run: RunArgs; rest: string[] } {
     if (!(b > 0)) throw new UserError(`--ckpt-bandwidth: "${v["ckpt-bandwidth"]}" must be above zero`);
     run.ckptBandwidth = b;
   }
-  if (v["restart-time"] !== undefined) run.restartTime = orFail("restart-time", parseDuration(v["restart-time"], ["s", "min", "m", "h"]));
+  if (v["restart-time"] !== undefined) run.restartTime = orFail("restart-time", parseDuration(v["restart-time"], ["s", "min", "m", "h"], true));
   if (v["sweep-gpus"] !== undefined) run.sweep = orFail("sweep-gpus", parseGpuList(v["sweep-gpus"], MAX.gpus));
   if (v.deadline !== undefined) run.deadline = orFail("deadline", parseDuration(v.deadline, ["h", "d", "w"]));
   const given = Object.keys(v).filter((k) => k !== "tokens");

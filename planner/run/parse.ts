@@ -23,14 +23,16 @@ export function parseTokens(text: string): ParsedValue<number> {
 
 const DURATION_UNIT: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
 
-/** "90d", "12h", "2w", "10min", "30s" → seconds (s, m or min, h, d, w), positive. */
-export function parseDuration(text: string, units: readonly string[] = Object.keys(DURATION_UNIT)): ParsedValue<number> {
+/** "90d", "12h", "2w", "10min", "30s" → seconds (s, m or min, h, d, w), positive; zero too with
+ *  `zero` (a restart that takes no time is a bound worth asking about; a deadline of 0 is not). */
+export function parseDuration(text: string, units: readonly string[] = Object.keys(DURATION_UNIT), zero = false): ParsedValue<number> {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]+)\s*$/i.exec(text);
   const unit = m?.[2]?.toLowerCase();
   const bad = { ok: false as const, message: `"${text}" is not a duration; write a number and one of ${units.join(", ")}, like ${units.includes("d") ? "90d" : `10${units[0]}`}` };
   if (!m || unit === undefined || !units.includes(unit) || DURATION_UNIT[unit] === undefined) return bad;
   const s = Number(m[1]) * DURATION_UNIT[unit];
-  if (!(s > 0) || !Number.isFinite(s)) return bad;
+  if (!Number.isFinite(s)) return bad;
+  if (s === 0 && !zero) return { ok: false, message: `"${text}" must be above zero` };
   if (s > 100 * 365 * 86400) return { ok: false, message: `"${text}" is too long: at most 100 years` };
   return { ok: true, value: s };
 }

@@ -88,6 +88,7 @@ describe("bad run flags: one line, exit 2", () => {
     [["--tokens", "15.6T", "--price", "99999999999"], /--price: 99999999999 is out of range; give USD per GPU-hour from 0 to 1,000,000/],
     // Restarts longer than the interruptions they recover from: no days, no $Infinity.
     [["--tokens", "300B", "--restart-time", "800000h"], /--tokens: the run hardly progresses \(goodput under 0\.1%\).*\[run_stalls\]/],
+    [["--tokens", "300B", "--sweep-gpus", "8,16", "--deadline", "0d"], /^paraplan: --deadline: "0d" must be above zero$/m],
   ];
   for (const [flags, msg] of cases)
     it(flags.join(" "), async () => {
@@ -139,6 +140,17 @@ describe("the run's figures add up and hold at the edges", () => {
     const c = calm.checkpoint;
     const firstOrder = (c.intervalSeconds + c.blockingSeconds) / 2 + calm.restartTime.value;
     expect(Math.abs(calm.lostSeconds / calm.failures - firstOrder) / firstOrder).toBeLessThan(0.05);
+  });
+
+  it("--restart-time 0s is a bound worth asking (it was refused as \"not a duration\"): Daly's goodput with R = 0", async () => {
+    const r = (await run(["--model", "gpt3-like", "--gpus", "16384", "--tokens", "300B", "--restart-time", "0s"])).run;
+    expect(r.restartTime).toMatchObject({ value: 0, from: "flag" });
+    // Daly 2006 (formulas-scale.md §4.2), R = 0: T_w/T_s = M·(e^{(τ+δ)/M} − 1)/τ.
+    const c = r.checkpoint;
+    const M = r.jobMtbfSeconds;
+    expect(r.goodput).toBeCloseTo(c.intervalSeconds / (M * Math.expm1((c.intervalSeconds + c.blockingSeconds) / M)), 12);
+    // Lost per interruption M·(1 − g·(1 + δ/τ)): about half an interval with its write, no restart.
+    expect(c.lostPerFailureSeconds / ((c.intervalSeconds + c.blockingSeconds) / 2)).toBeCloseTo(1, 1);
   });
 
   it("fewer tokens than one global batch still take one whole step", async () => {

@@ -215,6 +215,9 @@ describe("parsers", () => {
     expect(parseDuration("10min")).toEqual({ ok: true, value: 600 });
     for (const bad of ["90", "d", "0d", "-1d", "5y"]) expect(parseDuration(bad).ok, bad).toBe(false);
     expect(parseDuration("30s", ["h", "d", "w"]).ok).toBe(false);
+    // Zero is a duration, refused as one ("must be above zero") unless asked for (--restart-time).
+    expect(parseDuration("0d")).toEqual({ ok: false, message: '"0d" must be above zero' });
+    expect(parseDuration("0s", ["s", "min", "m", "h"], true)).toEqual({ ok: true, value: 0 });
   });
 
   it("GPU lists: powers of two between the bounds, or a comma list; bounded", () => {
