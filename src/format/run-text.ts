@@ -63,7 +63,7 @@ export function runText(w: WholeRun): string {
     `  time to train ${e.days >= 1 ? days(e.days) : duration(e.wallSeconds)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
     `  ${amount(e.gpuHours)} GPU-hours · ${cost}`,
     `  ${energy}`,
-    `  failures: ${i.failuresPerGpuHour === 0 ? "0" : i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${count(e.failures)} interruptions expected over the run`,
+    `  failures: ${i.failuresPerGpuHour === 0 ? "0" : i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${e.failures >= 10 ? count(e.failures) : amount(e.failures)} interruptions expected over the run`,
     `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${mode}; ${interval}`,
     `  lost per interruption ${duration(c.lostPerFailure)} (the work since the last checkpoint, the restart ${duration(i.restartTime)}, and interruptions during restarts: Daly 2006) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`,
     `  sources:`,

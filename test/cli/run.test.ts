@@ -186,6 +186,17 @@ describe("flags that do not combine with the run's", () => {
 });
 
 describe("the run's text reads right at the edges", () => {
+  it("under ten interruptions in two significant digits: one step of gpt3-like expects 1,024 · 7.3 s / 3600 · 3.385e-5 ≈ 7.1e-5, not \"0\"", async () => {
+    const args = ["plan", "--model", "gpt3-like", "--tokens", "1", "--simulate-top", "0", "--top", "1"];
+    const r = await runCli(args);
+    const j = JSON.parse((await runCli([...args, "--json"])).stdout).run;
+    // Interruptions = N · wall-clock hours · rate (Kokolis et al. 2025; formulas-scale.md §4.2).
+    const hand = (1024 * (j.wallSeconds / 3600) * j.failuresPerGpuHour.value);
+    expect(j.failures).toBeCloseTo(hand, 15);
+    expect(hand).toBeLessThan(1e-4);
+    expect(r.stdout).toContain(`, ${hand.toPrecision(2)} interruptions expected over the run`);
+  });
+
   it("slow storage in MB/s (was 0.0 GB/s), a flag's figure says so (was 'PUE (flag): flag'), long runs with separators", async () => {
     const r = await runCli(["plan", "--model", "gpt3-like", "--tokens", "300B", "--ckpt-bandwidth", "10 MB/s", "--pue", "1.2", "--simulate-top", "0", "--top", "1"]);
     expect(r.code).toBe(0);
