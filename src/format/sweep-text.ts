@@ -3,7 +3,11 @@
 import { type SweepPoint, scalingOf } from "../../planner/run/index.js";
 import { shortPlan } from "../ui/core/detail.js";
 import { duration, usd } from "./run-text.js";
-import { compact, count, percent, seconds, table } from "./units.js";
+import { compact, count, grouped, percent, seconds, table } from "./units.js";
+
+/** Days as the table and the chart print them: one decimal with separators (1,234.5); under a
+ *  day two significant digits (0.011), where one decimal read 0.0. */
+const dayCount = (d: number) => (d >= 1 ? grouped(d, 1) : d.toPrecision(2));
 
 export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | null, why: (p: SweepPoint) => string): string {
   const scale = scalingOf(points);
@@ -15,7 +19,7 @@ export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | nul
       count(p.gpus),
       shortPlan(p.plan),
       `${seconds(p.step)}${p.simulated ? "" : "*"}`,
-      r.days.toFixed(1),
+      dayCount(r.days),
       compact(r.gpuHours),
       r.cost === null ? "-" : usd(r.cost),
       count(p.tokensPerGpuSecond),
@@ -51,7 +55,7 @@ export function sweepChart(points: readonly SweepPoint[], width = 40): string {
   const priced = points.some((p) => p.run?.cost != null);
   const scale = scalingOf(points);
   return [
-    ...bars("time to train (days, wall-clock)", points, (p) => p.run?.days ?? null, (v) => v.toFixed(1), width),
+    ...bars("time to train (days, wall-clock)", points, (p) => p.run?.days ?? null, dayCount, width),
     ...bars(priced ? "cost (USD)" : "GPU-hours (cost at any price is proportional)", points, (p) => (priced ? p.run?.cost ?? null : p.run?.gpuHours ?? null), (v) => (priced ? usd(v) : compact(v)), width),
     ...bars("per-GPU efficiency (tokens/s per GPU against the smallest count)", points, (p) => scale[points.indexOf(p)] ?? null, (v) => percent(v), width),
   ].join("\n");
@@ -59,15 +63,23 @@ export function sweepChart(points: readonly SweepPoint[], width = 40): string {
 
 export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number): string {
   if (pick && pick.run)
-    return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${pick.run.days.toFixed(1)} days, ${pick.run.cost === null ? `${compact(pick.run.gpuHours)} GPU-hours` : usd(pick.run.cost)}`;
+    return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${wallTime(pick.run.wallSeconds)}, ${pick.run.cost === null ? `${compact(pick.run.gpuHours)} GPU-hours` : usd(pick.run.cost)}`;
   const fastest = points.filter((p) => p.run).sort((a, b) => a.run!.wallSeconds - b.run!.wallSeconds)[0];
   return fastest
-    ? `deadline ${duration(deadline)}: no GPU count swept meets it; the fastest, ${count(fastest.gpus)} GPUs, takes ${closeDays(fastest.run!.days, deadline / 86400)} days`
+    ? `deadline ${duration(deadline)}: no GPU count swept meets it; the fastest, ${count(fastest.gpus)} GPUs, takes ${wallTime(fastest.run!.wallSeconds, deadline)}`
     : `deadline ${duration(deadline)}: no GPU count swept has a plan that fits`;
 }
 
-/** Days as the deadline line prints them: one decimal, more where one would read as the deadline. */
-function closeDays(d: number, deadlineDays: number): string {
-  for (const digits of [1, 2, 3, 4]) if (d.toFixed(digits) !== deadlineDays.toFixed(digits)) return d.toFixed(digits);
-  return d.toFixed(5);
+/** A run's wall-clock time as the run text prints it: days from a day on (79.3 days), else the
+ *  unit that reads best (15.4 min; it read "0.0 days"). Beside a deadline it missed, more digits
+ *  where the usual ones would read as the deadline itself. */
+function wallTime(s: number, deadline?: number): string {
+  if (s < 86400) {
+    const d = duration(s);
+    return deadline !== undefined && d === duration(deadline) ? seconds(s) : d;
+  }
+  const days = s / 86400;
+  if (deadline === undefined) return `${grouped(days, 1)} days`;
+  for (const digits of [1, 2, 3, 4]) if (grouped(days, digits) !== grouped(deadline / 86400, digits)) return `${grouped(days, digits)} days`;
+  return `${grouped(days, 5)} days`;
 }

@@ -185,6 +185,28 @@ describe("flags that do not combine with the run's", () => {
     });
 });
 
+describe("the sweep's days read right at the edges", () => {
+  it("a run under a day is not \"0.0 days\": gpt3-350m, 1B tokens on 8 GPUs, 1,908 steps ≈ 15.6 min", async () => {
+    const args = ["plan", "--model", "gpt3-350m", "--tokens", "1B", "--sweep-gpus", "8", "--deadline", "1h"];
+    const r = await runCli(args);
+    const p = JSON.parse((await runCli([...args, "--json"])).stdout).points[0];
+    // steps = ceil(1e9 / (256 · 2048)) = 1,908; wall = steps · step / goodput (formulas-scale.md §4.1).
+    const wall = (Math.ceil(1e9 / (256 * 2048)) * p.stepSeconds) / p.run.goodput;
+    expect(p.run.days * 86400).toBeCloseTo(wall, 6);
+    expect(wall / 60).toBeGreaterThan(15.55);
+    expect(wall / 60).toBeLessThan(15.65);
+    expect(r.stdout).toMatch(/^ {3}8 .* 0\.011 /m);
+    expect(r.stdout).toContain("deadline 60.0 min: the cheapest count that meets it is 8 GPUs, 15.6 min, 2 GPU-hours");
+  });
+
+  it("centuries with separators, in the table and the deadline line", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-350m", "--tokens", "1e16", "--sweep-gpus", "16", "--deadline", "1w"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^ {2}16 .* \d{2},\d{3}\.\d /m);
+    expect(r.stderr).toMatch(/the fastest, 16 GPUs, takes \d{2},\d{3}\.\d days$/m);
+  });
+});
+
 describe("the run's text reads right at the edges", () => {
   it("under ten interruptions in two significant digits: one step of gpt3-like expects 1,024 · 7.3 s / 3600 · 3.385e-5 ≈ 7.1e-5, not \"0\"", async () => {
     const args = ["plan", "--model", "gpt3-like", "--tokens", "1", "--simulate-top", "0", "--top", "1"];
