@@ -9,7 +9,7 @@ import type { RunEstimate, RunInputs } from "./types.js";
  *  P the board power, as the Llama 3.1 model card counts it, or the node's power per GPU);
  *  cost = N · T_wall · price per GPU-hour. */
 export function runEstimate(stepSeconds: number, i: RunInputs): RunEstimate {
-  const checkpoint = checkpointPlan(i);
+  const checkpoint = checkpointPlan(i, stepSeconds);
   // Whole steps: a run of fewer tokens than one global batch still takes a step.
   const steps = Math.ceil(i.tokens / i.tokensPerStep);
   const idealSeconds = steps * stepSeconds;

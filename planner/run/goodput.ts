@@ -32,23 +32,37 @@ export function checkpointTimes(i: CheckpointInputs): { blocking: number; persis
 /** The checkpoint interval that maximises goodput and what the job keeps of its time.
  *  Async: a checkpoint cannot start before the previous one is on storage, so the interval is at
  *  least the persist time, and an interruption also loses the checkpoint still being written:
- *  modelled as the persist time added to the restart (derived, first order). */
-export function checkpointPlan(i: CheckpointInputs): CheckpointPlan {
-  const plan = checkpointPlanAs(i);
+ *  modelled as the persist time added to the restart (derived, first order).
+ *  `step` (seconds; 0: none): a checkpoint is taken between optimizer steps (Megatron's
+ *  --save-interval counts iterations), so the interval is a whole number of steps, at least one:
+ *  of the whole counts either side of the optimum, the one Daly's goodput prefers. */
+export function checkpointPlan(i: CheckpointInputs, step = 0): CheckpointPlan {
+  const plan = checkpointPlanAs(i, step);
   if (i.mode !== "async") return plan;
   // Async can always wait for each write, as sync does (DCP's async_save returns a future the
   // loop may wait on): where the storage is so slow that the overlapped write loses, it waits.
-  const waiting = checkpointPlanAs({ ...i, mode: "sync" });
+  const waiting = checkpointPlanAs({ ...i, mode: "sync" }, step);
   return waiting.goodput > plan.goodput ? { ...waiting, asyncWaits: true } : plan;
 }
 
-function checkpointPlanAs(i: CheckpointInputs): CheckpointPlan {
+/** The whole number of steps (≥ 1, and with async ≥ the persist time) nearest `interval` that
+ *  Daly's goodput prefers: T_w(τ) is unimodal, so the best whole count is one of the two around it. */
+function wholeSteps(interval: number, step: number, least: number, g: (tau: number) => number): number {
+  const lo = Math.max(1, Math.ceil(least / step - 1e-9), Math.floor(interval / step));
+  const hi = Math.max(lo, Math.ceil(interval / step));
+  return g(hi * step) > g(lo * step) ? hi : lo;
+}
+
+function checkpointPlanAs(i: CheckpointInputs, step: number): CheckpointPlan {
   const mtbf = jobMtbf(i.gpus, i.failuresPerGpuHour);
   const { blocking, persist } = checkpointTimes(i);
   const restart = i.restartTime + (i.mode === "async" ? persist : 0);
   const optimum = Number.isFinite(mtbf) ? dalyInterval(blocking, mtbf) : Infinity;
   const intervalIsPersist = i.mode === "async" && persist > optimum;
-  const interval = intervalIsPersist ? persist : optimum;
+  const continuous = intervalIsPersist ? persist : optimum;
+  const least = i.mode === "async" ? persist : 0;
+  const steps = step > 0 && Number.isFinite(continuous) ? wholeSteps(continuous, step, least, (tau) => goodputOf(tau, blocking, restart, mtbf)) : undefined;
+  const interval = steps === undefined ? continuous : steps * step;
   const goodput = Number.isFinite(interval) ? goodputOf(interval, blocking, restart, mtbf) : 1;
   // Expected loss per interruption: the wall-clock time neither training nor writing checkpoints,
   // over the interruptions (wall / M). Per unit of wall time that is 1 − g·(1 + δ/τ), so M·(1 −
@@ -57,5 +71,5 @@ function checkpointPlanAs(i: CheckpointInputs): CheckpointPlan {
   // is then at most the restart so far. So the losses, the checkpoints and the ideal time add up
   // to the wall-clock time.
   const lostPerFailure = Number.isFinite(interval) && Number.isFinite(mtbf) ? Math.max(0, mtbf * (1 - goodput * (1 + blocking / interval))) : restart;
-  return { jobMtbf: mtbf, blocking, persist, interval, young: youngInterval(blocking, mtbf), intervalIsPersist, lostPerFailure, goodput };
+  return { jobMtbf: mtbf, blocking, persist, interval, optimum, ...(steps !== undefined ? { intervalSteps: steps } : {}), young: youngInterval(blocking, mtbf), intervalIsPersist, lostPerFailure, goodput };
 }

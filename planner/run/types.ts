@@ -53,8 +53,14 @@ export interface CheckpointPlan {
   blocking: number;
   /** Time until a checkpoint is on storage, seconds (the write to storage). */
   persist: number;
-  /** Compute time between checkpoints, seconds (Daly 2006; async: at least `persist`). */
+  /** Compute time between checkpoints, seconds (Daly 2006; async: at least `persist`): given the
+   *  step, a whole number of steps, at least one. */
   interval: number;
+  /** The interval in steps, when the step was given (a checkpoint falls between steps). */
+  intervalSteps?: number;
+  /** Daly 2006's optimum, seconds of compute (the interval before whole steps and async's
+   *  persist time bound it). */
+  optimum: number;
   /** Young's first-order interval √(2δM), for comparison, seconds. */
   young: number;
   /** Async only: whether it waits for each write as sync does, because the storage is too slow for

@@ -57,7 +57,13 @@ export function runText(w: WholeRun): string {
       : c.asyncWaits
         ? `async, waiting ${duration(c.blocking)} for each write: the storage is too slow for the overlapped write to pay`
         : `async: training waits ${duration(c.blocking)} to stage, ${duration(c.persist)} to persist`;
-  const interval = !Number.isFinite(c.interval) ? "no interval: no failures expected" : c.intervalIsPersist ? `every ${duration(c.interval)} (as often as async's write allows)` : `every ${duration(c.interval)} of compute (Daly 2006's optimum; Young 1974: ${duration(c.young)})`;
+  // A checkpoint falls between steps: the interval in whole steps, then in time.
+  const every = c.intervalSteps === undefined ? `every ${duration(c.interval)}` : `every ${count(c.intervalSteps)} step${c.intervalSteps === 1 ? "" : "s"}, ${duration(c.interval)}`;
+  const interval = !Number.isFinite(c.interval)
+    ? "no interval: no failures expected"
+    : c.intervalIsPersist
+      ? `${every} (as often as async's write allows)`
+      : `${every} of compute (Daly 2006's optimum ${duration(c.optimum)}; Young 1974: ${duration(c.young)})`;
   return [
     `whole run: ${compact(i.tokens)} tokens = ${count(Math.ceil(e.steps))} steps of ${compact(i.tokensPerStep)} tokens on ${count(i.gpus)} GPUs`,
     `  time to train ${e.days >= 1 ? days(e.days) : duration(e.wallSeconds)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
@@ -105,6 +111,8 @@ export function runJson(w: WholeRun) {
       blockingSeconds: c.blocking,
       persistSeconds: c.persist,
       intervalSeconds: c.interval,
+      intervalSteps: c.intervalSteps ?? null,
+      optimumSeconds: c.optimum,
       ...(c.asyncWaits ? { asyncWaits: true } : {}),
       lostPerFailureSeconds: c.lostPerFailure,
     },

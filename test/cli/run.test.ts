@@ -21,7 +21,7 @@ describe("plan --model llama3-405b --gpus 16384 --tokens 15.6T (issue 16's check
     expect(run).toMatch(/energy [\d,]+ MWh = GPU-hours × 700 W GPU board power × PUE 1\.09 \(default\)/);
     expect(run).toMatch(/goodput \d+\.\d%/);
     expect(run).toMatch(/job MTBF [\d.]+ min, [\d,]+ interruptions expected over the run/);
-    expect(run).toMatch(/every [\d.]+ min of compute \(Daly 2006's optimum/);
+    expect(run).toMatch(/every \d+ steps, [\d.]+ min of compute \(Daly 2006's optimum [\d.]+ min; Young 1974: [\d.]+ min\)/);
     expect(run).toMatch(/failure rate \(profile\): Kokolis et al\. 2025/);
   });
 

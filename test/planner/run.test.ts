@@ -131,6 +131,28 @@ describe("checkpointing under failures", () => {
     expect(fast.goodput).toBeGreaterThan(checkpointPlan(base).goodput);
   });
 
+  // A checkpoint falls between optimizer steps (Megatron's --save-interval counts iterations): the
+  // interval printed as "every 26.56 s of compute" beside 50.8 s steps could not be run.
+  it("the interval is whole steps, at least one: a 5,000 s step against Daly's 2,617 s optimum checkpoints every step", () => {
+    const c = checkpointPlan(base, 5000);
+    expect(c.optimum).toBeCloseTo(2617.03, 1);
+    expect([c.intervalSteps, c.interval]).toEqual([1, 5000]);
+    // Daly 2006 (formulas-scale.md §4.2) at τ = 5000: 5000 / (36000 · e^{600/36000} · (e^{5100/36000} − 1)) = 0.897503.
+    expect(c.goodput).toBeCloseTo(0.897503, 6);
+    // 1.8 s steps: 2617.03 / 1.8 = 1453.9; of 1,453 and 1,454 steps Daly's goodput prefers 1,454.
+    const fine = checkpointPlan(base, 1.8);
+    expect(fine.intervalSteps).toBe(1454);
+    expect(fine.interval).toBeCloseTo(1454 * 1.8, 9);
+    expect(fine.goodput).toBeCloseTo(0.9119776, 7);
+  });
+
+  it("async: whole steps no sooner than the write is on storage (100 s write, 30 s steps → 4 steps, not 3)", () => {
+    const c = checkpointPlan({ ...base, mode: "async" }, 30);
+    expect([c.intervalSteps, c.interval, c.intervalIsPersist]).toEqual([4, 120, true]);
+    // 120 / (36000 · e^{700/36000} · (e^{120.1/36000} − 1)) = 0.978293.
+    expect(c.goodput).toBeCloseTo(0.978293, 6);
+  });
+
   it("a GPU's own copy bounds the write when the storage is faster than the GPUs", () => {
     const c = checkpointPlan({ ...base, gpus: 8, checkpointBytes: 8e9, checkpointBandwidth: 1e13, checkpointBytesPerGpu: 1e9, stagingBandwidth: 1e9 });
     expect(c.persist).toBeCloseTo(1, 9);
