@@ -13,7 +13,7 @@ export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | nul
   const scale = scalingOf(points);
   const rows = points.map((p, i) => {
     const mark = p === pick ? "◀" : "";
-    if (!p.plan || !p.run) return [count(p.gpus), why(p), "", "", "", "", "", "", "", "", mark];
+    if (!p.plan || !p.run) return [count(p.gpus), "", "", "", "", "", "", "", "", "", mark];
     const r = p.run;
     return [
       count(p.gpus),
@@ -29,11 +29,18 @@ export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | nul
       mark,
     ];
   });
-  return table(
+  const lines = table(
     ["GPUs", "best plan", "step", "days", "GPU-hours", "cost", "tokens/s/GPU", "MFU", "scaling", "goodput", ""],
     rows,
     [true, false, true, true, true, true, true, true, true, true, false],
-  );
+  ).split("\n");
+  // A count without a plan says why after its count, across the columns: in the plan column a
+  // long reason (a list of rejections) widened every row of the table to its length.
+  const gw = Math.max("GPUs".length, ...points.map((p) => count(p.gpus).length));
+  points.forEach((p, i) => {
+    if (!p.plan || !p.run) lines[i + 2] = `${count(p.gpus).padStart(gw)}  ${why(p)}`;
+  });
+  return lines.join("\n");
 }
 
 /** One horizontal bar per count, scaled to the largest value. */

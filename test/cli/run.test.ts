@@ -164,6 +164,16 @@ describe("the run's figures add up and hold at the edges", () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.points[1].why).toMatch(/^no valid configuration: .*global batch not divisible by dp \[batch_dp\]/);
+    // In the table the reason follows the count across the columns; it no longer sets the plan
+    // column's width (a list of rejections padded every row to its length).
+    const t = await runCli(["plan", "--model", "gpt3-125m", "--tokens", "300B", "--sweep-gpus", "256,1000"]);
+    const lines = t.stdout.split("\n");
+    const header = lines.find((l) => l.startsWith(" GPUs  best plan"))!;
+    expect(lines).toContain(`1,000  ${j.points[1].why}`);
+    const row = lines.find((l) => l.startsWith("  256  "))!;
+    expect(row.length).toBeLessThanOrEqual(header.length + 3);
+    // The plan column is as wide as the plan: two spaces, then the step (was padded to the reason).
+    expect(row).toMatch(/ · no recompute {2}[\d.]+ ms /);
   });
 });
 
