@@ -153,8 +153,9 @@ export interface GroupTopology {
   nvls: InNetworkReduction | null;
   sharp: InNetworkReduction | null;
   /** The network bandwidth of each rail where a domain's ranks all cross domains at once
-   *  (hierarchical, NVLS around a ring, SHARP) above oversubscribed pods: they split the pod's
-   *  uplinks perDomain times as many ways as one ring does (layout/fabric.ts). Absent: the link's. */
+   *  (hierarchical, NVLS around a ring, SHARP): one NIC's, and above oversubscribed pods its share
+   *  when perDomain rails per group leave a pod (layout/fabric.ts); the group's link may carry k
+   *  NICs' channels. Absent: the link's. */
   railBandwidth?: number;
 }
 

@@ -19,6 +19,7 @@
 // ring), while 2-rank groups split across two pods get B/r each: every GPU sends across.
 import type { Fabric, GroupTopology, Hardware, Link } from "../types.js";
 import type { GroupShape, Span } from "./groups.js";
+import { ranksPerNode } from "./nic-share.js";
 
 /** The outermost tier a group crosses: none (a group of one), node, domain (NVLink beyond the
  *  node), leaf, pod, network (above pods, or a flat network). */
@@ -144,20 +145,27 @@ export function topologyOf(shape: GroupShape, world: number, domain: number): { 
 }
 
 /** The link of a group at its level; with a fabric it carries the group's topology for the
- *  collective tuner (cost/tuner.ts). `chain`: the group's traffic is p2p along it (pipeline). */
+ *  collective tuner (cost/tuner.ts). `chain`: the group's traffic is p2p along it (pipeline).
+ *  Beyond the NVLink domain a group with k ranks in each node runs a channel per NIC, as on a
+ *  profile without a fabric (nic-share.ts): k NICs' share, capped at the node's link; above
+ *  oversubscribed pods its k channels are k flows on the uplinks. The per-rail algorithms
+ *  (hierarchical, NVLS around a ring, SHARP) send on one NIC per rank (topology.railBandwidth). */
 export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level: Level, chain: boolean): Link | null {
   if (level === "none") return null;
   const f = hw.fabric;
-  let link: Link;
-  if (level === "node") link = nodeLink(hw, shape);
-  else if (level === "domain") link = hw.intra;
-  else if (level === "leaf") link = { ...hw.inter, latency: f!.leaf!.latency };
-  else if (level === "network" && f?.pod) link = { ...hw.inter, bandwidth: hw.inter.bandwidth * podShare(shape, world, f.pod, chain) };
-  else link = hw.inter;
+  if (level === "node" || level === "domain") {
+    const link = level === "node" ? nodeLink(hw, shape) : hw.intra;
+    return f ? { ...link, topology: { ...topologyOf(shape, world, f.nvlinkDomain), intra: hw.intra, nvls: f.nvls, sharp: f.sharp } } : link;
+  }
+  const pod = level === "network" && f?.pod ? f.pod : null;
+  // One NIC's bandwidth when `flows` flows per group leave a pod at once (formulas-scale.md §5.3).
+  const nic = (flows: number) => hw.inter.bandwidth * (pod ? podShare(shape, world, pod, chain, flows) : 1);
+  const k = ranksPerNode(shape.size, shape.stride, hw.gpusPerNode);
+  const link: Link = { ...hw.inter, bandwidth: k === 1 ? nic(1) : Math.min(k * nic(k), hw.intra.bandwidth) };
+  if (level === "leaf") link.latency = f!.leaf!.latency;
   if (!f) return link;
   const topology: GroupTopology = { ...topologyOf(shape, world, f.nvlinkDomain), intra: hw.intra, nvls: f.nvls, sharp: f.sharp };
-  // Above oversubscribed pods the g rails of the algorithms that cross domains per rail split the
-  // uplinks g ways more than one ring does (formulas-scale.md §5.3: each flow gets B·pod/(r·flows)).
-  if (level === "network" && f.pod && topology.perDomain > 1) topology.railBandwidth = hw.inter.bandwidth * podShare(shape, world, f.pod, chain, topology.perDomain);
+  // Each of a domain's g ranks sends on its own rail: above pods, g flows per exit.
+  topology.railBandwidth = nic(Math.max(1, topology.perDomain));
   return { ...link, topology };
 }

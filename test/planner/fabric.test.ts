@@ -4,7 +4,8 @@
 // profile's own figures: network 50 GB/s each way at efficiency 0.85, 6 µs per step.
 import { describe, expect, it } from "vitest";
 import { stepTime } from "../../planner/cost/time.js";
-import { allReduceChoice } from "../../planner/cost/tuner.js";
+import { allGatherTime } from "../../planner/cost/collectives.js";
+import { allReduceChoice, ringAllReduce } from "../../planner/cost/tuner.js";
 import { microBatchCosts } from "../../planner/evaluate.js";
 import { place } from "../../planner/layout/groups.js";
 import { ordersToPrice } from "../../planner/layout/order.js";
@@ -59,10 +60,24 @@ describe("placement on a two-pod 1:7 fabric", () => {
     expect(ordersToPrice(hw, degrees).map((o) => o.order)).toEqual(["tp-cp-dp-pp", "tp-cp-pp-dp"]);
   });
 
-  it("a ring over many ranks leaves each pod once per group: its share is not cut (dp 16 over 2 pods)", () => {
-    // 16 ranks, stride 2, pods of 16: 2 groups, each leaves each pod once → 2 exits, 16/(7·2) > 1.
+  it("a ring over many ranks leaves each pod once per group and NIC channel (dp 16 over 2 pods)", () => {
+    // 16 ranks, stride 2, pods of 16: 2 groups, each leaves each pod once → 2 exits; with 4 ranks
+    // a node each runs 4 channels on 4 NICs (nic-share.ts), 8 flows on 16·B/7: 4·B·16/(7·2·4).
     expect(podExits({ size: 16, stride: 2 }, 32, 16, false)).toBe(2);
-    expect(place(hw, { tp: 2, cp: 1, dp: 16, pp: 1, ep: 1, etp: 1 }).dp.link!.bandwidth).toBe(B);
+    expectRel(place(hw, { tp: 2, cp: 1, dp: 16, pp: 1, ep: 1, etp: 1 }).dp.link!.bandwidth, (4 * B * 16) / (7 * 2 * 4), 1e-12);
+  });
+
+  it("a group with 8 ranks in each node runs on 8 NICs with a fabric as without one (dgx-b200: FSDP over 64 GPUs)", () => {
+    // It ran on one: FSDP's exposed dp comm was 592 ms with the fabric block, 87 ms without.
+    const b200 = hardware("dgx-b200");
+    const shard = place(b200, { tp: 1, cp: 1, dp: 64, pp: 1, ep: 1, etp: 1 }).shard;
+    expect([shard.level, shard.link!.bandwidth, shard.link!.latency]).toEqual(["leaf", 8 * 50e9, 4e-6]);
+    const S = 16e9; // 8B parameters' bf16 weights
+    // formulas.md, ring all-gather: (n−1)·α + (n−1)/n · M/B, B = 8 NICs of 50 GB/s at 0.85.
+    expectRel(allGatherTime(S, 64, shard.link!), 63 * 4e-6 + (63 / 64) * (S / (8 * 50e9 * 0.85)), 1e-12);
+    // The all-reduce's hierarchical form still sends S/8 on each rank's own NIC.
+    const hier = 2 * (7 * 3e-6 + (7 / 8) * (S / (900e9 * 0.8))) + (2 * 7 * 4e-6 + ((2 * 7) / 8) * (S / 8 / (50e9 * 0.85)));
+    expectRel(allReduceChoice(S, 64, shard.link!).time, Math.min(hier, ringAllReduce(S, 64, shard.link!)), 1e-12);
   });
 
   it("a hierarchical all-reduce's 4 rails per node leave each pod 4 times per group: B·16/(7·2·4) each", () => {
@@ -74,7 +89,7 @@ describe("placement on a two-pod 1:7 fabric", () => {
     // GB/s at 0.8, 3 µs), all-reduce of S/4 across the 4 nodes on each rail; §5.3: the 2 groups ×
     // 4 rails leaving a pod split its uplinks, 16·B/7.
     const hier = 2 * (3 * 3e-6 + (3 / 4) * (S / (450e9 * 0.8))) + (2 * 3 * ALPHA + ((2 * 3) / 4) * (S / 4 / rail)); // 35.1 ms
-    const ring = 2 * 15 * ALPHA + ((2 * 15) / 16) * (S / R); // 44.3 ms: one ring, 2 exits, uncut
+    const ring = 2 * 15 * ALPHA + ((2 * 15) / 16) * (S / ((4 * B * 16) / (7 * 2 * 4) * 0.85)); // 38.8 ms: 4 channels, 8 flows
     const c = allReduceChoice(S, 16, link);
     expect(c.algorithm).toBe("hierarchical");
     expectRel(c.time, hier, 1e-12);
