@@ -21,6 +21,8 @@ const rate = (bytesPerSecond: number) =>
   bytesPerSecond >= 1e12 ? `${(bytesPerSecond / 1e12).toFixed(2)} TB/s` : bytesPerSecond >= 1e9 ? `${(bytesPerSecond / 1e9).toFixed(1)} GB/s` : `${(bytesPerSecond / 1e6).toPrecision(3)} MB/s`;
 /** 79.3 days, 1,234.5 days. */
 const days = (d: number) => `${d.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`;
+/** A run's wall-clock time: days from a day on (1,077.7 days), else the unit that reads best. */
+export const wallClock = (e: { days: number; wallSeconds: number }) => (e.days >= 1 ? days(e.days) : duration(e.wallSeconds));
 const from = (f: ResolvedFigure) => (f.from === "flag" ? "flag" : f.from === "profile" ? "profile" : "default");
 /** "name (where): source", or "name: given on the command line" for a flag's (no source to cite). */
 const sourced = (name: string, f: ResolvedFigure) => (f.from === "flag" ? `${name}: given on the command line` : `${name} (${from(f)}): ${f.source}`);
@@ -66,7 +68,7 @@ export function runText(w: WholeRun): string {
       : `${every} of compute (Daly 2006's optimum ${duration(c.optimum)}; Young 1974: ${duration(c.young)})`;
   return [
     `whole run: ${compact(i.tokens)} tokens = ${count(Math.ceil(e.steps))} steps of ${compact(i.tokensPerStep)} tokens on ${count(i.gpus)} GPUs`,
-    `  time to train ${e.days >= 1 ? days(e.days) : duration(e.wallSeconds)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
+    `  time to train ${wallClock(e)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
     `  ${amount(e.gpuHours)} GPU-hours · ${cost}`,
     `  ${energy}`,
     `  failures: ${i.failuresPerGpuHour === 0 ? "0" : i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${e.failures >= 10 ? count(e.failures) : amount(e.failures)} interruptions expected over the run`,

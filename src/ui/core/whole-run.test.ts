@@ -27,6 +27,16 @@ describe("the plan detail's whole run", () => {
     expect(lines[0]).toMatch(/^per 1\.0T tokens: the run hardly progresses \(goodput under 0\.1%\): interruptions every 70 s on average against a restart of 10 min/);
   });
 
+  it("days as plan --tokens prints them: separators from a thousand (llama3-70b on 16 GPUs: 1,167.0 days, was 1167.0)", () => {
+    const s = sessionOf("llama3-70b", 2, 8).request;
+    const q = evaluatePlan(s.model, s.hw, s.training, { tp: 8, pp: 2, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "full", sequenceParallel: true, schedule: "1f1b" });
+    const e = runEstimate(q.time.step, runInputsFor(s.model, s.training, q, resolveRunFigures(s.hw, "board", {}), { tokens: DETAIL_TOKENS, price: null, mode: "sync" }));
+    expect(e.days).toBeGreaterThan(1000);
+    const [first] = wholeRunLines(s.model, s.hw, s.training, q, 200);
+    expect(first).toMatch(/^per 1\.0T tokens: \d,\d{3}\.\d days · /);
+    expect(first).toContain(`tokens: ${e.days.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`);
+  });
+
   it("is in the detail view with the model, fitted to the width; absent without it", () => {
     const v = detailView(p, gpt3.hw, gpt3.training, null, 60, gpt3.model);
     expect(v.run).toHaveLength(2);

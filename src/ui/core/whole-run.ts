@@ -4,7 +4,7 @@
 import type { Hardware, ModelSpec, PlanResult, Training } from "../../../planner/index.js";
 import { runStall } from "../../../planner/run/index.js";
 import { wholeRun } from "../../app/whole-run.js";
-import { duration } from "../../format/run-text.js";
+import { duration, wallClock } from "../../format/run-text.js";
 import { compact, count, percent } from "../../format/units.js";
 import { fit } from "./bars.js";
 import type { DetailView } from "./detail.js";
@@ -21,7 +21,7 @@ export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanRe
   const c = e.checkpoint;
   const energy = e.energyMWh === null ? "" : ` · ${count(e.energyMWh)} MWh (board power × PUE ${w.figures.pue.value})`;
   return [
-    `per ${compact(DETAIL_TOKENS)} tokens: ${e.days.toFixed(1)} days · ${compact(e.gpuHours)} GPU-hours${energy}`,
+    `per ${compact(DETAIL_TOKENS)} tokens: ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}`,
     `goodput ${percent(e.goodput)} · job MTBF ${duration(c.jobMtbf)} · checkpoint every ${duration(c.interval)} (Daly 2006), write ${duration(c.blocking)} · lost ${duration(c.lostPerFailure)} per failure`,
   ].map((l) => fit(l, width - 2));
 }
