@@ -148,8 +148,9 @@ export function topologyOf(shape: GroupShape, world: number, domain: number): { 
  *  collective tuner (cost/tuner.ts). `chain`: the group's traffic is p2p along it (pipeline).
  *  Beyond the NVLink domain a group with k ranks in each node runs a channel per NIC, as on a
  *  profile without a fabric (nic-share.ts): k NICs' share, capped at the node's link; above
- *  oversubscribed pods its k channels are k flows on the uplinks. The per-rail algorithms
- *  (hierarchical, NVLS around a ring, SHARP) send on one NIC per rank (topology.railBandwidth). */
+ *  oversubscribed pods its k channels are k flows on the uplinks (a pipeline chain's p2p keeps
+ *  one NIC). The per-rail algorithms (hierarchical, NVLS around a ring, SHARP) send on one NIC per
+ *  rank (topology.railBandwidth). */
 export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level: Level, chain: boolean): Link | null {
   if (level === "none") return null;
   const f = hw.fabric;
@@ -160,7 +161,9 @@ export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level
   const pod = level === "network" && f?.pod ? f.pod : null;
   // One NIC's bandwidth when `flows` flows per group leave a pod at once (formulas-scale.md §5.3).
   const nic = (flows: number) => hw.inter.bandwidth * (pod ? podShare(shape, world, pod, chain, flows) : 1);
-  const k = ranksPerNode(shape.size, shape.stride, hw.gpusPerNode);
+  // A pipeline's p2p crosses each node boundary as one transfer, on one NIC (the channels per NIC
+  // are a collective's); a ring or tree gets k.
+  const k = chain ? 1 : ranksPerNode(shape.size, shape.stride, hw.gpusPerNode);
   const link: Link = { ...hw.inter, bandwidth: k === 1 ? nic(1) : Math.min(k * nic(k), hw.intra.bandwidth) };
   if (level === "leaf") link.latency = f!.leaf!.latency;
   if (!f) return link;

@@ -78,6 +78,9 @@ describe("placement on a two-pod 1:7 fabric", () => {
     // The all-reduce's hierarchical form still sends S/8 on each rank's own NIC.
     const hier = 2 * (7 * 3e-6 + (7 / 8) * (S / (900e9 * 0.8))) + (2 * 7 * 4e-6 + ((2 * 7) / 8) * (S / 8 / (50e9 * 0.85)));
     expectRel(allReduceChoice(S, 64, shard.link!).time, Math.min(hier, ringAllReduce(S, 64, shard.link!)), 1e-12);
+    // A pipeline chain's p2p keeps one NIC: tp-cp-pp-dp puts 4 stages of pp 16 in each node.
+    const pp = place(b200, { tp: 2, cp: 1, dp: 4, pp: 16, ep: 1, etp: 1 }, "tp-cp-pp-dp").pp;
+    expect([pp.stride, pp.link!.bandwidth]).toEqual([2, 50e9]);
   });
 
   it("a hierarchical all-reduce's 4 rails per node leave each pod 4 times per group: B·16/(7·2·4) each", () => {
