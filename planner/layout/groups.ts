@@ -128,8 +128,9 @@ export function place(hw: Hardware, d: Degrees, order: RankOrder = DEFAULT_ORDER
     const shape = groupShape(d, name, order);
     const where = span(shape, world, domain);
     if (!hw.fabric) {
-      // Across nodes a group with k ranks per node runs over k NICs (nic-share.ts).
-      const link = where === "network" ? networkLink(hw, shape.size, shape.stride) : where === "node" ? nodeLink(hw, shape) : spanLink(hw, where);
+      // Across nodes a group with k ranks per node runs its collectives over k NICs (nic-share.ts);
+      // a pipeline's p2p crosses each node boundary as one transfer, on one NIC.
+      const link = where === "network" ? (name === "pp" ? hw.inter : networkLink(hw, shape.size, shape.stride)) : where === "node" ? nodeLink(hw, shape) : spanLink(hw, where);
       out[name] = { name, ...shape, where, level: where === "none" ? "none" : where === "node" ? "node" : "network", link };
       continue;
     }

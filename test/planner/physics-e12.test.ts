@@ -98,6 +98,10 @@ describe("network share of a group with several ranks per node (NCCL rings over 
     expect(p.dp.link!.bandwidth).toBe(Math.min(8 * hw.inter.bandwidth, hw.intra.bandwidth));
     const q = place(hw, { tp: 8, cp: 1, dp: 8, pp: 1, ep: 1, etp: 1 });
     expect(q.dp.link!.bandwidth).toBe(hw.inter.bandwidth);
+    // A pipeline's p2p is not a ring: tp 2 · dp 2 · pp 16 puts 2 stages in each node (stride 4),
+    // yet each stage boundary is one transfer on one NIC (it was priced at 2 NICs, 100 GB/s).
+    const r = place(hw, { tp: 2, cp: 1, dp: 2, pp: 16, ep: 1, etp: 1 });
+    expect([r.pp.stride, r.pp.where, r.pp.link!.bandwidth]).toEqual([4, "network", hw.inter.bandwidth]);
   });
 });
 
