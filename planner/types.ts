@@ -138,6 +138,10 @@ export interface Link {
   /** How a group on this link sits on a fabric (profiles with `fabric` only): lets the
    *  collective tuner price tree, hierarchical and in-network algorithms (cost/tuner.ts). */
   topology?: GroupTopology;
+  /** An all-to-all group's ranks that each rank reaches inside its node (or NVLink domain),
+   *  itself included, where the group crosses the network: only (n − local)/n of a rank's buffer
+   *  leaves on its own NIC, `bandwidth` (cost/collectives.ts allToAllTime). Absent: 1. */
+  local?: number;
 }
 
 /** A group's shape on the fabric, for the collective algorithms beyond a flat ring. */

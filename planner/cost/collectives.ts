@@ -34,10 +34,15 @@ export function p2pTime(bytes: number, link: Link): number {
 
 /** All-to-all of M bytes per rank (its whole send buffer, its own share included): (n−1)·α +
  *  (n−1)/n · M/B — each rank sends (n−1)/n of its buffer, one message per peer; nccl-tests
- *  reports all-to-all bus bandwidth as algbw·(n−1)/n (src/alltoall.cu; formulas-scale §1.7). */
+ *  reports all-to-all bus bandwidth as algbw·(n−1)/n (src/alltoall.cu; formulas-scale §1.7).
+ *  Across the network with `local` ranks of the group in each node, only (n − local)/n leaves, on
+ *  the rank's own NIC (the NVLink part runs beside it): (n−1)·α + (n − local)/n · M/B_nic. The
+ *  node's other NICs carry its peers' traffic, so they lend it none (DeepSeek-V3 report §3.2.2:
+ *  IB 50 GB/s per GPU; DeepEP's > 40 GB/s per GPU, hardware-2026.md). */
 export function allToAllTime(bytes: number, n: number, link: Link): number {
   if (n <= 1 || bytes <= 0) return 0;
-  return (n - 1) * link.latency + ((n - 1) / n) * (bytes / rate(link));
+  const off = Math.max(1, n - (link.local ?? 1));
+  return (n - 1) * link.latency + (off / n) * (bytes / rate(link));
 }
 
 /** One call of a wire item at its link's α–β cost. */

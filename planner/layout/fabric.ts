@@ -144,14 +144,20 @@ export function topologyOf(shape: GroupShape, world: number, domain: number): { 
   return Number.isFinite(perDomain) ? { perDomain: Math.max(1, perDomain), domains } : { perDomain: n, domains: 1 };
 }
 
+/** One NIC's link for an all-to-all whose ranks reach `local` of the group (themselves included)
+ *  without the network (cost/collectives.ts allToAllTime). */
+export const allToAllLink = (nic: Link, local: number): Link => (local > 1 ? { ...nic, local } : nic);
+
 /** The link of a group at its level; with a fabric it carries the group's topology for the
- *  collective tuner (cost/tuner.ts). `chain`: the group's traffic is p2p along it (pipeline).
+ *  collective tuner (cost/tuner.ts). `traffic`: a ring's or tree's collectives, a pipeline's p2p
+ *  chain, or the experts' all-to-all.
  *  Beyond the NVLink domain a group with k ranks in each node runs a channel per NIC, as on a
  *  profile without a fabric (nic-share.ts): k NICs' share, capped at the node's link; above
  *  oversubscribed pods its k channels are k flows on the uplinks (a pipeline chain's p2p keeps
  *  one NIC). The per-rail algorithms (hierarchical, NVLS around a ring, SHARP) send on one NIC per
  *  rank (topology.railBandwidth). */
-export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level: Level, chain: boolean): Link | null {
+export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level: Level, traffic: "ring" | "chain" | "all-to-all"): Link | null {
+  const chain = traffic === "chain";
   if (level === "none") return null;
   const f = hw.fabric;
   if (level === "node" || level === "domain") {
@@ -161,13 +167,19 @@ export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level
   const pod = level === "network" && f?.pod ? f.pod : null;
   // One NIC's bandwidth when `flows` flows per group leave a pod at once (formulas-scale.md §5.3).
   const nic = (flows: number) => hw.inter.bandwidth * (pod ? podShare(shape, world, pod, chain, flows) : 1);
+  const topology: GroupTopology | null = f ? { ...topologyOf(shape, world, f.nvlinkDomain), intra: hw.intra, nvls: f.nvls, sharp: f.sharp } : null;
+  const latency = level === "leaf" ? f!.leaf!.latency : hw.inter.latency;
+  // The experts' all-to-all: what leaves the NVLink domain goes on each rank's own NIC; every
+  // rank of a domain sends at once (cost/collectives.ts allToAllTime).
+  if (traffic === "all-to-all") {
+    const local = topology?.perDomain ?? 1;
+    return allToAllLink({ ...hw.inter, latency, bandwidth: nic(local) }, local);
+  }
   // A pipeline's p2p crosses each node boundary as one transfer, on one NIC (the channels per NIC
   // are a collective's); a ring or tree gets k.
   const k = chain ? 1 : ranksPerNode(shape.size, shape.stride, hw.gpusPerNode);
-  const link: Link = { ...hw.inter, bandwidth: k === 1 ? nic(1) : Math.min(k * nic(k), hw.intra.bandwidth) };
-  if (level === "leaf") link.latency = f!.leaf!.latency;
-  if (!f) return link;
-  const topology: GroupTopology = { ...topologyOf(shape, world, f.nvlinkDomain), intra: hw.intra, nvls: f.nvls, sharp: f.sharp };
+  const link: Link = { ...hw.inter, latency, bandwidth: k === 1 ? nic(1) : Math.min(k * nic(k), hw.intra.bandwidth) };
+  if (!topology) return link;
   // Each of a domain's g ranks sends on its own rail: above pods, g flows per exit.
   topology.railBandwidth = nic(Math.max(1, topology.perDomain));
   return { ...link, topology };

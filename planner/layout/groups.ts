@@ -21,8 +21,8 @@
 // option enabled", megatron/core/model_parallel_config.py), and so does place(): with cp or ep
 // above 1 the default order holds. layout/order.ts decides when the search prices it.
 import type { Hardware, Link, RankOrder } from "../types.js";
-import { type Level, fabricLink, levelOf, nodeLink, scaleUp, span } from "./fabric.js";
-import { networkLink } from "./nic-share.js";
+import { type Level, allToAllLink, fabricLink, levelOf, nodeLink, scaleUp, span } from "./fabric.js";
+import { networkLink, ranksPerNode } from "./nic-share.js";
 
 export type GroupName = "tp" | "cp" | "dp" | "pp" | "shard" | "etp" | "ep" | "edp";
 export const GROUP_NAMES: readonly GroupName[] = ["tp", "cp", "dp", "pp", "shard", "etp", "ep", "edp"];
@@ -129,13 +129,17 @@ export function place(hw: Hardware, d: Degrees, order: RankOrder = DEFAULT_ORDER
     const where = span(shape, world, domain);
     if (!hw.fabric) {
       // Across nodes a group with k ranks per node runs its collectives over k NICs (nic-share.ts);
-      // a pipeline's p2p crosses each node boundary as one transfer, on one NIC.
-      const link = where === "network" ? (name === "pp" ? hw.inter : networkLink(hw, shape.size, shape.stride)) : where === "node" ? nodeLink(hw, shape) : spanLink(hw, where);
+      // a pipeline's p2p crosses each node boundary as one transfer, on one NIC; the experts'
+      // all-to-all sends what leaves the node on each rank's own NIC (collectives.ts allToAllTime).
+      const link =
+        where === "network"
+          ? name === "pp" ? hw.inter : name === "ep" ? allToAllLink(hw.inter, ranksPerNode(shape.size, shape.stride, hw.gpusPerNode)) : networkLink(hw, shape.size, shape.stride)
+          : where === "node" ? nodeLink(hw, shape) : spanLink(hw, where);
       out[name] = { name, ...shape, where, level: where === "none" ? "none" : where === "node" ? "node" : "network", link };
       continue;
     }
     const level = levelOf(shape, world, hw);
-    out[name] = { name, ...shape, where, level, link: fabricLink(hw, shape, world, level, name === "pp") };
+    out[name] = { name, ...shape, where, level, link: fabricLink(hw, shape, world, level, name === "pp" ? "chain" : name === "ep" ? "all-to-all" : "ring") };
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { layerTimes } from "../../planner/cost/compute.js";
 import { attentionFlops, modelFlopsPerStep } from "../../planner/cost/flops.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "../../planner/cost/overlap.js";
 import type { Training } from "../../planner/index.js";
-import { hardware, preset } from "./fixtures.js";
+import { expectRel, hardware, preset } from "./fixtures.js";
 
 const training = (over: Partial<Training> = {}): Training => ({
   gpus: 8, globalBatch: 8, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true, ...over,
@@ -102,6 +102,21 @@ describe("network share of a group with several ranks per node (NCCL rings over 
     // yet each stage boundary is one transfer on one NIC (it was priced at 2 NICs, 100 GB/s).
     const r = place(hw, { tp: 2, cp: 1, dp: 2, pp: 16, ep: 1, etp: 1 });
     expect([r.pp.stride, r.pp.where, r.pp.link!.bandwidth]).toEqual([4, "network", hw.inter.bandwidth]);
+  });
+  it("the experts' all-to-all sends what leaves the node on each rank's own NIC (ep 64 over 8 nodes, DeepSeek-V3's layout)", async () => {
+    // It ran at 8 NICs' share (400 GB/s) as a ring does: 7× DeepEP's > 40 GB/s per GPU
+    // (hardware-2026.md, H800) and formulas-scale §1.7's "~40 GB/s effective NIC".
+    const { place } = await import("../../planner/layout/groups.js");
+    const { allToAllTime } = await import("../../planner/cost/collectives.js");
+    const M = 469.762048e6; // 4096 tokens · top-8 · 7168 · 2 bytes
+    for (const [name, alpha] of [["dgx-h100", 6e-6], ["dgx-b200", 4e-6]] as const) {
+      const ep = place(hardware(name), { tp: 1, cp: 1, dp: 128, pp: 1, ep: 64, etp: 1 }).ep;
+      // 63 peers, 7 of them in the node over NVLink beside the 56/64 that leave on one NIC, 50 GB/s at 0.85.
+      expectRel(allToAllTime(M, 64, ep.link!), 63 * alpha + (56 / 64) * (M / (50e9 * 0.85)), 1e-12);
+    }
+    // Inside a node the whole buffer but its own share moves over NVLink, as before.
+    const inNode = place(hardware("dgx-h100"), { tp: 1, cp: 1, dp: 8, pp: 1, ep: 8, etp: 1 }).ep.link!;
+    expectRel(allToAllTime(M, 8, inNode), 7 * 3e-6 + (7 / 8) * (M / (450e9 * 0.8)), 1e-12);
   });
 });
 
