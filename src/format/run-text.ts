@@ -2,7 +2,7 @@
 // cost, failures and checkpoints, each figure with where it came from.
 import { type ResolvedFigure, runStall } from "../../planner/run/index.js";
 import type { WholeRun } from "../app/whole-run.js";
-import { compact, count, percent, seconds } from "./units.js";
+import { compact, count, grouped, percent, seconds } from "./units.js";
 
 /** 3.2 min, 1.80 h, 79.3 days: a duration in the unit that reads best. */
 export function duration(s: number): string {
@@ -52,7 +52,10 @@ export function runText(w: WholeRun): string {
   const energy = !f.power
     ? `energy: unknown (the profile gives no ${w.settings.power === "board" ? "board power" : "node power"}; try --power ${w.settings.power === "board" ? "node" : "board"})`
     : `energy ${e.energyMWh! >= 10 ? count(e.energyMWh!) : amount(e.energyMWh!)} MWh = GPU-hours × ${count(f.power.value)} W ${f.power.basis === "board" ? "GPU board power" : "node power per GPU"} × PUE ${f.pue.value} (${from(f.pue)})`;
-  const cost = e.cost === null ? "cost: no --price given (USD per GPU-hour; cost = GPU-hours × price)" : `cost ${usd(e.cost)} at $${w.settings.price}/GPU-hour`;
+  const price = w.settings.price ?? 0;
+  // $2.5, $1,000,000 (it read $1000000) per GPU-hour: the price as given, with separators.
+  const priceText = price >= 1000 ? grouped(price, Number.isInteger(price) ? 0 : 2) : String(price);
+  const cost = e.cost === null ? "cost: no --price given (USD per GPU-hour; cost = GPU-hours × price)" : `cost ${usd(e.cost)} at $${priceText}/GPU-hour`;
   const mode =
     w.settings.ckpt === "sync"
       ? `sync: training waits ${duration(c.blocking)} for the write`

@@ -237,4 +237,12 @@ describe("the run's text reads right at the edges", () => {
     expect(r.stdout).not.toContain("(flag): flag");
     expect(r.stdout).toMatch(/time to train \d{1,3}(,\d{3})*\.\d days wall-clock/);
   });
+
+  it("the price with separators: cost = GPU-hours × $1,000,000 (it read $1000000/GPU-hour)", async () => {
+    const args = ["plan", "--model", "gpt3-like", "--tokens", "300B", "--price", "1000000", "--simulate-top", "0", "--top", "1"];
+    const r = await runCli(args);
+    const j = JSON.parse((await runCli([...args, "--json"])).stdout).run;
+    expect(j.cost).toBeCloseTo(j.gpuHours * 1e6, 3);
+    expect(r.stdout).toMatch(/ · cost \$[\d.]+B at \$1,000,000\/GPU-hour$/m);
+  });
 });
