@@ -6,6 +6,8 @@ import { stageMemory } from "./cost/memory.js";
 import { type MicroBatchCosts, stepTime } from "./cost/time.js";
 import { paddedVocab } from "./model.js";
 import { type GroupName, type Placement, linkOf, place } from "./layout/groups.js";
+import { allToAllLink, scaleUp } from "./layout/fabric.js";
+import { ranksPerNode } from "./layout/nic-share.js";
 import { degreesOf } from "./layout/layout.js";
 import type { WireLinks } from "./wire/wire.js";
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training, WorstStage } from "./types.js";
@@ -20,7 +22,11 @@ export function wireLinks(hw: Hardware, placement: Placement): WireLinks {
   // (Ring Attention §3 prices a host's link; hw.inter is one GPU's share of the network).
   const cp = at("cp");
   const cpRing = cp.where === "node" || cp.where === "none" ? cp : { link: hw.inter, where: cp.where };
-  return { tp: at("tp"), cp, cpRing, pp: at("pp"), dp: at("shard"), ep: at("ep"), etp: at("etp"), edp: at("edp") };
+  // Ulysses' all-to-alls: what leaves the node (or NVLink domain) goes on each rank's own NIC, as
+  // the experts' (cost/collectives.ts allToAllTime; the cp link spreads a ring over k NICs).
+  const c = placement.cp;
+  const cpA2a = cp.where === "node" || cp.where === "none" ? cp : { link: allToAllLink({ ...hw.inter, latency: cp.link.latency }, ranksPerNode(c.size, c.stride, scaleUp(hw))), where: cp.where };
+  return { tp: at("tp"), cp, cpRing, cpA2a, pp: at("pp"), dp: at("shard"), ep: at("ep"), etp: at("etp"), edp: at("edp") };
 }
 
 export function microBatchCosts(

@@ -76,8 +76,9 @@ export interface WireItem {
 
 /** The groups' placement the wire needs: link and span of each group (layout/groups.ts). */
 /** cpRing: the link one send of the cp ring crosses (a ring's hop between nodes runs on one
- *  GPU's NIC, where the cp group's collectives spread over every NIC its ranks have). */
-export type WireLinks = Record<"tp" | "cp" | "cpRing" | "pp" | "dp" | "ep" | "etp" | "edp", { link: Link; where: Span }>;
+ *  GPU's NIC, where the cp group's collectives spread over every NIC its ranks have); cpA2a: the
+ *  link of Ulysses' all-to-alls (what leaves the node on each rank's own NIC, as the experts'). */
+export type WireLinks = Record<"tp" | "cp" | "cpRing" | "cpA2a" | "pp" | "dp" | "ep" | "etp" | "edp", { link: Link; where: Span }>;
 export type WireGroup = keyof WireLinks;
 
 /** Parameters on one rank of each pipeline stage, summed over the stages (one tp rank each). */
@@ -176,7 +177,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
         const perUnit = pass === "forward" ? c.forward : c.backward;
         if (perUnit === 0) continue;
         const perLayer = (pass === "forward" ? passes : 1) * perUnit;
-        item({ id, group: "cp", on: c.kind === "p2p" ? "cpRing" : "cp", kind: c.kind, pass, bytes: c.bytes, size: c.kind === "p2p" ? 2 : cp, unit: "layer-pass", perUnit, calls: layerPasses * perLayer,
+        item({ id, group: "cp", on: c.kind === "p2p" ? "cpRing" : c.kind === "allToAll" ? "cpA2a" : "cp", kind: c.kind, pass, bytes: c.bytes, size: c.kind === "p2p" ? 2 : cp, unit: "layer-pass", perUnit, calls: layerPasses * perLayer,
           hides: c.kind === "p2p" ? pass : "none", closedForm: true,
           // every rank of every stage, each layer; a ring send and its receive both count
           worldBytes: tp * cp * dp * m.layers * microBatches * perLayer * c.bytes * (c.kind === "p2p" ? 2 : 1) });
@@ -231,7 +232,7 @@ export function worldVolumes(items: readonly WireItem[]): Partial<Record<WireKin
 
 /** Links for a wire whose bytes alone are wanted (volumes do not depend on the links). */
 const NOWHERE = { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" } as const;
-const UNPRICED: WireLinks = Object.freeze({ tp: NOWHERE, cp: NOWHERE, cpRing: NOWHERE, pp: NOWHERE, dp: NOWHERE, ep: NOWHERE, etp: NOWHERE, edp: NOWHERE });
+const UNPRICED: WireLinks = Object.freeze({ tp: NOWHERE, cp: NOWHERE, cpRing: NOWHERE, cpA2a: NOWHERE, pp: NOWHERE, dp: NOWHERE, ep: NOWHERE, etp: NOWHERE, edp: NOWHERE });
 
 /** One step's bytes by kind over every rank, from the plan's wire. */
 export const stepVolumes = (m: ModelSpec, t: Training, plan: Plan) => worldVolumes(wireOf(m, t, plan, UNPRICED));

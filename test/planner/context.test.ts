@@ -2,6 +2,7 @@
 // ring's overlap condition, the causal imbalance of contiguous chunks and the Ulysses heads rule.
 import { describe, expect, it } from "vitest";
 import { checkFixed } from "../../planner/constraints.js";
+import { callTime } from "../../planner/cost/collectives.js";
 import { cpBufferBytes, cpImbalance, ringMinChunk } from "../../planner/cost/context.js";
 import { layerTimes } from "../../planner/cost/compute.js";
 import { stageActivationBytes, stageMemory } from "../../planner/cost/memory.js";
@@ -122,6 +123,20 @@ describe("causal load balance (formulas-scale §2.4)", () => {
     const zig = layerTimes(llama8b, H100, t, 1, 1, false, { cp: 8, split: "zigzag" });
     const contiguous = layerTimes(llama8b, H100, t, 1, 1, false, { cp: 8, split: "contiguous" });
     expect(contiguous.attentionCore / zig.attentionCore).toBeCloseTo(15 / 8, 9);
+  });
+});
+
+describe("Ulysses across nodes: each rank's own NIC (collectives.ts allToAllTime)", () => {
+  it("gpt3-like tp 2 · cp 16: 4 of each group's ranks share a node, 12/16 of the buffer leaves on one NIC", () => {
+    // It ran on the cp group's ring link, 4 NICs' share (200 GB/s), as the experts' all-to-all did.
+    const m = preset("gpt3-like");
+    const p = plan({ tp: 2, cp: 16, dp: 32, cpComm: "a2a" });
+    const items = wireOf(m, training(1024, 64, 32768), p, wireLinks(H100, place(H100, degreesOf(p))));
+    const q = items.find((i) => i.id === "cp-a2a-q-out")!;
+    // q and the output: s/c·b·h·β/t = 32768/16 · 12288 · 2 / 2 bytes (formulas-scale §2).
+    expect(q.bytes).toBe((32768 / 16) * 12288);
+    // (n−1)·α + (n − k)/n · M/B: 15 steps of 6 µs, 12/16 of M over one NIC, 50 GB/s at 0.85.
+    expect(callTime(q)).toBeCloseTo(15 * 6e-6 + (12 / 16) * (q.bytes / (50e9 * 0.85)), 15);
   });
 });
 
