@@ -1,7 +1,7 @@
 // The run directory and its artifacts: plan.json, launch.json, metrics.jsonl, summary.json.
 // Every JSON file is written atomically (temp file, fsync, rename); metrics.jsonl is appended a
 // line at a time with fsync, so a run killed at any point keeps every line it had received.
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { CannotCreate } from "./errors.js";
 import { ensureDir } from "./fs-safe.js";
@@ -23,11 +23,18 @@ const MAX_SAME_SECOND = 1000;
 /**
  * Create a fresh run directory: `<root>/<timestamp>-<model>[<suffix>]`, or `-2`, `-3`, … when a
  * run started in the same second already holds the name (mkdir is exclusive, so two paraplan
- * processes started together never share a directory). `exact` uses the given path as is. A
- * directory that cannot be created is a CannotCreate (bad input) naming `--run-dir` and the path.
+ * processes started together never share a directory). `exact` uses the given path as is, new or
+ * an existing directory that holds no run yet (another run's metrics.jsonl would be appended to,
+ * its error.json or summary.json left beside the new run's). A directory that cannot be created,
+ * or already holds a run, is a CannotCreate (bad input) naming `--run-dir` and the path.
  */
 export function createRunDir(opts: { root?: string; exact?: string; model: string; suffix?: string; now?: Date }): string {
-  if (opts.exact !== undefined) return ensureDir(opts.exact, "--run-dir");
+  if (opts.exact !== undefined) {
+    const dir = ensureDir(opts.exact, "--run-dir");
+    const held = Object.values(ARTIFACTS).filter((name) => existsSync(join(dir, name)));
+    if (held.length > 0) throw new CannotCreate(`--run-dir: "${opts.exact}" already holds a run (${held.join(", ")}); pass a new directory or remove that one`);
+    return dir;
+  }
   const root = ensureDir(opts.root ?? "runs", "--run-dir (default runs/)");
   const base = `${timestamp(opts.now)}-${safeName(opts.model)}${opts.suffix ?? ""}`;
   for (let i = 1; i <= MAX_SAME_SECOND; i++) {
@@ -95,4 +102,5 @@ export const ARTIFACTS = {
   command: "command.txt",
   log: "worker.log",
   trace: "trace.json",
+  error: "error.json",
 } as const;

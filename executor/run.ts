@@ -186,5 +186,5 @@ function deadPeer(lines: string[], lostBy: number | null): { rank: number; reaso
 
 /** error.json: what stopped the run, beside what the planner expected of the plan. */
 export function writeFailure(runDir: string, failure: Failure, steps: number, predictedPeakMemory: number): void {
-  writeJsonAtomic(join(runDir, "error.json"), { failure, steps, predictedPeakMemory, runDir });
+  writeJsonAtomic(join(runDir, ARTIFACTS.error), { failure, steps, predictedPeakMemory, runDir });
 }

@@ -32,7 +32,8 @@ compares the measured step with the planner's prediction. Artifacts: runs/<time>
   --nnodes N --node-rank R --rdzv-endpoint HOST:PORT [--rdzv-id ID]   (N ≤ 1,048,576)
                            several nodes: each runs paraplan execute with its --node-rank
                            (c10d numbers nodes by arrival; the summary is printed where rank 0 runs)
-  --run-dir DIR            the run's directory (default runs/<time>-<model> under the current one)
+  --run-dir DIR            the run's directory (default runs/<time>-<model> under the current one);
+                           one that already holds a run is refused
   --print-launch           write the run directory and print each node's torchrun command, one
                            line per node, without running
   --compile, --no-compile  torch.compile each transformer block (default: on for CUDA, off on CPU);

@@ -2,7 +2,7 @@
 // limit (a loop in mkdir would otherwise hang the test run): every bad path ends within seconds
 // with exit 2 and one line naming the flag and the path, never a stack trace.
 import { spawnSync } from "node:child_process";
-import { existsSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../tmp-dirs.js";
@@ -38,6 +38,23 @@ describe("directories the CLI creates", () => {
     const dangling = cli([...EXECUTE, "--run-dir", join(cwd, "dangling")], cwd);
     expectOneLine(dangling, /^paraplan: --run-dir: cannot create the directory ".*\/dangling": .*\/dangling is a symbolic link to a missing target \(ENOENT\)$/);
     expect(existsSync(join(cwd, "missing"))).toBe(false);
+  });
+
+  it("execute --run-dir that already holds a run: exit 2, one line, the old run untouched", () => {
+    const cwd = tempDir();
+    const first = cli([...EXECUTE, "--run-dir", join(cwd, "run")], cwd);
+    expect(first.code, first.stderr).toBe(0);
+    const again = cli([...EXECUTE, "--run-dir", join(cwd, "run")], cwd);
+    expectOneLine(again, /^paraplan: --run-dir: ".*\/run" already holds a run \(plan\.json, launch\.json, command\.txt\); pass a new directory or remove that one$/);
+    // A failed run's error.json alone is a run too (calibrate would refuse the next one in it).
+    mkdirSync(join(cwd, "failed"));
+    writeFileSync(join(cwd, "failed", "error.json"), "{}");
+    expectOneLine(cli([...EXECUTE, "--run-dir", join(cwd, "failed")], cwd), /already holds a run \(error\.json\)/);
+    expect(readFileSync(join(cwd, "failed", "error.json"), "utf8")).toBe("{}");
+    // An existing directory without a run is used as it is.
+    mkdirSync(join(cwd, "empty"));
+    writeFileSync(join(cwd, "empty", "notes.txt"), "mine");
+    expect(cli([...EXECUTE, "--run-dir", join(cwd, "empty")], cwd).code).toBe(0);
   });
 
   it.runIf(existsSync("/proc/1"))("execute --run-dir /proc/1/nope and export --out /proc/1/nope end at once (no mkdir loop)", () => {
