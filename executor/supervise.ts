@@ -78,7 +78,48 @@ export function groupAlive(pgid: number): boolean {
   return false;
 }
 
+/** pid → (ppid, pgrp) of every live process (Linux /proc; empty elsewhere). */
+function processTable(): Map<number, { ppid: number; pgrp: number }> {
+  const out = new Map<number, { ppid: number; pgrp: number }>();
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return out;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const [state, ppid, pgrp] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (state !== "Z") out.set(Number(pid), { ppid: Number(ppid), pgrp: Number(pgrp) });
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** The process groups of `root`'s descendants other than its own: torchrun starts each rank in
+ *  a session of its own, which a signal to torchrun's group does not reach. */
+export function descendantGroups(root: number): number[] {
+  const table = processTable();
+  const own = table.get(process.pid)?.pgrp;
+  const children = new Map<number, number[]>();
+  for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  const groups = new Set<number>();
+  const queue = [...(children.get(root) ?? [])];
+  for (let pid = queue.shift(); pid !== undefined; pid = queue.shift()) {
+    const pgrp = table.get(pid)?.pgrp;
+    if (pgrp !== undefined && pgrp !== root && pgrp !== own) groups.add(pgrp);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return [...groups];
+}
+
 export class Supervisor {
+  /** The ranks' own process groups (sessions), seen while torchrun was there to find them by:
+   *  a rank that ignores SIGTERM or is stopped outlives its agent and holds the output pipes. */
+  private readonly rankGroups = new Set<number>();
   private pgid: number | null = null;
   private firstError: ErrorEvent | null = null;
   private stopped: StopReason | null = null;
@@ -128,6 +169,9 @@ export class Supervisor {
         });
       };
       this.pgid = child.pid ?? null;
+      this.watchRanks = () => {
+        if (this.pgid !== null && !exited) for (const g of descendantGroups(this.pgid)) this.rankGroups.add(g);
+      };
       this.stopNow = () => this.kill();
       if (this.stopped) this.kill(); // stop() came before the spawn finished
       for (const stream of ["stdout", "stderr"] as const) {
@@ -147,8 +191,8 @@ export class Supervisor {
         signal = sig;
         exited = true;
         if (code !== 0 && !this.stopped) this.stop("exit-code");
-        // Whatever torchrun leaves behind in its group (orphaned ranks) goes with it.
-        else if (this.pgid !== null && !this.stopped) killGroup(this.pgid, "SIGKILL");
+        // Whatever torchrun leaves behind in its group or the ranks' (orphaned ranks) goes with it.
+        else if (this.pgid !== null && !this.stopped) for (const g of this.groups()) killGroup(g, "SIGKILL");
         done();
       });
       child.on("close", () => {
@@ -167,21 +211,36 @@ export class Supervisor {
     this.stopNow?.();
   }
 
-  private kill(): void {
-    if (this.pgid === null) return;
-    const pgid = this.pgid;
-    if (!killGroup(pgid, "SIGTERM")) return;
-    this.killTimer = setTimeout(() => killGroup(pgid, "SIGKILL"), this.graceMs);
+  private watchRanks: () => void = () => {};
+  private ranksSeen = false;
+
+  /** torchrun's group and the ranks' groups. */
+  private groups(): number[] {
+    return this.pgid === null ? [] : [this.pgid, ...this.rankGroups];
   }
 
-  /** Wait until no process of the group is left (SIGKILL once the grace period has passed). */
+  private kill(): void {
+    if (this.pgid === null) return;
+    this.watchRanks();
+    const groups = this.groups();
+    // SIGTERM to every group (torchrun forwards it to its ranks too); SIGKILL after the grace
+    // period, by a timer: a rank that outlives torchrun keeps the pipes open, so the end of the
+    // run (reap) would never come without it.
+    if (groups.map((g) => killGroup(g, "SIGTERM")).every((alive) => !alive)) return;
+    this.killTimer = setTimeout(() => {
+      for (const g of groups) killGroup(g, "SIGKILL");
+    }, this.graceMs);
+  }
+
+  /** Wait until no process of the groups is left (SIGKILL once the grace period has passed). */
   private async reap(): Promise<void> {
     if (this.pgid === null) return;
-    const pgid = this.pgid;
     const start = Date.now();
-    while (groupAlive(pgid)) {
+    for (;;) {
+      const alive = this.groups().filter(groupAlive);
+      if (alive.length === 0) return;
       const waited = Date.now() - start;
-      if (this.stopped === null || waited > this.graceMs) killGroup(pgid, "SIGKILL");
+      if (this.stopped === null || waited > this.graceMs) for (const g of alive) killGroup(g, "SIGKILL");
       if (waited > this.graceMs + this.reapMs) return; // zombies nobody reaps: give up waiting
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -200,6 +259,11 @@ export class Supervisor {
     // The first error stops the group, except a lost peer: that rank is healthy and the cause is
     // elsewhere, so a later error of another kind replaces it and stops at once, and without one
     // the group is stopped after peerLostWaitMs (or ends first, torchrun reporting the dead rank).
+    // Every rank has started by the first event (rank 0 sends it after the process group formed).
+    if (!this.ranksSeen) {
+      this.ranksSeen = true;
+      this.watchRanks();
+    }
     const lost = (e: ErrorEvent | null) => e?.kind === "peer-lost";
     if (p.event.event === "error" && (this.firstError === null || (lost(this.firstError) && !lost(p.event)))) {
       const first = this.firstError === null;

@@ -44,6 +44,14 @@ if (mode === "ok") {
       "  error_file: <N/A>", "  traceback : Signal 9 (SIGKILL) received by PID 12", ""].join("\n"));
     process.exit(1);
   }, 300);
+} else if (mode === "stuck-rank" || mode === "stuck-rank-exit") {
+  // A rank in a session of its own (as torchrun starts them) that is stopped (kill -STOP, or
+  // stuck where its agent watch cannot run): it holds the output pipes and outlives the agent.
+  const r = spawn(process.execPath, ["-e", "process.on('SIGTERM', () => {}); process.kill(process.pid, 'SIGSTOP')"], { detached: true, stdio: ["ignore", "inherit", "inherit"] });
+  console.log("rank " + r.pid);
+  setTimeout(() => step(1), 200);
+  if (mode === "stuck-rank-exit") setTimeout(() => process.exit(1), 400);
+  else setInterval(() => {}, 1000);
 } else if (mode === "steps") {
   let k = 0;
   setInterval(() => step(++k), 100);
@@ -149,6 +157,31 @@ describe("supervisor and watchdog", () => {
     expect(running(grandchild())).toBe(false);
     expect(classify(outcome, null, [])).toEqual({ kind: "interrupted", signal: "SIGINT" });
   });
+
+  // A stopped rank in its own session kept the pipes open after torchrun's group was killed:
+  // Ctrl-C (or torchrun's own exit) never ended the run.
+  for (const mode of ["stuck-rank", "stuck-rank-exit"])
+    it(`ends a run whose rank is stuck in a session of its own (${mode})`, async () => {
+      let rank = 0;
+      const started = Date.now();
+      const sup: Supervisor = new Supervisor({
+        command: process.execPath,
+        args: [FAKE, mode],
+        graceMs: 500,
+        onText: (line) => {
+          const m = /^rank (\d+)/.exec(line);
+          if (m) rank = Number(m[1]);
+        },
+        onEvent: (ev) => {
+          if (ev.event === "step" && mode === "stuck-rank") sup.stop("interrupted", "SIGINT");
+        },
+      });
+      const outcome = await sup.run();
+      expect(outcome.stopped).toBe(mode === "stuck-rank" ? "interrupted" : "exit-code");
+      expect(Date.now() - started).toBeLessThan(8000);
+      expect(rank).toBeGreaterThan(0);
+      expect(running(rank)).toBe(false);
+    }, 15_000);
 
   it("reports a command that cannot start", async () => {
     const outcome = await new Supervisor({ command: "/nonexistent/torchrun", args: [] }).run();
