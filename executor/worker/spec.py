@@ -275,6 +275,11 @@ def validate(spec: LaunchSpec) -> None:
          f"{p.schedule} runs exactly two stages per rank (vpp 2), not vpp {p.vpp}"),
         (p.schedule != "dualpipev" or spec.micro_batches >= 2 * p.pp,
          f"dualpipev needs at least 2·pp = {2 * p.pp} micro-batches, not {spec.micro_batches}"),
+        # torch's activation checkpointing does not follow the split backward (pytorch#136766):
+        # SAC raises "backward an extra time", full re-runs each block's forward three times.
+        (p.pp == 1 or p.schedule not in ("zb1p", "zbv", "dualpipev") or p.recompute == "none",
+         f"{p.schedule} splits the backward into input and weight gradients, which activation "
+         f"checkpointing does not follow: run {p.recompute} recompute under 1f1b or interleaved, or none"),
         (p.vpp == 1 or p.pp > 1, "vpp > 1 needs pp > 1"),
         (m.layers >= p.pp * p.vpp, "fewer layers than pipeline stages (pp · vpp)"),
         (t.global_batch % (p.dp * p.micro_batch) == 0,

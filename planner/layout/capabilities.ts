@@ -22,6 +22,7 @@ export type CapabilityCode =
   | "torchtitan_stage_layers"
   | "deepspeed_stage_layers"
   | "worker_sp_seq"
+  | "worker_zb_recompute"
   | "worker_tp_ffn"
   | "worker_moe"
   | "worker_cp_comm"
@@ -215,6 +216,12 @@ export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
   const microBatches = c.globalBatch / (p.dp * p.microBatch);
   if (p.pp > 1 && microBatches < p.pp)
     return refuse("worker_microbatches", `the worker's pipeline schedules need at least pp = ${p.pp} micro-batches, the plan has ${microBatches}`);
+  // torch's activation checkpointing does not follow the split backward of
+  // torch.distributed.pipelining (stage_backward_input, then stage_backward_weight; pytorch#136766):
+  // selective (SAC) raises "Trying to backward an extra time", full re-runs each block's forward
+  // in the input pass and twice more in the weight pass (about twice the FLOPs the planner prices).
+  if (p.pp > 1 && ZERO_BUBBLE.has(p.schedule) && p.recompute !== "none")
+    return refuse("worker_zb_recompute", `the worker's ${p.schedule} schedule splits the backward into input and weight gradients, which torch's activation checkpointing does not follow (${p.recompute} recompute ${p.recompute === "selective" ? "raises" : "re-runs each block's forward three times, not once"}); use --recompute none or --schedule 1f1b or interleaved`);
   if (p.sequenceParallel && c.seqLen % p.tp !== 0)
     return refuse("worker_sp_seq", `sequence parallel needs tp = ${p.tp} to divide the sequence length ${c.seqLen}`);
   if (c.ffnHidden % p.tp !== 0) return refuse("worker_tp_ffn", `tp = ${p.tp} does not divide the MLP width ${c.ffnHidden}`);

@@ -147,7 +147,11 @@ export function choosePlan(input: ChooseInput): Chosen {
     const runnable = every.filter(runs).sort(comparePlans)[0];
     if (runnable) return { req, result: runnable, perNode };
   }
-  if (found.plans[0]) throw new UserError(`the best plans cannot run: ${workerLimit(req, found.plans[0], device)}; fix dimensions (--micro-batch, --pp, --tp)`);
+  if (found.plans[0]) {
+    // Each distinct reason, best plan's first: plans of another micro-batch may fail otherwise.
+    const reasons = [...new Set(found.plans.map((p) => workerLimit(req, p, device)).filter((r): r is string => r !== null))];
+    throw new UserError(`the best plans cannot run: ${reasons.slice(0, 3).join("; or ")}; fix dimensions (--micro-batch, --pp, --tp, --schedule, --recompute)`);
+  }
   if (found.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(found.closest)}`);
   throw new DoesNotFit(`no valid configuration for ${total} devices: ${rejections(found).replace(/^rejected: /, "")}`);
 }

@@ -126,6 +126,19 @@ describe("worker limits", () => {
     expect(() => choose(["--model", "tiny", "--gpus", "4", "--pp", "4", "--micro-batch", "8"], cpu(4))).toThrow(UserError);
   });
 
+  // `execute --pp 2 --recompute selective` picked ZB-V, whose split backward SAC cannot follow:
+  // the run raised inside torchrun ("Trying to backward an extra time").
+  it("never picks a zero-bubble schedule with recompute, and says why when it is asked for", () => {
+    for (const recompute of ["selective", "full"]) {
+      const c = choose(["--model", "tiny", "--gpus", "2", "--pp", "2", "--recompute", recompute], cpu(2));
+      expect(["1f1b", "interleaved", "gpipe"]).toContain(c.result.schedule);
+    }
+    const asked = () => choose(["--model", "tiny", "--gpus", "2", "--pp", "2", "--vpp", "2", "--schedule", "zbv", "--recompute", "selective"], cpu(2));
+    expect(asked).toThrow(UserError);
+    // every distinct reason, not only the best plan's (its micro-batch 8 gives 1 < pp)
+    expect(asked).toThrow(/at least pp = 2 micro-batches.*; or the worker's zbv schedule splits the backward.*activation checkpointing/);
+  });
+
   it("runs a context-parallel --plan with the exchange the device allows (issue 14)", () => {
     const plan = { tp: 1, pp: 1, dp: 2, cp: 2, ep: 1, etp: 1, vpp: 1, zero: 0 as const, microBatch: 2, recompute: "none" as const, sequenceParallel: false, schedule: "1f1b" as const };
     const c = choose(["--model", "tiny", "--device", "cpu"], cpu(1), { planFile: plan });

@@ -88,5 +88,11 @@ describe("engine capabilities", () => {
     expect(workerRefusal(plan({ tp: 3, sequenceParallel: true }), { ...ctx, seqLen: 1026 })).toBeNull(); // 3 | 1026, 3 | 3072
     expect(workerRefusal(plan({ tp: 3 }), { ...ctx, ffnHidden: 1000 })?.code).toBe("worker_tp_ffn");
     expect(workerRefusal(plan({ tp: 3 }), { ...ctx, ffnHidden: 1002 })).toBeNull();
+    // Zero-bubble schedules with recompute: SAC raises in the split backward, full recomputes thrice.
+    for (const schedule of ["zb1p", "zbv", "dualpipev"] as const)
+      for (const recompute of ["selective", "full"] as const)
+        expect(workerRefusal(plan({ pp: 2, vpp: 2, schedule, recompute }), ctx)?.code).toBe("worker_zb_recompute");
+    expect(workerRefusal(plan({ pp: 2, vpp: 2, schedule: "zbv", recompute: "none" }), ctx)).toBeNull();
+    expect(workerRefusal(plan({ pp: 2, vpp: 2, schedule: "interleaved", recompute: "selective" }), ctx)).toBeNull();
   });
 });

@@ -48,6 +48,9 @@ def test_zero_bubble_runs_the_torch_class_and_says_why_eager(runs):
     ({"pp": 2, "vpp": 2, "schedule": "dualpipev"}, "at least 2·pp = 4 micro-batches"),
     ({"pp": 2, "stageLayers": [1, 2]}, "sum to the 4 layers"),
     ({"pp": 2, "stageLayers": [4]}, "one entry per pipeline stage"),
+    # SAC raises in the split backward; full recompute re-runs each forward three times
+    ({"pp": 2, "vpp": 2, "schedule": "zbv", "recompute": "selective"}, "activation checkpointing"),
+    ({"pp": 2, "vpp": 1, "schedule": "zb1p", "recompute": "full"}, "activation checkpointing"),
 ])
 def test_spec_refuses_what_torch_would(plan, message):
     from executor.worker.spec import parse_spec  # parse_spec validates
