@@ -1,7 +1,7 @@
 // The run directory and its artifacts: plan.json, launch.json, metrics.jsonl, summary.json.
 // Every JSON file is written atomically (temp file, fsync, rename); metrics.jsonl is appended a
 // line at a time with fsync, so a run killed at any point keeps every line it had received.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { CannotCreate } from "./errors.js";
 import { ensureDir } from "./fs-safe.js";
@@ -76,16 +76,30 @@ export function writeJsonAtomic(path: string, value: unknown): void {
   writeFileAtomic(path, JSON.stringify(value, null, 2) + "\n");
 }
 
-/** An append-only JSON-lines file: each line is written whole and fsynced before the next. */
+/** An append-only JSON-lines file: each line is written whole and fsynced before the next; a
+ *  line that cannot be written whole (a full disk) is cut off again, and the error thrown. */
 export class JsonLines {
   private fd: number | null;
+  private size: number;
   constructor(readonly path: string) {
     this.fd = openSync(path, "a");
+    this.size = fstatSync(this.fd).size;
   }
   append(value: unknown): void {
     if (this.fd === null) throw new Error(`${this.path} is closed`);
-    writeAll(this.fd, JSON.stringify(value) + "\n");
-    fsyncSync(this.fd);
+    const line = JSON.stringify(value) + "\n";
+    try {
+      writeAll(this.fd, line);
+      fsyncSync(this.fd);
+    } catch (e) {
+      try {
+        ftruncateSync(this.fd, this.size);
+      } catch {
+        // the partial line stays; the error below says why
+      }
+      throw e;
+    }
+    this.size += Buffer.byteLength(line, "utf8");
   }
   close(): void {
     if (this.fd !== null) closeSync(this.fd);

@@ -13,8 +13,12 @@ import { type Outcome, Supervisor } from "./supervise.js";
 export type Failure =
   | { kind: "rank-error"; error: ErrorEvent }
   | { kind: "interrupted"; signal: NodeJS.Signals }
+  /** No event for `waited` seconds after step `lastStep` (the longest step took `longestStep`). */
+  | { kind: "stalled"; waited: number; lastStep: number; longestStep: number }
   | { kind: "exit"; code: number | null; signal: NodeJS.Signals | null; rank: number | null; reason: string | null }
   | { kind: "spawn"; message: string }
+  /** The run directory could not be written (a full disk): the run was stopped there. */
+  | { kind: "write"; message: string }
   | { kind: "no-summary"; reason: string | null };
 
 export interface RunReporter {
@@ -61,7 +65,18 @@ export function startRun(o: RunOptions): RunHandle {
   const tail: string[] = [];
   let measured: MeasuredFromWorker | null = null;
   let timeline: MeasuredTimeline | null = null;
-  const sup = new Supervisor({
+  // A write that fails (ENOSPC, EIO) stops the run: metrics it cannot keep are not worth running for.
+  let writeError: string | null = null;
+  const keep = (path: string, write: () => void) => {
+    if (writeError !== null) return;
+    try {
+      write();
+    } catch (e) {
+      writeError = `cannot write ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); stopped every rank`;
+      sup.stop("write-failed");
+    }
+  };
+  const sup: Supervisor = new Supervisor({
     command: o.command,
     args: o.args,
     env: o.env,
@@ -71,26 +86,27 @@ export function startRun(o: RunOptions): RunHandle {
       if (ev.event === "step") {
         const line = { step: ev.step, loss: ev.loss, stepTime: ev.stepTime, tokensPerSecond: ev.tokensPerSecond };
         steps.push(ev);
-        metrics.append(line);
+        keep(metrics.path, () => metrics.append(line));
         o.reporter.step(ev);
       } else if (ev.event === "summary") measured = ev.measured;
       else if (ev.event === "timeline") timeline = ev.timeline;
       else if (ev.event === "start") o.reporter.start(ev);
     },
     onText: (line, stream) => {
-      appendFileSync(logPath, `${stream === "stderr" ? "! " : ""}${line}\n`);
+      keep(logPath, () => appendFileSync(logPath, `${stream === "stderr" ? "! " : ""}${line}\n`));
       if (stream === "stderr" && line.trim() !== "") {
         tail.push(line);
         if (tail.length > TAIL) tail.shift();
       }
       o.reporter.log?.(line);
     },
-    onBadEvent: (line, why) => appendFileSync(logPath, `? unreadable event (${why}): ${line}\n`),
+    onBadEvent: (line, why) => keep(logPath, () => appendFileSync(logPath, `? unreadable event (${why}): ${line}\n`)),
   });
   const done = sup.run().then(
     (outcome) => {
       metrics.close();
-      return { steps, measured, timeline, failure: classify(outcome, measured, tail), outcome };
+      const failure: Failure | null = writeError !== null ? { kind: "write", message: writeError } : classify(outcome, measured, tail);
+      return { steps, measured, timeline, failure, outcome };
     },
     (e: unknown) => {
       metrics.close();
@@ -102,6 +118,8 @@ export function startRun(o: RunOptions): RunHandle {
 
 export function classify(outcome: Outcome, measured: MeasuredFromWorker | null, stderrTail: string[]): Failure | null {
   if (outcome.stopped === "interrupted") return { kind: "interrupted", signal: outcome.interrupt ?? "SIGINT" };
+  if (outcome.stopped === "stalled" && outcome.stall)
+    return { kind: "stalled", waited: outcome.stall.waitedMs / 1000, lastStep: outcome.stall.lastStep, longestStep: outcome.stall.longestStepMs / 1000 };
   // torchrun's agent killed from outside (the OOM killer, a scheduler, kill -9) before any rank
   // failed: the ranks' errors that follow (a peer's connection reset) are its consequences, and
   // each rank stopped itself (worker/agent_watch.py).

@@ -22,12 +22,25 @@ export interface SuperviseOptions {
    *  error event, or torchrun's report of the rank it saw die (its monitor polls every 0.1 s,
    *  torch.distributed.run --monitor-interval), names the cause; the lost connection does not. */
   peerLostWaitMs?: number;
+  /** A run whose ranks stop sending events once stepping has begun (a stuck or stopped rank, a
+   *  deadlock, a collective that never completes: gloo waits 30 min, NCCL 10) is stopped after
+   *  max(floorMs, factor × the longest wait for a step so far, compile and warm-up included).
+   *  Default 300 s and 10×. */
+  stall?: { floorMs: number; factor: number };
   onEvent?: (ev: WorkerEvent, stream: Stream) => void;
   onText?: (line: string, stream: Stream) => void;
   onBadEvent?: (line: string, why: string) => void;
 }
 
-export type StopReason = "error-event" | "exit-code" | "interrupted" | "spawn-failed";
+export type StopReason = "error-event" | "exit-code" | "interrupted" | "spawn-failed" | "stalled" | "write-failed";
+
+/** What the stall watchdog saw: no event for waitedMs after step lastStep. */
+export interface Stall {
+  waitedMs: number;
+  lastStep: number;
+  /** The longest wait for a step before it (ms). */
+  longestStepMs: number;
+}
 
 export interface Outcome {
   /** torchrun's exit status (null when killed by a signal or never started). */
@@ -42,6 +55,8 @@ export interface Outcome {
   spawnError: Error | null;
   /** Milliseconds from the stop decision until the process group was gone (null: not stopped). */
   stopMs: number | null;
+  /** Set when the stall watchdog stopped the run. */
+  stall?: Stall;
 }
 
 /** Signal a whole process group; false when it no longer exists. */
@@ -131,11 +146,18 @@ export class Supervisor {
   private readonly graceMs: number;
   private readonly reapMs: number;
   private readonly peerLostWaitMs: number;
+  private readonly stallOpts: { floorMs: number; factor: number };
+  private stallTimer: NodeJS.Timeout | null = null;
+  private stall: Stall | null = null;
+  private lastEventAt = Date.now();
+  private lastStep = 0;
+  private longestStepMs = 0;
 
   constructor(private readonly opts: SuperviseOptions) {
     this.graceMs = opts.graceMs ?? 3000;
     this.reapMs = opts.reapMs ?? 10_000;
     this.peerLostWaitMs = opts.peerLostWaitMs ?? 3000;
+    this.stallOpts = opts.stall ?? { floorMs: 300_000, factor: 10 };
   }
 
   /** Start the command and resolve once it has exited and its process group is gone. */
@@ -157,7 +179,9 @@ export class Supervisor {
         this.reap().then(() => {
           if (this.killTimer) clearTimeout(this.killTimer);
           if (this.peerTimer) clearTimeout(this.peerTimer);
+          if (this.stallTimer) clearTimeout(this.stallTimer);
           resolvePromise({
+            ...(this.stall ? { stall: this.stall } : {}),
             exitCode,
             signal,
             firstError: this.firstError,
@@ -169,6 +193,7 @@ export class Supervisor {
         });
       };
       this.pgid = child.pid ?? null;
+      this.lastEventAt = Date.now();
       this.watchRanks = () => {
         if (this.pgid !== null && !exited) for (const g of descendantGroups(this.pgid)) this.rankGroups.add(g);
       };
@@ -271,6 +296,24 @@ export class Supervisor {
       if (!lost(p.event)) this.stop("error-event");
       else if (first) this.peerTimer = setTimeout(() => this.stop("error-event"), this.peerLostWaitMs);
     }
+    this.watchStall(p.event);
     this.opts.onEvent?.(p.event, stream);
+  }
+
+  /** (Re)arm the stall watchdog at each event once the first step has been reported. */
+  private watchStall(ev: WorkerEvent): void {
+    const now = Date.now();
+    if (ev.event === "step") {
+      this.longestStepMs = Math.max(this.longestStepMs, now - this.lastEventAt);
+      this.lastStep = ev.step;
+    }
+    this.lastEventAt = now;
+    if (this.lastStep === 0 || this.stopped) return;
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    const waitMs = Math.max(this.stallOpts.floorMs, this.stallOpts.factor * this.longestStepMs);
+    this.stallTimer = setTimeout(() => {
+      this.stall = { waitedMs: Date.now() - this.lastEventAt, lastStep: this.lastStep, longestStepMs: this.longestStepMs };
+      this.stop("stalled");
+    }, waitMs);
   }
 }

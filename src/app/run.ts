@@ -36,9 +36,13 @@ export function startExecution(p: Prepared, reporter: RunReporter, cwd: string =
     // c10d numbers nodes by arrival: rank 0, and with it the summary, ran on another node.
     if (f?.kind === "no-summary" && p.node.nnodes > 1 && res.steps.length === 0)
       return { kind: "elsewhere", message: "this node's ranks finished; rank 0 ran on another node, whose paraplan prints the summary" };
-    if (f || res.measured === null) {
-      const failure: Failure = f ?? { kind: "no-summary", reason: null };
-      writeFailure(p.runDir, failure, res.steps.length, result.memory.total);
+    const failed = (failure: Failure): Ending => {
+      let unsaved = "";
+      try {
+        writeFailure(p.runDir, failure, res.steps.length, result.memory.total);
+      } catch (e) {
+        unsaved = ` (error.json not written: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+      }
       const message = failureMessage(failure, {
         runDir: p.runDir,
         steps: res.steps.length,
@@ -46,9 +50,17 @@ export function startExecution(p: Prepared, reporter: RunReporter, cwd: string =
         capacity: result.memory.capacity,
         nnodes: p.node.nnodes,
       });
-      return { kind: "failed", failure, steps: res.steps.length, known: runFailure(failure, message) };
+      return { kind: "failed", failure, steps: res.steps.length, known: runFailure(failure, message + unsaved) };
+    };
+    if (f || res.measured === null) return failed(f ?? { kind: "no-summary", reason: null });
+    try {
+      return { kind: "done", summary: writeRunSummary(p, res.measured, res.steps.length, res.timeline) };
+    } catch (e) {
+      // The run finished but its summary cannot be kept (a full disk): a failure, said in one line.
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === undefined) throw e;
+      return failed({ kind: "write", message: `the run finished but its summary cannot be written (${code})` });
     }
-    return { kind: "done", summary: writeRunSummary(p, res.measured, res.steps.length, res.timeline) };
   });
   return { stop: run.stop, done };
 }

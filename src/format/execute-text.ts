@@ -131,6 +131,8 @@ export function failureMessage(f: Failure, c: FailureContext): string {
     }
     case "interrupted":
       return `interrupted (${f.signal}); stopped every rank, ${kept}`;
+    case "stalled":
+      return `no step for ${seconds(f.waited)} after step ${f.lastStep} (the longest step before took ${seconds(f.longestStep)}): a rank is stuck (stopped, deadlocked, or waiting in a collective that never completes); stopped every rank, ${kept} (log: worker.log)`;
     case "exit": {
       const how = f.code !== null ? `exited with status ${f.code}` : `was killed by ${f.signal}`;
       const who = f.rank === null ? "" : ` (rank ${f.rank} failed first)`;
@@ -138,6 +140,8 @@ export function failureMessage(f: Failure, c: FailureContext): string {
     }
     case "spawn":
       return `cannot start torchrun: ${f.message}`;
+    case "write":
+      return `${f.message} after ${c.steps} step${c.steps === 1 ? "" : "s"}; what was written before is in ${c.runDir}`;
     case "no-summary":
       return `the worker finished without reporting a summary${f.reason ? ` (${f.reason})` : ""}; ${kept} (log: worker.log)`;
   }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { WorkerEvent } from "../../executor/events.js";
@@ -52,6 +52,11 @@ if (mode === "ok") {
   setTimeout(() => step(1), 200);
   if (mode === "stuck-rank-exit") setTimeout(() => process.exit(1), 400);
   else setInterval(() => {}, 1000);
+} else if (mode === "stall") {
+  // Two steps, then silence: a rank stuck in a collective (gloo would wait 30 min).
+  step(1);
+  setTimeout(() => step(2), 100);
+  setInterval(() => {}, 1000);
 } else if (mode === "steps") {
   let k = 0;
   setInterval(() => step(++k), 100);
@@ -183,6 +188,20 @@ describe("supervisor and watchdog", () => {
       expect(running(rank)).toBe(false);
     }, 15_000);
 
+  it("stops a run whose ranks stopped sending steps, and says after which step", async () => {
+    const started = Date.now();
+    const outcome = await new Supervisor({ command: process.execPath, args: [FAKE, "stall"], graceMs: 300, stall: { floorMs: 1000, factor: 10 } }).run();
+    expect(outcome.stopped).toBe("stalled");
+    expect(outcome.stall).toMatchObject({ lastStep: 2 });
+    expect(outcome.stall!.waitedMs).toBeGreaterThanOrEqual(990);
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(classify(outcome, null, [])).toMatchObject({ kind: "stalled", lastStep: 2 });
+    // A steady run is left alone: steps every 100 ms under a 1 s floor.
+    const steady = new Supervisor({ command: process.execPath, args: [FAKE, "steps"], graceMs: 300, stall: { floorMs: 1000, factor: 10 },
+      onEvent: (ev) => ev.event === "step" && ev.step === 20 && steady.stop("interrupted", "SIGINT") });
+    expect((await steady.run()).stopped).toBe("interrupted");
+  }, 15_000);
+
   it("reports a command that cannot start", async () => {
     const outcome = await new Supervisor({ command: "/nonexistent/torchrun", args: [] }).run();
     expect(outcome.spawnError).not.toBeNull();
@@ -215,6 +234,18 @@ describe("a run's stop handle", () => {
     expect(steps.slice(0, 2)).toEqual([1, 2]);
     expect(readFileSync(join(runDir, "metrics.jsonl"), "utf8").trim().split("\n").length).toBe(res.steps.length);
     expect(signals.map((s) => process.listenerCount(s))).toEqual(before);
+  });
+
+  // A full disk threw ENOSPC out of the event handler: paraplan died with a stack trace and left
+  // torchrun and its ranks running, detached.
+  it.runIf(existsSync("/dev/full"))("stops the run in one line when the run directory cannot be written (a full disk)", async () => {
+    const runDir = tempDir("paraplan-run-");
+    symlinkSync("/dev/full", join(runDir, "metrics.jsonl"));
+    const run = startRun({ command: process.execPath, args: [FAKE, "steps"], env: process.env, cwd: runDir, runDir, graceMs: 500, reporter: { start: () => {}, step: () => {} } });
+    const res = await run.done;
+    expect(res.failure).toEqual({ kind: "write", message: `cannot write ${join(runDir, "metrics.jsonl")} (ENOSPC); stopped every rank` });
+    expect(res.outcome.stopped).toBe("write-failed");
+    expect(res.steps.length).toBeGreaterThanOrEqual(1);
   });
 });
 
