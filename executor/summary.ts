@@ -104,6 +104,19 @@ export function notComparable(device: Device, hw: Hardware, profile: string): No
   return out;
 }
 
+/** A step time the worker could take only from step 1 (warm-up: one-time work) or from the
+ *  instrumented step (FLOP, memory and collective counters on): with --steps 1 or 2 no plain step
+ *  is left to time (worker/main.py timed_steps), and it is no measure of the plan's step. */
+export function oneOffStep(extra: Record<string, unknown> | undefined): NotComparable {
+  const timed = extra?.timedSteps;
+  const probe = extra?.measuredStep;
+  if (!Array.isArray(timed) || timed.length === 0 || !timed.every((k) => k === 1 || k === probe)) return {};
+  const k = timed[0] as number;
+  const which = k === 1 ? "step 1, the warm-up (one-time work: allocation, lazy initialisation, compilation)" : `step ${k}, the instrumented step (FLOP, memory and collective counters on)`;
+  const why = `measured on ${which}, the only step left to time; --steps 3 or more times plain steps`;
+  return { stepTime: why, tokensPerSecond: why, mfu: why };
+}
+
 const finite = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
 
 export interface SummaryInput {
@@ -147,7 +160,7 @@ export function buildSummary(i: SummaryInput): Summary {
       rows: compareComms(w.comms, predictedVolumes(i.model, i.training, i.result)),
       predictedTime: { tp: t.tpComm, pp: t.ppComm, dp: t.dpComm },
     },
-    notComparable: notComparable(i.device, i.hw, i.profile),
+    notComparable: { ...oneOffStep(w.extra), ...notComparable(i.device, i.hw, i.profile) },
     worker: w.extra ?? {},
     ...withExecution(w.extra),
   };

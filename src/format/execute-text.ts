@@ -44,9 +44,14 @@ function figureRows(m: Figures, p: Figures, e: Figures, nc: NotComparable = {}):
   return FIGURES.map(([name, k]) => [name, orDash(m[k], FORMAT[k]), orDash(p[k], FORMAT[k]), nc[k] !== undefined ? "not comparable" : signed(e[k])]);
 }
 
-/** One line per figure not comparable, saying why. */
+/** One line per reason a figure is not comparable, naming the figures it holds for. */
 export function notComparableLines(nc: NotComparable = {}): string[] {
-  return FIGURES.filter(([, k]) => nc[k] !== undefined).map(([name, k]) => `(${name} not comparable: ${nc[k]})`);
+  const byReason = new Map<string, string[]>();
+  for (const [name, k] of FIGURES) {
+    const why = nc[k];
+    if (why !== undefined) byReason.set(why, [...(byReason.get(why) ?? []), name]);
+  }
+  return [...byReason].map(([why, names]) => `(${names.join(", ")} not comparable: ${why})`);
 }
 
 function commsTable(rows: CommRow[]): string {

@@ -41,6 +41,23 @@ describe("comparable figures", () => {
     expect(text).toMatch(/FLOPs\/step\s+352M\s+352M\s+\+0\.0%/);
   });
 
+  // --steps 1 or 2: the worker can time only the warm-up or the instrumented step (counters on),
+  // which was compared with the prediction as a plain step (+4000% on CPU ranks).
+  it("a step time from the warm-up or the instrumented step only: labelled, once for its three figures", () => {
+    const hw = loadProfile("dgx-h100");
+    const r = evaluatePlan(tiny, hw, t, dp2);
+    const base = { stepTime: 0.5, tokensPerSecond: 500, peakMemory: 1, flopsPerStep: 352_321_536, loss: [5.5, 5.4], comms: {} };
+    const on = (extra: Record<string, unknown>) =>
+      buildSummary({ model: tiny, hw, profile: "dgx-h100", training: t, result: r, device: "cuda", runDir: "/runs/x", steps: 2, worker: { ...base, extra } });
+    const probe = on({ timedSteps: [2], measuredStep: 2 });
+    expect(Object.keys(probe.notComparable ?? {}).sort()).toEqual(["mfu", "stepTime", "tokensPerSecond"]);
+    expect(probe.notComparable?.stepTime).toMatch(/step 2, the instrumented step/);
+    expect(on({ timedSteps: [1], measuredStep: 1 }).notComparable?.stepTime).toMatch(/step 1, the warm-up/);
+    expect(on({ timedSteps: [3, 4], measuredStep: 2 }).notComparable).toEqual({});
+    const lines = summaryText(probe).split("\n").filter((l) => l.includes("not comparable:"));
+    expect(lines).toEqual([expect.stringMatching(/^\(step time, tokens\/s, MFU not comparable: measured on step 2/)]);
+  });
+
   it("GPUs on a GPU profile: everything compared, nothing labelled", () => {
     const s = summaryOn("cuda", "dgx-h100");
     expect(s.notComparable).toEqual({});
