@@ -1,6 +1,7 @@
 // Everything before torchrun starts, for a plan already chosen for the devices present: the
 // interpreter, the rendezvous, and the run directory with plan.json, launch.json and command.txt.
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import type { Hardware, ModelSpec, PlanResult, Training } from "../planner/index.js";
 import type { Devices } from "./devices.js";
@@ -144,6 +145,7 @@ export function writeRunSummary(p: Prepared, measured: MeasuredFromWorker, stepE
     runDir: p.runDir,
     steps: stepEvents || measured.loss.length,
     worker: measured,
+    cpuShare: { ranks: p.node.perNode, cores: availableParallelism() },
   });
   if (timeline !== null) {
     const t = stepTimeline({ model: req.model, hw: req.hw, training: req.training, plan: summary.plan, measured: timeline });

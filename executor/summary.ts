@@ -130,6 +130,15 @@ export interface SummaryInput {
   /** Step events received. */
   steps: number;
   worker: MeasuredFromWorker;
+  /** CPU ranks on this node and the cores they had: more ranks than cores share them. */
+  cpuShare?: { ranks: number; cores: number };
+}
+
+/** More CPU ranks than cores: each rank ran at a fraction of the core the profile times. */
+function sharedCores(device: Device, share: SummaryInput["cpuShare"]): NotComparable {
+  if (device !== "cpu" || share === undefined || !(share.ranks > share.cores)) return {};
+  const why = `${share.ranks} CPU ranks shared ${share.cores} cores: each ran at about 1/${(share.ranks / share.cores).toFixed(1)} of the core the profile times`;
+  return { stepTime: why, tokensPerSecond: why, mfu: why };
 }
 
 export function buildSummary(i: SummaryInput): Summary {
@@ -160,7 +169,7 @@ export function buildSummary(i: SummaryInput): Summary {
       rows: compareComms(w.comms, predictedVolumes(i.model, i.training, i.result)),
       predictedTime: { tp: t.tpComm, pp: t.ppComm, dp: t.dpComm },
     },
-    notComparable: { ...oneOffStep(w.extra), ...notComparable(i.device, i.hw, i.profile) },
+    notComparable: { ...oneOffStep(w.extra), ...sharedCores(i.device, i.cpuShare), ...notComparable(i.device, i.hw, i.profile) },
     worker: w.extra ?? {},
     ...withExecution(w.extra),
   };

@@ -58,6 +58,19 @@ describe("comparable figures", () => {
     expect(lines).toEqual([expect.stringMatching(/^\(step time, tokens\/s, MFU not comparable: measured on step 2/)]);
   });
 
+  // execute said on stderr that 4 ranks on 2 cores are "not comparable", then reported their
+  // step time against the prediction as an error (+2000%) in the table and summary.json.
+  it("more CPU ranks than cores: time figures labelled, as the note before the run says", () => {
+    const hw = loadProfile("cpu");
+    const r = evaluatePlan(tiny, hw, t, dp2);
+    const worker = { stepTime: 0.2, tokensPerSecond: 1000, peakMemory: 1, flopsPerStep: 352_321_536, loss: [5.5, 5.4, 5.3], comms: {} };
+    const on = (cpuShare: { ranks: number; cores: number }, device: "cpu" | "cuda" = "cpu") =>
+      buildSummary({ model: tiny, hw, profile: "cpu", training: t, result: r, device, runDir: "/runs/x", steps: 3, worker, cpuShare });
+    expect(on({ ranks: 4, cores: 2 }).notComparable?.stepTime).toMatch(/4 CPU ranks shared 2 cores/);
+    expect(Object.keys(on({ ranks: 4, cores: 2 }).notComparable ?? {}).sort()).toEqual(["mfu", "peakMemory", "stepTime", "tokensPerSecond"]);
+    expect(Object.keys(on({ ranks: 2, cores: 2 }).notComparable ?? {})).toEqual(["peakMemory"]);
+  });
+
   it("GPUs on a GPU profile: everything compared, nothing labelled", () => {
     const s = summaryOn("cuda", "dgx-h100");
     expect(s.notComparable).toEqual({});
