@@ -95,6 +95,10 @@ describe("the measured step time", () => {
     const two = writeRun(join(root, "two"), { steps: 2, stepTime: 0.5 });
     writeFileSync(join(two, "summary.json"), JSON.stringify({ measured: { stepTime: 0.5 }, worker: { timedSteps: [2], measuredStep: 2 } }));
     expect(() => readRun(two)).toThrow(/only timed step is the instrumented step 2/);
+    // 4 CPU ranks on 2 cores: execute labels the step time; fitted, it moved the profile by 2×.
+    const shared = writeRun(join(root, "shared"), { stepTime: 0.2 });
+    writeFileSync(join(shared, "summary.json"), JSON.stringify({ measured: { stepTime: 0.2 }, worker: { timedSteps: [3, 4], measuredStep: 2 }, notComparable: { stepTime: "4 CPU ranks shared 2 cores: each ran at about 1/2.0 of the core the profile times" } }));
+    expect(() => readRun(shared)).toThrow(new RegExp(`^${shared}: its step time is not comparable with a prediction \\(4 CPU ranks shared 2 cores`));
   });
 });
 

@@ -67,6 +67,10 @@ function fromSummary(dir: string, summary: Obj): number {
   const worker = isObj(summary.worker) ? summary.worker : {};
   const timed = worker.timedSteps;
   if (Array.isArray(timed) && timed.length > 0) refuseUntimed(dir, timed as number[], typeof worker.measuredStep === "number" ? worker.measuredStep : 2);
+  // execute labels a step time that does not measure what a profile describes (CPU ranks sharing
+  // cores, a profile of the other device): fitted, it would move the profile by that factor.
+  const nc = isObj(summary.notComparable) ? summary.notComparable.stepTime : undefined;
+  if (typeof nc === "string") throw new UserError(`${dir}: its step time is not comparable with a prediction (${nc.slice(0, 160)}), says its summary.json; calibrate runs whose step time is`);
   return st;
 }
 
