@@ -81,6 +81,10 @@ export function summaryText(s: Summary): string {
   }
   if (s.execution) lines.push("", executionLine(s.execution));
   if (s.timeline) lines.push("", ...timelineLines(s.timeline, s.runDir));
+  // executor/timeline.ts: on CPU a rank blocked in a collective inside a layer's span cannot be
+  // told from computing (tp2 without sp measured 0 beside 52 blocking all-reduces).
+  if (s.timeline?.measured && s.device === "cpu")
+    lines.push("(measured exposed communication on CPU ranks: collectives inside a layer's forward or backward count as compute, so it is a lower bound)");
   lines.push("", `run dir: ${s.runDir}`);
   return lines.join("\n");
 }

@@ -88,4 +88,12 @@ describe("pipeline bubble", () => {
     expect(lines.find((l) => l.startsWith("pipeline bubble"))).toMatch(/pipeline bubble \(critical stage\)\s+1\.10 s \(110\.0%\)\s+500 ms \(50\.0%\)/);
     expect(lines).toContain("(bubble %: of the critical stage's compute, (p−1)/m on an even pipeline; of the step: measured 52.4%, simulated 33.3%)");
   });
+
+  // tp 2 without sp on CPU ranks measured 0 exposed communication beside 52 blocking all-reduces.
+  it("on CPU ranks says the measured exposed communication is a lower bound", () => {
+    const tl: TimelineSummary = { tracedStep: 4, trace: "trace.json", measured: fig(2.1, 0, 1), simulated: fig(1.5, 0, 1), stages: [], errors: [] };
+    const note = /exposed communication on CPU ranks: .* lower bound/;
+    expect(summaryText({ ...summaryOn("cpu", "cpu"), timeline: tl })).toMatch(note);
+    expect(summaryText({ ...summaryOn("cuda", "dgx-h100"), timeline: tl })).not.toMatch(note);
+  });
 });
