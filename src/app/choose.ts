@@ -150,7 +150,7 @@ export function choosePlan(input: ChooseInput): Chosen {
   if (found.plans[0]) {
     // Each distinct reason, best plan's first: plans of another micro-batch may fail otherwise.
     const reasons = [...new Set(found.plans.map((p) => workerLimit(req, p, device)).filter((r): r is string => r !== null))];
-    throw new UserError(`the best plans cannot run: ${reasons.slice(0, 3).join("; or ")}; fix dimensions (--micro-batch, --pp, --tp, --schedule, --recompute)`);
+    throw new UserError(`the best plans cannot run: ${reasons.slice(0, 3).join("; or ")}; fix the dimensions named with their flags (--micro-batch, --pp, --tp, --zero, --schedule, --recompute, …)`);
   }
   if (found.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(found.closest)}`);
   throw new DoesNotFit(`no valid configuration for ${total} devices: ${rejections(found).replace(/^rejected: /, "")}`);
