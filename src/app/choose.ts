@@ -123,9 +123,13 @@ export function choosePlan(input: ChooseInput): Chosen {
   const profile = profileName(input, assumed);
   // Predicted with the engine the worker is (planner/engine.ts executorEngineName), so measured
   // and predicted compare like with like.
-  const engine = executorEngineName(input.compile ?? defaultCompile(input.devices.device));
-  if (input.args.engine !== undefined && input.args.engine !== engine)
-    throw new UserError(`--engine ${input.args.engine}: execute runs paraplan's worker, engine ${engine}; drop --engine`);
+  const compiled = input.compile ?? defaultCompile(input.devices.device);
+  const engine = executorEngineName(compiled);
+  if (input.args.engine !== undefined && input.args.engine !== engine) {
+    // The worker's other mode: the flag that runs it.
+    const other = input.args.engine === executorEngineName(!compiled) ? `pass ${compiled ? "--no-compile" : "--compile"} to run that mode, or ` : "";
+    throw new UserError(`--engine ${input.args.engine}: execute runs paraplan's worker, engine ${engine}; ${other}drop --engine`);
+  }
   const unrun = workerOverride(input.args);
   if (unrun) throw new UserError(`${unrun}; drop the flag`);
   const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed }, { engine, from: WORKER_ENGINE });

@@ -130,6 +130,10 @@ describe("execute", () => {
     // compiled runs (the GPU default, or --compile) are predicted with the compiled worker's profile
     expect(await engineOf(["--compile"])).toBe("paraplan-compile");
     expect(await engineOf(["--no-compile"])).toBe("paraplan");
+    // the worker's other mode: the flag that runs it (it said only "drop --engine")
+    await expect(choose(["--engine", "paraplan-compile"])).rejects.toThrow(/engine paraplan; pass --compile to run that mode, or drop --engine$/);
+    await expect(choose(["--engine", "paraplan", "--compile"])).rejects.toThrow(/engine paraplan-compile; pass --no-compile to run that mode, or drop --engine$/);
+    await expect(choose(["--engine", "fsdp"])).rejects.toThrow(/engine paraplan; drop --engine$/);
   });
 
   it("refuses an engine override the worker never runs, so the prediction prices the run measured", async () => {
