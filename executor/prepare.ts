@@ -80,6 +80,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
     if (!existsSync(join(root, "executor", "worker", "__main__.py")))
       throw new PythonMissing(`the Python worker is missing: no executor/worker/__main__.py in ${root}`);
   }
+  const faultInjection = faultInjectionFromEnv(env); // bad input: refused before the run dir exists
   const rdzv = await chooseRendezvous(run.endpoint, run.nnodes);
   const { req, result } = chosen;
   const runDir = createRunDir({
@@ -97,7 +98,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
     seqLen: req.training.seqLen,
     precision: req.training.precision,
     steps: run.steps,
-    faultInjection: faultInjectionFromEnv(env),
+    faultInjection,
     compile: run.compile,
   });
   const node: NodeLaunch = {

@@ -2,6 +2,7 @@
 import { type ModelSpec, type Plan, type Precision, paddedVocab } from "../planner/index.js";
 import { DEFAULT_NORM_EPS, DEFAULT_ROPE_THETA } from "../planner/schema/model.js";
 import type { Device } from "./devices.js";
+import { ExecutorError } from "./errors.js";
 import { planOnly } from "./plan-json.js";
 
 export const SPEC_VERSION = 1;
@@ -118,8 +119,8 @@ export function faultInjectionFromEnv(env: NodeJS.ProcessEnv = process.env): Fau
   try {
     v = JSON.parse(raw);
   } catch {
-    throw new Error(`PARAPLAN_FAULT_INJECTION is not JSON: ${raw}`);
+    throw new ExecutorError("bad-input", `PARAPLAN_FAULT_INJECTION is not JSON: ${raw}`);
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new Error("PARAPLAN_FAULT_INJECTION must be a JSON object");
+  if (typeof v !== "object" || v === null || Array.isArray(v)) throw new ExecutorError("bad-input", "PARAPLAN_FAULT_INJECTION must be a JSON object");
   return v as FaultInjection;
 }

@@ -4,6 +4,16 @@ import type { Plan } from "../../planner/index.js";
 import { loadModel } from "../../src/load.js";
 import { allNodeLines, chooseRendezvous, commandLine, freePort, shellQuote, torchrunArgs, type NodeLaunch } from "../../executor/launch.js";
 import { buildSpec, faultInjectionFromEnv } from "../../executor/spec.js";
+import { exitFor } from "../../src/errors.js";
+
+const catchOf = (f: () => unknown): unknown => {
+  try {
+    f();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+};
 
 const plan: Plan = { tp: 2, pp: 1, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 2, recompute: "selective", sequenceParallel: true, schedule: "1f1b" };
 
@@ -35,6 +45,8 @@ describe("launch spec", () => {
     expect(faultInjectionFromEnv({})).toBeUndefined();
     expect(faultInjectionFromEnv({ PARAPLAN_FAULT_INJECTION: '{"rank":1,"step":2}' })).toEqual({ rank: 1, step: 2 });
     expect(() => faultInjectionFromEnv({ PARAPLAN_FAULT_INJECTION: "rank 1" })).toThrow(/not JSON/);
+    // bad input (exit 2), not an internal error (exit 70, "a bug in paraplan")
+    expect(exitFor(catchOf(() => faultInjectionFromEnv({ PARAPLAN_FAULT_INJECTION: "[1]" })))?.status).toBe(2);
   });
 });
 
