@@ -32,7 +32,9 @@ export function createRunDir(opts: { root?: string; exact?: string; model: strin
   if (opts.exact !== undefined) {
     const dir = ensureDir(opts.exact, "--run-dir");
     const held = Object.values(ARTIFACTS).filter((name) => existsSync(join(dir, name)));
-    if (held.length > 0) throw new CannotCreate(`--run-dir: "${opts.exact}" already holds a run (${held.join(", ")}); pass a new directory or remove that one`);
+    // Several nodes (suffix -node<rank>): another node's run in a shared directory is one too.
+    const nodes = opts.suffix ? "; each node of a run needs a directory of its own" : "";
+    if (held.length > 0) throw new CannotCreate(`--run-dir: "${opts.exact}" already holds a run (${held.join(", ")}); pass a new directory or remove that one${nodes}`);
     return dir;
   }
   const root = ensureDir(opts.root ?? "runs", "--run-dir (default runs/)");

@@ -24,6 +24,10 @@ describe("run directory", () => {
   it("uses an exact --run-dir as given", () => {
     const dir = join(tmp(), "a", "b");
     expect(createRunDir({ exact: dir, model: "x" })).toBe(dir);
+    // one that holds a run is refused; with several nodes sharing it, saying each needs its own
+    writeFileSync(join(dir, "launch.json"), "{}");
+    expect(() => createRunDir({ exact: dir, model: "x" })).toThrow(/already holds a run \(launch\.json\); pass a new directory or remove that one$/);
+    expect(() => createRunDir({ exact: dir, model: "x", suffix: "-node1" })).toThrow(/each node of a run needs a directory of its own$/);
   });
 
   it("writes files atomically: the whole new content, no temp file left", () => {
