@@ -115,7 +115,8 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
     if (why !== null) throw new UserError(`${flag}: ${why}; the flag would change nothing, drop it`);
   }
   const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, fixed);
-  if (bad) throw new UserError(issueLine(bad, args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
+  // execute's worker is the engine whether or not --engine named it (it takes its own name only).
+  if (bad) throw new UserError(issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
   const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
   const calibration = calibrationStanding({
     engine: isPath(engineArg) ? basename(engineArg) : engineArg,
@@ -143,6 +144,9 @@ export function trainingOn(req: PlanRequest, name: string): PlanRequest["trainin
 }
 
 export function issueLine(bad: InputIssue, impliedBy: string | undefined): string {
+  // A fixed dimension the worker does not run: there is no other engine to pick under execute.
+  if (impliedBy === WORKER_ENGINE && bad.code === "engine_unsupported" && bad.flag !== "--engine")
+    return `${bad.flag}: ${bad.message}; execute runs paraplan's worker: leave ${bad.flag} to the search`;
   if (bad.flag !== "--engine" || impliedBy === undefined) return `${bad.flag}: ${issueText(bad)}`;
   if (impliedBy === WORKER_ENGINE) return `--model: ${bad.message}; execute runs paraplan's worker`;
   return `${impliedBy}: ${issueText(bad)}`;

@@ -136,6 +136,15 @@ describe("execute", () => {
     await expect(choose(["--engine", "fsdp"])).rejects.toThrow(/engine paraplan; drop --engine$/);
   });
 
+  // It advised "pick another --engine", which execute refuses.
+  it("a fixed dimension the worker does not run: leave it to the search, no other engine to pick", async () => {
+    for (const engine of [[], ["--engine", "paraplan"]]) {
+      const err = await choose(["--pp", "2", "--dp", "1", "--zero", "3", ...engine]).catch((e: Error) => e.message);
+      expect(err).toMatch(/^--zero: engine paraplan runs ZeRO stages 0, 1 beside a pipeline, not 3 .*; execute runs paraplan's worker: leave --zero to the search$/);
+      expect(err).not.toMatch(/another --engine/);
+    }
+  });
+
   it("refuses an engine override the worker never runs, so the prediction prices the run measured", async () => {
     await expect(choose(["--optimizer-states", "bf16"])).rejects.toThrow(/^--optimizer-states bf16: the worker's AdamW keeps fp32 moments .*; drop the flag$/);
     await expect(choose(["--grad-reduce-in-bf16"])).rejects.toThrow(/^--grad-reduce-in-bf16: the worker reduces fp32 gradients/);
