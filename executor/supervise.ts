@@ -281,14 +281,14 @@ export class Supervisor {
       this.opts.onBadEvent?.(line, p.why);
       return;
     }
-    // The first error stops the group, except a lost peer: that rank is healthy and the cause is
-    // elsewhere, so a later error of another kind replaces it and stops at once, and without one
-    // the group is stopped after peerLostWaitMs (or ends first, torchrun reporting the dead rank).
     // Every rank has started by the first event (rank 0 sends it after the process group formed).
     if (!this.ranksSeen) {
       this.ranksSeen = true;
       this.watchRanks();
     }
+    // The first error stops the group, except a lost peer: that rank is healthy and the cause is
+    // elsewhere, so a later error of another kind replaces it and stops at once, and without one
+    // the group is stopped after peerLostWaitMs (or ends first, torchrun reporting the dead rank).
     const lost = (e: ErrorEvent | null) => e?.kind === "peer-lost";
     if (p.event.event === "error" && (this.firstError === null || (lost(this.firstError) && !lost(p.event)))) {
       const first = this.firstError === null;
