@@ -118,6 +118,12 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   }
 
   const g = f.gpu;
+  // The cap derates only against the power the efficiency figures were measured at: one without
+  // the other changed nothing (a 500 W part extending dgx-h100 was priced at 700 W's clocks).
+  if ((g.powerLimit === undefined) !== (g.ratedPower === undefined)) {
+    const [given, needed] = g.powerLimit !== undefined ? ["powerLimit", "ratedPower"] : ["ratedPower", "powerLimit"];
+    return { ok: false, message: `${origin}: field "gpu.${given}" needs "gpu.${needed}" beside it (watts: the cap the part runs at and the power its efficiency figures were measured at, 700 for dgx-h100's); alone it changes nothing` };
+  }
   sources["gpu.matmulEfficiency"] = g.matmulEfficiency.source;
   // A power-capped part: matmul and attention efficiencies derated by the clock it sustains.
   const powerLimit = g.powerLimit === undefined ? undefined : fig("gpu.powerLimit", g.powerLimit);

@@ -242,6 +242,19 @@ describe("extends", () => {
     }
   });
 
+  // A 500 W cap on a part extending dgx-h100 (no ratedPower there) was read and then ignored:
+  // the step stayed at 700 W's clocks. With both, efficiencies × (500/700)^(1/3) = 0.8939.
+  it("a power limit needs the rated power beside it, and with it derates by the cube root", () => {
+    for (const gpu of [{ powerLimit: 500 }, { ratedPower: 700 }]) {
+      const r = resolveAndParse({ name: "mine", extends: "dgx-h100", gpu });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.message).toMatch(/^mine\.json: field "gpu\.(powerLimit|ratedPower)" needs "gpu\.(ratedPower|powerLimit)"[^\n]*$/);
+    }
+    const r = resolveAndParse({ name: "mine", extends: "dgx-h100", gpu: { powerLimit: 500, ratedPower: 700 } });
+    expect(r.ok, r.ok ? "" : r.message).toBe(true);
+    if (r.ok) expect(r.value.attentionEfficiency / hardware("dgx-h100").attentionEfficiency).toBeCloseTo(0.8939, 4);
+  });
+
   it("an unknown base is an error naming extends and the base", () => {
     const r = resolveExtends({ name: "mine", extends: "dgx-z900" }, lookup, "mine.json");
     expect(r.ok).toBe(false);
