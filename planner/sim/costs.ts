@@ -7,7 +7,8 @@ import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
-import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, zero3Link } from "../cost/engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsParamGather, prefetchLayers, zero3Link } from "../cost/engine-terms.js";
+import { GATHER_CALLS_PER_LAYER } from "../cost/gather-calls.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
@@ -80,6 +81,15 @@ export interface SimCosts {
    *  forward (cost/regather.ts), 0 for most stacks. */
   regather: number;
   overlapGradReduce: boolean;
+  /** ZeRO-1/2: the updated weights' all-gather overlaps the next forward (the engine's
+   *  overlapParamGather, where the gradient reduction overlaps too), else runs after the optimizer. */
+  overlapParamGather: boolean;
+  /** ZeRO-3: layers gathered ahead of the one computing (the engine's prefetchLayers; 0: each
+   *  gather waits for the compute before it), where the reduction overlaps. */
+  prefetchLayers: number;
+  /** ZeRO-3: collectives per layer and pass, each paying the ring's latency (the engine's
+   *  gatherCallsPerLayer, cost/gather-calls.ts: 12 for DeepSpeed 2021's per-tensor gathers). */
+  gatherCallsPerLayer: number;
   /** How much slower compute runs while a data-parallel collective of its stage overlaps it
    *  (cost/overlap.ts, Lee et al. 2025; the engine's overlapSlowdown); 0: free overlap. */
   dpSlowdown: number;
@@ -249,6 +259,9 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     zero: plan.zero,
     regather: plan.zero === 3 ? regatherFraction(m, plan.tp, t.engine, plan.recompute) : 0,
     overlapGradReduce: overlapsGradReduce(t, plan),
+    overlapParamGather: overlapsGradReduce(t, plan) && overlapsParamGather(t.engine),
+    prefetchLayers: overlapsGradReduce(t, plan) ? prefetchLayers(t.engine) : 0,
+    gatherCallsPerLayer: t.gatherCallsPerLayer ?? t.engine?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER,
     dpSlowdown: cpSlowdown,
     bucketBytes: opts.bucketBytes ?? engineBucketBytes(t.engine, dpcp),
     gradScale: gradReduceBytes(t.engine) / 2,
@@ -294,6 +307,9 @@ export function uniformCosts(o: {
     zero: 0,
     regather: 0,
     overlapGradReduce: true,
+    overlapParamGather: true,
+    prefetchLayers: 1,
+    gatherCallsPerLayer: 1,
     dpSlowdown: 0,
     bucketBytes: Infinity,
     gradScale: 1,

@@ -5,13 +5,13 @@
 //    produces them (Li et al. 2020 §3.2.3; Megatron-LM --overlap-grad-reduce); without overlap,
 //    one collective per chunk after the whole backward (Megatron sets bucket_size = None).
 //  ZeRO-1 (distributed optimizer): the same buckets reduce-scattered; the updated 16-bit weights
-//    all-gathered in buckets ahead of the first forward that uses them (--overlap-param-gather),
-//    or after the optimizer step without overlap.
+//    all-gathered in buckets ahead of the first forward that uses them (--overlap-param-gather,
+//    the engine's overlapParamGather), or after the optimizer step without overlap.
 //  ZeRO-2: reduce-scatter after every micro-batch's backward (Rajbhandari et al. 2020 §5.2).
 //  ZeRO-3 / FSDP: each weight-holding operation all-gathers its weights before every forward and
-//    backward, prefetched one operation ahead (the gather for op i starts when op i−1 starts:
-//    two unsharded layers, Zhao et al. 2023 §3.2), and reduce-scatters its gradients after every
-//    backward (Rajbhandari et al. 2020 §7.2.2).
+//    backward, prefetched the engine's prefetchLayers operations ahead (1: the gather for op i
+//    starts when op i−1 starts: two unsharded layers, Zhao et al. 2023 §3.2), and reduce-scatters
+//    its gradients after every backward (Rajbhandari et al. 2020 §7.2.2).
 // Buckets fill as gradients are produced: a bucket is ready the moment its last byte is, part-way
 // through the backward of the operation that produces it.
 import { addOp, type Graph, infoOf, newInfo, type OpInfo } from "./graph.js";
@@ -89,6 +89,9 @@ class Label {
     readonly stage: number,
     readonly kind: CollectiveKind,
     readonly text: string,
+    /** Collectives each operation's transfer stands for, each paying the latency (ZeRO-3's
+     *  gatherCallsPerLayer for a layer); 1 elsewhere. */
+    readonly calls = 1,
   ) {}
 }
 
@@ -106,10 +109,10 @@ function collective(g: Graph, bytes: number, label: Label, index = -1): number {
     label.bytes = bytes;
     label.transfer = t;
     label.links = links;
-    label.info = newInfo(g, { stage, stream: "dp comm", label: label.text, parts: [["dpComm", t.latency + t.work + t.post]], gradFrom: 0 });
+    label.info = newInfo(g, { stage, stream: "dp comm", label: label.text, parts: [["dpComm", label.calls * t.latency + t.work + t.post]], gradFrom: 0 });
   }
   const t = label.transfer;
-  return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, t.latency, t.work, label.links, t.post);
+  return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, label.calls * t.latency, t.work, label.links, t.post);
 }
 
 /** Reduce the gradients of one backward pass: bucket by bucket as they are produced, or in one
@@ -226,7 +229,7 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
     const first = g.firstOp[firstForward[ch]!]!;
     const last = g.lastOp[firstForward[ch]!]!;
     const label = `all-gather weights${V > 1 ? ` chunk ${ch}` : ""}`;
-    if (!c.overlapGradReduce) {
+    if (!c.overlapParamGather) {
       const op = collective(g, passBytes(opBytes, first, last), new Label(s, "allGather", `${label} after the optimizer`));
       g.engine.dep(op, g.optimizerOp[s]!);
       continue;
@@ -253,12 +256,15 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
 function addZero3(g: Graph, s: number): void {
   const c = g.costs;
   const opBytes = g.opBytes;
-  const gatherLabel = new Label(s, "allGather", "all-gather weights for");
-  const scatterLabel = new Label(s, "reduceScatter", "reduce-scatter gradients of");
-  const lead = c.overlapGradReduce ? 2 : 1;
-  // The weight-holding operations before this one, most recent first (prefetch distance).
-  let prev1 = -1;
-  let prev2 = -1;
+  // A layer's collectives are the engine's calls per layer, each paying its latency; the
+  // embedding's and the head's one each (cost/gather-calls.ts).
+  const gatherLabels = [new Label(s, "allGather", "all-gather weights for"), new Label(s, "allGather", "all-gather weights for", c.gatherCallsPerLayer)];
+  const scatterLabels = [new Label(s, "reduceScatter", "reduce-scatter gradients of"), new Label(s, "reduceScatter", "reduce-scatter gradients of", c.gatherCallsPerLayer)];
+  // The gather for operation i waits for operation i − lead to end: `prefetchLayers` ahead of the
+  // one computing (lead 1: none, it waits for the compute before it).
+  const lead = 1 + c.prefetchLayers;
+  // The weight-holding operations so far, a ring of the last `lead` (prefetch distance).
+  const prev = new Int32Array(lead);
   let i = 0;
   const order = g.order[s]!;
   for (let k = 0; k < order.length; k++) {
@@ -269,17 +275,17 @@ function addZero3(g: Graph, s: number): void {
       if (bytes <= 0) continue;
       // A backward under full recompute may gather part of its weights twice (cost/regather.ts):
       // once for the recomputed forward, again for the backward.
-      const gather = collective(g, backward ? bytes * (1 + c.regather) : bytes, gatherLabel, op);
-      if (i >= lead) g.engine.dep(gather, lead === 2 ? prev2 : prev1);
+      const layer = g.opIndex[op]! >= 0 ? 1 : 0;
+      const gather = collective(g, backward ? bytes * (1 + c.regather) : bytes, gatherLabels[layer]!, op);
+      if (i >= lead) g.engine.dep(gather, prev[i % lead]!);
       g.engine.dep(op, gather);
       if (backward) {
-        const rs = collective(g, bytes * c.gradScale, scatterLabel, op);
+        const rs = collective(g, bytes * c.gradScale, scatterLabels[layer]!, op);
         g.engine.dep(rs, op);
         if (!c.overlapGradReduce) g.engine.dep(op + 1, rs);
         g.reductions[s]!.push(rs);
       }
-      prev2 = prev1;
-      prev1 = op;
+      prev[i % lead] = op;
       i++;
     }
   }

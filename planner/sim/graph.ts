@@ -246,7 +246,7 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     // Where layers keep an operation each in a coarse graph (above): the passes of ZeRO-3, the
     // first forward of each chunk under overlapped ZeRO-1/2 weight gathers (dp.ts gatherWeights).
     const perLayer = !coarse || (c.dp > 1 && c.zero === 3);
-    const firstForward = !perLayer && c.dp > 1 && c.zero >= 1 && c.overlapGradReduce ? firstForwards(stageOrderIdx, k, V, M) : null;
+    const firstForward = !perLayer && c.dp > 1 && c.zero >= 1 && c.overlapParamGather ? firstForwards(stageOrderIdx, k, V, M) : null;
     for (let i = 0; i < k; i++) {
       const idx = stageOrderIdx[i]!;
       const mb = idx % M;
