@@ -20,6 +20,10 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   if (args.tpCommOverlap) {
     // A switch the stack does not have is bad input, not a silent no-op.
     if (loaded.tensorParallel.commOverlap === null) throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers; torchtitan-compile: async TP)`);
+    // The overlap needs sequence parallel (layout rule tp_overlap_sp): a stack that never runs it
+    // got sequence-parallel plans it cannot run; one without tensor parallel has nothing to hide.
+    if (!loaded.supports.tensorParallel || loaded.supports.sequenceParallel === "never")
+      throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine runs no ${loaded.supports.tensorParallel ? "sequence" : "tensor"} parallel (supports.${loaded.supports.tensorParallel ? "sequenceParallel" : "tensorParallel"}), which the overlap needs; drop --tp-comm-overlap`);
     notes.push("tensor-parallel communication overlapped");
   }
   // Where the stack already reduces 16-bit gradients the switch changes nothing, and says so.

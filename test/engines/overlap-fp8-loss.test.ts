@@ -15,6 +15,9 @@ import type { Plan, Training } from "../../planner/types.js";
 import { loadEngine } from "../../src/load-engine.js";
 import { hardware, preset } from "../planner/fixtures.js";
 import { runCli } from "../cli/helpers.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { tempDir } from "../tmp-dirs.js";
 
 const engine = (name: string): Engine => loadEngine(name, undefined);
 const h100 = hardware("dgx-h100");
@@ -83,6 +86,15 @@ describe("--tp-comm-overlap (Engine.tensorParallel.commOverlap)", () => {
     const json = JSON.parse((await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--tp-comm-overlap", "--simulate-top", "0", "--json"])).stdout);
     expect([json.engine, json.tpCommOverlap]).toEqual(["megatron-core", true]);
     expect(json.plans.every((p: { tp: number; sequenceParallel: boolean }) => p.tp === 1 || p.sequenceParallel)).toBe(true);
+    // An engine file whose stack never runs sequence parallel (or no tensor parallel) cannot
+    // overlap: it got "searched as it runs: no sequence parallel" above a plan with sp yes.
+    const dir = tempDir();
+    for (const [file, supports, what] of [["nosp.json", { sequenceParallel: "never" }, "sequence"], ["notp.json", { tensorParallel: false }, "tensor"]] as const) {
+      writeFileSync(join(dir, file), JSON.stringify({ name: "mine", extends: "megatron-core", supports }));
+      const r = await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--engine", join(dir, file), "--tp-comm-overlap"]);
+      expect([r.code, r.stderr.trim().split("\n").length]).toEqual([2, 1]);
+      expect(r.stderr).toMatch(new RegExp(`^paraplan: --tp-comm-overlap: the mine engine runs no ${what} parallel`));
+    }
     const ex = await runCli(["export", "--format", "megatron", "--model", "gpt3-13b", "--gpus", "64", "--tp", "4", "--tp-comm-overlap"]);
     expect(ex.code).toBe(0);
     expect(ex.stdout).toMatch(/--sequence-parallel/);
