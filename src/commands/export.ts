@@ -94,8 +94,9 @@ export function runExport(argv: string[], io: Io): number {
         : `--engine ${args.engine} contradicts --format ${f}, which runs on ${formatEngine}; drop --engine`,
     );
   // The release's own behaviour where it differs from the format's engine profile (torchtitan
-  // main frees the last stage's outputs); an --engine file states the user's version instead.
-  const releaseEngine = args.engine === undefined && release.keptOutputBytes !== undefined ? { keptOutputBytes: release.keptOutputBytes } : {};
+  // main frees the last stage's outputs); an --engine file states the user's version instead
+  // (--engine naming the format's own engine is no other version: it was priced as 0.2's).
+  const releaseEngine = (args.engine === undefined || args.engine === formatEngine) && release.keptOutputBytes !== undefined ? { keptOutputBytes: release.keptOutputBytes } : {};
   const req = buildRequest(
     { ...args, ...releaseEngine, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },
     formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,

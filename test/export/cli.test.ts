@@ -68,6 +68,10 @@ describe("paraplan export", () => {
     expect(r.code).toBe(0);
     const shown = `tp ${best.tp} · pp ${best.pp} · vpp ${best.vpp} · dp ${best.dp} · ZeRO-1 ·`;
     expect(r.stdout.split("\n")[0]).toContain(shown); // with --out the summary is the output
+    // Naming the format's own engine changes nothing (it dropped main's freed logits: 0.2's plan).
+    const named = await cli(["export", "--format", "torchtitan", "--release", "main", "--model", "llama3-70b", "--gpus", "64", "--engine", "torchtitan", "--out", join(tempDir(), "titan-named")]);
+    const summary = (out: string) => out.split("\n").filter((l) => !l.startsWith("wrote "));
+    expect(summary(named.stdout)).toEqual(summary(r.stdout));
     const args = readFileSync(join(dir, "torchtitan-overrides.txt"), "utf8");
     expect(args).toContain(`--parallelism.data_parallel_shard_degree ${best.dp}`);
     const back = await cli(["plan", "--model", "llama3-70b", "--gpus", "64", "--from", join(dir, "torchtitan-overrides.txt")]);
