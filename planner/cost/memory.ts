@@ -126,7 +126,9 @@ export function bufferBytes(
   const e = t?.engine;
   // (no engine: Megatron-Core's, the default, whose buckets are views into its gradient buffer)
   const buckets = (e ? e.dataParallel.bucketsInGradBuffer : true) ? 0 : 2 * engineBucketBytes(e, dp);
-  return buckets + (zero === 3 ? ((1 + prefetchLayers(e)) * 2 * layerMatrixParams(m)) / tp : 0) + fp8;
+  // (no more layers unsharded than the stage holds: a prefetch deeper than the stage gathers all)
+  const unsharded = layersInStage > 0 ? Math.min(1 + prefetchLayers(e), Math.ceil(layersInStage)) : 1 + prefetchLayers(e);
+  return buckets + (zero === 3 ? (unsharded * 2 * layerMatrixParams(m)) / tp : 0) + fp8;
 }
 
 /** The fp8 recipe's extra bytes for the linear weights this GPU holds (sharded under ZeRO-3). */

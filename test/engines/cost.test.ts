@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { evaluatePlan } from "../../planner/evaluate.js";
 import { search } from "../../planner/search.js";
 import { layerMemoryBoundBytes, layerTimes } from "../../planner/cost/compute.js";
-import { stageMemory } from "../../planner/cost/memory.js";
+import { bufferBytes, stageMemory } from "../../planner/cost/memory.js";
 import { exposedOverlap } from "../../planner/cost/engine-terms.js";
 import { attentionWidth, headDim, layerMatrixParams } from "../../planner/model.js";
 import type { Engine } from "../../planner/engine.js";
@@ -176,6 +176,21 @@ describe("element-wise traffic, attention, overlap, fp8", () => {
     // Without prefetch the gathers are exposed whole.
     const noPrefetch = { ...e, dataParallel: { ...e.dataParallel, prefetchLayers: 0 } };
     expect(evaluatePlan(m, h100, training(64, 512, 4096, noPrefetch), p).time.dpComm).toBeGreaterThan(slowed);
+  });
+
+  // prefetchLayers 40 on a 32-layer stage held 41 unsharded layers, more than the model has
+  // (1000: 438 GiB a GPU, no plan fitting). Llama 3 8B's layer: 4096·(4096 + 2·1024) + 4096² +
+  // 3·4096·14336 = 218,103,808 parameters, 2 bytes each unsharded.
+  it("ZeRO-3 holds at most the stage's layers unsharded, however deep the prefetch", () => {
+    expect(layerMatrixParams(preset("llama3-8b"))).toBe(218_103_808);
+    const e = engine("fsdp");
+    const deep = (n: number) => ({ ...e, dataParallel: { ...e.dataParallel, prefetchLayers: n } });
+    const t = (x: Engine) => ({ precision: "bf16" as const, engine: x });
+    const m = preset("llama3-8b");
+    expect(bufferBytes(m, 1, 64, 3, t(deep(40)), 32) - bufferBytes(m, 1, 64, 3, t(deep(1)), 32)).toBe(30 * 2 * 218_103_808);
+    expect(bufferBytes(m, 1, 64, 3, t(deep(1000)), 32)).toBe(bufferBytes(m, 1, 64, 3, t(deep(31)), 32));
+    // pp 4: 8 layers a stage
+    expect(bufferBytes(m, 1, 16, 3, t(deep(40)), 8) - bufferBytes(m, 1, 16, 3, t(deep(1)), 8)).toBe(6 * 2 * 218_103_808);
   });
 
   it("the fp8 recipe's weight copies and scaling state are in memory; torchao's adds none", () => {
