@@ -9,6 +9,7 @@ import { lazySchemas } from "./zod.js";
 import { powerThrottle } from "../power.js";
 import { type FabricIn, fabricSchema, resolveFabric } from "./fabric.js";
 import { figureReader, type FigureIn } from "./figure.js";
+import { MODEL_BOUNDS, boundedCount } from "./bounds.js";
 export { mergeProfiles, resolveExtends } from "./extends.js";
 
 const schemas = lazySchemas((z) => {
@@ -64,7 +65,8 @@ const schemas = lazySchemas((z) => {
         .strict(),
       node: z
         .object({
-          gpusPerNode: withSource(z.number().int().positive()),
+          // (the --gpus bound: with no --gpus and no model count, one node is the cluster)
+          gpusPerNode: withSource(boundedCount(z, MODEL_BOUNDS.gpus)),
           link: link.extend({ kind: z.enum(["nvlink", "pcie", "infinity-fabric"]) }).strict(),
         })
         .strict(),

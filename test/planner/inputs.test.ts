@@ -255,6 +255,14 @@ describe("extends", () => {
     if (r.ok) expect(r.value.attentionEfficiency / hardware("dgx-h100").attentionEfficiency).toBeCloseTo(0.8939, 4);
   });
 
+  // 1e9 GPUs a node planned a one-node cluster of 1e9 GPUs, past the --gpus bound (2^20).
+  it("gpusPerNode is bounded as --gpus is", () => {
+    const r = resolveAndParse({ name: "mine", extends: "dgx-h100", node: { gpusPerNode: 1e9 } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toMatch(/^mine\.json: field "node\.gpusPerNode".*1,048,576/);
+    expect(resolveAndParse({ name: "mine", extends: "dgx-h100", node: { gpusPerNode: 1_048_576 } }).ok).toBe(true);
+  });
+
   it("an unknown base is an error naming extends and the base", () => {
     const r = resolveExtends({ name: "mine", extends: "dgx-z900" }, lookup, "mine.json");
     expect(r.ok).toBe(false);
