@@ -34,8 +34,15 @@ export function resolveRunFigures(hw: Hardware, basis: PowerBasis, flags: Partia
     return { value: RUN_DEFAULTS[k].value, source: RUN_DEFAULTS[k].source, from: "default" };
   };
   let power: ResolvedRunFigures["power"] = null;
-  if (basis === "board" && run.boardPower !== undefined)
-    power = { value: run.boardPower, source: hw.sources["run.boardPower"] ?? hw.name, from: "profile", basis };
+  if (basis === "board" && run.boardPower !== undefined) {
+    const source = hw.sources["run.boardPower"] ?? hw.name;
+    // A board capped below it draws at most its cap (a 500 W part extending dgx-h100 kept 700 W).
+    const cap = hw.powerLimit;
+    power =
+      cap !== undefined && cap < run.boardPower
+        ? { value: cap, source: `gpu.powerLimit ${cap} W, below run.boardPower ${run.boardPower} W (${source})`, from: "profile", basis }
+        : { value: run.boardPower, source, from: "profile", basis };
+  }
   if (basis === "node" && run.nodePower !== undefined)
     power = { value: run.nodePower / hw.gpusPerNode, source: hw.sources["run.nodePower"] ?? hw.name, from: "profile", basis };
   return {

@@ -285,6 +285,21 @@ describe("a profile's run section", () => {
     expect(r.value.sources["run.nodePower"]).toBe("guide");
   });
 
+  // A power-capped part extending dgx-h100 inherited its 700 W board power: energy at 700 W for
+  // a board that draws at most 500.
+  it("the board power is at most the part's power limit", () => {
+    const raw = rawHardware("dgx-h100") as { gpu: object };
+    const capped = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: 500, ratedPower: 700 } }, "x.json");
+    if (!capped.ok) throw new Error(capped.message);
+    expect(capped.value.run?.boardPower).toBe(700);
+    const f = resolveRunFigures(capped.value, "board", {});
+    expect(f.power?.value).toBe(500);
+    expect(f.power?.source).toMatch(/^gpu\.powerLimit 500 W, below run\.boardPower 700 W/);
+    const uncapped = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: 800, ratedPower: 700 } }, "x.json");
+    if (!uncapped.ok) throw new Error(uncapped.message);
+    expect(resolveRunFigures(uncapped.value, "board", {}).power?.value).toBe(700);
+  });
+
   it("refuses a figure in the wrong unit, a PUE below 1 and unknown keys, naming the field", () => {
     const bad = (run: unknown) => {
       const r = parseHardwareFile(withRun(run), "x.json");
