@@ -52,7 +52,8 @@ const schemas = lazySchemas((z) => {
           bucketSizePerDp: quantity,
           bucketMemory: withSource(z.enum(["separate", "gradient-buffer"])).optional(),
           gatherCallsPerLayer: withSource(z.number().int().min(1).max(1000)),
-          gradBufferBytesPerParam: withSource(z.number().gte(0).lte(16)).optional(),
+          // (0 dropped the whole unsharded gradient from memory, 3 is no dtype)
+          gradBufferBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           gradReduceBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           zero3BandwidthShare: withSource(z.number().gt(0).lte(1)).optional(),
           maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),

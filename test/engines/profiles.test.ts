@@ -128,6 +128,17 @@ describe("engine files", () => {
     expect(parseEngineFile(raw, "ok.json").ok).toBe(true);
   });
 
+  // 0 priced ZeRO-1 llama3-8b on 64 GPUs at 26.5 GiB instead of 57.9: no gradient buffer at all.
+  it("the unsharded gradient's bytes are 2 or 4, as the wire's and the shard's are", () => {
+    for (const [v, ok] of [[0, false], [3, false], [2, true], [4, true]] as const) {
+      const raw = base();
+      (raw.dataParallel as Record<string, unknown>).gradBufferBytesPerParam = v;
+      const p = parseEngineFile(raw, "bad.json");
+      expect(p.ok).toBe(ok);
+      if (!p.ok) expect(p.message).toMatch(/^bad\.json: field "dataParallel\.gradBufferBytesPerParam": must be 2 \(16-bit\) or 4/);
+    }
+  });
+
   it("an unknown field is refused, naming it", () => {
     const raw = base();
     (raw.dataParallel as Record<string, unknown>).bucketSise = "25 MB";
