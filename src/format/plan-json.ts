@@ -40,6 +40,10 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     globalBatch: req.training.globalBatch,
     precision: req.training.precision,
     engine: req.training.engine.name,
+    // The engine's attention and gradient overlap as predicted, after --attention and
+    // --no-grad-overlap (or a --from file) overrode them, as the header says.
+    fusedAttention: req.training.fusedAttention,
+    overlapGradReduce: req.training.overlapGradReduce,
     // --tp-comm-overlap: predicted with the engine's tensor-parallel overlap switched on.
     ...(req.training.engine.tensorParallel.overlapNeedsSp ? { tpCommOverlap: true } : {}),
     // Bytes per gradient element the data-parallel reduction moves (4: fp32, 2: 16-bit).

@@ -71,6 +71,13 @@ describe("plan --engine", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("unfused attention");
     expect(r.stdout).toContain("engine megatron-core (--engine; attention unfused; gradient reduction after backward)");
+    // --json said only "engine": "megatron-core", the same as without the overrides.
+    const json = async (...extra: string[]) => {
+      const j = JSON.parse((await runCli(["plan", ...SMALL, "--engine", "megatron-core", "--json", ...extra])).stdout);
+      return [j.engine, j.fusedAttention, j.overlapGradReduce];
+    };
+    expect(await json()).toEqual(["megatron-core", true, true]);
+    expect(await json("--attention", "unfused", "--no-grad-overlap")).toEqual(["megatron-core", false, false]);
   });
 });
 
