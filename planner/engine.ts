@@ -307,8 +307,10 @@ export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefin
   // dtype: distributed_data_parallel.py grad_reduce_in_fp32; FSDP2 accumulates in its reduce dtype).
   if (o.gradReduceInBf16 === true) out = { ...out, dataParallel: { ...out.dataParallel, gradReduceBytes: 2, gradBufferBytes: Math.min(2, out.dataParallel.gradBufferBytes) } };
   // --tp-comm-overlap: the stack's switch (callers refuse it where commOverlap is null).
+  // (hiding at least what the stack hides without it: a file's commOverlap below its overlap made
+  // the switch lengthen the step)
   if (o.tpCommOverlap === true && e.tensorParallel.commOverlap !== null)
-    out = { ...out, tensorParallel: { ...out.tensorParallel, overlap: e.tensorParallel.commOverlap, overlapNeedsSp: true } };
+    out = { ...out, tensorParallel: { ...out.tensorParallel, overlap: Math.max(e.tensorParallel.overlap, e.tensorParallel.commOverlap), overlapNeedsSp: true } };
   if (o.fusedAttention !== undefined && o.fusedAttention !== fusedAttentionOf(e))
     out = { ...out, attention: { ...out.attention, kernel: o.fusedAttention ? "flash-attention-2" : "materialised" } };
   if (o.overlapGradReduce !== undefined && o.overlapGradReduce !== e.dataParallel.overlapGradReduce)
