@@ -34,6 +34,9 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
     const source = e.sources["supports.precisions"];
     return issue("engine_unsupported", "--precision", `engine ${e.name} trains in ${precisions.join(" or ")}, not ${t.precision}${source ? ` (${source})` : ""}`);
   }
+  // fp8 on a stack with no fp8 matmuls was priced as bf16 under an fp8 label.
+  if (e !== undefined && t.precision === "fp8" && e.fp8.matmuls === "none")
+    return issue("engine_unsupported", "--precision", `engine ${e.name} runs no fp8 matmuls (fp8.matmuls "none"), so fp8 would price its bf16 step`, "use --precision bf16, or an engine file whose fp8.matmuls is \"linear\"");
   // A stack without expert parallel runs no mixture-of-experts layers as its profile has them
   // (Engine.supports.expertParallel): an MoE model under it would be priced by a stack that
   // cannot train it.

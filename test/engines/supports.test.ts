@@ -150,6 +150,16 @@ describe("a precision the stack does not train in is bad input, not a plan price
     expect(i?.flag).toBe("--precision");
     expect(i?.message).toMatch(message);
   });
+  // An engine file with fp8.matmuls "none" and fp8 among its precisions (megatron-core's,
+  // inherited) printed "fp8" above the bf16 step, to the digit.
+  it("fp8 on a stack with no fp8 matmuls is refused", () => {
+    const core = engine("megatron-core");
+    const none = { ...core, name: "mine", fp8: { ...core.fp8, matmuls: "none" as const } };
+    const i = checkTraining(m, h100, { ...training(64, 512, 4096, none), precision: "fp8" });
+    expect([i?.code, i?.flag]).toEqual(["engine_unsupported", "--precision"]);
+    expect(i?.message).toMatch(/^engine mine runs no fp8 matmuls \(fp8\.matmuls "none"\)/);
+    expect(checkTraining(m, h100, { ...training(64, 512, 4096, none), precision: "bf16" })).toBeNull();
+  });
   it("what each stack trains in passes", () => {
     for (const name of ["megatron-core", "fsdp", "torchtitan", "paraplan-compile"]) expect(at(name, "fp8"), name).toBeNull();
     for (const name of ["megatron-core", "fsdp", "megatron-2021", "megatron-deepspeed"]) expect(at(name, "fp16"), name).toBeNull();
