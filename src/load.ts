@@ -41,7 +41,8 @@ export function readJson(path: string, what: string): unknown {
   return j.value;
 }
 
-export const isPath = (arg: string) => arg.endsWith(".json") || arg.includes("/") || arg.includes("\\");
+// (".JSON" too: "--engine MINE.JSON" was looked up as a built-in and told "or a .json file")
+export const isPath = (arg: string) => /\.json$/i.test(arg) || arg.includes("/") || arg.includes("\\");
 
 function built<T>(table: Record<string, T> | undefined, key: string): T | undefined {
   return table && Object.hasOwn(table, key) ? table[key] : undefined;

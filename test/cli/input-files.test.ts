@@ -109,6 +109,12 @@ describe("JSON shapes no input file has", () => {
     expect(r.stderr).not.toMatch(/nested/);
   });
 
+  it("a name ending .JSON in capitals is a file, as .json is", async () => {
+    const { isPath } = await import("../../src/load.js");
+    expect(["MINE.JSON", "mine.Json", "mine.json"].map(isPath)).toEqual([true, true, true]);
+    expect(isPath("fsdp")).toBe(false);
+  });
+
   it("an engine file that changes another without a name of its own is named after the file, not the engine it changes", async () => {
     const slow = put("slow-core.json", '{"extends":"megatron-core","gemmEfficiency":0.5}');
     const r = await runCli(["plan", "--model", "gpt3-like", "--engine", slow, "--json", "--top", "1", "--simulate-top", "0"]);
