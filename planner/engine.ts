@@ -117,6 +117,10 @@ export interface Engine {
      *  contiguous param-and-grad buffer): no memory of their own. False: two buckets of their own,
      *  one reducing while the next fills (DeepSpeed's ipg buffers, PyTorch DDP's). */
     bucketsInGradBuffer: boolean;
+    /** ZeRO-2's reduce-scatter goes one layer (FSDP unit) at a time rather than in the buckets
+     *  above, which then serve unsharded plans only (PyTorch FSDP reduces per FlatParameter,
+     *  Zhao et al. 2023 §3.2; DeepSpeed fills its reduce buckets). Absent: false. */
+    shardedReducePerLayer?: boolean;
     /** ZeRO-3 / FSDP collectives per layer and pass, each paying its ring latency
      *  (cost/gather-calls.ts): 1 for FSDP's FlatParameter per block, 12 for DeepSpeed 2021's
      *  per-tensor gathers. */

@@ -51,6 +51,7 @@ const schemas = lazySchemas((z) => {
           bucketSize: quantity,
           bucketSizePerDp: quantity,
           bucketMemory: withSource(z.enum(["separate", "gradient-buffer"])).optional(),
+          shardedReduce: withSource(z.enum(["bucket", "layer"])).optional(),
           gatherCallsPerLayer: withSource(z.number().int().min(1).max(1000)),
           // (0 dropped the whole unsharded gradient from memory, 3 is no dtype)
           gradBufferBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
@@ -210,6 +211,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
       // Absent: buckets of their own, two of them (cost/memory.ts bufferBytes).
       bucketsInGradBuffer: d.bucketMemory === undefined ? false : fig("dataParallel.bucketMemory", d.bucketMemory) === "gradient-buffer",
+      // Absent: ZeRO-2 reduces in the buckets (DeepSpeed's reduce_bucket_size).
+      ...(d.shardedReduce !== undefined && fig("dataParallel.shardedReduce", d.shardedReduce) === "layer" ? { shardedReducePerLayer: true } : {}),
       gatherCallsPerLayer: fig("dataParallel.gatherCallsPerLayer", d.gatherCallsPerLayer),
       // Absent: Megatron-Core's bf16 behaviour, an fp32 gradient buffer (as no engine prices).
       gradBufferBytes: d.gradBufferBytesPerParam === undefined ? 4 : fig("dataParallel.gradBufferBytesPerParam", d.gradBufferBytesPerParam),

@@ -263,7 +263,9 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     prefetchLayers: overlapsGradReduce(t, plan) ? prefetchLayers(t.engine) : 0,
     gatherCallsPerLayer: t.gatherCallsPerLayer ?? t.engine?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER,
     dpSlowdown: cpSlowdown,
-    bucketBytes: opts.bucketBytes ?? engineBucketBytes(t.engine, dpcp),
+    // (ZeRO-2 under FSDP: a reduce-scatter per unit, a layer's gradients, not 25 MB DDP buckets
+    // each paying the ring's latency beside the backward)
+    bucketBytes: opts.bucketBytes ?? (plan.zero === 2 && t.engine?.dataParallel.shardedReducePerLayer ? layerBytes : engineBucketBytes(t.engine, dpcp)),
     gradScale: gradReduceBytes(t.engine) / 2,
     dpCollective,
     tiedEmbedding,
