@@ -72,6 +72,8 @@ function resolveRefs(node: unknown, path: readonly string[], cx: RefContext): Pa
 }
 
 function resolveRef(node: Json, path: readonly string[], cx: RefContext): Parsed<unknown> {
+  // (at the top, it said: field "": a "sameAs" figure takes only "source" beside it, not "name")
+  if (path.length === 0) return { ok: false, message: `${cx.origin}: "sameAs" takes one figure from a profile; a whole file takes "extends"` };
   const field = `${cx.origin}: field "${path.join(".")}"`;
   const { sameAs: name, source: why, ...extra } = node;
   if (typeof name !== "string" || name === "") return { ok: false, message: `${field}: "sameAs" must be a built-in profile name` };

@@ -139,6 +139,12 @@ describe("engine files", () => {
     }
   });
 
+  it("\"sameAs\" at the top of a file points to \"extends\"", () => {
+    const r = resolveExtends({ name: "x", sameAs: "fsdp" }, builtinEngineRaw, "mine.json");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toBe('mine.json: "sameAs" takes one figure from a profile; a whole file takes "extends"');
+  });
+
   it("an unknown field is refused, naming it", () => {
     const raw = base();
     (raw.dataParallel as Record<string, unknown>).bucketSise = "25 MB";
