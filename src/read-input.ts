@@ -41,7 +41,9 @@ const PROTO_KEYS = new Set(["__proto__"]);
 export function parseInputJson(text: string): { ok: true; value: unknown } | { ok: false; why: string } {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // (a leading byte-order mark, as Windows editors write one, is no JSON; RFC 8259 §8.1 lets a
+    // parser ignore it, and it made a valid file "malformed JSON (Unexpected token '\ufeff')")
+    value = JSON.parse(text.replace(/^\uFEFF/, ""));
   } catch (e) {
     return { ok: false, why: `malformed JSON (${(e as Error).message})` };
   }

@@ -109,6 +109,13 @@ describe("JSON shapes no input file has", () => {
     expect(r.stderr).not.toMatch(/nested/);
   });
 
+  it("a file starting with a byte-order mark reads as without one", async () => {
+    const path = join(dir, "bom.json");
+    writeFileSync(path, '\uFEFF{"extends": "fsdp"}');
+    const r = await runCli(["plan", "--model", "gpt3-125m", "--gpus", "8", "--engine", path, "--json", "--top", "1", "--simulate-top", "0"]);
+    expect([r.code, JSON.parse(r.stdout).engine]).toEqual([0, "bom"]);
+  });
+
   it("a name ending .JSON in capitals is a file, as .json is", async () => {
     const { isPath } = await import("../../src/load.js");
     expect(["MINE.JSON", "mine.Json", "mine.json"].map(isPath)).toEqual([true, true, true]);
