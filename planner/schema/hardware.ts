@@ -59,8 +59,9 @@ const schemas = lazySchemas((z) => {
           fragmentation: withSource(z.number().min(0).lt(1)),
           // Watts: the board power limit the part runs at, and the rating its efficiency data
           // was measured at (planner/power.ts derates compute by their ratio).
-          powerLimit: withSource(z.number().positive()).optional(),
-          ratedPower: withSource(z.number().positive()).optional(),
+          // (watts as a bare number, or with their unit as the run section's powers: "500 W")
+          powerLimit: withSource(z.union([z.number().positive(), z.string().min(1)])).optional(),
+          ratedPower: withSource(z.union([z.number().positive(), z.string().min(1)])).optional(),
         })
         .strict(),
       node: z
@@ -128,8 +129,14 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   }
   sources["gpu.matmulEfficiency"] = g.matmulEfficiency.source;
   // A power-capped part: matmul and attention efficiencies derated by the clock it sustains.
-  const powerLimit = g.powerLimit === undefined ? undefined : fig("gpu.powerLimit", g.powerLimit);
-  const throttle = powerLimit !== undefined && g.ratedPower !== undefined ? powerThrottle(powerLimit, fig("gpu.ratedPower", g.ratedPower)) : 1;
+  const watts = (path: string, x: FigureIn<number | string>): number => {
+    const v = fig(path, x);
+    const w = typeof v === "number" ? v : q(path, v, "watts");
+    if (!(w > 0) && !Number.isNaN(w)) errors.push(`field "${path}": must be above zero`);
+    return w;
+  };
+  const powerLimit = g.powerLimit === undefined ? undefined : watts("gpu.powerLimit", g.powerLimit);
+  const throttle = powerLimit !== undefined && g.ratedPower !== undefined ? powerThrottle(powerLimit, watts("gpu.ratedPower", g.ratedPower)) : 1;
   const points = [...g.matmulEfficiency.points].sort((a, b) => a[0] - b[0]).map(([x, e]) => [x, e * throttle] as [number, number]);
   const hw: Hardware = {
     name: f.name,

@@ -295,6 +295,12 @@ describe("a profile's run section", () => {
     const f = resolveRunFigures(capped.value, "board", {});
     expect(f.power?.value).toBe(500);
     expect(f.power?.source).toMatch(/^gpu\.powerLimit 500 W, below run\.boardPower 700 W/);
+    // with units, as the run section's powers take them ("500 W" was "expected number")
+    const units = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: "0.5 kW", ratedPower: { value: "700 W", source: "TDP" } } }, "x.json");
+    if (!units.ok) throw new Error(units.message);
+    expect([units.value.powerLimit, units.value.computeThrottle]).toEqual([500, capped.value.computeThrottle]);
+    const zero = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: "0 W", ratedPower: 700 } }, "x.json");
+    expect(zero.ok ? "" : zero.message).toBe('x.json: field "gpu.powerLimit": must be above zero');
     const uncapped = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: 800, ratedPower: 700 } }, "x.json");
     if (!uncapped.ok) throw new Error(uncapped.message);
     expect(resolveRunFigures(uncapped.value, "board", {}).power?.value).toBe(700);
