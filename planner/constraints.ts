@@ -5,6 +5,7 @@ import { ruleContext, validateFixed } from "./layout/layout.js";
 import type { LayoutCode } from "./layout/rules.js";
 import { type Fixed, supportsOf } from "./space.js";
 import type { Engine } from "./engine.js";
+import { ZERO_BUBBLE } from "./layout/capabilities.js";
 import type { Hardware, ModelSpec, Training } from "./types.js";
 
 export type TrainingCode = "no_fp8" | "global_batch" | "gpus" | "partial_node" | "seq_len" | "no_layers" | "engine_unsupported";
@@ -109,6 +110,8 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
   if (f.schedule !== undefined && (f.pp ?? 2) > 1 && !e.schedules.includes(f.schedule))
     return no("--schedule", `runs the pipeline schedules ${e.schedules.join(", ")}, not ${f.schedule}`, "schedules", "schedules");
   if (f.recompute === "selective" && e.recompute !== "any") return no("--recompute", "has no selective recompute: it recomputes whole layers (full) or nothing", "recompute", "recompute");
+  if (f.recompute !== undefined && f.recompute !== "none" && f.schedule !== undefined && ZERO_BUBBLE.has(f.schedule) && (f.pp ?? 2) > 1 && !s.recomputeWithZeroBubble)
+    return no("--recompute", `runs the ${f.schedule} schedule without activation recompute only, not with ${f.recompute}`, "recomputeWithZeroBubble");
   if (f.zero !== undefined) {
     const withPp = (f.pp ?? 1) > 1;
     const stages = withPp ? s.zeroWithPipeline : s.zero;

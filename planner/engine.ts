@@ -42,6 +42,10 @@ export interface EngineSupports {
   /** ZeRO stages without a pipeline, and with one. */
   zero: readonly ZeroStage[];
   zeroWithPipeline: readonly ZeroStage[];
+  /** Activation recompute beside a zero-bubble schedule (zb1p, zbv, dualpipev), whose backward is
+   *  split into input and weight gradients; false: a stack whose checkpointing does not follow the
+   *  split (paraplan's worker on torch.distributed.pipelining) runs them without recompute only. */
+  recomputeWithZeroBubble: boolean;
   /** The training precisions it runs (--precision). */
   precisions: readonly Precision[];
   // The architectures its model code builds (constraints.ts checkTraining): a model outside them
@@ -70,6 +74,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   expertParallel: true,
   zero: ALL_ZERO,
   zeroWithPipeline: ZERO_0_1,
+  recomputeWithZeroBubble: true,
   precisions: ["fp16", "bf16", "fp8"],
   positional: ["learned", "rope"],
   mlp: ["gelu", "swiglu", "geglu"],

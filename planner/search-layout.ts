@@ -14,6 +14,12 @@ import { addRejection, type RejectionCounts } from "./rejections.js";
 import { type PricedOrder, orderReason } from "./layout/order.js";
 import type { Hardware, ModelSpec, Plan, PlanResult, Recompute, Training, ZeroStage } from "./types.js";
 import type { StateBytes } from "./cost/engine-terms.js";
+import { ZERO_BUBBLE } from "./layout/capabilities.js";
+
+/** The recomputes searched beside a schedule: a zero-bubble one under a stack that does not
+ *  recompute beside it takes none only (EngineSupports.recomputeWithZeroBubble). */
+export const recomputesOf = (st: Pick<SearchState, "recomputes" | "zeroBubbleRecomputes">, pp: number, schedule: Plan["schedule"]): readonly Recompute[] =>
+  pp > 1 && ZERO_BUBBLE.has(schedule) ? st.zeroBubbleRecomputes : st.recomputes;
 
 /** What the search accumulates, shared by its levels. */
 export interface SearchState {
@@ -23,6 +29,8 @@ export interface SearchState {
   readonly top: number;
   readonly keepAll: boolean;
   readonly recomputes: readonly Recompute[];
+  /** The recomputes beside a zero-bubble schedule (recomputesOf). */
+  readonly zeroBubbleRecomputes: readonly Recompute[];
   /** Bytes per parameter of the model states the engine keeps (cost/engine-terms.ts stateBytes). */
   readonly stateBytes: StateBytes;
   searched: number;
@@ -126,8 +134,9 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   const uneven = layout.stageLayers ? memoryCandidateStages(m, layout) : null;
   const unevenParams = uneven?.map((i) => unevenStageParams(m, t, layout, i));
   // Indexed loops: until V8 compiles it, a for…of here allocates an iterator result a step.
-  for (let ri = 0; ri < st.recomputes.length; ri++) {
-    const recompute = st.recomputes[ri]!;
+  const recomputes = recomputesOf(st, layout.pp, layout.schedule);
+  for (let ri = 0; ri < recomputes.length; ri++) {
+    const recompute = recomputes[ri]!;
     const withRecompute: Plan = { ...layout, recompute };
     const acts = uneven ? [] : stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
     const terms = uneven ? unevenActivationTerms(m, t, withRecompute) : null;

@@ -10,7 +10,7 @@ import { addRejection, type RejectionCode, type RejectionCounts } from "./reject
 import { dimsOf, ruleContext } from "./layout/layout.js";
 import { type Dims, RULE_BY_CODE, firstBroken, rulesAt } from "./layout/rules.js";
 import { ordersToPrice } from "./layout/order.js";
-import { type SearchState, finishTop, priceLayout } from "./search-layout.js";
+import { type SearchState, finishTop, priceLayout, recomputesOf } from "./search-layout.js";
 import {
   type Fixed,
   cpChoices,
@@ -58,6 +58,9 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     keepAll: opts.keepAll === true,
     // (zero and recompute are the innermost loops: they change memory, not the micro-batch costs)
     recomputes: recomputeCandidates(fixed, t.engine),
+    // A stack whose checkpointing does not follow a zero-bubble schedule's split backward runs
+    // those schedules without recompute (EngineSupports.recomputeWithZeroBubble).
+    zeroBubbleRecomputes: supportsOf(t.engine).recomputeWithZeroBubble ? recomputeCandidates(fixed, t.engine) : recomputeCandidates(fixed, t.engine).filter((r) => r === "none"),
     stateBytes: stateBytes(t.engine, optimizerBytesOf(t)),
     searched: 0,
     feasible: 0,
@@ -137,12 +140,12 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           const dpcp = dp * cp;
           const zeros = zeroCandidates(fixed, dpcp, pp, t.engine);
           if (zeros.length === 0) continue; // a fixed ZeRO stage the engine does not run beside this pipeline
-          const perLayout = zeros.length * st.recomputes.length;
           for (const vpp of vpps) {
             d.vpp = vpp;
             const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
             for (const schedule of scheduleCandidates(fixed, pp, vpp, t.engine)) {
               d.schedule = schedule;
+              const perLayout = zeros.length * recomputesOf(st, pp, schedule).length;
               // (the schedule rules hold for every candidate but stage_layers_v: a given split of
               // virtual stages runs looped, not in a V)
               const schedCode = vppCode ?? (d.stageLayers ? firstBroken(atSchedule, d, ctx) : null);
