@@ -176,7 +176,13 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     ["gpu.peak.fp8", hw.peak.fp8], ["gpu.peak.tf32", hw.peak.tf32], ["node.link.bandwidth", hw.intra.bandwidth], ["network.bandwidth", hw.inter.bandwidth],
   ];
   const zero = positive.find(([, v]) => v !== null && !(v > 0));
-  if (zero) return { ok: false, message: `${origin}: field "${zero[0]}" must be positive (fp8 with no fp8 tensor cores: null)` };
+  if (zero) return { ok: false, message: `${origin}: field "${zero[0]}" must be positive${zero[0].startsWith("gpu.peak.") ? " (a precision the GPU lacks: null)" : ""}` };
+  // Link figures beyond any real fabric (the fastest NVLink moves 900 GB/s a GPU each way, a hop's
+  // latency is microseconds: shared/reference/hardware-2026.md) are a unit slip, not a machine.
+  for (const [path, l] of [["node.link", hw.intra], ["network", hw.inter]] as const) {
+    if (l.bandwidth > 100e12) return { ok: false, message: `${origin}: field "${path}.bandwidth" is above 100 TB/s, beyond any link (a unit slip?)` };
+    if (!(l.latency >= 0) || l.latency > 10e-3) return { ok: false, message: `${origin}: field "${path}.latency" must be from 0 to 10 ms a hop (links take microseconds)` };
+  }
   if (hw.reserve >= hw.memory) return { ok: false, message: `${origin}: field "gpu.reserve" (${hw.reserve} bytes) leaves nothing of gpu.memory (${hw.memory} bytes)` };
   for (let i = 1; i < points.length; i++)
     if (points[i]![0] === points[i - 1]![0]) return { ok: false, message: `${origin}: field "gpu.matmulEfficiency.points": two points at ${points[i]![0]} FLOPs` };

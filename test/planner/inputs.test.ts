@@ -231,7 +231,11 @@ describe("extends", () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ gpu: { peak: { fp16: "0 TFLOP/s" } } }, /field "gpu\.peak\.fp16" must be positive/],
       [{ gpu: { peak: { fp8: "0 TFLOP/s" } } }, /field "gpu\.peak\.fp8" must be positive/],
-      [{ network: { bandwidth: "0 Gb/s" } }, /field "network\.bandwidth" must be positive/],
+      [{ network: { bandwidth: "0 Gb/s" } }, /field "network\.bandwidth" must be positive$/],
+      // Unit slips: a latency in seconds, a rate a million times NVLink's (both were priced).
+      [{ network: { latency: "10 s" } }, /field "network\.latency" must be from 0 to 10 ms a hop/],
+      [{ node: { link: { latency: "20 ms" } } }, /field "node\.link\.latency" must be from 0 to 10 ms a hop/],
+      [{ network: { bandwidth: "1e30 GB/s" } }, /field "network\.bandwidth" is above 100 TB\/s/],
       [{ gpu: { reserve: "100 GiB" } }, /field "gpu\.reserve".*leaves nothing/],
       [{ gpu: { matmulEfficiency: { source: "test", points: [[1e9, 0.3], [1e9, 0.5], [1e12, 0.7]] } } }, /field "gpu\.matmulEfficiency\.points": two points at 1000000000 FLOPs/],
     ];
