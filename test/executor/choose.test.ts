@@ -135,8 +135,16 @@ describe("worker limits", () => {
     }
     const asked = () => choose(["--model", "tiny", "--gpus", "2", "--pp", "2", "--vpp", "2", "--schedule", "zbv", "--recompute", "selective"], cpu(2));
     expect(asked).toThrow(UserError);
-    // every distinct reason, not only the best plan's (its micro-batch 8 gives 1 < pp)
-    expect(asked).toThrow(/at least pp = 2 micro-batches.*; or the worker's zbv schedule splits the backward.*activation checkpointing/);
+    // the worker's engine profile refuses the pair first (supports.recomputeWithZeroBubble), with
+    // execute's advice: the engine is not the user's to pick
+    expect(asked).toThrow(/--recompute: engine paraplan runs the zbv schedule without activation recompute only, not with selective \(.*split.*\); execute runs paraplan's worker: leave --recompute to the search$/);
+  });
+
+  it("names every distinct reason the best plans cannot run, not only the best plan's", () => {
+    // tp 2 does not divide 1,023 tokens for sequence parallel (every plan); the best of them also
+    // has a micro-batch that leaves one micro-batch for two stages.
+    const asked = () => choose(["--model", "tiny", "--gpus", "4", "--pp", "2", "--tp", "2", "--sequence-parallel", "--seq", "1023"], cpu(4));
+    expect(asked).toThrow(/^the best plans cannot run: sequence parallel needs tp = 2 to divide the sequence length 1023; or the worker's pipeline schedules need at least pp = 2 micro-batches, the plan has 1; fix/);
   });
 
   it("runs a context-parallel --plan with the exchange the device allows (issue 14)", () => {
