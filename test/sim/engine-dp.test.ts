@@ -5,32 +5,18 @@
 // per layer: gpt3-13b on 1,024 GPUs, ZeRO-3, closed form 10.0 s, simulated 1.92 s).
 import { describe, expect, it } from "vitest";
 import { evaluatePlan } from "../../planner/evaluate.js";
-import { type SimCosts, type Transfer, buildSimCosts, uniformCosts } from "../../planner/sim/costs.js";
+import { buildSimCosts } from "../../planner/sim/costs.js";
+import { dpCosts } from "./dp-costs.js";
 import { simulate, simulateCosts } from "../../planner/sim/simulate.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { hardware, preset } from "../planner/fixtures.js";
 import { readBuiltins } from "../../src/builtin-table.js";
 import { loadEngine } from "../../src/load-engine.js";
 
-/** One stage, one micro-batch, four layers (forward 0.5 s, backward 1 s, 100 bytes of weights
- *  each); a collective costs `latency` plus `seconds` per 100 bytes. */
-function costs(zero: 1 | 3, seconds: number, latency: number, over: Partial<SimCosts>): SimCosts {
-  const c = uniformCosts({ schedule: "1f1b", pp: 1, microBatches: 1, forward: 0.5, backward: 1, layersPerChunk: 4 });
-  return {
-    ...c,
-    layer: { ...c.layer, bytes: 100 },
-    dp: 8,
-    zero,
-    bucketBytes: 100,
-    dpCollective: (_kind, bytes): Transfer => ({ latency, work: (seconds * bytes) / 100, post: 0, inter: true }),
-    ...over,
-  };
-}
-
 describe("ZeRO-3: each of a layer's gatherCallsPerLayer collectives pays its latency", () => {
   // No overlap, no prefetch: every gather waits for the operation before it, every backward for
   // its reduce-scatter. Forward 4 × (g + 0.5); backward g + 4 × 1 + 3 × 2g + g, g = calls × 0.01 s.
-  const step = (calls: number) => simulateCosts(costs(3, 0, 0.01, { overlapGradReduce: false, prefetchLayers: 0, gatherCallsPerLayer: calls })).step;
+  const step = (calls: number) => simulateCosts(dpCosts(3, 0, 0.01, { overlapGradReduce: false, prefetchLayers: 0, gatherCallsPerLayer: calls })).step;
   it("1 call: 4 × 0.51 + 0.01 + 4 + 6 × 0.01 + 0.01 = 6.12 s", () => expect(step(1)).toBeCloseTo(6.12, 12));
   it("12 calls: 4 × 0.62 + 0.12 + 4 + 6 × 0.12 + 0.12 = 7.44 s", () => expect(step(12)).toBeCloseTo(7.44, 12));
 });
@@ -41,8 +27,8 @@ describe("ZeRO-3 prefetch depth", () => {
   // B 1, then RS and the next G (ready together, RS first) 0.5 before each of three B, the last RS
   // 0.25: 0.25 + 4 + 1.5 + 0.25 = 6; step 9.
   it("depth 1: 6.5 s; depth 0: 9 s", () => {
-    expect(simulateCosts(costs(3, 0.25, 0, { prefetchLayers: 1 })).step).toBe(6.5);
-    expect(simulateCosts(costs(3, 0.25, 0, { prefetchLayers: 0 })).step).toBe(9);
+    expect(simulateCosts(dpCosts(3, 0.25, 0, { prefetchLayers: 1 })).step).toBe(6.5);
+    expect(simulateCosts(dpCosts(3, 0.25, 0, { prefetchLayers: 0 })).step).toBe(9);
   });
 });
 
@@ -52,8 +38,8 @@ describe("ZeRO-1: the weights' all-gather after the optimizer unless overlapPara
   // Not overlapped: forwards 0 … 2, backwards to 6, reduce-scatter to 6.5, then the whole 400
   // bytes gathered after the optimizer: 2 s more, 8.5.
   it("overlapped 7 s, after the optimizer 8.5 s", () => {
-    expect(simulateCosts(costs(1, 0.5, 0, { overlapParamGather: true })).step).toBe(7);
-    expect(simulateCosts(costs(1, 0.5, 0, { overlapParamGather: false })).step).toBe(8.5);
+    expect(simulateCosts(dpCosts(1, 0.5, 0, { overlapParamGather: true })).step).toBe(7);
+    expect(simulateCosts(dpCosts(1, 0.5, 0, { overlapParamGather: false })).step).toBe(8.5);
   });
 });
 

@@ -2,10 +2,10 @@
 // form's terms, and data-parallel / ZeRO overlap on hand-built costs with hand-derived times.
 import { describe, expect, it } from "vitest";
 import { evaluatePlan } from "../../planner/evaluate.js";
-import { type SimCosts, type Transfer, uniformCosts } from "../../planner/sim/costs.js";
 import { simulate, simulateCosts } from "../../planner/sim/simulate.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { hardware, model, preset } from "../planner/fixtures.js";
+import { dpCosts } from "./dp-costs.js";
 
 const h100 = hardware("dgx-h100");
 
@@ -55,20 +55,6 @@ describe("zero communication (tp = pp = dp = 1)", () => {
     expect(simulate(m, h100, t, plan).step - base).toBeCloseTo(embedding, 12);
   });
 });
-
-/** One stage, one micro-batch, four layers (forward 0.5 s, backward 1 s, 100 bytes of weights
- *  each); collectives cost `work` seconds per 100 bytes on a link of zero latency. */
-function dpCosts(zero: 0 | 3, seconds: number): SimCosts {
-  const c = uniformCosts({ schedule: "1f1b", pp: 1, microBatches: 1, forward: 0.5, backward: 1, layersPerChunk: 4 });
-  return {
-    ...c,
-    layer: { ...c.layer, bytes: 100 },
-    dp: 8,
-    zero,
-    bucketBytes: 100,
-    dpCollective: (_kind, bytes): Transfer => ({ latency: 0, work: (seconds * bytes) / 100, post: 0, inter: true }),
-  };
-}
 
 describe("bucketed data-parallel all-reduce overlapping the backward", () => {
   // Forward 4 × 0.5 = 2 s; backward of layer 3, 2, 1, 0 ends at 3, 4, 5, 6; each fills one
