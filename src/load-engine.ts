@@ -1,11 +1,12 @@
 // Engine profiles for the CLI (planner/engine.ts): a built-in name or a .json file, `extends`
-// resolved against the built-ins. A built-in comes as the build parsed it (builtins.ts) while its
+// resolved against the built-ins and other files (src/file-extends.ts). A built-in comes as the build parsed it (builtins.ts) while its
 // file is unchanged: no zod, no mathjs to load.
 import { existsSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, join } from "node:path";
 import { type Engine, parseEngineFile, resolveExtends } from "../planner/index.js";
 import { builtinKey, readBuiltins } from "./builtin-table.js";
 import { UserError } from "./errors.js";
+import { readProfileFile } from "./file-extends.js";
 import { isPath, packageRoot, readJson } from "./load.js";
 import { builtinNames } from "./builtin-names.js";
 
@@ -29,13 +30,20 @@ export function parseEngine(merged: unknown, origin: string): Engine {
   return parsed.value;
 }
 
-/** The built-in engine an engine file `extends` directly (a user's profile of their version of a
- *  stack names the stack it refines; further up the chain is shared data, not the same stack:
- *  fsdp extends megatron-core); undefined for a built-in name or a file that extends nothing. */
+/** The built-in engine an engine file `extends` directly, or through files it extends (a user's
+ *  profile of their version of a stack names the stack it refines; further up the built-ins' chain
+ *  is shared data, not the same stack: fsdp extends megatron-core); undefined for a built-in name
+ *  or a file that extends nothing. */
 export function extendedEngine(arg: string): string | undefined {
   if (!isPath(arg)) return undefined;
-  const ext = (readJson(resolve(arg), "--engine") as { extends?: unknown } | null)?.extends;
-  return typeof ext === "string" ? ext : undefined;
+  // Through files it extends (bounded: a loop is the resolver's error, reported when loaded).
+  let { raw, lookup } = readProfileFile(arg, "--engine", builtinEngineRaw);
+  for (let hop = 0; hop < 32; hop++) {
+    const ext = (raw as { extends?: unknown } | null)?.extends;
+    if (typeof ext !== "string" || !isPath(ext)) return typeof ext === "string" ? ext : undefined;
+    raw = lookup(ext);
+  }
+  return undefined;
 }
 
 /** `--engine NAME|FILE`. `builtins`: the build's parsed engines (default: builtins.json), used for
@@ -43,16 +51,17 @@ export function extendedEngine(arg: string): string | undefined {
 export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--engine"): Engine {
   let raw: unknown;
   let origin: string;
+  let lookup = builtinEngineRaw;
   const file = isPath(arg);
   if (file) {
     origin = basename(arg);
-    raw = readJson(resolve(arg), flag);
+    ({ raw, lookup } = readProfileFile(arg, flag, builtinEngineRaw));
   } else {
     raw = builtinEngineRaw(arg);
     origin = `${arg}.json`;
     if (raw === undefined) throw new UserError(`${flag}: unknown engine "${arg}"; built-ins: ${builtinEngines().join(", ")}, or a .json file`);
   }
-  const merged = resolveExtends(raw, builtinEngineRaw, origin);
+  const merged = resolveExtends(raw, lookup, origin);
   if (!merged.ok) throw new UserError(merged.message);
   // A file that extends another without a name of its own is named after the file, not labelled
   // as the engine it changes (its predictions differ from that engine's).

@@ -19,6 +19,7 @@ import {
 import { packageRoot } from "../executor/root.js";
 import { builtinKey, readBuiltins } from "./builtin-table.js";
 import { UserError } from "./errors.js";
+import { readProfileFile } from "./file-extends.js";
 
 export { packageRoot };
 
@@ -102,9 +103,10 @@ export function loadProfile(arg: string, builtins = readBuiltins()): Hardware {
   let builtin = false;
   let raw: unknown;
   let origin: string;
+  let lookup = builtinRaw;
   if (isPath(arg)) {
     origin = basename(arg);
-    raw = readJson(resolve(arg), "--profile");
+    ({ raw, lookup } = readProfileFile(arg, "--profile", builtinRaw));
   } else {
     const name = arg === "local" ? `local-${hostname()}` : arg;
     raw = builtinRaw(name);
@@ -115,7 +117,7 @@ export function loadProfile(arg: string, builtins = readBuiltins()): Hardware {
       throw new UserError(`--profile: unknown profile "${arg}"${hint}; built-ins: ${builtinProfiles().join(", ")}, or a .json file`);
     }
   }
-  const merged = resolveExtends(raw, builtinRaw, origin);
+  const merged = resolveExtends(raw, lookup, origin);
   if (!merged.ok) throw new UserError(merged.message);
   return (builtin && built(builtins?.profiles, builtinKey(origin, merged.value))) || parseProfile(merged.value, origin);
 }

@@ -4,11 +4,19 @@
 //                            path. For parts that share a die with a calibrated one (an H200 or
 //                            H800 is an H100's GH100): the calibrated figure is written once and
 //                            every part that reuses it follows a refit, where a copy went stale.
-// No I/O: `lookup` returns a built-in's raw file, or undefined.
+//   Either may name a user's .json file instead of a built-in: the CLI hands `lookup` its absolute
+//   path (src/file-extends.ts), and messages show its file name.
+// No I/O: `lookup` returns a built-in's (or a named file's) raw contents, or undefined.
 import type { Parsed } from "./result.js";
 
 type Json = Record<string, unknown>;
 type Lookup = (name: string) => unknown;
+
+/** A name `lookup` resolves as a file (a path ending in .json) rather than a built-in. */
+const isFileName = (name: string) => /\.json$/i.test(name);
+/** How messages and citations name a profile: a built-in by name, a file by its last segment. */
+const shown = (name: string) => (isFileName(name) ? name.slice(Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\")) + 1) : name);
+const fileOf = (name: string) => (isFileName(name) ? shown(name) : `${name}.json`);
 
 const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
 /** A figure replaced as a whole by a file that extends its profile: a sourced value or a reference. */
@@ -39,11 +47,11 @@ function resolveProfile(raw: unknown, lookup: Lookup, origin: string, chain: rea
   let merged: unknown = raw;
   const ext = raw.extends;
   if (ext !== undefined) {
-    if (typeof ext !== "string") return { ok: false, message: `${origin}: field "extends" must be a built-in profile name` };
-    if (chain.includes(ext)) return { ok: false, message: `${origin}: "extends" loops through "${ext}"` };
+    if (typeof ext !== "string") return { ok: false, message: `${origin}: field "extends" must be a built-in profile name or a .json file` };
+    if (chain.includes(ext)) return { ok: false, message: `${origin}: "extends" loops through "${shown(ext)}"` };
     const base = lookup(ext);
     if (base === undefined) return { ok: false, message: `${origin}: field "extends": no built-in profile "${ext}"` };
-    const resolved = resolveProfile(base, lookup, `${ext}.json`, [...chain, ext]);
+    const resolved = resolveProfile(base, lookup, fileOf(ext), [...chain, ext]);
     if (!resolved.ok) return resolved;
     const { extends: _drop, ...rest } = raw;
     merged = mergeProfiles(resolved.value, rest);
@@ -76,18 +84,18 @@ function resolveRef(node: Json, path: readonly string[], cx: RefContext): Parsed
   if (path.length === 0) return { ok: false, message: `${cx.origin}: "sameAs" takes one figure from a profile; a whole file takes "extends"` };
   const field = `${cx.origin}: field "${path.join(".")}"`;
   const { sameAs: name, source: why, ...extra } = node;
-  if (typeof name !== "string" || name === "") return { ok: false, message: `${field}: "sameAs" must be a built-in profile name` };
+  if (typeof name !== "string" || name === "") return { ok: false, message: `${field}: "sameAs" must be a built-in profile name or a .json file` };
   if (Object.keys(extra).length > 0) return { ok: false, message: `${field}: a "sameAs" figure takes only "source" beside it, not "${Object.keys(extra)[0]}"` };
   if (why !== undefined && (typeof why !== "string" || why === "")) return { ok: false, message: `${field}: "source" must be a non-empty string` };
-  if (cx.chain.includes(name)) return { ok: false, message: `${field}: "sameAs" loops through "${name}"` };
+  if (cx.chain.includes(name)) return { ok: false, message: `${field}: "sameAs" loops through "${shown(name)}"` };
   const raw = cx.lookup(name);
   if (raw === undefined) return { ok: false, message: `${field}: "sameAs": no built-in profile "${name}"` };
-  const other = resolveProfile(raw, cx.lookup, `${name}.json`, [...cx.chain, name]);
+  const other = resolveProfile(raw, cx.lookup, fileOf(name), [...cx.chain, name]);
   if (!other.ok) return other;
   let figure: unknown = other.value;
   for (const k of path) figure = isObj(figure) ? figure[k] : undefined;
-  if (figure === undefined) return { ok: false, message: `${field}: "sameAs": profile "${name}" has no "${path.join(".")}"` };
-  return { ok: true, value: cited(figure, name, why) };
+  if (figure === undefined) return { ok: false, message: `${field}: "sameAs": profile "${shown(name)}" has no "${path.join(".")}"` };
+  return { ok: true, value: cited(figure, shown(name), why) };
 }
 
 /** The referenced figure, its source followed by where it was taken from and why it applies

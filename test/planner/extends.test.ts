@@ -61,7 +61,7 @@ describe("sameAs figures", () => {
     expect(message({ gpu: { reserve: { sameAs: "nope" } } })).toBe('mine.json: field "gpu.reserve": "sameAs": no built-in profile "nope"');
     expect(message({ gpu: { memory: { sameAs: "base" } } })).toBe('mine.json: field "gpu.memory": "sameAs": profile "base" has no "gpu.memory"');
     expect(message({ gpu: { reserve: { sameAs: "base", value: "1 GiB" } } })).toBe('mine.json: field "gpu.reserve": a "sameAs" figure takes only "source" beside it, not "value"');
-    expect(message({ gpu: { reserve: { sameAs: 3 } } })).toBe('mine.json: field "gpu.reserve": "sameAs" must be a built-in profile name');
+    expect(message({ gpu: { reserve: { sameAs: 3 } } })).toBe('mine.json: field "gpu.reserve": "sameAs" must be a built-in profile name or a .json file');
     expect(message({ gpu: { reserve: { sameAs: "base", source: "" } } })).toBe('mine.json: field "gpu.reserve": "source" must be a non-empty string');
     expect(message({ gpu: { reserve: { sameAs: "loopA" } } })).toMatch(/"sameAs" loops through "loopA"/);
   });
