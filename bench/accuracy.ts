@@ -6,6 +6,9 @@ import { type CalibrationReport, evaluateCalibration } from "./calibration/evalu
 import { planText } from "./calibration/predict.js";
 import { loadCalibrationRows } from "./calibration/rows.js";
 import { inheritedFrom, priorOf } from "./calibration/priors.js";
+import { calibrationEnvelope, engineAccuracy, envelopeText } from "./calibration/envelope.js";
+import { readFileSync } from "node:fs";
+import { envelopePath } from "../src/calibration-standing.js";
 
 /** A fitted figure as printed: launch costs in µs, the rest as numbers. */
 export const fmtParam = (k: string, v: number) => (k.endsWith("/launch") ? `${(v * 1e6).toFixed(2)} us` : v.toFixed(3));
@@ -78,9 +81,15 @@ export function printSources(rep: CalibrationReport): boolean {
 }
 
 export function runAccuracy(): boolean {
-  const rep = evaluateCalibration(loadCalibrationRows());
+  const rows = loadCalibrationRows();
+  const rep = evaluateCalibration(rows);
   console.log("Step time on the 277 published runs (stated dimensions fixed, the rest searched; in-sample fit on all sources, LOSO without the row's source)\n");
   printRows(rep);
   console.log("\nPer source\n");
-  return printSources(rep);
+  const met = printSources(rep);
+  // `plan` prints each engine's errors from profiles/calibration.json: they must be these.
+  const fresh = envelopeText(calibrationEnvelope(rows, engineAccuracy(rep.inSample, rep.loso)));
+  const current = readFileSync(envelopePath(), "utf8") === fresh;
+  console.log(current ? "profiles/calibration.json: its per-engine errors are these figures" : "STALE  profiles/calibration.json: its per-engine errors differ from these figures; run `node dist/bench/calibration/envelope.js`");
+  return met && current;
 }

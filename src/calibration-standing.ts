@@ -24,6 +24,18 @@ export interface EngineEnvelope {
   /** Whether any of its runs had a pipeline (each ran 1F1B or interleaved 1F1B, stated or as
    *  Megatron's and torchtitan's defaults; no published run used GPipe or a zero-bubble schedule). */
   pipeline: boolean;
+  /** How far the committed figures' step times are from its runs' measured ones. */
+  accuracy: EngineAccuracy;
+}
+
+/** |predicted − measured| / measured step time over an engine's runs, as fractions to 0.001. */
+export interface EngineAccuracy {
+  /** With the committed figures (fitted on all 277 runs). */
+  mean: number;
+  max: number;
+  /** Each run predicted by the fit without its own source (leave-one-source-out, npm run bench):
+   *  what a stack's own runs add beyond the others'. */
+  losoMean: number;
 }
 export interface Envelope {
   source: string;
@@ -41,6 +53,8 @@ export interface CalibrationStanding {
   outside: string[];
   /** What the engine's runs ran of the plan's own dimensions (planOutside); absent: no runs. */
   ran?: { contextParallel: boolean; pipeline: boolean };
+  /** Its step-time error on those runs; absent: no runs. */
+  accuracy?: EngineAccuracy;
 }
 
 export interface StandingInput {
@@ -92,7 +106,7 @@ export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelo
     e.moe ? "dense and MoE" : "dense",
     ...(e.contextParallel ? ["with context parallel"] : []),
   ];
-  return { runs: e.runs, span: words.join(", "), outside, ran: { contextParallel: e.contextParallel, pipeline: e.pipeline } };
+  return { runs: e.runs, span: words.join(", "), outside, ran: { contextParallel: e.contextParallel, pipeline: e.pipeline }, accuracy: e.accuracy };
 }
 
 const UNRUN_SCHEDULES = { gpipe: "GPipe", zb1p: "ZB1P zero-bubble", zbv: "ZB-V zero-bubble", dualpipev: "DualPipeV" } as const;
@@ -108,9 +122,16 @@ export function planOutside(p: Pick<Plan, "cp" | "pp" | "schedule">, s: Calibrat
   return out;
 }
 
-/** The header's line: "calibration: megatron-core fitted on 21 published runs (…); outside them
- *  here: sequence of 131,072 tokens". */
+/** The header's line: "calibration: megatron-core fitted on 21 published runs (…); step time off
+ *  by …; outside them here: sequence of 131,072 tokens". */
 export function standingLine(s: CalibrationStanding): string {
   if (s.runs === 0) return `calibration: ${[s.span, ...s.outside].join("; ")}`;
-  return `calibration: ${s.span}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${s.outside.join("; ")}`}`;
+  const acc = s.accuracy ? `; ${accuracyWords(s.accuracy)}` : "";
+  return `calibration: ${s.span}${acc}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${s.outside.join("; ")}`}`;
 }
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+/** "step time off by 3.2% on average on them, 6.6% at worst, 6.8% when fitted without the run's
+ *  own source" */
+export const accuracyWords = (a: EngineAccuracy) =>
+  `step time off by ${pct(a.mean)} on average on them, ${pct(a.max)} at worst, ${pct(a.losoMean)} when fitted without the run's own source`;

@@ -1,23 +1,44 @@
 // The calibration's envelope: for each engine, the published runs its figures were fitted on and
 // the range they span (hardware profile, sequence, GPU count, parameters, precision, experts,
-// context parallel); for each hardware profile, the engines whose runs fitted it. `plan` says
-// where a request lies outside it (src/calibration-standing.ts): a prediction there is the
-// model's extrapolation, not a figure a published run checked. Written to
+// context parallel) and the step-time error on them, in-sample and leave-one-source-out; for each
+// hardware profile, the engines whose runs fitted it. `plan` says where a request lies outside it
+// (src/calibration-standing.ts): a prediction there is the model's extrapolation, not a figure a
+// published run checked. Written to
 // profiles/calibration.json by `node dist/bench/calibration/envelope.js` (after `npm run build`);
-// test/bench/envelope.test.ts holds the committed file equal to what the rows give.
+// test/bench/envelope.test.ts holds the committed file equal to what the rows give (the in-sample
+// errors recomputed; the leave-one-source-out ones are npm run bench's, which checks them).
 import { realpathSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { totalParams } from "../../planner/index.js";
 import { type CalibrationRow, loadCalibrationRows } from "./rows.js";
-import { type EngineEnvelope, type Envelope, envelopePath } from "../../src/calibration-standing.js";
+import { evaluateCalibration } from "./evaluate.js";
+import type { RowPrediction } from "./predict.js";
+import { type EngineAccuracy, type EngineEnvelope, type Envelope, envelopePath } from "../../src/calibration-standing.js";
 
 const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
 
-export function calibrationEnvelope(rows: readonly CalibrationRow[]): Envelope {
+/** Each engine's step-time error on its runs: `inSample` the committed profiles' predictions,
+ *  `loso` each row's from the fit without its source (evaluate.ts). Rows with no prediction are
+ *  left out (none is: bench's "every row expressible"). */
+export function engineAccuracy(inSample: readonly RowPrediction[], loso: readonly RowPrediction[]): Record<string, EngineAccuracy> {
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  const errs = (ps: readonly RowPrediction[], engine: string) => ps.filter((p) => p.row.engine === engine && p.error !== null).map((p) => Math.abs(p.error!));
+  const out: Record<string, EngineAccuracy> = {};
+  for (const engine of sorted(inSample.map((p) => p.row.engine))) {
+    const e = errs(inSample, engine);
+    const l = errs(loso, engine);
+    out[engine] = { mean: round(e.reduce((a, b) => a + b, 0) / e.length), max: round(Math.max(...e)), losoMean: round(l.reduce((a, b) => a + b, 0) / l.length) };
+  }
+  return out;
+}
+
+export function calibrationEnvelope(rows: readonly CalibrationRow[], accuracy: Record<string, EngineAccuracy>): Envelope {
   const engines: Record<string, EngineEnvelope> = {};
   for (const name of sorted(rows.map((r) => r.engine))) {
     const rs = rows.filter((r) => r.engine === name);
+    const acc = accuracy[name];
+    if (acc === undefined) throw new Error(`no accuracy figures for ${name}`);
     engines[name] = {
       runs: rs.length,
       sources: sorted(rs.map((r) => r.source)),
@@ -29,6 +50,7 @@ export function calibrationEnvelope(rows: readonly CalibrationRow[]): Envelope {
       moe: rs.some((r) => r.model.moe !== undefined),
       contextParallel: rs.some((r) => r.cp > 1),
       pipeline: rs.some((r) => (r.fixed.pp ?? 1) > 1),
+      accuracy: acc,
     };
   }
   const profiles: Record<string, string[]> = {};
@@ -52,4 +74,9 @@ function invokedDirectly(): boolean {
   }
 }
 
-if (invokedDirectly()) writeFileSync(envelopePath(), envelopeText(calibrationEnvelope(loadCalibrationRows())));
+if (invokedDirectly()) {
+  // The accuracy needs the leave-one-source-out fits (about a minute and a half on 2 cores).
+  const rows = loadCalibrationRows();
+  const rep = evaluateCalibration(rows);
+  writeFileSync(envelopePath(), envelopeText(calibrationEnvelope(rows, engineAccuracy(rep.inSample, rep.loso))));
+}

@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { calibrationEnvelope, envelopeText } from "../../bench/calibration/envelope.js";
+import { calibrationEnvelope, engineAccuracy, envelopeText } from "../../bench/calibration/envelope.js";
+import { predictRow, profileCache } from "../../bench/calibration/predict.js";
 import { loadCalibrationRows, readCalibrationCsv } from "../../bench/calibration/rows.js";
 import { calibrationStanding, envelopePath, planOutside, readEnvelope, standingLine } from "../../src/calibration-standing.js";
 import { loadModel, packageRoot } from "../../src/load.js";
@@ -14,7 +15,29 @@ import { runCli } from "../cli/helpers.js";
 
 describe("profiles/calibration.json", () => {
   it("is what the published runs give (rerun `node dist/bench/calibration/envelope.js` after changing them)", () => {
-    expect(readFileSync(envelopePath(), "utf8")).toBe(envelopeText(calibrationEnvelope(loadCalibrationRows())));
+    // The in-sample errors recomputed here, from the committed profiles; the leave-one-source-out
+    // ones need the folds' fits (npm run bench checks them), so they are taken as committed.
+    const rows = loadCalibrationRows();
+    const profile = profileCache();
+    const inSample = rows.map((r) => predictRow(r, { profile }));
+    const committed = readEnvelope().engines;
+    const loso = inSample.map((p) => ({ ...p, error: committed[p.row.engine]!.accuracy.losoMean }));
+    expect(readFileSync(envelopePath(), "utf8")).toBe(envelopeText(calibrationEnvelope(rows, engineAccuracy(inSample, loso))));
+  });
+
+  it("megatron-core's errors are its 21 rows' own: mean and worst |predicted − measured| / measured", () => {
+    const profile = profileCache();
+    const errs = loadCalibrationRows()
+      .filter((r) => /^(MEG24|DGXC)/.test(r.id))
+      .map((r) => Math.abs(predictRow(r, { profile }).error!));
+    const a = readEnvelope().engines["megatron-core"]!.accuracy;
+    expect(errs).toHaveLength(21);
+    expect(a.mean).toBeCloseTo(errs.reduce((x, y) => x + y) / 21, 3);
+    expect(a.max).toBeCloseTo(Math.max(...errs), 3);
+    // Left out by source, a stack's runs are predicted worse than in-sample, and still within the
+    // issue's 10% target (the bench prints the per-source figures).
+    expect(a.losoMean).toBeGreaterThan(a.mean);
+    expect(a.losoMean).toBeLessThanOrEqual(0.1);
   });
 
   it("megatron-core's span is the MEG24 and DGXC rows' own columns", () => {
@@ -39,10 +62,12 @@ describe("a request against the envelope", () => {
   const ask = (over: Partial<Parameters<typeof calibrationStanding>[0]> = {}, t: Partial<Training> = {}) =>
     calibrationStanding({ engine: "megatron-core", engineIsFile: false, profile: "dgx-h100", profileIsFile: false, model: gpt3, training: training(t), ...over });
 
+  // (3.2%: the bench's in-sample means, DGXC 3.5% over 10 runs and MEG24 3.0% over 11, weighted;
+  // 6.6%: DGXC's worst row)
   it("GPT-3 175B on 512 H100s at 2,048 tokens is inside megatron-core's runs (DGXC ran it on 128–2,048)", () => {
     const s = ask();
     expect(s.outside).toEqual([]);
-    expect(standingLine(s)).toBe("calibration: megatron-core fitted on 21 published runs (DGXC, MEG24), on dgx-h100, 2,048–4,096 tokens, 48–6,144 GPUs, 1.5B–459B parameters, bf16/fp8, dense; this request is within them");
+    expect(standingLine(s)).toBe("calibration: megatron-core fitted on 21 published runs (DGXC, MEG24), on dgx-h100, 2,048–4,096 tokens, 48–6,144 GPUs, 1.5B–459B parameters, bf16/fp8, dense; step time off by 3.2% on average on them, 6.6% at worst, 5.6% when fitted without the run's own source; this request is within them");
   });
 
   it("names each way a request lies outside", () => {
@@ -99,6 +124,6 @@ describe("a request against the envelope", () => {
     const long = await runCli(["plan", "--model", "llama3-8b", "--seq", "131072", "--top", "1", "--simulate-top", "0"]);
     expect(long.stdout).toMatch(/best plan: tp \d+ · cp \d+[^\n]*\n(  .*\n)*  calibration: no published run of this engine used context parallel\n/);
     const text = await runCli(["plan", "--model", "gpt3-175b", "--gpus", "512", "--global-batch", "1536", "--top", "1", "--simulate-top", "0"]);
-    expect(text.stdout.split("\n")).toContain("calibration: megatron-core fitted on 21 published runs (DGXC, MEG24), on dgx-h100, 2,048–4,096 tokens, 48–6,144 GPUs, 1.5B–459B parameters, bf16/fp8, dense; this request is within them");
+    expect(text.stdout.split("\n")).toContain("calibration: megatron-core fitted on 21 published runs (DGXC, MEG24), on dgx-h100, 2,048–4,096 tokens, 48–6,144 GPUs, 1.5B–459B parameters, bf16/fp8, dense; step time off by 3.2% on average on them, 6.6% at worst, 5.6% when fitted without the run's own source; this request is within them");
   });
 });

@@ -133,7 +133,10 @@ export function calibrationNote(s: Session): string {
   const c = s.request.calibration;
   if (c === undefined) return "";
   if (c.runs === 0) return `no published run calibrates engine ${s.request.training.engine.name}`;
-  return c.outside.length > 0 ? `beyond the calibration runs: ${c.outside.join("; ")}` : "";
+  if (c.outside.length > 0) return `beyond the calibration runs: ${c.outside.join("; ")}`;
+  // Inside: the error to expect, as the runs showed it (profiles/calibration.json).
+  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  return c.accuracy ? `within the calibration runs: step time off by ${pct(c.accuracy.mean)} on average there, ${pct(c.accuracy.losoMean)} fitted without a run's source` : "";
 }
 
 export function statusLine(p: SearchProgress, calibration = ""): string {
