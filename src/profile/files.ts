@@ -9,6 +9,7 @@ import { writeJsonAtomic } from "../../executor/run-dir.js";
 import { type Hardware, parseHardwareFile, resolveExtends } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { hardwareDir, isPath, packageRoot, readJson } from "../load.js";
+import { readProfileFile } from "../file-extends.js";
 
 /** A profile in profiles/hardware by name (built-ins and local-* files), or undefined. */
 export function namedRaw(name: string): unknown {
@@ -24,20 +25,22 @@ export interface RawProfile {
   /** Resolved through `extends`. */
   merged: Record<string, unknown>;
   hw: Hardware;
+  /** How its `extends` names resolve: built-ins by name, files by absolute path (file-extends.ts). */
+  lookup: (name: string) => unknown;
 }
 
 /** A profile by name ("local" is this host's measured one) or path, raw and resolved. */
 export function readProfile(arg: string, flag = "--profile"): RawProfile {
   const name = isPath(arg) ? null : arg === "local" ? `local-${hostname()}` : arg;
-  const raw = name === null ? readJson(resolve(arg), flag) : namedRaw(name);
+  const { raw, lookup } = name === null ? readProfileFile(arg, flag, namedRaw) : { raw: namedRaw(name), lookup: namedRaw };
   if (raw === undefined) throw new UserError(`${flag}: unknown profile "${arg}"; name one in profiles/hardware or a .json file`);
   const origin = name === null ? basename(arg) : `${name}.json`;
-  return { name, raw, ...validate(raw, origin) };
+  return { name, raw, lookup, ...validate(raw, origin, lookup) };
 }
 
 /** Resolve `extends` and parse; a UserError names what is wrong. */
-export function validate(raw: unknown, origin: string): { merged: Record<string, unknown>; hw: Hardware } {
-  const merged = resolveExtends(raw, namedRaw, origin);
+export function validate(raw: unknown, origin: string, lookup: (name: string) => unknown = namedRaw): { merged: Record<string, unknown>; hw: Hardware } {
+  const merged = resolveExtends(raw, lookup, origin);
   if (!merged.ok) throw new UserError(merged.message);
   const parsed = parseHardwareFile(merged.value, origin);
   if (!parsed.ok) throw new UserError(parsed.message);
@@ -137,7 +140,7 @@ export function lineage(p: RawProfile): string[] {
     if (typeof name === "string") out.push(name);
     if (typeof ext !== "string") break;
     out.push(ext);
-    raw = namedRaw(ext);
+    raw = p.lookup(ext);
   }
   return [...new Set(out)];
 }

@@ -178,4 +178,18 @@ describe("runs of another device or profile", () => {
     expect(calibrateCommand([byFile, "--out", join(root, "o.json")], capture().io)).toBe(0);
     expect(() => calibrateCommand([byFile, "--profile", "cpu", "--out", join(root, "o.json")], capture().io)).toThrow(/planned with profile .*mine\.json, not cpu/);
   });
+
+  it("a profile that extends, through a file of its own, the runs' profile is theirs", () => {
+    // job.json → ./team/base.json → cpu (src/file-extends.ts): the runs on cpu are the job's.
+    const root = tmp();
+    const run = writeRun(join(root, "cpu"), { stepTime: 0.05 });
+    mkdirSync(join(root, "team"));
+    writeFileSync(join(root, "team", "base.json"), JSON.stringify({ name: "team-cpu", extends: "cpu" }));
+    const job = join(root, "job.json");
+    writeFileSync(job, JSON.stringify({ name: "job", extends: "./team/base.json" }));
+    expect(calibrateCommand([run, "--profile", job, "--out", join(root, "o.json")], capture().io)).toBe(0);
+    // A CPU run planned with a profile outside the chain is not.
+    const other = writeRun(join(root, "other"), { stepTime: 0.05, profile: "their-cpu" });
+    expect(() => calibrateCommand([other, "--profile", job, "--out", join(root, "o.json")], capture().io)).toThrow(/was planned with profile their-cpu, not job nor a profile job extends/);
+  });
 });
