@@ -135,3 +135,20 @@ const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
  *  own source" */
 export const accuracyWords = (a: EngineAccuracy) =>
   `step time off by ${pct(a.mean)} on average on them, ${pct(a.max)} at worst, ${pct(a.losoMean)} when fitted without the run's own source`;
+
+/** The step-time error a run's range is drawn at: the larger of the engine's widest miss on its
+ *  published runs and its mean miss when each run's source was left out of the fit (a stack with
+ *  two runs has a narrow widest miss and says little; leave-one-source-out says what unseen runs
+ *  get). Undefined where no published run calibrates the engine. */
+export function stepBand(s: CalibrationStanding): number | undefined {
+  return s.accuracy === undefined ? undefined : Math.max(s.accuracy.max, s.accuracy.losoMean);
+}
+
+/** Why the band is what it is, for the run's range line: "megatron-core's widest miss on its 21
+ *  published runs", and where the request lies outside them, that it may be off by more. */
+export function bandBasis(s: CalibrationStanding, engine: string): string {
+  const a = s.accuracy;
+  if (a === undefined) return "";
+  const why = a.max >= a.losoMean ? `${engine}'s widest miss on its ${n(s.runs)} published run${s.runs > 1 ? "s" : ""}` : `${engine}'s mean miss on its published runs predicted without their own source`;
+  return s.outside.length === 0 ? why : `${why}; it may be off by more here, outside those runs: ${s.outside.join("; ")}`;
+}

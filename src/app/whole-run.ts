@@ -31,6 +31,9 @@ export interface WholeRun {
   /** The step the run is timed by, seconds, and whether the simulation or the closed form gave it. */
   step: number;
   stepFrom: "simulated" | "closed form";
+  /** The run again with the step `band` shorter and longer (the engine's error on published runs,
+   *  src/calibration-standing.ts stepBand); absent where no published run calibrates it. */
+  range?: { band: number; low: RunEstimate; high: RunEstimate; basis: string };
 }
 
 export function runFigures(hw: Hardware, s: RunSettings): ResolvedRunFigures {
@@ -42,8 +45,14 @@ export function runFigures(hw: Hardware, s: RunSettings): ResolvedRunFigures {
 }
 
 /** The run of `plan` at `step` seconds per step (its simulated step when `simulated`). */
-export function wholeRun(m: ModelSpec, hw: Hardware, t: Training, plan: PlanResult, step: number, simulated: boolean, s: RunSettings): WholeRun {
+export function wholeRun(m: ModelSpec, hw: Hardware, t: Training, plan: PlanResult, step: number, simulated: boolean, s: RunSettings, band?: { band: number; basis: string }): WholeRun {
   const figures = runFigures(hw, s);
   const inputs = runInputsFor(m, t, plan, figures, { tokens: s.tokens, price: s.price, mode: s.ckpt });
-  return { settings: s, figures, inputs, estimate: runEstimate(step, inputs), step, stepFrom: simulated ? "simulated" : "closed form" };
+  const w: WholeRun = { settings: s, figures, inputs, estimate: runEstimate(step, inputs), step, stepFrom: simulated ? "simulated" : "closed form" };
+  // The whole estimate again at the other steps, not the days scaled: a longer step spaces the
+  // checkpoints further in steps and loses more work per failure (Daly 2006), so the range is the
+  // model's own at those steps.
+  if (band !== undefined && band.band > 0 && band.band < 1)
+    w.range = { ...band, low: runEstimate(step * (1 - band.band), inputs), high: runEstimate(step * (1 + band.band), inputs) };
+  return w;
 }

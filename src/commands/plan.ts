@@ -16,6 +16,7 @@ import { parsePlanArgs } from "../plan-args.js";
 import { buildRequest } from "../plan-request.js";
 import { RUN_FLAGS, takeRunArgs } from "../run-args.js";
 import { wholeRun } from "../app/whole-run.js";
+import { type CalibrationStanding, bandBasis, stepBand } from "../calibration-standing.js";
 import { runStall } from "../../planner/run/index.js";
 import { runJson, runText } from "../format/run-text.js";
 
@@ -156,7 +157,7 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   }
   // The whole run of the best plan (#1), timed by its simulated step where it was simulated.
   const whole = best && run.tokens !== undefined
-    ? wholeRun(req.model, req.hw, req.training, best, sim?.simulated[0]?.step ?? best.time.step, sim?.simulated[0] !== undefined, { ...run, tokens: run.tokens })
+    ? wholeRun(req.model, req.hw, req.training, best, sim?.simulated[0]?.step ?? best.time.step, sim?.simulated[0] !== undefined, { ...run, tokens: run.tokens }, runBand(req.calibration, req.training.engine.name))
     : undefined;
   // A run that hardly progresses is priced by its failure settings, not its training: refused.
   const stall = whole ? runStall(whole.estimate, whole.inputs.restartTime) : null;
@@ -171,6 +172,12 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   if (!args.json) io.out([header(req), rejections(result)].join("\n"));
   io.err(`paraplan: ${noPlanMessage(req, result)}`);
   return 1;
+}
+
+/** The step-time error the whole run's range is drawn at, and why (src/calibration-standing.ts). */
+function runBand(s: CalibrationStanding | undefined, engine: string): { band: number; basis: string } | undefined {
+  const band = s && stepBand(s);
+  return s && band !== undefined ? { band, basis: bandBasis(s, engine) } : undefined;
 }
 
 /** The terminal's width when stdout is one, else 80 columns. */

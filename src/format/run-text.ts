@@ -73,6 +73,7 @@ export function runText(w: WholeRun): string {
     `whole run: ${compact(i.tokens)} tokens = ${count(Math.ceil(e.steps))} steps of ${compact(i.tokensPerStep)} tokens on ${count(i.gpus)} GPUs`,
     `  time to train ${wallClock(e)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
     `  ${amount(e.gpuHours)} GPU-hours · ${cost}`,
+    ...rangeLine(w),
     `  ${energy}`,
     `  failures: ${i.failuresPerGpuHour === 0 ? "0" : i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${e.failures >= 10 ? count(e.failures) : amount(e.failures)} interruptions expected over the run`,
     `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${mode}; ${interval}`,
@@ -80,6 +81,20 @@ export function runText(w: WholeRun): string {
     `  sources:`,
     ...sources(w),
   ].join("\n");
+}
+
+/** "range ±6.6%: 186.0–212.3 days, 4.6M–5.2M GPU-hours, $11.4M–$13.0M (the step off by …)":
+ *  the run at the step shorter and longer by the engine's error on published runs. */
+function rangeLine(w: WholeRun): string[] {
+  const r = w.range;
+  if (!r) return [];
+  const span = (lo: string, hi: string) => (lo === hi ? lo : `${lo}–${hi}`);
+  const parts = [
+    r.low.days >= 1 ? `${span(r.low.days.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }), r.high.days.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }))} days` : `${span(duration(r.low.wallSeconds), duration(r.high.wallSeconds))}`,
+    `${span(amount(r.low.gpuHours), amount(r.high.gpuHours))} GPU-hours`,
+    ...(r.low.cost !== null && r.high.cost !== null ? [span(usd(r.low.cost), usd(r.high.cost))] : []),
+  ];
+  return [`  range ±${percent(r.band)}: ${parts.join(", ")} (the step off by ${r.basis})`];
 }
 
 /** The `run` object of plan --json. */
@@ -122,5 +137,18 @@ export function runJson(w: WholeRun) {
       lostPerFailureSeconds: c.lostPerFailure,
     },
     restartTime: fig(f.restartTime),
+    // The run at the step shorter and longer by `band` (absent: no published run calibrates the engine).
+    ...(w.range
+      ? {
+          range: {
+            band: w.range.band,
+            basis: w.range.basis,
+            days: [w.range.low.days, w.range.high.days],
+            gpuHours: [w.range.low.gpuHours, w.range.high.gpuHours],
+            cost: w.range.low.cost === null ? null : [w.range.low.cost, w.range.high.cost],
+            energyMWh: w.range.low.energyMWh === null ? null : [w.range.low.energyMWh, w.range.high.energyMWh],
+          },
+        }
+      : {}),
   };
 }
