@@ -89,3 +89,11 @@ export function cheapestWithin(points: readonly SweepPoint[], deadlineSeconds: n
   }
   return pick;
 }
+
+/** The points with each run estimated again at a step `factor` times its own (a whole estimate,
+ *  not the days scaled: checkpoint spacing and the work lost per failure follow the step). For a
+ *  deadline with a margin: which count still meets it if the step is as far off as the engine was
+ *  on its published runs. */
+export function slowedPoints(m: ModelSpec, points: readonly SweepPoint[], f: ResolvedRunFigures, o: RunOptions, factor: number): SweepPoint[] {
+  return points.map((p) => (p.plan && p.training && p.run ? { ...p, step: p.step * factor, run: runEstimate(p.step * factor, runInputsFor(m, p.training, p.plan, f, o)) } : p));
+}

@@ -1,12 +1,13 @@
 // `paraplan plan --sweep-gpus`: the best plan and the whole run at each GPU count (closed form at
 // every count, the simulation of only the best few there: planner/run/sweep.ts), a chart, and
 // with --deadline the cheapest count that meets it.
-import { cheapestWithin, runStall, scalingOf, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
+import { cheapestWithin, runStall, scalingOf, slowedPoints, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
 import { planJson } from "../../executor/plan-json.js";
-import { runFigures } from "../app/whole-run.js";
+import { type RunSettings, runFigures } from "../app/whole-run.js";
+import { stepBand } from "../calibration-standing.js";
 import { EXIT, UserError } from "../errors.js";
 import { duration } from "../format/run-text.js";
-import { deadlineLine, sweepChart, sweepTable } from "../format/sweep-text.js";
+import { type DeadlineMargin, deadlineLine, sweepChart, sweepTable } from "../format/sweep-text.js";
 import { compact } from "../format/units.js";
 import { rejections } from "../format/plan-text.js";
 import type { SearchResult } from "../../planner/index.js";
@@ -15,6 +16,17 @@ import { parsePlanArgs } from "../plan-args.js";
 import { type PlanRequest, buildRequest } from "../plan-request.js";
 import type { RunArgs } from "../run-args.js";
 import { PLAN_USAGE } from "./plan.js";
+
+/** The deadline again with every step `band` slower (src/calibration-standing.ts stepBand); none
+ *  where no published run calibrates the engine. */
+function deadlineMargin(req: PlanRequest, points: readonly SweepPoint[], settings: RunSettings & { tokens: number }, deadline: number): DeadlineMargin | undefined {
+  const band = req.calibration && stepBand(req.calibration);
+  if (band === undefined || !(band > 0)) return undefined;
+  const o = { tokens: settings.tokens, price: settings.price, mode: settings.ckpt };
+  const slow = slowedPoints(req.model, points, runFigures(req.hw, settings), o, 1 + band);
+  const pick = cheapestWithin(points, deadline);
+  return { band, engine: req.training.engine?.name ?? "megatron-core", pick: cheapestWithin(slow, deadline), slowPick: pick ? slow[points.indexOf(pick)]! : null };
+}
 
 export async function runSweep(argv: string[], run: RunArgs, counts: readonly number[], io: Io): Promise<number> {
   const args = parsePlanArgs(argv);
@@ -55,6 +67,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
   });
   const elapsedMs = performance.now() - started;
   const pick = run.deadline !== undefined ? cheapestWithin(points, run.deadline) : null;
+  const margin = run.deadline !== undefined && first ? deadlineMargin(first, points, settings, run.deadline) : undefined;
   const why = (p: SweepPoint) => reasons.get(p.gpus) ?? "no plan";
   if (args.json) {
     const scale = scalingOf(points);
@@ -78,7 +91,17 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
         scaling: scale[i],
         run: p.run ? { days: p.run.days, gpuHours: p.run.gpuHours, energyMWh: p.run.energyMWh, cost: p.run.cost, goodput: p.run.goodput, failures: p.run.failures, checkpointIntervalSeconds: p.run.checkpoint.interval } : null,
       })),
-      ...(run.deadline !== undefined ? { deadline: { seconds: run.deadline, gpus: pick?.gpus ?? null } } : {}),
+      ...(run.deadline !== undefined
+        ? {
+            deadline: {
+              seconds: run.deadline,
+              gpus: pick?.gpus ?? null,
+              // The step `band` slower (the engine's error on its published runs): the count that
+              // meets the deadline even then, and the pick's time at that pace.
+              ...(margin ? { band: margin.band, gpusWithMargin: margin.pick?.gpus ?? null, pickDaysAtBand: margin.slowPick?.run?.days ?? null } : {}),
+            },
+          }
+        : {}),
     }, null, 2));
   } else {
     const name = first ? `${first.model.name} on ${first.profileName}, ${first.training.precision}, engine ${first.training.engine?.name ?? "megatron-core"}` : String(args.model);
@@ -88,7 +111,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
       sweepTable(points, pick, why),
       "",
       sweepChart(points),
-      ...(run.deadline !== undefined ? ["", deadlineLine(points, pick, run.deadline)] : []),
+      ...(run.deadline !== undefined ? ["", deadlineLine(points, pick, run.deadline, margin)] : []),
     ].join("\n"));
   }
   if (run.deadline !== undefined && !pick) {

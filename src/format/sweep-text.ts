@@ -68,9 +68,32 @@ export function sweepChart(points: readonly SweepPoint[], width = 40): string {
   ].join("\n");
 }
 
-export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number): string {
+/** The deadline with every step `band` slower: the engine's error on its published runs. */
+export interface DeadlineMargin {
+  band: number;
+  engine: string;
+  /** The cheapest count that meets the deadline at that pace (null: none swept). */
+  pick: SweepPoint | null;
+  /** The unslowed pick's point at that pace (null: no pick). */
+  slowPick: SweepPoint | null;
+}
+
+const price = (r: NonNullable<SweepPoint["run"]>) => (r.cost === null ? `${compact(r.gpuHours)} GPU-hours` : usd(r.cost));
+
+/** "; 6.6% slower (…) it takes 190.3 days, still within it" or "…: the cheapest count that meets it
+ *  even then is 2,048 GPUs, 112.0 days, $10.9M". */
+function marginWords(m: DeadlineMargin, deadline: number): string {
+  const slow = m.slowPick?.run;
+  if (!slow) return "";
+  const pace = `with the step ${percent(m.band)} slower (${m.engine}'s error on its published runs) it takes ${wallTime(slow.wallSeconds, deadline)}`;
+  if (slow.wallSeconds <= deadline) return `; ${pace}, still within it`;
+  if (!m.pick?.run) return `; ${pace}, and no count swept meets the deadline at that pace`;
+  return `; ${pace}: the cheapest count that meets it even then is ${count(m.pick.gpus)} GPUs, ${wallTime(m.pick.run.wallSeconds)} at that pace, ${price(m.pick.run)}`;
+}
+
+export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number, margin?: DeadlineMargin): string {
   if (pick && pick.run)
-    return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${wallTime(pick.run.wallSeconds)}, ${pick.run.cost === null ? `${compact(pick.run.gpuHours)} GPU-hours` : usd(pick.run.cost)}`;
+    return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${wallTime(pick.run.wallSeconds)}, ${price(pick.run)}${margin ? marginWords(margin, deadline) : ""}`;
   const fastest = points.filter((p) => p.run).sort((a, b) => a.run!.wallSeconds - b.run!.wallSeconds)[0];
   return fastest
     ? `deadline ${duration(deadline)}: no GPU count swept meets it; the fastest, ${count(fastest.gpus)} GPUs, takes ${wallTime(fastest.run!.wallSeconds, deadline)}`

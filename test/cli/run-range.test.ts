@@ -78,3 +78,26 @@ describe("other engines and requests", () => {
     expect(j.calibration.runs).toBe(0);
   });
 });
+
+describe("--deadline with the engine's error: the count that meets it even with the step that much slower", () => {
+  const sweep = (deadline: string, json = false) =>
+    runCli(["plan", "--model", "llama3-70b", "--sweep-gpus", "512,1024,2048", "--tokens", "15T", "--price", "2", "--deadline", deadline, ...(json ? ["--json"] : [])]);
+
+  it("200 days: 1,024 GPUs meet it at 199.0 days, not at 6.6% slower (≈ 199.0 × 1.066 = 212 days); 2,048 still do (≈ 105 × 1.066 = 112)", async () => {
+    const j = JSON.parse((await sweep("200d", true)).stdout);
+    const days = (g: number) => j.points.find((p: any) => p.gpus === g).run.days as number;
+    expect(j.deadline.gpus).toBe(1024);
+    expect(days(1024)).toBeLessThan(200);
+    expect(j.deadline.band).toBe(0.066);
+    expect(j.deadline.pickDaysAtBand / days(1024)).toBeCloseTo(1.066, 2);
+    expect(j.deadline.pickDaysAtBand).toBeGreaterThan(200);
+    expect(j.deadline.gpusWithMargin).toBe(2048);
+    const text = (await sweep("200d")).stdout.trim().split("\n").at(-1);
+    expect(text).toMatch(/^deadline 200\.0 days: the cheapest count that meets it is 1,024 GPUs, 199\.0 days, \$9\.8M; with the step 6\.6% slower \(megatron-core's error on its published runs\) it takes 212\.1 days: the cheapest count that meets it even then is 2,048 GPUs, 112\.0 days at that pace, \$11\.0M$/);
+  }, 120_000);
+
+  it("250 days: the pick meets it even 6.6% slower", async () => {
+    const text = (await sweep("250d")).stdout.trim().split("\n").at(-1);
+    expect(text).toMatch(/1,024 GPUs, 199\.0 days, \$9\.8M; with the step 6\.6% slower \(megatron-core's error on its published runs\) it takes 212\.1 days, still within it$/);
+  }, 120_000);
+});
