@@ -130,7 +130,13 @@ export function stepTime(
   let dpComm = 0;
   const overlapped = overlapsGradReduce(training, plan);
   if (dpcp > 1) {
-    const bwdWindow = overlapped ? bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses : 0;
+    // The compute a collective can hide behind. The gradients' reduction hides there only where
+    // it overlaps (--no-grad-overlap: after the backward); ZeRO-1/2's weight gather with it
+    // (Megatron-LM asserts --overlap-param-gather needs --overlap-grad-reduce); ZeRO-3's gathers
+    // are prefetched by the stack itself whatever the reduction does (FSDP's backward_prefetch,
+    // DeepSpeed's stage3_prefetch_bucket_size beside overlap_comm).
+    const bwdCompute = bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses;
+    const bwdWindow = overlapped ? bwdCompute : 0;
     const fwdWindow = overlapped ? fwd : 0;
     // What overlaps is the engine's: the updated weights' gather, the ZeRO-3 prefetch depth, the
     // bucket, and the slowdown a hidden collective inflicts (cost/engine-terms.ts).
@@ -173,8 +179,16 @@ export function stepTime(
       // cost/regather.ts; its share of the gather calls' latency with it)
       const again = regatherFraction(m, tp, e, recompute);
       const bw = one("zero3-gather-backward") + one("zero3-gather-recompute") + one("zero3-reduce-scatter") + (2 + again) * calls;
-      const fwHidden = prefetched ? cost(fw, fwdWindow) : fw;
-      const bwHidden = prefetched ? cost(bw, bwdWindow) : one("zero3-gather-backward") + one("zero3-gather-recompute") + (1 + again) * calls + cost(one("zero3-reduce-scatter") + calls, bwdWindow);
+      const fwHidden = prefetched ? cost(fw, fwd) : fw;
+      const gathersBw = one("zero3-gather-backward") + one("zero3-gather-recompute") + (1 + again) * calls;
+      const reduce = one("zero3-reduce-scatter") + calls;
+      // Prefetched gathers and an overlapped reduction share the backward; a reduction after the
+      // backward is all exposed, the gathers still hidden where prefetched.
+      const bwHidden = prefetched
+        ? overlapped
+          ? cost(bw, bwdCompute)
+          : cost(gathersBw, bwdCompute) + reduce
+        : gathersBw + cost(reduce, bwdWindow);
       dpComm = microBatches * (fwHidden + bwHidden + firstLayer);
     }
   }

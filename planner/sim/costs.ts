@@ -259,8 +259,12 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     zero: plan.zero,
     regather: plan.zero === 3 ? regatherFraction(m, plan.tp, t.engine, plan.recompute) : 0,
     overlapGradReduce: overlapsGradReduce(t, plan),
+    // (ZeRO-1/2's weight gather overlaps only with the reduction: Megatron-LM asserts
+    // --overlap-param-gather needs --overlap-grad-reduce, arguments.py @ core_v0.12.0; ZeRO-3's
+    // prefetch is the stack's own, apart from how it reduces gradients: FSDP's backward_prefetch,
+    // DeepSpeed's stage3_prefetch_bucket_size beside overlap_comm)
     overlapParamGather: overlapsGradReduce(t, plan) && overlapsParamGather(t.engine),
-    prefetchLayers: overlapsGradReduce(t, plan) ? prefetchLayers(t.engine) : 0,
+    prefetchLayers: prefetchLayers(t.engine),
     gatherCallsPerLayer: t.gatherCallsPerLayer ?? t.engine?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER,
     dpSlowdown: cpSlowdown,
     // (ZeRO-2 under FSDP: a reduce-scatter per unit, a layer's gradients, not 25 MB DDP buckets
