@@ -73,7 +73,7 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
   const { req, result } = p.chosen;
   if (!args.json) {
     io.out(header(req));
-    io.out(`plan: ${describePlan(result)}; ${args.steps} steps on ${p.node.nnodes > 1 ? `node ${p.node.nodeRank} of ${p.node.nnodes}, ` : ""}${p.node.perNode} rank(s) here, torch ${p.torch}`);
+    io.out(`plan: ${describePlan(result)}; ${args.steps} step${args.steps === 1 ? "" : "s"} on ${p.node.nnodes > 1 ? `node ${p.node.nodeRank} of ${p.node.nnodes}, ` : ""}${p.node.perNode} rank(s) here, torch ${p.torch}`);
     io.out(`run dir: ${p.runDir}`);
   }
   const rep = reporter(args, io, args.json ? null : term, req.training.gpus);

@@ -160,8 +160,10 @@ describe("paraplan execute (no torch needed)", () => {
 
   it("fails clearly when the worker ends without a summary", async () => {
     const cwd = tmp();
-    const r = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2"], { cwd, env: { PARAPLAN_PYTHON: fakePython() } });
+    const r = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--steps", "1"], { cwd, env: { PARAPLAN_PYTHON: fakePython() } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/the worker finished without reporting a summary; 1 step of metrics kept/);
+    // (one step, not "1 steps")
+    expect(r.stdout).toMatch(/^plan: .*; 1 step on 2 rank\(s\) here, torch /m);
   });
 });

@@ -45,7 +45,7 @@ function refuseFailed(dir: string): void {
     const e = JSON.parse(readFileSync(path, "utf8")) as Obj;
     const f = isObj(e.failure) ? e.failure : {};
     const kind = typeof f.kind === "string" ? f.kind : "unknown";
-    const steps = typeof e.steps === "number" ? ` after ${e.steps} step(s)` : "";
+    const steps = typeof e.steps === "number" ? ` after ${e.steps} step${e.steps === 1 ? "" : "s"}` : "";
     const err = isObj(f.error) ? f.error.message : undefined;
     const detail = [f.reason, f.message, err].find((x): x is string => typeof x === "string");
     why =
@@ -101,7 +101,7 @@ function fromMetrics(dir: string, launch: Obj | null): number {
   const missing = timed.filter((k) => !times.has(k));
   if (missing.length)
     throw new UserError(
-      `${dir}: interrupted: metrics.jsonl has ${times.size} of ${steps} steps and no summary.json (the worker times steps ${timed.join(", ")}); calibrate only runs that completed`,
+      `${dir}: interrupted: metrics.jsonl has ${times.size} of ${steps} step${steps === 1 ? "" : "s"} and no summary.json (the worker times steps ${timed.join(", ")}); calibrate only runs that completed`,
     );
   return timed.reduce((s, k) => s + times.get(k)!, 0) / timed.length; // the worker's mean (main.py _mean)
 }
