@@ -1,5 +1,6 @@
 // The worker's event stream (executor/PROTOCOL.md): lines prefixed `PARAPLAN_EVENT ` carrying one
-// JSON object each, rank 0's on stdout, any rank's error on stderr. Everything else is log text.
+// JSON object each, rank 0's on stdout, any rank's error and phase on stderr. Everything else is
+// log text.
 
 import { type MeasuredTimeline, parseTimeline } from "./timeline.js";
 
@@ -54,7 +55,17 @@ export interface TimelineEvent {
   timeline: MeasuredTimeline;
 }
 
-export type WorkerEvent = StartEvent | StepEvent | SummaryEvent | ErrorEvent | TimelineEvent;
+/** Where a rank is before its first step (every rank, on stderr): "started" (its process runs),
+ *  "joined" (its process group formed), "built" (its model and optimizer are built). */
+export const PHASES = ["started", "joined", "built"] as const;
+export type Phase = (typeof PHASES)[number];
+export interface PhaseEvent {
+  event: "phase";
+  rank: number;
+  phase: Phase;
+}
+
+export type WorkerEvent = StartEvent | StepEvent | SummaryEvent | ErrorEvent | TimelineEvent | PhaseEvent;
 
 export type Parsed = { type: "event"; event: WorkerEvent } | { type: "text"; line: string } | { type: "bad"; line: string; why: string };
 
@@ -118,6 +129,9 @@ export function toEvent(o: unknown): WorkerEvent | string {
         kind: typeof o.kind === "string" ? o.kind : "exception",
         message: typeof o.message === "string" ? o.message : JSON.stringify(o.message ?? ""),
       };
+    case "phase":
+      if (!num(o.rank) || !(PHASES as readonly unknown[]).includes(o.phase)) return `phase event without a rank and one of ${PHASES.join(", ")}`;
+      return { event: "phase", rank: o.rank, phase: o.phase as Phase };
     default:
       return `unknown event ${JSON.stringify(o.event)}`;
   }

@@ -49,7 +49,15 @@ export interface RunSettings {
   printLaunch: boolean;
   /** torch.compile per block (`--compile` / `--no-compile`); undefined: on for CUDA, off on CPU. */
   compile?: boolean | undefined;
+  /** Seconds to wait for the first step before stopping every rank (`--startup-timeout`);
+   *  undefined: DEFAULT_STARTUP_TIMEOUT. */
+  startupTimeout?: number | undefined;
 }
+
+/** The first step's deadline: model build, the process group, torch.compile's first graphs and a
+ *  multi-node rendezvous (torchrun's own join timeout is 10 min) come before it; a rank stuck
+ *  there waited on gloo's 30 min (NCCL's 10) with nothing said. */
+export const DEFAULT_STARTUP_TIMEOUT = 20 * 60;
 
 export interface Prepared<C extends Chosen = Chosen> {
   chosen: C;
@@ -61,6 +69,8 @@ export interface Prepared<C extends Chosen = Chosen> {
   torch: string | null;
   /** The rendezvous port asked for, when it was busy and replaced. */
   replacedPort: number | null;
+  /** Seconds to wait for the first step (RunSettings.startupTimeout). */
+  startupTimeout: number;
 }
 
 export interface PrepareOptions {
@@ -129,7 +139,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
   });
   writeJsonAtomic(specPath, spec);
   writeFileAtomic(join(runDir, ARTIFACTS.command), commandLine(node, env) + "\n");
-  return { chosen, devices, node, spec, runDir, torch, replacedPort: rdzv.replacedPort };
+  return { chosen, devices, node, spec, runDir, torch, replacedPort: rdzv.replacedPort, startupTimeout: run.startupTimeout ?? DEFAULT_STARTUP_TIMEOUT };
 }
 
 /** The summary of a finished run (measured against predicted), written atomically to the run

@@ -4,10 +4,10 @@
 // No process-wide state: signal handlers belong to whoever owns the process.
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ErrorEvent, MeasuredFromWorker, StartEvent, StepEvent } from "./events.js";
+import type { ErrorEvent, MeasuredFromWorker, Phase, StartEvent, StepEvent } from "./events.js";
 import type { MeasuredTimeline } from "./timeline.js";
 import { ARTIFACTS, JsonLines, writeJsonAtomic } from "./run-dir.js";
-import { type Outcome, Supervisor } from "./supervise.js";
+import { type Outcome, type StartupOptions, type StartupState, Supervisor } from "./supervise.js";
 
 /** Why a run did not produce a summary. */
 export type Failure =
@@ -15,6 +15,9 @@ export type Failure =
   | { kind: "interrupted"; signal: NodeJS.Signals }
   /** No event for `waited` seconds after step `lastStep` (the longest step took `longestStep`). */
   | { kind: "stalled"; waited: number; lastStep: number; longestStep: number }
+  /** No step within the start-up deadline, `waited` seconds: this node's ranks by their last
+   *  phase (null: none reported), and whether rank 0 had reported the start. */
+  | { kind: "startup-stalled"; waited: number; phases: Record<number, Phase | null>; unnamed: number; started: boolean }
   | { kind: "exit"; code: number | null; signal: NodeJS.Signals | null; rank: number | null; reason: string | null }
   | { kind: "spawn"; message: string }
   /** The run directory could not be written (a full disk): the run was stopped there. */
@@ -26,6 +29,8 @@ export interface RunReporter {
   step(ev: StepEvent): void;
   /** Lines of worker output that are not events (already saved to worker.log). */
   log?(line: string): void;
+  /** Before the first step, every RunOptions.startup.noticeMs: where this node's ranks are. */
+  waiting?(w: StartupState): void;
 }
 
 export interface RunResult {
@@ -45,6 +50,8 @@ export interface RunOptions {
   runDir: string;
   reporter: RunReporter;
   graceMs?: number;
+  /** The start-up deadline and notices (executor/supervise.ts SuperviseOptions.startup). */
+  startup?: StartupOptions;
 }
 
 export interface RunHandle {
@@ -82,6 +89,8 @@ export function startRun(o: RunOptions): RunHandle {
     env: o.env,
     cwd: o.cwd,
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
+    ...(o.startup ? { startup: o.startup } : {}),
+    onWaiting: (w) => o.reporter.waiting?.(w),
     onEvent: (ev) => {
       if (ev.event === "step") {
         const line = { step: ev.step, loss: ev.loss, stepTime: ev.stepTime, tokensPerSecond: ev.tokensPerSecond };
@@ -118,6 +127,8 @@ export function startRun(o: RunOptions): RunHandle {
 
 export function classify(outcome: Outcome, measured: MeasuredFromWorker | null, stderrTail: string[]): Failure | null {
   if (outcome.stopped === "interrupted") return { kind: "interrupted", signal: outcome.interrupt ?? "SIGINT" };
+  if (outcome.stopped === "startup-stalled" && outcome.startup)
+    return { kind: "startup-stalled", waited: outcome.startup.waitedMs / 1000, phases: outcome.startup.phases, unnamed: outcome.startup.unnamed, started: outcome.startup.started };
   if (outcome.stopped === "stalled" && outcome.stall)
     return { kind: "stalled", waited: outcome.stall.waitedMs / 1000, lastStep: outcome.stall.lastStep, longestStep: outcome.stall.longestStepMs / 1000 };
   // torchrun's agent killed from outside (the OOM killer, a scheduler, kill -9) before any rank

@@ -5,7 +5,7 @@
 // so SIGKILL of the group is what guarantees that nothing is left behind.
 import { spawn } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
-import { type ErrorEvent, LineSplitter, type WorkerEvent, parseLine } from "./events.js";
+import { type ErrorEvent, LineSplitter, type Phase, type WorkerEvent, parseLine } from "./events.js";
 
 export type Stream = "stdout" | "stderr";
 
@@ -27,12 +27,38 @@ export interface SuperviseOptions {
    *  max(floorMs, factor × the longest wait for a step so far, compile and warm-up included).
    *  Default 300 s and 10×. */
   stall?: { floorMs: number; factor: number };
+  /** Before the first step (a rank stuck building its model, one that never joins the process
+   *  group, nodes that never join the rendezvous): the group is stopped after `deadlineMs`
+   *  without a step ("startup-stalled", naming `ranks`, this node's, by their last phase), and
+   *  every `noticeMs` until then onWaiting says where they are. */
+  startup?: StartupOptions;
+  onWaiting?: (w: StartupState) => void;
   onEvent?: (ev: WorkerEvent, stream: Stream) => void;
   onText?: (line: string, stream: Stream) => void;
   onBadEvent?: (line: string, why: string) => void;
 }
 
-export type StopReason = "error-event" | "exit-code" | "interrupted" | "spawn-failed" | "stalled" | "write-failed";
+export type StopReason = "error-event" | "exit-code" | "interrupted" | "spawn-failed" | "stalled" | "startup-stalled" | "write-failed";
+
+export interface StartupOptions {
+  deadlineMs: number;
+  noticeMs: number;
+  /** Ranks on this node. */
+  localRanks: number;
+  /** Their global ranks where known before the rendezvous (one node: 0…n−1; c10d numbers
+   *  several nodes by arrival). */
+  ranks?: readonly number[];
+}
+
+/** Where this node's ranks are before the first step: each one's last phase (null: none yet). */
+export interface StartupState {
+  waitedMs: number;
+  phases: Record<number, Phase | null>;
+  /** This node's ranks not in `phases` (their global rank unknown): none reported. */
+  unnamed: number;
+  /** Whether rank 0 reported the start (every rank built, the steps about to begin). */
+  started: boolean;
+}
 
 /** What the stall watchdog saw: no event for waitedMs after step lastStep. */
 export interface Stall {
@@ -57,6 +83,8 @@ export interface Outcome {
   stopMs: number | null;
   /** Set when the stall watchdog stopped the run. */
   stall?: Stall;
+  /** Set when no step came before the start-up deadline. */
+  startup?: StartupState;
 }
 
 /** Signal a whole process group; false when it no longer exists. */
@@ -152,6 +180,11 @@ export class Supervisor {
   private lastEventAt = Date.now();
   private lastStep = 0;
   private longestStepMs = 0;
+  private startedAt = Date.now();
+  private readonly phases = new Map<number, Phase>();
+  private startSeen = false;
+  private startupTimers: NodeJS.Timeout[] = [];
+  private startupStall: StartupState | null = null;
 
   constructor(private readonly opts: SuperviseOptions) {
     this.graceMs = opts.graceMs ?? 3000;
@@ -180,8 +213,10 @@ export class Supervisor {
           if (this.killTimer) clearTimeout(this.killTimer);
           if (this.peerTimer) clearTimeout(this.peerTimer);
           if (this.stallTimer) clearTimeout(this.stallTimer);
+          this.clearStartup();
           resolvePromise({
             ...(this.stall ? { stall: this.stall } : {}),
+            ...(this.startupStall ? { startup: this.startupStall } : {}),
             exitCode,
             signal,
             firstError: this.firstError,
@@ -194,6 +229,7 @@ export class Supervisor {
       };
       this.pgid = child.pid ?? null;
       this.lastEventAt = Date.now();
+      this.watchStartup();
       this.watchRanks = () => {
         if (this.pgid !== null && !exited) for (const g of descendantGroups(this.pgid)) this.rankGroups.add(g);
       };
@@ -281,8 +317,12 @@ export class Supervisor {
       this.opts.onBadEvent?.(line, p.why);
       return;
     }
-    // Every rank has started by the first event (rank 0 sends it after the process group formed).
-    if (!this.ranksSeen) {
+    if (p.event.event === "phase") this.phases.set(p.event.rank, p.event.phase);
+    if (p.event.event === "start") this.startSeen = true;
+    if (p.event.event === "step") this.clearStartup();
+    // Every rank has started by the first event past the phases (rank 0 sends it after the
+    // process group formed).
+    if (!this.ranksSeen && p.event.event !== "phase") {
       this.ranksSeen = true;
       this.watchRanks();
     }
@@ -298,6 +338,34 @@ export class Supervisor {
     }
     this.watchStall(p.event);
     this.opts.onEvent?.(p.event, stream);
+  }
+
+  /** This node's ranks by their last phase, now. */
+  private startupState(): StartupState {
+    const o = this.opts.startup;
+    const ranks = [...new Set([...(o?.ranks ?? []), ...this.phases.keys()])];
+    const phases = Object.fromEntries(ranks.map((r) => [r, this.phases.get(r) ?? null]));
+    return { waitedMs: Date.now() - this.startedAt, phases, unnamed: Math.max(0, (o?.localRanks ?? 0) - ranks.length), started: this.startSeen };
+  }
+
+  /** Until the first step: a notice every noticeMs, and the stop at deadlineMs. */
+  private watchStartup(): void {
+    const o = this.opts.startup;
+    this.startedAt = Date.now();
+    if (!o) return;
+    const notice = setInterval(() => {
+      if (!this.stopped) this.opts.onWaiting?.(this.startupState());
+    }, o.noticeMs);
+    const deadline = setTimeout(() => {
+      this.startupStall = this.startupState();
+      this.stop("startup-stalled");
+    }, o.deadlineMs);
+    this.startupTimers = [notice, deadline];
+  }
+
+  private clearStartup(): void {
+    for (const t of this.startupTimers) clearTimeout(t);
+    this.startupTimers = [];
   }
 
   /** (Re)arm the stall watchdog at each event once the first step has been reported. */

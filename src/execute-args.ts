@@ -5,6 +5,7 @@ import type { Endpoint } from "../executor/launch.js";
 import { UserError } from "./errors.js";
 import { PLAN_FIELDS } from "../planner/schema/plan.js";
 import { MAX, int, parseFlags } from "./flags.js";
+import { parseDuration } from "../planner/run/index.js";
 import { PLAN_OPTIONS, type PlanArgs, parsePlanArgs } from "./plan-args.js";
 
 export const EXECUTE_OPTIONS = {
@@ -20,6 +21,7 @@ export const EXECUTE_OPTIONS = {
   "print-launch": { type: "boolean" },
   compile: { type: "boolean" },
   "no-compile": { type: "boolean" },
+  "startup-timeout": { type: "string" },
 } as const;
 
 import type { RunSettings } from "../executor/prepare.js";
@@ -71,6 +73,14 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   }
   if (values.compile === true && values["no-compile"] === true) throw new UserError("--compile and --no-compile: give one of them");
   const compile = values.compile === true ? true : values["no-compile"] === true ? false : undefined;
+  // The first step's deadline (executor/prepare.ts DEFAULT_STARTUP_TIMEOUT): 10s to 24 h.
+  let startupTimeout: number | undefined;
+  if (s("startup-timeout") !== undefined) {
+    const d = parseDuration(s("startup-timeout")!, ["s", "min", "m", "h"]);
+    if (!d.ok) throw new UserError(`--startup-timeout: ${d.message}`);
+    if (d.value < 10 || d.value > 86400) throw new UserError(`--startup-timeout: "${s("startup-timeout")}" is out of range (10s to 24h)`);
+    startupTimeout = d.value;
+  }
   return {
     plan,
     device,
@@ -83,6 +93,7 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
     rdzvId: s("rdzv-id"),
     runDir: s("run-dir"),
     printLaunch: values["print-launch"] === true,
+    startupTimeout,
     json: plan.json,
     help: plan.help,
   };

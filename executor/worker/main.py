@@ -21,7 +21,7 @@ from torch.distributed.elastic.multiprocessing.errors import record
 from .agent_watch import watch_agent
 from .compile import eager_context
 from .flops import FlopCounter
-from .metrics import CommCounter, MemoryMeter, emit, emit_error
+from .metrics import CommCounter, MemoryMeter, emit, emit_error, emit_phase
 from .model import build_meta_model
 from .pipeline import ZB_SCHEDULES
 from .spec import LaunchSpec, load_spec
@@ -101,11 +101,14 @@ def timed_steps(steps: int) -> list[int]:
 
 
 def run(spec: LaunchSpec) -> None:
+    emit_phase(int(os.environ.get("RANK", "0")), "started")
     device, mesh = init_distributed(spec)
     rank = dist.get_rank()
+    emit_phase(rank, "joined")
     p, t = spec.plan, spec.training
     torch.manual_seed(t.seed)
     trainer = Trainer(spec, mesh, device)
+    emit_phase(rank, "built")
     if rank == 0:
         emit({"event": "start", "world": dist.get_world_size(),
               "mesh": {"pp": p.pp, "dp": p.dp, "cp": p.cp, "tp": p.tp}, "torch": torch.__version__,

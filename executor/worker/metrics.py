@@ -45,6 +45,14 @@ _PEER_LOST = re.compile(r"Connection (reset|closed) by peer|Broken pipe|remote p
                         r"communicator was aborted|NCCL communicator .* aborted|peer .* (closed|died)", re.I)
 
 
+def emit_phase(rank: int, phase: str) -> None:
+    """Where a rank is before its first step (executor/PROTOCOL.md `phase`): "started" (the
+    process runs), "joined" (its process group formed), "built" (its model and optimizer are
+    built). Every rank sends them, on stderr as errors are, so that a run stuck before its first
+    step names the ranks behind."""
+    emit({"event": "phase", "rank": rank, "phase": phase}, sys.stderr)
+
+
 def emit_error(rank: int, exc: BaseException) -> None:
     oom = getattr(torch.cuda, "OutOfMemoryError", None)
     message = f"{type(exc).__name__}: {exc}"

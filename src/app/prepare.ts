@@ -35,8 +35,8 @@ export async function prepareFromArgs(args: ExecuteArgs, o: FromArgsOptions = {}
   const planFor = args.planFile === undefined ? undefined : readPlanFor(args.planFile);
   if (planFor && args.plan.model !== undefined) checkPlanModel(planFor, loadModel(args.plan.model).name);
   const chosen = choosePlan({ args: args.plan, devices, nnodes: args.nnodes, planFile, forOtherMachines: args.printLaunch, compile: args.compile });
-  const { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch, compile } = args;
-  return prepare(chosen, devices, { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch, compile }, o);
+  const { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch, compile, startupTimeout } = args;
+  return prepare(chosen, devices, { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch, compile, startupTimeout }, o);
 }
 
 /** A plan the interactive planner shows, to run here on `device`. */

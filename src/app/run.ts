@@ -10,6 +10,9 @@ import type { Known } from "../errors.js";
 import { failureMessage } from "../format/execute-text.js";
 import type { Prepared } from "./prepare.js";
 
+/** How often a run still without its first step says where its ranks are. */
+export const STARTUP_NOTICE_MS = 60_000;
+
 export type Ending =
   | { kind: "done"; summary: Summary }
   /** No summary: `known` is its code and one-line message (src/errors.ts exitFor maps it). */
@@ -30,7 +33,12 @@ export function runFailure(failure: Failure, message: string): Known {
 
 export function startExecution(p: Prepared, reporter: RunReporter, cwd: string = process.cwd()): Execution {
   const { result } = p.chosen;
-  const run = startRun({ command: p.node.python, args: torchrunArgs(p.node), env: workerEnv(p.node), cwd, runDir: p.runDir, reporter });
+  // Until the first step: a notice each minute (halfway through a deadline under 2 min), and
+  // every rank stopped at the deadline. One
+  // node's ranks are 0…n−1; c10d numbers several nodes' by arrival.
+  const n = p.node;
+  const startup = { deadlineMs: p.startupTimeout * 1000, noticeMs: Math.min(STARTUP_NOTICE_MS, (p.startupTimeout * 1000) / 2), localRanks: n.perNode, ...(n.nnodes === 1 ? { ranks: Array.from({ length: n.perNode }, (_, r) => r) } : {}) };
+  const run = startRun({ command: n.python, args: torchrunArgs(n), env: workerEnv(n), cwd, runDir: p.runDir, reporter, startup });
   const done = run.done.then((res): Ending => {
     const f = res.failure;
     // c10d numbers nodes by arrival: rank 0, and with it the summary, ran on another node.
@@ -49,6 +57,7 @@ export function startExecution(p: Prepared, reporter: RunReporter, cwd: string =
         predictedMemory: result.memory.total,
         capacity: result.memory.capacity,
         nnodes: p.node.nnodes,
+        endpoint: p.node.endpoint,
       });
       return { kind: "failed", failure, steps: res.steps.length, known: runFailure(failure, message + unsaved) };
     };

@@ -10,6 +10,7 @@ import { type ExecuteArgs, parseExecuteArgs } from "../execute-args.js";
 import { failureJson, stepJson, summaryJson } from "../format/execute-json.js";
 import { progressLine, redraw, summaryText } from "../format/execute-text.js";
 import { describePlan, header } from "../format/plan-text.js";
+import { type StartupContext, waitingLine } from "../format/startup-text.js";
 import type { Io } from "../io.js";
 
 export const EXECUTE_USAGE = `usage: paraplan execute --model <preset|file.json> [options]
@@ -38,6 +39,9 @@ compares the measured step with the planner's prediction. Artifacts: runs/<time>
                            line per node, without running
   --compile, --no-compile  torch.compile each transformer block (default: on for CUDA, off on CPU);
                            compile time is reported apart and left out of the step time
+  --startup-timeout T      stop every rank when no step has ended after T (default 20m; 10s to 24h):
+                           a rank stuck before its first step, nodes that never join; until then,
+                           each minute says where the ranks are
   --json                   one JSON object per step, then the summary, one per line
 
 Python: PARAPLAN_PYTHON, else .venv (npm run setup, i.e. bash executor/setup-venv.sh).
@@ -49,9 +53,12 @@ export interface Terminal {
   write(text: string): unknown;
 }
 
-function reporter(args: ExecuteArgs, io: Io, term: Terminal | null, world: number): RunReporter & { end(): void } {
+function reporter(args: ExecuteArgs, io: Io, term: Terminal | null, world: number, startup: StartupContext): RunReporter & { end(): void } {
   let drawn = false;
   return {
+    waiting: (w) => {
+      if (!args.json) io.err(`paraplan: ${waitingLine(w, startup)}`);
+    },
     start: (ev) => {
       if (ev.world && ev.world !== world) io.err(`paraplan: the worker reports ${ev.world} ranks, the plan ${world}`);
     },
@@ -76,7 +83,7 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
     io.out(`plan: ${describePlan(result)}; ${args.steps} step${args.steps === 1 ? "" : "s"} on ${p.node.nnodes > 1 ? `node ${p.node.nodeRank} of ${p.node.nnodes}, ` : ""}${p.node.perNode} rank(s) here, torch ${p.torch}`);
     io.out(`run dir: ${p.runDir}`);
   }
-  const rep = reporter(args, io, args.json ? null : term, req.training.gpus);
+  const rep = reporter(args, io, args.json ? null : term, req.training.gpus, { nnodes: p.node.nnodes, endpoint: p.node.endpoint });
   // Ctrl-C (and SIGTERM, SIGHUP) stops every rank; the run ends "interrupted", exit 130.
   const end = await endOnSignals(startExecution(p, rep));
   rep.end();

@@ -9,6 +9,8 @@ import type { Figures, NotComparable, Summary } from "../../executor/summary.js"
 import type { PlanResult } from "../../planner/index.js";
 import { join } from "node:path";
 import { describePlan } from "./plan-text.js";
+import { startupFailure } from "./startup-text.js";
+import type { Endpoint } from "../../executor/launch.js";
 import { compact, count, gib, percent, seconds, size, table } from "./units.js";
 
 const BAR = 20;
@@ -121,6 +123,8 @@ export interface FailureContext {
   capacity: number;
   /** Nodes in the run (default 1). */
   nnodes?: number;
+  /** The rendezvous every node joins (for a start-up failure). */
+  endpoint?: Endpoint;
 }
 
 /** One line naming what stopped the run (and the rank), and where its metrics are. */
@@ -140,6 +144,8 @@ export function failureMessage(f: Failure, c: FailureContext): string {
     }
     case "interrupted":
       return `interrupted (${f.signal}); stopped every rank, ${kept}`;
+    case "startup-stalled":
+      return startupFailure(f, { nnodes: c.nnodes ?? 1, endpoint: c.endpoint }, kept);
     case "stalled":
       return `no step for ${seconds(f.waited)} after step ${f.lastStep} (the longest step before took ${seconds(f.longestStep)}): a rank is stuck (stopped, deadlocked, or waiting in a collective that never completes); stopped every rank, ${kept} (log: worker.log)`;
     case "exit": {

@@ -158,6 +158,28 @@ describe("paraplan execute (no torch needed)", () => {
     expect(readFileSync(join(dir, "metrics.jsonl"), "utf8").trim().split("\n")).toHaveLength(2);
   });
 
+  it("a rank stuck before its first step: a notice halfway, then every rank stopped at --startup-timeout, naming the ranks behind", async () => {
+    const cwd = tmp();
+    const r = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--startup-timeout", "10s"], { cwd, env: { PARAPLAN_PYTHON: fakePython(), FAKE_WORKER: "stuck" } });
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toMatch(/^paraplan: waiting 5\.\d s for the first step: rank 1 started but never joined the process group; rank 0 built the model$/);
+    expect(lines.at(-1)).toMatch(/^paraplan: no step after 10 s: rank 1 started but never joined the process group; rank 0 built the model: a rank is stuck before its first step \(--startup-timeout to wait longer if it is only slow\); stopped every rank, 0 steps of metrics kept in .* \(log: worker\.log\)$/);
+    const runDir = /kept in (\S+) \(log/.exec(lines.at(-1)!)![1]!;
+    expect(JSON.parse(readFileSync(join(runDir, "error.json"), "utf8"))).toMatchObject({ failure: { kind: "startup-stalled", phases: { 0: "built", 1: "started" }, started: false } });
+    // The fake is deaf to SIGTERM: the group was killed, nothing is left.
+    expect(processesWith(runDir)).toEqual([]);
+    expect(r.ms).toBeLessThan(25_000);
+  }, 40_000);
+
+  it("--startup-timeout takes a duration from 10 s to 24 h", async () => {
+    for (const [v, why] of [["5s", /out of range \(10s to 24h\)/], ["2d", /not a duration/], ["soon", /not a duration/]] as const) {
+      const r = await run(["--model", "tiny", "--device", "cpu", "--startup-timeout", v], { cwd: tmp() });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(why);
+    }
+  });
+
   it("fails clearly when the worker ends without a summary", async () => {
     const cwd = tmp();
     const r = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--steps", "1"], { cwd, env: { PARAPLAN_PYTHON: fakePython() } });

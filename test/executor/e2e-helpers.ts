@@ -11,8 +11,8 @@ export const CLI = join(ROOT, "dist", "src", "cli.js");
 const FAKE_PYTHON_SOURCE = String.raw`#!/usr/bin/env node
 // A stand-in for PARAPLAN_PYTHON that needs no torch: it answers paraplan's torch probe, and as
 // "torchrun" plays a worker per FAKE_WORKER (ok: 2 steps and a summary; oom: rank 0 runs out of
-// memory after step 1 and then hangs, deaf to SIGTERM, as a stuck agent would; otherwise it exits
-// 0 after one step without a summary).
+// memory after step 1 and then hangs, deaf to SIGTERM, as a stuck agent would; stuck: rank 1
+// never joins, no step comes, deaf to SIGTERM; otherwise it exits 0 after one step without a summary).
 import { readFileSync } from "node:fs";
 
 const args = process.argv.slice(2);
@@ -24,9 +24,20 @@ const spec = JSON.parse(readFileSync(args[args.indexOf("--spec") + 1], "utf8"));
 const ev = (o, stream = process.stdout) => stream.write("PARAPLAN_EVENT " + JSON.stringify(o) + "\n");
 process.on("SIGTERM", () => {});
 const world = spec.plan.tp * spec.plan.pp * spec.plan.dp;
+if (process.env.FAKE_WORKER === "stuck") {
+  // Rank 0 builds its model, rank 1 never joins the process group: no step ever comes.
+  ev({ event: "phase", rank: 0, phase: "started" }, process.stderr);
+  ev({ event: "phase", rank: 1, phase: "started" }, process.stderr);
+  ev({ event: "phase", rank: 0, phase: "joined" }, process.stderr);
+  ev({ event: "phase", rank: 0, phase: "built" }, process.stderr);
+  setInterval(() => {}, 1000);
+} else {
 ev({ event: "start", world, mesh: { pp: spec.plan.pp, dp: spec.plan.dp, tp: spec.plan.tp }, torch: "2.13.0+fake" });
 ev({ event: "step", step: 1, loss: 5.5, stepTime: 0.5, tokensPerSecond: 512 });
-if (process.env.FAKE_WORKER === "ok") {
+}
+if (process.env.FAKE_WORKER === "stuck") {
+  // (above)
+} else if (process.env.FAKE_WORKER === "ok") {
   ev({ event: "step", step: 2, loss: 5.4, stepTime: 0.25, tokensPerSecond: 1024 });
   const comms = { all_reduce: { count: 2, bytes: 1000 } };
   ev({ event: "summary", measured: { stepTime: 0.25, tokensPerSecond: 1024, peakMemory: 2 ** 20, flopsPerStep: 352321536, loss: [5.5, 5.4], comms } });

@@ -70,6 +70,7 @@ class Run:
     stderr: str
     events: list[dict] = field(default_factory=list)  # rank 0's, from stdout
     errors: list[dict] = field(default_factory=list)  # any rank's, from stderr
+    phases: list[dict] = field(default_factory=list)  # every rank's, from stderr
 
     def of(self, kind: str) -> list[dict]:
         return [e for e in self.events if e.get("event") == kind]
@@ -128,8 +129,9 @@ def _launch_once(spec: dict, workdir: Path, name: str) -> Run:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=RUN_TIMEOUT)
+    err = parse_events(proc.stderr)
     return Run(proc.returncode, proc.stdout, proc.stderr, parse_events(proc.stdout),
-               [e for e in parse_events(proc.stderr) if e.get("event") == "error"])
+               [e for e in err if e.get("event") == "error"], [e for e in err if e.get("event") == "phase"])
 
 
 @pytest.fixture(scope="session")

@@ -34,6 +34,13 @@ def test_ddp_all_reduces_the_gradients_once_per_step(runs):
     assert m["comms"]["all_reduce"] == {"count": 2, "bytes": 2 * 4 * PARAMS}
 
 
+def test_every_rank_reports_its_phases_before_the_first_step(runs):
+    # (the supervisor names the ranks behind when no step comes: executor/supervise.ts startup)
+    run = ok(runs("dp2-zero0", make_spec(plan=GPT_LAYOUTS["dp2-zero0"])))
+    for rank in (0, 1):
+        assert [e["phase"] for e in run.phases if e["rank"] == rank] == ["started", "joined", "built"]
+
+
 def test_zero3_shards_memory(runs):
     z0 = ok(runs("dp2-zero0", make_spec(plan=GPT_LAYOUTS["dp2-zero0"]))).summary
     z3 = ok(runs("dp2-zero3", make_spec(plan=GPT_LAYOUTS["dp2-zero3"]))).summary

@@ -1,0 +1,73 @@
+// Before the first step: where this node's ranks are (the worker's phase events, executor/
+// PROTOCOL.md), as the waiting notices and the start-up failure say it. A run stuck there waited
+// on gloo's 30 minutes (NCCL's 10) with nothing printed; a multi-node run waiting for its other
+// nodes printed nothing at all.
+import type { Phase } from "../../executor/events.js";
+import type { StartupState } from "../../executor/supervise.js";
+import type { Endpoint } from "../../executor/launch.js";
+import { duration } from "./run-text.js";
+
+/** "rank 2", "ranks 0, 1, 3", "ranks 0–7". */
+export function rankList(ranks: readonly number[]): string {
+  const r = [...ranks].sort((a, b) => a - b);
+  if (r.length === 1) return `rank ${r[0]}`;
+  const runs: string[] = [];
+  for (let i = 0; i < r.length; ) {
+    let j = i;
+    while (j + 1 < r.length && r[j + 1] === r[j]! + 1) j++;
+    runs.push(j - i >= 2 ? `${r[i]}–${r[j]}` : r.slice(i, j + 1).join(", "));
+    i = j + 1;
+  }
+  return `ranks ${runs.join(", ")}`;
+}
+
+const WHERE: Record<Phase | "none", string> = {
+  none: "never started",
+  started: "started but never joined the process group",
+  joined: "joined the process group but never finished building the model",
+  built: "built the model",
+};
+
+type Ranks = { phases: Record<number, Phase | null>; unnamed: number };
+
+/** "rank 2 never started; ranks 0, 1, 3 built the model", the ranks furthest behind first; ranks
+ *  whose number is unknown (several nodes, none reported) by their count. */
+export function phaseWords(w: Ranks): string {
+  const order: (Phase | "none")[] = ["none", "started", "joined", "built"];
+  const named = order
+    .map((p) => [p, Object.entries(w.phases).filter(([, q]) => (q ?? "none") === p).map(([r]) => Number(r))] as const)
+    .filter(([, rs]) => rs.length > 0)
+    .map(([p, rs]) => `${rankList(rs)} ${WHERE[p]}`);
+  const more = w.unnamed > 0 ? [`${w.unnamed} ${Object.keys(w.phases).length > 0 ? "other " : ""}rank${w.unnamed === 1 ? "" : "s"} of this node ${WHERE.none}`] : [];
+  return [...more, ...named].join("; ");
+}
+
+const nobody = (w: Ranks) => Object.values(w.phases).every((p) => p === null);
+const host = (e: Endpoint) => `${e.host}:${e.port}`;
+const time = (s: number) => (s < 10 ? `${s.toFixed(1)} s` : s < 120 ? `${Math.round(s)} s` : duration(s));
+
+export interface StartupContext {
+  nnodes: number;
+  endpoint?: Endpoint | undefined;
+}
+
+/** The notice while the first step is awaited. */
+export function waitingLine(w: StartupState, c: StartupContext): string {
+  const t = time(w.waitedMs / 1000);
+  if (nobody(w) && c.nnodes > 1 && c.endpoint)
+    return `waiting ${t} for all ${c.nnodes} nodes to join the rendezvous at ${host(c.endpoint)} (start paraplan execute with this --rdzv-endpoint on each; torchrun gives up after 10 min)`;
+  if (w.started) return `waiting ${t} for the first step: every rank built the model; the first step runs (compilation and warm-up included)`;
+  return `waiting ${t} for the first step: ${nobody(w) ? "no rank has started yet" : phaseWords(w)}`;
+}
+
+/** The failure: no step before the deadline. */
+export function startupFailure(f: Ranks & { waited: number; started: boolean }, c: StartupContext, kept: string): string {
+  const t = time(f.waited);
+  const raise = "--startup-timeout to wait longer";
+  if (nobody(f) && c.nnodes > 1 && c.endpoint)
+    return `no rank of this node started in ${t}: the ${c.nnodes} nodes never all joined the rendezvous at ${host(c.endpoint)}; stopped, ${kept} (log: worker.log)`;
+  if (nobody(f)) return `no rank started in ${t}; stopped, ${kept} (log: worker.log)`;
+  if (f.started)
+    return `no step after ${t}: every rank built the model but the first step never ended (a collective that never completes, or a first step slower than that: ${raise}); stopped every rank, ${kept} (log: worker.log)`;
+  return `no step after ${t}: ${phaseWords(f)}: a rank is stuck before its first step (${raise} if it is only slow); stopped every rank, ${kept} (log: worker.log)`;
+}

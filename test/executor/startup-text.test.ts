@@ -1,0 +1,35 @@
+// Before the first step, in words (src/format/startup-text.ts): the ranks by their last phase, a
+// multi-node run waiting for its other nodes, and the start-up failure.
+import { describe, expect, it } from "vitest";
+import { phaseWords, rankList, startupFailure, waitingLine } from "../../src/format/startup-text.js";
+
+describe("start-up notices and failure", () => {
+  it("lists ranks compactly", () => {
+    expect(rankList([2])).toBe("rank 2");
+    expect(rankList([3, 0, 1])).toBe("ranks 0, 1, 3");
+    expect(rankList([0, 1, 2, 3, 5, 6, 7])).toBe("ranks 0–3, 5, 6, 7".replace("5, 6, 7", "5–7"));
+  });
+
+  it("names the ranks furthest behind first", () => {
+    expect(phaseWords({ phases: { 0: "built", 1: "built", 2: null, 3: "joined" }, unnamed: 0 })).toBe(
+      "rank 2 never started; rank 3 joined the process group but never finished building the model; ranks 0, 1 built the model",
+    );
+    // Several nodes: c10d numbers ranks by arrival, so one that never reported has no number.
+    expect(phaseWords({ phases: { 8: "built" }, unnamed: 7 })).toBe("7 other ranks of this node never started; rank 8 built the model");
+  });
+
+  it("a node alone at the rendezvous says what it waits for", () => {
+    const w = { waitedMs: 60_000, phases: {}, unnamed: 8, started: false };
+    expect(waitingLine(w, { nnodes: 2, endpoint: { host: "head", port: 29500 } })).toBe(
+      "waiting 60 s for all 2 nodes to join the rendezvous at head:29500 (start paraplan execute with this --rdzv-endpoint on each; torchrun gives up after 10 min)",
+    );
+    expect(startupFailure({ waited: 1200, phases: {}, unnamed: 8, started: false }, { nnodes: 2, endpoint: { host: "head", port: 29500 } }, "0 steps of metrics kept in runs/x")).toBe(
+      "no rank of this node started in 20.0 min: the 2 nodes never all joined the rendezvous at head:29500; stopped, 0 steps of metrics kept in runs/x (log: worker.log)",
+    );
+  });
+
+  it("every rank built, the first step never ends: a collective, or a slow first step", () => {
+    const f = { waited: 1200, phases: { 0: "built" as const, 1: "built" as const }, unnamed: 0, started: true };
+    expect(startupFailure(f, { nnodes: 1 }, "kept")).toMatch(/^no step after 20\.0 min: every rank built the model but the first step never ended \(a collective that never completes, or a first step slower than that: --startup-timeout to wait longer\)/);
+  });
+});
