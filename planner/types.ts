@@ -167,6 +167,10 @@ export interface GroupTopology {
 export interface InNetworkReduction {
   efficiency: number;
   latency: number;
+  /** The efficiency by the GPUs reducing together in the domain, [gpus, efficiency] ascending
+   *  (NVLS busbw rises from 4 to 8 GPUs, formulas-scale.md §5.2): interpolated in log2(gpus),
+   *  flat outside. Absent: `efficiency` at any size. */
+  byGroupSize?: readonly (readonly [number, number])[];
 }
 
 /** The fabric beyond one node and one flat network (planner/schema/fabric.ts). */

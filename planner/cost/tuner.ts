@@ -29,7 +29,7 @@
 // NCCL_ALGO in NCCL's environment-variable docs lists Ring, Tree, CollNetDirect, CollNetChain,
 // NVLS, NVLSTree, PAT). Reduce-scatter and all-gather stay rings here (PAT, NCCL's log-latency
 // all-gather for one GPU per node, is not modelled).
-import type { GroupTopology, Link } from "../types.js";
+import type { GroupTopology, InNetworkReduction, Link } from "../types.js";
 
 export type AllReduceAlgorithm = "ring" | "tree" | "hierarchical" | "nvls" | "nvls+ring" | "sharp";
 
@@ -58,6 +58,22 @@ export function allReduceOptions(bytes: number, n: number, link: Link, topo: Gro
 
 const ALGORITHMS: readonly AllReduceAlgorithm[] = ["ring", "tree", "hierarchical", "nvls", "nvls+ring", "sharp"];
 
+/** An in-network reduction's efficiency for `gpus` reducing together in the domain: its table,
+ *  interpolated in log2(gpus) and flat outside, else its one figure. */
+export function reductionEfficiency(r: InNetworkReduction, gpus: number): number {
+  const pts = r.byGroupSize;
+  if (!pts || pts.length === 0) return r.efficiency;
+  if (gpus <= pts[0]![0]) return pts[0]![1];
+  for (let i = 1; i < pts.length; i++) {
+    const [x1, y1] = pts[i]!;
+    if (gpus <= x1) {
+      const [x0, y0] = pts[i - 1]!;
+      return y0 + ((y1 - y0) * Math.log2(gpus / x0)) / Math.log2(x1 / x0);
+    }
+  }
+  return pts[pts.length - 1]![1];
+}
+
 /** One algorithm's time, or null where it does not apply (the formulas above). The per-rail
  *  algorithms (hierarchical, nvls+ring, sharp) cross domains on `rail`: the link, or above
  *  oversubscribed pods its share when g rails leave a pod at once (topo.railBandwidth). */
@@ -68,13 +84,13 @@ function algorithmTime(a: AllReduceAlgorithm, bytes: number, n: number, link: Li
     case "ring":
       return ringAllReduce(bytes, n, link);
     case "nvls":
-      return N <= 1 && nvls ? nvls.latency + bytes / (intra.bandwidth * nvls.efficiency) : null;
+      return N <= 1 && nvls ? nvls.latency + bytes / (intra.bandwidth * reductionEfficiency(nvls, n)) : null;
     case "tree":
       return N > 1 ? 2 * ((g - 1) * intra.latency + Math.log2(N) * link.latency) + (2 * bytes) / (TREE_BUS_FRACTION * rate(link)) : null;
     case "hierarchical":
       return N > 1 && g > 1 ? 2 * ringPhase(bytes, g, intra) + ringAllReduce(bytes / g, N, rail) : null;
     case "nvls+ring":
-      return N > 1 && g > 1 && nvls ? nvls.latency + bytes / (intra.bandwidth * nvls.efficiency) + ringAllReduce(bytes / g, N, rail) : null;
+      return N > 1 && g > 1 && nvls ? nvls.latency + bytes / (intra.bandwidth * reductionEfficiency(nvls, g)) + ringAllReduce(bytes / g, N, rail) : null;
     case "sharp":
       return N > 1 && sharp ? 2 * ringPhase(bytes, g, intra) + sharp.latency + bytes / g / (rail.bandwidth * sharp.efficiency) : null;
   }

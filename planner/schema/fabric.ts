@@ -3,6 +3,7 @@
 //   "fabric": {
 //     "nvlinkDomain": 72,                                  GPUs one NVLink domain reaches (GB200 NVL72)
 //     "nvls":  { "efficiency": 0.61, "latency": "25 us" },  NVLink SHARP all-reduce in the domain
+//               ("byGroupSize": [[4, 0.55], [8, 0.61]]: by the GPUs reducing, where measured)
 //     "leaf":  { "gpus": 256, "latency": "4 us" },          rail-optimised leaf tier (one switch hop)
 //     "pod":   { "gpus": 3072, "oversubscription": 7 },     full bisection inside, r:1 above
 //     "sharp": { "efficiency": 0.9, "latency": "10 us" }    SHARP reduction in the network switches
@@ -17,7 +18,8 @@ export function fabricSchema(zz: typeof z, figure: <T extends z.ZodTypeAny>(v: T
   const quantity = figure(zz.string().min(1));
   const fraction = figure(zz.number().gt(0).lte(1));
   const count = figure(zz.number().int().positive());
-  const reduction = zz.object({ efficiency: fraction, latency: quantity }).strict();
+  const bySize = figure(zz.array(zz.tuple([zz.number().int().min(2), zz.number().gt(0).lte(1)])).min(1));
+  const reduction = zz.object({ efficiency: fraction, latency: quantity, byGroupSize: bySize.optional() }).strict();
   return zz
     .object({
       nvlinkDomain: count.optional(),
@@ -32,6 +34,7 @@ export function fabricSchema(zz: typeof z, figure: <T extends z.ZodTypeAny>(v: T
 interface ReductionIn {
   efficiency: FigureIn<number>;
   latency: FigureIn<string>;
+  byGroupSize?: FigureIn<[number, number][]>;
 }
 export interface FabricIn {
   nvlinkDomain?: FigureIn<number>;
@@ -49,8 +52,16 @@ export function resolveFabric(
   fig: <T>(path: string, x: FigureIn<T>) => T,
   seconds: (path: string, x: FigureIn<string>) => number,
 ): Fabric | string {
-  const reduction = (path: string, r: ReductionIn | undefined): InNetworkReduction | null =>
-    r ? { efficiency: fig(`${path}.efficiency`, r.efficiency), latency: seconds(`${path}.latency`, r.latency) } : null;
+  const reduction = (path: string, r: ReductionIn | undefined): InNetworkReduction | null => {
+    if (!r) return null;
+    const out: InNetworkReduction = { efficiency: fig(`${path}.efficiency`, r.efficiency), latency: seconds(`${path}.latency`, r.latency) };
+    if (r.byGroupSize !== undefined) out.byGroupSize = fig(`${path}.byGroupSize`, r.byGroupSize);
+    return out;
+  };
+  for (const [path, r] of [["fabric.nvls", f.nvls], ["fabric.sharp", f.sharp]] as const) {
+    const pts = r?.byGroupSize === undefined ? undefined : fig(`${path}.byGroupSize`, r.byGroupSize);
+    if (pts?.some((q, i) => i > 0 && q[0] <= pts[i - 1]![0])) return `field "${path}.byGroupSize": the group sizes must ascend, each once`;
+  }
   const fabric: Fabric = {
     nvlinkDomain: f.nvlinkDomain === undefined ? gpusPerNode : fig("fabric.nvlinkDomain", f.nvlinkDomain),
     nvls: reduction("fabric.nvls", f.nvls),

@@ -2,10 +2,11 @@
 // 0.8, 3 µs; network 50 GB/s at 0.85, 6 µs (dgx-h100's figures).
 import { describe, expect, it } from "vitest";
 import { allReduceTime } from "../../planner/cost/collectives.js";
-import { allReduceChoice, allReduceOptions, latencyFree } from "../../planner/cost/tuner.js";
+import { allReduceChoice, allReduceOptions, latencyFree, reductionEfficiency } from "../../planner/cost/tuner.js";
 import { place } from "../../planner/layout/groups.js";
 import type { GroupTopology, Link } from "../../planner/types.js";
-import { expectRel, hardware } from "./fixtures.js";
+import { expectRel, hardware, rawHardware } from "./fixtures.js";
+import { mergeProfiles, parseHardwareFile } from "../../planner/schema/hardware.js";
 
 const nvl: Link = { kind: "nvlink", bandwidth: 450e9, latency: 3e-6, efficiency: 0.8 };
 const net: Link = { kind: "network", bandwidth: 50e9, latency: 6e-6, efficiency: 0.85 };
@@ -27,6 +28,23 @@ describe("collective algorithms at scale", () => {
     expect(c.algorithm).toBe("nvls");
     expectRel(c.time, nvls, 1e-12);
     expect(nvls).toBeLessThan(ring);
+  });
+
+  it("NVLS by group size: H100's busbw 370 GB/s at 4 GPUs against 480 at 8 (formulas-scale.md §5.2)", () => {
+    // algbw 370/1.5 = 246.7 and 480/1.75 = 274.3 GB/s of 450: 0.548 and 0.610.
+    const nvls = { efficiency: 0.61, latency: 25e-6, byGroupSize: [[4, 0.548], [8, 0.61]] as const };
+    expect(reductionEfficiency(nvls, 8)).toBe(0.61);
+    expect(reductionEfficiency(nvls, 4)).toBe(0.548);
+    expect(reductionEfficiency(nvls, 2)).toBe(0.548); // flat outside the points
+    expect(reductionEfficiency(nvls, 72)).toBe(0.61);
+    // 6 GPUs: log2(6/4) = 0.585 of the way from 4 to 8.
+    expectRel(reductionEfficiency(nvls, 6), 0.548 + 0.062 * Math.log2(1.5), 1e-12);
+    // A tensor-parallel group of 4 in a domain of 8: S / (450 GB/s × 0.548) + 25 µs, not 0.61's.
+    const four = allReduceChoice(GB, 4, { ...nvl, topology: topo(4, 1, { nvls }) });
+    expect(four.algorithm).toBe("nvls");
+    expectRel(four.time, 25e-6 + GB / (450e9 * 0.548), 1e-12);
+    // The profiles that carry NVLS give the table (h800: its 8-GPU 0.61, ×0.90 at 4).
+    expect(hardware("h800").fabric?.nvls?.byGroupSize).toEqual([[4, 0.549], [8, 0.61]]);
   });
 
   it("hierarchical (NVLink reduce-scatter, network all-reduce of S/g, NVLink all-gather) beats a flat ring over 4 nodes", () => {
@@ -73,5 +91,16 @@ describe("collective algorithms at scale", () => {
   it("profiles without a fabric carry no topology: their groups keep the ring (calibration unchanged)", () => {
     const p = place(hardware("dgx-h100"), { tp: 2, cp: 1, dp: 16, pp: 1, ep: 1, etp: 1 });
     expect(p.dp.link!.topology).toBeUndefined();
+  });
+});
+
+describe("an NVLS table in a profile", () => {
+  it("group sizes out of order are refused naming the field", () => {
+    const raw = mergeProfiles(rawHardware("h800"), { fabric: { nvls: { byGroupSize: { value: [[8, 0.61], [4, 0.55]], source: "test" } } } });
+    const r = parseHardwareFile(raw, "mine.json");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toBe('mine.json: field "fabric.nvls.byGroupSize": the group sizes must ascend, each once');
+    const bad = parseHardwareFile(mergeProfiles(rawHardware("h800"), { fabric: { nvls: { byGroupSize: { value: [[4, 1.5]], source: "test" } } } }), "mine.json");
+    expect(bad.ok).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { evaluatePlan } from "../../../planner/index.js";
 import { runEstimate, runInputsFor, resolveRunFigures } from "../../../planner/run/index.js";
-import { compact } from "../../format/units.js";
+import { compact, seconds } from "../../format/units.js";
 import { sessionOf } from "../test-utils.js";
 import { detailView } from "./detail.js";
 import { DETAIL_TOKENS, runRows, wholeRunLines } from "./whole-run.js";
@@ -13,7 +13,7 @@ describe("the plan detail's whole run", () => {
   it("per trillion tokens and under failures, with the planner's figures", () => {
     const lines = wholeRunLines(gpt3.model, gpt3.hw, gpt3.training, p, 120);
     const e = runEstimate(p.time.step, runInputsFor(gpt3.model, gpt3.training, p, resolveRunFigures(gpt3.hw, "board", {}), { tokens: DETAIL_TOKENS, price: null, mode: "sync" }));
-    expect(lines[0]).toBe(`per 1.0T tokens: ${e.days.toFixed(1)} days · ${compact(e.gpuHours)} GPU-hours · ${Math.round(e.energyMWh!).toLocaleString("en-US")} MWh (board power × PUE 1.09)`);
+    expect(lines[0]).toBe(`per 1.0T tokens at ${seconds(p.time.step)} a step (closed form): ${e.days.toFixed(1)} days · ${compact(e.gpuHours)} GPU-hours · ${Math.round(e.energyMWh!).toLocaleString("en-US")} MWh (board power × PUE 1.09)`);
     expect(lines[1]).toMatch(/^goodput \d+\.\d% · job MTBF [\d.]+ (h|days) · checkpoint every [\d.]+ (min|h) \(Daly 2006\), write [\d.]+ s · lost [\d.]+ (min|h) per failure$/);
     expect(lines[1]).toContain(`goodput ${(100 * e.goodput).toFixed(1)}% · job MTBF ${(e.checkpoint.jobMtbf / 3600).toFixed(2)} h`);
   });
@@ -33,7 +33,7 @@ describe("the plan detail's whole run", () => {
     const e = runEstimate(q.time.step, runInputsFor(s.model, s.training, q, resolveRunFigures(s.hw, "board", {}), { tokens: DETAIL_TOKENS, price: null, mode: "sync" }));
     expect(e.days).toBeGreaterThan(1000);
     const [first] = wholeRunLines(s.model, s.hw, s.training, q, 200);
-    expect(first).toMatch(/^per 1\.0T tokens: \d,\d{3}\.\d days · /);
+    expect(first).toMatch(/^per 1\.0T tokens at [\d.]+ s a step \(closed form\): \d,\d{3}\.\d days · /);
     expect(first).toContain(`tokens: ${e.days.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`);
   });
 

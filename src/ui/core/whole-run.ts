@@ -5,7 +5,7 @@ import type { Hardware, ModelSpec, PlanResult, Training } from "../../../planner
 import { runStall } from "../../../planner/run/index.js";
 import { wholeRun } from "../../app/whole-run.js";
 import { duration, wallClock } from "../../format/run-text.js";
-import { compact, count, percent } from "../../format/units.js";
+import { compact, count, percent, seconds } from "../../format/units.js";
 import { fit } from "./bars.js";
 import type { DetailView } from "./detail.js";
 
@@ -21,7 +21,9 @@ export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanRe
   const c = e.checkpoint;
   const energy = e.energyMWh === null ? "" : ` · ${count(e.energyMWh)} MWh (board power × PUE ${w.figures.pue.value})`;
   return [
-    `per ${compact(DETAIL_TOKENS)} tokens: ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}`,
+    // (timed by the closed form's step, the one this screen shows; `plan --tokens` times a run by
+    // its simulated step where it was simulated, and says which)
+    `per ${compact(DETAIL_TOKENS)} tokens at ${seconds(p.time.step)} a step (closed form): ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}`,
     `goodput ${percent(e.goodput)} · job MTBF ${duration(c.jobMtbf)} · checkpoint every ${duration(c.interval)} (Daly 2006), write ${duration(c.blocking)} · lost ${duration(c.lostPerFailure)} per failure`,
   ].map((l) => fit(l, width - 2));
 }
