@@ -86,7 +86,7 @@ describe("the measured step time", () => {
     const root = tmp();
     const stopped = writeRun(join(root, "stopped"), { steps: 10, metrics: lines([4.4]) });
     writeFileSync(join(stopped, "error.json"), JSON.stringify({ failure: { kind: "interrupted", signal: "SIGINT" }, steps: 1, predictedPeakMemory: 1, runDir: stopped }));
-    expect(() => readRun(stopped)).toThrow(new RegExp(`^${stopped}: the run was interrupted by SIGINT after 1 step\\(s\\)`));
+    expect(() => readRun(stopped)).toThrow(new RegExp(`^${stopped}: the run was interrupted by SIGINT after 1 step,`));
     rmSync(join(stopped, "error.json"));
     // No error.json (killed with paraplan), no summary, 1 of 10 steps: the timed steps are missing.
     expect(() => readRun(stopped)).toThrow(/interrupted: metrics\.jsonl has 1 of 10 steps and no summary\.json \(the worker times steps 3, 4, 5, 6, 7, 8, 9\)/);

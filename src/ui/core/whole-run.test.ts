@@ -34,7 +34,7 @@ describe("the plan detail's whole run", () => {
     expect(e.days).toBeGreaterThan(1000);
     const [first] = wholeRunLines(s.model, s.hw, s.training, q, 200);
     expect(first).toMatch(/^per 1\.0T tokens at [\d.]+ s a step \(closed form\): \d,\d{3}\.\d days · /);
-    expect(first).toContain(`tokens: ${e.days.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`);
+    expect(first).toContain(`(closed form): ${e.days.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`);
   });
 
   it("is in the detail view with the model, fitted to the width; absent without it", () => {
