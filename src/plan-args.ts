@@ -77,6 +77,8 @@ export interface PlanArgs {
   /** Adam's moments in fp32 (default) or bf16 (--optimizer-states). */
   optimizerStates?: "fp32" | "bf16" | undefined;
   fixed: Fixed;
+  /** Where `fixed` came from when not the flags: "--plan FILE" (errors then name its fields). */
+  fixedFrom?: string | undefined;
   top: number;
   json: boolean;
   /** Print the best plan's simulated step as a Gantt chart. */

@@ -114,7 +114,12 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
           : null;
     if (why !== null) throw new UserError(`${flag}: ${why}; the flag would change nothing, drop it`);
   }
-  const bad = checkTraining(model, hw, training) ?? checkFixed(model, training, fixed);
+  const badTraining = checkTraining(model, hw, training);
+  const badFixed = badTraining ? null : checkFixed(model, training, fixed);
+  // A plan file's dimension is named as the file's field, not a flag the user did not give.
+  const field = badFixed && args.fixedFrom !== undefined ? FIELD_OF_FLAG[badFixed.flag] : undefined;
+  if (badFixed && field !== undefined) throw new UserError(`${args.fixedFrom}: field "${field}": ${issueText(badFixed)}`);
+  const bad = badTraining ?? badFixed;
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
   if (bad) throw new UserError(issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
   const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -128,6 +133,14 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   });
   return { model, hw, profileName, training, engineFrom, fixed, assumed, calibration };
 }
+
+/** A fixed dimension's flag → its field in a plan file (planner/schema/plan.ts). */
+const FIELD_OF_FLAG: Record<string, string> = {
+  "--tp": "tp", "--pp": "pp", "--dp": "dp", "--cp": "cp", "--ep": "ep", "--etp": "etp", "--vpp": "vpp", "--zero": "zero",
+  "--micro-batch": "microBatch", "--recompute": "recompute", "--sequence-parallel": "sequenceParallel",
+  "--no-sequence-parallel": "sequenceParallel", "--schedule": "schedule", "--stage-layers": "stageLayers",
+  "--cp-comm": "cpComm", "--cp-split": "cpSplit",
+};
 
 /** What chose the engine when the user did not (an export's `--format megatron`, a `--from`
  *  file): an issue with the engine is named by it. execute's worker is no choice at all: the

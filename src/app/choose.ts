@@ -30,6 +30,8 @@ export interface ChooseInput {
   devices: Devices;
   nnodes: number;
   planFile: Plan | undefined;
+  /** The --plan file's path, for errors naming its fields. */
+  planPath?: string | undefined;
   /** --print-launch: the command is for other machines, so do not require the devices here. */
   forOtherMachines: boolean;
   /** --compile / --no-compile (undefined: the device's default): the worker's engine profile. */
@@ -132,7 +134,7 @@ export function choosePlan(input: ChooseInput): Chosen {
   }
   const unrun = workerOverride(input.args);
   if (unrun) throw new UserError(`${unrun}; drop the flag`);
-  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed }, { engine, from: WORKER_ENGINE });
+  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed, ...(planFile && input.planPath ? { fixedFrom: `--plan ${input.planPath}` } : {}) }, { engine, from: WORKER_ENGINE });
   // The node is what is present, not the profile's: tensor parallel must stay inside it.
   const hw = { ...req0.hw, gpusPerNode: perNode };
   const gpu = input.devices.gpus[0];

@@ -34,7 +34,7 @@ export async function prepareFromArgs(args: ExecuteArgs, o: FromArgsOptions = {}
   // A plan made for another model is refused before any device or size check.
   const planFor = args.planFile === undefined ? undefined : readPlanFor(args.planFile);
   if (planFor && args.plan.model !== undefined) checkPlanModel(planFor, loadModel(args.plan.model).name);
-  const chosen = choosePlan({ args: args.plan, devices, nnodes: args.nnodes, planFile, forOtherMachines: args.printLaunch, compile: args.compile });
+  const chosen = choosePlan({ args: args.plan, devices, nnodes: args.nnodes, planFile, planPath: args.planFile, forOtherMachines: args.printLaunch, compile: args.compile });
   const { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch, compile, startupTimeout } = args;
   return prepare(chosen, devices, { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch, compile, startupTimeout }, o);
 }

@@ -98,7 +98,7 @@ export function runExport(argv: string[], io: Io): number {
   // (--engine naming the format's own engine is no other version: it was priced as 0.2's).
   const releaseEngine = (args.engine === undefined || args.engine === formatEngine) && release.keptOutputBytes !== undefined ? { keptOutputBytes: release.keptOutputBytes } : {};
   const req = buildRequest(
-    { ...args, ...releaseEngine, fixed: planFile ?? args.fixed, ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },
+    { ...args, ...releaseEngine, fixed: planFile ?? args.fixed, ...(planFile ? { fixedFrom: `--plan ${s("plan")}` } : {}), ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },
     formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,
   );
   // A plan made for another model is refused, as execute refuses it (app/plan-model.ts).
