@@ -3,13 +3,15 @@
 // or a torchtitan TOML job file or override file.
 import { UserError } from "../errors.js";
 import { MAX } from "../flags.js";
-import { type ConfigReading, type ReadContext, loadConfigFile } from "./read-config.js";
+import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { type ConfigFile, type ConfigReading, type ReadContext, loadConfigFile } from "./read-config.js";
 import { readDeepSpeed } from "./read-deepspeed.js";
 import { readMegatron } from "./read-megatron.js";
 import { readTorchtitan } from "./read-torchtitan.js";
 
 export function readConfigs(paths: string[], ctx: ReadContext): ConfigReading {
-  const files = paths.map(loadConfigFile);
+  const files = withDeepSpeedConfig(paths.map(loadConfigFile));
   const ds = files.filter((f) => f.kind === "deepspeed");
   const titan = files.filter((f) => f.kind === "torchtitan-toml" || f.kind === "torchtitan-overrides");
   const args = files.filter((f) => f.kind === "args");
@@ -19,6 +21,24 @@ export function readConfigs(paths: string[], ctx: ReadContext): ConfigReading {
     );
   const reading = ds[0] ? readDeepSpeed(ds[0], args[0], ctx) : titan[0] ? readTorchtitan(titan[0], ctx) : readMegatron(args[0]!, ctx);
   return withinBounds(reading);
+}
+
+/** A Megatron-DeepSpeed launch script given alone (`--deepspeed --deepspeed_config ds.json` among
+ *  its arguments) brings the DeepSpeed config it names: read beside it, relative to the script's
+ *  directory and then the current one, as a second --from would be. Read as Megatron-LM it had
+ *  both flags ignored with a warning and its ZeRO stage, micro-batch and precision lost. A config
+ *  named through a shell variable, or not found, is exit 2 asking for it. */
+function withDeepSpeedConfig(files: ConfigFile[]): ConfigFile[] {
+  const args = files.filter((f) => f.kind === "args");
+  if (files.length !== 1 || args.length !== 1 || !/(^|\s)--deepspeed(?=\s|\\|$|")/m.test(args[0]!.text)) return files;
+  const script = args[0]!;
+  const named = /(?:^|\s)--deepspeed[-_]config(?:=|\s+)("[^"]*"|'[^']*'|\S+)/m.exec(script.text)?.[1]?.replace(/^["']|["']$/g, "");
+  const ask = `give its DeepSpeed config as a --from before it (paraplan plan --from ds_config.json --from ${script.name})`;
+  if (named === undefined) throw new UserError(`${script.name} runs Megatron-DeepSpeed (--deepspeed) without --deepspeed_config; ${ask}`);
+  if (named.includes("$")) throw new UserError(`${script.name} runs Megatron-DeepSpeed with --deepspeed_config ${named}, a shell variable paraplan does not resolve; ${ask}`);
+  const found = [resolve(dirname(script.path), named), resolve(named)].find((p) => existsSync(p));
+  if (found === undefined) throw new UserError(`${script.name} runs Megatron-DeepSpeed with --deepspeed_config ${named}, not found beside it nor here; ${ask}`);
+  return [loadConfigFile(found), script];
 }
 
 /** A file's sizes obey the bounds their flags have (src/flags.ts MAX, plan --help "bounds"): a
