@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { type ConfigFile, type ConfigReading, type ReadContext, loadConfigFile } from "./read-config.js";
 import { readDeepSpeed } from "./read-deepspeed.js";
+import { byFlag, readArgs, strArg } from "./args-file.js";
 import { readMegatron } from "./read-megatron.js";
 import { readTorchtitan } from "./read-torchtitan.js";
 
@@ -30,9 +31,12 @@ export function readConfigs(paths: string[], ctx: ReadContext): ConfigReading {
  *  named through a shell variable, or not found, is exit 2 asking for it. */
 function withDeepSpeedConfig(files: ConfigFile[]): ConfigFile[] {
   const args = files.filter((f) => f.kind === "args");
-  if (files.length !== 1 || args.length !== 1 || !/(^|\s)--deepspeed(?=\s|\\|$|")/m.test(args[0]!.text)) return files;
+  if (files.length !== 1 || args.length !== 1) return files;
   const script = args[0]!;
-  const named = /(?:^|\s)--deepspeed[-_]config(?:=|\s+)("[^"]*"|'[^']*'|\S+)/m.exec(script.text)?.[1]?.replace(/^["']|["']$/g, "");
+  // (the arguments as the Megatron reader takes them: arrays, continuations, comments, variables)
+  const flags = byFlag(readArgs(script.text), script.name);
+  if (!flags.has("deepspeed")) return files;
+  const named = strArg(flags, "deepspeed_config") ?? strArg(flags, "deepspeed-config");
   const ask = `give its DeepSpeed config as a --from before it (paraplan plan --from ds_config.json --from ${script.name})`;
   if (named === undefined) throw new UserError(`${script.name} runs Megatron-DeepSpeed (--deepspeed) without --deepspeed_config; ${ask}`);
   if (named.includes("$")) throw new UserError(`${script.name} runs Megatron-DeepSpeed with --deepspeed_config ${named}, a shell variable paraplan does not resolve; ${ask}`);
