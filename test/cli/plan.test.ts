@@ -1,7 +1,7 @@
 // `paraplan plan` in-process: main(argv, io) with captured output.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseHardwareFile } from "../../planner/schema/hardware.js";
-import { rawHardware } from "../planner/fixtures.js";
+import { LLAMA2_7B_CONFIG, rawHardware } from "../planner/fixtures.js";
 import {
   CLUSTER_KEYS,
   MEMORY_KEYS,
@@ -128,23 +128,7 @@ describe("plan options", () => {
   it("a HuggingFace config.json is accepted as --model", async () => {
     const path = tempFile(
       "config.json",
-      JSON.stringify({
-        _name_or_path: "meta-llama/Llama-2-7b-hf",
-        architectures: ["LlamaForCausalLM"],
-        hidden_act: "silu",
-        hidden_size: 4096,
-        intermediate_size: 11008,
-        max_position_embeddings: 4096,
-        model_type: "llama",
-        num_attention_heads: 32,
-        num_hidden_layers: 32,
-        num_key_value_heads: 32,
-        rms_norm_eps: 1e-5,
-        rope_theta: 10000.0,
-        tie_word_embeddings: false,
-        torch_dtype: "float16",
-        vocab_size: 32000,
-      }),
+      JSON.stringify(LLAMA2_7B_CONFIG),
     );
     const r = await runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--json", "--top", "1"]);
     expect(r.code).toBe(0);

@@ -2,37 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { totalParams } from "../../planner/model.js";
 import type { ModelSpec } from "../../planner/types.js";
-import { expectRel } from "./fixtures.js";
+import { LLAMA2_7B_CONFIG, expectRel } from "./fixtures.js";
 import { looksLikeHfConfig, parseHfConfig, parseModelFile } from "../../planner/schema/model.js";
 
 /** Parameters at the model file's sequence length (what `plan` reports by default). */
 const params = (m: ModelSpec) => totalParams(m, m.defaultSeqLen);
 
-// meta-llama/Llama-2-7b-hf config.json (HuggingFace hub), with rope_theta as in later revisions.
-const LLAMA2_7B_CONFIG = {
-  _name_or_path: "meta-llama/Llama-2-7b-hf",
-  architectures: ["LlamaForCausalLM"],
-  bos_token_id: 1,
-  eos_token_id: 2,
-  hidden_act: "silu",
-  hidden_size: 4096,
-  initializer_range: 0.02,
-  intermediate_size: 11008,
-  max_position_embeddings: 4096,
-  model_type: "llama",
-  num_attention_heads: 32,
-  num_hidden_layers: 32,
-  num_key_value_heads: 32,
-  pretraining_tp: 1,
-  rms_norm_eps: 1e-5,
-  rope_scaling: null,
-  rope_theta: 10000.0,
-  tie_word_embeddings: false,
-  torch_dtype: "float16",
-  transformers_version: "4.31.0.dev0",
-  use_cache: true,
-  vocab_size: 32000,
-};
 
 describe("HuggingFace config.json", () => {
   it("is recognised as one", () => {
