@@ -113,6 +113,11 @@ export interface Engine {
      *  pp > 1 (executor/worker/parallel.py GradReplicator). Empty: none. */
     reduceAfterBackwardWith: readonly ("tp" | "pp")[];
     overlapParamGather: boolean;
+    /** ZeRO-1/2's weight gather overlaps the next forward only where the gradients' reduction
+     *  overlaps the backward: Megatron-LM asserts --overlap-param-gather needs
+     *  --overlap-grad-reduce (arguments.py @ core_v0.12.0). False: the stack prefetches its
+     *  gathers whatever the reduction does (FSDP's forward all-gathers on their own stream). */
+    overlapParamGatherNeedsGradOverlap: boolean;
     /** Layers whose ZeRO-3/FSDP parameters are gathered ahead of the one computing (0: none). */
     prefetchLayers: number;
     /** Gradient bucket, bytes: max(bucketSize, bucketSizePerDp · dp). */

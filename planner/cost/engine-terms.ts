@@ -174,6 +174,15 @@ export function overlapsGradReduce(t: { overlapGradReduce: boolean; engine?: Eng
   return !((p.tp > 1 && after.includes("tp")) || (p.pp > 1 && after.includes("pp")));
 }
 
+/** Whether this plan's ZeRO-1/2 weight gather overlaps the next forward: the engine's
+ *  overlapParamGather, and where the engine ties it to the reduction (Megatron-LM asserts
+ *  --overlap-param-gather needs --overlap-grad-reduce, arguments.py @ core_v0.12.0) only where the
+ *  reduction overlaps too; an FSDP stack prefetches its gathers whatever the reduction does. */
+export function overlapsWeightGather(t: { overlapGradReduce: boolean; engine?: Engine | undefined }, p: { tp: number; pp: number; zero: number }): boolean {
+  if (!overlapsParamGather(t.engine)) return false;
+  return t.engine?.dataParallel.overlapParamGatherNeedsGradOverlap === false || overlapsGradReduce(t, p);
+}
+
 /** The data-parallel link as the engine's ZeRO-3 collectives see it: its bandwidth times
  *  Engine.dataParallel.zero3BandwidthShare (the link itself where the share is 1 or no engine). */
 export function zero3Link(link: Link, e: Engine | undefined): Link {

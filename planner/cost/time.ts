@@ -4,7 +4,7 @@
 import type { Hardware, ModelSpec, Plan, TimeBreakdown, Training } from "../types.js";
 import { layerMatrixParams, stageParamSplit } from "../model.js";
 import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
-import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsParamGather, prefetchLayers } from "./engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers } from "./engine-terms.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
 import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
@@ -131,17 +131,17 @@ export function stepTime(
   const overlapped = overlapsGradReduce(training, plan);
   if (dpcp > 1) {
     // The compute a collective can hide behind. The gradients' reduction hides there only where
-    // it overlaps (--no-grad-overlap: after the backward); ZeRO-1/2's weight gather with it
-    // (Megatron-LM asserts --overlap-param-gather needs --overlap-grad-reduce); ZeRO-3's gathers
-    // are prefetched by the stack itself whatever the reduction does (FSDP's backward_prefetch,
-    // DeepSpeed's stage3_prefetch_bucket_size beside overlap_comm).
+    // it overlaps (--no-grad-overlap: after the backward); ZeRO-1/2's weight gather with it where
+    // the engine ties the two (Megatron-LM asserts --overlap-param-gather needs
+    // --overlap-grad-reduce; cost/engine-terms.ts overlapsWeightGather); ZeRO-3's gathers are
+    // prefetched by the stack itself whatever the reduction does (FSDP's backward_prefetch,
+    // DeepSpeed's stage3_prefetch_bucket_size).
     const bwdCompute = bwd + recomputeOne + (tpOne * (tpPasses - 1)) / tpPasses;
     const bwdWindow = overlapped ? bwdCompute : 0;
-    const fwdWindow = overlapped ? fwd : 0;
     // What overlaps is the engine's: the updated weights' gather, the ZeRO-3 prefetch depth, the
     // bucket, and the slowdown a hidden collective inflicts (cost/engine-terms.ts).
     const e = training.engine;
-    const gatherWindow = overlapsParamGather(e) ? fwdWindow : 0;
+    const gatherWindow = overlapsWeightGather(training, plan) ? fwd : 0;
     const prefetched = prefetchLayers(e) > 0;
     const one = (id: string) => {
       const i = find(wire, id);

@@ -47,6 +47,7 @@ const schemas = lazySchemas((z) => {
           overlapGradReduce: flag,
           reduceAfterBackwardWith: withSource(z.array(z.enum(["tp", "pp"]))).optional(),
           overlapParamGather: flag,
+          overlapParamGatherNeedsGradOverlap: flag.optional(),
           prefetchLayers: withSource(z.number().int().min(0).max(1000)),
           bucketSize: quantity,
           bucketSizePerDp: quantity,
@@ -205,6 +206,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       // Absent: wherever the stack overlaps, every layout does.
       reduceAfterBackwardWith: d.reduceAfterBackwardWith === undefined ? [] : [...new Set(fig("dataParallel.reduceAfterBackwardWith", d.reduceAfterBackwardWith))],
       overlapParamGather: fig("dataParallel.overlapParamGather", d.overlapParamGather),
+      // Absent: Megatron-LM's rule, the gather overlaps only where the reduction does.
+      overlapParamGatherNeedsGradOverlap: d.overlapParamGatherNeedsGradOverlap === undefined ? true : fig("dataParallel.overlapParamGatherNeedsGradOverlap", d.overlapParamGatherNeedsGradOverlap),
       prefetchLayers: fig("dataParallel.prefetchLayers", d.prefetchLayers),
       // At least 1 MiB: the reduction's collectives (and the simulator's operations) number the
       // gradient bytes over the bucket; a byte-sized bucket made millions of them (PyTorch DDP's

@@ -7,7 +7,7 @@ import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
-import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsParamGather, prefetchLayers, zero3Link } from "../cost/engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers, zero3Link } from "../cost/engine-terms.js";
 import { GATHER_CALLS_PER_LAYER } from "../cost/gather-calls.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, optimizerTime } from "../cost/compute.js";
@@ -82,10 +82,11 @@ export interface SimCosts {
   regather: number;
   overlapGradReduce: boolean;
   /** ZeRO-1/2: the updated weights' all-gather overlaps the next forward (the engine's
-   *  overlapParamGather, where the gradient reduction overlaps too), else runs after the optimizer. */
+   *  overlapParamGather, where the gradient reduction overlaps too if the engine ties them:
+   *  cost/engine-terms.ts overlapsWeightGather), else runs after the optimizer. */
   overlapParamGather: boolean;
   /** ZeRO-3: layers gathered ahead of the one computing (the engine's prefetchLayers; 0: each
-   *  gather waits for the compute before it), where the reduction overlaps. */
+   *  gather waits for the compute before it), whether or not the reduction overlaps. */
   prefetchLayers: number;
   /** ZeRO-3: collectives per layer and pass, each paying the ring's latency (the engine's
    *  gatherCallsPerLayer, cost/gather-calls.ts: 12 for DeepSpeed 2021's per-tensor gathers). */
@@ -259,11 +260,11 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     zero: plan.zero,
     regather: plan.zero === 3 ? regatherFraction(m, plan.tp, t.engine, plan.recompute) : 0,
     overlapGradReduce: overlapsGradReduce(t, plan),
-    // (ZeRO-1/2's weight gather overlaps only with the reduction: Megatron-LM asserts
-    // --overlap-param-gather needs --overlap-grad-reduce, arguments.py @ core_v0.12.0; ZeRO-3's
-    // prefetch is the stack's own, apart from how it reduces gradients: FSDP's backward_prefetch,
-    // DeepSpeed's stage3_prefetch_bucket_size beside overlap_comm)
-    overlapParamGather: overlapsGradReduce(t, plan) && overlapsParamGather(t.engine),
+    // (ZeRO-1/2's weight gather overlaps with the reduction where the engine ties them, as
+    // Megatron-LM asserts --overlap-param-gather needs --overlap-grad-reduce; ZeRO-3's prefetch is
+    // the stack's own, apart from how it reduces gradients: FSDP's backward_prefetch, DeepSpeed's
+    // stage3_prefetch_bucket_size)
+    overlapParamGather: overlapsWeightGather(t, plan),
     prefetchLayers: prefetchLayers(t.engine),
     gatherCallsPerLayer: t.gatherCallsPerLayer ?? t.engine?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER,
     dpSlowdown: cpSlowdown,
