@@ -154,7 +154,7 @@ export interface GroupTopology {
   /** The NVLink domain's link (the reduce-scatter / all-gather phases of hierarchical ones). */
   intra: Link;
   /** NVLink SHARP inside the domain, and SHARP in the network switches, when the profile has them. */
-  nvls: InNetworkReduction | null;
+  nvls: NvlsReduction | null;
   sharp: InNetworkReduction | null;
   /** The network bandwidth of each rail where a domain's ranks all cross domains at once
    *  (hierarchical, NVLS around a ring, SHARP): one NIC's, and above oversubscribed pods its share
@@ -167,17 +167,22 @@ export interface GroupTopology {
 export interface InNetworkReduction {
   efficiency: number;
   latency: number;
-  /** The efficiency by the GPUs reducing together in the domain, [gpus, efficiency] ascending
-   *  (NVLS busbw rises from 4 to 8 GPUs, formulas-scale.md §5.2): interpolated in log2(gpus),
+}
+
+/** NVLink SHARP: `efficiency` is that of the largest group its table lists (8 GPUs measured);
+ *  smaller groups reach a share of it. */
+export interface NvlsReduction extends InNetworkReduction {
+  /** [gpus, factor of `efficiency`] ascending, the last factor 1 (H100's NVLS busbw 370 GB/s at 4
+   *  GPUs against 480 at 8, formulas-scale.md §5.2: ×0.899 at 4): interpolated in log2(gpus),
    *  flat outside. Absent: `efficiency` at any size. */
-  byGroupSize?: readonly (readonly [number, number])[];
+  scaleByGroupSize?: readonly (readonly [number, number])[];
 }
 
 /** The fabric beyond one node and one flat network (planner/schema/fabric.ts). */
 export interface Fabric {
   /** GPUs in one NVLink domain (scale-up): the node link reaches all of them (GB200 NVL72: 72). */
   nvlinkDomain: number;
-  nvls: InNetworkReduction | null;
+  nvls: NvlsReduction | null;
   /** Rail-optimised leaf tier: blocks of `gpus` ranks one leaf hop apart, at `latency` per step. */
   leaf: { gpus: number; latency: number } | null;
   /** Pods with full bisection inside; `oversubscription` r:1 above them. */

@@ -18,6 +18,9 @@
 //                 GPU sends S and receives S once: α_nvls + S/(B_nvl·e_nvls). e_nvls is the
 //                 profile's achieved algbw / link rate: 8 H100, busbw ≈ 480 GB/s = algbw ≈ 275 of
 //                 450 GB/s, 0.61 (NVIDIA/nccl-tests issue #212, maintainer; NVIDIA/nccl #1455).
+//                 Fewer GPUs reach less: 4 H100 busbw ≈ 370 GB/s = algbw 370·4/6 ≈ 247, ×0.899
+//                 of 8's 480·8/14 ≈ 274 (formulas-scale §5.2), the profile's
+//                 fabric.nvls.scaleByGroupSize (reductionEfficiency).
 //   nvls+ring     NVLS in the domain (reduce and multicast as above) around the all-reduce of S/g
 //                 across domains (NCCL's NVLSTree pairs NVLS with a tree; tuning.cc).
 //   sharp         in-network reduction in the InfiniBand switches (NCCL CollNet with the SHARP
@@ -29,7 +32,7 @@
 // NCCL_ALGO in NCCL's environment-variable docs lists Ring, Tree, CollNetDirect, CollNetChain,
 // NVLS, NVLSTree, PAT). Reduce-scatter and all-gather stay rings here (PAT, NCCL's log-latency
 // all-gather for one GPU per node, is not modelled).
-import type { GroupTopology, InNetworkReduction, Link } from "../types.js";
+import type { GroupTopology, Link, NvlsReduction } from "../types.js";
 
 export type AllReduceAlgorithm = "ring" | "tree" | "hierarchical" | "nvls" | "nvls+ring" | "sharp";
 
@@ -58,11 +61,15 @@ export function allReduceOptions(bytes: number, n: number, link: Link, topo: Gro
 
 const ALGORITHMS: readonly AllReduceAlgorithm[] = ["ring", "tree", "hierarchical", "nvls", "nvls+ring", "sharp"];
 
-/** An in-network reduction's efficiency for `gpus` reducing together in the domain: its table,
- *  interpolated in log2(gpus) and flat outside, else its one figure. */
-export function reductionEfficiency(r: InNetworkReduction, gpus: number): number {
-  const pts = r.byGroupSize;
-  if (!pts || pts.length === 0) return r.efficiency;
+/** NVLS's efficiency for `gpus` reducing together in the domain: the profile's figure times its
+ *  table's factor for that size (interpolated in log2(gpus), flat outside), else the figure alone.
+ *  The table is relative, so a profile that recalibrates `efficiency` moves every size with it. */
+export function reductionEfficiency(r: NvlsReduction, gpus: number): number {
+  return r.efficiency * groupFactor(r.scaleByGroupSize, gpus);
+}
+
+function groupFactor(pts: NvlsReduction["scaleByGroupSize"], gpus: number): number {
+  if (!pts || pts.length === 0) return 1;
   if (gpus <= pts[0]![0]) return pts[0]![1];
   for (let i = 1; i < pts.length; i++) {
     const [x1, y1] = pts[i]!;

@@ -3,14 +3,14 @@
 //   "fabric": {
 //     "nvlinkDomain": 72,                                  GPUs one NVLink domain reaches (GB200 NVL72)
 //     "nvls":  { "efficiency": 0.61, "latency": "25 us" },  NVLink SHARP all-reduce in the domain
-//               ("byGroupSize": [[4, 0.55], [8, 0.61]]: by the GPUs reducing, where measured)
+//               ("scaleByGroupSize": [[4, 0.899], [8, 1]]: × efficiency by the GPUs reducing)
 //     "leaf":  { "gpus": 256, "latency": "4 us" },          rail-optimised leaf tier (one switch hop)
 //     "pod":   { "gpus": 3072, "oversubscription": 7 },     full bisection inside, r:1 above
 //     "sharp": { "efficiency": 0.9, "latency": "10 us" }    SHARP reduction in the network switches
 //   }
 // Absent: the node is the NVLink domain and the network is flat (the profiles before fabrics).
 import type { z } from "zod";
-import type { Fabric, InNetworkReduction } from "../types.js";
+import type { Fabric, InNetworkReduction, NvlsReduction } from "../types.js";
 import { type FigureIn } from "./figure.js";
 
 /** The block's zod schema, built inside hardware.ts's lazy schemas (zod is loaded on first use). */
@@ -19,11 +19,13 @@ export function fabricSchema(zz: typeof z, figure: <T extends z.ZodTypeAny>(v: T
   const fraction = figure(zz.number().gt(0).lte(1));
   const count = figure(zz.number().int().positive());
   const bySize = figure(zz.array(zz.tuple([zz.number().int().min(2), zz.number().gt(0).lte(1)])).min(1));
-  const reduction = zz.object({ efficiency: fraction, latency: quantity, byGroupSize: bySize.optional() }).strict();
+  const reduction = zz.object({ efficiency: fraction, latency: quantity }).strict();
+  // (only NVLS has a table: the SHARP tuner term reads one figure, so a table there was ignored)
+  const nvls = zz.object({ efficiency: fraction, latency: quantity, scaleByGroupSize: bySize.optional() }).strict();
   return zz
     .object({
       nvlinkDomain: count.optional(),
-      nvls: reduction.optional(),
+      nvls: nvls.optional(),
       leaf: zz.object({ gpus: count, latency: quantity }).strict().optional(),
       pod: zz.object({ gpus: count, oversubscription: figure(zz.number().min(1)) }).strict().optional(),
       sharp: reduction.optional(),
@@ -34,11 +36,10 @@ export function fabricSchema(zz: typeof z, figure: <T extends z.ZodTypeAny>(v: T
 interface ReductionIn {
   efficiency: FigureIn<number>;
   latency: FigureIn<string>;
-  byGroupSize?: FigureIn<[number, number][]>;
 }
 export interface FabricIn {
   nvlinkDomain?: FigureIn<number>;
-  nvls?: ReductionIn;
+  nvls?: ReductionIn & { scaleByGroupSize?: FigureIn<[number, number][]> };
   leaf?: { gpus: FigureIn<number>; latency: FigureIn<string> };
   pod?: { gpus: FigureIn<number>; oversubscription: FigureIn<number> };
   sharp?: ReductionIn;
@@ -52,19 +53,20 @@ export function resolveFabric(
   fig: <T>(path: string, x: FigureIn<T>) => T,
   seconds: (path: string, x: FigureIn<string>) => number,
 ): Fabric | string {
-  const reduction = (path: string, r: ReductionIn | undefined): InNetworkReduction | null => {
-    if (!r) return null;
-    const out: InNetworkReduction = { efficiency: fig(`${path}.efficiency`, r.efficiency), latency: seconds(`${path}.latency`, r.latency) };
-    if (r.byGroupSize !== undefined) out.byGroupSize = fig(`${path}.byGroupSize`, r.byGroupSize);
-    return out;
-  };
-  for (const [path, r] of [["fabric.nvls", f.nvls], ["fabric.sharp", f.sharp]] as const) {
-    const pts = r?.byGroupSize === undefined ? undefined : fig(`${path}.byGroupSize`, r.byGroupSize);
-    if (pts?.some((q, i) => i > 0 && q[0] <= pts[i - 1]![0])) return `field "${path}.byGroupSize": the group sizes must ascend, each once`;
+  const reduction = (path: string, r: ReductionIn | undefined): InNetworkReduction | null =>
+    r ? { efficiency: fig(`${path}.efficiency`, r.efficiency), latency: seconds(`${path}.latency`, r.latency) } : null;
+  const nvls: NvlsReduction | null = reduction("fabric.nvls", f.nvls);
+  if (nvls && f.nvls?.scaleByGroupSize !== undefined) {
+    const path = "fabric.nvls.scaleByGroupSize";
+    const pts = fig(path, f.nvls.scaleByGroupSize);
+    if (pts.some((q, i) => i > 0 && q[0] <= pts[i - 1]![0])) return `field "${path}": the group sizes must ascend, each once`;
+    // fabric.nvls.efficiency is the largest listed group's figure, the others a share of it.
+    if (pts[pts.length - 1]![1] !== 1) return `field "${path}": the largest group size's factor must be 1 (fabric.nvls.efficiency is its figure)`;
+    nvls.scaleByGroupSize = pts;
   }
   const fabric: Fabric = {
     nvlinkDomain: f.nvlinkDomain === undefined ? gpusPerNode : fig("fabric.nvlinkDomain", f.nvlinkDomain),
-    nvls: reduction("fabric.nvls", f.nvls),
+    nvls,
     leaf: f.leaf ? { gpus: fig("fabric.leaf.gpus", f.leaf.gpus), latency: seconds("fabric.leaf.latency", f.leaf.latency) } : null,
     pod: f.pod ? { gpus: fig("fabric.pod.gpus", f.pod.gpus), oversubscription: fig("fabric.pod.oversubscription", f.pod.oversubscription) } : null,
     sharp: reduction("fabric.sharp", f.sharp),

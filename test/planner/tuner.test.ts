@@ -31,20 +31,35 @@ describe("collective algorithms at scale", () => {
   });
 
   it("NVLS by group size: H100's busbw 370 GB/s at 4 GPUs against 480 at 8 (formulas-scale.md §5.2)", () => {
-    // algbw 370/1.5 = 246.7 and 480/1.75 = 274.3 GB/s of 450: 0.548 and 0.610.
-    const nvls = { efficiency: 0.61, latency: 25e-6, byGroupSize: [[4, 0.548], [8, 0.61]] as const };
+    // algbw = busbw · n / (2(n − 1)): 370 · 4/6 = 246.67 and 480 · 8/14 = 274.29 GB/s, so 4 GPUs
+    // reach 0.8993 of 8's; the table scales the profile's 8-GPU efficiency by it.
+    expectRel((370 * 4) / 6 / ((480 * 8) / 14), 0.8993, 1e-4);
+    const nvls = { efficiency: 0.61, latency: 25e-6, scaleByGroupSize: [[4, 0.899], [8, 1]] as const };
     expect(reductionEfficiency(nvls, 8)).toBe(0.61);
-    expect(reductionEfficiency(nvls, 4)).toBe(0.548);
-    expect(reductionEfficiency(nvls, 2)).toBe(0.548); // flat outside the points
+    expectRel(reductionEfficiency(nvls, 4), 0.61 * 0.899, 1e-12);
+    expectRel(reductionEfficiency(nvls, 2), 0.61 * 0.899, 1e-12); // flat outside the points
     expect(reductionEfficiency(nvls, 72)).toBe(0.61);
     // 6 GPUs: log2(6/4) = 0.585 of the way from 4 to 8.
-    expectRel(reductionEfficiency(nvls, 6), 0.548 + 0.062 * Math.log2(1.5), 1e-12);
-    // A tensor-parallel group of 4 in a domain of 8: S / (450 GB/s × 0.548) + 25 µs, not 0.61's.
+    expectRel(reductionEfficiency(nvls, 6), 0.61 * (0.899 + 0.101 * Math.log2(1.5)), 1e-12);
+    // No table: the one figure at any size.
+    expect(reductionEfficiency({ efficiency: 0.61, latency: 25e-6 }, 4)).toBe(0.61);
+    // A tensor-parallel group of 4 in a domain of 8: S / (450 GB/s × 0.61 × 0.899) + 25 µs.
     const four = allReduceChoice(GB, 4, { ...nvl, topology: topo(4, 1, { nvls }) });
     expect(four.algorithm).toBe("nvls");
-    expectRel(four.time, 25e-6 + GB / (450e9 * 0.548), 1e-12);
-    // The profiles that carry NVLS give the table (h800: its 8-GPU 0.61, ×0.90 at 4).
-    expect(hardware("h800").fabric?.nvls?.byGroupSize).toEqual([[4, 0.549], [8, 0.61]]);
+    expectRel(four.time, 25e-6 + GB / (450e9 * 0.61 * 0.899), 1e-12);
+  });
+
+  it("h800's tensor-parallel all-reduce: 4 GPUs at 0.899 of the 8-GPU NVLS figure", () => {
+    const h800 = hardware("h800");
+    expect(h800.fabric?.nvls?.scaleByGroupSize).toEqual([[4, 0.899], [8, 1]]);
+    // By hand, 1 GB over NVLink's 200 GB/s: NVLS at 8 GPUs 25 µs + 1 GB / (200 GB/s × 0.61) =
+    // 8.222 ms, at 4 GPUs 25 µs + 1 GB / (200 GB/s × 0.61 × 0.899) = 9.143 ms (was 8.222 too).
+    const at = (tp: number) => place(h800, { tp, cp: 1, dp: 16 / tp, pp: 1, ep: 1, etp: 1 }).tp.link!;
+    const eight = allReduceChoice(GB, 8, at(8));
+    const four = allReduceChoice(GB, 4, at(4));
+    expect([eight.algorithm, four.algorithm]).toEqual(["nvls", "nvls"]);
+    expectRel(eight.time, 25e-6 + GB / (200e9 * 0.61), 1e-12);
+    expectRel(four.time, 25e-6 + GB / (200e9 * 0.61 * 0.899), 1e-12);
   });
 
   it("hierarchical (NVLink reduce-scatter, network all-reduce of S/g, NVLink all-gather) beats a flat ring over 4 nodes", () => {
@@ -95,12 +110,25 @@ describe("collective algorithms at scale", () => {
 });
 
 describe("an NVLS table in a profile", () => {
-  it("group sizes out of order are refused naming the field", () => {
-    const raw = mergeProfiles(rawHardware("h800"), { fabric: { nvls: { byGroupSize: { value: [[8, 0.61], [4, 0.55]], source: "test" } } } });
+  const mine = (nvls: unknown) => parseHardwareFile(mergeProfiles(rawHardware("h800"), { fabric: { nvls } }), "mine.json");
+  it("scales the profile's efficiency: a file recalibrating it moves the 4-GPU figure with it", () => {
+    const r = mine({ efficiency: { value: 0.7, source: "test" } });
+    expect(r.ok).toBe(true);
+    if (r.ok) expectRel(reductionEfficiency(r.value.fabric!.nvls!, 4), 0.7 * 0.899, 1e-12);
+  });
+  it("group sizes out of order, a largest size not at 1, a factor above 1 are refused naming the field", () => {
+    const r = mine({ scaleByGroupSize: { value: [[8, 1], [4, 0.9]], source: "test" } });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.message).toBe('mine.json: field "fabric.nvls.scaleByGroupSize": the group sizes must ascend, each once');
+    const last = mine({ scaleByGroupSize: { value: [[4, 0.9], [8, 0.95]], source: "test" } });
+    expect(last.ok).toBe(false);
+    if (!last.ok) expect(last.message).toBe('mine.json: field "fabric.nvls.scaleByGroupSize": the largest group size\'s factor must be 1 (fabric.nvls.efficiency is its figure)');
+    expect(mine({ scaleByGroupSize: { value: [[4, 1.5]], source: "test" } }).ok).toBe(false);
+  });
+  it("SHARP has no table: its term reads one figure, so a table there is refused, not ignored", () => {
+    const raw = mergeProfiles(rawHardware("h800"), { fabric: { sharp: { efficiency: 0.9, latency: "10 us", scaleByGroupSize: [[4, 0.9], [8, 1]] } } });
     const r = parseHardwareFile(raw, "mine.json");
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.message).toBe('mine.json: field "fabric.nvls.byGroupSize": the group sizes must ascend, each once');
-    const bad = parseHardwareFile(mergeProfiles(rawHardware("h800"), { fabric: { nvls: { byGroupSize: { value: [[4, 1.5]], source: "test" } } } }), "mine.json");
-    expect(bad.ok).toBe(false);
+    if (!r.ok) expect(r.message).toBe('mine.json: unknown field "scaleByGroupSize" in "fabric.sharp"; remove it or check its spelling');
   });
 });
