@@ -18,6 +18,18 @@ describe("the plan detail's whole run", () => {
     expect(lines[1]).toContain(`goodput ${(100 * e.goodput).toFixed(1)}% · job MTBF ${(e.checkpoint.jobMtbf / 3600).toFixed(2)} h`);
   });
 
+  it("is timed by the step the detail's header presents, the closed form's (the screen simulates nothing)", () => {
+    const v = detailView(p, gpt3.hw, gpt3.training, null, 200, gpt3.model);
+    const headerStep = /^step ([\d.]+ m?s) · /.exec(v.timeHeader)![1];
+    expect(v.run[0]).toContain(`at ${headerStep} a step (closed form): `);
+    // By hand: 1e12 tokens in whole steps of global batch × sequence, each p.time.step long,
+    // divided by the goodput the next line prints (to its 0.1%).
+    const steps = Math.ceil(1e12 / (gpt3.training.globalBatch * gpt3.training.seqLen));
+    const goodput = Number(/^goodput ([\d.]+)%/.exec(v.run[1]!)![1]) / 100;
+    const days = Number(/: ([\d,.]+) days · /.exec(v.run[0]!)![1]!.replace(/,/g, ""));
+    expect(Math.abs(days - (steps * p.time.step) / goodput / 86400)).toBeLessThan(0.1 + days * 0.001);
+  });
+
   it("a run under 1% goodput is one line saying so, as plan --tokens refuses it (no days, no goodput 0.0%)", () => {
     // 1,024 GPUs at 0.05 failures per GPU-hour: M = 3600 / 51.2 = 70 s against the 10 min restart;
     // Daly's expected wall time is e^{600/70} ≈ 5,000 times the work.

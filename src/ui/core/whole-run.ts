@@ -21,9 +21,10 @@ export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanRe
   const c = e.checkpoint;
   const energy = e.energyMWh === null ? "" : ` · ${count(e.energyMWh)} MWh (board power × PUE ${w.figures.pue.value})`;
   return [
-    // (timed by the closed form's step, the one this screen shows; `plan --tokens` times a run by
-    // its simulated step where it was simulated, and says which)
-    `per ${compact(DETAIL_TOKENS)} tokens at ${seconds(p.time.step)} a step (closed form): ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}`,
+    // (timed by the step this screen's header shows, the closed form's: the interactive planner
+    // simulates nothing; `plan --tokens` times a run by its simulated step where it was
+    // simulated. Both name the step from the run they time, as format/run-text.ts does.)
+    `per ${compact(DETAIL_TOKENS)} tokens at ${seconds(w.step)} a step (${w.stepFrom}): ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}`,
     `goodput ${percent(e.goodput)} · job MTBF ${duration(c.jobMtbf)} · checkpoint every ${duration(c.interval)} (Daly 2006), write ${duration(c.blocking)} · lost ${duration(c.lostPerFailure)} per failure`,
   ].map((l) => fit(l, width - 2));
 }
