@@ -32,7 +32,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
                            megatron-deepspeed, fsdp, torchtitan, torchtitan-compile, paraplan,
                            paraplan-compile, or a .json file
   --attention A            fused (flash attention) or unfused: overrides the engine's kernel
-  --no-grad-overlap        gradient reduction after backward instead of overlapped with it (overrides the engine)
+  --no-grad-overlap        gradient reduction after backward instead of overlapped with it (overrides the engine;
+                           ZeRO-3's weight gathers keep the engine's prefetch)
   --tp-comm-overlap        hide tensor-parallel communication behind the GEMMs (megatron-core: Transformer
                            Engine userbuffers, as Megatron's --tp-comm-overlap; torchtitan-compile: async
                            TP, enable_async_tensor_parallel; needs sequence parallel)
