@@ -31,3 +31,25 @@ export function readPlanFile(path: string): Plan {
   if (!j.ok) throw new UserError(`--plan ${path}: ${j.why}`);
   return planFromJson(j.value, path);
 }
+
+/** A fixed dimension's flag (planner/layout/rules.ts Rule.flag, constraints.ts) or a worker
+ *  refusal's code (planner/layout/capabilities.ts) → the plan file's fields it is about
+ *  (planner/schema/plan.ts): a file's value is named by its field, not by a flag the user did
+ *  not give. */
+const FIELDS: Record<string, readonly string[]> = {
+  "--tp": ["tp"], "--pp": ["pp"], "--dp": ["dp"], "--cp": ["cp"], "--ep": ["ep"], "--etp": ["etp"], "--vpp": ["vpp"], "--zero": ["zero"],
+  "--micro-batch": ["microBatch"], "--recompute": ["recompute"], "--sequence-parallel": ["sequenceParallel"],
+  "--no-sequence-parallel": ["sequenceParallel"], "--schedule": ["schedule"], "--stage-layers": ["stageLayers"],
+  "--cp-comm": ["cpComm"], "--cp-split": ["cpSplit"], "--tp-comm-overlap": ["sequenceParallel"],
+  "--tp/--pp/--dp": ["tp", "cp", "pp", "dp"],
+  worker_stage_layers: ["stageLayers"], worker_microbatches: ["microBatch"], worker_zb_recompute: ["recompute"],
+  worker_sp_seq: ["sequenceParallel"], worker_tp_ffn: ["tp"], worker_cp_comm: ["cpComm"], worker_cp_moe: ["cp"], worker_cp_seq: ["cp"],
+};
+
+/** `--plan FILE: field "tp": …` (`fields "tp", "pp", "dp"` for the degrees' product; the file
+ *  alone where no field is known), one line. `key`: the issue's flag or refusal code. */
+export function planFileError(origin: string, key: string, plan: { cp?: number | undefined }, text: string): UserError {
+  const fields = (FIELDS[key] ?? []).filter((f) => f !== "cp" || key !== "--tp/--pp/--dp" || (plan.cp ?? 1) > 1);
+  const named = fields.length === 0 ? "" : `${fields.length > 1 ? "fields" : "field"} ${fields.map((f) => `"${f}"`).join(", ")}: `;
+  return new UserError(`${origin}: ${named}${text}`);
+}

@@ -14,6 +14,7 @@ import {
   onEngine,
 } from "../planner/index.js";
 import { UserError } from "./errors.js";
+import { planFileError } from "./plan-file.js";
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
 import { CP_MIN_SEQ } from "../planner/cost/context.js";
 import { supportsOf } from "../planner/space.js";
@@ -116,9 +117,12 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   }
   const badTraining = checkTraining(model, hw, training);
   const badFixed = badTraining ? null : checkFixed(model, training, fixed);
-  // A plan file's dimension is named as the file's field, not a flag the user did not give.
-  const field = badFixed && args.fixedFrom !== undefined ? FIELD_OF_FLAG[badFixed.flag] : undefined;
-  if (badFixed && field !== undefined) throw new UserError(`${args.fixedFrom}: field "${field}": ${issueText(badFixed)}`);
+  // A plan file's dimension is named as the file's field, not a flag the user did not give; what
+  // the engine cannot run is changed in the file (or by another engine where the user can pick one).
+  if (badFixed && args.fixedFrom !== undefined) {
+    const other = implied?.from === WORKER_ENGINE ? "execute runs paraplan's worker" : `change the file or pick another ${args.engine === undefined && implied ? implied.from.split(" ")[0] : "--engine"}`;
+    throw planFileError(args.fixedFrom, badFixed.flag, fixed, badFixed.code === "engine_unsupported" ? `${badFixed.message}; ${other}` : issueText(badFixed));
+  }
   const bad = badTraining ?? badFixed;
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
   if (bad) throw new UserError(issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
@@ -133,14 +137,6 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   });
   return { model, hw, profileName, training, engineFrom, fixed, assumed, calibration };
 }
-
-/** A fixed dimension's flag → its field in a plan file (planner/schema/plan.ts). */
-const FIELD_OF_FLAG: Record<string, string> = {
-  "--tp": "tp", "--pp": "pp", "--dp": "dp", "--cp": "cp", "--ep": "ep", "--etp": "etp", "--vpp": "vpp", "--zero": "zero",
-  "--micro-batch": "microBatch", "--recompute": "recompute", "--sequence-parallel": "sequenceParallel",
-  "--no-sequence-parallel": "sequenceParallel", "--schedule": "schedule", "--stage-layers": "stageLayers",
-  "--cp-comm": "cpComm", "--cp-split": "cpSplit",
-};
 
 /** What chose the engine when the user did not (an export's `--format megatron`, a `--from`
  *  file): an issue with the engine is named by it. execute's worker is no choice at all: the

@@ -188,9 +188,9 @@ function workerCpRefusal(p: Plan, c: CapabilityContext): Refusal | null {
   const comm = p.cpComm ?? DEFAULT_CP_COMM;
   const split = p.cpSplit ?? DEFAULT_CP_SPLIT;
   if (comm === "a2a")
-    return refuse("worker_cp_comm", `paraplan's worker does not run Ulysses all-to-all context parallel (cp exchange a2a); use --cp-comm allgather`);
+    return refuse("worker_cp_comm", `paraplan's worker does not run Ulysses all-to-all context parallel (cp exchange a2a); use the allgather exchange`);
   if (comm === "ring" && c.device === "cpu")
-    return refuse("worker_cp_comm", `ring context parallel runs on CUDA only: torch 2.13's context_parallel raises NotImplementedError on CPU (no sharding strategy for the CPU attention op); use --cp-comm allgather`);
+    return refuse("worker_cp_comm", `ring context parallel runs on CUDA only: torch 2.13's context_parallel raises NotImplementedError on CPU (no sharding strategy for the CPU attention op); use the allgather exchange`);
   if ((c.experts ?? 0) > 0) return refuse("worker_cp_moe", `paraplan's worker does not run context parallel with mixture-of-experts models (cp = ${p.cp})`);
   const chunks = split === "zigzag" ? 2 * p.cp : p.cp;
   if (c.seqLen % chunks !== 0)
@@ -221,7 +221,7 @@ export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
   // selective (SAC) raises "Trying to backward an extra time", full re-runs each block's forward
   // in the input pass and twice more in the weight pass (about twice the FLOPs the planner prices).
   if (p.pp > 1 && ZERO_BUBBLE.has(p.schedule) && p.recompute !== "none")
-    return refuse("worker_zb_recompute", `the worker's ${p.schedule} schedule splits the backward into input and weight gradients, which torch's activation checkpointing does not follow (${p.recompute} recompute ${p.recompute === "selective" ? "raises" : "re-runs each block's forward three times, not once"}); use --recompute none or --schedule 1f1b or interleaved`);
+    return refuse("worker_zb_recompute", `the worker's ${p.schedule} schedule splits the backward into input and weight gradients, which torch's activation checkpointing does not follow (${p.recompute} recompute ${p.recompute === "selective" ? "raises" : "re-runs each block's forward three times, not once"}); use no recompute, or the 1f1b or interleaved schedule`);
   if (p.sequenceParallel && c.seqLen % p.tp !== 0)
     return refuse("worker_sp_seq", `sequence parallel needs tp = ${p.tp} to divide the sequence length ${c.seqLen}`);
   if (c.ffnHidden % p.tp !== 0) return refuse("worker_tp_ffn", `tp = ${p.tp} does not divide the MLP width ${c.ffnHidden}`);

@@ -109,12 +109,12 @@ export const RULES: readonly Rule[] = [
   // The MoE cost paths (routed tokens, all-to-all volumes, expert activations) assume each rank
   // holds the whole sequence; refused until they divide by cp.
   { code: "cp_moe", flag: "--cp", dims: ["cp"], input: true, reason: "context parallel with a mixture-of-experts model is not modelled",
-    ok: (d, c) => d.cp === 1 || c.experts === 0, message: (d) => `cp ${d.cp} with a mixture-of-experts model is not modelled yet (the MoE costs assume cp = 1); use --cp 1` },
+    ok: (d, c) => d.cp === 1 || c.experts === 0, message: (d) => `cp ${d.cp} with a mixture-of-experts model is not modelled yet (the MoE costs assume cp = 1); use cp 1` },
   // DeepSpeed-Ulysses scatters heads over the cp ranks (Jacobs et al. 2023 §3.1): the heads of a
   // tp rank, query and key/value, must divide by cp (no K/V replication is modelled).
   { code: "cp_heads", flag: "--cp", dims: ["cp", "tp"], input: true, reason: "cp does not divide the heads of a tp rank (all-to-all context parallel)",
     ok: (d, c) => d.cp === 1 || d.cpComm !== "a2a" || (divides(d.cp, c.heads / d.tp) && divides(d.cp, c.kvHeads / d.tp)),
-    message: (d, c) => `--cp-comm a2a scatters heads over cp: cp ${d.cp} must divide the ${c.heads / d.tp} query and ${c.kvHeads / d.tp} key/value heads of each tp rank (tp ${d.tp})` },
+    message: (d, c) => `all-to-all context parallel (cp exchange a2a) scatters heads over cp: cp ${d.cp} must divide the ${c.heads / d.tp} query and ${c.kvHeads / d.tp} key/value heads of each tp rank (tp ${d.tp})` },
   { code: "pp_gpus", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the GPU count",
     ok: (d, c) => divides(d.pp, c.gpus), message: (d, c) => `${d.pp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
   { code: "pp_layers", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the layers",
@@ -124,7 +124,7 @@ export const RULES: readonly Rule[] = [
   // virtual stages (vpp > 1) one per virtual stage, p·v in model order (rank r holds r, r + p, …).
   { code: "stage_layers_count", flag: "--stage-layers", dims: ["pp", "vpp"], input: true, reason: "stage layers list neither one count per pipeline rank nor one per virtual stage",
     ok: (d) => d.stageLayers === undefined || d.stageLayers.length === d.pp || d.stageLayers.length === d.pp * d.vpp,
-    message: (d) => `${d.stageLayers?.join(",")} lists ${d.stageLayers?.length} stages but pp = ${d.pp}${d.vpp > 1 ? ` and pp·vpp = ${d.pp * d.vpp}` : ""}; give one layer count per pipeline stage${d.vpp > 1 ? " (with --vpp, one per virtual stage)" : ""}` },
+    message: (d) => `${d.stageLayers?.join(",")} lists ${d.stageLayers?.length} stages but pp = ${d.pp}${d.vpp > 1 ? ` and pp·vpp = ${d.pp * d.vpp}` : ""}; give one layer count per pipeline stage${d.vpp > 1 ? " (with vpp > 1, one per virtual stage)" : ""}` },
   { code: "stage_layers_min", flag: "--stage-layers", dims: ["pp"], input: true, reason: "a pipeline stage with no layers",
     ok: (d) => d.stageLayers === undefined || d.stageLayers.every((n) => n >= 1),
     message: (d) => `${d.stageLayers?.join(",")} leaves stage ${d.stageLayers?.findIndex((n) => n < 1)} without layers; every stage needs at least one` },
@@ -156,7 +156,7 @@ export const RULES: readonly Rule[] = [
   // with uneven stages (stage_layers_v).
   { code: "stage_layers_vpp", flag: "--stage-layers", dims: ["pp", "vpp"], input: true, reason: "uneven stages with vpp > 1 need one count per virtual stage",
     ok: (d) => d.stageLayers === undefined || d.vpp === 1 || d.stageLayers.length !== d.pp,
-    message: (d) => `with --vpp ${d.vpp} give one layer count per virtual stage (pp·vpp = ${d.pp * d.vpp}), not one per rank (${d.stageLayers?.length})` },
+    message: (d) => `with vpp ${d.vpp} give one layer count per virtual stage (pp·vpp = ${d.pp * d.vpp}), not one per rank (${d.stageLayers?.length})` },
   { code: "stage_layers_v", flag: "--stage-layers", dims: ["vpp", "schedule"], input: true, reason: "uneven virtual stages run looped (interleaved, zb1p), not in a V",
     ok: (d) => d.stageLayers === undefined || d.vpp === 1 || !V_SCHEDULES.has(d.schedule),
     message: (d) => `uneven stages (${d.stageLayers?.join(",")}) run with interleaved or zb1p (virtual stages r, r + pp, … on rank r), not ${d.schedule}'s V` },
@@ -164,12 +164,12 @@ export const RULES: readonly Rule[] = [
   // (torch ScheduleInterleavedZeroBubble takes any number of local stages).
   { code: "schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "interleaved if and only if vpp > 1",
     ok: (d) => d.schedule === "zb1p" || V_SCHEDULES.has(d.schedule) || (d.schedule === "interleaved") === d.vpp > 1,
-    message: (d) => (d.vpp > 1 ? "vpp > 1 needs --schedule interleaved" : "interleaved needs --vpp > 1") },
+    message: (d) => (d.vpp > 1 ? "vpp > 1 needs the interleaved schedule" : "interleaved needs vpp > 1") },
   // torch ScheduleZBVZeroBubble and ScheduleDualPipeV raise unless each rank holds exactly two
   // stages, placed in a V (rank r: stages r and 2·pp−1−r; torch/distributed/pipelining/schedules.py).
   { code: "v_schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "zbv and dualpipev need exactly 2 stages per rank (vpp 2)",
     ok: (d) => !V_SCHEDULES.has(d.schedule) || d.vpp === 2,
-    message: (d) => `${d.schedule} runs exactly two stages per rank in a V: it needs --vpp 2 (not ${d.vpp})` },
+    message: (d) => `${d.schedule} runs exactly two stages per rank in a V: it needs vpp 2 (not ${d.vpp})` },
   { code: "schedule_needs_pp", flag: "--schedule", dims: ["schedule", "pp"], input: true, reason: "a pipeline schedule needs pp > 1",
     ok: (d) => d.schedule === "1f1b" || d.pp > 1, message: (d) => `${d.schedule} needs a pipeline (pp > 1)` },
   { code: "microbatch_global", flag: "--micro-batch", dims: ["microBatch"], input: true, reason: "micro-batch does not divide the global batch",
@@ -184,7 +184,7 @@ export const RULES: readonly Rule[] = [
   // parallelism is enabled" (megatron/training/arguments.py @ core_v0.12.0).
   { code: "tp_overlap_sp", flag: "--tp-comm-overlap", dims: ["sequenceParallel", "tp"], input: true, reason: "tensor-parallel overlap (--tp-comm-overlap) needs sequence parallel",
     ok: (d, c) => !c.tpOverlapNeedsSp || d.tp === 1 || d.sequenceParallel,
-    message: () => "tensor-parallel overlap needs sequence parallel (Megatron asserts it): drop --no-sequence-parallel or the overlap" },
+    message: () => "tensor-parallel overlap needs sequence parallel (Megatron asserts it): turn sequence parallel on or the overlap off" },
   // Megatron-LM's interleaved schedule runs micro-batches in groups of pp (megatron/core/
   // pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving).
   { code: "interleaved_microbatches", flag: "--micro-batch", dims: ["schedule", "pp", "dp", "microBatch"], input: false,

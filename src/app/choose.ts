@@ -6,11 +6,12 @@ import { CPU_PROFILE, type Devices, profileForGpu } from "../../executor/devices
 import { DoesNotFit } from "../../executor/errors.js";
 import type { Chosen as RunChoice } from "../../executor/prepare.js";
 import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, executorEngineName, issueText, search } from "../../planner/index.js";
-import { workerRefusal } from "../../planner/layout/capabilities.js";
+import { type Refusal, workerRefusal } from "../../planner/layout/capabilities.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import { defaultCompile } from "../../executor/spec.js";
 import { checkLayout } from "../../planner/space.js";
 import { UserError } from "../errors.js";
+import { planFileError } from "../plan-file.js";
 import { describePlan, rejections } from "../format/plan-text.js";
 import { gib, percent } from "../format/units.js";
 import { loadProfile } from "../load.js";
@@ -78,12 +79,15 @@ function checkPresent(input: Pick<ChooseInput, "devices" | "forOtherMachines" | 
  *  parallel splits the MLP evenly, and context parallel runs the all-gather variant (ring on CUDA
  *  only). Null when the worker can run the plan on `device`. */
 export function workerLimit(req: PlanRequest, plan: Plan, device: Devices["device"] = "cuda"): string | null {
+  return workerRefused(req, plan, device)?.reason ?? null;
+}
+
+function workerRefused(req: PlanRequest, plan: Plan, device: Devices["device"]): Refusal | null {
   const t = req.training;
-  const refused = workerRefusal(plan, {
+  return workerRefusal(plan, {
     precision: t.precision, globalBatch: t.globalBatch, seqLen: t.seqLen, ffnHidden: req.model.ffnHidden, gpus: t.gpus, gpusPerNode: req.hw.gpusPerNode,
     experts: req.model.moe?.experts ?? 0, mla: req.model.mla !== undefined, mtpLayers: req.model.mtpLayers ?? 0, device,
   });
-  return refused ? refused.reason : null;
 }
 
 function memoryRefusal(p: PlanResult): string {
@@ -92,12 +96,15 @@ function memoryRefusal(p: PlanResult): string {
 }
 
 /** A whole plan given (a --plan file, a plan shown) on the request's hardware: its figures there
- *  (`shown`: already evaluated for exactly this request), or why the worker cannot run it. */
-function runnable(req: PlanRequest, plan: Plan, prefix: string, device: Devices["device"], shown?: PlanResult): PlanResult {
+ *  (`shown`: already evaluated for exactly this request), or why the worker cannot run it. A
+ *  file's (`file`: "--plan PATH") is named by the file and the field at fault. */
+function runnable(req: PlanRequest, plan: Plan, file: string | undefined, device: Devices["device"], shown?: PlanResult): PlanResult {
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan, req.hw.fabric?.nvlinkDomain);
-  if (bad) throw new UserError(`${prefix}${describePlan(plan as PlanResult)}: ${bad.message} [${bad.code}]`);
-  const limit = workerLimit(req, plan, device);
-  if (limit) throw new UserError(`${prefix}${limit}`);
+  if (bad && file !== undefined) throw planFileError(file, bad.flag, plan, `${bad.message} [${bad.code}]`);
+  if (bad) throw new UserError(`${describePlan(plan as PlanResult)}: ${bad.message} [${bad.code}]`);
+  const limit = workerRefused(req, plan, device);
+  if (limit && file !== undefined) throw planFileError(file, limit.code, plan, limit.reason);
+  if (limit) throw new UserError(limit.reason);
   const result = shown ?? evaluatePlan(req.model, req.hw, req.training, plan);
   if (result.memory.total > result.memory.capacity) throw new DoesNotFit(memoryRefusal(result));
   return result;
@@ -117,10 +124,12 @@ export function choosePlan(input: ChooseInput): Chosen {
   const assumed: string[] = [];
   const { nnodes, planFile } = input;
   const total = totalRanks(input, assumed);
-  if (total % nnodes !== 0) throw new UserError(`--gpus ${total} is not a multiple of --nnodes ${nnodes}`);
+  const file = planFile ? `--plan ${input.planPath ?? "file"}` : undefined;
+  if (total % nnodes !== 0)
+    throw new UserError(planFile && input.args.gpus === undefined ? `${file}: its tp·cp·pp·dp = ${total} ranks are not a multiple of --nnodes ${nnodes}` : `--gpus ${total} is not a multiple of --nnodes ${nnodes}`);
   const perNode = total / nnodes;
   if (planFile && worldOf(planFile) > total)
-    throw new DoesNotFit(`the plan needs tp·cp·dp·pp = ${worldOf(planFile)} devices but ${total} are present`);
+    throw new DoesNotFit(`${file}: the plan needs tp·cp·dp·pp = ${worldOf(planFile)} devices but ${total} are present`);
   checkPresent(input, perNode);
   const profile = profileName(input, assumed);
   // Predicted with the engine the worker is (planner/engine.ts executorEngineName), so measured
@@ -134,14 +143,14 @@ export function choosePlan(input: ChooseInput): Chosen {
   }
   const unrun = workerOverride(input.args);
   if (unrun) throw new UserError(`${unrun}; drop the flag`);
-  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed, ...(planFile && input.planPath ? { fixedFrom: `--plan ${input.planPath}` } : {}) }, { engine, from: WORKER_ENGINE });
+  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed, ...(file !== undefined ? { fixedFrom: file } : {}) }, { engine, from: WORKER_ENGINE });
   // The node is what is present, not the profile's: tensor parallel must stay inside it.
   const hw = { ...req0.hw, gpusPerNode: perNode };
   const gpu = input.devices.gpus[0];
   if (input.devices.device === "cuda" && gpu && gpu.memory > 0 && input.args.profile === undefined) hw.memory = gpu.memory;
   const req: PlanRequest = { ...req0, hw, assumed: [...assumed, ...req0.assumed] };
   const device = input.devices.device;
-  if (planFile) return { req, result: runnable(req, planFile, "--plan: ", device), perNode };
+  if (planFile) return { req, result: runnable(req, planFile, file, device), perNode };
   const found = search(req.model, hw, req.training, req.fixed, { top: RUNNABLE_POOL });
   const runs = (p: Plan) => workerLimit(req, p, device) === null;
   const best = found.plans.find(runs);
@@ -200,5 +209,5 @@ export function chooseGiven({ request, plan, devices }: GivenInput): Chosen {
   const worker = onWorkerEngine(request, devices.device);
   const base = devices.device === "cpu" ? onCpuRanks(worker) : worker;
   const req = base.hw.gpusPerNode === world ? base : { ...base, hw: { ...base.hw, gpusPerNode: world } };
-  return { req, result: runnable(req, plan, "", devices.device, req === request ? plan : undefined), perNode: world };
+  return { req, result: runnable(req, plan, undefined, devices.device, req === request ? plan : undefined), perNode: world };
 }

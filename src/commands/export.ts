@@ -6,7 +6,8 @@ import { parseArgs } from "node:util";
 import { makeDirs } from "../../executor/fs-safe.js";
 import { FORMAT_ENGINES, evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
-import { readPlanFile } from "../plan-file.js";
+import { planFileError, readPlanFile } from "../plan-file.js";
+import { worldOf } from "../../planner/layout/groups.js";
 import { checkPlanModel, readPlanFor } from "../app/plan-model.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
 import { ENGINES, exportPlan, formatEngineName, searchForFormat } from "../engines/export-plan.js";
@@ -50,9 +51,9 @@ const EXPORT_OPTIONS = {
   out: { type: "string" },
 } as const;
 
-function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0]): void {
+function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0], file: string): void {
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
-  if (bad) throw new UserError(`--plan: ${describe(plan)}: ${bad.message} [${bad.code}]`);
+  if (bad) throw planFileError(`--plan ${file}`, bad.flag, plan, `${bad.message} [${bad.code}]`);
 }
 
 export function runExport(argv: string[], io: Io): number {
@@ -98,14 +99,14 @@ export function runExport(argv: string[], io: Io): number {
   // (--engine naming the format's own engine is no other version: it was priced as 0.2's).
   const releaseEngine = (args.engine === undefined || args.engine === formatEngine) && release.keptOutputBytes !== undefined ? { keptOutputBytes: release.keptOutputBytes } : {};
   const req = buildRequest(
-    { ...args, ...releaseEngine, fixed: planFile ?? args.fixed, ...(planFile ? { fixedFrom: `--plan ${s("plan")}` } : {}), ...(planFile && args.gpus === undefined ? { gpus: planFile.tp * planFile.pp * planFile.dp } : {}) },
+    { ...args, ...releaseEngine, fixed: planFile ?? args.fixed, ...(planFile ? { fixedFrom: `--plan ${s("plan")}` } : {}), ...(planFile && args.gpus === undefined ? { gpus: worldOf(planFile) } : {}) },
     formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,
   );
   // A plan made for another model is refused, as execute refuses it (app/plan-model.ts).
   if (s("plan") !== undefined) checkPlanModel(readPlanFor(s("plan")!), req.model.name);
   let plan = planFile;
   let fallback = false;
-  if (plan) checkStructure(req, plan);
+  if (plan) checkStructure(req, plan, s("plan")!);
   else {
     // (the script matters: paraplan's worker, the default, runs fewer plans than a trainer's own)
     const found = searchForFormat(f, req.model, req.hw, req.training, req.fixed, release, s("script") !== undefined ? { script: s("script")! } : {});

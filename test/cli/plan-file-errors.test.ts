@@ -1,5 +1,6 @@
-// A --plan file's bad dimension is named as the file's field, not as a flag the user never gave
-// ("--tp: 3 does not divide…" read as if --tp had been typed). Flags still name themselves.
+// A --plan file's bad value is named as the file's field ("--plan FILE: field "tp": …"), not as a flag the user
+// never gave ("--tp: 3 does not divide…" read as if --tp had been typed), under export and execute
+// alike; the sentences name dimensions (vpp 2), not flags (--vpp 2). Flags still name themselves.
 import { describe, expect, it } from "vitest";
 import { runCli, tempFile } from "./helpers.js";
 import { run, tmp } from "../executor/e2e-helpers.js";
@@ -37,4 +38,64 @@ describe("errors in a --plan file", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^paraplan: --tp: 3 does not divide the 4 attention heads/);
   });
+
+  // A plan flag named anywhere in a line about a file that gave the value (the user typed none).
+  const PLAN_FLAG = /--(tp|pp|dp|cp|ep|etp|vpp|zero|micro-batch|schedule|recompute|stage-layers|cp-comm|cp-split|sequence-parallel)\b/;
+
+  it("export: the rules' sentences name dimensions, not flags; an engine's refusal says to change the file", async () => {
+    const interleaved = file("il.json", { tp: 1, pp: 2, dp: 1, schedule: "interleaved", microBatch: 1 });
+    // tiny's global batch 8 in micro-batches of 8: 1 micro-batch, which pp 2 does not divide.
+    const fewMicro = file("ilmb.json", { tp: 1, pp: 2, dp: 1, vpp: 2, schedule: "interleaved", microBatch: 8 });
+    const zero3 = file("z3pp.json", { tp: 1, pp: 2, dp: 1, zero: 3, microBatch: 1 });
+    const cases: [string, string][] = [
+      [interleaved, `--plan ${interleaved}: field "schedule": interleaved needs vpp > 1`],
+      [fewMicro, `--plan ${fewMicro}: field "microBatch": the interleaved schedule needs the micro-batch count (1) divisible by pp = 2 [interleaved_microbatches]`],
+      [zero3, `--plan ${zero3}: field "zero": engine megatron-core runs ZeRO stages 0, 1 beside a pipeline, not 3 (`],
+    ];
+    for (const [path, message] of cases) {
+      const r = await runCli(["export", "--format", "megatron", "--model", "tiny", "--plan", path]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`paraplan: ${message}`);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).not.toMatch(PLAN_FLAG);
+    }
+    const z = await runCli(["export", "--format", "megatron", "--model", "tiny", "--plan", zero3]);
+    expect(z.stderr.trim()).toMatch(/; change the file or pick another --format$/);
+  });
+
+  it("export: a file's size is tp·cp·pp·dp (cp counted); with --gpus the degrees name their fields", async () => {
+    // cp 2 · tp 1 · pp 1 · dp 1 = 2 GPUs (it was sized tp·pp·dp = 1: "cp 2 does not divide the 1 GPUs").
+    const cp2 = file("cp2.json", { tp: 1, pp: 1, dp: 1, cp: 2, microBatch: 1 });
+    const ok = await runCli(["export", "--format", "megatron", "--model", "tiny", "--plan", cp2]);
+    expect(ok.code, ok.stderr).toBe(0);
+    const tp2 = file("tp2.json", { tp: 2, pp: 1, dp: 1, microBatch: 1 });
+    const r = await runCli(["export", "--format", "megatron", "--model", "tiny", "--gpus", "4", "--plan", tp2]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`paraplan: --plan ${tp2}: fields "tp", "pp", "dp": tp·pp·dp = 2 but there are 4 GPUs; they must multiply to the GPU count`);
+  });
+
+  it("execute: the worker's limits, its engine and the rank count name the file (and its field)", async () => {
+    const exec = (path: string, ...more: string[]) => run(["--model", "tiny", "--device", "cpu", "--plan", path, "--print-launch", ...more], { cwd: tmp() });
+    // pp 4 with micro-batches of 4: 8 / 4 = 2 micro-batches, fewer than the 4 stages.
+    const pp4 = file("pp4.json", { tp: 1, pp: 4, dp: 1, microBatch: 4 });
+    const zero3 = file("z3pp-exec.json", { tp: 1, pp: 2, dp: 1, zero: 3, microBatch: 1 });
+    const dp3 = file("dp3.json", { tp: 1, pp: 1, dp: 3, microBatch: 1 });
+    const cases: [string[], number, RegExp][] = [
+      [[pp4], 2, /^paraplan: --plan \S+pp4\.json: field "microBatch": the worker's pipeline schedules need at least pp = 4 micro-batches, the plan has 2$/],
+      [[zero3], 2, /^paraplan: --plan \S+z3pp-exec\.json: field "zero": engine paraplan runs ZeRO stages 0, 1 beside a pipeline, not 3 \(.*; execute runs paraplan's worker$/],
+      // 3 ranks (the file's, no --gpus given) over 2 nodes
+      [[dp3, "--nnodes", "2", "--rdzv-endpoint", "10.0.0.1:29500"], 2, /^paraplan: --plan \S+dp3\.json: its tp·cp·pp·dp = 3 ranks are not a multiple of --nnodes 2$/],
+      // more ranks than --gpus: does not fit (exit 1), named by the file
+      [[dp3, "--gpus", "2"], 1, /^paraplan: --plan \S+dp3\.json: the plan needs tp·cp·dp·pp = 3 devices but 2 are present$/],
+    ];
+    for (const [[path, ...more], code, line] of cases) {
+      const r = await exec(path!, ...more);
+      expect(r.code, r.stderr).toBe(code);
+      const lines = r.stderr.trim().split("\n").filter((l) => !l.includes("CPU ranks on"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(line);
+      expect(lines[0]!.replace(/--(nnodes|gpus) \d/, "")).not.toMatch(PLAN_FLAG);
+    }
+  });
 });
+

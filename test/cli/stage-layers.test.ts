@@ -27,7 +27,7 @@ describe("bad --stage-layers: exit 2, one line naming the flag", () => {
     const r = await runCli([...PLAN, "--pp", "4", "--vpp", "2", "--stage-layers", "5,7,7,5"]);
     expect(r.code).toBe(2);
     expect(isOneLine(r.stderr)).toBe(true);
-    expect(r.stderr).toMatch(/--stage-layers: with --vpp 2 give one layer count per virtual stage \(pp·vpp = 8\), not one per rank \(4\)/);
+    expect(r.stderr).toMatch(/--stage-layers: with vpp 2 give one layer count per virtual stage \(pp·vpp = 8\), not one per rank \(4\)/);
   });
   it("with virtual stages in a V (zbv): refused", async () => {
     const r = await runCli([...PLAN, "--pp", "4", "--vpp", "2", "--schedule", "zbv", "--stage-layers", "2,3,3,3,2,3,5,3"]);

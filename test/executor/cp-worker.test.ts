@@ -32,7 +32,7 @@ describe("the worker's context parallel", () => {
 
   it("refuses Ulysses, ring on CPU, MoE and uneven chunks by code, with the reason", () => {
     expect(code({ cp: 2, cpComm: "a2a" })).toBe("worker_cp_comm");
-    expect(workerRefusal(plan({ cp: 2, cpComm: "a2a" }), ctx)?.reason).toMatch(/Ulysses all-to-all.*--cp-comm allgather/);
+    expect(workerRefusal(plan({ cp: 2, cpComm: "a2a" }), ctx)?.reason).toMatch(/Ulysses all-to-all.*use the allgather exchange/);
     expect(code({ cp: 2, cpComm: "a2a" }, { device: "cuda" })).toBe("worker_cp_comm");
     expect(code({ cp: 2, cpComm: "ring" })).toBe("worker_cp_comm");
     expect(workerRefusal(plan({ cp: 2, cpComm: "ring" }), ctx)?.reason).toMatch(/CUDA only.*NotImplementedError/);

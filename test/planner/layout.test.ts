@@ -193,7 +193,7 @@ describe("validateFixed", () => {
       if (f.vpp > 1 && f.pp === 1) return issue("--vpp", "virtual stages need a pipeline (pp > 1)");
       if (f.pp !== undefined && m.layers % (f.pp * f.vpp) !== 0) return issue("--vpp", `pp·vpp = ${f.pp * f.vpp} does not divide the ${m.layers} layers`);
       if (f.schedule !== undefined && (f.schedule === "interleaved") !== f.vpp > 1)
-        return issue("--schedule", f.vpp > 1 ? "vpp > 1 needs --schedule interleaved" : "interleaved needs --vpp > 1");
+        return issue("--schedule", f.vpp > 1 ? "vpp > 1 needs the interleaved schedule" : "interleaved needs vpp > 1");
     }
     if (f.schedule !== undefined && f.schedule !== "1f1b" && f.pp === 1) return issue("--schedule", `${f.schedule} needs a pipeline (pp > 1)`);
     if (f.microBatch !== undefined) {
