@@ -79,6 +79,9 @@ export interface PlanArgs {
   fixed: Fixed;
   /** Where `fixed` came from when not the flags: "--plan FILE" (errors then name its fields). */
   fixedFrom?: string | undefined;
+  /** Where a request value came from when not the command line (plan --from): its flag → the
+   *  file's setting, `run.sh: --fp8-format hybrid (line 4)`; errors about it name that. */
+  valuesFrom?: Partial<Record<string, string>> | undefined;
   top: number;
   json: boolean;
   /** Print the best plan's simulated step as a Gantt chart. */

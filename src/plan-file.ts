@@ -46,10 +46,13 @@ const FIELDS: Record<string, readonly string[]> = {
   worker_sp_seq: ["sequenceParallel"], worker_tp_ffn: ["tp"], worker_cp_comm: ["cpComm"], worker_cp_moe: ["cp"], worker_cp_seq: ["cp"],
 };
 
+/** The plan fields an issue's flag or a refusal's code is about (none where unknown). */
+export const planFieldsOf = (key: string): readonly string[] => FIELDS[key] ?? [];
+
 /** `--plan FILE: field "tp": …` (`fields "tp", "pp", "dp"` for the degrees' product; the file
  *  alone where no field is known), one line. `key`: the issue's flag or refusal code. */
 export function planFileError(origin: string, key: string, plan: { cp?: number | undefined }, text: string): UserError {
-  const fields = (FIELDS[key] ?? []).filter((f) => f !== "cp" || key !== "--tp/--pp/--dp" || (plan.cp ?? 1) > 1);
+  const fields = planFieldsOf(key).filter((f) => f !== "cp" || key !== "--tp/--pp/--dp" || (plan.cp ?? 1) > 1);
   const named = fields.length === 0 ? "" : `${fields.length > 1 ? "fields" : "field"} ${fields.map((f) => `"${f}"`).join(", ")}: `;
   return new UserError(`${origin}: ${named}${text}`);
 }

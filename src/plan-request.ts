@@ -68,7 +68,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   if (model.defaultsAssumed !== undefined) assumed.push(model.defaultsAssumed);
   // A learned position table has one row per position it trains: a longer sequence cannot run.
   if (model.positional === "learned" && model.positionTable !== undefined && seqLen > model.positionTable)
-    throw new UserError(`--seq ${seqLen}: ${model.name} has a learned position table of ${model.positionTable} rows (max_position_embeddings / n_positions): it cannot train longer sequences`);
+    throw new UserError(`${args.valuesFrom?.["--seq"] ?? `--seq ${seqLen}`}: ${model.name} has a learned position table of ${model.positionTable} rows (max_position_embeddings / n_positions): it cannot train longer sequences`);
   let gpus = args.gpus;
   if (gpus === undefined) {
     gpus = model.gpus ?? hw.gpusPerNode;
@@ -92,7 +92,10 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   }, engine);
   // Mixture of experts: the load imbalance assumed, said when it is the default; given for a dense
   // model it would change nothing, which the user should hear rather than guess.
-  if (model.moe === undefined && args.moeImbalance !== undefined) throw new UserError(`--moe-imbalance: ${model.name} is a dense model (no experts); drop the flag`);
+  if (model.moe === undefined && args.moeImbalance !== undefined) {
+    const file = args.valuesFrom?.["--moe-imbalance"];
+    throw new UserError(file ? `${file}: ${model.name} is a dense model (no experts); pass the --model the configuration trains` : `--moe-imbalance: ${model.name} is a dense model (no experts); drop the flag`);
+  }
   if (model.moe !== undefined && args.moeImbalance === undefined) assumed.push(`expert load imbalance ${DEFAULT_MOE_IMBALANCE} (busiest expert rank over the mean; --moe-imbalance)`);
   // A fixed pp that does not divide the layers gets the default uneven split (layout/stages.ts),
   // said among the assumptions; with virtual stages it stays refused (rule pp_layers).
@@ -124,6 +127,9 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
     throw planFileError(args.fixedFrom, badFixed.flag, fixed, badFixed.code === "engine_unsupported" ? `${badFixed.message}; ${other}` : issueText(badFixed));
   }
   const bad = badTraining ?? badFixed;
+  // A value a --from file gave is named where the file states it, not as a flag the user did not give.
+  const fileSetting = bad ? args.valuesFrom?.[bad.flag] : undefined;
+  if (bad && fileSetting !== undefined) throw new UserError(`${fileSetting}: ${issueText(bad)}`);
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
   if (bad) throw new UserError(issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
   const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;

@@ -13,6 +13,7 @@ import { DEFAULT_PROFILE, buildRequest } from "../plan-request.js";
 import { comparisonJson, comparisonText } from "./compare-report.js";
 import { describe } from "./engine-plan.js";
 import { readConfigs } from "./read-back.js";
+import { type SettingAt, named, settingOf } from "./setting-at.js";
 
 /** Pre-parse of --from (repeatable): the paths and the remaining plan flags, or null without it. */
 export function takeFrom(argv: string[]): { paths: string[]; rest: string[] } | null {
@@ -58,6 +59,17 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     ...(args.globalBatch !== undefined ? { globalBatch: args.globalBatch } : {}),
   });
   const origin = reading.sources.join(" + ");
+  // The request's values the file gave (none the user overrode on the command line): named there.
+  const at = reading.at ?? {};
+  const valuesFrom: Record<string, string> = {};
+  const from = (flag: string, s: SettingAt | undefined, overridden: boolean) => {
+    if (s !== undefined && !overridden) valuesFrom[flag] = named(s);
+  };
+  from("--precision", at.precision, given(argv, "--precision"));
+  from("--seq", at.seqLen, args.seqLen !== undefined);
+  from("--global-batch", at.globalBatch, args.globalBatch !== undefined);
+  from("--moe-imbalance", at.moeImbalance, args.moeImbalance !== undefined);
+  if (reading.gpusFrom !== "--gpus") valuesFrom["--gpus"] = reading.gpusFrom;
   const req = buildRequest({
     ...args,
     gpus: reading.gpus,
@@ -75,15 +87,22 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     optimizerStates: given(argv, "--optimizer-states") ? agree("--optimizer-states", args.optimizerStates, reading.optimizerStates, origin) : reading.optimizerStates ?? args.optimizerStates,
     moeImbalance: agree("--moe-imbalance", args.moeImbalance, reading.moeImbalance, origin),
     fixed: {},
+    valuesFrom,
   }, { engine: reading.engineName ?? FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration`, flag: "--from" });
   const plan = reading.plan;
+  // A layout rule or the stack refusing the plan read: named by the setting the file states for the
+  // rule's dimension (its flag's, setting-at.ts), with the plan read.
+  const refused = (flag: string, message: string, code: string) => {
+    const s = settingOf(at, flag);
+    return new UserError(`${s ? named(s) : origin}: ${message} (the plan read: ${describe(plan)}) [${code}]`);
+  };
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan, req.hw.fabric?.nvlinkDomain);
-  if (bad) throw new UserError(`${origin}: ${describe(plan)}: ${bad.message} [${bad.code}]`);
+  if (bad) throw refused(bad.flag, bad.message, bad.code);
   // What the file's own stack cannot run (Megatron asserts pipeline_model_parallel_size == 1 under
   // --use-torch-fsdp2): refused as its engine's profile says, not priced. With dp·cp = 1 a ZeRO
   // stage shards nothing and is not checked.
   const unrun = unsupportedByEngine({ ...plan, zero: plan.dp * plan.cp > 1 ? plan.zero : undefined }, req.training.engine);
-  if (unrun) throw new UserError(`${origin}: ${describe(plan)}: ${unrun.message} [${unrun.code}]`);
+  if (unrun) throw refused(unrun.flag, unrun.message, unrun.code);
   for (const w of reading.warnings) io.err(`paraplan: warning: ${w}`);
   const current = evaluatePlan(req.model, req.hw, req.training, plan);
   const started = performance.now();

@@ -10,6 +10,7 @@ import { readDeepSpeed } from "./read-deepspeed.js";
 import { byFlag, readArgs, strArg } from "./args-file.js";
 import { readMegatron } from "./read-megatron.js";
 import { readTorchtitan } from "./read-torchtitan.js";
+import { type AtKey, named } from "./setting-at.js";
 
 export function readConfigs(paths: string[], ctx: ReadContext): ConfigReading {
   const files = withDeepSpeedConfig(paths.map(loadConfigFile));
@@ -49,13 +50,16 @@ function withDeepSpeedConfig(files: ConfigFile[]): ConfigFile[] {
  *  batch of 10^300 from a ds_config was priced at a 300-digit step time. */
 function withinBounds(r: ConfigReading): ConfigReading {
   const o = r.sources.join(" + ");
-  const check = (what: string, flag: string, v: number | undefined, max: number) => {
-    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 1 && v <= max))
-      throw new UserError(`${o}: ${what} ${Number.isFinite(v) && Math.abs(v) < 1e15 ? v.toLocaleString("en-US") : String(v)} is not a whole number from 1 to ${max.toLocaleString("en-US")}, the bound ${flag} has`);
+  // (named by the file's setting where it states the value, not by the paraplan flag of that bound)
+  const check = (key: AtKey, what: string, v: number | undefined, max: number) => {
+    if (v === undefined || (Number.isSafeInteger(v) && v >= 1 && v <= max)) return;
+    const s = r.at?.[key];
+    const value = `${what} ${Number.isFinite(v) && Math.abs(v) < 1e15 ? v.toLocaleString("en-US") : String(v)}`;
+    throw new UserError(`${s ? `${named(s)}: ${value}` : `${o}: ${value}`} is not a whole number from 1 to ${max.toLocaleString("en-US")}, the bound paraplan plans within`);
   };
-  check("global batch", "--global-batch", r.globalBatch, MAX.batch);
-  check("micro-batch", "--micro-batch", r.plan.microBatch, MAX.batch);
-  check("sequence length", "--seq", r.seqLen, MAX.seq);
-  for (const k of ["tp", "pp", "dp", "cp", "ep", "vpp"] as const) check(k, `--${k}`, r.plan[k], MAX.gpus);
+  check("globalBatch", "global batch", r.globalBatch, MAX.batch);
+  check("microBatch", "micro-batch", r.plan.microBatch, MAX.batch);
+  check("seqLen", "sequence length", r.seqLen, MAX.seq);
+  for (const k of ["tp", "pp", "dp", "cp", "ep", "vpp"] as const) check(k, k, r.plan[k], MAX.gpus);
   return r;
 }

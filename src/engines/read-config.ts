@@ -9,6 +9,7 @@ import { UserError } from "../errors.js";
 import { MAX } from "../flags.js";
 import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { describeMla, describeMoe } from "./moe-args.js";
+import { type AtKey, type SettingsAt, inSentence } from "./setting-at.js";
 
 export type ReadEngine = "megatron" | "deepspeed" | "torchtitan";
 
@@ -78,6 +79,8 @@ export interface ConfigReading {
    *  --moe-router-force-load-balancing: 1); undefined: the planner's default. */
   moeImbalance?: number;
   claims: ModelClaim[];
+  /** Where the file states each value it gives (setting-at.ts): errors about them name it there. */
+  at?: SettingsAt;
   /** Unknown settings and settings paraplan does not model, named, one line each. */
   warnings: string[];
   /** Approximations made in reading, one line each. */
@@ -126,18 +129,25 @@ export function worldSize(ctx: ReadContext, implied?: { gpus: number; from: stri
   return implied ?? { gpus: ctx.defaultGpus, from: ctx.defaultGpusFrom };
 }
 
-/** dp from the GPU count, or a one-line contradiction. */
-export function dataParallel(origin: string, gpus: number, gpusFrom: string, tp: number, pp: number, cp = 1): number {
+/** A value in a sentence about `origin`: the file's setting where it states it (`--micro-batch-size
+ *  3 (line 6)`), else the value in words (`micro-batch 3`). */
+const factor = (at: SettingsAt | undefined, key: AtKey, words: string, v: number, origin: string) => {
+  const s = at?.[key];
+  return s ? inSentence(s, origin) : `${words} ${v}`;
+};
+
+/** dp from the GPU count, or a one-line contradiction naming the settings that make it. */
+export function dataParallel(origin: string, gpus: number, gpusFrom: string, tp: number, pp: number, cp = 1, at?: SettingsAt): number {
   if (gpus % (tp * pp * cp) !== 0) {
-    const ctx = cp > 1 ? ` × context ${cp}` : "";
-    throw new UserError(`${origin}: tensor ${tp} × pipeline ${pp}${ctx} = ${tp * pp * cp} does not divide the ${gpus} GPUs (${gpusFrom}); tp·pp·${cp > 1 ? "cp·" : ""}dp must be the GPU count`);
+    const ctx = cp > 1 ? ` × ${factor(at, "cp", "context", cp, origin)}` : "";
+    throw new UserError(`${origin}: ${factor(at, "tp", "tensor", tp, origin)} × ${factor(at, "pp", "pipeline", pp, origin)}${ctx} = ${tp * pp * cp} does not divide the ${gpus} GPUs (${gpusFrom}); tp·pp·${cp > 1 ? "cp·" : ""}dp must be the GPU count`);
   }
   return gpus / (tp * pp * cp);
 }
 
-export function checkBatch(origin: string, globalBatch: number, dp: number, micro: number): void {
+export function checkBatch(origin: string, globalBatch: number, dp: number, micro: number, at?: SettingsAt): void {
   if (globalBatch % (dp * micro) !== 0)
-    throw new UserError(`${origin}: micro-batch ${micro} × dp ${dp} = ${dp * micro} does not divide the global batch ${globalBatch}`);
+    throw new UserError(`${origin}: ${factor(at, "microBatch", "micro-batch", micro, origin)} × dp ${dp} = ${dp * micro} does not divide the global batch${at?.globalBatch ? `, ${inSentence(at.globalBatch, origin)}` : ` ${globalBatch}`}`);
 }
 
 export type FileKind = "deepspeed" | "torchtitan-toml" | "torchtitan-overrides" | "args";

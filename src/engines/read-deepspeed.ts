@@ -9,6 +9,7 @@ import { parseInputJson } from "../read-input.js";
 import { UserError } from "../errors.js";
 import { DEEPSPEED_KEYS } from "./known-keys.js";
 import { launchedWorld, megatronFacts } from "./read-megatron.js";
+import { type AtKey, type SettingsAt, jsonAt, named } from "./setting-at.js";
 import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 type Obj = Record<string, unknown>;
@@ -50,13 +51,13 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       notes.push(`${o}: ${key} is "auto" (filled in by the HuggingFace Trainer); derived from the other batch settings`);
       return undefined;
     }
-    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new UserError(`${o}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new UserError(`${named(jsonAt(o, ds.text, key, v))}: must be a positive integer`);
     return v;
   };
   // ZeRO (runtime/zero/config.py): a stage 0-3; the old boolean form means stage 1 (read_zero_config_deprecated).
   const zo = raw.zero_optimization;
   const stage = isObj(zo) ? (zo.stage ?? 0) : zo === true ? 1 : 0;
-  if (stage !== 0 && stage !== 1 && stage !== 2 && stage !== 3) throw new UserError(`${o}: zero_optimization.stage must be 0, 1, 2 or 3, got ${JSON.stringify(stage)}`);
+  if (stage !== 0 && stage !== 1 && stage !== 2 && stage !== 3) throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.stage", stage))}: must be 0, 1, 2 or 3`);
   const zero = stage as ZeroStage;
   if (isObj(zo)) {
     // Offloaded state changes GPU memory and step time beyond the model: refused, not priced on-GPU.
@@ -176,12 +177,13 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     throw new UserError(`${launched.from} makes ${launched.gpus} GPUs but ${implied.from} makes ${implied.gpus}; they must agree`);
   const world = withArgsHint(() => worldSize(ctx, launched ?? implied));
   const cp = f?.cp ?? { cp: 1 };
-  const dp = dataParallel(o, world.gpus, world.from, tp, pp, cp.cp);
+  const at = settingsAt(ds, raw, f?.at);
+  const dp = dataParallel(o, world.gpus, world.from, tp, pp, cp.cp, at);
   if (micro === undefined && tbs === undefined) throw new UserError(missingBatch(o, autos));
   if (micro === undefined) micro = tbs! / ((gas ?? 1) * dp);
   if (!Number.isInteger(micro) || micro < 1) throw new UserError(`${o}: train_batch_size ${tbs} does not split into whole micro-batches over dp ${dp}${argsHint}`);
   if (tbs === undefined) tbs = micro * (gas ?? 1) * dp;
-  withArgsHint(() => checkBatch(o, tbs!, dp, micro!));
+  withArgsHint(() => checkBatch(o, tbs!, dp, micro!, at));
   if (gas !== undefined && tbs !== micro * gas * dp)
     throw new UserError(`${o}: train_batch_size ${tbs} ≠ micro-batch ${micro} × gradient_accumulation_steps ${gas} × dp ${dp}${argsHint}`);
   const overlap = isObj(zo) && typeof zo.overlap_comm === "boolean" ? zo.overlap_comm : zero === 3;
@@ -206,7 +208,23 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     overlapGradReduce: zero > 0 && overlap,
     ...(f?.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     claims: f?.claims ?? [],
+    at,
     warnings,
     notes,
   };
+}
+
+/** Where the ds_config states each value, beside its arguments file's (which come first: they
+ *  must agree, and name the Megatron-DeepSpeed flag where both give it). */
+function settingsAt(ds: ConfigFile, raw: Obj, args: SettingsAt | undefined): SettingsAt {
+  const at: SettingsAt = { ...args };
+  const keys: [AtKey, string][] = [
+    ["microBatch", "train_micro_batch_size_per_gpu"], ["globalBatch", "train_batch_size"], ["zero", "zero_optimization.stage"],
+    ["tp", "tensor_parallel.autotp_size"], ["precision", "bf16.enabled"], ["precision", "fp16.enabled"], ["recompute", "activation_checkpointing"],
+  ];
+  for (const [key, path] of keys) {
+    const v = path.split(".").reduce<unknown>((x, k) => (isObj(x) ? x[k] : undefined), raw);
+    if (v !== undefined && v !== "auto" && v !== false) at[key] ??= jsonAt(ds.name, ds.text, path, isObj(v) ? undefined : v);
+  }
+  return at;
 }

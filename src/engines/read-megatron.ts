@@ -9,6 +9,7 @@ import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
+import { type SettingsAt, megatronAt } from "./setting-at.js";
 import { readDeepSpeedPartition, readMegatronStages } from "./megatron-stages.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
@@ -46,6 +47,8 @@ export interface MegatronFacts {
   etp: number;
   /** Uneven stages, when the file gives them. */
   stageLayers?: number[] | undefined;
+  /** Where the file states each value (setting-at.ts). */
+  at: SettingsAt;
   claims: ModelClaim[];
   warnings: string[];
   notes: string[];
@@ -292,6 +295,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
     ep: moe.ep,
     etp: moe.etp,
     stageLayers,
+    at: megatronAt(o, m),
     sequenceParallel: tp > 1 && has("sequence-parallel"), // validate_args turns it off at tp 1
     recompute,
     microBatch: intArg(m, "micro-batch-size", o),
@@ -318,10 +322,10 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
   statesAllOf(o, f.claims, ctx.model);
   if (f.microBatch === undefined) throw new UserError(`${o}: --micro-batch-size is missing (Megatron-LM requires it)`);
   const world = worldSize(ctx, launchedWorld(file, ctx));
-  const dp = dataParallel(o, world.gpus, world.from, f.tp, f.pp, f.cp.cp);
+  const dp = dataParallel(o, world.gpus, world.from, f.tp, f.pp, f.cp.cp, f.at);
   // Without --global-batch-size Megatron uses micro-batch × dp (validate_args).
   const globalBatch = f.globalBatch ?? f.microBatch * dp;
-  checkBatch(o, globalBatch, dp, f.microBatch);
+  checkBatch(o, globalBatch, dp, f.microBatch, f.at);
   // fp32 compute runs at a fraction of the 16-bit peak: priced as bf16 it would be a plausible,
   // wrong number (as a torchtitan job in fp32).
   if (f.precision === undefined) throw new UserError(`${o}: neither --bf16 nor --fp16: Megatron-LM trains in fp32, which paraplan does not model`);
@@ -358,6 +362,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     ...(f.moeImbalance !== undefined ? { moeImbalance: f.moeImbalance } : {}),
     claims: f.claims,
+    at: f.at,
     warnings: f.warnings,
     notes: f.notes,
   };

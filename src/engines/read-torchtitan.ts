@@ -10,6 +10,7 @@ import { TORCHTITAN_02_KEYS, TORCHTITAN_MAIN_KEYS } from "./known-keys.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, unknownLine, worldSize } from "./read-config.js";
 import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
 import { readTitanCp } from "./cp-args.js";
+import { type AtKey, type SettingsAt, named, titanAt } from "./setting-at.js";
 import { TORCHTITAN_RELEASES } from "./torchtitan.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
@@ -102,7 +103,8 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   };
   const int = (section: string, key: string, dflt: number, min = 1): number => {
     const v = get(section, key) ?? dflt;
-    if (typeof v !== "number" || !Number.isInteger(v) || (v < min && v !== dflt)) throw new UserError(`${o}: ${section}.${key} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isInteger(v) || (v < min && v !== dflt))
+      throw new UserError(`${named(titanAt(o, file.text, file.kind === "torchtitan-toml", section, key, v))}: must be an integer ≥ ${min}`);
     return v;
   };
   const str = (section: string, key: string, dflt: string) => String(get(section, key) ?? dflt);
@@ -143,6 +145,28 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   let s = int("parallelism", "data_parallel_shard_degree", -1);
   const tp = int("parallelism", "tensor_parallel_degree", 1);
   const pp = int("parallelism", "pipeline_parallel_degree", 1);
+  // Where the file states each value (setting-at.ts), for the errors about them here and later.
+  const stated: SettingsAt = {};
+  const state = (k: AtKey, section: string, key: string) => {
+    const v = get(section, key);
+    if (v !== undefined && stated[k] === undefined) stated[k] = titanAt(o, file.text, file.kind === "torchtitan-toml", section, key, v);
+  };
+  state("tp", "parallelism", "tensor_parallel_degree");
+  state("pp", "parallelism", "pipeline_parallel_degree");
+  state("cp", "parallelism", "context_parallel_degree");
+  state("ep", "parallelism", "expert_parallel_degree");
+  state("dp", "parallelism", "data_parallel_shard_degree");
+  state("schedule", "parallelism", "pipeline_parallel_schedule");
+  state("vpp", "parallelism", "pipeline_parallel_layers_per_stage");
+  state("stageLayers", "parallelism", "pipeline_parallel_split_points");
+  state("sequenceParallel", "parallelism", "enable_sequence_parallel");
+  state("zero", "parallelism", "fsdp_reshard_after_forward");
+  state("microBatch", pp > 1 ? "parallelism" : "training", pp > 1 ? "pipeline_parallel_microbatch_size" : "local_batch_size");
+  state("globalBatch", "training", "global_batch_size");
+  state("seqLen", "training", "seq_len");
+  state("recompute", "activation_checkpoint", "mode");
+  state("precision", "model", "converters");
+  state("precision", "training", "mixed_precision_param");
   // -1 shards over the ranks left after replicate, tp, pp and cp (job_config.py Parallelism).
   const c = cp.cp;
   const ctxWords = c > 1 ? " × context" : "";
@@ -180,7 +204,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     schedule = "interleaved";
     notes.push(`${o}: pipeline schedule ${str("parallelism", "pipeline_parallel_schedule", "")} read as interleaved 1F1B`);
   }
-  if (!schedule) throw new UserError(`${o}: parallelism.pipeline_parallel_schedule "${scheduleName}" is not a torch.distributed.pipelining schedule`);
+  if (!schedule) throw new UserError(`${named(titanAt(o, file.text, file.kind === "torchtitan-toml", "parallelism", "pipeline_parallel_schedule", get("parallelism", "pipeline_parallel_schedule")))}: "${scheduleName}" is not a torch.distributed.pipelining schedule`);
   // torch's multi-stage schedule classes (torchtitan then defaults to two stages per rank); the
   // V-shaped zbv and dualpipev need exactly two, zb1p takes any number.
   const looped = schedule === "interleaved" || schedule === "zb1p" || schedule === "zbv" || schedule === "dualpipev";
@@ -206,13 +230,14 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
       const l = int("parallelism", "pipeline_parallel_last_stage_less_layers", 1, 0);
       stages = Math.ceil((L + f + l) / perStage);
     } else stages = looped ? 2 * pp : pp;
-    if (stages % pp !== 0) throw new UserError(`${o}: ${stages} pipeline stages do not divide over pipeline_parallel_degree ${pp}`);
+    const ppAt = stated.pp ? named(stated.pp) : o;
+    if (stages % pp !== 0) throw new UserError(`${ppAt}: ${stages} pipeline stages do not divide over pipeline_parallel_degree ${pp}`);
     vpp = stages / pp;
     if (schedule === "zbv" || schedule === "dualpipev") {
       if (vpp !== 2) throw new UserError(`${o}: the ${scheduleName} schedule needs exactly two stages per rank, the split gives ${vpp}`);
     } else if (schedule !== "zb1p" && looped !== vpp > 1)
       throw new UserError(`${o}: the ${scheduleName} schedule needs ${looped ? "two or more stages" : "one stage"} per rank, the split gives ${vpp}`);
-    if (L % stages !== 0 && stageLayers === undefined) throw new UserError(`${o}: ${L} layers do not split into ${stages} equal stages; paraplan models equal stages`);
+    if (L % stages !== 0 && stageLayers === undefined) throw new UserError(`${ppAt}: ${L} layers do not split into ${stages} equal stages; paraplan models equal stages`);
   } else if (looped) {
     // Without a pipeline torchtitan builds no schedule (train.py: `if parallel_dims.pp_enabled`,
     // @ v0.2.2): its release DeepSeek-V3 files name Interleaved1F1B at degree 1.
@@ -227,7 +252,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const globalBatch = g === -1 ? local * dp : g;
   if (globalBatch % (local * dp) !== 0)
     throw new UserError(`${o}: training.global_batch_size ${globalBatch} is not a multiple of local_batch_size ${local} × dp ${dp}`);
-  checkBatch(o, globalBatch, dp, micro);
+  checkBatch(o, globalBatch, dp, micro, stated);
   if (get("training", "seq_len") === undefined) notes.push(`${o}: training.seq_len not set: torchtitan's default, 2048`);
   const mp = str("training", "mixed_precision_param", "bfloat16");
   let precision: Precision = "bf16";
@@ -282,6 +307,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     // each micro-batch's logits; a 0.2 TOML file keeps them, as the engine profile prices.
     ...(file.kind === "torchtitan-overrides" ? { keptOutputBytes: TORCHTITAN_RELEASES.find((r) => r.id === "main")!.keptOutputBytes! } : {}),
     claims,
+    at: stated,
     warnings,
     notes,
   };

@@ -253,7 +253,7 @@ describe("paraplan plan --from", () => {
     const args = tempFile("fsdp2-pp.txt", "--tensor-model-parallel-size 2\n--pipeline-model-parallel-size 2\n--use-torch-fsdp2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n");
     const r = await cli(["plan", "--model", "llama3-8b", "--gpus", "64", "--from", args]);
     expect(r.code).toBe(2);
-    expect(r.errLines).toEqual([expect.stringMatching(/^paraplan: fsdp2-pp\.txt: tp 2 · pp 2 · dp 16 · ZeRO-3 .*: engine megatron-core runs ZeRO stages 0, 1 beside a pipeline, not 3 \(.*pipeline_model_parallel_size == 1.*\) \[engine_unsupported\]$/)]);
+    expect(r.errLines).toEqual([expect.stringMatching(/^paraplan: fsdp2-pp\.txt: --use-torch-fsdp2 \(line 3\): engine megatron-core runs ZeRO stages 0, 1 beside a pipeline, not 3 \(.*pipeline_model_parallel_size == 1.*\) \(the plan read: tp 2 · pp 2 · dp 16 · ZeRO-3 .*\) \[engine_unsupported\]$/)]);
     // Without the pipeline it is priced.
     const flat = tempFile("fsdp2.txt", "--tensor-model-parallel-size 2\n--use-torch-fsdp2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n");
     expect((await cli(["plan", "--model", "llama3-8b", "--gpus", "64", "--from", flat])).code).toBe(0);

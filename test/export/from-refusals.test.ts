@@ -319,13 +319,13 @@ describe("torchtitan job files", () => {
 // A ds_config's train_batch_size of 10^300 was priced (a 300-digit step, MFU ∞%), and Megatron's
 // --global-batch-size 6.4·10^13 exited 0: sizes read from files obey the flags' bounds.
 describe("sizes a file states obey the flags' bounds", () => {
-  it("global batch, micro-batch and sequence length beyond --global-batch, --micro-batch and --seq: exit 2 naming the bound", async () => {
+  it("global batch, micro-batch and sequence length beyond --global-batch, --micro-batch and --seq: exit 2 naming the bound and the file's setting", async () => {
     const ds = (o: Record<string, unknown>) => file("json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 2 }, ...o }));
-    await refused(["--model", "llama3-8b", "--from", ds({ train_batch_size: 1e300 })], "global batch 1e+300 is not a whole number from 1 to 2,147,483,648, the bound --global-batch has");
+    await refused(["--model", "llama3-8b", "--from", ds({ train_batch_size: 1e300 })], "train_batch_size 1e+300 (line 1): global batch 1e+300 is not a whole number from 1 to 2,147,483,648, the bound paraplan plans within");
     await refused(["--model", "llama3-8b", "--from", ds({ train_batch_size: 2 ** 40 })], "global batch 1,099,511,627,776 is not a whole number");
     const meg = (extra: string) => file("txt", `--micro-batch-size 1\n--bf16\n${extra}\n`);
-    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", meg("--global-batch-size 64000000000000")], "global batch 64,000,000,000,000", "--global-batch");
-    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", meg("--global-batch-size 512\n--seq-length 999999999999")], "sequence length 999,999,999,999", "the bound --seq has");
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", meg("--global-batch-size 64000000000000")], "--global-batch-size 64000000000000 (line 3): global batch 64,000,000,000,000 is not a whole number");
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", meg("--global-batch-size 512\n--seq-length 999999999999")], "--seq-length 999999999999 (line 4): sequence length 999,999,999,999", "the bound paraplan plans within");
   });
 });
 

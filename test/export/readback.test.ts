@@ -79,12 +79,12 @@ describe("contradictions and unsupported settings, by name", () => {
   const base = "--num-layers 96 --hidden-size 12288 --num-attention-heads 96 --seq-length 2048 --bf16\n";
   it("tp · pp that does not divide the GPUs", () => {
     expect(fails(() => megatron(base + "--tensor-model-parallel-size 8 --pipeline-model-parallel-size 16 --micro-batch-size 1", 64))).toContain(
-      "tensor 8 × pipeline 16 = 128 does not divide the 64 GPUs (--gpus)",
+      ": --tensor-model-parallel-size 8 (line 2) × --pipeline-model-parallel-size 16 (line 2) = 128 does not divide the 64 GPUs (--gpus)",
     );
   });
   it("a micro-batch that does not divide the global batch", () => {
     expect(fails(() => megatron(base + "--tensor-model-parallel-size 8 --micro-batch-size 3 --global-batch-size 1000", 64))).toContain(
-      "micro-batch 3 × dp 8 = 24 does not divide the global batch 1000",
+      ": --micro-batch-size 3 (line 2) × dp 8 = 24 does not divide the global batch, --global-batch-size 1000 (line 2)",
     );
   });
   it("--fp16 with --bf16; a flag given twice differently; a shell variable where a size belongs", () => {
@@ -99,7 +99,7 @@ describe("contradictions and unsupported settings, by name", () => {
     expect(fails(() => megatron(base + "--micro-batch-size 1 --context-parallel-size 2 --cp-comm-type ring"))).toContain('--cp-comm-type "ring" is not p2p, all_gather or a2a');
     // 64 GPUs = tp 8 · cp 4 · dp 2; cp 3 leaves no whole dp.
     expect(fails(() => megatron(base + "--tensor-model-parallel-size 8 --context-parallel-size 3 --micro-batch-size 1", 64))).toContain(
-      "tensor 8 × pipeline 1 × context 3 = 24 does not divide the 64 GPUs",
+      ": --tensor-model-parallel-size 8 (line 2) × pipeline 1 × --context-parallel-size 3 (line 2) = 24 does not divide the 64 GPUs",
     );
     const r = megatron(base + "--micro-batch-size 1 --use-fast-kernels\n--tensor-model-paralel-size 4\n--enable-cuda-graph", 8);
     expect(r.warnings).toEqual([
