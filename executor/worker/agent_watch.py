@@ -5,7 +5,8 @@ subprocess_handler: Popen(start_new_session=True)), so a signal to the agent's p
 not reach the ranks, and an agent killed outright (SIGKILL, the OOM killer) cannot pass one on:
 its ranks would train on as orphans while the launcher waits for their output to close. A daemon
 thread notices the agent's death by this process being re-parented (os.getppid() changes) and
-ends the rank at once.
+ends the rank at once, whatever became of its output: the stream the agent (or the launcher
+killed with it) was reading is then closed, and the line saying why raises BrokenPipeError.
 """
 from __future__ import annotations
 
@@ -28,8 +29,11 @@ def watch_agent(rank: int, poll: float = POLL_SECONDS, exit=os._exit) -> threadi
         while True:
             time.sleep(poll)
             if os.getppid() != agent:
-                print(f"paraplan worker rank {rank}: its torchrun agent (pid {agent}) is gone; "
-                      "stopping this rank", file=sys.stderr, flush=True)
+                try:
+                    print(f"paraplan worker rank {rank}: its torchrun agent (pid {agent}) is gone; "
+                          "stopping this rank", file=sys.stderr, flush=True)
+                except (OSError, ValueError):
+                    pass  # nobody reads the output any more: stop all the same
                 exit(EXIT_STATUS)
                 return
 

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CHILD = """
@@ -26,6 +28,10 @@ print(p.pid, flush=True)
 time.sleep(60)
 """
 
+# The rank's stderr a pipe only the agent reads (as when the launcher reading it dies with the
+# agent): the rank's last line then raises BrokenPipeError.
+AGENT_READING = AGENT.replace("start_new_session=True)", "start_new_session=True, stderr=subprocess.PIPE)")
+
 
 def _running(pid: int) -> bool:
     try:
@@ -35,9 +41,10 @@ def _running(pid: int) -> bool:
     return state != "Z"
 
 
-def test_rank_stops_within_a_second_of_its_agents_sigkill():
+@pytest.mark.parametrize("agent_source", [AGENT, AGENT_READING], ids=["own-stderr", "stderr-closed"])
+def test_rank_stops_within_a_second_of_its_agents_sigkill(agent_source):
     env = {**os.environ, "TORCHELASTIC_RUN_ID": "test", "PYTHONPATH": str(ROOT)}
-    agent = subprocess.Popen([sys.executable, "-c", AGENT], stdout=subprocess.PIPE, env=env, text=True,
+    agent = subprocess.Popen([sys.executable, "-c", agent_source], stdout=subprocess.PIPE, env=env, text=True,
                              start_new_session=True)
     try:
         child = int(agent.stdout.readline())
