@@ -24,6 +24,9 @@ export interface NodeLaunch {
   perNode: number;
   endpoint: Endpoint;
   rdzvId: string;
+  /** Seconds torchrun waits for every node at the rendezvous (its c10d join_timeout, 600 by
+   *  default); undefined: torchrun's. */
+  joinTimeout?: number | undefined;
 }
 
 /** Arguments after the interpreter: `-m torch.distributed.run …` (torchrun of that python). */
@@ -36,6 +39,7 @@ export function torchrunArgs(n: NodeLaunch): string[] {
     "--rdzv-backend", "c10d",
     "--rdzv-endpoint", `${n.endpoint.host}:${n.endpoint.port}`,
     "--rdzv-id", n.rdzvId,
+    ...(n.joinTimeout !== undefined ? ["--rdzv-conf", `join_timeout=${Math.ceil(n.joinTimeout)}`] : []),
     "--max-restarts", "0",
     "-m", WORKER_MODULE,
     "--spec", n.specPath,

@@ -55,9 +55,15 @@ export interface RunSettings {
 }
 
 /** The first step's deadline: model build, the process group, torch.compile's first graphs and a
- *  multi-node rendezvous (torchrun's own join timeout is 10 min) come before it; a rank stuck
- *  there waited on gloo's 30 min (NCCL's 10) with nothing said. */
+ *  multi-node rendezvous come before it; a rank stuck there waited on gloo's 30 min (NCCL's 10)
+ *  with nothing said. */
 export const DEFAULT_STARTUP_TIMEOUT = 20 * 60;
+
+/** Seconds past the launcher's start-up deadline at which a rank stops itself (the spec's
+ *  startupTimeout, executor/worker/startup_watch.py) and torchrun gives up the rendezvous
+ *  (launch.ts joinTimeout): under `paraplan execute` the launcher, which names every rank of its
+ *  node by its phase, speaks first; the --print-launch lines, run without it, end there too. */
+export const WORKER_STARTUP_MARGIN = 30;
 
 export interface Prepared<C extends Chosen = Chosen> {
   chosen: C;
@@ -91,6 +97,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
       throw new PythonMissing(`the Python worker is missing: no executor/worker/__main__.py in ${root}`);
   }
   const faultInjection = faultInjectionFromEnv(env); // bad input: refused before the run dir exists
+  const startupTimeout = run.startupTimeout ?? DEFAULT_STARTUP_TIMEOUT;
   const rdzv = await chooseRendezvous(run.endpoint, run.nnodes);
   const { req, result } = chosen;
   const runDir = createRunDir({
@@ -110,6 +117,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
     steps: run.steps,
     faultInjection,
     compile: run.compile,
+    startupTimeout: startupTimeout + WORKER_STARTUP_MARGIN,
   });
   const node: NodeLaunch = {
     python,
@@ -121,6 +129,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
     perNode: chosen.perNode,
     endpoint: rdzv.endpoint,
     rdzvId: run.rdzvId ?? (run.nnodes > 1 ? "paraplan" : basename(runDir)),
+    joinTimeout: startupTimeout + WORKER_STARTUP_MARGIN,
   };
   writeJsonAtomic(join(runDir, ARTIFACTS.plan), {
     model: req.model.name,
@@ -139,7 +148,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
   });
   writeJsonAtomic(specPath, spec);
   writeFileAtomic(join(runDir, ARTIFACTS.command), commandLine(node, env) + "\n");
-  return { chosen, devices, node, spec, runDir, torch, replacedPort: rdzv.replacedPort, startupTimeout: run.startupTimeout ?? DEFAULT_STARTUP_TIMEOUT };
+  return { chosen, devices, node, spec, runDir, torch, replacedPort: rdzv.replacedPort, startupTimeout };
 }
 
 /** The summary of a finished run (measured against predicted), written atomically to the run

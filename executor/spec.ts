@@ -32,6 +32,8 @@ export interface LaunchSpec {
   /** How the worker runs the plan (PROTOCOL.md `execution`): compiled per block or eager. */
   execution: Execution;
   faultInjection?: FaultInjection;
+  /** Seconds a rank waits for its first step before stopping itself (PROTOCOL.md). */
+  startupTimeout?: number;
 }
 
 export interface Execution {
@@ -61,6 +63,8 @@ export interface SpecInput {
   faultInjection?: FaultInjection | undefined;
   /** torch.compile per block; undefined: the device's default (defaultCompile). */
   compile?: boolean | undefined;
+  /** Seconds a rank waits for its first step (executor/worker/startup_watch.py). */
+  startupTimeout?: number | undefined;
 }
 
 /** PROTOCOL.md's model object, keys in its order; file-only fields (defaults) left out. The facts
@@ -107,6 +111,7 @@ export function buildSpec(i: SpecInput): LaunchSpec {
     },
     execution: { compile: i.compile ?? defaultCompile(i.device) },
   };
+  if (i.startupTimeout !== undefined) spec.startupTimeout = i.startupTimeout;
   if (i.faultInjection !== undefined) spec.faultInjection = i.faultInjection;
   return spec;
 }

@@ -25,6 +25,7 @@ from .metrics import CommCounter, MemoryMeter, emit, emit_error, emit_phase
 from .model import build_meta_model
 from .pipeline import ZB_SCHEDULES
 from .spec import LaunchSpec, load_spec
+from .startup_watch import StartupWatch, watch_startup
 from .trace import StepTrace, align, group_streams
 from .train import Trainer, reduce_metrics
 
@@ -100,15 +101,28 @@ def timed_steps(steps: int) -> list[int]:
     return kept or [probe]
 
 
+def _phase(spec: LaunchSpec, watch: StartupWatch, rank: int, phase: str) -> None:
+    """Report the phase (executor/PROTOCOL.md `phase`) to the launcher and the start-up watch; a
+    test's faultInjection `hang` stops this rank there for good, as a rank stuck before its first
+    step would."""
+    emit_phase(rank, phase)
+    watch.phase = phase
+    if spec.fault is not None and spec.fault.hang == phase and spec.fault.rank == rank:
+        while True:
+            time.sleep(60)
+
+
 def run(spec: LaunchSpec) -> None:
-    emit_phase(int(os.environ.get("RANK", "0")), "started")
+    rank = int(os.environ.get("RANK", "0"))
+    watch = watch_startup(rank, spec.startup_timeout)  # until the first step has ended
+    _phase(spec, watch, rank, "started")
     device, mesh = init_distributed(spec)
     rank = dist.get_rank()
-    emit_phase(rank, "joined")
+    _phase(spec, watch, rank, "joined")
     p, t = spec.plan, spec.training
     torch.manual_seed(t.seed)
     trainer = Trainer(spec, mesh, device)
-    emit_phase(rank, "built")
+    _phase(spec, watch, rank, "built")
     if rank == 0:
         emit({"event": "start", "world": dist.get_world_size(),
               "mesh": {"pp": p.pp, "dp": p.dp, "cp": p.cp, "tp": p.tp}, "torch": torch.__version__,
@@ -163,6 +177,7 @@ def run(spec: LaunchSpec) -> None:
         times.append(elapsed)
         losses.append(loss)
         norms.append(norm)
+        watch.done()
         if rank == 0:
             emit({"event": "step", "step": step, "loss": loss, "stepTime": elapsed,
                   "tokensPerSecond": tokens / elapsed, "gradNorm": norm})

@@ -89,9 +89,11 @@ class TrainingSpec:
 
 @dataclass(frozen=True)
 class FaultSpec:
-    """Test-only: `rank` raises at the start of `step` (PROTOCOL.md, faultInjection)."""
+    """Test-only (PROTOCOL.md, faultInjection): `rank` raises at the start of `step`, or, with
+    `hang` (a phase: "started", "joined", "built"), sleeps for good once it has reported it."""
     rank: int
-    step: int
+    step: int = 0
+    hang: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ class LaunchSpec:
     training: TrainingSpec
     fault: Optional[FaultSpec]
     execution: ExecutionSpec = ExecutionSpec()
+    # Seconds a rank waits for its first step before stopping itself (startup_watch.py);
+    # None: its default.
+    startup_timeout: Optional[float] = None
 
     @property
     def world(self) -> int:
@@ -181,7 +186,8 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
         vocab_padded=int(t.get("vocabPadded", m["vocab"])),
     )
     f = raw.get("faultInjection")
-    fault = FaultSpec(rank=int(f["rank"]), step=int(f["step"])) if f else None
+    fault = (FaultSpec(rank=int(f["rank"]), step=int(f.get("step", 0)),
+                       hang=str(f["hang"]) if f.get("hang") is not None else None) if f else None)
     device = raw.get("device", "cpu")
     e = raw.get("execution") or {}
     execution = ExecutionSpec(
@@ -198,6 +204,7 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
         training=training,
         fault=fault,
         execution=execution,
+        startup_timeout=float(raw["startupTimeout"]) if raw.get("startupTimeout") is not None else None,
     )
     validate(spec)
     return spec

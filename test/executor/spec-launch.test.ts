@@ -39,6 +39,7 @@ describe("launch spec", () => {
     expect(odd.training.vocabPadded).toBe(512);
     const faulty = buildSpec({ runDir: "/r", device: "cpu", model, plan, globalBatch: 8, seqLen: model.defaultSeqLen, precision: "bf16", steps: 1, faultInjection: { rank: 1, step: 2 } });
     expect(faulty.faultInjection).toEqual({ rank: 1, step: 2 });
+    expect(buildSpec({ runDir: "/r", device: "cpu", model, plan, globalBatch: 8, seqLen: model.defaultSeqLen, precision: "bf16", steps: 1, startupTimeout: 90 }).startupTimeout).toBe(90);
   });
 
   it("takes the test-only fault injection from PARAPLAN_FAULT_INJECTION", () => {
@@ -69,6 +70,8 @@ describe("torchrun command", () => {
       "--rdzv-backend", "c10d", "--rdzv-endpoint", "10.0.0.1:29400", "--rdzv-id", "paraplan", "--max-restarts", "0",
       "-m", "executor.worker", "--spec", "/runs/a b/launch.json",
     ]);
+    // A join timeout (the start-up deadline's, executor/prepare.ts) is torchrun's c10d join_timeout.
+    expect(torchrunArgs({ ...node, joinTimeout: 1230 }).join(" ")).toContain("--rdzv-id paraplan --rdzv-conf join_timeout=1230 --max-restarts 0 ");
   });
 
   it("prints one shell line per node with the environment it needs", () => {

@@ -107,18 +107,18 @@ def _free_port() -> int:
 NATIVE_CRASH = "Signal 11 (SIGSEGV)"
 
 
-def launch(spec: dict, workdir: Path, name: str) -> Run:
+def launch(spec: dict, workdir: Path, name: str, timeout: float = RUN_TIMEOUT) -> Run:
     """torchrun on one node (see _launch_once); a launch in which a rank died of a native crash
     (NATIVE_CRASH, a fault in torch's own libraries, not a Python error of the worker) runs once
     more, with a warning in the test report, so the flake is visible and a second crash fails."""
-    run = _launch_once(spec, workdir, name)
+    run = _launch_once(spec, workdir, name, timeout)
     if run.returncode != 0 and NATIVE_CRASH in run.stderr:
         warnings.warn(f"{name}: a rank died of {NATIVE_CRASH} in torch's native code; relaunched once")
-        run = _launch_once(spec, workdir, f"{name}-again")
+        run = _launch_once(spec, workdir, f"{name}-again", timeout)
     return run
 
 
-def _launch_once(spec: dict, workdir: Path, name: str) -> Run:
+def _launch_once(spec: dict, workdir: Path, name: str, timeout: float = RUN_TIMEOUT) -> Run:
     """torchrun on one node, rendezvous on 127.0.0.1 (as executor/launch.ts does)."""
     path = workdir / f"{name}.json"
     path.write_text(json.dumps(spec))
@@ -128,7 +128,7 @@ def _launch_once(spec: dict, workdir: Path, name: str) -> Run:
            "-m", "executor.worker", "--spec", str(path)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=RUN_TIMEOUT)
+                          timeout=timeout)
     err = parse_events(proc.stderr)
     return Run(proc.returncode, proc.stdout, proc.stderr, parse_events(proc.stdout),
                [e for e in err if e.get("event") == "error"], [e for e in err if e.get("event") == "phase"])
