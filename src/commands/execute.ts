@@ -10,7 +10,7 @@ import { type ExecuteArgs, parseExecuteArgs } from "../execute-args.js";
 import { failureJson, stepJson, summaryJson } from "../format/execute-json.js";
 import { progressLine, redraw, summaryText } from "../format/execute-text.js";
 import { describePlan, header } from "../format/plan-text.js";
-import { type StartupContext, waitingLine } from "../format/startup-text.js";
+import { type StartupContext, rendezvousLine, waitingLine } from "../format/startup-text.js";
 import type { Io } from "../io.js";
 
 export const EXECUTE_USAGE = `usage: paraplan execute --model <preset|file.json> [options]
@@ -83,7 +83,11 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
     io.out(`plan: ${describePlan(result)}; ${args.steps} step${args.steps === 1 ? "" : "s"} on ${p.node.nnodes > 1 ? `node ${p.node.nodeRank} of ${p.node.nnodes}, ` : ""}${p.node.perNode} rank(s) here, torch ${p.torch}`);
     io.out(`run dir: ${p.runDir}`);
   }
-  const rep = reporter(args, io, args.json ? null : term, req.training.gpus, { nnodes: p.node.nnodes, endpoint: p.node.endpoint });
+  const { nnodes, nodeRank, endpoint, rdzvId } = p.node;
+  const startup = { nnodes, endpoint, deadline: p.startupTimeout };
+  // Several nodes: nothing happens here until every node has joined; say so at once.
+  if (!args.json && nnodes > 1) io.err(`paraplan: ${rendezvousLine({ ...startup, nodeRank, rdzvId })}`);
+  const rep = reporter(args, io, args.json ? null : term, req.training.gpus, startup);
   // Ctrl-C (and SIGTERM, SIGHUP) stops every rank; the run ends "interrupted", exit 130.
   const end = await endOnSignals(startExecution(p, rep));
   rep.end();

@@ -49,15 +49,26 @@ const time = (s: number) => (s < 10 ? `${s.toFixed(1)} s` : s < 120 ? `${Math.ro
 export interface StartupContext {
   nnodes: number;
   endpoint?: Endpoint | undefined;
+  /** The start-up deadline, seconds (--startup-timeout). */
+  deadline?: number | undefined;
+}
+
+/** "; every rank stops at 20.0 min without one (--startup-timeout)" */
+const until = (c: StartupContext) => (c.deadline === undefined ? "" : `; every rank stops at ${time(c.deadline)} without one (--startup-timeout)`);
+
+/** Said once, as a multi-node run starts: what this node waits for before anything happens.
+ *  (torchrun's rendezvous does not say how many nodes have joined so far.) */
+export function rendezvousLine(c: StartupContext & { nodeRank: number; rdzvId: string; endpoint: Endpoint }): string {
+  return `node ${c.nodeRank} of ${c.nnodes}: waiting for all ${c.nnodes} nodes to join the rendezvous at ${host(c.endpoint)} (id ${c.rdzvId}); start paraplan execute on each with the same --nnodes, --rdzv-endpoint and --rdzv-id${until(c)}`;
 }
 
 /** The notice while the first step is awaited. */
 export function waitingLine(w: StartupState, c: StartupContext): string {
   const t = time(w.waitedMs / 1000);
   if (nobody(w) && c.nnodes > 1 && c.endpoint)
-    return `waiting ${t} for all ${c.nnodes} nodes to join the rendezvous at ${host(c.endpoint)} (start paraplan execute with this --rdzv-endpoint on each; torchrun gives up after 10 min)`;
-  if (w.started) return `waiting ${t} for the first step: every rank built the model; the first step runs (compilation and warm-up included)`;
-  return `waiting ${t} for the first step: ${nobody(w) ? "no rank has started yet" : phaseWords(w)}`;
+    return `waiting ${t} for all ${c.nnodes} nodes to join the rendezvous at ${host(c.endpoint)} (start paraplan execute with this --rdzv-endpoint on each)${until(c)}`;
+  if (w.started) return `waiting ${t} for the first step: every rank built the model; the first step runs (compilation and warm-up included)${until(c)}`;
+  return `waiting ${t} for the first step: ${nobody(w) ? "no rank has started yet" : phaseWords(w)}${until(c)}`;
 }
 
 /** The failure: no step before the deadline. */

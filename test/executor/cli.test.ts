@@ -163,11 +163,31 @@ describe("paraplan execute (no torch needed)", () => {
     const r = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--startup-timeout", "10s"], { cwd, env: { PARAPLAN_PYTHON: fakePython(), FAKE_WORKER: "stuck" } });
     expect(r.code).toBe(3);
     const lines = r.stderr.trim().split("\n");
-    expect(lines[0]).toMatch(/^paraplan: waiting 5\.\d s for the first step: rank 1 started but never joined the process group; rank 0 built the model$/);
+    expect(lines[0]).toMatch(/^paraplan: waiting 5\.\d s for the first step: rank 1 started but never joined the process group; rank 0 built the model; every rank stops at 10 s without one \(--startup-timeout\)$/);
     expect(lines.at(-1)).toMatch(/^paraplan: no step after 10 s: rank 1 started but never joined the process group; rank 0 built the model: a rank is stuck before its first step \(--startup-timeout to wait longer if it is only slow\); stopped every rank, 0 steps of metrics kept in .* \(log: worker\.log\)$/);
     const runDir = /kept in (\S+) \(log/.exec(lines.at(-1)!)![1]!;
     expect(JSON.parse(readFileSync(join(runDir, "error.json"), "utf8"))).toMatchObject({ failure: { kind: "startup-stalled", phases: { 0: "built", 1: "started" }, started: false } });
     // The fake is deaf to SIGTERM: the group was killed, nothing is left.
+    expect(processesWith(runDir)).toEqual([]);
+    expect(r.ms).toBeLessThan(25_000);
+  }, 40_000);
+
+  it("node 0 of 2 started alone: says at once what it waits for, again halfway, and stops at --startup-timeout naming the rendezvous", async () => {
+    const cwd = tmp();
+    const args = ["--model", "tiny", "--device", "cpu", "--gpus", "4", "--nnodes", "2", "--node-rank", "0", "--rdzv-endpoint", "127.0.0.1:29533", "--startup-timeout", "10s"];
+    const r = await run(args, { cwd, env: { PARAPLAN_PYTHON: fakePython(), FAKE_WORKER: "rendezvous" } });
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toBe(
+      "paraplan: node 0 of 2: waiting for all 2 nodes to join the rendezvous at 127.0.0.1:29533 (id paraplan); start paraplan execute on each with the same --nnodes, --rdzv-endpoint and --rdzv-id; every rank stops at 10 s without one (--startup-timeout)",
+    );
+    expect(lines[1]).toMatch(/^paraplan: waiting 5\.\d s for all 2 nodes to join the rendezvous at 127\.0\.0\.1:29533 \(start paraplan execute with this --rdzv-endpoint on each\); every rank stops at 10 s without one \(--startup-timeout\)$/);
+    expect(lines[2]).toMatch(/^paraplan: no rank of this node started in 10 s: the 2 nodes never all joined the rendezvous at 127\.0\.0\.1:29533; stopped, 0 steps of metrics kept in (\S+) \(log: worker\.log\)$/);
+    const runDir = /kept in (\S+) \(log/.exec(lines[2]!)![1]!;
+    // torchrun's own rendezvous wait (600 s by default) ends 30 s after the deadline, as the ranks' own watch does.
+    expect(readFileSync(join(runDir, "command.txt"), "utf8")).toContain("--rdzv-conf join_timeout=40 ");
+    expect(JSON.parse(readFileSync(join(runDir, "launch.json"), "utf8")).startupTimeout).toBe(40);
     expect(processesWith(runDir)).toEqual([]);
     expect(r.ms).toBeLessThan(25_000);
   }, 40_000);

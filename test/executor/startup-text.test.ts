@@ -1,7 +1,7 @@
 // Before the first step, in words (src/format/startup-text.ts): the ranks by their last phase, a
 // multi-node run waiting for its other nodes, and the start-up failure.
 import { describe, expect, it } from "vitest";
-import { phaseWords, rankList, startupFailure, waitingLine } from "../../src/format/startup-text.js";
+import { phaseWords, rankList, rendezvousLine, startupFailure, waitingLine } from "../../src/format/startup-text.js";
 
 describe("start-up notices and failure", () => {
   it("lists ranks compactly", () => {
@@ -20,9 +20,15 @@ describe("start-up notices and failure", () => {
 
   it("a node alone at the rendezvous says what it waits for", () => {
     const w = { waitedMs: 60_000, phases: {}, unnamed: 8, started: false };
-    expect(waitingLine(w, { nnodes: 2, endpoint: { host: "head", port: 29500 } })).toBe(
-      "waiting 60 s for all 2 nodes to join the rendezvous at head:29500 (start paraplan execute with this --rdzv-endpoint on each; torchrun gives up after 10 min)",
+    const c = { nnodes: 2, endpoint: { host: "head", port: 29500 }, deadline: 1200 };
+    expect(rendezvousLine({ ...c, nodeRank: 1, rdzvId: "job7" })).toBe(
+      "node 1 of 2: waiting for all 2 nodes to join the rendezvous at head:29500 (id job7); start paraplan execute on each with the same --nnodes, --rdzv-endpoint and --rdzv-id; every rank stops at 20.0 min without one (--startup-timeout)",
     );
+    expect(waitingLine(w, c)).toBe(
+      "waiting 60 s for all 2 nodes to join the rendezvous at head:29500 (start paraplan execute with this --rdzv-endpoint on each); every rank stops at 20.0 min without one (--startup-timeout)",
+    );
+    // Without a deadline (none known), the notice is the wait alone.
+    expect(waitingLine(w, { nnodes: 2, endpoint: c.endpoint })).toBe("waiting 60 s for all 2 nodes to join the rendezvous at head:29500 (start paraplan execute with this --rdzv-endpoint on each)");
     expect(startupFailure({ waited: 1200, phases: {}, unnamed: 8, started: false }, { nnodes: 2, endpoint: { host: "head", port: 29500 } }, "0 steps of metrics kept in runs/x")).toBe(
       "no rank of this node started in 20.0 min: the 2 nodes never all joined the rendezvous at head:29500; stopped, 0 steps of metrics kept in runs/x (log: worker.log)",
     );
