@@ -92,7 +92,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
     const info = checkPython(python, env, devices.device === "cuda");
     torch = info.torch;
     if (devices.device === "cuda" && info.cudaDevices < chosen.perNode)
-      throw new DoesNotFit(`torch ${info.torch} at ${python} sees ${info.cudaDevices} CUDA device(s) but the plan needs ${chosen.perNode} on this node`);
+      throw new DoesNotFit(`torch ${info.torch} at ${python} sees ${info.cudaDevices} CUDA device${info.cudaDevices === 1 ? "" : "s"} but the plan needs ${chosen.perNode} on this node`);
     if (!existsSync(join(root, "executor", "worker", "__main__.py")))
       throw new PythonMissing(`the Python worker is missing: no executor/worker/__main__.py in ${root}`);
   }

@@ -137,7 +137,7 @@ export interface SummaryInput {
 /** More CPU ranks than cores: each rank ran at a fraction of the core the profile times. */
 function sharedCores(device: Device, share: SummaryInput["cpuShare"]): NotComparable {
   if (device !== "cpu" || share === undefined || !(share.ranks > share.cores)) return {};
-  const why = `${share.ranks} CPU ranks shared ${share.cores} cores: each ran at about 1/${(share.ranks / share.cores).toFixed(1)} of the core the profile times`;
+  const why = `${share.ranks} CPU ranks shared ${share.cores} core${share.cores === 1 ? "" : "s"}: each ran at about 1/${(share.ranks / share.cores).toFixed(1)} of the core the profile times`;
   return { stepTime: why, tokensPerSecond: why, mfu: why };
 }
 

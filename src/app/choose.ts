@@ -13,7 +13,7 @@ import { checkLayout } from "../../planner/space.js";
 import { UserError } from "../errors.js";
 import { planFileError } from "../plan-file.js";
 import { describePlan, rejections } from "../format/plan-text.js";
-import { gib, percent } from "../format/units.js";
+import { gib, percent, plural } from "../format/units.js";
 import { loadProfile } from "../load.js";
 import type { PlanArgs } from "../plan-args.js";
 import { type PlanRequest, WORKER_ENGINE, buildRequest, issueLine, trainingOn } from "../plan-request.js";
@@ -61,7 +61,7 @@ function totalRanks(input: ChooseInput, assumed: string[]): number {
   if (planFile) return worldOf(planFile);
   const perNode = devices.device === "cpu" ? 1 : devices.present;
   if (perNode === 0) return nnodes; // --print-launch without GPUs here: one per node
-  assumed.push(devices.device === "cpu" ? `${nnodes} CPU rank(s), one per node (--gpus N for more)` : `${perNode} GPU(s) per node found`);
+  assumed.push(devices.device === "cpu" ? `${plural(nnodes, "CPU rank")}, one per node (--gpus N for more)` : `${plural(perNode, "GPU")} per node found`);
   return perNode * nnodes;
 }
 
@@ -71,7 +71,7 @@ function checkPresent(input: Pick<ChooseInput, "devices" | "forOtherMachines" | 
   if (devices.present === 0)
     throw new DoesNotFit("no CUDA GPU found on this node (nvidia-smi lists none); use --device cpu --gpus N for CPU ranks");
   if (perNode > devices.present)
-    throw new DoesNotFit(`the plan needs ${perNode} GPUs on this node but ${devices.present} are present; use --gpus ${devices.present * input.nnodes} or fewer`);
+    throw new DoesNotFit(`the plan needs ${plural(perNode, "GPU")} on this node but ${devices.present} ${devices.present === 1 ? "is" : "are"} present; use --gpus ${devices.present * input.nnodes} or fewer`);
 }
 
 /** Limits of the worker's implementation beyond the planner's rules (executor/worker/spec.py):
@@ -129,7 +129,7 @@ export function choosePlan(input: ChooseInput): Chosen {
     throw new UserError(planFile && input.args.gpus === undefined ? `${file}: its tp·cp·pp·dp = ${total} ranks are not a multiple of --nnodes ${nnodes}` : `--gpus ${total} is not a multiple of --nnodes ${nnodes}`);
   const perNode = total / nnodes;
   if (planFile && worldOf(planFile) > total)
-    throw new DoesNotFit(`${file}: the plan needs tp·cp·dp·pp = ${worldOf(planFile)} devices but ${total} are present`);
+    throw new DoesNotFit(`${file}: the plan needs tp·cp·dp·pp = ${plural(worldOf(planFile), "device")} but ${total} ${total === 1 ? "is" : "are"} present`);
   checkPresent(input, perNode);
   const profile = profileName(input, assumed);
   // Predicted with the engine the worker is (planner/engine.ts executorEngineName), so measured
@@ -168,7 +168,7 @@ export function choosePlan(input: ChooseInput): Chosen {
     throw new UserError(`the best plans cannot run: ${reasons.slice(0, 3).join("; or ")}; fix the dimensions named with their flags (--micro-batch, --pp, --tp, --zero, --schedule, --recompute, …)`);
   }
   if (found.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(found.closest)}`);
-  throw new DoesNotFit(`no valid configuration for ${total} devices: ${rejections(found).replace(/^rejected: /, "")}`);
+  throw new DoesNotFit(`no valid configuration for ${plural(total, "device")}: ${rejections(found).replace(/^rejected: /, "")}`);
 }
 
 export interface GivenInput {
@@ -204,7 +204,7 @@ function onCpuRanks(request: PlanRequest): PlanRequest {
  */
 export function chooseGiven({ request, plan, devices }: GivenInput): Chosen {
   const world = worldOf(plan);
-  if (world !== request.training.gpus) throw new UserError(`${describePlan(plan)} needs ${world} devices, the setup has ${request.training.gpus}`);
+  if (world !== request.training.gpus) throw new UserError(`${describePlan(plan)} needs ${plural(world, "device")}, the setup has ${request.training.gpus}`);
   checkPresent({ devices, forOtherMachines: false, nnodes: 1 }, world);
   const worker = onWorkerEngine(request, devices.device);
   const base = devices.device === "cpu" ? onCpuRanks(worker) : worker;

@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { CPU_PROFILE, type Device, type GpuInfo, deviceOfProfile, profileForGpu } from "../../executor/devices.js";
 import { isPath, loadProfile } from "../load.js";
+import { plural } from "../format/units.js";
 
 export interface DeviceInput {
   /** --device. */
@@ -54,10 +55,10 @@ export function chooseDevice(i: DeviceInput): DeviceChoice {
   const byDefault = i.flag === undefined && profileDevice === undefined && device === "cpu";
   if (byDefault && (i.nnodes > 1 || perNode > availableParallelism()))
     notes.push(
-      `no CUDA GPU found here, so the ${i.nnodes > 1 ? `${i.nnodes} nodes run CPU ranks` : `${perNode} ranks are CPU ranks on ${availableParallelism()} cores`} (profile ${CPU_PROFILE}); for GPUs pass --device cuda --profile NAME (with --print-launch to print the GPU nodes' commands)`,
+      `no CUDA GPU found here, so the ${i.nnodes > 1 ? `${i.nnodes} nodes run CPU ranks` : `${plural(perNode, "rank is a CPU rank", "ranks are CPU ranks")} on ${plural(availableParallelism(), "core")}`} (profile ${CPU_PROFILE}); for GPUs pass --device cuda --profile NAME (with --print-launch to print the GPU nodes' commands)`,
     );
   // More CPU ranks than cores share them: each runs at a fraction of the core the profile times.
   else if (device === "cpu" && i.nnodes === 1 && perNode > availableParallelism())
-    notes.push(`${perNode} CPU ranks on ${availableParallelism()} cores share them: measured times are slower than the predictions by about ${(perNode / availableParallelism()).toFixed(1)}×, not comparable`);
+    notes.push(`${perNode} CPU ranks on ${plural(availableParallelism(), "core")} share ${availableParallelism() === 1 ? "it" : "them"}: measured times are slower than the predictions by about ${(perNode / availableParallelism()).toFixed(1)}×, not comparable`);
   return { device, notes };
 }

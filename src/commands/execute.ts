@@ -11,6 +11,7 @@ import { failureJson, stepJson, summaryJson } from "../format/execute-json.js";
 import { progressLine, redraw, summaryText } from "../format/execute-text.js";
 import { describePlan, header } from "../format/plan-text.js";
 import { type StartupContext, rendezvousLine, waitingLine } from "../format/startup-text.js";
+import { plural } from "../format/units.js";
 import type { Io } from "../io.js";
 
 export const EXECUTE_USAGE = `usage: paraplan execute --model <preset|file.json> [options]
@@ -60,7 +61,7 @@ function reporter(args: ExecuteArgs, io: Io, term: Terminal | null, world: numbe
       if (!args.json) io.err(`paraplan: ${waitingLine(w, startup)}`);
     },
     start: (ev) => {
-      if (ev.world && ev.world !== world) io.err(`paraplan: the worker reports ${ev.world} ranks, the plan ${world}`);
+      if (ev.world && ev.world !== world) io.err(`paraplan: the worker reports ${plural(ev.world, "rank")}, the plan ${world}`);
     },
     step: (ev: StepEvent) => {
       if (args.json) io.out(stepJson(ev));
@@ -80,7 +81,7 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
   const { req, result } = p.chosen;
   if (!args.json) {
     io.out(header(req));
-    io.out(`plan: ${describePlan(result)}; ${args.steps} step${args.steps === 1 ? "" : "s"} on ${p.node.nnodes > 1 ? `node ${p.node.nodeRank} of ${p.node.nnodes}, ` : ""}${p.node.perNode} rank(s) here, torch ${p.torch}`);
+    io.out(`plan: ${describePlan(result)}; ${plural(args.steps, "step")} on ${p.node.nnodes > 1 ? `node ${p.node.nodeRank} of ${p.node.nnodes}, ` : ""}${plural(p.node.perNode, "rank")} here, torch ${p.torch}`);
     io.out(`run dir: ${p.runDir}`);
   }
   const { nnodes, nodeRank, endpoint, rdzvId } = p.node;

@@ -39,6 +39,11 @@ export function seconds(s: number): string {
   return `${(s * 1e6).toFixed(0)} us`;
 }
 
+/** "1 step", "2 steps", "1 CUDA device": a count and its noun, singular for exactly one. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${count(n)} ${n === 1 ? one : many}`;
+}
+
 /** An integer with thousands separators, as toLocaleString("en-US") writes it (without loading
  *  ICU's number formatting, ~20 ms at a CLI's start). */
 export function count(n: number): string {

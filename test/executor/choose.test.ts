@@ -106,7 +106,7 @@ describe("plan choice", () => {
     expect(c.req.training.gpus).toBe(2); // the plan's size when --gpus is not given
     expect(c.result.dp).toBe(2);
     expect(() => choose(["--model", "tiny", "--gpus", "1"], cpu(1), { planFile: plan })).toThrow(DoesNotFit);
-    expect(() => choose(["--model", "tiny"], h100(1), { planFile: plan })).toThrow(/needs 2 GPUs on this node but 1 are present/);
+    expect(() => choose(["--model", "tiny"], h100(1), { planFile: plan })).toThrow(/needs 2 GPUs on this node but 1 is present/);
     expect(() => choose(["--model", "tiny", "--gpus", "4"], cpu(4), { planFile: plan })).toThrow(UserError);
     expect(() => choose(["--model", "tiny"], cpu(3), { planFile: { ...plan, dp: 3 } })).toThrow(UserError); // batch 8 over dp 3
     expect(() => choose(["--model", "llama3-70b", "--gpus", "1"], h100(1), { planFile: { ...plan, dp: 1, microBatch: 1 } })).toThrow(

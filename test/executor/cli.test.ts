@@ -205,7 +205,9 @@ describe("paraplan execute (no torch needed)", () => {
     const r = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--steps", "1"], { cwd, env: { PARAPLAN_PYTHON: fakePython() } });
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/the worker finished without reporting a summary; 1 step of metrics kept/);
-    // (one step, not "1 steps")
-    expect(r.stdout).toMatch(/^plan: .*; 1 step on 2 rank\(s\) here, torch /m);
+    // (one step, not "1 steps"; ranks counted, not "rank(s)")
+    expect(r.stdout).toMatch(/^plan: .*; 1 step on 2 ranks here, torch /m);
+    const one = await run(["--model", "tiny", "--device", "cpu", "--gpus", "1", "--steps", "2"], { cwd, env: { PARAPLAN_PYTHON: fakePython() } });
+    expect(one.stdout).toMatch(/^plan: .*; 2 steps on 1 rank here, torch /m);
   });
 });

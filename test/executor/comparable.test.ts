@@ -67,6 +67,7 @@ describe("comparable figures", () => {
     const on = (cpuShare: { ranks: number; cores: number }, device: "cpu" | "cuda" = "cpu") =>
       buildSummary({ model: tiny, hw, profile: "cpu", training: t, result: r, device, runDir: "/runs/x", steps: 3, worker, cpuShare });
     expect(on({ ranks: 4, cores: 2 }).notComparable?.stepTime).toMatch(/4 CPU ranks shared 2 cores/);
+    expect(on({ ranks: 2, cores: 1 }).notComparable?.stepTime).toMatch(/^2 CPU ranks shared 1 core: each ran at about 1\/2\.0 of the core/);
     expect(Object.keys(on({ ranks: 4, cores: 2 }).notComparable ?? {}).sort()).toEqual(["mfu", "peakMemory", "stepTime", "tokensPerSecond"]);
     expect(Object.keys(on({ ranks: 2, cores: 2 }).notComparable ?? {})).toEqual(["peakMemory"]);
   });

@@ -10,6 +10,7 @@ import type { PlanResult } from "../../../planner/index.js";
 import { type Prepared, prepareShown } from "../../app/prepare.js";
 import { type Execution, endOnSignals, startExecution } from "../../app/run.js";
 import { exitFor } from "../../errors.js";
+import { plural } from "../../format/units.js";
 import type { Cancel } from "./search-job.js";
 import type { Session } from "./setup.js";
 
@@ -41,7 +42,7 @@ export interface DeviceChoice {
 }
 
 export function chooseDevice(world: number, gpusFound: number): DeviceChoice {
-  if (gpusFound > 0) return { device: "cuda", note: `on ${world} of the ${gpusFound} GPU(s) found here` };
+  if (gpusFound > 0) return { device: "cuda", note: `on ${world} of the ${plural(gpusFound, "GPU")} found here` };
   if (world <= CPU_RANK_LIMIT) return { device: "cpu", note: `no GPU here: on ${world} CPU rank${world > 1 ? "s" : ""} (cpu profile)` };
   return { device: "cuda", note: `no GPU here, and ${world} GPUs is too many for CPU ranks (at most ${CPU_RANK_LIMIT})` };
 }
