@@ -6,8 +6,9 @@ waits for ever. `paraplan execute` stops every rank at its own deadline (executo
 `startup`, naming the ranks behind); this watch is for a rank run without it (the torchrun lines
 of `paraplan execute --print-launch`). It fires at the spec's `startupTimeout`, which the launcher
 sets past its own deadline (executor/prepare.ts WORKER_STARTUP_MARGIN) so that under `paraplan
-execute` the launcher, which sees every rank of its node, speaks first. A collective timeout (init_process_group's `timeout=`) would bound only the ranks
-waiting on a peer, not the one stuck, and every collective after the first step as well.
+execute` the launcher, which sees every rank of its node, speaks first. A collective timeout
+(init_process_group's `timeout=`) would bound only the ranks waiting on a peer, not the one stuck,
+and every collective after the first step as well.
 
 On expiry the rank says where it is, in one line and as an error event (executor/PROTOCOL.md),
 and exits with EXIT_STATUS; torchrun then stops the other ranks of its node.
