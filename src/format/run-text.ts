@@ -2,7 +2,7 @@
 // cost, failures and checkpoints, each figure with where it came from.
 import { type ResolvedFigure, runStall } from "../../planner/run/index.js";
 import type { WholeRun } from "../app/whole-run.js";
-import { compact, count, grouped, percent, seconds } from "./units.js";
+import { compact, count, grouped, percent, plural, seconds } from "./units.js";
 
 /** 3.2 min, 1.80 h, 79.3 days: a duration in the unit that reads best. */
 export function duration(s: number): string {
@@ -70,7 +70,7 @@ export function runText(w: WholeRun): string {
       ? `${every} (as often as async's write allows)`
       : `${every} of compute (Daly 2006's optimum ${duration(c.optimum)}; Young 1974: ${duration(c.young)})`;
   return [
-    `whole run: ${compact(i.tokens)} tokens = ${count(Math.ceil(e.steps))} steps of ${compact(i.tokensPerStep)} tokens on ${count(i.gpus)} GPUs`,
+    `whole run: ${compact(i.tokens)} tokens = ${plural(Math.ceil(e.steps), "step")} of ${compact(i.tokensPerStep)} tokens on ${plural(i.gpus, "GPU")}`,
     `  time to train ${wallClock(e)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
     `  ${amount(e.gpuHours)} GPU-hours · ${cost}`,
     ...rangeLine(w),

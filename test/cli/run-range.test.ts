@@ -101,3 +101,11 @@ describe("--deadline with the engine's error: the count that meets it even with 
     expect(text).toMatch(/1,024 GPUs, 199\.0 days, \$9\.8M; with the step 6\.6% slower \(megatron-core's error on its published runs\) it takes 212\.1 days, still within it$/);
   }, 120_000);
 });
+
+describe("the whole run's counts in words", () => {
+  it("one GPU is '1 GPU' (it read '1 GPUs')", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--gpus", "1", "--tokens", "1B", "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^whole run: 1\.0B tokens = [\d,]+ steps of [\d.]+k? tokens on 1 GPU$/m);
+  });
+});
