@@ -118,6 +118,15 @@ export interface Engine {
      *  --overlap-grad-reduce (arguments.py @ core_v0.12.0). False: the stack prefetches its
      *  gathers whatever the reduction does (FSDP's forward all-gathers on their own stream). */
     overlapParamGatherNeedsGradOverlap: boolean;
+    /** ZeRO-1's updated weights are sent inside the optimizer step, before it returns, overlapping
+     *  nothing whatever overlapParamGather says: torch's ZeroRedundancyOptimizer broadcasts each
+     *  rank's shard from step() (torch/distributed/optim/zero_redundancy_optimizer.py
+     *  _sync_params). False: the distributed optimizer's gather, apart from the step. */
+    zero1GatherInStep: boolean;
+    /** Bytes per parameter ZeRO-1's weight gather moves: 2 (the 16-bit copies Megatron's
+     *  distributed optimizer gathers), 4 where the stack's parameters are fp32 (a model kept in
+     *  fp32 under autocast, as paraplan's worker). */
+    zero1GatherBytes: number;
     /** Layers whose ZeRO-3/FSDP parameters are gathered ahead of the one computing (0: none). */
     prefetchLayers: number;
     /** Gradient bucket, bytes: max(bucketSize, bucketSizePerDp · dp). */
@@ -314,12 +323,17 @@ export const TE_FP8_CASTS: Fp8CastBytes = { forwardInput: 3, forwardWeight: 0, b
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
  *  flash-attention 2; the tensor-parallel overlap switch sets its fraction and needs SP. */
-export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined }): Engine {
+export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined }): Engine {
   let out = e;
   // --grad-reduce-in-bf16 (Megatron's flag; NeMo's optim.grad_sync_dtype: bf16): 16-bit gradients
   // on the wire and in the buffer they accumulate in (Megatron-Core's DDP buffer takes the reduce
   // dtype: distributed_data_parallel.py grad_reduce_in_fp32; FSDP2 accumulates in its reduce dtype).
   if (o.gradReduceInBf16 === true) out = { ...out, dataParallel: { ...out.dataParallel, gradReduceBytes: 2, gradBufferBytes: Math.min(2, out.dataParallel.gradBufferBytes) } };
+  // --grad-reduce-in-fp32 (Megatron's --accumulate-allreduce-grads-in-fp32; FSDP's
+  // MixedPrecision reduce_dtype fp32, as Composer's mixed_precision DEFAULT sets it,
+  // composer/distributed/mosaic_fsdp_utils.py get_mixed_precision): fp32 gradients on the wire and
+  // in the unsharded buffer.
+  if (o.gradReduceInFp32 === true) out = { ...out, dataParallel: { ...out.dataParallel, gradReduceBytes: 4, gradBufferBytes: 4 } };
   // --tp-comm-overlap: the stack's switch (callers refuse it where commOverlap is null).
   // (hiding at least what the stack hides without it: a file's commOverlap below its overlap made
   // the switch lengthen the step)

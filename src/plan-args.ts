@@ -39,6 +39,7 @@ export const PLAN_OPTIONS = {
   "no-grad-overlap": { type: "boolean" },
   "tp-comm-overlap": { type: "boolean" },
   "grad-reduce-in-bf16": { type: "boolean" },
+  "grad-reduce-in-fp32": { type: "boolean" },
   top: { type: "string" },
   json: { type: "boolean" },
   timeline: { type: "boolean" },
@@ -72,6 +73,9 @@ export interface PlanArgs {
   keptOutputBytes?: number | undefined;
   /** --grad-reduce-in-bf16: 16-bit gradients on the wire where the engine reduces in fp32. */
   gradReduceInBf16?: boolean;
+  /** --grad-reduce-in-fp32: fp32 gradients on the wire where the engine reduces 16-bit ones
+   *  (Megatron's --accumulate-allreduce-grads-in-fp32, FSDP's reduce_dtype fp32). */
+  gradReduceInFp32?: boolean;
   /** Busiest expert rank's load over the mean (--moe-imbalance); undefined: the default. */
   moeImbalance?: number | undefined;
   /** Adam's moments in fp32 (default) or bf16 (--optimizer-states). */
@@ -173,6 +177,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     gradOverlapGiven: values["no-grad-overlap"] === true,
     tpCommOverlap: values["tp-comm-overlap"] === true,
     gradReduceInBf16: values["grad-reduce-in-bf16"] === true,
+    gradReduceInFp32: values["grad-reduce-in-fp32"] === true,
     moeImbalance: imbalance(s("moe-imbalance")),
     optimizerStates: oneOf("optimizer-states", s("optimizer-states"), ["fp32", "bf16"] as const),
     fixed,

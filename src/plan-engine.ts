@@ -7,7 +7,7 @@ import { type Builtins, readBuiltins } from "./builtin-table.js";
 import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "overlapParamGather" | "keptOutputBytes">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -27,12 +27,16 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     notes.push("tensor-parallel communication overlapped");
   }
   // Where the stack already reduces 16-bit gradients the switch changes nothing, and says so.
+  if (args.gradReduceInBf16 && args.gradReduceInFp32)
+    throw new UserError("--grad-reduce-in-bf16 and --grad-reduce-in-fp32 contradict each other: give one");
+  if (args.gradReduceInFp32) notes.push(loaded.dataParallel.gradReduceBytes === 4 ? "fp32 gradients, as the engine keeps them" : "fp32 gradients");
   if (args.gradReduceInBf16) notes.push(loaded.dataParallel.gradReduceBytes === 2 ? "16-bit gradients, as the engine keeps them" : "16-bit gradients");
   const engine = withOverrides(loaded, {
     fusedAttention: args.attentionGiven ? args.fusedAttention : undefined,
     overlapGradReduce: args.gradOverlapGiven ? args.overlapGradReduce : undefined,
     tpCommOverlap: args.tpCommOverlap,
     gradReduceInBf16: args.gradReduceInBf16,
+    gradReduceInFp32: args.gradReduceInFp32,
     overlapParamGather: args.overlapParamGather,
     keptOutputBytes: args.keptOutputBytes,
   });

@@ -144,6 +144,14 @@ export function gradReduceInBf16Of(r: Csv): boolean {
   return sourceOf(r.id!) === "DGXC";
 }
 
+/** Whether the run reduced its gradients in fp32 where its engine's default is 16-bit: llm-foundry
+ *  rows whose notes say `MP mode=DEFAULT` ran Composer's FSDP mixed_precision DEFAULT (param and
+ *  buffer dtype bf16, reduce_dtype fp32; composer/distributed/mosaic_fsdp_utils.py
+ *  get_mixed_precision), where the fsdp engine's default is PURE (all bf16). */
+export function gradReduceInFp32Of(r: Csv): boolean {
+  return sourceOf(r.id!) === "MPT" && /MP mode=DEFAULT/.test(r.notes ?? "");
+}
+
 const CONFIG_COLUMNS = ["seq_len", "gpu", "gpu_mem_gb", "tp", "pp", "vpp", "dp", "cp", "zero_stage", "sp", "recompute", "micro_batch", "global_batch"];
 
 const defaultEngines = engineCache();
@@ -153,7 +161,7 @@ export function rowToInputs(r: Csv, engines: (name: EngineName) => Engine = defa
   const engine = engineOfRow(r);
   const model = modelOf(r);
   const loaded = engines(engine);
-  const e = withOverrides(loaded, { tpCommOverlap: tpCommOverlapOf(r), gradReduceInBf16: gradReduceInBf16Of(r) });
+  const e = withOverrides(loaded, { tpCommOverlap: tpCommOverlapOf(r), gradReduceInBf16: gradReduceInBf16Of(r), gradReduceInFp32: gradReduceInFp32Of(r) });
   const training: Training = {
     gpus: Number(r.gpus),
     globalBatch: globalBatchOf(r),

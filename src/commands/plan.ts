@@ -39,6 +39,10 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
                            TP, enable_async_tensor_parallel; needs sequence parallel)
   --grad-reduce-in-bf16    accumulate and reduce gradients in bf16 where the engine keeps fp32 ones
                            (Megatron's flag; megatron-core and torchtitan default to fp32 under bf16)
+  --grad-reduce-in-fp32    accumulate and reduce gradients in fp32 where the engine keeps 16-bit ones
+                           (Megatron's --accumulate-allreduce-grads-in-fp32; FSDP reduce_dtype fp32, as
+                           llm-foundry's mixed_precision DEFAULT; fsdp, megatron-2021 and
+                           megatron-deepspeed default to 16-bit)
   --tp T --pp P --dp D     fix the tensor / pipeline / data parallel sizes
   --vpp V                  fix the virtual pipeline stages per rank
   --stage-layers A,B,…     layers of each pipeline stage, first to last (uneven stages; sets --pp)

@@ -86,6 +86,10 @@ export function dsConfig(ctx: EngineContext): Record<string, unknown> {
   if (t.precision === "fp16") c.fp16 = { enabled: true };
   else c.bf16 = { enabled: true };
   c.zero_optimization = zeroSection(ctx);
+  // Priced with fp32 gradient reduction (plan --grad-reduce-in-fp32; the megatron-deepspeed engine
+  // reduces in the training dtype): DeepSpeed's communication_data_type (runtime/config.py, "fp32"
+  // accepted since 0.5).
+  if (t.engine?.dataParallel.gradReduceBytes === 4) c.communication_data_type = "fp32";
   // Full recompute: whole layers checkpointed; checkpoints kept on the GPU and not partitioned
   // across tensor-parallel ranks, as paraplan's memory model counts them.
   if (p.recompute === "full")

@@ -72,6 +72,9 @@ export interface ConfigReading {
   /** 16-bit gradient reduction (Megatron's --grad-reduce-in-bf16, or an fp16 run, which Megatron
    *  does not force to fp32). */
   gradReduceInBf16?: boolean;
+  /** fp32 gradient reduction said outright (Megatron's --accumulate-allreduce-grads-in-fp32,
+   *  torchtitan's mixed_precision_reduce float32, DeepSpeed's communication_data_type fp32). */
+  gradReduceInFp32?: boolean;
   /** Adam's moments in bf16 (Megatron's precision-aware optimizer). */
   optimizerStates?: "fp32" | "bf16";
   fusedAttention?: boolean;

@@ -86,13 +86,14 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const opt = isObj(raw.optimizer) ? raw.optimizer.type : undefined;
   if (opt !== undefined && (typeof opt !== "string" || !["adam", "adamw"].includes(opt.toLowerCase())))
     throw new UserError(`${o}: optimizer.type ${JSON.stringify(opt)}: paraplan prices Adam and AdamW only (their moments and fp32 master weights)`);
-  // Gradient reduction: DeepSpeed reduces in the training dtype (engine.py
-  // communication_data_type: fp16 or bf16 unless set), the 16-bit reduction the megatron-deepspeed
-  // engine prices (gradReduceBytesPerParam 2, from megatron-2021). fp32 reduction doubles those
-  // bytes and ConfigReading can only say 16-bit (gradReduceInBf16), so it is refused.
+  // Gradient reduction: DeepSpeed reduces in the training dtype unless communication_data_type
+  // says otherwise (runtime/config.py get_communication_data_type, read lower-cased: fp16, bf16 —
+  // "bfp16" before 0.10 — or fp32), the 16-bit reduction the megatron-deepspeed engine prices
+  // (gradReduceBytesPerParam 2, from megatron-2021); fp32 is priced as --grad-reduce-in-fp32.
   const comm = raw.communication_data_type;
-  if (comm !== undefined && comm !== null && comm !== "fp16" && comm !== "bf16")
-    throw new UserError(`${o}: communication_data_type ${JSON.stringify(comm)}: paraplan prices DeepSpeed's gradient reduction in 16 bits (fp16 or bf16), not ${comm === "fp32" ? "fp32" : "this type"}`);
+  const commType = typeof comm === "string" ? comm.toLowerCase() : comm;
+  if (commType !== undefined && commType !== null && !["fp16", "bf16", "bfp16", "fp32"].includes(commType as string))
+    throw new UserError(`${o}: communication_data_type ${JSON.stringify(comm)} is none of DeepSpeed's fp16, bf16 (bfp16) or fp32`);
   // DeepSpeed-Ulysses (deepspeed/runtime/config.py sequence_parallel_size): a plan dimension the
   // megatron-deepspeed engine (2021-22) does not run, not a tuning knob to ignore.
   if (typeof raw.sequence_parallel_size === "number" && raw.sequence_parallel_size > 1)
@@ -206,6 +207,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     ...(precision !== undefined ? { precision } : {}),
     // ZeRO-0 reduces after backward (DeepSpeed's engine); ZeRO 1-3 overlap when overlap_comm is on.
     overlapGradReduce: zero > 0 && overlap,
+    ...(commType === "fp32" ? { gradReduceInFp32: true } : {}),
     ...(f?.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     claims: f?.claims ?? [],
     at,

@@ -33,6 +33,9 @@ export interface MegatronFacts {
   /** 16-bit gradient reduction: --grad-reduce-in-bf16, or --fp16 (Megatron forces fp32 only under
    *  bf16 unless --accumulate-allreduce-grads-in-fp32; megatron/training/arguments.py). */
   gradReduceInBf16: boolean;
+  /** fp32 gradient reduction said outright: --accumulate-allreduce-grads-in-fp32 (the DDP buffer's
+   *  grad_reduce_in_fp32), which wins over --grad-reduce-in-bf16 (arguments.py). */
+  gradReduceInFp32: boolean;
   /** Adam's moments: bf16 under the precision-aware optimizer with --exp-avg-dtype and
    *  --exp-avg-sq-dtype bf16, else fp32 (core_r0.14 _add_training_args). */
   optimizerStates: "fp32" | "bf16";
@@ -305,7 +308,8 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
     overlapGradReduce: deepspeed ? undefined : has("overlap-grad-reduce"),
     overlapParamGather: !deepspeed && has("overlap-param-gather"),
     tpCommOverlap: !deepspeed && has("tp-comm-overlap"),
-    gradReduceInBf16: !deepspeed && (has("grad-reduce-in-bf16") || (precision === "fp16" && !has("accumulate-allreduce-grads-in-fp32"))),
+    gradReduceInBf16: !deepspeed && !has("accumulate-allreduce-grads-in-fp32") && (has("grad-reduce-in-bf16") || precision === "fp16"),
+    gradReduceInFp32: !deepspeed && has("accumulate-allreduce-grads-in-fp32"),
     optimizerStates: deepspeed ? "fp32" : precisionAwareMoments(m, o),
     fusedAttention,
     moeImbalance: forcedBalance ? 1 : undefined,
@@ -358,6 +362,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.zero === 1 ? { overlapParamGather: f.overlapParamGather } : {}),
     ...(f.tpCommOverlap ? { tpCommOverlap: true } : {}),
     ...(f.gradReduceInBf16 ? { gradReduceInBf16: true } : {}),
+    ...(f.gradReduceInFp32 ? { gradReduceInFp32: true } : {}),
     ...(f.optimizerStates === "bf16" ? { optimizerStates: "bf16" as const } : {}),
     ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     ...(f.moeImbalance !== undefined ? { moeImbalance: f.moeImbalance } : {}),

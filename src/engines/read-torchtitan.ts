@@ -302,7 +302,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     globalBatch,
     seqLen: int("training", "seq_len", 2048),
     precision,
-    ...(reduce === "bfloat16" ? { gradReduceInBf16: true } : {}),
+    ...(reduce === "bfloat16" ? { gradReduceInBf16: true } : { gradReduceInFp32: true }),
     // Command-line overrides are main's (torchtitan.ts TORCHTITAN_RELEASES): its last stage frees
     // each micro-batch's logits; a 0.2 TOML file keeps them, as the engine profile prices.
     ...(file.kind === "torchtitan-overrides" ? { keptOutputBytes: TORCHTITAN_RELEASES.find((r) => r.id === "main")!.keptOutputBytes! } : {}),

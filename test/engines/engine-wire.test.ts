@@ -25,7 +25,7 @@ const engine = (name: string) => loadEngine(name, undefined);
 const h100 = hardware("dgx-h100");
 const plan: Plan = { tp: 1, pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
 const m = preset("gpt3-1.3b");
-const training = (name: string, overrides: { gradReduceInBf16?: boolean } = {}): Training => ({
+const training = (name: string, overrides: { gradReduceInBf16?: boolean; gradReduceInFp32?: boolean } = {}): Training => ({
   gpus: 8, globalBatch: 8, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: false, engine: withOverrides(engine(name), overrides),
 });
 
@@ -37,11 +37,19 @@ describe("bytes per gradient element on the wire", () => {
     expect(bytes).toEqual({ "megatron-core": 4, "megatron-2021": 2, "megatron-deepspeed": 2, fsdp: 2, torchtitan: 4, "torchtitan-compile": 4, paraplan: 4, "paraplan-compile": 4 });
   });
 
-  it("DDP after the backward: the exposed all-reduce moves 4 bytes a parameter, 2 with --grad-reduce-in-bf16", () => {
+  it("DDP after the backward: the exposed all-reduce moves 4 bytes a parameter, 2 with --grad-reduce-in-bf16; PURE FSDP's 2, 4 with --grad-reduce-in-fp32", () => {
     // One node of 8: the ring all-reduce of Ψ·bytes on NVLink, nothing else in dpComm.
     const psi = stageParamsPerGpu(m, 2048, 1, 1, m.layers, "only");
     const links = wireLinks(h100, place(h100, { tp: 1, cp: 1, dp: 8, pp: 1, ep: 1, etp: 1 }));
-    for (const [t, bytes] of [[training("megatron-core"), 4], [training("megatron-core", { gradReduceInBf16: true }), 2]] as const) {
+    const cases = [
+      [training("megatron-core"), 4],
+      [training("megatron-core", { gradReduceInBf16: true }), 2],
+      [training("fsdp"), 2],
+      // llm-foundry's mixed_precision DEFAULT (reduce_dtype fp32), as 136 MPT calibration rows ran.
+      [training("fsdp", { gradReduceInFp32: true }), 4],
+      [training("megatron-core", { gradReduceInFp32: true }), 4],
+    ] as const;
+    for (const [t, bytes] of cases) {
       const grads = wireOf(m, t, plan, links).find((i) => i.id === "dp-gradients")!;
       expect(grads.bytes).toBe(bytes * psi);
       const time = stepTime(m, h100, t, plan, microBatchCosts(m, h100, t, plan));

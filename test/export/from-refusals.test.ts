@@ -234,12 +234,15 @@ describe("DeepSpeed ds_config.json", () => {
     await refused(on8b({ zero_optimization: { stage: 3, zero_hpz_partition_size: 8 } }), "zero_optimization.zero_hpz_partition_size 8");
   });
 
-  it("fp32 gradient reduction is refused; 16-bit, what the megatron-deepspeed engine prices, is read", async () => {
-    await refused(on8b({ communication_data_type: "fp32" }), "communication_data_type \"fp32\"");
+  it("communication_data_type: 16-bit (what the megatron-deepspeed engine prices) and fp32 (priced at 4 bytes a gradient) are read; another type is refused", async () => {
+    await refused(on8b({ communication_data_type: "int8" }), "communication_data_type \"int8\"");
     await refused(on8b({ fp32_allreduce: true }), "fp32_allreduce");
-    const r = await cli(["plan", ...on8b({ communication_data_type: "bf16" }), "--json", "--top", "1"]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).gradReduceBytes).toBe(2);
+    // DeepSpeed lower-cases the value; before 0.10 it spelt bf16 "bfp16" (runtime/config.py).
+    for (const [type, bytes] of [["bf16", 2], ["bfp16", 2], ["fp16", 2], ["FP32", 4], ["fp32", 4]] as const) {
+      const r = await cli(["plan", ...on8b({ communication_data_type: type }), "--json", "--top", "1"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).gradReduceBytes, type).toBe(bytes);
+    }
   });
 
   it("fp32 training (neither bf16 nor fp16 enabled) is exit 2, not priced as bf16", async () => {

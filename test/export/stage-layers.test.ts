@@ -107,5 +107,6 @@ describe("an fp16 Megatron export reduces gradients as it was priced", () => {
     const back = readConfigs([tempFile("fp16-args.txt", args)], { model: m, gpus: t16.gpus, defaultGpus: 1, defaultGpusFrom: "test" });
     expect(back.precision).toBe("fp16");
     expect(back.gradReduceInBf16 ?? false).toBe(false);
+    expect(back.gradReduceInFp32).toBe(true);
   });
 });
