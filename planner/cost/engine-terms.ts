@@ -164,6 +164,10 @@ export const stateBytes = (e: Engine | undefined, optimizer: number): StateBytes
  *  (Megatron-LM's bf16 rule, profiles/engines/megatron-core.json). */
 export const gradReduceBytes = (e: Engine | undefined): number => e?.dataParallel.gradReduceBytes ?? 4;
 
+/** ZeRO-1's weight gather over the 16-bit weights the wire counts: 2 where the stack sends fp32
+ *  parameters (Engine.dataParallel.zero1GatherBytes 4), else 1. */
+export const zero1GatherScale = (e: Engine | undefined): number => (e?.dataParallel.zero1GatherBytes ?? 2) / 2;
+
 /** Whether this plan's data-parallel reduction overlaps the backward (and a ZeRO-1 gather the next
  *  forward): the training's setting, except at ZeRO 0/1 in a layout where the engine reduces after
  *  the backward (Engine.dataParallel.reduceAfterBackwardWith: the worker's GradReplicator). */
@@ -180,6 +184,7 @@ export function overlapsGradReduce(t: { overlapGradReduce: boolean; engine?: Eng
  *  reduction overlaps too; an FSDP stack prefetches its gathers whatever the reduction does. */
 export function overlapsWeightGather(t: { overlapGradReduce: boolean; engine?: Engine | undefined }, p: { tp: number; pp: number; zero: number }): boolean {
   if (!overlapsParamGather(t.engine)) return false;
+  if (p.zero === 1 && t.engine?.dataParallel.zero1GatherInStep === true) return false;
   return t.engine?.dataParallel.overlapParamGatherNeedsGradOverlap === false || overlapsGradReduce(t, p);
 }
 

@@ -165,7 +165,12 @@ export function stepTime(
       // backward; ZeRO-2 (DeepSpeed) every micro-batch because gradients are partitioned
       // (Rajbhandari et al. 2020 §5.2). Both all-gather the updated 16-bit weights, overlapped with
       // the next step's first forward (Megatron-LM --overlap-param-gather).
-      dpComm = grads.calls * cost(one("dp-gradients"), bwdWindow) + cost(one("dp-weights"), gatherWindow);
+      // A stack that shards per unit (FSDP's SHARD_GRAD_OP, one FlatParameter a block: Zhao et
+      // al. 2023 §3.2) runs each of these as one collective a layer, each paying the ring's
+      // latency (n − 1)·α (cost/gather-calls.ts), as ZeRO-3's per-layer calls do; the
+      // simulator's per-layer buckets (sim/costs.ts bucketBytes) the same.
+      const perLayer = zero === 2 && e?.dataParallel.shardedReducePerLayer === true ? extraGatherLatency(layersInStage, 1, dpcp, grads.link.latency) : 0;
+      dpComm = grads.calls * cost(one("dp-gradients") + perLayer, bwdWindow) + cost(one("dp-weights") + perLayer, gatherWindow);
     } else {
       // ZeRO-3 / FSDP: prefetched one layer ahead so only the excess over the compute each
       // collective hides behind is exposed, plus the first layer's gather that nothing hides

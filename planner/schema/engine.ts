@@ -48,6 +48,8 @@ const schemas = lazySchemas((z) => {
           reduceAfterBackwardWith: withSource(z.array(z.enum(["tp", "pp"]))).optional(),
           overlapParamGather: flag,
           overlapParamGatherNeedsGradOverlap: flag.optional(),
+          zero1GatherInStep: flag.optional(),
+          zero1GatherBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           prefetchLayers: withSource(z.number().int().min(0).max(1000)),
           bucketSize: quantity,
           bucketSizePerDp: quantity,
@@ -208,6 +210,9 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       overlapParamGather: fig("dataParallel.overlapParamGather", d.overlapParamGather),
       // Absent: Megatron-LM's rule, the gather overlaps only where the reduction does.
       overlapParamGatherNeedsGradOverlap: d.overlapParamGatherNeedsGradOverlap === undefined ? true : fig("dataParallel.overlapParamGatherNeedsGradOverlap", d.overlapParamGatherNeedsGradOverlap),
+      // Absent: the distributed optimizer's gather of the 16-bit weights, apart from the step.
+      zero1GatherInStep: d.zero1GatherInStep === undefined ? false : fig("dataParallel.zero1GatherInStep", d.zero1GatherInStep),
+      zero1GatherBytes: d.zero1GatherBytesPerParam === undefined ? 2 : fig("dataParallel.zero1GatherBytesPerParam", d.zero1GatherBytesPerParam),
       prefetchLayers: fig("dataParallel.prefetchLayers", d.prefetchLayers),
       // At least 1 MiB: the reduction's collectives (and the simulator's operations) number the
       // gradient bytes over the bucket; a byte-sized bucket made millions of them (PyTorch DDP's

@@ -7,7 +7,7 @@ import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
-import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers, zero3Link } from "../cost/engine-terms.js";
+import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers, zero1GatherScale, zero3Link } from "../cost/engine-terms.js";
 import { GATHER_CALLS_PER_LAYER } from "../cost/gather-calls.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { headTimes, optimizerTime } from "../cost/compute.js";
@@ -101,6 +101,9 @@ export interface SimCosts {
   /** Bytes a gradient byte of the 16-bit weights becomes on the wire: 2 where the engine reduces
    *  in fp32 (cost/engine-terms.ts gradReduceBytes), else 1. */
   gradScale: number;
+  /** ZeRO-1's weight gather over the 16-bit weights (cost/engine-terms.ts zero1GatherScale); 1 at
+   *  ZeRO-2. */
+  weightGatherScale: number;
   /** Optimizer step of each stage. */
   optimizer: number[];
   /** Sends hold the sender's compute stream until the transfer is done (Megatron-LM's
@@ -272,6 +275,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     // each paying the ring's latency beside the backward)
     bucketBytes: opts.bucketBytes ?? (plan.zero === 2 && t.engine?.dataParallel.shardedReducePerLayer ? layerBytes : engineBucketBytes(t.engine, dpcp)),
     gradScale: gradReduceBytes(t.engine) / 2,
+    weightGatherScale: plan.zero === 1 ? zero1GatherScale(t.engine) : 1,
     dpCollective,
     tiedEmbedding,
     optimizer,
@@ -320,6 +324,7 @@ export function uniformCosts(o: {
     dpSlowdown: 0,
     bucketBytes: Infinity,
     gradScale: 1,
+    weightGatherScale: 1,
     dpCollective: () => free,
     tiedEmbedding: null,
     optimizer: Array.from({ length: o.pp }, () => 0),

@@ -230,7 +230,7 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
     const last = g.lastOp[firstForward[ch]!]!;
     const label = `all-gather weights${V > 1 ? ` chunk ${ch}` : ""}`;
     if (!c.overlapParamGather) {
-      const op = collective(g, passBytes(opBytes, first, last), new Label(s, "allGather", `${label} after the optimizer`));
+      const op = collective(g, passBytes(opBytes, first, last) * c.weightGatherScale, new Label(s, "allGather", `${label} after the optimizer`));
       g.engine.dep(op, g.optimizerOp[s]!);
       continue;
     }
@@ -238,7 +238,7 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
     const buckets = fillBuckets(opBytes, first, last, cap, scratch);
     const bucketLabel = new Label(s, "allGather", `${label} bucket`);
     const bucketOp = new Int32Array(buckets.length);
-    for (let k = 0; k < buckets.length; k++) bucketOp[k] = collective(g, buckets.bytes[k]!, bucketLabel, k);
+    for (let k = 0; k < buckets.length; k++) bucketOp[k] = collective(g, buckets.bytes[k]! * c.weightGatherScale, bucketLabel, k);
     let cum = 0;
     for (let op = first; op >= 0 && op <= last; op++) {
       const bytes = opBytes[op]!;

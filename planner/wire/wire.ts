@@ -11,7 +11,7 @@ import { expertWire } from "./expert-wire.js";
 import { busiestRank, rankLayers } from "../layout/stages.js";
 import { cpCalls } from "../cost/context.js";
 import { regatherFraction } from "../cost/regather.js";
-import { gradReduceBytes, zero3Link } from "../cost/engine-terms.js";
+import { gradReduceBytes, zero1GatherScale, zero3Link } from "../cost/engine-terms.js";
 
 export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p" | "allToAll";
 
@@ -207,7 +207,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
       // ZeRO-1 reduce-scatters once a step, ZeRO-2 every micro-batch (Rajbhandari et al. 2020
       // §5.2); both all-gather the updated 16-bit weights ahead of the next forward.
       dpItem("dp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward", g);
-      dpItem("dp-weights", "allGather", "step", 1, "forward");
+      dpItem("dp-weights", "allGather", "step", 1, "forward", zero === 1 ? zero1GatherScale(t.engine) : 1);
     } else {
       // ZeRO-3 / FSDP: weights gathered for every forward and backward, gradients reduce-scattered
       // every micro-batch: 1.5× the all-reduce volume (Rajbhandari et al. 2020 §7.2.2).

@@ -86,8 +86,9 @@ describe("the simulator on a hand-sized ZeRO-3 step", () => {
 
 describe("ZeRO-1/2's weight gather: with the reduction where the engine ties them", () => {
   const zero2 = { ...plan, zero: 2 as const };
-  // The updated weights' all-gather: one collective of all 2 × P bytes, 7 ring steps.
-  const W = 7 * 3e-6 + (2 * P * 7) / 8 / 360e9;
+  // The updated weights' all-gather: 2 × P bytes, one collective a layer under FSDP's
+  // SHARD_GRAD_OP (one FlatParameter a block), so 32 calls each paying the ring's 7 steps — X.
+  const W = X;
   it("fsdp (ZeRO-2): still behind the first forward under --no-grad-overlap; Megatron's rule would expose (1 − 0.5) W more", () => {
     expect(fsdp.dataParallel.overlapParamGatherNeedsGradOverlap).toBe(false);
     expect(buildSimCosts(m, hw, training(false), zero2).overlapParamGather).toBe(true);
@@ -100,5 +101,27 @@ describe("ZeRO-1/2's weight gather: with the reduction where the engine ties the
     expect(mc.dataParallel.overlapParamGatherNeedsGradOverlap).toBe(true);
     expect(buildSimCosts(m, hw, training(true, mc), { ...plan, zero: 1 }).overlapParamGather).toBe(true);
     expect(buildSimCosts(m, hw, training(false, mc), { ...plan, zero: 1 }).overlapParamGather).toBe(false);
+  });
+  it("paraplan (ZeRO-1 is torch's ZeroRedundancyOptimizer): the fp32 broadcast inside step() is exposed, not hidden behind the next forward", () => {
+    const pp = loadEngine("paraplan", undefined);
+    expect(pp.dataParallel.zero1GatherInStep).toBe(true);
+    expect(pp.dataParallel.zero1GatherBytes).toBe(4);
+    const zero1 = { ...plan, zero: 1 as const };
+    // The same engine with the gather apart from the step (Megatron's distributed optimizer's way).
+    const apart = withDp(pp, { zero1GatherInStep: false });
+    const inStep = evaluatePlan(m, hw, training(true, pp), zero1).time.dpComm;
+    const hidden = evaluatePlan(m, hw, training(true, apart), zero1).time.dpComm;
+    // One all-gather of 4 bytes a parameter (fp32 weights), 7 ring steps on NVLink: exposed in the
+    // step, else costing the engine's overlap slowdown of itself behind the first forward.
+    const W4 = 7 * 3e-6 + (4 * P * 7) / 8 / 360e9;
+    expect(inStep - hidden).toBeCloseTo((1 - pp.overlapSlowdown!) * W4, 9);
+    // The simulator plays the same: the gather after the optimizer, at twice the 16-bit bytes.
+    const sim = buildSimCosts(m, hw, training(true, pp), zero1);
+    expect(sim.overlapParamGather).toBe(false);
+    expect(sim.weightGatherScale).toBe(2);
+    // ZeRO-2 (FSDP2, reshard_after_forward=False) keeps FSDP's prefetched gather in 16 bits.
+    const z2 = buildSimCosts(m, hw, training(false, pp), { ...plan, zero: 2 });
+    expect(z2.overlapParamGather).toBe(true);
+    expect(z2.weightGatherScale).toBe(1);
   });
 });
