@@ -170,7 +170,10 @@ export function stepTime(
       // latency (n − 1)·α (cost/gather-calls.ts), as ZeRO-3's per-layer calls do; the
       // simulator's per-layer buckets (sim/costs.ts bucketBytes) the same.
       const perLayer = zero === 2 && e?.dataParallel.shardedReducePerLayer === true ? extraGatherLatency(layersInStage, 1, dpcp, grads.link.latency) : 0;
-      dpComm = grads.calls * cost(one("dp-gradients") + perLayer, bwdWindow) + cost(one("dp-weights") + perLayer, gatherWindow);
+      // (and gathers the weights again for every micro-batch's forward, each behind that forward:
+      // wire.ts dp-weights; other stacks once a step)
+      const weights = find(wire, "dp-weights")!;
+      dpComm = grads.calls * cost(one("dp-gradients") + perLayer, bwdWindow) + weights.calls * cost(one("dp-weights") + perLayer, gatherWindow);
     } else {
       // ZeRO-3 / FSDP: prefetched one layer ahead so only the excess over the compute each
       // collective hides behind is exposed, plus the first layer's gather that nothing hides

@@ -104,6 +104,10 @@ export interface SimCosts {
   /** ZeRO-1's weight gather over the 16-bit weights (cost/engine-terms.ts zero1GatherScale); 1 at
    *  ZeRO-2. */
   weightGatherScale: number;
+  /** ZeRO-2 weights gathered again for every micro-batch's forward, after the backward before it
+   *  resharded them (FSDP's SHARD_GRAD_OP: Engine.dataParallel.shardedReducePerLayer); else once
+   *  a step. */
+  regatherEachMicroBatch: boolean;
   /** Optimizer step of each stage. */
   optimizer: number[];
   /** Sends hold the sender's compute stream until the transfer is done (Megatron-LM's
@@ -276,6 +280,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     bucketBytes: opts.bucketBytes ?? (plan.zero === 2 && t.engine?.dataParallel.shardedReducePerLayer ? layerBytes : engineBucketBytes(t.engine, dpcp)),
     gradScale: gradReduceBytes(t.engine) / 2,
     weightGatherScale: plan.zero === 1 ? zero1GatherScale(t.engine) : 1,
+    regatherEachMicroBatch: plan.zero === 2 && t.engine?.dataParallel.shardedReducePerLayer === true,
     dpCollective,
     tiedEmbedding,
     optimizer,
@@ -325,6 +330,7 @@ export function uniformCosts(o: {
     bucketBytes: Infinity,
     gradScale: 1,
     weightGatherScale: 1,
+    regatherEachMicroBatch: false,
     dpCollective: () => free,
     tiedEmbedding: null,
     optimizer: Array.from({ length: o.pp }, () => 0),

@@ -212,7 +212,9 @@ export function addDataParallel(g: Graph): void {
 }
 
 /** ZeRO-1/2: all-gather the updated weights, bucket by bucket ahead of each chunk's first forward
- *  (overlapped), or all at once after the optimizer step. */
+ *  (overlapped), or all at once after the optimizer step; where the stack reshards after every
+ *  backward (regatherEachMicroBatch), again ahead of each later forward, once the chunk's backward
+ *  before it has ended. */
 function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
   const c = g.costs;
   const V = c.vpp;
@@ -247,6 +249,47 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
       // (at least the first: a few bytes in a bucket of gigabytes, cum/cap under the rounding
       // allowance, gave bucket −1 and a dependency on nothing that never resolved)
       const k = Math.max(0, Math.min(bucketOp.length - 1, Math.ceil(cum / cap - 1e-9) - 1));
+      g.engine.dep(op, bucketOp[k]!);
+    }
+  }
+  if (c.regatherEachMicroBatch) regather(g, s, scratch);
+}
+
+/** The later forwards' gathers under a stack that reshards after every backward (FSDP's
+ *  SHARD_GRAD_OP): each forward's weights in the same buckets, none before the chunk's previous
+ *  backward has ended (its first layers, which this forward needs first, are resharded last). */
+function regather(g: Graph, s: number, scratch: Buckets): void {
+  const c = g.costs;
+  const V = c.vpp;
+  const M = c.microBatches;
+  const seen = new Uint8Array(V);
+  const lastBackward = new Int32Array(V).fill(-1);
+  const order = g.order[s]!;
+  for (let i = 0; i < order.length; i++) {
+    const idx = order[i]!;
+    const ch = Math.floor(idx / M) % V;
+    if (Math.floor(idx / (V * M)) % 3 !== 0) {
+      lastBackward[ch] = idx;
+      continue;
+    }
+    if (!seen[ch]) {
+      seen[ch] = 1; // the first forward's gather: gatherWeights
+      continue;
+    }
+    const first = g.firstOp[idx]!;
+    const buckets = fillBuckets(g.opBytes, first, g.lastOp[idx]!, c.bucketBytes, scratch);
+    const label = new Label(s, "allGather", `all-gather weights${V > 1 ? ` chunk ${ch}` : ""} mb ${idx % M} bucket`);
+    const bucketOp = new Int32Array(buckets.length);
+    for (let k = 0; k < buckets.length; k++) {
+      bucketOp[k] = collective(g, buckets.bytes[k]!, label, k);
+      if (lastBackward[ch]! >= 0) g.engine.dep(bucketOp[k]!, g.lastOp[lastBackward[ch]!]!);
+    }
+    let cum = 0;
+    for (let op = first; op >= 0 && op <= g.lastOp[idx]!; op++) {
+      const bytes = g.opBytes[op]!;
+      if (bytes <= 0) continue;
+      cum += bytes;
+      const k = Math.max(0, Math.min(bucketOp.length - 1, Math.ceil(cum / c.bucketBytes - 1e-9) - 1));
       g.engine.dep(op, bucketOp[k]!);
     }
   }

@@ -245,7 +245,8 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     });
     // Where layers keep an operation each in a coarse graph (above): the passes of ZeRO-3, the
     // first forward of each chunk under overlapped ZeRO-1/2 weight gathers (dp.ts gatherWeights).
-    const perLayer = !coarse || (c.dp > 1 && c.zero === 3);
+    // (every forward's layers too where ZeRO-2 gathers the weights again each micro-batch)
+    const perLayer = !coarse || (c.dp > 1 && (c.zero === 3 || c.regatherEachMicroBatch));
     const firstForward = !perLayer && c.dp > 1 && c.zero >= 1 && c.overlapParamGather ? firstForwards(stageOrderIdx, k, V, M) : null;
     for (let i = 0; i < k; i++) {
       const idx = stageOrderIdx[i]!;

@@ -207,7 +207,10 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
       // ZeRO-1 reduce-scatters once a step, ZeRO-2 every micro-batch (Rajbhandari et al. 2020
       // §5.2); both all-gather the updated 16-bit weights ahead of the next forward.
       dpItem("dp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward", g);
-      dpItem("dp-weights", "allGather", "step", 1, "forward", zero === 1 ? zero1GatherScale(t.engine) : 1);
+      // A stack that shards per unit reshards after every backward (FSDP's SHARD_GRAD_OP; FSDP2's
+      // reshard_after_backward), so each micro-batch's forward gathers the weights again.
+      if (zero === 2 && t.engine?.dataParallel.shardedReducePerLayer === true) dpItem("dp-weights", "allGather", "microbatch", microBatches, "forward");
+      else dpItem("dp-weights", "allGather", "step", 1, "forward", zero === 1 ? zero1GatherScale(t.engine) : 1);
     } else {
       // ZeRO-3 / FSDP: weights gathered for every forward and backward, gradients reduce-scattered
       // every micro-batch: 1.5× the all-reduce volume (Rajbhandari et al. 2020 §7.2.2).

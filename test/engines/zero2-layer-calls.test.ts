@@ -7,6 +7,10 @@
 // still. The simulator already cut them per layer (sim/costs.ts bucketBytes).
 import { describe, expect, it } from "vitest";
 import { evaluatePlan } from "../../planner/evaluate.js";
+import { simulate } from "../../planner/sim/simulate.js";
+import { wireOf } from "../../planner/wire/wire.js";
+import { wireLinks } from "../../planner/evaluate.js";
+import { place } from "../../planner/layout/groups.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { loadEngine } from "../../src/load-engine.js";
 import { loadCalibrationRows } from "../../bench/calibration/rows.js";
@@ -53,5 +57,19 @@ describe("ZeRO-2's per-layer collectives pay the ring's latency", () => {
       expect(Math.abs(predicted / measured - 1), `${small} → ${large}`).toBeLessThan(0.35);
       for (const x of [a, b]) expect(Math.abs(x.predicted / x.measured - 1), small).toBeLessThan(0.05);
     }
+  });
+
+  it("fsdp reshards after every backward, so each micro-batch's forward gathers the weights again: 8 micro-batches, 8 gathers and 8 reduce-scatters, 8 times one's cost; the simulator agrees", () => {
+    const n = 64;
+    const t = (engine: string, microBatches: number): Training => ({ ...training(n, engine), globalBatch: 8 * n * microBatches });
+    const links = wireLinks(hw, place(hw, { tp: 1, cp: 1, dp: n, pp: 1, ep: 1, etp: 1 }));
+    const gathers = (engine: string) => wireOf(m, t(engine, 8), plan(n, 2), links).find((i) => i.id === "dp-weights")!.calls;
+    expect(gathers("fsdp")).toBe(8);
+    // DeepSpeed's ZeRO-2 keeps its 16-bit weights whole between steps: one gather a step.
+    expect(gathers("megatron-deepspeed")).toBe(1);
+    const dp = (mb: number) => evaluatePlan(m, hw, t("fsdp", mb), plan(n, 2)).time.dpComm;
+    expect(dp(8) / dp(1)).toBeCloseTo(8, 9);
+    const closed = evaluatePlan(m, hw, t("fsdp", 8), plan(n, 2)).time.step;
+    expect(Math.abs(simulate(m, hw, t("fsdp", 8), plan(n, 2)).step / closed - 1)).toBeLessThan(0.02);
   });
 });
