@@ -7,6 +7,7 @@ import { PythonMissing } from "../../executor/errors.js";
 import { checkPython, pythonPath } from "../../executor/python.js";
 import { INTERNAL_STATUS, UserError, exitFor, internalErrorLine, printable } from "../errors.js";
 import type { Io } from "../io.js";
+import { plural } from "../format/units.js";
 import { packageRoot } from "../load.js";
 import { PROFILE_USAGE, type ProfileArgs, parseProfileArgs } from "../profile/args.js";
 import { buildProfile } from "../profile/build.js";
@@ -41,7 +42,7 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
     return EXIT_PROFILE.noDevice;
   }
   if (args.gpus !== undefined && args.gpus > all.gpus.length) {
-    io.err(`paraplan: --gpus ${args.gpus}: nvidia-smi lists ${all.gpus.length} GPU(s)`);
+    io.err(`paraplan: --gpus ${args.gpus}: nvidia-smi lists ${plural(all.gpus.length, "GPU")}`);
     return EXIT_PROFILE.noDevice;
   }
   const found = args.gpus === undefined ? all : firstGpus(all, args.gpus);
@@ -69,7 +70,7 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   const ranks = found.device === "cpu" ? args.ranks : found.gpus.length;
   if (found.device === "cuda" && info.cudaDevices < ranks)
     throw new PythonMissing(
-      `torch ${info.torch} at ${python} sees ${info.cudaDevices} CUDA device(s) but ${ranks} are to be profiled; point PARAPLAN_PYTHON at a CUDA build of torch (and check CUDA_VISIBLE_DEVICES)`,
+      `torch ${info.torch} at ${python} sees ${plural(info.cudaDevices, "CUDA device")} but ${ranks} ${ranks === 1 ? "is" : "are"} to be profiled; point PARAPLAN_PYTHON at a CUDA build of torch (and check CUDA_VISIBLE_DEVICES)`,
     );
   const estimate = estimateProfileSeconds(base.hw, { device: found.device, ranks, quick: args.quick, collectives: args.collectives });
   if (!args.json) {

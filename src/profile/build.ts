@@ -9,6 +9,7 @@ import type { Measurements } from "./events.js";
 import { fmt } from "./files.js";
 import { type LinkPart, linkPart } from "./link.js";
 import { type MatmulTable, achievedRate, attentionRate, clampEfficiency, matmulTable } from "./tables.js";
+import { plural } from "../format/units.js";
 
 export interface ProfileInput {
   name: string;
@@ -162,7 +163,7 @@ export function buildProfile(i: ProfileInput): Built {
   if (i.detected.cuda && i.detected.cuda !== versions.cuda) versions.driverCuda = i.detected.cuda;
   if (v?.python) versions.python = v.python;
   const what = cpu
-    ? `${availableParallelism()} CPU cores (${cpus()[0]?.model.trim() ?? "unknown model"}), ${i.ranks} gloo rank(s) of ${v?.threads ?? "?"} thread(s)`
+    ? `${plural(availableParallelism(), "CPU core")} (${cpus()[0]?.model.trim() ?? "unknown model"}), ${plural(i.ranks, "gloo rank")} of ${v?.threads === undefined ? "? threads" : plural(v.threads, "thread")}`
     : describeNode(i.detected);
   const profile: Record<string, unknown> = {
     name: i.name,

@@ -38,7 +38,9 @@ describe("executing a plan through the executor", () => {
   it("runs small plans on CPU ranks without GPUs, and hands large ones to the executor for GPUs", () => {
     expect(chooseDevice(4, 0)).toEqual({ device: "cpu", note: "no GPU here: on 4 CPU ranks (cpu profile)" });
     expect(chooseDevice(CPU_RANK_LIMIT + 1, 0).device).toBe("cuda");
-    expect(chooseDevice(1024, 8)).toEqual({ device: "cuda", note: "on 1024 of the 8 GPUs found here" });
+    // More ranks than GPUs: not "on 1024 of the 8 GPUs found here".
+    expect(chooseDevice(1024, 8)).toEqual({ device: "cuda", note: "the plan needs 1,024 GPUs, 8 found here: run it on its nodes with paraplan execute --nnodes" });
+    expect(chooseDevice(8, 8)).toEqual({ device: "cuda", note: "on 8 of the 8 GPUs found here" });
     expect(chooseDevice(1, 1)).toEqual({ device: "cuda", note: "on 1 of the 1 GPU found here" });
   });
 

@@ -10,7 +10,7 @@ import type { PlanResult } from "../../../planner/index.js";
 import { type Prepared, prepareShown } from "../../app/prepare.js";
 import { type Execution, endOnSignals, startExecution } from "../../app/run.js";
 import { exitFor } from "../../errors.js";
-import { plural } from "../../format/units.js";
+import { count, plural } from "../../format/units.js";
 import type { Cancel } from "./search-job.js";
 import type { Session } from "./setup.js";
 
@@ -42,6 +42,9 @@ export interface DeviceChoice {
 }
 
 export function chooseDevice(world: number, gpusFound: number): DeviceChoice {
+  // More ranks than GPUs here: a run of several nodes (execute --nnodes on each), which the
+  // executor refuses on this node alone; the note says so, not "1024 of the 8 GPUs".
+  if (gpusFound > 0 && world > gpusFound) return { device: "cuda", note: `the plan needs ${plural(world, "GPU")}, ${count(gpusFound)} found here: run it on its nodes with paraplan execute --nnodes` };
   if (gpusFound > 0) return { device: "cuda", note: `on ${world} of the ${plural(gpusFound, "GPU")} found here` };
   if (world <= CPU_RANK_LIMIT) return { device: "cpu", note: `no GPU here: on ${world} CPU rank${world > 1 ? "s" : ""} (cpu profile)` };
   return { device: "cuda", note: `no GPU here, and ${world} GPUs is too many for CPU ranks (at most ${CPU_RANK_LIMIT})` };
