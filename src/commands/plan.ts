@@ -60,7 +60,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --sequence-parallel / --no-sequence-parallel
   --top K                  how many plans to list (default 10)
   --from FILE              read your Megatron-LM arguments, ds_config.json (+ Megatron-DeepSpeed arguments as a
-                           second --from) or torchtitan TOML into a plan, and compare it with the best plan found
+                           second --from), torchtitan TOML or llm-foundry YAML into a plan, and compare it with
+                           the best plan found
   --simulate-top K         simulate the best K plans step by step: a "sim. step" column and the
                            plan the simulation finds fastest (default 20, 0: off)
   --timeline               draw the best plan's simulated step (one row per pipeline stage)

@@ -1,6 +1,6 @@
 // `--from FILE…`: which reader a set of configuration files goes to. One configuration: a
 // Megatron-LM arguments file; a ds_config.json, optionally with its Megatron-DeepSpeed arguments;
-// or a torchtitan TOML job file or override file.
+// a torchtitan TOML job file or override file; or an llm-foundry training YAML.
 import { UserError } from "../errors.js";
 import { MAX } from "../flags.js";
 import { existsSync } from "node:fs";
@@ -10,6 +10,7 @@ import { readDeepSpeed } from "./read-deepspeed.js";
 import { byFlag, readArgs, strArg } from "./args-file.js";
 import { readMegatron } from "./read-megatron.js";
 import { readTorchtitan } from "./read-torchtitan.js";
+import { readLlmFoundry } from "./read-llm-foundry.js";
 import { type AtKey, named } from "./setting-at.js";
 
 export function readConfigs(paths: string[], ctx: ReadContext): ConfigReading {
@@ -17,6 +18,10 @@ export function readConfigs(paths: string[], ctx: ReadContext): ConfigReading {
   const ds = files.filter((f) => f.kind === "deepspeed");
   const titan = files.filter((f) => f.kind === "torchtitan-toml" || f.kind === "torchtitan-overrides");
   const args = files.filter((f) => f.kind === "args");
+  const foundry = files.filter((f) => f.kind === "llm-foundry");
+  if (foundry.length > 0 && files.length > 1)
+    throw new UserError(`--from ${files.map((f) => f.name).join(", ")}: an llm-foundry YAML is a whole configuration; give it alone`);
+  if (foundry[0]) return withinBounds(readLlmFoundry(foundry[0], ctx));
   if (files.length > 2 || ds.length > 1 || args.length > 1 || titan.length > 1 || (titan.length > 0 && files.length > 1) || (files.length === 2 && ds.length === 0))
     throw new UserError(
       `--from ${files.map((f) => f.name).join(", ")}: give one configuration, a Megatron-LM arguments file, a ds_config.json (with its Megatron-DeepSpeed arguments as a second --from) or a torchtitan file`,

@@ -11,7 +11,7 @@ import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { describeMla, describeMoe } from "./moe-args.js";
 import { type AtKey, type SettingsAt, inSentence } from "./setting-at.js";
 
-export type ReadEngine = "megatron" | "deepspeed" | "torchtitan";
+export type ReadEngine = "megatron" | "deepspeed" | "torchtitan" | "llm-foundry";
 
 /** A model dimension the configuration states, checked against --model. */
 export interface ModelClaim {
@@ -153,11 +153,14 @@ export function checkBatch(origin: string, globalBatch: number, dp: number, micr
     throw new UserError(`${origin}: ${factor(at, "microBatch", "micro-batch", micro, origin)} × dp ${dp} = ${dp * micro} does not divide the global batch${at?.globalBatch ? `, ${inSentence(at.globalBatch, origin)}` : ` ${globalBatch}`}`);
 }
 
-export type FileKind = "deepspeed" | "torchtitan-toml" | "torchtitan-overrides" | "args";
+export type FileKind = "deepspeed" | "torchtitan-toml" | "torchtitan-overrides" | "llm-foundry" | "args";
 
 export function fileKind(path: string, text: string): FileKind {
   const t = text.trimStart();
   if (path.endsWith(".json") || t.startsWith("{")) return "deepspeed";
+  // llm-foundry's training YAML (scripts/train/yamls): .yaml/.yml, or its model: and
+  // global_train_batch_size: keys at the top level.
+  if (/\.ya?ml$/i.test(path) || (/^model:\s*$/m.test(text) && /^global_train_batch_size:/m.test(text))) return "llm-foundry";
   if (path.endsWith(".toml") || /^\s*\[(parallelism|training|job|activation_checkpoint)\]\s*$/m.test(text)) return "torchtitan-toml";
   if (/(^|\s)--(parallelism|training|activation_checkpoint)\.\w/.test(text)) return "torchtitan-overrides";
   return "args";

@@ -1,0 +1,178 @@
+// An llm-foundry training YAML (scripts/train/yamls/pretrain/*.yaml) → a plan on the fsdp engine.
+// Meanings from llm-foundry's train.py and Composer's FSDP support (composer/distributed/
+// mosaic_fsdp_utils.py get_mixed_precision: DEFAULT = bf16 parameters with fp32 reduce_dtype,
+// PURE = all bf16, FULL = fp32; sharding_strategy FULL_SHARD / SHARD_GRAD_OP / NO_SHARD), MPT's
+// model keys from llmfoundry/models/mpt/configuration_mpt.py. Composer trains with data parallel
+// only: tp = pp = cp = 1, dp = the GPU count (--gpus; the YAML does not state it).
+import { LineCounter, parseDocument, isMap, isScalar, type Node, type Pair } from "yaml";
+import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
+import { UserError } from "../errors.js";
+import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, unknownLine, worldSize } from "./read-config.js";
+import type { SettingsAt } from "./setting-at.js";
+
+/** Top-level keys that set data, logging, evaluation or checkpoints: nothing a step's time or
+ *  memory depends on (llm-foundry scripts/train/train.py TrainConfig). */
+const IGNORED_TOP = new Set([
+  "variables", "global_seed", "seed", "run_name", "tokenizer", "train_loader", "eval_loader", "eval_loaders", "icl_tasks", "eval_gauntlet",
+  "scheduler", "optimizer", "algorithms", "max_duration", "eval_interval", "eval_first", "eval_subset_num_batches", "device_eval_batch_size",
+  "progress_bar", "log_to_console", "console_log_interval", "callbacks", "loggers", "save_folder", "save_interval", "save_num_checkpoints_to_keep",
+  "save_overwrite", "save_weights_only", "load_path", "load_weights_only", "autoresume", "python_log_level", "dist_timeout", "data_local", "data_remote",
+  "max_seq_len", "global_train_batch_size", "device_train_microbatch_size", "precision", "fsdp_config", "model", "model_name_or_path", "code_paths",
+]);
+/** fsdp_config keys that tune what paraplan prices as FSDP's defaults, or nothing of the step. */
+const IGNORED_FSDP = new Set([
+  "sharding_strategy", "mixed_precision", "activation_checkpointing", "activation_checkpointing_reentrant", "activation_cpu_offload", "limit_all_gathers",
+  "verbose", "use_orig_params", "sync_module_states", "state_dict_type", "load_monolith_rank0_only", "backward_prefetch", "forward_prefetch", "cpu_offload",
+]);
+const MODEL_KEYS = new Set(["name", "init_device", "d_model", "n_heads", "n_layers", "expansion_ratio", "max_seq_len", "vocab_size", "attn_config", "ffn_config", "no_bias", "norm_type", "emb_pdrop", "resid_pdrop", "learned_pos_emb", "logit_scale", "tie_word_embeddings", "init_config", "fc_type", "loss_fn", "pretrained_model_name_or_path", "pretrained", "use_auth_token", "config_overrides", "use_flash_attention_2"]);
+
+const SHARDING: Record<string, ZeroStage> = { FULL_SHARD: 3, SHARD_GRAD_OP: 2, NO_SHARD: 0 };
+const PRECISIONS: Record<string, Precision> = { amp_bf16: "bf16", amp_fp16: "fp16", amp_fp8: "fp8" };
+
+export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReading {
+  const o = file.name;
+  const lines = new LineCounter();
+  const doc = parseDocument(file.text, { lineCounter: lines, uniqueKeys: false });
+  if (doc.errors.length > 0) throw new UserError(`${o}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`);
+  if (!isMap(doc.contents)) throw new UserError(`${o}: not an llm-foundry training YAML (no top-level mapping)`);
+  const warnings: string[] = [];
+  const notes: string[] = [];
+  /** The pair at a dotted path, for its value and line. */
+  const pair = (path: string): Pair<Node, Node> | undefined => {
+    let node: unknown = doc.contents;
+    let found: Pair<Node, Node> | undefined;
+    for (const k of path.split(".")) {
+      if (!isMap(node)) return undefined;
+      found = (node.items as Pair<Node, Node>[]).find((p) => isScalar(p.key) && String(p.key.value) === k);
+      if (!found) return undefined;
+      node = found.value;
+    }
+    return found;
+  };
+  const lineAt = (p: Pair<Node, Node>) => (p.key?.range ? lines.linePos(p.key.range[0]).line : undefined);
+  /** A scalar, with OmegaConf's ${a.b} references to other scalars of the file resolved. */
+  const value = (path: string, seen: string[] = []): unknown => {
+    const p = pair(path);
+    if (!p) return undefined;
+    const v = isScalar(p.value) ? p.value.value : p.value === null ? null : doc.getIn(path.split("."));
+    const ref = typeof v === "string" ? /^\$\{([\w.]+)\}$/.exec(v.trim()) : null;
+    if (ref) {
+      // ${max_seq_len} or ${variables.max_seq_len} (newer files keep shared values under variables)
+      const name = ref[1]!;
+      const target = [name, `variables.${name}`, name.replace(/^variables\./, "")].find((t) => pair(t) !== undefined);
+      if (target === undefined || seen.includes(target)) throw new UserError(`${setting(path, v)}: a reference paraplan cannot resolve in this file`);
+      return value(target, [...seen, path]);
+    }
+    if (typeof v === "string" && v.includes("${")) throw new UserError(`${setting(path, v)}: an interpolation paraplan does not evaluate; write the value`);
+    return v;
+  };
+  const setting = (path: string, v: unknown) => {
+    const p = pair(path);
+    const line = p ? lineAt(p) : undefined;
+    return `${o}: ${path}: ${typeof v === "string" ? JSON.stringify(v) : String(v)}${line !== undefined ? ` (line ${line})` : ""}`;
+  };
+  const at: SettingsAt = {};
+  const put = (key: keyof SettingsAt, path: string) => {
+    const p = pair(path);
+    if (p) at[key] = { file: o, setting: setting(path, value(path)).slice(o.length + 2) };
+  };
+  const int = (path: string): number | undefined => {
+    const v = value(path);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new UserError(`${setting(path, v)}: must be a whole number of at least 1`);
+    return v;
+  };
+  const top = doc.contents.items as Pair<Node, Node>[];
+  for (const p of top) if (isScalar(p.key) && !IGNORED_TOP.has(String(p.key.value))) warnings.push(unknownLine(o, `${String(p.key.value)} (line ${lineAt(p)})`, "an llm-foundry training setting paraplan knows"));
+
+  // The model: MPT's own keys are claims against --model; an hf_causal_lm model is --model's.
+  const claims: ModelClaim[] = [];
+  const modelName = value("model.name");
+  if (modelName === "mpt_causal_lm") {
+    const model = pair("model")!.value;
+    if (isMap(model)) for (const p of model.items as Pair<Node, Node>[]) if (isScalar(p.key) && !MODEL_KEYS.has(String(p.key.value))) warnings.push(unknownLine(o, `model.${String(p.key.value)} (line ${lineAt(p)})`, "an MPT model setting paraplan knows"));
+    const claim = (field: ModelClaim["field"], path: string, v: number | string | boolean | undefined) => {
+      if (v !== undefined) claims.push({ field, value: v, setting: setting(path, value(path) ?? v).slice(o.length + 2) });
+    };
+    const d = int("model.d_model");
+    claim("layers", "model.n_layers", int("model.n_layers"));
+    claim("hidden", "model.d_model", d);
+    claim("heads", "model.n_heads", int("model.n_heads"));
+    claim("vocab", "model.vocab_size", int("model.vocab_size"));
+    const ratio = value("model.expansion_ratio");
+    if (typeof ratio === "number" && d !== undefined) claim("ffnHidden", "model.expansion_ratio", Math.round(ratio * d));
+    const kv = int("model.attn_config.kv_n_heads");
+    const attnType = value("model.attn_config.attn_type") ?? "multihead_attention";
+    if (attnType !== "multihead_attention" && attnType !== "grouped_query_attention" && attnType !== "multiquery_attention")
+      throw new UserError(`${setting("model.attn_config.attn_type", attnType)}: an attention paraplan does not model`);
+    claim("kvHeads", attnType === "multiquery_attention" ? "model.attn_config.attn_type" : "model.attn_config.kv_n_heads", attnType === "multiquery_attention" ? 1 : kv);
+    // MPT's defaults (configuration_mpt.py attn_config_defaults): ALiBi off, learned positions on.
+    const alibi = value("model.attn_config.alibi") === true;
+    const rope = value("model.attn_config.rope") === true;
+    if (!alibi && !rope && value("model.learned_pos_emb") === false)
+      throw new UserError(`${setting("model.learned_pos_emb", false)}: no position encoding (neither ALiBi nor rotary), which paraplan does not model`);
+    claim("positional", alibi ? "model.attn_config.alibi" : rope ? "model.attn_config.rope" : "model.learned_pos_emb", alibi ? "alibi" : rope ? "rope" : "learned");
+    const ffn = value("model.ffn_config.ffn_type") ?? "mptmlp";
+    if (ffn !== "mptmlp" && ffn !== "mptglu") throw new UserError(`${setting("model.ffn_config.ffn_type", ffn)}: a feed-forward block paraplan does not model (mptmlp and mptglu are; mixture-of-experts FFNs are not read from llm-foundry files)`);
+    if (ffn === "mptglu") claim("mlp", "model.ffn_config.ffn_type", "swiglu");
+  } else if (modelName !== "hf_causal_lm" && modelName !== undefined) {
+    throw new UserError(`${setting("model.name", modelName)}: paraplan reads llm-foundry's mpt_causal_lm and hf_causal_lm models`);
+  } else if (modelName === "hf_causal_lm") notes.push(`${o}: model.name hf_causal_lm: the model is --model ${ctx.model.name} (its Hugging Face config is not in this file)`);
+  checkClaims(o, claims, ctx.model);
+
+  // Precision (Composer's precision: amp_bf16, amp_fp16, amp_fp8; fp32 trains in fp32).
+  const prec = value("precision") ?? "amp_bf16";
+  const precision = PRECISIONS[String(prec)];
+  if (precision === undefined) throw new UserError(`${setting("precision", prec)}: paraplan models amp_bf16, amp_fp16 and amp_fp8 training`);
+  put("precision", "precision");
+  // FSDP (absent: Composer wraps the model in DDP).
+  const hasFsdp = pair("fsdp_config") !== undefined;
+  const fsdp = pair("fsdp_config")?.value;
+  if (isMap(fsdp)) for (const p of fsdp.items as Pair<Node, Node>[]) if (isScalar(p.key) && !IGNORED_FSDP.has(String(p.key.value))) warnings.push(unknownLine(o, `fsdp_config.${String(p.key.value)} (line ${lineAt(p)})`, "an FSDP setting paraplan knows"));
+  const shard = String(value("fsdp_config.sharding_strategy") ?? "FULL_SHARD");
+  const zero = hasFsdp ? SHARDING[shard] : 0;
+  if (zero === undefined) throw new UserError(`${setting("fsdp_config.sharding_strategy", shard)}: paraplan models FULL_SHARD, SHARD_GRAD_OP and NO_SHARD (hybrid sharding shards within a node and replicates across nodes)`);
+  if (hasFsdp) put("zero", "fsdp_config.sharding_strategy");
+  const mp = value("fsdp_config.mixed_precision") ?? "DEFAULT";
+  if (hasFsdp && typeof mp !== "string") throw new UserError(`${setting("fsdp_config.mixed_precision", mp)}: paraplan reads Composer's DEFAULT, PURE and FULL, not a per-dtype mapping`);
+  if (hasFsdp && String(mp).toUpperCase() === "FULL") throw new UserError(`${setting("fsdp_config.mixed_precision", mp)}: fp32 parameters in the forward and backward, which paraplan does not model`);
+  if (hasFsdp && !["DEFAULT", "PURE"].includes(String(mp).toUpperCase())) throw new UserError(`${setting("fsdp_config.mixed_precision", mp)}: not one of Composer's DEFAULT, PURE, FULL`);
+  for (const key of ["activation_cpu_offload", "cpu_offload"])
+    if (value(`fsdp_config.${key}`) === true) throw new UserError(`${setting(`fsdp_config.${key}`, true)}: moves state to the CPU, which paraplan does not model`);
+  const recompute: Recompute = value("fsdp_config.activation_checkpointing") === true ? "full" : "none";
+  if (recompute === "full") put("recompute", "fsdp_config.activation_checkpointing");
+  // Sizes.
+  const seqLen = int("max_seq_len") ?? int("model.max_seq_len");
+  put("seqLen", pair("max_seq_len") ? "max_seq_len" : "model.max_seq_len");
+  const globalBatch = int("global_train_batch_size") ?? ctx.globalBatch;
+  if (globalBatch === undefined) throw new UserError(`${o}: no global_train_batch_size; give --global-batch`);
+  put("globalBatch", "global_train_batch_size");
+  const microRaw = value("device_train_microbatch_size");
+  if (microRaw === "auto") throw new UserError(`${setting("device_train_microbatch_size", "auto")}: Composer picks the micro-batch at run time; give it as a number`);
+  const world = worldSize(ctx);
+  const dp = world.gpus;
+  const micro = int("device_train_microbatch_size") ?? globalBatch / dp;
+  put("microBatch", "device_train_microbatch_size");
+  checkBatch(o, globalBatch, dp, micro, at);
+  const attnImpl = value("model.attn_config.attn_impl");
+  return {
+    engine: "llm-foundry",
+    engineName: "fsdp",
+    sources: [o],
+    plan: { tp: 1, pp: 1, dp, cp: 1, ep: 1, etp: 1, vpp: 1, zero, microBatch: micro, recompute, sequenceParallel: false, schedule: "1f1b" },
+    gpus: world.gpus,
+    gpusFrom: world.from,
+    globalBatch,
+    ...(seqLen !== undefined ? { seqLen } : {}),
+    precision,
+    // Composer's DEFAULT reduces in fp32 (the fsdp engine prices PURE's bf16 reduction); DDP
+    // reduces the fp32 gradients of its fp32 model.
+    ...(!hasFsdp || String(mp).toUpperCase() === "DEFAULT" ? { gradReduceInFp32: true } : {}),
+    // attn_impl torch materialises the scores (llmfoundry/models/layers/attention.py scaled_multihead_dot_product_attention).
+    ...(attnImpl === "torch" ? { fusedAttention: false } : {}),
+    claims,
+    at,
+    warnings,
+    notes,
+  };
+}

@@ -1,0 +1,103 @@
+// plan --from an llm-foundry training YAML: the fsdp engine's own configuration file. An MPT-7B
+// file with the settings of the published run MPT-039 (llm-foundry benchmarking README: 8 H100s,
+// FULL_SHARD, amp_bf16, mixed_precision DEFAULT, micro-batch 6, global batch 48, no activation
+// checkpointing) is predicted as the calibration predicts that row; Composer's DEFAULT reduces in
+// fp32 and PURE in bf16; what paraplan cannot model is exit 2 naming the key and its line.
+import { afterAll, describe, expect, it } from "vitest";
+import { loadCalibrationRows } from "../../bench/calibration/rows.js";
+import { predictRow, profileCache } from "../../bench/calibration/predict.js";
+import { cli, removeTemp, tempFile } from "./helpers.js";
+
+afterAll(removeTemp);
+
+// MPT-7B as llm-foundry builds it (scripts/train/yamls/pretrain/mpt-7b.yaml; configuration_mpt.py:
+// ALiBi, GELU MLP of 4·d, tied embeddings, no dropout in the benchmark runs).
+const MODEL = tempFile("mpt-7b.json", JSON.stringify({ name: "mpt-7b", source: "llm-foundry mpt-7b.yaml", layers: 32, hidden: 4096, heads: 32, vocab: 50368, seqLen: 2048, mlp: "gelu", positional: "alibi", tiedEmbeddings: true, dropout: false }));
+
+const yaml = (over: Record<string, string> = {}) => {
+  const v = { shard: "FULL_SHARD", mp: "DEFAULT", ckpt: "false", micro: "6", layers: "32", impl: "triton", extra: "", fsdpExtra: "", ...over };
+  return `variables:
+  max_seq_len: 2048
+max_seq_len: \${variables.max_seq_len}
+run_name: mpt-7b-bench
+model:
+  name: mpt_causal_lm
+  init_device: meta
+  d_model: 4096
+  n_heads: 32
+  n_layers: ${v.layers}
+  expansion_ratio: 4
+  max_seq_len: \${max_seq_len}
+  vocab_size: 50368
+  attn_config:
+    attn_impl: ${v.impl}
+    alibi: true
+tokenizer:
+  name: EleutherAI/gpt-neox-20b
+optimizer:
+  name: decoupled_adamw
+  lr: 0.00012
+global_train_batch_size: 48
+device_train_microbatch_size: ${v.micro}
+precision: amp_bf16
+${v.extra}fsdp_config:
+  sharding_strategy: ${v.shard}
+  mixed_precision: ${v.mp}
+  activation_checkpointing: ${v.ckpt}
+  activation_cpu_offload: false
+  limit_all_gathers: true
+${v.fsdpExtra}`;
+};
+let n = 0;
+const from = (over: Record<string, string> = {}, extra: string[] = []) =>
+  cli(["plan", "--from", tempFile(`mpt-${n++}.yaml`, yaml(over)), "--model", MODEL, "--gpus", "8", "--profile", "dgx-h100", ...extra]);
+
+describe("plan --from an llm-foundry YAML", () => {
+  it("reads MPT-039's settings into its plan on the fsdp engine, and predicts it as the calibration does", async () => {
+    const r = await from({}, ["--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.from.engine).toBe("llm-foundry");
+    expect(j.from.plan).toMatchObject({ tp: 1, pp: 1, dp: 8, zero: 3, microBatch: 6, recompute: "none" });
+    expect(j.engine).toBe("fsdp");
+    // DEFAULT: bf16 parameters, fp32 reduce_dtype (Composer get_mixed_precision).
+    expect(j.gradReduceBytes).toBe(4);
+    const row = loadCalibrationRows().find((x) => x.id === "MPT-039")!;
+    const predicted = predictRow(row, { profile: profileCache() }).predicted;
+    // 48 sequences of 2,048 tokens a step over the predicted step.
+    expect(j.from.plan.tokensPerSecond / ((48 * 2048) / predicted)).toBeCloseTo(1, 3);
+    expect(r.errLines).toEqual([]);
+  });
+
+  it("PURE reduces bf16 gradients; SHARD_GRAD_OP is ZeRO-2; activation_checkpointing recomputes whole layers; attn_impl torch materialises the scores", async () => {
+    const pure = JSON.parse((await from({ mp: "PURE" }, ["--json"])).stdout);
+    expect(pure.gradReduceBytes).toBe(2);
+    const z2 = JSON.parse((await from({ shard: "SHARD_GRAD_OP", ckpt: "true" }, ["--json"])).stdout);
+    expect(z2.from.plan).toMatchObject({ zero: 2, recompute: "full" });
+    const torch = await from({ impl: "torch" });
+    expect(torch.stdout).toMatch(/unfused attention/);
+  });
+
+  it.each([
+    [{ shard: "HYBRID_SHARD" }, /fsdp_config\.sharding_strategy: "HYBRID_SHARD" \(line 26\): paraplan models FULL_SHARD, SHARD_GRAD_OP and NO_SHARD/],
+    [{ mp: "FULL" }, /fsdp_config\.mixed_precision: "FULL" \(line 27\): fp32 parameters/],
+    [{ micro: "auto" }, /device_train_microbatch_size: "auto" \(line 23\): Composer picks the micro-batch at run time/],
+    [{ layers: "31" }, /model\.n_layers: 31 \(line 10\) but the model mpt-7b has layers 32/],
+    [{ fsdpExtra: "  cpu_offload: true\n" }, /fsdp_config\.cpu_offload: true \(line 31\): moves state to the CPU/],
+    [{ micro: "7" }, /device_train_microbatch_size: 7 \(line 23\) × dp 8 = 56 does not divide the global batch, global_train_batch_size: 48 \(line 22\)/],
+  ])("refuses %o in one line naming the key and its line", async (over, message) => {
+    const r = await from(over);
+    expect(r.code).toBe(2);
+    expect(r.errLines.length).toBe(1);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it("warns of a top-level key it does not know, with its line; an interpolation it cannot resolve is exit 2", async () => {
+    const r = await from({ extra: "flux_capacitor: 3\n" });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.errLines).toContain("paraplan: warning: mpt-0.yaml: flux_capacitor (line 25) is not an llm-foundry training setting paraplan knows; ignored".replace("mpt-0", `mpt-${n - 1}`));
+    const bad = await cli(["plan", "--from", tempFile("bad.yaml", yaml().replace("max_seq_len: ${variables.max_seq_len}", "max_seq_len: ${oc.env:SEQ}")), "--model", MODEL, "--gpus", "8"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/max_seq_len: "\$\{oc\.env:SEQ\}" \(line 3\): an interpolation paraplan does not evaluate/);
+  });
+});
