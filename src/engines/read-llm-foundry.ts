@@ -88,6 +88,8 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // The model: MPT's own keys are claims against --model; an hf_causal_lm model is --model's.
   const claims: ModelClaim[] = [];
   const modelName = value("model.name");
+  // Another stack's YAML (a NeMo or Hydra config has model: without name:) is not read as this one.
+  if (modelName === undefined) throw new UserError(`${o}: no model.name: not an llm-foundry training YAML (paraplan reads those, model.name mpt_causal_lm or hf_causal_lm)`);
   if (modelName === "mpt_causal_lm") {
     const model = pair("model")!.value;
     if (isMap(model)) for (const p of model.items as Pair<Node, Node>[]) if (isScalar(p.key) && !MODEL_KEYS.has(String(p.key.value))) warnings.push(unknownLine(o, `model.${String(p.key.value)} (line ${lineAt(p)})`, "an MPT model setting paraplan knows"));
@@ -115,7 +117,7 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     const ffn = value("model.ffn_config.ffn_type") ?? "mptmlp";
     if (ffn !== "mptmlp" && ffn !== "mptglu") throw new UserError(`${setting("model.ffn_config.ffn_type", ffn)}: a feed-forward block paraplan does not model (mptmlp and mptglu are; mixture-of-experts FFNs are not read from llm-foundry files)`);
     if (ffn === "mptglu") claim("mlp", "model.ffn_config.ffn_type", "swiglu");
-  } else if (modelName !== "hf_causal_lm" && modelName !== undefined) {
+  } else if (modelName !== "hf_causal_lm") {
     throw new UserError(`${setting("model.name", modelName)}: paraplan reads llm-foundry's mpt_causal_lm and hf_causal_lm models`);
   } else if (modelName === "hf_causal_lm") notes.push(`${o}: model.name hf_causal_lm: the model is --model ${ctx.model.name} (its Hugging Face config is not in this file)`);
   checkClaims(o, claims, ctx.model);

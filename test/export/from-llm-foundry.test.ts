@@ -99,5 +99,9 @@ describe("plan --from an llm-foundry YAML", () => {
     const bad = await cli(["plan", "--from", tempFile("bad.yaml", yaml().replace("max_seq_len: ${variables.max_seq_len}", "max_seq_len: ${oc.env:SEQ}")), "--model", MODEL, "--gpus", "8"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/max_seq_len: "\$\{oc\.env:SEQ\}" \(line 3\): an interpolation paraplan does not evaluate/);
+    // Another stack's YAML (NeMo's model: has no name:) is not priced as llm-foundry's.
+    const nemo = await cli(["plan", "--from", tempFile("gpt3_175b.yaml", "trainer:\n  num_nodes: 16\nmodel:\n  micro_batch_size: 1\n  global_batch_size: 2048\n  tensor_model_parallel_size: 4\n"), "--model", "gpt3-175b", "--gpus", "128"]);
+    expect(nemo.code).toBe(2);
+    expect(nemo.errLines).toEqual(["paraplan: gpt3_175b.yaml: no model.name: not an llm-foundry training YAML (paraplan reads those, model.name mpt_causal_lm or hf_causal_lm)"]);
   });
 });
