@@ -32,7 +32,8 @@ const PRECISIONS: Record<string, Precision> = { amp_bf16: "bf16", amp_fp16: "fp1
 export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReading {
   const o = file.name;
   const lines = new LineCounter();
-  const doc = parseDocument(file.text, { lineCounter: lines, uniqueKeys: false });
+  // (a key given twice is YAML's error, not one of the two values picked silently)
+  const doc = parseDocument(file.text, { lineCounter: lines });
   if (doc.errors.length > 0) throw new UserError(`${o}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`);
   if (!isMap(doc.contents)) throw new UserError(`${o}: not an llm-foundry training YAML (no top-level mapping)`);
   const warnings: string[] = [];
@@ -93,16 +94,19 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   if (modelName === "mpt_causal_lm") {
     const model = pair("model")!.value;
     if (isMap(model)) for (const p of model.items as Pair<Node, Node>[]) if (isScalar(p.key) && !MODEL_KEYS.has(String(p.key.value))) warnings.push(unknownLine(o, `model.${String(p.key.value)} (line ${lineAt(p)})`, "an MPT model setting paraplan knows"));
-    const claim = (field: ModelClaim["field"], path: string, v: number | string | boolean | undefined) => {
-      if (v !== undefined) claims.push({ field, value: v, setting: setting(path, value(path) ?? v).slice(o.length + 2) });
+    // (a key the file leaves out is named as MPT's default for it)
+    const claim = (field: ModelClaim["field"], path: string, v: number | string | boolean | undefined, absent = "") => {
+      if (v === undefined) return;
+      claims.push({ field, value: v, setting: pair(path) ? setting(path, value(path)).slice(o.length + 2) : `${path} absent (${absent})` });
     };
     const d = int("model.d_model");
     claim("layers", "model.n_layers", int("model.n_layers"));
     claim("hidden", "model.d_model", d);
     claim("heads", "model.n_heads", int("model.n_heads"));
     claim("vocab", "model.vocab_size", int("model.vocab_size"));
-    const ratio = value("model.expansion_ratio");
-    if (typeof ratio === "number" && d !== undefined) claim("ffnHidden", "model.expansion_ratio", Math.round(ratio * d));
+    const ratio = value("model.expansion_ratio") ?? 4;
+    if (typeof ratio !== "number" || !(ratio > 0)) throw new UserError(`${setting("model.expansion_ratio", ratio)}: must be a number above 0`);
+    if (d !== undefined) claim("ffnHidden", "model.expansion_ratio", Math.round(ratio * d), "MPT's default 4: an FFN of 4·d_model");
     const kv = int("model.attn_config.kv_n_heads");
     const attnType = value("model.attn_config.attn_type") ?? "multihead_attention";
     if (attnType !== "multihead_attention" && attnType !== "grouped_query_attention" && attnType !== "multiquery_attention")
@@ -113,7 +117,7 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     const rope = value("model.attn_config.rope") === true;
     if (!alibi && !rope && value("model.learned_pos_emb") === false)
       throw new UserError(`${setting("model.learned_pos_emb", false)}: no position encoding (neither ALiBi nor rotary), which paraplan does not model`);
-    claim("positional", alibi ? "model.attn_config.alibi" : rope ? "model.attn_config.rope" : "model.learned_pos_emb", alibi ? "alibi" : rope ? "rope" : "learned");
+    claim("positional", alibi ? "model.attn_config.alibi" : rope ? "model.attn_config.rope" : "model.learned_pos_emb", alibi ? "alibi" : rope ? "rope" : "learned", "MPT's default: learned positions, no attn_config.alibi or rope");
     const ffn = value("model.ffn_config.ffn_type") ?? "mptmlp";
     if (ffn !== "mptmlp" && ffn !== "mptglu") throw new UserError(`${setting("model.ffn_config.ffn_type", ffn)}: a feed-forward block paraplan does not model (mptmlp and mptglu are; mixture-of-experts FFNs are not read from llm-foundry files)`);
     if (ffn === "mptglu") claim("mlp", "model.ffn_config.ffn_type", "swiglu");

@@ -99,6 +99,12 @@ describe("plan --from an llm-foundry YAML", () => {
     const bad = await cli(["plan", "--from", tempFile("bad.yaml", yaml().replace("max_seq_len: ${variables.max_seq_len}", "max_seq_len: ${oc.env:SEQ}")), "--model", MODEL, "--gpus", "8"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/max_seq_len: "\$\{oc\.env:SEQ\}" \(line 3\): an interpolation paraplan does not evaluate/);
+    // A key the file leaves out is named as MPT's default; a key given twice is YAML's error.
+    const noAlibi = await cli(["plan", "--from", tempFile("no-alibi.yaml", yaml().replace("    alibi: true\n", "")), "--model", MODEL, "--gpus", "8"]);
+    expect(noAlibi.errLines).toEqual([`paraplan: no-alibi.yaml: model.learned_pos_emb absent (MPT's default: learned positions, no attn_config.alibi or rope) but the model mpt-7b has positional alibi; pass the --model the configuration trains`]);
+    const twice = await cli(["plan", "--from", tempFile("twice.yaml", yaml() + "precision: amp_fp8\n"), "--model", MODEL, "--gpus", "8"]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/twice\.yaml: not valid YAML \(Map keys must be unique/);
     // Another stack's YAML (NeMo's model: has no name:) is not priced as llm-foundry's.
     const nemo = await cli(["plan", "--from", tempFile("gpt3_175b.yaml", "trainer:\n  num_nodes: 16\nmodel:\n  micro_batch_size: 1\n  global_batch_size: 2048\n  tensor_model_parallel_size: 4\n"), "--model", "gpt3-175b", "--gpus", "128"]);
     expect(nemo.code).toBe(2);
