@@ -3,12 +3,15 @@
 // bench/gpu-settings.ts; prints the table and writes gpu-check-<device>-torch<version>.json beside
 // the raw directory (bench/results/ by default).
 // Usage: node dist/bench/gpu-report.js <raw dir> [profile name or file]
-// The prediction is the planner's closed form for the hardware profile; each row names the mode
-// the worker ran (compiled / eager: engine profiles `paraplan-compile` / `paraplan`).
+// The prediction is the planner's closed form for the hardware profile with the engine of the
+// mode the worker ran (compiled / eager: engine profiles `paraplan-compile` / `paraplan`), as
+// execute predicts: like with like.
 import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { evaluatePlan, peakFlops, type Training } from "../planner/index.js";
 import { loadModel, loadProfile } from "../src/load.js";
+import { loadEngine } from "../src/load-engine.js";
+import { executorEngineName } from "../planner/engine.js";
 import { type Prediction, readDevice, reportRows, reportText, verdict } from "./gpu-report-lib.js";
 import { GPU_SETTINGS, type GpuSetting, gpuPlan } from "./gpu-settings.js";
 
@@ -19,7 +22,8 @@ export function profileFor(deviceName: string): string {
 export function predictOn(profile: string): (x: GpuSetting) => Prediction {
   const hw = loadProfile(profile);
   return (x) => {
-    const t: Training = { gpus: 1, globalBatch: x.globalBatch, seqLen: x.seqLen, precision: x.precision, fusedAttention: true, overlapGradReduce: true };
+    const engine = loadEngine(executorEngineName(x.compile), undefined);
+    const t: Training = { gpus: 1, globalBatch: x.globalBatch, seqLen: x.seqLen, precision: x.precision, fusedAttention: true, overlapGradReduce: true, engine };
     const r = evaluatePlan(loadModel(x.model), hw, t, gpuPlan(x));
     return { stepTime: r.time.step, peakMemory: r.memory.total, mfu: r.mfu, modelFlopsPerStep: r.modelFlopsPerStep, peak: peakFlops(hw, t) };
   };
