@@ -236,21 +236,7 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
       g.engine.dep(op, g.optimizerOp[s]!);
       continue;
     }
-    const cap = c.bucketBytes;
-    const buckets = fillBuckets(opBytes, first, last, cap, scratch);
-    const bucketLabel = new Label(s, "allGather", `${label} bucket`);
-    const bucketOp = new Int32Array(buckets.length);
-    for (let k = 0; k < buckets.length; k++) bucketOp[k] = collective(g, buckets.bytes[k]! * c.weightGatherScale, bucketLabel, k);
-    let cum = 0;
-    for (let op = first; op >= 0 && op <= last; op++) {
-      const bytes = opBytes[op]!;
-      if (bytes <= 0) continue;
-      cum += bytes;
-      // (at least the first: a few bytes in a bucket of gigabytes, cum/cap under the rounding
-      // allowance, gave bucket −1 and a dependency on nothing that never resolved)
-      const k = Math.max(0, Math.min(bucketOp.length - 1, Math.ceil(cum / cap - 1e-9) - 1));
-      g.engine.dep(op, bucketOp[k]!);
-    }
+    gatherAhead(g, first, last, new Label(s, "allGather", `${label} bucket`), -1, scratch);
   }
   if (c.regatherEachMicroBatch) regather(g, s, scratch);
 }
@@ -276,22 +262,31 @@ function regather(g: Graph, s: number, scratch: Buckets): void {
       seen[ch] = 1; // the first forward's gather: gatherWeights
       continue;
     }
-    const first = g.firstOp[idx]!;
-    const buckets = fillBuckets(g.opBytes, first, g.lastOp[idx]!, c.bucketBytes, scratch);
     const label = new Label(s, "allGather", `all-gather weights${V > 1 ? ` chunk ${ch}` : ""} mb ${idx % M} bucket`);
-    const bucketOp = new Int32Array(buckets.length);
-    for (let k = 0; k < buckets.length; k++) {
-      bucketOp[k] = collective(g, buckets.bytes[k]!, label, k);
-      if (lastBackward[ch]! >= 0) g.engine.dep(bucketOp[k]!, g.lastOp[lastBackward[ch]!]!);
-    }
-    let cum = 0;
-    for (let op = first; op >= 0 && op <= g.lastOp[idx]!; op++) {
-      const bytes = g.opBytes[op]!;
-      if (bytes <= 0) continue;
-      cum += bytes;
-      const k = Math.max(0, Math.min(bucketOp.length - 1, Math.ceil(cum / c.bucketBytes - 1e-9) - 1));
-      g.engine.dep(op, bucketOp[k]!);
-    }
+    gatherAhead(g, g.firstOp[idx]!, g.lastOp[idx]!, label, lastBackward[ch]! >= 0 ? g.lastOp[lastBackward[ch]!]! : -1, scratch);
+  }
+}
+
+/** A forward's weights (operations first … last) all-gathered in buckets, each operation waiting
+ *  for the bucket holding its last byte; every bucket after operation `after` where it is one. */
+function gatherAhead(g: Graph, first: number, last: number, label: Label, after: number, scratch: Buckets): void {
+  const c = g.costs;
+  const cap = c.bucketBytes;
+  const buckets = fillBuckets(g.opBytes, first, last, cap, scratch);
+  const bucketOp = new Int32Array(buckets.length);
+  for (let k = 0; k < buckets.length; k++) {
+    bucketOp[k] = collective(g, buckets.bytes[k]! * c.weightGatherScale, label, k);
+    if (after >= 0) g.engine.dep(bucketOp[k]!, after);
+  }
+  let cum = 0;
+  for (let op = first; op >= 0 && op <= last; op++) {
+    const bytes = g.opBytes[op]!;
+    if (bytes <= 0) continue;
+    cum += bytes;
+    // (at least the first: a few bytes in a bucket of gigabytes, cum/cap under the rounding
+    // allowance, gave bucket −1 and a dependency on nothing that never resolved)
+    const k = Math.max(0, Math.min(bucketOp.length - 1, Math.ceil(cum / cap - 1e-9) - 1));
+    g.engine.dep(op, bucketOp[k]!);
   }
 }
 
