@@ -67,15 +67,18 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (typeof v === "string" && v.includes("${")) throw new UserError(`${setting(path, v)}: an interpolation paraplan does not evaluate; write the value`);
     return v;
   };
-  const setting = (path: string, v: unknown) => {
+  /** The key with its value and line, `fsdp_config.mixed_precision: "FULL" (line 27)`; with the
+   *  file's name in front for a message of its own. */
+  const stated = (path: string, v: unknown) => {
     const p = pair(path);
     const line = p ? lineAt(p) : undefined;
-    return `${o}: ${path}: ${typeof v === "string" ? JSON.stringify(v) : String(v)}${line !== undefined ? ` (line ${line})` : ""}`;
+    return `${path}: ${typeof v === "string" ? JSON.stringify(v) : String(v)}${line !== undefined ? ` (line ${line})` : ""}`;
   };
+  const setting = (path: string, v: unknown) => `${o}: ${stated(path, v)}`;
   const at: SettingsAt = {};
   const put = (key: keyof SettingsAt, path: string) => {
     const p = pair(path);
-    if (p) at[key] = { file: o, setting: setting(path, value(path)).slice(o.length + 2) };
+    if (p) at[key] = { file: o, setting: stated(path, value(path)) };
   };
   const int = (path: string): number | undefined => {
     const v = value(path);
@@ -97,7 +100,7 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     // (a key the file leaves out is named as MPT's default for it)
     const claim = (field: ModelClaim["field"], path: string, v: number | string | boolean | undefined, absent = "") => {
       if (v === undefined) return;
-      claims.push({ field, value: v, setting: pair(path) ? setting(path, value(path)).slice(o.length + 2) : `${path} absent (${absent})` });
+      claims.push({ field, value: v, setting: pair(path) ? stated(path, value(path)) : `${path} absent (${absent})` });
     };
     const d = int("model.d_model");
     claim("layers", "model.n_layers", int("model.n_layers"));
