@@ -173,7 +173,7 @@ export function stepTime(
       // (and gathers the weights again for every micro-batch's forward, each behind that forward:
       // wire.ts dp-weights; other stacks once a step)
       const weights = find(wire, "dp-weights")!;
-      dpComm = grads.calls * cost(one("dp-gradients") + perLayer, bwdWindow) + weights.calls * cost(one("dp-weights") + perLayer, gatherWindow);
+      dpComm = grads.calls * cost(one("dp-gradients") + perLayer, bwdWindow) + weights.calls * cost(callTime(weights) + perLayer, gatherWindow);
     } else {
       // ZeRO-3 / FSDP: prefetched one layer ahead so only the excess over the compute each
       // collective hides behind is exposed, plus the first layer's gather that nothing hides
