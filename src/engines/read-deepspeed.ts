@@ -63,29 +63,29 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     // Offloaded state changes GPU memory and step time beyond the model: refused, not priced on-GPU.
     for (const off of ["offload_optimizer", "offload_param"])
       if (isObj(zo[off]) && (zo[off] as Obj).device !== "none")
-        throw new UserError(`${o}: zero_optimization.${off} moves state to ${(zo[off] as Obj).device ?? "cpu"}, which paraplan does not model`);
+        throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${off}`, undefined))} moves state to ${(zo[off] as Obj).device ?? "cpu"}, which paraplan does not model`);
     // The boolean forms of older releases (runtime/zero/config.py: cpu_offload, cpu_offload_param,
     // deprecated for offload_optimizer / offload_param with device "cpu").
     for (const off of ["cpu_offload", "cpu_offload_param"])
-      if (zo[off] === true) throw new UserError(`${o}: zero_optimization.${off} moves state to the CPU, which paraplan does not model`);
+      if (zo[off] === true) throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${off}`, true))} moves state to the CPU, which paraplan does not model`);
     // ZeRO-3 variants that shard or gather over other groups than all data-parallel ranks (MiCS:
     // mics_shard_size > 0 shards within groups of that size; ZeRO++ hpZ: a secondary copy of the
     // parameters per group of zero_hpz_partition_size); both act under stage 3 only.
     if (stage === 3 && typeof zo.mics_shard_size === "number" && zo.mics_shard_size > 0)
-      throw new UserError(`${o}: zero_optimization.mics_shard_size ${zo.mics_shard_size} shards ZeRO-3 within groups (MiCS), which paraplan does not model (it shards over every data-parallel rank)`);
+      throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.mics_shard_size", zo.mics_shard_size))} shards ZeRO-3 within groups (MiCS), which paraplan does not model (it shards over every data-parallel rank)`);
     if (stage === 3 && typeof zo.zero_hpz_partition_size === "number" && zo.zero_hpz_partition_size > 1)
-      throw new UserError(`${o}: zero_optimization.zero_hpz_partition_size ${zo.zero_hpz_partition_size} keeps a secondary parameter shard per group (ZeRO++ hpZ), which paraplan does not model`);
+      throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.zero_hpz_partition_size", zo.zero_hpz_partition_size))} keeps a secondary parameter shard per group (ZeRO++ hpZ), which paraplan does not model`);
     for (const q of ["zero_quantized_weights", "zero_quantized_gradients"])
       if (zo[q] === true) warnings.push(`${o}: zero_optimization.${q} (ZeRO++) is not modeled by paraplan; ignored`);
   }
   if (isObj(raw.activation_checkpointing) && raw.activation_checkpointing.cpu_checkpointing === true)
-    throw new UserError(`${o}: activation_checkpointing.cpu_checkpointing moves the checkpointed activations to the CPU, which paraplan does not model`);
+    throw new UserError(`${named(jsonAt(o, ds.text, "activation_checkpointing.cpu_checkpointing", true))} moves the checkpointed activations to the CPU, which paraplan does not model`);
   // The optimizer (runtime/config.py get_optimizer_name, matched case-insensitively): paraplan
   // prices Adam's two moments beside fp32 master weights; Lamb, Lion, Adagrad, SGD, the 1-bit
   // optimizers hold or communicate other state.
   const opt = isObj(raw.optimizer) ? raw.optimizer.type : undefined;
   if (opt !== undefined && (typeof opt !== "string" || !["adam", "adamw"].includes(opt.toLowerCase())))
-    throw new UserError(`${o}: optimizer.type ${JSON.stringify(opt)}: paraplan prices Adam and AdamW only (their moments and fp32 master weights)`);
+    throw new UserError(`${named(jsonAt(o, ds.text, "optimizer.type", opt))}: paraplan prices Adam and AdamW only (their moments and fp32 master weights)`);
   // Gradient reduction: DeepSpeed reduces in the training dtype unless communication_data_type
   // says otherwise (runtime/config.py get_communication_data_type, read lower-cased: fp16, bf16 —
   // "bfp16" before 0.10 — or fp32), the 16-bit reduction the megatron-deepspeed engine prices
@@ -93,19 +93,19 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const comm = raw.communication_data_type;
   const commType = typeof comm === "string" ? comm.toLowerCase() : comm;
   if (commType !== undefined && commType !== null && !["fp16", "bf16", "bfp16", "fp32"].includes(commType as string))
-    throw new UserError(`${o}: communication_data_type ${JSON.stringify(comm)} is none of DeepSpeed's fp16, bf16 (bfp16) or fp32`);
+    throw new UserError(`${named(jsonAt(o, ds.text, "communication_data_type", comm))} is none of DeepSpeed's fp16, bf16 (bfp16) or fp32`);
   // DeepSpeed-Ulysses (deepspeed/runtime/config.py sequence_parallel_size): a plan dimension the
   // megatron-deepspeed engine (2021-22) does not run, not a tuning knob to ignore.
   if (typeof raw.sequence_parallel_size === "number" && raw.sequence_parallel_size > 1)
-    throw new UserError(`${o}: sequence_parallel_size ${raw.sequence_parallel_size} runs DeepSpeed-Ulysses sequence parallelism, which the megatron-deepspeed engine (DeepSpeed of 2021-22) does not model`);
+    throw new UserError(`${named(jsonAt(o, ds.text, "sequence_parallel_size", raw.sequence_parallel_size))} runs DeepSpeed-Ulysses sequence parallelism, which the megatron-deepspeed engine (DeepSpeed of 2021-22) does not model`);
   if (raw.fp32_allreduce === true)
-    throw new UserError(`${o}: fp32_allreduce: paraplan prices DeepSpeed's gradient reduction in 16 bits, not fp32`);
+    throw new UserError(`${named(jsonAt(o, ds.text, "fp32_allreduce", true))}: paraplan prices DeepSpeed's gradient reduction in 16 bits, not fp32`);
   // Low-precision master weights, gradients and states (bf16_optimizer_states needs
   // bf16_master_weights_and_grads, DeepSpeed's config check): paraplan prices fp32 master weights
   // beside the 16-bit ones, so a config without them is refused by key, not priced as one with.
   for (const [section, key] of [["bf16", "bf16_master_weights_and_grads"], ["bf16", "bf16_optimizer_states"], ["fp16", "fp16_master_weights_and_grads"]] as const)
     if (isObj(raw[section]) && (raw[section] as Obj)[key] === true)
-      throw new UserError(`${o}: ${section}.${key}: low-precision master weights and optimizer states are not modelled (paraplan prices Adam with fp32 master weights)`);
+      throw new UserError(`${named(jsonAt(o, ds.text, `${section}.${key}`, true))}: low-precision master weights and optimizer states are not modelled (paraplan prices Adam with fp32 master weights)`);
   // Mixed precision: "bf16" ("bfloat16" kept for backwards compatibility, runtime/constants.py) and "fp16".
   const on = (k: string) => isObj(raw[k]) && (raw[k] as Obj).enabled === true;
   const autoPrecision = ["fp16", "bf16"].filter((k) => isObj(raw[k]) && (raw[k] as Obj).enabled === "auto");

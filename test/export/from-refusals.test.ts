@@ -217,11 +217,14 @@ describe("DeepSpeed ds_config.json", () => {
   const on8b = (over: Record<string, unknown>) => ["--model", "llama3-8b", "--gpus", "64", "--from", ds(over)];
 
   it("CPU offload in the older boolean forms and CPU activation checkpoints are refused like offload_optimizer", async () => {
-    await refused(on8b({ zero_optimization: { stage: 2, cpu_offload: true } }), "zero_optimization.cpu_offload moves state to the CPU");
-    await refused(on8b({ zero_optimization: { stage: 3, cpu_offload_param: true } }), "zero_optimization.cpu_offload_param moves state to the CPU");
+    await refused(on8b({ zero_optimization: { stage: 2, cpu_offload: true } }), "zero_optimization.cpu_offload true (line 1) moves state to the CPU");
+    await refused(on8b({ zero_optimization: { stage: 3, cpu_offload_param: true } }), "zero_optimization.cpu_offload_param true (line 1) moves state to the CPU");
     await refused(on8b({ activation_checkpointing: { partition_activations: true, cpu_checkpointing: true } }), "activation_checkpointing.cpu_checkpointing", "to the CPU");
     // false is the default: read.
     expect((await accepted(on8b({ zero_optimization: { stage: 3, cpu_offload: false }, activation_checkpointing: { cpu_checkpointing: false } }))).from.plan).toMatchObject({ zero: 3 });
+    // A config written out over lines names the key's own line: cpu_offload is line 9 of this one.
+    const lines = file("json", JSON.stringify({ ...BASE, zero_optimization: { stage: 2, cpu_offload: true } }, null, 2));
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", lines], "zero_optimization.cpu_offload true (line 9) moves state to the CPU");
   });
 
   it("an optimizer other than Adam or AdamW is refused by name; Adam in any case is read", async () => {
@@ -368,7 +371,7 @@ describe("settings that change the run are read or refused, not dropped", () => 
 
   it("DeepSpeed: sequence_parallel_size (Ulysses) > 1 is refused by key", async () => {
     const ds = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, sequence_parallel_size: 2 }));
-    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", ds], "sequence_parallel_size 2 runs DeepSpeed-Ulysses");
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", ds], "sequence_parallel_size 2 (line 1) runs DeepSpeed-Ulysses");
   });
 });
 

@@ -128,14 +128,14 @@ describe("contradictions and unsupported settings, by name", () => {
     expect(fails(() => megatron(base + "--micro-batch-size 1\n--optimizer-cpu-offload", 8))).toContain("--optimizer-cpu-offload (line 3) moves state to the CPU, which paraplan does not model");
     expect(fails(() => megatron(base + "--micro-batch-size 1\n--cpu-offloading-num-layers 4", 8))).toContain("--cpu-offloading-num-layers (line 3) moves state to the CPU");
     const ds = tempFile("offload.json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 3, offload_param: { device: "cpu" } } }));
-    expect(fails(() => readConfigs([ds], ctx(GPT, 8)))).toBe("offload.json: zero_optimization.offload_param moves state to cpu, which paraplan does not model");
+    expect(fails(() => readConfigs([ds], ctx(GPT, 8)))).toBe("offload.json: zero_optimization.offload_param (line 1) moves state to cpu, which paraplan does not model");
     const none = tempFile("offload-none.json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 3, offload_param: { device: "none" } } }));
     expect(readConfigs([none], ctx(GPT, 8)).plan.zero).toBe(3);
   });
   it("DeepSpeed's low-precision master weights and optimizer states are refused by key", () => {
     for (const [section, key] of [["bf16", "bf16_master_weights_and_grads"], ["bf16", "bf16_optimizer_states"], ["fp16", "fp16_master_weights_and_grads"]]) {
       const ds = tempFile(`lp-${key}.json`, JSON.stringify({ train_micro_batch_size_per_gpu: 1, zero_optimization: { stage: 2 }, [section]: { enabled: true, [key]: true } }));
-      expect(fails(() => readConfigs([ds], ctx(GPT, 8)))).toBe(`lp-${key}.json: ${section}.${key}: low-precision master weights and optimizer states are not modelled (paraplan prices Adam with fp32 master weights)`);
+      expect(fails(() => readConfigs([ds], ctx(GPT, 8)))).toBe(`lp-${key}.json: ${section}.${key} true (line 1): low-precision master weights and optimizer states are not modelled (paraplan prices Adam with fp32 master weights)`);
     }
   });
   it("torchtitan in fp32 (mixed_precision_param float32) is refused by key, not priced as bf16", () => {
