@@ -131,7 +131,7 @@ describe("special cases", () => {
     const { hw } = validate(b.profile, "cpu-local.json");
     expect(b.profile.extends).toBe("cpu");
     expect(b.profile.versions).toEqual({ torch: "2.13.0", cuda: "none", driver: "none" });
-    expect(b.profile.description).toMatch(/\d+ CPU cores \(.*\), 2 gloo rank\(s\)/);
+    expect(b.profile.description).toMatch(/\d+ CPU cores? \(.*\), 2 gloo ranks of (\d+|\?) threads?/);
     expect(hw.peak.bf16).toBeCloseTo(180e9, -8);
     expect(hw.peak.tf32).toBe(hw.peak.bf16);
     expect(Math.max(...hw.matmul.points.map((p) => p[1]))).toBeLessThanOrEqual(1);
@@ -195,7 +195,7 @@ describe("paraplan profile (measurement replaced by synthetic figures)", () => {
   it("a torch that sees fewer GPUs than nvidia-smi: exit 4", async () => {
     const c = capture();
     expect(await profileCommand(["--out", join(tmp(), "x.json")], c.io, { ...fake, checkPython: () => ({ python: "p", torch: "2.5.1+cpu", cudaDevices: 0 }) })).toBe(4);
-    expect(c.stderr()).toMatch(/sees 0 CUDA device\(s\) but 8 are to be profiled/);
+    expect(c.stderr()).toMatch(/sees 0 CUDA devices but 8 are to be profiled/);
   });
 
   it("--gpus 1 profiles the first GPU alone: no collectives, the link stays dgx-h100's", async () => {
@@ -217,6 +217,6 @@ describe("paraplan profile (measurement replaced by synthetic figures)", () => {
     expect(j.notes.join()).toMatch(/one GPU: no interconnect to measure/);
     const t = capture();
     expect(await profileCommand(["--gpus", "9", "--out", out], t.io, fake)).toBe(1);
-    expect(t.stderr()).toMatch(/--gpus 9: nvidia-smi lists 8 GPU\(s\)/);
+    expect(t.stderr()).toMatch(/--gpus 9: nvidia-smi lists 8 GPUs$/m);
   });
 });
