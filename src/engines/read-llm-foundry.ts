@@ -86,8 +86,13 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new UserError(`${setting(path, v)}: must be a whole number of at least 1`);
     return v;
   };
-  const top = doc.contents.items as Pair<Node, Node>[];
-  for (const p of top) if (isScalar(p.key) && !IGNORED_TOP.has(String(p.key.value))) warnings.push(unknownLine(o, `${String(p.key.value)} (line ${lineAt(p)})`, "an llm-foundry training setting paraplan knows"));
+  /** A warning for each key of a mapping that `known` lacks, by its dotted path and line. */
+  const warnUnknown = (map: unknown, prefix: string, known: Set<string>, what: string) => {
+    if (!isMap(map)) return;
+    for (const p of map.items as Pair<Node, Node>[])
+      if (isScalar(p.key) && !known.has(String(p.key.value))) warnings.push(unknownLine(o, `${prefix}${String(p.key.value)} (line ${lineAt(p)})`, what));
+  };
+  warnUnknown(doc.contents, "", IGNORED_TOP, "an llm-foundry training setting paraplan knows");
 
   // The model: MPT's own keys are claims against --model; an hf_causal_lm model is --model's.
   const claims: ModelClaim[] = [];
@@ -95,8 +100,7 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // Another stack's YAML (a NeMo or Hydra config has model: without name:) is not read as this one.
   if (modelName === undefined) throw new UserError(`${o}: no model.name: not an llm-foundry training YAML (paraplan reads those, model.name mpt_causal_lm or hf_causal_lm)`);
   if (modelName === "mpt_causal_lm") {
-    const model = pair("model")!.value;
-    if (isMap(model)) for (const p of model.items as Pair<Node, Node>[]) if (isScalar(p.key) && !MODEL_KEYS.has(String(p.key.value))) warnings.push(unknownLine(o, `model.${String(p.key.value)} (line ${lineAt(p)})`, "an MPT model setting paraplan knows"));
+    warnUnknown(pair("model")!.value, "model.", MODEL_KEYS, "an MPT model setting paraplan knows");
     // (a key the file leaves out is named as MPT's default for it)
     const claim = (field: ModelClaim["field"], path: string, v: number | string | boolean | undefined, absent = "") => {
       if (v === undefined) return;
@@ -137,7 +141,7 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // FSDP (absent: Composer wraps the model in DDP).
   const hasFsdp = pair("fsdp_config") !== undefined;
   const fsdp = pair("fsdp_config")?.value;
-  if (isMap(fsdp)) for (const p of fsdp.items as Pair<Node, Node>[]) if (isScalar(p.key) && !IGNORED_FSDP.has(String(p.key.value))) warnings.push(unknownLine(o, `fsdp_config.${String(p.key.value)} (line ${lineAt(p)})`, "an FSDP setting paraplan knows"));
+  warnUnknown(fsdp, "fsdp_config.", IGNORED_FSDP, "an FSDP setting paraplan knows");
   const shard = String(value("fsdp_config.sharding_strategy") ?? "FULL_SHARD");
   const zero = hasFsdp ? SHARDING[shard] : 0;
   if (zero === undefined) throw new UserError(`${setting("fsdp_config.sharding_strategy", shard)}: paraplan models FULL_SHARD, SHARD_GRAD_OP and NO_SHARD (hybrid sharding shards within a node and replicates across nodes)`);
