@@ -15,6 +15,12 @@ export const ELEMENTWISE_OPS: readonly ElementwiseOp[] = ["norm", "biasActivatio
 
 export type SelectiveRecompute = "attention-core" | "alternate-matmuls";
 export const SELECTIVE_RECOMPUTES: readonly SelectiveRecompute[] = ["attention-core", "alternate-matmuls"];
+/** Which tensors a layer saves for its backward (cost/activations.ts): "16-bit" is Korthikanti
+ *  et al. 2022's list at 16 bits; "autocast-eager" is an eager PyTorch block under bf16 autocast
+ *  over fp32 parameters (paraplan's worker): fp32 residual stream and norm inputs, a bf16 copy of
+ *  the normed input per linear, an eager fp32 RMSNorm, GQA's K/V repeated before attention. */
+export type ActivationTensors = "16-bit" | "autocast-eager";
+export const ACTIVATION_TENSORS: readonly ActivationTensors[] = ["16-bit", "autocast-eager"];
 
 /** Bytes an fp8 recipe's casts move per element of a linear's operands (Engine.fp8.castBytes). */
 export interface Fp8CastBytes {
@@ -105,6 +111,9 @@ export interface Engine {
     /** Kernels one layer's forward issues; its backward issues backwardFactor × as many. */
     kernelsPerLayer: number;
     backwardFactor: number;
+    /** The same counts for a rotary-position (Llama-style: RMSNorm, RoPE, gated MLP) block where
+     *  the stack issues a different number (paraplan's eager RMSNorm and RoPE); absent: as above. */
+    rotaryBlock?: { kernelsPerLayer: number; backwardFactor: number };
   };
   dataParallel: {
     overlapGradReduce: boolean;
@@ -179,6 +188,11 @@ export interface Engine {
    *  "alternate-matmuls" is torchtitan's per-op SAC (the outputs of a block's 1st, 3rd, 5th…
    *  matmul and of SDPA are saved, everything else is recomputed; cost/op-sac.ts). */
   selectiveRecompute: SelectiveRecompute;
+  /** The tensors a layer keeps for its backward (ActivationTensors). */
+  activationTensors: ActivationTensors;
+  /** Bytes per element of the residual stream between layers, which full recompute keeps as each
+   *  layer's input: 2 (16-bit), 4 where bf16 autocast runs over fp32 parameters and embeddings. */
+  residualBytes: number;
   /** Bytes per logit element live at the output head's peak: 4 for fp32 vocab-parallel logits
    *  (Korthikanti et al. 2022 §4.3); more where the loss keeps an upcast copy and its gradient. */
   logitBytes: number;

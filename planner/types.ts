@@ -226,6 +226,10 @@ export interface Hardware {
    *  1): the profile's own efficiencies come derated, an engine's kernel figures (measured on rated
    *  parts) are derated by it where they are used (cost/engine-terms.ts attentionEfficiency). */
   computeThrottle?: number;
+  /** The device is the host (CPU ranks): each op runs where it is dispatched, its dispatch cost
+   *  inside the profile's measured efficiencies, so no launch bound applies (cost/engine-terms.ts
+   *  launchBound). Absent: a GPU the host queues kernels to. */
+  hostRunsOps?: boolean;
   /** The whole run's figures (power, PUE, failure rate, checkpoint storage, restart), when the
    *  profile gives them (planner/run/). */
   run?: RunFigures;

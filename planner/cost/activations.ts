@@ -20,8 +20,8 @@
 //   → 5as²b (2as²b without dropout). Fused (flash) attention keeps none of it, as selective
 //   recompute does.
 import { attentionWidth, gatedMlp, headDim } from "../model.js";
-import type { ModelSpec, Recompute } from "../types.js";
-import type { SelectiveRecompute } from "../engine.js";
+import type { ModelSpec, Plan, Recompute, Training } from "../types.js";
+import type { ActivationTensors, SelectiveRecompute } from "../engine.js";
 import { opSacLayerBytes } from "./op-sac.js";
 
 export interface ActivationOptions {
@@ -35,6 +35,44 @@ export interface ActivationOptions {
   selective?: SelectiveRecompute;
   /** Column-parallel linears keep their all-gathered input (Engine.tensorParallel.savesGatheredInput). */
   gatheredInputs?: boolean;
+  /** Which tensors a layer saves (Engine.activationTensors; absent: Korthikanti's at 16 bits). */
+  tensors?: ActivationTensors;
+  /** Bytes per element of a layer's input, kept under full recompute (Engine.residualBytes; absent: 2). */
+  residualBytes?: number;
+}
+
+/** The options of a plan's layers on its engine. */
+export function activationOptions(t: Training, p: Pick<Plan, "tp" | "sequenceParallel" | "recompute">): ActivationOptions {
+  const e = t.engine;
+  return {
+    seqLen: t.seqLen, tp: p.tp, sequenceParallel: p.sequenceParallel, recompute: p.recompute, fusedAttention: t.fusedAttention,
+    selective: e?.selectiveRecompute, gatheredInputs: e?.tensorParallel.savesGatheredInput, tensors: e?.activationTensors, residualBytes: e?.residualBytes,
+  };
+}
+
+/** Coefficients of an eager PyTorch block under bf16 autocast over fp32 parameters (paraplan's
+ *  worker, executor/worker/model.py), bytes per token and unit of h, derived from what each op
+ *  saves for its backward:
+ *    replicated: each norm's fp32 input, 4 (LayerNorm runs in fp32 under autocast and saves its
+ *      input), or 8 for the eager RMSNorm (x.float().pow(2) saves x, and (x · rsqrt) · w saves
+ *      the fp32 normalised x); plus a bf16 copy of the normed input for every linear reading it,
+ *      2 each (autocast caches only parameters' casts): Q, K, V, and the MLP's 1 or 2 inputs;
+ *    split over tp: Q, K and V at 2 bytes as SDPA gets them (K and V repeated to the query heads
+ *      where kvHeads < heads: repeat_interleave makes new tensors), SDPA's output 2 (the output
+ *      projection's input, the same tensor), and the MLP's f-wide tensors at 2 bytes: GELU's
+ *      input and output (2), or SwiGLU's gate, SiLU output, up and product (4).
+ *  Measured on one H200 (bench/results/engine-facts-NVIDIA-H200, engine-facts-memory-warm.json):
+ *  40.03 (GPT, 4h MLP), 36.03 (GPT with 4-way GQA and a 3h MLP), 55.28 (Llama, 3-way GQA, 8h/3)
+ *  and 65.99 (Llama, MHA, 4h) against 40, 36, 55.33 and 66 here. */
+function autocastEagerCoefficients(m: ModelSpec): { replicated: number; split: number } {
+  const h = m.hidden;
+  const q = attentionWidth(m) / h;
+  const kv = m.kvHeads < m.heads ? q : (m.kvHeads * headDim(m)) / h;
+  const gated = gatedMlp(m);
+  const norms = m.positional === "learned" ? 2 * 4 : 2 * 8;
+  const casts = 2 * (3 + (gated ? 2 : 1));
+  const mlp = ((gated ? 4 : 2) * 2 * m.ffnHidden) / h;
+  return { replicated: norms + casts, split: 2 * q + 2 * 2 * kv + 2 * q + mlp };
 }
 
 /** Coefficients c in bytes = c · s·b·h, split into the part tp cannot split and the part it can. */
@@ -60,10 +98,12 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   const sbh = o.seqLen * microBatch * m.hidden;
   const t = o.tp;
   const sp = o.sequenceParallel && t > 1;
-  if (o.recompute === "full") return sp ? (2 * sbh) / t : 2 * sbh;
+  // Full recompute keeps each layer's input: 16-bit, or the fp32 residual stream under autocast.
+  const inputBytes = o.residualBytes ?? 2;
+  if (o.recompute === "full") return sp ? (inputBytes * sbh) / t : inputBytes * sbh;
   // torchtitan's per-op SAC keeps matmul outputs, not Megatron's tensor list (cost/op-sac.ts).
   if (o.recompute === "selective" && o.selective === "alternate-matmuls") return opSacLayerBytes(m, microBatch, o);
-  const c = activationCoefficients(m, o.seqLen);
+  const c = o.tensors === "autocast-eager" ? { ...activationCoefficients(m, o.seqLen), ...autocastEagerCoefficients(m) } : activationCoefficients(m, o.seqLen);
   const keepScores = o.recompute === "none" && !o.fusedAttention;
   const scores = keepScores ? c.scoresPerToken : 0;
   // The QKV and MLP inputs (2sbh each, among the replicated terms) are kept whole where the stack

@@ -177,17 +177,17 @@ export function layerTimes(
   const casts = fp8Matmuls(t.precision, t.engine) ? fp8CastTraffic(t.precision, t.engine, layer.map((g) => (g.k === m.hidden ? { ...g, gatheredFrom: gathered, sharedInput: g.count } : g))) : NOTHING;
   // Launch-bound when the host issues the layer's kernels slower than the GPU runs them
   // (cost/engine-terms.ts launchBound; no engine: never).
-  const kernels = layerKernels(t.engine);
+  const kernels = layerKernels(t.engine, m.positional);
   const opSac = t.engine?.selectiveRecompute === "alternate-matmuls";
   let recomputedGemms = 0;
   if (opSac) for (const g of opSacRecomputeGemms(m, tp, tokens)) recomputedGemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   return {
-    forward: launchBound(gemms + attention + memory + hbm(hw, merge.forward + casts.forward), kernels.forward, t.engine),
+    forward: launchBound(gemms + attention + memory + hbm(hw, merge.forward + casts.forward), kernels.forward, t.engine, hw),
     // Flash attention's backward does 2.5× its forward matmul work (Dao 2023 §3.1: it recomputes
     // S = QKᵀ, five GEMMs against the forward's two), so the kernel's published efficiency (FA2 /
     // FA3 fwd+bwd benchmarks count 3.5× the forward FLOPs) is the figure to use. The reported FLOPs
     // keep the Narayanan convention (backward 2×); materialised scores' backward is 2× (4 GEMMs).
-    backward: launchBound(2 * (gemms + memory) + hbm(hw, merge.backward + casts.backward) + attentionBackwardFactor(t) * attention, kernels.backward, t.engine),
+    backward: launchBound(2 * (gemms + memory) + hbm(hw, merge.backward + casts.backward) + attentionBackwardFactor(t) * attention, kernels.backward, t.engine, hw),
     attentionCore: attention + softmax,
     selectiveRecompute: opSac ? recomputedGemms + memory : attention + softmax,
     weightGrad: gemms,

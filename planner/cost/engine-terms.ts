@@ -42,16 +42,19 @@ export const trafficFactor = (e: Engine | undefined, op: ElementwiseOp): number 
 
 /** Launch-bound time: the host issues `kernels` kernels at launch.perKernel each while the GPU
  *  runs `work` seconds of them; the GPU waits on the host when issuing is slower (PyTorch CUDA
- *  graphs blog, Nguyen et al. 2021: "the GPU idles between kernels"). */
-export function launchBound(work: number, kernels: number, e: Engine | undefined): number {
-  if (!e) return work;
+ *  graphs blog, Nguyen et al. 2021: "the GPU idles between kernels"). Not on CPU ranks, where
+ *  the host runs the ops (Hardware.hostRunsOps). */
+export function launchBound(work: number, kernels: number, e: Engine | undefined, hw?: Hardware): number {
+  if (!e || hw?.hostRunsOps) return work;
   return Math.max(work, kernels * e.launch.perKernel);
 }
 
-/** One layer's forward and backward kernel counts. */
-export function layerKernels(e: Engine | undefined): PerPass {
+/** One layer's forward and backward kernel counts: the rotary block's where the engine counts it
+ *  apart (Engine.launch.rotaryBlock), else the engine's one block. */
+export function layerKernels(e: Engine | undefined, positional?: ModelSpec["positional"]): PerPass {
   if (!e) return NOTHING;
-  return { forward: e.launch.kernelsPerLayer, backward: e.launch.kernelsPerLayer * e.launch.backwardFactor };
+  const c = (positional === "rope" && e.launch.rotaryBlock) || e.launch;
+  return { forward: c.kernelsPerLayer, backward: c.kernelsPerLayer * c.backwardFactor };
 }
 
 /** Exposed time of a collective of `comm` seconds overlapped with `window` seconds of compute:

@@ -1,7 +1,7 @@
 // Memory per GPU for one pipeline stage.
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../types.js";
 import { layerMatrixParams, paddedVocab, stageParamSplit } from "../model.js";
-import { recomputeWorkingBytes } from "./activations.js";
+import { activationOptions, recomputeWorkingBytes } from "./activations.js";
 import { moeBufferBytes, stageLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
@@ -68,7 +68,7 @@ export function stageActivationBytes(
   const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
   const layersInStage = m.layers / pp;
-  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute, gatheredInputs: training.engine?.tensorParallel.savesGatheredInput };
+  const act = activationOptions(training, plan);
   // Dense and MoE layers averaged over the stage (routed copies on the busiest rank, moe-memory.ts).
   const perLayer = stageLayerActivationBytes(m, training, plan, stage, act);
   const tokens = microBatch * training.seqLen;

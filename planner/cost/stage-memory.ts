@@ -10,7 +10,7 @@ import { paddedVocab, stageParamSplit } from "../model.js";
 import { moeLayersIn } from "../moe.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightPerChunk, rankStages, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
-import { layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
+import { activationOptions, layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { bufferBytes, keptLogitBytes, modelStateBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
@@ -69,7 +69,7 @@ export interface UnevenActivationTerms {
 export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Plan): UnevenActivationTerms {
   const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
-  const act = { seqLen: training.seqLen, tp, sequenceParallel, recompute, fusedAttention: training.fusedAttention, selective: training.engine?.selectiveRecompute, gatheredInputs: training.engine?.tensorParallel.savesGatheredInput };
+  const act = activationOptions(training, plan);
   const tokens = microBatch * training.seqLen;
   return {
     split: stageSplit(plan, m.layers),

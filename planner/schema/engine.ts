@@ -2,7 +2,7 @@
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, extends.ts).
 import type { z } from "zod";
-import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, GPU_GENERATIONS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, TE_FP8_CASTS } from "../engine.js";
+import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, GPU_GENERATIONS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, ACTIVATION_TENSORS, TE_FP8_CASTS } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -40,6 +40,14 @@ const schemas = lazySchemas((z) => {
           perKernel: quantity,
           kernelsPerLayer: withSource(z.number().int().min(0).max(100000)),
           backwardFactor: withSource(z.number().gte(0).lte(10)),
+          // A rotary (Llama-style) block's counts where they differ from the learned-position one.
+          rotaryBlock: z
+            .object({
+              kernelsPerLayer: withSource(z.number().int().min(0).max(100000)),
+              backwardFactor: withSource(z.number().gte(0).lte(10)),
+            })
+            .strict()
+            .optional(),
         })
         .strict(),
       dataParallel: z
@@ -91,6 +99,8 @@ const schemas = lazySchemas((z) => {
       activations: z
         .object({
           selectiveRecompute: withSource(z.enum(SELECTIVE_RECOMPUTES as [string, ...string[]])).optional(),
+          tensors: withSource(z.enum(ACTIVATION_TENSORS as [string, ...string[]])).optional(),
+          residualBytes: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           logitBytes: withSource(z.number().gte(0).lte(64)).optional(),
           // Bytes per logit of each micro-batch's output the last pipeline stage keeps to the
           // step's end (absent: 0, Megatron's schedules free it after its backward).
@@ -202,6 +212,14 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       perKernel: q("launch.perKernel", f.launch.perKernel, "seconds", 1e-3),
       kernelsPerLayer: fig("launch.kernelsPerLayer", f.launch.kernelsPerLayer),
       backwardFactor: fig("launch.backwardFactor", f.launch.backwardFactor),
+      ...(f.launch.rotaryBlock
+        ? {
+            rotaryBlock: {
+              kernelsPerLayer: fig("launch.rotaryBlock.kernelsPerLayer", f.launch.rotaryBlock.kernelsPerLayer),
+              backwardFactor: fig("launch.rotaryBlock.backwardFactor", f.launch.rotaryBlock.backwardFactor),
+            },
+          }
+        : {}),
     },
     dataParallel: {
       overlapGradReduce: fig("dataParallel.overlapGradReduce", d.overlapGradReduce),
@@ -242,6 +260,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     // Absent: Megatron's selective recompute and fp32 vocab-parallel logits (Korthikanti et al.
     // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],
+    activationTensors: (f.activations?.tensors === undefined ? "16-bit" : fig("activations.tensors", f.activations.tensors)) as Engine["activationTensors"],
+    residualBytes: f.activations?.residualBytes === undefined ? 2 : fig("activations.residualBytes", f.activations.residualBytes),
     logitBytes: f.activations?.logitBytes === undefined ? 4 : fig("activations.logitBytes", f.activations.logitBytes),
     keptOutputBytes: f.activations?.keptOutputBytes === undefined ? 0 : fig("activations.keptOutputBytes", f.activations.keptOutputBytes),
     lossBytes: {

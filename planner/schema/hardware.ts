@@ -62,6 +62,8 @@ const schemas = lazySchemas((z) => {
           // (watts as a bare number, or with their unit as the run section's powers: "500 W")
           powerLimit: withSource(z.union([z.number().positive(), z.string().min(1)])).optional(),
           ratedPower: withSource(z.union([z.number().positive(), z.string().min(1)])).optional(),
+          // CPU ranks: the host runs each op itself, so there is no queue for a launch bound.
+          hostRunsOps: withSource(z.boolean()).optional(),
         })
         .strict(),
       node: z
@@ -164,6 +166,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   if (powerLimit !== undefined) hw.powerLimit = powerLimit;
   if (throttle !== 1) hw.computeThrottle = throttle;
   if (g.fp8Efficiency !== undefined) hw.fp8Efficiency = fig("gpu.fp8Efficiency", g.fp8Efficiency);
+  if (g.hostRunsOps !== undefined && fig("gpu.hostRunsOps", g.hostRunsOps)) hw.hostRunsOps = true;
   if (f.fabric) {
     const fabric = resolveFabric(f.fabric as FabricIn, hw.gpusPerNode, fig, (path, x) => q(path, x, "seconds"));
     if (typeof fabric === "string") return { ok: false, message: `${origin}: ${fabric}` };
