@@ -18,9 +18,10 @@ export const SELECTIVE_RECOMPUTES: readonly SelectiveRecompute[] = ["attention-c
 /** Which tensors a layer saves for its backward (cost/activations.ts): "16-bit" is Korthikanti
  *  et al. 2022's list at 16 bits; "autocast-eager" is an eager PyTorch block under bf16 autocast
  *  over fp32 parameters (paraplan's worker): fp32 residual stream and norm inputs, a bf16 copy of
- *  the normed input per linear, an eager fp32 RMSNorm, GQA's K/V repeated before attention. */
-export type ActivationTensors = "16-bit" | "autocast-eager";
-export const ACTIVATION_TENSORS: readonly ActivationTensors[] = ["16-bit", "autocast-eager"];
+ *  the normed input per linear, an eager fp32 RMSNorm, GQA's K/V repeated before attention;
+ *  "autocast-compiled" the same blocks under torch.compile, as measured (cost/activations.ts). */
+export type ActivationTensors = "16-bit" | "autocast-eager" | "autocast-compiled";
+export const ACTIVATION_TENSORS: readonly ActivationTensors[] = ["16-bit", "autocast-eager", "autocast-compiled"];
 
 /** Bytes an fp8 recipe's casts move per element of a linear's operands (Engine.fp8.castBytes). */
 export interface Fp8CastBytes {

@@ -93,6 +93,20 @@ export function activationCoefficients(m: ModelSpec, seqLen: number): {
   return { replicated, split, scoresPerToken };
 }
 
+/** Coefficients of the same blocks compiled per block (torch.compile, paraplan's worker): what
+ *  Inductor's min-cut partitioner keeps is its own choice, not derived here; the four blocks
+ *  measured on one H200 (engine-facts-memory-warm.json: 34.03, 30.03, 33.95, 41.99 bytes per token
+ *  and unit of h) decompose within 0.1 % as 10 bytes of norm-side tensors (the fp32 norm inputs,
+ *  8, and one bf16 normed copy), Q, the repeated K and V and SDPA's output at 2 bytes each, and 2
+ *  bytes for each f-wide tensor kept: GELU's input and output (4), or SwiGLU's gate, up and
+ *  product (6; the SiLU recomputed). */
+function autocastCompiledCoefficients(m: ModelSpec): { replicated: number; split: number } {
+  const q = attentionWidth(m) / m.hidden;
+  const kv = m.kvHeads < m.heads ? q : (m.kvHeads * headDim(m)) / m.hidden;
+  const mlp = ((gatedMlp(m) ? 3 : 2) * 2 * m.ffnHidden) / m.hidden;
+  return { replicated: 10, split: 2 * q + 2 * 2 * kv + 2 * q + mlp };
+}
+
 /** Bytes one layer keeps for backward for one micro-batch of b sequences, on one GPU. */
 export function layerActivationBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
   const sbh = o.seqLen * microBatch * m.hidden;
@@ -103,7 +117,8 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   if (o.recompute === "full") return sp ? (inputBytes * sbh) / t : inputBytes * sbh;
   // torchtitan's per-op SAC keeps matmul outputs, not Megatron's tensor list (cost/op-sac.ts).
   if (o.recompute === "selective" && o.selective === "alternate-matmuls") return opSacLayerBytes(m, microBatch, o);
-  const c = o.tensors === "autocast-eager" ? { ...activationCoefficients(m, o.seqLen), ...autocastEagerCoefficients(m) } : activationCoefficients(m, o.seqLen);
+  const worker = o.tensors === "autocast-eager" ? autocastEagerCoefficients(m) : o.tensors === "autocast-compiled" ? autocastCompiledCoefficients(m) : undefined;
+  const c = { ...activationCoefficients(m, o.seqLen), ...worker };
   const keepScores = o.recompute === "none" && !o.fusedAttention;
   const scores = keepScores ? c.scoresPerToken : 0;
   // The QKV and MLP inputs (2sbh each, among the replicated terms) are kept whole where the stack

@@ -123,6 +123,13 @@ describe("the recorded H200 runs, predicted with the worker's own engines", () =
     for (const r of rows) expect(Math.abs(r.measured!.stepTime / r.predicted.stepTime - 1), r.setting).toBeLessThan(0.1);
   });
 
+  it("peak memory within 10 % for every run without selective recompute (the worker's per-op SAC keeps less than the engines count: 14–20 % below)", () => {
+    const plain = rows.filter((r) => !r.setting.includes("selective"));
+    expect(plain.length).toBe(6);
+    for (const r of plain) expect(Math.abs(r.measured!.peakMemory / r.predicted.peakMemory - 1), r.setting).toBeLessThan(0.1);
+    for (const r of rows.filter((x) => x.setting.includes("selective"))) expect(r.measured!.peakMemory).toBeLessThan(r.predicted.peakMemory);
+  });
+
   it("micro-batch 1 at 2,048 tokens is priced host-bound: without the launch term it would be 40 % faster than measured", () => {
     const x = GPU_SETTINGS.find((s) => s.name === "g13-s2k-mb1-none")!;
     const mb1 = rows.find((r) => r.setting === x.name)!;

@@ -1,5 +1,5 @@
-// The paraplan engines' activation memory (issue 12 §1): the eager worker's tensor list under
-// bf16 autocast (planner/cost/activations.ts), held to what the worker's blocks kept on one H200
+// The paraplan engines' activation memory (issue 12 §1): the worker's tensor lists under bf16
+// autocast, eager and compiled (planner/cost/activations.ts), held to what its blocks kept on one H200
 // (bench/results/engine-facts-NVIDIA-H200/engine-facts-memory-warm.json: memory allocated after
 // the forward of 4- and 2-layer models, bench/gpu_engine_facts.py), and the CPU ranks' hardware,
 // where no launch bound applies.
@@ -44,6 +44,12 @@ describe("the eager worker's activations under bf16 autocast", () => {
     expect(Math.abs(perTokenHidden / measured - 1), key).toBeLessThan(0.005);
   });
 
+  it.each(SHAPES)("%s compiled: the measured decomposition within 0.5 % on each of the four blocks", (key, m, b) => {
+    const compiledKey = key.endsWith("/eager") ? key.replace(/eager$/, "compiled") : `${key}/compiled`;
+    const perTokenHidden = layerActivationBytes(m, b, opts("autocast-compiled")) / (b * 2048 * m.hidden);
+    expect(Math.abs(perTokenHidden / warm.results[compiledKey]!.bytesPerTokenHidden - 1), compiledKey).toBeLessThan(0.005);
+  });
+
   it("Korthikanti's 16-bit list, the default, is 20–47 % below what the eager worker keeps", () => {
     // GPT, 4h MLP, no dropout: 4 + 2 + 2 (norm, QKV and MLP inputs) + 2 + 4 + 2 + 16 (Q, K+V,
     // projection input, GELU in and out) = 32 (Korthikanti et al. 2022 §4.1, flash: no scores).
@@ -63,11 +69,20 @@ describe("the eager worker's activations under bf16 autocast", () => {
     }
   });
 
-  it("the engines: paraplan the eager list and an fp32 residual; paraplan-compile the 16-bit list and an fp32 residual; Megatron-Core 16 bits", () => {
+  it("the engines: paraplan the eager list, paraplan-compile the compiled one, both an fp32 residual; Megatron-Core 16 bits", () => {
     const p = loadEngine("paraplan", undefined), c = loadEngine("paraplan-compile", undefined), mc = loadEngine("megatron-core", undefined);
     expect([p.activationTensors, p.residualBytes]).toEqual(["autocast-eager", 4]);
-    expect([c.activationTensors, c.residualBytes]).toEqual(["16-bit", 4]);
+    expect([c.activationTensors, c.residualBytes]).toEqual(["autocast-compiled", 4]);
     expect([mc.activationTensors, mc.residualBytes]).toEqual(["16-bit", 2]);
+  });
+
+  it("the worker's loss peaks at the engines' 12 bytes a logit, as measured (12.14 GPT, 12.09 Llama)", () => {
+    const loss = JSON.parse(readFileSync(join(FACTS, "engine-facts-memory-2.json"), "utf8")) as { results: Record<string, { bytesPerLogit: number }> };
+    for (const name of ["paraplan", "paraplan-compile"]) {
+      const bytes = loadEngine(name, undefined).logitBytes;
+      expect(bytes, name).toBe(12);
+      for (const style of ["gpt", "llama"]) expect(Math.abs(loss.results[`loss/${style}`]!.bytesPerLogit / bytes - 1), style).toBeLessThan(0.02);
+    }
   });
 
   it("an unknown tensor list or a 3-byte residual is refused, naming the field", () => {
