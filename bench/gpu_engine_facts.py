@@ -40,6 +40,7 @@ from contextlib import nullcontext
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from executor.profiler.common import synchronize, time_call  # noqa: E402
 from executor.worker.compile import compile_blocks  # noqa: E402
 from executor.worker.model import build_meta_model, cross_entropy, materialize  # noqa: E402
 from executor.worker.spec import ModelSpec  # noqa: E402
@@ -73,8 +74,13 @@ def autocast(dev: torch.device):
 
 
 def sync(dev: torch.device) -> None:
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
+    synchronize(dev)
+
+
+def timed(fn, dev: torch.device, reps: int, warmup: int = 2) -> float:
+    """Mean seconds of fn() over `reps` calls after `warmup` (compilation, allocation): the
+    profiler's time_call as one batch of exactly `reps` calls."""
+    return time_call(fn, dev, target_s=1e9, max_iters=reps, repeats=1, warmup=warmup)
 
 
 def batch(s: ModelSpec, b: int, dev: torch.device):
@@ -145,14 +151,7 @@ def host_per_kernel(style, dev, compiled, l1, l2, reps):
         model = build(s, dev, compiled)
         x, y = batch(s, 1, dev)
         fwd, bwd = passes(model, x, y, dev)
-        for _ in range(3):
-            fwd(); bwd()
-        sync(dev)
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            fwd(); bwd()
-        sync(dev)
-        wall[L] = (time.perf_counter() - t0) / reps
+        wall[L] = timed(lambda: (fwd(), bwd()), dev, reps, warmup=3)
         del model
     per_layer = (wall[l2] - wall[l1]) / (l2 - l1)
     kernels = k["forward"] + k["backward"]
@@ -178,14 +177,7 @@ def step_busy(dev, compiled, dims, layers, tokens_mb, mbs, steps):
                 (cross_entropy(logits, y) / m).backward()
             opt.step()
             opt.zero_grad()
-        for _ in range(2):
-            one_step()
-        sync(dev)
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            one_step()
-        sync(dev)
-        wall = (time.perf_counter() - t0) / steps
+        wall = timed(one_step, dev, steps)
         n, busy = count_kernels(one_step, dev)
         out[str(b)] = {"microBatches": m, "wall": wall, "busy": busy, "kernels": n}
         print(f"  step mb {b} x {m}: wall {wall:.4f} s, kernels busy {busy:.4f} s, {n} kernels", flush=True)
