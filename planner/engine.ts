@@ -106,6 +106,11 @@ export interface Engine {
   traffic: Record<ElementwiseOp, number>;
   /** Which groups run as fused kernels (traffic 1). */
   fused: Record<ElementwiseOp, boolean>;
+  /** How the element-wise traffic is counted: "grouped", the groups above × their traffic; or
+   *  "autocast-eager", derived op by op for an eager PyTorch block under bf16 autocast over fp32
+   *  parameters (paraplan's worker; cost/eager-traffic.ts), which the groups cannot express (its
+   *  per-linear casts, eager RMSNorm and RoPE in fp32, GQA's repeated K/V). */
+  elementwise: "grouped" | "autocast-eager";
   launch: {
     /** Host time to issue one kernel, seconds. */
     perKernel: number;

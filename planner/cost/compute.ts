@@ -12,6 +12,7 @@ import { cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
 import { type Engine, MEGATRON_LOSS_BYTES } from "../engine.js";
+import { autocastEagerBytes } from "./eager-traffic.js";
 import { NOTHING, attentionEfficiency, cpMergeTraffic, fp8CastTraffic, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
 
 export interface LayerTimes {
@@ -81,11 +82,15 @@ export function layerMemoryBoundBytes(
   const replicatedShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   // Each group × the engine's traffic for it: 1 when fused as counted here (cost/engine-terms.ts).
   const e = t.engine;
+  const scores = t.fusedAttention ? 0 : (m.dropout ? 9 : 4) * m.heads * t.seqLen * T;
+  if (e?.elementwise === "autocast-eager") {
+    const b = autocastEagerBytes(m);
+    return T * b.replicated * replicatedShare + (T * b.split + scores) / tp;
+  }
   const norms = 8 * T * h * trafficFactor(e, "norm");
   const residual = (m.dropout ? 14 : 12) * T * h * trafficFactor(e, "dropoutResidual");
   const act = (gatedMlp(m) ? 6 : 4) * T * m.ffnHidden * trafficFactor(e, "biasActivation");
   const rope = m.positional === "rope" ? 4 * T * (attentionWidth(m) + m.kvHeads * headDim(m)) * trafficFactor(e, "rotary") : 0;
-  const scores = t.fusedAttention ? 0 : (m.dropout ? 9 : 4) * m.heads * t.seqLen * T;
   return (norms + residual) * replicatedShare + (act + rope + scores) / tp;
 }
 

@@ -35,6 +35,7 @@ const schemas = lazySchemas((z) => {
         .strict(),
       fused: perOp(flag),
       unfusedTraffic: perOp(withSource(z.number().gte(1).lte(100))),
+      elementwise: withSource(z.enum(["grouped", "autocast-eager"])).optional(),
       launch: z
         .object({
           perKernel: quantity,
@@ -207,6 +208,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     attention: { kernel: fig("attention.kernel", f.attention.kernel) as Engine["attention"]["kernel"], efficiency },
     fused,
     traffic: Object.fromEntries(ELEMENTWISE_OPS.map((k) => [k, fused[k] ? 1 : unfused[k]])) as Record<ElementwiseOp, number>,
+    elementwise: f.elementwise === undefined ? "grouped" : (fig("elementwise", f.elementwise) as Engine["elementwise"]),
     launch: {
       // Launch costs are microseconds; a second per kernel is a unit mistake.
       perKernel: q("launch.perKernel", f.launch.perKernel, "seconds", 1e-3),

@@ -157,3 +157,19 @@ describe("the 10-step micro-batch-1 runs, predicted with the worker's own engine
     expect(Math.abs(measured("eager") / predict({ ...x, compile: false }).stepTime - 1)).toBeLessThan(0.15);
   });
 });
+
+// Held-out runs (bench/gpu-holdout.sh, 2026-12-04, after the engines' figures were measured): GPU
+// check settings whose logs no figure was taken from, and the eager Llama block.
+describe("the held-out H200 runs, predicted with the worker's own engines", () => {
+  const dir = join(packageRoot(), "bench", "results", "gpu-holdout-NVIDIA-H200");
+  const eager = { ...GPU_SETTINGS.find((s) => s.name === "l3b-s2k-mb4-none")!, name: "l3b-s2k-mb4-none-eager", compile: false };
+  const rows = reportRows(dir, [...GPU_SETTINGS, eager], predictOn("hgx-h200")).filter((r) => r.measured !== null);
+
+  it("all three within 10 % of their step time and peak memory", () => {
+    expect(rows.map((r) => r.setting).sort()).toEqual(["g13-s2k-mb4-none", "l3b-s2k-mb4-full", "l3b-s2k-mb4-none-eager"]);
+    for (const r of rows) {
+      expect(Math.abs(r.measured!.stepTime / r.predicted.stepTime - 1), r.setting).toBeLessThan(0.1);
+      expect(Math.abs(r.measured!.peakMemory / r.predicted.peakMemory - 1), r.setting).toBeLessThan(0.1);
+    }
+  });
+});
