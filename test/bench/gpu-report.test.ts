@@ -104,8 +104,8 @@ describe("GPU check specs and script", () => {
     }
   });
 
-  it("bench/gpu-check.sh and bench/gpu-engine-facts.sh parse", () => {
-    for (const f of ["gpu-check.sh", "gpu-engine-facts.sh"]) execFileSync("bash", ["-n", join(packageRoot(), "bench", f)]);
+  it("bench/gpu-check.sh, gpu-engine-facts.sh and gpu-holdout.sh parse", () => {
+    for (const f of ["gpu-check.sh", "gpu-engine-facts.sh", "gpu-holdout.sh"]) execFileSync("bash", ["-n", join(packageRoot(), "bench", f)]);
   });
 });
 
