@@ -108,6 +108,8 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     return v;
   };
   const str = (section: string, key: string, dflt: string) => String(get(section, key) ?? dflt);
+  /** "file: section.key = value (line N)": a refusal names the setting where the file has it. */
+  const setting = (section: string, key: string): string => named(titanAt(o, file.text, file.kind === "torchtitan-toml", section, key, get(section, key)));
   // The model the job builds (0.2's [model] name and flavor; default llama3).
   const flavor = get("model", "flavor");
   const modelName = str("model", "name", "llama3");
@@ -118,29 +120,29 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // Optimizer (0.2 [optimizer] name, main optimizer.name): Adam's states are what paraplan prices.
   const opt = get("optimizer", "name");
   if (opt !== undefined && !/^adamw?$/i.test(String(opt)))
-    throw new UserError(`${o}: optimizer.name "${String(opt)}" holds other optimizer state than Adam, which paraplan does not model`);
+    throw new UserError(`${setting("optimizer", "name")} holds other optimizer state than Adam, which paraplan does not model`);
   // fp8 all-gathers of FSDP parameters (torchao float8 with enable_fsdp_float8_all_gather), as
   // Megatron's --fp8-param-gather: not the 16-bit gathers the engine prices.
   // (0.1's [float8], the 0.2 releases' [quantize.linear.float8], job_config.py Float8Linear)
   for (const key of ["float8.enable_fsdp_float8_all_gather", "quantize.linear.float8.enable_fsdp_float8_all_gather"])
-    if (at(key) === true) throw new UserError(`${o}: ${key} gathers the FSDP parameters in fp8, which paraplan does not model`);
+    if (at(key) === true) throw new UserError(`${named(titanAt(o, file.text, file.kind === "torchtitan-toml", key.slice(0, key.lastIndexOf(".")), key.slice(key.lastIndexOf(".") + 1), true))} gathers the FSDP parameters in fp8, which paraplan does not model`);
   // Converters (model.converters): float8 is fp8 training as the engine prices it; MX formats and
   // any other conversion build another model's kernels and state.
   const convSetting = get("model", "converters");
   const converters = (Array.isArray(convSetting) ? convSetting : convSetting === undefined || convSetting === "" ? [] : [convSetting]).map(String);
   for (const c of converters)
-    if (c !== "float8") throw new UserError(`${o}: model.converters "${c}": paraplan models the float8 converter only (fp8 training), not ${c === "mx" ? "MX formats" : "this conversion"}`);
+    if (c !== "float8") throw new UserError(`${setting("model", "converters")}: paraplan models the float8 converter only (fp8 training), not ${c === "mx" ? "MX formats" : `this conversion ("${c}")`}`);
   // Offloading (FSDP2 CPUOffloadPolicy: parameters, gradients and optimizer state on the CPU).
   if (get("training", "enable_cpu_offload") === true)
-    throw new UserError(`${o}: training.enable_cpu_offload moves state to the CPU, which paraplan does not model`);
+    throw new UserError(`${setting("training", "enable_cpu_offload")} moves state to the CPU, which paraplan does not model`);
   // A schedule from a CSV file: its own action order, not one of the schedules paraplan prices.
   const csv = get("parallelism", "pipeline_parallel_schedule_csv");
   if (csv !== undefined && csv !== "")
-    throw new UserError(`${o}: parallelism.pipeline_parallel_schedule_csv ${JSON.stringify(csv)} runs a pipeline schedule from a file, which paraplan does not model`);
+    throw new UserError(`${setting("parallelism", "pipeline_parallel_schedule_csv")} runs a pipeline schedule from a file, which paraplan does not model`);
   const cp = readTitanCp((k) => get("parallelism", k), (k, d) => int("parallelism", k, d), o, notes);
   // Expert parallel (experts come from the model's registry entry, not the job file: --model says them).
   const ep = int("parallelism", "expert_parallel_degree", 1);
-  if (ep > 1 && ctx.model.moe === undefined) throw new UserError(`${o}: parallelism.expert_parallel_degree ${ep} but the model ${ctx.model.name} has no experts; pass the --model the configuration trains`);
+  if (ep > 1 && ctx.model.moe === undefined) throw new UserError(`${setting("parallelism", "expert_parallel_degree")} but the model ${ctx.model.name} has no experts; pass the --model the configuration trains`);
   const r = int("parallelism", "data_parallel_replicate_degree", 1);
   let s = int("parallelism", "data_parallel_shard_degree", -1);
   const tp = int("parallelism", "tensor_parallel_degree", 1);
@@ -182,19 +184,19 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   if (s > 1 || c > 1) {
     const policy = str("parallelism", "fsdp_reshard_after_forward", "default");
     if (policy !== "default" && policy !== "always" && policy !== "never")
-      throw new UserError(`${o}: parallelism.fsdp_reshard_after_forward "${policy}" is not default, always or never`);
+      throw new UserError(`${setting("parallelism", "fsdp_reshard_after_forward")} is not default, always or never`);
     // Beside a pipeline torch.distributed.pipelining keeps each FSDP2 stage's gradients unsharded
     // until the last micro-batch and reduces them once (stage.py backward_maybe_with_nosync,
     // perform_reduce_grad), with the gathered parameters kept: ZeRO-1 in paraplan's terms (the
     // torchtitan engine's zeroWithPipeline), which "default" (no resharding under pp) and "never"
     // run. "always" re-gathers every micro-batch's parameters beside those gradients, no ZeRO stage.
     if (pp > 1 && policy === "always")
-      throw new UserError(`${o}: parallelism.fsdp_reshard_after_forward "always" with pipeline_parallel_degree ${pp}: FSDP2 then gathers the parameters again every micro-batch while torch.distributed.pipelining keeps the gradients unsharded until the last one, which no ZeRO stage paraplan prices describes; use "default" or "never" (ZeRO-1 beside a pipeline)`);
+      throw new UserError(`${setting("parallelism", "fsdp_reshard_after_forward")} with pipeline_parallel_degree ${pp}: FSDP2 then gathers the parameters again every micro-batch while torch.distributed.pipelining keeps the gradients unsharded until the last one, which no ZeRO stage paraplan prices describes; use "default" or "never" (ZeRO-1 beside a pipeline)`);
     zero = pp > 1 ? 1 : policy === "never" ? 2 : 3;
     // HSDP: FSDP shards within each of r replicas (over shard · cp) and all-reduces across them;
     // paraplan's ZeRO shards over every data-parallel rank, a different memory and traffic.
     if (r > 1)
-      throw new UserError(`${o}: parallelism.data_parallel_replicate_degree ${r} with data_parallel_shard_degree ${s}${c > 1 ? ` and context_parallel_degree ${c}` : ""} is HSDP (sharded within replicas), which paraplan does not model; it shards over every data-parallel rank`);
+      throw new UserError(`${setting("parallelism", "data_parallel_replicate_degree")} with data_parallel_shard_degree ${s}${c > 1 ? ` and context_parallel_degree ${c}` : ""} is HSDP (sharded within replicas), which paraplan does not model; it shards over every data-parallel rank`);
   }
   const spSetting = get("parallelism", "enable_sequence_parallel");
   const sequenceParallel = tp > 1 && spSetting !== false;
@@ -258,12 +260,12 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   let precision: Precision = "bf16";
   // fp32 compute runs at a fraction of the 16-bit peak: priced as bf16 it would be a plausible,
   // wrong number.
-  if (mp === "float32") throw new UserError(`${o}: training.mixed_precision_param float32: paraplan models 16-bit and fp8 training, not fp32`);
-  if (mp !== "bfloat16") throw new UserError(`${o}: training.mixed_precision_param "${mp}" is not bfloat16 or float32`);
+  if (mp === "float32") throw new UserError(`${setting("training", "mixed_precision_param")}: paraplan models 16-bit and fp8 training, not fp32`);
+  if (mp !== "bfloat16") throw new UserError(`${setting("training", "mixed_precision_param")} is not bfloat16 or float32`);
   // FSDP2's reduce dtype (MixedPrecisionPolicy.reduce_dtype): float32 by default, as the engine
   // prices; bfloat16 is 16-bit gradients on the wire.
   const reduce = str("training", "mixed_precision_reduce", "float32");
-  if (reduce !== "float32" && reduce !== "bfloat16") throw new UserError(`${o}: training.mixed_precision_reduce "${reduce}" is not float32 or bfloat16`);
+  if (reduce !== "float32" && reduce !== "bfloat16") throw new UserError(`${setting("training", "mixed_precision_reduce")} is not float32 or bfloat16`);
   if (converters.includes("float8")) precision = "fp8";
   const mode = str("activation_checkpoint", "mode", "selective");
   // 0.2's selective option defaults to "2" (every second layer); the override releases have no
@@ -275,22 +277,22 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // or leaves 0.2's default "2" in force (job_config.py ActivationCheckpoint @ v0.2.0).
   const setOption = get("activation_checkpoint", "selective_ac_option");
   if (mode === "selective" && /^\d+$/.test(option) && Number(option) > 1) {
-    const which = setOption !== undefined ? `activation_checkpoint.selective_ac_option "${option}"` : `activation_checkpoint.selective_ac_option not set: torchtitan's default "${option}"`;
-    throw new UserError(`${o}: ${which}${get("activation_checkpoint", "mode") === undefined ? " (under the default mode, selective)" : ""} recomputes one layer in ${option} in full and keeps the others' activations, which paraplan does not model; set selective_ac_option "op" (per-op selective) or "1" (every layer), or mode "full" or "none"`);
+    const which = setOption !== undefined ? setting("activation_checkpoint", "selective_ac_option") : `${o}: activation_checkpoint.selective_ac_option not set: torchtitan's default "${option}"`;
+    throw new UserError(`${which}${get("activation_checkpoint", "mode") === undefined ? " (under the default mode, selective)" : ""} recomputes one layer in ${option} in full and keeps the others' activations, which paraplan does not model; set selective_ac_option "op" (per-op selective) or "1" (every layer), or mode "full" or "none"`);
   }
   if (mode === "none" || mode === "full") recompute = mode;
   else if (mode === "selective" || mode === "memory_budget") {
     recompute = mode === "selective" && option === "1" ? "full" : "selective";
     if (get("activation_checkpoint", "mode") === undefined) notes.push(`${o}: activation_checkpoint.mode not set: torchtitan's default, selective`);
     if (mode === "selective" && option !== "op" && option !== "1")
-      throw new UserError(`${o}: activation_checkpoint.selective_ac_option "${option}" is not "op" or a layer count`);
+      throw new UserError(`${setting("activation_checkpoint", "selective_ac_option")} is not "op" or a layer count`);
     if (mode === "memory_budget") notes.push(`${o}: activation checkpointing by memory budget read as selective recompute`);
-  } else throw new UserError(`${o}: activation_checkpoint.mode "${mode}" is not none, selective, full or memory_budget`);
+  } else throw new UserError(`${setting("activation_checkpoint", "mode")} is not none, selective, full or memory_budget`);
   // torch.compile (0.2 [compile] enable, older training.compile): the compiled engine; async TP
   // (micro-pipelined all-gather/reduce-scatter matmuls) needs it, as torchtitan asserts.
   const compiled = get("compile", "enable") === true || get("training", "compile") === true;
   const asyncTp = get("parallelism", "enable_async_tensor_parallel") === true;
-  if (asyncTp && !compiled) throw new UserError(`${o}: parallelism.enable_async_tensor_parallel needs torch.compile (compile.enable), as torchtitan requires`);
+  if (asyncTp && !compiled) throw new UserError(`${setting("parallelism", "enable_async_tensor_parallel")} needs torch.compile (compile.enable), as torchtitan requires`);
   return {
     engine: "torchtitan",
     ...(compiled ? { engineName: "torchtitan-compile" } : {}),

@@ -74,7 +74,7 @@ export function jsonAt(file: string, text: string, key: string, value: unknown):
  *  key's line inside its [section]), `--parallelism.tensor_parallel_degree 3 (line 2)` as an
  *  override. */
 export function titanAt(file: string, text: string, toml: boolean, section: string, key: string, value: unknown): SettingAt {
-  const shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  const shown = typeof value === "string" || Array.isArray(value) ? JSON.stringify(value) : String(value);
   if (!toml) {
     const line = lineOf(text, new RegExp(`--${escape(section)}\\.${escape(key)}(\\s|=|$)`));
     return { file, setting: `--${section}.${key} ${String(value)}${line !== undefined ? ` (line ${line})` : ""}` };

@@ -270,17 +270,17 @@ describe("torchtitan job files", () => {
   });
 
   it("CPU offload is refused as the other engines' is", async () => {
-    await refused(on8b({ training: `${BASE.training}\nenable_cpu_offload = true` }), "training.enable_cpu_offload moves state to the CPU");
+    await refused(on8b({ training: `${BASE.training}\nenable_cpu_offload = true` }), "training.enable_cpu_offload = true (line 9) moves state to the CPU");
   });
 
   it("HSDP (replicate and shard both above 1) is refused, not priced as sharding over their product", async () => {
-    await refused(on8b({ parallelism: "data_parallel_replicate_degree = 2\ndata_parallel_shard_degree = 4" }), "data_parallel_replicate_degree 2 with data_parallel_shard_degree 4", "HSDP");
+    await refused(on8b({ parallelism: "data_parallel_replicate_degree = 2\ndata_parallel_shard_degree = 4" }), "data_parallel_replicate_degree = 2 (line 11) with data_parallel_shard_degree 4", "HSDP");
     // Pure replication (DDP) is ZeRO-0 and read.
     expect((await accepted(on8b({ parallelism: "data_parallel_replicate_degree = 8\ndata_parallel_shard_degree = 1" }))).from.plan).toMatchObject({ dp: 8, zero: 0 });
   });
 
   it("layer-level selective checkpointing of one layer in N (N > 1) is refused; 1 is full recompute", async () => {
-    await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "2"' }), 'activation_checkpoint.selective_ac_option "2"');
+    await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "2"' }), 'activation_checkpoint.selective_ac_option = "2" (line 15) recomputes one layer in 2');
     expect((await accepted(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "1"' }))).from.plan).toMatchObject({ recompute: "full" });
   });
 
@@ -289,14 +289,14 @@ describe("torchtitan job files", () => {
     await refused(on8b({ activation_checkpoint: 'mode = "selective"' }), "selective_ac_option not set", 'default "2"', '"op"');
     const both = await refused(on8b({ activation_checkpoint: "" }), "selective_ac_option not set", "under the default mode, selective");
     expect(both).toContain("recomputes one layer in 2");
-    await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "sometimes"' }), 'selective_ac_option "sometimes" is not "op" or a layer count');
+    await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "sometimes"' }), 'selective_ac_option = "sometimes" (line 15) is not "op" or a layer count');
     expect((await accepted(on8b({ activation_checkpoint: 'mode = "full"' }))).from.plan).toMatchObject({ recompute: "full" });
   });
 
   // torchtitan v0.2.x's llama3_405b.toml moved the setting under [quantize.linear.float8]; it was
   // read as unknown and the run priced with bf16 all-gathers, where 0.1's [float8] is refused.
   it("fp8 FSDP all-gathers are refused under 0.2's [quantize.linear.float8] as under 0.1's [float8]", async () => {
-    await refused(on8b({ model: 'name = "llama3"\nflavor = "8B"\nconverters = ["float8"]', activation_checkpoint: 'mode = "full"\n[quantize.linear.float8]\nenable_fsdp_float8_all_gather = true' }), "quantize.linear.float8.enable_fsdp_float8_all_gather gathers the FSDP parameters in fp8");
+    await refused(on8b({ model: 'name = "llama3"\nflavor = "8B"\nconverters = ["float8"]', activation_checkpoint: 'mode = "full"\n[quantize.linear.float8]\nenable_fsdp_float8_all_gather = true' }), "quantize.linear.float8.enable_fsdp_float8_all_gather = true (line 17) gathers the FSDP parameters in fp8");
     const ok = await accepted(on8b({ model: 'name = "llama3"\nflavor = "8B"\nconverters = ["float8"]', activation_checkpoint: 'mode = "full"\n[quantize.linear.float8]\nenable_fsdp_float8_all_gather = false' }));
     expect(ok.from.plan).toMatchObject({ recompute: "full" });
   });
@@ -317,7 +317,7 @@ describe("torchtitan job files", () => {
     const line = await refused(on8b({ model: 'name = "llama3"\nflavor = "70B"' }), 'flavor "70B"', "llama3-8b");
     expect(line).toContain("80 layers");
     await refused(["--model", "gpt3-6.7b", "--gpus", "8", "--from", toml({ model: 'name = "llama3"\nflavor = "8B"' })], 'flavor "8B"', "gpt3-6.7b");
-    await refused(on8b({ model: `${BASE.model}\nconverters = ["mx"]` }), 'model.converters "mx"', "MX formats");
+    await refused(on8b({ model: `${BASE.model}\nconverters = ["mx"]` }), 'model.converters = ["mx"] (line 4): paraplan models the float8 converter only (fp8 training), not MX formats');
     expect((await accepted(on8b({ model: `${BASE.model}\nconverters = ["float8"]` }))).precision).toBe("fp8");
   });
 });
@@ -345,7 +345,7 @@ describe("settings that change the run are read or refused, not dropped", () => 
     await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "debugmodel"')), 'model.name "llama3" flavor "debugmodel" (6 layers)');
     await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "8B_custom"')), 'model.flavor "8B_custom" is not a llama3 flavor paraplan knows');
     await refused(titan((t) => t.replace('name = "llama3"', 'name = "deepseek_v3"')), 'model.name "deepseek_v3" builds a mixture-of-experts model but the model llama3-8b has none');
-    for (const opt of ["SGD", "Lion"]) await refused(titan((t) => t.replace('name = "AdamW"', `name = "${opt}"`)), `optimizer.name "${opt}" holds other optimizer state than Adam`);
+    for (const opt of ["SGD", "Lion"]) await refused(titan((t) => t.replace('name = "AdamW"', `name = "${opt}"`)), `optimizer.name = "${opt}" (line 24) holds other optimizer state than Adam`);
     await refused(titan((t) => t.replace("enable_fsdp_float8_all_gather = false", "enable_fsdp_float8_all_gather = true")), "float8.enable_fsdp_float8_all_gather");
   });
 
@@ -355,7 +355,7 @@ describe("settings that change the run are read or refused, not dropped", () => 
     expect((eager as unknown as { engine: string }).engine).toBe("torchtitan");
     expect((compiled as unknown as { engine: string }).engine).toBe("torchtitan-compile");
     const tp2 = (t: string) => t.replace("tensor_parallel_degree = 1", "tensor_parallel_degree = 2\nenable_async_tensor_parallel = true");
-    await refused(titan(tp2), "parallelism.enable_async_tensor_parallel needs torch.compile");
+    await refused(titan(tp2), "parallelism.enable_async_tensor_parallel = true (line 45) needs torch.compile");
     const r = await cli(["plan", ...titan((t) => tp2(t).replace("compile = false", "compile = true"))]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("tensor-parallel communication overlapped");

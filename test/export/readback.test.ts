@@ -140,9 +140,9 @@ describe("contradictions and unsupported settings, by name", () => {
   });
   it("torchtitan in fp32 (mixed_precision_param float32) is refused by key, not priced as bf16", () => {
     const t = tempFile("fp32.toml", '[training]\nmixed_precision_param = "float32"\n');
-    expect(fails(() => readConfigs([t], ctx("llama3-8b", 8)))).toBe("fp32.toml: training.mixed_precision_param float32: paraplan models 16-bit and fp8 training, not fp32");
+    expect(fails(() => readConfigs([t], ctx("llama3-8b", 8)))).toBe('fp32.toml: training.mixed_precision_param = "float32" (line 2): paraplan models 16-bit and fp8 training, not fp32');
     const odd = tempFile("fp16.toml", '[training]\nmixed_precision_param = "float16"\n');
-    expect(fails(() => readConfigs([odd], ctx("llama3-8b", 8)))).toContain('training.mixed_precision_param "float16" is not bfloat16 or float32');
+    expect(fails(() => readConfigs([odd], ctx("llama3-8b", 8)))).toContain('training.mixed_precision_param = "float16" (line 2) is not bfloat16 or float32');
   });
   it("torchtitan FSDP beside a pipeline: ZeRO-1 (gradients unsharded until the last micro-batch); \"always\" there is refused by key", () => {
     // 64 GPUs = tp 2 · pp 4 · shard 8; torchtitan's "default" does not reshard under pp, "never" neither.
@@ -152,7 +152,7 @@ describe("contradictions and unsupported settings, by name", () => {
       expect([r.plan.tp, r.plan.pp, r.plan.dp, r.plan.zero]).toEqual([2, 4, 8, 1]);
     }
     const always = tempFile("pp-always.toml", '[parallelism]\ntensor_parallel_degree = 2\npipeline_parallel_degree = 4\nfsdp_reshard_after_forward = "always"\n');
-    expect(fails(() => readConfigs([always], ctx("llama3-8b", 64)))).toContain('parallelism.fsdp_reshard_after_forward "always" with pipeline_parallel_degree 4');
+    expect(fails(() => readConfigs([always], ctx("llama3-8b", 64)))).toContain('parallelism.fsdp_reshard_after_forward = "always" (line 4) with pipeline_parallel_degree 4');
     // Without a pipeline the policy is the ZeRO stage: always 3, never 2.
     const flat = tempFile("flat-never.toml", '[parallelism]\nfsdp_reshard_after_forward = "never"\n[activation_checkpoint]\nmode = "none"\n');
     expect(readConfigs([flat], ctx("llama3-8b", 64)).plan.zero).toBe(2);
