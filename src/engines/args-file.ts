@@ -350,3 +350,11 @@ export function intArg(m: Map<string, ArgSetting>, flag: string, origin: string,
 export function strArg(m: Map<string, ArgSetting>, flag: string): string | undefined {
   return m.get(flag)?.values[0];
 }
+
+/** A flag as the file gives it, for a refusal: "--flag value (line N)", or "--flag" alone where
+ *  the file does not have it. */
+export function argAt(m: Map<string, ArgSetting>, flag: string): string {
+  const s = m.get(flag);
+  if (!s) return `--${flag}`;
+  return `--${flag}${s.values.length ? ` ${s.values.join(" ")}` : ""} (line ${s.line})`;
+}

@@ -3,7 +3,7 @@
 // own (megatron/arguments.py @207b2d5a) where marked.
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { type ArgSetting, byFlag, defaultsWarning, intArg, readArgs, strArg } from "./args-file.js";
+import { type ArgSetting, argAt, byFlag, defaultsWarning, intArg, readArgs, strArg } from "./args-file.js";
 import { launcherWorld } from "./launcher-world.js";
 import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
@@ -111,7 +111,7 @@ function precisionAwareMoments(m: Map<string, ArgSetting>, o: string): "fp32" | 
     return "fp32";
   }
   for (const flag of ["main-grads-dtype", "main-params-dtype"])
-    if (dtype(flag) !== "fp32") throw new UserError(`${o}: --${flag} ${dtype(flag)}: paraplan models fp32 main parameters and gradients only`);
+    if (dtype(flag) !== "fp32") throw new UserError(`${o}: ${argAt(m, flag)}: paraplan models fp32 main parameters and gradients only`);
   if (moments.every((d) => d === "fp32")) return "fp32";
   if (moments.every((d) => d === "bf16")) return "bf16";
   throw new UserError(`${o}: --exp-avg-dtype ${moments[0]} --exp-avg-sq-dtype ${moments[1]}: paraplan models Adam's moments both fp32 or both bf16 (--optimizer-states)`);
@@ -125,7 +125,7 @@ function precisionAwareMoments(m: Map<string, ArgSetting>, o: string): "fp32" | 
  *  1, or block covering every chunk's layers; anything else is refused, not priced as it. */
 function fullRecomputeIsEveryLayer(m: Map<string, ArgSetting>, o: string, method: string | undefined, layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined): void {
   if (method !== undefined && method !== "uniform" && method !== "block")
-    throw new UserError(`${o}: --recompute-method "${method}" is not uniform or block`);
+    throw new UserError(`${o}: ${argAt(m, "recompute-method")} is not uniform or block`);
   const n = intArg(m, "recompute-num-layers", o);
   if (method === "block") {
     const chunk = stageLayers !== undefined ? Math.max(...stageLayers) : layers !== undefined ? Math.ceil(layers / (pp * vpp)) : undefined;
@@ -209,13 +209,13 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   if (!deepspeed && has("use-megatron-fsdp")) {
     const strategy = strArg(m, "data-parallel-sharding-strategy") ?? "no_shard";
     const z = ({ no_shard: 0, optim: 1, optim_grads: 2, optim_grads_params: 3 } as const)[strategy as "optim"];
-    if (z === undefined) throw new UserError(`${o}: --data-parallel-sharding-strategy "${strategy}" is not one of no_shard, optim, optim_grads, optim_grads_params`);
+    if (z === undefined) throw new UserError(`${o}: ${argAt(m, "data-parallel-sharding-strategy")} is not one of no_shard, optim, optim_grads, optim_grads_params`);
     zero = z;
     notes.push(`${o}: Megatron FSDP with ${strategy} read as ZeRO-${z}`);
   }
   if (deepspeed) {
     const z = intArg(m, "zero-stage", o, 0);
-    if (z !== undefined && z > 3) throw new UserError(`${o}: --zero-stage ${z} is not 0-3`);
+    if (z !== undefined && z > 3) throw new UserError(`${o}: ${argAt(m, "zero-stage")} is not 0-3`);
     zero = z as ZeroStage | undefined;
   }
   // Recompute (_add_training_args): granularity full|selective; --recompute-activations means
@@ -224,17 +224,17 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   let recompute: Recompute = "none";
   const granularity = strArg(m, "recompute-granularity");
   if (granularity !== undefined && granularity !== "full" && granularity !== "selective")
-    throw new UserError(`${o}: --recompute-granularity "${granularity}" is not full or selective`);
+    throw new UserError(`${o}: ${argAt(m, "recompute-granularity")} is not full or selective`);
   if (granularity) recompute = granularity;
   if (has("recompute-activations")) recompute = "selective";
   if (has("checkpoint-activations")) {
-    if (!deepspeed) throw new UserError(`${o}: --checkpoint-activations is no longer a Megatron-LM argument (validate_args exits); use --recompute-granularity full`);
+    if (!deepspeed) throw new UserError(`${o}: ${argAt(m, "checkpoint-activations")} is no longer a Megatron-LM argument (validate_args exits); use --recompute-granularity full`);
     if (recompute === "selective") throw new UserError(`${o}: --checkpoint-activations (full) and selective recompute contradict`);
     recompute = "full";
   }
   const method = strArg(m, "recompute-method");
   if (recompute === "selective" && method !== undefined)
-    throw new UserError(`${o}: --recompute-method ${method} with selective recompute: validate_args refuses it`);
+    throw new UserError(`${o}: ${argAt(m, "recompute-method")} with selective recompute: validate_args refuses it`);
   // Selective recompute of other modules than the attention core (core_r0.14 --recompute-modules,
   // default core_attn) keeps other activations than paraplan's selective recompute prices.
   const modules = m.get("recompute-modules");
@@ -242,12 +242,12 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
     throw new UserError(`${o}: --recompute-modules ${modules.values.join(" ")} (line ${modules.line}) recomputes other modules than the attention core, which paraplan does not model`);
   if (recompute === "full") fullRecomputeIsEveryLayer(m, o, method, layers ?? modelLayers, pp, vpp, stageLayers);
   if (deepspeed && has("checkpoint-activations") && (intArg(m, "checkpoint-num-layers", o) ?? 1) > 1)
-    throw new UserError(`${o}: --checkpoint-num-layers ${strArg(m, "checkpoint-num-layers")} checkpoints groups of layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--checkpoint-num-layers 1)`);
+    throw new UserError(`${o}: ${argAt(m, "checkpoint-num-layers")} checkpoints groups of layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--checkpoint-num-layers 1)`);
   // Megatron's optimizer (_add_training_args --optimizer, default adam): paraplan prices Adam's
   // moments and fp32 master weights; SGD or Muon hold other state.
   const optimizer = strArg(m, "optimizer");
   if (optimizer !== undefined && optimizer !== "adam")
-    throw new UserError(`${o}: --optimizer ${optimizer} (line ${m.get("optimizer")!.line}) holds other optimizer state than Adam, which paraplan does not model`);
+    throw new UserError(`${o}: ${argAt(m, "optimizer")} holds other optimizer state than Adam, which paraplan does not model`);
   // Precision (_add_mixed_precision_args; fp8 from _add_transformer_engine_args / MDS --fp8-*).
   if (has("fp16") && has("bf16")) throw new UserError(`${o}: --fp16 and --bf16 contradict`);
   let precision: Precision | undefined = has("fp16") ? "fp16" : has("bf16") ? "bf16" : undefined;
@@ -382,11 +382,11 @@ function readDeepSpeedMoe(m: Map<string, ArgSetting>, o: string, layers: number 
   const ep = intArg(m, "moe-expert-parallel-size", o) ?? 1;
   const none = { ep, etp: 1, moe: undefined, mla: undefined, mtpLayers: undefined };
   if (experts === undefined || experts <= 1) {
-    if (ep > 1) throw new UserError(`${o}: --moe-expert-parallel-size ${ep} without --num-experts`);
+    if (ep > 1) throw new UserError(`${o}: ${argAt(m, "moe-expert-parallel-size")} without --num-experts`);
     return none;
   }
   if (strArg(m, "expert-interval") !== "1") throw new UserError(`${o}: --num-experts ${experts} without --expert-interval 1: paraplan reads Megatron-DeepSpeed MoE with every layer MoE only`);
-  if (m.has("enable-expert-tensor-parallelism")) throw new UserError(`${o}: --enable-expert-tensor-parallelism: paraplan does not read Megatron-DeepSpeed's expert tensor parallel`);
+  if (m.has("enable-expert-tensor-parallelism")) throw new UserError(`${o}: ${argAt(m, "enable-expert-tensor-parallelism")}: paraplan does not read Megatron-DeepSpeed's expert tensor parallel`);
   if (layers === undefined || ffn === undefined) throw new UserError(`${o}: --num-experts without --num-layers and --ffn-hidden-size: the experts cannot be described`);
   const topK = intArg(m, "topk", o) ?? 1;
   const all = patternExpr(Array.from({ length: layers }, () => 1));
