@@ -117,14 +117,15 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   if (o.recompute === "full") return sp ? (inputBytes * sbh) / t : inputBytes * sbh;
   // torchtitan's per-op SAC keeps matmul outputs, not Megatron's tensor list (cost/op-sac.ts).
   if (o.recompute === "selective" && o.selective === "alternate-matmuls") return opSacLayerBytes(m, microBatch, o);
-  const worker = o.tensors === "autocast-eager" ? autocastEagerCoefficients(m) : o.tensors === "autocast-compiled" ? autocastCompiledCoefficients(m) : undefined;
-  const c = { ...activationCoefficients(m, o.seqLen), ...worker };
+  const c = activationCoefficients(m, o.seqLen);
+  // The worker's lists replace Korthikanti's tensors (its scores, where kept, are the same).
+  const w = o.tensors === "autocast-eager" ? autocastEagerCoefficients(m) : o.tensors === "autocast-compiled" ? autocastCompiledCoefficients(m) : c;
   const keepScores = o.recompute === "none" && !o.fusedAttention;
   const scores = keepScores ? c.scoresPerToken : 0;
   // The QKV and MLP inputs (2sbh each, among the replicated terms) are kept whole where the stack
   // saves the all-gathered tensor (DTensor), not Megatron's 1/t shard (Korthikanti §4.2.2).
-  if (sp) return (sbh / t) * (c.replicated + c.split + scores) + (o.gatheredInputs ? 4 * sbh * (1 - 1 / t) : 0);
-  return sbh * (c.replicated + (c.split + scores) / t);
+  if (sp) return (sbh / t) * (w.replicated + w.split + scores) + (o.gatheredInputs ? 4 * sbh * (1 - 1 / t) : 0);
+  return sbh * (w.replicated + (w.split + scores) / t);
 }
 
 /** Extra bytes live while a recomputed layer runs its backward (Korthikanti et al. 2022 §5):
