@@ -99,6 +99,8 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
   // Pipeline-only settings under a stack without a pipeline: nothing to search, so named here.
   if ((f.vpp ?? 1) > 1 && !s.pipelineParallel) return no("--vpp", `does not run pipeline parallel (vpp ${f.vpp})`, "pipelineParallel");
   if (f.stageLayers !== undefined && !s.pipelineParallel) return no("--stage-layers", "does not run pipeline parallel", "pipelineParallel");
+  if (f.stageLayers !== undefined && s.stageSplit === "even" && f.stageLayers.some((n) => n !== f.stageLayers![0]))
+    return no("--stage-layers", `runs even pipeline stages only, not ${f.stageLayers.join(",")}`, "stageSplit");
   // 1F1B stands for a single stage (no pipeline) in every engine's list; any other schedule needs one.
   if (f.schedule !== undefined && f.schedule !== "1f1b" && !s.pipelineParallel) return no("--schedule", `does not run pipeline parallel (no ${f.schedule} schedule)`, "pipelineParallel");
   if ((f.cp ?? 1) > 1 && s.contextParallel.length === 0) return no("--cp", `does not run context parallel (cp ${f.cp})`, "contextParallel");

@@ -3,6 +3,7 @@
 // engine says which attention kernel runs and how fast, which element-wise ops are fused, what a
 // kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
 // that read it live in planner/cost/engine-terms.ts.
+import type { StageSplit } from "./layout/stages.js";
 import { CP_COMMS, type CpComm, type Hardware, type Mlp, type Positional, type Precision, type Schedule, type Training, type ZeroStage } from "./types.js";
 
 export type EngineRecompute = "any" | "layers" | "full";
@@ -43,6 +44,9 @@ export interface EngineSupports {
    *  tensor-parallel plan always shards the norms' activations over the sequence). */
   sequenceParallel: "never" | "optional" | "always";
   pipelineParallel: boolean;
+  /** How it splits the layers when pp does not divide them (layout/stages.ts StageSplit); "even":
+   *  it does not, and an uneven --stage-layers is refused. */
+  stageSplit: StageSplit;
   /** The context-parallel K/V exchanges it has (none: no context parallel). */
   contextParallel: readonly CpComm[];
   expertParallel: boolean;
@@ -77,6 +81,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   tensorParallel: true,
   sequenceParallel: "optional",
   pipelineParallel: true,
+  stageSplit: "first-last",
   contextParallel: CP_COMMS,
   expertParallel: true,
   zero: ALL_ZERO,

@@ -121,7 +121,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
         d.dp = dp;
         // (searched pp only: a fixed one comes completed by the request, src/plan-request.ts, or is
         // checked as given; not with fixed virtual stages: there pp must divide the layers)
-        if (fixed.stageLayers === undefined && fixed.pp === undefined && (fixed.vpp ?? 1) === 1) d.stageLayers = defaultStageLayers(m.layers, pp);
+        if (fixed.stageLayers === undefined && fixed.pp === undefined && (fixed.vpp ?? 1) === 1) d.stageLayers = defaultStageLayers(m.layers, pp, supportsOf(t.engine).stageSplit);
         d.ep = 1;
         d.etp = 1;
         const ppCode0 = cpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);

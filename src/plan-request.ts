@@ -1,6 +1,6 @@
 // From parsed flags to the planner's inputs, with the defaults made explicit so the output
 // can say what it assumed.
-import { defaultStageLayers } from "../planner/layout/stages.js";
+import { defaultStageLayers, stageSplitPhrase } from "../planner/layout/stages.js";
 import {
   type Fixed,
   type Hardware,
@@ -100,10 +100,10 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   // A fixed pp that does not divide the layers gets the default uneven split (layout/stages.ts),
   // said among the assumptions; with virtual stages it stays refused (rule pp_layers).
   const fixed = { ...args.fixed };
-  const split = fixed.pp !== undefined && fixed.stageLayers === undefined && (fixed.vpp ?? 1) === 1 ? defaultStageLayers(model.layers, fixed.pp) : undefined;
+  const split = fixed.pp !== undefined && fixed.stageLayers === undefined && (fixed.vpp ?? 1) === 1 ? defaultStageLayers(model.layers, fixed.pp, supportsOf(engine).stageSplit) : undefined;
   if (split) {
     fixed.stageLayers = split;
-    assumed.push(`stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: first and last stages lighter; --stage-layers)`);
+    assumed.push(`stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${stageSplitPhrase(supportsOf(engine).stageSplit)}; --stage-layers)`);
   }
   // --cp-comm / --cp-split for the search's cp where the search tries none would change nothing
   // (space.ts cpCandidates): said, as --cp 2 there is refused, rather than ignored.

@@ -179,14 +179,68 @@ export function middleHeavySplit(layers: number, stages: number): number[] {
   return out;
 }
 
+/** How a stack splits L layers over p stages when p does not divide them (EngineSupports.stageSplit):
+ *  - "middle-heavy": torchtitan's generate_split_points (middleHeavySplit);
+ *  - "first-last": Megatron-Core's --decoder-first/last-pipeline-num-layers (firstLastSplit);
+ *  - "first-heavy": DeepSpeed's PipelineModule partition_method "type:transformer" under the
+ *    partition_balanced of DeepSpeed ≤ 0.12.4 (firstHeavySplit), as Megatron-DeepSpeed builds it;
+ *  - "even": the stack asserts that p divides L (Megatron-LM v2.6): no uneven split. */
+export type StageSplit = "middle-heavy" | "first-last" | "first-heavy" | "even";
+export const STAGE_SPLITS: readonly StageSplit[] = ["middle-heavy", "first-last", "first-heavy", "even"];
+
+/** Megatron-Core's uneven split: ⌈L/p⌉ layers on every middle stage (they divide evenly, as
+ *  validate_args requires) and what remains, r = L − (p − 2)·⌈L/p⌉ ≤ 2⌈L/p⌉, on the first and the
+ *  last — the last, which also holds the output layer and the loss, the lighter: ⌈r/2⌉ and ⌊r/2⌋
+ *  (--decoder-first-pipeline-num-layers / --decoder-last-pipeline-num-layers, megatron/training/
+ *  arguments.py and transformer_block.py get_num_layers_to_build @ core_r0.14). The slowest stage
+ *  holds ⌈L/p⌉, as in any split. 126 layers on 12 stages: [8, 11 × 10, 8]. Null where r < 2 (a
+ *  first or last stage without layers): the middle-heavy split stands in. */
+export function firstLastSplit(layers: number, stages: number): number[] | null {
+  if (stages < 2) return null;
+  const middle = Math.ceil(layers / stages);
+  const rest = layers - (stages - 2) * middle;
+  if (rest < 2) return null;
+  const first = Math.ceil(rest / 2);
+  return [first, ...Array.from({ length: stages - 2 }, () => middle), rest - first];
+}
+
+/** DeepSpeed's partition_balanced (deepspeed/runtime/utils.py @ v0.6.5 to v0.12.4, before the
+ *  min-max-difference rewrite of v0.12.5, deepspeedai/DeepSpeed#4312) over `units` items of weight
+ *  1: a binary search for the smallest bottleneck B (to within 1e-3) that _lprobe's greedy pass
+ *  packs into the stages, each stage ending at the first item whose running sum reaches the stage's
+ *  target. With unit weights B = ⌈units/p⌉ (any lighter bottleneck holds fewer than units over p
+ *  stages), so the stages fill ⌈units/p⌉ items each from the first and the last takes what is left
+ *  — possibly nothing. Items per stage, first to last. */
+export function deepspeedUnitSplit(units: number, stages: number): number[] {
+  if (units <= stages) return Array.from({ length: stages }, (_, i) => (i < units ? 1 : 0)); // partition_uniform
+  const per = Math.ceil(units / stages);
+  return Array.from({ length: stages }, (_, i) => Math.max(0, Math.min(per, units - i * per)));
+}
+
+/** Megatron-DeepSpeed's split (partition_method "type:transformer", GPTModelPipe in megatron/model/
+ *  gpt_model.py: only the transformer layers weigh): deepspeedUnitSplit over the L layers. 70
+ *  layers on 12 stages: [6 × 11, 4]. Null where a stage gets no layer (9 on 4: [3, 3, 3, 0]):
+ *  DeepSpeed's pipeline needs a transformer layer on every stage (the caveat in GPTModelPipe). */
+export function firstHeavySplit(layers: number, stages: number): number[] | null {
+  const split = deepspeedUnitSplit(layers, stages);
+  return split.every((n) => n >= 1) ? split : null;
+}
+
 /** The split a plan gets when pp does not divide the layers and none is given (issue 12: "pp no
- *  longer has to divide the layers"): ⌊L/p⌋ or ⌈L/p⌉ layers a stage, the extra ones on the middle
- *  stages so that the first (embedding) and last (output layer and loss) stay lighter, as
- *  torchtitan splits (middleHeavySplit) and Megatron-Core's first/last-stage layer counts
- *  (--decoder-first/last-pipeline-num-layers) express; Llama 3 405B trained its 126 layers on 16
- *  stages this way, one layer fewer on the first and the last (Llama 3 paper §3.3.2). Undefined where
- *  the even split holds, or where pp exceeds the layers (rule pp_layers). */
-export function defaultStageLayers(layers: number, pp: number): number[] | undefined {
-  if (pp <= 1 || pp > layers || layers % pp === 0) return undefined;
+ *  longer has to divide the layers", with the embedding and the loss where the engine puts them):
+ *  the engine's own (StageSplit). Megatron-Core and torchtitan keep the first (embedding) and the
+ *  last (output layer and loss) stages lighter — Llama 3 405B trained its 126 layers on 16 stages
+ *  with one layer fewer on the first and the last (Llama 3 paper §3.3.2) — and DeepSpeed fills the
+ *  stages from the first. Undefined where the even split holds, where pp exceeds the layers (rule
+ *  pp_layers), where the stack runs even splits only, and where its split leaves a stage empty. */
+export function defaultStageLayers(layers: number, pp: number, how: StageSplit = "middle-heavy"): number[] | undefined {
+  if (pp <= 1 || pp > layers || layers % pp === 0 || how === "even") return undefined;
+  if (how === "first-last") return firstLastSplit(layers, pp) ?? middleHeavySplit(layers, pp);
+  if (how === "first-heavy") return firstHeavySplit(layers, pp) ?? undefined;
   return middleHeavySplit(layers, pp);
+}
+
+/** How the assumptions line names a default split. */
+export function stageSplitPhrase(how: StageSplit): string {
+  return how === "first-heavy" ? "DeepSpeed fills the stages from the first" : "first and last stages lighter";
 }

@@ -8,6 +8,7 @@ import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
 import { SCHEDULES } from "./plan.js";
 import { CP_COMMS, type CpComm, type Schedule } from "../types.js";
+import { STAGE_SPLITS, type StageSplit } from "../layout/stages.js";
 import { figureReader, type FigureIn } from "./figure.js";
 
 const CAST_KEYS: readonly (keyof Fp8CastBytes)[] = ["forwardInput", "forwardWeight", "backwardGrad", "backwardInput", "backwardWeight"];
@@ -83,6 +84,7 @@ const schemas = lazySchemas((z) => {
           tensorParallel: flag.optional(),
           sequenceParallel: withSource(z.enum(["never", "optional", "always"])).optional(),
           pipelineParallel: flag.optional(),
+          stageSplit: withSource(z.enum(STAGE_SPLITS as [StageSplit, ...StageSplit[]])).optional(),
           contextParallel: withSource(z.array(z.enum(CP_COMMS as [CpComm, ...CpComm[]]))).optional(),
           expertParallel: flag.optional(),
           zero: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
@@ -164,6 +166,7 @@ function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: Figu
     tensorParallel: get("tensorParallel"),
     sequenceParallel: get("sequenceParallel"),
     pipelineParallel: get("pipelineParallel"),
+    stageSplit: get("stageSplit"),
     contextParallel: [...new Set(get("contextParallel"))],
     expertParallel: get("expertParallel"),
     zero: [...new Set(get("zero"))].sort(),

@@ -8,6 +8,7 @@ import type { Plan } from "../../planner/index.js";
 import { firstMiddleLast } from "../../planner/index.js";
 import { type ArgSetting, intArg, strArg } from "./args-file.js";
 import { UserError } from "../errors.js";
+import { deepspeedUnitSplit } from "../../planner/layout/stages.js";
 
 type Arg = [string, ...string[]];
 
@@ -41,29 +42,39 @@ export function readMegatronStages(m: Map<string, ArgSetting>, o: string, layers
   return split.every((x) => x === split[0]) ? undefined : split;
 }
 
-/** bigscience's Megatron-DeepSpeed (BLOOM, tr11-176B-ml) --pp-partition-method "type:transformer|
- *  embedding": DeepSpeed's PipelineModule gives every layer whose class name matches one unit and
- *  balances the units over the stages (deepspeed/runtime/pipe/module.py _partition_layers,
- *  ds_utils.partition_balanced): the L transformer layers and the EmbeddingPipe at each end of
- *  tied embeddings (one end untied). With L + ends a multiple of p every stage holds
- *  (L + ends)/p units, the first (and, tied, the last) one transformer layer fewer: BLOOM's 70
- *  layers on 12 stages are 5, 6 × 10, 5. "type:transformer" (Megatron-DeepSpeed's fixed method)
- *  is the even split. */
-export function readDeepSpeedPartition(m: Map<string, ArgSetting>, o: string, layers: number | undefined, pp: number, vpp: number, tied: boolean): number[] | undefined {
-  const method = strArg(m, "pp-partition-method");
-  if (method === undefined || layers === undefined || pp < 2) return undefined;
-  const line = m.get("pp-partition-method")!.line;
+/** Megatron-DeepSpeed's pipeline split: GPTModelPipe hands DeepSpeed's PipelineModule a
+ *  partition_method ("type:transformer" unless bigscience's --pp-partition-method names another,
+ *  megatron/model/gpt_model.py), which gives every layer whose class name matches weight 1, the
+ *  rest 0, and balances the weights over the stages (deepspeed/runtime/pipe/module.py
+ *  _partition_layers): "type:transformer" weighs the L transformer layers; bigscience's
+ *  "type:transformer|embedding" (BLOOM, tr11-176B-ml) the EmbeddingPipe at each end of tied
+ *  embeddings as well (one end untied). The balance is DeepSpeed ≤ 0.12.4's partition_balanced, the
+ *  era of this engine (planner/layout/stages.ts deepspeedUnitSplit: ⌈units/p⌉ items a stage from
+ *  the first): BLOOM's 70 layers and 2 embeddings on 12 stages are 5, 6 × 10, 5; 70 layers by
+ *  "type:transformer" are 6 × 11, 4. `notes` hears an uneven split and its rule. */
+export function readDeepSpeedPartition(m: Map<string, ArgSetting>, o: string, layers: number | undefined, pp: number, vpp: number, tied: boolean, notes: string[]): number[] | undefined {
+  if (layers === undefined || pp < 2) return undefined;
+  const given = strArg(m, "pp-partition-method");
+  const method = given ?? "type:transformer";
+  const flag = given !== undefined ? `--pp-partition-method ${given} (line ${m.get("pp-partition-method")!.line})` : `the default partition_method type:transformer`;
   const kinds = /^type:/i.test(method) ? method.slice(5).split("|").map((k) => k.trim().toLowerCase()) : [];
-  if (kinds.length > 0 && kinds.every((k) => k === "transformer")) return undefined;
-  if (kinds.length !== 2 || !kinds.includes("transformer") || !kinds.includes("embedding"))
-    throw new UserError(`${o}: --pp-partition-method ${method} (line ${line}) balances the stages by its own measure, which paraplan does not model (it reads type:transformer and type:transformer|embedding)`);
-  if (vpp > 1) throw new UserError(`${o}: --pp-partition-method ${method} (line ${line}) with virtual stages: paraplan models uneven stages with one stage per rank`);
-  const ends = tied ? 2 : 1;
-  const units = layers + ends;
-  if (units % pp !== 0)
-    throw new UserError(`${o}: --pp-partition-method ${method} (line ${line}) balances ${layers} layers and ${ends} embedding${ends > 1 ? "s" : ""} (${units} units) over ${pp} stages unevenly, which paraplan does not model`);
-  const split = Array.from({ length: pp }, () => units / pp);
-  split[0]! -= 1;
-  if (tied) split[pp - 1]! -= 1;
-  return split.every((x) => x === split[0]) ? undefined : split;
+  const embeddings = kinds.length > 0 && kinds.every((k) => k === "transformer") ? false : kinds.length === 2 && kinds.includes("transformer") && kinds.includes("embedding") ? true : null;
+  if (embeddings === null)
+    throw new UserError(`${o}: ${flag} balances the stages by its own measure, which paraplan does not model (it reads type:transformer and type:transformer|embedding)`);
+  const ends = embeddings ? (tied ? 2 : 1) : 0;
+  const units = deepspeedUnitSplit(layers + ends, pp);
+  // The embedding is the first weighted item and, tied, the last: the first stage holds it, and
+  // the last item falls on the last stage that holds any.
+  const split = [...units];
+  if (ends > 0) split[0]! -= 1;
+  let last = units.length - 1;
+  while (units[last] === 0) last--;
+  if (ends > 1) split[last]! -= 1;
+  if (split.every((x) => x === split[0])) return undefined;
+  if (vpp > 1) throw new UserError(`${o}: ${flag} with virtual stages: paraplan models uneven stages with one stage per rank`);
+  const empty = split.findIndex((n) => n < 1);
+  if (empty >= 0)
+    throw new UserError(`${o}: ${flag} balances ${layers} layers${ends > 0 ? ` and ${ends} embedding${ends > 1 ? "s" : ""}` : ""} over ${pp} stages as ${split.join(",")} (DeepSpeed's partition_balanced, ⌈${layers + ends}/${pp}⌉ a stage from the first), leaving stage ${empty} without a transformer layer, which DeepSpeed's pipeline does not run`);
+  notes.push(`${o}: ${flag} splits ${layers} layers${ends > 0 ? ` and ${ends} embedding${ends > 1 ? "s" : ""}` : ""} over ${pp} stages as ${split.join(",")} layers (DeepSpeed ≤ 0.12.4's partition_balanced: ⌈${layers + ends}/${pp}⌉ a stage from the first; 0.12.5 on balances differently)`);
+  return split;
 }

@@ -197,7 +197,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
     vpp = layers / (pp * vLayers);
   }
   // Uneven stages (core_r0.14 --decoder-first/last-pipeline-num-layers; megatron-stages.ts).
-  const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, layers, pp, vpp, !has("untie-embeddings-and-output-weights")) : readMegatronStages(m, o, layers, pp, vpp);
+  const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, layers, pp, vpp, !has("untie-embeddings-and-output-weights"), notes) : readMegatronStages(m, o, layers, pp, vpp);
   // ZeRO: the distributed optimizer shards optimizer states (ZeRO-1); torch FSDP2 and Megatron
   // FSDP shard more, by their settings (_add_distributed_args).
   let zero: ZeroStage | undefined = deepspeed ? undefined : has("use-distributed-optimizer") ? 1 : 0;

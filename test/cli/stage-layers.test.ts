@@ -110,3 +110,30 @@ describe("the default split when pp does not divide the layers", () => {
     expect(r.stderr).toMatch(/^paraplan: --pp: 16 does not divide the 126 layers/);
   });
 });
+
+describe("the default split is the engine's (profiles/engines supports.stageSplit)", () => {
+  const PP12 = ["--model", "llama3-405b", "--gpus", "1536", "--pp", "12", "--tp", "8"];
+  it("megatron-core: ⌈126/12⌉ = 11 on the ten middle stages, 8 on the first and last; export --format megatron writes that split, where torchtitan's [10,11×6,10×5] was refused", async () => {
+    const r = await runCli(["plan", ...PP12, "--top", "1", "--simulate-top", "0"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("stage layers 8,11,11,11,11,11,11,11,11,11,11,8 (pp 12 does not divide 126 layers: first and last stages lighter");
+    const e = await runCli(["export", "--format", "megatron", ...PP12]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toContain("--decoder-first-pipeline-num-layers 8");
+    expect(e.stdout).toContain("--decoder-last-pipeline-num-layers 8");
+  });
+  it("megatron-deepspeed: DeepSpeed's partition_balanced fills 11 a stage from the first, 5 on the last", async () => {
+    const r = await runCli(["plan", ...PP12, "--engine", "megatron-deepspeed", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("stage layers 11,11,11,11,11,11,11,11,11,11,11,5 (pp 12 does not divide 126 layers: DeepSpeed fills the stages from the first");
+  });
+  it("megatron-2021 runs even stages only: --stage-layers is exit 2 naming the flag, a pp that does not divide the layers is refused", async () => {
+    const r = await runCli([...PLAN, "--engine", "megatron-2021", "--stage-layers", "5,7,7,5"]);
+    expect(r.code).toBe(2);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toMatch(/^paraplan: --stage-layers: engine megatron-2021 runs even pipeline stages only, not 5,7,7,5 \(ParallelTransformer asserts/);
+    const p = await runCli(["plan", "--model", "gpt3-1.3b", "--gpus", "80", "--pp", "5", "--engine", "megatron-2021"]);
+    expect(p.code).toBe(2);
+    expect(p.stderr).toMatch(/^paraplan: --pp: 5 does not divide the 24 layers/);
+  });
+});

@@ -115,6 +115,25 @@ describe("Megatron-LM arguments", () => {
     await refused(["--model", model, "--gpus", "384", "--from", ds, "--from", mds("parameters")], "--pp-partition-method parameters", "balances the stages by its own measure");
   });
 
+  // DeepSpeed ≤ 0.12.4's partition_balanced over unit weights fills ⌈units/p⌉ a stage from the first
+  // (planner/layout/stages.ts deepspeedUnitSplit); each split worked by hand.
+  it("a split DeepSpeed balances unevenly is read as DeepSpeed makes it, said in the notes; one that leaves a stage without a layer is refused", async () => {
+    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true } }));
+    const bloom = (layers: number) => file("json", JSON.stringify({ name: "bloom-like", layers, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));
+    const mds = (layers: number, pp: number, method?: string) =>
+      file("txt", `--tensor-model-parallel-size 4\n--pipeline-model-parallel-size ${pp}\n--num-layers ${layers}\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n${method ? `--pp-partition-method '${method}'\n` : ""}`);
+    // No flag: GPTModelPipe's type:transformer. 70 layers on 12: ⌈70/12⌉ = 6 on eleven stages, 4 on the last.
+    const plain = await accepted(["--model", bloom(70), "--gpus", "384", "--from", ds, "--from", mds(70, 12)]);
+    expect(plain.from.plan).toMatchObject({ pp: 12, stageLayers: [6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 4] });
+    expect(plain.from.notes.join("\n")).toContain("the default partition_method type:transformer splits 70 layers over 12 stages as 6,6,6,6,6,6,6,6,6,6,6,4 layers");
+    // type:transformer|embedding, 126 layers and 2 tied embeddings on 12: ⌈128/12⌉ = 11 units on eleven stages, 7 on the last;
+    // the first and the last stage each give one unit to an embedding: 10, 11 × 10, 6.
+    const emb = await accepted(["--model", bloom(126), "--gpus", "384", "--from", ds, "--from", mds(126, 12, "type:transformer|embedding")]);
+    expect(emb.from.plan).toMatchObject({ stageLayers: [10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 6] });
+    // 9 layers on 4 stages: 3, 3, 3 and none.
+    await refused(["--model", bloom(9), "--gpus", "128", "--from", ds, "--from", mds(9, 4)], "the default partition_method type:transformer balances 9 layers over 4 stages as 3,3,3,0", "leaving stage 3 without a transformer layer");
+  });
+
   it("Megatron-DeepSpeed's --checkpoint-num-layers above 1 checkpoints groups: refused", async () => {
     const ds = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true } }));
     const mds = file("txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--bf16\n--checkpoint-activations\n--checkpoint-num-layers 2\n");

@@ -29,6 +29,17 @@ function lighterEnds(layers: number, pp: number): number[] {
   return out;
 }
 
+/** Megatron-Core's uneven form, the default engine's: the middle stages each ⌈L/p⌉, the first and
+ *  the last sharing what is left, the last no more than the first; where less than one layer each
+ *  would be left, lighterEnds. */
+function megatronEnds(layers: number, pp: number): number[] {
+  const mid = Math.ceil(layers / pp);
+  const left = layers - mid * (pp - 2);
+  if (left < 2) return lighterEnds(layers, pp);
+  const last = Math.floor(left / 2);
+  return [left - last, ...Array.from({ length: pp - 2 }, () => mid), last];
+}
+
 export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: ZeroStage): Plan[] {
   const out: Plan[] = [];
   for (const tp of divisorsOf(t.gpus)) {
@@ -65,7 +76,7 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
             // MEGATRON_SUPPORTS)
             for (const zero of (dp === 1 ? [fixedZero ?? 0] : pp > 1 && fixedZero === undefined ? [0, 1] : [0, 1, 2, 3]) as ZeroStage[])
               for (const recompute of ["none", "selective", "full"] as Recompute[])
-                out.push({ tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch, recompute, sequenceParallel, schedule, ...(uneven ? { stageLayers: lighterEnds(m.layers, pp) } : {}) });
+                out.push({ tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch, recompute, sequenceParallel, schedule, ...(uneven ? { stageLayers: megatronEnds(m.layers, pp) } : {}) });
       }
     }
   }

@@ -9,7 +9,7 @@ import {
   type SearchResult,
   search,
 } from "../../../planner/index.js";
-import { cpCandidates, microBatchCandidates, ppCandidates, tpCandidates } from "../../../planner/space.js";
+import { cpCandidates, microBatchCandidates, ppCandidates, supportsOf, tpCandidates } from "../../../planner/space.js";
 import { defaultStageLayers } from "../../../planner/layout/stages.js";
 import { ONE_PLAN as ONE, brokenUpTo, dimsOf, ruleContext } from "../../../planner/layout/layout.js";
 import type { PlanRequest } from "../../plan-request.js";
@@ -48,7 +48,7 @@ export function searchChunks(req: PlanRequest): Fixed[] {
       for (const pp of ppCandidates(m, t, fixed, tp, cp)) {
         const dp = t.gpus / (tp * cp * pp);
         // The default uneven split the whole search gives a searched pp (planner/search.ts).
-        const split = fixed.pp === undefined && fixed.stageLayers === undefined && (fixed.vpp ?? 1) === 1 ? defaultStageLayers(m.layers, pp) : undefined;
+        const split = fixed.pp === undefined && fixed.stageLayers === undefined && (fixed.vpp ?? 1) === 1 ? defaultStageLayers(m.layers, pp, supportsOf(t.engine).stageSplit) : undefined;
         const chunk: Fixed = { ...fixed, tp, cp, pp, ...(split ? { stageLayers: split } : {}) };
         const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, cp, pp, dp, ...(split ? { stageLayers: split } : {}) }) === null;
         if (!valid) out.push(chunk);

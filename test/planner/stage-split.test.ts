@@ -1,0 +1,85 @@
+// Each engine's own split when pp does not divide the layers (planner/layout/stages.ts StageSplit):
+// Megatron-Core's first/last flags, torchtitan's generate_split_points, DeepSpeed's
+// partition_balanced over "type:transformer", and Megatron-LM 2021's even stages only. Splits worked
+// by hand; the search and the input checks read the engine's.
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { unsupportedByEngine } from "../../planner/constraints.js";
+import { defaultStageLayers, deepspeedUnitSplit, firstHeavySplit, firstLastSplit, STAGE_SPLITS } from "../../planner/layout/stages.js";
+import { search } from "../../planner/search.js";
+import type { Training } from "../../planner/types.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { hardware, preset } from "./fixtures.js";
+
+const rep = (n: number, k: number) => Array.from({ length: k }, () => n);
+
+describe("Megatron-Core: ⌈L/p⌉ on the middle stages, the rest on the first and last (the last lighter)", () => {
+  it("126 on 12: 11 × 10 middle = 110, 16 left: 8 and 8; 100 on 8: 13 × 6 = 78, 22 left: 11, 11; 127 on 12: 17 left: 9, 8", () => {
+    expect(firstLastSplit(126, 12)).toEqual([8, ...rep(11, 10), 8]);
+    expect(firstLastSplit(100, 8)).toEqual([11, ...rep(13, 6), 11]);
+    expect(firstLastSplit(127, 12)).toEqual([9, ...rep(11, 10), 8]);
+  });
+  it("pp 2 is first and last alone: 5 on 2 is 3, 2; a remainder below 2 (5 on 4: 2 × 2 middle, 1 left) falls back to torchtitan's", () => {
+    expect(firstLastSplit(5, 2)).toEqual([3, 2]);
+    expect(firstLastSplit(5, 4)).toBeNull();
+    expect(defaultStageLayers(5, 4, "first-last")).toEqual([1, 2, 1, 1]);
+  });
+  it("where torchtitan's split already has the form it is the same (70 on 12: 5, 6 × 10, 5; 126 on 16: 7, 8 × 14, 7)", () => {
+    expect(defaultStageLayers(70, 12, "first-last")).toEqual(defaultStageLayers(70, 12, "middle-heavy"));
+    expect(defaultStageLayers(126, 16, "first-last")).toEqual([7, ...rep(8, 14), 7]);
+  });
+});
+
+describe("DeepSpeed ≤ 0.12.4's partition_balanced over unit weights: ⌈units/p⌉ a stage from the first", () => {
+  it("72 units on 12: 6 each; 70 on 12: 6 × 11 and 4; 9 on 4: 3, 3, 3 and nothing; 3 on 4: partition_uniform's 1, 1, 1, 0", () => {
+    expect(deepspeedUnitSplit(72, 12)).toEqual(rep(6, 12));
+    expect(deepspeedUnitSplit(70, 12)).toEqual([...rep(6, 11), 4]);
+    expect(deepspeedUnitSplit(9, 4)).toEqual([3, 3, 3, 0]);
+    expect(deepspeedUnitSplit(3, 4)).toEqual([1, 1, 1, 0]);
+  });
+  it("a stage without a layer is no split DeepSpeed's pipeline runs: null, and no default split", () => {
+    expect(firstHeavySplit(70, 12)).toEqual([...rep(6, 11), 4]);
+    expect(firstHeavySplit(9, 4)).toBeNull();
+    expect(defaultStageLayers(9, 4, "first-heavy")).toBeUndefined();
+  });
+});
+
+describe("every engine's split", () => {
+  it("property: sums to L over p stages of at least one layer, the fullest ⌈L/p⌉; even where p divides L or the stack splits evenly only", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 64 }), fc.integer({ min: 2, max: 400 }), fc.constantFrom(...STAGE_SPLITS), (p, layers, how) => {
+        const split = defaultStageLayers(layers, p, how);
+        if (layers % p === 0 || p > layers || how === "even") return split === undefined;
+        if (split === undefined) return how === "first-heavy" && deepspeedUnitSplit(layers, p).includes(0);
+        return split.length === p && split.every((n) => n >= 1) && split.reduce((a, b) => a + b, 0) === layers && Math.max(...split) === Math.ceil(layers / p);
+      }),
+    );
+  });
+
+  it.each([
+    ["megatron-core", [8, ...rep(11, 10), 8]],
+    ["torchtitan", [10, ...rep(11, 6), ...rep(10, 5)]],
+    ["paraplan", [10, ...rep(11, 6), ...rep(10, 5)]],
+    ["megatron-deepspeed", [...rep(11, 11), 5]],
+    ["megatron-2021", undefined],
+  ])("126 layers on 12 stages under %s's profile", (name, split) => {
+    expect(defaultStageLayers(126, 12, loadEngine(name).supports.stageSplit)).toEqual(split);
+  });
+  it("the search gives a searched pp the engine's split: gpt3-1.3b's 24 layers at pp 5 (80 GPUs), none for megatron-2021", () => {
+    const m = preset("gpt3-1.3b");
+    const train = (name: string): Training => ({ gpus: 80, globalBatch: 80, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true, engine: loadEngine(name) });
+    const pp5 = (name: string) => search(m, hardware("dgx-h100"), train(name), { tp: 1 }, { top: 10_000, keepAll: true }).all!.filter((r) => r.pp === 5).map((r) => r.stageLayers);
+    // 24 on 5: Megatron-Core [5, 5, 5, 5, 4] (⌈24/5⌉ = 5 middle, 9 left: 5, 4); DeepSpeed the same by filling from the first.
+    expect(new Set(pp5("megatron-core").map(String))).toEqual(new Set(["5,5,5,5,4"]));
+    expect(new Set(pp5("megatron-deepspeed").map(String))).toEqual(new Set(["5,5,5,5,4"]));
+    expect(new Set(pp5("torchtitan").map(String))).toEqual(new Set(["4,5,5,5,5"]));
+    expect(pp5("megatron-2021")).toEqual([]);
+  });
+  it("megatron-2021 runs even stages only: an uneven --stage-layers is refused naming the flag and the source", () => {
+    const e = loadEngine("megatron-2021");
+    const issue = unsupportedByEngine({ pp: 4, stageLayers: [5, 7, 7, 5] }, e);
+    expect(issue?.flag).toBe("--stage-layers");
+    expect(issue?.message).toMatch(/runs even pipeline stages only, not 5,7,7,5 \(ParallelTransformer asserts num_layers % pipeline_model_parallel_size == 0/);
+    expect(unsupportedByEngine({ pp: 4, stageLayers: [6, 6, 6, 6] }, e)).toBeNull();
+  });
+});
