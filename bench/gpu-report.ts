@@ -8,7 +8,7 @@
 // execute predicts: like with like.
 import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { evaluatePlan, peakFlops, type Training } from "../planner/index.js";
+import { type Engine, evaluatePlan, peakFlops, type Training } from "../planner/index.js";
 import { loadModel, loadProfile } from "../src/load.js";
 import { loadEngine } from "../src/load-engine.js";
 import { executorEngineName } from "../planner/engine.js";
@@ -19,10 +19,11 @@ export function profileFor(deviceName: string): string {
   return /H200/.test(deviceName) ? "hgx-h200" : /H100/.test(deviceName) ? "dgx-h100" : "dgx-a100-80g";
 }
 
-export function predictOn(profile: string): (x: GpuSetting) => Prediction {
+/** `override`: engine fields to price with instead of the profile's (a test's what-if). */
+export function predictOn(profile: string, override: Partial<Pick<Engine, "selectiveRecompute">> = {}): (x: GpuSetting) => Prediction {
   const hw = loadProfile(profile);
   return (x) => {
-    const engine = loadEngine(executorEngineName(x.compile), undefined);
+    const engine = { ...loadEngine(executorEngineName(x.compile), undefined), ...override };
     const t: Training = { gpus: 1, globalBatch: x.globalBatch, seqLen: x.seqLen, precision: x.precision, fusedAttention: true, overlapGradReduce: true, engine };
     const r = evaluatePlan(loadModel(x.model), hw, t, gpuPlan(x));
     return { stepTime: r.time.step, peakMemory: r.memory.total, mfu: r.mfu, modelFlopsPerStep: r.modelFlopsPerStep, peak: peakFlops(hw, t) };

@@ -14,8 +14,8 @@ export const ATTENTION_KERNELS: readonly AttentionKernel[] = ["materialised", "f
 export type ElementwiseOp = "norm" | "biasActivation" | "dropoutResidual" | "rotary";
 export const ELEMENTWISE_OPS: readonly ElementwiseOp[] = ["norm", "biasActivation", "dropoutResidual", "rotary"];
 
-export type SelectiveRecompute = "attention-core" | "alternate-matmuls";
-export const SELECTIVE_RECOMPUTES: readonly SelectiveRecompute[] = ["attention-core", "alternate-matmuls"];
+export type SelectiveRecompute = "attention-core" | "alternate-matmuls" | "matmul-outputs";
+export const SELECTIVE_RECOMPUTES: readonly SelectiveRecompute[] = ["attention-core", "alternate-matmuls", "matmul-outputs"];
 /** Which tensors a layer saves for its backward (cost/activations.ts): "16-bit" is Korthikanti
  *  et al. 2022's list at 16 bits; "autocast-eager" is an eager PyTorch block under bf16 autocast
  *  over fp32 parameters (paraplan's worker): fp32 residual stream and norm inputs, a bf16 copy of
@@ -197,7 +197,10 @@ export interface Engine {
   /** What the search's "selective" recompute keeps on this stack: "attention-core" is
    *  Megatron's (every tensor but the attention core's, Korthikanti et al. 2022 §4.2);
    *  "alternate-matmuls" is torchtitan's per-op SAC (the outputs of a block's 1st, 3rd, 5th…
-   *  matmul and of SDPA are saved, everything else is recomputed; cost/op-sac.ts). */
+   *  matmul and of SDPA are saved, everything else is recomputed; cost/op-sac.ts);
+   *  "matmul-outputs" is paraplan's worker's per-op SAC (every matmul's and collective's output
+   *  saved; the attention core and the element-wise ops recomputed; cost/op-sac.ts
+   *  workerSacLayerBytes). */
   selectiveRecompute: SelectiveRecompute;
   /** The tensors a layer keeps for its backward (ActivationTensors). */
   activationTensors: ActivationTensors;

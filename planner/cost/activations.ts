@@ -22,7 +22,7 @@
 import { attentionWidth, gatedMlp, headDim } from "../model.js";
 import type { ModelSpec, Plan, Recompute, Training } from "../types.js";
 import type { ActivationTensors, SelectiveRecompute } from "../engine.js";
-import { opSacLayerBytes } from "./op-sac.js";
+import { opSacLayerBytes, workerSacLayerBytes } from "./op-sac.js";
 
 export interface ActivationOptions {
   /** The trained sequence length s (Training.seqLen). */
@@ -117,6 +117,8 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   if (o.recompute === "full") return sp ? (inputBytes * sbh) / t : inputBytes * sbh;
   // torchtitan's per-op SAC keeps matmul outputs, not Megatron's tensor list (cost/op-sac.ts).
   if (o.recompute === "selective" && o.selective === "alternate-matmuls") return opSacLayerBytes(m, microBatch, o);
+  // paraplan's worker's per-op SAC keeps every matmul output and the fp32 block input (cost/op-sac.ts).
+  if (o.recompute === "selective" && o.selective === "matmul-outputs") return workerSacLayerBytes(m, microBatch, o);
   const c = activationCoefficients(m, o.seqLen);
   // The worker's lists replace Korthikanti's tensors (its scores, where kept, are the same).
   const w = o.tensors === "autocast-eager" ? autocastEagerCoefficients(m) : o.tensors === "autocast-compiled" ? autocastCompiledCoefficients(m) : c;
@@ -135,7 +137,7 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
 export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
   // Per-op SAC re-materialises what it did not save, one layer at a time, the same way
   // (cost/op-sac.ts): the layer's whole set less what stayed saved.
-  const opSac = o.recompute === "selective" && o.selective === "alternate-matmuls";
+  const opSac = o.recompute === "selective" && (o.selective === "alternate-matmuls" || o.selective === "matmul-outputs");
   if (o.recompute !== "full" && !opSac) return 0;
   return Math.max(0, layerActivationBytes(m, microBatch, { ...o, recompute: "selective", selective: "attention-core" }) - layerActivationBytes(m, microBatch, o));
 }

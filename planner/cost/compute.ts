@@ -194,7 +194,8 @@ export function layerTimes(
     // keep the Narayanan convention (backward 2×); materialised scores' backward is 2× (4 GEMMs).
     backward: launchBound(2 * (gemms + memory) + hbm(hw, merge.backward + casts.backward) + attentionBackwardFactor(t) * attention, kernels.backward, t.engine, hw),
     attentionCore: attention + softmax,
-    selectiveRecompute: opSac ? recomputedGemms + memory : attention + softmax,
+    // The worker's per-op SAC re-runs the attention core and every element-wise op, no matmul.
+    selectiveRecompute: opSac ? recomputedGemms + memory : t.engine?.selectiveRecompute === "matmul-outputs" ? attention + softmax + memory : attention + softmax,
     weightGrad: gemms,
   };
 }

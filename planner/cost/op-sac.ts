@@ -65,3 +65,30 @@ export function opSacRecomputeGemms(m: ModelSpec, tp: number, tokens: number): G
     .filter((_, i) => i % 2 === 1)
     .map((l) => ({ m: tokens, n: l.n, k: l.k, count: 1 }));
 }
+
+/** Bytes one block keeps under paraplan's worker's per-op SAC (engine selectiveRecompute
+ *  "matmul-outputs"; executor/worker/fastpaths.py sac_context_fn): the outputs of every matmul
+ *  (aten.mm / addmm: wq, wk, wv, wo and the MLP's two or three linears, 16-bit under bf16 autocast)
+ *  and of every functional collective, plus the checkpoint's input — the residual stream at
+ *  `residualBytes` (fp32 under autocast) — while the norms, the attention core, the activations
+ *  and the residual adds are recomputed. With tensor parallelism (executor/worker/parallel.py) a
+ *  row-parallel output is the full-width partial sum, then its all-reduce (h) or, under sequence
+ *  parallelism, its reduce-scatter (h/t) output is saved too, and so is each all-gather of a norm's
+ *  output into the column-parallel linears (two a block, h wide at `residualBytes`, the norms
+ *  keeping the stream's dtype). */
+export function workerSacLayerBytes(m: ModelSpec, microBatch: number, o: { seqLen: number; tp: number; sequenceParallel: boolean; residualBytes?: number }): number {
+  const T = o.seqLen * microBatch;
+  const t = o.tp;
+  const sp = o.sequenceParallel && t > 1;
+  const stream = o.residualBytes ?? 2;
+  let outputs = 0;
+  let collectives = 0;
+  for (const l of blockLinears(m, t)) {
+    outputs += l.width;
+    if (l.rowParallel && t > 1) collectives += sp ? m.hidden / t : m.hidden;
+  }
+  const gathered = sp ? 2 * stream * m.hidden : 0;
+  const input = stream * (sp ? m.hidden / t : m.hidden);
+  return T * (input + 2 * (outputs + collectives) + gathered);
+}
+

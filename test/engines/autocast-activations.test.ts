@@ -109,3 +109,21 @@ describe("CPU ranks run their own ops: no launch bound", () => {
     expect(launchBound(1e-2, 100, e, hardware("hgx-h200"))).toBe(1e-2);
   });
 });
+
+// The worker's per-op SAC (executor/worker/fastpaths.py sac_context_fn saves aten.mm / addmm and
+// the functional collectives' outputs; the checkpoint keeps the block input): counted by hand.
+describe("the worker's per-op selective recompute (selectiveRecompute matmul-outputs)", () => {
+  const opts = (tp: number, sequenceParallel: boolean): ActivationOptions => ({ seqLen: 2048, tp, sequenceParallel, fusedAttention: true, recompute: "selective", selective: "matmul-outputs", tensors: "autocast-compiled", residualBytes: 4 });
+  const perTokenHidden = (m: ReturnType<typeof gpt>, tp = 1, sp = false) => layerActivationBytes(m, 1, opts(tp, sp)) / (2048 * m.hidden);
+  it("GPT (4h MLP): 4 (fp32 input) + 2 × (3h + h + 4h + h)/h = 22; Llama 3.2 3B (GQA 24/8, f = 8192): 4 + 2 × (1 + 2/3 + 1 + 2 × 8/3 + 1) = 22", () => {
+    expect(perTokenHidden(gpt(16, 8192))).toBeCloseTo(22, 10);
+    expect(perTokenHidden(llama(8, 8192))).toBeCloseTo(22, 10);
+  });
+  it("tp 2 with sequence parallel, GPT: input 4/2, outputs (3/2 + 1 + 2 + 1) and two reduce-scatters (1/2 each) at 2 bytes, two gathered fp32 norm outputs (4 each): 2 + 11 + 2 + 8 = 23", () => {
+    expect(perTokenHidden(gpt(16, 8192), 2, true)).toBeCloseTo(23, 10);
+  });
+  it("is the paraplan engines' selective, priced against the two recorded selective runs in test/bench/gpu-report.test.ts", () => {
+    expect(loadEngine("paraplan").selectiveRecompute).toBe("matmul-outputs");
+    expect(loadEngine("paraplan-compile").selectiveRecompute).toBe("matmul-outputs");
+  });
+});
