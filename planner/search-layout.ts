@@ -11,7 +11,7 @@ import { stageParamSplit } from "./model.js";
 import { moeBufferBytes } from "./cost/moe-memory.js";
 import { cpBufferBytes } from "./cost/context.js";
 import { addRejection, type RejectionCounts } from "./rejections.js";
-import { type PricedOrder, orderReason } from "./layout/order.js";
+import { type PricedOrder, orderReason, ordersMatter } from "./layout/order.js";
 import type { Hardware, ModelSpec, Plan, PlanResult, Recompute, Training, ZeroStage } from "./types.js";
 import type { StateBytes } from "./cost/engine-terms.js";
 import { ZERO_BUBBLE } from "./layout/capabilities.js";
@@ -172,7 +172,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         addRejection(st.rejected, "out_of_memory");
         if (st.feasible === 0 && (st.closest === null || worst < st.closest.memory.total)) {
           const plan: Plan = { ...withRecompute, zero };
-          st.closest = evaluatePlan(m, hw, t, hw.fabric ? { ...plan, order: orders[0]!.order } : plan, costs);
+          st.closest = evaluatePlan(m, hw, t, ordersMatter(hw) ? { ...plan, order: orders[0]!.order } : plan, costs);
         }
         continue;
       }
@@ -199,7 +199,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
           chosen = steps[1]! < steps[0]! ? 1 : 0;
         }
       }
-      if (hw.fabric) plan = { ...plan, order: orders[chosen]!.order };
+      if (ordersMatter(hw)) plan = { ...plan, order: orders[chosen]!.order };
       if (!st.keepAll) {
         const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
         const tokensPerSecond = tokens / step; // evaluatePlan's figure (the same stepTime)

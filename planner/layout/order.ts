@@ -21,12 +21,22 @@ export interface PricedOrder {
 const sameLink = (a: GroupPlacement, b: GroupPlacement) =>
   a.level === b.level && (a.link === b.link || (a.link !== null && b.link !== null && a.link.bandwidth === b.link.bandwidth && a.link.latency === b.link.latency));
 
+/** Whether the profile's fabric has a tier beyond the node and one flat network (a larger NVLink
+ *  domain, a leaf, pods, SHARP): only there does the search price both rank orders and name the
+ *  one it kept. A fabric of NVLS alone (DGX H100) reduces inside the node and leaves the network
+ *  flat: one order, as without a fabric. */
+export const ordersMatter = (hw: Pick<Hardware, "fabric" | "gpusPerNode">): boolean => {
+  const f = hw.fabric;
+  return f !== undefined && (f.nvlinkDomain > hw.gpusPerNode || f.leaf !== null || f.pod !== null || f.sharp !== null);
+};
+
 /** The orders worth pricing for these degrees, each with its placement: both where the profile
- *  has a fabric, dp and pp are both above 1, Megatron-Core allows the other order (no cp, no ep)
- *  and the two put dp or pp on different links; otherwise the default alone. */
+ *  has a fabric with tiers (ordersMatter), dp and pp are both above 1, Megatron-Core allows the
+ *  other order (no cp, no ep) and the two put dp or pp on different links; otherwise the default
+ *  alone. */
 export function ordersToPrice(hw: Hardware, d: Degrees): PricedOrder[] {
   const first: PricedOrder = { order: DEFAULT_ORDER, placement: place(hw, d) };
-  if (!hw.fabric || d.dp <= 1 || d.pp <= 1 || effectiveOrder(d, "tp-cp-pp-dp") === DEFAULT_ORDER) return [first];
+  if (!ordersMatter(hw) || d.dp <= 1 || d.pp <= 1 || effectiveOrder(d, "tp-cp-pp-dp") === DEFAULT_ORDER) return [first];
   const other: PricedOrder = { order: "tp-cp-pp-dp", placement: place(hw, d, "tp-cp-pp-dp") };
   const differ = (["dp", "pp", "shard"] as const).some((g) => !sameLink(first.placement[g], other.placement[g]));
   return differ ? [first, other] : [first];

@@ -18,7 +18,9 @@ import type { Hardware, Plan, RankOrder, Training } from "../../planner/types.js
 import { expectRel, hardware, model, rawHardware } from "./fixtures.js";
 
 function twoPods(): Hardware {
-  const raw = mergeProfiles(rawHardware("dgx-h100"), {
+  // dgx-h100 without its NVLS, so that the pods' effect stands alone (NVLS is tuner.test.ts's).
+  const { fabric: _nvls, ...h100 } = rawHardware("dgx-h100") as Record<string, unknown>;
+  const raw = mergeProfiles(h100, {
     name: "two-pods-1-7",
     fabric: {
       pod: { gpus: { value: 16, source: "test fixture: two nodes per pod" }, oversubscription: { value: 7, source: "Llama 3 §3.3.1: 1:7 above the pods" } },

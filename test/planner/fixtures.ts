@@ -54,6 +54,13 @@ export function hardware(name: string): Hardware {
   return r.value;
 }
 
+/** A profile with its fabric taken away (DGX H100 without NVLS): one node link, one flat network,
+ *  each group on the profile's own link objects, for tests of the plain placement. */
+export function withoutFabric(hw: Hardware): Hardware {
+  const { fabric: _fabric, ...plain } = hw;
+  return plain;
+}
+
 /** Build a model through the real file parser (so defaults apply as for a user's file). */
 export function model(fields: Record<string, unknown>): ModelSpec {
   const r = parseModelFile({ name: "test", ...fields }, "test.json");

@@ -14,10 +14,11 @@ import {
   span,
   worldOf,
 } from "../../planner/layout/groups.js";
+import { withoutFabric } from "./fixtures.js";
 import { loadProfile } from "../../src/load.js";
 import { divisorsOf } from "./oracle.js";
 
-const H100 = loadProfile("dgx-h100");
+const H100 = withoutFabric(loadProfile("dgx-h100")); // the plain placement: the profile's own link objects
 const deg = (tp: number, cp: number, dp: number, pp: number, ep = 1, etp = 1): Degrees => ({ tp, cp, dp, pp, ep, etp });
 const sorted = (groups: number[][]) => groups.map((g) => g.join(",")).sort();
 

@@ -19,10 +19,10 @@ import { search } from "../../planner/search.js";
 import type { Fixed } from "../../planner/space.js";
 import type { Hardware, ModelSpec, Plan, Recompute, Schedule, Training, ZeroStage } from "../../planner/types.js";
 import { loadProfile } from "../../src/load.js";
-import { model } from "./fixtures.js";
+import { model, withoutFabric } from "./fixtures.js";
 import { divisorsOf } from "./oracle.js";
 
-const H100 = loadProfile("dgx-h100");
+const H100 = withoutFabric(loadProfile("dgx-h100")); // the plain placement: nodes of perNode GPUs, no NVLS domain
 
 const CTX: RuleContext = { gpus: 16, globalBatch: 32, seqLen: 1024, layers: 12, heads: 12, kvHeads: 4, ffnHidden: 3072, experts: 0, gpusPerNode: 8 };
 const DIMS: Dims = { tp: 2, cp: 1, dp: 4, pp: 2, ep: 1, etp: 1, vpp: 1, microBatch: 1, schedule: "1f1b", sequenceParallel: false, zero: 0, recompute: "none" };

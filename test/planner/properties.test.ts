@@ -231,10 +231,12 @@ const searchCaseArb: fc.Arbitrary<SearchCase> = fc
     return { m: r.m, hw, t, top: r.top };
   });
 
-/** A plan evaluated alone: in the default order, and with a fabric also dp outermost. */
+/** A plan evaluated alone: in the default order, and with a fabric of tiers beyond the node (a
+ *  domain, leaf, pods or SHARP; NVLS alone leaves the network flat) also dp outermost. */
 function ownBest(m: ModelSpec, hw: Hardware, t: Training, p: Plan) {
   const first = evaluatePlan(m, hw, t, p);
-  if (!hw.fabric) return first;
+  const f = hw.fabric;
+  if (!f || !(f.nvlinkDomain > hw.gpusPerNode || f.leaf || f.pod || f.sharp)) return first;
   const other = evaluatePlan(m, hw, t, { ...p, order: "tp-cp-pp-dp" });
   return other.tokensPerSecond > first.tokensPerSecond * (1 + 1e-9) ? other : first;
 }

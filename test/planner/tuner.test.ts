@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { allReduceTime } from "../../planner/cost/collectives.js";
 import { allReduceChoice, allReduceOptions, latencyFree, reductionEfficiency } from "../../planner/cost/tuner.js";
 import { place } from "../../planner/layout/groups.js";
+import { ordersToPrice } from "../../planner/layout/order.js";
 import type { GroupTopology, Link } from "../../planner/types.js";
 import { expectRel, hardware, rawHardware } from "./fixtures.js";
 import { mergeProfiles, parseHardwareFile } from "../../planner/schema/hardware.js";
@@ -104,8 +105,24 @@ describe("collective algorithms at scale", () => {
   });
 
   it("profiles without a fabric carry no topology: their groups keep the ring (calibration unchanged)", () => {
-    const p = place(hardware("dgx-h100"), { tp: 2, cp: 1, dp: 16, pp: 1, ep: 1, etp: 1 });
+    const p = place(hardware("dgx-a100-80g"), { tp: 2, cp: 1, dp: 16, pp: 1, ep: 1, etp: 1 });
     expect(p.dp.link!.topology).toBeUndefined();
+  });
+
+  it("DGX H100's NVLS (its fabric has nothing else): 8 GPUs all-reduce at 0.61 of 450 GB/s plus 25 µs, a 4-GPU group at 0.899 of that; one rank order, as without a fabric", () => {
+    const h100 = hardware("dgx-h100");
+    expect(h100.fabric).toMatchObject({ nvlinkDomain: 8, leaf: null, pod: null, sharp: null });
+    const S = 1e9;
+    const eight = allReduceChoice(S, 8, place(h100, { tp: 8, cp: 1, dp: 1, pp: 1, ep: 1, etp: 1 }).tp.link!);
+    expect(eight.algorithm).toBe("nvls");
+    expectRel(eight.time, 25e-6 + S / (450e9 * 0.61), 1e-12); // 3.67 ms
+    // the ring: 2·7·3 µs + 14/8 · S/(450 GB/s · 0.8) = 4.90 ms
+    expect(eight.time).toBeLessThan(2 * 7 * 3e-6 + (14 / 8) * (S / (450e9 * 0.8)));
+    const four = allReduceChoice(S, 4, place(h100, { tp: 4, cp: 1, dp: 2, pp: 1, ep: 1, etp: 1 }).tp.link!);
+    // NVLS 25 µs + S/(450 GB/s · 0.61 · 0.899) = 4.075 ms against the ring's 2·3·3 µs + 6/4 · S/360 GB/s = 4.185 ms
+    expect(four.algorithm).toBe("nvls");
+    expectRel(four.time, 25e-6 + S / (450e9 * 0.61 * 0.899), 1e-12);
+    expect(ordersToPrice(h100, { tp: 8, cp: 1, dp: 4, pp: 4, ep: 1, etp: 1 })).toHaveLength(1);
   });
 });
 

@@ -13,9 +13,9 @@ import type { Hardware, Plan, Training, ZeroStage } from "../../planner/types.js
 import { loadProfile } from "../../src/load.js";
 import { loadEngine } from "../../src/load-engine.js";
 import { withOverrides } from "../../planner/engine.js";
-import { expectRel, model } from "./fixtures.js";
+import { expectRel, model, withoutFabric } from "./fixtures.js";
 
-const H100 = loadProfile("dgx-h100");
+const H100 = withoutFabric(loadProfile("dgx-h100")); // the plain placement: the profile's own link objects
 
 // A GPT-style model sized by hand: h = 1024, 8 layers, 16 heads, GELU MLP f = 4h, learned positions,
 // tied embeddings, vocabulary 50 000, s = 2048.
