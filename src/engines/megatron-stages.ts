@@ -20,9 +20,43 @@ export function megatronStageArgs(p: Plan): Arg[] {
   return [["--decoder-first-pipeline-num-layers", String(f.first)], ["--decoder-last-pipeline-num-layers", String(f.last)]];
 }
 
+/** Layers the embedding and the loss stand for in the split: one each with
+ *  --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split. */
+export function accountedEnds(m: Map<string, ArgSetting>): { embedding: number; loss: number } {
+  return { embedding: m.has("account-for-embedding-in-pipeline-split") ? 1 : 0, loss: m.has("account-for-loss-in-pipeline-split") ? 1 : 0 };
+}
+
+/** --account-for-embedding-in-pipeline-split / --account-for-loss-in-pipeline-split (core_r0.14,
+ *  the Qwen3 recipes' way): the embedding and the loss each count as a layer, the L + e + l units
+ *  split evenly over the pp ranks (and their vpp virtual stages), and the first virtual stage of
+ *  the first rank and the last of the last build one transformer layer fewer
+ *  (transformer_block.py get_num_layers_to_build; TransformerConfig and validate_args require p
+ *  (and v) to divide the units, and refuse the flags beside --decoder-first/last-pipeline-num-layers).
+ *  Virtual stages in model order, rank r holding r, r + p, … (layout/stages.ts). 126 layers, both
+ *  flags, pp 8: [15, 16 × 6, 15]. */
+function accountedSplit(m: Map<string, ArgSetting>, o: string, layers: number | undefined, pp: number, vpp: number): number[] | undefined {
+  const { embedding, loss } = accountedEnds(m);
+  const flags = [embedding ? "--account-for-embedding-in-pipeline-split" : "", loss ? "--account-for-loss-in-pipeline-split" : ""].filter(Boolean).join(" and ");
+  if (m.has("decoder-first-pipeline-num-layers") || m.has("decoder-last-pipeline-num-layers"))
+    throw new UserError(`${o}: ${flags} cannot be set with --decoder-first/last-pipeline-num-layers (Megatron's TransformerConfig refuses it)`);
+  if (layers === undefined) throw new UserError(`${o}: ${flags} need --num-layers`);
+  if (pp < 2) return undefined;
+  const units = layers + embedding + loss;
+  if (units % (pp * vpp) !== 0)
+    throw new UserError(`${o}: ${flags} make ${units} units of ${layers} layers, which ${vpp > 1 ? `pp ${pp} × vpp ${vpp}` : `pp ${pp}`} does not divide (Megatron's validate_args refuses it)`);
+  const split = Array.from({ length: pp * vpp }, () => units / (pp * vpp));
+  split[0]! -= embedding;
+  split[split.length - 1]! -= loss;
+  if (split.some((n) => n < 1))
+    throw new UserError(`${o}: ${flags} leave a pipeline stage with the ${split[0]! < 1 ? "embedding" : "loss"} alone (${split.join(",")} layers), which paraplan does not model`);
+  return split.every((x) => x === split[0]) ? undefined : split;
+}
+
 /** The split the flags give (each absent one: an even share of what the other leaves, as
  *  get_num_layers_to_build does), or undefined when neither is given or the split is even. */
 export function readMegatronStages(m: Map<string, ArgSetting>, o: string, layers: number | undefined, pp: number, vpp: number): number[] | undefined {
+  const ends = accountedEnds(m);
+  if (ends.embedding + ends.loss > 0) return accountedSplit(m, o, layers, pp, vpp);
   const first = intArg(m, "decoder-first-pipeline-num-layers", o);
   const last = intArg(m, "decoder-last-pipeline-num-layers", o);
   if (first === undefined && last === undefined) return undefined;

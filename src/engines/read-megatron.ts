@@ -10,7 +10,7 @@ import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { type SettingsAt, megatronAt } from "./setting-at.js";
-import { readDeepSpeedPartition, readMegatronStages } from "./megatron-stages.js";
+import { accountedEnds, readDeepSpeedPartition, readMegatronStages } from "./megatron-stages.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 export interface MegatronFacts {
@@ -95,8 +95,6 @@ const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: string | und
   // The pipeline split: paraplan places layers only, evenly or by --decoder-first/last-pipeline-num-layers.
   "pipeline-model-parallel-layout": { why: "places the layers, embedding and loss on stages by its own layout" },
   "standalone-embedding-stage": { why: "gives the embedding a pipeline stage of its own" },
-  "account-for-embedding-in-pipeline-split": { why: "counts the embedding as a layer in the pipeline split" },
-  "account-for-loss-in-pipeline-split": { why: "counts the loss as a layer in the pipeline split" },
 };
 
 
@@ -192,9 +190,12 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   const layers = intArg(m, "num-layers", o);
   let vpp = vStages ?? 1;
   if (vLayers !== undefined) {
-    if (layers === undefined || layers % (pp * vLayers) !== 0)
-      throw new UserError(`${o}: --num-layers-per-virtual-pipeline-stage ${vLayers} does not divide the ${layers ?? "(missing --num-layers)"} layers into ${pp} stages`);
-    vpp = layers / (pp * vLayers);
+    // With the embedding and the loss accounted for, the units they add are split too (validate_args).
+    const ends = accountedEnds(m);
+    const units = layers === undefined ? undefined : layers + ends.embedding + ends.loss;
+    if (units === undefined || units % (pp * vLayers) !== 0)
+      throw new UserError(`${o}: --num-layers-per-virtual-pipeline-stage ${vLayers} does not divide the ${layers ?? "(missing --num-layers)"} layers${units !== layers ? ` (${units} with the embedding and loss)` : ""} into ${pp} stages`);
+    vpp = units / (pp * vLayers);
   }
   // Uneven stages (core_r0.14 --decoder-first/last-pipeline-num-layers; megatron-stages.ts).
   const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, layers, pp, vpp, !has("untie-embeddings-and-output-weights"), notes) : readMegatronStages(m, o, layers, pp, vpp);

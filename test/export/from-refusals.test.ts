@@ -51,12 +51,26 @@ describe("Megatron-LM arguments", () => {
       ["--overlap-moe-expert-parallel-comm", "--overlap-moe-expert-parallel-comm"],
       ["--pipeline-model-parallel-layout Et*3|t*3|t*3|t*3L", "--pipeline-model-parallel-layout"],
       ["--standalone-embedding-stage", "--standalone-embedding-stage"],
-      ["--account-for-embedding-in-pipeline-split", "--account-for-embedding-in-pipeline-split"],
-      ["--account-for-loss-in-pipeline-split", "--account-for-loss-in-pipeline-split"],
       ["--optimizer sgd", "--optimizer sgd (line 6)"],
       ["--recompute-granularity selective\n--recompute-modules core_attn mlp", "--recompute-modules core_attn mlp"],
     ];
     for (const [extra, says] of cases) await refused(on8b(extra), says, "which paraplan does not model");
+  });
+
+  // core_r0.14 get_num_layers_to_build: the embedding and the loss each count as a layer; the units
+  // split evenly, the first and the last (virtual) stage building one transformer layer fewer.
+  it("--account-for-embedding/loss-in-pipeline-split are read as the split Megatron builds: 126 layers + 2 on pp 8 are 15, 16 × 6, 15", async () => {
+    // A GPT-style model of Llama 3 405B's 126 layers (learned positions, GeLU: Megatron's defaults).
+    const m126 = file("json", JSON.stringify({ name: "gpt-126", layers: 126, hidden: 4096, heads: 32, kvHeads: 32, ffnHidden: 16384, vocab: 50304, seqLen: 2048, positional: "learned", mlp: "gelu", tiedEmbeddings: true }));
+    const on405b = (extra: string) => ["--model", m126, "--gpus", "1024", "--from", file("txt", `--tensor-model-parallel-size 8\n--pipeline-model-parallel-size 8\n--num-layers 126\n--micro-batch-size 1\n--global-batch-size 1024\n--seq-length 2048\n--bf16\n${extra}`)];
+    const both = await accepted(on405b("--account-for-embedding-in-pipeline-split\n--account-for-loss-in-pipeline-split\n"));
+    expect(both.from.plan).toMatchObject({ pp: 8, stageLayers: [15, 16, 16, 16, 16, 16, 16, 15] });
+    // With 4 layers a virtual stage: 128 units, 16 a rank, vpp 4, 32 virtual stages of 4, the first and last 3.
+    const virtual = await accepted(on405b("--account-for-embedding-in-pipeline-split\n--account-for-loss-in-pipeline-split\n--num-layers-per-virtual-pipeline-stage 4\n"));
+    expect(virtual.from.plan).toMatchObject({ pp: 8, vpp: 4, stageLayers: [3, ...Array.from({ length: 30 }, () => 4), 3] });
+    // The embedding alone: 127 units, which 8 does not divide.
+    await refused(on405b("--account-for-embedding-in-pipeline-split\n"), "--account-for-embedding-in-pipeline-split make 127 units of 126 layers, which pp 8 does not divide");
+    await refused(on405b("--account-for-loss-in-pipeline-split\n--account-for-embedding-in-pipeline-split\n--decoder-first-pipeline-num-layers 15\n"), "cannot be set with --decoder-first/last-pipeline-num-layers");
   });
 
   it("their default values are the run paraplan prices: still read", async () => {
