@@ -151,10 +151,13 @@ function torchtitanStages(p: Plan, c: CapabilityContext): Refusal | null {
 
 /** DeepSpeed's PipelineModule partitions by partition_method ("parameters", "uniform",
  *  "type:regex"; deepspeed/runtime/pipe/module.py _partition_layers): it balances a count, it does
- *  not take a count per stage, so an explicit split is refused. */
+ *  not take a count per stage, and the Megatron-DeepSpeed the export writes for fixes
+ *  "type:transformer" under DeepSpeed 0.16's partition_balanced (the smallest max − min, not the
+ *  engine's ≤ 0.12.4 rule), so an explicit split is refused. */
 function deepspeedStages(p: Plan): Refusal | null {
   if (p.stageLayers === undefined) return null;
-  return refuse("deepspeed_stage_layers", `DeepSpeed's partition_method balances layers or parameters by itself and takes no per-stage counts; uneven stages (${p.stageLayers.join(",")}) cannot be expressed: use --format megatron or torchtitan`);
+  const layers = p.stageLayers.reduce((a, b) => a + b, 0);
+  return refuse("deepspeed_stage_layers", `DeepSpeed's partition_method balances layers or parameters by itself and takes no per-stage counts; uneven stages (${p.stageLayers.join(",")}) cannot be expressed: use --format megatron or torchtitan, or a --pp that divides the ${layers} layers`);
 }
 
 /** torchrun starts the same number of ranks on every node: the GPUs must fill whole nodes. */

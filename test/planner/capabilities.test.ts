@@ -26,7 +26,11 @@ describe("engine capabilities", () => {
       expect(refusal(plan({ ep: 2 }), ctx)?.code ?? null).not.toBe("dimension_unsupported");
       // paraplan's worker runs uneven stages (issue 14), Megatron-LM core_r0.14 and torchtitan 0.2 too
       // (test/export/stage-layers.test.ts); DeepSpeed refuses them with its own code.
-      if (refusal === deepspeedRefusal) expect(refusal(plan({ stageLayers: [5, 7] }), ctx)?.code).toBe("deepspeed_stage_layers");
+      if (refusal === deepspeedRefusal) {
+        const r = refusal(plan({ stageLayers: [5, 7] }), ctx);
+        expect(r?.code).toBe("deepspeed_stage_layers");
+        expect(r?.reason).toContain("or a --pp that divides the 12 layers");
+      }
       else expect(refusal(plan({ stageLayers: [5, 7] }), ctx)).toBeNull();
       expect(refusal(plan({}), ctx)?.code ?? null).not.toBe("dimension_unsupported");
     }
