@@ -212,7 +212,6 @@ export function firstLastSplit(layers: number, stages: number): number[] | null 
  *  stages), so the stages fill ⌈units/p⌉ items each from the first and the last takes what is left
  *  — possibly nothing. Items per stage, first to last. */
 export function deepspeedUnitSplit(units: number, stages: number): number[] {
-  if (units <= stages) return Array.from({ length: stages }, (_, i) => (i < units ? 1 : 0)); // partition_uniform
   const per = Math.ceil(units / stages);
   return Array.from({ length: stages }, (_, i) => Math.max(0, Math.min(per, units - i * per)));
 }

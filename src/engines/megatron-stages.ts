@@ -91,24 +91,60 @@ export function readDeepSpeedPartition(m: Map<string, ArgSetting>, o: string, la
   const given = strArg(m, "pp-partition-method");
   const method = given ?? "type:transformer";
   const flag = given !== undefined ? `--pp-partition-method ${given} (line ${m.get("pp-partition-method")!.line})` : `the default partition_method type:transformer`;
-  const kinds = /^type:/i.test(method) ? method.slice(5).split("|").map((k) => k.trim().toLowerCase()) : [];
-  const embeddings = kinds.length > 0 && kinds.every((k) => k === "transformer") ? false : kinds.length === 2 && kinds.includes("transformer") && kinds.includes("embedding") ? true : null;
-  if (embeddings === null)
-    throw new UserError(`${o}: ${flag} balances the stages by its own measure, which paraplan does not model (it reads type:transformer and type:transformer|embedding)`);
-  const ends = embeddings ? (tied ? 2 : 1) : 0;
-  const units = deepspeedUnitSplit(layers + ends, pp);
-  // The embedding is the first weighted item and, tied, the last: the first stage holds it, and
-  // the last item falls on the last stage that holds any.
-  const split = [...units];
-  if (ends > 0) split[0]! -= 1;
-  let last = units.length - 1;
-  while (units[last] === 0) last--;
-  if (ends > 1) split[last]! -= 1;
+  const r = method.toLowerCase() === "uniform" ? uniformSplit(layers, pp) : typeSplit(method, layers, pp, tied);
+  if (r === null)
+    throw new UserError(`${o}: ${flag} balances the stages by its own measure, which paraplan does not model (it reads type:transformer, type:transformer|embedding and uniform)`);
+  const { split, what, rule } = r;
   if (split.every((x) => x === split[0])) return undefined;
   if (vpp > 1) throw new UserError(`${o}: ${flag} with virtual stages: paraplan models uneven stages with one stage per rank`);
   const empty = split.findIndex((n) => n < 1);
   if (empty >= 0)
-    throw new UserError(`${o}: ${flag} balances ${layers} layers${ends > 0 ? ` and ${ends} embedding${ends > 1 ? "s" : ""}` : ""} over ${pp} stages as ${split.join(",")} (DeepSpeed's partition_balanced, ⌈${layers + ends}/${pp}⌉ a stage from the first), leaving stage ${empty} without a transformer layer, which DeepSpeed's pipeline does not run`);
-  notes.push(`${o}: ${flag} splits ${layers} layers${ends > 0 ? ` and ${ends} embedding${ends > 1 ? "s" : ""}` : ""} over ${pp} stages as ${split.join(",")} layers (DeepSpeed ≤ 0.12.4's partition_balanced: ⌈${layers + ends}/${pp}⌉ a stage from the first; 0.12.5 on balances differently)`);
+    throw new UserError(`${o}: ${flag} balances ${what} over ${pp} stages as ${split.join(",")} (${rule}), leaving stage ${empty} without a transformer layer, which DeepSpeed's pipeline does not run`);
+  notes.push(`${o}: ${flag} splits ${what} over ${pp} stages as ${split.join(",")} layers (${rule})`);
   return split;
+}
+
+interface DeepSpeedSplit {
+  /** Transformer layers per stage. */
+  split: number[];
+  /** What is balanced, and by which rule (for the notes). */
+  what: string;
+  rule: string;
+}
+
+/** "type:transformer" and "type:transformer|embedding": unit weights on the matching specs,
+ *  balanced by deepspeedUnitSplit. The embedding is the first weighted item and, tied, the last:
+ *  the first stage holds it, and the last item falls on the last stage that holds any. */
+function typeSplit(method: string, layers: number, pp: number, tied: boolean): DeepSpeedSplit | null {
+  const kinds = /^type:/i.test(method) ? method.slice(5).split("|").map((k) => k.trim().toLowerCase()) : [];
+  const embeddings = kinds.length > 0 && kinds.every((k) => k === "transformer") ? false : kinds.length === 2 && kinds.includes("transformer") && kinds.includes("embedding") ? true : null;
+  if (embeddings === null) return null;
+  const ends = embeddings ? (tied ? 2 : 1) : 0;
+  const units = deepspeedUnitSplit(layers + ends, pp);
+  const split = [...units];
+  if (ends > 0) split[0]! -= 1;
+  let last = units.length - 1;
+  while (last > 0 && units[last] === 0) last--;
+  if (ends > 1) split[last]! -= 1;
+  const what = `${layers} layers${ends > 0 ? ` and ${ends} embedding${ends > 1 ? "s" : ""}` : ""}`;
+  return { split, what, rule: `DeepSpeed ≤ 0.12.4's partition_balanced: ⌈${layers + ends}/${pp}⌉ a stage from the first; 0.12.5 on balances differently` };
+}
+
+/** bigscience's --pp-partition-method uniform: DeepSpeed's partition_uniform over every spec of
+ *  GPTModelPipe (megatron/model/gpt_model.py @ bigscience-workshop/Megatron-DeepSpeed 8387ae17):
+ *  _to_float16, the embedding and a transpose before the L layers; the undo transpose, the final
+ *  LayerNorm, the tied logits and float16_to_fp32 after — L + 7 items under 16-bit training. Before
+ *  DeepSpeed 0.10.1 (deepspeedai/DeepSpeed#4053) every stage took ⌊(L + 7)/p⌋ items and the last
+ *  the rest (deepspeed/runtime/utils.py partition_uniform @ v0.6.5). 70 layers on 12 stages: 77
+ *  items, 6 a stage, 11 on the last: 3, 6 × 10 and 7 layers. */
+function uniformSplit(layers: number, pp: number): DeepSpeedSplit {
+  const items = layers + 7;
+  const chunk = Math.floor(items / pp);
+  const first = 3; // the layers are items 3 … L + 2
+  const split = Array.from({ length: pp }, (_, k) => {
+    const from = k * chunk;
+    const to = k === pp - 1 ? items : (k + 1) * chunk;
+    return Math.max(0, Math.min(to, first + layers) - Math.max(from, first));
+  });
+  return { split, what: `GPTModelPipe's ${items} items (${layers} layers)`, rule: `DeepSpeed ≤ 0.10.0's partition_uniform: ⌊${items}/${pp}⌋ items a stage, the rest on the last` };
 }

@@ -144,6 +144,11 @@ describe("Megatron-LM arguments", () => {
     // the first and the last stage each give one unit to an embedding: 10, 11 × 10, 6.
     const emb = await accepted(["--model", bloom(126), "--gpus", "384", "--from", ds, "--from", mds(126, 12, "type:transformer|embedding")]);
     expect(emb.from.plan).toMatchObject({ stageLayers: [10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 6] });
+    // uniform: partition_uniform over GPTModelPipe's 70 + 7 items, ⌊77/12⌋ = 6 a stage and 11 on the last;
+    // the layers are items 3…72: 3, 6 × 10, 7.
+    const uniform = await accepted(["--model", bloom(70), "--gpus", "384", "--from", ds, "--from", mds(70, 12, "uniform")]);
+    expect(uniform.from.plan).toMatchObject({ stageLayers: [3, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7] });
+    expect(uniform.from.notes.join("\n")).toContain("partition_uniform: ⌊77/12⌋ items a stage, the rest on the last");
     // 9 layers on 4 stages: 3, 3, 3 and none.
     await refused(["--model", bloom(9), "--gpus", "128", "--from", ds, "--from", mds(9, 4)], "the default partition_method type:transformer balances 9 layers over 4 stages as 3,3,3,0", "leaving stage 3 without a transformer layer");
   });

@@ -31,7 +31,7 @@ describe("Megatron-Core: ⌈L/p⌉ on the middle stages, the rest on the first a
 });
 
 describe("DeepSpeed ≤ 0.12.4's partition_balanced over unit weights: ⌈units/p⌉ a stage from the first", () => {
-  it("72 units on 12: 6 each; 70 on 12: 6 × 11 and 4; 9 on 4: 3, 3, 3 and nothing; 3 on 4: partition_uniform's 1, 1, 1, 0", () => {
+  it("72 units on 12: 6 each; 70 on 12: 6 × 11 and 4; 9 on 4: 3, 3, 3 and nothing; 3 on 4: 1, 1, 1 and nothing", () => {
     expect(deepspeedUnitSplit(72, 12)).toEqual(rep(6, 12));
     expect(deepspeedUnitSplit(70, 12)).toEqual([...rep(6, 11), 4]);
     expect(deepspeedUnitSplit(9, 4)).toEqual([3, 3, 3, 0]);
