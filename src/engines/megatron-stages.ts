@@ -6,7 +6,7 @@
 // planner/layout/capabilities.ts), and read back into stageLayers.
 import type { Plan } from "../../planner/index.js";
 import { firstMiddleLast } from "../../planner/index.js";
-import { type ArgSetting, intArg, strArg } from "./args-file.js";
+import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 import { UserError } from "../errors.js";
 import { deepspeedUnitSplit } from "../../planner/layout/stages.js";
 
@@ -50,6 +50,49 @@ function accountedSplit(m: Map<string, ArgSetting>, o: string, layers: number | 
   if (split.some((n) => n < 1))
     throw new UserError(`${o}: ${flags} leave a pipeline stage with the ${split[0]! < 1 ? "embedding" : "loss"} alone (${split.join(",")} layers), which paraplan does not model`);
   return split.every((x) => x === split[0]) ? undefined : split;
+}
+
+/** Items a --pipeline-model-parallel-layout may unroll to: far above any real model's layers,
+ *  and a bound on what "t*99999999" may make paraplan build. */
+const LAYOUT_MAX_ITEMS = 100_000;
+
+/** --pipeline-model-parallel-layout (core_r0.14, megatron/core/transformer/
+ *  pipeline_parallel_layer_layout.py parse_str_to_list and validate_layer_layout): commas are
+ *  cosmetic, "(…)*n" and then "x*n" unroll, "|" separates the p·v stages in model order (stage
+ *  v·p + r on rank r), and each stage lists its items — E the embedding, t a transformer layer, m
+ *  an MTP module, L the loss; E first and L last, once each, as many t as --num-layers. paraplan
+ *  prices stages that each hold a layer, the embedding on the first and the loss (and any MTP
+ *  module) on the last: "Et*3|t*4|t*4|t*3L" is [3, 4, 4, 3]. A stage of the embedding, the loss or
+ *  the MTP modules alone (DeepSeek-V3's "…|m|L") is refused. */
+export function readLayout(m: Map<string, ArgSetting>, o: string, layers: number | undefined, pp: number, mtpLayers: number): { split: number[] | undefined; vpp: number } {
+  const at = argAt(m, "pipeline-model-parallel-layout");
+  const text = strArg(m, "pipeline-model-parallel-layout")!;
+  for (const f of ["num-virtual-stages-per-pipeline-rank", "num-layers-per-virtual-pipeline-stage", "decoder-first-pipeline-num-layers", "decoder-last-pipeline-num-layers", "account-for-embedding-in-pipeline-split", "account-for-loss-in-pipeline-split"])
+    if (m.has(f)) throw new UserError(`${o}: ${at} cannot be set with --${f} (Megatron's validate_args and TransformerConfig refuse it)`);
+  if (layers === undefined) throw new UserError(`${o}: ${at} needs --num-layers`);
+  let items = 0;
+  const unroll = (str: string, re: RegExp) =>
+    str.replace(re, (_: string, body: string, n: string) => {
+      items += body.length * Number(n);
+      if (items > LAYOUT_MAX_ITEMS) throw new UserError(`${o}: ${at} unrolls to more than ${LAYOUT_MAX_ITEMS.toLocaleString("en-US")} items`);
+      return body.repeat(Number(n));
+    });
+  const flat = unroll(unroll(text.replace(/,/g, ""), /\(([^)]+)\)\*(\d+)/g), /(.)\*(\d+)/g);
+  const bad = /[^EtmL|]/.exec(flat);
+  if (bad) throw new UserError(`${o}: ${at}: "${bad[0]}" is not a layer (E, t, m, L, with | between stages)`);
+  const stages = flat.split("|");
+  const all = stages.join("");
+  const count = (c: string) => all.split(c).length - 1;
+  if (all[0] !== "E" || all[all.length - 1] !== "L" || count("E") !== 1 || count("L") !== 1)
+    throw new UserError(`${o}: ${at}: the embedding (E) must come first and the loss (L) last, once each`);
+  if (count("t") !== layers) throw new UserError(`${o}: ${at} places ${count("t")} transformer layers, not --num-layers ${layers}`);
+  if (count("m") !== mtpLayers) throw new UserError(`${o}: ${at} places ${count("m")} MTP modules, not the ${mtpLayers} of --mtp-num-layers`);
+  if (stages.length % pp !== 0) throw new UserError(`${o}: ${at} has ${stages.length} stages, which pp ${pp} does not divide`);
+  const split = stages.map((st) => st.split("t").length - 1);
+  const alone = split.findIndex((n) => n === 0);
+  if (alone >= 0) throw new UserError(`${o}: ${at}: stage ${alone} ("${stages[alone]}") holds no transformer layer, which paraplan does not model`);
+  if (stages.slice(0, -1).some((st) => st.includes("m"))) throw new UserError(`${o}: ${at}: MTP modules before the last stage, which paraplan does not model`);
+  return { split: split.every((x) => x === split[0]) ? undefined : split, vpp: stages.length / pp };
 }
 
 /** The split the flags give (each absent one: an even share of what the other leaves, as

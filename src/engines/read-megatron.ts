@@ -10,7 +10,7 @@ import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { type SettingsAt, megatronAt } from "./setting-at.js";
-import { accountedEnds, readDeepSpeedPartition, readMegatronStages } from "./megatron-stages.js";
+import { accountedEnds, readDeepSpeedPartition, readLayout, readMegatronStages } from "./megatron-stages.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 export interface MegatronFacts {
@@ -92,8 +92,8 @@ const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: string | und
   "moe-pad-expert-input-to-capacity": { why: "pads each expert's input to its capacity" },
   "moe-layer-recompute": { why: "recomputes the MoE layers alone" },
   "overlap-moe-expert-parallel-comm": { why: "overlaps the expert-parallel all-to-all with another micro-batch's compute" },
-  // The pipeline split: paraplan places layers only, evenly or by --decoder-first/last-pipeline-num-layers.
-  "pipeline-model-parallel-layout": { why: "places the layers, embedding and loss on stages by its own layout" },
+  // The pipeline split: paraplan prices stages that each hold a layer (megatron-stages.ts reads the
+  // split flags and layouts that keep to that).
   "standalone-embedding-stage": { why: "gives the embedding a pipeline stage of its own" },
 };
 
@@ -188,8 +188,10 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
   if (vStages !== undefined && vLayers !== undefined)
     throw new UserError(`${o}: --num-virtual-stages-per-pipeline-rank and --num-layers-per-virtual-pipeline-stage contradict: give one`);
   const layers = intArg(m, "num-layers", o);
-  let vpp = vStages ?? 1;
-  if (vLayers !== undefined) {
+  // A layout names every stage's layers and so the virtual stages too (megatron-stages.ts).
+  const layout = !deepspeed && m.has("pipeline-model-parallel-layout") ? readLayout(m, o, layers, pp, intArg(m, "mtp-num-layers", o, 0) ?? 0) : undefined;
+  let vpp = layout?.vpp ?? vStages ?? 1;
+  if (vLayers !== undefined && layout === undefined) {
     // With the embedding and the loss accounted for, the units they add are split too (validate_args).
     const ends = accountedEnds(m);
     const units = layers === undefined ? undefined : layers + ends.embedding + ends.loss;
@@ -198,7 +200,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
     vpp = units / (pp * vLayers);
   }
   // Uneven stages (core_r0.14 --decoder-first/last-pipeline-num-layers; megatron-stages.ts).
-  const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, layers, pp, vpp, !has("untie-embeddings-and-output-weights"), notes) : readMegatronStages(m, o, layers, pp, vpp);
+  const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, layers, pp, vpp, !has("untie-embeddings-and-output-weights"), notes) : layout ? layout.split : readMegatronStages(m, o, layers, pp, vpp);
   // ZeRO: the distributed optimizer shards optimizer states (ZeRO-1); torch FSDP2 and Megatron
   // FSDP shard more, by their settings (_add_distributed_args).
   let zero: ZeroStage | undefined = deepspeed ? undefined : has("use-distributed-optimizer") ? 1 : 0;

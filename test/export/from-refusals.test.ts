@@ -49,7 +49,6 @@ describe("Megatron-LM arguments", () => {
       ["--moe-pad-expert-input-to-capacity", "--moe-pad-expert-input-to-capacity"],
       ["--moe-layer-recompute", "--moe-layer-recompute"],
       ["--overlap-moe-expert-parallel-comm", "--overlap-moe-expert-parallel-comm"],
-      ["--pipeline-model-parallel-layout Et*3|t*3|t*3|t*3L", "--pipeline-model-parallel-layout"],
       ["--standalone-embedding-stage", "--standalone-embedding-stage"],
       ["--optimizer sgd", "--optimizer sgd (line 6)"],
       ["--recompute-granularity selective\n--recompute-modules core_attn mlp", "--recompute-modules core_attn mlp"],
@@ -71,6 +70,24 @@ describe("Megatron-LM arguments", () => {
     // The embedding alone: 127 units, which 8 does not divide.
     await refused(on405b("--account-for-embedding-in-pipeline-split\n"), "--account-for-embedding-in-pipeline-split make 127 units of 126 layers, which pp 8 does not divide");
     await refused(on405b("--account-for-loss-in-pipeline-split\n--account-for-embedding-in-pipeline-split\n--decoder-first-pipeline-num-layers 15\n"), "cannot be set with --decoder-first/last-pipeline-num-layers");
+  });
+
+  // core_r0.14 pipeline_parallel_layer_layout.py: "(…)*n" and "x*n" unroll, "|" separates the p·v
+  // stages in model order; E the embedding, t a layer, m an MTP module, L the loss.
+  it("--pipeline-model-parallel-layout is read as the stages it lists, where each holds a layer", async () => {
+    const m126 = file("json", JSON.stringify({ name: "gpt-126", layers: 126, hidden: 4096, heads: 32, kvHeads: 32, ffnHidden: 16384, vocab: 50304, seqLen: 2048, positional: "learned", mlp: "gelu", tiedEmbeddings: true }));
+    const run = (pp: number, layout: string, extra = "") => ["--model", m126, "--gpus", "1024", "--from", file("txt", `--tensor-model-parallel-size 8\n--pipeline-model-parallel-size ${pp}\n--num-layers 126\n--micro-batch-size 1\n--global-batch-size 1024\n--seq-length 2048\n--bf16\n--pipeline-model-parallel-layout "${layout}"\n${extra}`)];
+    // 15 + 16 × 6 + 15 = 126 on 8 stages
+    const one = await accepted(run(8, "Et*15|(t*16|)*6,t*15L"));
+    expect(one.from.plan).toMatchObject({ pp: 8, vpp: 1, stageLayers: [15, 16, 16, 16, 16, 16, 16, 15] });
+    // 16 stages on pp 8: vpp 2, model order (7 + 8 × 14 + 7)
+    const two = await accepted(run(8, "Et*7|(t*8|)*14t*7L"));
+    expect(two.from.plan).toMatchObject({ pp: 8, vpp: 2, stageLayers: [7, ...Array.from({ length: 14 }, () => 8), 7] });
+    // the loss alone on the last stage (DeepSeek-V3's "…|L"): refused, naming the stage
+    await refused(run(8, "Et*18|(t*18|)*6L"), '--pipeline-model-parallel-layout "Et*18|(t*18|)*6L"'.replace(/"/g, ""), 'stage 7 ("L") holds no transformer layer');
+    await refused(run(8, "Et*15|(t*16|)*6,t*14L"), "places 125 transformer layers, not --num-layers 126");
+    await refused(run(8, "Et*15|(t*16|)*6,t*15L", "--num-virtual-stages-per-pipeline-rank 2\n"), "cannot be set with --num-virtual-stages-per-pipeline-rank");
+    await refused(run(8, "Et*99999999L"), "unrolls to more than 100,000 items");
   });
 
   it("their default values are the run paraplan prices: still read", async () => {
