@@ -39,5 +39,5 @@ export {
   withOverrides,
 } from "./engine.js";
 export { engineBucketBytes } from "./cost/engine-terms.js";
-export { type StageKind, type StageSplit, deepspeedUnitSplit, defaultStageLayers, firstMiddleLast, middleHeavySplit, parseStageLayers, stageSplit, stageSplitPhrase, worstStageName } from "./layout/stages.js";
+export { type StageKind, type StageSplit, deepspeedUnitSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, stageSplit, worstStageName } from "./layout/stages.js";
 export { cpWhy } from "./cp-why.js";

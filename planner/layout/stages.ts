@@ -232,7 +232,7 @@ export function firstHeavySplit(layers: number, stages: number): number[] | null
  *  with one layer fewer on the first and the last (Llama 3 paper §3.3.2) — and DeepSpeed fills the
  *  stages from the first. Undefined where the even split holds, where pp exceeds the layers (rule
  *  pp_layers), where the stack runs even splits only, and where its split leaves a stage empty. */
-export function defaultStageLayers(layers: number, pp: number, how: StageSplit = "middle-heavy"): number[] | undefined {
+export function defaultStageLayers(layers: number, pp: number, how: StageSplit): number[] | undefined {
   if (pp <= 1 || pp > layers || layers % pp === 0 || how === "even") return undefined;
   if (how === "first-last") return firstLastSplit(layers, pp) ?? middleHeavySplit(layers, pp);
   if (how === "first-heavy") return firstHeavySplit(layers, pp) ?? undefined;

@@ -5,10 +5,9 @@
 // plan's stageLayers of the form [first, middle…equal, last] (others are refused by
 // planner/layout/capabilities.ts), and read back into stageLayers.
 import type { Plan } from "../../planner/index.js";
-import { firstMiddleLast } from "../../planner/index.js";
+import { deepspeedUnitSplit, firstMiddleLast } from "../../planner/index.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 import { UserError } from "../errors.js";
-import { deepspeedUnitSplit } from "../../planner/layout/stages.js";
 
 type Arg = [string, ...string[]];
 
