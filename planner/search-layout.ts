@@ -116,6 +116,8 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   const dpcp = layout.dp * cp; // ZeRO shards over dp·cp (groups.ts "shard")
   const costsOf = orders.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
   const costs = costsOf[0]!;
+  // Plans name their rank order only where the fabric makes it matter (layout/order.ts).
+  const ordered = ordersMatter(hw);
   // No recompute mode or ZeRO stage of this layout steps faster than its floors (cost/time.ts):
   // its compute and bubble, then (priced once, when that passes) its step less what ZeRO changes,
   // in its faster rank order. Plans whose floor cannot enter the top are counted (memory decides
@@ -172,7 +174,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         addRejection(st.rejected, "out_of_memory");
         if (st.feasible === 0 && (st.closest === null || worst < st.closest.memory.total)) {
           const plan: Plan = { ...withRecompute, zero };
-          st.closest = evaluatePlan(m, hw, t, ordersMatter(hw) ? { ...plan, order: orders[0]!.order } : plan, costs);
+          st.closest = evaluatePlan(m, hw, t, ordered ? { ...plan, order: orders[0]!.order } : plan, costs);
         }
         continue;
       }
@@ -199,7 +201,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
           chosen = steps[1]! < steps[0]! ? 1 : 0;
         }
       }
-      if (ordersMatter(hw)) plan = { ...plan, order: orders[chosen]!.order };
+      if (ordered) plan = { ...plan, order: orders[chosen]!.order };
       if (!st.keepAll) {
         const step = steps[chosen] ?? stepTime(m, hw, t, plan, costs).step;
         const tokensPerSecond = tokens / step; // evaluatePlan's figure (the same stepTime)
