@@ -19,8 +19,10 @@ export interface Builtins {
 /** Where `npm run build` writes the table: beside this module once compiled, dist/src/builtins.json. */
 export const builtinsPath = () => fileURLToPath(new URL("./builtins.json", import.meta.url));
 
-/** A parsed file's key: its name and its contents (a file edited since the build has another). */
-export const builtinKey = (origin: string, raw: unknown) => `${origin}\n${JSON.stringify(raw)}`;
+/** A parsed file's key: its name and a digest of its contents (a file edited since the build has
+ *  another). A digest rather than the contents themselves: those made half the table's bytes, and
+ *  `plan` parses the whole table at its start. */
+export const builtinKey = (origin: string, raw: unknown) => `${origin}\n${digest([Buffer.from(JSON.stringify(raw) ?? "undefined", "utf8")])}`;
 
 /** The modules whose code decides what a model or profile file parses to, beside this one. */
 const PARSER_MODULES = ["./load.js", "../planner/schema/model.js", "../planner/schema/hardware.js", "../planner/schema/figure.js", "./load-engine.js", "../planner/schema/engine.js", "../planner/engine.js", "../planner/schema/result.js", "../planner/schema/zod.js", "../planner/units.js", "../planner/power.js"];
@@ -35,20 +37,24 @@ export function parserFingerprint(): string | undefined {
 
 /** The digest of `files`' bytes, in order; undefined if one cannot be read. */
 export function fingerprintOf(files: ReadonlyArray<string | URL>): string | undefined {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
   try {
-    for (const f of files) {
-      const bytes = readFileSync(f);
-      // Each file's length first: the same bytes split differently between files differ.
-      for (let i = -1; i < bytes.length; i++) {
-        const b = i < 0 ? bytes.length : bytes[i]!;
-        h1 = Math.imul(h1 ^ b, 2654435761);
-        h2 = Math.imul(h2 ^ b, 1597334677);
-      }
-    }
+    return digest(files.map((f) => readFileSync(f)));
   } catch {
     return undefined;
+  }
+}
+
+/** A 53-bit digest of byte strings in order: cyrb53's two 32-bit multiply–xorshift lanes. */
+function digest(chunks: readonly Uint8Array[]): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (const bytes of chunks) {
+    // Each chunk's length first: the same bytes split differently between chunks differ.
+    for (let i = -1; i < bytes.length; i++) {
+      const b = i < 0 ? bytes.length : bytes[i]!;
+      h1 = Math.imul(h1 ^ b, 2654435761);
+      h2 = Math.imul(h2 ^ b, 1597334677);
+    }
   }
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);

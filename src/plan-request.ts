@@ -22,6 +22,7 @@ import { isPath, loadModel, loadProfile } from "./load.js";
 import { type CalibrationStanding, calibrationStanding } from "./calibration-standing.js";
 import { basename } from "node:path";
 import { readBuiltins } from "./builtin-table.js";
+import { count } from "./format/units.js";
 import { resolveEngine } from "./plan-engine.js";
 import { DEFAULT_ENGINE } from "../planner/index.js";
 import { loadEngine } from "./load-engine.js";
@@ -114,7 +115,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
       : supportsOf(engine).contextParallel.length === 0
         ? `engine ${engine.name} has no context parallel`
         : seqLen < CP_MIN_SEQ
-          ? `context parallel is searched from ${CP_MIN_SEQ.toLocaleString("en-US")} tokens, and the sequence is ${seqLen.toLocaleString("en-US")} (--cp N fixes it)`
+          ? `context parallel is searched from ${count(CP_MIN_SEQ)} tokens, and the sequence is ${count(seqLen)} (--cp N fixes it)`
           : null;
     if (why !== null) throw new UserError(`${flag}: ${why}; the flag would change nothing, drop it`);
   }

@@ -61,7 +61,7 @@ export function simulationOps(m: ModelSpec, t: Training, plan: Plan): number {
 }
 
 /** The most operations one `paraplan plan` simulates, all plans together (the default gpt3-like
- *  search simulates about 224,000): bounds the work of a huge --global-batch. */
+ *  search simulates about 410,000 by this count, some 220,000 as built): bounds the work of a huge --global-batch. */
 export const MAX_SIMULATED_OPS = 1_000_000;
 
 /** How many of `plans`, from the first, fit in `budget` simulated operations together. */
