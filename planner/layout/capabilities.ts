@@ -4,6 +4,7 @@
 // instead of a plan it cannot express exactly) belong to the exporters (src/engines/).
 import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Plan, type Precision } from "../types.js";
 import { type CpCode, deepspeedCpRefusal, megatronCpRefusal, torchtitanCpRefusal } from "./cp-capabilities.js";
+import { deepspeed016Split } from "./deepspeed-016-split.js";
 import { firstMiddleLast } from "./stages.js";
 
 export type CapabilityCode =
@@ -95,8 +96,8 @@ export function megatronRefusal(p: Plan, c: CapabilityContext): Refusal | null {
 }
 
 /** DeepSpeed's pipeline engine (deepspeed/runtime/pipe/engine.py, schedule.py TrainSchedule). */
-export function deepspeedRefusal(p: Plan): Refusal | null {
-  const dim = deepspeedStages(p) ?? unsupportedDimension(p, "the DeepSpeed export", { ep: true, cp: true });
+export function deepspeedRefusal(p: Plan, c: Pick<CapabilityContext, "experts"> = {}): Refusal | null {
+  const dim = deepspeedStages(p, (c.experts ?? 0) > 1) ?? unsupportedDimension(p, "the DeepSpeed export", { ep: true, cp: true, stageLayers: true });
   if (dim) return dim;
   const cp = deepspeedCpRefusal(p);
   if (cp) return cp;
@@ -149,15 +150,24 @@ function torchtitanStages(p: Plan, c: CapabilityContext): Refusal | null {
   return refuse("torchtitan_stage_layers", `uneven stages (${p.stageLayers.join(",")}) need parallelism.pipeline_parallel_split_points, which torchtitan ${c.release} does not have; use --release 0.2`);
 }
 
-/** DeepSpeed's PipelineModule partitions by partition_method ("parameters", "uniform",
- *  "type:regex"; deepspeed/runtime/pipe/module.py _partition_layers): it balances a count, it does
- *  not take a count per stage, and the Megatron-DeepSpeed the export writes for fixes
- *  "type:transformer" under DeepSpeed 0.16's partition_balanced (the smallest max − min, not the
- *  engine's ≤ 0.12.4 rule), so an explicit split is refused. */
-function deepspeedStages(p: Plan): Refusal | null {
+/** DeepSpeed's PipelineModule partitions by partition_method (deepspeed/runtime/pipe/module.py
+ *  _partition_layers): it balances a count and takes no count per stage. The Megatron-DeepSpeed the
+ *  export writes for fixes "type:transformer" under DeepSpeed 0.16's partition_balanced (the
+ *  smallest spread, deepspeed-016-split.ts), which is not the engine's ≤ 0.12.4 rule: an uneven
+ *  split is exported only where it is the one DeepSpeed 0.16 makes by itself, and otherwise refused
+ *  naming that one (`moe`: the model's GPTModelPipe has its MoE-loss spec). */
+function deepspeedStages(p: Plan, moe: boolean): Refusal | null {
   if (p.stageLayers === undefined) return null;
   const layers = p.stageLayers.reduce((a, b) => a + b, 0);
-  return refuse("deepspeed_stage_layers", `DeepSpeed's partition_method balances layers or parameters by itself and takes no per-stage counts; uneven stages (${p.stageLayers.join(",")}) cannot be expressed: use --format megatron or torchtitan, or a --pp that divides the ${layers} layers`);
+  const theirs = deepspeed016Split(layers, p.pp, moe);
+  if (theirs !== null && theirs.every((n, i) => n === p.stageLayers![i])) return null;
+  const why = `DeepSpeed's partition_method balances the layers by itself and takes no per-stage counts`;
+  const instead = `use --format megatron or torchtitan, or a --pp that divides the ${layers} layers`;
+  if (theirs === null) return refuse("deepspeed_stage_layers", `${why}; ${layers} layers on ${p.pp} stages are too many to work out DeepSpeed 0.16's split: ${instead}`);
+  if (theirs.every((n) => n === theirs[0]))
+    return refuse("deepspeed_stage_layers", `${why}: DeepSpeed 0.16 splits the ${layers} layers evenly over the ${p.pp} stages, not ${p.stageLayers.join(",")}; export the even split (without --stage-layers), or use --format megatron or torchtitan`);
+  const fits = theirs.every((n) => n >= 1) ? `plan with --stage-layers ${theirs.join(",")} to export it, or ` : "";
+  return refuse("deepspeed_stage_layers", `${why}: DeepSpeed 0.16 splits the ${layers} layers over ${p.pp} stages as ${theirs.join(",")}, not ${p.stageLayers.join(",")}; ${fits}${instead}`);
 }
 
 /** torchrun starts the same number of ranks on every node: the GPUs must fill whole nodes. */

@@ -146,7 +146,7 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
 }
 
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
-  const refused = deepspeedRefusal(plan);
+  const refused = deepspeedRefusal(plan, { experts: ctx.model.moe?.experts ?? 0 });
   if (refused) return { kind: "refused", reason: refused.reason };
   // The prediction keeps Adam's moments in bf16; the ds_config written keeps them in fp32.
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: paraplan does not write DeepSpeed's low-precision optimizer states; the ds_config would keep fp32 moments and need more memory than predicted (use --format megatron, or drop the flag)" };
@@ -158,6 +158,9 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const model = needsArgs ? megatronModelRefusal(ctx.model, "megatron-deepspeed") : null;
   if (model) return { kind: "refused", reason: model };
   const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`];
+  // An uneven split passed deepspeedRefusal only as the one DeepSpeed 0.16 makes by itself.
+  if (plan.stageLayers !== undefined)
+    notes.push(`stages of ${plan.stageLayers.join(",")} layers: DeepSpeed 0.16 splits the layers so by itself (partition_method type:transformer, the smallest spread between stages); no argument states it`);
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
   if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
     notes.unshift("ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)");

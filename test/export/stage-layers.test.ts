@@ -81,8 +81,8 @@ describe("torchtitan", () => {
 });
 
 describe("DeepSpeed", () => {
-  it("refused: partition_method takes no per-stage counts", () => {
-    expect(refusal(() => exportPlan("deepspeed", m, uneven, t, h100))).toMatch(/partition_method.*\(19,21,21,19\)/);
+  it("refused: partition_method takes no per-stage counts, and DeepSpeed 0.16 splits 80 layers on 4 stages evenly", () => {
+    expect(refusal(() => exportPlan("deepspeed", m, uneven, t, h100))).toMatch(/partition_method balances the layers by itself.*evenly over the 4 stages, not 19,21,21,19; export the even split \(without --stage-layers\)/);
   });
 });
 

@@ -29,7 +29,11 @@ describe("engine capabilities", () => {
       if (refusal === deepspeedRefusal) {
         const r = refusal(plan({ stageLayers: [5, 7] }), ctx);
         expect(r?.code).toBe("deepspeed_stage_layers");
-        expect(r?.reason).toContain("or a --pp that divides the 12 layers");
+        // DeepSpeed 0.16 splits 12 layers evenly over 2 stages; 13 over 3 as 5, 4, 4: that one is taken
+        expect(r?.reason).toContain("DeepSpeed 0.16 splits the 12 layers evenly over the 2 stages, not 5,7; export the even split");
+        expect(refusal(plan({ pp: 3, stageLayers: [5, 4, 4] }), ctx)).toBeNull();
+        const other = refusal(plan({ pp: 3, stageLayers: [4, 4, 5] }), ctx);
+        expect(other?.reason).toContain("as 5,4,4, not 4,4,5; plan with --stage-layers 5,4,4 to export it, or use --format megatron or torchtitan, or a --pp that divides the 13 layers");
       }
       else expect(refusal(plan({ stageLayers: [5, 7] }), ctx)).toBeNull();
       expect(refusal(plan({}), ctx)?.code ?? null).not.toBe("dimension_unsupported");
