@@ -9,6 +9,7 @@ import { inheritedFrom, priorOf } from "./calibration/priors.js";
 import { calibrationEnvelope, engineAccuracy, envelopeText } from "./calibration/envelope.js";
 import { readFileSync } from "node:fs";
 import { envelopePath } from "../src/calibration-standing.js";
+import { sweepNeighbours } from "./calibration/sweeps.js";
 
 /** A fitted figure as printed: launch costs in µs, the rest as numbers. */
 export const fmtParam = (k: string, v: number) => (k.endsWith("/launch") ? `${(v * 1e6).toFixed(2)} us` : v.toFixed(3));
@@ -77,7 +78,23 @@ export function printSources(rep: CalibrationReport): boolean {
   ];
   console.log("");
   for (const [what, ok] of checks) console.log(`${ok ? "met   " : "MISSED"} ${what}`);
+  printBeyondRow(rep);
   return checks.every(([, ok]) => ok);
+}
+
+/** Each row beyond the per-row bound beside its own sweep's rows (calibration/sweeps.ts). */
+function printBeyondRow(rep: CalibrationReport): void {
+  const beyond = rep.inSample.filter((p) => p.error !== null && Math.abs(p.error) > TARGETS.row);
+  if (beyond.length === 0) return;
+  const rows = rep.inSample.map((p) => p.row);
+  const errors = new Map(rep.inSample.map((p) => [p.row.id, p.error]));
+  const signed = (x: number | null) => (x === null ? "-" : `${x >= 0 ? "+" : ""}${pct(x)}`);
+  console.log(`\n${beyond.length} row${beyond.length > 1 ? "s" : ""} beyond ${pct(TARGETS.row)}, each beside the rows of its own sweep (same source, model, GPU, stack, tp, pp and recompute; the GPU count or the sequence changed):`);
+  for (const p of beyond) {
+    const near = sweepNeighbours(p.row, rows, (id) => errors.get(id) ?? null);
+    const list = near.length ? near.map((n) => `${n.id} (${n.differs}) ${signed(n.error)}`).join(", ") : "no other row of its sweep";
+    console.log(`  ${p.row.id} ${signed(p.error)}: ${list}`);
+  }
 }
 
 export function runAccuracy(): boolean {
