@@ -4,6 +4,7 @@
 // row's measurement departs from its own neighbours, which no figure shared by the sweep can
 // follow without a per-row factor (the calibration allows none). The bench prints this beside
 // its per-row target so that a miss shows which of the two it is.
+import { count } from "../../src/format/units.js";
 import type { CalibrationRow } from "./rows.js";
 
 /** What a sweep holds fixed: source, model, GPU profile, engine, precision and the stated
@@ -32,7 +33,7 @@ export function sweepNeighbours(row: CalibrationRow, rows: readonly CalibrationR
     const gpus = r.training.gpus !== row.training.gpus;
     const seq = r.training.seqLen !== row.training.seqLen;
     if (gpus === seq) continue;
-    out.push({ id: r.id, differs: gpus ? `${r.training.gpus.toLocaleString("en-US")} GPUs` : `${r.training.seqLen.toLocaleString("en-US")} tokens`, error: errorOf(r.id) });
+    out.push({ id: r.id, differs: gpus ? `${count(r.training.gpus)} GPUs` : `${count(r.training.seqLen)} tokens`, error: errorOf(r.id) });
   }
   return out;
 }
