@@ -153,21 +153,19 @@ function torchtitanStages(p: Plan, c: CapabilityContext): Refusal | null {
 /** DeepSpeed's PipelineModule partitions by partition_method (deepspeed/runtime/pipe/module.py
  *  _partition_layers): it balances a count and takes no count per stage. The Megatron-DeepSpeed the
  *  export writes for fixes "type:transformer" under DeepSpeed 0.16's partition_balanced (the
- *  smallest spread, deepspeed-016-split.ts), which is not the engine's ≤ 0.12.4 rule: an uneven
- *  split is exported only where it is the one DeepSpeed 0.16 makes by itself, and otherwise refused
- *  naming that one (`moe`: the model's GPTModelPipe has its MoE-loss spec). */
+ *  smallest spread, deepspeed-016-split.ts), which is not the engine's ≤ 0.12.4 rule: DeepSpeed runs
+ *  an uneven split exactly only where it is the one 0.16 makes by itself (the exporter maps another
+ *  to that one, src/engines/deepspeed.ts; `moe`: the model's GPTModelPipe has its MoE-loss spec). */
 function deepspeedStages(p: Plan, moe: boolean): Refusal | null {
   if (p.stageLayers === undefined) return null;
   const layers = p.stageLayers.reduce((a, b) => a + b, 0);
   const theirs = deepspeed016Split(layers, p.pp, moe);
   if (theirs !== null && theirs.every((n, i) => n === p.stageLayers![i])) return null;
   const why = `DeepSpeed's partition_method balances the layers by itself and takes no per-stage counts`;
-  const instead = `use --format megatron or torchtitan, or a --pp that divides the ${layers} layers`;
-  if (theirs === null) return refuse("deepspeed_stage_layers", `${why}; ${layers} layers on ${p.pp} stages are too many to work out DeepSpeed 0.16's split: ${instead}`);
-  if (theirs.every((n) => n === theirs[0]))
-    return refuse("deepspeed_stage_layers", `${why}: DeepSpeed 0.16 splits the ${layers} layers evenly over the ${p.pp} stages, not ${p.stageLayers.join(",")}; export the even split (without --stage-layers), or use --format megatron or torchtitan`);
-  const fits = theirs.every((n) => n >= 1) ? `plan with --stage-layers ${theirs.join(",")} to export it, or ` : "";
-  return refuse("deepspeed_stage_layers", `${why}: DeepSpeed 0.16 splits the ${layers} layers over ${p.pp} stages as ${theirs.join(",")}, not ${p.stageLayers.join(",")}; ${fits}${instead}`);
+  if (theirs === null)
+    return refuse("deepspeed_stage_layers", `${why}; ${layers} layers on ${p.pp} stages are too many to work out DeepSpeed 0.16's split: use --format megatron or torchtitan, or a --pp that divides the ${layers} layers`);
+  const what = theirs.every((n) => n === theirs[0]) ? "evenly" : `as ${theirs.join(",")}`;
+  return refuse("deepspeed_stage_layers", `${why}: DeepSpeed 0.16 splits the ${layers} layers over ${p.pp} stages ${what}, not ${p.stageLayers.join(",")}`);
 }
 
 /** torchrun starts the same number of ranks on every node: the GPUs must fill whole nodes. */

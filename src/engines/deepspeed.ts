@@ -7,6 +7,7 @@
 // --deepspeed_config). Lists recorded in test/export/fixtures/deepspeed-*.txt.
 import { type Fixed, type ModelSpec, type Plan, layerParams } from "../../planner/index.js";
 import { deepspeedRefusal } from "../../planner/layout/capabilities.js";
+import { deepspeed016Split } from "../../planner/layout/deepspeed-016-split.js";
 import {
   type Engine,
   type EngineContext,
@@ -145,8 +146,31 @@ export function megatronDeepSpeedArgs(ctx: EngineContext): Arg[] {
   return a;
 }
 
-function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
-  const refused = deepspeedRefusal(plan, { experts: ctx.model.moe?.experts ?? 0 });
+/** The plan with the pipeline split DeepSpeed 0.16 gives it by itself (partition_method
+ *  type:transformer: planner/layout/deepspeed-016-split.ts), and what to say of it: the plan as is
+ *  where its split is DeepSpeed's, DeepSpeed's split in its place otherwise (the nearest plan the
+ *  export can write: no argument states a split). Null where the split is too large to work out
+ *  (deepspeedRefusal says so). */
+function deepspeedSplitPlan(plan: Plan, moe: boolean): { plan: Plan; note?: string } | null {
+  const given = plan.stageLayers;
+  if (given === undefined) return { plan };
+  const layers = given.reduce((a, b) => a + b, 0);
+  const theirs = deepspeed016Split(layers, plan.pp, moe);
+  if (theirs === null) return null;
+  const how = "partition_method type:transformer, the smallest spread between stages";
+  if (theirs.every((n, i) => n === given[i])) return { plan, note: `stages of ${given.join(",")} layers: DeepSpeed 0.16 splits the layers so by itself (${how}); no argument states it` };
+  const even = theirs.every((n) => n === theirs[0]);
+  const runs: Plan = { ...plan, stageLayers: theirs };
+  if (even) delete runs.stageLayers;
+  return { plan: runs, note: `DeepSpeed 0.16 splits the ${layers} layers over ${plan.pp} stages ${even ? "evenly" : `as ${theirs.join(",")}`} by itself (${how}), not ${given.join(",")}; exported and predicted with DeepSpeed's split` };
+}
+
+function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
+  // (GPTModelPipe adds its MoE-loss spec where a layer has more than one expert)
+  const experts = ctx.model.moe?.experts ?? 0;
+  const split = deepspeedSplitPlan(input, experts > 1);
+  const plan = split?.plan ?? input;
+  const refused = deepspeedRefusal(plan, { experts });
   if (refused) return { kind: "refused", reason: refused.reason };
   // The prediction keeps Adam's moments in bf16; the ds_config written keeps them in fp32.
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: paraplan does not write DeepSpeed's low-precision optimizer states; the ds_config would keep fp32 moments and need more memory than predicted (use --format megatron, or drop the flag)" };
@@ -158,9 +182,7 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const model = needsArgs ? megatronModelRefusal(ctx.model, "megatron-deepspeed") : null;
   if (model) return { kind: "refused", reason: model };
   const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`];
-  // An uneven split passed deepspeedRefusal only as the one DeepSpeed 0.16 makes by itself.
-  if (plan.stageLayers !== undefined)
-    notes.push(`stages of ${plan.stageLayers.join(",")} layers: DeepSpeed 0.16 splits the layers so by itself (partition_method type:transformer, the smallest spread between stages); no argument states it`);
+  if (split?.note !== undefined) notes.push(split.note);
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
   if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
     notes.unshift("ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)");
@@ -170,6 +192,7 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
     notes.push("Megatron-DeepSpeed's Ulysses gives each sequence-parallel rank a contiguous part of the sequence (pretrain_gpt.py get_batch), not the zigzag cut; after the all-to-all each rank attends the whole sequence for its heads, so the work stays even");
     return { kind: "nearest", plan: { ...plan, cpSplit: "contiguous" }, notes };
   }
+  if (plan !== input) return { kind: "nearest", plan, notes };
   return notes.length ? { kind: "exact", notes } : { kind: "exact" };
 }
 

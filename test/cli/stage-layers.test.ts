@@ -127,17 +127,22 @@ describe("the default split is the engine's (profiles/engines supports.stageSpli
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("stage layers 11,11,11,11,11,11,11,11,11,11,11,5 (pp 12 does not divide 126 layers: DeepSpeed fills the stages from the first");
   });
-  it("export --format deepspeed: the split DeepSpeed 0.16 makes by itself is exported, another refused naming that one", async () => {
-    // 96 layers on 10 stages: the engine's ≤ 0.12.4 rule gives 10 × 9, 6; DeepSpeed 0.16's
-    // smallest spread 10 × 6, 9 × 4 (test/planner/deepspeed-016-split.test.ts).
+  it("export --format deepspeed: the split DeepSpeed 0.16 makes by itself is exported as is; another is mapped to it, said, and predicted so", async () => {
+    // 96 layers on 10 stages: the engine's ≤ 0.12.4 rule gives 10 × 9, 6 (the search's best);
+    // DeepSpeed 0.16's smallest spread 10 × 6, 9 × 4 (test/planner/deepspeed-016-split.test.ts).
     const args = ["--format", "deepspeed", "--model", "gpt3-175b", "--gpus", "960", "--pp", "10", "--tp", "8", "--global-batch", "1536"];
-    const refused = await runCli(["export", ...args]);
-    expect(isOneLine(refused.stderr)).toBe(true);
-    expect(refused.stderr).toContain("DeepSpeed 0.16 splits the 96 layers over 10 stages as 10,10,10,10,10,10,9,9,9,9, not 10,10,10,10,10,10,10,10,10,6; plan with --stage-layers 10,10,10,10,10,10,9,9,9,9 to export it");
-    const r = await runCli(["export", ...args, "--stage-layers", "10,10,10,10,10,10,9,9,9,9"]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain("note: stages of 10,10,10,10,10,10,9,9,9,9 layers: DeepSpeed 0.16 splits the layers so by itself");
-    expect(r.stdout).toContain("--pipeline-model-parallel-size 10");
+    const mapped = await runCli(["export", ...args]);
+    expect(mapped.code, mapped.stderr).toBe(0);
+    expect(mapped.stderr).toContain("deepspeed (0.16): tp 8 · pp 10 (stage layers 10×6,9×4)");
+    expect(mapped.stderr).toContain("note: DeepSpeed 0.16 splits the 96 layers over 10 stages as 10,10,10,10,10,10,9,9,9,9 by itself (partition_method type:transformer, the smallest spread between stages), not 10,10,10,10,10,10,10,10,10,6; exported and predicted with DeepSpeed's split");
+    const given = await runCli(["export", ...args, "--stage-layers", "10,10,10,10,10,10,9,9,9,9"]);
+    expect(given.code, given.stderr).toBe(0);
+    expect(given.stderr).toContain("note: stages of 10,10,10,10,10,10,9,9,9,9 layers: DeepSpeed 0.16 splits the layers so by itself");
+    expect(given.stdout).toContain("--pipeline-model-parallel-size 10");
+    // the same plan either way: the prediction is that of DeepSpeed's split
+    const predicted = (r: { stderr: string }) => r.stderr.match(/predicted ([\d,]+) tokens\/s/)?.[1];
+    expect(predicted(mapped)).toBeDefined();
+    expect(predicted(mapped)).toBe(predicted(given));
   });
   it("megatron-2021 runs even stages only: --stage-layers is exit 2 naming the flag, a pp that does not divide the layers is refused", async () => {
     const r = await runCli([...PLAN, "--engine", "megatron-2021", "--stage-layers", "5,7,7,5"]);

@@ -5,7 +5,7 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { readConfigs } from "../../src/engines/read-back.js";
-import { LLAMA, argValue, h100, model, plan, refusalMessage, removeTemp, tempFile, training } from "./helpers.js";
+import { LLAMA, LLAMA2, argValue, h100, model, plan, refusalMessage, removeTemp, tempFile, training } from "./helpers.js";
 
 afterAll(removeTemp);
 
@@ -81,8 +81,14 @@ describe("torchtitan", () => {
 });
 
 describe("DeepSpeed", () => {
-  it("refused: partition_method takes no per-stage counts, and DeepSpeed 0.16 splits 80 layers on 4 stages evenly", () => {
-    expect(refusal(() => exportPlan("deepspeed", m, uneven, t, h100))).toMatch(/partition_method balances the layers by itself.*evenly over the 4 stages, not 19,21,21,19; export the even split \(without --stage-layers\)/);
+  it("mapped to the split DeepSpeed 0.16 makes by itself: 80 layers evenly on 4 stages, said in a note", () => {
+    // Llama 2 70B, 80 layers too, which Megatron-DeepSpeed's arguments build (Llama 3.1's rope
+    // scaling they cannot)
+    const r = exportPlan("deepspeed", model(LLAMA2), uneven, t, h100);
+    const { stageLayers, ...even } = uneven;
+    expect(stageLayers).toEqual([19, 21, 21, 19]);
+    expect(r.plan).toEqual(even);
+    expect(r.notes.join("\n")).toContain("DeepSpeed 0.16 splits the 80 layers over 4 stages evenly by itself (partition_method type:transformer, the smallest spread between stages), not 19,21,21,19; exported and predicted with DeepSpeed's split");
   });
 });
 
