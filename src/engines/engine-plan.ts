@@ -44,6 +44,8 @@ export interface ExportResult {
   release: Release;
   /** The plan as the engine will run it (differs from the input when the mapping is nearest). */
   plan: Plan;
+  /** Whether `plan` is the nearest plan the engine runs in place of the one asked for. */
+  nearest: boolean;
   files: ExportFile[];
   /** Approximations and things the user must do, one sentence each. */
   notes: string[];

@@ -58,7 +58,7 @@ export function exportPlan(
   const t = engine.translate(planOf(plan), base);
   if (t.kind === "refused") throw new ExportRefused(format, t.reason);
   const runs = t.kind === "nearest" ? t.plan : planOf(plan);
-  return { format, release, plan: runs, files: engine.files({ ...base, plan: runs }), notes: t.notes ?? [] };
+  return { format, release, plan: runs, nearest: t.kind === "nearest", files: engine.files({ ...base, plan: runs }), notes: t.notes ?? [] };
 }
 
 function merge(fixed: Fixed, overlay: Fixed): Fixed | null {

@@ -96,6 +96,17 @@ describe("export", () => {
     expect(r.message).toMatch(/not runnable as is: .*torchtitan \(engine torchtitan runs no mixture-of-experts layers/);
     expect([...moeWritten.keys()].some((k) => k.includes("/torchtitan/"))).toBe(false);
   });
+
+  it("g names a format written for the nearest plan it runs: DeepSpeed 0.16's own stage split", () => {
+    // GPT-3 175B on pp 10 with Megatron-Core's split [8, 10 × 8, 8] (the search job's default);
+    // DeepSpeed 0.16 splits the 96 layers itself as 10 × 6, 9 × 4 (planner/layout/deepspeed-016-split.ts)
+    const req = sessionOf("gpt3-175b", 120, 8, 1536).request;
+    const stageLayers = [8, 10, 10, 10, 10, 10, 10, 10, 10, 8];
+    const p = search(req.model, req.hw, req.training, { pp: 10, tp: 8, vpp: 1, zero: 1, schedule: "1f1b", stageLayers }, { top: 1 }).plans[0]!;
+    const r = exportEngineConfigs(req, p, dir, () => {}, () => {});
+    expect(r.ok).toBe(true);
+    expect(r.message).toMatch(/; the nearest plan it runs: deepspeed as tp 8 · pp 10 \(stage layers 10×6,9×4\) · dp 12/);
+  });
 });
 
 describe("export names and existing files", () => {

@@ -6,7 +6,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { makeDirs } from "../../../executor/fs-safe.js";
 import { DEFAULT_CP_COMM, type Plan, type PlanResult, type Schedule, type Training, issueText } from "../../../planner/index.js";
-import { EXPORT_FORMATS, type ExportFormat, ExportRefused } from "../../engines/engine-plan.js";
+import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe } from "../../engines/engine-plan.js";
 import { exportPlan as engineExport, formatEngineName } from "../../engines/export-plan.js";
 import { planJson } from "../../../executor/plan-json.js";
 import { type PlanRequest, trainingOn } from "../../plan-request.js";
@@ -134,6 +134,7 @@ export function exportEngineConfigs(
   if (exists(dir)) return { path: dir, ok: false, message: `not written: ${base} and ${MAX_COPIES - 1} numbered copies already exist in ${at}` };
   const wrote: string[] = [];
   const refused: string[] = [];
+  const nearest: string[] = [];
   try {
     for (const format of EXPORT_FORMATS) {
       try {
@@ -146,6 +147,7 @@ export function exportEngineConfigs(
         mkdir(join(dir, format));
         for (const f of r.files) write(join(dir, format, f.name), f.content);
         wrote.push(format);
+        if (r.nearest) nearest.push(`${format} as ${describe(r.plan)}`);
       } catch (e) {
         if (!(e instanceof ExportRefused)) throw e;
         refused.push(`${format} (${e.message.replace(/^[^:]*:\s*/, "")})`);
@@ -156,6 +158,8 @@ export function exportEngineConfigs(
   }
   const why = `not runnable as is: ${refused.join(", ")}`;
   if (wrote.length === 0) return { path: dir, ok: false, message: `no configs written: ${why}` };
-  const tail = refused.length ? `; ${why}` : "";
+  // A format written for the nearest plan it runs (DeepSpeed's own stage split, Ulysses' contiguous
+  // cut) says which plan that is: `paraplan export` prints the same as notes.
+  const tail = (nearest.length ? `; the nearest plan it runs: ${nearest.join("; ")}` : "") + (refused.length ? `; ${why}` : "");
   return { path: dir, ok: true, message: `wrote ${wrote.join(", ")} configs in ${dirName}/ under ${at}${kept(base, n)}${tail}` };
 }
