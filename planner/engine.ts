@@ -351,7 +351,7 @@ export const TE_FP8_CASTS: Fp8CastBytes = { forwardInput: 3, forwardWeight: 0, b
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
  *  flash-attention 2; the tensor-parallel overlap switch sets its fraction and needs SP. */
-export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined }): Engine {
+export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined }): Engine {
   let out = e;
   // --grad-reduce-in-bf16 (Megatron's flag; NeMo's optim.grad_sync_dtype: bf16): 16-bit gradients
   // on the wire and in the buffer they accumulate in (Megatron-Core's DDP buffer takes the reduce
@@ -377,5 +377,8 @@ export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefin
   // A release that frees the last stage's outputs (torchtitan's Python-configuration releases pass
   // step(return_outputs=False)), or keeps them.
   if (o.keptOutputBytes !== undefined && o.keptOutputBytes !== e.keptOutputBytes) out = { ...out, keptOutputBytes: o.keptOutputBytes };
+  // A release that splits the stages by another rule (DeepSpeed 0.16's smallest spread, where the
+  // megatron-deepspeed engine of 2021–22 fills them from the first).
+  if (o.stageSplit !== undefined && o.stageSplit !== e.supports.stageSplit) out = { ...out, supports: { ...out.supports, stageSplit: o.stageSplit } };
   return out;
 }

@@ -1,6 +1,6 @@
 // Flags of `paraplan plan` (shared later by execute and export): parsed and validated into
 // the planner's inputs, or a one-line UserError naming the flag.
-import type { Fixed, Precision, Recompute, Schedule, ZeroStage } from "../planner/index.js";
+import type { Fixed, Precision, Recompute, Schedule, StageSplit, ZeroStage } from "../planner/index.js";
 import { SCHEDULES } from "../planner/schema/plan.js";
 import { parseStageLayers } from "../planner/layout/stages.js";
 import { CP_COMMS, CP_SPLITS, type CpComm, type CpSplit } from "../planner/types.js";
@@ -71,6 +71,9 @@ export interface PlanArgs {
   /** Bytes per logit the last pipeline stage keeps of every micro-batch, as the configuration's
    *  release runs (Engine.keptOutputBytes; no flag of its own); undefined: the engine's. */
   keptOutputBytes?: number | undefined;
+  /** How the export's release splits the stages where pp does not divide the layers
+   *  (EngineSupports.stageSplit; no flag of its own); undefined: the engine's. */
+  stageSplit?: StageSplit | undefined;
   /** --grad-reduce-in-bf16: 16-bit gradients on the wire where the engine reduces in fp32. */
   gradReduceInBf16?: boolean;
   /** --grad-reduce-in-fp32: fp32 gradients on the wire where the engine reduces 16-bit ones

@@ -7,7 +7,7 @@ import { type Builtins, readBuiltins } from "./builtin-table.js";
 import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes" | "stageSplit">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -39,6 +39,7 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     gradReduceInFp32: args.gradReduceInFp32,
     overlapParamGather: args.overlapParamGather,
     keptOutputBytes: args.keptOutputBytes,
+    stageSplit: args.stageSplit,
   });
   return { engine, from: notes.join("; ") };
 }

@@ -5,6 +5,7 @@
 // that also hold the embedding or the loss. The cost model, the simulator and the exports read the
 // split from here; the rules that make one valid are in rules.ts (stage_layers_*).
 import type { Plan, Schedule } from "../types.js";
+import { deepspeed016Split } from "./deepspeed-016-split.js";
 
 /** Where a stage sits: it decides what it holds besides its layers (the embedding on the first,
  *  the output layer and loss on the last, both without a pipeline). */
@@ -184,9 +185,11 @@ export function middleHeavySplit(layers: number, stages: number): number[] {
  *  - "first-last": Megatron-Core's --decoder-first/last-pipeline-num-layers (firstLastSplit);
  *  - "first-heavy": DeepSpeed's PipelineModule partition_method "type:transformer" under the
  *    partition_balanced of DeepSpeed ≤ 0.12.4 (firstHeavySplit), as Megatron-DeepSpeed builds it;
+ *  - "min-spread": the same under DeepSpeed 0.12.5 and later, whose partition_balanced finds the
+ *    smallest spread (deepspeed-016-split.ts): ⌈L/p⌉ on the first L mod p stages, ⌊L/p⌋ after;
  *  - "even": the stack asserts that p divides L (Megatron-LM v2.6): no uneven split. */
-export type StageSplit = "middle-heavy" | "first-last" | "first-heavy" | "even";
-export const STAGE_SPLITS: readonly StageSplit[] = ["middle-heavy", "first-last", "first-heavy", "even"];
+export type StageSplit = "middle-heavy" | "first-last" | "first-heavy" | "min-spread" | "even";
+export const STAGE_SPLITS: readonly StageSplit[] = ["middle-heavy", "first-last", "first-heavy", "min-spread", "even"];
 
 /** Megatron-Core's uneven split: ⌈L/p⌉ layers on every middle stage (they divide evenly, as
  *  validate_args requires) and what remains, r = L − (p − 2)·⌈L/p⌉ ≤ 2⌈L/p⌉, on the first and the
@@ -236,10 +239,14 @@ export function defaultStageLayers(layers: number, pp: number, how: StageSplit):
   if (pp <= 1 || pp > layers || layers % pp === 0 || how === "even") return undefined;
   if (how === "first-last") return firstLastSplit(layers, pp) ?? middleHeavySplit(layers, pp);
   if (how === "first-heavy") return firstHeavySplit(layers, pp) ?? undefined;
+  // (GPTModelPipe's MoE-loss spec moves no split with a layer on every stage: the test checks it)
+  if (how === "min-spread") return deepspeed016Split(layers, pp, false) ?? undefined;
   return middleHeavySplit(layers, pp);
 }
 
 /** How the assumptions line names a default split. */
 export function stageSplitPhrase(how: StageSplit): string {
-  return how === "first-heavy" ? "DeepSpeed fills the stages from the first" : "first and last stages lighter";
+  if (how === "first-heavy") return "DeepSpeed fills the stages from the first";
+  if (how === "min-spread") return "DeepSpeed 0.16 balances the stages, the heavier first";
+  return "first and last stages lighter";
 }

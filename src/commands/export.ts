@@ -97,7 +97,13 @@ export function runExport(argv: string[], io: Io): number {
   // The release's own behaviour where it differs from the format's engine profile (torchtitan
   // main frees the last stage's outputs); an --engine file states the user's version instead
   // (--engine naming the format's own engine is no other version: it was priced as 0.2's).
-  const releaseEngine = (args.engine === undefined || args.engine === formatEngine) && release.keptOutputBytes !== undefined ? { keptOutputBytes: release.keptOutputBytes } : {};
+  // Where the release's stack differs from its format's engine profile (not under an --engine of
+  // the user's own): the outputs its last stage keeps, how it splits the stages.
+  const own = args.engine === undefined || args.engine === formatEngine;
+  const releaseEngine = {
+    ...(own && release.keptOutputBytes !== undefined ? { keptOutputBytes: release.keptOutputBytes } : {}),
+    ...(own && release.stageSplit !== undefined ? { stageSplit: release.stageSplit } : {}),
+  };
   const req = buildRequest(
     { ...args, ...releaseEngine, fixed: planFile ?? args.fixed, ...(planFile ? { fixedFrom: `--plan ${s("plan")}` } : {}), ...(planFile && args.gpus === undefined ? { gpus: worldOf(planFile) } : {}) },
     formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,

@@ -28,6 +28,8 @@ export const DEEPSPEED_RELEASES: readonly Release[] = [
     id: "0.16",
     label:
       "DeepSpeed 0.16+ (docs/_pages/config-json.md at deepspeedai/DeepSpeed @00376da4) with Megatron-DeepSpeed (megatron/arguments.py at deepspeedai/Megatron-DeepSpeed @207b2d5a)",
+    // partition_balanced of 0.12.5 and later (deepspeed-016-split.ts), not the engine's ≤ 0.12.4 rule
+    stageSplit: "min-spread",
   },
 ];
 

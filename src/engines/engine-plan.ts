@@ -1,7 +1,7 @@
 // Shared vocabulary of the engine exporters and readers: what a format is, what an export returns,
 // how an engine says whether it can run a plan (exactly, nearest, or not at all), and the few
 // facts about a plan's layout every engine needs (nodes, layers per stage, model family).
-import type { Fixed, Hardware, ModelSpec, Plan, Training } from "../../planner/index.js";
+import type { Fixed, Hardware, ModelSpec, Plan, StageSplit, Training } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { PLAN_FIELDS, planOnly as planOf } from "../../planner/schema/plan.js";
 import { type CapabilityContext, launcherRefusal } from "../../planner/layout/capabilities.js";
@@ -58,6 +58,8 @@ export interface Release {
   /** Where the release's stack differs from its format's engine profile: bytes per logit its last
    *  pipeline stage keeps of every micro-batch (Engine.keptOutputBytes). */
   keptOutputBytes?: number;
+  /** …and how it splits the stages where pp does not divide the layers (EngineSupports.stageSplit). */
+  stageSplit?: StageSplit;
 }
 
 export interface EngineContext {

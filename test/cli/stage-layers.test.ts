@@ -127,22 +127,30 @@ describe("the default split is the engine's (profiles/engines supports.stageSpli
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("stage layers 11,11,11,11,11,11,11,11,11,11,11,5 (pp 12 does not divide 126 layers: DeepSpeed fills the stages from the first");
   });
-  it("export --format deepspeed: the split DeepSpeed 0.16 makes by itself is exported as is; another is mapped to it, said, and predicted so", async () => {
-    // 96 layers on 10 stages: the engine's ≤ 0.12.4 rule gives 10 × 9, 6 (the search's best);
-    // DeepSpeed 0.16's smallest spread 10 × 6, 9 × 4 (test/planner/deepspeed-016-split.test.ts).
+  it("export --format deepspeed splits as DeepSpeed 0.16 does (min-spread), not as the 2021–22 engine; another split given is mapped to it, said, and predicted so", async () => {
+    // 96 layers on 10 stages: DeepSpeed 0.16's smallest spread 10 × 6, 9 × 4
+    // (test/planner/deepspeed-016-split.test.ts); the engine's ≤ 0.12.4 rule 10 × 9, 6.
     const args = ["--format", "deepspeed", "--model", "gpt3-175b", "--gpus", "960", "--pp", "10", "--tp", "8", "--global-batch", "1536"];
-    const mapped = await runCli(["export", ...args]);
-    expect(mapped.code, mapped.stderr).toBe(0);
-    expect(mapped.stderr).toContain("deepspeed (0.16): tp 8 · pp 10 (stage layers 10×6,9×4)");
-    expect(mapped.stderr).toContain("note: DeepSpeed 0.16 splits the 96 layers over 10 stages as 10,10,10,10,10,10,9,9,9,9 by itself (partition_method type:transformer, the smallest spread between stages), not 10,10,10,10,10,10,10,10,10,6; exported and predicted with DeepSpeed's split");
-    const given = await runCli(["export", ...args, "--stage-layers", "10,10,10,10,10,10,9,9,9,9"]);
+    const own = await runCli(["export", ...args]);
+    expect(own.code, own.stderr).toBe(0);
+    expect(own.stderr).toContain("deepspeed (0.16): tp 8 · pp 10 (stage layers 10×6,9×4)");
+    expect(own.stderr).toContain("note: stages of 10,10,10,10,10,10,9,9,9,9 layers: DeepSpeed 0.16 splits the layers so by itself");
+    expect(own.stdout).toContain("--pipeline-model-parallel-size 10");
+    const given = await runCli(["export", ...args, "--stage-layers", "10,10,10,10,10,10,10,10,10,6"]);
     expect(given.code, given.stderr).toBe(0);
-    expect(given.stderr).toContain("note: stages of 10,10,10,10,10,10,9,9,9,9 layers: DeepSpeed 0.16 splits the layers so by itself");
-    expect(given.stdout).toContain("--pipeline-model-parallel-size 10");
+    expect(given.stderr).toContain("deepspeed (0.16): tp 8 · pp 10 (stage layers 10×6,9×4)");
+    expect(given.stderr).toContain("note: DeepSpeed 0.16 splits the 96 layers over 10 stages as 10,10,10,10,10,10,9,9,9,9 by itself (partition_method type:transformer, the smallest spread between stages), not 10,10,10,10,10,10,10,10,10,6; exported and predicted with DeepSpeed's split");
     // the same plan either way: the prediction is that of DeepSpeed's split
     const predicted = (r: { stderr: string }) => r.stderr.match(/predicted ([\d,]+) tokens\/s/)?.[1];
-    expect(predicted(mapped)).toBeDefined();
-    expect(predicted(mapped)).toBe(predicted(given));
+    expect(predicted(own)).toBeDefined();
+    expect(predicted(given)).toBe(predicted(own));
+    // 24 layers on 7 stages: DeepSpeed 0.16 runs 4 × 3, 3 × 4, which the 2021–22 engine cannot
+    const seven = await runCli(["export", "--format", "deepspeed", "--model", "gpt3-1.3b", "--gpus", "7", "--pp", "7", "--global-batch", "14"]);
+    expect(seven.code, seven.stderr).toBe(0);
+    expect(seven.stderr).toContain("pp 7 (stage layers 4×3,3×4)");
+    const engine = await runCli(["plan", "--engine", "megatron-deepspeed", "--model", "gpt3-1.3b", "--gpus", "7", "--pp", "7", "--global-batch", "14"]);
+    expect(engine.code).toBe(2);
+    expect(engine.stderr).toMatch(/^paraplan: --pp: 7 does not divide the 24 layers/);
   });
   it("megatron-2021 runs even stages only: --stage-layers is exit 2 naming the flag, a pp that does not divide the layers is refused", async () => {
     const r = await runCli([...PLAN, "--engine", "megatron-2021", "--stage-layers", "5,7,7,5"]);

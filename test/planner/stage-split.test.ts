@@ -6,6 +6,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { unsupportedByEngine } from "../../planner/constraints.js";
 import { defaultStageLayers, deepspeedUnitSplit, firstHeavySplit, firstLastSplit, STAGE_SPLITS } from "../../planner/layout/stages.js";
+import { deepspeed016Split } from "../../planner/layout/deepspeed-016-split.js";
 import { search } from "../../planner/search.js";
 import type { Training } from "../../planner/types.js";
 import { loadEngine } from "../../src/load-engine.js";
@@ -41,6 +42,30 @@ describe("DeepSpeed ≤ 0.12.4's partition_balanced over unit weights: ⌈units/
     expect(firstHeavySplit(70, 12)).toEqual([...rep(6, 11), 4]);
     expect(firstHeavySplit(9, 4)).toBeNull();
     expect(defaultStageLayers(9, 4, "first-heavy")).toBeUndefined();
+  });
+});
+
+describe("DeepSpeed 0.12.5 and later (min-spread): the smallest spread, the heavier stages first", () => {
+  it("96 on 10: 10 × 6, 9 × 4; 126 on 12: 11 × 6, 10 × 6; 24 on 7: 4 × 3, 3 × 4, where ≤ 0.12.4 leaves the last stage empty", () => {
+    expect(defaultStageLayers(96, 10, "min-spread")).toEqual([...rep(10, 6), ...rep(9, 4)]);
+    expect(defaultStageLayers(126, 12, "min-spread")).toEqual([...rep(11, 6), ...rep(10, 6)]);
+    expect(defaultStageLayers(24, 7, "min-spread")).toEqual([...rep(4, 3), ...rep(3, 4)]);
+    expect(defaultStageLayers(24, 7, "first-heavy")).toBeUndefined();
+  });
+  it("the default split leaves out GPTModelPipe's MoE-loss spec: with a layer on every stage it moves no split", () => {
+    for (let layers = 1; layers <= 64; layers++)
+      for (let pp = 2; pp <= Math.min(layers, 12); pp++) expect(deepspeed016Split(layers, pp, true)).toEqual(deepspeed016Split(layers, pp, false));
+  });
+  it("an engine file that extends megatron-deepspeed for a newer DeepSpeed states it: the search splits so", () => {
+    const e = { ...loadEngine("megatron-deepspeed"), supports: { ...loadEngine("megatron-deepspeed").supports, stageSplit: "min-spread" as const } };
+    const m = preset("gpt3-1.3b");
+    const t: Training = { gpus: 7, globalBatch: 14, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true, engine: e };
+    // 7 GPUs: pp 1 or 7; the search gives pp 7 the engine's split (as under megatron-deepspeed's
+    // own rule it has none: 4 × 6 leaves the last stage empty)
+    const pp7 = (engine: typeof e) => search(m, hardware("dgx-h100"), { ...t, engine }, { tp: 1 }, { top: 100 }).plans.filter((p) => p.pp === 7);
+    expect(pp7(e).map((p) => p.stageLayers)).toContainEqual([4, 4, 4, 3, 3, 3, 3]);
+    expect(pp7(e).every((p) => p.stageLayers?.join() === "4,4,4,3,3,3,3")).toBe(true);
+    expect(pp7(loadEngine("megatron-deepspeed"))).toEqual([]);
   });
 });
 
