@@ -105,7 +105,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanReque
   if (split) {
     fixed.stageLayers = split;
     assumed.push(`stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${stageSplitPhrase(supportsOf(engine).stageSplit)}; --stage-layers)`);
-  }
+  } else if (args.fixedFrom === undefined && args.valuesFrom?.["--pp"] === undefined) noSplitWhy(fixed, model.layers, engine);
   // --cp-comm / --cp-split for the search's cp where the search tries none would change nothing
   // (space.ts cpCandidates): said, as --cp 2 there is refused, rather than ignored.
   if (fixed.cp === undefined && (fixed.cpComm !== undefined || fixed.cpSplit !== undefined)) {
@@ -166,4 +166,21 @@ export function issueLine(bad: InputIssue, impliedBy: string | undefined): strin
   if (bad.flag !== "--engine" || impliedBy === undefined) return `${bad.flag}: ${issueText(bad)}`;
   if (impliedBy === WORKER_ENGINE) return `--model: ${bad.message}; execute runs paraplan's worker`;
   return `${impliedBy}: ${issueText(bad)}`;
+}
+
+/** A --pp that does not divide the layers and gets no split from the engine (layout/stages.ts
+ *  defaultStageLayers): exit 2 saying why the engine's stack has none, beside the layout rule's
+ *  "does not divide" (rule pp_layers, which stays for every other path). */
+function noSplitWhy(fixed: Fixed, layers: number, engine: Engine): void {
+  const pp = fixed.pp;
+  if (pp === undefined || fixed.stageLayers !== undefined || (fixed.vpp ?? 1) !== 1 || pp < 2 || pp > layers || layers % pp === 0) return;
+  const how = supportsOf(engine).stageSplit;
+  if (how === "even") throw new UserError(`--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} runs even pipeline stages only`);
+  if (how === "first-heavy") {
+    const per = Math.ceil(layers / pp);
+    const empty = pp - Math.ceil(layers / per);
+    throw new UserError(
+      `--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} splits them as DeepSpeed ≤ 0.12.4 does, ${per} a stage from the first, which leaves the last ${empty > 1 ? `${empty} stages` : "stage"} without a layer; pick a --pp that divides ${layers}, or, for DeepSpeed 0.12.5 and later, an engine file that extends ${engine.name} with supports.stageSplit "min-spread"`,
+    );
+  }
 }

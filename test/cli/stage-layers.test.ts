@@ -1,7 +1,9 @@
 // --stage-layers a,b,… (uneven pipeline stages) on plan, export and execute: bad input is exit 2
 // with one line naming the flag; a good split reaches the plan table and the JSON.
-import { describe, expect, it } from "vitest";
-import { isOneLine, runCli } from "./helpers.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { isOneLine, removeTempFiles, runCli, tempFile } from "./helpers.js";
+
+afterAll(removeTempFiles);
 
 // gpt3-1.3b: 24 layers; 16 GPUs, pp 4 from the split's length.
 const PLAN = ["plan", "--model", "gpt3-1.3b", "--gpus", "16", "--global-batch", "64", "--seq", "2048", "--profile", "dgx-h100", "--simulate-top", "0"];
@@ -150,7 +152,13 @@ describe("the default split is the engine's (profiles/engines supports.stageSpli
     expect(seven.stderr).toContain("pp 7 (stage layers 4×3,3×4)");
     const engine = await runCli(["plan", "--engine", "megatron-deepspeed", "--model", "gpt3-1.3b", "--gpus", "7", "--pp", "7", "--global-batch", "14"]);
     expect(engine.code).toBe(2);
-    expect(engine.stderr).toMatch(/^paraplan: --pp: 7 does not divide the 24 layers/);
+    expect(isOneLine(engine.stderr)).toBe(true);
+    expect(engine.stderr).toMatch(/^paraplan: --pp: 7 does not divide the 24 layers, and engine megatron-deepspeed splits them as DeepSpeed ≤ 0.12.4 does, 4 a stage from the first, which leaves the last stage without a layer; .* supports.stageSplit "min-spread"/);
+    // ... which an engine file for a newer DeepSpeed states, and the plan splits so
+    const file = tempFile("ds-min-spread.json", JSON.stringify({ extends: "megatron-deepspeed", name: "megatron-deepspeed-new", supports: { stageSplit: { value: "min-spread", source: "DeepSpeed 0.12.5+ partition_balanced" } } }));
+    const newer = await runCli(["plan", "--engine", file, "--model", "gpt3-1.3b", "--gpus", "7", "--pp", "7", "--global-batch", "14", "--simulate-top", "0"]);
+    expect(newer.code, newer.stderr).toBe(0);
+    expect(newer.stdout).toContain("stage layers 4,4,4,3,3,3,3 (pp 7 does not divide 24 layers: DeepSpeed 0.16 balances the stages, the heavier first");
   });
   it("megatron-2021 runs even stages only: --stage-layers is exit 2 naming the flag, a pp that does not divide the layers is refused", async () => {
     const r = await runCli([...PLAN, "--engine", "megatron-2021", "--stage-layers", "5,7,7,5"]);
