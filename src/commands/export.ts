@@ -95,10 +95,9 @@ export function runExport(argv: string[], io: Io): number {
         : `--engine ${args.engine} contradicts --format ${f}, which runs on ${formatEngine}; drop --engine`,
     );
   // The release's own behaviour where it differs from the format's engine profile (torchtitan
-  // main frees the last stage's outputs); an --engine file states the user's version instead
-  // (--engine naming the format's own engine is no other version: it was priced as 0.2's).
-  // Where the release's stack differs from its format's engine profile (not under an --engine of
-  // the user's own): the outputs its last stage keeps, how it splits the stages.
+  // main frees the last stage's outputs; DeepSpeed 0.16 splits the stages by the smallest spread);
+  // an --engine file states the user's version instead (--engine naming the format's own engine
+  // is no other version: it was priced as 0.2's).
   const own = args.engine === undefined || args.engine === formatEngine;
   const releaseEngine = {
     ...(own && release.keptOutputBytes !== undefined ? { keptOutputBytes: release.keptOutputBytes } : {}),
