@@ -1,6 +1,6 @@
 // From parsed flags to the planner's inputs, with the defaults made explicit so the output
 // can say what it assumed.
-import { defaultStageLayers, stageSplitPhrase } from "../planner/layout/stages.js";
+import { defaultStageLayers, deepspeedUnitSplit, stageSplitPhrase } from "../planner/layout/stages.js";
 import {
   type Fixed,
   type Hardware,
@@ -177,8 +177,9 @@ function noSplitWhy(fixed: Fixed, layers: number, engine: Engine): void {
   const how = supportsOf(engine).stageSplit;
   if (how === "even") throw new UserError(`--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} runs even pipeline stages only`);
   if (how === "first-heavy") {
-    const per = Math.ceil(layers / pp);
-    const empty = pp - Math.ceil(layers / per);
+    const split = deepspeedUnitSplit(layers, pp); // the engine's own split, its last stages empty
+    const per = split[0]!;
+    const empty = split.filter((n) => n === 0).length;
     throw new UserError(
       `--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} splits them as DeepSpeed ≤ 0.12.4 does, ${per} a stage from the first, which leaves the last ${empty > 1 ? `${empty} stages` : "stage"} without a layer; pick a --pp that divides ${layers}, or, for DeepSpeed 0.12.5 and later, an engine file that extends ${engine.name} with supports.stageSplit "min-spread"`,
     );
