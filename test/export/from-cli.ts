@@ -1,0 +1,27 @@
+// The `plan --from` refusal tests' two outcomes, through main(argv, io): exit 2 with one line, or
+// exit 0 with --json. Not a test file.
+import { expect } from "vitest";
+import { cli, tempFile } from "./helpers.js";
+
+/** Exit 2, one line on stderr, containing every one of `says`. */
+export async function refused(argv: string[], ...says: string[]): Promise<string> {
+  const r = await cli(["plan", ...argv]);
+  expect(r.code, `${argv.join(" ")}\n${r.stdout}`).toBe(2);
+  expect(r.errLines, argv.join(" ")).toHaveLength(1);
+  expect(r.errLines[0]!.includes("\n")).toBe(false);
+  for (const s of says) expect(r.errLines[0], argv.join(" ")).toContain(s);
+  return r.errLines[0]!;
+}
+
+/** Exit 0 with --json: the from object and the request's figures. */
+export async function accepted(argv: string[]): Promise<{ from: { plan: Record<string, unknown>; gpus: number; notes: string[]; warnings: string[] }; precision: string; gpus: number }> {
+  const r = await cli(["plan", ...argv, "--json", "--top", "1"]);
+  expect(r.code, `${argv.join(" ")}\n${r.stderr}`).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+/** A writer of numbered temp files named after `prefix`. */
+export function fileWriter(prefix: string): (ext: string, text: string) => string {
+  let n = 0;
+  return (ext, text) => tempFile(`${prefix}-${n++}.${ext}`, text);
+}

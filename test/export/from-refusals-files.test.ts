@@ -1,0 +1,192 @@
+// `plan --from` on a ds_config, a torchtitan job file and paraplan's own launch files: a feature
+// paraplan cannot express is exit 2 with one line naming the key, never a price for another run
+// (README "How good is what you run today?"). Megatron's arguments in from-refusals.test.ts.
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { planFromJson } from "../../src/plan-file.js";
+import { cli, fixture, removeTemp, tempDir } from "./helpers.js";
+import { accepted, refused, fileWriter } from "./from-cli.js";
+
+afterAll(removeTemp);
+
+const file = fileWriter("from-refusals-files");
+
+describe("DeepSpeed ds_config.json", () => {
+  const BASE = { train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 3 } };
+  const ds = (over: Record<string, unknown>) => file("json", JSON.stringify({ ...BASE, ...over }));
+  const on8b = (over: Record<string, unknown>) => ["--model", "llama3-8b", "--gpus", "64", "--from", ds(over)];
+
+  it("CPU offload in the older boolean forms and CPU activation checkpoints are refused like offload_optimizer", async () => {
+    await refused(on8b({ zero_optimization: { stage: 2, cpu_offload: true } }), "zero_optimization.cpu_offload true (line 1) moves state to the CPU");
+    await refused(on8b({ zero_optimization: { stage: 3, cpu_offload_param: true } }), "zero_optimization.cpu_offload_param true (line 1) moves state to the CPU");
+    await refused(on8b({ activation_checkpointing: { partition_activations: true, cpu_checkpointing: true } }), "activation_checkpointing.cpu_checkpointing", "to the CPU");
+    // false is the default: read.
+    expect((await accepted(on8b({ zero_optimization: { stage: 3, cpu_offload: false }, activation_checkpointing: { cpu_checkpointing: false } }))).from.plan).toMatchObject({ zero: 3 });
+    // A config written out over lines names the key's own line: cpu_offload is line 9 of this one.
+    const lines = file("json", JSON.stringify({ ...BASE, zero_optimization: { stage: 2, cpu_offload: true } }, null, 2));
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", lines], "zero_optimization.cpu_offload true (line 9) moves state to the CPU");
+  });
+
+  it("an optimizer other than Adam or AdamW is refused by name; Adam in any case is read", async () => {
+    for (const type of ["SGD", "Adafactor", "Lamb", "OneBitAdam", "Lion"]) await refused(on8b({ optimizer: { type, params: { lr: 1e-4 } } }), `optimizer.type "${type}"`);
+    expect((await accepted(on8b({ optimizer: { type: "adamw", params: { lr: 1e-4 } } }))).from.plan).toMatchObject({ zero: 3 });
+  });
+
+  it("MiCS and ZeRO++ hpZ shard ZeRO-3 within groups: refused", async () => {
+    await refused(on8b({ zero_optimization: { stage: 3, mics_shard_size: 8 } }), "zero_optimization.mics_shard_size 8");
+    await refused(on8b({ zero_optimization: { stage: 3, zero_hpz_partition_size: 8 } }), "zero_optimization.zero_hpz_partition_size 8");
+  });
+
+  it("communication_data_type: 16-bit (what the megatron-deepspeed engine prices) and fp32 (priced at 4 bytes a gradient) are read; another type is refused", async () => {
+    await refused(on8b({ communication_data_type: "int8" }), "communication_data_type \"int8\"");
+    await refused(on8b({ fp32_allreduce: true }), "fp32_allreduce");
+    // DeepSpeed lower-cases the value; before 0.10 it spelt bf16 "bfp16" (runtime/config.py).
+    for (const [type, bytes] of [["bf16", 2], ["bfp16", 2], ["fp16", 2], ["FP32", 4], ["fp32", 4]] as const) {
+      const r = await cli(["plan", ...on8b({ communication_data_type: type }), "--json", "--top", "1"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).gradReduceBytes, type).toBe(bytes);
+    }
+  });
+
+  it("fp32 training (neither bf16 nor fp16 enabled) is exit 2, not priced as bf16", async () => {
+    await refused(on8b({ bf16: { enabled: false } }), "neither bf16 nor fp16 enabled", "fp32");
+    await refused(on8b({ bf16: undefined, torch_autocast: { enabled: true, dtype: "bfloat16" } }), "torch_autocast.enabled");
+  });
+});
+
+describe("torchtitan job files", () => {
+  const BASE = {
+    model: 'name = "llama3"\nflavor = "8B"',
+    training: "local_batch_size = 1\nglobal_batch_size = 64\nseq_len = 8192",
+    parallelism: "data_parallel_shard_degree = -1",
+    activation_checkpoint: 'mode = "selective"\nselective_ac_option = "op"',
+  };
+  const toml = (over: Partial<Record<keyof typeof BASE, string>>) =>
+    file("toml", Object.entries({ ...BASE, ...over }).map(([s, body]) => `[${s}]\n${body}\n`).join("\n"));
+  const on8b = (over: Partial<Record<keyof typeof BASE, string>>, gpus = "8") => ["--model", "llama3-8b", "--gpus", gpus, "--from", toml(over)];
+
+  it("the job's own file is read", async () => {
+    expect((await accepted(on8b({}))).from.plan).toMatchObject({ dp: 8, zero: 3, recompute: "selective" });
+  });
+
+  it("CPU offload is refused as the other engines' is", async () => {
+    await refused(on8b({ training: `${BASE.training}\nenable_cpu_offload = true` }), "training.enable_cpu_offload = true (line 9) moves state to the CPU");
+  });
+
+  it("HSDP (replicate and shard both above 1) is refused, not priced as sharding over their product", async () => {
+    await refused(on8b({ parallelism: "data_parallel_replicate_degree = 2\ndata_parallel_shard_degree = 4" }), "data_parallel_replicate_degree = 2 (line 11) with data_parallel_shard_degree 4", "HSDP");
+    // Pure replication (DDP) is ZeRO-0 and read.
+    expect((await accepted(on8b({ parallelism: "data_parallel_replicate_degree = 8\ndata_parallel_shard_degree = 1" }))).from.plan).toMatchObject({ dp: 8, zero: 0 });
+  });
+
+  it("layer-level selective checkpointing of one layer in N (N > 1) is refused; 1 is full recompute", async () => {
+    await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "2"' }), 'activation_checkpoint.selective_ac_option = "2" (line 15) recomputes one layer in 2');
+    expect((await accepted(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "1"' }))).from.plan).toMatchObject({ recompute: "full" });
+  });
+
+  it("0.2's default option \"2\" is refused when the file leaves it unset, not priced as per-op selective", async () => {
+    // torchtitan v0.2.0 job_config.py ActivationCheckpoint: mode "selective", selective_ac_option "2".
+    await refused(on8b({ activation_checkpoint: 'mode = "selective"' }), "selective_ac_option not set", 'default "2"', '"op"');
+    const both = await refused(on8b({ activation_checkpoint: "" }), "selective_ac_option not set", "under the default mode, selective");
+    expect(both).toContain("recomputes one layer in 2");
+    await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "sometimes"' }), 'selective_ac_option = "sometimes" (line 15) is not "op" or a layer count');
+    expect((await accepted(on8b({ activation_checkpoint: 'mode = "full"' }))).from.plan).toMatchObject({ recompute: "full" });
+  });
+
+  // torchtitan v0.2.x's llama3_405b.toml moved the setting under [quantize.linear.float8]; it was
+  // read as unknown and the run priced with bf16 all-gathers, where 0.1's [float8] is refused.
+  it("fp8 FSDP all-gathers are refused under 0.2's [quantize.linear.float8] as under 0.1's [float8]", async () => {
+    await refused(on8b({ model: 'name = "llama3"\nflavor = "8B"\nconverters = ["float8"]', activation_checkpoint: 'mode = "full"\n[quantize.linear.float8]\nenable_fsdp_float8_all_gather = true' }), "quantize.linear.float8.enable_fsdp_float8_all_gather = true (line 17) gathers the FSDP parameters in fp8");
+    const ok = await accepted(on8b({ model: 'name = "llama3"\nflavor = "8B"\nconverters = ["float8"]', activation_checkpoint: 'mode = "full"\n[quantize.linear.float8]\nenable_fsdp_float8_all_gather = false' }));
+    expect(ok.from.plan).toMatchObject({ recompute: "full" });
+  });
+
+  // torchtitan v0.2.x's deepseek_v3 files name Interleaved1F1B with pipeline_parallel_degree 1,
+  // where torchtitan builds no schedule; they were refused.
+  it("a looped schedule named without a pipeline is not used, and said", async () => {
+    const r = await accepted(on8b({ parallelism: 'data_parallel_shard_degree = -1\npipeline_parallel_degree = 1\npipeline_parallel_schedule = "Interleaved1F1B"' }));
+    expect(r.from.plan).toMatchObject({ pp: 1, vpp: 1 });
+    expect(r.from.notes.join(" ")).toContain("pipeline_parallel_schedule Interleaved1F1B is not used without a pipeline");
+  });
+
+  it("a pipeline schedule from a CSV file is refused", async () => {
+    await refused(on8b({ parallelism: 'pipeline_parallel_degree = 2\npipeline_parallel_schedule = "1F1B"\npipeline_parallel_schedule_csv = "sched.csv"' }), "parallelism.pipeline_parallel_schedule_csv");
+  });
+
+  it("a Llama 3 flavor other than --model is a contradiction naming both; MX converters are refused, float8 is fp8", async () => {
+    const line = await refused(on8b({ model: 'name = "llama3"\nflavor = "70B"' }), 'flavor "70B"', "llama3-8b");
+    expect(line).toContain("80 layers");
+    await refused(["--model", "gpt3-6.7b", "--gpus", "8", "--from", toml({ model: 'name = "llama3"\nflavor = "8B"' })], 'flavor "8B"', "gpt3-6.7b");
+    await refused(on8b({ model: `${BASE.model}\nconverters = ["mx"]` }), 'model.converters = ["mx"] (line 4): paraplan models the float8 converter only (fp8 training), not MX formats');
+    expect((await accepted(on8b({ model: `${BASE.model}\nconverters = ["float8"]` }))).precision).toBe("fp8");
+  });
+});
+
+// A ds_config's train_batch_size of 10^300 was priced (a 300-digit step, MFU ∞%), and Megatron's
+// --global-batch-size 6.4·10^13 exited 0: sizes read from files obey the flags' bounds.
+describe("sizes a file states obey the flags' bounds", () => {
+  it("global batch, micro-batch and sequence length beyond --global-batch, --micro-batch and --seq: exit 2 naming the bound and the file's setting", async () => {
+    const ds = (o: Record<string, unknown>) => file("json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 2 }, ...o }));
+    await refused(["--model", "llama3-8b", "--from", ds({ train_batch_size: 1e300 })], "train_batch_size 1e+300 (line 1): global batch 1e+300 is not a whole number from 1 to 2,147,483,648, the bound paraplan plans within");
+    await refused(["--model", "llama3-8b", "--from", ds({ train_batch_size: 2 ** 40 })], "global batch 1,099,511,627,776 is not a whole number");
+    const meg = (extra: string) => file("txt", `--micro-batch-size 1\n--bf16\n${extra}\n`);
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", meg("--global-batch-size 64000000000000")], "--global-batch-size 64000000000000 (line 3): global batch 64,000,000,000,000 is not a whole number");
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", meg("--global-batch-size 512\n--seq-length 999999999999")], "--seq-length 999999999999 (line 4): sequence length 999,999,999,999", "the bound paraplan plans within");
+  });
+});
+
+// Settings that were priced as if absent: another model, another optimizer, compile and async TP,
+// fp8 gathers, fp4, block-scaled fp8, Ulysses.
+describe("settings that change the run are read or refused, not dropped", () => {
+  const toml = readFileSync(fixture("user-llama3-8b-torchtitan.toml"), "utf8");
+  const titan = (edit: (t: string) => string) => ["--model", "llama3-8b", "--gpus", "64", "--from", file("toml", edit(toml))];
+
+  it("torchtitan: another model family or flavor, a non-Adam optimizer, fp8 parameter gathers: exit 2 by key", async () => {
+    await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "debugmodel"')), 'model.name "llama3" flavor "debugmodel" (6 layers)');
+    await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "8B_custom"')), 'model.flavor "8B_custom" is not a llama3 flavor paraplan knows');
+    await refused(titan((t) => t.replace('name = "llama3"', 'name = "deepseek_v3"')), 'model.name "deepseek_v3" builds a mixture-of-experts model but the model llama3-8b has none');
+    for (const opt of ["SGD", "Lion"]) await refused(titan((t) => t.replace('name = "AdamW"', `name = "${opt}"`)), `optimizer.name = "${opt}" (line 24) holds other optimizer state than Adam`);
+    await refused(titan((t) => t.replace("enable_fsdp_float8_all_gather = false", "enable_fsdp_float8_all_gather = true")), "float8.enable_fsdp_float8_all_gather");
+  });
+
+  it("torchtitan: compile.enable is the compiled engine; async TP its tensor-parallel overlap, and needs compile", async () => {
+    const eager = await accepted(titan((t) => t));
+    const compiled = await accepted(titan((t) => t.replace("compile = false", "compile = true")));
+    expect((eager as unknown as { engine: string }).engine).toBe("torchtitan");
+    expect((compiled as unknown as { engine: string }).engine).toBe("torchtitan-compile");
+    const tp2 = (t: string) => t.replace("tensor_parallel_degree = 1", "tensor_parallel_degree = 2\nenable_async_tensor_parallel = true");
+    await refused(titan(tp2), "parallelism.enable_async_tensor_parallel = true (line 45) needs torch.compile");
+    const r = await cli(["plan", ...titan((t) => tp2(t).replace("compile = false", "compile = true"))]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("tensor-parallel communication overlapped");
+  });
+
+  it("Megatron: another vocabulary, fp4, block-scaled fp8: exit 2 by flag; delayed and tensorwise fp8 read", async () => {
+    const meg = (extra: string) => ["--model", "llama3-8b", "--gpus", "64", "--from", file("txt", `--tensor-model-parallel-size 2\n--micro-batch-size 1\n--global-batch-size 512\n--bf16\n${extra}\n`)];
+    await refused(meg("--vocab-size 32000"), "--vocab-size 32000 but the model llama3-8b has vocab 128256");
+    await refused(meg("--fp4-format e2m1"), "--fp4-format", "trains in fp4");
+    for (const recipe of ["blockwise", "mxfp8"]) await refused(meg(`--fp8-format hybrid\n--fp8-recipe ${recipe}`), `--fp8-recipe ${recipe}`);
+    for (const recipe of ["delayed", "tensorwise"]) expect((await accepted(meg(`--fp8-format hybrid\n--fp8-recipe ${recipe}`))).precision).toBe("fp8");
+  });
+
+  it("DeepSpeed: sequence_parallel_size (Ulysses) > 1 is refused by key", async () => {
+    const ds = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, sequence_parallel_size: 2 }));
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", ds], "sequence_parallel_size 2 (line 1) runs DeepSpeed-Ulysses");
+  });
+});
+
+// paraplan's own launch files read as a ds_config ("train_batch_size … is required") or Megatron
+// arguments ("--micro-batch-size is missing"); execute --plan on a run's launch.json said
+// 'field "pp" … got undefined'.
+describe("paraplan's own launch files", () => {
+  it("--from names them and says where they go; --plan reads a launch spec's plan", async () => {
+    const dir = tempDir();
+    const r = await cli(["export", "--format", "torchrun", "--model", "llama3-8b", "--gpus", "16", "--out", dir]);
+    expect(r.code, r.stderr).toBe(0);
+    await refused(["--model", "llama3-8b", "--from", join(dir, "launch.json")], "is a paraplan launch spec, not an engine's configuration");
+    await refused(["--model", "llama3-8b", "--from", join(dir, "torchrun.sh")], "launches paraplan's worker");
+    const spec = JSON.parse(readFileSync(join(dir, "launch.json"), "utf8"));
+    expect(planFromJson(spec, "launch.json")).toMatchObject({ tp: spec.plan.tp, pp: spec.plan.pp, dp: spec.plan.dp, microBatch: spec.plan.microBatch });
+  });
+});
