@@ -12,6 +12,7 @@ import { type HfFamily, checkFamilyKeys, familyOf, withDefaults } from "./hf-fam
 import { inUserNames, mixedFormats } from "./hf-names.js";
 import { MODEL_BOUNDS, boundedCount } from "./bounds.js";
 import { hfExperts } from "./hf-moe.js";
+import { type AlibiFamilyFacts, fromBloom, fromMpt } from "./hf-alibi.js";
 import { parseModelFile } from "./model.js";
 import { type Parsed, firstIssue } from "./result.js";
 
@@ -51,6 +52,7 @@ const schemas = lazySchemas((z) => {
     resid_pdrop: optionalNumber,
     embd_pdrop: optionalNumber,
     attn_pdrop: optionalNumber,
+    hidden_dropout: optionalNumber,
     attention_bias: z.boolean().optional(),
     mlp_bias: z.boolean().optional(),
     model_type: z.string().optional(),
@@ -142,7 +144,11 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   if (!gpt2.ok) return gpt2;
   const v5 = fromRopeParameters(gpt2.value, origin);
   if (!v5.ok) return v5;
-  const named = v5.value;
+  // MPT and BLOOM keep their own key names (hf-alibi.ts).
+  const own = v5.value.model_type === "mpt" ? fromMpt(v5.value, origin) : v5.value.model_type === "bloom" ? fromBloom(v5.value, origin) : undefined;
+  if (own && !own.ok) return own;
+  const named = own ? own.value.config : v5.value;
+  const facts: AlibiFamilyFacts | undefined = own?.value.facts;
   // Keys refused by name first (in HF_REFUSED's order: Mixtral names num_local_experts), then
   // unknown architectural-looking ones; then an architecture paraplan does not know; then a key
   // another family reads but this one does not.
@@ -154,10 +160,11 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   if (first && first.verdict.kind === "refused") return { ok: false, message: `${origin}: "${first.k}": ${first.verdict.reason}` };
   const fam = familyOf(named, origin);
   if (!fam.ok) return fam;
-  const { type, family } = fam.value;
+  const { type } = fam.value;
+  const family = facts?.gated ? { ...fam.value.family, gated: true } : fam.value.family;
   const foreign = checkFamilyKeys(named, HF_MODELLED, type, family, origin);
   if (!foreign.ok) return foreign;
-  const names = { expertsKey: family.experts, expertsOfIntermediate: EXPERTS_OF_INTERMEDIATE.includes(type), gpt2: type === "gpt2" };
+  const names = { expertsKey: family.experts, expertsOfIntermediate: EXPERTS_OF_INTERMEDIATE.includes(type), noHeadDim: type === "gpt2" || type === "mpt" || type === "bloom" };
   const said = <T>(p: Parsed<T>): Parsed<T> => (p.ok ? p : { ok: false, message: inUserNames(p.message, raw, names) });
   const defaulted = withDefaults(named, type, family, origin);
   if (!defaulted.ok) return said(defaulted);
@@ -170,8 +177,10 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   const mlp = mlpOf(c, family);
   if (mlp !== "gelu" && mlp !== "swiglu" && mlp !== "geglu")
     return { ok: false, message: `${origin}: ${mlp}: paraplan models GELU, SiLU-gated (SwiGLU) and GELU-gated (GeGLU) MLPs` };
-  // Rotary families are those whose config reads rope_theta (hf-families.ts): all but GPT-2.
+  // Rotary families are those whose config reads rope_theta (hf-families.ts): all but GPT-2 and
+  // the ALiBi families, whose positions hf-alibi.ts decides.
   const rope = family.reads.has("rope_theta");
+  const positional = facts?.positional ?? (rope ? "rope" : "learned");
   if (rope && (c.attention_bias === true || c.mlp_bias === true))
     return { ok: false, message: `${origin}: "${c.attention_bias ? "attention_bias" : "mlp_bias"}": true: biases in a rotary (Llama-style) model are not modelled` };
   const window = windowOf(c, family, origin);
@@ -186,7 +195,7 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   });
   if (!experts.ok) return experts;
   const x = experts.value;
-  const dropout = [c.attention_dropout, c.resid_pdrop, c.embd_pdrop, c.attn_pdrop].some((p) => typeof p === "number" && p > 0);
+  const dropout = [c.attention_dropout, c.hidden_dropout, c.resid_pdrop, c.embd_pdrop, c.attn_pdrop].some((p) => typeof p === "number" && p > 0);
   const eps = c.rms_norm_eps ?? c.layer_norm_eps ?? c.layer_norm_epsilon;
   const seqLen = Math.min(c.max_position_embeddings, HF_DEFAULT_SEQ_CAP);
   const parsed = parseModelFile(
@@ -201,7 +210,7 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
       vocab: c.vocab_size,
       seqLen,
       mlp,
-      positional: rope ? "rope" : "learned",
+      positional,
       tiedEmbeddings: c.tie_word_embeddings ?? family.tied,
       dropout,
       ...window.value,
@@ -215,12 +224,13 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
     origin,
   );
   if (!parsed.ok) return said(parsed);
-  const why = c.max_position_embeddings > HF_DEFAULT_SEQ_CAP ? `min(max_position_embeddings ${c.max_position_embeddings}, ${HF_DEFAULT_SEQ_CAP})` : "max_position_embeddings";
+  const why = facts?.seqFrom !== undefined ? undefined : c.max_position_embeddings > HF_DEFAULT_SEQ_CAP ? `min(max_position_embeddings ${c.max_position_embeddings}, ${HF_DEFAULT_SEQ_CAP})` : "max_position_embeddings";
   // A learned position table has max_position_embeddings rows (GPT-2's n_positions = 1024): its
   // parameters whatever the sequence planned, and the longest one it trains (plan-request.ts).
-  if (!rope && c.max_position_embeddings > MODEL_BOUNDS.seqLen)
+  const learned = positional === "learned";
+  if (learned && c.max_position_embeddings > MODEL_BOUNDS.seqLen)
     return { ok: false, message: `${origin}: "max_position_embeddings" ${c.max_position_embeddings} rows of learned positions is more than ${MODEL_BOUNDS.seqLen.toLocaleString("en-US")}` };
-  const table = rope ? {} : { positionTable: c.max_position_embeddings };
+  const table = learned ? { positionTable: c.max_position_embeddings } : {};
   const unexported = scaling.value && scaling.value.type !== "llama3" ? { ropeScalingNotExported: scaling.value.type } : {};
-  return { ok: true, value: { ...parsed.value, ...table, ...unexported, defaultSeqLenAssumed: `sequence ${seqLen} = ${why} of ${origin} (--seq to change)` } };
+  return { ok: true, value: { ...parsed.value, ...table, ...unexported, defaultSeqLenAssumed: why === undefined ? `${facts!.seqFrom} of ${origin} (--seq to change)` : `sequence ${seqLen} = ${why} of ${origin} (--seq to change)` } };
 }

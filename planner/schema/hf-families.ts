@@ -130,10 +130,14 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   // not set (PretrainedConfig's True; GPT2LMHeadModel ties lm_head to wte); GPT2MLP is not gated;
   // learned positions, heads of n_embd / n_head (GPT2Attention): no GQA, head_dim or RoPE
   ["gpt2", { config: "GPT2Config", gated: false, act: "gelu_new", tied: true, kvHeads: "heads", ffn: "4h", reads: set(["resid_pdrop", "embd_pdrop", "attn_pdrop"]) }],
+  // The ALiBi families (Press et al. 2022), their own key names translated by hf-alibi.ts first:
+  // MPT (llm-foundry's MPTConfig: tied by default, GELU MLP; mptglu makes it gated there) and
+  // BLOOM (configuration_bloom.py: tied, BloomMLP 4·hidden_size with GELU, no GQA).
+  ["mpt", { config: "MPTConfig", gated: false, act: "gelu", tied: true, kvHeads: "heads", ffn: "4h", windowLayers: "all", reads: set(["num_key_value_heads", "sliding_window", "resid_pdrop", "embd_pdrop", "attn_pdrop"]) }],
+  ["bloom", { config: "BloomConfig", gated: false, act: "gelu", tied: true, kvHeads: "heads", ffn: "4h", reads: set(["attention_dropout", "hidden_dropout"]) }],
   // Not gated either, but each always does something paraplan does not model.
   ["gpt_neox", { config: "GPTNeoXConfig", gated: false, act: "gelu", tied: false, reads: set(), refused: "rotary embeddings on a quarter of each head and parallel attention and MLP blocks by default (GPTNeoXConfig: rotary_pct 0.25, use_parallel_residual true)" }],
   ["gptj", { config: "GPTJConfig", gated: false, act: "gelu_new", tied: false, reads: set(), refused: "parallel attention and MLP blocks (GPTJBlock always runs both on one norm's output) and partial rotary embeddings (rotary_dim)" }],
-  ["bloom", { config: "BloomConfig", gated: false, act: "gelu", tied: true, reads: set(), refused: "ALiBi attention biases (BloomAttention always adds them)" }],
   ["falcon", { config: "FalconConfig", gated: false, act: "gelu", tied: true, reads: set(), refused: "parallel attention and MLP blocks and multi-query attention by default (FalconConfig: parallel_attn true, multi_query true, new_decoder_architecture)" }],
   ["opt", { config: "OPTConfig", gated: false, act: "relu", tied: true, reads: set(), refused: "its widths under ffn_dim and word_embed_proj_dim (a projection when it differs from hidden_size), keys paraplan does not read" }],
 ]);

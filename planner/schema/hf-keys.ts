@@ -62,7 +62,7 @@ export const HF_HARMLESS = new Set([
 ]);
 
 /** Refused by name: architectures paraplan does not model (partial rotary, parallel blocks,
- *  ALiBi, …). Other families' expert layouts (Llama 4's interleave_moe_layer_step, Jamba's
+ *  ALiBi outside MPT and BLOOM, …). Other families' expert layouts (Llama 4's interleave_moe_layer_step, Jamba's
  *  expert_layer_period, DBRX's ffn_config) are refused by their architectural names below. A
  *  refused key whose value is null, false or 0 states the feature is off and is accepted, as is a
  *  rotary fraction of 1 (every dimension rotary). */
@@ -71,7 +71,7 @@ export const HF_REFUSED: Record<string, string> = {
   rotary_pct: "rotary embeddings on part of each head",
   parallel_attn: "parallel attention and MLP blocks",
   use_parallel_residual: "parallel attention and MLP blocks",
-  alibi: "ALiBi attention biases",
+  alibi: "ALiBi attention biases outside the families that build them (model_type mpt, bloom)",
   multi_query: "multi-query attention stated outside num_key_value_heads",
   // paraplan plans text-only decoders: an encoder, a vision or audio tower, or a multimodal
   // wrapper whose text model sits under text_config (Gemma 3, Llava, Qwen2-VL) is not one.

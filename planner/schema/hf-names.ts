@@ -21,10 +21,12 @@ export function mixedFormats(raw: Obj, hfKeys: readonly string[], origin: string
   return `${origin}: the file mixes paraplan's model format ("${own}") with a HuggingFace config.json ("${hf}"): write one or the other (README "Inputs")`;
 }
 
-/** GPT2Config's own names of the common keys (hf-config.ts maps them onto the common ones). */
-const GPT2_NAMES: Record<string, string> = {
-  num_hidden_layers: "n_layer", hidden_size: "n_embd", num_attention_heads: "n_head",
-  intermediate_size: "n_inner", max_position_embeddings: "n_positions", hidden_act: "activation_function",
+/** The families' own names of the common keys, where a family keeps its own (hf-config.ts and
+ *  hf-alibi.ts map them onto the common ones): GPT2Config's, MPT's (llm-foundry MPTConfig) and
+ *  BLOOM's n_embed (BloomConfig's older hidden_size). */
+const OWN_NAMES: Record<string, readonly string[]> = {
+  num_hidden_layers: ["n_layer", "n_layers"], hidden_size: ["n_embd", "d_model", "n_embed"], num_attention_heads: ["n_head", "n_heads"],
+  intermediate_size: ["n_inner", "expansion_ratio"], max_position_embeddings: ["n_positions", "max_seq_len"], hidden_act: ["activation_function"],
 };
 
 /** Where each of paraplan's fields came from in the config (the experts' width: intermediate_size
@@ -46,14 +48,14 @@ function sources(raw: Obj, expertsKey: string | undefined, expertsOfIntermediate
   };
 }
 
-/** The message with every quoted field name replaced by the config key the user wrote. GPT-2 has
- *  no head_dim key, so the advice to give one is dropped for it. */
-export function inUserNames(message: string, raw: Obj, opts: { expertsKey?: string | undefined; expertsOfIntermediate: boolean; gpt2: boolean }): string {
+/** The message with every quoted field name replaced by the config key the user wrote. GPT-2,
+ *  MPT and BLOOM have no head_dim key, so the advice to give one is dropped for them. */
+export function inUserNames(message: string, raw: Obj, opts: { expertsKey?: string | undefined; expertsOfIntermediate: boolean; noHeadDim: boolean }): string {
   const map = sources(raw, opts.expertsKey, opts.expertsOfIntermediate);
-  const user = (hf: string) => (GPT2_NAMES[hf] !== undefined && Object.hasOwn(raw, GPT2_NAMES[hf]!) && !Object.hasOwn(raw, hf) ? GPT2_NAMES[hf]! : hf);
-  const m = opts.gpt2 ? message.replace(/, or give "headDim"/, "") : message;
+  const user = (hf: string) => (Object.hasOwn(raw, hf) ? hf : (OWN_NAMES[hf]?.find((k) => Object.hasOwn(raw, k)) ?? hf));
+  const m = opts.noHeadDim ? message.replace(/, or give "headDim"/, "") : message;
   return m.replace(/"([A-Za-z_.]+)"/g, (all, name: string) => {
-    const hf = Object.hasOwn(map, name) ? map[name]! : Object.hasOwn(GPT2_NAMES, name) ? name : undefined;
+    const hf = Object.hasOwn(map, name) ? map[name]! : Object.hasOwn(OWN_NAMES, name) ? name : undefined;
     return hf === undefined ? all : `"${user(hf)}"`;
   });
 }

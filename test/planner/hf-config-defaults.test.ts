@@ -68,10 +68,12 @@ describe("gating follows the architecture, not the activation's name", () => {
   });
   it("an unknown model_type, a missing one, and families paraplan does not model are refused naming model_type", () => {
     expect(fail(parseHfConfig({ ...LLAMA3_8B, model_type: "my_arch" }, "c.json", "x"))).toBe(
-      'c.json: "model_type" "my_arch": paraplan does not know how this architecture builds its MLP (gated or not) nor its defaults; it reads llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, gemma3_text, deepseek_v2, deepseek_v3, olmo, olmo2, olmoe, phi3, gpt2',
+      'c.json: "model_type" "my_arch": paraplan does not know how this architecture builds its MLP (gated or not) nor its defaults; it reads llama, mistral, mixtral, qwen2, qwen2_moe, qwen3, qwen3_moe, gemma, gemma2, gemma3_text, deepseek_v2, deepseek_v3, olmo, olmo2, olmoe, phi3, gpt2, mpt, bloom',
     );
     expect(fail(parseHfConfig(without(LLAMA3_8B, "model_type"), "c.json", "x"))).toMatch(/^c\.json: field "model_type": missing \(/);
-    expect(fail(parseHfConfig({ ...LLAMA3_8B, model_type: "bloom" }, "c.json", "x"))).toContain('"model_type" "bloom": paraplan does not model ALiBi');
+    // BLOOM is read (hf-alibi.test.ts), but not with a Llama's MLP width or grouped K/V heads
+    expect(fail(parseHfConfig({ ...LLAMA3_8B, model_type: "bloom" }, "c.json", "x"))).toContain(`"intermediate_size" 14336: BloomMLP builds 4·hidden_size`);
+    expect(fail(parseHfConfig({ ...without(LLAMA3_8B, "max_position_embeddings"), intermediate_size: 16384, model_type: "bloom" }, "c.json", "x"))).toContain(`"num_key_value_heads" 8 is not read by bloom's config`);
     expect(fail(parseHfConfig({ ...raw("gpt2.json"), model_type: "gptj" }, "c.json", "x"))).toContain('"model_type" "gptj": paraplan does not model parallel attention and MLP blocks');
     expect(fail(parseHfConfig({ ...LLAMA3_8B, model_type: "gpt_neox" }, "c.json", "x"))).toContain('"model_type" "gpt_neox"');
   });
