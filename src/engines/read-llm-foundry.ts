@@ -127,7 +127,9 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     claim("positional", alibi ? "model.attn_config.alibi" : rope ? "model.attn_config.rope" : "model.learned_pos_emb", alibi ? "alibi" : rope ? "rope" : "learned", "MPT's default: learned positions, no attn_config.alibi or rope");
     const ffn = value("model.ffn_config.ffn_type") ?? "mptmlp";
     if (ffn !== "mptmlp" && ffn !== "mptglu") throw new UserError(`${setting("model.ffn_config.ffn_type", ffn)}: a feed-forward block paraplan does not model (mptmlp and mptglu are; mixture-of-experts FFNs are not read from llm-foundry files)`);
-    if (ffn === "mptglu") claim("mlp", "model.ffn_config.ffn_type", "swiglu");
+    // llm-foundry ffn.py: MPTGLU's activation is ffn_act_fn, GELU by default (_FFN_ACT_FN_DEFAULT)
+    const act = String(value("model.ffn_config.ffn_act_fn.name") ?? "gelu");
+    if (ffn === "mptglu") claim("mlp", "model.ffn_config.ffn_type", /silu|swish/.test(act) ? "swiglu" : "geglu");
   } else if (modelName !== "hf_causal_lm") {
     throw new UserError(`${setting("model.name", modelName)}: paraplan reads llm-foundry's mpt_causal_lm and hf_causal_lm models`);
   } else if (modelName === "hf_causal_lm") notes.push(`${o}: model.name hf_causal_lm: the model is --model ${ctx.model.name} (its Hugging Face config is not in this file)`);

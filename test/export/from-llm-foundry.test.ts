@@ -3,6 +3,7 @@
 // FULL_SHARD, amp_bf16, mixed_precision DEFAULT, micro-batch 6, global batch 48, no activation
 // checkpointing) is predicted as the calibration predicts that row; Composer's DEFAULT reduces in
 // fp32 and PURE in bf16; what paraplan cannot model is exit 2 naming the key and its line.
+import { readFileSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadCalibrationRows } from "../../bench/calibration/rows.js";
 import { predictRow, profileCache } from "../../bench/calibration/predict.js";
@@ -92,6 +93,16 @@ describe("plan --from an llm-foundry YAML", () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it("mptglu is gated with ffn_act_fn's activation, GELU by default (llm-foundry ffn.py), as the config.json reader reads it", async () => {
+    const glu = (act: string) => yaml().replace("  attn_config:", `  ffn_config:\n    ffn_type: mptglu\n${act}  attn_config:`);
+    const model = (mlp: string) => tempFile(`mpt-7b-${mlp}.json`, JSON.stringify({ ...JSON.parse(readFileSync(MODEL, "utf8")), mlp, ffnHidden: 16384 }));
+    const run = (text: string, mlp: string) => cli(["plan", "--from", tempFile(`glu-${n++}.yaml`, text), "--model", model(mlp), "--gpus", "8", "--engine", "fsdp"]);
+    expect((await run(glu(""), "geglu")).code).toBe(0);
+    const swi = await run(glu(""), "swiglu");
+    expect(swi.code).toBe(2);
+    expect(swi.stderr).toMatch(/model\.ffn_config\.ffn_type: "mptglu" \(line \d+\) but the model mpt-7b has mlp swiglu/);
+    expect((await run(glu("    ffn_act_fn:\n      name: silu\n"), "swiglu")).code).toBe(0);
+  });
   it("warns of a top-level key it does not know, with its line; an interpolation it cannot resolve is exit 2", async () => {
     const r = await from({ extra: "flux_capacitor: 3\n" });
     expect(r.code, r.stderr).toBe(0);
