@@ -20,7 +20,8 @@ describe("the setup screen", () => {
     expect(f).toMatch(/Cluster\s+dgx-h100 — H100 SXM5 80GB, 8 per node/);
     expect(f).toContain("1,024 GPUs = 128 nodes × 8");
     expect(f).toMatch(/▸ gpt3-like\s+175B\s+1,024 GPUs/);
-    expect(f).toMatch(/llama3-405b\s+406B/);
+    expect(f).toMatch(/bloom-176b\s+176B\s+384 GPUs/);
+    expect(f).toMatch(/megatron-310.1b\s+310B\s+1,920 GPUs/);
     expect(overflow(f, 80, 20)).toEqual([]);
   });
 
