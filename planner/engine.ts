@@ -322,7 +322,7 @@ export function executorEngineName(compiled = false): string {
 }
 
 /** The built-in engine each export format runs on. */
-export const FORMAT_ENGINES = { megatron: "megatron-core", deepspeed: "megatron-deepspeed", torchtitan: "torchtitan" } as const;
+export const FORMAT_ENGINES = { megatron: "megatron-core", deepspeed: "megatron-deepspeed", torchtitan: "torchtitan", "llm-foundry": "fsdp" } as const;
 
 export const DEFAULT_ENGINE = "megatron-core";
 

@@ -17,6 +17,8 @@ export type CapabilityCode =
   | "deepspeed_pipe_gpipe"
   | "deepspeed_pipe_zero_bubble"
   | "torchtitan_fp16"
+  | "llmfoundry_layout"
+  | "llmfoundry_recompute"
   | "worker_microbatches"
   | "worker_stage_layers"
   | "megatron_stage_layers"
@@ -120,6 +122,18 @@ export function torchtitanRefusal(p: Plan, c: CapabilityContext): Refusal | null
   if (cp) return cp;
   if (c.precision === "fp16")
     return refuse("torchtitan_fp16", "torchtitan trains in bf16 (training.mixed_precision_param is bfloat16 or float32); use --precision bf16 or fp8");
+  return null;
+}
+
+/** llm-foundry (scripts/train/train.py @8c8dd48, as the fsdp engine prices it): Composer wraps
+ *  the model in FSDP (fsdp_config.sharding_strategy FULL_SHARD, SHARD_GRAD_OP, NO_SHARD: ZeRO 3, 2,
+ *  0) over every rank, and its activation_checkpointing wraps whole MPT blocks. Its tp_config and
+ *  HSDP are not what the fsdp engine prices; ZeRO-1 maps to the nearest strategy in the exporter. */
+export function llmFoundryRefusal(p: Plan): Refusal | null {
+  if (p.tp > 1 || p.pp > 1 || p.cp > 1 || p.ep > 1 || p.etp > 1)
+    return refuse("llmfoundry_layout", `llm-foundry trains data parallel only here (Composer's FSDP over every rank, as the fsdp engine prices it): tp ${p.tp}, pp ${p.pp}, cp ${p.cp}, ep ${p.ep} cannot be written; use --format torchtitan or megatron`);
+  if (p.recompute === "selective")
+    return refuse("llmfoundry_recompute", "llm-foundry's fsdp_config.activation_checkpointing recomputes whole blocks; selective recompute cannot be written (use --recompute full or none)");
   return null;
 }
 

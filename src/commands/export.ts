@@ -21,7 +21,7 @@ import { PLAN_OPTIONS, parsePlanArgs } from "../plan-args.js";
 import { type PlanRequest, buildRequest } from "../plan-request.js";
 import { standingLine } from "../calibration-standing.js";
 
-export const EXPORT_USAGE = `usage: paraplan export --format megatron|deepspeed|torchtitan|torchrun|slurm --model <preset|file> [options]
+export const EXPORT_USAGE = `usage: paraplan export --format megatron|deepspeed|torchtitan|llm-foundry|torchrun|slurm --model <preset|file> [options]
 
 Writes the best plan (among those the engine runs as is) or --plan's as the engine's own
 configuration. The plan flags of paraplan plan (--gpus --profile --global-batch --tp --zero …)
@@ -29,17 +29,19 @@ apply; see paraplan plan --help.
 
   --format F               megatron (pretrain_gpt.py arguments), deepspeed (ds_config.json, plus
                            Megatron-DeepSpeed arguments when needed), torchtitan (TOML job file or
-                           command-line overrides), torchrun (one command per node), slurm (sbatch)
+                           command-line overrides), llm-foundry (training YAML, on the fsdp engine),
+                           torchrun (one command per node), slurm (sbatch)
   --plan FILE              export this plan (an entry of plan --json's "plans", or the whole output)
   --release R              engine release: megatron core_r0.14 (default) or core_v0.7; torchtitan
-                           0.2 (TOML, default) or main (overrides); deepspeed 0.16; torchrun 2; slurm 23
+                           0.2 (TOML, default) or main (overrides); deepspeed 0.16; llm-foundry
+                           8c8dd48; torchrun 2; slurm 23
   --script "CMD ARGS"      torchrun/slurm: the training script (default: paraplan's worker with launch.json)
   --rdzv-endpoint H:P      torchrun: the rendezvous endpoint (default: $MASTER_ADDR:29500)
   --out DIR                write the files into DIR (created) instead of printing them
 
 exit status: 0 exported, 1 no plan (nothing fits in memory, or no valid configuration), 2 bad input or a plan the engine cannot run`;
 
-const ENGINE_NAME: Record<ExportFormat, string> = { megatron: "Megatron-LM", deepspeed: "DeepSpeed", torchtitan: "torchtitan", torchrun: "torchrun", slurm: "Slurm" };
+const ENGINE_NAME: Record<ExportFormat, string> = { megatron: "Megatron-LM", deepspeed: "DeepSpeed", torchtitan: "torchtitan", "llm-foundry": "llm-foundry", torchrun: "torchrun", slurm: "Slurm" };
 
 const EXPORT_OPTIONS = {
   ...PLAN_OPTIONS,
@@ -109,6 +111,9 @@ export function runExport(argv: string[], io: Io): number {
   );
   // A plan made for another model is refused, as execute refuses it (app/plan-model.ts).
   if (s("plan") !== undefined) checkPlanModel(readPlanFor(s("plan")!), req.model.name);
+  // A model the engine cannot build is refused by the model, before any plan is sought.
+  const modelRefused = ENGINES[f].modelRefusal?.({ model: req.model, training: req.training, hw: req.hw, options: {}, release });
+  if (modelRefused) throw new ExportRefused(f, modelRefused);
   let plan = planFile;
   let fallback = false;
   if (plan) checkStructure(req, plan, s("plan")!);

@@ -89,7 +89,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     moeImbalance: agree("--moe-imbalance", args.moeImbalance, reading.moeImbalance, origin),
     fixed: {},
     valuesFrom,
-  }, { engine: reading.engineName ?? (reading.engine === "llm-foundry" ? "fsdp" : FORMAT_ENGINES[reading.engine]), from: `${reading.engine} configuration`, flag: "--from" });
+  }, { engine: reading.engineName ?? FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration`, flag: "--from" });
   const plan = reading.plan;
   // A layout rule or the stack refusing the plan read: named by the setting the file states for the
   // rule's dimension (its flag's, setting-at.ts), with the plan read.

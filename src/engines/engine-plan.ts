@@ -20,7 +20,7 @@ export function capabilityContext(t: Training, hw: Hardware, release?: Release, 
   };
 }
 
-export const EXPORT_FORMATS = ["megatron", "deepspeed", "torchtitan", "torchrun", "slurm"] as const;
+export const EXPORT_FORMATS = ["megatron", "deepspeed", "torchtitan", "llm-foundry", "torchrun", "slurm"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportFile {
@@ -83,6 +83,9 @@ export interface Engine {
   /** Sub-spaces of the plan space the engine expresses exactly; the export searches their union. */
   overlays(release: Release, model: ModelSpec, training: Training): Fixed[];
   translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation;
+  /** Why the engine cannot build the model whatever the plan, or null: checked before the export
+   *  searches, so the refusal names the model rather than a plan (translate refuses it too). */
+  modelRefusal?(ctx: Omit<EngineContext, "plan">): string | null;
   files(ctx: EngineContext): ExportFile[];
 }
 

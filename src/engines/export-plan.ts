@@ -26,12 +26,13 @@ import {
   pickRelease,
   planOf,
 } from "./engine-plan.js";
+import { llmFoundry } from "./llm-foundry.js";
 import { megatron } from "./megatron.js";
 import { slurm } from "./slurm.js";
 import { torchrun } from "./torchrun.js";
 import { torchtitan } from "./torchtitan.js";
 
-export const ENGINES: Record<ExportFormat, Engine> = { megatron, deepspeed, torchtitan, torchrun, slurm };
+export const ENGINES: Record<ExportFormat, Engine> = { megatron, deepspeed, torchtitan, "llm-foundry": llmFoundry, torchrun, slurm };
 
 /** The engine a format's configuration runs on, which its export predicts with: the stack's
  *  (FORMAT_ENGINES); for the launchers (torchrun, slurm) paraplan's worker, compiled on CUDA as

@@ -103,6 +103,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   return a;
 }
 
+const modelRefusal = (ctx: Omit<EngineContext, "plan">) => megatronModelRefusal(ctx.model, ctx.release.id === "core_r0.14" ? "core_r0.14" : "core_v0.7");
+
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const release = ctx.release.id === "core_r0.14" ? "core_r0.14" : "core_v0.7";
   const model = megatronModelRefusal(ctx.model, release) ?? megatronMoeRefusal(ctx.model, plan, release);
@@ -164,4 +166,4 @@ function files(ctx: EngineContext) {
   return [{ name: "megatron-args.txt", content: argsFile(header, megatronArgs(ctx)) }];
 }
 
-export const megatron: Engine = { format: "megatron", releases: MEGATRON_RELEASES, overlays, translate, files };
+export const megatron: Engine = { format: "megatron", releases: MEGATRON_RELEASES, overlays, translate, modelRefusal, files };

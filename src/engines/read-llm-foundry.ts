@@ -24,7 +24,7 @@ const IGNORED_FSDP = new Set([
   "sharding_strategy", "mixed_precision", "activation_checkpointing", "activation_checkpointing_reentrant", "activation_cpu_offload", "limit_all_gathers",
   "verbose", "use_orig_params", "sync_module_states", "state_dict_type", "load_monolith_rank0_only", "backward_prefetch", "forward_prefetch", "cpu_offload",
 ]);
-const MODEL_KEYS = new Set(["name", "init_device", "d_model", "n_heads", "n_layers", "expansion_ratio", "max_seq_len", "vocab_size", "attn_config", "ffn_config", "no_bias", "norm_type", "emb_pdrop", "resid_pdrop", "learned_pos_emb", "logit_scale", "tie_word_embeddings", "init_config", "fc_type", "loss_fn", "pretrained_model_name_or_path", "pretrained", "use_auth_token", "config_overrides", "use_flash_attention_2"]);
+const MODEL_KEYS = new Set(["name", "init_device", "d_model", "n_heads", "n_layers", "head_dim", "expansion_ratio", "max_seq_len", "vocab_size", "attn_config", "ffn_config", "no_bias", "norm_type", "norm_eps", "emb_pdrop", "resid_pdrop", "learned_pos_emb", "logit_scale", "tie_word_embeddings", "init_config", "fc_type", "loss_fn", "pretrained_model_name_or_path", "pretrained", "use_auth_token", "config_overrides", "use_flash_attention_2"]);
 
 const SHARDING: Record<string, ZeroStage> = { FULL_SHARD: 3, SHARD_GRAD_OP: 2, NO_SHARD: 0 };
 const PRECISIONS: Record<string, Precision> = { amp_bf16: "bf16", amp_fp16: "fp16", amp_fp8: "fp8" };
@@ -113,23 +113,37 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     claim("vocab", "model.vocab_size", int("model.vocab_size"));
     const ratio = value("model.expansion_ratio") ?? 4;
     if (typeof ratio !== "number" || !(ratio > 0)) throw new UserError(`${setting("model.expansion_ratio", ratio)}: must be a number above 0`);
-    if (d !== undefined) claim("ffnHidden", "model.expansion_ratio", Math.round(ratio * d), "MPT's default 4: an FFN of 4·d_model");
+    // resolve_ffn_hidden_size (llmfoundry/models/layers/ffn.py): ffn_config.ffn_hidden_size when
+    // given, else int(d_model · expansion_ratio).
+    const width = int("model.ffn_config.ffn_hidden_size");
+    if (width !== undefined) claim("ffnHidden", "model.ffn_config.ffn_hidden_size", width);
+    else if (d !== undefined) claim("ffnHidden", "model.expansion_ratio", Math.floor(ratio * d), "MPT's default 4: an FFN of 4·d_model");
+    claim("headDim", "model.head_dim", int("model.head_dim"));
+    const tied = value("model.tie_word_embeddings");
+    claim("tiedEmbeddings", "model.tie_word_embeddings", typeof tied === "boolean" ? tied : true, "MPT's default: tied");
+    const eps = value("model.norm_eps");
+    if (typeof eps === "number") claim("normEps", "model.norm_eps", eps);
     const kv = int("model.attn_config.kv_n_heads");
     const attnType = value("model.attn_config.attn_type") ?? "multihead_attention";
     if (attnType !== "multihead_attention" && attnType !== "grouped_query_attention" && attnType !== "multiquery_attention")
       throw new UserError(`${setting("model.attn_config.attn_type", attnType)}: an attention paraplan does not model`);
-    claim("kvHeads", attnType === "multiquery_attention" ? "model.attn_config.attn_type" : "model.attn_config.kv_n_heads", attnType === "multiquery_attention" ? 1 : kv);
+    // multi-head: a K/V head per query head; multi-query: one; grouped-query: kv_n_heads
+    const heads = int("model.n_heads");
+    if (attnType === "grouped_query_attention") claim("kvHeads", "model.attn_config.kv_n_heads", kv);
+    else claim("kvHeads", "model.attn_config.attn_type", attnType === "multiquery_attention" ? 1 : heads, "MPT's default multihead_attention");
     // MPT's defaults (configuration_mpt.py attn_config_defaults): ALiBi off, learned positions on.
     const alibi = value("model.attn_config.alibi") === true;
     const rope = value("model.attn_config.rope") === true;
     if (!alibi && !rope && value("model.learned_pos_emb") === false)
       throw new UserError(`${setting("model.learned_pos_emb", false)}: no position encoding (neither ALiBi nor rotary), which paraplan does not model`);
     claim("positional", alibi ? "model.attn_config.alibi" : rope ? "model.attn_config.rope" : "model.learned_pos_emb", alibi ? "alibi" : rope ? "rope" : "learned", "MPT's default: learned positions, no attn_config.alibi or rope");
+    // attn_config.rope_theta: 10,000 unless stated (llmfoundry/models/utils/config_defaults.py)
+    if (rope) claim("ropeTheta", "model.attn_config.rope_theta", (value("model.attn_config.rope_theta") as number | undefined) ?? 10000, "llm-foundry's default 10000");
     const ffn = value("model.ffn_config.ffn_type") ?? "mptmlp";
     if (ffn !== "mptmlp" && ffn !== "mptglu") throw new UserError(`${setting("model.ffn_config.ffn_type", ffn)}: a feed-forward block paraplan does not model (mptmlp and mptglu are; mixture-of-experts FFNs are not read from llm-foundry files)`);
     // llm-foundry ffn.py: MPTGLU's activation is ffn_act_fn, GELU by default (_FFN_ACT_FN_DEFAULT)
     const act = String(value("model.ffn_config.ffn_act_fn.name") ?? "gelu");
-    if (ffn === "mptglu") claim("mlp", "model.ffn_config.ffn_type", /silu|swish/.test(act) ? "swiglu" : "geglu");
+    claim("mlp", "model.ffn_config.ffn_type", ffn === "mptmlp" ? "gelu" : /silu|swish/.test(act) ? "swiglu" : "geglu", "MPT's default mptmlp");
   } else if (modelName !== "hf_causal_lm") {
     throw new UserError(`${setting("model.name", modelName)}: paraplan reads llm-foundry's mpt_causal_lm and hf_causal_lm models`);
   } else if (modelName === "hf_causal_lm") notes.push(`${o}: model.name hf_causal_lm: the model is --model ${ctx.model.name} (its Hugging Face config is not in this file)`);
