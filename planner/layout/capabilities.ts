@@ -130,8 +130,8 @@ export function torchtitanRefusal(p: Plan, c: CapabilityContext): Refusal | null
  *  0) over every rank, and its activation_checkpointing wraps whole MPT blocks. Its tp_config and
  *  HSDP are not what the fsdp engine prices; ZeRO-1 maps to the nearest strategy in the exporter. */
 export function llmFoundryRefusal(p: Plan): Refusal | null {
-  if (p.tp > 1 || p.pp > 1 || p.cp > 1 || p.ep > 1 || p.etp > 1)
-    return refuse("llmfoundry_layout", `llm-foundry trains data parallel only here (Composer's FSDP over every rank, as the fsdp engine prices it): tp ${p.tp}, pp ${p.pp}, cp ${p.cp}, ep ${p.ep} cannot be written; use --format torchtitan or megatron`);
+  const other = (["tp", "pp", "cp", "ep", "etp"] as const).filter((k) => p[k] > 1);
+  if (other.length > 0) return refuse("llmfoundry_layout", `llm-foundry runs data parallel only (Composer's FSDP): ${other.map((k) => `${k} ${p[k]}`).join(", ")}`);
   if (p.recompute === "selective")
     return refuse("llmfoundry_recompute", "llm-foundry's fsdp_config.activation_checkpointing recomputes whole blocks; selective recompute cannot be written (use --recompute full or none)");
   return null;

@@ -30,7 +30,7 @@ const stated = (k: string, v: unknown) => `"${k}" ${JSON.stringify(v)}`;
  *  off, the padding helper of flash attention. */
 const ATTN_HARMLESS = new Set([
   "attn_impl", "softmax_scale", "alibi_bias_max", "clip_qkv", "fused_qkv", "rope_theta", "rope_impl",
-  "rope_dail_config", "rope_hf_config", "flash_attn_padding_info", "attn_logit_softcapping",
+  "rope_dail_config", "rope_hf_config", "flash_attn_padding_info", "attn_logit_softcapping", "attn_temperature_tuning",
 ]);
 /** attn_config keys whose value true is a model paraplan does not build (false is accepted). */
 const ATTN_REFUSED: Record<string, string> = {
@@ -39,16 +39,18 @@ const ATTN_REFUSED: Record<string, string> = {
   prefix_lm: "bidirectional attention over a prefix (a Prefix LM)",
   attn_uses_sequence_id: "attention restricted to each packed sequence (its work follows the packing)",
   rope: "rotary MPT variants",
+  nope: "attention without any position encoding",
 };
 /** Top-level MPT keys that change neither the work nor the weights paraplan counts: the logit
  *  and embedding-gradient scales and the residual's scaling (elementwise), initialisation and
  *  device, the linear layers' implementation (torch or Transformer Engine: the same matmuls),
  *  the pad token's path, biases (counted as present: paraplan's GPT-style count, an upper bound
- *  of ~0.02 % of an MPT's weights, planner/model.ts layerSmallParams), the norm's epsilon. */
+ *  of ~0.02 % of an MPT's weights, planner/model.ts layerSmallParams; attention_bias likewise),
+ *  the norm's epsilon, the final logits' soft cap (elementwise). */
 const MPT_HARMLESS = new Set([
   "logit_scale", "embedding_fraction", "init_config", "init_device", "verbose", "use_cache", "fc_type",
   "use_pad_tok_in_ffn", "no_bias", "residual_modification", "residual_coeff", "tokenizer_name", "name",
-  "loss_fn", "layer_norm_epsilon",
+  "loss_fn", "layer_norm_epsilon", "norm_eps", "attention_bias", "final_logit_softcapping",
 ]);
 const FFN_KEYS = new Set(["ffn_type", "ffn_hidden_size", "ffn_act_fn", "fc_type", "bias"]);
 
@@ -65,6 +67,11 @@ export function fromMpt(raw: Obj, origin: string): Parsed<{ config: Obj; facts: 
   if (!isObj(ffnCfg)) return no(`"ffn_config": an object (llm-foundry's ffn_config), not ${JSON.stringify(ffnCfg)}`);
   for (const [k, v] of Object.entries(attn)) {
     if (ATTN_HARMLESS.has(k) || ["attn_type", "attn_pdrop", "alibi", "kv_n_heads", "sliding_window_size"].includes(k)) continue;
+    // K/V heads narrower than the queries' (llm-foundry 2025): not modelled
+    if (k === "kv_dim") {
+      if (v !== null) return no(`"attn_config.kv_dim" ${JSON.stringify(v)}: K/V heads of another width than the queries', which paraplan does not model`);
+      continue;
+    }
     if (Object.hasOwn(ATTN_REFUSED, k)) {
       if (v === true) return no(`"attn_config.${k}" true: paraplan does not model ${ATTN_REFUSED[k]}`);
       continue;

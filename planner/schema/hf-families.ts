@@ -133,7 +133,7 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   // The ALiBi families (Press et al. 2022), their own key names translated by hf-alibi.ts first:
   // MPT (llm-foundry's MPTConfig: tied by default, GELU MLP; mptglu makes it gated there) and
   // BLOOM (configuration_bloom.py: tied, BloomMLP 4·hidden_size with GELU, no GQA).
-  ["mpt", { config: "MPTConfig", gated: false, act: "gelu", tied: true, kvHeads: "heads", ffn: "4h", windowLayers: "all", reads: set(["num_key_value_heads", "sliding_window", "resid_pdrop", "embd_pdrop", "attn_pdrop"]) }],
+  ["mpt", { config: "MPTConfig", gated: false, act: "gelu", tied: true, kvHeads: "heads", ffn: "4h", windowLayers: "all", reads: set(["num_key_value_heads", "head_dim", "sliding_window", "resid_pdrop", "embd_pdrop", "attn_pdrop"]) }],
   ["bloom", { config: "BloomConfig", gated: false, act: "gelu", tied: true, kvHeads: "heads", ffn: "4h", reads: set(["attention_dropout", "hidden_dropout"]) }],
   // Not gated either, but each always does something paraplan does not model.
   ["gpt_neox", { config: "GPTNeoXConfig", gated: false, act: "gelu", tied: false, reads: set(), refused: "rotary embeddings on a quarter of each head and parallel attention and MLP blocks by default (GPTNeoXConfig: rotary_pct 0.25, use_parallel_residual true)" }],

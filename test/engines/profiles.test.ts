@@ -70,7 +70,7 @@ describe("built-in engines", () => {
     const compiled = loadEngine("torchtitan-compile", undefined);
     expect(compiled.traffic.norm).toBe(1);
     expect(loadEngine("torchtitan", undefined).traffic.norm).toBe(6);
-    expect(FORMAT_ENGINES).toEqual({ megatron: "megatron-core", deepspeed: "megatron-deepspeed", torchtitan: "torchtitan" });
+    expect(FORMAT_ENGINES).toEqual({ megatron: "megatron-core", deepspeed: "megatron-deepspeed", torchtitan: "torchtitan", "llm-foundry": "fsdp" });
     expect(executorEngineName()).toBe("paraplan");
   });
 

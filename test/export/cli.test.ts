@@ -115,11 +115,17 @@ describe("paraplan export", () => {
     expect(r.stderr).toMatch(/^paraplan: no plan fits in memory; the closest, tp 8 · pp 2 · dp 128 · ZeRO-1 /);
   });
 
-  it("when no plan the search found runs on the release, the refusal says the search ended there (core_v0.7's fixed RoPE base)", async () => {
-    const r = await cli(["export", "--format", "megatron", "--release", "core_v0.7", "--model", "llama3-70b", "--gpus", "64", "--pp", "1"]);
+  it("when no plan the search found runs on the release, the refusal says the search ended there (core_v0.7 has no ZeRO-3)", async () => {
+    const r = await cli(["export", "--format", "megatron", "--release", "core_v0.7", "--model", "llama2-70b", "--gpus", "64", "--pp", "1", "--tp", "1"]);
     expect(r.code).toBe(2);
     expect(r.errLines.length).toBe(1);
-    expect(r.stderr).toMatch(/^paraplan: --format megatron: none of the plans Megatron-LM runs as is fits here; the best plan found, .* ZeRO-3 .*, cannot run on it: Megatron-LM core_v0\.7 has no --rotary-base/);
+    expect(r.stderr).toMatch(/^paraplan: --format megatron: none of the plans Megatron-LM runs as is fits here; the best plan found, .* ZeRO-3 .*, cannot run on it: ZeRO-3 has no Megatron-LM core_v0\.7 equivalent/);
+  });
+
+  it("a model the release cannot build is refused by the model before any plan is sought (core_v0.7's fixed RoPE base)", async () => {
+    const r = await cli(["export", "--format", "megatron", "--release", "core_v0.7", "--model", "llama3-70b", "--gpus", "64", "--pp", "1"]);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual(["paraplan: --format megatron: Megatron-LM core_v0.7 has no --rotary-base: its RoPE base is fixed at 10,000 and llama3-70b's is 500,000; use --release core_r0.14"]);
   });
 
   it("Llama 3 405B on 2048 GPUs: pp 16 with one layer fewer on the first and last stage, as Llama 3 ran (§3.3.2)", async () => {
@@ -199,7 +205,7 @@ describe("paraplan export", () => {
   });
 
   it("--help exits 0 with the usage; the top-level usage lists export", async () => {
-    expect((await cli(["export", "--help"])).stdout).toContain("--format megatron|deepspeed|torchtitan|torchrun|slurm");
+    expect((await cli(["export", "--help"])).stdout).toContain("--format megatron|deepspeed|torchtitan|llm-foundry|torchrun|slurm");
     expect((await cli(["--help"])).stdout).toContain("paraplan export --format F");
   });
 });

@@ -85,7 +85,7 @@ describe("llm-foundry YAML", () => {
 
   it("refuses what llm-foundry does not run: other parallelism, selective recompute, experts, Llama 3.1's rotary scaling; ZeRO-1 is SHARD_GRAD_OP, said", () => {
     const t = TRAININGS[0]!;
-    expect(refusalMessage(() => exportPlan("llm-foundry", model(LLAMA), plan({ tp: 8, sequenceParallel: true }), t, h100))).toContain("llm-foundry trains data parallel only here");
+    expect(refusalMessage(() => exportPlan("llm-foundry", model(LLAMA), plan({ tp: 8, sequenceParallel: true }), t, h100))).toBe("--format llm-foundry: llm-foundry runs data parallel only (Composer's FSDP): tp 8");
     expect(refusalMessage(() => exportPlan("llm-foundry", model(LLAMA), plan({ recompute: "selective" }), t, h100))).toContain("recomputes whole blocks");
     expect(refusalMessage(() => exportPlan("llm-foundry", model("mixtral-8x7b"), plan({}), t, h100))).toContain("mixture of experts");
     expect(refusalMessage(() => exportPlan("llm-foundry", model("llama3.2-3b"), plan({}), t, h100))).toContain("rope_hf_config) is none, linear or dynamic");

@@ -56,6 +56,10 @@ describe("MPT (model_type mpt)", () => {
     expect(fail(parse(mpt({}, { attn_uses_sequence_id: true })))).toContain("restricted to each packed sequence");
     expect(fail(parse(mpt({}, { rope: true })))).toContain('"attn_config.rope" true');
     expect(fail(parse(mpt({}, { my_kernel_knob: 3 })))).toContain('"attn_config.my_kernel_knob" 3: an attention setting paraplan does not know');
+    expect(fail(parse(mpt({}, { kv_dim: 64 })))).toContain('"attn_config.kv_dim" 64');
+    expect(fail(parse(mpt({}, { nope: true })))).toContain("without any position encoding");
+    // llm-foundry's newer MPTConfig keys (@8c8dd48): head_dim is read, norm_eps is no work
+    expect(ok(parse(mpt({ head_dim: 256, norm_eps: 1e-6 }))).headDim).toBe(256);
     expect(fail(parse(mpt({ ffn_config: { ffn_type: "mb_dmoe" } })))).toContain('"ffn_config.ffn_type" "mb_dmoe"');
     expect(fail(parse(mpt({ ffn_config: { ffn_type: "mptmlp", moe_num_experts: 8 } })))).toContain('"ffn_config.moe_num_experts"');
     expect(fail(parse(mpt({ block_overrides: { order: [] } })))).toContain('"block_overrides"');

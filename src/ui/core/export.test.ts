@@ -52,7 +52,7 @@ describe("export", () => {
     expect(e.message).toBe(`wrote plan-tiny-${planSlug(p)}.json in ${dir}`);
     const g = exportEngineConfigs(req, p, rel, () => {}, () => {}, () => false);
     expect(g.path).toBe(join(dir, `paraplan-export-tiny-${planSlug(p)}`));
-    expect(g.message).toMatch(new RegExp(`^wrote [a-z, ]+ configs in paraplan-export-tiny-${planSlug(p)}/ under ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(;|$)`));
+    expect(g.message).toMatch(new RegExp(`^wrote [a-z, -]+ configs in paraplan-export-tiny-${planSlug(p)}/ under ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(;|$)`));
   });
 
   it("g writes every engine's configuration of the plan, and names the engines that cannot run it", () => {
@@ -63,7 +63,7 @@ describe("export", () => {
     const r = exportEngineConfigs(req, z3, dir, (path, text) => written.set(path, text), () => {});
     const base = join(dir, `paraplan-export-llama3-8b-${planSlug(z3)}`);
     expect(r.ok).toBe(true);
-    expect(r.message).toMatch(/^wrote megatron, deepspeed, torchtitan, torchrun, slurm configs in paraplan-export-llama3-8b-/);
+    expect(r.message).toMatch(/^wrote megatron, deepspeed, torchtitan, llm-foundry, torchrun, slurm configs in paraplan-export-llama3-8b-/);
     const ds = JSON.parse(written.get(join(base, "deepspeed", "ds_config.json"))!);
     expect(ds.zero_optimization.stage).toBe(3);
     expect(ds.train_batch_size).toBe(16);
@@ -162,7 +162,7 @@ describe("export names and existing files", () => {
     const second = exportEngineConfigs(req, z3, at);
     const base = `paraplan-export-llama3-8b-${planSlug(z3)}`;
     expect([first.ok, first.path, second.ok, second.path]).toEqual([true, join(at, base), true, join(at, `${base}-2`)]);
-    expect(second.message).toBe(`wrote megatron, deepspeed, torchtitan, torchrun, slurm configs in ${base}-2/ under ${at} (${base} already there: kept)`);
+    expect(second.message).toBe(`wrote megatron, deepspeed, torchtitan, llm-foundry, torchrun, slurm configs in ${base}-2/ under ${at} (${base} already there: kept)`);
     expect(existsSync(join(at, `${base}-2`, "deepspeed", "ds_config.json"))).toBe(true);
   });
 });

@@ -182,14 +182,14 @@ export const KEY_HELP: Record<Screen, KeyHelp[]> = {
     { keys: "c", does: "clear the filters" },
     { keys: "f", does: "frontier chart" },
     { keys: "e  x", does: "export the plan as JSON  ·  execute it" },
-    { keys: "g", does: "export Megatron/DeepSpeed/torchtitan/torchrun/Slurm configs" },
+    { keys: "g", does: "export Megatron/DeepSpeed/torchtitan/llm-foundry/torchrun/Slurm configs" },
     { keys: "b Esc", does: "back to the setup" },
   ],
   detail: [
     { keys: "↑ ↓", does: "previous / next plan of the table" },
     { keys: "f", does: "frontier chart" },
     { keys: "e  x", does: "export the plan as JSON  ·  execute it" },
-    { keys: "g", does: "export Megatron/DeepSpeed/torchtitan/torchrun/Slurm configs" },
+    { keys: "g", does: "export Megatron/DeepSpeed/torchtitan/llm-foundry/torchrun/Slurm configs" },
     { keys: "b Esc", does: "back" },
   ],
   frontier: [
