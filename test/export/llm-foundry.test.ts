@@ -108,6 +108,9 @@ describe("paraplan export --format llm-foundry", () => {
     const j = JSON.parse(back.stdout);
     expect(j.engine).toBe("fsdp");
     expect(j.from.plan).toMatchObject({ tp: best.tp, dp: best.dp, zero: best.zero, microBatch: best.microBatch, recompute: best.recompute });
+    // --grad-reduce-in-fp32 prices fp32 gradient reduction: Composer's DEFAULT mixed precision
+    const fp32 = await cli(["export", "--format", "llm-foundry", "--model", "mpt-7b", "--gpus", "16", "--grad-reduce-in-fp32"]);
+    expect(fp32.stdout).toContain("\n  mixed_precision: DEFAULT\n");
     const contradicted = await cli(["export", "--format", "llm-foundry", "--model", "mpt-7b", "--engine", "megatron-core"]);
     expect(contradicted.errLines).toEqual(["paraplan: --engine megatron-core contradicts --format llm-foundry, which runs on fsdp; drop --engine"]);
     const scaled = await cli(["export", "--format", "llm-foundry", "--model", "llama3.2-3b", "--gpus", "8"]);
