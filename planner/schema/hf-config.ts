@@ -224,7 +224,9 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
     origin,
   );
   if (!parsed.ok) return said(parsed);
-  const why = facts?.seqFrom !== undefined ? undefined : c.max_position_embeddings > HF_DEFAULT_SEQ_CAP ? `min(max_position_embeddings ${c.max_position_embeddings}, ${HF_DEFAULT_SEQ_CAP})` : "max_position_embeddings";
+  const why = c.max_position_embeddings > HF_DEFAULT_SEQ_CAP ? `min(max_position_embeddings ${c.max_position_embeddings}, ${HF_DEFAULT_SEQ_CAP})` : "max_position_embeddings";
+  // (BLOOM states no length: hf-alibi.ts says where its 2048 comes from)
+  const seqFrom = facts?.seqFrom ?? `sequence ${seqLen} = ${why}`;
   // A learned position table has max_position_embeddings rows (GPT-2's n_positions = 1024): its
   // parameters whatever the sequence planned, and the longest one it trains (plan-request.ts).
   const learned = positional === "learned";
@@ -232,5 +234,5 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
     return { ok: false, message: `${origin}: "max_position_embeddings" ${c.max_position_embeddings} rows of learned positions is more than ${MODEL_BOUNDS.seqLen.toLocaleString("en-US")}` };
   const table = learned ? { positionTable: c.max_position_embeddings } : {};
   const unexported = scaling.value && scaling.value.type !== "llama3" ? { ropeScalingNotExported: scaling.value.type } : {};
-  return { ok: true, value: { ...parsed.value, ...table, ...unexported, defaultSeqLenAssumed: why === undefined ? `${facts!.seqFrom} of ${origin} (--seq to change)` : `sequence ${seqLen} = ${why} of ${origin} (--seq to change)` } };
+  return { ok: true, value: { ...parsed.value, ...table, ...unexported, defaultSeqLenAssumed: `${seqFrom} of ${origin} (--seq to change)` } };
 }

@@ -7,7 +7,7 @@
 // (mpt_causal_lm), which builds GPT-, Llama- and MPT-style decoders from its keys; the data,
 // tokenizer and schedule are the user's and change no step time.
 import { stringify } from "yaml";
-import type { Fixed, Plan } from "../../planner/index.js";
+import type { Fixed, Plan, Precision } from "../../planner/index.js";
 import { llmFoundryRefusal } from "../../planner/layout/capabilities.js";
 import { type Engine, type EngineContext, type ExportFile, type Release, type Translation, describe, llamaStyle } from "./engine-plan.js";
 import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
@@ -20,7 +20,7 @@ export const LLM_FOUNDRY_RELEASES: readonly Release[] = [
  *  parameters, gradients and optimizer states; SHARD_GRAD_OP keeps parameters gathered between
  *  forward and backward; NO_SHARD replicates, DDP-like). */
 const SHARDING: Record<number, string> = { 0: "NO_SHARD", 2: "SHARD_GRAD_OP", 3: "FULL_SHARD" };
-const PRECISION: Record<string, string> = { bf16: "amp_bf16", fp16: "amp_fp16", fp8: "amp_fp8" };
+const PRECISION: Record<Precision, string> = { bf16: "amp_bf16", fp16: "amp_fp16", fp8: "amp_fp8" };
 
 /** Why llm-foundry's MPT cannot build the model, or null: a refusal, since the YAML would train
  *  another model. */
@@ -32,7 +32,6 @@ export function mptModelRefusal(ctx: Omit<EngineContext, "plan">): string | null
   if (m.slidingWindow !== undefined && (m.slidingWindowLayers ?? m.layers) !== m.layers)
     return `${m.name} windows ${m.slidingWindowLayers} of ${m.layers} layers; llm-foundry's attn_config.sliding_window_size windows every layer`;
   if (m.ropeScaling !== undefined) return `llm-foundry's rotary scaling (attn_config.rope_hf_config) is none, linear or dynamic, and ${m.name} uses ${describeScaling(m.ropeScaling)}`;
-  if (ctx.training.precision !== "bf16" && ctx.training.precision !== "fp16" && ctx.training.precision !== "fp8") return `Composer's precision is amp_bf16, amp_fp16 or amp_fp8, not ${ctx.training.precision}`;
   return null;
 }
 
