@@ -81,6 +81,10 @@ export function fromMpt(raw: Obj, origin: string): Parsed<{ config: Obj; facts: 
   for (const k of Object.keys(ffnCfg)) if (!FFN_KEYS.has(k)) return no(`"ffn_config.${k}": a feed-forward setting paraplan does not model (mixture-of-experts FFNs are not read from MPT configs)`);
   if (raw.block_overrides !== undefined && raw.block_overrides !== null) return no(`"block_overrides": per-layer overrides, which paraplan does not model`);
 
+  // MPTConfig has defaults for its widths (d_model 2048, n_heads 16, n_layers 24, vocab 50368): a
+  // config without one is more likely cut than meant, so it is refused rather than defaulted.
+  for (const k of ["d_model", "n_heads", "n_layers", "vocab_size"])
+    if (raw[k] === undefined) return no(`field "${k}": missing (llm-foundry's MPTConfig would build its default; state it)`);
   // Positions: llm-foundry turns learned_pos_emb off under ALiBi (MPTConfig.__init__); its
   // attn_config default is alibi false, transformers' MptAttentionConfig's true: unstated, a guess.
   if (attn.alibi === undefined) return no(`"attn_config.alibi" not stated: llm-foundry's MPTConfig defaults it false (learned positions), transformers' MptConfig builds ALiBi always; state it`);
@@ -107,9 +111,12 @@ export function fromMpt(raw: Obj, origin: string): Parsed<{ config: Obj; facts: 
   if (typeof ratio !== "number" || !(ratio > 0)) return no(`${stated("expansion_ratio", ratio)}: a number above 0`);
   if (ratio !== 4 && !foundry) return portOnly("expansion_ratio", ratio, "an MLP of 4·d_model");
   const d = raw.d_model;
-  const ffn = ffnCfg.ffn_hidden_size ?? (typeof d === "number" ? Math.floor(ratio * d) : undefined);
+  const width = ffnCfg.ffn_hidden_size;
+  if (width !== undefined && width !== null && !(Number.isInteger(width) && (width as number) > 0)) return no(`${stated("ffn_config.ffn_hidden_size", width)}: a whole number above 0`);
+  const ffn = width ?? (typeof d === "number" ? Math.floor(ratio * d) : undefined);
   const act = isObj(ffnCfg.ffn_act_fn) ? String(ffnCfg.ffn_act_fn.name ?? "gelu") : "gelu";
   const window = attn.sliding_window_size;
+  if (window !== undefined && window !== -1 && !(Number.isInteger(window) && (window as number) > 0)) return no(`${stated("attn_config.sliding_window_size", window)}: -1 (no window) or a whole number above 0`);
   if (window !== undefined && window !== -1 && !foundry) return portOnly("attn_config.sliding_window_size", window, "full attention");
 
   const config: Obj = {};
@@ -118,8 +125,8 @@ export function fromMpt(raw: Obj, origin: string): Parsed<{ config: Obj; facts: 
     if (["d_model", "n_heads", "n_layers", "expansion_ratio", "max_seq_len", "attn_config", "ffn_config", "learned_pos_emb", "emb_pdrop", "norm_type", "block_overrides"].includes(k)) continue;
     config[k] = v;
   }
-  const norm = String(raw.norm_type ?? "low_precision_layernorm");
-  if (!/layernorm|rmsnorm/.test(norm)) return no(`${stated("norm_type", raw.norm_type)}: paraplan models LayerNorm and RMSNorm`);
+  const norm = raw.norm_type === undefined ? "low_precision_layernorm" : raw.norm_type;
+  if (typeof norm !== "string" || !/layernorm|rmsnorm/.test(norm)) return no(`${stated("norm_type", raw.norm_type)}: paraplan models LayerNorm and RMSNorm`);
   Object.assign(config, {
     num_hidden_layers: raw.n_layers,
     hidden_size: d,
@@ -155,6 +162,11 @@ const BLOOM_HARMLESS = new Set([
  *  (2·hidden weights and an elementwise pass over the embeddings) is not counted: 28,672 of
  *  BLOOM-176B's 176,247,271,424 weights. */
 export function fromBloom(raw: Obj, origin: string): Parsed<{ config: Obj; facts: AlibiFamilyFacts }> {
+  // BloomConfig's defaults (hidden 64, 2 layers, 8 heads) are a toy, not a BLOOM: a width left out
+  // is refused by the name BLOOM's configs use (n_layer and n_head are mapped already).
+  const names: Array<[string, string]> = [["num_hidden_layers", "n_layer"], ["num_attention_heads", "n_head"], ["hidden_size", "hidden_size"], ["vocab_size", "vocab_size"]];
+  for (const [k, said] of names)
+    if (raw[k] === undefined && !(k === "hidden_size" && raw.n_embed !== undefined)) return { ok: false, message: `${origin}: field "${said}": missing (BloomConfig would build its default; state it)` };
   const config: Obj = {};
   for (const [k, v] of Object.entries(raw)) if (!BLOOM_HARMLESS.has(k) && k !== "n_embed") config[k] = v;
   if (raw.n_embed !== undefined) {

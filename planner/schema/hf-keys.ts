@@ -71,7 +71,7 @@ export const HF_REFUSED: Record<string, string> = {
   rotary_pct: "rotary embeddings on part of each head",
   parallel_attn: "parallel attention and MLP blocks",
   use_parallel_residual: "parallel attention and MLP blocks",
-  alibi: "ALiBi attention biases outside the families that build them (model_type mpt, bloom)",
+  alibi: "ALiBi biases stated by a top-level key (MPT states them in attn_config.alibi; BLOOM builds them whatever its config says)",
   multi_query: "multi-query attention stated outside num_key_value_heads",
   // paraplan plans text-only decoders: an encoder, a vision or audio tower, or a multimodal
   // wrapper whose text model sits under text_config (Gemma 3, Llava, Qwen2-VL) is not one.

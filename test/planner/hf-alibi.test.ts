@@ -64,6 +64,12 @@ describe("MPT (model_type mpt)", () => {
     expect(fail(parse(mpt({ ffn_config: { ffn_type: "mptmlp", moe_num_experts: 8 } })))).toContain('"ffn_config.moe_num_experts"');
     expect(fail(parse(mpt({ block_overrides: { order: [] } })))).toContain('"block_overrides"');
     expect(fail(parse(mpt({ norm_type: "groupnorm" })))).toContain('"norm_type" "groupnorm"');
+    expect(fail(parse(mpt({ norm_type: null })))).toContain('"norm_type" null');
+    // malformed values are named by their own key, never dropped
+    expect(fail(parse(mpt({}, { sliding_window_size: "big" })))).toContain('"attn_config.sliding_window_size" "big": -1 (no window) or a whole number above 0');
+    expect(fail(parse(mpt({ ffn_config: { ffn_type: "mptmlp", ffn_hidden_size: -5 } })))).toContain('"ffn_config.ffn_hidden_size" -5: a whole number above 0');
+    const { n_layers: _n, ...cut } = MPT;
+    expect(fail(parse(cut))).toBe(`c.json: field "n_layers": missing (llm-foundry's MPTConfig would build its default; state it)`);
     expect(fail(parse(mpt({ learned_pos_emb: false }, { alibi: false })))).toContain("no position encoding");
     // unstated, the two codes disagree: llm-foundry's default is false, transformers' true
     const { alibi: _, ...noAlibi } = attn;
@@ -90,6 +96,8 @@ describe("BLOOM (model_type bloom)", () => {
     expect(fail(parse({ ...rest, n_embed: h, hidden_size: 1024 }))).toContain('"n_embed" 14336 and "hidden_size" 1024 disagree');
     expect(fail(parse({ ...raw("bloom.json"), n_inner: 4096 }))).toContain("BloomMLP builds 4·hidden_size");
     expect(fail(parse({ ...raw("bloom.json"), max_position_embeddings: 4096 }))).toContain("BloomConfig has no such key");
+    const { n_layer: _l, ...cut } = raw("bloom.json");
+    expect(fail(parse(cut))).toBe(`c.json: field "n_layer": missing (BloomConfig would build its default; state it)`);
   });
 });
 
