@@ -2,7 +2,7 @@
 // model, GPU, stack, tp, pp and recompute and change one of GPU count and sequence. The expected
 // neighbours are read off published-runs.csv by hand.
 import { describe, expect, it } from "vitest";
-import { loadCalibrationRows } from "../../bench/calibration/rows.js";
+import { loadCalibrationRows, readCalibrationCsv } from "../../bench/calibration/rows.js";
 import { sweepNeighbours } from "../../bench/calibration/sweeps.js";
 
 const rows = loadCalibrationRows();
@@ -23,5 +23,26 @@ describe("a calibration row's sweep", () => {
     // MPT-140: 70b on 64 A100 40GB at 2,048 tokens; MPT-139 at 128 GPUs. No 70b row at another sequence there.
     const near = sweepNeighbours(row("MPT-140"), rows, (id) => (id === "MPT-139" ? -0.028 : null));
     expect(near).toEqual([{ id: "MPT-139", differs: "128 GPUs", error: -0.028 }]);
+  });
+});
+
+// README "How the figures were calibrated", MPT: the 30B pair at 4,096 and 8,192 tokens on 8 A100s
+// (MPT-081, MPT-080) fits no time of the form fixed + per token + per token × sequence. Solved for
+// the pair, the matmuls at 4,096 tokens would run above the A100's 312 TFLOP/s peak.
+describe("MPT-080 against its own sweep", () => {
+  it("the pair's per-token time leaves its matmuls above the A100's peak: no compute model reaches both rows", () => {
+    const csv = readCalibrationCsv();
+    const r = (id: string) => csv.find((x) => x.id === id)!;
+    // a micro-batch of one sequence: the step (global batch tokens / tokens per second) over 21 accumulations
+    const micro = (id: string) => (Number(r(id).global_batch) * Number(r(id).seq_len)) / (Number(r(id).measured_value) * 8) / 21;
+    const t4 = micro("MPT-081"), t8 = micro("MPT-080");
+    expect([t4, t8].map((x) => +x.toFixed(2))).toEqual([5.03, 14.27]);
+    // T(s) = s·L + s²·A for one sequence of s tokens: T(8192) − 2·T(4096) = 2·4096²·A
+    const attention4 = (t8 - 2 * t4) / 2;
+    const linear4 = t4 - attention4;
+    // 8 FLOPs a weight a token under full recompute (forward, recompute, backward 2×), 30.0B weights
+    // in matmuls (48 layers of 12·7168² and the 50,368 × 7168 output layer)
+    const flops = 8 * (48 * 12 * 7168 ** 2 + 50368 * 7168) * 4096;
+    expect(flops / linear4 / 1e12).toBeGreaterThan(312);
   });
 });
