@@ -116,4 +116,19 @@ describe("the setup screen", () => {
     expect(lastFrame()).toContain("paraplan · setup");
     expect(lastFrame()).toMatch(/Cluster\s+\.\/missing-profile\.json/);
   });
+
+  it("an ALiBi preset on megatron-core names the Software field, not a flag, and plans once fsdp is picked", async () => {
+    const { lastFrame, stdin } = render(<App options={smallOptions("mpt-7b", 8, 16)} services={testServices(fakeExecutor())} width={80} height={23} />);
+    stdin.write(KEY.enter);
+    await tick();
+    const f = lastFrame()!;
+    expect(f).toMatch(/^Software: mpt-7b has ALiBi positions; engine megatron-core builds learned or/m);
+    expect(f).not.toContain("--engine");
+    expect(f).toContain("paraplan · setup");
+    for (const k of [KEY.down, KEY.down, KEY.right, KEY.enter]) {
+      stdin.write(k);
+      await tick();
+    }
+    expect(lastFrame()).not.toContain("ALiBi positions; engine");
+  });
 });

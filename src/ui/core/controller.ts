@@ -8,7 +8,7 @@ import { exportEngineConfigs, exportPlan } from "./export.js";
 import { type KeyPress, commandFor } from "./keys.js";
 import { type Store, currentPlan } from "./reducer.js";
 import { type Cancel, type SearchJobOptions, type SearchProgress, startSearchJob } from "./search-job.js";
-import { type EngineOption, FIELD_LABEL, type ModelOption, type ProfileOption, type Session, engineOption, expandHome, modelOption, profileOption, sessionFor } from "./setup.js";
+import { type EngineOption, FIELD_LABEL, type ModelOption, type ProfileOption, type Session, engineOption, expandHome, inSetupTerms, modelOption, profileOption, sessionFor } from "./setup.js";
 import { fieldProblems } from "./setup-reducer.js";
 import { type AppState, chosenEngine, chosenModel, chosenProfile, screenOf } from "./state.js";
 
@@ -91,7 +91,7 @@ export class Controller {
     try {
       session = sessionFor({ model: chosenModel(setup, options), profile: chosenProfile(setup, options), engine: chosenEngine(setup, options), nodes: setup.nodes, perNode: setup.perNode, batch: setup.batch, seq: setup.seq });
     } catch (e) {
-      return this.dispatch({ type: "setup/error", message: messageOf(e) });
+      return this.dispatch({ type: "setup/error", message: inSetupTerms(messageOf(e)) });
     }
     this.cancelSearch?.();
     this.dispatch({ type: "search/start", session });
