@@ -13,7 +13,7 @@ import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease
 import { ENGINES, exportPlan, formatEngineName, searchForFormat } from "../engines/export-plan.js";
 import { extendedEngine } from "../load-engine.js";
 import { UserError } from "../errors.js";
-import { describePlan, rejections } from "../format/plan-text.js";
+import { noPlanMessage } from "../format/no-plan.js";
 import { count, gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
 import { parseFlags } from "../flags.js";
@@ -122,12 +122,8 @@ export function runExport(argv: string[], io: Io): number {
     const found = searchForFormat(f, req.model, req.hw, req.training, req.fixed, release, s("script") !== undefined ? { script: s("script")! } : {});
     const best = found.best ?? found.unrestricted?.plans[0];
     if (!best) {
-      const c = found.unrestricted?.closest;
-      io.err(
-        c
-          ? `paraplan: no plan fits in memory; the closest, ${describePlan(c)}, needs ${gib(c.memory.total)} per GPU of ${gib(c.memory.capacity)}`
-          : `paraplan: no valid configuration: ${rejections(found.unrestricted!).replace(/^rejected: /, "")}`,
-      );
+      // (as plan says it: the closest plan, or why nothing was valid and which input to change)
+      io.err(`paraplan: ${noPlanMessage(req, found.unrestricted!)}`);
       return 1;
     }
     plan = best;

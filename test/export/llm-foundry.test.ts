@@ -113,6 +113,10 @@ describe("paraplan export --format llm-foundry", () => {
     expect(fp32.stdout).toContain("\n  mixed_precision: DEFAULT\n");
     const contradicted = await cli(["export", "--format", "llm-foundry", "--model", "mpt-7b", "--engine", "megatron-core"]);
     expect(contradicted.errLines).toEqual(["paraplan: --engine megatron-core contradicts --format llm-foundry, which runs on fsdp; drop --engine"]);
+    // data parallel over all 1,024 GPUs cannot split gpt3-175b's batch of 1,536: said as plan says it
+    const batch = await cli(["export", "--format", "llm-foundry", "--model", "gpt3-175b"]);
+    expect(batch.code).toBe(1);
+    expect(batch.stderr).toContain("the global batch 1,536 is not divisible by the data-parallel size of any layout of 1,024 GPUs (dp is 1,024). Pass --global-batch a multiple of 1,024 (e.g. 2,048)");
     const scaled = await cli(["export", "--format", "llm-foundry", "--model", "llama3.2-3b", "--gpus", "8"]);
     expect(scaled.errLines).toEqual(["paraplan: --format llm-foundry: llm-foundry's rotary scaling (attn_config.rope_hf_config) is none, linear or dynamic, and llama3.2-3b uses llama3 factor 32, low 1, high 4, original 8192"]);
   });
