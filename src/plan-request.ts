@@ -54,10 +54,12 @@ export interface ImpliedEngine {
   flag?: string;
 }
 
-export function buildRequest(args: PlanArgs, implied?: ImpliedEngine): PlanRequest {
-  if (args.model === undefined) throw new UserError("--model is required: a preset such as gpt3-like, or a .json file");
+/** `read`: a model already read from the user's configuration (plan --from an llm-foundry YAML),
+ *  in place of --model. */
+export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: ModelSpec): PlanRequest {
+  if (args.model === undefined && read === undefined) throw new UserError("--model is required: a preset such as gpt3-like, or a .json file");
   const builtins = readBuiltins(); // read once for the model, the profile and the engine
-  const model = loadModel(args.model, builtins);
+  const model = read ?? loadModel(args.model!, builtins);
   const assumed: string[] = [];
   const profileName = args.profile ?? DEFAULT_PROFILE;
   if (args.profile === undefined) assumed.push(`profile ${DEFAULT_PROFILE} (default)`);

@@ -3,7 +3,7 @@
 // precision override the defaults), and shown beside the best plan `search` finds, with the
 // predicted gain and what changed, dimension by dimension. Both are predicted with the engine the
 // file belongs to (planner/engine.ts FORMAT_ENGINES), unless --engine names another.
-import { FORMAT_ENGINES, checkLayout, evaluatePlan, search, unsupportedByEngine } from "../../planner/index.js";
+import { FORMAT_ENGINES, type ModelSpec, checkLayout, evaluatePlan, search, unsupportedByEngine } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { searchJson } from "../format/plan-json.js";
 import type { Io } from "../io.js";
@@ -12,7 +12,9 @@ import { parsePlanArgs } from "../plan-args.js";
 import { DEFAULT_PROFILE, buildRequest } from "../plan-request.js";
 import { comparisonJson, comparisonText } from "./compare-report.js";
 import { describe } from "./engine-plan.js";
+import { foundryModel } from "./foundry-model.js";
 import { readConfigs } from "./read-back.js";
+import { loadConfigFile } from "./read-config.js";
 import { type SettingAt, named, settingOf } from "./setting-at.js";
 
 /** Pre-parse of --from (repeatable): the paths and the remaining plan flags, or null without it. */
@@ -40,6 +42,14 @@ function agree<T>(flag: string, explicit: T | undefined, fromConfig: T | undefin
   return explicit ?? fromConfig;
 }
 
+/** The model a configuration states on its own: an llm-foundry YAML's mpt_causal_lm section. */
+function modelOfConfig(paths: string[]): ModelSpec {
+  const file = paths.length === 1 ? loadConfigFile(paths[0]!) : undefined;
+  const model = file?.kind === "llm-foundry" ? foundryModel(file) : null;
+  if (model === null) throw new UserError("--model is required with --from: the model the configuration trains (a preset or a .json file; an llm-foundry YAML with an mpt_causal_lm model states its own)");
+  return model;
+}
+
 export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: string): number {
   const args = parsePlanArgs(argv);
   if (args.help) {
@@ -48,8 +58,9 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
   }
   const clash = Object.keys(args.fixed);
   if (clash.length > 0) throw new UserError(`--from fixes every plan dimension; drop the plan flags (${clash.join(", ")})`);
-  if (args.model === undefined) throw new UserError("--model is required with --from: the model the configuration trains (a preset or a .json file)");
-  const loaded = loadModel(args.model);
+  // An llm-foundry YAML's MPT section states the whole model (foundry-model.ts); the others need --model.
+  const read = args.model === undefined ? modelOfConfig(paths) : undefined;
+  const loaded = read ?? loadModel(args.model!);
   const hw0 = loadProfile(args.profile ?? DEFAULT_PROFILE);
   const reading = readConfigs(paths, {
     model: loaded,
@@ -89,7 +100,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     moeImbalance: agree("--moe-imbalance", args.moeImbalance, reading.moeImbalance, origin),
     fixed: {},
     valuesFrom,
-  }, { engine: reading.engineName ?? FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration`, flag: "--from" });
+  }, { engine: reading.engineName ?? FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration`, flag: "--from" }, read);
   const plan = reading.plan;
   // A layout rule or the stack refusing the plan read: named by the setting the file states for the
   // rule's dimension (its flag's, setting-at.ts), with the plan read.

@@ -93,6 +93,25 @@ describe("plan --from an llm-foundry YAML", () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it("without --model, the file's mpt_causal_lm section is the model: MPT-039's YAML alone predicts as with the MPT-7B model file", async () => {
+    const alone = (text: string) => cli(["plan", "--from", tempFile(`alone-${n++}.yaml`, text), "--gpus", "8", "--profile", "dgx-h100", "--json", "--top", "1"]);
+    const withModel = JSON.parse((await from({}, ["--json", "--top", "1"])).stdout);
+    const r = await alone(yaml());
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.model).toMatchObject({ layers: 32, hidden: 4096, heads: 32, kvHeads: 32, ffnHidden: 16384, vocab: 50368, seqLen: 2048 });
+    expect(j.model.name).toMatch(/^mpt_causal_lm of alone-\d+\.yaml$/);
+    expect(j.from.plan.tokensPerSecond).toBe(withModel.from.plan.tokensPerSecond);
+    // llm-foundry's own default is learned positions: without alibi the model has a 2,048-row table
+    const learned = JSON.parse((await alone(yaml().replace("    alibi: true\n", ""))).stdout);
+    expect(learned.model.params - j.model.params).toBe(2048 * 4096);
+    // a widths key the section lacks is named, not defaulted; hf_causal_lm's model is not in the file
+    const cut = await alone(yaml().replace("  n_layers: 32\n", ""));
+    expect(cut.errLines).toEqual([`paraplan: alone-${n - 1}.yaml model: field "n_layers": missing (llm-foundry's MPTConfig would build its default; state it)`]);
+    const hf = await alone(yaml().replace("name: mpt_causal_lm", "name: hf_causal_lm"));
+    expect(hf.stderr).toContain("--model is required with --from");
+  });
+
   it("mptglu is gated with ffn_act_fn's activation, GELU by default (llm-foundry ffn.py), as the config.json reader reads it", async () => {
     const glu = (act: string) => yaml().replace("  attn_config:", `  ffn_config:\n    ffn_type: mptglu\n${act}  attn_config:`);
     const model = (mlp: string) => tempFile(`mpt-7b-${mlp}.json`, JSON.stringify({ ...JSON.parse(readFileSync(MODEL, "utf8")), mlp, ffnHidden: 16384 }));
