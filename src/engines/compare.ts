@@ -14,6 +14,7 @@ import { comparisonJson, comparisonText } from "./compare-report.js";
 import { describe } from "./engine-plan.js";
 import { foundryModel } from "./foundry-model.js";
 import { readConfigs } from "./read-back.js";
+import { titanPreset } from "./read-torchtitan.js";
 import { loadConfigFile } from "./read-config.js";
 import { type SettingAt, named, settingOf } from "./setting-at.js";
 
@@ -42,11 +43,14 @@ function agree<T>(flag: string, explicit: T | undefined, fromConfig: T | undefin
   return explicit ?? fromConfig;
 }
 
-/** The model a configuration states on its own: an llm-foundry YAML's mpt_causal_lm section. */
+/** The model a configuration states on its own: an llm-foundry YAML's mpt_causal_lm section, or
+ *  the preset of a torchtitan job's Llama 3 flavor. */
 function modelOfConfig(paths: string[]): ModelSpec {
   const file = paths.length === 1 ? loadConfigFile(paths[0]!) : undefined;
-  const model = file?.kind === "llm-foundry" ? foundryModel(file) : null;
-  if (model === null) throw new UserError("--model is required with --from: the model the configuration trains (a preset or a .json file; an llm-foundry YAML with an mpt_causal_lm model states its own)");
+  const kind = file?.kind;
+  const preset = file && (kind === "torchtitan-toml" || kind === "torchtitan-overrides") ? titanPreset(file) : null;
+  const model = preset !== null ? loadModel(preset) : file && kind === "llm-foundry" ? foundryModel(file) : null;
+  if (model === null) throw new UserError("--model is required with --from: the model the configuration trains (a preset or a .json file; an llm-foundry YAML with an mpt_causal_lm model and a torchtitan job naming a Llama 3 flavor state their own)");
   return model;
 }
 

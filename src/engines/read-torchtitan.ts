@@ -59,6 +59,16 @@ const LLAMA3_FLAVORS: Record<string, { layers: number; hidden: number; heads: nu
   "405B": { layers: 126, hidden: 16384, heads: 128, kvHeads: 8 },
 };
 
+/** The paraplan preset a job's Llama 3 flavor builds (llama3 8B, 70B, 405B: llama3-8b, …), or
+ *  null: `plan --from` without --model plans it (the flavor's sizes are the preset's). */
+export function titanPreset(file: ConfigFile): string | null {
+  const table = file.kind === "torchtitan-toml" ? parseToml(file.text, file.name) : parseOverrides(file.text);
+  const model = table.model;
+  if (typeof model !== "object" || model === null || Array.isArray(model)) return null;
+  const { name, flavor } = model as TomlTable;
+  return (name ?? "llama3") === "llama3" && typeof flavor === "string" && flavor in LLAMA3_FLAVORS && flavor !== "debugmodel" ? `llama3-${flavor.toLowerCase()}` : null;
+}
+
 function flavorClaims(name: string, flavor: string | undefined): ModelClaim[] {
   const f = name === "llama3" && flavor !== undefined ? LLAMA3_FLAVORS[flavor] : undefined;
   if (!f) return [];

@@ -70,6 +70,19 @@ describe("torchtitan job files", () => {
     expect((await accepted(on8b({}))).from.plan).toMatchObject({ dp: 8, zero: 3, recompute: "selective" });
   });
 
+  it("without --model, a Llama 3 flavor torchtitan ships is its preset (8B: llama3-8b, the same plan and price); the debug model needs --model", async () => {
+    const job = toml({});
+    const alone = await cli(["plan", "--from", job, "--gpus", "8", "--json", "--top", "1"]);
+    expect(alone.code, alone.stderr).toBe(0);
+    const withModel = await accepted(["--model", "llama3-8b", "--gpus", "8", "--from", job]);
+    const j = JSON.parse(alone.stdout);
+    expect(j.model.name).toBe("llama3-8b");
+    expect(j.from).toEqual(withModel.from);
+    const debug = await cli(["plan", "--from", toml({ model: 'name = "llama3"\nflavor = "debugmodel"' }), "--gpus", "8"]);
+    expect(debug.code).toBe(2);
+    expect(debug.stderr).toContain("--model is required with --from");
+  });
+
   it("CPU offload is refused as the other engines' is", async () => {
     await refused(on8b({ training: `${BASE.training}\nenable_cpu_offload = true` }), "training.enable_cpu_offload = true (line 9) moves state to the CPU");
   });
