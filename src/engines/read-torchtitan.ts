@@ -66,11 +66,11 @@ export function titanPreset(file: ConfigFile): string | null {
   const model = table.model;
   if (typeof model !== "object" || model === null || Array.isArray(model)) return null;
   const { name, flavor } = model as TomlTable;
-  return (name ?? "llama3") === "llama3" && typeof flavor === "string" && flavor in LLAMA3_FLAVORS && flavor !== "debugmodel" ? `llama3-${flavor.toLowerCase()}` : null;
+  return (name ?? "llama3") === "llama3" && typeof flavor === "string" && Object.hasOwn(LLAMA3_FLAVORS, flavor) && flavor !== "debugmodel" ? `llama3-${flavor.toLowerCase()}` : null;
 }
 
 function flavorClaims(name: string, flavor: string | undefined): ModelClaim[] {
-  const f = name === "llama3" && flavor !== undefined ? LLAMA3_FLAVORS[flavor] : undefined;
+  const f = name === "llama3" && flavor !== undefined && Object.hasOwn(LLAMA3_FLAVORS, flavor) ? LLAMA3_FLAVORS[flavor] : undefined;
   if (!f) return [];
   const setting = (what: string) => `model.name "llama3" flavor "${flavor}" (${what})`;
   return [
@@ -343,7 +343,7 @@ function stagesOfSplitPoints(o: string, split: readonly unknown[], layers: numbe
 function checkModelFamily(o: string, name: string, flavor: string | undefined, ctx: ReadContext, warnings: string[]): void {
   const mismatch = (what: string) => new UserError(`${o}: model.name "${name}" builds ${what} but the model ${ctx.model.name} ${ctx.model.moe ? "has experts" : "has none"}; pass the --model the configuration trains`);
   if (name === "llama3") {
-    if (flavor !== undefined && LLAMA3_FLAVORS[flavor] === undefined)
+    if (flavor !== undefined && !Object.hasOwn(LLAMA3_FLAVORS, flavor))
       throw new UserError(`${o}: model.flavor "${flavor}" is not a llama3 flavor paraplan knows (${Object.keys(LLAMA3_FLAVORS).join(", ")}): the model it builds cannot be checked against --model ${ctx.model.name}`);
     if (ctx.model.moe) throw mismatch("a dense model");
   } else if (name === "deepseek_v3" || name === "llama4") {

@@ -131,6 +131,8 @@ describe("torchtitan job files", () => {
     const line = await refused(on8b({ model: 'name = "llama3"\nflavor = "70B"' }), 'flavor "70B"', "llama3-8b");
     expect(line).toContain("80 layers");
     await refused(["--model", "gpt3-6.7b", "--gpus", "8", "--from", toml({ model: 'name = "llama3"\nflavor = "8B"' })], 'flavor "8B"', "gpt3-6.7b");
+    // a flavor named after a JavaScript object member is no flavor (was read as one with no sizes)
+    await refused(on8b({ model: 'name = "llama3"\nflavor = "constructor"' }), 'model.flavor "constructor" is not a llama3 flavor paraplan knows');
     await refused(on8b({ model: `${BASE.model}\nconverters = ["mx"]` }), 'model.converters = ["mx"] (line 4): paraplan models the float8 converter only (fp8 training), not MX formats');
     expect((await accepted(on8b({ model: `${BASE.model}\nconverters = ["float8"]` }))).precision).toBe("fp8");
   });
