@@ -111,6 +111,14 @@ describe("paraplan export --format llm-foundry", () => {
     // --grad-reduce-in-fp32 prices fp32 gradient reduction: Composer's DEFAULT mixed precision
     const fp32 = await cli(["export", "--format", "llm-foundry", "--model", "mpt-7b", "--gpus", "16", "--grad-reduce-in-fp32"]);
     expect(fp32.stdout).toContain("\n  mixed_precision: DEFAULT\n");
+    // the file states its model: read back without --model it is priced the same (GPT-3 13B here:
+    // learned positions, biases, dropout)
+    const gpt = tempFile("lf-gpt-marker", "") + "-dir";
+    expect((await cli(["export", "--format", "llm-foundry", "--model", "gpt3-13b", "--gpus", "64", "--out", gpt])).code).toBe(0);
+    const gptBack = async (...m: string[]) => JSON.parse((await cli(["plan", "--from", `${gpt}/llm-foundry.yaml`, ...m, "--gpus", "64", "--json", "--top", "1"])).stdout);
+    const a = await gptBack("--model", "gpt3-13b");
+    const b = await gptBack();
+    expect([b.model.params, b.from.plan.tokensPerSecond]).toEqual([a.model.params, a.from.plan.tokensPerSecond]);
     const contradicted = await cli(["export", "--format", "llm-foundry", "--model", "mpt-7b", "--engine", "megatron-core"]);
     expect(contradicted.errLines).toEqual(["paraplan: --engine megatron-core contradicts --format llm-foundry, which runs on fsdp; drop --engine"]);
     // data parallel over all 1,024 GPUs cannot split gpt3-175b's batch of 1,536: said as plan says it
