@@ -62,7 +62,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
   }
   const clash = Object.keys(args.fixed);
   if (clash.length > 0) throw new UserError(`--from fixes every plan dimension; drop the plan flags (${clash.join(", ")})`);
-  // An llm-foundry YAML's MPT section states the whole model (foundry-model.ts); the others need --model.
+  // Without --model, the file's own model (modelOfConfig): an llm-foundry MPT section, a torchtitan flavor.
   const read = args.model === undefined ? modelOfConfig(paths) : undefined;
   const loaded = read ?? loadModel(args.model!);
   const hw0 = loadProfile(args.profile ?? DEFAULT_PROFILE);
