@@ -39,5 +39,6 @@ export {
   withOverrides,
 } from "./engine.js";
 export { engineBucketBytes } from "./cost/engine-terms.js";
-export { type StageKind, type StageSplit, deepspeedUnitSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, stageSplit, worstStageName } from "./layout/stages.js";
+export { type StageKind, type StageSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, stageSplit, worstStageName } from "./layout/stages.js";
+export { typeSplit as gptModelPipeTypeSplit, parametersSplit, pipeLayerParams } from "./layout/gpt-model-pipe.js";
 export { cpWhy } from "./cp-why.js";

@@ -1,6 +1,7 @@
 // From parsed flags to the planner's inputs, with the defaults made explicit so the output
 // can say what it assumed.
-import { defaultStageLayers, deepspeedUnitSplit, stageSplitPhrase } from "../planner/layout/stages.js";
+import { defaultStageLayers, stageSplitPhrase } from "../planner/layout/stages.js";
+import { typeSplit } from "../planner/layout/gpt-model-pipe.js";
 import {
   type Fixed,
   type Hardware,
@@ -179,11 +180,10 @@ function noSplitWhy(fixed: Fixed, layers: number, engine: Engine): void {
   const how = supportsOf(engine).stageSplit;
   if (how === "even") throw new UserError(`--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} runs even pipeline stages only`);
   if (how === "first-heavy") {
-    const split = deepspeedUnitSplit(layers, pp); // the engine's own split, its last stages empty
-    const per = split[0]!;
-    const empty = split.filter((n) => n === 0).length;
+    const split = typeSplit(layers, pp, 0); // the engine's own split, a stage of it empty
+    const empty = split.flatMap((n, k) => (n === 0 ? [k] : []));
     throw new UserError(
-      `--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} splits them as DeepSpeed ≤ 0.12.4 does, ${per} a stage from the first, which leaves the last ${empty > 1 ? `${empty} stages` : "stage"} without a layer; pick a --pp that divides ${layers}, or, for DeepSpeed 0.12.5 and later, an engine file that extends ${engine.name} with supports.stageSplit "min-spread"`,
+      `--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} splits them as DeepSpeed ≤ 0.12.4 does, ${split.join(",")}, which leaves stage${empty.length > 1 ? "s" : ""} ${empty.join(", ")} without a layer; pick a --pp that divides ${layers}, or, for DeepSpeed 0.12.5 and later, an engine file that extends ${engine.name} with supports.stageSplit "min-spread"`,
     );
   }
 }

@@ -5,7 +5,7 @@
 // specs into the stages. From DeepSpeed 0.12.5 (deepspeedai/DeepSpeed#4312) partition_balanced
 // solves the linear partition problem for the smallest spread, heaviest stage less lightest, by
 // dynamic programming (deepspeed/runtime/utils.py @ v0.16.0), not the ≤ 0.12.4 bottleneck search
-// the megatron-deepspeed engine follows (stages.ts deepspeedUnitSplit). The dynamic programme is
+// the megatron-deepspeed engine follows (deepspeed-balanced.ts). The dynamic programme is
 // followed step for step, its ties included (a later cut wins an equal spread): where the zero-
 // weight specs at the ends fall decides which stages come out lighter.
 

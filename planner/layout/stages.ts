@@ -6,6 +6,7 @@
 // split from here; the rules that make one valid are in rules.ts (stage_layers_*).
 import type { Plan, Schedule } from "../types.js";
 import { deepspeed016Split } from "./deepspeed-016-split.js";
+import { typeSplit } from "./gpt-model-pipe.js";
 
 /** Where a stage sits: it decides what it holds besides its layers (the embedding on the first,
  *  the output layer and loss on the last, both without a pipeline). */
@@ -207,24 +208,15 @@ export function firstLastSplit(layers: number, stages: number): number[] | null 
   return [first, ...Array.from({ length: stages - 2 }, () => middle), rest - first];
 }
 
-/** DeepSpeed's partition_balanced (deepspeed/runtime/utils.py @ v0.6.5 to v0.12.4, before the
- *  min-max-difference rewrite of v0.12.5, deepspeedai/DeepSpeed#4312) over `units` items of weight
- *  1: a binary search for the smallest bottleneck B (to within 1e-3) that _lprobe's greedy pass
- *  packs into the stages, each stage ending at the first item whose running sum reaches the stage's
- *  target. With unit weights B = ⌈units/p⌉ (any lighter bottleneck holds fewer than units over p
- *  stages), so the stages fill ⌈units/p⌉ items each from the first and the last takes what is left
- *  — possibly nothing. Items per stage, first to last. */
-export function deepspeedUnitSplit(units: number, stages: number): number[] {
-  const per = Math.ceil(units / stages);
-  return Array.from({ length: stages }, (_, i) => Math.max(0, Math.min(per, units - i * per)));
-}
-
 /** Megatron-DeepSpeed's split (partition_method "type:transformer", GPTModelPipe in megatron/model/
- *  gpt_model.py: only the transformer layers weigh): deepspeedUnitSplit over the L layers. 70
- *  layers on 12 stages: [6 × 11, 4]. Null where a stage gets no layer (9 on 4: [3, 3, 3, 0]):
- *  DeepSpeed's pipeline needs a transformer layer on every stage (the caveat in GPTModelPipe). */
+ *  gpt_model.py: only the transformer layers weigh) under DeepSpeed ≤ 0.12.4's partition_balanced
+ *  over GPTModelPipe's L + 7 specs (gpt-model-pipe.ts typeSplit). Mostly ⌈L/p⌉ a stage from the
+ *  first, the last taking what is left — 70 layers on 12 stages: [6 × 11, 4] — but not always:
+ *  the probe's bucketed search puts 64 on 9 as [7 × 8, 8] and 4 on 3 as [1, 1, 2]. Null where a stage
+ *  gets no layer (9 on 4: [3, 3, 3, 0]): DeepSpeed's pipeline needs a transformer layer on every
+ *  stage (the caveat in GPTModelPipe). */
 export function firstHeavySplit(layers: number, stages: number): number[] | null {
-  const split = deepspeedUnitSplit(layers, stages);
+  const split = typeSplit(layers, stages, 0);
   return split.every((n) => n >= 1) ? split : null;
 }
 

@@ -152,7 +152,7 @@ export const MEGATRON_FLAGS = new Set(
  *  megatron/arguments.py; --deepspeed, --deepspeed_config from deepspeed/__init__.py). */
 export const MEGATRON_DEEPSPEED_EXTRA_FLAGS = new Set(
   `
-  DDP-impl pp-partition-method aio-intra-op-parallelism aml-data-download-path checkpoint-data-parallel checkpoint-in-cpu
+  DDP-impl embed-layernorm pad-vocab-size-to pp-partition-method aio-intra-op-parallelism aml-data-download-path checkpoint-data-parallel checkpoint-in-cpu
   checkpoint-io-buffer-size checkpoint-num-layers checkpoint-writer-decoupled contigious-checkpointing
   cpu-optimizer create-moe-param-group data-efficiency-curriculum-learning data-impl deepscale
   deepscale_config deepspeed deepspeed-activation-checkpointing deepspeed_config disable-mem-efficient-ln

@@ -112,7 +112,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (on("fp16") && (on("bf16") || on("bfloat16"))) throw new UserError(`${o}: fp16.enabled and bf16.enabled contradict`);
   let precision: Precision | undefined = on("fp16") ? "fp16" : on("bf16") || on("bfloat16") ? "bf16" : undefined;
   const autotp = isObj(raw.tensor_parallel) ? raw.tensor_parallel.autotp_size : undefined;
-  const f = args ? megatronFacts(args, true, ctx.model.layers) : undefined;
+  const f = args ? megatronFacts(args, true, ctx.model) : undefined;
   if (f) {
     checkClaims(`${o} + ${args!.name}`, f.claims, ctx.model);
     statesAllOf(`${o} + ${args!.name}`, f.claims, ctx.model);

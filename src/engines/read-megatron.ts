@@ -1,7 +1,7 @@
 // Megatron-LM (and Megatron-DeepSpeed) pretrain_gpt.py arguments → a plan. Flag meanings follow
 // megatron/training/arguments.py (validate_args) of the releases in megatron.ts; Megatron-DeepSpeed's
 // own (megatron/arguments.py @207b2d5a) where marked.
-import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
+import type { ModelSpec, Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, byFlag, defaultsWarning, intArg, readArgs, strArg } from "./args-file.js";
 import { launcherWorld } from "./launcher-world.js";
@@ -153,8 +153,10 @@ export function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: numbe
   return undefined;
 }
 
-/** `modelLayers`: --model's layers, for a file that does not state --num-layers. */
-export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?: number): MegatronFacts {
+/** `model`: --model, whose layers stand in for a file that does not state --num-layers (and which
+ *  DeepSpeed's `parameters` partition weighs). */
+export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: ModelSpec): MegatronFacts {
+  const modelLayers = model?.layers;
   const o = file.name;
   checkEntryPoint(file);
   const m = byFlag(readArgs(file.text), o);
@@ -200,7 +202,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
     vpp = units / (pp * vLayers);
   }
   // Uneven stages (core_r0.14 --decoder-first/last-pipeline-num-layers; megatron-stages.ts).
-  const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, layers, pp, vpp, !has("untie-embeddings-and-output-weights"), notes) : layout ? layout.split : readMegatronStages(m, o, layers, pp, vpp);
+  const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, { layers, pp, vpp, tp, tied: !has("untie-embeddings-and-output-weights"), model }, notes) : layout ? layout.split : readMegatronStages(m, o, layers, pp, vpp);
   // ZeRO: the distributed optimizer shards optimizer states (ZeRO-1); torch FSDP2 and Megatron
   // FSDP shard more, by their settings (_add_distributed_args).
   let zero: ZeroStage | undefined = deepspeed ? undefined : has("use-distributed-optimizer") ? 1 : 0;
@@ -323,7 +325,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, modelLayers?
 }
 
 export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading {
-  const f = megatronFacts(file, false, ctx.model.layers);
+  const f = megatronFacts(file, false, ctx.model);
   const o = file.name;
   checkClaims(o, f.claims, ctx.model);
   statesAllOf(o, f.claims, ctx.model);

@@ -153,7 +153,7 @@ describe("the default split is the engine's (profiles/engines supports.stageSpli
     const engine = await runCli(["plan", "--engine", "megatron-deepspeed", "--model", "gpt3-1.3b", "--gpus", "7", "--pp", "7", "--global-batch", "14"]);
     expect(engine.code).toBe(2);
     expect(isOneLine(engine.stderr)).toBe(true);
-    expect(engine.stderr).toMatch(/^paraplan: --pp: 7 does not divide the 24 layers, and engine megatron-deepspeed splits them as DeepSpeed ≤ 0.12.4 does, 4 a stage from the first, which leaves the last stage without a layer; .* supports.stageSplit "min-spread"/);
+    expect(engine.stderr).toMatch(/^paraplan: --pp: 7 does not divide the 24 layers, and engine megatron-deepspeed splits them as DeepSpeed ≤ 0.12.4 does, 4,4,4,4,4,4,0, which leaves stage 6 without a layer; .* supports.stageSplit "min-spread"/);
     // ... which an engine file for a newer DeepSpeed states, and the plan splits so
     const file = tempFile("ds-min-spread.json", JSON.stringify({ extends: "megatron-deepspeed", name: "megatron-deepspeed-new", supports: { stageSplit: { value: "min-spread", source: "DeepSpeed 0.12.5+ partition_balanced" } } }));
     const newer = await runCli(["plan", "--engine", file, "--model", "gpt3-1.3b", "--gpus", "7", "--pp", "7", "--global-batch", "14", "--simulate-top", "0"]);

@@ -125,11 +125,34 @@ describe("Megatron-LM arguments", () => {
     const mds = (method: string) => file("txt", `--tensor-model-parallel-size 4\n--pipeline-model-parallel-size 12\n--num-layers 70\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n--pp-partition-method '${method}'\n`);
     const r = await accepted(["--model", model, "--gpus", "384", "--from", ds, "--from", mds("type:transformer|embedding")]);
     expect(r.from.plan).toMatchObject({ tp: 4, pp: 12, dp: 8, stageLayers: [5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 5] });
-    await refused(["--model", model, "--gpus", "384", "--from", ds, "--from", mds("parameters")], "--pp-partition-method parameters", "balances the stages by its own measure");
+    await refused(["--model", model, "--gpus", "384", "--from", ds, "--from", mds("profile")], "--pp-partition-method profile", "balances the stages by its own measure");
   });
 
-  // DeepSpeed ≤ 0.12.4's partition_balanced over unit weights fills ⌈units/p⌉ a stage from the first
-  // (planner/layout/stages.ts deepspeedUnitSplit); each split worked by hand.
+  // "parameters" weighs GPTModelPipe's specs by their parameters on one tensor-parallel rank
+  // (planner/layout/gpt-model-pipe.ts); each split as DeepSpeed v0.12.4's partition_balanced gives
+  // it for those weights, run under Python.
+  it("bigscience's --pp-partition-method parameters: BLOOM's 70 layers on 12 stages 5, 6 × 10, 5; a 24-layer GPT with learned positions on 4 stages 5, 7, 7, 5", async () => {
+    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true } }));
+    const model = file("json", JSON.stringify({ name: "bloom-like", layers: 70, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));
+    const mds = file("txt", "--tensor-model-parallel-size 4\n--pipeline-model-parallel-size 12\n--num-layers 70\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n--embed-layernorm\n--pp-partition-method 'parameters'\n");
+    const r = await accepted(["--model", model, "--gpus", "384", "--from", ds, "--from", mds]);
+    expect(r.from.plan).toMatchObject({ tp: 4, pp: 12, dp: 8, stageLayers: [5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 5] });
+    // the embedding (250,880 / 4) · 14,336 at each end; a layer (12h² + 7h)/4 + 6h
+    expect(r.from.notes.join("\n")).toContain("(the embedding 899,153,920 at each end, a layer 616,673,792; vocabulary 250,880 padded) over 12 stages as 5,6,6,6,6,6,6,6,6,6,6,5 layers");
+    const gpt = file("json", JSON.stringify({ name: "gpt-1b", layers: 24, hidden: 2048, heads: 16, vocab: 50257, seqLen: 2048, positional: "learned", mlp: "gelu", kvHeads: 16, ffnHidden: 8192, tiedEmbeddings: true }));
+    const gptArgs = (pp: number) => file("txt", `--tensor-model-parallel-size 1\n--pipeline-model-parallel-size ${pp}\n--num-layers 24\n--hidden-size 2048\n--num-attention-heads 16\n--max-position-embeddings 2048\n--seq-length 2048\n--micro-batch-size 2\n--bf16\n--pp-partition-method parameters\n`);
+    const small = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true } }));
+    // 50,257 padded to 50,304 (a multiple of 128); 2,048 position rows
+    const four = await accepted(["--model", gpt, "--gpus", "32", "--from", small, "--from", gptArgs(4)]);
+    expect(four.from.plan).toMatchObject({ pp: 4, stageLayers: [5, 7, 7, 5] });
+    expect(four.from.notes.join("\n")).toContain("vocabulary 50,304 padded");
+    // On 8 stages the balance leaves the last without a layer: 1, 4, 4, 4, 4, 4, 3, 0.
+    await refused(["--model", gpt, "--gpus", "64", "--from", small, "--from", gptArgs(8)], "as 1,4,4,4,4,4,3,0", "leaving stage 7 without a transformer layer");
+  });
+
+  // DeepSpeed ≤ 0.12.4's partition_balanced over unit weights (planner/layout/gpt-model-pipe.ts);
+  // each split as DeepSpeed v0.12.4's own function gives it, and worked by hand where ⌈units/p⌉ a
+  // stage from the first holds.
   it("a split DeepSpeed balances unevenly is read as DeepSpeed makes it, said in the notes; one that leaves a stage without a layer is refused", async () => {
     const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true } }));
     const bloom = (layers: number) => file("json", JSON.stringify({ name: "bloom-like", layers, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));

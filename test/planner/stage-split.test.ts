@@ -5,7 +5,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { unsupportedByEngine } from "../../planner/constraints.js";
-import { defaultStageLayers, deepspeedUnitSplit, firstHeavySplit, firstLastSplit, STAGE_SPLITS } from "../../planner/layout/stages.js";
+import { defaultStageLayers, firstHeavySplit, firstLastSplit, STAGE_SPLITS } from "../../planner/layout/stages.js";
+import { typeSplit } from "../../planner/layout/gpt-model-pipe.js";
 import { deepspeed016Split } from "../../planner/layout/deepspeed-016-split.js";
 import { search } from "../../planner/search.js";
 import type { Training } from "../../planner/types.js";
@@ -31,17 +32,30 @@ describe("Megatron-Core: ⌈L/p⌉ on the middle stages, the rest on the first a
   });
 });
 
-describe("DeepSpeed ≤ 0.12.4's partition_balanced over unit weights: ⌈units/p⌉ a stage from the first", () => {
-  it("72 units on 12: 6 each; 70 on 12: 6 × 11 and 4; 9 on 4: 3, 3, 3 and nothing; 3 on 4: 1, 1, 1 and nothing", () => {
-    expect(deepspeedUnitSplit(72, 12)).toEqual(rep(6, 12));
-    expect(deepspeedUnitSplit(70, 12)).toEqual([...rep(6, 11), 4]);
-    expect(deepspeedUnitSplit(9, 4)).toEqual([3, 3, 3, 0]);
-    expect(deepspeedUnitSplit(3, 4)).toEqual([1, 1, 1, 0]);
+// Each split as DeepSpeed v0.12.4's partition_balanced (deepspeed/runtime/utils.py) gives it for
+// GPTModelPipe's L + 7 specs with weight 1 on the transformer layers, run under Python; the port
+// (planner/layout/gpt-model-pipe.ts typeSplit) agreed with it on every L ≤ 300 and p ≤ 64.
+describe("DeepSpeed ≤ 0.12.4's partition_balanced over GPTModelPipe's type:transformer weights", () => {
+  it("72 on 12: 6 each; 70 on 12: 6 × 11 and 4; 9 on 4: 3, 3, 3 and nothing; and where the probe departs from ⌈L/p⌉ a stage", () => {
+    expect(typeSplit(72, 12, 0)).toEqual(rep(6, 12));
+    expect(typeSplit(70, 12, 0)).toEqual([...rep(6, 11), 4]);
+    expect(typeSplit(9, 4, 0)).toEqual([3, 3, 3, 0]);
+    expect(typeSplit(24, 7, 0)).toEqual([...rep(4, 6), 0]);
+    // ⌈L/p⌉ from the first would leave the last stages empty or light; DeepSpeed's probe does not
+    expect(typeSplit(64, 9, 0)).toEqual([...rep(7, 8), 8]);
+    expect(typeSplit(64, 7, 0)).toEqual([...rep(9, 6), 10]);
+    expect(typeSplit(16, 3, 0)).toEqual([5, 5, 6]);
+    expect(typeSplit(4, 3, 0)).toEqual([1, 1, 2]);
+    // with the tied embeddings weighed too (bigscience's type:transformer|embedding)
+    expect(typeSplit(70, 12, 2)).toEqual([5, ...rep(6, 10), 5]);
+    expect(typeSplit(62, 7, 2)).toEqual([8, ...rep(9, 6)]);
   });
   it("a stage without a layer is no split DeepSpeed's pipeline runs: null, and no default split", () => {
     expect(firstHeavySplit(70, 12)).toEqual([...rep(6, 11), 4]);
     expect(firstHeavySplit(9, 4)).toBeNull();
     expect(defaultStageLayers(9, 4, "first-heavy")).toBeUndefined();
+    // 64 on 9 runs (it was refused while paraplan filled ⌈64/9⌉ = 8 a stage from the first: 8 × 8, 0)
+    expect(defaultStageLayers(64, 9, "first-heavy")).toEqual([...rep(7, 8), 8]);
   });
 });
 
@@ -75,7 +89,7 @@ describe("every engine's split", () => {
       fc.property(fc.integer({ min: 2, max: 64 }), fc.integer({ min: 2, max: 400 }), fc.constantFrom(...STAGE_SPLITS), (p, layers, how) => {
         const split = defaultStageLayers(layers, p, how);
         if (layers % p === 0 || p > layers || how === "even") return split === undefined;
-        if (split === undefined) return how === "first-heavy" && deepspeedUnitSplit(layers, p).includes(0);
+        if (split === undefined) return how === "first-heavy" && typeSplit(layers, p, 0).includes(0);
         return split.length === p && split.every((n) => n >= 1) && split.reduce((a, b) => a + b, 0) === layers && Math.max(...split) === Math.ceil(layers / p);
       }),
     );
