@@ -82,7 +82,22 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
 /** The first rule of the layout table that the fixed dimensions break by themselves, then the
  *  first fixed dimension the training's stack does not run (Engine.supports). */
 export function checkFixed(m: ModelSpec, t: Training, f: Fixed, gpusPerNode = Infinity): InputIssue | null {
-  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine);
+  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine) ?? unfusedCp(f, t);
+}
+
+/** A fixed cp > 1 under unfused attention where the stack's context parallel needs fused kernels
+ *  (EngineSupports.contextParallelUnfused): Transformer Engine's get_attention_backend disables
+ *  unfused attention for cp > 1, torch's context_parallel dispatches the SDPA flash, efficient and
+ *  cuDNN kernels only. */
+function unfusedCp(f: Fixed, t: Training): InputIssue | null {
+  if ((f.cp ?? 1) <= 1 || t.fusedAttention) return null;
+  const s = supportsOf(t.engine);
+  const comms = f.cpComm !== undefined ? [f.cpComm] : s.contextParallel;
+  if (comms.some((c) => s.contextParallelUnfused.includes(c))) return null;
+  const name = t.engine?.name ?? "megatron-core";
+  const source = t.engine?.sources["supports.contextParallelUnfused"];
+  const runs = s.contextParallelUnfused.length > 0 ? `with unfused attention only as ${s.contextParallelUnfused.join(", ")}` : "in fused (flash) attention kernels only";
+  return issue("engine_unsupported", "--cp", `engine ${name} runs context parallel ${runs}${source ? ` (${source})` : ""}, and the attention is unfused (cp ${f.cp}${f.cpComm ? `, ${f.cpComm}` : ""})`, "use --attention fused, or cp 1");
 }
 
 /** A fixed dimension the engine's stack cannot run: bad input naming its flag, the engine and the

@@ -49,6 +49,10 @@ export interface EngineSupports {
   stageSplit: StageSplit;
   /** The context-parallel K/V exchanges it has (none: no context parallel). */
   contextParallel: readonly CpComm[];
+  /** The exchanges of contextParallel it also runs with unfused (materialised-score) attention
+   *  (Training.fusedAttention false): Transformer Engine's and torch's context parallel run in
+   *  flash/fused attention kernels only, so none for Megatron-Core and torchtitan. */
+  contextParallelUnfused: readonly CpComm[];
   expertParallel: boolean;
   /** ZeRO stages without a pipeline, and with one. */
   zero: readonly ZeroStage[];
@@ -83,6 +87,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   pipelineParallel: true,
   stageSplit: "first-last",
   contextParallel: CP_COMMS,
+  contextParallelUnfused: [],
   expertParallel: true,
   zero: ALL_ZERO,
   zeroWithPipeline: ZERO_0_1,

@@ -70,10 +70,14 @@ export function cpVariants(fixed: Fixed, cp: number, engine?: Engine): readonly 
 }
 const NO_VARIANT = [[undefined, undefined]] as const;
 
-/** (cp, exchange, split) triples of the search, in order: each cp candidate with its variants. */
+/** (cp, exchange, split) triples of the search, in order: each cp candidate with its variants.
+ *  Under unfused attention only the exchanges the stack runs so (EngineSupports.
+ *  contextParallelUnfused; a fixed one outside them is refused before, constraints.ts). */
 export function cpChoices(m: ModelSpec, t: Training, fixed: Fixed, tp: number): (readonly [number, CpComm | undefined, CpSplit | undefined])[] {
   const out: (readonly [number, CpComm | undefined, CpSplit | undefined])[] = [];
-  for (const cp of cpCandidates(m, t, fixed, tp)) for (const [c, s] of cpVariants(fixed, cp, t.engine)) out.push([cp, c, s]);
+  const unfused = t.fusedAttention ? null : supportsOf(t.engine).contextParallelUnfused;
+  for (const cp of cpCandidates(m, t, fixed, tp))
+    for (const [c, s] of cpVariants(fixed, cp, t.engine)) if (cp === 1 || unfused === null || unfused.includes(c!)) out.push([cp, c, s]);
   return out;
 }
 

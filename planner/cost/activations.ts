@@ -133,11 +133,15 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
 /** Extra bytes live while a recomputed layer runs its backward (Korthikanti et al. 2022 §5):
  *  that layer's tensors exist again, one layer at a time; what it stored (its 2sbh input under
  *  full recompute, the saved matmul outputs under per-op SAC) is among them, so the extra is the
- *  layer's non-recompute activations less what was stored. */
+ *  layer's non-recompute activations less what was stored. Under unfused attention those include
+ *  the layer's materialised scores, softmax and dropout mask (5as²b bytes, §4.2, over t): Megatron's
+ *  selective recompute, which stores everything else, re-creates exactly them — at 32k tokens and
+ *  16 heads a rank some 80 GiB, a plan that cannot run however little it stores. */
 export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
   // Per-op SAC re-materialises what it did not save, one layer at a time, the same way
   // (cost/op-sac.ts): the layer's whole set less what stayed saved.
   const opSac = o.recompute === "selective" && (o.selective === "alternate-matmuls" || o.selective === "matmul-outputs");
-  if (o.recompute !== "full" && !opSac) return 0;
-  return Math.max(0, layerActivationBytes(m, microBatch, { ...o, recompute: "selective", selective: "attention-core" }) - layerActivationBytes(m, microBatch, o));
+  const attentionCore = o.recompute === "selective" && !opSac;
+  if (o.recompute === "none" || (attentionCore && o.fusedAttention)) return 0;
+  return Math.max(0, layerActivationBytes(m, microBatch, { ...o, recompute: "none" }) - layerActivationBytes(m, microBatch, o));
 }

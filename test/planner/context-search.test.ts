@@ -2,6 +2,8 @@
 // long sequences, and the reason a cp plan wins computed from the search's cp = 1 candidates.
 import { describe, expect, it } from "vitest";
 import { cpWhy } from "../../planner/cp-why.js";
+import { checkFixed } from "../../planner/constraints.js";
+import { loadEngine } from "../../src/load-engine.js";
 import { search } from "../../planner/search.js";
 import type { Training } from "../../planner/types.js";
 import { hardware, preset } from "./fixtures.js";
@@ -81,5 +83,28 @@ describe("plans that need context parallel, and why", () => {
     const noCp = search(m, H100, t, { cp: 1 }, { top: 1 }).plans[0]!;
     expect(noCp.tokensPerSecond).toBeLessThan(r.plans[0]!.tokensPerSecond);
     expect(cpWhy(m, H100, t, {}, r)).toContain(`${(r.plans[0]!.tokensPerSecond / noCp.tokensPerSecond).toFixed(2)}× the tokens/s of the best plan without context parallel`);
+  });
+});
+
+// QA: with --attention unfused the search ranked tp 4 · cp 8 first on Megatron-Core, whose context
+// parallel runs in Transformer Engine's fused kernels only (its export refused the same plan).
+describe("context parallel under unfused attention", () => {
+  it("is searched only where the stack runs it so (EngineSupports.contextParallelUnfused); a fixed cp is refused naming --cp", () => {
+    const m = preset("llama3-8b");
+    const t = { ...training(64, 64, 32768), fusedAttention: false };
+    const r = search(m, H100, t, {}, { top: 5, keepAll: true });
+    expect(r.all!.length).toBeGreaterThan(0);
+    expect(r.all!.every((p) => p.cp === 1)).toBe(true);
+    // fused, the same request searches cp
+    expect(search(m, H100, { ...t, fusedAttention: true }, {}, { top: 5, keepAll: true }).all!.some((p) => p.cp > 1)).toBe(true);
+    const issue = checkFixed(m, { ...t, engine: loadEngine("megatron-core") }, { cp: 2 });
+    expect(issue?.flag).toBe("--cp");
+    expect(issue?.message).toContain("engine megatron-core runs context parallel in fused (flash) attention kernels only");
+    // an engine file that states an exchange runs unfused gets it searched
+    const e = loadEngine("megatron-core");
+    const ulyssesAnyKernel = { ...e, supports: { ...e.supports, contextParallelUnfused: ["a2a" as const] } };
+    expect(checkFixed(m, { ...t, engine: ulyssesAnyKernel }, { cp: 2 })).toBeNull();
+    const withA2a = search(m, H100, { ...t, engine: ulyssesAnyKernel }, {}, { top: 5, keepAll: true }).all!;
+    expect(new Set(withA2a.filter((p) => p.cp > 1).map((p) => p.cpComm))).toEqual(new Set(["a2a"]));
   });
 });

@@ -4,6 +4,7 @@
 // Narayanan et al. 2021 Table 1's 1.7B model (h 2304, 24 heads of 96, s 2048, micro-batch 16).
 import { describe, expect, it } from "vitest";
 import { hbm, layerTimes, materialisedAttentionTime } from "../../planner/cost/compute.js";
+import { recomputeWorkingBytes } from "../../planner/cost/activations.js";
 import type { ModelSpec, Training } from "../../planner/index.js";
 import { hardware } from "./fixtures.js";
 
@@ -68,5 +69,24 @@ describe("one attention price for dense and MoE layers", () => {
     // Materialised: the batched GEMMs, not a kernel efficiency.
     const t = training({ gpus: 64, globalBatch: 128, seqLen: 4096, precision: "bf16", fusedAttention: false });
     expect(attentionTime(m, h100, t, 2, 1)).toBeCloseTo(materialisedAttentionTime(m, h100, 4096, 4096, 2, 1), 15);
+  });
+});
+
+// The scores a recomputed layer re-creates (Korthikanti et al. 2022 §4.2: 5as²b bytes a layer with
+// dropout, over t), one layer at a time: QA found an unfused plan at 32k tokens reported as fitting
+// while its selective recompute re-made some 32 GiB of scores.
+describe("unfused attention's scores while a recomputed layer runs its backward", () => {
+  const o = (recompute: "selective" | "full" | "none", fusedAttention = false) => ({ seqLen: 2048, tp: 4, sequenceParallel: false, recompute, fusedAttention });
+  it("selective recompute re-creates exactly the scores: 5 · 24 heads · 2048² · 16 / 4 bytes", () => {
+    expect(recomputeWorkingBytes(gpt17, 16, o("selective"))).toBeCloseTo((5 * 24 * 2048 * 2048 * 16) / 4, 0);
+    expect(recomputeWorkingBytes(gpt17, 16, o("selective", true))).toBe(0);
+    expect(recomputeWorkingBytes(gpt17, 16, o("none"))).toBe(0);
+  });
+  it("full recompute re-creates the layer, its scores included", () => {
+    const sbh = 2048 * 16 * 2304;
+    const fused = recomputeWorkingBytes(gpt17, 16, o("full", true));
+    // Korthikanti's 34 bytes a token and unit of h (10 replicated, 24 split over t) less the 2sbh input kept
+    expect(fused).toBeCloseTo(sbh * (10 + 24 / 4) - 2 * sbh, 0);
+    expect(recomputeWorkingBytes(gpt17, 16, o("full"))).toBeCloseTo(fused + (5 * 24 * 2048 * 2048 * 16) / 4, 0);
   });
 });
