@@ -19,6 +19,9 @@ export interface InputIssue {
   hint?: string;
 }
 
+/** Schedules that run more than one stage per pipeline rank (rules.ts schedule_vpp, v_schedule_vpp). */
+const VIRTUAL_SCHEDULES: ReadonlySet<string> = new Set(["interleaved", "zb1p", "zbv", "dualpipev"]);
+
 const issue = (code: TrainingCode, flag: string, message: string, hint?: string): InputIssue => (hint === undefined ? { code, flag, message } : { code, flag, message, hint });
 
 /** The issue as one line after its flag: the message, then the hint. */
@@ -124,6 +127,9 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
   if (f.cpComm !== undefined && s.contextParallel.length > 0 && !s.contextParallel.includes(f.cpComm))
     return no("--cp-comm", `runs context parallel as ${s.contextParallel.join(", ")} only, not ${f.cpComm}`, "contextParallel");
   if (((f.ep ?? 1) > 1 || (f.etp ?? 1) > 1) && !s.expertParallel) return no("--ep", "does not run expert parallel", "expertParallel");
+  // Virtual stages need a schedule that runs them (interleaved 1F1B, zb1p, zbv, dualpipev).
+  if ((f.vpp ?? 1) > 1 && !e.schedules.some((x) => VIRTUAL_SCHEDULES.has(x)))
+    return no("--vpp", `runs no schedule with virtual stages (its schedules: ${e.schedules.join(", ")}), so not vpp ${f.vpp}`, "schedules", "schedules");
   if (f.schedule !== undefined && (f.pp ?? 2) > 1 && !e.schedules.includes(f.schedule))
     return no("--schedule", `runs the pipeline schedules ${e.schedules.join(", ")}, not ${f.schedule}`, "schedules", "schedules");
   if (f.recompute === "selective" && e.recompute !== "any") return no("--recompute", "has no selective recompute: it recomputes whole layers (full) or nothing", "recompute", "recompute");

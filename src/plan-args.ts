@@ -59,6 +59,8 @@ export interface PlanArgs {
   overlapGradReduce: boolean;
   /** --engine NAME|FILE (undefined: the default, or an export format's engine). */
   engine?: string | undefined;
+  /** pp is the length of --stage-layers (no --pp given): an issue with it names --stage-layers. */
+  ppFromStageLayers?: boolean;
   /** Whether fusedAttention / overlapGradReduce override the engine's settings (--attention,
    *  --no-grad-overlap given, or a --from file's setting). */
   attentionGiven?: boolean;
@@ -122,15 +124,17 @@ function imbalance(value: string | undefined): number | undefined {
  *  It fixes pp to its length (its length / vpp with --vpp) when --pp is not given; whether the
  *  counts fit the model (one per stage, none empty, summing to its layers) the layout rules say
  *  (rules.ts stage_layers_*), once the model is known. */
-function stageLayersFlag(fixed: Fixed, value: string | undefined): void {
-  if (value === undefined) return;
+function stageLayersFlag(fixed: Fixed, value: string | undefined): boolean {
+  if (value === undefined) return false;
   const split = parseStageLayers(value);
   if (split === null) throw new UserError(`--stage-layers: "${value}" is not a comma-separated list of layer counts (e.g. 7,9,9,7)`);
   if (split.length > MAX.gpus) throw new UserError(`--stage-layers: ${split.length} stages is more than ${MAX.gpus}`);
   fixed.stageLayers = split;
   // With --vpp v the list holds p·v virtual stages (rank r: r, r + p, …).
   const vpp = fixed.vpp ?? 1;
-  if (fixed.pp === undefined) fixed.pp = split.length % vpp === 0 ? split.length / vpp : split.length;
+  if (fixed.pp !== undefined) return false;
+  fixed.pp = split.length % vpp === 0 ? split.length / vpp : split.length;
+  return true;
 }
 
 /** Parse argv (after the command name). Unknown flags and stray words are errors. */
@@ -164,7 +168,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   put("recompute", oneOf<Recompute>("recompute", s("recompute"), ["none", "selective", "full"]));
   put("sequenceParallel", sp);
   put("schedule", schedule);
-  stageLayersFlag(fixed, s("stage-layers"));
+  const ppFromStageLayers = stageLayersFlag(fixed, s("stage-layers"));
   const attention = oneOf("attention", s("attention"), ["fused", "unfused"] as const);
   return {
     model: s("model"),
@@ -176,6 +180,7 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
     fusedAttention: attention !== "unfused",
     overlapGradReduce: values["no-grad-overlap"] !== true,
     engine: s("engine"),
+    ...(ppFromStageLayers ? { ppFromStageLayers } : {}),
     attentionGiven: attention !== undefined,
     gradOverlapGiven: values["no-grad-overlap"] === true,
     tpCommOverlap: values["tp-comm-overlap"] === true,

@@ -134,6 +134,8 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   // A value a --from file gave is named where the file states it, not as a flag the user did not give.
   const fileSetting = bad ? args.valuesFrom?.[bad.flag] : undefined;
   if (bad && fileSetting !== undefined) throw new UserError(`${fileSetting}: ${issueText(bad)}`);
+  // pp came from --stage-layers' length: the flag the user gave is named.
+  if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${fixed.stageLayers!.length} stages make pp ${fixed.pp}: ${issueText(bad)}`);
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
   if (bad) throw new UserError(issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
   const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;

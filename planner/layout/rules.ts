@@ -118,8 +118,8 @@ export const RULES: readonly Rule[] = [
   { code: "pp_gpus", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the GPU count",
     ok: (d, c) => divides(d.pp, c.gpus), message: (d, c) => `${d.pp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
   { code: "pp_layers", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the layers",
-    ok: (d, c) => d.stageLayers !== undefined || divides(d.pp, c.layers), message: (d, c) => `${d.pp} does not divide the ${c.layers} layers` },
-  // Uneven stages (layout/stages.ts): one positive count per stage, summing to the layers.
+    ok: (d, c) => d.stageLayers !== undefined || divides(d.pp, c.layers),
+    message: (d, c) => (d.pp > c.layers ? `${d.pp} stages for ${c.layers} layers: every stage needs at least one; pick a pp up to ${c.layers}` : `${d.pp} does not divide the ${c.layers} layers`) },
   // Uneven stages (layout/stages.ts): one positive count per stage, summing to the layers; with
   // virtual stages (vpp > 1) one per virtual stage, p·v in model order (rank r holds r, r + p, …).
   { code: "stage_layers_count", flag: "--stage-layers", dims: ["pp", "vpp"], input: true, reason: "stage layers list neither one count per pipeline rank nor one per virtual stage",

@@ -238,7 +238,8 @@ export function defaultStageLayers(layers: number, pp: number, how: StageSplit):
 
 /** How the assumptions line names a default split. */
 export function stageSplitPhrase(how: StageSplit): string {
-  if (how === "first-heavy") return "DeepSpeed fills the stages from the first";
+  if (how === "first-heavy") return "DeepSpeed ≤ 0.12.4's partition_balanced, the heavier first";
   if (how === "min-spread") return "DeepSpeed 0.16 balances the stages, the heavier first";
+  if (how === "middle-heavy") return "torchtitan's generate_split_points, ⌊L/p⌋ on the first stage and one more on each next while the remainder lasts";
   return "first and last stages lighter";
 }

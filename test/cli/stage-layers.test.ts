@@ -127,7 +127,7 @@ describe("the default split is the engine's (profiles/engines supports.stageSpli
   it("megatron-deepspeed: DeepSpeed's partition_balanced fills 11 a stage from the first, 5 on the last", async () => {
     const r = await runCli(["plan", ...PP12, "--engine", "megatron-deepspeed", "--top", "1", "--simulate-top", "0"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("stage layers 11,11,11,11,11,11,11,11,11,11,11,5 (pp 12 does not divide 126 layers: DeepSpeed fills the stages from the first");
+    expect(r.stdout).toContain("stage layers 11,11,11,11,11,11,11,11,11,11,11,5 (pp 12 does not divide 126 layers: DeepSpeed ≤ 0.12.4's partition_balanced, the heavier first");
   });
   it("export --format deepspeed splits as DeepSpeed 0.16 does (min-spread), not as the 2021–22 engine; another split given is mapped to it, said, and predicted so", async () => {
     // 96 layers on 10 stages: DeepSpeed 0.16's smallest spread 10 × 6, 9 × 4

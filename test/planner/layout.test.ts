@@ -179,6 +179,7 @@ describe("validateFixed", () => {
     }
     if (f.pp !== undefined) {
       if (n % f.pp !== 0) return issue("--pp", `${f.pp} does not divide the ${n} GPUs; pick a divisor of ${n}`);
+      if (f.pp > m.layers) return issue("--pp", `${f.pp} stages for ${m.layers} layers: every stage needs at least one; pick a pp up to ${m.layers}`);
       if (m.layers % f.pp !== 0) return issue("--pp", `${f.pp} does not divide the ${m.layers} layers`);
     }
     if (f.dp !== undefined) {

@@ -1,0 +1,34 @@
+// Messages of the pipeline flags QA found naming the wrong thing: a pp taken from --stage-layers'
+// length was named --pp, a pp above the layer count was "does not divide", --vpp under a stack
+// with no interleaved schedule was "no valid configuration" (exit 1), and torchtitan's split was
+// said to keep the first and last stages lighter.
+import { describe, expect, it } from "vitest";
+import { isOneLine, runCli } from "./helpers.js";
+
+const GPT = ["plan", "--model", "gpt3-1.3b", "--gpus", "64", "--global-batch", "512", "--simulate-top", "0"];
+
+describe("pipeline flags name what the user gave", () => {
+  it("--stage-layers 8,8,8 on 64 GPUs: its 3 stages make pp 3, named by --stage-layers", async () => {
+    const r = await runCli([...GPT, "--stage-layers", "8,8,8"]);
+    expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
+    expect(r.stderr.trim()).toBe("paraplan: --stage-layers: 3 stages make pp 3: 3 does not divide the 64 GPUs; pick a divisor of 64");
+    // with --pp given, --pp is what is named
+    const pp = await runCli([...GPT, "--pp", "3", "--stage-layers", "8,8,8"]);
+    expect(pp.stderr).toMatch(/^paraplan: --pp: 3 does not divide the 64 GPUs/);
+  });
+  it("--pp 32 on gpt3-1.3b's 24 layers: more stages than layers", async () => {
+    const r = await runCli([...GPT, "--pp", "32"]);
+    expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
+    expect(r.stderr).toContain("--pp: 32 stages for 24 layers: every stage needs at least one; pick a pp up to 24");
+  });
+  it("--vpp 2 under megatron-deepspeed (1F1B only) is exit 2 naming --vpp and the schedules", async () => {
+    const r = await runCli([...GPT, "--engine", "megatron-deepspeed", "--vpp", "2"]);
+    expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
+    expect(r.stderr).toMatch(/^paraplan: --vpp: engine megatron-deepspeed runs no schedule with virtual stages \(its schedules: [a-z0-9, ]+\), so not vpp 2/);
+  });
+  it("torchtitan's default split is said as torchtitan makes it: 32 layers on 3 stages 10, 11, 11", async () => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "48", "--pp", "3", "--engine", "torchtitan", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("stage layers 10,11,11 (pp 3 does not divide 32 layers: torchtitan's generate_split_points, ⌊L/p⌋ on the first stage and one more on each next while the remainder lasts");
+  });
+});
