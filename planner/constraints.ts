@@ -79,6 +79,9 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
   if (!s.mlp.includes(m.mlp)) return refuse("mlp", `a ${MLPS[m.mlp]} MLP`, `${either(s.mlp.map((x) => MLPS[x]))} MLPs only`);
   if (m.kvHeads < m.heads && !s.groupedQueryAttention) return refuse("groupedQueryAttention", `grouped-query attention (${m.kvHeads} K/V heads for ${m.heads} query heads)`, "no grouped-query attention");
   if (m.slidingWindow !== undefined && !s.slidingWindow) return refuse("slidingWindow", `sliding-window attention (${m.slidingWindow} keys)`, "no sliding-window attention");
+  if (m.qkvBias && !s.qkvBias) return refuse("qkvBias", "biases on Q, K and V", "no Q/K/V biases without the other linear layers' biases");
+  if (m.qkNorm !== undefined && !s.qkNorm.includes(m.qkNorm))
+    return refuse("qkNorm", `RMSNorm on queries and keys over ${m.qkNorm === "head" ? "each head" : "the whole projections"}`, s.qkNorm.length > 0 ? `query/key norms over ${s.qkNorm.map((x) => (x === "head" ? "each head" : "the whole projections")).join(" or ")} only` : "no query/key norms");
   return null;
 }
 

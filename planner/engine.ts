@@ -73,6 +73,10 @@ export interface EngineSupports {
   groupedQueryAttention: boolean;
   /** Sliding-window attention layers (ModelSpec.slidingWindow). */
   slidingWindow: boolean;
+  /** Biases on Q, K and V alone in a model without other biases (ModelSpec.qkvBias). */
+  qkvBias: boolean;
+  /** Query/key norms it builds (ModelSpec.qkNorm): over each head, over the whole projections. */
+  qkNorm: readonly ("head" | "full")[];
 }
 
 /** Megatron-Core's, for a Training without an engine (its profile, profiles/engines/megatron-core.json,
@@ -97,6 +101,8 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   mlp: ["gelu", "swiglu", "geglu"],
   groupedQueryAttention: true,
   slidingWindow: true,
+  qkvBias: true,
+  qkNorm: ["head"],
 } as const);
 
 export interface Engine {

@@ -68,8 +68,15 @@ export function layerSmallParams(m: ModelSpec): number {
   const h = m.hidden;
   const gptStyle = gptStyleOf(m);
   const norms = gptStyle ? 2 * 2 * h : 2 * h;
-  const biases = gptStyle ? qkvWidth(m) + h + (mlpMatrices(m) - 1) * m.ffnHidden + h : 0;
-  return norms + biases + (m.mla ? mlaReplicatedParams(m, m.mla) : 0);
+  const biases = gptStyle ? qkvWidth(m) + h + (mlpMatrices(m) - 1) * m.ffnHidden + h : m.qkvBias ? qkvWidth(m) : 0;
+  return norms + biases + qkNormParams(m) + (m.mla ? mlaReplicatedParams(m, m.mla) : 0);
+}
+
+/** The query and key norms' weights (ModelSpec.qkNorm): one per channel of a head, shared by the
+ *  heads (Qwen3 q_norm/k_norm of head_dim), or one per channel of the projections (OLMo 2). */
+function qkNormParams(m: ModelSpec): number {
+  if (m.qkNorm === undefined) return 0;
+  return m.qkNorm === "head" ? 2 * headDim(m) : qkvWidth(m) - m.kvHeads * headDim(m);
 }
 
 export function layerParams(m: ModelSpec): number {

@@ -111,6 +111,14 @@ export interface ModelSpec {
   mla?: MlaSpec;
   /** Multi-token-prediction modules trained beside the model (DeepSeek-V3 num_nextn_predict_layers). */
   mtpLayers?: number;
+  /** Biases on the query, key and value projections of a model otherwise without biases (Qwen2:
+   *  transformers Qwen2Attention builds q/k/v_proj with bias=True, o_proj without). GPT-style
+   *  models carry every bias already. Megatron-LM --add-qkv-bias. */
+  qkvBias?: boolean;
+  /** RMSNorm on the queries and keys before the rotary embedding: over each head's d channels
+   *  ("head": Qwen3, Gemma 3; Megatron-LM --qk-layernorm) or over the whole projection ("full":
+   *  OLMo 2, OLMoE). Weights 2d or (a + g)·d a layer; the time is an element-wise pass. */
+  qkNorm?: "head" | "full";
   globalBatch?: number;
   gpus?: number;
 }

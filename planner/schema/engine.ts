@@ -96,6 +96,8 @@ const schemas = lazySchemas((z) => {
           mlp: withSource(z.array(z.enum(["gelu", "swiglu", "geglu"])).min(1)).optional(),
           groupedQueryAttention: flag.optional(),
           slidingWindow: flag.optional(),
+          qkvBias: flag.optional(),
+          qkNorm: withSource(z.array(z.enum(["head", "full"]))).optional(),
         })
         .strict()
         .optional(),
@@ -179,6 +181,8 @@ function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: Figu
     mlp: [...new Set(get("mlp"))],
     groupedQueryAttention: get("groupedQueryAttention"),
     slidingWindow: get("slidingWindow"),
+    qkvBias: get("qkvBias"),
+    qkNorm: [...new Set(get("qkNorm"))],
   };
 }
 

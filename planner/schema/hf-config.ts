@@ -220,6 +220,8 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
       ...(x.moe ? { moe: x.moe } : {}),
       ...(x.mla ? { mla: x.mla } : {}),
       ...(x.mtpLayers ? { mtpLayers: x.mtpLayers } : {}),
+      ...(family.qkvBias ? { qkvBias: true } : {}),
+      ...(family.qkNorm ? { qkNorm: family.qkNorm } : {}),
     },
     origin,
   );

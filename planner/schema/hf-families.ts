@@ -46,6 +46,12 @@ export interface HfFamily {
   reads: ReadonlySet<string>;
   /** Why the family is refused: something it always does that paraplan does not model. */
   refused?: string;
+  /** Architecture the modeling file always builds, whatever the config says: Q/K/V biases alone
+   *  (Qwen2Attention: q/k/v_proj bias=True, o_proj False) and query/key RMSNorms over each head
+   *  (Qwen3Attention, Gemma3Attention q_norm/k_norm of head_dim) or over the whole projections
+   *  (Olmo2Attention, OlmoeAttention). */
+  qkvBias?: true;
+  qkNorm?: "head" | "full";
 }
 
 /** Read by every family (GPT-2's own names are mapped onto these first). The norm epsilons and
@@ -90,16 +96,16 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   ["mixtral", { config: "MixtralConfig", gated: true, act: "silu", tied: false, kvHeads: 8, ffn: 14336, windowLayers: "all", experts: "num_local_experts", reads: set(ROTARY, ["sliding_window", "num_local_experts", "num_experts", "num_experts_per_tok"]) }],
   // configuration_qwen2.py: num_key_value_heads 32, intermediate_size 22016, tie False,
   // use_sliding_window False (sliding_window is None unless it is True)
-  ["qwen2", { config: "Qwen2Config", gated: true, act: "silu", tied: false, kvHeads: 32, ffn: 22016, windowLayers: "flag", reads: set(ROTARY, QWEN_WINDOW, ["layer_types"]) }],
+  ["qwen2", { config: "Qwen2Config", qkvBias: true, gated: true, act: "silu", tied: false, kvHeads: 32, ffn: 22016, windowLayers: "flag", reads: set(ROTARY, QWEN_WINDOW, ["layer_types"]) }],
   // configuration_qwen2_moe.py: tie False, use_sliding_window False; shared_expert_intermediate_size
   // 5632, decoder_sparse_step 1 (moe_intermediate_size and num_experts_per_tok: refused when absent)
-  ["qwen2_moe", { config: "Qwen2MoeConfig", gated: true, act: "silu", tied: false, windowLayers: "flag", experts: "num_experts", moeDefaults: { shared_expert_intermediate_size: 5632, decoder_sparse_step: 1 }, moeRequired: ["moe_intermediate_size", "shared_expert_intermediate_size", "decoder_sparse_step"], reads: set(ROTARY, QWEN_WINDOW, QWEN_MOE, ["layer_types", "shared_expert_intermediate_size"]) }],
+  ["qwen2_moe", { config: "Qwen2MoeConfig", qkvBias: true, gated: true, act: "silu", tied: false, windowLayers: "flag", experts: "num_experts", moeDefaults: { shared_expert_intermediate_size: 5632, decoder_sparse_step: 1 }, moeRequired: ["moe_intermediate_size", "shared_expert_intermediate_size", "decoder_sparse_step"], reads: set(ROTARY, QWEN_WINDOW, QWEN_MOE, ["layer_types", "shared_expert_intermediate_size"]) }],
   // configuration_qwen3.py: num_key_value_heads 32, head_dim 128, intermediate_size 22016, tie
   // False, use_sliding_window False
-  ["qwen3", { config: "Qwen3Config", gated: true, act: "silu", tied: false, kvHeads: 32, headDim: 128, ffn: 22016, windowLayers: "flag", reads: set(ROTARY, QWEN_WINDOW, ["layer_types"]) }],
+  ["qwen3", { config: "Qwen3Config", qkNorm: "head", gated: true, act: "silu", tied: false, kvHeads: 32, headDim: 128, ffn: 22016, windowLayers: "flag", reads: set(ROTARY, QWEN_WINDOW, ["layer_types"]) }],
   // configuration_qwen3_moe.py: num_key_value_heads 4, intermediate_size 6144, tie False,
   // use_sliding_window False, decoder_sparse_step 1, no shared expert; attribute_map num_local_experts
-  ["qwen3_moe", { config: "Qwen3MoeConfig", gated: true, act: "silu", tied: false, kvHeads: 4, ffn: 6144, windowLayers: "flag", experts: "num_experts", moeDefaults: { decoder_sparse_step: 1 }, moeRequired: ["moe_intermediate_size", "decoder_sparse_step"], reads: set(ROTARY, QWEN_WINDOW, QWEN_MOE, ["num_local_experts"]) }],
+  ["qwen3_moe", { config: "Qwen3MoeConfig", qkNorm: "head", gated: true, act: "silu", tied: false, kvHeads: 4, ffn: 6144, windowLayers: "flag", experts: "num_experts", moeDefaults: { decoder_sparse_step: 1 }, moeRequired: ["moe_intermediate_size", "decoder_sparse_step"], reads: set(ROTARY, QWEN_WINDOW, QWEN_MOE, ["num_local_experts"]) }],
   // configuration_gemma.py: hidden_act "gelu_pytorch_tanh", head_dim 256, num_key_value_heads 16,
   // intermediate_size 24576, tie True; GemmaMLP is gated (GeGLU); no sliding window
   ["gemma", { config: "GemmaConfig", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 16, headDim: 256, ffn: 24576, reads: set(ROTARY) }],
@@ -108,7 +114,7 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   ["gemma2", { config: "Gemma2Config", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "alternate", reads: set(ROTARY, ["sliding_window", "sliding_window_size", "layer_types"]) }],
   // configuration_gemma3.py (Gemma3TextConfig): as Gemma 2, sliding_window_pattern 6 (layer i is
   // global when (i + 1) % pattern == 0, else sliding)
-  ["gemma3_text", { config: "Gemma3TextConfig", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["sliding_window", "sliding_window_pattern", "layer_types"]) }],
+  ["gemma3_text", { config: "Gemma3TextConfig", qkNorm: "head", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["sliding_window", "sliding_window_pattern", "layer_types"]) }],
   // configuration_deepseek_v2.py: hidden_act "silu", tie False, num_key_value_heads None → heads,
   // intermediate_size 11008, first_k_dense_replace 0, n_shared_experts 2, the MLA defaults above;
   // attribute_map num_experts → n_routed_experts
@@ -120,8 +126,8 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   // configuration_olmo.py, configuration_olmo2.py, configuration_olmoe.py (num_key_value_heads
   // None → heads, intermediate_size 2048; attribute_map num_local_experts → num_experts): tie False
   ["olmo", { config: "OlmoConfig", gated: true, act: "silu", tied: false, reads: set(ROTARY) }],
-  ["olmo2", { config: "Olmo2Config", gated: true, act: "silu", tied: false, reads: set(ROTARY) }],
-  ["olmoe", { config: "OlmoeConfig", gated: true, act: "silu", tied: false, kvHeads: "heads", ffn: 2048, experts: "num_experts", reads: set(ROTARY, ["num_experts", "num_local_experts", "num_experts_per_tok"]) }],
+  ["olmo2", { config: "Olmo2Config", qkNorm: "full", gated: true, act: "silu", tied: false, reads: set(ROTARY) }],
+  ["olmoe", { config: "OlmoeConfig", qkNorm: "full", gated: true, act: "silu", tied: false, kvHeads: "heads", ffn: 2048, experts: "num_experts", reads: set(ROTARY, ["num_experts", "num_local_experts", "num_experts_per_tok"]) }],
   // configuration_phi3.py: Phi3MLP's gate_up_proj is gated; num_key_value_heads None → heads,
   // intermediate_size 8192, tie False, resid_pdrop and embd_pdrop, sliding_window None (every
   // layer's attention passes it when set: Phi-3-mini-4k's 2047)

@@ -72,6 +72,8 @@ const schemas = lazySchemas((z) => {
       moe: moeSchema.optional(),
       mla: mlaSchema.optional(),
       mtpLayers: z.number().int().min(0).max(MODEL_BOUNDS.mtpLayers).optional(),
+      qkvBias: z.boolean().optional(),
+      qkNorm: z.enum(["head", "full"]).optional(),
       globalBatch: count("globalBatch").optional(),
       gpus: count("gpus").optional(),
     })
@@ -188,6 +190,9 @@ export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> 
       : {}),
     ...(f.mla !== undefined ? { mla: { qLoraRank: f.mla.qLoraRank ?? 0, kvLoraRank: f.mla.kvLoraRank, qkNopeHeadDim: f.mla.qkNopeHeadDim, qkRopeHeadDim: f.mla.qkRopeHeadDim, vHeadDim: f.mla.vHeadDim } } : {}),
     ...(f.mtpLayers ? { mtpLayers: f.mtpLayers } : {}),
+    // Stated only where they add something: a GPT-style model has every bias already.
+    ...(f.qkvBias && f.positional === "rope" ? { qkvBias: true } : {}),
+    ...(f.qkNorm !== undefined ? { qkNorm: f.qkNorm } : {}),
     ...(f.globalBatch !== undefined ? { globalBatch: f.globalBatch } : {}),
     ...(f.gpus !== undefined ? { gpus: f.gpus } : {}),
   };

@@ -32,6 +32,10 @@ export function mptModelRefusal(ctx: Omit<EngineContext, "plan">): string | null
   if (m.slidingWindow !== undefined && (m.slidingWindowLayers ?? m.layers) !== m.layers)
     return `${m.name} windows ${m.slidingWindowLayers} of ${m.layers} layers; llm-foundry's attn_config.sliding_window_size windows every layer`;
   if (m.ropeScaling !== undefined) return `llm-foundry's rotary scaling (attn_config.rope_hf_config) is none, linear or dynamic, and ${m.name} uses ${describeScaling(m.ropeScaling)}`;
+  // MPT's no_bias is all or nothing (llmfoundry/models/mpt/configuration_mpt.py); its qk_ln and
+  // qk_gn normalise with the block's LayerNorm/RMSNorm over other groupings than a head's own.
+  if (m.qkvBias) return `${m.name} has biases on Q, K and V only; llm-foundry's MPT has biases on every linear layer or none (no_bias)`;
+  if (m.qkNorm) return `${m.name} normalises queries and keys (RMSNorm over ${m.qkNorm === "head" ? "each head" : "the projections"}), which paraplan does not export to llm-foundry's MPT`;
   return null;
 }
 

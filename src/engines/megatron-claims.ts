@@ -67,4 +67,8 @@ export function architectureClaims(m: Map<string, ArgSetting>, o: string, deepsp
   // mla below; --kv-channels there is not the attention head's width)
   const kvChannels = has("multi-latent-attention") ? undefined : intArg(m, "kv-channels", o);
   claim("headDim", kvChannels, `--kv-channels ${kvChannels}`);
+  // Q/K/V biases in a model without the others (--add-qkv-bias beside --disable-bias-linear) and
+  // Megatron-LM's per-head query/key norm (--qk-layernorm); Megatron-DeepSpeed has neither flag.
+  if (!deepspeed && has("disable-bias-linear")) claim("qkvBias", has("add-qkv-bias"), has("add-qkv-bias") ? "--add-qkv-bias" : "no --add-qkv-bias");
+  if (!deepspeed) claim("qkNorm", has("qk-layernorm") ? "head" : "none", has("qk-layernorm") ? "--qk-layernorm" : "no --qk-layernorm");
 }

@@ -86,6 +86,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"]);
   a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);
   if (llamaStyle(m)) a.push(["--disable-bias-linear"]);
+  if (llamaStyle(m) && m.qkvBias) a.push(["--add-qkv-bias"]);
+  if (m.qkNorm === "head") a.push(["--qk-layernorm"]);
   // Attention: core_r0.14 _add_network_size_args --attention-backend; core_v0.7 _add_training_args --use-flash-attn.
   if (recent) a.push(["--attention-backend", t.fusedAttention ? "flash" : "unfused"]);
   else if (t.fusedAttention) a.push(["--use-flash-attn"]);

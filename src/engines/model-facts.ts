@@ -33,6 +33,11 @@ export function megatronModelRefusal(m: ModelSpec, release: "core_r0.14" | "core
   if (m.positional === "alibi") return `${m.name} uses ALiBi positions, which paraplan does not export to ${name}`;
   if (m.slidingWindow !== undefined)
     return `${m.name} uses sliding-window attention on ${m.slidingWindowLayers} of ${m.layers} layers, which paraplan does not export to ${name}`;
+  // Megatron-LM's --add-qkv-bias and --qk-layernorm (a norm over each head's channels,
+  // megatron/core/transformer/attention.py q_layernorm); Megatron-DeepSpeed has neither.
+  if (m.qkvBias && release === "megatron-deepspeed") return `${m.name} has biases on Q, K and V only, which ${name} has no argument for (--add-qkv-bias is Megatron-LM's)`;
+  if (m.qkNorm === "full") return `${m.name} normalises queries and keys over the whole projections (OLMo 2), and ${name}'s --qk-layernorm normalises each head`;
+  if (m.qkNorm && release === "megatron-deepspeed") return `${m.name} normalises queries and keys per head, which ${name} has no argument for (--qk-layernorm is Megatron-LM's)`;
   const theta = ropeThetaOf(m);
   if (theta !== undefined) {
     if (release === "core_v0.7" && theta !== DEFAULT_ROPE_THETA)
@@ -60,5 +65,7 @@ export function factsInWords(m: ModelSpec): string {
   if (m.mlp === "geglu") parts.push("GELU-gated MLP");
   if (m.positional === "alibi") parts.push("ALiBi positions (Press et al. 2022)");
   if (m.slidingWindow !== undefined) parts.push(`sliding window ${m.slidingWindow} on ${m.slidingWindowLayers} of ${m.layers} layers`);
+  if (m.qkvBias) parts.push("biases on Q, K and V");
+  if (m.qkNorm) parts.push(`RMSNorm on queries and keys over ${m.qkNorm === "head" ? "each head's channels" : "the whole projections"}`);
   return parts.join(", ");
 }

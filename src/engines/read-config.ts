@@ -22,7 +22,7 @@ export interface ModelClaim {
 
 export type ClaimField =
   | "layers" | "hidden" | "heads" | "kvHeads" | "ffnHidden" | "mlp" | "positional" | "tiedEmbeddings"
-  | "ropeTheta" | "ropeScaling" | "normEps" | "headDim" | "moe" | "mla" | "mtpLayers" | "vocab";
+  | "ropeTheta" | "ropeScaling" | "normEps" | "headDim" | "moe" | "mla" | "mtpLayers" | "vocab" | "qkvBias" | "qkNorm";
 
 /** The model's value of a claimed field, in the claim's terms: the rotary base and norm epsilon
  *  with their defaults made explicit, the head width d (h/a unless stated), the scaling in words. */
@@ -42,6 +42,10 @@ export function modelFact(m: ModelSpec, field: ClaimField): number | string | bo
       return describeMla(m);
     case "mtpLayers":
       return m.mtpLayers ?? 0;
+    case "qkvBias":
+      return m.qkvBias ?? false;
+    case "qkNorm":
+      return m.qkNorm ?? "none";
     default:
       return m[field];
   }

@@ -37,7 +37,7 @@ describe("a Megatron-LM launch script", () => {
       // tp 16 on 16 GPUs: 16 ∤ 8 K/V heads
       ["16", "--tensor-model-parallel-size 16 --micro-batch-size 1 --global-batch-size 512", "--tensor-model-parallel-size 16 (line 3): 16 does not divide the 8 key/value heads"],
       // pp 64 on 64 GPUs: more stages than the 32 layers
-      ["64", "--pipeline-model-parallel-size 64 --micro-batch-size 1 --global-batch-size 512", "--pipeline-model-parallel-size 64 (line 3): 64 does not divide the 32 layers"],
+      ["64", "--pipeline-model-parallel-size 64 --micro-batch-size 1 --global-batch-size 512", "--pipeline-model-parallel-size 64 (line 3): 64 stages for 32 layers: every stage needs at least one"],
       // cp 3, zig-zag: 2·3 = 6 ∤ 8192
       ["24", "--context-parallel-size 3 --micro-batch-size 1 --global-batch-size 512", "--context-parallel-size 3 (line 3): 2·cp = 6 does not divide the sequence length 8192"],
     ];

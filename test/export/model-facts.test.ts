@@ -21,8 +21,11 @@ function readBack(format: "megatron" | "deepspeed", m: ModelSpec, release?: stri
   return readConfigs(paths, { model: m, gpus: 64, defaultGpus: 64, defaultGpusFrom: "test" });
 }
 
-function expectWholeModel(m: ModelSpec, claims: { field: ClaimField; value: unknown }[]) {
-  const fields = [...WHOLE, ...(m.positional === "rope" ? ROPE : []), ...(m.headDim !== undefined ? (["headDim"] as ClaimField[]) : [])];
+/** Megatron-LM's arguments also say the query/key norm, and beside --disable-bias-linear the Q/K/V
+ *  biases (Megatron-DeepSpeed has neither argument). */
+function expectWholeModel(m: ModelSpec, claims: { field: ClaimField; value: unknown }[], format: "megatron" | "deepspeed" = "megatron") {
+  const qk: ClaimField[] = format === "megatron" ? ["qkNorm", ...(m.positional === "rope" ? (["qkvBias"] as ClaimField[]) : [])] : [];
+  const fields = [...WHOLE, ...(m.positional === "rope" ? ROPE : []), ...(m.headDim !== undefined ? (["headDim"] as ClaimField[]) : []), ...qk];
   const back = Object.fromEntries(claims.map((c) => [c.field, c.value]));
   expect(back).toEqual(Object.fromEntries(fields.map((f) => [f, modelFact(m, f)])));
 }
@@ -44,11 +47,11 @@ describe("Megatron-LM core_r0.14 and Megatron-DeepSpeed: the whole model comes b
       const m = model(name);
       const r = readBack("megatron", m);
       expectWholeModel(m, r.claims);
-      if (m.ropeScaling === undefined) expectWholeModel(m, readBack("deepspeed", m).claims);
+      if (m.ropeScaling === undefined) expectWholeModel(m, readBack("deepspeed", m).claims, "deepspeed");
     });
   it("a head width that is not hidden/heads travels as --kv-channels", () => {
     expectWholeModel(GEMMA_LIKE, readBack("megatron", GEMMA_LIKE).claims);
-    expectWholeModel(GEMMA_LIKE, readBack("deepspeed", GEMMA_LIKE).claims);
+    expectWholeModel(GEMMA_LIKE, readBack("deepspeed", GEMMA_LIKE).claims, "deepspeed");
   });
   it("Llama 3 70B's arguments say --rotary-base 500000 and --norm-epsilon; Megatron-DeepSpeed's its own names", () => {
     const a = exportPlan("megatron", model("llama3-70b"), tp2, training(), h100).files[0]!.content;
@@ -93,3 +96,30 @@ describe("releases that cannot state the model refuse it", () => {
     expect(gemmaLike.model).toMatchObject({ headDim: 256, normEps: 1e-6, ropeTheta: 500000 });
   });
 });
+
+// Qwen2's Q/K/V biases and Qwen3's per-head query/key norm (QA: the Megatron export wrote
+// --disable-bias-linear alone, a model without the biases, and no --qk-layernorm).
+describe("Q/K/V biases and query/key norms", () => {
+  const refused = refusalMessage;
+  const QWEN2: ModelSpec = { ...model("llama3-8b"), name: "qwen2-like", qkvBias: true };
+  const QWEN3: ModelSpec = { ...model("llama3-8b"), name: "qwen3-like", qkNorm: "head" };
+  it("Megatron-LM writes --add-qkv-bias and --qk-layernorm, and reads them back as the model", () => {
+    const a = exportPlan("megatron", QWEN2, tp2, training(), h100).files[0]!.content;
+    expect(a).toContain("\n--disable-bias-linear\n--add-qkv-bias\n");
+    expect(exportPlan("megatron", QWEN3, tp2, training(), h100).files[0]!.content).toContain("\n--qk-layernorm\n");
+    expectWholeModel(QWEN2, readBack("megatron", QWEN2).claims);
+    expectWholeModel(QWEN3, readBack("megatron", QWEN3).claims);
+    // read against a model without them, the flags are a contradiction named by flag
+    const path = tempFile("qwen2-args.txt", a);
+    expect(() => readConfigs([path], { model: model("llama3-8b"), gpus: 64, defaultGpus: 64, defaultGpusFrom: "test" })).toThrow("--add-qkv-bias but the model llama3-8b has qkvBias false");
+  });
+  it("what cannot state them refuses the model: Megatron-DeepSpeed, llm-foundry's MPT, Megatron's per-head norm for OLMo 2's", () => {
+    expect(refused(() => exportPlan("deepspeed", QWEN2, tp2, training(), h100))).toContain("biases on Q, K and V only");
+    expect(refused(() => exportPlan("deepspeed", QWEN3, tp2, training(), h100))).toContain("normalises queries and keys per head");
+    expect(refused(() => exportPlan("llm-foundry", QWEN2, plan({ zero: 3 }), training(), h100))).toContain("biases on every linear layer or none");
+    expect(refused(() => exportPlan("megatron", { ...QWEN3, qkNorm: "full" }, tp2, training(), h100))).toContain("over the whole projections (OLMo 2)");
+    // torchtitan's job names a registered model: the facts go in words
+    expect(exportPlan("torchtitan", QWEN3, plan({}), training(), h100).files[0]!.content).toContain("RMSNorm on queries and keys over each head's channels");
+  });
+});
+
