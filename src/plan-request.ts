@@ -13,6 +13,7 @@ import {
   checkTraining,
   issueText,
   onEngine,
+  unsupportedByEngine,
 } from "../planner/index.js";
 import { UserError } from "./errors.js";
 import { planFileError } from "./plan-file.js";
@@ -54,6 +55,16 @@ export interface ImpliedEngine {
   from: string;
   flag?: string;
 }
+
+/** Bad input that only the GPU count makes bad (a fixed tp that does not divide it, a partial
+ *  node): a sweep over counts reports it on that count's row; any other UserError from
+ *  buildRequest holds at every count and is refused before sweeping (src/commands/sweep.ts). */
+export class GpuCountError extends UserError {}
+
+/** Layout rules (planner/layout/rules.ts) that read the GPU count, and those that read the global
+ *  batch, which follows the count where neither the flag nor the model file gives it. */
+const COUNT_CODES: ReadonlySet<string> = new Set(["gpus", "partial_node", "tp_gpus", "cp_gpus", "pp_gpus", "dp_gpus", "degrees_divide", "degrees_world"]);
+const BATCH_CODES: ReadonlySet<string> = new Set(["batch_dp", "microbatch_global", "microbatch_batch"]);
 
 /** `read`: a model already read from the user's configuration (plan --from an llm-foundry YAML),
  *  in place of --model. */
@@ -123,7 +134,12 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     if (why !== null) throw new UserError(`${flag}: ${why}; the flag would change nothing, drop it`);
   }
   const badTraining = checkTraining(model, hw, training);
-  const badFixed = badTraining ? null : checkFixed(model, training, fixed);
+  const batchFollowsCount = args.globalBatch === undefined && model.globalBatch === undefined;
+  const countBound = (i: InputIssue) => COUNT_CODES.has(i.code) || (batchFollowsCount && BATCH_CODES.has(i.code));
+  // What the engine cannot run holds at every GPU count: said before a layout rule that only this
+  // count breaks (a fixed --tp 16 on 8 GPUs under an engine without tensor parallel).
+  const layoutIssue = badTraining ? null : checkFixed(model, training, fixed);
+  const badFixed = layoutIssue && countBound(layoutIssue) ? (unsupportedByEngine(fixed, training.engine) ?? layoutIssue) : layoutIssue;
   // A plan file's dimension is named as the file's field, not a flag the user did not give; what
   // the engine cannot run is changed in the file (or by another engine where the user can pick one).
   if (badFixed && args.fixedFrom !== undefined) {
@@ -137,7 +153,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   // pp came from --stage-layers' length: the flag the user gave is named.
   if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${fixed.stageLayers!.length} stages make pp ${fixed.pp}: ${issueText(bad)}`);
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
-  if (bad) throw new UserError(issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
+  if (bad) throw new (countBound(bad) ? GpuCountError : UserError)(issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
   const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
   const calibration = calibrationStanding({
     engine: isPath(engineArg) ? basename(engineArg) : engineArg,

@@ -13,7 +13,7 @@ import { rejections } from "../format/plan-text.js";
 import type { SearchResult } from "../../planner/index.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
-import { type PlanRequest, buildRequest } from "../plan-request.js";
+import { GpuCountError, type PlanRequest, buildRequest } from "../plan-request.js";
 import type { RunArgs } from "../run-args.js";
 import { PLAN_USAGE } from "./plan.js";
 
@@ -44,13 +44,21 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
   const started = performance.now();
   const reasons = new Map<number, string>();
   let first: PlanRequest | undefined;
-  const points: SweepPoint[] = counts.map((gpus) => {
-    let req: PlanRequest;
+  // Every count's request first: bad input that holds at every count (an unknown model, a flag the
+  // engine refuses) is refused once, exit 2, as `plan --gpus N` refuses it, before any search; what
+  // only a count makes bad (a fixed --tp that does not divide it) is said on its row.
+  const requests = counts.map((gpus): PlanRequest | GpuCountError => {
     try {
-      req = buildRequest({ ...args, gpus });
+      return buildRequest({ ...args, gpus });
     } catch (e) {
-      if (!(e instanceof UserError)) throw e;
-      reasons.set(gpus, e.message);
+      if (e instanceof GpuCountError) return e;
+      throw e;
+    }
+  });
+  const points: SweepPoint[] = counts.map((gpus, i) => {
+    const req = requests[i]!;
+    if (req instanceof GpuCountError) {
+      reasons.set(gpus, req.message);
       return { gpus, training: null, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0, mfu: 0 };
     }
     first ??= req;

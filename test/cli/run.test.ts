@@ -120,6 +120,49 @@ describe("plan --sweep-gpus", () => {
   }, 60_000);
 });
 
+describe("plan --sweep-gpus refuses once what holds at every count", () => {
+  // Each row repeated the refusal and the sweep exited 1 ("no GPU count swept has a plan that fits").
+  const cases: [string, string[]][] = [
+    ["a fixed flag the engine does not run", ["--engine", "fsdp", "--tp", "2"]],
+    ["a model the engine cannot build", ["--engine", "megatron-2021"]],
+    ["a flag a dense model does not take", ["--moe-imbalance", "1.2"]],
+  ];
+  for (const [what, flags] of cases)
+    it(`${what} (${flags.join(" ")}): exit 2 and plan --gpus's own line`, async () => {
+      const base = ["plan", "--model", "llama2-7b", "--global-batch", "512", ...flags];
+      const sweep = await runCli([...base, "--sweep-gpus", "8,64", "--tokens", "1T"]);
+      const plain = await runCli([...base, "--gpus", "8"]);
+      expect(sweep.code).toBe(2);
+      expect(sweep.stdout).toBe("");
+      expect(isOneLine(sweep.stderr)).toBe(true);
+      expect(sweep.stderr).toBe(plain.stderr);
+      expect(plain.code).toBe(2);
+    });
+
+  it("the engine's refusal comes before a layout rule only one count breaks (--tp 16 on 8 GPUs)", async () => {
+    const r = await runCli(["plan", "--model", "llama2-7b", "--engine", "fsdp", "--tp", "16", "--sweep-gpus", "8,64", "--tokens", "1T"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^paraplan: --tp: engine fsdp does not run tensor parallel \(tp 16\)/);
+    const plain = await runCli(["plan", "--model", "llama2-7b", "--engine", "fsdp", "--tp", "16", "--gpus", "8"]);
+    expect(plain.stderr).toBe(r.stderr);
+  });
+
+  it("what only a count makes bad stays on that count's row", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--sweep-gpus", "8,12", "--tokens", "1B", "--json"]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.points[0].plan).not.toBeNull();
+    expect(j.points[1].why).toMatch(/^--gpus: 12 is not a whole number of dgx-h100's 8-GPU nodes/);
+    const tp = JSON.parse((await runCli(["plan", "--model", "tiny", "--tp", "2", "--sweep-gpus", "2,3", "--tokens", "1B", "--json"])).stdout);
+    expect(tp.points[0].plan).not.toBeNull();
+    expect(tp.points[1].why).toBe("--tp: 2 does not divide the 3 GPUs; pick a divisor of 3");
+    // A rule that holds at every count (tiny's 4 heads) is refused once.
+    const heads = await runCli(["plan", "--model", "tiny", "--tp", "16", "--sweep-gpus", "8,16", "--tokens", "1B"]);
+    expect(heads.code).toBe(2);
+    expect(heads.stderr).toBe("paraplan: --tp: 16 does not divide the 4 attention heads");
+  });
+});
+
 describe("the run's figures add up and hold at the edges", () => {
   const run = async (args: string[]) => JSON.parse((await runCli(["plan", ...args, "--top", "1", "--simulate-top", "0", "--json"])).stdout);
 
