@@ -4,7 +4,7 @@ import type { Device } from "../executor/devices.js";
 import type { Endpoint } from "../executor/launch.js";
 import { UserError } from "./errors.js";
 import { PLAN_FIELDS } from "../planner/schema/plan.js";
-import { MAX, int, parseFlags } from "./flags.js";
+import { MAX, int, oneOf, parseFlags } from "./flags.js";
 import { parseDuration } from "../planner/run/index.js";
 import { PLAN_OPTIONS, type PlanArgs, parsePlanArgs } from "./plan-args.js";
 
@@ -55,9 +55,7 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   }
   const plan = parsePlanArgs(planArgv);
   const s = (k: string) => values[k] as string | undefined;
-  const device = s("device");
-  if (device !== undefined && device !== "cuda" && device !== "cpu")
-    throw new UserError(`--device: "${device}" is not one of cuda, cpu`);
+  const device = oneOf("device", s("device"), ["cuda", "cpu"] as const);
   const nnodes = int("nnodes", s("nnodes"), 1, MAX.gpus) ?? 1;
   const nodeRank = int("node-rank", s("node-rank"), 0, MAX.gpus) ?? 0;
   if (nodeRank >= nnodes) throw new UserError(`--node-rank: ${nodeRank} is not below --nnodes ${nnodes}`);

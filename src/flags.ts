@@ -2,6 +2,7 @@
 // (`--gpus -1` means what `--gpus=-1` means), and bounded integer flags.
 import { parseArgs } from "node:util";
 import { UserError } from "./errors.js";
+import { didYouMean } from "./suggest.js";
 
 type Options = Record<string, { type: "string" | "boolean"; short?: string }>;
 
@@ -33,6 +34,15 @@ export function int(flag: string, value: string | undefined, min: number, max: n
   return n;
 }
 
+/** An enumerated flag's value, case ignored (`--precision BF16`, `--format Megatron`: every
+ *  allowed value is lower case), or a one-line UserError listing them and the one meant. */
+export function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase() as T;
+  if (!allowed.includes(v)) throw new UserError(`--${flag}: "${value}" is not one of ${allowed.join(", ")}${didYouMean(value.trim(), allowed)}`);
+  return v;
+}
+
 export interface Parsed {
   values: Record<string, string | boolean | undefined>;
   positionals: string[];
@@ -45,10 +55,11 @@ function isOption(token: string, options: Options): boolean {
   return Object.values(options).some((o) => o.short !== undefined && token === `-${o.short}`);
 }
 
-/** parseArgs, strict, with a one-line UserError that names the command's help. A value-taking
+/** parseArgs, strict, with a one-line UserError that names the command's help (and the flag
+ *  meant, among `options` and `alsoKnown`: flags the caller took out of argv before). A value-taking
  *  flag followed by a dash-leading word that is not one of the command's flags (`--gpus -1`)
  *  takes it as its value; followed by a flag (`--model --gpus 8`) it says the value is missing. */
-export function parseFlags(argv: string[], options: Options, command: string, allowPositionals = false): Parsed {
+export function parseFlags(argv: string[], options: Options, command: string, allowPositionals = false, alsoKnown: readonly string[] = []): Parsed {
   const args: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -78,7 +89,25 @@ export function parseFlags(argv: string[], options: Options, command: string, al
     return { values: r.values as Parsed["values"], positionals: r.positionals, tokens: r.tokens };
   } catch (e) {
     if (e instanceof UserError) throw e;
+    const unknown = (e as { code?: unknown }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? unknownOption(args, options, alsoKnown) : undefined;
+    if (unknown !== undefined) throw new UserError(`${unknown}; see paraplan ${command} --help`);
     const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
     throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan ${command} --help`);
   }
+}
+
+/** The first word of `args` that is no option of the command, as the user typed it (`-engine`,
+ *  which parseArgs reads as the short options -e -n …, and reports as '-e'), with the flag meant
+ *  where one is close: `--engin` → --engine, `-engine` → --engine. */
+function unknownOption(args: readonly string[], options: Options, alsoKnown: readonly string[]): string | undefined {
+  const long = [...Object.keys(options), ...alsoKnown];
+  for (const a of args) {
+    if (a === "--") return undefined;
+    if (!a.startsWith("-") || a === "-" || isOption(a, options)) continue;
+    const word = a.replace(/^--?/, "").split("=")[0]!;
+    // A single dash before a long flag's whole name: the flag itself.
+    if (!a.startsWith("--") && long.includes(word)) return `Unknown option '${a}' (did you mean --${word}?)`;
+    return `Unknown option '${a}'${word.length > 1 ? didYouMean(word, long, (k) => `--${k}`) : ""}`;
+  }
+  return undefined;
 }

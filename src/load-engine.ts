@@ -9,6 +9,7 @@ import { UserError } from "./errors.js";
 import { readProfileFile } from "./file-extends.js";
 import { isPath, packageRoot, readJson } from "./load.js";
 import { builtinNames } from "./builtin-names.js";
+import { builtinSpelling, didYouMean } from "./suggest.js";
 
 export const enginesDir = () => join(packageRoot(), "profiles", "engines");
 
@@ -57,9 +58,11 @@ export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--eng
     origin = basename(arg);
     ({ raw, lookup } = readProfileFile(arg, flag, builtinEngineRaw));
   } else {
-    raw = builtinEngineRaw(arg);
+    const known = builtinEngines();
+    arg = builtinSpelling(arg, known);
+    raw = known.includes(arg) ? builtinEngineRaw(arg) : undefined;
     origin = `${arg}.json`;
-    if (raw === undefined) throw new UserError(`${flag}: unknown engine "${arg}"; built-ins: ${builtinEngines().join(", ")}, or a .json file`);
+    if (raw === undefined) throw new UserError(`${flag}: unknown engine "${arg}"${didYouMean(arg, known)}; built-ins: ${known.join(", ")}, or a .json file`);
   }
   const merged = resolveExtends(raw, lookup, origin);
   if (!merged.ok) throw new UserError(merged.message);

@@ -20,6 +20,8 @@ import { packageRoot } from "../executor/root.js";
 import { builtinKey, readBuiltins } from "./builtin-table.js";
 import { UserError } from "./errors.js";
 import { readProfileFile } from "./file-extends.js";
+import { builtinSpelling, didYouMean } from "./suggest.js";
+import { isPath } from "./builtin-names.js";
 
 export { packageRoot };
 
@@ -31,7 +33,9 @@ function names(dir: string): string[] {
 }
 
 export const modelPresets = () => names(modelsDir());
-export const builtinProfiles = () => names(hardwareDir()).filter((n) => !n.startsWith("local-"));
+/** Every file of profiles/hardware by name, this machine's measured local-<host> ones too. */
+export const hardwareNames = () => names(hardwareDir());
+export const builtinProfiles = () => hardwareNames().filter((n) => !n.startsWith("local-"));
 
 /** Read and parse a JSON file; unreadable or malformed files are one-line UserErrors. */
 export function readJson(path: string, what: string): unknown {
@@ -42,8 +46,7 @@ export function readJson(path: string, what: string): unknown {
   return j.value;
 }
 
-// (".JSON" too: "--engine MINE.JSON" was looked up as a built-in and told "or a .json file")
-export const isPath = (arg: string) => /\.json$/i.test(arg) || arg.includes("/") || arg.includes("\\");
+export { isPath };
 
 function built<T>(table: Record<string, T> | undefined, key: string): T | undefined {
   return table && Object.hasOwn(table, key) ? table[key] : undefined;
@@ -73,8 +76,10 @@ export function loadModel(arg: string, builtins = readBuiltins()): ModelSpec {
   let path: string;
   if (isPath(arg)) path = resolve(arg);
   else {
+    const presets = modelPresets();
+    arg = builtinSpelling(arg, presets);
     path = join(modelsDir(), `${arg}.json`);
-    if (!existsSync(path)) throw new UserError(`--model: unknown preset "${arg}"; presets: ${modelPresets().join(", ")}, or a .json file`);
+    if (!presets.includes(arg)) throw new UserError(`--model: unknown preset "${arg}"${didYouMean(arg, presets)}; presets: ${presets.join(", ")}, or a .json file`);
   }
   const raw = readJson(path, "--model");
   return (!isPath(arg) && built(builtins?.models, builtinKey(basename(path), raw))) || parseModel(raw, path, isPath(arg));
@@ -108,13 +113,13 @@ export function loadProfile(arg: string, builtins = readBuiltins()): Hardware {
     origin = basename(arg);
     ({ raw, lookup } = readProfileFile(arg, "--profile", builtinRaw));
   } else {
-    const name = arg === "local" ? `local-${hostname()}` : arg;
+    const name = arg === "local" ? `local-${hostname()}` : builtinSpelling(arg, hardwareNames());
     raw = builtinRaw(name);
     origin = `${name}.json`;
     builtin = !name.startsWith("local-");
     if (raw === undefined) {
       const hint = arg === "local" ? "; run `paraplan profile` first to measure this machine" : "";
-      throw new UserError(`--profile: unknown profile "${arg}"${hint}; built-ins: ${builtinProfiles().join(", ")}, or a .json file`);
+      throw new UserError(`--profile: unknown profile "${arg}"${hint || didYouMean(arg, builtinProfiles())}; built-ins: ${builtinProfiles().join(", ")}, or a .json file`);
     }
   }
   const merged = resolveExtends(raw, lookup, origin);

@@ -5,7 +5,8 @@ import { SCHEDULES } from "../planner/schema/plan.js";
 import { parseStageLayers } from "../planner/layout/stages.js";
 import { CP_COMMS, CP_SPLITS, type CpComm, type CpSplit } from "../planner/types.js";
 import { UserError } from "./errors.js";
-import { MAX, int, parseFlags } from "./flags.js";
+import { MAX, int, oneOf, parseFlags } from "./flags.js";
+import { spelledBuiltin } from "./builtin-names.js";
 
 export { MAX, int } from "./flags.js";
 
@@ -102,13 +103,6 @@ export interface PlanArgs {
   help: boolean;
 }
 
-function oneOf<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  const v = value.toLowerCase() as T;
-  if (!allowed.includes(v)) throw new UserError(`--${flag}: "${value}" is not one of ${allowed.join(", ")}`);
-  return v;
-}
-
 /** The busiest expert rank's load over the mean: a number from 1 to 64 (64: every token of a
  *  64-way group on one rank, beyond any router that balances). */
 export const MAX_MOE_IMBALANCE = 64;
@@ -137,9 +131,10 @@ function stageLayersFlag(fixed: Fixed, value: string | undefined): boolean {
   return true;
 }
 
-/** Parse argv (after the command name). Unknown flags and stray words are errors. */
-export function parsePlanArgs(argv: string[]): PlanArgs {
-  const { values } = parseFlags(argv, PLAN_OPTIONS, "plan");
+/** Parse argv (after the command name). Unknown flags and stray words are errors; `alsoKnown`:
+ *  flags taken out of argv before (plan's run flags), offered where one was mistyped. */
+export function parsePlanArgs(argv: string[], alsoKnown: readonly string[] = []): PlanArgs {
+  const { values } = parseFlags(argv, PLAN_OPTIONS, "plan", false, alsoKnown);
   const s = (k: string) => values[k] as string | undefined;
   const zero = int("zero", s("zero"), 0, Number.MAX_SAFE_INTEGER);
   if (zero !== undefined && zero > 3) throw new UserError(`--zero: "${zero}" is not one of 0, 1, 2, 3`);
@@ -171,15 +166,17 @@ export function parsePlanArgs(argv: string[]): PlanArgs {
   const ppFromStageLayers = stageLayersFlag(fixed, s("stage-layers"));
   const attention = oneOf("attention", s("attention"), ["fused", "unfused"] as const);
   return {
-    model: s("model"),
-    profile: s("profile"),
+    // A built-in named in another case is that built-in, for every comparison after (export's
+    // format against its engine, the calibration's published runs).
+    model: spelledBuiltin(s("model"), "models"),
+    profile: spelledBuiltin(s("profile"), "hardware"),
     gpus: int("gpus", s("gpus"), 1, MAX.gpus),
     globalBatch: int("global-batch", s("global-batch"), 1, MAX.batch),
     seqLen: int("seq", s("seq"), 1, MAX.seq),
     precision: oneOf<Precision>("precision", s("precision"), ["bf16", "fp16", "fp8"]) ?? "bf16",
     fusedAttention: attention !== "unfused",
     overlapGradReduce: values["no-grad-overlap"] !== true,
-    engine: s("engine"),
+    engine: spelledBuiltin(s("engine"), "engines"),
     ...(ppFromStageLayers ? { ppFromStageLayers } : {}),
     attentionGiven: attention !== undefined,
     gradOverlapGiven: values["no-grad-overlap"] === true,

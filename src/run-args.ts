@@ -4,7 +4,7 @@
 import { type CheckpointMode, type PowerBasis, parseDuration, parseGpuList, parseTokens } from "../planner/run/index.js";
 import { parseQuantity } from "../planner/units.js";
 import { UserError } from "./errors.js";
-import { MAX } from "./flags.js";
+import { MAX, oneOf } from "./flags.js";
 
 export const RUN_FLAGS = ["tokens", "price", "pue", "power", "ckpt", "ckpt-bandwidth", "restart-time", "sweep-gpus", "deadline"] as const;
 type RunFlag = (typeof RUN_FLAGS)[number];
@@ -68,16 +68,8 @@ export function takeRunArgs(argv: string[]): { run: RunArgs; rest: string[] } {
   if (v.tokens !== undefined) run.tokens = orFail("tokens", parseTokens(v.tokens));
   if (v.price !== undefined) run.price = positive("price", v.price, 0, 1e6, "give USD per GPU-hour from 0 to 1,000,000, like 2.5");
   if (v.pue !== undefined) run.pue = positive("pue", v.pue, 1, 10, "give a PUE from 1 to 10, like 1.1");
-  if (v.power !== undefined) {
-    const p = v.power.trim().toLowerCase();
-    if (p !== "board" && p !== "node") throw new UserError(`--power: "${v.power}" is not one of board, node`);
-    run.power = p;
-  }
-  if (v.ckpt !== undefined) {
-    const c = v.ckpt.trim().toLowerCase();
-    if (c !== "sync" && c !== "async") throw new UserError(`--ckpt: "${v.ckpt}" is not one of sync, async`);
-    run.ckpt = c;
-  }
+  run.power = oneOf<PowerBasis>("power", v.power, ["board", "node"]) ?? run.power;
+  run.ckpt = oneOf<CheckpointMode>("ckpt", v.ckpt, ["sync", "async"]) ?? run.ckpt;
   if (v["ckpt-bandwidth"] !== undefined) {
     const b = orFail("ckpt-bandwidth", parseQuantity(v["ckpt-bandwidth"], "bytes/s"));
     if (!(b > 0)) throw new UserError(`--ckpt-bandwidth: "${v["ckpt-bandwidth"]}" must be above zero`);

@@ -16,7 +16,7 @@ import { UserError } from "../errors.js";
 import { noPlanMessage } from "../format/no-plan.js";
 import { count, gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
-import { parseFlags } from "../flags.js";
+import { oneOf, parseFlags } from "../flags.js";
 import { PLAN_OPTIONS, parsePlanArgs } from "../plan-args.js";
 import { type PlanRequest, buildRequest } from "../plan-request.js";
 import { standingLine } from "../calibration-standing.js";
@@ -72,11 +72,8 @@ export function runExport(argv: string[], io: Io): number {
     return 0;
   }
   const s = (k: string) => values[k] as string | undefined;
-  const format = s("format");
-  if (format === undefined) throw new UserError(`--format is required: one of ${EXPORT_FORMATS.join(", ")}`);
-  if (!(EXPORT_FORMATS as readonly string[]).includes(format))
-    throw new UserError(`--format: "${format}" is not one of ${EXPORT_FORMATS.join(", ")}`);
-  const f = format as ExportFormat;
+  const f = oneOf<ExportFormat>("format", s("format"), EXPORT_FORMATS);
+  if (f === undefined) throw new UserError(`--format is required: one of ${EXPORT_FORMATS.join(", ")}`);
   const release = pickRelease(ENGINES[f], s("release"));
   const planFile = s("plan") === undefined ? undefined : readPlanFile(s("plan")!);
   if (planFile) {

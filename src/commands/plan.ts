@@ -20,6 +20,9 @@ import { type CalibrationStanding, bandBasis, stepBand } from "../calibration-st
 import { runStall } from "../../planner/run/index.js";
 import { runJson, runText } from "../format/run-text.js";
 
+/** Flags plan takes out of argv before its plan flags are parsed: offered where one is mistyped. */
+export const TAKEN_FLAGS: readonly string[] = [...RUN_FLAGS, "from"];
+
 export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [options]
 
   --model NAME|FILE        model preset (see profiles/models) or a model / HuggingFace config.json file
@@ -100,7 +103,7 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
     const { runSweep } = await import("./sweep.js");
     return runSweep(rest, run, run.sweep, io);
   }
-  const args = parsePlanArgs(rest);
+  const args = parsePlanArgs(rest, TAKEN_FLAGS);
   if (args.help) {
     io.out(PLAN_USAGE);
     return 0;

@@ -15,7 +15,7 @@ import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
 import { GpuCountError, type PlanRequest, buildRequest } from "../plan-request.js";
 import type { RunArgs } from "../run-args.js";
-import { PLAN_USAGE } from "./plan.js";
+import { PLAN_USAGE, TAKEN_FLAGS } from "./plan.js";
 
 /** The deadline again with every step `band` slower (src/calibration-standing.ts stepBand); none
  *  where no published run calibrates the engine. */
@@ -29,7 +29,7 @@ function deadlineMargin(req: PlanRequest, points: readonly SweepPoint[], setting
 }
 
 export async function runSweep(argv: string[], run: RunArgs, counts: readonly number[], io: Io): Promise<number> {
-  const args = parsePlanArgs(argv);
+  const args = parsePlanArgs(argv, TAKEN_FLAGS);
   if (args.help) {
     io.out(PLAN_USAGE);
     return 0;

@@ -1,6 +1,6 @@
 // Flags of `paraplan profile`.
 import { UserError } from "../errors.js";
-import { MAX, int, parseFlags } from "../flags.js";
+import { MAX, int, oneOf, parseFlags } from "../flags.js";
 
 export const PROFILE_USAGE = `usage: paraplan profile [options]
 
@@ -63,8 +63,7 @@ const OPTIONS = {
 export function parseProfileArgs(argv: string[]): ProfileArgs {
   const { values } = parseFlags(argv, OPTIONS, "profile");
   const s = (k: string) => values[k] as string | undefined;
-  const device = s("device");
-  if (device !== undefined && device !== "cuda" && device !== "cpu") throw new UserError(`--device: "${device}" is not one of cuda, cpu`);
+  const device = oneOf("device", s("device"), ["cuda", "cpu"] as const);
   const ranksText = s("ranks");
   if (ranksText !== undefined && (!/^\d+$/.test(ranksText.trim()) || Number(ranksText) < 1 || Number(ranksText) > 64))
     throw new UserError(`--ranks: "${ranksText}" is not an integer from 1 to 64`);

@@ -8,7 +8,8 @@ import { makeDirs } from "../../executor/fs-safe.js";
 import { writeJsonAtomic } from "../../executor/run-dir.js";
 import { type Hardware, parseHardwareFile, resolveExtends } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { hardwareDir, isPath, packageRoot, readJson } from "../load.js";
+import { hardwareDir, hardwareNames, isPath, packageRoot, readJson } from "../load.js";
+import { builtinSpelling, didYouMean } from "../suggest.js";
 import { readProfileFile } from "../file-extends.js";
 
 /** A profile in profiles/hardware by name (built-ins and local-* files), or undefined. */
@@ -31,9 +32,9 @@ export interface RawProfile {
 
 /** A profile by name ("local" is this host's measured one) or path, raw and resolved. */
 export function readProfile(arg: string, flag = "--profile"): RawProfile {
-  const name = isPath(arg) ? null : arg === "local" ? `local-${hostname()}` : arg;
+  const name = isPath(arg) ? null : arg === "local" ? `local-${hostname()}` : builtinSpelling(arg, hardwareNames());
   const { raw, lookup } = name === null ? readProfileFile(arg, flag, namedRaw) : { raw: namedRaw(name), lookup: namedRaw };
-  if (raw === undefined) throw new UserError(`${flag}: unknown profile "${arg}"; name one in profiles/hardware or a .json file`);
+  if (raw === undefined) throw new UserError(`${flag}: unknown profile "${arg}"${didYouMean(arg, hardwareNames())}; name one in profiles/hardware or a .json file`);
   const origin = name === null ? basename(arg) : `${name}.json`;
   return { name, raw, lookup, ...validate(raw, origin, lookup) };
 }

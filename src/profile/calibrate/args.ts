@@ -1,6 +1,6 @@
 // Flags of `paraplan calibrate`.
 import { UserError } from "../../errors.js";
-import { parseFlags } from "../../flags.js";
+import { oneOf, parseFlags } from "../../flags.js";
 
 export const CALIBRATE_USAGE = `usage: paraplan calibrate <run-dir>... [options]
 
@@ -52,8 +52,7 @@ export function parseCalibrateArgs(argv: string[]): CalibrateArgs {
   const { values, positionals } = parseFlags(argv, OPTIONS, "calibrate", true);
   const help = values.help === true;
   if (!help && positionals.length === 0) throw new UserError("calibrate needs at least one run directory (runs/<id>); see paraplan calibrate --help");
-  const fit = (values.fit as string | undefined) ?? "auto";
-  if (fit !== "auto" && fit !== "separate" && fit !== "common") throw new UserError(`--fit: "${fit}" is not one of auto, separate, common`);
+  const fit = oneOf("fit", values.fit as string | undefined, ["auto", "separate", "common"] as const) ?? "auto";
   for (const k of ["profile", "out", "name"]) if ((values[k] as string | undefined)?.trim() === "") throw new UserError(`--${k} needs a value`);
   return {
     runs: positionals,
