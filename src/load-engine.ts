@@ -31,20 +31,27 @@ export function parseEngine(merged: unknown, origin: string): Engine {
   return parsed.value;
 }
 
-/** The built-in engine an engine file `extends` directly, or through files it extends (a user's
- *  profile of their version of a stack names the stack it refines; further up the built-ins' chain
- *  is shared data, not the same stack: fsdp extends megatron-core); undefined for a built-in name
- *  or a file that extends nothing. */
-export function extendedEngine(arg: string): string | undefined {
-  if (!isPath(arg)) return undefined;
-  // Through files it extends (bounded: a loop is the resolver's error, reported when loaded).
+/** The built-in stack an engine file profiles, and how it says so: along its chain of files, the
+ *  first that carries a built-in engine's `name` (a copy or a version of that engine: a copy of
+ *  torchtitan.json still extends fsdp, as the built-in does for its shared figures) or `extends`
+ *  one (the user's profile of their version of it; further up the built-ins' own chain is shared
+ *  data, not the same stack: fsdp extends megatron-core). Undefined for a chain of the user's own
+ *  files that names no built-in: their own stack, or a loop (the resolver's error, once loaded).
+ *  `through`: the files of the chain passed before the one that says it. */
+export function engineStack(arg: string): { engine: string; by: "name" | "extends"; through: number } | undefined {
+  const known = new Set(builtinEngines());
   let { raw, lookup } = readProfileFile(arg, "--engine", builtinEngineRaw);
-  for (let hop = 0; hop < 32; hop++) {
-    const ext = (raw as { extends?: unknown } | null)?.extends;
-    if (typeof ext !== "string" || !isPath(ext)) return typeof ext === "string" ? ext : undefined;
+  const seen = new Set<string>();
+  for (;;) {
+    const file = raw as { name?: unknown; extends?: unknown } | null | undefined;
+    if (typeof file?.name === "string" && known.has(file.name)) return { engine: file.name, by: "name", through: seen.size };
+    const ext = file?.extends;
+    if (typeof ext !== "string") return undefined;
+    if (!isPath(ext)) return { engine: ext, by: "extends", through: seen.size };
+    if (seen.has(ext)) return undefined;
+    seen.add(ext);
     raw = lookup(ext);
   }
-  return undefined;
 }
 
 /** `--engine NAME|FILE`. `builtins`: the build's parsed engines (default: builtins.json), used for

@@ -11,7 +11,8 @@ import { worldOf } from "../../planner/layout/groups.js";
 import { checkPlanModel, readPlanFor } from "../app/plan-model.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
 import { ENGINES, exportPlan, formatEngineName, searchForFormat } from "../engines/export-plan.js";
-import { extendedEngine } from "../load-engine.js";
+import { engineStack, loadEngine } from "../load-engine.js";
+import { isPath } from "../builtin-names.js";
 import { UserError } from "../errors.js";
 import { noPlanMessage } from "../format/no-plan.js";
 import { count, gib, percent } from "../format/units.js";
@@ -53,6 +54,22 @@ const EXPORT_OPTIONS = {
   out: { type: "string" },
 } as const;
 
+/** An --engine beside a format that runs on `formatEngine`: the built-in itself, or a file that
+ *  profiles it (load-engine.ts engineStack: its name or what it extends); another stack's, or a file
+ *  of the user's own that names no built-in, is refused (an unreadable or looping file first, as
+ *  loading it says). */
+function checkFormatEngine(engine: string, f: ExportFormat, formatEngine: string): void {
+  loadEngine(engine);
+  const stack = isPath(engine) ? engineStack(engine) : { engine, by: "name" as const, through: 0 };
+  if (stack?.engine === formatEngine) return;
+  const runs = f in FORMAT_ENGINES ? `which runs on ${formatEngine}` : `which launches paraplan's worker (engine ${formatEngine})`;
+  const drop = f in FORMAT_ENGINES ? "drop --engine" : "drop --engine, or give --script to launch your own";
+  if (stack === undefined)
+    throw new UserError(`--engine ${engine} names no built-in engine and extends none: it is not known to profile ${formatEngine}, the engine --format ${f} ${f in FORMAT_ENGINES ? "runs on" : "launches (paraplan's worker)"}; add "extends": "${formatEngine}" to it for your version of that stack, or ${drop}`);
+  const it = stack.by === "name" ? `${stack.through > 0 ? "a file it extends" : "it"} is named ${stack.engine}` : `${stack.through > 0 ? "its chain of files" : "it"} extends ${stack.engine}`;
+  throw new UserError(`--engine ${engine} contradicts --format ${f}, ${runs}${isPath(engine) ? `: the file profiles ${stack.engine} (${it})` : ""}; ${drop}`);
+}
+
 function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0], file: string): void {
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
   if (bad) throw planFileError(`--plan ${file}`, bad.flag, plan, `${bad.message} [${bad.code}]`);
@@ -86,13 +103,7 @@ export function runExport(argv: string[], io: Io): number {
   // (src/engines/torchrun.ts launchSpecFile), so they predict with its engine as execute does;
   // with --script they start the user's script and --engine is free.
   const formatEngine = formatEngineName(f, s("script"));
-  const workerLaunch = formatEngine !== undefined && !(f in FORMAT_ENGINES);
-  if (formatEngine && args.engine !== undefined && args.engine !== formatEngine && extendedEngine(args.engine) !== formatEngine)
-    throw new UserError(
-      workerLaunch
-        ? `--engine ${args.engine} contradicts --format ${f}, which launches paraplan's worker (engine ${formatEngine}); drop --engine, or give --script to launch your own`
-        : `--engine ${args.engine} contradicts --format ${f}, which runs on ${formatEngine}; drop --engine`,
-    );
+  if (formatEngine && args.engine !== undefined) checkFormatEngine(args.engine, f, formatEngine);
   // The release's own behaviour where it differs from the format's engine profile (torchtitan
   // main frees the last stage's outputs; DeepSpeed 0.16 splits the stages by the smallest spread);
   // an --engine file states the user's version instead (--engine naming the format's own engine
