@@ -32,14 +32,19 @@ export function predictStep(hw: Hardware, c: RunCase): number {
   return evaluatePlan(c.model, { ...hw, gpusPerNode: c.gpusPerNode }, c.training, c.plan).time.step;
 }
 
-/** Multipliers keeping every efficiency in [MIN_EFFICIENCY, 1]. */
+/** The factor by which loading the profile derates a knob's efficiency: a power-capped part's
+ *  matmul and attention figures are the rated part's × computeThrottle (planner/power.ts); HBM is
+ *  not derated. The calibrated file writes the figures before it (./output.ts). */
+export const derating = (hw: Hardware, k: Knob): number => (k === "memory" ? 1 : (hw.computeThrottle ?? 1));
+
+/** Multipliers keeping every efficiency the profile writes (before derating) in [MIN_EFFICIENCY, 1]. */
 export function bounds(hw: Hardware): Record<Knob, [number, number]> {
   const pts = hw.matmul.points.map((p) => p[1]);
-  const range = (hi: number, lo: number): [number, number] => [hi, lo / MIN_EFFICIENCY];
+  const range = (k: Knob, hi: number, lo: number): [number, number] => [hi / derating(hw, k), lo / derating(hw, k) / MIN_EFFICIENCY];
   return {
-    matmul: range(Math.max(...pts), Math.min(...pts)),
-    attention: range(hw.attentionEfficiency, hw.attentionEfficiency),
-    memory: range(hw.memoryBandwidthEfficiency, hw.memoryBandwidthEfficiency),
+    matmul: range("matmul", Math.max(...pts), Math.min(...pts)),
+    attention: range("attention", hw.attentionEfficiency, hw.attentionEfficiency),
+    memory: range("memory", hw.memoryBandwidthEfficiency, hw.memoryBandwidthEfficiency),
   };
 }
 

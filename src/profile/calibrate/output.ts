@@ -3,7 +3,8 @@
 import { fmt } from "../files.js";
 import type { RawProfile } from "../files.js";
 import { clampEfficiency } from "../tables.js";
-import type { FitResult, Knob } from "./fit.js";
+import type { Hardware } from "../../../planner/index.js";
+import { type FitResult, type Knob, derating } from "./fit.js";
 import type { LeaveOneRunOut } from "./holdout.js";
 import type { RunCase } from "./runs.js";
 
@@ -16,6 +17,11 @@ const FIELD: Record<Knob, string> = {
 const sig = (x: number, d = 4) => Number(x.toPrecision(d));
 export const relError = (predicted: number, measured: number) => (predicted - measured) / measured;
 export const meanAbs = (xs: number[]) => xs.reduce((s, v) => s + Math.abs(v), 0) / Math.max(1, xs.length);
+
+/** A fitted efficiency as the file writes it: before the power cap's derating, which the file
+ *  keeps (its gpu.powerLimit and ratedPower, or its base's) and which loading it applies again
+ *  (planner/schema/hardware.ts); written derated, a capped part was derated twice. */
+const written = (hw: Hardware, k: Knob, e: number, fit: FitResult) => clampEfficiency(e / fit.multipliers[k] / derating(hw, k));
 
 export interface CalibratedInput {
   base: RawProfile;
@@ -38,12 +44,10 @@ export function calibratedProfile(i: CalibratedInput): Record<string, unknown> {
   if (fit.fitted.includes("matmul"))
     gpu.matmulEfficiency = {
       source: src("matmul"),
-      points: hw.matmul.points.map(([f, e]) => [f, sig(clampEfficiency(e / fit.multipliers.matmul))]),
+      points: hw.matmul.points.map(([f, e]) => [f, sig(written(hw, "matmul", e, fit))]),
     };
-  if (fit.fitted.includes("attention"))
-    gpu.attentionEfficiency = { value: sig(clampEfficiency(hw.attentionEfficiency / fit.multipliers.attention)), source: src("attention") };
-  if (fit.fitted.includes("memory"))
-    gpu.memoryBandwidthEfficiency = { value: sig(clampEfficiency(hw.memoryBandwidthEfficiency / fit.multipliers.memory)), source: src("memory") };
+  if (fit.fitted.includes("attention")) gpu.attentionEfficiency = { value: sig(written(hw, "attention", hw.attentionEfficiency, fit)), source: src("attention") };
+  if (fit.fitted.includes("memory")) gpu.memoryBandwidthEfficiency = { value: sig(written(hw, "memory", hw.memoryBandwidthEfficiency, fit)), source: src("memory") };
   const inherited = Array.isArray(base.merged.measuredFields) ? (base.merged.measuredFields as string[]) : [];
   const fields = [...new Set([...inherited, ...fit.fitted.map((k) => FIELD[k])])];
   const head = {
@@ -63,11 +67,14 @@ export function fitLines(i: CalibratedInput): string[] {
   const hw = base.hw;
   const out = [`fit: ${fit.mode === "common" ? "one common factor" : "one factor per efficiency"} (${fit.iterations} Gauss–Newton steps)`];
   const plateau = Math.max(...hw.matmul.points.map((p) => p[1]));
+  // The figures as the profile writes them (before a power cap's derating).
   const line = (k: Knob, what: string, from: number) =>
-    fit.fitted.includes(k) ? `  ${what} × ${sig(1 / fit.multipliers[k], 3)}: ${sig(from, 3)} → ${sig(clampEfficiency(from / fit.multipliers[k]), 3)}` : `  ${what}: unchanged`;
+    fit.fitted.includes(k) ? `  ${what} × ${sig(1 / fit.multipliers[k], 3)}: ${sig(from / derating(hw, k), 3)} → ${sig(written(hw, k, from, fit), 3)}` : `  ${what}: unchanged`;
   out.push(line("matmul", "matmul efficiency table (its highest point)", plateau));
   out.push(line("attention", "attention efficiency", hw.attentionEfficiency));
   out.push(line("memory", "memory-bound efficiency", hw.memoryBandwidthEfficiency));
+  const t = hw.computeThrottle ?? 1;
+  if (t !== 1) out.push(`note: figures before the power cap (${hw.powerLimit} W), which derates matmul and attention × ${sig(t, 3)} where the profile is loaded`);
   for (const n of fit.notes) out.push(`note: ${n}`);
   return out;
 }
