@@ -2,7 +2,7 @@
 // that completed, only the steps the worker itself times (executor/worker/main.py timed_steps),
 // only plausible step times; each run once; only runs of the profile's device and lineage. And the
 // leave-one-run-out error beside the in-sample one.
-import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli.js";
@@ -99,6 +99,33 @@ describe("the measured step time", () => {
     const shared = writeRun(join(root, "shared"), { stepTime: 0.2 });
     writeFileSync(join(shared, "summary.json"), JSON.stringify({ measured: { stepTime: 0.2 }, worker: { timedSteps: [3, 4], measuredStep: 2 }, notComparable: { stepTime: "4 CPU ranks shared 2 cores: each ran at about 1/2.0 of the core the profile times" } }));
     expect(() => readRun(shared)).toThrow(new RegExp(`^${shared}: its step time is not comparable with a prediction \\(4 CPU ranks shared 2 cores`));
+  });
+});
+
+describe("the engine a run records", () => {
+  it("a corrupt engine field is refused naming the file and field, not taken as unrecorded", async () => {
+    const root = tmp();
+    const dir = writeRun(join(root, "r"), { stepTime: 0.05 });
+    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as Record<string, unknown>;
+    for (const bad of [5, "", null, ["paraplan"]]) {
+      writeFileSync(join(dir, "plan.json"), JSON.stringify({ ...plan, engine: bad }));
+      const r = await cli(["calibrate", dir, "--out", join(root, "o.json")]);
+      expect([r.code, r.out], JSON.stringify(bad)).toEqual([2, ""]);
+      expect(r.err).toEqual([`paraplan: ${dir}/plan.json: corrupt field "engine": ${JSON.stringify(bad)} is not an engine name or .json file`]);
+    }
+    writeFileSync(join(dir, "plan.json"), JSON.stringify(plan));
+    writeFileSync(join(dir, "summary.json"), JSON.stringify({ measured: { stepTime: 0.05 }, execution: { engine: 7 } }));
+    expect(() => readRun(dir)).toThrow(`${dir}/summary.json: corrupt field "execution.engine": 7 is not an engine name or .json file`);
+  });
+
+  it("an engine file named in plan.json is read relative to the run directory, not the current one", () => {
+    const root = tmp();
+    const dir = writeRun(join(root, "r"), { stepTime: 0.05 });
+    writeFileSync(join(root, "slow-gemm.json"), JSON.stringify({ name: "slow-gemm", extends: "paraplan", gemmEfficiency: 0.5 }));
+    const plan = JSON.parse(readFileSync(join(dir, "plan.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(dir, "plan.json"), JSON.stringify({ ...plan, engine: "../slow-gemm.json" }));
+    const c = readRun(dir);
+    expect([c.training.engine?.name, c.training.engine?.gemmEfficiency, c.assumed]).toEqual(["slow-gemm", 0.5, []]);
   });
 });
 

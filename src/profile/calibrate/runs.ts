@@ -7,7 +7,7 @@ import { basename, join, resolve } from "node:path";
 import { planFromJson } from "../../plan-file.js";
 import { type ModelSpec, type Plan, type Precision, type Training, executorEngineName, fusedAttentionOf, parseModelFile } from "../../../planner/index.js";
 import { UserError } from "../../errors.js";
-import { loadModel } from "../../load.js";
+import { isPath, loadModel } from "../../load.js";
 import { loadEngine } from "../../load-engine.js";
 import { measuredStep } from "./measured.js";
 
@@ -57,6 +57,14 @@ function model(dir: string, launch: Obj | null, plan: Obj): ModelSpec {
   return loadModel(plan.model);
 }
 
+/** A recorded engine: a built-in's name, or a .json file relative to the run directory (execute
+ *  records the name; a path is a hand edit). Anything else is corrupt, not "not recorded". */
+function engineField(dir: string, file: string, v: unknown, field = "engine"): string | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || v.trim() === "") throw new UserError(`${join(dir, file)}: corrupt field "${field}": ${JSON.stringify(v)} is not an engine name or .json file`);
+  return isPath(v) ? resolve(dir, v) : v;
+}
+
 export function readRun(dirArg: string): RunCase {
   const dir = resolve(dirArg);
   if (!existsSync(dir)) throw new UserError(`run directory "${dirArg}" does not exist`);
@@ -81,7 +89,7 @@ export function readRun(dirArg: string): RunCase {
   // The software the run was predicted with: the worker's engine profile (plan.json, else the
   // summary's execution), so the fit scales the hardware profile and not the engine's terms.
   const execution = isObj(summary?.execution) ? (summary.execution as Obj) : {};
-  let engineName = [planJson.engine, execution.engine].find((x): x is string => typeof x === "string");
+  let engineName = engineField(dir, "plan.json", planJson.engine) ?? engineField(dir, "summary.json", execution.engine, "execution.engine");
   if (engineName === undefined) {
     const le = isObj(launch?.execution) ? (launch.execution as Obj) : {};
     engineName = executorEngineName(le.compile === true);
