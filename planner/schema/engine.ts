@@ -10,6 +10,7 @@ import { SCHEDULES } from "./plan.js";
 import { CP_COMMS, type CpComm, type Schedule } from "../types.js";
 import { STAGE_SPLITS, type StageSplit } from "../layout/stages.js";
 import { figureReader, type FigureIn } from "./figure.js";
+import { PLAUSIBLE, implausible } from "./plausible.js";
 
 const CAST_KEYS: readonly (keyof Fp8CastBytes)[] = ["forwardInput", "forwardWeight", "backwardGrad", "backwardInput", "backwardWeight"];
 
@@ -199,6 +200,11 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     else if (p.value < min || p.value > max) errors.push(`field "${path}": ${fig(path, x)} is out of range (${inUnit(min, kind)} to ${inUnit(max, kind)})`);
     return p.ok ? p.value : NaN;
   }
+  const plausibleEfficiency = (path: string, v: number) => {
+    const m = implausible(path, v, v, PLAUSIBLE.efficiency);
+    if (m) errors.push(m);
+    return v;
+  };
   const per = <T>(group: string, o: Record<ElementwiseOp, FigureIn<T>>) =>
     Object.fromEntries(ELEMENTWISE_OPS.map((k) => [k, fig(`${group}.${k}`, o[k])])) as Record<ElementwiseOp, T>;
 
@@ -208,7 +214,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   for (const [gen, v] of Object.entries(f.attention.efficiency)) {
     // A generation paraplan does not know is a figure no GPU would ever read: a typo ("H1OO").
     if (!GPU_GENERATIONS.includes(gen.toUpperCase())) errors.push(`field "attention.efficiency.${gen}": not a GPU generation paraplan knows (${GPU_GENERATIONS.join(", ")})`);
-    efficiency[gen.toUpperCase()] = fig(`attention.efficiency.${gen}`, v);
+    efficiency[gen.toUpperCase()] = plausibleEfficiency(`attention.efficiency.${gen}`, fig(`attention.efficiency.${gen}`, v));
   }
   const d = f.dataParallel;
   const engine: Engine = {
@@ -298,7 +304,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       savesGatheredInput: f.tensorParallel.savesGatheredInput === undefined ? false : fig("tensorParallel.savesGatheredInput", f.tensorParallel.savesGatheredInput),
     },
     overlapSlowdown: fig("overlapSlowdown", f.overlapSlowdown),
-    gemmEfficiency: f.gemmEfficiency === undefined ? 1 : fig("gemmEfficiency", f.gemmEfficiency),
+    gemmEfficiency: f.gemmEfficiency === undefined ? 1 : plausibleEfficiency("gemmEfficiency", fig("gemmEfficiency", f.gemmEfficiency)),
     fp8: {
       matmuls: fig("fp8.matmuls", f.fp8.matmuls),
       weightCopyBytes: fig("fp8.weightCopyBytesPerParam", f.fp8.weightCopyBytesPerParam),

@@ -10,6 +10,7 @@ import { powerThrottle } from "../power.js";
 import { type FabricIn, fabricSchema, resolveFabric } from "./fabric.js";
 import { figureReader, type FigureIn } from "./figure.js";
 import { MODEL_BOUNDS, boundedCount } from "./bounds.js";
+import { PLAUSIBLE, implausible } from "./plausible.js";
 export { mergeProfiles, resolveExtends } from "./extends.js";
 
 const schemas = lazySchemas((z) => {
@@ -108,8 +109,10 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   const errors: string[] = [];
 
   const fig = figureReader(origin, sources);
+  // Each figure as written, for the messages of ./plausible.ts.
+  const written: Record<string, unknown> = {};
   function q(path: string, x: FigureIn<string>, kind: Quantity): number {
-    const p = parseQuantity(fig(path, x), kind);
+    const p = parseQuantity((written[path] = fig(path, x)), kind);
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
     return p.ok ? p.value : NaN;
   }
@@ -132,14 +135,16 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   sources["gpu.matmulEfficiency"] = g.matmulEfficiency.source;
   // A power-capped part: matmul and attention efficiencies derated by the clock it sustains.
   const watts = (path: string, x: FigureIn<number | string>): number => {
-    const v = fig(path, x);
+    const v = (written[path] = fig(path, x));
     const w = typeof v === "number" ? v : q(path, v, "watts");
     if (!(w > 0) && !Number.isNaN(w)) errors.push(`field "${path}": must be above zero`);
     return w;
   };
   const powerLimit = g.powerLimit === undefined ? undefined : watts("gpu.powerLimit", g.powerLimit);
-  const throttle = powerLimit !== undefined && g.ratedPower !== undefined ? powerThrottle(powerLimit, watts("gpu.ratedPower", g.ratedPower)) : 1;
+  const ratedPower = g.ratedPower === undefined ? undefined : watts("gpu.ratedPower", g.ratedPower);
+  const throttle = powerLimit !== undefined && ratedPower !== undefined ? powerThrottle(powerLimit, ratedPower) : 1;
   const points = [...g.matmulEfficiency.points].sort((a, b) => a[0] - b[0]).map(([x, e]) => [x, e * throttle] as [number, number]);
+  const attention = fig("gpu.attentionEfficiency", g.attentionEfficiency);
   const hw: Hardware = {
     name: f.name,
     gpuName: g.name,
@@ -153,7 +158,7 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
       tf32: q("gpu.peak.tf32", g.peak.tf32, "FLOP/s"),
     },
     matmul: { source: g.matmulEfficiency.source, points },
-    attentionEfficiency: fig("gpu.attentionEfficiency", g.attentionEfficiency) * throttle,
+    attentionEfficiency: attention * throttle,
     reserve: q("gpu.reserve", g.reserve, "bytes"),
     fragmentation: fig("gpu.fragmentation", g.fragmentation),
     gpusPerNode: fig("node.gpusPerNode", f.node.gpusPerNode),
@@ -186,6 +191,8 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     if (l.bandwidth > 100e12) return { ok: false, message: `${origin}: field "${path}.bandwidth" is above 100 TB/s, beyond any link (a unit slip?)` };
     if (!(l.latency >= 0) || l.latency > 10e-3) return { ok: false, message: `${origin}: field "${path}.latency" must be from 0 to 10 ms a hop (links take microseconds)` };
   }
+  const wrong = implausibleFigure(hw, g.matmulEfficiency.points, attention, written, powerLimit, ratedPower);
+  if (wrong) return { ok: false, message: `${origin}: ${wrong}` };
   if (hw.reserve >= hw.memory) return { ok: false, message: `${origin}: field "gpu.reserve" (${hw.reserve} bytes) leaves nothing of gpu.memory (${hw.memory} bytes)` };
   for (let i = 1; i < points.length; i++)
     if (points[i]![0] === points[i - 1]![0]) return { ok: false, message: `${origin}: field "gpu.matmulEfficiency.points": two points at ${points[i]![0]} FLOPs` };
@@ -195,6 +202,32 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   for (const k of ["boardPower", "nodePower", "restartTime"] as const)
     if (hw.run?.[k] !== undefined && !(hw.run[k]! > 0)) return { ok: false, message: `${origin}: field "run.${k}" must be above zero` };
   return { ok: true, value: hw };
+}
+
+/** The first figure outside its plausible range (./plausible.ts), or a cap above the rating. The
+ *  efficiencies are the file's, before a cap derates them. */
+function implausibleFigure(hw: Hardware, points: readonly [number, number][], attention: number, written: Record<string, unknown>, powerLimit?: number, ratedPower?: number): string | null {
+  const checks: Array<[string, number | null | undefined, unknown, (typeof PLAUSIBLE)[keyof typeof PLAUSIBLE]]> = [
+    ["gpu.memory", hw.memory, written["gpu.memory"], PLAUSIBLE.memory],
+    ["gpu.memoryBandwidth", hw.memoryBandwidth, written["gpu.memoryBandwidth"], PLAUSIBLE.memoryBandwidth],
+    ...(["bf16", "fp16", "fp8", "tf32"] as const).map((k): [string, number | null, unknown, typeof PLAUSIBLE.peak] => [`gpu.peak.${k}`, hw.peak[k], written[`gpu.peak.${k}`], PLAUSIBLE.peak]),
+    ["gpu.powerLimit", powerLimit, written["gpu.powerLimit"], PLAUSIBLE.power],
+    ["gpu.ratedPower", ratedPower, written["gpu.ratedPower"], PLAUSIBLE.power],
+    ...points.map(([f, e]): [string, number, unknown, typeof PLAUSIBLE.efficiency] => ["gpu.matmulEfficiency.points", e, `${e} (at ${f} FLOPs)`, PLAUSIBLE.efficiency]),
+    ["gpu.attentionEfficiency", attention, attention, PLAUSIBLE.efficiency],
+    ["gpu.memoryBandwidthEfficiency", hw.memoryBandwidthEfficiency, hw.memoryBandwidthEfficiency, PLAUSIBLE.efficiency],
+    ["gpu.fp8Efficiency", hw.fp8Efficiency, hw.fp8Efficiency, PLAUSIBLE.efficiency],
+  ];
+  for (const [path, v, w, r] of checks) {
+    const m = v === null || v === undefined ? null : implausible(path, v, w, r);
+    if (m) return m;
+  }
+  // planner/power.ts derates only below the rating; a board cannot be set above its rated power,
+  // so a cap above it is no cap (it was priced as the rating) and a rating below the cap a slip.
+  const w = (path: string) => (typeof written[path] === "number" ? `${written[path]} W` : String(written[path]));
+  if (powerLimit !== undefined && ratedPower !== undefined && powerLimit > ratedPower)
+    return `field "gpu.powerLimit" (${w("gpu.powerLimit")}) is above "gpu.ratedPower" (${w("gpu.ratedPower")}): a board cannot be set above its rated power, so it is no cap`;
+  return null;
 }
 
 type RunFile = NonNullable<z.infer<ReturnType<typeof schemas>["hardwareFile"]>["run"]>;

@@ -5,10 +5,12 @@
 // - attention: the work the planner times (causal keys, backward 2.5×) over the total time, against
 //   the bf16 peak.
 import { causalAttentionWork } from "../../planner/cost/compute.js";
+import { PLAUSIBLE } from "../../planner/schema/plausible.js";
 import type { AttentionSample, ByteSample, MatmulSample } from "./events.js";
 
-/** Efficiencies live in (0, 1] (planner/schema/hardware.ts); 1e-4 is the floor written. */
-export const MIN_EFFICIENCY = 1e-4;
+/** Efficiencies live in (0, 1]; 1e-4 is the floor written, the lowest a profile may give
+ *  (planner/schema/plausible.ts). */
+export const MIN_EFFICIENCY = PLAUSIBLE.efficiency.min;
 
 export const clampEfficiency = (x: number) => Math.min(1, Math.max(MIN_EFFICIENCY, x));
 

@@ -301,9 +301,12 @@ describe("a profile's run section", () => {
     expect([units.value.powerLimit, units.value.computeThrottle]).toEqual([500, capped.value.computeThrottle]);
     const zero = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: "0 W", ratedPower: 700 } }, "x.json");
     expect(zero.ok ? "" : zero.message).toBe('x.json: field "gpu.powerLimit": must be above zero');
-    const uncapped = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: 800, ratedPower: 700 } }, "x.json");
-    if (!uncapped.ok) throw new Error(uncapped.message);
-    expect(resolveRunFigures(uncapped.value, "board", {}).power?.value).toBe(700);
+    // A board cannot be set above its rated power: 800 W of 700 (was priced as 700 W) is refused.
+    const above = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: 800, ratedPower: 700 } }, "x.json");
+    expect(above.ok ? "" : above.message).toBe('x.json: field "gpu.powerLimit" (800 W) is above "gpu.ratedPower" (700 W): a board cannot be set above its rated power, so it is no cap');
+    const atRating = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: 700, ratedPower: 700 } }, "x.json");
+    if (!atRating.ok) throw new Error(atRating.message);
+    expect([resolveRunFigures(atRating.value, "board", {}).power?.value, atRating.value.computeThrottle]).toEqual([700, undefined]);
   });
 
   it("refuses a figure in the wrong unit, a PUE below 1 and unknown keys, naming the field", () => {
