@@ -19,6 +19,7 @@ export { parseHardwareFile, resolveExtends } from "./schema/hardware.js";
 export type { Parsed } from "./schema/result.js";
 export { PLAN_FIELDS, ZERO_STAGES, RECOMPUTE_MODES, SCHEDULES, planOnly, parsePlan } from "./schema/plan.js";
 export { parseEngineFile } from "./schema/engine.js";
+export { generationKeys } from "./schema/engine-keys.js";
 export {
   type Engine,
   type EngineSupports,

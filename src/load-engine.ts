@@ -3,7 +3,7 @@
 // file is unchanged: no zod, no mathjs to load.
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
-import { type Engine, parseEngineFile, resolveExtends } from "../planner/index.js";
+import { type Engine, generationKeys, parseEngineFile, resolveExtends } from "../planner/index.js";
 import { builtinKey, readBuiltins } from "./builtin-table.js";
 import { UserError } from "./errors.js";
 import { readProfileFile } from "./file-extends.js";
@@ -19,8 +19,22 @@ export const builtinEngines = () => builtinNames(enginesDir());
 /** A built-in engine file's contents by name, or undefined. */
 export function builtinEngineRaw(name: string): unknown {
   const path = join(enginesDir(), `${name}.json`);
-  return /^[a-z0-9][a-z0-9.-]*$/i.test(name) && existsSync(path) ? readJson(path, "engine") : undefined;
+  return /^[a-z0-9][a-z0-9.-]*$/i.test(name) && existsSync(path) ? keysOnce(readJson(path, "engine"), `${name}.json`) : undefined;
 }
+
+/** One engine file as written, its GPU keys upper-cased before `extends` merges it (two keys of the
+ *  file that differ only in case are exit 2: planner/schema/engine-keys.ts). */
+function keysOnce(raw: unknown, origin: string): unknown {
+  const r = generationKeys(raw, origin);
+  if (!r.ok) throw new UserError(r.message);
+  return r.value;
+}
+
+/** `lookup` with every file it reads checked as keysOnce. */
+const keysOnceLookup = (lookup: (name: string) => unknown) => (name: string) => {
+  const raw = lookup(name);
+  return raw === undefined ? raw : keysOnce(raw, basename(name).endsWith(".json") ? basename(name) : `${name}.json`);
+};
 
 /** An engine file's contents, its `extends` resolved, → Engine. */
 export function parseEngine(merged: unknown, origin: string): Engine {
@@ -64,6 +78,8 @@ export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--eng
   if (file) {
     origin = basename(arg);
     ({ raw, lookup } = readProfileFile(arg, flag, builtinEngineRaw));
+    raw = keysOnce(raw, origin);
+    lookup = keysOnceLookup(lookup);
   } else {
     const known = builtinEngines();
     arg = builtinSpelling(arg, known);

@@ -211,9 +211,15 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   const fused = per("fused", f.fused);
   const unfused = per("unfusedTraffic", f.unfusedTraffic);
   const efficiency: Record<string, number> = {};
+  const keyOf: Record<string, string> = {};
   for (const [gen, v] of Object.entries(f.attention.efficiency)) {
     // A generation paraplan does not know is a figure no GPU would ever read: a typo ("H1OO").
     if (!GPU_GENERATIONS.includes(gen.toUpperCase())) errors.push(`field "attention.efficiency.${gen}": not a GPU generation paraplan knows (${GPU_GENERATIONS.join(", ")})`);
+    // Generations are matched without case: "h100" and "H100" are one key given twice (the last
+    // won). The loaders check each file before merging (./engine-keys.ts); this is the merged one.
+    const twice = keyOf[gen.toUpperCase()];
+    if (twice !== undefined) errors.push(`field "attention.efficiency": "${twice}" and "${gen}" are the same GPU generation given twice; keep one`);
+    keyOf[gen.toUpperCase()] = gen;
     efficiency[gen.toUpperCase()] = plausibleEfficiency(`attention.efficiency.${gen}`, fig(`attention.efficiency.${gen}`, v));
   }
   const d = f.dataParallel;
