@@ -16,6 +16,7 @@ export { type WireItem, type WireKind, type WireId, wireOf, worldVolumes } from 
 export { gradientBucketBytes, STATE_BYTES, BYTES_16 } from "./wire/facts.js";
 export { modelDefaults, parseModelFile, parseHfConfig, looksLikeHfConfig } from "./schema/model.js";
 export { parseHardwareFile, resolveExtends } from "./schema/hardware.js";
+export type { KindCheck } from "./schema/extends.js";
 export type { Parsed } from "./schema/result.js";
 export { PLAN_FIELDS, ZERO_STAGES, RECOMPUTE_MODES, SCHEDULES, planOnly, parsePlan } from "./schema/plan.js";
 export { parseEngineFile } from "./schema/engine.js";

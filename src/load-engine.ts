@@ -7,7 +7,7 @@ import { type Engine, generationKeys, parseEngineFile, resolveExtends } from "..
 import { builtinKey, readBuiltins } from "./builtin-table.js";
 import { UserError } from "./errors.js";
 import { readProfileFile } from "./file-extends.js";
-import { isPath, packageRoot, readJson } from "./load.js";
+import { ENGINE_KIND, isPath, packageRoot, readJson } from "./load.js";
 import { builtinNames } from "./builtin-names.js";
 import { builtinSpelling, didYouMean } from "./suggest.js";
 
@@ -85,9 +85,9 @@ export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--eng
     arg = builtinSpelling(arg, known);
     raw = known.includes(arg) ? builtinEngineRaw(arg) : undefined;
     origin = `${arg}.json`;
-    if (raw === undefined) throw new UserError(`${flag}: unknown engine "${arg}"${didYouMean(arg, known)}; built-ins: ${known.join(", ")}, or a .json file`);
+    if (raw === undefined) throw new UserError(`${flag}: unknown engine "${arg}"${ENGINE_KIND.otherBuiltin(arg) ? " (a hardware profile: --profile)" : didYouMean(arg, known)}; built-ins: ${known.join(", ")}, or a .json file`);
   }
-  const merged = resolveExtends(raw, lookup, origin);
+  const merged = resolveExtends(raw, lookup, origin, ENGINE_KIND);
   if (!merged.ok) throw new UserError(merged.message);
   // A file that extends another without a name of its own is named after the file, not labelled
   // as the engine it changes (its predictions differ from that engine's).

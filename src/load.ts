@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { basename, join, resolve } from "node:path";
 import {
   type Hardware,
+  type KindCheck,
   type ModelSpec,
   looksLikeHfConfig,
   parseHardwareFile,
@@ -85,6 +86,11 @@ export function loadModel(arg: string, builtins = readBuiltins()): ModelSpec {
   return (!isPath(arg) && built(builtins?.models, builtinKey(basename(path), raw))) || parseModel(raw, path, isPath(arg));
 }
 
+/** Whether a name is a built-in of each kind: `extends` naming the other kind says so. */
+const isBuiltin = (dir: string, name: string) => /^[a-z0-9][a-z0-9.-]*$/i.test(name) && existsSync(join(dir, `${name}.json`));
+export const HARDWARE_KIND: KindCheck = { kind: "hardware profile", otherBuiltin: (n) => isBuiltin(join(packageRoot(), "profiles", "engines"), n) };
+export const ENGINE_KIND: KindCheck = { kind: "engine", otherBuiltin: (n) => isBuiltin(hardwareDir(), n) };
+
 /** A built-in (or local-<host>) profile's file contents by name, or undefined. */
 export function builtinRaw(name: string): unknown {
   const path = join(hardwareDir(), `${name}.json`);
@@ -118,11 +124,11 @@ export function loadProfile(arg: string, builtins = readBuiltins()): Hardware {
     origin = `${name}.json`;
     builtin = !name.startsWith("local-");
     if (raw === undefined) {
-      const hint = arg === "local" ? "; run `paraplan profile` first to measure this machine" : "";
+      const hint = arg === "local" ? "; run `paraplan profile` first to measure this machine" : HARDWARE_KIND.otherBuiltin(arg) ? " (an engine: --engine)" : "";
       throw new UserError(`--profile: unknown profile "${arg}"${hint || didYouMean(arg, builtinProfiles())}; built-ins: ${builtinProfiles().join(", ")}, or a .json file`);
     }
   }
-  const merged = resolveExtends(raw, lookup, origin);
+  const merged = resolveExtends(raw, lookup, origin, HARDWARE_KIND);
   if (!merged.ok) throw new UserError(merged.message);
   return (builtin && built(builtins?.profiles, builtinKey(origin, merged.value))) || parseProfile(merged.value, origin);
 }

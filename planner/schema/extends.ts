@@ -22,6 +22,30 @@ const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && 
 /** A figure replaced as a whole by a file that extends its profile: a sourced value or a reference. */
 const isWhole = (x: Json) => "value" in x || "sameAs" in x;
 
+/** The two kinds of profile file, and the keys each requires (./hardware.ts, ./engine.ts). */
+export type ProfileKind = "hardware profile" | "engine";
+const KEYS: Record<ProfileKind, readonly string[]> = { "hardware profile": ["gpu", "node", "network"], engine: ["attention", "launch", "fused", "dataParallel"] };
+const other = (k: ProfileKind): ProfileKind => (k === "engine" ? "hardware profile" : "engine");
+const an = (k: ProfileKind) => (k === "engine" ? "an engine" : "a hardware profile");
+
+/** What is being resolved, to name a profile of the other kind that `extends` or `sameAs` names (an
+ *  engine file extending dgx-h100) as such rather than as missing. `otherBuiltin`: whether a name
+ *  is one of the other kind's built-ins. */
+export interface KindCheck {
+  kind: ProfileKind;
+  otherBuiltin: (name: string) => boolean;
+}
+
+/** Why `name` cannot be a base of a `cx.kind` file, or null: the other kind's built-in (when
+ *  `found` is undefined), or a file with the other kind's keys. */
+function wrongKind(name: string, found: unknown, cx: KindCheck | undefined): string | null {
+  if (!cx) return null;
+  const o = other(cx.kind);
+  if (found === undefined) return cx.otherBuiltin(name) ? `"${name}" is a built-in ${o}, not ${an(cx.kind)}` : null;
+  const key = isObj(found) ? KEYS[o].find((k) => k in found && !KEYS[cx.kind].includes(k)) : undefined;
+  return key === undefined ? null : `${shown(name)} is ${an(o)} (it has "${key}"), not ${an(cx.kind)}`;
+}
+
 /** Deep merge for `extends`: objects merge key by key, anything else (arrays, figures given as
  *  strings) replaces. A figure object { value, source } or { sameAs } replaces as a whole, and a
  *  { sameAs } in the base is replaced by whatever the file gives there (a table of its own). */
@@ -35,14 +59,14 @@ export function mergeProfiles(base: unknown, over: unknown): unknown {
 /** Follow `extends` through `lookup` (built-in profiles by name) and merge, base first; then
  *  resolve every `sameAs` figure. The base is resolved before the file is merged into it, so a
  *  file may override part of a figure its base takes by reference (its table's points alone). */
-export function resolveExtends(raw: unknown, lookup: Lookup, origin: string): Parsed<unknown> {
-  return resolveProfile(raw, lookup, origin, []);
+export function resolveExtends(raw: unknown, lookup: Lookup, origin: string, kind?: KindCheck): Parsed<unknown> {
+  return resolveProfile(raw, lookup, origin, [], kind);
 }
 
 /** `chain`: the built-ins being resolved, outermost first (a loop through `extends` or `sameAs`
  *  names the profile that closes it). The file itself is not in it: a user's file may share a
  *  built-in's name and extend it. */
-function resolveProfile(raw: unknown, lookup: Lookup, origin: string, chain: readonly string[]): Parsed<unknown> {
+function resolveProfile(raw: unknown, lookup: Lookup, origin: string, chain: readonly string[], kind: KindCheck | undefined): Parsed<unknown> {
   if (!isObj(raw)) return { ok: true, value: raw };
   let merged: unknown = raw;
   const ext = raw.extends;
@@ -50,13 +74,15 @@ function resolveProfile(raw: unknown, lookup: Lookup, origin: string, chain: rea
     if (typeof ext !== "string") return { ok: false, message: `${origin}: field "extends" must be a built-in profile name or a .json file` };
     if (chain.includes(ext)) return { ok: false, message: `${origin}: "extends" loops through "${shown(ext)}"` };
     const base = lookup(ext);
+    const wrong = wrongKind(ext, base, kind);
+    if (wrong) return { ok: false, message: `${origin}: field "extends": ${wrong}` };
     if (base === undefined) return { ok: false, message: `${origin}: field "extends": no built-in profile "${ext}"` };
-    const resolved = resolveProfile(base, lookup, fileOf(ext), [...chain, ext]);
+    const resolved = resolveProfile(base, lookup, fileOf(ext), [...chain, ext], kind);
     if (!resolved.ok) return resolved;
     const { extends: _drop, ...rest } = raw;
     merged = mergeProfiles(resolved.value, rest);
   }
-  return resolveRefs(merged, [], { lookup, origin, chain });
+  return resolveRefs(merged, [], { lookup, origin, chain, kind });
 }
 
 interface RefContext {
@@ -64,6 +90,7 @@ interface RefContext {
   origin: string;
   /** Profiles whose figures are being resolved, outermost first (a reference loop names them). */
   chain: readonly string[];
+  kind: KindCheck | undefined;
 }
 
 /** The tree with each { sameAs, source? } replaced by the named profile's figure at its path. */
@@ -89,10 +116,12 @@ function resolveRef(node: Json, path: readonly string[], cx: RefContext): Parsed
   if (why !== undefined && (typeof why !== "string" || why === "")) return { ok: false, message: `${field}: "source" must be a non-empty string` };
   if (cx.chain.includes(name)) return { ok: false, message: `${field}: "sameAs" loops through "${shown(name)}"` };
   const raw = cx.lookup(name);
+  const wrong = wrongKind(name, raw, cx.kind);
+  if (wrong) return { ok: false, message: `${field}: "sameAs": ${wrong}` };
   if (raw === undefined) return { ok: false, message: `${field}: "sameAs": no built-in profile "${name}"` };
-  const other = resolveProfile(raw, cx.lookup, fileOf(name), [...cx.chain, name]);
-  if (!other.ok) return other;
-  let figure: unknown = other.value;
+  const from = resolveProfile(raw, cx.lookup, fileOf(name), [...cx.chain, name], cx.kind);
+  if (!from.ok) return from;
+  let figure: unknown = from.value;
   for (const k of path) figure = isObj(figure) ? figure[k] : undefined;
   if (figure === undefined) return { ok: false, message: `${field}: "sameAs": profile "${shown(name)}" has no "${path.join(".")}"` };
   return { ok: true, value: cited(figure, shown(name), why) };

@@ -8,7 +8,7 @@ import { makeDirs } from "../../executor/fs-safe.js";
 import { writeJsonAtomic } from "../../executor/run-dir.js";
 import { type Hardware, parseHardwareFile, resolveExtends } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { hardwareDir, hardwareNames, isPath, packageRoot, readJson } from "../load.js";
+import { HARDWARE_KIND, hardwareDir, hardwareNames, isPath, packageRoot, readJson } from "../load.js";
 import { builtinSpelling, didYouMean } from "../suggest.js";
 import { readProfileFile } from "../file-extends.js";
 
@@ -41,7 +41,7 @@ export function readProfile(arg: string, flag = "--profile"): RawProfile {
 
 /** Resolve `extends` and parse; a UserError names what is wrong. */
 export function validate(raw: unknown, origin: string, lookup: (name: string) => unknown = namedRaw): { merged: Record<string, unknown>; hw: Hardware } {
-  const merged = resolveExtends(raw, lookup, origin);
+  const merged = resolveExtends(raw, lookup, origin, HARDWARE_KIND);
   if (!merged.ok) throw new UserError(merged.message);
   const parsed = parseHardwareFile(merged.value, origin);
   if (!parsed.ok) throw new UserError(parsed.message);

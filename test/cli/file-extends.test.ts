@@ -89,3 +89,21 @@ describe("engine profiles extend files", () => {
     expect(refused.stderr).toMatch(/contradicts --format megatron, which runs on megatron-core/);
   });
 });
+
+describe("a file extending the other kind of profile", () => {
+  it("an engine file extending dgx-h100, or a hardware file: says it is a hardware profile, exit 2", async () => {
+    const byName = await plan("--engine", put("e-hw.json", { name: "m", extends: "dgx-h100" }));
+    expect([byName.code, byName.stderr.trim()]).toEqual([2, 'paraplan: e-hw.json: field "extends": "dgx-h100" is a built-in hardware profile, not an engine']);
+    const hwFile = put("hw-500.json", { name: "hw500", extends: "dgx-h100", gpu: { powerLimit: "500 W", ratedPower: "700 W" } });
+    const byFile = await plan("--engine", put("e-hwfile.json", { name: "m", extends: "./hw-500.json" }));
+    expect([byFile.code, byFile.stderr.trim()]).toEqual([2, 'paraplan: e-hwfile.json: field "extends": hw-500.json is a hardware profile (it has "gpu"), not an engine']);
+    expect((await plan("--profile", hwFile)).code).toBe(0);
+  });
+
+  it("a hardware profile extending an engine, and each flag given the other kind's name", async () => {
+    const r = await plan("--profile", put("hw-fsdp.json", { name: "h", extends: "fsdp" }));
+    expect([r.code, r.stderr.trim()]).toEqual([2, 'paraplan: hw-fsdp.json: field "extends": "fsdp" is a built-in engine, not a hardware profile']);
+    expect((await plan("--engine", "dgx-h100")).stderr).toMatch(/^paraplan: --engine: unknown engine "dgx-h100" \(a hardware profile: --profile\); built-ins: /);
+    expect((await plan("--profile", "fsdp")).stderr).toMatch(/^paraplan: --profile: unknown profile "fsdp" \(an engine: --engine\); built-ins: /);
+  });
+});

@@ -75,3 +75,30 @@ describe("sameAs figures", () => {
     expect(resolveExtends({ extends: "selfish" }, lookup, "mine.json")).toEqual({ ok: false, message: 'selfish.json: "extends" loops through "selfish"' });
   });
 });
+
+describe("a profile of the other kind", () => {
+  // An engine file extending a hardware profile was told there is no such profile.
+  const hardwareNames = new Set(["base", "sibling"]);
+  const engine = { kind: "engine" as const, otherBuiltin: (n: string) => hardwareNames.has(n) };
+  const engineMessage = (raw: unknown, look = (n: string) => (hardwareNames.has(n) ? undefined : files[n])) => {
+    const r = resolveExtends(raw, look, "mine.json", engine);
+    return r.ok ? "" : r.message;
+  };
+
+  it("a built-in of the other kind is named as one, by extends and by sameAs", () => {
+    expect(engineMessage({ extends: "base" })).toBe('mine.json: field "extends": "base" is a built-in hardware profile, not an engine');
+    expect(engineMessage({ overlapSlowdown: { sameAs: "sibling" } })).toBe('mine.json: field "overlapSlowdown": "sameAs": "sibling" is a built-in hardware profile, not an engine');
+    // A name of neither kind is still unknown.
+    expect(engineMessage({ extends: "nope" })).toBe('mine.json: field "extends": no built-in profile "nope"');
+  });
+
+  it("a file of the other kind is named by the key that gives it away, through a chain too", () => {
+    const userFiles: Record<string, unknown> = { "/t/hw.json": { name: "hw", extends: "base", gpu: { reserve: "1 GiB" } }, "/t/mid.json": { name: "mid", extends: "/t/hw.json" } };
+    const look = (n: string) => userFiles[n];
+    expect(engineMessage({ extends: "/t/hw.json" }, look)).toBe('mine.json: field "extends": hw.json is a hardware profile (it has "gpu"), not an engine');
+    expect(engineMessage({ extends: "/t/mid.json" }, look)).toBe('mid.json: field "extends": hw.json is a hardware profile (it has "gpu"), not an engine');
+    // A hardware file extending an engine file: the same, the other way.
+    const hw = resolveExtends({ extends: "/t/e.json" }, () => ({ name: "e", attention: {} }), "mine.json", { kind: "hardware profile", otherBuiltin: () => false });
+    expect(hw.ok ? "" : hw.message).toBe('mine.json: field "extends": e.json is an engine (it has "attention"), not a hardware profile');
+  });
+});
