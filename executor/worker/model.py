@@ -95,11 +95,17 @@ class Attention(nn.Module):
     def __init__(self, spec: ModelSpec):
         super().__init__()
         h, d, bias = spec.hidden, spec.head_dim, spec.gpt_style
+        qkv_bias = bias or spec.qkv_bias  # Qwen2: q/k/v biased, o not (transformers Qwen2Attention)
         self.head_dim = d
-        self.wq = nn.Linear(h, spec.heads * d, bias=bias)  # h → n·d
-        self.wk = nn.Linear(h, spec.kv_heads * d, bias=bias)  # h → g·d
-        self.wv = nn.Linear(h, spec.kv_heads * d, bias=bias)  # h → g·d
+        self.wq = nn.Linear(h, spec.heads * d, bias=qkv_bias)  # h → n·d
+        self.wk = nn.Linear(h, spec.kv_heads * d, bias=qkv_bias)  # h → g·d
+        self.wv = nn.Linear(h, spec.kv_heads * d, bias=qkv_bias)  # h → g·d
         self.wo = nn.Linear(spec.heads * d, h, bias=bias)  # n·d → h
+        # Qwen3's q_norm / k_norm: RMSNorm over each head's d channels, before the rotation
+        # (transformers Qwen3Attention); per head, so a tensor-parallel shard of heads runs it alone.
+        per_head = spec.qk_norm == "head"
+        self.q_norm = RMSNorm(d, eps=spec.norm_eps) if per_head else None
+        self.k_norm = RMSNorm(d, eps=spec.norm_eps) if per_head else None
         self.selective_recompute = False  # set by parallel.apply_ac
         self.cp = None  # context.ContextParallel when the sequence is split over cp ranks
 
@@ -108,6 +114,8 @@ class Attention(nn.Module):
         q = self.wq(x).view(b, s, -1, self.head_dim)  # (b, s, n, d)
         k = self.wk(x).view(b, s, -1, self.head_dim)  # (b, s, g, d)
         v = self.wv(x).view(b, s, -1, self.head_dim)
+        if self.q_norm is not None:  # over d, each head: (b, s, heads, d)
+            q, k = self.q_norm(q), self.k_norm(k)
         if cos is not None:  # rows of the tokens' positions (GPT.forward picks them)
             q, k = apply_rope(q, cos[:s], sin[:s]), apply_rope(k, cos[:s], sin[:s])
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (b, heads, s, d)

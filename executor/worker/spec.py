@@ -35,6 +35,8 @@ class ModelSpec:
     rope_scaling: Optional[dict] = None  # {"type": "llama3", "factor", "lowFreqFactor", ...}
     norm_eps: float = 1e-5
     sliding_window: Optional[int] = None
+    qkv_bias: bool = False  # biases on q/k/v alone in a model without others (Qwen2)
+    qk_norm: Optional[str] = None  # "head": RMSNorm over each head's channels (Qwen3); "full": refused
     # Mixture of experts (planner/types.ts MoeSpec): experts, topK, sharedExperts,
     # expertFfnHidden, sharedFfnHidden, denseLayers, layerFreq, router. None: dense.
     moe: Optional[dict] = None
@@ -155,6 +157,8 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
         rope_scaling=m.get("ropeScaling"),
         norm_eps=float(m.get("normEps", 1e-5)),
         sliding_window=int(m["slidingWindow"]) if m.get("slidingWindow") is not None else None,
+        qkv_bias=bool(m.get("qkvBias", False)),
+        qk_norm=str(m["qkNorm"]) if m.get("qkNorm") is not None else None,
         moe=dict(m["moe"]) if m.get("moe") is not None else None,
         mla=dict(m["mla"]) if m.get("mla") is not None else None,
         mtp_layers=int(m.get("mtpLayers", 0)),
@@ -268,6 +272,8 @@ def validate(spec: LaunchSpec) -> None:
         (m.positional in ("learned", "rope"), f"unknown positional {m.positional!r}"),
         (m.head_dim_stated is not None or m.hidden % m.heads == 0, "hidden must be a multiple of heads (or give headDim)"),
         (m.sliding_window is None, "the worker does not run sliding-window attention"),
+        (m.qk_norm in (None, "head"),
+         f"qkNorm {m.qk_norm!r}: the worker normalises queries and keys over each head's channels only (\"head\")"),
         (m.rope_scaling is None or m.rope_scaling.get("type") == "llama3", "ropeScaling: only type llama3"),
         (m.heads % m.kv_heads == 0, "kvHeads must divide heads"),
         (m.positional != "rope" or m.head_dim % 2 == 0, "RoPE needs an even head dimension"),

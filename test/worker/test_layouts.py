@@ -89,3 +89,17 @@ def test_layout_is_what_the_plan_says(runs):
         start = ok(runs(name, make_spec(plan=GPT_LAYOUTS[name]))).of("start")[0]
         assert (start["schedule"], start["dataParallel"]) == (schedule, dp_kind), name
         assert start["microBatches"] == 2
+
+
+# Qwen-style attention extras (Q/K/V biases, per-head query/key RMSNorm): the norms' weights are
+# plain parameters beside tensor parallel's DTensor shards, per head, so a shard of heads runs them
+# alone; the layouts must train the same function as one process.
+QK = {**LLAMA, "qkvBias": True, "qkNorm": "head"}
+
+
+@pytest.mark.parametrize("name,plan", [("qk-tp2-sp", {"tp": 2, "sequenceParallel": True}), ("qk-dp2-tp2-zero3", {"dp": 2, "tp": 2, "zero": 3})])
+def test_qk_extras_layout_matches_single_process(runs, name, plan):
+    ref = ok(runs("qk-ref", make_spec(model=QK)))
+    run = ok(runs(name, make_spec(plan=plan, model=QK)))
+    assert_close(run.losses, ref.losses, f"{name} loss")
+    assert_close([e["gradNorm"] for e in run.of("step")], [e["gradNorm"] for e in ref.of("step")], f"{name} gradient norm")

@@ -57,3 +57,45 @@ def test_sliding_windows_are_refused_by_the_worker():
 def test_alibi_is_refused_by_the_worker_by_name():
     with pytest.raises(ValueError, match="ALiBi"):
         parse_spec(make_spec(model={"positional": "alibi"}))
+
+
+def test_qkv_bias_biases_q_k_v_alone():
+    """Qwen2 (transformers Qwen2Attention): q/k/v_proj with bias, o_proj and the MLP without."""
+    spec, m = _model(**{**LLAMA, "qkvBias": True})
+    a = m.layers["0"].attention
+    assert spec.model.qkv_bias
+    assert a.wq.bias.shape == (4 * 16,) and a.wk.bias.shape == (2 * 16,) and a.wv.bias.shape == (2 * 16,)
+    assert a.wo.bias is None and m.layers["0"].feed_forward.w1.bias is None
+    # initialised to zero, as every bias: the first step is the model without them
+    assert torch.count_nonzero(a.wq.bias) == 0
+    assert m(torch.randint(0, 256, (2, 32))).shape == (2, 32, 256)
+
+
+def test_qk_norm_normalises_each_head_before_the_rotation():
+    """Qwen3 (transformers Qwen3Attention): q_norm / k_norm, RMSNorm over head_dim, then RoPE."""
+    spec, m = _model(**{**LLAMA, "qkNorm": "head", "normEps": 1e-6})
+    a = m.layers["0"].attention
+    assert a.q_norm.weight.shape == (16,) and a.k_norm.eps == 1e-6
+    with torch.no_grad():
+        a.q_norm.weight.copy_(torch.linspace(0.5, 2.0, 16))
+        a.k_norm.weight.copy_(torch.linspace(2.0, 0.5, 16))
+    x = torch.randn(2, 32, 64)
+    cos, sin = m.rope_cos, m.rope_sin
+    # by hand: project, normalise each head's 16 channels in fp32, rotate, attend causally
+    def rms(t, w):
+        return (t.float() * torch.rsqrt(t.float().pow(2).mean(-1, keepdim=True) + 1e-6)).type_as(t) * w
+    from executor.worker.model import apply_rope
+    q = rms(a.wq(x).view(2, 32, 4, 16), a.q_norm.weight)
+    k = rms(a.wk(x).view(2, 32, 2, 16), a.k_norm.weight)
+    v = a.wv(x).view(2, 32, 2, 16)
+    q, k = apply_rope(q, cos[:32], sin[:32]), apply_rope(k, cos[:32], sin[:32])
+    q, k, v = (t.transpose(1, 2) for t in (q, k, v))
+    k, v = k.repeat_interleave(2, dim=1), v.repeat_interleave(2, dim=1)
+    y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    expected = a.wo(y.transpose(1, 2).reshape(2, 32, -1))
+    assert torch.allclose(a(x, cos, sin), expected, atol=1e-5)
+
+
+def test_qk_norm_over_the_whole_projection_is_refused():
+    with pytest.raises(ValueError, match="qkNorm 'full'"):
+        parse_spec(make_spec(model={**LLAMA, "qkNorm": "full"}))
