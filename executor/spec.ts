@@ -88,6 +88,8 @@ function specModel(m: ModelSpec, seqLen: number): SpecModel {
     out.slidingWindow = m.slidingWindow;
     out.slidingWindowLayers = m.slidingWindowLayers ?? m.layers;
   }
+  if (m.qkvBias) out.qkvBias = true;
+  if (m.qkNorm !== undefined) out.qkNorm = m.qkNorm;
   return out;
 }
 

@@ -118,6 +118,9 @@ describe("Q/K/V biases and query/key norms", () => {
     expect(refused(() => exportPlan("deepspeed", QWEN3, tp2, training(), h100))).toContain("normalises queries and keys per head");
     expect(refused(() => exportPlan("llm-foundry", QWEN2, plan({ zero: 3 }), training(), h100))).toContain("biases on every linear layer or none");
     expect(refused(() => exportPlan("megatron", { ...QWEN3, qkNorm: "full" }, tp2, training(), h100))).toContain("over the whole projections (OLMo 2)");
+    // paraplan's worker builds both: the launch spec carries them (executor/PROTOCOL.md)
+    const spec = JSON.parse(exportPlan("torchrun", { ...QWEN2, qkNorm: "head" }, plan({}), training(), h100).files.find((f) => f.name === "launch.json")!.content);
+    expect(spec.model).toMatchObject({ qkvBias: true, qkNorm: "head" });
     // torchtitan's job names a registered model: the facts go in words
     expect(exportPlan("torchtitan", QWEN3, plan({}), training(), h100).files[0]!.content).toContain("RMSNorm on queries and keys over each head's channels");
   });

@@ -34,23 +34,24 @@ describe("qkvBias and qkNorm in the parameter count", () => {
 });
 
 describe("stacks that cannot build them refuse the model (EngineSupports.qkvBias, qkNorm)", () => {
-  it("paraplan's worker and the 2021–22 Megatron stacks refuse; Megatron-Core, llm-foundry's HF path and torchtitan build them", async () => {
+  it("the 2021–22 Megatron stacks refuse them; Megatron-Core and paraplan's worker build per-head norms only; llm-foundry's HF path and torchtitan build all", async () => {
     const { checkTraining } = await import("../../planner/constraints.js");
     const { loadEngine } = await import("../../src/load-engine.js");
     const { hardware } = await import("./fixtures.js");
-    const qwen3 = preset("qwen3-30b-a3b");
     const t = (engine: string) => ({ gpus: 64, globalBatch: 64, seqLen: 4096, precision: "bf16" as const, fusedAttention: true, overlapGradReduce: true, engine: loadEngine(engine) });
-    const worker = checkTraining(qwen3, hardware("dgx-h100"), t("paraplan"));
-    expect(worker?.message).toContain("qwen3-30b-a3b has RMSNorm on queries and keys over each head; engine paraplan builds no query/key norms");
-    const dense = model({ layers: 28, hidden: 1024, heads: 16, kvHeads: 8, headDim: 128, vocab: 151936, seqLen: 4096, mlp: "swiglu", positional: "rope", qkNorm: "head" });
-    for (const ok of ["megatron-core", "torchtitan", "fsdp"]) expect(checkTraining(dense, hardware("dgx-h100"), t(ok))).toBeNull();
+    const dense = model({ layers: 28, hidden: 1024, heads: 16, kvHeads: 8, headDim: 128, vocab: 151936, seqLen: 4096, mlp: "swiglu", positional: "rope", qkNorm: "head", qkvBias: true });
+    for (const ok of ["megatron-core", "torchtitan", "fsdp", "paraplan"]) expect(checkTraining(dense, hardware("dgx-h100"), t(ok))).toBeNull();
+    const olmo2 = { ...dense, qkvBias: undefined, qkNorm: "full" as const };
+    expect(checkTraining(olmo2, hardware("dgx-h100"), t("megatron-core"))?.message).toContain("builds query/key norms over each head only");
+    expect(checkTraining(olmo2, hardware("dgx-h100"), t("paraplan"))?.message).toContain("engine paraplan builds query/key norms over each head only");
+    expect(checkTraining(olmo2, hardware("dgx-h100"), t("fsdp"))).toBeNull();
     // (Megatron-LM 2021 builds learned positions only: a GPT-style model with a query/key norm)
     const gptNorm = model({ layers: 24, hidden: 2048, heads: 16, vocab: 50257, seqLen: 2048, qkNorm: "head" });
     expect(checkTraining(gptNorm, hardware("dgx-a100-80g"), { ...t("megatron-2021"), precision: "fp16" })?.message).toContain("engine megatron-2021 builds no query/key norms");
-    const olmoe = preset("olmoe-1b-7b");
-    expect(checkTraining(olmoe, hardware("dgx-h100"), t("megatron-core"))?.message).toContain("builds query/key norms over each head only");
     const qwen2 = model({ layers: 4, hidden: 512, heads: 8, vocab: 1000, seqLen: 512, mlp: "swiglu", positional: "rope", qkvBias: true });
-    expect(checkTraining(qwen2, hardware("dgx-h100"), { ...t("paraplan") })?.message).toContain("has biases on Q, K and V; engine paraplan builds no Q/K/V biases");
+    const mds = loadEngine("megatron-deepspeed");
+    const ropeMds = { ...mds, supports: { ...mds.supports, positional: ["learned", "rope"] as const } };
+    expect(checkTraining(qwen2, hardware("dgx-h100"), { ...t("paraplan"), engine: ropeMds })?.message).toContain("has biases on Q, K and V; engine megatron-deepspeed builds no Q/K/V biases");
   });
 });
 
