@@ -87,7 +87,6 @@ const GPT2_ALIASES: ReadonlyArray<readonly [string, string]> = [
 ];
 
 function fromGpt2(raw: Obj, origin: string): Parsed<Obj> {
-  const gpt2Names = Object.hasOwn(raw, "n_layer") || Object.hasOwn(raw, "n_embd");
   const out: Obj = { ...raw };
   for (const [from, to] of GPT2_ALIASES) {
     if (!Object.hasOwn(raw, from)) continue;
@@ -97,7 +96,6 @@ function fromGpt2(raw: Obj, origin: string): Parsed<Obj> {
     out[to] = raw[from];
   }
   delete out.n_ctx;
-  if (gpt2Names && out.model_type === undefined) out.model_type = "gpt2";
   return { ok: true, value: out };
 }
 
@@ -133,6 +131,18 @@ function mlpOf(c: HfConfig, f: HfFamily): "gelu" | "swiglu" | "geglu" | string {
 const REFUSED_ORDER = Object.keys(HF_REFUSED);
 const rank = (k: string) => (REFUSED_ORDER.includes(k) ? REFUSED_ORDER.indexOf(k) : REFUSED_ORDER.length);
 
+/** What the file's structure says it is, told with an unknown model_type (these keys are refused
+ *  by name too: hf-keys.ts). */
+const STRUCTURAL: ReadonlyArray<readonly [string, string]> = [
+  ["is_encoder_decoder", "an encoder-decoder model (is_encoder_decoder)"],
+  ["text_config", "a multimodal model (its text model under text_config: pass that model's own config.json)"],
+  ["vision_config", "a model with a vision encoder (vision_config)"],
+  ["audio_config", "a model with an audio encoder (audio_config)"],
+];
+function structureOf(raw: Obj): string | undefined {
+  return STRUCTURAL.find(([k]) => Object.hasOwn(raw, k) && raw[k] !== null && raw[k] !== false)?.[1];
+}
+
 // Mixtral and OLMoE give their experts intermediate_size (hf-moe.ts).
 const EXPERTS_OF_INTERMEDIATE = ["mixtral", "olmoe"];
 
@@ -140,6 +150,12 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   if (!isObj(raw)) return { ok: false, message: `${origin}: a config.json is a JSON object` };
   const mixed = mixedFormats(raw, HF_MARKERS, origin);
   if (mixed !== undefined) return { ok: false, message: mixed };
+  // The family first (hf-families.ts): a model_type paraplan does not read is refused as such,
+  // not by whichever of its keys comes first; a file without one is not guessed (GPT-2's names are
+  // CTRL's and GPT-J's too: CTRL's dff would be ignored and its MLP taken as 4h).
+  const fam = familyOf(raw, origin, structureOf(raw));
+  if (!fam.ok) return fam;
+  const { type } = fam.value;
   const gpt2 = fromGpt2(raw, origin);
   if (!gpt2.ok) return gpt2;
   const v5 = fromRopeParameters(gpt2.value, origin);
@@ -150,17 +166,13 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   const named = own ? own.value.config : v5.value;
   const facts: AlibiFamilyFacts | undefined = own?.value.facts;
   // Keys refused by name first (in HF_REFUSED's order: Mixtral names num_local_experts), then
-  // unknown architectural-looking ones; then an architecture paraplan does not know; then a key
-  // another family reads but this one does not.
+  // unknown architectural-looking ones; then a key another family reads but this one does not.
   const refusals = Object.entries(named)
     .map(([k, v]) => ({ k, verdict: classifyHfKey(k, v) }))
     .filter((x) => x.verdict.kind === "refused")
     .sort((a, b) => rank(a.k) - rank(b.k));
   const first = refusals[0];
   if (first && first.verdict.kind === "refused") return { ok: false, message: `${origin}: "${first.k}": ${first.verdict.reason}` };
-  const fam = familyOf(named, origin);
-  if (!fam.ok) return fam;
-  const { type } = fam.value;
   const family = facts?.gated ? { ...fam.value.family, gated: true } : fam.value.family;
   const foreign = checkFamilyKeys(named, HF_MODELLED, type, family, origin);
   if (!foreign.ok) return foreign;

@@ -44,8 +44,9 @@ export interface HfFamily {
   moeRequired?: readonly string[];
   /** The keys of hf-keys.ts's modelled list that this family reads beyond COMMON_KEYS. */
   reads: ReadonlySet<string>;
-  /** Why the family is refused: something it always does that paraplan does not model. */
-  refused?: string;
+  /** Why the family is refused: something it always does that paraplan does not model, or what
+   *  this config makes it do (its keys, else the class's defaults), so the message is true of it. */
+  refused?: string | ((c: Obj) => string);
   /** Architecture the modeling file always builds, whatever the config says: Q/K/V biases alone
    *  (Qwen2Attention: q/k/v_proj bias=True, o_proj False) and query/key RMSNorms over each head
    *  (Qwen3Attention, Gemma3Attention q_norm/k_norm of head_dim) or over the whole projections
@@ -142,23 +143,63 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   ["mpt", { config: "MPTConfig", gated: false, act: "gelu", tied: true, kvHeads: "heads", ffn: "4h", windowLayers: "all", reads: set(["num_key_value_heads", "head_dim", "sliding_window", "resid_pdrop", "embd_pdrop", "attn_pdrop"]) }],
   ["bloom", { config: "BloomConfig", gated: false, act: "gelu", tied: true, kvHeads: "heads", ffn: "4h", reads: set(["attention_dropout", "hidden_dropout"]) }],
   // Not gated either, but each always does something paraplan does not model.
-  ["gpt_neox", { config: "GPTNeoXConfig", gated: false, act: "gelu", tied: false, reads: set(), refused: "rotary embeddings on a quarter of each head and parallel attention and MLP blocks by default (GPTNeoXConfig: rotary_pct 0.25, use_parallel_residual true)" }],
-  ["gptj", { config: "GPTJConfig", gated: false, act: "gelu_new", tied: false, reads: set(), refused: "parallel attention and MLP blocks (GPTJBlock always runs both on one norm's output) and partial rotary embeddings (rotary_dim)" }],
-  ["falcon", { config: "FalconConfig", gated: false, act: "gelu", tied: true, reads: set(), refused: "parallel attention and MLP blocks and multi-query attention by default (FalconConfig: parallel_attn true, multi_query true, new_decoder_architecture)" }],
+  ["gpt_neox", { config: "GPTNeoXConfig", gated: false, act: "gelu", tied: false, reads: set(), refused: (c) => neoxRefusal(c) }],
+  // modeling_gptj.py: GPTJBlock always runs attention and MLP on one norm's output; rotary on
+  // rotary_dim dimensions of each head (default 64; None: all)
+  ["gptj", { config: "GPTJConfig", gated: false, act: "gelu_new", tied: false, reads: set(), refused: (c) => `parallel attention and MLP blocks (GPTJBlock always runs both on one norm's output)${c.rotary_dim === null ? "" : `, nor rotary embeddings on part of each head (${c.rotary_dim === undefined ? "GPTJConfig's default rotary_dim 64" : `rotary_dim ${JSON.stringify(c.rotary_dim)}`})`}` }],
+  ["falcon", { config: "FalconConfig", gated: false, act: "gelu", tied: true, reads: set(), refused: (c) => falconRefusal(c) }],
   ["opt", { config: "OPTConfig", gated: false, act: "relu", tied: true, reads: set(), refused: "its widths under ffn_dim and word_embed_proj_dim (a projection when it differs from hidden_size), keys paraplan does not read" }],
 ]);
 
+/** What a GPT-NeoX config builds that paraplan does not model (configuration_gpt_neox.py:
+ *  rotary_pct 0.25, use_parallel_residual True by default; modeling_gpt_neox.py: GPTNeoXMLP's
+ *  dense_h_to_4h and dense_4h_to_h are nn.Linear with their default bias, whatever the config). */
+function neoxRefusal(c: Obj): string {
+  const said = (k: string, fallback: string) => (c[k] === undefined ? `GPTNeoXConfig's default ${k} ${fallback}` : `${k} ${JSON.stringify(c[k])}`);
+  const parts: string[] = [];
+  if ((c.rotary_pct ?? 0.25) !== 1) parts.push(`rotary embeddings on part of each head (${said("rotary_pct", "0.25")})`);
+  if ((c.use_parallel_residual ?? true) !== false) parts.push(`parallel attention and MLP blocks (${said("use_parallel_residual", "true")})`);
+  parts.push("biases on every MLP of a rotary model (GPTNeoXMLP's linears always have them)");
+  return parts.join(", nor ");
+}
+
+/** What a Falcon config builds that paraplan does not model (configuration_falcon.py: parallel_attn
+ *  True, new_decoder_architecture False, alibi False by default; modeling_falcon.py's
+ *  FalconDecoderLayer adds the MLP's output to the attention's when new_decoder_architecture or
+ *  parallel_attn). */
+function falconRefusal(c: Obj): string {
+  const parts: string[] = [];
+  if (c.new_decoder_architecture === true) parts.push("parallel attention and MLP blocks (new_decoder_architecture true)");
+  else if ((c.parallel_attn ?? true) !== false) parts.push(`parallel attention and MLP blocks (${c.parallel_attn === undefined ? "FalconConfig's default parallel_attn true" : "parallel_attn true"})`);
+  if (c.alibi === true) parts.push("ALiBi in FalconAttention (alibi true)");
+  if (parts.length === 0) parts.push("FalconConfig's own keys (multi_query, num_kv_heads, new_decoder_architecture, bias), which it does not read");
+  return parts.join(", nor ");
+}
+
 const KNOWN_FAMILIES = [...HF_FAMILIES].filter(([, f]) => f.refused === undefined).map(([k]) => k).join(", ");
 
-/** The family of a config, or the refusal naming model_type. */
-export function familyOf(raw: Obj, origin: string): Parsed<{ type: string; family: HfFamily }> {
+// GPT-2's key names, shared by other families (CTRLConfig, GPTJConfig, OpenAIGPTConfig): without
+// model_type they do not say which one (transformers' AutoConfig guesses from the directory's name).
+const GPT2_NAMES = ["n_layer", "n_embd", "n_head"];
+
+/** The family of a config, or the refusal naming model_type: checked before any other key, so an
+ *  architecture paraplan does not read is refused as one, not by one of its keys. `kind`: what
+ *  the file's structure says it is (a multimodal wrapper, an encoder-decoder), told with an unknown
+ *  model_type. */
+export function familyOf(raw: Obj, origin: string, kind?: string): Parsed<{ type: string; family: HfFamily }> {
   const type = raw.model_type;
-  if (type === undefined || type === null)
-    return { ok: false, message: `${origin}: field "model_type": missing (whether the MLP is gated, and the defaults of absent keys, follow the architecture; transformers writes it in every config.json)` };
+  if (type === undefined || type === null) {
+    const gpt2 = GPT2_NAMES.find((k) => Object.hasOwn(raw, k));
+    const hint = gpt2 === undefined ? "" : `; "${gpt2}" is GPT-2's name and also CTRL's, GPT-J's and OpenAI GPT's: add "model_type": "gpt2" if it is GPT-2`;
+    return { ok: false, message: `${origin}: field "model_type": missing (whether the MLP is gated, and the defaults of absent keys, follow the architecture; transformers writes it in every config.json${hint})` };
+  }
   const family = typeof type === "string" ? HF_FAMILIES.get(type) : undefined;
-  if (typeof type !== "string" || family === undefined)
-    return { ok: false, message: `${origin}: "model_type" ${JSON.stringify(type)}: paraplan does not know how this architecture builds its MLP (gated or not) nor its defaults; it reads ${KNOWN_FAMILIES}` };
-  if (family.refused !== undefined) return { ok: false, message: `${origin}: "model_type" "${type}": paraplan does not model ${family.refused}` };
+  if (typeof type !== "string" || family === undefined) {
+    const what = kind === undefined ? "paraplan does not know how this architecture builds its MLP (gated or not) nor its defaults" : `${kind}; paraplan plans decoder-only language models`;
+    return { ok: false, message: `${origin}: "model_type" ${JSON.stringify(type)}: ${what}; it reads ${KNOWN_FAMILIES}` };
+  }
+  if (family.refused !== undefined)
+    return { ok: false, message: `${origin}: "model_type" "${type}": paraplan does not model ${typeof family.refused === "string" ? family.refused : family.refused(raw)}` };
   return { ok: true, value: { type, family } };
 }
 

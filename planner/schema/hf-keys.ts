@@ -87,6 +87,10 @@ export const ARCHITECTURAL = [
   "hidden", "intermediate", "ffn", "rope", "rotary", "position", "attention", "attn", "mlp", "kv",
   "dim", "norm", "latent", "mamba", "ssm", "conv", "sparse", "shared", "group", "block",
   "residual", "parallel", "gate",
+  // Widths under other families' names: CTRL's dff, T5's d_ff and d_model, GPT-2's n_inner form,
+  // embedding widths and projections, expansion ratios, state sizes (CTRLConfig, T5Config,
+  // OPTConfig's word_embed_proj_dim, MambaConfig's expand and state_size).
+  "dff", "d_ff", "feed_forward", "d_model", "inner", "emb", "expan", "state_size", "width",
 ];
 
 export type KeyVerdict = { kind: "modelled" | "harmless" | "unknown" } | { kind: "refused"; reason: string };

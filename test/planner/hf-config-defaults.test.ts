@@ -151,11 +151,11 @@ describe("text-only decoders", () => {
   it("is_encoder_decoder false and vision_config null state a text-only decoder", () => {
     expect(parseHfConfig({ ...LLAMA3_8B, is_encoder_decoder: false, vision_config: null }, "c.json", "x").ok).toBe(true);
   });
-  it("a multimodal wrapper (Gemma 3: text_config and vision_config, no top-level widths) is exit 2 naming text_config", async () => {
+  it("a multimodal wrapper (Gemma 3: text_config and vision_config, no top-level widths) is exit 2 naming model_type and text_config", async () => {
     const wrapper = { architectures: ["Gemma3ForConditionalGeneration"], model_type: "gemma3", text_config: { hidden_size: 2560 }, vision_config: { hidden_size: 1152 } };
     const r = await runCli(["plan", "--model", tempFile("gemma3.json", JSON.stringify(wrapper))]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('"text_config": paraplan does not model a multimodal model');
+    expect(r.stderr).toContain('"model_type" "gemma3": a multimodal model (its text model under text_config: pass that model\'s own config.json)');
   });
 });
 
