@@ -12,6 +12,7 @@ export interface HfAttentionKeys {
   use_sliding_window?: boolean | undefined;
   layer_types?: string[] | undefined;
   sliding_window_pattern?: number | undefined;
+  _sliding_window_pattern?: number | undefined;
   rope_scaling?: Record<string, unknown> | null | undefined;
 }
 
@@ -25,10 +26,33 @@ const LAYER_TYPES = ["full_attention", "sliding_attention"];
 const windowOn = (c: HfAttentionKeys, f: HfFamily) =>
   f.reads.has("sliding_window") && (c.sliding_window ?? undefined) !== undefined && (f.windowLayers !== "flag" || c.use_sliding_window === true);
 
+/** Gemma 3's global layers: every pattern-th (layer i is global when (i + 1) % pattern == 0). */
+const gemma3Types = (pattern: number, layers: number) =>
+  Array.from({ length: layers }, (_, i) => ((i + 1) % pattern === 0 ? "full_attention" : "sliding_attention"));
+
+/** Gemma3TextConfig (transformers ≥ 4.53, configuration_gemma3.py) saves `_sliding_window_pattern`
+ *  beside layer_types: it builds layer_types from the sliding_window_pattern keyword (default 6)
+ *  when absent, and only keeps the underscored key as an attribute. It states nothing when it
+ *  agrees with the layers built; one that contradicts them is refused rather than read one way. */
+function checkSavedPattern(c: HfAttentionKeys, origin: string): Parsed<void> {
+  const p = c._sliding_window_pattern;
+  if (p === undefined) return { ok: true, value: undefined };
+  if (c.layer_types === undefined) {
+    const built = c.sliding_window_pattern ?? 6;
+    if (p === built) return { ok: true, value: undefined };
+    const said = c.sliding_window_pattern === undefined ? "Gemma3TextConfig's default sliding_window_pattern 6" : `"sliding_window_pattern" ${built}`;
+    return { ok: false, message: `${origin}: "_sliding_window_pattern" ${p} and ${said} disagree: transformers builds the layers from sliding_window_pattern; remove _sliding_window_pattern or state "layer_types"` };
+  }
+  const want = gemma3Types(p, c.num_hidden_layers);
+  const at = c.layer_types.findIndex((t, i) => t !== want[i]);
+  if (at < 0) return { ok: true, value: undefined };
+  return { ok: false, message: `${origin}: "_sliding_window_pattern" ${p} and "layer_types"[${at}] ${JSON.stringify(c.layer_types[at])} disagree (pattern ${p} makes layer ${at} ${want[at]}): transformers builds the layers layer_types names; remove _sliding_window_pattern or correct it` };
+}
+
 /** layer_types names every layer's attention: one entry per layer, each one paraplan models. */
 export function checkLayerTypes(c: HfAttentionKeys, f: HfFamily, origin: string): Parsed<void> {
   const t = c.layer_types;
-  if (t === undefined) return { ok: true, value: undefined };
+  if (t === undefined) return checkSavedPattern(c, origin);
   const odd = t.findIndex((x) => !LAYER_TYPES.includes(x));
   if (odd >= 0)
     return { ok: false, message: `${origin}: "layer_types"[${odd}] ${JSON.stringify(t[odd])}: paraplan models "full_attention" and "sliding_attention" layers only` };
@@ -38,7 +62,7 @@ export function checkLayerTypes(c: HfAttentionKeys, f: HfFamily, origin: string)
   const off = f.windowLayers === "flag" && c.use_sliding_window !== true;
   if (local > 0 && (c.sliding_window ?? undefined) === undefined && !off)
     return { ok: false, message: `${origin}: "layer_types" lists ${local} "sliding_attention" layers without "sliding_window": the window is not stated` };
-  return { ok: true, value: undefined };
+  return checkSavedPattern(c, origin);
 }
 
 /** Layers with a sliding window: layer_types when given, else the family's rule (hf-families.ts):
@@ -62,6 +86,33 @@ export function windowOf(c: HfAttentionKeys, f: HfFamily, origin: string): Parse
     return { ok: true, value: { slidingWindow: w, slidingWindowLayers: layers - Math.floor(layers / pattern) } };
   }
   return { ok: false, message: `${origin}: "sliding_window" ${w} without "layer_types": which layers use the window is not stated for model_type "${c.model_type ?? "(none)"}"; add "layer_types" or remove the key if no layer uses it` };
+}
+
+/** DeepSeek-V2/V3 configs saved by transformers (DeepseekV3Config.__init__ in 4.5x:
+ *  self.qk_head_dim = qk_nope_head_dim + qk_rope_head_dim, self.head_dim = qk_rope_head_dim,
+ *  rope_interleave default True; DeepseekV2Config sets head_dim = qk_rope_head_dim likewise): the
+ *  class's own derived widths and its rotary layout (which dimensions pair up: no work). Accepted
+ *  where they agree with the latent-attention widths (the class's defaults where those are absent:
+ *  `defaults`) and removed, so head_dim is not read as the heads' width; a value that disagrees
+ *  would build another rotary width (the rotary embedding reads config.head_dim) and is refused. */
+export function fromMlaSaved(c: Readonly<Record<string, unknown>>, defaults: Readonly<Record<string, number>>, origin: string): Parsed<Record<string, unknown>> {
+  const width = (k: string) => (typeof c[k] === "number" ? (c[k] as number) : defaults[k]);
+  const rope = width("qk_rope_head_dim");
+  const nope = width("qk_nope_head_dim");
+  const said = (k: string) => `"${k}" ${c[k] !== undefined ? JSON.stringify(c[k]) : `${defaults[k]} (the class's default)`}`;
+  const checks: ReadonlyArray<readonly [string, number | undefined, string]> = [
+    ["head_dim", rope, `${said("qk_rope_head_dim")}: the config class sets head_dim to qk_rope_head_dim`],
+    ["qk_head_dim", rope !== undefined && nope !== undefined ? rope + nope : undefined, `${said("qk_nope_head_dim")} + ${said("qk_rope_head_dim")}: the config class sets qk_head_dim to their sum`],
+  ];
+  for (const [k, want, why] of checks) {
+    const v = c[k];
+    if (v === undefined || v === null || v === want) continue;
+    return { ok: false, message: `${origin}: "${k}" ${JSON.stringify(v)} is not ${why}; remove it or make it agree` };
+  }
+  if (c.rope_interleave !== undefined && c.rope_interleave !== null && typeof c.rope_interleave !== "boolean")
+    return { ok: false, message: `${origin}: "rope_interleave" ${JSON.stringify(c.rope_interleave)}: true or false (DeepseekV3Config's rotary layout)` };
+  const { head_dim: _h, qk_head_dim: _q, rope_interleave: _r, ...out } = c;
+  return { ok: true, value: out };
 }
 
 /** Scalings that change the rotary frequencies (and YaRN's and LongRoPE's elementwise attention

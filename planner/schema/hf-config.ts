@@ -7,7 +7,7 @@ import type { z } from "zod";
 import { lazySchemas } from "./zod.js";
 import type { ModelSpec } from "../types.js";
 import { HF_MODELLED, HF_REFUSED, classifyHfKey } from "./hf-keys.js";
-import { checkLayerTypes, ropeScalingOf, windowOf } from "./hf-attention.js";
+import { checkLayerTypes, fromMlaSaved, ropeScalingOf, windowOf } from "./hf-attention.js";
 import { type HfFamily, checkFamilyKeys, familyOf, withDefaults } from "./hf-families.js";
 import { inUserNames, mixedFormats } from "./hf-names.js";
 import { MODEL_BOUNDS, boundedCount } from "./bounds.js";
@@ -48,6 +48,7 @@ const schemas = lazySchemas((z) => {
     layer_types: z.array(z.string()).optional(),
     // Gemma 3: every sliding_window_pattern-th layer is global (hf-attention.ts)
     sliding_window_pattern: z.number().int().positive().max(MODEL_BOUNDS.layers).optional(),
+    _sliding_window_pattern: z.number().int().positive().max(MODEL_BOUNDS.layers).optional(),
     attention_dropout: optionalNumber,
     resid_pdrop: optionalNumber,
     embd_pdrop: optionalNumber,
@@ -176,9 +177,11 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   const family = facts?.gated ? { ...fam.value.family, gated: true } : fam.value.family;
   const foreign = checkFamilyKeys(named, HF_MODELLED, type, family, origin);
   if (!foreign.ok) return foreign;
+  const mla = type.startsWith("deepseek") ? fromMlaSaved(named, family.moeDefaults ?? {}, origin) : undefined;
+  if (mla && !mla.ok) return mla;
   const names = { expertsKey: family.experts, expertsOfIntermediate: EXPERTS_OF_INTERMEDIATE.includes(type), noHeadDim: type === "gpt2" || type === "mpt" || type === "bloom" };
   const said = <T>(p: Parsed<T>): Parsed<T> => (p.ok ? p : { ok: false, message: inUserNames(p.message, raw, names) });
-  const defaulted = withDefaults(named, type, family, origin);
+  const defaulted = withDefaults(mla?.value ?? named, type, family, origin);
   if (!defaulted.ok) return said(defaulted);
   const mapped = defaulted.value;
   const r = hfSchema().safeParse(mapped);

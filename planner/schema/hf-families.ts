@@ -69,14 +69,16 @@ const set = (...groups: ReadonlyArray<readonly string[]>) => new Set(groups.flat
 const ROTARY = ["num_key_value_heads", "head_dim", "rope_theta", "rope_scaling", "attention_dropout"];
 const QWEN_WINDOW = ["sliding_window", "use_sliding_window", "max_window_layers"];
 const QWEN_MOE = ["num_experts", "num_experts_per_tok", "moe_intermediate_size", "decoder_sparse_step", "mlp_only_layers"];
-// DeepSeek's attention is always latent (DeepseekV2Attention/DeepseekV3Attention); head_dim is
-// overwritten with qk_rope_head_dim by the class, so a head_dim key is not read as a head width.
+// DeepSeek's attention is always latent (DeepseekV2Attention/DeepseekV3Attention). The classes set
+// head_dim to qk_rope_head_dim and DeepseekV3Config qk_head_dim to nope + rope, and configs saved
+// by transformers carry them with rope_interleave: read (checked against the latent widths, then
+// dropped) by hf-attention.ts's fromMlaSaved, never as the heads' width.
 // moe_layer_freq, scoring_func and num_nextn_predict_layers are read by DeepSeek's own
 // configuration_deepseek.py (the auto_map of the published configs), which paraplan follows.
 const DEEPSEEK = [
   "num_key_value_heads", "rope_theta", "rope_scaling", "attention_dropout", "n_routed_experts", "n_shared_experts",
   "num_experts_per_tok", "moe_intermediate_size", "first_k_dense_replace", "moe_layer_freq", "scoring_func",
-  "kv_lora_rank", "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim",
+  "kv_lora_rank", "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "head_dim", "qk_head_dim", "rope_interleave",
 ];
 // Latent-attention defaults shared by DeepseekV2Config and DeepseekV3Config: kv_lora_rank 512,
 // q_lora_rank 1536, qk_rope_head_dim 64, qk_nope_head_dim 128, v_head_dim 128.
@@ -115,7 +117,7 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   ["gemma2", { config: "Gemma2Config", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "alternate", reads: set(ROTARY, ["sliding_window", "sliding_window_size", "layer_types"]) }],
   // configuration_gemma3.py (Gemma3TextConfig): as Gemma 2, sliding_window_pattern 6 (layer i is
   // global when (i + 1) % pattern == 0, else sliding)
-  ["gemma3_text", { config: "Gemma3TextConfig", qkNorm: "head", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["sliding_window", "sliding_window_pattern", "layer_types"]) }],
+  ["gemma3_text", { config: "Gemma3TextConfig", qkNorm: "head", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["sliding_window", "sliding_window_pattern", "_sliding_window_pattern", "layer_types"]) }],
   // configuration_deepseek_v2.py: hidden_act "silu", tie False, num_key_value_heads None → heads,
   // intermediate_size 11008, first_k_dense_replace 0, n_shared_experts 2, the MLA defaults above;
   // attribute_map num_experts → n_routed_experts

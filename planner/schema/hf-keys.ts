@@ -23,6 +23,10 @@ export const HF_MODELLED = new Set([
   "moe_intermediate_size", "shared_expert_intermediate_size", "moe_layer_freq", "first_k_dense_replace",
   "decoder_sparse_step", "mlp_only_layers", "scoring_func", "kv_lora_rank", "q_lora_rank",
   "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_nextn_predict_layers",
+  // DeepSeek configs saved by transformers: the class's derived widths and rotary layout, checked
+  // against the latent-attention widths (hf-attention.ts); Gemma 3's saved pattern, checked
+  // against layer_types (transformers ≥ 4.53).
+  "qk_head_dim", "rope_interleave", "_sliding_window_pattern",
   // GPT-2 (transformers GPT2Config)
   "n_layer", "n_embd", "n_head", "n_inner", "n_positions", "n_ctx", "activation_function",
   "resid_pdrop", "embd_pdrop", "attn_pdrop",
@@ -45,6 +49,10 @@ export const HF_HARMLESS = new Set([
   // Rotary details that change frequencies, not work: Phi-3's length where LongRoPE switches
   // factors, Gemma 3's base of its local layers' RoPE. The attention kernel transformers picks.
   "original_max_position_embeddings", "rope_local_base_freq", "_attn_implementation",
+  // Which attention kernel transformers loads the model with (eager, sdpa, flash_attention_2),
+  // and whether it chose it itself (transformers 4.46–4.47 wrote _attn_implementation_autoset
+  // into saved configs): the same model either way; the plan's kernel is the engine's.
+  "attn_implementation", "_attn_implementation_autoset",
   // Routing settings that choose which experts a token goes to, or scale or balance their outputs,
   // without changing how many run or how wide they are: DeepSeek's group-limited selection
   // (topk_method, n_group, topk_group; report §2.1.2), its output scale and top-k normalisation,
