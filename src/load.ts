@@ -63,7 +63,8 @@ export function parseModel(raw: unknown, path: string, userFile = false): ModelS
     : parseModelFile(raw, basename(path));
   if (!parsed.ok) throw new UserError(parsed.message);
   // A user's file in paraplan's format says which architecture fields it left to defaults (the
-  // presets, which cite their sources, leave GPT-3's kvHeads = heads and ffnHidden = 4h).
+  // presets, which cite their sources, leave GPT-3's kvHeads = heads and ffnHidden = 4h); a
+  // config.json says its config class's defaults itself (planner/schema/hf-config.ts).
   const defaults = !userFile || looksLikeHfConfig(raw) ? undefined : modelDefaults(raw, parsed.value);
   if (defaults !== undefined) parsed.value.defaultsAssumed = defaults;
   // The name reaches exports' comments and scripts: a line break in it would end a comment there.

@@ -144,6 +144,15 @@ function structureOf(raw: Obj): string | undefined {
   return STRUCTURAL.find(([k]) => Object.hasOwn(raw, k) && raw[k] !== null && raw[k] !== false)?.[1];
 }
 
+/** Window defaults that decide which layers attend over a window (hf-attention.ts): Qwen's
+ *  use_sliding_window False turning a stated window off, Gemma 3's sliding_window_pattern 6. */
+function windowDefaults(c: HfConfig, f: HfFamily): string[] {
+  const window = (c.sliding_window ?? undefined) !== undefined;
+  if (f.windowLayers === "flag" && window && c.use_sliding_window === undefined) return ["use_sliding_window false"];
+  if (f.windowLayers === "pattern" && window && c.layer_types === undefined && c.sliding_window_pattern === undefined) return ["sliding_window_pattern 6"];
+  return [];
+}
+
 // Mixtral and OLMoE give their experts intermediate_size (hf-moe.ts).
 const EXPERTS_OF_INTERMEDIATE = ["mixtral", "olmoe"];
 
@@ -183,7 +192,7 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   const said = <T>(p: Parsed<T>): Parsed<T> => (p.ok ? p : { ok: false, message: inUserNames(p.message, raw, names) });
   const defaulted = withDefaults(mla?.value ?? named, type, family, origin);
   if (!defaulted.ok) return said(defaulted);
-  const mapped = defaulted.value;
+  const mapped = defaulted.value.config;
   const r = hfSchema().safeParse(mapped);
   if (!r.success) return said({ ok: false, message: `${origin}: ${firstIssue(r.error, mapped)}` });
   const c = r.data;
@@ -250,6 +259,8 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   if (learned && c.max_position_embeddings > MODEL_BOUNDS.seqLen)
     return { ok: false, message: `${origin}: "max_position_embeddings" ${c.max_position_embeddings} rows of learned positions is more than ${MODEL_BOUNDS.seqLen.toLocaleString("en-US")}` };
   const table = learned ? { positionTable: c.max_position_embeddings } : {};
+  const assumed = [...defaulted.value.assumed, ...windowDefaults(c, family), ...x.assumed];
+  const defaults = assumed.length === 0 ? {} : { defaultsAssumed: `${assumed.join(", ")}: ${origin} leaves ${assumed.length === 1 ? "it" : "them"} to ${family.config}'s defaults` };
   const unexported = scaling.value && scaling.value.type !== "llama3" ? { ropeScalingNotExported: scaling.value.type } : {};
-  return { ok: true, value: { ...parsed.value, ...table, ...unexported, defaultSeqLenAssumed: `${seqFrom} of ${origin} (--seq to change)` } };
+  return { ok: true, value: { ...parsed.value, ...table, ...unexported, ...defaults, defaultSeqLenAssumed: `${seqFrom} of ${origin} (--seq to change)` } };
 }

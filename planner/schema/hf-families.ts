@@ -241,25 +241,54 @@ export function checkFamilyKeys(c: Obj, modelled: ReadonlySet<string>, type: str
  *  stated here. A key given as null is not absent: it is None to the config class (no window;
  *  num_key_value_heads → num_attention_heads, even where the absent default is 8 as Mistral's);
  *  intermediate_size None (GPT-2's n_inner aside) and a head_dim of a class that builds its
- *  attention from config.head_dim cannot be built, so they are refused. */
-export function withDefaults(c: Obj, type: string, f: HfFamily, origin: string): Parsed<Obj> {
+ *  attention from config.head_dim cannot be built, so they are refused. `assumed`: each default
+ *  taken, as "key value", for the plan's assumed: line (a truncated config would otherwise plan
+ *  a plausible model silently); keys the class does not have (BLOOM's K/V heads) are not said. */
+export function withDefaults(c: Obj, type: string, f: HfFamily, origin: string): Parsed<{ config: Obj; assumed: string[] }> {
   const out: Obj = { ...c };
+  const assumed: string[] = [];
   const absent = (k: string) => c[k] === undefined;
   const unbuildable = (k: string, why: string): Parsed<never> => ({ ok: false, message: `${origin}: field "${k}": null (model_type "${type}": ${f.config} cannot build a model with None here, ${why}); state it` });
-  if (absent("tie_word_embeddings")) out.tie_word_embeddings = f.tied;
+  const gpt2 = type === "gpt2";
+  // MPT's and BLOOM's own names were translated (hf-alibi.ts), which states their MLP itself.
+  const ownNames = type === "mpt" || type === "bloom";
+  if (absent("tie_word_embeddings")) {
+    out.tie_word_embeddings = f.tied;
+    assumed.push(`tie_word_embeddings ${f.tied}`);
+  }
+  if (absent("hidden_act") && absent("hidden_activation") && !ownNames)
+    assumed.push(`${gpt2 ? "activation_function" : type === "gemma2" || type === "gemma3_text" ? "hidden_activation" : "hidden_act"} ${f.act}`);
   if (absent("num_key_value_heads")) {
     if (f.kvHeads === undefined)
       return { ok: false, message: `${origin}: field "num_key_value_heads": missing (model_type "${type}": ${f.config}'s default is not one paraplan states; add it)` };
     if (typeof f.kvHeads === "number") out.num_key_value_heads = f.kvHeads;
-  }
+    if (f.reads.has("num_key_value_heads"))
+      assumed.push(`num_key_value_heads ${typeof f.kvHeads === "number" ? f.kvHeads : `${JSON.stringify(c.num_attention_heads)} (= num_attention_heads)`}`);
+  } else if (c.num_key_value_heads === null) assumed.push(`num_key_value_heads ${JSON.stringify(c.num_attention_heads)} (null: = num_attention_heads)`);
   if (c.head_dim === null && f.headDim !== undefined) return unbuildable("head_dim", "its attention's widths are config.head_dim");
-  if (absent("head_dim") && f.headDim !== undefined) out.head_dim = f.headDim;
-  if (absent("sliding_window") && f.window !== undefined) out.sliding_window = f.window;
+  if (absent("head_dim") && f.headDim !== undefined) {
+    out.head_dim = f.headDim;
+    assumed.push(`head_dim ${f.headDim}`);
+  }
+  if (absent("sliding_window") && f.window !== undefined) {
+    out.sliding_window = f.window;
+    assumed.push(`sliding_window ${f.window}`);
+  }
   if (c.intermediate_size === null && f.ffn !== "4h") return unbuildable("intermediate_size", "the MLP's width");
   if (absent("intermediate_size")) {
     if (f.ffn === undefined)
       return { ok: false, message: `${origin}: field "intermediate_size": missing (model_type "${type}": ${f.config}'s default is not one paraplan states; add it)` };
-    if (typeof f.ffn === "number") out.intermediate_size = f.ffn;
+    if (typeof f.ffn === "number") {
+      out.intermediate_size = f.ffn;
+      assumed.push(`intermediate_size ${f.ffn}`);
+    }
   }
-  return { ok: true, value: out };
+  if (gpt2 && (c.intermediate_size ?? null) === null) assumed.push(`n_inner ${typeof c.hidden_size === "number" ? 4 * c.hidden_size : ""} (${c.intermediate_size === null ? "null: " : ""}4·n_embd)`);
+  // GPT2Config's dropouts are 0.1 (resid_pdrop, embd_pdrop, attn_pdrop); every other family's 0.
+  for (const k of gpt2 ? ["resid_pdrop", "embd_pdrop", "attn_pdrop"] : [])
+    if (absent(k)) {
+      out[k] = 0.1;
+      assumed.push(`${k} 0.1`);
+    }
+  return { ok: true, value: { config: out, assumed } };
 }

@@ -24,6 +24,8 @@ export interface HfExperts {
   /** The width of the dense layers' MLP when the experts take intermediate_size (Mixtral, OLMoE):
    *  no dense layer exists there, and it is stated as the experts' width. */
   ffnHidden?: number;
+  /** The config class's defaults taken for absent keys, as "key value" (the plan's assumed: line). */
+  assumed: string[];
 }
 
 /** A whole number in [min, bound] under its own key, or a message naming the key. */
@@ -66,6 +68,7 @@ const ROUTERS = ["softmax", "sigmoid"];
 /** Read the MoE, MLA and MTP keys; nothing when the config states none of them (a dense model). */
 export function hfExperts(c: Obj, origin: string, family: HfExpertsFamily = {}): Parsed<HfExperts> {
   const read: Record<string, number | undefined> = {};
+  const assumed: string[] = [];
   const specs: [string, number, number?][] = [
     ["num_local_experts", MODEL_BOUNDS.experts, 0], ["num_experts", MODEL_BOUNDS.experts, 0], ["n_routed_experts", MODEL_BOUNDS.experts, 0],
     ["num_experts_per_tok", MODEL_BOUNDS.topK], ["n_shared_experts", MODEL_BOUNDS.sharedExperts, 0],
@@ -83,12 +86,13 @@ export function hfExperts(c: Obj, origin: string, family: HfExpertsFamily = {}):
     if (!r.ok) return { ok: false, message: `${origin}: ${r.message}` };
     const fallback = family.defaults !== undefined && Object.hasOwn(family.defaults, key) ? family.defaults[key] : undefined;
     read[key] = c[key] === undefined ? fallback : r.value;
+    if (c[key] === undefined && fallback !== undefined) assumed.push(`${key} ${fallback}`);
   }
   // DeepSeek's attention is always latent (DeepseekV2Attention, DeepseekV3Attention): a zero rank
   // is not "no latent attention" there.
   if (family.required?.includes("kv_lora_rank") && read.kv_lora_rank === 0)
     return { ok: false, message: `${origin}: field "kv_lora_rank": 0: model_type "${family.modelType}" always compresses keys and values (latent attention); state its rank` };
-  const out: HfExperts = {};
+  const out: HfExperts = { assumed };
   // The expert count under two names with two values: which one transformers keeps depends on the
   // order it sets them, so neither is taken.
   const stated = EXPERT_COUNTS.filter((k) => read[k] !== undefined);
@@ -146,6 +150,7 @@ export function hfExperts(c: Obj, origin: string, family: HfExpertsFamily = {}):
       // DeepSeek-V3's sigmoid gate (scoring_func "sigmoid", its default); other families softmax.
       router: (typeof scoring === "string" ? scoring : family.modelType === "deepseek_v3" ? "sigmoid" : "softmax") as "softmax" | "sigmoid",
     };
+    if (typeof scoring !== "string" && family.modelType === "deepseek_v3") assumed.push("scoring_func sigmoid");
     if (read.moe_intermediate_size === undefined && read.intermediate_size !== undefined) out.ffnHidden = read.intermediate_size;
   }
   // Latent attention: stated by kv_lora_rank, or always on in DeepSeek (the class's defaults).

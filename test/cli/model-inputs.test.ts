@@ -75,6 +75,17 @@ describe("a paraplan model file that leaves architecture fields to their default
   });
 });
 
+describe("a config.json that leaves architecture keys to its config class's defaults", () => {
+  it("says which and the values on the assumed line (Qwen2.5-7B without intermediate_size: Qwen2Config's 22016)", async () => {
+    const { intermediate_size: _i, ...partial } = JSON.parse(hf("qwen2.5-7b.json"));
+    const r = await runCli(["plan", "--model", tempFile("cut.json", JSON.stringify(partial)), "--gpus", "8", "--global-batch", "8", "--top", "1", "--json", "--simulate-top", "0"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).assumed).toContain("intermediate_size 22016: cut.json leaves it to Qwen2Config's defaults");
+    const full = await runCli(["plan", "--model", tempFile("full.json", hf("qwen2.5-7b.json")), "--gpus", "8", "--global-batch", "8", "--top", "1", "--json", "--simulate-top", "0"]);
+    expect(JSON.parse(full.stdout).assumed.join(" ")).not.toContain("defaults");
+  });
+});
+
 describe("model-file counts beyond their bounds", () => {
   it("layers: 1e12 is exit 2 naming the key and the bound, in well under a second", async () => {
     const path = tempFile("huge.json", JSON.stringify({ name: "huge", layers: 1e12, hidden: 64, heads: 4, vocab: 256, seqLen: 32 }));

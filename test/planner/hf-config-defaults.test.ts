@@ -139,6 +139,49 @@ describe("alias keys that disagree are refused naming both", () => {
   });
 });
 
+// A truncated config planned a plausible model silently (transformers builds the same one): each
+// class default taken is said on the assumed line, naming key and value. By hand (Llama 3 8B's
+// widths): attention 2·4096² + 2·4096·1024, MLP 3·4096·f, norms 2·4096 a layer, ×32, embeddings
+// 2·128,256·4096, final norm 4096: 8,030,261,248 at f 14336; 6,721,638,400 at LlamaConfig's 11008;
+// 8,835,567,616 with 32 K/V heads.
+describe("class defaults taken are said", () => {
+  const said = (o: Record<string, unknown>) => ok(parseHfConfig(o, "c.json", "x")).defaultsAssumed;
+  it("intermediate_size absent: LlamaConfig's 11008, 6,721,638,400 parameters, said", () => {
+    const m = ok(parseHfConfig(without(LLAMA3_8B, "intermediate_size"), "c.json", "x"));
+    expect(totalParams(m, 8192)).toBe(6_721_638_400);
+    expect(m.defaultsAssumed).toBe("intermediate_size 11008: c.json leaves it to LlamaConfig's defaults");
+  });
+  it("num_key_value_heads absent or null: one K/V head per query head, 8,835,567,616 parameters, said", () => {
+    const m = ok(parseHfConfig(without(LLAMA3_8B, "num_key_value_heads"), "c.json", "x"));
+    expect(totalParams(m, 8192)).toBe(8_835_567_616);
+    expect(m.defaultsAssumed).toBe("num_key_value_heads 32 (= num_attention_heads): c.json leaves it to LlamaConfig's defaults");
+    expect(said({ ...LLAMA3_8B, num_key_value_heads: null })).toBe("num_key_value_heads 32 (null: = num_attention_heads): c.json leaves it to LlamaConfig's defaults");
+  });
+  it("Mistral without sliding_window: MistralConfig's 4096 on every layer, said", () => {
+    const mistral = { ...LLAMA3_8B, model_type: "mistral", vocab_size: 32000, sliding_window: 4096 };
+    const m = ok(parseHfConfig(without(mistral, "sliding_window"), "c.json", "x"));
+    expect([m.slidingWindow, m.slidingWindowLayers]).toEqual([4096, 32]);
+    expect(m.defaultsAssumed).toBe("sliding_window 4096: c.json leaves it to MistralConfig's defaults");
+  });
+  it("Gemma without head_dim (GemmaConfig's 256), tie_word_embeddings and hidden_act: all said", () => {
+    const gemma = { ...LLAMA3_8B, model_type: "gemma", num_attention_heads: 16, num_key_value_heads: 16 };
+    expect(said(without(gemma, "tie_word_embeddings", "hidden_act"))).toBe("tie_word_embeddings true, hidden_act gelu_pytorch_tanh, head_dim 256: c.json leaves them to GemmaConfig's defaults");
+  });
+  it("GPT-2: n_inner 4·n_embd and GPT2Config's dropouts of 0.1 when absent", () => {
+    expect(said(raw("gpt2.json"))).toBe("tie_word_embeddings true, n_inner 3072 (4·n_embd): c.json leaves them to GPT2Config's defaults");
+    const m = ok(parseHfConfig(without(raw("gpt2.json"), "resid_pdrop", "embd_pdrop", "attn_pdrop"), "c.json", "x"));
+    expect(m.dropout).toBe(true);
+    expect(m.defaultsAssumed).toContain("resid_pdrop 0.1, embd_pdrop 0.1, attn_pdrop 0.1");
+  });
+  it("MoE and window defaults: DeepSeek-V3's sigmoid router, Qwen2's use_sliding_window false", () => {
+    expect(said(without(raw("deepseek-v3.json"), "scoring_func"))).toBe("scoring_func sigmoid: c.json leaves it to DeepseekV3Config's defaults");
+    expect(said(without(raw("qwen2.5-7b.json"), "use_sliding_window"))).toBe("use_sliding_window false: c.json leaves it to Qwen2Config's defaults");
+  });
+  it("a config stating every key says nothing", () => {
+    for (const c of [LLAMA3_8B, raw("qwen2.5-7b.json"), raw("mixtral-8x7b.json"), raw("deepseek-v3.json")]) expect(said(c)).toBeUndefined();
+  });
+});
+
 describe("text-only decoders", () => {
   it.each([
     ["vision_config", { model_type: "siglip_vision_model", hidden_size: 1152 }],
