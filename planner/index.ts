@@ -14,7 +14,7 @@ export { type AllReduceAlgorithm, allReduceChoice } from "./cost/tuner.js";
 export { type LayoutCode, type Rule, RULES, RULE_BY_CODE } from "./layout/rules.js";
 export { type WireItem, type WireKind, type WireId, wireOf, worldVolumes } from "./wire/wire.js";
 export { gradientBucketBytes, STATE_BYTES, BYTES_16 } from "./wire/facts.js";
-export { modelDefaults, parseModelFile, parseHfConfig, looksLikeHfConfig } from "./schema/model.js";
+export { modelDefaults, parseModelFile, parseHfConfig, looksLikeHfConfig, unrecognisedModelFile } from "./schema/model.js";
 export { parseHardwareFile, resolveExtends } from "./schema/hardware.js";
 export type { KindCheck } from "./schema/extends.js";
 export type { Parsed } from "./schema/result.js";

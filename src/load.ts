@@ -2,7 +2,7 @@
 // The planner itself never touches the file system. A built-in preset or profile comes as the
 // build parsed it (builtins.ts) while its file is unchanged: no zod, no mathjs to load.
 import { existsSync, readdirSync } from "node:fs";
-import { because, parseInputJson, readInputText } from "./read-input.js";
+import { parseInputJson, readInputText, unreadable } from "./read-input.js";
 import { hostname } from "node:os";
 import { fileURLToPath } from "node:url";
 import { basename, join, resolve } from "node:path";
@@ -16,6 +16,7 @@ import {
   modelDefaults,
   parseModelFile,
   resolveExtends,
+  unrecognisedModelFile,
 } from "../planner/index.js";
 import { packageRoot } from "../executor/root.js";
 import { builtinKey, readBuiltins } from "./builtin-table.js";
@@ -41,9 +42,10 @@ export const builtinProfiles = () => hardwareNames().filter((n) => !n.startsWith
 /** Read and parse a JSON file; unreadable or malformed files are one-line UserErrors. */
 export function readJson(path: string, what: string): unknown {
   const r = readInputText(path);
-  if (!r.ok) throw new UserError(`${what} "${path}" cannot be read${because(r.why)}; check the path`);
+  if (!r.ok) throw new UserError(unreadable(what, path, r));
   const j = parseInputJson(r.text);
-  if (!j.ok) throw new UserError(`${path}: ${j.why}; fix the file`);
+  // (the file's name, as every message about its contents says it)
+  if (!j.ok) throw new UserError(`${basename(path)}: ${j.why}; fix the file`);
   return j.value;
 }
 
@@ -58,6 +60,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A model file's contents → ModelSpec (paraplan's format or a HuggingFace config.json). */
 export function parseModel(raw: unknown, path: string, userFile = false): ModelSpec {
+  const neither = unrecognisedModelFile(raw, basename(path));
+  if (neither !== undefined) throw new UserError(neither);
   const parsed = looksLikeHfConfig(raw)
     ? parseHfConfig(raw, basename(path), basename(path, ".json"))
     : parseModelFile(raw, basename(path));

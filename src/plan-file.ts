@@ -1,7 +1,7 @@
 // `--plan plan.json`: one entry of `paraplan plan --json`'s `plans` array, the whole output
 // (its first plan), or a run directory's plan.json. Missing optional dimensions take the
 // defaults a hand-written plan would mean (vpp 1, ZeRO 0, no recompute, 1F1B, no SP).
-import { because, parseInputJson, readInputText } from "./read-input.js";
+import { parseInputJson, readInputText, unreadable } from "./read-input.js";
 import type { Plan } from "../planner/index.js";
 import { parsePlan } from "../planner/schema/plan.js";
 import { UserError } from "./errors.js";
@@ -25,7 +25,7 @@ export function planFromJson(raw: unknown, origin: string): Plan {
 
 export function readPlanFile(path: string): Plan {
   const r = readInputText(path);
-  if (!r.ok) throw new UserError(`--plan "${path}" cannot be read${because(r.why)}; check the path`);
+  if (!r.ok) throw new UserError(unreadable("--plan", path, r));
   const text = r.text;
   const j = parseInputJson(text);
   if (!j.ok) throw new UserError(`--plan ${path}: ${j.why}`);

@@ -2,13 +2,14 @@
 // a pipe or a directory given as --model, --profile, --engine, --from or --plan would block or
 // grow without end; a file of gigabytes is no config. Either is one line naming the path.
 import { readFileSync, statSync } from "node:fs";
+import { repeatedKey } from "./json-keys.js";
 
 /** The largest input file read, bytes: far above any config, argument file or profile. */
 export const MAX_INPUT_BYTES = 16 * 2 ** 20;
 
 /** The file's text, or why it cannot be read (a sentence without the path; empty where "check
  *  the path" says it: no such file, no permission). */
-export function readInputText(path: string): { ok: true; text: string } | { ok: false; why: string } {
+export function readInputText(path: string): { ok: true; text: string } | { ok: false; why: string; tooLarge?: true } {
   let size: number;
   try {
     const st = statSync(path);
@@ -17,7 +18,7 @@ export function readInputText(path: string): { ok: true; text: string } | { ok: 
   } catch (e) {
     return { ok: false, why: (e as NodeJS.ErrnoException).code === "ELOOP" ? "a loop of symbolic links" : "" };
   }
-  if (size > MAX_INPUT_BYTES) return { ok: false, why: `it is ${Math.ceil(size / 2 ** 20)} MiB, more than the ${MAX_INPUT_BYTES / 2 ** 20} MiB an input file may be` };
+  if (size > MAX_INPUT_BYTES) return { ok: false, tooLarge: true, why: `it is ${Math.ceil(size / 2 ** 20)} MiB, more than the ${MAX_INPUT_BYTES / 2 ** 20} MiB an input file may be` };
   try {
     return { ok: true, text: readFileSync(path, "utf8") };
   } catch (e) {
@@ -28,6 +29,12 @@ export function readInputText(path: string): { ok: true; text: string } | { ok: 
 
 /** " (why)" for a message, or nothing. */
 export const because = (why: string) => (why === "" ? "" : ` (${why})`);
+
+/** The message for a file readInputText could not read, `flag` naming where it was given: the path
+ *  is to check unless the file was found and is too large (the path is right; the file is not a
+ *  configuration). */
+export const unreadable = (flag: string, path: string, r: { why: string; tooLarge?: true }) =>
+  r.tooLarge ? `${flag} "${path}" is too large to read (${r.why}); no configuration is that large` : `${flag} "${path}" cannot be read${because(r.why)}; check the path`;
 
 /** Deepest nesting an input JSON file may have: far beyond any profile, engine, model or
  *  ds_config (a handful of levels), short of the stack the readers' recursive walks use. */
@@ -60,5 +67,7 @@ export function parseInputJson(text: string): { ok: true; value: unknown } | { o
         stack.push({ v: x, depth: depth + 1, at: at ? `${at}.${k}` : k });
       }
   }
+  const dup = repeatedKey(text);
+  if (dup !== undefined) return { ok: false, why: `the key "${dup}" is given twice in one object (a JSON reader would keep one of them silently)` };
   return { ok: true, value };
 }

@@ -9,7 +9,7 @@ import type { ModelSpec } from "../types.js";
 import { HF_MODELLED, HF_REFUSED, classifyHfKey } from "./hf-keys.js";
 import { checkLayerTypes, fromMlaSaved, ropeScalingOf, windowOf } from "./hf-attention.js";
 import { type HfFamily, checkFamilyKeys, familyOf, withDefaults } from "./hf-families.js";
-import { inUserNames, mixedFormats } from "./hf-names.js";
+import { inUserNames, mixedFormats, neitherFormat } from "./hf-names.js";
 import { MODEL_BOUNDS, boundedCount } from "./bounds.js";
 import { hfExperts } from "./hf-moe.js";
 import { type AlibiFamilyFacts, fromBloom, fromMpt } from "./hf-alibi.js";
@@ -24,7 +24,9 @@ export const HF_DEFAULT_SEQ_CAP = 8192;
 
 // Built with zod on first use (./zod.ts).
 const schemas = lazySchemas((z) => {
-  const optionalNumber = z.number().nullable().optional();
+  // A dropout probability: torch.nn.Dropout raises outside [0, 1] (and 1 drops everything).
+  const notProbability = { message: "must be a dropout probability, from 0 to below 1" };
+  const probability = z.number().min(0, notProbability).lt(1, notProbability).nullable().optional();
 
   const hf = z.object({
     num_hidden_layers: boundedCount(z, MODEL_BOUNDS.layers),
@@ -49,11 +51,11 @@ const schemas = lazySchemas((z) => {
     // Gemma 3: every sliding_window_pattern-th layer is global (hf-attention.ts)
     sliding_window_pattern: z.number().int().positive().max(MODEL_BOUNDS.layers).optional(),
     _sliding_window_pattern: z.number().int().positive().max(MODEL_BOUNDS.layers).optional(),
-    attention_dropout: optionalNumber,
-    resid_pdrop: optionalNumber,
-    embd_pdrop: optionalNumber,
-    attn_pdrop: optionalNumber,
-    hidden_dropout: optionalNumber,
+    attention_dropout: probability,
+    resid_pdrop: probability,
+    embd_pdrop: probability,
+    attn_pdrop: probability,
+    hidden_dropout: probability,
     attention_bias: z.boolean().optional(),
     mlp_bias: z.boolean().optional(),
     model_type: z.string().optional(),
@@ -70,6 +72,9 @@ const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !
 
 // The keys that make a file a HuggingFace config.
 const HF_MARKERS = ["num_hidden_layers", "hidden_size", "n_layer", "n_embd", "model_type", "text_config", "vision_config", "audio_config"];
+
+/** A model file's object with none of either format's keys: the message saying so (hf-names.ts). */
+export const unrecognisedModelFile = (raw: unknown, origin: string): string | undefined => (isObj(raw) ? neitherFormat(raw, HF_MARKERS, origin) : undefined);
 
 /** A file is a HuggingFace config when it carries HF's key names (GPT-2's included). */
 export function looksLikeHfConfig(raw: unknown): boolean {
@@ -122,7 +127,9 @@ function fromRopeParameters(raw: Obj, origin: string): Parsed<Obj> {
  *  which gated MLP (SiLU → SwiGLU, GELU → GeGLU). An ungated MLP is two matrices whatever its
  *  elementwise activation (GELU, SiLU, ReLU, tanh: GPT2Config's list), "gelu" in paraplan's terms. */
 function mlpOf(c: HfConfig, f: HfFamily): "gelu" | "swiglu" | "geglu" | string {
-  const act = (c.hidden_activation ?? c.hidden_act ?? f.act).toLowerCase();
+  const act = c.hidden_activation ?? c.hidden_act ?? f.act;
+  // transformers looks the name up as written (ACT2FN["SiLU"] raises KeyError): not a model.
+  if (act !== act.toLowerCase()) return `hidden_act "${act}": transformers' activation names (ACT2FN) are lower case ("${act.toLowerCase()}"), and it cannot build this one;`;
   if (!f.gated) return act.startsWith("gelu") || ["silu", "swish", "relu", "tanh"].includes(act) ? "gelu" : `hidden_act "${act}"`;
   if (act === "silu" || act === "swish" || act === "swiglu") return "swiglu";
   if (act.startsWith("gelu") || act === "geglu") return "geglu";
@@ -200,7 +207,7 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   if (!types.ok) return types;
   const mlp = mlpOf(c, family);
   if (mlp !== "gelu" && mlp !== "swiglu" && mlp !== "geglu")
-    return { ok: false, message: `${origin}: ${mlp}: paraplan models GELU, SiLU-gated (SwiGLU) and GELU-gated (GeGLU) MLPs` };
+    return { ok: false, message: `${origin}: ${mlp.endsWith(";") ? mlp : `${mlp}:`} paraplan models GELU, SiLU-gated (SwiGLU) and GELU-gated (GeGLU) MLPs` };
   // Rotary families are those whose config reads rope_theta (hf-families.ts): all but GPT-2 and
   // the ALiBi families, whose positions hf-alibi.ts decides.
   const rope = family.reads.has("rope_theta");

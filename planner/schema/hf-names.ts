@@ -21,6 +21,14 @@ export function mixedFormats(raw: Obj, hfKeys: readonly string[], origin: string
   return `${origin}: the file mixes paraplan's model format ("${own}") with a HuggingFace config.json ("${hf}"): write one or the other (README "Inputs")`;
 }
 
+/** A JSON object with none of paraplan's model-file fields (nor "name") and none of the keys
+ *  that make a HuggingFace config (`hfKeys`): which format it was meant to be is unknown, so the
+ *  message names what each expects rather than the first field of one of them. */
+export function neitherFormat(raw: Obj, hfKeys: readonly string[], origin: string): string | undefined {
+  if (Object.hasOwn(raw, "name") || PARAPLAN_FIELDS.some((k) => Object.hasOwn(raw, k)) || hfKeys.some((k) => Object.hasOwn(raw, k))) return undefined;
+  return `${origin}: neither a paraplan model file (fields "name", "layers", "hidden", "heads", "vocab", "seqLen", …) nor a HuggingFace config.json ("model_type", "num_hidden_layers", "hidden_size", …; GPT-2's "n_layer", "n_embd"): it has none of their keys (README "Inputs")`;
+}
+
 /** The families' own names of the common keys, where a family keeps its own (hf-config.ts and
  *  hf-alibi.ts map them onto the common ones): GPT2Config's, MPT's (llm-foundry MPTConfig) and
  *  BLOOM's n_embed (BloomConfig's older hidden_size). */

@@ -200,4 +200,4 @@ export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> 
   return shape ? { ok: false, message: `${origin}: ${shape}` } : { ok: true, value: spec };
 }
 
-export { looksLikeHfConfig, parseHfConfig } from "./hf-config.js";
+export { looksLikeHfConfig, parseHfConfig, unrecognisedModelFile } from "./hf-config.js";

@@ -1,7 +1,7 @@
 // Reading a user's engine configuration back into a plan: the shared result type, the checks every
 // reader makes (GPU count, divisibility), and what kind of file a --from path is (ds_config.json,
 // a torchtitan TOML or override file, otherwise command-line arguments).
-import { because, readInputText } from "../read-input.js";
+import { readInputText, unreadable } from "../read-input.js";
 import { basename } from "node:path";
 import type { ModelSpec, Plan, Precision } from "../../planner/index.js";
 import { headDim } from "../../planner/model.js";
@@ -179,7 +179,7 @@ export interface ConfigFile {
 
 export function loadConfigFile(path: string): ConfigFile {
   const r = readInputText(path);
-  if (!r.ok) throw new UserError(`--from "${path}" cannot be read${because(r.why)}; check the path`);
+  if (!r.ok) throw new UserError(unreadable("--from", path, r));
   // paraplan's own launch files (export --format torchrun/slurm, a run directory): their plan is
   // paraplan's already, read by --plan, not an engine's configuration.
   if (/"version"\s*:/.test(r.text) && /"plan"\s*:/.test(r.text) && /"training"\s*:/.test(r.text))

@@ -20,7 +20,8 @@ describe("input files that are not files", () => {
     [["plan", "--model", "gpt3-like", "--engine", "/dev/zero"], /--engine "\/dev\/zero" cannot be read/],
     [["plan", "--model", "gpt3-like", "--from", "/dev/zero"], /--from "\/dev\/zero" cannot be read \(it is not a regular file\)/],
     [["plan", "--model", `${dir}/`], /--model ".*" cannot be read \(it is a directory\)/],
-    [["plan", "--model", big], /cannot be read \(it is 17 MiB, more than the 16 MiB an input file may be\)/],
+    // the path is right: the file is too large, not missing
+    [["plan", "--model", big], /--model ".*big\.json" is too large to read \(it is 17 MiB, more than the 16 MiB an input file may be\); no configuration is that large$/],
   ];
   it.each(cases)("%j: exit 2, one line", async (args, message) => {
     const r = await runCli(args);
@@ -127,5 +128,36 @@ describe("JSON shapes no input file has", () => {
     const r = await runCli(["plan", "--model", "gpt3-like", "--engine", slow, "--json", "--top", "1", "--simulate-top", "0"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).engine).toBe("slow-core");
+  });
+});
+
+// JSON.parse keeps the last of a repeated key: {"num_hidden_layers": 32, …, "num_hidden_layers": 2}
+// planned a 2-layer model with no word. Malformed JSON was said with the absolute path, every other
+// message about a file's contents with its name; a file of neither format was told paraplan's
+// first field ("name": missing).
+describe("what a model file's text says", () => {
+  const llama = { model_type: "llama", hidden_size: 512, intermediate_size: 1376, num_hidden_layers: 2, num_attention_heads: 8, num_key_value_heads: 8, vocab_size: 32000, max_position_embeddings: 2048 };
+  const body = JSON.stringify(llama).slice(1, -1);
+  const cases: Array<[string, string, string]> = [
+    ["dup.json", `{"num_hidden_layers": 32, ${body}}`, 'dup.json: the key "num_hidden_layers" is given twice in one object (a JSON reader would keep one of them silently); fix the file'],
+    ["dup-escaped.json", `{"\\u006dodel_type": "llama", ${body}}`, 'dup-escaped.json: the key "model_type" is given twice in one object'],
+    ["dup-nested.json", `{${body}, "rope_scaling": {"rope_type": "llama3", "factor": 8, "factor": 32}}`, 'dup-nested.json: the key "rope_scaling.factor" is given twice in one object'],
+    ["bad.json", `{${body},}`, "paraplan: bad.json: malformed JSON ("],
+    ["neither.json", '{"architectures": ["LlamaForCausalLM"], "d_model": 4096}', "neither.json: neither a paraplan model file (fields \"name\", \"layers\""],
+  ];
+  it.each(cases)("%s: exit 2, one line", async (name, text, message) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    const r = await runCli(["plan", "--model", path]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toContain(message);
+    expect(r.stderr).not.toContain(dir);
+  });
+  it("the same key in two objects, or in an array's objects, is not repeated", async () => {
+    const path = join(dir, "ok.json");
+    writeFileSync(path, JSON.stringify({ ...llama, rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 2048 }, id2label: { "0": "a" }, label2id: { a: 0 }, task_specific_params: [{ factor: 1 }, { factor: 2 }] }));
+    const r = await runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
   });
 });

@@ -73,6 +73,18 @@ describe("every key modelled, accepted or refused", () => {
     expect(message(parseHfConfig({ ...base, rope_scaling: { type: "mrope", mrope_section: [16, 24, 24] } }, "c.json", "x"))).toContain('"rope_scaling" of type "mrope"');
     expect(message(parseHfConfig({ ...base, hidden_act: "relu" }, "c.json", "x"))).toContain('hidden_act "relu"');
   });
+  it("a dropout probability outside [0, 1) is refused naming the key (torch.nn.Dropout raises)", () => {
+    const base = raw("qwen2.5-7b.json");
+    for (const p of [-0.1, 1, 5]) expect(message(parseHfConfig({ ...base, attention_dropout: p }, "c.json", "x"))).toBe('c.json: field "attention_dropout": must be a dropout probability, from 0 to below 1');
+    expect(message(parseHfConfig({ ...raw("gpt2.json"), resid_pdrop: 1.5 }, "c.json", "x"))).toContain('field "resid_pdrop": must be a dropout probability');
+    expect(ok(parseHfConfig({ ...base, attention_dropout: 0.1 }, "c.json", "x")).dropout).toBe(true);
+  });
+  it('hidden_act "SiLU" is refused: transformers looks activations up as written (ACT2FN["SiLU"] raises)', () => {
+    expect(message(parseHfConfig({ ...raw("qwen2.5-7b.json"), hidden_act: "SiLU" }, "c.json", "x"))).toBe(
+      'c.json: hidden_act "SiLU": transformers\' activation names (ACT2FN) are lower case ("silu"), and it cannot build this one; paraplan models GELU, SiLU-gated (SwiGLU) and GELU-gated (GeGLU) MLPs',
+    );
+    expect(message(parseHfConfig({ ...raw("gpt2.json"), activation_function: "GELU_new" }, "c.json", "x"))).toContain('"GELU_new"');
+  });
   it("Llama 3.1's rope_scaling is read", () => {
     const m = ok(parseHfConfig({ ...raw("qwen2.5-7b.json"), model_type: "llama", rope_theta: 500000, rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }, "c.json", "x"));
     expect(m.ropeScaling).toEqual({ type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 });
