@@ -3,7 +3,7 @@
 // error below it and refuses to plan with a field that holds no number.
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { render } from "ink-testing-library";
 import { describe, expect, it, vi } from "vitest";
 import { App } from "./app.js";
@@ -76,7 +76,7 @@ describe("the setup screen's layout", () => {
       stdin.write(`${path}\r`);
       await tick();
       const f = lastFrame()!;
-      expect(flat(f)).toContain(`${path}: malformed JSON`);
+      expect(flat(f)).toContain(`${basename(path)}: malformed JSON`);
       const lines = f.split("\n");
       expect(lines[1]).toMatch(/^How should this model be split on this cluster\?/);
       for (const id of FIELDS) expect(f).toMatch(new RegExp(`^ (›| ) ${FIELD_LABEL[id]}\\s`, "m"));
