@@ -88,7 +88,20 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
 /** The first rule of the layout table that the fixed dimensions break by themselves, then the
  *  first fixed dimension the training's stack does not run (Engine.supports). */
 export function checkFixed(m: ModelSpec, t: Training, f: Fixed, gpusPerNode = Infinity): InputIssue | null {
-  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine) ?? unfusedCp(f, t);
+  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine) ?? unfusedCp(f, t) ?? noDataParallelLeft(f, t);
+}
+
+/** tp · pp fixed to every GPU (no cp) under a stack that trains 16-bit beside them only with FSDP
+ *  over data-parallel ranks (EngineSupports.mixedPrecisionNeedsFsdp): none is left to shard. */
+function noDataParallelLeft(f: Fixed, t: Training): InputIssue | null {
+  const e = t.engine;
+  if (e === undefined || !supportsOf(e).mixedPrecisionNeedsFsdp || (f.cp ?? 1) > 1) return null;
+  const tp = f.tp ?? 1;
+  const pp = f.pp ?? 1;
+  if ((tp === 1 && pp === 1) || tp * pp !== t.gpus) return null;
+  const flag = tp > 1 ? "--tp" : "--pp";
+  const source = e.sources["supports.mixedPrecisionNeedsFsdp"];
+  return issue("engine_unsupported", flag, `tp ${tp} · pp ${pp} takes all ${t.gpus} GPUs, leaving no data-parallel rank for FSDP, and engine ${e.name} trains in 16 bits beside tensor or pipeline parallel only under FSDP (else in fp32${source ? `: ${source}` : ""})`, "leave GPUs for data parallel (ZeRO 2 or 3), or use context parallel");
 }
 
 /** A fixed cp > 1 under unfused attention where the stack's context parallel needs fused kernels
@@ -138,6 +151,13 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
   if (f.recompute === "selective" && e.recompute !== "any") return no("--recompute", "has no selective recompute: it recomputes whole layers (full) or nothing", "recompute", "recompute");
   if (f.recompute !== undefined && f.recompute !== "none" && f.schedule !== undefined && ZERO_BUBBLE.has(f.schedule) && (f.pp ?? 2) > 1 && !s.recomputeWithZeroBubble)
     return no("--recompute", `runs the ${f.schedule} schedule without activation recompute only, not with ${f.recompute}`, "recomputeWithZeroBubble");
+  // 16-bit beside tp or pp only under FSDP (torchtitan's maybe_enable_amp): ZeRO-0 or one
+  // data-parallel rank there is an fp32 run.
+  const modelParallel = (f.tp ?? 1) > 1 || (f.pp ?? 1) > 1;
+  if (s.mixedPrecisionNeedsFsdp && modelParallel && (f.cp ?? 1) === 1 && (f.zero === 0 || f.dp === 1)) {
+    const what = f.zero === 0 ? "--zero" : "--dp";
+    return no(what, `trains in 16 bits beside tensor or pipeline parallel only where FSDP shards the data-parallel ranks; ${f.zero === 0 ? "ZeRO-0" : "dp 1"} there turns mixed precision off (an fp32 run)`, "mixedPrecisionNeedsFsdp");
+  }
   if (f.zero !== undefined) {
     const withPp = (f.pp ?? 1) > 1;
     const stages = withPp ? s.zeroWithPipeline : s.zero;

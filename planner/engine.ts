@@ -63,6 +63,10 @@ export interface EngineSupports {
   recomputeWithZeroBubble: boolean;
   /** The training precisions it runs (--precision). */
   precisions: readonly Precision[];
+  /** 16-bit training beside tensor or pipeline parallel only where FSDP shards the data-parallel
+   *  (or context-parallel) ranks: torchtitan's maybe_enable_amp turns mixed precision off for TP or
+   *  PP without FSDP, an fp32 run; the search then leaves ZeRO-0 out beside tp or pp > 1. */
+  mixedPrecisionNeedsFsdp: boolean;
   // The architectures its model code builds (constraints.ts checkTraining): a model outside them
   // is a run the stack cannot train, refused rather than priced.
   /** Position encodings (ModelSpec.positional). */
@@ -97,6 +101,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   zeroWithPipeline: ZERO_0_1,
   recomputeWithZeroBubble: true,
   precisions: ["fp16", "bf16", "fp8"],
+  mixedPrecisionNeedsFsdp: false,
   positional: ["learned", "rope"],
   mlp: ["gelu", "swiglu", "geglu"],
   groupedQueryAttention: true,

@@ -147,7 +147,15 @@ const ZERO_ONLY: readonly ZeroStage[] = [0];
  *  megatron-core or torchtitan: no pp > 1 plan); with pp fixed too, or a stage the engine does not
  *  run at all, it is bad input (constraints.ts checkFixed). Without an engine (a library caller) a
  *  fixed stage is evaluated everywhere. */
-export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine): readonly ZeroStage[] {
+export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine, tp = 1): readonly ZeroStage[] {
+  const all = zeroStages(fixed, dp, pp, engine);
+  // A stack that trains 16-bit beside tp or pp only under FSDP (EngineSupports.mixedPrecisionNeedsFsdp)
+  // runs ZeRO-0 there in fp32: left out (with dp·cp = 1 nothing is left: no such layout).
+  if ((tp > 1 || pp > 1) && engine !== undefined && supportsOf(engine).mixedPrecisionNeedsFsdp) return dp === 1 ? NO_ZERO : all.filter((z) => z !== 0);
+  return all;
+}
+
+function zeroStages(fixed: Fixed, dp: number, pp: number, engine?: Engine): readonly ZeroStage[] {
   if (fixed.zero !== undefined) {
     if (dp === 1 || pp === 1 || engine === undefined) return [fixed.zero];
     return supportsOf(engine).zeroWithPipeline.includes(fixed.zero) ? [fixed.zero] : NO_ZERO;

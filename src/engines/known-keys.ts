@@ -67,7 +67,7 @@ export const TORCHTITAN_02_KEYS = new Set(
   optimizer.weight_decay optimizer.implementation optimizer.early_step_in_backward lr_scheduler.warmup_steps
   lr_scheduler.decay_ratio lr_scheduler.decay_type lr_scheduler.lr_min training.dataset training.dataset_path
   training.local_batch_size training.global_batch_size training.seq_len training.max_norm training.steps
-  training.enable_cpu_offload training.mixed_precision_param training.mixed_precision_reduce training.compile
+  training.enable_cpu_offload training.mixed_precision_param training.mixed_precision_reduce training.compile training.batch_size
   training.gc_freq training.gc_debug training.seed training.deterministic
   parallelism.data_parallel_replicate_degree parallelism.enable_compiled_autograd
   parallelism.data_parallel_shard_degree parallelism.fsdp_reshard_after_forward

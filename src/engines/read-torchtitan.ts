@@ -173,7 +173,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   state("stageLayers", "parallelism", "pipeline_parallel_split_points");
   state("sequenceParallel", "parallelism", "enable_sequence_parallel");
   state("zero", "parallelism", "fsdp_reshard_after_forward");
-  state("microBatch", pp > 1 ? "parallelism" : "training", pp > 1 ? "pipeline_parallel_microbatch_size" : "local_batch_size");
+  state("microBatch", pp > 1 ? "parallelism" : "training", pp > 1 ? "pipeline_parallel_microbatch_size" : get("training", "batch_size") !== undefined ? "batch_size" : "local_batch_size");
   state("globalBatch", "training", "global_batch_size");
   state("seqLen", "training", "seq_len");
   state("recompute", "activation_checkpoint", "mode");
@@ -256,8 +256,16 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     schedule = "1f1b";
     notes.push(`${o}: pipeline_parallel_schedule ${str("parallelism", "pipeline_parallel_schedule", "")} is not used without a pipeline (pipeline_parallel_degree 1)`);
   }
+  // Without FSDP (no shard, no cp) torchtitan turns mixed precision off beside TP or PP
+  // (maybe_enable_amp, torchtitan/distributed/utils.py): an fp32 run.
+  if (s === 1 && c === 1 && (tp > 1 || pp > 1))
+    throw new UserError(`${stated.tp && tp > 1 ? named(stated.tp) : stated.pp ? named(stated.pp) : o}: ${tp > 1 ? `tensor_parallel_degree ${tp}` : `pipeline_parallel_degree ${pp}`} without FSDP (data_parallel_shard_degree 1, no context parallel): torchtitan then trains in fp32 (maybe_enable_amp: "Mixed precision training with TP or PP is only supported when FSDP/HSDP/CP is enabled"), which paraplan does not model; shard the data-parallel ranks`);
   // Batch (Training): per-replica local batch; a pipeline splits it into micro-batches.
-  const local = int("training", "local_batch_size", 8);
+  // (torchtitan of 2024, the calibration's TT24 runs, named it training.batch_size)
+  const older = get("training", "batch_size");
+  if (older !== undefined && get("training", "local_batch_size") !== undefined && older !== get("training", "local_batch_size"))
+    throw new UserError(`${setting("training", "batch_size")} and training.local_batch_size contradict: give one`);
+  const local = older !== undefined ? int("training", "batch_size", 8) : int("training", "local_batch_size", 8);
   const micro = pp > 1 ? int("parallelism", "pipeline_parallel_microbatch_size", 1) : local;
   if (local % micro !== 0) throw new UserError(`${o}: pipeline_parallel_microbatch_size ${micro} does not divide training.local_batch_size ${local}`);
   const g = int("training", "global_batch_size", -1);

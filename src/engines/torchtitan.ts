@@ -193,6 +193,10 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
     p.zero = 0;
     notes.push("dp 1: torchtitan has no data-parallel dimension to shard or replicate, so every ZeRO stage is ZeRO-0");
   }
+  // Beside TP or PP without FSDP torchtitan trains in fp32 (maybe_enable_amp; the engine's
+  // mixedPrecisionNeedsFsdp keeps the search from such plans, a --plan file may still name one).
+  if (p.zero === 0 && p.cp === 1 && p.dp === 1 && (p.tp > 1 || p.pp > 1))
+    return { kind: "refused", reason: `tp ${p.tp} · pp ${p.pp} on every GPU leaves no data-parallel rank for FSDP, and without it torchtitan turns mixed precision off beside TP or PP and trains in fp32 (maybe_enable_amp, torchtitan/distributed/utils.py), which paraplan does not model; leave GPUs for data parallel, or use --format megatron` };
   if (piped && p.zero >= 2) {
     notes.push(`ZeRO-${p.zero} beside a pipeline: torch.distributed.pipelining holds each FSDP2 stage's gradients unsharded until the last micro-batch and reduces them once (stage.py backward_maybe_with_nosync, perform_reduce_grad), with the gathered parameters kept (set_reshard_after_backward(False)); nearest: ${neverWords}, as paraplan prices it`);
     p.zero = 1;
@@ -201,9 +205,11 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
     p.zero = 2;
     notes.push('ZeRO-1 has no torchtitan equivalent without a pipeline (FSDP2 shards gradients along with optimizer states); nearest: fsdp_reshard_after_forward = "never", i.e. ZeRO-2');
   }
-  if (old && p.zero === 0 && p.dp > 1 && (p.tp > 1 || p.pp > 1)) {
+  if (p.zero === 0 && p.cp === 1 && p.dp > 1 && (p.tp > 1 || p.pp > 1)) {
     p.zero = never;
-    notes.push(`torchtitan 0.2 runs DDP only without other parallelism ("DDP has not supported > 1D parallelism", models/llama3/infra/parallelize.py); nearest: ${neverWords}`);
+    notes.push(old
+      ? `torchtitan 0.2 runs DDP only without other parallelism ("DDP has not supported > 1D parallelism", models/llama3/infra/parallelize.py); nearest: ${neverWords}`
+      : `DDP beside tensor or pipeline parallel turns torchtitan's mixed precision off (maybe_enable_amp, torchtitan/distributed/utils.py: an fp32 run); nearest: ${neverWords}`);
   }
   if (old && p.tp > 1 && !p.sequenceParallel) {
     p.sequenceParallel = true;

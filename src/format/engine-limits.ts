@@ -26,6 +26,7 @@ export function engineLimits(e: Pick<Engine, "supports" | "recompute">, d = MEGA
     out.push(`ZeRO ${stages(s.zero)}${beside}`);
   }
   if (!sameSet(s.precisions, d.precisions)) out.push(`${s.precisions.join(", ")} only`);
+  if (s.mixedPrecisionNeedsFsdp && (s.tensorParallel || s.pipelineParallel)) out.push("tp or pp with FSDP only (16-bit)");
   const recompute = RECOMPUTE_LIMIT[e.recompute];
   if (recompute) out.push(recompute);
   return out.length ? out.join(" · ") : null;

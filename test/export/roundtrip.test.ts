@@ -75,7 +75,9 @@ describe("round trips", () => {
         expect(r.seqLen).toBe(t.seqLen);
         expect(r.precision).toBe(release === "main" ? "bf16" : t.precision);
       });
-      expect(count).toBe(2 * 8 * 2); // fp16 refused
+      // fp16 refused; so is tp 8 · pp 8 on all 64 GPUs: no data-parallel rank for FSDP, and
+      // without it torchtitan trains TP or PP in fp32 (maybe_enable_amp)
+      expect(count).toBe(2 * 7 * 2);
     });
   }
 });

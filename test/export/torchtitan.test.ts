@@ -77,13 +77,15 @@ describe("torchtitan 0.2 TOML", () => {
 });
 
 describe("torchtitan main: command-line overrides", () => {
-  it("DDP beside tensor parallel is exact there, and sequence parallel can be off", () => {
+  it("DDP beside tensor parallel would train in fp32 (maybe_enable_amp): nearest FSDP plan, noted; sequence parallel can be off", () => {
     const r = overrides(plan({ tp: 2, zero: 0, sequenceParallel: false }));
-    expect(r.plan).toMatchObject({ tp: 2, zero: 0, sequenceParallel: false });
+    expect(r.plan).toMatchObject({ tp: 2, zero: 2, sequenceParallel: false });
+    expect(r.notes.join(" ")).toContain("DDP beside tensor or pipeline parallel turns torchtitan's mixed precision off");
     const o = r.files[0]!.content;
     expect(r.files[0]!.name).toBe("torchtitan-overrides.txt");
-    expect(argValue(o, "--parallelism.data_parallel_replicate_degree")).toBe("32");
-    expect(argValue(o, "--parallelism.data_parallel_shard_degree")).toBe("1");
+    expect(argValue(o, "--parallelism.data_parallel_replicate_degree")).toBe("1");
+    expect(argValue(o, "--parallelism.data_parallel_shard_degree")).toBe("32");
+    expect(argValue(o, "--parallelism.fsdp_reshard_after_forward")).toBe("never");
     expect(argValue(o, "--parallelism.no_enable_sequence_parallel")).toBe("");
     // Booleans at torchtitan's defaults (async TP off) are left out.
     expect(o).not.toContain("async_tensor_parallel");
