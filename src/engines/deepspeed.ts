@@ -5,7 +5,7 @@
 // constants.py (@088be892). Megatron-DeepSpeed flags: megatron/arguments.py (deepspeedai/
 // Megatron-DeepSpeed @207b2d5a) and deepspeed/__init__.py _add_core_arguments (--deepspeed,
 // --deepspeed_config). Lists recorded in test/export/fixtures/deepspeed-*.txt.
-import { type Fixed, type ModelSpec, type Plan, layerParams } from "../../planner/index.js";
+import { type Fixed, type ModelSpec, type Plan, type Training, layerParams } from "../../planner/index.js";
 import { deepspeedRefusal } from "../../planner/layout/capabilities.js";
 import { deepspeed016Split } from "../../planner/layout/deepspeed-016-split.js";
 import {
@@ -171,7 +171,12 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   // (GPTModelPipe adds its MoE-loss spec where a layer has more than one expert)
   const experts = ctx.model.moe?.experts ?? 0;
   const split = deepspeedSplitPlan(input, experts > 1);
-  const plan = split?.plan ?? input;
+  // bf16 at ZeRO stage 0 runs BF16_Optimizer in DeepSpeed 0.16 (runtime/engine.py
+  // _do_optimizer_sanity_check: fp32 gradient accumulation by default without ZeRO, get_data_types),
+  // not the plain ZeRO-0 priced (read-deepspeed.ts refuses such a file by key): the nearest plan
+  // DeepSpeed runs as priced is ZeRO-1 (DeepSpeedZeroOptimizer: bf16 accumulation under ZeRO).
+  const bf16Zero0 = (split?.plan ?? input).zero === 0 && ctx.training.precision !== "fp16";
+  const plan = bf16Zero0 ? { ...(split?.plan ?? input), zero: 1 as const } : split?.plan ?? input;
   const refused = deepspeedRefusal(plan, { experts });
   if (refused) return { kind: "refused", reason: refused.reason };
   // The prediction keeps Adam's moments in bf16; the ds_config written keeps them in fp32.
@@ -185,6 +190,7 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   if (model) return { kind: "refused", reason: model };
   const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`];
   if (split?.note !== undefined) notes.push(split.note);
+  if (bf16Zero0) notes.push("ZeRO-0 under bf16 runs DeepSpeed's BF16_Optimizer (fp32 gradients kept whole and all-reduced, optimizer states partitioned), which paraplan does not model; nearest: ZeRO-1, exported and predicted");
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
   if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
     notes.unshift("ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)");
@@ -198,8 +204,10 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   return notes.length ? { kind: "exact", notes } : { kind: "exact" };
 }
 
-function overlays(): Fixed[] {
-  return [{ pp: 1 }, { zero: 0, vpp: 1, schedule: "1f1b" }, { zero: 1, vpp: 1, schedule: "1f1b" }];
+function overlays(_r: Release, _m: ModelSpec, t: Training): Fixed[] {
+  // ZeRO-0 only under fp16: under bf16 DeepSpeed runs BF16_Optimizer there (translate above).
+  if (t.precision === "fp16") return [{ pp: 1 }, { zero: 0, vpp: 1, schedule: "1f1b" }, { zero: 1, vpp: 1, schedule: "1f1b" }];
+  return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }, { zero: 1, vpp: 1, schedule: "1f1b" }];
 }
 
 function files(ctx: EngineContext): ExportFile[] {

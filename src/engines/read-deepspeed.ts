@@ -61,9 +61,14 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const zero = stage as ZeroStage;
   if (isObj(zo)) {
     // Offloaded state changes GPU memory and step time beyond the model: refused, not priced on-GPU.
-    for (const off of ["offload_optimizer", "offload_param"])
-      if (isObj(zo[off]) && (zo[off] as Obj).device !== "none")
-        throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${off}`, undefined))} moves state to ${(zo[off] as Obj).device ?? "cpu"}, which paraplan does not model`);
+    // A block without a device offloads nothing: DeepSpeed's default device is "none"
+    // (runtime/zero/offload_config.py OffloadDeviceEnum: none, cpu, nvme).
+    for (const off of ["offload_optimizer", "offload_param"]) {
+      const device = isObj(zo[off]) ? ((zo[off] as Obj).device ?? "none") : "none";
+      if (device === "none") continue;
+      if (device !== "cpu" && device !== "nvme") throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${off}.device`, device))} is none of DeepSpeed's "none", "cpu" or "nvme"`);
+      throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${off}`, undefined))} moves state to ${device}, which paraplan does not model`);
+    }
     // The boolean forms of older releases (runtime/zero/config.py: cpu_offload, cpu_offload_param,
     // deprecated for offload_optimizer / offload_param with device "cpu").
     for (const off of ["cpu_offload", "cpu_offload_param"])
@@ -188,6 +193,21 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (gas !== undefined && tbs !== micro * gas * dp)
     throw new UserError(`${o}: train_batch_size ${tbs} ≠ micro-batch ${micro} × gradient_accumulation_steps ${gas} × dp ${dp}${argsHint}`);
   const overlap = isObj(zo) && typeof zo.overlap_comm === "boolean" ? zo.overlap_comm : zero === 3;
+  // (after the layout and batch checks, as fp32 below.) bf16 at ZeRO stage 0 is not plain data parallelism: DeepSpeed 0.6.2–0.17.5 (and its pipeline
+  // engine since) wrap the optimizer in BF16_Optimizer (runtime/engine.py
+  // _do_optimizer_sanity_check: gradient accumulation in fp32 by default without ZeRO,
+  // get_data_types; runtime/bf16_optimizer.py), which partitions the fp32 master weights and Adam
+  // states over dp like ZeRO-1 but keeps the fp32 gradients whole beside the bf16 ones and
+  // all-reduces them (pipe/engine.py _bf16_reduce_grads) before gathering the updated bf16
+  // weights: 2Ψ more memory and twice the gradient traffic of paraplan's ZeRO-1 with fp32
+  // reduction, so neither ZeRO-0 nor ZeRO-1 prices it. (0.17.6+ without the pipeline engine runs
+  // DDP_BFLOAT16, plain ZeRO-0; which release the file is for, it does not say.)
+  const bf16Key = on("bf16") ? "bf16" : on("bfloat16") ? "bfloat16" : precision === undefined && autoPrecision.includes("bf16") ? "bf16" : undefined;
+  if (zero === 0 && bf16Key !== undefined) {
+    const staged = isObj(zo) && zo.stage !== undefined;
+    const key = staged ? jsonAt(o, ds.text, "zero_optimization.stage", 0) : jsonAt(o, ds.text, `${bf16Key}.enabled`, (raw[bf16Key] as Obj).enabled);
+    throw new UserError(`${named(key)}${staged ? ` with ${bf16Key}` : " without ZeRO"}: DeepSpeed runs BF16_Optimizer there (0.6.2 to 0.17.5, and its pipeline engine since): fp32 master weights and Adam states partitioned as in ZeRO-1, but fp32 gradients kept whole beside the bf16 ones and all-reduced, which paraplan does not model; set zero_optimization.stage 1 to plan DeepSpeed's ZeRO-1`);
+  }
   // fp32 training (neither bf16 nor fp16, and no "auto" the Trainer fills in): fp32 compute runs
   // at a fraction of the 16-bit peak, so it is refused as a torchtitan job in fp32 is, after the
   // layout and batch checks. Autocast keeps fp32 weights without 16-bit copies: not priced either.

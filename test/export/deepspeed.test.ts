@@ -1,10 +1,13 @@
 // The DeepSpeed export: ds_config.json values (batch arithmetic, ZeRO sections and their bucket
 // sizes worked out by hand), when the Megatron-DeepSpeed arguments come along, and refusals.
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { layerParams } from "../../planner/index.js";
 import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
-import { GPT, LLAMA, argValue, h100, model, plan, training } from "./helpers.js";
+import { readConfigs } from "../../src/engines/read-back.js";
+import { GPT, LLAMA, argValue, h100, model, plan, removeTemp, tempFile, training } from "./helpers.js";
+
+afterAll(removeTemp);
 
 const ds = (r: ReturnType<typeof exportPlan>) => JSON.parse(r.files.find((f) => f.name === "ds_config.json")!.content);
 const mds = (r: ReturnType<typeof exportPlan>) => r.files.find((f) => f.name === "megatron-deepspeed-args.txt")?.content;
@@ -56,10 +59,26 @@ describe("ds_config.json", () => {
     });
   });
 
-  it("ZeRO-0 notes that DeepSpeed reduces after the backward pass", () => {
-    const r = exportPlan("deepspeed", model(GPT), plan({}), training(), h100);
+  it("ZeRO-0 (fp16) notes that DeepSpeed reduces after the backward pass", () => {
+    const r = exportPlan("deepspeed", model(GPT), plan({}), training({ precision: "fp16" }), h100);
+    expect(r.nearest).toBe(false);
     expect(ds(r).zero_optimization).toEqual({ stage: 0 });
     expect(r.notes.join(" ")).toContain("not overlapped");
+  });
+
+  // DeepSpeed 0.16 wraps bf16 without ZeRO in BF16_Optimizer (runtime/engine.py
+  // _do_optimizer_sanity_check), not the ZeRO-0 priced: the export writes ZeRO-1, which reads back.
+  it("ZeRO-0 under bf16 is exported as the nearest plan DeepSpeed runs, ZeRO-1, and reads back as ZeRO-1", () => {
+    const m = model(GPT);
+    const r = exportPlan("deepspeed", m, plan({ pp: 2 }), training(), h100);
+    expect(r.nearest).toBe(true);
+    expect(r.plan.zero).toBe(1);
+    expect(ds(r).zero_optimization.stage).toBe(1);
+    expect(argValue(mds(r)!, "--zero-stage")).toBe("1");
+    expect(r.notes.join(" ")).toContain("BF16_Optimizer");
+    expect(r.notes.join(" ")).not.toContain("not overlapped");
+    const back = readConfigs(r.files.map((f) => tempFile(`bf16z0-${f.name}`, f.content)), { model: m, gpus: 64, defaultGpus: 1, defaultGpusFrom: "test" });
+    expect(back.plan).toMatchObject({ pp: 2, zero: 1 });
   });
 });
 

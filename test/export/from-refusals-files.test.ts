@@ -28,6 +28,27 @@ describe("DeepSpeed ds_config.json", () => {
     await refused(["--model", "llama3-8b", "--gpus", "64", "--from", lines], "zero_optimization.cpu_offload true (line 9) moves state to the CPU");
   });
 
+  // A block without a device offloads nothing: DeepSpeed's default device is "none"
+  // (runtime/zero/offload_config.py); QA's {"pin_memory": true} was refused as moving state.
+  it("an offload block offloads only with device cpu or nvme: without one, or \"none\", it is read", async () => {
+    for (const block of [{ pin_memory: true }, { device: "none", pin_memory: true }])
+      expect((await accepted(on8b({ zero_optimization: { stage: 2, offload_optimizer: block, offload_param: block } }))).from.plan).toMatchObject({ zero: 2 });
+    await refused(on8b({ zero_optimization: { stage: 3, offload_param: { device: "nvme" } } }), "zero_optimization.offload_param (line 1) moves state to nvme");
+    await refused(on8b({ zero_optimization: { stage: 2, offload_optimizer: { device: "gpu" } } }), 'zero_optimization.offload_optimizer.device "gpu" (line 1) is none of DeepSpeed\'s "none", "cpu" or "nvme"');
+  });
+
+  // bf16 at stage 0 runs BF16_Optimizer (DeepSpeed 0.6.2–0.17.5, and the pipeline engine since:
+  // runtime/engine.py _do_optimizer_sanity_check): BLOOM's own ds_config was priced as ZeRO-0.
+  it("bf16 at ZeRO stage 0 is exit 2 naming the stage (or bf16.enabled where no stage is given); fp16 at stage 0 is ZeRO-0", async () => {
+    const bloom = file("json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, train_batch_size: 512, zero_optimization: { stage: 0 }, bf16: { enabled: true } }, null, 2));
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", bloom], "zero_optimization.stage 0 (line 5) with bf16: DeepSpeed runs BF16_Optimizer", "set zero_optimization.stage 1");
+    await refused(on8b({ zero_optimization: undefined }), "bf16.enabled true (line 1) without ZeRO: DeepSpeed runs BF16_Optimizer");
+    await refused(on8b({ zero_optimization: undefined, bf16: undefined, bfloat16: { enabled: true } }), "bfloat16.enabled true (line 1) without ZeRO");
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", ds({ zero_optimization: undefined, bf16: { enabled: "auto" } })], 'bf16.enabled "auto" (line 1) without ZeRO');
+    expect((await accepted(on8b({ zero_optimization: { stage: 0 }, bf16: undefined, fp16: { enabled: true } }))).from.plan).toMatchObject({ zero: 0 });
+    expect((await accepted(on8b({ zero_optimization: { stage: 1 } }))).from.plan).toMatchObject({ zero: 1 });
+  });
+
   it("an optimizer other than Adam or AdamW is refused by name; Adam in any case is read", async () => {
     for (const type of ["SGD", "Adafactor", "Lamb", "OneBitAdam", "Lion"]) await refused(on8b({ optimizer: { type, params: { lr: 1e-4 } } }), `optimizer.type "${type}"`);
     expect((await accepted(on8b({ optimizer: { type: "adamw", params: { lr: 1e-4 } } }))).from.plan).toMatchObject({ zero: 3 });

@@ -109,7 +109,7 @@ describe("Megatron-LM arguments", () => {
     const bert = file("sh", "torchrun --nproc_per_node 8 pretrain_bert.py \\\n  --tensor-model-parallel-size 2 --micro-batch-size 1 --global-batch-size 512 --bf16\n");
     await refused(["--model", "llama3-8b", "--gpus", "64", "--from", bert], "line 1 launches pretrain_bert.py, another kind of model than the GPT-style decoder paraplan plans");
     const model = file("json", JSON.stringify({ name: "alibi-1b", layers: 24, hidden: 2048, heads: 16, vocab: 50304, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 16, ffnHidden: 8192, tiedEmbeddings: true }));
-    const ds = file("json", JSON.stringify({ train_batch_size: 64, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true } }));
+    const ds = file("json", JSON.stringify({ train_batch_size: 64, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
     const arch = "--num-layers 24 --hidden-size 2048 --num-attention-heads 16 --ffn-hidden-size 8192 --micro-batch-size 1 --bf16";
     const alibi = await accepted(["--model", model, "--gpus", "8", "--from", ds, "--from", file("txt", `${arch} --position-embedding-type alibi\n`)]);
     expect(alibi.from.plan).toMatchObject({ tp: 1, dp: 8 });
@@ -120,7 +120,7 @@ describe("Megatron-LM arguments", () => {
   // BLOOM's own script (bigscience tr11-176B-ml.slurm): 70 layers on 12 stages by
   // --pp-partition-method 'type:transformer|embedding' was refused as "12 does not divide 70".
   it("bigscience's --pp-partition-method type:transformer|embedding is the split DeepSpeed balances: 70 layers and 2 embeddings on 12 stages, 5,6×10,5", async () => {
-    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true } }));
+    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
     const model = file("json", JSON.stringify({ name: "bloom-like", layers: 70, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));
     const mds = (method: string) => file("txt", `--tensor-model-parallel-size 4\n--pipeline-model-parallel-size 12\n--num-layers 70\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n--pp-partition-method '${method}'\n`);
     const r = await accepted(["--model", model, "--gpus", "384", "--from", ds, "--from", mds("type:transformer|embedding")]);
@@ -132,7 +132,7 @@ describe("Megatron-LM arguments", () => {
   // (planner/layout/gpt-model-pipe.ts); each split as DeepSpeed v0.12.4's partition_balanced gives
   // it for those weights, run under Python.
   it("bigscience's --pp-partition-method parameters: BLOOM's 70 layers on 12 stages 5, 6 × 10, 5; a 24-layer GPT with learned positions on 4 stages 5, 7, 7, 5", async () => {
-    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true } }));
+    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
     const model = file("json", JSON.stringify({ name: "bloom-like", layers: 70, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));
     const mds = file("txt", "--tensor-model-parallel-size 4\n--pipeline-model-parallel-size 12\n--num-layers 70\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n--embed-layernorm\n--pp-partition-method 'parameters'\n");
     const r = await accepted(["--model", model, "--gpus", "384", "--from", ds, "--from", mds]);
@@ -141,7 +141,7 @@ describe("Megatron-LM arguments", () => {
     expect(r.from.notes.join("\n")).toContain("(the embedding 899,153,920 at each end, a layer 616,673,792; vocabulary 250,880 padded) over 12 stages as 5,6,6,6,6,6,6,6,6,6,6,5 layers");
     const gpt = file("json", JSON.stringify({ name: "gpt-1b", layers: 24, hidden: 2048, heads: 16, vocab: 50257, seqLen: 2048, positional: "learned", mlp: "gelu", kvHeads: 16, ffnHidden: 8192, tiedEmbeddings: true }));
     const gptArgs = (pp: number) => file("txt", `--tensor-model-parallel-size 1\n--pipeline-model-parallel-size ${pp}\n--num-layers 24\n--hidden-size 2048\n--num-attention-heads 16\n--max-position-embeddings 2048\n--seq-length 2048\n--micro-batch-size 2\n--bf16\n--pp-partition-method parameters\n`);
-    const small = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true } }));
+    const small = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
     // 50,257 padded to 50,304 (a multiple of 128); 2,048 position rows
     const four = await accepted(["--model", gpt, "--gpus", "32", "--from", small, "--from", gptArgs(4)]);
     expect(four.from.plan).toMatchObject({ pp: 4, stageLayers: [5, 7, 7, 5] });
@@ -154,7 +154,7 @@ describe("Megatron-LM arguments", () => {
   // each split as DeepSpeed v0.12.4's own function gives it, and worked by hand where ⌈units/p⌉ a
   // stage from the first holds.
   it("a split DeepSpeed balances unevenly is read as DeepSpeed makes it, said in the notes; one that leaves a stage without a layer is refused", async () => {
-    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true } }));
+    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
     const bloom = (layers: number) => file("json", JSON.stringify({ name: "bloom-like", layers, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));
     const mds = (layers: number, pp: number, method?: string) =>
       file("txt", `--tensor-model-parallel-size 4\n--pipeline-model-parallel-size ${pp}\n--num-layers ${layers}\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n${method ? `--pp-partition-method '${method}'\n` : ""}`);
