@@ -17,12 +17,13 @@ const IGNORED_TOP = new Set([
   "scheduler", "optimizer", "algorithms", "max_duration", "eval_interval", "eval_first", "eval_subset_num_batches", "device_eval_batch_size",
   "progress_bar", "log_to_console", "console_log_interval", "callbacks", "loggers", "save_folder", "save_interval", "save_num_checkpoints_to_keep",
   "save_overwrite", "save_weights_only", "load_path", "load_weights_only", "autoresume", "python_log_level", "dist_timeout", "data_local", "data_remote",
-  "max_seq_len", "global_train_batch_size", "device_train_microbatch_size", "precision", "fsdp_config", "model", "model_name_or_path", "code_paths",
+  "max_seq_len", "global_train_batch_size", "device_train_microbatch_size", "precision", "fsdp_config", "tp_config", "model", "model_name_or_path", "code_paths",
 ]);
 /** fsdp_config keys that tune what paraplan prices as FSDP's defaults, or nothing of the step. */
 const IGNORED_FSDP = new Set([
   "sharding_strategy", "mixed_precision", "activation_checkpointing", "activation_checkpointing_reentrant", "activation_cpu_offload", "limit_all_gathers",
   "verbose", "use_orig_params", "sync_module_states", "state_dict_type", "load_monolith_rank0_only", "backward_prefetch", "forward_prefetch", "cpu_offload",
+  "data_parallel_replicate_degree", "data_parallel_shard_degree",
 ]);
 const MODEL_KEYS = new Set(["name", "init_device", "d_model", "n_heads", "n_layers", "head_dim", "expansion_ratio", "max_seq_len", "vocab_size", "attn_config", "ffn_config", "no_bias", "norm_type", "norm_eps", "emb_pdrop", "resid_pdrop", "learned_pos_emb", "logit_scale", "tie_word_embeddings", "init_config", "fc_type", "loss_fn", "pretrained_model_name_or_path", "pretrained", "use_auth_token", "config_overrides", "use_flash_attention_2"]);
 
@@ -154,8 +155,26 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const precision = PRECISIONS[String(prec)];
   if (precision === undefined) throw new UserError(`${setting("precision", prec)}: paraplan models amp_bf16, amp_fp16 and amp_fp8 training`);
   put("precision", "precision");
-  // FSDP (absent: Composer wraps the model in DDP).
-  const hasFsdp = pair("fsdp_config") !== undefined;
+  // FSDP (absent or null: llm-foundry passes parallelism_config {fsdp: None} and Composer wraps
+  // the model in DDP: llmfoundry/command_utils/train.py @ 8c8dd48 train; an empty mapping is
+  // FSDP with Composer's defaults).
+  const fsdpNull = pair("fsdp_config") !== undefined && value("fsdp_config") === null;
+  const hasFsdp = pair("fsdp_config") !== undefined && !fsdpNull;
+  if (fsdpNull) notes.push(`${setting("fsdp_config", null)}: no FSDP; Composer trains with DDP, read as ZeRO-0`);
+  // Tensor parallelism (train.py builds Composer's TPConfig from tp_config): the fsdp engine has none.
+  const tpConfig = pair("tp_config");
+  if (tpConfig !== undefined && value("tp_config") !== null && value("tp_config.tensor_parallel_degree") !== 1) {
+    const degree = value("tp_config.tensor_parallel_degree");
+    throw new UserError(`${degree === undefined ? `${o}: tp_config (line ${lineAt(tpConfig)}) without tensor_parallel_degree` : setting("tp_config.tensor_parallel_degree", degree)}: tensor parallelism, which paraplan's fsdp engine (Composer's FSDP) does not model`);
+  }
+  // Composer's HSDP (FSDPConfig data_parallel_replicate_degree, data_parallel_shard_degree: a
+  // device mesh that shards within groups and replicates across them).
+  const replicate = value("fsdp_config.data_parallel_replicate_degree");
+  if (hasFsdp && replicate !== undefined && replicate !== null && replicate !== 1)
+    throw new UserError(`${setting("fsdp_config.data_parallel_replicate_degree", replicate)}: hybrid sharding (sharded within groups, replicated across them), which paraplan does not model`);
+  const shardDegree = value("fsdp_config.data_parallel_shard_degree");
+  if (hasFsdp && shardDegree !== undefined && shardDegree !== null && shardDegree !== -1 && shardDegree !== worldSize(ctx).gpus)
+    throw new UserError(`${setting("fsdp_config.data_parallel_shard_degree", shardDegree)}: sharding over fewer than all ${worldSize(ctx).gpus} GPUs (hybrid sharding), which paraplan does not model`);
   const fsdp = pair("fsdp_config")?.value;
   warnUnknown(fsdp, "fsdp_config.", IGNORED_FSDP, "an FSDP setting paraplan knows");
   const shard = String(value("fsdp_config.sharding_strategy") ?? "FULL_SHARD");

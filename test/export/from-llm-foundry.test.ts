@@ -70,6 +70,21 @@ describe("plan --from an llm-foundry YAML", () => {
     expect(r.errLines).toEqual([]);
   });
 
+  // llm-foundry passes a None fsdp_config on as no FSDP (llmfoundry/command_utils/train.py @ 8c8dd48):
+  // Composer's DDP, not FULL_SHARD; an empty mapping is FSDP with Composer's defaults.
+  it("fsdp_config: null is DDP (ZeRO-0, said in a note); fsdp_config: {} is FULL_SHARD; a degree-1 tp_config or mesh is read", async () => {
+    const run = (text: string) => cli(["plan", "--from", tempFile(`mpt-${n++}.yaml`, text), "--model", MODEL, "--gpus", "8", "--json"]);
+    const none = await run(yaml().replace(/fsdp_config:[\s\S]*$/, "fsdp_config:\n"));
+    expect(none.code, none.stderr).toBe(0);
+    expect(JSON.parse(none.stdout).from.plan).toMatchObject({ zero: 0, dp: 8 });
+    expect(JSON.parse(none.stdout).from.notes.join("\n")).toMatch(/fsdp_config: null \(line 25\): no FSDP; Composer trains with DDP/);
+    const empty = await run(yaml().replace(/fsdp_config:[\s\S]*$/, "fsdp_config: {}\n"));
+    expect(JSON.parse(empty.stdout).from.plan).toMatchObject({ zero: 3 });
+    const ones = await run(yaml({ fsdpExtra: "  data_parallel_replicate_degree: 1\n  data_parallel_shard_degree: -1\ntp_config:\n  tensor_parallel_degree: 1\n" }));
+    expect(ones.code, ones.stderr).toBe(0);
+    expect(JSON.parse(ones.stdout).from.plan).toMatchObject({ zero: 3, tp: 1 });
+  });
+
   it("PURE reduces bf16 gradients; SHARD_GRAD_OP is ZeRO-2; activation_checkpointing recomputes whole layers; attn_impl torch materialises the scores", async () => {
     const pure = JSON.parse((await from({ mp: "PURE" }, ["--json"])).stdout);
     expect(pure.gradReduceBytes).toBe(2);
@@ -85,6 +100,11 @@ describe("plan --from an llm-foundry YAML", () => {
     [{ micro: "auto" }, /device_train_microbatch_size: "auto" \(line 23\): Composer picks the micro-batch at run time/],
     [{ layers: "31" }, /model\.n_layers: 31 \(line 10\) but the model mpt-7b has layers 32/],
     [{ fsdpExtra: "  cpu_offload: true\n" }, /fsdp_config\.cpu_offload: true \(line 31\): moves state to the CPU/],
+    // Composer's TPConfig and HSDP device mesh (llm-foundry-8c8dd48.txt: tp_config), priced as tp 1
+    // and FULL_SHARD over every GPU before.
+    [{ fsdpExtra: "tp_config:\n  strategy: ffn\n  tensor_parallel_degree: 2\n" }, /tp_config\.tensor_parallel_degree: 2 \(line 33\): tensor parallelism, which paraplan's fsdp engine/],
+    [{ fsdpExtra: "  data_parallel_replicate_degree: 2\n" }, /fsdp_config\.data_parallel_replicate_degree: 2 \(line 31\): hybrid sharding/],
+    [{ fsdpExtra: "  data_parallel_shard_degree: 4\n" }, /fsdp_config\.data_parallel_shard_degree: 4 \(line 31\): sharding over fewer than all 8 GPUs/],
     [{ micro: "7" }, /device_train_microbatch_size: 7 \(line 23\) × dp 8 = 56 does not divide the global batch, global_train_batch_size: 48 \(line 22\)/],
   ])("refuses %o in one line naming the key and its line", async (over, message) => {
     const r = await from(over);
