@@ -180,6 +180,10 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const refused = deepspeedRefusal(plan, { experts });
   if (refused) return { kind: "refused", reason: refused.reason };
   // The prediction keeps Adam's moments in bf16; the ds_config written keeps them in fp32.
+  // fp32 reduction at ZeRO-0/1 is priced with an fp32 gradient buffer; DeepSpeed's
+  // communication_data_type casts each bucket and keeps 16-bit gradients (read-deepspeed.ts).
+  if (ctx.training.engine?.dataParallel.gradReduceBytes === 4 && plan.zero <= 1)
+    return { kind: "refused", reason: `fp32 gradient reduction (--grad-reduce-in-fp32) at ZeRO-${plan.zero}: DeepSpeed's communication_data_type "fp32" reduces fp32 copies of 16-bit gradients, not the fp32 gradient buffer predicted; use ZeRO-2/3, or drop the flag` };
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: paraplan does not write DeepSpeed's low-precision optimizer states; the ds_config would keep fp32 moments and need more memory than predicted (use --format megatron, or drop the flag)" };
   const moe = deepspeedMoeRefusal(ctx.model, plan) ?? deepspeedCpTrainingRefusal(ctx.model, plan, ctx.training);
   if (moe) return { kind: "refused", reason: moe };
@@ -205,7 +209,9 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
 }
 
 function overlays(_r: Release, _m: ModelSpec, t: Training): Fixed[] {
-  // ZeRO-0 only under fp16: under bf16 DeepSpeed runs BF16_Optimizer there (translate above).
+  // ZeRO-0 only under fp16: under bf16 DeepSpeed runs BF16_Optimizer there (translate above);
+  // with fp32 reduction ZeRO-2/3 only.
+  if (t.engine?.dataParallel.gradReduceBytes === 4) return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }];
   if (t.precision === "fp16") return [{ pp: 1 }, { zero: 0, vpp: 1, schedule: "1f1b" }, { zero: 1, vpp: 1, schedule: "1f1b" }];
   return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }, { zero: 1, vpp: 1, schedule: "1f1b" }];
 }

@@ -95,10 +95,16 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   // says otherwise (runtime/config.py get_communication_data_type, read lower-cased: fp16, bf16 —
   // "bfp16" before 0.10 — or fp32), the 16-bit reduction the megatron-deepspeed engine prices
   // (gradReduceBytesPerParam 2, from megatron-2021); fp32 is priced as --grad-reduce-in-fp32.
+  // DeepSpeed casts each bucket to fp32 for the collective and keeps 16-bit gradients
+  // (runtime/engine.py allreduce_bucket; runtime/zero/stage_1_and_2.py average_tensor and
+  // allreduce_bucket): at ZeRO-2/3 that is the price, at ZeRO-0/1 --grad-reduce-in-fp32 also holds
+  // the unsharded gradients in fp32 (2 bytes a parameter DeepSpeed does not hold), so refused there.
   const comm = raw.communication_data_type;
   const commType = typeof comm === "string" ? comm.toLowerCase() : comm;
   if (commType !== undefined && commType !== null && !["fp16", "bf16", "bfp16", "fp32"].includes(commType as string))
     throw new UserError(`${named(jsonAt(o, ds.text, "communication_data_type", comm))} is none of DeepSpeed's fp16, bf16 (bfp16) or fp32`);
+  if (commType === "fp32" && zero <= 1)
+    throw new UserError(`${named(jsonAt(o, ds.text, "communication_data_type", comm))} at ZeRO stage ${zero}: DeepSpeed reduces fp32 copies of 16-bit gradients, which paraplan prices at ZeRO-2/3 only (its fp32 reduction at ZeRO-0/1 holds the whole gradient in fp32)`);
   // DeepSpeed-Ulysses (deepspeed/runtime/config.py sequence_parallel_size): a plan dimension the
   // megatron-deepspeed engine (2021-22) does not run, not a tuning knob to ignore.
   if (typeof raw.sequence_parallel_size === "number" && raw.sequence_parallel_size > 1)

@@ -48,7 +48,7 @@ describe("plan --grad-reduce-in-fp32", () => {
 describe("the DeepSpeed export writes the reduction it was priced with, and reads back", () => {
   const m = model("llama3-8b");
   const t = (fp32: boolean) => training({ engine: withOverrides(loadEngine("megatron-deepspeed", undefined), { gradReduceInFp32: fp32 }) });
-  const p = plan({ tp: 2, zero: 1 });
+  const p = plan({ tp: 2, zero: 2 });
 
   it("communication_data_type fp32 only where the prediction reduced fp32 (megatron-deepspeed reduces in the training dtype)", () => {
     const fp32 = exportPlan("deepspeed", m, p, t(true), h100, {});
@@ -60,6 +60,16 @@ describe("the DeepSpeed export writes the reduction it was priced with, and read
     expect(back.gradReduceInFp32).toBe(true);
     const backPlain = readConfigs(plain.files.map((f) => tempFile(`plain-${f.name}`, f.content)), { model: m, gpus: 64, defaultGpus: 1, defaultGpusFrom: "test" });
     expect(backPlain.gradReduceInFp32 ?? false).toBe(false);
+  });
+
+  // DeepSpeed casts each bucket to fp32 and keeps 16-bit gradients (runtime/engine.py
+  // allreduce_bucket): at ZeRO-0/1 the fp32 gradient buffer predicted is not what it holds.
+  it("at ZeRO-0/1 fp32 reduction is refused, on export and on plan --from alike", async () => {
+    expect(() => exportPlan("deepspeed", m, plan({ tp: 2, zero: 1 }), t(true), h100, {})).toThrow(/--grad-reduce-in-fp32\) at ZeRO-1: DeepSpeed's communication_data_type "fp32" reduces fp32 copies/);
+    const ds = tempFile("z1-fp32.json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true }, zero_optimization: { stage: 1 }, communication_data_type: "fp32" }));
+    const r = await cli(["plan", "--model", "llama3-8b", "--gpus", "64", "--from", ds]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('z1-fp32.json: communication_data_type "fp32" (line 1) at ZeRO stage 1: DeepSpeed reduces fp32 copies of 16-bit gradients');
   });
 
   it("plan --from a Megatron fp16 run with --accumulate-allreduce-grads-in-fp32 prices 4 bytes a gradient, without it 2", async () => {
