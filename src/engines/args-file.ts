@@ -8,6 +8,7 @@
 // variables stay as text and are refused where a plan dimension or the launcher's GPU count needs
 // a number.
 import { UserError } from "../errors.js";
+import { decideTest } from "./shell-tests.js";
 import { type ShellWord, shellWords } from "./shell-words.js";
 
 export interface ArgSetting {
@@ -16,7 +17,8 @@ export interface ArgSetting {
   line: number;
   /** Read inside an `if` whose test paraplan cannot decide (a variable set from the environment):
    *  the line of that `if`, whose first branch is read (the others not). Tests it can decide
-   *  (`[ "$X" = lit ]` with X set to a literal) are followed, the branches not taken skipped. */
+   *  (`[ "$X" = lit ]`, `[ $X -eq 1 ]` with X set to a literal; shell-tests.ts) are followed, the
+   *  branches not taken skipped. */
   undecidedIf?: number;
   /** A value came from a default the script gives a variable it does not set (`${NNODES:-1}`). */
   defaulted?: true;
@@ -112,42 +114,6 @@ const ARRAY_OPEN = /^[A-Za-z_][A-Za-z0-9_]*\+?=\((.*)$/;
 /** Words that leave the command being the same one (`export X=…`, a pipe's next stage). */
 const TRANSPARENT = new Set(["export", "local", "declare", "readonly", "exec", "time", "env"]);
 
-/** `[ A = B ]`, `[[ A == B ]]`, `!=`, `-z A`, `-n A` with A and B literals or variables the script
- *  sets to one: true or false; null for anything else (bash §6.4 conditional expressions, the
- *  string tests alone; a `[[ == ]]` pattern with * ? or [ is not decided). */
-function decideOne(test: readonly string[], expand: (w: string) => string): boolean | null {
-  const close = test[test.length - 1];
-  const t = (test[0] === "[" && close === "]") || (test[0] === "[[" && close === "]]") ? test.slice(1, -1) : null;
-  if (t && t.length === 2 && (t[0] === "-z" || t[0] === "-n")) {
-    const a = expand(t[1]!);
-    return a.includes("$") ? null : (a === "") === (t[0] === "-z");
-  }
-  if (!t || t.length !== 3 || !["=", "==", "!="].includes(t[1]!)) return null;
-  const [a, b] = [expand(t[0]!), expand(t[2]!)];
-  if (a.includes("$") || b.includes("$") || (test[0] === "[[" && /[*?[]/.test(b))) return null;
-  return t[1] === "!=" ? a !== b : a === b;
-}
-
-/** A test list, `T1 || T2 && T3` (bash §3.2.4: left to right, equal precedence), each test
- *  decided or not (null); a list is decided where its undecided tests cannot change it
- *  (`true || ?` is true, `false && ?` false). */
-function decide(test: readonly string[], expand: (w: string) => string): boolean | null {
-  const parts: string[][] = [[]];
-  const ops: string[] = [];
-  for (const w of test) {
-    if (w === "||" || w === "&&") {
-      ops.push(w);
-      parts.push([]);
-    } else parts[parts.length - 1]!.push(w);
-  }
-  let v = decideOne(parts[0]!, expand);
-  ops.forEach((op, i) => {
-    const r = decideOne(parts[i + 1]!, expand);
-    v = op === "||" ? (v === true || r === true ? true : v === false && r === false ? false : null) : v === false || r === false ? false : v === true && r === true ? true : null;
-  });
-  return v;
-}
-
 /** One `if … fi` being read: whether the branch at hand runs (null: its test is undecided, read
  *  as if it runs), and whether an earlier branch was read. */
 interface IfFrame {
@@ -233,7 +199,7 @@ function readWithDefaults(text: string): { settings: ArgSetting[]; defaults: Def
           // the branches after it are not (reading them all made an if/else contradict itself).
           const f = ifs[ifs.length - 1]!;
           used = [];
-          f.runs = f.taken ? false : decide(test, expand);
+          f.runs = f.taken ? false : decideTest(test, expand);
           keep("if");
           if (f.runs !== false) f.taken = true;
           test = null;

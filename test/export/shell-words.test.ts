@@ -85,6 +85,19 @@ describe("launch scripts as bash runs them", () => {
     ].join("\n");
     expect(flags(text)).toEqual(["bf16", "use-distributed-optimizer"]);
   });
+  // QA: `USE_FP8=0` then `if [ $USE_FP8 -eq 1 ]` was read through its fp8 branch, said to depend on the environment.
+  it("integer comparisons of literals are decided too: -eq -ne -gt -ge -lt -le in [ ] and [[ ]], == != > >= < <= in (( ))", () => {
+    const branch = (test: string, vars = "USE_FP8=0\nTP=2\n") => flags(`${vars}if ${test}; then\n  A=(--fp8-format hybrid)\nelse\n  A=(--bf16)\nfi\n`);
+    for (const t of ["[ $USE_FP8 -eq 1 ]", "[ $TP -ne 2 ]", "[[ $TP -gt 2 ]]", "[ 1 -ge $TP ]", "[ $TP -lt 2 ]", "[ $TP -le 1 ]", "(( TP > 2 ))", "(( $TP == 1 ))", "((TP<=1))", "[[ TP -eq 1 ]]"])
+      expect(branch(t), t).toEqual(["bf16"]);
+    for (const t of ["[ $USE_FP8 -eq 0 ]", "[ $TP -ne 1 ]", "[[ $TP -gt 1 ]]", "[ 2 -ge $TP ]", "(( TP > 1 ))", "(( $TP != 1 ))", "((TP>=2))", "[[ TP -eq 2 ]]"])
+      expect(branch(t), t).toEqual(["fp8-format hybrid"]);
+    // Not integers, an unset variable, a bare name inside [ ] (a string there), octal in (( )): undecided, the first branch read and marked.
+    for (const t of ["[ $MODE -eq 1 ]", "[ fp8 -eq 1 ]", "[ TP -eq 2 ]", "(( 08 > 1 ))", "(( X > 1 ))"]) {
+      const s = readArgs(`TP=2\nMODE=\${MODE_ENV}\nif ${t}; then\n  A=(--fp8-format hybrid)\nelse\n  A=(--bf16)\nfi\n`);
+      expect(s, t).toEqual([{ flag: "fp8-format", values: ["hybrid"], line: 4, undecidedIf: 3 }]);
+    }
+  });
   it("an undecided test (a value from the environment): its first branch is read and marked, the rest not", () => {
     const s = readArgs('if [[ "$TOKENIZER" == "MOCK" ]]; then\n  A=( "--tokenizer-type NullTokenizer" )\nelse\n  A=( "--tokenizer-type HuggingFaceTokenizer" )\nfi\n');
     expect(s).toEqual([{ flag: "tokenizer-type", values: ["NullTokenizer"], line: 2, undecidedIf: 1 }]);
