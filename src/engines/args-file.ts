@@ -71,6 +71,10 @@ interface Variables {
   /** Variables whose value is a default the script gives (NAME=${ENV:-8} with ENV not set by the
    *  script): name → the default's line. */
   defaulted: Map<string, number>;
+  /** Variables set to a string of flags (`SP="--sequence-parallel"`, `PREC="--bf16 --fp8-format
+   *  hybrid"`): their flags are read where the assignment stands (an `if` it is in decides), so a
+   *  later `$SP` adds none of its own. */
+  flagStrings: Set<string>;
 }
 
 /** Variables the script sets to a literal (`NAME=8`, `export NAME="8"`, `NAME=$OTHER` of one set
@@ -85,9 +89,11 @@ function variables(text: string): Variables {
   const vars = new Map<string, string>();
   const unsure = new Set<string>();
   const defaulted = new Map<string, number>();
+  const flagStrings = new Set<string>();
   for (const w of shellWords(text)) {
     if (!w.assign) continue;
     const { name, value: word } = w.assign;
+    if (shellWords(word).some((x) => /^--[A-Za-z]/.test(x.text))) flagStrings.add(name);
     const ref = REF.exec(word) ?? DEFAULT.exec(word);
     const fallback = ref && ref[2] !== undefined && !vars.has(ref[1]!) && !unsure.has(ref[1]!) ? ref[2] : undefined;
     const value = ref ? (unsure.has(ref[1]!) ? undefined : (vars.get(ref[1]!) ?? fallback)) : /[\s$`(){}\[\]*?]/.test(word) || word === "" ? undefined : word;
@@ -102,7 +108,7 @@ function variables(text: string): Variables {
       else defaulted.delete(name);
     }
   }
-  return { vars, unsure, defaulted };
+  return { vars, unsure, defaulted, flagStrings };
 }
 
 /** A word that starts the training: a launcher or the training script, after which a command's
@@ -147,7 +153,7 @@ function readAll(text: string): ArgSetting[] {
 function readWithDefaults(text: string): { settings: ArgSetting[]; defaults: DefaultRead[] } {
   const out: ArgSetting[] = [];
   let current: ArgSetting | null = null;
-  const { vars, unsure, defaulted } = variables(text);
+  const { vars, unsure, defaulted, flagStrings } = variables(text);
   const defaults = new Map<string, DefaultRead>();
   /** `$NAME`, `${NAME}` or `${NAME:-word}`: its value, or the word (said) where the script does
    *  not set NAME; undefined where it is not known. */
@@ -239,6 +245,13 @@ function readWithDefaults(text: string): { settings: ArgSetting[]; defaults: Def
         const inner = shellWords(word.assign.value);
         current = null;
         if (inner.some((x) => /^--[A-Za-z]/.test(x.text))) read(inner, line - 1);
+        current = null;
+        continue;
+      }
+      // `$SP` of a string of flags read where it was set (flagStrings): nothing more, and not a
+      // value of the flag before it.
+      const ref = REF.exec(word.text) ?? DEFAULT.exec(word.text);
+      if (ref && flagStrings.has(ref[1]!)) {
         current = null;
         continue;
       }

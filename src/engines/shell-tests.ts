@@ -30,10 +30,13 @@ function compare(a: string, op: string, b: string, expand: Expand, arithmetic: b
   return x === undefined || y === undefined ? null : INTEGER_OPS[op]!(x, y);
 }
 
-/** One test: `[ … ]`, `[[ … ]]` or `(( A op B ))`; true, false, or null where undecided (a
+/** One test: `[ … ]`, `[[ … ]]`, `(( A op B ))`, `true` or `false`; true, false, or null where undecided (a
  *  `[[ == ]]` pattern with * ? or [ is not decided). */
 function decideOne(test: readonly string[], expand: Expand): boolean | null {
   const joined = test.join(" ");
+  // The builtins `true`, `:` and `false` (bash §4.1, §4.2).
+  if (joined === "true" || joined === ":") return true;
+  if (joined === "false") return false;
   const arith = /^\(\(\s*(\S+?)\s*(==|!=|>=|<=|>|<)\s*(\S+?)\s*\)\)$/.exec(joined);
   if (arith) return compare(arith[1]!, ARITHMETIC_OPS[arith[2]!]!, arith[3]!, expand, true);
   const close = test[test.length - 1];

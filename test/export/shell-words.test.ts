@@ -2,11 +2,13 @@
 // continuations, comments, assignments; the arguments a script keeps in quoted strings (Megatron-LM's
 // 2021-22 examples) are read as its arrays are, and the variables it sets to literals stand for them.
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { shellWords } from "../../src/engines/shell-words.js";
 import { readArgs, shellVariables } from "../../src/engines/args-file.js";
 import { launcherWorld } from "../../src/engines/launcher-world.js";
-import { cli, fixture } from "./helpers.js";
+import { cli, fixture, removeTemp, tempFile } from "./helpers.js";
+
+afterAll(removeTemp);
 
 const texts = (s: string) => shellWords(s).map((w) => w.text);
 
@@ -101,6 +103,33 @@ describe("launch scripts as bash runs them", () => {
   it("an undecided test (a value from the environment): its first branch is read and marked, the rest not", () => {
     const s = readArgs('if [[ "$TOKENIZER" == "MOCK" ]]; then\n  A=( "--tokenizer-type NullTokenizer" )\nelse\n  A=( "--tokenizer-type HuggingFaceTokenizer" )\nfi\n');
     expect(s).toEqual([{ flag: "tokenizer-type", values: ["NullTokenizer"], line: 2, undecidedIf: 1 }]);
+  });
+  // QA: SP="--sequence-parallel" set in a decided if, PREC_ARGS differing between an undecided if's
+  // branches, `$SP $PREC_ARGS` on the launch line: "--sequence-parallel is given twice, as "" (line 12) and "$PREC_ARGS" (line 21)".
+  it("a variable holding flags adds nothing where it is expanded: its flags are read where it is set, as the if around it decides", async () => {
+    const script = (tp: string) => [
+      `TP=${tp}`,
+      'if [ "$MODE" = fp8 ]; then', '  PREC_ARGS="--bf16 --fp8-format hybrid"', "else", '  PREC_ARGS="--bf16"', "fi",
+      'if [ "$TP" != "1" ]; then', '  SP="--sequence-parallel"', "fi",
+      "torchrun pretrain_gpt.py --tensor-model-parallel-size $TP \\", "  --recompute-activations $SP $PREC_ARGS",
+    ].join("\n");
+    const s = readArgs(script("2"));
+    expect(s.map((x) => [x.flag, ...x.values].join(" "))).toEqual(["bf16", "fp8-format hybrid", "sequence-parallel", "tensor-model-parallel-size 2", "recompute-activations"]);
+    expect(s.find((x) => x.flag === "sequence-parallel")).toEqual({ flag: "sequence-parallel", values: [], line: 8 });
+    // tp 1: the if does not run, SP is never set and $SP is empty (it was read as --sequence-parallel).
+    expect(flags(script("1"))).toEqual(["bf16", "fp8-format hybrid", "tensor-model-parallel-size 1", "recompute-activations"]);
+    expect(flags("if false; then\n  A=(--bf16)\nfi\nif true; then\n  B=(--fp16)\nfi\n")).toEqual(["fp16"]);
+    // QA's b1.sh, as plan --from reads it: USE_FP8=0 decides the precision, TP=2 the sequence parallel.
+    const b1 = [
+      "USE_FP8=0", "TP=2", "if [ $USE_FP8 -eq 1 ]; then", '  PREC_ARGS="--bf16 --fp8-format hybrid"', "else", '  PREC_ARGS="--bf16"', "fi",
+      'if [ "$TP" != "1" ]; then', '  SP="--sequence-parallel"', "fi",
+      "torchrun --nproc_per_node 8 --nnodes 1 pretrain_gpt.py \\",
+      "  --tensor-model-parallel-size $TP --micro-batch-size 1 --global-batch-size 128 --seq-length 8192 --use-distributed-optimizer $SP $PREC_ARGS",
+    ].join("\n");
+    const r = await cli(["plan", "--model", "llama3-8b", "--from", tempFile("b1.sh", b1), "--json", "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect([j.precision, j.from.plan.tp, j.from.plan.sequenceParallel, j.from.warnings]).toEqual(["bf16", 2, true, []]);
   });
   it("--flag=$NAME takes the variable's literal, and ARGS+=(--a 1 … --b 2) its words without the parentheses", () => {
     expect(flags("Z=1\nARGS+=(--num-layers 4\n  --hidden-size 64)\ntorchrun pretrain_gpt.py ${ARGS[@]} --zero-stage=$Z\n")).toEqual(["num-layers 4", "hidden-size 64", "zero-stage 1"]);
