@@ -119,6 +119,29 @@ const LAUNCH_WORD = /(^|\/)(torchrun|deepspeed|[\w.-]*(pretrain|train)[\w.-]*\.p
 const ARRAY_OPEN = /^[A-Za-z_][A-Za-z0-9_]*\+?=\((.*)$/;
 /** Words that leave the command being the same one (`export X=…`, a pipe's next stage). */
 const TRANSPARENT = new Set(["export", "local", "declare", "readonly", "exec", "time", "env"]);
+/** Programs that start the launcher on each node, whose own options come first (Slurm's srun and
+ *  salloc, MPI's mpirun and mpiexec): `srun --wait=60 … torchrun …`. */
+const WRAPPERS = /(^|\/)(srun|salloc|mpirun|mpiexec)$/;
+
+/** Variables of flags given to a wrapper before what it launches (`SRUN_ARGS="--wait=60
+ *  --kill-on-bad-exit=1"` for `srun $SRUN_ARGS … torchrun …`, bigscience tr11-176B-ml.slurm):
+ *  srun's options, not the trainer's. One that holds a launcher or the training script itself
+ *  (`srun $LAUNCHER $CMD`) is the training's. */
+function wrapperOptionVars(words: readonly ShellWord[]): Set<string> {
+  const values = new Map(words.flatMap((w) => (w.assign ? [[w.assign.name, w.assign.value] as const] : [])));
+  const launches = (v: string) => shellWords(v).some((x) => LAUNCH_WORD.test(x.text));
+  const out = new Set<string>();
+  let inWrapper = false;
+  for (const w of words) {
+    if (w.first) inWrapper = WRAPPERS.test(w.text);
+    else if (!inWrapper) continue;
+    const ref = REF.exec(w.text);
+    const v = ref ? values.get(ref[1]!) : undefined;
+    if (LAUNCH_WORD.test(w.text) || (v !== undefined && launches(v))) inWrapper = false;
+    else if (ref && v !== undefined) out.add(ref[1]!);
+  }
+  return out;
+}
 
 /** One `if … fi` being read: whether the branch at hand runs (null: its test is undecided, read
  *  as if it runs), and whether an earlier branch was read. */
@@ -154,6 +177,7 @@ function readWithDefaults(text: string): { settings: ArgSetting[]; defaults: Def
   const out: ArgSetting[] = [];
   let current: ArgSetting | null = null;
   const { vars, unsure, defaulted, flagStrings } = variables(text);
+  const wrapperVars = wrapperOptionVars(shellWords(text));
   const defaults = new Map<string, DefaultRead>();
   /** `$NAME`, `${NAME}` or `${NAME:-word}`: its value, or the word (said) where the script does
    *  not set NAME; undefined where it is not known. */
@@ -241,10 +265,11 @@ function readWithDefaults(text: string): { settings: ArgSetting[]; defaults: Def
       // An array's opening, `ARGS=(` or `ARGS=(--a 1 …` on one line, is read below (ARRAY_OPEN).
       if (word.assign && !word.assign.value.startsWith("(")) {
         // `ARGS="--num-layers 24 --hidden-size 1024"` (a string of flags, as older Megatron-LM
-        // examples keep them): its flags, read where it stands like an ARGS=( … ) array's.
+        // examples keep them): its flags, read where it stands like an ARGS=( … ) array's; a
+        // wrapper's options (wrapperOptionVars) are not the trainer's.
         const inner = shellWords(word.assign.value);
         current = null;
-        if (inner.some((x) => /^--[A-Za-z]/.test(x.text))) read(inner, line - 1);
+        if (inner.some((x) => /^--[A-Za-z]/.test(x.text)) && !wrapperVars.has(word.assign.name)) read(inner, line - 1);
         current = null;
         continue;
       }

@@ -152,6 +152,16 @@ describe("other commands in a launch script", () => {
       "python -u -m torch.distributed.run --nnodes 2 pretrain_gpt.py --hidden-size 64",
     ].join("\n");
     expect(flags(text)).toEqual(["num-layers 4", "hidden-size 64"]);
+    // tr11-176B-ml.slurm: srun's options kept in SRUN_ARGS ("--wait is not a Megatron-DeepSpeed argument");
+    // a variable that holds the launcher (`srun $LAUNCHER $CMD`) is still the training's.
+    const srun = [
+      'SRUN_ARGS=" \\', "    --wait=60 \\", "    --kill-on-bad-exit=1 \\", '    "',
+      'CMD="pretrain_gpt.py --num-layers 4"', 'LAUNCHER="torchrun --nproc_per_node 8"', 'MPI="--np 16"',
+      'clear; srun $SRUN_ARGS --jobid $SLURM_JOB_ID bash -c "$LAUNCHER $CMD" 2>&1 | tee -a log.txt',
+      "srun --wait=60 $LAUNCHER $CMD", "mpirun $MPI python pretrain_gpt.py --hidden-size 64",
+    ].join("\n");
+    expect(flags(srun)).toEqual(["num-layers 4", "hidden-size 64"]);
+    expect(flags(srun.replace("clear; srun", "echo"))).toEqual(["wait 60", "kill-on-bad-exit 1", "num-layers 4", "hidden-size 64"]);
     expect(shellWords("x=$(a --b c)\n`d --e`")).toMatchObject([{ text: "x=$(a --b c)", assign: { name: "x" } }, { text: "`d --e`", line: 2 }]);
   });
 });
