@@ -6,6 +6,7 @@ import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, byFlag, defaultsWarning, intArg, readArgs, strArg } from "./args-file.js";
 import { launcherWorld } from "./launcher-world.js";
 import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
+import { readRecompute } from "./megatron-recompute.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
@@ -115,25 +116,6 @@ function precisionAwareMoments(m: Map<string, ArgSetting>, o: string): "fp32" | 
   throw new UserError(`${o}: --exp-avg-dtype ${moments[0]} --exp-avg-sq-dtype ${moments[1]}: paraplan models Adam's moments both fp32 or both bf16 (--optimizer-states)`);
 }
 
-/** Full recompute as Megatron runs it (megatron/core/transformer/transformer_block.py
- *  _checkpointed_forward, over the layers of one model chunk, a stage or a virtual stage):
- *  "uniform" checkpoints groups of --recompute-num-layers layers, every layer recomputed; "block"
- *  checkpoints the first --recompute-num-layers layers of each chunk and keeps the rest's
- *  activations. paraplan's full recompute is every layer checkpointed alone: uniform with groups of
- *  1, or block covering every chunk's layers; anything else is refused, not priced as it. */
-function fullRecomputeIsEveryLayer(m: Map<string, ArgSetting>, o: string, method: string | undefined, layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined): void {
-  if (method !== undefined && method !== "uniform" && method !== "block")
-    throw new UserError(`${o}: ${argAt(m, "recompute-method")} is not uniform or block`);
-  const n = intArg(m, "recompute-num-layers", o);
-  if (method === "block") {
-    const chunk = stageLayers !== undefined ? Math.max(...stageLayers) : layers !== undefined ? Math.ceil(layers / (pp * vpp)) : undefined;
-    const where = vpp > 1 ? "virtual stage" : pp > 1 ? "pipeline stage" : "model";
-    if (chunk === undefined || n === undefined || n < chunk)
-      throw new UserError(`${o}: --recompute-method block ${n === undefined ? "without --recompute-num-layers" : `--recompute-num-layers ${n}`} recomputes only that many of the ${chunk ?? "(unknown)"} layers of each ${where} and keeps the others' activations, which paraplan does not model (it prices every layer recomputed, or none)`);
-  } else if ((n ?? 1) > 1)
-    throw new UserError(`${o}: --recompute-method ${method ?? "uniform"} --recompute-num-layers ${n} checkpoints groups of ${n} layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--recompute-num-layers 1)`);
-}
-
 /** The GPU count a launch script's launcher options state (torchrun's or deepspeed's,
  *  launcher-world.ts launcherWorld), for worldSize: an elastic node range needs --gpus, and --gpus outside it contradicts the script. */
 export function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: number; from: string } | undefined {
@@ -223,31 +205,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     if (z !== undefined && z > 3) throw new UserError(`${o}: ${argAt(m, "zero-stage")} is not 0-3`);
     zero = z as ZeroStage | undefined;
   }
-  // Recompute (_add_training_args): granularity full|selective; --recompute-activations means
-  // selective; --checkpoint-activations is Megatron-DeepSpeed's full recompute, and Megatron-LM
-  // exits on it (validate_args).
-  let recompute: Recompute = "none";
-  const granularity = strArg(m, "recompute-granularity");
-  if (granularity !== undefined && granularity !== "full" && granularity !== "selective")
-    throw new UserError(`${o}: ${argAt(m, "recompute-granularity")} is not full or selective`);
-  if (granularity) recompute = granularity;
-  if (has("recompute-activations")) recompute = "selective";
-  if (has("checkpoint-activations")) {
-    if (!deepspeed) throw new UserError(`${o}: ${argAt(m, "checkpoint-activations")} is no longer a Megatron-LM argument (validate_args exits); use --recompute-granularity full`);
-    if (recompute === "selective") throw new UserError(`${o}: --checkpoint-activations (full) and selective recompute contradict`);
-    recompute = "full";
-  }
-  const method = strArg(m, "recompute-method");
-  if (recompute === "selective" && method !== undefined)
-    throw new UserError(`${o}: ${argAt(m, "recompute-method")} with selective recompute: validate_args refuses it`);
-  // Selective recompute of other modules than the attention core (core_r0.14 --recompute-modules,
-  // default core_attn) keeps other activations than paraplan's selective recompute prices.
-  const modules = m.get("recompute-modules");
-  if (recompute === "selective" && modules && modules.values.join(" ") !== "core_attn")
-    throw new UserError(`${o}: --recompute-modules ${modules.values.join(" ")} (line ${modules.line}) recomputes other modules than the attention core, which paraplan does not model`);
-  if (recompute === "full") fullRecomputeIsEveryLayer(m, o, method, layers ?? modelLayers, pp, vpp, stageLayers);
-  if (deepspeed && has("checkpoint-activations") && (intArg(m, "checkpoint-num-layers", o) ?? 1) > 1)
-    throw new UserError(`${o}: ${argAt(m, "checkpoint-num-layers")} checkpoints groups of layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--checkpoint-num-layers 1)`);
+  const recompute = readRecompute(m, o, deepspeed, layers ?? modelLayers, pp, vpp, stageLayers);
   // Megatron's optimizer (_add_training_args --optimizer, default adam): paraplan prices Adam's
   // moments and fp32 master weights; SGD or Muon hold other state.
   const optimizer = strArg(m, "optimizer");

@@ -93,7 +93,12 @@ describe("Megatron-LM arguments", () => {
       `--pipeline-model-parallel-size 2\n--recompute-granularity full\n--recompute-method ${method}\n--recompute-num-layers ${layers}\n`;
     await refused(on8b(full("block", 8)), "--recompute-method block --recompute-num-layers 8", "of the 16 layers of each pipeline stage");
     await refused(on8b(full("uniform", 2)), "--recompute-method uniform --recompute-num-layers 2", "groups of 2 layers");
-    await refused(on8b(`--pipeline-model-parallel-size 2\n--recompute-granularity full\n--recompute-method block\n`), "--recompute-method block");
+    await refused(on8b(`--pipeline-model-parallel-size 2\n--recompute-granularity full\n--recompute-method block\n`), "--recompute-method block without --recompute-num-layers", "TransformerConfig refuses");
+    // TransformerConfig.__post_init__ (core_r0.14.0, core_v0.7.0) raises on full recompute without a
+    // method or a layer count, and on selective recompute with a count (QA: full alone was priced).
+    await refused(on8b("--recompute-granularity full\n"), "--recompute-granularity full (line 6) without --recompute-method (uniform or block), which Megatron's TransformerConfig refuses");
+    await refused(on8b("--recompute-granularity full\n--recompute-method uniform\n"), "--recompute-granularity full (line 6) --recompute-method uniform without --recompute-num-layers");
+    await refused(on8b("--recompute-activations\n--recompute-num-layers 1\n"), "--recompute-num-layers 1 (line 7) with selective recompute");
     const uniform = await accepted(on8b(full("uniform", 1)));
     const block = await accepted(on8b(full("block", 16)));
     expect(uniform.from.plan).toMatchObject({ pp: 2, recompute: "full" });
