@@ -3,7 +3,8 @@
 // (test/export/fixtures/*.txt, each naming repository, commit and file); names only.
 
 /** Megatron-LM pretrain_gpt.py flags, without --: core_r0.14 (main @000c4ac) ∪ core_v0.7.0 (@307dcf37),
- *  megatron/training/arguments.py. */
+ *  megatron/training/arguments.py; and use-custom-fsdp, core_r0.12.0/core_r0.13.0's name for
+ *  --use-megatron-fsdp (_add_distributed_args). */
 export const MEGATRON_FLAGS = new Set(
   `
   account-for-embedding-in-pipeline-split account-for-loss-in-pipeline-split
@@ -136,7 +137,7 @@ export const MEGATRON_FLAGS = new Set(
   trust-remote-code untie-embeddings-and-output-weights use-checkpoint-args use-checkpoint-opt-param-scheduler
   use-checkpoint-opt_param-scheduler use-cpu-initialization use-dist-ckpt use-distributed-optimizer
   use-flash-attn use-fused-weighted-squared-relu use-legacy-models use-legacy-static-engine use-mcore-models
-  use-megatron-fsdp use-mp-args-from-checkpoint-args use-nccl-ub use-one-sent-docs use-persistent-ckpt-worker
+  use-custom-fsdp use-megatron-fsdp use-mp-args-from-checkpoint-args use-nccl-ub use-one-sent-docs use-persistent-ckpt-worker
   use-precision-aware-optimizer use-pytorch-profiler use-ring-exchange-p2p use-rope-scaling
   use-rotary-position-embeddings use-sharp use-te-activation-func use-torch-fsdp2
   use-torch-optimizer-for-cpu-offload use-tp-pp-dp-mapping v-head-dim valid-data-path vision-backbone-type

@@ -193,12 +193,20 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     zero = has("torch-fsdp2-no-reshard-after-forward") ? 2 : 3;
     notes.push(`${o}: --use-torch-fsdp2 read as ZeRO-${zero} (FSDP2${zero === 2 ? " without resharding after forward" : ""})`);
   }
-  if (!deepspeed && has("use-megatron-fsdp")) {
+  // core_r0.12/r0.13 named Megatron FSDP --use-custom-fsdp, asserted the distributed optimizer
+  // beside it and turned on --overlap-grad-reduce for optim_grads(_params) (validate_args @
+  // core_r0.12.0, core_r0.13.0; core_r0.14.0 keeps use_custom_fsdp as an alias set from
+  // --use-megatron-fsdp).
+  const customFsdp = !deepspeed && has("use-custom-fsdp");
+  let overlapGradReduce = deepspeed ? undefined : has("overlap-grad-reduce");
+  if (customFsdp && !has("use-distributed-optimizer")) throw new UserError(`${o}: ${argAt(m, "use-custom-fsdp")} without --use-distributed-optimizer: validate_args (core_r0.12, core_r0.13) refuses it`);
+  if (!deepspeed && (has("use-megatron-fsdp") || customFsdp)) {
     const strategy = strArg(m, "data-parallel-sharding-strategy") ?? "no_shard";
     const z = ({ no_shard: 0, optim: 1, optim_grads: 2, optim_grads_params: 3 } as const)[strategy as "optim"];
     if (z === undefined) throw new UserError(`${o}: ${argAt(m, "data-parallel-sharding-strategy")} is not one of no_shard, optim, optim_grads, optim_grads_params`);
     zero = z;
-    notes.push(`${o}: Megatron FSDP with ${strategy} read as ZeRO-${z}`);
+    if (customFsdp && z >= 2) overlapGradReduce = true;
+    notes.push(`${o}: Megatron FSDP${customFsdp ? " (--use-custom-fsdp)" : ""} with ${strategy} read as ZeRO-${z}`);
   }
   if (deepspeed) {
     const z = intArg(m, "zero-stage", o, 0);
@@ -268,7 +276,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     globalBatch: intArg(m, "global-batch-size", o),
     seqLen: intArg(m, "seq-length", o) ?? intArg(m, "encoder-seq-length", o),
     precision,
-    overlapGradReduce: deepspeed ? undefined : has("overlap-grad-reduce"),
+    overlapGradReduce,
     overlapParamGather: !deepspeed && has("overlap-param-gather"),
     tpCommOverlap: !deepspeed && has("tp-comm-overlap"),
     gradReduceInBf16: !deepspeed && !has("accumulate-allreduce-grads-in-fp32") && (has("grad-reduce-in-bf16") || precision === "fp16"),

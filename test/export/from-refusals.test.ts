@@ -87,6 +87,23 @@ describe("Megatron-LM arguments", () => {
     await refused(["--model", "llama3-8b", "--gpus", "64", "--precision", "bf16", "--from", fp32], "neither --bf16 nor --fp16");
   });
 
+  // core_r0.12.0/core_r0.13.0 _add_distributed_args: --use-custom-fsdp, Megatron FSDP's earlier name
+  // (QA: "unknown flag; ignored", ZeRO-1 priced from the distributed optimizer it needs beside it).
+  it("--use-custom-fsdp is Megatron FSDP as --use-megatron-fsdp is, with the distributed optimizer those releases assert", async () => {
+    const fsdp = (flag: string, strategy: string) => on8b(`--use-distributed-optimizer\n${flag}\n--data-parallel-sharding-strategy ${strategy}\n`);
+    for (const [strategy, zero] of [["optim_grads_params", 3], ["optim_grads", 2], ["optim", 1], ["no_shard", 0]] as const) {
+      const custom = await accepted(fsdp("--use-custom-fsdp", strategy));
+      expect(custom.from.plan, strategy).toMatchObject({ zero });
+      expect(custom.from.warnings).toEqual([]);
+      expect(custom.from.notes.filter((n) => n.endsWith(`Megatron FSDP (--use-custom-fsdp) with ${strategy} read as ZeRO-${zero}`))).toHaveLength(1);
+      // (those releases turn --overlap-grad-reduce on for optim_grads and optim_grads_params)
+      expect((custom as unknown as { overlapGradReduce: boolean }).overlapGradReduce, strategy).toBe(zero >= 2);
+      const current = await accepted(fsdp("--use-megatron-fsdp", strategy));
+      expect(current.from.plan).toMatchObject({ tp: 2, dp: 32, zero });
+    }
+    await refused(on8b("--use-custom-fsdp\n--data-parallel-sharding-strategy optim_grads\n"), "--use-custom-fsdp (line 6) without --use-distributed-optimizer");
+  });
+
   it("full recompute: uniform groups of one layer, or block covering each stage's layers, is every layer; fewer is refused", async () => {
     // Llama 3 8B: 32 layers, pp 2 → 16 a stage.
     const full = (method: string, layers: number) =>
