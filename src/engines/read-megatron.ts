@@ -7,6 +7,7 @@ import { type ArgSetting, argAt, byFlag, defaultsWarning, intArg, readArgs, strA
 import { launcherWorld } from "./launcher-world.js";
 import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
 import { readRecompute } from "./megatron-recompute.js";
+import { megatronAttention } from "./megatron-attention.js";
 import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
@@ -223,10 +224,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   if (has("fp16") && has("bf16")) throw new UserError(`${o}: --fp16 and --bf16 contradict`);
   let precision: Precision | undefined = has("fp16") ? "fp16" : has("bf16") ? "bf16" : undefined;
   if (has("fp8-format") || has("fp8-hybrid") || has("fp8-e4m3")) precision = "fp8";
-  const backend = strArg(m, "attention-backend");
-  let fusedAttention: boolean | undefined;
-  if (backend !== undefined) fusedAttention = backend !== "unfused" && backend !== "local";
-  if (["use-flash-attn", "use-flash-attn-v1", "use-flash-attn-v2", "use-flash-attn-triton", "use-flash-attn-builder"].some(has)) fusedAttention = true;
+  const fusedAttention = megatronAttention(m, o, deepspeed, notes);
   // (--step-batch-size-schedule: main's successor of the ramp-up, megatron/training/arguments.py @ d98e8a64)
   for (const f of ["rampup-batch-size", "step-batch-size-schedule"]) if (has(f)) notes.push(`${o}: --${f} ignored; evaluated at the full global batch`);
   // --moe-router-force-load-balancing routes every token to experts chosen uniformly at random

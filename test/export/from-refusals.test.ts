@@ -87,6 +87,26 @@ describe("Megatron-LM arguments", () => {
     await refused(["--model", "llama3-8b", "--gpus", "64", "--precision", "bf16", "--from", fp32], "neither --bf16 nor --fp16");
   });
 
+  // QA: --transformer-impl local and --use-legacy-models without --use-flash-attn were priced as
+  // fused attention (megatron-core's default); their attention materialises the scores.
+  it("attention: the local implementation's DotProductAttention is unfused, the legacy models' fused only with --use-flash-attn", async () => {
+    const attention = async (extra: string) => {
+      const r = await accepted(on8b(extra));
+      return [(r as unknown as { fusedAttention: boolean }).fusedAttention, r.from.notes.filter((n) => n.includes("not used by --transformer-impl local"))];
+    };
+    expect(await attention("")).toEqual([true, []]);
+    expect(await attention("--transformer-impl local\n")).toEqual([false, []]);
+    expect(await attention("--transformer-impl transformer_engine\n")).toEqual([true, []]);
+    expect(await attention("--use-legacy-models\n")).toEqual([false, []]);
+    expect(await attention("--use-legacy-models\n--use-flash-attn\n")).toEqual([true, []]);
+    // --attention-backend is core's: the legacy models do not read it.
+    expect(await attention("--use-legacy-models\n--attention-backend flash\n")).toEqual([false, []]);
+    const [fused, notes] = await attention("--transformer-impl local\n--attention-backend flash\n--use-flash-attn\n");
+    expect([fused, notes]).toEqual([false, [expect.stringContaining("--use-flash-attn (line 8), --attention-backend flash (line 7) not used by --transformer-impl local, whose DotProductAttention is unfused")]]);
+    // Transformer Engine's backend decides; --use-flash-attn does not reach it.
+    expect(await attention("--attention-backend unfused\n--use-flash-attn\n")).toEqual([false, []]);
+  });
+
   // core_r0.12.0/core_r0.13.0 _add_distributed_args: --use-custom-fsdp, Megatron FSDP's earlier name
   // (QA: "unknown flag; ignored", ZeRO-1 priced from the distributed optimizer it needs beside it).
   it("--use-custom-fsdp is Megatron FSDP as --use-megatron-fsdp is, with the distributed optimizer those releases assert", async () => {
