@@ -3,7 +3,7 @@
 // (read-megatron.ts megatronFacts).
 import { UserError } from "../errors.js";
 import { DEFAULT_ROPE_THETA } from "../../planner/schema/model.js";
-import { type ArgSetting, intArg, strArg } from "./args-file.js";
+import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 import { describeScaling, megatronScaling } from "./model-facts.js";
 import type { ConfigFile, ModelClaim } from "./read-config.js";
 import { shellWords } from "./shell-words.js";
@@ -32,8 +32,33 @@ export function checkEntryPoint(file: ConfigFile): void {
 
 type Claim = (field: ModelClaim["field"], value: ModelClaim["value"] | undefined, setting: string) => void;
 
-/** The architecture the flags describe: MLP, positions, tying, and the facts that make the model
- *  without changing the cost (rotary base and scaling, norm epsilon, head width). */
+/** A dropout probability argument, from 0 to below 1 (torch.nn.Dropout), or undefined when absent. */
+function probabilityArg(m: Map<string, ArgSetting>, flag: string, origin: string): number | undefined {
+  const v = strArg(m, flag);
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === "" || !Number.isFinite(x) || x < 0 || x >= 1) throw new UserError(`${origin}: ${argAt(m, flag)} is not a dropout probability, from 0 to below 1`);
+  return x;
+}
+
+/** Dropout, compared with the model's `dropout` (activation memory: the masks and, unfused, the
+ *  attention's dropped scores). --attention-dropout and --hidden-dropout default to 0.1
+ *  (_add_regularization_args of megatron/training/arguments.py @ core_r0.14.0 and core_v0.7.0,
+ *  megatron/arguments.py of Megatron-DeepSpeed @207b2d5a and bigscience's fork), so a script
+ *  without them trains with dropout. paraplan's dropout is both or neither: one alone is refused. */
+function dropoutClaim(m: Map<string, ArgSetting>, o: string, claim: Claim): void {
+  const said = (flag: string) => {
+    const p = probabilityArg(m, flag, o);
+    return { on: (p ?? 0.1) > 0, words: p === undefined ? `no --${flag} (Megatron's default 0.1)` : `--${flag} ${strArg(m, flag)}` };
+  };
+  const [attention, hidden] = [said("attention-dropout"), said("hidden-dropout")];
+  if (attention.on !== hidden.on)
+    throw new UserError(`${o}: ${attention.words} and ${hidden.words}: paraplan models dropout on attention and hidden states both or neither`);
+  claim("dropout", attention.on, `${attention.words} and ${hidden.words}, dropout ${attention.on ? "on" : "off"},`);
+}
+
+/** The architecture the flags describe: MLP, positions, tying, dropout, normalization, and the facts
+ *  that make the model without changing the cost (rotary base and scaling, norm epsilon, head width). */
 export function architectureClaims(m: Map<string, ArgSetting>, o: string, deepspeed: boolean, claim: Claim): void {
   const has = (f: string) => m.has(f);
   claim("mlp", has("swiglu") ? "swiglu" : "gelu", has("swiglu") ? "--swiglu" : "no --swiglu");
@@ -60,6 +85,15 @@ export function architectureClaims(m: Map<string, ArgSetting>, o: string, deepsp
     const scaling = describeScaling(factor === undefined ? undefined : megatronScaling(factor));
     claim("ropeScaling", scaling, factor === undefined ? "no --use-rope-scaling" : `--use-rope-scaling (${scaling})`);
   }
+  dropoutClaim(m, o, claim);
+  // --normalization (Megatron-LM LayerNorm|RMSNorm, Megatron-DeepSpeed layernorm|rmsnorm; LayerNorm
+  // by default in both), compared with the convention the planner counts parameters with
+  // (engine-plan.ts llamaStyle: RoPE models RMSNorm, others LayerNorm). --apply-layernorm-1p
+  // (zero-centred gamma) reparametrises the same norm: not compared.
+  const norm = strArg(m, "normalization");
+  const normalization = norm === undefined || norm.toLowerCase() === "layernorm" ? "LayerNorm" : norm.toLowerCase() === "rmsnorm" ? "RMSNorm" : undefined;
+  if (normalization === undefined) throw new UserError(`${o}: ${argAt(m, "normalization")}: paraplan models LayerNorm and RMSNorm`);
+  claim("normalization", normalization, norm === undefined ? "no --normalization (LayerNorm)" : `--normalization ${norm}`);
   const epsFlag = deepspeed ? "layernorm-epsilon" : "norm-epsilon";
   const eps = numArg(m, epsFlag, o);
   claim("normEps", eps, `--${epsFlag} ${eps}`);

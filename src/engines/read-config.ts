@@ -9,6 +9,7 @@ import { UserError } from "../errors.js";
 import { MAX } from "../flags.js";
 import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { describeMla, describeMoe } from "./moe-args.js";
+import { llamaStyle } from "./engine-plan.js";
 import { type AtKey, type SettingsAt, inSentence } from "./setting-at.js";
 
 export type ReadEngine = "megatron" | "deepspeed" | "torchtitan" | "llm-foundry";
@@ -22,7 +23,8 @@ export interface ModelClaim {
 
 export type ClaimField =
   | "layers" | "hidden" | "heads" | "kvHeads" | "ffnHidden" | "mlp" | "positional" | "tiedEmbeddings"
-  | "ropeTheta" | "ropeScaling" | "normEps" | "headDim" | "moe" | "mla" | "mtpLayers" | "vocab" | "qkvBias" | "qkNorm";
+  | "ropeTheta" | "ropeScaling" | "normEps" | "headDim" | "moe" | "mla" | "mtpLayers" | "vocab" | "qkvBias" | "qkNorm"
+  | "dropout" | "normalization";
 
 /** The model's value of a claimed field, in the claim's terms: the rotary base and norm epsilon
  *  with their defaults made explicit, the head width d (h/a unless stated), the scaling in words. */
@@ -46,6 +48,11 @@ export function modelFact(m: ModelSpec, field: ClaimField): number | string | bo
       return m.qkvBias ?? false;
     case "qkNorm":
       return m.qkNorm ?? "none";
+    case "dropout":
+      return m.dropout ?? false;
+    // The model file has no normalization: the planner's convention (engine-plan.ts llamaStyle).
+    case "normalization":
+      return llamaStyle(m) ? "RMSNorm" : "LayerNorm";
     default:
       return m[field];
   }

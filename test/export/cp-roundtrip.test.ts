@@ -51,7 +51,7 @@ describe("context parallel round trips", () => {
 
 describe("what a file leaves out", () => {
   const read = (file: string, text: string, name = LLAMA) => readConfigs([tempFile(file, text)], ctx(name));
-  const llama = "--num-layers 80 --hidden-size 8192 --ffn-hidden-size 28672 --num-attention-heads 64 --group-query-attention --num-query-groups 8 --swiglu --position-embedding-type rope --rotary-base 500000 --normalization RMSNorm --untie-embeddings-and-output-weights --seq-length 8192 --bf16 --micro-batch-size 1 --global-batch-size 512\n";
+  const llama = "--num-layers 80 --hidden-size 8192 --ffn-hidden-size 28672 --num-attention-heads 64 --group-query-attention --num-query-groups 8 --swiglu --position-embedding-type rope --rotary-base 500000 --normalization RMSNorm --attention-dropout 0 --hidden-dropout 0 --untie-embeddings-and-output-weights --seq-length 8192 --bf16 --micro-batch-size 1 --global-batch-size 512\n";
   it("Megatron-LM without --cp-comm-type runs p2p: the ring, zigzag; dp = 64 / (tp 8 · cp 4) = 2", () => {
     const r = read("cp-default.txt", llama + "--tensor-model-parallel-size 8 --context-parallel-size 4");
     expect(r.plan).toMatchObject({ tp: 8, cp: 4, dp: 2, cpComm: "ring", cpSplit: "zigzag" });

@@ -224,6 +224,34 @@ describe("Megatron-LM arguments", () => {
   });
 });
 
+// Megatron's --attention-dropout and --hidden-dropout default to 0.1 (_add_regularization_args,
+// core_r0.14.0, core_v0.7.0; Megatron-DeepSpeed alike) and --normalization to LayerNorm: QA's Llama
+// script without the two 0s was priced as llama3-8b (no dropout), as was one without RMSNorm
+// (Megatron-LM's own examples/llama script until "Add missing RMSNorm to llama train script (#3314)").
+describe("a Megatron script's dropout and normalization, against the model's", () => {
+  const llama = readFileSync(fixture("from-refusals/launch-llama3-8b-2x8.sh"), "utf8");
+  const on8b = (text: string) => ["--model", "llama3-8b", "--from", file("sh", text)];
+  it("dropout on where either flag is absent or above 0, against a model without: exit 2 naming the flags; one alone is refused", async () => {
+    const without = llama.replace("    --attention-dropout 0.0\n    --hidden-dropout 0.0\n", "");
+    expect(without).not.toContain("dropout");
+    await refused(on8b(without), "no --attention-dropout (Megatron's default 0.1) and no --hidden-dropout (Megatron's default 0.1), dropout on, but the model llama3-8b has dropout false");
+    await refused(on8b(llama.replace("--attention-dropout 0.0", "--attention-dropout 0.1").replace("--hidden-dropout 0.0", "--hidden-dropout 0.05")), "--attention-dropout 0.1 and --hidden-dropout 0.05, dropout on, but the model llama3-8b has dropout false");
+    await refused(on8b(llama.replace("--hidden-dropout 0.0", "--hidden-dropout 0.1")), "--attention-dropout 0.0 and --hidden-dropout 0.1: paraplan models dropout on attention and hidden states both or neither");
+    await refused(on8b(llama.replace("--hidden-dropout 0.0", "--hidden-dropout 1.5")), "--hidden-dropout 1.5 (line 33) is not a dropout probability");
+    // The other way: a model with dropout (GPT-3's) against a script without.
+    const gpt = ["--model", "gpt3-1.3b", "--gpus", "8", "--from", file("txt", "--num-layers 24\n--hidden-size 2048\n--num-attention-heads 16\n--max-position-embeddings 2048\n--seq-length 2048\n--micro-batch-size 1\n--bf16\n--attention-dropout 0\n--hidden-dropout 0\n")];
+    await refused(gpt, "--attention-dropout 0 and --hidden-dropout 0, dropout off, but the model gpt3-1.3b has dropout true");
+    expect((await accepted(on8b(llama))).from.plan).toMatchObject({ tp: 2, dp: 8 });
+  });
+  it("--normalization: LayerNorm (absent, or Megatron-DeepSpeed's layernorm) against a RoPE model, which paraplan prices with RMSNorm, is exit 2", async () => {
+    await refused(on8b(llama.replace("    --normalization RMSNorm\n", "    --apply-layernorm-1p\n")), "no --normalization (LayerNorm) but the model llama3-8b has normalization RMSNorm");
+    await refused(on8b(llama.replace("--normalization RMSNorm", "--normalization LayerNorm")), "--normalization LayerNorm but the model llama3-8b has normalization RMSNorm");
+    await refused(on8b(llama.replace("--normalization RMSNorm", "--normalization ScaleNorm")), "--normalization ScaleNorm (line 30): paraplan models LayerNorm and RMSNorm");
+    // --apply-layernorm-1p beside RMSNorm (zero-centred gamma) is the same norm.
+    expect((await accepted(on8b(llama.replace("    --normalization RMSNorm\n", "    --normalization RMSNorm\n    --apply-layernorm-1p\n")))).from.plan).toMatchObject({ tp: 2 });
+  });
+});
+
 describe("a Megatron launch script's torchrun world size", () => {
   const script = fixture("from-refusals/launch-llama3-8b-2x8.sh");
 

@@ -10,7 +10,7 @@ import { h100, model, plan, refusalMessage, removeTemp, tempFile, training } fro
 
 afterAll(removeTemp);
 
-const WHOLE: ClaimField[] = ["layers", "hidden", "heads", "kvHeads", "ffnHidden", "mlp", "positional", "tiedEmbeddings", "normEps"];
+const WHOLE: ClaimField[] = ["layers", "hidden", "heads", "kvHeads", "ffnHidden", "mlp", "positional", "tiedEmbeddings", "dropout", "normalization", "normEps"];
 const ROPE: ClaimField[] = ["ropeTheta", "ropeScaling"];
 const tp2 = plan({ tp: 2, pp: 2, zero: 1 }); // needs Megatron-DeepSpeed's arguments
 const GEMMA_LIKE: ModelSpec = { ...model("llama3-8b"), name: "wide-heads", headDim: 256, heads: 16, kvHeads: 8, hidden: 3584, normEps: 1e-6 };
