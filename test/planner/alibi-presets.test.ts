@@ -29,14 +29,23 @@ describe("ALiBi presets", () => {
   });
   it("bloom-176b is bigscience/bloom's config.json as read: 176,247,271,424 on its card less the embedding LayerNorm; 384 GPUs, batch 2048", () => {
     const m = loadModel("bloom-176b");
-    expect(shape(m)).toEqual(shape(ok(parseHfConfig(raw("bloom.json"), "c.json", "x"))));
+    // The preset trains with dropout 0.1 as BLOOM did (tr11-176B-ml README: "The default
+    // Megatron-LM dropout settings are inherited"); the released config.json says 0.0, for inference.
+    const read = ok(parseHfConfig(raw("bloom.json"), "c.json", "x"));
+    expect([m.dropout, read.dropout]).toEqual([true, false]);
+    expect(shape(m)).toEqual(shape({ ...read, dropout: true }));
     expect(totalParams(m, 2048)).toBe(176_247_271_424 - 2 * 14336);
     expect([m.gpus, m.globalBatch]).toEqual([384, 2048]);
   });
-  it("bloom-176b on its 48 DGX A100 nodes with its stack: BigScience's own layout, tp 4 · pp 12 · dp 8 (tr11-176B-ml), among the top 3", async () => {
-    const r = await runCli(["plan", "--model", "bloom-176b", "--engine", "megatron-deepspeed", "--profile", "dgx-a100-80g", "--json", "--top", "3", "--simulate-top", "0"]);
+  // BigScience trained with activation checkpointing (full recompute) and dropout; among the plans
+  // that recompute as it did, its layout is within 2 % of the fastest (without recompute, tp 8
+  // plans at 84–93 % of memory rank first).
+  it("bloom-176b on its 48 DGX A100 nodes with its stack and full recompute: BigScience's own layout, tp 4 · pp 12 · dp 8 (tr11-176B-ml), within 2 % of the fastest", async () => {
+    const r = await runCli(["plan", "--model", "bloom-176b", "--engine", "megatron-deepspeed", "--profile", "dgx-a100-80g", "--recompute", "full", "--json", "--top", "10", "--simulate-top", "0"]);
     expect(r.code, r.stderr).toBe(0);
-    const plans = JSON.parse(r.stdout).plans as Array<{ tp: number; pp: number; dp: number }>;
-    expect(plans.map((p) => `${p.tp}·${p.pp}·${p.dp}`)).toContain("4·12·8");
+    const plans = JSON.parse(r.stdout).plans as Array<{ tp: number; pp: number; dp: number; tokensPerSecond: number }>;
+    const theirs = plans.find((p) => `${p.tp}·${p.pp}·${p.dp}` === "4·12·8");
+    expect(theirs).toBeDefined();
+    expect(theirs!.tokensPerSecond / plans[0]!.tokensPerSecond).toBeGreaterThan(0.98);
   });
 });
