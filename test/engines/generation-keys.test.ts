@@ -4,17 +4,11 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { generationKeys, parseEngineFile, resolveExtends } from "../../planner/index.js";
-import { builtinEngineRaw, loadEngine } from "../../src/load-engine.js";
+import { engineOver as engine, message } from "./engine-file.js";
+import { generationKeys } from "../../planner/index.js";
+import { loadEngine } from "../../src/load-engine.js";
 import { tempDir } from "../tmp-dirs.js";
 
-const message = (r: { ok: boolean; message?: string }) => (r.ok ? "" : r.message);
-
-function engine(over: Record<string, unknown>) {
-  const merged = resolveExtends({ name: "mine", extends: "megatron-core", ...over }, builtinEngineRaw, "mine.json");
-  if (!merged.ok) return merged;
-  return parseEngineFile(merged.value, "mine.json");
-}
 
 describe("an engine's per-GPU keys differing only in case", () => {
   it("in one file: refused naming both keys (the last silently won)", () => {

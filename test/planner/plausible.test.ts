@@ -1,9 +1,9 @@
 // Figures outside the plausible range of a GPU (planner/schema/plausible.ts) are unit slips, refused
 // naming the field, the value as written and the range; a cap above the rated power is refused.
 import { describe, expect, it } from "vitest";
-import { parseEngineFile, parseHardwareFile, resolveExtends } from "../../planner/index.js";
+import { engineOver as engine, message } from "../engines/engine-file.js";
+import { parseHardwareFile, resolveExtends } from "../../planner/index.js";
 import { PLAUSIBLE } from "../../planner/schema/plausible.js";
-import { builtinEngineRaw } from "../../src/load-engine.js";
 import { MIN_EFFICIENCY } from "../../src/profile/tables.js";
 import { rawHardware } from "./fixtures.js";
 
@@ -11,13 +11,6 @@ function hardware(over: Record<string, unknown>) {
   const merged = resolveExtends({ name: "mine", extends: "dgx-h100", ...over }, rawHardware, "mine.json");
   if (!merged.ok) return merged;
   return parseHardwareFile(merged.value, "mine.json");
-}
-const message = (r: { ok: boolean; message?: string }) => (r.ok ? "" : r.message);
-
-function engine(over: Record<string, unknown>) {
-  const merged = resolveExtends({ name: "mine", extends: "megatron-core", ...over }, builtinEngineRaw, "mine.json");
-  if (!merged.ok) return merged;
-  return parseEngineFile(merged.value, "mine.json");
 }
 
 describe("hardware figures outside a GPU's plausible range", () => {
