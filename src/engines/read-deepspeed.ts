@@ -214,6 +214,12 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     const key = staged ? jsonAt(o, ds.text, "zero_optimization.stage", 0) : jsonAt(o, ds.text, `${bf16Key}.enabled`, (raw[bf16Key] as Obj).enabled);
     throw new UserError(`${named(key)}${staged ? ` with ${bf16Key}` : " without ZeRO"}: DeepSpeed runs BF16_Optimizer there (0.6.2 to 0.17.5, and its pipeline engine since): fp32 master weights and Adam states partitioned as in ZeRO-1, but fp32 gradients kept whole beside the bf16 ones and all-reduced, which paraplan does not model; set zero_optimization.stage 1 to plan DeepSpeed's ZeRO-1`);
   }
+  // ZeRO-1 under bf16 with fp32 gradient accumulation asked for (data_types.grad_accum_dtype, from
+  // 0.8.1) runs the same BF16_Optimizer (runtime/engine.py _do_optimizer_sanity_check @ v0.12.4:
+  // bf16, fp32 accumulation, stage 1, no CPU offload), not DeepSpeed's ZeRO-1.
+  const accum = isObj(raw.data_types) ? raw.data_types.grad_accum_dtype : undefined;
+  if (zero === 1 && bf16Key !== undefined && typeof accum === "string" && ["fp32", "float32", "float"].includes(accum.toLowerCase()))
+    throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", accum))} with ${bf16Key} at ZeRO stage 1: DeepSpeed runs BF16_Optimizer there (fp32 gradients kept whole and all-reduced), not its ZeRO-1, which paraplan does not model; leave grad_accum_dtype to its default to plan DeepSpeed's ZeRO-1`);
   // fp32 training (neither bf16 nor fp16, and no "auto" the Trainer fills in): fp32 compute runs
   // at a fraction of the 16-bit peak, so it is refused as a torchtitan job in fp32 is, after the
   // layout and batch checks. Autocast keeps fp32 weights without 16-bit copies: not priced either.

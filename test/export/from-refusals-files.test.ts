@@ -47,6 +47,11 @@ describe("DeepSpeed ds_config.json", () => {
     await refused(["--model", "llama3-8b", "--gpus", "64", "--from", ds({ zero_optimization: undefined, bf16: { enabled: "auto" } })], 'bf16.enabled "auto" (line 1) without ZeRO');
     expect((await accepted(on8b({ zero_optimization: { stage: 0 }, bf16: undefined, fp16: { enabled: true } }))).from.plan).toMatchObject({ zero: 0 });
     expect((await accepted(on8b({ zero_optimization: { stage: 1 } }))).from.plan).toMatchObject({ zero: 1 });
+    // ZeRO-1 with fp32 gradient accumulation asked for is BF16_Optimizer too (_do_optimizer_sanity_check
+    // @ v0.12.4: bf16, grad_accum_dtype fp32, stage 1); bf16 accumulation, or ZeRO-2, is DeepSpeed's ZeRO
+    await refused(on8b({ zero_optimization: { stage: 1 }, data_types: { grad_accum_dtype: "fp32" } }), 'data_types.grad_accum_dtype "fp32" (line 1) with bf16 at ZeRO stage 1: DeepSpeed runs BF16_Optimizer');
+    expect((await accepted(on8b({ zero_optimization: { stage: 1 }, data_types: { grad_accum_dtype: "bf16" } }))).from.plan).toMatchObject({ zero: 1 });
+    expect((await accepted(on8b({ zero_optimization: { stage: 2 }, data_types: { grad_accum_dtype: "fp32" } }))).from.plan).toMatchObject({ zero: 2 });
   });
 
   it("an optimizer other than Adam or AdamW is refused by name; Adam in any case is read", async () => {
