@@ -51,6 +51,10 @@ export function parseQuantity(text: string, quantity: Quantity): ParseResult {
   try {
     const unit = mathUnits().unit(cleaned);
     if (unit.value === null) throw new Error("no number");
+    // A size in bits ("80 Gb") converts, to an eighth of the bytes meant: memories and buffers are
+    // given in bytes, so a bit there is a slip of the case (bandwidths may be in bits: 400 Gb/s).
+    if (quantity === "bytes" && unit.units.some((u) => u.unit.name === "b" || u.unit.name === "bits"))
+      return { ok: false, message: `"${text}" is in bits; a size is in bytes, written like ${EXAMPLE[quantity]} (B, not b)` };
     const value = unit.toNumber(TARGET[quantity]);
     if (!Number.isFinite(value) || value < 0) throw new Error("not a non-negative number");
     // Round away binary noise from prefix arithmetic (5 us → 4.9999999999999996e-6).

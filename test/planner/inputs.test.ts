@@ -126,6 +126,8 @@ describe("parseQuantity", () => {
     ["80 GB", "seconds"],
     ["-5 GB", "bytes"], // negative
     ["NaN GB", "bytes"],
+    ["80 Gb", "bytes"], // a size in bits: an eighth of the 80 GB meant (QA: loaded as 10 GB)
+    ["64 Mbits", "bytes"],
   ] as const)("%j as %s is rejected with a message", (text, kind) => {
     const r = parseQuantity(text, kind);
     expect(r.ok).toBe(false);
