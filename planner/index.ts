@@ -42,5 +42,5 @@ export {
 } from "./engine.js";
 export { engineBucketBytes } from "./cost/engine-terms.js";
 export { type StageKind, type StageSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, stageSplit, worstStageName } from "./layout/stages.js";
-export { typeSplit as gptModelPipeTypeSplit, parametersSplit, pipeLayerParams } from "./layout/gpt-model-pipe.js";
+export { typeSplit as gptModelPipeTypeSplit, parametersSplit, pipeItemWeights, pipeLayerParams } from "./layout/gpt-model-pipe.js";
 export { cpWhy } from "./cp-why.js";

@@ -5,7 +5,7 @@
 // plan's stageLayers of the form [first, middle…equal, last] (others are refused by
 // planner/layout/capabilities.ts), and read back into stageLayers.
 import type { ModelSpec, Plan } from "../../planner/index.js";
-import { parametersSplit, pipeLayerParams } from "../../planner/index.js";
+import { parametersSplit, pipeItemWeights } from "../../planner/index.js";
 import { firstMiddleLast, gptModelPipeTypeSplit } from "../../planner/index.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 import { UserError } from "../errors.js";
@@ -176,12 +176,13 @@ function weighedSplit(m: Map<string, ArgSetting>, o: string, flag: string, at: P
   const paddedVocab = intArg(m, "pad-vocab-size-to", o) ?? Math.ceil(model.vocab / multiple) * multiple;
   const rows = model.positional === "learned" ? (intArg(m, "max-position-embeddings", o) ?? intArg(m, "seq-length", o) ?? model.positionTable ?? model.defaultSeqLen) : 0;
   const embedNorm = m.has("embed-layernorm");
-  const split = parametersSplit(model, { tp: at.tp, paddedVocab, positionRows: rows, embedNorm, tied: at.tied }, at.pp);
+  const weighing = { tp: at.tp, paddedVocab, positionRows: rows, embedNorm, tied: at.tied };
+  const split = parametersSplit(model, weighing, at.pp);
   if (split === "disagree")
     throw new UserError(`${o}: ${flag} with --embed-layernorm: the first stage's ranks count the embedding's LayerNorm and the others do not, so they balance the stages differently and DeepSpeed's pipeline does not run`);
   if (split === null) throw new UserError(`${o}: ${flag}: DeepSpeed's partition_balanced finds no split of these weights (it asserts)`);
-  const embedding = (paddedVocab / at.tp) * model.hidden + rows * model.hidden;
-  const layer = pipeLayerParams(model, at.tp);
+  // (the weights as the other stages' ranks count them: spec 1 the embedding, spec 3 a layer)
+  const [, embedding, , layer] = pipeItemWeights(model, weighing, false) as [number, number, number, number];
   const what = `GPTModelPipe's ${model.layers + 7} specs by their parameters on one tensor-parallel rank (the embedding ${embedding.toLocaleString("en-US")}${at.tied ? " at each end" : ""}, a layer ${layer.toLocaleString("en-US")}; vocabulary ${paddedVocab.toLocaleString("en-US")} padded)`;
   return { split, what, rule: `DeepSpeed ≤ 0.12.4's partition_balanced; 0.12.5 on balances differently` };
 }
