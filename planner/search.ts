@@ -3,7 +3,7 @@
 // configurations are enumerated: with dp = 1 the ZeRO stages shard nothing and are one (ZeRO-0).
 // Plain numbers only in these loops: they evaluate hundreds of thousands of plans per second. The
 // levels down to the layout are here; recompute and ZeRO, and the pricing, in search-layout.ts.
-import { defaultStageLayers } from "./layout/stages.js";
+import { defaultStageLayers, defaultVirtualStageLayers, virtualSplitVpps } from "./layout/stages.js";
 import { optimizerBytesOf } from "./cost/moe-facts.js";
 import { stateBytes } from "./cost/engine-terms.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
@@ -89,7 +89,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const atSchedule = rulesAt("schedule");
   const atSp = rulesAt("sequenceParallel");
   // Expert parallel (MoE models only; a dense model's one candidate is ep = etp = 1).
-  const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts];
+  const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts, RULE_BY_CODE.etp_dense];
   // Context parallel: its own rules once cp is assigned, and the heads rule of its all-to-all
   // variant, which needs tp too (layout/rules.ts).
   const atCp = rulesAt("cp");
@@ -120,8 +120,12 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
         d.pp = pp;
         d.dp = dp;
         // (searched pp only: a fixed one comes completed by the request, src/plan-request.ts, or is
-        // checked as given; not with fixed virtual stages: there pp must divide the layers)
-        if (fixed.stageLayers === undefined && fixed.pp === undefined && (fixed.vpp ?? 1) === 1) d.stageLayers = defaultStageLayers(m.layers, pp, supportsOf(t.engine).stageSplit);
+        // checked as given. With virtual stages, the stack's split of p·v stages where it has one:
+        // layout/stages.ts defaultVirtualStageLayers.)
+        const searchedSplit = fixed.stageLayers === undefined && fixed.pp === undefined;
+        const how = supportsOf(t.engine).stageSplit;
+        if (searchedSplit) d.stageLayers = (fixed.vpp ?? 1) === 1 ? defaultStageLayers(m.layers, pp, how) : defaultVirtualStageLayers(m.layers, pp, fixed.vpp!, how);
+        const oneStageSplit = d.stageLayers;
         d.ep = 1;
         d.etp = 1;
         const ppCode0 = cpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
@@ -130,8 +134,13 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           d.etp = etp;
           const ppCode = ppCode0 ?? (moe ? firstBroken(atExpert, d, ctx) : null);
           const edp = (tp * cp * dp) / (ep * etp);
-          // the default uneven split: one stage per rank; a given one: its own vpp (space.ts)
-          const vpps = ppCode === "pp_layers" || (d.stageLayers && fixed.stageLayers === undefined) ? [1] : vppCandidates(m, fixed, pp);
+          // the default uneven split: one stage per rank, and the v whose p·v virtual stages the
+          // stack splits (layout/stages.ts virtualSplitVpps); a given one: its own vpp (space.ts)
+          const vpps = ppCode === "pp_layers"
+            ? [1]
+            : oneStageSplit && fixed.stageLayers === undefined
+              ? fixed.vpp !== undefined ? [fixed.vpp] : [1, ...virtualSplitVpps(m.layers, pp, how)]
+              : vppCandidates(m, fixed, pp);
           const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
           // Which link each group crosses: once per (tp, pp, dp, ep, etp), in each rank order worth
           // pricing (one, unless the profile's fabric makes the order matter: layout/order.ts).
@@ -142,6 +151,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           if (zeros.length === 0) continue; // a fixed ZeRO stage the engine does not run beside this pipeline
           for (const vpp of vpps) {
             d.vpp = vpp;
+            if (searchedSplit && oneStageSplit && fixed.vpp === undefined) d.stageLayers = vpp === 1 ? oneStageSplit : defaultVirtualStageLayers(m.layers, pp, vpp, how);
             const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
             for (const schedule of scheduleCandidates(fixed, pp, vpp, t.engine)) {
               d.schedule = schedule;

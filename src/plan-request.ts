@@ -1,6 +1,6 @@
 // From parsed flags to the planner's inputs, with the defaults made explicit so the output
 // can say what it assumed.
-import { defaultStageLayers, stageSplitPhrase } from "../planner/layout/stages.js";
+import { defaultStageLayers, defaultVirtualStageLayers, splitLabel, stageSplitPhrase } from "../planner/layout/stages.js";
 import { typeSplit } from "../planner/layout/gpt-model-pipe.js";
 import {
   type Fixed,
@@ -115,10 +115,16 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   // A fixed pp that does not divide the layers gets the default uneven split (layout/stages.ts),
   // said among the assumptions; with virtual stages it stays refused (rule pp_layers).
   const fixed = { ...args.fixed };
-  const split = fixed.pp !== undefined && fixed.stageLayers === undefined && (fixed.vpp ?? 1) === 1 ? defaultStageLayers(model.layers, fixed.pp, supportsOf(engine).stageSplit) : undefined;
+  const how = supportsOf(engine).stageSplit;
+  const vpp = fixed.vpp ?? 1;
+  const split = fixed.pp !== undefined && fixed.stageLayers === undefined
+    ? vpp === 1 ? defaultStageLayers(model.layers, fixed.pp, how) : defaultVirtualStageLayers(model.layers, fixed.pp, vpp, how)
+    : undefined;
   if (split) {
     fixed.stageLayers = split;
-    assumed.push(`stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${stageSplitPhrase(supportsOf(engine).stageSplit)}; --stage-layers)`);
+    assumed.push(vpp === 1
+      ? `stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${stageSplitPhrase(how)}; --stage-layers)`
+      : `stage layers ${splitLabel(split)} (pp ${fixed.pp} · vpp ${vpp} does not divide ${model.layers} layers: the embedding and the loss counted as a layer each, as Megatron-Core's --account-for-embedding/loss-in-pipeline-split; --stage-layers)`);
   } else if (args.fixedFrom === undefined && args.valuesFrom?.["--pp"] === undefined) noSplitWhy(fixed, model.layers, engine);
   // --cp-comm / --cp-split for the search's cp where the search tries none would change nothing
   // (space.ts cpCandidates): said, as --cp 2 there is refused, rather than ignored.

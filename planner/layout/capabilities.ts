@@ -5,7 +5,7 @@
 import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Plan, type Precision } from "../types.js";
 import { type CpCode, deepspeedCpRefusal, megatronCpRefusal, torchtitanCpRefusal } from "./cp-capabilities.js";
 import { deepspeed016Split } from "./deepspeed-016-split.js";
-import { firstMiddleLast } from "./stages.js";
+import { accountedVirtualSplit, firstMiddleLast, splitLabel } from "./stages.js";
 
 export type CapabilityCode =
   | "megatron_zero"
@@ -137,6 +137,12 @@ export function llmFoundryRefusal(p: Plan): Refusal | null {
   return null;
 }
 
+/** Whether a split of p·v virtual stages is Megatron-Core's accounted split (stages.ts). */
+export function isAccountedSplit(split: readonly number[], layers: number, pp: number, vpp: number): boolean {
+  const a = accountedVirtualSplit(layers, pp, vpp);
+  return a !== null && a.length === split.length && a.every((n, i) => n === split[i]);
+}
+
 /** Uneven stages in Megatron-LM: core_r0.14 --decoder-first-pipeline-num-layers and
  *  --decoder-last-pipeline-num-layers set the first and last stage, the other layers split evenly
  *  over the middle ones (arguments.py; megatron/core/transformer/transformer_block.py
@@ -146,10 +152,16 @@ function megatronStages(p: Plan, c: CapabilityContext): Refusal | null {
   const split = p.stageLayers.join(",");
   if (c.release !== undefined && c.release !== "core_r0.14")
     return refuse("megatron_stage_layers", `uneven stages (${split}) need --decoder-first-pipeline-num-layers, which core_v0.7.0 does not have; use --release core_r0.14`);
-  // Megatron-Core cuts the first and last rank's layers into its virtual stages evenly; paraplan's
-  // split lists each virtual stage, which these two flags cannot give one by one.
-  if (p.vpp > 1)
-    return refuse("megatron_stage_layers", `Megatron-LM's --decoder-first/last-pipeline-num-layers set whole pipeline ranks, not each of the ${p.stageLayers.length} virtual stages of --vpp ${p.vpp}; ${split} cannot be expressed: use --format torchtitan --release 0.2`);
+  // Virtual stages: --account-for-embedding/loss-in-pipeline-split give the one uneven split of p·v
+  // stages Megatron-Core builds (stages.ts accountedVirtualSplit); --decoder-first/last-pipeline-
+  // num-layers cut the first and last rank's layers into its virtual stages evenly, which paraplan's
+  // split, listing each virtual stage, cannot say one by one.
+  if (p.vpp > 1) {
+    const layers = p.stageLayers.reduce((a, b) => a + b, 0);
+    if (isAccountedSplit(p.stageLayers, layers, p.pp, p.vpp)) return null;
+    const accounted = accountedVirtualSplit(layers, p.pp, p.vpp);
+    return refuse("megatron_stage_layers", `Megatron-LM splits virtual stages unevenly only as --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split build them${accounted ? ` (${splitLabel(accounted)} for pp ${p.pp} · vpp ${p.vpp})` : ` (which needs pp·vpp = ${p.pp * p.vpp} to divide the ${layers} layers + 2)`}; ${split} cannot be expressed: use --format torchtitan --release 0.2`);
+  }
   if (firstMiddleLast(p.stageLayers) === null)
     return refuse("megatron_stage_layers", `Megatron-LM sets only the first and last stage (--decoder-first/last-pipeline-num-layers) and splits the rest evenly; ${split} has unequal middle stages`);
   return null;

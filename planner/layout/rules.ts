@@ -45,7 +45,7 @@ export interface RuleContext {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -147,6 +147,10 @@ export const RULES: readonly Rule[] = [
   { code: "ep_experts", flag: "--ep", dims: ["ep"], input: true, reason: "ep does not divide the experts",
     ok: (d, c) => d.ep === 1 || (c.experts > 0 && divides(d.ep, c.experts)),
     message: (d, c) => (c.experts === 0 ? `ep ${d.ep} needs a mixture-of-experts model` : `${d.ep} does not divide the ${c.experts} experts`) },
+  // etp splits the routed experts' matrices (Megatron-Core --expert-tensor-parallel-size): a dense
+  // model has none, so an etp there would change nothing the plan prices or exports.
+  { code: "etp_dense", flag: "--etp", dims: ["etp"], input: true, reason: "expert tensor parallel needs a mixture-of-experts model",
+    ok: (d, c) => d.etp === 1 || c.experts > 0, message: (d) => `etp ${d.etp} needs a mixture-of-experts model (a dense model has no experts to split)` },
   { code: "vpp_needs_pp", flag: "--vpp", dims: ["vpp", "pp"], input: true, reason: "virtual stages need a pipeline",
     ok: (d) => d.vpp === 1 || d.pp > 1, message: () => "virtual stages need a pipeline (pp > 1)" },
   { code: "vpp_layers", flag: "--vpp", dims: ["pp", "vpp"], input: true, reason: "pp·vpp does not divide the layers",

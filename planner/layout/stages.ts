@@ -236,6 +236,56 @@ export function defaultStageLayers(layers: number, pp: number, how: StageSplit):
   return middleHeavySplit(layers, pp);
 }
 
+/** Megatron-Core's split of L layers over p ranks of v virtual stages each when p·v does not divide
+ *  them: --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split count
+ *  the embedding and the loss as a layer each, the L + 2 units split evenly over the p·v virtual
+ *  stages, and the first virtual stage (rank 0's first chunk) and the last (rank p−1's last) build
+ *  one transformer layer fewer (transformer_block.py get_num_layers_to_build @ core_r0.14; the
+ *  flags date from core_r0.11). In model order, stage v·p + r on rank r (rankStages). Llama 3 405B's
+ *  126 layers on 16 ranks of 4: [1, 2 × 62, 1]. Null where p·v does not divide L + 2, where a virtual
+ *  stage would keep no layer (the unit alone), with v = 1 (defaultStageLayers) and where the even
+ *  split holds. */
+export function accountedVirtualSplit(layers: number, pp: number, vpp: number): number[] | null {
+  if (pp < 2 || vpp < 2 || layers % (pp * vpp) === 0) return null;
+  const stages = pp * vpp;
+  const units = layers + 2;
+  if (units % stages !== 0 || units / stages < 2) return null;
+  const u = units / stages;
+  return [u - 1, ...Array.from({ length: stages - 2 }, () => u), u - 1];
+}
+
+/** The default split of virtual stages (vpp > 1) when p·v does not divide the layers: Megatron-Core's
+ *  accounted split (accountedVirtualSplit) for a stack that splits "first-last"; none for the others
+ *  (torchtitan's and DeepSpeed's are not modelled with virtual stages: a split is given, or p·v
+ *  divides L). */
+export function defaultVirtualStageLayers(layers: number, pp: number, vpp: number, how: StageSplit): number[] | undefined {
+  if (how !== "first-last") return undefined;
+  return accountedVirtualSplit(layers, pp, vpp) ?? undefined;
+}
+
+/** Virtual stages per rank with a default split (defaultVirtualStageLayers), ascending: the v ≥ 2
+ *  for which one exists. */
+export function virtualSplitVpps(layers: number, pp: number, how: StageSplit): number[] {
+  if (how !== "first-last" || pp < 2 || (layers + 2) % pp !== 0) return [];
+  const perRank = (layers + 2) / pp;
+  const out: number[] = [];
+  for (let v = 2; v <= perRank; v++) if (perRank % v === 0 && accountedVirtualSplit(layers, pp, v) !== null) out.push(v);
+  return out;
+}
+
+/** A stage split in words, three or more equal neighbours as one run: [7,8,…,8,7] → "7,8×14,7". */
+export function splitLabel(split: readonly number[]): string {
+  const out: string[] = [];
+  for (let i = 0; i < split.length; ) {
+    let j = i;
+    while (j < split.length && split[j] === split[i]) j++;
+    const n = j - i;
+    out.push(...(n >= 3 ? [`${split[i]}×${n}`] : split.slice(i, j).map(String)));
+    i = j;
+  }
+  return out.join(",");
+}
+
 /** How the assumptions line names a default split. */
 export function stageSplitPhrase(how: StageSplit): string {
   if (how === "first-heavy") return "DeepSpeed ≤ 0.12.4's partition_balanced, the heavier first";

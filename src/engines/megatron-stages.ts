@@ -12,9 +12,13 @@ import { UserError } from "../errors.js";
 
 type Arg = [string, ...string[]];
 
-/** The two flags for an uneven split (none for an even one). */
+/** The two flags for an uneven split (none for an even one): --decoder-first/last-pipeline-num-
+ *  layers for one stage per rank; with virtual stages Megatron-Core's accounted split, the embedding
+ *  and the loss counted as a layer each (planner/layout/stages.ts accountedVirtualSplit; any other
+ *  virtual split is refused by planner/layout/capabilities.ts). */
 export function megatronStageArgs(p: Plan): Arg[] {
   if (p.stageLayers === undefined) return [];
+  if (p.vpp > 1) return [["--account-for-embedding-in-pipeline-split"], ["--account-for-loss-in-pipeline-split"]];
   const f = firstMiddleLast(p.stageLayers);
   if (f === null) return [];
   return [["--decoder-first-pipeline-num-layers", String(f.first)], ["--decoder-last-pipeline-num-layers", String(f.last)]];

@@ -28,7 +28,13 @@ export function noPlanMessage(req: PlanRequest, result: SearchResult): string {
   const c = result.closest;
   if (c) {
     const over = c.memory.total / c.memory.capacity - 1;
-    return `no plan fits in memory; the closest, ${describePlan(c)}, needs ${gib(c.memory.total)} per GPU, ${percent(over)} over the ${gib(c.memory.capacity)} capacity. Add GPUs, raise recompute or ZeRO, or use a GPU with more memory.`;
+    // Context parallel divides the activations, but a sequence that no 2·cp chunks divide (the
+    // zig-zag split, layout/rules.ts cp_seq) leaves it out: say so, or "add GPUs" misleads.
+    const cpSeq = result.rejected.cp_seq ?? 0;
+    const cpNote = c.cp === 1 && cpSeq > 0
+      ? ` Context parallel, which would split the activations, was left out: 2·cp does not divide the ${count(req.training.seqLen)}-token sequence (${count(cpSeq)} configurations, [cp_seq]); a length divisible by 2·cp allows it.`
+      : "";
+    return `no plan fits in memory; the closest, ${describePlan(c)}, needs ${gib(c.memory.total)} per GPU, ${percent(over)} over the ${gib(c.memory.capacity)} capacity. Add GPUs, raise recompute or ZeRO, or use a GPU with more memory.${cpNote}`;
   }
   const fixedAny = Object.keys(req.fixed).length > 0;
   if (result.searched === 0) return `no valid configuration: no configuration matches the fixed dimensions together. Relax the fixed dimensions.`;

@@ -24,8 +24,9 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     model: {
       name: m.name,
       params: totalParams(m, t.seqLen),
-      // MoE: active per token (planner/model.ts activeParams: without the input embedding's lookup).
-      ...(m.moe ? { activeParams: activeParams(m, t.seqLen), moe: { ...m.moe } } : {}),
+      // MoE: active per token (planner/model.ts activeParams: without the input embedding's lookup,
+      // DeepSeek's convention; and with it, Mistral's, Qwen's and OLMoE's).
+      ...(m.moe ? { activeParams: activeParams(m, t.seqLen), activeParamsWithInputEmbedding: activeParams(m, t.seqLen, { inputEmbedding: true }), moe: { ...m.moe } } : {}),
       ...(m.mla ? { mla: { ...m.mla } } : {}),
       ...(m.mtpLayers ? { mtpLayers: m.mtpLayers } : {}),
       layers: m.layers,

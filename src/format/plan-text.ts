@@ -1,6 +1,8 @@
 // Text report of a search: header with assumptions, the ranked table, the best plan's
 // breakdown, and rejections by reason.
-import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, totalParams, worstStageName } from "../../planner/index.js";
+import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, splitLabel, totalParams, worstStageName } from "../../planner/index.js";
+
+export { splitLabel };
 import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
@@ -31,12 +33,21 @@ export const CP_COMM_LABEL = { allgather: "K/V all-gather", ring: "ring", a2a: "
 /** A table cell: "1", or "16 ring" (with "contig." when the split is contiguous). */
 export const cpCell = (p: Plan): string => (p.cp > 1 ? `${p.cp} ${p.cpComm ?? DEFAULT_CP_COMM}${p.cpSplit === "contiguous" ? " contig." : ""}` : "1");
 
+/** Active parameters per token in both conventions (planner/model.ts activeParams): without the
+ *  input embedding's lookup (DeepSeek's), and with it where that reads differently (Mistral's, Qwen's
+ *  and OLMoE's published figures: Mixtral-8x7B "12.9B"), so either can be compared with a card. */
+function activeText(m: PlanRequest["model"], seqLen: number): string {
+  const without = compact(activeParams(m, seqLen));
+  const withEmbedding = compact(activeParams(m, seqLen, { inputEmbedding: true }));
+  return `${without} active per token${withEmbedding === without ? "" : `, ${withEmbedding} counting the input embedding`}`;
+}
+
 export function header(req: PlanRequest): string {
   const { model: m, hw, training: t } = req;
   const nodes = Math.ceil(t.gpus / hw.gpusPerNode);
   const link = `${linkName(hw.intra.kind as LinkKind)} ${bandwidth(hw.intra.bandwidth)}`;
   const lines = [
-    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${compact(activeParams(m, t.seqLen))} active per token: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
+    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${activeText(m, t.seqLen)}: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
     `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
@@ -45,19 +56,6 @@ export function header(req: PlanRequest): string {
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
   if (req.calibration) lines.push(standingLine(req.calibration));
   return lines.join("\n");
-}
-
-/** A stage split in words, three or more equal neighbours as one run: [7,8,…,8,7] → "7,8×14,7". */
-export function splitLabel(split: readonly number[]): string {
-  const out: string[] = [];
-  for (let i = 0; i < split.length; ) {
-    let j = i;
-    while (j < split.length && split[j] === split[i]) j++;
-    const n = j - i;
-    out.push(...(n >= 3 ? [`${split[i]}×${n}`] : split.slice(i, j).map(String)));
-    i = j;
-  }
-  return out.join(",");
 }
 
 /** A plan's cells under "tp pp vpp dp zero mbs recompute sp schedule memory/GPU step tokens/s". */

@@ -7,10 +7,11 @@ import { join } from "node:path";
 import { runCli } from "./helpers.js";
 
 describe("plan on MoE presets", () => {
+  // (with the input embedding, 129,280 × 7,168 = 0.93B more: 37.6B)
   it("deepseek-v3 --gpus 2048: ranked plans with ep and etp columns, expert memory and the all-to-all in the breakdown", async () => {
     const r = await runCli(["plan", "--model", "deepseek-v3", "--gpus", "2048", "--top", "5", "--simulate-top", "2"]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/deepseek-v3 \(671B parameters, 36\.6B active per token: 256 experts, top-8 \+ 1 shared\)/);
+    expect(r.stdout).toMatch(/deepseek-v3 \(671B parameters, 36\.6B active per token, 37\.6B counting the input embedding: 256 experts, top-8 \+ 1 shared\)/);
     expect(r.stdout).toMatch(/^# +tp +pp +vpp +dp +ep +etp +zero/m);
     // ep is ranked with the other dimensions: plans with ep > 1 among the top five (the ep column)
     const eps = r.stdout.split("\n").filter((l) => /^\d+ /.test(l)).map((l) => Number(l.trim().split(/ +/)[5]));
@@ -29,6 +30,9 @@ describe("plan on MoE presets", () => {
     const j = JSON.parse(r.stdout);
     expect(j.model).toMatchObject({ moe: { experts: 8, topK: 2 } });
     expect(Math.abs(j.model.activeParams / 12.6e9 - 1)).toBeLessThan(0.02);
+    // Mistral counts the input embedding: "12.9B active" (mistral.ai/news/mixtral-of-experts);
+    // 12.6–12.7B + 32,000 × 4,096 = 0.13B
+    expect(Math.abs(j.model.activeParamsWithInputEmbedding / 12.9e9 - 1)).toBeLessThan(0.01);
     expect(j.moeImbalance).toBe(1.25);
     for (const p of j.plans) {
       expect(p.ep).toBeGreaterThanOrEqual(1);

@@ -106,10 +106,16 @@ describe("the default split when pp does not divide the layers", () => {
     expect(r.stdout).toContain("stage layers 7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,7 (pp 16 does not divide 126 layers");
     expect(r.stdout).toMatch(/\n1 +8 +16 \[7,8×14,7\] /);
   });
-  it("with virtual stages pp must still divide the layers", async () => {
-    const r = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--vpp", "2"]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^paraplan: --pp: 16 does not divide the 126 layers/);
+  it("with virtual stages: Megatron-Core's accounted split where p·v divides L + 2 in ≥ 2 a stage, else refused", async () => {
+    // 126 + 2 = 128 units over 16 · 2 = 32 virtual stages: 4 each, the first and the last 3
+    const r = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--vpp", "2", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("stage layers 3,4×30,3 (pp 16 · vpp 2 does not divide 126 layers: the embedding and the loss counted as a layer each");
+    expect(r.stdout).toMatch(/best plan: .*pp 16 \(stage layers 3,4×30,3\) · vpp 2 /);
+    // 128 / (16 · 8) = 1 a virtual stage would leave the first without a layer
+    const v8 = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--vpp", "8"]);
+    expect(v8.code).toBe(2);
+    expect(v8.stderr).toMatch(/^paraplan: --pp: 16 does not divide the 126 layers/);
   });
 });
 

@@ -43,10 +43,26 @@ describe("Megatron-LM", () => {
   it("refuses unequal middle stages and core_v0.7 (no such flags), with the reason", () => {
     expect(refusal(() => exportPlan("megatron", m, { ...uneven, stageLayers: [19, 20, 22, 19] }, t, h100))).toMatch(/first and last stage .*19,20,22,19 has unequal middle stages/);
     expect(refusal(() => exportPlan("megatron", model("llama2-70b"), uneven, t, h100, { release: "core_v0.7" }))).toMatch(/core_v0\.7\.0 does not have/);
-    // Virtual stages: the two flags set whole ranks, not each of the 8 virtual stages, even where
-    // the split has Megatron's form.
+    // Virtual stages: the two flags set whole ranks, not each of the 8 virtual stages; only the
+    // accounted split is stated (below), which for 80 layers needs pp·vpp = 8 to divide 82.
     const v2 = { ...uneven, vpp: 2, schedule: "interleaved" as const, stageLayers: [9, 10, 10, 10, 10, 10, 10, 11] };
-    expect(refusal(() => exportPlan("megatron", m, v2, t, h100, { release: "core_r0.14" }))).toMatch(/not each of the 8 virtual stages of --vpp 2/);
+    expect(refusal(() => exportPlan("megatron", m, v2, t, h100, { release: "core_r0.14" }))).toMatch(/needs pp·vpp = 8 to divide the 80 layers \+ 2/);
+  });
+  it("virtual stages: the accounted split, --account-for-embedding/loss-in-pipeline-split, read back as the same split and vpp", () => {
+    // Llama 3 405B's 126 layers on tp 8 · pp 4 · vpp 2 (64 GPUs): 128 units / (4·2) = 16 a virtual
+    // stage, the first and the last 15 (core_r0.14 get_num_layers_to_build).
+    const m405 = model("llama3-405b");
+    const p = plan({ tp: 8, pp: 4, vpp: 2, zero: 1, schedule: "interleaved", stageLayers: [15, 16, 16, 16, 16, 16, 16, 15] });
+    const r = exportPlan("megatron", m405, p, t, h100, { release: "core_r0.14" });
+    const args = r.files[0]!.content;
+    expect(args).toContain("--account-for-embedding-in-pipeline-split");
+    expect(args).toContain("--account-for-loss-in-pipeline-split");
+    expect(argValue(args, "--num-virtual-stages-per-pipeline-rank")).toBe("2");
+    expect(argValue(args, "--decoder-first-pipeline-num-layers")).toBeUndefined();
+    const paths = r.files.map((f, i) => tempFile(`stages-accounted-${i}-${f.name}`, f.content));
+    expect(readConfigs(paths, { model: m405, gpus: t.gpus, defaultGpus: 1, defaultGpusFrom: "test" }).plan).toEqual(p);
+    // another split of the same eight virtual stages is refused, naming the one Megatron builds
+    expect(refusal(() => exportPlan("megatron", m405, { ...p, stageLayers: [16, 15, 16, 16, 16, 16, 16, 15] }, t, h100, { release: "core_r0.14" }))).toMatch(/\(15,16×6,15 for pp 4 · vpp 2\)/);
   });
 });
 

@@ -56,8 +56,15 @@ describe("engine capabilities", () => {
     expect(megatronRefusal(plan({ pp: 4, dp: 2, stageLayers: [3, 4, 4, 3] }), { ...ctx, release: "core_r0.14" })).toBeNull();
     expect(megatronRefusal(plan({ pp: 4, dp: 2, stageLayers: [3, 4, 5, 2] }), { ...ctx, release: "core_r0.14" })?.code).toBe("megatron_stage_layers");
     expect(megatronRefusal(plan({ stageLayers: [5, 7] }), v07)?.code).toBe("megatron_stage_layers");
-    // Virtual stages (vpp 2, four counts on pp 2): refused even in Megatron's first/middle/last form.
-    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 7] }), { ...ctx, release: "core_r0.14" })?.code).toBe("megatron_stage_layers");
+    // Virtual stages (vpp 2, four counts on pp 2): refused even in Megatron's first/middle/last form,
+    // but for the accounted split (--account-for-embedding/loss-in-pipeline-split): 22 layers + 2
+    // units over 2·2 virtual stages = 6 each, the first and the last one fewer: [5, 6, 6, 5].
+    const r14 = { ...ctx, release: "core_r0.14" };
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 7] }), r14)?.code).toBe("megatron_stage_layers");
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 7] }), r14)?.reason).toContain("pp·vpp = 4 to divide the 24 layers + 2");
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 5, 6] }), r14)?.reason).toContain("(5,6,6,5 for pp 2 · vpp 2)");
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 5] }), r14)).toBeNull();
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 5] }), v07)?.code).toBe("megatron_stage_layers");
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), v07)?.code).toBe("megatron_interleaved_pp");
     expect(megatronRefusal(plan({ pp: 4, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved" }), v07)).toBeNull();
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), ctx)).toBeNull();

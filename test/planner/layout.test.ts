@@ -95,6 +95,12 @@ describe("validate", () => {
     expect(codes({ ...CTX, experts: 16 }, { ep: 8 })).toEqual([]);
   });
 
+  it("etp_dense: expert tensor parallel needs a mixture-of-experts model", () => {
+    // a dense model (experts 0) has no expert matrices for etp to split: refused, not ignored
+    expect(validate(CTX, { ...DIMS, etp: 2 })).toEqual([{ code: "etp_dense", flag: "--etp", message: "etp 2 needs a mixture-of-experts model (a dense model has no experts to split)" }]);
+    expect(codes({ ...CTX, experts: 16, gpus: 16 }, { tp: 2, dp: 8, pp: 1, ep: 4, etp: 2 })).toEqual([]);
+  });
+
   it("cp_seq: load-balanced context parallel needs 2·cp | sequence", () => {
     // tp 2·cp 3·dp 2 = 12 GPUs; 2·3 = 6 ∤ 1024
     const c = { ...CTX, gpus: 12, globalBatch: 24 };

@@ -40,6 +40,12 @@ function megatronEnds(layers: number, pp: number): number[] {
   return [left - last, ...Array.from({ length: pp - 2 }, () => mid), last];
 }
 
+/** L + 2 units over n virtual stages, the first and the last one layer fewer (u − 1). */
+function accountedEnds(layers: number, n: number): number[] {
+  const u = (layers + 2) / n;
+  return [u - 1, ...Array.from({ length: n - 2 }, () => u), u - 1];
+}
+
 export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: ZeroStage): Plan[] {
   const out: Plan[] = [];
   for (const tp of divisorsOf(t.gpus)) {
@@ -57,7 +63,10 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
         if (pp === 1) layouts.push({ vpp: 1, schedule: "1f1b" });
         else {
           layouts.push({ vpp: 1, schedule: "1f1b" }, { vpp: 1, schedule: "gpipe" });
-          const vpps = uneven ? [1] : divisorsOf(m.layers / pp);
+          // uneven: one stage per rank, or p·v virtual stages split as Megatron-Core's
+          // --account-for-embedding/loss-in-pipeline-split do (L + 2 units, u = (L + 2)/(p·v) ≥ 2 a
+          // virtual stage, the first and the last u − 1), run looped only (no V schedule)
+          const vpps = uneven ? [1, ...divisorsOf(m.layers + 2).filter((v) => v > 1 && (m.layers + 2) % (pp * v) === 0 && (m.layers + 2) / (pp * v) >= 2)] : divisorsOf(m.layers / pp);
           for (const vpp of vpps)
             if (vpp > 1 && microBatches % pp === 0) layouts.push({ vpp, schedule: "interleaved" });
           // Zero-bubble schedules as torch 2.13 builds them: ScheduleInterleavedZeroBubble needs
@@ -66,8 +75,8 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
           const rounds = Math.max(1, Math.floor(microBatches / pp));
           for (const vpp of vpps) {
             if (microBatches % rounds === 0) layouts.push({ vpp, schedule: "zb1p" });
-            if (vpp === 2) layouts.push({ vpp, schedule: "zbv" });
-            if (vpp === 2 && microBatches >= 2 * pp) layouts.push({ vpp, schedule: "dualpipev" });
+            if (vpp === 2 && !uneven) layouts.push({ vpp, schedule: "zbv" });
+            if (vpp === 2 && !uneven && microBatches >= 2 * pp) layouts.push({ vpp, schedule: "dualpipev" });
           }
         }
         for (const { vpp, schedule } of layouts)
@@ -76,7 +85,7 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
             // MEGATRON_SUPPORTS)
             for (const zero of (dp === 1 ? [fixedZero ?? 0] : pp > 1 && fixedZero === undefined ? [0, 1] : [0, 1, 2, 3]) as ZeroStage[])
               for (const recompute of ["none", "selective", "full"] as Recompute[])
-                out.push({ tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch, recompute, sequenceParallel, schedule, ...(uneven ? { stageLayers: megatronEnds(m.layers, pp) } : {}) });
+                out.push({ tp, pp, dp, cp: 1, ep: 1, etp: 1, vpp, zero, microBatch, recompute, sequenceParallel, schedule, ...(uneven ? { stageLayers: vpp === 1 ? megatronEnds(m.layers, pp) : accountedEnds(m.layers, pp * vpp) } : {}) });
       }
     }
   }

@@ -5,7 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { unsupportedByEngine } from "../../planner/constraints.js";
-import { defaultStageLayers, firstHeavySplit, firstLastSplit, STAGE_SPLITS } from "../../planner/layout/stages.js";
+import { accountedVirtualSplit, defaultStageLayers, defaultVirtualStageLayers, firstHeavySplit, firstLastSplit, STAGE_SPLITS, virtualSplitVpps } from "../../planner/layout/stages.js";
 import { typeSplit } from "../../planner/layout/gpt-model-pipe.js";
 import { deepspeed016Split } from "../../planner/layout/deepspeed-016-split.js";
 import { search } from "../../planner/search.js";
@@ -120,5 +120,40 @@ describe("every engine's split", () => {
     expect(issue?.flag).toBe("--stage-layers");
     expect(issue?.message).toMatch(/runs even pipeline stages only, not 5,7,7,5 \(ParallelTransformer asserts num_layers % pipeline_model_parallel_size == 0/);
     expect(unsupportedByEngine({ pp: 4, stageLayers: [6, 6, 6, 6] }, e)).toBeNull();
+  });
+});
+
+// Megatron-Core core_r0.14 get_num_layers_to_build with --account-for-embedding-in-pipeline-split
+// and --account-for-loss-in-pipeline-split: L + 2 units, (L + 2)/p a rank, ÷ v a virtual stage; the
+// first virtual stage of rank 0 and the last of rank p − 1 build one layer fewer.
+describe("Megatron-Core's accounted split of virtual stages", () => {
+  it("126 layers (Llama 3 405B) on 16 ranks: 128/16 = 8 a rank; v 4 → 2 a chunk, [1, 2 × 62, 1]; v 2 → 4, [3, 4 × 30, 3]; v 8 → 1 a chunk leaves the first empty", () => {
+    expect(accountedVirtualSplit(126, 16, 4)).toEqual([1, ...rep(2, 62), 1]);
+    expect(accountedVirtualSplit(126, 16, 2)).toEqual([3, ...rep(4, 30), 3]);
+    expect(accountedVirtualSplit(126, 16, 8)).toBeNull();
+    expect(virtualSplitVpps(126, 16, "first-last")).toEqual([2, 4]);
+    // 128/8 = 16 a rank: v 2, 4, 8 (16 would leave the first chunk without a layer)
+    expect(virtualSplitVpps(126, 8, "first-last")).toEqual([2, 4, 8]);
+    // 126 + 2 = 128 is not a multiple of 12, and p·v dividing L needs no uneven split
+    expect(accountedVirtualSplit(126, 12, 2)).toBeNull();
+    expect(accountedVirtualSplit(96, 8, 2)).toBeNull();
+    // only Megatron-Core builds it: torchtitan's and DeepSpeed's virtual splits are not defaults
+    expect(defaultVirtualStageLayers(126, 16, 4, "middle-heavy")).toBeUndefined();
+    expect(virtualSplitVpps(126, 16, "first-heavy")).toEqual([]);
+  });
+  it("the search tries them beside one stage per rank: llama3-405b on 16,384 H100s ranks an interleaved accounted split first, ahead of every 1F1B plan", () => {
+    const m = preset("llama3-405b");
+    const t: Training = { gpus: 16384, globalBatch: 2048, seqLen: 8192, precision: "bf16", fusedAttention: true, overlapGradReduce: true, engine: loadEngine("megatron-core") };
+    const r = search(m, hardware("dgx-h100"), t, { tp: 8 }, { top: 10_000, keepAll: true });
+    const best = r.plans[0]!;
+    expect(best.vpp).toBeGreaterThan(1);
+    expect(best.stageLayers).toEqual(accountedVirtualSplit(126, best.pp, best.vpp));
+    // with vpp the 1F1B bubble (p − 1)/m shrinks v-fold (Narayanan et al. 2021 §2.2.2): at pp 16,
+    // dp 128 each pipeline runs 16 micro-batches, so the one-stage-a-rank plan idles ~15/16 of its work
+    const at = (vpp: number) => r.all!.filter((p) => p.pp === 16 && p.vpp === vpp && p.memory.total <= p.memory.capacity).sort((a, b) => a.time.step - b.time.step)[0]!;
+    expect(at(1).stageLayers).toEqual([7, ...rep(8, 14), 7]);
+    expect(at(4).stageLayers).toEqual([1, ...rep(2, 62), 1]);
+    expect(at(4).time.bubble).toBeLessThan(at(1).time.bubble / 3);
+    expect(at(4).time.step).toBeLessThan(at(1).time.step);
   });
 });
