@@ -12,6 +12,12 @@ describe("plan with context parallel", () => {
     expect(r.stdout).toMatch(/cp exchange [^,]+ \([\d.]+%\)/);
     expect(r.stdout).toMatch(/why context parallel: without context parallel no plan fits: the best cp=1 needs \d+\.\d GiB of 79\.6 GiB per GPU/);
   });
+  it("a sequence no 2·cp divides (1,048,577 tokens): nothing fits, and the message says context parallel was left out and why", async () => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--seq", "1048577", "--gpus", "256", "--global-batch", "8", "--simulate-top", "0"]);
+    expect(r.code).toBe(1);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toMatch(/Context parallel, which would split the activations, was left out: 2·cp does not divide the 1,048,577-token sequence \([\d,]+ configurations, \[cp_seq\]\)/);
+  });
   it("--cp 4 --cp-comm a2a --json: cp, cpComm, cpSplit on every plan and time.cpComm > 0", async () => {
     const r = await runCli(["plan", "--model", "llama3-8b", "--seq", "32768", "--gpus", "64", "--global-batch", "64", "--cp", "4", "--cp-comm", "a2a", "--top", "3", "--json", "--simulate-top", "0"]);
     expect(r.code).toBe(0);
