@@ -1,6 +1,6 @@
 // From parsed flags to the planner's inputs, with the defaults made explicit so the output
 // can say what it assumed.
-import { defaultStageLayers, defaultVirtualStageLayers, splitLabel, stageSplitPhrase } from "../planner/layout/stages.js";
+import { defaultStageLayers, defaultVirtualStageLayers, splitLabel, stageSplitPhrase, virtualSplitVpps } from "../planner/layout/stages.js";
 import { typeSplit } from "../planner/layout/gpt-model-pipe.js";
 import {
   type Fixed,
@@ -200,8 +200,18 @@ export function issueLine(bad: InputIssue, impliedBy: string | undefined): strin
  *  "does not divide" (rule pp_layers, which stays for every other path). */
 function noSplitWhy(fixed: Fixed, layers: number, engine: Engine): void {
   const pp = fixed.pp;
-  if (pp === undefined || fixed.stageLayers !== undefined || (fixed.vpp ?? 1) !== 1 || pp < 2 || pp > layers || layers % pp === 0) return;
+  const vpp = fixed.vpp ?? 1;
   const how = supportsOf(engine).stageSplit;
+  if (pp !== undefined && fixed.stageLayers === undefined && vpp > 1 && pp >= 2 && layers % (pp * vpp) !== 0) {
+    // virtual stages: Megatron-Core's accounted split where p·v divides L + 2 (layout/stages.ts)
+    const n = pp * vpp;
+    const vpps = virtualSplitVpps(layers, pp, how);
+    const others = vpps.length > 0 ? `; with pp ${pp}, --vpp ${vpps.join(" or ")} gives one` : "";
+    throw new UserError(how === "first-last"
+      ? `--vpp: pp ${pp} · vpp ${vpp} = ${n} virtual stages do not divide the ${layers} layers, and Megatron-Core's uneven split of virtual stages (the embedding and the loss counted as a layer each) needs (${layers} + 2)/${n} to be a whole number of at least 2 layers a stage${others}, or give --stage-layers with ${n} counts`
+      : `--vpp: pp ${pp} · vpp ${vpp} = ${n} virtual stages do not divide the ${layers} layers, and engine ${engine.name} has no default uneven split of virtual stages; give --stage-layers with ${n} counts, or a pp and vpp whose product divides ${layers}`);
+  }
+  if (pp === undefined || fixed.stageLayers !== undefined || vpp !== 1 || pp < 2 || pp > layers || layers % pp === 0) return;
   if (how === "even") throw new UserError(`--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} runs even pipeline stages only`);
   if (how === "first-heavy") {
     const split = typeSplit(layers, pp, 0); // the engine's own split, a stage of it empty

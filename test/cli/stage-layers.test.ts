@@ -115,7 +115,11 @@ describe("the default split when pp does not divide the layers", () => {
     // 128 / (16 · 8) = 1 a virtual stage would leave the first without a layer
     const v8 = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--vpp", "8"]);
     expect(v8.code).toBe(2);
-    expect(v8.stderr).toMatch(/^paraplan: --pp: 16 does not divide the 126 layers/);
+    expect(v8.stderr).toMatch(/^paraplan: --vpp: pp 16 · vpp 8 = 128 virtual stages do not divide the 126 layers, .*needs \(126 \+ 2\)\/128 to be a whole number of at least 2 layers a stage; with pp 16, --vpp 2 or 4 gives one/);
+    // torchtitan splits virtual stages unevenly only as given
+    const tt = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--vpp", "2", "--engine", "torchtitan"]);
+    expect(tt.code).toBe(2);
+    expect(tt.stderr).toMatch(/^paraplan: --vpp: pp 16 · vpp 2 = 32 virtual stages do not divide the 126 layers, and engine torchtitan has no default uneven split of virtual stages; give --stage-layers with 32 counts/);
   });
 });
 
