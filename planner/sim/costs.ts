@@ -54,6 +54,26 @@ export interface ParamOpCost {
   weightGrad: PassCost;
   /** Bytes of the 16-bit weights this GPU holds for it = bytes of its 16-bit gradients. */
   bytes: number;
+  /** Of `bytes`, the routed experts': reduced and gathered over the expert-data-parallel group
+   *  (SimCosts.expert), the rest over dp·cp. 0 or absent without routed experts. */
+  expertBytes?: number;
+}
+
+/** The routed experts' own data-parallel collectives: over the expert-data-parallel group, edp =
+ *  tp·cp·dp/(ep·etp) ranks (layout/groups.ts edpOf), on that group's link, as the closed form
+ *  prices them (wire/expert-wire.ts edp-gradients, edp-weights; Megatron-Core reduces the
+ *  expert-parallel parameters' buffers over expt_dp_group). */
+export interface ExpertDataParallel {
+  size: number;
+  collective: (kind: CollectiveKind, bytes: number) => Transfer;
+  /** As SimCosts.gradScale: the gradients at the engine's reduce type (expert-wire.ts). */
+  gradScale: number;
+  /** The updated weights' gather at 16 bits (expert-wire.ts edp-weights: once a step at ZeRO-1/2,
+   *  not scaled by zero1GatherScale, not again each micro-batch). */
+  weightGatherScale: number;
+  /** Bucket cap: Megatron-Core fills the expert buffers' buckets to the dense ones' size; a layer's
+   *  experts where the stack reduces per layer (ZeRO-2 shardedReducePerLayer). */
+  bucketBytes: number;
 }
 
 export type CollectiveKind = "allReduce" | "allGather" | "reduceScatter";
@@ -95,7 +115,11 @@ export interface SimCosts {
    *  (cost/overlap.ts, Lee et al. 2025; the engine's overlapSlowdown); 0: free overlap. */
   dpSlowdown: number;
   bucketBytes: number;
+  /** A collective of the dense weights' gradients or weights over dp·cp (dense bytes only). */
   dpCollective: (kind: CollectiveKind, bytes: number) => Transfer;
+  /** The routed experts' collectives, on the same data-parallel stream; null without routed
+   *  experts or with edp = 1 (nothing to reduce). */
+  expert: ExpertDataParallel | null;
   /** All-reduce of the tied embedding's gradient between the first and last stage, or null. */
   tiedEmbedding: Transfer | null;
   /** Bytes a gradient byte of the 16-bit weights becomes on the wire: 2 where the engine reduces
@@ -215,12 +239,15 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const layerBytes = m.moe
     ? (2 * (stageSplit.dense + stageSplit.expert - ends.dense - ends.expert - (pp === 1 ? embedding.bytes / 2 : 0))) / (m.layers / pp)
     : 2 * (layerMatrixParams(m) / tp + layerSmallParams(m));
+  // Of which the routed experts' (1/(ep·etp) of each MoE layer's), reduced over edp, not dp·cp.
+  const layerExpertBytes = m.moe ? (2 * (stageSplit.expert - ends.expert)) / (m.layers / pp) : 0;
   const layerCost: ParamOpCost = {
     forward: { compute: layer.forward, tp: tpLayer, ep: epLayer, cp: cpFwd },
     backward: { compute: layer.backward, tp: tpLayer, ep: epLayer, cp: cpBwd },
     recompute: recomputePass,
     weightGrad: { compute: layer.weightGrad, tp: 0 },
     bytes: layerBytes,
+    expertBytes: layerExpertBytes,
   };
 
   // Pipeline: wire "pp-activation" on the pp group's link, then "pp-gather" on arrival.
@@ -236,6 +263,22 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const dpcp = dp * plan.cp;
   const dpCollective = (kind: CollectiveKind, bytes: number): Transfer =>
     transfer((l) => callTime({ kind, bytes, size: dpcp, link: l }), dpLink, dpInter);
+  // (ZeRO-2 under FSDP: a reduce-scatter per unit, a layer's gradients, not 25 MB DDP buckets
+  // each paying the ring's latency beside the backward)
+  const perLayerBuckets = plan.zero === 2 && t.engine?.dataParallel.shardedReducePerLayer === true;
+  // The routed experts' collectives over edp, on the link and at the group size the wire gives
+  // them (wire/expert-wire.ts; present where edp > 1).
+  const [edpItem] = byId("edp-gradients");
+  const expert: SimCosts["expert"] =
+    edpItem && layerExpertBytes > 0
+      ? {
+          size: edpItem.size,
+          collective: (kind, bytes) => transfer((l) => callTime({ kind, bytes, size: edpItem.size, link: l }), edpItem.link, crossesNetwork(links.edp)),
+          gradScale: gradReduceBytes(t.engine) / 2,
+          weightGatherScale: 1,
+          bucketBytes: opts.bucketBytes ?? (perLayerBuckets ? layerExpertBytes : engineBucketBytes(t.engine, dpcp)),
+        }
+      : null;
   const [tied] = byId("tied-embedding");
   // In a V both the embedding and the output layer sit on rank 0: nothing to all-reduce.
   const tiedEmbedding = tied && !vShape ? transfer((l) => callTime({ ...tied, link: l }), tied.link, ppInter) : null;
@@ -275,13 +318,12 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     prefetchLayers: prefetchLayers(t.engine),
     gatherCallsPerLayer: t.gatherCallsPerLayer ?? t.engine?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER,
     dpSlowdown: cpSlowdown,
-    // (ZeRO-2 under FSDP: a reduce-scatter per unit, a layer's gradients, not 25 MB DDP buckets
-    // each paying the ring's latency beside the backward)
-    bucketBytes: opts.bucketBytes ?? (plan.zero === 2 && t.engine?.dataParallel.shardedReducePerLayer ? layerBytes : engineBucketBytes(t.engine, dpcp)),
+    bucketBytes: opts.bucketBytes ?? (perLayerBuckets ? layerBytes - layerExpertBytes : engineBucketBytes(t.engine, dpcp)),
     gradScale: gradReduceBytes(t.engine) / 2,
     weightGatherScale: plan.zero === 1 ? zero1GatherScale(t.engine) : 1,
-    regatherEachMicroBatch: plan.zero === 2 && t.engine?.dataParallel.shardedReducePerLayer === true,
+    regatherEachMicroBatch: perLayerBuckets,
     dpCollective,
+    expert,
     tiedEmbedding,
     optimizer,
     blockingSends: opts.blockingSends ?? true,
@@ -332,6 +374,7 @@ export function uniformCosts(o: {
     weightGatherScale: 1,
     regatherEachMicroBatch: false,
     dpCollective: () => free,
+    expert: null,
     tiedEmbedding: null,
     optimizer: Array.from({ length: o.pp }, () => 0),
     blockingSends: true,

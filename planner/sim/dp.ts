@@ -14,7 +14,13 @@
 //    its gradients after every backward (Rajbhandari et al. 2020 §7.2.2).
 // Buckets fill as gradients are produced: a bucket is ready the moment its last byte is, part-way
 // through the backward of the operation that produces it.
-import { addOp, type Graph, infoOf, newInfo, type OpInfo } from "./graph.js";
+// The routed experts' weights (Graph.opExpertBytes) follow the same pattern in their own buckets
+// over the expert-data-parallel group, edp ranks on its link (SimCosts.expert; Megatron-Core
+// DistributedDataParallel keeps expert-parallel parameters in separate buffers reduced over
+// expt_dp_group), on the same data-parallel stream; the dense weights (Graph.opBytes) over dp·cp.
+// As the closed form prices them (wire/expert-wire.ts), the experts' weights are gathered once a
+// step at ZeRO-1/2, and at ZeRO-3 with one collective per layer and pass and no regather.
+import { addOp, type Graph, hasDataParallel, infoOf, newInfo, type OpInfo } from "./graph.js";
 import type { CollectiveKind, Transfer } from "./costs.js";
 import { linkId } from "./links.js";
 
@@ -71,6 +77,29 @@ export function gradProgress(info: OpInfo, fraction: number): number {
   return (layer + (f >= 1 ? 1 : info.gradFrom + f * (1 - info.gradFrom))) / n;
 }
 
+/** One kind of weights and its collectives: the dense ones over dp·cp, or the routed experts'
+ *  over edp. */
+interface Side {
+  expert: boolean;
+  /** Per operation, bytes of these weights (Graph.opBytes or opExpertBytes). */
+  bytes: Float64Array;
+  gradScale: number;
+  weightGatherScale: number;
+  bucketBytes: number;
+  /** Word in the collectives' labels ("" or "expert "). */
+  name: string;
+}
+
+/** The sides with collectives to run: the dense weights where dp·cp > 1, the experts' where
+ *  edp > 1. */
+function sidesOf(g: Graph): Side[] {
+  const c = g.costs;
+  const out: Side[] = [];
+  if (c.dp > 1) out.push({ expert: false, bytes: g.opBytes, gradScale: c.gradScale, weightGatherScale: c.weightGatherScale, bucketBytes: c.bucketBytes, name: "" });
+  if (c.expert) out.push({ expert: true, bytes: g.opExpertBytes, gradScale: c.expert.gradScale, weightGatherScale: c.expert.weightGatherScale, bucketBytes: c.expert.bucketBytes, name: "expert " });
+  return out;
+}
+
 /** Bytes of the weights of a pass's operations first … last. */
 function passBytes(opBytes: Float64Array, first: number, last: number): number {
   let bytes = 0;
@@ -92,6 +121,8 @@ class Label {
     /** Collectives each operation's transfer stands for, each paying the latency (ZeRO-3's
      *  gatherCallsPerLayer for a layer); 1 elsewhere. */
     readonly calls = 1,
+    /** Over the expert-data-parallel group (SimCosts.expert), else dp·cp. */
+    readonly expert = false,
   ) {}
 }
 
@@ -100,10 +131,11 @@ function collective(g: Graph, bytes: number, label: Label, index = -1): number {
     // Costs by kind and size and each stage's link pair are shared, not rebuilt per bucket.
     const m = g.dpMemo;
     const stage = label.stage;
-    let byBytes = m.costs.get(label.kind);
-    if (!byBytes) m.costs.set(label.kind, (byBytes = new Map()));
+    const key = label.expert ? `expert ${label.kind}` : label.kind;
+    let byBytes = m.costs.get(key);
+    if (!byBytes) m.costs.set(key, (byBytes = new Map()));
     let t = byBytes.get(bytes);
-    if (!t) byBytes.set(bytes, (t = g.costs.dpCollective(label.kind, bytes)));
+    if (!t) byBytes.set(bytes, (t = label.expert ? g.costs.expert!.collective(label.kind, bytes) : g.costs.dpCollective(label.kind, bytes)));
     let links = m.links.get(stage * 2 + (t.inter ? 1 : 0));
     if (!links) m.links.set(stage * 2 + (t.inter ? 1 : 0), (links = [linkId(stage, t.inter, false), linkId(stage, t.inter, true)]));
     label.bytes = bytes;
@@ -115,24 +147,24 @@ function collective(g: Graph, bytes: number, label: Label, index = -1): number {
   return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, label.calls * t.latency, t.work, label.links, t.post);
 }
 
-/** Reduce the gradients of one backward pass: bucket by bucket as they are produced, or in one
- *  collective after `after` without overlap. Adds the collectives to `out`. */
-function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind, after: number | null, label: string, out: number[], scratch: Buckets): number {
+/** Reduce one side's gradients of one backward pass: bucket by bucket as they are produced, or in
+ *  one collective after `after` without overlap. Adds the collectives to `out`. */
+function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind, after: number | null, label: string, out: number[], scratch: Buckets, side: Side): number {
   const first = g.firstOp[pass]!;
   const last = g.lastOp[pass]!;
-  const opBytes = g.opBytes;
+  const opBytes = side.bytes;
   if (after !== null) {
-    const op = collective(g, passBytes(opBytes, first, last) * g.costs.gradScale, new Label(stage, kind, `${label}, all at once`));
+    const op = collective(g, passBytes(opBytes, first, last) * side.gradScale, new Label(stage, kind, `${label}, all at once`, 1, side.expert));
     g.engine.dep(op, after);
     out.push(op);
     return op;
   }
-  const buckets = fillBuckets(opBytes, first, last, g.costs.bucketBytes, scratch);
-  const bucketLabel = new Label(stage, kind, `${label} bucket`);
+  const buckets = fillBuckets(opBytes, first, last, side.bucketBytes, scratch);
+  const bucketLabel = new Label(stage, kind, `${label} bucket`, 1, side.expert);
   let op = -1;
   for (let k = 0; k < buckets.length; k++) {
     // Buckets hold a parameter count (Megatron-Core's 40M): their bytes follow the gradients' type.
-    op = collective(g, buckets.bytes[k]! * g.costs.gradScale, bucketLabel, k);
+    op = collective(g, buckets.bytes[k]! * side.gradScale, bucketLabel, k);
     const producer = buckets.op[k]!;
     g.engine.dep(op, producer, gradProgress(infoOf(g, producer), buckets.fraction[k]!));
     out.push(op);
@@ -148,12 +180,13 @@ export function addDataParallel(g: Graph): void {
   const V = c.vpp;
   const M = c.microBatches;
   const name = (ch: number) => (V > 1 ? ` chunk ${ch}` : "");
-  if (c.dp > 1) {
+  if (hasDataParallel(c)) {
+    const sides = sidesOf(g);
     for (let s = 0; s < P; s++) {
       const red = g.reductions[s]!;
       const lastBackward = g.optimizerOp[s]! - 1;
       if (c.zero === 3) {
-        addZero3(g, s);
+        addZero3(g, s, sides);
         continue;
       }
       const kind: CollectiveKind = c.zero === 0 ? "allReduce" : "reduceScatter";
@@ -161,13 +194,15 @@ export function addDataParallel(g: Graph): void {
       const reduceBackward = (pass: number) => {
         const ch = Math.floor(pass / M) % V;
         const mb = pass % M;
-        const label = `${verb} gradients${name(ch)}${c.zero === 2 ? ` mb ${mb}` : ""}`;
-        if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red, scratch);
-        else if (c.zero === 2) {
-          // Synchronous: the next compute operation waits for the reduction.
-          const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red, scratch);
-          g.engine.dep(g.lastOp[pass]! + 1, op);
-        } else reducePass(g, s, pass, kind, lastBackward, label, red, scratch);
+        for (const side of sides) {
+          const label = `${verb} ${side.name}gradients${name(ch)}${c.zero === 2 ? ` mb ${mb}` : ""}`;
+          if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red, scratch, side);
+          else if (c.zero === 2) {
+            // Synchronous: the next compute operation waits for the reduction.
+            const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red, scratch, side);
+            g.engine.dep(g.lastOp[pass]! + 1, op);
+          } else reducePass(g, s, pass, kind, lastBackward, label, red, scratch, side);
+        }
       };
       const order = g.order[s]!;
       for (let ch = 0; ch < V; ch++) {
@@ -182,7 +217,7 @@ export function addDataParallel(g: Graph): void {
         }
         if (c.zero !== 2 && last >= 0) reduceBackward(last);
       }
-      if (c.zero >= 1) gatherWeights(g, s, scratch);
+      if (c.zero >= 1) for (const side of sides) gatherWeights(g, s, scratch, side);
     }
   }
   if (c.tiedEmbedding && P > 1) {
@@ -211,11 +246,11 @@ export function addDataParallel(g: Graph): void {
   }
 }
 
-/** ZeRO-1/2: all-gather the updated weights, bucket by bucket ahead of each chunk's first forward
- *  (overlapped), or all at once after the optimizer step; where the stack reshards after every
- *  backward (regatherEachMicroBatch), again ahead of each later forward, once the chunk's backward
- *  before it has ended. */
-function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
+/** ZeRO-1/2: all-gather one side's updated weights, bucket by bucket ahead of each chunk's first
+ *  forward (overlapped), or all at once after the optimizer step; where the stack reshards after
+ *  every backward (regatherEachMicroBatch), the dense weights again ahead of each later forward,
+ *  once the chunk's backward before it has ended. */
+function gatherWeights(g: Graph, s: number, scratch: Buckets, side: Side): void {
   const c = g.costs;
   const V = c.vpp;
   const firstForward = new Int32Array(V).fill(-1);
@@ -226,25 +261,24 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets): void {
     const ch = Math.floor(idx / c.microBatches) % V;
     if (forward && firstForward[ch]! < 0) firstForward[ch] = idx;
   }
-  const opBytes = g.opBytes;
   for (let ch = 0; ch < V; ch++) {
     const first = g.firstOp[firstForward[ch]!]!;
     const last = g.lastOp[firstForward[ch]!]!;
-    const label = `all-gather weights${V > 1 ? ` chunk ${ch}` : ""}`;
+    const label = `all-gather ${side.name}weights${V > 1 ? ` chunk ${ch}` : ""}`;
     if (!c.overlapParamGather) {
-      const op = collective(g, passBytes(opBytes, first, last) * c.weightGatherScale, new Label(s, "allGather", `${label} after the optimizer`));
+      const op = collective(g, passBytes(side.bytes, first, last) * side.weightGatherScale, new Label(s, "allGather", `${label} after the optimizer`, 1, side.expert));
       g.engine.dep(op, g.optimizerOp[s]!);
       continue;
     }
-    gatherAhead(g, first, last, new Label(s, "allGather", `${label} bucket`), -1, scratch);
+    gatherAhead(g, first, last, new Label(s, "allGather", `${label} bucket`, 1, side.expert), -1, scratch, side);
   }
-  if (c.regatherEachMicroBatch) regather(g, s, scratch);
+  if (c.regatherEachMicroBatch && !side.expert) regather(g, s, scratch, side);
 }
 
 /** The later forwards' gathers under a stack that reshards after every backward (FSDP's
  *  SHARD_GRAD_OP): each forward's weights in the same buckets, none before the chunk's previous
  *  backward has ended (its first layers, which this forward needs first, are resharded last). */
-function regather(g: Graph, s: number, scratch: Buckets): void {
+function regather(g: Graph, s: number, scratch: Buckets, side: Side): void {
   const c = g.costs;
   const V = c.vpp;
   const M = c.microBatches;
@@ -263,24 +297,24 @@ function regather(g: Graph, s: number, scratch: Buckets): void {
       continue;
     }
     const label = new Label(s, "allGather", `all-gather weights${V > 1 ? ` chunk ${ch}` : ""} mb ${idx % M} bucket`);
-    gatherAhead(g, g.firstOp[idx]!, g.lastOp[idx]!, label, lastBackward[ch]! >= 0 ? g.lastOp[lastBackward[ch]!]! : -1, scratch);
+    gatherAhead(g, g.firstOp[idx]!, g.lastOp[idx]!, label, lastBackward[ch]! >= 0 ? g.lastOp[lastBackward[ch]!]! : -1, scratch, side);
   }
 }
 
-/** A forward's weights (operations first … last) all-gathered in buckets, each operation waiting
- *  for the bucket holding its last byte; every bucket after operation `after` where it is one. */
-function gatherAhead(g: Graph, first: number, last: number, label: Label, after: number, scratch: Buckets): void {
-  const c = g.costs;
-  const cap = c.bucketBytes;
-  const buckets = fillBuckets(g.opBytes, first, last, cap, scratch);
+/** A forward's weights of one side (operations first … last) all-gathered in buckets, each
+ *  operation waiting for the bucket holding its last byte; every bucket after operation `after`
+ *  where it is one. */
+function gatherAhead(g: Graph, first: number, last: number, label: Label, after: number, scratch: Buckets, side: Side): void {
+  const cap = side.bucketBytes;
+  const buckets = fillBuckets(side.bytes, first, last, cap, scratch);
   const bucketOp = new Int32Array(buckets.length);
   for (let k = 0; k < buckets.length; k++) {
-    bucketOp[k] = collective(g, buckets.bytes[k]! * c.weightGatherScale, label, k);
+    bucketOp[k] = collective(g, buckets.bytes[k]! * side.weightGatherScale, label, k);
     if (after >= 0) g.engine.dep(bucketOp[k]!, after);
   }
   let cum = 0;
   for (let op = first; op >= 0 && op <= last; op++) {
-    const bytes = g.opBytes[op]!;
+    const bytes = side.bytes[op]!;
     if (bytes <= 0) continue;
     cum += bytes;
     // (at least the first: a few bytes in a bucket of gigabytes, cum/cap under the rounding
@@ -290,14 +324,18 @@ function gatherAhead(g: Graph, first: number, last: number, label: Label, after:
   }
 }
 
-/** ZeRO-3: gather before every use, reduce-scatter after every backward. */
-function addZero3(g: Graph, s: number): void {
+/** ZeRO-3: gather before every use, reduce-scatter after every backward; each side of an
+ *  operation's weights (dense over dp·cp, experts over edp) in its own collectives. */
+function addZero3(g: Graph, s: number, sides: readonly Side[]): void {
   const c = g.costs;
-  const opBytes = g.opBytes;
-  // A layer's collectives are the engine's calls per layer, each paying its latency; the
-  // embedding's and the head's one each (cost/gather-calls.ts).
-  const gatherLabels = [new Label(s, "allGather", "all-gather weights for"), new Label(s, "allGather", "all-gather weights for", c.gatherCallsPerLayer)];
-  const scatterLabels = [new Label(s, "reduceScatter", "reduce-scatter gradients of"), new Label(s, "reduceScatter", "reduce-scatter gradients of", c.gatherCallsPerLayer)];
+  // A layer's dense collectives are the engine's calls per layer, each paying its latency; the
+  // embedding's and the head's one each (cost/gather-calls.ts); the experts' one a layer (the
+  // closed form's edp items pay one latency per call: wire/expert-wire.ts).
+  const labels = sides.map((side) => {
+    const calls = side.expert ? 1 : c.gatherCallsPerLayer;
+    const l = (kind: CollectiveKind, text: string, n: number) => new Label(s, kind, `${text} ${side.name}${kind === "allGather" ? "weights for" : "gradients of"}`, n, side.expert);
+    return { side, gather: [l("allGather", "all-gather", 1), l("allGather", "all-gather", calls)], scatter: [l("reduceScatter", "reduce-scatter", 1), l("reduceScatter", "reduce-scatter", calls)] };
+  });
   // The gather for operation i waits for operation i − lead to end: `prefetchLayers` ahead of the
   // one computing (lead 1: none, it waits for the compute before it).
   const lead = 1 + c.prefetchLayers;
@@ -309,19 +347,24 @@ function addZero3(g: Graph, s: number): void {
     const idx = order[k]!;
     const backward = g.gradPass[idx] === 1;
     for (let op = g.firstOp[idx]!; op >= 0 && op <= g.lastOp[idx]!; op++) {
-      const bytes = opBytes[op]!;
-      if (bytes <= 0) continue;
-      // A backward under full recompute may gather part of its weights twice (cost/regather.ts):
-      // once for the recomputed forward, again for the backward.
+      let held = false;
+      for (const { side } of labels) if (side.bytes[op]! > 0) held = true;
+      if (!held) continue;
       const layer = g.opIndex[op]! >= 0 ? 1 : 0;
-      const gather = collective(g, backward ? bytes * (1 + c.regather) : bytes, gatherLabels[layer]!, op);
-      if (i >= lead) g.engine.dep(gather, prev[i % lead]!);
-      g.engine.dep(op, gather);
-      if (backward) {
-        const rs = collective(g, bytes * c.gradScale, scatterLabels[layer]!, op);
-        g.engine.dep(rs, op);
-        if (!c.overlapGradReduce) g.engine.dep(op + 1, rs);
-        g.reductions[s]!.push(rs);
+      for (const { side, gather: gl, scatter } of labels) {
+        const bytes = side.bytes[op]!;
+        if (bytes <= 0) continue;
+        // A backward under full recompute may gather part of its dense weights twice
+        // (cost/regather.ts): once for the recomputed forward, again for the backward.
+        const gather = collective(g, backward ? bytes * (1 + (side.expert ? 0 : c.regather)) : bytes, gl[layer]!, op);
+        if (i >= lead) g.engine.dep(gather, prev[i % lead]!);
+        g.engine.dep(op, gather);
+        if (backward) {
+          const rs = collective(g, bytes * side.gradScale, scatter[layer]!, op);
+          g.engine.dep(rs, op);
+          if (!c.overlapGradReduce) g.engine.dep(op + 1, rs);
+          g.reductions[s]!.push(rs);
+        }
       }
       prev[i % lead] = op;
       i++;

@@ -15,8 +15,9 @@ export type StreamName = "compute" | "tp comm" | "pp comm" | "dp comm";
 export interface OpInfo {
   stage: number;
   stream: "compute" | "pp comm" | "dp comm";
-  /** What it is ("layer", "send activation", "all-gather weights bucket"); opName() adds the
-   *  pass and the index. Names are built only when a timeline is drawn (the ranking needs none). */
+  /** What it is ("layer", "send activation", "all-gather weights bucket"); timeline.ts opName()
+   *  adds the pass and the index. Names are built only when a timeline is drawn (the ranking needs
+   *  none). */
   label: string;
   /** Consecutive parts of a compute operation (a layer's kernels, then its tp collectives). */
   parts: Array<[SegmentKind, number]>;
@@ -40,8 +41,12 @@ export interface Graph {
   /** Per operation: a further number: the layer, the bucket, the peer stage, or the operation
    *  served; −1. */
   opIndex: Int32Array;
-  /** Per operation: bytes of the weights a weight-holding operation holds, else 0. */
+  /** Per operation: bytes of the dense weights a weight-holding operation holds (reduced and
+   *  gathered over dp·cp), else 0. */
   opBytes: Float64Array;
+  /** Per operation: bytes of the routed experts' weights it holds (over edp: SimCosts.expert),
+   *  else 0. */
+  opExpertBytes: Float64Array;
   /** Where the per-operation tables live (heap.ts): reused from one graph to the next. */
   arena: Arena;
   streams: { compute: number[]; pp: number[]; dp: number[] };
@@ -82,16 +87,32 @@ export function addOp(
   post = 0,
 ): number {
   const id = g.engine.op(stream, pre, work, links, post);
-  if (id >= g.opInfo.length || id >= g.opPass.length || id >= g.opIndex.length || id >= g.opBytes.length) {
+  if (id >= g.opInfo.length || id >= g.opPass.length || id >= g.opIndex.length || id >= g.opBytes.length || id >= g.opExpertBytes.length) {
     g.opInfo = g.arena.i32("graph.opInfo", id + 1, id);
     g.opPass = g.arena.i32("graph.opPass", id + 1, id);
     g.opIndex = g.arena.i32("graph.opIndex", id + 1, id);
     g.opBytes = g.arena.f64("graph.opBytes", id + 1, id);
+    g.opExpertBytes = g.arena.f64("graph.opExpertBytes", id + 1, id);
   }
   g.opInfo[id] = info;
   g.opPass[id] = pass;
   g.opIndex[id] = index;
   g.opBytes[id] = bytes;
+  g.opExpertBytes[id] = 0;
+  return id;
+}
+
+/** Whether the step has data-parallel collectives: the dense weights' over dp·cp, or the routed
+ *  experts' over edp (which may exceed 1 where dp·cp is 1: experts folded over tp ranks). */
+export const hasDataParallel = (c: SimCosts): boolean => c.dp > 1 || c.expert !== null;
+
+/** A compute operation playing `n` layers (buildGraph): its dense bytes in opBytes, its routed
+ *  experts' in opExpertBytes. */
+function addLayers(g: Graph, stream: number, info: number, pass: number, index: number, n: number, pre: number): number {
+  const c = g.costs.layer;
+  const expert = c.expertBytes ?? 0;
+  const id = addOp(g, stream, info, pass, index, n * (c.bytes - expert), pre);
+  g.opExpertBytes[id] = n * expert;
   return id;
 }
 
@@ -169,6 +190,7 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     opPass: arena.i32("graph.opPass", capacity),
     opIndex: arena.i32("graph.opIndex", capacity),
     opBytes: arena.f64("graph.opBytes", capacity),
+    opExpertBytes: arena.f64("graph.opExpertBytes", capacity),
     arena,
     streams,
     passIndex,
@@ -246,8 +268,8 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     // Where layers keep an operation each in a coarse graph (above): the passes of ZeRO-3, the
     // first forward of each chunk under overlapped ZeRO-1/2 weight gathers (dp.ts gatherWeights).
     // (every forward's layers too where ZeRO-2 gathers the weights again each micro-batch)
-    const perLayer = !coarse || (c.dp > 1 && (c.zero === 3 || c.regatherEachMicroBatch));
-    const firstForward = !perLayer && c.dp > 1 && c.zero >= 1 && c.overlapParamGather ? firstForwards(stageOrderIdx, k, V, M) : null;
+    const perLayer = !coarse || (hasDataParallel(c) && (c.zero === 3 || c.regatherEachMicroBatch));
+    const firstForward = !perLayer && hasDataParallel(c) && c.zero >= 1 && c.overlapParamGather ? firstForwards(stageOrderIdx, k, V, M) : null;
     for (let i = 0; i < k; i++) {
       const idx = stageOrderIdx[i]!;
       const mb = idx % M;
@@ -259,27 +281,26 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
       const first = engine.opCount;
       // One operation for the pass's layers, or one each.
       const n = perLayer || nLayers < 2 || firstForward?.[chunk] === idx ? 1 : nLayers;
-      const bytes = n * c.layer.bytes;
       if (kind === 0) {
         if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes, time.embedF);
-        if (n > 1) addOp(g, stream, run(0, "layers", parts.layerF, n), idx, -1, bytes, n * time.layerF);
-        else for (let l = 0; l < nLayers; l++) addOp(g, stream, layerF, idx, l, c.layer.bytes, time.layerF);
+        if (n > 1) addLayers(g, stream, run(0, "layers", parts.layerF, n), idx, -1, n, n * time.layerF);
+        else for (let l = 0; l < nLayers; l++) addLayers(g, stream, layerF, idx, l, 1, time.layerF);
         if (ch === lastChunk) addOp(g, stream, headF, idx, -1, c.head.bytes, time.headF);
       } else if (kind === B && g.gradPass[idx] === 1) {
         if (ch === lastChunk) addOp(g, stream, headB, idx, -1, c.head.bytes, time.headB);
-        if (n > 1) addOp(g, stream, run(1, "layers", parts.layerB, n, gradFrom), idx, -1, bytes, n * time.layerB);
-        else for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerB, idx, l, c.layer.bytes, time.layerB);
+        if (n > 1) addLayers(g, stream, run(1, "layers", parts.layerB, n, gradFrom), idx, -1, n, n * time.layerB);
+        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerB, idx, l, 1, time.layerB);
         if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
       } else if (kind === B) {
         // Input gradient only; the embedding has no input to pass a gradient to, so its
         // (weight) gradient waits for W.
         if (ch === lastChunk) addOp(g, stream, headI, idx, -1, c.head.bytes, time.headI);
-        if (n > 1) addOp(g, stream, run(2, "layers input gradient", parts.layerI, n, gradFrom), idx, -1, bytes, n * time.layerI);
-        else for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerI, idx, l, c.layer.bytes, time.layerI);
+        if (n > 1) addLayers(g, stream, run(2, "layers input gradient", parts.layerI, n, gradFrom), idx, -1, n, n * time.layerI);
+        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerI, idx, l, 1, time.layerI);
       } else {
         if (ch === lastChunk) addOp(g, stream, headW, idx, -1, c.head.bytes, time.headW);
-        if (n > 1) addOp(g, stream, run(3, "layers weight gradient", parts.layerW, n), idx, -1, bytes, n * time.layerW);
-        else for (let l = nLayers - 1; l >= 0; l--) addOp(g, stream, layerW, idx, l, c.layer.bytes, time.layerW);
+        if (n > 1) addLayers(g, stream, run(3, "layers weight gradient", parts.layerW, n), idx, -1, n, n * time.layerW);
+        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerW, idx, l, 1, time.layerW);
         if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
       }
       if (engine.opCount > first) {
@@ -361,23 +382,4 @@ function send(g: Graph, c: SimCosts, routes: Array<number[] | undefined>, from: 
 /** Graph.passIndex as a function of the module: ((stage·3 + kind)·v + chunk)·m + mb. */
 function passIndexOf(V: number, M: number, stage: number, kind: number, chunk: number, mb: number): number {
   return ((stage * 3 + kind) * V + chunk) * M + mb;
-}
-
-/** Human-readable name of an operation: "F3.1 layer 0" (forward of micro-batch 3, chunk 1),
- *  "B3 send gradient → stage 2", "all-gather weights for F0 layer 1". */
-export function opName(g: Graph, op: number): string {
-  const o = infoOf(g, op);
-  const c = g.costs;
-  const pass = g.opPass[op]!;
-  const index = g.opIndex[op]!;
-  let tag = "";
-  if (pass >= 0) {
-    const mb = pass % c.microBatches;
-    const chunk = Math.floor(pass / c.microBatches) % c.vpp;
-    const kind = Math.floor(pass / (c.microBatches * c.vpp)) % 3;
-    tag = `${"FBW"[kind]}${mb}${c.vpp > 1 ? `.${chunk}` : ""} `;
-  }
-  if (o.stream === "pp comm") return `${tag}${o.label} → stage ${index}`;
-  if (o.label.endsWith(" of") || o.label.endsWith(" for")) return `${o.label} ${opName(g, index)}`;
-  return `${tag}${o.label}${index >= 0 ? ` ${index}` : ""}`;
 }

@@ -14,7 +14,7 @@ import { bubbleFraction, type PassSplit } from "../cost/pipeline.js";
 import type { Schedule } from "../types.js";
 import { criticalMask } from "./critical-path.js";
 import type { EngineResult } from "./events.js";
-import { type Graph, opName, type SegmentKind, type StreamName } from "./graph.js";
+import { type Graph, hasDataParallel, infoOf, type SegmentKind, type StreamName } from "./graph.js";
 
 export type { SegmentKind, StreamName } from "./graph.js";
 
@@ -168,7 +168,7 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   // communication, as the closed form charges it (cost/time.ts overlapCost). First order: what
   // the later end would delay further is not played out.
   let makespan = r.makespan;
-  if (g.costs.dpSlowdown > 0 && g.costs.dp > 1) {
+  if (g.costs.dpSlowdown > 0 && hasDataParallel(g.costs)) {
     const overlap = dpOverlap(g, r, P);
     for (let s = 0; s < P; s++) {
       const extra = g.costs.dpSlowdown * overlap[s]!;
@@ -310,4 +310,23 @@ function sumStages(g: Graph, r: EngineResult, times: Float64Array, cursor: Float
     }
     cursor[s] = end[op]!;
   }
+}
+
+/** Human-readable name of an operation: "F3.1 layer 0" (forward of micro-batch 3, chunk 1),
+ *  "B3 send gradient → stage 2", "all-gather weights for F0 layer 1". */
+function opName(g: Graph, op: number): string {
+  const o = infoOf(g, op);
+  const c = g.costs;
+  const pass = g.opPass[op]!;
+  const index = g.opIndex[op]!;
+  let tag = "";
+  if (pass >= 0) {
+    const mb = pass % c.microBatches;
+    const chunk = Math.floor(pass / c.microBatches) % c.vpp;
+    const kind = Math.floor(pass / (c.microBatches * c.vpp)) % 3;
+    tag = `${"FBW"[kind]}${mb}${c.vpp > 1 ? `.${chunk}` : ""} `;
+  }
+  if (o.stream === "pp comm") return `${tag}${o.label} → stage ${index}`;
+  if (o.label.endsWith(" of") || o.label.endsWith(" for")) return `${o.label} ${opName(g, index)}`;
+  return `${tag}${o.label}${index >= 0 ? ` ${index}` : ""}`;
 }
