@@ -129,6 +129,9 @@ export function stepTime(
   // communication; the forward window the first micro-batch's forward.
   let dpComm = 0;
   const overlapped = overlapsGradReduce(training, plan);
+  // The slowdown of compute beside a hidden collective (cost/overlap.ts): the override
+  // (Training.overlapSlowdown), else the engine's figure, else Lee et al.'s average.
+  const slowdown = training.overlapSlowdown ?? training.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
   if (dpcp > 1) {
     // The compute a collective can hide behind. The gradients' reduction hides there only where
     // it overlaps (--no-grad-overlap: after the backward); ZeRO-1/2's weight gather with it where
@@ -150,8 +153,6 @@ export function stepTime(
     const grads = find(wire, zero === 3 ? "zero3-reduce-scatter" : "dp-gradients")!;
     // What an overlapped collective costs: its excess over the window plus the slowdown of the
     // compute it overlaps (cost/overlap.ts).
-    // The override (Training.overlapSlowdown), else the engine's figure, else Lee et al.'s average.
-    const slowdown = training.overlapSlowdown ?? e?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
     const cost = (comm: number, window: number) => overlapCost(comm, window, slowdown);
     if (zero === 0) {
       // DDP: bucketed all-reduce overlapping the last micro-batch's backward (Li et al. 2020 §3.2.3);
@@ -201,10 +202,14 @@ export function stepTime(
     }
   }
 
-  // The routed experts' gradients over edp, hidden behind what the dense ones leave of the windows.
+  // The routed experts' collectives over edp, hidden behind what the dense ones leave of the
+  // windows and slowing the compute they overlap, by the dense ones' rules: the gradients behind
+  // the backward where the reduction overlaps, the weights behind the forward where the engine
+  // overlaps ZeRO-1/2's gather (overlapsWeightGather) or prefetches ZeRO-3's.
   if (m.moe !== undefined) {
     const window = overlapped ? bwd + recomputeOne : 0;
-    dpComm += expertDpExposed(wire, window, overlapped ? fwd : 0);
+    const gathersHide = zero === 3 ? prefetchLayers(training.engine) > 0 : overlapsWeightGather(training, plan);
+    dpComm += expertDpExposed(wire, window, gathersHide ? fwd : 0, slowdown);
   }
 
   // The slowest rank's parameters: with uneven stages the sum over its own (virtual) stages.

@@ -14,7 +14,10 @@ import { place } from "../../planner/layout/groups.js";
 import { wireOf } from "../../planner/wire/wire.js";
 import { simulate } from "../../planner/sim/simulate.js";
 import type { Plan, Training } from "../../planner/types.js";
-import { hardware, preset } from "./fixtures.js";
+import { expertDpExposed } from "../../planner/cost/expert-time.js";
+import { degreesOf } from "../../planner/layout/layout.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { expectRel, hardware, preset } from "./fixtures.js";
 
 const H100 = hardware("dgx-h100");
 const training = (gpus: number, globalBatch: number, seqLen: number, extra: Partial<Training> = {}): Training => ({
@@ -153,5 +156,34 @@ describe("MoE with uneven stages", () => {
     const microBatches = 64 / 64;
     expect(dispatch.calls).toBe(microBatches * (15 + (m.mtpLayers ?? 0)) * 2);
     expect(Number.isInteger(dispatch.calls)).toBe(true);
+  });
+});
+
+describe("the experts' data-parallel collectives in the closed form (over edp, by the dense ones' overlap rules)", () => {
+  // Mixtral tp 8 · dp 8 · ep 2, 64 × 32,768 tokens, micro-batch 1: edp = 8·8/2 = 32 ranks, 4 a
+  // node on 4 NICs (170 GB/s after the 0.85 efficiency), (n−1)·α = 31 · 6 µs. The stage's experts
+  // E = 32 layers · 4 experts · 3·4096·14336 · 2 B = 45,097,156,608 B:
+  //   gather 0.000186 + 0.96875 · E/170e9 = 0.257173 s; fp32 reduce-scatter (2E) 0.514161 s.
+  const m = preset("mixtral-8x7b");
+  const t = (engine: string, extra: Partial<Training> = {}) => training(64, 64, 32768, { engine: loadEngine(engine, undefined), ...extra });
+  const qa = plan({ tp: 8, dp: 8, ep: 2, zero: 3, sequenceParallel: true });
+  const ag = 31 * 6e-6 + ((31 / 32) * 45_097_156_608) / 170e9;
+  const rs = 31 * 6e-6 + ((31 / 32) * 2 * 45_097_156_608) / 170e9;
+  it("hidden, each slows the compute it overlaps by the engine's 0.189 (cost/overlap.ts), as the dense ones; exposed, it costs its time", () => {
+    const tr = t("megatron-core");
+    const wire = wireOf(m, tr, qa, wireLinks(H100, place(H100, degreesOf(qa))));
+    // ZeRO-3: 8 micro-batches × (2 gathers + 1 reduce-scatter) = 16 · 0.257173 + 8 · 0.514161 = 8.227 s
+    const all = 16 * ag + 8 * rs;
+    expectRel(expertDpExposed(wire, 0, 0, 0.189), all, 1e-9);
+    expectRel(expertDpExposed(wire, 1e6, 1e6, 0.189), 0.189 * all, 1e-9);
+  });
+  it("a stack that gathers ZeRO-1's weights in its step (DeepSpeed) leaves the experts' gather exposed too", () => {
+    // megatron-deepspeed, ZeRO-1, no slowdown: the reduce-scatters hide behind the backward; the
+    // gathers after the step are all exposed: the dense stage's 405,282,816 B over dp 8 on one NIC
+    // (42.5 GB/s, 7 · 6 µs) = 0.008386 s, and the experts' 0.257173 s (hidden before, as if the
+    // forward overlapped it).
+    const r = evaluatePlan(m, H100, t("megatron-deepspeed", { overlapSlowdown: 0 }), { ...qa, zero: 1 });
+    const dense = 7 * 6e-6 + ((7 / 8) * 405_282_816) / 42.5e9;
+    expectRel(r.time.dpComm, dense + ag, 1e-6);
   });
 });

@@ -132,8 +132,11 @@ describe("the experts' collectives go over edp on its link, the dense ones over 
 });
 
 describe("the simulated step against the closed form", () => {
-  // Without the compute slowdown beside overlapped collectives, both charge what the windows do
-  // not hide; 3 % is the simulator's usual margin for ZeRO-3's per-layer prefetch (README).
+  // Both charge what the windows do not hide, and the compute slowdown beside what they do (the
+  // engine's 0.189: 0.189 · 8.23 s = 1.56 s for the QA plan's experts at ZeRO-3, 14.43 s closed
+  // form, 14.67 s simulated); 3 % is the simulator's usual margin for ZeRO-3's per-layer prefetch
+  // (README). At ep 8 (edp = 8, the dense group's size and link) it was 14.28 s against 12.69 s
+  // only for the slowdown the closed form did not charge the experts.
   const plans: Array<[string, Partial<Plan>]> = [
     ["ZeRO-0, ep 2", { zero: 0 }],
     ["ZeRO-1, ep 2", { zero: 1 }],
@@ -141,9 +144,10 @@ describe("the simulated step against the closed form", () => {
     ["ZeRO-3, ep 2", { zero: 3 }],
     ["ZeRO-3, ep 8", { zero: 3, ep: 8 }],
   ];
-  it.each(plans)("%s: within 3 %", (_name, p) => {
-    const t = training(64, { overlapSlowdown: 0 });
-    const cf = evaluatePlan(m, H100, t, plan(p)).time.step;
-    expect(Math.abs(simulate(m, H100, t, plan(p)).step / cf - 1)).toBeLessThan(0.03);
+  it.each(plans)("%s: within 3 %, with and without the slowdown", (_name, p) => {
+    for (const t of [training(64), training(64, { overlapSlowdown: 0 })]) {
+      const cf = evaluatePlan(m, H100, t, plan(p)).time.step;
+      expect(Math.abs(simulate(m, H100, t, plan(p)).step / cf - 1)).toBeLessThan(0.03);
+    }
   });
 });
