@@ -23,6 +23,7 @@ export type CapabilityCode =
   | "worker_stage_layers"
   | "megatron_stage_layers"
   | "torchtitan_stage_layers"
+  | "torchtitan_multi_stage"
   | "deepspeed_stage_layers"
   | "worker_sp_seq"
   | "worker_zb_recompute"
@@ -167,13 +168,22 @@ function megatronStages(p: Plan, c: CapabilityContext): Refusal | null {
   return null;
 }
 
-/** Uneven stages in torchtitan: 0.2's pipeline_parallel_split_points name each stage's first layer
- *  ("layers.N"), virtual stages included (len + 1 stages, rank r running r, r + p, … by
- *  stage_ids_this_rank style "loop"); the recorded main has no split points (only layers per stage with fewer on the
- *  first and last), so it is refused there. */
+/** Stages in torchtitan. v0.2.0 states any split, virtual stages included, as
+ *  parallelism.module_fqns_per_model_part (one list of module names per stage; job_config.py
+ *  @ v0.2.0, pipeline_module_split placing stage s on rank s mod p, or in a V); main has the same
+ *  field (configs.py:152 @0014ac2c), a list of lists its --section.option overrides do not write,
+ *  so uneven stages are refused there. zb1p (InterleavedZeroBubble, a multi-stage schedule) at one
+ *  stage per rank: main sizes its stages by pipeline_parallel_layers_per_stage, and
+ *  _get_pipeline_metadata (torchtitan/distributed/pipeline_parallel.py @0014ac2c) raises "Multi-stage
+ *  schedule requires at least 2 stages per rank"; v0.2.0's pipeline_llm checks that count alike but
+ *  not a module_fqns_per_model_part, which torch's schedule runs at any number of stages per rank. */
 function torchtitanStages(p: Plan, c: CapabilityContext): Refusal | null {
-  if (p.stageLayers === undefined || c.release === undefined || c.release === "0.2") return null;
-  return refuse("torchtitan_stage_layers", `uneven stages (${p.stageLayers.join(",")}) need parallelism.pipeline_parallel_split_points, which torchtitan ${c.release} does not have; use --release 0.2`);
+  if (c.release === undefined || c.release === "0.2") return null;
+  if (p.stageLayers !== undefined)
+    return refuse("torchtitan_stage_layers", `uneven stages (${p.stageLayers.join(",")}): torchtitan ${c.release} states them only as parallelism.module_fqns_per_model_part (configs.py), a list of lists paraplan does not write as a command-line override; set it in your Python configuration, or use --release 0.2, whose TOML job file writes it`);
+  if (p.pp > 1 && p.vpp === 1 && p.schedule === "zb1p")
+    return refuse("torchtitan_multi_stage", `zb1p at vpp 1: torchtitan ${c.release} runs InterleavedZeroBubble, a multi-stage schedule, with at least 2 stages per rank ("Multi-stage schedule requires at least 2 stages per rank", torchtitan/distributed/pipeline_parallel.py _get_pipeline_metadata); use --vpp 2 or more, another --schedule, or --release 0.2`);
+  return null;
 }
 
 /** DeepSpeed's PipelineModule partitions by partition_method (deepspeed/runtime/pipe/module.py

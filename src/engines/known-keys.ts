@@ -55,7 +55,9 @@ export const DEEPSPEED_KEYS = new Set(
     .split(/\s+/),
 );
 
-/** torchtitan 0.2 TOML section.key (torchtitan/config/job_config.py @000204a4). */
+/** torchtitan TOML section.key: v0.2.0's (torchtitan/config/job_config.py @ v0.2.0, recorded in
+ *  test/export/fixtures/torchtitan-0.2.txt) and the older names still read (@000204a4's, among them
+ *  pipeline_parallel_split_points; 2024's training.batch_size). */
 export const TORCHTITAN_02_KEYS = new Set(
   `
   job.config_file job.dump_folder job.description job.use_for_integration_test job.print_args
@@ -100,6 +102,14 @@ export const TORCHTITAN_02_KEYS = new Set(
   fault_tolerance.fragment_update_alpha experimental.custom_import experimental.custom_args_module
   validation.enabled validation.dataset validation.dataset_path validation.local_batch_size validation.seq_len
   validation.freq validation.steps
+  job.custom_config_module profiling.profiler_active profiling.profiler_warmup lr_scheduler.min_lr_factor
+  training.dtype training.debug_moe_force_load_balance parallelism.module_fqns_per_model_part
+  parallelism.pipeline_parallel_first_stage_less_layers parallelism.pipeline_parallel_last_stage_less_layers
+  checkpoint.load_only activation_checkpoint.early_stop activation_checkpoint.memory_budget
+  activation_checkpoint.visualize_memory_budget_pareto compile.enable compile.components compile.backend
+  quantize.linear.mx.mxfp8_dim1_cast_kernel_choice quantize.linear.mx.recipe_name quantize.linear.mx.filter_fqns
+  quantize.grouped_mm.mx.recipe_name quantize.grouped_mm.mx.fqns comm.save_traces_file_prefix
+  memory_estimation.enable
   `
     .trim()
     .split(/\s+/),

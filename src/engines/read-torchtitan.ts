@@ -1,6 +1,6 @@
 // A torchtitan job file (TOML, 0.2) or command-line overrides (--section.key value) → a plan.
-// Defaults and meanings from torchtitan/config/job_config.py (@000204a4) and configs.py
-// (@0014ac2c); FSDP resharding as torchtitan/models/llama3/infra/parallelize.py apply_fsdp
+// Defaults and meanings from torchtitan/config/job_config.py (v0.2.0; @000204a4 for the older
+// pipeline_parallel_split_points) and configs.py (@0014ac2c); FSDP resharding as torchtitan/models/llama3/infra/parallelize.py apply_fsdp
 // ("default" reshards after forward unless pipeline parallel is on); stage counts as
 // torchtitan/distributed/pipeline_parallel.py (2 stages per rank for looped schedules).
 import type { Precision, Recompute, Schedule, ZeroStage } from "../../planner/index.js";
@@ -12,6 +12,7 @@ import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
 import { readTitanCp } from "./cp-args.js";
 import { type AtKey, type SettingsAt, named, titanAt } from "./setting-at.js";
 import { TORCHTITAN_RELEASES } from "./torchtitan.js";
+import { isFloat8, stagesOfModuleFqns, stagesOfSplitPoints } from "./read-titan-stages.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
 export function parseOverrides(text: string): TomlTable {
@@ -141,7 +142,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const convSetting = get("model", "converters");
   const converters = (Array.isArray(convSetting) ? convSetting : convSetting === undefined || convSetting === "" ? [] : [convSetting]).map(String);
   for (const c of converters)
-    if (c !== "float8") throw new UserError(`${setting("model", "converters")}: paraplan models the float8 converter only (fp8 training), not ${c === "mx" ? "MX formats" : `this conversion ("${c}")`}`);
+    if (!isFloat8(c)) throw new UserError(`${setting("model", "converters")}: paraplan models the float8 converter only (fp8 training), not ${/(^|\.)mx$/.test(c) ? "MX formats" : `this conversion ("${c}")`}`);
   // Offloading (FSDP2 CPUOffloadPolicy: parameters, gradients and optimizer state on the CPU).
   if (get("training", "enable_cpu_offload") === true)
     throw new UserError(`${setting("training", "enable_cpu_offload")} moves state to the CPU, which paraplan does not model`);
@@ -170,6 +171,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   state("dp", "parallelism", "data_parallel_shard_degree");
   state("schedule", "parallelism", "pipeline_parallel_schedule");
   state("vpp", "parallelism", "pipeline_parallel_layers_per_stage");
+  state("stageLayers", "parallelism", "module_fqns_per_model_part");
   state("stageLayers", "parallelism", "pipeline_parallel_split_points");
   state("sequenceParallel", "parallelism", "enable_sequence_parallel");
   state("zero", "parallelism", "fsdp_reshard_after_forward");
@@ -226,21 +228,33 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     const L = ctx.model.layers;
     const splitSetting = get("parallelism", "pipeline_parallel_split_points");
     const split = typeof splitSetting === "string" ? [splitSetting] : splitSetting; // one override point
+    const fqnSetting = get("parallelism", "module_fqns_per_model_part");
     const perStage = get("parallelism", "pipeline_parallel_layers_per_stage");
+    // (releases before v0.2.0 named each stage's first layer; 3c84ce095 of 2025-07-30 deprecated
+    // the key, 6e06a49cd of 2025-10-13 removed it)
+    if (splitSetting !== undefined) notes.push(`${o}: pipeline_parallel_split_points is a key of torchtitan before v0.2.0, which rejects it ("Invalid field names"); v0.2.0 states the split as module_fqns_per_model_part`);
     let stages: number;
-    if (Array.isArray(split) && split.length > 0) {
-      stages = split.length + 1;
-      const even = split.every((p, i) => p === `layers.${((i + 1) * L) / stages}`);
-      // The uneven split is the plan's (layout/stages.ts): one stage per rank, or p·v virtual
-      // stages under a looped schedule (interleaved, zb1p: rank r holds r, r + p, …); in a V
-      // (zbv, dualpipev) paraplan models equal ones.
-      const loopedStages = stages === pp || (stages % pp === 0 && (schedule === "interleaved" || schedule === "zb1p"));
-      if (!even && loopedStages) stageLayers = stagesOfSplitPoints(o, split, L);
-      else if (!even) notes.push(`${o}: uneven pipeline_parallel_split_points read as ${stages} equal stages`);
+    /** Counts of a split: one stage per rank, or p·v virtual stages under a looped schedule
+     *  (interleaved, zb1p: rank r holds r, r + p, …) as layout/stages.ts prices them; in a V (zbv,
+     *  dualpipev) paraplan models equal ones. */
+    const counted = (counts: number[], key: string) => {
+      const even = counts.every((n) => n === counts[0]);
+      const loopedStages = counts.length === pp || (counts.length % pp === 0 && (schedule === "interleaved" || schedule === "zb1p"));
+      if (!even && loopedStages) stageLayers = counts;
+      else if (!even) notes.push(`${o}: uneven ${key} read as ${counts.length} equal stages`);
+      return counts.length;
+    };
+    if (fqnSetting !== undefined) {
+      stages = counted(stagesOfModuleFqns(setting("parallelism", "module_fqns_per_model_part"), fqnSetting, L), "module_fqns_per_model_part");
+    } else if (Array.isArray(split) && split.length > 0) {
+      stages = counted(stagesOfSplitPoints(o, split, L), "pipeline_parallel_split_points");
     } else if (typeof perStage === "number") {
       const f = int("parallelism", "pipeline_parallel_first_stage_less_layers", 1, 0);
       const l = int("parallelism", "pipeline_parallel_last_stage_less_layers", 1, 0);
       stages = Math.ceil((L + f + l) / perStage);
+      // pipeline_llm checks a multi-stage schedule's count from layers per stage, not from names.
+      if (looped && stages === pp)
+        throw new UserError(`${setting("parallelism", "pipeline_parallel_layers_per_stage")} gives one stage per rank, and torchtitan runs ${str("parallelism", "pipeline_parallel_schedule", "")}, a multi-stage schedule, with at least 2 ("Multi-stage schedule requires at least 2 stages per rank", pipeline_parallel.py pipeline_llm)`);
     } else stages = looped ? 2 * pp : pp;
     const ppAt = stated.pp ? named(stated.pp) : o;
     if (stages % pp !== 0) throw new UserError(`${ppAt}: ${stages} pipeline stages do not divide over pipeline_parallel_degree ${pp}`);
@@ -280,11 +294,12 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // wrong number.
   if (mp === "float32") throw new UserError(`${setting("training", "mixed_precision_param")}: paraplan models 16-bit and fp8 training, not fp32`);
   if (mp !== "bfloat16") throw new UserError(`${setting("training", "mixed_precision_param")} is not bfloat16 or float32`);
-  // FSDP2's reduce dtype (MixedPrecisionPolicy.reduce_dtype): float32 by default, as the engine
-  // prices; bfloat16 is 16-bit gradients on the wire.
+  // FSDP2's reduce dtype (MixedPrecisionPolicy.reduce_dtype): Literal["float32"] in every release
+  // (job_config.py:239 @ v0.2.0, :207 @000204a4; configs.py:66 @0014ac2c), as the engine prices.
   const reduce = str("training", "mixed_precision_reduce", "float32");
-  if (reduce !== "float32" && reduce !== "bfloat16") throw new UserError(`${setting("training", "mixed_precision_reduce")} is not float32 or bfloat16`);
-  if (converters.includes("float8")) precision = "fp8";
+  if (reduce !== "float32")
+    throw new UserError(`${setting("training", "mixed_precision_reduce")}: torchtitan takes "float32" only (Literal["float32"] in job_config.py and configs.py)`);
+  if (converters.some(isFloat8)) precision = "fp8";
   const mode = str("activation_checkpoint", "mode", "selective");
   // 0.2's selective option defaults to "2" (every second layer); the override releases have no
   // option and checkpoint per op.
@@ -322,7 +337,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     globalBatch,
     seqLen: int("training", "seq_len", 2048),
     precision,
-    ...(reduce === "bfloat16" ? { gradReduceInBf16: true } : { gradReduceInFp32: true }),
+    gradReduceInFp32: true,
     // Command-line overrides are main's (torchtitan.ts TORCHTITAN_RELEASES): its last stage frees
     // each micro-batch's logits; a 0.2 TOML file keeps them, as the engine profile prices.
     ...(file.kind === "torchtitan-overrides" ? { keptOutputBytes: TORCHTITAN_RELEASES.find((r) => r.id === "main")!.keptOutputBytes! } : {}),
@@ -331,19 +346,6 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     warnings,
     notes,
   };
-}
-
-/** The layers of each stage from split points "layers.N" (each the first layer of the next stage). */
-function stagesOfSplitPoints(o: string, split: readonly unknown[], layers: number): number[] {
-  const at = split.map((p) => {
-    const m = typeof p === "string" ? /^layers\.(\d+)$/.exec(p) : null;
-    if (!m) throw new UserError(`${o}: pipeline_parallel_split_points entry ${JSON.stringify(p)} is not "layers.N"`);
-    return Number(m[1]);
-  });
-  const bounds = [0, ...at, layers];
-  const out = bounds.slice(1).map((b, i) => b - bounds[i]!);
-  if (out.some((n) => n < 1)) throw new UserError(`${o}: pipeline_parallel_split_points ${at.map((n) => `layers.${n}`).join(", ")} are not increasing inside the ${layers} layers`);
-  return out;
 }
 
 /** What a model name says of the model where its flavor cannot be checked field by field: llama3

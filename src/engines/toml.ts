@@ -170,7 +170,12 @@ export function writeToml(sections: { name: string; comment?: string[]; values: 
   const out = header.map((l) => `# ${l}`);
   for (const s of sections) {
     out.push("", ...(s.comment ?? []).map((l) => `# ${l}`), `[${s.name}]`);
-    for (const [k, v] of Object.entries(s.values)) out.push(`${k} = ${render(v)}`);
+    for (const [k, v] of Object.entries(s.values)) {
+      // An array of arrays (module_fqns_per_model_part) one inner array a line (TOML arrays may
+      // span lines and end in a comma, toml.io v1.0.0 "Array").
+      if (Array.isArray(v) && v.length > 0 && v.every(Array.isArray)) out.push(`${k} = [`, ...v.map((x) => `  ${render(x)},`), "]");
+      else out.push(`${k} = ${render(v)}`);
+    }
   }
   return out.join("\n") + "\n";
 }

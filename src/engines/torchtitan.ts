@@ -1,6 +1,9 @@
 // torchtitan: the plan as its job configuration.
 //  - "0.2": a TOML job file; section and key names from torchtitan/config/job_config.py
-//    (pytorch/torchtitan @000204a4, 2025), run with --job.config_file.
+//    (pytorch/torchtitan v0.2.0, 29624e37, 2025-10-17), run with --job.config_file. (The
+//    names were once pinned to @000204a4 of 2025-07-25, whose pipeline_parallel_split_points
+//    3c84ce095 "Refactor PP splitting" deprecated and 6e06a49cd removed before the tag: v0.2.0
+//    rejects the key, config/manager.py _dict_to_dataclass "Invalid field names".)
 //  - "main": releases that replaced the TOML files with Python configurations
 //    (torchtitan/config/README.md @1b4a5caf) keep the --section.option command-line overrides,
 //    frozen; names from torchtitan/config/configs.py (@0014ac2c).
@@ -11,7 +14,7 @@
 // off and reduces once after the last (stage.py backward_maybe_with_nosync, perform_reduce_grad),
 // so the gathered parameters and an unsharded gradient stay for the step, one gather and one
 // reduce-scatter a step (the torchtitan engine's zeroWithPipeline, profiles/engines/torchtitan.json).
-import type { Fixed, Plan } from "../../planner/index.js";
+import type { Fixed, ModelSpec, Plan } from "../../planner/index.js";
 import { torchtitanRefusal } from "../../planner/layout/capabilities.js";
 import {
   type Engine,
@@ -30,10 +33,10 @@ import { titanCpTrainingRefusal, titanCpValues } from "./cp-args.js";
 import { type TomlValue, writeToml } from "./toml.js";
 
 export const TORCHTITAN_RELEASES: readonly Release[] = [
-  { id: "0.2", label: "torchtitan 0.2 TOML job files (torchtitan/config/job_config.py at pytorch/torchtitan @000204a4, 2025)" },
+  { id: "0.2", label: "torchtitan v0.2.0 TOML job files (torchtitan/config/job_config.py at pytorch/torchtitan v0.2.0, 29624e37, 2025-10-17)" },
   // main calls pp_schedule.step(..., return_outputs=False) (trainer.py, from e5ef99aa, #1922,
-  // v0.2.1; torch >= 2.10): its last stage frees each micro-batch's logits. 0.2 (@000204a4) keeps
-  // them, as the torchtitan engine profile does.
+  // v0.2.1; torch >= 2.10): its last stage frees each micro-batch's logits. v0.2.0 keeps them, as
+  // the torchtitan engine profile does.
   { id: "main", label: "torchtitan main, Python configurations with --section.option overrides (torchtitan/config/configs.py at pytorch/torchtitan @0014ac2c)", keptOutputBytes: 0 },
 ];
 
@@ -53,6 +56,32 @@ function titanModel(name: string): { name: string; flavor: string } | null {
   return m ? { name: "llama3", flavor: m[1]!.toUpperCase() } : null;
 }
 
+/** What every llama3 flavor builds besides its sizes (llama3_args, torchtitan/models/llama3/
+ *  __init__.py @ v0.2.0): rope_theta 500000, norm_eps 1e-5, an output layer of its own, and Llama
+ *  3.1's RoPE scaling, the RoPEScalingArgs defaults that precompute_freqs_cis always applies
+ *  (models/llama3/model/args.py, model.py @ v0.2.0). */
+const FLAVOR_FACTS: Pick<ModelSpec, "positional" | "ropeTheta" | "normEps" | "ropeScaling" | "tiedEmbeddings"> = {
+  positional: "rope",
+  ropeTheta: 500_000,
+  normEps: 1e-5,
+  ropeScaling: { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 },
+  tiedEmbeddings: false,
+};
+
+/** The header's line on the model a job file names, and a note where the flavor builds another
+ *  model than m in what costs nothing (RoPE frequencies, the norm's epsilon). */
+function modelFacts(m: ModelSpec, flavor: string | undefined): { line: string; note?: string } {
+  // The job file has no model keys beyond name and flavor: the registry entry builds the model.
+  if (flavor === undefined) return { line: `model facts the registry entry must have (the job file cannot state them): ${factsInWords(m)}` };
+  const theirs = factsInWords({ ...m, ...FLAVOR_FACTS });
+  const line = `llama3 flavor "${flavor}" builds ${m.name}'s sizes with ${theirs} (llama3_args; RoPEScalingArgs, applied to every flavor: torchtitan/models/llama3/model/args.py @ v0.2.0)`;
+  if (theirs === factsInWords(m)) return { line };
+  return {
+    line,
+    note: `torchtitan's llama3 flavor "${flavor}" builds ${theirs}, where ${m.name} has ${factsInWords(m)}: the same cost, other positions; for ${m.name}'s own, register a flavor with its values (rope_scaling_args=RoPEScalingArgs(scaling_factor=1.0) is no scaling) and name it in [model]`,
+  };
+}
+
 /** The parallelism section, shared by both releases (keys of class Parallelism / ParallelismConfig). */
 export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
   const { model: m, plan: p, release } = ctx;
@@ -70,14 +99,15 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
   v.pipeline_parallel_degree = p.pp;
   if (p.pp > 1) {
     v.pipeline_parallel_schedule = TITAN_SCHEDULE[p.schedule];
-    const per = layersPerStage(m, p);
-    if (release.id === "0.2") {
-      // Split points name the first module of stages 2 … S ("layers.k"), one every `per` layers.
-      v.pipeline_parallel_split_points = p.stageLayers ? splitPoints(p.stageLayers) : Array.from({ length: p.pp * p.vpp - 1 }, (_, i) => `layers.${(i + 1) * per}`);
+    const parts = release.id === "0.2" ? explicitStages(m, p) : undefined;
+    if (parts) {
+      // Each stage's modules by name (pipeline_module_split): the split paraplan priced, as is.
+      v.module_fqns_per_model_part = moduleFqns(parts);
     } else {
-      // main counts the embedding and the output as one layer each unless told not to; zero
-      // keeps S = layers / per stages of equal size.
-      v.pipeline_parallel_layers_per_stage = per;
+      // Stages of `per` layers: the embedding and the output count as no layer (the two "less
+      // layers" 0), so generate_llm_fqn_per_model_part cuts S = layers / per equal stages, the
+      // embedding on the first and norm and output on the last (pipeline_parallel.py @ v0.2.0).
+      v.pipeline_parallel_layers_per_stage = layersPerStage(m, p);
       v.pipeline_parallel_first_stage_less_layers = 0;
       v.pipeline_parallel_last_stage_less_layers = 0;
     }
@@ -88,14 +118,27 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
   return v;
 }
 
-/** Uneven stages as 0.2's split points: the first layer of stages 2 … p, "layers.N" with N the
- *  running sum of the stages before it (torchtitan pipeline_module_split; capabilities.ts refuses
- *  uneven stages for main, which has no split points). */
-export function splitPoints(stageLayers: readonly number[]): string[] {
-  const out: string[] = [];
+/** The stages v0.2.0's TOML states module by module, or undefined where layers per stage say
+ *  them: uneven stages, and a multi-stage schedule at one stage per rank (zb1p at vpp 1), whose
+ *  count pipeline_llm refuses from pipeline_parallel_layers_per_stage ("Multi-stage schedule
+ *  requires at least 2 stages per rank") but takes as module_fqns_per_model_part: torch's
+ *  ScheduleInterleavedZeroBubble runs any number of stages per rank, as paraplan's worker does. */
+function explicitStages(m: EngineContext["model"], p: Plan): readonly number[] | undefined {
+  if (p.stageLayers) return p.stageLayers;
+  if (p.vpp === 1 && p.schedule === "zb1p") return Array.from({ length: p.pp }, () => m.layers / p.pp);
+  return undefined;
+}
+
+/** Stages as torchtitan's module names (tok_embeddings, layers.N, norm, output: the llama3
+ *  Transformer's, torchtitan/models/llama3/model/model.py @ v0.2.0): stage s holds the layers after
+ *  the stages before it, the first the embedding too, the last the final norm and output. */
+export function moduleFqns(stageLayers: readonly number[]): string[][] {
   let at = 0;
-  for (const n of stageLayers.slice(0, -1)) out.push(`layers.${(at += n)}`);
-  return out;
+  return stageLayers.map((n, i) => [
+    ...(i === 0 ? ["tok_embeddings"] : []),
+    ...Array.from({ length: n }, () => `layers.${at++}`),
+    ...(i === stageLayers.length - 1 ? ["norm", "output"] : []),
+  ]);
 }
 
 /** [training]: with a pipeline the local batch is the whole per-replica batch, split into
@@ -108,8 +151,8 @@ export function training(ctx: EngineContext): Record<string, TomlValue> {
     global_batch_size: t.globalBatch,
     seq_len: t.seqLen,
     mixed_precision_param: "bfloat16",
-    // FSDP2's reduce dtype: what the prediction assumed (Engine.dataParallel.gradReduceBytes).
-    mixed_precision_reduce: t.engine?.dataParallel.gradReduceBytes === 2 ? "bfloat16" : "float32",
+    // FSDP2's reduce dtype, Literal["float32"] in every release (translate refuses 16-bit).
+    mixed_precision_reduce: "float32",
   };
 }
 
@@ -123,14 +166,15 @@ function toml(ctx: EngineContext): string {
   const { model: m, plan: p, training: t, hw } = ctx;
   const tm = titanModel(m.name);
   const modelValues: Record<string, TomlValue> = tm ? { ...tm } : {};
-  if (t.precision === "fp8") modelValues.converters = ["float8"];
+  // torchao's Float8Linear, registered as "quantize.linear.float8" in v0.2.0
+  // (components/quantization/float8.py; "float8" at @000204a4 is no converter there).
+  if (t.precision === "fp8") modelValues.converters = ["quantize.linear.float8"];
   const header = [
     `torchtitan job config: ${m.name} on ${t.gpus} x ${hw.gpuName}`,
     `plan: ${describe(p)}`,
     `names from ${ctx.release.label}`,
     "run on every node: torchrun <launcher flags> -m torchtitan.train --job.config_file torchtitan.toml",
-    // The job file has no model keys beyond name and flavor: the registry entry builds the model.
-    `model facts the registry entry must have (the job file cannot state them): ${factsInWords(m)}`,
+    modelFacts(m, tm?.flavor).line,
   ];
   const sections: { name: string; comment?: string[]; values: Record<string, TomlValue> }[] = [
     { name: "job", values: { description: `paraplan: ${describe(p)}` } },
@@ -171,11 +215,28 @@ function overrides(ctx: EngineContext): string {
   return argsFile(header, lines as [string, ...string[]][]);
 }
 
+/** A setting the prediction was made with that no torchtitan release has a knob for, or null.
+ *  mixed_precision_reduce is Literal["float32"] (job_config.py:239 @ v0.2.0, configs.py:66
+ *  @0014ac2c; :207 @000204a4); FSDP2 reduce-scatters each block's gradients in its backward
+ *  (docs/fsdp.md), with nothing to hold them to the end; attention is
+ *  F.scaled_dot_product_attention (models/attention.py), a fused kernel. */
+function unwritableSetting(t: Omit<EngineContext, "plan">["training"]): string | null {
+  if (t.engine?.dataParallel.gradReduceBytes === 2)
+    return '--grad-reduce-in-bf16: torchtitan\'s training.mixed_precision_reduce takes "float32" only (Literal["float32"] in job_config.py @ v0.2.0 and configs.py @ main), so its gradients reduce in fp32; drop the flag, or use --format megatron';
+  if (!t.overlapGradReduce)
+    return "--no-grad-overlap: torchtitan's FSDP2 reduce-scatters each block's gradients during the backward and has no setting to wait for its end; drop the flag";
+  if (!t.fusedAttention)
+    return "--attention unfused: torchtitan runs F.scaled_dot_product_attention (torchtitan/models/attention.py), a fused kernel, and has no setting for a materialised one; drop the flag";
+  return null;
+}
+
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const refused = torchtitanRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
   if (refused) return { kind: "refused", reason: refused.reason };
   // torchtitan's AdamW keeps its moments in the parameters' fp32 (FSDP2 shards fp32 parameters).
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: torchtitan's job file has no optimizer-state dtype; AdamW keeps fp32 moments, more memory than predicted (use --format megatron, or drop the flag)" };
+  const setting = unwritableSetting(ctx.training);
+  if (setting) return { kind: "refused", reason: setting };
   const moe = torchtitanMoeRefusal(ctx.model, plan) ?? titanCpTrainingRefusal(plan, ctx.training);
   if (moe) return { kind: "refused", reason: moe };
   const old = ctx.release.id === "0.2";
@@ -215,6 +276,8 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
     p.sequenceParallel = true;
     notes.push("torchtitan 0.2's tensor parallel always runs norms sequence-parallel (apply_tp); nearest: sequence parallel on");
   }
+  const facts = old ? modelFacts(ctx.model, titanModel(ctx.model.name)?.flavor).note : undefined;
+  if (facts) notes.push(facts);
   if (ctx.training.precision === "fp8" && !old)
     notes.push('fp8: add the "float8" model converter in your configuration (the model settings are not command-line options in these releases)');
   if (p.recompute === "selective")
@@ -236,4 +299,12 @@ function files(ctx: EngineContext): ExportFile[] {
   return [{ name: "torchtitan-overrides.txt", content: overrides(ctx) }];
 }
 
-export const torchtitan: Engine = { format: "torchtitan", releases: TORCHTITAN_RELEASES, overlays, translate, files };
+export const torchtitan: Engine = {
+  format: "torchtitan",
+  releases: TORCHTITAN_RELEASES,
+  overlays,
+  translate,
+  // (checked before the search too, so that the refusal names the flag rather than a plan)
+  modelRefusal: (ctx) => unwritableSetting(ctx.training),
+  files,
+};

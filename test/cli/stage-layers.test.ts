@@ -85,15 +85,19 @@ describe("a split of virtual stages (--vpp 2)", () => {
       expect(["interleaved", "zb1p"]).toContain(p.schedule);
     }
   });
-  it("export: Megatron-LM refuses by code, torchtitan 0.2 writes the 7 split points", async () => {
+  it("export: Megatron-LM refuses by code, torchtitan 0.2 writes the 8 stages' module names", async () => {
     const args = ["--model", "gpt3-1.3b", "--gpus", "16", "--global-batch", "64", "--vpp", "2", "--stage-layers", "2,3,3,3,2,3,5,3", "--tp", "1", "--zero", "1", "--schedule", "interleaved"];
     const meg = await runCli(["export", "--format", "megatron", ...args]);
     expect([meg.code, isOneLine(meg.stderr)]).toEqual([2, true]);
     expect(meg.stderr).toMatch(/megatron_stage_layers|cannot be expressed/);
     const tt = await runCli(["export", "--format", "torchtitan", "--release", "0.2", ...args]);
     expect(tt.code).toBe(0);
-    // running sums of the first seven: 2, 5, 8, 11, 13, 16, 21
-    expect(tt.stdout).toMatch(/pipeline_parallel_split_points = \["layers.2", "layers.5", "layers.8", "layers.11", "layers.13", "layers.16", "layers.21"\]/);
+    // each stage's first layer is the running sum of the ones before it: 0, 2, 5, 8, 11, 13, 16, 21
+    // (v0.2.0's module_fqns_per_model_part, one line a stage)
+    const firsts = tt.stdout.split("\n").filter((l) => l.startsWith("  [")).map((l) => /"layers\.(\d+)"/.exec(l)![1]);
+    expect(firsts).toEqual(["0", "2", "5", "8", "11", "13", "16", "21"]);
+    // the last stage, 3 of gpt3-1.3b's 24 layers, with the final norm and the output layer
+    expect(tt.stdout).toContain('  ["layers.21", "layers.22", "layers.23", "norm", "output"],');
   });
 });
 

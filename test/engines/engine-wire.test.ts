@@ -96,16 +96,23 @@ describe("the CLI: --grad-reduce-in-bf16, --from and the exports", () => {
     expect(read.gradReduceBytes).toBe(2);
   });
 
-  it("torchtitan: mixed_precision_reduce follows the prediction and is read back", async () => {
-    const out = (await cli(["export", "--format", "torchtitan", "--model", "llama3-8b", "--gpus", "8", "--grad-reduce-in-bf16"])).stdout;
-    expect(out).toMatch(/mixed_precision_reduce = "bfloat16"/);
+  it("torchtitan: mixed_precision_reduce is Literal[\"float32\"] in every release, so --grad-reduce-in-bf16 is exit 2 and the reader refuses bfloat16", async () => {
+    for (const release of ["0.2", "main"]) {
+      const r = await cli(["export", "--format", "torchtitan", "--release", release, "--model", "llama3-8b", "--gpus", "8", "--grad-reduce-in-bf16"]);
+      expect(r.code).toBe(2);
+      expect(r.errLines).toEqual([expect.stringMatching(/^paraplan: --format torchtitan: --grad-reduce-in-bf16: torchtitan's training\.mixed_precision_reduce takes "float32" only/)]);
+    }
+    const out = (await cli(["export", "--format", "torchtitan", "--model", "llama3-8b", "--gpus", "8"])).stdout;
+    expect(out).toMatch(/mixed_precision_reduce = "float32"/);
     const toml = tempFile("reduce.toml", out);
     const read = JSON.parse((await cli(["plan", "--model", "llama3-8b", "--from", toml, "--json"])).stdout);
-    expect(read.gradReduceBytes).toBe(2);
-    const bad = tempFile("bad-reduce.toml", out.replace('mixed_precision_reduce = "bfloat16"', 'mixed_precision_reduce = "float16"'));
-    const r = await cli(["plan", "--model", "llama3-8b", "--from", bad]);
-    expect(r.code).toBe(2);
-    expect(r.errLines).toEqual([expect.stringMatching(/training\.mixed_precision_reduce = "float16" \(line \d+\) is not float32 or bfloat16$/)]);
+    expect(read.gradReduceBytes).toBe(4);
+    for (const dtype of ["bfloat16", "float16"]) {
+      const bad = tempFile(`bad-reduce-${dtype}.toml`, out.replace('mixed_precision_reduce = "float32"', `mixed_precision_reduce = "${dtype}"`));
+      const r = await cli(["plan", "--model", "llama3-8b", "--from", bad]);
+      expect(r.code).toBe(2);
+      expect(r.errLines).toEqual([expect.stringMatching(new RegExp(`training\\.mixed_precision_reduce = "${dtype}" \\(line \\d+\\): torchtitan takes "float32" only`))]);
+    }
     expect(readFileSync(toml, "utf8")).toContain("[training]");
   });
 });

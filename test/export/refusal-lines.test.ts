@@ -44,7 +44,8 @@ describe("torchtitan: the setting, its value and its line", () => {
   const job = (extra: string) => `[model]\nname = "llama3"\nflavor = "8B"\n[training]\nlocal_batch_size = 1\nseq_len = 8192\n${extra}\n`;
   it.each([
     ['enable_cpu_offload = true', 'training.enable_cpu_offload = true (line 7) moves state to the CPU'],
-    ['mixed_precision_reduce = "float16"', 'training.mixed_precision_reduce = "float16" (line 7) is not float32 or bfloat16'],
+    ['mixed_precision_reduce = "float16"', 'training.mixed_precision_reduce = "float16" (line 7): torchtitan takes "float32" only'],
+    ['mixed_precision_reduce = "bfloat16"', 'training.mixed_precision_reduce = "bfloat16" (line 7): torchtitan takes "float32" only'],
     ['[activation_checkpoint]\nmode = "sometimes"', 'activation_checkpoint.mode = "sometimes" (line 8) is not none, selective, full or memory_budget'],
   ])("%s", (extra, says) => {
     const msg = refusal(tempFile("job.toml", job(extra)), ctx("llama3-8b", 8));

@@ -1,10 +1,11 @@
 // Uneven pipeline stages in the exports: Megatron-LM core_r0.14 states [first, middle…, last] with
-// --decoder-first/last-pipeline-num-layers, torchtitan 0.2 with split points ("layers.N", the
-// running sums); both read back to the same plan. Releases without the options, DeepSpeed, and
+// --decoder-first/last-pipeline-num-layers, torchtitan v0.2.0 with module_fqns_per_model_part
+// (each stage's module names); both read back to the same plan. Releases without the options, DeepSpeed, and
 // splits Megatron cannot state are refused with the reason.
 import { afterAll, describe, expect, it } from "vitest";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { readConfigs } from "../../src/engines/read-back.js";
+import { parseToml } from "../../src/engines/toml.js";
 import { LLAMA, LLAMA2, argValue, h100, model, plan, refusalMessage, removeTemp, tempFile, training } from "./helpers.js";
 
 afterAll(removeTemp);
@@ -67,34 +68,69 @@ describe("Megatron-LM", () => {
 });
 
 describe("torchtitan", () => {
-  it("0.2: split points layers.19, layers.40, layers.61, read back as [19,21,21,19]", () => {
+  /** module_fqns_per_model_part as written: each stage's module names. */
+  const parts = (content: string) => {
+    const t = parseToml(content, "torchtitan.toml") as Record<string, Record<string, unknown>>;
+    return t.parallelism!.module_fqns_per_model_part as string[][];
+  };
+  const layersOf = (part: string[]) => part.filter((n) => n.startsWith("layers.")).map((n) => Number(n.slice(7)));
+  it("v0.2.0: module_fqns_per_model_part with layers 0-18, 19-39, 40-60, 61-79, read back as [19,21,21,19]", () => {
     const { exported, back } = readBack("torchtitan", uneven, "0.2");
-    expect(exported.files[0]!.content).toContain('pipeline_parallel_split_points = ["layers.19", "layers.40", "layers.61"]');
+    const content = exported.files[0]!.content;
+    // (v0.2.0 has no pipeline_parallel_split_points: _dict_to_dataclass raises on the key)
+    expect(content).not.toContain("pipeline_parallel_split_points");
+    expect(content).not.toContain("pipeline_parallel_layers_per_stage");
+    const p = parts(content);
+    // running sums 19, 40, 61: stage s holds layers [sum before, sum through s)
+    expect(p.map(layersOf)).toEqual([range(0, 19), range(19, 40), range(40, 61), range(61, 80)]);
+    expect([p[0]![0], p[3]!.slice(-2)]).toEqual(["tok_embeddings", ["norm", "output"]]);
+    expect(content).toContain('module_fqns_per_model_part = [\n  ["tok_embeddings", "layers.0", "layers.1",');
     // (torchtitan runs ZeRO-1 as its nearest, FSDP: the plan it runs is the one read back)
     expect(exported.plan.stageLayers).toEqual([19, 21, 21, 19]);
     expect(back.plan).toEqual(exported.plan);
     expect(back.notes.join("\n")).not.toMatch(/uneven/);
   });
-  it("0.2 writes any split, unequal middles too: [19,20,22,19] → layers.19, layers.39, layers.61", () => {
+  it("v0.2.0 writes any split, unequal middles too: [19,20,22,19] → 19, 20, 22, 19 names of layers", () => {
     const p = { ...uneven, stageLayers: [19, 20, 22, 19] };
     const { exported, back } = readBack("torchtitan", p, "0.2");
-    expect(exported.files[0]!.content).toContain('"layers.19", "layers.39", "layers.61"');
+    expect(parts(exported.files[0]!.content).map((x) => layersOf(x).length)).toEqual([19, 20, 22, 19]);
     expect(back.plan).toEqual(exported.plan);
     expect(back.plan.stageLayers).toEqual([19, 20, 22, 19]);
   });
-  it("0.2 with vpp 2: eight virtual stages [9,10,11,10,10,10,11,9] as seven split points, read back as the same split and vpp", () => {
-    // Running sums 9, 19, 30, 40, 50, 60, 71; rank r runs stages r and r + 4 (stage_ids_this_rank "loop").
+  it("v0.2.0 with vpp 2: eight virtual stages [9,10,11,10,10,10,11,9], read back as the same split and vpp", () => {
+    // Running sums 9, 19, 30, 40, 50, 60, 71; rank r runs stages r and r + 4 (pipeline_module_split "loop").
     const p = { ...uneven, vpp: 2, schedule: "interleaved" as const, stageLayers: [9, 10, 11, 10, 10, 10, 11, 9] };
     const { exported, back } = readBack("torchtitan", p, "0.2");
-    expect(exported.files[0]!.content).toContain('pipeline_parallel_split_points = ["layers.9", "layers.19", "layers.30", "layers.40", "layers.50", "layers.60", "layers.71"]');
+    expect(parts(exported.files[0]!.content).map((x) => layersOf(x)[0])).toEqual([0, 9, 19, 30, 40, 50, 60, 71]);
     expect(back.plan).toEqual(exported.plan);
     expect([back.plan.vpp, back.plan.stageLayers]).toEqual([2, [9, 10, 11, 10, 10, 10, 11, 9]]);
     expect(back.notes.join("\n")).not.toMatch(/uneven/);
   });
-  it("main has no split points: refused with the reason", () => {
-    expect(refusal(() => exportPlan("torchtitan", m, uneven, t, h100, { release: "main" }))).toMatch(/pipeline_parallel_split_points, which torchtitan main does not have/);
+  it("main: uneven stages are module_fqns_per_model_part there, which its overrides do not carry: refused with that reason", () => {
+    const why = refusal(() => exportPlan("torchtitan", m, uneven, t, h100, { release: "main" }));
+    expect(why).toMatch(/^--format torchtitan: uneven stages \(19,21,21,19\): torchtitan main states them only as parallelism\.module_fqns_per_model_part/);
+    expect(why).toContain("use --release 0.2, whose TOML job file writes it");
+    expect(why).not.toContain("split_points");
+  });
+  it("a file of the releases before v0.2.0 (split points) still reads, with a note that v0.2.0 rejects the key", () => {
+    const old = exportPlan("torchtitan", m, uneven, t, h100).files[0]!.content.replace(/module_fqns_per_model_part = \[[^]*?\n\]/, 'pipeline_parallel_split_points = ["layers.19", "layers.40", "layers.61"]');
+    const back = readConfigs([tempFile("old-split.toml", old)], { model: m, gpus: t.gpus, defaultGpus: 1, defaultGpusFrom: "test" });
+    expect(back.plan.stageLayers).toEqual([19, 21, 21, 19]);
+    expect(back.notes.join("\n")).toContain("pipeline_parallel_split_points is a key of torchtitan before v0.2.0, which rejects it");
+  });
+  it("module names out of order, a layer twice or missing, or the output off the last stage are refused", () => {
+    const content = exportPlan("torchtitan", m, uneven, t, h100).files[0]!.content;
+    const read = (text: string) => () => readConfigs([tempFile("bad-fqns.toml", text)], { model: m, gpus: t.gpus, defaultGpus: 1, defaultGpusFrom: "test" });
+    expect(read(content.replace('"layers.19", "layers.20"', '"layers.20", "layers.19"'))).toThrow(/module_fqns_per_model_part = .*: stage 1 lists layers\.20 where layers\.19 comes next/);
+    expect(read(content.replace('"layers.79", ', ""))).toThrow(/lists 79 layers and the model has 80/);
+    expect(read(content.replace('"layers.79", "norm", "output"', '"layers.79"').replace('["tok_embeddings", ', '["tok_embeddings", "output", '))).toThrow(/stage 0 lists "output"/);
   });
 });
+
+/** The integers lo … hi − 1. */
+function range(lo: number, hi: number): number[] {
+  return Array.from({ length: hi - lo }, (_, i) => lo + i);
+}
 
 describe("DeepSpeed", () => {
   it("mapped to the split DeepSpeed 0.16 makes by itself: 80 layers evenly on 4 stages, said in a note", () => {

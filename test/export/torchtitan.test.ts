@@ -14,11 +14,12 @@ const toml = (p: Plan, over = {}) => {
 const overrides = (p: Plan) => exportPlan("torchtitan", model(LLAMA), p, training(), h100, { release: "main" });
 
 describe("torchtitan 0.2 TOML", () => {
-  it("tp 8 · pp 4 · vpp 2 · ZeRO-1 · full: exact — FSDP2 beside a pipeline (never reshard), 8 stages split every 10 layers, whole replica batch", () => {
+  it("tp 8 · pp 4 · vpp 2 · ZeRO-1 · full: exact — FSDP2 beside a pipeline (never reshard), 8 stages of 10 layers, whole replica batch", () => {
     const { r, t } = toml(plan({ tp: 8, pp: 4, vpp: 2, zero: 1, recompute: "full", sequenceParallel: true, schedule: "interleaved" }));
     expect(r.files.map((f) => f.name)).toEqual(["torchtitan.toml"]);
     expect(r.plan.zero).toBe(1);
-    expect(r.notes).toEqual([]);
+    // (the one note: the flavor's RoPE scaling, which this model, without one, does not have)
+    expect(r.notes).toEqual([expect.stringContaining('torchtitan\'s llama3 flavor "70B" builds')]);
     expect(t.model).toEqual({ name: "llama3", flavor: "70B" });
     expect(t.training).toEqual({ local_batch_size: 256, global_batch_size: 512, seq_len: 2048, mixed_precision_param: "bfloat16", mixed_precision_reduce: "float32" });
     expect(t.parallelism).toEqual({
@@ -29,7 +30,10 @@ describe("torchtitan 0.2 TOML", () => {
       enable_async_tensor_parallel: false,
       pipeline_parallel_degree: 4,
       pipeline_parallel_schedule: "Interleaved1F1B",
-      pipeline_parallel_split_points: ["layers.10", "layers.20", "layers.30", "layers.40", "layers.50", "layers.60", "layers.70"],
+      // 80 layers / (pp 4 · vpp 2) = 10 a stage; ⌈(80 + 0 + 0) / 10⌉ = 8 stages (pipeline_llm @ v0.2.0)
+      pipeline_parallel_layers_per_stage: 10,
+      pipeline_parallel_first_stage_less_layers: 0,
+      pipeline_parallel_last_stage_less_layers: 0,
       pipeline_parallel_microbatch_size: 1,
       context_parallel_degree: 1,
     });
@@ -49,7 +53,7 @@ describe("torchtitan 0.2 TOML", () => {
 
   it("ZeRO-0 without other parallelism is DDP: replicate 64, shard 1, no resharding key", () => {
     const { r, t } = toml(plan({}));
-    expect(r.notes).toEqual([]);
+    expect(r.notes.length).toBe(1); // the flavor's RoPE scaling
     expect(t.parallelism).toMatchObject({ data_parallel_replicate_degree: 64, data_parallel_shard_degree: 1 });
     expect(t.parallelism).not.toHaveProperty("fsdp_reshard_after_forward");
     expect(t.training).toMatchObject({ local_batch_size: 1, global_batch_size: 512 });
@@ -65,11 +69,11 @@ describe("torchtitan 0.2 TOML", () => {
   it("0.2 has no DDP beside tensor parallel and always runs TP sequence-parallel: nearest plan, noted", () => {
     const { r } = toml(plan({ tp: 2, zero: 0, sequenceParallel: false }));
     expect(r.plan).toMatchObject({ tp: 2, zero: 2, sequenceParallel: true });
-    expect(r.notes.length).toBe(2);
+    expect(r.notes.length).toBe(3); // DDP, sequence parallel, and the flavor's RoPE scaling
   });
 
-  it("fp8 adds the float8 converter; fp16 is refused; a model torchtitan lacks gets a comment", () => {
-    expect(toml(plan({}), { precision: "fp8" }).t.model).toEqual({ name: "llama3", flavor: "70B", converters: ["float8"] });
+  it("fp8 adds the float8 converter (v0.2.0's name, quantize.linear.float8); fp16 is refused; a model torchtitan lacks gets a comment", () => {
+    expect(toml(plan({}), { precision: "fp8" }).t.model).toEqual({ name: "llama3", flavor: "70B", converters: ["quantize.linear.float8"] });
     expect(() => toml(plan({}), { precision: "fp16" })).toThrow(ExportRefused);
     const gpt = exportPlan("torchtitan", model(GPT), plan({}), training(), h100).files[0]!.content;
     expect(gpt).toContain("# torchtitan ships no gpt3-175b");
