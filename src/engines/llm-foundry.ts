@@ -39,8 +39,20 @@ export function mptModelRefusal(ctx: Omit<EngineContext, "plan">): string | null
   return null;
 }
 
+/** Why the YAML cannot run what was priced whatever the plan and model, or null: Composer's FSDP
+ *  reduces each wrapped block's gradients during the backward (FSDP's post-backward hooks) and its
+ *  fsdp_config has no setting to hold them to its end. */
+function settingRefusal(ctx: Omit<EngineContext, "plan">): string | null {
+  if (!ctx.training.overlapGradReduce)
+    return "--no-grad-overlap: llm-foundry's FSDP (Composer) reduces each block's gradients during the backward and fsdp_config has no setting to wait for its end; drop the flag";
+  return null;
+}
+
+/** A model or setting llm-foundry cannot run, checked before the export searches. */
+const modelRefusal = (ctx: Omit<EngineContext, "plan">) => mptModelRefusal(ctx) ?? settingRefusal(ctx);
+
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
-  const refused = llmFoundryRefusal(plan)?.reason ?? mptModelRefusal(ctx);
+  const refused = llmFoundryRefusal(plan)?.reason ?? modelRefusal(ctx);
   if (refused) return { kind: "refused", reason: refused };
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: llm-foundry's decoupled_adamw keeps its moments in the parameters' fp32; drop the flag" };
   const notes: string[] = [];
@@ -132,4 +144,4 @@ function files(ctx: EngineContext): ExportFile[] {
   return [{ name: "llm-foundry.yaml", content: yamlFile(ctx) }];
 }
 
-export const llmFoundry: Engine = { format: "llm-foundry", releases: LLM_FOUNDRY_RELEASES, overlays, translate, modelRefusal: mptModelRefusal, files };
+export const llmFoundry: Engine = { format: "llm-foundry", releases: LLM_FOUNDRY_RELEASES, overlays, translate, modelRefusal, files };
