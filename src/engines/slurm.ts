@@ -4,7 +4,8 @@
 // docs/env.html, NCCL 2.23). Lists recorded in test/export/fixtures/sbatch.txt and nccl-env.txt.
 import type { Fixed, Hardware } from "../../planner/index.js";
 import { type Engine, type EngineContext, type ExportFile, type Release, describe } from "./engine-plan.js";
-import { exportId, launchSpecFile, launcherTranslate, layout, scriptText, torchrunArgs } from "./torchrun.js";
+import { UserError } from "../errors.js";
+import { commentText, exportId, launchSpecFile, launcherTranslate, layout, scriptText, torchrunArgs } from "./torchrun.js";
 
 export const SLURM_RELEASES: readonly Release[] = [
   { id: "23", label: "Slurm sbatch (slurm.schedmd.com/sbatch.html) with PyTorch 2.x torchrun and NCCL 2.23 variables" },
@@ -45,6 +46,9 @@ export function ncclHints(hw: Hardware, nodes: number): string[] {
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function files(ctx: EngineContext): ExportFile[] {
+  // The rendezvous is the allocation's first node (MASTER_ADDR below), not an address given here.
+  if (ctx.options.rdzvEndpoint !== undefined)
+    throw new UserError("--rdzv-endpoint: the sbatch script rendezvouses at the allocation's first node (MASTER_ADDR from SLURM_JOB_NODELIST); drop the flag, or use --format torchrun");
   const l = layout(ctx);
   const name = exportId(ctx.model.name);
   const run = [
@@ -60,11 +64,12 @@ function files(ctx: EngineContext): ExportFile[] {
     "#SBATCH --exclusive",
     "#SBATCH --output=%x-%j.out",
     "",
-    `# ${ctx.model.name} on ${ctx.training.gpus} x ${ctx.hw.gpuName}${ctx.options.profileName ? ` (${ctx.options.profileName})` : ""}`,
+    `# ${commentText(ctx.model.name)} on ${ctx.training.gpus} x ${commentText(ctx.hw.gpuName)}${ctx.options.profileName ? ` (${commentText(ctx.options.profileName)})` : ""}`,
     `# plan: ${describe(ctx.plan)}`,
     `# names from ${ctx.release.label}`,
   ];
   if (ctx.options.script === undefined) lines.push("# the worker is paraplan's: submit from paraplan's directory with its .venv active; it reads launch.json");
+  else lines.push("# the script's words are written quoted, as given: nothing in them expands");
   lines.push("", ...ncclHints(ctx.hw, l.nodes), "");
   lines.push('export MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1)');
   lines.push("export MASTER_PORT=29500");

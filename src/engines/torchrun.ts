@@ -2,7 +2,8 @@
 // torch/distributed/run.py (pytorch/pytorch @010929fd; PyTorch 2.x "torchrun (Elastic Launch)"),
 // recorded in test/export/fixtures/torchrun.txt. The training script is the user's (--script),
 // by default paraplan's own worker, which reads the plan from launch.json (executor/PROTOCOL.md).
-import type { Fixed } from "../../planner/index.js";
+import type { Fixed, Training } from "../../planner/index.js";
+import { UserError } from "../errors.js";
 import { DEFAULT_STEPS } from "../execute-args.js";
 import { WORKER_MODULE } from "../../executor/launch.js";
 import { buildSpec } from "../../executor/spec.js";
@@ -32,9 +33,91 @@ export const LAUNCH_SPEC = "launch.json";
 export const exportId = (name: string) => `paraplan-${name.replace(/[^A-Za-z0-9._-]/g, "-")}`;
 export const DEFAULT_RDZV = "$MASTER_ADDR:29500";
 
-/** The script torchrun starts, as shell text: the user's, or `-m executor.worker --spec launch.json`. */
+/** The script torchrun starts, as shell text: the user's words, each quoted (scriptWords), or
+ *  `-m executor.worker --spec launch.json`. */
 export function scriptText(ctx: EngineContext): string {
-  return ctx.options.script ?? `-m ${WORKER_MODULE} --spec ${LAUNCH_SPEC}`;
+  if (ctx.options.script === undefined) return `-m ${WORKER_MODULE} --spec ${LAUNCH_SPEC}`;
+  return scriptWords(ctx.options.script).map(shellQuote).join(" ");
+}
+
+/** The words of --script as bash splits them (bash manual §3.1.2 "Quoting"): blanks separate them,
+ *  '…' quotes literally, "…" quotes with \", \\, \$ and \` escaped, a backslash quotes the
+ *  next character. Nothing expands and no operator acts: ";" or "$(…)" is text of a word, and the
+ *  script writes every word back quoted. Empty text or an open quote is exit 2. */
+export function scriptWords(script: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let open = false; // a word has begun (an empty quoted one too)
+  let quote: "'" | '"' | null = null;
+  for (let i = 0; i < script.length; i++) {
+    const c = script[i]!;
+    const next = script[i + 1] ?? "";
+    if (quote === "'") {
+      if (c === "'") quote = null;
+      else word += c;
+    } else if (quote === '"') {
+      if (c === '"') quote = null;
+      else if (c === "\\" && '"\\$`'.includes(next) && next !== "") word += script[++i]!;
+      else word += c;
+    } else if (c === " " || c === "\t" || c === "\n" || c === "\r") {
+      if (open) words.push(word);
+      word = "";
+      open = false;
+    } else if (c === "'" || c === '"') {
+      quote = c;
+      open = true;
+    } else if (c === "\\") {
+      if (next === "") throw new UserError(`--script: ${JSON.stringify(script)} ends in a backslash`);
+      word += script[++i]!;
+      open = true;
+    } else {
+      word += c;
+      open = true;
+    }
+  }
+  if (quote !== null) throw new UserError(`--script: ${JSON.stringify(script)} opens a ${quote} quote it does not close`);
+  if (open) words.push(word);
+  if (words.length === 0 || words[0] === "")
+    throw new UserError(`--script: ${JSON.stringify(script)} names no script; give the training script and its arguments (--script "train.py --config run.yaml")`);
+  return words;
+}
+
+/** A word as shell text: bare where every character is one no shell treats specially, else in
+ *  single quotes (a ' inside as '\''), which bash takes literally. */
+export function shellQuote(w: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
+}
+
+/** A line of a comment: a name from the user's files (a model's _name_or_path, a profile's GPU
+ *  name) with its line breaks and other control characters as spaces, so that it cannot end the
+ *  comment and start a command. */
+export const commentText = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
+
+/** --rdzv-endpoint as shell text: HOST:PORT, the host a name, an IPv4 address, [IPv6] or a
+ *  variable ($NAME, ${NAME}, double-quoted so it expands), the port 1-65535 or a variable. */
+export function endpointText(v: string): string {
+  const variable = /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$/;
+  const m = /^(\[[0-9A-Fa-f:.]+\]|[^:]+):([^:]+)$/.exec(v);
+  const host = m?.[1] ?? "";
+  const port = m?.[2] ?? "";
+  const hostOk = /^\[[0-9A-Fa-f:.]+\]$|^[A-Za-z0-9._-]+$/.test(host) || variable.test(host);
+  const portOk = (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535) || variable.test(port);
+  if (!hostOk || !portOk)
+    throw new UserError(`--rdzv-endpoint: ${JSON.stringify(v)} is not HOST:PORT (a host name, an IPv4 address, [IPv6] or $VARIABLE, and a port 1-65535 or $VARIABLE)`);
+  return v.includes("$") ? `"${v}"` : v;
+}
+
+/** A setting the prediction was made with that paraplan's worker never runs, or null (as
+ *  execute refuses it, src/app/choose.ts workerOverride): the worker's attention is torch's
+ *  scaled_dot_product_attention (executor/worker/model.py), its FSDP2 reduces in fp32
+ *  (executor/worker/fastpaths.py fsdp_mixed_precision), its AdamW keeps fp32 moments
+ *  (executor/worker/optim.py). */
+function workerSetting(t: Training): string | null {
+  const own = "; drop the flag, or give --script to launch a trainer of your own";
+  if (!t.fusedAttention) return `--attention unfused: paraplan's worker runs torch's scaled_dot_product_attention (executor/worker/model.py), a fused kernel, and launch.json has no attention setting${own}`;
+  if (t.engine?.dataParallel.gradReduceBytes === 2) return `--grad-reduce-in-bf16: paraplan's worker reduces fp32 gradients (FSDP2 reduce_dtype fp32, executor/worker/fastpaths.py)${own}`;
+  if (t.optimizerStates === "bf16") return `--optimizer-states bf16: paraplan's worker's AdamW keeps fp32 moments (executor/worker/optim.py)${own}`;
+  return null;
 }
 
 export function layout(ctx: Omit<EngineContext, "plan">): NodeLayout {
@@ -79,6 +162,8 @@ export function launcherTranslate(plan: Plan, ctx: Omit<EngineContext, "plan">):
   const l = nodeLayout(ctx.training, ctx.hw);
   if (typeof l === "string") return { kind: "refused", reason: l };
   if (ctx.options.script !== undefined) return { kind: "exact" };
+  const setting = workerSetting(ctx.training);
+  if (setting) return { kind: "refused", reason: setting };
   const m = ctx.model;
   const refused = workerRefusal(plan, {
     ...capabilityContext(ctx.training, ctx.hw, undefined, m),
@@ -89,17 +174,18 @@ export function launcherTranslate(plan: Plan, ctx: Omit<EngineContext, "plan">):
 
 function files(ctx: EngineContext): ExportFile[] {
   const l = layout(ctx);
-  const endpoint = ctx.options.rdzvEndpoint ?? DEFAULT_RDZV;
+  const endpoint = endpointText(ctx.options.rdzvEndpoint ?? DEFAULT_RDZV);
   const id = exportId(ctx.model.name);
   const lines = [
     "#!/usr/bin/env bash",
-    `# torchrun for ${ctx.model.name}: ${l.nodes} node(s) x ${l.perNode} ${ctx.hw.gpuName}`,
+    `# torchrun for ${commentText(ctx.model.name)}: ${l.nodes} node(s) x ${l.perNode} ${commentText(ctx.hw.gpuName)}`,
     `# plan: ${describe(ctx.plan)}`,
     `# options from ${ctx.release.label}`,
     "# run the line of each node on that node; every node must reach the rendezvous endpoint",
   ];
   if (ctx.options.rdzvEndpoint === undefined) lines.push("# (set MASTER_ADDR to the address of node 0 first)");
   if (ctx.options.script === undefined) lines.push("# the worker is paraplan's: run from paraplan's directory (PYTHONPATH=.) with its .venv; it reads launch.json");
+  else lines.push("# the script's words are written quoted, as given: nothing in them expands");
   for (let k = 0; k < l.nodes; k++) {
     lines.push(`# node ${k}`);
     lines.push([...torchrunArgs(l, String(l.nodes), String(k), endpoint, id), scriptText(ctx)].join(" "));

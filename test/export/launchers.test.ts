@@ -15,7 +15,7 @@ describe("torchrun", () => {
     const lines = r.files[0]!.content.split("\n").filter((l) => l.startsWith("torchrun "));
     expect(lines.length).toBe(8);
     expect(lines[3]).toBe(
-      "torchrun --nnodes 8 --nproc-per-node 8 --node-rank 3 --rdzv-backend c10d --rdzv-endpoint $MASTER_ADDR:29500 --rdzv-id paraplan-llama3-70b -m executor.worker --spec launch.json",
+      `torchrun --nnodes 8 --nproc-per-node 8 --node-rank 3 --rdzv-backend c10d --rdzv-endpoint "$MASTER_ADDR:29500" --rdzv-id paraplan-llama3-70b -m executor.worker --spec launch.json`,
     );
     const spec = JSON.parse(r.files[1]!.content);
     expect(spec.plan).toEqual(p);
