@@ -45,3 +45,21 @@ export function stagesOfSplitPoints(o: string, split: readonly unknown[], layers
   if (out.some((n) => n < 1)) throw new UserError(`${o}: pipeline_parallel_split_points ${at.map((n) => `layers.${n}`).join(", ")} are not increasing inside the ${layers} layers`);
   return out;
 }
+
+/** The layers of each of `stages` stages as torchtitan cuts them from layers per stage
+ *  (generate_llm_fqn_per_model_part, torchtitan/distributed/pipeline_parallel.py @ v0.2.0; the
+ *  same cut since pipeline_parallel_layers_per_stage arrived, 8b737fe3c of 2025-04-07): the
+ *  embedding counts as `first` layers and the output as `last`, the L + first + last effective
+ *  layers go ⌊·/S⌋ to each stage and one more to the first (L + first + last) mod S, and the first
+ *  and last stages hold that less their weight. `at`: the setting, for the errors torchtitan raises. */
+export function stagesOfLayersPerStage(at: string, stages: number, layers: number, first: number, last: number): number[] {
+  const effective = layers + first + last;
+  const per = Math.floor(effective / stages);
+  const extra = effective % stages;
+  if (stages > effective || per === 0) throw new UserError(`${at}: ${stages} stages cannot hold ${layers} layers with the embedding and output weighted ${first} and ${last} (torchtitan raises)`);
+  if (first > per || last > per) throw new UserError(`${at}: the embedding's or output's weight (${first}, ${last}) exceeds the ${per} layers a stage (torchtitan raises)`);
+  const counts = Array.from({ length: stages }, (_, s) => per + (s < extra ? 1 : 0) - (s === 0 ? first : 0) - (s === stages - 1 ? last : 0));
+  const empty = counts.findIndex((n) => n < 1);
+  if (empty >= 0) throw new UserError(`${at}: stage ${empty} would hold no transformer layer, which paraplan does not model`);
+  return counts;
+}

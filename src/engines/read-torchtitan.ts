@@ -12,7 +12,7 @@ import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
 import { readTitanCp } from "./cp-args.js";
 import { type AtKey, type SettingsAt, named, titanAt } from "./setting-at.js";
 import { TORCHTITAN_RELEASES } from "./torchtitan.js";
-import { isFloat8, stagesOfModuleFqns, stagesOfSplitPoints } from "./read-titan-stages.js";
+import { isFloat8, stagesOfLayersPerStage, stagesOfModuleFqns, stagesOfSplitPoints } from "./read-titan-stages.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
 export function parseOverrides(text: string): TomlTable {
@@ -251,10 +251,13 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     } else if (typeof perStage === "number") {
       const f = int("parallelism", "pipeline_parallel_first_stage_less_layers", 1, 0);
       const l = int("parallelism", "pipeline_parallel_last_stage_less_layers", 1, 0);
-      stages = Math.ceil((L + f + l) / perStage);
+      const S = Math.ceil((L + f + l) / perStage);
       // pipeline_llm checks a multi-stage schedule's count from layers per stage, not from names.
-      if (looped && stages === pp)
+      if (looped && S === pp)
         throw new UserError(`${setting("parallelism", "pipeline_parallel_layers_per_stage")} gives one stage per rank, and torchtitan runs ${str("parallelism", "pipeline_parallel_schedule", "")}, a multi-stage schedule, with at least 2 ("Multi-stage schedule requires at least 2 stages per rank", pipeline_parallel.py pipeline_llm)`);
+      // (the embedding and output weighted as f and l layers: equal stages only where both are 0
+      // and S divides L, as paraplan's export writes them)
+      stages = S % pp === 0 ? counted(stagesOfLayersPerStage(setting("parallelism", "pipeline_parallel_layers_per_stage"), S, L, f, l), "pipeline_parallel_layers_per_stage") : S;
     } else stages = looped ? 2 * pp : pp;
     const ppAt = stated.pp ? named(stated.pp) : o;
     if (stages % pp !== 0) throw new UserError(`${ppAt}: ${stages} pipeline stages do not divide over pipeline_parallel_degree ${pp}`);

@@ -82,6 +82,22 @@ describe("zb1p at one stage per rank", () => {
   });
 });
 
+describe("layers per stage with the embedding and output weighted (torchtitan's defaults, 1 and 1)", () => {
+  const read = (extra: string) =>
+    readConfigs([tempFile("per-stage.txt", `--parallelism.pipeline_parallel_degree 4\n--parallelism.data_parallel_shard_degree 4\n--training.local_batch_size 128\n--training.global_batch_size 512\n${extra}`)], { model: model("llama3-8b"), gpus: 16, defaultGpus: 1, defaultGpusFrom: "test" });
+  it("32 layers, 9 a stage: ⌈(32 + 1 + 1)/9⌉ = 4 stages of 34 effective layers, one more on the first two, less the weights: 8, 9, 8, 7", () => {
+    // pipeline_llm @ v0.2.0: S = ⌈34/9⌉ = 4; generate_llm_fqn_per_model_part: per = ⌊34/4⌋ = 8,
+    // extra = 34 mod 4 = 2; stage 0: 8 + 1 − 1 = 8, stage 1: 8 + 1 = 9, stage 2: 8, stage 3:
+    // 8 − 1 = 7 (sum 32)
+    const back = read("--parallelism.pipeline_parallel_layers_per_stage 9\n");
+    expect([back.plan.pp, back.plan.vpp, back.plan.stageLayers]).toEqual([4, 1, [8, 9, 8, 7]]);
+  });
+  it("with both weights 0, as the export writes them, 8 a stage are 4 equal stages (no stageLayers)", () => {
+    const back = read("--parallelism.pipeline_parallel_layers_per_stage 8\n--parallelism.pipeline_parallel_first_stage_less_layers 0\n--parallelism.pipeline_parallel_last_stage_less_layers 0\n");
+    expect([back.plan.pp, back.plan.vpp, back.plan.stageLayers]).toEqual([4, 1, undefined]);
+  });
+});
+
 describe("settings no torchtitan release has a knob for: exit 2 naming the flag", () => {
   // (QA: the 0.2 export priced --no-grad-overlap at 107,850 tokens/s and its file read back at
   // 114,666; --attention unfused at 85,503 against 105,750)
