@@ -9,10 +9,11 @@ import type { RunEstimate, RunInputs } from "./types.js";
  *  P the board power, as the Llama 3.1 model card counts it, or the node's power per GPU);
  *  cost = N · T_wall · price per GPU-hour. */
 export function runEstimate(stepSeconds: number, i: RunInputs): RunEstimate {
-  const checkpoint = checkpointPlan(i, stepSeconds);
   // Whole steps: a run of fewer tokens than one global batch still takes a step.
   const steps = Math.ceil(i.tokens / i.tokensPerStep);
   const idealSeconds = steps * stepSeconds;
+  // The interval is capped at the run: a run shorter than it writes no checkpoint (goodput.ts).
+  const checkpoint = checkpointPlan(i, stepSeconds, idealSeconds);
   const wallSeconds = idealSeconds / checkpoint.goodput;
   const gpuHours = (i.gpus * wallSeconds) / 3600;
   const energyMWh = i.powerPerGpu === null ? null : (gpuHours * i.powerPerGpu * i.pue) / 1e6;
@@ -46,7 +47,7 @@ export function runStall(e: RunEstimate, restartTime: number): { code: "run_stal
   const g = e.goodput >= 0.001 ? `${(e.goodput * 100).toFixed(1)}%` : "under 0.1%";
   return {
     code: "run_stalls",
-    message: `the run hardly progresses (goodput ${g}): interruptions every ${h(c.jobMtbf)} on average against a restart of ${h(restartTime)} and a checkpoint write of ${h(c.blocking)}; check the failure rate, the restart time and the checkpoint bandwidth`,
+    message: `the run hardly progresses (goodput ${g}): interruptions every ${h(c.jobMtbf)} on average against a restart of ${h(restartTime)} and a checkpoint write of ${h(c.blocking)}${c.written ? "" : c.notWritten === "run shorter" ? " (none written: the run ends before the first)" : " (none written: one would cost more than it saves)"}; check the failure rate, the restart time and the checkpoint bandwidth`,
   };
 }
 

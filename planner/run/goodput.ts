@@ -23,10 +23,11 @@ type CheckpointInputs = Pick<
  *  only for the device-to-host copy, the write to storage then overlapping training (PyTorch
  *  blog, "Reducing Model Checkpointing Times by Over 10x with PyTorch Distributed Asynchronous
  *  Checkpointing", 2024: 7B stall 148.8 s → 6.3 s; formulas-scale.md §4.2, §4.4). */
-export function checkpointTimes(i: CheckpointInputs): { blocking: number; persist: number } {
+export function checkpointTimes(i: CheckpointInputs): { blocking: number; persist: number; staging: number; storageWrite: number } {
   const staging = i.checkpointBytesPerGpu / i.stagingBandwidth;
-  const persist = Math.max(i.checkpointBytes / i.checkpointBandwidth, staging);
-  return { blocking: i.mode === "sync" ? persist : staging, persist };
+  const storageWrite = i.checkpointBytes / i.checkpointBandwidth;
+  const persist = Math.max(storageWrite, staging);
+  return { blocking: i.mode === "sync" ? persist : staging, persist, staging, storageWrite };
 }
 
 /** The checkpoint interval that maximises goodput and what the job keeps of its time.
@@ -35,14 +36,35 @@ export function checkpointTimes(i: CheckpointInputs): { blocking: number; persis
  *  modelled as the persist time added to the restart (derived, first order).
  *  `step` (seconds; 0: none): a checkpoint is taken between optimizer steps (Megatron's
  *  --save-interval counts iterations), so the interval is a whole number of steps, at least one:
- *  of the whole counts either side of the optimum, the one Daly's goodput prefers. */
-export function checkpointPlan(i: CheckpointInputs, step = 0): CheckpointPlan {
+ *  of the whole counts either side of the optimum, the one Daly's goodput prefers.
+ *  `run` (seconds of compute; Infinity: unbounded): the interval is capped at the run's length. A
+ *  run that ends before its first checkpoint writes none, and neither does one that expects less
+ *  time as one stretch without checkpoints: Daly 2006's expected time for T of work with no
+ *  checkpoint, M·e^{R/M}·(e^{T/M} − 1) (formulas-scale.md §4.2 with τ = T, δ = 0). */
+export function checkpointPlan(i: CheckpointInputs, step = 0, run = Infinity): CheckpointPlan {
   const plan = checkpointPlanAs(i, step);
-  if (i.mode !== "async") return plan;
   // Async can always wait for each write, as sync does (DCP's async_save returns a future the
   // loop may wait on): where the storage is so slow that the overlapped write loses, it waits.
-  const waiting = checkpointPlanAs({ ...i, mode: "sync" }, step);
-  return waiting.goodput > plan.goodput ? { ...waiting, asyncWaits: true } : plan;
+  const waiting = i.mode === "async" ? checkpointPlanAs({ ...i, mode: "sync" }, step) : plan;
+  const best = waiting.goodput > plan.goodput ? { ...waiting, asyncWaits: true } : plan;
+  if (!(run > 0 && Number.isFinite(run))) return best;
+  const mtbf = best.jobMtbf;
+  // One stretch of `run` with no checkpoint: no write, no write in flight to lose.
+  const goodput = goodputOf(run, 0, i.restartTime, mtbf);
+  const shorter = !(best.interval < run);
+  if (!shorter && !(goodput >= best.goodput)) return best;
+  const { asyncWaits: _, ...rest } = best;
+  return {
+    ...rest,
+    written: false,
+    notWritten: !Number.isFinite(mtbf) ? "no failures" : shorter ? "run shorter" : "not worth it",
+    interval: run,
+    ...(step > 0 ? { intervalSteps: Math.round(run / step) } : {}),
+    intervalIsPersist: false,
+    // The wall-clock time not training, over its wall/M interruptions (as below, with no writes).
+    lostPerFailure: Number.isFinite(mtbf) ? Math.max(0, mtbf * (1 - goodput)) : i.restartTime,
+    goodput,
+  };
 }
 
 /** The whole number of steps (≥ 1, and with async ≥ the persist time) nearest `interval` that
@@ -55,7 +77,7 @@ function wholeSteps(interval: number, step: number, least: number, g: (tau: numb
 
 function checkpointPlanAs(i: CheckpointInputs, step: number): CheckpointPlan {
   const mtbf = jobMtbf(i.gpus, i.failuresPerGpuHour);
-  const { blocking, persist } = checkpointTimes(i);
+  const { blocking, persist, staging, storageWrite } = checkpointTimes(i);
   const restart = i.restartTime + (i.mode === "async" ? persist : 0);
   const optimum = Number.isFinite(mtbf) ? dalyInterval(blocking, mtbf) : Infinity;
   const intervalIsPersist = i.mode === "async" && persist > optimum;
@@ -71,5 +93,5 @@ function checkpointPlanAs(i: CheckpointInputs, step: number): CheckpointPlan {
   // is then at most the restart so far. So the losses, the checkpoints and the ideal time add up
   // to the wall-clock time.
   const lostPerFailure = Number.isFinite(interval) && Number.isFinite(mtbf) ? Math.max(0, mtbf * (1 - goodput * (1 + blocking / interval))) : restart;
-  return { jobMtbf: mtbf, blocking, persist, interval, optimum, ...(steps !== undefined ? { intervalSteps: steps } : {}), young: youngInterval(blocking, mtbf), intervalIsPersist, lostPerFailure, goodput };
+  return { jobMtbf: mtbf, blocking, persist, staging, storageWrite, written: true, interval, optimum, ...(steps !== undefined ? { intervalSteps: steps } : {}), young: youngInterval(blocking, mtbf), intervalIsPersist, lostPerFailure, goodput };
 }

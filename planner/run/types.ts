@@ -53,8 +53,17 @@ export interface CheckpointPlan {
   blocking: number;
   /** Time until a checkpoint is on storage, seconds (the write to storage). */
   persist: number;
+  /** The device-to-host copy of one GPU's states, seconds (async blocks for it). */
+  staging: number;
+  /** The write of one checkpoint at the storage's aggregate bandwidth, seconds. */
+  storageWrite: number;
+  /** Whether checkpoints are written during the run: not when the run ends before the interval
+   *  (or nothing fails), nor when one stretch without any expects less time (Daly 2006). */
+  written: boolean;
+  /** Why none is written (absent when `written`). */
+  notWritten?: "no failures" | "run shorter" | "not worth it";
   /** Compute time between checkpoints, seconds (Daly 2006; async: at least `persist`): given the
-   *  step, a whole number of steps, at least one. */
+   *  step, a whole number of steps, at least one; capped at the run's length (then none written). */
   interval: number;
   /** The interval in steps, when the step was given (a checkpoint falls between steps). */
   intervalSteps?: number;
@@ -70,7 +79,7 @@ export interface CheckpointPlan {
   /** Whether async's persist time, not the optimum, set the interval. */
   intervalIsPersist: boolean;
   /** Work and time lost per interruption, seconds: half an interval, the restart, and (async) a
-   *  checkpoint not yet persisted. */
+   *  checkpoint not yet persisted; without checkpoints, the work since the run began. */
   lostPerFailure: number;
   /** Useful compute time / wall-clock time (Daly 2006's expected wall time). */
   goodput: number;
