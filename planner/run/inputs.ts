@@ -3,6 +3,7 @@
 import { modelStateBytes } from "../cost/memory.js";
 import { stageParamsPerGpu } from "../model.js";
 import { optimizerBytesOf } from "../cost/moe-facts.js";
+import { stateBytes } from "../cost/engine-terms.js";
 import type { ModelSpec, PlanResult, Training } from "../types.js";
 import type { ResolvedRunFigures } from "./figures.js";
 import type { CheckpointMode, RunInputs } from "./types.js";
@@ -14,14 +15,17 @@ export interface RunOptions {
   mode: CheckpointMode;
 }
 
-/** Bytes of one checkpoint: one copy of the weights and the optimizer states (16-bit weights, fp32
- *  master weights and Adam's moments in the training's precision: 2Ψ + 12Ψ, or 2Ψ + 8Ψ with bf16
- *  moments; the memory model's modelStateBytes with no sharding; gradients are not saved) over
- *  every trained parameter as the GPUs hold them: the vocabulary padded, the multi-token-prediction
- *  modules included (DeepSeek-V3's released checkpoint: 671B + 14B MTP). 405B → 5.7 TB
- *  (formulas-scale.md §4.4). */
+/** Bytes of one checkpoint: one copy of the weights and the optimizer states as the engine keeps
+ *  them (the memory model's modelStateBytes, cost/engine-terms.ts stateBytes, over one rank with
+ *  every state sharded; gradients are not saved). Megatron keeps 16-bit weights beside its fp32
+ *  master and Adam's moments: 2Ψ + 12Ψ = 14Ψ, or 2Ψ + 8Ψ with bf16 moments. An engine whose
+ *  sharded parameters are the fp32 master (FSDP: dataParallel.shardedParamsAreMaster; Zhao et al.
+ *  2023, PyTorch FSDP §4.4, the 16-bit copy only gathered for compute) saves no 16-bit copy:
+ *  4Ψ + 8Ψ = 12Ψ (4Ψ + 4Ψ with bf16 moments). Over every trained parameter as the GPUs hold them:
+ *  the vocabulary padded, the multi-token-prediction modules included (DeepSeek-V3's released
+ *  checkpoint: 671B + 14B MTP). 405B at 14Ψ → 5.7 TB (formulas-scale.md §4.4). */
 export function checkpointBytes(m: ModelSpec, t: Training): number {
-  const s = modelStateBytes(stageParamsPerGpu(m, t.seqLen, 1, 1, m.layers, "only"), 0, 1, { optimizer: optimizerBytesOf(t), grad: 2, shardedGrad: 2, shardedMaster: false });
+  const s = modelStateBytes(stageParamsPerGpu(m, t.seqLen, 1, 1, m.layers, "only"), 3, 1, stateBytes(t.engine, optimizerBytesOf(t)));
   return s.weights + s.optimizer;
 }
 
