@@ -16,7 +16,9 @@ export function parseTokens(text: string): ParsedValue<number> {
   const bad = { ok: false as const, message: `"${text}" is not a token count; write it like 15.6T, 300B, 2e12 or 1,000,000 (a point for decimals)` };
   if (!m) return bad;
   const n = Number(m[1]!.replace(/[,_]/g, "")) * (m[2] ? TOKEN_SUFFIX[m[2].toLowerCase()]! : 1);
-  if (!Number.isFinite(n) || n < 1) return bad;
+  if (!Number.isFinite(n)) return bad;
+  // A count that reads but is under one token ("0.5", "0"): said as such, not as unreadable.
+  if (n < 1) return { ok: false, message: `"${text}" is below 1 token: a run trains at least one` };
   if (n > MAX_TOKENS) return { ok: false, message: `"${text}" is too many tokens: at most 1e16` };
   return { ok: true, value: n };
 }

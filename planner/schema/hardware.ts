@@ -3,6 +3,7 @@
 import type { z } from "zod";
 import type { Hardware, Link } from "../types.js";
 import type { RunFigures } from "../run/types.js";
+import { RUN_LIMITS, withinLimit } from "../run/limits.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -80,7 +81,8 @@ const schemas = lazySchemas((z) => {
         .object({
           boardPower: quantity.optional(),
           nodePower: quantity.optional(),
-          pue: withSource(z.number().gte(1)).optional(),
+          // (its bounds, RUN_LIMITS.pue, checked with the others below: as --pue's)
+          pue: withSource(z.number()).optional(),
           // At most one interruption per 100 GPU-hours: Llama 3's 419 in 54 days on 16,384 GPUs
           // were 2·10⁻⁵ (Dubey et al. 2024 §3.3.4); 10⁻² is a GPU failing every four days.
           failuresPerGpuHour: withSource(z.number().min(0).max(0.01)).optional(),
@@ -198,9 +200,14 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
     if (points[i]![0] === points[i - 1]![0]) return { ok: false, message: `${origin}: field "gpu.matmulEfficiency.points": two points at ${points[i]![0]} FLOPs` };
   if (hw.run && [hw.run.checkpointBandwidth, hw.run.stagingBandwidth].some((b) => b !== undefined && !(b > 0)))
     return { ok: false, message: `${origin}: field "run": checkpoint and staging bandwidths must be positive` };
-  // (as --restart-time and the power figures' own flags are)
-  for (const k of ["boardPower", "nodePower", "restartTime"] as const)
+  for (const k of ["boardPower", "nodePower"] as const)
     if (hw.run?.[k] !== undefined && !(hw.run[k]! > 0)) return { ok: false, message: `${origin}: field "run.${k}" must be above zero` };
+  // The same bounds as the flags that override them (--pue, --restart-time, --ckpt-bandwidth):
+  // a figure one refuses is not taken from the other (planner/run/limits.ts).
+  for (const k of ["pue", "restartTime", "checkpointBandwidth", "stagingBandwidth"] as const) {
+    const v = hw.run?.[k];
+    if (v !== undefined && !withinLimit(v, RUN_LIMITS[k])) return { ok: false, message: `${origin}: field "run.${k}" (${String(written[`run.${k}`] ?? v)}) is out of range: ${RUN_LIMITS[k].words}` };
+  }
   return { ok: true, value: hw };
 }
 

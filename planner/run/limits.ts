@@ -1,0 +1,33 @@
+// The bounds a whole-run figure must lie within, the same whether a flag (src/run-args.ts) or a
+// profile's "run" section (planner/schema/hardware.ts) gives it: a figure one of them refuses is
+// not taken from the other.
+
+export interface RunLimit {
+  min: number;
+  /** Whether `min` itself is allowed (a restart of 0 s bounds what faster restarts could win; a
+   *  bandwidth of 0 writes nothing). */
+  minIncluded: boolean;
+  max: number;
+  /** The range in words, for messages. */
+  words: string;
+}
+
+export const RUN_LIMITS = {
+  // Facility / IT energy (ISO/IEC 30134-2:2016): at least 1 by definition; 10 is a facility
+  // spending nine times its IT load on cooling and power, beyond any published one (Meta 1.09).
+  pue: { min: 1, minIncluded: true, max: 10, words: "from 1 to 10, like 1.1" },
+  // Seconds: zero to a hundred years (parse.ts parseDuration's bound).
+  restartTime: { min: 0, minIncluded: true, max: 100 * 365 * 86400, words: "from 0 to 100 years, like 10min" },
+  // Bytes/s: the fastest published checkpoint storage is a few TB/s (Llama 3's Tectonic 2 TB/s
+  // sustained, 7 peak, §3.3.1; DeepSeek 3FS ≈ 6.6 TiB/s read: formulas-scale.md §4.4); 100 TB/s,
+  // fifteen times that, is a unit slip, not a cluster.
+  checkpointBandwidth: { min: 0, minIncluded: false, max: 100e12, words: "above 0 and at most 100 TB/s, like 2 TB/s" },
+  // Bytes/s per GPU: NVLink-C2C, the fastest device-to-host link of the profiles, is 900 GB/s
+  // (hardware-2026.md); 10 TB/s is a unit slip.
+  stagingBandwidth: { min: 0, minIncluded: false, max: 10e12, words: "above 0 and at most 10 TB/s, like 64 GB/s" },
+} as const satisfies Record<string, RunLimit>;
+
+/** Whether `v` lies within `l`. */
+export function withinLimit(v: number, l: Pick<RunLimit, "min" | "minIncluded" | "max">): boolean {
+  return (l.minIncluded ? v >= l.min : v > l.min) && v <= l.max;
+}
