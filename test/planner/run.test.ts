@@ -1,9 +1,7 @@
 // The whole run (planner/run/): Young/Daly intervals and goodput against hand-computed values,
-// the run estimate's arithmetic, the input parsers, and Llama 3's interruptions against the
-// fleet-study failure rate the profiles carry (not fitted to Llama 3).
+// the run estimate's arithmetic and the input parsers.
 import { describe, expect, it } from "vitest";
 import {
-  FLEET_FAILURES_PER_GPU_HOUR,
   type RunInputs,
   type SweepPoint,
   checkpointPlan,
@@ -12,7 +10,6 @@ import {
   scalingOf,
   sweepPoint,
   dalyInterval,
-  expectedFailures,
   goodputOf,
   jobMtbf,
   parseDuration,
@@ -200,26 +197,7 @@ describe("runStall: a run whose goodput is under 1% is refused, naming its figur
   });
 });
 
-describe("Llama 3's interruptions from the fleet study's rate (not fitted)", () => {
-  const hw = parseHardwareFile(rawHardware("dgx-h100"), "dgx-h100.json");
-  if (!hw.ok) throw new Error(hw.message);
-
-  it("the profile carries Kokolis et al.'s RSC-1 rate: 6.50 per 1,000 node-days of 8 GPUs", () => {
-    expect(hw.value.run?.failuresPerGpuHour).toBeCloseTo(6.5e-3 / (8 * 24), 15);
-    expect(FLEET_FAILURES_PER_GPU_HOUR).toBeCloseTo(3.3854e-5, 9);
-    expect(hw.value.sources["run.failuresPerGpuHour"]).toMatch(/Kokolis/);
-  });
-
-  it("54 days at 16,384 GPUs: within 2× of the 419 unexpected interruptions (Llama Team 2024 §3.3.4)", () => {
-    const n = expectedFailures(16384, 54 * 24, hw.value.run!.failuresPerGpuHour!);
-    // Hand: 16384 · 1296 h · 3.3854e-5 = 718.8.
-    expect(n).toBeCloseTo(718.85, 1);
-    expect(n / 419).toBeLessThan(2);
-    expect(n / 419).toBeGreaterThan(0.5);
-    // Job MTTF 1.8 h, the fleet study's own projection at 16,384 GPUs.
-    expect(jobMtbf(16384, hw.value.run!.failuresPerGpuHour!) / H).toBeCloseTo(1.80, 2);
-  });
-});
+// The failure rate's figures (Llama 3, Kokolis et al.) are checked in run-short.test.ts.
 
 describe("parsers", () => {
   it("token counts", () => {
