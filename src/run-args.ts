@@ -1,13 +1,13 @@
 // The whole run's flags of `paraplan plan` (issue 16): taken out of argv before the plan flags
 // are parsed (execute and export share those and have no run), validated into values, or a
 // one-line UserError naming the flag.
-import { type CheckpointMode, type PowerBasis, parseDuration, parseGpuList, parseTokens } from "../planner/run/index.js";
+import { type CheckpointMode, type PowerBasis, RUN_LIMITS, type RunLimit, parseDuration, parseGpuList, parseTokens, withinLimit } from "../planner/run/index.js";
 import { parseQuantity } from "../planner/units.js";
 import { UserError } from "./errors.js";
 import { MAX, oneOf } from "./flags.js";
 
 export const RUN_FLAGS = ["tokens", "price", "pue", "power", "ckpt", "ckpt-bandwidth", "restart-time", "sweep-gpus", "deadline"] as const;
-type RunFlag = (typeof RUN_FLAGS)[number];
+export type RunFlag = (typeof RUN_FLAGS)[number];
 
 export interface RunArgs {
   /** Tokens to train; undefined: no whole-run estimate. */
@@ -25,6 +25,8 @@ export interface RunArgs {
   sweep?: number[];
   /** Seconds. */
   deadline?: number;
+  /** The run flags given on the command line (the others' values are defaults, and said so). */
+  given: RunFlag[];
 }
 
 /** Split argv into the run flags' values and the rest (`--tokens 15.6T` or `--tokens=15.6T`). */
@@ -44,6 +46,10 @@ function take(argv: string[]): { values: Partial<Record<RunFlag, string>>; rest:
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UserError(`--${name} needs a value; see paraplan plan --help`);
+    // Two values are a contradiction, not "the last wins" silently (as the plan flags, flags.ts);
+    // the same value twice is harmless.
+    const before = values[name as RunFlag];
+    if (before !== undefined && before !== value) throw new UserError(`--${name} is given twice, as "${before}" and "${value}"; give it once`);
     values[name as RunFlag] = value;
   }
   return { values, rest };
@@ -54,28 +60,36 @@ function orFail<T>(flag: string, r: { ok: true; value: T } | { ok: false; messag
   return r.value;
 }
 
-function positive(flag: string, text: string, min: number, max: number, what: string): number {
-  const n = /^\s*\+?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*$/i.test(text) ? Number(text) : NaN;
+/** A number within [min, max]: one that reads but lies outside (a negative price) is out of
+ *  range, not "not a number". */
+function ranged(flag: string, text: string, limit: Pick<RunLimit, "min" | "max" | "minIncluded">, what: string): number {
+  const n = /^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*$/i.test(text) ? Number(text) : NaN;
   if (Number.isNaN(n)) throw new UserError(`--${flag}: "${text}" is not a number; ${what}`);
-  if (!(n >= min && n <= max)) throw new UserError(`--${flag}: ${text.trim()} is out of range; ${what}`);
+  if (!withinLimit(n, limit)) throw new UserError(`--${flag}: ${text.trim()} is out of range; ${what}`);
   return n;
 }
 
 /** The run flags of argv, validated, and the argv left for the plan flags. */
 export function takeRunArgs(argv: string[]): { run: RunArgs; rest: string[] } {
   const { values: v, rest } = take(argv);
-  const run: RunArgs = { price: null, power: "board", ckpt: "sync" };
+  const run: RunArgs = { price: null, power: "board", ckpt: "sync", given: RUN_FLAGS.filter((f) => v[f] !== undefined) };
   if (v.tokens !== undefined) run.tokens = orFail("tokens", parseTokens(v.tokens));
-  if (v.price !== undefined) run.price = positive("price", v.price, 0, 1e6, "give USD per GPU-hour from 0 to 1,000,000, like 2.5");
-  if (v.pue !== undefined) run.pue = positive("pue", v.pue, 1, 10, "give a PUE from 1 to 10, like 1.1");
+  if (v.price !== undefined) run.price = ranged("price", v.price, { min: 0, max: 1e6, minIncluded: true }, "give USD per GPU-hour from 0 to 1,000,000, like 2.5");
+  // The bounds a profile's run.pue and the rest are held to too (planner/run/limits.ts).
+  if (v.pue !== undefined) run.pue = ranged("pue", v.pue, RUN_LIMITS.pue, `give a PUE ${RUN_LIMITS.pue.words}`);
   run.power = oneOf<PowerBasis>("power", v.power, ["board", "node"]) ?? run.power;
   run.ckpt = oneOf<CheckpointMode>("ckpt", v.ckpt, ["sync", "async"]) ?? run.ckpt;
   if (v["ckpt-bandwidth"] !== undefined) {
     const b = orFail("ckpt-bandwidth", parseQuantity(v["ckpt-bandwidth"], "bytes/s"));
     if (!(b > 0)) throw new UserError(`--ckpt-bandwidth: "${v["ckpt-bandwidth"]}" must be above zero`);
+    if (!withinLimit(b, RUN_LIMITS.checkpointBandwidth)) throw new UserError(`--ckpt-bandwidth: "${v["ckpt-bandwidth"]}" is out of range; give an aggregate write bandwidth ${RUN_LIMITS.checkpointBandwidth.words}`);
     run.ckptBandwidth = b;
   }
-  if (v["restart-time"] !== undefined) run.restartTime = orFail("restart-time", parseDuration(v["restart-time"], ["s", "min", "m", "h"], true));
+  if (v["restart-time"] !== undefined) {
+    const r = orFail("restart-time", parseDuration(v["restart-time"], ["s", "min", "m", "h"], true));
+    if (!withinLimit(r, RUN_LIMITS.restartTime)) throw new UserError(`--restart-time: "${v["restart-time"]}" is out of range; give ${RUN_LIMITS.restartTime.words}`);
+    run.restartTime = r;
+  }
   if (v["sweep-gpus"] !== undefined) run.sweep = orFail("sweep-gpus", parseGpuList(v["sweep-gpus"], MAX.gpus));
   if (v.deadline !== undefined) run.deadline = orFail("deadline", parseDuration(v.deadline, ["h", "d", "w"]));
   const given = Object.keys(v).filter((k) => k !== "tokens");

@@ -19,6 +19,8 @@ export interface ResolvedRunFigures {
   restartTime: ResolvedFigure;
   /** Watts per GPU on the chosen basis; null when the profile has no such figure. */
   power: (ResolvedFigure & { basis: PowerBasis }) | null;
+  /** The power bases the profile gives a figure for (energy is unknown on the others). */
+  powerBases: PowerBasis[];
 }
 
 type Overridable = keyof typeof RUN_DEFAULTS;
@@ -52,5 +54,6 @@ export function resolveRunFigures(hw: Hardware, basis: PowerBasis, flags: Partia
     stagingBandwidth: pick("stagingBandwidth"),
     restartTime: pick("restartTime"),
     power,
+    powerBases: [...(run.boardPower !== undefined ? ["board" as const] : []), ...(run.nodePower !== undefined ? ["node" as const] : [])],
   };
 }

@@ -21,6 +21,9 @@ export interface RunSettings {
   pue?: number;
   ckptBandwidth?: number;
   restartTime?: number;
+  /** The run flags given on the command line (src/run-args.ts); absent: none (each setting above
+   *  that has a default is then the default, and the run's text says so). */
+  given?: readonly string[];
 }
 
 export interface WholeRun {

@@ -1,7 +1,7 @@
 // The whole run of the best plan in words (plan --tokens): time to train, GPU-hours, energy,
 // cost, failures and checkpoints, each figure with where it came from.
-import { type ResolvedFigure, runStall } from "../../planner/run/index.js";
-import type { WholeRun } from "../app/whole-run.js";
+import { type ResolvedFigure, type ResolvedRunFigures, runStall } from "../../planner/run/index.js";
+import type { RunSettings, WholeRun } from "../app/whole-run.js";
 import { compact, count, grouped, percent, plural, seconds } from "./units.js";
 
 /** 3.2 min, 1.80 h, 79.3 days: a duration in the unit that reads best. */
@@ -13,7 +13,8 @@ export function duration(s: number): string {
   return `${(s / 86400).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`;
 }
 
-export const usd = (x: number) => (x >= 1e4 ? `$${compact(x)}` : `$${x.toFixed(2)}`);
+/** $1,829.51, $12.3M: separators below ten thousand too (it read $1829.51). */
+export const usd = (x: number) => (x >= 1e4 ? `$${compact(x)}` : `$${grouped(x, 2)}`);
 const tb = (bytes: number) => (bytes >= 1e12 ? `${(bytes / 1e12).toFixed(2)} TB` : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
 /** 32.6M, 5,482, 0.31: compact when large, two significant digits when small. */
 export const amount = (n: number) => (n >= 1e4 ? compact(n) : n >= 10 ? count(n) : n === 0 ? "0" : n.toPrecision(2));
@@ -26,20 +27,98 @@ export const wallClock = (e: { days: number; wallSeconds: number }) => (e.days >
 const from = (f: ResolvedFigure) => (f.from === "flag" ? "flag" : f.from === "profile" ? "profile" : "default");
 /** "name (where): source", or "name: given on the command line" for a flag's (no source to cite). */
 const sourced = (name: string, f: ResolvedFigure) => (f.from === "flag" ? `${name}: given on the command line` : `${name} (${from(f)}): ${f.source}`);
+const failureRate = (r: number) => (r === 0 ? "0" : r.toExponential(3));
 
-/** The figures' sources, one line each. */
-function sources(w: WholeRun): string[] {
-  const f = w.figures;
+/** What the run's figures are read with: the resolved figures and the settings (which flags were
+ *  given), and whether the device-to-host copy matters (async, or it bounds the write). */
+export interface RunFigureWords {
+  figures: ResolvedRunFigures;
+  settings: Pick<RunSettings, "power" | "ckpt" | "given">;
+  stagingUsed: boolean;
+}
+
+const givenFlag = (s: RunFigureWords["settings"], flag: string) => s.given?.includes(flag) ?? false;
+
+/** The run's defaults, each named with the flag that changes it (README "How to read it": every
+ *  default is named): the power basis and checkpoint mode not given, and each figure neither a
+ *  flag nor the profile gave. */
+export function runAssumed(r: RunFigureWords): string[] {
+  const f = r.figures;
+  const out: string[] = [];
+  if (!givenFlag(r.settings, "power")) out.push(`--power ${r.settings.power} (default)`);
+  if (!givenFlag(r.settings, "ckpt")) out.push(`--ckpt ${r.settings.ckpt} (default)`);
+  if (f.pue.from === "default") out.push(`PUE ${f.pue.value} (default; --pue)`);
+  if (f.checkpointBandwidth.from === "default") out.push(`checkpoint storage ${rate(f.checkpointBandwidth.value)} (default; --ckpt-bandwidth)`);
+  if (f.restartTime.from === "default") out.push(`restart ${duration(f.restartTime.value)} (default; --restart-time)`);
+  if (f.failuresPerGpuHour.from === "default") out.push(`failures ${failureRate(f.failuresPerGpuHour.value)} per GPU-hour (default: the profile gives none)`);
+  if (r.stagingUsed && f.stagingBandwidth.from === "default") out.push(`device-to-host copy ${rate(f.stagingBandwidth.value)} a GPU (default: the profile gives none)`);
+  return out;
+}
+
+/** The figures' sources, one line each (indented for the run's block). */
+export function runSources(r: RunFigureWords): string[] {
+  const f = r.figures;
   const lines = [
     sourced("failure rate", f.failuresPerGpuHour),
     sourced("PUE", f.pue),
     sourced("checkpoint storage", f.checkpointBandwidth),
     sourced("restart time", f.restartTime),
   ];
-  if (w.settings.ckpt === "async" || w.estimate.checkpoint.persist > w.inputs.checkpointBytes / f.checkpointBandwidth.value)
-    lines.push(`device-to-host copy (${from(f.stagingBandwidth)}): ${f.stagingBandwidth.source}`);
+  if (r.stagingUsed) lines.push(`device-to-host copy (${from(f.stagingBandwidth)}): ${f.stagingBandwidth.source}`);
   if (f.power) lines.push(`${f.power.basis === "board" ? "board power" : "node power"} (profile): ${f.power.source}`);
   return lines.map((l) => `    ${l}`);
+}
+
+const wordsOf = (w: WholeRun): RunFigureWords => ({
+  figures: w.figures,
+  settings: w.settings,
+  stagingUsed: w.settings.ckpt === "async" || w.estimate.checkpoint.staging > w.estimate.checkpoint.storageWrite,
+});
+
+/** Energy, or why it is unknown: the other basis only where the profile has it. */
+function energyText(w: WholeRun): string {
+  const e = w.estimate;
+  const f = w.figures;
+  const basis = (b: string) => (b === "board" ? "board power" : "node power");
+  if (!f.power) {
+    const other = f.powerBases.find((b) => b !== w.settings.power);
+    return other !== undefined
+      ? `energy: unknown (the profile gives no ${basis(w.settings.power)}; try --power ${other})`
+      : "energy: unknown (the profile gives neither board nor node power; a profile extending it with run.boardPower or run.nodePower gives it)";
+  }
+  return `energy ${e.energyMWh! >= 10 ? count(e.energyMWh!) : amount(e.energyMWh!)} MWh = GPU-hours × ${count(f.power.value)} W ${f.power.basis === "board" ? "GPU board power" : "node power per GPU"} × PUE ${f.pue.value} (${from(f.pue)})`;
+}
+
+/** The checkpoint's mode and interval: what blocks training (the storage's write, or each GPU's
+ *  device-to-host copy where that is slower), how often, or why none is written. */
+function checkpointText(w: WholeRun): string {
+  const c = w.estimate.checkpoint;
+  const i = w.inputs;
+  const copy = `the device-to-host copy, ${tb(i.checkpointBytesPerGpu)} a GPU at ${rate(i.stagingBandwidth)} = ${duration(c.staging)}`;
+  const write = `the write, ${tb(i.checkpointBytes)} at ${rate(i.checkpointBandwidth)} = ${duration(c.storageWrite)}`;
+  const copyBound = c.staging > c.storageWrite;
+  const mode =
+    w.settings.ckpt === "sync"
+      ? `sync: training waits ${duration(c.blocking)} for ${copyBound ? `${copy}, slower than ${write}` : "the write"}`
+      : c.asyncWaits
+        ? copyBound
+          ? `async, waiting ${duration(c.blocking)} for each write as sync does: ${copy}, is the limit, not ${write}, so overlapping the write saves nothing`
+          : `async, waiting ${duration(c.blocking)} for each write: the storage is too slow for the overlapped write to pay`
+        : `async: training waits ${duration(c.blocking)} to stage, ${duration(c.persist)} to persist`;
+  const daly = `Daly 2006's optimum ${duration(c.optimum)}; Young 1974: ${duration(c.young)}`;
+  if (!c.written) {
+    const why =
+      c.notWritten === "no failures"
+        ? "no failures expected"
+        : c.notWritten === "run shorter"
+          ? `the run's ${duration(w.estimate.idealSeconds)} of compute ends before the first (${daly})`
+          : `one stretch without checkpoints expects less time than writing them (${daly})`;
+    return `${w.settings.ckpt} (a write would block training ${duration(c.blocking)}); none written: ${why}`;
+  }
+  // A checkpoint falls between steps: the interval in whole steps, then in time.
+  const every = c.intervalSteps === undefined ? `every ${duration(c.interval)}` : `every ${count(c.intervalSteps)} step${c.intervalSteps === 1 ? "" : "s"}, ${duration(c.interval)}`;
+  const interval = c.intervalIsPersist ? `${every} (as often as async's write allows)` : `${every} of compute (${daly})`;
+  return `${mode}; ${interval}`;
 }
 
 export function runText(w: WholeRun): string {
@@ -49,37 +128,24 @@ export function runText(w: WholeRun): string {
   const i = w.inputs;
   const c = e.checkpoint;
   const f = w.figures;
-  const energy = !f.power
-    ? `energy: unknown (the profile gives no ${w.settings.power === "board" ? "board power" : "node power"}; try --power ${w.settings.power === "board" ? "node" : "board"})`
-    : `energy ${e.energyMWh! >= 10 ? count(e.energyMWh!) : amount(e.energyMWh!)} MWh = GPU-hours × ${count(f.power.value)} W ${f.power.basis === "board" ? "GPU board power" : "node power per GPU"} × PUE ${f.pue.value} (${from(f.pue)})`;
   const price = w.settings.price ?? 0;
   // $2.5, $1,000,000 (it read $1000000) per GPU-hour: the price as given, with separators.
   const priceText = price >= 1000 ? grouped(price, Number.isInteger(price) ? 0 : 2) : String(price);
   const cost = e.cost === null ? "cost: no --price given (USD per GPU-hour; cost = GPU-hours × price)" : `cost ${usd(e.cost)} at $${priceText}/GPU-hour`;
-  const mode =
-    w.settings.ckpt === "sync"
-      ? `sync: training waits ${duration(c.blocking)} for the write`
-      : c.asyncWaits
-        ? `async, waiting ${duration(c.blocking)} for each write: the storage is too slow for the overlapped write to pay`
-        : `async: training waits ${duration(c.blocking)} to stage, ${duration(c.persist)} to persist`;
-  // A checkpoint falls between steps: the interval in whole steps, then in time.
-  const every = c.intervalSteps === undefined ? `every ${duration(c.interval)}` : `every ${count(c.intervalSteps)} step${c.intervalSteps === 1 ? "" : "s"}, ${duration(c.interval)}`;
-  const interval = !Number.isFinite(c.interval)
-    ? "no interval: no failures expected"
-    : c.intervalIsPersist
-      ? `${every} (as often as async's write allows)`
-      : `${every} of compute (Daly 2006's optimum ${duration(c.optimum)}; Young 1974: ${duration(c.young)})`;
+  const assumed = runAssumed(wordsOf(w));
+  const lost = c.written ? "the work since the last checkpoint" : "the work since the run began";
   return [
-    `whole run: ${compact(i.tokens)} tokens = ${plural(Math.ceil(e.steps), "step")} of ${compact(i.tokensPerStep)} tokens on ${plural(i.gpus, "GPU")}`,
+    `whole run: ${compact(i.tokens)} token${i.tokens === 1 ? "" : "s"} = ${plural(Math.ceil(e.steps), "step")} of ${compact(i.tokensPerStep)} tokens on ${plural(i.gpus, "GPU")}`,
+    ...(assumed.length > 0 ? [`  assumed for the run: ${assumed.join("; ")}`] : []),
     `  time to train ${wallClock(e)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
     `  ${amount(e.gpuHours)} GPU-hours · ${cost}`,
     ...rangeLine(w),
-    `  ${energy}`,
-    `  failures: ${i.failuresPerGpuHour === 0 ? "0" : i.failuresPerGpuHour.toExponential(3)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${e.failures >= 10 ? count(e.failures) : amount(e.failures)} interruptions expected over the run`,
-    `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${mode}; ${interval}`,
-    `  lost per interruption ${duration(c.lostPerFailure)} (the work since the last checkpoint, the restart ${duration(i.restartTime)}, and interruptions during restarts: Daly 2006) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`,
+    `  ${energyText(w)}`,
+    `  failures: ${failureRate(i.failuresPerGpuHour)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${e.failures >= 10 ? count(e.failures) : amount(e.failures)} interruptions expected over the run`,
+    `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${checkpointText(w)}`,
+    `  lost per interruption ${duration(c.lostPerFailure)} (${lost}, the restart ${duration(i.restartTime)}, and interruptions during restarts: Daly 2006) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`,
     `  sources:`,
-    ...sources(w),
+    ...runSources(wordsOf(w)),
   ].join("\n");
 }
 
@@ -103,6 +169,10 @@ export function runJson(w: WholeRun) {
   const c = e.checkpoint;
   const f = w.figures;
   const fig = (x: ResolvedFigure) => ({ value: x.value, from: x.from, source: x.source });
+  // JSON has no Infinity: a time that never comes (no failures: no interruption, no optimum) is
+  // null, and `failureFree` says why (README "The whole run").
+  const finite = (x: number) => (Number.isFinite(x) ? x : null);
+  const setting = (flag: string) => (w.settings.given?.includes(flag) ? ("flag" as const) : ("default" as const));
   return {
     days: e.days,
     gpuHours: e.gpuHours,
@@ -118,21 +188,33 @@ export function runJson(w: WholeRun) {
     wallSeconds: e.wallSeconds,
     lostSeconds: e.lostSeconds,
     pricePerGpuHour: w.settings.price,
-    power: f.power ? { basis: f.power.basis, wattsPerGpu: f.power.value, source: f.power.source } : null,
+    // The run's defaults in words, as the text's "assumed for the run" line.
+    assumed: runAssumed(wordsOf(w)),
+    powerBasis: { value: w.settings.power, from: setting("power") },
+    power: f.power ? { basis: f.power.basis, basisFrom: setting("power"), wattsPerGpu: f.power.value, from: f.power.from, source: f.power.source } : null,
     pue: fig(f.pue),
     failuresPerGpuHour: fig(f.failuresPerGpuHour),
-    jobMtbfSeconds: c.jobMtbf,
+    failureFree: !Number.isFinite(c.jobMtbf),
+    jobMtbfSeconds: finite(c.jobMtbf),
     checkpoint: {
       mode: w.settings.ckpt,
+      modeFrom: setting("ckpt"),
       bytes: w.inputs.checkpointBytes,
       bytesPerGpu: w.inputs.checkpointBytesPerGpu,
       bandwidth: fig(f.checkpointBandwidth),
       stagingBandwidth: fig(f.stagingBandwidth),
       blockingSeconds: c.blocking,
       persistSeconds: c.persist,
+      stagingSeconds: c.staging,
+      storageWriteSeconds: c.storageWrite,
+      // false: none written over the run (`notWritten` says why); the interval is then the run's length.
+      written: c.written,
+      notWritten: c.notWritten ?? null,
       intervalSeconds: c.interval,
       intervalSteps: c.intervalSteps ?? null,
-      optimumSeconds: c.optimum,
+      intervalIsPersist: c.intervalIsPersist,
+      optimumSeconds: finite(c.optimum),
+      youngSeconds: finite(c.young),
       ...(c.asyncWaits ? { asyncWaits: true } : {}),
       lostPerFailureSeconds: c.lostPerFailure,
     },
