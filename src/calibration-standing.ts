@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type ModelSpec, type Plan, type Training, totalParams } from "../planner/index.js";
 import { packageRoot } from "../executor/root.js";
-import { count } from "./format/units.js";
+import { compact, count } from "./format/units.js";
 
 /** One engine's published runs (bench/calibration/envelope.ts writes them). */
 export interface EngineEnvelope {
@@ -79,7 +79,8 @@ export function readEnvelope(): Envelope {
 // every `plan`'s start.
 const n = count;
 const span = (r: [number, number], unit: string) => (r[0] === r[1] ? `${n(r[0])} ${unit}` : `${n(r[0])}–${n(r[1])} ${unit}`);
-const billions = (x: number) => `${x >= 10 ? Math.round(x) : Math.round(x * 10) / 10}B`;
+// Under 0.05B a tenth of a billion read "0B" (tiny's 0.4M): millions, or the count itself, there.
+const billions = (x: number) => (x >= 0.05 ? `${x >= 10 ? Math.round(x) : Math.round(x * 10) / 10}B` : compact(x * 1e9));
 
 export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelope()): CalibrationStanding {
   const outside: string[] = [];
@@ -94,7 +95,7 @@ export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelo
   const t = q.training;
   if (fittedOn !== undefined && !e.profiles.includes(q.profile)) outside.push(`${q.engine} has no run on ${q.profile}`);
   if (t.seqLen < e.seqLen[0] || t.seqLen > e.seqLen[1]) outside.push(`sequence of ${n(t.seqLen)} tokens`);
-  if (t.gpus < e.gpus[0] || t.gpus > e.gpus[1]) outside.push(`${n(t.gpus)} GPUs`);
+  if (t.gpus < e.gpus[0] || t.gpus > e.gpus[1]) outside.push(`${n(t.gpus)} GPU${t.gpus === 1 ? "" : "s"}`);
   const b = totalParams(q.model, t.seqLen) / 1e9;
   if (b < e.paramsB[0] * 0.995 || b > e.paramsB[1] * 1.005) outside.push(`${billions(b)} parameters`);
   if (!e.precisions.includes(t.precision)) outside.push(`${t.precision} training`);

@@ -59,7 +59,13 @@ export interface ImpliedEngine {
 /** Bad input that only the GPU count makes bad (a fixed tp that does not divide it, a partial
  *  node): a sweep over counts reports it on that count's row; any other UserError from
  *  buildRequest holds at every count and is refused before sweeping (src/commands/sweep.ts). */
-export class GpuCountError extends UserError {}
+export class GpuCountError extends UserError {
+  /** The request as far as it was built (all but the calibration): a sweep names the model,
+   *  profile and engine in its header even where no count it swept is valid. */
+  constructor(message: string, readonly request?: Omit<PlanRequest, "calibration">) {
+    super(message);
+  }
+}
 
 /** Layout rules (planner/layout/rules.ts) that read the GPU count, and those that read the global
  *  batch, which follows the count where neither the flag nor the model file gives it. */
@@ -159,7 +165,10 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   // pp came from --stage-layers' length: the flag the user gave is named.
   if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${fixed.stageLayers!.length} stages make pp ${fixed.pp}: ${issueText(bad)}`);
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
-  if (bad) throw new (countBound(bad) ? GpuCountError : UserError)(issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined));
+  if (bad) {
+    const line = issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined);
+    throw countBound(bad) ? new GpuCountError(line, { model, hw, profileName, training, engineFrom, fixed, assumed }) : new UserError(line);
+  }
   const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
   const calibration = calibrationStanding({
     engine: isPath(engineArg) ? basename(engineArg) : engineArg,

@@ -1,20 +1,20 @@
 // `paraplan plan --sweep-gpus`: the best plan and the whole run at each GPU count (closed form at
 // every count, the simulation of only the best few there: planner/run/sweep.ts), a chart, and
 // with --deadline the cheapest count that meets it.
-import { cheapestWithin, runStall, scalingOf, slowedPoints, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
+import { type ResolvedFigure, cheapestWithin, runStall, scalingOf, slowedPoints, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
 import { planJson } from "../../executor/plan-json.js";
 import { type RunSettings, runFigures } from "../app/whole-run.js";
 import { stepBand } from "../calibration-standing.js";
 import { EXIT, UserError } from "../errors.js";
-import { duration } from "../format/run-text.js";
-import { type DeadlineMargin, deadlineLine, sweepChart, sweepTable } from "../format/sweep-text.js";
+import { type RunFigureWords, duration, runAssumed, runSources } from "../format/run-text.js";
+import { type DeadlineMargin, type SweptRequest, deadlineLine, noPlanLine, sweepAssumed, sweepCalibration, sweepChart, sweepHeader, sweepTable } from "../format/sweep-text.js";
 import { compact } from "../format/units.js";
 import { rejections } from "../format/plan-text.js";
 import type { SearchResult } from "../../planner/index.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
 import { GpuCountError, type PlanRequest, buildRequest } from "../plan-request.js";
-import type { RunArgs } from "../run-args.js";
+import type { RunArgs, RunFlag } from "../run-args.js";
 import { PLAN_USAGE, TAKEN_FLAGS } from "./plan.js";
 
 /** The deadline again with every step `band` slower (src/calibration-standing.ts stepBand); none
@@ -44,6 +44,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
   const started = performance.now();
   const reasons = new Map<number, string>();
   let first: PlanRequest | undefined;
+  const valid: PlanRequest[] = [];
   // Every count's request first: bad input that holds at every count (an unknown model, a flag the
   // engine refuses) is refused once, exit 2, as `plan --gpus N` refuses it, before any search; what
   // only a count makes bad (a fixed --tp that does not divide it) is said on its row.
@@ -62,6 +63,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
       return { gpus, training: null, plan: null, step: NaN, simulated: false, run: null, tokensPerGpuSecond: 0, mfu: 0 };
     }
     first ??= req;
+    valid.push(req);
     const figures = runFigures(req.hw, settings);
     const p = sweepPoint(req.model, req.hw, req.training, req.fixed, figures, { tokens: settings.tokens, price: settings.price, mode: settings.ckpt });
     // As `plan --gpus N` says it: nothing fits (a closest plan exists), or no configuration is valid.
@@ -77,14 +79,45 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
   const pick = run.deadline !== undefined ? cheapestWithin(points, run.deadline) : null;
   const margin = run.deadline !== undefined && first ? deadlineMargin(first, points, settings, run.deadline) : undefined;
   const why = (p: SweepPoint) => reasons.get(p.gpus) ?? "no plan";
+  // The header's request: the counts' own, or where none is valid, as far as the first was built
+  // (it names the model, hardware and engine all the same).
+  const swept: SweptRequest[] = valid.length > 0 ? valid : requests.flatMap((r) => (r instanceof GpuCountError && r.request ? [r.request] : []));
+  const head = swept[0];
+  // The run's figures are the profile's (or the defaults), the same at every count.
+  const words: RunFigureWords | undefined = head && {
+    figures: runFigures(head.hw, settings),
+    settings,
+    stagingUsed: settings.ckpt === "async" || points.some((p) => p.run && p.run.checkpoint.staging > p.run.checkpoint.storageWrite),
+  };
   if (args.json) {
     const scale = scalingOf(points);
+    const calibration = sweepCalibration(swept);
+    const fig = (x: ResolvedFigure) => ({ value: x.value, from: x.from, source: x.source });
+    const setting = (flag: string) => (run.given.includes(flag as RunFlag) ? "flag" : "default");
     io.out(JSON.stringify({
-      model: first?.model.name ?? args.model,
-      profile: first?.profileName,
-      engine: first?.training.engine?.name ?? null,
-      precision: first?.training.precision ?? null,
+      model: head?.model.name ?? args.model,
+      profile: head?.profileName,
+      engine: head?.training.engine?.name ?? null,
+      precision: head?.training.precision ?? null,
       tokens: settings.tokens,
+      assumed: sweepAssumed(swept),
+      ...(calibration ? { calibration } : {}),
+      // The run's figures, as plan --tokens gives them in its `run` object, with their sources.
+      ...(words
+        ? {
+            figures: {
+              assumed: runAssumed(words),
+              powerBasis: { value: settings.power, from: setting("power") },
+              checkpointMode: { value: settings.ckpt, from: setting("ckpt") },
+              failuresPerGpuHour: fig(words.figures.failuresPerGpuHour),
+              pue: fig(words.figures.pue),
+              checkpointBandwidth: fig(words.figures.checkpointBandwidth),
+              stagingBandwidth: fig(words.figures.stagingBandwidth),
+              restartTime: fig(words.figures.restartTime),
+              power: words.figures.power ? { basis: words.figures.power.basis, wattsPerGpu: words.figures.power.value, from: words.figures.power.from, source: words.figures.power.source } : null,
+            },
+          }
+        : {}),
       simulatedTop: SWEEP_SIMULATE_TOP,
       elapsedMs,
       points: points.map((p, i) => ({
@@ -97,7 +130,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
         tokensPerGpuSecond: p.plan ? p.tokensPerGpuSecond : null,
         mfu: p.plan ? p.mfu : null,
         scaling: scale[i],
-        run: p.run ? { days: p.run.days, gpuHours: p.run.gpuHours, energyMWh: p.run.energyMWh, cost: p.run.cost, goodput: p.run.goodput, failures: p.run.failures, checkpointIntervalSeconds: p.run.checkpoint.interval } : null,
+        run: p.run ? { days: p.run.days, gpuHours: p.run.gpuHours, energyMWh: p.run.energyMWh, cost: p.run.cost, goodput: p.run.goodput, failures: p.run.failures, checkpointIntervalSeconds: p.run.checkpoint.interval, checkpointsWritten: p.run.checkpoint.written } : null,
       })),
       ...(run.deadline !== undefined
         ? {
@@ -112,22 +145,25 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
         : {}),
     }, null, 2));
   } else {
-    const name = first ? `${first.model.name} on ${first.profileName}, ${first.training.precision}, engine ${first.training.engine?.name ?? "megatron-core"}` : String(args.model);
+    const assumed = words ? runAssumed(words) : [];
     io.out([
-      `${name}: the best plan at each GPU count for ${compact(settings.tokens)} tokens (closed form at each count, its best ${SWEEP_SIMULATE_TOP} simulated; * closed form only) in ${duration(elapsedMs / 1000)}`,
+      ...(head ? [sweepHeader(swept, counts)] : []),
+      ...(assumed.length > 0 ? [`assumed for the run: ${assumed.join("; ")}`] : []),
+      `the best plan at each GPU count for ${compact(settings.tokens)} token${settings.tokens === 1 ? "" : "s"} (closed form at each count, its best ${SWEEP_SIMULATE_TOP} simulated; * closed form only) in ${duration(elapsedMs / 1000)}`,
       "",
       sweepTable(points, pick, why),
       "",
       sweepChart(points),
-      ...(run.deadline !== undefined ? ["", deadlineLine(points, pick, run.deadline, margin)] : []),
+      ...(run.deadline !== undefined ? ["", deadlineLine(points, pick, run.deadline, why, margin)] : []),
+      ...(words ? ["", "sources of the run's figures:", ...runSources(words)] : []),
     ].join("\n"));
   }
   if (run.deadline !== undefined && !pick) {
-    io.err(`paraplan: ${deadlineLine(points, null, run.deadline)}`);
+    io.err(`paraplan: ${deadlineLine(points, null, run.deadline, why)}`);
     return EXIT.doesNotFit;
   }
   if (!points.some((p) => p.plan)) {
-    io.err("paraplan: no GPU count swept has a plan that fits");
+    io.err(`paraplan: ${noPlanLine(points, why)}`);
     return EXIT.doesNotFit;
   }
   return EXIT.ok;

@@ -42,13 +42,16 @@ function activeText(m: PlanRequest["model"], seqLen: number): string {
   return `${without} active per token${withEmbedding === without ? "" : `, ${withEmbedding} counting the input embedding`}`;
 }
 
-export function header(req: PlanRequest): string {
+/** `sweep`: a GPU sweep's header (plan --sweep-gpus), the counts and global batches it spans in
+ *  place of the one request's. */
+export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: CalibrationStanding }, sweep?: { cluster: string; batch: string }): string {
   const { model: m, hw, training: t } = req;
   const nodes = Math.ceil(t.gpus / hw.gpusPerNode);
   const link = `${linkName(hw.intra.kind as LinkKind)} ${bandwidth(hw.intra.bandwidth)}`;
+  const cluster = sweep?.cluster ?? `${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}`;
   const lines = [
-    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${activeText(m, t.seqLen)}: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
-    `global batch ${t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
+    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${activeText(m, t.seqLen)}: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${cluster}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
+    `global batch ${sweep?.batch ?? t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
   const limits = engineLimits(t.engine);

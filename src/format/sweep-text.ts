@@ -1,7 +1,10 @@
 // The GPU sweep in a table and a terminal chart (plain-text bars): time to train, cost (or
 // GPU-hours without a price) and per-GPU efficiency at each count, and the deadline's pick.
 import { type SweepPoint, scalingOf } from "../../planner/run/index.js";
+import type { CalibrationStanding } from "../calibration-standing.js";
+import type { PlanRequest } from "../plan-request.js";
 import { shortPlan } from "../ui/core/detail.js";
+import { header } from "./plan-text.js";
 import { duration, usd } from "./run-text.js";
 import { compact, count, grouped, percent, seconds, table } from "./units.js";
 
@@ -91,13 +94,27 @@ function marginWords(m: DeadlineMargin, deadline: number): string {
   return `; ${pace}: the cheapest count that meets it even then is ${count(m.pick.gpus)} GPUs, ${wallTime(m.pick.run.wallSeconds)} at that pace, ${price(m.pick.run)}`;
 }
 
-export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number, margin?: DeadlineMargin): string {
+/** `why`: the reason each count gives for having no plan (said where none has one). */
+export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number, why: (p: SweepPoint) => string, margin?: DeadlineMargin): string {
   if (pick && pick.run)
     return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${wallTime(pick.run.wallSeconds)}, ${price(pick.run)}${margin ? marginWords(margin, deadline) : ""}`;
   const fastest = points.filter((p) => p.run).sort((a, b) => a.run!.wallSeconds - b.run!.wallSeconds)[0];
   return fastest
     ? `deadline ${duration(deadline)}: no GPU count swept meets it; the fastest, ${count(fastest.gpus)} GPUs, takes ${wallTime(fastest.run!.wallSeconds, deadline)}`
-    : `deadline ${duration(deadline)}: no GPU count swept has a plan that fits`;
+    : `deadline ${duration(deadline)}: ${noPlanLine(points, why)}`;
+}
+
+/** Where no count has a plan, why, from the counts' own reasons ("nothing fits" was said where
+ *  every row said a fixed --tp did not divide its count): each distinct reason once, at its first
+ *  count, with the other counts that give it (their own numbers in place of its). */
+export function noPlanLine(points: readonly SweepPoint[], why: (p: SweepPoint) => string): string {
+  const groups = new Map<string, SweepPoint[]>();
+  for (const p of points) {
+    const key = why(p).replaceAll(count(p.gpus), "\u0000").replaceAll(String(p.gpus), "\u0000");
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  const parts = [...groups.values()].map(([p, ...alike]) => `at ${count(p!.gpus)} GPUs, ${why(p!)}${alike.length > 0 ? ` (likewise at ${alike.map((q) => count(q.gpus)).join(", ")})` : ""}`);
+  return `no GPU count swept has a plan: ${parts.slice(0, 3).join("; ")}${parts.length > 3 ? `; and ${parts.length - 3} more reasons (each row says its own)` : ""}`;
 }
 
 /** A run's wall-clock time as the run text prints it: days from a day on (79.3 days), else the
@@ -112,4 +129,45 @@ function wallTime(s: number, deadline?: number): string {
   if (deadline === undefined) return `${grouped(days, 1)} days`;
   for (const digits of [1, 2, 3, 4]) if (grouped(days, digits) !== grouped(deadline / 86400, digits)) return `${grouped(days, digits)} days`;
   return `${grouped(days, 5)} days`;
+}
+
+/** A count's request: built whole, or as far as a count that breaks a layout rule built it. */
+export type SweptRequest = Omit<PlanRequest, "calibration"> & { calibration?: CalibrationStanding };
+
+/** Every count's assumptions once, in order; the global batch that follows the count (one
+ *  sequence per GPU) said once for all. */
+export function sweepAssumed(reqs: readonly SweptRequest[]): string[] {
+  const out: string[] = [];
+  for (const r of reqs)
+    for (const a of r.assumed) {
+      const line = /^global batch \d+ \(one sequence per GPU\)$/.test(a) ? "global batch of one sequence per GPU at each count" : a;
+      if (!out.includes(line)) out.push(line);
+    }
+  return out;
+}
+
+/** The engine's standing against its published runs over the counts: each way any count lies
+ *  outside them (16,384 GPUs), once. */
+export function sweepCalibration(reqs: readonly SweptRequest[]): CalibrationStanding | undefined {
+  const known = reqs.flatMap((r) => (r.calibration ? [r.calibration] : []));
+  if (known.length === 0) return undefined;
+  // The counts outside the runs' span as one item ("8, 16 and 32 GPUs"), where the first of them stood.
+  const all = [...new Set(known.flatMap((c) => c.outside))];
+  const isCount = (o: string) => /^[\d,]+ GPUs?$/.test(o);
+  const gpus = all.filter(isCount).map((o) => o.replace(/ GPUs?$/, ""));
+  const joined = gpus.length <= 1 ? gpus.join("") : `${gpus.slice(0, -1).join(", ")} and ${gpus[gpus.length - 1]}`;
+  const outside = all.flatMap((o, i) => (!isCount(o) ? [o] : all.findIndex(isCount) === i ? [`${joined} GPU${gpus.length === 1 && joined === "1" ? "" : "s"}`] : []));
+  return { ...known[0]!, outside };
+}
+
+/** The sweep's header as plan's (model, hardware, training, engine, assumed, calibration), over
+ *  the counts swept and the global batches they take. */
+export function sweepHeader(reqs: readonly SweptRequest[], counts: readonly number[]): string {
+  const first = reqs[0]!;
+  const batches = [...new Set(reqs.map((r) => r.training.globalBatch))].sort((a, b) => a - b);
+  const batch = batches.length === 1 ? String(batches[0]) : `${batches[0]}–${batches[batches.length - 1]}`;
+  const gpus = counts.length <= 6 ? counts.map(count).join(", ") : `${count(counts[0]!)}–${count(counts[counts.length - 1]!)} (${counts.length} counts)`;
+  const calibration = sweepCalibration(reqs);
+  const { calibration: _, ...rest } = first;
+  return header({ ...rest, assumed: sweepAssumed(reqs), ...(calibration ? { calibration } : {}) }, { cluster: `${gpus} × ${first.hw.gpuName} — ${first.profileName}: ${count(first.hw.gpusPerNode)} GPUs a node`, batch });
 }
