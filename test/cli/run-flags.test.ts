@@ -1,0 +1,168 @@
+// `plan --tokens` / `--sweep-gpus`: every run default named (text and --json), a run flag given
+// twice refused, messages that say what is wrong, a profile held to its flag's bounds, and the
+// run's words at the edges (one step, no checkpoint, the copy that limits a write).
+import { afterAll, describe, expect, it } from "vitest";
+import { isOneLine, removeTempFiles, runCli, tempFile } from "./helpers.js";
+
+afterAll(removeTempFiles);
+
+const lines = (stdout: string) => stdout.split("\n");
+
+describe("the run's defaults are named, as the header names the plan's", () => {
+  it("plan --tokens: PUE, storage, restart, --power board and --ckpt sync on an 'assumed for the run' line and in --json", async () => {
+    const args = ["plan", "--model", "gpt3-like", "--tokens", "300B", "--top", "1", "--simulate-top", "0"];
+    const r = await runCli(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lines(r.stdout)).toContain(
+      "  assumed for the run: --power board (default); --ckpt sync (default); PUE 1.09 (default; --pue); checkpoint storage 2.00 TB/s (default; --ckpt-bandwidth); restart 10.0 min (default; --restart-time)",
+    );
+    const j = JSON.parse((await runCli([...args, "--json"])).stdout).run;
+    expect(j.assumed).toEqual(["--power board (default)", "--ckpt sync (default)", "PUE 1.09 (default; --pue)", "checkpoint storage 2.00 TB/s (default; --ckpt-bandwidth)", "restart 10.0 min (default; --restart-time)"]);
+    expect(j.powerBasis).toEqual({ value: "board", from: "default" });
+    expect(j.power).toMatchObject({ basis: "board", basisFrom: "default", from: "profile", wattsPerGpu: 700 });
+    expect(j.checkpoint).toMatchObject({ mode: "sync", modeFrom: "default" });
+  });
+
+  it("what is given is not a default: --power node --ckpt async --pue 1.2 leave only storage and restart", async () => {
+    const j = JSON.parse((await runCli(["plan", "--model", "gpt3-like", "--tokens", "300B", "--top", "1", "--simulate-top", "0", "--power", "node", "--ckpt", "async", "--pue", "1.2", "--json"])).stdout).run;
+    expect(j.assumed).toEqual(["checkpoint storage 2.00 TB/s (default; --ckpt-bandwidth)", "restart 10.0 min (default; --restart-time)"]);
+    expect(j.powerBasis).toEqual({ value: "node", from: "flag" });
+    expect(j.checkpoint.modeFrom).toBe("flag");
+  });
+
+  it("--sweep-gpus: plan's header (model, hardware, engine, assumed, calibration), the run's defaults and its sources; --json too", async () => {
+    const args = ["plan", "--model", "gpt3-350m", "--sweep-gpus", "8,16", "--tokens", "1B"];
+    const r = await runCli(args);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lines(r.stdout);
+    expect(out[0]).toMatch(/^gpt3-350m \(356M parameters\) on 8, 16 × H100 SXM5 80GB — dgx-h100: 8 GPUs a node, /);
+    expect(out).toContain("engine megatron-core (default)");
+    expect(out).toContain("assumed: profile dgx-h100 (default); global batch 256 from the gpt3-350m model file");
+    expect(out.some((l) => /^calibration: megatron-core fitted on .*outside them here: 8 and 16 GPUs; 0\.4B parameters$/.test(l))).toBe(true);
+    expect(out).toContain("assumed for the run: --power board (default); --ckpt sync (default); PUE 1.09 (default; --pue); checkpoint storage 2.00 TB/s (default; --ckpt-bandwidth); restart 10.0 min (default; --restart-time)");
+    expect(out).toContain("sources of the run's figures:");
+    expect(out.some((l) => l.startsWith("    PUE (default): Meta, sustainability.fb.com"))).toBe(true);
+    const j = JSON.parse((await runCli([...args, "--json"])).stdout);
+    expect(j.assumed).toEqual(["profile dgx-h100 (default)", "global batch 256 from the gpt3-350m model file"]);
+    expect(j.calibration.outside).toEqual(["8 and 16 GPUs", "0.4B parameters"]);
+    expect(j.figures.pue).toMatchObject({ value: 1.09, from: "default" });
+    expect(j.figures.restartTime).toMatchObject({ value: 600, from: "default" });
+    expect(j.figures.powerBasis).toEqual({ value: "board", from: "default" });
+    expect(j.figures.assumed).toContain("PUE 1.09 (default; --pue)");
+  }, 60_000);
+
+  it("a sweep whose global batch follows the count says so once (llama3.2-3b's file gives none)", async () => {
+    const r = await runCli(["plan", "--model", "llama3.2-3b", "--sweep-gpus", "8,16", "--tokens", "1B"]);
+    expect(lines(r.stdout)[1]).toMatch(/^global batch 8–16 × 8192 tokens, /);
+    expect(lines(r.stdout)).toContain("assumed: profile dgx-h100 (default); global batch of one sequence per GPU at each count");
+  }, 60_000);
+});
+
+describe("a run flag given twice is refused, as the plan flags are (exit 2)", () => {
+  const cases: [string[], string][] = [
+    [["--tokens", "300B", "--tokens", "1T"], 'paraplan: --tokens is given twice, as "300B" and "1T"; give it once'],
+    [["--tokens", "300B", "--sweep-gpus", "64,128", "--sweep-gpus", "256"], 'paraplan: --sweep-gpus is given twice, as "64,128" and "256"; give it once'],
+    [["--tokens=1B", "--price", "2", "--price=3"], 'paraplan: --price is given twice, as "2" and "3"; give it once'],
+  ];
+  for (const [flags, msg] of cases)
+    it(flags.join(" "), async () => {
+      const r = await runCli(["plan", "--model", "tiny", ...flags]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(msg);
+    });
+
+  it("the same value twice is harmless", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--tokens", "1B", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
+
+describe("messages that say what is wrong", () => {
+  const refused: [string[], string][] = [
+    [["--tokens", "1B", "--price", "-1"], "paraplan: --price: -1 is out of range; give USD per GPU-hour from 0 to 1,000,000, like 2.5"],
+    [["--tokens", "0.5"], 'paraplan: --tokens: "0.5" is below 1 token: a run trains at least one'],
+    [["--tokens", "1B", "--ckpt-bandwidth", "1e30 TB/s"], 'paraplan: --ckpt-bandwidth: "1e30 TB/s" is out of range; give an aggregate write bandwidth above 0 and at most 100 TB/s, like 2 TB/s'],
+    [["--tokens", "1B", "--pue", "11"], "paraplan: --pue: 11 is out of range; give a PUE from 1 to 10, like 1.1"],
+  ];
+  for (const [flags, msg] of refused)
+    it(flags.join(" "), async () => {
+      const r = await runCli(["plan", "--model", "tiny", ...flags]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(msg);
+    });
+
+  it("no count swept has a plan because --tp 3 divides none: said, not 'nothing fits'; the header names the hardware and engine", async () => {
+    const r = await runCli(["plan", "--model", "llama2-7b", "--tokens", "1B", "--sweep-gpus", "64..128", "--tp", "3"]);
+    expect(r.code).toBe(1);
+    expect(isOneLine(r.stderr)).toBe(true);
+    expect(r.stderr).toBe("paraplan: no GPU count swept has a plan: at 64 GPUs, --tp: 3 does not divide the 64 GPUs; pick a divisor of 64 (likewise at 128)");
+    expect(lines(r.stdout)[0]).toMatch(/^llama2-7b \(6\.7B parameters\) on 64, 128 × H100 SXM5 80GB — dgx-h100: /);
+    expect(lines(r.stdout)).toContain("engine megatron-core (default)");
+    const d = await runCli(["plan", "--model", "llama2-7b", "--tokens", "1B", "--sweep-gpus", "64..128", "--tp", "3", "--deadline", "1w"]);
+    expect(d.stderr).toBe("paraplan: deadline 7.0 days: no GPU count swept has a plan: at 64 GPUs, --tp: 3 does not divide the 64 GPUs; pick a divisor of 64 (likewise at 128)");
+  });
+
+  it("--power node on a profile with neither power: no advice to try --power board", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--profile", "cpu", "--tokens", "1B", "--power", "node", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("energy: unknown (the profile gives neither board nor node power; a profile extending it with run.boardPower or run.nodePower gives it)");
+    // dgx-h100 has both: the other is offered only where the profile has it.
+    const h = await runCli(["plan", "--model", "tiny", "--profile", tempFile("boardOnly.json", JSON.stringify({ extends: "h800" })), "--tokens", "1B", "--power", "node", "--top", "1", "--simulate-top", "0"]);
+    expect(h.stdout).toContain("energy: unknown (the profile gives no node power; try --power board)");
+  });
+});
+
+describe("a profile's run figures are held to their flags' bounds", () => {
+  const profile = (run: object) => tempFile(`run-${Object.keys(run).join("-")}-${JSON.stringify(run).length}.json`, JSON.stringify({ extends: "dgx-h100", run }));
+
+  it("run.pue 100 is refused as --pue 100 is (it was accepted: energy at PUE 100)", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--profile", profile({ pue: 100 })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/field "run\.pue" \(100\) is out of range: from 1 to 10, like 1\.1$/);
+    expect((await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--pue", "100"])).stderr).toMatch(/--pue: 100 is out of range/);
+  });
+
+  it("run.restartTime \"0 s\" is taken as --restart-time 0s is (it was refused)", async () => {
+    const j = JSON.parse((await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--top", "1", "--simulate-top", "0", "--json", "--profile", profile({ restartTime: "0 s" })])).stdout).run;
+    expect(j.restartTime).toMatchObject({ value: 0, from: "profile" });
+  });
+
+  it("run.checkpointBandwidth above 100 TB/s is refused as --ckpt-bandwidth is", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--profile", profile({ checkpointBandwidth: "1000 TB/s" })]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/field "run\.checkpointBandwidth" \(1000 TB\/s\) is out of range: above 0 and at most 100 TB\/s/);
+  });
+});
+
+describe("the run's words at the edges", () => {
+  it("tiny, 1 token: '1 token', one step, no checkpoint written (it said 'every 10,262,070 steps')", async () => {
+    const args = ["plan", "--model", "tiny", "--tokens", "1", "--top", "1", "--simulate-top", "0"];
+    const r = await runCli(args);
+    expect(r.stdout).toMatch(/^whole run: 1 token = 1 step of 256 tokens on 1 GPU$/m);
+    expect(r.stdout).toMatch(/none written: the run's [\d.]+ us of compute ends before the first \(Daly 2006's optimum/);
+    expect(r.stdout).not.toMatch(/every [\d,]+ steps/);
+    const c = JSON.parse((await runCli([...args, "--json"])).stdout).run.checkpoint;
+    expect([c.written, c.notWritten, c.intervalSteps]).toEqual([false, "run shorter", 1]);
+    expect(typeof c.youngSeconds).toBe("number");
+    expect(c.intervalIsPersist).toBe(false);
+  });
+
+  it("no failures: job MTBF and the optimum are null with failureFree (JSON has no Infinity)", async () => {
+    const p = tempFile("nofail.json", JSON.stringify({ extends: "dgx-h100", run: { failuresPerGpuHour: 0 } }));
+    const j = JSON.parse((await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--top", "1", "--simulate-top", "0", "--json", "--profile", p])).stdout).run;
+    expect([j.failureFree, j.jobMtbfSeconds, j.checkpoint.optimumSeconds, j.checkpoint.youngSeconds, j.checkpoint.notWritten]).toEqual([true, null, null, null, "no failures"]);
+  });
+
+  it("async where the device-to-host copy is the limit names the copy, not slow storage", async () => {
+    // dgx-a100-80g: 32 GB/s a GPU. llama3-70b on 64 GPUs stages 22.1 GB a GPU = 0.69 s, the 988 GB write at 2 TB/s 0.49 s.
+    const r = await runCli(["plan", "--model", "llama3-70b", "--gpus", "64", "--tokens", "1T", "--profile", "dgx-a100-80g", "--ckpt", "async", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/async, waiting [\d.]+ ms for each write as sync does: the device-to-host copy, [\d.]+ GB a GPU at 32\.0 GB\/s = [\d.]+ ms, is the limit, not the write, 987\.8 GB at 2\.00 TB\/s = 494 ms/);
+    expect(r.stdout).not.toContain("the storage is too slow");
+  });
+
+  it("sweep costs with separators: $1,234.56, not $1234.56", async () => {
+    const r = await runCli(["plan", "--model", "gpt3-350m", "--sweep-gpus", "8", "--tokens", "300B", "--price", "2"]);
+    expect(r.stdout).toMatch(/ \$\d,\d{3}\.\d{2} /);
+  });
+});
