@@ -141,6 +141,8 @@ describe("the run's words at the edges", () => {
     expect(r.stdout).toMatch(/^whole run: 1 token = 1 step of 256 tokens on 1 GPU$/m);
     expect(r.stdout).toMatch(/none written: the run's [\d.]+ us of compute ends before the first \(Daly 2006's optimum/);
     expect(r.stdout).not.toMatch(/every [\d,]+ steps/);
+    // tiny on 1 GPU, 218k parameters: outside the engine's runs as "1 GPU" and "218k parameters" (it read "1 GPUs; 0B parameters").
+    expect(r.stdout).toContain("outside those runs: sequence of 32 tokens; 1 GPU; 218k parameters)");
     const c = JSON.parse((await runCli([...args, "--json"])).stdout).run.checkpoint;
     expect([c.written, c.notWritten, c.intervalSteps]).toEqual([false, "run shorter", 1]);
     expect(typeof c.youngSeconds).toBe("number");
