@@ -1,11 +1,12 @@
 // Parameter counts of a decoder-only transformer, as laid out by Megatron-LM
 // (Shoeybi et al. 2019, §3; Narayanan et al. 2021, §3.1 for the 12·l·h² count).
-import type { ModelSpec } from "./types.js";
+import type { ModelSpec, Plan } from "./types.js";
 import { paddedVocab } from "./wire/facts.js";
 import {
   expertParams, mlaReplicatedParams, mlaSplitParams, moeLayerCount, moeLayerParams, moeLayersIn, mtpCount, mtpExtraParams,
-  routerParams, sharedExpertParams, stageRange,
+  moeLayersInRanges, routerParams, sharedExpertParams, stageRange,
 } from "./moe.js";
+import { holdingsKind, rankHoldings } from "./layout/stages.js";
 
 export { paddedVocab };
 
@@ -156,17 +157,20 @@ export function stageParamSplit(
   stage: "first" | "last" | "only" | "middle",
   ep = 1,
   etp = 1,
-  /** The stage's layers [from, to) when the split is uneven (layout/stages.ts); needed for "middle". */
-  range?: readonly [number, number],
+  /** The layers [from, to) the stage (or rank: one range per virtual stage it holds) holds, where
+   *  they are not the first or last L/p (layout/stages.ts rankHoldings); needed for "middle". */
+  ranges?: readonly (readonly [number, number])[],
 ): { dense: number; expert: number } {
   const vPad = paddedVocab(m.vocab, tp);
   const layer = layerMatrixParams(m) / tp + layerSmallParams(m);
   // (indexed, not destructured: the search calls this for every layout it prices, and array
   // destructuring runs the iterator protocol until V8 compiles the function)
-  const r = range ?? stageRange(m, layersInStage, stage === "middle" ? "first" : stage);
-  const from = r[0];
-  const to = r[1];
-  const nMoe = moeLayersIn(m, from, to);
+  let nMoe: number;
+  if (ranges !== undefined) nMoe = moeLayersInRanges(m, ranges);
+  else {
+    const r = stageRange(m, layersInStage, stage === "middle" ? "first" : stage);
+    nMoe = moeLayersIn(m, r[0], r[1]);
+  }
   let dense = (layersInStage - nMoe) * layer;
   let expert = 0;
   const last = stage === "last" || stage === "only";
@@ -179,9 +183,21 @@ export function stageParamSplit(
   } else if (last) dense += mtpCount(m) * (layer + mtpExtraParams(m));
   const embed = (vPad * m.hidden) / tp + (m.positional === "learned" ? positionRows(m, seqLen) * m.hidden : 0);
   // Tied embeddings: one matrix where a rank holds both ends ("only": no pipeline, or rank 0 of a
-  // V schedule, zbv and dualpipev, cost/memory.ts stageHolds); a copy on each end otherwise.
+  // V schedule, zbv and dualpipev, layout/stages.ts rankHoldings); a copy on each end otherwise.
   const output = m.tiedEmbeddings && (pp === 1 || stage === "only") ? 0 : (vPad * m.hidden) / tp;
   if (stage === "first" || stage === "only") dense += embed;
   if (last) dense += output + finalNormParams(m);
   return { dense, expert };
+}
+
+/** The parameters one GPU of pipeline rank `rank` holds (stageParamSplit over the layers, the
+ *  embedding and the output layer of its own stages: layout/stages.ts rankHoldings). */
+export function rankParamSplit(
+  m: ModelSpec,
+  seqLen: number,
+  plan: Pick<Plan, "tp" | "pp" | "vpp" | "schedule" | "stageLayers" | "ep" | "etp">,
+  rank: number,
+): { dense: number; expert: number } {
+  const h = rankHoldings(plan, m.layers, rank);
+  return stageParamSplit(m, seqLen, plan.tp, plan.pp, h.layers, holdingsKind(h), plan.ep, plan.etp, h.ranges);
 }

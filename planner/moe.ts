@@ -5,7 +5,7 @@
 // shared/reference/formulas-scale.md §1.1–1.3; Mixtral, Qwen-MoE and OLMoE are the same layer with
 // softmax routing, no shared experts (Qwen2-MoE: one) and standard attention.
 import type { MlaSpec, ModelSpec, Plan } from "./types.js";
-import { busiestRank, rankLayers, rankRanges } from "./layout/stages.js";
+import { busiestRank, rankHoldings } from "./layout/stages.js";
 
 /** Matrices of one expert's MLP: 3 for SwiGLU (gate, up, down), 2 for a plain MLP. */
 const expertMatrices = (m: ModelSpec) => (m.mlp === "gelu" ? 2 : 3);
@@ -28,6 +28,14 @@ export function moeLayersIn(m: ModelSpec, from: number, to: number): number {
   return Math.floor(to / e.layerFreq) - Math.floor(start / e.layerFreq);
 }
 
+/** MoE layers among several ranges (a rank's virtual stages, layout/stages.ts rankHoldings). */
+export function moeLayersInRanges(m: ModelSpec, ranges: readonly (readonly [number, number])[]): number {
+  if (m.moe === undefined) return 0;
+  let n = 0;
+  for (let i = 0; i < ranges.length; i++) n += moeLayersIn(m, ranges[i]![0], ranges[i]![1]);
+  return n;
+}
+
 /** MoE layers of the whole model (L_moe); the other L − L_moe are dense. */
 export const moeLayerCount = (m: ModelSpec): number => moeLayersIn(m, 0, m.layers);
 
@@ -39,20 +47,18 @@ export function stageRange(m: ModelSpec, layersInStage: number, stage: "first" |
 }
 
 /** The rank whose per-layer collectives set the step (layout/stages.ts busiestRank): its layers,
- *  its MoE layers among them (the multi-token-prediction modules with the last stage), and whether
- *  it holds the last stage. Even split: the last stage's [L − L/p, L), as cost/memory.ts counts it. */
-export function busiestRankLayers(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "stageLayers">): { layers: number; moeLayers: number; last: boolean } {
-  const rank = busiestRank(plan, m.layers);
-  const layers = rankLayers(plan, m.layers, rank);
-  const last = rank === plan.pp - 1;
-  const mtp = last ? mtpCount(m) : 0;
-  if (plan.stageLayers === undefined) {
-    const [from, to] = stageRange(m, layers, plan.pp === 1 ? "only" : "last");
-    return { layers, moeLayers: moeLayersIn(m, from, to) + mtp, last };
-  }
-  let moe = 0;
-  for (const [from, to] of rankRanges(plan, rank)) moe += moeLayersIn(m, from, to);
-  return { layers, moeLayers: moe + mtp, last };
+ *  its MoE layers among them (the multi-token-prediction modules with the output layer), and
+ *  whether it holds the output layer — its own stages' (rankHoldings: even split the last rank's
+ *  [L − L/p, L), in a V the two middle stages, looped the stages r, r + p, …). */
+export function busiestRankLayers(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "stageLayers" | "schedule">): { layers: number; moeLayers: number; last: boolean } {
+  return rankMoeLayers(m, plan, busiestRank(plan, m.layers));
+}
+
+/** Rank `rank`'s layers, MoE layers (with the MTP modules where it holds the output layer: they
+ *  come after the last layer, Megatron-LM's layout "m|L") and whether it holds the output layer. */
+export function rankMoeLayers(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "stageLayers" | "schedule">, rank: number): { layers: number; moeLayers: number; last: boolean } {
+  const h = rankHoldings(plan, m.layers, rank);
+  return { layers: h.layers, moeLayers: moeLayersInRanges(m, h.ranges) + (h.head ? mtpCount(m) : 0), last: h.head };
 }
 
 /** Parameters of one routed expert: P_exp = 3·h·f_e for SwiGLU (formulas-scale §1.1). */

@@ -3,11 +3,11 @@
 // only for those whose floors could enter the top (cost/time.ts). A function of its own, called
 // once per layout: V8 compiles it early and small, where the whole search as one function was
 // compiled on-stack late and for ~300 ms, a compilation a CLI process then waits for at exit.
-import { bufferBytes, modelStateTotal, stageActivationBytes, stageHolds, totalBytes } from "./cost/memory.js";
+import { bufferBytes, modelStateTotal, stageActivationBytes, stageRank, totalBytes } from "./cost/memory.js";
 import { type MicroBatchCosts, computeFloor, stepFloor, stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { memoryCandidateStages, unevenActivationTerms, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
-import { stageParamSplit } from "./model.js";
+import { rankParamSplit } from "./model.js";
 import { moeBufferBytes } from "./cost/moe-memory.js";
 import { cpBufferBytes } from "./cost/context.js";
 import { addRejection, type RejectionCounts } from "./rejections.js";
@@ -129,7 +129,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   // experts over edp), activations per recompute mode, model states and buffers per ZeRO stage.
   // Full breakdowns are built only for plans that may be reported.
   const stages = pp === 1 ? ONLY : FIRST_LAST;
-  const splits = stages.map((s) => stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, stageHolds(layout, s), layout.ep, layout.etp));
+  const splits = stages.map((s) => rankParamSplit(m, t.seqLen, layout, stageRank(layout, s)));
   const moeBuffers = moeBufferBytes(m, t, layout) + cpBufferBytes(m, t, layout);
   // Uneven stages: the stages that can be the fullest (cost/stage-memory.ts), each with its own
   // layers' parameters, activations and buffers.

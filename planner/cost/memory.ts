@@ -1,13 +1,14 @@
 // Memory per GPU for one pipeline stage.
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../types.js";
-import { layerMatrixParams, paddedVocab, stageParamSplit } from "../model.js";
+import { layerMatrixParams, paddedVocab, rankParamSplit } from "../model.js";
 import { activationOptions, recomputeWorkingBytes } from "./activations.js";
-import { moeBufferBytes, stageLayerActivationBytes } from "./moe-memory.js";
+import { heldLayerActivationBytes, moeBufferBytes } from "./moe-memory.js";
+import { moeLayersInRanges } from "../moe.js";
+import { rankHoldings } from "../layout/stages.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
 import { type StateBytes, engineBucketBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers, stateBytes } from "./engine-terms.js";
-import { V_SCHEDULES } from "../layout/rules.js";
 import { inFlightPerChunk } from "../layout/stages.js";
 import { cpBufferBytes } from "./context.js";
 
@@ -57,20 +58,33 @@ function lastStageInFlightLayers(plan: Plan, layers: number, microBatches: numbe
   return (chunks * perStage) / vpp;
 }
 
+/** The rank a stage stands for: "first" (and "only") rank 0, "last" rank p − 1. */
+export const stageRank = (plan: Pick<Plan, "pp">, stage: "first" | "last" | "only"): number => (stage === "last" ? plan.pp - 1 : 0);
+
+/** What the rank of `stage` holds (layout/stages.ts rankHoldings: its own stages, in a V rank 0
+ *  the first and the last, rank p − 1 the middle two): its layers, MoE layers among them and
+ *  whether it holds the output layer. */
+export function stageHeld(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers">, stage: "first" | "last" | "only") {
+  const h = rankHoldings(plan, m.layers, stageRank(plan, stage));
+  return { layers: h.layers, moeLayers: moeLayersInRanges(m, h.ranges), head: h.head };
+}
+
 /** Activation bytes a GPU of this stage holds at its peak: in-flight layers, the embedding's
- *  dropout mask (first stage), the logits (last stage) and the recompute working set. */
+ *  dropout mask (first stage), the logits (with the output layer: the last stage, rank 0 of a V)
+ *  and the recompute working set. */
 export function stageActivationBytes(
   m: ModelSpec,
   training: Training,
   plan: Plan,
   stage: "first" | "last" | "only",
 ): number {
-  const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
+  const { tp, pp, dp, microBatch, sequenceParallel } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
   const layersInStage = m.layers / pp;
   const act = activationOptions(training, plan);
-  // Dense and MoE layers averaged over the stage (routed copies on the busiest rank, moe-memory.ts).
-  const perLayer = stageLayerActivationBytes(m, training, plan, stage, act);
+  const held = stageHeld(m, plan, stage);
+  // Dense and MoE layers averaged over the rank's layers (routed copies on the busiest rank, moe-memory.ts).
+  const perLayer = heldLayerActivationBytes(m, training, plan, act, held.layers, held.moeLayers);
   const tokens = microBatch * training.seqLen;
   const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   let activations: number;
@@ -85,7 +99,8 @@ export function stageActivationBytes(
     const microBatchesHeld = plan.schedule === "interleaved" && pp > 1 ? inFlightPerChunk("interleaved", pp, plan.vpp, 0, microBatches)[0]! : Math.ceil(layersHeld / layersInStage);
     if (m.dropout) activations += microBatchesHeld * tokens * m.hidden * spShare;
   }
-  if (stage !== "first" || (pp > 1 && V_SCHEDULES.has(plan.schedule))) {
+  // With the output layer: the last stage, rank 0 of a V (zbv, dualpipev), the only one.
+  if (held.head) {
     // Output head of one micro-batch at a time: fp32 logits for the vocab-parallel cross-entropy,
     // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3; the engine's logitBytes per logit where its
     // loss keeps more, cost/engine-terms.ts), plus the final norm's input (and, where the stack
@@ -146,13 +161,6 @@ export function totalBytes(hw: Hardware, allocated: number): number {
   return allocated * (1 + hw.fragmentation) + hw.reserve;
 }
 
-/** Whose parameters the first (or last) pipeline rank holds: in a V (zbv, dualpipev) rank 0 holds
- *  the first and the last stage, the embedding and the output layer (torch
- *  generate_stage_to_rank_mapping style "v"), as one rank without a pipeline does. */
-export function stageHolds(plan: Plan, stage: "first" | "last" | "only"): "first" | "last" | "only" {
-  return plan.pp > 1 && V_SCHEDULES.has(plan.schedule) && stage === "first" ? "only" : stage;
-}
-
 export function stageMemory(
   m: ModelSpec,
   hw: Hardware,
@@ -162,8 +170,9 @@ export function stageMemory(
 ): MemoryBreakdown {
   const { tp, pp, dp, zero } = plan;
   // Dense parameters' states shard over dp, the routed experts' (1/(ep·etp) of each layer's) over
-  // edp (Megatron-Core MoE parallel folding; formulas-scale §1.5).
-  const split = stageParamSplit(m, training.seqLen, tp, pp, m.layers / pp, stageHolds(plan, stage), plan.ep, plan.etp);
+  // edp (Megatron-Core MoE parallel folding; formulas-scale §1.5); the rank's own stages' layers,
+  // embedding and output layer (layout/stages.ts rankHoldings).
+  const split = rankParamSplit(m, training.seqLen, plan, stageRank(plan, stage));
   const s = stateBytes(training.engine, optimizerBytesOf(training));
   // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"; Megatron's dp-cp group).
   const dense = modelStateBytes(split.dense, zero, dp * plan.cp, s);

@@ -2,7 +2,6 @@
 // through the expert MLP, on the rank whose experts they reach: expert parallelism moves them, it
 // does not shrink them; formulas-scale §1.5–1.6), the router's scores, and the all-to-all buffers.
 import { mlpMatrices } from "../model.js";
-import { moeLayersIn, stageRange } from "../moe.js";
 import type { ModelSpec, Plan, Training } from "../types.js";
 import { type ActivationOptions, layerActivationBytes } from "./activations.js";
 import { moeImbalanceOf } from "./moe-facts.js";
@@ -15,25 +14,32 @@ import { routedRows, routedTokens } from "./moe-time.js";
  *  router's fp32 logits and probabilities (2·4·E per token). Full recompute keeps only the
  *  layer's input (activations.ts). */
 export function moeLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
-  const e = m.moe!;
-  const sharedWidth = e.sharedExperts * (e.sharedFfnHidden ?? e.expertFfnHidden);
-  const base = layerActivationBytes({ ...m, ffnHidden: sharedWidth }, plan.microBatch, o);
+  const base = layerActivationBytes(sharedWidthLayer(m), plan.microBatch, o);
   if (o.recompute === "full") return base;
+  const r = routedActivationParts(m, t, plan);
+  return base + r.routed + r.router;
+}
+
+/** The MoE layer's attention and shared experts: a dense layer of the shared experts' width. */
+const sharedWidthLayer = (m: ModelSpec): ModelSpec => {
+  const e = m.moe!;
+  return { ...m, ffnHidden: e.sharedExperts * (e.sharedFfnHidden ?? e.expertFfnHidden) };
+};
+
+/** The routed copies' and the router's bytes of one MoE layer on the busiest rank (above). */
+function routedActivationParts(m: ModelSpec, t: Training, plan: Plan): { routed: number; router: number } {
+  const e = m.moe!;
   const rows = routedRows(m, t, plan);
   const routed = rows * (4 * m.hidden + 2 * mlpMatrices(m) * (e.expertFfnHidden / plan.etp));
   const router = routedTokens(t, plan) * 8 * e.experts;
-  return base + routed + router;
+  return { routed, router };
 }
 
-/** The average layer's activation bytes on a stage, dense and MoE layers together. */
-export function stageLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, stage: "first" | "last" | "only", o: ActivationOptions): number {
+/** The average layer's activation bytes over `layers` layers of which `moeLayers` are MoE. */
+export function heldLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions, layers: number, moeLayers: number): number {
   const dense = layerActivationBytes(m, plan.microBatch, o);
-  if (m.moe === undefined) return dense;
-  const n = m.layers / plan.pp;
-  const [from, to] = stageRange(m, n, stage);
-  const nMoe = moeLayersIn(m, from, to);
-  if (nMoe === 0) return dense;
-  return ((n - nMoe) * dense + nMoe * moeLayerActivationBytes(m, t, plan, o)) / n;
+  if (m.moe === undefined || moeLayers === 0) return dense;
+  return ((layers - moeLayers) * dense + moeLayers * moeLayerActivationBytes(m, t, plan, o)) / layers;
 }
 
 /** The all-to-all's send and receive buffers of the layer in flight: the busiest rank's ρ·T_r·k

@@ -73,7 +73,7 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
 /** The average layer of a stage (the last, or the only one): its dense and MoE layers' times
  *  summed and divided by its layer count, so that layers × average = the stage's work. A dense
  *  model's stage is its dense layer. */
-export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Pick<Plan, "pp" | "stageLayers"> & Partial<Pick<Plan, "cp" | "cpSplit" | "cpComm" | "vpp">>): LayerTimes {
+export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Pick<Plan, "pp" | "stageLayers" | "schedule"> & Partial<Pick<Plan, "cp" | "cpSplit" | "cpComm" | "vpp">>): LayerTimes {
   // Context parallel (dense models only: layout rule cp_moe) on the rank's s/cp tokens.
   const dense = layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel, { cp: p.cp ?? 1, split: cpSplitOf(p), comm: cpCommOf(p) });
   if (m.moe === undefined) return dense;

@@ -94,7 +94,7 @@ export function unevenStageParams(m: ModelSpec, training: Training, plan: Plan, 
   let layers = 0;
   for (let k = 0; k < own.length; k++) {
     const g = own[k]!;
-    const p = stageParamSplit(m, training.seqLen, plan.tp, plan.pp, split[g]!, stageKind(g, split.length), plan.ep, plan.etp, stageLayerRange(split, g));
+    const p = stageParamSplit(m, training.seqLen, plan.tp, plan.pp, split[g]!, stageKind(g, split.length), plan.ep, plan.etp, [stageLayerRange(split, g)]);
     dense += p.dense;
     expert += p.expert;
     layers += split[g]!;

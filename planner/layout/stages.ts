@@ -7,6 +7,7 @@
 import type { Plan, Schedule } from "../types.js";
 import { deepspeed016Split } from "./deepspeed-016-split.js";
 import { typeSplit } from "./gpt-model-pipe.js";
+import { V_SCHEDULES } from "./rules.js";
 
 /** Where a stage sits: it decides what it holds besides its layers (the embedding on the first,
  *  the output layer and loss on the last, both without a pipeline). */
@@ -67,6 +68,51 @@ export function rankRanges(plan: Pick<Plan, "pp" | "vpp" | "stageLayers">, rank:
   const split = plan.stageLayers!;
   const stages = split.length === plan.pp ? [rank] : rankStages(plan.pp, plan.vpp, rank);
   return stages.map((g) => stageLayerRange(split, g));
+}
+
+/** What one pipeline rank holds: the layers [from, to) of each of its (virtual) stages, their
+ *  count, and whether the embedding (with global stage 0) and the output layer (with the last
+ *  global stage) are among them. */
+export interface RankHoldings {
+  ranges: [number, number][];
+  layers: number;
+  embedding: boolean;
+  head: boolean;
+}
+
+/** The stages rank `rank` holds: with one stage per rank its own; vpp > 1 in the looped placement
+ *  (rankStages: interleaved, zb1p); V schedules (zbv, dualpipev: torch
+ *  generate_stage_to_rank_mapping style "v", sim/schedule.ts globalStage) stages r and 2p − 1 − r,
+ *  so rank 0 holds the first and the last stage, the embedding and the output layer, and rank
+ *  p − 1 the two middle ones and neither. Even split: L/(p·v) layers a virtual stage; uneven
+ *  (stageLayers): the split's own (rankRanges; the rules refuse stageLayers with a V). */
+export function rankHoldings(plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers">, layers: number, rank: number): RankHoldings {
+  const pp = plan.pp;
+  if (pp === 1) return { ranges: [[0, layers]], layers, embedding: true, head: true };
+  if (plan.stageLayers !== undefined) {
+    const ranges = rankRanges(plan, rank);
+    let n = 0;
+    for (const r of ranges) n += r[1] - r[0];
+    const stages = plan.stageLayers.length;
+    const last = stages === pp ? rank === pp - 1 : rankStages(pp, plan.vpp, rank).includes(stages - 1);
+    return { ranges, layers: n, embedding: rank === 0, head: last };
+  }
+  if (V_SCHEDULES.has(plan.schedule)) {
+    const c = layers / (2 * pp);
+    return { ranges: [[rank * c, (rank + 1) * c], [(2 * pp - 1 - rank) * c, (2 * pp - rank) * c]], layers: layers / pp, embedding: rank === 0, head: rank === 0 };
+  }
+  const v = plan.vpp;
+  const c = layers / (pp * v);
+  // (rankStages' stages r + j·p, without its array: the search asks this of every layout)
+  const ranges: [number, number][] = [];
+  for (let j = 0; j < v; j++) ranges.push([(rank + j * pp) * c, (rank + j * pp + 1) * c]);
+  return { ranges, layers: layers / pp, embedding: rank === 0, head: rank === pp - 1 };
+}
+
+/** Which of a stage's ends rank `rank` holds, as stageParamSplit names them: both ("only"), the
+ *  embedding ("first"), the output layer ("last") or neither ("middle"). */
+export function holdingsKind(h: Pick<RankHoldings, "embedding" | "head">): StageKind {
+  return h.embedding ? (h.head ? "only" : "first") : h.head ? "last" : "middle";
 }
 
 /** The slowest rank of a pipeline: per micro-batch, its layers' forward and backward (with vpp > 1

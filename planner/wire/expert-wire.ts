@@ -13,7 +13,8 @@
 //                             (Megatron-Core DistributedDataParallel reduces expert-parallel
 //                             parameters over expt_dp_group; formulas-scale §1.5).
 import { busiestRankLayers, moeLayersIn, mtpCount } from "../moe.js";
-import { stageParamSplit } from "../model.js";
+import { rankParamSplit, stageParamSplit } from "../model.js";
+import { busiestRank } from "../layout/stages.js";
 import { moeImbalanceOf } from "../cost/moe-facts.js";
 import { gradReduceBytes } from "../cost/engine-terms.js";
 import { edpOf } from "../layout/groups.js";
@@ -32,7 +33,6 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): vo
   // together), and its MoE layers, whole, so that calls per step stay whole.
   const busy = busiestRankLayers(m, plan);
   const layersInStage = busy.layers;
-  const stage = pp === 1 ? "only" : "last";
   const moeHere = busy.moeLayers;
   const moeAll = moeLayersIn(m, 0, m.layers) + mtpCount(m);
   const passes = recompute === "full" ? 3 : 2;
@@ -55,7 +55,8 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): vo
   }
   const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep, etp });
   if (edp > 1) {
-    const grad = BYTES_16 * stageParamSplit(m, t.seqLen, tp, pp, layersInStage, stage, ep, etp).expert;
+    // (the busiest rank's own stages' experts: layout/stages.ts rankHoldings)
+    const grad = BYTES_16 * rankParamSplit(m, t.seqLen, plan, busiestRank(plan, m.layers)).expert;
     const world = (ranks * BYTES_16 * stageParamSplit(m, t.seqLen, tp, 1, m.layers, "only", ep, etp).expert);
     // Gradients at the engine's reduce type, as the dense ones (wire.ts); weights at 16 bits.
     const g = gradReduceBytes(t.engine) / BYTES_16;

@@ -1,0 +1,80 @@
+// What each pipeline rank of an MoE model holds: the two stages of a V on rank 0 (zbv, dualpipev),
+// their layers' experts only. Each figure against the arithmetic in its comment.
+import { describe, expect, it } from "vitest";
+import { stageMemory } from "../../planner/cost/memory.js";
+import { rankParamSplit } from "../../planner/model.js";
+import { rankHoldings } from "../../planner/layout/stages.js";
+import { ONE_PLAN } from "../../planner/layout/layout.js";
+import type { Plan, Training } from "../../planner/types.js";
+import { hardware, model, preset } from "./fixtures.js";
+
+const H100 = hardware("dgx-h100");
+const GiB = 2 ** 30;
+const training = (gpus: number, globalBatch: number, seqLen: number, extra: Partial<Training> = {}): Training => ({
+  gpus, globalBatch, seqLen, precision: "bf16", fusedAttention: true, overlapGradReduce: true, ...extra,
+});
+const plan = (p: Partial<Plan>): Plan => ({ ...ONE_PLAN, ...p });
+
+describe("a V schedule's rank 0 holds the first and the last stage", () => {
+  it("the stages of each rank: r and 2p − 1 − r, the embedding and the output layer on rank 0", () => {
+    // 32 layers, p = 4, a V: 8 stages of 4 layers; rank 0 holds stages 0 and 7, rank 3 stages 3 and 4
+    const p = { pp: 4, vpp: 2, schedule: "dualpipev" as const };
+    expect(rankHoldings(p, 32, 0)).toEqual({ ranges: [[0, 4], [28, 32]], layers: 8, embedding: true, head: true });
+    expect(rankHoldings(p, 32, 3)).toEqual({ ranges: [[12, 16], [16, 20]], layers: 8, embedding: false, head: false });
+    // looped (interleaved): rank 0 stages 0 and 4, rank 3 stages 3 and 7 with the output layer
+    expect(rankHoldings({ ...p, schedule: "interleaved" }, 32, 3)).toEqual({ ranges: [[12, 16], [28, 32]], layers: 8, embedding: false, head: true });
+  });
+
+  it("Mixtral under dualpipev (tp 2, pp 4, dp 8, ep 8): rank 0's weights and optimizer states by hand", () => {
+    // Mixtral: h 4096, 32 heads, 8 KV heads of 128, experts 8 × 3·4096·14336 = 176,160,768 each.
+    // Attention split over tp 2: (4096·(4096 + 2·1024) + 4096·4096)/2 = 41,943,040/2 = 20,971,520;
+    // replicated per layer: 2 RMSNorms 8,192 + router 8·4096 = 32,768; routed ÷ ep·etp = 8:
+    // 8·176,160,768/8 = 176,160,768. Rank 0 holds stages 0 and 7 = 8 of 32 layers:
+    // 8·(20,971,520 + 40,960 + 176,160,768) = 1,577,385,984, plus the embedding and the output
+    // layer, 32000·4096/2 = 65,536,000 each, and the final norm 4,096: 1,708,462,080 parameters.
+    // Weights 2 B each = 3,416,924,160 B = 3.18 GiB (was 7.12 GiB: every layer's experts counted).
+    // Optimizer (12 B, ZeRO-1): dense 8·20,971,520 + 8·40,960 + 131,072,000 + 4,096 = 299,175,936
+    // over dp 8 → 448,763,904; routed 8·176,160,768 = 1,409,286,144 over edp = 64/(4·8) = 2 →
+    // 8,455,716,864; 8,904,480,768 B = 8.29 GiB.
+    const m = preset("mixtral-8x7b");
+    const t = training(64, 256, 4096);
+    const p = plan({ tp: 2, pp: 4, vpp: 2, dp: 8, ep: 8, zero: 1, sequenceParallel: true, schedule: "dualpipev" });
+    const first = stageMemory(m, H100, t, p, "first");
+    expect(first.weights).toBe(2 * 1_708_462_080);
+    expect(first.weights / GiB).toBeCloseTo(3.18, 2);
+    expect(first.optimizer).toBeCloseTo(448_763_904 + 8_455_716_864, 0);
+    // rank 3 holds the middle stages 3 and 4 and neither end: its 8 layers' dense 168,099,840
+    expect(rankParamSplit(m, 4096, p, 3).dense).toBe(8 * (20_971_520 + 40_960));
+    expect(stageMemory(m, H100, t, p, "last").weights).toBe(2 * 8 * (20_971_520 + 40_960 + 176_160_768));
+  });
+
+  it("Qwen3-30B-A3B under zbv (tp 1, pp 4, ep 32): rank 0 holds 12 of 48 layers, 2.01 GiB of weights", () => {
+    // h 2048, 32 query and 4 KV heads of 128: attention 2048·(4096 + 2·512) + 4096·2048 = 18,874,368;
+    // 2 RMSNorms 4,096 + q/k norms 2·128 = 256; router 128·2048 = 262,144; routed ÷ ep 32:
+    // 128·3·2048·768/32 = 18,874,368. Per layer 38,015,232; 12 layers (stages 0 and 7 of 8, 6 each)
+    // 456,182,784; embedding and output layer 151,936·2048 = 311,164,928 each, final norm 2,048:
+    // 1,078,514,688 parameters, 2 B each = 2,157,029,376 B = 2.01 GiB (was 0.76 GiB).
+    const m = preset("qwen3-30b-a3b");
+    const t = training(128, 512, 4096);
+    const p = plan({ tp: 1, pp: 4, vpp: 2, dp: 32, ep: 32, zero: 1, schedule: "zbv" });
+    const first = stageMemory(m, H100, t, p, "first");
+    expect(first.weights).toBe(2_157_029_376);
+    // routed experts: 12 layers · 18,874,368 · (2 weights + 4 grads + 12 optimizer over edp 128/(4·32) = 1)
+    expect(first.experts).toBe(12 * 18_874_368 * 18);
+  });
+
+  it("DeepSeek-style first dense layers: rank 0 of a V holds them beside the last stage's MoE layers", () => {
+    // 16 layers, the first 3 dense, one MTP module; p = 4 in a V: stages of 2 layers.
+    // rank 0: layers 0–1 (dense) and 14–15 (MoE) + the MTP module → 3 MoE blocks' experts;
+    // rank 1: layers 2–3 (2 dense, 3 MoE) and 12–13 (MoE) → 3; rank 3: layers 6–9 → 4, no MTP.
+    const m = model({
+      layers: 16, hidden: 1024, heads: 8, kvHeads: 8, ffnHidden: 4096, vocab: 32000, seqLen: 4096, mlp: "swiglu", positional: "rope",
+      mtpLayers: 1, moe: { experts: 16, topK: 2, expertFfnHidden: 512, denseLayers: 3, sharedExperts: 1, router: "sigmoid" },
+    });
+    const p = plan({ tp: 1, pp: 4, vpp: 2, dp: 16, ep: 8, schedule: "zbv" });
+    const routed = (16 * 3 * 1024 * 512) / 8; // 16 experts × 3·h·f_e ÷ ep 8 = 3,145,728 a block
+    expect(rankParamSplit(m, 4096, p, 0).expert).toBe(3 * routed);
+    expect(rankParamSplit(m, 4096, p, 1).expert).toBe(3 * routed);
+    expect(rankParamSplit(m, 4096, p, 3).expert).toBe(4 * routed);
+  });
+});
