@@ -3,7 +3,7 @@
 // only for those whose floors could enter the top (cost/time.ts). A function of its own, called
 // once per layout: V8 compiles it early and small, where the whole search as one function was
 // compiled on-stack late and for ~300 ms, a compilation a CLI process then waits for at exit.
-import { bufferBytes, modelStateTotal, stageActivationBytes, stageRank, totalBytes } from "./cost/memory.js";
+import { bufferBytes, modelStateTotal, stageActivationBytes, stageHeld, stageRank, totalBytes } from "./cost/memory.js";
 import { type MicroBatchCosts, computeFloor, stepFloor, stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { memoryCandidateStages, unevenActivationTerms, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
@@ -130,11 +130,15 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   // Full breakdowns are built only for plans that may be reported.
   const stages = pp === 1 ? ONLY : FIRST_LAST;
   const splits = stages.map((s) => rankParamSplit(m, t.seqLen, layout, stageRank(layout, s)));
-  const moeBuffers = moeBufferBytes(m, t, layout) + cpBufferBytes(m, t, layout);
+  // The all-to-all buffers on the stages holding an MoE layer (cost/memory.ts stageMemory).
+  const moeBuffer = moeBufferBytes(m, t, layout);
+  const cpBuffers = cpBufferBytes(m, t, layout);
+  const stageBuffers = stages.map((s) => (stageHeld(m, layout, s).working.moe > 0 ? moeBuffer : 0) + cpBuffers);
   // Uneven stages: the stages that can be the fullest (cost/stage-memory.ts), each with its own
   // layers' parameters, activations and buffers.
   const uneven = layout.stageLayers ? memoryCandidateStages(m, layout) : null;
   const unevenParams = uneven?.map((i) => unevenStageParams(m, t, layout, i));
+  const unevenBuffers = unevenParams?.map((sp) => (sp.moeLayers > 0 ? moeBuffer : 0) + cpBuffers);
   // Indexed loops: until V8 compiles it, a for…of here allocates an iterator result a step.
   const recomputes = recomputesOf(st, layout.pp, layout.schedule);
   for (let ri = 0; ri < recomputes.length; ri++) {
@@ -146,20 +150,20 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
     for (let zi = 0; zi < zeros.length; zi++) {
       const zero = zeros[zi]!;
       st.searched++;
-      const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp) + moeBuffers;
+      const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp);
       let worst = 0;
       if (unevenParams) {
         for (let i = 0; i < unevenParams.length; i++) {
           const sp = unevenParams[i]!;
           const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
-          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + moeBuffers);
+          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + unevenBuffers![i]!);
           if (bytes > worst) worst = bytes;
         }
       } else {
         for (let i = 0; i < stages.length; i++) {
           const sp = splits[i]!;
           const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
-          const bytes = totalBytes(hw, states + acts[i]! + buffers);
+          const bytes = totalBytes(hw, states + acts[i]! + (buffers + stageBuffers[i]!));
           if (bytes > worst) worst = bytes;
         }
       }

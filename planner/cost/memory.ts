@@ -1,9 +1,9 @@
 // Memory per GPU for one pipeline stage.
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../types.js";
 import { layerMatrixParams, paddedVocab, rankParamSplit } from "../model.js";
-import { activationOptions, recomputeWorkingBytes } from "./activations.js";
-import { heldLayerActivationBytes, moeBufferBytes } from "./moe-memory.js";
-import { moeLayersInRanges } from "../moe.js";
+import { activationOptions } from "./activations.js";
+import { heldLayerActivationBytes, heldWorkingBytes, moeBufferBytes } from "./moe-memory.js";
+import { moeLayersInRanges, mtpCount } from "../moe.js";
 import { rankHoldings } from "../layout/stages.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
@@ -62,11 +62,14 @@ function lastStageInFlightLayers(plan: Plan, layers: number, microBatches: numbe
 export const stageRank = (plan: Pick<Plan, "pp">, stage: "first" | "last" | "only"): number => (stage === "last" ? plan.pp - 1 : 0);
 
 /** What the rank of `stage` holds (layout/stages.ts rankHoldings: its own stages, in a V rank 0
- *  the first and the last, rank p − 1 the middle two): its layers, MoE layers among them and
- *  whether it holds the output layer. */
+ *  the first and the last, rank p − 1 the middle two): its layers, MoE layers among them, the
+ *  multi-token-prediction modules (with the output layer) and whether it holds the output layer. */
 export function stageHeld(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers">, stage: "first" | "last" | "only") {
   const h = rankHoldings(plan, m.layers, stageRank(plan, stage));
-  return { layers: h.layers, moeLayers: moeLayersInRanges(m, h.ranges), head: h.head };
+  const moe = moeLayersInRanges(m, h.ranges);
+  const mtp = h.head ? mtpCount(m) : 0;
+  // (an MTP module's block is an MoE layer in an MoE model, a dense one otherwise)
+  return { layers: h.layers, moeLayers: moe, head: h.head, working: { dense: h.layers - moe + (m.moe ? 0 : mtp), moe: m.moe ? moe + mtp : 0 } };
 }
 
 /** Activation bytes a GPU of this stage holds at its peak: in-flight layers, the embedding's
@@ -111,8 +114,9 @@ export function stageActivationBytes(
   }
   // Context parallel: every tensor above is per token of the rank's s/cp (the scores: its queries
   // against all keys), so a cp rank holds 1/cp of them (Megatron-Core context_parallel.md;
-  // formulas-scale §2.3).
-  return (activations + recomputeWorkingBytes(m, microBatch, act)) / (plan.cp ?? 1);
+  // formulas-scale §2.3). The recompute working set is the largest of the rank's layers' (an MoE
+  // layer's routed copies where it holds one, moe-memory.ts heldWorkingBytes).
+  return (activations + heldWorkingBytes(m, training, plan, act, held.working)) / (plan.cp ?? 1);
 }
 
 /** The last pipeline stage's outputs kept to the step's end: every one of the step's M
@@ -179,7 +183,9 @@ export function stageMemory(
   const expert = modelStateBytes(split.expert, zero, edpOf(plan), s);
   const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = stageActivationBytes(m, training, plan, stage);
-  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);
+  // (the all-to-all buffers only where the rank holds an MoE layer)
+  const moeBuffers = stageHeld(m, plan, stage).working.moe > 0 ? moeBufferBytes(m, training, plan) : 0;
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBuffers + cpBufferBytes(m, training, plan);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

@@ -3,7 +3,7 @@
 // does not shrink them; formulas-scale §1.5–1.6), the router's scores, and the all-to-all buffers.
 import { mlpMatrices } from "../model.js";
 import type { ModelSpec, Plan, Training } from "../types.js";
-import { type ActivationOptions, layerActivationBytes } from "./activations.js";
+import { type ActivationOptions, layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { moeImbalanceOf } from "./moe-facts.js";
 import { routedRows, routedTokens } from "./moe-time.js";
 
@@ -35,6 +35,26 @@ function routedActivationParts(m: ModelSpec, t: Training, plan: Plan): { routed:
   return { routed, router };
 }
 
+/** Extra bytes live while a recomputed MoE layer runs its backward (activations.ts
+ *  recomputeWorkingBytes, Korthikanti et al. 2022 §5): its attention and shared experts' set as a
+ *  dense layer's, and under full recompute its routed copies and router too, which only the
+ *  layer's input stood for (formulas-scale §1.6: ρ·T_r·k copies on the busiest rank). */
+export function moeRecomputeWorkingBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
+  const base = recomputeWorkingBytes(sharedWidthLayer(m), plan.microBatch, o);
+  if (o.recompute !== "full") return base;
+  const r = routedActivationParts(m, t, plan);
+  return base + r.routed + r.router;
+}
+
+/** The recompute working set of a rank: one layer at a time is re-run, so the largest of its
+ *  layers' — an MoE layer's where it holds one (the MTP modules' blocks among them), a dense
+ *  layer's where it holds one. */
+export function heldWorkingBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions, held: { dense: number; moe: number }): number {
+  const dense = held.dense > 0 ? recomputeWorkingBytes(m, plan.microBatch, o) : 0;
+  if (m.moe === undefined || held.moe === 0) return dense;
+  return Math.max(dense, moeRecomputeWorkingBytes(m, t, plan, o));
+}
+
 /** The average layer's activation bytes over `layers` layers of which `moeLayers` are MoE. */
 export function heldLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions, layers: number, moeLayers: number): number {
   const dense = layerActivationBytes(m, plan.microBatch, o);
@@ -43,7 +63,8 @@ export function heldLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, 
 }
 
 /** The all-to-all's send and receive buffers of the layer in flight: the busiest rank's ρ·T_r·k
- *  copies, h wide, 16-bit, each way (times etp once gathered). */
+ *  copies, h wide, 16-bit, each way (times etp once gathered). Only a rank holding an MoE layer
+ *  (or an MTP module's) allocates them. */
 export function moeBufferBytes(m: ModelSpec, t: Training, plan: Pick<Plan, "tp" | "ep" | "etp" | "microBatch">): number {
   if (m.moe === undefined) return 0;
   const copies = moeImbalanceOf(t) * routedTokens(t, plan) * m.moe.topK;

@@ -7,12 +7,12 @@
 // stage; with an even split the first and last stages give exactly stageMemory's figures.
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../types.js";
 import { paddedVocab, stageParamSplit } from "../model.js";
-import { moeLayersIn } from "../moe.js";
+import { moeLayersIn, mtpCount } from "../moe.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightPerChunk, rankStages, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
 import { activationOptions, layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { bufferBytes, keptLogitBytes, modelStateBytes, totalBytes } from "./memory.js";
-import { moeBufferBytes, moeLayerActivationBytes } from "./moe-memory.js";
+import { moeBufferBytes, moeLayerActivationBytes, moeRecomputeWorkingBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { cpBufferBytes } from "./context.js";
 import { headInputBytes, logitBytes, stateBytes } from "./engine-terms.js";
@@ -31,6 +31,8 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
   const own = stages === plan.pp ? [index] : rankStages(plan.pp, plan.vpp, index);
   const held = heldOf(own.length, index);
   let bytes = 0;
+  let denseHeld = 0;
+  let moeHeld = 0;
   for (let j = 0; j < own.length; j++) {
     const g = own[j]!;
     const range = stageLayerRange(split, g);
@@ -39,13 +41,22 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
     const nMoe = moeLayersIn(m, from, to);
     const kind = stageKind(g, stages);
     bytes += held[j]! * ((to - from - nMoe) * dense + nMoe * moeLayer);
+    denseHeld += to - from - nMoe;
+    moeHeld += nMoe;
     if ((kind === "first" || kind === "only") && m.dropout) bytes += held[j]! * tokens * m.hidden * spShare;
-    if (kind === "last" || kind === "only") bytes += head;
+    if (kind === "last" || kind === "only") {
+      bytes += head;
+      // (the MTP modules' blocks come with the output layer: MoE layers in an MoE model)
+      if (m.moe) moeHeld += mtpCount(m);
+      else denseHeld += mtpCount(m);
+    }
     // (a pipeline's last stage: the outputs the stack keeps of every micro-batch, memory.ts)
     if (kind === "last") bytes += kept;
   }
-  // Context parallel: a cp rank holds its s/cp tokens' share of every tensor (as cost/memory.ts).
-  return (bytes + working) / plan.cp;
+  // Context parallel: a cp rank holds its s/cp tokens' share of every tensor (as cost/memory.ts);
+  // the recompute working set is the largest of the rank's layers' (an MoE layer's where it holds one).
+  const w = Math.max(denseHeld > 0 ? working.dense : 0, moeHeld > 0 ? working.moe : 0);
+  return (bytes + w) / plan.cp;
 }
 
 /** What unevenStageActivationBytes reads that does not depend on the stage: one layer's bytes
@@ -63,7 +74,8 @@ export interface UnevenActivationTerms {
   head: number;
   /** The outputs of all the step's micro-batches the last stage keeps (memory.ts keptLogitBytes). */
   kept: number;
-  working: number;
+  /** The recompute working set of a dense layer and of an MoE layer (moe-memory.ts heldWorkingBytes). */
+  working: { dense: number; moe: number };
 }
 
 export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Plan): UnevenActivationTerms {
@@ -80,26 +92,30 @@ export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Pl
     spShare: sequenceParallel && tp > 1 ? 1 / tp : 1,
     head: (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine),
     kept: keptLogitBytes(m, training, tp, tokens, microBatches),
-    working: recomputeWorkingBytes(m, microBatch, act),
+    working: { dense: recomputeWorkingBytes(m, microBatch, act), moe: m.moe ? moeRecomputeWorkingBytes(m, training, plan, act) : 0 },
   };
 }
 
 /** Dense and routed-expert parameters one GPU of rank `index` holds (the sum over its virtual
  *  stages, the embedding with the first, the output layer with the last), and its layers. */
-export function unevenStageParams(m: ModelSpec, training: Training, plan: Plan, index: number): { dense: number; expert: number; layers: number } {
+export function unevenStageParams(m: ModelSpec, training: Training, plan: Plan, index: number): { dense: number; expert: number; layers: number; moeLayers: number } {
   const split = stageSplit(plan, m.layers);
   const own = split.length === plan.pp ? [index] : rankStages(plan.pp, plan.vpp, index);
   let dense = 0;
   let expert = 0;
   let layers = 0;
+  let moeLayers = 0;
   for (let k = 0; k < own.length; k++) {
     const g = own[k]!;
-    const p = stageParamSplit(m, training.seqLen, plan.tp, plan.pp, split[g]!, stageKind(g, split.length), plan.ep, plan.etp, [stageLayerRange(split, g)]);
+    const range = stageLayerRange(split, g);
+    const kind = stageKind(g, split.length);
+    const p = stageParamSplit(m, training.seqLen, plan.tp, plan.pp, split[g]!, kind, plan.ep, plan.etp, [range]);
     dense += p.dense;
     expert += p.expert;
     layers += split[g]!;
+    moeLayers += moeLayersIn(m, range[0], range[1]) + (m.moe && (kind === "last" || kind === "only") ? mtpCount(m) : 0);
   }
-  return { dense, expert, layers };
+  return { dense, expert, layers, moeLayers };
 }
 
 /** The ranks that can be the fullest: the first (embedding), the last (output layer), and of the
@@ -136,7 +152,9 @@ export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training
   const expert = modelStateBytes(params.expert, zero, edpOf(plan), s);
   const states = { weights: dense.weights + expert.weights, gradients: dense.gradients + expert.gradients, optimizer: dense.optimizer + expert.optimizer };
   const activations = unevenStageActivationBytes(m, training, plan, index);
-  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, params.layers) + moeBufferBytes(m, training, plan) + cpBufferBytes(m, training, plan);
+  // (the all-to-all buffers only where the rank holds an MoE layer, an MTP module's among them)
+  const moeBuffers = params.moeLayers > 0 ? moeBufferBytes(m, training, plan) : 0;
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, params.layers) + moeBuffers + cpBufferBytes(m, training, plan);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

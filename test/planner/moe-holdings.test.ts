@@ -1,7 +1,14 @@
-// What each pipeline rank of an MoE model holds: the two stages of a V on rank 0 (zbv, dualpipev),
-// their layers' experts only. Each figure against the arithmetic in its comment.
+// What each pipeline rank of an MoE model holds, and what it is charged for: the two stages of a V
+// on rank 0 (zbv, dualpipev), the recompute working set of an MoE layer, the all-to-all buffers only
+// where MoE layers are. Each figure against the arithmetic in its comment.
 import { describe, expect, it } from "vitest";
-import { stageMemory } from "../../planner/cost/memory.js";
+import { stageActivationBytes, stageMemory } from "../../planner/cost/memory.js";
+import { moeRecomputeWorkingBytes, moeBufferBytes } from "../../planner/cost/moe-memory.js";
+import { unevenStageMemory } from "../../planner/cost/stage-memory.js";
+import { bufferBytes, modelStateBytes, totalBytes } from "../../planner/cost/memory.js";
+import { activationOptions } from "../../planner/cost/activations.js";
+import { stateBytes } from "../../planner/cost/engine-terms.js";
+import { evaluatePlan } from "../../planner/evaluate.js";
 import { rankParamSplit } from "../../planner/model.js";
 import { rankHoldings } from "../../planner/layout/stages.js";
 import { ONE_PLAN } from "../../planner/layout/layout.js";
@@ -76,5 +83,60 @@ describe("a V schedule's rank 0 holds the first and the last stage", () => {
     expect(rankParamSplit(m, 4096, p, 0).expert).toBe(3 * routed);
     expect(rankParamSplit(m, 4096, p, 1).expert).toBe(3 * routed);
     expect(rankParamSplit(m, 4096, p, 3).expert).toBe(4 * routed);
+  });
+});
+
+describe("full recompute's working set is the largest layer's: an MoE layer's routed copies", () => {
+  it("Mixtral, tp 1, pp 1, ep 8, full recompute at 32k tokens: every activation byte by hand", () => {
+    // s = 32768, b = 1, h = 4096: sbh = 134,217,728. No engine (Megatron's tensors), fused attention.
+    // Kept: 32 layers × their 2sbh input = 8,589,934,592; logits 4·s·V = 4·32768·32000 =
+    // 4,194,304,000; the final norm's input 2sbh = 268,435,456.
+    // Working set of the MoE layer re-run (formulas-scale §1.6, ρ·T_r·k copies):
+    //   attention side (a layer of no MLP): 8sbh replicated + (2 + 4·0.25 + 2)sbh = 13sbh kept
+    //   without recompute, less the 2sbh input: 11sbh = 1,476,395,008;
+    //   routed copies 1.25·32768·2 = 81,920 rows × (4h + 2·3·14336 = 102,400) = 8,388,608,000;
+    //   router fp32 logits and probabilities 32768·8·8 = 2,097,152 → 9,867,100,160.
+    // (a dense layer's, what was counted: (8 + 26 − 2)sbh = 4,294,967,296, 5.57 GB less)
+    const m = preset("mixtral-8x7b");
+    const t = training(64, 64, 32768);
+    const p = plan({ tp: 1, pp: 1, dp: 64, ep: 8, zero: 3, recompute: "full" });
+    expect(moeRecomputeWorkingBytes(m, t, p, activationOptions(t, p))).toBe(9_867_100_160);
+    expect(stageActivationBytes(m, t, p, "only")).toBe(8_589_934_592 + 4_194_304_000 + 268_435_456 + 9_867_100_160);
+  });
+
+  it("at 1M tokens the plan tp 8 · pp 4 · dp 8 · ep 4 (full recompute) no longer fits: 20.8 GiB were missing", () => {
+    // tp 8 with sequence parallelism, s = 1,048,576: sbh/t = 536,870,912. Dense working set
+    // 32·sbh/t = 17,179,869,184; MoE: 11·sbh/t = 5,905,580,032 + routed 1.25·131,072·2 = 327,680 rows
+    // × 102,400 = 33,554,432,000 + router 131,072·64 = 8,388,608 → 39,468,400,640: 22,288,531,456 B
+    // (20.76 GiB) more on the last stage, which was shown at 69.3 GiB of 79.6.
+    const m = preset("mixtral-8x7b");
+    const t = training(256, 8, 1_048_576);
+    const p = plan({ tp: 8, pp: 4, dp: 8, ep: 4, zero: 1, recompute: "full", sequenceParallel: true });
+    expect(moeRecomputeWorkingBytes(m, t, p, activationOptions(t, p))).toBe(39_468_400_640);
+    const r = evaluatePlan(m, H100, t, p);
+    expect(r.memory.total).toBeGreaterThan(H100.memory);
+    expect(r.memory.total / GiB).toBeGreaterThan(69.3 + 20.76);
+  });
+});
+
+describe("DeepSeek-V3, pp 16 (3, 4 × 14, 2), ep 64, full recompute", () => {
+  const m = preset("deepseek-v3");
+  const hw = hardware("h800");
+  const t = training(2048, 15360, 4096, { optimizerStates: "bf16" });
+  const p = plan({ tp: 1, pp: 16, dp: 128, ep: 64, zero: 1, recompute: "full", stageLayers: [3, ...Array(14).fill(4), 2] });
+
+  it("the all-to-all buffers are charged only to ranks holding MoE layers", () => {
+    // rank 0 holds the 3 dense layers: no buffers; rank 1 (4 MoE layers) holds
+    // 2 ways × 2 B × 1.25·4096·8 copies × 7168 = 1,174,405,120 B.
+    expect(moeBufferBytes(m, t, p)).toBe(1_174_405_120);
+    const first = unevenStageMemory(m, hw, t, p, 0);
+    const second = unevenStageMemory(m, hw, t, p, 1);
+    // rank 0 by hand from its parts: states + activations + gradient buffers, no MoE buffers
+    const s = stateBytes(undefined, 8);
+    const dense = modelStateBytes(rankParamSplit(m, 4096, p, 0).dense, 1, 128, s);
+    const allocated0 = dense.weights + dense.gradients + dense.optimizer + first.activations + bufferBytes(m, 1, 128, 1, t, 3);
+    expect(first.total).toBeCloseTo(totalBytes(hw, allocated0), 0);
+    const states1 = second.weights + second.gradients + second.optimizer;
+    expect(second.total).toBeCloseTo(totalBytes(hw, states1 + second.activations + bufferBytes(m, 1, 128, 1, t, 4) + 1_174_405_120), 0);
   });
 });
