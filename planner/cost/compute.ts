@@ -38,6 +38,10 @@ export interface HeadTimes {
   backward: number;
   /** The logits GEMM's weight gradient (the output projection's W). */
   weightGrad: number;
+  /** What recompute re-runs of the output's work: the multi-token-prediction modules' transformer
+   *  blocks (cost/moe-time.ts headWithMtp), their forward under full recompute, their
+   *  selectiveRecompute share under selective. Absent: nothing (the logits are not recomputed). */
+  recompute?: { full: number; selective: number };
 }
 
 export function matmulPeak(hw: Hardware, precision: Precision, engine?: Engine): number {

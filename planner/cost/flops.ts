@@ -92,17 +92,21 @@ export function layersForwardFlops(m: ModelSpec, seqLen: number, tokens: number)
 }
 
 /** Extra FLOPs per step that recomputation adds (Korthikanti et al. 2022 §5):
- *  full recompute re-runs every layer's forward; selective re-runs the attention core only. */
+ *  full recompute re-runs every layer's forward; selective re-runs the attention core only. The
+ *  multi-token-prediction modules' projection and block are recomputed with them (Megatron-Core
+ *  MultiTokenPredictionLayer checkpoints _proj_and_transformer_layer under full recompute,
+ *  multi_token_prediction.py @ core_r0.14.0; the block's own selective recompute inside). */
 export function recomputeFlopsPerStep(
   m: ModelSpec,
   t: Tokens & Partial<Pick<Training, "engine">>,
   recompute: "none" | "selective" | "full",
 ): number {
   const tokens = t.globalBatch * t.seqLen;
-  if (recompute === "full") return layersForwardFlops(m, t.seqLen, tokens);
+  const mtp = mtpCount(m);
+  if (recompute === "full") return layersForwardFlops(m, t.seqLen, tokens) + (mtp > 0 ? mtp * mtpForwardFlops(m, t.seqLen, tokens) : 0);
   // torchtitan's per-op SAC re-runs the unsaved matmuls instead (cost/op-sac.ts).
   if (recompute === "selective" && t.engine?.selectiveRecompute === "alternate-matmuls")
-    return m.layers * opSacRecomputeGemms(m, 1, tokens).reduce((sum, g) => sum + gemmFlops(g), 0);
-  if (recompute === "selective") return m.layers * attentionFlops(m, t.seqLen, 1, t.globalBatch);
+    return (m.layers + mtp) * opSacRecomputeGemms(m, 1, tokens).reduce((sum, g) => sum + gemmFlops(g), 0);
+  if (recompute === "selective") return (m.layers + mtp) * attentionFlops(m, t.seqLen, 1, t.globalBatch);
   return 0;
 }

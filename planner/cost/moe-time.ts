@@ -90,7 +90,11 @@ export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expe
 }
 
 /** The last stage's output work with the multi-token-prediction modules after it: each runs a
- *  layer (MoE when the model's last layers are) and another logits pass (DeepSeek-V3 §2.2). */
+ *  layer (MoE when the model's last layers are) and another logits pass (DeepSeek-V3 §2.2). Their
+ *  transformer blocks are recomputed as the model's layers are: Megatron-Core's
+ *  MultiTokenPredictionLayer.forward checkpoints its projection and transformer layer under
+ *  recompute_granularity "full" (megatron/core/transformer/multi_token_prediction.py,
+ *  _checkpointed_forward @ core_r0.14.0), and the layer's own selective recompute runs inside. */
 export function headWithMtp(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan, head: HeadTimes): HeadTimes {
   const n = m.mtpLayers ?? 0;
   if (n === 0) return head;
@@ -99,5 +103,6 @@ export function headWithMtp(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPl
     forward: head.forward + n * (layer.forward + head.forward),
     backward: head.backward + n * (layer.backward + head.backward),
     weightGrad: head.weightGrad + n * (layer.weightGrad + head.weightGrad),
+    recompute: { full: n * layer.forward, selective: n * layer.selectiveRecompute },
   };
 }

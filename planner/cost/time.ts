@@ -91,8 +91,13 @@ export function stepTime(
   const dpcp = dp * plan.cp;
   const { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute } = slowestCompute(m, training, plan, costs);
   const wire = wireOf(m, training, plan, costs.links);
+  // (with the output layer, its MTP blocks re-run too: cost/moe-time.ts headWithMtp)
   const recomputeOne =
-    recompute === "full" ? layersInStage * layer.forward : recompute === "selective" ? layersInStage * layer.selectiveRecompute : 0;
+    recompute === "full"
+      ? layersInStage * layer.forward + (head.recompute?.full ?? 0)
+      : recompute === "selective"
+        ? layersInStage * layer.selectiveRecompute + (head.recompute?.selective ?? 0)
+        : 0;
   const tpPasses = recompute === "full" ? 3 : 2;
 
   const recomputeTime = microBatches * recomputeOne;

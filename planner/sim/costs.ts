@@ -226,7 +226,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const headOut: ParamOpCost = {
     forward: { compute: head.forward, tp: tpOf("tp-head", "forward") },
     backward: { compute: head.backward, tp: tpOf("tp-head", "backward") },
-    recompute: ZERO_PASS,
+    // The MTP modules' blocks re-run before their backward, as the layers' (cost/moe-time.ts headWithMtp).
+    recompute: recompute === "full" && head.recompute ? { compute: head.recompute.full, tp: 0 } : recompute === "selective" && head.recompute ? { compute: head.recompute.selective, tp: 0 } : ZERO_PASS,
     weightGrad: { compute: head.weightGrad, tp: 0 },
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };

@@ -211,11 +211,12 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     layerF: passParts("forward", c.layer.forward),
     layerB: [...passParts("recompute", c.layer.recompute), ...passParts("backward", c.layer.backward)],
     headF: passParts("forward", c.head.forward),
-    headB: passParts("backward", c.head.backward),
+    // (the output's own recompute, the MTP modules' blocks, before its backward as a layer's)
+    headB: [...passParts("recompute", c.head.recompute), ...passParts("backward", c.head.backward)],
     // A split backward: the input gradient (B) now, the weight gradient (W) later.
     layerI: [...passParts("recompute", c.layer.recompute), ...passParts("backward", minus(c.layer.backward, c.layer.weightGrad))],
     layerW: passParts("weightGrad", c.layer.weightGrad),
-    headI: passParts("backward", minus(c.head.backward, c.head.weightGrad)),
+    headI: [...passParts("recompute", c.head.recompute), ...passParts("backward", minus(c.head.backward, c.head.weightGrad))],
     headW: passParts("weightGrad", c.head.weightGrad),
   };
   const time = {
@@ -232,6 +233,8 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
   };
   const rTime = c.layer.recompute.compute + c.layer.recompute.tp + (c.layer.recompute.ep ?? 0) + (c.layer.recompute.cp ?? 0);
   const gradFrom = rTime / (rTime + c.layer.backward.compute + c.layer.backward.tp + (c.layer.backward.ep ?? 0) + (c.layer.backward.cp ?? 0) || 1);
+  const headR = c.head.recompute.compute;
+  const headGradFrom = headR / (headR + c.head.backward.compute + c.head.backward.tp || 1);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
   const passesPerStage = 3 * V * M;
@@ -243,10 +246,10 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     const layerF = info("layer", parts.layerF);
     const layerB = info("layer", parts.layerB, gradFrom);
     const headF = info("head", parts.headF);
-    const headB = info("head", parts.headB);
+    const headB = info("head", parts.headB, headGradFrom);
     const layerI = info("layer input gradient", parts.layerI, gradFrom);
     const layerW = info("layer weight gradient", parts.layerW);
-    const headI = info("head input gradient", parts.headI);
+    const headI = info("head input gradient", parts.headI, headGradFrom);
     const headW = info("head weight gradient", parts.headW);
     const stream = streams.compute[s]!;
     // Runs of n layers as one operation (coarse), one description per kind and n.

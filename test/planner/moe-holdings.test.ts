@@ -1,6 +1,7 @@
 // What each pipeline rank of an MoE model holds, and what it is charged for: the two stages of a V
-// on rank 0 (zbv, dualpipev), the recompute working set of an MoE layer, the all-to-all buffers only
-// where MoE layers are. Each figure against the arithmetic in its comment.
+// on rank 0 (zbv, dualpipev), the recompute working set of an MoE layer, the multi-token-prediction
+// block re-run under full recompute, the all-to-all buffers only where MoE layers are. Each figure
+// against the arithmetic in its comment.
 import { describe, expect, it } from "vitest";
 import { stageActivationBytes, stageMemory } from "../../planner/cost/memory.js";
 import { moeRecomputeWorkingBytes, moeBufferBytes } from "../../planner/cost/moe-memory.js";
@@ -9,6 +10,10 @@ import { bufferBytes, modelStateBytes, totalBytes } from "../../planner/cost/mem
 import { activationOptions } from "../../planner/cost/activations.js";
 import { stateBytes } from "../../planner/cost/engine-terms.js";
 import { evaluatePlan } from "../../planner/evaluate.js";
+import { moeLayerTimes } from "../../planner/cost/moe-time.js";
+import { layersForwardFlops, recomputeFlopsPerStep } from "../../planner/cost/flops.js";
+import { mtpForwardFlops } from "../../planner/cost/moe-flops.js";
+import { buildSimCosts } from "../../planner/sim/costs.js";
 import { rankParamSplit } from "../../planner/model.js";
 import { rankHoldings } from "../../planner/layout/stages.js";
 import { ONE_PLAN } from "../../planner/layout/layout.js";
@@ -124,6 +129,19 @@ describe("DeepSeek-V3, pp 16 (3, 4 × 14, 2), ep 64, full recompute", () => {
   const hw = hardware("h800");
   const t = training(2048, 15360, 4096, { optimizerStates: "bf16" });
   const p = plan({ tp: 1, pp: 16, dp: 128, ep: 64, zero: 1, recompute: "full", stageLayers: [3, ...Array(14).fill(4), 2] });
+  const microBatches = 15360 / 128; // 120
+  const moe = moeLayerTimes(m, hw, t, p);
+
+  it("the last stage's recompute re-runs its 2 MoE layers and the MTP module's: 3 layer forwards", () => {
+    // 120 micro-batches × 3 × the MoE layer's forward (was × 2: the MTP block left out)
+    const r = evaluatePlan(m, hw, t, p);
+    expect(r.time.recompute).toBeCloseTo(microBatches * 3 * moe.forward, 9);
+    // the hardware FLOPs re-run it too: every layer's forward and the MTP module's
+    const tokens = { globalBatch: 15360, seqLen: 4096 };
+    expect(recomputeFlopsPerStep(m, tokens, "full")).toBe(layersForwardFlops(m, 4096, 15360 * 4096) + mtpForwardFlops(m, 4096, 15360 * 4096));
+    // and the simulator plays it before the output's backward
+    expect(buildSimCosts(m, hw, t, p).head.recompute.compute).toBeCloseTo(moe.forward, 12);
+  });
 
   it("the all-to-all buffers are charged only to ranks holding MoE layers", () => {
     // rank 0 holds the 3 dense layers: no buffers; rank 1 (4 MoE layers) holds
