@@ -1,6 +1,6 @@
 // One plan → its memory, time and throughput. Pure: (model, hardware, training, plan) → result.
 import { headTimes } from "./cost/compute.js";
-import { headWithMtp, stageLayerTimes } from "./cost/moe-time.js";
+import { headWithMtp, moeLayerMix, stageLayerTimes } from "./cost/moe-time.js";
 import { modelFlopsPerStep, recomputeFlopsPerStep } from "./cost/flops.js";
 import { stageMemory } from "./cost/memory.js";
 import { type MicroBatchCosts, stepTime } from "./cost/time.js";
@@ -38,11 +38,14 @@ export function microBatchCosts(
 ): MicroBatchCosts {
   const { tp, microBatch } = plan;
   // The last (slowest) stage's average layer, dense and MoE layers together (cost/moe-time.ts);
-  // its output layer with the multi-token-prediction modules after it.
+  // its output layer with the multi-token-prediction modules after it. An MoE model's two layers
+  // apart, for each rank's own mix (cost/pace.ts).
+  const mix = moeLayerMix(m, hw, t, plan);
   return {
-    layer: stageLayerTimes(m, hw, t, plan),
+    layer: stageLayerTimes(m, hw, t, plan, mix),
     head: headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch, plan.cp)),
     links: wireLinks(hw, placement),
+    ...(mix !== undefined ? { mix } : {}),
   };
 }
 

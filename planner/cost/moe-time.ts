@@ -70,23 +70,42 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   return { forward, backward: 2 * (work - attention) + hbm(hw, casts.backward) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: attention + softmax, weightGrad: gemms + routed };
 }
 
+/** A dense layer's and an MoE layer's times on the busiest expert rank (dense: the layer alone; an
+ *  MoE model's both), from which each pipeline rank's own mix follows (cost/pace.ts). */
+export interface LayerMix {
+  dense: LayerTimes;
+  moe: LayerTimes;
+}
+
+export function moeLayerMix(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Partial<Pick<Plan, "cp" | "cpSplit" | "cpComm">>): LayerMix | undefined {
+  if (m.moe === undefined) return undefined;
+  // Context parallel (dense models only: layout rule cp_moe) on the rank's s/cp tokens.
+  const dense = layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel, { cp: p.cp ?? 1, split: cpSplitOf(p), comm: cpCommOf(p) });
+  return { dense, moe: moeLayerTimes(m, hw, t, p) };
+}
+
+/** The average of n layers of which nMoe are MoE layers: layers × average = their work. */
+export function averageLayer(mix: LayerMix, n: number, nMoe: number): LayerTimes {
+  const { dense, moe } = mix;
+  if (nMoe === 0) return dense;
+  const avg = (d: number, x: number) => ((n - nMoe) * d + nMoe * x) / n;
+  return { forward: avg(dense.forward, moe.forward), backward: avg(dense.backward, moe.backward), attentionCore: avg(dense.attentionCore, moe.attentionCore), selectiveRecompute: avg(dense.selectiveRecompute, moe.selectiveRecompute), weightGrad: avg(dense.weightGrad, moe.weightGrad) };
+}
+
 /** The average layer of a stage (the last, or the only one): its dense and MoE layers' times
  *  summed and divided by its layer count, so that layers × average = the stage's work. A dense
  *  model's stage is its dense layer. */
-export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Pick<Plan, "pp" | "stageLayers" | "schedule"> & Partial<Pick<Plan, "cp" | "cpSplit" | "cpComm" | "vpp">>): LayerTimes {
+export function stageLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Pick<Plan, "pp" | "stageLayers" | "schedule"> & Partial<Pick<Plan, "cp" | "cpSplit" | "cpComm" | "vpp">>, mix?: LayerMix): LayerTimes {
   // Context parallel (dense models only: layout rule cp_moe) on the rank's s/cp tokens.
-  const dense = layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel, { cp: p.cp ?? 1, split: cpSplitOf(p), comm: cpCommOf(p) });
+  const dense = mix?.dense ?? layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel, { cp: p.cp ?? 1, split: cpSplitOf(p), comm: cpCommOf(p) });
   if (m.moe === undefined) return dense;
   // The per-layer mix of the rank with the most layers (even split: the last stage's; uneven
   // stages: the fullest's, moe.ts busiestRankLayers), the routed share without the MTP modules
   // (headWithMtp prices those).
   const busy = busiestRankLayers(m, { ...p, vpp: p.vpp ?? 1 });
-  const n = busy.layers;
   const nMoe = busy.moeLayers - (busy.last ? mtpCount(m) : 0);
   if (nMoe === 0) return dense;
-  const moe = moeLayerTimes(m, hw, t, p);
-  const avg = (d: number, x: number) => ((n - nMoe) * d + nMoe * x) / n;
-  return { forward: avg(dense.forward, moe.forward), backward: avg(dense.backward, moe.backward), attentionCore: avg(dense.attentionCore, moe.attentionCore), selectiveRecompute: avg(dense.selectiveRecompute, moe.selectiveRecompute), weightGrad: avg(dense.weightGrad, moe.weightGrad) };
+  return averageLayer({ dense, moe: mix?.moe ?? moeLayerTimes(m, hw, t, p) }, busy.layers, nMoe);
 }
 
 /** The last stage's output work with the multi-token-prediction modules after it: each runs a

@@ -2,7 +2,7 @@
 // and optimizer, for the slowest pipeline stage. Communication is priced from the plan's wire
 // (wire/wire.ts): every item the closed form charges, at its link's α–β cost.
 import type { Hardware, ModelSpec, Plan, TimeBreakdown, Training } from "../types.js";
-import { layerMatrixParams, stageParamSplit } from "../model.js";
+import { layerMatrixParams, rankParamSplit, stageParamSplit } from "../model.js";
 import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
 import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers } from "./engine-terms.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
@@ -15,6 +15,9 @@ import { EP_IDS, expertDpExposed } from "./expert-time.js";
 import { edpOf } from "../layout/groups.js";
 import { slowestStage, stageKind } from "../layout/stages.js";
 import { unevenStageParams } from "./stage-memory.js";
+import type { LayerMix } from "./moe-time.js";
+import { type LayerPassComm, allRankPaces, pacingRank, recomputeOf } from "./pace.js";
+import { busiestRankLayers } from "../moe.js";
 
 /** A stage without the output layer (uneven stages whose slowest is not the last). */
 const NO_HEAD: HeadTimes = { forward: 0, backward: 0, weightGrad: 0 };
@@ -26,6 +29,9 @@ export interface MicroBatchCosts {
   layer: LayerTimes;
   head: HeadTimes;
   links: WireLinks;
+  /** An MoE model's dense and MoE layers apart (cost/moe-time.ts moeLayerMix): each rank's own mix
+   *  sets its pace (cost/pace.ts). Absent for a dense model. */
+  mix?: LayerMix;
 }
 
 /** Time of the calls a step makes of the closed form's items with these ids. */
@@ -40,6 +46,21 @@ function charged(wire: readonly WireItem[], ids: readonly string[]): number {
 
 const find = (wire: readonly WireItem[], id: string) => wire.find((i) => i.id === id);
 
+/** Time of one layer (or one unit) of the closed form's items with these ids: perUnit calls each. */
+function perUnit(wire: readonly WireItem[], ids: readonly string[]): number {
+  let t = 0;
+  for (const i of wire) if (i.closedForm && ids.includes(i.id)) t += i.perUnit * callTime(i);
+  return t;
+}
+
+/** Time of one call of each of the closed form's items with these ids (the expert items: one call
+ *  per MoE layer and pass). */
+function perCall(wire: readonly WireItem[], ids: readonly string[]): number {
+  let t = 0;
+  for (const i of wire) if (i.closedForm && ids.includes(i.id)) t += callTime(i);
+  return t;
+}
+
 /** The slowest stage's compute per micro-batch and over the step. Slowest stage: with an even
  *  split the last one, which carries the logits and cross-entropy (Narayanan et al. 2021 §3.2
  *  balances layers only); with uneven stages the rank whose layers (the sum of its virtual stages'
@@ -47,15 +68,22 @@ const find = (wire: readonly WireItem[], id: string) => wire.find((i) => i.id ==
  *  bubble stays (p−1)/(v·m) of this rank's ideal time (cost/pipeline.ts bubbleFraction): exact for
  *  equal chunks; with unequal ones the warm-up and cool-down pass chunks of different lengths, and
  *  taking the slowest rank's average chunk (its layers / v) is the approximation. */
-function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: MicroBatchCosts) {
+function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: MicroBatchCosts, comm?: LayerPassComm) {
   const microBatches = training.globalBatch / (plan.dp * plan.microBatch);
-  const { layer, head: head0 } = costs;
-  const slow = slowestStage(plan, m.layers, layer.forward + layer.backward, head0.forward + head0.backward);
+  const { layer: layer0, head: head0, mix } = costs;
+  if (mix !== undefined) {
+    // An MoE model: the rank whose compute, recompute and per-layer collectives (`comm`) take
+    // longest, each rank with its own dense and MoE layers (cost/pace.ts).
+    const r = pacingRank(allRankPaces(m, plan, mix, head0), plan.recompute, comm);
+    const slow = { index: r.index, layers: r.layers, withHead: r.withHead };
+    return { microBatches, slow, layersInStage: r.layers, layer: r.layer, head: r.head, fwd: r.fwd, bwd: r.bwd, compute: microBatches * (r.fwd + r.bwd), moeLayers: r.moeLayers };
+  }
+  const slow = slowestStage(plan, m.layers, layer0.forward + layer0.backward, head0.forward + head0.backward);
   const layersInStage = slow.layers;
   const head = slow.withHead ? head0 : NO_HEAD;
-  const fwd = layersInStage * layer.forward + head.forward;
-  const bwd = layersInStage * layer.backward + head.backward;
-  return { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute: microBatches * (fwd + bwd) };
+  const fwd = layersInStage * layer0.forward + head.forward;
+  const bwd = layersInStage * layer0.backward + head.backward;
+  return { microBatches, slow, layersInStage, layer: layer0, head, fwd, bwd, compute: microBatches * (fwd + bwd), moeLayers: undefined };
 }
 
 /** A lower bound of stepTime(…).step over every recompute mode and ZeRO stage of this layout:
@@ -63,10 +91,27 @@ function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: Mic
  *  of the step is ≥ 0, and the bubble fraction does not fall with recompute (zero-bubble: the
  *  input-gradient share grows with it, cost/pipeline.ts). Cheap: no wire. */
 export function computeFloor(m: ModelSpec, training: Training, plan: Plan, costs: MicroBatchCosts): number {
+  if (costs.mix !== undefined) return moeComputeFloor(m, training, plan, costs, costs.mix);
   const { microBatches, layersInStage, layer, head, fwd, bwd, compute } = slowestCompute(m, training, plan, costs);
   const weightGrad = layersInStage * layer.weightGrad + head.weightGrad;
   const fbw = { forward: fwd, inputGrad: bwd - weightGrad, weightGrad };
   return compute * (1 + bubbleFraction(plan.schedule, plan.pp, plan.vpp, microBatches, fbw));
+}
+
+/** An MoE model's floor: the most compute of any rank, with the smallest bubble share of any rank
+ *  (the rank that sets the step adds its all-to-alls to a compute no larger, and its bubble share
+ *  is one of these: cost/pace.ts). */
+function moeComputeFloor(m: ModelSpec, training: Training, plan: Plan, costs: MicroBatchCosts, mix: LayerMix): number {
+  const microBatches = training.globalBatch / (plan.dp * plan.microBatch);
+  const paces = allRankPaces(m, { ...plan, recompute: "none" }, mix, costs.head);
+  let compute = 0;
+  let share = Infinity;
+  for (const r of paces) {
+    compute = Math.max(compute, microBatches * (r.fwd + r.bwd));
+    const weightGrad = r.layers * r.layer.weightGrad + r.head.weightGrad;
+    share = Math.min(share, bubbleFraction(plan.schedule, plan.pp, plan.vpp, microBatches, { forward: r.fwd, inputGrad: r.bwd - weightGrad, weightGrad }));
+  }
+  return compute * (1 + share);
 }
 
 /** A tighter lower bound over the layout's recompute modes and ZeRO stages: its step without
@@ -89,29 +134,30 @@ export function stepTime(
   const { tp, pp, dp, zero, recompute } = plan;
   // Data-parallel collectives span dp·cp (wire/wire.ts; groups.ts "shard").
   const dpcp = dp * plan.cp;
-  const { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute } = slowestCompute(m, training, plan, costs);
   const wire = wireOf(m, training, plan, costs.links);
-  // (with the output layer, its MTP blocks re-run too: cost/moe-time.ts headWithMtp)
-  const recomputeOne =
-    recompute === "full"
-      ? layersInStage * layer.forward + (head.recompute?.full ?? 0)
-      : recompute === "selective"
-        ? layersInStage * layer.selectiveRecompute + (head.recompute?.selective ?? 0)
-        : 0;
   const tpPasses = recompute === "full" ? 3 : 2;
+  // An MoE model's ranks differ in their MoE layers: each rank's per-layer collectives go with its
+  // own compute (cost/pace.ts), one call of each per layer (tp) or MoE layer (ep) and pass.
+  const comm = costs.mix !== undefined ? { tp: exposedTensorParallel(perUnit(wire, ["tp-layer"]), training.engine), ep: perCall(wire, EP_IDS) } : undefined;
+  const { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute, moeLayers } = slowestCompute(m, training, plan, costs, comm);
+  // (the output layer's MTP blocks re-run with the layers: cost/moe-time.ts headWithMtp)
+  const recomputeOne = recomputeOf(recompute, layersInStage, layer, head);
 
   const recomputeTime = microBatches * recomputeOne;
+  // The wire's per-layer items count the rank with the most layers (wire.ts, expert-wire.ts); an
+  // MoE model's pacing rank may hold fewer, or fewer MoE layers.
+  const busy = moeLayers !== undefined ? busiestRankLayers(m, plan) : undefined;
   // Tensor parallel: on the critical path (Shoeybi et al. 2019 §3; wire "tp-layer").
   // The engine may hide part of it behind GEMMs (cost/engine-terms.ts exposedTensorParallel).
-  const tpComm = exposedTensorParallel(charged(wire, ["tp-layer"]), training.engine);
+  const tpComm = busy && comm && busy.layers !== layersInStage ? microBatches * tpPasses * layersInStage * comm.tp : exposedTensorParallel(charged(wire, ["tp-layer"]), training.engine);
   const tpOne = tpComm / microBatches;
   // Pipeline: activations and gradients between chunks, the tp all-gather on arrival and the tied
   // embedding's gradient all-reduce (Narayanan et al. 2021 §2.2, §4.1).
   const ppComm = charged(wire, ["pp-activation", "pp-gather", "tied-embedding"]);
   // Expert parallel: the all-to-alls (and etp gathers) of every MoE layer and pass, on the
   // critical path: Megatron-Core overlaps them only with --overlap-moe-expert-parallel-comm
-  // (formulas-scale §1.7: 30–40 % of a step when not overlapped).
-  const epComm = charged(wire, EP_IDS);
+  // (formulas-scale §1.7: 30–40 % of a step when not overlapped); the pacing rank's MoE layers.
+  const epComm = busy && comm && moeLayers !== undefined && busy.moeLayers !== moeLayers ? microBatches * tpPasses * moeLayers * comm.ep : charged(wire, EP_IDS);
   // Context parallel: the K/V exchange of every layer and pass (cost/context.ts), the ring's sends
   // only beyond the attention step each overlaps.
   const attentionStep = layer.attentionCore / plan.cp;
@@ -218,7 +264,12 @@ export function stepTime(
   }
 
   // The slowest rank's parameters: with uneven stages the sum over its own (virtual) stages.
-  const split = plan.stageLayers !== undefined ? unevenStageParams(m, training, plan, slow.index) : stageParamSplit(m, training.seqLen, tp, pp, layersInStage, stageKind(slow.index, pp), plan.ep, plan.etp);
+  const split =
+    plan.stageLayers !== undefined
+      ? unevenStageParams(m, training, plan, slow.index)
+      : costs.mix !== undefined
+        ? rankParamSplit(m, training.seqLen, plan, slow.index)
+        : stageParamSplit(m, training.seqLen, tp, pp, layersInStage, stageKind(slow.index, pp), plan.ep, plan.etp);
   const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
   const localParams = zero >= 1 ? split.dense / dpcp + split.expert / edp : split.dense + split.expert;
   const optimizer = optimizerTime(hw, localParams);

@@ -1,22 +1,26 @@
 // What each pipeline rank of an MoE model holds, and what it is charged for: the two stages of a V
 // on rank 0 (zbv, dualpipev), the recompute working set of an MoE layer, the multi-token-prediction
-// block re-run under full recompute, the all-to-all buffers only where MoE layers are. Each figure
-// against the arithmetic in its comment.
+// block re-run under full recompute, the all-to-all buffers only where MoE layers are, and the step
+// paced by the rank whose own compute and all-to-alls take longest. Each figure against the
+// arithmetic in its comment.
 import { describe, expect, it } from "vitest";
 import { stageActivationBytes, stageMemory } from "../../planner/cost/memory.js";
 import { moeRecomputeWorkingBytes, moeBufferBytes } from "../../planner/cost/moe-memory.js";
 import { unevenStageMemory } from "../../planner/cost/stage-memory.js";
 import { bufferBytes, modelStateBytes, totalBytes } from "../../planner/cost/memory.js";
 import { activationOptions } from "../../planner/cost/activations.js";
-import { stateBytes } from "../../planner/cost/engine-terms.js";
-import { evaluatePlan } from "../../planner/evaluate.js";
 import { moeLayerTimes } from "../../planner/cost/moe-time.js";
-import { layersForwardFlops, recomputeFlopsPerStep } from "../../planner/cost/flops.js";
+import { recomputeFlopsPerStep, layersForwardFlops } from "../../planner/cost/flops.js";
 import { mtpForwardFlops } from "../../planner/cost/moe-flops.js";
-import { buildSimCosts } from "../../planner/sim/costs.js";
+import { stateBytes } from "../../planner/cost/engine-terms.js";
+import { allRankPaces } from "../../planner/cost/pace.js";
+import { evaluatePlan, microBatchCosts } from "../../planner/evaluate.js";
 import { rankParamSplit } from "../../planner/model.js";
 import { rankHoldings } from "../../planner/layout/stages.js";
 import { ONE_PLAN } from "../../planner/layout/layout.js";
+import { buildSimCosts } from "../../planner/sim/costs.js";
+import { wireOf } from "../../planner/wire/wire.js";
+import { callTime } from "../../planner/cost/collectives.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { hardware, model, preset } from "./fixtures.js";
 
@@ -132,15 +136,34 @@ describe("DeepSeek-V3, pp 16 (3, 4 × 14, 2), ep 64, full recompute", () => {
   const microBatches = 15360 / 128; // 120
   const moe = moeLayerTimes(m, hw, t, p);
 
-  it("the last stage's recompute re-runs its 2 MoE layers and the MTP module's: 3 layer forwards", () => {
-    // 120 micro-batches × 3 × the MoE layer's forward (was × 2: the MTP block left out)
-    const r = evaluatePlan(m, hw, t, p);
-    expect(r.time.recompute).toBeCloseTo(microBatches * 3 * moe.forward, 9);
+  it("the last rank's recompute re-runs its 2 MoE layers and the MTP module's: 3 layer forwards", () => {
+    // 120 micro-batches × 3 × the MoE layer's forward (was 2: the MTP block left out)
+    const costs = microBatchCosts(m, hw, t, p);
+    const last = allRankPaces(m, p, costs.mix!, costs.head).at(-1)!;
+    expect(last.index).toBe(15);
+    expect(last.recompute).toBeCloseTo(3 * moe.forward, 12);
     // the hardware FLOPs re-run it too: every layer's forward and the MTP module's
     const tokens = { globalBatch: 15360, seqLen: 4096 };
     expect(recomputeFlopsPerStep(m, tokens, "full")).toBe(layersForwardFlops(m, 4096, 15360 * 4096) + mtpForwardFlops(m, 4096, 15360 * 4096));
     // and the simulator plays it before the output's backward
     expect(buildSimCosts(m, hw, t, p).head.recompute.compute).toBeCloseTo(moe.forward, 12);
+  });
+
+  it("the step is the largest rank's compute + recompute + all-to-alls, each of its own layers", () => {
+    // Per rank and micro-batch: layers × (F + B) + recompute F each, + 3 passes × MoE layers ×
+    // (dispatch + combine) — rank 14: 4 MoE layers; the last: 2 MoE layers + the MTP block and
+    // the output work; rank 0: 3 dense layers, no all-to-all.
+    const costs = microBatchCosts(m, hw, t, p);
+    const wire = wireOf(m, t, p, costs.links);
+    const a2a = wire.filter((i) => i.id === "ep-dispatch" || i.id === "ep-combine").reduce((s, i) => s + callTime(i), 0);
+    const rank14 = 4 * (moe.forward + moe.backward) + 4 * moe.forward + 3 * 4 * a2a;
+    const h = costs.head;
+    const last = 2 * (moe.forward + moe.backward) + h.forward + h.backward + 2 * moe.forward + h.recompute!.full + 3 * 3 * a2a;
+    expect(rank14).toBeGreaterThan(last);
+    const r = evaluatePlan(m, hw, t, p, costs);
+    expect(r.time.compute).toBeCloseTo(microBatches * 4 * (moe.forward + moe.backward), 9);
+    expect(r.time.recompute).toBeCloseTo(microBatches * 4 * moe.forward, 9);
+    expect(r.time.epComm).toBeCloseTo(microBatches * 3 * 4 * a2a, 9);
   });
 
   it("the all-to-all buffers are charged only to ranks holding MoE layers", () => {

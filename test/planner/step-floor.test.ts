@@ -15,6 +15,8 @@ const cases = [
   ["llama3-70b", "dgx-h100", 128, 256],
   ["llama3-70b", "gb200-nvl72", 144, 288],
   ["mixtral-8x7b", "dgx-h100", 64, 256],
+  // an MoE model whose ranks differ (the first layer dense): the floor of its pacing rank (cost/pace.ts)
+  ["deepseek-v2-lite", "dgx-h100", 96, 384],
 ] as const;
 
 describe.each(cases)("%s on %s, %i GPUs", (model, profile, gpus, batch) => {
