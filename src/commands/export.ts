@@ -154,7 +154,7 @@ export function runExport(argv: string[], io: Io): number {
       );
     throw e;
   }
-  const predicted = evaluatePlan(req.model, req.hw, req.training, result.plan);
+  const predicted = evaluatePlan(req.model, req.hw, result.training, result.plan);
   const summary = [
     `${f} (${result.release.id}): ${describe(result.plan)}`,
     `predicted ${count(predicted.tokensPerSecond)} tokens/s, ${gib(predicted.memory.total)} per GPU (${percent(predicted.memory.total / predicted.memory.capacity, 0)} of capacity), MFU ${percent(predicted.mfu)}`,

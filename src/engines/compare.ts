@@ -74,6 +74,9 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     ...(args.globalBatch !== undefined ? { globalBatch: args.globalBatch } : {}),
   });
   const origin = reading.sources.join(" + ");
+  // A stack that overlaps the reduction whatever the flags say is not priced without it.
+  if (given(argv, "--no-grad-overlap") && reading.overlapForcedBy !== undefined)
+    throw new UserError(`--no-grad-overlap: ${reading.overlapForcedBy}; drop the flag`);
   // The request's values the file gave (none the user overrode on the command line): named there.
   const at = reading.at ?? {};
   const valuesFrom: Record<string, string> = {};

@@ -49,6 +49,9 @@ export interface ExportResult {
   files: ExportFile[];
   /** Approximations and things the user must do, one sentence each. */
   notes: string[];
+  /** The training as the engine runs the plan: the input's, or with a setting the engine forces on
+   *  for it (Engine.runsWith); the prediction is made with it. */
+  training: Training;
 }
 
 export interface Release {
@@ -87,6 +90,11 @@ export interface Engine {
    *  searches, so the refusal names the model rather than a plan (translate refuses it too). */
   modelRefusal?(ctx: Omit<EngineContext, "plan">): string | null;
   files(ctx: EngineContext): ExportFile[];
+  /** The training as the engine runs plans with these dimensions, where the stack forces a setting
+   *  the training turned off (Megatron-FSDP's ZeRO-3 overlaps its gradient reduction whatever
+   *  --overlap-grad-reduce says), with a sentence saying so; undefined where it runs the training
+   *  as given. The export searches, writes and predicts with it. */
+  runsWith?(dims: Pick<Fixed, "zero" | "pp">, training: Training, release: Release): { training: Training; note: string } | undefined;
 }
 
 /** A plan the chosen engine cannot run: one line, exit 2 (a UserError). */

@@ -59,7 +59,11 @@ export function exportPlan(
   const t = engine.translate(planOf(plan), base);
   if (t.kind === "refused") throw new ExportRefused(format, t.reason);
   const runs = t.kind === "nearest" ? t.plan : planOf(plan);
-  return { format, release, plan: runs, nearest: t.kind === "nearest", files: engine.files({ ...base, plan: runs }), notes: t.notes ?? [] };
+  // (a setting the stack forces on for this plan: written, and predicted, as it runs)
+  const forced = engine.runsWith?.(runs, training, release);
+  const runsWith = forced?.training ?? training;
+  const notes = [...(t.notes ?? []), ...(forced ? [forced.note] : [])];
+  return { format, release, plan: runs, nearest: t.kind === "nearest", files: engine.files({ ...base, training: runsWith, plan: runs }), notes, training: runsWith };
 }
 
 function merge(fixed: Fixed, overlay: Fixed): Fixed | null {
@@ -98,12 +102,14 @@ export function searchForFormat(
     const f = merge(fixed, overlay);
     if (f === null) continue;
     searchedEngineSpace = true;
-    const r = search(model, hw, training, f, { top: 1 });
+    // (priced as the engine runs the sub-space: Megatron-FSDP's ZeRO-3 overlaps its reduction)
+    const runsWith = engine.runsWith?.(f, training, release)?.training ?? training;
+    const r = search(model, hw, runsWith, f, { top: 1 });
     const top = r.plans[0];
     if (top === undefined || exact(top)) consider(top);
     // A constraint the sub-spaces cannot state (e.g. core_v0.7's pp > 2 for interleaving): look
     // through the sub-space's plans in rank order.
-    else search(model, hw, training, f, { top: 1, keepAll: true }).all?.slice().sort(comparePlans).forEach(consider);
+    else search(model, hw, runsWith, f, { top: 1, keepAll: true }).all?.slice().sort(comparePlans).forEach(consider);
   }
   if (best !== null) return { best, unrestricted: null, searchedEngineSpace };
   return { best: null, unrestricted: search(model, hw, training, fixed, { top: 1 }), searchedEngineSpace };

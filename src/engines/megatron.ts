@@ -3,7 +3,7 @@
 // comments give the function that adds it. Lists recorded in test/export/fixtures/megatron-lm-*.txt.
 //   core_r0.14: NVIDIA/Megatron-LM main @000c4ac (2025, after core v0.14.0)
 //   core_v0.7:  NVIDIA/Megatron-LM @307dcf37 (2024), distributed arguments identical to core_v0.7.0
-import type { Fixed, Plan } from "../../planner/index.js";
+import { type Fixed, type Plan, type Training, onEngine, withOverrides } from "../../planner/index.js";
 import { megatronRefusal } from "../../planner/layout/capabilities.js";
 import { overlapsParamGather } from "../../planner/cost/engine-terms.js";
 import {
@@ -88,9 +88,16 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (llamaStyle(m)) a.push(["--disable-bias-linear"]);
   if (llamaStyle(m) && m.qkvBias) a.push(["--add-qkv-bias"]);
   if (m.qkNorm === "head") a.push(["--qk-layernorm"]);
-  // Attention: core_r0.14 _add_network_size_args --attention-backend; core_v0.7 _add_training_args --use-flash-attn.
+  // Attention: core_r0.14 _add_network_size_args --attention-backend; core_v0.7 _add_training_args
+  // --use-flash-attn, and for unfused attention Megatron's own layers: leaving --use-flash-attn out
+  // does not unfuse Transformer Engine's (the default --transformer-impl transformer_engine builds
+  // transformer_engine.pytorch.TransformerLayer, whose DotProductAttention picks a fused kernel;
+  // megatron/legacy/model/transformer.py ParallelTransformer build_layer @ core_v0.7.0), while
+  // --transformer-impl local builds ParallelTransformerLayer, whose CoreAttention materialises the
+  // scores without --use-flash-attn (the model core_v0.7 builds without --use-mcore-models).
   if (recent) a.push(["--attention-backend", t.fusedAttention ? "flash" : "unfused"]);
   else if (t.fusedAttention) a.push(["--use-flash-attn"]);
+  else a.push(["--transformer-impl", "local"]);
   // _add_mixed_precision_args; fp8 from _add_transformer_engine_args (dest fp8), on top of bf16.
   // Under --fp16 Megatron reduces 16-bit gradients unless told to accumulate and reduce them in
   // fp32 (arguments.py: forced on only under bf16); predicted with fp32 reduction, say so.
@@ -118,8 +125,27 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   if (refused) return { kind: "refused", reason: refused.reason };
   const moments = bf16MomentsRefusal(plan, ctx.training, release);
   if (moments) return { kind: "refused", reason: moments };
+  // Megatron-FSDP's optim_grads (ZeRO-2) asserts an overlapped reduce-scatter: MegatronFSDP.__init__
+  // `assert self.ddp_config.overlap_grad_reduce` for every strategy that shards gradients
+  // (megatron/core/distributed/fsdp/src/megatron_fsdp/megatron_fsdp.py:270 @ core_v0.14.0; main
+  // @000c4ac the same), so the run without --overlap-grad-reduce stops at start.
+  if (plan.zero === 2 && !ctx.training.overlapGradReduce)
+    return { kind: "refused", reason: "--no-grad-overlap with ZeRO-2: Megatron-FSDP's optim_grads asserts an overlapped gradient reduce-scatter (MegatronFSDP.__init__, megatron_fsdp.py:270 @ core_v0.14.0), so the run would stop at start; drop --no-grad-overlap, or use ZeRO 0, 1 or 3" };
   const cp = megatronCpTrainingRefusal(ctx.model, plan, ctx.training);
-  return cp ? { kind: "refused", reason: cp } : { kind: "exact" };
+  if (cp) return { kind: "refused", reason: cp };
+  return release === "core_v0.7" && !ctx.training.fusedAttention ? localImpl(plan, ctx.training) : { kind: "exact" };
+}
+
+/** core_v0.7's unfused attention is --transformer-impl local (megatronArgs): Megatron's own layers,
+ *  without Transformer Engine's fp8 (ParallelTransformer asserts transformer_engine for it,
+ *  megatron/legacy/model/transformer.py @ core_v0.7.0) or its userbuffers (--tp-comm-overlap
+ *  overlaps Transformer Engine's GEMMs only). */
+function localImpl(plan: Plan, t: Training): Translation {
+  const unfused = "--attention unfused on core_v0.7 is --transformer-impl local (Transformer Engine's layers pick a fused kernel)";
+  if (t.precision === "fp8") return { kind: "refused", reason: `${unfused}, which has no fp8 (ParallelTransformer asserts transformer_engine for it, megatron/legacy/model/transformer.py @ core_v0.7.0); use --attention fused, or --release core_r0.14 (--attention-backend unfused)` };
+  if (plan.sequenceParallel && t.engine?.tensorParallel.overlapNeedsSp)
+    return { kind: "refused", reason: `${unfused}, whose GEMMs --tp-comm-overlap does not overlap (Transformer Engine's userbuffers); drop --tp-comm-overlap, use --attention fused, or --release core_r0.14` };
+  return { kind: "exact", notes: ["unfused attention on core_v0.7: --transformer-impl local, Megatron's own layers (ParallelTransformerLayer, whose CoreAttention materialises the scores, as predicted); their other kernels are priced as Transformer Engine's"] };
 }
 
 /** bf16 Adam moments run in Megatron's precision-aware optimizer (Transformer Engine's FusedAdam
@@ -133,13 +159,26 @@ function bf16MomentsRefusal(p: Plan, t: EngineContext["training"], release: "cor
   return null;
 }
 
-function overlays(release: Release): Fixed[] {
+/** Megatron-FSDP's optim_grads_params (ZeRO-3) overlaps the gradient reduce-scatter whatever the
+ *  arguments say: MegatronFSDP.__init__ sets ddp_config.overlap_grad_reduce (and
+ *  overlap_param_gather) True for it (megatron/core/distributed/fsdp/src/megatron_fsdp/
+ *  megatron_fsdp.py:263-266 @ core_v0.14.0). A training without overlap (--no-grad-overlap) is
+ *  therefore searched, written (--overlap-grad-reduce) and predicted overlapped at ZeRO-3, as
+ *  Megatron runs it; read-megatron.ts reads such a file so. */
+function runsWith(dims: Pick<Fixed, "zero" | "pp">, t: Training, release: Release): { training: Training; note: string } | undefined {
+  if (release.id !== "core_r0.14" || dims.zero !== 3 || t.overlapGradReduce) return undefined;
+  const training = t.engine ? onEngine(t, withOverrides(t.engine, { overlapGradReduce: true })) : { ...t, overlapGradReduce: true };
+  return { training, note: "--no-grad-overlap does not hold under Megatron-FSDP's optim_grads_params (ZeRO-3): MegatronFSDP.__init__ turns overlap_grad_reduce on (megatron_fsdp.py:263-266 @ core_v0.14.0); written with --overlap-grad-reduce and predicted overlapped" };
+}
+
+function overlays(release: Release, _m: unknown, t: Training): Fixed[] {
   const out: Fixed[] = [];
   for (const zero of [0, 1] as const) for (const schedule of ["1f1b", "interleaved"] as const) out.push({ zero, schedule });
   // ZeRO-2/3 as Megatron-FSDP (core_r0.14), which runs without a pipeline (capabilities.ts): the
   // export searched ZeRO 0 and 1 only and wrote a slower plan than plan's first (llama3-8b on 64
   // GPUs: tp 2 ZeRO-1 at 489k tokens/s for tp 1 ZeRO-2 at 504k).
-  if (release.id === "core_r0.14") for (const zero of [2, 3] as const) out.push({ zero, pp: 1 });
+  // (ZeRO-2 only with the reduction overlapped, which its Megatron-FSDP asserts: translate)
+  if (release.id === "core_r0.14") for (const zero of t.overlapGradReduce ? ([2, 3] as const) : ([3] as const)) out.push({ zero, pp: 1 });
   return out;
 }
 
@@ -168,4 +207,4 @@ function files(ctx: EngineContext) {
   return [{ name: "megatron-args.txt", content: argsFile(header, megatronArgs(ctx)) }];
 }
 
-export const megatron: Engine = { format: "megatron", releases: MEGATRON_RELEASES, overlays, translate, modelRefusal, files };
+export const megatron: Engine = { format: "megatron", releases: MEGATRON_RELEASES, overlays, translate, modelRefusal, files, runsWith };

@@ -3,7 +3,7 @@
 // a torchtitan TOML or override file, otherwise command-line arguments).
 import { readInputText, unreadable } from "../read-input.js";
 import { basename } from "node:path";
-import type { ModelSpec, Plan, Precision } from "../../planner/index.js";
+import type { ModelSpec, Plan, Precision, Training } from "../../planner/index.js";
 import { headDim } from "../../planner/model.js";
 import { UserError } from "../errors.js";
 import { MAX } from "../flags.js";
@@ -72,12 +72,22 @@ export interface ConfigReading {
   seqLen?: number;
   precision?: Precision;
   overlapGradReduce?: boolean;
+  /** The file's setting that overlaps the gradient reduction whatever the flags say, and why
+   *  (Megatron-FSDP's optim_grads_params): plan --from refuses --no-grad-overlap beside it. */
+  overlapForcedBy?: string;
+  /** What the reading leaves to the engine's default because the file does not say it, each with
+   *  the flag that states it instead (a ds_config's attention kernel: --attention) and its words for
+   *  the training priced; plan --from's assumed line shows those the command line did not give. */
+  assumed?: { flag: string; text: (t: Training) => string }[];
   /** The distributed optimizer's weight gather overlapped with the next forward (Megatron's
    *  --overlap-param-gather, off by default); undefined: the engine's setting. */
   overlapParamGather?: boolean;
   /** Bytes per logit the release the file belongs to keeps on the last pipeline stage
    *  (Engine.keptOutputBytes); undefined: the engine's. */
   keptOutputBytes?: number;
+  /** Gradient bucket of the data-parallel reduction, bytes (DeepSpeed's reduce_bucket_size, 16-bit
+   *  elements × 2); undefined: the engine's. */
+  bucketBytes?: number;
   /** Tensor-parallel communication overlapped (Megatron's --tp-comm-overlap). */
   tpCommOverlap?: boolean;
   /** 16-bit gradient reduction (Megatron's --grad-reduce-in-bf16, or an fp16 run, which Megatron

@@ -28,6 +28,8 @@ export interface MegatronFacts {
   seqLen: number | undefined;
   precision: Precision | undefined;
   overlapGradReduce: boolean | undefined;
+  /** Why the stack overlaps the reduction whatever the flags say (Megatron-FSDP's ZeRO-3), or undefined. */
+  overlapForcedBy?: string | undefined;
   /** --overlap-param-gather (the distributed optimizer's weight gather beside the next forward). */
   overlapParamGather: boolean;
   /** --tp-comm-overlap (Transformer Engine userbuffers). */
@@ -200,14 +202,27 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   // --use-megatron-fsdp).
   const customFsdp = !deepspeed && has("use-custom-fsdp");
   let overlapGradReduce = deepspeed ? undefined : has("overlap-grad-reduce");
+  let overlapForcedBy: string | undefined;
   if (customFsdp && !has("use-distributed-optimizer")) throw new UserError(`${o}: ${argAt(m, "use-custom-fsdp")} without --use-distributed-optimizer: validate_args (core_r0.12, core_r0.13) refuses it`);
   if (!deepspeed && (has("use-megatron-fsdp") || customFsdp)) {
     const strategy = strArg(m, "data-parallel-sharding-strategy") ?? "no_shard";
-    const z = ({ no_shard: 0, optim: 1, optim_grads: 2, optim_grads_params: 3 } as const)[strategy as "optim"];
+    const z = ({ no_shard: 0, optim: 1, optim_grads: 2, optim_grads_params: 3 } as const)[strategy as "optim"] as ZeroStage | undefined;
     if (z === undefined) throw new UserError(`${o}: ${argAt(m, "data-parallel-sharding-strategy")} is not one of no_shard, optim, optim_grads, optim_grads_params`);
     zero = z;
     if (customFsdp && z >= 2) overlapGradReduce = true;
     notes.push(`${o}: Megatron FSDP${customFsdp ? " (--use-custom-fsdp)" : ""} with ${strategy} read as ZeRO-${z}`);
+    // --use-megatron-fsdp (core_r0.14): MegatronFSDP.__init__ turns overlap_grad_reduce on for
+    // optim_grads_params (megatron/core/distributed/fsdp/src/megatron_fsdp/megatron_fsdp.py:263-266
+    // @ core_v0.14.0) and asserts it for optim_grads (line 270): ZeRO-3 is read overlapped whatever
+    // the flags say, ZeRO-2 without --overlap-grad-reduce stops at start (as megatron.ts refuses to
+    // write it).
+    if (!customFsdp && z === 2 && !overlapGradReduce)
+      throw new UserError(`${o}: ${argAt(m, "data-parallel-sharding-strategy")} without --overlap-grad-reduce: Megatron-FSDP asserts an overlapped gradient reduce-scatter for optim_grads (MegatronFSDP.__init__, megatron_fsdp.py:270 @ core_v0.14.0), so the run stops at start; add --overlap-grad-reduce`);
+    if (!customFsdp && z === 3 && !overlapGradReduce) {
+      overlapGradReduce = true;
+      overlapForcedBy = `${argAt(m, "data-parallel-sharding-strategy")} overlaps the gradient reduction whatever the flags say (MegatronFSDP.__init__ sets overlap_grad_reduce, megatron_fsdp.py:263-266 @ core_v0.14.0)`;
+      notes.push(`${o}: ${overlapForcedBy}: read as overlapped without --overlap-grad-reduce`);
+    }
   }
   if (deepspeed) {
     const z = intArg(m, "zero-stage", o, 0);
@@ -275,6 +290,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     seqLen: intArg(m, "seq-length", o) ?? intArg(m, "encoder-seq-length", o),
     precision,
     overlapGradReduce,
+    overlapForcedBy,
     overlapParamGather: !deepspeed && has("overlap-param-gather"),
     tpCommOverlap: !deepspeed && has("tp-comm-overlap"),
     gradReduceInBf16: !deepspeed && !has("accumulate-allreduce-grads-in-fp32") && (has("grad-reduce-in-bf16") || precision === "fp16"),
@@ -326,6 +342,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.seqLen !== undefined ? { seqLen: f.seqLen } : {}),
     ...(f.precision !== undefined ? { precision: f.precision } : {}),
     ...(f.overlapGradReduce !== undefined ? { overlapGradReduce: f.overlapGradReduce } : {}),
+    ...(f.overlapForcedBy !== undefined ? { overlapForcedBy: f.overlapForcedBy } : {}),
     // The updated weights' gather overlaps the next forward only with --overlap-param-gather
     // (off by default; arguments.py), which the distributed optimizer (ZeRO-1) has.
     ...(f.zero === 1 ? { overlapParamGather: f.overlapParamGather } : {}),

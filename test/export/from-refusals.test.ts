@@ -118,7 +118,8 @@ describe("Megatron-LM arguments", () => {
       expect(custom.from.notes.filter((n) => n.endsWith(`Megatron FSDP (--use-custom-fsdp) with ${strategy} read as ZeRO-${zero}`))).toHaveLength(1);
       // (those releases turn --overlap-grad-reduce on for optim_grads and optim_grads_params)
       expect((custom as unknown as { overlapGradReduce: boolean }).overlapGradReduce, strategy).toBe(zero >= 2);
-      const current = await accepted(fsdp("--use-megatron-fsdp", strategy));
+      // (--use-megatron-fsdp's optim_grads asserts --overlap-grad-reduce: tested in megatron-fsdp-overlap.test.ts)
+      const current = await accepted(fsdp(`--use-megatron-fsdp${zero === 2 ? "\n--overlap-grad-reduce" : ""}`, strategy));
       expect(current.from.plan).toMatchObject({ tp: 2, dp: 32, zero });
     }
     await refused(on8b("--use-custom-fsdp\n--data-parallel-sharding-strategy optim_grads\n"), "--use-custom-fsdp (line 6) without --use-distributed-optimizer");
