@@ -74,6 +74,9 @@ export interface PlanArgs {
   /** Bytes per logit the last pipeline stage keeps of every micro-batch, as the configuration's
    *  release runs (Engine.keptOutputBytes; no flag of its own); undefined: the engine's. */
   keptOutputBytes?: number | undefined;
+  /** Gradient bucket of the data-parallel reduction, bytes, as a --from file states it (DeepSpeed's
+   *  reduce_bucket_size; Engine.dataParallel.bucketSize; no flag of its own); undefined: the engine's. */
+  bucketBytes?: number | undefined;
   /** How the export's release splits the stages where pp does not divide the layers
    *  (EngineSupports.stageSplit; no flag of its own); undefined: the engine's. */
   stageSplit?: StageSplit | undefined;

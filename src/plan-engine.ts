@@ -6,8 +6,9 @@ import { loadEngine } from "./load-engine.js";
 import { type Builtins, readBuiltins } from "./builtin-table.js";
 import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
+import { size } from "./format/units.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes" | "stageSplit">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes" | "stageSplit" | "bucketBytes">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -31,6 +32,7 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     throw new UserError("--grad-reduce-in-bf16 and --grad-reduce-in-fp32 contradict each other: give one");
   if (args.gradReduceInFp32) notes.push(loaded.dataParallel.gradReduceBytes === 4 ? "fp32 gradients, as the engine keeps them" : "fp32 gradients");
   if (args.gradReduceInBf16) notes.push(loaded.dataParallel.gradReduceBytes === 2 ? "16-bit gradients, as the engine keeps them" : "16-bit gradients");
+  if (args.bucketBytes !== undefined && (args.bucketBytes !== loaded.dataParallel.bucketSize || loaded.dataParallel.bucketSizePerDp !== 0)) notes.push(`gradient bucket ${size(args.bucketBytes)}`);
   const engine = withOverrides(loaded, {
     fusedAttention: args.attentionGiven ? args.fusedAttention : undefined,
     overlapGradReduce: args.gradOverlapGiven ? args.overlapGradReduce : undefined,
@@ -41,7 +43,10 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     keptOutputBytes: args.keptOutputBytes,
     stageSplit: args.stageSplit,
   });
-  return { engine, from: notes.join("; ") };
+  // A --from file's gradient bucket (DeepSpeed's reduce_bucket_size), fixed whatever dp is
+  // (Engine.dataParallel.bucketSize, priced by planner/cost/engine-terms.ts engineBucketBytes).
+  const bucketed = args.bucketBytes === undefined ? engine : { ...engine, dataParallel: { ...engine.dataParallel, bucketSize: args.bucketBytes, bucketSizePerDp: 0 } };
+  return { engine: bucketed, from: notes.join("; ") };
 }
 
 /** The header's words for it: "megatron-core (default)", "fsdp (--engine; gradient reduction after backward)". */

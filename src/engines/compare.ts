@@ -101,6 +101,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     tpCommOverlap: args.tpCommOverlap === true || reading.tpCommOverlap === true,
     overlapParamGather: reading.overlapParamGather,
     keptOutputBytes: reading.keptOutputBytes,
+    bucketBytes: reading.bucketBytes,
     gradReduceInBf16: args.gradReduceInFp32 !== true && (args.gradReduceInBf16 === true || reading.gradReduceInBf16 === true),
     gradReduceInFp32: args.gradReduceInBf16 !== true && (args.gradReduceInFp32 === true || reading.gradReduceInFp32 === true),
     optimizerStates: given(argv, "--optimizer-states") ? agree("--optimizer-states", args.optimizerStates, reading.optimizerStates, origin) : reading.optimizerStates ?? args.optimizerStates,
@@ -127,7 +128,9 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
   const started = performance.now();
   const result = search(req.model, req.hw, req.training, {}, { top: args.top });
   const elapsedMs = performance.now() - started;
-  const assumed = reading.gpusFrom === "--gpus" ? req.assumed : [`${reading.gpus} GPUs from ${reading.gpusFrom}`, ...req.assumed];
+  // (what the file leaves unsaid and the command line did not give: a ds_config's attention kernel)
+  const unsaid = (reading.assumed ?? []).filter((a) => !given(argv, a.flag)).map((a) => a.text(req.training));
+  const assumed = [...(reading.gpusFrom === "--gpus" ? [] : [`${reading.gpus} GPUs from ${reading.gpusFrom}`]), ...unsaid, ...req.assumed];
   const fullReq = { ...req, assumed };
   if (args.json) io.out(JSON.stringify({ ...searchJson(fullReq, result, elapsedMs), from: comparisonJson(reading, current, result.plans[0] ?? null) }, null, 2));
   else io.out(comparisonText(fullReq, reading, current, result, elapsedMs));

@@ -5,7 +5,7 @@
 // constants.py (@088be892). Megatron-DeepSpeed flags: megatron/arguments.py (deepspeedai/
 // Megatron-DeepSpeed @207b2d5a) and deepspeed/__init__.py _add_core_arguments (--deepspeed,
 // --deepspeed_config). Lists recorded in test/export/fixtures/deepspeed-*.txt.
-import { type Fixed, type ModelSpec, type Plan, type Training, layerParams } from "../../planner/index.js";
+import { type Fixed, type ModelSpec, type Plan, type Training, engineBucketBytes, layerParams } from "../../planner/index.js";
 import { deepspeedRefusal } from "../../planner/layout/capabilities.js";
 import { deepspeed016Split } from "../../planner/layout/deepspeed-016-split.js";
 import {
@@ -43,12 +43,14 @@ export function needsMegatronDeepSpeed(p: Plan, precision: string, m?: ModelSpec
   return p.cp > 1 || p.tp > 1 || p.pp > 1 || p.sequenceParallel || p.recompute === "selective" || precision === "fp8" || m?.moe !== undefined;
 }
 
-/** ZeRO bucket sizes, in elements, reasoned from the model (see README "deepspeed"):
- *  - reduce/allgather buckets of one h×h weight matrix as this rank holds it (h²/tp): a bucket
- *    fills as soon as one matrix's gradients exist, so its reduction overlaps the rest of the
- *    backward, and it is far above NCCL's latency-bound sizes (the 5e8 default is tens of matrices);
- *  - ZeRO-3 prefetch 0.9 of a bucket and persistence 10·h (norm weights and biases stay whole),
- *    the ratios HuggingFace transformers derives from h (integrations/deepspeed.py,
+/** ZeRO bucket sizes, in elements (see README "deepspeed"):
+ *  - reduce/allgather buckets: the gradient bucket the prediction prices, the engine's bucketSize
+ *    (planner/cost/engine-terms.ts engineBucketBytes: two separate buffers of it in memory, the last
+ *    one's reduction exposed) over 2 bytes a 16-bit gradient: the megatron-deepspeed profile's 5e8,
+ *    DeepSpeed's own default (deepspeed/runtime/zero/config.py @ v0.16.0); plan --from reads it back
+ *    (read-deepspeed.ts reduceBucketBytes);
+ *  - ZeRO-3 prefetch 0.9·h²/tp and persistence 10·h (norm weights and biases stay whole), the
+ *    ratios HuggingFace transformers derives from h (integrations/deepspeed.py,
  *    trainer_config_finalize);
  *  - ZeRO-3 live parameters and reuse distance of two layers (2 · layer parameters / tp): the two
  *    gathered layers paraplan's memory model counts for ZeRO-3 (planner/cost/memory.ts). */
@@ -56,7 +58,7 @@ export function zeroSection(ctx: EngineContext): Record<string, number | boolean
   const { model: m, plan: p, training: t } = ctx;
   const stage = p.zero;
   if (stage === 0) return { stage: 0 };
-  const bucket = Math.ceil((m.hidden * m.hidden) / p.tp);
+  const bucket = Math.round(engineBucketBytes(t.engine, p.dp * p.cp) / 2);
   const z: Record<string, number | boolean> = {
     stage,
     overlap_comm: t.overlapGradReduce,
@@ -72,7 +74,7 @@ export function zeroSection(ctx: EngineContext): Record<string, number | boolean
     return z;
   }
   const twoLayers = Math.ceil((2 * layerParams(m)) / p.tp);
-  z.stage3_prefetch_bucket_size = Math.floor(0.9 * bucket);
+  z.stage3_prefetch_bucket_size = Math.floor((0.9 * m.hidden * m.hidden) / p.tp);
   z.stage3_param_persistence_threshold = 10 * m.hidden;
   z.stage3_max_live_parameters = twoLayers;
   z.stage3_max_reuse_distance = twoLayers;
@@ -192,7 +194,7 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const needsArgs = needsMegatronDeepSpeed(plan, ctx.training.precision, ctx.model);
   const model = needsArgs ? megatronModelRefusal(ctx.model, "megatron-deepspeed") : null;
   if (model) return { kind: "refused", reason: model };
-  const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`];
+  const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`, ...modelCodeNotes(plan, ctx.training)];
   if (split?.note !== undefined) notes.push(split.note);
   if (bf16Zero0) notes.push("ZeRO-0 under bf16 runs DeepSpeed's BF16_Optimizer (fp32 gradients kept whole and all-reduced, optimizer states partitioned), which paraplan does not model; nearest: ZeRO-1, exported and predicted");
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
@@ -206,6 +208,20 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   }
   if (plan !== input) return { kind: "nearest", plan, notes };
   return notes.length ? { kind: "exact", notes } : { kind: "exact" };
+}
+
+/** What the user's model code must do, with a ds_config alone, for the run to be the one priced:
+ *  DeepSpeed's engine applies no activation checkpointing of its own (deepspeed/runtime/engine.py
+ *  @ v0.16.0 never reads the activation_checkpointing section; deepspeed.checkpointing.configure
+ *  does, activation_checkpointing/checkpointing.py), and the attention kernel is the model's. */
+function modelCodeNotes(p: Plan, t: Training): string[] {
+  const recompute = p.recompute === "full"
+    ? "full recompute priced: the activation_checkpointing section only configures deepspeed.checkpointing, which DeepSpeed's engine never applies (runtime/engine.py @ v0.16.0); your model code must call deepspeed.checkpointing.configure(None, deepspeed_config=\"ds_config.json\") and run every transformer layer through deepspeed.checkpointing.checkpoint(layer, hidden_states), one layer per call, keeping only each layer's input"
+    : "no recompute priced: your model code must not checkpoint its transformer layers (deepspeed.checkpointing or torch.utils.checkpoint)";
+  const attention = t.fusedAttention
+    ? "fused attention priced: your model code must run a flash kernel (flash-attn, or torch.nn.functional.scaled_dot_product_attention on its flash or cuDNN backend), keeping no s×s scores; plan --from reads a ds_config with unfused attention unless given --attention fused"
+    : "unfused attention priced (softmax(QKᵀ)V with the s×s scores kept for the backward, as an eager implementation runs it): a flash kernel or scaled_dot_product_attention in your model code needs less memory and time than predicted (export and read back with --attention fused then)";
+  return [recompute, attention];
 }
 
 function overlays(_r: Release, _m: ModelSpec, t: Training): Fixed[] {

@@ -83,6 +83,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     for (const q of ["zero_quantized_weights", "zero_quantized_gradients"])
       if (zo[q] === true) warnings.push(`${o}: zero_optimization.${q} (ZeRO++) is not modeled by paraplan; ignored`);
   }
+  const bucketBytes = reduceBucketBytes(ds, zo, zero, ctx, notes);
   if (isObj(raw.activation_checkpointing) && raw.activation_checkpointing.cpu_checkpointing === true)
     throw new UserError(`${named(jsonAt(o, ds.text, "activation_checkpointing.cpu_checkpointing", true))} moves the checkpointed activations to the CPU, which paraplan does not model`);
   // The optimizer (runtime/config.py get_optimizer_name, matched case-insensitively): paraplan
@@ -160,6 +161,13 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       throw e;
     }
   };
+  // The attention kernel is the model code's, which a ds_config alone does not show (Megatron-
+  // DeepSpeed's arguments do: --use-flash-attn*): priced as the engine's default, said on the
+  // assumed line, as the DeepSpeed export's note says what it priced (deepspeed.ts modelCodeNotes).
+  const assumed: ConfigReading["assumed"] = args ? [] : [{
+    flag: "--attention",
+    text: (t) => `${t.fusedAttention ? "fused" : "unfused"} attention, the engine's default: ${o} does not say which attention your model code runs (--attention fused for flash attention or scaled_dot_product_attention, --attention unfused for the s×s scores kept)`,
+  }];
   if (!args) notes.push(`${o}: no tensor or pipeline parallel size in a ds_config: read as tp ${tp} · pp 1; if the run uses Megatron-DeepSpeed with tensor or pipeline parallelism, add the Megatron-DeepSpeed arguments file as a second --from`);
   // Batch sizes, the ds_config's and the arguments' (which must agree).
   let micro = count("train_micro_batch_size_per_gpu");
@@ -240,12 +248,41 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     // ZeRO-0 reduces after backward (DeepSpeed's engine); ZeRO 1-3 overlap when overlap_comm is on.
     overlapGradReduce: zero > 0 && overlap,
     ...(commType === "fp32" ? { gradReduceInFp32: true } : {}),
+    bucketBytes,
     ...(f?.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     claims: f?.claims ?? [],
+    ...(assumed.length > 0 ? { assumed } : {}),
     at,
     warnings,
     notes,
   };
+}
+
+/** The smallest gradient bucket paraplan prices, in 16-bit elements: 1 MiB, the floor of an engine
+ *  file's dataParallel.bucketSize (planner/schema/engine.ts); below it the buckets' count, which the
+ *  simulation plays one by one, grows past what it is meant for. */
+const MIN_BUCKET_ELEMENTS = 2 ** 19;
+
+/** The gradient bucket the run reduces in, bytes: zero_optimization.reduce_bucket_size elements of
+ *  16-bit gradients (DeepSpeedZeroConfig, default 5e8, deepspeed/runtime/zero/config.py @ v0.16.0;
+ *  the ipg buffers hold the training dtype, runtime/zero/stage_1_and_2.py), "auto" being the
+ *  HuggingFace Trainer's hidden_size² (transformers integrations/deepspeed.py
+ *  trainer_config_finalize); at ZeRO-0 the engine's fixed 5e8 (MEMORY_OPT_ALLREDUCE_SIZE,
+ *  runtime/engine.py @ v0.16.0). Priced as the engine's bucketSize (planner/cost/engine-terms.ts
+ *  engineBucketBytes), as the DeepSpeed export writes it. */
+function reduceBucketBytes(ds: ConfigFile, zo: unknown, zero: number, ctx: ReadContext, notes: string[]): number {
+  const DEFAULT = 5e8;
+  const v = zero > 0 && isObj(zo) ? zo.reduce_bucket_size : undefined;
+  if (v === undefined) return 2 * DEFAULT;
+  if (v === "auto") {
+    const h2 = ctx.model.hidden * ctx.model.hidden;
+    notes.push(`${ds.name}: zero_optimization.reduce_bucket_size is "auto": read as the HuggingFace Trainer fills it, hidden_size² = ${h2.toLocaleString("en-US")} elements`);
+    return 2 * h2;
+  }
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 1) throw new UserError(`${named(jsonAt(ds.name, ds.text, "zero_optimization.reduce_bucket_size", v))}: must be a positive number of elements`);
+  if (v < MIN_BUCKET_ELEMENTS)
+    throw new UserError(`${named(jsonAt(ds.name, ds.text, "zero_optimization.reduce_bucket_size", v))}: paraplan prices gradient buckets from ${MIN_BUCKET_ELEMENTS.toLocaleString("en-US")} elements (1 MiB of 16-bit gradients)`);
+  return 2 * Math.floor(v);
 }
 
 /** Where the ds_config states each value, beside its arguments file's (which come first: they

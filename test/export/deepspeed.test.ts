@@ -1,7 +1,8 @@
 // The DeepSpeed export: ds_config.json values (batch arithmetic, ZeRO sections and their bucket
 // sizes worked out by hand), when the Megatron-DeepSpeed arguments come along, and refusals.
 import { afterAll, describe, expect, it } from "vitest";
-import { layerParams } from "../../planner/index.js";
+import { type Training, layerParams } from "../../planner/index.js";
+import { loadEngine } from "../../src/load-engine.js";
 import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { readConfigs } from "../../src/engines/read-back.js";
@@ -9,13 +10,15 @@ import { GPT, LLAMA, argValue, h100, model, plan, removeTemp, tempFile, training
 
 afterAll(removeTemp);
 
+/** A training on the engine the DeepSpeed export runs on (its settings as the test gives them). */
+const onDs = (t: Training): Training => ({ ...t, engine: loadEngine("megatron-deepspeed") });
 const ds = (r: ReturnType<typeof exportPlan>) => JSON.parse(r.files.find((f) => f.name === "ds_config.json")!.content);
 const mds = (r: ReturnType<typeof exportPlan>) => r.files.find((f) => f.name === "megatron-deepspeed-args.txt")?.content;
 
 describe("ds_config.json", () => {
-  it("ZeRO-3, data parallel only: batch 512 = 2 × 4 × 64; h² buckets, 0.9 h² prefetch, 10 h persistence, two layers live", () => {
+  it("ZeRO-3, data parallel only: batch 512 = 2 × 4 × 64; the priced 5e8-element bucket, 0.9 h² prefetch, 10 h persistence, two layers live", () => {
     const m = model(LLAMA);
-    const r = exportPlan("deepspeed", m, plan({ zero: 3, microBatch: 2, recompute: "full" }), training(), h100);
+    const r = exportPlan("deepspeed", m, plan({ zero: 3, microBatch: 2, recompute: "full" }), onDs(training()), h100);
     expect(r.files.map((f) => f.name)).toEqual(["ds_config.json"]); // no tp, pp, SP, selective or fp8
     const twoLayers = Math.ceil(2 * layerParams(m));
     expect(ds(r)).toEqual({
@@ -28,7 +31,9 @@ describe("ds_config.json", () => {
         overlap_comm: true,
         reduce_scatter: true,
         contiguous_gradients: true,
-        reduce_bucket_size: 8192 * 8192,
+        // the megatron-deepspeed profile's dataParallel.bucketSize "1 GB" = 1e9 bytes / 2 bytes a
+        // 16-bit gradient = 500,000,000 elements, the bucket the prediction prices
+        reduce_bucket_size: 500_000_000,
         stage3_prefetch_bucket_size: Math.floor(0.9 * 8192 * 8192),
         stage3_param_persistence_threshold: 81920,
         stage3_max_live_parameters: twoLayers,
@@ -40,8 +45,8 @@ describe("ds_config.json", () => {
     expect(twoLayers).toBe(2 * (8192 * 10240 + 8192 * 8192 + 3 * 8192 * 28672 + 2 * 8192));
   });
 
-  it("ZeRO-1 with tp 4: buckets of one h×h matrix per rank (h²/4), fp16, overlap off as trained", () => {
-    const r = exportPlan("deepspeed", model(GPT), plan({ tp: 4, zero: 1 }), training({ precision: "fp16", overlapGradReduce: false }), h100);
+  it("ZeRO-1 with tp 4: the priced bucket whatever tp (5e8 elements, not h²/4), fp16, overlap off as trained", () => {
+    const r = exportPlan("deepspeed", model(GPT), plan({ tp: 4, zero: 1 }), onDs(training({ precision: "fp16", overlapGradReduce: false })), h100);
     expect(ds(r)).toEqual({
       train_batch_size: 512,
       train_micro_batch_size_per_gpu: 1,
@@ -52,9 +57,9 @@ describe("ds_config.json", () => {
         overlap_comm: false,
         reduce_scatter: true,
         contiguous_gradients: true,
-        reduce_bucket_size: (12288 * 12288) / 4,
+        reduce_bucket_size: 500_000_000,
         allgather_partitions: true,
-        allgather_bucket_size: (12288 * 12288) / 4,
+        allgather_bucket_size: 500_000_000,
       },
     });
   });
