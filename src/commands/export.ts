@@ -4,12 +4,12 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { makeDirs } from "../../executor/fs-safe.js";
-import { FORMAT_ENGINES, evaluatePlan } from "../../planner/index.js";
+import { FORMAT_ENGINES, type Fixed, checkFixed, evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { planFileError, readPlanFile } from "../plan-file.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import { checkPlanModel, readPlanFor } from "../app/plan-model.js";
-import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease } from "../engines/engine-plan.js";
+import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease, planOf } from "../engines/engine-plan.js";
 import { ENGINES, exportPlan, formatEngineName, searchForFormat } from "../engines/export-plan.js";
 import { engineStack, loadEngine } from "../load-engine.js";
 import { isPath } from "../builtin-names.js";
@@ -26,7 +26,9 @@ export const EXPORT_USAGE = `usage: paraplan export --format megatron|deepspeed|
 
 Writes the best plan (among those the engine runs as is) or --plan's as the engine's own
 configuration. The plan flags of paraplan plan (--gpus --profile --global-batch --tp --zero …)
-apply; see paraplan plan --help.
+apply; see paraplan plan --help. Its output flags (--json --top --timeline --trace-out
+--simulate-top) have nothing to act on here and are refused (exit 2), as are --script and
+--rdzv-endpoint with a format that does not use them.
 
   --format F               megatron (pretrain_gpt.py arguments), deepspeed (ds_config.json, plus
                            Megatron-DeepSpeed arguments when needed), torchtitan (TOML job file or
@@ -75,6 +77,26 @@ function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0], 
   if (bad) throw planFileError(`--plan ${file}`, bad.flag, plan, `${bad.message} [${bad.code}]`);
 }
 
+/** plan's output flags, which export has no output for. */
+const PLAN_OUTPUT_FLAGS = ["json", "top", "timeline", "trace-out", "simulate-top"] as const;
+const LAUNCHERS: readonly ExportFormat[] = ["torchrun", "slurm"];
+
+/** A flag the format would leave unused is exit 2 naming it and the format, not ignored (export
+ *  shares plan's flags, README "paraplan export"). */
+function refuseUnused(values: Record<string, unknown>, f: ExportFormat): void {
+  for (const flag of PLAN_OUTPUT_FLAGS)
+    if (values[flag] !== undefined && values[flag] !== false)
+      throw new UserError(`--${flag}: export --format ${f} writes ${ENGINE_NAME[f]}'s configuration, not plan's output; drop --${flag} (it is paraplan plan's)`);
+  if (values.script !== undefined && !LAUNCHERS.includes(f))
+    throw new UserError(`--script: --format ${f} writes the configuration of ${ENGINE_NAME[f]}'s own trainer, not a launcher of your script; --script is for --format torchrun and slurm`);
+  if (values["rdzv-endpoint"] !== undefined && f !== "torchrun")
+    throw new UserError(f === "slurm"
+      ? "--rdzv-endpoint: --format slurm takes the rendezvous endpoint from the allocation ($MASTER_ADDR:$MASTER_PORT, its first node); --rdzv-endpoint is for --format torchrun"
+      : `--rdzv-endpoint: --format ${f} writes no launcher command; --rdzv-endpoint is for --format torchrun`);
+  if (typeof values.out === "string" && values.out.trim() === "")
+    throw new UserError(`--out: "${values.out}" names no directory (it would write into the current one); give a directory, or --out . for this one`);
+}
+
 export function runExport(argv: string[], io: Io): number {
   const { values, tokens } = parseFlags(argv, EXPORT_OPTIONS, "export");
   // Hand the plan flags, as given, to the plan command's parser.
@@ -91,6 +113,7 @@ export function runExport(argv: string[], io: Io): number {
   const s = (k: string) => values[k] as string | undefined;
   const f = oneOf<ExportFormat>("format", s("format"), EXPORT_FORMATS);
   if (f === undefined) throw new UserError(`--format is required: one of ${EXPORT_FORMATS.join(", ")}`);
+  refuseUnused(values, f);
   const release = pickRelease(ENGINES[f], s("release"));
   const planFile = s("plan") === undefined ? undefined : readPlanFile(s("plan")!);
   if (planFile) {
@@ -113,10 +136,30 @@ export function runExport(argv: string[], io: Io): number {
     ...(own && release.keptOutputBytes !== undefined ? { keptOutputBytes: release.keptOutputBytes } : {}),
     ...(own && release.stageSplit !== undefined ? { stageSplit: release.stageSplit } : {}),
   };
-  const req = buildRequest(
-    { ...args, ...releaseEngine, fixed: planFile ?? args.fixed, ...(planFile ? { fixedFrom: `--plan ${s("plan")}` } : {}), ...(planFile && args.gpus === undefined ? { gpus: worldOf(planFile) } : {}) },
+  const options = {
+    release: release.id,
+    ...(s("script") !== undefined ? { script: s("script")! } : {}),
+    ...(s("rdzv-endpoint") !== undefined ? { rdzvEndpoint: s("rdzv-endpoint")! } : {}),
+  };
+  const request = (fixed: Fixed, fixedFrom?: string) => buildRequest(
+    { ...args, ...releaseEngine, fixed, ...(fixedFrom ? { fixedFrom } : {}), ...(planFile && args.gpus === undefined ? { gpus: worldOf(planFile) } : {}) },
     formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,
   );
+  let req = request(planFile ? {} : args.fixed);
+  // A --plan file gets the engine's nearest plan, as the search's best does (README "Which plan":
+  // torchtitan's and llm-foundry's ZeRO-1, torchtitan's ZeRO-2/3 beside a pipeline, DDP beside tp):
+  // the plan the engine runs is the one checked (a bad value named by the file's field); one it
+  // cannot run at all is refused with the file's field where the layout rules name one, else by
+  // the engine (exportPlan below).
+  let runs = planFile;
+  if (planFile) {
+    // (a layout rule the file breaks whatever the engine runs is named by its field first, as before)
+    const asWritten = checkFixed(req.model, req.training, planFile);
+    if (asWritten && asWritten.code !== "engine_unsupported") request(planFile, `--plan ${s("plan")}`);
+    const t = ENGINES[f].translate(planOf(planFile), { model: req.model, training: req.training, hw: req.hw, options, release });
+    if (t.kind === "nearest") runs = t.plan;
+    req = request(runs!, `--plan ${s("plan")}`);
+  }
   // A plan made for another model is refused, as execute refuses it (app/plan-model.ts).
   if (s("plan") !== undefined) checkPlanModel(readPlanFor(s("plan")!), req.model.name);
   // A model the engine cannot build is refused by the model, before any plan is sought.
@@ -124,7 +167,7 @@ export function runExport(argv: string[], io: Io): number {
   if (modelRefused) throw new ExportRefused(f, modelRefused);
   let plan = planFile;
   let fallback = false;
-  if (plan) checkStructure(req, plan, s("plan")!);
+  if (plan) checkStructure(req, runs!, s("plan")!);
   else {
     // (the script matters: paraplan's worker, the default, runs fewer plans than a trainer's own)
     const found = searchForFormat(f, req.model, req.hw, req.training, req.fixed, release, s("script") !== undefined ? { script: s("script")! } : {});
@@ -137,15 +180,9 @@ export function runExport(argv: string[], io: Io): number {
     plan = best;
     fallback = found.best === null && found.searchedEngineSpace;
   }
-  const options = {
-    release: release.id,
-    ...(s("script") !== undefined ? { script: s("script")! } : {}),
-    ...(s("rdzv-endpoint") !== undefined ? { rdzvEndpoint: s("rdzv-endpoint")! } : {}),
-    profileName: req.profileName,
-  };
   let result: ReturnType<typeof exportPlan>;
   try {
-    result = exportPlan(f, req.model, plan, req.training, req.hw, options);
+    result = exportPlan(f, req.model, plan, req.training, req.hw, { ...options, profileName: req.profileName });
   } catch (e) {
     // The search found nothing the engine runs as is; say so rather than blame a plan not asked for.
     if (fallback && e instanceof ExportRefused)
