@@ -40,7 +40,9 @@ describe("--rdzv-endpoint", () => {
   it("slurm takes the endpoint from the allocation: the flag is exit 2, not ignored", async () => {
     const r = await cli(["export", "--format", "slurm", "--model", "llama3-8b", "--gpus", "16", "--rdzv-endpoint", "h:1"]);
     expect(r.code).toBe(2);
-    expect(r.errLines[0]).toMatch(/^paraplan: --rdzv-endpoint: the sbatch script rendezvouses at the allocation's first node/);
+    expect(r.errLines[0]).toMatch(/^paraplan: --rdzv-endpoint: --format slurm takes the rendezvous endpoint from the allocation/);
+    // the export's own check, for callers past the CLI (src/engines/slurm.ts)
+    expect(() => exportPlan("slurm", model(LLAMA), plan({ tp: 8 }), training(), h100, { rdzvEndpoint: "h:1" })).toThrow(/the sbatch script rendezvouses at the allocation's first node/);
   });
 });
 

@@ -10,7 +10,7 @@ import {
   search,
 } from "../../../planner/index.js";
 import { cpCandidates, microBatchCandidates, ppCandidates, supportsOf, tpCandidates } from "../../../planner/space.js";
-import { defaultStageLayers } from "../../../planner/layout/stages.js";
+import { defaultStageLayers, defaultVirtualStageLayers, virtualSplitVpps } from "../../../planner/layout/stages.js";
 import { ONE_PLAN as ONE, brokenUpTo, dimsOf, ruleContext } from "../../../planner/layout/layout.js";
 import type { PlanRequest } from "../../plan-request.js";
 
@@ -38,6 +38,19 @@ export const emptyTotals = (): SearchTotals => ({ searched: 0, feasible: 0, reje
  * (tp and pp pass the structural checks) once per micro-batch size, since layouts with many
  * virtual stages and micro-batch sizes make a pair alone too long to run between two frames.
  */
+/** The default uneven splits the whole search gives a searched pp (planner/search.ts): one stage per
+ *  rank, and where the stack splits virtual stages unevenly (layout/stages.ts), one chunk per vpp
+ *  with its split; a fixed pp or split: the request's own (none here). */
+function defaultSplits(req: PlanRequest, pp: number): { vpp?: number; split?: number[] }[] {
+  const { model: m, training: t, fixed } = req;
+  if (fixed.pp !== undefined || fixed.stageLayers !== undefined) return [{}];
+  const how = supportsOf(t.engine).stageSplit;
+  if ((fixed.vpp ?? 1) > 1) return [{ split: defaultVirtualStageLayers(m.layers, pp, fixed.vpp!, how) }];
+  const one = defaultStageLayers(m.layers, pp, how);
+  if (one === undefined || fixed.vpp !== undefined) return [{ split: one }];
+  return [{ split: one }, ...virtualSplitVpps(m.layers, pp, how).map((vpp) => ({ vpp, split: defaultVirtualStageLayers(m.layers, pp, vpp, how) }))];
+}
+
 export function searchChunks(req: PlanRequest): Fixed[] {
   const { model: m, training: t, fixed, hw } = req;
   const out: Fixed[] = [];
@@ -47,12 +60,12 @@ export function searchChunks(req: PlanRequest): Fixed[] {
     for (const cp of cpCandidates(m, t, fixed, tp)) {
       for (const pp of ppCandidates(m, t, fixed, tp, cp)) {
         const dp = t.gpus / (tp * cp * pp);
-        // The default uneven split the whole search gives a searched pp (planner/search.ts).
-        const split = fixed.pp === undefined && fixed.stageLayers === undefined && (fixed.vpp ?? 1) === 1 ? defaultStageLayers(m.layers, pp, supportsOf(t.engine).stageSplit) : undefined;
-        const chunk: Fixed = { ...fixed, tp, cp, pp, ...(split ? { stageLayers: split } : {}) };
-        const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, cp, pp, dp, ...(split ? { stageLayers: split } : {}) }) === null;
-        if (!valid) out.push(chunk);
-        else for (const microBatch of microBatchCandidates(t, fixed, dp)) out.push({ ...chunk, microBatch });
+        for (const { vpp, split } of defaultSplits(req, pp)) {
+          const chunk: Fixed = { ...fixed, tp, cp, pp, ...(vpp ? { vpp } : {}), ...(split ? { stageLayers: split } : {}) };
+          const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, cp, pp, dp, ...(vpp ? { vpp } : {}), ...(split ? { stageLayers: split } : {}) }) === null;
+          if (!valid) out.push(chunk);
+          else for (const microBatch of microBatchCandidates(t, fixed, dp)) out.push({ ...chunk, microBatch });
+        }
       }
     }
   }
