@@ -50,6 +50,9 @@ describe("Megatron-LM", () => {
       const args = exportPlan("megatron", model(LLAMA2), cpPlan(cp, "ring", "zigzag"), training(), h100, { release: "core_v0.7" }).files[0]!.content;
       expect(argValue(args, "--context-parallel-size")).toBe(String(cp));
       expect(argValue(args, "--cp-comm-type")).toBeUndefined();
+      // pretrain_gpt.py @ core_v0.7.0 asserts context_parallel_size == 1 for the legacy model it
+      // builds without --use-mcore-models
+      expect(argFlags(args)).toContain("--use-mcore-models");
       for (const f of argFlags(args)) expect(recorded(FIXTURE["core_v0.7"]!).has(f), f).toBe(true);
       for (const comm of ["allgather", "a2a"] as const)
         expect(refusal("megatron", cpPlan(cp, comm, "zigzag"), "core_v0.7", training(), LLAMA2)).toBe(
