@@ -7,6 +7,7 @@ import { expect } from "vitest";
 import { parseHardwareFile, resolveExtends } from "../../planner/schema/hardware.js";
 import { parseModelFile } from "../../planner/schema/model.js";
 import type { Hardware, ModelSpec, Training } from "../../planner/types.js";
+import type { RunInputs } from "../../planner/run/types.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const MODELS_DIR = join(ROOT, "profiles", "models");
@@ -109,4 +110,22 @@ export const LLAMA2_7B_CONFIG = {
   transformers_version: "4.31.0.dev0",
   use_cache: true,
   vocab_size: 32000,
+};
+
+/** A whole run in round figures (planner/run): 1,000 GPUs, 1e-4 failures per GPU-hour (job MTBF
+ *  10 h), 1 TB of checkpoint at 10 GB/s, a 10 min restart. */
+export const RUN_BASE: RunInputs = {
+  tokens: 1e10,
+  gpus: 1000,
+  tokensPerStep: 1e6,
+  powerPerGpu: 500,
+  pue: 1.2,
+  price: 2,
+  failuresPerGpuHour: 1e-4,
+  checkpointBytes: 1e12,
+  checkpointBytesPerGpu: 1e9,
+  checkpointBandwidth: 1e10,
+  stagingBandwidth: 1e10,
+  restartTime: 600,
+  mode: "sync",
 };

@@ -17,25 +17,11 @@ import {
 } from "../../planner/run/index.js";
 import { stageParamsPerGpu } from "../../planner/model.js";
 import { loadEngine } from "../../src/load-engine.js";
-import { builtinHardwareNames, hardware, preset } from "./fixtures.js";
+import { builtinHardwareNames, hardware, preset, RUN_BASE } from "./fixtures.js";
 
 const H = 3600;
 
-const base: RunInputs = {
-  tokens: 1e10,
-  gpus: 1000,
-  tokensPerStep: 1e6,
-  powerPerGpu: 500,
-  pue: 1.2,
-  price: 2,
-  failuresPerGpuHour: 1e-4,
-  checkpointBytes: 1e12,
-  checkpointBytesPerGpu: 1e9,
-  checkpointBandwidth: 1e10,
-  stagingBandwidth: 1e10,
-  restartTime: 600,
-  mode: "sync",
-};
+const base = RUN_BASE;
 
 describe("a run shorter than its checkpoint interval writes none (Daly 2006, formulas-scale.md §4.2)", () => {
   it("one 1.8 s step against Daly's 2,617 s interval: goodput 1.8 / (M·e^{R/M}·(e^{T/M} − 1)) = 0.983447", () => {

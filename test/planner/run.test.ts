@@ -2,7 +2,6 @@
 // the run estimate's arithmetic and the input parsers.
 import { describe, expect, it } from "vitest";
 import {
-  type RunInputs,
   type SweepPoint,
   checkpointPlan,
   cheapestWithin,
@@ -22,7 +21,7 @@ import {
 import { parseHardwareFile } from "../../planner/schema/hardware.js";
 import { search } from "../../planner/search.js";
 import { simulateTop } from "../../planner/sim/rescore.js";
-import { hardware, preset, rawHardware } from "./fixtures.js";
+import { hardware, preset, rawHardware, RUN_BASE } from "./fixtures.js";
 
 const MIN = 60;
 const H = 3600;
@@ -62,21 +61,7 @@ describe("checkpoint interval (Young 1974, Daly 2006)", () => {
   });
 });
 
-const base: RunInputs = {
-  tokens: 1e10,
-  gpus: 1000,
-  tokensPerStep: 1e6,
-  powerPerGpu: 500,
-  pue: 1.2,
-  price: 2,
-  failuresPerGpuHour: 1e-4,
-  checkpointBytes: 1e12,
-  checkpointBytesPerGpu: 1e9,
-  checkpointBandwidth: 1e10,
-  stagingBandwidth: 1e10,
-  restartTime: 600,
-  mode: "sync",
-};
+const base = RUN_BASE;
 
 describe("checkpointing under failures", () => {
   it("job MTBF is 1/(N·rate): 1,000 GPUs at 1e-4 per GPU-hour → 10 h", () => {
