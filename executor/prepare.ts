@@ -3,7 +3,7 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
-import type { Hardware, ModelSpec, PlanResult, Training } from "../planner/index.js";
+import { type Hardware, type ModelSpec, type PlanResult, type Training, executorEngineName } from "../planner/index.js";
 import type { Devices } from "./devices.js";
 import { DoesNotFit, PythonMissing } from "./errors.js";
 import { type Endpoint, type NodeLaunch, chooseRendezvous, commandLine } from "./launch.js";
@@ -11,7 +11,8 @@ import { planJson } from "./plan-json.js";
 import { checkPython, pythonPath } from "./python.js";
 import { packageRoot } from "./root.js";
 import { ARTIFACTS, createRunDir, writeFileAtomic, writeJsonAtomic } from "./run-dir.js";
-import { type LaunchSpec, buildSpec, faultInjectionFromEnv } from "./spec.js";
+import { type LaunchSpec, buildSpec, defaultCompile, faultInjectionFromEnv } from "./spec.js";
+import { workerEngineName } from "./compile-mode.js";
 import type { MeasuredFromWorker } from "./events.js";
 import { stepTimeline } from "./step-timeline.js";
 import { type Summary, buildSummary } from "./summary.js";
@@ -65,6 +66,9 @@ export const DEFAULT_STARTUP_TIMEOUT = 20 * 60;
  *  node by its phase, speaks first; the --print-launch lines, run without it, end there too. */
 export const WORKER_STARTUP_MARGIN = 30;
 
+/** The worker's two engine profiles: eager and compiled. */
+const WORKER_ENGINES = [executorEngineName(false), executorEngineName(true)];
+
 export interface Prepared<C extends Chosen = Chosen> {
   chosen: C;
   devices: Devices;
@@ -100,6 +104,12 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
   const startupTimeout = run.startupTimeout ?? DEFAULT_STARTUP_TIMEOUT;
   const rdzv = await chooseRendezvous(run.endpoint, run.nnodes);
   const { req, result } = chosen;
+  // The prediction's engine is the mode the worker will run (compile-mode.ts): a compiled
+  // prediction of a plan the worker runs eager priced other software than the one measured.
+  const ran = workerEngineName(run.compile ?? defaultCompile(devices.device), result, req.model);
+  const predicted = req.training.engine?.name;
+  if (predicted !== undefined && WORKER_ENGINES.includes(predicted) && predicted !== ran)
+    throw new Error(`internal: the plan was predicted with engine ${predicted} but the worker runs it as ${ran}`);
   const runDir = createRunDir({
     ...(run.runDir !== undefined ? { exact: run.runDir } : {}),
     model: req.model.name,

@@ -9,6 +9,7 @@ import { type Plan, type PlanResult, checkTraining, comparePlans, evaluatePlan, 
 import { type Refusal, workerRefusal } from "../../planner/layout/capabilities.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import { defaultCompile } from "../../executor/spec.js";
+import { eagerReason, modelEagerReason, workerEngineName } from "../../executor/compile-mode.js";
 import { checkLayout } from "../../planner/space.js";
 import { UserError } from "../errors.js";
 import { planFileError } from "../plan-file.js";
@@ -120,6 +121,48 @@ function workerOverride(a: ChooseInput["args"]): string | null {
   return null;
 }
 
+/** A request the plans are priced under, and which of its plans it prices as they run: under
+ *  --compile, the compiled engine prices the plans the worker compiles and the eager one those it
+ *  runs eager (executor/compile-mode.ts eagerReason), so a plan is ranked on the figures of the
+ *  software that will run it. */
+interface Arm {
+  req: PlanRequest;
+  prices: (p: Plan) => boolean;
+}
+
+/** The arms a search runs: one engine when nothing is compiled or everything is (a fixed pp 1,
+ *  cp 1 leaves no plan eager), both where the plan decides. */
+function armsFor(reqOn: (engine: string) => PlanRequest, compiled: boolean, model: PlanRequest["model"], fixed: PlanArgs["fixed"]): Arm[] {
+  const all = () => true;
+  if (!compiled || modelEagerReason(model) !== null) return [{ req: reqOn(executorEngineName(false)), prices: all }];
+  if (fixed.pp === 1 && fixed.cp === 1) return [{ req: reqOn(executorEngineName(true)), prices: all }];
+  const eager = (p: Plan) => eagerReason(p, model) !== null;
+  return [
+    { req: reqOn(executorEngineName(true)), prices: (p) => !eager(p) },
+    { req: reqOn(executorEngineName(false)), prices: eager },
+  ];
+}
+
+/** The request a plan runs under: its arm's, with why the worker runs it eager when it was asked
+ *  to compile (said in the header beside the engine). */
+function ranAs(arm: Arm, plan: Plan, compiled: boolean): PlanRequest {
+  const why = compiled ? eagerReason(plan, arm.req.model) : null;
+  return why === null ? arm.req : { ...arm.req, assumed: [...arm.req.assumed, `engine paraplan: the worker runs this plan eager though asked to compile (${why})`] };
+}
+
+/** The CPU worker runs neither torch's ring context parallel (no CPU sharding strategy in torch
+ *  2.13's context_parallel; planner/layout/capabilities.ts workerCpRefusal) nor fp8 (the cpu
+ *  profile has no fp8 units; PROTOCOL.md: on CPU everything is fp32): the search and the header's
+ *  "searched as it runs" leave them out on CPU ranks. */
+function onDevice(req: PlanRequest, device: Devices["device"]): PlanRequest {
+  if (device !== "cpu") return req;
+  const e = req.training.engine;
+  const s = e.supports;
+  if (s === undefined) return req;
+  const supports = { ...s, contextParallel: s.contextParallel.filter((c) => c !== "ring"), precisions: s.precisions.filter((p) => p !== "fp8") };
+  return { ...req, training: { ...req.training, engine: { ...e, supports } } };
+}
+
 export function choosePlan(input: ChooseInput): Chosen {
   const assumed: string[] = [];
   const { nnodes, planFile } = input;
@@ -143,32 +186,53 @@ export function choosePlan(input: ChooseInput): Chosen {
   }
   const unrun = workerOverride(input.args);
   if (unrun) throw new UserError(`${unrun}; drop the flag`);
-  const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed, ...(file !== undefined ? { fixedFrom: file } : {}) }, { engine, from: WORKER_ENGINE });
-  // The node is what is present, not the profile's: tensor parallel must stay inside it.
-  const hw = { ...req0.hw, gpusPerNode: perNode };
-  const gpu = input.devices.gpus[0];
-  if (input.devices.device === "cuda" && gpu && gpu.memory > 0 && input.args.profile === undefined) hw.memory = gpu.memory;
-  const req: PlanRequest = { ...req0, hw, assumed: [...assumed, ...req0.assumed] };
   const device = input.devices.device;
-  if (planFile) return { req, result: runnable(req, planFile, file, device), perNode };
-  const found = search(req.model, hw, req.training, req.fixed, { top: RUNNABLE_POOL });
-  const runs = (p: Plan) => workerLimit(req, p, device) === null;
-  const best = found.plans.find(runs);
-  if (best) return { req, result: best, perNode };
+  const gpu = input.devices.gpus[0];
+  const built = new Map<string, PlanRequest>();
+  const reqOn = (name: string): PlanRequest => {
+    const had = built.get(name);
+    if (had) return had;
+    const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed, ...(file !== undefined ? { fixedFrom: file } : {}) }, { engine: name, from: WORKER_ENGINE });
+    // The node is what is present, not the profile's: tensor parallel must stay inside it.
+    const hw = { ...req0.hw, gpusPerNode: perNode };
+    if (device === "cuda" && gpu && gpu.memory > 0 && input.args.profile === undefined) hw.memory = gpu.memory;
+    const req = onDevice({ ...req0, hw, assumed: [...assumed, ...req0.assumed] }, device);
+    built.set(name, req);
+    return req;
+  };
+  const model = reqOn(engine).model;
+  if (planFile) {
+    const req = ranAs({ req: reqOn(workerEngineName(compiled, planFile, model)), prices: () => true }, planFile, compiled);
+    return { req, result: runnable(req, planFile, file, device), perNode };
+  }
+  return searchArms(armsFor(reqOn, compiled, model, input.args.fixed), device, compiled, total, perNode);
+}
+
+/** The best plan the worker runs, each priced by its arm; else why none runs. */
+function searchArms(arms: Arm[], device: Devices["device"], compiled: boolean, total: number, perNode: number): Chosen {
+  const runs = (a: Arm) => (p: Plan) => a.prices(p) && workerLimit(a.req, p, device) === null;
+  const pick = (lists: { arm: Arm; plans: PlanResult[] }[]): Chosen | null => {
+    const best = lists.flatMap(({ arm, plans }) => plans.filter(runs(arm)).map((result) => ({ arm, result }))).sort((a, b) => comparePlans(a.result, b.result))[0];
+    return best ? { req: ranAs(best.arm, best.result, compiled), result: best.result, perNode } : null;
+  };
+  const found = arms.map((arm) => ({ arm, found: search(arm.req.model, arm.req.hw, arm.req.training, arm.req.fixed, { top: RUNNABLE_POOL }) }));
+  const pooled = pick(found.map(({ arm, found: f }) => ({ arm, plans: f.plans })));
+  if (pooled) return pooled;
   // None of the best pool runs on the worker (e.g. zero-bubble plans with fewer micro-batches than
   // stages): the best of every feasible plan that does (a bounded space: the search's own).
-  if (found.plans.length > 0) {
-    const every = search(req.model, hw, req.training, req.fixed, { top: 1, keepAll: true }).all ?? [];
-    const runnable = every.filter(runs).sort(comparePlans)[0];
-    if (runnable) return { req, result: runnable, perNode };
+  if (found.some(({ found: f }) => f.plans.length > 0)) {
+    const every = pick(arms.map((arm) => ({ arm, plans: search(arm.req.model, arm.req.hw, arm.req.training, arm.req.fixed, { top: 1, keepAll: true }).all ?? [] })));
+    if (every) return every;
   }
-  if (found.plans[0]) {
+  const { arm: first, found: primary } = found[0]!;
+  const plans = found.flatMap(({ found: f }) => f.plans);
+  if (plans[0]) {
     // Each distinct reason, best plan's first: plans of another micro-batch may fail otherwise.
-    const reasons = [...new Set(found.plans.map((p) => workerLimit(req, p, device)).filter((r): r is string => r !== null))];
+    const reasons = [...new Set(plans.sort(comparePlans).map((p) => workerLimit(first.req, p, device)).filter((r): r is string => r !== null))];
     throw new UserError(`the best plans cannot run: ${reasons.slice(0, 3).join("; or ")}; fix the dimensions named with their flags (--micro-batch, --pp, --tp, --zero, --schedule, --recompute, …)`);
   }
-  if (found.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(found.closest)}`);
-  throw new DoesNotFit(`no valid configuration for ${plural(total, "device")}: ${rejections(found).replace(/^rejected: /, "")}`);
+  if (primary.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(primary.closest)}`);
+  throw new DoesNotFit(`no valid configuration for ${plural(total, "device")}: ${rejections(primary).replace(/^rejected: /, "")}`);
 }
 
 export interface GivenInput {
@@ -179,13 +243,16 @@ export interface GivenInput {
   devices: Devices;
 }
 
-/** The request as the worker runs it: predicted with the worker's engine (paraplan, or
- *  paraplan-compile where the device compiles by default), whichever engine the plan was found
- *  under, so that measured and predicted describe the same software, as `execute` does. */
-function onWorkerEngine(request: PlanRequest, device: Devices["device"]): PlanRequest {
-  const training = trainingOn(request, executorEngineName(defaultCompile(device)));
+/** The request as the worker runs it: predicted with the worker's engine (paraplan-compile where
+ *  the device compiles by default and the worker compiles `plan`, else paraplan), whichever engine
+ *  the plan was found under, so that measured and predicted describe the same software, as
+ *  `execute` does. */
+function onWorkerEngine(request: PlanRequest, device: Devices["device"], plan: Plan): PlanRequest {
+  const compiled = defaultCompile(device);
+  const training = trainingOn(request, workerEngineName(compiled, plan, request.model));
   if ("code" in training) throw new UserError(issueLine(training, WORKER_ENGINE));
-  return training === request.training ? request : { ...request, training, engineFrom: WORKER_ENGINE };
+  const req = training === request.training ? request : { ...request, training, engineFrom: WORKER_ENGINE };
+  return ranAs({ req, prices: () => true }, plan, compiled);
 }
 
 /** The request on CPU ranks: the cpu profile's figures (stated assumptions) for the same model
@@ -206,8 +273,8 @@ export function chooseGiven({ request, plan, devices }: GivenInput): Chosen {
   const world = worldOf(plan);
   if (world !== request.training.gpus) throw new UserError(`${describePlan(plan)} needs ${plural(world, "device")}, the setup has ${request.training.gpus}`);
   checkPresent({ devices, forOtherMachines: false, nnodes: 1 }, world);
-  const worker = onWorkerEngine(request, devices.device);
-  const base = devices.device === "cpu" ? onCpuRanks(worker) : worker;
+  const worker = onWorkerEngine(request, devices.device, plan);
+  const base = devices.device === "cpu" ? onDevice(onCpuRanks(worker), "cpu") : worker;
   const req = base.hw.gpusPerNode === world ? base : { ...base, hw: { ...base.hw, gpusPerNode: world } };
   return { req, result: runnable(req, plan, undefined, devices.device, req === request ? plan : undefined), perNode: world };
 }

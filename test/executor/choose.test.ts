@@ -8,6 +8,8 @@ import { UserError } from "../../src/errors.js";
 import { parseEndpoint, parseExecuteArgs } from "../../src/execute-args.js";
 import { planFromJson, readPlanFile } from "../../src/plan-file.js";
 import { tempDir } from "../tmp-dirs.js";
+import { engineLimits } from "../../src/format/engine-limits.js";
+import { header } from "../../src/format/plan-text.js";
 
 const GiB = 2 ** 30;
 
@@ -158,6 +160,19 @@ describe("worker limits", () => {
     expect(() => choose(["--model", "tiny"], cpu(4), { planFile: ring })).toThrow(/ring context parallel runs on CUDA only/);
     expect(choose(["--model", "tiny"], h100(4), { planFile: ring }).result.cpComm).toBe("ring");
     expect(() => choose(["--model", "tiny"], cpu(4), { planFile: { ...plan, cpComm: "a2a" as const } })).toThrow(/Ulysses/);
+  });
+});
+
+describe("the search on CPU ranks", () => {
+  // QA: on CPU the header said "searched as it runs: … ring only · bf16, fp8 only", the engine's
+  // set (profiles/engines/paraplan.json: allgather and ring, bf16 and fp8), though the CPU worker
+  // refuses ring (workerCpRefusal) and the cpu profile has no fp8 units.
+  it("searches, and says it searches, what the CPU worker runs: no ring context parallel, no fp8", () => {
+    const onCpu = choose(["--model", "tiny", "--gpus", "2"], cpu(2)).req;
+    expect(header(onCpu)).toMatch(/\n {2}searched as it runs: context parallel allgather only · bf16 only\n/);
+    expect(engineLimits(choose(["--model", "gpt3-1.3b"], h100(8)).req.training.engine)).toBe("context parallel allgather, ring only · bf16, fp8 only");
+    // A cp plan searched on CPU ranks takes the all-gather exchange.
+    expect(choose(["--model", "tiny", "--gpus", "2", "--cp", "2"], cpu(2)).result.cpComm).toBe("allgather");
   });
 });
 

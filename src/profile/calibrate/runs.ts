@@ -6,6 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { planFromJson } from "../../plan-file.js";
 import { type ModelSpec, type Plan, type Precision, type Training, executorEngineName, fusedAttentionOf, parseModelFile } from "../../../planner/index.js";
+import { worldOf } from "../../../planner/layout/groups.js";
+import { workerEngineName } from "../../../executor/compile-mode.js";
 import { UserError } from "../../errors.js";
 import { isPath, loadModel } from "../../load.js";
 import { loadEngine } from "../../load-engine.js";
@@ -82,17 +84,30 @@ export function readRun(dirArg: string): RunCase {
   const lt = isObj(launch?.training) ? (launch.training as Obj) : {};
   const num = (...xs: unknown[]) => xs.find((x): x is number => typeof x === "number" && x > 0);
   const assumed: string[] = [];
-  const gpus = num(planJson.gpus) ?? plan.tp * plan.pp * plan.dp;
+  const gpus = num(planJson.gpus) ?? worldOf(plan);
   const nnodes = num(planJson.nnodes) ?? 1;
   const seqLen = num(planJson.seqLen, lt.seqLen) ?? m.defaultSeqLen;
   const precision = (planJson.precision ?? lt.precision ?? "bf16") as Precision;
-  // The software the run was predicted with: the worker's engine profile (plan.json, else the
-  // summary's execution), so the fit scales the hardware profile and not the engine's terms.
+  // The software the run is priced with: the engine plan.json records (the prediction's, which
+  // execute makes with the engine the worker runs; a file there is a hand edit, kept), except where
+  // the worker's summary says it ran the other of its two modes (execution.engine: paraplan where
+  // it ran eager though asked to compile, as runs before executor/compile-mode.ts recorded
+  // paraplan-compile for zero-bubble pipelines); else the summary's, else the launch's compile
+  // switch as the worker applies it. The fit then scales the hardware profile and not the
+  // engine's terms.
   const execution = isObj(summary?.execution) ? (summary.execution as Obj) : {};
-  let engineName = engineField(dir, "plan.json", planJson.engine) ?? engineField(dir, "summary.json", execution.engine, "execution.engine");
+  const recorded = engineField(dir, "plan.json", planJson.engine);
+  const ran = engineField(dir, "summary.json", execution.engine, "execution.engine");
+  const worker = [executorEngineName(false), executorEngineName(true)];
+  let engineName = recorded ?? ran;
+  if (ran !== undefined && recorded !== undefined && ran !== recorded && worker.includes(ran) && worker.includes(recorded)) {
+    const why = typeof execution.eagerReason === "string" ? `: ${execution.eagerReason}` : "";
+    assumed.push(`engine ${ran}, as the worker ran it (summary.json${why}), not ${recorded} as plan.json records`);
+    engineName = ran;
+  }
   if (engineName === undefined) {
     const le = isObj(launch?.execution) ? (launch.execution as Obj) : {};
-    engineName = executorEngineName(le.compile === true);
+    engineName = workerEngineName(le.compile === true, plan, m);
     assumed.push(`engine ${engineName} (the run does not record it)`);
   }
   const engine = loadEngine(engineName, undefined, `${basename(dir)}: engine`);
