@@ -56,7 +56,8 @@ export interface StartupState {
   phases: Record<number, Phase | null>;
   /** This node's ranks not in `phases` (their global rank unknown): none reported. */
   unnamed: number;
-  /** Whether rank 0 reported the start (every rank built, the steps about to begin). */
+  /** Whether rank 0 reported the start: rank 0 built the model and its steps begin; the other
+   *  ranks may still be building (their `phases` say). */
   started: boolean;
 }
 

@@ -43,6 +43,11 @@ export function phaseWords(w: Ranks): string {
 }
 
 const nobody = (w: Ranks) => Object.values(w.phases).every((p) => p === null);
+/** Every rank of this node reported "built". Not rank 0's start event: rank 0 sends it once it
+ *  has built the model itself, whatever the other ranks' phases (executor/worker/main.py). */
+const allBuilt = (w: Ranks) => w.unnamed === 0 && Object.keys(w.phases).length > 0 && Object.values(w.phases).every((p) => p === "built");
+/** "every rank" of a run on one node; of several, only this node's ranks are known here. */
+const everyRank = (c: StartupContext) => (c.nnodes > 1 ? "every rank of this node" : "every rank");
 const host = (e: Endpoint) => `${e.host}:${e.port}`;
 const time = (s: number) => (s < 10 ? `${s.toFixed(1)} s` : s < 120 ? `${Math.round(s)} s` : duration(s));
 
@@ -67,18 +72,18 @@ export function waitingLine(w: StartupState, c: StartupContext): string {
   const t = time(w.waitedMs / 1000);
   if (nobody(w) && c.nnodes > 1 && c.endpoint)
     return `waiting ${t} for all ${c.nnodes} nodes to join the rendezvous at ${host(c.endpoint)} (start paraplan execute with this --rdzv-endpoint on each)${until(c)}`;
-  if (w.started) return `waiting ${t} for the first step: every rank built the model; the first step runs (compilation and warm-up included)${until(c)}`;
+  if (allBuilt(w)) return `waiting ${t} for the first step: ${everyRank(c)} built the model; the first step runs (compilation and warm-up included)${until(c)}`;
   return `waiting ${t} for the first step: ${nobody(w) ? "no rank has started yet" : phaseWords(w)}${until(c)}`;
 }
 
 /** The failure: no step before the deadline. */
-export function startupFailure(f: Ranks & { waited: number; started: boolean }, c: StartupContext, kept: string): string {
+export function startupFailure(f: Ranks & { waited: number }, c: StartupContext, kept: string): string {
   const t = time(f.waited);
   const raise = "--startup-timeout to wait longer";
   if (nobody(f) && c.nnodes > 1 && c.endpoint)
     return `no rank of this node started in ${t}: the ${c.nnodes} nodes never all joined the rendezvous at ${host(c.endpoint)}; stopped, ${kept} (log: worker.log)`;
   if (nobody(f)) return `no rank started in ${t}; stopped, ${kept} (log: worker.log)`;
-  if (f.started)
-    return `no step after ${t}: every rank built the model but the first step never ended (a collective that never completes, or a first step slower than that: ${raise}); stopped every rank, ${kept} (log: worker.log)`;
+  if (allBuilt(f))
+    return `no step after ${t}: ${everyRank(c)} built the model but the first step never ended (a collective that never completes, or a first step slower than that: ${raise}); stopped every rank, ${kept} (log: worker.log)`;
   return `no step after ${t}: ${phaseWords(f)}: a rank is stuck before its first step (${raise} if it is only slow); stopped every rank, ${kept} (log: worker.log)`;
 }

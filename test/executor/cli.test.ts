@@ -172,6 +172,21 @@ describe("paraplan execute (no torch needed)", () => {
     expect(r.ms).toBeLessThan(25_000);
   }, 40_000);
 
+  // QA: rank 0 built and reported the start, rank 1 never finished building: the failure said
+  // "every rank built the model" (rank 0's start event), error.json {"0":"built","1":"joined"}.
+  it("rank 0 started its steps, rank 1 never built: the notice and the failure name rank 1 by its phase, not 'every rank built'", async () => {
+    const cwd = tmp();
+    const r = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--startup-timeout", "10s"], { cwd, env: { PARAPLAN_PYTHON: fakePython(), FAKE_WORKER: "joined" } });
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split("\n");
+    expect(lines[0]).toMatch(/^paraplan: waiting 5\.\d s for the first step: rank 1 joined the process group but never finished building the model; rank 0 built the model; every rank stops/);
+    expect(lines.at(-1)).toMatch(/^paraplan: no step after 10 s: rank 1 joined the process group but never finished building the model; rank 0 built the model: a rank is stuck before its first step /);
+    expect(r.stderr).not.toMatch(/every rank built/);
+    const runDir = /kept in (\S+) \(log/.exec(lines.at(-1)!)![1]!;
+    expect(JSON.parse(readFileSync(join(runDir, "error.json"), "utf8"))).toMatchObject({ failure: { kind: "startup-stalled", phases: { 0: "built", 1: "joined" }, started: true } });
+    expect(processesWith(runDir)).toEqual([]);
+  }, 40_000);
+
   it("node 0 of 2 started alone: says at once what it waits for, again halfway, and stops at --startup-timeout naming the rendezvous", async () => {
     const cwd = tmp();
     const args = ["--model", "tiny", "--device", "cpu", "--gpus", "4", "--nnodes", "2", "--node-rank", "0", "--rdzv-endpoint", "127.0.0.1:29533", "--startup-timeout", "10s"];

@@ -12,7 +12,8 @@ const FAKE_PYTHON_SOURCE = String.raw`#!/usr/bin/env node
 // A stand-in for PARAPLAN_PYTHON that needs no torch: it answers paraplan's torch probe, and as
 // "torchrun" plays a worker per FAKE_WORKER (ok: 2 steps and a summary; oom: rank 0 runs out of
 // memory after step 1 and then hangs, deaf to SIGTERM, as a stuck agent would; stuck: rank 1
-// never joins, no step comes, deaf to SIGTERM; rendezvous: waits for other nodes that never come,
+// never joins, no step comes, deaf to SIGTERM; joined: rank 0 builds and starts, rank 1 joins and
+// never builds, deaf to SIGTERM; rendezvous: waits for other nodes that never come,
 // saying nothing, deaf to SIGTERM; otherwise it exits 0 after one step without a summary).
 import { readFileSync } from "node:fs";
 
@@ -32,6 +33,15 @@ if (process.env.FAKE_WORKER === "stuck") {
   ev({ event: "phase", rank: 0, phase: "joined" }, process.stderr);
   ev({ event: "phase", rank: 0, phase: "built" }, process.stderr);
   setInterval(() => {}, 1000);
+} else if (process.env.FAKE_WORKER === "joined") {
+  // Rank 0 builds its model and reports the start; rank 1 joins but never finishes building.
+  ev({ event: "phase", rank: 0, phase: "started" }, process.stderr);
+  ev({ event: "phase", rank: 1, phase: "started" }, process.stderr);
+  ev({ event: "phase", rank: 0, phase: "joined" }, process.stderr);
+  ev({ event: "phase", rank: 1, phase: "joined" }, process.stderr);
+  ev({ event: "phase", rank: 0, phase: "built" }, process.stderr);
+  ev({ event: "start", world, mesh: { pp: spec.plan.pp, dp: spec.plan.dp, tp: spec.plan.tp }, torch: "2.13.0+fake" });
+  setInterval(() => {}, 1000);
 } else if (process.env.FAKE_WORKER === "rendezvous") {
   // torchrun waiting at the rendezvous: no rank is started, nothing is printed.
   setInterval(() => {}, 1000);
@@ -39,7 +49,7 @@ if (process.env.FAKE_WORKER === "stuck") {
 ev({ event: "start", world, mesh: { pp: spec.plan.pp, dp: spec.plan.dp, tp: spec.plan.tp }, torch: "2.13.0+fake" });
 ev({ event: "step", step: 1, loss: 5.5, stepTime: 0.5, tokensPerSecond: 512 });
 }
-if (process.env.FAKE_WORKER === "stuck" || process.env.FAKE_WORKER === "rendezvous") {
+if (process.env.FAKE_WORKER === "stuck" || process.env.FAKE_WORKER === "joined" || process.env.FAKE_WORKER === "rendezvous") {
   // (above)
 } else if (process.env.FAKE_WORKER === "ok") {
   ev({ event: "step", step: 2, loss: 5.4, stepTime: 0.25, tokensPerSecond: 1024 });

@@ -38,4 +38,18 @@ describe("start-up notices and failure", () => {
     const f = { waited: 1200, phases: { 0: "built" as const, 1: "built" as const }, unnamed: 0, started: true };
     expect(startupFailure(f, { nnodes: 1 }, "kept")).toMatch(/^no step after 20\.0 min: every rank built the model but the first step never ended \(a collective that never completes, or a first step slower than that: --startup-timeout to wait longer\)/);
   });
+
+  it("rank 0 started, another rank never built: named by its phase, not 'every rank built' (rank 0's start event is its own)", () => {
+    const f = { waited: 15, phases: { 0: "built" as const, 1: "joined" as const }, unnamed: 0, started: true };
+    expect(startupFailure(f, { nnodes: 1 }, "kept")).toBe(
+      "no step after 15 s: rank 1 joined the process group but never finished building the model; rank 0 built the model: a rank is stuck before its first step (--startup-timeout to wait longer if it is only slow); stopped every rank, kept (log: worker.log)",
+    );
+    expect(waitingLine({ ...f, waitedMs: 7500 }, { nnodes: 1 })).toBe("waiting 7.5 s for the first step: rank 1 joined the process group but never finished building the model; rank 0 built the model");
+    // A rank of this node not heard from at all is not "built" either.
+    expect(startupFailure({ ...f, phases: { 0: "built" as const }, unnamed: 1 }, { nnodes: 2 }, "kept")).toMatch(/^no step after 15 s: 1 other rank of this node never started; rank 0 built the model: a rank is stuck/);
+    // Every rank built: the first step is what never ended; of several nodes, this node's ranks only are known.
+    const built = { ...f, phases: { 4: "built" as const, 5: "built" as const }, started: false };
+    expect(startupFailure(built, { nnodes: 2 }, "kept")).toMatch(/^no step after 15 s: every rank of this node built the model but the first step never ended/);
+    expect(waitingLine({ ...built, waitedMs: 60_000 }, { nnodes: 1 })).toBe("waiting 60 s for the first step: every rank built the model; the first step runs (compilation and warm-up included)");
+  });
 });
