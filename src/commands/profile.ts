@@ -3,6 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, resolve } from "node:path";
+import { deviceOfProfile } from "../../executor/devices.js";
 import { PythonMissing } from "../../executor/errors.js";
 import { checkPython, pythonPath } from "../../executor/python.js";
 import { INTERNAL_STATUS, UserError, exitFor, internalErrorLine, printable } from "../errors.js";
@@ -51,6 +52,14 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   if (given !== null && given.name === null)
     throw new UserError(`--base: "${args.base}" is a file; name a profile in profiles/hardware (the measured profile extends it by name)`);
   const baseName = args.base ?? closestBuiltin(found);
+  // The measured rates are divided by the base's peaks: a CPU measurement against an H100's peak
+  // wrote a "measured" GPU profile at 1.6e-5 attention efficiency (planned steps of 3 hours).
+  if (given !== null && deviceOfProfile(given.hw.gpuName) !== found.device) {
+    const on = (d: string) => (d === "cpu" ? "CPU ranks" : "CUDA GPUs");
+    const how = found.device === "cpu" ? (args.device === "cpu" ? " (--device cpu)" : " (no GPU found)") : "";
+    const fix = found.device === "cpu" ? "use --base cpu, or profile on the GPUs themselves" : "use --base with a built-in profile of this GPU, or --device cpu for CPU ranks";
+    throw new UserError(`--base ${args.base}: the measurement runs on ${on(found.device)}${how}, but profile ${args.base} is ${given.hw.gpuName} (${on(deviceOfProfile(given.hw.gpuName))}); ${fix}`);
+  }
   if (args.detectOnly) {
     if (args.json) io.out(JSON.stringify({ host, detected: found, base: baseName }));
     else for (const l of detectionLines(found, host, baseName)) io.out(l);

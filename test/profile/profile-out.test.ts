@@ -1,7 +1,7 @@
 // `paraplan profile` checks where its results go before it measures anything, never overwrites
 // paraplan's own files (a built-in profile changed would change the default cluster and every
 // profile `sameAs` it), and refuses an unknown --base even under --detect.
-import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { profileCommand } from "../../src/commands/profile.js";
@@ -79,5 +79,22 @@ describe("paraplan profile --base", () => {
     const ok = capture();
     expect(await profileCommand(["--detect", "--base", "hgx-h200"], ok.io, spy().deps)).toBe(0);
     expect(ok.stdout()).toMatch(/hgx-h200/);
+  });
+
+  // QA: --device cpu --base dgx-h100 exited 0 writing a "measured" GPU profile whose efficiencies
+  // were CPU rates over the H100's peak (attention 1.58e-5; plans of an 11,881 s step).
+  it("a --base of another kind of device than the one measured is exit 2 naming both, before measuring or writing", async () => {
+    const out = join(tmp(), "x.json");
+    const s = spy();
+    const c = capture();
+    expect(await profileCommand(["--device", "cpu", "--quick", "--no-collectives", "--base", "dgx-h100", "--out", out], c.io, s.deps)).toBe(2);
+    expect(c.err).toEqual(["paraplan: --base dgx-h100: the measurement runs on CPU ranks (--device cpu), but profile dgx-h100 is H100 SXM5 80GB (CUDA GPUs); use --base cpu, or profile on the GPUs themselves"]);
+    expect([s.calls, existsSync(out)]).toEqual([[], false]);
+    // The other way: GPUs found (the dgx-h100 fixture), a CPU base.
+    const g = capture();
+    expect(await profileCommand(["--base", "cpu", "--out", out], g.io, spy().deps)).toBe(2);
+    expect(g.err).toEqual([expect.stringMatching(/^paraplan: --base cpu: the measurement runs on CUDA GPUs, but profile cpu is .*CPU.* \(CPU ranks\); use --base with a built-in profile of this GPU, or --device cpu for CPU ranks$/)]);
+    // Under --detect too: it would print a base the measurement cannot use.
+    expect(await profileCommand(["--detect", "--device", "cpu", "--base", "hgx-h200"], capture().io, spy().deps)).toBe(2);
   });
 });
