@@ -95,6 +95,16 @@ describe("executing a plan through the executor", () => {
     expect(seen.failed).toEqual([[expect.stringMatching(/^no Python interpreter at PARAPLAN_PYTHON=.*paraplan-no-such-python/), true]]);
   });
 
+  // QA: the rank count left out cp (tp·pp·dp): a cp-2 plan of 2 ranks was "on 1 CPU rank".
+  it("counts every rank, cp included: a cp-2 plan without GPUs runs on 2 CPU ranks", async () => {
+    process.env.PARAPLAN_PYTHON = join(tmpdir(), "paraplan-no-such-python");
+    const tiny = sessionOf("tiny", 1, 2);
+    // tp 1 · cp 2 · dp 1 · pp 1 = 2 ranks
+    const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, cp: 2, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    const { note } = await runPort(tiny, plan);
+    expect(note).toBe("no GPU here: on 2 CPU ranks (cpu profile)");
+  });
+
   // A real run takes 15-40 s of torch start-up on a small machine: opt in with PARAPLAN_UI_EXEC=1.
   const venv = existsSync(join(packageRoot(), ".venv", "bin", "python"));
   it.runIf(process.env.PARAPLAN_UI_EXEC === "1" && venv)("runs tiny on one CPU rank and ends with the summary", async () => {

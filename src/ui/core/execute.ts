@@ -7,6 +7,7 @@ import { type GpuInfo, detectCudaGpus } from "../../../executor/devices.js";
 import type { StepEvent } from "../../../executor/events.js";
 import type { Summary } from "../../../executor/summary.js";
 import type { PlanResult } from "../../../planner/index.js";
+import { worldOf } from "../../../planner/layout/groups.js";
 import { type Prepared, prepareShown } from "../../app/prepare.js";
 import { type Execution, endOnSignals, startExecution } from "../../app/run.js";
 import { exitFor } from "../../errors.js";
@@ -34,7 +35,6 @@ export interface RunCallbacks {
 
 export type ExecutePort = (input: ExecuteInput, cb: RunCallbacks) => { note: string; cancel: Cancel };
 
-export const worldOf = (p: PlanResult) => p.tp * p.pp * p.dp;
 
 export interface DeviceChoice {
   device: "cuda" | "cpu";
@@ -58,6 +58,7 @@ export interface ExecuteDeps {
 export function executeWithExecutor(deps: ExecuteDeps = {}): ExecutePort {
   return (input, cb) => {
     const gpus = (deps.detect ?? detectCudaGpus)();
+    // Every rank the plan starts, tp·cp·dp·pp (planner/layout/groups.ts), as src/app/prepare.ts does.
     const choice = chooseDevice(worldOf(input.plan), gpus.length);
     let execution: Execution | null = null;
     let cancelled = false;
