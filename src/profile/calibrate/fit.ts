@@ -76,6 +76,10 @@ export interface FitOptions {
 
 const ONE: Multipliers = { matmul: 1, attention: 1, memory: 1 };
 
+/** Relative distance from a bound within which a fitted factor is taken as on it: far below any
+ *  step time's accuracy (a percent), far above where the Gauss–Newton steps stop (~1e-7). */
+export const BOUND_TOLERANCE = 1e-6;
+
 export function fitScales(hw: Hardware, cases: RunCase[], o: FitOptions = {}): FitResult {
   if (cases.length === 0) throw new CalibrationError("calibration needs at least one run");
   const notes: string[] = [];
@@ -174,18 +178,24 @@ export function fitScales(hw: Hardware, cases: RunCase[], o: FitOptions = {}): F
     r = rn;
     if (moved < 1e-12) break;
   }
+  // A factor within BOUND_TOLERANCE of its bound is the bound: the fit stops short of it by the
+  // line search's last halving (QA: scale.matmul 1.4285712960 = 1/0.7, the top matmul point
+  // 0.9999999, reported nowhere as held); the written profile then says efficiency 1, not 0.9999999.
+  const onLo = theta.map((v, j) => v <= lo[j]! * (1 + BOUND_TOLERANCE));
+  const onHi = theta.map((v, j) => !onLo[j] && v >= hi[j]! * (1 - BOUND_TOLERANCE));
+  const snapped = theta.map((v, j) => (onLo[j] ? lo[j]! : onHi[j] ? hi[j]! : v));
+  if (snapped.some((v, j) => v !== theta[j])) {
+    theta = snapped;
+    t = predict(xOf(theta));
+  }
   const x = xOf(theta);
-  const atBound = fitted.filter((k) => {
-    const j = groups.findIndex((g) => g.includes(k));
-    return theta[j]! <= lo[j]! * (1 + 1e-9) || theta[j]! >= hi[j]! * (1 - 1e-9);
-  });
-  for (const k of atBound) {
-    const j = groups.findIndex((g) => g.includes(k));
+  const group = (k: Knob) => groups.findIndex((g) => g.includes(k));
+  const atBound = fitted.filter((k) => onLo[group(k)] || onHi[group(k)]);
+  for (const k of atBound)
     notes.push(
-      theta[j]! <= lo[j]! * (1 + 1e-9)
+      onLo[group(k)]
         ? `${k}: held at efficiency 1 (the runs were faster than the profile allows even then)`
         : `${k}: held at the lowest efficiency written, ${MIN_EFFICIENCY} (the runs were slower than that allows)`,
     );
-  }
   return { multipliers: x, mode, fitted, atBound, before, after: t, iterations: it, notes };
 }
