@@ -7,10 +7,9 @@ import type { StartupState } from "../../executor/supervise.js";
 import type { Endpoint } from "../../executor/launch.js";
 import { duration } from "./run-text.js";
 
-/** "rank 2", "ranks 0, 1, 3", "ranks 0–7". */
-export function rankList(ranks: readonly number[]): string {
-  const r = [...ranks].sort((a, b) => a - b);
-  if (r.length === 1) return `rank ${r[0]}`;
+/** Integers in order, runs of three or more as ranges: "2", "0, 1, 3", "0–7", "3–1999". */
+export function spanList(ns: readonly number[]): string {
+  const r = [...new Set(ns)].sort((a, b) => a - b);
   const runs: string[] = [];
   for (let i = 0; i < r.length; ) {
     let j = i;
@@ -18,7 +17,12 @@ export function rankList(ranks: readonly number[]): string {
     runs.push(j - i >= 2 ? `${r[i]}–${r[j]}` : r.slice(i, j + 1).join(", "));
     i = j + 1;
   }
-  return `ranks ${runs.join(", ")}`;
+  return runs.join(", ");
+}
+
+/** "rank 2", "ranks 0, 1, 3", "ranks 0–7". */
+export function rankList(ranks: readonly number[]): string {
+  return `${new Set(ranks).size === 1 ? "rank" : "ranks"} ${spanList(ranks)}`;
 }
 
 const WHERE: Record<Phase | "none", string> = {

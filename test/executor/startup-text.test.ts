@@ -1,13 +1,15 @@
 // Before the first step, in words (src/format/startup-text.ts): the ranks by their last phase, a
 // multi-node run waiting for its other nodes, and the start-up failure.
 import { describe, expect, it } from "vitest";
-import { phaseWords, rankList, rendezvousLine, startupFailure, waitingLine } from "../../src/format/startup-text.js";
+import { phaseWords, rankList, rendezvousLine, spanList, startupFailure, waitingLine } from "../../src/format/startup-text.js";
 
 describe("start-up notices and failure", () => {
   it("lists ranks compactly", () => {
     expect(rankList([2])).toBe("rank 2");
     expect(rankList([3, 0, 1])).toBe("ranks 0, 1, 3");
     expect(rankList([0, 1, 2, 3, 5, 6, 7])).toBe("ranks 0–3, 5, 6, 7".replace("5, 6, 7", "5–7"));
+    expect(rankList([4, 4])).toBe("rank 4");
+    expect([spanList([3]), spanList([1, 0, 3]), spanList(Array.from({ length: 1997 }, (_, i) => i + 3))]).toEqual(["3", "0, 1, 3", "3–1999"]);
   });
 
   it("names the ranks furthest behind first", () => {

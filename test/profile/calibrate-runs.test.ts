@@ -89,7 +89,16 @@ describe("the measured step time", () => {
     expect(() => readRun(stopped)).toThrow(new RegExp(`^${stopped}: the run was interrupted by SIGINT after 1 step,`));
     rmSync(join(stopped, "error.json"));
     // No error.json (killed with paraplan), no summary, 1 of 10 steps: the timed steps are missing.
-    expect(() => readRun(stopped)).toThrow(/interrupted: metrics\.jsonl has 1 of 10 steps and no summary\.json \(the worker times steps 3, 4, 5, 6, 7, 8, 9\)/);
+    expect(() => readRun(stopped)).toThrow(/interrupted: metrics\.jsonl has 1 of 10 steps and no summary\.json \(the worker times steps 3–9\)/);
+    // QA: a 2,000-step run stopped early gave a 10 KB line listing 3, 4, 5, …, 1999.
+    const long = writeRun(join(root, "long"), { steps: 2000, metrics: lines([4.4, 0.5, 0.2]) });
+    let said = "";
+    try {
+      readRun(long);
+    } catch (e) {
+      said = (e as Error).message;
+    }
+    expect(said).toBe(`${long}: interrupted: metrics.jsonl has 3 of 2000 steps and no summary.json (the worker times steps 3–1999); calibrate only runs that completed`);
     const short = writeRun(join(root, "short"), { steps: 1, metrics: lines([4.4]) });
     expect(() => readRun(short)).toThrow(/only timed step is the warm-up step 1/);
     const two = writeRun(join(root, "two"), { steps: 2, stepTime: 0.5 });

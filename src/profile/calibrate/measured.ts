@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../../errors.js";
+import { spanList } from "../../format/startup-text.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -101,7 +102,7 @@ function fromMetrics(dir: string, launch: Obj | null): number {
   const missing = timed.filter((k) => !times.has(k));
   if (missing.length)
     throw new UserError(
-      `${dir}: interrupted: metrics.jsonl has ${times.size} of ${steps} step${steps === 1 ? "" : "s"} and no summary.json (the worker times steps ${timed.join(", ")}); calibrate only runs that completed`,
+      `${dir}: interrupted: metrics.jsonl has ${times.size} of ${steps} step${steps === 1 ? "" : "s"} and no summary.json (the worker times step${timed.length === 1 ? "" : "s"} ${spanList(timed)}); calibrate only runs that completed`,
     );
   return timed.reduce((s, k) => s + times.get(k)!, 0) / timed.length; // the worker's mean (main.py _mean)
 }
