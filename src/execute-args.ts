@@ -55,6 +55,8 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   }
   const plan = parsePlanArgs(planArgv);
   const s = (k: string) => values[k] as string | undefined;
+  // An empty path is no path: `--run-dir ""` wrote the run into the current directory.
+  for (const k of ["run-dir", "plan", "rdzv-id"]) if (s(k)?.trim() === "") throw new UserError(`--${k} needs a value`);
   const device = oneOf("device", s("device"), ["cuda", "cpu"] as const);
   const nnodes = int("nnodes", s("nnodes"), 1, MAX.gpus) ?? 1;
   const nodeRank = int("node-rank", s("node-rank"), 0, MAX.gpus) ?? 0;

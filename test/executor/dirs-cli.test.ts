@@ -2,7 +2,7 @@
 // limit (a loop in mkdir would otherwise hang the test run): every bad path ends within seconds
 // with exit 2 and one line naming the flag and the path, never a stack trace.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../tmp-dirs.js";
@@ -38,6 +38,14 @@ describe("directories the CLI creates", () => {
     const dangling = cli([...EXECUTE, "--run-dir", join(cwd, "dangling")], cwd);
     expectOneLine(dangling, /^paraplan: --run-dir: cannot create the directory ".*\/dangling": .*\/dangling is a symbolic link to a missing target \(ENOENT\)$/);
     expect(existsSync(join(cwd, "missing"))).toBe(false);
+  });
+
+  // QA: `--run-dir ""` wrote plan.json, launch.json and command.txt into the current directory.
+  it("execute with an empty --run-dir, --plan or --rdzv-id: exit 2 naming the flag, nothing written", () => {
+    const cwd = tempDir();
+    for (const [flag, v] of [["--run-dir", ""], ["--run-dir", "  "], ["--plan", ""], ["--rdzv-id", ""]] as const)
+      expectOneLine(cli([...EXECUTE, flag, v], cwd), new RegExp(`^paraplan: ${flag} needs a value$`));
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   it("execute --run-dir that already holds a run: exit 2, one line, the old run untouched", () => {
