@@ -37,6 +37,10 @@ export interface Summary {
   /** Figures whose measured and predicted values are not the same quantity, with why: their
    *  `error` is arithmetic only (text shows "not comparable"). Empty when all compare. */
   notComparable?: NotComparable;
+  /** Figures the worker measured none of, with its reason (a CPU rank's MemTracker that cannot
+   *  follow a zero-bubble schedule's split backward): text shows "not measured". Absent when
+   *  every figure was measured. */
+  notMeasured?: NotComparable;
   /** The worker's figures beyond the contract (step times, memory breakdown, …). */
   worker?: Record<string, unknown>;
   /** The traced step, measured beside simulated (absent when the worker traced no step). */
@@ -117,6 +121,15 @@ export function oneOffStep(extra: Record<string, unknown> | undefined): NotCompa
   return { stepTime: why, tokensPerSecond: why, mfu: why };
 }
 
+/** The measured figures the worker has no value for, and why, from its own account (summary
+ *  `peakMemorySource` "none (<reason>)", executor/worker/main.py). */
+export function notMeasured(measured: Figures, extra: Record<string, unknown> | undefined): NotComparable {
+  if (measured.peakMemory !== null) return {};
+  const src = extra?.peakMemorySource;
+  const why = typeof src === "string" ? /^none \((.*)\)$/s.exec(src)?.[1] : undefined;
+  return { peakMemory: why ?? "the worker reported no peak" };
+}
+
 const finite = (x: number | null | undefined): number | null => (x === null || x === undefined || !Number.isFinite(x) ? null : x);
 
 export interface SummaryInput {
@@ -154,6 +167,10 @@ export function buildSummary(i: SummaryInput): Summary {
     loss: w.loss,
   };
   const t = i.result.time;
+  // A figure not measured is not "not comparable" for a reason about what was measured.
+  const absent = notMeasured(measured, w.extra);
+  const comparable: NotComparable = { ...oneOffStep(w.extra), ...sharedCores(i.device, i.cpuShare), ...notComparable(i.device, i.hw, i.profile) };
+  for (const k of Object.keys(absent) as (keyof Figures)[]) delete comparable[k];
   return {
     plan: planOnly(i.result),
     steps: i.steps,
@@ -169,7 +186,8 @@ export function buildSummary(i: SummaryInput): Summary {
       rows: compareComms(w.comms, predictedVolumes(i.model, i.training, i.result)),
       predictedTime: { tp: t.tpComm, pp: t.ppComm, dp: t.dpComm },
     },
-    notComparable: { ...oneOffStep(w.extra), ...sharedCores(i.device, i.cpuShare), ...notComparable(i.device, i.hw, i.profile) },
+    notComparable: comparable,
+    ...(Object.keys(absent).length > 0 ? { notMeasured: absent } : {}),
     worker: w.extra ?? {},
     ...withExecution(w.extra),
   };

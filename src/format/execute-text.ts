@@ -41,20 +41,30 @@ const FIGURES: [string, keyof Figures][] = [
 
 const FORMAT: Record<keyof Figures, (v: number) => string> = { stepTime: seconds, tokensPerSecond: count, mfu: (v) => percent(v), peakMemory: bytes, flopsPerStep: compact };
 
-/** The error column says "not comparable" where the two figures are not the same quantity. */
-function figureRows(m: Figures, p: Figures, e: Figures, nc: NotComparable = {}): string[][] {
-  return FIGURES.map(([name, k]) => [name, orDash(m[k], FORMAT[k]), orDash(p[k], FORMAT[k]), nc[k] !== undefined ? "not comparable" : signed(e[k])]);
+/** The error column: "not measured" where the worker measured none (`nm`), "not comparable"
+ *  where the two figures are not the same quantity (`nc`), else the signed error. */
+export function errorCell(k: keyof Figures, e: Figures, nc: NotComparable = {}, nm: NotComparable = {}, sign = signed): string {
+  return nm[k] !== undefined ? "not measured" : nc[k] !== undefined ? "not comparable" : sign(e[k]);
+}
+
+function figureRows(m: Figures, p: Figures, e: Figures, nc: NotComparable = {}, nm: NotComparable = {}): string[][] {
+  return FIGURES.map(([name, k]) => [name, orDash(m[k], FORMAT[k]), orDash(p[k], FORMAT[k]), errorCell(k, e, nc, nm)]);
+}
+
+function reasonLines(reasons: NotComparable, what: string): string[] {
+  const byReason = new Map<string, string[]>();
+  for (const [name, k] of FIGURES) {
+    const why = reasons[k];
+    if (why !== undefined) byReason.set(why, [...(byReason.get(why) ?? []), name]);
+  }
+  return [...byReason].map(([why, names]) => `(${names.join(", ")} ${what}: ${why})`);
 }
 
 /** One line per reason a figure is not comparable, naming the figures it holds for. */
-export function notComparableLines(nc: NotComparable = {}): string[] {
-  const byReason = new Map<string, string[]>();
-  for (const [name, k] of FIGURES) {
-    const why = nc[k];
-    if (why !== undefined) byReason.set(why, [...(byReason.get(why) ?? []), name]);
-  }
-  return [...byReason].map(([why, names]) => `(${names.join(", ")} not comparable: ${why})`);
-}
+export const notComparableLines = (nc: NotComparable = {}): string[] => reasonLines(nc, "not comparable");
+
+/** One line per reason the worker measured a figure not at all: "(peak memory not measured: …)". */
+export const notMeasuredLines = (nm: NotComparable = {}): string[] => reasonLines(nm, "not measured");
 
 function commsTable(rows: CommRow[]): string {
   return table(
@@ -72,7 +82,8 @@ export function summaryText(s: Summary): string {
     `${s.model} on ${s.world} ${s.device === "cpu" ? "CPU rank" : "GPU"}${s.world > 1 ? "s" : ""} (profile ${s.profile}): ${describePlan(s.plan as PlanResult)}`,
     `${s.steps} step${s.steps === 1 ? "" : "s"}${lossLine}`,
     "",
-    table(["", "measured", "predicted", "error"], figureRows(s.measured, s.predicted, s.error, s.notComparable), [false, true, true, true]),
+    table(["", "measured", "predicted", "error"], figureRows(s.measured, s.predicted, s.error, s.notComparable, s.notMeasured), [false, true, true, true]),
+    ...notMeasuredLines(s.notMeasured),
     ...notComparableLines(s.notComparable),
   ];
   if (s.device === "cpu" && s.notComparable?.mfu === undefined) lines.push("(no measured MFU on CPU ranks: the cpu profile's peak is an assumption)");

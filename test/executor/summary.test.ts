@@ -3,6 +3,8 @@ import { type Training, evaluatePlan, type Plan } from "../../planner/index.js";
 import { loadModel, loadProfile } from "../../src/load.js";
 import { commKind, compareComms, predictedVolumes } from "../../executor/comms.js";
 import { buildSummary, errors, measuredMfu, predictedFigures, relativeError } from "../../executor/summary.js";
+import { summaryText } from "../../src/format/execute-text.js";
+import { comparisonRows } from "../../src/ui/core/run-view.js";
 
 const tiny = loadModel("tiny");
 const t: Training = { gpus: 2, globalBatch: 8, seqLen: 32, precision: "bf16", fusedAttention: true };
@@ -120,5 +122,30 @@ describe("summary", () => {
     expect(s.error.flopsPerStep).toBe(0);
     expect(s.measured.loss).toEqual([5.5, 5.4]);
     expect(s.worker).toEqual({ stepTimes: [1, 2] });
+  });
+
+  // QA: a zero-bubble run on CPU printed "peak memory — 479.8 MiB not comparable" with the footnote
+  // "measured: the tensors MemTracker counts …" though the worker's peakMemorySource said
+  // "none (MemTracker cannot follow a backward split …)": nothing was measured to compare.
+  it("a peak the worker did not measure is 'not measured: <its reason>', not 'not comparable' for a reason about a measurement", () => {
+    const hw = loadProfile("cpu");
+    const r = evaluatePlan(tiny, hw, t, dp2);
+    const why = "MemTracker cannot follow a backward split into input and weight gradients";
+    const worker = { stepTime: r.time.step, tokensPerSecond: r.tokensPerSecond, peakMemory: null, flopsPerStep: MODEL_FLOPS, loss: [5.5], comms: {}, extra: { peakMemorySource: `none (${why})` } };
+    const s = buildSummary({ model: tiny, hw, profile: "cpu", training: t, result: r, device: "cpu", runDir: "/runs/x", steps: 3, worker });
+    expect(s.notMeasured).toEqual({ peakMemory: why });
+    expect(s.notComparable?.peakMemory).toBeUndefined();
+    const text = summaryText(s);
+    expect(text).toMatch(/^peak memory\s+—\s+\S+ MiB\s+not measured$/m);
+    expect(text).toContain(`(peak memory not measured: ${why})`);
+    expect(text).not.toMatch(/MemTracker counts/);
+    // A peak measured on CPU ranks keeps the MemTracker footnote and no "not measured".
+    const measured = buildSummary({ model: tiny, hw, profile: "cpu", training: t, result: r, device: "cpu", runDir: "/runs/x", steps: 3, worker: { ...worker, peakMemory: 2 ** 20, extra: { peakMemorySource: "MemTracker" } } });
+    expect([measured.notMeasured, measured.notComparable?.peakMemory]).toEqual([undefined, expect.stringMatching(/^measured: the tensors MemTracker counts/)]);
+    // A worker that gives no reason: said so.
+    expect(buildSummary({ model: tiny, hw, profile: "cpu", training: t, result: r, device: "cpu", runDir: "/runs/x", steps: 3, worker: { ...worker, extra: {} } }).notMeasured).toEqual({ peakMemory: "the worker reported no peak" });
+    // The interactive planner's table says the same.
+    const rows = comparisonRows(s.measured, s.predicted, s.error, s.notComparable, s.notMeasured);
+    expect(rows.find((l) => l.startsWith("peak memory"))).toMatch(/not measured$/);
   });
 });

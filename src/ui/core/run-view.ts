@@ -1,7 +1,7 @@
 // The execute screen's view-model: progress bar, loss sparkline, step time, and at the end the
 // measured figures against the planner's prediction (the executor's summary).
 import type { Figures, NotComparable } from "../../../executor/summary.js";
-import { notComparableLines, timelineLines } from "../../format/execute-text.js";
+import { errorCell, notComparableLines, notMeasuredLines, timelineLines } from "../../format/execute-text.js";
 import { compact, count, gib, percent, seconds, size } from "../../format/units.js";
 import { fit, meter, sparkline } from "./bars.js";
 import { shortPlan } from "./detail.js";
@@ -35,8 +35,9 @@ const bytes = size;
 const signed = (x: number | null) => (x === null ? "—" : `${x >= 0 ? "+" : "−"}${percent(Math.abs(x))}`);
 const orDash = (x: number | null, f: (v: number) => string) => (x === null ? "—" : f(x));
 
-/** The error column says "not comparable" where the two are not the same quantity (`nc`). */
-export function comparisonRows(measured: Figures, predicted: Figures, error: Figures, nc: NotComparable = {}): string[] {
+/** The error column says "not measured" where the worker measured none (`nm`), "not comparable"
+ *  where the two are not the same quantity (`nc`). */
+export function comparisonRows(measured: Figures, predicted: Figures, error: Figures, nc: NotComparable = {}, nm: NotComparable = {}): string[] {
   const rows: [string, (v: number) => string, keyof Figures][] = [
     ["step time", seconds, "stepTime"],
     ["tokens/s", count, "tokensPerSecond"],
@@ -44,7 +45,7 @@ export function comparisonRows(measured: Figures, predicted: Figures, error: Fig
     ["peak memory", bytes, "peakMemory"],
     ["FLOPs/step", compact, "flopsPerStep"],
   ];
-  const cells = [["", "measured", "predicted", "error"], ...rows.map(([name, f, k]) => [name, orDash(measured[k], f), orDash(predicted[k], f), nc[k] !== undefined ? "not comparable" : signed(error[k])])];
+  const cells = [["", "measured", "predicted", "error"], ...rows.map(([name, f, k]) => [name, orDash(measured[k], f), orDash(predicted[k], f), errorCell(k, error, nc, nm, signed)])];
   const widths = [0, 1, 2, 3].map((j) => Math.max(...cells.map((r) => r[j]!.length)));
   return cells.map((r) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j]!) : c.padStart(widths[j]!))).join("   ").trimEnd());
 }
@@ -62,7 +63,7 @@ export function runView(r: RunState, width: number): RunView {
     : r.status === "refused" ? "" : "loss —";
   const speed = last ? `step time ${seconds(last.stepTime)} · ${Number.isFinite(last.tokensPerSecond) ? count(last.tokensPerSecond) : "—"} tokens/s` : "";
   const s = r.summary;
-  const table = s ? [...comparisonRows(s.measured, s.predicted, s.error, s.notComparable), ...notComparableLines(s.notComparable)] : [];
+  const table = s ? [...comparisonRows(s.measured, s.predicted, s.error, s.notComparable, s.notMeasured), ...notMeasuredLines(s.notMeasured), ...notComparableLines(s.notComparable)] : [];
   if (s && s.device === "cpu") table.push("(CPU ranks: the prediction uses the cpu profile's assumed figures)");
   if (s?.timeline) table.push("", ...timelineLines(s.timeline, s.runDir));
   return {
