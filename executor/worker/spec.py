@@ -137,8 +137,44 @@ def _default_ffn(hidden: int, mlp: str) -> int:
     return 256 * -(-(8 * hidden) // (3 * 256))
 
 
-def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
-    m, p, t = raw["model"], raw["plan"], raw["training"]
+class _Section(dict):
+    """An object of the spec that names a missing required key by its path ("model.layers"),
+    where a plain dict raised a bare KeyError('layers')."""
+
+    def __init__(self, raw: Any, path: str):
+        if not isinstance(raw, dict):
+            raise ValueError(f"launch spec: \"{path}\" is not an object")
+        super().__init__(raw)
+        self.path = path
+
+    def __missing__(self, key: str) -> Any:
+        raise ValueError(f"launch spec: missing \"{self.path}.{key}\"")
+
+
+def _section(raw: dict[str, Any], key: str) -> _Section:
+    if raw.get(key) is None:
+        raise ValueError(f"launch spec: missing \"{key}\"")
+    return _Section(raw[key], key)
+
+
+def parse_spec(raw: Any) -> LaunchSpec:
+    """The spec from its JSON object; a ValueError "launch spec: …" naming the field that is
+    missing or of the wrong kind (never a bare KeyError or TypeError)."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"launch spec: not a JSON object (a {type(raw).__name__})")
+    try:
+        return _parse(raw)
+    except KeyError as e:  # a nested object read as a plain dict (model.moe, model.mla)
+        raise ValueError(f"launch spec: missing {json.dumps(e.args[0]) if e.args else 'a field'}") from e
+    except (TypeError, ValueError) as e:
+        if str(e).startswith("launch spec:"):
+            raise
+        # int("x"), float(None), dict(5): a field of the wrong kind
+        raise ValueError(f"launch spec: a field has the wrong type ({e})") from e
+
+
+def _parse(raw: dict[str, Any]) -> LaunchSpec:
+    m, p, t = _section(raw, "model"), _section(raw, "plan"), _section(raw, "training")
     mlp = m.get("mlp", "gelu")
     model = ModelSpec(
         name=str(m.get("name", "model")),
@@ -189,7 +225,7 @@ def parse_spec(raw: dict[str, Any]) -> LaunchSpec:
         lr=float(t.get("lr", 1e-3)),
         vocab_padded=int(t.get("vocabPadded", m["vocab"])),
     )
-    f = raw.get("faultInjection")
+    f = _Section(raw["faultInjection"], "faultInjection") if raw.get("faultInjection") else None
     fault = (FaultSpec(rank=int(f["rank"]), step=int(f.get("step", 0)),
                        hang=str(f["hang"]) if f.get("hang") is not None else None) if f else None)
     device = raw.get("device", "cpu")
@@ -322,5 +358,15 @@ def validate(spec: LaunchSpec) -> None:
 
 
 def load_spec(path: str | Path) -> LaunchSpec:
-    with open(path) as f:
-        return parse_spec(json.load(f))
+    """The spec file at `path`; a ValueError "launch spec: …" for a file that cannot be read or
+    is not JSON (the message of the record wrapper's traceback and of the error event)."""
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise ValueError(f"launch spec: cannot read {path} ({e.strerror or e})") from e
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ValueError(f"launch spec: not JSON ({path}: {e.msg} at line {e.lineno} column {e.colno})") from None
+    return parse_spec(raw)
