@@ -42,11 +42,13 @@ describe("the execute screen", () => {
     expect(run.inputs[0]!.plan.tp * run.inputs[0]!.plan.pp * run.inputs[0]!.plan.dp).toBe(8);
     expect(run.inputs[0]!.steps).toBe(10);
     const cb = run.callbacks[0]!;
-    cb.prepared({ runDir: "/tmp/runs/a", torch: "2.13" });
+    cb.prepared({ runDir: "/tmp/runs/a", torch: "2.13", engine: "paraplan", eager: null });
     cb.step(step(1, 5.5));
     cb.step(step(2, 5.4));
     await tick();
     expect(lastFrame()).toMatch(/step 2\/10 \[█+░+\] 20%/);
+    // The engine the prediction was made with, as paraplan execute names it.
+    expect(lastFrame()).toMatch(/^predicted with the worker's engine paraplan$/m);
     stdin.write("b");
     await tick();
     expect(run.cancelled).toBe(1);
@@ -56,10 +58,11 @@ describe("the execute screen", () => {
     await tick();
     const cb2 = run.callbacks[1]!;
     cb.step(step(3, 5.3)); // the stopped run's late events are ignored
-    cb2.prepared({ runDir: "/tmp/runs/b", torch: "2.13" });
+    cb2.prepared({ runDir: "/tmp/runs/b", torch: "2.13", engine: "paraplan", eager: "schedule zbv: torch cannot compile zero-bubble stages (split backward)" });
     cb2.done(summaryFor(run.inputs[1]!, 10));
     await tick();
     expect(lastFrame()).toContain("predicted against measured");
+    expect(lastFrame()).toMatch(/^predicted with the worker's engine paraplan \(it runs this plan eager: schedule/m);
     expect(lastFrame()).not.toContain("step 3/10");
     stdin.write("c");
     await tick();

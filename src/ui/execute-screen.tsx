@@ -21,6 +21,7 @@ export function ExecuteScreen({ run, width, height }: ExecuteScreenProps) {
         {v.title}
       </Text>
       {v.note ? <Text color="gray">{v.note}</Text> : null}
+      {v.engine ? <Text color="gray">{v.engine}</Text> : null}
       <Text color={STATUS_COLOR[run.status]}>{v.status}</Text>
       {v.progress ? <Text color={ACCENT}>{v.progress}</Text> : null}
       {v.loss ? <Text>{v.loss}</Text> : null}

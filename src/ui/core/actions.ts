@@ -37,7 +37,7 @@ export type Action =
   | { type: "frontier/move"; delta: number }
   | { type: "run/start"; plan: PlanResult; steps: number }
   | { type: "run/note"; note: string }
-  | { type: "run/prepared"; runDir: string }
+  | { type: "run/prepared"; runDir: string; engine?: string; eager?: string | null }
   | { type: "run/step"; event: StepEvent }
   | { type: "run/done"; summary: Summary }
   | { type: "run/failed"; message: string; refused: boolean }

@@ -149,7 +149,7 @@ export class Controller {
     const h = this.services.execute(
       { session, plan, steps },
       {
-        prepared: live((info) => this.dispatch({ type: "run/prepared", runDir: info.runDir })),
+        prepared: live((info) => this.dispatch({ type: "run/prepared", runDir: info.runDir, engine: info.engine, eager: info.eager })),
         step: live((event) => this.dispatch({ type: "run/step", event })),
         done: live((summary) => {
           this.dispatch({ type: "run/done", summary });

@@ -7,6 +7,7 @@ import { type PlanResult, evaluatePlan } from "../../../planner/index.js";
 import { shownRun } from "../../app/prepare.js";
 import { packageRoot } from "../../load.js";
 import { sessionOf } from "../test-utils.js";
+import { fakePython } from "../../../test/executor/e2e-helpers.js";
 import { CPU_RANK_LIMIT, type RunCallbacks, chooseDevice, executeWithExecutor } from "./execute.js";
 import type { Session } from "./setup.js";
 
@@ -103,6 +104,31 @@ describe("executing a plan through the executor", () => {
     const plan = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 1, dp: 1, cp: 2, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
     const { note } = await runPort(tiny, plan);
     expect(note).toBe("no GPU here: on 2 CPU ranks (cpu profile)");
+  });
+
+  it("reports the engine the prediction was made with once prepared: the eager worker's on CPU ranks", async () => {
+    process.env.PARAPLAN_PYTHON = fakePython();
+    const cwd = process.cwd();
+    const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-engine-"));
+    process.chdir(dir); // the run directory goes under runs/ here
+    try {
+      const tiny = sessionOf("tiny", 1, 2);
+      const zbv = evaluatePlan(tiny.request.model, tiny.request.hw, tiny.request.training, { tp: 1, pp: 2, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 2, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "zbv" });
+      const said: { engine: string; eager: string | null }[] = [];
+      await new Promise<void>((resolve) => {
+        executeWithExecutor({ detect: () => [] })({ session: tiny, plan: zbv, steps: 2 }, {
+          prepared: (i) => said.push({ engine: i.engine, eager: i.eager }),
+          step: () => {},
+          done: () => resolve(),
+          failed: () => resolve(),
+        });
+      });
+      // CPU ranks do not compile (executor/spec.ts defaultCompile): eager, and no reason to give.
+      expect(said).toEqual([{ engine: "paraplan", eager: null }]);
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   // A real run takes 15-40 s of torch start-up on a small machine: opt in with PARAPLAN_UI_EXEC=1.

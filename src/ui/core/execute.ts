@@ -3,6 +3,7 @@
 // plan shown is handed over as it is, with the session's model, hardware and training.
 // Without GPUs, a plan of a few GPUs runs on as many CPU ranks; a larger one is handed to the
 // executor for CUDA devices, and the executor's refusal is what the user sees.
+import { eagerReason } from "../../../executor/compile-mode.js";
 import { type GpuInfo, detectCudaGpus } from "../../../executor/devices.js";
 import type { StepEvent } from "../../../executor/events.js";
 import type { Summary } from "../../../executor/summary.js";
@@ -26,7 +27,9 @@ export interface ExecuteInput {
 }
 
 export interface RunCallbacks {
-  prepared(info: { runDir: string; torch: string | null }): void;
+  /** engine: the engine profile the prediction was made with (the worker's: paraplan or
+   *  paraplan-compile); eager: why the worker runs this plan eager though the device compiles. */
+  prepared(info: { runDir: string; torch: string | null; engine: string; eager: string | null }): void;
   step(ev: StepEvent): void;
   done(summary: Summary): void;
   /** refused: the executor declined before starting (no devices, no Python, does not fit). */
@@ -73,7 +76,9 @@ export function executeWithExecutor(deps: ExecuteDeps = {}): ExecutePort {
         return;
       }
       if (cancelled) return cb.failed("stopped before the run started", true);
-      cb.prepared({ runDir: p.runDir, torch: p.torch });
+      const { req, result } = p.chosen;
+      const eager = p.spec.execution.compile ? eagerReason(result, req.model) : null;
+      cb.prepared({ runDir: p.runDir, torch: p.torch, engine: req.training.engine.name, eager });
       execution = startExecution(p, { start: () => {}, step: (ev) => cb.step(ev) });
       // The stop key calls stop; a signal from outside stops the run as in `paraplan execute`.
       const end = await endOnSignals(execution);

@@ -114,7 +114,7 @@ function step(s: AppState, a: Action): AppState {
     case "run/note":
       return updateRun(s, (r) => ({ ...r, note: a.note }));
     case "run/prepared":
-      return updateRun(s, (r) => ({ ...r, status: "running", runDir: a.runDir }));
+      return updateRun(s, (r) => ({ ...r, status: "running", runDir: a.runDir, engine: a.engine ?? null, eager: a.eager ?? null }));
     case "run/step":
       return updateRun(s, (r) => ({ ...r, status: "running", steps: [...r.steps, a.event] }));
     case "run/done":

@@ -42,6 +42,18 @@ describe("the execute screen's view-model", () => {
     expect(comparisonRows(summaryFor({ session: s, plan, steps: 10 }, 10).measured, small.predicted, small.error)[4]).toMatch(/^peak memory\s+1\.00 GiB\s/);
   });
 
+  // QA: the CLI names the prediction's engine ("— engine profile paraplan"), the screen did not.
+  it("names the engine the prediction was made with, and at the end how the worker ran the plan", () => {
+    expect(runView(base, 120).engine).toBe(""); // not known before the run is prepared
+    expect(runView({ ...base, engine: "paraplan-compile" }, 120).engine).toBe("predicted with the worker's engine paraplan-compile");
+    const why = "schedule zbv: torch cannot compile zero-bubble stages (split backward)";
+    expect(runView({ ...base, engine: "paraplan", eager: why }, 200).engine).toBe(`predicted with the worker's engine paraplan (it runs this plan eager: ${why})`);
+    const summary = summaryFor({ session: s, plan, steps: 10 }, 10);
+    summary.execution = { mode: "eager", engine: "paraplan", compileRequested: false, eagerReason: null, compiledBlocks: 0, compileTime: 0, dynamoCompileTime: null, optimizer: "foreach", sdpaBackends: ["flash-cpu"], sdpaSource: null, fsdpMixedPrecision: null, float8Linears: null };
+    const v = runView({ ...base, status: "done", summary, engine: "paraplan" }, 160);
+    expect(v.table).toContain("execution: eager · AdamW foreach · attention flash-cpu — engine profile paraplan");
+  });
+
   it("says which figures are not comparable instead of an error, and why", () => {
     const summary = { ...summaryFor({ session: s, plan, steps: 10 }, 10), notComparable: { peakMemory: "measured: the tensors MemTracker counts" } };
     const v = runView({ ...base, status: "done", summary }, 120);

@@ -1,6 +1,7 @@
 // The execute screen's view-model: progress bar, loss sparkline, step time, and at the end the
 // measured figures against the planner's prediction (the executor's summary).
 import type { Figures, NotComparable } from "../../../executor/summary.js";
+import { executionLine } from "../../../executor/execution.js";
 import { errorCell, notComparableLines, notMeasuredLines, timelineLines } from "../../format/execute-text.js";
 import { compact, count, gib, percent, seconds, size } from "../../format/units.js";
 import { fit, meter, sparkline } from "./bars.js";
@@ -10,6 +11,8 @@ import type { RunState } from "./state.js";
 export interface RunView {
   title: string;
   note: string;
+  /** "predicted with the worker's engine paraplan-compile", once known. */
+  engine: string;
   status: string;
   progress: string;
   loss: string;
@@ -65,10 +68,14 @@ export function runView(r: RunState, width: number): RunView {
   const s = r.summary;
   const table = s ? [...comparisonRows(s.measured, s.predicted, s.error, s.notComparable, s.notMeasured), ...notMeasuredLines(s.notMeasured), ...notComparableLines(s.notComparable)] : [];
   if (s && s.device === "cpu") table.push("(CPU ranks: the prediction uses the cpu profile's assumed figures)");
+  // How the worker ran it, and the engine profile that describes that (as execute prints it).
+  if (s?.execution) table.push("", executionLine(s.execution));
   if (s?.timeline) table.push("", ...timelineLines(s.timeline, s.runDir));
+  const engine = r.engine ? `predicted with the worker's engine ${r.engine}${r.eager ? ` (it runs this plan eager: ${r.eager})` : ""}` : "";
   return {
     title: fit(shortPlan(r.plan), width),
     note: fit(r.note, width),
+    engine: fit(engine, width),
     status: STATUS[r.status],
     progress,
     loss: fit(loss, width),

@@ -69,6 +69,11 @@ export interface RunState {
   /** How the plan runs here (CPU ranks or GPUs, and why). */
   note: string;
   runDir: string | null;
+  /** The engine profile the prediction was made with (the worker's, as `paraplan execute` prints
+   *  it), once the run is prepared; and why the worker runs this plan eager, if it does though
+   *  the device compiles. */
+  engine?: string | null;
+  eager?: string | null;
   steps: StepEvent[];
   summary: Summary | null;
   message: string | null;
