@@ -66,13 +66,24 @@ function totalRanks(input: ChooseInput, assumed: string[]): number {
   return perNode * nnodes;
 }
 
-function checkPresent(input: Pick<ChooseInput, "devices" | "forOtherMachines" | "nnodes">, perNode: number): void {
+/** What to do when the GPUs a plan needs are not here: the command line's flags, or (the
+ *  interactive planner's) what to do on its screens. */
+export interface PresentAdvice {
+  noGpu: string;
+  tooFew: (present: number, nnodes: number) => string;
+}
+
+const CLI_ADVICE: PresentAdvice = {
+  noGpu: "use --device cpu --gpus N for CPU ranks",
+  tooFew: (present, nnodes) => `use --gpus ${present * nnodes} or fewer`,
+};
+
+function checkPresent(input: Pick<ChooseInput, "devices" | "forOtherMachines" | "nnodes">, perNode: number, advice: PresentAdvice = CLI_ADVICE): void {
   const { devices } = input;
   if (input.forOtherMachines || devices.device === "cpu") return;
-  if (devices.present === 0)
-    throw new DoesNotFit("no CUDA GPU found on this node (nvidia-smi lists none); use --device cpu --gpus N for CPU ranks");
+  if (devices.present === 0) throw new DoesNotFit(`no CUDA GPU found on this node (nvidia-smi lists none); ${advice.noGpu}`);
   if (perNode > devices.present)
-    throw new DoesNotFit(`the plan needs ${plural(perNode, "GPU")} on this node but ${devices.present} ${devices.present === 1 ? "is" : "are"} present; use --gpus ${devices.present * input.nnodes} or fewer`);
+    throw new DoesNotFit(`the plan needs ${plural(perNode, "GPU")} on this node but ${devices.present} ${devices.present === 1 ? "is" : "are"} present; ${advice.tooFew(devices.present, input.nnodes)}`);
 }
 
 /** Limits of the worker's implementation beyond the planner's rules (executor/worker/spec.py):
@@ -241,6 +252,8 @@ export interface GivenInput {
   plan: PlanResult;
   /** This node's devices: the plan's ranks all run here. */
   devices: Devices;
+  /** What to say to do when the GPUs are not here (default: execute's flags). */
+  advice?: PresentAdvice | undefined;
 }
 
 /** The request as the worker runs it: predicted with the worker's engine (paraplan-compile where
@@ -269,10 +282,10 @@ function onCpuRanks(request: PlanRequest): PlanRequest {
  * figures are the ones shown when it runs on the hardware it was planned for; on CPU ranks, or on
  * a node of another size, they are evaluated again for what runs (no search: the plan is fixed).
  */
-export function chooseGiven({ request, plan, devices }: GivenInput): Chosen {
+export function chooseGiven({ request, plan, devices, advice }: GivenInput): Chosen {
   const world = worldOf(plan);
   if (world !== request.training.gpus) throw new UserError(`${describePlan(plan)} needs ${plural(world, "device")}, the setup has ${request.training.gpus}`);
-  checkPresent({ devices, forOtherMachines: false, nnodes: 1 }, world);
+  checkPresent({ devices, forOtherMachines: false, nnodes: 1 }, world, advice);
   const worker = onWorkerEngine(request, devices.device, plan);
   const base = devices.device === "cpu" ? onDevice(onCpuRanks(worker), "cpu") : worker;
   const req = base.hw.gpusPerNode === world ? base : { ...base, hw: { ...base.hw, gpusPerNode: world } };

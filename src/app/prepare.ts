@@ -9,7 +9,7 @@ import { worldOf } from "../../planner/layout/groups.js";
 import type { ExecuteArgs } from "../execute-args.js";
 import { readPlanFile } from "../plan-file.js";
 import type { PlanRequest } from "../plan-request.js";
-import { type Chosen, chooseGiven, choosePlan } from "./choose.js";
+import { type Chosen, type PresentAdvice, chooseGiven, choosePlan } from "./choose.js";
 import { chooseDevice } from "./device.js";
 import { checkPlanModel, readPlanFor } from "./plan-model.js";
 import { loadModel } from "../load.js";
@@ -46,6 +46,8 @@ export interface ShownPlan {
   plan: PlanResult;
   device: Device;
   steps: number;
+  /** What to say to do when the GPUs are not here (default: execute's flags). */
+  advice?: PresentAdvice | undefined;
 }
 
 /** What the executor is handed for a plan shown: the plan on this node's devices (all its ranks
@@ -53,7 +55,7 @@ export interface ShownPlan {
 export function shownRun(s: ShownPlan, gpus: GpuInfo[]): { chosen: Chosen; devices: Devices; settings: RunSettings } {
   const world = worldOf(s.plan);
   const devices = presentDevices(s.device, world, s.device === "cpu" ? [] : gpus);
-  const chosen = chooseGiven({ request: s.request, plan: s.plan, devices });
+  const chosen = chooseGiven({ request: s.request, plan: s.plan, devices, advice: s.advice });
   const settings: RunSettings = { steps: s.steps, nnodes: 1, nodeRank: 0, endpoint: undefined, rdzvId: undefined, runDir: undefined, printLaunch: false };
   return { chosen, devices, settings };
 }

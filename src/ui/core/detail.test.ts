@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Plan, evaluatePlan } from "../../../planner/index.js";
 import { sessionOf } from "../test-utils.js";
-import { MEMORY_KEYS, bubbleLine, detailView, planDiff, shortPlan } from "./detail.js";
+import { MEMORY_KEYS, bubbleLine, bytesShown, detailView, flopRate, planDiff, shortPlan } from "./detail.js";
 
 const gpt3 = sessionOf("gpt3-like", 128, 8).request;
 const plan = (p: Partial<Plan>) =>
@@ -67,5 +67,24 @@ describe("the plan detail's view-model", () => {
     expect(planDiff(a, a)).toEqual([]);
     expect(detailView(b, gpt3.hw, gpt3.training, a, 80).diff).toHaveLength(2);
     expect(shortPlan(a)).toBe("tp 8 · pp 16 · dp 8 · ZeRO-1 · mb 1 · recompute sel · SP · 1F1B");
+  });
+});
+
+// QA: a CPU plan's detail said "weights 0.00 GiB" and "0 TFLOP/s per GPU".
+describe("a CPU plan's figures in units that show them", () => {
+  it("bytes below 0.01 GiB in MiB or KiB, FLOP/s below 1 TFLOP/s in GFLOP/s or MFLOP/s", () => {
+    expect([bytesShown(436_992), bytesShown(5 * 2 ** 20), bytesShown(0.5 * 2 ** 30), bytesShown(0), bytesShown(80 * 2 ** 30)]).toEqual(["426.8 KiB", "5.0 MiB", "0.50 GiB", "0.00 GiB", "80.0 GiB"]);
+    expect([flopRate(312.4), flopRate(1), flopRate(0.0342), flopRate(0.000_512)]).toEqual(["312 TFLOP/s", "1 TFLOP/s", "34.2 GFLOP/s", "512 MFLOP/s"]);
+    const tiny = sessionOf("tiny", 1, 1, undefined, "cpu").request;
+    const p = evaluatePlan(tiny.model, tiny.hw, tiny.training, { tp: 1, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 8, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+    const v = detailView(p, tiny.hw, tiny.training, null, 100);
+    // tiny: per layer 4h²+4h (attention) + 2hf+f+h (MLP) + 4h (norms) = 16,640 + 33,088 + 256 =
+    // 49,984, × 4 layers = 199,936; + V·h 16,384 + positions 32·64 2,048 + final norm 128 =
+    // 218,496 parameters × 2 bytes (bf16) = 436,992 B = 426.75 KiB.
+    expect(p.memory.weights).toBe(436_992);
+    expect(v.memoryRows.find((r) => r.key === "weights")!.value).toBe("426.8 KiB");
+    expect(v.timeHeader).toMatch(/ · [\d.]+ [GM]FLOP\/s per GPU$/);
+    expect(v.timeHeader).not.toMatch(/ 0 TFLOP/);
+    expect(v.timeHeader.endsWith(`${flopRate(p.tflopsPerGpu)} per GPU`)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@
 // per group with its link, the bubble, and the difference from the plan shown before.
 import { DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, wireLinks, wireOf, worstStageName } from "../../../planner/index.js";
 import { cpImbalance } from "../../../planner/cost/context.js";
-import { count, gib, percent, seconds } from "../../format/units.js";
+import { count, gib, percent, seconds, size } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
 import { wholeRunLines } from "./whole-run.js";
@@ -116,6 +116,17 @@ export function bubbleLine(p: PlanResult, t: Training): string {
 const PLAN_DIMS: (keyof Plan)[] = ["tp", "cp", "cpComm", "cpSplit", "pp", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
 const DIM_LABEL: Partial<Record<keyof Plan, string>> = { zero: "ZeRO", microBatch: "micro-batch", sequenceParallel: "SP" };
 
+/** Bytes in GiB as the other screens print them; below 0.01 GiB, which "0.00 GiB" would hide (a
+ *  CPU plan's weights), in MiB or KiB (format/units.ts size). */
+export const bytesShown = (b: number): string => (b > 0 && b < 0.01 * 2 ** 30 ? size(b) : gib(b));
+
+/** Model FLOP/s per device: whole TFLOP/s from 1 on (a GPU's), below that GFLOP/s or MFLOP/s to
+ *  three figures (a CPU core's), where "0 TFLOP/s" would hide it. */
+export function flopRate(tflops: number): string {
+  if (tflops >= 1) return `${tflops.toFixed(0)} TFLOP/s`;
+  return tflops * 1e3 >= 1 ? `${(tflops * 1e3).toPrecision(3)} GFLOP/s` : `${(tflops * 1e6).toPrecision(3)} MFLOP/s`;
+}
+
 const signed = (x: number, f: (v: number) => string) => (x === 0 ? "±0" : `${x > 0 ? "+" : "−"}${f(Math.abs(x))}`);
 
 /** What changed from the previous plan to this one: dimensions, then throughput, memory, step, MFU. */
@@ -128,7 +139,7 @@ export function planDiff(prev: PlanResult, p: PlanResult): string[] {
   const rel = (p.tokensPerSecond - prev.tokensPerSecond) / prev.tokensPerSecond;
   return [
     `vs previous: ${dims.join(", ")}`,
-    `  tokens/s ${signed(rel, (x) => percent(x))} · memory/GPU ${signed(p.memory.total - prev.memory.total, gib)} · step ${signed(p.time.step - prev.time.step, seconds)} · MFU ${signed(100 * (p.mfu - prev.mfu), (x) => `${x.toFixed(1)} pts`)}`,
+    `  tokens/s ${signed(rel, (x) => percent(x))} · memory/GPU ${signed(p.memory.total - prev.memory.total, bytesShown)} · step ${signed(p.time.step - prev.time.step, seconds)} · MFU ${signed(100 * (p.mfu - prev.mfu), (x) => `${x.toFixed(1)} pts`)}`,
   ];
 }
 
@@ -146,7 +157,7 @@ export function wireLine(m: ModelSpec, hw: Hardware, t: Training, p: Plan): stri
     by.set(g, e);
   }
   if (by.size === 0) return "on the wire: nothing (one GPU)";
-  const parts = [...by].map(([g, e]) => `${g} ${gib(e.bytes)} in ${count(e.calls)} call${e.calls === 1 ? "" : "s"}`);
+  const parts = [...by].map(([g, e]) => `${g} ${bytesShown(e.bytes)} in ${count(e.calls)} call${e.calls === 1 ? "" : "s"}`);
   return `on the wire per GPU and step: ${parts.join(" · ")}`;
 }
 
@@ -159,7 +170,7 @@ export function contextLine(p: PlanResult, hw: Hardware, t: Training, model?: Mo
     const links = wireLinks(hw, place(hw, degreesOf(p), p.order));
     let bytes = 0;
     for (const i of wireOf(model, t, p, links)) if (i.group === "cp" && i.pass === "forward") bytes += i.perUnit * i.bytes;
-    moved = ` · ${gib(bytes)} per layer forward`;
+    moved = ` · ${bytesShown(bytes)} per layer forward`;
   }
   return `context parallel: cp ${p.cp} (${variant}) · s/cp = ${count(t.seqLen / p.cp)} tokens a rank${moved} · exposed ${seconds(p.time.cpComm)} = ${percent(p.time.cpComm / p.time.step)} of the step`;
 }
@@ -172,20 +183,20 @@ export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: P
     key: k,
     label: k,
     bar: meter(m[k], m.capacity, barWidth, MEMORY_GLYPH[k], "·"),
-    value: gib(m[k]),
+    value: bytesShown(m[k]),
   }));
   const legendItems = TIME_KEYS.filter((k) => p.time[k] > 0).map((k) => ({ key: k, text: `${TIME_GLYPH[k]} ${TIME_LABEL[k]} ${seconds(p.time[k])}` }));
   const timeLegend = wrapGroups(legendItems, (i) => i.text, width - 2);
   const experts =
     m.experts === undefined
       ? null
-      : fit(`experts: ${gib(m.experts)} of routed-expert states (÷ ep·etp = ${p.ep * p.etp}, over edp ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}) · all-to-all ${seconds(p.time.epComm)} = ${percent(p.time.epComm / p.time.step)} of the step`, width);
+      : fit(`experts: ${bytesShown(m.experts)} of routed-expert states (÷ ep·etp = ${p.ep * p.etp}, over edp ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}) · all-to-all ${seconds(p.time.epComm)} = ${percent(p.time.epComm / p.time.step)} of the step`, width);
   return {
     title: fit(shortPlan(p), width),
-    memoryHeader: fit(`memory per GPU${stage}: ${gib(m.total)} of ${gib(m.capacity)} (${percent(m.total / m.capacity, 0)})`, width),
+    memoryHeader: fit(`memory per GPU${stage}: ${bytesShown(m.total)} of ${bytesShown(m.capacity)} (${percent(m.total / m.capacity, 0)})`, width),
     memoryBar: stackedBar(MEMORY_KEYS.map((k) => ({ key: k, value: m[k] })), m.capacity, barWidth, MEMORY_GLYPH),
     memoryRows,
-    timeHeader: fit(`step ${seconds(p.time.step)} · ${count(p.tokensPerSecond)} tokens/s · MFU ${percent(p.mfu)} · ${p.tflopsPerGpu.toFixed(0)} TFLOP/s per GPU`, width),
+    timeHeader: fit(`step ${seconds(p.time.step)} · ${count(p.tokensPerSecond)} tokens/s · MFU ${percent(p.mfu)} · ${flopRate(p.tflopsPerGpu)} per GPU`, width),
     timeBar: stackedBar(TIME_KEYS.map((k) => ({ key: k, value: p.time[k] })), p.time.step, width - 2, TIME_GLYPH),
     timeLegend,
     comms: commRows(hw, p),

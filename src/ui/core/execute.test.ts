@@ -85,6 +85,14 @@ describe("executing a plan through the executor", () => {
     expect(note).toBe("no GPU here, and 1024 GPUs is too many for CPU ranks (at most 8)");
     expect(seen.failed).toEqual([[expect.stringMatching(/^no CUDA GPU found on this node/), true]]);
     expect(seen.prepared).toEqual([]);
+    // QA: the refusal gave execute's advice ("use --device cpu --gpus N"), flags the screens have
+    // not; it says what to do here.
+    expect(seen.failed[0]![0]).toBe("no CUDA GPU found on this node (nvidia-smi lists none); plans of at most 8 GPUs run here on CPU ranks: go back (b) to the setup and plan for fewer GPUs");
+    const eight = await runPort(gpt3, big, () => Array.from({ length: 8 }, () => ({ name: "NVIDIA H100 80GB HBM3", memory: 80 * 2 ** 30 })));
+    expect(eight.seen.failed).toEqual([
+      ["the plan needs 1,024 GPUs on this node but 8 are present; go back (b) to the setup and plan for 8 GPUs or fewer, or run this plan on its nodes with paraplan execute --nnodes", true],
+    ]);
+    expect(JSON.stringify([seen.failed, eight.seen.failed])).not.toMatch(/--gpus|--device/);
   });
 
   it("refuses a CPU run when the Python interpreter is missing, before creating a run", async () => {

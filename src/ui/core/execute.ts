@@ -9,6 +9,7 @@ import type { StepEvent } from "../../../executor/events.js";
 import type { Summary } from "../../../executor/summary.js";
 import type { PlanResult } from "../../../planner/index.js";
 import { worldOf } from "../../../planner/layout/groups.js";
+import type { PresentAdvice } from "../../app/choose.js";
 import { type Prepared, prepareShown } from "../../app/prepare.js";
 import { type Execution, endOnSignals, startExecution } from "../../app/run.js";
 import { exitFor } from "../../errors.js";
@@ -39,6 +40,12 @@ export interface RunCallbacks {
 export type ExecutePort = (input: ExecuteInput, cb: RunCallbacks) => { note: string; cancel: Cancel };
 
 
+/** What to do, on these screens, when the GPUs a plan needs are not here (not execute's flags). */
+export const UI_ADVICE: PresentAdvice = {
+  noGpu: `plans of at most ${CPU_RANK_LIMIT} GPUs run here on CPU ranks: go back (b) to the setup and plan for fewer GPUs`,
+  tooFew: (present) => `go back (b) to the setup and plan for ${plural(present, "GPU")} or fewer, or run this plan on its nodes with paraplan execute --nnodes`,
+};
+
 export interface DeviceChoice {
   device: "cuda" | "cpu";
   note: string;
@@ -68,7 +75,7 @@ export function executeWithExecutor(deps: ExecuteDeps = {}): ExecutePort {
     const go = async () => {
       let p: Prepared;
       try {
-        p = await prepareShown({ request: input.session.request, plan: input.plan, device: choice.device, steps: input.steps }, gpus);
+        p = await prepareShown({ request: input.session.request, plan: input.plan, device: choice.device, steps: input.steps, advice: UI_ADVICE }, gpus);
       } catch (e) {
         const refusal = exitFor(e);
         if (refusal === null) throw e;
