@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { GpuInfo } from "../../../executor/devices.js";
 import { planOnly } from "../../../executor/plan-json.js";
 import { type PlanResult, evaluatePlan } from "../../../planner/index.js";
 import { shownRun } from "../../app/prepare.js";
@@ -15,7 +16,7 @@ const gpt3 = sessionOf("gpt3-like", 128, 8);
 const big = evaluatePlan(gpt3.request.model, gpt3.request.hw, gpt3.request.training, { tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 2, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "interleaved" });
 
 /** Run the port until it reports the end; collect what it said. */
-function runPort(session: Session, plan: PlanResult, detect = () => []) {
+function runPort(session: Session, plan: PlanResult, detect: () => GpuInfo[] = () => []) {
   const seen: { prepared: string[]; steps: number[]; done: unknown[]; failed: [string, boolean][] } = { prepared: [], steps: [], done: [], failed: [] };
   return new Promise<{ note: string; seen: typeof seen }>((resolve) => {
     let note = "";
