@@ -11,7 +11,7 @@ import { dirname, join, resolve } from "node:path";
 import { type Engine, evaluatePlan, peakFlops, type Training } from "../planner/index.js";
 import { loadModel, loadProfile } from "../src/load.js";
 import { loadEngine } from "../src/load-engine.js";
-import { executorEngineName } from "../planner/engine.js";
+import { workerEngineName } from "../executor/compile-mode.js";
 import { type Prediction, readDevice, reportRows, reportText, verdict } from "./gpu-report-lib.js";
 import { GPU_SETTINGS, type GpuSetting, gpuPlan } from "./gpu-settings.js";
 
@@ -23,9 +23,12 @@ export function profileFor(deviceName: string): string {
 export function predictOn(profile: string, override: Partial<Pick<Engine, "selectiveRecompute">> = {}): (x: GpuSetting) => Prediction {
   const hw = loadProfile(profile);
   return (x) => {
-    const engine = { ...loadEngine(executorEngineName(x.compile), undefined), ...override };
+    // (the engine the worker runs the plan with: eager where it cannot compile it, compile-mode.ts)
+    const model = loadModel(x.model);
+    const plan = gpuPlan(x);
+    const engine = { ...loadEngine(workerEngineName(x.compile, plan, model), undefined), ...override };
     const t: Training = { gpus: 1, globalBatch: x.globalBatch, seqLen: x.seqLen, precision: x.precision, fusedAttention: true, overlapGradReduce: true, engine };
-    const r = evaluatePlan(loadModel(x.model), hw, t, gpuPlan(x));
+    const r = evaluatePlan(model, hw, t, plan);
     return { stepTime: r.time.step, peakMemory: r.memory.total, mfu: r.mfu, modelFlopsPerStep: r.modelFlopsPerStep, peak: peakFlops(hw, t) };
   };
 }

@@ -1,7 +1,7 @@
 // `paraplan export`: the best plan (or --plan's) as an engine's own configuration files, printed
 // or written to --out DIR.
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { makeDirs } from "../../executor/fs-safe.js";
 import { FORMAT_ENGINES, type Fixed, checkFixed, evaluatePlan } from "../../planner/index.js";
@@ -20,7 +20,7 @@ import type { Io } from "../io.js";
 import { oneOf, parseFlags } from "../flags.js";
 import { PLAN_OPTIONS, parsePlanArgs } from "../plan-args.js";
 import { type PlanRequest, buildRequest } from "../plan-request.js";
-import { standingLine } from "../calibration-standing.js";
+import { calibrationStanding, standingLine } from "../calibration-standing.js";
 
 export const EXPORT_USAGE = `usage: paraplan export --format megatron|deepspeed|torchtitan|llm-foundry|torchrun|slurm --model <preset|file> [options]
 
@@ -202,7 +202,10 @@ export function runExport(argv: string[], io: Io): number {
   if (req.model.ropeScalingNotExported !== undefined)
     summary.push(`note: the model's rope_scaling (${req.model.ropeScalingNotExported}) is not in these files: paraplan writes only Llama 3.1's; give it to the trainer yourself`);
   // The prediction outside the published runs its engine was fitted on is an extrapolation: said.
-  const standing = req.calibration;
+  // (the engine the prediction was made with: the worker's eager one where it runs the plan eager)
+  const standing = result.training.engine && result.training.engine !== req.training.engine
+    ? calibrationStanding({ engine: result.training.engine.name, engineIsFile: false, profile: isPath(req.profileName) ? basename(req.profileName) : req.profileName, profileIsFile: isPath(req.profileName) || req.profileName === "local", model: req.model, training: result.training })
+    : req.calibration;
   if (standing && (standing.runs === 0 || standing.outside.length > 0)) summary.push(`note: ${standingLine(standing)}`);
   if (predicted.memory.total > predicted.memory.capacity)
     summary.push(`note: this plan needs ${gib(predicted.memory.total)} per GPU, over the ${gib(predicted.memory.capacity)} capacity: it would run out of memory`);

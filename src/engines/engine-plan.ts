@@ -94,7 +94,7 @@ export interface Engine {
    *  the training turned off (Megatron-FSDP's ZeRO-3 overlaps its gradient reduction whatever
    *  --overlap-grad-reduce says), with a sentence saying so; undefined where it runs the training
    *  as given. The export searches, writes and predicts with it. */
-  runsWith?(dims: Pick<Fixed, "zero" | "pp">, training: Training, release: Release): { training: Training; note: string } | undefined;
+  runsWith?(dims: Pick<Fixed, "zero" | "pp" | "cp" | "schedule">, training: Training, release: Release, model?: ModelSpec): { training: Training; note: string } | undefined;
 }
 
 /** A plan the chosen engine cannot run: one line, exit 2 (a UserError). */

@@ -60,7 +60,7 @@ export function exportPlan(
   if (t.kind === "refused") throw new ExportRefused(format, t.reason);
   const runs = t.kind === "nearest" ? t.plan : planOf(plan);
   // (a setting the stack forces on for this plan: written, and predicted, as it runs)
-  const forced = engine.runsWith?.(runs, training, release);
+  const forced = engine.runsWith?.(runs, training, release, model);
   const runsWith = forced?.training ?? training;
   const notes = [...(t.notes ?? []), ...(forced ? [forced.note] : [])];
   return { format, release, plan: runs, nearest: t.kind === "nearest", files: engine.files({ ...base, training: runsWith, plan: runs }), notes, training: runsWith };
@@ -103,7 +103,7 @@ export function searchForFormat(
     if (f === null) continue;
     searchedEngineSpace = true;
     // (priced as the engine runs the sub-space: Megatron-FSDP's ZeRO-3 overlaps its reduction)
-    const runsWith = engine.runsWith?.(f, training, release)?.training ?? training;
+    const runsWith = engine.runsWith?.(f, training, release, model)?.training ?? training;
     const r = search(model, hw, runsWith, f, { top: 1 });
     const top = r.plans[0];
     if (top === undefined || exact(top)) consider(top);

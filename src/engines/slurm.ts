@@ -5,7 +5,7 @@
 import type { Fixed, Hardware } from "../../planner/index.js";
 import { type Engine, type EngineContext, type ExportFile, type Release, describe } from "./engine-plan.js";
 import { UserError } from "../errors.js";
-import { commentText, exportId, launchSpecFile, launcherTranslate, layout, scriptText, torchrunArgs } from "./torchrun.js";
+import { commentText, exportId, launchSpecFile, launcherTranslate, layout, scriptText, torchrunArgs, workerRunsWith } from "./torchrun.js";
 
 export const SLURM_RELEASES: readonly Release[] = [
   { id: "23", label: "Slurm sbatch (slurm.schedmd.com/sbatch.html) with PyTorch 2.x torchrun and NCCL 2.23 variables" },
@@ -86,4 +86,5 @@ export const slurm: Engine = {
   overlays: (): Fixed[] => [{}],
   translate: launcherTranslate,
   files,
+  runsWith: workerRunsWith,
 };

@@ -2,7 +2,9 @@
 // torch/distributed/run.py (pytorch/pytorch @010929fd; PyTorch 2.x "torchrun (Elastic Launch)"),
 // recorded in test/export/fixtures/torchrun.txt. The training script is the user's (--script),
 // by default paraplan's own worker, which reads the plan from launch.json (executor/PROTOCOL.md).
-import type { Fixed, Training } from "../../planner/index.js";
+import { type Fixed, type ModelSpec, type Training, executorEngineName } from "../../planner/index.js";
+import { eagerReason } from "../../executor/compile-mode.js";
+import { loadEngine } from "../load-engine.js";
 import { UserError } from "../errors.js";
 import { DEFAULT_STEPS } from "../execute-args.js";
 import { WORKER_MODULE } from "../../executor/launch.js";
@@ -195,10 +197,22 @@ function files(ctx: EngineContext): ExportFile[] {
   return out;
 }
 
+/** paraplan's worker runs some plans eager though launch.json asks it to compile (zero-bubble
+ *  stages, context parallel, mixtures of experts: executor/compile-mode.ts, the worker's
+ *  compile.py rule): those are predicted with the eager engine, as execute predicts them. With
+ *  --script (another engine) the user's trainer decides. */
+export function workerRunsWith(dims: Pick<Fixed, "pp" | "cp" | "schedule">, t: Training, _release: Release, model?: ModelSpec): { training: Training; note: string } | undefined {
+  if (t.engine?.name !== executorEngineName(true)) return undefined;
+  const why = eagerReason({ pp: dims.pp ?? 1, cp: dims.cp ?? 1, schedule: dims.schedule ?? "1f1b" }, model ?? {});
+  if (why === null) return undefined;
+  return { training: { ...t, engine: loadEngine(executorEngineName(false)) }, note: `paraplan's worker runs this plan eager (${why}) though launch.json asks it to compile: predicted with engine ${executorEngineName(false)}` };
+}
+
 export const torchrun: Engine = {
   format: "torchrun",
   releases: TORCHRUN_RELEASES,
   overlays: (): Fixed[] => [{}],
   translate: launcherTranslate,
   files,
+  runsWith: workerRunsWith,
 };

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { loadProfile } from "../../src/load.js";
+import { loadEngine } from "../../src/load-engine.js";
 import { LLAMA, h100, model, pcie, plan, training } from "./helpers.js";
 
 const p = plan({ tp: 8, pp: 2, zero: 1 });
@@ -32,6 +33,20 @@ describe("torchrun", () => {
   });
   it("GPU counts that do not fill whole nodes are refused", () => {
     expect(() => exportPlan("torchrun", model(LLAMA), plan({ tp: 4, pp: 1 }), training({ gpus: 12 }), h100)).toThrow(ExportRefused);
+  });
+});
+
+describe("the worker's compile rule (executor/compile-mode.ts)", () => {
+  // launch.json asks the worker to compile on CUDA; it runs zero-bubble stages eager, and the
+  // export predicts such a plan as execute does, with the eager engine
+  const compiled = { ...training(), engine: loadEngine("paraplan-compile") };
+  const zbv = plan({ tp: 8, pp: 2, vpp: 2, zero: 1, schedule: "zbv" });
+  it("a zbv plan is predicted with engine paraplan, and says why; a 1F1B one keeps paraplan-compile", () => {
+    const eager = exportPlan("torchrun", model(LLAMA), zbv, compiled, h100);
+    expect(eager.training.engine?.name).toBe("paraplan");
+    expect(eager.notes.join(" ")).toContain("paraplan's worker runs this plan eager (schedule zbv: torch cannot compile zero-bubble stages");
+    expect(exportPlan("slurm", model(LLAMA), zbv, compiled, h100).training.engine?.name).toBe("paraplan");
+    expect(exportPlan("torchrun", model(LLAMA), p, compiled, h100).training.engine?.name).toBe("paraplan-compile");
   });
 });
 
