@@ -41,6 +41,6 @@ export {
   withOverrides,
 } from "./engine.js";
 export { engineBucketBytes } from "./cost/engine-terms.js";
-export { type StageKind, type StageSplit, accountedVirtualSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, splitLabel, stageSplit, worstStageName } from "./layout/stages.js";
+export { type StageKind, type StageSplit, accountedVirtualSplit, firstLastOfVirtual, firstLastVirtualSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, splitLabel, stageSplit, worstStageName } from "./layout/stages.js";
 export { typeSplit as gptModelPipeTypeSplit, parametersSplit, pipeItemWeights, pipeLayerParams } from "./layout/gpt-model-pipe.js";
 export { cpWhy } from "./cp-why.js";

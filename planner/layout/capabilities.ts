@@ -5,7 +5,7 @@
 import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Plan, type Precision } from "../types.js";
 import { type CpCode, deepspeedCpRefusal, megatronCpRefusal, torchtitanCpRefusal } from "./cp-capabilities.js";
 import { deepspeed016Split } from "./deepspeed-016-split.js";
-import { accountedVirtualSplit, firstMiddleLast, splitLabel } from "./stages.js";
+import { accountedVirtualSplit, firstLastOfVirtual, firstMiddleLast, splitLabel } from "./stages.js";
 
 export type CapabilityCode =
   | "megatron_zero"
@@ -160,8 +160,10 @@ function megatronStages(p: Plan, c: CapabilityContext): Refusal | null {
   if (p.vpp > 1) {
     const layers = p.stageLayers.reduce((a, b) => a + b, 0);
     if (isAccountedSplit(p.stageLayers, layers, p.pp, p.vpp)) return null;
+    // --decoder-first/last-pipeline-num-layers: whole ranks, each cut evenly into its v chunks
+    if (firstLastOfVirtual(p.stageLayers, p.pp, p.vpp) !== null) return null;
     const accounted = accountedVirtualSplit(layers, p.pp, p.vpp);
-    return refuse("megatron_stage_layers", `Megatron-LM splits virtual stages unevenly only as --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split build them${accounted ? ` (${splitLabel(accounted)} for pp ${p.pp} · vpp ${p.vpp})` : ` (which needs pp·vpp = ${p.pp * p.vpp} to divide the ${layers} layers + 2)`}; ${split} cannot be expressed: use --format torchtitan --release 0.2`);
+    return refuse("megatron_stage_layers", `Megatron-LM splits virtual stages unevenly as --account-for-embedding-in-pipeline-split and --account-for-loss-in-pipeline-split build them${accounted ? ` (${splitLabel(accounted)} for pp ${p.pp} · vpp ${p.vpp})` : ` (which needs pp·vpp = ${p.pp * p.vpp} to divide the ${layers} layers + 2)`}, or as --decoder-first/last-pipeline-num-layers give whole ranks, each rank's layers cut evenly into its ${p.vpp} virtual stages and the middle ranks alike; ${split} is neither: use --format torchtitan --release 0.2`);
   }
   if (firstMiddleLast(p.stageLayers) === null)
     return refuse("megatron_stage_layers", `Megatron-LM sets only the first and last stage (--decoder-first/last-pipeline-num-layers) and splits the rest evenly; ${split} has unequal middle stages`);

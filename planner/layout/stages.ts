@@ -300,6 +300,29 @@ export function accountedVirtualSplit(layers: number, pp: number, vpp: number): 
   return [u - 1, ...Array.from({ length: stages - 2 }, () => u), u - 1];
 }
 
+/** Megatron-Core's --decoder-first/last-pipeline-num-layers with virtual stages: rank 0 builds
+ *  `first` layers, rank p − 1 `last`, each middle rank (L − first − last)/(p − 2), and each rank cuts
+ *  its layers evenly into its v chunks (transformer_block.py get_num_layers_to_build; TransformerConfig
+ *  requires v to divide each rank's count, @ core_r0.14). The p·v virtual stages in model order
+ *  (stage j·p + r on rank r). Null where a count does not divide or a stage would be empty. */
+export function firstLastVirtualSplit(layers: number, pp: number, vpp: number, first: number, last: number): number[] | null {
+  if (pp < 2 || vpp < 2) return null;
+  const rest = layers - first - last;
+  const middle = pp > 2 ? rest / (pp - 2) : 0;
+  if (first < vpp || last < vpp || first % vpp !== 0 || last % vpp !== 0 || (pp > 2 ? !Number.isInteger(middle) || middle < vpp || middle % vpp !== 0 : rest !== 0)) return null;
+  const perRank = (r: number) => (r === 0 ? first : r === pp - 1 ? last : middle) / vpp;
+  return Array.from({ length: pp * vpp }, (_, g) => perRank(g % pp));
+}
+
+/** The per-rank totals of a p·v split in firstLastVirtualSplit's form (each rank's chunks equal, the
+ *  middle ranks alike), or null. */
+export function firstLastOfVirtual(split: readonly number[], pp: number, vpp: number): { first: number; last: number } | null {
+  if (pp < 2 || vpp < 2 || split.length !== pp * vpp) return null;
+  for (let g = pp; g < split.length; g++) if (split[g] !== split[g % pp]) return null;
+  for (let r = 2; r < pp - 1; r++) if (split[r] !== split[1]) return null;
+  return { first: split[0]! * vpp, last: split[pp - 1]! * vpp };
+}
+
 /** The default split of virtual stages (vpp > 1) when p·v does not divide the layers: Megatron-Core's
  *  accounted split (accountedVirtualSplit) for a stack that splits "first-last"; none for the others
  *  (torchtitan's and DeepSpeed's are not modelled with virtual stages: a split is given, or p·v
@@ -337,5 +360,5 @@ export function stageSplitPhrase(how: StageSplit): string {
   if (how === "first-heavy") return "DeepSpeed ≤ 0.12.4's partition_balanced, the heavier first";
   if (how === "min-spread") return "DeepSpeed 0.16 balances the stages, the heavier first";
   if (how === "middle-heavy") return "torchtitan's generate_split_points, ⌊L/p⌋ on the first stage and one more on each next while the remainder lasts";
-  return "first and last stages lighter";
+  return "Megatron-Core's --decoder-first/last-pipeline-num-layers, ⌈L/p⌉ on the middle stages and the rest on the first and the last";
 }

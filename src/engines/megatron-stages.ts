@@ -6,7 +6,7 @@
 // planner/layout/capabilities.ts), and read back into stageLayers.
 import type { ModelSpec, Plan } from "../../planner/index.js";
 import { parametersSplit, pipeItemWeights } from "../../planner/index.js";
-import { firstMiddleLast, gptModelPipeTypeSplit } from "../../planner/index.js";
+import { firstLastOfVirtual, firstLastVirtualSplit, firstMiddleLast, gptModelPipeTypeSplit } from "../../planner/index.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 import { UserError } from "../errors.js";
 
@@ -18,7 +18,12 @@ type Arg = [string, ...string[]];
  *  virtual split is refused by planner/layout/capabilities.ts). */
 export function megatronStageArgs(p: Plan): Arg[] {
   if (p.stageLayers === undefined) return [];
-  if (p.vpp > 1) return [["--account-for-embedding-in-pipeline-split"], ["--account-for-loss-in-pipeline-split"]];
+  if (p.vpp > 1) {
+    // whole ranks cut evenly into their chunks, else the accounted split (capabilities.ts)
+    const ranks = firstLastOfVirtual(p.stageLayers, p.pp, p.vpp);
+    if (ranks) return [["--decoder-first-pipeline-num-layers", String(ranks.first)], ["--decoder-last-pipeline-num-layers", String(ranks.last)]];
+    return [["--account-for-embedding-in-pipeline-split"], ["--account-for-loss-in-pipeline-split"]];
+  }
   const f = firstMiddleLast(p.stageLayers);
   if (f === null) return [];
   return [["--decoder-first-pipeline-num-layers", String(f.first)], ["--decoder-last-pipeline-num-layers", String(f.last)]];
@@ -110,7 +115,6 @@ export function readMegatronStages(m: Map<string, ArgSetting>, o: string, layers
   const flags = [first !== undefined ? `--decoder-first-pipeline-num-layers ${first}` : "", last !== undefined ? `--decoder-last-pipeline-num-layers ${last}` : ""].filter(Boolean).join(" and ");
   if (layers === undefined) throw new UserError(`${o}: ${flags} need --num-layers`);
   if (pp < 2) throw new UserError(`${o}: ${flags} need a pipeline (--pipeline-model-parallel-size > 1)`);
-  if (vpp > 1) throw new UserError(`${o}: ${flags} with virtual stages: paraplan models uneven stages with one stage per rank`);
   const rest = layers - (first ?? 0) - (last ?? 0);
   const middleStages = pp - (first !== undefined ? 1 : 0) - (last !== undefined ? 1 : 0);
   // validate_args: the remaining layers divide evenly over the remaining stages.
@@ -120,7 +124,13 @@ export function readMegatronStages(m: Map<string, ArgSetting>, o: string, layers
   const split = Array.from({ length: pp }, () => middle);
   if (first !== undefined) split[0] = first;
   if (last !== undefined) split[pp - 1] = last;
-  return split.every((x) => x === split[0]) ? undefined : split;
+  if (split.every((x) => x === split[0])) return undefined;
+  if (vpp === 1) return split;
+  // virtual stages: each rank's layers cut evenly into its vpp chunks (TransformerConfig raises
+  // unless vpp divides each rank's count)
+  const bad = split.findIndex((n) => n % vpp !== 0);
+  if (bad >= 0) throw new UserError(`${o}: ${flags} give ${bad === 0 ? "the first" : bad === pp - 1 ? "the last" : "each middle"} rank ${split[bad]} layers, which its ${vpp} virtual stages do not divide (Megatron's TransformerConfig refuses it)`);
+  return firstLastVirtualSplit(layers, pp, vpp, split[0]!, split[pp - 1]!) ?? undefined;
 }
 
 /** Megatron-DeepSpeed's pipeline split: GPTModelPipe hands DeepSpeed's PipelineModule a

@@ -49,6 +49,13 @@ describe("Megatron-LM arguments", () => {
     // With 4 layers a virtual stage: 128 units, 16 a rank, vpp 4, 32 virtual stages of 4, the first and last 3.
     const virtual = await accepted(on405b("--account-for-embedding-in-pipeline-split\n--account-for-loss-in-pipeline-split\n--num-layers-per-virtual-pipeline-stage 4\n"));
     expect(virtual.from.plan).toMatchObject({ pp: 8, vpp: 4, stageLayers: [3, ...Array.from({ length: 30 }, () => 4), 3] });
+    // --decoder-first/last-pipeline-num-layers with virtual stages: whole ranks, each cut evenly
+    // into its chunks (get_num_layers_to_build): first 14 → 7 + 7, last 16 → 8 + 8, the middle
+    // (126 − 30)/6 = 16 → 8 + 8; virtual stages in model order 7, 8 × 7, 7, 8 × 7
+    const ranks = await accepted(on405b("--decoder-first-pipeline-num-layers 14\n--decoder-last-pipeline-num-layers 16\n--num-virtual-stages-per-pipeline-rank 2\n"));
+    expect(ranks.from.plan).toMatchObject({ pp: 8, vpp: 2, stageLayers: [7, ...Array.from({ length: 7 }, () => 8), 7, ...Array.from({ length: 7 }, () => 8)] });
+    // 15 on the first rank: its 2 virtual stages do not divide it (TransformerConfig raises)
+    await refused(on405b("--decoder-first-pipeline-num-layers 15\n--decoder-last-pipeline-num-layers 15\n--num-virtual-stages-per-pipeline-rank 2\n"), "give the first rank 15 layers, which its 2 virtual stages do not divide");
     // The embedding alone: 127 units, which 8 does not divide.
     await refused(on405b("--account-for-embedding-in-pipeline-split\n"), "--account-for-embedding-in-pipeline-split make 127 units of 126 layers, which pp 8 does not divide");
     await refused(on405b("--account-for-loss-in-pipeline-split\n--account-for-embedding-in-pipeline-split\n--decoder-first-pipeline-num-layers 15\n"), "cannot be set with --decoder-first/last-pipeline-num-layers");

@@ -62,6 +62,15 @@ describe("Megatron-LM", () => {
     expect(argValue(args, "--decoder-first-pipeline-num-layers")).toBeUndefined();
     const paths = r.files.map((f, i) => tempFile(`stages-accounted-${i}-${f.name}`, f.content));
     expect(readConfigs(paths, { model: m405, gpus: t.gpus, defaultGpus: 1, defaultGpusFrom: "test" }).plan).toEqual(p);
+    // whole ranks: --decoder-first/last-pipeline-num-layers 30 and 32 cut into 15 + 15 and 16 + 16,
+    // the middle ranks (126 − 30 − 32)/2 = 32 into 16 + 16: virtual stages 15, 16, 16, 16, 15, 16, 16, 16
+    const ranks = { ...p, stageLayers: [15, 16, 16, 16, 15, 16, 16, 16] };
+    const w = exportPlan("megatron", m405, ranks, t, h100, { release: "core_r0.14" });
+    expect(argValue(w.files[0]!.content, "--decoder-first-pipeline-num-layers")).toBe("30");
+    expect(argValue(w.files[0]!.content, "--decoder-last-pipeline-num-layers")).toBe("32");
+    expect(w.files[0]!.content).not.toContain("--account-for");
+    const wPaths = w.files.map((f, i) => tempFile(`stages-ranks-${i}-${f.name}`, f.content));
+    expect(readConfigs(wPaths, { model: m405, gpus: t.gpus, defaultGpus: 1, defaultGpusFrom: "test" }).plan).toEqual(ranks);
     // another split of the same eight virtual stages is refused, naming the one Megatron builds
     expect(refusal(() => exportPlan("megatron", m405, { ...p, stageLayers: [16, 15, 16, 16, 16, 16, 16, 15] }, t, h100, { release: "core_r0.14" }))).toMatch(/\(15,16×6,15 for pp 4 · vpp 2\)/);
   });

@@ -62,7 +62,10 @@ describe("engine capabilities", () => {
     const r14 = { ...ctx, release: "core_r0.14" };
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 7] }), r14)?.code).toBe("megatron_stage_layers");
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 7] }), r14)?.reason).toContain("pp·vpp = 4 to divide the 24 layers + 2");
-    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 5, 6] }), r14)?.reason).toContain("(5,6,6,5 for pp 2 · vpp 2)");
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [4, 7, 6, 5] }), r14)?.reason).toContain("(5,6,6,5 for pp 2 · vpp 2)");
+    // whole ranks cut evenly into their virtual stages: --decoder-first/last-pipeline-num-layers
+    // 10 and 12 on pp 2 · vpp 2 build 5 + 5 and 6 + 6 (virtual stages in model order: 5, 6, 5, 6)
+    expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 5, 6] }), r14)).toBeNull();
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 5] }), r14)).toBeNull();
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved", stageLayers: [5, 6, 6, 5] }), v07)?.code).toBe("megatron_stage_layers");
     expect(megatronRefusal(plan({ vpp: 2, schedule: "interleaved" }), v07)?.code).toBe("megatron_interleaved_pp");
