@@ -264,9 +264,13 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const dpcp = dp * plan.cp;
   const dpCollective = (kind: CollectiveKind, bytes: number): Transfer =>
     transfer((l) => callTime({ kind, bytes, size: dpcp, link: l }), dpLink, dpInter);
-  // (ZeRO-2 under FSDP: a reduce-scatter per unit, a layer's gradients, not 25 MB DDP buckets
-  // each paying the ring's latency beside the backward)
-  const perLayerBuckets = plan.zero === 2 && t.engine?.dataParallel.shardedReducePerLayer === true;
+  // (ZeRO-1/2 under FSDP: a reduce-scatter per unit, a layer's gradients, not 25 MB DDP buckets
+  // each paying the ring's latency beside the backward — FSDP2 reduces per module whether or not
+  // it reshards; the closed form's ZeRO-1 reduction is one collective, cost/time.ts. ZeRO-2 alone
+  // gathers the weights again for every micro-batch.)
+  const shardsPerLayer = t.engine?.dataParallel.shardedReducePerLayer === true;
+  const perLayerBuckets = (plan.zero === 1 || plan.zero === 2) && shardsPerLayer;
+  const regatherEachMicroBatch = plan.zero === 2 && shardsPerLayer;
   // The routed experts' collectives over edp, on the link and at the group size the wire gives
   // them (wire/expert-wire.ts; present where edp > 1).
   const [edpItem] = byId("edp-gradients");
@@ -322,7 +326,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     bucketBytes: opts.bucketBytes ?? (perLayerBuckets ? layerBytes - layerExpertBytes : engineBucketBytes(t.engine, dpcp)),
     gradScale: gradReduceBytes(t.engine) / 2,
     weightGatherScale: plan.zero === 1 ? zero1GatherScale(t.engine) : 1,
-    regatherEachMicroBatch: perLayerBuckets,
+    regatherEachMicroBatch,
     dpCollective,
     expert,
     tiedEmbedding,
