@@ -21,9 +21,11 @@ export function criticalPath(r: EngineResult): number[] {
   return path;
 }
 
-/** Per-operation flag: 1 if on the critical path (criticalPath() without the list). */
-export function criticalMask(r: EngineResult): Uint8Array {
+/** Per-operation flag: 1 if on the critical path (criticalPath() without the list). `from`: the
+ *  operation the path ends at, where that is not the engine's last (timeline.ts: the last of the
+ *  critical stage, when the data-parallel slowdown makes another stage end last). */
+export function criticalMask(r: EngineResult, from = lastToEnd(r)): Uint8Array {
   const mask = new Uint8Array(r.end.length);
-  for (let op = lastToEnd(r); op >= 0 && mask[op] === 0; op = r.binder[op]!) mask[op] = 1;
+  for (let op = from; op >= 0 && mask[op] === 0; op = r.binder[op]!) mask[op] = 1;
   return mask;
 }

@@ -155,18 +155,23 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   const P = g.costs.pp;
   const times = new Float64Array(P * N);
   const cursor = new Float64Array(P);
-  const segments: Segment[] = [];
+  const listing = withSegments ? { list: [] as Segment[], ops: [] as number[] } : null;
   const n = g.engine.opCount;
   const { end } = r;
   let lastOp = 0;
   for (let i = 0; i < n; i++) if (end[i]! > end[lastOp]!) lastOp = i;
-  sumStages(g, r, times, cursor, withSegments ? { list: segments, crit: criticalMask(r) } : null);
+  sumStages(g, r, times, cursor, listing);
+  // Where each stage's compute stream ends, before the data-parallel slowdown below.
+  const computeEnd = new Float64Array(P);
+  for (let s = 0; s < P; s++) computeEnd[s] = times[s * N + END]!;
   // Work after the compute stream ends (ZeRO-1/2 weight gathers without overlap) is exposed dp.
   for (let s = 0; s < P; s++) times[s * N + DP] = times[s * N + DP]! + Math.max(0, times[s * N + END]! - cursor[s]!);
   // Compute beside its stage's data-parallel collectives runs slower (cost/overlap.ts): each
   // stage ends later by the slowdown of the compute its collectives overlapped, counted as dp
   // communication, as the closed form charges it (cost/time.ts overlapCost). First order: what
-  // the later end would delay further is not played out.
+  // the later end would delay further is not played out; the timeline shows it as one segment
+  // at the end of the stage's compute stream ("dp slowdown"), so that segments, trace and chart
+  // end where the breakdown does.
   let makespan = r.makespan;
   if (g.costs.dpSlowdown > 0 && hasDataParallel(g.costs)) {
     const overlap = dpOverlap(g, r, P);
@@ -177,8 +182,12 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
       makespan = Math.max(makespan, times[s * N + END]!);
     }
   }
+  // The critical stage is the one whose work ends last, slowdown included (its end is the step,
+  // its breakdown sums to it). Ties keep the stage of the engine's last operation.
+  let criticalStage = g.infos[g.opInfo[lastOp]!]!.stage;
+  for (let s = 0; s < P; s++) if (times[s * N + END]! > times[criticalStage * N + END]!) criticalStage = s;
+  const segments = listing ? finishSegments(g, r, listing, cursor, computeEnd, times, criticalStage, lastOp) : [];
   const stages = Array.from({ length: P }, (_, s) => stageTimes(times, s));
-  const criticalStage = g.infos[g.opInfo[lastOp]!]!.stage;
   const cs = stages[criticalStage]!;
   const busy = cs.forward + cs.backward + cs.recompute + cs.tpComm + cs.epComm + cs.cpComm + cs.ppComm;
   const c = g.costs;
@@ -193,6 +202,44 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
     summary: { step: makespan, bubble, imbalance, exposedComm: cs.tpComm + cs.epComm + cs.cpComm + cs.ppComm + cs.dpComm },
     bubbleFraction: busy > 0 ? bubble / busy : 0,
   };
+}
+
+/** The segments' critical flags, from the critical path ending at the critical stage's last
+ *  operation (the engine's last operation when that is on the critical stage), and each stage's
+ *  tail on its compute stream: the wait for collectives after its compute (exposed dp) and the
+ *  data-parallel slowdown, so that the compute stream's segments end at the stage's end. */
+function finishSegments(
+  g: Graph,
+  r: EngineResult,
+  listing: { list: Segment[]; ops: number[] },
+  cursor: Float64Array,
+  computeEnd: Float64Array,
+  times: Float64Array,
+  criticalStage: number,
+  lastOp: number,
+): Segment[] {
+  const P = g.costs.pp;
+  const { end } = r;
+  const { infos, opInfo } = g;
+  // Each stage's operation ending last (the first of the highest end).
+  const lastOf = new Int32Array(P).fill(-1);
+  for (let op = 0; op < end.length; op++) {
+    const s = infos[opInfo[op]!]!.stage;
+    if (lastOf[s]! < 0 || end[op]! > end[lastOf[s]!]!) lastOf[s] = op;
+  }
+  const from = infos[opInfo[lastOp]!]!.stage === criticalStage ? lastOp : lastOf[criticalStage]!;
+  const crit = criticalMask(r, from);
+  const { list, ops } = listing;
+  for (let i = 0; i < list.length; i++) list[i]!.critical = ops[i]! >= 0 && crit[ops[i]!] === 1;
+  for (let s = 0; s < P; s++) {
+    const last = lastOf[s]!;
+    if (computeEnd[s]! > cursor[s]!)
+      list.push({ stage: s, stream: "compute", kind: "dpComm", start: cursor[s]!, end: computeEnd[s]!, name: `waiting for ${last >= 0 ? opName(g, last) : "communication"}`, critical: last >= 0 && crit[last] === 1, wait: true });
+    const stageEnd = times[s * N + END]!;
+    if (stageEnd > computeEnd[s]!)
+      list.push({ stage: s, stream: "compute", kind: "dpComm", start: computeEnd[s]!, end: stageEnd, name: "dp slowdown (compute beside data-parallel collectives)", critical: s === criticalStage, wait: false });
+  }
+  return list;
 }
 
 /** Seconds each stage's compute stream ran while one of its data-parallel collectives did. A
@@ -256,12 +303,16 @@ function dpOverlap(g: Graph, r: EngineResult, P: number): Float64Array {
  *  function of its own with nothing after it: compiled in the middle of its first run, it has
  *  run no code that would follow it (code after the loop made the compiled loop fall back to the
  *  interpreter at every step simulated). */
-function sumStages(g: Graph, r: EngineResult, times: Float64Array, cursor: Float64Array, segments: { list: Segment[]; crit: Uint8Array } | null): void {
+function sumStages(g: Graph, r: EngineResult, times: Float64Array, cursor: Float64Array, segments: { list: Segment[]; ops: number[] } | null): void {
   const n = g.engine.opCount;
   const { infos, opInfo } = g;
   const { start, end, binder } = r;
   const add = (stage: number, stream: StreamName, kind: Segment["kind"], from: number, to: number, name: () => string, op: number, wait: boolean) => {
-    if (to > from) segments!.list.push({ stage, stream, kind, start: from, end: to, name: name(), critical: op >= 0 && segments!.crit[op] === 1, wait });
+    if (to > from) {
+      // critical: set by finishSegments, from the operation recorded beside the segment
+      segments!.list.push({ stage, stream, kind, start: from, end: to, name: name(), critical: false, wait });
+      segments!.ops.push(op);
+    }
   };
   const listing = segments !== null;
 
