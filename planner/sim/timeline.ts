@@ -7,6 +7,7 @@
 //                                    sends beyond the attention they overlap; cost/context.ts)
 //   ppComm                           blocking sends, and the transfer time of an input it waited for
 //   dpComm                           waits for data-parallel / ZeRO collectives (what overlap missed)
+//                                    and the slowdown of compute beside them ("dp slowdown")
 //   bubble                           waits for another stage's compute (the pipeline bubble and,
 //                                    with unequal stages, stage imbalance: see SimSummary)
 //   optimizer                        the optimizer step
