@@ -58,18 +58,23 @@ describe("the run's defaults are named, as the header names the plan's", () => {
   }, 60_000);
 });
 
-describe("a run flag given twice is refused, as the plan flags are (exit 2)", () => {
-  const cases: [string[], string][] = [
-    [["--tokens", "300B", "--tokens", "1T"], 'paraplan: --tokens is given twice, as "300B" and "1T"; give it once'],
-    [["--tokens", "300B", "--sweep-gpus", "64,128", "--sweep-gpus", "256"], 'paraplan: --sweep-gpus is given twice, as "64,128" and "256"; give it once'],
-    [["--tokens=1B", "--price", "2", "--price=3"], 'paraplan: --price is given twice, as "2" and "3"; give it once'],
-  ];
+/** One test a case: `plan --model tiny` with the flags is exit 2 with exactly the message. */
+function refusedEach(cases: [string[], string][]): void {
   for (const [flags, msg] of cases)
     it(flags.join(" "), async () => {
       const r = await runCli(["plan", "--model", "tiny", ...flags]);
       expect(r.code).toBe(2);
       expect(r.stderr).toBe(msg);
     });
+}
+
+describe("a run flag given twice is refused, as the plan flags are (exit 2)", () => {
+  const cases: [string[], string][] = [
+    [["--tokens", "300B", "--tokens", "1T"], 'paraplan: --tokens is given twice, as "300B" and "1T"; give it once'],
+    [["--tokens", "300B", "--sweep-gpus", "64,128", "--sweep-gpus", "256"], 'paraplan: --sweep-gpus is given twice, as "64,128" and "256"; give it once'],
+    [["--tokens=1B", "--price", "2", "--price=3"], 'paraplan: --price is given twice, as "2" and "3"; give it once'],
+  ];
+  refusedEach(cases);
 
   it("the same value twice is harmless", async () => {
     const r = await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--tokens", "1B", "--top", "1", "--simulate-top", "0"]);
@@ -84,12 +89,7 @@ describe("messages that say what is wrong", () => {
     [["--tokens", "1B", "--ckpt-bandwidth", "1e30 TB/s"], 'paraplan: --ckpt-bandwidth: "1e30 TB/s" is out of range; give an aggregate write bandwidth above 0 and at most 100 TB/s, like 2 TB/s'],
     [["--tokens", "1B", "--pue", "11"], "paraplan: --pue: 11 is out of range; give a PUE from 1 to 10, like 1.1"],
   ];
-  for (const [flags, msg] of refused)
-    it(flags.join(" "), async () => {
-      const r = await runCli(["plan", "--model", "tiny", ...flags]);
-      expect(r.code).toBe(2);
-      expect(r.stderr).toBe(msg);
-    });
+  refusedEach(refused);
 
   it("no count swept has a plan because --tp 3 divides none: said, not 'nothing fits'; the header names the hardware and engine", async () => {
     const r = await runCli(["plan", "--model", "llama2-7b", "--tokens", "1B", "--sweep-gpus", "64..128", "--tp", "3"]);
