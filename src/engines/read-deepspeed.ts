@@ -212,9 +212,12 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   // _do_optimizer_sanity_check: gradient accumulation in fp32 by default without ZeRO,
   // get_data_types; runtime/bf16_optimizer.py), which partitions the fp32 master weights and Adam
   // states over dp like ZeRO-1 but keeps the fp32 gradients whole beside the bf16 ones and
-  // all-reduces them (pipe/engine.py _bf16_reduce_grads) before gathering the updated bf16
-  // weights: 2Ψ more memory and twice the gradient traffic of paraplan's ZeRO-1 with fp32
-  // reduction, so neither ZeRO-0 nor ZeRO-1 prices it. (0.17.6+ without the pipeline engine runs
+  // all-reduces them (pipe/engine.py _bf16_reduce_grads; cast to communication_data_type, bf16
+  // by default, in engine.py allreduce_bucket @ v0.12.4) before gathering the updated bf16
+  // weights: the traffic of paraplan's ZeRO-1 with fp32 reduction (an all-reduce of 2 bytes moves
+  // what a reduce-scatter of 4 does) but 2Ψ more memory, and a plan-wide property of (bf16,
+  // stage 0) that the megatron-deepspeed engine does not price, so neither ZeRO-0 nor ZeRO-1 is
+  // this. (0.17.6+ without the pipeline engine runs
   // DDP_BFLOAT16, plain ZeRO-0; which release the file is for, it does not say.)
   const bf16Key = on("bf16") ? "bf16" : on("bfloat16") ? "bfloat16" : precision === undefined && autoPrecision.includes("bf16") ? "bf16" : undefined;
   if (zero === 0 && bf16Key !== undefined) {
