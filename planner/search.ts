@@ -122,10 +122,11 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
         // (searched pp only: a fixed one comes completed by the request, src/plan-request.ts, or is
         // checked as given. With virtual stages, the stack's split of p·v stages where it has one:
         // layout/stages.ts defaultVirtualStageLayers.)
-        const searchedSplit = fixed.stageLayers === undefined && fixed.pp === undefined;
         const how = supportsOf(t.engine).stageSplit;
-        if (searchedSplit) d.stageLayers = (fixed.vpp ?? 1) === 1 ? defaultStageLayers(m.layers, pp, how) : defaultVirtualStageLayers(m.layers, pp, fixed.vpp!, how);
-        const oneStageSplit = d.stageLayers;
+        if (fixed.stageLayers === undefined && fixed.pp === undefined) d.stageLayers = (fixed.vpp ?? 1) === 1 ? defaultStageLayers(m.layers, pp, how) : defaultVirtualStageLayers(m.layers, pp, fixed.vpp!, how);
+        const defaultSplit = fixed.stageLayers === undefined ? d.stageLayers : undefined;
+        // vpp searched beside an uneven default split: each v with a split of its own, once per pp
+        const splitByVpp = defaultSplit !== undefined && fixed.vpp === undefined ? new Map<number, readonly number[]>([[1, defaultSplit], ...virtualSplitVpps(m.layers, pp, how).map((v) => [v, defaultVirtualStageLayers(m.layers, pp, v, how)!] as const)]) : null;
         d.ep = 1;
         d.etp = 1;
         const ppCode0 = cpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);
@@ -136,11 +137,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           const edp = (tp * cp * dp) / (ep * etp);
           // the default uneven split: one stage per rank, and the v whose p·v virtual stages the
           // stack splits (layout/stages.ts virtualSplitVpps); a given one: its own vpp (space.ts)
-          const vpps = ppCode === "pp_layers"
-            ? [1]
-            : oneStageSplit && fixed.stageLayers === undefined
-              ? fixed.vpp !== undefined ? [fixed.vpp] : [1, ...virtualSplitVpps(m.layers, pp, how)]
-              : vppCandidates(m, fixed, pp);
+          const vpps = ppCode === "pp_layers" ? [1] : splitByVpp ? [...splitByVpp.keys()] : defaultSplit ? [fixed.vpp ?? 1] : vppCandidates(m, fixed, pp);
           const mbs = ppCode === "batch_dp" ? [1] : microBatchCandidates(t, fixed, dp);
           // Which link each group crosses: once per (tp, pp, dp, ep, etp), in each rank order worth
           // pricing (one, unless the profile's fabric makes the order matter: layout/order.ts).
@@ -151,7 +148,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           if (zeros.length === 0) continue; // a fixed ZeRO stage the engine does not run beside this pipeline
           for (const vpp of vpps) {
             d.vpp = vpp;
-            if (searchedSplit && oneStageSplit && fixed.vpp === undefined) d.stageLayers = vpp === 1 ? oneStageSplit : defaultVirtualStageLayers(m.layers, pp, vpp, how);
+            if (splitByVpp) d.stageLayers = splitByVpp.get(vpp);
             const vppCode = ppCode ?? firstBroken(atVpp, d, ctx);
             for (const schedule of scheduleCandidates(fixed, pp, vpp, t.engine)) {
               d.schedule = schedule;
