@@ -163,6 +163,9 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
     const stages = withPp ? s.zeroWithPipeline : s.zero;
     if (!stages.includes(f.zero))
       return no("--zero", `runs ZeRO stage${stages.length > 1 ? "s" : ""} ${stages.join(", ")}${withPp ? " beside a pipeline" : ""}, not ${f.zero}`, withPp ? "zeroWithPipeline" : "zero");
+    // A stage the stack runs only with the reduction overlapped, asked for without it (--no-grad-overlap)
+    if (!e.dataParallel.overlapGradReduce && e.dataParallel.overlapRequiredAtZero.includes(f.zero))
+      return issue("engine_unsupported", "--no-grad-overlap", `engine ${e.name} runs ZeRO-${f.zero} only with the gradient reduction overlapped (${e.sources["dataParallel.overlapRequiredAtZero"] ?? "its profile"})`, `drop --no-grad-overlap, or fix another --zero`);
   }
   return null;
 }

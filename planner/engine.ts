@@ -148,6 +148,11 @@ export interface Engine {
      *  overlaps elsewhere: paraplan's worker replicates by hand where DDP does not fit, tp > 1 or
      *  pp > 1 (executor/worker/parallel.py GradReplicator). Empty: none. */
     reduceAfterBackwardWith: readonly ("tp" | "pp")[];
+    /** ZeRO stages whose reduction the stack overlaps whatever --no-grad-overlap says (Megatron-FSDP's
+     *  optim_grads_params turns overlap_grad_reduce on), and those it refuses to run without it
+     *  (its optim_grads asserts it): megatron_fsdp.py:263-270 @ core_v0.14.0. Empty: none. */
+    overlapForcedAtZero: readonly ZeroStage[];
+    overlapRequiredAtZero: readonly ZeroStage[];
     overlapParamGather: boolean;
     /** ZeRO-1/2's weight gather overlaps the next forward only where the gradients' reduction
      *  overlaps the backward: Megatron-LM asserts --overlap-param-gather needs
@@ -342,27 +347,8 @@ export const FORMAT_ENGINES = { megatron: "megatron-core", deepspeed: "megatron-
 
 export const DEFAULT_ENGINE = "megatron-core";
 
-/** Bytes per logit element Megatron-Core's unfused vocab-parallel cross-entropy moves: forward cast
- *  to fp32, max, subtract, exp, sum, divide (38); backward scale and cast back (14)
- *  (megatron/core/tensor_parallel/cross_entropy.py @ core_r0.8.0; profiles/engines/megatron-core.json). */
-export const MEGATRON_LOSS_BYTES = { forward: 38, backward: 14 } as const;
-
-/** Megatron-Core's context-parallel merge, for a Training without an engine (its profile,
- *  profiles/engines/megatron-core.json, says the same with sources): Transformer Engine's
- *  point-to-point ring runs attention in cp steps, each step's output folded into the running
- *  16-bit one by one fused kernel (6 bytes an element), dQ, dK, dV accumulated by add_ (18); K/V
- *  and dK/dV travel at the key/value heads' width in 16 bits; all_gather gathers before attention.
- *  A prior: no calibration row of this stack ran context parallel. */
-export const MEGATRON_CP_MERGE: Engine["contextParallel"] = { stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false };
-
-/** Transformer Engine's fp8 casts (Megatron-Core's recipe, for a Training without an engine; its
- *  profile says the same with sources): delayed scaling casts in one pass with the amax taken on
- *  the way; a Linear's input by fp8_cast_transpose_fused (read 2, write 1 + its transpose 1 for the
- *  weight gradient: 4), a LayerNormLinear's inside the norm kernel (its fp8 output and transpose in
- *  place of the 16-bit output: about 1), 3 on average over a layer's inputs; the weight cast and
- *  transposed once a step and cached (0 a micro-batch); the output gradient cast-transposed once in
- *  the backward (4), the saved fp8 input and weight transposes reused (0). */
-export const TE_FP8_CASTS: Fp8CastBytes = { forwardInput: 3, forwardWeight: 0, backwardGrad: 4, backwardInput: 0, backwardWeight: 0 };
+// Megatron-Core's figures for a Training without an engine (planner/megatron-defaults.ts).
+export { MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, TE_FP8_CASTS } from "./megatron-defaults.js";
 
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs

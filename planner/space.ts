@@ -152,6 +152,10 @@ export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine
   // A stack that trains 16-bit beside tp or pp only under FSDP (EngineSupports.mixedPrecisionNeedsFsdp)
   // runs ZeRO-0 there in fp32: left out (with dp·cp = 1 nothing is left: no such layout).
   if ((tp > 1 || pp > 1) && engine !== undefined && supportsOf(engine).mixedPrecisionNeedsFsdp) return dp === 1 ? NO_ZERO : all.filter((z) => z !== 0);
+  // A stage the stack runs only with the reduction overlapped, under a training without it
+  // (Megatron-FSDP's ZeRO-2, Engine.dataParallel.overlapRequiredAtZero): left out.
+  const required = engine?.dataParallel.overlapRequiredAtZero;
+  if (required !== undefined && required.length > 0 && !engine!.dataParallel.overlapGradReduce) return all.filter((z) => !required.includes(z));
   return all;
 }
 

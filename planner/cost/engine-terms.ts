@@ -175,7 +175,8 @@ export const zero1GatherScale = (e: Engine | undefined): number => (e?.dataParal
  *  forward): the training's setting, except at ZeRO 0/1 in a layout where the engine reduces after
  *  the backward (Engine.dataParallel.reduceAfterBackwardWith: the worker's GradReplicator). */
 export function overlapsGradReduce(t: { overlapGradReduce: boolean; engine?: Engine | undefined }, p: { tp: number; pp: number; zero: number }): boolean {
-  if (!t.overlapGradReduce) return false;
+  // (a stage whose reduction the stack overlaps whatever it is told: Megatron-FSDP's ZeRO-3)
+  if (!t.overlapGradReduce) return (t.engine?.dataParallel.overlapForcedAtZero as readonly number[] | undefined)?.includes(p.zero) === true;
   const after = t.engine?.dataParallel.reduceAfterBackwardWith;
   if (after === undefined || after.length === 0 || p.zero > 1) return true;
   return !((p.tp > 1 && after.includes("tp")) || (p.pp > 1 && after.includes("pp")));

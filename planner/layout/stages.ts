@@ -328,14 +328,16 @@ export function firstLastOfVirtual(split: readonly number[], pp: number, vpp: nu
  *  (torchtitan's and DeepSpeed's are not modelled with virtual stages: a split is given, or p·v
  *  divides L). */
 export function defaultVirtualStageLayers(layers: number, pp: number, vpp: number, how: StageSplit): number[] | undefined {
-  if (how !== "first-last") return undefined;
+  // (only where pp does not divide the layers, as the one-stage-a-rank default: where it does, the
+  // search's virtual stages are the even ones, space.ts vppCandidates)
+  if (how !== "first-last" || layers % pp === 0) return undefined;
   return accountedVirtualSplit(layers, pp, vpp) ?? undefined;
 }
 
 /** Virtual stages per rank with a default split (defaultVirtualStageLayers), ascending: the v ≥ 2
  *  for which one exists. */
 export function virtualSplitVpps(layers: number, pp: number, how: StageSplit): number[] {
-  if (how !== "first-last" || pp < 2 || (layers + 2) % pp !== 0) return [];
+  if (how !== "first-last" || pp < 2 || layers % pp === 0 || (layers + 2) % pp !== 0) return [];
   const perRank = (layers + 2) / pp;
   const out: number[] = [];
   for (let v = 2; v <= perRank; v++) if (perRank % v === 0 && accountedVirtualSplit(layers, pp, v) !== null) out.push(v);

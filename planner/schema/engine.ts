@@ -57,6 +57,8 @@ const schemas = lazySchemas((z) => {
         .object({
           overlapGradReduce: flag,
           reduceAfterBackwardWith: withSource(z.array(z.enum(["tp", "pp"]))).optional(),
+          overlapForcedAtZero: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]))).optional(),
+          overlapRequiredAtZero: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]))).optional(),
           overlapParamGather: flag,
           overlapParamGatherNeedsGradOverlap: flag.optional(),
           zero1GatherInStep: flag.optional(),
@@ -250,6 +252,9 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       overlapGradReduce: fig("dataParallel.overlapGradReduce", d.overlapGradReduce),
       // Absent: wherever the stack overlaps, every layout does.
       reduceAfterBackwardWith: d.reduceAfterBackwardWith === undefined ? [] : [...new Set(fig("dataParallel.reduceAfterBackwardWith", d.reduceAfterBackwardWith))],
+      // Absent: every ZeRO stage runs with the reduction after the backward when told to.
+      overlapForcedAtZero: d.overlapForcedAtZero === undefined ? [] : [...new Set(fig("dataParallel.overlapForcedAtZero", d.overlapForcedAtZero))],
+      overlapRequiredAtZero: d.overlapRequiredAtZero === undefined ? [] : [...new Set(fig("dataParallel.overlapRequiredAtZero", d.overlapRequiredAtZero))],
       overlapParamGather: fig("dataParallel.overlapParamGather", d.overlapParamGather),
       // Absent: Megatron-LM's rule, the gather overlaps only where the reduction does.
       overlapParamGatherNeedsGradOverlap: d.overlapParamGatherNeedsGradOverlap === undefined ? true : fig("dataParallel.overlapParamGatherNeedsGradOverlap", d.overlapParamGatherNeedsGradOverlap),
