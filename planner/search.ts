@@ -3,7 +3,7 @@
 // configurations are enumerated: with dp = 1 the ZeRO stages shard nothing and are one (ZeRO-0).
 // Plain numbers only in these loops: they evaluate hundreds of thousands of plans per second. The
 // levels down to the layout are here; recompute and ZeRO, and the pricing, in search-layout.ts.
-import { defaultStageLayers, defaultVirtualStageLayers, virtualSplitVpps } from "./layout/stages.js";
+import { defaultSplits } from "./layout/stages.js";
 import { optimizerBytesOf } from "./cost/moe-facts.js";
 import { stateBytes } from "./cost/engine-terms.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
@@ -122,11 +122,11 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
         // (searched pp only: a fixed one comes completed by the request, src/plan-request.ts, or is
         // checked as given. With virtual stages, the stack's split of p·v stages where it has one:
         // layout/stages.ts defaultVirtualStageLayers.)
-        const how = supportsOf(t.engine).stageSplit;
-        if (fixed.stageLayers === undefined && fixed.pp === undefined) d.stageLayers = (fixed.vpp ?? 1) === 1 ? defaultStageLayers(m.layers, pp, how) : defaultVirtualStageLayers(m.layers, pp, fixed.vpp!, how);
-        const defaultSplit = fixed.stageLayers === undefined ? d.stageLayers : undefined;
+        const splits = fixed.stageLayers === undefined && fixed.pp === undefined ? defaultSplits(m.layers, pp, fixed.vpp, supportsOf(t.engine).stageSplit) : null;
+        const defaultSplit = splits?.[0]![1];
+        if (splits) d.stageLayers = defaultSplit;
         // vpp searched beside an uneven default split: each v with a split of its own, once per pp
-        const splitByVpp = defaultSplit !== undefined && fixed.vpp === undefined ? new Map<number, readonly number[]>([[1, defaultSplit], ...virtualSplitVpps(m.layers, pp, how).map((v) => [v, defaultVirtualStageLayers(m.layers, pp, v, how)!] as const)]) : null;
+        const splitByVpp = splits && splits.length > 1 ? new Map(splits) : null;
         d.ep = 1;
         d.etp = 1;
         const ppCode0 = cpCode ?? firstBroken(atPp, d, ctx) ?? firstBroken(atDp, d, ctx);

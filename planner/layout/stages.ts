@@ -357,6 +357,17 @@ export function splitLabel(split: readonly number[]): string {
   return out.join(",");
 }
 
+/** The default splits a searched pp gets, as [vpp, split] pairs (the search, and its chunks in
+ *  src/ui/core/search-job.ts): with a fixed vpp > 1 that vpp's (defaultVirtualStageLayers); else one
+ *  stage per rank (defaultStageLayers) and, beside an uneven one with vpp searched, each v whose
+ *  virtual stages the stack splits (virtualSplitVpps). An undefined split: the even one. */
+export function defaultSplits(layers: number, pp: number, fixedVpp: number | undefined, how: StageSplit): [number, number[] | undefined][] {
+  if ((fixedVpp ?? 1) > 1) return [[fixedVpp!, defaultVirtualStageLayers(layers, pp, fixedVpp!, how)]];
+  const one = defaultStageLayers(layers, pp, how);
+  if (one === undefined || fixedVpp !== undefined) return [[1, one]];
+  return [[1, one], ...virtualSplitVpps(layers, pp, how).map((v): [number, number[] | undefined] => [v, defaultVirtualStageLayers(layers, pp, v, how)])];
+}
+
 /** How the assumptions line names a default split. */
 export function stageSplitPhrase(how: StageSplit): string {
   if (how === "first-heavy") return "DeepSpeed ≤ 0.12.4's partition_balanced, the heavier first";

@@ -3,7 +3,7 @@
 // recorded in test/export/fixtures/torchrun.txt. The training script is the user's (--script),
 // by default paraplan's own worker, which reads the plan from launch.json (executor/PROTOCOL.md).
 import { type Fixed, type ModelSpec, type Training, executorEngineName } from "../../planner/index.js";
-import { eagerReason } from "../../executor/compile-mode.js";
+import { eagerReason, workerEngineName } from "../../executor/compile-mode.js";
 import { loadEngine } from "../load-engine.js";
 import { UserError } from "../errors.js";
 import { DEFAULT_STEPS } from "../execute-args.js";
@@ -203,9 +203,10 @@ function files(ctx: EngineContext): ExportFile[] {
  *  --script (another engine) the user's trainer decides. */
 export function workerRunsWith(dims: Pick<Fixed, "pp" | "cp" | "schedule">, t: Training, _release: Release, model?: ModelSpec): { training: Training; note: string } | undefined {
   if (t.engine?.name !== executorEngineName(true)) return undefined;
-  const why = eagerReason({ pp: dims.pp ?? 1, cp: dims.cp ?? 1, schedule: dims.schedule ?? "1f1b" }, model ?? {});
-  if (why === null) return undefined;
-  return { training: { ...t, engine: loadEngine(executorEngineName(false)) }, note: `paraplan's worker runs this plan eager (${why}) though launch.json asks it to compile: predicted with engine ${executorEngineName(false)}` };
+  const plan = { pp: dims.pp ?? 1, cp: dims.cp ?? 1, schedule: dims.schedule ?? "1f1b" };
+  const runs = workerEngineName(true, plan, model ?? {});
+  if (runs === t.engine.name) return undefined;
+  return { training: { ...t, engine: loadEngine(runs) }, note: `paraplan's worker runs this plan eager (${eagerReason(plan, model ?? {})}) though launch.json asks it to compile: predicted with engine ${runs}` };
 }
 
 export const torchrun: Engine = {

@@ -10,7 +10,7 @@ import {
   search,
 } from "../../../planner/index.js";
 import { cpCandidates, microBatchCandidates, ppCandidates, supportsOf, tpCandidates } from "../../../planner/space.js";
-import { defaultStageLayers, defaultVirtualStageLayers, virtualSplitVpps } from "../../../planner/layout/stages.js";
+import { defaultSplits } from "../../../planner/layout/stages.js";
 import { ONE_PLAN as ONE, brokenUpTo, dimsOf, ruleContext } from "../../../planner/layout/layout.js";
 import type { PlanRequest } from "../../plan-request.js";
 
@@ -38,17 +38,12 @@ export const emptyTotals = (): SearchTotals => ({ searched: 0, feasible: 0, reje
  * (tp and pp pass the structural checks) once per micro-batch size, since layouts with many
  * virtual stages and micro-batch sizes make a pair alone too long to run between two frames.
  */
-/** The default uneven splits the whole search gives a searched pp (planner/search.ts): one stage per
- *  rank, and where the stack splits virtual stages unevenly (layout/stages.ts), one chunk per vpp
- *  with its split; a fixed pp or split: the request's own (none here). */
-function defaultSplits(req: PlanRequest, pp: number): { vpp?: number; split?: number[] }[] {
+/** The default uneven splits the whole search gives a searched pp (planner/layout/stages.ts
+ *  defaultSplits): a chunk per vpp with its split; a fixed pp or split: the request's own. */
+function chunkSplits(req: PlanRequest, pp: number): { vpp?: number; split?: readonly number[] }[] {
   const { model: m, training: t, fixed } = req;
   if (fixed.pp !== undefined || fixed.stageLayers !== undefined) return [{}];
-  const how = supportsOf(t.engine).stageSplit;
-  if ((fixed.vpp ?? 1) > 1) return [{ split: defaultVirtualStageLayers(m.layers, pp, fixed.vpp!, how) }];
-  const one = defaultStageLayers(m.layers, pp, how);
-  if (one === undefined || fixed.vpp !== undefined) return [{ split: one }];
-  return [{ split: one }, ...virtualSplitVpps(m.layers, pp, how).map((vpp) => ({ vpp, split: defaultVirtualStageLayers(m.layers, pp, vpp, how) }))];
+  return defaultSplits(m.layers, pp, fixed.vpp, supportsOf(t.engine).stageSplit).map(([vpp, split]) => ({ ...(fixed.vpp === undefined && vpp > 1 ? { vpp } : {}), ...(split ? { split } : {}) }));
 }
 
 export function searchChunks(req: PlanRequest): Fixed[] {
@@ -60,7 +55,7 @@ export function searchChunks(req: PlanRequest): Fixed[] {
     for (const cp of cpCandidates(m, t, fixed, tp)) {
       for (const pp of ppCandidates(m, t, fixed, tp, cp)) {
         const dp = t.gpus / (tp * cp * pp);
-        for (const { vpp, split } of defaultSplits(req, pp)) {
+        for (const { vpp, split } of chunkSplits(req, pp)) {
           const chunk: Fixed = { ...fixed, tp, cp, pp, ...(vpp ? { vpp } : {}), ...(split ? { stageLayers: split } : {}) };
           const valid = fixed.microBatch === undefined && brokenUpTo("dp", ctx, { ...dimsOf(ONE), tp, cp, pp, dp, ...(vpp ? { vpp } : {}), ...(split ? { stageLayers: split } : {}) }) === null;
           if (!valid) out.push(chunk);
