@@ -13,13 +13,20 @@ import torch
 PREFIX = "PARAPLAN_PROFILE "
 
 
+def _line(text: str, stream) -> None:
+    """The line and its newline in one write: every rank shares torchrun's pipe, unbuffered, and
+    print() writes the two apart, so another rank's line could land between them."""
+    stream.write(text + "\n")
+    stream.flush()
+
+
 def emit(event: str, **fields) -> None:
     """One event line on stdout (read by src/profile/events.ts)."""
-    print(PREFIX + json.dumps({"event": event, **fields}), flush=True)
+    _line(PREFIX + json.dumps({"event": event, **fields}), sys.stdout)
 
 
 def emit_error(message: str, rank: int | None = None) -> None:
-    print(PREFIX + json.dumps({"event": "error", "rank": rank, "message": message}), file=sys.stderr, flush=True)
+    _line(PREFIX + json.dumps({"event": "error", "rank": rank, "message": message}), sys.stderr)
 
 
 class Progress:

@@ -30,8 +30,10 @@ def watch_agent(rank: int, poll: float = POLL_SECONDS, exit=os._exit) -> threadi
             time.sleep(poll)
             if os.getppid() != agent:
                 try:
-                    print(f"paraplan worker rank {rank}: its torchrun agent (pid {agent}) is gone; "
-                          "stopping this rank", file=sys.stderr, flush=True)
+                    # One write, line and newline (metrics.write_line; not imported: it brings torch).
+                    sys.stderr.write(f"paraplan worker rank {rank}: its torchrun agent (pid {agent}) "
+                                     "is gone; stopping this rank\n")
+                    sys.stderr.flush()
                 except (OSError, ValueError):
                     pass  # nobody reads the output any more: stop all the same
                 exit(EXIT_STATUS)

@@ -33,6 +33,14 @@ except ImportError:  # pragma: no cover - torch < 2.5
 EVENT_PREFIX = "PARAPLAN_EVENT "
 
 
+def write_line(text: str, stream=None) -> None:
+    """One line in one write: under PYTHONUNBUFFERED (executor/launch.ts) print() writes the text
+    and its newline apart, and another rank's line sharing the pipe can land between them."""
+    stream = stream or sys.stderr
+    stream.write(text + "\n")
+    stream.flush()
+
+
 def emit(event: dict[str, Any], stream=None) -> None:
     stream = stream or sys.stdout
     stream.write(EVENT_PREFIX + json.dumps(event, separators=(",", ":")) + "\n")

@@ -20,7 +20,7 @@ import sys
 import threading
 from typing import Callable
 
-from .metrics import emit
+from .metrics import emit, write_line
 
 EXIT_STATUS = 75  # EX_TEMPFAIL: nothing failed here, the run never began
 # A spec without startupTimeout: the launcher's default deadline and margin (executor/prepare.ts
@@ -40,7 +40,7 @@ WHERE = {
 def _say(rank: int, line: str, message: str) -> None:
     """Write, ignoring a closed stream: the exit must come whatever happens to the output."""
     try:
-        print(line, file=sys.stderr, flush=True)
+        write_line(line, sys.stderr)
         emit({"event": "error", "rank": rank, "kind": "startup-timeout", "message": message}, sys.stderr)
     except (OSError, ValueError):
         pass

@@ -82,3 +82,27 @@ def test_the_line_and_event_name_the_phase(capsys):
     assert event == {"event": "error", "rank": 2, "kind": "startup-timeout",
                      "message": "no first step after 0.1 s: rank 2 started but never joined the process group"}
     assert exits == [EXIT_STATUS]
+
+
+def test_the_line_reaches_the_shared_pipe_in_one_write(monkeypatch):
+    # Every rank of a node writes to torchrun's one stderr pipe, unbuffered (PYTHONUNBUFFERED):
+    # the line and its newline must be one write, or another rank's line can land between them
+    # (seen in CI: rank 1's line began in the middle of rank 0's).
+    class Writes(io.StringIO):
+        def __init__(self):
+            super().__init__()
+            self.calls: list[str] = []
+
+        def write(self, s):
+            self.calls.append(s)
+            return len(s)
+
+    stream = Writes()
+    monkeypatch.setattr("sys.stderr", stream)
+    exits: list[int] = []
+    watch = StartupWatch(1, 0.1, exit=exits.append)
+    watch.phase = "built"
+    watch.thread.join(2)
+    assert exits == [EXIT_STATUS]
+    assert all(c.endswith("\n") and c.count("\n") == 1 for c in stream.calls), stream.calls
+    assert stream.calls[0].startswith("paraplan worker rank 1: no first step after 0.1 s: rank 1 built")
