@@ -193,6 +193,12 @@ export interface Engine {
      *  reduced, 4 where the stack reduces them in fp32 (Megatron-LM under bf16:
      *  accumulate_allreduce_grads_in_fp32 forced on; FSDP2 with reduce_dtype float32). */
     gradReduceBytes: number;
+    /** The two figures above where the training's precision sets them (cost/engine-terms.ts
+     *  gradBytesOf): Megatron-LM accumulates and all-reduces in fp32 under bf16 and in 16 bits
+     *  under fp16 (accumulate_allreduce_grads_in_fp32, arguments.py @ v2.6 and core_r0.14.0).
+     *  "bf16" stands for fp8 training too (its weights and gradients are bf16). Dropped by the
+     *  --grad-reduce-in-* flags, which fix both. Absent: the figures above whatever the precision. */
+    gradBytesByPrecision?: Partial<Record<"fp16" | "bf16", { buffer: number; reduce: number }>>;
     /** Share of the data-parallel link's collective bandwidth the stack's ZeRO-3 gathers and
      *  reduce-scatters reach (1: NCCL's ring rate, as FSDP's flat per-block collectives). */
     zero3BandwidthShare: number;
@@ -358,12 +364,19 @@ export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefin
   // --grad-reduce-in-bf16 (Megatron's flag; NeMo's optim.grad_sync_dtype: bf16): 16-bit gradients
   // on the wire and in the buffer they accumulate in (Megatron-Core's DDP buffer takes the reduce
   // dtype: distributed_data_parallel.py grad_reduce_in_fp32; FSDP2 accumulates in its reduce dtype).
-  if (o.gradReduceInBf16 === true) out = { ...out, dataParallel: { ...out.dataParallel, gradReduceBytes: 2, gradBufferBytes: Math.min(2, out.dataParallel.gradBufferBytes) } };
+  // (either flag fixes the bytes whatever the precision: dataParallel.gradBytesByPrecision dropped)
+  if (o.gradReduceInBf16 === true) {
+    const { gradBytesByPrecision: _, ...dp } = out.dataParallel;
+    out = { ...out, dataParallel: { ...dp, gradReduceBytes: 2, gradBufferBytes: Math.min(2, out.dataParallel.gradBufferBytes) } };
+  }
   // --grad-reduce-in-fp32 (Megatron's --accumulate-allreduce-grads-in-fp32; FSDP's
   // MixedPrecision reduce_dtype fp32, as Composer's mixed_precision DEFAULT sets it,
   // composer/distributed/mosaic_fsdp_utils.py get_mixed_precision): fp32 gradients on the wire and
   // in the unsharded buffer.
-  if (o.gradReduceInFp32 === true) out = { ...out, dataParallel: { ...out.dataParallel, gradReduceBytes: 4, gradBufferBytes: 4 } };
+  if (o.gradReduceInFp32 === true) {
+    const { gradBytesByPrecision: _, ...dp } = out.dataParallel;
+    out = { ...out, dataParallel: { ...dp, gradReduceBytes: 4, gradBufferBytes: 4 } };
+  }
   // --tp-comm-overlap: the stack's switch (callers refuse it where commOverlap is null).
   // (hiding at least what the stack hides without it: a file's commOverlap below its overlap made
   // the switch lengthen the step)

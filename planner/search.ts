@@ -61,7 +61,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     // A stack whose checkpointing does not follow a zero-bubble schedule's split backward runs
     // those schedules without recompute (EngineSupports.recomputeWithZeroBubble).
     zeroBubbleRecomputes: supportsOf(t.engine).recomputeWithZeroBubble ? recomputeCandidates(fixed, t.engine) : recomputeCandidates(fixed, t.engine).filter((r) => r === "none"),
-    stateBytes: stateBytes(t.engine, optimizerBytesOf(t)),
+    stateBytes: stateBytes(t, optimizerBytesOf(t)),
     searched: 0,
     feasible: 0,
     rejected: {},

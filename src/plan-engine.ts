@@ -1,14 +1,14 @@
 // Which engine a plan is predicted with: --engine, else the one an export format or a --from
 // file implies, else the default (planner/engine.ts DEFAULT_ENGINE); --attention and
 // --no-grad-overlap then override its settings.
-import { DEFAULT_ENGINE, type Engine, withOverrides } from "../planner/index.js";
+import { DEFAULT_ENGINE, type Engine, gradReduceBytes, withOverrides } from "../planner/index.js";
 import { loadEngine } from "./load-engine.js";
 import { type Builtins, readBuiltins } from "./builtin-table.js";
 import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 import { size } from "./format/units.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes" | "stageSplit" | "bucketBytes">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "precision">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -30,8 +30,10 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   // Where the stack already reduces 16-bit gradients the switch changes nothing, and says so.
   if (args.gradReduceInBf16 && args.gradReduceInFp32)
     throw new UserError("--grad-reduce-in-bf16 and --grad-reduce-in-fp32 contradict each other: give one");
-  if (args.gradReduceInFp32) notes.push(loaded.dataParallel.gradReduceBytes === 4 ? "fp32 gradients, as the engine keeps them" : "fp32 gradients");
-  if (args.gradReduceInBf16) notes.push(loaded.dataParallel.gradReduceBytes === 2 ? "16-bit gradients, as the engine keeps them" : "16-bit gradients");
+  // (what the engine keeps under the run's precision: Megatron-LM's fp32 only under bf16)
+  const kept = gradReduceBytes({ engine: loaded, precision: args.precision });
+  if (args.gradReduceInFp32) notes.push(kept === 4 ? "fp32 gradients, as the engine keeps them" : "fp32 gradients");
+  if (args.gradReduceInBf16) notes.push(kept === 2 ? "16-bit gradients, as the engine keeps them" : "16-bit gradients");
   if (args.bucketBytes !== undefined && (args.bucketBytes !== loaded.dataParallel.bucketSize || loaded.dataParallel.bucketSizePerDp !== 0)) notes.push(`gradient bucket ${size(args.bucketBytes)}`);
   const engine = withOverrides(loaded, {
     fusedAttention: args.attentionGiven ? args.fusedAttention : undefined,

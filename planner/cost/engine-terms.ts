@@ -2,7 +2,7 @@
 // undefined; undefined is the default engine's behaviour as the calibrated profiles describe it,
 // so a Training without an engine prices exactly as megatron-core does.
 import { type ElementwiseOp, type Engine, MEGATRON_CP_MERGE, TE_FP8_CASTS, engineAttentionFigure, gpuGeneration } from "../engine.js";
-import type { CpComm, Hardware, Link, ModelSpec, Precision } from "../types.js";
+import type { CpComm, Hardware, Link, ModelSpec, Precision, Training } from "../types.js";
 import { gradientBucketBytes } from "../wire/facts.js";
 
 /** Per-layer forward and backward amounts (HBM bytes or kernel counts). */
@@ -139,11 +139,23 @@ export const logitBytes = (e: Engine | undefined): number => e?.logitBytes ?? 4;
  *  backward, deallocate_output_tensor in pipeline_parallel/schedules.py). */
 export const keptOutputBytes = (e: Engine | undefined): number => e?.keptOutputBytes ?? 0;
 
+/** The engine's gradient bytes under the training's precision (Engine.dataParallel
+ *  gradBytesByPrecision, "bf16" standing for fp8 too; otherwise its two figures). No engine: the
+ *  default engine's rule, Megatron-LM's: fp32 under bf16, 16 bits under fp16
+ *  (accumulate_allreduce_grads_in_fp32, megatron/training/arguments.py @ core_r0.14.0). */
+function gradBytesOf(t: GradTraining): { buffer: number; reduce: number } {
+  const e = t.engine;
+  const key = t.precision === "fp16" ? "fp16" : "bf16";
+  if (!e) return key === "fp16" ? { buffer: 2, reduce: 2 } : { buffer: 4, reduce: 4 };
+  return e.dataParallel.gradBytesByPrecision?.[key] ?? { buffer: e.dataParallel.gradBufferBytes, reduce: e.dataParallel.gradReduceBytes };
+}
+type GradTraining = Pick<Training, "engine" | "precision">;
+
 /** Bytes per parameter of the unsharded ZeRO-0/1 gradient (2: 16-bit, Rajbhandari et al. 2020
  *  §3; 4: accumulated in fp32, Engine.dataParallel.gradBufferBytes). No engine: the default
- *  engine's, fp32 (Megatron-Core under bf16: 6 + 12/d bytes a parameter with its distributed
- *  optimizer, docs/source/api-guide/dist_optimizer.md). */
-export const gradBufferBytes = (e: Engine | undefined): number => e?.dataParallel.gradBufferBytes ?? 4;
+ *  engine's, fp32 under bf16 (Megatron-Core under bf16: 6 + 12/d bytes a parameter with its
+ *  distributed optimizer, docs/source/api-guide/dist_optimizer.md). */
+export const gradBufferBytes = (t: GradTraining): number => gradBytesOf(t).buffer;
 
 /** Bytes per parameter of each model state the engine keeps (cost/memory.ts modelStateBytes):
  *  optimizer states with the fp32 master (12 or 8, moe-facts.ts), the unsharded ZeRO-0/1
@@ -155,17 +167,22 @@ export interface StateBytes {
   shardedGrad: number;
   shardedMaster: boolean;
 }
-export const stateBytes = (e: Engine | undefined, optimizer: number): StateBytes => ({
+export const stateBytes = (t: GradTraining, optimizer: number): StateBytes => ({
   optimizer,
-  grad: gradBufferBytes(e),
-  shardedGrad: e?.dataParallel.shardedGradBytes ?? 2,
-  shardedMaster: e?.dataParallel.shardedMaster ?? false,
+  grad: gradBufferBytes(t),
+  shardedGrad: t.engine?.dataParallel.shardedGradBytes ?? 2,
+  shardedMaster: t.engine?.dataParallel.shardedMaster ?? false,
 });
 
 /** Bytes per gradient element the data-parallel reduction moves (2: 16-bit; 4: the stack
- *  reduces in fp32, Engine.dataParallel.gradReduceBytes). No engine: the default engine's, fp32
- *  (Megatron-LM's bf16 rule, profiles/engines/megatron-core.json). */
-export const gradReduceBytes = (e: Engine | undefined): number => e?.dataParallel.gradReduceBytes ?? 4;
+ *  reduces in fp32, Engine.dataParallel.gradReduceBytes), under the training's precision. No
+ *  engine: the default engine's, fp32 under bf16 (Megatron-LM's bf16 rule,
+ *  profiles/engines/megatron-core.json). */
+export const gradReduceBytes = (t: GradTraining): number => gradBytesOf(t).reduce;
+
+/** The same for a training that names its engine, undefined for one without (the exports and
+ *  the plan's JSON state the engine's figure, not the planner's default). */
+export const engineGradReduceBytes = (t: GradTraining): number | undefined => (t.engine === undefined ? undefined : gradBytesOf(t).reduce);
 
 /** ZeRO-1's weight gather over the 16-bit weights the wire counts: 2 where the stack sends fp32
  *  parameters (Engine.dataParallel.zero1GatherBytes 4), else 1. */

@@ -177,7 +177,7 @@ export function stageMemory(
   // edp (Megatron-Core MoE parallel folding; formulas-scale §1.5); the rank's own stages' layers,
   // embedding and output layer (layout/stages.ts rankHoldings).
   const split = rankParamSplit(m, training.seqLen, plan, stageRank(plan, stage));
-  const s = stateBytes(training.engine, optimizerBytesOf(training));
+  const s = stateBytes(training, optimizerBytesOf(training));
   // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"; Megatron's dp-cp group).
   const dense = modelStateBytes(split.dense, zero, dp * plan.cp, s);
   const expert = modelStateBytes(split.expert, zero, edpOf(plan), s);

@@ -146,7 +146,7 @@ export function memoryCandidateStages(m: ModelSpec, plan: Plan): number[] {
 export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training, plan: Plan, index: number): MemoryBreakdown {
   const { tp, dp, zero } = plan;
   const params = unevenStageParams(m, training, plan, index);
-  const s = stateBytes(training.engine, optimizerBytesOf(training));
+  const s = stateBytes(training, optimizerBytesOf(training));
   // ZeRO / FSDP shard dense states over dp·cp (groups.ts "shard"), as cost/memory.ts does.
   const dense = modelStateBytes(params.dense, zero, dp * plan.cp, s);
   const expert = modelStateBytes(params.expert, zero, edpOf(plan), s);

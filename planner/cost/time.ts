@@ -209,7 +209,7 @@ export function stepTime(
       // DDP: bucketed all-reduce overlapping the last micro-batch's backward (Li et al. 2020 §3.2.3);
       // the last bucket cannot overlap.
       // The bucket holds a parameter count: its bytes follow the gradients' type (wire.ts).
-      const lastBucket = allReduceTime(Math.min(grads.bytes, (engineBucketBytes(e, dpcp) * gradReduceBytes(e)) / 2), dpcp, grads.link);
+      const lastBucket = allReduceTime(Math.min(grads.bytes, (engineBucketBytes(e, dpcp) * gradReduceBytes(training)) / 2), dpcp, grads.link);
       const all = one("dp-gradients");
       dpComm = Math.max(all - bwdWindow, lastBucket) + slowdown * Math.max(0, Math.min(all - lastBucket, bwdWindow));
     } else if (zero <= 2) {

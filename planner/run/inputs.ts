@@ -25,7 +25,7 @@ export interface RunOptions {
  *  the vocabulary padded, the multi-token-prediction modules included (DeepSeek-V3's released
  *  checkpoint: 671B + 14B MTP). 405B at 14Ψ → 5.7 TB (formulas-scale.md §4.4). */
 export function checkpointBytes(m: ModelSpec, t: Training): number {
-  const s = modelStateBytes(stageParamsPerGpu(m, t.seqLen, 1, 1, m.layers, "only"), 3, 1, stateBytes(t.engine, optimizerBytesOf(t)));
+  const s = modelStateBytes(stageParamsPerGpu(m, t.seqLen, 1, 1, m.layers, "only"), 3, 1, stateBytes(t, optimizerBytesOf(t)));
   return s.weights + s.optimizer;
 }
 

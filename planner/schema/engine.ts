@@ -20,6 +20,8 @@ const schemas = lazySchemas((z) => {
   const flag = withSource(z.boolean());
   const fraction = withSource(z.number().gte(0).lte(1));
   const bytes = withSource(z.number().gte(0).lte(1000));
+  const dtypeBytes = z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)");
+  const gradBytes = z.object({ bufferBytesPerParam: dtypeBytes, reduceBytesPerParam: dtypeBytes }).strict();
   const perOp = <T extends z.ZodTypeAny>(v: T) =>
     z.object(Object.fromEntries(ELEMENTWISE_OPS.map((k) => [k, v])) as Record<ElementwiseOp, T>).strict();
 
@@ -72,6 +74,7 @@ const schemas = lazySchemas((z) => {
           // (0 dropped the whole unsharded gradient from memory, 3 is no dtype)
           gradBufferBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           gradReduceBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
+          gradBytesByPrecision: withSource(z.object({ fp16: gradBytes.optional(), bf16: gradBytes.optional() }).strict()).optional(),
           zero3BandwidthShare: withSource(z.number().gt(0).lte(1)).optional(),
           maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),
           shardedGradBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
@@ -166,6 +169,18 @@ export const engineFileSchema = () => schemas().engineFile;
 type SupportsIn = { [K in keyof EngineSupports]?: FigureIn<unknown> };
 
 /** The parallelisms a file states, each key absent taking Megatron-Core's (MEGATRON_SUPPORTS). */
+type GradBytesIn = Partial<Record<"fp16" | "bf16", { bufferBytesPerParam: number; reduceBytesPerParam: number } | undefined>>;
+
+/** dataParallel.gradBytesByPrecision as the file writes it → Engine's. */
+function byPrecision(g: GradBytesIn): NonNullable<Engine["dataParallel"]["gradBytesByPrecision"]> {
+  const out: NonNullable<Engine["dataParallel"]["gradBytesByPrecision"]> = {};
+  for (const k of ["fp16", "bf16"] as const) {
+    const v = g[k];
+    if (v) out[k] = { buffer: v.bufferBytesPerParam, reduce: v.reduceBytesPerParam };
+  }
+  return out;
+}
+
 function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
   if (s === undefined) return MEGATRON_SUPPORTS;
   const get = <K extends keyof EngineSupports>(k: K): EngineSupports[K] => (s[k] === undefined ? MEGATRON_SUPPORTS[k] : (fig(`supports.${k}`, s[k] as FigureIn<EngineSupports[K]>) as EngineSupports[K]));
@@ -276,6 +291,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       gradBufferBytes: d.gradBufferBytesPerParam === undefined ? 4 : fig("dataParallel.gradBufferBytesPerParam", d.gradBufferBytesPerParam),
       // Absent: Megatron's bf16 behaviour, fp32 gradients on the wire (as no engine prices).
       gradReduceBytes: d.gradReduceBytesPerParam === undefined ? 4 : fig("dataParallel.gradReduceBytesPerParam", d.gradReduceBytesPerParam),
+      // Absent: the two figures above under every precision.
+      ...(d.gradBytesByPrecision === undefined ? {} : { gradBytesByPrecision: byPrecision(fig("dataParallel.gradBytesByPrecision", d.gradBytesByPrecision)) }),
       // Absent: the link's rate (FSDP's flat per-block collectives, Zhao et al. 2023 §3.2.1).
       zero3BandwidthShare: d.zero3BandwidthShare === undefined ? 1 : fig("dataParallel.zero3BandwidthShare", d.zero3BandwidthShare),
       // Absent: parameters kept through the recompute and the backward (FSDP; cost/regather.ts).

@@ -279,7 +279,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
       ? {
           size: edpItem.size,
           collective: (kind, bytes) => transfer((l) => callTime({ kind, bytes, size: edpItem.size, link: l }), edpItem.link, crossesNetwork(links.edp)),
-          gradScale: gradReduceBytes(t.engine) / 2,
+          gradScale: gradReduceBytes(t) / 2,
           weightGatherScale: 1,
           bucketBytes: opts.bucketBytes ?? (perLayerBuckets ? layerExpertBytes : engineBucketBytes(t.engine, dpcp)),
         }
@@ -324,7 +324,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     gatherCallsPerLayer: t.gatherCallsPerLayer ?? t.engine?.dataParallel.gatherCallsPerLayer ?? GATHER_CALLS_PER_LAYER,
     dpSlowdown: cpSlowdown,
     bucketBytes: opts.bucketBytes ?? (perLayerBuckets ? layerBytes - layerExpertBytes : engineBucketBytes(t.engine, dpcp)),
-    gradScale: gradReduceBytes(t.engine) / 2,
+    gradScale: gradReduceBytes(t) / 2,
     weightGatherScale: plan.zero === 1 ? zero1GatherScale(t.engine) : 1,
     regatherEachMicroBatch,
     dpCollective,

@@ -59,7 +59,7 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): vo
     const grad = BYTES_16 * rankParamSplit(m, t.seqLen, plan, busiestRank(plan, m.layers)).expert;
     const world = (ranks * BYTES_16 * stageParamSplit(m, t.seqLen, tp, 1, m.layers, "only", ep, etp).expert);
     // Gradients at the engine's reduce type, as the dense ones (wire.ts); weights at 16 bits.
-    const g = gradReduceBytes(t.engine) / BYTES_16;
+    const g = gradReduceBytes(t) / BYTES_16;
     const add = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"], scale = 1) =>
       item({ id, group: "edp", on: "edp", kind, bytes: scale * grad, size: edp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * scale * world });
     if (zero === 0) add("edp-gradients", "allReduce", "step", 1, "backward", g);

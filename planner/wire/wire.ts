@@ -195,7 +195,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     const world = dpcp * tp * BYTES_16 * (paramsOverStages(m, t.seqLen, tp, pp) - (m.moe ? expertParamsOverStages(m, t.seqLen, plan) : 0));
     // Gradients travel at the engine's reduce precision (fp32 under Megatron-LM's bf16 default,
     // arguments.py accumulate_allreduce_grads_in_fp32); weights at 16 bits.
-    const g = gradReduceBytes(t.engine) / BYTES_16;
+    const g = gradReduceBytes(t) / BYTES_16;
     // ZeRO-3's collectives at the share of the link's rate the stack reaches (Engine.dataParallel).
     const link = zero === 3 ? zero3Link(links.dp.link, t.engine) : links.dp.link;
     const dpItem = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"], scale = 1) =>

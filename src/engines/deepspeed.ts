@@ -5,7 +5,7 @@
 // constants.py (@088be892). Megatron-DeepSpeed flags: megatron/arguments.py (deepspeedai/
 // Megatron-DeepSpeed @207b2d5a) and deepspeed/__init__.py _add_core_arguments (--deepspeed,
 // --deepspeed_config). Lists recorded in test/export/fixtures/deepspeed-*.txt.
-import { type Fixed, type ModelSpec, type Plan, type Training, engineBucketBytes, layerParams } from "../../planner/index.js";
+import { type Fixed, type ModelSpec, type Plan, type Training, engineBucketBytes, engineGradReduceBytes, layerParams } from "../../planner/index.js";
 import { deepspeedRefusal } from "../../planner/layout/capabilities.js";
 import { deepspeed016Split } from "../../planner/layout/deepspeed-016-split.js";
 import {
@@ -94,7 +94,7 @@ export function dsConfig(ctx: EngineContext): Record<string, unknown> {
   // Priced with fp32 gradient reduction (plan --grad-reduce-in-fp32; the megatron-deepspeed engine
   // reduces in the training dtype): DeepSpeed's communication_data_type (runtime/config.py, "fp32"
   // accepted since 0.5).
-  if (t.engine?.dataParallel.gradReduceBytes === 4) c.communication_data_type = "fp32";
+  if (engineGradReduceBytes(t) === 4) c.communication_data_type = "fp32";
   // Full recompute: whole layers checkpointed; checkpoints kept on the GPU and not partitioned
   // across tensor-parallel ranks, as paraplan's memory model counts them.
   if (p.recompute === "full")
@@ -184,7 +184,7 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   // The prediction keeps Adam's moments in bf16; the ds_config written keeps them in fp32.
   // fp32 reduction at ZeRO-0/1 is priced with an fp32 gradient buffer; DeepSpeed's
   // communication_data_type casts each bucket and keeps 16-bit gradients (read-deepspeed.ts).
-  if (ctx.training.engine?.dataParallel.gradReduceBytes === 4 && plan.zero <= 1)
+  if (engineGradReduceBytes(ctx.training) === 4 && plan.zero <= 1)
     return { kind: "refused", reason: `fp32 gradient reduction (--grad-reduce-in-fp32) at ZeRO-${plan.zero}: DeepSpeed's communication_data_type "fp32" reduces fp32 copies of 16-bit gradients, not the fp32 gradient buffer predicted; use ZeRO-2/3, or drop the flag` };
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: paraplan does not write DeepSpeed's low-precision optimizer states; the ds_config would keep fp32 moments and need more memory than predicted (use --format megatron, or drop the flag)" };
   const moe = deepspeedMoeRefusal(ctx.model, plan) ?? deepspeedCpTrainingRefusal(ctx.model, plan, ctx.training);
@@ -227,7 +227,7 @@ function modelCodeNotes(p: Plan, t: Training): string[] {
 function overlays(_r: Release, _m: ModelSpec, t: Training): Fixed[] {
   // ZeRO-0 only under fp16: under bf16 DeepSpeed runs BF16_Optimizer there (translate above);
   // with fp32 reduction ZeRO-2/3 only.
-  if (t.engine?.dataParallel.gradReduceBytes === 4) return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }];
+  if (engineGradReduceBytes(t) === 4) return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }];
   if (t.precision === "fp16") return [{ pp: 1 }, { zero: 0, vpp: 1, schedule: "1f1b" }, { zero: 1, vpp: 1, schedule: "1f1b" }];
   return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }, { zero: 1, vpp: 1, schedule: "1f1b" }];
 }

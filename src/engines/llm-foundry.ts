@@ -7,7 +7,7 @@
 // (mpt_causal_lm), which builds GPT-, Llama- and MPT-style decoders from its keys; the data,
 // tokenizer and schedule are the user's and change no step time.
 import { stringify } from "yaml";
-import type { Fixed, Plan, Precision } from "../../planner/index.js";
+import { type Fixed, type Plan, type Precision, engineGradReduceBytes } from "../../planner/index.js";
 import { llmFoundryRefusal } from "../../planner/layout/capabilities.js";
 import { type Engine, type EngineContext, type ExportFile, type Release, type Translation, describe, llamaStyle } from "./engine-plan.js";
 import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
@@ -124,7 +124,7 @@ function yamlFile(ctx: EngineContext): string {
       sharding_strategy: SHARDING[p.zero],
       // Composer's DEFAULT reduces gradients in fp32, PURE in bf16: what the prediction assumed
       // (the engine's dataParallel.gradReduceBytes).
-      mixed_precision: t.engine?.dataParallel.gradReduceBytes === 4 ? "DEFAULT" : "PURE",
+      mixed_precision: engineGradReduceBytes(t) === 4 ? "DEFAULT" : "PURE",
       activation_checkpointing: p.recompute === "full",
       activation_cpu_offload: false,
       limit_all_gathers: true,

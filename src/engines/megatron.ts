@@ -3,7 +3,7 @@
 // comments give the function that adds it. Lists recorded in test/export/fixtures/megatron-lm-*.txt.
 //   core_r0.14: NVIDIA/Megatron-LM main @000c4ac (2025, after core v0.14.0)
 //   core_v0.7:  NVIDIA/Megatron-LM @307dcf37 (2024), distributed arguments identical to core_v0.7.0
-import { type Fixed, type Plan, type Training, onEngine, withOverrides } from "../../planner/index.js";
+import { type Fixed, type Plan, type Training, engineGradReduceBytes, onEngine, withOverrides } from "../../planner/index.js";
 import { megatronRefusal } from "../../planner/layout/capabilities.js";
 import { overlapsParamGather } from "../../planner/cost/engine-terms.js";
 import {
@@ -81,7 +81,7 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (p.sequenceParallel && t.engine?.tensorParallel.overlapNeedsSp) a.push(["--tp-comm-overlap"]);
   // Predicted with 16-bit gradient reduction under bf16 (plan --grad-reduce-in-bf16; core_r0.14
   // _add_mixed_precision_args; fp16 runs reduce in 16 bits without it).
-  if (recent && t.precision !== "fp16" && t.engine?.dataParallel.gradReduceBytes === 2) a.push(["--grad-reduce-in-bf16"]);
+  if (recent && t.precision !== "fp16" && engineGradReduceBytes(t) === 2) a.push(["--grad-reduce-in-bf16"]);
   if (p.recompute === "full") a.push(["--recompute-granularity", "full"], ["--recompute-method", "uniform"], ["--recompute-num-layers", "1"]);
   if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"]);
   a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);
@@ -103,7 +103,7 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   // fp32 (arguments.py: forced on only under bf16); predicted with fp32 reduction, say so.
   if (t.precision === "fp16") {
     a.push(["--fp16"]);
-    if (t.engine?.dataParallel.gradReduceBytes !== 2) a.push(["--accumulate-allreduce-grads-in-fp32"]);
+    if (engineGradReduceBytes(t) !== 2) a.push(["--accumulate-allreduce-grads-in-fp32"]);
   } else a.push(["--bf16"]);
   if (t.precision === "fp8") a.push(["--fp8-format", "hybrid"]);
   // bf16 Adam moments (plan --optimizer-states bf16): the precision-aware optimizer (core_r0.14
@@ -119,7 +119,7 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const model = megatronModelRefusal(ctx.model, release) ?? megatronMoeRefusal(ctx.model, plan, release);
   if (model) return { kind: "refused", reason: model };
   // core_v0.7 has no --grad-reduce-in-bf16: its bf16 runs reduce fp32 gradients (arguments.py).
-  if (release === "core_v0.7" && ctx.training.precision !== "fp16" && ctx.training.engine?.dataParallel.gradReduceBytes === 2)
+  if (release === "core_v0.7" && ctx.training.precision !== "fp16" && engineGradReduceBytes(ctx.training) === 2)
     return { kind: "refused", reason: "--grad-reduce-in-bf16: Megatron-LM core_v0.7 has no such flag (its bf16 runs reduce fp32 gradients); use --release core_r0.14" };
   const refused = megatronRefusal(plan, capabilityContext(ctx.training, ctx.hw, ctx.release));
   if (refused) return { kind: "refused", reason: refused.reason };

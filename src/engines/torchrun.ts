@@ -2,7 +2,7 @@
 // torch/distributed/run.py (pytorch/pytorch @010929fd; PyTorch 2.x "torchrun (Elastic Launch)"),
 // recorded in test/export/fixtures/torchrun.txt. The training script is the user's (--script),
 // by default paraplan's own worker, which reads the plan from launch.json (executor/PROTOCOL.md).
-import { type Fixed, type ModelSpec, type Training, executorEngineName } from "../../planner/index.js";
+import { type Fixed, type ModelSpec, type Training, executorEngineName, engineGradReduceBytes } from "../../planner/index.js";
 import { eagerReason, workerEngineName } from "../../executor/compile-mode.js";
 import { loadEngine } from "../load-engine.js";
 import { UserError } from "../errors.js";
@@ -117,7 +117,7 @@ export function endpointText(v: string): string {
 function workerSetting(t: Training): string | null {
   const own = "; drop the flag, or give --script to launch a trainer of your own";
   if (!t.fusedAttention) return `--attention unfused: paraplan's worker runs torch's scaled_dot_product_attention (executor/worker/model.py), a fused kernel, and launch.json has no attention setting${own}`;
-  if (t.engine?.dataParallel.gradReduceBytes === 2) return `--grad-reduce-in-bf16: paraplan's worker reduces fp32 gradients (FSDP2 reduce_dtype fp32, executor/worker/fastpaths.py)${own}`;
+  if (engineGradReduceBytes(t) === 2) return `--grad-reduce-in-bf16: paraplan's worker reduces fp32 gradients (FSDP2 reduce_dtype fp32, executor/worker/fastpaths.py)${own}`;
   if (t.optimizerStates === "bf16") return `--optimizer-states bf16: paraplan's worker's AdamW keeps fp32 moments (executor/worker/optim.py)${own}`;
   return null;
 }

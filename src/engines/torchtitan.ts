@@ -14,7 +14,7 @@
 // off and reduces once after the last (stage.py backward_maybe_with_nosync, perform_reduce_grad),
 // so the gathered parameters and an unsharded gradient stay for the step, one gather and one
 // reduce-scatter a step (the torchtitan engine's zeroWithPipeline, profiles/engines/torchtitan.json).
-import type { Fixed, ModelSpec, Plan } from "../../planner/index.js";
+import { type Fixed, type ModelSpec, type Plan, engineGradReduceBytes } from "../../planner/index.js";
 import { torchtitanRefusal } from "../../planner/layout/capabilities.js";
 import {
   type Engine,
@@ -221,7 +221,7 @@ function overrides(ctx: EngineContext): string {
  *  (docs/fsdp.md), with nothing to hold them to the end; attention is
  *  F.scaled_dot_product_attention (models/attention.py), a fused kernel. */
 function unwritableSetting(t: Omit<EngineContext, "plan">["training"]): string | null {
-  if (t.engine?.dataParallel.gradReduceBytes === 2)
+  if (engineGradReduceBytes(t) === 2)
     return '--grad-reduce-in-bf16: torchtitan\'s training.mixed_precision_reduce takes "float32" only (Literal["float32"] in job_config.py @ v0.2.0 and configs.py @ main), so its gradients reduce in fp32; drop the flag, or use --format megatron';
   if (!t.overlapGradReduce)
     return "--no-grad-overlap: torchtitan's FSDP2 reduce-scatters each block's gradients during the backward and has no setting to wait for its end; drop the flag";

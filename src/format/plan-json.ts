@@ -1,7 +1,7 @@
 // The `plan --json` contract: these names are relied on by scripts and by the other commands.
 // Each plan's entry is the executor's planJson (a run directory's plan.json holds the same).
 import { planJson } from "../../executor/plan-json.js";
-import { type SearchResult, totalParams } from "../../planner/index.js";
+import { type SearchResult, engineGradReduceBytes, totalParams } from "../../planner/index.js";
 import { activeParams } from "../../planner/model.js";
 import type { SimSummary } from "../../planner/sim/timeline.js";
 import type { PlanRequest } from "../plan-request.js";
@@ -48,7 +48,7 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     // --tp-comm-overlap: predicted with the engine's tensor-parallel overlap switched on.
     ...(req.training.engine.tensorParallel.overlapNeedsSp ? { tpCommOverlap: true } : {}),
     // Bytes per gradient element the data-parallel reduction moves (4: fp32, 2: 16-bit).
-    gradReduceBytes: req.training.engine.dataParallel.gradReduceBytes,
+    gradReduceBytes: engineGradReduceBytes(req.training),
     // The parallelisms the engine's stack runs, the only ones searched (profiles/engines supports).
     engineSupports: req.training.engine.supports,
     engineRecompute: req.training.engine.recompute,

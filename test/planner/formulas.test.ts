@@ -62,7 +62,7 @@ describe("modelStateBytes — ZeRO paper Fig. 1 (Ψ = 7.5B, d = 64)", () => {
   // parameters whole (2Ψ = 15 GB) beside 4Ψ/d gradients and 12Ψ/d master + moments; FULL_SHARD
   // keeps 4Ψ/d parameters, 4Ψ/d gradients and 8Ψ/d moments, ZeRO's 16Ψ/d again.
   it("FSDP's fp32 shards: ZeRO-2 2Ψ + 16Ψ/d, ZeRO-3 16Ψ/d with the master counted as weights", () => {
-    const fsdp = stateBytes(loadEngine("fsdp", undefined), 12);
+    const fsdp = stateBytes({ engine: loadEngine("fsdp", undefined), precision: "bf16" }, 12);
     expect(fsdp).toMatchObject({ shardedGrad: 4, shardedMaster: true });
     const s2 = modelStateBytes(PSI, 2, D, fsdp);
     expect(s2).toEqual({ weights: 15e9, gradients: 30e9 / 64, optimizer: 90e9 / 64 });
@@ -73,7 +73,7 @@ describe("modelStateBytes — ZeRO paper Fig. 1 (Ψ = 7.5B, d = 64)", () => {
       expect(modelStateTotal(PSI, z, D, fsdp)).toBeCloseTo(o.weights + o.gradients + o.optimizer, -3);
     }
     // DeepSpeed's 16-bit partitions keep ZeRO's own figures (Fig. 1: 16.6 GB at stage 2)
-    const ds = stateBytes(loadEngine("megatron-deepspeed", undefined), 12);
+    const ds = stateBytes({ engine: loadEngine("megatron-deepspeed", undefined), precision: "bf16" }, 12);
     expect(modelStateTotal(PSI, 2, D, ds) / GB).toBeCloseTo(16.6, 1);
   });
 });

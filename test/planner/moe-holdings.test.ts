@@ -173,7 +173,7 @@ describe("DeepSeek-V3, pp 16 (3, 4 × 14, 2), ep 64, full recompute", () => {
     const first = unevenStageMemory(m, hw, t, p, 0);
     const second = unevenStageMemory(m, hw, t, p, 1);
     // rank 0 by hand from its parts: states + activations + gradient buffers, no MoE buffers
-    const s = stateBytes(undefined, 8);
+    const s = stateBytes(t, 8);
     const dense = modelStateBytes(rankParamSplit(m, 4096, p, 0).dense, 1, 128, s);
     const allocated0 = dense.weights + dense.gradients + dense.optimizer + first.activations + bufferBytes(m, 1, 128, 1, t, 3);
     expect(first.total).toBeCloseTo(totalBytes(hw, allocated0), 0);
