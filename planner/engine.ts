@@ -168,6 +168,13 @@ export interface Engine {
      *  distributed optimizer gathers), 4 where the stack's parameters are fp32 (a model kept in
      *  fp32 under autocast, as paraplan's worker). */
     zero1GatherBytes: number;
+    /** ZeRO stage 0 under bf16 is DeepSpeed's BF16_Optimizer (deepspeed/runtime/bf16_optimizer.py
+     *  @ v0.6.5; engine.py picks it for bf16 without ZeRO): the fp32 master weights and Adam states
+     *  partitioned over dp as ZeRO-1's, an fp32 copy of every gradient kept whole beside the 16-bit
+     *  one and added to after each micro-batch's backward, all-reduced at the step's end, then the
+     *  updated 16-bit weights all-gathered (cost/engine-terms.ts bf16Optimizer). False: plain
+     *  data parallelism at stage 0. */
+    bf16OptimizerAtZero0: boolean;
     /** Layers whose ZeRO-3/FSDP parameters are gathered ahead of the one computing (0: none). */
     prefetchLayers: number;
     /** Gradient bucket, bytes: max(bucketSize, bucketSizePerDp · dp). */

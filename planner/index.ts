@@ -40,7 +40,7 @@ export {
   SAME_SM,
   withOverrides,
 } from "./engine.js";
-export { engineBucketBytes, engineGradReduceBytes, gradBufferBytes, gradReduceBytes } from "./cost/engine-terms.js";
+export { bf16Optimizer, engineBucketBytes, engineGradReduceBytes, gradBufferBytes, gradReduceBytes } from "./cost/engine-terms.js";
 export { type StageKind, type StageSplit, accountedVirtualSplit, firstLastOfVirtual, firstLastVirtualSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, splitLabel, stageSplit, worstStageName } from "./layout/stages.js";
 export { typeSplit as gptModelPipeTypeSplit, parametersSplit, pipeItemWeights, pipeLayerParams } from "./layout/gpt-model-pipe.js";
 export { cpWhy } from "./cp-why.js";

@@ -227,3 +227,13 @@ export function optimizerTime(hw: Hardware, localParams: number): number {
   return hbm(hw, 30 * localParams);
 }
 
+/** DeepSpeed's BF16_Optimizer adds each micro-batch's 16-bit gradients into its whole fp32 copy
+ *  after the backward (bf16_optimizer.py update_hp_grads @ v0.6.5, called by the pipeline engine
+ *  after every backward pass: hp_grad.add_(lp.grad.to(fp32))): the cast reads 2 B and writes an
+ *  fp32 temporary (4 B), the add reads it and the fp32 gradient and writes that (12 B), 18 B per
+ *  parameter the rank holds, each micro-batch. Counted with the step's optimizer work (the sim's
+ *  too), not inside each backward. */
+export function fp32AccumulateTime(hw: Hardware, params: number, microBatches: number): number {
+  return microBatches * hbm(hw, 18 * params);
+}
+

@@ -166,13 +166,27 @@ export interface StateBytes {
   grad: number;
   shardedGrad: number;
   shardedMaster: boolean;
+  /** ZeRO-0 is DeepSpeed's BF16_Optimizer (bf16Optimizer below): states sharded, gradients whole
+   *  in 16 bits and in fp32. */
+  bf16Optimizer: boolean;
 }
 export const stateBytes = (t: GradTraining, optimizer: number): StateBytes => ({
   optimizer,
   grad: gradBufferBytes(t),
   shardedGrad: t.engine?.dataParallel.shardedGradBytes ?? 2,
   shardedMaster: t.engine?.dataParallel.shardedMaster ?? false,
+  bf16Optimizer: bf16Optimizer(t, 0),
 });
+
+/** Whether this ZeRO stage runs as DeepSpeed's BF16_Optimizer (Engine.dataParallel
+ *  bf16OptimizerAtZero0): stage 0 of a bf16 run on such an engine (its precisions are fp16 and
+ *  bf16; engine.py _configure_optimizer @ v0.6.5 wraps fp16 in FP16_Optimizer instead). */
+export const bf16Optimizer = (t: GradTraining, zero: number): boolean =>
+  zero === 0 && t.precision !== "fp16" && t.engine?.dataParallel.bf16OptimizerAtZero0 === true;
+
+/** Whether the updated 16-bit weights are all-gathered after the step: ZeRO-1/2 (ZeRO-3 gathers
+ *  them for each use) and BF16_Optimizer's stage 0 (bf16_optimizer.py step all_gather_dp_groups). */
+export const gathersUpdatedWeights = (t: GradTraining, zero: number): boolean => zero === 1 || zero === 2 || bf16Optimizer(t, zero);
 
 /** Bytes per gradient element the data-parallel reduction moves (2: 16-bit; 4: the stack
  *  reduces in fp32, Engine.dataParallel.gradReduceBytes), under the training's precision. No

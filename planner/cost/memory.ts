@@ -8,13 +8,17 @@ import { rankHoldings } from "../layout/stages.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
-import { type StateBytes, engineBucketBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers, stateBytes } from "./engine-terms.js";
+import { type StateBytes, bf16Optimizer, engineBucketBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers, stateBytes } from "./engine-terms.js";
 import { inFlightPerChunk } from "../layout/stages.js";
 import { cpBufferBytes } from "./context.js";
 
 /** ZeRO's own accounting (Rajbhandari et al. 2020 §3): fp32 Adam states with the master, 16-bit
  *  gradient and parameter shards. */
-const ZERO_STATES: StateBytes = { optimizer: 12, grad: 2, shardedGrad: 2, shardedMaster: false };
+const ZERO_STATES: StateBytes = { optimizer: 12, grad: 2, shardedGrad: 2, shardedMaster: false, bf16Optimizer: false };
+
+/** BF16_Optimizer's fp32 gradients, whole on every rank beside the 16-bit ones
+ *  (fp32_groups_gradients_flat, deepspeed/runtime/bf16_optimizer.py @ v0.6.5). */
+const BF16_OPTIMIZER_FP32_GRAD = 4;
 
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
@@ -22,20 +26,24 @@ const ZERO_STATES: StateBytes = { optimizer: 12, grad: 2, shardedGrad: 2, sharde
  *  stage 3 the weights too: 16Ψ, 4Ψ + 12Ψ/d, 2Ψ + 14Ψ/d, 16Ψ/d. The engine's figures
  *  (cost/engine-terms.ts stateBytes) replace ZeRO's: optimizer 12 or 8 bytes (bf16 moments), an
  *  unsharded ZeRO-0/1 gradient accumulated in fp32 (4), an fp32 gradient shard (4, FSDP), and a
- *  ZeRO-3 shard that is the fp32 master itself (FSDP: weights 4Ψ/d, optimizer 4Ψ/d fewer). */
+ *  ZeRO-3 shard that is the fp32 master itself (FSDP: weights 4Ψ/d, optimizer 4Ψ/d fewer).
+ *  DeepSpeed's BF16_Optimizer at stage 0 (s.bf16Optimizer): 2Ψ weights, 2Ψ + 4Ψ gradients
+ *  (16-bit and fp32, both whole) and 12Ψ/d states partitioned as ZeRO-1's (bf16_optimizer.py
+ *  _setup_for_real_optimizer @ v0.6.5): 8Ψ + 12Ψ/d. */
 export function modelStateBytes(params: number, zero: number, dp: number, s: StateBytes = ZERO_STATES) {
   const master = zero >= 3 && s.shardedMaster;
+  const bf16Opt = zero === 0 && s.bf16Optimizer;
   const weights = zero >= 3 ? ((master ? 4 : 2) * params) / dp : 2 * params;
-  const gradients = zero >= 2 ? (s.shardedGrad * params) / dp : s.grad * params;
+  const gradients = zero >= 2 ? (s.shardedGrad * params) / dp : (s.grad + (bf16Opt ? BF16_OPTIMIZER_FP32_GRAD : 0)) * params;
   const k = master ? s.optimizer - 4 : s.optimizer;
-  const optimizer = zero >= 1 ? (k * params) / dp : k * params;
+  const optimizer = zero >= 1 || bf16Opt ? (k * params) / dp : k * params;
   return { weights, gradients, optimizer };
 }
 
 /** Sum of modelStateBytes, without building the object (search loop). */
 export function modelStateTotal(params: number, zero: number, dp: number, s: StateBytes = ZERO_STATES): number {
   const k = s.optimizer;
-  if (zero === 0) return (2 + s.grad + k) * params;
+  if (zero === 0) return s.bf16Optimizer ? (2 + s.grad + BF16_OPTIMIZER_FP32_GRAD) * params + (k * params) / dp : (2 + s.grad + k) * params;
   if (zero === 1) return (2 + s.grad) * params + (k * params) / dp;
   if (zero === 2) return 2 * params + ((s.shardedGrad + k) * params) / dp;
   // the master shard stands for the 16-bit one (its 4 bytes counted in the optimizer's k)
@@ -144,7 +152,10 @@ export function bufferBytes(
   if (dp === 1) return fp8;
   const e = t?.engine;
   // (no engine: Megatron-Core's, the default, whose buckets are views into its gradient buffer)
-  const buckets = (e ? e.dataParallel.bucketsInGradBuffer : true) ? 0 : 2 * engineBucketBytes(e, dp);
+  // (BF16_Optimizer's all-reduce flattens each bucket of fp32 gradients and casts it to the
+  // communication type, bf16: twice the 16-bit bucket's bytes and once more, engine.py
+  // allreduce_bucket @ v0.6.5)
+  const buckets = (e ? e.dataParallel.bucketsInGradBuffer : true) ? 0 : (t && bf16Optimizer(t, zero) ? 3 : 2) * engineBucketBytes(e, dp);
   // (no more layers unsharded than the stage holds: a prefetch deeper than the stage gathers all)
   const unsharded = layersInStage > 0 ? Math.min(1 + prefetchLayers(e), Math.ceil(layersInStage)) : 1 + prefetchLayers(e);
   return buckets + (zero === 3 ? (unsharded * 2 * layerMatrixParams(m)) / tp : 0) + fp8;

@@ -4,9 +4,9 @@
 import type { Hardware, ModelSpec, Plan, TimeBreakdown, Training } from "../types.js";
 import { layerMatrixParams, rankParamSplit, stageParamSplit } from "../model.js";
 import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
-import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers } from "./engine-terms.js";
+import { bf16Optimizer, engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers } from "./engine-terms.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
-import { type HeadTimes, type LayerTimes, optimizerTime } from "./compute.js";
+import { type HeadTimes, type LayerTimes, fp32AccumulateTime, optimizerTime } from "./compute.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
 import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { regatherFraction } from "./regather.js";
@@ -212,6 +212,9 @@ export function stepTime(
       const lastBucket = allReduceTime(Math.min(grads.bytes, (engineBucketBytes(e, dpcp) * gradReduceBytes(training)) / 2), dpcp, grads.link);
       const all = one("dp-gradients");
       dpComm = Math.max(all - bwdWindow, lastBucket) + slowdown * Math.max(0, Math.min(all - lastBucket, bwdWindow));
+      // BF16_Optimizer's gather of the updated weights after its step (wire.ts dp-weights).
+      const weights = find(wire, "dp-weights");
+      if (weights) dpComm += weights.calls * cost(callTime(weights), gatherWindow);
     } else if (zero <= 2) {
       // ZeRO-1 (Megatron distributed optimizer): one reduce-scatter per step overlapping the last
       // backward; ZeRO-2 (DeepSpeed) every micro-batch because gradients are partitioned
@@ -271,8 +274,11 @@ export function stepTime(
         ? rankParamSplit(m, training.seqLen, plan, slow.index)
         : stageParamSplit(m, training.seqLen, tp, pp, layersInStage, stageKind(slow.index, pp), plan.ep, plan.etp);
   const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
-  const localParams = zero >= 1 ? split.dense / dpcp + split.expert / edp : split.dense + split.expert;
-  const optimizer = optimizerTime(hw, localParams);
+  // (BF16_Optimizer steps its ZeRO-1-like shard, and adds every micro-batch's gradients into
+  // its whole fp32 copy: compute.ts fp32AccumulateTime)
+  const sharded = zero >= 1 || bf16Optimizer(training, zero);
+  const localParams = sharded ? split.dense / dpcp + split.expert / edp : split.dense + split.expert;
+  const optimizer = optimizerTime(hw, localParams) + (bf16Optimizer(training, zero) ? fp32AccumulateTime(hw, split.dense + split.expert, microBatches) : 0);
   const step = compute + recomputeTime + tpComm + ppComm + epComm + cpComm + bubble + dpComm + optimizer;
   return { compute, recompute: recomputeTime, tpComm, ppComm, bubble, dpComm, epComm, cpComm, optimizer, step };
 }

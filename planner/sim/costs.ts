@@ -7,10 +7,10 @@ import { latencyFree } from "../cost/tuner.js";
 import { wireLinks } from "../evaluate.js";
 import { place } from "../layout/groups.js";
 import { degreesOf } from "../layout/layout.js";
-import { engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers, zero1GatherScale, zero3Link } from "../cost/engine-terms.js";
+import { bf16Optimizer, engineBucketBytes, exposedTensorParallel, gathersUpdatedWeights, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers, zero1GatherScale, zero3Link } from "../cost/engine-terms.js";
 import { GATHER_CALLS_PER_LAYER } from "../cost/gather-calls.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
-import { headTimes, optimizerTime } from "../cost/compute.js";
+import { fp32AccumulateTime, headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
 import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed } from "../cost/context.js";
@@ -97,6 +97,9 @@ export interface SimCosts {
   p2p: Transfer;
   dp: number;
   zero: ZeroStage;
+  /** The updated weights are all-gathered after the step: ZeRO-1/2, and DeepSpeed's
+   *  BF16_Optimizer at stage 0 (cost/engine-terms.ts gathersUpdatedWeights). */
+  gatherUpdatedWeights: boolean;
   /** ZeRO-3: the share of a layer's weights gathered again for its backward after a recomputed
    *  forward (cost/regather.ts), 0 for most stacks. */
   regather: number;
@@ -298,7 +301,11 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     // Experts' states shard over edp, not dp: a ZeRO rank owns 1/edp of its experts.
     const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
     const expertShare = m.moe ? stageSplit.expert / (stageSplit.dense + stageSplit.expert) : 0;
-    optimizer.push(optimizerTime(hw, plan.zero >= 1 ? (params * (1 - expertShare)) / dpcp + (params * expertShare) / edp : params));
+    // (BF16_Optimizer: its ZeRO-1-like shard, and every micro-batch's fp32 accumulation, as the
+    // closed form counts them, cost/time.ts)
+    const bf16Opt = bf16Optimizer(t, plan.zero);
+    const accumulate = bf16Opt ? fp32AccumulateTime(hw, params, microBatches) : 0;
+    optimizer.push(optimizerTime(hw, plan.zero >= 1 || bf16Opt ? (params * (1 - expertShare)) / dpcp + (params * expertShare) / edp : params) + accumulate);
   }
   return {
     schedule: pp === 1 ? "1f1b" : plan.schedule,
@@ -313,6 +320,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     p2p,
     dp: dpcp,
     zero: plan.zero,
+    gatherUpdatedWeights: gathersUpdatedWeights(t, plan.zero),
     regather: plan.zero === 3 ? regatherFraction(m, plan.tp, t.engine, plan.recompute) : 0,
     overlapGradReduce: overlapsGradReduce(t, plan),
     // (ZeRO-1/2's weight gather overlaps with the reduction where the engine ties them, as
@@ -368,6 +376,7 @@ export function uniformCosts(o: {
     p2p: free,
     dp: 1,
     zero: 0,
+    gatherUpdatedWeights: false,
     regather: 0,
     overlapGradReduce: true,
     overlapParamGather: true,

@@ -217,7 +217,7 @@ export function addDataParallel(g: Graph): void {
         }
         if (c.zero !== 2 && last >= 0) reduceBackward(last);
       }
-      if (c.zero >= 1) for (const side of sides) gatherWeights(g, s, scratch, side);
+      if (c.gatherUpdatedWeights) for (const side of sides) gatherWeights(g, s, scratch, side);
     }
   }
   if (c.tiedEmbedding && P > 1) {

@@ -272,7 +272,7 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     // first forward of each chunk under overlapped ZeRO-1/2 weight gathers (dp.ts gatherWeights).
     // (every forward's layers too where ZeRO-2 gathers the weights again each micro-batch)
     const perLayer = !coarse || (hasDataParallel(c) && (c.zero === 3 || c.regatherEachMicroBatch));
-    const firstForward = !perLayer && hasDataParallel(c) && c.zero >= 1 && c.overlapParamGather ? firstForwards(stageOrderIdx, k, V, M) : null;
+    const firstForward = !perLayer && hasDataParallel(c) && c.gatherUpdatedWeights && c.overlapParamGather ? firstForwards(stageOrderIdx, k, V, M) : null;
     for (let i = 0; i < k; i++) {
       const idx = stageOrderIdx[i]!;
       const mb = idx % M;

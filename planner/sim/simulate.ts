@@ -1,6 +1,6 @@
 // Plan → simulated timeline of one training step, one representative rank per pipeline stage.
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
-import { engineBucketBytes } from "../cost/engine-terms.js";
+import { engineBucketBytes, gathersUpdatedWeights } from "../cost/engine-terms.js";
 import { totalParams } from "../model.js";
 import { buildSimCosts, type SimCosts, type SimOptions } from "./costs.js";
 import { addDataParallel } from "./dp.js";
@@ -55,7 +55,7 @@ export function simulationOps(m: ModelSpec, t: Training, plan: Plan): number {
   const dpcp = plan.dp * plan.cp;
   if (plan.zero <= 2 && dpcp > 1) {
     const perPass = Math.ceil((2 * totalParams(m, t.seqLen)) / (plan.tp * plan.pp) / engineBucketBytes(t.engine, dpcp));
-    buckets = perPass * (plan.zero === 2 ? M : 1) * (plan.zero >= 1 ? 2 : 1);
+    buckets = perPass * (plan.zero === 2 ? M : 1) * (gathersUpdatedWeights(t, plan.zero) ? 2 : 1);
   }
   return passes * M * m.layers + 4 * M + 2 * plan.pp * V * M + plan.pp + buckets;
 }

@@ -16,7 +16,7 @@ import { busiestRankLayers, moeLayersIn, mtpCount } from "../moe.js";
 import { rankParamSplit, stageParamSplit } from "../model.js";
 import { busiestRank } from "../layout/stages.js";
 import { moeImbalanceOf } from "../cost/moe-facts.js";
-import { gradReduceBytes } from "../cost/engine-terms.js";
+import { bf16Optimizer, gradReduceBytes } from "../cost/engine-terms.js";
 import { edpOf } from "../layout/groups.js";
 import type { ModelSpec, Plan, Training } from "../types.js";
 import { BYTES_16 } from "./facts.js";
@@ -62,8 +62,11 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): vo
     const g = gradReduceBytes(t) / BYTES_16;
     const add = (id: WireId, kind: WireKind, unit: WireUnit, n: number, hides: WireItem["hides"], scale = 1) =>
       item({ id, group: "edp", on: "edp", kind, bytes: scale * grad, size: edp, unit, perUnit: 1, calls: n, hides, closedForm: true, worldBytes: n * scale * world });
-    if (zero === 0) add("edp-gradients", "allReduce", "step", 1, "backward", g);
-    else if (zero <= 2) {
+    if (zero === 0) {
+      add("edp-gradients", "allReduce", "step", 1, "backward", g);
+      // (BF16_Optimizer: the experts' shards stepped and gathered as the dense ones, wire.ts)
+      if (bf16Optimizer(t, zero)) add("edp-weights", "allGather", "step", 1, "forward");
+    } else if (zero <= 2) {
       add("edp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward", g);
       add("edp-weights", "allGather", "step", 1, "forward");
     } else {

@@ -11,7 +11,7 @@ import { expertWire } from "./expert-wire.js";
 import { busiestRank, rankLayers } from "../layout/stages.js";
 import { cpCalls } from "../cost/context.js";
 import { regatherFraction } from "../cost/regather.js";
-import { gradReduceBytes, zero1GatherScale, zero3Link } from "../cost/engine-terms.js";
+import { bf16Optimizer, gradReduceBytes, zero1GatherScale, zero3Link } from "../cost/engine-terms.js";
 
 export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p" | "allToAll";
 
@@ -203,6 +203,10 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     if (zero === 0) {
       // DDP: one bucketed all-reduce of the gradients overlapping the last backward (Li et al. 2020).
       dpItem("dp-gradients", "allReduce", "step", 1, "backward", g);
+      // DeepSpeed's BF16_Optimizer all-reduces its fp32 gradients cast to bf16 (engine.py
+      // allreduce_bucket, communication_data_type), steps its shard and all-gathers the updated
+      // bf16 weights (bf16_optimizer.py step, all_gather_dp_groups @ v0.6.5).
+      if (bf16Optimizer(t, zero)) dpItem("dp-weights", "allGather", "step", 1, "forward");
     } else if (zero <= 2) {
       // ZeRO-1 reduce-scatters once a step, ZeRO-2 every micro-batch (Rajbhandari et al. 2020
       // §5.2); both all-gather the updated 16-bit weights ahead of the next forward.

@@ -5,7 +5,7 @@
 // constants.py (@088be892). Megatron-DeepSpeed flags: megatron/arguments.py (deepspeedai/
 // Megatron-DeepSpeed @207b2d5a) and deepspeed/__init__.py _add_core_arguments (--deepspeed,
 // --deepspeed_config). Lists recorded in test/export/fixtures/deepspeed-*.txt.
-import { type Fixed, type ModelSpec, type Plan, type Training, engineBucketBytes, engineGradReduceBytes, layerParams } from "../../planner/index.js";
+import { type Fixed, type ModelSpec, type Plan, type Training, bf16Optimizer, engineBucketBytes, engineGradReduceBytes, layerParams } from "../../planner/index.js";
 import { deepspeedRefusal } from "../../planner/layout/capabilities.js";
 import { deepspeed016Split } from "../../planner/layout/deepspeed-016-split.js";
 import {
@@ -175,9 +175,12 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const split = deepspeedSplitPlan(input, experts > 1);
   // bf16 at ZeRO stage 0 runs BF16_Optimizer in DeepSpeed 0.16 (runtime/engine.py
   // _do_optimizer_sanity_check: fp32 gradient accumulation by default without ZeRO, get_data_types),
-  // not the plain ZeRO-0 priced (read-deepspeed.ts refuses such a file by key): the nearest plan
-  // DeepSpeed runs as priced is ZeRO-1 (DeepSpeedZeroOptimizer: bf16 accumulation under ZeRO).
-  const bf16Zero0 = (split?.plan ?? input).zero === 0 && ctx.training.precision !== "fp16";
+  // which the megatron-deepspeed engine prices (dataParallel.bf16OptimizerAtZero0): exported as
+  // it is. Predicted as plain ZeRO-0 (a training without that engine), the nearest plan DeepSpeed
+  // runs as priced is ZeRO-1 (DeepSpeedZeroOptimizer: bf16 accumulation under ZeRO).
+  const zero0 = (split?.plan ?? input).zero === 0 && ctx.training.precision !== "fp16";
+  const priced = zero0 && bf16Optimizer(ctx.training, 0);
+  const bf16Zero0 = zero0 && !priced;
   const plan = bf16Zero0 ? { ...(split?.plan ?? input), zero: 1 as const } : split?.plan ?? input;
   const refused = deepspeedRefusal(plan, { experts });
   if (refused) return { kind: "refused", reason: refused.reason };
@@ -196,7 +199,8 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   if (model) return { kind: "refused", reason: model };
   const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`, ...modelCodeNotes(plan, ctx.training)];
   if (split?.note !== undefined) notes.push(split.note);
-  if (bf16Zero0) notes.push("ZeRO-0 under bf16 runs DeepSpeed's BF16_Optimizer (fp32 gradients kept whole and all-reduced, optimizer states partitioned), which paraplan does not model; nearest: ZeRO-1, exported and predicted");
+  if (bf16Zero0) notes.push("ZeRO-0 under bf16 runs DeepSpeed's BF16_Optimizer (fp32 gradients kept whole and all-reduced, optimizer states partitioned), which this engine does not price; nearest: ZeRO-1, exported and predicted");
+  if (priced) notes.push("ZeRO stage 0 under bf16 runs DeepSpeed's BF16_Optimizer (DeepSpeed 0.6.2 to 0.17.5, and its pipeline engine since): Adam states partitioned over dp, fp32 gradients kept whole beside the bf16 ones, all-reduced after the last micro-batch, then the updated weights all-gathered, as predicted");
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
   if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
     notes.unshift("ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)");
@@ -225,10 +229,10 @@ function modelCodeNotes(p: Plan, t: Training): string[] {
 }
 
 function overlays(_r: Release, _m: ModelSpec, t: Training): Fixed[] {
-  // ZeRO-0 only under fp16: under bf16 DeepSpeed runs BF16_Optimizer there (translate above);
-  // with fp32 reduction ZeRO-2/3 only.
+  // ZeRO-0 under fp16, and under bf16 where the engine prices DeepSpeed's BF16_Optimizer there
+  // (translate above); with fp32 reduction ZeRO-2/3 only.
   if (engineGradReduceBytes(t) === 4) return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }];
-  if (t.precision === "fp16") return [{ pp: 1 }, { zero: 0, vpp: 1, schedule: "1f1b" }, { zero: 1, vpp: 1, schedule: "1f1b" }];
+  if (t.precision === "fp16" || bf16Optimizer(t, 0)) return [{ pp: 1 }, { zero: 0, vpp: 1, schedule: "1f1b" }, { zero: 1, vpp: 1, schedule: "1f1b" }];
   return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }, { zero: 1, vpp: 1, schedule: "1f1b" }];
 }
 

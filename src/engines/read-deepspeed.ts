@@ -207,30 +207,28 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (gas !== undefined && tbs !== micro * gas * dp)
     throw new UserError(`${o}: train_batch_size ${tbs} ≠ micro-batch ${micro} × gradient_accumulation_steps ${gas} × dp ${dp}${argsHint}`);
   const overlap = isObj(zo) && typeof zo.overlap_comm === "boolean" ? zo.overlap_comm : zero === 3;
-  // (after the layout and batch checks, as fp32 below.) bf16 at ZeRO stage 0 is not plain data parallelism: DeepSpeed 0.6.2–0.17.5 (and its pipeline
+  // bf16 at ZeRO stage 0 is not plain data parallelism: DeepSpeed 0.6.2–0.17.5 (and its pipeline
   // engine since) wrap the optimizer in BF16_Optimizer (runtime/engine.py
   // _do_optimizer_sanity_check: gradient accumulation in fp32 by default without ZeRO,
   // get_data_types; runtime/bf16_optimizer.py), which partitions the fp32 master weights and Adam
   // states over dp like ZeRO-1 but keeps the fp32 gradients whole beside the bf16 ones and
   // all-reduces them (pipe/engine.py _bf16_reduce_grads; cast to communication_data_type, bf16
   // by default, in engine.py allreduce_bucket @ v0.12.4) before gathering the updated bf16
-  // weights: the traffic of paraplan's ZeRO-1 with fp32 reduction (an all-reduce of 2 bytes moves
-  // what a reduce-scatter of 4 does) but 2Ψ more memory, and a plan-wide property of (bf16,
-  // stage 0) that the megatron-deepspeed engine does not price, so neither ZeRO-0 nor ZeRO-1 is
-  // this. (0.17.6+ without the pipeline engine runs
-  // DDP_BFLOAT16, plain ZeRO-0; which release the file is for, it does not say.)
+  // weights. The megatron-deepspeed engine prices it at ZeRO-0 (dataParallel.bf16OptimizerAtZero0),
+  // said in a note. (0.17.6+ without the pipeline engine runs DDP_BFLOAT16, plain ZeRO-0; which
+  // release the file is for, it does not say.)
   const bf16Key = on("bf16") ? "bf16" : on("bfloat16") ? "bfloat16" : precision === undefined && autoPrecision.includes("bf16") ? "bf16" : undefined;
   if (zero === 0 && bf16Key !== undefined) {
     const staged = isObj(zo) && zo.stage !== undefined;
     const key = staged ? jsonAt(o, ds.text, "zero_optimization.stage", 0) : jsonAt(o, ds.text, `${bf16Key}.enabled`, (raw[bf16Key] as Obj).enabled);
-    throw new UserError(`${named(key)}${staged ? ` with ${bf16Key}` : " without ZeRO"}: DeepSpeed runs BF16_Optimizer there (0.6.2 to 0.17.5, and its pipeline engine since): fp32 master weights and Adam states partitioned as in ZeRO-1, but fp32 gradients kept whole beside the bf16 ones and all-reduced, which paraplan does not model; set zero_optimization.stage 1 to plan DeepSpeed's ZeRO-1`);
+    notes.push(`${named(key)}${staged ? ` with ${bf16Key}` : " without ZeRO"}: DeepSpeed runs BF16_Optimizer (0.6.2 to 0.17.5, and its pipeline engine since; 0.17.6 and later without the pipeline engine run plain data parallelism): Adam states partitioned over dp, fp32 gradients kept whole beside the bf16 ones and all-reduced; predicted so, as ZeRO-0`);
   }
   // ZeRO-1 under bf16 with fp32 gradient accumulation asked for (data_types.grad_accum_dtype, from
   // 0.8.1) runs the same BF16_Optimizer (runtime/engine.py _do_optimizer_sanity_check @ v0.12.4:
   // bf16, fp32 accumulation, stage 1, no CPU offload), not DeepSpeed's ZeRO-1.
   const accum = isObj(raw.data_types) ? raw.data_types.grad_accum_dtype : undefined;
   if (zero === 1 && bf16Key !== undefined && typeof accum === "string" && ["fp32", "float32", "float"].includes(accum.toLowerCase()))
-    throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", accum))} with ${bf16Key} at ZeRO stage 1: DeepSpeed runs BF16_Optimizer there (fp32 gradients kept whole and all-reduced), not its ZeRO-1, which paraplan does not model; leave grad_accum_dtype to its default to plan DeepSpeed's ZeRO-1`);
+    throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", accum))} with ${bf16Key} at ZeRO stage 1: DeepSpeed runs BF16_Optimizer there (fp32 gradients kept whole and all-reduced), not its ZeRO-1; paraplan prices BF16_Optimizer as zero_optimization.stage 0 under bf16: set that, or leave grad_accum_dtype to its default to plan DeepSpeed's ZeRO-1`);
   // fp32 training (neither bf16 nor fp16, and no "auto" the Trainer fills in): fp32 compute runs
   // at a fraction of the 16-bit peak, so it is refused as a torchtitan job in fp32 is, after the
   // layout and batch checks. Autocast keeps fp32 weights without 16-bit copies: not priced either.

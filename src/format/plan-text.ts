@@ -1,6 +1,6 @@
 // Text report of a search: header with assumptions, the ranked table, the best plan's
 // breakdown, and rejections by reason.
-import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, splitLabel, totalParams, worstStageName } from "../../planner/index.js";
+import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, bf16Optimizer, splitLabel, totalParams, worstStageName } from "../../planner/index.js";
 
 export { splitLabel };
 import { activeParams } from "../../planner/model.js";
@@ -54,7 +54,9 @@ export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: C
     `global batch ${sweep?.batch ?? t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
-  const limits = engineLimits(t.engine);
+  // (a ZeRO-0 row on DeepSpeed under bf16 is its BF16_Optimizer, not plain data parallelism)
+  const bf16Opt = bf16Optimizer(t, 0) ? "ZeRO 0 is DeepSpeed's BF16_Optimizer (Adam states partitioned, fp32 gradients kept whole)" : null;
+  const limits = [engineLimits(t.engine), bf16Opt].filter((x) => x !== null).join(" · ");
   if (limits) lines.push(`  searched as it runs: ${limits}`);
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
   if (req.calibration) lines.push(standingLine(req.calibration));

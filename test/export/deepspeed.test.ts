@@ -72,8 +72,24 @@ describe("ds_config.json", () => {
   });
 
   // DeepSpeed 0.16 wraps bf16 without ZeRO in BF16_Optimizer (runtime/engine.py
-  // _do_optimizer_sanity_check), not the ZeRO-0 priced: the export writes ZeRO-1, which reads back.
-  it("ZeRO-0 under bf16 is exported as the nearest plan DeepSpeed runs, ZeRO-1, and reads back as ZeRO-1", () => {
+  // _do_optimizer_sanity_check), which the megatron-deepspeed engine prices: written as it is,
+  // stage 0, and read back so (BLOOM's run).
+  it("ZeRO-0 under bf16 on the megatron-deepspeed engine is BF16_Optimizer: stage 0 written, said, and read back as ZeRO-0", () => {
+    const m = model(GPT);
+    const r = exportPlan("deepspeed", m, plan({ pp: 2 }), onDs(training()), h100);
+    expect(r.nearest).toBe(false);
+    expect(r.plan.zero).toBe(0);
+    expect(ds(r).zero_optimization.stage).toBe(0);
+    expect(ds(r).bf16).toEqual({ enabled: true });
+    expect(r.notes.join(" ")).toContain("runs DeepSpeed's BF16_Optimizer");
+    expect(r.notes.join(" ")).toContain("as predicted");
+    const back = readConfigs(r.files.map((f) => tempFile(`bf16opt-${f.name}`, f.content)), { model: m, gpus: 64, defaultGpus: 1, defaultGpusFrom: "test" });
+    expect(back.plan).toMatchObject({ pp: 2, zero: 0 });
+    expect(back.notes.join(" ")).toContain("BF16_Optimizer");
+  });
+
+  // Predicted without that engine (plain ZeRO-0), the nearest plan DeepSpeed runs as priced is ZeRO-1.
+  it("ZeRO-0 under bf16 predicted as plain data parallelism is exported as the nearest plan DeepSpeed runs, ZeRO-1, and reads back as ZeRO-1", () => {
     const m = model(GPT);
     const r = exportPlan("deepspeed", m, plan({ pp: 2 }), training(), h100);
     expect(r.nearest).toBe(true);

@@ -10,6 +10,7 @@ export function dpCosts(zero: 0 | 1 | 3, seconds: number, latency = 0, over: Par
     layer: { ...c.layer, bytes: 100 },
     dp: 8,
     zero,
+    gatherUpdatedWeights: zero === 1,
     bucketBytes: 100,
     dpCollective: (_kind, bytes): Transfer => ({ latency, work: (seconds * bytes) / 100, post: 0, inter: true }),
     ...over,

@@ -1,0 +1,74 @@
+// DeepSpeed's BF16_Optimizer, what its engine runs at ZeRO stage 0 under bf16 (BLOOM's run;
+// deepspeed/runtime/bf16_optimizer.py, pipe/engine.py _bf16_reduce_grads @ v0.6.5), against a hand
+// count of what that code allocates and sends:
+// - 16-bit weights (2Ψ) and gradients (2Ψ), an fp32 copy of every gradient (4Ψ,
+//   fp32_groups_gradients_flat), the fp32 master and Adam moments partitioned over dp (12Ψ/d);
+// - an all-reduce of the gradients cast to bf16 (2Ψ) after the last micro-batch, then an
+//   all-gather of the updated bf16 weights (2Ψ);
+// - each micro-batch's gradients added into the fp32 copy (update_hp_grads: hp.add_(lp.to(fp32)),
+//   read 2 + write 4 for the cast, read 4 + 4 and write 4 for the add: 18 bytes a parameter).
+// fp16 at stage 0 stays plain data parallelism (FP16_Optimizer), as does bf16 on other engines.
+import { describe, expect, it } from "vitest";
+import { hbm } from "../../planner/cost/compute.js";
+import { evaluatePlan, microBatchCosts } from "../../planner/evaluate.js";
+import { wireOf } from "../../planner/wire/wire.js";
+import { stageParamsPerGpu } from "../../planner/model.js";
+import { simulate } from "../../planner/sim/simulate.js";
+import type { Plan, Precision, Training } from "../../planner/types.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { hardware, preset } from "../planner/fixtures.js";
+
+const m = preset("gpt3-1.3b");
+const hw = hardware("dgx-a100-80g");
+const GB = 64;
+const plan: Plan = { tp: 2, pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 2, recompute: "full", sequenceParallel: false, schedule: "1f1b" };
+const training = (precision: Precision, engine = "megatron-deepspeed"): Training => ({
+  gpus: 16, globalBatch: GB, seqLen: 2048, precision, fusedAttention: false, overlapGradReduce: false, engine: loadEngine(engine, undefined),
+});
+// Ψ: the parameters on each GPU (tp 2, one stage)
+const psi = stageParamsPerGpu(m, 2048, 2, 1, m.layers, "only");
+const M = GB / (plan.dp * plan.microBatch);
+
+describe("DeepSpeed's BF16_Optimizer at ZeRO stage 0", () => {
+  it("holds 2Ψ weights, 2Ψ + 4Ψ gradients and 12Ψ/d optimizer states; fp16 at stage 0 holds ZeRO-0's 2Ψ, 2Ψ, 12Ψ", () => {
+    const bf16 = evaluatePlan(m, hw, training("bf16"), plan).memory;
+    expect(bf16.weights).toBeCloseTo(2 * psi, -2);
+    expect(bf16.gradients).toBeCloseTo(6 * psi, -2);
+    expect(bf16.optimizer).toBeCloseTo((12 * psi) / plan.dp, -2);
+    const fp16 = evaluatePlan(m, hw, training("fp16"), plan).memory;
+    expect([fp16.weights, fp16.gradients, fp16.optimizer].map((x) => x / psi)).toEqual([2, 2, 12].map((x) => expect.closeTo(x, 9)));
+    // (ZeRO-1 of the same engine: 2Ψ, 2Ψ, 12Ψ/d; BF16_Optimizer is 4Ψ more)
+    const z1 = evaluatePlan(m, hw, training("bf16"), { ...plan, zero: 1 }).memory;
+    expect(bf16.weights + bf16.gradients + bf16.optimizer - (z1.weights + z1.gradients + z1.optimizer)).toBeCloseTo(4 * psi, -2);
+  });
+
+  it("all-reduces 2 bytes a gradient and all-gathers 2 bytes a weight once a step; fp16 all-reduces only", () => {
+    const dpWire = (t: Training) => wireOf(m, t, plan, microBatchCosts(m, hw, t, plan).links).filter((i) => i.group === "dp");
+    const wire = dpWire(training("bf16"));
+    expect(wire.map((i) => [i.id, i.kind, i.calls])).toEqual([["dp-gradients", "allReduce", 1], ["dp-weights", "allGather", 1]]);
+    for (const i of wire) expect(i.bytes).toBeCloseTo(2 * psi, -2);
+    expect(dpWire(training("fp16")).map((i) => i.id)).toEqual(["dp-gradients"]);
+    // another engine's bf16 ZeRO-0 is plain data parallelism
+    expect(dpWire(training("bf16", "megatron-core")).map((i) => i.id)).toEqual(["dp-gradients"]);
+    expect(evaluatePlan(m, hw, training("bf16", "megatron-core"), plan).memory.optimizer).toBeCloseTo(12 * psi, -2);
+  });
+
+  it("steps its shard and adds each micro-batch's gradients into fp32: 30 bytes a parameter over Ψ/d plus M × 18 bytes over Ψ", () => {
+    const t = evaluatePlan(m, hw, training("bf16"), plan).time;
+    expect(t.optimizer).toBeCloseTo(hbm(hw, (30 * psi) / plan.dp) + M * hbm(hw, 18 * psi), 9);
+    expect(evaluatePlan(m, hw, training("fp16"), plan).time.optimizer).toBeCloseTo(hbm(hw, 30 * psi), 9);
+  });
+
+  it("the simulator runs the weights' gather after the optimizer and adds what the closed form adds over fp16's plain ZeRO-0", () => {
+    const pp: Plan = { ...plan, pp: 4, dp: 2, tp: 2 };
+    const closed = (p: Precision) => evaluatePlan(m, hw, training(p), pp).time.step;
+    const bf16 = simulate(m, hw, training("bf16"), pp);
+    const fp16 = simulate(m, hw, training("fp16"), pp);
+    expect(bf16.segments.some((s) => s.name.startsWith("all-gather weights") && s.name.includes("after the optimizer"))).toBe(true);
+    expect(fp16.segments.some((s) => s.name.startsWith("all-gather weights"))).toBe(false);
+    // (the two differ by the gather and the fp32 work: a few percent of this step)
+    const added = closed("bf16") - closed("fp16");
+    expect(added / closed("fp16")).toBeGreaterThan(0.005);
+    expect((bf16.step - fp16.step) / added).toBeCloseTo(1, 1);
+  });
+});
