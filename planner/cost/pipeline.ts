@@ -1,5 +1,6 @@
 // Pipeline schedules: in-flight activations and the bubble.
 import type { Schedule } from "../types.js";
+import { fewMicroBatches, zeroBubbleCriticalPath } from "./zb-few.js";
 
 /** Layers' worth of activations (each of one micro-batch) the first pipeline rank holds at peak.
  *  - no pipeline (p = 1): gradient accumulation runs micro-batches one at a time → L layers once.
@@ -58,14 +59,24 @@ export const EQUAL_SPLIT: PassSplit = { forward: 1, inputGrad: 1, weightGrad: 1 
  *    torch's simpler orders stay within 35 % of it (test/sim/zero-bubble.test.ts; the farthest,
  *    dualpipev at T_B = 2T_F, a third over), and the simulated top plans re-rank by the real order;
  *    torch runs DualPipeV's overlapped F&B pairs one after the other, so the DualPipe report's
- *    (p/2−1)(F&B + B − 3W), which assumes their overlap, does not apply to what it runs. */
+ *    (p/2−1)(F&B + B − 3W), which assumes their overlap, does not apply to what it runs. With
+ *    fewer micro-batches than that steady state needs (zb1p m < p, zbv m < 2p − 1) the W passes
+ *    cannot fill the cool-down: the critical path of torch's order on uniform stages instead
+ *    (cost/zb-few.ts). */
 export function bubbleFraction(schedule: Schedule, pp: number, vpp: number, microBatches: number, split: PassSplit = EQUAL_SPLIT): number {
   if (pp === 1) return 0;
   if (schedule === "zb1p" || schedule === "zbv" || schedule === "dualpipev") {
     const v = schedule === "zb1p" ? vpp : 2;
     const { forward: f, inputGrad: b, weightGrad: w } = split;
     const total = f + b + w;
-    return total > 0 ? ((pp - 1) * Math.max(0, f + b - w)) / (v * microBatches * total) : 0;
+    if (total <= 0) return 0;
+    // Too few micro-batches for the steady state: the critical path of torch's order (zb-few.ts),
+    // per chunk (the split is a stage's: v chunks).
+    if (fewMicroBatches(schedule, pp, microBatches)) {
+      const step = zeroBubbleCriticalPath(schedule, pp, vpp, microBatches, f / v, b / v, w / v);
+      if (Number.isFinite(step)) return step / (microBatches * total) - 1;
+    }
+    return ((pp - 1) * Math.max(0, f + b - w)) / (v * microBatches * total);
   }
   const v = schedule === "interleaved" ? vpp : 1;
   return (pp - 1) / (v * microBatches);

@@ -109,6 +109,34 @@ describe("simulated bubble = closed form (p−1)(T_F + T_B − T_W) on uniform s
 const training = (gpus: number, globalBatch: number, seqLen: number): Training => ({ gpus, globalBatch, seqLen, precision: "bf16", fusedAttention: true, overlapGradReduce: true });
 const base = { cp: 1, ep: 1, etp: 1, zero: 1, recompute: "selective", sequenceParallel: true } as const;
 
+// With fewer micro-batches than the steady state needs (zb1p m < p, zbv m < 2p − 1) the W passes
+// cannot fill the cool-down (cost/zb-few.ts): the closed form plays torch's order's critical path.
+// By hand, zb1p with one stage a rank: micro-batch 0's forward runs through the p stages, its input
+// gradient back, then stage 0's W: p·(f + i) + w; each further micro-batch adds f + i on the
+// critical path, so (p + m − 1)(f + i) + w; at m = p that is the steady state's m(f + i + w) +
+// (p − 1)(f + i − w). The formula alone gave p = 4, m = 1, f = i = w = 1 a step of 6 for 9.
+describe("too few micro-batches for the steady state: the order's critical path", () => {
+  const closedStep = (s: Schedule, p: number, v: number, m: number, f: number, i: number, w: number) =>
+    m * v * (f + i + w) * (1 + bubbleFraction(s, p, v, m, { forward: v * f, inputGrad: v * i, weightGrad: v * w }));
+
+  it("zb1p, one stage a rank: (p + m − 1)(f + i) + w, by hand", () => {
+    for (const [f, i, w] of [[1, 1, 1], [1, 1.2, 0.8], [0.7, 1.5, 0.4]] as const)
+      for (const p of [2, 4, 8])
+        for (let m = 1; m <= p; m++) expect(closedStep("zb1p", p, 1, m, f, i, w), `p ${p} m ${m}`).toBeCloseTo((p + m - 1) * (f + i) + w, 9);
+    expect(closedStep("zb1p", 4, 1, 1, 1, 1, 1)).toBeCloseTo(9, 9);
+  });
+
+  it("zb1p with virtual stages and zbv: the simulator's step exactly, on uniform stages", () => {
+    for (const [s, v] of [["zb1p", 2], ["zb1p", 3], ["zbv", 2]] as const)
+      for (const [f, i, w] of [[1, 1, 1], [1, 1.2, 0.8], [1, 2, 0.5]] as const)
+        for (const p of [2, 3, 4, 8])
+          for (let m = 1; m < (s === "zbv" ? 2 * p - 1 : p); m++) {
+            const tl = uniform(s, p, v, m, f, i, w);
+            expect(closedStep(s, p, v, m, f, i, w), `${s} v ${v} p ${p} m ${m}`).toBeCloseTo(tl.step, 9);
+          }
+  });
+});
+
 describe("where the bubble matters, zero-bubble schedules win", () => {
   const m = preset("gpt3-like");
   const hw = hardware("dgx-h100");
