@@ -3,10 +3,10 @@
 // The layout rules themselves live once in layout/rules.ts.
 import { ruleContext, validateFixed } from "./layout/layout.js";
 import type { LayoutCode } from "./layout/rules.js";
-import { type Fixed, supportsOf } from "./space.js";
+import { type Fixed, supportsOf, zeroBesidePipeline } from "./space.js";
 import type { Engine } from "./engine.js";
 import { ZERO_BUBBLE } from "./layout/capabilities.js";
-import type { Hardware, ModelSpec, Training } from "./types.js";
+import type { Hardware, ModelSpec, Precision, Training } from "./types.js";
 
 export type TrainingCode = "no_fp8" | "global_batch" | "gpus" | "partial_node" | "seq_len" | "no_layers" | "engine_unsupported";
 
@@ -88,7 +88,7 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
 /** The first rule of the layout table that the fixed dimensions break by themselves, then the
  *  first fixed dimension the training's stack does not run (Engine.supports). */
 export function checkFixed(m: ModelSpec, t: Training, f: Fixed, gpusPerNode = Infinity): InputIssue | null {
-  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine) ?? unfusedCp(f, t) ?? noDataParallelLeft(f, t);
+  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine, t.precision) ?? unfusedCp(f, t) ?? noDataParallelLeft(f, t);
 }
 
 /** tp · pp fixed to every GPU (no cp) under a stack that trains 16-bit beside them only with FSDP
@@ -121,7 +121,7 @@ function unfusedCp(f: Fixed, t: Training): InputIssue | null {
 
 /** A fixed dimension the engine's stack cannot run: bad input naming its flag, the engine and the
  *  source its profile gives (the search never tries one; space.ts). */
-export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue | null {
+export function unsupportedByEngine(f: Fixed, e: Engine | undefined, precision?: Precision): InputIssue | null {
   if (e === undefined) return null;
   const s = supportsOf(e);
   const no = (flag: string, what: string, key: string, path = `supports.${key}`) =>
@@ -160,9 +160,11 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined): InputIssue
   }
   if (f.zero !== undefined) {
     const withPp = (f.pp ?? 1) > 1;
-    const stages = withPp ? s.zeroWithPipeline : s.zero;
+    // (fewer beside a pipeline under bf16 where the stack says so: EngineSupports zeroWithPipelineUnderBf16)
+    const bf16Only = withPp && zeroBesidePipeline(s, precision) !== s.zeroWithPipeline;
+    const stages = withPp ? zeroBesidePipeline(s, precision) : s.zero;
     if (!stages.includes(f.zero))
-      return no("--zero", `runs ZeRO stage${stages.length > 1 ? "s" : ""} ${stages.join(", ")}${withPp ? " beside a pipeline" : ""}, not ${f.zero}`, withPp ? "zeroWithPipeline" : "zero");
+      return no("--zero", `runs ZeRO stage${stages.length > 1 ? "s" : ""} ${stages.join(", ")}${withPp ? ` beside a pipeline${bf16Only ? ` under ${precision}` : ""}` : ""}, not ${f.zero}`, withPp ? (bf16Only ? "zeroWithPipelineUnderBf16" : "zeroWithPipeline") : "zero");
     // A stage the stack runs only with the reduction overlapped, asked for without it (--no-grad-overlap)
     if (!e.dataParallel.overlapGradReduce && e.dataParallel.overlapRequiredAtZero.includes(f.zero))
       return issue("engine_unsupported", "--no-grad-overlap", `engine ${e.name} runs ZeRO-${f.zero} only with the gradient reduction overlapped (${e.sources["dataParallel.overlapRequiredAtZero"] ?? "its profile"})`, `drop --no-grad-overlap, or fix another --zero`);

@@ -57,6 +57,10 @@ export interface EngineSupports {
   /** ZeRO stages without a pipeline, and with one. */
   zero: readonly ZeroStage[];
   zeroWithPipeline: readonly ZeroStage[];
+  /** The stages beside a pipeline under bf16 (and fp8) where they are fewer (DeepSpeed 0.6–0.9's
+   *  pipeline engine reduces bf16 gradients at stage 0 only: pipe/engine.py _exec_reduce_grads
+   *  raises NotImplementedError at stage 1 @ v0.6.5); absent: zeroWithPipeline. */
+  zeroWithPipelineUnderBf16?: readonly ZeroStage[];
   /** Activation recompute beside a zero-bubble schedule (zb1p, zbv, dualpipev), whose backward is
    *  split into input and weight gradients; false: a stack whose checkpointing does not follow the
    *  split (paraplan's worker on torch.distributed.pipelining) runs them without recompute only. */

@@ -144,7 +144,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           const orders = ppCode ? null : ordersToPrice(hw, { tp, cp, dp, pp, ep, etp });
           // ZeRO shards over dp·cp (groups.ts "shard").
           const dpcp = dp * cp;
-          const zeros = zeroCandidates(fixed, dpcp, pp, t.engine, tp);
+          const zeros = zeroCandidates(fixed, dpcp, pp, t.engine, tp, t.precision);
           if (zeros.length === 0) continue; // a fixed ZeRO stage the engine does not run beside this pipeline
           for (const vpp of vpps) {
             d.vpp = vpp;

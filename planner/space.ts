@@ -1,5 +1,6 @@
 // The plan space: candidate values of every dimension, and the checks that make a layout valid.
-import { CP_COMMS, type CpComm, type CpSplit, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Recompute, type Schedule, type Training, type ZeroStage } from "./types.js";
+import { CP_COMMS, type CpComm, type CpSplit, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Recompute, type Precision, type Schedule, type Training, type ZeroStage } from "./types.js";
+import { bf16Optimizer } from "./cost/engine-terms.js";
 import { cpWorthSearching } from "./cost/context.js";
 import { type LayoutIssue, dimsOf, ruleContext, validate } from "./layout/layout.js";
 import { MEGATRON_SUPPORTS, type Engine, type EngineRecompute, type EngineSupports } from "./engine.js";
@@ -7,6 +8,12 @@ import { MEGATRON_SUPPORTS, type Engine, type EngineRecompute, type EngineSuppor
 /** The parallelisms the training's stack runs (no engine: Megatron-Core's). A fixed dimension is kept
  *  as given here: the application layer refuses one the engine cannot run (constraints.ts). */
 export const supportsOf = (e: Engine | undefined): EngineSupports => e?.supports ?? MEGATRON_SUPPORTS;
+
+/** The ZeRO stages the engine runs beside a pipeline under this precision (EngineSupports
+ *  zeroWithPipelineUnderBf16 for bf16 and fp8, else zeroWithPipeline). */
+export function zeroBesidePipeline(s: EngineSupports, precision: Precision | undefined): readonly ZeroStage[] {
+  return precision !== undefined && precision !== "fp16" && s.zeroWithPipelineUnderBf16 !== undefined ? s.zeroWithPipelineUnderBf16 : s.zeroWithPipeline;
+}
 
 /** Dimensions the user fixed (`--tp 8`, `--zero 1`, …); absent ones are searched. */
 export type Fixed = Partial<Plan>;
@@ -138,6 +145,7 @@ const SP_ON: readonly boolean[] = [true];
 const SP_BOTH: readonly boolean[] = [false, true];
 
 const ZERO_ONLY: readonly ZeroStage[] = [0];
+const ZERO_0_1: readonly ZeroStage[] = [0, 1];
 
 /** ZeRO stages: the stack's (with a pipeline, those it runs beside one), or the fixed one. ZeRO
  *  partitions the model states over the data-parallel group (Rajbhandari et al. 2020 §5); with
@@ -146,9 +154,12 @@ const ZERO_ONLY: readonly ZeroStage[] = [0];
  *  does not run beside a pipeline leaves the searched pipelines out (pp free, --zero 3 under
  *  megatron-core or torchtitan: no pp > 1 plan); with pp fixed too, or a stage the engine does not
  *  run at all, it is bad input (constraints.ts checkFixed). Without an engine (a library caller) a
- *  fixed stage is evaluated everywhere. */
-export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine, tp = 1): readonly ZeroStage[] {
-  const all = zeroStages(fixed, dp, pp, engine);
+ *  fixed stage is evaluated everywhere. One exception: where ZeRO-0 under the training's precision
+ *  is DeepSpeed's BF16_Optimizer (Engine.dataParallel.bf16OptimizerAtZero0), which keeps an fp32
+ *  copy of the gradients whatever dp is, ZeRO-1 (DeepSpeed's ZeRO optimizer) is another plan at
+ *  dp = 1, lighter: both are searched. */
+export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine, tp = 1, precision?: Precision): readonly ZeroStage[] {
+  const all = dp === 1 && fixed.zero === undefined && engine !== undefined && precision !== undefined && bf16Optimizer({ engine, precision }, 0) ? (pp > 1 ? zeroBesidePipeline(supportsOf(engine), precision) : ZERO_0_1) : zeroStages(fixed, dp, pp, engine, precision);
   // A stack that trains 16-bit beside tp or pp only under FSDP (EngineSupports.mixedPrecisionNeedsFsdp)
   // runs ZeRO-0 there in fp32: left out (with dp·cp = 1 nothing is left: no such layout).
   if ((tp > 1 || pp > 1) && engine !== undefined && supportsOf(engine).mixedPrecisionNeedsFsdp) return dp === 1 ? NO_ZERO : all.filter((z) => z !== 0);
@@ -159,14 +170,14 @@ export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine
   return all;
 }
 
-function zeroStages(fixed: Fixed, dp: number, pp: number, engine?: Engine): readonly ZeroStage[] {
+function zeroStages(fixed: Fixed, dp: number, pp: number, engine?: Engine, precision?: Precision): readonly ZeroStage[] {
   if (fixed.zero !== undefined) {
     if (dp === 1 || pp === 1 || engine === undefined) return [fixed.zero];
-    return supportsOf(engine).zeroWithPipeline.includes(fixed.zero) ? [fixed.zero] : NO_ZERO;
+    return zeroBesidePipeline(supportsOf(engine), precision).includes(fixed.zero) ? [fixed.zero] : NO_ZERO;
   }
   if (dp === 1) return ZERO_ONLY;
   const s = supportsOf(engine);
-  return pp > 1 ? s.zeroWithPipeline : s.zero;
+  return pp > 1 ? zeroBesidePipeline(s, precision) : s.zero;
 }
 const NO_ZERO: readonly ZeroStage[] = [];
 

@@ -151,7 +151,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   // What the engine cannot run holds at every GPU count: said before a layout rule that only this
   // count breaks (a fixed --tp 16 on 8 GPUs under an engine without tensor parallel).
   const layoutIssue = badTraining ? null : checkFixed(model, training, fixed);
-  const badFixed = layoutIssue && countBound(layoutIssue) ? (unsupportedByEngine(fixed, training.engine) ?? layoutIssue) : layoutIssue;
+  const badFixed = layoutIssue && countBound(layoutIssue) ? (unsupportedByEngine(fixed, training.engine, training.precision) ?? layoutIssue) : layoutIssue;
   // A plan file's dimension is named as the file's field, not a flag the user did not give; what
   // the engine cannot run is changed in the file (or by another engine where the user can pick one).
   if (badFixed && args.fixedFrom !== undefined) {

@@ -8,7 +8,7 @@ import { rankHoldings } from "../layout/stages.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
-import { type StateBytes, bf16Optimizer, engineBucketBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers, stateBytes } from "./engine-terms.js";
+import { type StateBytes, bf16Optimizer, engineBucketBytes, gradReduceBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers, stateBytes } from "./engine-terms.js";
 import { inFlightPerChunk } from "../layout/stages.js";
 import { cpBufferBytes } from "./context.js";
 
@@ -16,9 +16,21 @@ import { cpBufferBytes } from "./context.js";
  *  gradient and parameter shards. */
 const ZERO_STATES: StateBytes = { optimizer: 12, grad: 2, shardedGrad: 2, shardedMaster: false, bf16Optimizer: false };
 
-/** BF16_Optimizer's fp32 gradients, whole on every rank beside the 16-bit ones
- *  (fp32_groups_gradients_flat, deepspeed/runtime/bf16_optimizer.py @ v0.6.5). */
-const BF16_OPTIMIZER_FP32_GRAD = 4;
+/** BF16_Optimizer's gradients per parameter: the 16-bit ones autograd writes (2) and the fp32
+ *  copy it accumulates them in, both whole on every rank (fp32_groups_gradients_flat,
+ *  deepspeed/runtime/bf16_optimizer.py @ v0.6.5). */
+const BF16_OPTIMIZER_GRADS = 2 + 4;
+
+/** What BF16_Optimizer's all-reduce adds at the step's end over the activations then freed: it
+ *  casts each parameter group's flat fp32 gradients to the reduction's type whole (engine.py
+ *  allreduce_bucket, tensor.to(communication_data_type) @ v0.6.5 and v0.16: a group is one flat
+ *  tensor, and buffered_allreduce_fallback cuts its buckets between tensors only), 2 bytes a
+ *  parameter of the largest group (the rank's dense or expert parameters) in bf16, nothing where
+ *  it reduces in fp32 (no cast). Zero elsewhere. */
+export function reduceTransientBytes(t: Pick<Training, "engine" | "precision">, zero: number, largestGroup: number, activations: number): number {
+  if (!bf16Optimizer(t, zero) || gradReduceBytes(t) === 4) return 0;
+  return Math.max(0, 2 * largestGroup - activations);
+}
 
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
@@ -28,13 +40,13 @@ const BF16_OPTIMIZER_FP32_GRAD = 4;
  *  unsharded ZeRO-0/1 gradient accumulated in fp32 (4), an fp32 gradient shard (4, FSDP), and a
  *  ZeRO-3 shard that is the fp32 master itself (FSDP: weights 4Ψ/d, optimizer 4Ψ/d fewer).
  *  DeepSpeed's BF16_Optimizer at stage 0 (s.bf16Optimizer): 2Ψ weights, 2Ψ + 4Ψ gradients
- *  (16-bit and fp32, both whole) and 12Ψ/d states partitioned as ZeRO-1's (bf16_optimizer.py
- *  _setup_for_real_optimizer @ v0.6.5): 8Ψ + 12Ψ/d. */
+ *  (16-bit and fp32, both whole, whatever the reduction's type) and 12Ψ/d states partitioned as
+ *  ZeRO-1's (bf16_optimizer.py _setup_for_real_optimizer @ v0.6.5): 8Ψ + 12Ψ/d. */
 export function modelStateBytes(params: number, zero: number, dp: number, s: StateBytes = ZERO_STATES) {
   const master = zero >= 3 && s.shardedMaster;
   const bf16Opt = zero === 0 && s.bf16Optimizer;
   const weights = zero >= 3 ? ((master ? 4 : 2) * params) / dp : 2 * params;
-  const gradients = zero >= 2 ? (s.shardedGrad * params) / dp : (s.grad + (bf16Opt ? BF16_OPTIMIZER_FP32_GRAD : 0)) * params;
+  const gradients = zero >= 2 ? (s.shardedGrad * params) / dp : (bf16Opt ? BF16_OPTIMIZER_GRADS : s.grad) * params;
   const k = master ? s.optimizer - 4 : s.optimizer;
   const optimizer = zero >= 1 || bf16Opt ? (k * params) / dp : k * params;
   return { weights, gradients, optimizer };
@@ -43,7 +55,7 @@ export function modelStateBytes(params: number, zero: number, dp: number, s: Sta
 /** Sum of modelStateBytes, without building the object (search loop). */
 export function modelStateTotal(params: number, zero: number, dp: number, s: StateBytes = ZERO_STATES): number {
   const k = s.optimizer;
-  if (zero === 0) return s.bf16Optimizer ? (2 + s.grad + BF16_OPTIMIZER_FP32_GRAD) * params + (k * params) / dp : (2 + s.grad + k) * params;
+  if (zero === 0) return s.bf16Optimizer ? (2 + BF16_OPTIMIZER_GRADS) * params + (k * params) / dp : (2 + s.grad + k) * params;
   if (zero === 1) return (2 + s.grad) * params + (k * params) / dp;
   if (zero === 2) return 2 * params + ((s.shardedGrad + k) * params) / dp;
   // the master shard stands for the 16-bit one (its 4 bytes counted in the optimizer's k)
@@ -152,10 +164,9 @@ export function bufferBytes(
   if (dp === 1) return fp8;
   const e = t?.engine;
   // (no engine: Megatron-Core's, the default, whose buckets are views into its gradient buffer)
-  // (BF16_Optimizer's all-reduce flattens each bucket of fp32 gradients and casts it to the
-  // communication type, bf16: twice the 16-bit bucket's bytes and once more, engine.py
-  // allreduce_bucket @ v0.6.5)
-  const buckets = (e ? e.dataParallel.bucketsInGradBuffer : true) ? 0 : (t && bf16Optimizer(t, zero) ? 3 : 2) * engineBucketBytes(e, dp);
+  // (BF16_Optimizer reduces its flat fp32 gradients in place, through no bucket of its own: its
+  // cast is reduceTransientBytes below)
+  const buckets = (e ? e.dataParallel.bucketsInGradBuffer : true) || (t !== undefined && bf16Optimizer(t, zero)) ? 0 : 2 * engineBucketBytes(e, dp);
   // (no more layers unsharded than the stage holds: a prefetch deeper than the stage gathers all)
   const unsharded = layersInStage > 0 ? Math.min(1 + prefetchLayers(e), Math.ceil(layersInStage)) : 1 + prefetchLayers(e);
   return buckets + (zero === 3 ? (unsharded * 2 * layerMatrixParams(m)) / tp : 0) + fp8;
@@ -196,7 +207,7 @@ export function stageMemory(
   const activations = stageActivationBytes(m, training, plan, stage);
   // (the all-to-all buffers only where the rank holds an MoE layer)
   const moeBuffers = stageHeld(m, plan, stage).working.moe > 0 ? moeBufferBytes(m, training, plan) : 0;
-  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBuffers + cpBufferBytes(m, training, plan);
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBuffers + cpBufferBytes(m, training, plan) + reduceTransientBytes(training, zero, Math.max(split.dense, split.expert), activations);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

@@ -7,7 +7,7 @@ import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
 import { SCHEDULES } from "./plan.js";
-import { CP_COMMS, type CpComm, type Schedule } from "../types.js";
+import { CP_COMMS, type CpComm, type Schedule, type ZeroStage } from "../types.js";
 import { STAGE_SPLITS, type StageSplit } from "../layout/stages.js";
 import { figureReader, type FigureIn } from "./figure.js";
 import { PLAUSIBLE, implausible } from "./plausible.js";
@@ -97,6 +97,7 @@ const schemas = lazySchemas((z) => {
           expertParallel: flag.optional(),
           zero: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
           zeroWithPipeline: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
+          zeroWithPipelineUnderBf16: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
           recomputeWithZeroBubble: flag.optional(),
           precisions: withSource(z.array(z.enum(["fp16", "bf16", "fp8"])).min(1)).optional(),
           mixedPrecisionNeedsFsdp: flag.optional(),
@@ -195,6 +196,7 @@ function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: Figu
     expertParallel: get("expertParallel"),
     zero: [...new Set(get("zero"))].sort(),
     zeroWithPipeline: [...new Set(get("zeroWithPipeline"))].sort(),
+    ...(s.zeroWithPipelineUnderBf16 !== undefined ? { zeroWithPipelineUnderBf16: [...new Set(fig("supports.zeroWithPipelineUnderBf16", s.zeroWithPipelineUnderBf16 as FigureIn<ZeroStage[]>))].sort() } : {}),
     recomputeWithZeroBubble: get("recomputeWithZeroBubble"),
     precisions: [...new Set(get("precisions"))],
     mixedPrecisionNeedsFsdp: get("mixedPrecisionNeedsFsdp"),

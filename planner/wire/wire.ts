@@ -154,9 +154,13 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
       item({ id: "pp-gather", group: "tp", on: "tp", kind: "allGather", bytes: act, size: tp, unit: "boundary", perUnit: 1, calls, hides: "none", closedForm: true,
         worldBytes: crossings * tp * act });
     // Tied embeddings: the first and last stage all-reduce the embedding gradient once a step (in
-    // a V, zbv and dualpipev, both are on rank 0: nothing crosses the wire).
+    // a V, zbv and dualpipev, both are on rank 0: nothing crosses the wire), at the type the
+    // gradient is kept in: Megatron-LM's main_grad (fp32 under bf16: training.py @ v2.6
+    // allreduce of main_grad; finalize_model_grads in core), DeepSpeed BF16_Optimizer's fp32
+    // _hp_grad (pipe/engine.py _exec_reduce_tied_grads @ v0.6.5).
     if (m.tiedEmbeddings && plan.schedule !== "zbv" && plan.schedule !== "dualpipev") {
-      const bytes = (BYTES_16 * paddedVocab(m.vocab, tp) * m.hidden) / tp;
+      const gradBytes = bf16Optimizer(t, zero) ? 4 : gradReduceBytes(t);
+      const bytes = (gradBytes * paddedVocab(m.vocab, tp) * m.hidden) / tp;
       item({ id: "tied-embedding", group: "pp", on: "pp", kind: "allReduce", bytes, size: 2, unit: "step", perUnit: 1, calls: 1, hides: "none", closedForm: true,
         worldBytes: 2 * tp * cp * dp * bytes });
     }

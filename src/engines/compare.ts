@@ -121,7 +121,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
   // What the file's own stack cannot run (Megatron asserts pipeline_model_parallel_size == 1 under
   // --use-torch-fsdp2): refused as its engine's profile says, not priced. With dp·cp = 1 a ZeRO
   // stage shards nothing and is not checked.
-  const unrun = unsupportedByEngine({ ...plan, zero: plan.dp * plan.cp > 1 ? plan.zero : undefined }, req.training.engine);
+  const unrun = unsupportedByEngine({ ...plan, zero: plan.dp * plan.cp > 1 ? plan.zero : undefined }, req.training.engine, req.training.precision);
   if (unrun) throw refused(unrun.flag, unrun.message, unrun.code);
   for (const w of reading.warnings) io.err(`paraplan: warning: ${w}`);
   const current = evaluatePlan(req.model, req.hw, req.training, plan);

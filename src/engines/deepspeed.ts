@@ -95,6 +95,9 @@ export function dsConfig(ctx: EngineContext): Record<string, unknown> {
   // reduces in the training dtype): DeepSpeed's communication_data_type (runtime/config.py, "fp32"
   // accepted since 0.5).
   if (engineGradReduceBytes(t) === 4) c.communication_data_type = "fp32";
+  // BF16_Optimizer (ZeRO-0 under bf16) priced with fp32 gradient accumulation: the default of
+  // DeepSpeed 0.9 to 0.17.5, stated so that 0.17.6 on (bf16 by default) runs the same.
+  if (bf16Optimizer(t, p.zero)) c.data_types = { grad_accum_dtype: "fp32" };
   // Full recompute: whole layers checkpointed; checkpoints kept on the GPU and not partitioned
   // across tensor-parallel ranks, as paraplan's memory model counts them.
   if (p.recompute === "full")
@@ -187,7 +190,7 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   // The prediction keeps Adam's moments in bf16; the ds_config written keeps them in fp32.
   // fp32 reduction at ZeRO-0/1 is priced with an fp32 gradient buffer; DeepSpeed's
   // communication_data_type casts each bucket and keeps 16-bit gradients (read-deepspeed.ts).
-  if (engineGradReduceBytes(ctx.training) === 4 && plan.zero <= 1)
+  if (engineGradReduceBytes(ctx.training) === 4 && plan.zero <= 1 && !bf16Optimizer(ctx.training, plan.zero))
     return { kind: "refused", reason: `fp32 gradient reduction (--grad-reduce-in-fp32) at ZeRO-${plan.zero}: DeepSpeed's communication_data_type "fp32" reduces fp32 copies of 16-bit gradients, not the fp32 gradient buffer predicted; use ZeRO-2/3, or drop the flag` };
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: paraplan does not write DeepSpeed's low-precision optimizer states; the ds_config would keep fp32 moments and need more memory than predicted (use --format megatron, or drop the flag)" };
   const moe = deepspeedMoeRefusal(ctx.model, plan) ?? deepspeedCpTrainingRefusal(ctx.model, plan, ctx.training);
@@ -200,7 +203,7 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`, ...modelCodeNotes(plan, ctx.training)];
   if (split?.note !== undefined) notes.push(split.note);
   if (bf16Zero0) notes.push("ZeRO-0 under bf16 runs DeepSpeed's BF16_Optimizer (fp32 gradients kept whole and all-reduced, optimizer states partitioned), which this engine does not price; nearest: ZeRO-1, exported and predicted");
-  if (priced) notes.push("ZeRO stage 0 under bf16 runs DeepSpeed's BF16_Optimizer (DeepSpeed 0.6.2 to 0.17.5, and its pipeline engine since): Adam states partitioned over dp, fp32 gradients kept whole beside the bf16 ones, all-reduced after the last micro-batch, then the updated weights all-gathered, as predicted");
+  if (priced) notes.push("ZeRO stage 0 under bf16 runs DeepSpeed's BF16_Optimizer (0.6.2 to 0.17.5 with fp32 gradient accumulation; from 0.17.6 set data_types.grad_accum_dtype \"fp32\" for the same): Adam states partitioned over dp, fp32 gradients kept whole beside the bf16 ones, all-reduced after the last micro-batch, then the updated weights all-gathered, as predicted");
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
   if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
     notes.unshift("ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)");

@@ -104,7 +104,10 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const commType = typeof comm === "string" ? comm.toLowerCase() : comm;
   if (commType !== undefined && commType !== null && !["fp16", "bf16", "bfp16", "fp32"].includes(commType as string))
     throw new UserError(`${named(jsonAt(o, ds.text, "communication_data_type", comm))} is none of DeepSpeed's fp16, bf16 (bfp16) or fp32`);
-  if (commType === "fp32" && zero <= 1)
+  // (at stage 0 under bf16 BF16_Optimizer's gradients are fp32 already, whole: reduced as they
+  // are, as --grad-reduce-in-fp32 prices it there)
+  const bf16Stage0 = zero === 0 && ["bf16", "bfloat16"].some((k) => isObj(raw[k]) && (raw[k] as Obj).enabled === true);
+  if (commType === "fp32" && zero <= 1 && !bf16Stage0)
     throw new UserError(`${named(jsonAt(o, ds.text, "communication_data_type", comm))} at ZeRO stage ${zero}: DeepSpeed reduces fp32 copies of 16-bit gradients, which paraplan prices at ZeRO-2/3 only (its fp32 reduction at ZeRO-0/1 holds the whole gradient in fp32)`);
   // DeepSpeed-Ulysses (deepspeed/runtime/config.py sequence_parallel_size): a plan dimension the
   // megatron-deepspeed engine (2021-22) does not run, not a tuning knob to ignore.
@@ -221,7 +224,14 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (zero === 0 && bf16Key !== undefined) {
     const staged = isObj(zo) && zo.stage !== undefined;
     const key = staged ? jsonAt(o, ds.text, "zero_optimization.stage", 0) : jsonAt(o, ds.text, `${bf16Key}.enabled`, (raw[bf16Key] as Obj).enabled);
-    notes.push(`${named(key)}${staged ? ` with ${bf16Key}` : " without ZeRO"}: DeepSpeed runs BF16_Optimizer (0.6.2 to 0.17.5, and its pipeline engine since; 0.17.6 and later without the pipeline engine run plain data parallelism): Adam states partitioned over dp, fp32 gradients kept whole beside the bf16 ones and all-reduced; predicted so, as ZeRO-0`);
+    // DeepSpeed accumulates BF16_Optimizer's gradients in grad_accum_dtype (data_types, 0.9 on;
+    // bf16_optimizer.py zeros_like(..., dtype=grad_acc_dtype) @ v0.16): fp32 is what is priced;
+    // bf16 keeps 2 bytes a parameter, not 4, and fp16 is refused by DeepSpeed itself ("unsupported
+    // mix", engine.py get_data_types).
+    const acc = isObj(raw.data_types) ? raw.data_types.grad_accum_dtype : undefined;
+    if (acc !== undefined && !(typeof acc === "string" && ["fp32", "float32", "float"].includes(acc.toLowerCase())))
+      throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", acc))} at ZeRO stage 0 with ${bf16Key}: BF16_Optimizer would accumulate the gradients in that type, and paraplan prices its fp32 accumulation (2 bytes a parameter more); leave grad_accum_dtype out or set "fp32"`);
+    notes.push(`${named(key)}${staged ? ` with ${bf16Key}` : " without ZeRO"}: DeepSpeed runs BF16_Optimizer there with fp32 gradient accumulation (0.6.2 to 0.17.5, through the pipeline engine Megatron-DeepSpeed runs; from 0.17.6 it accumulates in bf16 by default): Adam states partitioned over dp, fp32 gradients kept whole beside the bf16 ones and all-reduced; the megatron-deepspeed engine prices it so, as ZeRO-0`);
   }
   // ZeRO-1 under bf16 with fp32 gradient accumulation asked for (data_types.grad_accum_dtype, from
   // 0.8.1) runs the same BF16_Optimizer (runtime/engine.py _do_optimizer_sanity_check @ v0.12.4:

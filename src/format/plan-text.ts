@@ -55,7 +55,8 @@ export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: C
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
   // (a ZeRO-0 row on DeepSpeed under bf16 is its BF16_Optimizer, not plain data parallelism)
-  const bf16Opt = bf16Optimizer(t, 0) ? "ZeRO 0 is DeepSpeed's BF16_Optimizer (Adam states partitioned, fp32 gradients kept whole)" : null;
+  const pipedUnderBf16 = t.precision !== "fp16" && t.engine.supports.zeroWithPipelineUnderBf16 !== undefined ? `, ZeRO ${t.engine.supports.zeroWithPipelineUnderBf16.join(", ")} only beside a pipeline under ${t.precision}` : "";
+  const bf16Opt = bf16Optimizer(t, 0) ? `ZeRO 0 is DeepSpeed's BF16_Optimizer (Adam states partitioned, fp32 gradients kept whole)${pipedUnderBf16}` : null;
   const limits = [engineLimits(t.engine), bf16Opt].filter((x) => x !== null).join(" · ");
   if (limits) lines.push(`  searched as it runs: ${limits}`);
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
@@ -99,7 +100,7 @@ export function plansTable(plans: PlanResult[], simulated?: readonly { step: num
 
 /** The best plan's figures; with the request's calibration standing, what of the plan none of
  *  its engine's published runs used (calibration-standing.ts planOutside). */
-export function breakdown(p: PlanResult, standing?: CalibrationStanding): string {
+export function breakdown(p: PlanResult, standing?: CalibrationStanding, zero0IsBf16Optimizer = false): string {
   const unrun = standing ? planOutside(p, standing) : [];
   const m = p.memory;
   const t = p.time;
@@ -110,15 +111,17 @@ export function breakdown(p: PlanResult, standing?: CalibrationStanding): string
     ...(m.experts !== undefined ? [`  of which routed experts (weights, gradients, optimizer; ÷ ep·etp = ${p.ep * p.etp}, states sharded over edp = ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}): ${gib(m.experts)}`] : []),
     `  step ${seconds(t.step)}: compute ${seconds(t.compute)}, recompute ${seconds(t.recompute)}, tp comm ${seconds(t.tpComm)}, ${m.experts !== undefined ? `ep all-to-all ${seconds(t.epComm)} (${percent(t.epComm / t.step)}), ` : ""}${p.cp > 1 ? `cp exchange ${seconds(t.cpComm)} (${percent(t.cpComm / t.step)}), ` : ""}pp comm ${seconds(t.ppComm)}, bubble ${seconds(t.bubble)}, exposed dp comm ${seconds(t.dpComm)}, optimizer ${seconds(t.optimizer)}`,
     `  ${count(p.tokensPerSecond)} tokens/s, ${grouped(p.tflopsPerGpu)} model TFLOP/s per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
-    ...(p.zero > 0 && p.dp * p.cp === 1 ? [`  ${zeroNote(p.zero)}`] : []),
+    ...(p.zero > 0 && p.dp * p.cp === 1 ? [`  ${zeroNote(p.zero, zero0IsBf16Optimizer)}`] : []),
     ...(p.order ? [`  rank order ${p.orderReason ?? `${p.order} (the other order places dp and pp alike here)`}`] : []),
     ...(unrun.length > 0 ? [`  calibration: no published run of this engine used ${unrun.join(" or ")}`] : []),
   ].join("\n");
 }
 
 /** A fixed ZeRO stage without data parallelism (the search lists ZeRO-0 only there). */
-export const zeroNote = (zero: number): string =>
-  `ZeRO-${zero} with dp 1: nothing to shard (one data-parallel replica holds every state), the same plan as ZeRO-0${zero === 3 ? " plus ZeRO-3's gather buffers" : ""}`;
+export const zeroNote = (zero: number, zero0IsBf16Optimizer = false): string =>
+  zero0IsBf16Optimizer
+    ? `ZeRO-${zero} with dp 1: nothing to shard (one data-parallel replica holds every state); DeepSpeed's ZeRO optimizer, lighter than its ZeRO-0 under bf16 (BF16_Optimizer keeps an fp32 copy of the gradients)`
+    : `ZeRO-${zero} with dp 1: nothing to shard (one data-parallel replica holds every state), the same plan as ZeRO-0${zero === 3 ? " plus ZeRO-3's gather buffers" : ""}`;
 
 export function rejections(result: SearchResult): string {
   const entries = (Object.entries(result.rejected) as [RejectionCode, number][]).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
@@ -164,7 +167,7 @@ export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: nu
     plansTable(result.plans, sim ? simulated : undefined, req.model.moe !== undefined, cp),
     ...(sim ? [simulationLine(sim, result.plans[0]!.time.step)] : []),
     "",
-    breakdown(result.plans[0]!, req.calibration),
+    breakdown(result.plans[0]!, req.calibration, bf16Optimizer(req.training, 0)),
     ...(cpWhy ? [`  why context parallel: ${cpWhy}`] : []),
     "",
     rejections(result),

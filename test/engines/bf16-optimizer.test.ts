@@ -10,6 +10,10 @@
 // fp16 at stage 0 stays plain data parallelism (FP16_Optimizer), as does bf16 on other engines.
 import { describe, expect, it } from "vitest";
 import { hbm } from "../../planner/cost/compute.js";
+import { stateBytes } from "../../planner/cost/engine-terms.js";
+import { modelStateBytes, modelStateTotal, reduceTransientBytes } from "../../planner/cost/memory.js";
+import { withOverrides } from "../../planner/engine.js";
+import { zeroCandidates } from "../../planner/space.js";
 import { evaluatePlan, microBatchCosts } from "../../planner/evaluate.js";
 import { wireOf } from "../../planner/wire/wire.js";
 import { stageParamsPerGpu } from "../../planner/model.js";
@@ -70,5 +74,47 @@ describe("DeepSpeed's BF16_Optimizer at ZeRO stage 0", () => {
     const added = closed("bf16") - closed("fp16");
     expect(added / closed("fp16")).toBeGreaterThan(0.005);
     expect((bf16.step - fp16.step) / added).toBeCloseTo(1, 1);
+  });
+});
+
+describe("BF16_Optimizer's edges", () => {
+  it("the search's sum of states is the breakdown's: 8Ψ + 12Ψ/d, the same with --grad-reduce-in-fp32 (its 16-bit gradients stay 2 bytes)", () => {
+    const s = stateBytes({ engine: loadEngine("megatron-deepspeed", undefined), precision: "bf16" }, 12);
+    const b = modelStateBytes(1e9, 0, 8, s);
+    expect(b).toEqual({ weights: 2e9, gradients: 6e9, optimizer: 12e9 / 8 });
+    expect(modelStateTotal(1e9, 0, 8, s)).toBeCloseTo(8e9 + 12e9 / 8, 0);
+    const fp32 = stateBytes({ engine: withOverrides(loadEngine("megatron-deepspeed", undefined), { gradReduceInFp32: true }), precision: "bf16" }, 12);
+    expect(modelStateBytes(1e9, 0, 8, fp32).gradients).toBe(6e9);
+    expect(modelStateTotal(1e9, 0, 8, fp32)).toBeCloseTo(8e9 + 12e9 / 8, 0);
+  });
+
+  it("the all-reduce's bf16 cast of the largest group counts where it exceeds the activations then freed; none in fp32 or at fp16", () => {
+    const bf16 = training("bf16");
+    // 2 bytes × 1e9 parameters = 2e9 against 0.5e9 of activations: 1.5e9 more
+    expect(reduceTransientBytes(bf16, 0, 1e9, 0.5e9)).toBe(1.5e9);
+    expect(reduceTransientBytes(bf16, 0, 1e9, 3e9)).toBe(0);
+    expect(reduceTransientBytes(bf16, 1, 1e9, 0)).toBe(0);
+    expect(reduceTransientBytes(training("fp16"), 0, 1e9, 0)).toBe(0);
+    expect(reduceTransientBytes({ ...bf16, engine: withOverrides(bf16.engine!, { gradReduceInFp32: true }) }, 0, 1e9, 0)).toBe(0);
+  });
+
+  it("at dp 1 the search tries ZeRO-1 (DeepSpeed's ZeRO optimizer) beside BF16_Optimizer's ZeRO-0; beside a pipeline under bf16, ZeRO-0 alone", () => {
+    const e = loadEngine("megatron-deepspeed", undefined);
+    expect(zeroCandidates({}, 1, 1, e, 1, "bf16")).toEqual([0, 1]);
+    expect(zeroCandidates({}, 1, 1, e, 1, "fp16")).toEqual([0]);
+    expect(zeroCandidates({}, 8, 4, e, 1, "bf16")).toEqual([0]);
+    expect(zeroCandidates({}, 8, 4, e, 1, "fp16")).toEqual([0, 1]);
+    expect(zeroCandidates({ zero: 1 }, 8, 4, e, 1, "bf16")).toEqual([]);
+  });
+
+  it("the tied embedding's gradient crosses the pipeline in the type it is kept in: fp32 under BF16_Optimizer and Megatron's bf16, 16 bits at fp16", () => {
+    const tied = { ...m, tiedEmbeddings: true };
+    const pp: Plan = { ...plan, pp: 2, dp: 4 };
+    const bytes = (t: Training) => wireOf(tied, t, pp, microBatchCosts(tied, hw, t, pp).links).find((i) => i.id === "tied-embedding")!.bytes;
+    const fp16 = bytes(training("fp16"));
+    expect(bytes(training("bf16")) / fp16).toBeCloseTo(2, 9);
+    expect(bytes(training("bf16", "megatron-core")) / fp16).toBeCloseTo(2, 9);
+    expect(bytes(training("bf16", "megatron-2021")) / fp16).toBeCloseTo(2, 9);
+    expect(bytes(training("fp16", "megatron-2021")) / fp16).toBeCloseTo(1, 9);
   });
 });

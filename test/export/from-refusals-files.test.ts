@@ -54,6 +54,14 @@ describe("DeepSpeed ds_config.json", () => {
     expect(fp16.from.plan).toMatchObject({ zero: 0 });
     expect(fp16.from.notes.join(" ")).not.toContain("BF16_Optimizer");
     expect((await accepted(on8b({ zero_optimization: { stage: 1 } }))).from.plan).toMatchObject({ zero: 1 });
+    // BF16_Optimizer accumulates in data_types.grad_accum_dtype (bf16_optimizer.py zeros_like(...,
+    // dtype=grad_acc_dtype) @ v0.16): fp32 is what is priced; bf16 (2 bytes, not 4) is refused
+    expect((await accepted(on8b({ zero_optimization: { stage: 0 }, data_types: { grad_accum_dtype: "fp32" } }))).from.plan).toMatchObject({ zero: 0 });
+    await refused(on8b({ zero_optimization: { stage: 0 }, data_types: { grad_accum_dtype: "bf16" } }), 'data_types.grad_accum_dtype "bf16" (line 1) at ZeRO stage 0 with bf16');
+    // its fp32 gradients reduced as they are (communication_data_type fp32: no cast), 4 bytes on the wire
+    const fp32Wire = await cli(["plan", ...on8b({ zero_optimization: { stage: 0 }, communication_data_type: "fp32" }), "--json", "--top", "1"]);
+    expect(fp32Wire.code, fp32Wire.stderr).toBe(0);
+    expect(JSON.parse(fp32Wire.stdout).gradReduceBytes).toBe(4);
     // ZeRO-1 with fp32 gradient accumulation asked for is BF16_Optimizer too (_do_optimizer_sanity_check
     // @ v0.12.4: bf16, grad_accum_dtype fp32, stage 1): refused, pointing at stage 0, where it is
     // priced; bf16 accumulation, or ZeRO-2, is DeepSpeed's ZeRO
