@@ -113,7 +113,7 @@ describe("plan --sweep-gpus", () => {
     const j = JSON.parse(r.stdout);
     expect(j.points.map((p: any) => p.gpus)).toEqual([8, 16]);
     expect(j.points[1].run.days).toBeLessThan(j.points[0].run.days);
-    expect(j.deadline).toEqual({ seconds: 3600, gpus: null, band: 0.069, gpusWithMargin: null, pickDaysAtBand: null });
+    expect(j.deadline).toEqual({ seconds: 3600, gpus: null, band: 0.067, gpusWithMargin: null, pickDaysAtBand: null });
     expect(isOneLine(r.stderr)).toBe(true);
     expect(r.stderr).toMatch(/no GPU count swept meets it; the fastest, 16 GPUs, takes/);
   }, 60_000);

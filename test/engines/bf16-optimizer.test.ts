@@ -98,13 +98,15 @@ describe("BF16_Optimizer's edges", () => {
     expect(reduceTransientBytes({ ...bf16, engine: withOverrides(bf16.engine!, { gradReduceInFp32: true }) }, 0, 1e9, 0)).toBe(0);
   });
 
-  it("at dp 1 the search tries ZeRO-1 (DeepSpeed's ZeRO optimizer) beside BF16_Optimizer's ZeRO-0; beside a pipeline under bf16, ZeRO-0 alone", () => {
+  it("at dp 1 the search tries ZeRO-1 (DeepSpeed's ZeRO optimizer) beside BF16_Optimizer's ZeRO-0; an engine of DeepSpeed 0.6–0.9 keeps ZeRO-0 alone beside a pipeline under bf16", () => {
     const e = loadEngine("megatron-deepspeed", undefined);
     expect(zeroCandidates({}, 1, 1, e, 1, "bf16")).toEqual([0, 1]);
     expect(zeroCandidates({}, 1, 1, e, 1, "fp16")).toEqual([0]);
-    expect(zeroCandidates({}, 8, 4, e, 1, "bf16")).toEqual([0]);
-    expect(zeroCandidates({}, 8, 4, e, 1, "fp16")).toEqual([0, 1]);
-    expect(zeroCandidates({ zero: 1 }, 8, 4, e, 1, "bf16")).toEqual([]);
+    expect(zeroCandidates({}, 8, 4, e, 1, "bf16")).toEqual([0, 1]);
+    const old = { ...e, supports: { ...e.supports, zeroWithPipelineUnderBf16: [0] as const } };
+    expect(zeroCandidates({}, 8, 4, old, 1, "bf16")).toEqual([0]);
+    expect(zeroCandidates({}, 8, 4, old, 1, "fp16")).toEqual([0, 1]);
+    expect(zeroCandidates({ zero: 1 }, 8, 4, old, 1, "bf16")).toEqual([]);
   });
 
   it("the tied embedding's gradient crosses the pipeline in the type it is kept in: fp32 under BF16_Optimizer and Megatron's bf16, 16 bits at fp16", () => {

@@ -80,8 +80,10 @@ describe("collectives", () => {
     const act = 2 * 2 * 32 * 64;
     expect(predictedVolumes(tiny, t4, p)).toEqual({
       // 4 ranks × 2 layers × 4 micro-batches × 2 passes × 2 all-reduces, plus the tied embedding's
-      // gradient all-reduced by 2 stages × 2 tp ranks with 1/2 of 256·64 16-bit values each.
-      all_reduce: 4 * 2 * 4 * 2 * 2 * act + 4 * ((2 * 256 * 64) / 2),
+      // gradient all-reduced by 2 stages × 2 tp ranks with 1/2 of 256·64 values each, fp32: the
+      // worker's parameters, and so their .grad, are fp32 under autocast (pipeline.py
+      // TiedEmbeddingSync sums weight.grad).
+      all_reduce: 4 * 2 * 4 * 2 * 2 * act + 4 * ((4 * 256 * 64) / 2),
       // 1 boundary × 2 directions × 4 micro-batches, each tp rank sending act/2; sends + recvs.
       "send/recv": 2 * (2 * 1 * 4 * 2 * (act / 2)),
       // Narayanan et al. 2021 §4.1 scatter/gather: on arrival the 2 tp ranks all-gather the whole

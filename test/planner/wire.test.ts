@@ -101,12 +101,14 @@ describe("wireOf: tp 2 · pp 2 · dp 2, tied embeddings", () => {
     expect(g.worldBytes).toBe(16 * 2 * ACT); // 16 crossings, 2 ranks gathering ACT each
   });
 
-  it("tied embedding: 2·V'·h/tp once a step between the first and last stage", () => {
+  // Megatron-LM all-reduces the embedding's main_grad, fp32 under bf16 (4 bytes: training.py @ v2.6
+  // allreduce of main_grad; finalize_model_grads in core).
+  it("tied embedding: 4·V'·h/tp (fp32 main_grad under bf16) once a step between the first and last stage", () => {
     const tied = one(wire, "tied-embedding");
-    expect(tied.bytes).toBe((2 * VPAD2 * h) / 2); // 51 380 224
-    expect(tied.bytes).toBe(51380224);
+    expect(tied.bytes).toBe((4 * VPAD2 * h) / 2); // 102 760 448
+    expect(tied.bytes).toBe(102760448);
     expect(tied).toMatchObject({ kind: "allReduce", size: 2, calls: 1, unit: "step" });
-    expect(tied.worldBytes).toBe(2 * 2 * 2 * 51380224); // 2 stages · tp 2 · dp 2
+    expect(tied.worldBytes).toBe(2 * 2 * 2 * 102760448); // 2 stages · tp 2 · dp 2
   });
 
   it("dp gradients: 4 bytes · the last stage's parameters (Megatron reduces bf16 runs' gradients in fp32)", () => {
@@ -130,7 +132,7 @@ describe("wireOf: tp 2 · pp 2 · dp 2, tied embeddings", () => {
     const last = 4 * (LAYER_MATRIX / 2 + LAYER_SMALL) + (VPAD2 * h) / 2 + 2 * h;
     const first = last - 2 * h + s * h;
     expect(worldVolumes(wire)).toEqual({
-      allReduce: 512 * ACT + 8 * 51380224 + 16 * (first + last),
+      allReduce: 512 * ACT + 8 * 102760448 + 16 * (first + last),
       allGather: 32 * ACT,
       p2p: 32 * ACT,
     });
@@ -204,7 +206,7 @@ describe("the closed form prices the wire", () => {
   });
 
   it("ppComm = 2·vpp·m·(p2p(act/tp) + allGather(act, tp)) + the tied all-reduce", () => {
-    const tied = (2 * VPAD2 * h) / 2;
+    const tied = (4 * VPAD2 * h) / 2;
     const expected = 8 * p2pTime(ACT / 2, H100.intra) + 8 * allGatherTime(ACT, 2, H100.intra) + allReduceTime(tied, 2, H100.intra);
     expectRel(timeOf(A).ppComm, expected, 1e-12);
     // under sequence parallelism the activation is already split: no gather

@@ -14,11 +14,22 @@ import { planSlug } from "../../src/ui/core/export.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = join(ROOT, "dist", "src", "cli.js");
-const HAS_TMUX = spawnSync("tmux", ["-V"]).status === 0;
 const SOCKET = `paraplan-ui-e2e-${process.pid}`;
 const SESSION = "ui";
 
-if (!HAS_TMUX) console.warn("test/ui-e2e: tmux is not installed (apt-get install -y tmux); the terminal test is skipped");
+/** tmux installed, and able to start a server here (a sandbox may forbid its daemon: "server
+ *  exited unexpectedly" for any session, paraplan's or not): probed with a session of `true`. */
+function tmuxWorks(): string | null {
+  if (spawnSync("tmux", ["-V"]).status !== 0) return "tmux is not installed (apt-get install -y tmux)";
+  const probe = `paraplan-ui-e2e-probe-${process.pid}`;
+  const r = spawnSync("tmux", ["-L", probe, "new-session", "-d", "-s", "probe", "sleep 1"], { encoding: "utf8" });
+  spawnSync("tmux", ["-L", probe, "kill-server"]);
+  return r.status === 0 ? null : `tmux cannot start a server on this machine (${(r.stderr || "").trim() || `exit ${r.status}`})`;
+}
+const TMUX_MISSING = tmuxWorks();
+const HAS_TMUX = TMUX_MISSING === null;
+
+if (!HAS_TMUX) console.warn(`test/ui-e2e: ${TMUX_MISSING}; the terminal test is skipped`);
 
 /** The sources of the interactive planner, newer than their compiled files? */
 function distIsStale(): boolean {
