@@ -4,7 +4,7 @@
 // lists (test/export/fixtures/megatron-lm-*.txt, megatron-deepspeed.txt).
 import type { ModelSpec, MoeSpec, Plan } from "../../planner/index.js";
 import { UserError } from "../errors.js";
-import { type ArgSetting, intArg, strArg } from "./args-file.js";
+import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 
 type Arg = [string, ...string[]];
 const n = (x: number) => String(x);
@@ -200,6 +200,9 @@ export interface MoeReading {
   moe: string | undefined;
   mla: string | undefined;
   mtpLayers: number | undefined;
+  /** Whether some layer builds the dense MLP (--ffn-hidden-size wide): none stated, or a dense
+   *  layer in --moe-layer-freq. */
+  denseMlp: boolean;
 }
 
 /** The experts, latent attention and expert layout stated by Megatron-LM arguments (core_r0.14
@@ -211,12 +214,14 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
   const stated = experts !== undefined && experts > 0;
   const etp = intArg(args, "expert-tensor-parallel-size", o) ?? (stated ? tp : 1);
   let moe: string | undefined;
+  let denseMlp = true;
   if (experts !== undefined && experts > 0) {
     if (layers === undefined) throw new UserError(`${o}: --num-experts without --num-layers: the MoE layers cannot be placed`);
     const width = intArg(args, "moe-ffn-hidden-size", o) ?? ffn;
     if (width === undefined) throw new UserError(`${o}: --num-experts without --moe-ffn-hidden-size or --ffn-hidden-size: the experts' width is not stated`);
     const freq = strArg(args, "moe-layer-freq");
     const pattern = freq === undefined ? Array.from({ length: layers }, () => 1) : parseLayerFreq(freq, layers, o);
+    denseMlp = pattern.includes(0);
     const router = strArg(args, "moe-router-score-function") ?? "softmax";
     if (router !== "softmax" && router !== "sigmoid") throw new UserError(`${o}: --moe-router-score-function "${router}" is not softmax or sigmoid`);
     const topK = intArg(args, "moe-router-topk", o) ?? 2;
@@ -232,5 +237,25 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
     };
     mla = `q rank ${intArg(args, "q-lora-rank", o) ?? 0}, kv rank ${need("kv-lora-rank")}, qk ${need("qk-head-dim")}+${need("qk-pos-emb-head-dim")} rope, v ${need("v-head-dim")}`;
   }
-  return { ep, etp, moe, mla, mtpLayers: intArg(args, "mtp-num-layers", o, 0) };
+  return { ep, etp, moe, mla, mtpLayers: intArg(args, "mtp-num-layers", o, 0), denseMlp };
+}
+
+/** Megatron-DeepSpeed's MoE arguments (megatron/arguments.py @207b2d5a): --num-experts (one count
+ *  for every MoE layer), --topk (default 1), --moe-expert-parallel-size (default 1); its experts
+ *  are --ffn-hidden-size wide, without shared experts, softmax-gated. paraplan reads every-layer
+ *  MoE only (--expert-interval 1): the interval's placement of MoE layers is not recorded here. */
+export function readDeepSpeedMoe(m: Map<string, ArgSetting>, o: string, layers: number | undefined, ffn: number | undefined): MoeReading {
+  const experts = intArg(m, "num-experts", o, 0);
+  const ep = intArg(m, "moe-expert-parallel-size", o) ?? 1;
+  const none = { ep, etp: 1, moe: undefined, mla: undefined, mtpLayers: undefined, denseMlp: true };
+  if (experts === undefined || experts <= 1) {
+    if (ep > 1) throw new UserError(`${o}: ${argAt(m, "moe-expert-parallel-size")} without --num-experts`);
+    return none;
+  }
+  if (strArg(m, "expert-interval") !== "1") throw new UserError(`${o}: --num-experts ${experts} without --expert-interval 1: paraplan reads Megatron-DeepSpeed MoE with every layer MoE only`);
+  if (m.has("enable-expert-tensor-parallelism")) throw new UserError(`${o}: ${argAt(m, "enable-expert-tensor-parallelism")}: paraplan does not read Megatron-DeepSpeed's expert tensor parallel`);
+  if (layers === undefined || ffn === undefined) throw new UserError(`${o}: --num-experts without --num-layers and --ffn-hidden-size: the experts cannot be described`);
+  const topK = intArg(m, "topk", o) ?? 1;
+  const all = patternExpr(Array.from({ length: layers }, () => 1));
+  return { ...none, denseMlp: false, moe: `${experts} experts top-${topK}, expert width ${ffn}, shared width 0, MoE layers ${all}, softmax router` };
 }

@@ -8,7 +8,8 @@ import { launcherWorld } from "./launcher-world.js";
 import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
 import { readRecompute } from "./megatron-recompute.js";
 import { megatronAttention } from "./megatron-attention.js";
-import { type MoeReading, patternExpr, readMegatronMoe } from "./moe-args.js";
+import { bucketCountWarning, checkOptimizerInstances, ddpBucketBytes, derivedFfn, fusionFlags, kvChannelsClaim, megatronGradDtype } from "./megatron-flags.js";
+import { readDeepSpeedMoe, readMegatronMoe } from "./moe-args.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { type SettingsAt, megatronAt } from "./setting-at.js";
@@ -34,12 +35,17 @@ export interface MegatronFacts {
   overlapParamGather: boolean;
   /** --tp-comm-overlap (Transformer Engine userbuffers). */
   tpCommOverlap: boolean;
-  /** 16-bit gradient reduction: --grad-reduce-in-bf16, or --fp16 (Megatron forces fp32 only under
-   *  bf16 unless --accumulate-allreduce-grads-in-fp32; megatron/training/arguments.py). */
+  /** 16-bit gradient reduction: --grad-reduce-in-bf16 under --bf16 (which wins over
+   *  --accumulate-allreduce-grads-in-fp32 there), or --fp16 without that flag (Megatron forces fp32
+   *  only under bf16; megatron-flags.ts megatronGradDtype, arguments.py:653-668 @ core_v0.14.0). */
   gradReduceInBf16: boolean;
   /** fp32 gradient reduction said outright: --accumulate-allreduce-grads-in-fp32 (the DDP buffer's
-   *  grad_reduce_in_fp32), which wins over --grad-reduce-in-bf16 (arguments.py). */
+   *  grad_reduce_in_fp32) where it holds: under --fp16, or under --bf16 without --grad-reduce-in-bf16. */
   gradReduceInFp32: boolean;
+  /** The data-parallel gradient bucket, bytes of 16-bit gradients (--ddp-bucket-size; megatron-flags.ts). */
+  bucketBytes?: number | undefined;
+  /** The fp8 flag of a file with neither --bf16 nor --fp16 (fp32 parameters under fp8 GEMMs). */
+  fp8Over32?: string | undefined;
   /** Adam's moments: bf16 under the precision-aware optimizer with --exp-avg-dtype and
    *  --exp-avg-sq-dtype bf16, else fp32 (core_r0.14 _add_training_args). */
   optimizerStates: "fp32" | "bf16";
@@ -166,6 +172,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     }
     else if (NOT_MODELED.includes(flag)) warnings.push(`${o}: --${flag} (line ${s.line}) changes performance in a way paraplan does not model; ignored`);
   }
+  if (!deepspeed) checkOptimizerInstances(m, o);
   const tp = intArg(m, "tensor-model-parallel-size", o) ?? 1;
   const pp = intArg(m, "pipeline-model-parallel-size", o) ?? 1;
   // Virtual stages: core_r0.14 --num-virtual-stages-per-pipeline-rank, or layers per virtual stage
@@ -238,7 +245,12 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   // Precision (_add_mixed_precision_args; fp8 from _add_transformer_engine_args / MDS --fp8-*).
   if (has("fp16") && has("bf16")) throw new UserError(`${o}: --fp16 and --bf16 contradict`);
   let precision: Precision | undefined = has("fp16") ? "fp16" : has("bf16") ? "bf16" : undefined;
-  if (has("fp8-format") || has("fp8-hybrid") || has("fp8-e4m3")) precision = "fp8";
+  // fp8 GEMMs on top of the 16-bit type; without one Megatron-LM keeps fp32 parameters
+  // (params_dtype torch.float, arguments.py:642 @ core_v0.14.0): left undefined for readMegatron's
+  // fp32 refusal, not priced as fp8 over 16-bit weights.
+  const fp8Flag = ["fp8-format", "fp8-hybrid", "fp8-e4m3"].find(has);
+  const fp8Over32 = !deepspeed && fp8Flag !== undefined && precision === undefined ? argAt(m, fp8Flag) : undefined;
+  if (fp8Flag !== undefined && fp8Over32 === undefined) precision = "fp8";
   const fusedAttention = megatronAttention(m, o, deepspeed, notes);
   // (--step-batch-size-schedule: main's successor of the ramp-up, megatron/training/arguments.py @ d98e8a64)
   for (const f of ["rampup-batch-size", "step-batch-size-schedule"]) if (has(f)) notes.push(`${o}: --${f} ignored; evaluated at the full global batch`);
@@ -252,10 +264,19 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     if (value !== undefined) claims.push({ field, value, setting });
   };
   claim("layers", layers, `--num-layers ${layers}`);
-  claim("hidden", intArg(m, "hidden-size", o), `--hidden-size ${strArg(m, "hidden-size")}`);
+  const hidden = intArg(m, "hidden-size", o);
+  claim("hidden", hidden, `--hidden-size ${strArg(m, "hidden-size")}`);
   const heads = intArg(m, "num-attention-heads", o);
   claim("heads", heads, `--num-attention-heads ${heads}`);
-  claim("ffnHidden", intArg(m, "ffn-hidden-size", o), `--ffn-hidden-size ${strArg(m, "ffn-hidden-size")}`);
+  // Without --ffn-hidden-size validate_args derives it (megatron-flags.ts derivedFfn), in a file
+  // that describes the model; the experts default to it (moe_ffn_hidden_size).
+  const ffnStated = intArg(m, "ffn-hidden-size", o);
+  const derived = ffnStated === undefined && layers !== undefined && hidden !== undefined ? derivedFfn(hidden, has("swiglu")) : undefined;
+  const ffn = ffnStated ?? derived?.value;
+  const moe = deepspeed ? readDeepSpeedMoe(m, o, layers, ffn) : readMegatronMoe(m, o, layers, ffn, tp);
+  if (ffnStated !== undefined) claim("ffnHidden", ffnStated, `--ffn-hidden-size ${strArg(m, "ffn-hidden-size")}`);
+  // (all layers MoE with their own --moe-ffn-hidden-size: the derived width builds nothing)
+  else if (derived !== undefined && (moe.denseMlp || !has("moe-ffn-hidden-size"))) claim("ffnHidden", derived.value, derived.says);
   // The tokenizer's vocabulary (before Megatron pads it for tp): another model's embedding.
   claim("vocab", intArg(m, "vocab-size", o), `--vocab-size ${strArg(m, "vocab-size")}`);
   // Key/value heads: grouped-query attention states them; without it there are as many as heads.
@@ -264,14 +285,24 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   const kvFlag = deepspeed ? "--num-key-value-heads" : "--num-query-groups";
   claim("kvHeads", kv, kvStated !== undefined ? `${kvFlag} ${kv}` : `no grouped-query attention (${kv} key/value heads)`);
   // Architecture flags are only compared when the file describes a model at all.
-  if (layers !== undefined) architectureClaims(m, o, deepspeed, claim);
-  // Experts, latent attention and MTP: compared whenever the file describes a model.
-  const moe = deepspeed ? readDeepSpeedMoe(m, o, layers, intArg(m, "ffn-hidden-size", o)) : readMegatronMoe(m, o, layers, intArg(m, "ffn-hidden-size", o), tp);
+  if (layers !== undefined) {
+    architectureClaims(m, o, deepspeed, claim);
+    kvChannelsClaim(m, o, claim);
+  }
+  // Experts, latent attention and MTP (read above): compared whenever the file describes a model.
   // (stated ones here; readers check with statesAllOf that the model has none it leaves out)
   if (layers !== undefined) {
     claim("moe", moe.moe, `the MoE arguments (${moe.moe})`);
     claim("mla", moe.mla, `--multi-latent-attention (${moe.mla})`);
     claim("mtpLayers", moe.mtpLayers, `--mtp-num-layers ${moe.mtpLayers}`);
+  }
+  const microBatch = intArg(m, "micro-batch-size", o);
+  const seqLen = intArg(m, "seq-length", o) ?? intArg(m, "encoder-seq-length", o);
+  const fsdp2 = has("use-torch-fsdp2");
+  if (!deepspeed) {
+    const rope = strArg(m, "position-embedding-type") === "rope" || has("use-rotary-position-embeddings");
+    fusionFlags(m, o, { swiglu: has("swiglu"), rope, recompute, fusedAttention, fsdp2, microBatch, seqLen, ffn, tp }, warnings, notes);
+    bucketCountWarning(m, o, warnings);
   }
   return {
     tp,
@@ -285,16 +316,17 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     at: megatronAt(o, m),
     sequenceParallel: tp > 1 && has("sequence-parallel"), // validate_args turns it off at tp 1
     recompute,
-    microBatch: intArg(m, "micro-batch-size", o),
+    microBatch,
     globalBatch: intArg(m, "global-batch-size", o),
-    seqLen: intArg(m, "seq-length", o) ?? intArg(m, "encoder-seq-length", o),
+    seqLen,
     precision,
+    fp8Over32,
     overlapGradReduce,
     overlapForcedBy,
     overlapParamGather: !deepspeed && has("overlap-param-gather"),
     tpCommOverlap: !deepspeed && has("tp-comm-overlap"),
-    gradReduceInBf16: !deepspeed && !has("accumulate-allreduce-grads-in-fp32") && (has("grad-reduce-in-bf16") || precision === "fp16"),
-    gradReduceInFp32: !deepspeed && has("accumulate-allreduce-grads-in-fp32"),
+    ...(deepspeed ? { gradReduceInBf16: false, gradReduceInFp32: false } : megatronGradDtype(m, o, notes)),
+    bucketBytes: deepspeed ? undefined : ddpBucketBytes(m, o, { overlapGradReduce: overlapGradReduce === true, fsdp2 }, notes),
     optimizerStates: deepspeed ? "fp32" : precisionAwareMoments(m, o),
     fusedAttention,
     moeImbalance: forcedBalance ? 1 : undefined,
@@ -317,7 +349,8 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
   checkBatch(o, globalBatch, dp, f.microBatch, f.at);
   // fp32 compute runs at a fraction of the 16-bit peak: priced as bf16 it would be a plausible,
   // wrong number (as a torchtitan job in fp32).
-  if (f.precision === undefined) throw new UserError(`${o}: neither --bf16 nor --fp16: Megatron-LM trains in fp32, which paraplan does not model`);
+  // (--fp8-format alone: fp8 GEMMs over fp32 parameters, fp32 elsewhere; megatronFacts)
+  if (f.precision === undefined) throw new UserError(`${o}: neither --bf16 nor --fp16${f.fp8Over32 ? ` (${f.fp8Over32} runs fp8 GEMMs over fp32 parameters, params_dtype torch.float in validate_args)` : ""}: Megatron-LM trains in fp32, which paraplan does not model`);
   return {
     engine: "megatron",
     sources: [o],
@@ -349,6 +382,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.tpCommOverlap ? { tpCommOverlap: true } : {}),
     ...(f.gradReduceInBf16 ? { gradReduceInBf16: true } : {}),
     ...(f.gradReduceInFp32 ? { gradReduceInFp32: true } : {}),
+    ...(f.bucketBytes !== undefined ? { bucketBytes: f.bucketBytes } : {}),
     ...(f.optimizerStates === "bf16" ? { optimizerStates: "bf16" as const } : {}),
     ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     ...(f.moeImbalance !== undefined ? { moeImbalance: f.moeImbalance } : {}),
@@ -357,24 +391,4 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     warnings: f.warnings,
     notes: f.notes,
   };
-}
-
-/** Megatron-DeepSpeed's MoE arguments (megatron/arguments.py @207b2d5a): --num-experts (one count
- *  for every MoE layer), --topk (default 1), --moe-expert-parallel-size (default 1); its experts
- *  are --ffn-hidden-size wide, without shared experts, softmax-gated. paraplan reads every-layer
- *  MoE only (--expert-interval 1): the interval's placement of MoE layers is not recorded here. */
-function readDeepSpeedMoe(m: Map<string, ArgSetting>, o: string, layers: number | undefined, ffn: number | undefined): MoeReading {
-  const experts = intArg(m, "num-experts", o, 0);
-  const ep = intArg(m, "moe-expert-parallel-size", o) ?? 1;
-  const none = { ep, etp: 1, moe: undefined, mla: undefined, mtpLayers: undefined };
-  if (experts === undefined || experts <= 1) {
-    if (ep > 1) throw new UserError(`${o}: ${argAt(m, "moe-expert-parallel-size")} without --num-experts`);
-    return none;
-  }
-  if (strArg(m, "expert-interval") !== "1") throw new UserError(`${o}: --num-experts ${experts} without --expert-interval 1: paraplan reads Megatron-DeepSpeed MoE with every layer MoE only`);
-  if (m.has("enable-expert-tensor-parallelism")) throw new UserError(`${o}: ${argAt(m, "enable-expert-tensor-parallelism")}: paraplan does not read Megatron-DeepSpeed's expert tensor parallel`);
-  if (layers === undefined || ffn === undefined) throw new UserError(`${o}: --num-experts without --num-layers and --ffn-hidden-size: the experts cannot be described`);
-  const topK = intArg(m, "topk", o) ?? 1;
-  const all = patternExpr(Array.from({ length: layers }, () => 1));
-  return { ...none, moe: `${experts} experts top-${topK}, expert width ${ffn}, shared width 0, MoE layers ${all}, softmax router` };
 }

@@ -22,10 +22,12 @@ function readBack(format: "megatron" | "deepspeed", m: ModelSpec, release?: stri
 }
 
 /** Megatron-LM's arguments also say the query/key norm, and beside --disable-bias-linear the Q/K/V
- *  biases (Megatron-DeepSpeed has neither argument). */
+ *  biases (Megatron-DeepSpeed has neither argument). The head width comes back either way: stated
+ *  (--kv-channels) or, without it, hidden/heads as validate_args derives it (arguments.py:753-755
+ *  @ core_v0.14.0), which is the model's h/a (planner/model.ts headDim). */
 function expectWholeModel(m: ModelSpec, claims: { field: ClaimField; value: unknown }[], format: "megatron" | "deepspeed" = "megatron") {
   const qk: ClaimField[] = format === "megatron" ? ["qkNorm", ...(m.positional === "rope" ? (["qkvBias"] as ClaimField[]) : [])] : [];
-  const fields = [...WHOLE, ...(m.positional === "rope" ? ROPE : []), ...(m.headDim !== undefined ? (["headDim"] as ClaimField[]) : []), ...qk];
+  const fields = [...WHOLE, ...(m.positional === "rope" ? ROPE : []), "headDim" as ClaimField, ...qk];
   const back = Object.fromEntries(claims.map((c) => [c.field, c.value]));
   expect(back).toEqual(Object.fromEntries(fields.map((f) => [f, modelFact(m, f)])));
 }

@@ -38,9 +38,11 @@ describe("a GPT-3 175B Megatron-LM launch script (tp 8, pp 16)", () => {
     expect(r.warnings).toEqual([]);
     expect(r.notes).toEqual(["user-gpt3-175b-megatron.sh: --rampup-batch-size ignored; evaluated at the full global batch"]);
   });
-  it("model claims: 96 layers, 12288 hidden, 96 heads and kv heads, GELU, learned positions, tied, Megatron's default dropout and LayerNorm, no query/key norm", () => {
+  // The script states neither --ffn-hidden-size nor --kv-channels: validate_args derives 4h =
+  // 4·12288 = 49152 (no --swiglu) and h/a = 12288/96 = 128 (arguments.py:742-755 @ core_v0.14.0).
+  it("model claims: 96 layers, 12288 hidden, 96 heads and kv heads, the derived FFN 49152 and head width 128, GELU, learned positions, tied, Megatron's default dropout and LayerNorm, no query/key norm", () => {
     expect(Object.fromEntries(r.claims.map((c) => [c.field, c.value]))).toEqual({
-      layers: 96, hidden: 12288, heads: 96, kvHeads: 96, mlp: "gelu", positional: "learned", tiedEmbeddings: true, dropout: true, normalization: "LayerNorm", qkNorm: "none",
+      layers: 96, hidden: 12288, heads: 96, kvHeads: 96, ffnHidden: 49152, headDim: 128, mlp: "gelu", positional: "learned", tiedEmbeddings: true, dropout: true, normalization: "LayerNorm", qkNorm: "none",
     });
   });
 });
