@@ -2,7 +2,7 @@
 // Megatron-LM and Megatron-DeepSpeed arguments that build them, what a release cannot say (a
 // refusal naming it), and reading them back. Flags are checked against the recorded release
 // lists (test/export/fixtures/megatron-lm-*.txt, megatron-deepspeed.txt).
-import type { ModelSpec, MoeSpec, Plan } from "../../planner/index.js";
+import type { ModelSpec, MoeSpec, Plan, Precision } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 
@@ -111,9 +111,14 @@ export type MegatronRelease = "core_r0.14" | "core_v0.7";
  *  plan's expert layout; null when it can. core_v0.7.0's _add_moe_args has only --num-experts,
  *  --moe-router-topk, --moe-grouped-gemm and --expert-model-parallel-size: its experts are the
  *  dense FFN's width on every layer, sharded over tp. */
-export function megatronMoeRefusal(m: ModelSpec, p: Plan, release: MegatronRelease): string | null {
+export function megatronMoeRefusal(m: ModelSpec, p: Plan, release: MegatronRelease, precision?: Precision): string | null {
   const name = `Megatron-LM ${release}`;
   const moe = m.moe;
+  // Grouped GEMM, which paraplan prices, needs --bf16 (validate_args asserts it: arguments.py:790-791
+  // @ core_v0.14.0, :396-397 @ core_v0.7.0); without it each rank loops over its local experts
+  // (SequentialMLP), as priced only with one local expert a rank (readMegatronMoe).
+  if (moe !== undefined && precision === "fp16" && moe.experts / p.ep > 1)
+    return `${name} runs the experts' grouped GEMM (--moe-grouped-gemm) under --bf16 only (validate_args asserts it), and under --fp16 loops over the ${moe.experts / p.ep} local experts a rank, which paraplan does not price; use bf16 or fp8, or ep = ${moe.experts}`;
   if (release === "core_v0.7") {
     if (m.mla !== undefined) return `${name} has no multi-latent-attention arguments; use --release core_r0.14`;
     if ((m.mtpLayers ?? 0) > 0) return `${name} has no --mtp-num-layers; use --release core_r0.14`;
@@ -130,7 +135,7 @@ export function megatronMoeRefusal(m: ModelSpec, p: Plan, release: MegatronRelea
 
 /** The Megatron-LM arguments of the model's experts and latent attention and of the plan's expert
  *  layout (core_r0.14 _add_moe_args, _add_distributed_args, _add_network_size_args (MLA), _add_mtp_args). */
-export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease): Arg[] {
+export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease, precision?: Precision): Arg[] {
   const a: Arg[] = [];
   const recent = release === "core_r0.14";
   if (m.mla !== undefined) {
@@ -150,8 +155,11 @@ export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease)
     if (pattern.includes(0)) a.push(["--moe-layer-freq", patternExpr(pattern)]);
     if (moe.router === "sigmoid") a.push(["--moe-router-score-function", "sigmoid"]);
   }
-  // The all-to-all dispatcher is what paraplan prices (planner/wire: ep dispatch and combine).
-  a.push(["--moe-token-dispatcher-type", "alltoall"], ["--moe-grouped-gemm"]);
+  // The all-to-all dispatcher and the grouped GEMM are what paraplan prices (planner/wire: ep
+  // dispatch and combine; cost/moe-time.ts); under --fp16, which grouped GEMM refuses, the plan has
+  // one local expert a rank (megatronMoeRefusal), whose SequentialMLP runs the same GEMMs.
+  a.push(["--moe-token-dispatcher-type", "alltoall"]);
+  if (precision !== "fp16") a.push(["--moe-grouped-gemm"]);
   a.push(["--expert-model-parallel-size", n(p.ep)]);
   if (recent) a.push(["--expert-tensor-parallel-size", n(p.etp)]);
   return a;
@@ -208,7 +216,7 @@ export interface MoeReading {
 /** The experts, latent attention and expert layout stated by Megatron-LM arguments (core_r0.14
  *  defaults: experts --ffn-hidden-size wide, no shared experts, every layer, softmax; expert
  *  tensor parallel = tp when not given, as validate_args sets it). */
-export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers: number | undefined, ffn: number | undefined, tp: number): MoeReading {
+export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers: number | undefined, ffn: number | undefined, tp: number, notes: string[] = []): MoeReading {
   const experts = intArg(args, "num-experts", o, 0);
   const ep = intArg(args, "expert-model-parallel-size", o) ?? 1;
   const stated = experts !== undefined && experts > 0;
@@ -222,6 +230,7 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
     const freq = strArg(args, "moe-layer-freq");
     const pattern = freq === undefined ? Array.from({ length: layers }, () => 1) : parseLayerFreq(freq, layers, o);
     denseMlp = pattern.includes(0);
+    expertKernels(args, o, experts, ep, etp, notes);
     const router = strArg(args, "moe-router-score-function") ?? "softmax";
     if (router !== "softmax" && router !== "sigmoid") throw new UserError(`${o}: --moe-router-score-function "${router}" is not softmax or sigmoid`);
     const topK = intArg(args, "moe-router-topk", o) ?? 2;
@@ -238,6 +247,29 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
     mla = `q rank ${intArg(args, "q-lora-rank", o) ?? 0}, kv rank ${need("kv-lora-rank")}, qk ${need("qk-head-dim")}+${need("qk-pos-emb-head-dim")} rope, v ${need("v-head-dim")}`;
   }
   return { ep, etp, moe, mla, mtpLayers: intArg(args, "mtp-num-layers", o, 0), denseMlp };
+}
+
+/** The dispatcher and expert GEMMs paraplan prices: the alltoall dispatcher (planner/wire/
+ *  expert-wire.ts: each rank sends its routed copies) and the grouped GEMM of the local experts
+ *  (cost/moe-time.ts), as the export writes them (megatronMoeArgs). Megatron's default dispatcher
+ *  is allgather (--moe-token-dispatcher-type, arguments.py:2869-2872 @ core_v0.14.0), which
+ *  gathers every token over the expert group instead; flex runs DeepEP's. Without
+ *  --moe-grouped-gemm Megatron builds SequentialMLP, a loop of each local expert's own linears
+ *  (grouped_mlp_modules, megatron/core/extensions/transformer_engine_spec_provider.py:60-80 and
+ *  megatron/core/models/backends.py:99-112 @ core_v0.14.0; --moe-use-legacy-grouped-gemm only
+ *  picks GroupedMLP under it); grouped GEMM needs --bf16 (arguments.py:790-791). Where no expert group spans ranks (ep·etp = 1) no dispatcher moves a
+ *  token, and with one local expert the loop runs that expert's GEMMs alone: both as priced. */
+function expertKernels(args: Map<string, ArgSetting>, o: string, experts: number, ep: number, etp: number, notes: string[]): void {
+  const dispatcher = strArg(args, "moe-token-dispatcher-type");
+  if ((dispatcher ?? "allgather") !== "alltoall" && ep * etp > 1) {
+    const said = dispatcher === undefined ? "no --moe-token-dispatcher-type (Megatron's default allgather, arguments.py:2869-2872 @ core_v0.14.0)" : argAt(args, "moe-token-dispatcher-type");
+    throw new UserError(`${o}: ${said}: the ${dispatcher ?? "allgather"} dispatcher moves tokens over the expert group otherwise than paraplan prices; it prices --moe-token-dispatcher-type alltoall (each rank sends its routed copies)`);
+  }
+  if (args.has("moe-grouped-gemm")) {
+    if (!args.has("bf16")) throw new UserError(`${o}: ${argAt(args, "moe-grouped-gemm")} without --bf16: validate_args asserts bf16 for grouped GEMM (arguments.py:790-791 @ core_v0.14.0), so the run stops at start`);
+  } else if (experts / ep > 1)
+    throw new UserError(`${o}: no --moe-grouped-gemm: Megatron runs each of the ${experts / ep} local experts' linears in a loop (SequentialMLP), which paraplan does not model; it prices the grouped GEMM (--moe-grouped-gemm)`);
+  else notes.push(`${o}: no --moe-grouped-gemm: SequentialMLP with one local expert a rank (${experts} experts over ep ${ep}) runs that expert's GEMMs alone, as the grouped GEMM paraplan prices would`);
 }
 
 /** Megatron-DeepSpeed's MoE arguments (megatron/arguments.py @207b2d5a): --num-experts (one count

@@ -273,7 +273,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   const ffnStated = intArg(m, "ffn-hidden-size", o);
   const derived = ffnStated === undefined && layers !== undefined && hidden !== undefined ? derivedFfn(hidden, has("swiglu")) : undefined;
   const ffn = ffnStated ?? derived?.value;
-  const moe = deepspeed ? readDeepSpeedMoe(m, o, layers, ffn) : readMegatronMoe(m, o, layers, ffn, tp);
+  const moe = deepspeed ? readDeepSpeedMoe(m, o, layers, ffn) : readMegatronMoe(m, o, layers, ffn, tp, notes);
   if (ffnStated !== undefined) claim("ffnHidden", ffnStated, `--ffn-hidden-size ${strArg(m, "ffn-hidden-size")}`);
   // (all layers MoE with their own --moe-ffn-hidden-size: the derived width builds nothing)
   else if (derived !== undefined && (moe.denseMlp || !has("moe-ffn-hidden-size"))) claim("ffnHidden", derived.value, derived.says);

@@ -1,5 +1,5 @@
 // `plan --from` a Megatron-LM arguments file: flags whose meaning validate_args settles from others
-// (src/engines/megatron-flags.ts), each read as Megatron runs it, or
+// (src/engines/megatron-flags.ts, moe-args.ts expertKernels), each read as Megatron runs it, or
 // refused by name (exit 2, one line), or named on a warning line, never priced as another run.
 // Line numbers: megatron/training/arguments.py @ core_v0.14.0 unless said otherwise.
 import { afterAll, describe, expect, it } from "vitest";
@@ -81,6 +81,46 @@ describe("flags refused by name", () => {
   it("--fp8-format without --bf16 or --fp16 keeps fp32 parameters (params_dtype torch.float, :642): the fp32 refusal, not fp8", async () => {
     await refused(llama(["--fp8-format hybrid"]), "neither --bf16 nor --fp16", "--fp8-format hybrid (line 23)", "trains in fp32");
     expect((await accepted(llama(["--bf16", "--fp8-format hybrid"]))).precision).toBe("fp8");
+  });
+});
+
+/** Mixtral 8x7B on 64 GPUs: tp 8, pp 2, vpp 4, ep 8 (the Megatron export's plan). */
+const MIXTRAL = [
+  "--num-layers 32", "--hidden-size 4096", "--ffn-hidden-size 14336", "--num-attention-heads 32", "--group-query-attention", "--num-query-groups 8",
+  "--position-embedding-type rope", "--rotary-base 1000000", "--swiglu", "--normalization RMSNorm", "--norm-epsilon 0.00001",
+  "--untie-embeddings-and-output-weights", "--num-experts 8", "--moe-router-topk 2", "--moe-ffn-hidden-size 14336", "--expert-tensor-parallel-size 1",
+  "--attention-dropout 0", "--hidden-dropout 0", "--seq-length 32768", "--tensor-model-parallel-size 8", "--pipeline-model-parallel-size 2",
+  "--num-virtual-stages-per-pipeline-rank 4", "--use-distributed-optimizer", "--overlap-grad-reduce", "--sequence-parallel", "--micro-batch-size 1",
+  "--global-batch-size 64", "--disable-bias-linear", "--attention-backend flash",
+];
+const mixtral = (lines: string[]) => ["--model", "mixtral-8x7b", "--gpus", "64", "--from", file("txt", [...MIXTRAL, ...lines].join("\n") + "\n")];
+
+describe("MoE: the alltoall dispatcher and grouped GEMM paraplan prices (moe-args.ts expertKernels)", () => {
+  it("no --moe-token-dispatcher-type is Megatron's allgather (arguments.py:2869-2872), refused like allgather and flex stated", async () => {
+    const ep8 = ["--bf16", "--moe-grouped-gemm", "--expert-model-parallel-size 8"];
+    await refused(mixtral(ep8), "no --moe-token-dispatcher-type (Megatron's default allgather", "prices --moe-token-dispatcher-type alltoall");
+    await refused(mixtral([...ep8, "--moe-token-dispatcher-type allgather"]), "--moe-token-dispatcher-type allgather (line 33)", "prices --moe-token-dispatcher-type alltoall");
+    await refused(mixtral([...ep8, "--moe-token-dispatcher-type flex"]), "--moe-token-dispatcher-type flex (line 33)");
+  });
+
+  it("no --moe-grouped-gemm is SequentialMLP: 8 experts over ep 4 are 2 local experts a rank, refused; over ep 8 one, read with a note", async () => {
+    const a2a = ["--bf16", "--moe-token-dispatcher-type alltoall"];
+    await refused(mixtral([...a2a, "--expert-model-parallel-size 4"]), "no --moe-grouped-gemm", "2 local experts", "prices the grouped GEMM");
+    const one = await json(mixtral([...a2a, "--expert-model-parallel-size 8"]));
+    expect(one.from.notes.join("\n")).toContain("one local expert a rank (8 experts over ep 8)");
+    // grouped GEMM asserts bf16 (arguments.py:790-791)
+    await refused(mixtral(["--fp16", "--moe-token-dispatcher-type alltoall", "--moe-grouped-gemm", "--expert-model-parallel-size 8"]), "--moe-grouped-gemm (line 32) without --bf16", "stops at start");
+  });
+
+  it("the export writes what the reader prices: fp16 leaves --moe-grouped-gemm out at one local expert a rank and refuses more", async () => {
+    const fp16 = await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64", "--precision", "fp16"]);
+    expect(fp16.code, fp16.stderr).toBe(0);
+    expect(fp16.stdout).toMatch(/^--expert-model-parallel-size 8$/m);
+    expect(fp16.stdout).not.toContain("--moe-grouped-gemm");
+    const ep4 = await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64", "--precision", "fp16", "--ep", "4"]);
+    expect(ep4.code).toBe(2);
+    expect(ep4.errLines.join("\n")).toContain("under --bf16 only (validate_args asserts it), and under --fp16 loops over the 2 local experts a rank");
+    expect((await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64"])).stdout).toMatch(/^--moe-grouped-gemm$/m);
   });
 });
 
