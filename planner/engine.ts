@@ -315,15 +315,16 @@ export interface Engine {
 }
 
 /** The GPU generation an engine's per-generation figures are keyed by, from the profile's GPU
- *  name: "A100", "H100", "H200", "H800", "L40S", "B200", or the name itself. */
+ *  name: "A100", "H100", "H200", "H800", "L40S", "B200", or the name itself. The most specific
+ *  (longest) generation named, not the leftmost: "B200 (GB200) 186GB" is a GB200. */
 export function gpuGeneration(hw: Pick<Hardware, "gpuName">): string {
-  const m = GENERATION.exec(hw.gpuName);
-  return m ? m[1]!.toUpperCase() : hw.gpuName;
+  const all = [...hw.gpuName.matchAll(GENERATION)].map((m) => m[1]!.toUpperCase());
+  return all.reduce<string | undefined>((a, g) => (a === undefined || g.length > a.length ? g : a), undefined) ?? hw.gpuName;
 }
 
 /** The generations an engine's per-generation figures may name (gpuGeneration's). */
 export const GPU_GENERATIONS: readonly string[] = ["A100", "H100", "H200", "H800", "H20", "L40S", "L40", "B200", "B100", "GB200", "V100", "A10", "A10G", "MI300", "MI300X"];
-const GENERATION = new RegExp(`\\b(${GPU_GENERATIONS.slice().sort((a, b) => b.length - a.length).join("|")})\\b`, "i");
+const GENERATION = new RegExp(`\\b(${GPU_GENERATIONS.slice().sort((a, b) => b.length - a.length).join("|")})\\b`, "gi");
 
 /** Generations built on another's die and SM, whose kernels reach the same fraction of the same
  *  16-bit peak: the H200 is the H100's GH100 with more and faster HBM (NVIDIA H200 datasheet

@@ -21,10 +21,14 @@ export const RUN_LIMITS = {
   // Bytes/s: the fastest published checkpoint storage is a few TB/s (Llama 3's Tectonic 2 TB/s
   // sustained, 7 peak, §3.3.1; DeepSeek 3FS ≈ 6.6 TiB/s read: formulas-scale.md §4.4); 100 TB/s,
   // fifteen times that, is a unit slip, not a cluster.
-  checkpointBandwidth: { min: 0, minIncluded: false, max: 100e12, words: "above 0 and at most 100 TB/s, like 2 TB/s" },
+  // The floor, 1 MB/s, is a hundredth of one hard disk's sequential write (~100-250 MB/s): below
+  // it a 1 TB checkpoint takes 12 days, a unit slip ("1e-30 B/s" priced a write at 10^18 years).
+  checkpointBandwidth: { min: 1e6, minIncluded: true, max: 100e12, words: "from 1 MB/s to 100 TB/s, like 2 TB/s" },
   // Bytes/s per GPU: NVLink-C2C, the fastest device-to-host link of the profiles, is 900 GB/s
   // (hardware-2026.md); 10 TB/s is a unit slip.
-  stagingBandwidth: { min: 0, minIncluded: false, max: 10e12, words: "above 0 and at most 10 TB/s, like 64 GB/s" },
+  // The floor, 1 MB/s, as the checkpoint's: a 250th of PCIe 1.0 x1 (250 MB/s), the slowest
+  // device-to-host path any GPU has.
+  stagingBandwidth: { min: 1e6, minIncluded: true, max: 10e12, words: "from 1 MB/s to 10 TB/s, like 64 GB/s" },
 } as const satisfies Record<string, RunLimit>;
 
 /** Whether `v` lies within `l`. */

@@ -11,7 +11,7 @@ import { powerThrottle } from "../power.js";
 import { type FabricIn, fabricSchema, resolveFabric } from "./fabric.js";
 import { figureReader, type FigureIn } from "./figure.js";
 import { MODEL_BOUNDS, boundedCount } from "./bounds.js";
-import { PLAUSIBLE, implausible } from "./plausible.js";
+import { PLAUSIBLE, type Range, implausible, showBound } from "./plausible.js";
 export { mergeProfiles, resolveExtends } from "./extends.js";
 
 const schemas = lazySchemas((z) => {
@@ -214,7 +214,9 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
 /** The first figure outside its plausible range (./plausible.ts), or a cap above the rating. The
  *  efficiencies are the file's, before a cap derates them. */
 function implausibleFigure(hw: Hardware, points: readonly [number, number][], attention: number, written: Record<string, unknown>, powerLimit?: number, ratedPower?: number): string | null {
-  const checks: Array<[string, number | null | undefined, unknown, (typeof PLAUSIBLE)[keyof typeof PLAUSIBLE]]> = [
+  if (hw.inter.bandwidth > PLAUSIBLE.network.max)
+    return `field "network.bandwidth": ${String(written["network.bandwidth"])} is above ${showBound(PLAUSIBLE.network.max, "bytes/s")} (1.6 Tb/s) per GPU, twice the fastest NIC shipping (800 Gb/s); NICs are rated in bits: write it like "400 Gb/s"`;
+  const checks: Array<[string, number | null | undefined, unknown, Range]> = [
     ["gpu.memory", hw.memory, written["gpu.memory"], PLAUSIBLE.memory],
     ["gpu.memoryBandwidth", hw.memoryBandwidth, written["gpu.memoryBandwidth"], PLAUSIBLE.memoryBandwidth],
     ...(["bf16", "fp16", "fp8", "tf32"] as const).map((k): [string, number | null, unknown, typeof PLAUSIBLE.peak] => [`gpu.peak.${k}`, hw.peak[k], written[`gpu.peak.${k}`], PLAUSIBLE.peak]),
@@ -224,11 +226,29 @@ function implausibleFigure(hw: Hardware, points: readonly [number, number][], at
     ["gpu.attentionEfficiency", attention, attention, PLAUSIBLE.efficiency],
     ["gpu.memoryBandwidthEfficiency", hw.memoryBandwidthEfficiency, hw.memoryBandwidthEfficiency, PLAUSIBLE.efficiency],
     ["gpu.fp8Efficiency", hw.fp8Efficiency, hw.fp8Efficiency, PLAUSIBLE.efficiency],
+    ["node.link.bandwidth", hw.intra.bandwidth, written["node.link.bandwidth"], PLAUSIBLE.nodeLink],
+    ["network.bandwidth", hw.inter.bandwidth, written["network.bandwidth"], PLAUSIBLE.network],
+    // A whole-run figure priced the energy 1000× off in the wrong prefix ("700 kW" a board).
+    ["run.boardPower", hw.run?.boardPower, written["run.boardPower"], PLAUSIBLE.power],
+    ["run.nodePower", hw.run?.nodePower, written["run.nodePower"], PLAUSIBLE.nodePower],
   ];
   for (const [path, v, w, r] of checks) {
     const m = v === null || v === undefined ? null : implausible(path, v, w, r);
     if (m) return m;
   }
+  // Every part with an fp8 peak runs it at twice its dense 16-bit rate (H100 1979 of 989, B200 4500
+  // of 2250, MI300X 2614.9 of 1307.4, L40S 733 of 362 TFLOP/s: the datasheets, hardware-2026.md), and
+  // fp16 at bf16's. A 16-bit peak at or above fp8's is the sparse (2:4) figure printed beside the
+  // dense one, twice it (H100's "1979 TFLOP/s" bf16 sparse), which priced every step 2× fast.
+  const sparse = "datasheets print the sparse (2:4) figure, twice the dense one, beside it: give the dense";
+  if (hw.peak.fp8 !== null)
+    for (const k of ["bf16", "fp16"] as const)
+      if (hw.peak[k] >= hw.peak.fp8) return `field "gpu.peak.${k}" (${String(written[`gpu.peak.${k}`])}) is not below "gpu.peak.fp8" (${String(written["gpu.peak.fp8"])}): fp8 runs at twice the 16-bit rate; ${sparse}`;
+  // fp16 and bf16 share the tensor cores of every part with fp8; before fp8 the MI100's bf16 was
+  // half its fp16 (92.3 of 184.6 TFLOP/s), so a factor of 2 is the bound there.
+  const [lo, hi] = [Math.min(hw.peak.bf16, hw.peak.fp16), Math.max(hw.peak.bf16, hw.peak.fp16)];
+  if (hi > lo * (hw.peak.fp8 !== null ? 1.1 : 2))
+    return `field "gpu.peak.bf16" (${String(written["gpu.peak.bf16"])}) and "gpu.peak.fp16" (${String(written["gpu.peak.fp16"])}) differ by more than ${hw.peak.fp8 !== null ? "10%" : "2×"}: ${hw.peak.fp8 !== null ? "the two run on the same tensor cores at the same rate" : "no part differs more"}; ${sparse}`;
   // planner/power.ts derates only below the rating; a board cannot be set above its rated power,
   // so a cap above it is no cap (it was priced as the rating) and a rating below the cap a slip.
   const w = (path: string) => (typeof written[path] === "number" ? `${written[path]} W` : String(written[path]));

@@ -28,6 +28,19 @@ export const PLAUSIBLE = {
   // 35th of the L40S; 5 kW is 4× GB200 and below a whole 8-GPU node (DGX H100 10.2 kW, DGX B200
   // 14.3 kW: hardware-2026.md), the slip of a node's power for a GPU's.
   power: { min: 10, max: 5000, quantity: "watts" },
+  // A whole node's power (run.nodePower): DGX A100 6.5 kW to DGX B200 14.3 kW (hardware-2026.md);
+  // 100 W is one 100 W GPU's board with nothing around it; 200 kW is 14× DGX B200, above a whole
+  // GB200 NVL72 rack's ~120-130 kW, the slip of a row's or a cluster's power for a node's.
+  nodePower: { min: 100, max: 200e3, quantity: "watts" },
+  // Per-GPU scale-out bandwidth (network.bandwidth): 50 Gb/s (a100-pcie) to 400 Gb/s (ConnectX-7)
+  // here, 800 Gb/s (ConnectX-8, 100 GB/s) the fastest NIC shipping per GPU (hardware-2026.md).
+  // 100 Mb/s is Fast Ethernet (12.5 MB/s); 200 GB/s (1.6 Tb/s) is twice ConnectX-8: above it a
+  // figure is bits read as bytes ("400 GB/s" for 400 Gb/s).
+  network: { min: 12.5e6, max: 200e9, quantity: "bytes/s" },
+  // The in-node link per GPU: 2 GB/s (the cpu profile's ranks) to NVLink 5's 900 GB/s each way
+  // (dgx-b200); 500 MB/s is PCIe 2.0 x1, half PCIe 3.0 x1 (0.985 GB/s), slower than any slot a
+  // GPU sits in. The ceiling is parseHardwareFile's 100 TB/s for any link.
+  nodeLink: { min: 500e6, max: 100e12, quantity: "bytes/s" },
   // An efficiency below 1e-4 prices an H100 (989 TFLOP/s) below 0.1 TFLOP/s, one CPU core's peak
   // (cpu.json 96 GFLOP/s): no GPU kernel runs that slowly, and calibrate writes no lower
   // (MIN_EFFICIENCY, src/profile/tables.ts). Efficiencies are at most 1 by their schemas.
@@ -48,6 +61,6 @@ export function showBound(v: number, q: Range["quantity"]): string {
 export function implausible(path: string, value: number, written: unknown, r: Range): string | null {
   if (value >= r.min && value <= r.max) return null;
   const shown = typeof written === "string" ? written : r.quantity === "watts" ? `${written} W` : String(written);
-  const what = r.quantity === "fraction" ? "of an efficiency (a typo?)" : "per GPU (a unit slip?)";
+  const what = r.quantity === "fraction" ? "of an efficiency (a typo?)" : `per ${r === PLAUSIBLE.nodePower ? "node" : "GPU"} (a unit slip?)`;
   return `field "${path}": ${shown} is outside ${showBound(r.min, r.quantity)} to ${showBound(r.max, r.quantity)}, the plausible range ${what}`;
 }

@@ -86,7 +86,7 @@ describe("messages that say what is wrong", () => {
   const refused: [string[], string][] = [
     [["--tokens", "1B", "--price", "-1"], "paraplan: --price: -1 is out of range; give USD per GPU-hour from 0 to 1,000,000, like 2.5"],
     [["--tokens", "0.5"], 'paraplan: --tokens: "0.5" is below 1 token: a run trains at least one'],
-    [["--tokens", "1B", "--ckpt-bandwidth", "1e30 TB/s"], 'paraplan: --ckpt-bandwidth: "1e30 TB/s" is out of range; give an aggregate write bandwidth above 0 and at most 100 TB/s, like 2 TB/s'],
+    [["--tokens", "1B", "--ckpt-bandwidth", "1e30 TB/s"], 'paraplan: --ckpt-bandwidth: "1e30 TB/s" is out of range; give an aggregate write bandwidth from 1 MB/s to 100 TB/s, like 2 TB/s'],
     [["--tokens", "1B", "--pue", "11"], "paraplan: --pue: 11 is out of range; give a PUE from 1 to 10, like 1.1"],
   ];
   refusedEach(refused);
@@ -130,7 +130,7 @@ describe("a profile's run figures are held to their flags' bounds", () => {
   it("run.checkpointBandwidth above 100 TB/s is refused as --ckpt-bandwidth is", async () => {
     const r = await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--profile", profile({ checkpointBandwidth: "1000 TB/s" })]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/field "run\.checkpointBandwidth" \(1000 TB\/s\) is out of range: above 0 and at most 100 TB\/s/);
+    expect(r.stderr).toMatch(/field "run\.checkpointBandwidth" \(1000 TB\/s\) is out of range: from 1 MB\/s to 100 TB\/s/);
   });
 });
 

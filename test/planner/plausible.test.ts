@@ -51,11 +51,13 @@ describe("hardware figures outside a GPU's plausible range", () => {
   });
 
   it("figures at the bounds load", () => {
-    const r = hardware({ gpu: { memory: "4 TB", memoryBandwidth: "100 TB/s", peak: { bf16: "100 PFLOP/s", fp16: "1 GFLOP/s" }, powerLimit: 10, ratedPower: "5 kW" } });
+    const r = hardware({ gpu: { memory: "4 TB", memoryBandwidth: "100 TB/s", peak: { bf16: "100 PFLOP/s", fp16: "100 PFLOP/s", fp8: null }, powerLimit: 10, ratedPower: "5 kW" } });
     expect(message(r)).toBe("");
     // cbrt(10/5000) = 0.126, by hand
     if (r.ok) expect(r.value.computeThrottle).toBeCloseTo(0.12599, 5);
     expect(message(hardware({ gpu: { memoryBandwidth: "100 MB/s", memory: "100 MB", reserve: "10 MB" } }))).toBe("");
+    // (bf16 and fp16 at the floor together: a 16-bit peak not below fp8's, or fp16 far from bf16, is a sparse slip)
+    expect(message(hardware({ gpu: { peak: { bf16: "1 GFLOP/s", fp16: "1 GFLOP/s", fp8: "2 GFLOP/s", tf32: "1 GFLOP/s" } } }))).toBe("");
     expect(message(hardware({ gpu: { memoryBandwidth: "99 MB/s" } }))).toMatch(/"gpu\.memoryBandwidth": 99 MB\/s is outside/);
   });
 
