@@ -111,8 +111,11 @@ export interface PlanArgs {
 export const MAX_MOE_IMBALANCE = 64;
 function imbalance(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const v = Number(value);
-  if (value.trim() === "" || !Number.isFinite(v) || v < 1 || v > MAX_MOE_IMBALANCE)
+  // Decimal digits as the integer flags read them (flags.ts int): not 0x10, +8 or 1e1, which
+  // Number() took.
+  const t = value.trim();
+  const v = /^([0-9]+(\.[0-9]*)?|\.[0-9]+)$/.test(t) ? Number(t) : NaN;
+  if (!Number.isFinite(v) || v < 1 || v > MAX_MOE_IMBALANCE)
     throw new UserError(`--moe-imbalance: "${value}" must be a number from 1 (perfect balance) to ${MAX_MOE_IMBALANCE}`);
   return v;
 }
@@ -139,8 +142,10 @@ function stageLayersFlag(fixed: Fixed, value: string | undefined): boolean {
 export function parsePlanArgs(argv: string[], alsoKnown: readonly string[] = []): PlanArgs {
   const { values } = parseFlags(argv, PLAN_OPTIONS, "plan", false, alsoKnown);
   const s = (k: string) => values[k] as string | undefined;
-  const zero = int("zero", s("zero"), 0, Number.MAX_SAFE_INTEGER);
-  if (zero !== undefined && zero > 3) throw new UserError(`--zero: "${zero}" is not one of 0, 1, 2, 3`);
+  // Any whole number above 3 is not a stage, however large (9007199254740993 said "too large").
+  const zs = s("zero");
+  if (zs !== undefined && /^\d+$/.test(zs.trim()) && !/^0*[0-3]$/.test(zs.trim())) throw new UserError(`--zero: "${zs.trim()}" is not one of 0, 1, 2, 3`);
+  const zero = int("zero", zs, 0, 3);
   if (values["sequence-parallel"] && values["no-sequence-parallel"])
     throw new UserError("--sequence-parallel and --no-sequence-parallel contradict each other; give one");
   const sp = values["sequence-parallel"] ? true : values["no-sequence-parallel"] ? false : undefined;

@@ -66,7 +66,7 @@ function ranged(flag: string, text: string, limit: Pick<RunLimit, "min" | "max" 
   const n = /^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*$/i.test(text) ? Number(text) : NaN;
   if (Number.isNaN(n)) throw new UserError(`--${flag}: "${text}" is not a number; ${what}`);
   if (!withinLimit(n, limit)) throw new UserError(`--${flag}: ${text.trim()} is out of range; ${what}`);
-  return n;
+  return n + 0; // -0 as 0: "--price -0" printed $-0.00
 }
 
 /** The run flags of argv, validated, and the argv left for the plan flags. */

@@ -29,8 +29,10 @@ const DURATION_UNIT: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d
  *  `zero` (a restart that takes no time is a bound worth asking about; a deadline of 0 is not). */
 export function parseDuration(text: string, units: readonly string[] = Object.keys(DURATION_UNIT), zero = false): ParsedValue<number> {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]+)\s*$/i.exec(text);
-  const unit = m?.[2]?.toLowerCase();
-  const bad = { ok: false as const, message: `"${text}" is not a duration; write a number and one of ${units.join(", ")}, like ${units.includes("d") ? "90d" : `10${units[0]}`}` };
+  // Units as written, case and all: "10 M" is not 10 minutes (M is mega, or a month).
+  const unit = m?.[2];
+  const cased = unit !== undefined && unit !== unit.toLowerCase() && units.includes(unit.toLowerCase()) ? ` (units are lower case: ${unit} is not ${unit.toLowerCase()})` : "";
+  const bad = { ok: false as const, message: `"${text}" is not a duration; write a number and one of ${units.join(", ")}, like ${units.includes("d") ? "90d" : `10${units[0]}`}${cased}` };
   if (!m || unit === undefined || !units.includes(unit) || DURATION_UNIT[unit] === undefined) return bad;
   const s = Number(m[1]) * DURATION_UNIT[unit];
   if (!Number.isFinite(s)) return bad;
