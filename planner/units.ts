@@ -48,6 +48,11 @@ export type ParseResult = { ok: true; value: number } | { ok: false; message: st
  *  of 1000 (GB), binary ones powers of 1024 (GiB); b is a bit and B a byte, as in the SI/IEC. */
 export function parseQuantity(text: string, quantity: Quantity): ParseResult {
   const cleaned = text.trim().replace(/µ|μ/g, "u");
+  // "1 KB": mathjs has no K; kilo is k (SI), 1024 is Ki (IEC).
+  if (/^[0-9.eE+-]+\s*K(?!i)[A-Za-z]/.test(cleaned))
+    return { ok: false, message: `"${text}" is not a ${quantity} value: K is not an SI prefix; write k (kilo, 1000: kB) or Ki (1024: KiB)` };
+  if (/^-\s*[0-9.]/.test(cleaned) && !/^-\s*0*\.?0*\s*[A-Za-z]/.test(cleaned))
+    return { ok: false, message: `"${text}" is negative; a ${quantity} value is at least 0, like ${EXAMPLE[quantity]}` };
   try {
     const unit = mathUnits().unit(cleaned);
     if (unit.value === null) throw new Error("no number");

@@ -50,6 +50,9 @@ export function fileLookup(builtinRaw: (name: string) => unknown, flag: string):
  *  its `extends` chain through built-ins and files alike. */
 export function readProfileFile(arg: string, flag: string, builtinRaw: (name: string) => unknown): { raw: unknown; lookup: (name: string) => unknown } {
   const path = resolve(arg);
+  // "--profile dgx-h100.json" where no such file is: the built-in of that name was meant.
+  const stem = basename(path).replace(/\.json$/i, "");
+  if (!existsSync(path) && builtinRaw(stem) !== undefined) throw new UserError(`${flag} "${arg}" cannot be read; check the path, or for the built-in give its name: ${flag} ${stem}`);
   const raw = withFileBases(readJson(path, flag), path, (n) => builtinRaw(n) !== undefined);
   return { raw, lookup: fileLookup(builtinRaw, flag) };
 }

@@ -60,6 +60,11 @@ export function mergeProfiles(base: unknown, over: unknown): unknown {
  *  resolve every `sameAs` figure. The base is resolved before the file is merged into it, so a
  *  file may override part of a figure its base takes by reference (its table's points alone). */
 export function resolveExtends(raw: unknown, lookup: Lookup, origin: string, kind?: KindCheck): Parsed<unknown> {
+  // The file itself of the other kind (a hardware file given to --engine): said so, not that the
+  // kind's first field is missing.
+  const mine = kind && isObj(raw) && !KEYS[kind.kind].some((k) => k in raw) ? KEYS[other(kind.kind)].find((k) => k in raw) : undefined;
+  if (kind && mine !== undefined)
+    return { ok: false, message: `${origin}: the file is ${an(other(kind.kind))} (it has "${mine}"), not ${an(kind.kind)}; give it to ${kind.kind === "engine" ? "--profile" : "--engine"}` };
   return resolveProfile(raw, lookup, origin, [], kind);
 }
 

@@ -47,5 +47,25 @@ export function firstIssue(error: z.ZodError, raw?: unknown): string {
   }
   const field = issue.path.length ? `field "${describePath(issue.path)}"` : "the file";
   if (raw !== undefined && isMissing(raw, issue.path)) return `${field}: missing`;
+  // A bare number where a quantity with its unit is read ("gpu.memory": 80): say how to write it.
+  const given = valueAt(raw, issue.path);
+  if (issue.code === "invalid_type" && issue.expected === "string" && typeof given === "number")
+    return `${field}: ${issue.message}; a quantity is written with its unit, like "${given} ${unitLike(issue.path)}"`;
   return `${field}: ${issue.message}`;
+}
+
+function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let at = raw;
+  for (const key of path) at = typeof at === "object" && at !== null ? (at as Record<PropertyKey, unknown>)[key] : undefined;
+  return at;
+}
+
+/** A unit for the quantity a field's name suggests (the examples of planner/units.ts). */
+function unitLike(path: ReadonlyArray<PropertyKey>): string {
+  const p = path.map(String).join(".");
+  if (/bandwidth/i.test(p)) return "GB/s";
+  if (/peak/i.test(p)) return "TFLOP/s";
+  if (/power/i.test(p)) return "W";
+  if (/latency|time/i.test(p)) return "us";
+  return "GiB";
 }
