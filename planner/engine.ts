@@ -314,9 +314,8 @@ export interface Engine {
   sources: Record<string, string>;
 }
 
-/** The GPU generation an engine's per-generation figures are keyed by, from the profile's GPU
- *  name: "A100", "H100", "H200", "H800", "L40S", "B200", or the name itself. The most specific
- *  (longest) generation named, not the leftmost: "B200 (GB200) 186GB" is a GB200. */
+/** The GPU generation an engine's per-generation figures are keyed by, from the profile's GPU name:
+ *  the most specific (longest) one named, not the leftmost ("B200 (GB200) 186GB" is GB200). */
 export function gpuGeneration(hw: Pick<Hardware, "gpuName">): string {
   const all = [...hw.gpuName.matchAll(GENERATION)].map((m) => m[1]!.toUpperCase());
   return all.reduce<string | undefined>((a, g) => (a === undefined || g.length > a.length ? g : a), undefined) ?? hw.gpuName;
