@@ -148,6 +148,10 @@ export function parsePlanArgs(argv: string[], alsoKnown: readonly string[] = [])
   const zero = int("zero", zs, 0, 3);
   if (values["sequence-parallel"] && values["no-sequence-parallel"])
     throw new UserError("--sequence-parallel and --no-sequence-parallel contradict each other; give one");
+  // Megatron's TP communication overlap runs on the sequence-parallel layout (its --tp-comm-overlap
+  // asserts --sequence-parallel): switching SP off would silently leave tp 1 the only fit.
+  if (values["tp-comm-overlap"] && values["no-sequence-parallel"])
+    throw new UserError("--tp-comm-overlap and --no-sequence-parallel contradict each other (the overlap needs sequence parallel); give one");
   const sp = values["sequence-parallel"] ? true : values["no-sequence-parallel"] ? false : undefined;
   const schedule = oneOf<Schedule>("schedule", s("schedule"), SCHEDULES);
   const fixed: Fixed = {};

@@ -88,7 +88,12 @@ describe("--tp-comm-overlap (Engine.tensorParallel.commOverlap)", () => {
     expect(fsdp.stderr).toMatch(/^paraplan: --tp-comm-overlap: the fsdp engine has no tensor-parallel communication overlap/);
     const noSp = await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--tp", "4", "--no-sequence-parallel", "--tp-comm-overlap"]);
     expect(noSp.code).toBe(2);
-    expect(noSp.stderr).toMatch(/--tp-comm-overlap: tensor-parallel overlap needs sequence parallel/);
+    expect(noSp.stderr).toBe("paraplan: --tp-comm-overlap and --no-sequence-parallel contradict each other (the overlap needs sequence parallel); give one");
+    // Without --tp the pair is refused too, not searched with every tp > 1 rejected (which left
+    // tp 1 as the only "fit", the overlap switched on for nothing).
+    const noSpAny = await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--tp-comm-overlap", "--no-sequence-parallel"]);
+    expect([noSpAny.code, noSpAny.errCalls.length]).toEqual([2, 1]);
+    expect(noSpAny.stderr).toMatch(/^paraplan: --tp-comm-overlap and --no-sequence-parallel contradict each other/);
     const ok = await runCli(["plan", "--model", "gpt3-13b", "--gpus", "64", "--tp", "4", "--tp-comm-overlap", "--simulate-top", "0"]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/engine megatron-core \(default; tensor-parallel communication overlapped\)/);
