@@ -66,6 +66,18 @@ function totalRanks(input: ChooseInput, assumed: string[]): number {
   return perNode * nnodes;
 }
 
+/** A launch for other machines (--print-launch) puts `perNode` ranks on each node; no node of
+ *  the profile holds more than its node.gpusPerNode GPUs, so more is refused (exit 2) with the
+ *  --nnodes that splits them, not priced as one node that does not exist. */
+function checkProfileNode(input: ChooseInput, file: string | undefined, total: number, perNode: number, nodeGpus: number, profile: string): void {
+  if (perNode <= nodeGpus) return;
+  let n = Math.ceil(total / nodeGpus);
+  while (total % n !== 0) n++; // the fewest nodes that split the ranks evenly, each within a node
+  const ranks = input.planFile && input.args.gpus === undefined ? `${file}: its ${total} ranks` : `--gpus ${total}`;
+  const split = input.nnodes > 1 ? `${perNode} on each of --nnodes ${input.nnodes}` : "all on one node";
+  throw new UserError(`${ranks}: ${split} is more than the ${nodeGpus} GPUs of a ${profile} node (node.gpusPerNode); pass --nnodes ${n}${input.nnodes > 1 ? "" : " --rdzv-endpoint HOST:PORT"}`);
+}
+
 /** What to do when the GPUs a plan needs are not here: the command line's flags, or (the
  *  interactive planner's) what to do on its screens. */
 export interface PresentAdvice {
@@ -204,6 +216,7 @@ export function choosePlan(input: ChooseInput): Chosen {
     const had = built.get(name);
     if (had) return had;
     const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed, ...(file !== undefined ? { fixedFrom: file } : {}) }, { engine: name, from: WORKER_ENGINE });
+    if (input.forOtherMachines && device !== "cpu") checkProfileNode(input, file, total, perNode, req0.hw.gpusPerNode, req0.hw.name);
     // The node is what is present, not the profile's: tensor parallel must stay inside it.
     const hw = { ...req0.hw, gpusPerNode: perNode };
     if (device === "cuda" && gpu && gpu.memory > 0 && input.args.profile === undefined) hw.memory = gpu.memory;

@@ -19,7 +19,8 @@ export type Prepared = ExecutorPrepared<Chosen>;
 export interface FromArgsOptions extends PrepareOptions {
   /** Override GPU detection (tests). */
   detect?: () => GpuInfo[];
-  /** Where the device choice disagrees with this node: one line each (execute: stderr). */
+  /** Where the device choice disagrees with this node: one line each (execute: stderr), said
+   *  only when the preparation succeeds. */
   say?: (line: string) => void;
 }
 
@@ -28,7 +29,6 @@ export async function prepareFromArgs(args: ExecuteArgs, o: FromArgsOptions = {}
   const here = args.device === "cpu" ? [] : (o.detect ?? detectCudaGpus)();
   const forOtherMachines = args.printLaunch || args.nnodes > 1;
   const { device, notes } = chooseDevice({ flag: args.device, profile: args.plan.profile, here, forOtherMachines, nnodes: args.nnodes, ranks: args.plan.gpus });
-  for (const line of notes) o.say?.(line);
   const devices = presentDevices(device, args.plan.gpus ?? 1, device === "cpu" ? [] : here);
   const planFile = args.planFile === undefined ? undefined : readPlanFile(args.planFile);
   // A plan made for another model is refused before any device or size check.
@@ -36,7 +36,11 @@ export async function prepareFromArgs(args: ExecuteArgs, o: FromArgsOptions = {}
   if (planFor && args.plan.model !== undefined) checkPlanModel(planFor, loadModel(args.plan.model).name);
   const chosen = choosePlan({ args: args.plan, devices, nnodes: args.nnodes, planFile, planPath: args.planFile, forOtherMachines: args.printLaunch, compile: args.compile });
   const { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch, compile, startupTimeout } = args;
-  return prepare(chosen, devices, { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch, compile, startupTimeout }, o);
+  const prepared = await prepare(chosen, devices, { steps, nnodes, nodeRank, endpoint, rdzvId, runDir, printLaunch, compile, startupTimeout }, o);
+  // The device notes only once the plan stands: a refusal is one line on stderr, not a notice
+  // about CUDA or the CPU followed by the error.
+  for (const line of notes) o.say?.(line);
+  return prepared;
 }
 
 /** A plan the interactive planner shows, to run here on `device`. */
