@@ -14,6 +14,7 @@ import { ENGINES, exportPlan, formatEngineName, searchForFormat } from "../engin
 import { engineStack, loadEngine } from "../load-engine.js";
 import { isPath } from "../builtin-names.js";
 import { UserError } from "../errors.js";
+import { DoesNotFit } from "../../executor/errors.js";
 import { noPlanMessage } from "../format/no-plan.js";
 import { count, gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
@@ -207,8 +208,13 @@ export function runExport(argv: string[], io: Io): number {
     ? calibrationStanding({ engine: result.training.engine.name, engineIsFile: false, profile: isPath(req.profileName) ? basename(req.profileName) : req.profileName, profileIsFile: isPath(req.profileName) || req.profileName === "local", model: req.model, training: result.training })
     : req.calibration;
   if (standing && (standing.runs === 0 || standing.outside.length > 0)) summary.push(`note: ${standingLine(standing)}`);
-  if (predicted.memory.total > predicted.memory.capacity)
-    summary.push(`note: this plan needs ${gib(predicted.memory.total)} per GPU, over the ${gib(predicted.memory.capacity)} capacity: it would run out of memory`);
+  // A plan that does not fit is refused, exit 1, nothing written: as execute refuses it
+  // (src/app/choose.ts runnable), not a config that runs out of memory at its first step.
+  if (predicted.memory.total > predicted.memory.capacity) {
+    const over = predicted.memory.total / predicted.memory.capacity - 1;
+    const what = s("plan") !== undefined ? `--plan ${s("plan")}: ` : "";
+    throw new DoesNotFit(`${what}${describe(result.plan)} needs ${gib(predicted.memory.total)} per GPU, ${percent(over)} over the ${gib(predicted.memory.capacity)} capacity: it would run out of memory; nothing written (add GPUs, raise recompute or ZeRO)`);
+  }
   const out = s("out");
   if (out !== undefined) {
     const made = makeDirs(out);

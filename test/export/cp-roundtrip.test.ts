@@ -92,7 +92,8 @@ describe("paraplan plan --from", () => {
   });
 
   it("paraplan export --plan with cp: written for core_r0.14; core_v0.7 refuses the all-gather exchange in one line, exit 2", async () => {
-    const p = cpPlan(2, "allgather", "zigzag", { tp: 8 });
+    // (full recompute: without it the plan needs more than an H100's memory, which export refuses)
+    const p = cpPlan(2, "allgather", "zigzag", { tp: 8, recompute: "full" });
     const planFile = tempFile("cp-plan.json", JSON.stringify(p));
     const ok = await cli(["export", "--format", "megatron", "--model", LLAMA, "--gpus", "64", "--plan", planFile]);
     expect(ok.code).toBe(0);
