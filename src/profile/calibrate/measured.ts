@@ -85,6 +85,7 @@ function fromMetrics(dir: string, launch: Obj | null): number {
   const { timed, probe } = timedSteps(steps);
   refuseUntimed(dir, timed, probe);
   const times = new Map<number, number>();
+  const lineOf = new Map<number, number>();
   readFileSync(path, "utf8")
     .split("\n")
     .forEach((text, i) => {
@@ -96,8 +97,14 @@ function fromMetrics(dir: string, launch: Obj | null): number {
         throw new UserError(`${path}:${i + 1}: not a JSON line (truncated or corrupt: ${(e as Error).message})`);
       }
       if (!isObj(line) || typeof line.step !== "number") throw new UserError(`${path}:${i + 1}: not a step line (no "step")`);
+      // The worker writes steps 1, 2, … once each: a fractional, non-positive or repeated step is
+      // corruption (a repeat kept silently would pick one of two step times).
+      if (!Number.isInteger(line.step) || line.step < 1 || line.step > steps)
+        throw new UserError(`${path}:${i + 1}: step is ${shown(line.step)}, not a whole step from 1 to ${steps} (launch.json training.steps)`);
+      if (times.has(line.step)) throw new UserError(`${path}:${i + 1}: step ${line.step} is recorded twice (first on line ${lineOf.get(line.step)! + 1})`);
       if (!plausible(line.stepTime)) throw new UserError(`${path}:${i + 1}: stepTime is ${shown(line.stepTime)}, not ${range}`);
       times.set(line.step, line.stepTime);
+      lineOf.set(line.step, i);
     });
   const missing = timed.filter((k) => !times.has(k));
   if (missing.length)

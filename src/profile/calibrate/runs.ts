@@ -12,6 +12,7 @@ import { UserError } from "../../errors.js";
 import { isPath, loadModel } from "../../load.js";
 import { loadEngine } from "../../load-engine.js";
 import { measuredStep } from "./measured.js";
+import { runFields } from "./plan-fields.js";
 
 export interface RunCase {
   dir: string;
@@ -81,13 +82,17 @@ export function readRun(dirArg: string): RunCase {
   } catch (e) {
     throw new UserError((e as Error).message.replace(/^--plan /, ""));
   }
-  const lt = isObj(launch?.training) ? (launch.training as Obj) : {};
-  const num = (...xs: unknown[]) => xs.find((x): x is number => typeof x === "number" && x > 0);
+  // Every field checked before it prices anything (./plan-fields.ts): a corrupt one is named.
+  const pf = runFields(planJson, dir, "plan.json");
+  const lt = runFields(isObj(launch?.training) ? (launch.training as Obj) : {}, dir, "launch.json", "training.");
   const assumed: string[] = [];
-  const gpus = num(planJson.gpus) ?? worldOf(plan);
-  const nnodes = num(planJson.nnodes) ?? 1;
-  const seqLen = num(planJson.seqLen, lt.seqLen) ?? m.defaultSeqLen;
-  const precision = (planJson.precision ?? lt.precision ?? "bf16") as Precision;
+  const world = worldOf(plan);
+  const gpus = pf.gpus ?? world;
+  if (gpus !== world) throw new UserError(`${join(dir, "plan.json")}: corrupt field "gpus": ${gpus}, but its plan's tp·cp·pp·dp is ${world} ranks; the run cannot be calibrated as recorded`);
+  const nnodes = pf.nnodes ?? 1;
+  if (gpus % nnodes !== 0) throw new UserError(`${join(dir, "plan.json")}: corrupt field "nnodes": ${gpus} ranks do not split evenly over ${nnodes} nodes; the run cannot be calibrated as recorded`);
+  const seqLen = pf.seqLen ?? lt.seqLen ?? m.defaultSeqLen;
+  const precision: Precision = pf.precision ?? lt.precision ?? "bf16";
   // The software the run is priced with: the engine plan.json records (the prediction's, which
   // execute makes with the engine the worker runs; a file there is a hand edit, kept), except where
   // the worker's summary says it ran the other of its two modes (execution.engine: paraplan where
@@ -111,9 +116,9 @@ export function readRun(dirArg: string): RunCase {
     assumed.push(`engine ${engineName} (the run does not record it)`);
   }
   const engine = loadEngine(engineName, undefined, `${basename(dir)}: engine`);
-  const fused = planJson.fusedAttention ?? (planJson.attention === undefined ? undefined : planJson.attention === "fused");
-  const overlap = planJson.overlapGradReduce;
-  const globalBatch = num(planJson.globalBatch, lt.globalBatch);
+  const fused = pf.fusedAttention ?? (pf.attention === undefined ? undefined : pf.attention === "fused");
+  const overlap = pf.overlapGradReduce;
+  const globalBatch = pf.globalBatch ?? lt.globalBatch;
   if (globalBatch === undefined) throw new UserError(`${dir}: plan.json records no globalBatch`);
   const training: Training = {
     gpus,
@@ -130,7 +135,7 @@ export function readRun(dirArg: string): RunCase {
     model: m,
     plan,
     training,
-    gpusPerNode: Math.max(1, Math.round(gpus / nnodes)),
+    gpusPerNode: gpus / nnodes,
     profile: typeof planJson.profile === "string" ? planJson.profile : null,
     device: [planJson.device, summary?.device, launch?.device].find((x): x is string => typeof x === "string") ?? null,
     measured,
