@@ -68,10 +68,6 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   if (baseName === null)
     throw new UserError(`no built-in profile matches the GPU "${found.gpus[0]!.name}"; pass --base NAME, a built-in whose datasheet peaks and link rates fit this GPU`);
   const base = given ?? readProfile(baseName, "--base");
-  // Where the results go, checked before minutes of measuring: never a built-in (the default
-  // cluster and every profile `sameAs` it would change), a directory that can be made and written.
-  const out = checkWritable(args.out ?? defaultLocalPath(), "--out", defaultLocalPath());
-  const raw = args.raw === undefined ? undefined : checkWritable(args.raw, "--raw");
   const root = packageRoot();
   const env = deps.env ?? process.env;
   const python = pythonPath(root, env);
@@ -81,6 +77,11 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
     throw new PythonMissing(
       `torch ${info.torch} at ${python} sees ${plural(info.cudaDevices, "CUDA device")} but ${ranks} ${ranks === 1 ? "is" : "are"} to be profiled; point PARAPLAN_PYTHON at a CUDA build of torch (and check CUDA_VISIBLE_DEVICES)`,
     );
+  // Where the results go, checked before minutes of measuring: never a built-in (the default
+  // cluster and every profile `sameAs` it would change), a directory that can be made and written.
+  // After the Python check: a node without Python or torch is refused with no directory made.
+  const out = checkWritable(args.out ?? defaultLocalPath(), "--out", defaultLocalPath());
+  const raw = args.raw === undefined ? undefined : checkWritable(args.raw, "--raw");
   const estimate = estimateProfileSeconds(base.hw, { device: found.device, ranks, quick: args.quick, collectives: args.collectives });
   if (!args.json) {
     for (const l of detectionLines(found, host, baseName)) io.out(l);

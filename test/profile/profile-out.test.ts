@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { PythonMissing } from "../../executor/errors.js";
 import { profileCommand } from "../../src/commands/profile.js";
 import { writeProfile } from "../../src/profile/files.js";
 import { ROOT, capture, fixtureRunner, tmp } from "./helpers.js";
@@ -60,6 +61,20 @@ describe("paraplan profile --out", () => {
       expect(c.err[0]).toMatch(/^paraplan: --(out|raw): cannot write ".*": .*\((ENOTDIR|EISDIR)\)$/);
       expect(s.calls).toEqual([]);
     }
+  });
+});
+
+describe("paraplan profile without Python", () => {
+  // QA: `profile --device cpu --out /tmp/new/sub/x.json` made /tmp/new/sub, then failed (no Python).
+  it("is exit 4 and makes none of --out's or --raw's directories", async () => {
+    const dir = tmp();
+    const s = spy();
+    const deps = { ...s.deps, checkPython: () => { throw new PythonMissing("no Python at /nonexistent/python"); } };
+    const c = capture();
+    const argv = ["--device", "cpu", "--out", join(dir, "new", "sub", "x.json"), "--raw", join(dir, "raw", "r.json")];
+    expect(await profileCommand(argv, c.io, deps)).toBe(4);
+    expect(c.err).toEqual(["paraplan: no Python at /nonexistent/python"]);
+    expect([existsSync(join(dir, "new")), existsSync(join(dir, "raw")), s.calls]).toEqual([false, false, []]);
   });
 });
 
