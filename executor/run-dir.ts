@@ -2,7 +2,7 @@
 // Every JSON file is written atomically (temp file, fsync, rename); metrics.jsonl is appended a
 // line at a time with fsync, so a run killed at any point keeps every line it had received.
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { basename, dirname, join, parse, resolve } from "node:path";
 import { CannotCreate } from "./errors.js";
 import { ensureDir } from "./fs-safe.js";
 
@@ -25,7 +25,7 @@ const MAX_SAME_SECOND = 1000;
  * run started in the same second already holds the name (mkdir is exclusive, so two paraplan
  * processes started together never share a directory). `exact` uses the given path as is, new or
  * an existing directory that holds no run yet (another run's metrics.jsonl would be appended to,
- * its error.json or summary.json left beside the new run's). A directory that cannot be created,
+ * its error.json or summary.json left beside the new run's) and is not the file system's root. A directory that cannot be created,
  * or already holds a run, is a CannotCreate (bad input) naming `--run-dir` and the path.
  */
 export function createRunDir(opts: { root?: string; exact?: string; model: string; suffix?: string; now?: Date }): string {
@@ -35,6 +35,10 @@ export function createRunDir(opts: { root?: string; exact?: string; model: strin
     // Several nodes (suffix -node<rank>): another node's run in a shared directory is one too.
     const nodes = opts.suffix ? "; each node of a run needs a directory of its own" : "";
     if (held.length > 0) throw new CannotCreate(`--run-dir: "${opts.exact}" already holds a run (${held.join(", ")}); pass a new directory or remove that one${nodes}`);
+    // Not the file system's root: the run's files would land among the system's directories.
+    // (Another existing directory without a run is used as it is: its own files are never
+    // overwritten, since any of the run's names already there is refused above.)
+    if (parse(dir).root === dir) throw new CannotCreate(`--run-dir: "${opts.exact}" is the file system's root; pass a directory of its own for the run`);
     return dir;
   }
   const root = ensureDir(opts.root ?? "runs", "--run-dir (default runs/)");

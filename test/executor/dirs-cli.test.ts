@@ -65,6 +65,14 @@ describe("directories the CLI creates", () => {
     expect(cli([...EXECUTE, "--run-dir", join(cwd, "empty")], cwd).code).toBe(0);
   });
 
+  // QA: `--run-dir /` wrote plan.json, launch.json and command.txt into the root.
+  it("execute --run-dir / (or a path that resolves to it): exit 2, one line, nothing written there", () => {
+    const cwd = tempDir();
+    const before = readdirSync("/").sort();
+    for (const dir of ["/", "/tmp/.."]) expectOneLine(cli([...EXECUTE, "--run-dir", dir], cwd), /^paraplan: --run-dir: "\/(tmp\/\.\.)?" is the file system's root; pass a directory of its own for the run$/);
+    expect(readdirSync("/").sort()).toEqual(before);
+  });
+
   it.runIf(existsSync("/proc/1"))("execute --run-dir /proc/1/nope and export --out /proc/1/nope end at once (no mkdir loop)", () => {
     const cwd = tempDir();
     const run = cli([...EXECUTE, "--run-dir", "/proc/1/nope"], cwd);
