@@ -11,6 +11,7 @@ import {
   type Training,
   FORMAT_ENGINES,
   comparePlans,
+  evaluatePlan,
   executorEngineName,
   search,
 } from "../../planner/index.js";
@@ -93,9 +94,20 @@ export function searchForFormat(
   const engine = ENGINES[format];
   const base = { model, training, hw, options, release };
   const exact = (p: PlanResult) => engine.translate(p, base).kind === "exact";
+  // A plan the stack runs otherwise than its sub-space was priced (paraplan's worker runs a
+  // zero-bubble pipeline eager though launch.json asks it to compile: workerRunsWith) is priced
+  // as it runs, as exportPlan prices it; if it no longer fits, it is no candidate (the search's
+  // best at 64 GPUs for llama3-70b was a ZB1P plan needing 93 GiB eager, written as is).
+  const asRuns = (p: PlanResult): PlanResult | null => {
+    const other = engine.runsWith?.(p, training, release, model);
+    if (other === undefined) return p;
+    const r = evaluatePlan(model, hw, other.training, p);
+    return r.memory.total > r.memory.capacity ? null : r;
+  };
   let best: PlanResult | null = null;
-  const consider = (p: PlanResult | undefined) => {
-    if (p && exact(p) && (best === null || comparePlans(p, best) < 0)) best = p;
+  const consider = (found: PlanResult | undefined) => {
+    const p = found && exact(found) ? asRuns(found) : null;
+    if (p && (best === null || comparePlans(p, best) < 0)) best = p;
   };
   let searchedEngineSpace = false;
   for (const overlay of engine.overlays(release, model, training)) {
@@ -106,7 +118,7 @@ export function searchForFormat(
     const runsWith = engine.runsWith?.(f, training, release, model)?.training ?? training;
     const r = search(model, hw, runsWith, f, { top: 1 });
     const top = r.plans[0];
-    if (top === undefined || exact(top)) consider(top);
+    if (top === undefined || (exact(top) && asRuns(top) === top)) consider(top);
     // A constraint the sub-spaces cannot state (e.g. core_v0.7's pp > 2 for interleaving): look
     // through the sub-space's plans in rank order.
     else search(model, hw, runsWith, f, { top: 1, keepAll: true }).all?.slice().sort(comparePlans).forEach(consider);

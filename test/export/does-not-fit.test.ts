@@ -38,4 +38,15 @@ describe("export --plan of a plan over the GPU's memory", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(readdirSync(join(dir, "out"))).toEqual(["megatron-args.txt"]);
   });
+
+  // QA: the torchrun search's best for llama3-70b on 64 H100s was tp 8 · pp 2 · vpp 2 · ZB1P, priced
+  // compiled (77.9 GiB) but run eager by the worker (zero-bubble stages cannot compile), where it
+  // needs 93.0 GiB: written with a note. The search now prices each plan as the worker runs it.
+  it("the torchrun search exports a plan that fits as the worker runs it", async () => {
+    const r = await cli(["export", "--format", "torchrun", "--model", "llama3-70b", "--gpus", "64", "--out", tempDir()]);
+    expect(r.code, r.stderr).toBe(0);
+    const pct = Number(/GiB per GPU \((\d+)% of capacity\)/.exec(r.stdout)![1]);
+    expect(pct).toBeLessThanOrEqual(100);
+    expect(r.stdout).not.toMatch(/run out of memory/);
+  });
 });
