@@ -51,6 +51,9 @@ const WANT: [keyof Plan, string][] = [
   ["stageLayers", "a list of positive integers, one per pipeline stage (per virtual stage with vpp > 1)"],
 ];
 
+/** The fields a plan file may leave out, in words (tp, pp, dp and microBatch it must give). */
+const DEFAULTED = "cp, ep, etp, vpp (1), zero (0), recompute (\"none\"), sequenceParallel (false) and schedule (1F1B; interleaved with vpp > 1)";
+
 /** Missing optional dimensions take what a hand-written plan means: vpp 1, ZeRO 0, no
  *  recompute, no sequence parallel, 1F1B (interleaved when vpp > 1). Built with zod on first
  *  use (./zod.ts). */
@@ -82,6 +85,7 @@ export function parsePlan(raw: Record<string, unknown>): Parsed<Plan> {
   if (!r.success) {
     const bad = new Set(r.error.issues.map((i) => String(i.path[0])));
     const [field, want] = WANT.find(([f]) => bad.has(f)) ?? WANT[0]!;
+    if (raw[field] === undefined) return { ok: false, message: `field "${field}" is missing: it must be ${want} (only ${DEFAULTED} have defaults)` };
     return { ok: false, message: `field "${field}" must be ${want}, got ${JSON.stringify(raw[field])}` };
   }
   const v = r.data;

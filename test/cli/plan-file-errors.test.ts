@@ -99,3 +99,20 @@ describe("errors in a --plan file", () => {
   });
 });
 
+
+describe("a --plan file's missing fields", () => {
+  it("tp, pp, dp or microBatch missing is exit 2 naming the field as missing, and the fields that default", async () => {
+    const path = tempFile("no-tp.json", JSON.stringify({ pp: 1, dp: 8, microBatch: 1 }));
+    const r = await runCli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "8", "--plan", path]);
+    expect(r.code).toBe(2);
+    expect(r.errCalls).toEqual([`paraplan: --plan ${path}: field "tp" is missing: it must be a positive integer (only cp, ep, etp, vpp (1), zero (0), recompute ("none"), sequenceParallel (false) and schedule (1F1B; interleaved with vpp > 1) have defaults)`]);
+  });
+
+  it("zero missing is ZeRO-0, as the schema documents (planner/schema/plan.ts)", async () => {
+    // tp 4 · dp 2, full recompute: fits at ZeRO-0; the export says ZeRO-0 in its plan line.
+    const path = tempFile("no-zero.json", JSON.stringify({ tp: 4, pp: 1, dp: 2, microBatch: 1, recompute: "full", sequenceParallel: true }));
+    const r = await runCli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "8", "--plan", path]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.errCalls[0]).toMatch(/^paraplan: megatron \(core_r0\.14\): tp 4 · pp 1 · dp 2 · ZeRO-0 · /);
+  });
+});
