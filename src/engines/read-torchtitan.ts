@@ -143,6 +143,21 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const converters = (Array.isArray(convSetting) ? convSetting : convSetting === undefined || convSetting === "" ? [] : [convSetting]).map(String);
   for (const c of converters)
     if (!isFloat8(c)) throw new UserError(`${setting("model", "converters")}: paraplan models the float8 converter only (fp8 training), not ${/(^|\.)mx$/.test(c) ? "MX formats" : `this conversion ("${c}")`}`);
+  // The float8 recipe (Float8Linear.recipe_name, job_config.py:656 @ v0.2.0: tensorwise, rowwise,
+  // rowwise_with_gw_hp; unset is tensorwise, components/quantization/float8.py:115-118): rowwise
+  // scales are other kernels and casts than the tensorwise ones the engine prices, as the Megatron
+  // reader refuses --fp8-recipe other than delayed or tensorwise.
+  for (const key of ["float8.recipe_name", "quantize.linear.float8.recipe_name"]) {
+    const recipe = at(key);
+    if (converters.some(isFloat8) && recipe !== undefined && recipe !== "tensorwise")
+      throw new UserError(`${named(titanAt(o, file.text, file.kind === "torchtitan-toml", key.slice(0, key.lastIndexOf(".")), "recipe_name", recipe))}: fp8 with ${typeof recipe === "string" ? `${recipe} scaling` : "this recipe"}, whose kernels and casts paraplan does not model; it prices tensorwise scaling (the default)`);
+  }
+  // Loss parallel off (parallelism.disable_loss_parallel, job_config.py:312 @ v0.2.0): the output
+  // layer's logits are Replicate() on every tensor-parallel rank (llama3/infra/parallelize.py:174-175)
+  // and the loss runs over the whole vocabulary there; paraplan prices vocab-parallel logits (1/tp
+  // of them a rank: planner/cost/compute.ts headTimes) for every tensor-parallel plan it searches.
+  if (get("parallelism", "disable_loss_parallel") === true)
+    throw new UserError(`${setting("parallelism", "disable_loss_parallel")} keeps every tensor-parallel rank's logits whole (the output layer Replicate(), parallelize.py @ v0.2.0), which paraplan does not model: it prices logits split over tp (loss parallel, torchtitan's default); remove the setting`);
   // Offloading (FSDP2 CPUOffloadPolicy: parameters, gradients and optimizer state on the CPU).
   if (get("training", "enable_cpu_offload") === true)
     throw new UserError(`${setting("training", "enable_cpu_offload")} moves state to the CPU, which paraplan does not model`);
