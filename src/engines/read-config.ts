@@ -24,7 +24,7 @@ export interface ModelClaim {
 export type ClaimField =
   | "layers" | "hidden" | "heads" | "kvHeads" | "ffnHidden" | "mlp" | "positional" | "tiedEmbeddings"
   | "ropeTheta" | "ropeScaling" | "normEps" | "headDim" | "moe" | "mla" | "mtpLayers" | "vocab" | "qkvBias" | "qkNorm"
-  | "dropout" | "normalization";
+  | "dropout" | "normalization" | "slidingWindow" | "biases";
 
 /** The model's value of a claimed field, in the claim's terms: the rotary base and norm epsilon
  *  with their defaults made explicit, the head width d (h/a unless stated), the scaling in words. */
@@ -53,6 +53,14 @@ export function modelFact(m: ModelSpec, field: ClaimField): number | string | bo
     // The model file has no normalization: the planner's convention (engine-plan.ts llamaStyle).
     case "normalization":
       return llamaStyle(m) ? "RMSNorm" : "LayerNorm";
+    // The window in words where it covers only some layers (Gemma 2: 4096 on 21 of 42).
+    case "slidingWindow":
+      if (m.slidingWindow === undefined) return "none";
+      return (m.slidingWindowLayers ?? m.layers) === m.layers ? m.slidingWindow : `${m.slidingWindow} on ${m.slidingWindowLayers} of ${m.layers} layers`;
+    // The biases the planner counts (planner/model.ts layerSmallParams): every one of a GPT-style
+    // (learned or ALiBi) model, none of a rotary one but Q/K/V's where it has them (qkvBias).
+    case "biases":
+      return !llamaStyle(m) ? "all" : m.qkvBias ? "Q/K/V only" : "none";
     default:
       return m[field];
   }

@@ -25,7 +25,22 @@ const IGNORED_FSDP = new Set([
   "verbose", "use_orig_params", "sync_module_states", "state_dict_type", "load_monolith_rank0_only", "backward_prefetch", "forward_prefetch", "cpu_offload",
   "data_parallel_replicate_degree", "data_parallel_shard_degree",
 ]);
-const MODEL_KEYS = new Set(["name", "init_device", "d_model", "n_heads", "n_layers", "head_dim", "expansion_ratio", "max_seq_len", "vocab_size", "attn_config", "ffn_config", "no_bias", "norm_type", "norm_eps", "emb_pdrop", "resid_pdrop", "learned_pos_emb", "logit_scale", "tie_word_embeddings", "init_config", "fc_type", "loss_fn", "pretrained_model_name_or_path", "pretrained", "use_auth_token", "config_overrides", "use_flash_attention_2"]);
+const MODEL_KEYS = new Set(["name", "init_device", "d_model", "n_heads", "n_layers", "head_dim", "expansion_ratio", "max_seq_len", "vocab_size", "attn_config", "ffn_config", "no_bias", "attention_bias", "norm_type", "norm_eps", "emb_pdrop", "resid_pdrop", "learned_pos_emb", "logit_scale", "tie_word_embeddings", "init_config", "fc_type", "loss_fn", "pretrained_model_name_or_path", "pretrained", "use_auth_token", "config_overrides", "use_flash_attention_2", "block_overrides"]);
+/** MPT's attn_config keys (llmfoundry/models/utils/config_defaults.py attn_config_defaults @
+ *  8c8dd48, with kv_n_heads and the older prefix_lm): each is a claim, a refusal, or changes no
+ *  work (the kernel, the softmax scale, Q/K/V clipping and fusing, ALiBi's slopes, rotary
+ *  settings, soft-capping and temperature, elementwise on scores computed anyway). */
+const ATTN_KEYS = new Set([
+  "attn_type", "attn_pdrop", "attn_impl", "qk_ln", "qk_gn", "fused_qkv", "clip_qkv", "softmax_scale", "attn_uses_sequence_id", "sliding_window_size",
+  "attn_logit_softcapping", "alibi", "alibi_bias_max", "rope", "nope", "rope_theta", "rope_impl", "rope_dail_config", "rope_hf_config",
+  "attn_temperature_tuning", "kv_dim", "kv_n_heads", "prefix_lm",
+]);
+/** attn_config keys whose value true builds a model paraplan does not (configuration_mpt.py). */
+const ATTN_REFUSED: Record<string, string> = {
+  attn_uses_sequence_id: "attention restricted to each packed sequence (its work follows the packing)",
+  nope: "attention without any position encoding",
+  prefix_lm: "bidirectional attention over a prefix (a Prefix LM)",
+};
 
 const SHARDING: Record<string, ZeroStage> = { FULL_SHARD: 3, SHARD_GRAD_OP: 2, NO_SHARD: 0 };
 const PRECISIONS: Record<string, Precision> = { amp_bf16: "bf16", amp_fp16: "fp16", amp_fp8: "fp8" };
@@ -124,10 +139,60 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     claim("tiedEmbeddings", "model.tie_word_embeddings", typeof tied === "boolean" ? tied : true, "MPT's default: tied");
     const eps = value("model.norm_eps");
     if (typeof eps === "number") claim("normEps", "model.norm_eps", eps);
+    warnUnknown(pair("model.attn_config")?.value, "model.attn_config.", ATTN_KEYS, "an MPT attention setting paraplan knows");
     const kv = int("model.attn_config.kv_n_heads");
     const attnType = value("model.attn_config.attn_type") ?? "multihead_attention";
     if (attnType !== "multihead_attention" && attnType !== "grouped_query_attention" && attnType !== "multiquery_attention")
       throw new UserError(`${setting("model.attn_config.attn_type", attnType)}: an attention paraplan does not model`);
+    // GroupedQueryAttention takes kv_n_heads with no default, MultiheadAttention and
+    // MultiQueryAttention take none (llmfoundry/models/layers/attention.py:463, 926-952, 987-1013
+    // @ 8c8dd48; the block passes attn_config's keys on as keyword arguments, blocks.py:98-121):
+    // either way MPT is not built.
+    if (attnType === "grouped_query_attention" && kv === undefined)
+      throw new UserError(`${setting("model.attn_config.attn_type", attnType)} without model.attn_config.kv_n_heads: llm-foundry's GroupedQueryAttention has no default for it (attention.py:463 @ 8c8dd48), so MPT is not built; state the K/V heads`);
+    if (attnType !== "grouped_query_attention" && kv !== undefined)
+      throw new UserError(`${setting("model.attn_config.kv_n_heads", kv)} with attn_type ${attnType}${pair("model.attn_config.attn_type") ? "" : " (MPT's default)"}: its attention class takes no kv_n_heads (a TypeError when MPT is built, attention.py @ 8c8dd48); kv_n_heads is for grouped_query_attention`);
+    for (const [key, what] of Object.entries(ATTN_REFUSED))
+      if (value(`model.attn_config.${key}`) === true) throw new UserError(`${setting(`model.attn_config.${key}`, true)}: paraplan does not model ${what}`);
+    const kvDim = value("model.attn_config.kv_dim");
+    if (kvDim !== undefined && kvDim !== null) throw new UserError(`${setting("model.attn_config.kv_dim", kvDim)}: K/V projections of another input width (cross-attention), which paraplan does not model`);
+    if (pair("model.block_overrides") && value("model.block_overrides") !== null)
+      throw new UserError(`${o}: model.block_overrides (line ${lineAt(pair("model.block_overrides")!)}): per-layer overrides, which paraplan does not model`);
+    // Query/key norms (attention.py:541-615): qk_ln over the whole projections, qk_gn over each
+    // head's head_dim channels (ModelSpec.qkNorm "full", "head"); both at once raise.
+    const [qkLn, qkGn] = [value("model.attn_config.qk_ln") === true, value("model.attn_config.qk_gn") === true];
+    if (qkLn && qkGn) throw new UserError(`${setting("model.attn_config.qk_gn", true)} beside qk_ln true: llm-foundry builds one of them ("Only one of qk_ln and qk_gn can be set to True.", attention.py:541)`);
+    const qkKey = qkGn ? "model.attn_config.qk_gn" : "model.attn_config.qk_ln";
+    claim("qkNorm", qkKey, qkLn ? "full" : qkGn ? "head" : "none", "MPT's default: no query/key norm");
+    // sliding_window_size: -1 (no window) by default (config_defaults.py), else keys within it.
+    const window = value("model.attn_config.sliding_window_size") ?? -1;
+    if (window !== -1 && !(typeof window === "number" && Number.isInteger(window) && window > 0))
+      throw new UserError(`${setting("model.attn_config.sliding_window_size", window)}: -1 (no window) or a whole number above 0`);
+    claim("slidingWindow", "model.attn_config.sliding_window_size", window === -1 ? "none" : (window as number), "MPT's default -1: no window");
+    // Dropout (configuration_mpt.py:37-38 resid_pdrop, emb_pdrop, config_defaults.py attn_pdrop; 0
+    // unless stated; probabilities, :303-306): paraplan's dropout is the attention's, the
+    // residual's and the embeddings' masks together (planner/cost/activations.ts), all or none.
+    const drops = ["model.attn_config.attn_pdrop", "model.resid_pdrop", "model.emb_pdrop"].map((path) => {
+      const p = value(path) ?? 0;
+      if (typeof p !== "number" || !(p >= 0 && p < 1)) throw new UserError(`${setting(path, p)}: must be a dropout probability, from 0 to below 1`);
+      return { path, p, said: pair(path) ? stated(path, p) : `${path} absent (0)` };
+    });
+    const dropping = drops.filter((x) => x.p > 0);
+    if (dropping.length > 0 && dropping.length < drops.length)
+      throw new UserError(`${o}: ${dropping.map((x) => x.said).join(" and ")} beside ${drops.filter((x) => x.p === 0).map((x) => x.said).join(" and ")}: paraplan models dropout on the attention, the residual stream and the embeddings all or none`);
+    claim("dropout", (dropping[0] ?? drops[1]!).path, dropping.length > 0, "MPT's default 0: no dropout");
+    // Biases (configuration_mpt.py:44, 180-181: no_bias False by default, a bias in every linear
+    // layer; attention_bias, the Q/K/V projection's, not no_bias unless stated). The planner counts
+    // every bias of a GPT-style model (an upper bound where no_bias drops them, planner/model.ts
+    // layerSmallParams) and none of a rotary one but Q/K/V's (qkvBias): checked for rotary models.
+    const noBias = value("model.no_bias") ?? false;
+    const qkvBias = value("model.attention_bias") ?? !noBias;
+    if (typeof noBias !== "boolean" || typeof qkvBias !== "boolean") throw new UserError(`${setting(typeof noBias !== "boolean" ? "model.no_bias" : "model.attention_bias", typeof noBias !== "boolean" ? noBias : qkvBias)}: must be true or false`);
+    if (ctx.model.positional === "rope") {
+      const biases = !noBias ? (qkvBias ? "all" : "all but Q/K/V") : qkvBias ? "Q/K/V only" : "none";
+      const key = noBias && pair("model.attention_bias") ? "model.attention_bias" : "model.no_bias";
+      claim("biases", key, biases, "MPTConfig's default False: a bias in every linear layer");
+    }
     // multi-head: a K/V head per query head; multi-query: one; grouped-query: kv_n_heads
     const heads = int("model.n_heads");
     if (attnType === "grouped_query_attention") claim("kvHeads", "model.attn_config.kv_n_heads", kv);
@@ -135,6 +200,8 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     // MPT's defaults (configuration_mpt.py attn_config_defaults): ALiBi off, learned positions on.
     const alibi = value("model.attn_config.alibi") === true;
     const rope = value("model.attn_config.rope") === true;
+    // (MPT applies both: ALiBi's bias on the scores of rotated queries and keys)
+    if (alibi && rope) throw new UserError(`${setting("model.attn_config.rope", true)} beside attn_config.alibi true: both position encodings at once, which paraplan does not model`);
     if (!alibi && !rope && value("model.learned_pos_emb") === false)
       throw new UserError(`${setting("model.learned_pos_emb", false)}: no position encoding (neither ALiBi nor rotary), which paraplan does not model`);
     claim("positional", alibi ? "model.attn_config.alibi" : rope ? "model.attn_config.rope" : "model.learned_pos_emb", alibi ? "alibi" : rope ? "rope" : "learned", "MPT's default: learned positions, no attn_config.alibi or rope");
