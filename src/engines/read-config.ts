@@ -1,16 +1,18 @@
 // Reading a user's engine configuration back into a plan: the shared result type, the checks every
 // reader makes (GPU count, divisibility), and what kind of file a --from path is (ds_config.json,
 // a torchtitan TOML or override file, otherwise command-line arguments).
-import { readInputText, unreadable } from "../read-input.js";
+import { parseInputJson, readInputText, unreadable } from "../read-input.js";
 import { basename } from "node:path";
 import type { ModelSpec, Plan, Precision, Training } from "../../planner/index.js";
 import { headDim } from "../../planner/model.js";
+import { looksLikeHfConfig } from "../../planner/schema/model.js";
 import { UserError } from "../errors.js";
 import { MAX } from "../flags.js";
 import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { describeMla, describeMoe } from "./moe-args.js";
 import { llamaStyle } from "./engine-plan.js";
 import { type AtKey, type SettingsAt, inSentence } from "./setting-at.js";
+import { openQuote } from "./shell-words.js";
 
 export type ReadEngine = "megatron" | "deepspeed" | "torchtitan" | "llm-foundry";
 
@@ -211,7 +213,31 @@ export function loadConfigFile(path: string): ConfigFile {
     throw new UserError(`--from "${path}" is a paraplan launch spec, not an engine's configuration; give it to export --plan or execute --plan`);
   if (/-m executor\.worker\b/.test(r.text))
     throw new UserError(`--from "${path}" launches paraplan's worker (a paraplan export); give its launch.json to export --plan or execute --plan`);
-  return { path, name: basename(path), text: r.text, kind: fileKind(path, r.text) };
+  const other = notAnEngineConfig(path, r.text);
+  if (other !== undefined) throw new UserError(other);
+  const kind = fileKind(path, r.text);
+  // A script bash would not run is no configuration: its words past the quote are a guess.
+  const open = kind === "args" || kind === "torchtitan-overrides" ? openQuote(r.text) : undefined;
+  if (open !== undefined)
+    throw new UserError(`${basename(path)}: the ${open.quote} quote opened on line ${open.line} is never closed, so the shell cannot split the script into words (bash: "unexpected EOF while looking for matching \`${open.quote}'"); close it`);
+  return { path, name: basename(path), text: r.text, kind };
+}
+
+/** paraplan's own plan (plan --json's output or one entry of its "plans", what --plan reads:
+ *  src/plan-file.ts) and a model file (a HuggingFace config.json, or paraplan's own) are JSON but
+ *  no ds_config: read as one they were "train_batch_size … is required". The line that says what
+ *  the file is and where it goes, or undefined. */
+function notAnEngineConfig(path: string, text: string): string | undefined {
+  if (!path.endsWith(".json") && !text.trimStart().startsWith("{")) return undefined;
+  const j = parseInputJson(text);
+  if (!j.ok || typeof j.value !== "object" || j.value === null || Array.isArray(j.value)) return undefined;
+  const v = j.value as Record<string, unknown>;
+  const numbers = (...keys: string[]) => keys.every((k) => typeof v[k] === "number");
+  if (Array.isArray(v.plans) || numbers("tp", "pp", "dp", "microBatch"))
+    return `--from "${path}" is a paraplan plan (${Array.isArray(v.plans) ? "plan --json's output" : "an entry of plan --json's \"plans\""}), not an engine's configuration; give it to export --plan or execute --plan`;
+  if (looksLikeHfConfig(v)) return `--from "${path}" is a model's config.json (HuggingFace), not an engine's configuration; give it as --model ${path}`;
+  if (numbers("layers", "hidden", "heads")) return `--from "${path}" is a paraplan model file, not an engine's configuration; give it as --model ${path}`;
+  return undefined;
 }
 
 /** The warning for a setting the engine's recorded names do not have. */

@@ -4,7 +4,7 @@
 // PURE = all bf16, FULL = fp32; sharding_strategy FULL_SHARD / SHARD_GRAD_OP / NO_SHARD), MPT's
 // model keys from llmfoundry/models/mpt/configuration_mpt.py. Composer trains with data parallel
 // only: tp = pp = cp = 1, dp = the GPU count (--gpus; the YAML does not state it).
-import { LineCounter, parseDocument, isMap, isScalar, type Node, type Pair } from "yaml";
+import { LineCounter, parseDocument, isAlias, isMap, isScalar, visit, type Node, type Pair } from "yaml";
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, unknownLine, worldSize } from "./read-config.js";
@@ -52,6 +52,13 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const doc = parseDocument(file.text, { lineCounter: lines });
   if (doc.errors.length > 0) throw new UserError(`${o}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`);
   if (!isMap(doc.contents)) throw new UserError(`${o}: not an llm-foundry training YAML (no top-level mapping)`);
+  // A merge key (`<<: *base`) adds its anchor's keys to a mapping when OmegaConf loads it; the
+  // lookups below read a mapping's own keys, so such a file is refused rather than read short.
+  visit(doc, { Pair: (_, p) => {
+    if (isScalar(p.key) && p.key.value === "<<") throw new UserError(`${o}: a YAML merge key (<<, line ${p.key.range ? lines.linePos(p.key.range[0]).line : "?"}), which paraplan does not read; write the keys out`);
+  } });
+  /** A node, an alias (`*a`) resolved to its anchor's node (YAML 1.2 §3.2.2.2). */
+  const deref = (n: unknown): unknown => (isAlias(n) ? n.resolve(doc) : n);
   const warnings: string[] = [];
   const notes: string[] = [];
   /** The pair at a dotted path, for its value and line. */
@@ -62,7 +69,7 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
       if (!isMap(node)) return undefined;
       found = (node.items as Pair<Node, Node>[]).find((p) => isScalar(p.key) && String(p.key.value) === k);
       if (!found) return undefined;
-      node = found.value;
+      node = deref(found.value);
     }
     return found;
   };
@@ -71,7 +78,8 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const value = (path: string, seen: string[] = []): unknown => {
     const p = pair(path);
     if (!p) return undefined;
-    const v = isScalar(p.value) ? p.value.value : p.value === null ? null : doc.getIn(path.split("."));
+    const node = deref(p.value);
+    const v = isScalar(node) ? node.value : node === null || node === undefined ? null : node;
     const ref = typeof v === "string" ? /^\$\{([\w.]+)\}$/.exec(v.trim()) : null;
     if (ref) {
       // ${max_seq_len} or ${variables.max_seq_len} (newer files keep shared values under variables)

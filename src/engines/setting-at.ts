@@ -67,7 +67,15 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 export function jsonAt(file: string, text: string, key: string, value: unknown): SettingAt {
   const last = key.split(".").pop()!;
   const line = lineOf(text, new RegExp(`"${escape(last)}"\\s*:`));
-  return { file, setting: `${key}${value === undefined ? "" : ` ${JSON.stringify(value)}`}${line !== undefined ? ` (line ${line})` : ""}` };
+  return { file, setting: `${key}${value === undefined ? "" : ` ${jsonShown(text, last, value)}`}${line !== undefined ? ` (line ${line})` : ""}` };
+}
+
+/** A JSON value as the file writes it. A number beyond a double's range (1e400) reads as
+ *  ±Infinity, which JSON.stringify writes "null": the file's digits, said to be too large. */
+function jsonShown(text: string, key: string, value: unknown): string {
+  if (typeof value !== "number" || Number.isFinite(value)) return JSON.stringify(value);
+  const digits = new RegExp(`"${escape(key)}"\\s*:\\s*(-?[0-9][0-9.eE+-]*)`).exec(text)?.[1] ?? (value > 0 ? "1e309 or more" : "-1e309 or less");
+  return `${digits} (a number too large to hold: beyond ±1.8e308)`;
 }
 
 /** A torchtitan setting: `parallelism.tensor_parallel_degree = 3 (line 6)` in a TOML file (the

@@ -20,7 +20,21 @@ export interface ShellWord {
 const ASSIGN = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 export function shellWords(text: string): ShellWord[] {
+  return scan(text).words;
+}
+
+/** The quote a script leaves open at its end, with the line it opened on, or undefined: bash
+ *  refuses such a script ("unexpected EOF while looking for matching `\"'", §3.1.2), where
+ *  shellWords would take the rest of the file as one word. A script with a here-document is not
+ *  judged: its body is text, not words (§3.6.6), and shellWords does not know it. */
+export function openQuote(text: string): { quote: string; line: number } | undefined {
+  if (/<<-?\s*['"]?\w/.test(text)) return undefined;
+  return scan(text).open;
+}
+
+function scan(text: string): { words: ShellWord[]; open?: { quote: string; line: number } } {
   const out: ShellWord[] = [];
+  let opened = 0;
   let line = 1;
   let word: { text: string; raw: string; line: number } | null = null;
   let quote: '"' | "'" | null = null;
@@ -82,6 +96,7 @@ export function shellWords(text: string): ShellWord[] {
     }
     if (c === "'" || c === '"') {
       quote = c;
+      opened = line;
       // An empty quoted word ("") is still a word.
       if (word === null) word = { text: "", raw: "", line };
       word.raw += c;
@@ -124,5 +139,5 @@ export function shellWords(text: string): ShellWord[] {
     put(c);
   }
   end();
-  return out;
+  return { words: out, ...(quote !== null ? { open: { quote, line: opened } } : {}) };
 }
