@@ -68,7 +68,7 @@ const gptStyleOf = (m: ModelSpec) => m.positional !== "rope";
 export function layerSmallParams(m: ModelSpec): number {
   const h = m.hidden;
   const gptStyle = gptStyleOf(m);
-  const norms = gptStyle ? 2 * 2 * h : 2 * h;
+  const norms = normCount(m) * normWeights(m);
   const biases = gptStyle ? qkvWidth(m) + h + (mlpMatrices(m) - 1) * m.ffnHidden + h : m.qkvBias ? qkvWidth(m) : 0;
   return norms + biases + qkNormParams(m) + (m.mla ? mlaReplicatedParams(m, m.mla) : 0);
 }
@@ -85,8 +85,20 @@ export function layerParams(m: ModelSpec): number {
 }
 
 export function finalNormParams(m: ModelSpec): number {
+  return normWeights(m);
+}
+
+/** Weights of one norm: LayerNorm's weight and bias (2h) in a GPT-style model, RMSNorm's weight
+ *  (h) in a Llama-style one, none where the norms are non-parametric (ModelSpec.norms: OLMo-1). */
+function normWeights(m: ModelSpec): number {
+  if (m.norms === "nonparametric") return 0;
   return gptStyleOf(m) ? 2 * m.hidden : m.hidden;
 }
+
+/** Norms a layer holds: before attention and before the MLP, and after each too under Gemma 2/3's
+ *  sandwich (ModelSpec.norms; Gemma Team 2024, "Gemma 2", §2: "post-norm and pre-norm with
+ *  RMSNorm"). */
+const normCount = (m: ModelSpec) => (m.norms === "sandwich" ? 4 : 2);
 
 /** Total trainable parameters with the unpadded vocabulary (what a model card reports); learned
  *  positions have one row per position of the sequence length seqLen. */

@@ -119,6 +119,13 @@ export interface ModelSpec {
    *  ("head": Qwen3, Gemma 3; Megatron-LM --qk-layernorm) or over the whole projection ("full":
    *  OLMo 2, OLMoE). Weights 2d or (a + g)·d a layer; the time is an element-wise pass. */
   qkNorm?: "head" | "full";
+  /** Norms other than two per layer with weights (and a final one): "sandwich", four per layer,
+   *  each sublayer's input and output normalised (Gemma 2 and 3: input_layernorm,
+   *  post_attention_layernorm, pre_feedforward_layernorm, post_feedforward_layernorm of
+   *  transformers' Gemma2DecoderLayer/Gemma3DecoderLayer); "nonparametric", LayerNorms without
+   *  weight or bias (OLMo-1: transformers' OlmoLayerNorm, F.layer_norm(x, shape, None, None)).
+   *  Weights only: the norms' time and kept inputs are the two-norm layer's. */
+  norms?: "sandwich" | "nonparametric";
   globalBatch?: number;
   gpus?: number;
 }

@@ -253,6 +253,7 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
       ...(x.mtpLayers ? { mtpLayers: x.mtpLayers } : {}),
       ...(family.qkvBias ? { qkvBias: true } : {}),
       ...(family.qkNorm ? { qkNorm: family.qkNorm } : {}),
+      ...(family.norms ? { norms: family.norms } : {}),
     },
     origin,
   );

@@ -53,6 +53,10 @@ export interface HfFamily {
    *  (Olmo2Attention, OlmoeAttention). */
   qkvBias?: true;
   qkNorm?: "head" | "full";
+  /** Norms the decoder layer always builds other than two with weights (ModelSpec.norms): Gemma 2
+   *  and 3's four RMSNorms (Gemma2DecoderLayer, Gemma3DecoderLayer), OLMo's LayerNorms without
+   *  weight or bias (OlmoLayerNorm: F.layer_norm(…, None, None)). */
+  norms?: "sandwich" | "nonparametric";
 }
 
 /** Read by every family (GPT-2's own names are mapped onto these first). The norm epsilons and
@@ -114,10 +118,10 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   ["gemma", { config: "GemmaConfig", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 16, headDim: 256, ffn: 24576, reads: set(ROTARY) }],
   // configuration_gemma2.py: hidden_activation "gelu_pytorch_tanh", head_dim 256, num_key_value_heads
   // 4, intermediate_size 9216, sliding_window 4096 on even layers, tie True
-  ["gemma2", { config: "Gemma2Config", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "alternate", reads: set(ROTARY, ["sliding_window", "sliding_window_size", "layer_types"]) }],
+  ["gemma2", { config: "Gemma2Config", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "alternate", reads: set(ROTARY, ["sliding_window", "sliding_window_size", "layer_types"]) }],
   // configuration_gemma3.py (Gemma3TextConfig): as Gemma 2, sliding_window_pattern 6 (layer i is
   // global when (i + 1) % pattern == 0, else sliding)
-  ["gemma3_text", { config: "Gemma3TextConfig", qkNorm: "head", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["sliding_window", "sliding_window_pattern", "_sliding_window_pattern", "layer_types"]) }],
+  ["gemma3_text", { config: "Gemma3TextConfig", qkNorm: "head", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["sliding_window", "sliding_window_pattern", "_sliding_window_pattern", "layer_types"]) }],
   // configuration_deepseek_v2.py: hidden_act "silu", tie False, num_key_value_heads None → heads,
   // intermediate_size 11008, first_k_dense_replace 0, n_shared_experts 2, the MLA defaults above;
   // attribute_map num_experts → n_routed_experts
@@ -128,7 +132,7 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   ["deepseek_v3", { config: "DeepseekV3Config", gated: true, act: "silu", tied: false, kvHeads: 128, ffn: 18432, experts: "n_routed_experts", moeDefaults: { ...MLA_DEFAULTS, first_k_dense_replace: 3, n_shared_experts: 1 }, moeRequired: DEEPSEEK_REQUIRED, reads: set(DEEPSEEK, ["num_local_experts", "num_nextn_predict_layers"]) }],
   // configuration_olmo.py, configuration_olmo2.py, configuration_olmoe.py (num_key_value_heads
   // None → heads, intermediate_size 2048; attribute_map num_local_experts → num_experts): tie False
-  ["olmo", { config: "OlmoConfig", gated: true, act: "silu", tied: false, reads: set(ROTARY) }],
+  ["olmo", { config: "OlmoConfig", norms: "nonparametric", gated: true, act: "silu", tied: false, reads: set(ROTARY) }],
   ["olmo2", { config: "Olmo2Config", qkNorm: "full", gated: true, act: "silu", tied: false, reads: set(ROTARY) }],
   ["olmoe", { config: "OlmoeConfig", qkNorm: "full", gated: true, act: "silu", tied: false, kvHeads: "heads", ffn: 2048, experts: "num_experts", reads: set(ROTARY, ["num_experts", "num_local_experts", "num_experts_per_tok"]) }],
   // configuration_phi3.py: Phi3MLP's gate_up_proj is gated; num_key_value_heads None → heads,

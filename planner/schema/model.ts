@@ -74,6 +74,7 @@ const schemas = lazySchemas((z) => {
       mtpLayers: z.number().int().min(0).max(MODEL_BOUNDS.mtpLayers).optional(),
       qkvBias: z.boolean().optional(),
       qkNorm: z.enum(["head", "full"]).optional(),
+      norms: z.enum(["sandwich", "nonparametric"]).optional(),
       globalBatch: count("globalBatch").optional(),
       gpus: count("gpus").optional(),
     })
@@ -193,6 +194,7 @@ export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> 
     // Stated only where they add something: a GPT-style model has every bias already.
     ...(f.qkvBias && f.positional === "rope" ? { qkvBias: true } : {}),
     ...(f.qkNorm !== undefined ? { qkNorm: f.qkNorm } : {}),
+    ...(f.norms !== undefined ? { norms: f.norms } : {}),
     ...(f.globalBatch !== undefined ? { globalBatch: f.globalBatch } : {}),
     ...(f.gpus !== undefined ? { gpus: f.gpus } : {}),
   };
