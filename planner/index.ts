@@ -38,8 +38,8 @@ export {
   gpuGeneration,
   engineAttentionFigure,
   SAME_SM,
-  withOverrides,
 } from "./engine.js";
+export { withOverrides } from "./engine-overrides.js";
 export { bf16Optimizer, engineBucketBytes, engineGradReduceBytes, gradBufferBytes, gradReduceBytes } from "./cost/engine-terms.js";
 export { type StageKind, type StageSplit, accountedVirtualSplit, firstLastOfVirtual, firstLastVirtualSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, splitLabel, stageSplit, worstStageName } from "./layout/stages.js";
 export { typeSplit as gptModelPipeTypeSplit, parametersSplit, pipeItemWeights, pipeLayerParams } from "./layout/gpt-model-pipe.js";

@@ -122,6 +122,14 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     if (isObj(raw[section]) && (raw[section] as Obj)[key] === true)
       throw new UserError(`${named(jsonAt(o, ds.text, `${section}.${key}`, true))}: low-precision master weights and optimizer states are not modelled (paraplan prices Adam with fp32 master weights)`);
   // Mixed precision: "bf16" ("bfloat16" kept for backwards compatibility, runtime/constants.py) and "fp16".
+  // DeepSpeed tests `enabled` for truth (get_scalar_param returns the value as written, config.py
+  // get_bfloat16_enabled @ v0.16.0): a string other than the Trainer's "auto" — "false" too — turns
+  // it on, which is surely not what a file writing "false" meant: refused, naming the key.
+  for (const k of ["fp16", "bf16", "bfloat16"]) {
+    const v = isObj(raw[k]) ? (raw[k] as Obj).enabled : undefined;
+    if (typeof v === "string" && v !== "auto")
+      throw new UserError(`${named(jsonAt(o, ds.text, `${k}.enabled`, v))} is a string: DeepSpeed takes any non-empty string as true (even "false"); write true or false`);
+  }
   const on = (k: string) => isObj(raw[k]) && (raw[k] as Obj).enabled === true;
   const autoPrecision = ["fp16", "bf16"].filter((k) => isObj(raw[k]) && (raw[k] as Obj).enabled === "auto");
   if (on("fp16") && (on("bf16") || on("bfloat16"))) throw new UserError(`${o}: fp16.enabled and bf16.enabled contradict`);

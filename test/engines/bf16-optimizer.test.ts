@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { hbm } from "../../planner/cost/compute.js";
 import { stateBytes } from "../../planner/cost/engine-terms.js";
 import { modelStateBytes, modelStateTotal, reduceTransientBytes } from "../../planner/cost/memory.js";
-import { withOverrides } from "../../planner/engine.js";
+import { withOverrides } from "../../planner/engine-overrides.js";
 import { zeroCandidates } from "../../planner/space.js";
 import { evaluatePlan, microBatchCosts } from "../../planner/evaluate.js";
 import { wireOf } from "../../planner/wire/wire.js";

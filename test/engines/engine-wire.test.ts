@@ -13,7 +13,7 @@ import { simulate } from "../../planner/sim/simulate.js";
 import { stepTime } from "../../planner/cost/time.js";
 import { microBatchCosts, wireLinks } from "../../planner/evaluate.js";
 import { place } from "../../planner/layout/groups.js";
-import { withOverrides } from "../../planner/engine.js";
+import { withOverrides } from "../../planner/engine-overrides.js";
 import { stageParamsPerGpu } from "../../planner/model.js";
 import { wireOf } from "../../planner/wire/wire.js";
 import type { Plan, Training } from "../../planner/types.js";

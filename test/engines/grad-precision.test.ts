@@ -5,7 +5,7 @@
 // whatever the precision. Each figure below is that rule, and the memory it costs by hand.
 import { describe, expect, it } from "vitest";
 import { gradBufferBytes, gradReduceBytes, stateBytes } from "../../planner/cost/engine-terms.js";
-import { withOverrides } from "../../planner/engine.js";
+import { withOverrides } from "../../planner/engine-overrides.js";
 import { evaluatePlan, wireLinks } from "../../planner/evaluate.js";
 import { place } from "../../planner/layout/groups.js";
 import { stageParamsPerGpu } from "../../planner/model.js";

@@ -91,6 +91,13 @@ describe("DeepSpeed ds_config.json", () => {
     }
   });
 
+  // DeepSpeed takes enabled for truth (config.py get_bfloat16_enabled @ v0.16.0 returns the value as
+  // written): "false" as a string trains in bf16 — refused rather than guessed.
+  it("a string enabled other than \"auto\" is exit 2 naming it", async () => {
+    await refused(on8b({ bf16: { enabled: "false" } }), 'bf16.enabled "false" (line 1) is a string');
+    await refused(on8b({ bf16: undefined, fp16: { enabled: "true" } }), 'fp16.enabled "true" (line 1) is a string');
+  });
+
   it("fp32 training (neither bf16 nor fp16 enabled) is exit 2, not priced as bf16", async () => {
     await refused(on8b({ bf16: { enabled: false } }), "neither bf16 nor fp16 enabled", "fp32");
     await refused(on8b({ bf16: undefined, torch_autocast: { enabled: true, dtype: "bfloat16" } }), "torch_autocast.enabled");

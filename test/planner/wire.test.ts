@@ -12,7 +12,7 @@ import { type WireItem, type WireKind, stepVolumes, wireOf, worldVolumes } from 
 import type { Hardware, Plan, Training, ZeroStage } from "../../planner/types.js";
 import { loadProfile } from "../../src/load.js";
 import { loadEngine } from "../../src/load-engine.js";
-import { withOverrides } from "../../planner/engine.js";
+import { withOverrides } from "../../planner/engine-overrides.js";
 import { expectRel, model, withoutFabric } from "./fixtures.js";
 
 const H100 = withoutFabric(loadProfile("dgx-h100")); // the plain placement: the profile's own link objects
