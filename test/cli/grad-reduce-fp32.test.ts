@@ -4,7 +4,7 @@
 // ran, against the fsdp engine's PURE (all bf16). Through plan, the DeepSpeed export
 // (communication_data_type "fp32") and back through --from, and into the calibration rows.
 import { afterAll, describe, expect, it } from "vitest";
-import { withOverrides } from "../../planner/engine.js";
+import { withOverrides } from "../../planner/engine-overrides.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { readConfigs } from "../../src/engines/read-back.js";
 import { loadEngine } from "../../src/load-engine.js";
