@@ -287,6 +287,13 @@ export function readDeepSpeedMoe(m: Map<string, ArgSetting>, o: string, layers: 
   if (strArg(m, "expert-interval") !== "1") throw new UserError(`${o}: --num-experts ${experts} without --expert-interval 1: paraplan reads Megatron-DeepSpeed MoE with every layer MoE only`);
   if (m.has("enable-expert-tensor-parallelism")) throw new UserError(`${o}: ${argAt(m, "enable-expert-tensor-parallelism")}: paraplan does not read Megatron-DeepSpeed's expert tensor parallel`);
   if (layers === undefined || ffn === undefined) throw new UserError(`${o}: --num-experts without --num-layers and --ffn-hidden-size: the experts cannot be described`);
+  // Token dropping is on by default: capacity factor 1.0, at least 4 tokens, every expert's batch
+  // padded to its capacity (megatron/arguments.py --moe-train-capacity-factor,
+  // --moe-min-capacity, --disable-moe-token-dropping @ deepspeedai/Megatron-DeepSpeed; deepspeed/moe
+  // sharded_moe.py top1gating/top2gating drop_tokens). paraplan prices dropless routing, as the
+  // export writes it; Megatron-LM's capacity flags are refused the same way.
+  if (!m.has("disable-moe-token-dropping"))
+    throw new UserError(`${o}: --num-experts ${experts} without --disable-moe-token-dropping: Megatron-DeepSpeed drops tokens by default (capacity factor 1.0, batches padded to capacity), which paraplan does not price; add --disable-moe-token-dropping to plan the dropless routing paraplan prices`);
   const topK = intArg(m, "topk", o) ?? 1;
   const all = patternExpr(Array.from({ length: layers }, () => 1));
   return { ...none, denseMlp: false, moe: `${experts} experts top-${topK}, expert width ${ffn}, shared width 0, MoE layers ${all}, softmax router` };

@@ -154,6 +154,10 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     throw new UserError(`${o}: tensor_parallel.autotp_size ${autotp} but ${args!.name} has --tensor-model-parallel-size ${f.tp}`);
   const pp = f?.pp ?? 1;
   if (pp > 1 && zero >= 2) throw new UserError(`${o}: ZeRO-${zero} with pipeline parallel ${pp}: DeepSpeed's pipeline engine accepts ZeRO 0 and 1 only`);
+  // Without --no-pipeline-parallel Megatron-DeepSpeed builds GPTModelPipe at pp 1 too
+  // (pretrain_gpt.py model_provider), run by the same pipeline engine (pipe/engine.py asserts ZeRO < 2).
+  if (f?.pipelineEngine && zero >= 2)
+    throw new UserError(`${o}: ZeRO-${zero} with ${args!.name} lacking --no-pipeline-parallel: Megatron-DeepSpeed then runs DeepSpeed's pipeline engine even at pp 1, which accepts ZeRO 0 and 1 only; add --no-pipeline-parallel`);
   // Activation checkpointing: Megatron-DeepSpeed's flags say whether layers are checkpointed; a
   // ds_config alone only configures checkpointing that the model code applies.
   let recompute: Recompute = f?.recompute ?? "none";

@@ -19,6 +19,8 @@ import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext,
 export interface MegatronFacts {
   tp: number;
   pp: number;
+  /** Megatron-DeepSpeed without --no-pipeline-parallel: GPTModelPipe under DeepSpeed's pipeline engine, even at pp 1. */
+  pipelineEngine: boolean;
   vpp: number;
   /** Megatron-LM: from --use-distributed-optimizer / FSDP flags. Megatron-DeepSpeed: --zero-stage, if given. */
   zero: ZeroStage | undefined;
@@ -307,6 +309,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   return {
     tp,
     pp,
+    pipelineEngine: deepspeed && !has("no-pipeline-parallel"),
     vpp,
     zero,
     cp: deepspeed ? readDeepSpeedCp(m, o) : readMegatronCp(m, o),

@@ -103,6 +103,20 @@ describe("ds_config.json", () => {
   });
 });
 
+describe("Megatron-DeepSpeed at pp 1 without --no-pipeline-parallel", () => {
+  // pretrain_gpt.py builds GPTModelPipe unless --no-pipeline-parallel, and DeepSpeed's pipeline
+  // engine asserts ZeRO < 2 (pipe/engine.py @ v0.16.0), pp 1 or not: such a file at ZeRO-2 is refused.
+  it("a ZeRO-2 config whose arguments drop the flag is refused, naming it", () => {
+    const m = model(LLAMA);
+    const r = exportPlan("deepspeed", m, plan({ tp: 2, pp: 1, zero: 2 }), onDs(training()), h100);
+    expect(mds(r)).toMatch(/--no-pipeline-parallel/);
+    const files = r.files.map((f) => tempFile(`nopp-${f.name}`, f.content.replace(/^--no-pipeline-parallel\s*$/m, "")));
+    expect(() => readConfigs(files, { model: m, gpus: 64, defaultGpus: 1, defaultGpusFrom: "test" })).toThrow(/ZeRO-2 with .* lacking --no-pipeline-parallel: .*add --no-pipeline-parallel/);
+    const kept = r.files.map((f) => tempFile(`withpp-${f.name}`, f.content));
+    expect(readConfigs(kept, { model: m, gpus: 64, defaultGpus: 1, defaultGpusFrom: "test" }).plan).toMatchObject({ tp: 2, pp: 1, zero: 2 });
+  });
+});
+
 describe("Megatron-DeepSpeed arguments, with tp or pp (or SP, selective recompute, fp8)", () => {
   it("tp 8 · pp 4 · ZeRO-1 · full recompute: DeepSpeed's checkpointing, --zero-stage 1, the ds_config named", () => {
     const r = exportPlan("deepspeed", model(LLAMA), plan({ tp: 8, pp: 4, zero: 1, recompute: "full", sequenceParallel: true }), training(), h100);

@@ -110,6 +110,10 @@ describe("Megatron-DeepSpeed and torchtitan", () => {
     for (const f of argFlags(args)) expect(names.has(f), f).toBe(true);
     const paths = r.files.map((f) => tempFile(f.name, f.content));
     expect(readConfigs(paths, ctx(MIXTRAL)).plan).toMatchObject({ ep: 8, etp: 1, dp: 64 });
+    // Without --disable-moe-token-dropping the fork drops tokens (capacity factor 1.0, batches padded
+    // to capacity: megatron/arguments.py @ deepspeedai/Megatron-DeepSpeed): refused, not priced dropless
+    const dropping = r.files.map((f) => tempFile(`drop-${f.name}`, f.content.replace(/^--disable-moe-token-dropping\s*$/m, "")));
+    expect(() => readConfigs(dropping, ctx(MIXTRAL))).toThrow(/without --disable-moe-token-dropping: Megatron-DeepSpeed drops tokens by default/);
     expect(() => exportPlan("deepspeed", DSV3, plan({ ep: 8 }), training(), h100)).toThrow(/no multi-head latent attention/);
     expect(() => exportPlan("deepspeed", { ...DSV3, mla: undefined, mtpLayers: 0 }, plan({ ep: 8 }), training(), h100)).toThrow(/no shared experts/);
   });
