@@ -120,7 +120,9 @@ function moeComputeFloor(m: ModelSpec, training: Training, plan: Plan, costs: Mi
  *  re-run forward, and a bubble fraction that does not fall (above); none of these terms depends
  *  on the ZeRO stage. One stepTime per layout instead of one per (recompute, ZeRO). */
 export function stepFloor(m: ModelSpec, hw: Hardware, training: Training, plan: Plan, costs: MicroBatchCosts): number {
-  const t = stepTime(m, hw, training, { ...plan, recompute: "none", zero: 0 }, costs);
+  // (under DeepSpeed's BF16_Optimizer ZeRO-0's tied-embedding gradient crosses the pipeline in
+  // fp32, ZeRO-1's in 16 bits (wire.ts): the floor is ZeRO-1's there, the lesser)
+  const t = stepTime(m, hw, training, { ...plan, recompute: "none", zero: bf16Optimizer(training, 0) ? 1 : 0 }, costs);
   return t.step - t.dpComm - t.optimizer;
 }
 
