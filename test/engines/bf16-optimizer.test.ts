@@ -10,6 +10,7 @@
 // fp16 at stage 0 stays plain data parallelism (FP16_Optimizer), as does bf16 on other engines.
 import { describe, expect, it } from "vitest";
 import { hbm } from "../../planner/cost/compute.js";
+import { stepFloor, stepTime } from "../../planner/cost/time.js";
 import { stateBytes } from "../../planner/cost/engine-terms.js";
 import { modelStateBytes, modelStateTotal, reduceTransientBytes } from "../../planner/cost/memory.js";
 import { withOverrides } from "../../planner/engine-overrides.js";
@@ -118,5 +119,18 @@ describe("BF16_Optimizer's edges", () => {
     expect(bytes(training("bf16", "megatron-core")) / fp16).toBeCloseTo(2, 9);
     expect(bytes(training("bf16", "megatron-2021")) / fp16).toBeCloseTo(2, 9);
     expect(bytes(training("fp16", "megatron-2021")) / fp16).toBeCloseTo(1, 9);
+  });
+});
+
+describe("the search's floor under BF16_Optimizer", () => {
+  // ZeRO-0's tied gradient crosses the pipeline in fp32, ZeRO-1's in 16 bits: the floor the search
+  // prunes by (cost/time.ts stepFloor) must stay under both (review: it had exceeded ZeRO-1's step).
+  it("stays below the step of every ZeRO stage searched at dp 1", () => {
+    const g = { ...preset("gpt3-1.3b"), tiedEmbeddings: true };
+    const t: Training = { gpus: 64, globalBatch: 64, seqLen: 2048, precision: "bf16", fusedAttention: false, overlapGradReduce: false, engine: loadEngine("megatron-deepspeed", undefined) };
+    const layout: Plan = { ...plan, tp: 8, pp: 8, dp: 1, microBatch: 1, recompute: "none" };
+    const costs = microBatchCosts(g, hw, t, layout);
+    const floor = stepFloor(g, hw, t, layout, costs);
+    for (const zero of [0, 1] as const) expect(floor).toBeLessThanOrEqual(stepTime(g, hw, t, { ...layout, zero }, costs).step);
   });
 });
