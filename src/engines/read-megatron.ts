@@ -118,6 +118,9 @@ function precisionAwareMoments(m: Map<string, ArgSetting>, o: string): "fp32" | 
   const moments = [dtype("exp-avg-dtype"), dtype("exp-avg-sq-dtype")];
   if (!m.has("use-precision-aware-optimizer")) {
     if (moments.some((d) => d !== "fp32")) throw new UserError(`${o}: --exp-avg-dtype / --exp-avg-sq-dtype other than fp32 without --use-precision-aware-optimizer: Megatron's OptimizerConfig refuses it`);
+    // (OptimizerConfig asserts "main_grads_dtype can only be fp32 when not using precision-aware
+    // optimizer", optimizer_config.py:259 @ core_v0.14.0)
+    if (dtype("main-grads-dtype") !== "fp32") throw new UserError(`${o}: ${argAt(m, "main-grads-dtype")} without --use-precision-aware-optimizer: Megatron's OptimizerConfig refuses it (main_grads_dtype can only be fp32 there)`);
     return "fp32";
   }
   for (const flag of ["main-grads-dtype", "main-params-dtype"])

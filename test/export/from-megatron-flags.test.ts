@@ -35,6 +35,9 @@ describe("the gradients' dtype (validate_args, arguments.py:653-668)", () => {
     expect(both.gradReduceBytes).toBe(2);
     expect(both.from.plan.memory.gradients).toBeCloseTo(2 * PSI, -3);
     expect(both.from.notes.join("\n")).toContain("--grad-reduce-in-bf16 (line 24) wins over --accumulate-allreduce-grads-in-fp32 (line 25)");
+    // --main-grads-dtype bf16 without the precision-aware optimizer: OptimizerConfig asserts
+    // "main_grads_dtype can only be fp32" (optimizer_config.py:259) — refused, not read as fp32
+    await refused(llama(["--bf16", "--main-grads-dtype bf16"]), "--main-grads-dtype bf16 (line 24) without --use-precision-aware-optimizer");
     // --bf16 alone: accumulate_allreduce_grads_in_fp32 forced on (:664-665), 4 bytes: Ψ·4.
     const alone = await json(llama(["--bf16"]));
     expect(alone.gradReduceBytes).toBe(4);
