@@ -209,7 +209,7 @@ export interface Engine {
      *  under fp16 (accumulate_allreduce_grads_in_fp32, arguments.py @ v2.6 and core_r0.14.0).
      *  "bf16" stands for fp8 training too (its weights and gradients are bf16). Dropped by the
      *  --grad-reduce-in-* flags, which fix both. Absent: the figures above whatever the precision. */
-    gradBytesByPrecision?: Partial<Record<"fp16" | "bf16", { buffer: number; reduce: number }>>;
+    gradBytesByPrecision?: Partial<Record<"fp16" | "bf16", { buffer: number; reduce: number; fixed?: boolean }>>;
     /** Share of the data-parallel link's collective bandwidth the stack's ZeRO-3 gathers and
      *  reduce-scatters reach (1: NCCL's ring rate, as FSDP's flat per-block collectives). */
     zero3BandwidthShare: number;

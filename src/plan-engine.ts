@@ -32,6 +32,11 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     throw new UserError("--grad-reduce-in-bf16 and --grad-reduce-in-fp32 contradict each other: give one");
   // (what the engine keeps under the run's precision: Megatron-LM's fp32 only under bf16)
   const kept = gradReduceBytes({ engine: loaded, precision: args.precision });
+  // A stack with no switch to another gradient type under this precision (Megatron-LM 2021 forces
+  // fp32 under --bf16, arguments.py @ v2.6, and has no --grad-reduce-in-bf16): the flag is bad input.
+  const rule = loaded.dataParallel.gradBytesByPrecision?.[args.precision === "fp16" ? "fp16" : "bf16"];
+  const flag = args.gradReduceInBf16 && kept !== 2 ? "--grad-reduce-in-bf16" : args.gradReduceInFp32 && kept !== 4 ? "--grad-reduce-in-fp32" : undefined;
+  if (rule?.fixed && flag) throw new UserError(`${flag}: engine ${loaded.name} keeps ${kept === 4 ? "fp32" : "16-bit"} gradients under ${args.precision} with no switch to another type (${loaded.sources["dataParallel.gradBytesByPrecision"] ?? "its profile"}); drop the flag or pick another --engine`);
   if (args.gradReduceInFp32) notes.push(kept === 4 ? "fp32 gradients, as the engine keeps them" : "fp32 gradients");
   if (args.gradReduceInBf16) notes.push(kept === 2 ? "16-bit gradients, as the engine keeps them" : "16-bit gradients");
   if (args.bucketBytes !== undefined && (args.bucketBytes !== loaded.dataParallel.bucketSize || loaded.dataParallel.bucketSizePerDp !== 0)) notes.push(`gradient bucket ${size(args.bucketBytes)}`);

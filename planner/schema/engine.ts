@@ -21,7 +21,8 @@ const schemas = lazySchemas((z) => {
   const fraction = withSource(z.number().gte(0).lte(1));
   const bytes = withSource(z.number().gte(0).lte(1000));
   const dtypeBytes = z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)");
-  const gradBytes = z.object({ bufferBytesPerParam: dtypeBytes, reduceBytesPerParam: dtypeBytes }).strict();
+  // fixed: the stack has no switch to another type under that precision (--grad-reduce-in-* refused)
+  const gradBytes = z.object({ bufferBytesPerParam: dtypeBytes, reduceBytesPerParam: dtypeBytes, fixed: z.boolean().optional() }).strict();
   const perOp = <T extends z.ZodTypeAny>(v: T) =>
     z.object(Object.fromEntries(ELEMENTWISE_OPS.map((k) => [k, v])) as Record<ElementwiseOp, T>).strict();
 
@@ -171,14 +172,14 @@ export const engineFileSchema = () => schemas().engineFile;
 type SupportsIn = { [K in keyof EngineSupports]?: FigureIn<unknown> };
 
 /** The parallelisms a file states, each key absent taking Megatron-Core's (MEGATRON_SUPPORTS). */
-type GradBytesIn = Partial<Record<"fp16" | "bf16", { bufferBytesPerParam: number; reduceBytesPerParam: number } | undefined>>;
+type GradBytesIn = Partial<Record<"fp16" | "bf16", { bufferBytesPerParam: number; reduceBytesPerParam: number; fixed?: boolean | undefined } | undefined>>;
 
 /** dataParallel.gradBytesByPrecision as the file writes it → Engine's. */
 function byPrecision(g: GradBytesIn): NonNullable<Engine["dataParallel"]["gradBytesByPrecision"]> {
   const out: NonNullable<Engine["dataParallel"]["gradBytesByPrecision"]> = {};
   for (const k of ["fp16", "bf16"] as const) {
     const v = g[k];
-    if (v) out[k] = { buffer: v.bufferBytesPerParam, reduce: v.reduceBytesPerParam };
+    if (v) out[k] = { buffer: v.bufferBytesPerParam, reduce: v.reduceBytesPerParam, ...(v.fixed ? { fixed: true } : {}) };
   }
   return out;
 }

@@ -13,6 +13,7 @@ import { wireOf } from "../../planner/wire/wire.js";
 import type { Plan, Precision, Training } from "../../planner/types.js";
 import { loadEngine } from "../../src/load-engine.js";
 import { hardware, preset } from "../planner/fixtures.js";
+import { cli } from "../export/helpers.js";
 
 const engine = (name: string) => loadEngine(name, undefined);
 const on = (name: string, precision: Precision) => ({ engine: engine(name), precision });
@@ -62,5 +63,21 @@ describe("gradient bytes by precision", () => {
     const links = wireLinks(hw, place(hw, plan));
     const grads = (p: Precision) => wireOf(m, t(p), plan, links).find((i) => i.id === "dp-gradients")!.bytes;
     expect(grads("bf16") / grads("fp16")).toBeCloseTo(2, 9);
+  });
+});
+
+describe("a switch the stack does not have", () => {
+  // Megatron-LM v2.6 forces fp32 gradients under --bf16 and has no --grad-reduce-in-bf16
+  // (megatron/arguments.py @ v2.6): the flag on that engine is bad input, not a 16-bit price.
+  it("--grad-reduce-in-bf16 on megatron-2021 under bf16 is exit 2 naming it; under fp16 (16 bits already) it is read", async () => {
+    const r = await cli(["plan", "--model", "gpt3-1.3b", "--gpus", "8", "--engine", "megatron-2021", "--grad-reduce-in-bf16"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^paraplan: --grad-reduce-in-bf16: engine megatron-2021 keeps fp32 gradients under bf16 with no switch to another type/);
+    const fp16 = await cli(["plan", "--model", "gpt3-1.3b", "--gpus", "8", "--engine", "megatron-2021", "--grad-reduce-in-bf16", "--precision", "fp16", "--json", "--top", "1"]);
+    expect(fp16.code, fp16.stderr).toBe(0);
+    expect(JSON.parse(fp16.stdout).gradReduceBytes).toBe(2);
+    // megatron-core has the switch (--grad-reduce-in-bf16, core_v0.12.0 on)
+    const core = await cli(["plan", "--model", "gpt3-1.3b", "--gpus", "8", "--grad-reduce-in-bf16", "--json", "--top", "1"]);
+    expect(JSON.parse(core.stdout).gradReduceBytes).toBe(2);
   });
 });
