@@ -234,7 +234,8 @@ function modelCodeNotes(p: Plan, t: Training): string[] {
 function overlays(_r: Release, _m: ModelSpec, t: Training): Fixed[] {
   // ZeRO-0 under fp16, and under bf16 where the engine prices DeepSpeed's BF16_Optimizer there
   // (translate above); with fp32 reduction ZeRO-2/3 only.
-  if (engineGradReduceBytes(t) === 4) return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }];
+  // (BF16_Optimizer's stage 0 reduces its fp32 gradients as they are: there too)
+  if (engineGradReduceBytes(t) === 4) return bf16Optimizer(t, 0) ? [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }, { zero: 0, vpp: 1, schedule: "1f1b" }] : [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }];
   if (t.precision === "fp16" || bf16Optimizer(t, 0)) return [{ pp: 1 }, { zero: 0, vpp: 1, schedule: "1f1b" }, { zero: 1, vpp: 1, schedule: "1f1b" }];
   return [{ pp: 1, zero: 2 }, { pp: 1, zero: 3 }, { zero: 1, vpp: 1, schedule: "1f1b" }];
 }

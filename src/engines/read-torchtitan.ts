@@ -155,8 +155,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // Loss parallel off (parallelism.disable_loss_parallel, job_config.py:312 @ v0.2.0): the output
   // layer's logits are Replicate() on every tensor-parallel rank (llama3/infra/parallelize.py:174-175)
   // and the loss runs over the whole vocabulary there; paraplan prices vocab-parallel logits (1/tp
-  // of them a rank: planner/cost/compute.ts headTimes) for every tensor-parallel plan it searches.
-  if (get("parallelism", "disable_loss_parallel") === true)
+  // of them a rank: planner/cost/compute.ts headTimes). At tp 1 (the file fixes the plan's tp) it
+  // changes nothing: read.
+  if (get("parallelism", "disable_loss_parallel") === true && int("parallelism", "tensor_parallel_degree", 1) > 1)
     throw new UserError(`${setting("parallelism", "disable_loss_parallel")} keeps every tensor-parallel rank's logits whole (the output layer Replicate(), parallelize.py @ v0.2.0), which paraplan does not model: it prices logits split over tp (loss parallel, torchtitan's default); remove the setting`);
   // Offloading (FSDP2 CPUOffloadPolicy: parameters, gradients and optimizer state on the CPU).
   if (get("training", "enable_cpu_offload") === true)

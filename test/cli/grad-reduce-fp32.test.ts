@@ -72,6 +72,17 @@ describe("the DeepSpeed export writes the reduction it was priced with, and read
     expect(r.stderr).toContain('z1-fp32.json: communication_data_type "fp32" (line 1) at ZeRO stage 1: DeepSpeed reduces fp32 copies of 16-bit gradients');
   });
 
+  // BF16_Optimizer (ZeRO-0 under bf16) keeps fp32 gradients: reduced in fp32 they cost no cast, so
+  // its stage is among those the export searches under the flag (review: only ZeRO-2/3 were).
+  it("under --grad-reduce-in-fp32 the export also searches BF16_Optimizer's stage 0, and takes it where it is faster", async () => {
+    const r = await cli(["export", "--format", "deepspeed", "--model", "gpt3-1.3b", "--gpus", "8", "--grad-reduce-in-fp32"]);
+    expect(r.code, r.stderr).toBe(0);
+    const config = JSON.parse(r.stdout);
+    expect(config.zero_optimization.stage).toBe(0);
+    expect(config.communication_data_type).toBe("fp32");
+    expect(config.data_types).toEqual({ grad_accum_dtype: "fp32" });
+  });
+
   it("plan --from a Megatron fp16 run with --accumulate-allreduce-grads-in-fp32 prices 4 bytes a gradient, without it 2", async () => {
     const args = (extra: string) => tempFile(`fp16-${extra.length}.txt`, ["--tensor-model-parallel-size 2", "--micro-batch-size 1", "--global-batch-size 512", "--seq-length 8192", "--fp16", extra].join("\n"));
     const bytes = async (extra: string) => {

@@ -26,6 +26,9 @@ describe("torchtitan: loss parallel off", () => {
     await refused([...base, "--from", job({ parallelism: "disable_loss_parallel = true\n" })], "parallelism.disable_loss_parallel = true (line 13)", "Replicate()", "logits split over tp");
     const read = await accepted([...base, "--from", job({ parallelism: "disable_loss_parallel = false\n" })]);
     expect(read.from.plan).toMatchObject({ tp: 2, dp: 8 });
+    // at tp 1 the output layer is whole on its rank either way: read
+    const tp1 = file("toml", `[model]\nname = "llama3"\nflavor = "8B"\n[training]\nlocal_batch_size = 2\nglobal_batch_size = 512\nseq_len = 8192\n[parallelism]\ndata_parallel_shard_degree = 16\ndisable_loss_parallel = true\n[activation_checkpoint]\nmode = "none"\n`);
+    expect((await accepted([...base, "--from", tp1])).from.plan).toMatchObject({ tp: 1, dp: 16 });
   });
   it("as a command-line override too", async () => {
     const overrides = file("sh", "torchrun -m torchtitan.train --parallelism.tensor_parallel_degree 2 --parallelism.data_parallel_shard_degree 8 --parallelism.disable_loss_parallel --activation_checkpoint.mode none --training.local_batch_size 2\n");
