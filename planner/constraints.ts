@@ -88,11 +88,19 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
 /** The first rule of the layout table that the fixed dimensions break by themselves, then the
  *  first fixed dimension the training's stack does not run (Engine.supports). */
 export function checkFixed(m: ModelSpec, t: Training, f: Fixed, gpusPerNode = Infinity): InputIssue | null {
-  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine, t.precision) ?? unfusedCp(f, t) ?? noDataParallelLeft(f, t);
+  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine, t.precision) ?? expertsLoop(m, f, t) ?? unfusedCp(f, t) ?? noDataParallelLeft(f, t);
 }
 
 /** tp · pp fixed to every GPU (no cp) under a stack that trains 16-bit beside them only with FSDP
  *  over data-parallel ranks (EngineSupports.mixedPrecisionNeedsFsdp): none is left to shard. */
+/** A fixed ep leaving a rank several local experts under fp16, where the engine loops over them
+ *  (layout rule moe_fp16_local_experts, which the search applies to the ep it tries). */
+function expertsLoop(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
+  const experts = m.moe?.experts ?? 0;
+  if (f.ep === undefined || experts === 0 || f.ep >= experts || t.precision !== "fp16" || !t.engine?.supports.expertsLoopUnderFp16) return null;
+  return issue("engine_unsupported", "--ep", `engine ${t.engine.name} runs a rank's ${experts / f.ep} local experts one after another under fp16 (${t.engine.sources["supports.expertsLoopUnderFp16"] ?? "its grouped GEMM needs bf16"}), which paraplan does not price`, `use --precision bf16 or fp8, or --ep ${experts}`);
+}
+
 function noDataParallelLeft(f: Fixed, t: Training): InputIssue | null {
   const e = t.engine;
   if (e === undefined || !supportsOf(e).mixedPrecisionNeedsFsdp || (f.cp ?? 1) > 1) return null;

@@ -79,6 +79,11 @@ export interface EngineSupports {
   mlp: readonly Mlp[];
   /** Fewer K/V heads than query heads (ModelSpec.kvHeads < heads). */
   groupedQueryAttention: boolean;
+  /** Under fp16 the stack runs each rank's local experts one after another, its grouped GEMM
+   *  needing bf16 (Megatron-Core validate_args asserts --moe-grouped-gemm under --bf16), which
+   *  paraplan does not price: plans with more than one local expert are left out (layout rule
+   *  moe_fp16_local_experts). Absent: false. */
+  expertsLoopUnderFp16?: boolean;
   /** Sliding-window attention layers (ModelSpec.slidingWindow). */
   slidingWindow: boolean;
   /** Biases on Q, K and V alone in a model without other biases (ModelSpec.qkvBias). */
@@ -109,6 +114,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   positional: ["learned", "rope"],
   mlp: ["gelu", "swiglu", "geglu"],
   groupedQueryAttention: true,
+  expertsLoopUnderFp16: true,
   slidingWindow: true,
   qkvBias: true,
   qkNorm: ["head"],

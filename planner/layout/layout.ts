@@ -47,6 +47,7 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     experts: m.moe?.experts ?? 0,
     gpusPerNode,
     ...(t.engine?.tensorParallel.overlapNeedsSp ? { tpOverlapNeedsSp: true } : {}),
+    ...(t.precision === "fp16" && t.engine?.supports.expertsLoopUnderFp16 ? { expertsLoop: true } : {}),
   };
 }
 

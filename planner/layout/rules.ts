@@ -41,11 +41,14 @@ export interface RuleContext {
   /** The engine's tensor-parallel overlap is switched on and needs sequence parallelism
    *  (Engine.tensorParallel.overlapNeedsSp: Megatron's --tp-comm-overlap). */
   tpOverlapNeedsSp?: boolean;
+  /** An fp16 run on an engine that loops over a rank's local experts then
+   *  (EngineSupports.expertsLoopUnderFp16). */
+  expertsLoop?: boolean;
 }
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -189,6 +192,12 @@ export const RULES: readonly Rule[] = [
   { code: "tp_overlap_sp", flag: "--tp-comm-overlap", dims: ["sequenceParallel", "tp"], input: true, reason: "tensor-parallel overlap (--tp-comm-overlap) needs sequence parallel",
     ok: (d, c) => !c.tpOverlapNeedsSp || d.tp === 1 || d.sequenceParallel,
     message: () => "tensor-parallel overlap needs sequence parallel (Megatron asserts it): turn sequence parallel on or the overlap off" },
+  // Megatron-Core's grouped GEMM needs bf16 (arguments.py:790-791 @ core_v0.14.0): under fp16 each
+  // rank loops over its local experts (SequentialMLP), which paraplan does not price; one local
+  // expert (ep = experts) is the same GEMM either way.
+  { code: "moe_fp16_local_experts", flag: "--ep", dims: ["ep"], input: false, reason: "under fp16 the engine loops over a rank's local experts (its grouped GEMM needs bf16), which paraplan does not price",
+    ok: (d, c) => !c.expertsLoop || c.experts === 0 || d.ep >= c.experts,
+    message: (d, c) => `under fp16 the engine runs a rank's ${c.experts / d.ep} local experts one after another (its grouped GEMM needs bf16: Megatron asserts --moe-grouped-gemm under --bf16), which paraplan does not price: use bf16 or fp8, or ep = ${c.experts}` },
   // Megatron-LM's interleaved schedule runs micro-batches in groups of pp (megatron/core/
   // pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving).
   { code: "interleaved_microbatches", flag: "--micro-batch", dims: ["schedule", "pp", "dp", "microBatch"], input: false,

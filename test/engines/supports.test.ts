@@ -266,3 +266,19 @@ describe("engine files state supports with sources; extends changes them", () =>
     }
   });
 });
+
+describe("Megatron-Core's experts under fp16", () => {
+  // --moe-grouped-gemm asserts --bf16 (arguments.py:790-791 @ core_v0.14.0): under fp16 a rank
+  // loops over its local experts (SequentialMLP), which paraplan does not price; one local expert
+  // (ep = experts) is the same GEMM either way.
+  it("the search keeps fp16 plans with one expert a rank and counts the others under moe_fp16_local_experts; bf16 keeps both", () => {
+    const m8 = preset("mixtral-8x7b");
+    const t = (precision: Training["precision"]): Training => ({ ...training(64, 256, 4096, engine("megatron-core")), precision });
+    const fp16 = search(m8, h100, t("fp16"), {}, { top: 1, keepAll: true });
+    expect(fp16.rejected.moe_fp16_local_experts).toBeGreaterThan(0);
+    expect((fp16.all ?? []).every((p) => p.ep === 8)).toBe(true);
+    const bf16 = search(m8, h100, t("bf16"), {}, { top: 1, keepAll: true });
+    expect(bf16.rejected.moe_fp16_local_experts ?? 0).toBe(0);
+    expect((bf16.all ?? []).some((p) => p.ep < 8)).toBe(true);
+  });
+});
