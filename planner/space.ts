@@ -159,7 +159,7 @@ const ZERO_0_1: readonly ZeroStage[] = [0, 1];
  *  copy of the gradients whatever dp is, ZeRO-1 (DeepSpeed's ZeRO optimizer) is another plan at
  *  dp = 1, lighter: both are searched. */
 export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine, tp = 1, precision?: Precision): readonly ZeroStage[] {
-  const all = dp === 1 && fixed.zero === undefined && engine !== undefined && precision !== undefined && bf16Optimizer({ engine, precision }, 0) ? (pp > 1 ? zeroBesidePipeline(supportsOf(engine), precision) : ZERO_0_1) : zeroStages(fixed, dp, pp, engine, precision);
+  const all = zeroStages(fixed, dp, pp, engine, precision);
   // A stack that trains 16-bit beside tp or pp only under FSDP (EngineSupports.mixedPrecisionNeedsFsdp)
   // runs ZeRO-0 there in fp32: left out (with dp·cp = 1 nothing is left: no such layout).
   if ((tp > 1 || pp > 1) && engine !== undefined && supportsOf(engine).mixedPrecisionNeedsFsdp) return dp === 1 ? NO_ZERO : all.filter((z) => z !== 0);
@@ -175,8 +175,9 @@ function zeroStages(fixed: Fixed, dp: number, pp: number, engine?: Engine, preci
     if (dp === 1 || pp === 1 || engine === undefined) return [fixed.zero];
     return zeroBesidePipeline(supportsOf(engine), precision).includes(fixed.zero) ? [fixed.zero] : NO_ZERO;
   }
-  if (dp === 1) return ZERO_ONLY;
   const s = supportsOf(engine);
+  // (at dp 1 BF16_Optimizer's ZeRO-0 and DeepSpeed's ZeRO-1 differ: both, where the stack runs them)
+  if (dp === 1) return engine !== undefined && precision !== undefined && bf16Optimizer({ engine, precision }, 0) ? (pp > 1 ? zeroBesidePipeline(s, precision) : ZERO_0_1) : ZERO_ONLY;
   return pp > 1 ? zeroBesidePipeline(s, precision) : s.zero;
 }
 const NO_ZERO: readonly ZeroStage[] = [];
