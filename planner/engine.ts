@@ -185,6 +185,9 @@ export interface Engine {
      *  updated 16-bit weights all-gathered (cost/engine-terms.ts bf16Optimizer). False: plain
      *  data parallelism at stage 0. */
     bf16OptimizerAtZero0: boolean;
+    /** The optimizer steps an fp32 copy of 16-bit gradients made for the step (Megatron's
+     *  main_grad.float(); cost/memory.ts reduceTransientBytes). Absent: false. */
+    fp32GradCopyAtStep?: boolean;
     /** Layers whose ZeRO-3/FSDP parameters are gathered ahead of the one computing (0: none). */
     prefetchLayers: number;
     /** Gradient bucket, bytes: max(bucketSize, bucketSizePerDp · dp). */

@@ -3,7 +3,7 @@
 // only for those whose floors could enter the top (cost/time.ts). A function of its own, called
 // once per layout: V8 compiles it early and small, where the whole search as one function was
 // compiled on-stack late and for ~300 ms, a compilation a CLI process then waits for at exit.
-import { bufferBytes, modelStateTotal, reduceTransientBytes, stageActivationBytes, stageHeld, stageRank, totalBytes } from "./cost/memory.js";
+import { bufferBytes, modelStateTotal, ownedParams, reduceTransientBytes, stageActivationBytes, stageHeld, stageRank, totalBytes } from "./cost/memory.js";
 import { type MicroBatchCosts, computeFloor, stepFloor, stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { memoryCandidateStages, unevenActivationTerms, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
@@ -156,14 +156,14 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         for (let i = 0; i < unevenParams.length; i++) {
           const sp = unevenParams[i]!;
           const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
-          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + unevenBuffers![i]! + reduceTransientBytes(t, zero, Math.max(sp.dense, sp.expert), unevenActs![i]!));
+          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + unevenBuffers![i]! + reduceTransientBytes(t, zero, Math.max(sp.dense, sp.expert), unevenActs![i]!, ownedParams(zero, sp.dense, sp.expert, dpcp, edp)));
           if (bytes > worst) worst = bytes;
         }
       } else {
         for (let i = 0; i < stages.length; i++) {
           const sp = splits[i]!;
           const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
-          const bytes = totalBytes(hw, states + acts[i]! + (buffers + stageBuffers[i]!) + reduceTransientBytes(t, zero, Math.max(sp.dense, sp.expert), acts[i]!));
+          const bytes = totalBytes(hw, states + acts[i]! + (buffers + stageBuffers[i]!) + reduceTransientBytes(t, zero, Math.max(sp.dense, sp.expert), acts[i]!, ownedParams(zero, sp.dense, sp.expert, dpcp, edp)));
           if (bytes > worst) worst = bytes;
         }
       }

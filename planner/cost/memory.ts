@@ -8,7 +8,7 @@ import { rankHoldings } from "../layout/stages.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
-import { type StateBytes, bf16Optimizer, engineBucketBytes, gradReduceBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers, stateBytes } from "./engine-terms.js";
+import { type StateBytes, bf16Optimizer, engineBucketBytes, gradBufferBytes, gradReduceBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers, stateBytes } from "./engine-terms.js";
 import { inFlightPerChunk } from "../layout/stages.js";
 import { cpBufferBytes } from "./context.js";
 
@@ -21,16 +21,27 @@ const ZERO_STATES: StateBytes = { optimizer: 12, grad: 2, shardedGrad: 2, sharde
  *  deepspeed/runtime/bf16_optimizer.py @ v0.6.5). */
 const BF16_OPTIMIZER_GRADS = 2 + 4;
 
-/** What BF16_Optimizer's all-reduce adds at the step's end over the activations then freed: it
- *  casts each parameter group's flat fp32 gradients to the reduction's type whole (engine.py
- *  allreduce_bucket, tensor.to(communication_data_type) @ v0.6.5 and v0.16: a group is one flat
- *  tensor, and buffered_allreduce_fallback cuts its buckets between tensors only), 2 bytes a
- *  parameter of the largest group (the rank's dense or expert parameters) in bf16, nothing where
- *  it reduces in fp32 (no cast). Zero elsewhere. */
-export function reduceTransientBytes(t: Pick<Training, "engine" | "precision">, zero: number, largestGroup: number, activations: number): number {
-  if (!bf16Optimizer(t, zero) || gradReduceBytes(t) === 4) return 0;
-  return Math.max(0, 2 * largestGroup - activations);
+/** What the step's transients add at the step's end over the activations then freed:
+ *  - BF16_Optimizer's all-reduce casts each parameter group's flat fp32 gradients to the
+ *    reduction's type whole (engine.py allreduce_bucket, tensor.to(communication_data_type) @
+ *    v0.6.5 and v0.16: a group is one flat tensor, and buffered_allreduce_fallback cuts its buckets
+ *    between tensors only), 2 bytes a parameter of the largest group (the rank's dense or expert
+ *    parameters) in bf16, nothing where it reduces in fp32 (no cast);
+ *  - Megatron's optimizer over 16-bit gradients (fp16 without fp32 accumulation) hands the step an
+ *    fp32 copy of each gradient it steps (optimizer.py _copy_model_grads_to_main_grads:
+ *    main_param.grad = main_grad.float(), @ v2.6 and core_r0.14.0; the distributed optimizer its
+ *    shard's), 4 bytes a parameter of `owned` (Engine.dataParallel.fp32GradCopyAtStep).
+ *  Zero elsewhere. */
+export function reduceTransientBytes(t: Pick<Training, "engine" | "precision">, zero: number, largestGroup: number, activations: number, owned = 0): number {
+  const cast = bf16Optimizer(t, zero) && gradReduceBytes(t) !== 4 ? 2 * largestGroup : 0;
+  const copy = zero <= 1 && t.engine?.dataParallel.fp32GradCopyAtStep === true && gradBufferBytes(t) === 2 ? 4 * owned : 0;
+  return Math.max(0, Math.max(cast, copy) - activations);
 }
+
+/** The parameters a rank's optimizer steps: all it holds at ZeRO-0, its shard (1/dp·cp of the dense,
+ *  1/edp of the experts') from ZeRO-1 on. */
+export const ownedParams = (zero: number, dense: number, expert: number, dpcp: number, edp: number): number =>
+  zero === 0 ? dense + expert : dense / dpcp + expert / edp;
 
 /** Bytes per parameter of model states under ZeRO stage z (Rajbhandari et al. 2020, §3 and
  *  Fig. 1): 16-bit weights 2Ψ, 16-bit gradients 2Ψ, fp32 Adam states (master, momentum,
@@ -207,7 +218,7 @@ export function stageMemory(
   const activations = stageActivationBytes(m, training, plan, stage);
   // (the all-to-all buffers only where the rank holds an MoE layer)
   const moeBuffers = stageHeld(m, plan, stage).working.moe > 0 ? moeBufferBytes(m, training, plan) : 0;
-  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBuffers + cpBufferBytes(m, training, plan) + reduceTransientBytes(training, zero, Math.max(split.dense, split.expert), activations);
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBuffers + cpBufferBytes(m, training, plan) + reduceTransientBytes(training, zero, Math.max(split.dense, split.expert), activations, ownedParams(zero, split.dense, split.expert, dp * plan.cp, edpOf(plan)));
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

@@ -81,3 +81,27 @@ describe("a switch the stack does not have", () => {
     expect(JSON.parse(core.stdout).gradReduceBytes).toBe(2);
   });
 });
+
+describe("Megatron's fp32 copy of 16-bit gradients for the step", () => {
+  // Float16OptimizerWithFloat16Params: main_param.grad = model_param.main_grad.float()
+  // (optimizer.py _copy_model_grads_to_main_grads @ core_r0.14.0, v2.6): under fp16 without fp32
+  // accumulation the step holds 4 bytes a parameter it steps more, after the activations are freed.
+  it("adds max(0, 4Ψ − activations) at ZeRO-0 and max(0, 4Ψ/d − activations) at ZeRO-1, under fp16 only", () => {
+    const m = preset("gpt3-1.3b");
+    const hw = hardware("dgx-a100-80g");
+    const core = engine("megatron-core");
+    const noCopy = { ...core, dataParallel: { ...core.dataParallel, fp32GradCopyAtStep: false } };
+    const t = (precision: Precision, e = core): Training => ({ gpus: 8, globalBatch: 8, seqLen: 2048, precision, fusedAttention: true, overlapGradReduce: true, engine: e });
+    const psi = stageParamsPerGpu(m, 2048, 1, 1, m.layers, "only");
+    for (const zero of [0, 1] as const) {
+      const plan: Plan = { tp: 1, pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero, microBatch: 1, recompute: "full", sequenceParallel: false, schedule: "1f1b" };
+      const withCopy = evaluatePlan(m, hw, t("fp16"), plan).memory;
+      const without = evaluatePlan(m, hw, t("fp16", noCopy), plan).memory;
+      const owned = zero === 0 ? psi : psi / 8;
+      const added = Math.max(0, 4 * owned - withCopy.activations) * (1 + hw.fragmentation);
+      expect(withCopy.total - without.total, `ZeRO-${zero}`).toBeCloseTo(added, -3);
+      // bf16: main_grad is fp32 already, .float() copies nothing
+      expect(evaluatePlan(m, hw, t("bf16"), plan).memory.total).toBeCloseTo(evaluatePlan(m, hw, t("bf16", noCopy), plan).memory.total, -3);
+    }
+  });
+});
