@@ -233,6 +233,9 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   // said in a note. (0.17.6+ without the pipeline engine runs DDP_BFLOAT16, plain ZeRO-0; which
   // release the file is for, it does not say.)
   const bf16Key = on("bf16") ? "bf16" : on("bfloat16") ? "bfloat16" : precision === undefined && autoPrecision.includes("bf16") ? "bf16" : undefined;
+  // data_types.grad_accum_dtype (0.8.1 on): read once for both stages below
+  const accum = isObj(raw.data_types) ? raw.data_types.grad_accum_dtype : undefined;
+  const fp32Accum = typeof accum === "string" && ["fp32", "float32", "float"].includes(accum.toLowerCase());
   if (zero === 0 && bf16Key !== undefined) {
     const staged = isObj(zo) && zo.stage !== undefined;
     const key = staged ? jsonAt(o, ds.text, "zero_optimization.stage", 0) : jsonAt(o, ds.text, `${bf16Key}.enabled`, (raw[bf16Key] as Obj).enabled);
@@ -240,16 +243,14 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     // bf16_optimizer.py zeros_like(..., dtype=grad_acc_dtype) @ v0.16): fp32 is what is priced;
     // bf16 keeps 2 bytes a parameter, not 4, and fp16 is refused by DeepSpeed itself ("unsupported
     // mix", engine.py get_data_types).
-    const acc = isObj(raw.data_types) ? raw.data_types.grad_accum_dtype : undefined;
-    if (acc !== undefined && !(typeof acc === "string" && ["fp32", "float32", "float"].includes(acc.toLowerCase())))
-      throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", acc))} at ZeRO stage 0 with ${bf16Key}: BF16_Optimizer would accumulate the gradients in that type, and paraplan prices its fp32 accumulation (2 bytes a parameter more); leave grad_accum_dtype out or set "fp32"`);
+    if (accum !== undefined && !fp32Accum)
+      throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", accum))} at ZeRO stage 0 with ${bf16Key}: BF16_Optimizer would accumulate the gradients in that type, and paraplan prices its fp32 accumulation (2 bytes a parameter more); leave grad_accum_dtype out or set "fp32"`);
     notes.push(`${named(key)}${staged ? ` with ${bf16Key}` : " without ZeRO"}: DeepSpeed runs BF16_Optimizer there with fp32 gradient accumulation (0.6.2 to 0.17.5, through the pipeline engine Megatron-DeepSpeed runs; from 0.17.6 it accumulates in bf16 by default): Adam states partitioned over dp, fp32 gradients kept whole beside the bf16 ones and all-reduced; the megatron-deepspeed engine prices it so, as ZeRO-0`);
   }
   // ZeRO-1 under bf16 with fp32 gradient accumulation asked for (data_types.grad_accum_dtype, from
   // 0.8.1) runs the same BF16_Optimizer (runtime/engine.py _do_optimizer_sanity_check @ v0.12.4:
   // bf16, fp32 accumulation, stage 1, no CPU offload), not DeepSpeed's ZeRO-1.
-  const accum = isObj(raw.data_types) ? raw.data_types.grad_accum_dtype : undefined;
-  if (zero === 1 && bf16Key !== undefined && typeof accum === "string" && ["fp32", "float32", "float"].includes(accum.toLowerCase()))
+  if (zero === 1 && bf16Key !== undefined && fp32Accum)
     throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", accum))} with ${bf16Key} at ZeRO stage 1: DeepSpeed runs BF16_Optimizer there (fp32 gradients kept whole and all-reduced), not its ZeRO-1; paraplan prices BF16_Optimizer as zero_optimization.stage 0 under bf16: set that, or leave grad_accum_dtype to its default to plan DeepSpeed's ZeRO-1`);
   // fp32 training (neither bf16 nor fp16, and no "auto" the Trainer fills in): fp32 compute runs
   // at a fraction of the 16-bit peak, so it is refused as a torchtitan job in fp32 is, after the
