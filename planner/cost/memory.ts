@@ -30,12 +30,19 @@ const BF16_OPTIMIZER_GRADS = 2 + 4;
  *  - Megatron's optimizer over 16-bit gradients (fp16 without fp32 accumulation) hands the step an
  *    fp32 copy of each gradient it steps (optimizer.py _copy_model_grads_to_main_grads:
  *    main_param.grad = main_grad.float(), @ v2.6 and core_r0.14.0; the distributed optimizer its
- *    shard's), 4 bytes a parameter of `owned` (Engine.dataParallel.fp32GradCopyAtStep).
+ *    shard's), 4 bytes a parameter of `owned` (Engine.dataParallel.fp32GradCopyAtStep);
+ *  - DeepSpeed's FP16_Optimizer (ZeRO-0 under fp16) builds each group's fp32 gradient as
+ *    _flatten_dense_tensors([p.grad.to(fp32) for p in group]): the list of fp32 copies and the flat
+ *    tensor they are concatenated into live together, 8 bytes a parameter of the largest group
+ *    (fused_optimizer.py step @ v0.6.5; Megatron-DeepSpeed's groups are the weight-decayed
+ *    parameters, nearly all, and the biases and norms; the earlier groups' 4 bytes stay, a small
+ *    group's in Megatron-DeepSpeed's order) (Engine.dataParallel.fp32GradFlattenAtStep).
  *  Zero elsewhere. */
 export function reduceTransientBytes(t: Pick<Training, "engine" | "precision">, zero: number, largestGroup: number, activations: number, owned = 0): number {
   const cast = bf16Optimizer(t, zero) && gradReduceBytes(t) !== 4 ? 2 * largestGroup : 0;
   const copy = zero <= 1 && t.engine?.dataParallel.fp32GradCopyAtStep === true && gradBufferBytes(t) === 2 ? 4 * owned : 0;
-  return Math.max(0, Math.max(cast, copy) - activations);
+  const flatten = zero === 0 && t.precision === "fp16" && t.engine?.dataParallel.fp32GradFlattenAtStep === true ? 8 * largestGroup : 0;
+  return Math.max(0, Math.max(cast, copy, flatten) - activations);
 }
 
 /** The parameters a rank's optimizer steps: all it holds at ZeRO-0, its shard (1/dp·cp of the dense,

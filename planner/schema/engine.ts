@@ -67,6 +67,7 @@ const schemas = lazySchemas((z) => {
           zero1GatherInStep: flag.optional(),
           bf16OptimizerAtZero0: flag.optional(),
           fp32GradCopyAtStep: flag.optional(),
+          fp32GradFlattenAtStep: flag.optional(),
           zero1GatherBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           prefetchLayers: withSource(z.number().int().min(0).max(1000)),
           bucketSize: quantity,
@@ -285,6 +286,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       // Absent: plain data parallelism at ZeRO stage 0 whatever the precision.
       bf16OptimizerAtZero0: d.bf16OptimizerAtZero0 === undefined ? false : fig("dataParallel.bf16OptimizerAtZero0", d.bf16OptimizerAtZero0),
       ...(d.fp32GradCopyAtStep !== undefined ? { fp32GradCopyAtStep: fig("dataParallel.fp32GradCopyAtStep", d.fp32GradCopyAtStep) } : {}),
+      ...(d.fp32GradFlattenAtStep !== undefined ? { fp32GradFlattenAtStep: fig("dataParallel.fp32GradFlattenAtStep", d.fp32GradFlattenAtStep) } : {}),
       zero1GatherBytes: d.zero1GatherBytesPerParam === undefined ? 2 : fig("dataParallel.zero1GatherBytesPerParam", d.zero1GatherBytesPerParam),
       prefetchLayers: fig("dataParallel.prefetchLayers", d.prefetchLayers),
       // At least 1 MiB: the reduction's collectives (and the simulator's operations) number the
