@@ -188,10 +188,11 @@ export interface Engine {
     /** The optimizer steps an fp32 copy of 16-bit gradients made for the step (Megatron's
      *  main_grad.float(); cost/memory.ts reduceTransientBytes). Absent: false. */
     fp32GradCopyAtStep?: boolean;
-    /** ZeRO stage 0 under fp16 is DeepSpeed's FP16_Optimizer, whose step casts each parameter
-     *  group's 16-bit gradients to fp32 one tensor at a time, then flattens the list into one fp32
-     *  gradient (deepspeed/runtime/fp16/fused_optimizer.py step @ v0.6.5; cost/memory.ts
-     *  reduceTransientBytes). Absent: false. */
+    /** The step builds its fp32 gradients by flattening the 16-bit ones, as DeepSpeed's optimizers
+     *  do: FP16_Optimizer at ZeRO-0 under fp16 casts each tensor then flattens the list (8 bytes a
+     *  parameter of the largest group), ZeRO-1/2 flatten the rank's 16-bit shard then cast it (6 per
+     *  parameter of the shard) (fp16/fused_optimizer.py, zero/stage_1_and_2.py step @ v0.6.5;
+     *  cost/memory.ts reduceTransientBytes). Absent: false. */
     fp32GradFlattenAtStep?: boolean;
     /** Layers whose ZeRO-3/FSDP parameters are gathered ahead of the one computing (0: none). */
     prefetchLayers: number;

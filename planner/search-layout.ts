@@ -156,14 +156,14 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         for (let i = 0; i < unevenParams.length; i++) {
           const sp = unevenParams[i]!;
           const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
-          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + unevenBuffers![i]! + reduceTransientBytes(t, zero, Math.max(sp.dense, sp.expert), unevenActs![i]!, ownedParams(zero, sp.dense, sp.expert, dpcp, edp)));
+          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + unevenBuffers![i]! + reduceTransientBytes(t, zero, sp.dense, sp.expert, dpcp, edp, unevenActs![i]!));
           if (bytes > worst) worst = bytes;
         }
       } else {
         for (let i = 0; i < stages.length; i++) {
           const sp = splits[i]!;
           const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
-          const bytes = totalBytes(hw, states + acts[i]! + (buffers + stageBuffers[i]!) + reduceTransientBytes(t, zero, Math.max(sp.dense, sp.expert), acts[i]!, ownedParams(zero, sp.dense, sp.expert, dpcp, edp)));
+          const bytes = totalBytes(hw, states + acts[i]! + (buffers + stageBuffers[i]!) + reduceTransientBytes(t, zero, sp.dense, sp.expert, dpcp, edp, acts[i]!));
           if (bytes > worst) worst = bytes;
         }
       }

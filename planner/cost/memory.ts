@@ -21,28 +21,41 @@ const ZERO_STATES: StateBytes = { optimizer: 12, grad: 2, shardedGrad: 2, sharde
  *  deepspeed/runtime/bf16_optimizer.py @ v0.6.5). */
 const BF16_OPTIMIZER_GRADS = 2 + 4;
 
-/** What the step's transients add at the step's end over the activations then freed:
+/** What the step's transients add at the step's end over the activations then freed, for a rank
+ *  holding `dense` parameters sharded over dpcp and `expert` ones over edp (its largest parameter
+ *  group G: the dense or the expert ones, sharded over d):
  *  - BF16_Optimizer's all-reduce casts each parameter group's flat fp32 gradients to the
  *    reduction's type whole (engine.py allreduce_bucket, tensor.to(communication_data_type) @
  *    v0.6.5 and v0.16: a group is one flat tensor, and buffered_allreduce_fallback cuts its buckets
- *    between tensors only), 2 bytes a parameter of the largest group (the rank's dense or expert
- *    parameters) in bf16, nothing where it reduces in fp32 (no cast);
+ *    between tensors only), 2 bytes a parameter of G in bf16, nothing where it reduces in fp32;
  *  - Megatron's optimizer over 16-bit gradients (fp16 without fp32 accumulation) hands the step an
  *    fp32 copy of each gradient it steps (optimizer.py _copy_model_grads_to_main_grads:
  *    main_param.grad = main_grad.float(), @ v2.6 and core_r0.14.0; the distributed optimizer its
- *    shard's), 4 bytes a parameter of `owned` (Engine.dataParallel.fp32GradCopyAtStep);
- *  - DeepSpeed's FP16_Optimizer (ZeRO-0 under fp16) builds each group's fp32 gradient as
- *    _flatten_dense_tensors([p.grad.to(fp32) for p in group]): the list of fp32 copies and the flat
- *    tensor they are concatenated into live together, 8 bytes a parameter of the largest group
- *    (fused_optimizer.py step @ v0.6.5; Megatron-DeepSpeed's groups are the weight-decayed
- *    parameters, nearly all, and the biases and norms; the earlier groups' 4 bytes stay, a small
- *    group's in Megatron-DeepSpeed's order) (Engine.dataParallel.fp32GradFlattenAtStep).
+ *    shard's), 4 bytes a parameter it steps (Engine.dataParallel.fp32GradCopyAtStep);
+ *  - DeepSpeed's optimizers build each group's fp32 gradient by flattening its 16-bit ones
+ *    (Engine.dataParallel.fp32GradFlattenAtStep), the weight-decayed group (nearly every parameter
+ *    in Megatron-DeepSpeed, whose other group is the biases and norms) first:
+ *    · ZeRO-0 under fp16, FP16_Optimizer: _flatten_dense_tensors([p.grad.to(fp32) for p in group]),
+ *      the per-tensor fp32 copies and the flat tensor together, 8G (fp16/fused_optimizer.py step);
+ *    · ZeRO-1/2: flatten(averaged_gradients).to(fp32), the 16-bit flat shard (2G/d) and its fp32
+ *      cast (4G/d) together (zero/stage_1_and_2.py step @ v0.6.5): 6G/d over ZeRO-2's states; ZeRO-1
+ *      first frees the gradients outside the rank's partition (free_grad_in_param_list), 2G(1 − 1/d)
+ *      of the whole 16-bit gradients its states count, so 8G/d − 2G, nothing from d = 4 on.
  *  Zero elsewhere. */
-export function reduceTransientBytes(t: Pick<Training, "engine" | "precision">, zero: number, largestGroup: number, activations: number, owned = 0): number {
-  const cast = bf16Optimizer(t, zero) && gradReduceBytes(t) !== 4 ? 2 * largestGroup : 0;
-  const copy = zero <= 1 && t.engine?.dataParallel.fp32GradCopyAtStep === true && gradBufferBytes(t) === 2 ? 4 * owned : 0;
-  const flatten = zero === 0 && t.precision === "fp16" && t.engine?.dataParallel.fp32GradFlattenAtStep === true ? 8 * largestGroup : 0;
+export function reduceTransientBytes(t: Pick<Training, "engine" | "precision">, zero: number, dense: number, expert: number, dpcp: number, edp: number, activations: number): number {
+  const g = Math.max(dense, expert);
+  const d = dense >= expert ? dpcp : edp;
+  const cast = bf16Optimizer(t, zero) && gradReduceBytes(t) !== 4 ? 2 * g : 0;
+  const copy = zero <= 1 && t.engine?.dataParallel.fp32GradCopyAtStep === true && gradBufferBytes(t) === 2 ? 4 * ownedParams(zero, dense, expert, dpcp, edp) : 0;
+  const flatten = t.engine?.dataParallel.fp32GradFlattenAtStep === true ? deepSpeedFlattenBytes(t.precision, zero, g, d) : 0;
   return Math.max(0, Math.max(cast, copy, flatten) - activations);
+}
+
+/** DeepSpeed's step flatten over the states of its ZeRO stage (reduceTransientBytes above). */
+function deepSpeedFlattenBytes(precision: Training["precision"], zero: number, g: number, d: number): number {
+  if (zero === 0) return precision === "fp16" ? 8 * g : 0;
+  if (zero === 1) return Math.max(0, (8 * g) / d - 2 * g);
+  return zero === 2 ? (6 * g) / d : 0;
 }
 
 /** The parameters a rank's optimizer steps: all it holds at ZeRO-0, its shard (1/dp·cp of the dense,
@@ -225,7 +238,7 @@ export function stageMemory(
   const activations = stageActivationBytes(m, training, plan, stage);
   // (the all-to-all buffers only where the rank holds an MoE layer)
   const moeBuffers = stageHeld(m, plan, stage).working.moe > 0 ? moeBufferBytes(m, training, plan) : 0;
-  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBuffers + cpBufferBytes(m, training, plan) + reduceTransientBytes(training, zero, Math.max(split.dense, split.expert), activations, ownedParams(zero, split.dense, split.expert, dp * plan.cp, edpOf(plan)));
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBuffers + cpBufferBytes(m, training, plan) + reduceTransientBytes(training, zero, split.dense, split.expert, dp * plan.cp, edpOf(plan), activations);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

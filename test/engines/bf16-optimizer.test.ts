@@ -92,12 +92,13 @@ describe("BF16_Optimizer's edges", () => {
   it("the all-reduce's bf16 cast of the largest group counts where it exceeds the activations then freed; none in fp32; at fp16 FP16_Optimizer's flatten instead", () => {
     const bf16 = training("bf16");
     // 2 bytes × 1e9 parameters = 2e9 against 0.5e9 of activations: 1.5e9 more
-    expect(reduceTransientBytes(bf16, 0, 1e9, 0.5e9)).toBe(1.5e9);
-    expect(reduceTransientBytes(bf16, 0, 1e9, 3e9)).toBe(0);
-    expect(reduceTransientBytes(bf16, 1, 1e9, 0)).toBe(0);
+    expect(reduceTransientBytes(bf16, 0, 1e9, 0, 8, 1, 0.5e9)).toBe(1.5e9);
+    expect(reduceTransientBytes(bf16, 0, 1e9, 0, 8, 1, 3e9)).toBe(0);
+    // (ZeRO-1: the ZeRO optimizer's own flatten, 8Ψ/d − 2Ψ, nothing at d = 8: fp16-optimizer.test.ts)
+    expect(reduceTransientBytes(bf16, 1, 1e9, 0, 8, 1, 0)).toBe(0);
     // fp16 at stage 0 is FP16_Optimizer: its step's flatten, 8 bytes a parameter (fp16-optimizer.test.ts)
-    expect(reduceTransientBytes(training("fp16"), 0, 1e9, 0)).toBe(8e9);
-    expect(reduceTransientBytes({ ...bf16, engine: withOverrides(bf16.engine!, { gradReduceInFp32: true }) }, 0, 1e9, 0)).toBe(0);
+    expect(reduceTransientBytes(training("fp16"), 0, 1e9, 0, 8, 1, 0)).toBe(8e9);
+    expect(reduceTransientBytes({ ...bf16, engine: withOverrides(bf16.engine!, { gradReduceInFp32: true }) }, 0, 1e9, 0, 8, 1, 0)).toBe(0);
   });
 
   it("at dp 1 the search tries ZeRO-1 (DeepSpeed's ZeRO optimizer) beside BF16_Optimizer's ZeRO-0; an engine of DeepSpeed 0.6–0.9 keeps ZeRO-0 alone beside a pipeline under bf16", () => {

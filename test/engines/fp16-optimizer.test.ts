@@ -1,12 +1,14 @@
-// DeepSpeed's FP16_Optimizer, what its engine runs at ZeRO stage 0 under fp16 (engine.py
-// _configure_fp16_optimizer @ v0.6.5, over Megatron-DeepSpeed's fused Adam). Its step builds each
-// parameter group's fp32 gradient as
-//   _flatten_dense_tensors([p.grad.to(fp32) for p in group])
-// (deepspeed/runtime/fp16/fused_optimizer.py step @ v0.6.5): the list of per-tensor fp32 copies
-// (4 bytes a parameter) and the flat tensor they are concatenated into (4 more) live together,
-// after the last backward has freed the activations. Nearly every parameter is in the first
-// (weight-decayed) group, so the step's peak is 8Ψ over the model states where that exceeds the
-// activations.
+// DeepSpeed's optimizers build the fp32 gradient they step by flattening the 16-bit ones, after
+// the last backward has freed the activations (deepspeed @ v0.6.5):
+// - ZeRO-0 under fp16 is FP16_Optimizer (engine.py _configure_fp16_optimizer, over
+//   Megatron-DeepSpeed's fused Adam): _flatten_dense_tensors([p.grad.to(fp32) for p in group])
+//   (fp16/fused_optimizer.py step) holds the per-tensor fp32 copies (4 bytes a parameter) and the
+//   flat tensor (4 more) together: 8G for the largest group G;
+// - ZeRO-1/2: flatten(averaged_gradients).to(fp32) (zero/stage_1_and_2.py step) holds the 16-bit
+//   flat shard (2G/d) and its fp32 cast (4G/d): 6G/d over ZeRO-2's states; ZeRO-1 has first freed
+//   the whole 16-bit gradients outside its partition (2G(1 − 1/d)): 8G/d − 2G, none from d = 4.
+// Megatron-DeepSpeed's groups are the weight-decayed parameters (nearly all) then the biases and
+// norms, so G is about every parameter of the rank.
 import { describe, expect, it } from "vitest";
 import { reduceTransientBytes } from "../../planner/cost/memory.js";
 import { evaluatePlan } from "../../planner/evaluate.js";
@@ -19,29 +21,40 @@ const m = preset("gpt3-1.3b");
 const hw = hardware("dgx-a100-80g");
 const ds = loadEngine("megatron-deepspeed", undefined);
 const without = { ...ds, dataParallel: { ...ds.dataParallel, fp32GradFlattenAtStep: false } };
-const plan: Plan = { tp: 1, pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "full", sequenceParallel: false, schedule: "1f1b" };
-const training = (precision: Precision, engine = ds): Training => ({ gpus: 8, globalBatch: 64, seqLen: 2048, precision, fusedAttention: false, overlapGradReduce: false, engine });
+const plan = (zero: 0 | 1 | 2, dp: number): Plan => ({ tp: 1, pp: 1, dp, cp: 1, ep: 1, etp: 1, vpp: 1, zero, microBatch: 1, recompute: "full", sequenceParallel: false, schedule: "1f1b" });
+const training = (precision: Precision, dp: number, engine = ds): Training => ({ gpus: dp, globalBatch: 8 * dp, seqLen: 2048, precision, fusedAttention: false, overlapGradReduce: false, engine });
 // Ψ: every parameter of the model on each GPU (tp 1, pp 1): 1.3 billion, 8Ψ ≈ 10.5 GB
 const psi = stageParamsPerGpu(m, 2048, 1, 1, m.layers, "only");
+const added = (precision: Precision, zero: 0 | 1 | 2, dp: number) =>
+  evaluatePlan(m, hw, training(precision, dp), plan(zero, dp)).memory.total - evaluatePlan(m, hw, training(precision, dp, without), plan(zero, dp)).memory.total;
+const acts = (zero: 0 | 1 | 2, dp: number) => evaluatePlan(m, hw, training("fp16", dp), plan(zero, dp)).memory.activations;
 
-describe("DeepSpeed's FP16_Optimizer at ZeRO stage 0", () => {
-  it("adds max(0, 8Ψ − activations) at the step, times the allocator's fragmentation", () => {
-    const withFlatten = evaluatePlan(m, hw, training("fp16"), plan).memory;
-    const plain = evaluatePlan(m, hw, training("fp16", without), plan).memory;
-    // full recompute, micro-batch 1: about 1 GB of activations, far below 8Ψ
-    expect(withFlatten.activations).toBeLessThan(2e9);
-    const added = (8 * psi - withFlatten.activations) * (1 + hw.fragmentation);
-    expect(withFlatten.total - plain.total).toBeCloseTo(added, -3);
-    expect(added).toBeGreaterThan(8e9);
+describe("DeepSpeed's fp32 gradient flatten at the step", () => {
+  it("FP16_Optimizer (ZeRO-0, fp16) adds max(0, 8Ψ − activations), times the allocator's fragmentation", () => {
+    // full recompute, micro-batch 1: about 1 GB of activations, far below 8Ψ ≈ 10.5 GB
+    expect(acts(0, 8)).toBeLessThan(2e9);
+    expect(added("fp16", 0, 8)).toBeCloseTo((8 * psi - acts(0, 8)) * (1 + hw.fragmentation), -3);
+    expect(added("fp16", 0, 8)).toBeGreaterThan(8e9);
   });
 
-  it("nothing where the activations already exceed it, at ZeRO-1 (the ZeRO optimizer) or under bf16 (BF16_Optimizer)", () => {
-    expect(reduceTransientBytes(training("fp16"), 0, 1e9, 9e9)).toBe(0);
-    expect(reduceTransientBytes(training("fp16"), 0, 1e9, 7e9)).toBe(1e9);
-    expect(reduceTransientBytes(training("fp16"), 1, 1e9, 0)).toBe(0);
+  it("ZeRO-2 adds 6Ψ/d, under fp16 and bf16 alike (16-bit partitions either way)", () => {
+    for (const p of ["fp16", "bf16"] as const) expect(added(p, 2, 2)).toBeCloseTo(((6 * psi) / 2 - acts(2, 2)) * (1 + hw.fragmentation), -3);
+  });
+
+  it("ZeRO-1 adds 8Ψ/d − 2Ψ: 2Ψ at d = 2, nothing at d = 8", () => {
+    expect(added("fp16", 1, 2)).toBeCloseTo((2 * psi - acts(1, 2)) * (1 + hw.fragmentation), -3);
+    expect(added("fp16", 1, 8)).toBe(0);
+  });
+
+  it("nothing where the activations already exceed it; under bf16 at ZeRO-0 BF16_Optimizer's cast instead; Megatron's copy on Megatron-Core", () => {
+    const t = training("fp16", 8);
+    expect(reduceTransientBytes(t, 0, 1e9, 0, 8, 1, 9e9)).toBe(0);
+    expect(reduceTransientBytes(t, 0, 1e9, 0, 8, 1, 7e9)).toBe(1e9);
+    // the largest group is the experts' where they outnumber the dense parameters, sharded over edp
+    expect(reduceTransientBytes(t, 2, 1e8, 1e9, 8, 2, 0)).toBe((6 * 1e9) / 2);
     // BF16_Optimizer's transient is its bf16 cast of the fp32 gradients, 2 bytes a parameter
-    expect(reduceTransientBytes(training("bf16"), 0, 1e9, 0)).toBe(2e9);
-    // other engines' fp16 stage 0 is not FP16_Optimizer: Megatron-Core's fp32 copy is 4Ψ
-    expect(reduceTransientBytes(training("fp16", loadEngine("megatron-core", undefined)), 0, 1e9, 0, 1e9)).toBe(4e9);
+    expect(reduceTransientBytes(training("bf16", 8), 0, 1e9, 0, 8, 1, 0)).toBe(2e9);
+    // Megatron-Core's fp16 stage 0 is not FP16_Optimizer: its fp32 copy is 4Ψ
+    expect(reduceTransientBytes(training("fp16", 8, loadEngine("megatron-core", undefined)), 0, 1e9, 0, 8, 1, 0)).toBe(4e9);
   });
 });
