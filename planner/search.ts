@@ -119,10 +119,11 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
         const dp = t.gpus / (tp * cp * pp);
         d.pp = pp;
         d.dp = dp;
-        // (searched pp only: a fixed one comes completed by the request, src/plan-request.ts, or is
-        // checked as given. With virtual stages, the stack's split of p·v stages where it has one:
-        // layout/stages.ts defaultVirtualStageLayers.)
-        const splits = fixed.stageLayers === undefined && fixed.pp === undefined ? defaultSplits(m.layers, pp, fixed.vpp, supportsOf(t.engine).stageSplit) : null;
+        // (a fixed pp's split comes completed by the request, src/plan-request.ts, but where it
+        // leaves vpp to the search beside an uneven split, or is checked as given. With virtual
+        // stages, the stack's split of p·v stages where it has one: layout/stages.ts
+        // defaultVirtualStageLayers.)
+        const splits = fixed.stageLayers === undefined ? defaultSplits(m.layers, pp, fixed.vpp, supportsOf(t.engine).stageSplit) : null;
         const defaultSplit = splits?.[0]![1];
         if (splits) d.stageLayers = defaultSplit;
         // vpp searched beside an uneven default split: each v with a split of its own, once per pp

@@ -119,17 +119,21 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   }
   if (model.moe !== undefined && args.moeImbalance === undefined) assumed.push(`expert load imbalance ${DEFAULT_MOE_IMBALANCE} (busiest expert rank over the mean; --moe-imbalance)`);
   // A fixed pp that does not divide the layers gets the default uneven split (layout/stages.ts),
-  // said among the assumptions; with virtual stages it stays refused (rule pp_layers).
+  // said among the assumptions; with virtual stages it stays refused (rule pp_layers). With vpp
+  // left to the search, the split is left open where the stack splits virtual stages too: the
+  // search tries one stage a rank and each v with a split of its own (layout/stages.ts
+  // defaultSplits), as it does for a searched pp.
   const fixed = { ...args.fixed };
   const how = supportsOf(engine).stageSplit;
   const vpp = fixed.vpp ?? 1;
   const split = fixed.pp !== undefined && fixed.stageLayers === undefined
     ? vpp === 1 ? defaultStageLayers(model.layers, fixed.pp, how) : defaultVirtualStageLayers(model.layers, fixed.pp, vpp, how)
     : undefined;
+  const virtual = split && fixed.vpp === undefined ? searchedVirtualVpps(model.layers, fixed.pp!, fixed.schedule, engine) : [];
   if (split) {
-    fixed.stageLayers = split;
+    if (virtual.length === 0) fixed.stageLayers = split;
     assumed.push(vpp === 1
-      ? `stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${stageSplitPhrase(how)}; --stage-layers)`
+      ? `stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${stageSplitPhrase(how)}${virtual.length > 0 ? `; with vpp ${virtual.join(" or ")}, the embedding and the loss counted as a layer each, as Megatron-Core's --account-for-embedding/loss-in-pipeline-split` : ""}; --stage-layers)`
       : `stage layers ${splitLabel(split)} (pp ${fixed.pp} · vpp ${vpp} does not divide ${model.layers} layers: the embedding and the loss counted as a layer each, as Megatron-Core's --account-for-embedding/loss-in-pipeline-split; --stage-layers)`);
   } else if (args.fixedFrom === undefined && args.valuesFrom?.["--pp"] === undefined) noSplitWhy(fixed, model.layers, engine);
   // --cp-comm / --cp-split for the search's cp where the search tries none would change nothing
@@ -150,7 +154,8 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   const countBound = (i: InputIssue) => COUNT_CODES.has(i.code) || (batchFollowsCount && BATCH_CODES.has(i.code));
   // What the engine cannot run holds at every GPU count: said before a layout rule that only this
   // count breaks (a fixed --tp 16 on 8 GPUs under an engine without tensor parallel).
-  const layoutIssue = badTraining ? null : checkFixed(model, training, fixed);
+  // (a split left open to the search is checked as its one stage a rank)
+  const layoutIssue = badTraining ? null : checkFixed(model, training, virtual.length > 0 ? { ...fixed, stageLayers: split } : fixed);
   const badFixed = layoutIssue && countBound(layoutIssue) ? (unsupportedByEngine(fixed, training.engine, training.precision) ?? layoutIssue) : layoutIssue;
   // A plan file's dimension is named as the file's field, not a flag the user did not give; what
   // the engine cannot run is changed in the file (or by another engine where the user can pick one).
@@ -202,6 +207,15 @@ export function issueLine(bad: InputIssue, impliedBy: string | undefined): strin
   if (bad.flag !== "--engine" || impliedBy === undefined) return `${bad.flag}: ${issueText(bad)}`;
   if (impliedBy === WORKER_ENGINE) return `--model: ${bad.message}; execute runs paraplan's worker`;
   return `${impliedBy}: ${issueText(bad)}`;
+}
+
+/** The v ≥ 2 the search tries beside one stage a rank for a fixed pp that does not divide the
+ *  layers: those the stack splits virtual stages for (layout/stages.ts virtualSplitVpps), where the
+ *  engine runs a looped schedule with virtual stages (interleaved or zb1p: a V runs an even split)
+ *  and no other schedule is asked for. */
+function searchedVirtualVpps(layers: number, pp: number, schedule: Fixed["schedule"], engine: Engine): number[] {
+  const looped = (["interleaved", "zb1p"] as const).filter((s) => engine.schedules.includes(s) && (schedule === undefined || schedule === s));
+  return looped.length > 0 ? virtualSplitVpps(layers, pp, supportsOf(engine).stageSplit) : [];
 }
 
 /** A --pp that does not divide the layers and gets no split from the engine (layout/stages.ts

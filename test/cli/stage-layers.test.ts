@@ -103,12 +103,31 @@ describe("a split of virtual stages (--vpp 2)", () => {
 
 describe("the default split when pp does not divide the layers", () => {
   it("--pp 16 on Llama 3 405B's 126 layers: one layer fewer on the first and last stage, said as assumed", async () => {
-    const r = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--tp", "8", "--top", "1", "--simulate-top", "0"]);
+    const r = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--vpp", "1", "--tp", "8", "--top", "1", "--simulate-top", "0"]);
     expect(r.code).toBe(0);
     // ⌊126/16⌋ = 7 on every stage, the 14 extra layers on the 14 middle ones (Llama 3 §3.3.2).
     expect(r.stdout).toContain("assumed: ");
     expect(r.stdout).toContain("stage layers 7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,7 (pp 16 does not divide 126 layers");
     expect(r.stdout).toMatch(/\n1 +8 +16 \[7,8×14,7\] /);
+  });
+  it("--pp 16 with vpp left to the search: one stage a rank and, as for a searched pp, each vpp with Megatron-Core's accounted split (126 + 2 = 128 = 16 · 8: vpp 2 and 4)", async () => {
+    const args = ["plan", "--model", "llama3-405b", "--gpus", "8192", "--tp", "8", "--pp", "16", "--seq", "8192", "--global-batch", "2048", "--simulate-top", "0"];
+    const r = await runCli([...args, "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("stage layers 7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,7 (pp 16 does not divide 126 layers: Megatron-Core's --decoder-first/last-pipeline-num-layers, ⌈L/p⌉ on the middle stages and the rest on the first and the last; with vpp 2 or 4, the embedding and the loss counted as a layer each");
+    const json = await runCli([...args, "--json", "--top", "1000"]);
+    const plans = JSON.parse(json.stdout).plans as { vpp: number; stageLayers?: number[]; time: { step: number } }[];
+    expect([...new Set(plans.map((p) => p.vpp))].sort()).toEqual([1, 2, 4]);
+    // vpp 4: 128/(16·4) = 2 units a virtual stage, the first and the last one layer
+    const v4 = plans.find((p) => p.vpp === 4)!;
+    expect(v4.stageLayers!.length).toBe(64);
+    expect(v4.stageLayers!.slice(0, 17)).toEqual([1, ...Array(15).fill(2), 2]);
+    expect(v4.stageLayers!.at(-1)).toBe(1);
+    // 32 micro-batches a replica on 16 stages: 1F1B's bubble (p−1)/m ≈ 47% of the compute, which
+    // interleaving over v chunks divides by v (Narayanan et al. 2021 §2.2): the best plan interleaves
+    const best1 = Math.min(...plans.filter((p) => p.vpp === 1).map((p) => p.time.step));
+    expect(plans[0]!.vpp).toBeGreaterThan(1);
+    expect(plans[0]!.time.step).toBeLessThan(0.85 * best1);
   });
   it("with virtual stages: Megatron-Core's accounted split where p·v divides L + 2 in ≥ 2 a stage, else refused", async () => {
     // 126 + 2 = 128 units over 16 · 2 = 32 virtual stages: 4 each, the first and the last 3

@@ -38,11 +38,12 @@ export const emptyTotals = (): SearchTotals => ({ searched: 0, feasible: 0, reje
  * (tp and pp pass the structural checks) once per micro-batch size, since layouts with many
  * virtual stages and micro-batch sizes make a pair alone too long to run between two frames.
  */
-/** The default uneven splits the whole search gives a searched pp (planner/layout/stages.ts
- *  defaultSplits): a chunk per vpp with its split; a fixed pp or split: the request's own. */
+/** The default uneven splits the whole search gives a pp whose split the request left open
+ *  (planner/layout/stages.ts defaultSplits): a chunk per vpp with its split; a given split: the
+ *  request's own. */
 function chunkSplits(req: PlanRequest, pp: number): { vpp?: number; split?: readonly number[] }[] {
   const { model: m, training: t, fixed } = req;
-  if (fixed.pp !== undefined || fixed.stageLayers !== undefined) return [{}];
+  if (fixed.stageLayers !== undefined) return [{}];
   return defaultSplits(m.layers, pp, fixed.vpp, supportsOf(t.engine).stageSplit).map(([vpp, split]) => ({ ...(fixed.vpp === undefined && vpp > 1 ? { vpp } : {}), ...(split ? { split } : {}) }));
 }
 
