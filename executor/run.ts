@@ -68,6 +68,14 @@ const TAIL = 300;
 export function startRun(o: RunOptions): RunHandle {
   const metrics = new JsonLines(join(o.runDir, ARTIFACTS.metrics));
   const logPath = join(o.runDir, ARTIFACTS.log);
+  // worker.log exists from the launch on (empty until torchrun or a rank prints a line): every
+  // failure message names it, a run killed before any output included.
+  try {
+    appendFileSync(logPath, "");
+  } catch (e) {
+    metrics.close();
+    throw e;
+  }
   const steps: StepEvent[] = [];
   const tail: string[] = [];
   let measured: MeasuredFromWorker | null = null;
