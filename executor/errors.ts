@@ -35,3 +35,12 @@ export class CannotCreate extends ExecutorError {
     this.name = "CannotCreate";
   }
 }
+
+/** A multi-node rendezvous port on this machine held by a program that is not a torch
+ *  rendezvous: torchrun would wait there until the start-up deadline. */
+export class PortHeld extends ExecutorError {
+  constructor(message: string) {
+    super("bad-input", message);
+    this.name = "PortHeld";
+  }
+}

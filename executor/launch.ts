@@ -1,8 +1,11 @@
 // The torchrun command line of each node, the worker's environment, and the rendezvous endpoint
-// (single node: 127.0.0.1, a busy port replaced by a free one).
+// (single node: 127.0.0.1, a busy port replaced by a free one; several nodes: a port on this
+// machine held by another program refused).
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
 import type { Device } from "./devices.js";
+import { PortHeld } from "./errors.js";
+import { isThisMachine, portHolder } from "./port-holder.js";
 
 export const DEFAULT_RDZV_PORT = 29500;
 export const WORKER_MODULE = "executor.worker";
@@ -105,20 +108,42 @@ export interface Rendezvous {
   endpoint: Endpoint;
   /** The port asked for when it was busy and replaced. */
   replacedPort: number | null;
+  /** Whether the port was seen free, or held by a torch launcher, on this machine before the
+   *  launch: false where it could not be told (the endpoint on another machine, or a holder
+   *  paraplan cannot see), so a rendezvous that never completes may also be a port held by a
+   *  program that is not a torch rendezvous. */
+  portChecked: boolean;
 }
+
+/** The command line as said in one line: at most 80 characters. */
+const short = (s: string) => {
+  const line = s.replace(/\s+/g, " ").trim();
+  return line.length > 80 ? `${line.slice(0, 79)}…` : line;
+};
 
 /**
  * Single node: 127.0.0.1 (whatever host was named) on the requested port (default 29500), or a
  * free one when it is busy.
- * Several nodes: the endpoint as given — every node must name the same one.
+ * Several nodes: the endpoint as given — every node must name the same one. Where it names this
+ * machine, torchrun here hosts the rendezvous store (port-holder.ts): a port held by a program
+ * that is not a torch launcher is refused (PortHeld) rather than waited on until the deadline.
  */
 export async function chooseRendezvous(requested: Endpoint | undefined, nnodes: number): Promise<Rendezvous> {
   if (nnodes > 1) {
     if (!requested) throw new Error("several nodes need an explicit rendezvous endpoint");
-    return { endpoint: requested, replacedPort: null };
+    const here = { endpoint: requested, replacedPort: null };
+    if (!(await isThisMachine(requested.host))) return { ...here, portChecked: false };
+    // The store listens on every address: any listener on the port is in its way.
+    if (await portFree("0.0.0.0", requested.port)) return { ...here, portChecked: true };
+    const holder = portHolder(requested.port);
+    if (holder && !holder.torch)
+      throw new PortHeld(
+        `port ${requested.port} on ${requested.host} is held by another program (pid ${holder.pid}${holder.command ? `: ${short(holder.command)}` : ""}), not a torch rendezvous; torchrun on this node would host the rendezvous there: stop that program, or name a free port in --rdzv-endpoint on every node`,
+      );
+    return { ...here, portChecked: holder !== null };
   }
   const host = "127.0.0.1";
   const port = requested?.port ?? DEFAULT_RDZV_PORT;
-  if (await portFree(host, port)) return { endpoint: { host, port }, replacedPort: null };
-  return { endpoint: { host, port: await freePort(host) }, replacedPort: port };
+  if (await portFree(host, port)) return { endpoint: { host, port }, replacedPort: null, portChecked: true };
+  return { endpoint: { host, port: await freePort(host) }, replacedPort: port, portChecked: true };
 }

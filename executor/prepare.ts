@@ -79,6 +79,10 @@ export interface Prepared<C extends Chosen = Chosen> {
   torch: string | null;
   /** The rendezvous port asked for, when it was busy and replaced. */
   replacedPort: number | null;
+  /** Whether the rendezvous port was seen free (or a torch launcher's) here (launch.ts
+   *  Rendezvous.portChecked): false, a rendezvous that never completes may be a port held by
+   *  another program on the rendezvous host. */
+  portChecked: boolean;
   /** Seconds to wait for the first step (RunSettings.startupTimeout). */
   startupTimeout: number;
 }
@@ -158,7 +162,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
   });
   writeJsonAtomic(specPath, spec);
   writeFileAtomic(join(runDir, ARTIFACTS.command), commandLine(node, env) + "\n");
-  return { chosen, devices, node, spec, runDir, torch, replacedPort: rdzv.replacedPort, startupTimeout };
+  return { chosen, devices, node, spec, runDir, torch, replacedPort: rdzv.replacedPort, portChecked: rdzv.portChecked, startupTimeout };
 }
 
 /** The summary of a finished run (measured against predicted), written atomically to the run

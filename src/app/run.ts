@@ -58,6 +58,7 @@ export function startExecution(p: Prepared, reporter: RunReporter, cwd: string =
         capacity: result.memory.capacity,
         nnodes: p.node.nnodes,
         endpoint: p.node.endpoint,
+        portChecked: p.portChecked,
       });
       return { kind: "failed", failure, steps: res.steps.length, known: runFailure(failure, message + unsaved) };
     };

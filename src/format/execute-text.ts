@@ -136,6 +136,8 @@ export interface FailureContext {
   nnodes?: number;
   /** The rendezvous every node joins (for a start-up failure). */
   endpoint?: Endpoint;
+  /** Whether its port was seen free, or a torch rendezvous's, before the launch (StartupContext). */
+  portChecked?: boolean;
 }
 
 /** One line naming what stopped the run (and the rank), and where its metrics are. */
@@ -156,7 +158,7 @@ export function failureMessage(f: Failure, c: FailureContext): string {
     case "interrupted":
       return `interrupted (${f.signal}); stopped every rank, ${kept}`;
     case "startup-stalled":
-      return startupFailure(f, { nnodes: c.nnodes ?? 1, endpoint: c.endpoint }, kept);
+      return startupFailure(f, { nnodes: c.nnodes ?? 1, endpoint: c.endpoint, portChecked: c.portChecked }, kept);
     case "stalled":
       return `no step for ${seconds(f.waited)} after step ${f.lastStep} (the longest step before took ${seconds(f.longestStep)}): a rank is stuck (stopped, deadlocked, or waiting in a collective that never completes); stopped every rank, ${kept} (log: worker.log)`;
     case "exit": {

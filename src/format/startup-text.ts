@@ -60,6 +60,11 @@ export interface StartupContext {
   endpoint?: Endpoint | undefined;
   /** The start-up deadline, seconds (--startup-timeout). */
   deadline?: number | undefined;
+  /** Whether the rendezvous port was seen free, or held by a torch rendezvous, on this machine
+   *  before the launch (executor/launch.ts Rendezvous.portChecked). Otherwise (the endpoint on
+   *  another machine, a holder that cannot be seen) a rendezvous that never completes may also
+   *  be its port held by a program that is not a torch rendezvous: the failure names both. */
+  portChecked?: boolean | undefined;
 }
 
 /** "; every rank stops at 20.0 min without one (--startup-timeout)" */
@@ -85,7 +90,7 @@ export function startupFailure(f: Ranks & { waited: number }, c: StartupContext,
   const t = time(f.waited);
   const raise = "--startup-timeout to wait longer";
   if (nobody(f) && c.nnodes > 1 && c.endpoint)
-    return `no rank of this node started in ${t}: the ${c.nnodes} nodes never all joined the rendezvous at ${host(c.endpoint)}; stopped, ${kept} (log: worker.log)`;
+    return `no rank of this node started in ${t}: the ${c.nnodes} nodes never all joined the rendezvous at ${host(c.endpoint)}${c.portChecked ? "" : `, or port ${c.endpoint.port} on ${c.endpoint.host} is held by a program that is not a torch rendezvous`}; stopped, ${kept} (log: worker.log)`;
   if (nobody(f)) return `no rank started in ${t}; stopped, ${kept} (log: worker.log)`;
   if (allBuilt(f))
     return `no step after ${t}: ${everyRank(c)} built the model but the first step never ended (a collective that never completes, or a first step slower than that: ${raise}); stopped every rank, ${kept} (log: worker.log)`;
