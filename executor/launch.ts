@@ -128,11 +128,12 @@ const short = (s: string) => {
  * machine, torchrun here hosts the rendezvous store (port-holder.ts): a port held by a program
  * that is not a torch launcher is refused (PortHeld) rather than waited on until the deadline.
  */
-export async function chooseRendezvous(requested: Endpoint | undefined, nnodes: number): Promise<Rendezvous> {
+export async function chooseRendezvous(requested: Endpoint | undefined, nnodes: number, o: { checkPort?: boolean } = {}): Promise<Rendezvous> {
   if (nnodes > 1) {
     if (!requested) throw new Error("several nodes need an explicit rendezvous endpoint");
     const here = { endpoint: requested, replacedPort: null };
-    if (!(await isThisMachine(requested.host))) return { ...here, portChecked: false };
+    // checkPort false: only the commands are printed (--print-launch), to be run later.
+    if (o.checkPort === false || !(await isThisMachine(requested.host))) return { ...here, portChecked: false };
     // The store listens on every address: any listener on the port is in its way.
     if (await portFree("0.0.0.0", requested.port)) return { ...here, portChecked: true };
     const holder = portHolder(requested.port);

@@ -106,7 +106,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
   }
   const faultInjection = faultInjectionFromEnv(env); // bad input: refused before the run dir exists
   const startupTimeout = run.startupTimeout ?? DEFAULT_STARTUP_TIMEOUT;
-  const rdzv = await chooseRendezvous(run.endpoint, run.nnodes);
+  const rdzv = await chooseRendezvous(run.endpoint, run.nnodes, { checkPort: !run.printLaunch });
   const { req, result } = chosen;
   // The prediction's engine is the mode the worker will run (compile-mode.ts): a compiled
   // prediction of a plan the worker runs eager priced other software than the one measured.

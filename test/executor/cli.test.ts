@@ -2,6 +2,7 @@
 // fake worker that runs out of memory.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { executeCommand } from "../../src/commands/execute.js";
@@ -203,9 +204,31 @@ describe("paraplan execute (no torch needed)", () => {
     // torchrun's own rendezvous wait (600 s by default) ends 30 s after the deadline, as the ranks' own watch does.
     expect(readFileSync(join(runDir, "command.txt"), "utf8")).toContain("--rdzv-conf join_timeout=40 ");
     expect(JSON.parse(readFileSync(join(runDir, "launch.json"), "utf8")).startupTimeout).toBe(40);
+    // The log the message names exists, though nothing was printed (QA: it was created by the first line).
+    expect(readFileSync(join(runDir, "worker.log"), "utf8")).toBe("");
     expect(processesWith(runDir)).toEqual([]);
     expect(r.ms).toBeLessThan(25_000);
   }, 40_000);
+
+  it("node 0 of 2 whose rendezvous port is held by another program: refused at once, naming it, not blamed on the other nodes", async () => {
+    const cwd = tmp();
+    const busy = createServer();
+    await new Promise<void>((ok) => busy.listen({ host: "127.0.0.1", port: 0 }, ok));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const args = ["--model", "tiny", "--device", "cpu", "--gpus", "2", "--dp", "2", "--nnodes", "2", "--node-rank", "0", "--rdzv-endpoint", `127.0.0.1:${port}`, "--startup-timeout", "10s"];
+      const r = await run(args, { cwd, env: { PARAPLAN_PYTHON: fakePython(), FAKE_WORKER: "rendezvous" } });
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split("\n");
+      expect(lines).toHaveLength(1);
+      // The holder is this test's process.
+      expect(lines[0]).toMatch(new RegExp(`^paraplan: port ${port} on 127\\.0\\.0\\.1 is held by another program \\(pid ${process.pid}: .*\\), not a torch rendezvous; .*--rdzv-endpoint on every node$`));
+      expect(existsSync(join(cwd, "runs"))).toBe(false);
+      expect(r.ms).toBeLessThan(8_000);
+    } finally {
+      busy.close();
+    }
+  }, 20_000);
 
   it("--startup-timeout takes a duration from 10 s to 24 h", async () => {
     for (const [v, why] of [["5s", /out of range \(10s to 24h\)/], ["2d", /not a duration/], ["soon", /not a duration/]] as const) {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Plan } from "../../planner/index.js";
 import { loadModel } from "../../src/load.js";
 import { allNodeLines, chooseRendezvous, commandLine, freePort, shellQuote, torchrunArgs, type NodeLaunch } from "../../executor/launch.js";
+import { isThisMachine, isTorchLauncher, portHolder } from "../../executor/port-holder.js";
 import { buildSpec, faultInjectionFromEnv } from "../../executor/spec.js";
 import { exitFor } from "../../src/errors.js";
 
@@ -101,10 +102,46 @@ describe("rendezvous", () => {
       busy.close();
     }
     const free = await freePort();
-    expect(await chooseRendezvous({ host: "127.0.0.1", port: free }, 1)).toEqual({ endpoint: { host: "127.0.0.1", port: free }, replacedPort: null });
+    expect(await chooseRendezvous({ host: "127.0.0.1", port: free }, 1)).toEqual({ endpoint: { host: "127.0.0.1", port: free }, replacedPort: null, portChecked: true });
   });
 
   it("keeps the endpoint of a multi-node run as given", async () => {
-    expect(await chooseRendezvous({ host: "10.0.0.1", port: 29400 }, 2)).toEqual({ endpoint: { host: "10.0.0.1", port: 29400 }, replacedPort: null });
+    // 10.0.0.1 is no interface of this machine (unless it is: then it is checked like 127.0.0.1 below).
+    const remote = !(await isThisMachine("10.0.0.1"));
+    expect(await chooseRendezvous({ host: "10.0.0.1", port: 29400 }, 2)).toEqual({ endpoint: { host: "10.0.0.1", port: 29400 }, replacedPort: null, portChecked: !remote });
+    const free = await freePort();
+    expect(await chooseRendezvous({ host: "127.0.0.1", port: free }, 2)).toEqual({ endpoint: { host: "127.0.0.1", port: free }, replacedPort: null, portChecked: true });
+  });
+
+  // QA: a Python socket on the rendezvous port of node 0 read as "the 2 nodes never all joined
+  // the rendezvous" after --startup-timeout. torchrun hosts the store wherever the endpoint names
+  // this machine, so a program there that is not a torch launcher is refused before the launch.
+  it("refuses a multi-node port on this machine held by another program, naming it", async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen({ host: "127.0.0.1", port: 0 }, r));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      // The holder is this test's own process (node, not torchrun).
+      expect(portHolder(port)).toMatchObject({ pid: process.pid, torch: false });
+      for (const host of ["127.0.0.1", "localhost"]) {
+        const e = await chooseRendezvous({ host, port }, 2).then(() => null, (x: unknown) => x);
+        expect(exitFor(e)?.status).toBe(2);
+        expect((e as Error).message).toMatch(new RegExp(`^port ${port} on ${host} is held by another program \\(pid ${process.pid}: \\S*node\\b[^\\n]*\\), not a torch rendezvous; torchrun on this node would host the rendezvous there: stop that program, or name a free port in --rdzv-endpoint on every node$`));
+      }
+      // --print-launch only prints the commands, for later: nothing is checked.
+      expect(await chooseRendezvous({ host: "127.0.0.1", port }, 2, { checkPort: false })).toEqual({ endpoint: { host: "127.0.0.1", port }, replacedPort: null, portChecked: false });
+    } finally {
+      busy.close();
+    }
+    expect(portHolder(port)).toBeNull();
+  });
+
+  it("tells a torch launcher's command line from another program's", () => {
+    expect(isTorchLauncher(["/venv/bin/python", "-m", "torch.distributed.run", "--nnodes", "2"])).toBe(true);
+    expect(isTorchLauncher(["/venv/bin/python", "/venv/bin/torchrun", "--nnodes", "2"])).toBe(true);
+    expect(isTorchLauncher(["python3", "-m", "http.server", "29500"])).toBe(false);
+    // A rank (python -m executor.worker) hosts no store; nor does a script merely named after torch.
+    expect(isTorchLauncher(["python", "-m", "executor.worker", "--spec", "torch.distributed.run"])).toBe(false);
+    expect(isTorchLauncher(["python", "my_torchrun.py"])).toBe(false);
   });
 });

@@ -31,9 +31,16 @@ describe("start-up notices and failure", () => {
     );
     // Without a deadline (none known), the notice is the wait alone.
     expect(waitingLine(w, { nnodes: 2, endpoint: c.endpoint })).toBe("waiting 60 s for all 2 nodes to join the rendezvous at head:29500 (start paraplan execute with this --rdzv-endpoint on each)");
-    expect(startupFailure({ waited: 1200, phases: {}, unnamed: 8, started: false }, { nnodes: 2, endpoint: { host: "head", port: 29500 } }, "0 steps of metrics kept in runs/x")).toBe(
+    // The port seen free (or a torch rendezvous's) on this machine before the launch: the nodes are the cause.
+    const alone = { waited: 1200, phases: {}, unnamed: 8, started: false };
+    expect(startupFailure(alone, { nnodes: 2, endpoint: { host: "head", port: 29500 }, portChecked: true }, "0 steps of metrics kept in runs/x")).toBe(
       "no rank of this node started in 20.0 min: the 2 nodes never all joined the rendezvous at head:29500; stopped, 0 steps of metrics kept in runs/x (log: worker.log)",
     );
+    // Not checked (the endpoint on another machine): a program there that is not a torch store holds torchrun just the same.
+    for (const portChecked of [false, undefined])
+      expect(startupFailure(alone, { nnodes: 2, endpoint: { host: "head", port: 29500 }, portChecked }, "kept")).toBe(
+        "no rank of this node started in 20.0 min: the 2 nodes never all joined the rendezvous at head:29500, or port 29500 on head is held by a program that is not a torch rendezvous; stopped, kept (log: worker.log)",
+      );
   });
 
   it("every rank built, the first step never ends: a collective, or a slow first step", () => {

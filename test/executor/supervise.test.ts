@@ -236,6 +236,21 @@ describe("a run's stop handle", () => {
     expect(signals.map((s) => process.listenerCount(s))).toEqual(before);
   });
 
+  // QA: torchrun killed by kill -9 before any output: the message said "(log: worker.log)" but
+  // the run directory had no such file (it was created by the first line of output).
+  it("worker.log exists from the launch on: empty for a torchrun killed before any output, then each line", async () => {
+    const runDir = tempDir("paraplan-run-");
+    const silent = startRun({ command: process.execPath, args: ["-e", "process.kill(process.pid, 'SIGKILL')"], env: process.env, cwd: runDir, runDir, graceMs: 500, reporter: { start: () => {}, step: () => {} } });
+    expect(existsSync(join(runDir, "worker.log"))).toBe(true);
+    const res = await silent.done;
+    expect(res.failure).toMatchObject({ kind: "exit", code: null, signal: "SIGKILL" });
+    expect(readFileSync(join(runDir, "worker.log"), "utf8")).toBe("");
+    // Output appends to it: stdout as is, stderr marked "! ".
+    const talks = startRun({ command: process.execPath, args: ["-e", "console.log('hello'); console.error('oops'); process.exit(2)"], env: process.env, cwd: runDir, runDir, graceMs: 500, reporter: { start: () => {}, step: () => {} } });
+    expect((await talks.done).failure).toMatchObject({ kind: "exit", code: 2 });
+    expect(readFileSync(join(runDir, "worker.log"), "utf8").split("\n").sort()).toEqual(["", "! oops", "hello"]);
+  });
+
   // A full disk threw ENOSPC out of the event handler: paraplan died with a stack trace and left
   // torchrun and its ranks running, detached.
   it.runIf(existsSync("/dev/full"))("stops the run in one line when the run directory cannot be written (a full disk)", async () => {
