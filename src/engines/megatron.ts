@@ -6,6 +6,8 @@
 import { type Fixed, type Plan, type Training, engineGradReduceBytes, onEngine, withOverrides } from "../../planner/index.js";
 import { megatronRefusal } from "../../planner/layout/capabilities.js";
 import { overlapsParamGather } from "../../planner/cost/engine-terms.js";
+import { DEFAULT_MOE_IMBALANCE } from "../../planner/cost/moe-facts.js";
+import { DEFAULT_PROFILE } from "../plan-request.js";
 import {
   type Engine,
   type EngineContext,
@@ -188,6 +190,26 @@ function launcherWords(t: EngineContext["training"], hw: EngineContext["hw"]): s
   return typeof l === "string" ? "<launcher flags>" : `--nproc-per-node ${l.perNode} --nnodes ${l.nodes}`;
 }
 
+/** The flags `plan --from megatron-args.txt` needs to price the plan as exported: the GPU count
+ *  (Megatron-LM takes it from torchrun's world), and those of the prediction no argument states,
+ *  where they are not plan's defaults: the hardware profile (src/plan-request.ts DEFAULT_PROFILE)
+ *  and the experts' load imbalance (planner/cost/moe-facts.ts DEFAULT_MOE_IMBALANCE, a pricing
+ *  assumption of the router, not a Megatron-LM argument). */
+function readBack(ctx: EngineContext): { flag: string; what: string }[] {
+  const t = ctx.training;
+  const out = [{ flag: `--gpus ${t.gpus}`, what: "the GPU count" }];
+  const profile = ctx.options.profileName;
+  if (profile !== undefined && profile !== DEFAULT_PROFILE) out.push({ flag: `--profile ${profile}`, what: "the hardware" });
+  if (ctx.model.moe !== undefined && t.moeImbalance !== undefined && t.moeImbalance !== DEFAULT_MOE_IMBALANCE)
+    out.push({ flag: `--moe-imbalance ${t.moeImbalance}`, what: "the expert load imbalance priced" });
+  return out;
+}
+const readBackFlags = (ctx: EngineContext) => readBack(ctx).map((r) => r.flag).join(" ");
+const readBackWhat = (ctx: EngineContext) => {
+  const w = readBack(ctx).map((r) => r.what);
+  return w.length === 1 ? w[0]! : `${w.slice(0, -1).join(", ")} or ${w.at(-1)!}`;
+};
+
 function files(ctx: EngineContext) {
   const { model: m, plan: p, training: t, hw } = ctx;
   const header = [
@@ -198,7 +220,7 @@ function files(ctx: EngineContext) {
     `  torchrun ${launcherWords(t, hw)} <rendezvous flags> pretrain_gpt.py $(grep -v '^#' megatron-args.txt)`,
     // The arguments have no GPU count (Megatron-LM takes it from torchrun's world): a read-back
     // without it takes --gpus or the model file's.
-    `plan --from megatron-args.txt reads this plan back with --gpus ${t.gpus} (the arguments do not state the GPU count)`,
+    `plan --from megatron-args.txt reads this plan back with ${readBackFlags(ctx)} (the arguments do not state ${readBackWhat(ctx)})`,
   ];
   // validate_args: tensor and context parallel want CUDA_DEVICE_MAX_CONNECTIONS=1, Megatron-FSDP
   // asserts it is not 1 (with FSDP the former is only a warning on Hopper and earlier).
