@@ -154,6 +154,10 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
     globalBatch: req.training.globalBatch,
     seqLen: req.training.seqLen,
     precision: req.training.precision,
+    // The pricing assumptions a flag changes (--no-grad-overlap, --moe-imbalance), as plan --json
+    // writes them: `--plan plan.json` and calibrate price the run with them again.
+    overlapGradReduce: req.training.overlapGradReduce,
+    ...(req.model.moe !== undefined && req.training.moeImbalance !== undefined ? { moeImbalance: req.training.moeImbalance } : {}),
     // The engine profile the prediction was made with (the worker's: paraplan or paraplan-compile),
     // so that `paraplan calibrate` prices the run with the same software model.
     ...(req.training.engine ? { engine: req.training.engine.name } : {}),

@@ -34,6 +34,17 @@ export interface LaunchSpec {
   faultInjection?: FaultInjection;
   /** Seconds a rank waits for its first step before stopping itself (PROTOCOL.md). */
   startupTimeout?: number;
+  /** What the launcher's prediction was made with that the worker does not read (PROTOCOL.md
+   *  `prediction`): `--plan launch.json` prices the plan again with it. */
+  prediction?: Prediction;
+}
+
+/** Settings of the prediction beside the training the worker runs: the hardware profile, and
+ *  the pricing assumptions a flag changed (no gradient overlap, the experts' load imbalance). */
+export interface Prediction {
+  profile?: string;
+  overlapGradReduce?: boolean;
+  moeImbalance?: number;
 }
 
 export interface Execution {
@@ -65,6 +76,7 @@ export interface SpecInput {
   compile?: boolean | undefined;
   /** Seconds a rank waits for its first step (executor/worker/startup_watch.py). */
   startupTimeout?: number | undefined;
+  prediction?: Prediction | undefined;
 }
 
 /** PROTOCOL.md's model object, keys in its order; file-only fields (defaults) left out. The facts
@@ -115,6 +127,7 @@ export function buildSpec(i: SpecInput): LaunchSpec {
   };
   if (i.startupTimeout !== undefined) spec.startupTimeout = i.startupTimeout;
   if (i.faultInjection !== undefined) spec.faultInjection = i.faultInjection;
+  if (i.prediction !== undefined && Object.keys(i.prediction).length > 0) spec.prediction = i.prediction;
   return spec;
 }
 

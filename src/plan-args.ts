@@ -56,6 +56,8 @@ export interface PlanArgs {
   globalBatch: number | undefined;
   seqLen: number | undefined;
   precision: Precision;
+  /** --precision was given (precision is bf16 without it): a --plan file's is then checked against it. */
+  precisionGiven?: boolean;
   fusedAttention: boolean;
   overlapGradReduce: boolean;
   /** --engine NAME|FILE (undefined: the default, or an export format's engine). */
@@ -186,6 +188,7 @@ export function parsePlanArgs(argv: string[], alsoKnown: readonly string[] = [])
     globalBatch: int("global-batch", s("global-batch"), 1, MAX.batch),
     seqLen: int("seq", s("seq"), 1, MAX.seq),
     precision: oneOf<Precision>("precision", s("precision"), ["bf16", "fp16", "fp8"]) ?? "bf16",
+    ...(s("precision") !== undefined ? { precisionGiven: true } : {}),
     fusedAttention: attention !== "unfused",
     overlapGradReduce: values["no-grad-overlap"] !== true,
     engine: spelledBuiltin(s("engine"), "engines"),

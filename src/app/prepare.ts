@@ -8,6 +8,9 @@ import type { PlanResult } from "../../planner/index.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import type { ExecuteArgs } from "../execute-args.js";
 import { readPlanFile } from "../plan-file.js";
+import { planFileArgs } from "../plan-file-settings.js";
+import { executorEngineName } from "../../planner/index.js";
+import { defaultCompile } from "../../executor/spec.js";
 import type { PlanRequest } from "../plan-request.js";
 import { type Chosen, type PresentAdvice, chooseGiven, choosePlan } from "./choose.js";
 import { chooseDevice } from "./device.js";
@@ -25,7 +28,11 @@ export interface FromArgsOptions extends PrepareOptions {
 }
 
 /** `paraplan execute`: the plan its flags ask for (searched, or the --plan file's). */
-export async function prepareFromArgs(args: ExecuteArgs, o: FromArgsOptions = {}): Promise<Prepared> {
+export async function prepareFromArgs(given: ExecuteArgs, o: FromArgsOptions = {}): Promise<Prepared> {
+  // The --plan file's model (where --model is absent) and training, priced as it was planned
+  // (src/plan-file-settings.ts); the hardware is what is present, not the file's profile.
+  const args = given.planFile === undefined ? given
+    : { ...given, plan: planFileArgs(given.plan, given.planFile, executorEngineName(given.compile ?? defaultCompile(given.device ?? "cuda")), false) };
   const here = args.device === "cpu" ? [] : (o.detect ?? detectCudaGpus)();
   const forOtherMachines = args.printLaunch || args.nnodes > 1;
   const { device, notes } = chooseDevice({ flag: args.device, profile: args.plan.profile, here, forOtherMachines, nnodes: args.nnodes, ranks: args.plan.gpus });

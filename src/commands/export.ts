@@ -4,9 +4,10 @@ import { writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { makeDirs } from "../../executor/fs-safe.js";
-import { FORMAT_ENGINES, type Fixed, checkFixed, evaluatePlan } from "../../planner/index.js";
+import { DEFAULT_ENGINE, FORMAT_ENGINES, type Fixed, checkFixed, evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { planFileError, readPlanFile } from "../plan-file.js";
+import { planFileArgs } from "../plan-file-settings.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import { checkPlanModel, readPlanFor } from "../app/plan-model.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease, planOf } from "../engines/engine-plan.js";
@@ -106,7 +107,7 @@ export function runExport(argv: string[], io: Io): number {
     if (t.kind !== "option" || !(t.name in PLAN_OPTIONS)) continue;
     planArgv.push(t.value === undefined ? `--${t.name}` : `--${t.name}=${t.value}`);
   }
-  const args = parsePlanArgs(planArgv);
+  let args = parsePlanArgs(planArgv);
   if (args.help) {
     io.out(EXPORT_USAGE);
     return 0;
@@ -128,6 +129,9 @@ export function runExport(argv: string[], io: Io): number {
   // with --script they start the user's script and --engine is free.
   const formatEngine = formatEngineName(f, s("script"));
   if (formatEngine && args.engine !== undefined) checkFormatEngine(args.engine, f, formatEngine);
+  // The file's model (where --model is absent) and training: the plan is priced as it was planned
+  // (src/plan-file-settings.ts), not on the model's default sequence, batch and precision.
+  if (planFile) args = planFileArgs(args, s("plan")!, args.engine ?? formatEngine ?? DEFAULT_ENGINE, true);
   // The release's own behaviour where it differs from the format's engine profile (torchtitan
   // main frees the last stage's outputs; DeepSpeed 0.16 splits the stages by the smallest spread);
   // an --engine file states the user's version instead (--engine naming the format's own engine

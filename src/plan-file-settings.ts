@@ -1,0 +1,190 @@
+// The training a --plan file was planned for: `plan --json`'s output (its model.seqLen,
+// globalBatch, precision, fusedAttention, overlapGradReduce, gradReduceBytes, tpCommOverlap,
+// moeImbalance, optimizerStates, engine and cluster.profile), a run directory's plan.json (seqLen,
+// globalBatch, precision, engine, profile, overlapGradReduce, moeImbalance) or a launch spec
+// (training.seqLen / globalBatch / precision, and the `prediction` settings the worker does not
+// read: executor/PROTOCOL.md). export and execute predict with them, not with the model's
+// defaults: a layout planned for 131,072 tokens is not priced at 8,192. A flag that contradicts
+// one is bad input (exit 2) naming the flag and the file's value; a bare plan entry records none.
+import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
+import { type Engine, type Precision, fusedAttentionOf, gradReduceBytes } from "../planner/index.js";
+import { MAX_MOE_IMBALANCE, type PlanArgs } from "./plan-args.js";
+import { MAX } from "./flags.js";
+import { UserError } from "./errors.js";
+import { loadEngine } from "./load-engine.js";
+import { readJson } from "./load.js";
+import { builtinNames } from "./builtin-names.js";
+import { planFileModel } from "./app/plan-model.js";
+import { packageRoot } from "../executor/root.js";
+import { join } from "node:path";
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** A value the file records, with where (its field). */
+export interface Recorded<T> {
+  value: T;
+  field: string;
+}
+
+export interface PlanFileSettings {
+  path: string;
+  seqLen?: Recorded<number>;
+  globalBatch?: Recorded<number>;
+  precision?: Recorded<Precision>;
+  fusedAttention?: Recorded<boolean>;
+  overlapGradReduce?: Recorded<boolean>;
+  /** Bytes per gradient element the data-parallel reduction moved (plan --json gradReduceBytes). */
+  gradReduceBytes?: Recorded<number>;
+  tpCommOverlap?: Recorded<boolean>;
+  moeImbalance?: Recorded<number>;
+  optimizerStates?: Recorded<"fp32" | "bf16">;
+  /** The engine profile the file's figures were predicted with. */
+  engine?: Recorded<string>;
+  /** The hardware profile (plan --json cluster.profile, plan.json profile). */
+  profile?: Recorded<string>;
+}
+
+type Check<T> = (v: unknown) => v is T;
+const count = (max: number): Check<number> => (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= max;
+const bool: Check<boolean> = (v: unknown): v is boolean => typeof v === "boolean";
+const name: Check<string> = (v: unknown): v is string => typeof v === "string" && v.trim() !== "";
+const precision: Check<Precision> = (v: unknown): v is Precision => v === "bf16" || v === "fp16" || v === "fp8";
+const states: Check<"fp32" | "bf16"> = (v: unknown): v is "fp32" | "bf16" => v === "fp32" || v === "bf16";
+const imbalance: Check<number> = (v: unknown): v is number => typeof v === "number" && v >= 1 && v <= MAX_MOE_IMBALANCE;
+const gradBytes: Check<number> = (v: unknown): v is number => v === 2 || v === 4;
+
+/** The settings `raw` (the file at `path`) records; a recorded value of the wrong kind is named. */
+export function planFileSettings(raw: unknown, path: string): PlanFileSettings {
+  const out: PlanFileSettings = { path };
+  if (!isObj(raw)) return out;
+  const take = <K extends Exclude<keyof PlanFileSettings, "path">>(key: K, obj: unknown, field: string, ok: Check<NonNullable<PlanFileSettings[K]>["value"]>) => {
+    if (!isObj(obj) || obj[field.split(".").pop()!] === undefined || out[key] !== undefined) return;
+    const v = obj[field.split(".").pop()!];
+    if (!ok(v)) throw new UserError(`--plan ${path}: field "${field}": ${JSON.stringify(v)} is not a valid ${key}; fix the file`);
+    out[key] = { value: v, field } as PlanFileSettings[K];
+  };
+  const launch = isObj(raw.plan) && isObj(raw.training) && isObj(raw.model);
+  if (launch) {
+    // A launch spec: its training, and what the prediction was made with (PROTOCOL.md `prediction`).
+    take("seqLen", raw.training, "training.seqLen", count(MAX.seq));
+    take("globalBatch", raw.training, "training.globalBatch", count(MAX.batch));
+    take("precision", raw.training, "training.precision", precision);
+    const p = raw.prediction;
+    take("overlapGradReduce", p, "prediction.overlapGradReduce", bool);
+    take("moeImbalance", p, "prediction.moeImbalance", imbalance);
+    take("engine", p, "prediction.engine", name);
+    take("profile", p, "prediction.profile", name);
+    return out;
+  }
+  if (!Array.isArray(raw.plans)) return out; // a bare plan entry: no training recorded
+  take("seqLen", raw, "seqLen", count(MAX.seq));
+  take("seqLen", raw.model, "model.seqLen", count(MAX.seq));
+  take("globalBatch", raw, "globalBatch", count(MAX.batch));
+  take("precision", raw, "precision", precision);
+  take("fusedAttention", raw, "fusedAttention", bool);
+  take("overlapGradReduce", raw, "overlapGradReduce", bool);
+  take("gradReduceBytes", raw, "gradReduceBytes", gradBytes);
+  take("tpCommOverlap", raw, "tpCommOverlap", bool);
+  take("moeImbalance", raw, "moeImbalance", imbalance);
+  take("optimizerStates", raw, "optimizerStates", states);
+  take("engine", raw, "engine", name);
+  take("profile", raw, "profile", name);
+  take("profile", raw.cluster, "cluster.profile", name);
+  return out;
+}
+
+/** The engine the file's engine-dependent settings (attention, gradient overlap and type) are
+ *  measured against: the file's own where it names a built-in (a plan --json made under
+ *  megatron-deepspeed records its overlap off, which is that engine's default, not a
+ *  --no-grad-overlap), else the one the request predicts with. */
+function baseEngine(s: PlanFileSettings, requestEngine: string): Engine {
+  try {
+    return loadEngine(s.engine?.value ?? requestEngine);
+  } catch {
+    return loadEngine(requestEngine);
+  }
+}
+
+/** `args` with the file's settings: each one the command line does not give is taken from the
+ *  file (errors about it then name the file's field); one it gives otherwise is exit 2. The
+ *  profile is taken only where `withProfile` (export; execute prices the hardware present). */
+export function withPlanFileSettings(args: PlanArgs, s: PlanFileSettings, requestEngine: string, withProfile: boolean): PlanArgs {
+  const origin = `--plan ${s.path}`;
+  const from = (r: Recorded<unknown>) => `${origin}: ${r.field} ${JSON.stringify(r.value)}`;
+  const clash = (flag: string, r: Recorded<unknown>) =>
+    new UserError(`${flag} contradicts ${origin}, which was planned with ${r.field} ${JSON.stringify(r.value)}; drop ${flag.split(" ")[0]} (the file's is used), or plan again with ${flag}`);
+  const out: PlanArgs = { ...args, valuesFrom: { ...args.valuesFrom } };
+  const vf = out.valuesFrom!;
+  if (s.seqLen) {
+    if (args.seqLen !== undefined && args.seqLen !== s.seqLen.value) throw clash(`--seq ${args.seqLen}`, s.seqLen);
+    out.seqLen = s.seqLen.value;
+    vf["--seq"] = from(s.seqLen);
+  }
+  if (s.globalBatch) {
+    if (args.globalBatch !== undefined && args.globalBatch !== s.globalBatch.value) throw clash(`--global-batch ${args.globalBatch}`, s.globalBatch);
+    out.globalBatch = s.globalBatch.value;
+    vf["--global-batch"] = from(s.globalBatch);
+  }
+  if (s.precision) {
+    if (args.precisionGiven && args.precision !== s.precision.value) throw clash(`--precision ${args.precision}`, s.precision);
+    out.precision = s.precision.value;
+    vf["--precision"] = from(s.precision);
+  }
+  if (s.moeImbalance) {
+    if (args.moeImbalance !== undefined && args.moeImbalance !== s.moeImbalance.value) throw clash(`--moe-imbalance ${args.moeImbalance}`, s.moeImbalance);
+    // (the default left implicit: buildRequest then says it among its assumptions)
+    if (s.moeImbalance.value !== DEFAULT_MOE_IMBALANCE || args.moeImbalance !== undefined) out.moeImbalance = s.moeImbalance.value;
+    vf["--moe-imbalance"] = from(s.moeImbalance);
+  }
+  if (s.optimizerStates) {
+    if (args.optimizerStates !== undefined && args.optimizerStates !== s.optimizerStates.value) throw clash(`--optimizer-states ${args.optimizerStates}`, s.optimizerStates);
+    if (s.optimizerStates.value !== "fp32" || args.optimizerStates !== undefined) out.optimizerStates = s.optimizerStates.value;
+  }
+  if (s.profile && withProfile) {
+    if (args.profile !== undefined && args.profile !== s.profile.value) throw clash(`--profile ${args.profile}`, s.profile);
+    out.profile = s.profile.value;
+  }
+  if (s.tpCommOverlap?.value === true) out.tpCommOverlap = true;
+  else if (s.tpCommOverlap === undefined && s.overlapGradReduce?.field === "overlapGradReduce" && args.tpCommOverlap)
+    // (plan --json writes tpCommOverlap only where it was on)
+    throw clash("--tp-comm-overlap", { field: "tpCommOverlap", value: false });
+  // Engine-dependent settings: an override where the file's value is not its engine's default.
+  const base = baseEngine(s, requestEngine);
+  if (s.fusedAttention) {
+    if (args.attentionGiven && args.fusedAttention !== s.fusedAttention.value) throw clash(`--attention ${args.fusedAttention ? "fused" : "unfused"}`, s.fusedAttention);
+    if (s.fusedAttention.value !== fusedAttentionOf(base)) Object.assign(out, { fusedAttention: s.fusedAttention.value, attentionGiven: true });
+  }
+  if (s.overlapGradReduce) {
+    if (args.gradOverlapGiven && args.overlapGradReduce !== s.overlapGradReduce.value) throw clash("--no-grad-overlap", s.overlapGradReduce);
+    if (s.overlapGradReduce.value !== base.dataParallel.overlapGradReduce) Object.assign(out, { overlapGradReduce: s.overlapGradReduce.value, gradOverlapGiven: true });
+  }
+  if (s.gradReduceBytes) {
+    const b = s.gradReduceBytes.value;
+    if ((args.gradReduceInBf16 && b !== 2) || (args.gradReduceInFp32 && b !== 4)) throw clash(args.gradReduceInBf16 ? "--grad-reduce-in-bf16" : "--grad-reduce-in-fp32", s.gradReduceBytes);
+    if (b !== gradReduceBytes({ engine: base, precision: out.precision })) {
+      if (b === 2) out.gradReduceInBf16 = true;
+      else out.gradReduceInFp32 = true;
+    }
+  }
+  return out;
+}
+
+/** The model a --plan file names, as --model where that is absent: a built-in's name (a launch
+ *  spec or plan --json of a model file names it by the file's "name", which is no file to load). */
+function modelOf(args: PlanArgs, raw: unknown, path: string): string | undefined {
+  if (args.model !== undefined) return args.model;
+  const named = planFileModel(raw);
+  if (named === undefined) return undefined; // buildRequest: --model is required
+  if (!builtinNames(join(packageRoot(), "profiles", "models")).includes(named))
+    throw new UserError(`--model is required: --plan ${path} names the model "${named}", which is not a built-in; pass --model with its file`);
+  return named;
+}
+
+/** `args` for the --plan file at `path`: its model where --model is absent, and its training
+ *  (withPlanFileSettings). */
+export function planFileArgs(args: PlanArgs, path: string, requestEngine: string, withProfile: boolean): PlanArgs {
+  const raw = readJson(path, "--plan");
+  const model = modelOf(args, raw, path);
+  return withPlanFileSettings({ ...args, model }, planFileSettings(raw, path), requestEngine, withProfile);
+}
