@@ -89,7 +89,9 @@ export function comparisonText(req: PlanRequest, reading: ConfigReading, current
 export function comparisonJson(reading: ConfigReading, current: PlanResult, best: PlanResult | null) {
   return {
     sources: reading.sources,
-    engine: reading.engine,
+    // The configuration's format (megatron, deepspeed, torchtitan, llm-foundry); the top-level
+    // "engine" is the engine profile it was priced with.
+    format: reading.engine,
     gpus: reading.gpus,
     plan: planJson(current),
     fits: current.memory.total <= current.memory.capacity,

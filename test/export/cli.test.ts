@@ -236,7 +236,7 @@ describe("paraplan plan --from", () => {
 
   it("--json adds the from object: its plan, the predicted gain and the changes", async () => {
     const j = JSON.parse((await cli(["plan", "--model", "gpt3-175b", "--from", script, "--json"])).stdout);
-    expect(Object.keys(j.from).sort()).toEqual(["changes", "engine", "fits", "gpus", "notes", "plan", "predictedGain", "sources", "warnings"]);
+    expect(Object.keys(j.from).sort()).toEqual(["changes", "fits", "format", "gpus", "notes", "plan", "predictedGain", "sources", "warnings"]);
     expect(j.from.plan).toMatchObject({ tp: 8, pp: 16, dp: 8, zero: 0, microBatch: 1 });
     expect(j.from.predictedGain).toBeCloseTo(j.plans[0].tokensPerSecond / j.from.plan.tokensPerSecond, 12);
     expect(j.from.changes[0]).toEqual({ dimension: "tp", from: 8, to: j.plans[0].tp });

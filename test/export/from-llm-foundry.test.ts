@@ -58,7 +58,8 @@ describe("plan --from an llm-foundry YAML", () => {
     const r = await from({}, ["--json"]);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j.from.engine).toBe("llm-foundry");
+    expect(j.from.format).toBe("llm-foundry");
+    expect(j.engine).toBe("fsdp"); // the engine profile, beside the format
     expect(j.from.plan).toMatchObject({ tp: 1, pp: 1, dp: 8, zero: 3, microBatch: 6, recompute: "none" });
     expect(j.engine).toBe("fsdp");
     // DEFAULT: bf16 parameters, fp32 reduce_dtype (Composer get_mixed_precision).
