@@ -319,6 +319,12 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   if (reduce !== "float32")
     throw new UserError(`${setting("training", "mixed_precision_reduce")}: torchtitan takes "float32" only (Literal["float32"] in job_config.py and configs.py)`);
   if (converters.some(isFloat8)) precision = "fp8";
+  // torchtitan main's configuration (torchtitan/config/configs.py @0014ac2c) has no converters
+  // option: its float8 converter is in the user's --module/--config, and an fp8 run sets bfloat16
+  // params as a bf16 one does. Overrides that state no converter cannot tell the two: --precision
+  // decides (fp8 is no contradiction), and without it bf16 is priced and said.
+  const unstated = file.kind === "torchtitan-overrides" && convSetting === undefined;
+  if (unstated) notes.push(`${o}: the overrides cannot tell fp8 from bf16 (torchtitan main has no converters option: the float8 converter is in your --module/--config); bf16 is priced unless --precision fp8 is given`);
   const mode = str("activation_checkpoint", "mode", "selective");
   // 0.2's selective option defaults to "2" (every second layer); the override releases have no
   // option and checkpoint per op.
@@ -355,7 +361,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     gpusFrom: world.from,
     globalBatch,
     seqLen: int("training", "seq_len", 2048),
-    precision,
+    ...(unstated ? {} : { precision }),
     gradReduceInFp32: true,
     // Command-line overrides are main's (torchtitan.ts TORCHTITAN_RELEASES): its last stage frees
     // each micro-batch's logits; a 0.2 TOML file keeps them, as the engine profile prices.

@@ -210,7 +210,9 @@ function overrides(ctx: EngineContext): string {
     `plan: ${describe(ctx.plan)}`,
     `names from ${ctx.release.label}`,
     "append to your run: torchrun <launcher flags> -m torchtitan.train --module <yours> --config <yours> $(grep -v '^#' torchtitan-overrides.txt)",
-    `model facts your --module/--config must have (overrides cannot state them): ${factsInWords(ctx.model)}`,
+    // (fp8: configs.py @0014ac2c has no converters option; plan --from reads these back as bf16
+    // unless given --precision fp8, read-torchtitan.ts)
+    `model facts your --module/--config must have (overrides cannot state them): ${factsInWords(ctx.model)}${ctx.training.precision === "fp8" ? ', the "float8" model converter (fp8 training; read back with --precision fp8)' : ""}`,
   ];
   return argsFile(header, lines as [string, ...string[]][]);
 }

@@ -76,7 +76,10 @@ describe("round trips", () => {
     it(`torchtitan ${release}: the plan the engine runs (nearest where noted) comes back`, () => {
       const count = roundTrip("torchtitan", release, (r, t) => {
         expect(r.seqLen).toBe(t.seqLen);
-        expect(r.precision).toBe(release === "main" ? "bf16" : t.precision);
+        // (main's overrides cannot state a precision: configs.py @0014ac2c has no converters
+        // option, and fp8 sets bfloat16 params as bf16 does; plan --from then prices --precision's,
+        // bf16 by default, and says so: torchtitan-main-fp8.test.ts)
+        expect(r.precision).toBe(release === "main" ? undefined : t.precision);
       });
       // fp16 refused; so is tp 8 · pp 8 on all 64 GPUs: no data-parallel rank for FSDP, and
       // without it torchtitan trains TP or PP in fp32 (maybe_enable_amp)
