@@ -42,6 +42,25 @@ function activeText(m: PlanRequest["model"], seqLen: number): string {
   return `${without} active per token${withEmbedding === without ? "" : `, ${withEmbedding} counting the input embedding`}`;
 }
 
+/** What the engine's search leaves out or means differently, as the header's second engine line
+ *  ("searched as it runs: …") and the interactive planner's detail show it; null when nothing.
+ *  `bf16First`: the BF16_Optimizer note before the limits (the detail of a ZeRO-0 plan, where it
+ *  explains the gradients and optimizer rows and a short screen keeps the first lines). */
+export function searchedAsItRuns(t: PlanRequest["training"], bf16First = false): string | null {
+  const { limits, bf16 } = searchNotes(t);
+  const parts = (bf16First ? [bf16, limits] : [limits, bf16]).filter((x) => x !== null);
+  return parts.length > 0 ? `searched as it runs: ${parts.join(" · ")}` : null;
+}
+
+/** The engine's limits on the search, and what its ZeRO 0 is where that is DeepSpeed's
+ *  BF16_Optimizer (null where none). */
+export function searchNotes(t: PlanRequest["training"]): { limits: string | null; bf16: string | null } {
+  // (a ZeRO-0 row on DeepSpeed under bf16 is its BF16_Optimizer, not plain data parallelism)
+  const pipedUnderBf16 = t.precision !== "fp16" && t.engine.supports.zeroWithPipelineUnderBf16 !== undefined ? `, ZeRO ${t.engine.supports.zeroWithPipelineUnderBf16.join(", ")} only beside a pipeline under ${t.precision}` : "";
+  const bf16 = bf16Optimizer(t, 0) ? `ZeRO 0 is DeepSpeed's BF16_Optimizer (Adam states partitioned, fp32 gradients kept whole)${pipedUnderBf16}` : null;
+  return { limits: engineLimits(t.engine), bf16 };
+}
+
 /** `sweep`: a GPU sweep's header (plan --sweep-gpus), the counts and global batches it spans in
  *  place of the one request's. */
 export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: CalibrationStanding }, sweep?: { cluster: string; batch: string }): string {
@@ -54,11 +73,8 @@ export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: C
     `global batch ${sweep?.batch ?? t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
-  // (a ZeRO-0 row on DeepSpeed under bf16 is its BF16_Optimizer, not plain data parallelism)
-  const pipedUnderBf16 = t.precision !== "fp16" && t.engine.supports.zeroWithPipelineUnderBf16 !== undefined ? `, ZeRO ${t.engine.supports.zeroWithPipelineUnderBf16.join(", ")} only beside a pipeline under ${t.precision}` : "";
-  const bf16Opt = bf16Optimizer(t, 0) ? `ZeRO 0 is DeepSpeed's BF16_Optimizer (Adam states partitioned, fp32 gradients kept whole)${pipedUnderBf16}` : null;
-  const limits = [engineLimits(t.engine), bf16Opt].filter((x) => x !== null).join(" · ");
-  if (limits) lines.push(`  searched as it runs: ${limits}`);
+  const limits = searchedAsItRuns(t);
+  if (limits) lines.push(`  ${limits}`);
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
   if (req.calibration) lines.push(standingLine(req.calibration));
   return lines.join("\n");

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
 import { Controller, type Services } from "./core/controller.js";
 import { HINT, toKeyPresses } from "./core/keys.js";
 import { createStore, currentPlan, reducer, tablePlans } from "./core/reducer.js";
-import { screenTitle } from "./core/chrome.js";
+import { titleRow } from "./core/chrome.js";
 import { type Terminal, frameLayout, terminalOf } from "./core/frame.js";
 import type { SetupOptions } from "./core/setup.js";
 import { type AppState, initialState, screenOf } from "./core/state.js";
@@ -92,6 +92,7 @@ export function App({ options, services, width, height, onQuit, clearOnResize = 
   useEffect(() => () => controller.dispose(), [controller]);
   const screen = screenOf(state);
   const layout = frameLayout(terminal, state.message?.text ?? null);
+  const title = titleRow(state, layout.kind === "frame" ? layout.width : terminal.cols);
   if (layout.kind === "too-small")
     return (
       <Box flexDirection="column" overflow="hidden">
@@ -107,11 +108,11 @@ export function App({ options, services, width, height, onQuit, clearOnResize = 
   return (
     <Box flexDirection="column" overflow="hidden">
       <Box flexDirection="column" width={layout.width}>
-        <Box justifyContent="space-between" width={layout.width}>
+        <Box justifyContent="space-between" width={layout.width} flexShrink={0}>
           <Text bold color={ACCENT} wrap="truncate-end">
-            {screenTitle(state)}
+            {title.left}
           </Text>
-          <Text color="gray">? keys · q quit</Text>
+          <Text color="gray">{title.right}</Text>
         </Box>
         <Box height={layout.body} flexDirection="column" overflow="hidden">
           <Body state={state} width={layout.width} height={layout.body} />

@@ -2,6 +2,7 @@ import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
 import { type Plan, evaluatePlan } from "../../planner/index.js";
 import { DetailScreen } from "./detail-screen.js";
+import { header, searchedAsItRuns } from "../format/plan-text.js";
 import { overflow, sessionOf } from "./test-utils.js";
 
 const req = sessionOf("gpt3-like", 128, 8).request;
@@ -44,5 +45,33 @@ describe("the plan detail screen", () => {
     const short = render(<DetailScreen plan={plan()} previous={plan({ pp: 8, dp: 16, cp: 1, ep: 1, etp: 1, vpp: 1, schedule: "1f1b" })} hw={req.hw} training={req.training} model={req.model} width={80} height={20} />).lastFrame()!;
     expect(short.split("\n").length).toBeLessThanOrEqual(20);
     expect(short).not.toContain("whole run");
+  });
+});
+
+describe("the engine's notes on the detail", () => {
+  // QA: a ZeRO-0 row on megatron-deepspeed under bf16 showed gradients 7.35 GiB and optimizer
+  // 1.84 GiB with nothing saying they are DeepSpeed's BF16_Optimizer's (fp32 gradients, whole).
+  const ds = sessionOf("gpt3-1.3b", 1, 8, 64, "dgx-h100", "megatron-deepspeed").request;
+  const zero0 = evaluatePlan(ds.model, ds.hw, ds.training, { tp: 1, pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b" });
+  const flat = (f: string) => f.split("\n").join(" ");
+
+  it("says the CLI header's 'searched as it runs' (BF16_Optimizer first for ZeRO 0), at 80 × 20 and 60 × 16", () => {
+    const cli = searchedAsItRuns(ds.training)!;
+    expect(cli).toContain("ZeRO 0 is DeepSpeed's BF16_Optimizer (Adam states partitioned, fp32 gradients kept whole)");
+    expect(header(ds)).toContain(`\n  ${cli}`);
+    const wide = render(<DetailScreen plan={zero0} previous={null} hw={ds.hw} training={ds.training} model={ds.model} width={80} height={20} />).lastFrame()!;
+    expect(flat(wide)).toContain(searchedAsItRuns(ds.training, true));
+    expect(overflow(wide, 80, 20)).toEqual([]);
+    // 60 × 20's body: the note's first two lines stay, the BF16_Optimizer's whole sentence in them.
+    const narrow = render(<DetailScreen plan={zero0} previous={null} hw={ds.hw} training={ds.training} model={ds.model} width={60} height={16} />).lastFrame()!;
+    expect(flat(narrow)).toContain("searched as it runs: ZeRO 0 is DeepSpeed's BF16_Optimizer (Adam states partitioned, fp32 gradients kept whole)");
+    expect(narrow).toMatch(/^  gradients +▓+·+ +7\.35 GiB$/m);
+    expect(overflow(narrow, 60, 16)).toEqual([]);
+  });
+
+  it("says nothing for megatron-core's default (no limits on this search)", () => {
+    expect(searchedAsItRuns(req.training)).toBeNull();
+    const f = render(<DetailScreen plan={plan()} previous={null} hw={req.hw} training={req.training} width={80} height={30} />).lastFrame()!;
+    expect(f).not.toContain("searched as it runs");
   });
 });

@@ -1,7 +1,8 @@
 // Execute: the run's progress bar, loss sparkline and step time, then measured against
-// predicted (from the executor's summary), or the executor's refusal or failure.
+// predicted (from the executor's summary), or the executor's refusal or failure — the lines
+// core/run-view.ts keeps for the screen's height, one row each.
 import { Box, Text } from "ink";
-import { runView } from "./core/run-view.js";
+import { type RunTone, runLines, runView } from "./core/run-view.js";
 import type { RunState } from "./core/state.js";
 import { ACCENT } from "./theme.js";
 
@@ -11,39 +12,29 @@ export interface ExecuteScreenProps {
   height: number;
 }
 
-const STATUS_COLOR = { preparing: "yellow", running: "yellow", done: "green", failed: "red", refused: "red" } as const;
+const STATUS_COLOR = { preparing: "yellow", running: "yellow", done: "green", failed: "red", refused: "red", stopped: "yellow" } as const;
+
+const STYLE: Record<Exclude<RunTone, "status">, { color?: string; bold?: boolean; underline?: boolean }> = {
+  title: { bold: true },
+  gray: { color: "gray" },
+  accent: { color: ACCENT },
+  plain: {},
+  heading: { bold: true },
+  tableHead: { underline: true },
+  error: { color: "red" },
+};
 
 export function ExecuteScreen({ run, width, height }: ExecuteScreenProps) {
-  const v = runView(run, width);
+  const lines = runLines(runView(run, width), width, height);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
-      <Text bold wrap="truncate-end">
-        {v.title}
-      </Text>
-      {v.note ? <Text color="gray">{v.note}</Text> : null}
-      {v.engine ? <Text color="gray">{v.engine}</Text> : null}
-      <Text color={STATUS_COLOR[run.status]}>{v.status}</Text>
-      {v.progress ? <Text color={ACCENT}>{v.progress}</Text> : null}
-      {v.loss ? <Text>{v.loss}</Text> : null}
-      {v.speed ? <Text>{v.speed}</Text> : null}
-      {v.table.length > 0 ? (
-        <Box flexDirection="column" marginTop={1}>
-          <Text bold>predicted against measured</Text>
-          {v.table.map((l, i) => (
-            <Text key={i} underline={i === 0} wrap="truncate-end">
-              {l}
-            </Text>
-          ))}
-        </Box>
-      ) : null}
-      {v.message ? (
-        <Box marginTop={1}>
-          <Text color="red" wrap="wrap">
-            {v.message}
+      {lines.map((l, i) => (
+        <Box key={i} flexShrink={0} height={1}>
+          <Text {...(l.tone === "status" ? { color: STATUS_COLOR[run.status] } : STYLE[l.tone])} wrap="truncate-end">
+            {l.text === "" ? " " : l.text}
           </Text>
         </Box>
-      ) : null}
-      {v.runDir ? <Text color="gray">{v.runDir}</Text> : null}
+      ))}
     </Box>
   );
 }

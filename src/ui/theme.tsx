@@ -3,6 +3,7 @@
 import { Text } from "ink";
 import type { MemoryKey, TimeKey } from "./core/detail.js";
 import type { Tone } from "./core/frontier.js";
+import type { Tone as LineTone } from "./core/detail-lines.js";
 
 export const MEMORY_COLOR: Record<MemoryKey | "free", string> = {
   weights: "cyan",
@@ -52,3 +53,13 @@ export function Segments({ runs, colors }: { runs: readonly Run[]; colors: Recor
     </Text>
   );
 }
+
+/** How core/detail-lines.ts's tones are drawn. */
+export const TONE_STYLE: Record<LineTone, { color?: string; bold?: boolean }> = {
+  plan: { color: ACCENT, bold: true },
+  heading: { bold: true },
+  plain: {},
+  accent: { color: ACCENT },
+  gray: { color: "gray" },
+  warn: { color: "yellow" },
+};

@@ -17,6 +17,18 @@ export function screenTitle(s: AppState): string {
   return `paraplan · ${TITLE[screen]}`;
 }
 
+/** The frame's top right corner. */
+export const TITLE_KEYS = "? keys · q quit";
+
+/** The title row in `width` columns: the title (without "paraplan · " where it would be cut, then
+ *  cut) and the keys at the right, never wrapping onto a second row. */
+export function titleRow(s: AppState, width: number): { left: string; right: string } {
+  const room = Math.max(1, width - TITLE_KEYS.length - 1);
+  const full = screenTitle(s);
+  const short = full.replace(/^paraplan · /, "");
+  return { left: fit(full.length <= room ? full : short, room), right: TITLE_KEYS };
+}
+
 export interface HelpLine {
   text: string;
   heading: boolean;

@@ -6,6 +6,9 @@ import { count, gib, percent, seconds, size } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
 import { wholeRunLines } from "./whole-run.js";
+import { searchedAsItRuns } from "../../format/plan-text.js";
+import type { PlanRequest } from "../../plan-request.js";
+import { wrapText } from "./frame.js";
 
 export type MemoryKey = "weights" | "gradients" | "optimizer" | "activations" | "other";
 export const MEMORY_KEYS: readonly MemoryKey[] = ["weights", "gradients", "optimizer", "activations", "other"];
@@ -72,6 +75,9 @@ export interface DetailView {
   /** The plan's wire in one line (with the model), else null. */
   wire: string | null;
   bubble: string;
+  /** What the engine's search leaves out or means differently (DeepSpeed's ZeRO 0 is its
+   *  BF16_Optimizer), as the CLI's header says it, wrapped to the width; empty when nothing. */
+  notes: string[];
   /** The whole run per trillion tokens and under failures (with the model), else empty. */
   run: string[];
   diff: string[];
@@ -81,13 +87,17 @@ const COUNT_NAME = { tp: "ranks", cp: "ranks", pp: "stages", dp: "replicas", ep:
 
 function commRows(hw: Hardware, p: PlanResult): CommRow[] {
   const time = { tp: p.time.tpComm, cp: p.time.cpComm, pp: p.time.ppComm, dp: p.time.dpComm, ep: p.time.epComm };
-  return allGroupLinks(hw, p).map((l) => {
+  const links = allGroupLinks(hw, p);
+  // The link column as wide as its longest entry (a fixed 30 cut the time off at 60 columns).
+  const linkText = (l: GroupLink) => (l.where === "none" ? "no communication" : `${l.link} ${l.bandwidth}`);
+  const linkWidth = Math.max(...links.map((l) => linkText(l).length));
+  return links.map((l) => {
     const size = `${l.size} ${l.size === 1 ? COUNT_NAME[l.group].slice(0, -1) : COUNT_NAME[l.group]}`;
-    const link = l.where === "none" ? "no communication" : `${l.link} ${l.bandwidth}`;
+    const link = linkText(l);
     const exposed = l.group === "dp" ? (time.dp === 0 ? "fully overlapped" : `${seconds(time.dp)} exposed`) : seconds(time[l.group]);
     const t = l.where === "none" ? "" : exposed;
     const name = l.group === "dp" && p.cp > 1 ? "dp·cp" : l.group;
-    return { link: l, text: `${name}  ${size.padEnd(12)} ${link.padEnd(30)} ${t}`.trimEnd() };
+    return { link: l, text: `${name}  ${size.padEnd(12)} ${link.padEnd(linkWidth)}  ${t}`.trimEnd() };
   });
 }
 
@@ -175,7 +185,14 @@ export function contextLine(p: PlanResult, hw: Hardware, t: Training, model?: Mo
   return `context parallel: cp ${p.cp} (${variant}) · s/cp = ${count(t.seqLen / p.cp)} tokens a rank${moved} · exposed ${seconds(p.time.cpComm)} = ${percent(p.time.cpComm / p.time.step)} of the step`;
 }
 
-export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: PlanResult | null, width: number, model?: ModelSpec): DetailView {
+/** The engine's "searched as it runs" line, wrapped under the bubble (for a ZeRO-0 plan the
+ *  BF16_Optimizer note first: it explains the memory rows above). */
+function notesOf(p: Plan, t: PlanRequest["training"], width: number): string[] {
+  const n = searchedAsItRuns(t, p.zero === 0);
+  return n === null ? [] : wrapText(n, width);
+}
+
+export function detailView(p: PlanResult, hw: Hardware, t: PlanRequest["training"], previous: PlanResult | null, width: number, model?: ModelSpec): DetailView {
   const m = p.memory;
   const barWidth = Math.max(10, width - 26);
   const stage = p.worstStage === "only" ? "" : ` (${worstStageName(p, "stage")}, the fullest)`;
@@ -204,6 +221,7 @@ export function detailView(p: PlanResult, hw: Hardware, t: Training, previous: P
     context: p.cp > 1 ? fit(contextLine(p, hw, t, model), width) : null,
     wire: model ? fit(wireLine(model, hw, t, p), width) : null,
     bubble: fit(bubbleLine(p, t), width),
+    notes: notesOf(p, t, width),
     run: model ? wholeRunLines(model, hw, t, p, width) : [],
     diff: previous ? planDiff(previous, p).map((l) => fit(l, width)) : [],
   };

@@ -2,9 +2,24 @@ import { describe, expect, it } from "vitest";
 import { search } from "../../../planner/index.js";
 import { sessionOf } from "../test-utils.js";
 import { exportEngineConfigs } from "./export.js";
-import { MAX_WIDTH, firstLines, frameLayout, terminalOf, wrapText } from "./frame.js";
+import { MAX_WIDTH, firstLines, frameLayout, keepWithin, terminalOf, wrapText } from "./frame.js";
 
 describe("the frame", () => {
+  it("keeps whole lines within a height, leaving out the lowest priority first (the lowest on screen of equal ones)", () => {
+    const l = (text: string, priority: number) => ({ text, priority });
+    const lines = [l("a", 3), l("b", 1), l("c", 2), l("d", 1), l("e", 3)];
+    const kept = (h: number) => keepWithin(lines, h).map((x) => x.text).join("");
+    expect(kept(5)).toBe("abcde");
+    expect(kept(9)).toBe("abcde");
+    // 4 rows: one of the two priority-1 lines goes, the lower one (d).
+    expect(kept(4)).toBe("abce");
+    expect(kept(3)).toBe("ace");
+    // then the priority-2 line, then of the two 3s the lower (e)
+    expect(kept(2)).toBe("ae");
+    expect(kept(1)).toBe("a");
+    expect(kept(0)).toBe("");
+  });
+
   it("wraps text between words, cuts a word longer than a line, and keeps line breaks", () => {
     expect(wrapText("one two three four", 9)).toEqual(["one two", "three", "four"]);
     expect(wrapText("abcdefghij k", 4)).toEqual(["abcd", "efgh", "ij k"]);

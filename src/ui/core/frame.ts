@@ -85,3 +85,27 @@ export function frameLayout(t: Terminal, message: string | null): FrameLayout {
   const lines = message ? firstLines(wrapText(message, width), Math.max(2, Math.floor(height / 3)), width) : [" "];
   return { kind: "frame", width, height, body: height - 2 - lines.length, message: lines };
 }
+
+/** A line a screen may leave out when its body is short: the higher its priority, the longer it
+ *  stays. */
+export interface Ranked {
+  priority: number;
+}
+
+/**
+ * The lines that fit in `height` rows, in their order: whole lines are left out, the lowest
+ * priority first (of equal priority, the lowest on the screen first), never cut or drawn over
+ * each other.
+ */
+export function keepWithin<T extends Ranked>(lines: readonly T[], height: number): T[] {
+  const excess = lines.length - Math.max(0, height);
+  if (excess <= 0) return [...lines];
+  const dropped = new Set(
+    lines
+      .map((l, i) => [l.priority, i] as const)
+      .sort((a, b) => a[0] - b[0] || b[1] - a[1])
+      .slice(0, excess)
+      .map(([, i]) => i),
+  );
+  return lines.filter((_, i) => !dropped.has(i));
+}

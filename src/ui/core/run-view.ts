@@ -5,6 +5,7 @@ import { executionLine } from "../../../executor/execution.js";
 import { errorCell, notComparableLines, notMeasuredLines, timelineLines } from "../../format/execute-text.js";
 import { compact, count, gib, percent, seconds, size } from "../../format/units.js";
 import { fit, meter, sparkline } from "./bars.js";
+import { type Ranked, keepWithin, wrapText } from "./frame.js";
 import { shortPlan } from "./detail.js";
 import type { RunState } from "./state.js";
 
@@ -19,6 +20,8 @@ export interface RunView {
   speed: string;
   /** measured / predicted / error rows, when the run finished. */
   table: string[];
+  /** How many of `table`'s lines are the comparison itself (heading and figures); the notes after. */
+  figures: number;
   message: string | null;
   runDir: string;
 }
@@ -66,7 +69,8 @@ export function runView(r: RunState, width: number): RunView {
     : r.status === "refused" ? "" : "loss —";
   const speed = last ? `step time ${seconds(last.stepTime)} · ${Number.isFinite(last.tokensPerSecond) ? count(last.tokensPerSecond) : "—"} tokens/s` : "";
   const s = r.summary;
-  const table = s ? [...comparisonRows(s.measured, s.predicted, s.error, s.notComparable, s.notMeasured), ...notMeasuredLines(s.notMeasured), ...notComparableLines(s.notComparable)] : [];
+  const rows = s ? comparisonRows(s.measured, s.predicted, s.error, s.notComparable, s.notMeasured) : [];
+  const table = s ? [...rows, ...notMeasuredLines(s.notMeasured), ...notComparableLines(s.notComparable)] : [];
   if (s && s.device === "cpu") table.push("(CPU ranks: the prediction uses the cpu profile's assumed figures)");
   // How the worker ran it, and the engine profile that describes that (as execute prints it).
   if (s?.execution) table.push("", executionLine(s.execution));
@@ -81,7 +85,37 @@ export function runView(r: RunState, width: number): RunView {
     loss: fit(loss, width),
     speed,
     table: table.map((l) => fit(l, width)),
+    figures: rows.length,
     message: r.message,
     runDir: r.runDir ? fit(`run dir: ${r.runDir}`, width) : "",
   };
+}
+
+/** How an execute line is drawn (execute-screen.tsx gives each its style; "status" takes the
+ *  run's colour, "tableHead" is underlined). */
+export type RunTone = "title" | "gray" | "status" | "accent" | "plain" | "heading" | "tableHead" | "error";
+export type RunLine = Ranked & { text: string; tone: RunTone };
+
+/** Priorities: the status, the measured figures and the executor's message stay longest, then the
+ *  progress and step time, the plan and loss, the run directory, the notes; blank lines first. */
+const P = { status: 7, figures: 7, message: 7, progress: 6, title: 5, loss: 5, runDir: 4, note: 3, heading: 3, notes: 2, blank: 0 } as const;
+
+/** The execute screen's lines in `height` rows of `width` columns: whole lines left out, the
+ *  lowest priority first, where the body is short (the message wrapped over lines of its own). */
+export function runLines(v: RunView, width: number, height: number): RunLine[] {
+  const l = (text: string, tone: RunTone, priority: number): RunLine => ({ text, tone, priority });
+  const lines: RunLine[] = [l(v.title, "title", P.title)];
+  if (v.note) lines.push(l(v.note, "gray", P.note));
+  if (v.engine) lines.push(l(v.engine, "gray", P.note));
+  lines.push(l(v.status, "status", P.status));
+  if (v.progress) lines.push(l(v.progress, "accent", P.progress));
+  if (v.loss) lines.push(l(v.loss, "plain", P.loss));
+  if (v.speed) lines.push(l(v.speed, "plain", P.progress));
+  if (v.table.length > 0) {
+    lines.push(l("", "plain", P.blank), l("predicted against measured", "heading", P.heading));
+    v.table.forEach((t, i) => lines.push(l(t, i === 0 ? "tableHead" : "plain", i < v.figures ? P.figures : t === "" ? P.blank : P.notes)));
+  }
+  if (v.message) lines.push(l("", "plain", P.blank), ...wrapText(v.message, width).map((t) => l(t, "error", P.message)));
+  if (v.runDir) lines.push(l(v.runDir, "gray", P.runDir));
+  return keepWithin(lines, height);
 }

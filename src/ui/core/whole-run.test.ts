@@ -4,7 +4,8 @@ import { runEstimate, runInputsFor, resolveRunFigures } from "../../../planner/r
 import { compact, seconds } from "../../format/units.js";
 import { sessionOf } from "../test-utils.js";
 import { detailView } from "./detail.js";
-import { DETAIL_TOKENS, runRows, wholeRunLines } from "./whole-run.js";
+import { DETAIL_TOKENS, wholeRunLines } from "./whole-run.js";
+import { allDetailLines, detailLines } from "./detail-lines.js";
 
 const gpt3 = sessionOf("gpt3-like", 128, 8).request;
 const p = evaluatePlan(gpt3.model, gpt3.hw, gpt3.training, { tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "1f1b" });
@@ -59,13 +60,17 @@ describe("the plan detail's whole run", () => {
 
 describe("what of the whole run fits the detail screen's height", () => {
   const v = detailView(p, gpt3.hw, gpt3.training, null, 80, gpt3.model);
-  // The rest of the screen: 7 fixed rows, the memory parts, the legend, the groups, the wire.
-  const above = 7 + v.memoryRows.length + v.timeLegend.length + v.comms.length + 1;
-
+  const all = allDetailLines(v);
+  const texts = (height: number) => detailLines(v, height).map((l) => (l.kind === "text" ? l.text : l.kind));
+  // The run block is the last three lines (title, per-tokens line, goodput line) and the first to go.
   it("a titled block with room, then the lines alone, then the goodput line, then nothing", () => {
-    expect(runRows(v, above + 3)).toEqual({ title: true, lines: v.run });
-    expect(runRows(v, above + 2)).toEqual({ title: false, lines: v.run });
-    expect(runRows(v, above + 1)).toEqual({ title: false, lines: [v.run[1]] });
-    expect(runRows(v, above)).toEqual({ title: false, lines: [] });
+    const n = all.length;
+    expect(texts(n).slice(-3)).toEqual(["whole run", `  ${v.run[0]}`, `  ${v.run[1]}`]);
+    expect(texts(n - 1).slice(-2)).toEqual([`  ${v.run[0]}`, `  ${v.run[1]}`]);
+    expect(texts(n - 1)).not.toContain("whole run");
+    expect(texts(n - 2).at(-1)).toBe(`  ${v.run[1]}`);
+    expect(texts(n - 2)).not.toContain(`  ${v.run[0]}`);
+    expect(texts(n - 3).some((t) => t.includes("goodput"))).toBe(false);
+    expect(texts(n - 3)).toHaveLength(n - 3);
   });
 });

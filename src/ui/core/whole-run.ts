@@ -7,7 +7,6 @@ import { wholeRun } from "../../app/whole-run.js";
 import { duration, wallClock } from "../../format/run-text.js";
 import { compact, count, percent, seconds } from "../../format/units.js";
 import { fit } from "./bars.js";
-import type { DetailView } from "./detail.js";
 
 /** Tokens the detail's run is priced for. */
 export const DETAIL_TOKENS = 1e12;
@@ -27,20 +26,4 @@ export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanRe
     `per ${compact(DETAIL_TOKENS)} tokens at ${seconds(w.step)} a step (${w.stepFrom}): ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}`,
     `goodput ${percent(e.goodput)} · job MTBF ${duration(c.jobMtbf)} · ${c.written ? `checkpoint every ${duration(c.interval)} (Daly 2006)` : "no checkpoint (none pays over the run: Daly 2006)"}, write ${duration(c.blocking)} · lost ${duration(c.lostPerFailure)} per failure`,
   ].map((l) => fit(l, width - 2));
-}
-
-/** The lines the detail screen draws besides the whole run, as detail-screen.tsx lays them out:
- *  title, memory header, total bar, one row per memory part, step header, step bar, the legend,
- *  the communication title and rows, the wire, the bubble, the difference. */
-function linesAbove(v: DetailView): number {
-  return 7 + v.memoryRows.length + v.timeLegend.length + v.comms.length + (v.wire !== null ? 1 : 0) + v.diff.length;
-}
-
-/** What of the whole run fits in `height` rows under the rest of the detail: a titled block, the
- *  lines alone, or only the goodput line; nothing where no row is left. */
-export function runRows(v: DetailView, height: number): { title: boolean; lines: string[] } {
-  const room = height - linesAbove(v);
-  if (v.run.length === 0 || room <= 0) return { title: false, lines: [] };
-  if (room > v.run.length) return { title: true, lines: v.run };
-  return { title: false, lines: v.run.slice(-room) };
 }
