@@ -69,3 +69,43 @@ describe("the execute screen", () => {
     expect(run.cancelled).toBe(1);
   });
 });
+
+describe("a run the user stops", () => {
+  // QA: x then c showed red "failed" and the message "stopping the run…" never cleared.
+  it("says stopping until it ends, then stopped, with no message left over (60 × 20 and 80 × 24)", async () => {
+    for (const [w, h] of [[60, 19], [80, 23]] as const) {
+      const run = fakeExecutor();
+      const { lastFrame, stdin, unmount } = render(<App options={smallOptions()} services={testServices(run)} width={w} height={h} />);
+      stdin.write(KEY.enter);
+      await waitFor(() => lastFrame()!.includes("done in"), () => lastFrame()!);
+      stdin.write("x");
+      await tick();
+      const cb = run.callbacks[0]!;
+      cb.prepared({ runDir: "/tmp/runs/a", torch: "2.13", engine: "paraplan", eager: null });
+      cb.step(step(1, 5.5));
+      await tick();
+      stdin.write("c");
+      await tick();
+      expect(run.cancelled).toBe(1);
+      expect(lastFrame()).toMatch(/^stopping the run…$/m);
+      expect(lastFrame()!.split("\n").filter((l) => l.includes("stopping the run…"))).toHaveLength(1);
+      cb.step(step(2, 5.4)); // a step already under way still arrives
+      await tick();
+      expect(lastFrame()).toMatch(/^stopping the run…$/m);
+      cb.failed("interrupted by the user (SIGINT) at step 2", false);
+      await tick();
+      const f = lastFrame()!;
+      expect(f).toMatch(/^stopped$/m);
+      expect(f).not.toMatch(/^failed$/m);
+      expect(f).not.toContain("stopping the run");
+      expect(f).toContain("interrupted by the user (SIGINT) at step 2");
+      expect(overflow(f, w, h)).toEqual([]);
+      unmount();
+    }
+  });
+
+  it("a failure the user did not ask for still says failed", () => {
+    const f = render(<ExecuteScreen run={{ ...running, status: "failed", message: "rank 0 exited with code 1" }} width={60} height={16} />).lastFrame()!;
+    expect(f).toMatch(/^failed$/m);
+  });
+});

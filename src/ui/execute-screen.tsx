@@ -12,7 +12,7 @@ export interface ExecuteScreenProps {
   height: number;
 }
 
-const STATUS_COLOR = { preparing: "yellow", running: "yellow", done: "green", failed: "red", refused: "red", stopped: "yellow" } as const;
+const STATUS_COLOR = { preparing: "yellow", running: "yellow", done: "green", failed: "red", refused: "red", stopping: "yellow", stopped: "yellow" } as const;
 
 const STYLE: Record<Exclude<RunTone, "status">, { color?: string; bold?: boolean; underline?: boolean }> = {
   title: { bold: true },

@@ -41,6 +41,7 @@ export type Action =
   | { type: "run/step"; event: StepEvent }
   | { type: "run/done"; summary: Summary }
   | { type: "run/failed"; message: string; refused: boolean }
+  | { type: "run/stop" }
   | { type: "back" }
   | { type: "help"; open: boolean }
   | { type: "message"; message: Message | null };

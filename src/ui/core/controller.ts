@@ -168,7 +168,8 @@ export class Controller {
   private stopRun(): void {
     if (!this.cancelRun) return;
     this.cancelRun();
-    this.dispatch({ type: "message", message: { text: "stopping the run…", tone: "info" } });
+    // The run's status says "stopping…" until it ends, then "stopped" (no message left behind).
+    this.dispatch({ type: "run/stop" });
   }
 
   private back(): void {

@@ -116,11 +116,14 @@ function step(s: AppState, a: Action): AppState {
     case "run/prepared":
       return updateRun(s, (r) => ({ ...r, status: "running", runDir: a.runDir, engine: a.engine ?? null, eager: a.eager ?? null }));
     case "run/step":
-      return updateRun(s, (r) => ({ ...r, status: "running", steps: [...r.steps, a.event] }));
+      return updateRun(s, (r) => ({ ...r, status: r.status === "stopping" ? "stopping" : "running", steps: [...r.steps, a.event] }));
     case "run/done":
       return updateRun(s, (r) => ({ ...r, status: "done", summary: a.summary, runDir: a.summary.runDir }));
     case "run/failed":
-      return updateRun(s, (r) => ({ ...r, status: a.refused ? "refused" : "failed", message: a.message }));
+      // A run the user stopped ends as "stopped", not as a failure (its error.json says interrupted).
+      return updateRun(s, (r) => ({ ...r, status: r.status === "stopping" ? "stopped" : a.refused ? "refused" : "failed", message: a.message }));
+    case "run/stop":
+      return updateRun(s, (r) => (r.status === "preparing" || r.status === "running" ? { ...r, status: "stopping" } : r));
     case "back": {
       if (s.help) return { ...s, help: false };
       if (s.stack.length <= 1) return s;

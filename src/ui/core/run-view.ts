@@ -29,8 +29,10 @@ export interface RunView {
 const STATUS = {
   preparing: "preparing: checking Python and torch, writing the run directory…",
   running: "running",
+  stopping: "stopping the run…",
   done: "done",
   failed: "failed",
+  stopped: "stopped",
   refused: "not run",
 } as const;
 
@@ -115,7 +117,9 @@ export function runLines(v: RunView, width: number, height: number): RunLine[] {
     lines.push(l("", "plain", P.blank), l("predicted against measured", "heading", P.heading));
     v.table.forEach((t, i) => lines.push(l(t, i === 0 ? "tableHead" : "plain", i < v.figures ? P.figures : t === "" ? P.blank : P.notes)));
   }
-  if (v.message) lines.push(l("", "plain", P.blank), ...wrapText(v.message, width).map((t) => l(t, "error", P.message)));
+  // (a run the user stopped: its message says how it ended, not an error)
+  const tone = v.status === STATUS.stopped ? "gray" : "error";
+  if (v.message) lines.push(l("", "plain", P.blank), ...wrapText(v.message, width).map((t) => l(t, tone, P.message)));
   if (v.runDir) lines.push(l(v.runDir, "gray", P.runDir));
   return keepWithin(lines, height);
 }

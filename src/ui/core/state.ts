@@ -60,7 +60,8 @@ export interface SetupState {
   error: string | null;
 }
 
-export type RunStatus = "preparing" | "running" | "done" | "failed" | "refused";
+/** stopping: the user asked the run to stop; stopped: it ended so (not a failure). */
+export type RunStatus = "preparing" | "running" | "stopping" | "done" | "failed" | "stopped" | "refused";
 
 export interface RunState {
   status: RunStatus;
