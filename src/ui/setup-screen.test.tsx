@@ -65,7 +65,9 @@ describe("the setup screen", () => {
     expect(lastFrame()).toMatch(/Model\s+\/nope\.json/);
     stdin.write(KEY.enter);
     await tick();
-    expect(lastFrame()).toContain('--model "/nope.json" cannot be read; check the path');
+    // (QA: it said the CLI's flag, --model; the screen has a Model field, no flags)
+    expect(lastFrame()).toContain('Model: "/nope.json" cannot be read; check the path');
+    expect(lastFrame()).not.toContain("--model");
     stdin.write(KEY.escape);
     await tick();
     for (const c of path) stdin.write(c);
@@ -112,9 +114,24 @@ describe("the setup screen", () => {
     for (const c of "./missing-profile.json") stdin.write(c);
     stdin.write(KEY.enter);
     await tick();
-    expect(lastFrame()).toMatch(/--profile ".*missing-profile\.json" cannot be read; check the path/);
+    expect(lastFrame()).toMatch(/Cluster: ".*missing-profile\.json" cannot be read; check the path/);
+    expect(lastFrame()).not.toContain("--profile");
     expect(lastFrame()).toContain("paraplan · setup");
     expect(lastFrame()).toMatch(/Cluster\s+\.\/missing-profile\.json/);
+  });
+
+  it("names an unreadable Software (engine) file by its field, at 60 × 20", async () => {
+    const { lastFrame, stdin } = render(<App options={smallOptions("llama3-8b", 8, 16)} services={testServices(fakeExecutor())} width={60} height={19} />);
+    stdin.write(KEY.down);
+    stdin.write(KEY.down);
+    await tick();
+    for (const c of "/nonexistent/engine.json") stdin.write(c);
+    stdin.write(KEY.enter);
+    await tick();
+    const flat = lastFrame()!.split("\n").join(" ");
+    expect(flat).toMatch(/Software: "\/nonexistent\/engine\.json" cannot be read; check the path/);
+    expect(flat).not.toContain("--engine");
+    expect(lastFrame()!.split("\n").length).toBeLessThanOrEqual(19);
   });
 
   it("an ALiBi preset on megatron-core names the Software field, not a flag, and plans once fsdp is picked", async () => {

@@ -109,7 +109,7 @@ export class Controller {
       else if (setup.focus === "engine") this.dispatch({ type: "setup/engine-file", option: this.services.loadEngineFile(path) });
       else this.dispatch({ type: "setup/profile-file", option: this.services.loadProfileFile(path) });
     } catch (e) {
-      this.dispatch({ type: "setup/error", message: messageOf(e) });
+      this.dispatch({ type: "setup/error", message: inSetupTerms(messageOf(e)) });
     }
   }
 

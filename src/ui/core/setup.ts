@@ -109,10 +109,11 @@ export const FIELD_LABEL: Record<FieldId, string> = {
 const FLAG_FIELD: Readonly<Record<string, FieldId>> = { "--model": "model", "--profile": "profile", "--engine": "engine", "--global-batch": "batch", "--seq": "seq" };
 
 /** A request's refusal as the setup screen says it: one that opens with a field's CLI flag
- *  (`--engine: mpt-7b has ALiBi positions; …`) names the field instead (`Software: …`), since
- *  the screen has no flags. */
+ *  (`--engine: mpt-7b has ALiBi positions; …`, or a file's `--model "x.json" cannot be read`)
+ *  names the field instead (`Software: …`, `Model: "x.json" cannot be read`), since the screen
+ *  has no flags. */
 export function inSetupTerms(message: string): string {
-  const m = /^(--[a-z-]+): /.exec(message);
+  const m = /^(--[a-z-]+):? /.exec(message);
   const field = m ? FLAG_FIELD[m[1]!] : undefined;
   return field === undefined ? message : `${FIELD_LABEL[field]}: ${message.slice(m![0].length)}`;
 }
