@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { comparePlans } from "../../../planner/index.js";
+import { REJECTION_CODES, comparePlans } from "../../../planner/index.js";
 import { finished, sessionOf } from "../test-utils.js";
 import { planKey } from "./frontier.js";
 import {
@@ -9,6 +9,7 @@ import {
   filterLine,
   filterValues,
   rankLine,
+  REJECTION_SHORT,
   rejectionLine,
   sortPlans,
   statusLine,
@@ -44,6 +45,28 @@ describe("the ranked table's view-model", () => {
     expect(shown.every((p) => p.tp === 2 && p.zero === 3)).toBe(true);
     expect(filterLine("throughput", f, shown.length, done.plans.length)).toMatch(/^sort: throughput · filter tp 2, ZeRO 3 \([\d,]+ of [\d,]+\)$/);
     expect(cycleFilter(done.plans, { tp: 8 }, "tp")).toEqual({});
+  });
+
+  it("cycles a filter through the values the other filters leave (QA: it offered values of all plans)", () => {
+    // Pick a dp where not every pp is present: the pp filter must skip the pp values absent there.
+    const ppAll = filterValues(done.plans, "pp");
+    const dp = filterValues(done.plans, "dp").find((d) => filterValues(done.plans.filter((p) => p.dp === d), "pp").length < ppAll.length)!;
+    expect(dp).toBeDefined();
+    const ppHere = filterValues(done.plans.filter((p) => p.dp === dp), "pp");
+    let f = { dp } as Parameters<typeof cycleFilter>[1];
+    const seen: unknown[] = [];
+    for (let i = 0; i <= ppHere.length; i++) {
+      f = cycleFilter(done.plans, f, "pp");
+      seen.push(f.pp);
+      if (f.pp !== undefined) expect(visiblePlans(done.plans, "throughput", f).length).toBeGreaterThan(0);
+    }
+    expect(seen).toEqual([...ppHere, undefined]);
+    expect(f).toEqual({ dp });
+  });
+
+  it("names every rejection code shortly (QA saw the raw cp_heads)", () => {
+    expect(rejectionLine({ cp_heads: 12, out_of_memory: 3 }, 80)).toBe("rejected: 12 cp∤heads of a tp rank, 3 out of memory");
+    for (const code of Object.keys(REJECTION_CODES)) expect(REJECTION_SHORT[code], code).toBeDefined();
   });
 
   it("lays out a window of rows around the cursor, within 80 columns", () => {

@@ -47,9 +47,12 @@ export function filterValues(plans: readonly PlanResult[], dim: FilterDim): (num
   return [...seen].sort((a, b) => (typeof a === "number" && typeof b === "number" ? a - b : order.indexOf(String(a)) - order.indexOf(String(b))));
 }
 
-/** The next value of one filter: any → each value present → any. */
+/** The next value of one filter: any → each value present among the plans the other filters
+ *  keep → any (a value no filtered plan has would show an empty table). */
 export function cycleFilter(plans: readonly PlanResult[], f: Filters, dim: FilterDim): Filters {
-  const values = filterValues(plans, dim);
+  const others: Filters = { ...f };
+  delete others[dim];
+  const values = filterValues(filterPlans(plans, others), dim);
   const at = f[dim] === undefined ? -1 : values.indexOf(f[dim]!);
   const next = values[at + 1];
   const out: Filters = { ...f };
@@ -152,17 +155,42 @@ export function filterLine(sort: SortKey, f: Filters, shown: number, total: numb
   return `sort: ${SORT_LABEL[sort]} · ${filters}`;
 }
 
-/** Short names of the rejection codes (a code added to the planner later shows as itself). */
-export const REJECTION_SHORT: Partial<Record<RejectionCode, string>> & Record<string, string | undefined> = {
+/** Short names of the rejection codes, one for every code (the type keeps it whole: QA saw the
+ *  raw cp_heads); the `?` legend gives each its reason. */
+export const REJECTION_SHORT: Record<RejectionCode, string> & Record<string, string | undefined> = {
+  tp_gpus: "tp∤GPUs",
   tp_heads: "tp∤heads",
   tp_kv_heads: "tp∤kv-heads",
   tp_spans_nodes: "tp>node",
+  cp_gpus: "cp∤GPUs",
+  cp_seq: "cp∤sequence",
+  cp_moe: "cp with MoE",
+  cp_heads: "cp∤heads of a tp rank",
+  pp_gpus: "pp∤GPUs",
   pp_layers: "pp∤layers",
-  vpp_layers: "vpp∤layers",
+  stage_layers_count: "stage-layers count",
+  stage_layers_min: "empty stage",
+  stage_layers_sum: "stage-layers sum",
+  dp_gpus: "dp∤GPUs",
   batch_dp: "dp∤batch",
-  microbatch_batch: "mb∤batch",
-  interleaved_microbatches: "pp∤micro-batches",
+  degrees_divide: "degrees∤GPUs",
+  degrees_world: "degrees≠GPUs",
+  expert_fold: "ep·etp∤tp·cp·dp",
+  ep_experts: "ep∤experts",
+  etp_dense: "etp without MoE",
+  vpp_needs_pp: "vpp without pp",
+  vpp_layers: "vpp∤layers",
+  stage_layers_vpp: "uneven stages with vpp",
+  stage_layers_v: "uneven V stages",
+  schedule_vpp: "interleaved⇔vpp>1",
   v_schedule_vpp: "V needs vpp 2",
+  schedule_needs_pp: "schedule without pp",
+  microbatch_global: "mb∤global batch",
+  microbatch_batch: "mb∤batch",
+  sp_needs_tp: "SP without tp",
+  tp_overlap_sp: "tp overlap without SP",
+  moe_fp16_local_experts: "fp16 local experts",
+  interleaved_microbatches: "pp∤micro-batches",
   zb1p_microbatches: "rounds∤micro-batches",
   dualpipev_microbatches: "micro-batches<2pp",
   out_of_memory: "out of memory",
