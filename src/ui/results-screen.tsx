@@ -23,7 +23,7 @@ export interface ResultsScreenProps {
 const CHROME = 5;
 
 export function ResultsScreen({ session, search, plans, sort, filters, cursor, width, height }: ResultsScreenProps) {
-  const table = tableView(plans, cursor, height - CHROME);
+  const table = tableView(plans, cursor, height - CHROME, undefined, undefined, width);
   const filterText = filterLine(sort, filters, plans.length, search.plans.length);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">

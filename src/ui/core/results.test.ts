@@ -64,6 +64,24 @@ describe("the ranked table's view-model", () => {
     expect(f).toEqual({ dp });
   });
 
+  it("leaves out sp, cap, recompute, schedule, mb (in that order) before the step, tokens/s and MFU where the width is short", () => {
+    const plans = visiblePlans(done.plans, "throughput", {});
+    const full = tableView(plans, 0, 10);
+    const cols = (h: string) => h.trim().split(/ +/);
+    expect(cols(full.header)).toEqual(["#", "tp", "pp", "dp", "Z", "mb", "recomp", "sp", "sched", "mem/GPU", "cap", "step", "tokens/s", "MFU"]);
+    // At the full width nothing goes; one column short of it, sp (2 wide + a space) goes first.
+    expect(tableView(plans, 0, 10, false, false, full.header.length).header).toBe(full.header);
+    const w = full.header.length;
+    expect(cols(tableView(plans, 0, 10, false, false, w - 1).header)).not.toContain("sp");
+    const narrow = tableView(plans, 0, 10, false, false, 58);
+    expect(cols(narrow.header).slice(-3)).toEqual(["step", "tokens/s", "MFU"]);
+    expect(narrow.header.length).toBeLessThanOrEqual(58);
+    for (const r of narrow.rows) {
+      expect(r.text.length).toBeLessThanOrEqual(58);
+      expect(r.text).toMatch(/ [\d.]+ m?s +[\d,]+ +[\d.]+%$/);
+    }
+  });
+
   it("names every rejection code shortly (QA saw the raw cp_heads)", () => {
     expect(rejectionLine({ cp_heads: 12, out_of_memory: 3 }, 80)).toBe("rejected: 12 cp∤heads of a tp rank, 3 out of memory");
     for (const code of Object.keys(REJECTION_CODES)) expect(REJECTION_SHORT[code], code).toBeDefined();

@@ -93,7 +93,6 @@ export interface TableView {
   position: string;
 }
 
-/** A window of `height` rows around the cursor, columns padded to their widest cell. */
 /** The expert-parallel cell after dp: "8", or "4×2" with expert tensor parallel. */
 export const expertCell = (p: PlanResult): string => (p.etp > 1 ? `${p.ep}×${p.etp}` : String(p.ep));
 
@@ -106,7 +105,11 @@ const CP_SHORT = { allgather: "ag", ring: "ring", a2a: "a2a" } as const;
 /** A window of `height` rows around the cursor, columns padded to their widest cell. With
  *  `experts` (a MoE model) an "ep" column follows dp; with `cp` (some plan uses context parallel)
  *  a "cp" column follows tp. */
-export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1), cp = plans.some((p) => p.cp > 1)): TableView {
+/** Columns left out, in this order, where the table is wider than the screen: the step, tokens/s
+ *  and MFU stay (QA: at 60 columns the header ended "tokens…"). */
+const DROPPABLE = ["sp", "cap", "recomp", "sched", "mb"];
+
+export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1), cp = plans.some((p) => p.cp > 1), width = Infinity): TableView {
   const n = plans.length;
   const h = Math.max(1, height);
   const first = Math.max(0, Math.min(cursor - Math.floor(h / 2), n - h));
@@ -117,7 +120,14 @@ export function tableView(plans: readonly PlanResult[], cursor: number, height: 
   const right = withCp(experts ? [...RIGHT.slice(0, 4), true, ...RIGHT.slice(4)] : RIGHT, true);
   const cells = shown.map((p, i) => withCp(withEp(planCells(p, first + i + 1), expertCell(p)), cpShortCell(p)));
   const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)));
-  const line = (r: string[]) => r.map((c, j) => (right[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!))).join(" ").trimEnd();
+  // Columns joined by one space: their widths plus one a column, less one.
+  const kept = new Set(columns.map((_, j) => j));
+  const wide = () => [...kept].reduce((a, j) => a + widths[j]! + 1, -1);
+  for (const name of DROPPABLE) {
+    if (wide() <= width) break;
+    kept.delete(columns.indexOf(name));
+  }
+  const line = (r: string[]) => r.flatMap((c, j) => (kept.has(j) ? [right[j] ? c.padStart(widths[j]!) : c.padEnd(widths[j]!)] : [])).join(" ").trimEnd();
   return {
     header: line(columns),
     rows: cells.map((r, i) => ({ text: line(r), index: first + i, selected: first + i === cursor })),
