@@ -1,7 +1,7 @@
 import { render } from "ink-testing-library";
 import { beforeAll, describe, expect, it } from "vitest";
 import { App } from "./app.js";
-import { visiblePlans } from "./core/results.js";
+import { engineLines, visiblePlans } from "./core/results.js";
 import type { SearchProgress } from "./core/search-job.js";
 import type { Session } from "./core/setup.js";
 import { ResultsScreen } from "./results-screen.js";
@@ -24,9 +24,25 @@ describe("the results screen", () => {
     expect(f).toContain("llama3-8b · 8 × H100 SXM5 80GB (1 × 8) · batch 16 × 8,192");
     expect(f).toContain(`done in 12.0 ms: ${done.searched.toLocaleString("en-US")} searched · ${done.feasible.toLocaleString("en-US")} feasible`);
     expect(f).toMatch(new RegExp(`^\\s*1\\s+${top.tp}\\s+${top.pp}\\s+${top.dp}\\s+${top.zero}\\s+${top.microBatch}\\s`, "m"));
-    expect(f).toMatch(/rows 1–15 of [\d,]+/);
+    // 20 rows less request, status, sort, header, rejections (5) and the engine's lines.
+    const engine = engineLines(session, 80);
+    expect(f).toMatch(new RegExp(`rows 1–${15 - engine.length} of [\\d,]+`));
     expect(f).toMatch(/^rejected: /m);
     expect(overflow(f, 80, 20)).toEqual([]);
+  });
+
+  it("shows the engine and the whole calibration note on lines of their own, at 80 and 60 columns (QA: cut, or gone)", () => {
+    // llama3-8b at 8,192 tokens on 8 GPUs lies outside megatron-core's calibration runs (results.test.ts).
+    const note = "engine megatron-core: beyond the calibration runs: sequence of 8,192 tokens; 8 GPUs";
+    for (const width of [80, 60]) {
+      const f = screen(done, { width, height: 16 }).lastFrame()!;
+      expect(f.split("\n").filter((l) => l.startsWith("engine ")).length).toBeGreaterThan(0);
+      expect(f.split("\n").join(" ").replace(/ +/g, " ")).toContain(note);
+      expect(f).not.toContain("…");
+      expect(overflow(f, width, 16)).toEqual([]);
+      // The key figures of the table stay at 60 columns.
+      expect(f).toMatch(/ step +tokens\/s +MFU$/m);
+    }
   });
 
   it("shows a search still running with the rows found so far", () => {

@@ -2,7 +2,7 @@
 // rejected configurations by reason.
 import { Box, Text } from "ink";
 import type { PlanResult } from "../../planner/index.js";
-import { calibrationNote, emptyLines, filterLine, rejectionLine, requestLine, statusLine, tableView } from "./core/results.js";
+import { emptyLines, filterLine, rejectionLine, resultsLayout, tableView } from "./core/results.js";
 import type { SearchProgress } from "./core/search-job.js";
 import type { Session } from "./core/setup.js";
 import type { Filters, SortKey } from "./core/state.js";
@@ -19,19 +19,22 @@ export interface ResultsScreenProps {
   height: number;
 }
 
-/** Lines around the table: request, status, sort/filter, header, rejections. */
-const CHROME = 5;
-
 export function ResultsScreen({ session, search, plans, sort, filters, cursor, width, height }: ResultsScreenProps) {
-  const table = tableView(plans, cursor, height - CHROME, undefined, undefined, width);
+  const layout = resultsLayout(session, search, width, height);
+  const table = tableView(plans, cursor, layout.tableRows, undefined, undefined, width);
   const filterText = filterLine(sort, filters, plans.length, search.plans.length);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text bold wrap="truncate-end">
-        {requestLine(session)}
+        {layout.request}
       </Text>
+      {layout.engine.map((l, i) => (
+        <Text key={`engine-${i}`} color="gray" wrap="truncate-end">
+          {l}
+        </Text>
+      ))}
       <Text color={search.done ? "green" : "yellow"} wrap="truncate-end">
-        {statusLine(search, calibrationNote(session))}
+        {layout.status}
       </Text>
       <Box justifyContent="space-between">
         <Text color="gray" wrap="truncate-end">
@@ -44,7 +47,7 @@ export function ResultsScreen({ session, search, plans, sort, filters, cursor, w
           <Text bold underline wrap="truncate-end">
             {table.header}
           </Text>
-          <Box flexDirection="column" height={height - CHROME}>
+          <Box flexDirection="column" height={layout.tableRows}>
             {table.rows.map((r) => (
               <Text key={r.index} inverse={r.selected} color={r.selected ? ACCENT : undefined} wrap="truncate-end">
                 {r.text}
@@ -53,7 +56,7 @@ export function ResultsScreen({ session, search, plans, sort, filters, cursor, w
           </Box>
         </>
       ) : (
-        <Box flexDirection="column" height={height - CHROME + 1}>
+        <Box flexDirection="column" height={layout.tableRows + 1}>
           {(search.plans.length > 0 ? ["No plan matches the filters (c clears them)."] : emptyLines(search, width)).map((l, i) => (
             <Text key={i} color={search.done && search.plans.length === 0 ? "red" : undefined} wrap="truncate-end">
               {l}

@@ -4,6 +4,7 @@ import { DEFAULT_CP_COMM, type PlanResult, REJECTION_CODES, type RejectionCode, 
 import { describePlan } from "../../format/plan-text.js";
 import { compact, count, gib, percent, seconds } from "../../format/units.js";
 import { fit } from "./bars.js";
+import { firstLines, wrapText } from "./frame.js";
 import { planKey } from "./frontier.js";
 import type { SearchProgress } from "./search-job.js";
 import type { Session } from "./setup.js";
@@ -137,7 +138,29 @@ export function tableView(plans: readonly PlanResult[], cursor: number, height: 
 
 export function requestLine(s: Session): string {
   const { model: m, training: t, hw } = s.request;
-  return `${m.name} · ${count(t.gpus)} × ${hw.gpuName} (${count(s.nodes)} × ${s.perNode}) · batch ${count(t.globalBatch)} × ${count(t.seqLen)} · engine ${t.engine.name}`;
+  return `${m.name} · ${count(t.gpus)} × ${hw.gpuName} (${count(s.nodes)} × ${s.perNode}) · batch ${count(t.globalBatch)} × ${count(t.seqLen)}`;
+}
+
+/** The engine and where the request stands against its calibration runs, wrapped over at most
+ *  two lines of its own (QA: on the status line it was cut at 80 columns, gone at 60). */
+export function engineLines(s: Session, width: number): string[] {
+  const note = calibrationNote(s);
+  return firstLines(wrapText(`engine ${s.request.training.engine.name}${note ? `: ${note}` : ""}`, width), 2, width);
+}
+
+export interface ResultsLayout {
+  request: string;
+  engine: string[];
+  status: string;
+  /** Rows left to the table (or the empty-table text) under the lines around it. */
+  tableRows: number;
+}
+
+/** The results screen's lines around the table in `width` × `height`: request, engine and
+ *  calibration, status, sort/filter, the table's header and the rejections. */
+export function resultsLayout(s: Session, search: SearchProgress, width: number, height: number): ResultsLayout {
+  const engine = engineLines(s, width);
+  return { request: fit(requestLine(s), width), engine, status: fit(statusLine(search), width), tableRows: Math.max(1, height - 5 - engine.length) };
 }
 
 /** The request against the published runs its engine was fitted on (src/calibration-standing.ts),
