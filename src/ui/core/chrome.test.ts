@@ -20,6 +20,22 @@ describe("the key list", () => {
     for (const l of text) expect(l.length).toBeLessThanOrEqual(76);
     expect(helpLines("results", KEY_HELP.results, GLOBAL_HELP, 76, 5)).toHaveLength(5);
   });
+
+  it("wraps a long entry under its own text where rows are free, instead of cutting it mid-word (QA)", () => {
+    const reason = "interleaved schedule needs the micro-batch count divisible by pp";
+    const lines = helpLines("results", KEY_HELP.results, GLOBAL_HELP, 40, 60, { interleaved_microbatches: 5 }).map((l) => l.text);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(40);
+    expect(lines.some((l) => l.endsWith("…"))).toBe(false);
+    // The reason's words all appear, in order, over its lines (the continuation indented by 2).
+    const at = lines.findIndex((l) => l.startsWith("pp∤micro-batches: "));
+    const joined = lines.slice(at, at + 3).map((l) => l.trim()).join(" ");
+    expect(joined).toContain(`pp∤micro-batches: ${reason}`);
+    expect(lines[at + 1]).toMatch(/^  \S/);
+    // Too few rows for the wrapped list: one line an entry, cut, as before.
+    const short = helpLines("results", KEY_HELP.results, GLOBAL_HELP, 40, 12).map((l) => l.text);
+    expect(short).toHaveLength(12);
+    expect(short.some((l) => l.endsWith("…"))).toBe(true);
+  });
 });
 
 describe("the screen title", () => {

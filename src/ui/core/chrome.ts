@@ -2,6 +2,7 @@
 // and the `?` list of keys (with, on the results, the legend of the rejection reasons).
 import type { RejectionCounts } from "../../../planner/index.js";
 import { fit } from "./bars.js";
+import { wrapText } from "./frame.js";
 import type { KeyHelp } from "./keys.js";
 import { currentPlan, tablePlans } from "./reducer.js";
 import { rankLine, rejectionLegend } from "./results.js";
@@ -37,16 +38,21 @@ export interface HelpLine {
 /** `rejected`: the search's rejections (the legend lists the reasons that occurred). */
 export function helpLines(screen: Screen, keys: readonly KeyHelp[], global: readonly KeyHelp[], width: number, height: number, rejected: RejectionCounts = {}): HelpLine[] {
   const keyWidth = Math.max(...[...keys, ...global].map((k) => k.keys.length));
-  const row = (k: KeyHelp): HelpLine => ({ text: fit(`${k.keys.padEnd(keyWidth)}  ${k.does}`, width), heading: false });
-  const lines: HelpLine[] = [
-    { text: `keys — ${screen} (any key closes this)`, heading: true },
-    ...keys.map(row),
-    ...global.map(row),
-  ];
-  const legend = rejectionLegend(Object.keys(rejected));
-  if (screen === "results" && legend.length > 0) {
-    lines.push({ text: "rejected configurations, by reason", heading: true });
-    lines.push(...legend.map((text) => ({ text: fit(text, width), heading: false })));
-  }
-  return lines.slice(0, Math.max(1, height));
+  // Wrapped under their own start where the rows allow (QA: cut mid-word with rows free), else cut.
+  const build = (wrap: boolean): HelpLine[] => {
+    const item = (lead: string, text: string, indent: number): HelpLine[] =>
+      wrap
+        ? wrapText(text, Math.max(10, width - indent)).map((l, i) => ({ text: fit(`${i === 0 ? lead : " ".repeat(indent)}${l}`, width), heading: false }))
+        : [{ text: fit(`${lead}${text}`, width), heading: false }];
+    const row = (k: KeyHelp) => item(`${k.keys.padEnd(keyWidth)}  `, k.does, keyWidth + 2);
+    const lines: HelpLine[] = [{ text: `keys — ${screen} (any key closes this)`, heading: true }, ...keys.flatMap(row), ...global.flatMap(row)];
+    const legend = rejectionLegend(Object.keys(rejected));
+    if (screen === "results" && legend.length > 0) {
+      lines.push({ text: "rejected configurations, by reason", heading: true });
+      lines.push(...legend.flatMap((text) => item("", text, 2)));
+    }
+    return lines;
+  };
+  const wrapped = build(true);
+  return (wrapped.length <= height ? wrapped : build(false)).slice(0, Math.max(1, height));
 }
