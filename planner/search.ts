@@ -3,7 +3,7 @@
 // configurations are enumerated: with dp = 1 the ZeRO stages shard nothing and are one (ZeRO-0).
 // Plain numbers only in these loops: they evaluate hundreds of thousands of plans per second. The
 // levels down to the layout are here; recompute and ZeRO, and the pricing, in search-layout.ts.
-import { defaultSplits } from "./layout/stages.js";
+import { defaultSplits, virtualSplitVpps } from "./layout/stages.js";
 import { optimizerBytesOf } from "./cost/moe-facts.js";
 import { stateBytes } from "./cost/engine-terms.js";
 import { addRejection, type RejectionCode, type RejectionCounts } from "./rejections.js";
@@ -119,11 +119,14 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
         const dp = t.gpus / (tp * cp * pp);
         d.pp = pp;
         d.dp = dp;
-        // (a fixed pp's split comes completed by the request, src/plan-request.ts, but where it
-        // leaves vpp to the search beside an uneven split, or is checked as given. With virtual
+        // (a fixed pp's split comes completed by the request, src/plan-request.ts, or is checked
+        // as given, but where vpp is left to the search and the stack splits virtual stages of
+        // this pp: then one stage a rank and each such v, as for a searched pp. With virtual
         // stages, the stack's split of p·v stages where it has one: layout/stages.ts
         // defaultVirtualStageLayers.)
-        const splits = fixed.stageLayers === undefined ? defaultSplits(m.layers, pp, fixed.vpp, supportsOf(t.engine).stageSplit) : null;
+        const how = supportsOf(t.engine).stageSplit;
+        const open = fixed.pp === undefined || (fixed.vpp === undefined && virtualSplitVpps(m.layers, pp, how).length > 0);
+        const splits = fixed.stageLayers === undefined && open ? defaultSplits(m.layers, pp, fixed.vpp, how) : null;
         const defaultSplit = splits?.[0]![1];
         if (splits) d.stageLayers = defaultSplit;
         // vpp searched beside an uneven default split: each v with a split of its own, once per pp
