@@ -4,6 +4,7 @@ import { evaluatePlan } from "../../planner/index.js";
 import { App } from "./app.js";
 import type { RunState } from "./core/state.js";
 import { ExecuteScreen } from "./execute-screen.js";
+import { startedRun } from "./test-run.js";
 import { KEY, fakeExecutor, overflow, sessionOf, smallOptions, step, summaryFor, testServices, tick, waitFor } from "./test-utils.js";
 
 const s = sessionOf("tiny", 1, 1);
@@ -74,14 +75,7 @@ describe("a run the user stops", () => {
   // QA: x then c showed red "failed" and the message "stopping the run…" never cleared.
   it("says stopping until it ends, then stopped, with no message left over (60 × 20 and 80 × 24)", async () => {
     for (const [w, h] of [[60, 19], [80, 23]] as const) {
-      const run = fakeExecutor();
-      const { lastFrame, stdin, unmount } = render(<App options={smallOptions()} services={testServices(run)} width={w} height={h} />);
-      stdin.write(KEY.enter);
-      await waitFor(() => lastFrame()!.includes("done in"), () => lastFrame()!);
-      stdin.write("x");
-      await tick();
-      const cb = run.callbacks[0]!;
-      cb.prepared({ runDir: "/tmp/runs/a", torch: "2.13", engine: "paraplan", eager: null });
+      const { run, cb, lastFrame, stdin, unmount } = await startedRun(w, h);
       cb.step(step(1, 5.5));
       await tick();
       stdin.write("c");

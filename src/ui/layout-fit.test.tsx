@@ -5,6 +5,7 @@
 import { render } from "ink-testing-library";
 import { describe, expect, it } from "vitest";
 import { App } from "./app.js";
+import { startedRun } from "./test-run.js";
 import { KEY, fakeExecutor, overflow, smallOptions, step, summaryFor, testServices, tick, waitFor } from "./test-utils.js";
 
 const SIZES = [[60, 19], [80, 23]] as const;
@@ -52,14 +53,7 @@ describe("screens that do not fit their body", () => {
 
   it("the execute screen after a CPU run keeps the status and every measured-against-predicted row", async () => {
     for (const [w, h] of SIZES) {
-      const run = fakeExecutor();
-      const { lastFrame, stdin, unmount } = render(<App options={smallOptions()} services={testServices(run)} width={w} height={h} />);
-      stdin.write(KEY.enter);
-      await waitFor(() => lastFrame()!.includes("done in"), () => lastFrame()!);
-      stdin.write("x");
-      await tick();
-      const cb = run.callbacks[0]!;
-      cb.prepared({ runDir: "/tmp/runs/a", torch: "2.13", engine: "paraplan", eager: "schedule zbv: torch cannot compile zero-bubble stages (split backward)" });
+      const { run, cb, lastFrame, unmount } = await startedRun(w, h, "schedule zbv: torch cannot compile zero-bubble stages (split backward)");
       for (let i = 1; i <= 10; i++) cb.step(step(i, 5.5 - i / 10));
       const s = summaryFor(run.inputs[0]!, 10);
       // Notes under the table (the rows a real CPU summary adds), so the body is too short.
