@@ -8,6 +8,7 @@
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { lookup } from "node:dns/promises";
 import { hostname, networkInterfaces } from "node:os";
+import { procPids } from "./proc.js";
 
 export interface PortHolder {
   pid: number;
@@ -72,12 +73,8 @@ function listeningInodes(port: number): Set<string> {
 export function portHolder(port: number): PortHolder | null {
   const inodes = listeningInodes(port);
   if (inodes.size === 0) return null;
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return null;
-  }
+  const pids = procPids();
+  if (pids === null) return null;
   for (const pid of pids) {
     let fds: string[];
     try {

@@ -4,8 +4,9 @@
 // other node's agent when a rank raises, and ignores SIGTERM while it waits (platform notes),
 // so SIGKILL of the group is what guarantees that nothing is left behind.
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { type ErrorEvent, LineSplitter, type Phase, type WorkerEvent, parseLine } from "./events.js";
+import { procPids } from "./proc.js";
 
 export type Stream = "stdout" | "stderr";
 
@@ -103,12 +104,8 @@ export function killGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
  *  them) do not count: they hold no resources and ignore every signal. Uses /proc where present. */
 export function groupAlive(pgid: number): boolean {
   if (!killGroup(pgid, 0)) return false;
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return true;
-  }
+  const pids = procPids();
+  if (pids === null) return true;
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -125,12 +122,8 @@ export function groupAlive(pgid: number): boolean {
 /** pid → (ppid, pgrp) of every live process (Linux /proc; empty elsewhere). */
 function processTable(): Map<number, { ppid: number; pgrp: number }> {
   const out = new Map<number, { ppid: number; pgrp: number }>();
-  let pids: string[];
-  try {
-    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
-  } catch {
-    return out;
-  }
+  const pids = procPids();
+  if (pids === null) return out;
   for (const pid of pids) {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
