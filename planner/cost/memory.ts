@@ -32,30 +32,51 @@ const BF16_OPTIMIZER_GRADS = 2 + 4;
  *    fp32 copy of each gradient it steps (optimizer.py _copy_model_grads_to_main_grads:
  *    main_param.grad = main_grad.float(), @ v2.6 and core_r0.14.0; the distributed optimizer its
  *    shard's), 4 bytes a parameter it steps (Engine.dataParallel.fp32GradCopyAtStep);
- *  - DeepSpeed's optimizers build each group's fp32 gradient by flattening its 16-bit ones
- *    (Engine.dataParallel.fp32GradFlattenAtStep), the weight-decayed group (nearly every parameter
- *    in Megatron-DeepSpeed, whose other group is the biases and norms) first:
- *    · ZeRO-0 under fp16, FP16_Optimizer: _flatten_dense_tensors([p.grad.to(fp32) for p in group]),
- *      the per-tensor fp32 copies and the flat tensor together, 8G (fp16/fused_optimizer.py step);
- *    · ZeRO-1/2: flatten(averaged_gradients).to(fp32), the 16-bit flat shard (2G/d) and its fp32
- *      cast (4G/d) together (zero/stage_1_and_2.py step @ v0.6.5): 6G/d over ZeRO-2's states; ZeRO-1
- *      first frees the gradients outside the rank's partition (free_grad_in_param_list), 2G(1 − 1/d)
- *      of the whole 16-bit gradients its states count, so 8G/d − 2G, nothing from d = 4 on.
+ *  - DeepSpeed's optimizers build each group's fp32 gradient by flattening its 16-bit ones, group
+ *    by group, each group's fp32 gradient kept to the step's end (Engine.dataParallel.
+ *    fp32GradFlattenAtStep; deepSpeedFlattenBytes below).
  *  Zero elsewhere. */
 export function reduceTransientBytes(t: Pick<Training, "engine" | "precision">, zero: number, dense: number, expert: number, dpcp: number, edp: number, activations: number): number {
   const g = Math.max(dense, expert);
-  const d = dense >= expert ? dpcp : edp;
   const cast = bf16Optimizer(t, zero) && gradReduceBytes(t) !== 4 ? 2 * g : 0;
   const copy = zero <= 1 && t.engine?.dataParallel.fp32GradCopyAtStep === true && gradBufferBytes(t) === 2 ? 4 * ownedParams(zero, dense, expert, dpcp, edp) : 0;
-  const flatten = t.engine?.dataParallel.fp32GradFlattenAtStep === true ? deepSpeedFlattenBytes(t.precision, zero, g, d) : 0;
+  const flatten = t.engine?.dataParallel.fp32GradFlattenAtStep === true ? deepSpeedFlattenBytes(t.precision, zero, dense, expert, dpcp, edp) : 0;
   return Math.max(0, Math.max(cast, copy, flatten) - activations);
 }
 
-/** DeepSpeed's step flatten over the states of its ZeRO stage (reduceTransientBytes above). */
-function deepSpeedFlattenBytes(precision: Training["precision"], zero: number, g: number, d: number): number {
-  if (zero === 0) return precision === "fp16" ? 8 * g : 0;
-  if (zero === 1) return Math.max(0, (8 * g) / d - 2 * g);
-  return zero === 2 ? (6 * g) / d : 0;
+/** DeepSpeed's step flatten over the states of its ZeRO stage, its parameter groups in order: the
+ *  dense ones (Megatron-DeepSpeed's weight-decayed group, nearly all of them, then the biases and
+ *  norms, counted with it), then the experts' (moe/utils.py split_params_into_different_moe_groups_
+ *  for_optimizer appends them), G parameters of a group sharded over d (deepspeed @ v0.6.5):
+ *  - ZeRO-0 under fp16, FP16_Optimizer: _flatten_dense_tensors([p.grad.to(fp32) for p in group])
+ *    holds the per-tensor fp32 copies and the flat tensor, 8G; then the copies and the group's
+ *    16-bit gradients are freed and its flat fp32 gradient kept, 2G more than the states
+ *    (fp16/fused_optimizer.py step);
+ *  - ZeRO-1: first frees the 16-bit gradients outside the rank's partition (free_grad_in_param_list,
+ *    2G(1 − 1/d) of the whole ones its states count), then flatten(averaged_gradients).to(fp32)
+ *    holds the 16-bit flat shard and its fp32 cast, 6G/d; the shard's 16-bit gradients freed, its
+ *    fp32 one (4G/d) kept (zero/stage_1_and_2.py step);
+ *  - ZeRO-2: the same flatten over the partition its states hold (2G/d, a buffer of its own that
+ *    stays), 6G/d, its fp32 one kept (4G/d).
+ *  The peak over the states: the largest of the groups' flattens over what the earlier ones kept. */
+function deepSpeedFlattenBytes(precision: Training["precision"], zero: number, dense: number, expert: number, dpcp: number, edp: number): number {
+  if ((zero === 0 && precision !== "fp16") || zero > 2) return 0;
+  let held = 0;
+  let peak = 0;
+  for (const [g, d] of [[dense, dpcp], [expert, edp]] as const) {
+    if (g <= 0) continue;
+    if (zero === 0) {
+      peak = Math.max(peak, held + 8 * g);
+      held += 2 * g;
+    } else if (zero === 1) {
+      peak = Math.max(peak, held - 2 * g * (1 - 1 / d) + (6 * g) / d);
+      held += (4 * g) / d - 2 * g;
+    } else {
+      peak = Math.max(peak, held + (6 * g) / d);
+      held += (4 * g) / d;
+    }
+  }
+  return Math.max(0, peak);
 }
 
 /** The parameters a rank's optimizer steps: all it holds at ZeRO-0, its shard (1/dp·cp of the dense,

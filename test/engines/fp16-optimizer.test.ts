@@ -50,8 +50,13 @@ describe("DeepSpeed's fp32 gradient flatten at the step", () => {
     const t = training("fp16", 8);
     expect(reduceTransientBytes(t, 0, 1e9, 0, 8, 1, 9e9)).toBe(0);
     expect(reduceTransientBytes(t, 0, 1e9, 0, 8, 1, 7e9)).toBe(1e9);
-    // the largest group is the experts' where they outnumber the dense parameters, sharded over edp
-    expect(reduceTransientBytes(t, 2, 1e8, 1e9, 8, 2, 0)).toBe((6 * 1e9) / 2);
+    // the groups in DeepSpeed's order, the dense ones then the experts': at ZeRO-2 the dense
+    // shard's fp32 gradient (4 · 1e8 / 8 = 5e7) stays while the experts' flatten (6 · 1e9 / 2)
+    expect(reduceTransientBytes(t, 2, 1e8, 1e9, 8, 2, 0)).toBeCloseTo(5e7 + 3e9, 0);
+    // ZeRO-0: the dense group's flat fp32 gradient less its freed 16-bit ones (2 · 1e9), then the
+    // experts' copies and flat tensor (8 · 2e9); the dense group's own 8 · 1e9 is the smaller
+    expect(reduceTransientBytes(t, 0, 1e9, 2e9, 8, 2, 0)).toBe(2e9 + 16e9);
+    expect(reduceTransientBytes(t, 0, 1e9, 1e8, 8, 2, 0)).toBe(8e9);
     // BF16_Optimizer's transient is its bf16 cast of the fp32 gradients, 2 bytes a parameter
     expect(reduceTransientBytes(training("bf16", 8), 0, 1e9, 0, 8, 1, 0)).toBe(2e9);
     // Megatron-Core's fp16 stage 0 is not FP16_Optimizer: its fp32 copy is 4Ψ
