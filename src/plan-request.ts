@@ -132,9 +132,12 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   const virtual = split && fixed.vpp === undefined ? searchedVirtualVpps(model.layers, fixed.pp!, fixed.schedule, engine) : [];
   if (split) {
     if (virtual.length === 0) fixed.stageLayers = split;
-    assumed.push(vpp === 1
-      ? `stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${stageSplitPhrase(how)}${virtual.length > 0 ? `; with vpp ${virtual.join(" or ")}, the embedding and the loss counted as a layer each, as Megatron-Core's --account-for-embedding/loss-in-pipeline-split` : ""}; --stage-layers)`
-      : `stage layers ${splitLabel(split)} (pp ${fixed.pp} · vpp ${vpp} does not divide ${model.layers} layers: the embedding and the loss counted as a layer each, as Megatron-Core's --account-for-embedding/loss-in-pipeline-split; --stage-layers)`);
+    const accounted = `the embedding and the loss counted as a layer each, as Megatron-Core's --account-for-embedding/loss-in-pipeline-split`;
+    assumed.push(virtual.length > 0 && fixed.schedule === "interleaved"
+      ? `stage layers with vpp ${virtual.join(" or ")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${accounted}; --stage-layers)`
+      : vpp === 1
+      ? `stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${stageSplitPhrase(how)}${virtual.length > 0 ? `; with vpp ${virtual.join(" or ")}, ${accounted}` : ""}; --stage-layers)`
+      : `stage layers ${splitLabel(split)} (pp ${fixed.pp} · vpp ${vpp} does not divide ${model.layers} layers: ${accounted}; --stage-layers)`);
   } else if (args.fixedFrom === undefined && args.valuesFrom?.["--pp"] === undefined) noSplitWhy(fixed, model.layers, engine);
   // --cp-comm / --cp-split for the search's cp where the search tries none would change nothing
   // (space.ts cpCandidates): said, as --cp 2 there is refused, rather than ignored.
@@ -154,8 +157,10 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   const countBound = (i: InputIssue) => COUNT_CODES.has(i.code) || (batchFollowsCount && BATCH_CODES.has(i.code));
   // What the engine cannot run holds at every GPU count: said before a layout rule that only this
   // count breaks (a fixed --tp 16 on 8 GPUs under an engine without tensor parallel).
-  // (a split left open to the search is checked as its one stage a rank)
-  const layoutIssue = badTraining ? null : checkFixed(model, training, virtual.length > 0 ? { ...fixed, stageLayers: split } : fixed);
+  // (a split left open to the search is checked as its one stage a rank, or under an interleaved
+  // schedule, which needs virtual stages, as its first v's accounted split)
+  const asChecked = virtual.length === 0 ? fixed : fixed.schedule === "interleaved" ? { ...fixed, vpp: virtual[0]!, stageLayers: defaultVirtualStageLayers(model.layers, fixed.pp!, virtual[0]!, how) } : { ...fixed, stageLayers: split };
+  const layoutIssue = badTraining ? null : checkFixed(model, training, asChecked);
   const badFixed = layoutIssue && countBound(layoutIssue) ? (unsupportedByEngine(fixed, training.engine, training.precision) ?? layoutIssue) : layoutIssue;
   // A plan file's dimension is named as the file's field, not a flag the user did not give; what
   // the engine cannot run is changed in the file (or by another engine where the user can pick one).

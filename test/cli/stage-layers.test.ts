@@ -129,6 +129,14 @@ describe("the default split when pp does not divide the layers", () => {
     expect(plans[0]!.vpp).toBeGreaterThan(1);
     expect(plans[0]!.time.step).toBeLessThan(0.85 * best1);
   });
+  it("--pp 16 --schedule interleaved: the accounted splits of vpp 2 and 4 only (it had been refused as vpp 1's split)", async () => {
+    const r = await runCli(["plan", "--model", "llama3-405b", "--gpus", "8192", "--tp", "8", "--pp", "16", "--schedule", "interleaved", "--json", "--top", "1000", "--simulate-top", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { assumed: string[]; plans: { vpp: number; schedule: string }[] };
+    expect(out.assumed.join("; ")).toContain("stage layers with vpp 2 or 4 (pp 16 does not divide 126 layers: the embedding and the loss counted as a layer each");
+    expect([...new Set(out.plans.map((p) => p.vpp))].sort()).toEqual([2, 4]);
+    expect(new Set(out.plans.map((p) => p.schedule))).toEqual(new Set(["interleaved"]));
+  });
   it("with virtual stages: Megatron-Core's accounted split where p·v divides L + 2 in ≥ 2 a stage, else refused", async () => {
     // 126 + 2 = 128 units over 16 · 2 = 32 virtual stages: 4 each, the first and the last 3
     const r = await runCli(["plan", "--model", "llama3-405b", "--gpus", "2048", "--pp", "16", "--vpp", "2", "--top", "1", "--simulate-top", "0"]);
