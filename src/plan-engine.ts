@@ -8,7 +8,7 @@ import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 import { size } from "./format/units.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "precision">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "precision" | "valuesFrom">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -16,15 +16,17 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   if (args.attentionGiven) notes.push(`attention ${args.fusedAttention ? "fused" : "unfused"}`);
   if (args.gradOverlapGiven) notes.push(`gradient reduction ${args.overlapGradReduce ? "overlapped" : "after backward"}`);
   const loaded = loadEngine(name, builtins);
+  // A setting a --plan file gave is named as the file's field, not as a flag the user did not type.
+  const named = (flag: string) => args.valuesFrom?.[flag] ?? flag;
   if (args.overlapParamGather !== undefined && args.overlapParamGather !== loaded.dataParallel.overlapParamGather)
     notes.push(`weight gather ${args.overlapParamGather ? "overlapped" : "after the optimizer"}`);
   if (args.tpCommOverlap) {
     // A switch the stack does not have is bad input, not a silent no-op.
-    if (loaded.tensorParallel.commOverlap === null) throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers; torchtitan-compile: async TP)`);
+    if (loaded.tensorParallel.commOverlap === null) throw new UserError(`${named("--tp-comm-overlap")}: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers; torchtitan-compile: async TP)`);
     // The overlap needs sequence parallel (layout rule tp_overlap_sp): a stack that never runs it
     // got sequence-parallel plans it cannot run; one without tensor parallel has nothing to hide.
     if (!loaded.supports.tensorParallel || loaded.supports.sequenceParallel === "never")
-      throw new UserError(`--tp-comm-overlap: the ${loaded.name} engine runs no ${loaded.supports.tensorParallel ? "sequence" : "tensor"} parallel (supports.${loaded.supports.tensorParallel ? "sequenceParallel" : "tensorParallel"}), which the overlap needs; drop --tp-comm-overlap`);
+      throw new UserError(`${named("--tp-comm-overlap")}: the ${loaded.name} engine runs no ${loaded.supports.tensorParallel ? "sequence" : "tensor"} parallel (supports.${loaded.supports.tensorParallel ? "sequenceParallel" : "tensorParallel"}), which the overlap needs; drop --tp-comm-overlap`);
     notes.push("tensor-parallel communication overlapped");
   }
   // Where the stack already reduces 16-bit gradients the switch changes nothing, and says so.
@@ -36,7 +38,7 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   // fp32 under --bf16, arguments.py @ v2.6, and has no --grad-reduce-in-bf16): the flag is bad input.
   const rule = loaded.dataParallel.gradBytesByPrecision?.[args.precision === "fp16" ? "fp16" : "bf16"];
   const flag = args.gradReduceInBf16 && kept !== 2 ? "--grad-reduce-in-bf16" : args.gradReduceInFp32 && kept !== 4 ? "--grad-reduce-in-fp32" : undefined;
-  if (rule?.fixed && flag) throw new UserError(`${flag}: engine ${loaded.name} keeps ${kept === 4 ? "fp32" : "16-bit"} gradients under ${args.precision} with no switch to another type (${loaded.sources["dataParallel.gradBytesByPrecision"] ?? "its profile"}); drop the flag or pick another --engine`);
+  if (rule?.fixed && flag) throw new UserError(`${named(flag)}: engine ${loaded.name} keeps ${kept === 4 ? "fp32" : "16-bit"} gradients under ${args.precision} with no switch to another type (${loaded.sources["dataParallel.gradBytesByPrecision"] ?? "its profile"}); drop the flag or pick another --engine`);
   if (args.gradReduceInFp32) notes.push(kept === 4 ? "fp32 gradients, as the engine keeps them" : "fp32 gradients");
   if (args.gradReduceInBf16) notes.push(kept === 2 ? "16-bit gradients, as the engine keeps them" : "16-bit gradients");
   if (args.bucketBytes !== undefined && (args.bucketBytes !== loaded.dataParallel.bucketSize || loaded.dataParallel.bucketSizePerDp !== 0)) notes.push(`gradient bucket ${size(args.bucketBytes)}`);

@@ -3,7 +3,7 @@
 // moeImbalance, optimizerStates, engine and cluster.profile), a run directory's plan.json (seqLen,
 // globalBatch, precision, engine, profile, overlapGradReduce, moeImbalance) or a launch spec
 // (training.seqLen / globalBatch / precision, and the `prediction` settings the worker does not
-// read: executor/PROTOCOL.md). export and execute predict with them, not with the model's
+// read — profile, overlapGradReduce, moeImbalance: executor/PROTOCOL.md). export and execute predict with them, not with the model's
 // defaults: a layout planned for 131,072 tokens is not priced at 8,192. A flag that contradicts
 // one is bad input (exit 2) naming the flag and the file's value; a bare plan entry records none.
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
@@ -13,10 +13,11 @@ import { MAX } from "./flags.js";
 import { UserError } from "./errors.js";
 import { loadEngine } from "./load-engine.js";
 import { readJson } from "./load.js";
-import { builtinNames } from "./builtin-names.js";
+import { builtinNames, isPath } from "./builtin-names.js";
 import { planFileModel } from "./app/plan-model.js";
 import { packageRoot } from "../executor/root.js";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -73,7 +74,6 @@ export function planFileSettings(raw: unknown, path: string): PlanFileSettings {
     const p = raw.prediction;
     take("overlapGradReduce", p, "prediction.overlapGradReduce", bool);
     take("moeImbalance", p, "prediction.moeImbalance", imbalance);
-    take("engine", p, "prediction.engine", name);
     take("profile", p, "prediction.profile", name);
     return out;
   }
@@ -140,12 +140,22 @@ export function withPlanFileSettings(args: PlanArgs, s: PlanFileSettings, reques
   if (s.optimizerStates) {
     if (args.optimizerStates !== undefined && args.optimizerStates !== s.optimizerStates.value) throw clash(`--optimizer-states ${args.optimizerStates}`, s.optimizerStates);
     if (s.optimizerStates.value !== "fp32" || args.optimizerStates !== undefined) out.optimizerStates = s.optimizerStates.value;
+    vf["--optimizer-states"] = from(s.optimizerStates);
   }
   if (s.profile && withProfile) {
-    if (args.profile !== undefined && args.profile !== s.profile.value) throw clash(`--profile ${args.profile}`, s.profile);
-    out.profile = s.profile.value;
+    // (a file the plan named by a path: the same file by another path is no contradiction, and
+    // one given where the file's path cannot be found here stands for it)
+    const found = foundProfile(s.profile.value, s.path);
+    const same = args.profile === s.profile.value || (args.profile !== undefined && isPath(args.profile) && isPath(s.profile.value) && (found === null || resolve(found) === resolve(args.profile)));
+    if (args.profile !== undefined && !same) throw clash(`--profile ${args.profile}`, s.profile);
+    if (args.profile === undefined && found === null) throw new UserError(`--plan ${s.path}: ${s.profile.field} "${s.profile.value}" cannot be read here or beside the plan file; pass --profile with the file`);
+    out.profile = args.profile ?? found!;
+    vf["--profile"] = from(s.profile);
   }
-  if (s.tpCommOverlap?.value === true) out.tpCommOverlap = true;
+  if (s.tpCommOverlap?.value === true) {
+    out.tpCommOverlap = true;
+    vf["--tp-comm-overlap"] = from(s.tpCommOverlap);
+  }
   else if (s.tpCommOverlap === undefined && s.overlapGradReduce?.field === "overlapGradReduce" && args.tpCommOverlap)
     // (plan --json writes tpCommOverlap only where it was on)
     throw clash("--tp-comm-overlap", { field: "tpCommOverlap", value: false });
@@ -153,11 +163,17 @@ export function withPlanFileSettings(args: PlanArgs, s: PlanFileSettings, reques
   const base = baseEngine(s, requestEngine);
   if (s.fusedAttention) {
     if (args.attentionGiven && args.fusedAttention !== s.fusedAttention.value) throw clash(`--attention ${args.fusedAttention ? "fused" : "unfused"}`, s.fusedAttention);
-    if (s.fusedAttention.value !== fusedAttentionOf(base)) Object.assign(out, { fusedAttention: s.fusedAttention.value, attentionGiven: true });
+    if (s.fusedAttention.value !== fusedAttentionOf(base)) {
+      Object.assign(out, { fusedAttention: s.fusedAttention.value, attentionGiven: true });
+      vf["--attention"] = from(s.fusedAttention);
+    }
   }
   if (s.overlapGradReduce) {
     if (args.gradOverlapGiven && args.overlapGradReduce !== s.overlapGradReduce.value) throw clash("--no-grad-overlap", s.overlapGradReduce);
-    if (s.overlapGradReduce.value !== base.dataParallel.overlapGradReduce) Object.assign(out, { overlapGradReduce: s.overlapGradReduce.value, gradOverlapGiven: true });
+    if (s.overlapGradReduce.value !== base.dataParallel.overlapGradReduce) {
+      Object.assign(out, { overlapGradReduce: s.overlapGradReduce.value, gradOverlapGiven: true });
+      vf["--no-grad-overlap"] = from(s.overlapGradReduce);
+    }
   }
   if (s.gradReduceBytes) {
     const b = s.gradReduceBytes.value;
@@ -165,9 +181,19 @@ export function withPlanFileSettings(args: PlanArgs, s: PlanFileSettings, reques
     if (b !== gradReduceBytes({ engine: base, precision: out.precision })) {
       if (b === 2) out.gradReduceInBf16 = true;
       else out.gradReduceInFp32 = true;
+      vf[b === 2 ? "--grad-reduce-in-bf16" : "--grad-reduce-in-fp32"] = from(s.gradReduceBytes);
     }
   }
   return out;
+}
+
+/** The profile a plan file names: a built-in's name as it is; a file by a relative path where it
+ *  is from here, else beside the plan file (plan --json records the path as given, relative to
+ *  where plan ran); null where neither holds it. */
+function foundProfile(v: string, planPath: string): string | null {
+  if (!isPath(v) || isAbsolute(v) || existsSync(v)) return v;
+  const beside = join(dirname(planPath), v);
+  return existsSync(beside) ? beside : null;
 }
 
 /** The model a --plan file names, as --model where that is absent: a built-in's name (a launch

@@ -54,7 +54,7 @@ export function searchedAsItRuns(t: PlanRequest["training"], bf16First = false):
 
 /** The engine's limits on the search, and what its ZeRO 0 is where that is DeepSpeed's
  *  BF16_Optimizer (null where none). */
-export function searchNotes(t: PlanRequest["training"]): { limits: string | null; bf16: string | null } {
+function searchNotes(t: PlanRequest["training"]): { limits: string | null; bf16: string | null } {
   // (a ZeRO-0 row on DeepSpeed under bf16 is its BF16_Optimizer, not plain data parallelism)
   const pipedUnderBf16 = t.precision !== "fp16" && t.engine.supports.zeroWithPipelineUnderBf16 !== undefined ? `, ZeRO ${t.engine.supports.zeroWithPipelineUnderBf16.join(", ")} only beside a pipeline under ${t.precision}` : "";
   const bf16 = bf16Optimizer(t, 0) ? `ZeRO 0 is DeepSpeed's BF16_Optimizer (Adam states partitioned, fp32 gradients kept whole)${pipedUnderBf16}` : null;

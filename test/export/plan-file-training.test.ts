@@ -3,7 +3,7 @@
 // back with `export --plan launch.json` came back at llama3-8b's defaults (8,192 tokens, batch 512,
 // bf16: the model file's seqLen 8192 and globalBatch 512, plan-args.ts's bf16), as did
 // --no-grad-overlap and --moe-imbalance: planFromJson kept only the plan.
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cli, removeTemp, tempDir, tempFile } from "./helpers.js";
@@ -118,5 +118,40 @@ describe("megatron-args.txt's read-back line names every flag the prediction nee
     const p = await cli(["plan", "--model", "mixtral-8x7b", "--from", join(out, "megatron-args.txt"), "--gpus", "64", "--moe-imbalance", "1.5", "--json", "--top", "1", "--simulate-top", "0"]);
     expect(p.code, p.stderr).toBe(0);
     expect(predicted(e)).toMatch(new RegExp(`^predicted ${count(JSON.parse(p.stdout).from.plan.tokensPerSecond)} tokens/s`));
+  });
+});
+
+describe("export --plan plan.json: settings it takes from the file are named as the file's fields", () => {
+  // Review: a plan --json made with --tp-comm-overlap, exported as DeepSpeed (whose engine has no
+  // such overlap), was refused as "--tp-comm-overlap: …", a flag the user never typed.
+  it("the file's tpCommOverlap, not --tp-comm-overlap", async () => {
+    const made = await cli(["plan", "--model", "gpt3-1.3b", "--gpus", "8", "--tp", "2", "--tp-comm-overlap", "--json", "--top", "1"]);
+    expect(made.code, made.stderr).toBe(0);
+    const r = await cli(["export", "--format", "deepspeed", "--plan", tempFile("tco.json", made.stdout)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^paraplan: --plan \S*tco\.json: tpCommOverlap true: the megatron-deepspeed engine has no tensor-parallel communication overlap/);
+  });
+
+  // Review: plan --profile ./myhw.json records the path as given; export --plan from elsewhere
+  // looked for it where export ran and named a --profile the user did not give.
+  it("a profile file named by a relative path is found beside the plan file; a missing one names the field", async () => {
+    const dir = join(tempDir(), "beside");
+    mkdirSync(dir, { recursive: true });
+    const hw = readJson(join("profiles", "hardware", "dgx-a100-80g.json"));
+    writeFileSync(join(dir, "myhw.json"), JSON.stringify({ ...hw, name: "myhw" }));
+    const made = await cli(["plan", "--model", "gpt3-1.3b", "--gpus", "8", "--profile", join(dir, "myhw.json"), "--json", "--top", "1"]);
+    expect(made.code, made.stderr).toBe(0);
+    // the file as plan wrote it had it been run inside `dir` with --profile ./myhw.json
+    const planJson = readJson(tempFile("unused.json", made.stdout));
+    planJson.cluster.profile = "./myhw.json";
+    writeFileSync(join(dir, "ph.json"), JSON.stringify(planJson));
+    const r = await cli(["export", "--format", "megatron", "--plan", join(dir, "ph.json")]);
+    expect(r.code, r.stderr).toBe(0);
+    // priced on the A100 profile beside it: the same figures as plan printed for it
+    expect(r.stdout + r.stderr).toContain(`${count(Math.round(planJson.plans[0].tokensPerSecond))} tokens/s`);
+    rmSync(join(dir, "myhw.json"));
+    const gone = await cli(["export", "--format", "megatron", "--plan", join(dir, "ph.json")]);
+    expect(gone.code).toBe(2);
+    expect(gone.stderr).toMatch(/cluster\.profile "\.\/myhw\.json" cannot be read here or beside the plan file; pass --profile with the file/);
   });
 });

@@ -17,7 +17,7 @@ describe("torchtitan main, fp8", () => {
   const out = join(tempDir(), "T");
   const flags = ["--model", "llama3-70b", "--gpus", "64"];
 
-  it("the header names the float8 converter; --precision fp8 reads the export back at its figures, none says bf16 is priced", async () => {
+  it("the header names the float8 converter; --precision fp8 reads the export back at its figures; the note says the file cannot tell fp8 from bf16", async () => {
     const e = await cli(["export", "--format", "torchtitan", "--release", "main", ...flags, "--precision", "fp8", "--out", out]);
     expect(e.code, e.stderr).toBe(0);
     const file = join(out, "torchtitan-overrides.txt");

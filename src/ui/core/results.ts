@@ -103,13 +103,13 @@ export const cpShortCell = (p: PlanResult): string =>
   p.cp > 1 ? `${p.cp} ${CP_SHORT[p.cpComm ?? DEFAULT_CP_COMM]}${p.cpSplit === "contiguous" ? " c" : ""}` : "1";
 const CP_SHORT = { allgather: "ag", ring: "ring", a2a: "a2a" } as const;
 
-/** A window of `height` rows around the cursor, columns padded to their widest cell. With
- *  `experts` (a MoE model) an "ep" column follows dp; with `cp` (some plan uses context parallel)
- *  a "cp" column follows tp. */
 /** Columns left out, in this order, where the table is wider than the screen: the step, tokens/s
  *  and MFU stay (QA: at 60 columns the header ended "tokens…"). */
 const DROPPABLE = ["sp", "cap", "recomp", "sched", "mb"];
 
+/** A window of `height` rows around the cursor, columns padded to their widest cell, those in
+ *  DROPPABLE left out while the row is wider than `width`. With `experts` (a MoE model) an "ep"
+ *  column follows dp; with `cp` (some plan uses context parallel) a "cp" column follows tp. */
 export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1), cp = plans.some((p) => p.cp > 1), width = Infinity): TableView {
   const n = plans.length;
   const h = Math.max(1, height);
