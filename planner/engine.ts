@@ -241,6 +241,11 @@ export interface Engine {
      *  parameter as weights and the optimizer 4 fewer. False: a 16-bit shard beside the master
      *  (DeepSpeed ZeRO-3, Megatron-FSDP). */
     shardedMaster: boolean;
+    /** A checkpoint save spreads the states the data-parallel replicas share across them, each
+     *  GPU writing its share of the states counted once (Megatron-Core's fully parallel save;
+     *  torch DCP's dedup of replicated tensors): run/inputs.ts. False: data-parallel rank 0
+     *  writes all it holds (Megatron-LM v2, DeepSpeed's model-states file). */
+    checkpointDedup: boolean;
   };
   /** The activation recompute the stack can run: "any" (full, selective or none, searched);
    *  "layers", whole layers or nothing (llm-foundry's activation_checkpointing wraps whole blocks;

@@ -2,6 +2,8 @@
 // states (the memory model's weights and optimizer states), the figures as resolved.
 import { modelStateBytes } from "../cost/memory.js";
 import { stageParamsPerGpu } from "../model.js";
+import { memoryCandidateStages, unevenStageParams } from "../cost/stage-memory.js";
+import { edpOf } from "../layout/groups.js";
 import { optimizerBytesOf } from "../cost/moe-facts.js";
 import { stateBytes } from "../cost/engine-terms.js";
 import type { ModelSpec, PlanResult, Training } from "../types.js";
@@ -29,6 +31,31 @@ export function checkpointBytes(m: ModelSpec, t: Training): number {
   return s.weights + s.optimizer;
 }
 
+/** Bytes the busiest GPU stages and writes per checkpoint.
+ *  Where the stack spreads the replicas' shared states over them (Engine dataParallel.
+ *  checkpointDedup: Megatron-Core's fully parallel save, on unless --no-ckpt-fully-parallel-save,
+ *  distributes each shard's save over the data-parallel (with context-parallel) ranks holding it,
+ *  balanced by size: megatron/training/arguments.py, megatron/core/dist_checkpointing/strategies/
+ *  fully_parallel.py FullyParallelSaveStrategyWrapper @ core_r0.14.0; torch DCP's DefaultSavePlanner
+ *  keeps each replicated item on the rank with the smallest plan, torch/distributed/checkpoint/
+ *  _dedup_save_plans.py), a GPU writes its share of its pipeline rank's states counted once: the
+ *  dense ones over dp·cp, the routed experts' over their edp, as ZeRO-3 would hold them
+ *  (modelStateBytes at stage 3); the busiest of the pipeline ranks. Llama 3 8B on dp 64, one
+ *  pipeline rank: 112.4 GB / 64 = 1.76 GB a GPU. Otherwise data-parallel rank 0 writes everything it holds
+ *  (the plan's fullest stage: weights + optimizer states). */
+export function checkpointBytesPerGpu(m: ModelSpec, t: Training, plan: PlanResult): number {
+  if (t.engine !== undefined && !t.engine.dataParallel.checkpointDedup) return plan.memory.weights + plan.memory.optimizer;
+  const s = stateBytes(t, optimizerBytesOf(t));
+  let most = 0;
+  for (const rank of memoryCandidateStages(m, plan)) {
+    const p = unevenStageParams(m, t, plan, rank);
+    const dense = modelStateBytes(p.dense, 3, plan.dp * plan.cp, s);
+    const expert = modelStateBytes(p.expert, 3, edpOf(plan), s);
+    most = Math.max(most, dense.weights + dense.optimizer + expert.weights + expert.optimizer);
+  }
+  return most;
+}
+
 export function runInputsFor(m: ModelSpec, t: Training, plan: PlanResult, f: ResolvedRunFigures, o: RunOptions): RunInputs {
   return {
     tokens: o.tokens,
@@ -39,8 +66,7 @@ export function runInputsFor(m: ModelSpec, t: Training, plan: PlanResult, f: Res
     price: o.price,
     failuresPerGpuHour: f.failuresPerGpuHour.value,
     checkpointBytes: checkpointBytes(m, t),
-    // What one GPU of the fullest stage holds of the states (ZeRO shards them): it stages or writes that.
-    checkpointBytesPerGpu: plan.memory.weights + plan.memory.optimizer,
+    checkpointBytesPerGpu: checkpointBytesPerGpu(m, t, plan),
     checkpointBandwidth: f.checkpointBandwidth.value,
     stagingBandwidth: f.stagingBandwidth.value,
     restartTime: f.restartTime.value,

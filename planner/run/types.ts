@@ -37,7 +37,8 @@ export interface RunInputs {
   failuresPerGpuHour: number;
   /** Bytes of one checkpoint: the model states, weights and optimizer states, one copy. */
   checkpointBytes: number;
-  /** Bytes of model states one GPU holds (what it stages or writes). */
+  /** Bytes of model states the busiest GPU stages and writes: its share, where the stack spreads
+   *  the replicas' states over them (run/inputs.ts checkpointBytesPerGpu). */
   checkpointBytesPerGpu: number;
   checkpointBandwidth: number;
   stagingBandwidth: number;

@@ -83,6 +83,7 @@ const schemas = lazySchemas((z) => {
           maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),
           shardedGradBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           shardedParamsAreMaster: flag.optional(),
+          checkpointDedup: flag.optional(),
         })
         .strict(),
       // commOverlap: what the stack's switch for tensor-parallel overlap hides (null: no switch).
@@ -313,6 +314,9 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       // master (Rajbhandari et al. 2020 §3), as the planner priced before these fields.
       shardedGradBytes: d.shardedGradBytesPerParam === undefined ? 2 : fig("dataParallel.shardedGradBytesPerParam", d.shardedGradBytesPerParam),
       shardedMaster: d.shardedParamsAreMaster === undefined ? false : fig("dataParallel.shardedParamsAreMaster", d.shardedParamsAreMaster),
+      // Absent: the replicas' shared states written once, spread over them (Megatron-Core's
+      // default fully parallel save; torch DCP's DefaultSavePlanner dedup).
+      checkpointDedup: d.checkpointDedup === undefined ? true : fig("dataParallel.checkpointDedup", d.checkpointDedup),
     },
     recompute: fig("recompute", f.recompute) as Engine["recompute"],
     supports: parseSupports(f.supports, fig),
