@@ -62,7 +62,8 @@ export function checkpointPlan(i: CheckpointInputs, step = 0, run = Infinity): C
     ...(step > 0 ? { intervalSteps: Math.round(run / step) } : {}),
     intervalIsPersist: false,
     // The wall-clock time not training, over its wall/M interruptions (as below, with no writes).
-    lostPerFailure: Number.isFinite(mtbf) ? Math.max(0, mtbf * (1 - goodput)) : i.restartTime,
+    // (NaN with no failures: no interruption to lose anything to; types.ts lostPerFailure)
+    lostPerFailure: Number.isFinite(mtbf) ? Math.max(0, mtbf * (1 - goodput)) : NaN,
     goodput,
   };
 }
@@ -92,6 +93,9 @@ function checkpointPlanAs(i: CheckpointInputs, step: number): CheckpointPlan {
   // smaller, as Daly 2006's expected wall time lets an interruption strike a restart, whose loss
   // is then at most the restart so far. So the losses, the checkpoints and the ideal time add up
   // to the wall-clock time.
-  const lostPerFailure = Number.isFinite(interval) && Number.isFinite(mtbf) ? Math.max(0, mtbf * (1 - goodput * (1 + blocking / interval))) : restart;
+  // With no failures (M infinite) no interruption is expected, and a loss per one is undefined:
+  // NaN (types.ts lostPerFailure), not the restart time it read. A finite M with an unbounded
+  // interval cannot arise (the optimum is finite wherever M is).
+  const lostPerFailure = !Number.isFinite(mtbf) ? NaN : Number.isFinite(interval) ? Math.max(0, mtbf * (1 - goodput * (1 + blocking / interval))) : restart;
   return { jobMtbf: mtbf, blocking, persist, staging, storageWrite, written: true, interval, optimum, ...(steps !== undefined ? { intervalSteps: steps } : {}), young: youngInterval(blocking, mtbf), intervalIsPersist, lostPerFailure, goodput };
 }

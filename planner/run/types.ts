@@ -80,7 +80,8 @@ export interface CheckpointPlan {
   /** Whether async's persist time, not the optimum, set the interval. */
   intervalIsPersist: boolean;
   /** Work and time lost per interruption, seconds: half an interval, the restart, and (async) a
-   *  checkpoint not yet persisted; without checkpoints, the work since the run began. */
+   *  checkpoint not yet persisted; without checkpoints, the work since the run began. NaN where
+   *  no interruption is expected (a failure rate of 0): there is no loss per one to give. */
   lostPerFailure: number;
   /** Useful compute time / wall-clock time (Daly 2006's expected wall time). */
   goodput: number;

@@ -143,7 +143,9 @@ export function runText(w: WholeRun): string {
     `  ${energyText(w)}`,
     `  failures: ${failureRate(i.failuresPerGpuHour)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${e.failures >= 10 ? count(e.failures) : amount(e.failures)} interruptions expected over the run`,
     `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${checkpointText(w)}`,
-    `  lost per interruption ${duration(c.lostPerFailure)} (${lost}, the restart ${duration(i.restartTime)}, and interruptions during restarts: Daly 2006) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`,
+    Number.isFinite(c.lostPerFailure)
+      ? `  lost per interruption ${duration(c.lostPerFailure)} (${lost}, the restart ${duration(i.restartTime)}, and interruptions during restarts: Daly 2006) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`
+      : `  no interruptions expected (a failure rate of 0), so nothing lost to them; goodput ${percent(e.goodput)} of wall-clock time is training`,
     `  sources:`,
     ...runSources(wordsOf(w)),
   ].join("\n");
@@ -216,7 +218,8 @@ export function runJson(w: WholeRun) {
       optimumSeconds: finite(c.optimum),
       youngSeconds: finite(c.young),
       ...(c.asyncWaits ? { asyncWaits: true } : {}),
-      lostPerFailureSeconds: c.lostPerFailure,
+      // null where no interruption is expected (a failure rate of 0)
+      lostPerFailureSeconds: finite(c.lostPerFailure),
     },
     restartTime: fig(f.restartTime),
     // The run at the step shorter and longer by `band` (absent: no published run calibrates the engine).

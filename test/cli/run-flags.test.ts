@@ -155,6 +155,17 @@ describe("the run's words at the edges", () => {
     expect([j.failureFree, j.jobMtbfSeconds, j.checkpoint.optimumSeconds, j.checkpoint.youngSeconds, j.checkpoint.notWritten]).toEqual([true, null, null, null, "no failures"]);
   });
 
+  it("no failures: no loss per interruption, null in JSON and said so in text (it read the 10 min restart)", async () => {
+    const p = tempFile("nofail-lost.json", JSON.stringify({ extends: "dgx-h100", run: { failuresPerGpuHour: 0 } }));
+    const args = ["plan", "--model", "tiny", "--tokens", "15T", "--top", "1", "--simulate-top", "0", "--profile", p];
+    const r = await runCli(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}no interruptions expected \(a failure rate of 0\), so nothing lost to them; goodput 100\.0% of wall-clock time is training$/m);
+    expect(r.stdout).not.toContain("lost per interruption");
+    const j = JSON.parse((await runCli([...args, "--json"])).stdout).run;
+    expect([j.checkpoint.lostPerFailureSeconds, j.lostSeconds]).toEqual([null, 0]);
+  });
+
   it("async where the device-to-host copy is the limit names the copy, not slow storage", async () => {
     // dgx-a100-80g with a 16 GB/s copy a GPU. llama3-70b on 64 GPUs: Megatron-Core's fully parallel
     // save spreads the 987.8 GB checkpoint over them, 987.8 / 64 = 15.4 GB a GPU (the pipeline
