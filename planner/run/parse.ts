@@ -15,11 +15,16 @@ export function parseTokens(text: string): ParsedValue<number> {
   const m = /^\s*((?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*([kmbgt])?\s*$/i.exec(text);
   const bad = { ok: false as const, message: `"${text}" is not a token count; write it like 15.6T, 300B, 2e12 or 1,000,000 (a point for decimals)` };
   if (!m) return bad;
-  const n = Number(m[1]!.replace(/[,_]/g, "")) * (m[2] ? TOKEN_SUFFIX[m[2].toLowerCase()]! : 1);
+  // The suffix as a power of ten added to the exponent, so the decimal is read as written:
+  // "15.6T" is the literal 15.6e12 = 15,600,000,000,000, not 15.6 × 1e12 = 15,600,000,000,000.002.
+  const [mantissa, exponent] = m[1]!.replace(/[,_]/g, "").toLowerCase().split("e");
+  const n = Number(`${mantissa}e${Number(exponent ?? 0) + (m[2] ? Math.log10(TOKEN_SUFFIX[m[2].toLowerCase()]!) : 0)}`);
   if (!Number.isFinite(n)) return bad;
   // A count that reads but is under one token ("0.5", "0"): said as such, not as unreadable.
   if (n < 1) return { ok: false, message: `"${text}" is below 1 token: a run trains at least one` };
   if (n > MAX_TOKENS) return { ok: false, message: `"${text}" is too many tokens: at most 1e16` };
+  // A token is not divided: "1.5" read as 1.5 and then as 2 tokens (text) and 1.5 (JSON).
+  if (!Number.isInteger(n)) return { ok: false, message: `"${text}" is not a whole number of tokens; write a count like 2, 1.5k or 15.6T` };
   return { ok: true, value: n };
 }
 

@@ -86,6 +86,8 @@ describe("messages that say what is wrong", () => {
   const refused: [string[], string][] = [
     [["--tokens", "1B", "--price", "-1"], "paraplan: --price: -1 is out of range; give USD per GPU-hour from 0 to 1,000,000, like 2.5"],
     [["--tokens", "0.5"], 'paraplan: --tokens: "0.5" is below 1 token: a run trains at least one'],
+    // 1.5 tokens read as 2 in the text ("2 tokens = 1 step") and 1.5 in the JSON: refused.
+    [["--tokens", "1.5"], 'paraplan: --tokens: "1.5" is not a whole number of tokens; write a count like 2, 1.5k or 15.6T'],
     [["--tokens", "1B", "--ckpt-bandwidth", "1e30 TB/s"], 'paraplan: --ckpt-bandwidth: "1e30 TB/s" is out of range; give an aggregate write bandwidth from 1 MB/s to 100 TB/s, like 2 TB/s'],
     [["--tokens", "1B", "--pue", "11"], "paraplan: --pue: 11 is out of range; give a PUE from 1 to 10, like 1.1"],
   ];

@@ -192,6 +192,13 @@ describe("parsers", () => {
     expect(parseTokens("2e12")).toEqual({ ok: true, value: 2e12 });
     expect(parseTokens("500m")).toEqual({ ok: true, value: 500e6 });
     for (const bad of ["", "T", "-5T", "0", "1.5X", "abc", "1e20"]) expect(parseTokens(bad).ok, bad).toBe(false);
+    // Whole tokens only: 1.5 and 2.0005k (2,000.5) are not; 1.5k (1,500), 1.0005k (1,000.5 → no),
+    // 15.6T read as the literal 15.6e12 = 15,600,000,000,000 (15.6 × 1e12 is 15,600,000,000,000.002).
+    for (const frac of ["1.5", "2.0005k", "1.0005k", "2.5e0"]) expect(parseTokens(frac), frac).toEqual({ ok: false, message: `"${frac}" is not a whole number of tokens; write a count like 2, 1.5k or 15.6T` });
+    expect(parseTokens("1.5k")).toEqual({ ok: true, value: 1500 });
+    expect(parseTokens("15.6T").ok && Number.isInteger(15.6e12)).toBe(true);
+    expect(parseTokens("1.5e1")).toEqual({ ok: true, value: 15 });
+    expect(parseTokens("2.5e-1k")).toEqual({ ok: true, value: 250 });
   });
 
   it("durations", () => {
