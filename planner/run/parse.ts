@@ -30,19 +30,20 @@ export function parseTokens(text: string): ParsedValue<number> {
 
 const DURATION_UNIT: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
 
-/** "90d", "12h", "2w", "10min", "30s" → seconds (s, m or min, h, d, w), positive; zero too with
+/** "90d", "12h", "2w", "10min", "30s", "1.5e1min" → seconds (s, m or min, h, d, w), positive; zero too with
  *  `zero` (a restart that takes no time is a bound worth asking about; a deadline of 0 is not). */
 export function parseDuration(text: string, units: readonly string[] = Object.keys(DURATION_UNIT), zero = false): ParsedValue<number> {
-  const m = /^\s*([0-9]+(?:\.[0-9]+)?)\s*([a-z]+)\s*$/i.exec(text);
+  // Exponents as --tokens takes them ("1e9h"): too long is then said as such, not as unreadable.
+  const m = /^\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*([a-z]+)\s*$/i.exec(text);
   // Units as written, case and all: "10 M" is not 10 minutes (M is mega, or a month).
   const unit = m?.[2];
   const cased = unit !== undefined && unit !== unit.toLowerCase() && units.includes(unit.toLowerCase()) ? ` (units are lower case: ${unit} is not ${unit.toLowerCase()})` : "";
   const bad = { ok: false as const, message: `"${text}" is not a duration; write a number and one of ${units.join(", ")}, like ${units.includes("d") ? "90d" : `10${units[0]}`}${cased}` };
   if (!m || unit === undefined || !units.includes(unit) || DURATION_UNIT[unit] === undefined) return bad;
   const s = Number(m[1]) * DURATION_UNIT[unit];
-  if (!Number.isFinite(s)) return bad;
   if (s === 0 && !zero) return { ok: false, message: `"${text}" must be above zero` };
-  if (s > 100 * 365 * 86400) return { ok: false, message: `"${text}" is too long: at most 100 years` };
+  // (a number past a double's range, 1e400h, is as long as any: too long, not unreadable)
+  if (!(s <= 100 * 365 * 86400)) return { ok: false, message: `"${text}" is too long: at most 100 years` };
   return { ok: true, value: s };
 }
 

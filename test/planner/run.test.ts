@@ -211,6 +211,10 @@ describe("parsers", () => {
     // Zero is a duration, refused as one ("must be above zero") unless asked for (--restart-time).
     expect(parseDuration("0d")).toEqual({ ok: false, message: '"0d" must be above zero' });
     expect(parseDuration("0s", ["s", "min", "m", "h"], true)).toEqual({ ok: true, value: 0 });
+    // Exponents read as --tokens reads them: 1e9h = 3.6e12 s, past 100 years (3.1536e9 s), is too
+    // long as 1000000h (3.6e9 s) is, not "not a duration"; 1e400h overflows to Infinity: too long.
+    for (const long of ["1e9h", "1000000h", "1e400h"]) expect(parseDuration(long), long).toEqual({ ok: false, message: `"${long}" is too long: at most 100 years` });
+    expect(parseDuration("1.5e1min")).toEqual({ ok: true, value: 900 });
   });
 
   it("GPU lists: powers of two between the bounds, or a comma list; bounded", () => {
