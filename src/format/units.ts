@@ -70,10 +70,12 @@ export function bandwidth(bytesPerSecond: number): string {
   return `${(bytesPerSecond / 1e9).toFixed(bytesPerSecond >= 1e11 ? 0 : 1)} GB/s`;
 }
 
-/** Left- or right-aligned fixed-width table. */
+/** Left- or right-aligned fixed-width table. A last column without a heading (a marker, the
+ *  sweep's ◀) has no rule under it: a lone "-" at the rule's end read as a stray column. (A first
+ *  one, the row labels' column, keeps its rule.) */
 export function table(header: string[], rows: string[][], rightAlign: boolean[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (rightAlign[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return [line(header), line(widths.map((w, i) => (header[i] === "" && i === header.length - 1 ? "" : "-".repeat(w)))), ...rows.map(line)].join("\n");
 }

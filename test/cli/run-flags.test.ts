@@ -179,6 +179,16 @@ describe("the run's words at the edges", () => {
     expect(r.stdout).not.toContain("the storage is too slow");
   });
 
+  it("the sweep's rule stops at goodput: no stray '-' under the unlabelled ◀ column", async () => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--sweep-gpus", "8..64", "--tokens", "1T", "--deadline", "60d"]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = r.stdout.split("\n");
+    const rule = out[out.findIndex((l) => l.startsWith("GPUs  best plan")) + 1]!;
+    // The last heading is "goodput" (7 letters): the rule ends in 7 dashes after two spaces.
+    expect(rule).toMatch(/  -{7}$/);
+    expect(r.stdout).toContain("◀");
+  });
+
   it("sweep costs with separators: $1,234.56, not $1234.56", async () => {
     const r = await runCli(["plan", "--model", "gpt3-350m", "--sweep-gpus", "8", "--tokens", "300B", "--price", "2"]);
     expect(r.stdout).toMatch(/ \$\d,\d{3}\.\d{2} /);
