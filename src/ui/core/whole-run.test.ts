@@ -40,6 +40,13 @@ describe("the plan detail's whole run", () => {
     expect(lines[0]).toMatch(/^per 1\.0T tokens: the run hardly progresses \(goodput under 0\.1%\): interruptions every 70 s on average against a restart of 10 min/);
   });
 
+  it("a failure rate of 0: no interruptions expected, not a loss per failure (the planner's NaN)", () => {
+    const hw = { ...gpt3.hw, run: { ...gpt3.hw.run, failuresPerGpuHour: 0 } };
+    const lines = wholeRunLines(gpt3.model, hw, gpt3.training, p, 400);
+    expect(lines[1]).toMatch(/ · no interruptions expected \(a failure rate of 0\)$/);
+    expect(lines[1]).not.toContain("per failure");
+  });
+
   it("days as plan --tokens prints them: separators from a thousand (llama3-70b on 16 GPUs: 1,167.0 days, was 1167.0)", () => {
     const s = sessionOf("llama3-70b", 2, 8).request;
     const q = evaluatePlan(s.model, s.hw, s.training, { tp: 8, pp: 2, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "full", sequenceParallel: true, schedule: "1f1b" });

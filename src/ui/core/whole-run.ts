@@ -24,6 +24,6 @@ export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanRe
     // simulates nothing; `plan --tokens` times a run by its simulated step where it was
     // simulated. Both name the step from the run they time, as format/run-text.ts does.)
     `per ${compact(DETAIL_TOKENS)} tokens at ${seconds(w.step)} a step (${w.stepFrom}): ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}`,
-    `goodput ${percent(e.goodput)} · job MTBF ${duration(c.jobMtbf)} · ${c.written ? `checkpoint every ${duration(c.interval)} (Daly 2006)` : "no checkpoint (none pays over the run: Daly 2006)"}, write ${duration(c.blocking)} · lost ${duration(c.lostPerFailure)} per failure`,
+    `goodput ${percent(e.goodput)} · job MTBF ${duration(c.jobMtbf)} · ${c.written ? `checkpoint every ${duration(c.interval)} (Daly 2006)` : "no checkpoint (none pays over the run: Daly 2006)"}, write ${duration(c.blocking)} · ${Number.isNaN(c.lostPerFailure) ? "no interruptions expected (a failure rate of 0)" : `lost ${duration(c.lostPerFailure)} per failure`}`,
   ].map((l) => fit(l, width - 2));
 }
