@@ -9,7 +9,7 @@ import type { Figures, NotComparable, Summary } from "../../executor/summary.js"
 import type { PlanResult } from "../../planner/index.js";
 import { join } from "node:path";
 import { describePlan } from "./plan-text.js";
-import { startupFailure } from "./startup-text.js";
+import { spanList, startupFailure } from "./startup-text.js";
 import type { Endpoint } from "../../executor/launch.js";
 import { compact, count, gib, percent, seconds, size, table } from "./units.js";
 
@@ -89,11 +89,12 @@ export function summaryText(s: Summary): string {
   if (s.device === "cpu" && s.notComparable?.mfu === undefined) lines.push("(no measured MFU on CPU ranks: the cpu profile's peak is an assumption)");
   if (s.collectives.rows.length) {
     lines.push("", commsTable(s.collectives.rows));
-    lines.push("(the planner counts 16-bit gradients and activations; fp32 ones move twice the bytes)");
+    const twice = twiceBytes(s.collectives.rows);
+    if (twice.length > 0) lines.push(`(${twice.join(", ")}: the worker moved fp32 tensors where the planner counts 16-bit ones, twice the bytes)`);
     lines.push(`planner communication time per step: tp ${seconds(t.tp)}, pp ${seconds(t.pp)}, exposed dp ${seconds(t.dp)}`);
   }
   if (s.execution) lines.push("", executionLine(s.execution));
-  if (s.timeline) lines.push("", ...timelineLines(s.timeline, s.runDir));
+  if (s.timeline) lines.push("", ...timelineLines(s.timeline, s.runDir, timedStepsOf(s.worker)));
   // executor/timeline.ts: on CPU a rank blocked in a collective inside a layer's span cannot be
   // told from computing (tp2 without sp measured 0 beside 52 blocking all-reduces).
   if (s.timeline?.measured && s.device === "cpu")
@@ -102,8 +103,22 @@ export function summaryText(s: Summary): string {
   return lines.join("\n");
 }
 
-/** The traced step beside the simulated one, and where the trace file is. */
-export function timelineLines(t: TimelineSummary, runDir: string): string[] {
+/** The collectives whose measured bytes are twice the planner's (within 5%): fp32 tensors where
+ *  it counts 16-bit ones (the worker's fp32 parameters under a CPU run's FSDP, for one). */
+function twiceBytes(rows: readonly CommRow[]): string[] {
+  return rows.filter((r) => r.bytes !== null && r.predictedBytes !== null && r.predictedBytes > 0 && Math.abs(r.bytes / r.predictedBytes - 2) < 0.1).map((r) => r.kind);
+}
+
+/** The steps the worker averaged into its step time (its summary's timedSteps), if it says. */
+export const timedStepsOf = (worker: Record<string, unknown> | undefined): number[] | undefined => {
+  const t = worker?.timedSteps;
+  return Array.isArray(t) && t.length > 0 && t.every((k) => Number.isInteger(k)) ? (t as number[]) : undefined;
+};
+
+/** The traced step beside the simulated one, and where the trace file is; with the timed steps,
+ *  why its measured step is not the step time above (the trace's instrumentation, on that step
+ *  only). */
+export function timelineLines(t: TimelineSummary, runDir: string, timed?: readonly number[]): string[] {
   const m = t.measured;
   const sim = t.simulated;
   // bubbleFraction is relative to the stage's compute (and transfer waits), as (p−1)/m counts
@@ -121,6 +136,7 @@ export function timelineLines(t: TimelineSummary, runDir: string): string[] {
     `step ${t.tracedStep} traced (one rank per pipeline stage), beside the simulator:`,
     ...table(["", "measured", "simulated"], rows, [false, true, true]).split("\n"),
     `(bubble %: of the critical stage's compute, (p−1)/m on an even pipeline; of the step: ${m ? `measured ${ofStep(m)}, ` : ""}simulated ${ofStep(sim)})`,
+    ...(m && timed ? [`(the traced step ran with the trace's instrumentation on; the step time above is ${timed.length === 1 ? `step ${timed[0]}'s` : `the mean of steps ${spanList(timed)}`}, untraced)`] : []),
     ...t.errors.map((e) => `(no trace from ${e})`),
     `timeline: ${join(runDir, t.trace)} (measured and simulated stages; chrome://tracing or ui.perfetto.dev)`,
   ];

@@ -90,6 +90,16 @@ describe("pipeline bubble", () => {
     expect(lines).toContain("(bubble %: of the critical stage's compute, (p−1)/m on an even pipeline; of the step: measured 52.4%, simulated 33.3%)");
   });
 
+  // QA: the summary's step time (mean of the timed steps) and the traced step's differed unexplained.
+  it("says the step time above is the timed steps', the traced step's ran instrumented", () => {
+    const tl: TimelineSummary = { tracedStep: 5, trace: "trace.json", measured: fig(2.1, 0, 1), simulated: fig(1.5, 0, 1), stages: [], errors: [] };
+    expect(timelineLines(tl, "/runs/x", [3, 4])).toContain("(the traced step ran with the trace's instrumentation on; the step time above is the mean of steps 3, 4, untraced)");
+    expect(timelineLines(tl, "/runs/x", [3])).toContain("(the traced step ran with the trace's instrumentation on; the step time above is step 3's, untraced)");
+    expect(summaryText({ ...summaryOn("cpu", "cpu"), timeline: tl, worker: { timedSteps: [3, 4, 5, 6] } })).toContain("the mean of steps 3–6, untraced");
+    // not said where the worker does not say which steps it timed
+    expect(timelineLines(tl, "/runs/x").join("\n")).not.toContain("untraced");
+  });
+
   // tp 2 without sp on CPU ranks measured 0 exposed communication beside 52 blocking all-reduces.
   it("on CPU ranks says the measured exposed communication is a lower bound", () => {
     const tl: TimelineSummary = { tracedStep: 4, trace: "trace.json", measured: fig(2.1, 0, 1), simulated: fig(1.5, 0, 1), stages: [], errors: [] };

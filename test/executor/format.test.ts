@@ -63,6 +63,10 @@ describe("execute output", () => {
     expect(text).toMatch(/MFU\s+—\s+15\.0%\s+—/);
     expect(text).toMatch(/peak memory\s+5\.0 MiB\s+10\.0 MiB\s+-50\.0%/);
     expect(text).toMatch(/all_reduce\s+4\s+2\.0 MiB\s+1\.0 MiB/);
+    // the all-reduce moved twice the planner's bytes (2 MiB against 1): named, as fp32 against 16 bits
+    expect(text).toContain("(all_reduce: the worker moved fp32 tensors where the planner counts 16-bit ones, twice the bytes)");
+    // a row that matches gets no such note (QA: the note sat under a matching reduce-scatter)
+    expect(summaryText({ ...s, collectives: { ...s.collectives, rows: [{ kind: "reduce_scatter", count: 4, bytes: 2 ** 20, predictedBytes: 2 ** 20 }] } })).not.toContain("twice the bytes");
     expect(text).toContain("run dir: /runs/x");
     expect(JSON.parse(summaryJson(s))).toEqual(s);
   });

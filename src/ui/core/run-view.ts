@@ -2,7 +2,7 @@
 // measured figures against the planner's prediction (the executor's summary).
 import type { Figures, NotComparable } from "../../../executor/summary.js";
 import { executionLine } from "../../../executor/execution.js";
-import { errorCell, notComparableLines, notMeasuredLines, timelineLines } from "../../format/execute-text.js";
+import { errorCell, notComparableLines, notMeasuredLines, timelineLines, timedStepsOf } from "../../format/execute-text.js";
 import { compact, count, gib, percent, seconds, size } from "../../format/units.js";
 import { fit, meter, sparkline } from "./bars.js";
 import { type Ranked, keepWithin, wrapText } from "./frame.js";
@@ -76,7 +76,7 @@ export function runView(r: RunState, width: number): RunView {
   if (s && s.device === "cpu") table.push("(CPU ranks: the prediction uses the cpu profile's assumed figures)");
   // How the worker ran it, and the engine profile that describes that (as execute prints it).
   if (s?.execution) table.push("", executionLine(s.execution));
-  if (s?.timeline) table.push("", ...timelineLines(s.timeline, s.runDir));
+  if (s?.timeline) table.push("", ...timelineLines(s.timeline, s.runDir, timedStepsOf(s.worker)));
   const engine = r.engine ? `predicted with the worker's engine ${r.engine}${r.eager ? ` (it runs this plan eager: ${r.eager})` : ""}` : "";
   return {
     title: fit(shortPlan(r.plan), width),
