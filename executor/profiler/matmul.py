@@ -8,6 +8,13 @@ size t, QKV [T, h]·[h, 3h/t], projection [T, h/t]·[h/t, h], MLP up [T, h]·[h,
 bf16 is the table's precision on GPUs (the planner's default); fp16, tf32 and fp8 (torch._scaled_mm
 on compute capability >= 8.9, e4m3 inputs, bf16 output) run on a smaller grid and are reported
 beside it. On CPU the matmuls run in fp32, the precision the CPU worker trains in.
+
+On CPU a GEMM is timed as the worker calls it (executor/worker/model.py): an nn.Linear module on a
+(1, tokens, k) activation, its weight a parameter autograd records a node for. There is no kernel
+queue on CPU ranks: the module call, the op dispatch and the output's allocation are paid on every
+call and are what dominates the small GEMMs of small models, and the planner prices them inside the
+matmul efficiency (profiles/hardware/cpu.json hostRunsOps). On GPUs the kernel alone is timed
+(`matmul(out=)` back to back); the host's per-op cost there is the engine's launch term.
 """
 from __future__ import annotations
 
@@ -16,12 +23,14 @@ import torch
 from .common import Progress, emit, time_call
 
 # tokens × hidden × tp grids. GPU: tokens 2048..16384 as in the issue; hidden 1024 adds the small
-# GEMMs (down to ~5e8 FLOPs) that tp 8 on small models runs.
+# GEMMs (down to ~5e8 FLOPs) that tp 8 on small models runs. CPU: down to the layers of the `tiny`
+# model (profiles/models/tiny.json: hidden 64, 32 tokens a sequence): 32 tokens of hidden 64 at tp 2
+# is the projection 2·32·64·32 = 1.3e5 FLOPs, below tiny's smallest GEMM at micro-batch 1.
 GRIDS = {
     ("cuda", False): {"tokens": (2048, 4096, 8192, 16384), "hidden": (1024, 4096, 8192, 12288), "tp": (1, 2, 4, 8)},
     ("cuda", True): {"tokens": (2048, 8192), "hidden": (1024, 4096, 8192), "tp": (1, 8)},
-    ("cpu", False): {"tokens": (128, 512), "hidden": (128, 256, 512), "tp": (1, 2)},
-    ("cpu", True): {"tokens": (256,), "hidden": (128, 512), "tp": (1, 2)},
+    ("cpu", False): {"tokens": (32, 128, 512), "hidden": (64, 128, 256, 512), "tp": (1, 2)},
+    ("cpu", True): {"tokens": (32, 256), "hidden": (64, 128, 512), "tp": (1, 2)},
 }
 SIDE_GRIDS = {  # fp16, tf32, fp8 on GPUs
     False: {"tokens": (2048, 8192), "hidden": (4096, 8192), "tp": (1, 8)},
@@ -64,8 +73,19 @@ def plan(device: torch.device, quick: bool) -> list[tuple[str, tuple[int, int, i
     return jobs
 
 
+def worker_linear_fn(m: int, n: int, k: int, device: torch.device):
+    """A closure calling a bias-free nn.Linear(k → n) on a (1, m, k) activation, as the worker's
+    layers do (module call, autograd node, output allocated each call): one (m×k)·(k×n) product."""
+    layer = torch.nn.Linear(k, n, bias=False, device=device, dtype=torch.float32)
+    x = torch.randn(1, m, k, device=device, dtype=torch.float32)
+    return lambda: layer(x)
+
+
 def gemm_fn(dtype: str, m: int, n: int, k: int, device: torch.device):
-    """A closure computing one (m×k)·(k×n) product in `dtype`."""
+    """A closure computing one (m×k)·(k×n) product in `dtype`: on CPU as the worker calls it
+    (worker_linear_fn), on GPUs the kernel alone."""
+    if device.type == "cpu":
+        return worker_linear_fn(m, n, k, device)
     if dtype == "fp8":
         a = torch.randn(m, k, device=device).to(torch.float8_e4m3fn)
         b = torch.randn(n, k, device=device).to(torch.float8_e4m3fn).t()  # column-major, as cuBLASLt wants

@@ -91,7 +91,7 @@ export function buildProfile(i: ProfileInput): Built {
     const sideText = side.map((s) => `${s.dtype} plateau ${fmt.pct(s.plateau)} of ${fmt.flops(s.peak)}`).join(", ");
     gpu.matmulEfficiency = {
       source:
-        `${by}: ${tableDtype} torch.matmul over ${mine.length} GEMM shapes of transformer layers (m = tokens ${range(dims("m"))}, ` +
+        `${by}: ${tableDtype} ${cpu ? "nn.Linear calls as the worker makes them (module call, op dispatch and autograd node included)" : "torch.matmul"} over ${mine.length} GEMM shapes of transformer layers (m = tokens ${range(dims("m"))}, ` +
         `n, k ${range([...dims("n"), ...dims("k")])} = hidden/tp multiples), median per half-decade of GEMM FLOPs (2mnk), ` +
         `against ${fmt.flops(peakBf16)}${peak.bf16 ? " (the measured best)" : ` (${i.baseName}'s bf16 peak)`}; ` +
         `best ${fmt.flops(table.best)}` + (sideText ? `; ${sideText}` : ""),

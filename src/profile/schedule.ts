@@ -20,8 +20,8 @@ interface Grid {
 const MATMUL_GRIDS: Record<`${ProfileDevice}/${"full" | "quick"}`, Grid> = {
   "cuda/full": { tokens: [2048, 4096, 8192, 16384], hidden: [1024, 4096, 8192, 12288], tp: [1, 2, 4, 8] },
   "cuda/quick": { tokens: [2048, 8192], hidden: [1024, 4096, 8192], tp: [1, 8] },
-  "cpu/full": { tokens: [128, 512], hidden: [128, 256, 512], tp: [1, 2] },
-  "cpu/quick": { tokens: [256], hidden: [128, 512], tp: [1, 2] },
+  "cpu/full": { tokens: [32, 128, 512], hidden: [64, 128, 256, 512], tp: [1, 2] },
+  "cpu/quick": { tokens: [32, 256], hidden: [64, 128, 512], tp: [1, 2] },
 };
 /** matmul.SIDE_GRIDS: fp16, tf32 and fp8 on GPUs. */
 const SIDE_GRIDS: Record<"full" | "quick", Grid> = {

@@ -56,10 +56,13 @@ describe("2 CPU ranks, --quick, by hand", () => {
     expect(e.startup).toBe(0);
   });
 
-  it("single process: 16 fp32 GEMMs, a copy and 4 kernels, one attention shape; fixed costs added as stated", () => {
+  it("single process: 46 fp32 GEMMs, a copy and 4 kernels, one attention shape; fixed costs added as stated", () => {
     const hw = node();
     const zero = estimateProfileSeconds(hw, { device: "cpu", ranks: 2, quick: true, costs: ZERO });
-    expect(zero.jobs).toBe(16 + 5 + 1);
+    // The quick CPU grid: tokens {32, 256} × hidden {64, 128, 512} × tp {1, 2} × 4 layer GEMMs = 48,
+    // less one duplicate per token count: hidden 64's MLP up at tp 2 (t, 4·64/2, 64) = (t, 128, 64)
+    // is hidden 128's projection at tp 2 (t, 128, 128/2): 46.
+    expect(zero.jobs).toBe(46 + 5 + 1);
     // The copy alone, by hand: 2 × 64 MiB over 25.6 GB/s × 0.6, target 50 ms, 3 repeats.
     const copy = (2 * 64 * 2 ** 20) / (25.6e9 * 0.6);
     const copyJob = singleSchedule("cpu", true, false).find((j) => j.work.kind === "copy")!;
@@ -67,7 +70,7 @@ describe("2 CPU ranks, --quick, by hand", () => {
     expect(timeCallSeconds(copy, 0.05, 3)).toBeCloseTo((3 + 3 * Math.ceil(0.05 / copy)) * copy, 12);
     const costs = { ...ZERO, pythonStart: 5, exit: 2, commInit: 0.1, job: 0.01, phaseSetup: 1, measurement: 0.02 };
     const e = estimateProfileSeconds(hw, { device: "cpu", ranks: 2, quick: true, costs });
-    expect(e.single).toBeCloseTo(zero.single + 22 * 0.01 + 2 * 1, 9);
+    expect(e.single).toBeCloseTo(zero.single + 52 * 0.01 + 2 * 1, 9); // 52 jobs, 2 phases
     expect(e.collectives).toBeCloseTo(zero.collectives + 16 * 0.02, 9);
     // single process: start + exit; torchrun's agent and the ranks start, one gloo context, exit
     expect(e.startupParts).toEqual({ single: 5 + 2, collectives: 5 + 5 + 0.1 + 2 });

@@ -38,6 +38,30 @@ def test_cpu_plan_is_fp32_only():
     assert not matmul.fp8_supported(torch.device("cpu"))
 
 
+def test_cpu_grids_reach_the_tiny_models_gemms():
+    # profiles/models/tiny.json: hidden 64, seqLen 32. At micro-batch 1 (32 tokens), tp 1 its
+    # smallest layer GEMM is the projection 2·32·64·64 = 262,144 FLOPs; the quick and full CPU
+    # grids must reach it, or the planner prices it below the table's first point.
+    tiny_smallest = min(2 * m * n * k for m, n, k in matmul.layer_gemms(32, 64, 1))
+    assert tiny_smallest == 262_144
+    for quick in (True, False):
+        flops = [2 * m * n * k for m, n, k in matmul.grid_shapes(matmul.GRIDS[("cpu", quick)])]
+        assert min(flops) <= tiny_smallest
+        # tp 2 at hidden 64: projection (32, 64, 32) = 2·32·64·32 = 131,072 FLOPs, the smallest.
+        assert min(flops) == 131_072
+
+
+def test_cpu_gemm_is_timed_as_the_worker_calls_it():
+    # An nn.Linear call on a (1, m, k) activation, its weight a parameter: the output is the
+    # (m×k)·(k×n) product and carries an autograd node, as the worker's forward does.
+    fn = matmul.gemm_fn("fp32", 8, 5, 3, torch.device("cpu"))
+    out = fn()
+    assert out.shape == (1, 8, 5) and out.grad_fn is not None
+    held = dict(zip(fn.__code__.co_freevars, (c.cell_contents for c in fn.__closure__)))
+    assert isinstance(held["layer"], torch.nn.Linear) and held["layer"].bias is None
+    torch.testing.assert_close(out, held["x"] @ held["layer"].weight.t())
+
+
 def test_group_sizes_and_iterations():
     assert collectives.group_sizes(8) == [2, 4, 8]
     assert collectives.group_sizes(6) == [2, 4, 6]
