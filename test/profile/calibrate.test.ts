@@ -224,3 +224,45 @@ describe("paraplan calibrate", () => {
     expect(() => calibrateCommand([tmp()], capture().io)).toThrow(/no plan\.json/);
   });
 });
+
+describe("--fit auto never writes a factor held at its bound", () => {
+  // The cpu profile: attention efficiency 0.1, memory-bound 0.6, matmul table top 0.7. A
+  // multiplier x divides the efficiency, so efficiency 1 is x = 0.1 (attention), 0.6 (memory),
+  // 0.7 (matmul); a common factor's lower bound is the largest, 0.7 (bounds()).
+  it("a separate factor at its bound falls back to one common factor, said in one note", () => {
+    const hw = loadProfile("cpu");
+    // Attention truly at x = 0.05 (efficiency 0.1 / 0.05 = 2, impossible): a separate fit holds
+    // attention at 1 and absorbs the rest in matmul and memory (QA's tiny CPU runs: attention
+    // × 10 → 1.0, memory-bound → 1.0).
+    const { cases } = runs(SPECS, { matmul: 3, attention: 0.05, memory: 3 });
+    const separate = fitScales(hw, cases, { mode: "separate" });
+    expect(separate.atBound).toContain("attention");
+    expect(separate.heldAt.attention).toBe("one");
+    const auto = fitScales(hw, cases);
+    expect(auto.mode).toBe("common");
+    expect(auto.atBound).toEqual([]);
+    // One factor for all three, strictly inside [0.7, …]: no written efficiency is 1.
+    expect(auto.multipliers.attention).toBe(auto.multipliers.matmul);
+    expect(auto.multipliers.matmul).toBeGreaterThan(0.7);
+    expect(auto.notes.filter((n) => /one common factor fitted instead/.test(n))).toEqual([
+      "separate factors put attention at efficiency 1 (not a measurement): one common factor fitted instead",
+    ]);
+  });
+
+  it("refuses, with the reason, where one common factor is held too; --fit common writes it marked as held", () => {
+    const hw = loadProfile("cpu");
+    // Truth x = 0.2 for all: matmul (bound 0.7) and memory (0.6) cannot reach it, attention (0.1)
+    // can; one common factor stops at 0.7, the matmul table's top point at efficiency 1.
+    const { dirs, cases } = runs(SPECS.slice(0, 3), { matmul: 0.2, attention: 0.2, memory: 0.2 });
+    expect(() => fitScales(hw, cases)).toThrow(
+      /--fit auto: separate factors put matmul at efficiency 1, .*, and one common factor ends at its bound too \(matmul at efficiency 1, attention at efficiency 1, memory at efficiency 1\): .*not written/,
+    );
+    const out = join(tmp(), "auto.json");
+    expect(() => calibrateCommand([...dirs, "--out", out], capture().io)).toThrow(/not written/);
+    expect(() => readFileSync(out)).toThrow(/ENOENT/);
+    // Asked for explicitly, the held figure is written, and its source says it is the bound.
+    expect(calibrateCommand([...dirs, "--fit", "common", "--out", out], capture().io)).toBe(0);
+    const gpu = (readProfile(out).raw as { gpu: Record<string, { source: string }> }).gpu;
+    expect(gpu.matmulEfficiency!.source).toMatch(/held at its bound \(efficiency 1: the runs were faster than that allows\), not a fitted figure$/);
+  });
+});

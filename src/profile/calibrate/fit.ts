@@ -8,6 +8,10 @@
 // communication) are piecewise linear.
 // Runs that cannot separate the three (fewer runs than factors, or columns of the Jacobian that
 // are nearly parallel) get one common factor instead.
+// Under --fit auto a factor that ends at a bound (efficiency 1, or the floor) is not a measurement:
+// the other factors absorbed what it could not (QA: four tiny CPU runs gave matmul × 0.373 with
+// attention × 10 and memory-bound held at 1.0, where profile measured attention 0.35–0.52). Auto
+// then fits one common factor, and refuses (CalibrationError) where that too ends at a bound.
 import { type Hardware, evaluatePlan } from "../../../planner/index.js";
 import { SingularFit, conditionEstimate, leastSquares } from "../linalg.js";
 import { MIN_EFFICIENCY } from "../tables.js";
@@ -62,6 +66,8 @@ export interface FitResult {
   /** Knobs the runs are sensitive to (the others stay at 1). */
   fitted: Knob[];
   atBound: Knob[];
+  /** Of each knob in atBound: held at efficiency 1 ("one") or at MIN_EFFICIENCY ("floor"). */
+  heldAt: Partial<Record<Knob, "one" | "floor">>;
   before: number[];
   after: number[];
   iterations: number;
@@ -81,6 +87,25 @@ const ONE: Multipliers = { matmul: 1, attention: 1, memory: 1 };
 export const BOUND_TOLERANCE = 1e-6;
 
 export function fitScales(hw: Hardware, cases: RunCase[], o: FitOptions = {}): FitResult {
+  const fit = fitOnce(hw, cases, o);
+  if (o.mode === "separate" || o.mode === "common" || fit.atBound.length === 0) return fit;
+  const held = (f: FitResult) => f.atBound.map((k) => `${k} ${heldAt(f, k)}`).join(", ");
+  if (fit.mode === "separate" && fit.fitted.length > 1) {
+    const common = fitOnce(hw, cases, { ...o, mode: "common" });
+    if (common.atBound.length === 0)
+      return { ...common, notes: [...common.notes, `separate factors put ${held(fit)} (not a measurement): one common factor fitted instead`] };
+    throw new CalibrationError(
+      `--fit auto: separate factors put ${held(fit)}, and one common factor ends at its bound too (${held(common)}): the runs ask for efficiencies the profile cannot hold, not written; check the runs' step times, or write the held figures with --fit separate or --fit common`,
+    );
+  }
+  throw new CalibrationError(
+    `--fit auto: the fit ends at its bound (${held(fit)}): the runs ask for efficiencies the profile cannot hold, not written; check the runs' step times, or write the held figure with --fit ${fit.mode}`,
+  );
+}
+
+const heldAt = (fit: FitResult, k: Knob) => (fit.heldAt[k] === "one" ? "at efficiency 1" : `at the floor ${MIN_EFFICIENCY}`);
+
+function fitOnce(hw: Hardware, cases: RunCase[], o: FitOptions): FitResult {
   if (cases.length === 0) throw new CalibrationError("calibration needs at least one run");
   const notes: string[] = [];
   const T = cases.map((c) => c.measured);
@@ -191,11 +216,12 @@ export function fitScales(hw: Hardware, cases: RunCase[], o: FitOptions = {}): F
   const x = xOf(theta);
   const group = (k: Knob) => groups.findIndex((g) => g.includes(k));
   const atBound = fitted.filter((k) => onLo[group(k)] || onHi[group(k)]);
+  const held: FitResult["heldAt"] = Object.fromEntries(atBound.map((k) => [k, onLo[group(k)] ? "one" : "floor"]));
   for (const k of atBound)
     notes.push(
       onLo[group(k)]
         ? `${k}: held at efficiency 1 (the runs were faster than the profile allows even then)`
         : `${k}: held at the lowest efficiency written, ${MIN_EFFICIENCY} (the runs were slower than that allows)`,
     );
-  return { multipliers: x, mode, fitted, atBound, before, after: t, iterations: it, notes };
+  return { multipliers: x, mode, fitted, atBound, heldAt: held, before, after: t, iterations: it, notes };
 }

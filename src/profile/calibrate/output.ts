@@ -39,7 +39,13 @@ export function calibratedProfile(i: CalibratedInput): Record<string, unknown> {
     `calibrated by paraplan calibrate on ${i.date}: ${i.baseLabel}'s figure × ${"SCALE"}, ` +
     `${fit.mode === "common" ? "one common factor" : "one factor per efficiency"} fitted by least squares on the relative step-time errors of ` +
     `${i.cases.length} executed run(s) (${i.cases.map((c) => c.name).join(", ")})`;
-  const src = (k: Knob) => how.replace("SCALE", String(sig(1 / fit.multipliers[k])));
+  // A factor held at its bound (--fit separate or common; auto refuses it: ./fit.ts) says so in
+  // its source: the figure is the bound, not one the runs gave.
+  const held = (k: Knob) =>
+    fit.atBound.includes(k)
+      ? `; held at its bound (${fit.heldAt[k] === "one" ? "efficiency 1: the runs were faster than that allows" : "the lowest efficiency written: the runs were slower than that allows"}), not a fitted figure`
+      : "";
+  const src = (k: Knob) => how.replace("SCALE", String(sig(1 / fit.multipliers[k]))) + held(k);
   const gpu: Record<string, unknown> = {};
   if (fit.fitted.includes("matmul"))
     gpu.matmulEfficiency = {
