@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .common import Progress, emit, time_call
+from .common import Progress, emit, spread, time_call
 
 # (batch, heads, seq, head dim)
 SHAPES = {
@@ -36,9 +36,11 @@ def run(device: torch.device, quick: bool, progress: bool = True) -> None:
 
         label = f"b{b} a{a} s{s} d{d}"
         try:
-            seconds = time_call(step, device, 0.02 if device.type == "cuda" else 0.05, repeats=2 if quick else 3)
+            repeats: list[float] = []
+            seconds = time_call(step, device, 0.02 if device.type == "cuda" else 0.05, repeats=2 if quick else 3, samples=repeats)
             flops = 3 * 4 * b * s * s * (a * d)
-            emit("attention", batch=b, heads=a, seq=s, headDim=d, flops=flops, seconds=seconds, flopsPerSecond=flops / seconds)
+            emit("attention", batch=b, heads=a, seq=s, headDim=d, flops=flops, seconds=seconds, flopsPerSecond=flops / seconds,
+                 repeats=repeats, spread=spread(repeats))
         except RuntimeError as e:
             emit("skipped", phase="attention", label=label, reason=str(e).split("\n")[0][:200])
         bar.step(label)

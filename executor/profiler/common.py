@@ -56,10 +56,12 @@ def time_call(
     max_iters: int = 200,
     repeats: int = 3,
     warmup: int = 2,
+    samples: list | None = None,
 ) -> float:
     """Seconds per call of `fn`: `warmup` untimed calls, then `repeats` batches of enough calls to
     last about `target_s` each (at least one, at most `max_iters`); the median batch's mean.
-    CUDA work is timed with events around the batch, CPU work with perf_counter."""
+    CUDA work is timed with events around the batch, CPU work with perf_counter. `samples`, when
+    given, receives each batch's mean (their spread is the measurement's repeatability)."""
     for _ in range(warmup):
         fn()
     synchronize(device)
@@ -83,7 +85,15 @@ def time_call(
             for _ in range(iters):
                 fn()
             per_call.append((time.perf_counter() - t0) / iters)
+    if samples is not None:
+        samples.extend(per_call)
     return statistics.median(per_call)
+
+
+def spread(samples: list[float]) -> float:
+    """(max − min) / median of repeated timings: 0 on a quiet machine; 0.2 and more says the
+    machine was busy or the clock moved while it was measured."""
+    return (max(samples) - min(samples)) / statistics.median(samples) if samples else 0.0
 
 
 def pick_device(name: str, local_rank: int = 0) -> torch.device:

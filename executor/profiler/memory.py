@@ -13,13 +13,25 @@ bytes / seconds is directly the bandwidth the planner should assume:
   softmax      read, write B·a·s·s            4·B·a·s² bytes
   residual add read 2·T·h, write T·h          6·T·h bytes
 They run in bf16 on GPUs and in fp32 on CPU (the CPU worker trains in fp32).
+
+Like the copy, every kernel's smallest operand is at least twice the last-level cache (the CPU's
+L3, the GPU's L2), so each call streams from memory rather than re-reading a cache-hot working set
+(QA: residual_add on 2–8 MB tensors in a 32 MB L3 ran at 146–172% of the copy's bandwidth). Each
+timing is repeated REPEATS times; the events carry every repeat and their spread, which
+src/profile/build.ts reports where it exceeds 20% (a busy machine).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from .common import Progress, emit, time_call
+import glob
+import math
+
+from .common import Progress, emit, spread, time_call
+
+REPEATS = 5
+DEFAULT_CACHE = 32 << 20  # where the cache size cannot be read (src/profile/schedule.ts DEFAULT_CACHE)
 
 SHAPES = {
     # (copy bytes, tokens, hidden, softmax batch·heads, softmax seq)
@@ -28,6 +40,38 @@ SHAPES = {
     ("cpu", False): (256 << 20, 4096, 512, 8, 512),
     ("cpu", True): (64 << 20, 2048, 256, 4, 512),
 }
+
+
+def last_level_cache(device: torch.device) -> int:
+    """Bytes of the largest cache: the GPU's L2 (torch's device properties), the CPU's largest
+    /sys/devices/system/cpu/cpu0/cache/index*/size; DEFAULT_CACHE where neither is readable."""
+    if device.type == "cuda":
+        size = getattr(torch.cuda.get_device_properties(device), "L2_cache_size", 0)
+        return int(size) or DEFAULT_CACHE
+    sizes = []
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            text = open(path).read().strip().upper()
+            sizes.append(int(text[:-1]) * {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}[text[-1]] if text[-1] in "KMG" else int(text))
+        except (OSError, ValueError, KeyError):
+            continue
+    return max(sizes, default=DEFAULT_CACHE)
+
+
+def shapes(device: torch.device, quick: bool, cache: int) -> tuple[int, int, int, int, int]:
+    """SHAPES, each size raised to a power of two so that the copy's buffer, a kernel's (tokens ×
+    hidden) activation and the softmax's scores each hold at least 2 × `cache` bytes."""
+    copy_bytes, tokens, hidden, bh, seq = SHAPES[(device.type, quick)]
+    element = 2 if device.type == "cuda" else 4
+    need = 2 * cache
+
+    def pow2_at_least(x: float) -> int:
+        return 1 << max(0, math.ceil(math.log2(x)))
+
+    copy_bytes = max(copy_bytes, pow2_at_least(need))
+    tokens = max(tokens, pow2_at_least(need / (hidden * element)))
+    bh = max(bh, pow2_at_least(need / (seq * seq * element)))
+    return copy_bytes, tokens, hidden, bh, seq
 
 
 def kernels(device: torch.device, tokens: int, hidden: int, bh: int, seq: int):
@@ -49,7 +93,7 @@ def kernels(device: torch.device, tokens: int, hidden: int, bh: int, seq: int):
 
 
 def run(device: torch.device, quick: bool, progress: bool = True) -> None:
-    copy_bytes, tokens, hidden, bh, seq = SHAPES[(device.type, quick)]
+    copy_bytes, tokens, hidden, bh, seq = shapes(device, quick, last_level_cache(device))
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
         while copy_bytes * 2 > free * 0.8 and copy_bytes > 64 << 20:
@@ -58,13 +102,15 @@ def run(device: torch.device, quick: bool, progress: bool = True) -> None:
     bar = Progress("memory", 5, progress)
     src = torch.empty(copy_bytes // 4, device=device, dtype=torch.float32).uniform_()
     dst = torch.empty_like(src)
-    seconds = time_call(lambda: dst.copy_(src), device, target, repeats=3)
-    emit("copy", bytes=2 * copy_bytes, seconds=seconds, bytesPerSecond=2 * copy_bytes / seconds)
+    repeats: list[float] = []
+    seconds = time_call(lambda: dst.copy_(src), device, target, repeats=REPEATS, samples=repeats)
+    emit("copy", bytes=2 * copy_bytes, seconds=seconds, bytesPerSecond=2 * copy_bytes / seconds, repeats=repeats, spread=spread(repeats))
     del src, dst
     bar.step("copy")
     for name, nbytes, fn in kernels(device, tokens, hidden, bh, seq):
-        seconds = time_call(fn, device, target, repeats=3)
-        emit("kernel", name=name, bytes=nbytes, seconds=seconds, bytesPerSecond=nbytes / seconds)
+        repeats = []
+        seconds = time_call(fn, device, target, repeats=REPEATS, samples=repeats)
+        emit("kernel", name=name, bytes=nbytes, seconds=seconds, bytesPerSecond=nbytes / seconds, repeats=repeats, spread=spread(repeats))
         bar.step(name)
     if device.type == "cuda":
         torch.cuda.empty_cache()

@@ -140,6 +140,7 @@ export function buildProfile(i: ProfileInput): Built {
     measured.push("gpu.attentionEfficiency");
   }
   if (Object.keys(peak).length) gpu.peak = peak;
+  notes.push(...noisyNotes(i.m));
 
   const link = linkPart({ device: i.device, detected: i.detected, base: i.base, baseName: i.baseName, m: i.m, by, ranks: i.ranks });
   measured.push(...link.measured);
@@ -179,3 +180,19 @@ export function buildProfile(i: ProfileInput): Built {
   return { profile, measuredFields: measured, notes, matmul, copy, kernels, attention, link };
 }
 
+
+/** Spread of repeated timings above which the machine is called noisy: 20% (QA: three CPU runs
+ *  minutes apart gave memoryBandwidthEfficiency 0.361 / 0.397 / 0.088). */
+export const NOISY_SPREAD = 0.2;
+
+/** One warning line per measurement whose repeats spread beyond NOISY_SPREAD. */
+export function noisyNotes(m: Measurements): string[] {
+  const each = [
+    ...m.copy.map((s) => ({ what: "copy", s })),
+    ...m.kernels.map((s) => ({ what: s.name, s })),
+    ...m.attention.map((s) => ({ what: `attention b${s.batch}·a${s.heads}·s${s.seq}·d${s.headDim}`, s })),
+  ];
+  return each
+    .filter(({ s }) => (s.spread ?? 0) > NOISY_SPREAD)
+    .map(({ what, s }) => `warning: noisy machine: ${what} varied ${fmt.pct(s.spread!)} over ${s.repeats?.length ?? "its"} repeats (above ${fmt.pct(NOISY_SPREAD)}); its figure may not repeat, measure again on an idle machine`);
+}

@@ -11,13 +11,20 @@ export interface MatmulSample {
   seconds: number;
 }
 
-export interface ByteSample {
+/** Repeatability of a timing (executor/profiler/common.py time_call's `samples`): each repeated
+ *  batch's seconds per call, and (max − min) / median of them. Absent from older profilers. */
+export interface Repeats {
+  repeats?: number[];
+  spread?: number;
+}
+
+export interface ByteSample extends Repeats {
   name: string;
   bytes: number;
   seconds: number;
 }
 
-export interface AttentionSample {
+export interface AttentionSample extends Repeats {
   batch: number;
   heads: number;
   seq: number;
@@ -84,6 +91,11 @@ export function parseProfileLine(line: string): ProfileEvent | null {
 
 const pos = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x) && x > 0;
 
+const repeatsOf = (ev: ProfileEvent): Repeats => ({
+  ...(Array.isArray(ev.repeats) && ev.repeats.every(pos) ? { repeats: ev.repeats as number[] } : {}),
+  ...(typeof ev.spread === "number" && Number.isFinite(ev.spread) && ev.spread >= 0 ? { spread: ev.spread } : {}),
+});
+
 /** Add one event's result to `m`; events with missing or non-positive figures are ignored. */
 export function collect(m: Measurements, ev: ProfileEvent): void {
   switch (ev.event) {
@@ -94,10 +106,10 @@ export function collect(m: Measurements, ev: ProfileEvent): void {
       if (pos(ev.flops) && pos(ev.seconds)) m.matmul.push(ev as unknown as MatmulSample);
       break;
     case "copy":
-      if (pos(ev.bytes) && pos(ev.seconds)) m.copy.push({ name: "copy", bytes: ev.bytes, seconds: ev.seconds });
+      if (pos(ev.bytes) && pos(ev.seconds)) m.copy.push({ name: "copy", bytes: ev.bytes, seconds: ev.seconds, ...repeatsOf(ev) });
       break;
     case "kernel":
-      if (pos(ev.bytes) && pos(ev.seconds)) m.kernels.push({ name: String(ev.name), bytes: ev.bytes, seconds: ev.seconds });
+      if (pos(ev.bytes) && pos(ev.seconds)) m.kernels.push({ name: String(ev.name), bytes: ev.bytes, seconds: ev.seconds, ...repeatsOf(ev) });
       break;
     case "attention":
       if (pos(ev.flops) && pos(ev.seconds)) m.attention.push(ev as unknown as AttentionSample);

@@ -54,6 +54,6 @@ export function resultLines(b: Built): string[] {
     );
     for (const f of b.link.fits) out.push(fitLine(f));
   }
-  for (const note of b.notes) out.push(`note: ${note}`);
+  for (const note of b.notes) out.push(note.startsWith("warning: ") ? note : `note: ${note}`);
   return out;
 }

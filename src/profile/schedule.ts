@@ -9,6 +9,8 @@ export type ProfileDevice = "cuda" | "cpu";
 
 /** common.time_call's defaults. */
 export const TIME_CALL = { warmup: 2, maxIters: 200 } as const;
+/** memory.REPEATS: repeats of the copy and of each memory-bound kernel. */
+export const MEMORY_REPEATS = 5;
 
 interface Grid {
   tokens: readonly number[];
@@ -35,6 +37,19 @@ const MEMORY_SHAPES: Record<`${ProfileDevice}/${"full" | "quick"}`, readonly [nu
   "cpu/full": [256 * 2 ** 20, 4096, 512, 8, 512],
   "cpu/quick": [64 * 2 ** 20, 2048, 256, 4, 512],
 };
+/** memory.DEFAULT_CACHE: the last-level cache assumed where it cannot be read; the estimate
+ *  assumes it (a larger cache makes the profiler's memory jobs larger than estimated). */
+export const DEFAULT_CACHE = 32 * 2 ** 20;
+
+/** memory.shapes: each of the copy's buffer, a kernel's tokens × hidden activation and the
+ *  softmax scores raised to a power of two of at least 2 × `cache` bytes (fp32 on CPU, bf16 on GPUs). */
+export function memoryShapes(device: ProfileDevice, quick: boolean, cache = DEFAULT_CACHE): [number, number, number, number, number] {
+  const [copy, tokens, hidden, bh, seq] = MEMORY_SHAPES[key(device, quick)];
+  const element = device === "cuda" ? 2 : 4;
+  const need = 2 * cache;
+  const pow2 = (x: number) => 2 ** Math.max(0, Math.ceil(Math.log2(x)));
+  return [Math.max(copy, pow2(need)), Math.max(tokens, pow2(need / (hidden * element))), hidden, Math.max(bh, pow2(need / (seq * seq * element))), seq];
+}
 /** attention.SHAPES: (batch, heads, seq, head dim). */
 const ATTENTION_SHAPES: Record<`${ProfileDevice}/${"full" | "quick"}`, ReadonlyArray<readonly [number, number, number, number]>> = {
   "cuda/full": [
@@ -113,9 +128,9 @@ export function singleSchedule(device: ProfileDevice, quick: boolean, fp8: boole
     for (const dtype of ["fp16", "tf32", ...(fp8 ? (["fp8"] as const) : [])] as const) add(dtype, side);
   }
   // memory.run (the copy may shrink on a GPU with little free memory; not modelled)
-  const [copyBytes, tokens, hidden, bh, seq] = MEMORY_SHAPES[key(device, quick)];
+  const [copyBytes, tokens, hidden, bh, seq] = memoryShapes(device, quick);
   const memTarget = cuda ? 0.02 : 0.05;
-  jobs.push({ phase: "memory", label: `copy ${2 * copyBytes}`, target: memTarget, repeats: 3, work: { kind: "copy", bytes: 2 * copyBytes } });
+  jobs.push({ phase: "memory", label: `copy ${2 * copyBytes}`, target: memTarget, repeats: MEMORY_REPEATS, work: { kind: "copy", bytes: 2 * copyBytes } });
   const th = tokens * hidden;
   const kernels: [string, number][] = [
     ["layer_norm", 4 * th],
@@ -123,7 +138,7 @@ export function singleSchedule(device: ProfileDevice, quick: boolean, fp8: boole
     ["softmax", 4 * bh * seq * seq],
     ["residual_add", 6 * th],
   ];
-  for (const [name, bytes] of kernels) jobs.push({ phase: "memory", label: `${name} ${bytes}`, target: memTarget, repeats: 3, work: { kind: "kernel", name, bytes } });
+  for (const [name, bytes] of kernels) jobs.push({ phase: "memory", label: `${name} ${bytes}`, target: memTarget, repeats: MEMORY_REPEATS, work: { kind: "kernel", name, bytes } });
   // attention.run
   for (const [b, a, s, d] of ATTENTION_SHAPES[key(device, quick)])
     jobs.push({ phase: "attention", label: `attention b${b} a${a} s${s} d${d}`, target: cuda ? 0.02 : 0.05, repeats: quick ? 2 : 3, work: { kind: "attention", b, a, s, d } });

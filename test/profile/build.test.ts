@@ -220,3 +220,25 @@ describe("paraplan profile (measurement replaced by synthetic figures)", () => {
     expect(t.stderr()).toMatch(/--gpus 9: nvidia-smi lists 8 GPUs$/m);
   });
 });
+
+describe("repeatability of the memory and attention timings", () => {
+  it("events keep each repeat and the spread; a spread above 20% is one warning line, none at or below", async () => {
+    const { collect, emptyMeasurements } = await import("../../src/profile/events.js");
+    const { noisyNotes } = await import("../../src/profile/build.js");
+    const { resultLines } = await import("../../src/profile/report.js");
+    const m = emptyMeasurements();
+    // residual_add: repeats 1.0, 1.1, 1.4 ms: (1.4 − 1.0) / 1.1 = 36% > 20%; copy (2.1 − 2.0) / 2.0 = 5%.
+    collect(m, { event: "kernel", name: "residual_add", bytes: 6e6, seconds: 1.1e-3, repeats: [1.0e-3, 1.1e-3, 1.4e-3], spread: 0.4 / 1.1 });
+    collect(m, { event: "copy", bytes: 1e8, seconds: 2.0e-3, repeats: [2.0e-3, 2.0e-3, 2.1e-3], spread: 0.05 });
+    // exactly 20%: not above
+    collect(m, { event: "kernel", name: "gelu", bytes: 1e7, seconds: 1e-3, repeats: [1e-3, 1.2e-3, 1e-3], spread: 0.2 });
+    expect(m.kernels[0]).toEqual({ name: "residual_add", bytes: 6e6, seconds: 1.1e-3, repeats: [1.0e-3, 1.1e-3, 1.4e-3], spread: 0.4 / 1.1 });
+    expect(m.copy[0]!.repeats).toHaveLength(3);
+    const warnings = noisyNotes(m);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^warning: noisy machine: residual_add varied 36% over 3 repeats \(above 20%\)/);
+    // In the profile's result lines, as a warning (not a note).
+    const b = build("dgx-h100", "dgx-h100", { ...gpuMeasurements({ ...H100, world: 8, collectives: [] }), kernels: m.kernels, copy: m.copy });
+    expect(resultLines(b).filter((l) => l.startsWith("warning: noisy machine"))).toHaveLength(1);
+  });
+});

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from executor.profiler import collectives, matmul, memory  # noqa: E402
-from executor.profiler.common import PREFIX, time_call  # noqa: E402
+from executor.profiler.common import PREFIX, spread, time_call  # noqa: E402
 
 
 def test_layer_gemms_are_the_planners():
@@ -76,6 +76,32 @@ def test_memory_kernels_count_planner_bytes():
     assert ks == {"layer_norm": 4 * 64 * 32, "gelu": 16 * 64 * 32, "softmax": 4 * 2 * 16 * 16, "residual_add": 6 * 64 * 32}
 
 
+def test_memory_shapes_exceed_the_last_level_cache():
+    # cpu quick SHAPES: copy 64 MiB, tokens 2048 × hidden 256, softmax 4 × 512². With a 32 MiB
+    # cache each must hold 2 × 32 MiB = 64 MiB in fp32: tokens 64 MiB / (256 × 4 B) = 65,536;
+    # softmax batch·heads 64 MiB / (512² × 4 B) = 64; the copy already holds 64 MiB.
+    assert memory.shapes(torch.device("cpu"), True, 32 << 20) == (64 << 20, 65536, 256, 64, 512)
+    # A 1 MiB cache leaves the table's sizes as they are (each above 2 MiB already).
+    assert memory.shapes(torch.device("cpu"), True, 1 << 20) == memory.SHAPES[("cpu", True)]
+    # The residual add's smallest operand, x: 65,536 × 256 × 4 B = 64 MiB = 2 × the cache.
+    _, tokens, hidden, _, _ = memory.shapes(torch.device("cpu"), False, 32 << 20)
+    assert tokens * hidden * 4 >= 2 * (32 << 20)
+
+
+def test_last_level_cache_is_read():
+    cache = memory.last_level_cache(torch.device("cpu"))
+    assert cache >= 1 << 20  # every x86-64 or arm64 server has at least 1 MiB of last-level cache
+
+
+def test_repeats_and_spread():
+    samples = []
+    time_call(lambda: None, torch.device("cpu"), target_s=0.001, repeats=4, warmup=1, samples=samples)
+    assert len(samples) == 4 and all(s > 0 for s in samples)
+    # (max − min) / median: (1.3 − 0.9) / 1.0 = 0.4 for [0.9, 1.0, 1.0, 1.3]; median 1.0
+    assert abs(spread([0.9, 1.0, 1.0, 1.3]) - 0.4) < 1e-12
+    assert spread([2.0, 2.0, 2.0]) == 0.0
+
+
 def test_time_call_measures_a_sleep():
     import time
 
@@ -95,6 +121,12 @@ def test_single_quick_cpu_pass_emits_events():
     assert kinds[0] == "versions" and kinds[-1] == "done"
     assert kinds.count("kernel") == 4 and kinds.count("copy") == 1 and kinds.count("attention") == 1
     assert all(e["seconds"] > 0 for e in events if "seconds" in e)
+    # Memory timings carry their repeats (memory.REPEATS) and spread; attention its own repeats.
+    for e in events:
+        if e["event"] in ("copy", "kernel"):
+            assert len(e["repeats"]) == memory.REPEATS and e["spread"] >= 0
+        if e["event"] == "attention":
+            assert len(e["repeats"]) == 2 and e["spread"] >= 0
 
 
 def test_cuda_without_a_gpu_is_one_error_line():
