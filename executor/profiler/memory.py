@@ -84,6 +84,20 @@ def kernels(device: torch.device, tokens: int, hidden: int, bh: int, seq: int):
     wide = torch.randn(tokens, 4 * hidden, device=device, dtype=dtype)
     scores = torch.randn(bh, seq, seq, device=device, dtype=dtype)
     th = tokens * hidden
+    if device.type == "cpu":
+        # Into outputs allocated once: a fresh output of 2 × the cache is mmap'd and page-faulted on
+        # every call by the CPU allocator (glibc's mmap threshold is 32 MiB at most), which measured
+        # residual_add at 7 GB/s against 46 GB/s into a kept output. GPUs' caching allocator reuses
+        # the block, so there the functional form, as the worker calls it, is timed.
+        aten = torch.ops.aten
+        out, wide_out, scores_out = torch.empty_like(x), torch.empty_like(wide), torch.empty_like(scores)
+        mean, rstd = torch.empty(tokens, 1, dtype=dtype), torch.empty(tokens, 1, dtype=dtype)
+        return [
+            ("layer_norm", 4 * th, lambda: aten.native_layer_norm.out(x, [hidden], w, b, 1e-5, out0=out, out1=mean, out2=rstd)),
+            ("gelu", 16 * th, lambda: aten.gelu.out(wide, out=wide_out)),
+            ("softmax", 4 * bh * seq * seq, lambda: aten._softmax.out(scores, -1, False, out=scores_out)),
+            ("residual_add", 6 * th, lambda: torch.add(x, y, out=out)),
+        ]
     return [
         ("layer_norm", 4 * th, lambda: F.layer_norm(x, (hidden,), w, b)),
         ("gelu", 16 * th, lambda: F.gelu(wide)),

@@ -88,6 +88,23 @@ def test_memory_shapes_exceed_the_last_level_cache():
     assert tokens * hidden * 4 >= 2 * (32 << 20)
 
 
+def test_cpu_kernels_compute_what_the_functional_forms_do():
+    # The CPU kernels write into kept outputs (no page faults per call); the results are those of
+    # F.layer_norm, F.gelu, torch.softmax and torch.add on the same inputs.
+    import torch.nn.functional as F
+
+    torch.manual_seed(0)
+    ks = {name: fn for name, _, fn in memory.kernels(torch.device("cpu"), 64, 32, 2, 16)}
+    a, b = ks["layer_norm"]()[0].clone(), ks["gelu"]().clone()
+    assert a.shape == (64, 32) and b.shape == (64, 128)
+    assert torch.allclose(a.mean(-1), torch.zeros(64), atol=1e-5)  # normalised rows, weight 1 bias 0
+    sm = ks["softmax"]()
+    assert torch.allclose(sm.sum(-1), torch.ones(2, 16), atol=1e-5)
+    assert ks["residual_add"]().shape == (64, 32)
+    held = {n: c.cell_contents for n, c in zip(ks["gelu"].__code__.co_freevars, ks["gelu"].__closure__)}
+    assert torch.allclose(b, F.gelu(held["wide"]))
+
+
 def test_last_level_cache_is_read():
     cache = memory.last_level_cache(torch.device("cpu"))
     assert cache >= 1 << 20  # every x86-64 or arm64 server has at least 1 MiB of last-level cache
