@@ -39,6 +39,8 @@ describe("calibrate: a run's recorded fields", () => {
       [{ nnodes: 0.5 }, "nnodes", /must be a whole number|must be positive/],
       [{ fusedAttention: "yes" }, "fusedAttention", /"yes" must be true or false/],
       [{ overlapGradReduce: 5 }, "overlapGradReduce", /5 must be true or false/],
+      [{ moeImbalance: 0.5 }, "moeImbalance", /0\.5 must be at least 1/],
+      [{ moeImbalance: "high" }, "moeImbalance", /"high" must be a number/],
       // tp 1 · dp 2 is 2 ranks, not the 1 recorded.
       [{ gpus: 1 }, "gpus", /1, but its plan's tp·cp·pp·dp is 2 ranks/],
       // 2 ranks over 3 nodes: 2 mod 3 ≠ 0.
@@ -59,6 +61,10 @@ describe("calibrate: a run's recorded fields", () => {
   it("the recorded fields as execute writes them are read as written", () => {
     const r = readRun(writeRun(join(tmp(), "ok"), { precision: "fp16", fusedAttention: false, overlapGradReduce: true }));
     expect([r.training.gpus, r.training.seqLen, r.training.globalBatch, r.training.precision, r.training.fusedAttention, r.training.overlapGradReduce, r.gpusPerNode]).toEqual([2, 32, 8, "fp16", false, true, 2]);
+    // Review: the imbalance execute recorded (--moe-imbalance 1.0) was left out, the run priced at
+    // the default 1.25; absent, the default stays implicit
+    expect(readRun(writeRun(join(tmp(), "moe"), { moeImbalance: 1 })).training.moeImbalance).toBe(1);
+    expect(r.training.moeImbalance).toBeUndefined();
   });
 
   it("a launch.json training field is named with its place in launch.json", () => {

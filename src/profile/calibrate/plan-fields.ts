@@ -9,6 +9,7 @@ import { MODEL_BOUNDS, boundedCount } from "../../../planner/schema/bounds.js";
 import { lazySchemas } from "../../../planner/schema/zod.js";
 import type { Precision } from "../../../planner/index.js";
 import { UserError } from "../../errors.js";
+import { MAX_MOE_IMBALANCE } from "../../plan-args.js";
 
 export interface RunFields {
   gpus?: number | undefined;
@@ -19,6 +20,8 @@ export interface RunFields {
   fusedAttention?: boolean | undefined;
   attention?: "fused" | "unfused" | undefined;
   overlapGradReduce?: boolean | undefined;
+  /** The expert load imbalance the run was predicted with (plan.json, execute --moe-imbalance). */
+  moeImbalance?: number | undefined;
 }
 
 const PRECISIONS = ["bf16", "fp16", "fp8"] as const satisfies readonly Precision[];
@@ -34,6 +37,8 @@ const schemas = lazySchemas((z) => {
     fusedAttention: z.boolean({ error: "must be true or false" }).optional(),
     attention: z.enum(["fused", "unfused"], { error: 'must be "fused" or "unfused"' }).optional(),
     overlapGradReduce: z.boolean({ error: "must be true or false" }).optional(),
+    // (the bound of --moe-imbalance: src/plan-args.ts MAX_MOE_IMBALANCE)
+    moeImbalance: z.number({ error: "must be a number" }).min(1, "must be at least 1").max(MAX_MOE_IMBALANCE, `must be at most ${MAX_MOE_IMBALANCE}`).optional(),
   };
   return { fields: z.object(fields) };
 });

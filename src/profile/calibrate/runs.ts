@@ -127,6 +127,8 @@ export function readRun(dirArg: string): RunCase {
     precision,
     fusedAttention: fused === undefined ? fusedAttentionOf(engine) : fused === true,
     overlapGradReduce: overlap === undefined ? engine.dataParallel.overlapGradReduce : overlap === true,
+    // (the imbalance execute predicted the run with, as plan.json records it; absent: the default)
+    ...(pf.moeImbalance !== undefined ? { moeImbalance: pf.moeImbalance } : {}),
     engine,
   };
   return {
