@@ -4,6 +4,9 @@
 //                            path. For parts that share a die with a calibrated one (an H200 or
 //                            H800 is an H100's GH100): the calibrated figure is written once and
 //                            every part that reuses it follows a refit, where a copy went stale.
+//                            With "scale": x (0 < x ≤ 1), a fraction of it: a number's value, or
+//                            each point of a table (another vendor's part measured at that share
+//                            of the calibrated one's efficiency, the refit still followed).
 //   Either may name a user's .json file instead of a built-in: the CLI hands `lookup` its absolute
 //   path (src/file-extends.ts), and messages show its file name.
 // No I/O: `lookup` returns a built-in's (or a named file's) raw contents, or undefined.
@@ -115,9 +118,10 @@ function resolveRef(node: Json, path: readonly string[], cx: RefContext): Parsed
   // (at the top, it said: field "": a "sameAs" figure takes only "source" beside it, not "name")
   if (path.length === 0) return { ok: false, message: `${cx.origin}: "sameAs" takes one figure from a profile; a whole file takes "extends"` };
   const field = `${cx.origin}: field "${path.join(".")}"`;
-  const { sameAs: name, source: why, ...extra } = node;
+  const { sameAs: name, source: why, scale, ...extra } = node;
   if (typeof name !== "string" || name === "") return { ok: false, message: `${field}: "sameAs" must be a built-in profile name or a .json file` };
-  if (Object.keys(extra).length > 0) return { ok: false, message: `${field}: a "sameAs" figure takes only "source" beside it, not "${Object.keys(extra)[0]}"` };
+  if (Object.keys(extra).length > 0) return { ok: false, message: `${field}: a "sameAs" figure takes only "source" and "scale" beside it, not "${Object.keys(extra)[0]}"` };
+  if (scale !== undefined && (typeof scale !== "number" || !(scale > 0 && scale <= 1))) return { ok: false, message: `${field}: "scale" must be a number above 0 and at most 1 (a share of the named figure)` };
   if (why !== undefined && (typeof why !== "string" || why === "")) return { ok: false, message: `${field}: "source" must be a non-empty string` };
   if (cx.chain.includes(name)) return { ok: false, message: `${field}: "sameAs" loops through "${shown(name)}"` };
   const raw = cx.lookup(name);
@@ -129,7 +133,21 @@ function resolveRef(node: Json, path: readonly string[], cx: RefContext): Parsed
   let figure: unknown = from.value;
   for (const k of path) figure = isObj(figure) ? figure[k] : undefined;
   if (figure === undefined) return { ok: false, message: `${field}: "sameAs": profile "${shown(name)}" has no "${path.join(".")}"` };
-  return { ok: true, value: cited(figure, shown(name), why) };
+  if (scale === undefined) return { ok: true, value: cited(figure, shown(name), why) };
+  const scaled = scaledFigure(figure, scale);
+  if (scaled === null) return { ok: false, message: `${field}: "scale" applies to a number or a table of points, and profile "${shown(name)}"'s "${path.join(".")}" is neither` };
+  return { ok: true, value: cited(scaled, `${shown(name)} × ${scale}`, why) };
+}
+
+/** A figure times `x`: a bare number or a { value } number, or each point's value of a { points }
+ *  table; null for anything else (a quantity with units, a flag). */
+function scaledFigure(figure: unknown, x: number): unknown {
+  if (typeof figure === "number") return figure * x;
+  if (!isObj(figure)) return null;
+  if (typeof figure.value === "number") return { ...figure, value: figure.value * x };
+  const pts = figure.points;
+  if (Array.isArray(pts) && pts.every((p) => Array.isArray(p) && p.length === 2 && typeof p[1] === "number")) return { ...figure, points: pts.map((p) => [p[0], (p[1] as number) * x]) };
+  return null;
 }
 
 /** The referenced figure, its source followed by where it was taken from and why it applies

@@ -34,6 +34,18 @@ describe("sameAs figures", () => {
     expect(r.ok && (r.value as typeof BASE).gpu.attentionEfficiency).toEqual({ value: 0.2, source: "fitted on rows; as base's figure: same die" });
   });
 
+  it("with scale, a share of the figure: a value times it, each point of a table times it; refused beyond (0, 1] or on a quantity", () => {
+    const r = resolve({ name: "mine", gpu: { attentionEfficiency: { sameAs: "base", scale: 0.5, source: "measured at half" }, matmulEfficiency: { sameAs: "base", scale: 0.5 } } });
+    if (!r.ok) throw new Error(r.message);
+    const gpu = (r.value as typeof BASE).gpu;
+    // 0.2 × 0.5, and 0.3 × 0.5, 0.7 × 0.5 at the same FLOPs
+    expect(gpu.attentionEfficiency).toEqual({ value: 0.1, source: "fitted on rows; as base × 0.5's figure: measured at half" });
+    expect(gpu.matmulEfficiency.points).toEqual([[1e9, 0.15], [1e12, 0.35]]);
+    expect(message({ name: "mine", gpu: { attentionEfficiency: { sameAs: "base", scale: 1.5 } } })).toMatch(/"scale" must be a number above 0 and at most 1/);
+    expect(message({ name: "mine", gpu: { attentionEfficiency: { sameAs: "base", scale: 0 } } })).toMatch(/"scale" must be a number above 0 and at most 1/);
+    expect(message({ name: "mine", gpu: { reserve: { sameAs: "base", scale: 0.5 } } })).toMatch(/"scale" applies to a number or a table of points, and profile "base"'s "gpu\.reserve" is neither/);
+  });
+
   it("copy a table whole, and give a bare value a source naming where it came from", () => {
     const r = resolve({ name: "mine", gpu: { matmulEfficiency: { sameAs: "base" }, reserve: { sameAs: "base" } } });
     if (!r.ok) throw new Error(r.message);
@@ -60,7 +72,7 @@ describe("sameAs figures", () => {
   it("refuse, naming the field, an unknown profile, a missing figure, extra keys, a bad name and a loop", () => {
     expect(message({ gpu: { reserve: { sameAs: "nope" } } })).toBe('mine.json: field "gpu.reserve": "sameAs": no built-in profile "nope"');
     expect(message({ gpu: { memory: { sameAs: "base" } } })).toBe('mine.json: field "gpu.memory": "sameAs": profile "base" has no "gpu.memory"');
-    expect(message({ gpu: { reserve: { sameAs: "base", value: "1 GiB" } } })).toBe('mine.json: field "gpu.reserve": a "sameAs" figure takes only "source" beside it, not "value"');
+    expect(message({ gpu: { reserve: { sameAs: "base", value: "1 GiB" } } })).toBe('mine.json: field "gpu.reserve": a "sameAs" figure takes only "source" and "scale" beside it, not "value"');
     expect(message({ gpu: { reserve: { sameAs: 3 } } })).toBe('mine.json: field "gpu.reserve": "sameAs" must be a built-in profile name or a .json file');
     expect(message({ gpu: { reserve: { sameAs: "base", source: "" } } })).toBe('mine.json: field "gpu.reserve": "source" must be a non-empty string');
     expect(message({ gpu: { reserve: { sameAs: "loopA" } } })).toMatch(/"sameAs" loops through "loopA"/);

@@ -2,6 +2,7 @@
 // the fabric figures that matter, and tensor parallel across GB200 NVL72's 72-GPU NVLink domain.
 import { describe, expect, it } from "vitest";
 import { allReduceChoice } from "../../planner/cost/tuner.js";
+import { efficiencyAt } from "../../planner/efficiency.js";
 import { topologyOf } from "../../planner/layout/fabric.js";
 import { place } from "../../planner/layout/groups.js";
 import { buildLayout } from "../../planner/layout/layout.js";
@@ -50,6 +51,19 @@ describe("2026 figures", () => {
     // decimal bytes, which made each part 6–7% smaller than it is
     expect([b.memory, g.memory]).toEqual([183359 * 2 ** 20, 189471 * 2 ** 20]);
     expect(hardware("mi300x").memory).toBe(205822885888); // rocm-smi: 192 GiB less 320 MiB
+  });
+
+  it("MI300X: 0.6 of H100's efficiencies, so a large GEMM runs at 0.79 of H100's rate, inside the 0.72–0.83 measured end to end", () => {
+    const mi = hardware("mi300x");
+    const h = hardware("dgx-h100");
+    expect(mi.matmul.points.map(([x, y]) => [x, y / 0.6])).toEqual(h.matmul.points.map(([x, y]) => [x, expect.closeTo(y, 12)]));
+    expect(mi.attentionEfficiency).toBeCloseTo(0.6 * h.attentionEfficiency, 12);
+    // a 1e12-FLOP bf16 GEMM: 1307.4 × 0.6 e against 989 e TFLOP/s = 0.793 of H100's rate, within
+    // ROCm/TransformerEngine #72 (250 / 300–345) and #78 (717–747 / 952): 0.72–0.83
+    const ratio = (mi.peak.bf16 * efficiencyAt(mi.matmul, 1e12)) / (h.peak.bf16 * efficiencyAt(h.matmul, 1e12));
+    expect(ratio).toBeCloseTo((1307.4 * 0.6) / 989, 2);
+    expect(ratio).toBeGreaterThan(0.72);
+    expect(ratio).toBeLessThan(0.83);
   });
 
   it("MI300X: Infinity Fabric mesh, a group of n uses n − 1 of the 7 links (64 GB/s each way each)", () => {
