@@ -1,6 +1,7 @@
 // Engine profile files (profiles/engines/*.json) → Engine (plain SI numbers, planner/engine.ts).
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, extends.ts).
+import { engineInconsistency } from "./engine-consistency.js";
 import type { z } from "zod";
 import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, GPU_GENERATIONS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, ACTIVATION_TENSORS, TE_FP8_CASTS } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
@@ -361,6 +362,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     sources,
   };
   if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
+  const contradiction = engineInconsistency(engine);
+  if (contradiction) return { ok: false, message: `${origin}: ${contradiction}` };
   return { ok: true, value: engine };
 }
 

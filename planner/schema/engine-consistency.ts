@@ -1,0 +1,27 @@
+// Fields of an engine file that each parse but contradict one another: a bf16 list of the ZeRO
+// stages beside a pipeline wider than the list it narrows (its header named one list while the
+// search used the other: QA), a weight gather overlapped that the file's own rule says needs the
+// gradient overlap it turned off. Each would be priced silently one way or the other; the file is
+// bad input instead, naming the field. (Not contradictions: supports.zeroWithPipeline holding
+// stages supports.zero does not — torchtitan's FSDP beside a pipeline keeps its gathered weights,
+// the ZeRO-1 pattern it runs nowhere else — and an overlap rule for a stage the stack never runs,
+// which prices nothing, as megatron-core's rule for ZeRO-3 in a file that allows only 0 and 1.)
+import type { Engine } from "../engine.js";
+
+const stages = (xs: readonly number[]) => `[${xs.join(", ")}]`;
+
+/** The first contradiction between the engine's fields, as `field "…": why`, or null. */
+export function engineInconsistency(e: Engine): string | null {
+  const s = e.supports;
+  const outside = (field: string, list: readonly number[], within: readonly number[], of: string) => {
+    const extra = list.filter((z) => !within.includes(z as never));
+    return extra.length > 0 ? `field "${field}": ZeRO ${extra.join(", ")} ${extra.length > 1 ? "are" : "is"} not among ${of} ${stages(within)}` : null;
+  };
+  const d = e.dataParallel;
+  return (
+    (s.zeroWithPipelineUnderBf16 === undefined ? null : outside("supports.zeroWithPipelineUnderBf16", s.zeroWithPipelineUnderBf16, s.zeroWithPipeline, "the stages it narrows, supports.zeroWithPipeline")) ??
+    (d.overlapParamGather && !d.overlapGradReduce && d.overlapParamGatherNeedsGradOverlap
+      ? `field "dataParallel.overlapParamGather": true beside overlapGradReduce false, where overlapParamGatherNeedsGradOverlap (true unless given) says the weight gather overlaps only with the gradient reduction (Megatron-LM refuses --overlap-param-gather without --overlap-grad-reduce); set overlapParamGather false, or overlapParamGatherNeedsGradOverlap false for a stack that overlaps it alone`
+      : null)
+  );
+}
