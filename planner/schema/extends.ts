@@ -22,8 +22,10 @@ const shown = (name: string) => (isFileName(name) ? name.slice(Math.max(name.las
 const fileOf = (name: string) => (isFileName(name) ? shown(name) : `${name}.json`);
 
 const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
-/** A figure replaced as a whole by a file that extends its profile: a sourced value or a reference. */
-const isWhole = (x: Json) => "value" in x || "sameAs" in x;
+/** A figure replaced as a whole by a file that extends its profile: a sourced value, a table of
+ *  points or a reference (a table merged key by key kept the base's source beside the file's
+ *  points, citing a calibration the file's figures never had: QA). */
+const isWhole = (x: Json) => "value" in x || "sameAs" in x || "points" in x;
 
 /** The two kinds of profile file, and the keys each requires (./hardware.ts, ./engine.ts). */
 export type ProfileKind = "hardware profile" | "engine";

@@ -78,10 +78,12 @@ describe("sameAs figures", () => {
     expect(message({ gpu: { reserve: { sameAs: "loopA" } } })).toMatch(/"sameAs" loops through "loopA"/);
   });
 
-  it("let a file override part of a figure its base takes by reference, and share a built-in's name", () => {
+  it("let a file replace a table its base takes by reference whole (its own points, its own source to give), and share a built-in's name", () => {
+    // QA: merged key by key, the file's points kept the base's source, citing a calibration they
+    // never had; the schema now asks the file for the table's source
     const r = resolve({ extends: "sibling2", name: "mine", gpu: { matmulEfficiency: { points: [[1e9, 0.4]] } } });
     if (!r.ok) throw new Error(r.message);
-    expect((r.value as typeof BASE).gpu.matmulEfficiency).toEqual({ source: "table; as base's figure", points: [[1e9, 0.4]] });
+    expect((r.value as typeof BASE).gpu.matmulEfficiency).toEqual({ points: [[1e9, 0.4]] });
     const named = resolveExtends({ extends: "base", name: "base" }, lookup, "base.json");
     expect(named.ok).toBe(true);
     expect(resolveExtends({ extends: "selfish" }, lookup, "mine.json")).toEqual({ ok: false, message: 'selfish.json: "extends" loops through "selfish"' });
