@@ -124,6 +124,9 @@ function resolveRef(node: Json, path: readonly string[], cx: RefContext): Parsed
   if (typeof name !== "string" || name === "") return { ok: false, message: `${field}: "sameAs" must be a built-in profile name or a .json file` };
   if (Object.keys(extra).length > 0) return { ok: false, message: `${field}: a "sameAs" figure takes only "source" and "scale" beside it, not "${Object.keys(extra)[0]}"` };
   if (scale !== undefined && (typeof scale !== "number" || !(scale > 0 && scale <= 1))) return { ok: false, message: `${field}: "scale" must be a number above 0 and at most 1 (a share of the named figure)` };
+  // (a share of an efficiency, what another part reaches of a calibrated one's; not of a count or
+  // a byte width, which a part has or has not: QA scaled gpusPerNode to 4)
+  if (scale !== undefined && !path.some((k) => /efficiency/i.test(k))) return { ok: false, message: `${field}: "scale" takes a share of an efficiency figure (matmulEfficiency, attentionEfficiency, …), not of this one` };
   if (why !== undefined && (typeof why !== "string" || why === "")) return { ok: false, message: `${field}: "source" must be a non-empty string` };
   if (cx.chain.includes(name)) return { ok: false, message: `${field}: "sameAs" loops through "${shown(name)}"` };
   const raw = cx.lookup(name);

@@ -43,7 +43,9 @@ describe("sameAs figures", () => {
     expect(gpu.matmulEfficiency.points).toEqual([[1e9, 0.15], [1e12, 0.35]]);
     expect(message({ name: "mine", gpu: { attentionEfficiency: { sameAs: "base", scale: 1.5 } } })).toMatch(/"scale" must be a number above 0 and at most 1/);
     expect(message({ name: "mine", gpu: { attentionEfficiency: { sameAs: "base", scale: 0 } } })).toMatch(/"scale" must be a number above 0 and at most 1/);
-    expect(message({ name: "mine", gpu: { reserve: { sameAs: "base", scale: 0.5 } } })).toMatch(/"scale" applies to a number or a table of points, and profile "base"'s "gpu\.reserve" is neither/);
+    expect(message({ name: "mine", gpu: { reserve: { sameAs: "base", scale: 0.5 } } })).toMatch(/field "gpu\.reserve": "scale" takes a share of an efficiency figure/);
+    // (a count or a byte width is no share: QA halved gpusPerNode)
+    expect(message({ name: "mine", node: { gpusPerNode: { sameAs: "base", scale: 0.5 } } })).toMatch(/field "node\.gpusPerNode": "scale" takes a share of an efficiency figure/);
   });
 
   it("copy a table whole, and give a bare value a source naming where it came from", () => {
