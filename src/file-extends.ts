@@ -41,7 +41,8 @@ export function withFileBases(raw: unknown, file: string, builtin: (name: string
 export function fileLookup(builtinRaw: (name: string) => unknown, flag: string): (name: string) => unknown {
   const builtin = (n: string) => builtinRaw(n) !== undefined;
   return (name) => {
-    if (!(isAbsolute(name) && /\.json$/i.test(name))) return builtinRaw(name);
+    // (a built-in's name in any case, as --engine and --profile take it: README "Inputs")
+    if (!(isAbsolute(name) && /\.json$/i.test(name))) return builtinRaw(name) ?? builtinRaw(name.toLowerCase());
     return withFileBases(readJson(name, flag), name, builtin);
   };
 }

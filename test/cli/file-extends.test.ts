@@ -88,6 +88,13 @@ describe("engine profiles extend files", () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/contradicts --format megatron, which runs on megatron-core/);
   });
+
+  it("a built-in named in another case, as --engine takes it (QA: \"Megatron-Core\" was no built-in)", async () => {
+    const cased = put("eng-cased.json", { extends: "FSDP", name: "cased" });
+    const r = await plan("--engine", cased, "--gpus", "512");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/engine cased \(--engine\)\n  searched as it runs: no tensor parallel · no pipeline/);
+  });
 });
 
 describe("a file extending the other kind of profile", () => {
