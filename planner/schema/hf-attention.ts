@@ -124,18 +124,34 @@ const FREQUENCY_ONLY = ["default", "linear", "dynamic", "yarn", "longrope", "su"
  *  type alone (no work: the plan's figures do not depend on it, but an export cannot write it). */
 export type HfRopeScaling = NonNullable<ModelSpec["ropeScaling"]> | { type: string };
 
+/** The keys a llama3 rope_scaling holds (modeling_rope_utils.py _validate_llama3_parameters). */
+const LLAMA3_KEYS = ["rope_type", "type", "factor", "low_freq_factor", "high_freq_factor", "original_max_position_embeddings"];
+const SNAKE: Record<string, string> = { factor: "factor", lowFreqFactor: "low_freq_factor", highFreqFactor: "high_freq_factor", originalMaxPositions: "original_max_position_embeddings" };
+
 export function ropeScalingOf(c: HfAttentionKeys, origin: string): Parsed<HfRopeScaling | undefined> {
   const s = c.rope_scaling;
   if (s === null || s === undefined) return { ok: true, value: undefined };
   const type = s.rope_type ?? s.type;
   if (type === undefined || type === null)
     return { ok: false, message: `${origin}: "rope_scaling" has no "rope_type" (nor "type"): state which scaling (${[...FREQUENCY_ONLY.slice(0, 5), "llama3"].join(", ")}), or remove the key (null) for none` };
+  // A factor transformers would refuse (rope_config_validation: linear, dynamic, yarn and llama3
+  // need a float factor ≥ 1) is bad input, not frequencies paraplan need not price.
+  const factor = s.factor;
+  if (type !== "default" && factor !== undefined && factor !== null && (typeof factor !== "number" || !(factor >= 1)))
+    return { ok: false, message: `${origin}: "rope_scaling" factor ${JSON.stringify(factor)}: must be a number of at least 1 (transformers' rope_config_validation)` };
   if (typeof type === "string" && FREQUENCY_ONLY.includes(type)) return { ok: true, value: type === "default" ? undefined : { type } };
   if (type !== "llama3")
     return { ok: false, message: `${origin}: "rope_scaling" of type ${JSON.stringify(type)}: paraplan reads ${[...FREQUENCY_ONLY.slice(0, 5), "llama3"].join(", ")} (rotary frequencies only, no work)` };
+  // llama3's keys, exported as they are read: one more would be dropped from the export unsaid.
+  const extra = Object.keys(s).filter((k) => !LLAMA3_KEYS.includes(k));
+  if (extra.length > 0)
+    return { ok: false, message: `${origin}: "rope_scaling" of type llama3 has "${extra[0]}", which paraplan does not carry (it reads ${LLAMA3_KEYS.join(", ")}); remove it` };
   const num = (k: string) => (typeof s[k] === "number" ? (s[k] as number) : NaN);
   const v = { factor: num("factor"), lowFreqFactor: num("low_freq_factor"), highFreqFactor: num("high_freq_factor"), originalMaxPositions: num("original_max_position_embeddings") };
-  if (Object.values(v).some((x) => !Number.isFinite(x) || x <= 0))
+  const missing = Object.entries(v).filter(([, x]) => Number.isNaN(x));
+  if (missing.length > 0)
     return { ok: false, message: `${origin}: "rope_scaling" of type llama3 needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings` };
+  const bad = Object.entries(v).find(([, x]) => !Number.isFinite(x) || x <= 0);
+  if (bad) return { ok: false, message: `${origin}: "rope_scaling" ${SNAKE[bad[0]]} ${bad[1]}: must be a positive number` };
   return { ok: true, value: { type: "llama3", ...v } };
 }

@@ -119,7 +119,11 @@ function fromRopeParameters(raw: Obj, origin: string): Parsed<Obj> {
   const { rope_parameters: _, ...out } = raw;
   out.rope_theta = rp.rope_theta;
   const type = rp.rope_type ?? rp.type ?? "default";
-  if (type !== "default") out.rope_scaling = rp;
+  if (type !== "default") {
+    // (the scaling's own keys: rope_theta is read above)
+    const { rope_theta: _t, ...scaling } = rp;
+    out.rope_scaling = scaling;
+  }
   return { ok: true, value: out };
 }
 

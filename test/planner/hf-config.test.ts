@@ -89,6 +89,17 @@ describe("every key modelled, accepted or refused", () => {
     const m = ok(parseHfConfig({ ...raw("qwen2.5-7b.json"), model_type: "llama", rope_theta: 500000, rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 } }, "c.json", "x"));
     expect(m.ropeScaling).toEqual({ type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 });
   });
+  it("a scaling transformers would refuse is exit 2 naming the key: a factor below 1, a negative one, a key llama3 does not have (QA)", () => {
+    const llama = (over: Record<string, unknown>) => ({ ...raw("qwen2.5-7b.json"), model_type: "llama", rope_theta: 500000, rope_scaling: { rope_type: "llama3", factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192, ...over } });
+    // transformers' rope_config_validation: linear, dynamic, yarn and llama3 need a factor ≥ 1
+    expect(message(parseHfConfig({ ...raw("qwen2.5-7b.json"), rope_scaling: { type: "linear", factor: -2 } }, "c.json", "x"))).toBe('c.json: "rope_scaling" factor -2: must be a number of at least 1 (transformers\' rope_config_validation)');
+    expect(message(parseHfConfig(llama({ factor: -8 }), "c.json", "x"))).toMatch(/"rope_scaling" factor -8: must be a number of at least 1/);
+    expect(message(parseHfConfig(llama({ low_freq_factor: -1 }), "c.json", "x"))).toBe('c.json: "rope_scaling" low_freq_factor -1: must be a positive number');
+    // an extra key would be dropped from the export unsaid
+    expect(message(parseHfConfig(llama({ extra_thing: 1 }), "c.json", "x"))).toMatch(/"rope_scaling" of type llama3 has "extra_thing", which paraplan does not carry/);
+    // the four keys all missing one: the same message as before
+    expect(message(parseHfConfig(llama({ high_freq_factor: undefined }), "c.json", "x"))).toMatch(/needs factor, low_freq_factor, high_freq_factor and original_max_position_embeddings/);
+  });
 });
 
 describe("the sequence length of a config.json", () => {
