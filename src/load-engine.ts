@@ -1,6 +1,7 @@
 // Engine profiles for the CLI (planner/engine.ts): a built-in name or a .json file, `extends`
 // resolved against the built-ins and other files (src/file-extends.ts). A built-in comes as the build parsed it (builtins.ts) while its
 // file is unchanged: no zod, no mathjs to load.
+import { fileKind, wrongFileKind } from "./file-kind.js";
 import { existsSync } from "node:fs";
 import { basename, join } from "node:path";
 import { type Engine, generationKeys, parseEngineFile, resolveExtends } from "../planner/index.js";
@@ -78,6 +79,7 @@ export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--eng
   if (file) {
     origin = basename(arg);
     ({ raw, lookup } = readProfileFile(arg, flag, builtinEngineRaw));
+    if (fileKind(raw) === "model") throw new UserError(wrongFileKind(raw, "engine", origin, flag)!);
     raw = keysOnce(raw, origin);
     lookup = keysOnceLookup(lookup);
   } else {

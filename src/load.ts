@@ -20,6 +20,7 @@ import {
 } from "../planner/index.js";
 import { packageRoot } from "../executor/root.js";
 import { builtinKey, readBuiltins } from "./builtin-table.js";
+import { fileKind, wrongFileKind } from "./file-kind.js";
 import { UserError } from "./errors.js";
 import { readProfileFile } from "./file-extends.js";
 import { builtinSpelling, didYouMean } from "./suggest.js";
@@ -60,6 +61,8 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A model file's contents → ModelSpec (paraplan's format or a HuggingFace config.json). */
 export function parseModel(raw: unknown, path: string, userFile = false): ModelSpec {
+  const wrong = wrongFileKind(raw, "model", basename(path), "--model");
+  if (wrong) throw new UserError(wrong);
   const neither = unrecognisedModelFile(raw, basename(path));
   if (neither !== undefined) throw new UserError(neither);
   const parsed = looksLikeHfConfig(raw)
@@ -123,6 +126,8 @@ export function loadProfile(arg: string, builtins = readBuiltins()): Hardware {
   if (isPath(arg)) {
     origin = basename(arg);
     ({ raw, lookup } = readProfileFile(arg, "--profile", builtinRaw));
+    // (an engine file is told so by the resolver, naming its keys; a model file here)
+    if (fileKind(raw) === "model") throw new UserError(wrongFileKind(raw, "hardware profile", origin, "--profile")!);
   } else {
     const name = arg === "local" ? `local-${hostname()}` : builtinSpelling(arg, hardwareNames());
     raw = builtinRaw(name);
