@@ -106,7 +106,10 @@ function checkShape(spec: ModelSpec, f: ModelFile): string | null {
   if (spec.headDim === undefined && spec.hidden % spec.heads !== 0)
     return `"hidden" (${spec.hidden}) must be a multiple of "heads" (${spec.heads}), or give "headDim"`;
   if (spec.heads % spec.kvHeads !== 0) return `"kvHeads" (${spec.kvHeads}) must divide "heads" (${spec.heads})`;
-  if (spec.positional === "rope" && (spec.headDim ?? spec.hidden / spec.heads) % 2 !== 0) return `rotary positions need an even head dimension`;
+  if (spec.positional === "rope" && (spec.headDim ?? spec.hidden / spec.heads) % 2 !== 0)
+    return spec.headDim !== undefined
+      ? `rotary positions need an even head dimension, and "headDim" is ${spec.headDim}`
+      : `rotary positions need an even head dimension, and "hidden" / "heads" is ${spec.hidden} / ${spec.heads} = ${spec.hidden / spec.heads}`;
   if (spec.positional !== "rope" && (f.ropeTheta !== undefined || f.ropeScaling !== undefined))
     return `"ropeTheta" and "ropeScaling" need "positional": "rope"`;
   if (f.slidingWindowLayers !== undefined && f.slidingWindow === undefined) return `"slidingWindowLayers" needs "slidingWindow"`;

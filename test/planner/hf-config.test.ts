@@ -124,6 +124,10 @@ describe("model-file bounds and missing fields", () => {
     const msg = message(parseModelFile({ ...good, [key]: value }, "m.json"));
     expect(msg).toBe(`m.json: field "${key}": must be at most ${bound} (paraplan's bound, README "Inputs")`);
   });
+  it("an odd rotary head dimension names the fields it comes from (QA: hidden 4000 over 32 heads)", () => {
+    expect(message(parseModelFile({ ...good, hidden: 4000, heads: 32, positional: "rope" }, "m.json"))).toMatch(/rotary positions need an even head dimension, and "hidden" \/ "heads" is 4000 \/ 32 = 125$/);
+    expect(message(parseModelFile({ ...good, headDim: 63, positional: "rope" }, "m.json"))).toMatch(/rotary positions need an even head dimension, and "headDim" is 63$/);
+  });
   it("an HF config's count is bounded under its own name", () => {
     expect(message(parseHfConfig({ ...raw("qwen2.5-7b.json"), num_hidden_layers: 1e12 }, "c.json", "x"))).toContain('field "num_hidden_layers": must be at most 10,000');
   });
