@@ -54,6 +54,9 @@ export function readProfileFile(arg: string, flag: string, builtinRaw: (name: st
   // "--profile dgx-h100.json" where no such file is: the built-in of that name was meant.
   const stem = basename(path).replace(/\.json$/i, "");
   if (!existsSync(path) && builtinRaw(stem) !== undefined) throw new UserError(`${flag} "${arg}" cannot be read; check the path, or for the built-in give its name: ${flag} ${stem}`);
-  const raw = withFileBases(readJson(path, flag), path, (n) => builtinRaw(n) !== undefined);
+  const json = readJson(path, flag);
+  // (one object of fields: an array or a bare value was told of a missing field: QA)
+  if (!isObj(json)) throw new UserError(`${basename(path)}: ${flag === "--profile" || flag === "--base" ? "a hardware profile" : "an engine file"} is one JSON object of fields ({"name": …}), not ${Array.isArray(json) ? "an array" : `a ${json === null ? "null" : typeof json}`}`);
+  const raw = withFileBases(json, path, (n) => builtinRaw(n) !== undefined);
   return { raw, lookup: fileLookup(builtinRaw, flag) };
 }

@@ -1,7 +1,7 @@
 // A file given to the flag of another kind is told which flag takes it (src/file-kind.ts). QA: an
 // engine file given to --model said `field "layers": missing`, a model file given to --profile
 // `field "name": missing`, naming a field rather than the mistake.
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -30,5 +30,14 @@ describe("a file given to another kind's flag", () => {
       const r = await runCli(["plan", "--gpus", "8", ...args]);
       expect([r.code, r.stderr.trim()], args.join(" ")).toEqual([2, `paraplan: ${line}`]);
     }
+  });
+
+  it("a profile or engine file that is not one JSON object says so (QA: an array was told of a missing field)", async () => {
+    const arr = join(dir, "arr.json");
+    writeFileSync(arr, "[1, 2]");
+    const e = await runCli(["plan", "--gpus", "8", "--model", "llama3-8b", "--engine", arr]);
+    expect([e.code, e.stderr.trim()]).toEqual([2, 'paraplan: arr.json: an engine file is one JSON object of fields ({"name": …}), not an array']);
+    const p = await runCli(["plan", "--gpus", "8", "--model", "llama3-8b", "--profile", arr]);
+    expect([p.code, p.stderr.trim()]).toEqual([2, 'paraplan: arr.json: a hardware profile is one JSON object of fields ({"name": …}), not an array']);
   });
 });
