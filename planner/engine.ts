@@ -174,6 +174,11 @@ export interface Engine {
      *  rank's shard from step() (torch/distributed/optim/zero_redundancy_optimizer.py
      *  _sync_params). False: the distributed optimizer's gather, apart from the step. */
     zero1GatherInStep: boolean;
+    /** ZeRO-1's weight sync sends one collective per parameter tensor, each paying its latency:
+     *  ZeroRedundancyOptimizer broadcasts parameter by parameter unless built with
+     *  parameters_as_bucket_view (zero_redundancy_optimizer.py _broadcast_params_from_rank;
+     *  cost/param-tensors.ts). False: one gather of the whole shard (or of each bucket). */
+    zero1BroadcastPerTensor: boolean;
     /** Bytes per parameter ZeRO-1's weight gather moves: 2 (the 16-bit copies Megatron's
      *  distributed optimizer gathers), 4 where the stack's parameters are fp32 (a model kept in
      *  fp32 under autocast, as paraplan's worker). */

@@ -13,7 +13,8 @@ import { regatherFraction } from "./regather.js";
 import { bubbleFraction } from "./pipeline.js";
 import { EP_IDS, expertDpExposed } from "./expert-time.js";
 import { edpOf } from "../layout/groups.js";
-import { slowestStage, stageKind } from "../layout/stages.js";
+import { rankHoldings, slowestStage, stageKind } from "../layout/stages.js";
+import { perTensorSyncLatency, rankTensors } from "./param-tensors.js";
 import { unevenStageParams } from "./stage-memory.js";
 import type { LayerMix } from "./moe-time.js";
 import { type LayerPassComm, allRankPaces, pacingRank, recomputeOf } from "./pace.js";
@@ -230,7 +231,10 @@ export function stepTime(
       // (and gathers the weights again for every micro-batch's forward, each behind that forward:
       // wire.ts dp-weights; other stacks once a step)
       const weights = find(wire, "dp-weights")!;
-      dpComm = grads.calls * cost(one("dp-gradients") + perLayer, bwdWindow) + weights.calls * cost(callTime(weights) + perLayer, gatherWindow);
+      // (a ZeRO-1 that sends the weights one tensor at a time: a call per tensor of the rank,
+      // cost/param-tensors.ts; its wire item prices one call a step)
+      const perTensor = zero === 1 && e?.dataParallel.zero1BroadcastPerTensor === true ? perTensorSyncLatency(rankTensors(m, rankHoldings(plan, m.layers, slow.index), pp), weights.calls, dpcp, weights.link.latency) : 0;
+      dpComm = grads.calls * cost(one("dp-gradients") + perLayer, bwdWindow) + weights.calls * cost(callTime(weights) + perLayer + perTensor, gatherWindow);
     } else {
       // ZeRO-3 / FSDP: prefetched one layer ahead so only the excess over the compute each
       // collective hides behind is exposed, plus the first layer's gather that nothing hides

@@ -66,6 +66,7 @@ const schemas = lazySchemas((z) => {
           overlapParamGather: flag,
           overlapParamGatherNeedsGradOverlap: flag.optional(),
           zero1GatherInStep: flag.optional(),
+          zero1BroadcastPerTensor: flag.optional(),
           bf16OptimizerAtZero0: flag.optional(),
           fp32GradCopyAtStep: flag.optional(),
           fp32GradFlattenAtStep: flag.optional(),
@@ -285,6 +286,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       overlapParamGatherNeedsGradOverlap: d.overlapParamGatherNeedsGradOverlap === undefined ? true : fig("dataParallel.overlapParamGatherNeedsGradOverlap", d.overlapParamGatherNeedsGradOverlap),
       // Absent: the distributed optimizer's gather of the 16-bit weights, apart from the step.
       zero1GatherInStep: d.zero1GatherInStep === undefined ? false : fig("dataParallel.zero1GatherInStep", d.zero1GatherInStep),
+      // Absent: the distributed optimizer's bucketed gather, one collective a bucket.
+      zero1BroadcastPerTensor: d.zero1BroadcastPerTensor === undefined ? false : fig("dataParallel.zero1BroadcastPerTensor", d.zero1BroadcastPerTensor),
       // Absent: plain data parallelism at ZeRO stage 0 whatever the precision.
       bf16OptimizerAtZero0: d.bf16OptimizerAtZero0 === undefined ? false : fig("dataParallel.bf16OptimizerAtZero0", d.bf16OptimizerAtZero0),
       ...(d.fp32GradCopyAtStep !== undefined ? { fp32GradCopyAtStep: fig("dataParallel.fp32GradCopyAtStep", d.fp32GradCopyAtStep) } : {}),

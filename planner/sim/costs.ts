@@ -16,7 +16,8 @@ import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
 import { edpOf } from "../layout/groups.js";
-import { rankLayers } from "../layout/stages.js";
+import { rankHoldings, rankLayers } from "../layout/stages.js";
+import { chunkTensors } from "../cost/param-tensors.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, positionRows, stageParamSplit } from "../model.js";
 import { vShaped } from "./schedule.js";
 import type { Hardware, Link, ModelSpec, Plan, Schedule, Training, ZeroStage } from "../types.js";
@@ -131,6 +132,9 @@ export interface SimCosts {
   /** ZeRO-1's weight gather over the 16-bit weights (cost/engine-terms.ts zero1GatherScale); 1 at
    *  ZeRO-2. */
   weightGatherScale: number;
+  /** ZeRO-1 sent a tensor at a time (cost/param-tensors.ts): per stage and chunk, the calls its
+   *  gather after the optimizer stands for; absent: one. */
+  weightSyncCalls?: readonly (readonly number[])[];
   /** ZeRO-2 weights gathered again for every micro-batch's forward, after the backward before it
    *  resharded them (FSDP's SHARD_GRAD_OP: Engine.dataParallel.shardedReducePerLayer); else once
    *  a step. */
@@ -301,8 +305,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     // Experts' states shard over edp, not dp: a ZeRO rank owns 1/edp of its experts.
     const edp = edpOf({ tp, cp: plan.cp, dp, pp, ep: plan.ep, etp: plan.etp });
     const expertShare = m.moe ? stageSplit.expert / (stageSplit.dense + stageSplit.expert) : 0;
-    // (BF16_Optimizer: its ZeRO-1-like shard, and every micro-batch's fp32 accumulation, as the
-    // closed form counts them, cost/time.ts)
+    // (BF16_Optimizer: its ZeRO-1-like shard and every micro-batch's fp32 accumulation, cost/time.ts)
     const bf16Opt = bf16Optimizer(t, plan.zero);
     const accumulate = bf16Opt ? fp32AccumulateTime(hw, params, microBatches) : 0;
     optimizer.push(optimizerTime(hw, plan.zero >= 1 || bf16Opt ? (params * (1 - expertShare)) / dpcp + (params * expertShare) / edp : params) + accumulate);
@@ -334,6 +337,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     bucketBytes: opts.bucketBytes ?? (perLayerBuckets ? layerBytes - layerExpertBytes : engineBucketBytes(t.engine, dpcp)),
     gradScale: gradReduceBytes(t) / 2,
     weightGatherScale: plan.zero === 1 ? zero1GatherScale(t.engine) : 1,
+    ...(plan.zero === 1 && t.engine?.dataParallel.zero1BroadcastPerTensor === true ? { weightSyncCalls: Array.from({ length: pp }, (_, s) => chunkTensors(m, rankHoldings(plan, m.layers, s), pp)) } : {}),
     regatherEachMicroBatch,
     dpCollective,
     expert,

@@ -266,7 +266,8 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets, side: Side): void 
     const last = g.lastOp[firstForward[ch]!]!;
     const label = `all-gather ${side.name}weights${V > 1 ? ` chunk ${ch}` : ""}`;
     if (!c.overlapParamGather) {
-      const op = collective(g, passBytes(side.bytes, first, last) * side.weightGatherScale, new Label(s, "allGather", `${label} after the optimizer`, 1, side.expert));
+      const calls = side.expert ? 1 : (c.weightSyncCalls?.[s]?.[ch] ?? 1);
+      const op = collective(g, passBytes(side.bytes, first, last) * side.weightGatherScale, new Label(s, "allGather", `${label} after the optimizer`, calls, side.expert));
       g.engine.dep(op, g.optimizerOp[s]!);
       continue;
     }

@@ -99,3 +99,27 @@ def test_qk_norm_normalises_each_head_before_the_rotation():
 def test_qk_norm_over_the_whole_projection_is_refused():
     with pytest.raises(ValueError, match="qkNorm 'full'"):
         parse_spec(make_spec(model={**LLAMA, "qkNorm": "full"}))
+
+
+@pytest.mark.parametrize("model, per_layer, ends", [
+    # GPT-style (tiny): two LayerNorms (weight, bias), q, k, v, o and two MLP linears with biases;
+    # token and position tables, the final LayerNorm, the tied output: 4·16 + 4 = 68, the
+    # broadcasts a ZeRO-1 step of tiny traced on two CPU ranks.
+    ({}, [16] * 4, 4),
+    # Llama-style: two RMSNorms, q, k, v, o, three MLP matrices, no biases; token table, final
+    # norm, untied output.
+    (LLAMA, [9] * 4, 3),
+    # Qwen2: biases on q, k and v alone.
+    ({**LLAMA, "qkvBias": True}, [12] * 4, 3),
+    # A dense first layer, then MoE layers: the router, three stacked expert matrices and the
+    # shared expert's three linears in place of the MLP.
+    ({**LLAMA, "moe": {"experts": 4, "topK": 2, "sharedExperts": 1, "expertFfnHidden": 64,
+                       "denseLayers": 1, "layerFreq": 1, "router": "softmax"}}, [9, 13, 13, 13], 3),
+])
+def test_parameter_tensors_are_the_planners_count(model, per_layer, ends):
+    """planner/cost/param-tensors.ts counts the tensors ZeroRedundancyOptimizer broadcasts one by
+    one (test/engines/zero1-per-tensor.test.ts holds the same counts): the worker's own modules."""
+    _, m = _model(**model)
+    layers = [len(list(block.parameters())) for block in m.layers.values()]
+    assert layers == per_layer
+    assert len(list(m.parameters())) == sum(per_layer) + ends
