@@ -179,6 +179,11 @@ export interface Engine {
      *  parameters_as_bucket_view (zero_redundancy_optimizer.py _broadcast_params_from_rank;
      *  cost/param-tensors.ts). False: one gather of the whole shard (or of each bucket). */
     zero1BroadcastPerTensor: boolean;
+    /** ZeRO-1 all-reduces the whole gradients before its sharded step, where a stack shards only
+     *  the optimizer (torch's ZeroRedundancyOptimizer beside DDP: every rank steps its shard from
+     *  the full averaged gradients). False: reduce-scattered, each rank receiving its shard's
+     *  (Megatron's distributed optimizer; Rajbhandari et al. 2020 §5.1). */
+    zero1AllReduce: boolean;
     /** Bytes per parameter ZeRO-1's weight gather moves: 2 (the 16-bit copies Megatron's
      *  distributed optimizer gathers), 4 where the stack's parameters are fp32 (a model kept in
      *  fp32 under autocast, as paraplan's worker). */

@@ -67,6 +67,7 @@ const schemas = lazySchemas((z) => {
           overlapParamGatherNeedsGradOverlap: flag.optional(),
           zero1GatherInStep: flag.optional(),
           zero1BroadcastPerTensor: flag.optional(),
+          zero1AllReduce: flag.optional(),
           bf16OptimizerAtZero0: flag.optional(),
           fp32GradCopyAtStep: flag.optional(),
           fp32GradFlattenAtStep: flag.optional(),
@@ -288,6 +289,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       zero1GatherInStep: d.zero1GatherInStep === undefined ? false : fig("dataParallel.zero1GatherInStep", d.zero1GatherInStep),
       // Absent: the distributed optimizer's bucketed gather, one collective a bucket.
       zero1BroadcastPerTensor: d.zero1BroadcastPerTensor === undefined ? false : fig("dataParallel.zero1BroadcastPerTensor", d.zero1BroadcastPerTensor),
+      // Absent: ZeRO-1 reduce-scatters the gradients (Megatron's distributed optimizer).
+      zero1AllReduce: d.zero1AllReduce === undefined ? false : fig("dataParallel.zero1AllReduce", d.zero1AllReduce),
       // Absent: plain data parallelism at ZeRO stage 0 whatever the precision.
       bf16OptimizerAtZero0: d.bf16OptimizerAtZero0 === undefined ? false : fig("dataParallel.bf16OptimizerAtZero0", d.bf16OptimizerAtZero0),
       ...(d.fp32GradCopyAtStep !== undefined ? { fp32GradCopyAtStep: fig("dataParallel.fp32GradCopyAtStep", d.fp32GradCopyAtStep) } : {}),

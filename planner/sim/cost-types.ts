@@ -113,6 +113,8 @@ export interface SimCosts {
   /** ZeRO-1's weight gather over the 16-bit weights (cost/engine-terms.ts zero1GatherScale); 1 at
    *  ZeRO-2. */
   weightGatherScale: number;
+  /** ZeRO-1's gradients all-reduced whole, not reduce-scattered (Engine.dataParallel.zero1AllReduce). */
+  zero1AllReduce?: boolean;
   /** ZeRO-1 sent a tensor at a time (cost/param-tensors.ts): per stage and chunk, the calls its
    *  gather after the optimizer stands for; absent: one. */
   weightSyncCalls?: readonly (readonly number[])[];

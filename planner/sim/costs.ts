@@ -207,6 +207,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     bucketBytes: opts.bucketBytes ?? (perLayerBuckets ? layerBytes - layerExpertBytes : engineBucketBytes(t.engine, dpcp)),
     gradScale: gradReduceBytes(t) / 2,
     weightGatherScale: plan.zero === 1 ? zero1GatherScale(t.engine) : 1,
+    ...(plan.zero === 1 && t.engine?.dataParallel.zero1AllReduce === true ? { zero1AllReduce: true } : {}),
     ...(plan.zero === 1 && t.engine?.dataParallel.zero1BroadcastPerTensor === true ? { weightSyncCalls: Array.from({ length: pp }, (_, s) => chunkTensors(m, rankHoldings(plan, m.layers, s), pp)) } : {}),
     regatherEachMicroBatch,
     dpCollective,

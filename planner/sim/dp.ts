@@ -189,8 +189,9 @@ export function addDataParallel(g: Graph): void {
         addZero3(g, s, sides);
         continue;
       }
-      const kind: CollectiveKind = c.zero === 0 ? "allReduce" : "reduceScatter";
-      const verb = c.zero === 0 ? "all-reduce" : "reduce-scatter";
+      const whole = c.zero === 0 || (c.zero === 1 && c.zero1AllReduce === true);
+      const kind: CollectiveKind = whole ? "allReduce" : "reduceScatter";
+      const verb = whole ? "all-reduce" : "reduce-scatter";
       const reduceBackward = (pass: number) => {
         const ch = Math.floor(pass / M) % V;
         const mb = pass % M;

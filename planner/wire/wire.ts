@@ -214,7 +214,10 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     } else if (zero <= 2) {
       // ZeRO-1 reduce-scatters once a step, ZeRO-2 every micro-batch (Rajbhandari et al. 2020
       // §5.2); both all-gather the updated 16-bit weights ahead of the next forward.
-      dpItem("dp-gradients", "reduceScatter", zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward", g);
+      // (a stack that shards only the optimizer all-reduces them whole: ZeroRedundancyOptimizer
+      // beside DDP, Engine.dataParallel.zero1AllReduce)
+      const reduce = zero === 1 && t.engine?.dataParallel.zero1AllReduce === true ? "allReduce" : "reduceScatter";
+      dpItem("dp-gradients", reduce, zero === 2 ? "microbatch" : "step", zero === 2 ? microBatches : 1, "backward", g);
       // A stack that shards per unit reshards after every backward (FSDP's SHARD_GRAD_OP; FSDP2's
       // reshard_after_backward), so each micro-batch's forward gathers the weights again.
       if (zero === 2 && t.engine?.dataParallel.shardedReducePerLayer === true) dpItem("dp-weights", "allGather", "microbatch", microBatches, "forward");

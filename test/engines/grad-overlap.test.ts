@@ -104,7 +104,7 @@ describe("ZeRO-1/2's weight gather: with the reduction where the engine ties the
     expect(buildSimCosts(m, hw, training(false, mc), { ...plan, zero: 1 }).overlapParamGather).toBe(false);
   });
   it("paraplan (ZeRO-1 is torch's ZeroRedundancyOptimizer): the fp32 broadcast inside step() is exposed, not hidden behind the next forward", () => {
-    // (its one broadcast a tensor aside: test/engines/zero1-per-tensor.test.ts)
+    // (its one broadcast a tensor aside: test/engines/zero-redundancy.test.ts)
     const pp = withDp(loadEngine("paraplan", undefined), { zero1BroadcastPerTensor: false });
     expect(pp.dataParallel.zero1GatherInStep).toBe(true);
     expect(pp.dataParallel.zero1GatherBytes).toBe(4);

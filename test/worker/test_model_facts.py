@@ -118,7 +118,7 @@ def test_qk_norm_over_the_whole_projection_is_refused():
 ])
 def test_parameter_tensors_are_the_planners_count(model, per_layer, ends):
     """planner/cost/param-tensors.ts counts the tensors ZeroRedundancyOptimizer broadcasts one by
-    one (test/engines/zero1-per-tensor.test.ts holds the same counts): the worker's own modules."""
+    one (test/engines/zero-redundancy.test.ts holds the same counts): the worker's own modules."""
     _, m = _model(**model)
     layers = [len(list(block.parameters())) for block in m.layers.values()]
     assert layers == per_layer

@@ -1,5 +1,5 @@
-// ZeRO-1 under paraplan's worker is torch's ZeroRedundancyOptimizer, whose step() broadcasts every
-// parameter tensor on its own (zero_redundancy_optimizer.py _broadcast_params_from_rank), each call
+// ZeRO-1 under paraplan's worker is DDP beside torch's ZeroRedundancyOptimizer: the gradients are
+// all-reduced whole (zero1AllReduce), and step() broadcasts every parameter tensor on its own (zero_redundancy_optimizer.py _broadcast_params_from_rank), each call
 // paying the collective's latency. On two gloo CPU ranks, tiny's ZeRO-1 step traced 68 broadcasts
 // and ran 41 ms where the one-gather pricing said 5.1 ms, and ranked ZeRO-1 above ZeRO-0 (12 ms
 // measured). The tensor counts below are hand counts of the worker's modules, which
@@ -13,6 +13,7 @@ import { rankHoldings } from "../../planner/layout/stages.js";
 import type { Engine } from "../../planner/engine.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { loadEngine } from "../../src/load-engine.js";
+import { predictedVolumes } from "../../executor/comms.js";
 import { hardware, model, preset } from "../planner/fixtures.js";
 
 const paraplan = loadEngine("paraplan", undefined);
@@ -84,5 +85,28 @@ describe("paraplan's ZeRO-1 step pays a broadcast's latency per tensor", () => {
   });
   it("megatron-core's distributed optimizer gathers its buckets: no per-tensor calls", () => {
     expect(loadEngine("megatron-core", undefined).dataParallel.zero1BroadcastPerTensor).toBe(false);
+  });
+});
+
+describe("paraplan's ZeRO-1 reduces with DDP's all-reduce, not a reduce-scatter", () => {
+  const m = preset("tiny");
+  const training: Training = { gpus: 2, globalBatch: 8, seqLen: 32, precision: "bf16", fusedAttention: true, overlapGradReduce: true, engine: paraplan };
+  it("the volumes execute compares are the ones tiny's ZeRO-1 step moved on two CPU ranks: all-reduce 1,747,968 bytes (2 × 218,496 fp32 gradients), none reduce-scattered", () => {
+    expect(paraplan.dataParallel.zero1AllReduce).toBe(true);
+    const v = predictedVolumes(m, training, base);
+    // measured (runs/…/summary.json collectives, 2026-12-05): all_reduce 2 calls, 1,747,968 bytes
+    expect(v["all_reduce"]).toBe(1_747_968);
+    expect(v["reduce_scatter"]).toBeUndefined();
+    // the broadcasts' bytes, one all-gather's (measured: broadcast 140 calls, 1,748,528 bytes)
+    expect(v["all_gather"]).toBe(1_747_968);
+  });
+  it("the simulator plays the all-reduce, a longer step than with the reduce-scatter it replaces", () => {
+    const hw = hardware("cpu");
+    const all = buildSimCosts(m, hw, training, base);
+    expect(all.zero1AllReduce).toBe(true);
+    const rs = buildSimCosts(m, hw, { ...training, engine: { ...paraplan, dataParallel: { ...paraplan.dataParallel, zero1AllReduce: false } } }, base);
+    expect(rs.zero1AllReduce).toBeUndefined();
+    const t = simulate(m, hw, training, base);
+    expect(t.step).toBeGreaterThan(simulate(m, hw, { ...training, engine: { ...paraplan, dataParallel: { ...paraplan.dataParallel, zero1AllReduce: false } } }, base).step);
   });
 });
