@@ -2,7 +2,7 @@
 // 16-bit activations and gradients, planner/wire/wire.ts) beside the worker's counts
 // (its warm-up step, summed over ranks). A worker that keeps fp32 gradients moves twice the bytes.
 import type { ModelSpec, Plan, Training, WireKind } from "../planner/index.js";
-import { stepVolumes } from "../planner/wire/wire.js";
+import { stepWire } from "../planner/wire/wire.js";
 import type { Comms } from "./events.js";
 
 /** Kinds as compared: torch's names folded into the four families the planner models. */
@@ -29,7 +29,14 @@ const KIND_NAME: Record<WireKind, CommKind> = { allReduce: "all_reduce", allGath
  */
 export function predictedVolumes(m: ModelSpec, t: Training, plan: Plan): Record<CommKind, number> {
   const out: Record<CommKind, number> = {};
-  for (const [kind, bytes] of Object.entries(stepVolumes(m, t, plan)) as [WireKind, number][]) out[KIND_NAME[kind]] = bytes;
+  // (ZeRO-1's weights sent one tensor at a time are torch's broadcasts, ZeroRedundancyOptimizer's
+  // _sync_params: the same bytes as the gather the wire prices, under the name the worker counts)
+  const broadcasts = plan.zero === 1 && t.engine?.dataParallel.zero1BroadcastPerTensor === true;
+  for (const i of stepWire(m, t, plan)) {
+    if (i.worldBytes <= 0) continue;
+    const k = broadcasts && i.id === "dp-weights" ? "broadcast" : KIND_NAME[i.kind];
+    out[k] = (out[k] ?? 0) + i.worldBytes;
+  }
   return out;
 }
 

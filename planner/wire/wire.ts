@@ -248,5 +248,8 @@ export function worldVolumes(items: readonly WireItem[]): Partial<Record<WireKin
 const NOWHERE = { link: { kind: "network", bandwidth: 1, latency: 0, efficiency: 1 }, where: "none" } as const;
 const UNPRICED: WireLinks = Object.freeze({ tp: NOWHERE, cp: NOWHERE, cpRing: NOWHERE, cpA2a: NOWHERE, pp: NOWHERE, dp: NOWHERE, ep: NOWHERE, etp: NOWHERE, edp: NOWHERE });
 
+/** The plan's wire for its bytes alone (worldBytes, bytes), unpriced. */
+export const stepWire = (m: ModelSpec, t: Training, plan: Plan) => wireOf(m, t, plan, UNPRICED);
+
 /** One step's bytes by kind over every rank, from the plan's wire. */
-export const stepVolumes = (m: ModelSpec, t: Training, plan: Plan) => worldVolumes(wireOf(m, t, plan, UNPRICED));
+export const stepVolumes = (m: ModelSpec, t: Training, plan: Plan) => worldVolumes(stepWire(m, t, plan));
