@@ -1,7 +1,7 @@
 // Fields of an engine file that each parse but contradict one another: a bf16 list of the ZeRO
 // stages beside a pipeline wider than the list it narrows (its header named one list while the
 // search used the other: QA), a weight gather overlapped that the file's own rule says needs the
-// gradient overlap it turned off. Each would be priced silently one way or the other; the file is
+// gradient overlap it turned off, a per-tensor ZeRO-1 weight sync outside the step. Each would be priced silently one way or the other; the file is
 // bad input instead, naming the field. (Not contradictions: supports.zeroWithPipeline holding
 // stages supports.zero does not — torchtitan's FSDP beside a pipeline keeps its gathered weights,
 // the ZeRO-1 pattern it runs nowhere else — and an overlap rule for a stage the stack never runs,
@@ -22,6 +22,11 @@ export function engineInconsistency(e: Engine): string | null {
     (s.zeroWithPipelineUnderBf16 === undefined ? null : outside("supports.zeroWithPipelineUnderBf16", s.zeroWithPipelineUnderBf16, s.zeroWithPipeline, "the stages it narrows, supports.zeroWithPipeline")) ??
     (d.overlapParamGather && !d.overlapGradReduce && d.overlapParamGatherNeedsGradOverlap
       ? `field "dataParallel.overlapParamGather": true beside overlapGradReduce false, where overlapParamGatherNeedsGradOverlap (true unless given) says the weight gather overlaps only with the gradient reduction (Megatron-LM refuses --overlap-param-gather without --overlap-grad-reduce); set overlapParamGather false, or overlapParamGatherNeedsGradOverlap false for a stack that overlaps it alone`
+      : null) ??
+    // (a per-tensor weight sync is ZeroRedundancyOptimizer's, inside its step: priced and simulated
+    // after the optimizer, so one overlapped with the next forward would be priced two ways)
+    (d.zero1BroadcastPerTensor && !d.zero1GatherInStep
+      ? `field "dataParallel.zero1BroadcastPerTensor": true needs zero1GatherInStep true beside it (a ZeRO-1 that sends its weights a tensor at a time is torch's ZeroRedundancyOptimizer, whose step() sends them before it returns)`
       : null)
   );
 }

@@ -28,6 +28,12 @@ describe("an engine file's contradictions", () => {
     expect(engineOver({ dataParallel: { overlapParamGather: src(true), overlapGradReduce: src(false), overlapParamGatherNeedsGradOverlap: src(false) } }).ok).toBe(true);
   });
 
+  it("a per-tensor ZeRO-1 weight sync outside the optimizer step (the closed form and the simulator would price it two ways)", () => {
+    const r = engineOver({ dataParallel: { zero1BroadcastPerTensor: src(true), zero1GatherInStep: src(false) } });
+    expect(message(r)).toMatch(/^mine\.json: field "dataParallel\.zero1BroadcastPerTensor": true needs zero1GatherInStep true beside it/);
+    expect(engineOver({ dataParallel: { zero1BroadcastPerTensor: src(true), zero1GatherInStep: src(true) } }).ok).toBe(true);
+  });
+
   it("every built-in engine is consistent (torchtitan's ZeRO-1 beside a pipeline only is no contradiction)", () => {
     for (const name of ["megatron-core", "megatron-2021", "megatron-deepspeed", "fsdp", "torchtitan", "torchtitan-compile", "paraplan", "paraplan-compile"]) expect(() => loadEngine(name, undefined)).not.toThrow();
     expect(loadEngine("torchtitan", undefined).supports.zeroWithPipeline).toContain(1);
