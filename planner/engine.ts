@@ -320,6 +320,12 @@ export interface Engine {
      *  for the backward (DTensor: the gathered tensor is the matmul's saved input) instead of its
      *  1/t shard and a second all-gather (Megatron, Korthikanti et al. 2022 §4.2.2). */
     savesGatheredInput: boolean;
+    /** Whether the output layer's logits are all-gathered to the whole vocabulary on every tensor-
+     *  parallel rank and the loss runs there (DTensor ColwiseParallel(output_layouts=Replicate()),
+     *  paraplan's worker), instead of a vocab-parallel cross-entropy over each rank's V/t
+     *  (Megatron-LM vocab_parallel_cross_entropy; torchtitan's loss_parallel): the head's logit
+     *  memory and loss passes over V, and an all-gather of the 16-bit logits each micro-batch. */
+    gathersLogits: boolean;
   };
   /** Fraction by which compute slows while an overlapped collective runs beside it (NCCL's SMs
    *  and HBM traffic taken from the GEMMs): a hidden collective of time c costs slowdown · c. */

@@ -13,7 +13,7 @@ import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
 import { type Engine, MEGATRON_LOSS_BYTES } from "../engine.js";
 import { autocastEagerBytes } from "./eager-traffic.js";
-import { NOTHING, attentionEfficiency, cpMergeTraffic, fp8CastTraffic, fp8Matmuls, launchBound, layerKernels, trafficFactor } from "./engine-terms.js";
+import { NOTHING, attentionEfficiency, cpMergeTraffic, fp8CastTraffic, fp8Matmuls, launchBound, layerKernels, logitShards, trafficFactor } from "./engine-terms.js";
 
 export interface LayerTimes {
   /** Forward of one layer for one micro-batch, seconds. */
@@ -215,7 +215,8 @@ export function headTimes(m: ModelSpec, hw: Hardware, t: Training, tp: number, m
   const gemm = gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   // The loss's passes over the logits, bytes per element as the engine's loss moves them (no
   // engine: Megatron-Core's, the default engine's, MEGATRON_LOSS_BYTES).
-  const logits = (tokens * vPad) / tp;
+  // (over the whole vocabulary where the stack gathers the logits first: engine-terms.ts logitShards)
+  const logits = (tokens * vPad) / logitShards(t.engine, tp);
   const loss = t.engine?.lossBytes ?? MEGATRON_LOSS_BYTES;
   return { forward: gemm + hbm(hw, loss.forward * logits), backward: 2 * gemm + hbm(hw, loss.backward * logits), weightGrad: gemm };
 }

@@ -134,6 +134,11 @@ export function fp8ExtraBytes(precision: Precision, e: Engine | undefined, linea
  *  (4, Korthikanti et al. 2022 §4.3) unless the engine's loss keeps more (Engine.logitBytes). */
 export const logitBytes = (e: Engine | undefined): number => e?.logitBytes ?? 4;
 
+/** The ways the logits a tensor-parallel rank holds and runs its loss over are split: t for a
+ *  vocab-parallel cross-entropy (Megatron-LM; torchtitan's loss_parallel), 1 where the stack
+ *  all-gathers them to the whole vocabulary first (Engine.tensorParallel.gathersLogits). */
+export const logitShards = (e: Engine | undefined, tp: number): number => (e?.tensorParallel.gathersLogits ? 1 : tp);
+
 /** Bytes per logit the last pipeline stage keeps per micro-batch to the step's end
  *  (Engine.keptOutputBytes; no engine: Megatron-Core's, which frees each output after its
  *  backward, deallocate_output_tensor in pipeline_parallel/schedules.py). */

@@ -8,7 +8,7 @@ import { rankHoldings } from "../layout/stages.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
-import { type StateBytes, bf16Optimizer, engineBucketBytes, gradBufferBytes, gradReduceBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, prefetchLayers, stateBytes } from "./engine-terms.js";
+import { type StateBytes, bf16Optimizer, engineBucketBytes, gradBufferBytes, gradReduceBytes, fp8ExtraBytes, headInputBytes, keptOutputBytes, logitBytes, logitShards, prefetchLayers, stateBytes } from "./engine-terms.js";
 import { inFlightPerChunk } from "../layout/stages.js";
 import { cpBufferBytes } from "./context.js";
 
@@ -177,10 +177,11 @@ export function stageActivationBytes(
   // With the output layer: the last stage, rank 0 of a V (zbv, dualpipev), the only one.
   if (held.head) {
     // Output head of one micro-batch at a time: fp32 logits for the vocab-parallel cross-entropy,
-    // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3; the engine's logitBytes per logit where its
+    // 4·s·b·V/t bytes (Korthikanti et al. 2022 §4.3; all V where the stack gathers them first,
+    // engine-terms.ts logitShards; the engine's logitBytes per logit where its
     // loss keeps more, cost/engine-terms.ts), plus the final norm's input (and, where the stack
     // saves gathered inputs, the output layer's whole input: cost/engine-terms.ts headInputBytes).
-    activations += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
+    activations += (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / logitShards(training.engine, tp) + headInputBytes(m, tokens, tp, sequenceParallel, training.engine);
     // Under a pipeline, the outputs the stack keeps of all M micro-batches (Engine.keptOutputBytes).
     if (pp > 1) activations += keptLogitBytes(m, training, tp, tokens, microBatches);
   }
@@ -195,7 +196,7 @@ export function stageActivationBytes(
  *  micro-batches' logits, keptOutputBytes per logit of its s·b·V/t (torch.distributed.pipelining
  *  output_chunks, pytorch/pytorch#159251; 0 on stacks that free each after its backward). */
 export function keptLogitBytes(m: ModelSpec, training: Training, tp: number, tokens: number, microBatches: number): number {
-  return (keptOutputBytes(training.engine) * microBatches * tokens * paddedVocab(m.vocab, tp)) / tp;
+  return (keptOutputBytes(training.engine) * microBatches * tokens * paddedVocab(m.vocab, tp)) / logitShards(training.engine, tp);
 }
 
 /** Communication buffers: two gradient buckets (one reducing while the next fills; the bucket size

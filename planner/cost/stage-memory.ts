@@ -15,7 +15,7 @@ import { bufferBytes, keptLogitBytes, modelStateBytes, ownedParams, reduceTransi
 import { moeBufferBytes, moeLayerActivationBytes, moeRecomputeWorkingBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { cpBufferBytes } from "./context.js";
-import { headInputBytes, logitBytes, stateBytes } from "./engine-terms.js";
+import { headInputBytes, logitBytes, logitShards, stateBytes } from "./engine-terms.js";
 
 /** Activation bytes rank `index` holds at its peak: for each of its virtual stages (one with
  *  vpp 1; rankStages, the looped placement, with vpp > 1) the micro-batches it holds in flight
@@ -90,7 +90,7 @@ export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Pl
     moeLayer: m.moe ? moeLayerActivationBytes(m, training, plan, act) : 0,
     tokens,
     spShare: sequenceParallel && tp > 1 ? 1 / tp : 1,
-    head: (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / tp + headInputBytes(m, tokens, tp, sequenceParallel, training.engine),
+    head: (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / logitShards(training.engine, tp) + headInputBytes(m, tokens, tp, sequenceParallel, training.engine),
     kept: keptLogitBytes(m, training, tp, tokens, microBatches),
     working: { dense: recomputeWorkingBytes(m, microBatch, act), moe: m.moe ? moeRecomputeWorkingBytes(m, training, plan, act) : 0 },
   };

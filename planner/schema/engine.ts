@@ -90,7 +90,7 @@ const schemas = lazySchemas((z) => {
         })
         .strict(),
       // commOverlap: what the stack's switch for tensor-parallel overlap hides (null: no switch).
-      tensorParallel: z.object({ overlap: fraction, commOverlap: withSource(z.number().gte(0).lte(1).nullable()).optional(), savesGatheredInput: flag.optional() }).strict(),
+      tensorParallel: z.object({ overlap: fraction, commOverlap: withSource(z.number().gte(0).lte(1).nullable()).optional(), savesGatheredInput: flag.optional(), gathersLogits: flag.optional() }).strict(),
       recompute: withSource(z.enum(["any", "layers", "full"])),
       // The parallelisms the stack runs (absent, or a key absent: Megatron-Core's, MEGATRON_SUPPORTS).
       supports: z
@@ -355,6 +355,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       overlapNeedsSp: false,
       // Absent: Megatron's (the shard kept, re-gathered in the backward).
       savesGatheredInput: f.tensorParallel.savesGatheredInput === undefined ? false : fig("tensorParallel.savesGatheredInput", f.tensorParallel.savesGatheredInput),
+      // Absent: a vocab-parallel loss over each rank's V/t logits (Megatron, torchtitan's loss_parallel).
+      gathersLogits: f.tensorParallel.gathersLogits === undefined ? false : fig("tensorParallel.gathersLogits", f.tensorParallel.gathersLogits),
     },
     overlapSlowdown: fig("overlapSlowdown", f.overlapSlowdown),
     gemmEfficiency: f.gemmEfficiency === undefined ? 1 : plausibleEfficiency("gemmEfficiency", fig("gemmEfficiency", f.gemmEfficiency)),

@@ -101,7 +101,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   };
   // Output layer: its tp collectives are wire "tp-head"; the closed form leaves them out.
   const headOut: ParamOpCost = {
-    forward: { compute: head.forward, tp: tpOf("tp-head", "forward") },
+    // (the logits' all-gather where the stack gathers them, charged by the closed form too)
+    forward: { compute: head.forward, tp: tpOf("tp-head", "forward") + unitTime(wire, (i) => i.id === "tp-logits") },
     backward: { compute: head.backward, tp: tpOf("tp-head", "backward") },
     // The MTP modules' blocks re-run before their backward, as the layers' (cost/moe-time.ts headWithMtp).
     recompute: recompute === "full" && head.recompute ? { compute: head.recompute.full, tp: 0 } : recompute === "selective" && head.recompute ? { compute: head.recompute.selective, tp: 0 } : ZERO_PASS,

@@ -19,6 +19,7 @@ export type WireId =
   | "tp-layer"
   | "tp-embedding"
   | "tp-head"
+  | "tp-logits"
   | "pp-activation"
   | "pp-gather"
   | "tied-embedding"
@@ -131,13 +132,22 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     // The input embedding all-reduces its output (reduce-scatters under sequence parallelism) and,
     // under sequence parallelism, all-gathers the gradient back; the output layer all-gathers its
     // input (SP) and all-reduces or reduce-scatters the input gradient (Megatron-LM
-    // VocabParallelEmbedding, ColumnParallelLinear). The closed form leaves these out.
+    // VocabParallelEmbedding, ColumnParallelLinear). The closed form leaves these out; the step's
+    // volumes count them, each on its stage's t·cp·dp ranks every micro-batch.
     const embed: [WireKind, "forward" | "backward"][] = sp ? [["reduceScatter", "forward"], ["allGather", "backward"]] : [["allReduce", "forward"]];
     const head: [WireKind, "forward" | "backward"][] = sp ? [["allGather", "forward"], ["reduceScatter", "backward"]] : [["allReduce", "backward"]];
     for (let k = 0; k < embed.length; k++)
-      item({ id: "tp-embedding", group: "tp", on: "tp", kind: embed[k]![0], pass: embed[k]![1], bytes: act, size: tp, unit: "embedding-pass", perUnit: 1, calls: pp === 1 ? microBatches : 0, hides: "none", closedForm: false, worldBytes: 0 });
+      item({ id: "tp-embedding", group: "tp", on: "tp", kind: embed[k]![0], pass: embed[k]![1], bytes: act, size: tp, unit: "embedding-pass", perUnit: 1, calls: pp === 1 ? microBatches : 0, hides: "none", closedForm: false, worldBytes: tp * cp * dp * microBatches * act });
     for (let k = 0; k < head.length; k++)
-      item({ id: "tp-head", group: "tp", on: "tp", kind: head[k]![0], pass: head[k]![1], bytes: act, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: false, worldBytes: 0 });
+      item({ id: "tp-head", group: "tp", on: "tp", kind: head[k]![0], pass: head[k]![1], bytes: act, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: false, worldBytes: tp * cp * dp * microBatches * act });
+    // A stack that gathers the logits to the whole vocabulary for its loss (Engine.tensorParallel
+    // .gathersLogits: DTensor's Replicate output) all-gathers each micro-batch's 16-bit b·s·V on
+    // the last stage, and nothing in the backward (the gradient's V/t slice is local). Charged by
+    // the closed form on the stage with the output layer (cost/time.ts).
+    if (t.engine?.tensorParallel.gathersLogits) {
+      const logits = (BYTES_16 * b * t.seqLen * paddedVocab(m.vocab, tp)) / cp;
+      item({ id: "tp-logits", group: "tp", on: "tp", kind: "allGather", pass: "forward", bytes: logits, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: true, worldBytes: tp * cp * dp * microBatches * logits });
+    }
   }
 
   if (pp > 1) {

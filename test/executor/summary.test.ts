@@ -83,7 +83,10 @@ describe("collectives", () => {
       // gradient all-reduced by 2 stages × 2 tp ranks with 1/2 of 256·64 values each, fp32: the
       // worker's parameters, and so their .grad, are fp32 under autocast (pipeline.py
       // TiedEmbeddingSync sums weight.grad).
-      all_reduce: 4 * 2 * 4 * 2 * 2 * act + 4 * ((4 * 256 * 64) / 2),
+      // The embedding's output all-reduce (forward) and the output layer's input-gradient
+      // all-reduce (backward), each by its stage's 2 tp ranks every micro-batch: Megatron's
+      // VocabParallelEmbedding and ColumnParallelLinear, which the worker's DTensor plan runs too.
+      all_reduce: 4 * 2 * 4 * 2 * 2 * act + 4 * ((4 * 256 * 64) / 2) + 2 * (2 * 4 * act),
       // 1 boundary × 2 directions × 4 micro-batches, each tp rank sending act/2; sends + recvs.
       "send/recv": 2 * (2 * 1 * 4 * 2 * (act / 2)),
       // Narayanan et al. 2021 §4.1 scatter/gather: on arrival the 2 tp ranks all-gather the whole

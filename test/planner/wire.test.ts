@@ -83,11 +83,11 @@ describe("wireOf: tp 2 · pp 2 · dp 2, tied embeddings", () => {
     expect(i.where).toBe("node");
   });
 
-  it("the embedding's and output layer's tp collectives are left to the simulator", () => {
+  it("the embedding's and output layer's tp collectives are left to the simulator; the step's volumes count them on their stage's 2 tp · 2 dp ranks, 4 micro-batches", () => {
     const e = one(wire, "tp-embedding");
-    expect(e).toMatchObject({ pass: "forward", bytes: ACT, closedForm: false, worldBytes: 0 });
+    expect(e).toMatchObject({ pass: "forward", bytes: ACT, closedForm: false, worldBytes: 16 * ACT });
     const o = one(wire, "tp-head");
-    expect(o).toMatchObject({ pass: "backward", bytes: ACT, closedForm: false, worldBytes: 0, calls: 4 });
+    expect(o).toMatchObject({ pass: "backward", bytes: ACT, closedForm: false, worldBytes: 16 * ACT, calls: 4 });
   });
 
   it("pp-activation: act/tp each way per micro-batch; the tp group all-gathers on arrival", () => {
@@ -132,7 +132,7 @@ describe("wireOf: tp 2 · pp 2 · dp 2, tied embeddings", () => {
     const last = 4 * (LAYER_MATRIX / 2 + LAYER_SMALL) + (VPAD2 * h) / 2 + 2 * h;
     const first = last - 2 * h + s * h;
     expect(worldVolumes(wire)).toEqual({
-      allReduce: 512 * ACT + 8 * 102760448 + 16 * (first + last),
+      allReduce: 512 * ACT + 8 * 102760448 + 16 * (first + last) + 2 * 16 * ACT,
       allGather: 32 * ACT,
       p2p: 32 * ACT,
     });
