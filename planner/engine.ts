@@ -326,6 +326,21 @@ export interface Engine {
      *  (Megatron-LM vocab_parallel_cross_entropy; torchtitan's loss_parallel): the head's logit
      *  memory and loss passes over V, and an all-gather of the 16-bit logits each micro-batch. */
     gathersLogits: boolean;
+    /** Under sequence parallelism each norm's replicated weight (and bias) gets a partial gradient
+     *  on every tensor-parallel rank, all-reduced once a step one tensor at a time (paraplan's
+     *  worker: Trainer.align_grads redistributes each DTensor gradient to its parameter's
+     *  Replicate placement). False: none priced (Megatron coalesces them into one small call). */
+    normGradsPerTensor: boolean;
+    /** With learned positions the vocab-parallel token embedding's output is made whole before
+     *  the positions are added, and its backward all-reduces the whole table's gradient at the
+     *  gradients' type every micro-batch (paraplan's worker: RowwiseParallel(output_layouts=
+     *  Replicate()); measured, tiny at tp 2). False: the gradient stays a V/t shard. */
+    learnedEmbeddingGradAllReduce: boolean;
+    /** Without sequence parallelism each column-parallel linear all-reduces its own input's
+     *  gradient in the backward (DTensor ColwiseParallel on a Replicate input: q, k and v apart,
+     *  a gated MLP's two), where Megatron's f operator all-reduces once per sublayer (Shoeybi et
+     *  al. 2019 §3): 3 + 2 a Llama layer instead of 2 (cost: wire.ts tp-input-grads). */
+    inputGradPerLinear: boolean;
   };
   /** Fraction by which compute slows while an overlapped collective runs beside it (NCCL's SMs
    *  and HBM traffic taken from the GEMMs): a hidden collective of time c costs slowdown · c. */

@@ -22,6 +22,12 @@ const gptStyle = (m: ModelSpec) => m.positional !== "rope";
 /** Tensors of one norm: LayerNorm weight + bias, RMSNorm weight, none when non-parametric. */
 const normTensors = (m: ModelSpec) => (m.norms === "nonparametric" ? 0 : gptStyle(m) ? 2 : 1);
 
+/** Norm tensors of `layers` layers, and of the final norm where `final`: what a sequence-parallel
+ *  DTensor stack keeps replicated over the tensor-parallel ranks. */
+export function normTensorCount(m: ModelSpec, layers: number, final: boolean): number {
+  return (layers * (m.norms === "sandwich" ? 4 : 2) + (final ? 1 : 0)) * normTensors(m);
+}
+
 /** Tensors of one MLP's linears: 2 or 3 weights, each with its bias in a GPT-style model. */
 const mlpTensors = (m: ModelSpec) => (gatedMlp(m) ? 3 : 2) * (gptStyle(m) ? 2 : 1);
 

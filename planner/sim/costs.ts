@@ -17,7 +17,7 @@ import { type CpCall, cpCallExposed } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
 import { edpOf } from "../layout/groups.js";
 import { rankHoldings, rankLayers } from "../layout/stages.js";
-import { chunkTensors } from "../cost/param-tensors.js";
+import { chunkTensors, normTensorCount } from "../cost/param-tensors.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, positionRows, stageParamSplit } from "../model.js";
 import { vShaped } from "./schedule.js";
 import type { Hardware, Link, ModelSpec, Plan, Schedule, Training } from "../types.js";
@@ -94,7 +94,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const embedBwd = 6 * T * h + (m.positional === "learned" ? 2 * T * h : 0);
   const embedding: ParamOpCost = {
     forward: extras ? { compute: hbm(hw, embedFwd), tp: tpOf("tp-embedding", "forward") } : ZERO_PASS,
-    backward: extras ? { compute: hbm(hw, embedBwd), tp: tpOf("tp-embedding", "backward") } : ZERO_PASS,
+    // (and the table's gradient all-reduce where the stack runs one, charged by the closed form too)
+    backward: { compute: extras ? hbm(hw, embedBwd) : 0, tp: tpOf("tp-embedding", "backward") + unitTime(wire, (i) => i.id === "tp-embedding-grad") },
     recompute: ZERO_PASS,
     weightGrad: ZERO_PASS,
     bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? positionRows(m, t.seqLen) * h : 0)),
@@ -122,7 +123,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const layerExpertBytes = m.moe ? (2 * (stageSplit.expert - ends.expert)) / (m.layers / pp) : 0;
   const layerCost: ParamOpCost = {
     forward: { compute: layer.forward, tp: tpLayer, ep: epLayer, cp: cpFwd },
-    backward: { compute: layer.backward, tp: tpLayer, ep: epLayer, cp: cpBwd },
+    // (and, where the stack's column-parallel linears each reduce their input's gradient, those)
+    backward: { compute: layer.backward, tp: tpLayer + exposedTensorParallel(unitTime(wire, (i) => i.id === "tp-input-grads"), t.engine), ep: epLayer, cp: cpBwd },
     recompute: recomputePass,
     weightGrad: { compute: layer.weightGrad, tp: 0 },
     bytes: layerBytes,
@@ -168,6 +170,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
 
   const layersPerChunk = m.layers / (pp * vpp);
   const optimizer: number[] = [];
+  const [normGrads] = byId("tp-norm-grads");
   for (let s = 0; s < pp; s++) {
     let bytes = (plan.stageLayers ? rankLayers(plan, m.layers, s) : layersPerChunk * vpp) * layerCost.bytes;
     if (s === 0) bytes += embedding.bytes;
@@ -179,7 +182,10 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
     // (BF16_Optimizer: its ZeRO-1-like shard and every micro-batch's fp32 accumulation, cost/time.ts)
     const bf16Opt = bf16Optimizer(t, plan.zero);
     const accumulate = bf16Opt ? fp32AccumulateTime(hw, params, microBatches) : 0;
-    optimizer.push(optimizerTime(hw, plan.zero >= 1 || bf16Opt ? (params * (1 - expertShare)) / dpcp + (params * expertShare) / edp : params) + accumulate);
+    // (before the step, the stage's norm gradients all-reduced one tensor at a time: wire.ts tp-norm-grads)
+    const held = rankHoldings(plan, m.layers, s);
+    const norms = normGrads ? normTensorCount(m, held.layers, held.head) * callTime(normGrads) : 0;
+    optimizer.push(optimizerTime(hw, plan.zero >= 1 || bf16Opt ? (params * (1 - expertShare)) / dpcp + (params * expertShare) / edp : params) + accumulate + norms);
   }
   return {
     schedule: pp === 1 ? "1f1b" : plan.schedule,

@@ -5,12 +5,13 @@
 // (executor/comms.ts) and the interactive planner shows it.
 import type { Link, ModelSpec, Plan, Training } from "../types.js";
 import type { GroupName, Span } from "../layout/groups.js";
-import { layerMatrixParams, layerSmallParams, stageParamSplit, stageParamsPerGpu } from "../model.js";
+import { gatedMlp, layerMatrixParams, layerSmallParams, stageParamSplit, stageParamsPerGpu } from "../model.js";
 import { BYTES_16, paddedVocab } from "./facts.js";
 import { expertWire } from "./expert-wire.js";
 import { busiestRank, rankLayers } from "../layout/stages.js";
 import { cpCalls } from "../cost/context.js";
 import { regatherFraction } from "../cost/regather.js";
+import { normTensorCount } from "../cost/param-tensors.js";
 import { bf16Optimizer, gradReduceBytes, zero1GatherScale, zero3Link } from "../cost/engine-terms.js";
 
 export type WireKind = "allReduce" | "allGather" | "reduceScatter" | "p2p" | "allToAll";
@@ -20,6 +21,9 @@ export type WireId =
   | "tp-embedding"
   | "tp-head"
   | "tp-logits"
+  | "tp-norm-grads"
+  | "tp-embedding-grad"
+  | "tp-input-grads"
   | "pp-activation"
   | "pp-gather"
   | "tied-embedding"
@@ -147,6 +151,26 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     if (t.engine?.tensorParallel.gathersLogits) {
       const logits = (BYTES_16 * b * t.seqLen * paddedVocab(m.vocab, tp)) / cp;
       item({ id: "tp-logits", group: "tp", on: "tp", kind: "allGather", pass: "forward", bytes: logits, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: true, worldBytes: tp * cp * dp * microBatches * logits });
+    }
+    // Where the stack all-reduces each replicated norm tensor's partial gradient on its own once a
+    // step (Engine.tensorParallel.normGradsPerTensor, under sequence parallelism), and where a
+    // learned-position model's token embedding all-reduces the whole table's gradient every
+    // micro-batch (learnedEmbeddingGradAllReduce): h (or V'·h) elements at the gradients' type.
+    // Without sequence parallelism, a stack whose column-parallel linears each all-reduce their
+    // input's gradient (Engine.tensorParallel.inputGradPerLinear) runs, per layer backward, one
+    // for each of q, k, v and the MLP's input linears beyond the two the f operators count.
+    if (!sp && t.engine?.tensorParallel.inputGradPerLinear) {
+      const extra = 3 + (gatedMlp(m) ? 2 : 1) - 2;
+      item({ id: "tp-input-grads", group: "tp", on: "tp", kind: "allReduce", pass: "backward", bytes: act, size: tp, unit: "layer-pass", perUnit: extra, calls: microBatches * layersInStage * extra, hides: "none", closedForm: true, worldBytes: tp * cp * dp * m.layers * microBatches * extra * act });
+    }
+    const g = gradReduceBytes(t);
+    if (sp && t.engine?.tensorParallel.normGradsPerTensor) {
+      const bytes = g * m.hidden;
+      item({ id: "tp-norm-grads", group: "tp", on: "tp", kind: "allReduce", bytes, size: tp, unit: "step", perUnit: 1, calls: normTensorCount(m, layersInStage, pp === 1), hides: "none", closedForm: true, worldBytes: tp * cp * dp * normTensorCount(m, m.layers, true) * bytes });
+    }
+    if (m.positional === "learned" && t.engine?.tensorParallel.learnedEmbeddingGradAllReduce) {
+      const bytes = g * paddedVocab(m.vocab, tp) * m.hidden;
+      item({ id: "tp-embedding-grad", group: "tp", on: "tp", kind: "allReduce", pass: "backward", bytes, size: tp, unit: "embedding-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: true, worldBytes: tp * cp * dp * microBatches * bytes });
     }
   }
 
