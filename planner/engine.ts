@@ -331,11 +331,12 @@ export interface Engine {
      *  worker: Trainer.align_grads redistributes each DTensor gradient to its parameter's
      *  Replicate placement). False: none priced (Megatron coalesces them into one small call). */
     normGradsPerTensor: boolean;
-    /** With learned positions the vocab-parallel token embedding's output is made whole before
-     *  the positions are added, and its backward all-reduces the whole table's gradient at the
-     *  gradients' type every micro-batch (paraplan's worker: RowwiseParallel(output_layouts=
-     *  Replicate()); measured, tiny at tp 2). False: the gradient stays a V/t shard. */
-    learnedEmbeddingGradAllReduce: boolean;
+    /** With learned positions under sequence parallelism the vocab-parallel token embedding's
+     *  output is all-reduced whole, the positions added, then split along the sequence (paraplan's
+     *  worker: RowwiseParallel(output_layouts=Replicate()) and PrepareModuleOutput), where
+     *  Megatron reduce-scatters it: each micro-batch's forward moves an all-reduce of the b·s·h
+     *  activation instead (measured, tiny at tp 2). */
+    learnedEmbeddingAllReduce: boolean;
     /** Without sequence parallelism each column-parallel linear all-reduces its own input's
      *  gradient in the backward (DTensor ColwiseParallel on a Replicate input: q, k and v apart,
      *  a gated MLP's two), where Megatron's f operator all-reduces once per sublayer (Shoeybi et

@@ -152,13 +152,11 @@ export function stepTime(
   const busy = moeLayers !== undefined ? busiestRankLayers(m, plan) : undefined;
   // Tensor parallel: on the critical path (Shoeybi et al. 2019 §3; wire "tp-layer").
   // The engine may hide part of it behind GEMMs (cost/engine-terms.ts exposedTensorParallel).
-  // (and the logits' all-gather on the stage with the output layer, the table's gradient on the
-  // one with the embedding, the norms' gradients once a step, where the stack runs them: wire.ts
-  // tp-logits, tp-embedding-grad, tp-norm-grads)
+  // (and the logits' all-gather on the stage with the output layer and the norms' gradients once
+  // a step, where the stack runs them: wire.ts tp-logits, tp-norm-grads)
   const tpComm =
     (busy && comm && busy.layers !== layersInStage ? microBatches * tpPasses * layersInStage * comm.tp : exposedTensorParallel(charged(wire, ["tp-layer", "tp-input-grads"]), training.engine)) +
     (slow.withHead ? charged(wire, ["tp-logits"]) : 0) +
-    (slow.index === 0 ? charged(wire, ["tp-embedding-grad"]) : 0) +
     charged(wire, ["tp-norm-grads"]);
   const tpOne = tpComm / microBatches;
   // Pipeline: activations and gradients between chunks, the tp all-gather on arrival and the tied

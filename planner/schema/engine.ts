@@ -90,7 +90,7 @@ const schemas = lazySchemas((z) => {
         })
         .strict(),
       // commOverlap: what the stack's switch for tensor-parallel overlap hides (null: no switch).
-      tensorParallel: z.object({ overlap: fraction, commOverlap: withSource(z.number().gte(0).lte(1).nullable()).optional(), savesGatheredInput: flag.optional(), gathersLogits: flag.optional(), normGradsPerTensor: flag.optional(), learnedEmbeddingGradAllReduce: flag.optional(), inputGradPerLinear: flag.optional() }).strict(),
+      tensorParallel: z.object({ overlap: fraction, commOverlap: withSource(z.number().gte(0).lte(1).nullable()).optional(), savesGatheredInput: flag.optional(), gathersLogits: flag.optional(), normGradsPerTensor: flag.optional(), learnedEmbeddingAllReduce: flag.optional(), inputGradPerLinear: flag.optional() }).strict(),
       recompute: withSource(z.enum(["any", "layers", "full"])),
       // The parallelisms the stack runs (absent, or a key absent: Megatron-Core's, MEGATRON_SUPPORTS).
       supports: z
@@ -359,7 +359,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       gathersLogits: f.tensorParallel.gathersLogits === undefined ? false : fig("tensorParallel.gathersLogits", f.tensorParallel.gathersLogits),
       // Absent: the norms' gradients reduced with the rest (Megatron's one coalesced all-reduce).
       normGradsPerTensor: f.tensorParallel.normGradsPerTensor === undefined ? false : fig("tensorParallel.normGradsPerTensor", f.tensorParallel.normGradsPerTensor),
-      learnedEmbeddingGradAllReduce: f.tensorParallel.learnedEmbeddingGradAllReduce === undefined ? false : fig("tensorParallel.learnedEmbeddingGradAllReduce", f.tensorParallel.learnedEmbeddingGradAllReduce),
+      learnedEmbeddingAllReduce: f.tensorParallel.learnedEmbeddingAllReduce === undefined ? false : fig("tensorParallel.learnedEmbeddingAllReduce", f.tensorParallel.learnedEmbeddingAllReduce),
       // Absent: Megatron's one input-gradient all-reduce per sublayer (the f operator).
       inputGradPerLinear: f.tensorParallel.inputGradPerLinear === undefined ? false : fig("tensorParallel.inputGradPerLinear", f.tensorParallel.inputGradPerLinear),
     },

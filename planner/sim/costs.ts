@@ -94,8 +94,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const embedBwd = 6 * T * h + (m.positional === "learned" ? 2 * T * h : 0);
   const embedding: ParamOpCost = {
     forward: extras ? { compute: hbm(hw, embedFwd), tp: tpOf("tp-embedding", "forward") } : ZERO_PASS,
-    // (and the table's gradient all-reduce where the stack runs one, charged by the closed form too)
-    backward: { compute: extras ? hbm(hw, embedBwd) : 0, tp: tpOf("tp-embedding", "backward") + unitTime(wire, (i) => i.id === "tp-embedding-grad") },
+    backward: extras ? { compute: hbm(hw, embedBwd), tp: tpOf("tp-embedding", "backward") } : ZERO_PASS,
     recompute: ZERO_PASS,
     weightGrad: ZERO_PASS,
     bytes: 2 * ((vPad * h) / tp + (m.positional === "learned" ? positionRows(m, t.seqLen) * h : 0)),

@@ -22,7 +22,6 @@ export type WireId =
   | "tp-head"
   | "tp-logits"
   | "tp-norm-grads"
-  | "tp-embedding-grad"
   | "tp-input-grads"
   | "pp-activation"
   | "pp-gather"
@@ -138,7 +137,10 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     // input (SP) and all-reduces or reduce-scatters the input gradient (Megatron-LM
     // VocabParallelEmbedding, ColumnParallelLinear). The closed form leaves these out; the step's
     // volumes count them, each on its stage's t·cp·dp ranks every micro-batch.
-    const embed: [WireKind, "forward" | "backward"][] = sp ? [["reduceScatter", "forward"], ["allGather", "backward"]] : [["allReduce", "forward"]];
+    // (a learned-position model under a stack that adds the positions to the whole output first
+    // all-reduces it, then splits it: Engine.tensorParallel.learnedEmbeddingAllReduce)
+    const wholeEmbedding = m.positional === "learned" && t.engine?.tensorParallel.learnedEmbeddingAllReduce === true;
+    const embed: [WireKind, "forward" | "backward"][] = sp ? [[wholeEmbedding ? "allReduce" : "reduceScatter", "forward"], ["allGather", "backward"]] : [["allReduce", "forward"]];
     const head: [WireKind, "forward" | "backward"][] = sp ? [["allGather", "forward"], ["reduceScatter", "backward"]] : [["allReduce", "backward"]];
     for (let k = 0; k < embed.length; k++)
       item({ id: "tp-embedding", group: "tp", on: "tp", kind: embed[k]![0], pass: embed[k]![1], bytes: act, size: tp, unit: "embedding-pass", perUnit: 1, calls: pp === 1 ? microBatches : 0, hides: "none", closedForm: false, worldBytes: tp * cp * dp * microBatches * act });
@@ -153,9 +155,8 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
       item({ id: "tp-logits", group: "tp", on: "tp", kind: "allGather", pass: "forward", bytes: logits, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: true, worldBytes: tp * cp * dp * microBatches * logits });
     }
     // Where the stack all-reduces each replicated norm tensor's partial gradient on its own once a
-    // step (Engine.tensorParallel.normGradsPerTensor, under sequence parallelism), and where a
-    // learned-position model's token embedding all-reduces the whole table's gradient every
-    // micro-batch (learnedEmbeddingGradAllReduce): h (or V'·h) elements at the gradients' type.
+    // step (Engine.tensorParallel.normGradsPerTensor, under sequence parallelism): h elements at
+    // the gradients' type.
     // Without sequence parallelism, a stack whose column-parallel linears each all-reduce their
     // input's gradient (Engine.tensorParallel.inputGradPerLinear) runs, per layer backward, one
     // for each of q, k, v and the MLP's input linears beyond the two the f operators count.
@@ -167,10 +168,6 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     if (sp && t.engine?.tensorParallel.normGradsPerTensor) {
       const bytes = g * m.hidden;
       item({ id: "tp-norm-grads", group: "tp", on: "tp", kind: "allReduce", bytes, size: tp, unit: "step", perUnit: 1, calls: normTensorCount(m, layersInStage, pp === 1), hides: "none", closedForm: true, worldBytes: tp * cp * dp * normTensorCount(m, m.layers, true) * bytes });
-    }
-    if (m.positional === "learned" && t.engine?.tensorParallel.learnedEmbeddingGradAllReduce) {
-      const bytes = g * paddedVocab(m.vocab, tp) * m.hidden;
-      item({ id: "tp-embedding-grad", group: "tp", on: "tp", kind: "allReduce", pass: "backward", bytes, size: tp, unit: "embedding-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: true, worldBytes: tp * cp * dp * microBatches * bytes });
     }
   }
 

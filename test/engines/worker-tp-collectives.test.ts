@@ -4,8 +4,8 @@
 // activations, while gradients travel at the engine's 4 bytes on both sides):
 //   tensorParallel.normGradsPerTensor: under sequence parallelism, one all-reduce a norm tensor a
 //     step (Trainer.align_grads);
-//   tensorParallel.learnedEmbeddingGradAllReduce: with learned positions, the whole token table's
-//     gradient every micro-batch;
+//   tensorParallel.learnedEmbeddingAllReduce: with learned positions under sequence parallelism,
+//     the token embedding's whole output all-reduced (then split), not reduce-scattered;
 //   tensorParallel.inputGradPerLinear: without sequence parallelism, q, k, v and a gated MLP's
 //     two input linears each all-reduce their input's gradient.
 import { describe, expect, it } from "vitest";
@@ -22,7 +22,7 @@ import { hardware, model, preset } from "../planner/fixtures.js";
 const paraplan = loadEngine("paraplan", undefined);
 const megatronLike: Engine = {
   ...paraplan,
-  tensorParallel: { ...paraplan.tensorParallel, normGradsPerTensor: false, learnedEmbeddingGradAllReduce: false, inputGradPerLinear: false },
+  tensorParallel: { ...paraplan.tensorParallel, normGradsPerTensor: false, learnedEmbeddingAllReduce: false, inputGradPerLinear: false },
 };
 const tiny = preset("tiny");
 // tiny with rotary positions and SwiGLU, untied (a Llama-style block at tiny's size)
@@ -33,9 +33,12 @@ const tp2 = (sp: boolean): Plan => ({ tp: 2, pp: 1, dp: 1, cp: 1, ep: 1, etp: 1,
 const ACT = 256 * 64 * 2;
 
 describe("the worker's tensor-parallel collectives, against what two CPU ranks measured", () => {
-  it("tiny (LayerNorm, learned positions) with sequence parallelism: 18 norm tensors' gradients (64 fp32 values each) and the 256 × 64 table's, per rank: 140,288 all-reduced bytes", () => {
-    expect(predictedVolumes(tiny, t, tp2(true))["all_reduce"]).toBe(2 * (18 * 64 * 4 + 256 * 64 * 4));
-    expect(predictedVolumes(tiny, t, tp2(true))["all_reduce"]).toBe(140_288);
+  it("tiny (LayerNorm, learned positions) with sequence parallelism: 18 norm tensors' gradients (64 fp32 values each) and the embedding's output a rank; the run's 140,288 all-reduced bytes are those with the activation in fp32, its 2,228,224 reduce-scattered bytes the 17 others' (16 layers', the output layer's input gradient) in fp32", () => {
+    const v = predictedVolumes(tiny, t, tp2(true));
+    expect(v["all_reduce"]).toBe(2 * (18 * 64 * 4 + ACT));
+    expect(2 * (18 * 64 * 4 + 2 * ACT)).toBe(140_288);
+    expect(v["reduce_scatter"]).toBe(2 * 17 * ACT);
+    expect(2 * v["reduce_scatter"]!).toBe(2_228_224);
   });
 
   it("Llama-style with sequence parallelism: 9 RMSNorm weights a rank, 4,608 bytes; no table gradient (the embedding reduce-scatters onto the sequence)", () => {
@@ -52,7 +55,7 @@ describe("the worker's tensor-parallel collectives, against what two CPU ranks m
     expect(predictedVolumes(tiny, { ...t, engine: megatronLike }, tp2(true))["all_reduce"]).toBeUndefined();
     for (const name of ["torchtitan", "megatron-core"]) {
       const e = loadEngine(name, undefined).tensorParallel;
-      expect([e.normGradsPerTensor, e.learnedEmbeddingGradAllReduce, e.inputGradPerLinear]).toEqual([false, false, false]);
+      expect([e.normGradsPerTensor, e.learnedEmbeddingAllReduce, e.inputGradPerLinear]).toEqual([false, false, false]);
     }
   });
 
