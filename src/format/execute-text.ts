@@ -91,6 +91,10 @@ export function summaryText(s: Summary): string {
     lines.push("", commsTable(s.collectives.rows));
     const twice = twiceBytes(s.collectives.rows);
     if (twice.length > 0) lines.push(`(${twice.join(", ")}: the worker moved fp32 tensors where the planner counts 16-bit ones, twice the bytes)`);
+    // executor/worker/context.py GatherSequence: gloo has no usable reduce-scatter for it
+    const plan = s.plan as PlanResult;
+    if (s.device === "cpu" && plan.cp > 1 && (plan.cpComm ?? "allgather") === "allgather")
+      lines.push("(context parallel on CPU ranks: the worker all-reduces the K/V gradients whole and keeps its slice, where NCCL reduce-scatters them as the planner counts)");
     lines.push(`planner communication time per step: tp ${seconds(t.tp)}, pp ${seconds(t.pp)}, exposed dp ${seconds(t.dp)}`);
   }
   if (s.execution) lines.push("", executionLine(s.execution));

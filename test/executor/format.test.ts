@@ -69,5 +69,10 @@ describe("execute output", () => {
     expect(summaryText({ ...s, collectives: { ...s.collectives, rows: [{ kind: "reduce_scatter", count: 4, bytes: 2 ** 20, predictedBytes: 2 ** 20 }] } })).not.toContain("twice the bytes");
     expect(text).toContain("run dir: /runs/x");
     expect(JSON.parse(summaryJson(s))).toEqual(s);
+    // context parallel on CPU: the worker's gloo path all-reduces the K/V gradients (context.py)
+    const cpNote = /context parallel on CPU ranks: the worker all-reduces the K\/V gradients whole/;
+    expect(text).not.toMatch(cpNote);
+    expect(summaryText({ ...s, plan: { ...s.plan, dp: 1, cp: 2 } })).toMatch(cpNote);
+    expect(summaryText({ ...s, plan: { ...s.plan, dp: 1, cp: 2 }, device: "cuda" })).not.toMatch(cpNote);
   });
 });
