@@ -91,8 +91,12 @@ export function summaryText(s: Summary): string {
     lines.push("", commsTable(s.collectives.rows));
     const twice = twiceBytes(s.collectives.rows);
     if (twice.length > 0) lines.push(`(${twice.join(", ")}: the worker moved fp32 tensors where the planner counts 16-bit ones, twice the bytes)`);
-    // executor/worker/context.py GatherSequence: gloo has no usable reduce-scatter for it
     const plan = s.plan as PlanResult;
+    // DDP (ZeRO-0/1 at tp = pp = 1) rebuilds its buckets after the first backward and broadcasts
+    // their order from rank 0 (torch Reducer::sync_bucket_indices) in the step the counters time
+    if (plan.zero <= 1 && plan.dp > 1 && plan.tp === 1 && plan.pp === 1 && s.collectives.rows.some((r) => r.kind === "broadcast" && r.predictedBytes === null && (r.bytes ?? 0) < 65536))
+      lines.push("(broadcast: DDP's one-time sync of its rebuilt bucket order, which falls in the step the counters time; not a cost of every step)");
+    // executor/worker/context.py GatherSequence: gloo has no usable reduce-scatter for it
     if (s.device === "cpu" && plan.cp > 1 && (plan.cpComm ?? "allgather") === "allgather")
       lines.push("(context parallel on CPU ranks: the worker all-reduces the K/V gradients whole and keeps its slice, where NCCL reduce-scatters them as the planner counts)");
     lines.push(`planner communication time per step: tp ${seconds(t.tp)}, pp ${seconds(t.pp)}, exposed dp ${seconds(t.dp)}`);

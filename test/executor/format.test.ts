@@ -69,6 +69,12 @@ describe("execute output", () => {
     expect(summaryText({ ...s, collectives: { ...s.collectives, rows: [{ kind: "reduce_scatter", count: 4, bytes: 2 ** 20, predictedBytes: 2 ** 20 }] } })).not.toContain("twice the bytes");
     expect(text).toContain("run dir: /runs/x");
     expect(JSON.parse(summaryJson(s))).toEqual(s);
+    // DDP's bucket-order broadcast in the counted step, said to be one-time (seen: dp 2, 4 calls, 512 B)
+    const ddpNote = /broadcast: DDP's one-time sync of its rebuilt bucket order/;
+    expect(text).not.toMatch(ddpNote);
+    const withBroadcast = { ...s, collectives: { ...s.collectives, rows: [...s.collectives.rows, { kind: "broadcast", count: 4, bytes: 512, predictedBytes: null }] } };
+    expect(summaryText(withBroadcast)).toMatch(ddpNote);
+    expect(summaryText({ ...withBroadcast, plan: { ...s.plan, tp: 2, dp: 1 } })).not.toMatch(ddpNote);
     // context parallel on CPU: the worker's gloo path all-reduces the K/V gradients (context.py)
     const cpNote = /context parallel on CPU ranks: the worker all-reduces the K\/V gradients whole/;
     expect(text).not.toMatch(cpNote);
