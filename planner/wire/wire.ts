@@ -154,9 +154,6 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
       const logits = (BYTES_16 * b * t.seqLen * paddedVocab(m.vocab, tp)) / cp;
       item({ id: "tp-logits", group: "tp", on: "tp", kind: "allGather", pass: "forward", bytes: logits, size: tp, unit: "head-pass", perUnit: 1, calls: microBatches, hides: "none", closedForm: true, worldBytes: tp * cp * dp * microBatches * logits });
     }
-    // Where the stack all-reduces each replicated norm tensor's partial gradient on its own once a
-    // step (Engine.tensorParallel.normGradsPerTensor, under sequence parallelism): h elements at
-    // the gradients' type.
     // Without sequence parallelism, a stack whose column-parallel linears each all-reduce their
     // input's gradient (Engine.tensorParallel.inputGradPerLinear) runs, per layer backward, one
     // for each of q, k, v and the MLP's input linears beyond the two the f operators count.
@@ -164,6 +161,9 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
       const extra = 3 + (gatedMlp(m) ? 2 : 1) - 2;
       item({ id: "tp-input-grads", group: "tp", on: "tp", kind: "allReduce", pass: "backward", bytes: act, size: tp, unit: "layer-pass", perUnit: extra, calls: microBatches * layersInStage * extra, hides: "none", closedForm: true, worldBytes: tp * cp * dp * m.layers * microBatches * extra * act });
     }
+    // Where the stack all-reduces each replicated norm tensor's partial gradient on its own once a
+    // step (Engine.tensorParallel.normGradsPerTensor, under sequence parallelism): h elements at
+    // the gradients' type.
     const g = gradReduceBytes(t);
     if (sp && t.engine?.tensorParallel.normGradsPerTensor) {
       const bytes = g * m.hidden;
