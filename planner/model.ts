@@ -60,7 +60,7 @@ export function layerMatrixParams(m: ModelSpec): number {
 
 /** GPT-style models (learned positions, or ALiBi as MPT keeps GPT's LayerNorm and GELU) carry
  *  LayerNorm; Llama-style (rotary) ones RMSNorm. */
-const gptStyleOf = (m: ModelSpec) => m.positional !== "rope";
+export const gptStyleOf = (m: ModelSpec) => m.positional !== "rope";
 
 /** Biases and norm weights per layer. GPT-style (learned positions, GELU) models carry biases and
  *  LayerNorm (weight + bias); Llama-style ones carry no biases and RMSNorm (weight only). ALiBi
@@ -98,7 +98,7 @@ function normWeights(m: ModelSpec): number {
 /** Norms a layer holds: before attention and before the MLP, and after each too under Gemma 2/3's
  *  sandwich (ModelSpec.norms; Gemma Team 2024, "Gemma 2", §2: "post-norm and pre-norm with
  *  RMSNorm"). */
-const normCount = (m: ModelSpec) => (m.norms === "sandwich" ? 4 : 2);
+export const normCount = (m: ModelSpec) => (m.norms === "sandwich" ? 4 : 2);
 
 /** Total trainable parameters with the unpadded vocabulary (what a model card reports); learned
  *  positions have one row per position of the sequence length seqLen. */

@@ -11,13 +11,10 @@
 // with split projections): q, k, v and output projections apart; a gated MLP's three matrices,
 // else two; routed experts stacked per matrix (executor/worker/moe.py ExpertBank w1, w2, w3) beside
 // the router and the shared experts' own linears.
-import { gatedMlp } from "../model.js";
+import { gatedMlp, gptStyleOf as gptStyle, normCount } from "../model.js";
 import { moeLayersInRanges } from "../moe.js";
 import type { ModelSpec } from "../types.js";
 import type { RankHoldings } from "../layout/stages.js";
-
-/** GPT-style models (learned positions, ALiBi) carry biases and LayerNorm; rotary ones neither. */
-const gptStyle = (m: ModelSpec) => m.positional !== "rope";
 
 /** Tensors of one norm: LayerNorm weight + bias, RMSNorm weight, none when non-parametric. */
 const normTensors = (m: ModelSpec) => (m.norms === "nonparametric" ? 0 : gptStyle(m) ? 2 : 1);
@@ -25,7 +22,7 @@ const normTensors = (m: ModelSpec) => (m.norms === "nonparametric" ? 0 : gptStyl
 /** Norm tensors of `layers` layers, and of the final norm where `final`: what a sequence-parallel
  *  DTensor stack keeps replicated over the tensor-parallel ranks. */
 export function normTensorCount(m: ModelSpec, layers: number, final: boolean): number {
-  return (layers * (m.norms === "sandwich" ? 4 : 2) + (final ? 1 : 0)) * normTensors(m);
+  return (layers * normCount(m) + (final ? 1 : 0)) * normTensors(m);
 }
 
 /** Tensors of one MLP's linears: 2 or 3 weights, each with its bias in a GPT-style model. */
@@ -42,7 +39,7 @@ function attentionTensors(m: ModelSpec): number {
 
 /** Tensors of one dense layer: its norms (two, four under sandwich norms), attention and MLP. */
 export function denseLayerTensors(m: ModelSpec): number {
-  return (m.norms === "sandwich" ? 4 : 2) * normTensors(m) + attentionTensors(m) + mlpTensors(m);
+  return normCount(m) * normTensors(m) + attentionTensors(m) + mlpTensors(m);
 }
 
 /** Tensors of one MoE layer: the dense layer's less its MLP, plus the router, the routed
