@@ -3,8 +3,9 @@
 // engine says which attention kernel runs and how fast, which element-wise ops are fused, what a
 // kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
 // that read it live in planner/cost/engine-terms.ts.
-import type { StageSplit } from "./layout/stages.js";
-import { CP_COMMS, type CpComm, type Hardware, type Mlp, type Positional, type Precision, type Schedule, type Training, type ZeroStage } from "./types.js";
+import type { EngineSupports } from "./engine-supports.js";
+import { SAME_SM } from "./gpu-generation.js";
+import type { CpComm, Schedule, Training, ZeroStage } from "./types.js";
 
 export type EngineRecompute = "any" | "layers" | "full";
 export type AttentionKernel = "materialised" | "flash-attention-2" | "flash-attention-3" | "cudnn" | "triton-flash";
@@ -32,93 +33,6 @@ export interface Fp8CastBytes {
   backwardInput: number;
   backwardWeight: number;
 }
-
-/** The parallelisms a stack runs. The search tries only these; a dimension the user fixes
- *  outside them is bad input naming its flag (constraints.ts checkFixed). ZeRO stages are the
- *  planner's memory and traffic patterns (0: replicated; 1: optimizer states sharded, one
- *  reduce-scatter and one gather a step; 2: gradients too, reduced every micro-batch; 3:
- *  parameters too, gathered every micro-batch). */
-export interface EngineSupports {
-  tensorParallel: boolean;
-  /** Sequence parallelism beside tp > 1: never, a choice (searched), or always on (a stack whose
-   *  tensor-parallel plan always shards the norms' activations over the sequence). */
-  sequenceParallel: "never" | "optional" | "always";
-  pipelineParallel: boolean;
-  /** How it splits the layers when pp does not divide them (layout/stages.ts StageSplit); "even":
-   *  it does not, and an uneven --stage-layers is refused. */
-  stageSplit: StageSplit;
-  /** The context-parallel K/V exchanges it has (none: no context parallel). */
-  contextParallel: readonly CpComm[];
-  /** The exchanges of contextParallel it also runs with unfused (materialised-score) attention
-   *  (Training.fusedAttention false): Transformer Engine's and torch's context parallel run in
-   *  flash/fused attention kernels only, so none for Megatron-Core and torchtitan. */
-  contextParallelUnfused: readonly CpComm[];
-  expertParallel: boolean;
-  /** ZeRO stages without a pipeline, and with one. */
-  zero: readonly ZeroStage[];
-  zeroWithPipeline: readonly ZeroStage[];
-  /** The stages beside a pipeline under bf16 (and fp8) where they are fewer (DeepSpeed 0.6–0.9's
-   *  pipeline engine reduces bf16 gradients at stage 0 only: pipe/engine.py _exec_reduce_grads
-   *  raises NotImplementedError at stage 1 @ v0.6.5); absent: zeroWithPipeline. */
-  zeroWithPipelineUnderBf16?: readonly ZeroStage[];
-  /** Activation recompute beside a zero-bubble schedule (zb1p, zbv, dualpipev), whose backward is
-   *  split into input and weight gradients; false: a stack whose checkpointing does not follow the
-   *  split (paraplan's worker on torch.distributed.pipelining) runs them without recompute only. */
-  recomputeWithZeroBubble: boolean;
-  /** The training precisions it runs (--precision). */
-  precisions: readonly Precision[];
-  /** 16-bit training beside tensor or pipeline parallel only where FSDP shards the data-parallel
-   *  (or context-parallel) ranks: torchtitan's maybe_enable_amp turns mixed precision off for TP or
-   *  PP without FSDP, an fp32 run; the search then leaves ZeRO-0 out beside tp or pp > 1. */
-  mixedPrecisionNeedsFsdp: boolean;
-  // The architectures its model code builds (constraints.ts checkTraining): a model outside them
-  // is a run the stack cannot train, refused rather than priced.
-  /** Position encodings (ModelSpec.positional). */
-  positional: readonly Positional[];
-  /** MLP kinds (ModelSpec.mlp). */
-  mlp: readonly Mlp[];
-  /** Fewer K/V heads than query heads (ModelSpec.kvHeads < heads). */
-  groupedQueryAttention: boolean;
-  /** Under fp16 the stack runs each rank's local experts one after another, its grouped GEMM
-   *  needing bf16 (Megatron-Core validate_args asserts --moe-grouped-gemm under --bf16), which
-   *  paraplan does not price: plans with more than one local expert are left out (layout rule
-   *  moe_fp16_local_experts). Absent: false. */
-  expertsLoopUnderFp16?: boolean;
-  /** Sliding-window attention layers (ModelSpec.slidingWindow). */
-  slidingWindow: boolean;
-  /** Biases on Q, K and V alone in a model without other biases (ModelSpec.qkvBias). */
-  qkvBias: boolean;
-  /** Query/key norms it builds (ModelSpec.qkNorm): over each head, over the whole projections. */
-  qkNorm: readonly ("head" | "full")[];
-}
-
-/** Megatron-Core's, for a Training without an engine (its profile, profiles/engines/megatron-core.json,
- *  says the same with sources): every parallelism the planner models, and beside a pipeline ZeRO 0
- *  or 1 only (Megatron-FSDP, its ZeRO-2/3, documents TP, CP and EP, not pipelines); every model but
- *  ALiBi's (GPTModel's position types are learned, rope, mrope and none). */
-const ALL_ZERO: readonly ZeroStage[] = [0, 1, 2, 3];
-const ZERO_0_1: readonly ZeroStage[] = [0, 1];
-export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
-  tensorParallel: true,
-  sequenceParallel: "optional",
-  pipelineParallel: true,
-  stageSplit: "first-last",
-  contextParallel: CP_COMMS,
-  contextParallelUnfused: [],
-  expertParallel: true,
-  zero: ALL_ZERO,
-  zeroWithPipeline: ZERO_0_1,
-  recomputeWithZeroBubble: true,
-  precisions: ["fp16", "bf16", "fp8"],
-  mixedPrecisionNeedsFsdp: false,
-  positional: ["learned", "rope"],
-  mlp: ["gelu", "swiglu", "geglu"],
-  groupedQueryAttention: true,
-  expertsLoopUnderFp16: true,
-  slidingWindow: true,
-  qkvBias: true,
-  qkNorm: ["head"],
-} as const);
 
 export interface Engine {
   name: string;
@@ -366,24 +280,6 @@ export interface Engine {
   sources: Record<string, string>;
 }
 
-/** The GPU generation an engine's per-generation figures are keyed by, from the profile's GPU name:
- *  the most specific (longest) one named, not the leftmost ("B200 (GB200) 186GB" is GB200). */
-export function gpuGeneration(hw: Pick<Hardware, "gpuName">): string {
-  const all = [...hw.gpuName.matchAll(GENERATION)].map((m) => m[1]!.toUpperCase());
-  return all.reduce<string | undefined>((a, g) => (a === undefined || g.length > a.length ? g : a), undefined) ?? hw.gpuName;
-}
-
-/** The generations an engine's per-generation figures may name (gpuGeneration's). */
-export const GPU_GENERATIONS: readonly string[] = ["A100", "H100", "H200", "H800", "H20", "L40S", "L40", "B200", "B100", "GB200", "V100", "A10", "A10G", "MI300", "MI300X"];
-const GENERATION = new RegExp(`\\b(${GPU_GENERATIONS.slice().sort((a, b) => b.length - a.length).join("|")})\\b`, "gi");
-
-/** Generations built on another's die and SM, whose kernels reach the same fraction of the same
- *  16-bit peak: the H200 is the H100's GH100 with more and faster HBM (NVIDIA H200 datasheet
- *  2024), the H800 the H100 SXM's compute with NVLink cut (Zhao et al., ISCA 2025 §4.1). An
- *  engine that lists no figure of its own for them uses the H100's, so a refit of the H100 figure
- *  carries over. (Not the H20: the same SM at a fraction of the clocks and units.) */
-export const SAME_SM: Readonly<Record<string, string>> = { H200: "H100", H800: "H100" };
-
 /** The engine's attention-kernel efficiency on this generation: its own figure, else the figure
  *  of the generation whose die it shares (SAME_SM), else undefined (the hardware profile's). */
 export function engineAttentionFigure(e: Engine, generation: string): number | undefined {
@@ -415,6 +311,12 @@ export function executorEngineName(compiled = false): string {
 export const FORMAT_ENGINES = { megatron: "megatron-core", deepspeed: "megatron-deepspeed", torchtitan: "torchtitan", "llm-foundry": "fsdp" } as const;
 
 export const DEFAULT_ENGINE = "megatron-core";
+
+// What layouts and models a stack runs (planner/engine-supports.ts).
+export { type EngineSupports, MEGATRON_SUPPORTS } from "./engine-supports.js";
+
+// The GPU generation keys (planner/gpu-generation.ts), where engine figures are read.
+export { GPU_GENERATIONS, SAME_SM, gpuGeneration } from "./gpu-generation.js";
 
 // Megatron-Core's figures for a Training without an engine (planner/megatron-defaults.ts).
 export { MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, TE_FP8_CASTS } from "./megatron-defaults.js";

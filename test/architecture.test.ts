@@ -117,3 +117,24 @@ describe("layers point one way", () => {
     expect(bad.map(show)).toEqual([]);
   });
 });
+
+describe("small files with one role", () => {
+  // DEVELOPERS.md: "no file over 400 lines". Every tracked source of the fixed top-level folders,
+  // tests and the Python worker included.
+  const LIMIT = 400;
+  const files = ["planner", "executor", "src", "bench", "test"].flatMap((dir) =>
+    readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })
+      .filter((e) => e.isFile() && /\.(tsx?|py|sh)$/.test(e.name) && !e.parentPath.includes("node_modules") && !e.parentPath.includes(".venv") && !e.parentPath.includes("__pycache__"))
+      .map((e) => relative(ROOT, join(e.parentPath, e.name)).split("\\").join("/")),
+  );
+
+  it("reads the sources, Python included", () => {
+    expect(files.filter((f) => f.endsWith(".py")).length).toBeGreaterThan(5);
+    expect(files.length).toBeGreaterThan(300);
+  });
+
+  it(`has no file over ${LIMIT} lines`, () => {
+    const lines = (f: string) => readFileSync(join(ROOT, f), "utf8").replace(/\n$/, "").split("\n").length;
+    expect(files.filter((f) => lines(f) > LIMIT).map((f) => `${f}: ${lines(f)} lines`)).toEqual([]);
+  });
+});

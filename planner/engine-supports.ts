@@ -1,0 +1,91 @@
+// The parallelisms and model architectures a software stack runs (Engine.supports): the search
+// tries only these, and a layout or model outside them is refused by code, not priced.
+import type { StageSplit } from "./layout/stages.js";
+import { CP_COMMS, type CpComm, type Mlp, type Positional, type Precision, type ZeroStage } from "./types.js";
+
+/** The parallelisms a stack runs. The search tries only these; a dimension the user fixes
+ *  outside them is bad input naming its flag (constraints.ts checkFixed). ZeRO stages are the
+ *  planner's memory and traffic patterns (0: replicated; 1: optimizer states sharded, one
+ *  reduce-scatter and one gather a step; 2: gradients too, reduced every micro-batch; 3:
+ *  parameters too, gathered every micro-batch). */
+export interface EngineSupports {
+  tensorParallel: boolean;
+  /** Sequence parallelism beside tp > 1: never, a choice (searched), or always on (a stack whose
+   *  tensor-parallel plan always shards the norms' activations over the sequence). */
+  sequenceParallel: "never" | "optional" | "always";
+  pipelineParallel: boolean;
+  /** How it splits the layers when pp does not divide them (layout/stages.ts StageSplit); "even":
+   *  it does not, and an uneven --stage-layers is refused. */
+  stageSplit: StageSplit;
+  /** The context-parallel K/V exchanges it has (none: no context parallel). */
+  contextParallel: readonly CpComm[];
+  /** The exchanges of contextParallel it also runs with unfused (materialised-score) attention
+   *  (Training.fusedAttention false): Transformer Engine's and torch's context parallel run in
+   *  flash/fused attention kernels only, so none for Megatron-Core and torchtitan. */
+  contextParallelUnfused: readonly CpComm[];
+  expertParallel: boolean;
+  /** ZeRO stages without a pipeline, and with one. */
+  zero: readonly ZeroStage[];
+  zeroWithPipeline: readonly ZeroStage[];
+  /** The stages beside a pipeline under bf16 (and fp8) where they are fewer (DeepSpeed 0.6–0.9's
+   *  pipeline engine reduces bf16 gradients at stage 0 only: pipe/engine.py _exec_reduce_grads
+   *  raises NotImplementedError at stage 1 @ v0.6.5); absent: zeroWithPipeline. */
+  zeroWithPipelineUnderBf16?: readonly ZeroStage[];
+  /** Activation recompute beside a zero-bubble schedule (zb1p, zbv, dualpipev), whose backward is
+   *  split into input and weight gradients; false: a stack whose checkpointing does not follow the
+   *  split (paraplan's worker on torch.distributed.pipelining) runs them without recompute only. */
+  recomputeWithZeroBubble: boolean;
+  /** The training precisions it runs (--precision). */
+  precisions: readonly Precision[];
+  /** 16-bit training beside tensor or pipeline parallel only where FSDP shards the data-parallel
+   *  (or context-parallel) ranks: torchtitan's maybe_enable_amp turns mixed precision off for TP or
+   *  PP without FSDP, an fp32 run; the search then leaves ZeRO-0 out beside tp or pp > 1. */
+  mixedPrecisionNeedsFsdp: boolean;
+  // The architectures its model code builds (constraints.ts checkTraining): a model outside them
+  // is a run the stack cannot train, refused rather than priced.
+  /** Position encodings (ModelSpec.positional). */
+  positional: readonly Positional[];
+  /** MLP kinds (ModelSpec.mlp). */
+  mlp: readonly Mlp[];
+  /** Fewer K/V heads than query heads (ModelSpec.kvHeads < heads). */
+  groupedQueryAttention: boolean;
+  /** Under fp16 the stack runs each rank's local experts one after another, its grouped GEMM
+   *  needing bf16 (Megatron-Core validate_args asserts --moe-grouped-gemm under --bf16), which
+   *  paraplan does not price: plans with more than one local expert are left out (layout rule
+   *  moe_fp16_local_experts). Absent: false. */
+  expertsLoopUnderFp16?: boolean;
+  /** Sliding-window attention layers (ModelSpec.slidingWindow). */
+  slidingWindow: boolean;
+  /** Biases on Q, K and V alone in a model without other biases (ModelSpec.qkvBias). */
+  qkvBias: boolean;
+  /** Query/key norms it builds (ModelSpec.qkNorm): over each head, over the whole projections. */
+  qkNorm: readonly ("head" | "full")[];
+}
+
+/** Megatron-Core's, for a Training without an engine (its profile, profiles/engines/megatron-core.json,
+ *  says the same with sources): every parallelism the planner models, and beside a pipeline ZeRO 0
+ *  or 1 only (Megatron-FSDP, its ZeRO-2/3, documents TP, CP and EP, not pipelines); every model but
+ *  ALiBi's (GPTModel's position types are learned, rope, mrope and none). */
+const ALL_ZERO: readonly ZeroStage[] = [0, 1, 2, 3];
+const ZERO_0_1: readonly ZeroStage[] = [0, 1];
+export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
+  tensorParallel: true,
+  sequenceParallel: "optional",
+  pipelineParallel: true,
+  stageSplit: "first-last",
+  contextParallel: CP_COMMS,
+  contextParallelUnfused: [],
+  expertParallel: true,
+  zero: ALL_ZERO,
+  zeroWithPipeline: ZERO_0_1,
+  recomputeWithZeroBubble: true,
+  precisions: ["fp16", "bf16", "fp8"],
+  mixedPrecisionNeedsFsdp: false,
+  positional: ["learned", "rope"],
+  mlp: ["gelu", "swiglu", "geglu"],
+  groupedQueryAttention: true,
+  expertsLoopUnderFp16: true,
+  slidingWindow: true,
+  qkvBias: true,
+  qkNorm: ["head"],
+} as const);
