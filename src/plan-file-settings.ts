@@ -6,10 +6,11 @@
 // read — profile, overlapGradReduce, moeImbalance: executor/PROTOCOL.md). export and execute predict with them, not with the model's
 // defaults: a layout planned for 131,072 tokens is not priced at 8,192. A flag that contradicts
 // one is bad input (exit 2) naming the flag and the file's value; a bare plan entry records none.
+// Each field is checked by the schema calibrate reads the same files with (./plan-file-fields.ts).
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
 import { type Engine, type Precision, fusedAttentionOf, gradReduceBytes } from "../planner/index.js";
-import { MAX_MOE_IMBALANCE, type PlanArgs } from "./plan-args.js";
-import { MAX } from "./flags.js";
+import type { PlanArgs } from "./plan-args.js";
+import { type RecordedKey, recordedField } from "./plan-file-fields.js";
 import { UserError } from "./errors.js";
 import { loadEngine } from "./load-engine.js";
 import { readJson } from "./load.js";
@@ -46,51 +47,44 @@ export interface PlanFileSettings {
   profile?: Recorded<string>;
 }
 
-type Check<T> = (v: unknown) => v is T;
-const count = (max: number): Check<number> => (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= max;
-const bool: Check<boolean> = (v: unknown): v is boolean => typeof v === "boolean";
-const name: Check<string> = (v: unknown): v is string => typeof v === "string" && v.trim() !== "";
-const precision: Check<Precision> = (v: unknown): v is Precision => v === "bf16" || v === "fp16" || v === "fp8";
-const states: Check<"fp32" | "bf16"> = (v: unknown): v is "fp32" | "bf16" => v === "fp32" || v === "bf16";
-const imbalance: Check<number> = (v: unknown): v is number => typeof v === "number" && v >= 1 && v <= MAX_MOE_IMBALANCE;
-const gradBytes: Check<number> = (v: unknown): v is number => v === 2 || v === 4;
-
 /** The settings `raw` (the file at `path`) records; a recorded value of the wrong kind is named. */
 export function planFileSettings(raw: unknown, path: string): PlanFileSettings {
   const out: PlanFileSettings = { path };
   if (!isObj(raw)) return out;
-  const take = <K extends Exclude<keyof PlanFileSettings, "path">>(key: K, obj: unknown, field: string, ok: Check<NonNullable<PlanFileSettings[K]>["value"]>) => {
+  // Each field through the schema every reader of these files shares (./plan-file-fields.ts).
+  const take = <K extends RecordedKey & Exclude<keyof PlanFileSettings, "path">>(key: K, obj: unknown, field: string) => {
     if (!isObj(obj) || obj[field.split(".").pop()!] === undefined || out[key] !== undefined) return;
     const v = obj[field.split(".").pop()!];
-    if (!ok(v)) throw new UserError(`--plan ${path}: field "${field}": ${JSON.stringify(v)} is not a valid ${key}; fix the file`);
-    out[key] = { value: v, field } as PlanFileSettings[K];
+    const r = recordedField(key, v);
+    if ("message" in r) throw new UserError(`--plan ${path}: field "${field}": ${JSON.stringify(v)} ${r.message}; fix the file`);
+    out[key] = { value: r.value, field } as PlanFileSettings[K];
   };
   const launch = isObj(raw.plan) && isObj(raw.training) && isObj(raw.model);
   if (launch) {
     // A launch spec: its training, and what the prediction was made with (PROTOCOL.md `prediction`).
-    take("seqLen", raw.training, "training.seqLen", count(MAX.seq));
-    take("globalBatch", raw.training, "training.globalBatch", count(MAX.batch));
-    take("precision", raw.training, "training.precision", precision);
+    take("seqLen", raw.training, "training.seqLen");
+    take("globalBatch", raw.training, "training.globalBatch");
+    take("precision", raw.training, "training.precision");
     const p = raw.prediction;
-    take("overlapGradReduce", p, "prediction.overlapGradReduce", bool);
-    take("moeImbalance", p, "prediction.moeImbalance", imbalance);
-    take("profile", p, "prediction.profile", name);
+    take("overlapGradReduce", p, "prediction.overlapGradReduce");
+    take("moeImbalance", p, "prediction.moeImbalance");
+    take("profile", p, "prediction.profile");
     return out;
   }
   if (!Array.isArray(raw.plans)) return out; // a bare plan entry: no training recorded
-  take("seqLen", raw, "seqLen", count(MAX.seq));
-  take("seqLen", raw.model, "model.seqLen", count(MAX.seq));
-  take("globalBatch", raw, "globalBatch", count(MAX.batch));
-  take("precision", raw, "precision", precision);
-  take("fusedAttention", raw, "fusedAttention", bool);
-  take("overlapGradReduce", raw, "overlapGradReduce", bool);
-  take("gradReduceBytes", raw, "gradReduceBytes", gradBytes);
-  take("tpCommOverlap", raw, "tpCommOverlap", bool);
-  take("moeImbalance", raw, "moeImbalance", imbalance);
-  take("optimizerStates", raw, "optimizerStates", states);
-  take("engine", raw, "engine", name);
-  take("profile", raw, "profile", name);
-  take("profile", raw.cluster, "cluster.profile", name);
+  take("seqLen", raw, "seqLen");
+  take("seqLen", raw.model, "model.seqLen");
+  take("globalBatch", raw, "globalBatch");
+  take("precision", raw, "precision");
+  take("fusedAttention", raw, "fusedAttention");
+  take("overlapGradReduce", raw, "overlapGradReduce");
+  take("gradReduceBytes", raw, "gradReduceBytes");
+  take("tpCommOverlap", raw, "tpCommOverlap");
+  take("moeImbalance", raw, "moeImbalance");
+  take("optimizerStates", raw, "optimizerStates");
+  take("engine", raw, "engine");
+  take("profile", raw, "profile");
+  take("profile", raw.cluster, "cluster.profile");
   return out;
 }
 

@@ -1,5 +1,5 @@
 // A run directory's recorded training fields are checked before calibration prices the run with
-// them (src/profile/calibrate/plan-fields.ts): a corrupt plan.json field is exit 2 naming the
+// them (src/profile/calibrate/plan-fields.ts, the schema of src/plan-file-fields.ts): a corrupt plan.json field is exit 2 naming the
 // field and the run, no profile written (a seqLen of 1e12 was fitted into one at +2.98e21 %); and
 // metrics.jsonl's steps are whole and each once.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -31,7 +31,9 @@ describe("calibrate: a run's recorded fields", () => {
       [{ seqLen: 1e12 }, "seqLen", /1000000000000 must be at most 16,777,216/],
       [{ seqLen: 1.5 }, "seqLen", /1\.5 must be a whole number/],
       [{ globalBatch: 1.5 }, "globalBatch", /must be a whole number/],
-      [{ globalBatch: 1e308 }, "globalBatch", /must be at most 16,777,216/],
+      [{ globalBatch: 1e308 }, "globalBatch", /must be at most 2,147,483,648/],
+      [{ profile: "" }, "profile", /"" must be a hardware profile name or \.json file/],
+      [{ optimizerStates: "fp16" }, "optimizerStates", /"fp16" must be "fp32" or "bf16"/],
       [{ precision: 42 }, "precision", /42 must be one of "bf16", "fp16", "fp8"/],
       [{ precision: "fp32" }, "precision", /"fp32" must be one of/],
       [{ gpus: 1e308 }, "gpus", /must be at most 1,048,576/],

@@ -120,11 +120,11 @@ describe("the engine a run records", () => {
       writeFileSync(join(dir, "plan.json"), JSON.stringify({ ...plan, engine: bad }));
       const r = await cli(["calibrate", dir, "--out", join(root, "o.json")]);
       expect([r.code, r.out], JSON.stringify(bad)).toEqual([2, ""]);
-      expect(r.err).toEqual([`paraplan: ${dir}/plan.json: corrupt field "engine": ${JSON.stringify(bad)} is not an engine name or .json file`]);
+      expect(r.err).toEqual([`paraplan: ${dir}/plan.json: corrupt field "engine": ${JSON.stringify(bad)} must be an engine name or .json file; the run cannot be calibrated as recorded`]);
     }
     writeFileSync(join(dir, "plan.json"), JSON.stringify(plan));
     writeFileSync(join(dir, "summary.json"), JSON.stringify({ measured: { stepTime: 0.05 }, execution: { engine: 7 } }));
-    expect(() => readRun(dir)).toThrow(`${dir}/summary.json: corrupt field "execution.engine": 7 is not an engine name or .json file`);
+    expect(() => readRun(dir)).toThrow(`${dir}/summary.json: corrupt field "execution.engine": 7 must be an engine name or .json file; the run cannot be calibrated as recorded`);
   });
 
   it("an engine file named in plan.json is read relative to the run directory, not the current one", () => {

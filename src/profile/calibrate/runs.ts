@@ -12,7 +12,7 @@ import { UserError } from "../../errors.js";
 import { isPath, loadModel } from "../../load.js";
 import { loadEngine } from "../../load-engine.js";
 import { measuredStep } from "./measured.js";
-import { runFields } from "./plan-fields.js";
+import { engineName, runFields } from "./plan-fields.js";
 
 export interface RunCase {
   dir: string;
@@ -63,9 +63,8 @@ function model(dir: string, launch: Obj | null, plan: Obj): ModelSpec {
 /** A recorded engine: a built-in's name, or a .json file relative to the run directory (execute
  *  records the name; a path is a hand edit). Anything else is corrupt, not "not recorded". */
 function engineField(dir: string, file: string, v: unknown, field = "engine"): string | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== "string" || v.trim() === "") throw new UserError(`${join(dir, file)}: corrupt field "${field}": ${JSON.stringify(v)} is not an engine name or .json file`);
-  return isPath(v) ? resolve(dir, v) : v;
+  const name = engineName(dir, file, v, field);
+  return name !== undefined && isPath(name) ? resolve(dir, name) : name;
 }
 
 export function readRun(dirArg: string): RunCase {
