@@ -1,6 +1,6 @@
 // One plan as JSON: an entry of `plan --json`'s "plans" and of a run directory's plan.json (which
 // `--plan` reads back). These names are relied on by scripts and by the other commands.
-import type { Plan, PlanResult } from "../planner/index.js";
+import type { PlanResult } from "../planner/index.js";
 import type { SimSummary } from "../planner/sim/timeline.js";
 import { DEFAULT_CP_COMM, DEFAULT_CP_SPLIT } from "../planner/types.js";
 

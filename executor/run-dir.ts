@@ -2,7 +2,7 @@
 // Every JSON file is written atomically (temp file, fsync, rename); metrics.jsonl is appended a
 // line at a time with fsync, so a run killed at any point keeps every line it had received.
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { basename, dirname, join, parse, resolve } from "node:path";
+import { basename, dirname, join, parse } from "node:path";
 import { CannotCreate } from "./errors.js";
 import { ensureDir } from "./fs-safe.js";
 

@@ -3,7 +3,7 @@
 // only for those whose floors could enter the top (cost/time.ts). A function of its own, called
 // once per layout: V8 compiles it early and small, where the whole search as one function was
 // compiled on-stack late and for ~300 ms, a compilation a CLI process then waits for at exit.
-import { bufferBytes, modelStateTotal, ownedParams, reduceTransientBytes, stageActivationBytes, stageHeld, stageRank, totalBytes } from "./cost/memory.js";
+import { bufferBytes, modelStateTotal, reduceTransientBytes, stageActivationBytes, stageHeld, stageRank, totalBytes } from "./cost/memory.js";
 import { type MicroBatchCosts, computeFloor, stepFloor, stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
 import { memoryCandidateStages, unevenActivationTerms, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";

@@ -19,7 +19,7 @@ export function zeroBesidePipeline(s: EngineSupports, precision: Precision | und
 export type Fixed = Partial<Plan>;
 
 export { RECOMPUTE_MODES, ZERO_STAGES } from "./schema/plan.js";
-import { RECOMPUTE_MODES, ZERO_STAGES } from "./schema/plan.js";
+import { RECOMPUTE_MODES } from "./schema/plan.js";
 
 /** The divisors of a positive integer n, ascending, in O(√n): each d ≤ √n with its pair n/d.
  *  (Not an integer, or not positive: none.) */

@@ -4,8 +4,8 @@
 // test/sim/wasm-engine.test.ts holds the committed bytes to what this compiles.
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { packageRoot } from "./load.js";
+import { isMainModule } from "./main-module.js";
 
 /** The asc options: optimised, no runtime (the engine allocates nothing), no assertions. */
 export const ASC_OPTIONS = ["-O3", "--runtime", "stub", "--noAssert"] as const;
@@ -40,11 +40,8 @@ export function engineModuleText(bytes: Uint8Array): string {
   );
 }
 
-function invokedDirectly(): boolean {
-  return process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1];
-}
 
-if (invokedDirectly()) {
+if (isMainModule(import.meta.url)) {
   const text = engineModuleText(await compileEngine());
   let old = "";
   try {

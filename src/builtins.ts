@@ -5,13 +5,13 @@
 // together ~0.5 s of start-up, more than the search and the simulation. Nothing of it is in the
 // sources; without a build, for a file edited since, and for user files and local profiles, the
 // file is parsed as always.
-import { realpathSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { resolveExtends } from "../planner/index.js";
 import { type Builtins, builtinKey, builtinsPath, parserFingerprint } from "./builtin-table.js";
 import { builtinEngineRaw, builtinEngines, parseEngine } from "./load-engine.js";
 import { builtinProfiles, builtinRaw, modelPresets, modelsDir, parseModel, parseProfile, readJson } from "./load.js";
+import { isMainModule } from "./main-module.js";
 
 /** Parse every preset and built-in profile (their `extends` resolved) as load.ts would. */
 export function parseBuiltins(): Builtins {
@@ -41,12 +41,5 @@ export function writeBuiltins(path = builtinsPath()): void {
   writeFileSync(path, JSON.stringify({ parser: parserFingerprint(), ...parseBuiltins() }) + "\n");
 }
 
-function invokedDirectly(): boolean {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
 
-if (invokedDirectly()) writeBuiltins();
+if (isMainModule(import.meta.url)) writeBuiltins();

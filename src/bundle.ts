@@ -6,10 +6,11 @@
 // is, so that every path a module takes from import.meta.url (builtins.json, the parsers the
 // built-in table is keyed to, sim-worker.js) names the same file from either; packages and node
 // built-ins stay imports. dist/src/cli.js stays the unbundled entry (tests run the sources).
-import { readdirSync, realpathSync, rmSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rolldown } from "rolldown";
+import { isMainModule } from "./main-module.js";
 
 /** Bundle the compiled CLI in `dir` (dist/src). */
 export async function bundleCli(dir = dirname(fileURLToPath(import.meta.url))): Promise<void> {
@@ -41,12 +42,5 @@ export async function bundleCli(dir = dirname(fileURLToPath(import.meta.url))): 
   await bundle.close();
 }
 
-function invokedDirectly(): boolean {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
 
-if (invokedDirectly()) await bundleCli();
+if (isMainModule(import.meta.url)) await bundleCli();

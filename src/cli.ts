@@ -2,12 +2,11 @@
 // paraplan's command-line entry: dispatch to a command; user errors are one line and exit 2.
 // Each command's module is imported when that command runs (`paraplan --help` loads none of
 // them, `paraplan plan` neither the executor nor the profiler): start-up is most of a CLI's time.
-import { realpathSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { INTERNAL_STATUS, UserError, exitFor, internalErrorLine, printable } from "./errors.js";
 import { type Io, processIo } from "./io.js";
 import { startEarlySimulation } from "./app/sim-early.js";
 import { tuneForOneShot } from "./app/one-shot.js";
+import { isMainModule } from "./main-module.js";
 
 export const USAGE = `paraplan — how should I split this model on this cluster?
 
@@ -80,15 +79,8 @@ function startInteractive(): void {
   );
 }
 
-function invokedDirectly(): boolean {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
 
-if (invokedDirectly()) {
+if (isMainModule(import.meta.url)) {
   // Broken pipes (paraplan plan | head) end quietly.
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(0);

@@ -4,7 +4,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { parseInputJson, readInputText, unreadable } from "./read-input.js";
 import { hostname } from "node:os";
-import { fileURLToPath } from "node:url";
 import { basename, join, resolve } from "node:path";
 import {
   type Hardware,

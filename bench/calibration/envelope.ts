@@ -7,13 +7,13 @@
 // profiles/calibration.json by `node dist/bench/calibration/envelope.js` (after `npm run build`);
 // test/bench/envelope.test.ts holds the committed file equal to what the rows give (the in-sample
 // errors recomputed; the leave-one-source-out ones are npm run bench's, which checks them).
-import { realpathSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
 import { totalParams } from "../../planner/index.js";
 import { type CalibrationRow, loadCalibrationRows } from "./rows.js";
 import { evaluateCalibration } from "./evaluate.js";
 import type { RowPrediction } from "./predict.js";
 import { type EngineAccuracy, type EngineEnvelope, type Envelope, envelopePath } from "../../src/calibration-standing.js";
+import { isMainModule } from "../../src/main-module.js";
 
 const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort();
@@ -66,15 +66,8 @@ export function calibrationEnvelope(rows: readonly CalibrationRow[], accuracy: R
 export const envelopeText = (e: Envelope) =>
   JSON.stringify(e, null, 2).replace(/\[\n\s+([^[\]{}]*?)\n\s+\]/g, (_, inner: string) => `[${inner.split(/,\n\s+/).join(", ")}]`) + "\n";
 
-function invokedDirectly(): boolean {
-  try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-}
 
-if (invokedDirectly()) {
+if (isMainModule(import.meta.url)) {
   // The accuracy needs the leave-one-source-out fits (about a minute and a half on 2 cores).
   const rows = loadCalibrationRows();
   const rep = evaluateCalibration(rows);

@@ -11,7 +11,7 @@ import { moeLayersIn, mtpCount } from "../moe.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightPerChunk, rankStages, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
 import { activationOptions, layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
-import { bufferBytes, keptLogitBytes, modelStateBytes, ownedParams, reduceTransientBytes, totalBytes } from "./memory.js";
+import { bufferBytes, keptLogitBytes, modelStateBytes, reduceTransientBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes, moeRecomputeWorkingBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { cpBufferBytes } from "./context.js";
@@ -79,7 +79,7 @@ export interface UnevenActivationTerms {
 }
 
 export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Plan): UnevenActivationTerms {
-  const { tp, pp, dp, microBatch, sequenceParallel, recompute } = plan;
+  const { tp, pp, dp, microBatch, sequenceParallel } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
   const act = activationOptions(training, plan);
   const tokens = microBatch * training.seqLen;

@@ -275,7 +275,6 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     const firstForward = !perLayer && hasDataParallel(c) && c.gatherUpdatedWeights && c.overlapParamGather ? firstForwards(stageOrderIdx, k, V, M) : null;
     for (let i = 0; i < k; i++) {
       const idx = stageOrderIdx[i]!;
-      const mb = idx % M;
       const chunk = Math.floor(idx / M) % V;
       const kind = Math.floor(idx / (V * M)) % 3;
       const ch = globalStage(c.schedule, P, chunk, s);

@@ -2,7 +2,6 @@
 // or written to --out DIR.
 import { writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { parseArgs } from "node:util";
 import { makeDirs } from "../../executor/fs-safe.js";
 import { DEFAULT_ENGINE, FORMAT_ENGINES, type Fixed, checkFixed, evaluatePlan } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";

@@ -3,7 +3,7 @@
 import type { Figures, NotComparable } from "../../../executor/summary.js";
 import { executionLine } from "../../../executor/execution.js";
 import { errorCell, notComparableLines, notMeasuredLines, timelineLines, timedStepsOf } from "../../format/execute-text.js";
-import { compact, count, gib, percent, seconds, size } from "../../format/units.js";
+import { compact, count, percent, seconds, size } from "../../format/units.js";
 import { fit, meter, sparkline } from "./bars.js";
 import { type Ranked, keepWithin, wrapText } from "./frame.js";
 import { shortPlan } from "./detail.js";
