@@ -1,4 +1,5 @@
-// npm run bench: accuracy against published runs, the CLI's start-up, search speed, and the step
+// npm run bench: accuracy against published runs, the default engine out of sample on NVIDIA's
+// Megatron-Core tables (bench/validation/nemo.ts), the CLI's start-up, search speed, and the step
 // simulator's speed and agreement with the closed form, measured pipeline timelines on CPU ranks,
 // the GPU sweep's wall time, the estimated duration of `paraplan profile`, and `paraplan calibrate` on the recorded H200 runs.
 import { runAccuracy } from "./accuracy.js";
@@ -10,8 +11,11 @@ import { runSpeed } from "./speed.js";
 import { runStartup } from "./startup.js";
 import { runSweepBench } from "./sweep.js";
 import { runTimelineMeasured } from "./timeline-measured.js";
+import { runNemoValidation } from "./validation/nemo.js";
 
 const accuracyOk = runAccuracy();
+console.log("");
+runNemoValidation();
 console.log("");
 runStartup();
 console.log("");
