@@ -31,6 +31,7 @@
 // (priors.ts) for a key only the held-out source informs.
 import { type Engine, type Hardware, gpuGeneration } from "../../planner/index.js";
 import type { EngineName } from "./engine-of-row.js";
+import { FLOORS } from "./priors.js";
 
 export type ParamVector = Record<string, number>;
 
@@ -101,8 +102,13 @@ export function fittedEngine(e: Engine, name: EngineName, hw: Hardware, p: Param
 }
 
 
-/** Physical bounds of each key. */
+/** Physical bounds of each key (a kernel floor, priors.ts FLOORS, raises a lower bound). */
 export function boundsOf(key: string, hws: Hardware[]): [number, number] {
+  const [lo, hi] = physicalBounds(key, hws);
+  return [Math.max(lo, FLOORS[key]?.value ?? lo), hi];
+}
+
+function physicalBounds(key: string, hws: Hardware[]): [number, number] {
   if (key.startsWith("hw/") && key.endsWith("/matmul")) return [0.5, 1 / Math.max(...hws.flatMap((h) => h.matmul.points.map((q) => q[1])))];
   if (key.endsWith("/matmul")) return [0.5, 1];
   if (key.endsWith("/fp8")) return [0.5, 1];

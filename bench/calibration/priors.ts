@@ -29,6 +29,19 @@ export const PRIORS: Record<string, { value: number; source: string }> = {
   "torchtitan-compile/slowdown": { value: 0.19, source: "Lee et al. 2025: 18.9%" },
 };
 
+/** Lower bounds a fitted figure may not cross, each from the kernels the stack runs (params.ts
+ *  boundsOf). Megatron-Core runs attention through Transformer Engine's DotProductAttention, which
+ *  on Hopper selects cuDNN's fused attention or flash-attn 2 (its backend selection); the slower,
+ *  FA2, reaches about 300 of 989 TFLOP/s forward and backward (the torchtitan prior's figure,
+ *  [FA2]), so megatron-core's end-to-end figure is not below it (contention with overlapped
+ *  collectives is the separate overlap slowdown). Fitted unbounded, MEG24 — the one source that
+ *  informs it, whose micro-batch, recompute and sequence parallelism are not stated (shared/
+ *  calibration README) — took it to 0.179, which made NVIDIA's own Megatron-Core tables 26 % (NeMo
+ *  24.07, Llama fp8) to 58 % (NeMo 24.03, 4K–1M tokens) slow (bench/validation/nemo.ts). */
+export const FLOORS: Record<string, { value: number; source: string }> = {
+  "hw/h100/attention": { value: 0.3, source: "flash-attn 2's H100 fraction (~300 of 989 TFLOP/s) [FA2], the slower of the kernels Transformer Engine selects on Hopper" },
+};
+
 /** A key's prior: the table's, else 1 (a hardware multiplier). */
 export const priorOf = (key: string): number => PRIORS[key]?.value ?? 1;
 

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { packageRoot } from "../../src/load.js";
 import { evaluateCalibration } from "./evaluate.js";
 import { familyOf, keysOf } from "./params.js";
-import { PRIORS, priorOf } from "./priors.js";
+import { FLOORS, PRIORS, priorOf } from "./priors.js";
 import { profileJson } from "./write-back-format.js";
 import { profileCache } from "./predict.js";
 import { loadCalibrationRows, runOf } from "./rows.js";
@@ -30,7 +30,12 @@ export function writeBack(): void {
     for (const r of users) bySource.set(r.source, (bySource.get(r.source) ?? 0) + 1);
     return [...bySource].map(([s, n]) => `${s} (${n})`).join(", ");
   };
-  const note = (key: string, prior: string) => `fitted on calibration rows ${informed(key)} (bench/calibration, npm run bench), prior ${prior}`;
+  // (a figure the fit left at its kernel floor, priors.ts FLOORS, says so)
+  const atFloor = (key: string) => {
+    const f = FLOORS[key];
+    return f !== undefined && Math.abs((rep.fit.params[key] ?? Infinity) - f.value) < 1e-3 ? ` at its floor ${f.value} (${f.source});` : ",";
+  };
+  const note = (key: string, prior: string) => `fitted on calibration rows ${informed(key)} (bench/calibration, npm run bench)${atFloor(key)} prior ${prior}`;
   for (const [key, v] of Object.entries(rep.fit.params)) {
     if (key.startsWith("hw/")) {
       const [, fam, what] = key.split("/") as [string, string, string];
@@ -48,7 +53,7 @@ export function writeBack(): void {
         }
         if (what === "attention") {
           // The source of the figure before any fit, once (earlier write-backs' notes dropped).
-          const original = String(j.gpu.attentionEfficiency?.source ?? "").replace(/^(fitted on calibration rows .*? \(bench\/calibration, npm run bench\), prior [^:]*: )+/, "");
+          const original = String(j.gpu.attentionEfficiency?.source ?? "").replace(/^(fitted on calibration rows .*? \(bench\/calibration, npm run bench\)(?:,| at its floor [^;]*;) prior [^:]*: )+/, "");
           j.gpu.attentionEfficiency = { value: Number(v.toFixed(3)), source: note(key, `${PRIORS[key]?.value}: ${original}`) };
           write(path, j);
           continue;

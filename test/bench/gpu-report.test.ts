@@ -111,7 +111,7 @@ describe("GPU check specs and script", () => {
 
 // The worker's runs on one H200 (bench/results/gpu-check-raw-NVIDIA-H200, 2026-12-04, torch
 // 2.11.0+cu130) against the engines execute predicts with (paraplan-compile, paraplan): the
-// engines' H100-family attention figure, 0.45, was fitted on these runs (profiles/engines/
+// engines' H100-family attention figure, 0.59 (0.45 when first fitted), was fitted on these runs (profiles/engines/
 // paraplan.json), where torchtitan's 0.179 they had inherited was 11–34 % pessimistic; their
 // launch figures were measured apart (bench/results/engine-facts-NVIDIA-H200).
 describe("the recorded H200 runs, predicted with the worker's own engines", () => {

@@ -81,12 +81,11 @@ describe("criticalMask from a given operation", () => {
 });
 
 describe("llama3-70b on 256 GPUs, tp 8 · pp 8 · vpp 2 · dp 4, ZB-V (the QA case)", () => {
-  // The engine's last operation is on stage 1 (its compute ends at 23.8996 s, stage 0's at
-  // 23.8991 s), but stage 0 holds the embedding and the output layer in the V and its
-  // collectives overlap more compute: its slowdown (21.6 ms) is larger than stage 1's (6.6 ms),
-  // so stage 0 ends last, 23.8991 + 0.0216 = 23.9207 s > 23.8996 + 0.0066 = 23.9063 s (figures
-  // with 25 MB ZeRO-1 buckets; reduced a layer at a time, as FSDP does, stage 0 ends at 23.9231 s
-  // and stage 1 at 23.9087 s).
+  // The engine's last operation is on stage 1, but stage 0 holds the embedding and the output
+  // layer in the V and its collectives overlap more compute, so its overlap slowdown is larger and
+  // stage 0 ends last: 23.9614 s against stage 1's 23.9471 s with today's profiles (23.9231 and
+  // 23.9087 before the megatron-core attention floor refitted the H100 tables and torchtitan's
+  // figure, bench/calibration/priors.ts FLOORS; the order is the point, not the figures).
   // The critical stage is stage 0, whose end is the step; ZB-V's bubble leaves it no
   // imbalance (it is the stage the others wait for), as dualpipev's timeline shows.
   const argv = ["--model", "llama3-70b", "--gpus", "256", "--pp", "8", "--schedule", "zbv", "--engine", "torchtitan"];
@@ -95,7 +94,8 @@ describe("llama3-70b on 256 GPUs, tp 8 · pp 8 · vpp 2 · dp 4, ZB-V (the QA ca
   const tl = simulate(req.model, req.hw, req.training, plan);
 
   it("the critical stage is stage 0 and its end is the step", () => {
-    expect(tl.step).toBeCloseTo(23.9231, 3);
+    expect(tl.step).toBeCloseTo(23.9614, 3);
+    expect(tl.stages[1]!.end).toBeCloseTo(23.9471, 3);
     expect(tl.criticalStage).toBe(0);
     expect(tl.stages[0]!.end).toBe(tl.step);
     for (const s of tl.stages) expect(s.end).toBeLessThanOrEqual(tl.step);
