@@ -27,6 +27,21 @@ export interface EngineEnvelope {
   pipeline: boolean;
   /** How far the committed figures' step times are from its runs' measured ones. */
   accuracy: EngineAccuracy;
+  /** Its step-time error on published runs nothing was fitted to (bench/validation/); absent:
+   *  none checked. */
+  validation?: EngineValidation;
+}
+
+/** An engine's step-time error on published runs outside the calibration set, nothing fitted to
+ *  them: what its figures carry beyond the runs they were fitted on. Fractions to 0.001. */
+export interface EngineValidation {
+  /** Whose runs, in words ("NVIDIA's Megatron-Core tables (…)"). */
+  label: string;
+  runs: number;
+  seqLen: [number, number];
+  /** Mean and worst |predicted − measured| / measured step time. */
+  mean: number;
+  max: number;
 }
 
 /** |predicted − measured| / measured step time over an engine's runs, as fractions to 0.001. */
@@ -56,6 +71,8 @@ export interface CalibrationStanding {
   ran?: { contextParallel: boolean; pipeline: boolean };
   /** Its step-time error on those runs; absent: no runs. */
   accuracy?: EngineAccuracy;
+  /** Its error on published runs nothing was fitted to, where there are such (EngineValidation). */
+  validation?: EngineValidation;
 }
 
 export interface StandingInput {
@@ -110,7 +127,7 @@ export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelo
     e.moe ? "dense and MoE" : "dense",
     ...(e.contextParallel ? ["with context parallel"] : []),
   ];
-  return { runs: e.runs, span: words.join(", "), outside, ran: { contextParallel: e.contextParallel, pipeline: e.pipeline }, accuracy: e.accuracy };
+  return { runs: e.runs, span: words.join(", "), outside, ran: { contextParallel: e.contextParallel, pipeline: e.pipeline }, accuracy: e.accuracy, ...(e.validation ? { validation: e.validation } : {}) };
 }
 
 const UNRUN_SCHEDULES = { gpipe: "GPipe", zb1p: "ZB1P zero-bubble", zbv: "ZB-V zero-bubble", dualpipev: "DualPipeV" } as const;
@@ -131,8 +148,14 @@ export function planOutside(p: Pick<Plan, "cp" | "pp" | "schedule">, s: Calibrat
 export function standingLine(s: CalibrationStanding): string {
   if (s.runs === 0) return `calibration: ${[s.span, ...s.outside].join("; ")}`;
   const acc = s.accuracy ? `; ${accuracyWords(s.accuracy)}` : "";
-  return `calibration: ${s.span}${acc}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${s.outside.join("; ")}`}`;
+  return `calibration: ${s.span}${acc}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${s.outside.join("; ")}${s.validation ? `; ${validationWords(s.validation)}` : ""}`}`;
 }
+
+/** Where the request lies outside the fitted runs, what runs nothing was fitted to showed:
+ *  "on NVIDIA's Megatron-Core tables (…), which nothing was fitted to: step time off by 10.6% on
+ *  average, 20.5% at worst (14 runs, 4,096–1,048,576 tokens)". */
+export const validationWords = (v: EngineValidation) =>
+  `on ${v.label}, which nothing was fitted to: step time off by ${pct(v.mean)} on average, ${pct(v.max)} at worst (${n(v.runs)} runs, ${span(v.seqLen, "tokens")})`;
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 /** "step time off by 3.2% on average on them, 6.6% at worst, 6.8% when fitted without the run's

@@ -12,7 +12,8 @@ import { totalParams } from "../../planner/index.js";
 import { type CalibrationRow, loadCalibrationRows } from "./rows.js";
 import { evaluateCalibration } from "./evaluate.js";
 import type { RowPrediction } from "./predict.js";
-import { type EngineAccuracy, type EngineEnvelope, type Envelope, envelopePath } from "../../src/calibration-standing.js";
+import { type EngineAccuracy, type EngineEnvelope, type EngineValidation, type Envelope, envelopePath } from "../../src/calibration-standing.js";
+import { nemoValidation } from "../validation/nemo.js";
 import { isMainModule } from "../../src/main-module.js";
 
 const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
@@ -33,7 +34,8 @@ export function engineAccuracy(inSample: readonly RowPrediction[], loso: readonl
   return out;
 }
 
-export function calibrationEnvelope(rows: readonly CalibrationRow[], accuracy: Record<string, EngineAccuracy>): Envelope {
+/** `validation`: an engine's error on published runs nothing was fitted to (bench/validation/). */
+export function calibrationEnvelope(rows: readonly CalibrationRow[], accuracy: Record<string, EngineAccuracy>, validation: Record<string, EngineValidation> = {}): Envelope {
   const engines: Record<string, EngineEnvelope> = {};
   for (const name of sorted(rows.map((r) => r.engine))) {
     const rs = rows.filter((r) => r.engine === name);
@@ -51,6 +53,7 @@ export function calibrationEnvelope(rows: readonly CalibrationRow[], accuracy: R
       contextParallel: rs.some((r) => r.cp > 1),
       pipeline: rs.some((r) => (r.fixed.pp ?? 1) > 1),
       accuracy: acc,
+      ...(validation[name] ? { validation: validation[name] } : {}),
     };
   }
   const profiles: Record<string, string[]> = {};
@@ -62,6 +65,9 @@ export function calibrationEnvelope(rows: readonly CalibrationRow[], accuracy: R
   };
 }
 
+/** Each engine's out-of-sample record: megatron-core's on NVIDIA's own tables (bench/validation/nemo.ts). */
+export const outOfSample = (): Record<string, EngineValidation> => ({ "megatron-core": nemoValidation() });
+
 /** Two-space JSON with each list of numbers or names on one line. */
 export const envelopeText = (e: Envelope) =>
   JSON.stringify(e, null, 2).replace(/\[\n\s+([^[\]{}]*?)\n\s+\]/g, (_, inner: string) => `[${inner.split(/,\n\s+/).join(", ")}]`) + "\n";
@@ -71,5 +77,5 @@ if (isMainModule(import.meta.url)) {
   // The accuracy needs the leave-one-source-out fits (about a minute and a half on 2 cores).
   const rows = loadCalibrationRows();
   const rep = evaluateCalibration(rows);
-  writeFileSync(envelopePath(), envelopeText(calibrationEnvelope(rows, engineAccuracy(rep.inSample, rep.loso))));
+  writeFileSync(envelopePath(), envelopeText(calibrationEnvelope(rows, engineAccuracy(rep.inSample, rep.loso), outOfSample())));
 }

@@ -19,6 +19,7 @@ import { loadModel, loadProfile, packageRoot } from "../../src/load.js";
 import { loadEngine } from "../../src/load-engine.js";
 import { table } from "../../src/format/units.js";
 import { planText } from "../calibration/predict.js";
+import type { EngineValidation } from "../../src/calibration-standing.js";
 
 type Csv = Record<string, string>;
 
@@ -56,6 +57,22 @@ export function predictNemo(): ValidationRow[] {
     if (!best) return { id: r.id!, measured, predicted: null, error: null, plan: "no plan fits" };
     return { id: r.id!, measured, predicted: best.time.step, error: (best.time.step - measured) / measured, plan: planText(best) };
   });
+}
+
+/** The rows as megatron-core's out-of-sample record in profiles/calibration.json (what `plan`
+ *  says where a request lies outside the fitted runs). */
+export function nemoValidation(rows: readonly ValidationRow[] = predictNemo()): EngineValidation {
+  const csv = parse(readFileSync(join(packageRoot(), "bench", "data", "nemo-performance.csv"), "utf8"), { columns: true, skip_empty_lines: true }) as Csv[];
+  const errs = rows.filter((r) => r.error !== null).map((r) => Math.abs(r.error!));
+  const seq = csv.map((r) => Number(r.seq_len));
+  const round = (x: number) => Math.round(x * 1000) / 1000;
+  return {
+    label: "NVIDIA's Megatron-Core tables (NeMo 24.03 and 24.07, Llama at fp8 on DGX-H100)",
+    runs: errs.length,
+    seqLen: [Math.min(...seq), Math.max(...seq)],
+    mean: round(errs.reduce((a, e) => a + e, 0) / errs.length),
+    max: round(Math.max(...errs)),
+  };
 }
 
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(100 * x).toFixed(1)}%`;

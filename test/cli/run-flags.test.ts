@@ -38,7 +38,7 @@ describe("the run's defaults are named, as the header names the plan's", () => {
     expect(out[0]).toMatch(/^gpt3-350m \(356M parameters\) on 8, 16 × H100 SXM5 80GB — dgx-h100: 8 GPUs a node, /);
     expect(out).toContain("engine megatron-core (default)");
     expect(out).toContain("assumed: profile dgx-h100 (default); global batch 256 from the gpt3-350m model file");
-    expect(out.some((l) => /^calibration: megatron-core fitted on .*outside them here: 8 and 16 GPUs; 0\.4B parameters$/.test(l))).toBe(true);
+    expect(out.some((l) => /^calibration: megatron-core fitted on .*outside them here: 8 and 16 GPUs; 0\.4B parameters; on NVIDIA's Megatron-Core tables .*, which nothing was fitted to: .*$/.test(l))).toBe(true);
     expect(out).toContain("assumed for the run: --power board (default); --ckpt sync (default); PUE 1.09 (default; --pue); checkpoint storage 2.00 TB/s (default; --ckpt-bandwidth); restart 10.0 min (default; --restart-time)");
     expect(out).toContain("sources of the run's figures:");
     expect(out.some((l) => l.startsWith("    PUE (default): Meta, sustainability.fb.com"))).toBe(true);
