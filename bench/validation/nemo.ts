@@ -30,6 +30,7 @@ const ASSUMED_STEP_TOKENS = 4_194_304;
 
 export interface ValidationRow {
   id: string;
+  seqLen: number;
   measured: number;
   predicted: number | null;
   error: number | null;
@@ -54,17 +55,16 @@ export function predictNemo(): ValidationRow[] {
     // The measured step: NeMo's full-square model FLOPs (unpadded vocabulary) at the stated rate.
     const measured = modelFlopsPerStep(model, { globalBatch, seqLen }, model.vocab) / (gpus * Number(r.measured_tflops_per_gpu) * 1e12);
     const best = search(model, hw, training, fixed, { top: 1 }).plans[0];
-    if (!best) return { id: r.id!, measured, predicted: null, error: null, plan: "no plan fits" };
-    return { id: r.id!, measured, predicted: best.time.step, error: (best.time.step - measured) / measured, plan: planText(best) };
+    if (!best) return { id: r.id!, seqLen, measured, predicted: null, error: null, plan: "no plan fits" };
+    return { id: r.id!, seqLen, measured, predicted: best.time.step, error: (best.time.step - measured) / measured, plan: planText(best) };
   });
 }
 
 /** The rows as megatron-core's out-of-sample record in profiles/calibration.json (what `plan`
  *  says where a request lies outside the fitted runs). */
 export function nemoValidation(rows: readonly ValidationRow[] = predictNemo()): EngineValidation {
-  const csv = parse(readFileSync(join(packageRoot(), "bench", "data", "nemo-performance.csv"), "utf8"), { columns: true, skip_empty_lines: true }) as Csv[];
   const errs = rows.filter((r) => r.error !== null).map((r) => Math.abs(r.error!));
-  const seq = csv.map((r) => Number(r.seq_len));
+  const seq = rows.map((r) => r.seqLen);
   const round = (x: number) => Math.round(x * 1000) / 1000;
   return {
     label: "NVIDIA's Megatron-Core tables (NeMo 24.03 and 24.07, Llama at fp8 on DGX-H100)",
