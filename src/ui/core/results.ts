@@ -169,9 +169,11 @@ export function calibrationNote(s: Session): string {
   const c = s.request.calibration;
   if (c === undefined) return "";
   if (c.runs === 0) return `no published run calibrates engine ${s.request.training.engine.name}`;
-  if (c.outside.length > 0) return `beyond the calibration runs: ${c.outside.join("; ")}`;
-  // Inside: the error to expect, as the runs showed it (profiles/calibration.json).
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  // Outside: how far, and what runs nothing was fitted to showed where the engine has such
+  // (megatron-core: NVIDIA's NeMo tables; calibration-standing.ts validationWords says it whole).
+  if (c.outside.length > 0) return `beyond the calibration runs: ${c.outside.join("; ")}${c.validation ? `; ${pct(c.validation.mean)} off out of sample` : ""}`;
+  // Inside: the error to expect, as the runs showed it (profiles/calibration.json).
   return c.accuracy ? `within the calibration runs: step time off by ${pct(c.accuracy.mean)} on average there, ${pct(c.accuracy.losoMean)} fitted without a run's source` : "";
 }
 
