@@ -40,6 +40,10 @@ export const GPU_SETTINGS: GpuSetting[] = [
   s("llama3.2-3b", 2048, 4, "full"),
 ];
 
+/** The held-out runs' settings (bench/gpu-holdout.sh): the GPU check's, and the Llama block at
+ *  micro-batch 4 with compile off, whose spec the script derives from l3b-s2k-mb4-none. */
+export const HOLDOUT_SETTINGS: GpuSetting[] = [...GPU_SETTINGS, s("llama3.2-3b", 2048, 4, "none", false)];
+
 /** Steps per setting: step 1 absorbs compilation, 2 is instrumented (FLOPs, collectives), 5 is
  *  traced; 3-4 are timed (executor/PROTOCOL.md). */
 export const GPU_STEPS = 5;

@@ -53,11 +53,34 @@ export interface EngineAccuracy {
    *  what a stack's own runs add beyond the others'. */
   losoMean: number;
 }
+/** Mean and worst |predicted − measured| / measured step time over some runs; fractions to 0.001. */
+export interface RunErrors {
+  runs: number;
+  mean: number;
+  max: number;
+}
+
+/** An engine no published run used, measured on this project's own runs instead (the paraplan
+ *  engines: the worker's GPU runs, bench/results; written by bench/calibration/own-runs.ts). */
+export interface OwnRuns {
+  /** Where, in words: "one NVIDIA H200 (torch 2.11.0+cu130)". */
+  device: string;
+  /** The hardware profile the runs were predicted on. */
+  profile: string;
+  seqLen: [number, number];
+  gpus: [number, number];
+  /** The runs its figures were fitted on, and those held out of the fit. */
+  fitted: RunErrors;
+  heldOut?: RunErrors;
+}
+
 export interface Envelope {
   source: string;
   engines: Record<string, EngineEnvelope>;
   /** Hardware profile → the engines whose runs fitted its figures. */
   profiles: Record<string, string[]>;
+  /** Engines with no published run, by their own runs; absent: none has any. */
+  ownRuns?: Record<string, OwnRuns>;
 }
 
 export interface CalibrationStanding {
@@ -73,6 +96,8 @@ export interface CalibrationStanding {
   accuracy?: EngineAccuracy;
   /** Its error on published runs nothing was fitted to, where there are such (EngineValidation). */
   validation?: EngineValidation;
+  /** Where no published run calibrates the engine: this project's own runs of it, if any. */
+  ownRuns?: OwnRuns;
 }
 
 export interface StandingInput {
@@ -96,10 +121,13 @@ export function readEnvelope(): Envelope {
 // every `plan`'s start.
 const n = count;
 const span = (r: [number, number], unit: string) => (r[0] === r[1] ? `${n(r[0])} ${unit}` : `${n(r[0])}–${n(r[1])} ${unit}`);
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 // Under 0.05B a tenth of a billion read "0B" (tiny's 0.4M): millions, or the count itself, there.
 const billions = (x: number) => (x >= 0.05 ? `${x >= 10 ? Math.round(x) : Math.round(x * 10) / 10}B` : compact(x * 1e9));
 
 export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelope()): CalibrationStanding {
+  const own = q.engineIsFile ? undefined : env.ownRuns?.[q.engine];
+  if (own !== undefined && env.engines[q.engine] === undefined) return ownStanding(q, own);
   const outside: string[] = [];
   const fittedOn = q.profileIsFile ? undefined : env.profiles[q.profile];
   if (q.profileIsFile) outside.push(`profile ${q.profile} is a file of your own: no published run was on it`);
@@ -130,6 +158,28 @@ export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelo
   return { runs: e.runs, span: words.join(", "), outside, ran: { contextParallel: e.contextParallel, pipeline: e.pipeline }, accuracy: e.accuracy, ...(e.validation ? { validation: e.validation } : {}) };
 }
 
+/** An engine no published run used, against this project's own runs of it: their span, and each
+ *  way the request lies outside it (another profile, sequence, more GPUs: the own runs are
+ *  single-GPU, so every communication term is the cost model's, unchecked by them). */
+function ownStanding(q: StandingInput, own: OwnRuns): CalibrationStanding {
+  const t = q.training;
+  const outside: string[] = [];
+  if (q.profileIsFile) outside.push(`profile ${q.profile} is a file of your own`);
+  else if (q.profile !== own.profile) outside.push(`${q.profile} (its runs were on ${own.profile})`);
+  if (t.seqLen < own.seqLen[0] || t.seqLen > own.seqLen[1]) outside.push(`sequence of ${n(t.seqLen)} tokens`);
+  if (t.gpus < own.gpus[0] || t.gpus > own.gpus[1]) outside.push(`${n(t.gpus)} GPUs (its runs had ${span(own.gpus, own.gpus[1] === 1 ? "GPU" : "GPUs")}: communication is the cost model's alone)`);
+  const words = `${q.engine}: no published run calibrates this engine; fitted on this project's own runs of it on ${own.device}, ${own.profile}, ${span(own.seqLen, "tokens")}, ${span(own.gpus, own.gpus[1] === 1 ? "GPU" : "GPUs")}`;
+  return { runs: 0, span: words, outside, ownRuns: own };
+}
+
+/** "step time off by 3.4% on average on the 7 fitted runs, 7.5% at worst; 4.5% on average on 2
+ *  runs held out of the fit, 5.9% at worst" */
+export const ownRunsWords = (o: OwnRuns) => {
+  const on = (e: RunErrors, which: string) =>
+    e.runs === 1 ? `${pct(e.mean)} on the 1 ${which} run` : `${pct(e.mean)} on average on the ${n(e.runs)} ${which} runs, ${pct(e.max)} at worst`;
+  return `step time off by ${on(o.fitted, "fitted")}${o.heldOut ? `; ${on(o.heldOut, "held-out")}` : ""}`;
+};
+
 const UNRUN_SCHEDULES = { gpipe: "GPipe", zb1p: "ZB1P zero-bubble", zbv: "ZB-V zero-bubble", dualpipev: "DualPipeV" } as const;
 
 /** What a plan uses that none of its engine's runs did: context parallel, a pipeline, a schedule
@@ -146,6 +196,7 @@ export function planOutside(p: Pick<Plan, "cp" | "pp" | "schedule">, s: Calibrat
 /** The header's line: "calibration: megatron-core fitted on 21 published runs (…); step time off
  *  by …; outside them here: sequence of 131,072 tokens". */
 export function standingLine(s: CalibrationStanding): string {
+  if (s.runs === 0 && s.ownRuns) return `calibration: ${s.span}; ${ownRunsWords(s.ownRuns)}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${s.outside.join("; ")}`}`;
   if (s.runs === 0) return `calibration: ${[s.span, ...s.outside].join("; ")}`;
   const acc = s.accuracy ? `; ${accuracyWords(s.accuracy)}` : "";
   return `calibration: ${s.span}${acc}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${s.outside.join("; ")}${s.validation ? `; ${validationWords(s.validation)}` : ""}`}`;
@@ -157,7 +208,6 @@ export function standingLine(s: CalibrationStanding): string {
 export const validationWords = (v: EngineValidation) =>
   `on ${v.label}, which nothing was fitted to: step time off by ${pct(v.mean)} on average, ${pct(v.max)} at worst (${n(v.runs)} runs, ${span(v.seqLen, "tokens")})`;
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 /** "step time off by 3.2% on average on them, 6.6% at worst, 6.8% when fitted without the run's
  *  own source" */
 export const accuracyWords = (a: EngineAccuracy) =>

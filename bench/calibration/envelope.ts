@@ -4,7 +4,8 @@
 // hardware profile, the engines whose runs fitted it. `plan` says where a request lies outside it
 // (src/calibration-standing.ts): a prediction there is the model's extrapolation, not a figure a
 // published run checked. Written to
-// profiles/calibration.json by `node dist/bench/calibration/envelope.js` (after `npm run build`);
+// profiles/calibration.json by `node dist/bench/calibration/envelope.js` (after `npm run build`),
+// with the paraplan engines' own runs (own-runs.ts), which no published run is;
 // test/bench/envelope.test.ts holds the committed file equal to what the rows give (the in-sample
 // errors recomputed; the leave-one-source-out ones are npm run bench's, which checks them).
 import { writeFileSync } from "node:fs";
@@ -12,8 +13,9 @@ import { totalParams } from "../../planner/index.js";
 import { type CalibrationRow, loadCalibrationRows } from "./rows.js";
 import { evaluateCalibration } from "./evaluate.js";
 import type { RowPrediction } from "./predict.js";
-import { type EngineAccuracy, type EngineEnvelope, type EngineValidation, type Envelope, envelopePath } from "../../src/calibration-standing.js";
+import { type EngineAccuracy, type EngineEnvelope, type EngineValidation, type Envelope, type OwnRuns, envelopePath } from "../../src/calibration-standing.js";
 import { nemoValidation } from "../validation/nemo.js";
+import { ownRuns } from "./own-runs.js";
 import { isMainModule } from "../../src/main-module.js";
 
 const range = (xs: number[]): [number, number] => [Math.min(...xs), Math.max(...xs)];
@@ -34,8 +36,9 @@ export function engineAccuracy(inSample: readonly RowPrediction[], loso: readonl
   return out;
 }
 
-/** `validation`: an engine's error on published runs nothing was fitted to (bench/validation/). */
-export function calibrationEnvelope(rows: readonly CalibrationRow[], accuracy: Record<string, EngineAccuracy>, validation: Record<string, EngineValidation> = {}): Envelope {
+/** `validation`: an engine's error on published runs nothing was fitted to (bench/validation/);
+ *  `own`: engines no published run used, by this project's own runs (own-runs.ts). */
+export function calibrationEnvelope(rows: readonly CalibrationRow[], accuracy: Record<string, EngineAccuracy>, validation: Record<string, EngineValidation> = {}, own: Record<string, OwnRuns> = {}): Envelope {
   const engines: Record<string, EngineEnvelope> = {};
   for (const name of sorted(rows.map((r) => r.engine))) {
     const rs = rows.filter((r) => r.engine === name);
@@ -62,6 +65,7 @@ export function calibrationEnvelope(rows: readonly CalibrationRow[], accuracy: R
     source: `the ${rows.length} published runs of bench/data/published-runs.csv, each with its source's engine and profile (bench/calibration/rows.ts); written by bench/calibration/envelope.ts`,
     engines,
     profiles,
+    ...(Object.keys(own).length > 0 ? { ownRuns: own } : {}),
   };
 }
 
@@ -77,5 +81,5 @@ if (isMainModule(import.meta.url)) {
   // The accuracy needs the leave-one-source-out fits (about a minute and a half on 2 cores).
   const rows = loadCalibrationRows();
   const rep = evaluateCalibration(rows);
-  writeFileSync(envelopePath(), envelopeText(calibrationEnvelope(rows, engineAccuracy(rep.inSample, rep.loso), outOfSample())));
+  writeFileSync(envelopePath(), envelopeText(calibrationEnvelope(rows, engineAccuracy(rep.inSample, rep.loso), outOfSample(), ownRuns())));
 }

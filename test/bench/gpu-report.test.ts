@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type Prediction, readDevice, readStatus, reportRows, reportText, verdict } from "../../bench/gpu-report-lib.js";
 import { predictOn, profileFor } from "../../bench/gpu-report.js";
-import { GPU_SETTINGS, GPU_STEPS } from "../../bench/gpu-settings.js";
+import { GPU_SETTINGS, GPU_STEPS, HOLDOUT_SETTINGS } from "../../bench/gpu-settings.js";
 import { packageRoot } from "../../src/load.js";
 
 const RAW = join(packageRoot(), "test", "bench", "fixtures", "gpu-check-raw");
@@ -165,8 +165,7 @@ describe("the 10-step micro-batch-1 runs, predicted with the worker's own engine
 // check settings whose logs no figure was taken from, and the eager Llama block.
 describe("the held-out H200 runs, predicted with the worker's own engines", () => {
   const dir = join(packageRoot(), "bench", "results", "gpu-holdout-NVIDIA-H200");
-  const eager = { ...GPU_SETTINGS.find((s) => s.name === "l3b-s2k-mb4-none")!, name: "l3b-s2k-mb4-none-eager", compile: false };
-  const rows = reportRows(dir, [...GPU_SETTINGS, eager], predictOn("hgx-h200")).filter((r) => r.measured !== null);
+  const rows = reportRows(dir, HOLDOUT_SETTINGS, predictOn("hgx-h200")).filter((r) => r.measured !== null);
 
   it("all three within 10 % of their step time and peak memory", () => {
     expect(rows.map((r) => r.setting).sort()).toEqual(["g13-s2k-mb4-none", "l3b-s2k-mb4-full", "l3b-s2k-mb4-none-eager"]);

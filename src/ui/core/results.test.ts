@@ -120,7 +120,12 @@ describe("the ranked table's view-model", () => {
     expect(statusLine(done, calibrationNote(s))).toMatch(/^done in 12\.0 ms: [\d,]+ searched · [\d,]+ feasible · beyond the calibration runs: sequence of 8,192 tokens; 8 GPUs; \d+\.\d% off out of sample$/);
     // (an engine with no such runs says only where the request lies)
     expect(calibrationNote(sessionOf("llama3-8b", 1, 8, 16, "dgx-h100", "torchtitan"))).toBe("beyond the calibration runs: torchtitan has no run on dgx-h100");
-    expect(calibrationNote(sessionOf("llama3-8b", 1, 8, 16, "dgx-h100", "paraplan"))).toBe("no published run calibrates engine paraplan");
+    // (the paraplan engines: no published run, but the worker's own H200 runs; the eager engine's
+    // one fitted run, profiles/calibration.json ownRuns)
+    const own = (sessionOf("llama3-8b", 1, 8, 16, "dgx-h100", "paraplan").request.calibration!.ownRuns!.fitted.mean * 100).toFixed(1);
+    expect(calibrationNote(sessionOf("llama3-8b", 1, 8, 16, "dgx-h100", "paraplan"))).toBe(
+      `no published run calibrates engine paraplan; ${own}% off on its own run (beyond it here: dgx-h100 (its runs were on hgx-h200); sequence of 8,192 tokens; 8 GPUs (its runs had 1 GPU: communication is the cost model's alone))`,
+    );
     // Inside megatron-core's runs: their errors (DGXC's and MEG24's, the bench's figures).
     expect(calibrationNote(sessionOf("gpt3-175b", 16, 8, 1536))).toBe("within the calibration runs: step time off by 3.7% on average there, 5.0% fitted without a run's source");
   });

@@ -168,8 +168,11 @@ export function resultsLayout(s: Session, search: SearchProgress, width: number,
 export function calibrationNote(s: Session): string {
   const c = s.request.calibration;
   if (c === undefined) return "";
-  if (c.runs === 0) return `no published run calibrates engine ${s.request.training.engine.name}`;
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  // (the paraplan engines: what the worker's own runs showed, calibration-standing.ts ownRunsWords)
+  const o = c.ownRuns?.fitted;
+  const own = o ? `; ${pct(o.mean)} off on its own ${o.runs === 1 ? "run" : `${o.runs} runs`}${c.outside.length > 0 ? ` (beyond ${o.runs === 1 ? "it" : "them"} here: ${c.outside.join("; ")})` : ""}` : "";
+  if (c.runs === 0) return `no published run calibrates engine ${s.request.training.engine.name}${own}`;
   // Outside: how far, and what runs nothing was fitted to showed where the engine has such
   // (megatron-core: NVIDIA's NeMo tables; calibration-standing.ts validationWords says it whole).
   if (c.outside.length > 0) return `beyond the calibration runs: ${c.outside.join("; ")}${c.validation ? `; ${pct(c.validation.mean)} off out of sample` : ""}`;
