@@ -7,6 +7,7 @@ import { planText } from "./calibration/predict.js";
 import { loadCalibrationRows } from "./calibration/rows.js";
 import { inheritedFrom, priorOf } from "./calibration/priors.js";
 import { calibrationEnvelope, engineAccuracy, envelopeText, outOfSample } from "./calibration/envelope.js";
+import { ownRuns } from "./calibration/own-runs.js";
 import { readFileSync } from "node:fs";
 import { envelopePath } from "../src/calibration-standing.js";
 import { sweepNeighbours } from "./calibration/sweeps.js";
@@ -105,7 +106,7 @@ export function runAccuracy(): boolean {
   console.log("\nPer source\n");
   const met = printSources(rep);
   // `plan` prints each engine's errors from profiles/calibration.json: they must be these.
-  const fresh = envelopeText(calibrationEnvelope(rows, engineAccuracy(rep.inSample, rep.loso), outOfSample()));
+  const fresh = envelopeText(calibrationEnvelope(rows, engineAccuracy(rep.inSample, rep.loso), outOfSample(), ownRuns()));
   const current = readFileSync(envelopePath(), "utf8") === fresh;
   console.log(current ? "profiles/calibration.json: its per-engine errors are these figures" : "STALE  profiles/calibration.json: its per-engine errors differ from these figures; run `node dist/bench/calibration/envelope.js`");
   return met && current;
