@@ -25,10 +25,6 @@ export function megatronCpArgs(p: Plan, release: string): Arg[] {
   if (p.cp <= 1) return [];
   const a: Arg[] = [["--context-parallel-size", String(p.cp)]];
   if (MEGATRON_CP_ARGS[release]?.cpCommType) a.push(["--cp-comm-type", MEGATRON_CP_COMM_TYPE[commOf(p)]]);
-  // core_v0.7.0's pretrain_gpt.py builds the legacy GPTModel unless --use-mcore-models, and asserts
-  // context_parallel_size == 1 for it (model_provider): context parallel needs Megatron Core's
-  // model there (core_r0.14 builds it by default).
-  if (release === "core_v0.7") a.push(["--use-mcore-models"]);
   return a;
 }
 

@@ -104,5 +104,7 @@ export function architectureClaims(m: Map<string, ArgSetting>, o: string, deepsp
   // Q/K/V biases in a model without the others (--add-qkv-bias beside --disable-bias-linear) and
   // Megatron-LM's per-head query/key norm (--qk-layernorm); Megatron-DeepSpeed has neither flag.
   if (!deepspeed && has("disable-bias-linear")) claim("qkvBias", has("add-qkv-bias"), has("add-qkv-bias") ? "--add-qkv-bias" : "no --add-qkv-bias");
-  if (!deepspeed) claim("qkNorm", has("qk-layernorm") ? "head" : "none", has("qk-layernorm") ? "--qk-layernorm" : "no --qk-layernorm");
+  // (beside --multi-latent-attention the flag builds the norms of the compressed latents instead,
+  // gpt_layer_specs.py:127-137 @000c4ac, which paraplan's MLA carries: not a per-head norm)
+  if (!deepspeed && !has("multi-latent-attention")) claim("qkNorm", has("qk-layernorm") ? "head" : "none", has("qk-layernorm") ? "--qk-layernorm" : "no --qk-layernorm");
 }

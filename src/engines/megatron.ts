@@ -66,7 +66,11 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   if (p.vpp > 1)
     a.push(recent ? ["--num-virtual-stages-per-pipeline-rank", n(p.vpp)] : ["--num-layers-per-virtual-pipeline-stage", n(layersPerStage(m, p))]);
   a.push(...megatronCpArgs(p, release.id));
-  if (p.zero === 1) a.push(["--use-distributed-optimizer"]);
+  // The distributed optimizer: ZeRO-1 itself, and beside Megatron-FSDP the optimizer that copies
+  // its updated fp32 main weights back into the weights the forward runs (without it
+  // get_megatron_optimizer builds Float16OptimizerWithFloat16Params: megatron/core/optimizer/
+  // __init__.py:404-450 @ core_r0.14.0; docs/source/api-guide/custom_fsdp.md lists both flags).
+  if (p.zero >= 1) a.push(["--use-distributed-optimizer"]);
   // ZeRO-2/3 as Megatron-FSDP (core_r0.14; translate() refuses it elsewhere): gradients, and with
   // ZeRO-3 the parameters too, sharded; it checkpoints only in fsdp_dtensor format (validate_args).
   if (p.zero >= 2)
@@ -89,14 +93,22 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);
   if (llamaStyle(m)) a.push(["--disable-bias-linear"]);
   if (llamaStyle(m) && m.qkvBias) a.push(["--add-qkv-bias"]);
-  if (m.qkNorm === "head") a.push(["--qk-layernorm"]);
+  // A norm over each head's queries and keys; with multi-latent attention the same flag builds the
+  // RMSNorms on the compressed query and key/value latents (linear_q_up_proj and linear_kv_up_proj
+  // as layer-norm linears, megatron/core/models/gpt/gpt_layer_specs.py:127-137 @000c4ac), which
+  // DeepSeek's MLA has and planner/moe.ts mlaReplicatedParams counts.
+  if (m.qkNorm === "head" || m.mla !== undefined) a.push(["--qk-layernorm"]);
   // Attention: core_r0.14 _add_network_size_args --attention-backend; core_v0.7 _add_training_args
-  // --use-flash-attn, and for unfused attention Megatron's own layers: leaving --use-flash-attn out
-  // does not unfuse Transformer Engine's (the default --transformer-impl transformer_engine builds
-  // transformer_engine.pytorch.TransformerLayer, whose DotProductAttention picks a fused kernel;
-  // megatron/legacy/model/transformer.py ParallelTransformer build_layer @ core_v0.7.0), while
-  // --transformer-impl local builds ParallelTransformerLayer, whose CoreAttention materialises the
-  // scores without --use-flash-attn (the model core_v0.7 builds without --use-mcore-models).
+  // --use-flash-attn, and for unfused attention Megatron Core's local spec: leaving
+  // --use-flash-attn out does not unfuse Transformer Engine's layers (TEDotProductAttention picks a
+  // fused kernel), while --transformer-impl local builds get_gpt_layer_local_spec, whose
+  // DotProductAttention materialises the scores (megatron/core/transformer/dot_product_attention.py
+  // torch.baddbmm and FusedScaleMaskSoftmax @307dcf37).
+  // core_v0.7 builds Megatron Core's GPTModel only with --use-mcore-models (pretrain_gpt.py
+  // model_provider @307dcf37); without it the legacy model, whose Transformer Engine layer is
+  // built without num_gqa_groups (grouped-query attention ignored) and without experts, and which
+  // --overlap-param-gather and context parallel refuse (validate_args, model_provider).
+  if (!recent) a.push(["--use-mcore-models"]);
   if (recent) a.push(["--attention-backend", t.fusedAttention ? "flash" : "unfused"]);
   else if (t.fusedAttention) a.push(["--use-flash-attn"]);
   else a.push(["--transformer-impl", "local"]);
@@ -135,19 +147,28 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
     return { kind: "refused", reason: "--no-grad-overlap with ZeRO-2: Megatron-FSDP's optim_grads asserts an overlapped gradient reduce-scatter (MegatronFSDP.__init__, megatron_fsdp.py:270 @ core_v0.14.0), so the run would stop at start; drop --no-grad-overlap, or use ZeRO 0, 1 or 3" };
   const cp = megatronCpTrainingRefusal(ctx.model, plan, ctx.training);
   if (cp) return { kind: "refused", reason: cp };
-  return release === "core_v0.7" && !ctx.training.fusedAttention ? localImpl(plan, ctx.training) : { kind: "exact" };
+  if (release === "core_v0.7" && !ctx.training.fusedAttention) return localImpl(ctx.model, plan, ctx.training);
+  // --rope-scaling-factor is parsed but not passed on: GPTModel keeps its default factor of 8
+  // (gpt_builders.py:76-92 @000c4ac builds it with rope_scaling only; gpt_model.py:98).
+  const factor = ctx.model.ropeScaling?.factor;
+  if (factor !== undefined && factor !== 8)
+    return { kind: "exact", notes: [`--rope-scaling-factor ${factor}: Megatron-LM's gpt_builders.py does not pass it to GPTModel, which scales by its default 8 (positions only; the cost is the same): pass rope_scaling_factor in your model builder`] };
+  return { kind: "exact" };
 }
 
-/** core_v0.7's unfused attention is --transformer-impl local (megatronArgs): Megatron's own layers,
- *  without Transformer Engine's fp8 (ParallelTransformer asserts transformer_engine for it,
- *  megatron/legacy/model/transformer.py @ core_v0.7.0) or its userbuffers (--tp-comm-overlap
- *  overlaps Transformer Engine's GEMMs only). */
-function localImpl(plan: Plan, t: Training): Translation {
+/** core_v0.7's unfused attention is --transformer-impl local (megatronArgs): Megatron Core's local
+ *  spec (get_gpt_layer_local_spec @307dcf37), whose linears are Megatron's own ColumnParallelLinear
+ *  and RowParallelLinear, without Transformer Engine's fp8 or its userbuffers (--tp-comm-overlap
+ *  overlaps Transformer Engine's GEMMs only), and whose FusedLayerNorm runs LayerNorm only
+ *  (megatron/core/fusions/fused_layer_norm.py:67-69 @307dcf37). */
+function localImpl(model: EngineContext["model"], plan: Plan, t: Training): Translation {
   const unfused = "--attention unfused on core_v0.7 is --transformer-impl local (Transformer Engine's layers pick a fused kernel)";
-  if (t.precision === "fp8") return { kind: "refused", reason: `${unfused}, which has no fp8 (ParallelTransformer asserts transformer_engine for it, megatron/legacy/model/transformer.py @ core_v0.7.0); use --attention fused, or --release core_r0.14 (--attention-backend unfused)` };
+  if (llamaStyle(model))
+    return { kind: "refused", reason: `${unfused}, whose FusedLayerNorm runs LayerNorm only, not ${model.name}'s RMSNorm (megatron/core/fusions/fused_layer_norm.py @ core_v0.7.0); use --attention fused, or --release core_r0.14 (--attention-backend unfused)` };
+  if (t.precision === "fp8") return { kind: "refused", reason: `${unfused}, whose linear layers are Megatron's own, without fp8 (Transformer Engine's have it; get_gpt_layer_local_spec @ core_v0.7.0); use --attention fused, or --release core_r0.14 (--attention-backend unfused)` };
   if (plan.sequenceParallel && t.engine?.tensorParallel.overlapNeedsSp)
     return { kind: "refused", reason: `${unfused}, whose GEMMs --tp-comm-overlap does not overlap (Transformer Engine's userbuffers); drop --tp-comm-overlap, use --attention fused, or --release core_r0.14` };
-  return { kind: "exact", notes: ["unfused attention on core_v0.7: --transformer-impl local, Megatron's own layers (ParallelTransformerLayer, whose CoreAttention materialises the scores, as predicted); their other kernels are priced as Transformer Engine's"] };
+  return { kind: "exact", notes: ["unfused attention on core_v0.7: --transformer-impl local, Megatron Core's local layers (DotProductAttention materialises the scores, as predicted); their other kernels are priced as Transformer Engine's"] };
 }
 
 /** bf16 Adam moments run in Megatron's precision-aware optimizer (Transformer Engine's FusedAdam
@@ -222,11 +243,20 @@ function files(ctx: EngineContext) {
     // without it takes --gpus or the model file's.
     `plan --from megatron-args.txt reads this plan back with ${readBackFlags(ctx)} (the arguments do not state ${readBackWhat(ctx)})`,
   ];
-  // validate_args: tensor and context parallel want CUDA_DEVICE_MAX_CONNECTIONS=1, Megatron-FSDP
-  // asserts it is not 1 (with FSDP the former is only a warning on Hopper and earlier).
-  if (p.zero >= 2) header.push("Megatron-FSDP needs CUDA_DEVICE_MAX_CONNECTIONS unset or above 1 in the environment (validate_args)");
-  else if (p.tp > 1) header.push("tensor parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment (validate_args)");
+  header.push(...connectionsNote(p, ctx.release.id === "core_r0.14"));
   return [{ name: "megatron-args.txt", content: argsFile(header, megatronArgs(ctx)) }];
+}
+
+/** What validate_args asks of CUDA_DEVICE_MAX_CONNECTIONS. core_r0.14: tensor or context parallel
+ *  assert it is 1 before Blackwell, Megatron-FSDP asserts it is not (and makes the former a
+ *  warning) (megatron/training/arguments.py:584, 635, 850-875 @ core_r0.14.0). core_v0.7: every run
+ *  raises without 1, sequence parallel or not, since the async tensor-parallel all-reduce is on by
+ *  default (arguments.py:450-461, --no-async-tensor-model-parallel-allreduce @307dcf37). */
+function connectionsNote(p: Plan, recent: boolean): string[] {
+  if (!recent) return ["Megatron-LM core_v0.7 needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment (validate_args)"];
+  if (p.zero >= 2) return ["Megatron-FSDP needs CUDA_DEVICE_MAX_CONNECTIONS unset or above 1 in the environment (validate_args)"];
+  if (p.tp > 1 || p.cp > 1) return [`${p.tp > 1 ? "tensor" : "context"} parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment on Hopper and earlier GPUs (validate_args)`];
+  return [];
 }
 
 export const megatron: Engine = { format: "megatron", releases: MEGATRON_RELEASES, overlays, translate, modelRefusal, files, runsWith };

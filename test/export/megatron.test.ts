@@ -3,7 +3,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { readConfigs } from "../../src/engines/read-back.js";
-import { GPT, LLAMA, LLAMA2, h100, model, plan, removeTemp, tempFile, training } from "./helpers.js";
+import type { Plan } from "../../planner/index.js";
+import { GPT, LLAMA, LLAMA2, argValue, h100, model, plan, removeTemp, tempFile, training } from "./helpers.js";
 
 afterAll(removeTemp);
 
@@ -51,6 +52,24 @@ describe("megatron-args.txt", () => {
     ]);
     expect(r.files[0]!.content).toContain("# names from Megatron-LM core_r0.14");
     expect(r.files[0]!.content).toContain("CUDA_DEVICE_MAX_CONNECTIONS=1");
+  });
+
+  it("says what validate_args asks of CUDA_DEVICE_MAX_CONNECTIONS: 1 for tensor or context parallel on core_r0.14, 1 for every core_v0.7 run", () => {
+    const note = (p: Plan, release?: string) => exportPlan("megatron", model(LLAMA2), p, training(), h100, release ? { release } : {}).files[0]!.content.split("\n").filter((l) => l.includes("CUDA_DEVICE_MAX_CONNECTIONS"));
+    // core_r0.14 asserts it for tp > 1 or cp > 1 before Blackwell (arguments.py:850-875 @ core_r0.14.0)
+    expect(note(plan({ tp: 1, pp: 1, cp: 2, zero: 1 }))).toEqual([expect.stringContaining("context parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1")]);
+    expect(note(plan({ tp: 1, pp: 1, zero: 1 }))).toEqual([]);
+    // core_v0.7 raises without it whenever the async tensor-parallel all-reduce is on, its default
+    // (arguments.py:450-461 @307dcf37), tp 1 included
+    expect(note(plan({ tp: 1, pp: 1, zero: 1 }), "core_v0.7")).toEqual([expect.stringContaining("core_v0.7 needs CUDA_DEVICE_MAX_CONNECTIONS=1")]);
+  });
+
+  it("Llama 3.2's RoPE factor 32 is written, with a note that Megatron-LM's GPTModel builder leaves it at 8", () => {
+    const r = exportPlan("megatron", model("llama3.2-3b"), plan({ tp: 1, pp: 1, zero: 1 }), training({ gpus: 8 }), h100);
+    expect(argValue(r.files[0]!.content, "--rope-scaling-factor")).toBe("32");
+    expect(r.notes).toContainEqual(expect.stringContaining("--rope-scaling-factor 32: Megatron-LM's gpt_builders.py does not pass it to GPTModel, which scales by its default 8"));
+    // Llama 3.1's own factor is that default: no note
+    expect(exportPlan("megatron", model("llama3-8b"), plan({ tp: 1, pp: 1, zero: 1 }), training({ gpus: 8 }), h100).notes.join(" ")).not.toContain("--rope-scaling-factor");
   });
 
   it("core_v0.7 states virtual stages as layers per stage (80 / (4·2) = 10) and flash attention as --use-flash-attn", () => {
@@ -117,7 +136,10 @@ describe("plans Megatron-LM cannot run are refused with the reason", () => {
       const out = exportPlan("megatron", model(GPT), plan({ zero }), training(), h100);
       const a = args(out.files[0]!.content);
       expect(a).toEqual(expect.arrayContaining(["--use-megatron-fsdp", `--data-parallel-sharding-strategy ${strategy}`, "--ckpt-format fsdp_dtensor"]));
-      expect(a).not.toContain("--use-distributed-optimizer");
+      // beside the distributed optimizer, which copies Megatron-FSDP's updated main weights back
+      // (Megatron's functional tests pair the flags: gpt3_mcore_te_tp2_zp_z3_resume_fsdp_dtensor
+      // model_config.yaml @000c4ac; without it Float16OptimizerWithFloat16Params is built)
+      expect(a).toContain("--use-distributed-optimizer");
       expect(out.files[0]!.content).toContain("CUDA_DEVICE_MAX_CONNECTIONS unset or above 1");
       const path = tempFile(`fsdp-${zero}.txt`, out.files[0]!.content);
       expect(readConfigs([path], { model: model(GPT), gpus: training().gpus, defaultGpus: 1, defaultGpusFrom: "test" }).plan.zero).toBe(zero);

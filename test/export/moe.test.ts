@@ -47,6 +47,9 @@ describe("Megatron-LM MoE arguments", () => {
       ["--moe-grouped-gemm", ""], ["--expert-model-parallel-size", "8"], ["--expert-tensor-parallel-size", "1"],
       ["--multi-latent-attention", ""], ["--q-lora-rank", "1536"], ["--kv-lora-rank", "512"], ["--qk-head-dim", "128"],
       ["--qk-pos-emb-head-dim", "64"], ["--v-head-dim", "128"], ["--mtp-num-layers", "1"],
+      // the RMSNorms on the compressed latents DeepSeek's MLA has (gpt_layer_specs.py:127-137 @000c4ac:
+      // the up-projections as layer-norm linears only with --qk-layernorm)
+      ["--qk-layernorm", ""],
     ];
     for (const [flag, value] of want) expect(argValue(text, flag), flag).toBe(value);
     const names = recorded("megatron-lm-core_r0.14.txt");
