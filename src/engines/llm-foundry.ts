@@ -57,6 +57,9 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: llm-foundry's decoupled_adamw keeps its moments in the parameters' fp32; drop the flag" };
   const notes: string[] = [];
   if (ctx.model.ropeScalingNotExported) notes.push(`the model's ${ctx.model.ropeScalingNotExported} rotary scaling is not written: set attn_config.rope_hf_config yourself`);
+  // ALiBi models are written as MPT trains them, without biases (no_bias); the planner counts a
+  // GPT-style model's biases either way (planner/model.ts layerSmallParams: ~0.1 % of a layer).
+  if (ctx.model.positional === "alibi") notes.push("no_bias: true, as MPT trains its ALiBi models; a model with biases in its linear layers (BLOOM) wants no_bias: false");
   // One rank, or ZeRO-1 (no FSDP strategy shards optimizer states alone): the nearest strategy.
   if (plan.zero === 1) return { kind: "nearest", plan: { ...plan, zero: 2 }, notes: [...notes, "ZeRO-1 has no FSDP sharding strategy (FULL_SHARD, SHARD_GRAD_OP, NO_SHARD); nearest: SHARD_GRAD_OP, i.e. ZeRO-2"] };
   return { kind: "exact", notes };

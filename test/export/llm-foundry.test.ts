@@ -57,6 +57,10 @@ describe("llm-foundry YAML", () => {
     const m = parse(yamlOf("mpt-7b", DP_PLANS[0]!, TRAININGS[1]!));
     expect([m.model.attn_config.alibi, m.model.attn_config.attn_impl, m.precision]).toEqual([true, "torch", "amp_fp16"]);
     expect(parse(yamlOf("mpt-7b", DP_PLANS[0]!, TRAININGS[2]!)).model.fc_type).toBe("te");
+    // ALiBi models as MPT trains them, without biases (MPT-7B's config.json: no_bias true); a note
+    // says so, since BLOOM's linear layers have biases
+    expect(m.model.no_bias).toBe(true);
+    expect(exportPlan("llm-foundry", model("bloom-176b"), DP_PLANS[0]!, TRAININGS[0]!, h100).notes).toContainEqual(expect.stringContaining("no_bias: true, as MPT trains its ALiBi models"));
   });
 
   it("ZeRO 0, 2, 3 are NO_SHARD, SHARD_GRAD_OP, FULL_SHARD; whole-block recompute is activation_checkpointing; PURE reduces bf16, DEFAULT fp32", () => {
