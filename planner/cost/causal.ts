@@ -17,15 +17,27 @@ export function causalKeys(seqLen: number): number {
   return (seqLen * (n + 1)) / (2 * n);
 }
 
+/** Keys per query a causal flash kernel computes over a sliding window of `window` keys (each
+ *  query attends to itself and the window − 1 before it): query tile r reads key tiles
+ *  r − ⌈(w − 1)/B⌉ … r, fewer near the start, so with n = ⌈s/B⌉ tiles and k = ⌈(w − 1)/B⌉ the
+ *  kernel computes Σ_r (min(r, k) + 1) = (k+1)(k+2)/2 + (n − 1 − k)(k + 1) tiles (n(n+1)/2 where
+ *  the window spans the sequence), of s/n keys each (flash-attn's local mask skips the tiles
+ *  outside [i − w + 1, i], Dao 2023 and flash-attn's window_size). */
+export function windowKeys(seqLen: number, window: number): number {
+  const n = Math.ceil(seqLen / FLASH_BLOCK);
+  const k = Math.ceil((window - 1) / FLASH_BLOCK);
+  const tiles = k >= n - 1 ? (n * (n + 1)) / 2 : ((k + 1) * (k + 2)) / 2 + (n - 1 - k) * (k + 1);
+  return (tiles * seqLen) / (n * n);
+}
+
 /** Keys per query a causal flash kernel computes, averaged over queries and layers: with
  *  n = ⌈s/B⌉ tiles per side the lower triangle and the diagonal are n(n+1)/2 of n² tiles, i.e.
- *  s·(n+1)/(2n) keys; a sliding-window layer computes its window plus the partly masked diagonal
- *  tile, min(w + B, that). */
+ *  s·(n+1)/(2n) keys; a sliding-window layer its window's tiles (windowKeys). */
 export function causalKeysPerQuery(m: ModelSpec, seqLen: number): number {
   const full = causalKeys(seqLen);
   if (m.slidingWindow === undefined) return full;
   const share = (m.slidingWindowLayers ?? m.layers) / m.layers;
-  return (1 - share) * full + share * Math.min(full, m.slidingWindow + FLASH_BLOCK);
+  return (1 - share) * full + share * windowKeys(seqLen, m.slidingWindow);
 }
 
 /** Share of the reported (convention) attention FLOPs a kernel actually computes: the causal

@@ -1,7 +1,7 @@
 // Physics of issue 12 against hand computations: causal attention time under flash attention,
 // its backward, and the slowdown of compute that overlapped communication causes.
 import { describe, expect, it } from "vitest";
-import { attentionWorkShare, causalKeysPerQuery } from "../../planner/cost/causal.js";
+import { attentionWorkShare, causalKeysPerQuery, windowKeys } from "../../planner/cost/causal.js";
 import { layerTimes } from "../../planner/cost/compute.js";
 import { attentionFlops, modelFlopsPerStep } from "../../planner/cost/flops.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "../../planner/cost/overlap.js";
@@ -18,6 +18,20 @@ describe("causal attention time", () => {
     expect(causalKeysPerQuery(m, 2048)).toBeCloseTo((2048 * 17) / 32, 9);
     expect(attentionWorkShare(m, { seqLen: 2048, fusedAttention: true })).toBeCloseTo(17 / 32, 12);
     expect(attentionWorkShare(m, { seqLen: 65536, fusedAttention: true })).toBeCloseTo(513 / 1024, 12);
+  });
+  it("a sliding window computes its tiles, ramping up from the first query: w = s/2 is 3/4 of the causal work", () => {
+    // s = 8192, B = 128: n = 64 tiles a side, k = ⌈4095/128⌉ = 32 tiles before the diagonal:
+    // 33·34/2 + 31·33 = 1584 tiles against the causal 64·65/2 = 2080, s/n = 128 keys each.
+    const w = { ...m, slidingWindow: 4096 };
+    expect(windowKeys(8192, 4096)).toBeCloseTo((1584 * 128) / 64, 9);
+    expect(causalKeysPerQuery(w, 8192)).toBeCloseTo(3168, 9);
+    expect(causalKeysPerQuery(w, 8192) / causalKeysPerQuery(m, 8192)).toBeCloseTo(1584 / 2080, 12);
+    // a window as long as the sequence is the causal square
+    expect(windowKeys(2048, 2048)).toBeCloseTo(causalKeysPerQuery(m, 2048), 9);
+    // s = 131,072, w = 4096: n = 1024, k = 32: 561 + 991·33 = 33,264 tiles of 128 keys over 1024 rows
+    expect(windowKeys(131072, 4096)).toBeCloseTo((33264 * 128) / 1024, 9);
+    // half the layers windowed: the mean of the two
+    expect(causalKeysPerQuery({ ...w, slidingWindowLayers: m.layers / 2 }, 8192)).toBeCloseTo((3168 + causalKeysPerQuery(m, 8192)) / 2, 9);
   });
   it("materialised scores compute the whole square", () => {
     expect(attentionWorkShare(m, { seqLen: 2048, fusedAttention: false })).toBe(1);
