@@ -19,8 +19,9 @@ export function foundryModel(file: ConfigFile): ModelSpec | null {
   let doc: unknown;
   try {
     doc = parse(file.text);
-  } catch {
-    return null; // the reader names the YAML error
+  } catch (e) {
+    // (without --model the reader is not reached: the YAML's error is named here, as it names it)
+    throw new UserError(`${file.name}: not valid YAML (${(e as Error).message.split("\n")[0]!.replace(/^Maximum call stack size exceeded/, "nested too deeply to read")})`);
   }
   const model = isObj(doc) ? doc.model : undefined;
   if (!isObj(model) || model.name !== "mpt_causal_lm") return null;

@@ -50,7 +50,8 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const lines = new LineCounter();
   // (a key given twice is YAML's error, not one of the two values picked silently)
   const doc = parseDocument(file.text, { lineCounter: lines });
-  if (doc.errors.length > 0) throw new UserError(`${o}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]})`);
+  // (the parser's own guard against deep nesting reports the stack it ran out of)
+  if (doc.errors.length > 0) throw new UserError(`${o}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]!.replace(/^Maximum call stack size exceeded/, "nested too deeply to read")})`);
   if (!isMap(doc.contents)) throw new UserError(`${o}: not an llm-foundry training YAML (no top-level mapping)`);
   // A merge key (`<<: *base`) adds its anchor's keys to a mapping when OmegaConf loads it; the
   // lookups below read a mapping's own keys, so such a file is refused rather than read short.

@@ -4,6 +4,7 @@
 // comma). Inline tables, arrays of tables and date-times are refused by name. No TOML library is
 // installed in this project, and paraplan adds no dependencies.
 import { UserError } from "../errors.js";
+import { MAX_JSON_DEPTH } from "../read-input.js";
 
 export type TomlValue = string | number | boolean | TomlValue[];
 export type TomlTable = { [key: string]: TomlValue | TomlTable };
@@ -95,11 +96,13 @@ function scalar(c: Cursor): number | boolean {
   return c.fail(tok === "" ? "expected a value" : `"${tok}" is not a TOML value`);
 }
 
-function value(c: Cursor): TomlValue {
+function value(c: Cursor, depth = 0): TomlValue {
   const ch = c.peek();
   if (ch === '"' || ch === "'") return str(c);
   if (ch === "{") c.fail("inline tables are not supported");
   if (ch !== "[") return scalar(c);
+  // (arrays within arrays, each a call: bounded as JSON inputs are, not left to the stack)
+  if (depth >= MAX_JSON_DEPTH) c.fail(`arrays nested more than ${MAX_JSON_DEPTH} levels deep`);
   c.i++;
   const items: TomlValue[] = [];
   for (;;) {
@@ -108,7 +111,7 @@ function value(c: Cursor): TomlValue {
       c.i++;
       return items;
     }
-    items.push(value(c));
+    items.push(value(c, depth + 1));
     c.skip(true);
     if (c.peek() === ",") c.i++;
     else if (c.peek() !== "]") c.fail("expected , or ] in an array");
