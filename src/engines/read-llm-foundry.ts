@@ -118,6 +118,11 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
       if (isScalar(p.key) && !known.has(String(p.key.value))) warnings.push(unknownLine(o, `${prefix}${String(p.key.value)} (line ${lineAt(p)})`, what));
   };
   warnUnknown(doc.contents, "", IGNORED_TOP, "an llm-foundry training setting paraplan knows");
+  // The optimizer (llmfoundry/optim/__init__.py @8c8dd48 registers decoupled_adamw, the Lion
+  // variants and no_op): Adam's two fp32 moments are what paraplan prices; Lion keeps one, no_op none.
+  const optimizer = value("optimizer.name");
+  if (optimizer !== undefined && optimizer !== "decoupled_adamw")
+    throw new UserError(`${setting("optimizer.name", optimizer)}: paraplan prices Adam's states (decoupled_adamw), not this optimizer's`);
 
   // The model: MPT's own keys are claims against --model; an hf_causal_lm model is --model's.
   const claims: ModelClaim[] = [];

@@ -71,6 +71,12 @@ describe("plan --from an llm-foundry YAML", () => {
     expect(r.errLines).toEqual([]);
   });
 
+  it("an optimizer other than Adam is exit 2 naming optimizer.name (llm-foundry @8c8dd48 registers decoupled_adamw, Lion variants and no_op)", async () => {
+    const lion = await cli(["plan", "--from", tempFile(`mpt-${n++}.yaml`, yaml().replace(/name: decoupled_adamw/, "name: decoupled_lionw")), "--model", MODEL, "--gpus", "8"]);
+    expect(lion.code).toBe(2);
+    expect(lion.errLines).toEqual([expect.stringMatching(/^paraplan: mpt-\d+\.yaml: optimizer\.name: "decoupled_lionw" \(line \d+\): paraplan prices Adam's states \(decoupled_adamw\), not this optimizer's$/)]);
+  });
+
   // llm-foundry passes a None fsdp_config on as no FSDP (llmfoundry/command_utils/train.py @ 8c8dd48):
   // Composer's DDP, not FULL_SHARD; an empty mapping is FSDP with Composer's defaults.
   it("fsdp_config: null is DDP (ZeRO-0, said in a note); fsdp_config: {} is FULL_SHARD; a degree-1 tp_config or mesh is read", async () => {
