@@ -14,6 +14,7 @@ import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { type SettingsAt, megatronAt } from "./setting-at.js";
 import { accountedEnds, readDeepSpeedPartition, readLayout, readMegatronStages } from "./megatron-stages.js";
+import { CPU_OFFLOAD, NOT_EXPRESSIBLE, NOT_MODELED, slidingWindowRefusal } from "./megatron-refusals.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 export interface MegatronFacts {
@@ -69,45 +70,6 @@ export interface MegatronFacts {
   notes: string[];
 }
 
-/** Known flags that change performance in ways paraplan does not model: named, then ignored. */
-const NOT_MODELED = [
-  "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
-  "enable-cuda-graph", "ds-sequence-parallel-fpdt",
-  "enable-zbh1-pipeline", "partition-activations",
-];
-
-/** Flags that move activations or optimizer state to the CPU: GPU memory and step time both
- *  change beyond what paraplan models, so the run is refused by flag, not priced as on-GPU. */
-const CPU_OFFLOAD = ["cpu-offloading-num-layers", "optimizer-cpu-offload", "checkpoint-in-cpu", "cpu-optimizer"];
-
-/** Known flags that build another model, or hold or move other state than paraplan prices: every
- *  real Megatron flag is known (known-names.ts), so these are refused by flag (exit 2), not priced
- *  as the run without them. `when`, where given, says which values matter. */
-const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: string | undefined) => boolean }> = {
-  // The MLP: paraplan's Megatron MLPs are GELU and SwiGLU (model-facts.ts has no other gate).
-  "quick-geglu": { why: "builds a quick-GELU-gated MLP" },
-  "squared-relu": { why: "builds a squared-ReLU MLP" },
-  "softmax-type": { why: "changes attention's softmax", when: (v) => v !== "vanilla" },
-  // fp8 recipes beyond the planner's (fp8 matmuls, 16-bit parameters and their gathers).
-  "fp8-param-gather": { why: "keeps the parameters in fp8 and gathers them in fp8" },
-  "first-last-layers-bf16": { why: "keeps the first and last layers in bf16 under fp8" },
-  "num-layers-at-start-in-bf16": { why: "keeps the first layers in bf16 under fp8" },
-  "num-layers-at-end-in-bf16": { why: "keeps the last layers in bf16 under fp8" },
-  // NVFP4 training, and fp8 recipes with other kernels and scaling state than the delayed and
-  // tensorwise (current) scaling the engine's fp8 figures describe.
-  "fp4-format": { why: "trains in fp4 (NVFP4)" },
-  "fp4-recipe": { why: "trains in fp4 (NVFP4)" },
-  "fp4-param-gather": { why: "keeps the parameters in fp4 and gathers them in fp4" },
-  "fp8-recipe": { why: "scales fp8 by blocks (blockwise, MXFP8 microscaling), other kernels and state than delayed or tensorwise scaling", when: (v) => v !== "delayed" && v !== "tensorwise" },
-  // Experts: the planner prices dropless experts, recomputed with the layer or not at all.
-  "moe-expert-capacity-factor": { why: "caps each expert's tokens at a capacity (dropping or padding)" },
-  "moe-pad-expert-input-to-capacity": { why: "pads each expert's input to its capacity" },
-  "moe-layer-recompute": { why: "recomputes the MoE layers alone" },
-  "overlap-moe-expert-parallel-comm": { why: "overlaps the expert-parallel all-to-all with another micro-batch's compute" },
-  // The pipeline split: paraplan prices stages that each hold a layer (megatron-stages.ts reads the
-  // split flags and layouts that keep to that).
-  "standalone-embedding-stage": { why: "gives the embedding a pipeline stage of its own" },
-};
 
 
 /** The moments' dtype under --use-precision-aware-optimizer: both bf16 is paraplan's
@@ -177,6 +139,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     }
     else if (NOT_MODELED.includes(flag)) warnings.push(`${o}: --${flag} (line ${s.line}) changes performance in a way paraplan does not model; ignored`);
   }
+  slidingWindowRefusal(m, o, model, engine);
   if (!deepspeed) checkOptimizerInstances(m, o);
   const tp = intArg(m, "tensor-model-parallel-size", o) ?? 1;
   const pp = intArg(m, "pipeline-model-parallel-size", o) ?? 1;

@@ -3,8 +3,10 @@
 // run; the nearest settings it does model are still read. Megatron's arguments and launch scripts
 // here; ds_config, torchtitan and paraplan's own files in from-refusals-files.test.ts.
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { cli, fixture, removeTemp } from "./helpers.js";
+import { packageRoot } from "../../src/load.js";
 import { accepted, refused, fileWriter } from "./from-cli.js";
 
 afterAll(removeTemp);
@@ -34,8 +36,22 @@ describe("Megatron-LM arguments", () => {
       ["--standalone-embedding-stage", "--standalone-embedding-stage"],
       ["--optimizer sgd", "--optimizer sgd (line 6)"],
       ["--recompute-granularity selective\n--recompute-modules core_attn mlp", "--recompute-modules core_attn mlp"],
+      ["--rotary-percent 0.5", "--rotary-percent 0.5 (line 6) rotates only part of each head"],
+      ["--heterogeneous-layers-config-path nas.json", "--heterogeneous-layers-config-path (line 6) builds layers of differing shapes"],
+      ["--heterogeneous-layers-config-encoded-json {}", "--heterogeneous-layers-config-encoded-json"],
     ];
     for (const [extra, says] of cases) await refused(on8b(extra), says, "which paraplan does not model");
+  });
+
+  it("sliding windows: Megatron's --window-size and --window-attn-skip-freq are exit 2, and so is a windowed --model against a file that sets none", async () => {
+    await refused(on8b("--window-size 4096 0"), "--window-size 4096 0 (line 6) builds sliding-window attention, which paraplan reads from a model's config.json, not from Megatron-LM arguments");
+    await refused(on8b("--window-attn-skip-freq 2"), "--window-attn-skip-freq 2 (line 6) builds sliding-window attention");
+    // the whole rotary is the default: read as before
+    const whole = await cli(["plan", ...on8b("--rotary-percent 1.0")]);
+    expect(whole.code, whole.stderr).toBe(0);
+    // a model file with a window, the file without one: Megatron would train full attention
+    const windowed = file("json", JSON.stringify({ ...JSON.parse(readFileSync(join(packageRoot(), "profiles", "models", "llama3-8b.json"), "utf8")), name: "llama3-8b-swa", slidingWindow: 1024 }));
+    await refused(["--model", windowed, "--gpus", "64", "--from", args("")], "the model llama3-8b-swa uses sliding-window attention, which this file does not set");
   });
 
   // core_r0.14 get_num_layers_to_build: the embedding and the loss each count as a layer; the units

@@ -1,0 +1,63 @@
+// The Megatron-LM / Megatron-DeepSpeed flags read-megatron.ts refuses or names rather than prices:
+// flags that change performance in ways paraplan does not model (a warning), that move state to
+// the CPU or build another model (exit 2, by flag), and sliding-window attention, which paraplan
+// prices from a model's config.json but not from these arguments.
+import type { ModelSpec } from "../../planner/index.js";
+import { UserError } from "../errors.js";
+import { type ArgSetting, argAt } from "./args-file.js";
+
+/** Known flags that change performance in ways paraplan does not model: named, then ignored. */
+export const NOT_MODELED = [
+  "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
+  "enable-cuda-graph", "ds-sequence-parallel-fpdt",
+  "enable-zbh1-pipeline", "partition-activations",
+];
+
+/** Flags that move activations or optimizer state to the CPU: GPU memory and step time both
+ *  change beyond what paraplan models, so the run is refused by flag, not priced as on-GPU. */
+export const CPU_OFFLOAD = ["cpu-offloading-num-layers", "optimizer-cpu-offload", "checkpoint-in-cpu", "cpu-optimizer"];
+
+/** Known flags that build another model, or hold or move other state than paraplan prices: every
+ *  real Megatron flag is known (known-names.ts), so these are refused by flag (exit 2), not priced
+ *  as the run without them. `when`, where given, says which values matter. */
+export const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: string | undefined) => boolean }> = {
+  // The MLP: paraplan's Megatron MLPs are GELU and SwiGLU (model-facts.ts has no other gate).
+  "quick-geglu": { why: "builds a quick-GELU-gated MLP" },
+  "squared-relu": { why: "builds a squared-ReLU MLP" },
+  "softmax-type": { why: "changes attention's softmax", when: (v) => v !== "vanilla" },
+  // fp8 recipes beyond the planner's (fp8 matmuls, 16-bit parameters and their gathers).
+  "fp8-param-gather": { why: "keeps the parameters in fp8 and gathers them in fp8" },
+  "first-last-layers-bf16": { why: "keeps the first and last layers in bf16 under fp8" },
+  "num-layers-at-start-in-bf16": { why: "keeps the first layers in bf16 under fp8" },
+  "num-layers-at-end-in-bf16": { why: "keeps the last layers in bf16 under fp8" },
+  // NVFP4 training, and fp8 recipes with other kernels and scaling state than the delayed and
+  // tensorwise (current) scaling the engine's fp8 figures describe.
+  "fp4-format": { why: "trains in fp4 (NVFP4)" },
+  "fp4-recipe": { why: "trains in fp4 (NVFP4)" },
+  "fp4-param-gather": { why: "keeps the parameters in fp4 and gathers them in fp4" },
+  "fp8-recipe": { why: "scales fp8 by blocks (blockwise, MXFP8 microscaling), other kernels and state than delayed or tensorwise scaling", when: (v) => v !== "delayed" && v !== "tensorwise" },
+  // Experts: the planner prices dropless experts, recomputed with the layer or not at all.
+  "moe-expert-capacity-factor": { why: "caps each expert's tokens at a capacity (dropping or padding)" },
+  "moe-pad-expert-input-to-capacity": { why: "pads each expert's input to its capacity" },
+  "moe-layer-recompute": { why: "recomputes the MoE layers alone" },
+  "overlap-moe-expert-parallel-comm": { why: "overlaps the expert-parallel all-to-all with another micro-batch's compute" },
+  // The pipeline split: paraplan prices stages that each hold a layer (megatron-stages.ts reads the
+  // split flags and layouts that keep to that).
+  "standalone-embedding-stage": { why: "gives the embedding a pipeline stage of its own" },
+  // Layers of other shapes: rotary embeddings on part of each head (TransformerConfig
+  // rotary_percent; the config.json reader refuses partial rotary too), and per-layer shapes
+  // from a heterogeneous-layers config (Nemotron-NAS style).
+  "rotary-percent": { why: "rotates only part of each head (partial rotary embeddings)", when: (v) => Number(v) !== 1 },
+  "heterogeneous-layers-config-path": { why: "builds layers of differing shapes (a heterogeneous-layers config)" },
+  "heterogeneous-layers-config-encoded-json": { why: "builds layers of differing shapes (a heterogeneous-layers config)" },
+};
+
+/** Sliding-window attention as Megatron-LM lays it out (--window-size, and --window-attn-skip-freq
+ *  for which layers keep full attention): paraplan prices windows from a model's config.json, not
+ *  from these arguments, so neither side's window is taken for the other's. */
+export function slidingWindowRefusal(m: Map<string, ArgSetting>, o: string, model: ModelSpec | undefined, engine: string): void {
+  const flag = ["window-size", "window-attn-skip-freq"].find((f) => m.has(f));
+  if (flag !== undefined) throw new UserError(`${o}: ${argAt(m, flag)} builds sliding-window attention, which paraplan reads from a model's config.json, not from ${engine} arguments; it would price full attention`);
+  if (model?.slidingWindow !== undefined)
+    throw new UserError(`${o}: the model ${model.name} uses sliding-window attention, which this file does not set (no --window-size: ${engine} would train full attention); pass the --model the configuration trains`);
+}
