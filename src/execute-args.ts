@@ -7,6 +7,7 @@ import { PLAN_FIELDS } from "../planner/schema/plan.js";
 import { MAX, int, oneOf, parseFlags } from "./flags.js";
 import { parseDuration } from "../planner/run/index.js";
 import { PLAN_OPTIONS, type PlanArgs, parsePlanArgs } from "./plan-args.js";
+import { refuseOwnTree } from "./own-paths.js";
 
 export const EXECUTE_OPTIONS = {
   ...PLAN_OPTIONS,
@@ -45,8 +46,15 @@ export function parseEndpoint(v: string): Endpoint {
   return { host: m[1]!, port };
 }
 
+/** plan's output flags (plan-args.ts PLAN_OPTIONS), which execute has no output for: it runs the
+ *  plan and prints measured against predicted. */
+const PLAN_OUTPUT_FLAGS = ["top", "timeline", "trace-out", "simulate-top"] as const;
+
 export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   const { values, tokens } = parseFlags(argv, EXECUTE_OPTIONS, "execute");
+  for (const flag of PLAN_OUTPUT_FLAGS)
+    if (values[flag] !== undefined && values[flag] !== false)
+      throw new UserError(`--${flag}: execute runs the plan and prints measured against predicted, not plan's output; drop --${flag} (it is paraplan plan's)`);
   // Hand the plan flags, as given, to the plan command's parser.
   const planArgv: string[] = [];
   for (const t of tokens) {
@@ -57,6 +65,7 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   const s = (k: string) => values[k] as string | undefined;
   // An empty path is no path: `--run-dir ""` wrote the run into the current directory.
   for (const k of ["run-dir", "plan", "rdzv-id"]) if (s(k)?.trim() === "") throw new UserError(`--${k} needs a value`);
+  if (s("run-dir") !== undefined) refuseOwnTree("--run-dir", s("run-dir")!);
   const device = oneOf("device", s("device"), ["cuda", "cpu"] as const);
   const nnodes = int("nnodes", s("nnodes"), 1, MAX.gpus) ?? 1;
   const nodeRank = int("node-rank", s("node-rank"), 0, MAX.gpus) ?? 0;

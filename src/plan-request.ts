@@ -158,6 +158,9 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
           : null;
     if (why !== null) throw new UserError(`${flag}: ${why}; the flag would change nothing, drop it`);
   }
+  // --tp-comm-overlap beside a fixed --tp 1: no tensor-parallel communication to hide.
+  if (args.tpCommOverlap && fixed.tp === 1 && args.valuesFrom?.["--tp-comm-overlap"] === undefined)
+    throw new UserError("--tp-comm-overlap: --tp 1 has no tensor-parallel communication to hide; the flag would change nothing, drop it");
   const badTraining = checkTraining(model, hw, training);
   const batchFollowsCount = args.globalBatch === undefined && model.globalBatch === undefined;
   const countBound = (i: InputIssue) => COUNT_CODES.has(i.code) || (batchFollowsCount && BATCH_CODES.has(i.code));

@@ -22,6 +22,7 @@ import { oneOf, parseFlags } from "../flags.js";
 import { PLAN_OPTIONS, parsePlanArgs } from "../plan-args.js";
 import { type PlanRequest, buildRequest } from "../plan-request.js";
 import { calibrationStanding, standingLine } from "../calibration-standing.js";
+import { refuseOwnTree } from "../own-paths.js";
 
 export const EXPORT_USAGE = `usage: paraplan export --format megatron|deepspeed|torchtitan|llm-foundry|torchrun|slurm --model <preset|file> [options]
 
@@ -220,6 +221,7 @@ export function runExport(argv: string[], io: Io): number {
   }
   const out = s("out");
   if (out !== undefined) {
+    refuseOwnTree("--out", out);
     const made = makeDirs(out);
     if (!made.ok) throw new UserError(`--out: cannot write into "${out}" (${made.errno})`);
     try {

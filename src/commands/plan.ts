@@ -108,6 +108,8 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
     io.out(PLAN_USAGE);
     return 0;
   }
+  // The drawing is the table's: with --json it would be left out unsaid (--trace-out writes it).
+  if (args.json && args.timeline) throw new UserError("--timeline draws the step beside the table, and --json prints no table; drop one (--trace-out writes the step as a file beside --json)");
   const req = buildRequest(args);
   const k = args.simulateTop ?? 0;
   // With 4 cores or more the simulator warms up on a thread of its own while the search runs;
