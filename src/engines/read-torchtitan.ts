@@ -12,7 +12,7 @@ import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
 import { readTitanCp } from "./cp-args.js";
 import { type AtKey, type SettingsAt, named, titanAt } from "./setting-at.js";
 import { TORCHTITAN_RELEASES } from "./torchtitan.js";
-import { isFloat8, stagesOfLayersPerStage, stagesOfModuleFqns, stagesOfSplitPoints } from "./read-titan-stages.js";
+import { isFloat8, titanStages } from "./read-titan-stages.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
 export function parseOverrides(text: string): TomlTable {
@@ -189,6 +189,8 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   state("vpp", "parallelism", "pipeline_parallel_layers_per_stage");
   state("stageLayers", "parallelism", "module_fqns_per_model_part");
   state("stageLayers", "parallelism", "pipeline_parallel_split_points");
+  state("stageLayers", "parallelism", "pipeline_parallel_first_stage_less_layers");
+  state("stageLayers", "parallelism", "pipeline_parallel_last_stage_less_layers");
   state("sequenceParallel", "parallelism", "enable_sequence_parallel");
   state("zero", "parallelism", "fsdp_reshard_after_forward");
   state("microBatch", pp > 1 ? "parallelism" : "training", pp > 1 ? "pipeline_parallel_microbatch_size" : get("training", "batch_size") !== undefined ? "batch_size" : "local_batch_size");
@@ -241,48 +243,15 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   let vpp = 1;
   let stageLayers: number[] | undefined;
   if (pp > 1) {
-    const L = ctx.model.layers;
-    const splitSetting = get("parallelism", "pipeline_parallel_split_points");
-    const split = typeof splitSetting === "string" ? [splitSetting] : splitSetting; // one override point
-    const fqnSetting = get("parallelism", "module_fqns_per_model_part");
-    const perStage = get("parallelism", "pipeline_parallel_layers_per_stage");
-    // (releases before v0.2.0 named each stage's first layer; 3c84ce095 of 2025-07-30 deprecated
-    // the key, 6e06a49cd of 2025-10-13 removed it)
-    if (splitSetting !== undefined) notes.push(`${o}: pipeline_parallel_split_points is a key of torchtitan before v0.2.0, which rejects it ("Invalid field names"); v0.2.0 states the split as module_fqns_per_model_part`);
-    let stages: number;
-    /** Counts of a split: one stage per rank, or p·v virtual stages under a looped schedule
-     *  (interleaved, zb1p: rank r holds r, r + p, …) as layout/stages.ts prices them; in a V (zbv,
-     *  dualpipev) paraplan models equal ones. */
-    const counted = (counts: number[], key: string) => {
-      const even = counts.every((n) => n === counts[0]);
-      const loopedStages = counts.length === pp || (counts.length % pp === 0 && (schedule === "interleaved" || schedule === "zb1p"));
-      if (!even && loopedStages) stageLayers = counts;
-      else if (!even) notes.push(`${o}: uneven ${key} read as ${counts.length} equal stages`);
-      return counts.length;
-    };
-    if (fqnSetting !== undefined) {
-      stages = counted(stagesOfModuleFqns(setting("parallelism", "module_fqns_per_model_part"), fqnSetting, L), "module_fqns_per_model_part");
-    } else if (Array.isArray(split) && split.length > 0) {
-      stages = counted(stagesOfSplitPoints(o, split, L), "pipeline_parallel_split_points");
-    } else if (typeof perStage === "number") {
-      const f = int("parallelism", "pipeline_parallel_first_stage_less_layers", 1, 0);
-      const l = int("parallelism", "pipeline_parallel_last_stage_less_layers", 1, 0);
-      const S = Math.ceil((L + f + l) / perStage);
-      // pipeline_llm checks a multi-stage schedule's count from layers per stage, not from names.
-      if (looped && S === pp)
-        throw new UserError(`${setting("parallelism", "pipeline_parallel_layers_per_stage")} gives one stage per rank, and torchtitan runs ${str("parallelism", "pipeline_parallel_schedule", "")}, a multi-stage schedule, with at least 2 ("Multi-stage schedule requires at least 2 stages per rank", pipeline_parallel.py pipeline_llm)`);
-      // (the embedding and output weighted as f and l layers: equal stages only where both are 0
-      // and S divides L, as paraplan's export writes them)
-      stages = S % pp === 0 ? counted(stagesOfLayersPerStage(setting("parallelism", "pipeline_parallel_layers_per_stage"), S, L, f, l), "pipeline_parallel_layers_per_stage") : S;
-    } else stages = looped ? 2 * pp : pp;
-    const ppAt = stated.pp ? named(stated.pp) : o;
-    if (stages % pp !== 0) throw new UserError(`${ppAt}: ${stages} pipeline stages do not divide over pipeline_parallel_degree ${pp}`);
-    vpp = stages / pp;
-    if (schedule === "zbv" || schedule === "dualpipev") {
-      if (vpp !== 2) throw new UserError(`${o}: the ${scheduleName} schedule needs exactly two stages per rank, the split gives ${vpp}`);
-    } else if (schedule !== "zb1p" && looped !== vpp > 1)
-      throw new UserError(`${o}: the ${scheduleName} schedule needs ${looped ? "two or more stages" : "one stage"} per rank, the split gives ${vpp}`);
-    if (L % stages !== 0 && stageLayers === undefined) throw new UserError(`${ppAt}: ${L} layers do not split into ${stages} equal stages; paraplan models equal stages`);
+    ({ vpp, stageLayers } = titanStages({
+      o, pp, layers: ctx.model.layers, schedule, looped,
+      scheduleAs: str("parallelism", "pipeline_parallel_schedule", "1F1B"),
+      ppAt: stated.pp ? named(stated.pp) : o,
+      get: (k) => get("parallelism", k),
+      int: (k, d, min) => int("parallelism", k, d, min),
+      setting: (k) => setting("parallelism", k),
+      notes,
+    }));
   } else if (looped) {
     // Without a pipeline torchtitan builds no schedule (train.py: `if parallel_dims.pp_enabled`,
     // @ v0.2.2): its release DeepSeek-V3 files name Interleaved1F1B at degree 1.

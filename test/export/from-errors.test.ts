@@ -110,8 +110,9 @@ describe("a torchtitan job", () => {
     const cases: [string, string, string][] = [
       ["24", "tensor_parallel_degree = 3\n", 'parallelism.tensor_parallel_degree = 3 (line 9): 3 does not divide the 32 attention heads (the plan read: tp 3'],
       ["8", 'pipeline_parallel_degree = 2\npipeline_parallel_schedule = "Foo"\n', 'parallelism.pipeline_parallel_schedule = "Foo" (line 10): "foo" is not a torch.distributed.pipelining schedule'],
-      // 64 one-layer-short stages of 32 layers
-      ["64", "pipeline_parallel_degree = 64\n", "parallelism.pipeline_parallel_degree = 64 (line 9): 32 layers do not split into 64 equal stages"],
+      // 64 stages of 32 layers: torchtitan's generate_llm_fqn_per_model_part raises ("Number of
+      // stages (64) cannot be greater than effective layers (34)", 32 + the default weights 1 + 1)
+      ["64", "pipeline_parallel_degree = 64\n", "parallelism.pipeline_parallel_degree = 64 (line 9), with torchtitan's default pipeline_parallel_first_stage_less_layers 1 and pipeline_parallel_last_stage_less_layers 1: 64 stages cannot hold 32 layers"],
     ];
     for (const [gpus, extra, says] of cases) {
       const path = file("toml", HEAD + extra);

@@ -118,3 +118,56 @@ describe("settings no torchtitan release has a knob for: exit 2 naming the flag"
     expect((await cli(["export", "--format", "torchtitan", "--model", "llama3-8b", "--gpus", "16", "--attention", "fused"])).code).toBe(0);
   });
 });
+
+// QA: the embedding's and output's weights (pipeline_parallel_first/last_stage_less_layers) were
+// read only beside pipeline_parallel_layers_per_stage: pp 2 with weights 8 and 0 priced 16/16
+// where torchtitan builds 12/20, and the defaults (1, 1) at pp 4 priced 8 × 4 where it builds
+// 8, 9, 8, 7. The cuts by hand from generate_llm_fqn_per_model_part (pipeline_parallel.py @ v0.2.0:
+// E = L + first + last effective layers, ⌊E/S⌋ a stage, one more on the first E mod S, less the
+// weights on the first and the last).
+describe("stages torchtitan cuts by the embedding's and output's weights without layers per stage", () => {
+  const job = (parallelism: string) =>
+    `[model]\nname = "llama3"\nflavor = "8B"\n[training]\nlocal_batch_size = 8\nglobal_batch_size = 64\nseq_len = 4096\n[activation_checkpoint]\nmode = "full"\n[parallelism]\ndata_parallel_shard_degree = -1\n${parallelism}\n`;
+  const read = (name: string, parallelism: string) => readConfigs([tempFile(name, job(parallelism))], { model: model("llama3-8b"), gpus: 16, defaultGpus: 1, defaultGpusFrom: "test" });
+  it("pp 2, first 8, last 0: E = 32 + 8 = 40, 20 a stage: 20 − 8 = 12 and 20 → [12, 20]", () => {
+    const back = read("w80.toml", "pipeline_parallel_degree = 2\npipeline_parallel_first_stage_less_layers = 8\npipeline_parallel_last_stage_less_layers = 0");
+    expect([back.plan.pp, back.plan.vpp, back.plan.stageLayers]).toEqual([2, 1, [12, 20]]);
+  });
+  it("pp 2, the defaults 1 and 1 (no key): E = 34, 17 a stage: 16 and 16, even, no note", () => {
+    const back = read("w-pp2.toml", "pipeline_parallel_degree = 2");
+    expect([back.plan.pp, back.plan.stageLayers]).toEqual([2, undefined]);
+    expect(back.notes.join("\n")).not.toContain("less_layers");
+  });
+  it("pp 4, the defaults: E = 34, 8 a stage and one more on stages 0 and 1: 9 − 1, 9, 8, 8 − 1 → [8, 9, 8, 7], said", () => {
+    const back = read("w-pp4.toml", "pipeline_parallel_degree = 4").plan;
+    expect([back.pp, back.dp, back.stageLayers]).toEqual([4, 4, [8, 9, 8, 7]]);
+    const notes = read("w-pp4.toml", "pipeline_parallel_degree = 4").notes.join("\n");
+    expect(notes).toContain("pipeline_parallel_first_stage_less_layers and pipeline_parallel_last_stage_less_layers not set: torchtitan's defaults, 1 and 1, cut the 32 layers 8,9,8,7");
+  });
+  it("Interleaved1F1B at pp 2, the defaults: 2 · 2 = 4 virtual stages of E = 34 → [8, 9, 8, 7] at vpp 2", () => {
+    const back = read("w-int.toml", 'pipeline_parallel_degree = 2\npipeline_parallel_schedule = "Interleaved1F1B"');
+    expect([back.plan.vpp, back.plan.schedule, back.plan.stageLayers]).toEqual([2, "interleaved", [8, 9, 8, 7]]);
+  });
+  it("ZBVZeroBubble at pp 2, the defaults: 4 stages 8, 9, 8, 7, which paraplan's equal V stages are not: exit 2 naming the weights", () => {
+    expect(() => read("w-zbv.toml", 'pipeline_parallel_degree = 2\npipeline_parallel_schedule = "ZBVZeroBubble"')).toThrow(
+      /pipeline_parallel_degree = 2 \(line 12\), with torchtitan's default pipeline_parallel_first_stage_less_layers 1 and pipeline_parallel_last_stage_less_layers 1: torchtitan cuts the 32 layers 8,9,8,7 over the ZBVZeroBubble schedule's 4 stages/,
+    );
+    // both weights 0: E = 32, 8 a stage, equal: read
+    expect(read("w-zbv0.toml", 'pipeline_parallel_degree = 2\npipeline_parallel_schedule = "ZBVZeroBubble"\npipeline_parallel_first_stage_less_layers = 0\npipeline_parallel_last_stage_less_layers = 0').plan.vpp).toBe(2);
+  });
+  it("the weights 8 and 0 are priced as the same 12/20 stated by module names, not as 16/16", async () => {
+    const tokens = async (name: string, parallelism: string) => {
+      const r = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--from", tempFile(name, job(parallelism)), "--json", "--top", "1"]);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).from.plan.tokensPerSecond as number;
+    };
+    const fqns = (counts: number[]) => {
+      let at = 0;
+      const parts = counts.map((n, i) => [...(i === 0 ? ["tok_embeddings"] : []), ...Array.from({ length: n }, () => `layers.${at++}`), ...(i === counts.length - 1 ? ["norm", "output"] : [])]);
+      return `module_fqns_per_model_part = ${JSON.stringify(parts)}`;
+    };
+    const weighed = await tokens("t-w80.toml", "pipeline_parallel_degree = 2\npipeline_parallel_first_stage_less_layers = 8\npipeline_parallel_last_stage_less_layers = 0");
+    expect(weighed).toBe(await tokens("t-f1220.toml", `pipeline_parallel_degree = 2\n${fqns([12, 20])}`));
+    expect(weighed).not.toBe(await tokens("t-f1616.toml", `pipeline_parallel_degree = 2\n${fqns([16, 16])}`));
+  });
+});
