@@ -57,7 +57,8 @@ export const DEEPSPEED_KEYS = new Set(
 
 /** torchtitan TOML section.key: v0.2.0's (torchtitan/config/job_config.py @ v0.2.0, recorded in
  *  test/export/fixtures/torchtitan-0.2.txt) and the older names still read (@000204a4's, among them
- *  pipeline_parallel_split_points; 2024's training.batch_size). */
+ *  pipeline_parallel_split_points; 2024's training.batch_size and
+ *  float8.enable_float8_linear with its scaling_type_* keys, torchtitan/config_manager.py @f6a9daa13). */
 export const TORCHTITAN_02_KEYS = new Set(
   `
   job.config_file job.dump_folder job.description job.use_for_integration_test job.print_args
@@ -109,7 +110,8 @@ export const TORCHTITAN_02_KEYS = new Set(
   activation_checkpoint.visualize_memory_budget_pareto compile.enable compile.components compile.backend
   quantize.linear.mx.mxfp8_dim1_cast_kernel_choice quantize.linear.mx.recipe_name quantize.linear.mx.filter_fqns
   quantize.grouped_mm.mx.recipe_name quantize.grouped_mm.mx.fqns comm.save_traces_file_prefix
-  memory_estimation.enable
+  memory_estimation.enable float8.enable_float8_linear float8.scaling_type_input float8.scaling_type_weight
+  float8.scaling_type_grad_output
   `
     .trim()
     .split(/\s+/),

@@ -143,13 +143,23 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const converters = (Array.isArray(convSetting) ? convSetting : convSetting === undefined || convSetting === "" ? [] : [convSetting]).map(String);
   for (const c of converters)
     if (!isFloat8(c)) throw new UserError(`${setting("model", "converters")}: paraplan models the float8 converter only (fp8 training), not ${/(^|\.)mx$/.test(c) ? "MX formats" : `this conversion ("${c}")`}`);
+  // torchtitan before the converters (57387af0e of 2025-02-15) swapped in the same Float8Linear with
+  // [float8] enable_float8_linear (torchtitan/float8.py Float8Handler @f6a9daa13 of 2024-12-20:
+  // every Linear but "output", dynamic tensorwise scaling unless scaling_type_* says "delayed").
+  const fp8 = converters.some(isFloat8) || at("float8.enable_float8_linear") === true;
+  if (fp8) {
+    for (const k of ["scaling_type_input", "scaling_type_weight", "scaling_type_grad_output"]) {
+      const v = get("float8", k);
+      if (v !== undefined && v !== "dynamic") throw new UserError(`${setting("float8", k)}: fp8 with ${JSON.stringify(v)} scaling (delayed keeps torchao's amax history, synced each step), whose casts paraplan does not model; it prices dynamic tensorwise scaling (the default)`);
+    }
+  }
   // The float8 recipe (Float8Linear.recipe_name, job_config.py:656 @ v0.2.0: tensorwise, rowwise,
   // rowwise_with_gw_hp; unset is tensorwise, components/quantization/float8.py:115-118): rowwise
   // scales are other kernels and casts than the tensorwise ones the engine prices, as the Megatron
   // reader refuses --fp8-recipe other than delayed or tensorwise.
   for (const key of ["float8.recipe_name", "quantize.linear.float8.recipe_name"]) {
     const recipe = at(key);
-    if (converters.some(isFloat8) && recipe !== undefined && recipe !== "tensorwise")
+    if (fp8 && recipe !== undefined && recipe !== "tensorwise")
       throw new UserError(`${named(titanAt(o, file.text, file.kind === "torchtitan-toml", key.slice(0, key.lastIndexOf(".")), "recipe_name", recipe))}: fp8 with ${typeof recipe === "string" ? `${recipe} scaling` : "this recipe"}, whose kernels and casts paraplan does not model; it prices tensorwise scaling (the default)`);
   }
   // Loss parallel off (parallelism.disable_loss_parallel, job_config.py:312 @ v0.2.0): the output
@@ -198,6 +208,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   state("seqLen", "training", "seq_len");
   state("recompute", "activation_checkpoint", "mode");
   state("precision", "model", "converters");
+  state("precision", "float8", "enable_float8_linear");
   state("precision", "training", "mixed_precision_param");
   // -1 shards over the ranks left after replicate, tp, pp and cp (job_config.py Parallelism).
   const c = cp.cp;
@@ -287,12 +298,12 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const reduce = str("training", "mixed_precision_reduce", "float32");
   if (reduce !== "float32")
     throw new UserError(`${setting("training", "mixed_precision_reduce")}: torchtitan takes "float32" only (Literal["float32"] in job_config.py and configs.py)`);
-  if (converters.some(isFloat8)) precision = "fp8";
+  if (fp8) precision = "fp8";
   // torchtitan main's configuration (torchtitan/config/configs.py @0014ac2c) has no converters
   // option: its float8 converter is in the user's --module/--config, and an fp8 run sets bfloat16
   // params as a bf16 one does. Overrides that state no converter cannot tell the two: --precision
   // decides (fp8 is no contradiction), and without it bf16 is priced and said.
-  const unstated = file.kind === "torchtitan-overrides" && convSetting === undefined;
+  const unstated = file.kind === "torchtitan-overrides" && convSetting === undefined && get("float8", "enable_float8_linear") === undefined;
   if (unstated) notes.push(`${o}: the overrides cannot tell fp8 from bf16 (torchtitan main has no converters option: the float8 converter is in your --module/--config); bf16 is priced unless --precision fp8 is given`);
   const mode = str("activation_checkpoint", "mode", "selective");
   // 0.2's selective option defaults to "2" (every second layer); the override releases have no

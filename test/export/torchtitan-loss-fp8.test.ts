@@ -48,3 +48,27 @@ describe("torchtitan: float8 recipes", () => {
     expect(inert.precision).toBe("bf16");
   });
 });
+
+// QA: torchtitan's fp8 switch before the converters, [float8] enable_float8_linear (2024-07-30,
+// 40f79d79f, to 2025-02-15, 57387af0e, which moved the same Float8Handler behind
+// model.converters = ["float8"]), was "not a torchtitan setting paraplan knows; ignored" and priced
+// bf16. At f6a9daa13 (2024-12-20) it swaps every Linear but "output" for torchao's Float8Linear,
+// dynamic tensorwise scaling by default (torchtitan/float8.py): the converter's meaning.
+describe("torchtitan: the 2024 [float8] enable_float8_linear switch", () => {
+  const switched = (extra = "") => job({ extra: `\n[float8]\nenable_float8_linear = true\n${extra}` });
+  it("true is fp8, priced as the float8 converter is, with no unknown-key warning", async () => {
+    const old = await accepted([...base, "--from", switched()]);
+    expect(old.precision).toBe("fp8");
+    expect(old.from.warnings.join("\n")).not.toContain("enable_float8_linear");
+    const converter = await accepted([...base, "--from", job({ model: 'converters = ["float8"]\n' })]);
+    expect(old.from.plan.tokensPerSecond).toBe(converter.from.plan.tokensPerSecond);
+    const off = await accepted([...base, "--from", job({ extra: "\n[float8]\nenable_float8_linear = false\n" })]);
+    expect(off.precision).toBe("bf16");
+    expect(off.from.plan.tokensPerSecond).not.toBe(old.from.plan.tokensPerSecond);
+  });
+  it("its delayed scaling (scaling_type_*) and fp8 all-gathers are exit 2 naming the key; dynamic is read", async () => {
+    await refused([...base, "--from", switched('scaling_type_weight = "delayed"\n')], 'float8.scaling_type_weight = "delayed"', "dynamic tensorwise");
+    await refused([...base, "--from", switched("enable_fsdp_float8_all_gather = true\n")], "float8.enable_fsdp_float8_all_gather = true", "gathers the FSDP parameters in fp8");
+    expect((await accepted([...base, "--from", switched('scaling_type_input = "dynamic"\n')])).precision).toBe("fp8");
+  });
+});
