@@ -115,6 +115,17 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     throw new UserError(`${named(jsonAt(o, ds.text, "sequence_parallel_size", raw.sequence_parallel_size))} runs DeepSpeed-Ulysses sequence parallelism, which the megatron-deepspeed engine (DeepSpeed of 2021-22) does not model`);
   if (raw.fp32_allreduce === true)
     throw new UserError(`${named(jsonAt(o, ds.text, "fp32_allreduce", true))}: paraplan prices DeepSpeed's gradient reduction in 16 bits, not fp32`);
+  // Compute the model does other than the dense layers paraplan prices. sparse_attention: a block-
+  // sparse layout DeepSpeed parses whenever the key is there (runtime/config.py:296
+  // get_sparse_attention @ v0.16.0) for the model code's SparseSelfAttention (ops/sparse_attention);
+  // progressive_layer_drop with enabled truthy (get_pld_enabled, config.py:127; default False,
+  // constants.py:374): the engine hands the model a keep probability each step to skip layers
+  // (runtime/engine.py:348, 1881-1882).
+  if (raw.sparse_attention !== undefined)
+    throw new UserError(`${named(jsonAt(o, ds.text, "sparse_attention", undefined))} configures DeepSpeed's block-sparse attention for the model code, which paraplan does not model: it prices dense attention`);
+  const pld = raw.progressive_layer_drop;
+  if (pld !== undefined && !(isObj(pld) && [undefined, false, null, 0, ""].includes(pld.enabled as never)))
+    throw new UserError(`${named(jsonAt(o, ds.text, "progressive_layer_drop", isObj(pld) ? undefined : pld))}${isObj(pld) ? ` with enabled ${JSON.stringify(pld.enabled)}` : ""} turns on progressive layer drop (layers skipped at random each step), which paraplan does not model: it prices every layer every step`);
   // Low-precision master weights, gradients and states (bf16_optimizer_states needs
   // bf16_master_weights_and_grads, DeepSpeed's config check): paraplan prices fp32 master weights
   // beside the 16-bit ones, so a config without them is refused by key, not priced as one with.

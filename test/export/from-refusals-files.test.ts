@@ -102,6 +102,19 @@ describe("DeepSpeed ds_config.json", () => {
     await refused(on8b({ bf16: { enabled: false } }), "neither bf16 nor fp16 enabled", "fp32");
     await refused(on8b({ bf16: undefined, torch_autocast: { enabled: true, dtype: "bfloat16" } }), "torch_autocast.enabled");
   });
+
+  // QA: both were accepted silently and priced as dense attention over every layer. DeepSpeed
+  // parses sparse_attention whenever it is there (runtime/config.py:296 @ v0.16.0) for the model's
+  // SparseSelfAttention; progressive_layer_drop.enabled (default False) makes the engine hand the
+  // model a keep probability each step (runtime/engine.py:348, 1881).
+  it("sparse_attention and an enabled progressive_layer_drop change the compute: exit 2 naming the key; PLD disabled is read as absent", async () => {
+    await refused(on8b({ sparse_attention: { mode: "fixed", block: 16, num_local_blocks: 4 } }), "sparse_attention (line 1) configures DeepSpeed's block-sparse attention", "dense attention");
+    await refused(on8b({ progressive_layer_drop: { enabled: true, theta: 0.5, gamma: 0.001 } }), "progressive_layer_drop (line 1) with enabled true turns on progressive layer drop", "every layer every step");
+    // DeepSpeed takes enabled for truth (get_scalar_param returns it as written): "false" is on
+    await refused(on8b({ progressive_layer_drop: { enabled: "false" } }), 'with enabled "false" turns on');
+    const off = await accepted(on8b({ progressive_layer_drop: { enabled: false, theta: 0.5 } }));
+    expect(off.from.plan.tokensPerSecond).toBe((await accepted(on8b({}))).from.plan.tokensPerSecond);
+  });
 });
 
 describe("torchtitan job files", () => {
