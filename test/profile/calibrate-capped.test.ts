@@ -21,7 +21,7 @@ const WIDE = { name: "wide", layers: 4, hidden: 2048, heads: 16, vocab: 256, seq
 function writeRun(dir: string, profile: string, device: string, slower: number, model?: object): number {
   mkdirSync(dir, { recursive: true });
   const seqLen = model ? WIDE.seqLen : 32;
-  const plan = { model: "tiny", profile, device, gpus: 2, nnodes: 1, globalBatch: 8, seqLen, precision: "bf16", engine: "paraplan", plans: [PLAN] };
+  const plan = { model: model ? WIDE.name : "tiny", profile, device, gpus: 2, nnodes: 1, globalBatch: 8, seqLen, precision: "bf16", engine: "paraplan", plans: [PLAN] };
   writeFileSync(join(dir, "plan.json"), JSON.stringify(plan));
   const launch = { version: 1, device, ...(model ? { model } : {}), plan: PLAN, training: { globalBatch: 8, seqLen, precision: "bf16", steps: 5 } };
   writeFileSync(join(dir, "launch.json"), JSON.stringify(launch));

@@ -61,7 +61,10 @@ describe("calibrate: a run's recorded fields", () => {
   });
 
   it("the recorded fields as execute writes them are read as written", () => {
-    const r = readRun(writeRun(join(tmp(), "ok"), { precision: "fp16", fusedAttention: false, overlapGradReduce: true }));
+    const ok = writeRun(join(tmp(), "ok"), { precision: "fp16", fusedAttention: false, overlapGradReduce: true });
+    // (an fp16 run: launch.json says so too, as execute writes it; ./calibrate-agree.test.ts)
+    writeFileSync(join(ok, "launch.json"), JSON.stringify({ version: 1, device: "cpu", plan: PLAN, training: { globalBatch: 8, seqLen: 32, precision: "fp16", steps: 5 } }));
+    const r = readRun(ok);
     expect([r.training.gpus, r.training.seqLen, r.training.globalBatch, r.training.precision, r.training.fusedAttention, r.training.overlapGradReduce, r.gpusPerNode]).toEqual([2, 32, 8, "fp16", false, true, 2]);
     // Review: the imbalance execute recorded (--moe-imbalance 1.0) was left out, the run priced at
     // the default 1.25; absent, the default stays implicit

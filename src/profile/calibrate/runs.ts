@@ -11,6 +11,7 @@ import { workerEngineName } from "../../../executor/compile-mode.js";
 import { UserError } from "../../errors.js";
 import { isPath, loadModel } from "../../load.js";
 import { loadEngine } from "../../load-engine.js";
+import { checkAgreement } from "./agree.js";
 import { measuredStep } from "./measured.js";
 import { engineName, runFields } from "./plan-fields.js";
 
@@ -57,7 +58,12 @@ function model(dir: string, launch: Obj | null, plan: Obj): ModelSpec {
     return parsed.value;
   }
   if (typeof plan.model !== "string") throw new UserError(`${dir}: neither launch.json nor plan.json names the model`);
-  return loadModel(plan.model);
+  try {
+    return loadModel(plan.model);
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${join(dir, "plan.json")}: field "model": ${e.message.replace(/^--model:? /, "")}`);
+    throw e;
+  }
 }
 
 /** A recorded engine: a built-in's name, or a .json file relative to the run directory (execute
@@ -84,6 +90,7 @@ export function readRun(dirArg: string): RunCase {
   // Every field checked before it prices anything (./plan-fields.ts): a corrupt one is named.
   const pf = runFields(planJson, dir, "plan.json");
   const lt = runFields(isObj(launch?.training) ? (launch.training as Obj) : {}, dir, "launch.json", "training.");
+  checkAgreement(dir, { planJson, plan, pf, launch, lt, summary });
   const assumed: string[] = [];
   const world = worldOf(plan);
   const gpus = pf.gpus ?? world;

@@ -1,0 +1,72 @@
+// A run directory that contradicts itself is refused, not fitted (src/profile/calibrate/agree.ts,
+// measured.ts stepsRun, runs.ts checkWorkerEngine): plan.json against launch.json (the launch spec
+// the worker ran) and summary.json, the steps run, the engine; and a --name the written profile's
+// loader would refuse. On copies of a real recorded run (fixtures/recorded-run/: `paraplan
+// execute --model tiny --device cpu --gpus 2 --steps 4`, its plan.json, launch.json, summary.json
+// and metrics.jsonl as written), each edited the way QA edited one.
+import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli.js";
+import { readRun } from "../../src/profile/calibrate/runs.js";
+import { FIXTURES, capture, tmp } from "./helpers.js";
+
+const RECORDED = join(FIXTURES, "recorded-run", "tiny-cpu-2ranks");
+
+/** JSON as read (loose: the edits reach into nested objects). */
+type Obj = Record<string, any>;
+
+/** A copy of the recorded run, `file` edited by `change`. */
+function edited(name: string, file?: string, change?: (j: Obj) => void): string {
+  const dir = join(tmp(), name);
+  cpSync(RECORDED, dir, { recursive: true });
+  if (file !== undefined && change !== undefined) {
+    const j = JSON.parse(readFileSync(join(dir, file), "utf8")) as Obj;
+    change(j);
+    writeFileSync(join(dir, file), JSON.stringify(j));
+  }
+  return dir;
+}
+
+async function calibrate(dir: string, ...more: string[]) {
+  const out = join(dir, "..", `${dir.split("/").at(-1)}-out.json`);
+  const c = capture();
+  const code = await main(["calibrate", dir, "--out", out, ...more], c.io);
+  return { code, err: c.err, written: existsSync(out) };
+}
+
+const contradicted = (dir: string, said: string, ref: string) =>
+  `paraplan: ${dir}: ${said}, but ${ref} (the launch spec the worker ran); the run contradicts itself and cannot be calibrated as recorded`;
+
+describe("calibrate: a recorded run that contradicts itself", () => {
+  it("the run as recorded is calibrated", async () => {
+    const r = await calibrate(edited("as-recorded"));
+    expect([r.code, r.err, r.written]).toEqual([0, [], true]);
+  });
+
+  it("plan.json against launch.json: micro-batch, sequence, precision, model, dimensions, batch — exit 2 naming both, nothing written", async () => {
+    // QA: plan.json at micro-batch 1 and sequence 512 on this run priced 3.291 s against 602 ms
+    // and was fitted and written, exit 0.
+    const cases: [string, (j: Obj) => void, string, string][] = [
+      ["mb", (j) => (j.plans[0].microBatch = 1), "plan.json plans[0].microBatch is 1", "launch.json plan.microBatch is 4"],
+      ["seq", (j) => (j.seqLen = 512), "plan.json seqLen is 512", "launch.json training.seqLen is 32"],
+      ["fp8", (j) => (j.precision = "fp8"), 'plan.json precision is "fp8"', 'launch.json training.precision is "bf16"'],
+      ["model", (j) => (j.model = "garbage"), 'plan.json model is "garbage"', 'launch.json model.name is "tiny"'],
+      ["tp", (j) => Object.assign(j.plans[0], { tp: 2, dp: 1 }), "plan.json plans[0].tp is 2", "launch.json plan.tp is 1"],
+      ["gb", (j) => (j.globalBatch = 16), "plan.json globalBatch is 16", "launch.json training.globalBatch is 8"],
+      ["device", (j) => (j.device = "cuda"), 'plan.json device is "cuda"', 'launch.json device is "cpu"'],
+      ["stages", (j) => (j.plans[0].stageLayers = [4]), "plan.json plans[0].stageLayers is [4]", "launch.json plan.stageLayers is absent"],
+    ];
+    for (const [name, change, said, ref] of cases) {
+      const dir = edited(name, "plan.json", change);
+      const r = await calibrate(dir);
+      expect([r.code, r.err, r.written], name).toEqual([2, [contradicted(dir, said, ref)], false]);
+    }
+    // summary.json too: it states the model, device, plan, ranks and profile the launcher ran.
+    const world = edited("world", "summary.json", (j) => (j.world = 4));
+    expect(() => readRun(world)).toThrow(`${world}: summary.json world is 4, but plan.json gpus is 2; the run contradicts itself`);
+    const sdev = edited("sdev", "summary.json", (j) => (j.device = "cuda"));
+    expect((await calibrate(sdev)).err).toEqual([contradicted(sdev, 'summary.json device is "cuda"', 'launch.json device is "cpu"')]);
+  });
+
+});
