@@ -69,4 +69,29 @@ describe("calibrate: a recorded run that contradicts itself", () => {
     expect((await calibrate(sdev)).err).toEqual([contradicted(sdev, 'summary.json device is "cuda"', 'launch.json device is "cpu"')]);
   });
 
+  it("fewer than 3 steps, from whichever file states them, and the two files' steps agree", async () => {
+    // QA: summary.json steps 2, or launch.json steps 2, was fitted, though --help refuses them.
+    const s2 = edited("s2", "summary.json", (j) => (j.steps = 2));
+    expect((await calibrate(s2)).err).toEqual([contradicted(s2, "summary.json steps is 2", "launch.json training.steps is 4")]);
+    const l2 = edited("l2", "launch.json", (j) => (j.training.steps = 2));
+    expect((await calibrate(l2)).err).toEqual([contradicted(l2, "summary.json steps is 4", "launch.json training.steps is 2")]);
+    // Both say 2 (a 2-step run: the worker timed its instrumented step): refused by the rule.
+    const both = edited("both", "summary.json", (j) => Object.assign(j, { steps: 2, worker: { ...j.worker, timedSteps: [2] } }));
+    const lj = JSON.parse(readFileSync(join(both, "launch.json"), "utf8")) as Obj;
+    writeFileSync(join(both, "launch.json"), JSON.stringify({ ...lj, training: { ...lj.training, steps: 2 } }));
+    const r = await calibrate(both);
+    expect([r.code, r.err, r.written]).toEqual([2, [`paraplan: ${both}: summary.json steps is 2: its only timed step is the instrumented step 2 (counters running); calibrate runs of 3 steps or more (execute --steps 3)`], false]);
+    // Stated by summary.json alone (no launch.json steps): the same rule.
+    const alone = edited("alone", "summary.json", (j) => (j.steps = 1));
+    const la = JSON.parse(readFileSync(join(alone, "launch.json"), "utf8")) as Obj;
+    delete la.training.steps;
+    writeFileSync(join(alone, "launch.json"), JSON.stringify(la));
+    expect(() => readRun(alone)).toThrow(`${alone}: summary.json steps is 1: its only timed step is the warm-up step 1`);
+    // A list of timed steps that 4 steps do not give; a step count that is not one.
+    const timed = edited("timed", "summary.json", (j) => (j.worker.timedSteps = [3, 4]));
+    expect(() => readRun(timed)).toThrow(`${timed}: summary.json worker.timedSteps is [3,4], but a run of 4 steps times 3;`);
+    const frac = edited("frac", "summary.json", (j) => (j.steps = 3.5));
+    expect(() => readRun(frac)).toThrow(`${frac}: corrupt summary.json steps: 3.5, not a whole number of steps`);
+  });
+
 });

@@ -31,10 +31,11 @@ export function timedSteps(steps: number): { timed: number[]; probe: number } {
   return { timed: kept.length ? kept : [probe], probe };
 }
 
-/** A run of fewer than 3 steps: the worker's stepTime is then the warm-up or the instrumented step. */
-function refuseUntimed(dir: string, timed: number[], probe: number): void {
-  if (timed.includes(1)) throw new UserError(`${dir}: its only timed step is the warm-up step 1 (start-up included); calibrate runs of 3 steps or more (execute --steps 3)`);
-  if (timed.includes(probe)) throw new UserError(`${dir}: its only timed step is the instrumented step ${probe} (counters running); calibrate runs of 3 steps or more (execute --steps 3)`);
+/** A run of fewer than 3 steps: the worker's stepTime is then the warm-up or the instrumented step.
+ *  `where`: what the message starts with ("<dir>:", or the run and the field that says so). */
+function refuseUntimed(where: string, timed: number[], probe: number): void {
+  if (timed.includes(1)) throw new UserError(`${where} its only timed step is the warm-up step 1 (start-up included); calibrate runs of 3 steps or more (execute --steps 3)`);
+  if (timed.includes(probe)) throw new UserError(`${where} its only timed step is the instrumented step ${probe} (counters running); calibrate runs of 3 steps or more (execute --steps 3)`);
 }
 
 /** error.json (executor/run.ts writeFailure) marks a run that failed or was interrupted. */
@@ -67,7 +68,7 @@ function fromSummary(dir: string, summary: Obj): number {
   if (!plausible(st)) throw new UserError(`${path}: corrupt summary: measured.stepTime is ${shown(st)}, not ${range}`);
   const worker = isObj(summary.worker) ? summary.worker : {};
   const timed = worker.timedSteps;
-  if (Array.isArray(timed) && timed.length > 0) refuseUntimed(dir, timed as number[], typeof worker.measuredStep === "number" ? worker.measuredStep : 2);
+  if (Array.isArray(timed) && timed.length > 0) refuseUntimed(`${dir}:`, timed as number[], typeof worker.measuredStep === "number" ? worker.measuredStep : 2);
   // execute labels a step time that does not measure what a profile describes (CPU ranks sharing
   // cores, a profile of the other device): fitted, it would move the profile by that factor.
   const nc = isObj(summary.notComparable) ? summary.notComparable.stepTime : undefined;
@@ -83,7 +84,7 @@ function fromMetrics(dir: string, launch: Obj | null): number {
   if (typeof steps !== "number" || !Number.isInteger(steps) || steps < 1 || steps > 1e6)
     throw new UserError(`${dir}: no summary.json, and launch.json records no training.steps to tell which steps the worker timed; did the run finish?`);
   const { timed, probe } = timedSteps(steps);
-  refuseUntimed(dir, timed, probe);
+  refuseUntimed(`${dir}:`, timed, probe);
   const times = new Map<number, number>();
   const lineOf = new Map<number, number>();
   readFileSync(path, "utf8")
@@ -114,9 +115,40 @@ function fromMetrics(dir: string, launch: Obj | null): number {
   return timed.reduce((s, k) => s + times.get(k)!, 0) / timed.length; // the worker's mean (main.py _mean)
 }
 
+/** The steps the run ran, as summary.json ("steps": the step events the launcher received) and
+ *  launch.json ("training.steps": what the worker was told to run) state them: the two agree on a
+ *  completed run; undefined where neither states it. Fewer than 3 is refused here (the help's
+ *  rule), whichever file says so: the worker's stepTime is then the warm-up or the instrumented
+ *  step (QA: summary.json steps 2 or launch.json steps 2 were fitted). */
+function stepsRun(dir: string, summary: Obj | null, launch: Obj | null): number | undefined {
+  const training = isObj(launch?.training) ? launch.training : {};
+  const whole = (v: unknown) => typeof v === "number" && Number.isInteger(v) && v >= 1 && v <= 1e6;
+  const said: [string, unknown][] = [
+    ["launch.json training.steps", training.steps],
+    ["summary.json steps", summary?.steps],
+  ];
+  for (const [where, v] of said)
+    if (v !== undefined && !whole(v)) throw new UserError(`${dir}: corrupt ${where}: ${shown(v)}, not a whole number of steps from 1 to 1000000; the run cannot be calibrated as recorded`);
+  const [lw, ls] = said[0]!;
+  const [sw, ss] = said[1]!;
+  if (ls !== undefined && ss !== undefined && ls !== ss)
+    throw new UserError(`${dir}: ${sw} is ${ss}, but ${lw} is ${ls} (the launch spec the worker ran); the run contradicts itself and cannot be calibrated as recorded`);
+  const [where, steps] = [said[1]!, said[0]!].find(([, v]) => v !== undefined) ?? [];
+  if (steps === undefined) return undefined;
+  const { timed, probe } = timedSteps(steps as number);
+  refuseUntimed(`${dir}: ${where} is ${steps}:`, timed, probe);
+  return steps as number;
+}
+
 /** The measured step time of a completed run, seconds; a UserError naming the file otherwise. */
 export function measuredStep(dir: string, summary: Obj | null, launch: Obj | null): number {
   refuseFailed(dir);
+  const steps = stepsRun(dir, summary, launch);
+  // The worker's own list of the steps it timed (summary.json worker.timedSteps) follows from
+  // the steps (main.py timed_steps): another list is not this run's.
+  const worker = isObj(summary?.worker) ? summary.worker : {};
+  if (steps !== undefined && Array.isArray(worker.timedSteps) && JSON.stringify(worker.timedSteps) !== JSON.stringify(timedSteps(steps).timed))
+    throw new UserError(`${dir}: summary.json worker.timedSteps is ${JSON.stringify(worker.timedSteps).slice(0, 80)}, but a run of ${steps} steps times ${spanList(timedSteps(steps).timed)}; the run contradicts itself and cannot be calibrated as recorded`);
   if (summary !== null) return fromSummary(dir, summary);
   if (!existsSync(join(dir, "metrics.jsonl"))) throw new UserError(`${dir}: no measured step time (no summary.json or metrics.jsonl); did the run finish?`);
   return fromMetrics(dir, launch);
