@@ -94,4 +94,25 @@ describe("calibrate: a recorded run that contradicts itself", () => {
     expect(() => readRun(frac)).toThrow(`${frac}: corrupt summary.json steps: 3.5, not a whole number of steps`);
   });
 
+  it("an engine the worker does not run (megatron-core) is refused naming the field", async () => {
+    const meg = edited("meg", "plan.json", (j) => (j.engine = "megatron-core"));
+    const r = await calibrate(meg);
+    expect([r.code, r.err, r.written]).toEqual([
+      2,
+      [`paraplan: ${meg}/plan.json: corrupt field "engine": "megatron-core" is not an engine paraplan's worker runs (paraplan or paraplan-compile, or an engine file extending one); the run cannot be calibrated as recorded`],
+      false,
+    ]);
+    const ran = edited("ran", "summary.json", (j) => (j.execution.engine = "torchtitan"));
+    expect(() => readRun(ran)).toThrow(`${ran}/summary.json: corrupt field "execution.engine": "torchtitan" is not an engine paraplan's worker runs`);
+    // A file refining megatron-core is megatron-core's stack; one refining paraplan is the worker's.
+    const file = edited("file", "plan.json", (j) => (j.engine = "./mine.json"));
+    writeFileSync(join(file, "mine.json"), JSON.stringify({ name: "mine", extends: "megatron-core", gemmEfficiency: 0.5 }));
+    expect(() => readRun(file)).toThrow(`${file}/plan.json: corrupt field "engine": "mine.json" is not an engine paraplan's worker runs`);
+    writeFileSync(join(file, "mine.json"), JSON.stringify({ name: "mine", extends: "paraplan", gemmEfficiency: 0.5 }));
+    expect(readRun(file).training.engine?.name).toBe("mine");
+    // paraplan-compile is the worker's too (this eager run is then priced as its summary says it ran).
+    expect(readRun(edited("compile", "plan.json", (j) => (j.engine = "paraplan-compile"))).assumed).toEqual([
+      "engine paraplan, as the worker ran it (summary.json), not paraplan-compile as plan.json records",
+    ]);
+  });
 });

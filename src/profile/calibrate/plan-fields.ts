@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { type RecordedFields, recordedField, recordedFields } from "../../plan-file-fields.js";
 import { UserError } from "../../errors.js";
 
-const corrupt = (dir: string, file: string, field: string, value: unknown, message: string) =>
+export const corrupt = (dir: string, file: string, field: string, value: unknown, message: string) =>
   new UserError(`${join(dir, file)}: corrupt field "${field}": ${JSON.stringify(value)} ${message}; the run cannot be calibrated as recorded`);
 
 /** The fields of `raw` (the object of `file` in the run directory `dir`; `prefix`: where they sit

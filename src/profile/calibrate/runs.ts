@@ -3,17 +3,17 @@
 // and the step time measured (./measured.ts: summary.json, else the worker's timed steps of
 // metrics.jsonl; never a failed or interrupted run).
 import { existsSync, readFileSync } from "node:fs";
-import { basename, join, resolve } from "node:path";
+import { basename, join, relative, resolve } from "node:path";
 import { planFromJson } from "../../plan-file.js";
 import { type ModelSpec, type Plan, type Precision, type Training, executorEngineName, fusedAttentionOf, parseModelFile } from "../../../planner/index.js";
 import { worldOf } from "../../../planner/layout/groups.js";
 import { workerEngineName } from "../../../executor/compile-mode.js";
 import { UserError } from "../../errors.js";
 import { isPath, loadModel } from "../../load.js";
-import { loadEngine } from "../../load-engine.js";
+import { engineStack, loadEngine } from "../../load-engine.js";
 import { checkAgreement } from "./agree.js";
 import { measuredStep } from "./measured.js";
-import { engineName, runFields } from "./plan-fields.js";
+import { corrupt, engineName, runFields } from "./plan-fields.js";
 
 export interface RunCase {
   dir: string;
@@ -66,6 +66,20 @@ function model(dir: string, launch: Obj | null, plan: Obj): ModelSpec {
   }
 }
 
+/** The engines paraplan's worker runs (eager or compiled per block; planner/engine.ts). */
+const WORKER_ENGINES = [executorEngineName(false), executorEngineName(true)];
+
+/** A recorded engine must be one the worker runs, or an engine file refining one (src/load-
+ *  engine.ts engineStack: its copy, or a file extending it): the run's step time is the worker's,
+ *  and pricing it with another stack's software terms (megatron-core's) would fit that stack's
+ *  differences into the hardware's factors (args.ts help: paraplan or paraplan-compile). */
+function checkWorkerEngine(dir: string, file: string, field: string, name: string | undefined): void {
+  if (name === undefined) return;
+  const stack = isPath(name) ? (loadEngine(name, undefined, `${basename(dir)}: ${field}`), engineStack(name)?.engine) : name;
+  if (stack === undefined || !WORKER_ENGINES.includes(stack))
+    throw corrupt(dir, file, field, isPath(name) ? relative(dir, name) : name, `is not an engine paraplan's worker runs (${WORKER_ENGINES.join(" or ")}, or an engine file extending one)`);
+}
+
 /** A recorded engine: a built-in's name, or a .json file relative to the run directory (execute
  *  records the name; a path is a hand edit). Anything else is corrupt, not "not recorded". */
 function engineField(dir: string, file: string, v: unknown, field = "engine"): string | undefined {
@@ -109,7 +123,9 @@ export function readRun(dirArg: string): RunCase {
   const execution = isObj(summary?.execution) ? (summary.execution as Obj) : {};
   const recorded = engineField(dir, "plan.json", planJson.engine);
   const ran = engineField(dir, "summary.json", execution.engine, "execution.engine");
-  const worker = [executorEngineName(false), executorEngineName(true)];
+  checkWorkerEngine(dir, "plan.json", "engine", recorded);
+  checkWorkerEngine(dir, "summary.json", "execution.engine", ran);
+  const worker = WORKER_ENGINES;
   let engineName = recorded ?? ran;
   if (ran !== undefined && recorded !== undefined && ran !== recorded && worker.includes(ran) && worker.includes(recorded)) {
     const why = typeof execution.eagerReason === "string" ? `: ${execution.eagerReason}` : "";
