@@ -55,8 +55,9 @@ function built<T>(table: Record<string, T> | undefined, key: string): T | undefi
   return table && Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
-/** A control character (a line break, an escape) in a name a file gives. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** A control character (a line break, an escape) in a name a file gives, or a flag gives for a
+ *  file (profile and calibrate --name: a name parseProfile would refuse once written). */
+export const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** A model file's contents → ModelSpec (paraplan's format or a HuggingFace config.json). */
 export function parseModel(raw: unknown, path: string, userFile = false): ModelSpec {

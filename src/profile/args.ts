@@ -1,6 +1,7 @@
 // Flags of `paraplan profile`.
 import { UserError } from "../errors.js";
 import { MAX, int, oneOf, parseFlags } from "../flags.js";
+import { CONTROL } from "../load.js";
 
 export const PROFILE_USAGE = `usage: paraplan profile [options]
 
@@ -20,7 +21,7 @@ The profile extends the closest built-in for what one node cannot measure (the n
                       files; checked writable before measuring (as --raw)
   --base NAME         the profile in profiles/hardware to extend (default: the built-in matching
                       the GPU; cpu on CPU)
-  --name NAME         the profile's name (default: the file's name)
+  --name NAME         the profile's name (default: the file's name; no control characters)
   --raw FILE          also write every raw measurement and fit as JSON
   --no-collectives    measure the GPU only (the link keeps the base's figures)
   --detect            print what was detected and stop
@@ -72,6 +73,9 @@ export function parseProfileArgs(argv: string[]): ProfileArgs {
   const gpus = int("gpus", gpusText, 1, MAX.gpus);
   if (gpusText !== undefined && device === "cpu") throw new UserError("--gpus is for GPUs; CPU ranks are --ranks N");
   for (const k of ["out", "raw", "base", "name"]) if (s(k)?.trim() === "") throw new UserError(`--${k} needs a value`);
+  // The written profile's "name", which its loader refuses with a control character (load.ts
+  // parseProfile): refused before measuring, not after writing a profile that cannot be loaded.
+  if (CONTROL.test(s("name") ?? "")) throw new UserError("--name has a control character (a line break, an escape); remove it");
   return {
     device,
     ranks: ranksText === undefined ? 2 : Number(ranksText),

@@ -116,3 +116,19 @@ describe("calibrate: a recorded run that contradicts itself", () => {
     ]);
   });
 });
+
+describe("--name with a control character", () => {
+  // QA: accepted, and the profile written then failed to load ("field name has a control character").
+  const bad = "a\nb\u001b[31m";
+  it("calibrate --name: exit 2 naming --name, nothing written", async () => {
+    const r = await calibrate(edited("named"), "--name", bad);
+    expect([r.code, r.err, r.written]).toEqual([2, ["paraplan: --name has a control character (a line break, an escape); remove it"], false]);
+  });
+
+  it("profile --name: exit 2 naming --name before measuring", async () => {
+    const out = join(tmp(), "p.json");
+    const c = capture();
+    const code = await main(["profile", "--device", "cpu", "--quick", "--name", bad, "--out", out], c.io);
+    expect([code, c.err, existsSync(out)]).toEqual([2, ["paraplan: --name has a control character (a line break, an escape); remove it"], false]);
+  });
+});

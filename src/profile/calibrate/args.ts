@@ -1,6 +1,7 @@
 // Flags of `paraplan calibrate`.
 import { UserError } from "../../errors.js";
 import { oneOf, parseFlags } from "../../flags.js";
+import { CONTROL } from "../../load.js";
 
 export const CALIBRATE_USAGE = `usage: paraplan calibrate <run-dir>... [options]
 
@@ -54,6 +55,9 @@ export function parseCalibrateArgs(argv: string[]): CalibrateArgs {
   if (!help && positionals.length === 0) throw new UserError("calibrate needs at least one run directory (runs/<id>); see paraplan calibrate --help");
   const fit = oneOf("fit", values.fit as string | undefined, ["auto", "separate", "common"] as const) ?? "auto";
   for (const k of ["profile", "out", "name"]) if ((values[k] as string | undefined)?.trim() === "") throw new UserError(`--${k} needs a value`);
+  // The written profile's "name", which its loader refuses with a control character (load.ts
+  // parseProfile): refused here, before a profile that cannot be loaded is written.
+  if (CONTROL.test((values.name as string | undefined) ?? "")) throw new UserError("--name has a control character (a line break, an escape); remove it");
   return {
     runs: positionals,
     profile: values.profile as string | undefined,
