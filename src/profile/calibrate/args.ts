@@ -10,20 +10,23 @@ plan.json, launch.json and summary.json or metrics.jsonl): one scale factor on t
 efficiency table, one on the attention efficiency and one on the memory-bound efficiency, by
 least squares on the relative step-time errors, every efficiency kept in (0, 1]. Runs that
 cannot tell the three apart get one common factor. Each run is priced with the engine profile
-its prediction used (plan.json "engine": paraplan or paraplan-compile), so the factors are the
-hardware's. Writes the calibrated profile (extending the original) and prints each run's
-predicted-against-measured error before and after the fit (in-sample: fitted on these runs) and,
-with 2 runs or more, leave-one-run-out (each run predicted by a fit on the others).
+its prediction used (plan.json "engine": paraplan or paraplan-compile, or an engine file
+extending one; another engine is refused), so the factors are the hardware's. Writes the
+calibrated profile (extending the original) and prints each run's predicted-against-measured
+error before and after the fit (in-sample: fitted on these runs) and, with 2 runs or more,
+leave-one-run-out (each run predicted by a fit on the others).
 The step time is the worker's: summary.json's stepTime, else the mean of metrics.jsonl over the
-steps the worker times (not the warm-up, instrumented or traced step). Refused: a run that failed
-or was interrupted (error.json, missing steps), one of fewer than 3 steps, a corrupt or
-implausible step time (outside 1 µs..1 day), a run of another device or of a profile that
---profile does not extend. A run directory given twice is fitted once.
+steps the worker times (not the warm-up, instrumented or traced step). Refused: a run that
+failed or was interrupted (error.json, missing steps), one of fewer than 3 steps, one whose
+plan.json, launch.json (what the worker ran) and summary.json disagree on a field two of them
+state, a corrupt or implausible step time (outside 1 µs..1 day), a run of another device or of a
+profile that --profile does not extend. A run directory given twice is fitted once.
 
   --profile NAME|FILE        the profile to calibrate (default: the one the runs were planned with)
   --out FILE                 default profiles/hardware/local-<profile>-calibrated.json (git
                              ignores local-*.json); never one of paraplan's own files
-  --name NAME                the calibrated profile's name (default: the file's name)
+  --name NAME                the calibrated profile's name (default: the file's name; no control
+                             characters)
   --fit auto|separate|common auto: separate factors when the runs can tell them apart
   --json                     print the result as one JSON object
 
