@@ -86,7 +86,7 @@ function resolveProfile(raw: unknown, lookup: Lookup, origin: string, chain: rea
     const base = lookup(ext);
     const wrong = wrongKind(ext, base, kind);
     if (wrong) return { ok: false, message: `${origin}: field "extends": ${wrong}` };
-    if (base === undefined) return { ok: false, message: `${origin}: field "extends": no built-in profile "${ext}"` };
+    if (base === undefined) return { ok: false, message: `${origin}: field "extends": no built-in ${kind?.kind ?? "profile"} "${ext}"` };
     const resolved = resolveProfile(base, lookup, fileOf(ext), [...chain, ext], kind);
     if (!resolved.ok) return resolved;
     const { extends: _drop, ...rest } = raw;

@@ -41,7 +41,8 @@ export function firstIssue(error: z.ZodError, raw?: unknown): string {
   if (!first) return "invalid value";
   const issue = unionBranch(first) ?? first;
   if (issue.code === "unrecognized_keys") {
-    const keys = issue.keys.map((k) => `"${k}"`).join(", ");
+    // (the first few, and how many more: a file of thousands of stray keys is still one line)
+    const keys = issue.keys.slice(0, 8).map((k) => `"${k}"`).join(", ") + (issue.keys.length > 8 ? ` and ${issue.keys.length - 8} more` : "");
     const where = issue.path.length ? ` in "${describePath(issue.path)}"` : "";
     return `unknown field ${keys}${where}; remove it or check its spelling`;
   }

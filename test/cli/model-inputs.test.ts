@@ -96,3 +96,13 @@ describe("model-file counts beyond their bounds", () => {
     expect(Date.now() - t0).toBeLessThan(1000);
   });
 });
+
+describe("a model file of thousands of stray keys", () => {
+  it("names the first eight and counts the rest: still one short line", async () => {
+    const raw: Record<string, unknown> = { name: "stray", layers: 2, hidden: 64, heads: 4, vocab: 100, seqLen: 32 };
+    for (let i = 0; i < 3000; i++) raw[`k${i}`] = 1;
+    const r = await runCli(["plan", "--model", tempFile("stray.json", JSON.stringify(raw))]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('paraplan: stray.json: unknown field "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7" and 2992 more; remove it or check its spelling');
+  });
+});

@@ -104,8 +104,9 @@ describe("a profile of the other kind", () => {
   it("a built-in of the other kind is named as one, by extends and by sameAs", () => {
     expect(engineMessage({ extends: "base" })).toBe('mine.json: field "extends": "base" is a built-in hardware profile, not an engine');
     expect(engineMessage({ overlapSlowdown: { sameAs: "sibling" } })).toBe('mine.json: field "overlapSlowdown": "sameAs": "sibling" is a built-in hardware profile, not an engine');
-    // A name of neither kind is still unknown.
-    expect(engineMessage({ extends: "nope" })).toBe('mine.json: field "extends": no built-in profile "nope"');
+    // A name of neither kind is still unknown, said as the kind the file is (it was "profile" for an
+    // engine file too)
+    expect(engineMessage({ extends: "nope" })).toBe('mine.json: field "extends": no built-in engine "nope"');
   });
 
   it("a file of the other kind is named by the key that gives it away, through a chain too", () => {
