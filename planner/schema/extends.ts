@@ -53,9 +53,11 @@ function wrongKind(name: string, found: unknown, cx: KindCheck | undefined): str
 
 /** Deep merge for `extends`: objects merge key by key, anything else (arrays, figures given as
  *  strings) replaces. A figure object { value, source } or { sameAs } replaces as a whole, and a
- *  { sameAs } in the base is replaced by whatever the file gives there (a table of its own). */
+ *  { sameAs } in the base is replaced by whatever the file gives there (a table of its own); so is
+ *  a base's { value, source } by the file's bare value, an object too (dataParallel.
+ *  gradBytesByPrecision: a bare { "fp16": … } merged into the base's figure read as stray keys). */
 export function mergeProfiles(base: unknown, over: unknown): unknown {
-  if (!isObj(base) || !isObj(over) || isWhole(over) || "sameAs" in base) return over;
+  if (!isObj(base) || !isObj(over) || isWhole(over) || "sameAs" in base || "value" in base) return over;
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeProfiles(base[k], v) : v;
   return out;

@@ -71,6 +71,12 @@ describe("sameAs figures", () => {
     expect(r.ok && (r.value as typeof BASE).gpu.attentionEfficiency).toEqual({ value: 0.4, source: "measured" });
   });
 
+  it("a bare value replaces the base's sourced figure, an object-valued one too (not merged into { value, source })", () => {
+    const bare = { fp16: { bufferBytesPerParam: 2, reduceBytesPerParam: 2 } };
+    expect(mergeProfiles({ value: { bf16: { bufferBytesPerParam: 4, reduceBytesPerParam: 4 } }, source: "arguments.py" }, bare)).toEqual(bare);
+    expect(mergeProfiles({ value: "4 us", source: "prior" }, "8 us")).toBe("8 us");
+  });
+
   it("refuse, naming the field, an unknown profile, a missing figure, extra keys, a bad name and a loop", () => {
     expect(message({ gpu: { reserve: { sameAs: "nope" } } })).toBe('mine.json: field "gpu.reserve": "sameAs": no built-in profile "nope"');
     expect(message({ gpu: { memory: { sameAs: "base" } } })).toBe('mine.json: field "gpu.memory": "sameAs": profile "base" has no "gpu.memory"');
