@@ -115,6 +115,8 @@ export function titanStages(j: TitanStageJob): { vpp: number; stageLayers?: numb
     if (!even && loopedStages) stageLayers = counts;
     else if (!even && weighed !== undefined && v)
       throw new UserError(`${weighed}: torchtitan cuts the ${L} layers ${counts.join(",")} over the ${j.scheduleAs} schedule's ${counts.length} stages, and paraplan models a V schedule's stages equal; set ${FIRST} and ${LAST} to weights that cut equal stages (0 and 0 where ${counts.length} divides ${L}), or state equal stages in module_fqns_per_model_part`);
+    // (a V schedule's stages as the file states them, uneven: priced equal they would be another run)
+    else if (!even && v) throw new UserError(`${o}: ${key} gives the ${j.scheduleAs} schedule's ${counts.length} stages ${counts.join(",")} layers, and paraplan models a V schedule's stages equal; state equal stages`);
     else if (!even) notes.push(`${o}: uneven ${key} read as ${counts.length} equal stages`);
     return counts.length;
   };

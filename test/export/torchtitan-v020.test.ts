@@ -169,5 +169,9 @@ describe("stages torchtitan cuts by the embedding's and output's weights without
     const weighed = await tokens("t-w80.toml", "pipeline_parallel_degree = 2\npipeline_parallel_first_stage_less_layers = 8\npipeline_parallel_last_stage_less_layers = 0");
     expect(weighed).toBe(await tokens("t-f1220.toml", `pipeline_parallel_degree = 2\n${fqns([12, 20])}`));
     expect(weighed).not.toBe(await tokens("t-f1616.toml", `pipeline_parallel_degree = 2\n${fqns([16, 16])}`));
+    // a V schedule's stages stated unevenly by name: exit 2, not priced as four equal ones
+    const v = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--from", tempFile("t-zbv.toml", job(`pipeline_parallel_degree = 2\npipeline_parallel_schedule = "ZBVZeroBubble"\n${fqns([7, 9, 9, 7])}`))]);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toContain("module_fqns_per_model_part gives the ZBVZeroBubble schedule's 4 stages 7,9,9,7 layers, and paraplan models a V schedule's stages equal");
   });
 });
