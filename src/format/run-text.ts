@@ -144,7 +144,7 @@ export function runText(w: WholeRun): string {
     `  failures: ${failureRate(i.failuresPerGpuHour)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${e.failures >= 10 ? count(e.failures) : amount(e.failures)} interruptions expected over the run`,
     `  checkpoint: ${tb(i.checkpointBytes)} of model states (weights + optimizer) at ${rate(i.checkpointBandwidth)}; ${checkpointText(w)}`,
     Number.isFinite(c.lostPerFailure)
-      ? `  lost per interruption ${duration(c.lostPerFailure)} (${lost}, the restart ${duration(i.restartTime)}, and interruptions during restarts: Daly 2006) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`
+      ? `  lost per interruption ${duration(c.lostPerFailure)} (${lost}, the restart ${duration(i.restartTime)}${w.settings.ckpt === "async" ? ` with the ${duration(c.persist)} write of the checkpoint not yet on storage (async; planner/run/goodput.ts)` : ""}, and interruptions during restarts: Daly 2006) → ${duration(e.lostSeconds)} over the run; goodput ${percent(e.goodput)} of wall-clock time is training`
       : `  no interruptions expected (a failure rate of 0), so nothing lost to them; goodput ${percent(e.goodput)} of wall-clock time is training`,
     `  sources:`,
     ...runSources(wordsOf(w)),

@@ -177,6 +177,10 @@ describe("the run's words at the edges", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/async, waiting 96\d ms for each write as sync does: the device-to-host copy, 15\.4 GB a GPU at 16\.0 GB\/s = 96\d ms, is the limit, not the write, 987\.8 GB at 2\.00 TB\/s = 494 ms/);
     expect(r.stdout).not.toContain("the storage is too slow");
+    // an interruption also loses the checkpoint not yet on storage (here the copy bounds it, 96x ms),
+    // added to the restart, and said
+    // (it was priced unsaid: "the restart 10.0 min" only)
+    expect(r.stdout).toMatch(/the restart 10\.0 min with the 96\d ms write of the checkpoint not yet on storage \(async/);
   });
 
   it("the sweep's rule stops at goodput: no stray '-' under the unlabelled ◀ column", async () => {
