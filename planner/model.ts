@@ -199,6 +199,12 @@ export function stageParamSplit(
   const output = m.tiedEmbeddings && (pp === 1 || stage === "only") ? 0 : (vPad * m.hidden) / tp;
   if (stage === "first" || stage === "only") dense += embed;
   if (last) dense += output + finalNormParams(m);
+  // Multi-token prediction embeds its shifted input: the stage holding the MTP modules builds an
+  // embedding of its own where the first stage's is elsewhere (GPTModel builds it `if
+  // self.pre_process or self.mtp_process`, megatron/core/models/gpt/gpt_model.py @d98e8a64; its
+  // gradient all-reduced with the first stage's, finalize_model_grads.py
+  // _get_shared_word_embedding_weight; formulas-scale.md §1.3). A tied output layer is that copy.
+  if (stage === "last" && mtpCount(m) > 0 && !m.tiedEmbeddings) dense += embed;
   return { dense, expert };
 }
 

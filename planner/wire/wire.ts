@@ -8,6 +8,7 @@ import type { GroupName, Span } from "../layout/groups.js";
 import { gatedMlp, layerMatrixParams, layerSmallParams, stageParamSplit, stageParamsPerGpu } from "../model.js";
 import { BYTES_16, paddedVocab } from "./facts.js";
 import { expertWire } from "./expert-wire.js";
+import { mtpCount } from "../moe.js";
 import { busiestRank, rankLayers } from "../layout/stages.js";
 import { cpCalls } from "../cost/context.js";
 import { regatherFraction } from "../cost/regather.js";
@@ -189,7 +190,8 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     // gradient is kept in: Megatron-LM's main_grad (fp32 under bf16: training.py @ v2.6
     // allreduce of main_grad; finalize_model_grads in core), DeepSpeed BF16_Optimizer's fp32
     // _hp_grad (pipe/engine.py _exec_reduce_tied_grads @ v0.6.5).
-    if (m.tiedEmbeddings && plan.schedule !== "zbv" && plan.schedule !== "dualpipev") {
+    // (and the MTP stage's embedding copy, kept in sync the same way: model.ts stageParamSplit)
+    if ((m.tiedEmbeddings || mtpCount(m) > 0) && plan.schedule !== "zbv" && plan.schedule !== "dualpipev") {
       const gradBytes = bf16Optimizer(t, zero) ? 4 : gradReduceBytes(t);
       const bytes = (gradBytes * paddedVocab(m.vocab, tp) * m.hidden) / tp;
       item({ id: "tied-embedding", group: "pp", on: "pp", kind: "allReduce", bytes, size: 2, unit: "step", perUnit: 1, calls: 1, hides: "none", closedForm: true,

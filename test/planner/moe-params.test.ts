@@ -5,7 +5,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { activeParams, totalParams } from "../../planner/model.js";
+import { activeParams, stageParamSplit, totalParams } from "../../planner/model.js";
+import { wireLinks } from "../../planner/evaluate.js";
+import { place } from "../../planner/layout/groups.js";
+import { wireOf } from "../../planner/wire/wire.js";
+import { loadProfile } from "../../src/load.js";
 import { moeLayerCount } from "../../planner/moe.js";
 import { parseModelFile } from "../../planner/schema/model.js";
 import type { ModelSpec } from "../../planner/types.js";
@@ -79,5 +83,34 @@ describe("which layers are MoE", () => {
           expect(moeLayersIn(m, from, to)).toBe(n);
         }
     }
+  });
+});
+
+describe("the stage holding DeepSeek-V3's MTP module builds an embedding of its own", () => {
+  // GPTModel builds the embedding `if self.pre_process or self.mtp_process` (Megatron-Core
+  // gpt_model.py); with pp > 1 the last stage's copy is V·h/t = 129,280 · 7,168 = 926,679,040
+  // weights at tp 1, its gradient all-reduced with the first stage's.
+  const m = preset("deepseek-v3");
+  const last = (x: ModelSpec, pp: number, stage: "last" | "only") => stageParamSplit(x, 4096, 1, pp, 4, stage, 64, 1).dense;
+
+  it("adds V·h/t on the last stage where the first is elsewhere; nothing without MTP, with a tied head or on one stage", () => {
+    expect(m.mtpLayers).toBe(1);
+    expect(m.vocab * m.hidden).toBe(926_679_040);
+    const noMtp = { ...m, mtpLayers: 0 };
+    const mtpBlock = last(m, 16, "last") - last(noMtp, 16, "last");
+    // the MTP block itself (one MoE layer's dense share and its projection/norms) plus the copy
+    expect(mtpBlock - (last(m, 16, "only") - last(noMtp, 16, "only"))).toBe(926_679_040);
+    // a tied output layer is that copy already
+    const tied = { ...m, tiedEmbeddings: true };
+    expect(last(tied, 16, "last") - last({ ...tied, mtpLayers: 0 }, 16, "last")).toBe(last(m, 16, "only") - last(noMtp, 16, "only"));
+  });
+
+  it("keeps it in sync with the first stage's once a step, as a tied embedding is (wire tied-embedding)", () => {
+    const plan = { tp: 1, pp: 16, dp: 128, cp: 1, ep: 64, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "full", sequenceParallel: false, schedule: "1f1b" } as const;
+    const t = { gpus: 2048, globalBatch: 15360, seqLen: 4096, precision: "bf16", fusedAttention: true, overlapGradReduce: true } as const;
+    const links = wireLinks(loadProfile("dgx-h100"), place(loadProfile("dgx-h100"), { tp: 1, cp: 1, dp: 128, pp: 16, ep: 64, etp: 1 }));
+    const ids = (x: ModelSpec) => wireOf(x, t, plan, links).map((i) => i.id);
+    expect(ids(m)).toContain("tied-embedding");
+    expect(ids({ ...m, mtpLayers: 0 })).not.toContain("tied-embedding");
   });
 });
