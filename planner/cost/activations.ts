@@ -20,6 +20,7 @@
 //   → 5as²b (2as²b without dropout). Fused (flash) attention keeps none of it, as selective
 //   recompute does.
 import { attentionWidth, gatedMlp, headDim } from "../model.js";
+import { attentionCoreWidths } from "../moe.js";
 import type { ModelSpec, Plan, Recompute, Training } from "../types.js";
 import type { ActivationTensors, SelectiveRecompute } from "../engine.js";
 import { opSacLayerBytes, workerSacLayerBytes } from "./op-sac.js";
@@ -82,12 +83,23 @@ export function activationCoefficients(m: ModelSpec, seqLen: number): {
   scoresPerToken: number;
 } {
   const h = m.hidden;
+  const dropoutMasks = m.dropout ? 2 : 0;
+  const mlpTensors = gatedMlp(m) ? 3 : 2;
+  const mlp = (mlpTensors * 2 * m.ffnHidden) / h;
+  // Multi-head latent attention (DeepSeek-V2/V3, formulas-scale.md §1.2): Q and K are
+  // n_h·(d_n + d_r) wide, V and the attention output n_h·d_v (attentionCoreWidths), not h/a a head;
+  // and each compressed latent (r_q, r_kv) is kept twice, as its RMSNorm's input and as its
+  // up-projection's, 2 bytes each, whole on every tp rank as the down-projections are
+  // (Korthikanti's derivation, §4.1, applied to MLA's tensors).
+  if (m.mla !== undefined) {
+    const w = attentionCoreWidths(m);
+    const latents = (2 * 2 * (m.mla.qLoraRank + m.mla.kvLoraRank)) / h;
+    return { replicated: 4 + 2 + 2 + dropoutMasks + latents, split: (2 * 2 * w.qk + 2 * 2 * w.v) / h + mlp, scoresPerToken: ((m.dropout ? 5 : 2) * m.heads * seqLen) / h };
+  }
   const q = attentionWidth(m) / h;
   const kv = (m.kvHeads * headDim(m)) / h;
-  const dropoutMasks = m.dropout ? 2 : 0;
   const replicated = 4 + 2 + 2 + dropoutMasks;
-  const mlpTensors = gatedMlp(m) ? 3 : 2;
-  const split = 2 * q + 4 * kv + 2 * q + (mlpTensors * 2 * m.ffnHidden) / h;
+  const split = 2 * q + 4 * kv + 2 * q + mlp;
   // Per token and per unit of h: a·s bytes × (5 with dropout, 2 without) / h.
   const scoresPerToken = ((m.dropout ? 5 : 2) * m.heads * seqLen) / h;
   return { replicated, split, scoresPerToken };

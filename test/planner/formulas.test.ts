@@ -176,6 +176,16 @@ describe("variants derived from the paper's per-tensor list (§4.1)", () => {
     const bytes = layerActivationBytes(m, 1, { seqLen: c.s, tp: 8, sequenceParallel: true, recompute: "selective", fusedAttention: false });
     expect(bytes).toBe(106_954_752);
   });
+
+  it("DeepSeek-V3's MLA keeps its own widths: Q, K 128·192, V and the output 128·128, the two latents twice", () => {
+    // Per token, no recompute, tp 1, flash attention (no scores): norms 4h, the down-projections'
+    // input 2h, the MLP input 2h (dense layer, no dropout) = 8·7168 = 57,344; Q and K 2·2·24,576 =
+    // 98,304; V and the output 2·2·16,384 = 65,536; the latents (r_q 1536, r_kv 512) as norm and
+    // up-projection inputs 2·2·2048 = 8,192; SwiGLU's gate, up and product 3·2·18,432 = 110,592.
+    const m = preset("deepseek-v3");
+    const bytes = layerActivationBytes(m, 1, { seqLen: 4096, tp: 1, sequenceParallel: false, recompute: "selective", fusedAttention: true });
+    expect(bytes).toBe(4096 * (57_344 + 98_304 + 65_536 + 8_192 + 110_592));
+  });
 });
 
 // ─── flops ───────────────────────────────────────────────────────────────
