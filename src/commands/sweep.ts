@@ -1,12 +1,12 @@
 // `paraplan plan --sweep-gpus`: the best plan and the whole run at each GPU count (closed form at
 // every count, the simulation of only the best few there: planner/run/sweep.ts), a chart, and
 // with --deadline the cheapest count that meets it.
-import { type ResolvedFigure, cheapestWithin, runStall, scalingOf, slowedPoints, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
+import { type ResolvedFigure, checkpointBytes, cheapestWithin, runStall, scalingOf, slowedPoints, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
 import { planJson } from "../../executor/plan-json.js";
 import { type RunSettings, runFigures } from "../app/whole-run.js";
 import { stepBand } from "../calibration-standing.js";
 import { EXIT, UserError } from "../errors.js";
-import { type RunFigureWords, duration, runAssumed, runSources } from "../format/run-text.js";
+import { type RunFigureWords, duration, runAssumed, runSources, tb } from "../format/run-text.js";
 import { type DeadlineMargin, type SweptRequest, deadlineLine, noPlanLine, sweepAssumed, sweepCalibration, sweepChart, sweepHeader, sweepTable } from "../format/sweep-text.js";
 import { compact } from "../format/units.js";
 import { rejections } from "../format/plan-text.js";
@@ -89,6 +89,9 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
     settings,
     stagingUsed: settings.ckpt === "async" || points.some((p) => p.run && p.run.checkpoint.staging > p.run.checkpoint.storageWrite),
   };
+  // The checkpoint the goodput and interval columns are priced with: the model's states, one copy
+  // (planner/run/inputs.ts checkpointBytes), the same at every count.
+  const ckpt = head ? checkpointBytes(head.model, head.training) : undefined;
   if (args.json) {
     const scale = scalingOf(points);
     const calibration = sweepCalibration(swept);
@@ -106,6 +109,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
       ...(words
         ? {
             figures: {
+              ...(ckpt !== undefined ? { checkpointBytes: ckpt } : {}),
               assumed: runAssumed(words),
               powerBasis: { value: settings.power, from: setting("power") },
               checkpointMode: { value: settings.ckpt, from: setting("ckpt") },
@@ -149,6 +153,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
     io.out([
       ...(head ? [sweepHeader(swept, counts)] : []),
       ...(assumed.length > 0 ? [`assumed for the run: ${assumed.join("; ")}`] : []),
+      ...(ckpt !== undefined ? [`checkpoint: ${tb(ckpt)} of model states (weights + optimizer) at every count`] : []),
       `the best plan at each GPU count for ${compact(settings.tokens)} token${settings.tokens === 1 ? "" : "s"} (closed form at each count, its best ${SWEEP_SIMULATE_TOP} simulated; * closed form only) in ${duration(elapsedMs / 1000)}`,
       "",
       sweepTable(points, pick, why),

@@ -15,7 +15,7 @@ export function duration(s: number): string {
 
 /** $1,829.51, $12.3M: separators below ten thousand too (it read $1829.51). */
 export const usd = (x: number) => (x >= 1e4 ? `$${compact(x)}` : `$${grouped(x, 2)}`);
-const tb = (bytes: number) => (bytes >= 1e12 ? `${(bytes / 1e12).toFixed(2)} TB` : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
+export const tb = (bytes: number) => (bytes >= 1e12 ? `${(bytes / 1e12).toFixed(2)} TB` : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(1)} MB`);
 /** 32.6M, 5,482, 0.31: compact when large, two significant digits when small. */
 export const amount = (n: number) => (n >= 1e4 ? compact(n) : n >= 10 ? count(n) : n === 0 ? "0" : n.toPrecision(2));
 const rate = (bytesPerSecond: number) =>

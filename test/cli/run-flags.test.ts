@@ -49,6 +49,10 @@ describe("the run's defaults are named, as the header names the plan's", () => {
     expect(j.figures.restartTime).toMatchObject({ value: 600, from: "default" });
     expect(j.figures.powerBasis).toEqual({ value: "board", from: "default" });
     expect(j.figures.assumed).toContain("PUE 1.09 (default; --pue)");
+    // the checkpoint the goodput and interval columns are priced with, as plan --tokens says it:
+    // 14 bytes a parameter (16-bit weights, fp32 master and Adam's moments), 356M at a padded vocabulary
+    expect(j.figures.checkpointBytes / 14).toBeCloseTo(j.points[0].plan.memory.weights / 2, -3);
+    expect(out).toContain(`checkpoint: ${(j.figures.checkpointBytes / 1e9).toFixed(1)} GB of model states (weights + optimizer) at every count`);
   }, 60_000);
 
   it("a sweep whose global batch follows the count says so once (llama3.2-3b's file gives none)", async () => {
