@@ -151,6 +151,14 @@ export function buildProfile(i: ProfileInput): Built {
     measured.push("node.gpusPerNode");
   }
   if (Object.keys(link.link).length) node.link = link.link;
+  // The base's node power is a whole node's, which the energy divides by the GPUs a node holds
+  // (planner/run/figures.ts): on a machine of fewer (a cloud slice of one GPU) it would be an
+  // 8-GPU node's power a GPU. Its per-GPU share is kept instead, scaled to the GPUs found.
+  const run: Record<string, unknown> = {};
+  const n = i.detected.gpus.length;
+  const basePower = i.base.run?.nodePower;
+  if (!cpu && n > 0 && basePower !== undefined && n !== i.base.gpusPerNode)
+    run.nodePower = { value: `${(basePower * n) / i.base.gpusPerNode} W`, source: `${i.baseName}'s node power, ${basePower} W for ${i.base.gpusPerNode} GPUs, at its share for the ${n} GPU${n > 1 ? "s" : ""} found (run.nodePower is a whole node's, divided by node.gpusPerNode)` };
   notes.push(`network between nodes: ${i.baseName}'s figures (one node cannot measure it)`);
 
   const v = i.m.versions;
@@ -176,6 +184,7 @@ export function buildProfile(i: ProfileInput): Built {
     measuredFields: measured,
     ...(Object.keys(gpu).length ? { gpu } : {}),
     ...(Object.keys(node).length ? { node } : {}),
+    ...(Object.keys(run).length ? { run } : {}),
   };
   return { profile, measuredFields: measured, notes, matmul, copy, kernels, attention, link };
 }

@@ -45,7 +45,8 @@ describe("2026 figures", () => {
     const b = hardware("dgx-b200");
     const g = hardware("gb200-nvl72");
     expect([b.intra.bandwidth, g.intra.bandwidth, b.inter.bandwidth, g.inter.bandwidth]).toEqual([900e9, 900e9, 50e9, 50e9]);
-    expect([b.gpusPerNode, b.fabric?.nvlinkDomain, b.fabric?.leaf?.gpus]).toEqual([8, 8, 256]);
+    // (a scalable unit is 31 nodes, 248 GPUs: its 32nd slot feeds UFM, B200 RA Table 4)
+    expect([b.gpusPerNode, b.fabric?.nvlinkDomain, b.fabric?.leaf?.gpus]).toEqual([8, 8, 248]);
     expect([g.gpusPerNode, g.fabric?.nvlinkDomain, g.fabric?.leaf?.gpus]).toEqual([4, 72, 576]);
     // nvidia-smi's memory.total (as dgx-h100's 81559 MiB), not the marketing "180/186 GB" read as
     // decimal bytes, which made each part 6–7% smaller than it is

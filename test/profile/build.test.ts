@@ -80,6 +80,9 @@ describe("special cases", () => {
     expect(b.notes.join("\n")).toMatch(/one GPU: no interconnect to measure; node\.link keeps dgx-h100's figures \(not measured\)/);
     expect(hw.intra).toEqual(loadProfile("dgx-h100").intra);
     expect(hw.gpusPerNode).toBe(1);
+    // the DGX's 10.2 kW is a node of 8: one GPU's share, 1,275 W, not 10.2 kW a GPU (the energy
+    // divides run.nodePower by node.gpusPerNode)
+    expect(hw.run?.nodePower).toBe(1275);
   });
 
   it("--no-collectives on several GPUs: the link is not measured, and the note says why", () => {
