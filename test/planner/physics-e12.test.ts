@@ -81,7 +81,8 @@ describe("power-capped parts", () => {
   it("h100-96g-500w: 96 GB, 2.4 TB/s, 500 W, dgx-h100's efficiencies × 0.894", () => {
     const capped = hardware("h100-96g-500w");
     const rated = hardware("dgx-h100");
-    expect(capped.memory).toBe(96e9);
+    // 96 GB as nvidia-smi reports a 96 GB Hopper part, 97,871 MiB (95.6 GiB), not 96e9 bytes (89.4)
+    expect(capped.memory).toBe(97871 * 2 ** 20);
     expect(capped.memoryBandwidth).toBe(2.4e12);
     expect(capped.powerLimit).toBe(500);
     expect(capped.attentionEfficiency).toBeCloseTo(rated.attentionEfficiency * Math.cbrt(5 / 7), 12);
