@@ -57,7 +57,8 @@ function wrongKind(name: string, found: unknown, cx: KindCheck | undefined): str
  *  a base's { value, source } by the file's bare value, an object too (dataParallel.
  *  gradBytesByPrecision: a bare { "fp16": … } merged into the base's figure read as stray keys). */
 export function mergeProfiles(base: unknown, over: unknown): unknown {
-  if (!isObj(base) || !isObj(over) || isWhole(over) || "sameAs" in base || "value" in base) return over;
+  // (an object with a source but no value re-cites the base's figure: merged, as before)
+  if (!isObj(base) || !isObj(over) || isWhole(over) || "sameAs" in base || ("value" in base && !("source" in over))) return over;
   const out: Json = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = k in base ? mergeProfiles(base[k], v) : v;
   return out;

@@ -75,6 +75,8 @@ describe("sameAs figures", () => {
     const bare = { fp16: { bufferBytesPerParam: 2, reduceBytesPerParam: 2 } };
     expect(mergeProfiles({ value: { bf16: { bufferBytesPerParam: 4, reduceBytesPerParam: 4 } }, source: "arguments.py" }, bare)).toEqual(bare);
     expect(mergeProfiles({ value: "4 us", source: "prior" }, "8 us")).toBe("8 us");
+    // a source alone re-cites the base's value
+    expect(mergeProfiles({ value: "4 us", source: "prior" }, { source: "measured" })).toEqual({ value: "4 us", source: "measured" });
   });
 
   it("refuse, naming the field, an unknown profile, a missing figure, extra keys, a bad name and a loop", () => {
