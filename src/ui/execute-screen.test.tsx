@@ -98,6 +98,17 @@ describe("a run the user stops", () => {
     }
   });
 
+  it("shows the executor's message with control characters escaped, as execute prints it", async () => {
+    // (QA: a worker's message quoting a terminal escape reached the terminal as it was)
+    const { lastFrame, cb, unmount } = await startedRun(80, 23);
+    cb.failed("rank 0: \u001b[2J\u001b[31mboom\u0007\nsecond line", false);
+    await tick();
+    const f = lastFrame()!;
+    expect(f).toContain("rank 0: \\x1b[2J\\x1b[31mboom\\x07\\nsecond line");
+    expect(f).not.toMatch(/\u001b\[2J|\u0007/);
+    unmount();
+  });
+
   it("a failure the user did not ask for still says failed", () => {
     const f = render(<ExecuteScreen run={{ ...running, status: "failed", message: "rank 0 exited with code 1" }} width={60} height={16} />).lastFrame()!;
     expect(f).toMatch(/^failed$/m);

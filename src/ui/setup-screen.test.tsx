@@ -77,6 +77,25 @@ describe("the setup screen", () => {
     expect(lastFrame()).not.toContain("cannot be read");
   });
 
+  it("shows a terminal escape quoted from a bad file escaped, as the CLI prints it, not sent to the terminal", async () => {
+    // (QA: a key holding ESC [2J, or a JSON parser's excerpt of raw control bytes, went to the
+    // terminal as it was: the screen cleared or recoloured, the line lost characters)
+    const key = join(dir, "esc-key.json");
+    writeFileSync(key, JSON.stringify({ name: "k", layers: 2, hidden: 64, heads: 4, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true, "\u001b[2J\u001b[31mred": 1 }));
+    const raw = join(dir, "esc-raw.json");
+    writeFileSync(raw, '{"name": \u001b[2J\u0000 }');
+    for (const [path, shown] of [[key, 'esc-key.json: unknown field "\\x1b[2J\\x1b[31mred"'], [raw, "esc-raw.json: malformed JSON (Unexpected token '\\x1b'"]] as const) {
+      const { lastFrame, stdin, unmount } = render(<App options={smallOptions()} services={testServices(fakeExecutor())} width={80} height={23} />);
+      stdin.write(path);
+      stdin.write(KEY.enter);
+      await tick();
+      const f = lastFrame()!;
+      expect(f).toContain(shown);
+      expect(f).not.toMatch(/\u001b\[2J|\u0000/);
+      unmount();
+    }
+  });
+
   it("accepts a pasted path followed by Enter (one chunk of input), also into a path being typed", async () => {
     const path = join(dir, "pasted.json");
     writeFileSync(path, JSON.stringify({ name: "pasted", layers: 2, hidden: 64, heads: 4, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true }));

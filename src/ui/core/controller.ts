@@ -1,6 +1,6 @@
 // The controller: turns a key into state changes and side effects (search job, file export,
 // executor run), and owns what must be stopped when the user goes back or quits.
-import { exitFor } from "../../errors.js";
+import { exitFor, printable } from "../../errors.js";
 import { loadModel } from "../../load.js";
 import type { Action } from "./actions.js";
 import { type ExecutePort, RUN_STEPS } from "./execute.js";
@@ -38,10 +38,13 @@ export function defaultServices(execute: ExecutePort, jobOptions: SearchJobOptio
   };
 }
 
+/** A known failure's message as one printable line (src/errors.ts printable, as the CLI prints
+ *  it): a terminal escape quoted from an input file (a key, a JSON parser's excerpt) is shown
+ *  escaped, not sent to the terminal. */
 const messageOf = (e: unknown): string => {
   const known = exitFor(e);
   if (known === null) throw e;
-  return known.message;
+  return printable(known.message);
 };
 
 export class Controller {
@@ -156,7 +159,8 @@ export class Controller {
           end();
         }),
         failed: live((message, refused) => {
-          this.dispatch({ type: "run/failed", message, refused });
+          // (the executor's message may quote the worker's output: printed escaped, as execute does)
+          this.dispatch({ type: "run/failed", message: printable(message), refused });
           end();
         }),
       },
