@@ -53,6 +53,9 @@ export interface PlanArgs {
   model: string | undefined;
   profile: string | undefined;
   gpus: number | undefined;
+  /** GPUs per node where not the profile's (the interactive planner's GPUs/node; no flag): the
+   *  GPU count is whole nodes of this size, and the plans are priced on them. */
+  gpusPerNode?: number | undefined;
   globalBatch: number | undefined;
   seqLen: number | undefined;
   precision: Precision;

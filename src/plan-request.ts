@@ -72,6 +72,19 @@ export class GpuCountError extends UserError {
 const COUNT_CODES: ReadonlySet<string> = new Set(["gpus", "partial_node", "tp_gpus", "cp_gpus", "pp_gpus", "dp_gpus", "degrees_divide", "degrees_world"]);
 const BATCH_CODES: ReadonlySet<string> = new Set(["batch_dp", "microbatch_global", "microbatch_batch"]);
 
+/** The profile's hardware on nodes of `perNode` GPUs (the interactive planner's GPUs/node): each
+ *  tier of the fabric keeps its count of nodes. A DGX's NVLink domain is its node, so 2 GPUs used
+ *  of each 8 are 2-GPU domains joined by the network (not one 8-GPU NVLink domain across four
+ *  nodes); GB200 NVL72's 18 nodes with 2 GPUs used each are a 36-GPU domain. */
+export function onNodesOf(hw: Hardware, perNode: number): Hardware {
+  if (perNode === hw.gpusPerNode) return hw;
+  // (the profile's tiers nest, each a whole number of nodes: planner/schema/fabric.ts)
+  const scaled = (gpus: number) => (gpus / hw.gpusPerNode) * perNode;
+  const f = hw.fabric;
+  const fabric = f && { ...f, nvlinkDomain: scaled(f.nvlinkDomain), leaf: f.leaf && { ...f.leaf, gpus: scaled(f.leaf.gpus) }, pod: f.pod && { ...f.pod, gpus: scaled(f.pod.gpus) } };
+  return { ...hw, gpusPerNode: perNode, ...(fabric ? { fabric } : {}) };
+}
+
 /** `read`: a model already read from the user's configuration (plan --from an llm-foundry YAML),
  *  in place of --model. */
 export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: ModelSpec): PlanRequest {
@@ -81,7 +94,9 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   const assumed: string[] = [];
   const profileName = args.profile ?? DEFAULT_PROFILE;
   if (args.profile === undefined) assumed.push(`profile ${DEFAULT_PROFILE} (default)`);
-  const hw = loadProfile(profileName, builtins);
+  const loaded = loadProfile(profileName, builtins);
+  // (a node size of the caller's, the interactive planner's GPUs/node: checked and planned on it)
+  const hw = args.gpusPerNode === undefined ? loaded : onNodesOf(loaded, args.gpusPerNode);
   // The model file's sequence length, gpus and global batch are defaults only.
   const seqLen = args.seqLen ?? model.defaultSeqLen;
   // A HuggingFace config's default is paraplan's choice, not the file's: said (planner/schema/hf-config.ts).

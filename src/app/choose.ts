@@ -17,7 +17,7 @@ import { describePlan, rejections } from "../format/plan-text.js";
 import { gib, percent, plural } from "../format/units.js";
 import { loadProfile } from "../load.js";
 import type { PlanArgs } from "../plan-args.js";
-import { type PlanRequest, WORKER_ENGINE, buildRequest, issueLine, trainingOn } from "../plan-request.js";
+import { type PlanRequest, WORKER_ENGINE, buildRequest, issueLine, onNodesOf, trainingOn } from "../plan-request.js";
 
 /** How many of the best plans to look through for one the worker can run. */
 const RUNNABLE_POOL = 50;
@@ -301,6 +301,6 @@ export function chooseGiven({ request, plan, devices, advice }: GivenInput): Cho
   checkPresent({ devices, forOtherMachines: false, nnodes: 1 }, world, advice);
   const worker = onWorkerEngine(request, devices.device, plan);
   const base = devices.device === "cpu" ? onDevice(onCpuRanks(worker), "cpu") : worker;
-  const req = base.hw.gpusPerNode === world ? base : { ...base, hw: { ...base.hw, gpusPerNode: world } };
+  const req = base.hw.gpusPerNode === world ? base : { ...base, hw: onNodesOf(base.hw, world) };
   return { req, result: runnable(req, plan, undefined, devices.device, req === request ? plan : undefined), perNode: world };
 }

@@ -158,13 +158,15 @@ export interface Session {
 }
 
 /** The plan request of a setup (throws the CLI's UserError on bad input). A GPUs-per-node value
- *  other than the profile's describes a different node: tensor parallel stays inside it. */
+ *  other than the profile's describes a different node: tensor parallel stays inside it, and the
+ *  GPU count is checked as whole nodes of that size (plan-request.ts onNodesOf). */
 export function sessionFor(c: SetupChoice): Session {
-  const req = buildRequest({
+  const request = buildRequest({
     model: expandHome(c.model.arg),
     profile: expandHome(c.profile.arg),
     engine: expandHome(c.engine.arg),
     gpus: c.nodes * c.perNode,
+    gpusPerNode: c.perNode,
     globalBatch: c.batch,
     seqLen: c.seq,
     precision: "bf16",
@@ -175,7 +177,6 @@ export function sessionFor(c: SetupChoice): Session {
     json: false,
     help: false,
   });
-  const request: PlanRequest = { ...req, hw: { ...req.hw, gpusPerNode: c.perNode } };
   return { request, nodes: c.nodes, perNode: c.perNode };
 }
 
