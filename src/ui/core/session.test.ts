@@ -10,9 +10,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { search } from "../../../planner/index.js";
 import { parsePlanArgs } from "../../plan-args.js";
 import { buildRequest } from "../../plan-request.js";
-import { best, sessionOf } from "../test-utils.js";
+import { allOptions, best, sessionOf } from "../test-utils.js";
 import { searchAll } from "./search-job.js";
-import { clusterFor } from "./setup.js";
+import { clusterFor, sessionFor } from "./setup.js";
 
 const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-session-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -52,5 +52,15 @@ describe("GPUs per node other than the profile's", () => {
     const half = sessionOf("llama3-8b", 36, 2, 72, "gb200-nvl72").request.hw;
     expect([whole.gpusPerNode, whole.fabric?.nvlinkDomain, whole.fabric?.leaf?.gpus]).toEqual([4, 72, 576]);
     expect([half.gpusPerNode, half.fabric?.nvlinkDomain, half.fabric?.leaf?.gpus]).toEqual([2, 36, 288]);
+  });
+});
+
+describe("the GPU count", () => {
+  it("is refused past the plan command's 1,048,576 (each field within its own bound, the product not)", () => {
+    // (QA: 9,999,999 nodes × 8 planned 79,999,992 GPUs, where `plan --gpus` stops at 2^20)
+    const o = allOptions();
+    const choice = { model: o.models.find((m) => m.arg === "llama3-8b")!, profile: o.profiles.find((p) => p.arg === "dgx-h100")!, engine: o.engines[0]!, batch: 2048, seq: 8192 };
+    expect(() => sessionFor({ ...choice, nodes: 2048, perNode: 1024 })).toThrow("GPUs: 2,097,152 = 2,048 nodes × 1,024 is too many: at most 1,048,576");
+    expect(sessionFor({ ...choice, nodes: 131072, perNode: 8 }).request.training.gpus).toBe(1048576);
   });
 });

@@ -122,9 +122,29 @@ describe("the setup form", () => {
     expect([s.drafts, fieldProblems(s)]).toEqual([{}, []]);
   });
 
-  it("says when a number has too many digits instead of cutting it", () => {
-    const s = run(initialSetup(o), { type: "setup/focus", delta: 5 }, { type: "setup/digit", digit: "12345678" });
-    expect([s.batch, s.drafts.batch, s.error]).toEqual([1536, undefined, "Global batch takes at most 7 digits (12345678 not taken)"]);
+  it("says when a number is past the plan command's bound instead of cutting it", () => {
+    let s = run(initialSetup(o), { type: "setup/focus", delta: 5 }, { type: "setup/digit", digit: "12345678" });
+    expect([s.batch, s.error]).toEqual([12345678, null]);
+    s = run(initialSetup(o), { type: "setup/focus", delta: 5 }, { type: "setup/digit", digit: "2147483649" });
+    expect([s.batch, s.drafts.batch, s.error]).toEqual([1536, undefined, "Global batch takes at most 2,147,483,648 (2147483649 not taken)"]);
+    s = run(s, { type: "setup/digit", digit: "9".repeat(400) });
+    expect(s.error).toBe(`Global batch takes at most 2,147,483,648 (${"9".repeat(15)}… not taken)`);
+  });
+
+  it("takes a sequence up to 16,777,216 as `plan --seq` does, typed or doubled, and says the bound past it", () => {
+    // (QA: every number stopped at 9,999,999: 16,777,216 was refused as 8 digits, and → from
+    // 8,388,608 gave 9,999,999, a sequence no doubling makes)
+    let s = run(initialSetup(o), { type: "setup/focus", delta: 6 }, { type: "setup/digit", digit: "8388608" }, { type: "setup/change", delta: 1 });
+    expect([s.seq, s.error]).toEqual([16777216, null]);
+    s = run(s, { type: "setup/change", delta: 1 });
+    expect([s.seq, s.error]).toEqual([16777216, "Sequence takes at most 16,777,216 (33,554,432 not taken)"]);
+    s = run(s, { type: "setup/digit", digit: "16777217" });
+    expect([s.seq, s.error]).toEqual([16777216, "Sequence takes at most 16,777,216 (16777217 not taken)"]);
+    s = run(initialSetup(o), { type: "setup/focus", delta: 6 }, { type: "setup/digit", digit: "16777216" });
+    expect([s.seq, s.error]).toEqual([16777216, null]);
+    // nodes and GPUs per node stop at 1,048,576 (2^20), as --gpus does
+    s = run(initialSetup(o), { type: "setup/focus", delta: 3 }, { type: "setup/digit", digit: "1048576" }, { type: "setup/change", delta: 1 });
+    expect([s.nodes, s.error]).toEqual([1048576, "Nodes takes at most 1,048,576 (2,097,152 not taken)"]);
   });
 
   it("wraps a long error over lines below the form, keeping every field and the intro", () => {

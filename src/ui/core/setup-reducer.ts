@@ -1,9 +1,18 @@
 // How the setup form changes: moving between fields, cycling options, typing numbers and paths.
+import { MAX } from "../../flags.js";
+import { count } from "../../format/units.js";
 import type { SetupAction } from "./actions.js";
 import { FIELDS, FIELD_LABEL, type NumericField, type SetupOptions, clusterFor, defaultsFor, isNumeric } from "./setup.js";
 import { type SetupState, chosenModel, chosenProfile } from "./state.js";
 
-const MAX_DIGITS = 7;
+/** The largest value of each number: the plan command's bounds (src/flags.ts MAX: nodes and GPUs
+ *  2^20, the global batch 2^31, the sequence 2^24), so that what the setup plans, `paraplan plan`
+ *  plans too. (QA: every field stopped at 9,999,999, seven digits: a sequence of 16,777,216 could
+ *  not be typed, and → from 8,388,608 gave 9,999,999.) */
+export const FIELD_MAX: Readonly<Record<NumericField, number>> = { nodes: MAX.gpus, perNode: MAX.gpus, batch: MAX.batch, seq: MAX.seq };
+
+/** The field's bound, as said when a value would pass it. */
+const tooLarge = (f: NumericField, value: string) => `${FIELD_LABEL[f]} takes at most ${count(FIELD_MAX[f])} (${value.length > 16 ? `${value.slice(0, 15)}…` : value} not taken)`;
 
 const wrap = (i: number, n: number) => ((i % n) + n) % n;
 
@@ -72,7 +81,12 @@ export function nextSeq(v: number, delta: number): number {
 }
 
 function setNumber(s: SetupState, f: NumericField, v: number): SetupState {
-  return { ...s, [f]: Math.max(1, Math.min(10 ** MAX_DIGITS - 1, v)) };
+  return { ...s, [f]: Math.max(1, Math.min(FIELD_MAX[f], v)) };
+}
+
+/** ← → on a number: the new value, or at the bound the value kept and the bound said. */
+function stepNumber(s: SetupState, f: NumericField, v: number): SetupState {
+  return v > FIELD_MAX[f] ? { ...s, error: tooLarge(f, count(v)) } : setNumber(s, f, v);
 }
 
 export function setupReducer(s: SetupState, o: SetupOptions, a: SetupAction): SetupState {
@@ -96,13 +110,13 @@ export function setupReducer(s: SetupState, o: SetupOptions, a: SetupAction): Se
         return { ...base, engineFile: null, engine: wrap(at + a.delta, o.engines.length) };
       }
       const v = s[s.focus];
-      if (s.focus === "seq") return setNumber(base, "seq", nextSeq(v, a.delta));
-      return setNumber(base, s.focus, a.delta > 0 ? v * 2 : Math.floor(v / 2));
+      if (s.focus === "seq") return stepNumber(base, "seq", nextSeq(v, a.delta));
+      return stepNumber(base, s.focus, a.delta > 0 ? v * 2 : Math.floor(v / 2));
     }
     case "setup/digit": {
       if (!isNumeric(s.focus)) return s;
       const draft = ((s.drafts[s.focus] ?? "") + a.digit).replace(/^0+(?=\d)/, "");
-      if (draft.length > MAX_DIGITS) return { ...s, error: `${FIELD_LABEL[s.focus]} takes at most ${MAX_DIGITS} digits (${draft} not taken)` };
+      if (Number(draft) > FIELD_MAX[s.focus]) return { ...s, error: tooLarge(s.focus, draft) };
       return typed(s, s.focus, draft);
     }
     case "setup/backspace": {

@@ -3,7 +3,9 @@
 import { existsSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
 import { type ModelSpec, totalParams } from "../../../planner/index.js";
-import { compact } from "../../format/units.js";
+import { UserError } from "../../errors.js";
+import { MAX } from "../../flags.js";
+import { compact, count } from "../../format/units.js";
 import { hardwareDir, loadModel, loadProfile, modelPresets } from "../../load.js";
 import { builtinEngines, loadEngine } from "../../load-engine.js";
 import { readBuiltins } from "../../builtin-table.js";
@@ -161,11 +163,14 @@ export interface Session {
  *  other than the profile's describes a different node: tensor parallel stays inside it, and the
  *  GPU count is checked as whole nodes of that size (plan-request.ts onNodesOf). */
 export function sessionFor(c: SetupChoice): Session {
+  // (each field is within its bound, the product may not be: planned beyond the plan command's)
+  const gpus = c.nodes * c.perNode;
+  if (gpus > MAX.gpus) throw new UserError(`GPUs: ${count(gpus)} = ${count(c.nodes)} nodes × ${count(c.perNode)} is too many: at most ${count(MAX.gpus)}`);
   const request = buildRequest({
     model: expandHome(c.model.arg),
     profile: expandHome(c.profile.arg),
     engine: expandHome(c.engine.arg),
-    gpus: c.nodes * c.perNode,
+    gpus,
     gpusPerNode: c.perNode,
     globalBatch: c.batch,
     seqLen: c.seq,
