@@ -131,6 +131,19 @@ describe("the setup form", () => {
     expect(s.error).toBe(`Global batch takes at most 2,147,483,648 (${"9".repeat(15)}… not taken)`);
   });
 
+  it("counts the model's parameters at the setup's sequence, as `plan --seq` does (a learned position table grows)", () => {
+    // (QA: gpt3-like stayed "175B parameters" at a sequence of 1,048,576, where `paraplan plan
+    // --model gpt3-like --seq 1048576` says 187B: 1,048,576 positions × 12,288 more)
+    let s = run(initialSetup(o), { type: "setup/focus", delta: 6 });
+    expect(setupView(s, o, 5, 80).fields[0]!.value).toBe("gpt3-like (175B parameters)");
+    s = run(s, { type: "setup/digit", digit: "1048576" });
+    expect(setupView(s, o, 5, 80).fields[0]!.value).toBe("gpt3-like (187B parameters)");
+    // rotary positions: no table, the same count at any length
+    const llama = o.models.findIndex((m) => m.arg === "llama3-8b");
+    s = { ...run(initialSetup(o), { type: "setup/focus", delta: 6 }, { type: "setup/digit", digit: "1048576" }), model: llama };
+    expect(setupView(s, o, 5, 80).fields[0]!.value).toBe("llama3-8b (8.0B parameters)");
+  });
+
   it("takes a sequence up to 16,777,216 as `plan --seq` does, typed or doubled, and says the bound past it", () => {
     // (QA: every number stopped at 9,999,999: 16,777,216 was refused as 8 digits, and → from
     // 8,388,608 gave 9,999,999, a sequence no doubling makes)

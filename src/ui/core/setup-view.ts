@@ -1,7 +1,8 @@
 // The setup screen's view-model: the fields as shown, the GPU total, and the list beside the
 // focused field (presets with their sizes, profiles with their GPUs, engines with what they are,
 // or what a number means).
-import { count } from "../../format/units.js";
+import { totalParams } from "../../../planner/index.js";
+import { compact, count } from "../../format/units.js";
 import { fit } from "./bars.js";
 import { firstLines, wrapText } from "./frame.js";
 import { fieldProblems } from "./setup-reducer.js";
@@ -47,8 +48,9 @@ export function fieldValue(s: SetupState, o: SetupOptions, id: FieldId): string 
   if (id === s.focus && s.text !== null) return s.text;
   if (isNumeric(id) && s.drafts[id] !== undefined) return s.drafts[id];
   if (id === "model") {
+    // At the setup's sequence, as `plan` counts it (a learned position table has a row a token).
     const m = chosenModel(s, o);
-    return `${s.modelFile ? m.arg : m.name} (${m.size} parameters)`;
+    return `${s.modelFile ? m.arg : m.name} (${compact(totalParams(m.spec, s.seq))} parameters)`;
   }
   if (id === "profile") {
     const p = chosenProfile(s, o);

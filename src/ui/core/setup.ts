@@ -26,6 +26,8 @@ export interface ModelOption {
   globalBatch: number | undefined;
   /** The model file's sequence length: the setup's default for --seq. */
   defaultSeqLen: number;
+  /** The model as read: its size at another sequence length (a learned position table grows with it). */
+  spec: ModelSpec;
 }
 
 export interface ProfileOption {
@@ -53,7 +55,7 @@ export interface SetupOptions {
 export function modelOption(arg: string, m: ModelSpec): ModelOption {
   // Counted at the file's sequence length (learned positions): the size `plan` reports by default.
   const params = totalParams(m, m.defaultSeqLen);
-  return { arg, name: m.name, params, size: compact(params), gpus: m.gpus, globalBatch: m.globalBatch, defaultSeqLen: m.defaultSeqLen };
+  return { arg, name: m.name, params, size: compact(params), gpus: m.gpus, globalBatch: m.globalBatch, defaultSeqLen: m.defaultSeqLen, spec: m };
 }
 
 export function profileOption(arg: string): ProfileOption {
