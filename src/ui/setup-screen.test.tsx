@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { render } from "ink-testing-library";
 import { afterAll, describe, expect, it } from "vitest";
+import { hardwareDir } from "../load.js";
 import { App } from "./app.js";
 import { initialSetup } from "./core/state.js";
 import { SetupScreen } from "./setup-screen.js";
@@ -75,6 +76,33 @@ describe("the setup screen", () => {
     await tick();
     expect(lastFrame()).toMatch(new RegExp(`Model\\s+‹ ${path.replace(/[.]/g, "\\.")} \\([\\d.]+k parameters\\) ›`));
     expect(lastFrame()).not.toContain("cannot be read");
+  });
+
+  it("names the field a file of another kind belongs in, not a flag", async () => {
+    // (QA: a profile typed into Model said "give it to --profile"; the screen has a Cluster field)
+    const o = allOptions();
+    const hw = join(dir, "hw.json");
+    copyFileSync(join(hardwareDir(), "dgx-h100.json"), hw);
+    const engine = join(dir, "engine.json");
+    copyFileSync(join(hardwareDir(), "..", "engines", "fsdp.json"), engine);
+    const model = join(dir, "model.json");
+    writeFileSync(model, JSON.stringify({ name: "small", layers: 2, hidden: 64, heads: 4, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true }));
+    for (const [down, path, said] of [
+      [0, hw, "Model: hw.json is a hardware profile, not a model file; give it to the Cluster field"],
+      [1, model, "Cluster: model.json is a model file, not a hardware profile; give it to the Model field"],
+      [1, engine, 'engine.json: the file is an engine (it has "attention"), not a hardware profile; give it to the Software field'],
+      [2, model, "Software: model.json is a model file, not an engine file; give it to the Model field"],
+    ] as const) {
+      const { lastFrame, stdin, unmount } = render(<App options={o} services={testServices(fakeExecutor())} width={120} height={23} />);
+      for (let i = 0; i < down; i++) stdin.write(KEY.down);
+      await tick();
+      stdin.write(path);
+      stdin.write(KEY.enter);
+      await tick();
+      expect(lastFrame()).toContain(said);
+      expect(lastFrame()).not.toMatch(/ --(model|profile|engine)\b/);
+      unmount();
+    }
   });
 
   it("shows a terminal escape quoted from a bad file escaped, as the CLI prints it, not sent to the terminal", async () => {

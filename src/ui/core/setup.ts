@@ -114,12 +114,18 @@ const FLAG_FIELD: Readonly<Record<string, FieldId>> = { "--model": "model", "--p
 
 /** A request's refusal as the setup screen says it: one that opens with a field's CLI flag
  *  (`--engine: mpt-7b has ALiBi positions; …`, or a file's `--model "x.json" cannot be read`)
- *  names the field instead (`Software: …`, `Model: "x.json" cannot be read`), since the screen
- *  has no flags. */
+ *  names the field instead (`Software: …`, `Model: "x.json" cannot be read`), and so does the
+ *  flag a file of another kind is to be given to (`give it to the Cluster field`), since the
+ *  screen has no flags. */
 export function inSetupTerms(message: string): string {
   const m = /^(--[a-z-]+):? /.exec(message);
   const field = m ? FLAG_FIELD[m[1]!] : undefined;
-  return field === undefined ? message : `${FIELD_LABEL[field]}: ${message.slice(m![0].length)}`;
+  const named = field === undefined ? message : `${FIELD_LABEL[field]}: ${message.slice(m![0].length)}`;
+  // The field a file of another kind belongs in (`…, not a model file; give it to --profile`).
+  return named.replace(/; give it to (--[a-z-]+)$/, (all, flag: string) => {
+    const to = FLAG_FIELD[flag];
+    return to === undefined ? all : `; give it to the ${FIELD_LABEL[to]} field`;
+  });
 }
 
 export interface Cluster {
