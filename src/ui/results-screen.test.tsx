@@ -63,6 +63,25 @@ describe("the results screen", () => {
     expect(f).toMatch(/rejected: .*out of memory/);
   });
 
+  it("keeps every filter and the rows' position on one line, the table whole, at 80 and 60 columns", () => {
+    // (QA: with five filters the line was wider than the screen: "rows 1–13 of" stayed at its end
+    // and "15" wrapped onto the header ("… MFU15"), pushing the request line and row 1 out)
+    const filters = { tp: 2, pp: 4, dp: 1, zero: 0, recompute: "selective" } as const;
+    const plans = visiblePlans(done.plans, "throughput", filters);
+    expect(plans.length).toBeGreaterThan(14);
+    for (const width of [80, 60]) {
+      const f = screen(done, { plans, filters, width }).lastFrame()!;
+      const lines = f.split("\n");
+      expect(overflow(f, width, 20)).toEqual([]);
+      expect(lines[0]).toBe("llama3-8b · 8 × H100 SXM5 80GB (1 × 8) · batch 16 × 8,192");
+      const sortLine = lines.find((l) => l.startsWith("sort: "))!;
+      expect(sortLine).toMatch(new RegExp(`^sort: throughput · filter tp 2, pp 4, .*… +rows 1–\\d+ of ${plans.length}$`));
+      expect(sortLine).toHaveLength(width);
+      expect(lines.find((l) => l.startsWith(" # "))).toMatch(/MFU$/);
+      expect(f).toMatch(/^ 1 +2 +4 +1 +0 /m);
+    }
+  });
+
   it("sorts, filters and clears with s, t/p/d/z/r and c", async () => {
     const { lastFrame, stdin } = render(<App options={smallOptions()} services={testServices(fakeExecutor())} width={80} height={23} />);
     stdin.write(KEY.enter);

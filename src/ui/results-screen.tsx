@@ -2,7 +2,7 @@
 // rejected configurations by reason.
 import { Box, Text } from "ink";
 import type { PlanResult } from "../../planner/index.js";
-import { emptyLines, filterLine, rejectionLine, resultsLayout, tableView } from "./core/results.js";
+import { emptyLines, rejectionLine, resultsLayout, sortLine, tableView } from "./core/results.js";
 import type { SearchProgress } from "./core/search-job.js";
 import type { Session } from "./core/setup.js";
 import type { Filters, SortKey } from "./core/state.js";
@@ -22,7 +22,7 @@ export interface ResultsScreenProps {
 export function ResultsScreen({ session, search, plans, sort, filters, cursor, width, height }: ResultsScreenProps) {
   const layout = resultsLayout(session, search, width, height);
   const table = tableView(plans, cursor, layout.tableRows, undefined, undefined, width);
-  const filterText = filterLine(sort, filters, plans.length, search.plans.length);
+  const sortText = sortLine(sort, filters, plans.length, search.plans.length, table.position, width);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       <Text bold wrap="truncate-end">
@@ -36,12 +36,9 @@ export function ResultsScreen({ session, search, plans, sort, filters, cursor, w
       <Text color={search.done ? "green" : "yellow"} wrap="truncate-end">
         {layout.status}
       </Text>
-      <Box justifyContent="space-between">
-        <Text color="gray" wrap="truncate-end">
-          {filterText}
-        </Text>
-        <Text color="gray">{table.position}</Text>
-      </Box>
+      <Text color="gray" wrap="truncate-end">
+        {sortText}
+      </Text>
       {plans.length > 0 ? (
         <>
           <Text bold underline wrap="truncate-end">

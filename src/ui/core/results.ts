@@ -187,6 +187,15 @@ export function statusLine(p: SearchProgress, calibration = ""): string {
   return (p.done ? `done in ${time}: ${counts}` : `searching… ${p.chunksDone}/${p.chunksTotal} · ${counts} · ${time}`) + (calibration ? ` · ${calibration}` : "");
 }
 
+/** The sort and filter line with the table's position ("rows 1–13 of 15") at its right end, in
+ *  `width` columns: the filters cut ("…") where both do not fit, the position whole. */
+export function sortLine(sort: SortKey, f: Filters, shown: number, total: number, position: string, width: number): string {
+  const text = filterLine(sort, f, shown, total);
+  if (position === "") return fit(text, width);
+  const left = fit(text, Math.max(1, width - position.length - 1));
+  return `${left}${" ".repeat(Math.max(1, width - left.length - position.length))}${position}`;
+}
+
 export function filterLine(sort: SortKey, f: Filters, shown: number, total: number): string {
   const active = FILTER_DIMS.filter((d) => f[d] !== undefined).map((d) => `${d === "zero" ? "ZeRO" : d} ${f[d]}`);
   const filters = active.length ? `filter ${active.join(", ")} (${count(shown)} of ${count(total)})` : "no filter";
