@@ -78,6 +78,28 @@ describe("the setup screen", () => {
     expect(lastFrame()).not.toContain("cannot be read");
   });
 
+  it("keeps a long file path's row within the width while ‹ › mark it focused", async () => {
+    // (QA: the value was cut one column too long for its ‹ ›: the row wrapped, the intro lost its
+    // first letter, "› Model" its space, and a blank line pushed the form down)
+    const deep = join(dir, "a-rather-long-directory-name-for-this-test", "and-another-level-below-it");
+    mkdirSync(deep, { recursive: true });
+    const path = join(deep, "model.json");
+    writeFileSync(path, JSON.stringify({ name: "small", layers: 2, hidden: 64, heads: 4, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true }));
+    for (const width of [60, 80, 120]) {
+      const { lastFrame, stdin, unmount } = render(<App options={smallOptions()} services={testServices(fakeExecutor())} width={width} height={23} />);
+      stdin.write(path);
+      stdin.write(KEY.enter);
+      await tick();
+      const lines = lastFrame()!.split("\n");
+      expect(overflow(lastFrame()!, width, 24)).toEqual([]);
+      expect(lines[1]).toMatch(/^How should this model be split/);
+      expect(lines[3]).toMatch(/^ › Model {9}‹ \/.*… ›$/);
+      expect(lines[3]).toHaveLength(width);
+      expect(lines[4]).toMatch(/^ {3}Cluster /);
+      unmount();
+    }
+  });
+
   it("names the field a file of another kind belongs in, not a flag", async () => {
     // (QA: a profile typed into Model said "give it to --profile"; the screen has a Cluster field)
     const o = allOptions();

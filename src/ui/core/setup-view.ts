@@ -120,8 +120,10 @@ export function setupView(s: SetupState, o: SetupOptions, listHeight: number, wi
   const fields = FIELDS.map((id) => {
     const problem = isNumeric(id) ? (problems.get(id) ?? null) : null;
     const editing = id === s.focus && (s.text !== null || (isNumeric(id) && s.drafts[id] !== undefined));
-    // The value, its cursor (1) when typed into, and the problem after two spaces.
-    const value = fit(fieldValue(s, o, id), width - LABEL_COLUMNS - 3);
+    // The value, in ‹ › (4) when it is a focused option or with its cursor (1) when typed into,
+    // and the problem after two spaces. (QA: cut to 3 columns less, a focused long path's row
+    // was one column too wide and wrapped.)
+    const value = fit(fieldValue(s, o, id), width - LABEL_COLUMNS - 4);
     const room = width - LABEL_COLUMNS - value.length - (editing ? 1 : 0) - 2;
     return { id, label: FIELD_LABEL[id], value, focused: id === s.focus, editing, option: !isNumeric(id), problem: problem === null ? null : fit(problem, Math.max(1, room)) };
   });
