@@ -217,8 +217,9 @@ export function choosePlan(input: ChooseInput): Chosen {
     if (had) return had;
     const req0 = buildRequest({ ...input.args, gpus: total, profile, fixed: planFile ?? input.args.fixed, ...(file !== undefined ? { fixedFrom: file } : {}) }, { engine: name, from: WORKER_ENGINE });
     if (input.forOtherMachines && device !== "cpu") checkProfileNode(input, file, total, perNode, req0.hw.gpusPerNode, req0.hw.name);
-    // The node is what is present, not the profile's: tensor parallel must stay inside it.
-    const hw = { ...req0.hw, gpusPerNode: perNode };
+    // The node is what is present, not the profile's: tensor parallel must stay inside it, and
+    // the fabric's NVLink domain is that node's (onNodesOf: 2 GPUs of a DGX are no 8-GPU domain).
+    const hw = { ...onNodesOf(req0.hw, perNode) };
     if (device === "cuda" && gpu && gpu.memory > 0 && input.args.profile === undefined) hw.memory = gpu.memory;
     const req = onDevice({ ...req0, hw, assumed: [...assumed, ...req0.assumed] }, device);
     built.set(name, req);
