@@ -82,6 +82,13 @@ export interface PlanArgs {
   /** Gradient bucket of the data-parallel reduction, bytes, as a --from file states it (DeepSpeed's
    *  reduce_bucket_size; Engine.dataParallel.bucketSize; no flag of its own); undefined: the engine's. */
   bucketBytes?: number | undefined;
+  /** ZeRO-3's reuse distance, elements, as a --from file states it (DeepSpeed's
+   *  stage3_max_reuse_distance; Engine.dataParallel.maxReuseDistance; no flag of its own);
+   *  undefined: the engine's. */
+  maxReuseDistance?: number | undefined;
+  /** ZeRO-1's gradients all-reduced whole, as a --from file states it (DeepSpeed's reduce_scatter
+   *  false; Engine.dataParallel.zero1AllReduce; no flag of its own); undefined: the engine's. */
+  zero1AllReduce?: boolean | undefined;
   /** How the export's release splits the stages where pp does not divide the layers
    *  (EngineSupports.stageSplit; no flag of its own); undefined: the engine's. */
   stageSplit?: StageSplit | undefined;

@@ -8,7 +8,7 @@ import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 import { size } from "./format/units.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "precision" | "valuesFrom">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "maxReuseDistance" | "zero1AllReduce" | "precision" | "valuesFrom">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -55,7 +55,20 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   // A --from file's gradient bucket (DeepSpeed's reduce_bucket_size), fixed whatever dp is
   // (Engine.dataParallel.bucketSize, priced by planner/cost/engine-terms.ts engineBucketBytes).
   const bucketed = args.bucketBytes === undefined ? engine : { ...engine, dataParallel: { ...engine.dataParallel, bucketSize: args.bucketBytes, bucketSizePerDp: 0 } };
-  return { engine: bucketed, from: notes.join("; ") };
+  // A --from file's ZeRO-3 reuse distance (DeepSpeed's stage3_max_reuse_distance), on a stack that
+  // releases gathered parameters by it (maxReuseDistance not null: planner/cost/regather.ts), and
+  // its ZeRO-1 all-reduce (DeepSpeed's reduce_scatter false).
+  const dp = { ...bucketed.dataParallel };
+  if (args.maxReuseDistance !== undefined && dp.maxReuseDistance !== null && args.maxReuseDistance !== dp.maxReuseDistance) {
+    dp.maxReuseDistance = args.maxReuseDistance;
+    notes.push(`ZeRO-3 reuse distance ${args.maxReuseDistance.toLocaleString("en-US")} elements`);
+  }
+  if (args.zero1AllReduce === true && !dp.zero1AllReduce) {
+    dp.zero1AllReduce = true;
+    notes.push("ZeRO-1 gradients all-reduced whole");
+  }
+  const changed = dp.maxReuseDistance !== bucketed.dataParallel.maxReuseDistance || dp.zero1AllReduce !== bucketed.dataParallel.zero1AllReduce;
+  return { engine: changed ? { ...bucketed, dataParallel: dp } : bucketed, from: notes.join("; ") };
 }
 
 /** The header's words for it: "megatron-core (default)", "fsdp (--engine; gradient reduction after backward)". */

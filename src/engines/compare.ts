@@ -102,6 +102,8 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     overlapParamGather: reading.overlapParamGather,
     keptOutputBytes: reading.keptOutputBytes,
     bucketBytes: reading.bucketBytes,
+    maxReuseDistance: reading.maxReuseDistance,
+    zero1AllReduce: reading.zero1AllReduce,
     gradReduceInBf16: args.gradReduceInFp32 !== true && (args.gradReduceInBf16 === true || reading.gradReduceInBf16 === true),
     gradReduceInFp32: args.gradReduceInBf16 !== true && (args.gradReduceInFp32 === true || reading.gradReduceInFp32 === true),
     optimizerStates: given(argv, "--optimizer-states") ? agree("--optimizer-states", args.optimizerStates, reading.optimizerStates, origin) : reading.optimizerStates ?? args.optimizerStates,

@@ -207,6 +207,11 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   // Without ZeRO, DeepSpeed's engine all-reduces the gradients after the backward pass.
   if (plan.zero === 0 && ctx.training.overlapGradReduce && plan.dp > 1)
     notes.unshift("ZeRO-0: DeepSpeed reduces gradients after the backward pass, not overlapped with it; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)");
+  // DeepSpeed's pipeline engine turns overlap_comm off (runtime/engine.py _configure_zero_optimizer
+  // @ v0.16.0: "Pipeline parallelism does not support overlapped communication"); plan --from
+  // reads the files back so.
+  if (plan.zero > 0 && plan.pp > 1 && ctx.training.overlapGradReduce && plan.dp > 1)
+    notes.unshift("pipeline parallel: DeepSpeed's pipeline engine disables overlap_comm and reduces gradients after the backward pass; the prediction assumes overlap (plan with --no-grad-overlap to see the difference)");
   // Ulysses cuts the sequence contiguously; after its all-to-all every rank attends the whole
   // sequence for its heads, so the causal work is even either way.
   if (plan.cp > 1 && plan.cpSplit !== "contiguous") {

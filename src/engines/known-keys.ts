@@ -3,7 +3,10 @@
 // from the same sources as the test fixtures (test/export/fixtures/*.txt); names only.
 
 /** ds_config.json keys, nested with '.' (docs/_pages/config-json.md @00376da4; runtime/constants.py
- *  @088be892; runtime/zero/config.py @03dc2b92; runtime/activation_checkpointing/config.py). */
+ *  @088be892; runtime/zero/config.py @03dc2b92; runtime/activation_checkpointing/config.py; the
+ *  sections runtime/config.py DeepSpeedConfig._initialize_params reads @ v0.16.0: elasticity,
+ *  compression_training, curriculum_learning, pipeline, use_data_before_expert_parallelism,
+ *  weight_quantization, timers, nebula). */
 export const DEEPSPEED_KEYS = new Set(
   `
   train_batch_size train_micro_batch_size_per_gpu gradient_accumulation_steps managed_gradient_accumulation
@@ -50,6 +53,8 @@ export const DEEPSPEED_KEYS = new Set(
   memory_breakdown dump_state tensorboard wandb comet csv_monitor comms_logger flops_profiler aio autotuning
   data_efficiency checkpoint data_types compile disable_python_gc graph_harvesting eigenvalue
   progressive_layer_drop sparse_attention vocabulary_size dataloader_drop_last
+  elasticity compression_training curriculum_learning pipeline use_data_before_expert_parallelism
+  weight_quantization timers nebula
   `
     .trim()
     .split(/\s+/),

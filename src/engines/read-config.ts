@@ -98,6 +98,12 @@ export interface ConfigReading {
   /** Gradient bucket of the data-parallel reduction, bytes (DeepSpeed's reduce_bucket_size, 16-bit
    *  elements × 2); undefined: the engine's. */
   bucketBytes?: number;
+  /** ZeRO-3 parameters used again within this many elements stay gathered (DeepSpeed's
+   *  stage3_max_reuse_distance; Engine.dataParallel.maxReuseDistance); undefined: the engine's. */
+  maxReuseDistance?: number;
+  /** ZeRO-1's gradients all-reduced whole, not reduce-scattered (DeepSpeed's reduce_scatter false;
+   *  Engine.dataParallel.zero1AllReduce); undefined: the engine's. */
+  zero1AllReduce?: boolean;
   /** Tensor-parallel communication overlapped (Megatron's --tp-comm-overlap). */
   tpCommOverlap?: boolean;
   /** 16-bit gradient reduction (Megatron's --grad-reduce-in-bf16, or an fp16 run, which Megatron

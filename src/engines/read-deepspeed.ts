@@ -5,6 +5,8 @@
 // for the HuggingFace Trainer, which fills it in from its TrainingArguments) is read as absent and
 // said; --global-batch stands in for an "auto" train_batch_size.
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
+import { headDim, layerMatrixParams } from "../../planner/model.js";
+import { layerSubmodules } from "../../planner/cost/regather.js";
 import { parseInputJson } from "../read-input.js";
 import { UserError } from "../errors.js";
 import { DEEPSPEED_KEYS } from "./known-keys.js";
@@ -14,6 +16,14 @@ import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, chec
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
+/** grad_accum_dtype's spellings (runtime/config.py DtypeEnum @ v0.16.0; read lower-cased here). */
+const DTYPES: Record<string, "fp16" | "bf16" | "fp32" | "int8"> = {
+  "torch.float16": "fp16", fp16: "fp16", float16: "fp16", half: "fp16",
+  "torch.float32": "fp32", fp32: "fp32", float32: "fp32", float: "fp32",
+  "torch.int8": "int8", int8: "int8",
+  "torch.bfloat16": "bf16", bf16: "bf16", bfloat16: "bf16",
+};
+const dtypeOf = (v: string) => (Object.hasOwn(DTYPES, v.toLowerCase()) ? DTYPES[v.toLowerCase()] : undefined);
 const NESTED = ["zero_optimization", "fp16", "bf16", "bfloat16", "activation_checkpointing", "tensor_parallel", "amp", "torch_autocast"];
 
 function parse(file: ConfigFile): Obj {
@@ -80,8 +90,58 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.mics_shard_size", zo.mics_shard_size))} shards ZeRO-3 within groups (MiCS), which paraplan does not model (it shards over every data-parallel rank)`);
     if (stage === 3 && typeof zo.zero_hpz_partition_size === "number" && zo.zero_hpz_partition_size > 1)
       throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.zero_hpz_partition_size", zo.zero_hpz_partition_size))} keeps a secondary parameter shard per group (ZeRO++ hpZ), which paraplan does not model`);
-    for (const q of ["zero_quantized_weights", "zero_quantized_gradients"])
-      if (zo[q] === true) warnings.push(`${o}: zero_optimization.${q} (ZeRO++) is not modeled by paraplan; ignored`);
+    // ZeRO++ qwZ and qgZ: DeepSpeed hands both to the ZeRO-3 optimizer only (runtime/engine.py
+    // _configure_zero_optimizer @ v0.16.0: DeepSpeedZeroOptimizer_Stage3 gets zero_quantized_weights
+    // and the all-to-all group qgZ needs, engine.py:1193; DeepSpeedZeroOptimizer gets neither):
+    // under stage 3 the weights are gathered in int8 (zero/partition_parameters.py _all_gather_params,
+    // zero/partitioned_param_coordinator.py:449) and the gradients reduced by a two-stage int4
+    // all-to-all across nodes (zero/stage3.py:1386, comm/coalesced_collectives.py
+    // all_to_all_quant_reduce), not the 16-bit gathers and reduce-scatters paraplan prices; below
+    // stage 3 they change nothing, said.
+    const ZERO_PP: Record<string, string> = {
+      zero_quantized_weights: "gathers ZeRO-3's weights in int8 (ZeRO++ qwZ), which paraplan does not model: it prices 16-bit weight gathers",
+      zero_quantized_gradients: "reduces ZeRO-3's gradients by an int4 all-to-all across nodes (ZeRO++ qgZ), which paraplan does not model: it prices a 16-bit reduce-scatter",
+    };
+    for (const [q, why] of Object.entries(ZERO_PP))
+      if (zo[q] === true) {
+        if (stage === 3) throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${q}`, true))} ${why}`);
+        notes.push(`${named(jsonAt(o, ds.text, `zero_optimization.${q}`, true))}: DeepSpeed applies it under ZeRO stage 3 only; at stage ${stage} it changes nothing`);
+      }
+    // The deprecated ZeRO stage 1 of DeepSpeed < 0.5.9: later releases raise on it
+    // (runtime/engine.py _configure_zero_optimizer "The deprecated version of ZeRO Stage 1 is not
+    // supported in deepspeed >= 0.5.9" @ v0.16.0).
+    if (zo.legacy_stage1 === true)
+      throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.legacy_stage1", true))}: DeepSpeed 0.5.9 and later raise on the deprecated ZeRO stage 1 it asks for; paraplan prices the current ZeRO stages`);
+    // Without contiguous_gradients DeepSpeed reduces every gradient through buffers it flattens on
+    // the way (stage_1_and_2.py reduce_ipg_grads buffered_reduce_fallback) and keeps the partition's
+    // gradients in their own .grad tensors, allocating none of the reduce_bucket_size buffers
+    // (ipg_buffer, stage_1_and_2.py:2039, stage3.py:528) that paraplan prices (the engine's
+    // dataParallel.bucketMemory "separate"): refused, not priced as the default true.
+    if (stage > 0 && zo.contiguous_gradients === false)
+      throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.contiguous_gradients", false))} reduces the gradients through temporary flattened buffers instead of the reduce_bucket_size buffers paraplan prices (DeepSpeed's default true); leave it out or set true`);
+    // reduce_scatter false all-reduces each bucket whole and keeps the rank's partition (ZeRO-1/2:
+    // stage_1_and_2.py average_tensor → gradient_reduction_w_predivide; ZeRO-3 with contiguous
+    // gradients: stage3.py:1314 __avg_scatter_contiguous_grads, dist.all_reduce) @ v0.16.0: twice a
+    // reduce-scatter's bytes. ZeRO-1's all-reduce once a step is what the planner prices as
+    // Engine.dataParallel.zero1AllReduce (read so); ZeRO-2 and ZeRO-3 have no such switch.
+    if (stage === 1 && zo.reduce_scatter === false)
+      notes.push(`${named(jsonAt(o, ds.text, "zero_optimization.reduce_scatter", false))}: DeepSpeed all-reduces ZeRO-1's gradients whole once a step; priced so`);
+    if (stage >= 2 && zo.reduce_scatter === false)
+      throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.reduce_scatter", false))} all-reduces ZeRO-${stage}'s gradient buckets whole (twice a reduce-scatter's bytes), which paraplan does not model at ZeRO-${stage}: it prices DeepSpeed's default reduce-scatter`);
+    // ZeRO-2's reduce-scatter asserts unscaled gradients (stage_1_and_2.py:241-244 @ v0.16.0:
+    // "gradient_predivide_factor != 1.0 is not yet supported", "pre-scale gradients is not yet
+    // supported ... with reduce scatter enabled"): DeepSpeed refuses the run.
+    if (stage === 2 && zo.reduce_scatter !== false) {
+      if (pyTruthy(raw.prescale_gradients))
+        throw new UserError(`${named(jsonAt(o, ds.text, "prescale_gradients", raw.prescale_gradients))} at ZeRO stage 2: DeepSpeed refuses pre-scaled gradients with its reduce-scatter ("pre-scale gradients is not yet supported")`);
+      if (typeof raw.gradient_predivide_factor === "number" && raw.gradient_predivide_factor !== 1)
+        throw new UserError(`${named(jsonAt(o, ds.text, "gradient_predivide_factor", raw.gradient_predivide_factor))} at ZeRO stage 2: DeepSpeed refuses a predivide factor other than 1 with its reduce-scatter`);
+    }
+    // ZeRO-3 fetching parameters by an all-reduce of a zero-padded flat buffer instead of an
+    // all-gather (zero/partition_parameters.py:1286 @ v0.16.0): twice the bytes.
+    const fetchKey = ["stage3_use_all_reduce_for_fetch_params", "use_all_reduce_for_fetch_params"].find((k) => zo[k] !== undefined);
+    if (stage === 3 && fetchKey !== undefined && zo[fetchKey] === true)
+      throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${fetchKey}`, true))} fetches ZeRO-3's parameters with an all-reduce (twice an all-gather's bytes), which paraplan does not model: it prices all-gathers`);
   }
   const bucketBytes = reduceBucketBytes(ds, zo, zero, ctx, notes);
   if (isObj(raw.activation_checkpointing) && raw.activation_checkpointing.cpu_checkpointing === true)
@@ -92,6 +152,20 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const opt = isObj(raw.optimizer) ? raw.optimizer.type : undefined;
   if (opt !== undefined && (typeof opt !== "string" || !["adam", "adamw"].includes(opt.toLowerCase())))
     throw new UserError(`${named(jsonAt(o, ds.text, "optimizer.type", opt))}: paraplan prices Adam and AdamW only (their moments and fp32 master weights)`);
+  // fp16 without ZeRO: DeepSpeed wraps its FusedAdam in FP16_Optimizer, whose step flattens fp32
+  // copies of the gradients (the step the megatron-deepspeed engine prices,
+  // dataParallel.fp32GradFlattenAtStep); optimizer.params.torch_adam builds torch's Adam instead,
+  // run by FP16_UnfusedOptimizer, and optimizer.legacy_fusion has FP16_Optimizer flatten the fp16
+  // gradients (runtime/engine.py _configure_basic_optimizer, _configure_fp16_optimizer;
+  // fp16/fused_optimizer.py step_fused_adam @ v0.16.0): other step memory than priced.
+  const fp16On = isObj(raw.fp16) && raw.fp16.enabled === true;
+  if (zero === 0 && fp16On && isObj(raw.optimizer)) {
+    const params = isObj(raw.optimizer.params) ? raw.optimizer.params : {};
+    if (pyTruthy(params.torch_adam))
+      throw new UserError(`${named(jsonAt(o, ds.text, "optimizer.params.torch_adam", params.torch_adam))} under fp16 without ZeRO: DeepSpeed steps torch's Adam through FP16_UnfusedOptimizer, which paraplan does not model: it prices FP16_Optimizer over DeepSpeed's FusedAdam`);
+    if (pyTruthy(raw.optimizer.legacy_fusion))
+      throw new UserError(`${named(jsonAt(o, ds.text, "optimizer.legacy_fusion", raw.optimizer.legacy_fusion))} under fp16 without ZeRO: FP16_Optimizer's legacy fused step flattens the fp16 gradients, which paraplan does not model: it prices the fp32 flatten of its default step`);
+  }
   // Gradient reduction: DeepSpeed reduces in the training dtype unless communication_data_type
   // says otherwise (runtime/config.py get_communication_data_type, read lower-cased: fp16, bf16 —
   // "bfp16" before 0.10 — or fp32), the 16-bit reduction the megatron-deepspeed engine prices
@@ -126,6 +200,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const pld = raw.progressive_layer_drop;
   if (pld !== undefined && !(isObj(pld) && [undefined, false, null, 0, ""].includes(pld.enabled as never)))
     throw new UserError(`${named(jsonAt(o, ds.text, "progressive_layer_drop", isObj(pld) ? undefined : pld))}${isObj(pld) ? ` with enabled ${JSON.stringify(pld.enabled)}` : ""} turns on progressive layer drop (layers skipped at random each step), which paraplan does not model: it prices every layer every step`);
+  runFeatures(ds, raw, zero);
   // Low-precision master weights, gradients and states (bf16_optimizer_states needs
   // bf16_master_weights_and_grads, DeepSpeed's config check): paraplan prices fp32 master weights
   // beside the 16-bit ones, so a config without them is refused by key, not priced as one with.
@@ -145,6 +220,20 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const autoPrecision = ["fp16", "bf16"].filter((k) => isObj(raw[k]) && (raw[k] as Obj).enabled === "auto");
   if (on("fp16") && (on("bf16") || on("bfloat16"))) throw new UserError(`${o}: fp16.enabled and bf16.enabled contradict`);
   let precision: Precision | undefined = on("fp16") ? "fp16" : on("bf16") || on("bfloat16") ? "bf16" : undefined;
+  // Apex amp and torch autocast beside DeepSpeed's own 16-bit modes or ZeRO: DeepSpeed refuses
+  // them (amp: "Amp and ZeRO are not currently compatible", "Cannot enable both amp with (legacy)
+  // fp16 or bfloat16 mode", runtime/engine.py _do_optimizer_sanity_check @ v0.16.0;
+  // torch_autocast: "Cannot enable both torch autocast and fp16/bfloat16",
+  // runtime/torch_autocast.py _validate_auto_cast_settings @ v0.18.0). Alone they keep fp32
+  // weights: refused below as fp32 training.
+  const sixteen = on("fp16") ? "fp16" : on("bf16") ? "bf16" : on("bfloat16") ? "bfloat16" : autoPrecision[0];
+  for (const k of ["amp", "torch_autocast"]) {
+    const v = isObj(raw[k]) ? (raw[k] as Obj).enabled : undefined;
+    if (!pyTruthy(v)) continue;
+    const beside = sixteen !== undefined ? `${sixteen}.enabled` : k === "amp" && zero > 0 ? `ZeRO stage ${zero}` : undefined;
+    if (beside !== undefined)
+      throw new UserError(`${named(jsonAt(o, ds.text, `${k}.enabled`, v))} beside ${beside}: DeepSpeed refuses ${k === "amp" ? "Apex amp" : "torch autocast"} with ${k === "amp" && sixteen === undefined ? "ZeRO" : "its bf16 or fp16 mode"}; paraplan prices DeepSpeed's bf16 and fp16 modes`);
+  }
   const autotp = isObj(raw.tensor_parallel) ? raw.tensor_parallel.autotp_size : undefined;
   const f = args ? megatronFacts(args, true, ctx.model) : undefined;
   if (f) {
@@ -176,6 +265,32 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     recompute = "full";
     notes.push(`${o}: activation_checkpointing is configured, read as full recompute (the model code decides what it checkpoints)`);
   }
+  // DeepSpeed's pipeline engine runs the model: Megatron-DeepSpeed's GPTModelPipe (its arguments
+  // without --no-pipeline-parallel, or pp > 1); a ds_config alone with a "pipeline" section is
+  // written for a PipelineModule, the only model that section configures.
+  const pipeEngine = f ? f.pipelineEngine || pp > 1 : isObj(raw.pipeline);
+  recompute = pipelineSection(ds, raw, { tp, pp, pipeEngine, argsName: args?.name, recompute }, notes);
+  const maxReuseDistance = zero === 3 ? zero3Settings(ds, zo as Obj, ctx, tp, f !== undefined) : undefined;
+  // activation_checkpointing.partition_activations splits each checkpoint over the tensor-parallel
+  // ranks and all-gathers it before the recompute (activation_checkpointing/checkpointing.py
+  // partition_activations, get_partitioned_activations_for_backward @ v0.16.0), where paraplan
+  // keeps a whole checkpoint on every tp rank; over one rank it splits nothing. With the
+  // Megatron-DeepSpeed arguments their own flags decide (megatron/initialize.py
+  // setup_deepspeed_random_and_activation_checkpointing passes partition_activations=
+  // args.partition_activations to deepspeed.checkpointing.configure, overriding the file).
+  const ac = raw.activation_checkpointing;
+  if (!f && tp > 1 && isObj(ac) && pyTruthy(ac.partition_activations))
+    throw new UserError(`${named(jsonAt(o, ds.text, "activation_checkpointing.partition_activations", ac.partition_activations))} splits each activation checkpoint over the ${tp} tensor-parallel ranks (gathered again for the recompute), which paraplan does not model: it keeps every checkpoint whole on each rank`);
+  // AutoTP training's overlapped tensor-parallel all-reduce (tensor_parallel.tp_overlap_comm,
+  // runtime/tensor_parallel/config.py @ v0.17.0; module_inject/layers.py LinearAllreduce): a
+  // switch the megatron-deepspeed engine does not have.
+  if (tp > 1 && isObj(raw.tensor_parallel) && raw.tensor_parallel.tp_overlap_comm === true)
+    throw new UserError(`${named(jsonAt(o, ds.text, "tensor_parallel.tp_overlap_comm", true))} overlaps AutoTP's tensor-parallel all-reduces with the backward, which paraplan does not model for DeepSpeed: it prices them exposed`);
+  // use_data_before_expert_parallelism builds the expert-parallel groups from ranks ep_stride
+  // apart (utils/groups.py _create_expert_and_data_parallel @ v0.16.0: "D + E" instead of "E + D"),
+  // so the experts' all-to-all leaves the consecutive ranks paraplan places it on.
+  if ((f?.ep ?? 1) > 1 && pyTruthy(raw.use_data_before_expert_parallelism))
+    throw new UserError(`${named(jsonAt(o, ds.text, "use_data_before_expert_parallelism", raw.use_data_before_expert_parallelism))} spreads each of the ${f!.ep}-rank expert-parallel groups over ranks far apart (data parallel before expert parallel), which paraplan does not model: it places an expert-parallel group on consecutive ranks`);
   // A ds_config holds no tensor or pipeline parallel size: without the Megatron-DeepSpeed
   // arguments dp is the whole GPU count, and batch arithmetic that does not close says so.
   const argsHint = args ? "" : `; a ds_config alone is read as tp ${tp} · pp 1 (dp the whole GPU count): add the Megatron-DeepSpeed arguments file (pretrain_gpt.py's) as a second --from when the run has tensor or pipeline parallelism`;
@@ -232,7 +347,14 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   withArgsHint(() => checkBatch(o, tbs!, dp, micro!, at));
   if (gas !== undefined && tbs !== micro * gas * dp)
     throw new UserError(`${o}: train_batch_size ${tbs} ≠ micro-batch ${micro} × gradient_accumulation_steps ${gas} × dp ${dp}${argsHint}`);
-  const overlap = isObj(zo) && typeof zo.overlap_comm === "boolean" ? zo.overlap_comm : zero === 3;
+  let overlap = isObj(zo) && typeof zo.overlap_comm === "boolean" ? zo.overlap_comm : zero === 3;
+  // DeepSpeed's pipeline engine turns overlap_comm off ("Pipeline parallelism does not support
+  // overlapped communication, will be disabled.", runtime/engine.py _configure_zero_optimizer
+  // @ v0.16.0, for a PipelineModule at ZeRO 1 and 2, the only stages it runs).
+  if (overlap && pipeEngine && zero > 0 && zero < 3) {
+    overlap = false;
+    notes.push(`${named(jsonAt(o, ds.text, "zero_optimization.overlap_comm", true))}: DeepSpeed's pipeline engine${args ? ` (${args.name}${pp > 1 ? `, pp ${pp}` : " without --no-pipeline-parallel"})` : ""} disables it; priced with the gradient reduction after the backward`);
+  }
   // bf16 at ZeRO stage 0 is not plain data parallelism: DeepSpeed 0.6.2–0.17.5 (and its pipeline
   // engine since) wrap the optimizer in BF16_Optimizer (runtime/engine.py
   // _do_optimizer_sanity_check: gradient accumulation in fp32 by default without ZeRO,
@@ -246,7 +368,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const bf16Key = on("bf16") ? "bf16" : on("bfloat16") ? "bfloat16" : precision === undefined && autoPrecision.includes("bf16") ? "bf16" : undefined;
   // data_types.grad_accum_dtype (0.8.1 on): read once for both stages below
   const accum = isObj(raw.data_types) ? raw.data_types.grad_accum_dtype : undefined;
-  const fp32Accum = typeof accum === "string" && ["fp32", "float32", "float"].includes(accum.toLowerCase());
+  const fp32Accum = typeof accum === "string" && dtypeOf(accum) === "fp32";
   if (zero === 0 && bf16Key !== undefined) {
     const staged = isObj(zo) && zo.stage !== undefined;
     const key = staged ? jsonAt(o, ds.text, "zero_optimization.stage", 0) : jsonAt(o, ds.text, `${bf16Key}.enabled`, (raw[bf16Key] as Obj).enabled);
@@ -263,6 +385,19 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   // bf16, fp32 accumulation, stage 1, no CPU offload), not DeepSpeed's ZeRO-1.
   if (zero === 1 && bf16Key !== undefined && fp32Accum)
     throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", accum))} with ${bf16Key} at ZeRO stage 1: DeepSpeed runs BF16_Optimizer there (fp32 gradients kept whole and all-reduced), not its ZeRO-1; paraplan prices BF16_Optimizer as zero_optimization.stage 0 under bf16: set that, or leave grad_accum_dtype to its default to plan DeepSpeed's ZeRO-1`);
+  // Elsewhere DeepSpeed accumulates the gradients in a grad_accum_dtype other than the training
+  // dtype in memory of its own: ZeRO-1 in a whole copy beside the 16-bit gradients
+  // (stage_1_and_2.py fill_grad_accum_attribute, param.grad_accum), ZeRO-2 in its averaged
+  // partition (get_flat_partition dtype=gradient_accumulation_dtype), ZeRO-3 in its gradient
+  // partition buffer (stage3.py:538 grad_partitions_flat_buffer); fp16 without ZeRO it refuses
+  // ("unsupported mix of model dtype and gradient accumulation type", engine.py
+  // _do_optimizer_sanity_check) @ v0.16.0. paraplan prices the gradients in the training dtype.
+  const trainDtype = on("fp16") ? "fp16" : bf16Key !== undefined ? "bf16" : autoPrecision.includes("fp16") ? "fp16" : undefined;
+  const accumDtype = typeof accum === "string" ? dtypeOf(accum) : undefined;
+  if (accum !== undefined && accum !== null && accumDtype === undefined)
+    throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", accum))} is none of DeepSpeed's fp16, bf16, fp32 (runtime/config.py DtypeEnum)`);
+  if (accumDtype !== undefined && trainDtype !== undefined && accumDtype !== trainDtype && !(zero === 0 && trainDtype === "bf16"))
+    throw new UserError(`${named(jsonAt(o, ds.text, "data_types.grad_accum_dtype", accum))} at ZeRO stage ${zero} under ${trainDtype}: ${zero === 0 ? "DeepSpeed refuses the mix (unsupported mix of model dtype and gradient accumulation type)" : `DeepSpeed keeps ${zero === 1 ? "a whole extra copy of the gradients" : "the rank's gradient partition"} in ${accumDtype}, which paraplan does not model: it prices gradients in ${trainDtype}`}; leave grad_accum_dtype out or set "${trainDtype}"`);
   // fp32 training (neither bf16 nor fp16, and no "auto" the Trainer fills in): fp32 compute runs
   // at a fraction of the 16-bit peak, so it is refused as a torchtitan job in fp32 is, after the
   // layout and batch checks. Autocast keeps fp32 weights without 16-bit copies: not priced either.
@@ -284,6 +419,8 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     overlapGradReduce: zero > 0 && overlap,
     ...(commType === "fp32" ? { gradReduceInFp32: true } : {}),
     bucketBytes,
+    ...(maxReuseDistance !== undefined ? { maxReuseDistance } : {}),
+    ...(zero === 1 && isObj(zo) && zo.reduce_scatter === false ? { zero1AllReduce: true } : {}),
     ...(f?.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     claims: f?.claims ?? [],
     ...(assumed.length > 0 ? { assumed } : {}),
@@ -333,4 +470,206 @@ function settingsAt(ds: ConfigFile, raw: Obj, args: SettingsAt | undefined): Set
     if (v !== undefined && v !== "auto" && v !== false) at[key] ??= jsonAt(ds.name, ds.text, path, isObj(v) ? undefined : v);
   }
   return at;
+}
+
+// Read and left as they are, changing nothing paraplan prices (DeepSpeed @ v0.16.0):
+// - fp16.loss_scale, initial_scale_power, loss_scale_window, hysteresis, consecutive_hysteresis,
+//   min_loss_scale: static or dynamic loss scaling (fp16/loss_scaler.py) scales the loss and skips
+//   an overflowed step; the step's kernels and bytes stay fp16's. fp16.auto_cast casts the inputs
+//   (engine.py _cast_inputs_half), an element-wise pass.
+// - bf16.immediate_grad_update: BF16_Optimizer adds each bf16 gradient to its fp32 copy from a hook
+//   during the backward, not after it, keeping both (bf16_optimizer.py accumulate_hp_grads_and_
+//   remove_lp, clear_lp_grads=False); graph_harvesting replays the step's norm and clip kernels
+//   as CUDA graphs (bf16_optimizer.py graph_process).
+// - gradient_clipping, prescale_gradients and gradient_predivide_factor (where DeepSpeed accepts
+//   them): a norm and element-wise scaling of the same gradients; seq_parallel_comm_data_type:
+//   Ulysses only (sequence_parallel_size > 1 is refused); disable_allgather: read into the config,
+//   used nowhere.
+// - zero_optimization.allgather_partitions (engine.py zero_allgather_partitions, called nowhere),
+//   allgather_bucket_size (ZeRO-1/2's weight gather cut into calls of that many elements, the same
+//   bytes: runtime/utils.py all_gather_dp_groups), use_multi_rank_bucket_allreduce and
+//   round_robin_gradients (how the same reduction is bucketed and ordered), sub_group_size (the
+//   ZeRO-3 step's fp32 gradient built one sub-group at a time, stage3.py _prepare_fp32_grad_for_
+//   sub_group; paraplan prices no such transient), model_persistence_threshold (caps the
+//   parameters param_persistence_threshold keeps whole), module_granularity_threshold (fewer,
+//   larger gathers of the same bytes), memory_efficient_linear (ZeRO-3's autograd function for
+//   linear layers, zero/linear.py), zero_quantized_nontrainable_weights (frozen weights only;
+//   paraplan trains every weight), mics_hierarchical_params_gather (MiCS only, refused),
+//   ignore_unused_parameters, load_from_fp32_weights, elastic_checkpoint,
+//   stage3_gather_16bit_weights_on_model_save, pipeline_loading_checkpoint, override_module_apply,
+//   cpu_offload_use_pin_memory (offload only, refused).
+// - activation_checkpointing.number_checkpoints, contiguous_memory_optimization (the checkpoints
+//   copied into one preallocated buffer under partition_activations: the same bytes),
+//   synchronize_checkpoint_boundary and profile (the host waits for, or times, each checkpointed
+//   layer; the device's work is the same); Megatron-DeepSpeed's own flags override all of them
+//   (megatron/initialize.py setup_deepspeed_random_and_activation_checkpointing).
+// - pipeline.stages, partition, seed_layers: the PipelineModule's own arguments decide.
+// - Monitoring and I/O: steps_per_print, wall_clock_breakdown (CUDA-event timers, utils/timer.py,
+//   read at print steps), dump_state, flops_profiler (one profiled step), tensorboard, wandb, csv_monitor, comet, timers, autotuning (the launcher's),
+//   checkpoint, nebula, aio (NVMe offload only, refused), dataloader_drop_last, vocabulary_size,
+//   zero_allow_untested_optimizer, zero_force_ds_cpu_optimizer (offload only), scheduler,
+//   optimizer.params (Adam's hyperparameters; torch_adam aside), eigenvalue (read only under MoQ's
+//   compression_training, refused).
+
+/** A JSON value as Python's truth test takes it (DeepSpeed reads `enabled` as written, config.py
+ *  get_scalar_param): false, null, 0, "", [] and {} are false, anything else true ("false" too). */
+const pyTruthy = (v: unknown): boolean =>
+  !(v === undefined || v === null || v === false || v === 0 || v === "" || (Array.isArray(v) && v.length === 0) || (isObj(v) && Object.keys(v).length === 0));
+
+/** Features a ds_config turns on that change what a step computes, which batch it runs or which
+ *  engine runs it, beyond anything paraplan prices: refused by key, each only where DeepSpeed acts
+ *  on it (its default, or enabled false, is read as absent). */
+function runFeatures(ds: ConfigFile, raw: Obj, zero: number): void {
+  const o = ds.name;
+  const at = (key: string, value: unknown) => named(jsonAt(o, ds.text, key, value));
+  const enabled = (x: unknown) => isObj(x) && pyTruthy(x.enabled);
+  // Elasticity computes its own train_batch_size, micro-batch and gradient accumulation from the
+  // GPU count and overrides the file's (runtime/config.py DeepSpeedConfig.__init__,
+  // elasticity/elasticity.py compute_elastic_config @ v0.16.0).
+  if (enabled(raw.elasticity))
+    throw new UserError(`${at("elasticity", undefined)} with enabled ${JSON.stringify((raw.elasticity as Obj).enabled)} lets DeepSpeed choose the batch sizes from the GPU count (overriding train_batch_size and train_micro_batch_size_per_gpu), which paraplan does not model: give the batch sizes the run uses and drop elasticity`);
+  // Compression training (compression/config.py get_compression_config @ v0.16.0): quantization,
+  // pruning and layer reduction of the model code's modules (compression/compress.py
+  // init_compression; the engine's MoQ quantizer, runtime/engine.py _configure_quantization).
+  const ct = raw.compression_training;
+  if (isObj(ct)) {
+    for (const [technique, v] of Object.entries(ct)) {
+      const on = technique === "layer_reduction" ? enabled(v) : isObj(v) && enabled(v.shared_parameters);
+      if (on) throw new UserError(`${at(`compression_training.${technique}`, undefined)} is enabled: DeepSpeed's compression training (${technique.replaceAll("_", " ")}) changes the model's modules, which paraplan does not model: it prices the dense model in 16 bits`);
+    }
+  }
+  // Sequence-length curriculum: the engine hands the model a shorter sequence early in training
+  // (legacy curriculum_learning with curriculum_type "seqlen", runtime/engine.py:1887-1889
+  // @ v0.16.0), or Megatron-DeepSpeed truncates or reshapes each batch by the data-efficiency
+  // curriculum's seqlen_truncate / seqlen_reshape metric (pretrain_gpt.py data_post_process @
+  // deepspeedai/Megatron-DeepSpeed); a curriculum over another metric only orders the samples.
+  const legacy = raw.curriculum_learning;
+  if (enabled(legacy) && (legacy as Obj).curriculum_type === "seqlen")
+    throw new UserError(`${at("curriculum_learning", undefined)} with curriculum_type "seqlen" trains on shorter sequences early on (a sequence-length curriculum), which paraplan does not model: it prices every step at the full sequence length`);
+  const de = isObj(raw.data_efficiency) ? raw.data_efficiency : undefined;
+  const sampling = de && isObj(de.data_sampling) ? de.data_sampling : undefined;
+  const curriculum = sampling?.curriculum_learning;
+  if (enabled(curriculum)) {
+    const metrics = isObj((curriculum as Obj).curriculum_metrics) ? Object.keys((curriculum as Obj).curriculum_metrics as Obj) : [];
+    const seqlen = metrics.find((k) => k === "seqlen_truncate" || k === "seqlen_reshape");
+    if (seqlen !== undefined)
+      throw new UserError(`${at("data_efficiency.data_sampling.curriculum_learning", undefined)} with the ${seqlen} metric trains on shorter sequences early on (a sequence-length curriculum), which paraplan does not model: it prices every step at the full sequence length`);
+  }
+  // Random layerwise token dropping: the engine reads random_ltd.enabled whatever data_efficiency
+  // or data_routing say (runtime/engine.py random_ltd_enabled, :354 @ v0.16.0) and the middle
+  // layers run on a subset of the tokens (data_routing/basic_layer.py RandomLayerTokenDrop).
+  const routing = de && isObj(de.data_routing) ? de.data_routing : undefined;
+  if (routing && enabled(routing.random_ltd))
+    throw new UserError(`${at("data_efficiency.data_routing.random_ltd", undefined)} is enabled: random layerwise token dropping runs the middle layers on part of the tokens, which paraplan does not model: it prices every layer on every token`);
+  // The hybrid engine of DeepSpeed-Chat (deepspeed/__init__.py:180 @ v0.16.0,
+  // runtime/hybrid_engine.py): inference containers and kernels beside the training modules.
+  if (enabled(raw.hybrid_engine))
+    throw new UserError(`${at("hybrid_engine", undefined)} is enabled: DeepSpeed-Chat's hybrid engine (generation and training in one engine) is not modelled; paraplan prices DeepSpeed's training engine`);
+  // Weights stored quantized at zero.Init (runtime/zero/partition_parameters.py:317, 1089 @ v0.16.0).
+  const wq = raw.weight_quantization;
+  if (isObj(wq) && pyTruthy(wq.quantized_initialization))
+    throw new UserError(`${at("weight_quantization.quantized_initialization", undefined)} stores the linear weights quantized from zero.Init on, which paraplan does not model: it prices 16-bit weights`);
+  // The comms logger makes every DeepSpeed collective blocking (comm/comm.py timed_op:
+  // get_accelerator().synchronize() after each op), so nothing overlaps the communication; the
+  // section's presence turns it on whatever its enabled says (comm/config.py:22
+  // comms_logger_enabled = 'comms_logger' in ds_config; utils/comms_logging.py configure) @ v0.16.0.
+  if (raw.comms_logger !== undefined)
+    throw new UserError(`${at("comms_logger", undefined)}: its presence turns DeepSpeed's comms logger on (whatever enabled says), which synchronizes the GPU after every collective, so no communication overlaps compute; paraplan does not model that: drop the section to plan the run without it`);
+  // memory_breakdown: rank 0 collects Python's garbage and logs memory at every forward, backward
+  // and step (runtime/utils.py see_memory_usage, engine.py:1858, 2015, 2211 @ v0.16.0): host
+  // stalls paraplan does not model.
+  if (pyTruthy(raw.memory_breakdown))
+    throw new UserError(`${at("memory_breakdown", raw.memory_breakdown)} has rank 0 collect Python's garbage and log memory at every forward, backward and step, host stalls paraplan does not model; drop it to plan the run without them`);
+  // sparse_gradients: without ZeRO, DeepSpeed's own reduction turns every torch.nn.Embedding's
+  // gradient into the rows it touched and all-gathers them (runtime/engine.py:334, :2478
+  // SparseTensor, sparse_allreduce @ v0.16.0) instead of all-reducing the table; ZeRO's optimizers
+  // reduce dense buckets whatever it says.
+  if (zero === 0 && pyTruthy(raw.sparse_gradients))
+    throw new UserError(`${at("sparse_gradients", raw.sparse_gradients)} without ZeRO all-gathers the touched rows of each embedding table's gradient instead of all-reducing it, which paraplan does not model: it prices a dense all-reduce`);
+}
+
+/** The "pipeline" section (runtime/config.py get_pipeline_config @ v0.16.0: activation_checkpoint_
+ *  interval 0, pipe_partitioned and grad_partitioned true by default), read by DeepSpeed's pipeline
+ *  engine alone (runtime/pipe/engine.py); returns the recompute the run makes. */
+function pipelineSection(ds: ConfigFile, raw: Obj, run: { tp: number; pp: number; pipeEngine: boolean; argsName?: string | undefined; recompute: Recompute }, notes: string[]): Recompute {
+  const o = ds.name;
+  const pipe = raw.pipeline;
+  if (pipe === undefined) return run.recompute;
+  if (!isObj(pipe)) throw new UserError(`${named(jsonAt(o, ds.text, "pipeline", pipe))}: DeepSpeed reads the pipeline section as an object`);
+  if (!run.pipeEngine) {
+    notes.push(`${named(jsonAt(o, ds.text, "pipeline", undefined))}: read by DeepSpeed's pipeline engine only, which ${run.argsName ?? "the run"} does not run (--no-pipeline-parallel): it changes nothing`);
+    return run.recompute;
+  }
+  // With tensor parallelism each tp rank sends 1/tp of a stage boundary's activation (and its
+  // gradient back) and the tp group gathers it on arrival (pipe/engine.py:144-145
+  // is_pipe_partitioned, is_grad_partitioned), the scatter/gather paraplan prices
+  // (planner/wire/wire.ts pp-activation, pp-gather); false sends it whole from every tp rank.
+  for (const k of ["pipe_partitioned", "grad_partitioned"]) {
+    const v = pipe[k];
+    if (v === undefined || v === true) continue;
+    if (v !== false) throw new UserError(`${named(jsonAt(o, ds.text, `pipeline.${k}`, v))}: DeepSpeed's pipeline engine takes true or false (pipe/engine.py asserts a bool)`);
+    if (run.tp > 1 && run.pp > 1)
+      throw new UserError(`${named(jsonAt(o, ds.text, `pipeline.${k}`, false))} sends each stage boundary's ${k === "pipe_partitioned" ? "activations" : "gradients"} whole from every one of the ${run.tp} tensor-parallel ranks, which paraplan does not model: it prices DeepSpeed's default, each rank sending 1/${run.tp} and the tensor-parallel group gathering it`);
+  }
+  // activation_checkpoint_interval > 0 replaces the model's own interval (pipe/engine.py:212-213):
+  // every N of the PipelineModule's layers checkpointed together (runtime/pipe/module.py forward).
+  const every = pipe.activation_checkpoint_interval;
+  if (every === undefined || every === 0) return run.recompute;
+  const key = named(jsonAt(o, ds.text, "pipeline.activation_checkpoint_interval", every));
+  if (typeof every !== "number" || !Number.isInteger(every) || every < 0) throw new UserError(`${key}: must be a whole number of layers`);
+  if (every > 1)
+    throw new UserError(`${key} checkpoints groups of ${every} layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (activation_checkpoint_interval 1)`);
+  if (run.recompute !== "full") notes.push(`${key}: DeepSpeed's pipeline engine checkpoints every layer (overriding the model's own interval): read as full recompute`);
+  return "full";
+}
+
+/** ZeRO-3's parameter settings (runtime/zero/config.py @ v0.16.0, each also under its stage3_ name);
+ *  returns the reuse distance the run keeps gathered parameters within:
+ *  - param_persistence_threshold (1e5; "auto": the HuggingFace Trainer's 10·h): a parameter of at
+ *    most that many elements stays whole on every rank, never partitioned nor gathered
+ *    (zero/partition_parameters.py:1122): past the smallest weight matrix it keeps matrices whole,
+ *    where paraplan shards them all;
+ *  - prefetch_bucket_size (5e7; "auto": 0.9·h²) and max_live_parameters (1e9) bound only the
+ *    prefetch, min(bucket, max_live − live) elements gathered ahead of the submodule in use
+ *    (zero/partitioned_param_coordinator.py:368-370); the megatron-deepspeed engine prices the
+ *    layer in use gathered and none ahead (dataParallel.prefetchLayers 0), so a window deeper than
+ *    both a layer's weights and DeepSpeed's default is refused;
+ *  - max_reuse_distance (1e9): parameters used again within that many elements stay gathered
+ *    (partitioned_param_coordinator.py __params_to_release): the engine's
+ *    dataParallel.maxReuseDistance, which prices the gathers a recomputed forward repeats
+ *    (planner/cost/regather.ts). */
+function zero3Settings(ds: ConfigFile, zo: Obj, ctx: ReadContext, tp: number, fusedQkv: boolean): number | undefined {
+  const o = ds.name;
+  const m = ctx.model;
+  const setting = (name: string): { key: string; value: number; auto: boolean } | undefined => {
+    const k = [`stage3_${name}`, name].find((x) => zo[x] !== undefined);
+    if (k === undefined) return undefined;
+    const v = zo[k];
+    const auto = v === "auto" && (name === "param_persistence_threshold" || name === "prefetch_bucket_size");
+    if (!auto && (typeof v !== "number" || !Number.isFinite(v) || v < 0))
+      throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${k}`, v))}: must be a number of parameters`);
+    // (the HuggingFace Trainer's fill-ins, transformers integrations/deepspeed.py trainer_config_finalize)
+    const value = auto ? (name === "prefetch_bucket_size" ? 0.9 * m.hidden * m.hidden : 10 * m.hidden) : (v as number);
+    return { key: `zero_optimization.${k}`, value, auto };
+  };
+  const shown = (s: { key: string; value: number; auto: boolean }) => named(jsonAt(o, ds.text, s.key, s.auto ? "auto" : s.value));
+  // The smallest weight matrix a rank holds: a K or V projection where the model code builds them
+  // apart (HuggingFace's k_proj, v_proj), else the smallest of Megatron's fused layer matrices;
+  // MLA's compressions are not split over tp.
+  const sub = layerSubmodules(m, tp);
+  const smallest = m.mla
+    ? Math.min(m.hidden * (m.mla.kvLoraRank + m.mla.qkRopeHeadDim), m.mla.qLoraRank > 0 ? m.hidden * m.mla.qLoraRank : Infinity)
+    : Math.min(...sub, fusedQkv ? Infinity : (m.hidden * m.kvHeads * headDim(m)) / tp);
+  const persist = setting("param_persistence_threshold");
+  if (persist && persist.value >= smallest)
+    throw new UserError(`${shown(persist)} keeps every parameter of up to ${Math.floor(persist.value).toLocaleString("en-US")} elements whole on each rank, weight matrices of ${Math.floor(smallest).toLocaleString("en-US")} among them, which paraplan does not model: it shards every weight matrix under ZeRO-3 (DeepSpeed's default 100,000 keeps only norms and biases whole)`);
+  const bucket = setting("prefetch_bucket_size");
+  const live = setting("max_live_parameters");
+  const window = Math.min(bucket?.value ?? 5e7, live?.value ?? 1e9);
+  const layer = layerMatrixParams(m) / tp;
+  if (window > Math.max(5e7, layer)) {
+    const by = bucket && (!live || bucket.value <= live.value) ? shown(bucket) : live ? shown(live) : o;
+    throw new UserError(`${by} lets ZeRO-3 prefetch up to ${Math.floor(window).toLocaleString("en-US")} parameters ahead (the smaller of the prefetch bucket and max_live_parameters), more than a layer's ${Math.floor(layer).toLocaleString("en-US")}, which paraplan does not model: it prices the layer in use gathered and none ahead`);
+  }
+  return setting("max_reuse_distance")?.value;
 }

@@ -64,10 +64,9 @@ describe("DeepSpeed ds_config.json", () => {
     expect(JSON.parse(fp32Wire.stdout).gradReduceBytes).toBe(4);
     // ZeRO-1 with fp32 gradient accumulation asked for is BF16_Optimizer too (_do_optimizer_sanity_check
     // @ v0.12.4: bf16, grad_accum_dtype fp32, stage 1): refused, pointing at stage 0, where it is
-    // priced; bf16 accumulation, or ZeRO-2, is DeepSpeed's ZeRO
+    // priced; bf16 accumulation is DeepSpeed's ZeRO
     await refused(on8b({ zero_optimization: { stage: 1 }, data_types: { grad_accum_dtype: "fp32" } }), 'data_types.grad_accum_dtype "fp32" (line 1) with bf16 at ZeRO stage 1: DeepSpeed runs BF16_Optimizer', "zero_optimization.stage 0");
     expect((await accepted(on8b({ zero_optimization: { stage: 1 }, data_types: { grad_accum_dtype: "bf16" } }))).from.plan).toMatchObject({ zero: 1 });
-    expect((await accepted(on8b({ zero_optimization: { stage: 2 }, data_types: { grad_accum_dtype: "fp32" } }))).from.plan).toMatchObject({ zero: 2 });
   });
 
   it("an optimizer other than Adam or AdamW is refused by name; Adam in any case is read", async () => {
@@ -114,6 +113,122 @@ describe("DeepSpeed ds_config.json", () => {
     await refused(on8b({ progressive_layer_drop: { enabled: "false" } }), 'with enabled "false" turns on');
     const off = await accepted(on8b({ progressive_layer_drop: { enabled: false, theta: 0.5 } }));
     expect(off.from.plan.tokensPerSecond).toBe((await accepted(on8b({}))).from.plan.tokensPerSecond);
+  });
+
+  // QA (every key DeepSpeed v0.16.0 reads): each of these exited 0 priced as the run without it.
+  // Each is refused only where DeepSpeed acts on it; its default (or enabled false) is read.
+  const tps = async (over: Record<string, unknown>) => (await accepted(on8b(over))).from.plan.tokensPerSecond;
+  const z = (stage: number, more: Record<string, unknown> = {}) => ({ zero_optimization: { stage, ...more } });
+
+  it("ZeRO switches: qwZ/qgZ at stage 3, reduce_scatter false at 2/3, contiguous_gradients false, all-reduce fetches, legacy_stage1, ZeRO-2's pre-scaling: exit 2 by key", async () => {
+    // ZeRO++ quantisation acts under ZeRO-3 only (engine.py _configure_zero_optimizer): was a warning
+    await refused(on8b(z(3, { zero_quantized_weights: true })), "zero_optimization.zero_quantized_weights true (line 1) gathers ZeRO-3's weights in int8 (ZeRO++ qwZ)");
+    await refused(on8b(z(3, { zero_quantized_gradients: true })), "zero_optimization.zero_quantized_gradients true (line 1)", "int4 all-to-all");
+    const below = await accepted(on8b(z(2, { zero_quantized_gradients: true })));
+    expect(below.from.warnings).toEqual([]);
+    expect(below.from.notes.join(" ")).toContain("zero_quantized_gradients true (line 1): DeepSpeed applies it under ZeRO stage 3 only");
+    // reduce_scatter false all-reduces whole buckets (stage_1_and_2.py average_tensor, stage3.py:1314)
+    for (const stage of [2, 3]) await refused(on8b(z(stage, { reduce_scatter: false })), "zero_optimization.reduce_scatter false (line 1)", `ZeRO-${stage}'s gradient buckets whole`);
+    await refused(on8b(z(2, { contiguous_gradients: false })), "zero_optimization.contiguous_gradients false (line 1)");
+    await refused(on8b(z(3, { stage3_use_all_reduce_for_fetch_params: true })), "zero_optimization.stage3_use_all_reduce_for_fetch_params true (line 1)", "all-reduce");
+    await refused(on8b(z(1, { legacy_stage1: true })), "zero_optimization.legacy_stage1 true (line 1): DeepSpeed 0.5.9 and later raise");
+    await refused(on8b({ ...z(2), prescale_gradients: true }), "prescale_gradients true (line 1) at ZeRO stage 2");
+    await refused(on8b({ ...z(2), gradient_predivide_factor: 2 }), "gradient_predivide_factor 2 (line 1) at ZeRO stage 2");
+    // defaults, and settings that change nothing priced, are read with the default's price
+    const base2 = await tps(z(2));
+    expect(await tps(z(2, { reduce_scatter: true, contiguous_gradients: true, allgather_partitions: false, round_robin_gradients: true, legacy_stage1: false }))).toBe(base2);
+    expect(await tps({ ...z(1), prescale_gradients: true, gradient_predivide_factor: 2 })).toBe(await tps(z(1)));
+  });
+
+  it("ZeRO-1's reduce_scatter false is its all-reduce (Engine zero1AllReduce); stage3_max_reuse_distance is the engine's reuse distance", async () => {
+    const one = await cli(["plan", ...on8b(z(1, { reduce_scatter: false })), "--json", "--top", "1"]);
+    expect(one.code, one.stderr).toBe(0);
+    const j = JSON.parse(one.stdout);
+    expect(j.from.notes.join(" ")).toContain("zero_optimization.reduce_scatter false (line 1): DeepSpeed all-reduces ZeRO-1's gradients whole");
+    expect(j.from.plan.time.dpComm).toBeGreaterThan((await accepted(on8b(z(1)))).from.plan.time.dpComm as number);
+    // Under full recompute a reuse distance of 0 gathers every submodule again (regather.ts);
+    // DeepSpeed's default 1e9 keeps Llama 3 8B's (2·later submodules < 1e9).
+    const ckpt = { activation_checkpointing: {} };
+    const dflt = await tps({ ...z(3, { stage3_max_reuse_distance: 1e9 }), ...ckpt });
+    expect(dflt).toBe(await tps({ ...z(3), ...ckpt }));
+    expect(await tps({ ...z(3, { stage3_max_reuse_distance: 0 }), ...ckpt })).toBeLessThan(dflt);
+  });
+
+  it("ZeRO-3 persistence and prefetch: matrices kept whole, or a prefetch window beyond a layer, exit 2; the HuggingFace \"auto\" values and the defaults are read", async () => {
+    // Llama 3 8B's K projection: 4096 × 1024 = 4,194,304 elements
+    await refused(on8b(z(3, { stage3_param_persistence_threshold: 1e7 })), "zero_optimization.stage3_param_persistence_threshold 10000000 (line 1) keeps every parameter of up to 10,000,000 elements whole", "4,194,304");
+    await refused(on8b(z(3, { stage3_prefetch_bucket_size: 5e8 })), "zero_optimization.stage3_prefetch_bucket_size 500000000 (line 1) lets ZeRO-3 prefetch up to 500,000,000 parameters ahead", "218,103,808");
+    const base3 = await tps(z(3));
+    expect(await tps(z(3, { stage3_prefetch_bucket_size: "auto", stage3_param_persistence_threshold: "auto", stage3_max_live_parameters: 1e9, sub_group_size: 1e9 }))).toBe(base3);
+    // max_live_parameters bounds the prefetch: a big bucket under a small one is read
+    expect(await tps(z(3, { prefetch_bucket_size: 5e8, max_live_parameters: 1e8, param_persistence_threshold: 1e5 }))).toBe(base3);
+  });
+
+  it("data_types.grad_accum_dtype other than the training dtype under ZeRO (and fp16 without it): exit 2", async () => {
+    for (const stage of [2, 3]) await refused(on8b({ ...z(stage), data_types: { grad_accum_dtype: "fp32" } }), `data_types.grad_accum_dtype "fp32" (line 1) at ZeRO stage ${stage} under bf16: DeepSpeed keeps the rank's gradient partition in fp32`);
+    const fp16 = { bf16: undefined, fp16: { enabled: true } };
+    await refused(on8b({ ...fp16, ...z(1), data_types: { grad_accum_dtype: "fp32" } }), "at ZeRO stage 1 under fp16: DeepSpeed keeps a whole extra copy of the gradients in fp32");
+    await refused(on8b({ ...fp16, ...z(0), data_types: { grad_accum_dtype: "fp32" } }), "at ZeRO stage 0 under fp16: DeepSpeed refuses the mix");
+    await refused(on8b({ ...z(3), data_types: { grad_accum_dtype: "fp64" } }), 'data_types.grad_accum_dtype "fp64" (line 1) is none of DeepSpeed\'s');
+    expect((await accepted(on8b({ ...z(3), data_types: { grad_accum_dtype: "bfloat16" } }))).from.plan).toMatchObject({ zero: 3 });
+  });
+
+  it("apex amp and torch autocast beside bf16/fp16, fp16's unfused or legacy Adam step, sparse embedding gradients: exit 2", async () => {
+    await refused(on8b({ amp: { enabled: true } }), "amp.enabled true (line 1) beside bf16.enabled: DeepSpeed refuses Apex amp");
+    await refused(on8b({ torch_autocast: { enabled: true, dtype: "bfloat16" } }), "torch_autocast.enabled true (line 1) beside bf16.enabled");
+    const fp16 = { bf16: undefined, fp16: { enabled: true }, ...z(0) };
+    await refused(on8b({ ...fp16, optimizer: { type: "AdamW", params: { torch_adam: true } } }), "optimizer.params.torch_adam true (line 1) under fp16 without ZeRO", "FP16_UnfusedOptimizer");
+    await refused(on8b({ ...fp16, optimizer: { type: "Adam", legacy_fusion: true } }), "optimizer.legacy_fusion true (line 1) under fp16 without ZeRO");
+    await refused(on8b({ ...z(0), sparse_gradients: true }), "sparse_gradients true (line 1) without ZeRO all-gathers the touched rows");
+    const base = await tps({});
+    expect(await tps({ amp: { enabled: false }, torch_autocast: { enabled: false }, sparse_gradients: true, optimizer: { type: "AdamW", params: { torch_adam: true } } })).toBe(base);
+  });
+
+  it("elasticity, compression training, sequence-length curricula, random-LTD, the hybrid engine, quantized initialization, the comms logger, memory_breakdown: exit 2; disabled or order-only ones are read", async () => {
+    await refused(on8b({ elasticity: { enabled: true, max_train_batch_size: 2048, micro_batch_sizes: [1, 2] } }), "elasticity (line 1) with enabled true lets DeepSpeed choose the batch sizes");
+    await refused(on8b({ compression_training: { layer_reduction: { enabled: true, keep_number_layer: 16 } } }), "compression_training.layer_reduction (line 1) is enabled");
+    await refused(on8b({ compression_training: { weight_quantization: { shared_parameters: { enabled: true } } } }), "compression_training.weight_quantization (line 1) is enabled");
+    await refused(on8b({ curriculum_learning: { enabled: true, curriculum_type: "seqlen", min_difficulty: 64, max_difficulty: 8192 } }), 'curriculum_learning (line 1) with curriculum_type "seqlen"', "full sequence length");
+    const sampling = (metric: string) => ({ data_efficiency: { enabled: true, data_sampling: { enabled: true, curriculum_learning: { enabled: true, curriculum_metrics: { [metric]: {} } } } } });
+    await refused(on8b(sampling("seqlen_truncate")), "data_efficiency.data_sampling.curriculum_learning (line 1) with the seqlen_truncate metric");
+    await refused(on8b({ data_efficiency: { data_routing: { random_ltd: { enabled: true } } } }), "data_efficiency.data_routing.random_ltd (line 1) is enabled");
+    await refused(on8b({ hybrid_engine: { enabled: true } }), "hybrid_engine (line 1) is enabled");
+    await refused(on8b({ weight_quantization: { quantized_initialization: { num_bits: 8 } } }), "weight_quantization.quantized_initialization (line 1)");
+    // comm/config.py:22: the section's presence, whatever enabled says, makes every collective blocking
+    await refused(on8b({ comms_logger: { enabled: false } }), "comms_logger (line 1): its presence turns DeepSpeed's comms logger on");
+    await refused(on8b({ memory_breakdown: true }), "memory_breakdown true (line 1)");
+    const base = await tps({});
+    const off = await accepted(on8b({ elasticity: { enabled: false }, compression_training: { layer_reduction: { enabled: false } }, curriculum_learning: { enabled: false, curriculum_type: "seqlen" }, hybrid_engine: { enabled: false }, memory_breakdown: false, wall_clock_breakdown: true, ...sampling("vocabularyrarity") }));
+    expect(off.from.plan.tokensPerSecond).toBe(base);
+    expect(off.from.warnings).toEqual([]);
+  });
+
+  it("tensor-parallel and pipeline settings: partitioned checkpoints and AutoTP overlap at tp > 1, a pipeline checkpoint interval above 1, unpartitioned stage sends: exit 2; interval 1 is full recompute", async () => {
+    const autotp = { tensor_parallel: { autotp_size: 4 } };
+    await refused(on8b({ ...autotp, activation_checkpointing: { partition_activations: true } }), "activation_checkpointing.partition_activations true (line 1) splits each activation checkpoint over the 4 tensor-parallel ranks");
+    await refused(on8b({ tensor_parallel: { autotp_size: 4, tp_overlap_comm: true } }), "tensor_parallel.tp_overlap_comm true (line 1)");
+    await refused(on8b({ pipeline: { activation_checkpoint_interval: 2 } }), "pipeline.activation_checkpoint_interval 2 (line 1) checkpoints groups of 2 layers");
+    const every = await accepted(on8b({ pipeline: { activation_checkpoint_interval: 1 } }));
+    expect(every.from.plan).toMatchObject({ recompute: "full" });
+    // over one tp rank partition_activations splits nothing
+    expect((await accepted(on8b({ activation_checkpointing: { partition_activations: true } }))).from.plan).toMatchObject({ recompute: "full" });
+    // pp 2 · tp 4 through the Megatron-DeepSpeed arguments: DeepSpeed's pipeline engine
+    const args = file("txt", "--tensor-model-parallel-size 4\n--pipeline-model-parallel-size 2\n--micro-batch-size 1\n--global-batch-size 512\n--bf16\n--zero-stage 1\n");
+    const piped = (over: Record<string, unknown>) => ["--model", "llama3-8b", "--gpus", "64", "--from", ds({ zero_optimization: { stage: 1 }, ...over }), "--from", args];
+    await refused(piped({ pipeline: { pipe_partitioned: false } }), "pipeline.pipe_partitioned false (line 1) sends each stage boundary's activations whole from every one of the 4 tensor-parallel ranks");
+    // use_data_before_expert_parallelism acts on expert-parallel groups only: read without experts
+    expect((await accepted(piped({ use_data_before_expert_parallelism: true, pipeline: { pipe_partitioned: true } }))).from.plan).toMatchObject({ pp: 2, tp: 4 });
+  });
+
+  // runtime/engine.py _configure_zero_optimizer @ v0.16.0: "Pipeline parallelism does not support
+  // overlapped communication, will be disabled." It was priced overlapped.
+  it("overlap_comm under DeepSpeed's pipeline engine is read as off, and said", async () => {
+    const args = (pipe: boolean) => file("txt", `--tensor-model-parallel-size 4\n--micro-batch-size 1\n--global-batch-size 512\n--bf16\n--zero-stage 1\n${pipe ? "" : "--no-pipeline-parallel\n"}`);
+    const run = (pipe: boolean, overlap: boolean) => accepted(["--model", "llama3-8b", "--gpus", "16", "--from", ds({ zero_optimization: { stage: 1, overlap_comm: overlap } }), "--from", args(pipe)]);
+    const piped = await run(true, true);
+    expect(piped.from.notes.join(" ")).toContain("zero_optimization.overlap_comm true (line 1): DeepSpeed's pipeline engine");
+    expect(piped.from.plan.tokensPerSecond).toBe((await run(true, false)).from.plan.tokensPerSecond);
+    expect((await run(false, true)).from.plan.tokensPerSecond).toBeGreaterThan((await run(false, false)).from.plan.tokensPerSecond as number);
   });
 });
 

@@ -63,7 +63,9 @@ describe("round trips", () => {
   it("deepspeed: ds_config.json alone, or with the Megatron-DeepSpeed arguments", () => {
     const count = roundTrip("deepspeed", "0.16", (r, t) => {
       expect(r.precision).toBe(t.precision);
-      expect(r.overlapGradReduce).toBe(r.plan.zero > 0 && t.overlapGradReduce);
+      // (DeepSpeed's pipeline engine, which runs every pp > 1 export, disables overlap_comm:
+      // runtime/engine.py _configure_zero_optimizer @ v0.16.0)
+      expect(r.overlapGradReduce).toBe(r.plan.zero > 0 && t.overlapGradReduce && r.plan.pp === 1);
       if (r.sources.length === 2) {
         expect(r.seqLen).toBe(t.seqLen);
         expect(r.fusedAttention).toBe(t.fusedAttention ? true : undefined);
