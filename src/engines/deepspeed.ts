@@ -52,8 +52,10 @@ export function needsMegatronDeepSpeed(p: Plan, precision: string, m?: ModelSpec
  *  - ZeRO-3 prefetch 0.9·h²/tp and persistence 10·h (norm weights and biases stay whole), the
  *    ratios HuggingFace transformers derives from h (integrations/deepspeed.py,
  *    trainer_config_finalize);
- *  - ZeRO-3 live parameters and reuse distance of two layers (2 · layer parameters / tp): the two
- *    gathered layers paraplan's memory model counts for ZeRO-3 (planner/cost/memory.ts). */
+ *  - ZeRO-3 live parameters of two layers (2 · layer parameters / tp): the two gathered layers
+ *    paraplan's memory model counts for ZeRO-3 (planner/cost/memory.ts); the reuse distance the
+ *    engine prices (dataParallel.maxReuseDistance: DeepSpeed's default 1e9, whose re-gathers under
+ *    recompute planner/cost/regather.ts counts), which plan --from reads back as priced. */
 export function zeroSection(ctx: EngineContext): Record<string, number | boolean> {
   const { model: m, plan: p, training: t } = ctx;
   const stage = p.zero;
@@ -77,7 +79,8 @@ export function zeroSection(ctx: EngineContext): Record<string, number | boolean
   z.stage3_prefetch_bucket_size = Math.floor((0.9 * m.hidden * m.hidden) / p.tp);
   z.stage3_param_persistence_threshold = 10 * m.hidden;
   z.stage3_max_live_parameters = twoLayers;
-  z.stage3_max_reuse_distance = twoLayers;
+  const reuse = t.engine?.dataParallel.maxReuseDistance;
+  if (reuse !== undefined && reuse !== null) z.stage3_max_reuse_distance = reuse;
   return z;
 }
 

@@ -37,7 +37,9 @@ describe("ds_config.json", () => {
         stage3_prefetch_bucket_size: Math.floor(0.9 * 8192 * 8192),
         stage3_param_persistence_threshold: 81920,
         stage3_max_live_parameters: twoLayers,
-        stage3_max_reuse_distance: twoLayers,
+        // the reuse distance the price takes (the megatron-deepspeed profile's maxReuseDistance,
+        // DeepSpeed's default 1e9): read back, the file prices the same re-gathers
+        stage3_max_reuse_distance: 1_000_000_000,
       },
       activation_checkpointing: { partition_activations: false, contiguous_memory_optimization: false, cpu_checkpointing: false },
     });
