@@ -6,7 +6,7 @@ import { UserError } from "./errors.js";
 import { PLAN_FIELDS } from "../planner/schema/plan.js";
 import { MAX, int, oneOf, parseFlags } from "./flags.js";
 import { parseDuration } from "../planner/run/index.js";
-import { PLAN_OPTIONS, type PlanArgs, parsePlanArgs } from "./plan-args.js";
+import { PLAN_OPTIONS, PLAN_OUTPUT_FLAGS, type PlanArgs, parsePlanArgs } from "./plan-args.js";
 import { refuseOwnTree } from "./own-paths.js";
 
 export const EXECUTE_OPTIONS = {
@@ -46,12 +46,9 @@ export function parseEndpoint(v: string): Endpoint {
   return { host: m[1]!, port };
 }
 
-/** plan's output flags (plan-args.ts PLAN_OPTIONS), which execute has no output for: it runs the
- *  plan and prints measured against predicted. */
-const PLAN_OUTPUT_FLAGS = ["top", "timeline", "trace-out", "simulate-top"] as const;
-
 export function parseExecuteArgs(argv: string[]): ExecuteArgs {
   const { values, tokens } = parseFlags(argv, EXECUTE_OPTIONS, "execute");
+  // (execute runs the plan and prints measured against predicted; its --json is its own)
   for (const flag of PLAN_OUTPUT_FLAGS)
     if (values[flag] !== undefined && values[flag] !== false)
       throw new UserError(`--${flag}: execute runs the plan and prints measured against predicted, not plan's output; drop --${flag} (it is paraplan plan's)`);

@@ -49,6 +49,10 @@ export const PLAN_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** plan's output flags: what it prints beside the ranked plans (export and execute, which share
+ *  plan's flags, have no such output and refuse them). */
+export const PLAN_OUTPUT_FLAGS = ["top", "timeline", "trace-out", "simulate-top"] as const;
+
 export interface PlanArgs {
   model: string | undefined;
   profile: string | undefined;

@@ -19,7 +19,7 @@ import { noPlanMessage } from "../format/no-plan.js";
 import { count, gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
 import { oneOf, parseFlags } from "../flags.js";
-import { PLAN_OPTIONS, parsePlanArgs } from "../plan-args.js";
+import { PLAN_OPTIONS, PLAN_OUTPUT_FLAGS, parsePlanArgs } from "../plan-args.js";
 import { type PlanRequest, buildRequest } from "../plan-request.js";
 import { calibrationStanding, standingLine } from "../calibration-standing.js";
 import { refuseOwnTree } from "../own-paths.js";
@@ -79,14 +79,14 @@ function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0], 
   if (bad) throw planFileError(`--plan ${file}`, bad.flag, plan, `${bad.message} [${bad.code}]`);
 }
 
-/** plan's output flags, which export has no output for. */
-const PLAN_OUTPUT_FLAGS = ["json", "top", "timeline", "trace-out", "simulate-top"] as const;
+/** plan's output flags (plan-args.ts), and --json, which export has no output for. */
+const UNUSED_OUTPUT_FLAGS = ["json", ...PLAN_OUTPUT_FLAGS] as const;
 const LAUNCHERS: readonly ExportFormat[] = ["torchrun", "slurm"];
 
 /** A flag the format would leave unused is exit 2 naming it and the format, not ignored (export
  *  shares plan's flags, README "paraplan export"). */
 function refuseUnused(values: Record<string, unknown>, f: ExportFormat): void {
-  for (const flag of PLAN_OUTPUT_FLAGS)
+  for (const flag of UNUSED_OUTPUT_FLAGS)
     if (values[flag] !== undefined && values[flag] !== false)
       throw new UserError(`--${flag}: export --format ${f} writes ${ENGINE_NAME[f]}'s configuration, not plan's output; drop --${flag} (it is paraplan plan's)`);
   if (values.script !== undefined && !LAUNCHERS.includes(f))

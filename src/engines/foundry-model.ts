@@ -13,6 +13,11 @@ import type { ConfigFile } from "./read-config.js";
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
 
+/** A YAML parser's error as one line (the parser's own guard against deep nesting reports the
+ *  stack it ran out of: said as nesting). */
+export const notValidYaml = (name: string, message: string) =>
+  new UserError(`${name}: not valid YAML (${message.split("\n")[0]!.replace(/^Maximum call stack size exceeded/, "nested too deeply to read")})`);
+
 /** The model an llm-foundry YAML's mpt_causal_lm section builds, or null when the file names
  *  another model (hf_causal_lm: its config is not in the file). */
 export function foundryModel(file: ConfigFile): ModelSpec | null {
@@ -21,7 +26,7 @@ export function foundryModel(file: ConfigFile): ModelSpec | null {
     doc = parse(file.text);
   } catch (e) {
     // (without --model the reader is not reached: the YAML's error is named here, as it names it)
-    throw new UserError(`${file.name}: not valid YAML (${(e as Error).message.split("\n")[0]!.replace(/^Maximum call stack size exceeded/, "nested too deeply to read")})`);
+    throw notValidYaml(file.name, (e as Error).message);
   }
   const model = isObj(doc) ? doc.model : undefined;
   if (!isObj(model) || model.name !== "mpt_causal_lm") return null;

@@ -9,6 +9,7 @@ import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, unknownLine, worldSize } from "./read-config.js";
 import type { SettingsAt } from "./setting-at.js";
+import { notValidYaml } from "./foundry-model.js";
 
 /** Top-level keys that set data, logging, evaluation or checkpoints: nothing a step's time or
  *  memory depends on (llm-foundry scripts/train/train.py TrainConfig). */
@@ -50,8 +51,7 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const lines = new LineCounter();
   // (a key given twice is YAML's error, not one of the two values picked silently)
   const doc = parseDocument(file.text, { lineCounter: lines });
-  // (the parser's own guard against deep nesting reports the stack it ran out of)
-  if (doc.errors.length > 0) throw new UserError(`${o}: not valid YAML (${doc.errors[0]!.message.split("\n")[0]!.replace(/^Maximum call stack size exceeded/, "nested too deeply to read")})`);
+  if (doc.errors.length > 0) throw notValidYaml(o, doc.errors[0]!.message);
   if (!isMap(doc.contents)) throw new UserError(`${o}: not an llm-foundry training YAML (no top-level mapping)`);
   // A merge key (`<<: *base`) adds its anchor's keys to a mapping when OmegaConf loads it; the
   // lookups below read a mapping's own keys, so such a file is refused rather than read short.
