@@ -88,7 +88,22 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
 /** The first rule of the layout table that the fixed dimensions break by themselves, then the
  *  first fixed dimension the training's stack does not run (Engine.supports). */
 export function checkFixed(m: ModelSpec, t: Training, f: Fixed, gpusPerNode = Infinity): InputIssue | null {
-  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? unsupportedByEngine(f, t.engine, t.precision) ?? expertsLoop(m, f, t) ?? unfusedCp(f, t) ?? noDataParallelLeft(f, t);
+  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? expertGroupsFit(f, t) ?? unsupportedByEngine(f, t.engine, t.precision) ?? expertsLoop(m, f, t) ?? unfusedCp(f, t) ?? noDataParallelLeft(f, t);
+}
+
+/** A fixed ep (and etp) whose groups cannot fold onto a pipeline stage's ranks whatever the other
+ *  degrees: tp·cp·dp = gpus/pp, and etp·ep must divide it (layout rule expert_fold, which checks
+ *  the whole fold once every degree is given; Megatron-Core's MoE parallel folding, formulas-scale
+ *  §1.5: world_size divisible by etp·ep·pp). Without this an --ep 128 on 64 GPUs searched nothing
+ *  and said "no valid configuration" (exit 1) instead of naming the flag. */
+function expertGroupsFit(f: Fixed, t: Training): InputIssue | null {
+  const ep = f.ep ?? 1;
+  const etp = f.etp ?? 1;
+  const pp = f.pp ?? 1;
+  if (ep * etp === 1 || t.gpus % pp !== 0 || (t.gpus / pp) % (ep * etp) === 0) return null;
+  const what = etp > 1 ? `etp·ep = ${etp}·${ep} = ${etp * ep}` : `ep ${ep}`;
+  const where = pp > 1 ? `the ${t.gpus / pp} GPUs of a pipeline stage (${t.gpus} GPUs / pp ${pp})` : `the ${t.gpus} GPUs`;
+  return { code: "expert_fold", flag: f.ep !== undefined ? "--ep" : "--etp", message: `${what} does not divide ${where}: the expert groups fold onto each stage's tp·cp·dp ranks (Megatron-Core MoE parallel folding)` };
 }
 
 /** tp · pp fixed to every GPU (no cp) under a stack that trains 16-bit beside them only with FSDP

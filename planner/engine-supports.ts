@@ -54,6 +54,11 @@ export interface EngineSupports {
    *  paraplan does not price: plans with more than one local expert are left out (layout rule
    *  moe_fp16_local_experts). Absent: false. */
   expertsLoopUnderFp16?: boolean;
+  /** Beside tp > 1 a mixture-of-experts model trains only with sequence parallel (Megatron-Core's
+   *  MoELayer.forward raises a ValueError otherwise): the search gives such plans sequence parallel
+   *  and a fixed --no-sequence-parallel beside tp > 1 is exit 2 (layout rule moe_tp_sp). Absent:
+   *  false. */
+  moeNeedsSpWithTp?: boolean;
   /** Sliding-window attention layers (ModelSpec.slidingWindow). */
   slidingWindow: boolean;
   /** Biases on Q, K and V alone in a model without other biases (ModelSpec.qkvBias). */
@@ -85,6 +90,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   mlp: ["gelu", "swiglu", "geglu"],
   groupedQueryAttention: true,
   expertsLoopUnderFp16: true,
+  moeNeedsSpWithTp: true,
   slidingWindow: true,
   qkvBias: true,
   qkNorm: ["head"],

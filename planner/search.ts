@@ -89,7 +89,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const atSchedule = rulesAt("schedule");
   const atSp = rulesAt("sequenceParallel");
   // Expert parallel (MoE models only; a dense model's one candidate is ep = etp = 1).
-  const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts, RULE_BY_CODE.etp_dense, RULE_BY_CODE.moe_fp16_local_experts];
+  const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts, RULE_BY_CODE.etp_dense, RULE_BY_CODE.etp_ffn, RULE_BY_CODE.moe_fp16_local_experts];
   // Context parallel: its own rules once cp is assigned, and the heads rule of its all-to-all
   // variant, which needs tp too (layout/rules.ts).
   const atCp = rulesAt("cp");
@@ -106,7 +106,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     d.cpComm = undefined;
     d.cpSplit = undefined;
     const tpCode = firstBroken(atTp, d, ctx);
-    const sps = spCandidates(fixed, tp, ctx.tpOverlapNeedsSp === true, spMode);
+    // (an engine whose MoE layer needs sequence parallel beside tp > 1: layout rule moe_tp_sp)
+    const sps = spCandidates(fixed, tp, ctx.tpOverlapNeedsSp === true || ctx.moeTpNeedsSp === true, spMode);
     for (const [cp, cpComm, cpSplit] of cpChoices(m, t, fixed, tp)) {
       if (cp > 1) cpSearched = true;
       else noCpSearched = true;

@@ -4,6 +4,7 @@
 // cost model, the simulator, the executor and the interactive planner read the same object.
 // (torchtitan's ParallelDims plays this role there.)
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
+import { MEGATRON_SUPPORTS } from "../engine-supports.js";
 import { type Degrees, type Placement, edpOf, place, worldOf } from "./groups.js";
 import { type Dim, type Dims, type LayoutCode, RULES, type Rule, type RuleContext, SEARCH_ORDER, firstBroken, rulesAt } from "./rules.js";
 
@@ -48,6 +49,9 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     gpusPerNode,
     ...(t.engine?.tensorParallel.overlapNeedsSp ? { tpOverlapNeedsSp: true } : {}),
     ...(t.precision === "fp16" && t.engine?.supports.expertsLoopUnderFp16 ? { expertsLoop: true } : {}),
+    ...(m.moe !== undefined ? { expertFfnHidden: m.moe.expertFfnHidden } : {}),
+    // (no engine: Megatron-Core's, as the search's supportsOf)
+    ...(m.moe !== undefined && (t.engine?.supports ?? MEGATRON_SUPPORTS).moeNeedsSpWithTp === true ? { moeTpNeedsSp: true } : {}),
   };
 }
 

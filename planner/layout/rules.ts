@@ -44,11 +44,17 @@ export interface RuleContext {
   /** An fp16 run on an engine that loops over a rank's local experts then
    *  (EngineSupports.expertsLoopUnderFp16). */
   expertsLoop?: boolean;
+  /** The routed experts' FFN width (MoeSpec.expertFfnHidden; absent for a dense model): etp splits
+   *  it. */
+  expertFfnHidden?: number;
+  /** A mixture-of-experts model on an engine whose MoE layer needs sequence parallelism beside
+   *  tp > 1 (EngineSupports.moeNeedsSpWithTp: Megatron-Core). */
+  moeTpNeedsSp?: boolean;
 }
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -154,6 +160,12 @@ export const RULES: readonly Rule[] = [
   // model has none, so an etp there would change nothing the plan prices or exports.
   { code: "etp_dense", flag: "--etp", dims: ["etp"], input: true, reason: "expert tensor parallel needs a mixture-of-experts model",
     ok: (d, c) => d.etp === 1 || c.experts > 0, message: (d) => `etp ${d.etp} needs a mixture-of-experts model (a dense model has no experts to split)` },
+  // Each etp rank holds f_e/etp of every local expert's columns (Megatron-Core's expert linears
+  // divide the width by the expert tensor-parallel size and assert it divides: megatron/core/utils.py
+  // divide): a width etp does not divide is a model the engine cannot build.
+  { code: "etp_ffn", flag: "--etp", dims: ["etp"], input: true, reason: "etp does not divide the experts' FFN width",
+    ok: (d, c) => d.etp === 1 || c.expertFfnHidden === undefined || c.expertFfnHidden % d.etp === 0,
+    message: (d, c) => `etp ${d.etp} does not divide the routed experts' FFN width ${c.expertFfnHidden} (each etp rank holds width/etp of every expert)` },
   { code: "vpp_needs_pp", flag: "--vpp", dims: ["vpp", "pp"], input: true, reason: "virtual stages need a pipeline",
     ok: (d) => d.vpp === 1 || d.pp > 1, message: () => "virtual stages need a pipeline (pp > 1)" },
   { code: "vpp_layers", flag: "--vpp", dims: ["pp", "vpp"], input: true, reason: "pp·vpp does not divide the layers",
@@ -192,6 +204,13 @@ export const RULES: readonly Rule[] = [
   { code: "tp_overlap_sp", flag: "--tp-comm-overlap", dims: ["sequenceParallel", "tp"], input: true, reason: "tensor-parallel overlap (--tp-comm-overlap) needs sequence parallel",
     ok: (d, c) => !c.tpOverlapNeedsSp || d.tp === 1 || d.sequenceParallel,
     message: () => "tensor-parallel overlap needs sequence parallel (Megatron asserts it): turn sequence parallel on or the overlap off" },
+  // Megatron-Core's MoE layer refuses to train beside tp > 1 without sequence parallel: "During
+  // training, performance may degrade if MoE and tensor parallelism are enabled without also
+  // enabling sequence parallelism" is a ValueError (megatron/core/transformer/moe/moe_layer.py
+  // MoELayer.forward @ core_v0.14.0; the same @ core_v0.9.0), so such a plan never runs there.
+  { code: "moe_tp_sp", flag: "--no-sequence-parallel", dims: ["sequenceParallel", "tp"], input: true, reason: "a mixture-of-experts model beside tp > 1 needs sequence parallel on this engine",
+    ok: (d, c) => !c.moeTpNeedsSp || d.tp === 1 || d.sequenceParallel,
+    message: (d) => `tp ${d.tp} with a mixture-of-experts model needs sequence parallel on this engine (Megatron-Core's MoELayer.forward raises a ValueError in training without it): turn sequence parallel on, or use tp 1` },
   // Megatron-Core's grouped GEMM needs bf16 (arguments.py:790-791 @ core_v0.14.0): under fp16 each
   // rank loops over its local experts (SequentialMLP), which paraplan does not price; one local
   // expert (ep = experts) is the same GEMM either way.

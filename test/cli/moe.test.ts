@@ -61,6 +61,19 @@ describe("plan on MoE presets", () => {
     const rho = await runCli(["plan", "--model", "mixtral-8x7b", "--moe-imbalance", "0.5"]);
     expect(rho.code).toBe(2);
     expect(rho.stderr).toContain("--moe-imbalance");
+    // 128 | 256 experts but 128 ∤ 64 GPUs: no fold exists (was exit 1, "no valid configuration")
+    const wide = await runCli(["plan", "--model", "deepseek-v3", "--gpus", "64", "--ep", "128"]);
+    expect(wide.code).toBe(2);
+    expect(wide.stderr).toContain("--ep: ep 128 does not divide the 64 GPUs");
+    // 14336 / 3 is no whole width (was priced at 4778.67 columns per etp rank, exit 0)
+    const etp = await runCli(["plan", "--model", "mixtral-8x7b", "--gpus", "24", "--global-batch", "48", "--seq", "4096", "--tp", "1", "--ep", "8", "--etp", "3"]);
+    expect(etp.code).toBe(2);
+    expect(etp.stderr).toContain("--etp: etp 3 does not divide the routed experts' FFN width 14336");
+    // Megatron-Core raises on MoE beside tp > 1 without sequence parallel (was exit 0, and exported)
+    const sp = await runCli(["plan", "--model", "mixtral-8x7b", "--gpus", "64", "--seq", "4096", "--tp", "2", "--ep", "2", "--no-sequence-parallel"]);
+    expect(sp.code).toBe(2);
+    expect(sp.stderr).toContain("--no-sequence-parallel: tp 2 with a mixture-of-experts model needs sequence parallel");
+    for (const r of [wide, etp, sp]) expect(r.stderr.trim().split("\n")).toHaveLength(1);
   });
   it("the Megatron-LM export carries the experts and the expert layout (test/export/moe.test.ts has the details)", async () => {
     const dir = mkdtempSync(join(tmpdir(), "paraplan-moe-"));
