@@ -99,6 +99,11 @@ export const ARCHITECTURAL = [
   // embedding widths and projections, expansion ratios, state sizes (CTRLConfig, T5Config,
   // OPTConfig's word_embed_proj_dim, MambaConfig's expand and state_size).
   "dff", "d_ff", "feed_forward", "d_model", "inner", "emb", "expan", "state_size", "width",
+  // An expert capacity (GShard/Switch capacity factor, Fedus et al. 2022 §2.2: tokens beyond
+  // ceil(T·k/E·CF) dropped, or every expert padded to it) caps or pads each expert's rows, the
+  // routed work paraplan prices with --moe-imbalance: a bare "capacity_factor" read as metadata
+  // would leave the user's dropping unpriced.
+  "capacity",
 ];
 
 export type KeyVerdict = { kind: "modelled" | "harmless" | "unknown" } | { kind: "refused"; reason: string };

@@ -68,6 +68,14 @@ describe("mixture-of-experts keys", () => {
     expect(Math.abs(totalParams({ ...m, mtpLayers: undefined }, 4096) / 671e9 - 1)).toBeLessThan(0.01);
     expect(Math.abs(activeParams({ ...m, mtpLayers: undefined }, 4096, { inputEmbedding: true }) / 37e9 - 1)).toBeLessThan(0.03);
   });
+  it.each([["capacity_factor", 1.0], ["train_capacity_factor", 1.25], ["eval_capacity_factor", 2]])("%s (token dropping at a capacity) is refused naming it, not read as metadata", (key, v) => {
+    // ceil(T·k/E·CF) rows an expert at most (Fedus et al. 2022 §2.2): the routed work paraplan
+    // prices as ρ·T·k/E (--moe-imbalance), so a stated capacity would go unpriced
+    expect(fail(parseHfConfig({ ...raw("mixtral-8x7b.json"), [key]: v }, "c.json", "x"))).toContain(`"${key}"`);
+    expect(fail(parseHfConfig({ ...raw("mixtral-8x7b.json"), [key]: v }, "c.json", "x"))).toContain('contains "capacity"');
+    // off (0, null, false) states nothing and is accepted
+    expect(ok(parseHfConfig({ ...raw("mixtral-8x7b.json"), [key]: null }, "c.json", "x")).moe?.experts).toBe(8);
+  });
   it("decoder_sparse_step beyond the layer count (no MoE layer) is refused naming it", () => {
     const qwen = raw("qwen3-30b-a3b.json"); // 48 layers
     expect(fail(parseHfConfig({ ...qwen, decoder_sparse_step: 64 }, "c.json", "x"))).toBe('c.json: "decoder_sparse_step" 64 with num_hidden_layers 48: no layer is a mixture of experts, though "num_experts" states 128 experts');
