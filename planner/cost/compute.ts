@@ -67,12 +67,25 @@ export function hbm(hw: Hardware, bytes: number): number {
   return bytes / (hw.memoryBandwidth * hw.memoryBandwidthEfficiency);
 }
 
+/** The widths rotary embeddings are applied to per token: split over tp (the query heads, and
+ *  the key heads of standard attention: a·d + g·d), and held whole by every tp rank. MLA rotates
+ *  only its decoupled parts, q^R of d_r per head and one shared k^R of d_r (DeepSeek-V3 report
+ *  §2.1.1 eqs. 3 and 7; formulas-scale §1.2); k^R comes from the down-projection every tp rank
+ *  holds whole (cost/moe-flops.ts mlaGemms), so each rank rotates it: n_h·d_r split, d_r whole.
+ *  (Before, MLA was rotated as a·d + g·d with d = h/a, 2h = 14,336 per DeepSeek-V3 token for
+ *  8,256.) */
+export function ropeWidths(m: ModelSpec): { split: number; whole: number } {
+  const a = m.mla;
+  if (a) return { split: m.heads * a.qkRopeHeadDim, whole: a.qkRopeHeadDim };
+  return { split: attentionWidth(m) + m.kvHeads * headDim(m), whole: 0 };
+}
+
 /** Bytes the memory-bound kernels of one layer move in its forward, on one GPU.
  *  T = b·s tokens; replicated kernels run on T/t tokens under sequence parallelism.
  *   LayerNorm/RMSNorm ×2: read 2Th, write 2Th each                        8Th
  *   bias + dropout + residual ×2: read 2·2Th, write 2Th (+ Th mask)      12Th (14Th with dropout)
  *   activation on the f-wide MLP: GELU read 2Tf write 2Tf; SwiGLU/GeGLU read 4Tf write 2Tf (÷ t)
- *   rotary embedding on Q and K: read and write 2T(a·d + g·d)                         (÷ t)
+ *   rotary embedding on Q and K: read and write 2T(a·d + g·d) (÷ t); MLA: 2T·n_h·d_r (÷ t) + 2T·d_r
  *   unfused softmax (+ dropout) over a·s²·b scores: read 2, write 2 (+ 5 for dropout) bytes (÷ t) */
 export function layerMemoryBoundBytes(
   m: ModelSpec,
@@ -94,8 +107,10 @@ export function layerMemoryBoundBytes(
   const norms = 8 * T * h * trafficFactor(e, "norm");
   const residual = (m.dropout ? 14 : 12) * T * h * trafficFactor(e, "dropoutResidual");
   const act = (gatedMlp(m) ? 6 : 4) * T * m.ffnHidden * trafficFactor(e, "biasActivation");
-  const rope = m.positional === "rope" ? 4 * T * (attentionWidth(m) + m.kvHeads * headDim(m)) * trafficFactor(e, "rotary") : 0;
-  return (norms + residual) * replicatedShare + (act + rope + scores) / tp;
+  const rope = m.positional === "rope" ? 4 * T * ropeWidths(m).split * trafficFactor(e, "rotary") : 0;
+  // (MLA's shared rotary key, one head on every tp rank: ropeWidths)
+  const ropeWhole = m.positional === "rope" ? 4 * T * ropeWidths(m).whole * trafficFactor(e, "rotary") : 0;
+  return (norms + residual) * replicatedShare + (act + rope + scores) / tp + ropeWhole;
 }
 
 /** Batched GEMMs (`count` of m×k by k×n, one strided-batched call): the table's efficiency at the

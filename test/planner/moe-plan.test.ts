@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { modelFlopsPerStep, attentionFlops } from "../../planner/cost/flops.js";
 import { stageMemory } from "../../planner/cost/memory.js";
 import { moeLayerTimes } from "../../planner/cost/moe-time.js";
+import { layerMemoryBoundBytes } from "../../planner/cost/compute.js";
 import { evaluatePlan, microBatchCosts } from "../../planner/evaluate.js";
 import { activeParams } from "../../planner/model.js";
 import { checkFixed, search } from "../../planner/index.js";
@@ -185,5 +186,20 @@ describe("the experts' data-parallel collectives in the closed form (over edp, b
     const r = evaluatePlan(m, H100, t("megatron-deepspeed", { overlapSlowdown: 0 }), { ...qa, zero: 1 });
     const dense = 7 * 6e-6 + ((7 / 8) * 405_282_816) / 42.5e9;
     expectRel(r.time.dpComm, dense + ag, 1e-6);
+  });
+});
+
+describe("MLA's rotary bytes", () => {
+  it("DeepSeek-V3 rotates q^R (128 heads × 64) split over tp and one shared k^R of 64 on every rank, not a·d + g·d", () => {
+    // dense layer, T = 4096, h = 7168, f = 18432, no engine (fused: traffic factor 1):
+    //   norms 8Th = 234,881,024; residual 12Th = 352,321,536; SwiGLU 6Tf = 452,984,832;
+    //   rotary 4T(n_h·d_r + d_r) = 4·4096·(8192 + 64) = 135,266,304 → 1,175,453,696 at tp 1.
+    // (the old a·d + g·d with d = h/a: 4·4096·14,336 = 234,881,024 of rotary)
+    const m = preset("deepseek-v3");
+    const t = { seqLen: 4096, fusedAttention: true };
+    expect(layerMemoryBoundBytes(m, t, 1, 1, false)).toBe(1_175_453_696);
+    // tp 2 with sequence parallel: (norms + residual)/2 = 293,601,280; (6Tf + 4T·8192)/2 =
+    // 293,601,280; the shared key whole on each rank 4·4096·64 = 1,048,576 → 588,251,136
+    expect(layerMemoryBoundBytes(m, t, 2, 1, true)).toBe(588_251_136);
   });
 });
