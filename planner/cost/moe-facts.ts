@@ -14,4 +14,12 @@ export const DEFAULT_MOE_IMBALANCE = 1.25;
 export const OPTIMIZER_STATE_BYTES = { fp32: 12, bf16: 8 } as const;
 
 export const moeImbalanceOf = (t: { moeImbalance?: number }): number => t.moeImbalance ?? DEFAULT_MOE_IMBALANCE;
+
+/** The imbalance a layout's busiest expert rank sees: ρ with the experts spread over ep > 1 ranks;
+ *  1 at ep = 1, where every rank holds every expert and computes exactly its own T_r·k routed
+ *  copies (etp·T_r·k once the etp group gathers them) however the router spreads them over the
+ *  experts — max/mean over one rank is 1 (dropless routing; token dropping and capacity padding
+ *  are not modelled, README "Mixture of experts"). Pricing ρ there made ep = 1 plans' routed
+ *  compute and activations 25 % too large at the default 1.25. */
+export const rankImbalanceOf = (t: { moeImbalance?: number }, ep: number): number => (ep > 1 ? moeImbalanceOf(t) : 1);
 export const optimizerBytesOf = (t: { optimizerStates?: "fp32" | "bf16" }): number => OPTIMIZER_STATE_BYTES[t.optimizerStates ?? "fp32"];

@@ -4,7 +4,7 @@
 import { mlpMatrices } from "../model.js";
 import type { ModelSpec, Plan, Training } from "../types.js";
 import { type ActivationOptions, layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
-import { moeImbalanceOf } from "./moe-facts.js";
+import { rankImbalanceOf } from "./moe-facts.js";
 import { routedRows, routedTokens } from "./moe-time.js";
 
 /** Bytes one MoE layer keeps for backward per micro-batch on the busiest rank, besides its
@@ -67,6 +67,6 @@ export function heldLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, 
  *  (or an MTP module's) allocates them. */
 export function moeBufferBytes(m: ModelSpec, t: Training, plan: Pick<Plan, "tp" | "ep" | "etp" | "microBatch">): number {
   if (m.moe === undefined) return 0;
-  const copies = moeImbalanceOf(t) * routedTokens(t, plan) * m.moe.topK;
+  const copies = rankImbalanceOf(t, plan.ep) * routedTokens(t, plan) * m.moe.topK;
   return 2 * 2 * copies * m.hidden * plan.etp;
 }

@@ -8,7 +8,8 @@
 // Each sends its T_r·k routed copies to the ep ranks that hold their experts; with etp > 1 the
 // etp group gathers them. Under uniform routing a rank then computes etp·T_r·k rows spread over its
 // E/ep local experts, n_e = etp·T_r·k·ep/E rows each, at width f_e/etp (formulas-scale §1.8); the
-// busiest rank gets ρ times that (ρ = Training.moeImbalance) and sets the pace. Each local expert is
+// busiest rank gets ρ times that (ρ = Training.moeImbalance; 1 at ep = 1, where a rank holds every
+// expert: moe-facts.ts rankImbalanceOf) and sets the pace. Each local expert is
 // one GEMM of the grouped kernel, priced at the efficiency of its own size: small n_e, low
 // efficiency (Megatron-Core --moe-grouped-gemm launches them as one kernel, the work per expert is
 // still a GEMM of n_e rows).
@@ -18,7 +19,7 @@ import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { type HeadTimes, type LayerTimes, attentionBackwardFactor, attentionTime, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
 import { attentionGemms } from "./flops.js";
 import { routerGemm, sharedExpertGemms } from "./moe-flops.js";
-import { moeImbalanceOf } from "./moe-facts.js";
+import { rankImbalanceOf } from "./moe-facts.js";
 import { cpCommOf, cpSplitOf } from "./context.js";
 import { NOTHING, fp8CastTraffic, fp8Matmuls } from "./engine-terms.js";
 
@@ -27,8 +28,9 @@ export type ExpertPlan = Pick<Plan, "tp" | "ep" | "etp" | "microBatch" | "sequen
 /** Tokens one rank routes per MoE layer and micro-batch (T_r). */
 export const routedTokens = (t: Pick<Training, "seqLen">, p: Pick<Plan, "tp" | "microBatch">): number => (p.microBatch * t.seqLen) / p.tp;
 
-/** Rows the busiest rank's experts compute per MoE layer and micro-batch: ρ·etp·T_r·k. */
-export const routedRows = (m: ModelSpec, t: Training, p: ExpertPlan): number => moeImbalanceOf(t) * p.etp * routedTokens(t, p) * m.moe!.topK;
+/** Rows the busiest rank's experts compute per MoE layer and micro-batch: ρ·etp·T_r·k (ρ = 1 at
+ *  ep = 1: moe-facts.ts rankImbalanceOf). */
+export const routedRows = (m: ModelSpec, t: Training, p: ExpertPlan): number => rankImbalanceOf(t, p.ep) * p.etp * routedTokens(t, p) * m.moe!.topK;
 
 /** One MoE layer, forward and backward, on the busiest rank. */
 export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan): LayerTimes {

@@ -176,8 +176,14 @@ describe("paraplan export", () => {
       expect(Number(plan[1])).toBe(1); // the worker runs mixtures of experts at tp 1 only
       if (plan[2] !== undefined) expect(Number(plan[3])).toBe(0); // and expert parallel at ZeRO 0
     }
-    const own = await cli(["export", "--format", "torchrun", "--model", "mixtral-8x7b", "--gpus", "64", "--script", "train.py"]);
-    // (the default engine's best: tp 8 with ep 8, which the worker does not run)
+    // (tp 8, which the worker does not run beside experts: refused without --script, exported with
+    // it as the default engine prices it; the default engine's free best is now tp 1 · ZeRO-3 at
+    // ep 1, which the worker runs, since ep 1 is no longer priced at the imbalance of ep > 1)
+    const notWorker = await cli(["export", "--format", "torchrun", "--model", "mixtral-8x7b", "--gpus", "64", "--tp", "8"]);
+    expect(notWorker.code).toBe(2);
+    expect(notWorker.errLines[0]).toContain("paraplan's worker runs mixture-of-experts models with tp = 1 only");
+    const own = await cli(["export", "--format", "torchrun", "--model", "mixtral-8x7b", "--gpus", "64", "--script", "train.py", "--tp", "8"]);
+    expect(own.code).toBe(0);
     expect(own.errLines[0]).toMatch(/tp 8 · pp \d+ (· vpp \d+ )?· dp \d+ · ep 8/);
     const mla = await cli(["export", "--format", "slurm", "--model", "deepseek-v3", "--gpus", "256"]);
     expect(mla.code).toBe(2);

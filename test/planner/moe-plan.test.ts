@@ -68,18 +68,34 @@ describe("memory", () => {
     const bf16 = stageMemory(m, H100, { ...t, optimizerStates: "bf16" }, p, "only");
     expect(bf16.optimizer / fp32.optimizer).toBeCloseTo(8 / 12, 12);
   });
-  it("routed activations: ep moves them, it does not shrink them; the imbalance scales them", () => {
+  it("routed activations: ep moves them, it does not shrink them; the imbalance scales them where ep > 1", () => {
     const a1 = stageMemory(m, H100, t, plan({ tp: 8, dp: 8, ep: 1, sequenceParallel: true }), "only").activations;
     const a8 = stageMemory(m, H100, t, plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true }), "only").activations;
-    expect(a8).toBeCloseTo(a1, 0);
     const even = stageMemory(m, H100, { ...t, moeImbalance: 1 }, plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true }), "only").activations;
-    expect(even).toBeLessThan(a8);
+    // ep = 1: every rank holds every expert and keeps exactly its own T_r·k copies, so ρ does not
+    // apply (moe-facts.ts rankImbalanceOf): the same bytes as ep 8 under perfect balance.
+    expect(a1).toBe(even);
+    // ep 8 at ρ 1.25: T_r = 4096/8 = 512 tokens, k 2 → 1,024 copies of 4h + 6·f_e = 16,384 + 86,016 =
+    // 102,400 B each = 104,857,600 B a layer; ρ − 1 = 0.25 of that over 32 layers = 838,860,800 B more
+    expect(a8 - even).toBe(838_860_800);
   });
 });
 
 describe("time and the wire", () => {
   const m = preset("mixtral-8x7b");
   const t = training(64, 64, 4096);
+  it("ep = 1 computes exactly T_r·k routed rows whatever --moe-imbalance says; ep > 1 the busiest rank's ρ·T_r·k", () => {
+    // tp 8, b 1, s 4096: T_r = 512 tokens, k 2 → 1,024 rows a rank. At ep 1 all 8 experts are local
+    // (128 rows each on average): ρ = 3 changes nothing. At ep 8, one expert a rank, the busiest
+    // gets ρ·1,024 rows: its routed GEMMs and memory-bound work grow with ρ.
+    const one = plan({ tp: 8, dp: 8, ep: 1, sequenceParallel: true });
+    expect(moeLayerTimes(m, H100, { ...t, moeImbalance: 3 }, one)).toEqual(moeLayerTimes(m, H100, { ...t, moeImbalance: 1 }, one));
+    const eight = plan({ tp: 8, dp: 8, ep: 8, sequenceParallel: true });
+    expect(moeLayerTimes(m, H100, { ...t, moeImbalance: 3 }, eight).forward).toBeGreaterThan(moeLayerTimes(m, H100, { ...t, moeImbalance: 1 }, eight).forward * 1.5);
+    // and ep 8 under perfect balance is the ep 1 layer but for the GEMMs' shapes: 1 expert of 1,024 rows
+    // against 8 of 128 (a larger GEMM, more efficient), so no slower
+    expect(moeLayerTimes(m, H100, { ...t, moeImbalance: 1 }, eight).forward).toBeLessThanOrEqual(moeLayerTimes(m, H100, t, one).forward);
+  });
   it("the dispatch and combine all-to-alls run on NVLink when the ep group fits a node, on the network when it does not", () => {
     const inNode = plan({ tp: 1, dp: 64, ep: 8 });
     const linksIn = wireLinks(H100, place(H100, { tp: 1, cp: 1, dp: 64, pp: 1, ep: 8, etp: 1 }));
