@@ -8,7 +8,7 @@ import { attentionWidth, gatedMlp, headDim, keysPerQuery, paddedVocab } from "..
 import { attentionCoreWidths } from "../moe.js";
 import { type CpComm, type CpSplit, DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Precision, type Training } from "../types.js";
 import { attentionWorkShare, causalKeys } from "./causal.js";
-import { cpImbalance } from "./context.js";
+import { cpAttentionImbalance, cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
 import { type Engine, MEGATRON_LOSS_BYTES } from "../engine.js";
@@ -147,11 +147,13 @@ const NO_CP = { cp: 1, split: "zigzag" } as const;
  *  (materialisedAttentionTime); a fused kernel does the work it does (the causal share under
  *  flash attention: causal.ts) at the efficiency of the engine's kernel on this GPU generation
  *  (cost/engine-terms.ts). Context parallel: the rank's s/cp queries meet the whole sequence's
- *  keys, times the busiest rank's share of the causal work (cost/context.ts cpImbalance). */
-export function attentionTime(m: ModelSpec, hw: Hardware, t: Training, tp: number, microBatch: number, cp: { cp: number; split: CpSplit } = NO_CP): number {
+ *  keys, times the busiest rank's share of the work (cost/context.ts cpAttentionImbalance). */
+export function attentionTime(m: ModelSpec, hw: Hardware, t: Training, tp: number, microBatch: number, cp: { cp: number; split: CpSplit; comm?: CpComm } = NO_CP): number {
   const c = cp.cp;
   if (!t.fusedAttention) return materialisedAttentionTime(m, hw, t.seqLen, t.seqLen / c, tp, microBatch, t.engine) * cpImbalance(c, cp.split);
-  const work = ((attentionFlops(m, t.seqLen, tp, microBatch) * attentionWorkShare(m, t)) / c) * cpImbalance(c, cp.split);
+  // (the busiest rank's share: Ulysses' head re-shard balances any split, a sliding window
+  // balances contiguous chunks; cost/context.ts cpAttentionImbalance)
+  const work = ((attentionFlops(m, t.seqLen, tp, microBatch) * attentionWorkShare(m, t)) / c) * cpAttentionImbalance(m, t.seqLen, cp);
   return work / (hw.peak.bf16 * attentionEfficiency(hw, t.engine));
 }
 

@@ -10,6 +10,7 @@
 //   a2a        re-shard sequence into heads: all-to-alls of q, k, v in and of the output back,
 //              4 per layer forward, 4 backward (DeepSpeed-Ulysses, Jacobs et al. 2023).
 // Only the K/V heads travel (grouped-query attention shrinks K and V, not Q: kvHeads·headDim wide).
+import { causalKeys, windowKeys } from "./causal.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
 import { type Engine, MEGATRON_CP_MERGE } from "../engine.js";
 import { attentionWidth, headDim } from "../model.js";
@@ -31,6 +32,49 @@ export const cpSplitOf = (p: Partial<Pick<Plan, "cp" | "cpSplit">>): CpSplit => 
 export function cpImbalance(cp: number, split: CpSplit): number {
   if (cp <= 1 || split === "zigzag") return 1;
   return (2 * cp - 1) / cp;
+}
+
+/** Σ_{q<n} min(q + 1, w): the (query, key) pairs of the first n queries when each attends to
+ *  itself and at most w − 1 keys before it (a causal mask: w ≥ n). */
+const windowPrefix = (n: number, w: number): number => (n <= w ? (n * (n + 1)) / 2 : (w * (w + 1)) / 2 + (n - w) * w);
+const windowPairs = (from: number, to: number, w: number): number => windowPrefix(to, w) - windowPrefix(from, w);
+
+/** The busiest cp rank's sliding-window work over the mean, counted token by token (each query q
+ *  attends to min(q + 1, w) keys; derived here as formulas-scale §2.4 derives the causal case):
+ *  rank i's queries are chunk i (contiguous) or chunks i and 2c−1−i of 2c (zig-zag). A window
+ *  shorter than a chunk leaves every rank but the first the same w keys a query, so contiguous
+ *  chunks are balanced too: at 131,072 tokens, c = 16 and w = 4,096 the last rank does 8,192·4,096
+ *  pairs against a mean of (15·8,192·4,096 + 4,096·4,097/2 + 4,096·4,096)/16, ×1.016, not the
+ *  causal ×31/16. A window spanning the sequence is the causal mask (cpImbalance). */
+export function cpWindowImbalance(seqLen: number, cp: number, split: CpSplit, window: number): number {
+  if (cp <= 1) return 1;
+  if (window >= seqLen) return cpImbalance(cp, split);
+  const zigzag = split === "zigzag";
+  const chunk = seqLen / (zigzag ? 2 * cp : cp);
+  let most = 0;
+  for (let i = 0; i < cp; i++) {
+    const own = windowPairs(i * chunk, (i + 1) * chunk, window);
+    most = Math.max(most, zigzag ? own + windowPairs((2 * cp - 1 - i) * chunk, (2 * cp - i) * chunk, window) : own);
+  }
+  return (most * cp) / windowPrefix(seqLen, window);
+}
+
+/** The busiest cp rank's attention work over the mean, over the model's layers (what the layer's
+ *  attention time is multiplied by). The K/V exchanges that keep each rank's queries (all-gather,
+ *  ring) carry the split's causal imbalance (cpImbalance), a sliding-window layer its window's
+ *  (cpWindowImbalance), weighted by each kind's work per query (causal.ts: the flash kernel's
+ *  tiles): the last rank is the busiest of both under contiguous chunks, and zig-zag leaves the
+ *  causal layers equal, so the weighted sum is the busiest rank's. Ulysses (a2a) re-shards by
+ *  heads: every rank attends over the whole sequence for h/c heads, equal work whatever the split
+ *  (Jacobs et al. 2023 §3.1). */
+export function cpAttentionImbalance(m: ModelSpec, seqLen: number, cp: { cp: number; split: CpSplit; comm?: CpComm | undefined }): number {
+  if (cp.cp <= 1 || cp.comm === "a2a") return 1;
+  const causal = cpImbalance(cp.cp, cp.split);
+  if (m.slidingWindow === undefined) return causal;
+  const share = (m.slidingWindowLayers ?? m.layers) / m.layers;
+  const full = (1 - share) * causalKeys(seqLen);
+  const windowed = share * windowKeys(seqLen, m.slidingWindow);
+  return (full * causal + windowed * cpWindowImbalance(seqLen, cp.cp, cp.split, m.slidingWindow)) / (full + windowed);
 }
 
 /** The engine's K/V exchange facts (no engine: Megatron-Core's, Transformer Engine). */
@@ -133,12 +177,23 @@ export function cpWorthSearching(cp: number, seqLen: number): boolean {
 /** The ids of the cp exchange's wire items (wire/wire.ts). */
 export const CP_IDS = ["cp-kv-gather", "cp-dkv-scatter", "cp-kv-ring", "cp-a2a-q-out", "cp-a2a-kv"] as const;
 
+/** The attention one call of a cp item overlaps (cpCallExposed's window): a forward call one
+ *  forward step of the rank's attention (attentionStep, its layer's attention over cp); a backward
+ *  ring send its share of a backward step, which does `backwardFactor` times the forward step's work
+ *  (a flash kernel 2.5: Dao 2023 §3.1, cost/compute.ts attentionBackwardFactor) while the c−1
+ *  steps carry the item's perUnit sends (K,V and dK,dV: (c−1)·(1 + dkv), cpCalls), so
+ *  factor·step·(c−1)/perUnit each — Megatron's 16-bit dK,dV 1.25 steps a send, torch's fp32 ones
+ *  2.5/3. Every other call: the forward step. */
+export function cpCallWindow(i: Pick<CpCall, "kind"> & { pass: string; perUnit: number }, attentionStep: number, cp: number, backwardFactor: number): number {
+  if (i.kind !== "p2p" || i.pass !== "backward" || i.perUnit <= 0) return attentionStep;
+  return (backwardFactor * attentionStep * (cp - 1)) / i.perUnit;
+}
+
 /** Time one call of a cp item costs on the critical path, given its full time: the all-gather,
  *  reduce-scatter and all-to-alls in full (Llama 3 §3.3.2 runs the all-gather exposed; Ulysses'
  *  all-to-alls sit between the projections and attention); a ring send only beyond the attention
- *  of one step it overlaps (ringExposed). `attentionStep`: a rank's attention forward for one ring
- *  step, its layer's attention over the cp steps (backward: twice the work for K,V plus dK,dV,
- *  twice the bytes, so the same per send). */
+ *  of one step it overlaps (ringExposed). `attentionStep`: the attention the call overlaps
+ *  (cpCallWindow: a forward step, or a backward send's share of a backward step). */
 export function cpCallExposed(kind: CpCall["kind"], time: number, attentionStep: number, slowdown = OVERLAP_SLOWDOWN, gatherOverlapsStep = false): number {
   // torch's context parallel issues its K/V all-gather asynchronously and waits after the first
   // attention step (_AllGatherRotater, torch.distributed.tensor.experimental._attention), and

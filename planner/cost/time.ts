@@ -6,7 +6,7 @@ import { layerMatrixParams, rankParamSplit, stageParamSplit } from "../model.js"
 import { type WireItem, type WireLinks, wireOf } from "../wire/wire.js";
 import { bf16Optimizer, engineBucketBytes, exposedTensorParallel, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers } from "./engine-terms.js";
 import { allGatherTime, allReduceTime, callTime } from "./collectives.js";
-import { type HeadTimes, type LayerTimes, fp32AccumulateTime, optimizerTime } from "./compute.js";
+import { type HeadTimes, type LayerTimes, attentionBackwardFactor, fp32AccumulateTime, optimizerTime } from "./compute.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
 import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { regatherFraction } from "./regather.js";
@@ -22,7 +22,7 @@ import { busiestRankLayers } from "../moe.js";
 
 /** A stage without the output layer (uneven stages whose slowest is not the last). */
 const NO_HEAD: HeadTimes = { forward: 0, backward: 0, weightGrad: 0 };
-import { type CpCall, cpCallExposed } from "./context.js";
+import { type CpCall, cpCallExposed, cpCallWindow } from "./context.js";
 
 /** Per-micro-batch costs that depend only on (tp, micro-batch, sequence parallel), and the links
  *  of the layout's groups; the search memoises them. */
@@ -174,7 +174,7 @@ export function stepTime(
   const cpSlowdown = training.overlapSlowdown ?? training.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
   for (let k = 0; k < wire.length; k++) {
     const i = wire[k]!;
-    if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown, training.engine?.contextParallel.gatherOverlapsStep);
+    if (i.group === "cp") cpComm += i.calls * cpCallExposed(i.kind as CpCall["kind"], callTime(i), cpCallWindow({ kind: i.kind as CpCall["kind"], pass: i.pass, perUnit: i.perUnit }, attentionStep, plan.cp, attentionBackwardFactor(training)), cpSlowdown, training.engine?.contextParallel.gatherOverlapsStep);
   }
   // The bubble idles each rank for (p−1)/(v·m) of the ideal pipeline time, which includes the
   // point-to-point transfers that chain the stages; zero-bubble schedules fill part of it with

@@ -10,10 +10,10 @@ import { degreesOf } from "../layout/layout.js";
 import { bf16Optimizer, engineBucketBytes, exposedTensorParallel, gathersUpdatedWeights, gradReduceBytes, overlapsGradReduce, overlapsWeightGather, prefetchLayers, zero1GatherScale, zero3Link } from "../cost/engine-terms.js";
 import { GATHER_CALLS_PER_LAYER } from "../cost/gather-calls.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
-import { fp32AccumulateTime, headTimes, optimizerTime } from "../cost/compute.js";
+import { attentionBackwardFactor, fp32AccumulateTime, headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
 import { EP_IDS } from "../cost/expert-time.js";
-import { type CpCall, cpCallExposed } from "../cost/context.js";
+import { type CpCall, cpCallExposed, cpCallWindow } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
 import { edpOf } from "../layout/groups.js";
 import { rankHoldings, rankLayers } from "../layout/stages.js";
@@ -81,7 +81,11 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Pla
   const cpSlowdown = t.overlapSlowdown ?? t.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
   const cpPass = (pass: "forward" | "backward") => {
     let x = 0;
-    for (const i of wire) if (i.group === "cp" && i.pass === pass) x += i.perUnit * cpCallExposed(i.kind as CpCall["kind"], callTime(i), attentionStep, cpSlowdown, t.engine?.contextParallel.gatherOverlapsStep);
+    for (const i of wire)
+      if (i.group === "cp" && i.pass === pass) {
+        const window = cpCallWindow({ kind: i.kind as CpCall["kind"], pass: i.pass, perUnit: i.perUnit }, attentionStep, plan.cp, attentionBackwardFactor(t));
+        x += i.perUnit * cpCallExposed(i.kind as CpCall["kind"], callTime(i), window, cpSlowdown, t.engine?.contextParallel.gatherOverlapsStep);
+      }
     return x;
   };
   const [cpFwd, cpBwd] = [cpPass("forward"), cpPass("backward")];

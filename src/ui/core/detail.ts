@@ -1,7 +1,7 @@
 // The plan detail's view-model: memory against capacity, the step-time breakdown, communication
 // per group with its link, the bubble, and the difference from the plan shown before.
 import { DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, wireLinks, wireOf, worstStageName } from "../../../planner/index.js";
-import { cpImbalance } from "../../../planner/cost/context.js";
+import { cpAttentionImbalance, cpImbalance } from "../../../planner/cost/context.js";
 import { count, gib, percent, seconds, size } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
@@ -174,7 +174,9 @@ export function wireLine(m: ModelSpec, hw: Hardware, t: Training, p: Plan): stri
 /** The context-parallel exchange in one line: variant, K/V bytes of one layer's exchange per
  *  micro-batch and pass (model known), and its exposed share of the step. */
 export function contextLine(p: PlanResult, hw: Hardware, t: Training, model?: ModelSpec): string {
-  const variant = `${p.cpComm ?? DEFAULT_CP_COMM}, ${p.cpSplit === "contiguous" ? `contiguous (busiest rank ×${cpImbalance(p.cp, "contiguous").toFixed(2)} attention)` : "zig-zag"}`;
+  // (the model's own imbalance where known: a sliding window or Ulysses balances contiguous chunks)
+  const busiest = model ? cpAttentionImbalance(model, t.seqLen, { cp: p.cp, split: "contiguous", comm: p.cpComm ?? DEFAULT_CP_COMM }) : cpImbalance(p.cp, "contiguous");
+  const variant = `${p.cpComm ?? DEFAULT_CP_COMM}, ${p.cpSplit === "contiguous" ? `contiguous (busiest rank ×${busiest.toFixed(2)} attention)` : "zig-zag"}`;
   let moved = "";
   if (model) {
     const links = wireLinks(hw, place(hw, degreesOf(p), p.order));
