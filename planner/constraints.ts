@@ -88,7 +88,7 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
 /** The first rule of the layout table that the fixed dimensions break by themselves, then the
  *  first fixed dimension the training's stack does not run (Engine.supports). */
 export function checkFixed(m: ModelSpec, t: Training, f: Fixed, gpusPerNode = Infinity): InputIssue | null {
-  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? expertGroupsFit(f, t) ?? unsupportedByEngine(f, t.engine, t.precision) ?? expertsLoop(m, f, t) ?? unfusedCp(f, t) ?? noDataParallelLeft(f, t);
+  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? expertGroupsFit(f, t) ?? unsupportedByEngine(f, t.engine, t.precision) ?? expertsLoop(m, f, t) ?? unfusedCp(f, t) ?? windowCp(m, f, t) ?? tooFewForDualPipeV(f, t) ?? noDataParallelLeft(f, t);
 }
 
 /** A fixed ep (and etp) whose groups cannot fold onto a pipeline stage's ranks whatever the other
@@ -106,8 +106,6 @@ function expertGroupsFit(f: Fixed, t: Training): InputIssue | null {
   return { code: "expert_fold", flag: f.ep !== undefined ? "--ep" : "--etp", message: `${what} does not divide ${where}: the expert groups fold onto each stage's tp·cp·dp ranks (Megatron-Core MoE parallel folding)` };
 }
 
-/** tp · pp fixed to every GPU (no cp) under a stack that trains 16-bit beside them only with FSDP
- *  over data-parallel ranks (EngineSupports.mixedPrecisionNeedsFsdp): none is left to shard. */
 /** A fixed ep leaving a rank several local experts under fp16, where the engine loops over them
  *  (layout rule moe_fp16_local_experts, which the search applies to the ep it tries). */
 function expertsLoop(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
@@ -116,6 +114,8 @@ function expertsLoop(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
   return issue("engine_unsupported", "--ep", `engine ${t.engine.name} runs a rank's ${experts / f.ep} local experts one after another under fp16 (${t.engine.sources["supports.expertsLoopUnderFp16"] ?? "its grouped GEMM needs bf16"}), which paraplan does not price`, `use --precision bf16 or fp8, or --ep ${experts}`);
 }
 
+/** tp · pp fixed to every GPU (no cp) under a stack that trains 16-bit beside them only with FSDP
+ *  over data-parallel ranks (EngineSupports.mixedPrecisionNeedsFsdp): none is left to shard. */
 function noDataParallelLeft(f: Fixed, t: Training): InputIssue | null {
   const e = t.engine;
   if (e === undefined || !supportsOf(e).mixedPrecisionNeedsFsdp || (f.cp ?? 1) > 1) return null;
@@ -140,6 +140,35 @@ function unfusedCp(f: Fixed, t: Training): InputIssue | null {
   const source = t.engine?.sources["supports.contextParallelUnfused"];
   const runs = s.contextParallelUnfused.length > 0 ? `with unfused attention only as ${s.contextParallelUnfused.join(", ")}` : "in fused (flash) attention kernels only";
   return issue("engine_unsupported", "--cp", `engine ${name} runs context parallel ${runs}${source ? ` (${source})` : ""}, and the attention is unfused (cp ${f.cp}${f.cpComm ? `, ${f.cpComm}` : ""})`, "use --attention fused, or cp 1");
+}
+
+/** dualpipev with a fixed pp whose 2·pp micro-batches (torch ScheduleDualPipeV; layout rule
+ *  dualpipev_microbatches) no dp and micro-batch can give: m = B/(dp·b) is at most B over the fixed
+ *  dp and micro-batch (1 where searched). Bad input, not a search that rejects every layout. */
+function tooFewForDualPipeV(f: Fixed, t: Training): InputIssue | null {
+  const pp = f.pp ?? 1;
+  if (f.schedule !== "dualpipev" || pp <= 1) return null;
+  const most = t.globalBatch / ((f.dp ?? 1) * (f.microBatch ?? 1));
+  if (most >= 2 * pp) return null;
+  const over = f.dp !== undefined || f.microBatch !== undefined ? ` over dp ${f.dp ?? 1} and micro-batch ${f.microBatch ?? 1}` : "";
+  return { code: "dualpipev_microbatches", flag: "--schedule", message: `dualpipev needs at least 2·pp = ${2 * pp} micro-batches a step, and global batch ${t.globalBatch}${over} gives at most ${Math.floor(most)}; raise --global-batch, lower --pp, or pick another schedule` };
+}
+
+/** A fixed cp > 1 for a sliding-window model where the stack's context parallel runs windows in
+ *  other exchanges only (EngineSupports.contextParallelWindow): Transformer Engine asserts a
+ *  window only with its all-gather or all-to-all, torch's ring attention takes no mask. The flag
+ *  named is --cp-comm where it was fixed, else --cp. */
+function windowCp(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
+  if ((f.cp ?? 1) <= 1 || m.slidingWindow === undefined) return null;
+  const s = supportsOf(t.engine);
+  const comms = f.cpComm !== undefined ? [f.cpComm] : s.contextParallel;
+  if (comms.some((c) => s.contextParallelWindow.includes(c))) return null;
+  const name = t.engine?.name ?? "megatron-core";
+  const source = t.engine?.sources["supports.contextParallelWindow"];
+  const runs = s.contextParallelWindow.length > 0 ? `with a sliding window only as ${s.contextParallelWindow.join(", ")}` : "without sliding-window attention only";
+  const flag = f.cpComm !== undefined ? "--cp-comm" : "--cp";
+  const other = s.contextParallelWindow.filter((c) => s.contextParallel.includes(c));
+  return issue("engine_unsupported", flag, `engine ${name} runs context parallel ${runs}${source ? ` (${source})` : ""}, and ${m.name} attends over a ${m.slidingWindow}-key window (cp ${f.cp}${f.cpComm ? `, ${f.cpComm}` : ""})`, other.length > 0 ? `use --cp-comm ${other.join(" or ")}, or cp 1` : "use cp 1");
 }
 
 /** A fixed dimension the engine's stack cannot run: bad input naming its flag, the engine and the

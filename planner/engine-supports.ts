@@ -23,6 +23,11 @@ export interface EngineSupports {
    *  (Training.fusedAttention false): Transformer Engine's and torch's context parallel run in
    *  flash/fused attention kernels only, so none for Megatron-Core and torchtitan. */
   contextParallelUnfused: readonly CpComm[];
+  /** The exchanges of contextParallel it runs with a sliding-window model (ModelSpec.slidingWindow):
+   *  Megatron-Core (and no engine) Transformer Engine's all-gather and all-to-all, not its
+   *  point-to-point ring (attn_forward_func_with_cp asserts it); torchtitan none (torch's ring
+   *  attention takes no attention mask). */
+  contextParallelWindow: readonly CpComm[];
   expertParallel: boolean;
   /** ZeRO stages without a pipeline, and with one. */
   zero: readonly ZeroStage[];
@@ -80,6 +85,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   stageSplit: "first-last",
   contextParallel: CP_COMMS,
   contextParallelUnfused: [],
+  contextParallelWindow: ["allgather", "a2a"],
   expertParallel: true,
   zero: ALL_ZERO,
   zeroWithPipeline: ZERO_0_1,

@@ -83,8 +83,10 @@ const NO_VARIANT = [[undefined, undefined]] as const;
 export function cpChoices(m: ModelSpec, t: Training, fixed: Fixed, tp: number): (readonly [number, CpComm | undefined, CpSplit | undefined])[] {
   const out: (readonly [number, CpComm | undefined, CpSplit | undefined])[] = [];
   const unfused = t.fusedAttention ? null : supportsOf(t.engine).contextParallelUnfused;
+  // (a sliding-window model: only the exchanges the stack runs windows in, EngineSupports.contextParallelWindow)
+  const window = m.slidingWindow === undefined ? null : supportsOf(t.engine).contextParallelWindow;
   for (const cp of cpCandidates(m, t, fixed, tp))
-    for (const [c, s] of cpVariants(fixed, cp, t.engine)) if (cp === 1 || unfused === null || unfused.includes(c!)) out.push([cp, c, s]);
+    for (const [c, s] of cpVariants(fixed, cp, t.engine)) if (cp === 1 || ((unfused === null || unfused.includes(c!)) && (window === null || window.includes(c!)))) out.push([cp, c, s]);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // can say what it assumed.
 import { defaultStageLayers, defaultVirtualStageLayers, splitLabel, stageSplitPhrase, virtualSplitVpps } from "../planner/layout/stages.js";
 import { typeSplit } from "../planner/layout/gpt-model-pipe.js";
+import { V_SCHEDULES } from "../planner/layout/rules.js";
 import {
   type Fixed,
   type Hardware,
@@ -147,7 +148,9 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   const fixed = { ...args.fixed };
   const how = supportsOf(engine).stageSplit;
   const vpp = fixed.vpp ?? 1;
-  const split = fixed.pp !== undefined && fixed.stageLayers === undefined
+  // (the V schedules run even stages only: no default split for them, rule v_schedule_layers says why)
+  const vSchedule = fixed.schedule !== undefined && V_SCHEDULES.has(fixed.schedule);
+  const split = fixed.pp !== undefined && fixed.stageLayers === undefined && !vSchedule
     ? vpp === 1 ? defaultStageLayers(model.layers, fixed.pp, how) : defaultVirtualStageLayers(model.layers, fixed.pp, vpp, how)
     : undefined;
   const virtual = split && fixed.vpp === undefined ? searchedVirtualVpps(model.layers, fixed.pp!, fixed.schedule, engine) : [];
@@ -159,7 +162,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
       : vpp === 1
       ? `stage layers ${split.join(",")} (pp ${fixed.pp} does not divide ${model.layers} layers: ${stageSplitPhrase(how)}${virtual.length > 0 ? `; with vpp ${virtual.join(" or ")}, ${accounted}` : ""}; --stage-layers)`
       : `stage layers ${splitLabel(split)} (pp ${fixed.pp} · vpp ${vpp} does not divide ${model.layers} layers: ${accounted}; --stage-layers)`);
-  } else if (args.fixedFrom === undefined && args.valuesFrom?.["--pp"] === undefined) noSplitWhy(fixed, model.layers, engine);
+  } else if (args.fixedFrom === undefined && args.valuesFrom?.["--pp"] === undefined && !vSchedule) noSplitWhy(fixed, model.layers, engine);
   // --cp-comm / --cp-split for the search's cp where the search tries none would change nothing
   // (space.ts cpCandidates): said, as --cp 2 there is refused, rather than ignored.
   if (fixed.cp === undefined && (fixed.cpComm !== undefined || fixed.cpSplit !== undefined)) {
@@ -170,7 +173,9 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
         ? `engine ${engine.name} has no context parallel`
         : seqLen < CP_MIN_SEQ
           ? `context parallel is searched from ${count(CP_MIN_SEQ)} tokens, and the sequence is ${count(seqLen)} (--cp N fixes it)`
-          : null;
+          : model.slidingWindow !== undefined && fixed.cpComm !== undefined && !supportsOf(engine).contextParallelWindow.includes(fixed.cpComm)
+            ? `engine ${engine.name} runs no ${fixed.cpComm} context parallel with ${model.name}'s sliding window (${engine.sources["supports.contextParallelWindow"] ?? "supports.contextParallelWindow"}), so the search tries cp 1 only there`
+            : null;
     if (why !== null) throw new UserError(`${flag}: ${why}; the flag would change nothing, drop it`);
   }
   // --tp-comm-overlap beside a fixed --tp 1: no tensor-parallel communication to hide.

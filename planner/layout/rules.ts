@@ -54,7 +54,7 @@ export interface RuleContext {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -120,12 +120,27 @@ export const RULES: readonly Rule[] = [
   { code: "cp_moe", flag: "--cp", dims: ["cp"], input: true, reason: "context parallel with a mixture-of-experts model is not modelled",
     ok: (d, c) => d.cp === 1 || c.experts === 0, message: (d) => `cp ${d.cp} with a mixture-of-experts model is not modelled yet (the MoE costs assume cp = 1); use cp 1` },
   // DeepSpeed-Ulysses scatters heads over the cp ranks (Jacobs et al. 2023 §3.1): the heads of a
-  // tp rank, query and key/value, must divide by cp (no K/V replication is modelled).
-  { code: "cp_heads", flag: "--cp", dims: ["cp", "tp"], input: true, reason: "cp does not divide the heads of a tp rank (all-to-all context parallel)",
-    ok: (d, c) => d.cp === 1 || d.cpComm !== "a2a" || (divides(d.cp, c.heads / d.tp) && divides(d.cp, c.kvHeads / d.tp)),
-    message: (d, c) => `all-to-all context parallel (cp exchange a2a) scatters heads over cp: cp ${d.cp} must divide the ${c.heads / d.tp} query and ${c.kvHeads / d.tp} key/value heads of each tp rank (tp ${d.tp})` },
+  // tp rank, query and key/value, must divide by cp (no K/V replication is modelled). Checked on a
+  // fixed cp alone too (partial): with tp searched, tp 1 leaves a rank the most heads, and a larger
+  // tp only divides them further (heads/tp divides by cp only where cp·tp divides the heads).
+  { code: "cp_heads", flag: "--cp", dims: ["cp", "tp"], input: true, partial: true, reason: "cp does not divide the heads of a tp rank (all-to-all context parallel)",
+    ok: (d, c) => d.cp === 1 || d.cpComm !== "a2a" || (divides(d.cp, c.heads / (d.tp ?? 1)) && divides(d.cp, c.kvHeads / (d.tp ?? 1))),
+    message: (d, c) => {
+      const tp = d.tp ?? 1;
+      return `all-to-all context parallel (cp exchange a2a) scatters heads over cp: cp ${d.cp} must divide the ${c.heads / tp} query and ${c.kvHeads / tp} key/value heads of each tp rank (tp ${tp}${d.tp === undefined ? ", the most heads a rank can keep" : ""})`;
+    } },
   { code: "pp_gpus", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the GPU count",
     ok: (d, c) => divides(d.pp, c.gpus), message: (d, c) => `${d.pp} does not divide the ${c.gpus} GPUs; pick a divisor of ${c.gpus}` },
+  // The V schedules run two even stages a rank (rank r: stages r and 2·pp−1−r; uneven ones run
+  // looped only, stage_layers_v): 2·pp must divide the layers. Before pp_layers, so that a fixed
+  // pp and V schedule hear this reason, not one about vpp or a default uneven split.
+  { code: "v_schedule_layers", flag: "--schedule", dims: ["pp", "schedule"], input: true, reason: "zbv and dualpipev need 2·pp to divide the layers (two even stages a rank)",
+    ok: (d, c) => !V_SCHEDULES.has(d.schedule) || d.stageLayers !== undefined || d.pp === 1 || divides(2 * d.pp, c.layers),
+    message: (d, c) => {
+      const pps = c.layers % 2 === 0 ? Array.from({ length: c.layers / 2 - 1 }, (_, k) => k + 2).filter((p) => divides(2 * p, c.layers) && divides(p, c.gpus)) : [];
+      const pick = pps.length > 0 ? `pp ${pps.join(", ")} would` : c.layers % 2 === 1 ? "no pp does, the layers being odd" : "no pp dividing the GPUs does";
+      return `${d.schedule} runs two stages a rank in a V, even ones: 2·pp = ${2 * d.pp} stages do not divide the ${c.layers} layers (${pick}); or an uneven split under zb1p or interleaved`;
+    } },
   { code: "pp_layers", flag: "--pp", dims: ["pp"], input: true, reason: "pp does not divide the layers",
     ok: (d, c) => d.stageLayers !== undefined || divides(d.pp, c.layers),
     message: (d, c) => (d.pp > c.layers ? `${d.pp} stages for ${c.layers} layers: every stage needs at least one; pick a pp up to ${c.layers}` : `${d.pp} does not divide the ${c.layers} layers`) },

@@ -1,6 +1,8 @@
 // Context parallel, second part: which exchanges carry the causal imbalance (Ulysses does not; a
-// sliding window balances contiguous chunks) and the backward ring send's hiding window.
+// sliding window balances contiguous chunks), the stacks' sliding-window exchanges, the backward
+// ring send's hiding window, and the fixed inputs of this area that can never form a plan.
 import { describe, expect, it } from "vitest";
+import { checkFixed } from "../../planner/constraints.js";
 import { callTime } from "../../planner/cost/collectives.js";
 import { attentionBackwardFactor, layerTimes } from "../../planner/cost/compute.js";
 import { cpAttentionImbalance, cpCallWindow, cpImbalance, cpWindowImbalance } from "../../planner/cost/context.js";
@@ -8,9 +10,11 @@ import { OVERLAP_SLOWDOWN } from "../../planner/cost/overlap.js";
 import { evaluatePlan, microBatchCosts, wireLinks } from "../../planner/evaluate.js";
 import { place } from "../../planner/layout/groups.js";
 import { degreesOf } from "../../planner/layout/layout.js";
+import { search } from "../../planner/search.js";
 import { simulate } from "../../planner/sim/simulate.js";
 import type { ModelSpec, Plan, Training } from "../../planner/types.js";
 import { wireOf } from "../../planner/wire/wire.js";
+import { loadEngine } from "../../src/load-engine.js";
 import { hardware, preset } from "./fixtures.js";
 
 const H100 = hardware("dgx-h100");
@@ -81,6 +85,32 @@ describe("Ulysses (a2a) has no causal imbalance: each rank attends over the whol
   });
 });
 
+describe("a sliding window under context parallel: only the exchanges the stack runs it in", () => {
+  const t = (engine?: string) => ({ ...training(64, 64, 131072), ...(engine ? { engine: loadEngine(engine) } : {}) });
+  it("Megatron-Core: all-gather and a2a, not the p2p ring (Transformer Engine asserts it)", () => {
+    const ring = checkFixed(windowed, t("megatron-core"), { cp: 16, cpComm: "ring" });
+    expect([ring?.code, ring?.flag]).toEqual(["engine_unsupported", "--cp-comm"]);
+    expect(ring?.message).toMatch(/runs context parallel with a sliding window only as allgather, a2a .*swa-8b attends over a 4096-key window \(cp 16, ring\)/);
+    expect(ring?.hint).toBe("use --cp-comm allgather or a2a, or cp 1");
+    expect(checkFixed(windowed, t("megatron-core"), { cp: 16, cpComm: "allgather" })).toBeNull();
+    expect(checkFixed(windowed, t("megatron-core"), { cp: 16 })).toBeNull();
+    // The same model without its window keeps the ring.
+    expect(checkFixed(llama8b, t("megatron-core"), { cp: 16, cpComm: "ring" })).toBeNull();
+  });
+  it("torchtitan: none (torch's ring attention takes no mask); its search leaves cp at 1", () => {
+    const r = checkFixed(windowed, t("torchtitan"), { cp: 4 });
+    expect([r?.code, r?.flag, r?.hint]).toEqual(["engine_unsupported", "--cp", "use cp 1"]);
+    const found = search(windowed, H100, t("torchtitan"), {}, { top: 5, keepAll: true });
+    expect(found.all!.every((p) => p.cp === 1)).toBe(true);
+  });
+  it("the Megatron-Core search prices no ring plan for the windowed model", () => {
+    const found = search(windowed, H100, t("megatron-core"), {}, { top: 5, keepAll: true });
+    const comms = new Set(found.all!.filter((p) => p.cp > 1).map((p) => p.cpComm));
+    expect(comms.has("ring")).toBe(false);
+    expect(comms.has("allgather")).toBe(true);
+  });
+});
+
 describe("a backward ring send hides behind its share of a backward step", () => {
   it("Megatron's 16-bit dK,dV: 2(c−1) sends over c−1 steps of 2.5 forward steps, 1.25 steps each", () => {
     // flash backward 2.5× the forward (Dao 2023 §3.1): 2.5·step·(c−1)/(2(c−1)) = 1.25·step.
@@ -107,5 +137,34 @@ describe("a backward ring send hides behind its share of a backward step", () =>
     expect(cf).toBeCloseTo(hand, 12);
     const st = simulate(llama8b, H100, t, p, { closedFormOnly: true }).stages[0]!;
     expect(Math.abs(st.cpComm - cf) / cf).toBeLessThan(1e-12);
+  });
+});
+
+describe("fixed inputs that can never form a plan: exit 2 naming the flag", () => {
+  it("a2a with cp not dividing the K/V heads, tp searched: cp_heads on the fixed cp alone", () => {
+    // 8 K/V heads: cp 16 cannot scatter them at tp 1, and a larger tp leaves fewer.
+    const r = checkFixed(llama8b, training(64, 64, 131072), { cp: 16, cpComm: "a2a" });
+    expect([r?.code, r?.flag]).toEqual(["cp_heads", "--cp"]);
+    expect(r?.message).toMatch(/cp 16 must divide the 32 query and 8 key\/value heads of each tp rank \(tp 1, the most heads a rank can keep\)/);
+    expect(checkFixed(llama8b, training(64, 64, 131072), { cp: 8, cpComm: "a2a" })).toBeNull();
+    expect(checkFixed(llama8b, training(64, 64, 131072), { cp: 16 })).toBeNull();
+  });
+  it("zbv and dualpipev with 2·pp not dividing the layers: v_schedule_layers, naming the pps that would", () => {
+    // 32 layers: 2·3 = 6 does not divide them; pp 2, 4, 8 (dividing 24 GPUs) would; 16 does not divide 24.
+    const r = checkFixed(llama8b, training(24, 24, 8192), { pp: 3, schedule: "zbv" });
+    expect([r?.code, r?.flag]).toEqual(["v_schedule_layers", "--schedule"]);
+    expect(r?.message).toMatch(/2·pp = 6 stages do not divide the 32 layers \(pp 2, 4, 8 would\)/);
+    expect(checkFixed(llama8b, training(24, 24, 8192), { pp: 3, schedule: "dualpipev" })?.code).toBe("v_schedule_layers");
+    expect(checkFixed(llama8b, training(24, 24, 8192), { pp: 4, schedule: "zbv" })).toBeNull();
+    // zb1p runs an uneven split: not this rule.
+    expect(checkFixed(llama8b, training(24, 24, 8192), { pp: 3, schedule: "zb1p", stageLayers: [10, 11, 11] })).toBeNull();
+  });
+  it("dualpipev with fewer than 2·pp micro-batches at dp 1 and micro-batch 1", () => {
+    // m = B/(dp·b) ≤ 4 for B = 4; pp 4 needs 8.
+    const r = checkFixed(llama8b, training(8, 4, 8192), { pp: 4, schedule: "dualpipev" });
+    expect([r?.code, r?.flag]).toEqual(["dualpipev_microbatches", "--schedule"]);
+    expect(r?.message).toMatch(/at least 2·pp = 8 micro-batches a step, and global batch 4 gives at most 4/);
+    expect(checkFixed(llama8b, training(8, 8, 8192), { pp: 4, schedule: "dualpipev" })).toBeNull();
+    expect(checkFixed(llama8b, training(8, 8, 8192), { pp: 4, dp: 2, schedule: "dualpipev" })?.code).toBe("dualpipev_microbatches");
   });
 });

@@ -232,6 +232,7 @@ export const REJECTION_SHORT: Record<RejectionCode, string> & Record<string, str
   stage_layers_v: "uneven V stages",
   schedule_vpp: "interleaved⇔vpp>1",
   v_schedule_vpp: "V needs vpp 2",
+  v_schedule_layers: "2pp∤layers (V)",
   schedule_needs_pp: "schedule without pp",
   microbatch_global: "mb∤global batch",
   microbatch_batch: "mb∤batch",
