@@ -1,7 +1,8 @@
 // Issue 14's done-when checks through the CLI: context parallel searched and fixed, its column,
 // its exchange in the breakdown and JSON, the reason a cp plan wins; the cp flags' bad input.
-import { describe, expect, it } from "vitest";
-import { isOneLine, runCli } from "./helpers.js";
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, it } from "vitest";
+import { isOneLine, removeTempFiles, runCli, tempFile } from "./helpers.js";
 
 describe("plan with context parallel", () => {
   it("llama3-8b --seq 1048576 --gpus 256 --global-batch 8: a cp column, cp in the best plan and why", async () => {
@@ -64,5 +65,39 @@ describe("a cp exchange or cut for a search without context parallel", () => {
     expect(short.stderr).toContain("--cp-split contiguous: context parallel is searched from 16,384 tokens, and the sequence is 8,192 (--cp N fixes it)");
     // with --cp the flags fix its exchange, whatever the sequence
     expect((await runCli(["plan", "--model", "llama3-8b", "--seq", "8192", "--gpus", "16", "--cp", "2", "--cp-comm", "allgather", "--top", "1", "--simulate-top", "0"])).code).toBe(0);
+  });
+});
+
+// Inputs of this area that can never form a plan were exit 1 ("no valid configuration", or "no
+// configuration matches the fixed dimensions together") or a misleading reason; now exit 2, one
+// line, naming the flag and why.
+describe("long-context and V-schedule inputs that can never form a plan", () => {
+  afterAll(() => removeTempFiles());
+  it("a2a with cp 16 and 8 K/V heads, tp searched: --cp, at tp 1", async () => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--seq", "131072", "--gpus", "64", "--cp", "16", "--cp-comm", "a2a"]);
+    expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
+    expect(r.stderr).toContain("--cp: all-to-all context parallel (cp exchange a2a) scatters heads over cp: cp 16 must divide the 32 query and 8 key/value heads of each tp rank (tp 1, the most heads a rank can keep)");
+  });
+  it("a sliding-window model with the ring under Megatron-Core: --cp-comm, fixed cp or searched", async () => {
+    const swa = tempFile("swa-8b.json", JSON.stringify({ ...JSON.parse(readFileSync(new URL("../../profiles/models/llama3-8b.json", import.meta.url), "utf8")), name: "swa-8b", slidingWindow: 4096 }));
+    const fixed = await runCli(["plan", "--model", swa, "--seq", "131072", "--gpus", "64", "--cp", "16", "--cp-comm", "ring"]);
+    expect([fixed.code, isOneLine(fixed.stderr)]).toEqual([2, true]);
+    expect(fixed.stderr).toMatch(/^paraplan: --cp-comm: engine megatron-core runs context parallel with a sliding window only as allgather, a2a .*; use --cp-comm allgather or a2a, or cp 1$/);
+    const searched = await runCli(["plan", "--model", swa, "--seq", "131072", "--gpus", "64", "--cp-comm", "ring"]);
+    expect([searched.code, isOneLine(searched.stderr)]).toEqual([2, true]);
+    expect(searched.stderr).toMatch(/--cp-comm ring: engine megatron-core runs no ring context parallel with swa-8b's sliding window .*the flag would change nothing, drop it/);
+    const gather = await runCli(["plan", "--model", swa, "--seq", "131072", "--gpus", "64", "--cp", "16", "--cp-comm", "allgather", "--top", "1", "--simulate-top", "0"]);
+    expect(gather.code).toBe(0);
+  });
+  it("zbv with pp 3 for 32 layers: --schedule, 2·pp does not divide the layers (not 'needs vpp 2 (not 1)')", async () => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "24", "--global-batch", "24", "--engine", "torchtitan", "--pp", "3", "--schedule", "zbv"]);
+    expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
+    expect(r.stderr).toContain("--schedule: zbv runs two stages a rank in a V, even ones: 2·pp = 6 stages do not divide the 32 layers (pp 2, 4, 8 would)");
+    expect(r.stderr).not.toContain("needs vpp 2");
+  });
+  it("dualpipev with global batch 4 on pp 4: --schedule, fewer than 2·pp micro-batches", async () => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "8", "--global-batch", "4", "--engine", "torchtitan", "--pp", "4", "--schedule", "dualpipev"]);
+    expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
+    expect(r.stderr).toContain("--schedule: dualpipev needs at least 2·pp = 8 micro-batches a step, and global batch 4 gives at most 4");
   });
 });
