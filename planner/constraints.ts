@@ -78,6 +78,8 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
   if (!s.positional.includes(m.positional)) return refuse("positional", `${POSITIONS[m.positional]} positions`, `${either(s.positional.map((p) => POSITIONS[p]))} positions only`);
   if (!s.mlp.includes(m.mlp)) return refuse("mlp", `a ${MLPS[m.mlp]} MLP`, `${either(s.mlp.map((x) => MLPS[x]))} MLPs only`);
   if (m.kvHeads < m.heads && !s.groupedQueryAttention) return refuse("groupedQueryAttention", `grouped-query attention (${m.kvHeads} K/V heads for ${m.heads} query heads)`, "no grouped-query attention");
+  if (m.mla !== undefined && s.latentAttention === false) return refuse("latentAttention", "multi-head latent attention (MLA)", "no latent attention");
+  if ((m.mtpLayers ?? 0) > 0 && s.multiTokenPrediction === false) return refuse("multiTokenPrediction", `${m.mtpLayers} multi-token-prediction module${m.mtpLayers === 1 ? "" : "s"}`, "no multi-token-prediction modules");
   if (m.slidingWindow !== undefined && !s.slidingWindow) return refuse("slidingWindow", `sliding-window attention (${m.slidingWindow} keys)`, "no sliding-window attention");
   if (m.qkvBias && !s.qkvBias) return refuse("qkvBias", "biases on Q, K and V", "no Q/K/V biases without the other linear layers' biases");
   if (m.qkNorm !== undefined && !s.qkNorm.includes(m.qkNorm))
@@ -88,7 +90,7 @@ function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
 /** The first rule of the layout table that the fixed dimensions break by themselves, then the
  *  first fixed dimension the training's stack does not run (Engine.supports). */
 export function checkFixed(m: ModelSpec, t: Training, f: Fixed, gpusPerNode = Infinity): InputIssue | null {
-  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? expertGroupsFit(f, t) ?? unsupportedByEngine(f, t.engine, t.precision) ?? expertsLoop(m, f, t) ?? unfusedCp(f, t) ?? windowCp(m, f, t) ?? tooFewForDualPipeV(f, t) ?? noDataParallelLeft(f, t);
+  return validateFixed(ruleContext(m, t, gpusPerNode), f) ?? expertGroupsFit(f, t) ?? unsupportedByEngine(f, t.engine, t.precision) ?? expertsLoop(m, f, t) ?? moeUnsupported(m, f, t) ?? unfusedCp(f, t) ?? windowCp(m, f, t) ?? tooFewForDualPipeV(f, t) ?? noDataParallelLeft(f, t);
 }
 
 /** A fixed ep (and etp) whose groups cannot fold onto a pipeline stage's ranks whatever the other
@@ -116,6 +118,21 @@ function expertsLoop(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
 
 /** tp · pp fixed to every GPU (no cp) under a stack that trains 16-bit beside them only with FSDP
  *  over data-parallel ranks (EngineSupports.mixedPrecisionNeedsFsdp): none is left to shard. */
+/** A fixed expert dimension the stack runs no MoE model with (EngineSupports expertTensorParallel,
+ *  zeroWithExpertParallel: paraplan's worker runs etp 1, and ep > 1 at ZeRO 0 only). */
+function moeUnsupported(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
+  const e = t.engine;
+  if (m.moe === undefined || e === undefined) return null;
+  const s = e.supports;
+  const source = (k: string) => (e.sources[`supports.${k}`] ? ` (${e.sources[`supports.${k}`]})` : "");
+  if ((f.etp ?? 1) > 1 && s.expertTensorParallel === false)
+    return issue("engine_unsupported", "--etp", `engine ${e.name} does not run expert tensor parallel (etp ${f.etp})${source("expertTensorParallel")}`, "leave --etp to the search");
+  const z = s.zeroWithExpertParallel;
+  if ((f.ep ?? 1) > 1 && f.zero !== undefined && z !== undefined && !z.includes(f.zero))
+    return issue("engine_unsupported", "--zero", `engine ${e.name} runs expert parallel (ep ${f.ep}) beside ZeRO ${z.join(", ")} only, not ${f.zero}${source("zeroWithExpertParallel")}`, `use --zero ${z[0]}, or --ep 1`);
+  return null;
+}
+
 function noDataParallelLeft(f: Fixed, t: Training): InputIssue | null {
   const e = t.engine;
   if (e === undefined || !supportsOf(e).mixedPrecisionNeedsFsdp || (f.cp ?? 1) > 1) return null;

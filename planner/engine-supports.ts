@@ -64,6 +64,17 @@ export interface EngineSupports {
    *  and a fixed --no-sequence-parallel beside tp > 1 is exit 2 (layout rule moe_tp_sp). Absent:
    *  false. */
   moeNeedsSpWithTp?: boolean;
+  /** What of a mixture-of-experts model's parallelism it runs (absent: all of it). paraplan's
+   *  worker (executor/worker/spec.py moe_checks) runs MoE layers at tp 1 only (layout rule
+   *  moe_tp), no expert tensor parallel, and expert parallel beside ZeRO 0 only; the search tries
+   *  nothing else, and a fixed flag outside them is exit 2 (constraints.ts unsupportedByEngine). */
+  moeWithTensorParallel?: boolean;
+  expertTensorParallel?: boolean;
+  zeroWithExpertParallel?: readonly ZeroStage[];
+  /** Multi-head latent attention (ModelSpec.mla) and multi-token-prediction modules
+   *  (ModelSpec.mtpLayers) its model code builds; absent: true. */
+  latentAttention?: boolean;
+  multiTokenPrediction?: boolean;
   /** Sliding-window attention layers (ModelSpec.slidingWindow). */
   slidingWindow: boolean;
   /** Biases on Q, K and V alone in a model without other biases (ModelSpec.qkvBias). */

@@ -149,8 +149,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
           const orders = ppCode ? null : ordersToPrice(hw, { tp, cp, dp, pp, ep, etp });
           // ZeRO shards over dp·cp (groups.ts "shard").
           const dpcp = dp * cp;
-          const zeros = zeroCandidates(fixed, dpcp, pp, t.engine, tp, t.precision);
-          if (zeros.length === 0) continue; // a fixed ZeRO stage the engine does not run beside this pipeline
+          const zeros = zeroCandidates(fixed, dpcp, pp, t.engine, tp, t.precision, ep);
+          if (zeros.length === 0) continue; // a fixed ZeRO stage the engine does not run beside this pipeline (or ep)
           for (const vpp of vpps) {
             d.vpp = vpp;
             if (splitByVpp) d.stageLayers = splitByVpp.get(vpp);

@@ -100,7 +100,7 @@ export function expertCandidates(m: ModelSpec, fixed: Fixed, tp: number, dp: num
   if (m.moe === undefined || !supportsOf(engine).expertParallel) return [[fixed.ep ?? 1, fixed.etp ?? 1]];
   const ranks = tp * dp;
   const eps = fixed.ep !== undefined ? [fixed.ep] : divisors(m.moe.experts).filter((e) => ranks % e === 0);
-  const etps = fixed.etp !== undefined ? [fixed.etp] : tp > 1 ? [1, tp] : [1];
+  const etps = fixed.etp !== undefined ? [fixed.etp] : tp > 1 && supportsOf(engine).expertTensorParallel !== false ? [1, tp] : [1];
   const out: (readonly [number, number])[] = [];
   for (const ep of eps)
     for (const etp of etps) if (fixed.ep !== undefined || fixed.etp !== undefined || ranks % (ep * etp) === 0) out.push([ep, etp]);
@@ -160,8 +160,11 @@ const ZERO_0_1: readonly ZeroStage[] = [0, 1];
  *  is DeepSpeed's BF16_Optimizer (Engine.dataParallel.bf16OptimizerAtZero0), which keeps an fp32
  *  copy of the gradients whatever dp is, ZeRO-1 (DeepSpeed's ZeRO optimizer) is another plan at
  *  dp = 1, lighter: both are searched. */
-export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine, tp = 1, precision?: Precision): readonly ZeroStage[] {
-  const all = zeroStages(fixed, dp, pp, engine, precision);
+export function zeroCandidates(fixed: Fixed, dp: number, pp = 1, engine?: Engine, tp = 1, precision?: Precision, ep = 1): readonly ZeroStage[] {
+  const some = zeroStages(fixed, dp, pp, engine, precision);
+  // Beside expert parallel, the stages the stack runs there (EngineSupports.zeroWithExpertParallel).
+  const withEp = ep > 1 ? engine?.supports.zeroWithExpertParallel : undefined;
+  const all = withEp ? some.filter((z) => withEp.includes(z)) : some;
   // A stack that trains 16-bit beside tp or pp only under FSDP (EngineSupports.mixedPrecisionNeedsFsdp)
   // runs ZeRO-0 there in fp32: left out (with dp·cp = 1 nothing is left: no such layout).
   if ((tp > 1 || pp > 1) && engine !== undefined && supportsOf(engine).mixedPrecisionNeedsFsdp) return dp === 1 ? NO_ZERO : all.filter((z) => z !== 0);

@@ -52,6 +52,7 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     ...(m.moe !== undefined ? { expertFfnHidden: m.moe.expertFfnHidden } : {}),
     // (no engine: Megatron-Core's, as the search's supportsOf)
     ...(m.moe !== undefined && (t.engine?.supports ?? MEGATRON_SUPPORTS).moeNeedsSpWithTp === true ? { moeTpNeedsSp: true } : {}),
+    ...(m.moe !== undefined && t.engine?.supports.moeWithTensorParallel === false ? { moeTpOne: true } : {}),
   };
 }
 

@@ -114,6 +114,11 @@ const schemas = lazySchemas((z) => {
           groupedQueryAttention: flag.optional(),
           expertsLoopUnderFp16: flag.optional(),
           moeNeedsSpWithTp: flag.optional(),
+          moeWithTensorParallel: flag.optional(),
+          expertTensorParallel: flag.optional(),
+          zeroWithExpertParallel: withSource(z.array(z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)])).min(1)).optional(),
+          latentAttention: flag.optional(),
+          multiTokenPrediction: flag.optional(),
           slidingWindow: flag.optional(),
           qkvBias: flag.optional(),
           qkNorm: withSource(z.array(z.enum(["head", "full"]))).optional(),
@@ -193,6 +198,9 @@ function byPrecision(g: GradBytesIn): NonNullable<Engine["dataParallel"]["gradBy
   return out;
 }
 
+/** The optional yes/no keys of supports: absent, the model or parallelism is built (false: refused). */
+const OPTIONAL_FLAGS = ["expertsLoopUnderFp16", "moeNeedsSpWithTp", "moeWithTensorParallel", "expertTensorParallel", "latentAttention", "multiTokenPrediction"] as const;
+
 function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
   if (s === undefined) return MEGATRON_SUPPORTS;
   const get = <K extends keyof EngineSupports>(k: K): EngineSupports[K] => (s[k] === undefined ? MEGATRON_SUPPORTS[k] : (fig(`supports.${k}`, s[k] as FigureIn<EngineSupports[K]>) as EngineSupports[K]));
@@ -214,8 +222,8 @@ function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: Figu
     positional: [...new Set(get("positional"))],
     mlp: [...new Set(get("mlp"))],
     groupedQueryAttention: get("groupedQueryAttention"),
-    ...(s.expertsLoopUnderFp16 !== undefined ? { expertsLoopUnderFp16: fig("supports.expertsLoopUnderFp16", s.expertsLoopUnderFp16 as FigureIn<boolean>) } : {}),
-    ...(s.moeNeedsSpWithTp !== undefined ? { moeNeedsSpWithTp: fig("supports.moeNeedsSpWithTp", s.moeNeedsSpWithTp as FigureIn<boolean>) } : {}),
+    ...Object.fromEntries(OPTIONAL_FLAGS.filter((k) => s[k] !== undefined).map((k) => [k, fig(`supports.${k}`, s[k] as FigureIn<boolean>)])),
+    ...(s.zeroWithExpertParallel !== undefined ? { zeroWithExpertParallel: [...new Set(fig("supports.zeroWithExpertParallel", s.zeroWithExpertParallel as FigureIn<ZeroStage[]>))].sort() } : {}),
     slidingWindow: get("slidingWindow"),
     qkvBias: get("qkvBias"),
     qkNorm: [...new Set(get("qkNorm"))],
