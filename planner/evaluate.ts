@@ -6,7 +6,7 @@ import { stageMemory } from "./cost/memory.js";
 import { type MicroBatchCosts, stepTime } from "./cost/time.js";
 import { paddedVocab } from "./model.js";
 import { type GroupName, type Placement, linkOf, place } from "./layout/groups.js";
-import { allToAllLink, scaleUp } from "./layout/fabric.js";
+import { allToAllLink, nodeLink, scaleUp } from "./layout/fabric.js";
 import { ranksPerNode } from "./layout/nic-share.js";
 import { degreesOf } from "./layout/layout.js";
 import type { WireLinks } from "./wire/wire.js";
@@ -20,8 +20,10 @@ export function wireLinks(hw: Hardware, placement: Placement): WireLinks {
   // Gradients reduce over dp·cp, the "shard" group (the dp group when cp = 1).
   // The cp ring's sends: a hop that leaves the node (or NVLink domain) runs on one GPU's NIC
   // (Ring Attention §3 prices a host's link; hw.inter is one GPU's share of the network).
+  // Inside the node a hop goes between two GPUs: on an Infinity Fabric mesh the one link between
+  // them, not the ring's n − 1 (layout/fabric.ts nodeLink).
   const cp = at("cp");
-  const cpRing = cp.where === "node" || cp.where === "none" ? cp : { link: hw.inter, where: cp.where };
+  const cpRing = cp.where === "none" ? cp : cp.where === "node" ? { link: nodeLink(hw, placement.cp, true), where: cp.where } : { link: hw.inter, where: cp.where };
   // Ulysses' all-to-alls: what leaves the node (or NVLink domain) goes on each rank's own NIC, as
   // the experts' (cost/collectives.ts allToAllTime; the cp link spreads a ring over k NICs).
   const c = placement.cp;

@@ -104,10 +104,17 @@ export function podShare(shape: GroupShape, world: number, pod: NonNullable<Fabr
 
 /** The node's link for a group inside a node. On an Infinity Fabric mesh (MI300X: one link to each
  *  of the 7 peers, 896 GB/s in all; hardware-2026.md "AMD Instinct MI300X", modelling note) a group
- *  of n reaches its members over n − 1 of the 7 links: (n−1)/7 of the node link's bandwidth. */
-export function nodeLink(hw: Pick<Hardware, "intra" | "gpusPerNode">, shape: GroupShape): Link {
-  if (hw.intra.kind !== "infinity-fabric" || shape.size >= hw.gpusPerNode || hw.gpusPerNode <= 1) return hw.intra;
-  return { ...hw.intra, bandwidth: (hw.intra.bandwidth * (shape.size - 1)) / (hw.gpusPerNode - 1) };
+ *  of n reaches its members over n − 1 of the 7 links: (n−1)/7 of the node link's bandwidth.
+ *  `p2p`: the group's traffic goes between two members at a time (a pipeline's sends, the tied
+ *  embedding's all-reduce between its first and last stage, the cp ring's hops): a send crosses
+ *  the one link between the pair, 1/7 of the node link's (~64 GB/s each way on MI300X,
+ *  hardware-2026.md: "one peer pair gets a single link"), whatever the group's size. On a
+ *  switch (NVSwitch) or a bus every pair gets the GPU's whole link. */
+export function nodeLink(hw: Pick<Hardware, "intra" | "gpusPerNode">, shape: GroupShape, p2p = false): Link {
+  if (hw.intra.kind !== "infinity-fabric" || hw.gpusPerNode <= 1) return hw.intra;
+  const peers = p2p ? Math.min(1, shape.size - 1) : shape.size - 1;
+  if (peers >= hw.gpusPerNode - 1) return hw.intra;
+  return { ...hw.intra, bandwidth: (hw.intra.bandwidth * peers) / (hw.gpusPerNode - 1) };
 }
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
@@ -161,7 +168,7 @@ export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level
   if (level === "none") return null;
   const f = hw.fabric;
   if (level === "node" || level === "domain") {
-    const link = level === "node" ? nodeLink(hw, shape) : hw.intra;
+    const link = level === "node" ? nodeLink(hw, shape, chain) : hw.intra;
     return f ? { ...link, topology: { ...topologyOf(shape, world, f.nvlinkDomain), intra: hw.intra, nvls: f.nvls, sharp: f.sharp } } : link;
   }
   const pod = level === "network" && f?.pod ? f.pod : null;

@@ -134,7 +134,7 @@ export function place(hw: Hardware, d: Degrees, order: RankOrder = DEFAULT_ORDER
       const link =
         where === "network"
           ? name === "pp" ? hw.inter : name === "ep" ? allToAllLink(hw.inter, ranksPerNode(shape.size, shape.stride, hw.gpusPerNode)) : networkLink(hw, shape.size, shape.stride)
-          : where === "node" ? nodeLink(hw, shape) : spanLink(hw, where);
+          : where === "node" ? nodeLink(hw, shape, name === "pp") : spanLink(hw, where);
       out[name] = { name, ...shape, where, level: where === "none" ? "none" : where === "node" ? "node" : "network", link };
       continue;
     }

@@ -7,6 +7,7 @@ import { topologyOf } from "../../planner/layout/fabric.js";
 import { place } from "../../planner/layout/groups.js";
 import { buildLayout } from "../../planner/layout/layout.js";
 import { search } from "../../planner/search.js";
+import { evaluatePlan, wireLinks } from "../../planner/evaluate.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { runCli } from "../cli/helpers.js";
 import { expectRel, hardware, preset, rawHardware } from "./fixtures.js";
@@ -75,6 +76,30 @@ describe("2026 figures", () => {
     expect(place(hw, d(2)).tp.link!.bandwidth).toBeCloseTo(64e9, 0);
     expect(place(hw, d(4)).tp.link!.bandwidth).toBeCloseTo(192e9, 0);
     expect(place(hw, d(8)).tp.link!.bandwidth).toBe(448e9);
+  });
+
+  it("MI300X: a pipeline's send and a cp ring's hop cross the one link between the two GPUs, whatever the group's size", () => {
+    const hw = hardware("mi300x");
+    // 448 GB/s each way over the 7 peer links = 64 GB/s each way per link (hardware-2026.md: "one
+    // peer pair gets a single link (~64 GB/s each way)"); a pp group of 8 on one node used to get
+    // all 448 GB/s for each send, a pp group of 4 its 3 links' 192 GB/s.
+    for (const pp of [2, 4, 8]) expect(place(hw, { tp: 1, cp: 1, dp: 8 / pp, pp, ep: 1, etp: 1 }).pp.link!.bandwidth, `pp ${pp}`).toBeCloseTo(64e9, 0);
+    const cp = wireLinks(hw, place(hw, { tp: 1, cp: 8, dp: 1, pp: 1, ep: 1, etp: 1 }));
+    expect(cp.cpRing.link.bandwidth).toBeCloseTo(64e9, 0);
+    expect(cp.cp.link.bandwidth).toBe(448e9); // the cp group's all-gathers keep the 7 links
+    // On NVSwitch every pair gets the GPU's whole NVLink.
+    expect(place(hardware("dgx-b200"), { tp: 1, cp: 1, dp: 1, pp: 8, ep: 1, etp: 1 }).pp.link!.bandwidth).toBe(900e9);
+  });
+
+  it("MI300X: llama3-8b at pp 8 on one node, 8 micro-batches: pipeline comm 16 sends of 64 MiB at 64 GB/s × 0.7", () => {
+    const m = preset("llama3-8b");
+    const t: Training = { gpus: 8, globalBatch: 8, seqLen: 8192, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
+    const plan: Plan = { tp: 1, pp: 8, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
+    // act = 2 B · 1 · 8192 · 4096 = 67,108,864 B; 2 sends (activation, gradient) × 8 micro-batches;
+    // each α + M/(B·e) = 3 µs + 67,108,864 / (64e9 · 0.7) = 1.50096 ms: 24.015 ms (at 448 GB/s it
+    // was 3.47 ms). llama3-8b's embeddings are untied: no tied-embedding all-reduce.
+    const each = 3e-6 + 67108864 / (64e9 * 0.7);
+    expectRel(evaluatePlan(m, hardware("mi300x"), t, plan).time.ppComm, 16 * each, 1e-12);
   });
 });
 
