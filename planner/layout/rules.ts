@@ -103,7 +103,7 @@ export const RULES: readonly Rule[] = [
   { code: "tp_kv_heads", flag: "--tp", dims: ["tp"], input: true, reason: "tp does not divide the key/value heads",
     ok: (d, c) => divides(d.tp, c.kvHeads), message: (d, c) => `${d.tp} does not divide the ${c.kvHeads} key/value heads` },
   { code: "tp_spans_nodes", flag: "--tp", dims: ["tp"], input: false,
-    reason: "tp larger than the GPUs in a node (tensor parallel stays inside a node, or an NVLink domain)",
+    reason: "tp groups would leave a node, or an NVLink domain (tp larger than it, or not dividing its GPUs)",
     ok: (d, c) => d.tp <= scaleUpOf(c) && !crossesNodes({ size: d.tp, stride: 1 }, c),
     message: (d, c) => {
       const [unit, home] = tpHome(c);

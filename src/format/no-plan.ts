@@ -4,6 +4,7 @@
 import { type SearchResult } from "../../planner/index.js";
 import { cpCandidates, ppCandidates, tpCandidates } from "../../planner/space.js";
 import { ONE_PLAN, brokenUpTo, dimsOf, ruleContext } from "../../planner/layout/layout.js";
+import { RULE_BY_CODE } from "../../planner/layout/rules.js";
 import type { PlanRequest } from "../plan-request.js";
 import { describePlan, rejections } from "./plan-text.js";
 import { count, gib, percent } from "./units.js";
@@ -49,5 +50,18 @@ export function noPlanMessage(req: PlanRequest, result: SearchResult): string {
     const sizes = dps.length > 1 ? `dp can be ${dps.slice(0, 6).map(count).join(", ")}${dps.length > 6 ? ", …" : ""}` : `dp is ${count(dp)}`;
     return `no valid configuration: ${why}: the global batch ${count(batch)} is not divisible by the data-parallel size of any layout of ${count(req.training.gpus)} GPUs (${sizes}). Pass --global-batch a multiple of ${count(dp)} (e.g. ${count(next)})${fixedAny ? ", or relax the fixed dimensions" : ", or a GPU count whose data-parallel size divides it"}.`;
   }
-  return `no valid configuration: ${why}. ${fixedAny ? "Relax the fixed dimensions." : "Change the GPU count (--gpus) or the global batch (--global-batch)."}`;
+  // A fixed tp whose groups leave the node or NVLink domain: the rule's own sentence names the
+  // numbers (GB200 NVL72: tp 16 is below 72 but its groups straddle the racks' boundaries).
+  const tpWhy = fixedTpSpans(req, result);
+  return `no valid configuration: ${why}${tpWhy}. ${fixedAny ? "Relax the fixed dimensions." : "Change the GPU count (--gpus) or the global batch (--global-batch)."}`;
+}
+
+function fixedTpSpans(req: PlanRequest, result: SearchResult): string {
+  const tp = req.fixed.tp;
+  if (tp === undefined || (result.rejected.tp_spans_nodes ?? 0) === 0) return "";
+  const { model: m, training: t, hw } = req;
+  const ctx = ruleContext(m, t, hw.gpusPerNode, hw.fabric?.nvlinkDomain);
+  const rule = RULE_BY_CODE.tp_spans_nodes;
+  const d = { ...dimsOf(ONE_PLAN), tp, dp: t.gpus / tp };
+  return rule.ok(d, ctx) ? "" : `: ${rule.message(d, ctx)}`;
 }

@@ -36,6 +36,15 @@ describe("nothing valid: the message names what to change", () => {
     expect(r.stderr).toMatch(/--dp|fixed/);
   });
 
+  it("a fixed tp whose groups straddle GB200 NVL72 racks names the domain, not the 4-GPU tray", async () => {
+    // 1,152 GPUs = 16 racks of 72; tp 16 groups tile blocks of 16, and 72 / 16 = 4.5: the group of
+    // ranks 64–79 holds 8 GPUs of rack 0 and 8 of rack 1. tp 16 is not larger than the domain.
+    const r = await runCli(["plan", "--model", "gpt3-175b", "--profile", "gb200-nvl72", "--gpus", "1152", "--global-batch", "1152", "--tp", "16"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("[tp_spans_nodes]: tp 16 groups would cross the boundaries of 72-GPU NVLink domains (tensor parallel stays inside an NVLink domain). Relax the fixed dimensions.");
+    expect(r.stderr).not.toContain("larger than the GPUs in a node");
+  });
+
   it("--gpus 1000000 lists no reason with a count of 0", async () => {
     const r = await runCli(["plan", "--model", "gpt3-like", "--gpus", "1000000"]);
     expect(r.code).toBe(1);
