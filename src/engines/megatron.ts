@@ -3,7 +3,7 @@
 // comments give the function that adds it. Lists recorded in test/export/fixtures/megatron-lm-*.txt.
 //   core_r0.14: NVIDIA/Megatron-LM main @000c4ac (2025, after core v0.14.0)
 //   core_v0.7:  NVIDIA/Megatron-LM @307dcf37 (2024), distributed arguments identical to core_v0.7.0
-import { type Fixed, type Plan, type Training, engineGradReduceBytes, onEngine, withOverrides } from "../../planner/index.js";
+import { type Fixed, type Hardware, type Plan, type Training, engineGradReduceBytes, gpuGeneration, onEngine, withOverrides } from "../../planner/index.js";
 import { megatronRefusal } from "../../planner/layout/capabilities.js";
 import { overlapsParamGather } from "../../planner/cost/engine-terms.js";
 import { DEFAULT_MOE_IMBALANCE } from "../../planner/cost/moe-facts.js";
@@ -243,20 +243,31 @@ function files(ctx: EngineContext) {
     // without it takes --gpus or the model file's.
     `plan --from megatron-args.txt reads this plan back with ${readBackFlags(ctx)} (the arguments do not state ${readBackWhat(ctx)})`,
   ];
-  header.push(...connectionsNote(p, ctx.release.id === "core_r0.14"));
+  header.push(...connectionsNote(p, ctx.release.id === "core_r0.14", ctx.hw));
   return [{ name: "megatron-args.txt", content: argsFile(header, megatronArgs(ctx)) }];
 }
 
 /** What validate_args asks of CUDA_DEVICE_MAX_CONNECTIONS. core_r0.14: tensor or context parallel
- *  assert it is 1 before Blackwell, Megatron-FSDP asserts it is not (and makes the former a
- *  warning) (megatron/training/arguments.py:584, 635, 850-875 @ core_r0.14.0). core_v0.7: every run
- *  raises without 1, sequence parallel or not, since the async tensor-parallel all-reduce is on by
- *  default (arguments.py:450-461, --no-async-tensor-model-parallel-allreduce @307dcf37). */
-function connectionsNote(p: Plan, recent: boolean): string[] {
+ *  assert it is 1 where get_device_arch_version() < 10, i.e. torch's compute-capability major
+ *  (megatron/training/utils.py: "8: Ampere, 9: Hopper, 10: Blackwell"), Megatron-FSDP asserts it is
+ *  not (and makes the former a warning) (megatron/training/arguments.py:584, 635, 850-875 @
+ *  core_r0.14.0). So the profile's GPU decides: Blackwell (B200, GB200: major 10) is asked nothing,
+ *  the MI300X is, since ROCm's torch reports its gfx942 as major 9. core_v0.7: every run raises
+ *  without 1, sequence parallel or not, since the async tensor-parallel all-reduce is on by default
+ *  (arguments.py:450-461, --no-async-tensor-model-parallel-allreduce @307dcf37). */
+function connectionsNote(p: Plan, recent: boolean, hw: Pick<Hardware, "gpuName">): string[] {
   if (!recent) return ["Megatron-LM core_v0.7 needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment (validate_args)"];
   if (p.zero >= 2) return ["Megatron-FSDP needs CUDA_DEVICE_MAX_CONNECTIONS unset or above 1 in the environment (validate_args)"];
-  if (p.tp > 1 || p.cp > 1) return [`${p.tp > 1 ? "tensor" : "context"} parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment on Hopper and earlier GPUs (validate_args)`];
-  return [];
+  if (p.tp <= 1 && p.cp <= 1) return [];
+  const what = p.tp > 1 ? "tensor" : "context";
+  const generation = gpuGeneration(hw);
+  if (BLACKWELL.has(generation)) return [];
+  if (generation.startsWith("MI")) return [`${what} parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment on ${generation} too: validate_args asserts it below compute capability 10, and ROCm's torch reports gfx942 as 9.4`];
+  return [`${what} parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment on Hopper and earlier GPUs (validate_args)`];
 }
+
+/** GPU generations of compute capability 10 (Blackwell), where core_r0.14 asks nothing of
+ *  CUDA_DEVICE_MAX_CONNECTIONS for tensor or context parallel. */
+const BLACKWELL: ReadonlySet<string> = new Set(["B100", "B200", "GB200"]);
 
 export const megatron: Engine = { format: "megatron", releases: MEGATRON_RELEASES, overlays, translate, modelRefusal, files, runsWith };

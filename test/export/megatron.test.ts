@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { readConfigs } from "../../src/engines/read-back.js";
+import { loadProfile } from "../../src/load.js";
 import type { Plan } from "../../planner/index.js";
 import { GPT, LLAMA, LLAMA2, argValue, h100, model, plan, removeTemp, tempFile, training } from "./helpers.js";
 
@@ -62,6 +63,20 @@ describe("megatron-args.txt", () => {
     // core_v0.7 raises without it whenever the async tensor-parallel all-reduce is on, its default
     // (arguments.py:450-461 @307dcf37), tp 1 included
     expect(note(plan({ tp: 1, pp: 1, zero: 1 }), "core_v0.7")).toEqual([expect.stringContaining("core_v0.7 needs CUDA_DEVICE_MAX_CONNECTIONS=1")]);
+  });
+
+  it("the profile's GPU decides: Blackwell (arch 10) is asked nothing, the MI300X (ROCm torch: gfx942 is 9.4) is", () => {
+    // validate_args asserts it where get_device_arch_version() = torch's compute-capability major
+    // is below 10 (arguments.py:850 @ core_r0.14.0; training/utils.py "10: Blackwell")
+    const note = (profile: string, release?: string) =>
+      exportPlan("megatron", model(LLAMA2), plan({ tp: 8, pp: 1, zero: 1, sequenceParallel: true }), training(), loadProfile(profile), release ? { release } : {})
+        .files[0]!.content.split("\n").filter((l) => l.includes("CUDA_DEVICE_MAX_CONNECTIONS"));
+    expect(note("dgx-b200")).toEqual([]);
+    expect(note("gb200-nvl72")).toEqual([]);
+    expect(note("mi300x")).toEqual([expect.stringContaining("tensor parallel needs CUDA_DEVICE_MAX_CONNECTIONS=1 in the environment on MI300X too")]);
+    expect(note("hgx-h200")).toEqual([expect.stringContaining("on Hopper and earlier GPUs")]);
+    // core_v0.7 raises without it on every GPU
+    expect(note("dgx-b200", "core_v0.7")).toEqual([expect.stringContaining("core_v0.7 needs CUDA_DEVICE_MAX_CONNECTIONS=1")]);
   });
 
   it("Llama 3.2's RoPE factor 32 is written, with a note that Megatron-LM's GPTModel builder leaves it at 8", () => {
