@@ -181,6 +181,8 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   // --tp-comm-overlap beside a fixed --tp 1: no tensor-parallel communication to hide.
   if (args.tpCommOverlap && fixed.tp === 1 && args.valuesFrom?.["--tp-comm-overlap"] === undefined)
     throw new UserError("--tp-comm-overlap: --tp 1 has no tensor-parallel communication to hide; the flag would change nothing, drop it");
+  const overlapNote = unmeasuredOverlap(hw, training.engine);
+  if (overlapNote !== null) assumed.push(overlapNote);
   const badTraining = checkTraining(model, hw, training);
   const batchFollowsCount = args.globalBatch === undefined && model.globalBatch === undefined;
   const countBound = (i: InputIssue) => COUNT_CODES.has(i.code) || (batchFollowsCount && BATCH_CODES.has(i.code));
@@ -218,6 +220,19 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     training,
   });
   return { model, hw, profileName, training, engineFrom, fixed, assumed, calibration };
+}
+
+/** The tensor-parallel overlap's figure was fitted on NVIDIA H100 runs (TE userbuffers, async TP:
+ *  profiles/engines tensorParallel.commOverlap); on an AMD part nothing measures it, and Transformer
+ *  Engine's userbuffers reached ROCm's fork only in 2026 (ROCm/TransformerEngine pull request #367,
+ *  "Userbuffer epic"). Said (plan's assumptions, export's notes), rather than priced as if known;
+ *  null where the overlap is off or the GPU is not AMD's. */
+export function unmeasuredOverlap(hw: Hardware, engine: Engine | undefined): string | null {
+  const generation = gpuGeneration(hw);
+  const o = engine?.tensorParallel.overlap ?? 0;
+  if (o === 0 || !generation.startsWith("MI")) return null;
+  const te = engine!.name.startsWith("megatron") ? ", where Transformer Engine's userbuffers arrived only in 2026 (ROCm/TransformerEngine #367)" : "";
+  return `tensor-parallel overlap on ${generation} at engine ${engine!.name}'s figure (${+o.toFixed(3)} of the collectives hidden), fitted on NVIDIA H100 runs: unmeasured on ROCm${te}`;
 }
 
 /** What chose the engine when the user did not (an export's `--format megatron`, a `--from`

@@ -20,7 +20,7 @@ import { count, gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
 import { oneOf, parseFlags } from "../flags.js";
 import { PLAN_OPTIONS, PLAN_OUTPUT_FLAGS, parsePlanArgs } from "../plan-args.js";
-import { type PlanRequest, buildRequest } from "../plan-request.js";
+import { type PlanRequest, buildRequest, unmeasuredOverlap } from "../plan-request.js";
 import { calibrationStanding, standingLine } from "../calibration-standing.js";
 import { refuseOwnTree } from "../own-paths.js";
 
@@ -202,6 +202,9 @@ export function runExport(argv: string[], io: Io): number {
     `predicted ${count(predicted.tokensPerSecond)} tokens/s, ${gib(predicted.memory.total)} per GPU (${percent(predicted.memory.total / predicted.memory.capacity, 0)} of capacity), MFU ${percent(predicted.mfu)}`,
     ...result.notes.map((n) => `note: ${n}`),
   ];
+  // (the overlap priced on an AMD part from NVIDIA runs: said, as plan says it)
+  const overlapNote = unmeasuredOverlap(req.hw, result.training.engine);
+  if (overlapNote !== null) summary.push(`note: ${overlapNote}`);
   // A rotary scaling the config reads but no exporter writes (frequencies only: no cost): the
   // trainer must be told, or it trains another model.
   if (req.model.ropeScalingNotExported !== undefined)
