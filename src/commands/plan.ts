@@ -30,7 +30,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --gpus N                 total GPUs (default: the model file's, else one node)
   --global-batch B         sequences per step (default: the model file's)
   --seq S                  sequence length (default: the model's)
-  --precision P            bf16 (default), fp16, fp8 (Hopper and Ada matmuls)
+  --precision P            bf16 (default), fp16, fp8 (matmuls at the profile's gpu.peak.fp8: Hopper, Ada,
+                           Blackwell, MI300X; fp4 and MXFP8 block scaling are not modelled)
   --engine NAME|FILE       the software stack (profiles/engines): megatron-core (default), megatron-2021,
                            megatron-deepspeed, fsdp, torchtitan, torchtitan-compile, paraplan,
                            paraplan-compile, or a .json file

@@ -7,7 +7,7 @@ import { topologyOf } from "../../planner/layout/fabric.js";
 import { place } from "../../planner/layout/groups.js";
 import { buildLayout } from "../../planner/layout/layout.js";
 import { search } from "../../planner/search.js";
-import { evaluatePlan, wireLinks } from "../../planner/evaluate.js";
+import { evaluatePlan, peakFlops, wireLinks } from "../../planner/evaluate.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { runCli } from "../cli/helpers.js";
 import { expectRel, hardware, preset, rawHardware } from "./fixtures.js";
@@ -100,6 +100,26 @@ describe("2026 figures", () => {
     // was 3.47 ms). llama3-8b's embeddings are untied: no tied-embedding all-reduce.
     const each = 3e-6 + 67108864 / (64e9 * 0.7);
     expectRel(evaluatePlan(m, hardware("mi300x"), t, plan).time.ppComm, 16 * each, 1e-12);
+  });
+});
+
+describe("precision on the 2026 parts", () => {
+  it("--precision fp8 prices and counts MFU against each part's dense fp8 peak, twice its bf16", () => {
+    const t = (precision: Training["precision"]): Training => ({ gpus: 8, globalBatch: 8, seqLen: 2048, precision, fusedAttention: true, overlapGradReduce: true });
+    // B200 4.5 PF (72 PF sparse per DGX / 8 / 2), GB200 5 PF, MI300X 2,614.9 TF, H800 1,979 TF (hardware-2026.md)
+    expect(peakFlops(hardware("dgx-b200"), t("fp8"))).toBe(4500e12);
+    expect(peakFlops(hardware("gb200-nvl72"), t("fp8"))).toBe(5000e12);
+    expect(peakFlops(hardware("mi300x"), t("fp8"))).toBeCloseTo(2614.9e12, 0);
+    expect(peakFlops(hardware("h800"), t("fp8"))).toBe(1979e12);
+    expect(peakFlops(hardware("dgx-b200"), t("bf16"))).toBe(2250e12);
+  });
+
+  it("fp4 and MXFP8, which no profile gives a peak for, are refused, not priced at another precision's", async () => {
+    for (const p of ["fp4", "mxfp8", "nvfp4"]) {
+      const r = await runCli(["plan", "--model", "llama3-8b", "--profile", "dgx-b200", "--gpus", "8", "--precision", p]);
+      expect(r.code, p).toBe(2);
+      expect(r.stderr).toContain(`--precision: "${p}" is not one of bf16, fp16, fp8`);
+    }
   });
 });
 
