@@ -11,9 +11,13 @@ export const SLURM_RELEASES: readonly Release[] = [
   { id: "23", label: "Slurm sbatch (slurm.schedmd.com/sbatch.html) with PyTorch 2.x torchrun and NCCL 2.23 variables" },
 ];
 
-/** NVSwitch-connected Hopper GPUs: NVLink SHARP (NVLS) collectives exist there (NCCL ≥ 2.17). */
-export function hopperNvSwitch(hw: Hardware): boolean {
-  return hw.intra.kind === "nvlink" && hw.gpusPerNode >= 4 && /\b(H100|H200|H800|GH200)\b/.test(hw.gpuName);
+/** NVSwitch-connected Hopper and Blackwell GPUs: NVLink SHARP (NVLS) collectives exist there
+ *  (NCCL ≥ 2.17), and a profile that prices them (fabric.nvls: cost/tuner.ts, DGX B200 and GB200
+ *  NVL72's NVLink 5 switches) gets the switch that turns them on. */
+export function nvlsSwitch(hw: Hardware): boolean {
+  if (hw.intra.kind !== "nvlink") return false;
+  if (hw.fabric?.nvls) return true;
+  return hw.gpusPerNode >= 4 && /\b(H100|H200|H800|GH200|B200|GB200)\b/.test(hw.gpuName);
 }
 
 /** Environment hints that suit the profile's links: active lines only where they are safe
@@ -30,9 +34,17 @@ export function ncclHints(hw: Hardware, nodes: number): string[] {
     out.push("# or NCCL_P2P_DISABLE=1 where P2P across the host bridge is slow or broken");
     out.push("# export NCCL_P2P_LEVEL=PXB");
   }
-  if (hopperNvSwitch(hw)) {
-    out.push("# Hopper with NVSwitch: NVLink SHARP offloads all-reduce to the switches");
+  if (nvlsSwitch(hw)) {
+    out.push("# NVSwitch (Hopper, Blackwell): NVLink SHARP offloads all-reduce to the switches");
     out.push("export NCCL_NVLS_ENABLE=1");
+  }
+  // A multi-node NVLink domain (GB200 NVL72: 18 trays of 4): the plan prices groups inside it on
+  // NVLink (layout/fabric.ts), which holds only where the allocation's nodes fill its racks in order.
+  const domain = hw.fabric?.nvlinkDomain ?? hw.gpusPerNode;
+  if (nodes > 1 && domain > hw.gpusPerNode) {
+    const per = domain / hw.gpusPerNode;
+    out.push(`# The plan prices groups inside ${domain}-GPU NVLink domains on NVLink: the nodes must fill whole domains (${per} nodes of ${hw.gpusPerNode}) in rank order,`);
+    out.push("# as a block topology allocates them (Slurm's topology/block plugin); nodes spread over racks put those groups on the network");
   }
   if (nodes > 1) {
     out.push("# Between nodes: name the InfiniBand/RoCE adapters and the bootstrap interface of your cluster");

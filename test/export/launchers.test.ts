@@ -68,6 +68,17 @@ describe("slurm", () => {
     expect(s).not.toContain("NCCL_NVLS_ENABLE");
     expect(s.split("\n")).toContain("# export NCCL_P2P_LEVEL=PXB");
   });
+  it("B200 and GB200 NVL72, whose NVLS the planner prices (fabric.nvls), get it on; the MI300X's Infinity Fabric does not", () => {
+    for (const name of ["dgx-b200", "gb200-nvl72"]) expect(sbatch(loadProfile(name)).split("\n"), name).toContain("export NCCL_NVLS_ENABLE=1");
+    const mi = sbatch(loadProfile("mi300x"));
+    expect(mi).not.toContain("NVLS");
+    expect(mi.split("\n")).toContain("# GPUs in a node talk over AMD Infinity Fabric (xGMI); RCCL picks it by itself and reads the same NCCL_* variables");
+  });
+  it("GB200 NVL72: the plan's NVLink groups need whole 72-GPU domains, 18 nodes of 4, in rank order: said; not on 8-GPU nodes", () => {
+    const s = sbatch(loadProfile("gb200-nvl72"), 144);
+    expect(s).toContain("# The plan prices groups inside 72-GPU NVLink domains on NVLink: the nodes must fill whole domains (18 nodes of 4) in rank order,");
+    expect(sbatch(loadProfile("dgx-b200"))).not.toContain("NVLink domains");
+  });
   it("A100 NVSwitch is not Hopper: no NVLS; one node: no network hints", () => {
     expect(sbatch(loadProfile("dgx-a100-80g"))).not.toContain("NCCL_NVLS_ENABLE");
     const one = sbatch(h100, 8);
