@@ -83,7 +83,12 @@ export function onNodesOf(hw: Hardware, perNode: number): Hardware {
   const scaled = (gpus: number) => (gpus / hw.gpusPerNode) * perNode;
   const f = hw.fabric;
   const fabric = f && { ...f, nvlinkDomain: scaled(f.nvlinkDomain), leaf: f.leaf && { ...f.leaf, gpus: scaled(f.leaf.gpus) }, pod: f.pod && { ...f.pod, gpus: scaled(f.pod.gpus) } };
-  return { ...hw, gpusPerNode: perNode, ...(fabric ? { fabric } : {}) };
+  // An Infinity Fabric mesh's node link is the GPU's links to its peers together (MI300X: 7 of
+  // 64 GB/s each way; layout/fabric.ts nodeLink): with fewer GPUs of the node used, each reaches
+  // only those, perNode − 1 links (4 of 8 MI300X: 3 · 64 = 192 GB/s, not the 7 links' 448).
+  const mesh = hw.intra.kind === "infinity-fabric" && perNode > 1 && perNode < hw.gpusPerNode;
+  const intra = mesh ? { ...hw.intra, bandwidth: (hw.intra.bandwidth * (perNode - 1)) / (hw.gpusPerNode - 1) } : hw.intra;
+  return { ...hw, gpusPerNode: perNode, intra, ...(fabric ? { fabric } : {}) };
 }
 
 /** `read`: a model already read from the user's configuration (plan --from an llm-foundry YAML),

@@ -10,6 +10,7 @@ import { search } from "../../planner/search.js";
 import { evaluatePlan, peakFlops, wireLinks } from "../../planner/evaluate.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { runCli } from "../cli/helpers.js";
+import { onNodesOf } from "../../src/plan-request.js";
 import { expectRel, hardware, preset, rawHardware } from "./fixtures.js";
 
 const NEW = ["dgx-b200", "gb200-nvl72", "h800", "mi300x"];
@@ -89,6 +90,18 @@ describe("2026 figures", () => {
     expect(cp.cp.link.bandwidth).toBe(448e9); // the cp group's all-gathers keep the 7 links
     // On NVSwitch every pair gets the GPU's whole NVLink.
     expect(place(hardware("dgx-b200"), { tp: 1, cp: 1, dp: 1, pp: 8, ep: 1, etp: 1 }).pp.link!.bandwidth).toBe(900e9);
+  });
+
+  it("MI300X: 4 GPUs used of each 8 (execute on the GPUs present, the planner's GPUs/node) reach 3 peers: 192 GB/s, not 448", () => {
+    const four = onNodesOf(hardware("mi300x"), 4);
+    // (4 − 1) of the 7 links at 64 GB/s each way = 192 GB/s
+    expect(four.intra.bandwidth).toBeCloseTo(192e9, 0);
+    expect(place(four, { tp: 4, cp: 1, dp: 1, pp: 1, ep: 1, etp: 1 }).tp.link!.bandwidth).toBeCloseTo(192e9, 0);
+    expect(place(four, { tp: 2, cp: 1, dp: 2, pp: 1, ep: 1, etp: 1 }).tp.link!.bandwidth).toBeCloseTo(64e9, 0);
+    // NVSwitch: every GPU keeps its whole NVLink however many of the node are used
+    expect(onNodesOf(hardware("dgx-b200"), 4).intra.bandwidth).toBe(900e9);
+    const whole = hardware("mi300x");
+    expect(onNodesOf(whole, 8)).toBe(whole);
   });
 
   it("MI300X: llama3-8b at pp 8 on one node, 8 micro-batches: pipeline comm 16 sends of 64 MiB at 64 GB/s × 0.7", () => {
