@@ -21,6 +21,7 @@ import { planFileError } from "./plan-file.js";
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
 import { CP_MIN_SEQ } from "../planner/cost/context.js";
 import { supportsOf } from "../planner/space.js";
+import { intraCap } from "../planner/layout/nic-share.js";
 import { isPath, loadModel, loadProfile } from "./load.js";
 import { type CalibrationStanding, calibrationStanding } from "./calibration-standing.js";
 import { basename } from "node:path";
@@ -86,8 +87,7 @@ export function onNodesOf(hw: Hardware, perNode: number): Hardware {
   // An Infinity Fabric mesh's node link is the GPU's links to its peers together (MI300X: 7 of
   // 64 GB/s each way; layout/fabric.ts nodeLink): with fewer GPUs of the node used, each reaches
   // only those, perNode − 1 links (4 of 8 MI300X: 3 · 64 = 192 GB/s, not the 7 links' 448).
-  const mesh = hw.intra.kind === "infinity-fabric" && perNode > 1 && perNode < hw.gpusPerNode;
-  const intra = mesh ? { ...hw.intra, bandwidth: (hw.intra.bandwidth * (perNode - 1)) / (hw.gpusPerNode - 1) } : hw.intra;
+  const intra = perNode > 1 && perNode < hw.gpusPerNode ? { ...hw.intra, bandwidth: intraCap(hw, perNode) } : hw.intra;
   return { ...hw, gpusPerNode: perNode, intra, ...(fabric ? { fabric } : {}) };
 }
 

@@ -19,7 +19,7 @@
 // ring), while 2-rank groups split across two pods get B/r each: every GPU sends across.
 import type { Fabric, GroupTopology, Hardware, Link } from "../types.js";
 import type { GroupShape, Span } from "./groups.js";
-import { ranksPerNode } from "./nic-share.js";
+import { intraCap, ranksPerNode } from "./nic-share.js";
 
 /** The outermost tier a group crosses: none (a group of one), node, domain (NVLink beyond the
  *  node), leaf, pod, network (above pods, or a flat network). */
@@ -111,10 +111,8 @@ export function podShare(shape: GroupShape, world: number, pod: NonNullable<Fabr
  *  hardware-2026.md: "one peer pair gets a single link"), whatever the group's size. On a
  *  switch (NVSwitch) or a bus every pair gets the GPU's whole link. */
 export function nodeLink(hw: Pick<Hardware, "intra" | "gpusPerNode">, shape: GroupShape, p2p = false): Link {
-  if (hw.intra.kind !== "infinity-fabric" || hw.gpusPerNode <= 1) return hw.intra;
-  const peers = p2p ? Math.min(1, shape.size - 1) : shape.size - 1;
-  if (peers >= hw.gpusPerNode - 1) return hw.intra;
-  return { ...hw.intra, bandwidth: (hw.intra.bandwidth * peers) / (hw.gpusPerNode - 1) };
+  const bandwidth = intraCap(hw, p2p ? Math.min(2, shape.size) : shape.size);
+  return bandwidth === hw.intra.bandwidth ? hw.intra : { ...hw.intra, bandwidth };
 }
 
 const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
@@ -185,7 +183,7 @@ export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level
   // A pipeline's p2p crosses each node boundary as one transfer, on one NIC (the channels per NIC
   // are a collective's); a ring or tree gets k.
   const k = chain ? 1 : ranksPerNode(shape.size, shape.stride, hw.gpusPerNode);
-  const link: Link = { ...hw.inter, latency, bandwidth: k === 1 ? nic(1) : Math.min(k * nic(k), hw.intra.bandwidth) };
+  const link: Link = { ...hw.inter, latency, bandwidth: k === 1 ? nic(1) : Math.min(k * nic(k), intraCap(hw, k)) };
   if (!topology) return link;
   // Each of a domain's g ranks sends on its own rail: above pods, g flows per exit.
   topology.railBandwidth = nic(Math.max(1, topology.perDomain));

@@ -14,9 +14,19 @@ export function ranksPerNode(size: number, stride: number, perNode: number): num
   return Math.max(1, Math.min(size, perNode / stride));
 }
 
-/** The link of a group that crosses nodes with k ranks in each: k NICs' share, capped at NVLink. */
+/** The link of a group that crosses nodes with k ranks in each: k NICs' share, capped at NVLink.
+ *  On an Infinity Fabric mesh the ring's hops inside the node run over the k − 1 links between
+ *  those k ranks (MI300X: 64 GB/s each way each; hardware-2026.md, modelling note), so the cap is
+ *  theirs: 2 ranks a node get 64 GB/s, not 2 NICs' 100. */
 export function networkLink(hw: Hardware, size: number, stride: number): Link {
   const k = ranksPerNode(size, stride, hw.gpusPerNode);
   if (k === 1) return hw.inter;
-  return { ...hw.inter, bandwidth: Math.min(k * hw.inter.bandwidth, hw.intra.bandwidth) };
+  return { ...hw.inter, bandwidth: Math.min(k * hw.inter.bandwidth, intraCap(hw, k)) };
+}
+
+/** The node-link bandwidth k ranks of a group share inside a node: the whole link on a switch or
+ *  bus; k − 1 of the gpusPerNode − 1 peer links on an Infinity Fabric mesh. */
+export function intraCap(hw: Pick<Hardware, "intra" | "gpusPerNode">, k: number): number {
+  if (hw.intra.kind !== "infinity-fabric" || k >= hw.gpusPerNode || hw.gpusPerNode <= 1) return hw.intra.bandwidth;
+  return (hw.intra.bandwidth * (k - 1)) / (hw.gpusPerNode - 1);
 }

@@ -92,6 +92,18 @@ describe("2026 figures", () => {
     expect(place(hardware("dgx-b200"), { tp: 1, cp: 1, dp: 1, pp: 8, ep: 1, etp: 1 }).pp.link!.bandwidth).toBe(900e9);
   });
 
+  it("MI300X: a ring across nodes with k ranks a node gets k NICs, capped by the k − 1 mesh links between them", () => {
+    const hw = hardware("mi300x");
+    const dp = (tp: number) => place(hw, { tp, cp: 1, dp: 32 / tp, pp: 1, ep: 1, etp: 1 }).dp.link!.bandwidth;
+    // tp 4: 2 dp ranks a node, min(2 · 50, 1 · 64) = 64 GB/s (the two NICs' 100 was priced before)
+    expect(dp(4)).toBeCloseTo(64e9, 0);
+    // tp 2: 4 a node, min(4 · 50, 3 · 64 = 192) = 192; tp 1: 8 a node, min(400, 448) = 400
+    expect(dp(2)).toBeCloseTo(192e9, 0);
+    expect(dp(1)).toBe(400e9);
+    // NVSwitch (B200): 2 a node keep both NICs, 100 GB/s
+    expect(place(hardware("dgx-b200"), { tp: 4, cp: 1, dp: 8, pp: 1, ep: 1, etp: 1 }).dp.link!.bandwidth).toBe(100e9);
+  });
+
   it("MI300X: 4 GPUs used of each 8 (execute on the GPUs present, the planner's GPUs/node) reach 3 peers: 192 GB/s, not 448", () => {
     const four = onNodesOf(hardware("mi300x"), 4);
     // (4 − 1) of the 7 links at 64 GB/s each way = 192 GB/s
