@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { CPU_PROFILE, type Device, type GpuInfo, deviceOfProfile, profileForGpu } from "../../executor/devices.js";
 import { isPath, loadProfile } from "../load.js";
+import { gpuGeneration } from "../../planner/index.js";
 import { plural } from "../format/units.js";
 
 export interface DeviceInput {
@@ -32,7 +33,12 @@ const gpusHere = (here: GpuInfo[]) => `${here.length} × ${here[0]?.name ?? "GPU
 
 export function chooseDevice(i: DeviceInput): DeviceChoice {
   const notes: string[] = [];
-  const profileDevice = i.profile === undefined ? undefined : deviceOfProfile(loadProfile(i.profile).gpuName);
+  const profileHw = i.profile === undefined ? undefined : loadProfile(i.profile);
+  const profileDevice = profileHw === undefined ? undefined : deviceOfProfile(profileHw.gpuName);
+  // GPUs are found with nvidia-smi alone (executor/devices.ts): an AMD part's node shows none, and
+  // what follows (CPU ranks, or no devices under --device cuda) would otherwise go unexplained.
+  if (profileHw !== undefined && i.here.length === 0 && gpuGeneration(profileHw).startsWith("MI"))
+    notes.push(`profile ${i.profile} is an AMD GPU (${profileHw.gpuName}): paraplan finds GPUs with nvidia-smi only, so ROCm GPUs are not detected here; execute is not wired for ROCm (README "ROCm")`);
   const detected: Device = i.here.length > 0 ? "cuda" : "cpu";
   const device = i.flag ?? (i.forOtherMachines && profileDevice !== undefined ? profileDevice : detected);
   const named = i.profile !== undefined ? `profile ${i.profile}` : "";

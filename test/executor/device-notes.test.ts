@@ -18,3 +18,15 @@ describe("CPU ranks and cores", () => {
     expect(chooseDevice(input(cores)).notes.some((n) => n.includes("share them"))).toBe(false);
   });
 });
+
+describe("an AMD profile on a node where nvidia-smi lists nothing", () => {
+  it("says ROCm GPUs are not detected, whatever the device", () => {
+    for (const flag of [undefined, "cuda" as const]) {
+      const notes = chooseDevice({ flag, profile: "mi300x", here: [], forOtherMachines: false, nnodes: 1, ranks: 8 }).notes;
+      expect(notes, String(flag)).toContainEqual(expect.stringContaining("profile mi300x is an AMD GPU (MI300X OAM 192GB): paraplan finds GPUs with nvidia-smi only, so ROCm GPUs are not detected here"));
+    }
+    // an NVIDIA profile gets no such note
+    const h100 = chooseDevice({ flag: undefined, profile: "dgx-h100", here: [], forOtherMachines: false, nnodes: 1, ranks: 8 }).notes;
+    expect(h100.some((n) => n.includes("AMD GPU"))).toBe(false);
+  });
+});
