@@ -28,7 +28,7 @@ import { basename } from "node:path";
 import { readBuiltins } from "./builtin-table.js";
 import { count } from "./format/units.js";
 import { resolveEngine } from "./plan-engine.js";
-import { DEFAULT_ENGINE, engineAttentionFigure, gpuGeneration } from "../planner/index.js";
+import { DEFAULT_ENGINE, engineAttentionFigure, executorEngineName, gpuGeneration } from "../planner/index.js";
 import { loadEngine } from "./load-engine.js";
 import type { PlanArgs } from "./plan-args.js";
 
@@ -212,7 +212,11 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${fixed.stageLayers!.length} stages make pp ${fixed.pp}: ${issueText(bad)}`);
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
   if (bad) {
-    const line = issueLine(bad, implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined);
+    const by = implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined;
+    // (an export format that launches paraplan's worker: --script launches another trainer)
+    const workerFormat = by !== WORKER_ENGINE && implied !== undefined && WORKER_ENGINES.has(implied.engine);
+    const script = `${implied?.from} launches paraplan's worker: give --script to launch a trainer of your own`;
+    const line = !workerFormat || (bad.code !== "engine_unsupported" && bad.code !== "moe_tp") ? issueLine(bad, by) : bad.flag === "--engine" ? `${implied!.from}: ${bad.message}; ${script}` : `${issueLine(bad, by)}; ${script}`;
     throw countBound(bad) ? new GpuCountError(line, { model, hw, profileName, training, engineFrom, fixed, assumed }) : new UserError(line);
   }
   const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -244,6 +248,9 @@ export function unmeasuredOverlap(hw: Hardware, engine: Engine | undefined): str
  *  file): an issue with the engine is named by it. execute's worker is no choice at all: the
  *  model is what does not run. */
 export const WORKER_ENGINE = "execute's worker";
+
+/** The engines that are paraplan's worker (planner/engine.ts executorEngineName). */
+const WORKER_ENGINES = new Set([executorEngineName(false), executorEngineName(true)]);
 
 /** The request's training on the built-in engine `name` (the request's own where it already runs
  *  on it), or what that engine cannot do with the model (checkTraining): for a run predicted with

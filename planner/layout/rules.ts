@@ -231,7 +231,7 @@ export const RULES: readonly Rule[] = [
     message: (d) => `tp ${d.tp} with a mixture-of-experts model needs sequence parallel on this engine (Megatron-Core's MoELayer.forward raises a ValueError in training without it): turn sequence parallel on, or use tp 1` },
   // paraplan's worker runs MoE layers at tp 1 only (executor/worker/spec.py moe_checks).
   { code: "moe_tp", flag: "--tp", dims: ["tp"], input: true, reason: "this engine runs mixture-of-experts models at tp 1 only",
-    ok: (d, c) => !c.moeTpOne || d.tp === 1, message: (d) => `tp ${d.tp}: this engine runs mixture-of-experts models at tp 1 only (EngineSupports.moeWithTensorParallel)` },
+    ok: (d, c) => !c.moeTpOne || d.tp === 1, message: (d) => `tp ${d.tp}: this engine runs mixture-of-experts models at tp 1 only (its profile's supports.moeWithTensorParallel is false)` },
   // Megatron-Core's grouped GEMM needs bf16 (arguments.py:790-791 @ core_v0.14.0): under fp16 each
   // rank loops over its local experts (SequentialMLP), which paraplan does not price; one local
   // expert (ep = experts) is the same GEMM either way.

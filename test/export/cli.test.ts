@@ -181,13 +181,16 @@ describe("paraplan export", () => {
     // ep 1, which the worker runs, since ep 1 is no longer priced at the imbalance of ep > 1)
     const notWorker = await cli(["export", "--format", "torchrun", "--model", "mixtral-8x7b", "--gpus", "64", "--tp", "8"]);
     expect(notWorker.code).toBe(2);
-    expect(notWorker.errLines[0]).toContain("paraplan's worker runs mixture-of-experts models with tp = 1 only");
+    // (the worker's engine profile says so: supports.moeWithTensorParallel false, rule moe_tp)
+    expect(notWorker.errLines[0]).toBe("paraplan: --tp: tp 8: this engine runs mixture-of-experts models at tp 1 only (its profile's supports.moeWithTensorParallel is false); --format torchrun launches paraplan's worker: give --script to launch a trainer of your own");
     const own = await cli(["export", "--format", "torchrun", "--model", "mixtral-8x7b", "--gpus", "64", "--script", "train.py", "--tp", "8"]);
     expect(own.code).toBe(0);
     expect(own.errLines[0]).toMatch(/tp 8 · pp \d+ (· vpp \d+ )?· dp \d+ · ep 8/);
     const mla = await cli(["export", "--format", "slurm", "--model", "deepseek-v3", "--gpus", "256"]);
     expect(mla.code).toBe(2);
-    expect(mla.errLines[0]).toContain("paraplan's worker does not run multi-head latent attention (DeepSeek MLA); give --script to launch a trainer of your own");
+    expect(mla.errLines).toEqual([
+      "paraplan: --format slurm: deepseek-v3 has multi-head latent attention (MLA); engine paraplan-compile builds no latent attention (the worker builds multi-head attention with optional grouped K/V heads, no latent attention (executor/worker/spec.py moe_checks refuses mla; model.py Attention)); --format slurm launches paraplan's worker: give --script to launch a trainer of your own",
+    ]);
   });
 
   it("--plan of another model is refused, as execute refuses it (it exported a gpt3-like job from a Llama 3 70B plan)", async () => {
