@@ -150,13 +150,13 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
     for (let zi = 0; zi < zeros.length; zi++) {
       const zero = zeros[zi]!;
       st.searched++;
-      const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp);
+      const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp, layout.ep * layout.etp);
       let worst = 0;
       if (unevenParams) {
         for (let i = 0; i < unevenParams.length; i++) {
           const sp = unevenParams[i]!;
           const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
-          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers) + unevenBuffers![i]! + reduceTransientBytes(t, zero, sp.dense, sp.expert, dpcp, edp, unevenActs![i]!));
+          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers, layout.ep * layout.etp) + unevenBuffers![i]! + reduceTransientBytes(t, zero, sp.dense, sp.expert, dpcp, edp, unevenActs![i]!));
           if (bytes > worst) worst = bytes;
         }
       } else {

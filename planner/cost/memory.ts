@@ -1,9 +1,9 @@
 // Memory per GPU for one pipeline stage.
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../types.js";
-import { layerMatrixParams, paddedVocab, rankParamSplit } from "../model.js";
+import { attentionSplitParams, layerMatrixParams, paddedVocab, rankParamSplit } from "../model.js";
 import { activationOptions } from "./activations.js";
 import { heldLayerActivationBytes, heldWorkingBytes, moeBufferBytes } from "./moe-memory.js";
-import { moeLayersInRanges, mtpCount } from "../moe.js";
+import { expertParams, moeLayersInRanges, mtpCount, sharedExpertParams } from "../moe.js";
 import { rankHoldings } from "../layout/stages.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
@@ -212,6 +212,7 @@ export function bufferBytes(
   zero: number,
   t?: Pick<Training, "precision" | "engine">,
   layersInStage = 0,
+  expertShard = 1,
 ): number {
   const fp8 = t?.engine ? fp8StageBytes(m, t, tp, dp, zero, layersInStage) : 0;
   if (dp === 1) return fp8;
@@ -222,7 +223,18 @@ export function bufferBytes(
   const buckets = (e ? e.dataParallel.bucketsInGradBuffer : true) || (t !== undefined && bf16Optimizer(t, zero)) ? 0 : 2 * engineBucketBytes(e, dp);
   // (no more layers unsharded than the stage holds: a prefetch deeper than the stage gathers all)
   const unsharded = layersInStage > 0 ? Math.min(1 + prefetchLayers(e), Math.ceil(layersInStage)) : 1 + prefetchLayers(e);
-  return buckets + (zero === 3 ? (unsharded * 2 * layerMatrixParams(m)) / tp : 0) + fp8;
+  return buckets + (zero === 3 ? unsharded * 2 * gatheredLayerParams(m, tp, expertShard) : 0) + fp8;
+}
+
+/** The weights of the largest layer a rank gathers whole under ZeRO-3: a dense layer's matrices
+ *  over tp, or an MoE layer's attention and shared experts over tp beside its local routed experts,
+ *  E/(ep·etp) of them (`expertShard` = ep·etp; moe.ts moeLayerParams: FSDP gathers a layer's
+ *  routed experts over edp, as its dense weights over dp·cp). At ep 1 DeepSeek-V3's MoE layer
+ *  gathers all 256 experts, 11.3B weights, where its dense layer has 0.4B. */
+export function gatheredLayerParams(m: ModelSpec, tp: number, expertShard = 1): number {
+  const dense = layerMatrixParams(m) / tp;
+  if (m.moe === undefined) return dense;
+  return Math.max(dense, (attentionSplitParams(m) + sharedExpertParams(m)) / tp + (m.moe.experts * expertParams(m)) / expertShard);
 }
 
 /** The fp8 recipe's extra bytes for the linear weights this GPU holds (sharded under ZeRO-3). */
@@ -260,7 +272,7 @@ export function stageMemory(
   const activations = stageActivationBytes(m, training, plan, stage);
   // (the all-to-all buffers only where the rank holds an MoE layer)
   const moeBuffers = stageHeld(m, plan, stage).working.moe > 0 ? moeBufferBytes(m, training, plan) : 0;
-  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp) + moeBuffers + cpBufferBytes(m, training, plan) + reduceTransientBytes(training, zero, split.dense, split.expert, dp * plan.cp, edpOf(plan), activations);
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, m.layers / pp, plan.ep * plan.etp) + moeBuffers + cpBufferBytes(m, training, plan) + reduceTransientBytes(training, zero, split.dense, split.expert, dp * plan.cp, edpOf(plan), activations);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);

@@ -154,7 +154,7 @@ export function unevenStageMemory(m: ModelSpec, hw: Hardware, training: Training
   const activations = unevenStageActivationBytes(m, training, plan, index);
   // (the all-to-all buffers only where the rank holds an MoE layer, an MTP module's among them)
   const moeBuffers = params.moeLayers > 0 ? moeBufferBytes(m, training, plan) : 0;
-  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, params.layers) + moeBuffers + cpBufferBytes(m, training, plan) + reduceTransientBytes(training, zero, params.dense, params.expert, dp * plan.cp, edpOf(plan), activations);
+  const buffers = bufferBytes(m, tp, dp * plan.cp, zero, training, params.layers, plan.ep * plan.etp) + moeBuffers + cpBufferBytes(m, training, plan) + reduceTransientBytes(training, zero, params.dense, params.expert, dp * plan.cp, edpOf(plan), activations);
   const allocated = states.weights + states.gradients + states.optimizer + activations + buffers;
   const total = totalBytes(hw, allocated);
   const other = total - (states.weights + states.gradients + states.optimizer + activations);
