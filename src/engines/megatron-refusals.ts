@@ -41,6 +41,22 @@ export const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: strin
   "moe-pad-expert-input-to-capacity": { why: "pads each expert's input to its capacity" },
   "moe-layer-recompute": { why: "recomputes the MoE layers alone" },
   "overlap-moe-expert-parallel-comm": { why: "overlaps the expert-parallel all-to-all with another micro-batch's compute" },
+  // (it asserts the overlap above: transformer_config.py:1340-1343 @ core_v0.14.0)
+  "delay-wgrad-compute": { why: "defers the experts' weight-gradient GEMMs for the expert-parallel all-to-all overlap" },
+  // The router's and dispatcher's other state and kernels (megatron-moe-flags.ts lists the MoE
+  // flags that change nothing paraplan prices; @ core_v0.14.0):
+  // router.py apply_input_jitter: an fp32 noise tensor times the input, both kept for backward.
+  "moe-input-jitter-eps": { why: "multiplies each MoE layer's router input by fp32 noise, keeping the noise and the jittered input for backward" },
+  // experts.py TEGroupedMLP.forward: probs × input before fc1, the product kept beside the input.
+  "moe-apply-probs-on-input": { why: "scales each routed copy by its probability before the experts, keeping the scaled copy for backward" },
+  "moe-enable-deepep": { why: "dispatches tokens with DeepEP (the flex dispatcher)" },
+  // moe_utils.py RouterGatingLinearFunction: torch.mm in fp64; token_dispatcher.py unpermutes in it.
+  "moe-router-dtype": { why: "runs the router's GEMMs and the unpermutation in fp64", when: (v) => v === "fp64" },
+  // moe_utils.py pad_routing_map: each rank routes extra copies so that every expert's count is a
+  // multiple of 16 (32 under MXFP8); without fp8 Megatron raises (transformer_config.py:1220-1222).
+  "moe-router-padding-for-fp8": { why: "routes extra copies so that each expert's count from every rank is a multiple of 16" },
+  // core_v0.7.0 moe_layer.py:32: experts split over tp·ep; later releases keep the flag, unused.
+  "moe-extended-tp": { why: "splits the experts over tp·ep in core_v0.7 (a no-op later, replaced by --expert-tensor-parallel-size)" },
   // The pipeline split: paraplan prices stages that each hold a layer (megatron-stages.ts reads the
   // split flags and layouts that keep to that).
   "standalone-embedding-stage": { why: "gives the embedding a pipeline stage of its own" },

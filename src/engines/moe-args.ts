@@ -154,6 +154,9 @@ export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease,
     const pattern = layerPattern(m.layers, moe);
     if (pattern.includes(0)) a.push(["--moe-layer-freq", patternExpr(pattern)]);
     if (moe.router === "sigmoid") a.push(["--moe-router-score-function", "sigmoid"]);
+    // Top-1 under softmax needs the softmax before the selection, or Megatron raises at start
+    // (transformer_config.py:1230-1238 @ core_v0.14.0): the same scores, selected the same way.
+    else if (moe.topK === 1) a.push(["--moe-router-pre-softmax"]);
   }
   // The all-to-all dispatcher and the grouped GEMM are what paraplan prices (planner/wire: ep
   // dispatch and combine; cost/moe-time.ts); under --fp16, which grouped GEMM refuses, the plan has

@@ -10,6 +10,7 @@ import { readRecompute } from "./megatron-recompute.js";
 import { megatronAttention } from "./megatron-attention.js";
 import { bucketCountWarning, checkOptimizerInstances, ddpBucketBytes, derivedFfn, fusionFlags, kvChannelsClaim, megatronGradDtype } from "./megatron-flags.js";
 import { readDeepSpeedMoe, readMegatronMoe } from "./moe-args.js";
+import { megatronMoeChecks } from "./megatron-moe-flags.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { type SettingsAt, megatronAt } from "./setting-at.js";
@@ -242,6 +243,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   const derived = ffnStated === undefined && layers !== undefined && hidden !== undefined ? derivedFfn(hidden, has("swiglu")) : undefined;
   const ffn = ffnStated ?? derived?.value;
   const moe = deepspeed ? readDeepSpeedMoe(m, o, layers, ffn) : readMegatronMoe(m, o, layers, ffn, tp, notes);
+  if (!deepspeed) megatronMoeChecks(m, o, { fp8: precision === "fp8" }, notes);
   if (ffnStated !== undefined) claim("ffnHidden", ffnStated, `--ffn-hidden-size ${strArg(m, "ffn-hidden-size")}`);
   // (all layers MoE with their own --moe-ffn-hidden-size: the derived width builds nothing)
   else if (derived !== undefined && (moe.denseMlp || !has("moe-ffn-hidden-size"))) claim("ffnHidden", derived.value, derived.says);

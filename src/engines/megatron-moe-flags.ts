@@ -1,0 +1,83 @@
+// Megatron-LM's mixture-of-experts arguments beyond the experts' shape and layout (_add_moe_args,
+// megatron/training/arguments.py:2774-2898 @ core_v0.14.0), each in one of three places:
+//   read into the price    MOE_READ (moe-args.ts readMegatronMoe; --moe-router-force-load-balancing
+//                          in read-megatron.ts)
+//   refused by name        megatron-refusals.ts NOT_EXPRESSIBLE, and megatronMoeChecks below where
+//                          the file's other flags decide (exit 2)
+//   changing nothing paraplan prices   MOE_NEUTRAL, each with why
+// test/export/from-moe-flags.test.ts holds every MoE flag of known-names.ts to one of them. Line
+// numbers: megatron/core/transformer/transformer_config.py @ core_v0.14.0 unless said otherwise.
+import { UserError } from "../errors.js";
+import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
+
+/** Read into the price: the experts' shape and layers, the router's score function, the dispatcher
+ *  and grouped GEMM paraplan prices (or refuses), the expert layout, the MTP modules, forced balance. */
+export const MOE_READ = [
+  "num-experts", "moe-router-topk", "moe-ffn-hidden-size", "moe-shared-expert-intermediate-size", "moe-layer-freq",
+  "moe-router-score-function", "moe-token-dispatcher-type", "moe-grouped-gemm", "expert-model-parallel-size",
+  "expert-tensor-parallel-size", "mtp-num-layers", "moe-router-force-load-balancing",
+];
+
+/** Accepted: they change which experts a token goes to, a loss scalar, a kernel's fusion within
+ *  what paraplan prices, or nothing in a training step. The balance a router reaches is
+ *  --moe-imbalance's (an assumption plan prints), whichever balancing the file sets. */
+export const MOE_NEUTRAL: Record<string, string> = {
+  "moe-router-load-balancing-type": "chooses how the router is balanced (aux_loss, seq_aux_loss, sinkhorn, none); the aux losses are reductions over the [tokens, experts] scores, sinkhorn iterates on them in fp32 (moe_utils.py sinkhorn); the balance reached is --moe-imbalance's",
+  "moe-aux-loss-coeff": "a loss weight",
+  "moe-z-loss-coeff": "a loss weight (z_loss_func: a logsumexp over the [tokens, experts] logits)",
+  "mtp-loss-scaling-factor": "a loss weight",
+  "moe-router-pre-softmax": "softmax before or after the top-k selection, over the same scores",
+  "moe-router-topk-scaling-factor": "scales the routing probabilities",
+  "moe-router-num-groups": "group-limited routing (with --moe-router-group-topk) chooses a token's experts within g groups; the alltoall dispatcher paraplan prices sends every routed copy on its own (token_dispatcher.py MoEAlltoAllTokenDispatcher.token_dispatch), so neither the copies a rank sends nor, under uniform routing, the share leaving its node change",
+  "moe-router-group-topk": "see --moe-router-num-groups",
+  "moe-router-enable-expert-bias": "aux-loss-free balancing (DeepSeek-V3 §2.1.2): a bias per expert in the top-k selection, E fp32 values (router.py TopKRouter); with a softmax router Megatron raises, refused in megatronMoeChecks",
+  "moe-router-bias-update-rate": "the expert bias's step size",
+  "moe-router-fusion": "fuses the top-k and aux-loss kernels over the [tokens, experts] scores",
+  "moe-router-dtype": "fp32: the router GEMM takes bf16 inputs with an fp32 output and its backward runs in TF32 (moe_utils.py RouterGatingLinearFunction, Transformer Engine general_gemm), the router being E/(k·3·f_e) of the routed GEMMs' FLOPs (DeepSeek-V3: 256/(8·3·2048) = 0.5%); fp64 is refused (NOT_EXPRESSIBLE)",
+  "moe-permute-fusion": "fuses the permutation kernels; paraplan prices the routed copies' permute and unpermute as one read and write of 2h bytes a copy each, fused or not (cost/moe-time.ts)",
+  "moe-per-layer-logging": "logging",
+  "moe-token-drop-policy": "used only with --moe-expert-capacity-factor, which is refused",
+  "moe-deepep-num-sms": "used only with --moe-enable-deepep, which is refused",
+  "moe-use-upcycling": "converts a dense checkpoint into the MoE model once before the first step (training.py:1071-1114 @ core_v0.14.0); the steps are the MoE model's",
+  "moe-upcycling-granularity": "used only by --moe-use-upcycling's conversion",
+  "moe-use-legacy-grouped-gemm": "GroupedMLP runs the same grouped GEMMs (grouped_gemm's gmm) as TEGroupedMLP in 16 bits; under fp8 it has no fp8 path and is refused in megatronMoeChecks",
+  "moe-shared-expert-overlap": "builds nothing without shared experts (moe_layer.py:68-69, 162-167); with them it is refused in megatronMoeChecks",
+  "moe-pad-experts-for-cuda-graph-inference": "inference only",
+};
+
+/** Megatron's MoE flags whose meaning depends on the file's others: a run Megatron stops at start,
+ *  or one whose time paraplan does not price, is exit 2 naming the flag (the router and dispatcher
+ *  are built only with --num-experts). */
+export function megatronMoeChecks(m: Map<string, ArgSetting>, o: string, s: { fp8: boolean }, notes: string[]): void {
+  const experts = intArg(m, "num-experts", o, 0) ?? 0;
+  if (experts === 0) return;
+  const has = (f: string) => m.has(f);
+  const stops = (what: string, where: string) => new UserError(`${o}: ${what}: Megatron raises at start (${where} @ core_v0.14.0), so the run never trains`);
+  if (has("moe-shared-expert-overlap")) {
+    if (has("moe-shared-expert-intermediate-size"))
+      throw new UserError(`${o}: ${argAt(m, "moe-shared-expert-overlap")} runs the shared experts on a stream of their own beside the dispatcher's all-to-all (moe_layer.py:166-167, shared_experts.py @ core_v0.14.0), which paraplan does not model: it prices the shared experts and the all-to-all one after the other`);
+    notes.push(`${o}: ${argAt(m, "moe-shared-expert-overlap")} changes nothing without shared experts (no --moe-shared-expert-intermediate-size: moe_layer.py builds none)`);
+  }
+  // The legacy GroupedMLP calls grouped_gemm's gmm on 16-bit tensors (experts.py GroupedMLP @
+  // core_v0.14.0); only TEGroupedMLP pads and casts for fp8.
+  if (s.fp8 && has("moe-use-legacy-grouped-gemm") && has("moe-grouped-gemm"))
+    throw new UserError(`${o}: ${argAt(m, "moe-use-legacy-grouped-gemm")} under fp8: the legacy GroupedMLP runs the experts' GEMMs in 16 bits (grouped_gemm's gmm has no fp8 path, experts.py @ core_v0.14.0), which paraplan does not model: it prices them in fp8`);
+  const score = strArg(m, "moe-router-score-function") ?? "softmax";
+  if (has("moe-router-enable-expert-bias") && score !== "sigmoid")
+    throw stops(`${argAt(m, "moe-router-enable-expert-bias")} with the ${score} score function (expert bias needs --moe-router-score-function sigmoid)`, "transformer_config.py:1200-1204");
+  const groupTopk = intArg(m, "moe-router-group-topk", o);
+  if (groupTopk !== undefined) {
+    const groups = intArg(m, "moe-router-num-groups", o);
+    if (groups === undefined) throw stops(`${argAt(m, "moe-router-group-topk")} without --moe-router-num-groups`, "transformer_config.py:1246-1249");
+    if (experts % groups !== 0) throw stops(`${argAt(m, "moe-router-num-groups")} does not divide --num-experts ${experts}`, "transformer_config.py:1251-1254");
+    if (groupTopk > groups) throw stops(`${argAt(m, "moe-router-group-topk")} is more than ${argAt(m, "moe-router-num-groups")}`, "transformer_config.py:1255-1258");
+  }
+  const balancing = m.get("moe-router-load-balancing-type")?.values ?? ["aux_loss"];
+  const sinkhorn = balancing.length === 1 && balancing[0] === "sinkhorn";
+  // Softmax over one selected expert has a zero gradient (transformer_config.py:1230-1238).
+  if ((intArg(m, "moe-router-topk", o) ?? 2) === 1 && score === "softmax" && !has("moe-router-pre-softmax") && !sinkhorn)
+    throw stops(`${argAt(m, "moe-router-topk")} with a softmax router and no --moe-router-pre-softmax`, "transformer_config.py:1230-1238");
+  const coeffs = m.get("moe-aux-loss-coeff")?.values ?? [];
+  if (sinkhorn && coeffs.some((c) => Number(c) !== 0))
+    throw new UserError(`${o}: ${argAt(m, "moe-router-load-balancing-type")} with ${argAt(m, "moe-aux-loss-coeff")}: Megatron asserts no aux loss under sinkhorn routing (router.py:188 @ core_v0.14.0), so the run stops at its first step`);
+}

@@ -1,0 +1,122 @@
+// `plan --from` a Megatron-LM file's mixture-of-experts arguments beyond the experts' shape
+// (src/engines/megatron-moe-flags.ts): every MoE flag is read into the price, refused by name
+// (exit 2, one line), or listed as changing nothing paraplan prices; none is priced as if absent
+// while it changes time or memory. Line numbers: @ core_v0.14.0 unless said otherwise.
+import { afterAll, describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cli, recorded, removeTemp } from "./helpers.js";
+import { accepted, fileWriter, refused } from "./from-cli.js";
+import { MEGATRON_FLAGS } from "../../src/engines/known-names.js";
+import { NOT_EXPRESSIBLE } from "../../src/engines/megatron-refusals.js";
+import { MOE_NEUTRAL, MOE_READ } from "../../src/engines/megatron-moe-flags.js";
+import { packageRoot } from "../../src/load.js";
+
+afterAll(removeTemp);
+
+const file = fileWriter("from-moe-flags");
+
+/** Mixtral 8x7B on 64 GPUs as the alltoall dispatcher and grouped GEMM paraplan prices run it:
+ *  tp 8, pp 2, vpp 4, ep 8 (33 lines; a flag added is line 34). */
+const MIXTRAL = [
+  "--num-layers 32", "--hidden-size 4096", "--ffn-hidden-size 14336", "--num-attention-heads 32", "--group-query-attention", "--num-query-groups 8",
+  "--position-embedding-type rope", "--rotary-base 1000000", "--swiglu", "--normalization RMSNorm", "--norm-epsilon 0.00001",
+  "--untie-embeddings-and-output-weights", "--num-experts 8", "--moe-router-topk 2", "--moe-ffn-hidden-size 14336", "--expert-tensor-parallel-size 1",
+  "--attention-dropout 0", "--hidden-dropout 0", "--seq-length 32768", "--tensor-model-parallel-size 8", "--pipeline-model-parallel-size 2",
+  "--num-virtual-stages-per-pipeline-rank 4", "--use-distributed-optimizer", "--overlap-grad-reduce", "--sequence-parallel", "--micro-batch-size 1",
+  "--global-batch-size 64", "--disable-bias-linear", "--attention-backend flash", "--bf16", "--moe-token-dispatcher-type alltoall", "--moe-grouped-gemm",
+  "--expert-model-parallel-size 8",
+];
+const mixtralModel = JSON.parse(readFileSync(join(packageRoot(), "profiles", "models", "mixtral-8x7b.json"), "utf8"));
+const on = (lines: string[], model = "mixtral-8x7b", drop: string[] = []) =>
+  ["--model", model, "--gpus", "64", "--from", file("txt", [...MIXTRAL.filter((l) => !drop.some((d) => l.startsWith(d))), ...lines].join("\n") + "\n")];
+type Json = { from: { plan: { tokensPerSecond: number; memory: { total: number } }; notes: string[]; warnings: string[] } };
+const json = async (argv: string[]) => (await accepted(argv)) as unknown as Json;
+
+describe("every Megatron-LM MoE flag is read, refused or listed as changing nothing paraplan prices", () => {
+  it("the flags of known-names.ts with moe, expert or mtp in their name, each in exactly one place, each a recorded Megatron-LM flag", () => {
+    const moeFlags = [...MEGATRON_FLAGS].filter((f) => /moe|expert|^mtp-/.test(f));
+    // (27 in _add_moe_args' moe-* names alone: arguments.py:2774-2898)
+    expect(moeFlags.length).toBeGreaterThan(40);
+    // (one refused for some values only, NOT_EXPRESSIBLE's `when`, is neutral for the others:
+    // --moe-router-dtype fp64 refused, fp32 neutral)
+    const places = (f: string) => [MOE_READ.includes(f), Object.hasOwn(NOT_EXPRESSIBLE, f) && NOT_EXPRESSIBLE[f]!.when === undefined, Object.hasOwn(MOE_NEUTRAL, f)].filter(Boolean).length;
+    for (const f of moeFlags) expect(places(f), f).toBe(1);
+    const known = new Set([...recorded("megatron-lm-core_r0.14.txt"), ...recorded("megatron-lm-core_v0.7.0.txt")]);
+    for (const f of [...MOE_READ, ...Object.keys(MOE_NEUTRAL)]) expect(known.has(`--${f}`), f).toBe(true);
+  });
+});
+
+describe("flags that change time or memory paraplan does not price: refused by name, with their line", () => {
+  it("jitter, probabilities on the input, DeepEP, an fp64 router, fp8 router padding, core_v0.7's extended tp, delayed weight gradients", async () => {
+    const cases: [string, string][] = [
+      // router.py:368-385: fp32 noise × input, both kept for backward
+      ["--moe-input-jitter-eps 0.01", "--moe-input-jitter-eps (line 34) multiplies each MoE layer's router input by fp32 noise"],
+      ["--moe-apply-probs-on-input", "--moe-apply-probs-on-input (line 34) scales each routed copy"],
+      ["--moe-enable-deepep", "--moe-enable-deepep (line 34) dispatches tokens with DeepEP"],
+      ["--moe-router-dtype fp64", "--moe-router-dtype fp64 (line 34) runs the router's GEMMs and the unpermutation in fp64"],
+      ["--moe-router-padding-for-fp8", "--moe-router-padding-for-fp8 (line 34) routes extra copies"],
+      ["--moe-extended-tp", "--moe-extended-tp (line 34) splits the experts over tp·ep in core_v0.7"],
+      // transformer_config.py:1340-1343: it asserts --overlap-moe-expert-parallel-comm
+      ["--delay-wgrad-compute", "--delay-wgrad-compute (line 34) defers the experts' weight-gradient GEMMs"],
+    ];
+    for (const [extra, says] of cases) await refused(on([extra]), says, "which paraplan does not model");
+  });
+
+  it("shared experts beside the all-to-all on a stream of their own; without shared experts the flag builds nothing", async () => {
+    // Mixtral with one shared expert of the routed width: --moe-shared-expert-intermediate-size 1·14336.
+    const shared = file("json", JSON.stringify({ ...mixtralModel, name: "mixtral-shared", moe: { ...mixtralModel.moe, sharedExperts: 1 } }));
+    const withShared = ["--moe-shared-expert-intermediate-size 14336"];
+    expect((await json(on(withShared, shared))).from.plan).toBeDefined();
+    await refused(on([...withShared, "--moe-shared-expert-overlap"], shared), "--moe-shared-expert-overlap (line 35) runs the shared experts on a stream of their own", "which paraplan does not model");
+    // moe_layer.py:68-69: no shared expert without the width, nothing to overlap: the same step.
+    const base = await json(on([]));
+    const none = await json(on(["--moe-shared-expert-overlap"]));
+    expect(none.from.plan.tokensPerSecond).toBe(base.from.plan.tokensPerSecond);
+    expect(none.from.notes.join("\n")).toContain("--moe-shared-expert-overlap (line 34) changes nothing without shared experts");
+  });
+
+  it("the legacy GroupedMLP under fp8 runs the experts in 16 bits; under bf16 it is the same grouped GEMM", async () => {
+    await refused(on(["--moe-use-legacy-grouped-gemm", "--fp8-format hybrid"]), "--moe-use-legacy-grouped-gemm (line 34) under fp8", "runs the experts' GEMMs in 16 bits");
+    expect((await json(on(["--moe-use-legacy-grouped-gemm"]))).from.plan.tokensPerSecond).toBe((await json(on([]))).from.plan.tokensPerSecond);
+  });
+});
+
+describe("router settings Megatron refuses at start: exit 2, not priced as a run that trains", () => {
+  it("expert bias needs a sigmoid router; group-limited routing needs its groups to divide the experts", async () => {
+    await refused(on(["--moe-router-enable-expert-bias"]), "--moe-router-enable-expert-bias (line 34) with the softmax score function", "transformer_config.py:1200-1204");
+    await refused(on(["--moe-router-group-topk 2"]), "--moe-router-group-topk 2 (line 34) without --moe-router-num-groups", "transformer_config.py:1246-1249");
+    // 8 experts in 3 groups: 8 % 3 = 2
+    await refused(on(["--moe-router-num-groups 3", "--moe-router-group-topk 2"]), "--moe-router-num-groups 3 (line 34) does not divide --num-experts 8");
+    await refused(on(["--moe-router-num-groups 2", "--moe-router-group-topk 4"]), "--moe-router-group-topk 4 (line 35) is more than --moe-router-num-groups 2 (line 34)");
+    // sinkhorn asserts moe_aux_loss_coeff == 0 (router.py:188)
+    await refused(on(["--moe-router-load-balancing-type sinkhorn", "--moe-aux-loss-coeff 0.01"]), "--moe-router-load-balancing-type sinkhorn (line 34) with --moe-aux-loss-coeff 0.01 (line 35)");
+  });
+
+  it("top-1 under softmax needs --moe-router-pre-softmax (transformer_config.py:1230-1238); the export writes it and reads back", async () => {
+    const top1 = file("json", JSON.stringify({ ...mixtralModel, name: "mixtral-top1", moe: { ...mixtralModel.moe, topK: 1 } }));
+    await refused(on(["--moe-router-topk 1"], top1, ["--moe-router-topk"]), "--moe-router-topk 1 (line 33) with a softmax router and no --moe-router-pre-softmax");
+    expect((await json(on(["--moe-router-topk 1", "--moe-router-pre-softmax"], top1, ["--moe-router-topk"]))).from.plan).toBeDefined();
+    const e = await cli(["export", "--format", "megatron", "--model", top1, "--gpus", "64"]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^--moe-router-pre-softmax$/m);
+    // two experts a token (Mixtral's own top-2) need none
+    expect((await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64"])).stdout).not.toContain("--moe-router-pre-softmax");
+  });
+});
+
+describe("flags that change nothing paraplan prices: accepted, the same step", () => {
+  it("routing choices, loss weights, the fp32 router, fused permutation, upcycling: the step and memory of the file without them", async () => {
+    const base = await json(on([]));
+    for (const extra of [
+      ["--moe-router-dtype fp32"], ["--moe-router-num-groups 4", "--moe-router-group-topk 2"], ["--moe-router-pre-softmax"],
+      ["--moe-router-topk-scaling-factor 2.5"], ["--moe-aux-loss-coeff 0.01"], ["--moe-z-loss-coeff 0.001"],
+      ["--moe-router-load-balancing-type seq_aux_loss"], ["--moe-router-load-balancing-type sinkhorn"], ["--moe-permute-fusion"],
+      ["--moe-use-upcycling", "--moe-upcycling-granularity 2"], ["--moe-token-drop-policy position"],
+    ]) {
+      const r = await json(on(extra));
+      expect(r.from.plan.tokensPerSecond, extra.join(" ")).toBe(base.from.plan.tokensPerSecond);
+      expect(r.from.plan.memory.total, extra.join(" ")).toBe(base.from.plan.memory.total);
+    }
+  });
+});
