@@ -126,6 +126,30 @@ export function runFeatures(ds: ConfigFile, raw: Obj, zero: number): void {
   // reduce dense buckets whatever it says.
   if (zero === 0 && pyTruthy(raw.sparse_gradients))
     throw new UserError(`${at("sparse_gradients", raw.sparse_gradients)} without ZeRO all-gathers the touched rows of each embedding table's gradient instead of all-reducing it, which paraplan does not model: it prices a dense all-reduce`);
+  // AutoEP (DeepSpeed after 0.16, runtime/config.py EXPERT_PARALLEL, docs/_pages/config-json.md
+  // "Expert Parallel (AutoEP)" @ master): the engine swaps a HuggingFace model's MoE layers for
+  // grouped-GEMM experts split over autoep_size ranks, an expert layout no file here states.
+  if (enabled(raw.expert_parallel))
+    throw new UserError(`${at("expert_parallel", undefined)} is enabled: DeepSpeed's AutoEP replaces the model's MoE layers with expert-parallel ones over autoep_size ranks, which paraplan does not read: it would price the model's experts on every rank (ep 1)`);
+}
+
+/** DeepSpeed-MoE layers (Megatron-DeepSpeed's --num-experts, deepspeed/moe/layer.py) under the
+ *  ds_config: how their groups are placed and which ZeRO optimizer takes them (@ v0.16.0). */
+export function deepspeedMoeLayers(ds: ConfigFile, raw: Obj, s: { ep: number; moe: boolean; paramGroup: boolean; zero: number; argsName: string | undefined }): void {
+  const o = ds.name;
+  // use_data_before_expert_parallelism builds the expert-parallel groups from ranks ep_stride
+  // apart (utils/groups.py _create_expert_and_data_parallel: "D + E" instead of "E + D"), so the
+  // experts' all-to-all leaves the consecutive ranks paraplan places it on.
+  if (s.ep > 1 && pyTruthy(raw.use_data_before_expert_parallelism))
+    throw new UserError(`${named(jsonAt(o, ds.text, "use_data_before_expert_parallelism", raw.use_data_before_expert_parallelism))} spreads each of the ${s.ep}-rank expert-parallel groups over ranks far apart (data parallel before expert parallel), which paraplan does not model: it places an expert-parallel group on consecutive ranks`);
+  if (!s.moe) return;
+  // runtime/engine.py:1600 `assert not self.has_moe_layers, "MoE not supported with Stage 3"`.
+  if (s.zero === 3) throw new UserError(`${o}: ZeRO stage 3 with Megatron-DeepSpeed's experts: DeepSpeed asserts "MoE not supported with Stage 3" (runtime/engine.py:1600 @ v0.16.0), so the run stops at start`);
+  // Megatron-DeepSpeed hands DeepSpeed its own optimizer, whose experts' parameters are a group of
+  // their own only under --create-moe-param-group (megatron/optimizer/__init__.py:79); ZeRO-1/2
+  // assert one (runtime/zero/stage_1_and_2.py:621-622 @ v0.16.0).
+  if ((s.zero === 1 || s.zero === 2) && !s.paramGroup)
+    throw new UserError(`${s.argsName ?? o}: --num-experts at ZeRO stage ${s.zero} without --create-moe-param-group: DeepSpeed's ZeRO optimizer asserts a param group marked MoE (runtime/zero/stage_1_and_2.py:621-622 @ v0.16.0), so the run stops at start; add --create-moe-param-group`);
 }
 
 /** The "pipeline" section (runtime/config.py get_pipeline_config @ v0.16.0: activation_checkpoint_

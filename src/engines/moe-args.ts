@@ -182,13 +182,17 @@ export function deepspeedMoeRefusal(m: ModelSpec, p: Plan): string | null {
   if (layerPattern(m.layers, moe).includes(0)) return `paraplan exports ${name} MoE only with every layer MoE (--expert-interval 1); use --format megatron`;
   if (moe.router !== "softmax") return `${name} gates with softmax top-k; ${m.name} routes with a sigmoid; use --format megatron`;
   if (p.etp > 1) return `paraplan does not export expert tensor parallel to ${name} (etp = ${p.etp})`;
+  // deepspeed/runtime/engine.py:1600 @ v0.16.0: "MoE not supported with Stage 3".
+  if (p.zero === 3) return `DeepSpeed runs no MoE layers under ZeRO stage 3 (it asserts "MoE not supported with Stage 3", runtime/engine.py:1600 @ v0.16.0); use ZeRO-0, 1 or 2`;
   return null;
 }
 
 export function deepspeedMoeArgs(m: ModelSpec, p: Plan): Arg[] {
   const moe = m.moe;
   if (moe === undefined) return [];
-  return [["--num-experts", n(moe.experts)], ["--topk", n(moe.topK)], ["--expert-interval", "1"], ["--moe-expert-parallel-size", n(p.ep)], ["--disable-moe-token-dropping"]];
+  // --create-moe-param-group: the experts' parameters in an optimizer group of their own, which
+  // DeepSpeed's ZeRO-1/2 optimizer asserts (runtime/zero/stage_1_and_2.py:621-622 @ v0.16.0).
+  return [["--num-experts", n(moe.experts)], ["--topk", n(moe.topK)], ["--expert-interval", "1"], ["--moe-expert-parallel-size", n(p.ep)], ["--disable-moe-token-dropping"], ["--create-moe-param-group"]];
 }
 
 /** torchtitan (job_config.py Parallelism.expert_parallel_degree; no expert tensor parallel degree
@@ -280,6 +284,13 @@ function expertKernels(args: Map<string, ArgSetting>, o: string, experts: number
  *  are --ffn-hidden-size wide, without shared experts, softmax-gated. paraplan reads every-layer
  *  MoE only (--expert-interval 1): the interval's placement of MoE layers is not recorded here. */
 export function readDeepSpeedMoe(m: Map<string, ArgSetting>, o: string, layers: number | undefined, ffn: number | undefined): MoeReading {
+  // --num-experts takes a count per MoE layer (nargs='+'; get_num_experts_per_layer, megatron/
+  // model/transformer.py @ deepspeedai/Megatron-DeepSpeed): paraplan prices one count for all.
+  const counts = new Set(m.get("num-experts")?.values ?? []);
+  if (counts.size > 1) throw new UserError(`${o}: ${argAt(m, "num-experts")} gives the MoE layers differing expert counts (a pyramid, get_num_experts_per_layer), which paraplan does not model: it prices one count for every MoE layer`);
+  // --num-experts-switch builds Megatron's SwitchMLP (a router and a loop over every expert on each
+  // rank, megatron/model/transformer.py) in place of each MLP, whatever --num-experts says.
+  if (m.has("num-experts-switch")) throw new UserError(`${o}: ${argAt(m, "num-experts-switch")} builds Megatron's SwitchMLP (every expert on each rank, run one after another) in place of each MLP, which paraplan does not model`);
   const experts = intArg(m, "num-experts", o, 0);
   const ep = intArg(m, "moe-expert-parallel-size", o) ?? 1;
   const none = { ep, etp: 1, moe: undefined, mla: undefined, mtpLayers: undefined, denseMlp: true };
@@ -298,6 +309,12 @@ export function readDeepSpeedMoe(m: Map<string, ArgSetting>, o: string, layers: 
   if (!m.has("disable-moe-token-dropping"))
     throw new UserError(`${o}: --num-experts ${experts} without --disable-moe-token-dropping: Megatron-DeepSpeed drops tokens by default (capacity factor 1.0, batches padded to capacity), which paraplan does not price; add --disable-moe-token-dropping to plan the dropless routing paraplan prices`);
   const topK = intArg(m, "topk", o) ?? 1;
+  // --mlp-type residual adds a dense MLP and a coefficient beside each MoE layer's experts
+  // (Residual-MoE, deepspeed/moe/layer.py use_residual); --use-tutel dispatches a top-1 gate with
+  // Tutel's kernels instead of the einsums (sharded_moe.py MOELayer, k == 1 only).
+  const mlpType = strArg(m, "mlp-type") ?? "standard";
+  if (mlpType !== "standard") throw new UserError(`${o}: ${argAt(m, "mlp-type")} ${mlpType === "residual" ? "adds a dense MLP beside each MoE layer's experts (Residual-MoE, deepspeed/moe/layer.py use_residual)" : "is not standard or residual"}, which paraplan does not model`);
+  if (m.has("use-tutel") && topK === 1) throw new UserError(`${o}: ${argAt(m, "use-tutel")} dispatches the top-1 gate's tokens with Tutel's kernels (deepspeed/moe/sharded_moe.py MOELayer), which paraplan does not model`);
   const all = patternExpr(Array.from({ length: layers }, () => 1));
   return { ...none, denseMlp: false, moe: `${experts} experts top-${topK}, expert width ${ffn}, shared width 0, MoE layers ${all}, softmax router` };
 }

@@ -11,7 +11,7 @@ import { DEEPSPEED_KEYS } from "./known-keys.js";
 import { launchedWorld, megatronFacts } from "./read-megatron.js";
 import { type AtKey, type SettingsAt, jsonAt, named } from "./setting-at.js";
 import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
-import { pipelineSection, pyTruthy, runFeatures, zero3Settings } from "./ds-config-features.js";
+import { deepspeedMoeLayers, pipelineSection, pyTruthy, runFeatures, zero3Settings } from "./ds-config-features.js";
 import { zeroOptimizationRefusals } from "./ds-zero-keys.js";
 
 type Obj = Record<string, unknown>;
@@ -213,11 +213,8 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   // switch the megatron-deepspeed engine does not have.
   if (tp > 1 && isObj(raw.tensor_parallel) && raw.tensor_parallel.tp_overlap_comm === true)
     throw new UserError(`${named(jsonAt(o, ds.text, "tensor_parallel.tp_overlap_comm", true))} overlaps AutoTP's tensor-parallel all-reduces with the backward, which paraplan does not model for DeepSpeed: it prices them exposed`);
-  // use_data_before_expert_parallelism builds the expert-parallel groups from ranks ep_stride
-  // apart (utils/groups.py _create_expert_and_data_parallel @ v0.16.0: "D + E" instead of "E + D"),
-  // so the experts' all-to-all leaves the consecutive ranks paraplan places it on.
-  if ((f?.ep ?? 1) > 1 && pyTruthy(raw.use_data_before_expert_parallelism))
-    throw new UserError(`${named(jsonAt(o, ds.text, "use_data_before_expert_parallelism", raw.use_data_before_expert_parallelism))} spreads each of the ${f!.ep}-rank expert-parallel groups over ranks far apart (data parallel before expert parallel), which paraplan does not model: it places an expert-parallel group on consecutive ranks`);
+  // The experts' groups and the ZeRO optimizer that takes them (ds-config-features.ts).
+  deepspeedMoeLayers(ds, raw, { ep: f?.ep ?? 1, moe: f?.claims.some((c) => c.field === "moe") ?? false, paramGroup: f?.moeParamGroup ?? false, zero, argsName: args?.name });
   // A ds_config holds no tensor or pipeline parallel size: without the Megatron-DeepSpeed
   // arguments dp is the whole GPU count, and batch arithmetic that does not close says so.
   const argsHint = args ? "" : `; a ds_config alone is read as tp ${tp} · pp 1 (dp the whole GPU count): add the Megatron-DeepSpeed arguments file (pretrain_gpt.py's) as a second --from when the run has tensor or pipeline parallelism`;

@@ -61,6 +61,8 @@ export interface MegatronFacts {
   cp: CpFields;
   /** Expert parallel and expert tensor parallel degrees. */
   ep: number;
+  /** Megatron-DeepSpeed's --create-moe-param-group (the experts' optimizer group DeepSpeed's ZeRO needs). */
+  moeParamGroup?: boolean;
   etp: number;
   /** Uneven stages, when the file gives them. */
   stageLayers?: number[] | undefined;
@@ -283,6 +285,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     cp: deepspeed ? readDeepSpeedCp(m, o) : readMegatronCp(m, o),
     ep: moe.ep,
     etp: moe.etp,
+    ...(deepspeed ? { moeParamGroup: has("create-moe-param-group") } : {}),
     stageLayers,
     at: megatronAt(o, m),
     sequenceParallel: tp > 1 && has("sequence-parallel"), // validate_args turns it off at tp 1
