@@ -195,13 +195,14 @@ export function deepspeedMoeArgs(m: ModelSpec, p: Plan): Arg[] {
   return [["--num-experts", n(moe.experts)], ["--topk", n(moe.topK)], ["--expert-interval", "1"], ["--moe-expert-parallel-size", n(p.ep)], ["--disable-moe-token-dropping"], ["--create-moe-param-group"]];
 }
 
-/** torchtitan (job_config.py Parallelism.expert_parallel_degree; no expert tensor parallel degree
- *  in the recorded releases): experts are built by the model's registry entry, and expert parallel
- *  borrows the FSDP-sharded data-parallel ranks (torchtitan/distributed/parallel_dims.py), so the
- *  plan must shard (ZeRO-2/3) with ep | dp; paraplan exports it only without tensor parallel. */
+/** torchtitan (job_config.py Parallelism.expert_parallel_degree; expert_tensor_parallel_degree
+ *  from v0.2.0, which plan --from reads and the export does not write): experts are built by the
+ *  model's registry entry, and expert parallel borrows the FSDP-sharded data-parallel ranks
+ *  (torchtitan/distributed/parallel_dims.py), so the plan must shard (ZeRO-2/3) with ep | dp;
+ *  paraplan exports it only without tensor parallel. */
 export function torchtitanMoeRefusal(m: ModelSpec, p: Plan): string | null {
   if (p.ep === 1 && p.etp === 1) return null;
-  if (p.etp > 1) return `torchtitan has no expert tensor parallel degree (the plan has etp = ${p.etp})`;
+  if (p.etp > 1) return `paraplan does not export torchtitan's expert tensor parallel degree (the plan has etp = ${p.etp})`;
   if (p.zero < 2) return `torchtitan's expert parallel borrows the FSDP-sharded data-parallel ranks: the plan needs ZeRO-2 or 3 (it has ZeRO-${p.zero})`;
   if (p.tp > 1) return `paraplan does not export torchtitan expert parallel together with tensor parallel (tp = ${p.tp})`;
   if (m.moe === undefined) return "ep > 1 needs a mixture-of-experts model";

@@ -13,6 +13,7 @@ import { readTitanCp } from "./cp-args.js";
 import { type AtKey, type SettingsAt, named, titanAt } from "./setting-at.js";
 import { TORCHTITAN_RELEASES } from "./torchtitan.js";
 import { isFloat8, titanStages } from "./read-titan-stages.js";
+import { readTitanMoe } from "./read-titan-moe.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
 export function parseOverrides(text: string): TomlTable {
@@ -194,6 +195,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   state("pp", "parallelism", "pipeline_parallel_degree");
   state("cp", "parallelism", "context_parallel_degree");
   state("ep", "parallelism", "expert_parallel_degree");
+  state("etp", "parallelism", "expert_tensor_parallel_degree");
+  state("moeImbalance", "training", "debug_moe_force_load_balance");
+  state("moeImbalance", "debug", "moe_force_load_balance");
   state("dp", "parallelism", "data_parallel_shard_degree");
   state("schedule", "parallelism", "pipeline_parallel_schedule");
   state("vpp", "parallelism", "pipeline_parallel_layers_per_stage");
@@ -269,6 +273,8 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     schedule = "1f1b";
     notes.push(`${o}: pipeline_parallel_schedule ${str("parallelism", "pipeline_parallel_schedule", "")} is not used without a pipeline (pipeline_parallel_degree 1)`);
   }
+  // Expert tensor parallel, forced balance, DualPipeV's all-to-all overlap (read-titan-moe.ts).
+  const moe = readTitanMoe({ get, setting, o }, { tp, pp, ep, schedule }, notes);
   // Without FSDP (no shard, no cp) torchtitan turns mixed precision off beside TP or PP
   // (maybe_enable_amp, torchtitan/distributed/utils.py): an fp32 run.
   if (s === 1 && c === 1 && (tp > 1 || pp > 1))
@@ -336,7 +342,8 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     ...(compiled ? { engineName: "torchtitan-compile" } : {}),
     ...(asyncTp && tp > 1 ? { tpCommOverlap: true } : {}),
     sources: [o],
-    plan: { tp, pp, dp, ...cp, ep, etp: 1, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule, ...(stageLayers ? { stageLayers } : {}) },
+    plan: { tp, pp, dp, ...cp, ep, etp: moe.etp, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule, ...(stageLayers ? { stageLayers } : {}) },
+    ...(moe.moeImbalance !== undefined ? { moeImbalance: moe.moeImbalance } : {}),
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch,
