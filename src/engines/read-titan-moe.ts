@@ -15,10 +15,17 @@ export interface TitanMoe {
  *  gives it for a refusal. */
 export function readTitanMoe(
   s: { get: (section: string, key: string) => TomlValue | undefined; setting: (section: string, key: string) => string; o: string },
-  p: { tp: number; pp: number; ep: number; schedule: string },
+  p: { tp: number; pp: number; ep: number; schedule: string; experts: boolean; fp8: boolean },
   notes: string[],
 ): TitanMoe {
   const { get, setting, o } = s;
+  // The float8 converter swaps nn.Linear modules (Float8LinearConverter, components/quantization/
+  // float8.py @ v0.2.0); the routed experts are GroupedExperts on torch._grouped_mm, in bf16 unless
+  // the quantize.grouped_mm.float8 converter (refused with the other converters) takes them.
+  if (p.experts && p.fp8) {
+    const which = get("model", "converters") !== undefined ? setting("model", "converters") : setting("float8", "enable_float8_linear");
+    throw new UserError(`${which} converts the linear layers to fp8 but not the routed experts' grouped GEMMs, which stay bf16 (torchtitan's Float8LinearConverter swaps nn.Linear only), which paraplan does not model: it prices every GEMM in fp8`);
+  }
   // expert_tensor_parallel_degree (job_config.py:411 @ v0.2.0): "No effect for non-MoE models, or
   // when ep = 1"; with ep > 1 ParallelDims asserts etp = tp or 1 (parallel_dims.py:57-58), etp = tp
   // splitting each expert over the tp ranks and taking ep from dp_shard·cp, etp = 1 taking it from

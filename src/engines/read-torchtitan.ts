@@ -274,7 +274,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     notes.push(`${o}: pipeline_parallel_schedule ${str("parallelism", "pipeline_parallel_schedule", "")} is not used without a pipeline (pipeline_parallel_degree 1)`);
   }
   // Expert tensor parallel, forced balance, DualPipeV's all-to-all overlap (read-titan-moe.ts).
-  const moe = readTitanMoe({ get, setting, o }, { tp, pp, ep, schedule }, notes);
+  const moe = readTitanMoe({ get, setting, o }, { tp, pp, ep, schedule, experts: ctx.model.moe !== undefined, fp8 }, notes);
   // Without FSDP (no shard, no cp) torchtitan turns mixed precision off beside TP or PP
   // (maybe_enable_amp, torchtitan/distributed/utils.py): an fp32 run.
   if (s === 1 && c === 1 && (tp > 1 || pp > 1))

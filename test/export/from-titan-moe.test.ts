@@ -42,6 +42,11 @@ describe("torchtitan's expert settings", () => {
     }
   });
 
+  it("the float8 linear converter beside experts is exit 2: GroupedExperts stay bf16 (Float8LinearConverter swaps nn.Linear only), not priced as fp8 experts", async () => {
+    const fp8 = job([]).replace('name = "deepseek_v3"', 'name = "deepseek_v3"\nconverters = ["quantize.linear.float8"]');
+    await refused(on(fp8), 'model.converters = ["quantize.linear.float8"] (line 3) converts the linear layers to fp8 but not the routed experts', "which paraplan does not model");
+  });
+
   it("DualPipeV beside pipeline and expert parallel overlaps the all-to-all from 0.2.1 unless the file turns it off: exit 2; false is read", async () => {
     // (4 micro-batches of 1: DualPipeV needs 2·pp)
     const dual = ["pipeline_parallel_degree = 2", 'pipeline_parallel_schedule = "DualPipeV"', "pipeline_parallel_first_stage_less_layers = 0", "pipeline_parallel_last_stage_less_layers = 0", "pipeline_parallel_microbatch_size = 1"];
