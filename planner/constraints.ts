@@ -46,7 +46,7 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
   // cannot train it.
   if (m.moe !== undefined && e !== undefined && !supportsOf(e).expertParallel) {
     const source = e.sources["supports.expertParallel"];
-    return issue("engine_unsupported", "--engine", `engine ${e.name} runs no mixture-of-experts layers${source ? ` (${source})` : ""}, and ${m.name} has ${m.moe.experts} experts`, `pick an engine that runs them (megatron-core, paraplan), or a profile that extends ${e.name} and sets supports.expertParallel`);
+    return issue("engine_unsupported", "--engine", `engine ${e.name} runs no mixture-of-experts layers as paraplan prices them${source ? ` (${source})` : ""}, and ${m.name} has ${m.moe.experts} experts`, `pick an engine that runs them (megatron-core, paraplan), or a profile that extends ${e.name} and sets supports.expertParallel`);
   }
   const arch = e === undefined ? null : architectureIssue(m, e);
   if (arch) return arch;

@@ -179,8 +179,13 @@ describe("the launchers (torchrun, slurm) predict with paraplan's worker unless 
 });
 
 describe("Megatron-DeepSpeed's experts (DeepSpeed-MoE)", () => {
-  it("export --format deepspeed of an MoE model writes its expert arguments, not a refusal from its engine", async () => {
-    const r = await runCli(["export", "--format", "deepspeed", "--model", "mixtral-8x7b", "--gpus", "64"]);
+  it("export --format deepspeed of an MoE model is refused by its engine (einsum dispatch paraplan does not price); an engine file that sets supports.expertParallel writes the expert arguments", async () => {
+    const stock = await runCli(["export", "--format", "deepspeed", "--model", "mixtral-8x7b", "--gpus", "64"]);
+    expect(stock.code).toBe(2);
+    expect(stock.stderr).toContain("engine megatron-deepspeed runs no mixture-of-experts layers as paraplan prices them (DeepSpeed-MoE");
+    expect(stock.stderr).toContain("sec,sm->ecm");
+    const own = tempFile("mds-moe.json", JSON.stringify({ name: "mds-moe", extends: "megatron-deepspeed", description: "DeepSpeed-MoE priced as Megatron-Core's experts", supports: { expertParallel: { value: true, source: "the user's" } } }));
+    const r = await runCli(["export", "--format", "deepspeed", "--engine", own, "--model", "mixtral-8x7b", "--gpus", "64"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^--num-experts 8$/m);
     expect(r.stdout).toMatch(/^--moe-expert-parallel-size \d+$/m);

@@ -87,7 +87,10 @@ describe("Megatron-Core: tp > 1 beside MoE layers needs sequence parallel", () =
     expect(validate(ruleContext(mx, core, 8), dimsOf(plan)).map((i) => i.code)).toEqual(["moe_tp_sp"]);
     // Megatron-DeepSpeed: DeepSpeed's MOELayer drops the tp ranks' duplicate tokens itself
     // (sharded_moe.py drop_tokens); it has no sequence parallel to need.
-    const ds = training(64, 512, 4096, "megatron-deepspeed");
+    // (an engine file extending megatron-deepspeed with supports.expertParallel: the stock profile
+    // refuses MoE models, whose einsum dispatch paraplan does not price)
+    const stock = loadEngine("megatron-deepspeed");
+    const ds: Training = { ...training(64, 512, 4096), engine: { ...stock, supports: { ...stock.supports!, expertParallel: true } } };
     expect(validate(ruleContext(mx, ds, 8), dimsOf(plan))).toEqual([]);
     expect(checkFixed(mx, ds, { tp: 2, ep: 8 })).toBeNull();
   });
