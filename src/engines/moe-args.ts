@@ -158,6 +158,7 @@ export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease,
     // (transformer_config.py:1230-1238 @ core_v0.14.0): the same scores, selected the same way.
     else if (moe.topK === 1) a.push(["--moe-router-pre-softmax"]);
   }
+  a.push(...balancingArgs(moe.router, recent));
   // The all-to-all dispatcher and the grouped GEMM are what paraplan prices (planner/wire: ep
   // dispatch and combine; cost/moe-time.ts); under --fp16, which grouped GEMM refuses, the plan has
   // one local expert a rank (megatronMoeRefusal), whose SequentialMLP runs the same GEMMs.
@@ -244,6 +245,8 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
     const topK = intArg(args, "moe-router-topk", o) ?? 2;
     const shared = intArg(args, "moe-shared-expert-intermediate-size", o) ?? 0;
     moe = `${experts} experts top-${topK}, expert width ${width}, shared width ${shared}, MoE layers ${patternExpr(pattern)}, ${router} router`;
+    const unbalanced = balancingOff(args);
+    if (unbalanced) notes.push(`${o}: no load balancing (${unbalanced}): the experts' load is priced at --moe-imbalance (default 1.25), a balanced router's; an unbalanced router can send its busiest experts far more tokens`);
   } else if (ep > 1) throw new UserError(`${o}: --expert-model-parallel-size ${ep} without --num-experts`);
   let mla: string | undefined;
   if (args.has("multi-latent-attention")) {
@@ -318,4 +321,29 @@ export function readDeepSpeedMoe(m: Map<string, ArgSetting>, o: string, layers: 
   if (m.has("use-tutel") && topK === 1) throw new UserError(`${o}: ${argAt(m, "use-tutel")} dispatches the top-1 gate's tokens with Tutel's kernels (deepspeed/moe/sharded_moe.py MOELayer), which paraplan does not model`);
   const all = patternExpr(Array.from({ length: layers }, () => 1));
   return { ...none, denseMlp: false, moe: `${experts} experts top-${topK}, expert width ${ffn}, shared width 0, MoE layers ${all}, softmax router` };
+}
+
+/** Load balancing, which Megatron leaves off by default (--moe-aux-loss-coeff 0.0, arguments.py
+ *  @ core_v0.7.0 and core_v0.14.0) while paraplan prices the experts' load at ρ (--moe-imbalance,
+ *  default 1.25), a balanced router's: a sigmoid router gets DeepSeek-V3's auxiliary-loss-free
+ *  bias (update speed 0.001, §2.1.2) and its sequence-wise loss of 1e-4 (§4.2); a softmax router
+ *  the auxiliary loss at 1e-2, Megatron's recommended start and its Mixtral example's
+ *  (examples/mixtral/train_mixtral_8x7b_distributed.sh @ core_v0.14.0). */
+function balancingArgs(router: string, recent: boolean): Arg[] {
+  if (router === "sigmoid" && recent)
+    return [["--moe-router-enable-expert-bias"], ["--moe-router-bias-update-rate", "1e-3"], ["--moe-router-load-balancing-type", "seq_aux_loss"], ["--moe-aux-loss-coeff", "1e-4"]];
+  return [["--moe-router-load-balancing-type", "aux_loss"], ["--moe-aux-loss-coeff", "1e-2"]];
+}
+
+/** Why a Megatron file's router is left unbalanced, or null: the auxiliary losses at coefficient 0
+ *  (the release's default, arguments.py @ core_v0.14.0) or "none", without the auxiliary-loss-free
+ *  expert bias, sinkhorn, or the benchmarking option that routes at random. */
+function balancingOff(args: Map<string, ArgSetting>): string | null {
+  if (args.has("moe-router-enable-expert-bias") || args.has("moe-router-force-load-balancing")) return null;
+  const types = args.get("moe-router-load-balancing-type")?.values ?? ["aux_loss"];
+  if (types.includes("sinkhorn")) return null;
+  const coeffs = (args.get("moe-aux-loss-coeff")?.values ?? ["0.0"]).map(Number);
+  if (types.some((t) => t === "aux_loss" || t === "seq_aux_loss") && coeffs.some((c) => c > 0)) return null;
+  if (types.every((t) => t === "none")) return "--moe-router-load-balancing-type none";
+  return args.has("moe-aux-loss-coeff") ? argAt(args, "moe-aux-loss-coeff") : "--moe-aux-loss-coeff left at Megatron's default 0.0";
 }

@@ -120,3 +120,19 @@ describe("flags that change nothing paraplan prices: accepted, the same step", (
     }
   });
 });
+
+describe("a router left unbalanced is said, not priced silently at a balanced router's load", () => {
+  // Megatron's --moe-aux-loss-coeff defaults to 0.0 (arguments.py:2860), which balances nothing,
+  // while paraplan prices the busiest expert rank at --moe-imbalance 1.25.
+  const note = (r: Json) => r.from.notes.find((n) => n.includes("no load balancing"));
+  it("no coefficient (the release's 0.0), a coefficient 0 or the type none: a note naming it", async () => {
+    expect(note(await json(on([])))).toContain("--moe-aux-loss-coeff left at Megatron's default 0.0");
+    expect(note(await json(on(["--moe-aux-loss-coeff 0"])))).toContain("--moe-aux-loss-coeff 0 (line 34)");
+    expect(note(await json(on(["--moe-router-load-balancing-type none", "--moe-aux-loss-coeff 1e-2"])))).toContain("--moe-router-load-balancing-type none");
+  });
+  it("an auxiliary loss above 0, sinkhorn or random routing: balanced, no note", async () => {
+    expect(note(await json(on(["--moe-aux-loss-coeff 1e-2"])))).toBeUndefined();
+    expect(note(await json(on(["--moe-router-load-balancing-type seq_aux_loss", "--moe-aux-loss-coeff 1e-4"])))).toBeUndefined();
+    expect(note(await json(on(["--moe-router-force-load-balancing"])))).toBeUndefined();
+  });
+});

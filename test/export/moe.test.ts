@@ -50,6 +50,11 @@ describe("Megatron-LM MoE arguments", () => {
       // the RMSNorms on the compressed latents DeepSeek's MLA has (gpt_layer_specs.py:127-137 @000c4ac:
       // the up-projections as layer-norm linears only with --qk-layernorm)
       ["--qk-layernorm", ""],
+      // load balancing, which Megatron leaves off (--moe-aux-loss-coeff 0.0): DeepSeek-V3's
+      // auxiliary-loss-free bias at update speed 0.001 (report §2.1.2) and its sequence-wise loss
+      // at 1e-4 (§4.2)
+      ["--moe-router-enable-expert-bias", ""], ["--moe-router-bias-update-rate", "1e-3"],
+      ["--moe-router-load-balancing-type", "seq_aux_loss"], ["--moe-aux-loss-coeff", "1e-4"],
     ];
     for (const [flag, value] of want) expect(argValue(text, flag), flag).toBe(value);
     const names = recorded("megatron-lm-core_r0.14.txt");
@@ -63,6 +68,10 @@ describe("Megatron-LM MoE arguments", () => {
     expect(argValue(text, "--num-experts")).toBe("8");
     expect(argValue(text, "--expert-model-parallel-size")).toBe("8");
     expect(argValue(text, "--expert-tensor-parallel-size")).toBeUndefined();
+    // a softmax router balanced by the auxiliary loss at Megatron's recommended 1e-2 (its Mixtral
+    // example), not the release's default coefficient 0.0, which balances nothing
+    expect(argValue(text, "--moe-router-load-balancing-type")).toBe("aux_loss");
+    expect(argValue(text, "--moe-aux-loss-coeff")).toBe("1e-2");
     const names = recorded("megatron-lm-core_v0.7.0.txt");
     for (const f of argFlags(text)) expect(names.has(f), f).toBe(true);
     expect(() => megatronFile(mixtral, plan({ tp: 2, ep: 8, etp: 1 }), "core_v0.7")).toThrow(/no --expert-tensor-parallel-size.*etp = 1/);
