@@ -8,7 +8,9 @@ import { type ArgSetting, argAt } from "./args-file.js";
 
 /** Known flags that change performance in ways paraplan does not model: named, then ignored. */
 export const NOT_MODELED = [
-  "recompute-modules", "distribute-saved-activations", "cuda-graph-impl",
+  // (--recompute-modules is read by megatron-recompute.ts: core_attn is the selective recompute
+  // paraplan prices, other modules exit 2, and without selective recompute it does nothing)
+  "distribute-saved-activations", "cuda-graph-impl",
   "enable-cuda-graph", "ds-sequence-parallel-fpdt",
   "enable-zbh1-pipeline", "partition-activations",
 ];

@@ -101,6 +101,8 @@ describe("Megatron-LM arguments", () => {
     const layout = (p: Record<string, unknown>) => ({ tp: p.tp, pp: p.pp, dp: p.dp, zero: p.zero, microBatch: p.microBatch });
     expect(layout(same.from.plan)).toEqual(layout(plain.from.plan));
     expect(same.from.plan).toMatchObject({ recompute: "selective" });
+    // (--recompute-modules core_attn is what paraplan prices, not a flag it "ignores")
+    expect(JSON.stringify(same.from)).not.toContain("recompute-modules");
   });
 
   it("fp32 training (neither --bf16 nor --fp16) is exit 2, as a torchtitan job in fp32 is, not priced as bf16", async () => {
