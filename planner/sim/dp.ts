@@ -20,8 +20,9 @@
 // expt_dp_group), on the same data-parallel stream; the dense weights (Graph.opBytes) over dp·cp.
 // As the closed form prices them (wire/expert-wire.ts), the experts' weights are gathered once a
 // step at ZeRO-1/2, and at ZeRO-3 with one collective per layer and pass and no regather.
-import { addOp, type Graph, hasDataParallel, infoOf, newInfo, type OpInfo } from "./graph.js";
+import { addOp, type Graph, hasDataParallel, infoOf, type OpInfo } from "./graph.js";
 import type { CollectiveKind, Transfer } from "./costs.js";
+import { addInfo, transferOf } from "./infos.js";
 import { linkId } from "./links.js";
 
 /** Buckets of one pass (fillBuckets), in reused columns: bytes, the operation producing (backward)
@@ -131,20 +132,15 @@ function collective(g: Graph, bytes: number, label: Label, index = -1): number {
     // Costs by kind and size and each stage's link pair are shared, not rebuilt per bucket.
     const m = g.dpMemo;
     const stage = label.stage;
-    const key = label.expert ? `expert ${label.kind}` : label.kind;
-    let byBytes = m.costs.get(key);
-    if (!byBytes) m.costs.set(key, (byBytes = new Map()));
-    let t = byBytes.get(bytes);
-    if (!t) byBytes.set(bytes, (t = label.expert ? g.costs.expert!.collective(label.kind, bytes) : g.costs.dpCollective(label.kind, bytes)));
+    const t = transferOf(g, label.kind, bytes, label.expert);
     let links = m.links.get(stage * 2 + (t.inter ? 1 : 0));
     if (!links) m.links.set(stage * 2 + (t.inter ? 1 : 0), (links = [linkId(stage, t.inter, false), linkId(stage, t.inter, true)]));
     label.bytes = bytes;
     label.transfer = t;
     label.links = links;
-    label.info = newInfo(g, { stage, stream: "dp comm", label: label.text, parts: [["dpComm", label.calls * t.latency + t.work + t.post]], gradFrom: 0 });
+    label.info = addInfo(g, { k: "collective", stage, kind: label.kind, expert: label.expert, bytes, calls: label.calls, label: label.text, inter: t.inter });
   }
-  const t = label.transfer;
-  return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, label.calls * t.latency, t.work, label.links, t.post);
+  return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, label.links);
 }
 
 /** Reduce one side's gradients of one backward pass: bucket by bucket as they are produced, or in
@@ -166,7 +162,12 @@ function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind,
     // Buckets hold a parameter count (Megatron-Core's 40M): their bytes follow the gradients' type.
     op = collective(g, buckets.bytes[k]! * side.gradScale, bucketLabel, k);
     const producer = buckets.op[k]!;
-    g.engine.dep(op, producer, gradProgress(infoOf(g, producer), buckets.fraction[k]!));
+    const fraction = buckets.fraction[k]!;
+    const progress = gradProgress(infoOf(g, producer), fraction);
+    // A partial dependency: its byte fraction kept to make it again for other costs (reuse.ts).
+    if (progress < 1) g.partBytes.push(fraction);
+    else if (fraction < 1) g.reusable = false;
+    g.engine.dep(op, producer, progress);
     out.push(op);
   }
   return op;
@@ -226,14 +227,8 @@ export function addDataParallel(g: Graph): void {
     // stage all-reduce the embedding gradient, then step.
     const t = c.tiedEmbedding;
     const links = [0, P - 1].flatMap((s) => [linkId(s, t.inter, false), linkId(s, t.inter, true)]);
-    const info = newInfo(g, {
-      stage: 0,
-      stream: "dp comm",
-      label: `all-reduce tied embedding gradient with stage ${P - 1}`,
-      parts: [["dpComm", t.latency + t.work + t.post]],
-      gradFrom: 0,
-    });
-    const op = addOp(g, g.streams.dp[0]!, info, -1, -1, 0, t.latency, t.work, links, t.post);
+    const info = addInfo(g, { k: "tied", label: `all-reduce tied embedding gradient with stage ${P - 1}`, inter: t.inter });
+    const op = addOp(g, g.streams.dp[0]!, info, -1, -1, 0, links);
     for (const s of [0, P - 1]) {
       g.engine.dep(op, g.optimizerOp[s]! - 1);
       for (const r of g.reductions[s]!) g.engine.dep(op, r);

@@ -144,6 +144,33 @@ export class Engine {
     append(this.head, this.tail, this.edgeNext, on, e);
   }
 
+  /** Partial dependencies added so far (dep() with a fraction below 1), in order. */
+  get partialCount(): number {
+    return this.nParts;
+  }
+
+  /** The operation partial dependency `e` waits on part of. */
+  partialOn(e: number): number {
+    return this.partFrom[e]!;
+  }
+
+  /** How far through its operation partial dependency `e` is met (reuse.ts: other costs). */
+  setPartialFraction(e: number, fraction: number): void {
+    this.partFraction[e] = fraction;
+  }
+
+  /** Every operation's times from its kind's: `kind[op]` indexes `pre`, `work` and `post`
+   *  (reuse.ts: the same operations and dependencies, played with other costs). */
+  retime(kind: Int32Array, pre: readonly number[], work: readonly number[], post: readonly number[]): void {
+    const { opPre, opWork, opPost } = this;
+    for (let op = 0; op < this.n; op++) {
+      const k = kind[op]!;
+      opPre[op] = pre[k]!;
+      opWork[op] = work[k]!;
+      opPost[op] = post[k]!;
+    }
+  }
+
   /** Play the operations out: in WebAssembly (wasm-run.ts), or in TypeScript (`reference`:
    *  run.ts, the same rules, which the tests hold the WebAssembly engine to). */
   run(reference = false): EngineResult {

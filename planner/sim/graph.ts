@@ -1,40 +1,21 @@
 // One training step as an operation graph: per stage a compute stream running its schedule
 // (schedule.ts), a pipeline stream for its sends, a data-parallel stream for its collectives
 // (dp.ts adds those), and the optimizer step.
-import type { PassCost, SimCosts, Transfer } from "./costs.js";
+import type { SimCosts } from "./costs.js";
 import { Engine } from "./events.js";
 import { Arena } from "./heap.js";
+import { addInfo, type InfoTables, type OpInfo, type PassPart, passTables } from "./infos.js";
 import { linkId } from "./links.js";
 import { globalStage, stageOf, visitPasses } from "./schedule.js";
 import { B, type PassKind, W } from "./zb-orders.js";
 
-/** weightGrad: the weight-gradient half of a backward split in two (zero-bubble schedules' W). */
-export type SegmentKind = "forward" | "backward" | "weightGrad" | "recompute" | "tpComm" | "epComm" | "cpComm" | "ppComm" | "dpComm" | "optimizer";
-export type StreamName = "compute" | "tp comm" | "pp comm" | "dp comm";
+export type { OpInfo, SegmentKind, StreamName } from "./infos.js";
 
-export interface OpInfo {
-  stage: number;
-  stream: "compute" | "pp comm" | "dp comm";
-  /** What it is ("layer", "send activation", "all-gather weights bucket"); timeline.ts opName()
-   *  adds the pass and the index. Names are built only when a timeline is drawn (the ranking needs
-   *  none). */
-  label: string;
-  /** Consecutive parts of a compute operation (a layer's kernels, then its tp collectives). */
-  parts: Array<[SegmentKind, number]>;
-  /** Where a backward's gradients start being produced, as a fraction of the operation (of each
-   *  of its layers, when it plays several). */
-  gradFrom: number;
-  /** Identical layers the operation plays one after another (buildGraph's `coarse` graphs); 1
-   *  when absent. */
-  layers?: number;
-}
-
-export interface Graph {
-  costs: SimCosts;
+/** The operations of one step. Its kinds of operation (infos.ts InfoTables: one OpInfo is shared
+ *  by every operation of its kind on a stage, made from a recipe with the operations' times) and
+ *  per operation the index of its own (opInfo, infoOf). */
+export interface Graph extends InfoTables {
   engine: Engine;
-  /** The distinct OpInfos (newInfo), and per operation the index of its own (infoOf): one OpInfo
-   *  is shared by every operation of its kind on a stage. */
-  infos: OpInfo[];
   opInfo: Int32Array;
   /** Per operation: the pass it belongs to (passIndex), or −1. */
   opPass: Int32Array;
@@ -62,31 +43,18 @@ export interface Graph {
   optimizerOp: number[];
   /** Operations the optimizer of a stage waits for (its gradient reductions). */
   reductions: number[][];
-  /** dp.ts's cache of collective costs by kind and size, and of link pairs by stage. */
-  dpMemo: { costs: Map<string, Map<number, Transfer>>; links: Map<number, number[]> };
+  /** Per partial dependency (the engine's, in order): how far through its producer's bytes the
+   *  bucket's last byte is (dp.ts reducePass), from which reuse.ts makes its fraction again. */
+  partBytes: number[];
+  /** Whether reuse.ts may play the graph again with other costs: false where a bucket part-way
+   *  through its producer became a whole dependency (its last byte at the producer's very end). */
+  reusable: boolean;
 }
 
-/** Register the description shared by a kind of operation; returns its index for addOp(). */
-export function newInfo(g: Graph, info: OpInfo): number {
-  g.infos.push(info);
-  return g.infos.length - 1;
-}
-
-/** Add an operation on engine stream `stream`, described by `g.infos[info]`, of pass `pass`,
- *  with `index` (Graph.opIndex) and `bytes` of weights. */
-export function addOp(
-  g: Graph,
-  stream: number,
-  info: number,
-  pass: number,
-  index: number,
-  bytes: number,
-  pre: number,
-  work = 0,
-  links: readonly number[] | null = null,
-  post = 0,
-): number {
-  const id = g.engine.op(stream, pre, work, links, post);
+/** Add an operation of kind `info` (its times: infos.ts) on engine stream `stream`, of pass
+ *  `pass`, with `index` (Graph.opIndex) and `bytes` of weights, its work on `links`. */
+export function addOp(g: Graph, stream: number, info: number, pass: number, index: number, bytes: number, links: readonly number[] | null = null): number {
+  const id = g.engine.op(stream, g.infoPre[info]!, g.infoWork[info]!, links, g.infoPost[info]!);
   if (id >= g.opInfo.length || id >= g.opPass.length || id >= g.opIndex.length || id >= g.opBytes.length || id >= g.opExpertBytes.length) {
     g.opInfo = g.arena.i32("graph.opInfo", id + 1, id);
     g.opPass = g.arena.i32("graph.opPass", id + 1, id);
@@ -108,10 +76,10 @@ export const hasDataParallel = (c: SimCosts): boolean => c.dp > 1 || c.expert !=
 
 /** A compute operation playing `n` layers (buildGraph): its dense bytes in opBytes, its routed
  *  experts' in opExpertBytes. */
-function addLayers(g: Graph, stream: number, info: number, pass: number, index: number, n: number, pre: number): number {
+function addLayers(g: Graph, stream: number, info: number, pass: number, index: number, n: number): number {
   const c = g.costs.layer;
   const expert = c.expertBytes ?? 0;
-  const id = addOp(g, stream, info, pass, index, n * (c.bytes - expert), pre);
+  const id = addOp(g, stream, info, pass, index, n * (c.bytes - expert));
   g.opExpertBytes[id] = n * expert;
   return id;
 }
@@ -119,32 +87,6 @@ function addLayers(g: Graph, stream: number, info: number, pass: number, index: 
 /** The description of operation `op`. */
 export function infoOf(g: Graph, op: number): OpInfo {
   return g.infos[g.opInfo[op]!]!;
-}
-
-/** A pass's cost less another (a backward less its weight gradient). */
-function minus(a: PassCost, b: PassCost): PassCost {
-  return { compute: Math.max(0, a.compute - b.compute), tp: a.tp - b.tp };
-}
-
-function passParts(kind: SegmentKind, p: PassCost): Array<[SegmentKind, number]> {
-  const out: Array<[SegmentKind, number]> = [];
-  if (p.compute > 0) out.push([kind, p.compute]);
-  if (p.tp > 0) out.push(["tpComm", p.tp]);
-  if (p.ep !== undefined && p.ep > 0) out.push(["epComm", p.ep]);
-  if (p.cp !== undefined && p.cp > 0) out.push(["cpComm", p.cp]);
-  return out;
-}
-
-/** Total time of consecutive parts. */
-function partsTime(parts: ReadonlyArray<readonly [SegmentKind, number]>): number {
-  let total = 0;
-  for (const [, d] of parts) total += d;
-  return total;
-}
-
-/** Parts of `n` identical operations played as one. */
-function scaled(parts: ReadonlyArray<readonly [SegmentKind, number]>, n: number): Array<[SegmentKind, number]> {
-  return parts.map(([kind, d]) => [kind, n * d]);
 }
 
 /** The operation graph of one step; its tables come from `arena` (one graph at a time).
@@ -184,8 +126,13 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
   const nPasses = P * 3 * V * M;
   const g: Graph = {
     costs: c,
+    passes: passTables(c),
     engine,
     infos: [],
+    recipes: [],
+    infoPre: [],
+    infoWork: [],
+    infoPost: [],
     opInfo: arena.i32("graph.opInfo", capacity),
     opPass: arena.i32("graph.opPass", capacity),
     opIndex: arena.i32("graph.opIndex", capacity),
@@ -201,63 +148,33 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     optimizerOp: [],
     reductions: Array.from({ length: P }, () => []),
     dpMemo: { costs: new Map(), links: new Map() },
+    partBytes: [],
+    reusable: true,
   };
   const { firstOp, lastOp } = g;
-
-  // Parts shared by every operation of a kind (a layer's backward re-runs its recompute first).
-  const parts = {
-    embedF: passParts("forward", c.embedding.forward),
-    embedB: passParts("backward", c.embedding.backward),
-    layerF: passParts("forward", c.layer.forward),
-    layerB: [...passParts("recompute", c.layer.recompute), ...passParts("backward", c.layer.backward)],
-    headF: passParts("forward", c.head.forward),
-    // (the output's own recompute, the MTP modules' blocks, before its backward as a layer's)
-    headB: [...passParts("recompute", c.head.recompute), ...passParts("backward", c.head.backward)],
-    // A split backward: the input gradient (B) now, the weight gradient (W) later.
-    layerI: [...passParts("recompute", c.layer.recompute), ...passParts("backward", minus(c.layer.backward, c.layer.weightGrad))],
-    layerW: passParts("weightGrad", c.layer.weightGrad),
-    headI: [...passParts("recompute", c.head.recompute), ...passParts("backward", minus(c.head.backward, c.head.weightGrad))],
-    headW: passParts("weightGrad", c.head.weightGrad),
-  };
-  const time = {
-    embedF: partsTime(parts.embedF),
-    embedB: partsTime(parts.embedB),
-    layerF: partsTime(parts.layerF),
-    layerB: partsTime(parts.layerB),
-    headF: partsTime(parts.headF),
-    headB: partsTime(parts.headB),
-    layerI: partsTime(parts.layerI),
-    layerW: partsTime(parts.layerW),
-    headI: partsTime(parts.headI),
-    headW: partsTime(parts.headW),
-  };
-  const rTime = c.layer.recompute.compute + c.layer.recompute.tp + (c.layer.recompute.ep ?? 0) + (c.layer.recompute.cp ?? 0);
-  const gradFrom = rTime / (rTime + c.layer.backward.compute + c.layer.backward.tp + (c.layer.backward.ep ?? 0) + (c.layer.backward.cp ?? 0) || 1);
-  const headR = c.head.recompute.compute;
-  const headGradFrom = headR / (headR + c.head.backward.compute + c.head.backward.tp || 1);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
   const passesPerStage = 3 * V * M;
   const orders = arena.i32("graph.order", P * passesPerStage);
   for (let s = 0; s < P; s++) {
-    const info = (label: string, p: Array<[SegmentKind, number]>, from = 0) => newInfo(g, { stage: s, stream: "compute", label, parts: p, gradFrom: from });
-    const embedF = info("embedding", parts.embedF);
-    const embedB = info("embedding", parts.embedB);
-    const layerF = info("layer", parts.layerF);
-    const layerB = info("layer", parts.layerB, gradFrom);
-    const headF = info("head", parts.headF);
-    const headB = info("head", parts.headB, headGradFrom);
-    const layerI = info("layer input gradient", parts.layerI, gradFrom);
-    const layerW = info("layer weight gradient", parts.layerW);
-    const headI = info("head input gradient", parts.headI, headGradFrom);
-    const headW = info("head weight gradient", parts.headW);
+    const info = (label: string, which: PassPart, grad: 0 | 1 | 2 = 0) => addInfo(g, { k: "pass", stage: s, which, n: 0, label, grad });
+    const embedF = info("embedding", "embedF");
+    const embedB = info("embedding", "embedB");
+    const layerF = info("layer", "layerF");
+    const layerB = info("layer", "layerB", 1);
+    const headF = info("head", "headF");
+    const headB = info("head", "headB", 2);
+    const layerI = info("layer input gradient", "layerI", 1);
+    const layerW = info("layer weight gradient", "layerW");
+    const headI = info("head input gradient", "headI", 2);
+    const headW = info("head weight gradient", "headW");
     const stream = streams.compute[s]!;
     // Runs of n layers as one operation (coarse), one description per kind and n.
     const runs = new Map<number, number>();
-    const run = (kind: number, label: string, p: Array<[SegmentKind, number]>, n: number, from = 0): number => {
+    const run = (kind: number, label: string, which: PassPart, n: number, grad: 0 | 1 = 0): number => {
       const key = kind * 1e6 + n;
       let id = runs.get(key);
-      if (id === undefined) runs.set(key, (id = newInfo(g, { stage: s, stream: "compute", label, parts: scaled(p, n), gradFrom: from, layers: n })));
+      if (id === undefined) runs.set(key, (id = addInfo(g, { k: "pass", stage: s, which, n, label, grad })));
       return id;
     };
     const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
@@ -284,26 +201,26 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
       // One operation for the pass's layers, or one each.
       const n = perLayer || nLayers < 2 || firstForward?.[chunk] === idx ? 1 : nLayers;
       if (kind === 0) {
-        if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes, time.embedF);
-        if (n > 1) addLayers(g, stream, run(0, "layers", parts.layerF, n), idx, -1, n, n * time.layerF);
-        else for (let l = 0; l < nLayers; l++) addLayers(g, stream, layerF, idx, l, 1, time.layerF);
-        if (ch === lastChunk) addOp(g, stream, headF, idx, -1, c.head.bytes, time.headF);
+        if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes);
+        if (n > 1) addLayers(g, stream, run(0, "layers", "layerF", n), idx, -1, n);
+        else for (let l = 0; l < nLayers; l++) addLayers(g, stream, layerF, idx, l, 1);
+        if (ch === lastChunk) addOp(g, stream, headF, idx, -1, c.head.bytes);
       } else if (kind === B && g.gradPass[idx] === 1) {
-        if (ch === lastChunk) addOp(g, stream, headB, idx, -1, c.head.bytes, time.headB);
-        if (n > 1) addLayers(g, stream, run(1, "layers", parts.layerB, n, gradFrom), idx, -1, n, n * time.layerB);
-        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerB, idx, l, 1, time.layerB);
-        if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
+        if (ch === lastChunk) addOp(g, stream, headB, idx, -1, c.head.bytes);
+        if (n > 1) addLayers(g, stream, run(1, "layers", "layerB", n, 1), idx, -1, n);
+        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerB, idx, l, 1);
+        if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes);
       } else if (kind === B) {
         // Input gradient only; the embedding has no input to pass a gradient to, so its
         // (weight) gradient waits for W.
-        if (ch === lastChunk) addOp(g, stream, headI, idx, -1, c.head.bytes, time.headI);
-        if (n > 1) addLayers(g, stream, run(2, "layers input gradient", parts.layerI, n, gradFrom), idx, -1, n, n * time.layerI);
-        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerI, idx, l, 1, time.layerI);
+        if (ch === lastChunk) addOp(g, stream, headI, idx, -1, c.head.bytes);
+        if (n > 1) addLayers(g, stream, run(2, "layers input gradient", "layerI", n, 1), idx, -1, n);
+        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerI, idx, l, 1);
       } else {
-        if (ch === lastChunk) addOp(g, stream, headW, idx, -1, c.head.bytes, time.headW);
-        if (n > 1) addLayers(g, stream, run(3, "layers weight gradient", parts.layerW, n), idx, -1, n, n * time.layerW);
-        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerW, idx, l, 1, time.layerW);
-        if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes, time.embedB);
+        if (ch === lastChunk) addOp(g, stream, headW, idx, -1, c.head.bytes);
+        if (n > 1) addLayers(g, stream, run(3, "layers weight gradient", "layerW", n), idx, -1, n);
+        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerW, idx, l, 1);
+        if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes);
       }
       if (engine.opCount > first) {
         firstOp[idx] = first;
@@ -311,8 +228,7 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
       }
     }
     g.order.push(stageOrderIdx.subarray(0, k));
-    const optimizer: Array<[SegmentKind, number]> = [["optimizer", c.optimizer[s]!]];
-    g.optimizerOp.push(addOp(g, stream, info("optimizer", optimizer), -1, -1, 0, partsTime(optimizer)));
+    g.optimizerOp.push(addOp(g, stream, addInfo(g, { k: "optimizer", stage: s }), -1, -1, 0));
   }
 
   // Point-to-point: each chunk's output activation to the next chunk, its input gradient back.
@@ -338,12 +254,11 @@ function firstForwards(order: Int32Array, k: number, V: number, M: number): Int3
 function addSends(g: Graph, c: SimCosts, P: number, V: number, M: number): void {
   const lastChunk = P * V - 1;
   const { firstOp, lastOp, engine } = g;
-  const sendParts: Array<[SegmentKind, number]> = [["ppComm", c.p2p.latency + c.p2p.work + c.p2p.post]];
   // One route per (from, to) pair of stages: the sender's link out, the receiver's link in.
   const routes: Array<number[] | undefined> = new Array<number[] | undefined>(P * P).fill(undefined);
   for (let s = 0; s < P; s++) {
-    const activation = newInfo(g, { stage: s, stream: "pp comm", label: "send activation", parts: sendParts, gradFrom: 0 });
-    const gradient = newInfo(g, { stage: s, stream: "pp comm", label: "send gradient", parts: sendParts, gradFrom: 0 });
+    const activation = addInfo(g, { k: "send", stage: s, label: "send activation" });
+    const gradient = addInfo(g, { k: "send", stage: s, label: "send gradient" });
     for (let ch = 0; ch < V; ch++) {
       // The chunk's neighbours in the model, the same for every micro-batch.
       const gc = globalStage(c.schedule, P, ch, s);
@@ -374,7 +289,7 @@ function send(g: Graph, c: SimCosts, routes: Array<number[] | undefined>, from: 
   const P = c.pp;
   let links = routes[from * P + to];
   if (links === undefined) routes[from * P + to] = links = [linkId(from, p.inter, false), linkId(to, p.inter, true)];
-  const op = addOp(g, g.streams.pp[from]!, info, pass, to, 0, p.latency, p.work, links, p.post);
+  const op = addOp(g, g.streams.pp[from]!, info, pass, to, 0, links);
   g.engine.dep(op, after);
   g.engine.dep(before, op);
   // A blocking send holds the sender: its next compute operation waits for it.

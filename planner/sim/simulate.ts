@@ -4,8 +4,9 @@ import { engineBucketBytes, gathersUpdatedWeights } from "../cost/engine-terms.j
 import { totalParams } from "../model.js";
 import { buildSimCosts, type SimCosts, type SimOptions } from "./costs.js";
 import { addDataParallel } from "./dp.js";
-import { buildGraph } from "./graph.js";
+import { buildGraph, type Graph } from "./graph.js";
 import { Arena } from "./heap.js";
+import { refill, shapeKey } from "./reuse.js";
 import { buildTimeline, type SimSummary, type Timeline } from "./timeline.js";
 
 export type { SimOptions, SimCosts } from "./costs.js";
@@ -17,14 +18,32 @@ export type { Segment, SimSummary, StageTimes, Timeline } from "./timeline.js";
  *  it. One simulation at a time per Simulator. */
 export class Simulator {
   readonly arena = new Arena();
+  /** The last graph built in the arena, and its shape (reuse.ts): costs of the same shape play it
+   *  again with their own times instead of building it anew. */
+  private last: { key: string; graph: Graph } | null = null;
+
+  /** `reuse` false: build every graph anew (a warm-up that should compile the building code). */
+  constructor(private readonly reuse = true) {}
+
+  /** The graph of `costs` (with its collectives): the last one replayed where the shape is the
+   *  same, else built in the arena. Valid until the next call. */
+  graph(costs: SimCosts, coarse: boolean): Graph {
+    const key = this.reuse ? shapeKey(costs, coarse) : "";
+    const last = this.last;
+    if (last !== null && last.key === key && refill(last.graph, costs)) return last.graph;
+    this.last = null;
+    const g = buildGraph(costs, this.arena, coarse);
+    addDataParallel(g);
+    if (this.reuse && g.reusable) this.last = { key, graph: g };
+    return g;
+  }
 }
 
 /** Simulate one step from explicit per-operation costs (tests build these by hand). */
 export function simulateCosts(costs: SimCosts, withSegments = true, sim = new Simulator()): Timeline {
   // Without segments, a pass's layers are one operation where nothing attaches to one of them
   // (graph.ts coarse): the same step in fewer operations.
-  const g = buildGraph(costs, sim.arena, !withSegments);
-  addDataParallel(g);
+  const g = sim.graph(costs, !withSegments);
   // The timeline keeps nothing of the graph or the engine's result (both in the arena).
   return buildTimeline(g, g.engine.run(), withSegments);
 }

@@ -40,7 +40,8 @@ function warmupPlan(req: SimRequest): { plan: Plan; gpus: number; globalBatch: n
   return { plan: { ...ONE_PLAN, pp, dp: 2, zero: 1 }, gpus: 2 * pp, globalBatch: 16 };
 }
 
-const sim = new Simulator();
+// (building every graph anew: the warm-up plan's graph replayed would leave buildGraph cold)
+const sim = new Simulator(false);
 function warm(req: SimRequest, round: number): void {
   if (asked || round >= MAX_WARMUP) return;
   try {

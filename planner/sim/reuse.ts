@@ -1,0 +1,56 @@
+// One graph per shape: plans that differ only in what their operations cost (the closed form's
+// top 20 come in pairs that differ only in recompute) have the same operations, dependencies and
+// routes; only the operations' times and how far through a backward each gradient bucket is ready
+// change. Building a graph and its collectives was most of a cold simulation (issue 11,
+// start-up), so a Simulator keeps the last graph with its shape and, for costs of the same shape,
+// makes its kinds of operation again from their recipes (infos.ts) and sets the times from them,
+// the same numbers by the same arithmetic as a graph built anew (test/sim/reuse.test.ts).
+import type { SimCosts } from "./cost-types.js";
+import { gradProgress } from "./dp.js";
+import type { Graph } from "./graph.js";
+import { makeInfo, passTables } from "./infos.js";
+
+/** SimCosts fields that set only how long an operation takes, never which operations, edges or
+ *  links a graph has: the passes' costs (ParamOpCost forward … weightGrad), a transfer's times,
+ *  the optimizer step, the data-parallel slowdown (timeline.ts). Every other field, and any field
+ *  added later, is part of the shape. The collectives' costs are functions (not in the key): a
+ *  collective's recipe checks that its transfer still takes the same link. */
+const COST_ONLY = new Set(["forward", "backward", "recompute", "weightGrad", "latency", "work", "post", "optimizer", "dpSlowdown"]);
+
+/** What a graph of these costs is made of, as a string: equal for two costs exactly where
+ *  buildGraph (with `coarse`) and addDataParallel make the same operations, dependencies and
+ *  routes, given that their collectives take the same links. Byte counts, bucket sizes, degrees,
+ *  the schedule and every flag are in it, to the bit (a number's shortest round-trip form). */
+export function shapeKey(c: SimCosts, coarse: boolean): string {
+  const json = JSON.stringify(c, (k, v: unknown) => (COST_ONLY.has(k) ? undefined : typeof v === "number" && (!Number.isFinite(v) || Object.is(v, -0)) ? `${Object.is(v, -0) ? "-0" : v}` : v));
+  return `${coarse ? "coarse" : "fine"} ${json}`;
+}
+
+/** Play graph `g` (built by buildGraph and addDataParallel for costs of the same shapeKey) with
+ *  costs `c`: its kinds of operation made again, its operations' times and its partial
+ *  dependencies' fractions set from them. False where that cannot give the graph `c` would build
+ *  (a collective on another link, a bucket now ready at its producer's very end); `g` is then
+ *  spoilt and the caller builds anew. */
+export function refill(g: Graph, c: SimCosts): boolean {
+  if (!g.reusable) return false;
+  const recipes = g.recipes;
+  g.costs = c;
+  g.passes = passTables(c);
+  g.dpMemo = { costs: new Map(), links: g.dpMemo.links };
+  g.infos = [];
+  g.infoPre = [];
+  g.infoWork = [];
+  g.infoPost = [];
+  for (let i = 0; i < recipes.length; i++) if (!makeInfo(g, recipes[i]!, i)) return false;
+  const e = g.engine;
+  const nParts = e.partialCount;
+  if (nParts !== g.partBytes.length) return false;
+  for (let k = 0; k < nParts; k++) {
+    const on = e.partialOn(k);
+    const fraction = gradProgress(g.infos[g.opInfo[on]!]!, g.partBytes[k]!);
+    if (!(fraction < 1)) return false;
+    e.setPartialFraction(k, fraction);
+  }
+  e.retime(g.opInfo, g.infoPre, g.infoWork, g.infoPost);
+  return true;
+}
