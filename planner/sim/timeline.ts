@@ -16,6 +16,7 @@ import type { Schedule } from "../types.js";
 import { criticalMask } from "./critical-path.js";
 import type { EngineResult } from "./events.js";
 import { type Graph, hasDataParallel, infoOf, type SegmentKind, type StreamName } from "./graph.js";
+import { BACKWARD, BUBBLE, column, CP, DP, dpOverlap, END, EP, FORWARD, N, OPTIMIZER, PP, RECOMPUTE, sumSummary, TP } from "./stage-sums.js";
 
 export type { SegmentKind, StreamName } from "./graph.js";
 
@@ -74,22 +75,6 @@ export interface Timeline {
   bubbleFraction: number;
 }
 
-/** StageTimes' fields in order; per stage they are summed in a Float64Array row (a field written
- *  through a computed key stores a freshly allocated number, which made this loop allocate
- *  megabytes a step) and copied into StageTimes at the end. */
-const FORWARD = 0;
-const BACKWARD = 1;
-const RECOMPUTE = 2;
-const TP = 3;
-const PP = 4;
-const DP = 5;
-const BUBBLE = 6;
-const OPTIMIZER = 7;
-const END = 8;
-const EP = 9;
-const CP = 10;
-const N = 11;
-
 /** A stage's waits for other stages, split into the schedule's bubble — (p−1)/(v·m) of its busy
  *  time, the whole wait on equal stages (Narayanan et al. 2021 §2.2) — and stage imbalance, the
  *  rest. The executor's measured timeline splits the same way (executor/timeline.ts). */
@@ -106,31 +91,6 @@ export function splitIdle(
   const share = pp > 1 && microBatches > 0 ? bubbleFraction(schedule ?? (vpp > 1 ? "interleaved" : "1f1b"), pp, vpp, microBatches, split) : 0;
   const bubble = Math.min(idle, share * busy);
   return { bubble, imbalance: idle - bubble };
-}
-
-
-function column(kind: SegmentKind): number {
-  switch (kind) {
-    case "forward":
-      return FORWARD;
-    case "backward":
-    case "weightGrad":
-      return BACKWARD;
-    case "recompute":
-      return RECOMPUTE;
-    case "tpComm":
-      return TP;
-    case "epComm":
-      return EP;
-    case "cpComm":
-      return CP;
-    case "ppComm":
-      return PP;
-    case "dpComm":
-      return DP;
-    case "optimizer":
-      return OPTIMIZER;
-  }
 }
 
 function stageTimes(t: Float64Array, s: number): StageTimes {
@@ -157,11 +117,20 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   const times = new Float64Array(P * N);
   const cursor = new Float64Array(P);
   const listing = withSegments ? { list: [] as Segment[], ops: [] as number[] } : null;
-  const n = g.engine.opCount;
-  const { end } = r;
+  const slowdown = g.costs.dpSlowdown > 0 && hasDataParallel(g.costs);
+  let overlap: Float64Array | null = null;
   let lastOp = 0;
-  for (let i = 0; i < n; i++) if (end[i]! > end[lastOp]!) lastOp = i;
-  sumStages(g, r, times, cursor, listing);
+  if (listing) {
+    const n = g.engine.opCount;
+    const { end } = r;
+    for (let i = 0; i < n; i++) if (end[i]! > end[lastOp]!) lastOp = i;
+    sumStages(g, r, times, cursor, listing);
+    if (slowdown) overlap = dpOverlap(g, r, P);
+  } else {
+    // The ranking's summary: the same sums and overlap in one pass (stage-sums.ts).
+    overlap = slowdown ? new Float64Array(P) : null;
+    lastOp = sumSummary(g, r, times, cursor, overlap);
+  }
   // Where each stage's compute stream ends, before the data-parallel slowdown below.
   const computeEnd = new Float64Array(P);
   for (let s = 0; s < P; s++) computeEnd[s] = times[s * N + END]!;
@@ -174,8 +143,7 @@ export function buildTimeline(g: Graph, r: EngineResult, withSegments = true): T
   // at the end of the stage's compute stream ("dp slowdown"), so that segments, trace and chart
   // end where the breakdown does.
   let makespan = r.makespan;
-  if (g.costs.dpSlowdown > 0 && hasDataParallel(g.costs)) {
-    const overlap = dpOverlap(g, r, P);
+  if (overlap !== null) {
     for (let s = 0; s < P; s++) {
       const extra = g.costs.dpSlowdown * overlap[s]!;
       times[s * N + DP] = times[s * N + DP]! + extra;
@@ -241,62 +209,6 @@ function finishSegments(
       list.push({ stage: s, stream: "compute", kind: "dpComm", start: computeEnd[s]!, end: stageEnd, name: "dp slowdown (compute beside data-parallel collectives)", critical: s === criticalStage, wait: false });
   }
   return list;
-}
-
-/** Seconds each stage's compute stream ran while one of its data-parallel collectives did. A
- *  stream runs one operation at a time, so that is, summed over the collectives, the compute
- *  stream's busy time between each one's start and end: the difference of the stream's cumulative
- *  busy time, found by binary search over its operations (in index order, as sumStages reads
- *  them; their ends do not decrease). */
-function dpOverlap(g: Graph, r: EngineResult, P: number): Float64Array {
-  const n = g.engine.opCount;
-  const { start, end } = r;
-  const { infos, opInfo } = g;
-  // Compute operations of each stage, in order: offsets into one table (counting sort by stage).
-  const first = new Int32Array(P + 1);
-  for (let op = 0; op < n; op++) {
-    const info = infos[opInfo[op]!]!;
-    if (info.stream === "compute") first[info.stage + 1]!++;
-  }
-  for (let s = 0; s < P; s++) first[s + 1]! += first[s]!;
-  const fill = first.slice(0, P);
-  const from = new Float64Array(first[P]!);
-  const to = new Float64Array(first[P]!);
-  const busy = new Float64Array(first[P]!); // busy[k]: the stage's compute time until operation k ends
-  for (let op = 0; op < n; op++) {
-    const info = infos[opInfo[op]!]!;
-    if (info.stream !== "compute") continue;
-    const k = fill[info.stage]!++;
-    from[k] = start[op]!;
-    to[k] = Math.max(end[op]!, k > first[info.stage]! ? to[k - 1]! : 0);
-  }
-  // Cumulative busy time at each operation's end, per stage.
-  for (let s = 0; s < P; s++) {
-    let sum = 0;
-    for (let k = first[s]!; k < first[s + 1]!; k++) {
-      sum += Math.max(0, to[k]! - Math.max(from[k]!, k > first[s]! ? to[k - 1]! : -Infinity));
-      busy[k] = sum;
-    }
-  }
-  // Busy time of stage s's compute stream in [0, t].
-  const busyUntil = (s: number, t: number): number => {
-    let lo = first[s]!;
-    let hi = first[s + 1]!; // first operation ending after t
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (to[mid]! <= t) lo = mid + 1;
-      else hi = mid;
-    }
-    const before = lo > first[s]! ? busy[lo - 1]! : 0;
-    return lo < first[s + 1]! ? before + Math.max(0, t - Math.max(from[lo]!, lo > first[s]! ? to[lo - 1]! : -Infinity)) : before;
-  };
-  const out = new Float64Array(P);
-  for (let op = 0; op < n; op++) {
-    const info = infos[opInfo[op]!]!;
-    if (info.stream !== "dp comm" || !(end[op]! > start[op]!)) continue;
-    out[info.stage] = out[info.stage]! + busyUntil(info.stage, end[op]!) - busyUntil(info.stage, start[op]!);
-  }
-  return out;
 }
 
 /** Sum each stage's times into `times` (rows of N), each stage's compute-stream end into
