@@ -109,11 +109,11 @@ function passBytes(opBytes: Float64Array, first: number, last: number): number {
 }
 
 /** The collectives of one kind under one label (a pass's buckets, a stage's ZeRO-3 gathers), and
- *  the cost, links and description of the last one added: most buckets have the same size. */
+ *  the cost, route and description of the last one added: most buckets have the same size. */
 class Label {
   bytes = NaN;
   transfer: Transfer | null = null;
-  links: readonly number[] = [];
+  route = -1;
   info = -1;
   constructor(
     readonly stage: number,
@@ -133,14 +133,14 @@ function collective(g: Graph, bytes: number, label: Label, index = -1): number {
     const m = g.dpMemo;
     const stage = label.stage;
     const t = transferOf(g, label.kind, bytes, label.expert);
-    let links = m.links.get(stage * 2 + (t.inter ? 1 : 0));
-    if (!links) m.links.set(stage * 2 + (t.inter ? 1 : 0), (links = [linkId(stage, t.inter, false), linkId(stage, t.inter, true)]));
+    let route = m.routes.get(stage * 2 + (t.inter ? 1 : 0));
+    if (route === undefined) m.routes.set(stage * 2 + (t.inter ? 1 : 0), (route = g.engine.routeOf([linkId(stage, t.inter, false), linkId(stage, t.inter, true)])));
     label.bytes = bytes;
     label.transfer = t;
-    label.links = links;
+    label.route = route;
     label.info = addInfo(g, { k: "collective", stage, kind: label.kind, expert: label.expert, bytes, calls: label.calls, label: label.text, inter: t.inter });
   }
-  return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, label.links);
+  return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, label.route);
 }
 
 /** Reduce one side's gradients of one backward pass: bucket by bucket as they are produced, or in
@@ -178,48 +178,11 @@ export function addDataParallel(g: Graph): void {
   // The buckets of the pass at hand, refilled pass after pass.
   const scratch = new Buckets();
   const P = c.pp;
-  const V = c.vpp;
-  const M = c.microBatches;
-  const name = (ch: number) => (V > 1 ? ` chunk ${ch}` : "");
   if (hasDataParallel(c)) {
     const sides = sidesOf(g);
     for (let s = 0; s < P; s++) {
-      const red = g.reductions[s]!;
-      const lastBackward = g.optimizerOp[s]! - 1;
-      if (c.zero === 3) {
-        addZero3(g, s, sides);
-        continue;
-      }
-      const whole = c.zero === 0 || (c.zero === 1 && c.zero1AllReduce === true);
-      const kind: CollectiveKind = whole ? "allReduce" : "reduceScatter";
-      const verb = whole ? "all-reduce" : "reduce-scatter";
-      const reduceBackward = (pass: number) => {
-        const ch = Math.floor(pass / M) % V;
-        const mb = pass % M;
-        for (const side of sides) {
-          const label = `${verb} ${side.name}gradients${name(ch)}${c.zero === 2 ? ` mb ${mb}` : ""}`;
-          if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red, scratch, side);
-          else if (c.zero === 2) {
-            // Synchronous: the next compute operation waits for the reduction.
-            const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red, scratch, side);
-            g.engine.dep(g.lastOp[pass]! + 1, op);
-          } else reducePass(g, s, pass, kind, lastBackward, label, red, scratch, side);
-        }
-      };
-      const order = g.order[s]!;
-      for (let ch = 0; ch < V; ch++) {
-        // The chunk's passes that produce weight gradients (full backwards, or the W of split
-        // ones) in execution order: every one under ZeRO-2, else the last.
-        let last = -1;
-        for (let i = 0; i < order.length; i++) {
-          const pass = order[i]!;
-          if (g.gradPass[pass] !== 1 || Math.floor(pass / M) % V !== ch) continue;
-          if (c.zero === 2) reduceBackward(pass);
-          else last = pass;
-        }
-        if (c.zero !== 2 && last >= 0) reduceBackward(last);
-      }
-      if (c.gatherUpdatedWeights) for (const side of sides) gatherWeights(g, s, scratch, side);
+      if (c.zero === 3) addZero3(g, s, sides);
+      else reduceStage(g, s, sides, scratch);
     }
   }
   if (c.tiedEmbedding && P > 1) {
@@ -228,7 +191,7 @@ export function addDataParallel(g: Graph): void {
     const t = c.tiedEmbedding;
     const links = [0, P - 1].flatMap((s) => [linkId(s, t.inter, false), linkId(s, t.inter, true)]);
     const info = addInfo(g, { k: "tied", label: `all-reduce tied embedding gradient with stage ${P - 1}`, inter: t.inter });
-    const op = addOp(g, g.streams.dp[0]!, info, -1, -1, 0, links);
+    const op = addOp(g, g.streams.dp[0]!, info, -1, -1, 0, g.engine.routeOf(links));
     for (const s of [0, P - 1]) {
       g.engine.dep(op, g.optimizerOp[s]! - 1);
       for (const r of g.reductions[s]!) g.engine.dep(op, r);
@@ -239,6 +202,57 @@ export function addDataParallel(g: Graph): void {
   for (let s = 0; s < P; s++) {
     const reductions = g.reductions[s]!;
     for (let i = 0; i < reductions.length; i++) g.engine.dep(g.optimizerOp[s]!, reductions[i]!);
+  }
+}
+
+/** ZeRO-0/1/2: a stage's gradient reductions, chunk by chunk, and its updated weights' gathers.
+ *  (Functions of the module, small enough for V8 to compile early: a closure per stage inside
+ *  addDataParallel had it compile all of addDataParallel.) */
+function reduceStage(g: Graph, s: number, sides: readonly Side[], scratch: Buckets): void {
+  const c = g.costs;
+  const V = c.vpp;
+  const M = c.microBatches;
+  // Chunk by chunk, the chunk's passes that produce weight gradients (full backwards, or the W of
+  // split ones) in execution order: every one under ZeRO-2, else the last. (One look at the
+  // order, not one per chunk: v·2vm passes a stage.)
+  const order = g.order[s]!;
+  const every: number[][] | null = c.zero === 2 ? Array.from({ length: V }, () => []) : null;
+  const last = new Int32Array(V).fill(-1);
+  for (let i = 0; i < order.length; i++) {
+    const pass = order[i]!;
+    if (g.gradPass[pass] !== 1) continue;
+    const ch = Math.floor(pass / M) % V;
+    if (every) every[ch]!.push(pass);
+    else last[ch] = pass;
+  }
+  for (let ch = 0; ch < V; ch++) {
+    if (every) for (const pass of every[ch]!) reduceBackward(g, s, pass, sides, scratch);
+    else if (last[ch]! >= 0) reduceBackward(g, s, last[ch]!, sides, scratch);
+  }
+  if (c.gatherUpdatedWeights) for (const side of sides) gatherWeights(g, s, scratch, side);
+}
+
+/** The reductions of backward pass `pass` of stage `s`, each side's: bucket by bucket beside it
+ *  (overlapped), else after it (ZeRO-2, the next compute waiting) or after the stage's last
+ *  backward. */
+function reduceBackward(g: Graph, s: number, pass: number, sides: readonly Side[], scratch: Buckets): void {
+  const c = g.costs;
+  const V = c.vpp;
+  const M = c.microBatches;
+  const whole = c.zero === 0 || (c.zero === 1 && c.zero1AllReduce === true);
+  const kind: CollectiveKind = whole ? "allReduce" : "reduceScatter";
+  const verb = whole ? "all-reduce" : "reduce-scatter";
+  const red = g.reductions[s]!;
+  const ch = Math.floor(pass / M) % V;
+  const mb = pass % M;
+  for (const side of sides) {
+    const label = `${verb} ${side.name}gradients${V > 1 ? ` chunk ${ch}` : ""}${c.zero === 2 ? ` mb ${mb}` : ""}`;
+    if (c.overlapGradReduce) reducePass(g, s, pass, kind, null, label, red, scratch, side);
+    else if (c.zero === 2) {
+      // Synchronous: the next compute operation waits for the reduction.
+      const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red, scratch, side);
+      g.engine.dep(g.lastOp[pass]! + 1, op);
+    } else reducePass(g, s, pass, kind, g.optimizerOp[s]! - 1, label, red, scratch, side);
   }
 }
 

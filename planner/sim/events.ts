@@ -94,6 +94,12 @@ export class Engine {
 
   /** add() without the spec object: `pre` seconds, `work` on `links`, then `post` seconds. */
   op(stream: number, pre: number, work = 0, links: readonly number[] | null = null, post = 0): number {
+    return this.opOn(stream, pre, work, links ? this.routeOf(links) : -1, post);
+  }
+
+  /** op() with its links as a route of routeOf() (−1: none): a graph adding thousands of
+   *  operations on a few routes names each once. */
+  opOn(stream: number, pre: number, work: number, route: number, post: number): number {
     const id = this.n;
     if (id === this.capacity) this.growOps(2 * id);
     this.n = id + 1;
@@ -101,14 +107,14 @@ export class Engine {
     this.opPre[id] = pre;
     this.opWork[id] = work;
     this.opPost[id] = post;
-    this.opRoute[id] = links ? this.route(links) : -1;
+    this.opRoute[id] = route;
     this.pending[id] = 0;
     this.head[id] = -1;
     this.tail[id] = -1;
     this.partHead[id] = -1;
     this.partTail[id] = -1;
     const last = this.streamLast[stream]!;
-    if (this.streamOrdered[stream] && last >= 0) this.dep(id, last);
+    if (this.streamOrdered[stream] && last >= 0) this.edge(id, last);
     this.streamLast[stream] = id;
     return id;
   }
@@ -116,10 +122,10 @@ export class Engine {
   /** `op` may start only once `on` has ended (fraction 1) or is `fraction` of the way through. */
   dep(op: number, on: number, fraction = 1): void {
     if (!(on >= 0 && on < this.n && op >= 0 && op < this.n)) throw new Error(`dependency of operation ${op} on ${on}, outside 0…${this.n - 1}`);
-    this.pending[op]!++;
-    const a = this.tables;
     if (fraction < 1) {
       if (this.opWork[on]! > 0) throw new Error("a partial dependency needs a fixed-time operation");
+      this.pending[op]!++;
+      const a = this.tables;
       const e = this.nParts++;
       if (e === this.partTo.length) {
         this.partTo = a.i32("part.to", e + 1, e);
@@ -134,10 +140,16 @@ export class Engine {
       append(this.partHead, this.partTail, this.partNext, on, e);
       return;
     }
+    this.edge(op, on);
+  }
+
+  /** A whole dependency of `op` on `on`, both known to exist (dep() checks them). */
+  private edge(op: number, on: number): void {
+    this.pending[op]!++;
     const e = this.nEdges++;
     if (e === this.edgeTo.length) {
-      this.edgeTo = a.i32("edge.to", e + 1, e);
-      this.edgeNext = a.i32("edge.next", e + 1, e);
+      this.edgeTo = this.tables.i32("edge.to", e + 1, e);
+      this.edgeNext = this.tables.i32("edge.next", e + 1, e);
     }
     this.edgeTo[e] = op;
     this.edgeNext[e] = -1;
@@ -180,7 +192,8 @@ export class Engine {
     return reference ? new Run(tables, this.tables, this.shared).play() : this.tables.engine().play(tables, this.tables, this.shared);
   }
 
-  private route(links: readonly number[]): number {
+  /** The route of a list of links (by identity: the same array, the same route). */
+  routeOf(links: readonly number[]): number {
     let r = this.routeIds.get(links);
     if (r === undefined) {
       r = this.routes.length;

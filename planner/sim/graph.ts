@@ -28,6 +28,8 @@ export interface Graph extends InfoTables {
   /** Per operation: bytes of the routed experts' weights it holds (over edp: SimCosts.expert),
    *  else 0. */
   opExpertBytes: Float64Array;
+  /** Operations those five tables have room for (the shortest's length). */
+  opRoom: number;
   /** Where the per-operation tables live (heap.ts): reused from one graph to the next. */
   arena: Arena;
   streams: { compute: number[]; pp: number[]; dp: number[] };
@@ -52,15 +54,17 @@ export interface Graph extends InfoTables {
 }
 
 /** Add an operation of kind `info` (its times: infos.ts) on engine stream `stream`, of pass
- *  `pass`, with `index` (Graph.opIndex) and `bytes` of weights, its work on `links`. */
-export function addOp(g: Graph, stream: number, info: number, pass: number, index: number, bytes: number, links: readonly number[] | null = null): number {
-  const id = g.engine.op(stream, g.infoPre[info]!, g.infoWork[info]!, links, g.infoPost[info]!);
-  if (id >= g.opInfo.length || id >= g.opPass.length || id >= g.opIndex.length || id >= g.opBytes.length || id >= g.opExpertBytes.length) {
+ *  `pass`, with `index` (Graph.opIndex) and `bytes` of weights, its work on `route` (the
+ *  engine's routeOf; −1: none). */
+export function addOp(g: Graph, stream: number, info: number, pass: number, index: number, bytes: number, route = -1): number {
+  const id = g.engine.opOn(stream, g.infoPre[info]!, g.infoWork[info]!, route, g.infoPost[info]!);
+  if (id >= g.opRoom) {
     g.opInfo = g.arena.i32("graph.opInfo", id + 1, id);
     g.opPass = g.arena.i32("graph.opPass", id + 1, id);
     g.opIndex = g.arena.i32("graph.opIndex", id + 1, id);
     g.opBytes = g.arena.f64("graph.opBytes", id + 1, id);
     g.opExpertBytes = g.arena.f64("graph.opExpertBytes", id + 1, id);
+    g.opRoom = opRoom(g);
   }
   g.opInfo[id] = info;
   g.opPass[id] = pass;
@@ -69,6 +73,9 @@ export function addOp(g: Graph, stream: number, info: number, pass: number, inde
   g.opExpertBytes[id] = 0;
   return id;
 }
+
+/** Operations the per-operation tables of `g` have room for. */
+const opRoom = (g: Graph): number => Math.min(g.opInfo.length, g.opPass.length, g.opIndex.length, g.opBytes.length, g.opExpertBytes.length);
 
 /** Whether the step has data-parallel collectives: the dense weights' over dp·cp, or the routed
  *  experts' over edp (which may exceed 1 where dp·cp is 1: experts folded over tp ranks). */
@@ -106,7 +113,6 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
   const P = c.pp;
   const V = c.vpp;
   const M = c.microBatches;
-  const lastChunk = P * V - 1;
   if (!Number.isInteger(M) || M < 1) throw new Error(`simulate: ${M} micro-batches per step is not a positive integer`);
   // Megatron-LM's interleaved schedule runs micro-batches in groups of p (checkSchedule).
   if (c.schedule === "interleaved" && V > 1 && M % P !== 0) throw new Error(`simulate: interleaved schedule needs the ${M} micro-batches divisible by pp ${P}`);
@@ -138,6 +144,7 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     opIndex: arena.i32("graph.opIndex", capacity),
     opBytes: arena.f64("graph.opBytes", capacity),
     opExpertBytes: arena.f64("graph.opExpertBytes", capacity),
+    opRoom: 0,
     arena,
     streams,
     passIndex,
@@ -147,36 +154,18 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     order: [],
     optimizerOp: [],
     reductions: Array.from({ length: P }, () => []),
-    dpMemo: { costs: new Map(), links: new Map() },
+    dpMemo: { costs: new Map(), routes: new Map() },
     partBytes: [],
     reusable: true,
   };
-  const { firstOp, lastOp } = g;
+  g.opRoom = opRoom(g);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
   const passesPerStage = 3 * V * M;
   const orders = arena.i32("graph.order", P * passesPerStage);
   for (let s = 0; s < P; s++) {
-    const info = (label: string, which: PassPart, grad: 0 | 1 | 2 = 0) => addInfo(g, { k: "pass", stage: s, which, n: 0, label, grad });
-    const embedF = info("embedding", "embedF");
-    const embedB = info("embedding", "embedB");
-    const layerF = info("layer", "layerF");
-    const layerB = info("layer", "layerB", 1);
-    const headF = info("head", "headF");
-    const headB = info("head", "headB", 2);
-    const layerI = info("layer input gradient", "layerI", 1);
-    const layerW = info("layer weight gradient", "layerW");
-    const headI = info("head input gradient", "headI", 2);
-    const headW = info("head weight gradient", "headW");
+    const kinds = new StageKinds(g, s);
     const stream = streams.compute[s]!;
-    // Runs of n layers as one operation (coarse), one description per kind and n.
-    const runs = new Map<number, number>();
-    const run = (kind: number, label: string, which: PassPart, n: number, grad: 0 | 1 = 0): number => {
-      const key = kind * 1e6 + n;
-      let id = runs.get(key);
-      if (id === undefined) runs.set(key, (id = addInfo(g, { k: "pass", stage: s, which, n, label, grad })));
-      return id;
-    };
     const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
     // The schedule's order first, then its operations in a plain loop (one small callback).
     let k = 0;
@@ -190,43 +179,15 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     // (every forward's layers too where ZeRO-2 gathers the weights again each micro-batch)
     const perLayer = !coarse || (hasDataParallel(c) && (c.zero === 3 || c.regatherEachMicroBatch));
     const firstForward = !perLayer && hasDataParallel(c) && c.gatherUpdatedWeights && c.overlapParamGather ? firstForwards(stageOrderIdx, k, V, M) : null;
-    for (let i = 0; i < k; i++) {
-      const idx = stageOrderIdx[i]!;
-      const chunk = Math.floor(idx / M) % V;
-      const kind = Math.floor(idx / (V * M)) % 3;
-      const ch = globalStage(c.schedule, P, chunk, s);
-      // Layers this chunk plays: its virtual stage's own count with uneven stages.
-      const nLayers = c.stageLayers?.[ch] ?? c.layersPerChunk;
-      const first = engine.opCount;
-      // One operation for the pass's layers, or one each.
-      const n = perLayer || nLayers < 2 || firstForward?.[chunk] === idx ? 1 : nLayers;
-      if (kind === 0) {
-        if (ch === 0) addOp(g, stream, embedF, idx, -1, c.embedding.bytes);
-        if (n > 1) addLayers(g, stream, run(0, "layers", "layerF", n), idx, -1, n);
-        else for (let l = 0; l < nLayers; l++) addLayers(g, stream, layerF, idx, l, 1);
-        if (ch === lastChunk) addOp(g, stream, headF, idx, -1, c.head.bytes);
-      } else if (kind === B && g.gradPass[idx] === 1) {
-        if (ch === lastChunk) addOp(g, stream, headB, idx, -1, c.head.bytes);
-        if (n > 1) addLayers(g, stream, run(1, "layers", "layerB", n, 1), idx, -1, n);
-        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerB, idx, l, 1);
-        if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes);
-      } else if (kind === B) {
-        // Input gradient only; the embedding has no input to pass a gradient to, so its
-        // (weight) gradient waits for W.
-        if (ch === lastChunk) addOp(g, stream, headI, idx, -1, c.head.bytes);
-        if (n > 1) addLayers(g, stream, run(2, "layers input gradient", "layerI", n, 1), idx, -1, n);
-        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerI, idx, l, 1);
-      } else {
-        if (ch === lastChunk) addOp(g, stream, headW, idx, -1, c.head.bytes);
-        if (n > 1) addLayers(g, stream, run(3, "layers weight gradient", "layerW", n), idx, -1, n);
-        else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, layerW, idx, l, 1);
-        if (ch === 0) addOp(g, stream, embedB, idx, -1, c.embedding.bytes);
-      }
-      if (engine.opCount > first) {
-        firstOp[idx] = first;
-        lastOp[idx] = engine.opCount - 1;
-      }
+    // Per local chunk: its global stage and the layers it plays (its virtual stage's own count
+    // with uneven stages).
+    const chOf = new Int32Array(V);
+    const layersOf = new Float64Array(V);
+    for (let chunk = 0; chunk < V; chunk++) {
+      chOf[chunk] = globalStage(c.schedule, P, chunk, s);
+      layersOf[chunk] = c.stageLayers?.[chOf[chunk]!] ?? c.layersPerChunk;
     }
+    addPassOps(g, kinds, stream, stageOrderIdx, k, perLayer, firstForward, chOf, layersOf);
     g.order.push(stageOrderIdx.subarray(0, k));
     g.optimizerOp.push(addOp(g, stream, addInfo(g, { k: "optimizer", stage: s }), -1, -1, 0));
   }
@@ -234,6 +195,104 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
   // Point-to-point: each chunk's output activation to the next chunk, its input gradient back.
   if (P > 1) addSends(g, c, P, V, M);
   return g;
+}
+
+/** The kinds of compute operation of one stage (infos.ts recipes), and its runs of n layers as one
+ *  operation (coarse): one kind per pass kind (0 F, 1 B, 2 input gradient, 3 weight gradient)
+ *  and n, the last one asked for each pass kind kept at hand (n changes only between uneven
+ *  chunks). */
+class StageKinds {
+  readonly embedF: number;
+  readonly embedB: number;
+  readonly layerF: number;
+  readonly layerB: number;
+  readonly headF: number;
+  readonly headB: number;
+  readonly layerI: number;
+  readonly layerW: number;
+  readonly headI: number;
+  readonly headW: number;
+  private readonly runs = new Map<number, number>();
+  private readonly lastRun = [0, 0, 0, 0];
+  private readonly lastRunId = [-1, -1, -1, -1];
+
+  constructor(
+    private readonly g: Graph,
+    private readonly s: number,
+  ) {
+    const info = (label: string, which: PassPart, grad: 0 | 1 | 2 = 0) => addInfo(g, { k: "pass", stage: s, which, n: 0, label, grad });
+    this.embedF = info("embedding", "embedF");
+    this.embedB = info("embedding", "embedB");
+    this.layerF = info("layer", "layerF");
+    this.layerB = info("layer", "layerB", 1);
+    this.headF = info("head", "headF");
+    this.headB = info("head", "headB", 2);
+    this.layerI = info("layer input gradient", "layerI", 1);
+    this.layerW = info("layer weight gradient", "layerW");
+    this.headI = info("head input gradient", "headI", 2);
+    this.headW = info("head weight gradient", "headW");
+  }
+
+  /** The kind of a run of `n` layers of pass kind `kind`. */
+  run(kind: number, n: number): number {
+    if (this.lastRun[kind] === n) return this.lastRunId[kind]!;
+    const key = kind * 1e6 + n;
+    let id = this.runs.get(key);
+    if (id === undefined) this.runs.set(key, (id = addInfo(this.g, { k: "pass", stage: this.s, which: RUN_PART[kind]!, n, label: RUN_LABEL[kind]!, grad: kind === 1 || kind === 2 ? 1 : 0 })));
+    this.lastRun[kind] = n;
+    this.lastRunId[kind] = id;
+    return id;
+  }
+}
+
+const RUN_PART: readonly PassPart[] = ["layerF", "layerB", "layerI", "layerW"];
+const RUN_LABEL: readonly string[] = ["layers", "layers", "layers input gradient", "layers weight gradient"];
+
+/** A stage's compute operations, pass after pass of its first `k` passes in `order` (buildGraph):
+ *  a function of its own, small enough for V8 to compile early (the loop inside buildGraph had it
+ *  compile all of buildGraph, several times). */
+function addPassOps(g: Graph, kinds: StageKinds, stream: number, order: Int32Array, k: number, perLayer: boolean, firstForward: Int32Array | null, chOf: Int32Array, layersOf: Float64Array): void {
+  const c = g.costs;
+  const { engine, firstOp, lastOp } = g;
+  const V = c.vpp;
+  const M = c.microBatches;
+  const lastChunk = c.pp * V - 1;
+  for (let i = 0; i < k; i++) {
+    const idx = order[i]!;
+    const chunk = Math.floor(idx / M) % V;
+    const kind = Math.floor(idx / (V * M)) % 3;
+    const ch = chOf[chunk]!;
+    const nLayers = layersOf[chunk]!;
+    const first = engine.opCount;
+    // One operation for the pass's layers, or one each.
+    const n = perLayer || nLayers < 2 || firstForward?.[chunk] === idx ? 1 : nLayers;
+    if (kind === 0) {
+      if (ch === 0) addOp(g, stream, kinds.embedF, idx, -1, c.embedding.bytes);
+      if (n > 1) addLayers(g, stream, kinds.run(0, n), idx, -1, n);
+      else for (let l = 0; l < nLayers; l++) addLayers(g, stream, kinds.layerF, idx, l, 1);
+      if (ch === lastChunk) addOp(g, stream, kinds.headF, idx, -1, c.head.bytes);
+    } else if (kind === B && g.gradPass[idx] === 1) {
+      if (ch === lastChunk) addOp(g, stream, kinds.headB, idx, -1, c.head.bytes);
+      if (n > 1) addLayers(g, stream, kinds.run(1, n), idx, -1, n);
+      else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, kinds.layerB, idx, l, 1);
+      if (ch === 0) addOp(g, stream, kinds.embedB, idx, -1, c.embedding.bytes);
+    } else if (kind === B) {
+      // Input gradient only; the embedding has no input to pass a gradient to, so its
+      // (weight) gradient waits for W.
+      if (ch === lastChunk) addOp(g, stream, kinds.headI, idx, -1, c.head.bytes);
+      if (n > 1) addLayers(g, stream, kinds.run(2, n), idx, -1, n);
+      else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, kinds.layerI, idx, l, 1);
+    } else {
+      if (ch === lastChunk) addOp(g, stream, kinds.headW, idx, -1, c.head.bytes);
+      if (n > 1) addLayers(g, stream, kinds.run(3, n), idx, -1, n);
+      else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, kinds.layerW, idx, l, 1);
+      if (ch === 0) addOp(g, stream, kinds.embedB, idx, -1, c.embedding.bytes);
+    }
+    if (engine.opCount > first) {
+      firstOp[idx] = first;
+      lastOp[idx] = engine.opCount - 1;
+    }
+  }
 }
 
 /** Per chunk, the first forward pass among a stage's first `k` passes in execution order (−1:
@@ -255,7 +314,7 @@ function addSends(g: Graph, c: SimCosts, P: number, V: number, M: number): void 
   const lastChunk = P * V - 1;
   const { firstOp, lastOp, engine } = g;
   // One route per (from, to) pair of stages: the sender's link out, the receiver's link in.
-  const routes: Array<number[] | undefined> = new Array<number[] | undefined>(P * P).fill(undefined);
+  const routes = new Int32Array(P * P).fill(-1);
   for (let s = 0; s < P; s++) {
     const activation = addInfo(g, { k: "send", stage: s, label: "send activation" });
     const gradient = addInfo(g, { k: "send", stage: s, label: "send gradient" });
@@ -284,12 +343,12 @@ function addSends(g: Graph, c: SimCosts, P: number, V: number, M: number): void 
 }
 
 /** One send of stage `from` to stage `to`, after operation `after` and before `before`. */
-function send(g: Graph, c: SimCosts, routes: Array<number[] | undefined>, from: number, info: number, to: number, after: number, before: number, pass: number): void {
+function send(g: Graph, c: SimCosts, routes: Int32Array, from: number, info: number, to: number, after: number, before: number, pass: number): void {
   const p = c.p2p;
   const P = c.pp;
-  let links = routes[from * P + to];
-  if (links === undefined) routes[from * P + to] = links = [linkId(from, p.inter, false), linkId(to, p.inter, true)];
-  const op = addOp(g, g.streams.pp[from]!, info, pass, to, 0, links);
+  let route = routes[from * P + to]!;
+  if (route < 0) routes[from * P + to] = route = g.engine.routeOf([linkId(from, p.inter, false), linkId(to, p.inter, true)]);
+  const op = addOp(g, g.streams.pp[from]!, info, pass, to, 0, route);
   g.engine.dep(op, after);
   g.engine.dep(before, op);
   // A blocking send holds the sender: its next compute operation waits for it.

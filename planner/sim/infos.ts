@@ -61,8 +61,9 @@ export interface InfoTables {
   infoPre: number[];
   infoWork: number[];
   infoPost: number[];
-  /** dp.ts's cache of collective costs by kind and size, and of link pairs by stage. */
-  dpMemo: { costs: Map<string, Map<number, Transfer>>; links: Map<number, number[]> };
+  /** dp.ts's cache of collective costs by kind and size, and of each stage's route (its link
+   *  pair) by whether it crosses the network. */
+  dpMemo: { costs: Map<string, Map<number, Transfer>>; routes: Map<number, number> };
 }
 
 /** A pass's cost less another (a backward less its weight gradient). */

@@ -36,7 +36,7 @@ export function refill(g: Graph, c: SimCosts): boolean {
   const recipes = g.recipes;
   g.costs = c;
   g.passes = passTables(c);
-  g.dpMemo = { costs: new Map(), links: g.dpMemo.links };
+  g.dpMemo = { costs: new Map(), routes: g.dpMemo.routes };
   g.infos = [];
   g.infoPre = [];
   g.infoWork = [];

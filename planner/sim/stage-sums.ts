@@ -141,12 +141,33 @@ export function sumSummary(g: Graph, r: EngineResult, times: Float64Array, curso
   const busy = overlap ? new Float64Array(computeOps) : null;
   const first = new Int32Array(P + 1); // stage s's compute operations: first[s] … first[s+1]−1
   let lastOp = 0;
-  let latest = n > 0 ? end[0]! : 0;
   for (let s = 0; s < P; s++) {
     first[s + 1] = optimizerOp[s]! + 1;
     lastOp = sumComputeOps(stageOf, streamOf, partAt, col, dur, opInfo, start, end, binder, times, cursor, s, first[s]!, first[s + 1]!, lastOp, from, to, busy);
-    latest = end[lastOp]!;
   }
+  return sumOtherOps(stageOf, streamOf, opInfo, start, end, times, computeOps, n, lastOp, overlap, first, from, to, busy);
+}
+
+/** sumSummary's pass over the other operations, computeOps … n−1 (sends, collectives): each
+ *  stage's end, the overlap of its collectives; returns the first operation of the latest end,
+ *  given `lastOp` before them. */
+function sumOtherOps(
+  stageOf: Int32Array,
+  streamOf: Int32Array,
+  opInfo: Int32Array,
+  start: Float64Array,
+  end: Float64Array,
+  times: Float64Array,
+  computeOps: number,
+  n: number,
+  lastOp: number,
+  overlap: Float64Array | null,
+  first: Int32Array,
+  from: Float64Array | null,
+  to: Float64Array | null,
+  busy: Float64Array | null,
+): number {
+  let latest = end[lastOp]!;
   for (let op = computeOps; op < n; op++) {
     const i = opInfo[op]!;
     const s = stageOf[i]!;
