@@ -57,12 +57,12 @@ export interface EngineSupports {
   /** Under fp16 the stack runs each rank's local experts one after another, its grouped GEMM
    *  needing bf16 (Megatron-Core validate_args asserts --moe-grouped-gemm under --bf16), which
    *  paraplan does not price: plans with more than one local expert are left out (layout rule
-   *  moe_fp16_local_experts). Absent: false. */
+   *  moe_fp16_local_experts). Absent from a file's supports: Megatron-Core's (true). */
   expertsLoopUnderFp16?: boolean;
   /** Beside tp > 1 a mixture-of-experts model trains only with sequence parallel (Megatron-Core's
    *  MoELayer.forward raises a ValueError otherwise): the search gives such plans sequence parallel
-   *  and a fixed --no-sequence-parallel beside tp > 1 is exit 2 (layout rule moe_tp_sp). Absent:
-   *  false. */
+   *  and a fixed --no-sequence-parallel beside tp > 1 is exit 2 (layout rule moe_tp_sp). Absent
+   *  from a file's supports: Megatron-Core's (true), as every key there (schema/engine.ts). */
   moeNeedsSpWithTp?: boolean;
   /** What of a mixture-of-experts model's parallelism it runs (absent: all of it). paraplan's
    *  worker (executor/worker/spec.py moe_checks) runs MoE layers at tp 1 only (layout rule

@@ -198,7 +198,9 @@ function byPrecision(g: GradBytesIn): NonNullable<Engine["dataParallel"]["gradBy
   return out;
 }
 
-/** The optional yes/no keys of supports: absent, the model or parallelism is built (false: refused). */
+/** The optional yes/no keys of supports: absent, Megatron-Core's where MEGATRON_SUPPORTS states one
+ *  (expertsLoopUnderFp16, moeNeedsSpWithTp: as a file without a supports section, and as every
+ *  other key absent), else undefined: the model or parallelism is built (false: refused). */
 const OPTIONAL_FLAGS = ["expertsLoopUnderFp16", "moeNeedsSpWithTp", "moeWithTensorParallel", "expertTensorParallel", "latentAttention", "multiTokenPrediction"] as const;
 
 function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
@@ -222,7 +224,7 @@ function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: Figu
     positional: [...new Set(get("positional"))],
     mlp: [...new Set(get("mlp"))],
     groupedQueryAttention: get("groupedQueryAttention"),
-    ...Object.fromEntries(OPTIONAL_FLAGS.filter((k) => s[k] !== undefined).map((k) => [k, fig(`supports.${k}`, s[k] as FigureIn<boolean>)])),
+    ...Object.fromEntries(OPTIONAL_FLAGS.filter((k) => s[k] !== undefined || MEGATRON_SUPPORTS[k] !== undefined).map((k) => [k, s[k] !== undefined ? fig(`supports.${k}`, s[k] as FigureIn<boolean>) : MEGATRON_SUPPORTS[k]])),
     ...(s.zeroWithExpertParallel !== undefined ? { zeroWithExpertParallel: [...new Set(fig("supports.zeroWithExpertParallel", s.zeroWithExpertParallel as FigureIn<ZeroStage[]>))].sort() } : {}),
     slidingWindow: get("slidingWindow"),
     qkvBias: get("qkvBias"),
