@@ -116,8 +116,6 @@ function expertsLoop(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
   return issue("engine_unsupported", "--ep", `engine ${t.engine.name} runs a rank's ${experts / f.ep} local experts one after another under fp16 (${t.engine.sources["supports.expertsLoopUnderFp16"] ?? "its grouped GEMM needs bf16"}), which paraplan does not price`, `use --precision bf16 or fp8, or --ep ${experts}`);
 }
 
-/** tp · pp fixed to every GPU (no cp) under a stack that trains 16-bit beside them only with FSDP
- *  over data-parallel ranks (EngineSupports.mixedPrecisionNeedsFsdp): none is left to shard. */
 /** A fixed expert dimension the stack runs no MoE model with (EngineSupports expertTensorParallel,
  *  zeroWithExpertParallel: paraplan's worker runs etp 1, and ep > 1 at ZeRO 0 only). */
 function moeUnsupported(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
@@ -133,6 +131,8 @@ function moeUnsupported(m: ModelSpec, f: Fixed, t: Training): InputIssue | null 
   return null;
 }
 
+/** tp · pp fixed to every GPU (no cp) under a stack that trains 16-bit beside them only with FSDP
+ *  over data-parallel ranks (EngineSupports.mixedPrecisionNeedsFsdp): none is left to shard. */
 function noDataParallelLeft(f: Fixed, t: Training): InputIssue | null {
   const e = t.engine;
   if (e === undefined || !supportsOf(e).mixedPrecisionNeedsFsdp || (f.cp ?? 1) > 1) return null;
