@@ -198,9 +198,7 @@ function byPrecision(g: GradBytesIn): NonNullable<Engine["dataParallel"]["gradBy
   return out;
 }
 
-/** The optional yes/no keys of supports: absent, Megatron-Core's where MEGATRON_SUPPORTS states one
- *  (expertsLoopUnderFp16, moeNeedsSpWithTp: as a file without a supports section, and as every
- *  other key absent), else undefined: the model or parallelism is built (false: refused). */
+/** The optional yes/no keys of supports: absent, MEGATRON_SUPPORTS's where it has one, else built. */
 const OPTIONAL_FLAGS = ["expertsLoopUnderFp16", "moeNeedsSpWithTp", "moeWithTensorParallel", "expertTensorParallel", "latentAttention", "multiTokenPrediction"] as const;
 
 function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
