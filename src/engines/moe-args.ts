@@ -343,7 +343,9 @@ function balancingOff(args: Map<string, ArgSetting>): string | null {
   const types = args.get("moe-router-load-balancing-type")?.values ?? ["aux_loss"];
   if (types.includes("sinkhorn")) return null;
   const coeffs = (args.get("moe-aux-loss-coeff")?.values ?? ["0.0"]).map(Number);
-  if (types.some((t) => t === "aux_loss" || t === "seq_aux_loss") && coeffs.some((c) => c > 0)) return null;
+  // (core_r0.14 pairs the two lists, one coefficient a type; a single coefficient serves every type)
+  const coeffOf = (i: number) => (coeffs.length === types.length ? coeffs[i]! : Math.max(...coeffs));
+  if (types.some((t, i) => (t === "aux_loss" || t === "seq_aux_loss") && coeffOf(i) > 0)) return null;
   if (types.every((t) => t === "none")) return "--moe-router-load-balancing-type none";
   return args.has("moe-aux-loss-coeff") ? argAt(args, "moe-aux-loss-coeff") : "--moe-aux-loss-coeff left at Megatron's default 0.0";
 }

@@ -129,6 +129,8 @@ describe("a router left unbalanced is said, not priced silently at a balanced ro
     expect(note(await json(on([])))).toContain("--moe-aux-loss-coeff left at Megatron's default 0.0");
     expect(note(await json(on(["--moe-aux-loss-coeff 0"])))).toContain("--moe-aux-loss-coeff 0 (line 34)");
     expect(note(await json(on(["--moe-router-load-balancing-type none", "--moe-aux-loss-coeff 1e-2"])))).toContain("--moe-router-load-balancing-type none");
+    // paired lists (core_r0.14 nargs='+'): the aux loss at 0 beside a type none balances nothing
+    expect(note(await json(on(["--moe-router-load-balancing-type none aux_loss", "--moe-aux-loss-coeff 1e-2 0"])))).toContain("--moe-aux-loss-coeff 1e-2 0");
   });
   it("an auxiliary loss above 0, sinkhorn or random routing: balanced, no note", async () => {
     expect(note(await json(on(["--moe-aux-loss-coeff 1e-2"])))).toBeUndefined();
