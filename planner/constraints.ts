@@ -174,7 +174,7 @@ function tooFewForDualPipeV(f: Fixed, t: Training): InputIssue | null {
 /** A fixed cp > 1 for a sliding-window model where the stack's context parallel runs windows in
  *  other exchanges only (EngineSupports.contextParallelWindow): Transformer Engine asserts a
  *  window only with its all-gather or all-to-all, torch's ring attention takes no mask. The flag
- *  named is --cp-comm where it was fixed, else --cp. */
+ *  named is --cp-comm where it was fixed and another exchange windows, else --cp. */
 function windowCp(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
   if ((f.cp ?? 1) <= 1 || m.slidingWindow === undefined) return null;
   const s = supportsOf(t.engine);
@@ -183,8 +183,9 @@ function windowCp(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
   const name = t.engine?.name ?? "megatron-core";
   const source = t.engine?.sources["supports.contextParallelWindow"];
   const runs = s.contextParallelWindow.length > 0 ? `with a sliding window only as ${s.contextParallelWindow.join(", ")}` : "without sliding-window attention only";
-  const flag = f.cpComm !== undefined ? "--cp-comm" : "--cp";
   const other = s.contextParallelWindow.filter((c) => s.contextParallel.includes(c));
+  // (--cp-comm only where another exchange would do; where none windows, cp itself is the change)
+  const flag = f.cpComm !== undefined && other.length > 0 ? "--cp-comm" : "--cp";
   return issue("engine_unsupported", flag, `engine ${name} runs context parallel ${runs}${source ? ` (${source})` : ""}, and ${m.name} attends over a ${m.slidingWindow}-key window (cp ${f.cp}${f.cpComm ? `, ${f.cpComm}` : ""})`, other.length > 0 ? `use --cp-comm ${other.join(" or ")}, or cp 1` : "use cp 1");
 }
 

@@ -100,6 +100,9 @@ describe("a sliding window under context parallel: only the exchanges the stack 
   it("torchtitan: none (torch's ring attention takes no mask); its search leaves cp at 1", () => {
     const r = checkFixed(windowed, t("torchtitan"), { cp: 4 });
     expect([r?.code, r?.flag, r?.hint]).toEqual(["engine_unsupported", "--cp", "use cp 1"]);
+    // a fixed exchange too: no other exchange windows there, so cp is the flag to change
+    const ring = checkFixed(windowed, t("torchtitan"), { cp: 4, cpComm: "ring" });
+    expect([ring?.code, ring?.flag, ring?.hint]).toEqual(["engine_unsupported", "--cp", "use cp 1"]);
     const found = search(windowed, H100, t("torchtitan"), {}, { top: 5, keepAll: true });
     expect(found.all!.every((p) => p.cp === 1)).toBe(true);
   });
