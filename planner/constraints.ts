@@ -112,8 +112,8 @@ function expertGroupsFit(f: Fixed, t: Training): InputIssue | null {
  *  (layout rule moe_fp16_local_experts, which the search applies to the ep it tries). */
 function expertsLoop(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
   const experts = m.moe?.experts ?? 0;
-  if (f.ep === undefined || experts === 0 || f.ep >= experts || t.precision !== "fp16" || !t.engine?.supports.expertsLoopUnderFp16) return null;
-  return issue("engine_unsupported", "--ep", `engine ${t.engine.name} runs a rank's ${experts / f.ep} local experts one after another under fp16 (${t.engine.sources["supports.expertsLoopUnderFp16"] ?? "its grouped GEMM needs bf16"}), which paraplan does not price`, `use --precision bf16 or fp8, or --ep ${experts}`);
+  if (f.ep === undefined || experts === 0 || f.ep >= experts || t.precision !== "fp16" || !supportsOf(t.engine).expertsLoopUnderFp16) return null;
+  return issue("engine_unsupported", "--ep", `engine ${t.engine?.name ?? "megatron-core"} runs a rank's ${experts / f.ep} local experts one after another under fp16 (${t.engine?.sources["supports.expertsLoopUnderFp16"] ?? "its grouped GEMM needs bf16"}), which paraplan does not price`, `use --precision bf16 or fp8, or --ep ${experts}`);
 }
 
 /** A fixed expert dimension the stack runs no MoE model with (EngineSupports expertTensorParallel,

@@ -48,7 +48,8 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     experts: m.moe?.experts ?? 0,
     gpusPerNode,
     ...(t.engine?.tensorParallel.overlapNeedsSp ? { tpOverlapNeedsSp: true } : {}),
-    ...(t.precision === "fp16" && t.engine?.supports.expertsLoopUnderFp16 ? { expertsLoop: true } : {}),
+    // (no engine: Megatron-Core's, as the search's supportsOf)
+    ...(t.precision === "fp16" && (t.engine?.supports ?? MEGATRON_SUPPORTS).expertsLoopUnderFp16 ? { expertsLoop: true } : {}),
     ...(m.moe !== undefined ? { expertFfnHidden: m.moe.expertFfnHidden } : {}),
     // (no engine: Megatron-Core's, as the search's supportsOf)
     ...(m.moe !== undefined && (t.engine?.supports ?? MEGATRON_SUPPORTS).moeNeedsSpWithTp === true ? { moeTpNeedsSp: true } : {}),
