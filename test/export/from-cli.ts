@@ -25,3 +25,14 @@ export function fileWriter(prefix: string): (ext: string, text: string) => strin
   let n = 0;
   return (ext, text) => tempFile(`${prefix}-${n++}.${ext}`, text);
 }
+
+/** Mixtral 8x7B on 64 GPUs as the Megatron export plans it: tp 8, pp 2, vpp 4 (29 lines; the
+ *  precision, the dispatcher and the expert layout are each test's own). */
+export const MIXTRAL_MEGATRON = [
+  "--num-layers 32", "--hidden-size 4096", "--ffn-hidden-size 14336", "--num-attention-heads 32", "--group-query-attention", "--num-query-groups 8",
+  "--position-embedding-type rope", "--rotary-base 1000000", "--swiglu", "--normalization RMSNorm", "--norm-epsilon 0.00001",
+  "--untie-embeddings-and-output-weights", "--num-experts 8", "--moe-router-topk 2", "--moe-ffn-hidden-size 14336", "--expert-tensor-parallel-size 1",
+  "--attention-dropout 0", "--hidden-dropout 0", "--seq-length 32768", "--tensor-model-parallel-size 8", "--pipeline-model-parallel-size 2",
+  "--num-virtual-stages-per-pipeline-rank 4", "--use-distributed-optimizer", "--overlap-grad-reduce", "--sequence-parallel", "--micro-batch-size 1",
+  "--global-batch-size 64", "--disable-bias-linear", "--attention-backend flash",
+];

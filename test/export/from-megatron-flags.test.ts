@@ -4,7 +4,7 @@
 // Line numbers: megatron/training/arguments.py @ core_v0.14.0 unless said otherwise.
 import { afterAll, describe, expect, it } from "vitest";
 import { cli, removeTemp } from "./helpers.js";
-import { accepted, fileWriter, refused } from "./from-cli.js";
+import { MIXTRAL_MEGATRON, accepted, fileWriter, refused } from "./from-cli.js";
 
 afterAll(removeTemp);
 
@@ -88,14 +88,7 @@ describe("flags refused by name", () => {
 });
 
 /** Mixtral 8x7B on 64 GPUs: tp 8, pp 2, vpp 4, ep 8 (the Megatron export's plan). */
-const MIXTRAL = [
-  "--num-layers 32", "--hidden-size 4096", "--ffn-hidden-size 14336", "--num-attention-heads 32", "--group-query-attention", "--num-query-groups 8",
-  "--position-embedding-type rope", "--rotary-base 1000000", "--swiglu", "--normalization RMSNorm", "--norm-epsilon 0.00001",
-  "--untie-embeddings-and-output-weights", "--num-experts 8", "--moe-router-topk 2", "--moe-ffn-hidden-size 14336", "--expert-tensor-parallel-size 1",
-  "--attention-dropout 0", "--hidden-dropout 0", "--seq-length 32768", "--tensor-model-parallel-size 8", "--pipeline-model-parallel-size 2",
-  "--num-virtual-stages-per-pipeline-rank 4", "--use-distributed-optimizer", "--overlap-grad-reduce", "--sequence-parallel", "--micro-batch-size 1",
-  "--global-batch-size 64", "--disable-bias-linear", "--attention-backend flash",
-];
+const MIXTRAL = MIXTRAL_MEGATRON;
 const mixtral = (lines: string[]) => ["--model", "mixtral-8x7b", "--gpus", "64", "--from", file("txt", [...MIXTRAL, ...lines].join("\n") + "\n")];
 
 describe("MoE: the alltoall dispatcher and grouped GEMM paraplan prices (moe-args.ts expertKernels)", () => {

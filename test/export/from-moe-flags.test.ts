@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { cli, recorded, removeTemp } from "./helpers.js";
-import { accepted, fileWriter, refused } from "./from-cli.js";
+import { MIXTRAL_MEGATRON, accepted, fileWriter, refused } from "./from-cli.js";
 import { MEGATRON_FLAGS } from "../../src/engines/known-names.js";
 import { NOT_EXPRESSIBLE } from "../../src/engines/megatron-refusals.js";
 import { MOE_NEUTRAL, MOE_READ } from "../../src/engines/megatron-moe-flags.js";
@@ -18,15 +18,7 @@ const file = fileWriter("from-moe-flags");
 
 /** Mixtral 8x7B on 64 GPUs as the alltoall dispatcher and grouped GEMM paraplan prices run it:
  *  tp 8, pp 2, vpp 4, ep 8 (33 lines; a flag added is line 34). */
-const MIXTRAL = [
-  "--num-layers 32", "--hidden-size 4096", "--ffn-hidden-size 14336", "--num-attention-heads 32", "--group-query-attention", "--num-query-groups 8",
-  "--position-embedding-type rope", "--rotary-base 1000000", "--swiglu", "--normalization RMSNorm", "--norm-epsilon 0.00001",
-  "--untie-embeddings-and-output-weights", "--num-experts 8", "--moe-router-topk 2", "--moe-ffn-hidden-size 14336", "--expert-tensor-parallel-size 1",
-  "--attention-dropout 0", "--hidden-dropout 0", "--seq-length 32768", "--tensor-model-parallel-size 8", "--pipeline-model-parallel-size 2",
-  "--num-virtual-stages-per-pipeline-rank 4", "--use-distributed-optimizer", "--overlap-grad-reduce", "--sequence-parallel", "--micro-batch-size 1",
-  "--global-batch-size 64", "--disable-bias-linear", "--attention-backend flash", "--bf16", "--moe-token-dispatcher-type alltoall", "--moe-grouped-gemm",
-  "--expert-model-parallel-size 8",
-];
+const MIXTRAL = [...MIXTRAL_MEGATRON, "--bf16", "--moe-token-dispatcher-type alltoall", "--moe-grouped-gemm", "--expert-model-parallel-size 8"];
 const mixtralModel = JSON.parse(readFileSync(join(packageRoot(), "profiles", "models", "mixtral-8x7b.json"), "utf8"));
 const on = (lines: string[], model = "mixtral-8x7b", drop: string[] = []) =>
   ["--model", model, "--gpus", "64", "--from", file("txt", [...MIXTRAL.filter((l) => !drop.some((d) => l.startsWith(d))), ...lines].join("\n") + "\n")];

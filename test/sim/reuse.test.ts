@@ -17,11 +17,9 @@ import { search } from "../../planner/index.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { parsePlanArgs } from "../../src/plan-args.js";
 import { buildRequest } from "../../src/plan-request.js";
-import { loadEngine } from "../../src/load-engine.js";
-import { hardware, preset } from "../planner/fixtures.js";
+import { SHAPE_CASES, base, gpt, h100, t } from "./shape-cases.js";
 import { dpCosts } from "./dp-costs.js";
 
-const h100 = hardware("dgx-h100");
 
 function built(c: SimCosts, coarse: boolean): Graph {
   const g = buildGraph(c, new Arena(), coarse);
@@ -70,22 +68,7 @@ function retimed(c: SimCosts, k: number): SimCosts {
   };
 }
 
-const engine = (name: string) => loadEngine(name, undefined);
-const t = (gpus: number, extra: Partial<Training> = {}): Training => ({ gpus, globalBatch: 64, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true, ...extra });
-const base: Plan = { tp: 1, pp: 1, dp: 16, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "none", sequenceParallel: false, schedule: "1f1b" };
-const gpt = preset("gpt3-1.3b"); // tied embeddings: an all-reduce between the first and last stage
-const mixtral = preset("mixtral-8x7b");
-// Every recipe of infos.ts: passes (whole and split backwards, runs of layers), optimizer, sends,
-// dense and expert collectives at ZeRO-0 to 3 (buckets, gathers ahead, per-layer), the tied embedding.
-const cases: Array<[string, SimCosts]> = [
-  ["pp 4 interleaved v 2, ZeRO-1, tied embedding", buildSimCosts(gpt, h100, t(16), { ...base, pp: 4, dp: 4, zero: 1, vpp: 2, schedule: "interleaved" })],
-  ["pp 4 GPipe, ZeRO-2, full recompute", buildSimCosts(gpt, h100, t(16), { ...base, pp: 4, dp: 4, zero: 2, recompute: "full", schedule: "gpipe" })],
-  ["pp 2, tp 2, ZeRO-3, selective recompute", buildSimCosts(gpt, h100, t(16), { ...base, tp: 2, pp: 2, dp: 4, zero: 3, recompute: "selective", microBatch: 2 })],
-  ["pp 4 zb1p, torchtitan", buildSimCosts(gpt, h100, t(16, { engine: engine("torchtitan") }), { ...base, pp: 4, dp: 4, zero: 1, schedule: "zb1p" })],
-  ["pp 2 dualpipev, FSDP", buildSimCosts(gpt, h100, t(16, { engine: engine("fsdp") }), { ...base, pp: 2, dp: 8, vpp: 2, zero: 2, schedule: "dualpipev" })],
-  ["Mixtral tp 8 · ep 2, ZeRO-3: expert collectives", buildSimCosts(mixtral, h100, t(64, { seqLen: 4096 }), { ...base, tp: 8, dp: 8, ep: 2, zero: 3, sequenceParallel: true })],
-  ["Mixtral tp 8 · pp 2 · ep 2, ZeRO-1", buildSimCosts(mixtral, h100, t(64, { seqLen: 4096 }), { ...base, tp: 8, pp: 2, dp: 4, ep: 2, zero: 1, sequenceParallel: true })],
-];
+const cases = SHAPE_CASES;
 
 describe("a graph played again with other costs of its shape is the graph those costs build", () => {
   it.each(cases)("%s", (_, c) => {
