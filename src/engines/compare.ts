@@ -44,13 +44,13 @@ function agree<T>(flag: string, explicit: T | undefined, fromConfig: T | undefin
 }
 
 /** The model a configuration states on its own: an llm-foundry YAML's mpt_causal_lm section, or
- *  the preset of a torchtitan job's Llama 3 flavor. */
+ *  the preset a torchtitan job's flavor builds (titan-flavors.ts). */
 function modelOfConfig(paths: string[]): ModelSpec {
   const file = paths.length === 1 ? loadConfigFile(paths[0]!) : undefined;
   const kind = file?.kind;
   const preset = file && (kind === "torchtitan-toml" || kind === "torchtitan-overrides") ? titanPreset(file) : null;
   const model = preset !== null ? loadModel(preset) : file && kind === "llm-foundry" ? foundryModel(file) : null;
-  if (model === null) throw new UserError("--model is required with --from: the model the configuration trains (a preset or a .json file; an llm-foundry YAML with an mpt_causal_lm model and a torchtitan job naming a Llama 3 flavor state their own)");
+  if (model === null) throw new UserError("--model is required with --from: the model the configuration trains (a preset or a .json file; an llm-foundry YAML with an mpt_causal_lm model and a torchtitan job naming a flavor of a preset, as llama3's 8B or qwen3's 30B-A3B, state their own)");
   return model;
 }
 

@@ -7,13 +7,15 @@ import type { Precision, Recompute, Schedule, ZeroStage } from "../../planner/in
 import { UserError } from "../errors.js";
 import { defaultsWarning, readArgs } from "./args-file.js";
 import { TORCHTITAN_02_KEYS, TORCHTITAN_MAIN_KEYS } from "./known-keys.js";
-import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, unknownLine, worldSize } from "./read-config.js";
+import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, unknownLine, worldSize } from "./read-config.js";
 import { type TomlTable, type TomlValue, parseToml } from "./toml.js";
 import { readTitanCp } from "./cp-args.js";
 import { type AtKey, type SettingsAt, named, titanAt } from "./setting-at.js";
 import { TORCHTITAN_RELEASES } from "./torchtitan.js";
 import { isFloat8, titanStages } from "./read-titan-stages.js";
 import { readTitanMoe } from "./read-titan-moe.js";
+import { checkTitanFlavorRun, readTitanModel } from "./read-titan-model.js";
+import { titanFlavor } from "./titan-flavors.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
 export function parseOverrides(text: string): TomlTable {
@@ -50,37 +52,15 @@ const SCHEDULES: Record<string, Schedule> = {
 };
 const LOOPED_OTHERS = ["loopedbfs"];
 
-/** The Llama 3 flavors torchtitan ships (torchtitan/models/llama3/__init__.py llama3_configs):
- *  a job naming one builds that model whatever --model says, so its sizes are checked against it.
- *  Other names and flavors (debug models, other families) are the registry's and not checked. */
-const LLAMA3_FLAVORS: Record<string, { layers: number; hidden: number; heads: number; kvHeads: number }> = {
-  // (torchtitan/models/llama3/__init__.py llama3_configs @000204a4; n_kv_heads unset = n_heads)
-  debugmodel: { layers: 6, hidden: 256, heads: 16, kvHeads: 16 },
-  "8B": { layers: 32, hidden: 4096, heads: 32, kvHeads: 8 },
-  "70B": { layers: 80, hidden: 8192, heads: 64, kvHeads: 8 },
-  "405B": { layers: 126, hidden: 16384, heads: 128, kvHeads: 8 },
-};
-
-/** The paraplan preset a job's Llama 3 flavor builds (llama3 8B, 70B, 405B: llama3-8b, …), or
- *  null: `plan --from` without --model plans it (the flavor's sizes are the preset's). */
+/** The paraplan preset a job's flavor builds (llama3 "8B": llama3-8b, qwen3 "30B-A3B":
+ *  qwen3-30b-a3b, deepseek_v3 "16B": deepseek-v2-lite; titan-flavors.ts), or null: `plan --from`
+ *  without --model plans it (the flavor's sizes are the preset's). */
 export function titanPreset(file: ConfigFile): string | null {
   const table = file.kind === "torchtitan-toml" ? parseToml(file.text, file.name) : parseOverrides(file.text);
   const model = table.model;
   if (typeof model !== "object" || model === null || Array.isArray(model)) return null;
   const { name, flavor } = model as TomlTable;
-  return (name ?? "llama3") === "llama3" && typeof flavor === "string" && Object.hasOwn(LLAMA3_FLAVORS, flavor) && flavor !== "debugmodel" ? `llama3-${flavor.toLowerCase()}` : null;
-}
-
-function flavorClaims(name: string, flavor: string | undefined): ModelClaim[] {
-  const f = name === "llama3" && flavor !== undefined && Object.hasOwn(LLAMA3_FLAVORS, flavor) ? LLAMA3_FLAVORS[flavor] : undefined;
-  if (!f) return [];
-  const setting = (what: string) => `model.name "llama3" flavor "${flavor}" (${what})`;
-  return [
-    { field: "layers", value: f.layers, setting: setting(`${f.layers} layers`) },
-    { field: "hidden", value: f.hidden, setting: setting(`hidden ${f.hidden}`) },
-    { field: "heads", value: f.heads, setting: setting(`${f.heads} heads`) },
-    { field: "kvHeads", value: f.kvHeads, setting: setting(`${f.kvHeads} key/value heads`) },
-  ];
+  return typeof flavor === "string" ? (titanFlavor(String(name ?? "llama3"), flavor)?.preset ?? null) : null;
 }
 
 export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReading {
@@ -123,12 +103,8 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   /** "file: section.key = value (line N)": a refusal names the setting where the file has it. */
   const setting = (section: string, key: string): string => named(titanAt(o, file.text, file.kind === "torchtitan-toml", section, key, get(section, key)));
   // The model the job builds (0.2's [model] name and flavor; default llama3).
-  const flavor = get("model", "flavor");
-  const modelName = str("model", "name", "llama3");
-  const claims = flavorClaims(modelName, flavor === undefined ? undefined : String(flavor));
-  checkClaims(o, claims, ctx.model);
   // (a file that names no model, as paraplan's export of a model torchtitan does not ship, is read as --model)
-  if (get("model", "name") !== undefined) checkModelFamily(o, modelName, flavor === undefined ? undefined : String(flavor), ctx, warnings);
+  const flavor = readTitanModel({ o, name: get("model", "name"), flavor: get("model", "flavor"), flavorSetting: setting("model", "flavor") }, ctx.model, warnings);
   // Optimizer (0.2 [optimizer] name, main optimizer.name): Adam's states are what paraplan prices.
   const opt = get("optimizer", "name");
   if (opt !== undefined && !/^adamw?$/i.test(String(opt)))
@@ -275,6 +251,13 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   }
   // Expert tensor parallel, forced balance, DualPipeV's all-to-all overlap (read-titan-moe.ts).
   const moe = readTitanMoe({ get, setting, o }, { tp, pp, ep, schedule, experts: ctx.model.moe !== undefined, fp8 }, notes);
+  // What the flavor cannot run: cp beside FlexAttention, a pipeline without a pipelining_fn.
+  if (flavor)
+    checkTitanFlavorRun(flavor, {
+      cp: c, pp, seqLen: int("training", "seq_len", 2048),
+      cpSetting: stated.cp ? named(stated.cp) : o, ppSetting: stated.pp ? named(stated.pp) : o,
+      seqSetting: stated.seqLen ? stated.seqLen.setting : "training.seq_len 2048 (torchtitan's default)",
+    }, notes);
   // Without FSDP (no shard, no cp) torchtitan turns mixed precision off beside TP or PP
   // (maybe_enable_amp, torchtitan/distributed/utils.py): an fp32 run.
   if (s === 1 && c === 1 && (tp > 1 || pp > 1))
@@ -353,22 +336,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     // Command-line overrides are main's (torchtitan.ts TORCHTITAN_RELEASES): its last stage frees
     // each micro-batch's logits; a 0.2 TOML file keeps them, as the engine profile prices.
     ...(file.kind === "torchtitan-overrides" ? { keptOutputBytes: TORCHTITAN_RELEASES.find((r) => r.id === "main")!.keptOutputBytes! } : {}),
-    claims,
+    claims: [],
     at: stated,
     warnings,
     notes,
   };
-}
-
-/** What a model name says of the model where its flavor cannot be checked field by field: llama3
- *  flavors are known (LLAMA3_FLAVORS) and dense; deepseek_v3 and llama4 build experts. */
-function checkModelFamily(o: string, name: string, flavor: string | undefined, ctx: ReadContext, warnings: string[]): void {
-  const mismatch = (what: string) => new UserError(`${o}: model.name "${name}" builds ${what} but the model ${ctx.model.name} ${ctx.model.moe ? "has experts" : "has none"}; pass the --model the configuration trains`);
-  if (name === "llama3") {
-    if (flavor !== undefined && !Object.hasOwn(LLAMA3_FLAVORS, flavor))
-      throw new UserError(`${o}: model.flavor "${flavor}" is not a llama3 flavor paraplan knows (${Object.keys(LLAMA3_FLAVORS).join(", ")}): the model it builds cannot be checked against --model ${ctx.model.name}`);
-    if (ctx.model.moe) throw mismatch("a dense model");
-  } else if (name === "deepseek_v3" || name === "llama4") {
-    if (!ctx.model.moe) throw mismatch("a mixture-of-experts model");
-  } else warnings.push(`${o}: model.name "${name}"${flavor ? ` flavor "${flavor}"` : ""}: a model paraplan cannot check against --model ${ctx.model.name}; read as it`);
 }

@@ -28,6 +28,7 @@ import {
   layersPerStage,
 } from "./engine-plan.js";
 import { factsInWords } from "./model-facts.js";
+import { type TitanModelOf, TITAN_MODELS, flavorFactsInWords, flexWords, titanFlavorOf } from "./titan-flavors.js";
 import { torchtitanMoeRefusal } from "./moe-args.js";
 import { titanCpTrainingRefusal, titanCpValues } from "./cp-args.js";
 import { type TomlValue, writeToml } from "./toml.js";
@@ -50,35 +51,36 @@ export const TITAN_SCHEDULE = {
   dualpipev: "DualPipeV",
 } as const;
 
-/** torchtitan's own model registry names for paraplan presets it ships (torchtitan/models/llama3). */
-function titanModel(name: string): { name: string; flavor: string } | null {
-  const m = /^llama3[-_](8b|70b|405b)$/i.exec(name);
-  return m ? { name: "llama3", flavor: m[1]!.toUpperCase() } : null;
+/** torchtitan's own registry entry that builds m (a v0.2.0 flavor with m's sizes, titan-flavors.ts),
+ *  and why this plan cannot run it where it cannot: the job then names no model, for the user's
+ *  own entry. */
+function titanModel(m: ModelSpec, p: Plan, seqLen: number): (TitanModelOf & { blocked?: string }) | null {
+  const tm = titanFlavorOf(m);
+  if (tm === null) return null;
+  const { name, f } = tm;
+  // (read-titan-model.ts refuses the same settings in `plan --from`)
+  const blocked =
+    f.flex && p.cp > 1 ? `runs FlexAttention, with which torchtitan v0.2.0 runs no context parallel (NotImplementedError "CP support for FlexAttention is still in progress.", ${TITAN_MODELS[name]!.flexCp} @ v0.2.0), and this plan has cp ${p.cp}`
+    : !TITAN_MODELS[name]!.pipelines && p.pp > 1 ? `has no pipelining_fn (train.py:221-226 @ v0.2.0 raises "Pipeline Parallel is enabled but ${name} does not support pipelining"), and this plan has pp ${p.pp}`
+    : f.chunked && seqLen > f.chunked.block ? `attends within blocks of ${f.chunked.block} tokens on most layers (iRoPE), shorter than the ${seqLen}-token sequence priced`
+    : undefined;
+  return blocked ? { ...tm, blocked } : tm;
 }
-
-/** What every llama3 flavor builds besides its sizes (llama3_args, torchtitan/models/llama3/
- *  __init__.py @ v0.2.0): rope_theta 500000, norm_eps 1e-5, an output layer of its own, and Llama
- *  3.1's RoPE scaling, the RoPEScalingArgs defaults that precompute_freqs_cis always applies
- *  (models/llama3/model/args.py, model.py @ v0.2.0). */
-const FLAVOR_FACTS: Pick<ModelSpec, "positional" | "ropeTheta" | "normEps" | "ropeScaling" | "tiedEmbeddings"> = {
-  positional: "rope",
-  ropeTheta: 500_000,
-  normEps: 1e-5,
-  ropeScaling: { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 8192 },
-  tiedEmbeddings: false,
-};
 
 /** The header's line on the model a job file names, and a note where the flavor builds another
  *  model than m in what costs nothing (RoPE frequencies, the norm's epsilon). */
-function modelFacts(m: ModelSpec, flavor: string | undefined): { line: string; note?: string } {
+function modelFacts(m: ModelSpec, tm: TitanModelOf | null, seqLen: number): { line: string; note?: string } {
   // The job file has no model keys beyond name and flavor: the registry entry builds the model.
-  if (flavor === undefined) return { line: `model facts the registry entry must have (the job file cannot state them): ${factsInWords(m)}` };
-  const theirs = factsInWords({ ...m, ...FLAVOR_FACTS });
-  const line = `llama3 flavor "${flavor}" builds ${m.name}'s sizes with ${theirs} (llama3_args; RoPEScalingArgs, applied to every flavor: torchtitan/models/llama3/model/args.py @ v0.2.0)`;
+  if (tm === null) return { line: `model facts the registry entry must have (the job file cannot state them): ${factsInWords(m)}` };
+  const { name, flavor, f } = tm;
+  const theirs = flavorFactsInWords(m, f, seqLen);
+  const source = name === "llama3" ? "llama3_args; RoPEScalingArgs, applied to every flavor: torchtitan/models/llama3/model/args.py @ v0.2.0" : `${f.at}, model/args.py @ v0.2.0`;
+  const line = `${name} flavor "${flavor}" builds ${m.name}'s sizes with ${theirs} (${source})`;
   if (theirs === factsInWords(m)) return { line };
+  const hint = name === "llama3" ? " (rope_scaling_args=RoPEScalingArgs(scaling_factor=1.0) is no scaling)" : "";
   return {
     line,
-    note: `torchtitan's llama3 flavor "${flavor}" builds ${theirs}, where ${m.name} has ${factsInWords(m)}: the same cost, other positions; for ${m.name}'s own, register a flavor with its values (rope_scaling_args=RoPEScalingArgs(scaling_factor=1.0) is no scaling) and name it in [model]`,
+    note: `torchtitan's ${name} flavor "${flavor}" builds ${theirs}, where ${m.name} has ${factsInWords(m)}: the same cost, other numerics; for ${m.name}'s own, register a flavor with its values${hint} and name it in [model]`,
   };
 }
 
@@ -164,8 +166,9 @@ export function activationCheckpoint(ctx: EngineContext): Record<string, TomlVal
 
 function toml(ctx: EngineContext): string {
   const { model: m, plan: p, training: t, hw } = ctx;
-  const tm = titanModel(m.name);
-  const modelValues: Record<string, TomlValue> = tm ? { ...tm } : {};
+  const found = titanModel(m, p, t.seqLen);
+  const tm = found && found.blocked === undefined ? found : null;
+  const modelValues: Record<string, TomlValue> = tm ? { name: tm.name, flavor: tm.flavor } : {};
   // torchao's Float8Linear, registered as "quantize.linear.float8" in v0.2.0
   // (components/quantization/float8.py; "float8" at @000204a4 is no converter there).
   if (t.precision === "fp8") modelValues.converters = ["quantize.linear.float8"];
@@ -174,13 +177,13 @@ function toml(ctx: EngineContext): string {
     `plan: ${describe(p)}`,
     `names from ${ctx.release.label}`,
     "run on every node: torchrun <launcher flags> -m torchtitan.train --job.config_file torchtitan.toml",
-    modelFacts(m, tm?.flavor).line,
+    modelFacts(m, tm, t.seqLen).line,
   ];
   const sections: { name: string; comment?: string[]; values: Record<string, TomlValue> }[] = [
     { name: "job", values: { description: `paraplan: ${describe(p)}` } },
     {
       name: "model",
-      ...(tm ? {} : { comment: [`torchtitan ships no ${m.name}: set name and flavor to your model's registry entry`] }),
+      ...(tm ? {} : { comment: [found ? `torchtitan's ${found.name} flavor "${found.flavor}" builds ${m.name}'s sizes but ${found.blocked}: set name and flavor to your own registry entry` : `torchtitan ships no ${m.name}: set name and flavor to your model's registry entry`] }),
       values: modelValues,
     },
     { name: "training", values: training(ctx) },
@@ -278,8 +281,15 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
     p.sequenceParallel = true;
     notes.push("torchtitan 0.2's tensor parallel always runs norms sequence-parallel (apply_tp); nearest: sequence parallel on");
   }
-  const facts = old ? modelFacts(ctx.model, titanModel(ctx.model.name)?.flavor).note : undefined;
-  if (facts) notes.push(facts);
+  if (old) {
+    const found = titanModel(ctx.model, p, ctx.training.seqLen);
+    const tm = found && found.blocked === undefined ? found : null;
+    const facts = modelFacts(ctx.model, tm, ctx.training.seqLen).note;
+    if (facts) notes.push(facts);
+    const flex = tm ? flexWords(tm.name, tm.flavor, tm.f) : undefined;
+    if (flex) notes.push(flex);
+    if (found?.blocked) notes.push(`torchtitan's ${found.name} flavor "${found.flavor}" builds ${ctx.model.name}'s sizes but ${found.blocked}: [model] is left for your own registry entry`);
+  }
   if (ctx.training.precision === "fp8" && !old)
     notes.push('fp8: add the "float8" model converter in your configuration (the model settings are not command-line options in these releases)');
   if (p.recompute === "selective")

@@ -305,11 +305,15 @@ describe("torchtitan job files", () => {
   });
 
   it("a Llama 3 flavor other than --model is a contradiction naming both; MX converters are refused, float8 is fp8", async () => {
-    const line = await refused(on8b({ model: 'name = "llama3"\nflavor = "70B"' }), 'flavor "70B"', "llama3-8b");
-    expect(line).toContain("80 layers");
-    await refused(["--model", "gpt3-6.7b", "--gpus", "8", "--from", toml({ model: 'name = "llama3"\nflavor = "8B"' })], 'flavor "8B"', "gpt3-6.7b");
+    // (llama3/__init__.py:51 @ v0.2.0: dim 8192, n_layers 80, n_heads 64; FFN 28672, llama3-70b's)
+    const line = await refused(on8b({ model: 'name = "llama3"\nflavor = "70B"' }), 'model.flavor = "70B" (line 3) builds llama3 "70B"', "not llama3-8b");
+    expect(line).toContain("layers 80 (llama3-8b: 32), hidden 8192 (llama3-8b: 4096), heads 64 (llama3-8b: 32), ffnHidden 28672 (llama3-8b: 14336)");
+    // (GPT-3 6.7B: the same 32 layers, hidden 4096 and 32 heads, but no grouped K/V heads, a GELU MLP, learned positions)
+    const gpt = await refused(["--model", "gpt3-6.7b", "--gpus", "8", "--from", toml({ model: 'name = "llama3"\nflavor = "8B"' })], 'model.flavor = "8B"', "not gpt3-6.7b");
+    expect(gpt).toContain("kvHeads 8 (gpt3-6.7b: 32)");
+    expect(gpt).not.toContain("layers 32");
     // a flavor named after a JavaScript object member is no flavor (was read as one with no sizes)
-    await refused(on8b({ model: 'name = "llama3"\nflavor = "constructor"' }), 'model.flavor "constructor" is not a llama3 flavor paraplan knows');
+    await refused(on8b({ model: 'name = "llama3"\nflavor = "constructor"' }), 'model.flavor = "constructor" (line 3) is not a llama3 flavor paraplan knows');
     await refused(on8b({ model: `${BASE.model}\nconverters = ["mx"]` }), 'model.converters = ["mx"] (line 4): paraplan models the float8 converter only (fp8 training), not MX formats');
     expect((await accepted(on8b({ model: `${BASE.model}\nconverters = ["float8"]` }))).precision).toBe("fp8");
   });
@@ -335,9 +339,9 @@ describe("settings that change the run are read or refused, not dropped", () => 
   const titan = (edit: (t: string) => string) => ["--model", "llama3-8b", "--gpus", "64", "--from", file("toml", edit(toml))];
 
   it("torchtitan: another model family or flavor, a non-Adam optimizer, fp8 parameter gathers: exit 2 by key", async () => {
-    await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "debugmodel"')), 'model.name "llama3" flavor "debugmodel" (6 layers)');
-    await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "8B_custom"')), 'model.flavor "8B_custom" is not a llama3 flavor paraplan knows');
-    await refused(titan((t) => t.replace('name = "llama3"', 'name = "deepseek_v3"')), 'model.name "deepseek_v3" builds a mixture-of-experts model but the model llama3-8b has none');
+    await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "debugmodel"')), 'model.flavor = "debugmodel" (line 20) builds llama3 "debugmodel"', "layers 6 (llama3-8b: 32)");
+    await refused(titan((t) => t.replace('flavor = "8B"', 'flavor = "8B_custom"')), 'model.flavor = "8B_custom" (line 20) is not a llama3 flavor paraplan knows');
+    await refused(titan((t) => t.replace('name = "llama3"', 'name = "deepseek_v3"')), 'model.flavor = "8B" (line 20) is not a deepseek_v3 flavor paraplan knows (debugmodel, debugmodel_flex_attn, 16B, 236B, 671B');
     for (const opt of ["SGD", "Lion"]) await refused(titan((t) => t.replace('name = "AdamW"', `name = "${opt}"`)), `optimizer.name = "${opt}" (line 24) holds other optimizer state than Adam`);
     await refused(titan((t) => t.replace("enable_fsdp_float8_all_gather = false", "enable_fsdp_float8_all_gather = true")), "float8.enable_fsdp_float8_all_gather");
   });
