@@ -27,7 +27,9 @@ const issue = (code: TrainingCode, flag: string, message: string, hint?: string)
 /** The issue as one line after its flag: the message, then the hint. */
 export const issueText = (i: InputIssue): string => (i.hint === undefined ? i.message : `${i.message}; ${i.hint}`);
 
-export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIssue | null {
+/** `engines`: the built-in engines, for a model one of them cannot build: the hint names those
+ *  that build every part of it (modelGaps), or says none does. Without them the hint names none. */
+export function checkTraining(m: ModelSpec, hw: Hardware, t: Training, engines?: () => readonly Engine[]): InputIssue | null {
   if (t.precision === "fp8" && hw.peak.fp8 === null)
     return issue("no_fp8", "--precision", `${hw.gpuName} has no fp8 tensor cores; use bf16 or fp16`);
   // A precision the stack does not train in (Engine.supports.precisions): Megatron-LM and DeepSpeed
@@ -41,15 +43,12 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
   // fp8 on a stack with no fp8 matmuls was priced as bf16 under an fp8 label.
   if (e !== undefined && t.precision === "fp8" && e.fp8.matmuls === "none")
     return issue("engine_unsupported", "--precision", `engine ${e.name} runs no fp8 matmuls (fp8.matmuls "none"), so fp8 would price its bf16 step`, "use --precision bf16, or an engine file whose fp8.matmuls is \"linear\"");
-  // A stack without expert parallel runs no mixture-of-experts layers as its profile has them
-  // (Engine.supports.expertParallel): an MoE model under it would be priced by a stack that
-  // cannot train it.
-  if (m.moe !== undefined && e !== undefined && !supportsOf(e).expertParallel) {
-    const source = e.sources["supports.expertParallel"];
-    return issue("engine_unsupported", "--engine", `engine ${e.name} runs no mixture-of-experts layers as paraplan prices them${source ? ` (${source})` : ""}, and ${m.name} has ${m.moe.experts} experts`, `pick an engine that runs them (megatron-core, paraplan), or a profile that extends ${e.name} and sets supports.expertParallel`);
+  const gaps = e === undefined ? [] : modelGaps(m, e);
+  if (gaps.length > 0) {
+    const g = gaps[0]!;
+    const source = e!.sources[`supports.${g.key}`];
+    return issue("engine_unsupported", "--engine", `${g.says}${source ? ` (${source})` : ""}${g.after ?? ""}`, engineHint(m, e!, gaps, engines));
   }
-  const arch = e === undefined ? null : architectureIssue(m, e);
-  if (arch) return arch;
   if (t.globalBatch < 1) return issue("global_batch", "--global-batch", "must be a positive integer");
   if (t.gpus < 1) return issue("gpus", "--gpus", "must be a positive integer");
   // Beyond one node the cluster is whole nodes: the placement of groups (layout/groups.ts), the
@@ -61,30 +60,53 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training): InputIss
   return null;
 }
 
+/** What to do about a model the engine cannot build: another engine that builds every part of it
+ *  (not only the part refused: OLMoE's experts and its norms over the whole projections), or, where
+ *  no built-in one does, a profile of this one that states them all. */
+function engineHint(m: ModelSpec, e: Engine, gaps: readonly Gap[], engines: (() => readonly Engine[]) | undefined): string {
+  const keys = gaps.map((g) => `supports.${g.key}`);
+  const sets = keys.length > 1 ? `${keys.slice(0, -1).join(", ")} and ${keys[keys.length - 1]}` : keys[0]!;
+  if (engines === undefined) return `pick an engine that builds it, or a profile that extends ${e.name} and sets ${sets}`;
+  const builders = engines().filter((x) => x.name !== e.name && modelGaps(m, x).length === 0).map((x) => x.name);
+  if (builders.length > 0) return `pick an engine that builds every part of ${m.name} (${builders.join(", ")}), or a profile that extends ${e.name} and sets ${sets}`;
+  return `no built-in engine builds every part of ${m.name}; an engine file that extends ${e.name} and sets ${sets} (with the source that says its stack builds them) does`;
+}
+
 const POSITIONS: Record<ModelSpec["positional"], string> = { learned: "learned", rope: "rotary", alibi: "ALiBi" };
 const MLPS: Record<ModelSpec["mlp"], string> = { gelu: "GELU", swiglu: "SwiGLU", geglu: "GeGLU" };
 const either = (xs: readonly string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(", ")} or ${xs[xs.length - 1]}` : xs[0]!);
 
-/** A model the engine's model code cannot build (Engine.supports positional, mlp,
- *  groupedQueryAttention, slidingWindow): Megatron-LM v2.6 builds GPT with learned positions and
- *  GELU only; a price for Llama under it would be a run nobody can start. Named by --engine, since
- *  the model is what the user asked for and the stack is the choice to change. */
-function architectureIssue(m: ModelSpec, e: Engine): InputIssue | null {
+/** A part of the model the engine's code does not build: its supports key, and the refusal in
+ *  words (the source goes between `says` and `after`). */
+interface Gap {
+  key: string;
+  says: string;
+  after?: string;
+}
+
+/** Every part of the model the engine's model code cannot build (Engine.supports expertParallel,
+ *  positional, mlp, groupedQueryAttention, latentAttention, multiTokenPrediction, slidingWindow,
+ *  qkvBias, qkNorm), in that order: Megatron-LM v2.6 builds GPT with learned positions and GELU
+ *  only; a price for Llama under it would be a run nobody can start. Named by --engine, since the
+ *  model is what the user asked for and the stack is the choice to change. */
+export function modelGaps(m: ModelSpec, e: Engine): Gap[] {
   const s = supportsOf(e);
-  const refuse = (key: string, has: string, builds: string) => {
-    const source = e.sources[`supports.${key}`];
-    return issue("engine_unsupported", "--engine", `${m.name} has ${has}; engine ${e.name} builds ${builds}${source ? ` (${source})` : ""}`, `pick an engine that builds it, or a profile that extends ${e.name} and sets supports.${key}`);
-  };
-  if (!s.positional.includes(m.positional)) return refuse("positional", `${POSITIONS[m.positional]} positions`, `${either(s.positional.map((p) => POSITIONS[p]))} positions only`);
-  if (!s.mlp.includes(m.mlp)) return refuse("mlp", `a ${MLPS[m.mlp]} MLP`, `${either(s.mlp.map((x) => MLPS[x]))} MLPs only`);
-  if (m.kvHeads < m.heads && !s.groupedQueryAttention) return refuse("groupedQueryAttention", `grouped-query attention (${m.kvHeads} K/V heads for ${m.heads} query heads)`, "no grouped-query attention");
-  if (m.mla !== undefined && s.latentAttention === false) return refuse("latentAttention", "multi-head latent attention (MLA)", "no latent attention");
-  if ((m.mtpLayers ?? 0) > 0 && s.multiTokenPrediction === false) return refuse("multiTokenPrediction", `${m.mtpLayers} multi-token-prediction module${m.mtpLayers === 1 ? "" : "s"}`, "no multi-token-prediction modules");
-  if (m.slidingWindow !== undefined && !s.slidingWindow) return refuse("slidingWindow", `sliding-window attention (${m.slidingWindow} keys)`, "no sliding-window attention");
-  if (m.qkvBias && !s.qkvBias) return refuse("qkvBias", "biases on Q, K and V", "no Q/K/V biases without the other linear layers' biases");
+  const out: Gap[] = [];
+  const gap = (key: string, has: string, builds: string) => out.push({ key, says: `${m.name} has ${has}; engine ${e.name} builds ${builds}` });
+  // A stack without expert parallel runs no mixture-of-experts layers as its profile has them
+  // (Engine.supports.expertParallel): an MoE model under it would be priced by a stack that
+  // cannot train it.
+  if (m.moe !== undefined && !s.expertParallel) out.push({ key: "expertParallel", says: `engine ${e.name} runs no mixture-of-experts layers as paraplan prices them`, after: `, and ${m.name} has ${m.moe.experts} experts` });
+  if (!s.positional.includes(m.positional)) gap("positional", `${POSITIONS[m.positional]} positions`, `${either(s.positional.map((p) => POSITIONS[p]))} positions only`);
+  if (!s.mlp.includes(m.mlp)) gap("mlp", `a ${MLPS[m.mlp]} MLP`, `${either(s.mlp.map((x) => MLPS[x]))} MLPs only`);
+  if (m.kvHeads < m.heads && !s.groupedQueryAttention) gap("groupedQueryAttention", `grouped-query attention (${m.kvHeads} K/V heads for ${m.heads} query heads)`, "no grouped-query attention");
+  if (m.mla !== undefined && s.latentAttention === false) gap("latentAttention", "multi-head latent attention (MLA)", "no latent attention");
+  if ((m.mtpLayers ?? 0) > 0 && s.multiTokenPrediction === false) gap("multiTokenPrediction", `${m.mtpLayers} multi-token-prediction module${m.mtpLayers === 1 ? "" : "s"}`, "no multi-token-prediction modules");
+  if (m.slidingWindow !== undefined && !s.slidingWindow) gap("slidingWindow", `sliding-window attention (${m.slidingWindow} keys)`, "no sliding-window attention");
+  if (m.qkvBias && !s.qkvBias) gap("qkvBias", "biases on Q, K and V", "no Q/K/V biases without the other linear layers' biases");
   if (m.qkNorm !== undefined && !s.qkNorm.includes(m.qkNorm))
-    return refuse("qkNorm", `RMSNorm on queries and keys over ${m.qkNorm === "head" ? "each head" : "the whole projections"}`, s.qkNorm.length > 0 ? `query/key norms over ${s.qkNorm.map((x) => (x === "head" ? "each head" : "the whole projections")).join(" or ")} only` : "no query/key norms");
-  return null;
+    gap("qkNorm", `RMSNorm on queries and keys over ${m.qkNorm === "head" ? "each head" : "the whole projections"}`, s.qkNorm.length > 0 ? `query/key norms over ${s.qkNorm.map((x) => (x === "head" ? "each head" : "the whole projections")).join(" or ")} only` : "no query/key norms");
+  return out;
 }
 
 /** The first rule of the layout table that the fixed dimensions break by themselves, then the

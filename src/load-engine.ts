@@ -99,3 +99,7 @@ export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--eng
   const key = builtinKey(origin, merged.value);
   return (!file && table && Object.hasOwn(table, key) ? table[key] : undefined) ?? parseEngine(merged.value, origin);
 }
+
+/** Every built-in engine, loaded: what a refusal of --engine suggests instead (constraints.ts
+ *  checkTraining names those that build every part of the model). */
+export const loadBuiltinEngines = (): Engine[] => builtinEngines().map((name) => loadEngine(name));

@@ -29,7 +29,7 @@ import { readBuiltins } from "./builtin-table.js";
 import { count } from "./format/units.js";
 import { resolveEngine } from "./plan-engine.js";
 import { DEFAULT_ENGINE, engineAttentionFigure, executorEngineName, gpuGeneration } from "../planner/index.js";
-import { loadEngine } from "./load-engine.js";
+import { loadBuiltinEngines, loadEngine } from "./load-engine.js";
 import type { PlanArgs } from "./plan-args.js";
 
 export const DEFAULT_PROFILE = "dgx-h100";
@@ -188,7 +188,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     throw new UserError("--tp-comm-overlap: --tp 1 has no tensor-parallel communication to hide; the flag would change nothing, drop it");
   const overlapNote = unmeasuredOverlap(hw, training.engine);
   if (overlapNote !== null) assumed.push(overlapNote);
-  const badTraining = checkTraining(model, hw, training);
+  const badTraining = checkTraining(model, hw, training, loadBuiltinEngines);
   const batchFollowsCount = args.globalBatch === undefined && model.globalBatch === undefined;
   const countBound = (i: InputIssue) => COUNT_CODES.has(i.code) || (batchFollowsCount && BATCH_CODES.has(i.code));
   // What the engine cannot run holds at every GPU count: said before a layout rule that only this
@@ -258,7 +258,7 @@ const WORKER_ENGINES = new Set([executorEngineName(false), executorEngineName(tr
 export function trainingOn(req: PlanRequest, name: string): PlanRequest["training"] | InputIssue {
   if (req.training.engine.name === name) return req.training;
   const training = onEngine(req.training, loadEngine(name));
-  return checkTraining(req.model, req.hw, training) ?? training;
+  return checkTraining(req.model, req.hw, training, loadBuiltinEngines) ?? training;
 }
 
 export function issueLine(bad: InputIssue, impliedBy: string | undefined): string {

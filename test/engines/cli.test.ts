@@ -96,7 +96,7 @@ describe("exports and --from", () => {
     const builtin = await runCli(args);
     expect(builtin.code).toBe(2);
     // The format chose the engine, so the format is named; the hint says how to state a newer stack.
-    expect(builtin.stderr).toMatch(/^paraplan: --format torchtitan: engine torchtitan runs no mixture-of-experts layers .*; pick an engine that runs them .*sets supports\.expertParallel$/);
+    expect(builtin.stderr).toMatch(/^paraplan: --format torchtitan: engine torchtitan runs no mixture-of-experts layers .*; pick an engine that builds every part of mixtral-8x7b \(megatron-core, paraplan, paraplan-compile\), or a profile that extends torchtitan and sets supports\.expertParallel$/);
     const mine = tempFile("tt-2025.json", JSON.stringify({ name: "tt-2025", extends: "torchtitan", supports: { expertParallel: { value: true, source: "torchtitan 0.2 expert_parallel_degree" } } }));
     const r = await runCli([...args, "--engine", mine]);
     expect(r.code, r.stderr).toBe(0);
@@ -202,7 +202,7 @@ describe("a model the stack's code cannot build", () => {
     const r = await runCli(["plan", "--model", "llama2-7b", "--engine", "megatron-2021", "--gpus", "64"]);
     expect(r.code).toBe(2);
     expect(isOneLine(r.stderr)).toBe(true);
-    expect(r.stderr).toMatch(/^paraplan: --engine: llama2-7b has rotary positions; engine megatron-2021 builds learned positions only \(.*v2\.6.*\); pick an engine that builds it, or a profile that extends megatron-2021 and sets supports\.positional$/);
+    expect(r.stderr).toMatch(/^paraplan: --engine: llama2-7b has rotary positions; engine megatron-2021 builds learned positions only \(.*v2\.6.*\); pick an engine that builds every part of llama2-7b \(fsdp, megatron-core, .*\), or a profile that extends megatron-2021 and sets supports\.positional and supports\.mlp$/);
     const fsdp = await runCli(["plan", "--model", alibi(), "--engine", "fsdp", "--gpus", "8", "--top", "1"]);
     expect(fsdp.code, fsdp.stderr).toBe(0);
   });

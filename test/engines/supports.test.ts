@@ -209,7 +209,8 @@ describe("a model the stack's code cannot build is bad input naming --engine", (
     expect(rope?.code).toBe("engine_unsupported");
     expect(rope?.flag).toBe("--engine");
     expect(rope?.message).toMatch(/^llama2-7b has rotary positions; engine megatron-2021 builds learned positions only \(.*@ v2\.6.*\)$/);
-    expect(rope?.hint).toBe("pick an engine that builds it, or a profile that extends megatron-2021 and sets supports.positional");
+    // (llama2-7b's SwiGLU too: the hint names every key the profile would need, engine-hint.test.ts)
+    expect(rope?.hint).toBe("pick an engine that builds it, or a profile that extends megatron-2021 and sets supports.positional and supports.mlp");
     const swiglu = check({ ...preset("gpt3-13b"), mlp: "swiglu" }, "megatron-2021");
     expect(swiglu?.message).toMatch(/has a SwiGLU MLP; engine megatron-2021 builds GELU MLPs only/);
     const gqa = check({ ...preset("gpt3-13b"), kvHeads: 8 }, "megatron-2021");
