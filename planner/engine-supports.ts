@@ -81,6 +81,10 @@ export interface EngineSupports {
   qkvBias: boolean;
   /** Query/key norms it builds (ModelSpec.qkNorm): over each head, over the whole projections. */
   qkNorm: readonly ("head" | "full")[];
+  /** Norms over the whole projections beside tp > 1 (absent: true). paraplan's worker normalises
+   *  its local columns, so a tensor-parallel shard would normalise a part (executor/worker/spec.py
+   *  validate): tp 1 only there (layout rule qk_norm_tp). */
+  qkNormFullWithTensorParallel?: boolean;
 }
 
 /** Megatron-Core's, for a Training without an engine (its profile, profiles/engines/megatron-core.json,

@@ -216,7 +216,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     // (an export format that launches paraplan's worker: --script launches another trainer)
     const workerFormat = by !== WORKER_ENGINE && implied !== undefined && WORKER_ENGINES.has(implied.engine);
     const script = `${implied?.from} launches paraplan's worker: give --script to launch a trainer of your own`;
-    const line = !workerFormat || (bad.code !== "engine_unsupported" && bad.code !== "moe_tp") ? issueLine(bad, by) : bad.flag === "--engine" ? `${implied!.from}: ${bad.message}; ${script}` : `${issueLine(bad, by)}; ${script}`;
+    const line = !workerFormat || (bad.code !== "engine_unsupported" && bad.code !== "moe_tp" && bad.code !== "qk_norm_tp") ? issueLine(bad, by) : bad.flag === "--engine" ? `${implied!.from}: ${bad.message}; ${script}` : `${issueLine(bad, by)}; ${script}`;
     throw countBound(bad) ? new GpuCountError(line, { model, hw, profileName, training, engineFrom, fixed, assumed }) : new UserError(line);
   }
   const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;

@@ -103,18 +103,25 @@ class Attention(nn.Module):
         self.wo = nn.Linear(spec.heads * d, h, bias=bias)  # n·d → h
         # Qwen3's q_norm / k_norm: RMSNorm over each head's d channels, before the rotation
         # (transformers Qwen3Attention); per head, so a tensor-parallel shard of heads runs it alone.
-        per_head = spec.qk_norm == "head"
-        self.q_norm = RMSNorm(d, eps=spec.norm_eps) if per_head else None
-        self.k_norm = RMSNorm(d, eps=spec.norm_eps) if per_head else None
+        # OLMo 2's and OLMoE's: over the whole projections, n·d and g·d, before the split into
+        # heads (transformers Olmo2Attention, OlmoeAttention: q_norm(q_proj(x))); tp 1 only
+        # (spec.py validate), a tensor-parallel rank holding a part of each projection.
+        widths = {"head": (d, d), "full": (spec.heads * d, spec.kv_heads * d)}.get(spec.qk_norm or "")
+        self.full_qk_norm = spec.qk_norm == "full"
+        self.q_norm = RMSNorm(widths[0], eps=spec.norm_eps) if widths else None
+        self.k_norm = RMSNorm(widths[1], eps=spec.norm_eps) if widths else None
         self.selective_recompute = False  # set by parallel.apply_ac
         self.cp = None  # context.ContextParallel when the sequence is split over cp ranks
 
     def forward(self, x, cos: Optional[torch.Tensor] = None, sin: Optional[torch.Tensor] = None):
         b, s, _ = x.shape
-        q = self.wq(x).view(b, s, -1, self.head_dim)  # (b, s, n, d)
-        k = self.wk(x).view(b, s, -1, self.head_dim)  # (b, s, g, d)
+        q, k = self.wq(x), self.wk(x)  # (b, s, n·d), (b, s, g·d)
+        if self.full_qk_norm:  # over each whole projection
+            q, k = self.q_norm(q), self.k_norm(k)
+        q = q.view(b, s, -1, self.head_dim)  # (b, s, n, d)
+        k = k.view(b, s, -1, self.head_dim)  # (b, s, g, d)
         v = self.wv(x).view(b, s, -1, self.head_dim)
-        if self.q_norm is not None:  # over d, each head: (b, s, heads, d)
+        if self.q_norm is not None and not self.full_qk_norm:  # over d, each head: (b, s, heads, d)
             q, k = self.q_norm(q), self.k_norm(k)
         if cos is not None:  # rows of the tokens' positions (GPT.forward picks them)
             q, k = apply_rope(q, cos[:s], sin[:s]), apply_rope(k, cos[:s], sin[:s])

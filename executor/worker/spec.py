@@ -36,7 +36,7 @@ class ModelSpec:
     norm_eps: float = 1e-5
     sliding_window: Optional[int] = None
     qkv_bias: bool = False  # biases on q/k/v alone in a model without others (Qwen2)
-    qk_norm: Optional[str] = None  # "head": RMSNorm over each head's channels (Qwen3); "full": refused
+    qk_norm: Optional[str] = None  # "head": RMSNorm over each head's channels (Qwen3); "full": over the projections (OLMoE), tp 1
     # Mixture of experts (planner/types.ts MoeSpec): experts, topK, sharedExperts,
     # expertFfnHidden, sharedFfnHidden, denseLayers, layerFreq, router. None: dense.
     moe: Optional[dict] = None
@@ -308,8 +308,10 @@ def validate(spec: LaunchSpec) -> None:
         (m.positional in ("learned", "rope"), f"unknown positional {m.positional!r}"),
         (m.head_dim_stated is not None or m.hidden % m.heads == 0, "hidden must be a multiple of heads (or give headDim)"),
         (m.sliding_window is None, "the worker does not run sliding-window attention"),
-        (m.qk_norm in (None, "head"),
-         f"qkNorm {m.qk_norm!r}: the worker normalises queries and keys over each head's channels only (\"head\")"),
+        (m.qk_norm in (None, "head", "full"), f"unknown qkNorm {m.qk_norm!r}"),
+        # a tensor-parallel rank holds heads/tp of each projection: its norm would see a part
+        (m.qk_norm != "full" or p.tp == 1,
+         f"qkNorm 'full' normalises each whole projection, which the worker runs at tp 1 only, not tp {p.tp}"),
         (m.rope_scaling is None or m.rope_scaling.get("type") == "llama3", "ropeScaling: only type llama3"),
         (m.heads % m.kv_heads == 0, "kvHeads must divide heads"),
         (m.positional != "rope" or m.head_dim % 2 == 0, "RoPE needs an even head dimension"),

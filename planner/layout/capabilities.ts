@@ -29,6 +29,7 @@ export type CapabilityCode =
   | "worker_zb_recompute"
   | "worker_tp_ffn"
   | "worker_moe"
+  | "worker_qk_norm"
   | "worker_cp_comm"
   | "worker_cp_moe"
   | "worker_cp_seq"
@@ -56,6 +57,8 @@ export interface CapabilityContext {
   experts?: number;
   mla?: boolean;
   mtpLayers?: number;
+  /** Query/key norms over the whole projections (ModelSpec.qkNorm "full"). */
+  qkNormFull?: boolean;
   /** Where the ranks run (the worker's ring context parallel runs on CUDA only); absent: cuda. */
   device?: "cpu" | "cuda";
 }
@@ -262,6 +265,9 @@ export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
     return refuse("worker_stage_layers", `the worker splits uneven stages (stage layers ${p.stageLayers.join(",")}) with one stage per rank, not vpp = ${p.vpp}`);
   const moe = workerMoeRefusal(p, c);
   if (moe) return moe;
+  // (executor/worker/spec.py validate: a tensor-parallel rank holds a part of each projection)
+  if (c.qkNormFull && p.tp > 1)
+    return refuse("worker_qk_norm", `paraplan's worker normalises queries and keys over the whole projections at tp = 1 only (the plan has tp = ${p.tp})`);
   const microBatches = c.globalBatch / (p.dp * p.microBatch);
   if (p.pp > 1 && microBatches < p.pp)
     return refuse("worker_microbatches", `the worker's pipeline schedules need at least pp = ${p.pp} micro-batches, the plan has ${microBatches}`);

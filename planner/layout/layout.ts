@@ -54,6 +54,7 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     // (no engine: Megatron-Core's, as the search's supportsOf)
     ...(m.moe !== undefined && (t.engine?.supports ?? MEGATRON_SUPPORTS).moeNeedsSpWithTp === true ? { moeTpNeedsSp: true } : {}),
     ...(m.moe !== undefined && t.engine?.supports.moeWithTensorParallel === false ? { moeTpOne: true } : {}),
+    ...(m.qkNorm === "full" && t.engine?.supports.qkNormFullWithTensorParallel === false ? { qkNormTpOne: true } : {}),
   };
 }
 

@@ -53,11 +53,14 @@ export interface RuleContext {
   /** A mixture-of-experts model on an engine that runs MoE layers at tp 1 only
    *  (EngineSupports.moeWithTensorParallel false: paraplan's worker). */
   moeTpOne?: boolean;
+  /** A model with query/key norms over the whole projections on an engine that builds them at tp
+   *  1 only (EngineSupports.qkNormFullWithTensorParallel false: paraplan's worker). */
+  qkNormTpOne?: boolean;
 }
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "qk_norm_tp" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -232,6 +235,10 @@ export const RULES: readonly Rule[] = [
   // paraplan's worker runs MoE layers at tp 1 only (executor/worker/spec.py moe_checks).
   { code: "moe_tp", flag: "--tp", dims: ["tp"], input: true, reason: "this engine runs mixture-of-experts models at tp 1 only",
     ok: (d, c) => !c.moeTpOne || d.tp === 1, message: (d) => `tp ${d.tp}: this engine runs mixture-of-experts models at tp 1 only (its profile's supports.moeWithTensorParallel is false)` },
+  // paraplan's worker normalises queries and keys over the whole projections at tp 1 only: a
+  // tensor-parallel rank holds a part of each projection (executor/worker/spec.py validate).
+  { code: "qk_norm_tp", flag: "--tp", dims: ["tp"], input: true, reason: "this engine normalises queries and keys over the whole projections at tp 1 only",
+    ok: (d, c) => !c.qkNormTpOne || d.tp === 1, message: (d) => `tp ${d.tp}: this engine normalises queries and keys over the whole projections at tp 1 only, a tensor-parallel rank holding a part of each (its profile's supports.qkNormFullWithTensorParallel is false)` },
   // Megatron-Core's grouped GEMM needs bf16 (arguments.py:790-791 @ core_v0.14.0): under fp16 each
   // rank loops over its local experts (SequentialMLP), which paraplan does not price; one local
   // expert (ep = experts) is the same GEMM either way.

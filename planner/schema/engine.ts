@@ -122,6 +122,7 @@ const schemas = lazySchemas((z) => {
           slidingWindow: flag.optional(),
           qkvBias: flag.optional(),
           qkNorm: withSource(z.array(z.enum(["head", "full"]))).optional(),
+          qkNormFullWithTensorParallel: flag.optional(),
         })
         .strict()
         .optional(),
@@ -182,7 +183,6 @@ const schemas = lazySchemas((z) => {
 /** The engine profile file format. */
 export const engineFileSchema = () => schemas().engineFile;
 
-
 type SupportsIn = { [K in keyof EngineSupports]?: FigureIn<unknown> };
 
 /** The parallelisms a file states, each key absent taking Megatron-Core's (MEGATRON_SUPPORTS). */
@@ -199,7 +199,7 @@ function byPrecision(g: GradBytesIn): NonNullable<Engine["dataParallel"]["gradBy
 }
 
 /** The optional yes/no keys of supports: absent, MEGATRON_SUPPORTS's where it has one, else built. */
-const OPTIONAL_FLAGS = ["expertsLoopUnderFp16", "moeNeedsSpWithTp", "moeWithTensorParallel", "expertTensorParallel", "latentAttention", "multiTokenPrediction"] as const;
+const OPTIONAL_FLAGS = ["expertsLoopUnderFp16", "moeNeedsSpWithTp", "moeWithTensorParallel", "expertTensorParallel", "latentAttention", "multiTokenPrediction", "qkNormFullWithTensorParallel"] as const;
 
 function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
   if (s === undefined) return MEGATRON_SUPPORTS;

@@ -110,7 +110,7 @@ function workerRefused(req: PlanRequest, plan: Plan, device: Devices["device"]):
   const t = req.training;
   return workerRefusal(plan, {
     precision: t.precision, globalBatch: t.globalBatch, seqLen: t.seqLen, ffnHidden: req.model.ffnHidden, gpus: t.gpus, gpusPerNode: req.hw.gpusPerNode,
-    experts: req.model.moe?.experts ?? 0, mla: req.model.mla !== undefined, mtpLayers: req.model.mtpLayers ?? 0, device,
+    experts: req.model.moe?.experts ?? 0, mla: req.model.mla !== undefined, mtpLayers: req.model.mtpLayers ?? 0, qkNormFull: req.model.qkNorm === "full", device,
   });
 }
 

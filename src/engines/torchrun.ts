@@ -183,7 +183,7 @@ export function launcherTranslate(plan: Plan, ctx: Omit<EngineContext, "plan">):
   const m = ctx.model;
   const refused = workerRefusal(plan, {
     ...capabilityContext(ctx.training, ctx.hw, undefined, m),
-    experts: m.moe?.experts ?? 0, mla: m.mla !== undefined, mtpLayers: m.mtpLayers ?? 0, device: "cuda",
+    experts: m.moe?.experts ?? 0, mla: m.mla !== undefined, mtpLayers: m.mtpLayers ?? 0, qkNormFull: m.qkNorm === "full", device: "cuda",
   });
   return refused ? { kind: "refused", reason: `${refused.reason}; give --script to launch a trainer of your own` } : { kind: "exact" };
 }

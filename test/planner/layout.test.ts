@@ -254,7 +254,7 @@ describe("rule levels and layouts", () => {
   it("every rule is checked at exactly one level of the search order", () => {
     const all = SEARCH_ORDER.flatMap((d) => rulesAt(d).map((r) => r.code));
     expect([...all].sort()).toEqual(RULES.map((r) => r.code).sort());
-    expect(rulesAt("tp").map((r) => r.code)).toEqual(["tp_gpus", "tp_heads", "tp_kv_heads", "tp_spans_nodes", "cp_heads", "moe_tp"]);
+    expect(rulesAt("tp").map((r) => r.code)).toEqual(["tp_gpus", "tp_heads", "tp_kv_heads", "tp_spans_nodes", "cp_heads", "moe_tp", "qk_norm_tp"]);
     expect(rulesAt("dp").map((r) => r.code)).toEqual(["dp_gpus", "batch_dp", "degrees_divide", "degrees_world", "expert_fold"]);
     expect(rulesAt("microBatch").map((r) => r.code)).toEqual(["microbatch_global", "microbatch_batch", "interleaved_microbatches", "zb1p_microbatches", "dualpipev_microbatches"]);
   });

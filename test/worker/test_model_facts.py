@@ -96,9 +96,46 @@ def test_qk_norm_normalises_each_head_before_the_rotation():
     assert torch.allclose(a(x, cos, sin), expected, atol=1e-5)
 
 
-def test_qk_norm_over_the_whole_projection_is_refused():
-    with pytest.raises(ValueError, match="qkNorm 'full'"):
-        parse_spec(make_spec(model={**LLAMA, "qkNorm": "full"}))
+def test_qk_norm_over_the_whole_projections_before_the_split_into_heads():
+    """OLMoE and OLMo 2 (transformers OlmoeAttention, Olmo2Attention): q_norm = RMSNorm(hidden_size)
+    and k_norm = RMSNorm(head_dim · num_key_value_heads) on q_proj(x) and k_proj(x) whole, then the
+    split into heads and RoPE."""
+    spec, m = _model(**{**LLAMA, "qkNorm": "full", "normEps": 1e-6})
+    a = m.layers["0"].attention
+    # LLAMA: hidden 64, 4 heads of 16, 2 K/V heads: the projections are 64 and 32 wide
+    assert a.q_norm.weight.shape == (64,) and a.k_norm.weight.shape == (32,) and a.k_norm.eps == 1e-6
+    with torch.no_grad():
+        a.q_norm.weight.copy_(torch.linspace(0.5, 2.0, 64))
+        a.k_norm.weight.copy_(torch.linspace(2.0, 0.5, 32))
+    x = torch.randn(2, 32, 64)
+    cos, sin = m.rope_cos, m.rope_sin
+    def rms(t, w):
+        return (t.float() * torch.rsqrt(t.float().pow(2).mean(-1, keepdim=True) + 1e-6)).type_as(t) * w
+    from executor.worker.model import apply_rope
+    # by hand: normalise each token's whole q (64) and k (32), then split into heads and rotate
+    q = rms(a.wq(x), a.q_norm.weight).view(2, 32, 4, 16)
+    k = rms(a.wk(x), a.k_norm.weight).view(2, 32, 2, 16)
+    v = a.wv(x).view(2, 32, 2, 16)
+    q, k = apply_rope(q, cos[:32], sin[:32]), apply_rope(k, cos[:32], sin[:32])
+    q, k, v = (t.transpose(1, 2) for t in (q, k, v))
+    k, v = k.repeat_interleave(2, dim=1), v.repeat_interleave(2, dim=1)
+    y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    expected = a.wo(y.transpose(1, 2).reshape(2, 32, -1))
+    assert torch.allclose(a(x, cos, sin), expected, atol=1e-5)
+    # not the per-head norm: the same weights over each head's 16 channels give another output
+    per_head = rms(a.wq(x).view(2, 32, 4, 16), a.q_norm.weight.view(4, 16))
+    assert not torch.allclose(per_head.reshape(2, 32, 64), rms(a.wq(x), a.q_norm.weight), atol=1e-3)
+    # planner/model.ts qkNormParams: the query and key projections' widths, n·d + g·d = 96
+    assert a.q_norm.weight.numel() + a.k_norm.weight.numel() == 4 * 16 + 2 * 16
+
+
+def test_qk_norm_over_the_whole_projection_runs_at_tp_1_only():
+    """A tensor-parallel rank holds heads/tp of each projection: its norm would see a part of it
+    (profiles/engines/paraplan.json supports.qkNormFullWithTensorParallel false, rule qk_norm_tp)."""
+    with pytest.raises(ValueError, match="qkNorm 'full' normalises each whole projection, which the worker runs at tp 1 only, not tp 2"):
+        parse_spec(make_spec(model={**LLAMA, "qkNorm": "full"}, plan={"tp": 2}))
+    with pytest.raises(ValueError, match="unknown qkNorm 'rows'"):
+        parse_spec(make_spec(model={**LLAMA, "qkNorm": "rows"}))
 
 
 @pytest.mark.parametrize("model, per_layer, ends", [
@@ -111,6 +148,8 @@ def test_qk_norm_over_the_whole_projection_is_refused():
     (LLAMA, [9] * 4, 3),
     # Qwen2: biases on q, k and v alone.
     ({**LLAMA, "qkvBias": True}, [12] * 4, 3),
+    # OLMoE's query and key norms, one weight each, whichever width.
+    ({**LLAMA, "qkNorm": "full"}, [11] * 4, 3),
     # A dense first layer, then MoE layers: the router, three stacked expert matrices and the
     # shared expert's three linears in place of the MLP.
     ({**LLAMA, "moe": {"experts": 4, "topK": 2, "sharedExperts": 1, "expertFfnHidden": 64,
