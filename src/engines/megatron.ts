@@ -109,7 +109,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   // built without num_gqa_groups (grouped-query attention ignored) and without experts, and which
   // --overlap-param-gather and context parallel refuse (validate_args, model_provider).
   if (!recent) a.push(["--use-mcore-models"]);
-  if (recent) a.push(["--attention-backend", t.fusedAttention ? "flash" : "unfused"]);
+  // (latent attention: cuDNN's fused kernel, as Megatron's MLA tests and recipes run it, MLA_FUSED_NOTE)
+  if (recent) a.push(["--attention-backend", t.fusedAttention ? (m.mla !== undefined ? "fused" : "flash") : "unfused"]);
   else if (t.fusedAttention) a.push(["--use-flash-attn"]);
   else a.push(["--transformer-impl", "local"]);
   // _add_mixed_precision_args; fp8 from _add_transformer_engine_args (dest fp8), on top of bf16.
@@ -148,13 +149,27 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const cp = megatronCpTrainingRefusal(ctx.model, plan, ctx.training);
   if (cp) return { kind: "refused", reason: cp };
   if (release === "core_v0.7" && !ctx.training.fusedAttention) return localImpl(ctx.model, plan, ctx.training);
+  const notes: string[] = [];
+  if (ctx.model.mla !== undefined && ctx.training.fusedAttention) notes.push(MLA_FUSED_NOTE);
   // --rope-scaling-factor is parsed but not passed on: GPTModel keeps its default factor of 8
   // (gpt_builders.py:76-92 @000c4ac builds it with rope_scaling only; gpt_model.py:98).
   const factor = ctx.model.ropeScaling?.factor;
   if (factor !== undefined && factor !== 8)
-    return { kind: "exact", notes: [`--rope-scaling-factor ${factor}: Megatron-LM's gpt_builders.py does not pass it to GPTModel, which scales by its default 8 (positions only; the cost is the same): pass rope_scaling_factor in your model builder`] };
-  return { kind: "exact" };
+    notes.push(`--rope-scaling-factor ${factor}: Megatron-LM's gpt_builders.py does not pass it to GPTModel, which scales by its default 8 (positions only; the cost is the same): pass rope_scaling_factor in your model builder`);
+  return notes.length > 0 ? { kind: "exact", notes } : { kind: "exact" };
 }
+
+/** Latent attention's fused attention is cuDNN's (--attention-backend fused: NVTE_FUSED_ATTN=1,
+ *  NVTE_FLASH_ATTN=0, megatron/core/models/common/language_module/language_module.py:107-109
+ *  @000c4ac), as Megatron's own MLA runs it: tests/unit_tests/transformer/
+ *  test_multi_latent_attention.py:227-228 sets those two variables for every GPU test, and the
+ *  DeepSeek-V3 proxy recipe NVTE_FUSED_ATTN 1 (tests/functional_tests/test_cases/mixtral/
+ *  deepseekv3_proxy_flex_tp1pp4emp16etp1cp1_release/model_config.yaml:8 @000c4ac). flash would set
+ *  NVTE_FUSED_ATTN=0 (language_module.py:103-105) and leave MLA's query/key heads (qk_nope +
+ *  qk_rope, 192 for DeepSeek) and value heads (128) of unequal width to FlashAttention, whose
+ *  kernels take one head width for q, k and v. */
+const MLA_FUSED_NOTE =
+  "multi-latent attention: --attention-backend fused (cuDNN), not flash, as Megatron's MLA tests and DeepSeek-V3 recipe run it (NVTE_FUSED_ATTN=1, NVTE_FLASH_ATTN=0: tests/unit_tests/transformer/test_multi_latent_attention.py:227-228, tests/functional_tests/test_cases/mixtral/deepseekv3_proxy_flex_tp1pp4emp16etp1cp1_release/model_config.yaml:8 @000c4ac); flash would turn cuDNN off (language_module.py:103-105) and leave the query/key heads and the narrower value heads to FlashAttention, which takes one head width for q, k and v";
 
 /** core_v0.7's unfused attention is --transformer-impl local (megatronArgs): Megatron Core's local
  *  spec (get_gpt_layer_local_spec @307dcf37), whose linears are Megatron's own ColumnParallelLinear
