@@ -131,11 +131,17 @@ function expertGroupsFit(f: Fixed, t: Training): InputIssue | null {
 }
 
 /** A fixed ep leaving a rank several local experts under fp16, where the engine loops over them
- *  (layout rule moe_fp16_local_experts, which the search applies to the ep it tries). */
+ *  (layout rule moe_fp16_local_experts, which the search applies to the ep it tries). Where the
+ *  engine runs no expert parallel under fp16 either (rule moe_fp16_ep: Megatron's assert), no ep
+ *  is left, and --precision is the flag to change. */
 function expertsLoop(m: ModelSpec, f: Fixed, t: Training): InputIssue | null {
   const experts = m.moe?.experts ?? 0;
-  if (f.ep === undefined || experts === 0 || f.ep >= experts || t.precision !== "fp16" || !supportsOf(t.engine).expertsLoopUnderFp16) return null;
-  return issue("engine_unsupported", "--ep", `engine ${t.engine?.name ?? "megatron-core"} runs a rank's ${experts / f.ep} local experts one after another under fp16 (${t.engine?.sources["supports.expertsLoopUnderFp16"] ?? "its grouped GEMM needs bf16"}), which paraplan does not price`, `use --precision bf16 or fp8, or --ep ${experts}`);
+  const s = supportsOf(t.engine);
+  if (f.ep === undefined || experts === 0 || f.ep >= experts || t.precision !== "fp16" || !s.expertsLoopUnderFp16) return null;
+  const loop = `engine ${t.engine?.name ?? "megatron-core"} runs a rank's ${experts / f.ep} local experts one after another under fp16 (${t.engine?.sources["supports.expertsLoopUnderFp16"] ?? "its grouped GEMM needs bf16"}), which paraplan does not price`;
+  if (s.expertParallelUnderFp16 === false)
+    return issue("engine_unsupported", "--precision", `${loop}, and it runs no expert parallel under fp16 (${t.engine?.sources["supports.expertParallelUnderFp16"] ?? "Megatron asserts \"Expert parallelism is not supported with fp16 training\""})`, "use --precision bf16 or fp8");
+  return issue("engine_unsupported", "--ep", loop, `use --precision bf16 or fp8, or --ep ${experts}`);
 }
 
 /** A fixed expert dimension the stack runs no MoE model with (EngineSupports expertTensorParallel,

@@ -59,6 +59,11 @@ export interface EngineSupports {
    *  paraplan does not price: plans with more than one local expert are left out (layout rule
    *  moe_fp16_local_experts). Absent from a file's supports: Megatron-Core's (true). */
   expertsLoopUnderFp16?: boolean;
+  /** Expert parallel (ep > 1) in fp16 training; false: Megatron-LM's validate_args asserts "Expert
+   *  parallelism is not supported with fp16 training" (layout rule moe_fp16_ep), so beside
+   *  expertsLoopUnderFp16 Megatron-Core prices no fp16 mixture-of-experts plan at all. Absent from a
+   *  file's supports: Megatron-Core's (false); absent from an Engine built in code: it runs. */
+  expertParallelUnderFp16?: boolean;
   /** Beside tp > 1 a mixture-of-experts model trains only with sequence parallel (Megatron-Core's
    *  MoELayer.forward raises a ValueError otherwise): the search gives such plans sequence parallel
    *  and a fixed --no-sequence-parallel beside tp > 1 is exit 2 (layout rule moe_tp_sp). Absent
@@ -111,6 +116,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   mlp: ["gelu", "swiglu", "geglu"],
   groupedQueryAttention: true,
   expertsLoopUnderFp16: true,
+  expertParallelUnderFp16: false,
   moeNeedsSpWithTp: true,
   slidingWindow: true,
   qkvBias: true,

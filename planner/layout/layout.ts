@@ -50,6 +50,7 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     ...(t.engine?.tensorParallel.overlapNeedsSp ? { tpOverlapNeedsSp: true } : {}),
     // (no engine: Megatron-Core's, as the search's supportsOf)
     ...(t.precision === "fp16" && (t.engine?.supports ?? MEGATRON_SUPPORTS).expertsLoopUnderFp16 ? { expertsLoop: true } : {}),
+    ...(t.precision === "fp16" && m.moe !== undefined && (t.engine?.supports ?? MEGATRON_SUPPORTS).expertParallelUnderFp16 === false ? { fp16NoEp: true } : {}),
     ...(m.moe !== undefined ? { expertFfnHidden: m.moe.expertFfnHidden } : {}),
     // (no engine: Megatron-Core's, as the search's supportsOf)
     ...(m.moe !== undefined && (t.engine?.supports ?? MEGATRON_SUPPORTS).moeNeedsSpWithTp === true ? { moeTpNeedsSp: true } : {}),

@@ -44,6 +44,9 @@ export interface RuleContext {
   /** An fp16 run on an engine that loops over a rank's local experts then
    *  (EngineSupports.expertsLoopUnderFp16). */
   expertsLoop?: boolean;
+  /** An fp16 run of a mixture-of-experts model on an engine that runs no expert parallel under
+   *  fp16 (EngineSupports.expertParallelUnderFp16 false: Megatron asserts it). */
+  fp16NoEp?: boolean;
   /** The routed experts' FFN width (MoeSpec.expertFfnHidden; absent for a dense model): etp splits
    *  it. */
   expertFfnHidden?: number;
@@ -60,7 +63,7 @@ export interface RuleContext {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "qk_norm_tp" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "qk_norm_tp" | "moe_fp16_ep" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches";
 
 export interface Rule {
   code: LayoutCode;
@@ -239,12 +242,19 @@ export const RULES: readonly Rule[] = [
   // tensor-parallel rank holds a part of each projection (executor/worker/spec.py validate).
   { code: "qk_norm_tp", flag: "--tp", dims: ["tp"], input: true, reason: "this engine normalises queries and keys over the whole projections at tp 1 only",
     ok: (d, c) => !c.qkNormTpOne || d.tp === 1, message: (d) => `tp ${d.tp}: this engine normalises queries and keys over the whole projections at tp 1 only, a tensor-parallel rank holding a part of each (its profile's supports.qkNormFullWithTensorParallel is false)` },
+  // Megatron asserts "Expert parallelism is not supported with fp16 training" once
+  // expert_model_parallel_size > 1 (megatron/training/arguments.py:507-508 @ core_v0.7.0,
+  // :955-956 @ core_v0.14.0, :1041-1042 @ 000c4ac): such a plan stops at start. Named by
+  // --precision: with ep 1 the next rule refuses the loop over the experts, so no ep is left.
+  { code: "moe_fp16_ep", flag: "--precision", dims: ["ep"], input: true, reason: "under fp16 the engine runs no expert parallel (Megatron asserts it)",
+    ok: (d, c) => !c.fp16NoEp || d.ep === 1,
+    message: (d) => `fp16 with ep ${d.ep}: Megatron asserts "Expert parallelism is not supported with fp16 training" (megatron/training/arguments.py:1041-1042 @ 000c4ac, :955-956 @ core_v0.14.0), and at ep 1 its experts run in a loop paraplan does not price: use bf16 or fp8` },
   // Megatron-Core's grouped GEMM needs bf16 (arguments.py:790-791 @ core_v0.14.0): under fp16 each
   // rank loops over its local experts (SequentialMLP), which paraplan does not price; one local
-  // expert (ep = experts) is the same GEMM either way.
+  // expert (ep = experts) is the same GEMM either way, where the engine runs expert parallel in fp16.
   { code: "moe_fp16_local_experts", flag: "--ep", dims: ["ep"], input: false, reason: "under fp16 the engine loops over a rank's local experts (its grouped GEMM needs bf16), which paraplan does not price",
     ok: (d, c) => !c.expertsLoop || c.experts === 0 || d.ep >= c.experts,
-    message: (d, c) => `under fp16 the engine runs a rank's ${c.experts / d.ep} local experts one after another (its grouped GEMM needs bf16: Megatron asserts --moe-grouped-gemm under --bf16), which paraplan does not price: use bf16 or fp8, or ep = ${c.experts}` },
+    message: (d, c) => `under fp16 the engine runs a rank's ${c.experts / d.ep} local experts one after another (its grouped GEMM needs bf16: Megatron asserts --moe-grouped-gemm under --bf16), which paraplan does not price: use bf16 or fp8${c.fp16NoEp ? "" : `, or ep = ${c.experts}`}` },
   // Megatron-LM's interleaved schedule runs micro-batches in groups of pp (megatron/core/
   // pipeline_parallel/schedules.py, forward_backward_pipelining_with_interleaving).
   { code: "interleaved_microbatches", flag: "--micro-batch", dims: ["schedule", "pp", "dp", "microBatch"], input: false,

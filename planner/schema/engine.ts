@@ -112,7 +112,7 @@ const schemas = lazySchemas((z) => {
           positional: withSource(z.array(z.enum(["learned", "rope", "alibi"])).min(1)).optional(),
           mlp: withSource(z.array(z.enum(["gelu", "swiglu", "geglu"])).min(1)).optional(),
           groupedQueryAttention: flag.optional(),
-          expertsLoopUnderFp16: flag.optional(),
+          expertsLoopUnderFp16: flag.optional(), expertParallelUnderFp16: flag.optional(),
           moeNeedsSpWithTp: flag.optional(),
           moeWithTensorParallel: flag.optional(),
           expertTensorParallel: flag.optional(),
@@ -199,7 +199,7 @@ function byPrecision(g: GradBytesIn): NonNullable<Engine["dataParallel"]["gradBy
 }
 
 /** The optional yes/no keys of supports: absent, MEGATRON_SUPPORTS's where it has one, else built. */
-const OPTIONAL_FLAGS = ["expertsLoopUnderFp16", "moeNeedsSpWithTp", "moeWithTensorParallel", "expertTensorParallel", "latentAttention", "multiTokenPrediction", "qkNormFullWithTensorParallel"] as const;
+const OPTIONAL_FLAGS = ["expertsLoopUnderFp16", "expertParallelUnderFp16", "moeNeedsSpWithTp", "moeWithTensorParallel", "expertTensorParallel", "latentAttention", "multiTokenPrediction", "qkNormFullWithTensorParallel"] as const;
 
 function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
   if (s === undefined) return MEGATRON_SUPPORTS;

@@ -271,16 +271,22 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
  *  picks GroupedMLP under it); grouped GEMM needs --bf16 (arguments.py:790-791). Where no expert group spans ranks (ep·etp = 1) no dispatcher moves a
  *  token, and with one local expert the loop runs that expert's GEMMs alone: both as priced. */
 function expertKernels(args: Map<string, ArgSetting>, o: string, experts: number, ep: number, etp: number, notes: string[]): void {
+  // Megatron's own asserts first, in validate_args' order: grouped GEMM needs bf16 (:790-791), and
+  // no fp16 once ep > 1 (:955-956 @ core_v0.14.0, :507-508 @ core_v0.7.0; layout rule moe_fp16_ep).
+  const grouped = args.has("moe-grouped-gemm");
+  const fp16 = args.has("fp16");
+  if (grouped && !args.has("bf16")) throw new UserError(`${o}: ${argAt(args, "moe-grouped-gemm")} without --bf16: validate_args asserts bf16 for grouped GEMM (arguments.py:790-791 @ core_v0.14.0), so the run stops at start`);
+  if (fp16 && ep > 1)
+    throw new UserError(`${o}: ${argAt(args, "fp16")} with ${argAt(args, "expert-model-parallel-size")}: validate_args asserts "Expert parallelism is not supported with fp16 training" (arguments.py:955-956 @ core_v0.14.0), so the run stops at start, and at ep 1 the experts run in the loop paraplan does not price: use --bf16 [moe_fp16_ep]`);
   const dispatcher = strArg(args, "moe-token-dispatcher-type");
   if ((dispatcher ?? "allgather") !== "alltoall" && ep * etp > 1) {
     const said = dispatcher === undefined ? "no --moe-token-dispatcher-type (Megatron's default allgather, arguments.py:2869-2872 @ core_v0.14.0)" : argAt(args, "moe-token-dispatcher-type");
     throw new UserError(`${o}: ${said}: the ${dispatcher ?? "allgather"} dispatcher moves tokens over the expert group otherwise than paraplan prices; it prices --moe-token-dispatcher-type alltoall (each rank sends its routed copies)`);
   }
-  if (args.has("moe-grouped-gemm")) {
-    if (!args.has("bf16")) throw new UserError(`${o}: ${argAt(args, "moe-grouped-gemm")} without --bf16: validate_args asserts bf16 for grouped GEMM (arguments.py:790-791 @ core_v0.14.0), so the run stops at start`);
-  } else if (experts / ep > 1)
-    throw new UserError(`${o}: no --moe-grouped-gemm: Megatron runs each of the ${experts / ep} local experts' linears in a loop (SequentialMLP), which paraplan does not model; it prices the grouped GEMM (--moe-grouped-gemm)`);
-  else notes.push(`${o}: no --moe-grouped-gemm: SequentialMLP with one local expert a rank (${experts} experts over ep ${ep}) runs that expert's GEMMs alone, as the grouped GEMM paraplan prices would`);
+  if (grouped) return;
+  if (experts / ep > 1)
+    throw new UserError(`${o}: no --moe-grouped-gemm: Megatron runs each of the ${experts / ep} local experts' linears in a loop (SequentialMLP), which paraplan does not model; it prices the grouped GEMM (--moe-grouped-gemm${fp16 ? ", which needs --bf16: arguments.py:790-791 @ core_v0.14.0" : ""})`);
+  notes.push(`${o}: no --moe-grouped-gemm: SequentialMLP with one local expert a rank (${experts} experts over ep ${ep}) runs that expert's GEMMs alone, as the grouped GEMM paraplan prices would`);
 }
 
 /** Megatron-DeepSpeed's MoE arguments (megatron/arguments.py @207b2d5a): --num-experts (one count

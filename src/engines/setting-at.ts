@@ -94,8 +94,10 @@ export function titanAt(file: string, text: string, toml: boolean, section: stri
 }
 
 /** The setting a planner issue is about: by its flag or code (plan-file.ts planFieldsOf), the
- *  first of its fields the file states; undefined where none is. */
+ *  first of its fields the file states; undefined where none is. --precision is no plan field but
+ *  a setting of the file's (layout rule moe_fp16_ep names it: Megatron's --fp16 beside ep > 1). */
 export function settingOf(at: SettingsAt | undefined, flagOrCode: string): SettingAt | undefined {
   if (at === undefined) return undefined;
+  if (flagOrCode === "--precision") return at.precision;
   return planFieldsOf(flagOrCode).map((f) => at[f as AtKey]).find((s) => s !== undefined);
 }

@@ -53,6 +53,12 @@ export function noPlanMessage(req: PlanRequest, result: SearchResult): string {
   // A fixed tp whose groups leave the node or NVLink domain: the rule's own sentence names the
   // numbers (GB200 NVL72: tp 16 is below 72 but its groups straddle the racks' boundaries).
   const tpWhy = fixedTpSpans(req, result);
+  // Under fp16 an engine with neither expert parallel (rule moe_fp16_ep) nor a priced loop over
+  // several local experts (moe_fp16_local_experts) has no layout for the model at any GPU count
+  // or batch: the precision is the input to change (Megatron-Core, arguments.py:1041-1042 @ 000c4ac).
+  const ctx = ruleContext(req.model, req.training, req.hw.gpusPerNode, req.hw.fabric?.nvlinkDomain);
+  if (ctx.fp16NoEp && ctx.expertsLoop && ctx.experts > 1)
+    return `no valid configuration: ${why}. Under fp16 engine ${req.training.engine?.name ?? "megatron-core"} trains no plan of ${req.model.name}'s ${count(ctx.experts)} experts (ep > 1 stops at start, ep 1 loops over them): use --precision bf16 or fp8.`;
   return `no valid configuration: ${why}${tpWhy}. ${fixedAny ? "Relax the fixed dimensions." : "Change the GPU count (--gpus) or the global batch (--global-batch)."}`;
 }
 

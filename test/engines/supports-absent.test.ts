@@ -17,13 +17,16 @@ function parsed(file: Record<string, unknown>) {
 }
 
 describe("an engine file's supports without an optional key", () => {
-  const { moeNeedsSpWithTp: _a, expertsLoopUnderFp16: _b, ...rest } = core.supports;
+  const { moeNeedsSpWithTp: _a, expertsLoopUnderFp16: _b, expertParallelUnderFp16: _c, ...rest } = core.supports;
   const omitted = parsed({ ...core, supports: rest });
   const noSection = parsed((({ supports: _s, ...r }) => r)(core));
-  it("takes Megatron-Core's moeNeedsSpWithTp and expertsLoopUnderFp16, as a file with no supports section", () => {
+  it("takes Megatron-Core's moeNeedsSpWithTp, expertsLoopUnderFp16 and expertParallelUnderFp16, as a file with no supports section", () => {
     expect(MEGATRON_SUPPORTS.moeNeedsSpWithTp).toBe(true);
     expect(omitted.supports.moeNeedsSpWithTp).toBe(true);
     expect(omitted.supports.expertsLoopUnderFp16).toBe(true);
+    // (Megatron asserts no fp16 beside ep > 1: arguments.py:955-956 @ core_v0.14.0)
+    expect(omitted.supports.expertParallelUnderFp16).toBe(false);
+    expect(noSection.supports.expertParallelUnderFp16).toBe(false);
     expect(noSection.supports.moeNeedsSpWithTp).toBe(true);
     // the keys the built-in default leaves unset stay unset (absent: all of it runs)
     expect(omitted.supports.moeWithTensorParallel).toBeUndefined();

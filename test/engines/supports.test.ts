@@ -271,17 +271,56 @@ describe("engine files state supports with sources; extends changes them", () =>
 });
 
 describe("Megatron-Core's experts under fp16", () => {
-  // --moe-grouped-gemm asserts --bf16 (arguments.py:790-791 @ core_v0.14.0): under fp16 a rank
-  // loops over its local experts (SequentialMLP), which paraplan does not price; one local expert
-  // (ep = experts) is the same GEMM either way.
-  it("the search keeps fp16 plans with one expert a rank and counts the others under moe_fp16_local_experts; bf16 keeps both", () => {
-    const m8 = preset("mixtral-8x7b");
-    const t = (precision: Training["precision"]): Training => ({ ...training(64, 256, 4096, engine("megatron-core")), precision });
+  // Two refusals leave Megatron-Core no fp16 plan of a mixture of experts: ep > 1 stops at start
+  // (validate_args: assert not args.fp16, "Expert parallelism is not supported with fp16 training",
+  // megatron/training/arguments.py:1041-1042 @ 000c4ac, :955-956 @ core_v0.14.0, :507-508 @
+  // core_v0.7.0: rule moe_fp16_ep), and at ep 1 Mixtral's 8 experts are 8 / 1 = 8 local experts a
+  // rank in SequentialMLP's loop (--moe-grouped-gemm asserts --bf16, :790-791 @ core_v0.14.0),
+  // which paraplan does not price (rule moe_fp16_local_experts).
+  const m8 = preset("mixtral-8x7b");
+  const t = (precision: Training["precision"], e = engine("megatron-core")): Training => ({ ...training(64, 256, 4096, e), precision });
+  const core = JSON.parse(readFileSync(new URL("../../profiles/engines/megatron-core.json", import.meta.url), "utf8")) as Record<string, unknown> & { supports: Record<string, unknown> };
+  /** An engine file that states fp16 expert parallel runs: the loop alone is refused. */
+  const permissive = (() => {
+    const r = parseEngineFile({ ...core, name: "ep-fp16", supports: { ...core.supports, expertParallelUnderFp16: { value: true, source: "a stack without the assert" } } }, "ep-fp16.json");
+    if (!r.ok) throw new Error(r.message);
+    return r.value;
+  })();
+  it("the search finds no fp16 plan and counts ep > 1 under moe_fp16_ep, ep 1 under moe_fp16_local_experts; bf16 counts neither", () => {
+    expect(engine("megatron-core").supports.expertParallelUnderFp16).toBe(false);
     const fp16 = search(m8, h100, t("fp16"), {}, { top: 1, keepAll: true });
+    expect(fp16.feasible).toBe(0);
+    expect(fp16.all ?? []).toHaveLength(0);
+    expect(fp16.rejected.moe_fp16_ep).toBeGreaterThan(0);
     expect(fp16.rejected.moe_fp16_local_experts).toBeGreaterThan(0);
-    expect((fp16.all ?? []).every((p) => p.ep === 8)).toBe(true);
     const bf16 = search(m8, h100, t("bf16"), {}, { top: 1, keepAll: true });
+    expect(bf16.rejected.moe_fp16_ep ?? 0).toBe(0);
     expect(bf16.rejected.moe_fp16_local_experts ?? 0).toBe(0);
-    expect((bf16.all ?? []).some((p) => p.ep < 8)).toBe(true);
+    expect(new Set((bf16.all ?? []).map((p) => p.ep))).toEqual(new Set([1, 2, 4, 8]));
+    // a dense model under fp16 is untouched (the rules look at the experts)
+    const dense = search(preset("llama3-8b"), h100, t("fp16"), {}, { top: 1 });
+    expect(dense.plans).toHaveLength(1);
+    expect(dense.rejected.moe_fp16_ep ?? 0).toBe(0);
+  });
+  it("a file stating expertParallelUnderFp16 true keeps the one-local-expert plans (ep = 8 experts) and counts the loop only", () => {
+    const fp16 = search(m8, h100, t("fp16", permissive), {}, { top: 1, keepAll: true });
+    expect(fp16.rejected.moe_fp16_ep ?? 0).toBe(0);
+    expect(fp16.rejected.moe_fp16_local_experts).toBeGreaterThan(0);
+    expect((fp16.all ?? []).length).toBeGreaterThan(0);
+    expect(new Set((fp16.all ?? []).map((p) => p.ep))).toEqual(new Set([8]));
+  });
+  it("a fixed ep is exit 2 naming --precision on Megatron-Core, --ep where fp16 expert parallel runs", () => {
+    const ep8 = checkFixed(m8, t("fp16"), { ep: 8 }, 8);
+    expect([ep8?.code, ep8?.flag]).toEqual(["moe_fp16_ep", "--precision"]);
+    expect(ep8?.message).toContain("Expert parallelism is not supported with fp16 training");
+    const ep1 = checkFixed(m8, t("fp16"), { ep: 1 }, 8);
+    expect([ep1?.code, ep1?.flag]).toEqual(["engine_unsupported", "--precision"]);
+    expect(ep1?.message).toContain("runs a rank's 8 local experts one after another");
+    expect(ep1?.hint).toBe("use --precision bf16 or fp8");
+    expect(checkFixed(m8, t("bf16"), { ep: 8 }, 8)).toBeNull();
+    // the permissive file: ep 4 leaves 8 / 4 = 2 local experts, and ep 8 runs
+    const ep4 = checkFixed(m8, t("fp16", permissive), { ep: 4 }, 8);
+    expect([ep4?.flag, ep4?.hint]).toEqual(["--ep", "use --precision bf16 or fp8, or --ep 8"]);
+    expect(checkFixed(m8, t("fp16", permissive), { ep: 8 }, 8)).toBeNull();
   });
 });

@@ -104,19 +104,32 @@ describe("MoE: the alltoall dispatcher and grouped GEMM paraplan prices (moe-arg
     await refused(mixtral([...a2a, "--expert-model-parallel-size 4"]), "no --moe-grouped-gemm", "2 local experts", "prices the grouped GEMM");
     const one = await json(mixtral([...a2a, "--expert-model-parallel-size 8"]));
     expect(one.from.notes.join("\n")).toContain("one local expert a rank (8 experts over ep 8)");
-    // grouped GEMM asserts bf16 (arguments.py:790-791)
+    // grouped GEMM asserts bf16 (arguments.py:790-791), before the fp16 expert-parallel assert (:955-956)
     await refused(mixtral(["--fp16", "--moe-token-dispatcher-type alltoall", "--moe-grouped-gemm", "--expert-model-parallel-size 8"]), "--moe-grouped-gemm (line 32) without --bf16", "stops at start");
   });
 
-  it("the export writes what the reader prices: fp16 leaves --moe-grouped-gemm out at one local expert a rank and refuses more", async () => {
+  it("--fp16 with ep > 1 stops at start (assert not args.fp16, arguments.py:955-956), said before the dispatcher; at ep 1 the loop names --bf16", async () => {
+    // (no dispatcher stated: the assert is Megatron's, the allgather refusal paraplan's own)
+    await refused(mixtral(["--fp16", "--expert-model-parallel-size 8"]), "--fp16 (line 30) with --expert-model-parallel-size 8 (line 31)", "Expert parallelism is not supported with fp16 training", "[moe_fp16_ep]");
+    await refused(mixtral(["--fp16", "--moe-token-dispatcher-type alltoall", "--expert-model-parallel-size 4"]), "--fp16 (line 30) with --expert-model-parallel-size 4 (line 32)");
+    // ep 1: 8 experts / 1 = 8 local experts in SequentialMLP's loop; the grouped GEMM needs --bf16
+    await refused(mixtral(["--fp16"]), "8 local experts", "which needs --bf16");
+  });
+
+  it("the export refuses fp16 for Megatron-Core's experts: exit 1 counting both rules when ep is searched, exit 2 naming --precision when fixed", async () => {
     const fp16 = await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64", "--precision", "fp16"]);
-    expect(fp16.code, fp16.stderr).toBe(0);
-    expect(fp16.stdout).toMatch(/^--expert-model-parallel-size 8$/m);
-    expect(fp16.stdout).not.toContain("--moe-grouped-gemm");
-    const ep4 = await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64", "--precision", "fp16", "--ep", "4"]);
-    expect(ep4.code).toBe(2);
-    // (refused before the export, as plan refuses it: planner/constraints.ts expertsLoop)
-    expect(ep4.errLines.join("\n")).toContain("--ep: engine megatron-core runs a rank's 2 local experts one after another under fp16");
+    expect(fp16.code, fp16.stdout).toBe(1);
+    const why = fp16.errLines.join("\n");
+    for (const s of ["no valid configuration", "[moe_fp16_ep]", "[moe_fp16_local_experts]", "use --precision bf16 or fp8"]) expect(why).toContain(s);
+    expect(fp16.stdout).not.toContain("--fp16");
+    for (const ep of ["8", "4"]) {
+      const fixed = await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64", "--precision", "fp16", "--ep", ep]);
+      expect(fixed.code).toBe(2);
+      expect(fixed.errLines.join("\n")).toContain(`--precision: fp16 with ep ${ep}: Megatron asserts "Expert parallelism is not supported with fp16 training"`);
+    }
+    const ep1 = await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64", "--precision", "fp16", "--ep", "1"]);
+    expect(ep1.code).toBe(2);
+    expect(ep1.errLines.join("\n")).toContain("--precision: engine megatron-core runs a rank's 8 local experts one after another under fp16");
     expect((await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64"])).stdout).toMatch(/^--moe-grouped-gemm$/m);
   });
 });

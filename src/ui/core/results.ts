@@ -241,6 +241,7 @@ export const REJECTION_SHORT: Record<RejectionCode, string> & Record<string, str
   moe_tp_sp: "MoE tp without SP",
   moe_tp: "MoE needs tp 1 here",
   qk_norm_tp: "full QK norm needs tp 1 here",
+  moe_fp16_ep: "fp16 expert parallel",
   moe_fp16_local_experts: "fp16 local experts",
   interleaved_microbatches: "pp∤micro-batches",
   zb1p_microbatches: "rounds∤micro-batches",
