@@ -158,8 +158,10 @@ export interface Engine {
     maxReuseDistance: number | null;
     /** Bytes per parameter of the gradient shard ZeRO-2/3 keep: 2 for DeepSpeed's 16-bit
      *  partitions (Rajbhandari et al. 2020 §5.2), 4 where the shard is fp32 (FSDP casts the
-     *  reduced gradient to its fp32 sharded parameter's dtype; Megatron's fp32 main gradients). */
-    shardedGradBytes: number;
+     *  reduced gradient to its fp32 sharded parameter's dtype); "gradReduce": the shard is kept
+     *  in the dtype the gradients are reduced in, the run's gradReduceBytes (Megatron-FSDP's
+     *  main_grad_buffer: float32 if grad_reduce_in_fp32 else the parameters' dtype). */
+    shardedGradBytes: number | "gradReduce";
     /** The ZeRO-3 shard is the fp32 master the optimizer steps (FSDP's sharded parameters under a
      *  16-bit MixedPrecision policy): no 16-bit copy beside it, so the shard counts 4 bytes a
      *  parameter as weights and the optimizer 4 fewer. False: a 16-bit shard beside the master

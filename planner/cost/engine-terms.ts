@@ -165,7 +165,8 @@ export const gradBufferBytes = (t: GradTraining): number => gradBytesOf(t).buffe
 /** Bytes per parameter of each model state the engine keeps (cost/memory.ts modelStateBytes):
  *  optimizer states with the fp32 master (12 or 8, moe-facts.ts), the unsharded ZeRO-0/1
  *  gradient, the ZeRO-2/3 gradient shard, and whether the ZeRO-3 shard is the master itself.
- *  No engine: ZeRO's accounting (Rajbhandari et al. 2020 §3) with the default's fp32 buffer. */
+ *  No engine: ZeRO's accounting (Rajbhandari et al. 2020 §3) with the default's fp32 buffer and
+ *  gradient shard (Megatron-Core's under bf16). */
 export interface StateBytes {
   optimizer: number;
   grad: number;
@@ -178,10 +179,19 @@ export interface StateBytes {
 export const stateBytes = (t: GradTraining, optimizer: number): StateBytes => ({
   optimizer,
   grad: gradBufferBytes(t),
-  shardedGrad: t.engine?.dataParallel.shardedGradBytes ?? 2,
+  shardedGrad: shardedGradBytes(t),
   shardedMaster: t.engine?.dataParallel.shardedMaster ?? false,
   bf16Optimizer: bf16Optimizer(t, 0),
 });
+
+/** Bytes per parameter of the ZeRO-2/3 gradient shard (Engine.dataParallel.shardedGradBytes):
+ *  the engine's figure, or the run's reduce dtype where the stack keeps the shard in it
+ *  (Megatron-FSDP, "gradReduce": 4 under bf16 and fp8, 2 under fp16 or with --grad-reduce-in-bf16).
+ *  No engine: the default engine's, Megatron-Core's "gradReduce". */
+export function shardedGradBytes(t: GradTraining): number {
+  const s = t.engine === undefined ? "gradReduce" : t.engine.dataParallel.shardedGradBytes;
+  return s === "gradReduce" ? gradReduceBytes(t) : s;
+}
 
 /** Whether this ZeRO stage runs as DeepSpeed's BF16_Optimizer (Engine.dataParallel
  *  bf16OptimizerAtZero0): stage 0 of a bf16 run on such an engine (its precisions are fp16 and

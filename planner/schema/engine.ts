@@ -84,7 +84,7 @@ const schemas = lazySchemas((z) => {
           gradBytesByPrecision: withSource(z.object({ fp16: gradBytes.optional(), bf16: gradBytes.optional() }).strict()).optional(),
           zero3BandwidthShare: withSource(z.number().gt(0).lte(1)).optional(),
           maxReuseDistance: withSource(z.number().positive().max(1e15)).optional(),
-          shardedGradBytesPerParam: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
+          shardedGradBytesPerParam: withSource(z.union([z.literal(2), z.literal(4), z.literal("gradReduce")])).optional(),
           shardedParamsAreMaster: flag.optional(),
           checkpointDedup: flag.optional(),
         })

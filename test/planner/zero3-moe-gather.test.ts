@@ -42,9 +42,16 @@ describe("the layers ZeRO-3 gathers, MoE layers with their local routed experts"
     // It was shown at 74.20 GiB. Its buffer now holds two layers' local routed experts whole:
     // 2 layers × 2 B × 11,274,289,152 = 45.1e9 B, less the dense layer's (attention over tp 2 and
     // the 18,432-wide MLP: 2 × 2 × (MLA + 3·7168·18432)/2) it had counted, times the 5 % fragmentation.
+    // And its gradient shard is fp32 (no engine: Megatron-Core's, whose Megatron-FSDP keeps the
+    // shard in the reduce dtype, fp32 under bf16; megatron_fsdp/param_and_grad_buffer.py:1867 @
+    // core_v0.14.0), 2 bytes a parameter more than the 16-bit one it was shown with: the rank's
+    // routed experts, 59 MoE layers (58 and the MTP module's) × 11,274,289,152 = 665,183,059,968
+    // over edp = tp·dp/ep = 2048, and its dense share over tp 2, 9,302,052,608 (model.ts
+    // rankParamSplit), over dp 1024: 2 × (324,796,416 + 9,084,035.75) = 667,760,903.5 B, × 1.05.
     expect(r.memory.total).toBeGreaterThan(hw.memory);
     const gib = r.memory.total / 2 ** 30;
-    const hand = 74.1963 + ((2 * 2 * (gatheredLayerParams(ds, 2, 1) - layerMatrixParams(ds) / 2)) * 1.05) / 2 ** 30;
+    expect(r.memory.gradients).toBeCloseTo(4 * (665_183_059_968 / 2048 + 9_302_052_608 / 1024), 0);
+    const hand = 74.1963 + ((2 * 2 * (gatheredLayerParams(ds, 2, 1) - layerMatrixParams(ds) / 2)) * 1.05) / 2 ** 30 + (667_760_903.5 * 1.05) / 2 ** 30;
     expect(gib).toBeCloseTo(hand, 2);
   });
 });
