@@ -44,11 +44,7 @@ export function checkTraining(m: ModelSpec, hw: Hardware, t: Training, engines?:
   if (e !== undefined && t.precision === "fp8" && e.fp8.matmuls === "none")
     return issue("engine_unsupported", "--precision", `engine ${e.name} runs no fp8 matmuls (fp8.matmuls "none"), so fp8 would price its bf16 step`, "use --precision bf16, or an engine file whose fp8.matmuls is \"linear\"");
   const gaps = e === undefined ? [] : modelGaps(m, e);
-  if (gaps.length > 0) {
-    const g = gaps[0]!;
-    const source = e!.sources[`supports.${g.key}`];
-    return issue("engine_unsupported", "--engine", `${g.says}${source ? ` (${source})` : ""}${g.after ?? ""}`, engineHint(m, e!, gaps, engines));
-  }
+  if (gaps.length > 0) return gapIssue(m, e!, gaps, engines);
   if (t.globalBatch < 1) return issue("global_batch", "--global-batch", "must be a positive integer");
   if (t.gpus < 1) return issue("gpus", "--gpus", "must be a positive integer");
   // Beyond one node the cluster is whole nodes: the placement of groups (layout/groups.ts), the
@@ -70,6 +66,21 @@ function engineHint(m: ModelSpec, e: Engine, gaps: readonly Gap[], engines: (() 
   const builders = engines().filter((x) => x.name !== e.name && modelGaps(m, x).length === 0).map((x) => x.name);
   if (builders.length > 0) return `pick an engine that builds every part of ${m.name} (${builders.join(", ")}), or a profile that extends ${e.name} and sets ${sets}`;
   return `no built-in engine builds every part of ${m.name}; an engine file that extends ${e.name} and sets ${sets} (with the source that says its stack builds them) does`;
+}
+
+/** The engine's refusal of the model's first gap, with the hint of engineHint. */
+function gapIssue(m: ModelSpec, e: Engine, gaps: readonly Gap[], engines: (() => readonly Engine[]) | undefined): InputIssue {
+  const g = gaps[0]!;
+  const source = e.sources[`supports.${g.key}`];
+  return issue("engine_unsupported", "--engine", `${g.says}${source ? ` (${source})` : ""}${g.after ?? ""}`, engineHint(m, e, gaps, engines));
+}
+
+/** A stack without expert parallel refusing a mixture-of-experts model (modelGaps' first check),
+ *  as checkTraining says it: also said by `plan --from` before the flags it would ask of a file's
+ *  experts (src/engines/compare.ts). */
+export function moeEngineIssue(m: ModelSpec, e: Engine, engines?: () => readonly Engine[]): InputIssue | null {
+  const gaps = modelGaps(m, e);
+  return gaps[0]?.key === "expertParallel" ? gapIssue(m, e, gaps, engines) : null;
 }
 
 const POSITIONS: Record<ModelSpec["positional"], string> = { learned: "learned", rope: "rotary", alibi: "ALiBi" };

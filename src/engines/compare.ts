@@ -3,13 +3,14 @@
 // precision override the defaults), and shown beside the best plan `search` finds, with the
 // predicted gain and what changed, dimension by dimension. Both are predicted with the engine the
 // file belongs to (planner/engine.ts FORMAT_ENGINES), unless --engine names another.
-import { FORMAT_ENGINES, type ModelSpec, checkLayout, evaluatePlan, search, unsupportedByEngine } from "../../planner/index.js";
+import { FORMAT_ENGINES, type ModelSpec, checkLayout, evaluatePlan, moeEngineIssue, search, unsupportedByEngine } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { searchJson } from "../format/plan-json.js";
 import type { Io } from "../io.js";
 import { loadModel, loadProfile } from "../load.js";
 import { parsePlanArgs } from "../plan-args.js";
-import { DEFAULT_PROFILE, buildRequest } from "../plan-request.js";
+import { DEFAULT_PROFILE, buildRequest, issueLine } from "../plan-request.js";
+import { loadBuiltinEngines, loadEngine } from "../load-engine.js";
 import { comparisonJson, comparisonText } from "./compare-report.js";
 import { describe } from "./engine-plan.js";
 import { foundryModel } from "./foundry-model.js";
@@ -72,6 +73,12 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     defaultGpus: loaded.gpus ?? hw0.gpusPerNode,
     defaultGpusFrom: loaded.gpus !== undefined ? `the ${loaded.name} model file` : "one node",
     ...(args.globalBatch !== undefined ? { globalBatch: args.globalBatch } : {}),
+    // The engine that would price the file's experts refusing them all, as the request below would
+    // (issueLine: named by --from where the file chose the engine).
+    moeRefusal: (format) => {
+      const bad = moeEngineIssue(loaded, loadEngine(args.engine ?? FORMAT_ENGINES[format]), loadBuiltinEngines);
+      return bad ? issueLine(bad, args.engine === undefined ? "--from" : undefined) : null;
+    },
   });
   const origin = reading.sources.join(" + ");
   // A stack that overlaps the reduction whatever the flags say is not priced without it.

@@ -13,6 +13,7 @@ import { describeMla, describeMoe } from "./moe-args.js";
 import { llamaStyle } from "./engine-plan.js";
 import { type AtKey, type SettingsAt, inSentence } from "./setting-at.js";
 import { openQuote } from "./shell-words.js";
+import { byFlag, readArgs } from "./args-file.js";
 
 export type ReadEngine = "megatron" | "deepspeed" | "torchtitan" | "llm-foundry";
 
@@ -135,6 +136,20 @@ export interface ReadContext {
   defaultGpusFrom: string;
   /** --global-batch, for a configuration whose batch the launcher fills in ("auto"). */
   globalBatch?: number;
+  /** Why the engine that would price a configuration of this format prices no experts at all
+   *  (planner/constraints.ts moeEngineIssue), or null: a file that states experts is refused so
+   *  before the reader asks for the flags of the experts it would price (src/engines/compare.ts). */
+  moeRefusal?: (format: ReadEngine) => string | null;
+}
+
+/** Whether a Megatron arguments file states routed experts (--num-experts above 1). */
+export const statesExperts = (args: ConfigFile): boolean => (byFlag(readArgs(args.text), args.name).get("num-experts")?.values ?? []).some((v) => Number(v) > 1);
+
+/** The engine's refusal of the experts a Megatron arguments file states, thrown before the reader
+ *  asks for their flags (ReadContext.moeRefusal). */
+export function refuseUnpricedExperts(args: ConfigFile, format: ReadEngine, ctx: ReadContext): void {
+  const refused = statesExperts(args) ? ctx.moeRefusal?.(format) : null;
+  if (refused) throw new UserError(refused);
 }
 
 /** The model the configuration describes must be --model: checked before any layout arithmetic. */

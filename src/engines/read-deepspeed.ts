@@ -10,7 +10,7 @@ import { UserError } from "../errors.js";
 import { DEEPSPEED_KEYS } from "./known-keys.js";
 import { launchedWorld, megatronFacts } from "./read-megatron.js";
 import { type AtKey, type SettingsAt, jsonAt, named } from "./setting-at.js";
-import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
+import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, refuseUnpricedExperts, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 import { deepspeedMoeLayers, pipelineSection, pyTruthy, runFeatures, zero3Settings } from "./ds-config-features.js";
 import { zeroOptimizationRefusals } from "./ds-zero-keys.js";
 
@@ -162,6 +162,9 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       throw new UserError(`${named(jsonAt(o, ds.text, `${k}.enabled`, v))} beside ${beside}: DeepSpeed refuses ${k === "amp" ? "Apex amp" : "torch autocast"} with ${k === "amp" && sixteen === undefined ? "ZeRO" : "its bf16 or fp16 mode"}; paraplan prices DeepSpeed's bf16 and fp16 modes`);
   }
   const autotp = isObj(raw.tensor_parallel) ? raw.tensor_parallel.autotp_size : undefined;
+  // Experts the engine prices not at all (the stock megatron-deepspeed: DeepSpeed-MoE's einsum
+  // dispatch) are refused as that before the flags the reader would ask of them.
+  if (args) refuseUnpricedExperts(args, "deepspeed", ctx);
   const f = args ? megatronFacts(args, true, ctx.model) : undefined;
   if (f) {
     checkClaims(`${o} + ${args!.name}`, f.claims, ctx.model);

@@ -16,7 +16,7 @@ import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js
 import { type SettingsAt, megatronAt } from "./setting-at.js";
 import { accountedEnds, readDeepSpeedPartition, readLayout, readMegatronStages } from "./megatron-stages.js";
 import { CPU_OFFLOAD, NOT_EXPRESSIBLE, NOT_MODELED, slidingWindowRefusal } from "./megatron-refusals.js";
-import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, statesAllOf, unknownLine, worldSize } from "./read-config.js";
+import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, refuseUnpricedExperts, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
 export interface MegatronFacts {
   tp: number;
@@ -311,6 +311,8 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
 }
 
 export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading {
+  // (--engine megatron-2021 beside a file's experts: refused as that before their flags are asked)
+  refuseUnpricedExperts(file, "megatron", ctx);
   const f = megatronFacts(file, false, ctx.model);
   const o = file.name;
   checkClaims(o, f.claims, ctx.model);

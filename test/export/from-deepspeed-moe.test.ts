@@ -38,6 +38,20 @@ describe("the stock megatron-deepspeed engine", () => {
     expect(args).toMatch(/^--tensor-model-parallel-size 2$/m);
     await refused(["--model", "mixtral-8x7b", "--gpus", "64", "--from", file("json", ds), "--from", file("txt", args)], "engine megatron-deepspeed runs no mixture-of-experts layers as paraplan prices them", "sec,sm->ecm", "(Mixtral at 32,768 tokens, tp 2: 3.0)");
   });
+
+  it("says so before the flags the reader asks of the experts it would price (--expert-interval 1, --disable-moe-token-dropping, --create-moe-param-group), which the user engine still asks for", async () => {
+    const { ds, args } = await exported();
+    const asked = ["--expert-interval 1", "--disable-moe-token-dropping", "--create-moe-param-group"];
+    const bare = lines(args).filter((l) => !asked.includes(l));
+    expect(bare).toHaveLength(lines(args).length - 3);
+    const on = (extra: string[]) => [...extra, "--model", "mixtral-8x7b", "--gpus", "64", "--from", file("json", ds), "--from", file("txt", bare.join("\n") + "\n")];
+    const stock = await refused(on([]), "--from: engine megatron-deepspeed runs no mixture-of-experts layers as paraplan prices them", "and mixtral-8x7b has 8 experts");
+    for (const flag of asked) expect(stock).not.toContain(flag);
+    // --engine megatron-2021 (no experts before Megatron-Core) is named by the flag the user gave
+    await refused(on(["--engine", "megatron-2021"]), "--engine: engine megatron-2021 runs no mixture-of-experts layers");
+    // an engine that prices them reads on, and asks for the first flag
+    await refused(on(["--engine", engine]), "--num-experts 8 without --expert-interval 1");
+  });
 });
 
 describe("Megatron-DeepSpeed's MoE arguments", () => {

@@ -97,6 +97,9 @@ describe("MoE: the alltoall dispatcher and grouped GEMM paraplan prices (moe-arg
     await refused(mixtral(ep8), "no --moe-token-dispatcher-type (Megatron's default allgather", "prices --moe-token-dispatcher-type alltoall");
     await refused(mixtral([...ep8, "--moe-token-dispatcher-type allgather"]), "--moe-token-dispatcher-type allgather (line 33)", "prices --moe-token-dispatcher-type alltoall");
     await refused(mixtral([...ep8, "--moe-token-dispatcher-type flex"]), "--moe-token-dispatcher-type flex (line 33)");
+    // an engine that prices no experts at all says so first, not the dispatcher it would ask for
+    const old = await refused(["--engine", "megatron-2021", ...mixtral(ep8)], "--engine: engine megatron-2021 runs no mixture-of-experts layers as paraplan prices them");
+    expect(old).not.toContain("dispatcher");
   });
 
   it("no --moe-grouped-gemm is SequentialMLP: 8 experts over ep 4 are 2 local experts a rank, refused; over ep 8 one, read with a note", async () => {
