@@ -162,8 +162,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       throw new UserError(`${named(jsonAt(o, ds.text, `${k}.enabled`, v))} beside ${beside}: DeepSpeed refuses ${k === "amp" ? "Apex amp" : "torch autocast"} with ${k === "amp" && sixteen === undefined ? "ZeRO" : "its bf16 or fp16 mode"}; paraplan prices DeepSpeed's bf16 and fp16 modes`);
   }
   const autotp = isObj(raw.tensor_parallel) ? raw.tensor_parallel.autotp_size : undefined;
-  // Experts the engine prices not at all (the stock megatron-deepspeed: DeepSpeed-MoE's einsum
-  // dispatch) are refused as that before the flags the reader would ask of them.
+  // (experts the engine prices not at all, the stock megatron-deepspeed's: refused before their flags are asked)
   if (args) refuseUnpricedExperts(args, "deepspeed", ctx);
   const f = args ? megatronFacts(args, true, ctx.model) : undefined;
   if (f) {
