@@ -118,6 +118,13 @@ function checkShape(spec: ModelSpec, f: ModelFile): string | null {
   return checkExperts(spec);
 }
 
+/** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 22nd, 101st, 111th… */
+export function ordinal(n: number): string {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : (["th", "st", "nd", "rd"][n % 10] ?? "th");
+  return `${n}${suffix}`;
+}
+
 /** The mixture-of-experts and latent-attention fields agree with the rest of the model. */
 function checkExperts(spec: ModelSpec): string | null {
   const e = spec.moe;
@@ -127,7 +134,7 @@ function checkExperts(spec: ModelSpec): string | null {
     // Layer i is MoE when i ≥ denseLayers and layerFreq divides i + 1 (moe.ts isMoeLayer): a
     // frequency past the last layer left a "mixture of experts" of dense layers, priced as such.
     if (moeLayerCount(spec) === 0)
-      return `"moe.layerFreq" (${e.layerFreq}) leaves no layer of the ${spec.layers}${e.denseLayers > 0 ? ` after "moe.denseLayers" (${e.denseLayers})` : ""} a mixture of experts: every ${e.layerFreq}th layer is one`;
+      return `"moe.layerFreq" (${e.layerFreq}) leaves no layer of the ${spec.layers}${e.denseLayers > 0 ? ` after "moe.denseLayers" (${e.denseLayers})` : ""} a mixture of experts: every ${ordinal(e.layerFreq)} layer is one`;
     if (e.sharedFfnHidden !== undefined && e.sharedExperts === 0) return `"moe.sharedFfnHidden" needs "moe.sharedExperts"`;
   }
   const a = spec.mla;

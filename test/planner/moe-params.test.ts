@@ -11,7 +11,7 @@ import { place } from "../../planner/layout/groups.js";
 import { wireOf } from "../../planner/wire/wire.js";
 import { loadProfile } from "../../src/load.js";
 import { moeLayerCount } from "../../planner/moe.js";
-import { parseModelFile } from "../../planner/schema/model.js";
+import { ordinal, parseModelFile } from "../../planner/schema/model.js";
 import type { ModelSpec } from "../../planner/types.js";
 
 const preset = (name: string): ModelSpec => {
@@ -66,6 +66,10 @@ describe("which layers are MoE", () => {
     // 32 layers, every 64th a mixture of experts: none (it printed "7.2B parameters, 8 experts")
     const r = parseModelFile({ ...raw, moe: { ...raw.moe, layerFreq: 64 } }, "m.json");
     expect(r.ok ? "" : r.message).toBe('m.json: "moe.layerFreq" (64) leaves no layer of the 32 a mixture of experts: every 64th layer is one');
+    // 2 layers, every 3rd (layers 3, 6, …): none, said with the ordinal's own suffix
+    const third = parseModelFile({ ...raw, layers: 2, moe: { ...raw.moe, layerFreq: 3 } }, "m.json");
+    expect(third.ok ? "" : third.message).toBe('m.json: "moe.layerFreq" (3) leaves no layer of the 2 a mixture of experts: every 3rd layer is one');
+    expect([1, 2, 3, 4, 11, 12, 13, 21, 22, 23, 64, 101, 111, 112].map(ordinal)).toEqual(["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "23rd", "64th", "101st", "111th", "112th"]);
     // every 32nd: the last layer alone, accepted
     const one = parseModelFile({ ...raw, moe: { ...raw.moe, layerFreq: 32 } }, "m.json");
     expect(one.ok && moeLayerCount(one.value)).toBe(1);
