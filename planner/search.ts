@@ -89,7 +89,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
   const atSchedule = rulesAt("schedule");
   const atSp = rulesAt("sequenceParallel");
   // Expert parallel (MoE models only; a dense model's one candidate is ep = etp = 1).
-  const atExpert = [RULE_BY_CODE.expert_fold, RULE_BY_CODE.ep_experts, RULE_BY_CODE.etp_dense, RULE_BY_CODE.etp_ffn, RULE_BY_CODE.moe_fp16_ep, RULE_BY_CODE.moe_fp16_local_experts];
+  const atExpert = [RULE_BY_CODE.ep_experts, RULE_BY_CODE.etp_dense, RULE_BY_CODE.etp_ffn, RULE_BY_CODE.expert_fold, RULE_BY_CODE.moe_fp16_ep, RULE_BY_CODE.moe_fp16_local_experts];
   // Context parallel: its own rules once cp is assigned, and the heads rule of its all-to-all
   // variant, which needs tp too (layout/rules.ts).
   const atCp = rulesAt("cp");

@@ -62,4 +62,16 @@ describe("export --plan FILE: the nearest plan the engine runs, noted", () => {
     expect(r.code).toBe(2);
     expect(r.errLines).toEqual([`paraplan: --plan ${path}: field "tp": 3 does not divide the 32 attention heads`]);
   });
+
+  it("etp 3 beside ep 8 on 64 GPUs is named by its own field: 14336 / 3 = 4778.67 (etp_ffn), before etp·ep = 24 not dividing 64 (expert_fold)", async () => {
+    const path = planFile("mx-etp3", { dp: 64, ep: 8, etp: 3, zero: 2, recompute: "none" });
+    const r = await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "64", "--global-batch", "64", "--seq", "4096", "--plan", path]);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([`paraplan: --plan ${path}: field "etp": etp 3 does not divide the routed experts' FFN width 14336 (each etp rank holds width/etp of every expert)`]);
+    // etp 2 divides the width (7168 a rank); beside ep 8 on 8 GPUs, etp·ep = 16 does not divide 8: the fold's rule
+    const fold = planFile("mx-fold", { dp: 8, ep: 8, etp: 2, zero: 2, recompute: "full" });
+    const f = await cli(["export", "--format", "megatron", "--model", "mixtral-8x7b", "--gpus", "8", "--global-batch", "64", "--seq", "4096", "--plan", fold]);
+    expect(f.code).toBe(2);
+    expect(f.errLines).toEqual([`paraplan: --plan ${fold}: field "ep": etp·ep = 16 does not divide tp·cp·dp = 8: the expert groups must fold onto the same ranks (Megatron-Core MoE parallel folding)`]);
+  });
 });
