@@ -38,9 +38,11 @@ export function takeFrom(argv: string[]): { paths: string[]; rest: string[] } | 
 
 const given = (argv: string[], flag: string) => argv.some((a) => a === flag || a.startsWith(`${flag}=`));
 
-function agree<T>(flag: string, explicit: T | undefined, fromConfig: T | undefined, origin: string): T | undefined {
+/** The command line's value or the file's, which must agree; `says`: what the file states where
+ *  it gives the value through another setting (a forced balance is imbalance 1). */
+function agree<T>(flag: string, explicit: T | undefined, fromConfig: T | undefined, origin: string, says?: string): T | undefined {
   if (explicit !== undefined && fromConfig !== undefined && explicit !== fromConfig)
-    throw new UserError(`${flag} ${String(explicit)} but ${origin} has ${String(fromConfig)}; drop the flag or change the file`);
+    throw new UserError(`${flag} ${String(explicit)} but ${says ?? `${origin} has ${String(fromConfig)}`}; drop the flag or change the file`);
   return explicit ?? fromConfig;
 }
 
@@ -114,7 +116,9 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     gradReduceInBf16: args.gradReduceInFp32 !== true && (args.gradReduceInBf16 === true || reading.gradReduceInBf16 === true),
     gradReduceInFp32: args.gradReduceInBf16 !== true && (args.gradReduceInFp32 === true || reading.gradReduceInFp32 === true),
     optimizerStates: given(argv, "--optimizer-states") ? agree("--optimizer-states", args.optimizerStates, reading.optimizerStates, origin) : reading.optimizerStates ?? args.optimizerStates,
-    moeImbalance: agree("--moe-imbalance", args.moeImbalance, reading.moeImbalance, origin),
+    // (a file gives the imbalance only by forcing the routing's balance: Megatron's
+    // --moe-router-force-load-balancing, torchtitan's moe_force_load_balance)
+    moeImbalance: agree("--moe-imbalance", args.moeImbalance, reading.moeImbalance, origin, at.moeImbalance && `${named(at.moeImbalance)} forces balanced routing (priced at imbalance ${reading.moeImbalance})`),
     fixed: {},
     valuesFrom,
   }, { engine: reading.engineName ?? FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration`, flag: "--from" }, read);

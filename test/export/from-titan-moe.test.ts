@@ -40,6 +40,8 @@ describe("torchtitan's expert settings", () => {
       expect(f.from.plan.time).toEqual(one.from.plan.time);
       expect(f.from.notes.join("\n")).toContain("routes tokens round-robin over the experts: priced at expert load imbalance 1");
     }
+    // a contradicting --moe-imbalance names the option the file sets
+    await refused(on(job([], "debug_moe_force_load_balance = true\n"), ["--moe-imbalance", "2"]), "--moe-imbalance 2 but", "debug_moe_force_load_balance = true", "forces balanced routing (priced at imbalance 1)");
   });
 
   it("the float8 linear converter beside experts is exit 2: GroupedExperts stay bf16 (Float8LinearConverter swaps nn.Linear only), not priced as fp8 experts", async () => {

@@ -30,6 +30,9 @@ describe("--moe-router-force-load-balancing in plan --from", () => {
     expect(f.from.notes.some((n: string) => n.includes("--moe-router-force-load-balancing routes tokens uniformly"))).toBe(true);
     const c = await cli(["plan", "--model", "mixtral-8x7b", "--gpus", "64", "--from", forced, "--moe-imbalance", "1.5"]);
     expect(c.code).toBe(2);
-    expect(c.stderr).toContain("--moe-imbalance 1.5 but mixtral-forced.txt has 1");
+    // what the file sets: the forced balance (its line after the export's and a blank one), not an imbalance value it does not state
+    const line = `${args}\n`.split("\n").length;
+    expect(c.stderr).toContain(`--moe-imbalance 1.5 but mixtral-forced.txt: --moe-router-force-load-balancing (line ${line}) forces balanced routing (priced at imbalance 1); drop the flag or change the file`);
+    expect(c.stderr).not.toContain("has 1");
   });
 });
