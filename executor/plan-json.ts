@@ -35,6 +35,8 @@ export function planJson(p: PlanResult, simulated?: SimSummary) {
     tflopsPerGpu: p.tflopsPerGpu,
     mfu: p.mfu,
     hfu: p.hfu,
+    // Where the engine runs the plan eager (planner/eager.ts): the engine these figures are of, and why.
+    ...(p.eager ? { eager: { ...p.eager } } : {}),
     ...(simulated ? { simulated: { step: simulated.step, bubble: simulated.bubble, imbalance: simulated.imbalance, exposedComm: simulated.exposedComm } } : {}),
   };
 }

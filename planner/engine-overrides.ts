@@ -4,11 +4,16 @@
 import { type Engine, fusedAttentionOf } from "./engine.js";
 import type { StageSplit } from "./layout/stages.js";
 
+type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined };
+
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
  *  flash-attention 2; the tensor-parallel overlap switch sets its fraction and needs SP. */
-export function withOverrides(e: Engine, o: { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined }): Engine {
-  let out = e;
+export function withOverrides(e: Engine, o: Overrides): Engine {
+  // The eager engine that prices what this one runs eager (planner/eager.ts) takes the same flags:
+  // they describe the run, whichever mode its blocks run in.
+  const eager = e.eager?.engine;
+  let out = eager === undefined ? e : { ...e, eager: { ...e.eager!, engine: withOverrides(eager, o) } };
   // --grad-reduce-in-bf16 (Megatron's flag; NeMo's optim.grad_sync_dtype: bf16): 16-bit gradients
   // on the wire and in the buffer they accumulate in (Megatron-Core's DDP buffer takes the reduce
   // dtype: distributed_data_parallel.py grad_reduce_in_fp32; FSDP2 accumulates in its reduce dtype).

@@ -4,6 +4,7 @@
 // kernel launch costs, what overlaps what, and what an fp8 recipe keeps in memory. The cost terms
 // that read it live in planner/cost/engine-terms.ts.
 import type { EngineSupports } from "./engine-supports.js";
+import type { EagerFallback } from "./eager.js";
 import { SAME_SM } from "./gpu-generation.js";
 import type { CpComm, Schedule, Training, ZeroStage } from "./types.js";
 
@@ -278,6 +279,9 @@ export interface Engine {
      *  micro-batch), of its output's gradient, its input and its weight in the backward. */
     castBytes: Fp8CastBytes;
   };
+  /** The plans it cannot compile and the eager engine that prices them (planner/eager.ts);
+   *  absent: it runs every plan as its figures say. */
+  eager?: EagerFallback;
   /** Field path → cited source. */
   sources: Record<string, string>;
 }

@@ -13,6 +13,7 @@ import type { WireLinks } from "./wire/wire.js";
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, PlanResult, Training, WorstStage } from "./types.js";
 import { fullestStage } from "./cost/stage-memory.js";
 import { stageKind } from "./layout/stages.js";
+import { eagerRun, runsAs } from "./eager.js";
 
 /** Links of the plan's groups for the wire (layout/groups.ts): tp, pp, dp and the expert groups. */
 export function wireLinks(hw: Hardware, placement: Placement): WireLinks {
@@ -77,14 +78,21 @@ export function peakFlops(hw: Hardware, t: Training): number {
   return t.precision === "fp16" ? hw.peak.fp16 : hw.peak.bf16;
 }
 
+/** The plan's figures under `asked`, or under its engine's eager engine where that engine runs
+ *  the plan eager (planner/eager.ts; then `eager` says so). `costs` and `memory`, where given,
+ *  are the plan's as it runs (the search's). */
 export function evaluatePlan(
   m: ModelSpec,
   hw: Hardware,
-  t: Training,
+  asked: Training,
   plan: Plan,
-  costs: MicroBatchCosts = microBatchCosts(m, hw, t, plan),
-  memory = worstStageMemory(m, hw, t, plan),
+  costs?: MicroBatchCosts,
+  memory?: ReturnType<typeof worstStageMemory>,
 ): PlanResult {
+  const t = runsAs(m, asked, plan);
+  costs ??= microBatchCosts(m, hw, t, plan);
+  memory ??= worstStageMemory(m, hw, t, plan);
+  const eager = t === asked ? null : eagerRun(m, asked, plan);
   const time = stepTime(m, hw, t, plan, costs);
   const tokensPerSecond = (t.globalBatch * t.seqLen) / time.step;
   // Model FLOPs (Narayanan et al. 2021 Eq. 3 convention) with the padded vocabulary the GPUs
@@ -104,5 +112,6 @@ export function evaluatePlan(
     worstStage: memory.stage,
     ...(memory.index !== undefined ? { worstStageIndex: memory.index } : {}),
     modelFlopsPerStep: modelFlops,
+    ...(eager !== null ? { eager } : {}),
   };
 }

@@ -15,6 +15,7 @@ import { type PricedOrder, orderReason, ordersMatter } from "./layout/order.js";
 import type { Hardware, ModelSpec, Plan, PlanResult, Recompute, Training, ZeroStage } from "./types.js";
 import type { StateBytes } from "./cost/engine-terms.js";
 import { ZERO_BUBBLE } from "./layout/capabilities.js";
+import { type EagerCase, eagerCase } from "./eager.js";
 
 /** The recomputes searched beside a schedule: a zero-bubble one under a stack that does not
  *  recompute beside it takes none only (EngineSupports.recomputeWithZeroBubble). */
@@ -33,6 +34,9 @@ export interface SearchState {
   readonly zeroBubbleRecomputes: readonly Recompute[];
   /** Bytes per parameter of the model states the engine keeps (cost/engine-terms.ts stateBytes). */
   readonly stateBytes: StateBytes;
+  /** Where the engine runs some plans eager (planner/eager.ts): which, and the training and state
+   *  bytes that price them (`t` on the eager engine); null: every plan on `t`. */
+  readonly eager: { readonly when: readonly EagerCase[]; readonly t: Training; readonly stateBytes: StateBytes } | null;
   searched: number;
   feasible: number;
   rejected: RejectionCounts;
@@ -111,7 +115,12 @@ const FIRST_LAST = ["first", "last"] as const;
 /** Price `layout` (recompute "none", ZeRO 0 as placeholders) under every recompute mode and each of
  *  `zeros`, in each rank order of `orders`; edp: the routed experts' data-parallel size. */
 export function priceLayout(st: SearchState, layout: Plan, orders: readonly PricedOrder[], zeros: readonly ZeroStage[], edp: number): void {
-  const { m, hw, t } = st;
+  const { m, hw } = st;
+  // A layout the engine runs eager is priced on the eager engine (evaluatePlan, given st.t, prices
+  // it so too and says so): once per layout, outside the loops below.
+  const eager = st.eager !== null && eagerCase(st.eager.when, layout, m) !== null;
+  const t = eager ? st.eager!.t : st.t;
+  const stateBytes = eager ? st.eager!.stateBytes : st.stateBytes;
   const { tp, pp, cp } = layout;
   const dpcp = layout.dp * cp; // ZeRO shards over dp·cp (groups.ts "shard")
   const costsOf = orders.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
@@ -155,14 +164,14 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
       if (unevenParams) {
         for (let i = 0; i < unevenParams.length; i++) {
           const sp = unevenParams[i]!;
-          const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
+          const states = modelStateTotal(sp.dense, zero, dpcp, stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, stateBytes) : 0);
           const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers, layout.ep * layout.etp) + unevenBuffers![i]! + reduceTransientBytes(t, zero, sp.dense, sp.expert, dpcp, edp, unevenActs![i]!));
           if (bytes > worst) worst = bytes;
         }
       } else {
         for (let i = 0; i < stages.length; i++) {
           const sp = splits[i]!;
-          const states = modelStateTotal(sp.dense, zero, dpcp, st.stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, st.stateBytes) : 0);
+          const states = modelStateTotal(sp.dense, zero, dpcp, stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, stateBytes) : 0);
           const bytes = totalBytes(hw, states + acts[i]! + (buffers + stageBuffers[i]!) + reduceTransientBytes(t, zero, sp.dense, sp.expert, dpcp, edp, acts[i]!));
           if (bytes > worst) worst = bytes;
         }
@@ -178,7 +187,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         addRejection(st.rejected, "out_of_memory");
         if (st.feasible === 0 && (st.closest === null || worst < st.closest.memory.total)) {
           const plan: Plan = { ...withRecompute, zero };
-          st.closest = evaluatePlan(m, hw, t, ordered ? { ...plan, order: orders[0]!.order } : plan, costs);
+          st.closest = evaluatePlan(m, hw, st.t, ordered ? { ...plan, order: orders[0]!.order } : plan, costs);
         }
         continue;
       }
@@ -214,7 +223,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         insertTop(st.best, { plan, costs: costsOf[chosen]!, tokensPerSecond, memory: worst, ...(orderReason !== undefined ? { orderReason } : {}) }, st.top);
         continue;
       }
-      const result = evaluatePlan(m, hw, t, plan, costsOf[chosen]!);
+      const result = evaluatePlan(m, hw, st.t, plan, costsOf[chosen]!);
       if (steps.length > 1) result.orderReason = reasonFor(hw, orders, steps, chosen);
       insertTop(st.best, { plan, costs: costsOf[chosen]!, tokensPerSecond: result.tokensPerSecond, memory: result.memory.total, result }, st.top);
       st.all.push(result);

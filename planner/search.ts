@@ -26,6 +26,7 @@ import {
   zeroCandidates,
 } from "./space.js";
 import type { Hardware, ModelSpec, Plan, PlanResult, Training } from "./types.js";
+import { eagerEngineOf } from "./eager.js";
 
 export interface SearchOptions {
   /** How many of the best plans to keep (ranked). */
@@ -51,6 +52,13 @@ export { comparePlans } from "./search-layout.js";
 
 const ONE_EXPERT: readonly (readonly [number, number])[] = [[1, 1]];
 
+/** The training that prices the plans the engine runs eager (planner/eager.ts), built once. */
+function eagerState(t: Training): SearchState["eager"] {
+  if (t.engine?.eager === undefined) return null;
+  const e: Training = { ...t, engine: eagerEngineOf(t.engine) };
+  return { when: t.engine.eager.when, t: e, stateBytes: stateBytes(e, optimizerBytesOf(e)) };
+}
+
 export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, opts: SearchOptions): SearchResult {
   const st: SearchState = {
     m, hw, t,
@@ -62,6 +70,7 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     // those schedules without recompute (EngineSupports.recomputeWithZeroBubble).
     zeroBubbleRecomputes: supportsOf(t.engine).recomputeWithZeroBubble ? recomputeCandidates(fixed, t.engine) : recomputeCandidates(fixed, t.engine).filter((r) => r === "none"),
     stateBytes: stateBytes(t, optimizerBytesOf(t)),
+    eager: eagerState(t),
     searched: 0,
     feasible: 0,
     rejected: {},

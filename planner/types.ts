@@ -378,4 +378,7 @@ export interface PlanResult extends Plan {
   modelFlopsPerStep: number;
   /** Why this rank order, when the search priced both (layout/order.ts). */
   orderReason?: string;
+  /** Where the engine runs this plan eager (planner/eager.ts): the engine whose figures these are,
+   *  and why. */
+  eager?: { engine: string; reason: string };
 }

@@ -3,9 +3,9 @@
 // file is unchanged: no zod, no mathjs to load.
 import { fileKind, wrongFileKind } from "./file-kind.js";
 import { existsSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { type Engine, generationKeys, parseEngineFile, resolveExtends } from "../planner/index.js";
-import { builtinKey, readBuiltins } from "./builtin-table.js";
+import { type Builtins, builtinKey, readBuiltins } from "./builtin-table.js";
 import { UserError } from "./errors.js";
 import { readProfileFile } from "./file-extends.js";
 import { ENGINE_KIND, isPath, packageRoot, readJson } from "./load.js";
@@ -97,7 +97,22 @@ export function loadEngine(arg: string, builtins = readBuiltins(), flag = "--eng
     merged.value = { ...(merged.value as object), name: basename(arg).replace(/\.json$/i, "") };
   const table = builtins?.engines;
   const key = builtinKey(origin, merged.value);
-  return (!file && table && Object.hasOwn(table, key) ? table[key] : undefined) ?? parseEngine(merged.value, origin);
+  const engine = (!file && table && Object.hasOwn(table, key) ? table[key] : undefined) ?? parseEngine(merged.value, origin);
+  return withEagerEngine(engine, file ? dirname(resolve(arg)) : undefined, origin, builtins);
+}
+
+/** The engine with its eager fallback (`eager.engine`: a built-in's name, or a file relative to
+ *  the engine file's folder) loaded, which prices the plans it runs eager (planner/eager.ts). That
+ *  engine must run the same plans (its `supports`) and compile nothing itself: it is the same
+ *  software, eager. */
+function withEagerEngine(e: Engine, dir: string | undefined, origin: string, builtins: Builtins | undefined): Engine {
+  if (e.eager === undefined || e.eager.engine !== undefined) return e;
+  const name = e.eager.name;
+  const eager = loadEngine(isPath(name) && dir !== undefined ? resolve(dir, name) : name, builtins, `${origin}: field "eager.engine"`);
+  if (eager.eager !== undefined) throw new UserError(`${origin}: field "eager.engine": ${eager.name} has an eager engine of its own; name the eager engine itself`);
+  if (JSON.stringify(eager.supports) !== JSON.stringify(e.supports))
+    throw new UserError(`${origin}: field "eager.engine": ${eager.name} runs other plans than ${e.name} (its supports differ); the eager engine is the same software run eager, with the same supports`);
+  return { ...e, eager: { ...e.eager, engine: eager } };
 }
 
 /** Every built-in engine, loaded: what a refusal of --engine suggests instead (constraints.ts

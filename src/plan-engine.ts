@@ -68,7 +68,23 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     notes.push("ZeRO-1 gradients all-reduced whole");
   }
   const changed = dp.maxReuseDistance !== bucketed.dataParallel.maxReuseDistance || dp.zero1AllReduce !== bucketed.dataParallel.zero1AllReduce;
-  return { engine: changed ? { ...bucketed, dataParallel: dp } : bucketed, from: notes.join("; ") };
+  const out = changed ? { ...bucketed, dataParallel: dp } : bucketed;
+  return { engine: out === engine ? out : withEagerAlike(out, args), from: notes.join("; ") };
+}
+
+/** A --from file's bucket, reuse distance and ZeRO-1 all-reduce on the eager engine too (which
+ *  prices the plans the engine runs eager, planner/eager.ts; withOverrides carries the flags). */
+function withEagerAlike(e: Engine, args: EngineArgs): Engine {
+  const eager = e.eager?.engine;
+  if (eager === undefined) return e;
+  const d = eager.dataParallel;
+  const dataParallel = {
+    ...d,
+    ...(args.bucketBytes !== undefined ? { bucketSize: args.bucketBytes, bucketSizePerDp: 0 } : {}),
+    maxReuseDistance: args.maxReuseDistance !== undefined && d.maxReuseDistance !== null ? args.maxReuseDistance : d.maxReuseDistance,
+    zero1AllReduce: args.zero1AllReduce === true || d.zero1AllReduce,
+  };
+  return { ...e, eager: { ...e.eager!, engine: { ...eager, dataParallel } } };
 }
 
 /** The header's words for it: "megatron-core (default)", "fsdp (--engine; gradient reduction after backward)". */

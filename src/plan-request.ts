@@ -29,6 +29,7 @@ import { readBuiltins } from "./builtin-table.js";
 import { count } from "./format/units.js";
 import { resolveEngine } from "./plan-engine.js";
 import { DEFAULT_ENGINE, engineAttentionFigure, executorEngineName, gpuGeneration } from "../planner/index.js";
+import { modelEagerReasonOf } from "../planner/eager.js";
 import { loadBuiltinEngines, loadEngine } from "./load-engine.js";
 import type { PlanArgs } from "./plan-args.js";
 
@@ -219,7 +220,10 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     const line = !workerFormat || (bad.code !== "engine_unsupported" && bad.code !== "moe_tp" && bad.code !== "qk_norm_tp") ? issueLine(bad, by) : bad.flag === "--engine" ? `${implied!.from}: ${bad.message}; ${script}` : `${issueLine(bad, by)}; ${script}`;
     throw countBound(bad) ? new GpuCountError(line, { model, hw, profileName, training, engineFrom, fixed, assumed }) : new UserError(line);
   }
-  const engineArg = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
+  // (a model the engine runs eager whatever the plan is priced, and stands, on its eager engine:
+  // planner/eager.ts)
+  const eagerAll = training.engine.eager !== undefined && modelEagerReasonOf(training.engine.eager.when, model) !== null;
+  const engineArg = eagerAll ? training.engine.eager!.name : (args.engine ?? implied?.engine ?? DEFAULT_ENGINE);
   const calibration = calibrationStanding({
     engine: isPath(engineArg) ? basename(engineArg) : engineArg,
     engineIsFile: isPath(engineArg),

@@ -11,6 +11,7 @@ import { SCHEDULES } from "./plan.js";
 import { CP_COMMS, type CpComm, type Schedule, type ZeroStage } from "../types.js";
 import { STAGE_SPLITS, type StageSplit } from "../layout/stages.js";
 import { figureReader, type FigureIn } from "./figure.js";
+import { EAGER_CASES, parseEager } from "../eager.js";
 import { PLAUSIBLE, implausible } from "./plausible.js";
 
 const CAST_KEYS: readonly (keyof Fp8CastBytes)[] = ["forwardInput", "forwardWeight", "backwardGrad", "backwardInput", "backwardWeight"];
@@ -48,13 +49,7 @@ const schemas = lazySchemas((z) => {
           kernelsPerLayer: withSource(z.number().int().min(0).max(100000)),
           backwardFactor: withSource(z.number().gte(0).lte(10)),
           // A rotary (Llama-style) block's counts where they differ from the learned-position one.
-          rotaryBlock: z
-            .object({
-              kernelsPerLayer: withSource(z.number().int().min(0).max(100000)),
-              backwardFactor: withSource(z.number().gte(0).lte(10)),
-            })
-            .strict()
-            .optional(),
+          rotaryBlock: z.object({ kernelsPerLayer: withSource(z.number().int().min(0).max(100000)), backwardFactor: withSource(z.number().gte(0).lte(10)) }).strict().optional(),
         })
         .strict(),
       dataParallel: z
@@ -126,6 +121,8 @@ const schemas = lazySchemas((z) => {
         })
         .strict()
         .optional(),
+      // The plans it cannot compile and the engine that prices them eager (planner/eager.ts).
+      eager: z.object({ engine: withSource(z.string().min(1)), when: withSource(z.array(z.enum(EAGER_CASES))) }).strict().optional(),
       // Optional, so files written before they existed still parse: absent = Megatron's behaviour.
       activations: z
         .object({
@@ -339,6 +336,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     },
     recompute: fig("recompute", f.recompute) as Engine["recompute"],
     supports: parseSupports(f.supports, fig),
+    ...(f.eager !== undefined ? { eager: parseEager(f.eager, fig) } : {}),
     // Absent: Megatron's selective recompute and fp32 vocab-parallel logits (Korthikanti et al.
     // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],

@@ -24,6 +24,7 @@ import type { Hardware, Link, ModelSpec, Plan, Schedule, Training } from "../typ
 
 export type { CollectiveKind, ExpertDataParallel, ParamOpCost, PassCost, SimCosts, SimOptions, Transfer } from "./cost-types.js";
 import type { CollectiveKind, ParamOpCost, PassCost, SimCosts, SimOptions, Transfer } from "./cost-types.js";
+import { runsAs } from "../eager.js";
 
 const ZERO_PASS: PassCost = { compute: 0, tp: 0 };
 
@@ -49,7 +50,9 @@ function unitTime(wire: readonly WireItem[], pick: (i: WireItem) => boolean): nu
   return t;
 }
 
-export function buildSimCosts(m: ModelSpec, hw: Hardware, t: Training, plan: Plan, opts: SimOptions = {}): SimCosts {
+export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan: Plan, opts: SimOptions = {}): SimCosts {
+  // (a plan its engine runs eager is simulated with the eager engine, as evaluatePlan prices it)
+  const t = runsAs(m, asked, plan);
   const { tp, pp, dp, microBatch, sequenceParallel: sp, recompute } = plan;
   const vpp = pp > 1 ? plan.vpp : 1;
   const vShape = pp > 1 && vShaped(plan.schedule);

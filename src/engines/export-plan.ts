@@ -118,7 +118,10 @@ export function searchForFormat(
     const runsWith = engine.runsWith?.(f, training, release, model)?.training ?? training;
     const r = search(model, hw, runsWith, f, { top: 1 });
     const top = r.plans[0];
-    if (top === undefined || (exact(top) && asRuns(top) === top)) consider(top);
+    // (the search already prices a plan the engine runs eager on its eager engine, planner/eager.ts:
+    // re-priced the same, its rank stands)
+    const again = top && exact(top) ? asRuns(top) : null;
+    if (top === undefined || (again !== null && again.tokensPerSecond === top.tokensPerSecond && again.memory.total === top.memory.total)) consider(top);
     // A constraint the sub-spaces cannot state (e.g. core_v0.7's pp > 2 for interleaving): look
     // through the sub-space's plans in rank order.
     else search(model, hw, runsWith, f, { top: 1, keepAll: true }).all?.slice().sort(comparePlans).forEach(consider);

@@ -10,6 +10,7 @@ import { engineLimits } from "./engine-limits.js";
 import { type CalibrationStanding, planOutside, standingLine } from "../calibration-standing.js";
 import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
 import { DEFAULT_CP_COMM, type LinkKind } from "../../planner/types.js";
+import { type EagerCase, modelEagerReasonOf } from "../../planner/eager.js";
 
 export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe", zb1p: "ZB1P zero bubble", zbv: "ZB-V zero bubble", dualpipev: "DualPipeV" } as const;
 
@@ -61,6 +62,20 @@ function searchNotes(t: PlanRequest["training"]): { limits: string | null; bf16:
   return { limits: engineLimits(t.engine), bf16 };
 }
 
+const EAGER_WORDS: Record<EagerCase, string> = { "zero-bubble": "zero-bubble pipelines", "context-parallel": "context parallel", "mixture-of-experts": "mixtures of experts" };
+
+/** Which plans the engine runs eager and prices with its eager engine (planner/eager.ts), as the
+ *  header's line under the engine says it; null for an engine that runs every plan as profiled. */
+export function eagerNote(t: PlanRequest["training"], m: PlanRequest["model"]): string | null {
+  const f = t.engine.eager;
+  if (f === undefined) return null;
+  const name = f.engine?.name ?? f.name;
+  const all = modelEagerReasonOf(f.when, m);
+  if (all !== null) return `runs every plan eager (${all}): priced with engine ${name}`;
+  const cases = f.when.filter((c) => c !== "mixture-of-experts").map((c) => EAGER_WORDS[c]);
+  return cases.length > 0 ? `runs ${cases.join(" and ")} eager, priced with engine ${name} (column "compiled": no)` : null;
+}
+
 /** `sweep`: a GPU sweep's header (plan --sweep-gpus), the counts and global batches it spans in
  *  place of the one request's. */
 export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: CalibrationStanding }, sweep?: { cluster: string; batch: string }): string {
@@ -75,6 +90,8 @@ export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: C
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);
   const limits = searchedAsItRuns(t);
   if (limits) lines.push(`  ${limits}`);
+  const eager = eagerNote(t, m);
+  if (eager) lines.push(`  ${eager}`);
   if (req.assumed.length) lines.push(`assumed: ${req.assumed.join("; ")}`);
   if (req.calibration) lines.push(standingLine(req.calibration));
   return lines.join("\n");
@@ -100,17 +117,20 @@ export function planCells(p: PlanResult): string[] {
 
 /** The ranked table; with `simulated` (per row, in order) a "sim. step" column after MFU. The
  *  step, tokens/s, TFLOP/s and MFU columns are the closed form's, whose order the rows are in. */
-export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[], experts = false, cp = false): string {
+export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[], experts = false, cp = false, compiled = false): string {
   const rows = plans.map((p, i) => {
     // Context parallel searched or given: a cp column after tp (degree and exchange).
-    const base = cp ? [String(p.tp), cpCell(p), ...planCells(p).slice(1)] : planCells(p);
+    const base0 = cp ? [String(p.tp), cpCell(p), ...planCells(p).slice(1)] : planCells(p);
+    // An engine that runs some plans eager (planner/eager.ts): whether this one compiles, after the schedule.
+    const at = base0.length - 3;
+    const base = compiled ? [...base0.slice(0, at), p.eager ? "no" : "yes", ...base0.slice(at)] : base0;
     // MoE models: ep and etp after dp (edp = tp·dp/(ep·etp) follows).
     const cells = [String(i + 1), ...(experts ? [...base.slice(0, 4), String(p.ep), String(p.etp), ...base.slice(4)] : base), grouped(p.tflopsPerGpu), percent(p.mfu)];
     return simulated ? [...cells, simulated[i] ? seconds(simulated[i]!.step) : "-"] : cells;
   });
   const dims = [...(cp ? ["tp", "cp"] : ["tp"]), ...(experts ? ["pp", "vpp", "dp", "ep", "etp"] : ["pp", "vpp", "dp"])];
-  const head = ["#", ...dims, "zero", "mbs", "recompute", "sp", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"];
-  const right = [true, ...dims.map(() => true), true, true, false, false, false, true, true, true, true, true];
+  const head = ["#", ...dims, "zero", "mbs", "recompute", "sp", "schedule", ...(compiled ? ["compiled"] : []), "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"];
+  const right = [true, ...dims.map(() => true), true, true, false, false, false, ...(compiled ? [false] : []), true, true, true, true, true];
   return simulated ? table([...head, "sim. step"], rows, [...right, true]) : table(head, rows, right);
 }
 
@@ -129,6 +149,7 @@ export function breakdown(p: PlanResult, standing?: CalibrationStanding, zero0Is
     `  ${count(p.tokensPerSecond)} tokens/s, ${grouped(p.tflopsPerGpu)} model TFLOP/s per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
     ...(p.zero > 0 && p.dp * p.cp === 1 ? [`  ${zeroNote(p.zero, zero0IsBf16Optimizer)}`] : []),
     ...(p.order ? [`  rank order ${p.orderReason ?? `${p.order} (the other order places dp and pp alike here)`}`] : []),
+    ...(p.eager ? [`  runs eager (${p.eager.reason}): priced with engine ${p.eager.engine}`] : []),
     ...(unrun.length > 0 ? [`  calibration: no published run of this engine used ${unrun.join(" or ")}`] : []),
   ].join("\n");
 }
@@ -174,13 +195,20 @@ export function simulationLine(n: SimulationNote, closedFormStep: number): strin
   ].join("\n");
 }
 
+/** Whether the table says which plans compile: an engine that runs some plans eager and others
+ *  not (a model it runs eager whatever the plan: the header says so once). */
+const compiledColumn = (req: PlanRequest): boolean => {
+  const f = req.training.engine.eager;
+  return f !== undefined && modelEagerReasonOf(f.when, req.model) === null && f.when.some((c) => c !== "mixture-of-experts");
+};
+
 export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulationNote, simulated?: readonly { step: number }[], cpWhy?: string | null): string {
   const cp = result.withoutCp !== undefined || result.plans.some((p) => p.cp > 1);
   return [
     header(req),
     `searched ${count(result.searched)} configurations in ${elapsedMs.toFixed(0)} ms: ${count(result.feasible)} fit in memory`,
     "",
-    plansTable(result.plans, sim ? simulated : undefined, req.model.moe !== undefined, cp),
+    plansTable(result.plans, sim ? simulated : undefined, req.model.moe !== undefined, cp, compiledColumn(req)),
     ...(sim ? [simulationLine(sim, result.plans[0]!.time.step)] : []),
     "",
     breakdown(result.plans[0]!, req.calibration, bf16Optimizer(req.training, 0)),

@@ -50,9 +50,14 @@ describe("execute --compile", () => {
     expect(compiled.req.training.engine.name).toBe("paraplan");
     expect(compiled.result.time.step).toBe(eager.result.time.step);
     expect(compiled.req.assumed.at(-1)).toBe("engine paraplan: the worker runs this plan eager though asked to compile (schedule zbv: torch cannot compile zero-bubble stages (split backward))");
-    // The same plan under paraplan-compile is priced another step time (the old, wrong one).
-    const asCompiled = evaluatePlan(compiled.req.model, compiled.req.hw, onEngine(compiled.req.training, loadEngine("paraplan-compile")), compiled.result);
-    expect(asCompiled.time.step).not.toBe(compiled.result.time.step);
+    // The same plan under paraplan-compile is priced as it runs, eager (planner/eager.ts), and
+    // says so; priced compiled (the engine without its eager block) it had another step time,
+    // the old, wrong one.
+    const onCompile = onEngine(compiled.req.training, loadEngine("paraplan-compile"));
+    const asCompiled = evaluatePlan(compiled.req.model, compiled.req.hw, onCompile, compiled.result);
+    expect([asCompiled.time.step, asCompiled.eager]).toEqual([compiled.result.time.step, { engine: "paraplan", reason: "schedule zbv: torch cannot compile zero-bubble stages (split backward)" }]);
+    const { eager: _, ...neverEager } = onCompile.engine;
+    expect(evaluatePlan(compiled.req.model, compiled.req.hw, { ...onCompile, engine: neverEager }, compiled.result).time.step).not.toBe(compiled.result.time.step);
     // A 1F1B pipeline compiles: paraplan-compile.
     expect(choose(["--model", "tiny", "--gpus", "2", "--pp", "2", "--schedule", "1f1b", "--compile"], cpu(2)).req.training.engine.name).toBe("paraplan-compile");
   });
@@ -65,7 +70,10 @@ describe("execute --compile", () => {
     expect([c.req.training.engine.name, c.result.schedule]).toEqual(["paraplan-compile", "interleaved"]);
     const zb = { ...c.result, schedule: "zb1p" as const };
     const eagerZb = evaluatePlan(c.req.model, c.req.hw, onEngine(c.req.training, loadEngine("paraplan")), zb);
-    const compiledZb = evaluatePlan(c.req.model, c.req.hw, c.req.training, zb);
+    const { eager: _, ...neverEager } = c.req.training.engine;
+    const compiledZb = evaluatePlan(c.req.model, c.req.hw, { ...c.req.training, engine: neverEager }, zb);
+    // (priced under paraplan-compile, ZB1P is priced eager, as it runs)
+    expect(evaluatePlan(c.req.model, c.req.hw, c.req.training, zb).tokensPerSecond).toBe(eagerZb.tokensPerSecond);
     expect(compiledZb.tokensPerSecond).toBeGreaterThan(c.result.tokensPerSecond);
     expect(eagerZb.tokensPerSecond).toBeLessThan(c.result.tokensPerSecond);
     // Asked for, ZB1P is run and predicted eager.

@@ -9,6 +9,7 @@ import { wholeRunLines } from "./whole-run.js";
 import { searchedAsItRuns } from "../../format/plan-text.js";
 import type { PlanRequest } from "../../plan-request.js";
 import { wrapText } from "./frame.js";
+import { runsAs } from "../../../planner/eager.js";
 
 export type MemoryKey = "weights" | "gradients" | "optimizer" | "activations" | "other";
 export const MEMORY_KEYS: readonly MemoryKey[] = ["weights", "gradients", "optimizer", "activations", "other"];
@@ -189,13 +190,17 @@ export function contextLine(p: PlanResult, hw: Hardware, t: Training, model?: Mo
 
 /** The engine's "searched as it runs" line, wrapped under the bubble (for a ZeRO-0 plan the
  *  BF16_Optimizer note first: it explains the memory rows above). */
-function notesOf(p: Plan, t: PlanRequest["training"], width: number): string[] {
+function notesOf(p: PlanResult, t: PlanRequest["training"], width: number): string[] {
   const n = searchedAsItRuns(t, p.zero === 0);
-  return n === null ? [] : wrapText(n, width);
+  // (a plan the engine runs eager: whose figures these are, planner/eager.ts)
+  const eager = p.eager ? `runs eager (${p.eager.reason}): priced with engine ${p.eager.engine}` : null;
+  return [n, eager].flatMap((x) => (x === null ? [] : wrapText(x, width)));
 }
 
 export function detailView(p: PlanResult, hw: Hardware, t: PlanRequest["training"], previous: PlanResult | null, width: number, model?: ModelSpec): DetailView {
   const m = p.memory;
+  // The training the plan runs under (its engine's eager engine where it runs eager, planner/eager.ts).
+  const ran = model ? runsAs(model, t, p) : t;
   const barWidth = Math.max(10, width - 26);
   const stage = p.worstStage === "only" ? "" : ` (${worstStageName(p, "stage")}, the fullest)`;
   const memoryRows = MEMORY_KEYS.map((k) => ({
@@ -220,11 +225,11 @@ export function detailView(p: PlanResult, hw: Hardware, t: PlanRequest["training
     timeLegend,
     comms: commRows(hw, p),
     experts,
-    context: p.cp > 1 ? fit(contextLine(p, hw, t, model), width) : null,
-    wire: model ? fit(wireLine(model, hw, t, p), width) : null,
-    bubble: fit(bubbleLine(p, t), width),
+    context: p.cp > 1 ? fit(contextLine(p, hw, ran, model), width) : null,
+    wire: model ? fit(wireLine(model, hw, ran, p), width) : null,
+    bubble: fit(bubbleLine(p, ran), width),
     notes: notesOf(p, t, width),
-    run: model ? wholeRunLines(model, hw, t, p, width) : [],
+    run: model ? wholeRunLines(model, hw, ran, p, width) : [],
     diff: previous ? planDiff(previous, p).map((l) => fit(l, width)) : [],
   };
 }
