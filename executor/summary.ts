@@ -22,6 +22,17 @@ export interface Measured extends Figures {
   loss: number[];
 }
 
+/** The planner's communication time per step by group, seconds (PlanResult.time): tensor and
+ *  pipeline parallel, the experts' all-to-all (a mixture-of-experts model) and the context-parallel
+ *  exchange (cp > 1) on the critical path, and the data-parallel reduction the backward leaves exposed. */
+export interface PredictedCommTime {
+  tp: number;
+  pp: number;
+  ep?: number;
+  cp?: number;
+  dp: number;
+}
+
 export interface Summary {
   plan: Plan;
   steps: number;
@@ -33,7 +44,7 @@ export interface Summary {
   device: Device;
   world: number;
   profile: string;
-  collectives: { rows: CommRow[]; predictedTime: { tp: number; pp: number; dp: number } };
+  collectives: { rows: CommRow[]; predictedTime: PredictedCommTime };
   /** Figures whose measured and predicted values are not the same quantity, with why: their
    *  `error` is arithmetic only (text shows "not comparable"). Empty when all compare. */
   notComparable?: NotComparable;
@@ -184,7 +195,7 @@ export function buildSummary(i: SummaryInput): Summary {
     profile: i.profile,
     collectives: {
       rows: compareComms(w.comms, predictedVolumes(i.model, i.training, i.result)),
-      predictedTime: { tp: t.tpComm, pp: t.ppComm, dp: t.dpComm },
+      predictedTime: { tp: t.tpComm, pp: t.ppComm, ...(i.model.moe !== undefined ? { ep: t.epComm } : {}), ...(i.result.cp > 1 ? { cp: t.cpComm } : {}), dp: t.dpComm },
     },
     notComparable: comparable,
     ...(Object.keys(absent).length > 0 ? { notMeasured: absent } : {}),

@@ -99,7 +99,9 @@ export function summaryText(s: Summary): string {
     // executor/worker/context.py GatherSequence: gloo has no usable reduce-scatter for it
     if (s.device === "cpu" && plan.cp > 1 && (plan.cpComm ?? "allgather") === "allgather")
       lines.push("(context parallel on CPU ranks: the worker all-reduces the K/V gradients whole and keeps its slice, where NCCL reduce-scatters them as the planner counts)");
-    lines.push(`planner communication time per step: tp ${seconds(t.tp)}, pp ${seconds(t.pp)}, exposed dp ${seconds(t.dp)}`);
+    const ep = t.ep !== undefined ? `, ep all-to-all ${seconds(t.ep)}` : "";
+    const cp = t.cp !== undefined ? `, cp exchange ${seconds(t.cp)}` : "";
+    lines.push(`planner communication time per step: tp ${seconds(t.tp)}, pp ${seconds(t.pp)}${ep}${cp}, exposed dp ${seconds(t.dp)}`);
   }
   if (s.execution) lines.push("", executionLine(s.execution));
   if (s.timeline) lines.push("", ...timelineLines(s.timeline, s.runDir, timedStepsOf(s.worker)));

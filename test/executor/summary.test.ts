@@ -129,6 +129,31 @@ describe("summary", () => {
     expect(s.worker).toEqual({ stepTimes: [1, 2] });
   });
 
+  // QA: `execute --model tiny-moe --device cpu --gpus 2` printed "planner communication time per
+  // step: tp 0, pp 0, exposed dp 325 us" and summary.json's predictedTime had no ep, though the
+  // plan's prediction has epComm 0.404 ms: every group the plan communicates over is named.
+  it("the planner's communication time names the experts' all-to-all and the cp exchange where the plan has them", () => {
+    const hw = loadProfile("cpu");
+    const worker = (r: { time: { step: number }; tokensPerSecond: number }) => ({ stepTime: r.time.step, tokensPerSecond: r.tokensPerSecond, peakMemory: null, flopsPerStep: null, loss: [5.5], comms: {}, extra: {} });
+    const summary = (model: typeof tiny, plan: Plan) => {
+      const r = evaluatePlan(model, hw, t, plan);
+      return { r, s: buildSummary({ model, hw, profile: "cpu", training: t, result: r, device: "cpu", runDir: "/runs/x", steps: 3, worker: worker(r) }) };
+    };
+    const moe = summary(loadModel("tiny-moe"), { ...dp2, ep: 2 });
+    expect(moe.r.time.epComm).toBeGreaterThan(0);
+    expect(moe.s.collectives.predictedTime).toEqual({ tp: moe.r.time.tpComm, pp: moe.r.time.ppComm, ep: moe.r.time.epComm, dp: moe.r.time.dpComm });
+    const cp = summary(tiny, { ...dp2, dp: 1, cp: 2, cpComm: "allgather", cpSplit: "zigzag" });
+    expect(cp.r.time.cpComm).toBeGreaterThan(0);
+    expect(cp.s.collectives.predictedTime).toEqual({ tp: 0, pp: 0, cp: cp.r.time.cpComm, dp: cp.r.time.dpComm });
+    // A dense plan without cp: as before, tp, pp and exposed dp.
+    expect(Object.keys(summary(tiny, dp2).s.collectives.predictedTime)).toEqual(["tp", "pp", "dp"]);
+    // The text names them beside the others (it prints the line under the collectives table).
+    const withRows = (s: typeof moe.s) => summaryText({ ...s, collectives: { ...s.collectives, rows: [{ kind: "all_to_all", count: 24, bytes: 1, predictedBytes: 1 }] } });
+    const us = (x: number) => `${Math.round(x * 1e6)} us`;
+    expect(withRows(moe.s)).toContain(`planner communication time per step: tp 0, pp 0, ep all-to-all ${us(moe.r.time.epComm)}, exposed dp ${us(moe.r.time.dpComm)}`);
+    expect(withRows(cp.s)).toMatch(new RegExp(`planner communication time per step: tp 0, pp 0, cp exchange \\S+ \\S+, exposed dp`));
+  });
+
   // QA: a zero-bubble run on CPU printed "peak memory — 479.8 MiB not comparable" with the footnote
   // "measured: the tensors MemTracker counts …" though the worker's peakMemorySource said
   // "none (MemTracker cannot follow a backward split …)": nothing was measured to compare.
