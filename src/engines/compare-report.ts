@@ -3,7 +3,7 @@
 // of --json.
 import type { Plan, PlanResult, SearchResult } from "../../planner/index.js";
 import { planJson } from "../../executor/plan-json.js";
-import { header, planCells, rejections } from "../format/plan-text.js";
+import { dimNames, header, planCellsWith, rejections, showsCp } from "../format/plan-text.js";
 import { count, gib, percent, table } from "../format/units.js";
 import type { PlanRequest } from "../plan-request.js";
 import { SCHEDULE_NAME, describe } from "./engine-plan.js";
@@ -62,12 +62,16 @@ export function gainLine(current: PlanResult, best: PlanResult): string {
   return line;
 }
 
-const column = (p: PlanResult): string[] => [...planCells(p), percent(p.mfu)];
-
-const ROWS = ["tp", "pp", "vpp", "dp", "zero", "micro-batch", "recompute", "sequence parallel", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "MFU"];
+/** The rows of the comparison, as the plan table's columns: cp where context parallel was
+ *  searched or either plan has it, ep and etp for a mixture of experts (plan-text.ts planCellsWith). */
+const rowNames = (experts: boolean, cp: boolean): string[] => [...dimNames(experts, cp), "zero", "micro-batch", "recompute", "sequence parallel", "schedule", "memory/GPU (of cap.)", "step", "tokens/s", "MFU"];
 
 export function comparisonText(req: PlanRequest, reading: ConfigReading, current: PlanResult, result: SearchResult, elapsedMs: number): string {
   const best = result.plans[0];
+  const experts = req.model.moe !== undefined;
+  const cp = showsCp(result, best ? [current, best] : [current]);
+  const ROWS = rowNames(experts, cp);
+  const column = (p: PlanResult): string[] => [...planCellsWith(p, experts, cp), percent(p.mfu)];
   const yours = column(current);
   const theirs = best ? column(best) : ROWS.map(() => "-");
   const lines = [

@@ -115,20 +115,29 @@ export function planCells(p: PlanResult): string[] {
   ];
 }
 
+/** planCells with the dimensions a table shows beside them: context parallel searched or given,
+ *  a cp cell after tp (degree and exchange); a mixture of experts, ep and etp after dp (edp =
+ *  tp·cp·dp/(ep·etp) follows). */
+export function planCellsWith(p: PlanResult, experts: boolean, cp: boolean): string[] {
+  const base = planCells(p);
+  const dims = [base[0]!, ...(cp ? [cpCell(p)] : []), ...base.slice(1, 4), ...(experts ? [String(p.ep), String(p.etp)] : [])];
+  return [...dims, ...base.slice(4)];
+}
+
+/** The dimension names of planCellsWith's first cells, to dp (and ep, etp). */
+export const dimNames = (experts: boolean, cp: boolean): string[] => ["tp", ...(cp ? ["cp"] : []), "pp", "vpp", "dp", ...(experts ? ["ep", "etp"] : [])];
+
 /** The ranked table; with `simulated` (per row, in order) a "sim. step" column after MFU. The
  *  step, tokens/s, TFLOP/s and MFU columns are the closed form's, whose order the rows are in. */
 export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[], experts = false, cp = false, compiled = false): string {
   const rows = plans.map((p, i) => {
-    // Context parallel searched or given: a cp column after tp (degree and exchange).
-    const base0 = cp ? [String(p.tp), cpCell(p), ...planCells(p).slice(1)] : planCells(p);
+    const base = planCellsWith(p, experts, cp);
     // An engine that runs some plans eager (planner/eager.ts): whether this one compiles, after the schedule.
-    const at = base0.length - 3;
-    const base = compiled ? [...base0.slice(0, at), p.eager ? "no" : "yes", ...base0.slice(at)] : base0;
-    // MoE models: ep and etp after dp (edp = tp·dp/(ep·etp) follows).
-    const cells = [String(i + 1), ...(experts ? [...base.slice(0, 4), String(p.ep), String(p.etp), ...base.slice(4)] : base), grouped(p.tflopsPerGpu), percent(p.mfu)];
+    const at = base.length - 3;
+    const cells = [String(i + 1), ...(compiled ? [...base.slice(0, at), p.eager ? "no" : "yes", ...base.slice(at)] : base), grouped(p.tflopsPerGpu), percent(p.mfu)];
     return simulated ? [...cells, simulated[i] ? seconds(simulated[i]!.step) : "-"] : cells;
   });
-  const dims = [...(cp ? ["tp", "cp"] : ["tp"]), ...(experts ? ["pp", "vpp", "dp", "ep", "etp"] : ["pp", "vpp", "dp"])];
+  const dims = dimNames(experts, cp);
   const head = ["#", ...dims, "zero", "mbs", "recompute", "sp", "schedule", ...(compiled ? ["compiled"] : []), "memory/GPU (of cap.)", "step", "tokens/s", "TFLOP/s/GPU", "MFU"];
   const right = [true, ...dims.map(() => true), true, true, false, false, false, ...(compiled ? [false] : []), true, true, true, true, true];
   return simulated ? table([...head, "sim. step"], rows, [...right, true]) : table(head, rows, right);
@@ -202,8 +211,11 @@ const compiledColumn = (req: PlanRequest): boolean => {
   return f !== undefined && modelEagerReasonOf(f.when, req.model) === null && f.when.some((c) => c !== "mixture-of-experts");
 };
 
+/** Whether a table of these plans shows cp: context parallel searched beside cp 1, or in a plan. */
+export const showsCp = (result: Pick<SearchResult, "withoutCp">, plans: readonly Plan[]): boolean => result.withoutCp !== undefined || plans.some((p) => p.cp > 1);
+
 export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulationNote, simulated?: readonly { step: number }[], cpWhy?: string | null): string {
-  const cp = result.withoutCp !== undefined || result.plans.some((p) => p.cp > 1);
+  const cp = showsCp(result, result.plans);
   return [
     header(req),
     `searched ${count(result.searched)} configurations in ${elapsedMs.toFixed(0)} ms: ${count(result.feasible)} fit in memory`,
