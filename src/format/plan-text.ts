@@ -73,7 +73,7 @@ export function eagerNote(t: PlanRequest["training"], m: PlanRequest["model"]): 
   const all = modelEagerReasonOf(f.when, m);
   if (all !== null) return `runs every plan eager (${all}): priced with engine ${name}`;
   const cases = f.when.filter((c) => c !== "mixture-of-experts").map((c) => EAGER_WORDS[c]);
-  return cases.length > 0 ? `runs ${cases.join(" and ")} eager, priced with engine ${name} (column "compiled": no)` : null;
+  return cases.length > 0 ? `runs ${cases.join(" and ")} eager: those plans priced with engine ${name}` : null;
 }
 
 /** `sweep`: a GPU sweep's header (plan --sweep-gpus), the counts and global batches it spans in

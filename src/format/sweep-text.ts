@@ -20,7 +20,8 @@ export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | nul
     const r = p.run;
     return [
       count(p.gpus),
-      shortPlan(p.plan),
+      // (a plan the engine runs eager, priced so: planner/eager.ts)
+      `${shortPlan(p.plan)}${p.plan.eager ? " · eager" : ""}`,
       `${seconds(p.step)}${p.simulated ? "" : "*"}`,
       dayCount(r.days),
       compact(r.gpuHours),

@@ -134,7 +134,7 @@ describe("plan, export and execute agree under paraplan-compile", () => {
 
   it("the table says which plans run eager; the header which kinds, and for a mixture of experts that all do", async () => {
     const zb = await runCli(["plan", "--model", "gpt3-1.3b", "--gpus", "8", "--pp", "4", "--schedule", "zb1p", "--engine", "paraplan-compile", "--simulate-top", "0"]);
-    expect(zb.stdout).toContain("  runs zero-bubble pipelines and context parallel eager, priced with engine paraplan (column \"compiled\": no)");
+    expect(zb.stdout).toContain("  runs zero-bubble pipelines and context parallel eager: those plans priced with engine paraplan");
     const row = zb.stdout.split("\n").find((l) => /^ 1 /.test(l))!;
     expect(row).toMatch(/ZB1P zero bubble\s+no\s/);
     expect(zb.stdout).toContain("  runs eager (schedule zb1p: torch cannot compile zero-bubble stages (split backward)): priced with engine paraplan");
@@ -146,6 +146,9 @@ describe("plan, export and execute agree under paraplan-compile", () => {
     expect(moe.stdout).not.toContain("compiled");
     // (its calibration is the eager engine's, whose figures price it)
     expect(moe.stdout).toMatch(/^calibration: paraplan: /m);
+    // A sweep's best plan at each count says so too.
+    const sweep = await runCli(["plan", "--model", "gpt3-1.3b", "--sweep-gpus", "8", "--tokens", "1B", "--pp", "4", "--schedule", "zb1p", "--engine", "paraplan-compile"]);
+    expect(sweep.stdout).toMatch(/^\s+8\s+tp 1 · pp 4 .*ZB1P · eager\s/m);
     // Engines without an eager block: no such line, no column.
     const plain = await runCli(["plan", "--model", "gpt3-1.3b", "--gpus", "8", "--pp", "4", "--engine", "paraplan", "--simulate-top", "0"]);
     expect(plain.stdout).not.toMatch(/compiled|runs .* eager/);
