@@ -146,6 +146,29 @@ def test_fp8_converts_only_aligned_block_linears():
     assert not fp8.convertible(torch.nn.Linear(64, 256), "output")
 
 
+def test_eager_reasons_are_the_compiled_engine_profiles():
+    """compile.py runs eager exactly the cases profiles/engines/paraplan-compile.json states
+    (eager.when), by which the planner prices those plans with the eager engine (planner/eager.ts)."""
+    import json
+    from pathlib import Path
+    profile = Path(__file__).resolve().parents[2] / "profiles" / "engines" / "paraplan-compile.json"
+    when = json.loads(profile.read_text())["eager"]["when"]["value"]
+
+    def run(pp=1, cp=1, schedule="1f1b", moe=None):
+        return SimpleNamespace(plan=SimpleNamespace(pp=pp, cp=cp, schedule=schedule), model=SimpleNamespace(moe=moe))
+
+    cases = {
+        "zero-bubble": [run(pp=2, schedule=s) for s in ("zb1p", "zbv", "dualpipev")],
+        "context-parallel": [run(cp=2)],
+        "mixture-of-experts": [run(moe=SimpleNamespace(experts=4, topK=2))],
+    }
+    assert sorted(when) == sorted(cases)
+    for case in when:
+        assert all(compiling.eager_reason(r) is not None for r in cases[case]), case
+    for compiled in (run(), run(pp=2), run(pp=2, schedule="interleaved"), run(pp=2, schedule="gpipe"), run(schedule="zb1p")):
+        assert compiling.eager_reason(compiled) is None
+
+
 def test_execution_defaults_and_eager_reasons():
     cpu = parse_spec(make_spec())
     assert cpu.execution.compile is False and cpu.execution.optimizer == "auto"
