@@ -23,9 +23,10 @@ export function parseBuiltins(): Builtins {
   }
   for (const name of builtinProfiles()) {
     const origin = `${name}.json`;
-    const merged = resolveExtends(builtinRaw(name), builtinRaw, origin);
+    const raw = builtinRaw(name);
+    const merged = resolveExtends(raw, builtinRaw, origin);
     if (!merged.ok) throw new Error(merged.message);
-    out.profiles[builtinKey(origin, merged.value)] = parseProfile(merged.value, origin);
+    out.profiles[builtinKey(origin, merged.value)] = parseProfile(merged.value, origin, raw);
   }
   for (const name of builtinEngines()) {
     const origin = `${name}.json`;

@@ -105,9 +105,10 @@ export function builtinRaw(name: string): unknown {
   return existsSync(path) ? readJson(path, "profile") : undefined;
 }
 
-/** A profile's contents, its `extends` resolved, → Hardware. */
-export function parseProfile(merged: unknown, origin: string): Hardware {
-  const parsed = parseHardwareFile(merged, origin);
+/** A profile's contents, its `extends` resolved, → Hardware. `own`: the file before `extends`
+ *  (a contradiction between figures names the one it set). */
+export function parseProfile(merged: unknown, origin: string, own: unknown = merged): Hardware {
+  const parsed = parseHardwareFile(merged, origin, own);
   if (!parsed.ok) throw new UserError(parsed.message);
   // The names reach exports' comments and scripts: a line break in one would end a comment there.
   for (const [field, value] of [["name", parsed.value.name], ["gpu.name", parsed.value.gpuName]] as const)
@@ -140,5 +141,5 @@ export function loadProfile(arg: string, builtins = readBuiltins()): Hardware {
   }
   const merged = resolveExtends(raw, lookup, origin, HARDWARE_KIND);
   if (!merged.ok) throw new UserError(merged.message);
-  return (builtin && built(builtins?.profiles, builtinKey(origin, merged.value))) || parseProfile(merged.value, origin);
+  return (builtin && built(builtins?.profiles, builtinKey(origin, merged.value))) || parseProfile(merged.value, origin, raw);
 }

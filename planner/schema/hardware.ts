@@ -12,6 +12,7 @@ import { type FabricIn, fabricSchema, resolveFabric } from "./fabric.js";
 import { figureReader, type FigureIn } from "./figure.js";
 import { MODEL_BOUNDS, boundedCount } from "./bounds.js";
 import { PLAUSIBLE, type Range, implausible, showBound } from "./plausible.js";
+import { inconsistentFigure } from "./consistency.js";
 export { mergeProfiles, resolveExtends } from "./extends.js";
 
 const schemas = lazySchemas((z) => {
@@ -103,7 +104,9 @@ export const hardwareFileSchema = () => schemas().hardwareFile;
 type LinkFile = z.infer<ReturnType<typeof schemas>["link"]>;
 
 
-export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware> {
+/** `own`: the file as written, before its `extends` was merged (absent: `raw` itself), so that a
+ *  contradiction between figures names the one the file set (./consistency.ts). */
+export function parseHardwareFile(raw: unknown, origin: string, own: unknown = raw): Parsed<Hardware> {
   const r = schemas().hardwareFile.safeParse(raw);
   if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error, raw)}` };
   const f = r.data;
@@ -195,6 +198,8 @@ export function parseHardwareFile(raw: unknown, origin: string): Parsed<Hardware
   }
   const wrong = implausibleFigure(hw, g.matmulEfficiency.points, attention, written, powerLimit, ratedPower);
   if (wrong) return { ok: false, message: `${origin}: ${wrong}` };
+  const contradiction = inconsistentFigure(hw, written, own);
+  if (contradiction) return { ok: false, message: `${origin}: ${contradiction}` };
   if (hw.reserve >= hw.memory) return { ok: false, message: `${origin}: field "gpu.reserve" (${hw.reserve} bytes) leaves nothing of gpu.memory (${hw.memory} bytes)` };
   for (let i = 1; i < points.length; i++)
     if (points[i]![0] === points[i - 1]![0]) return { ok: false, message: `${origin}: field "gpu.matmulEfficiency.points": two points at ${points[i]![0]} FLOPs` };

@@ -43,7 +43,7 @@ export function readProfile(arg: string, flag = "--profile"): RawProfile {
 export function validate(raw: unknown, origin: string, lookup: (name: string) => unknown = namedRaw): { merged: Record<string, unknown>; hw: Hardware } {
   const merged = resolveExtends(raw, lookup, origin, HARDWARE_KIND);
   if (!merged.ok) throw new UserError(merged.message);
-  const parsed = parseHardwareFile(merged.value, origin);
+  const parsed = parseHardwareFile(merged.value, origin, raw);
   if (!parsed.ok) throw new UserError(parsed.message);
   return { merged: merged.value as Record<string, unknown>, hw: parsed.value };
 }
