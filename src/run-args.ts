@@ -1,7 +1,7 @@
 // The whole run's flags of `paraplan plan` (issue 16): taken out of argv before the plan flags
 // are parsed (execute and export share those and have no run), validated into values, or a
 // one-line UserError naming the flag.
-import { type CheckpointMode, type PowerBasis, RUN_LIMITS, type RunLimit, parseDuration, parseGpuList, parseTokens, withinLimit } from "../planner/run/index.js";
+import { type CheckpointMode, DURATION_UNITS, type PowerBasis, RUN_LIMITS, type RunLimit, parseDuration, parseGpuList, parseTokens, withinLimit } from "../planner/run/index.js";
 import { parseQuantity } from "../planner/units.js";
 import { UserError } from "./errors.js";
 import { MAX, oneOf } from "./flags.js";
@@ -86,7 +86,8 @@ export function takeRunArgs(argv: string[]): { run: RunArgs; rest: string[] } {
     run.ckptBandwidth = b;
   }
   if (v["restart-time"] !== undefined) {
-    const r = orFail("restart-time", parseDuration(v["restart-time"], ["s", "min", "m", "h"], true));
+    // (every unit, as the profile's run.restartTime takes them: "30d" was refused, "1 day" not)
+    const r = orFail("restart-time", parseDuration(v["restart-time"], DURATION_UNITS, true, "10min"));
     if (!withinLimit(r, RUN_LIMITS.restartTime)) throw new UserError(`--restart-time: "${v["restart-time"]}" is out of range; give ${RUN_LIMITS.restartTime.words}`);
     run.restartTime = r;
   }

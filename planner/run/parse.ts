@@ -28,17 +28,39 @@ export function parseTokens(text: string): ParsedValue<number> {
   return { ok: true, value: n };
 }
 
-const DURATION_UNIT: Record<string, number> = { s: 1, m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
+const DURATION_UNIT: Record<string, number> = { s: 1, min: 60, m: 60, h: 3600, d: 86400, w: 604800 };
+/** Every unit parseDuration knows, in the order messages list them. */
+export const DURATION_UNITS = Object.keys(DURATION_UNIT);
+/** The units' names, as a profile writes them ("1 day", "10 minutes"): each is its short unit. */
+const DURATION_NAME: Record<string, string> = {
+  sec: "s", secs: "s", second: "s", seconds: "s",
+  mins: "min", minute: "min", minutes: "min",
+  hr: "h", hrs: "h", hour: "h", hours: "h",
+  day: "d", days: "d",
+  week: "w", weeks: "w",
+};
 
-/** "90d", "12h", "2w", "10min", "30s", "1.5e1min" → seconds (s, m or min, h, d, w), positive; zero too with
- *  `zero` (a restart that takes no time is a bound worth asking about; a deadline of 0 is not). */
-export function parseDuration(text: string, units: readonly string[] = Object.keys(DURATION_UNIT), zero = false): ParsedValue<number> {
+/** Each short unit's name for messages (its plural is taken too). */
+const NAME_OF: Record<string, string> = { s: "second", min: "minute", h: "hour", d: "day", w: "week" };
+
+/** "90d", "12h", "2w", "10min", "30s", "1.5e1min", "1 day", "10 minutes" → seconds (s, m or min,
+ *  h, d, w, or their names: sec, minute, hour, day, week, singular or plural), positive; zero too
+ *  with `zero` (a restart that takes no time is a bound worth asking about; a deadline of 0 is
+ *  not). `units`: the short units taken (their names with them). `example`: a duration of the
+ *  value's own scale for the message (default 90d where days are taken). The one parser of
+ *  durations: the run flags and the profile's run.restartTime alike. */
+export function parseDuration(text: string, units: readonly string[] = DURATION_UNITS, zero = false, example?: string): ParsedValue<number> {
   // Exponents as --tokens takes them ("1e9h"): too long is then said as such, not as unreadable.
   const m = /^\s*([0-9]+(?:\.[0-9]+)?(?:e[+-]?[0-9]+)?)\s*([a-z]+)\s*$/i.exec(text);
   // Units as written, case and all: "10 M" is not 10 minutes (M is mega, or a month).
-  const unit = m?.[2];
-  const cased = unit !== undefined && unit !== unit.toLowerCase() && units.includes(unit.toLowerCase()) ? ` (units are lower case: ${unit} is not ${unit.toLowerCase()})` : "";
-  const bad = { ok: false as const, message: `"${text}" is not a duration; write a number and one of ${units.join(", ")}, like ${units.includes("d") ? "90d" : `10${units[0]}`}${cased}` };
+  const written = m?.[2];
+  const unit = written === undefined ? undefined : (DURATION_NAME[written] ?? written);
+  const lower = written?.toLowerCase();
+  const casedAs = lower === undefined ? undefined : (DURATION_NAME[lower] ?? lower);
+  const cased = written !== undefined && written !== lower && casedAs !== undefined && units.includes(casedAs) ? ` (units are lower case: ${written} is not ${lower})` : "";
+  const like = example ?? (units.includes("d") ? "90d" : `10${units[0]}`);
+  const names = units.map((u) => NAME_OF[u]).filter((n) => n !== undefined);
+  const bad = { ok: false as const, message: `"${text}" is not a duration; write a number and one of ${units.join(", ")}${names.length ? ` (or ${names.join(", ")})` : ""}, like ${like}${cased}` };
   if (!m || unit === undefined || !units.includes(unit) || DURATION_UNIT[unit] === undefined) return bad;
   const s = Number(m[1]) * DURATION_UNIT[unit];
   if (s === 0 && !zero) return { ok: false, message: `"${text}" must be above zero` };

@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type { Hardware, Link } from "../types.js";
 import type { RunFigures } from "../run/types.js";
 import { RUN_LIMITS, withinLimit } from "../run/limits.js";
+import { DURATION_UNITS, parseDuration } from "../run/parse.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -121,6 +122,12 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
     return p.ok ? p.value : NaN;
   }
+  // A duration as the run flags read one (--restart-time: "10 min", "1 day", "30d").
+  function duration(path: string, x: FigureIn<string>): number {
+    const p = parseDuration((written[path] = fig(path, x)), DURATION_UNITS, true, '"10 min"');
+    if (!p.ok) errors.push(`field "${path}": ${p.message}`);
+    return p.ok ? p.value : NaN;
+  }
   function link(path: string, l: LinkFile, kind: Link["kind"]): Link {
     return {
       kind,
@@ -170,7 +177,7 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
     intra: link("node.link", f.node.link, f.node.link.kind),
     inter: link("network", f.network, "network"),
     measured: f.measured ?? false,
-    ...(f.run ? { run: runFigures(f.run, fig, q) } : {}),
+    ...(f.run ? { run: runFigures(f.run, fig, q, duration) } : {}),
     sources,
   };
   if (powerLimit !== undefined) hw.powerLimit = powerLimit;
@@ -269,6 +276,7 @@ function runFigures(
   r: RunFile,
   fig: <T>(path: string, x: FigureIn<T>) => T,
   q: (path: string, x: FigureIn<string>, kind: Quantity) => number,
+  duration: (path: string, x: FigureIn<string>) => number,
 ): RunFigures {
   const out: RunFigures = {};
   if (r.boardPower !== undefined) out.boardPower = q("run.boardPower", r.boardPower, "watts");
@@ -277,6 +285,6 @@ function runFigures(
   if (r.failuresPerGpuHour !== undefined) out.failuresPerGpuHour = fig("run.failuresPerGpuHour", r.failuresPerGpuHour);
   if (r.checkpointBandwidth !== undefined) out.checkpointBandwidth = q("run.checkpointBandwidth", r.checkpointBandwidth, "bytes/s");
   if (r.stagingBandwidth !== undefined) out.stagingBandwidth = q("run.stagingBandwidth", r.stagingBandwidth, "bytes/s");
-  if (r.restartTime !== undefined) out.restartTime = q("run.restartTime", r.restartTime, "seconds");
+  if (r.restartTime !== undefined) out.restartTime = duration("run.restartTime", r.restartTime);
   return out;
 }

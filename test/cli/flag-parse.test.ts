@@ -3,6 +3,8 @@
 import { describe, expect, it } from "vitest";
 import { takeRunArgs } from "../../src/run-args.js";
 import { parsePlanArgs } from "../../src/plan-args.js";
+import { parseHardwareFile, resolveExtends } from "../../planner/index.js";
+import { rawHardware } from "../planner/fixtures.js";
 
 const run = (...a: string[]) => takeRunArgs(["--tokens", "1B", ...a]).run;
 const fails = (f: () => unknown) => {
@@ -37,6 +39,35 @@ describe("number flags", () => {
     expect(fails(() => run("--restart-time", "1 H"))).toMatch(/not a duration/);
     expect(run("--restart-time", "10 m").restartTime).toBe(600); // 10 × 60 s
     expect(run("--restart-time", "10min").restartTime).toBe(600);
+  });
+
+  // QA: --restart-time 30d was refused while the profile's run.restartTime "1 day" was taken (the
+  // flag read s, min, m, h; the profile any time unit of mathjs). Both read parseDuration now.
+  it("--restart-time and run.restartTime take the same durations, to the same seconds", () => {
+    const profile = (restartTime: string) => {
+      const merged = resolveExtends({ name: "mine", extends: "dgx-h100", run: { restartTime } }, rawHardware, "mine.json");
+      if (!merged.ok) return merged.message;
+      const r = parseHardwareFile(merged.value, "mine.json");
+      return r.ok ? r.value.run?.restartTime : r.message;
+    };
+    // 30 × 86,400; 86,400; 2 × 604,800; 10 × 60; 1.5 × 3,600; 0
+    const cases: Array<[string, number]> = [["30d", 2_592_000], ["1 day", 86_400], ["2w", 1_209_600], ["10 minutes", 600], ["1.5 hours", 5400], ["10min", 600], ["10 m", 600], ["0 s", 0]];
+    for (const [text, seconds] of cases) {
+      expect(run("--restart-time", text).restartTime, text).toBe(seconds);
+      expect(profile(text), text).toBe(seconds);
+    }
+    // Refused alike: no unit, a unit of no time, the wrong case.
+    for (const bad of ["600", "5 us", "10 M"]) {
+      expect(fails(() => run("--restart-time", bad)), bad).toMatch(new RegExp(`^--restart-time: "${bad}" is not a duration`));
+      expect(profile(bad), bad).toMatch(new RegExp(`^mine\\.json: field "run\\.restartTime": "${bad}" is not a duration`));
+    }
+  });
+
+  it("a restart time without a unit is shown an example in its own scale, not a link latency's 5 us", () => {
+    expect(fails(() => run("--restart-time", "600"))).toBe('--restart-time: "600" is not a duration; write a number and one of s, min, m, h, d, w (or second, minute, hour, day, week), like 10min');
+    const merged = resolveExtends({ name: "mine", extends: "dgx-h100", run: { restartTime: "600" } }, rawHardware, "mine.json");
+    const r = merged.ok ? parseHardwareFile(merged.value, "mine.json") : merged;
+    expect(r.ok ? "" : r.message).toBe('mine.json: field "run.restartTime": "600" is not a duration; write a number and one of s, min, m, h, d, w (or second, minute, hour, day, week), like "10 min"');
   });
 
   it("--ckpt-bandwidth below 1 MB/s is refused (1e-30 B/s priced a write at 10^18 years)", () => {

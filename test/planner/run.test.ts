@@ -215,6 +215,12 @@ describe("parsers", () => {
     // long as 1000000h (3.6e9 s) is, not "not a duration"; 1e400h overflows to Infinity: too long.
     for (const long of ["1e9h", "1000000h", "1e400h"]) expect(parseDuration(long), long).toEqual({ ok: false, message: `"${long}" is too long: at most 100 years` });
     expect(parseDuration("1.5e1min")).toEqual({ ok: true, value: 900 });
+    // The units' names, singular or plural, as a profile writes them (mathjs took "1 day").
+    expect(parseDuration("1 day")).toEqual({ ok: true, value: 86400 });
+    expect(parseDuration("3 hours", ["h", "d", "w"])).toEqual({ ok: true, value: 3 * 3600 });
+    expect(parseDuration("2 weeks")).toEqual({ ok: true, value: 2 * 604800 });
+    expect(parseDuration("1 day", ["s", "min", "m", "h"]).ok).toBe(false); // days not taken there
+    expect(parseDuration("10 Minutes")).toMatchObject({ ok: false, message: expect.stringMatching(/Minutes is not minutes/) });
   });
 
   it("GPU lists: powers of two between the bounds, or a comma list; bounded", () => {
