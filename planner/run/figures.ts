@@ -25,6 +25,19 @@ export interface ResolvedRunFigures {
 
 type Overridable = keyof typeof RUN_DEFAULTS;
 
+/** The unit of each figure's value, which --json gives beside it as `unit` (README "The whole
+ *  run"): a value there is a plain SI number, as the profile's "600 GB/s" is read. */
+export const FIGURE_UNITS = {
+  failuresPerGpuHour: "1/GPU-hour",
+  // facility energy / IT energy (ISO/IEC 30134-2:2016)
+  pue: "ratio",
+  // aggregate, the storage's
+  checkpointBandwidth: "B/s",
+  // each GPU's device-to-host copy
+  stagingBandwidth: "B/s",
+  restartTime: "s",
+} as const satisfies Record<Overridable, string>;
+
 /** Resolve each figure: `flags` first, then the profile's run section, then the default. */
 export function resolveRunFigures(hw: Hardware, basis: PowerBasis, flags: Partial<Record<Overridable, number>>): ResolvedRunFigures {
   const run: RunFigures = hw.run ?? {};

@@ -1,12 +1,12 @@
 // `paraplan plan --sweep-gpus`: the best plan and the whole run at each GPU count (closed form at
 // every count, the simulation of only the best few there: planner/run/sweep.ts), a chart, and
 // with --deadline the cheapest count that meets it.
-import { type ResolvedFigure, checkpointBytes, cheapestWithin, runStall, scalingOf, slowedPoints, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
+import { checkpointBytes, cheapestWithin, runStall, scalingOf, slowedPoints, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
 import { planJson } from "../../executor/plan-json.js";
 import { type RunSettings, runFigures } from "../app/whole-run.js";
 import { stepBand } from "../calibration-standing.js";
 import { EXIT, UserError } from "../errors.js";
-import { type RunFigureWords, duration, runAssumed, runSources, tb } from "../format/run-text.js";
+import { type RunFigureWords, duration, figureJson, runAssumed, runSources, tb } from "../format/run-text.js";
 import { type DeadlineMargin, type SweptRequest, deadlineLine, noPlanLine, sweepAssumed, sweepCalibration, sweepChart, sweepHeader, sweepTable } from "../format/sweep-text.js";
 import { compact } from "../format/units.js";
 import { rejections } from "../format/plan-text.js";
@@ -95,7 +95,6 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
   if (args.json) {
     const scale = scalingOf(points);
     const calibration = sweepCalibration(swept);
-    const fig = (x: ResolvedFigure) => ({ value: x.value, from: x.from, source: x.source });
     const setting = (flag: string) => (run.given.includes(flag as RunFlag) ? "flag" : "default");
     io.out(JSON.stringify({
       model: head?.model.name ?? args.model,
@@ -113,11 +112,11 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
               assumed: runAssumed(words),
               powerBasis: { value: settings.power, from: setting("power") },
               checkpointMode: { value: settings.ckpt, from: setting("ckpt") },
-              failuresPerGpuHour: fig(words.figures.failuresPerGpuHour),
-              pue: fig(words.figures.pue),
-              checkpointBandwidth: fig(words.figures.checkpointBandwidth),
-              stagingBandwidth: fig(words.figures.stagingBandwidth),
-              restartTime: fig(words.figures.restartTime),
+              failuresPerGpuHour: figureJson(words.figures, "failuresPerGpuHour"),
+              pue: figureJson(words.figures, "pue"),
+              checkpointBandwidth: figureJson(words.figures, "checkpointBandwidth"),
+              stagingBandwidth: figureJson(words.figures, "stagingBandwidth"),
+              restartTime: figureJson(words.figures, "restartTime"),
               power: words.figures.power ? { basis: words.figures.power.basis, wattsPerGpu: words.figures.power.value, from: words.figures.power.from, source: words.figures.power.source } : null,
             },
           }

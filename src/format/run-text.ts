@@ -1,6 +1,6 @@
 // The whole run of the best plan in words (plan --tokens): time to train, GPU-hours, energy,
 // cost, failures and checkpoints, each figure with where it came from.
-import { type ResolvedFigure, type ResolvedRunFigures, runStall } from "../../planner/run/index.js";
+import { FIGURE_UNITS, type ResolvedFigure, type ResolvedRunFigures, runStall } from "../../planner/run/index.js";
 import type { RunSettings, WholeRun } from "../app/whole-run.js";
 import { compact, count, grouped, percent, plural, seconds } from "./units.js";
 
@@ -165,12 +165,17 @@ function rangeLine(w: WholeRun): string[] {
   return [`  range ±${percent(r.band)}: ${parts.join(", ")} (the step off by ${r.basis})`];
 }
 
+/** A figure of --json (plan's `run`, the sweep's `figures`): its value with the value's unit
+ *  (FIGURE_UNITS: restartTime in s, the bandwidths in B/s), where it came from and its source. */
+export function figureJson(f: ResolvedRunFigures, k: keyof typeof FIGURE_UNITS) {
+  return { value: f[k].value, unit: FIGURE_UNITS[k], from: f[k].from, source: f[k].source };
+}
+
 /** The `run` object of plan --json. */
 export function runJson(w: WholeRun) {
   const e = w.estimate;
   const c = e.checkpoint;
   const f = w.figures;
-  const fig = (x: ResolvedFigure) => ({ value: x.value, from: x.from, source: x.source });
   // JSON has no Infinity: a time that never comes (no failures: no interruption, no optimum) is
   // null, and `failureFree` says why (README "The whole run").
   const finite = (x: number) => (Number.isFinite(x) ? x : null);
@@ -194,8 +199,8 @@ export function runJson(w: WholeRun) {
     assumed: runAssumed(wordsOf(w)),
     powerBasis: { value: w.settings.power, from: setting("power") },
     power: f.power ? { basis: f.power.basis, basisFrom: setting("power"), wattsPerGpu: f.power.value, from: f.power.from, source: f.power.source } : null,
-    pue: fig(f.pue),
-    failuresPerGpuHour: fig(f.failuresPerGpuHour),
+    pue: figureJson(f, "pue"),
+    failuresPerGpuHour: figureJson(f, "failuresPerGpuHour"),
     failureFree: !Number.isFinite(c.jobMtbf),
     jobMtbfSeconds: finite(c.jobMtbf),
     checkpoint: {
@@ -203,8 +208,8 @@ export function runJson(w: WholeRun) {
       modeFrom: setting("ckpt"),
       bytes: w.inputs.checkpointBytes,
       bytesPerGpu: w.inputs.checkpointBytesPerGpu,
-      bandwidth: fig(f.checkpointBandwidth),
-      stagingBandwidth: fig(f.stagingBandwidth),
+      bandwidth: figureJson(f, "checkpointBandwidth"),
+      stagingBandwidth: figureJson(f, "stagingBandwidth"),
       blockingSeconds: c.blocking,
       persistSeconds: c.persist,
       stagingSeconds: c.staging,
@@ -221,7 +226,7 @@ export function runJson(w: WholeRun) {
       // null where no interruption is expected (a failure rate of 0)
       lostPerFailureSeconds: finite(c.lostPerFailure),
     },
-    restartTime: fig(f.restartTime),
+    restartTime: figureJson(f, "restartTime"),
     // The run at the step shorter and longer by `band` (absent: no published run calibrates the engine).
     ...(w.range
       ? {

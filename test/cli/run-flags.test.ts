@@ -55,6 +55,27 @@ describe("the run's defaults are named, as the header names the plan's", () => {
     expect(out).toContain(`checkpoint: ${(j.figures.checkpointBytes / 1e9).toFixed(1)} GB of model states (weights + optimizer) at every count`);
   }, 60_000);
 
+  // QA: run.restartTime.value (600), the checkpoint's bandwidth and stagingBandwidth values (B/s)
+  // and the sweep's figures carried no unit. Each figure's value now has one beside it.
+  it("--json: each run figure's value carries its unit, plan's run and the sweep's figures alike", async () => {
+    const flags = ["--tokens", "1B", "--restart-time", "30d", "--ckpt-bandwidth", "500 GB/s", "--json"];
+    const plan = JSON.parse((await runCli(["plan", "--model", "gpt3-350m", "--gpus", "8", "--top", "1", "--simulate-top", "0", ...flags])).stdout).run;
+    const sweep = JSON.parse((await runCli(["plan", "--model", "gpt3-350m", "--sweep-gpus", "8,16", ...flags])).stdout).figures;
+    for (const figures of [{ ...plan, checkpointBandwidth: plan.checkpoint.bandwidth, stagingBandwidth: plan.checkpoint.stagingBandwidth }, sweep]) {
+      // 30 days = 30 × 86,400 s; 500 GB/s = 5e11 B/s; dgx-h100's device-to-host 64 GB/s (its datasheet's PCIe Gen5 128 GB/s both ways)
+      expect(figures.restartTime).toMatchObject({ value: 30 * 86400, unit: "s", from: "flag" });
+      expect(figures.checkpointBandwidth).toMatchObject({ value: 5e11, unit: "B/s", from: "flag" });
+      expect(figures.stagingBandwidth).toMatchObject({ value: 64e9, unit: "B/s", from: "profile" });
+      expect(figures.pue).toMatchObject({ value: 1.09, unit: "ratio" });
+      // Llama 3's 419 interruptions / (54 × 24 h × 16,384 GPUs)
+      expect(figures.failuresPerGpuHour.unit).toBe("1/GPU-hour");
+      expect(figures.failuresPerGpuHour.value).toBeCloseTo(419 / (54 * 24 * 16384), 10);
+    }
+    // No figure object in the sweep's `figures` holds a number without its unit.
+    for (const [k, v] of Object.entries(sweep as Record<string, unknown>))
+      if (typeof v === "object" && v !== null && typeof (v as { value?: unknown }).value === "number") expect((v as { unit?: unknown }).unit, k).toEqual(expect.any(String));
+  }, 60_000);
+
   it("a sweep whose global batch follows the count says so once (llama3.2-3b's file gives none)", async () => {
     const r = await runCli(["plan", "--model", "llama3.2-3b", "--sweep-gpus", "8,16", "--tokens", "1B"]);
     expect(lines(r.stdout)[1]).toMatch(/^global batch 8–16 × 8192 tokens, /);
