@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { GpuSetting } from "./gpu-settings.js";
+import { relativeError } from "../executor/summary.js";
 
 export const TARGETS = { bestMfu: 0.5, stepTime: 0.1, peakMemory: 0.1 };
 const PREFIX = "PARAPLAN_EVENT ";
@@ -45,6 +46,7 @@ export interface ReportRow {
   status: string;
   predicted: { stepTime: number; peakMemory: number; mfu: number };
   measured: { stepTime: number; peakMemory: number | null; mfu: number; compileTime: number | null } | null;
+  /** (predicted − measured)/measured, execute's and calibrate's error (executor/summary.ts). */
   error: { stepTime: number; peakMemory: number | null } | null;
 }
 
@@ -111,8 +113,8 @@ export function reportRows(dir: string, settings: GpuSetting[], predict: (x: Gpu
       ...base,
       measured: { stepTime: summary.stepTime, peakMemory, mfu: p.modelFlopsPerStep / (summary.stepTime * p.peak), compileTime },
       error: {
-        stepTime: (summary.stepTime - p.stepTime) / p.stepTime,
-        peakMemory: peakMemory === null ? null : (peakMemory - p.peakMemory) / p.peakMemory,
+        stepTime: relativeError(summary.stepTime, p.stepTime) ?? NaN,
+        peakMemory: relativeError(peakMemory, p.peakMemory),
       },
     };
   });

@@ -1,5 +1,7 @@
 // The run's summary (a contract: these names are relied on): the plan, what was measured, what
-// the planner predicted for it, and the relative error of each, (measured − predicted)/predicted.
+// the planner predicted for it, and the relative error of each, (predicted − measured)/measured:
+// paraplan's one convention (README "How the figures were calibrated", bench/accuracy.ts,
+// calibrate), positive where the prediction is above the measurement (a step predicted slower).
 import { type ModelSpec, type PlanResult, type Training, peakFlops } from "../planner/index.js";
 import { recomputeFlopsPerStep } from "../planner/cost/flops.js";
 import type { Hardware, Plan } from "../planner/index.js";
@@ -79,11 +81,14 @@ export function measuredMfu(device: Device, modelFlops: number, stepTime: number
   return modelFlops / (stepTime * gpus * peak);
 }
 
-/** (measured − predicted)/predicted; null when either is missing or predicted is 0. */
+/** (predicted − measured)/measured, the error of a prediction as paraplan states it everywhere
+ *  (README "How the figures were calibrated"): +10 % is a step time predicted 10 % slower than
+ *  measured. Null when either is missing or measured is 0. (It was measured ÷ predicted − 1 here,
+ *  the opposite sign of calibrate's and the bench's for the same run: QA.) */
 export function relativeError(measured: number | null, predicted: number | null): number | null {
-  if (measured === null || predicted === null || !Number.isFinite(measured) || !Number.isFinite(predicted) || predicted === 0)
+  if (measured === null || predicted === null || !Number.isFinite(measured) || !Number.isFinite(predicted) || measured === 0)
     return null;
-  return (measured - predicted) / predicted;
+  return (predicted - measured) / measured;
 }
 
 export function errors(measured: Figures, predicted: Figures): Figures {

@@ -41,6 +41,10 @@ const FIGURES: [string, keyof Figures][] = [
 
 const FORMAT: Record<keyof Figures, (v: number) => string> = { stepTime: seconds, tokensPerSecond: count, mfu: (v) => percent(v), peakMemory: bytes, flopsPerStep: compact };
 
+/** What the error column's sign means (executor/summary.ts relativeError; README "How the figures
+ *  were calibrated" states it as calibrate and the bench print it). */
+export const ERROR_LEGEND = "(error = (predicted − measured) ÷ measured: + where paraplan's figure is above the measured one, a step time predicted slower than it ran)";
+
 /** The error column: "not measured" where the worker measured none (`nm`), "not comparable"
  *  where the two figures are not the same quantity (`nc`), else the signed error. */
 export function errorCell(k: keyof Figures, e: Figures, nc: NotComparable = {}, nm: NotComparable = {}, sign = signed): string {
@@ -83,6 +87,7 @@ export function summaryText(s: Summary): string {
     `${s.steps} step${s.steps === 1 ? "" : "s"}${lossLine}`,
     "",
     table(["", "measured", "predicted", "error"], figureRows(s.measured, s.predicted, s.error, s.notComparable, s.notMeasured), [false, true, true, true]),
+    ERROR_LEGEND,
     ...notMeasuredLines(s.notMeasured),
     ...notComparableLines(s.notComparable),
   ];

@@ -24,7 +24,7 @@ describe("the execute screen", () => {
   it("ends with predicted against measured, or with the executor's refusal", () => {
     const done = render(<ExecuteScreen run={{ ...running, status: "done", summary: summaryFor({ session: s, plan, steps: 10 }, 10) }} width={80} height={20} />).lastFrame()!;
     expect(done).toContain("predicted against measured");
-    expect(done).toMatch(/^step time\s+250 ms\s+200 ms\s+\+25\.0%$/m);
+    expect(done).toMatch(/^step time\s+250 ms\s+200 ms\s+−20\.0%$/m);
     const refused = render(<ExecuteScreen run={{ ...running, status: "refused", steps: [], runDir: null, message: "no CUDA GPU found on this node (nvidia-smi lists none)" }} width={80} height={20} />).lastFrame()!;
     expect(refused).toContain("not run");
     expect(refused).toContain("no CUDA GPU found on this node (nvidia-smi lists none)");

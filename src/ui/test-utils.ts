@@ -1,7 +1,7 @@
 // Shared by the UI tests: real setup options and searches (small ones, to stay fast), key codes,
 // waiting for frames, and a fake executor port.
 import type { StepEvent } from "../../executor/events.js";
-import type { Summary } from "../../executor/summary.js";
+import { type Summary, errors } from "../../executor/summary.js";
 import type { PlanResult } from "../../planner/index.js";
 import { type Services, defaultServices } from "./core/controller.js";
 import type { ExecuteInput, ExecutePort, RunCallbacks } from "./core/execute.js";
@@ -71,12 +71,15 @@ export function step(n: number, loss: number): StepEvent {
 
 export function summaryFor(input: ExecuteInput, steps: number): Summary {
   const p = input.plan;
+  const measured = { stepTime: 0.25, tokensPerSecond: 1024, mfu: null, peakMemory: 2 ** 30, flopsPerStep: 3.5e8 };
+  const predicted = { stepTime: 0.2, tokensPerSecond: 1280, mfu: 0.19, peakMemory: 2 ** 31, flopsPerStep: 3.5e8 };
   return {
     plan: { tp: p.tp, pp: p.pp, dp: p.dp, cp: 1, ep: 1, etp: 1, vpp: p.vpp, zero: p.zero, microBatch: p.microBatch, recompute: p.recompute, sequenceParallel: p.sequenceParallel, schedule: p.schedule },
     steps,
-    measured: { stepTime: 0.25, tokensPerSecond: 1024, mfu: null, peakMemory: 2 ** 30, flopsPerStep: 3.5e8, loss: [5.5, 5.4] },
-    predicted: { stepTime: 0.2, tokensPerSecond: 1280, mfu: 0.19, peakMemory: 2 ** 31, flopsPerStep: 3.5e8 },
-    error: { stepTime: 0.25, tokensPerSecond: -0.2, mfu: null, peakMemory: -0.5, flopsPerStep: 0 },
+    measured: { ...measured, loss: [5.5, 5.4] },
+    predicted,
+    // as execute computes it, (predicted − measured)/measured: step −20 %, tokens/s +25 %, memory +100 %
+    error: errors(measured, predicted),
     runDir: "/tmp/runs/fake",
     model: input.session.request.model.name,
     device: "cpu",

@@ -37,7 +37,7 @@ describe.skipIf(!hasWorker() || !hasVenv()).sequential("paraplan execute on CPU 
     for (const k of ["stepTime", "tokensPerSecond", "peakMemory", "flopsPerStep"]) {
       expect(s.measured[k], k).toBeGreaterThan(0);
       expect(s.predicted[k], k).toBeGreaterThan(0);
-      expect(s.error[k], k).toBeCloseTo((s.measured[k] - s.predicted[k]) / s.predicted[k], 9);
+      expect(s.error[k], k).toBeCloseTo((s.predicted[k] - s.measured[k]) / s.measured[k], 9);
     }
     expect(s.measured.mfu).toBeNull(); // CPU
     expect(s.error.mfu).toBeNull();

@@ -46,7 +46,8 @@ describe("execute output", () => {
       steps: 3,
       measured: { stepTime: 0.2, tokensPerSecond: 1280, mfu: null, peakMemory: 5 * 2 ** 20, flopsPerStep: 352e6, loss: [5.5, 5.45, 5.4] },
       predicted: { stepTime: 0.1, tokensPerSecond: 2560, mfu: 0.15, peakMemory: 10 * 2 ** 20, flopsPerStep: 352e6 },
-      error: { stepTime: 1, tokensPerSecond: -0.5, mfu: null, peakMemory: -0.5, flopsPerStep: 0 },
+      // (predicted − measured)/measured: 0.1 s against 0.2 measured −50 %; 2,560 tokens/s against 1,280 +100 %
+      error: { stepTime: -0.5, tokensPerSecond: 1, mfu: null, peakMemory: 1, flopsPerStep: 0 },
       runDir: "/runs/x",
       model: "tiny",
       device: "cpu",
@@ -58,10 +59,12 @@ describe("execute output", () => {
     const text = summaryText(s);
     expect(text).toContain("tiny on 2 CPU ranks (profile cpu): tp 1 · pp 1 · dp 2 · ZeRO-0 · micro-batch 4 · no recompute");
     expect(text).toContain("3 steps, loss 5.5000 → 5.4000");
-    expect(text).toMatch(/step time\s+200 ms\s+100 ms\s+\+100\.0%/);
-    expect(text).toMatch(/tokens\/s\s+1,280\s+2,560\s+-50\.0%/);
+    expect(text).toMatch(/step time\s+200 ms\s+100 ms\s+-50\.0%/);
+    expect(text).toMatch(/tokens\/s\s+1,280\s+2,560\s+\+100\.0%/);
     expect(text).toMatch(/MFU\s+—\s+15\.0%\s+—/);
-    expect(text).toMatch(/peak memory\s+5\.0 MiB\s+10\.0 MiB\s+-50\.0%/);
+    expect(text).toMatch(/peak memory\s+5\.0 MiB\s+10\.0 MiB\s+\+100\.0%/);
+    // the sign said under the table, as calibrate and the README state it
+    expect(text).toContain("(error = (predicted − measured) ÷ measured: + where paraplan's figure is above the measured one, a step time predicted slower than it ran)");
     expect(text).toMatch(/all_reduce\s+4\s+2\.0 MiB\s+1\.0 MiB/);
     // the all-reduce moved twice the planner's bytes (2 MiB against 1): named, as fp32 against 16 bits
     expect(text).toContain("(all_reduce: the worker moved fp32 tensors where the planner counts 16-bit ones, twice the bytes)");

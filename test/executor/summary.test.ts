@@ -30,15 +30,19 @@ describe("predicted figures", () => {
     }
   });
 
-  it("computes relative errors as (measured − predicted)/predicted", () => {
-    expect(relativeError(0.3, 0.2)).toBeCloseTo(0.5, 12);
-    expect(relativeError(50, 200)).toBe(-0.75);
+  // QA: execute printed measured ÷ predicted − 1 (+71 % for a run calibrate called −41.5 %); the
+  // one convention is calibrate's and the bench's, (predicted − measured)/measured.
+  it("computes relative errors as (predicted − measured)/measured: + where the prediction is above", () => {
+    // measured 0.3 s, predicted 0.2 s: predicted a third faster, −1/3
+    expect(relativeError(0.3, 0.2)).toBeCloseTo(-1 / 3, 12);
+    expect(relativeError(50, 200)).toBe(3);
     expect(relativeError(null, 1)).toBeNull();
-    expect(relativeError(1, 0)).toBeNull();
+    expect(relativeError(0, 1)).toBeNull();
+    expect(relativeError(1, 0)).toBe(-1);
     expect(errors(
       { stepTime: 0.15, tokensPerSecond: 1000, mfu: null, peakMemory: 3e9, flopsPerStep: 4e8 },
       { stepTime: 0.1, tokensPerSecond: 2000, mfu: 0.1, peakMemory: 2e9, flopsPerStep: 5e8 },
-    )).toEqual({ stepTime: expect.closeTo(0.5, 12), tokensPerSecond: -0.5, mfu: null, peakMemory: 0.5, flopsPerStep: -0.2 });
+    )).toEqual({ stepTime: expect.closeTo(-1 / 3, 12), tokensPerSecond: 1, mfu: null, peakMemory: expect.closeTo(-1 / 3, 12), flopsPerStep: 0.25 });
   });
 
   it("measures MFU on GPUs only: model FLOPs / (step time · GPUs · peak)", () => {
@@ -120,10 +124,12 @@ describe("summary", () => {
     expect(Object.keys(s)).toEqual(expect.arrayContaining(["plan", "steps", "measured", "predicted", "error", "runDir"]));
     expect(s.plan).toEqual(dp2);
     expect(s.measured.mfu).toBeCloseTo(r.mfu / 2, 12);
-    expect(s.error.stepTime).toBeCloseTo(1, 12);
-    expect(s.error.tokensPerSecond).toBeCloseTo(-0.5, 12);
-    expect(s.error.mfu).toBeCloseTo(-0.5, 12);
-    expect(s.error.peakMemory).toBeCloseTo(0.1, 12);
+    // measured twice the predicted step: predicted half of it, −50 %; half the tokens/s and MFU
+    // measured: predicted twice, +100 %; 1.1× the memory measured: 1/1.1 − 1
+    expect(s.error.stepTime).toBeCloseTo(-0.5, 12);
+    expect(s.error.tokensPerSecond).toBeCloseTo(1, 12);
+    expect(s.error.mfu).toBeCloseTo(1, 12);
+    expect(s.error.peakMemory).toBeCloseTo(1 / 1.1 - 1, 12);
     expect(s.error.flopsPerStep).toBe(0);
     expect(s.measured.loss).toEqual([5.5, 5.4]);
     expect(s.worker).toEqual({ stepTimes: [1, 2] });

@@ -66,6 +66,18 @@ describe.skipIf(!hasVenv || !hasWorker).sequential("paraplan calibrate on real C
     const j = JSON.parse(c.stdout());
     expect(j.profile).toBe("cpu");
     expect(j.mode).toBe("common"); // two runs cannot separate three factors
+    // QA: execute's summary.json error.stepTime was measured ÷ predicted − 1, calibrate's errorBefore
+    // (predicted − measured) ÷ measured, opposite signs for one run. Now the same figure: the same
+    // measured step and the same prediction (the run's engine on the cpu profile).
+    for (const [i, d] of dirs.entries()) {
+      const summary = JSON.parse(readFileSync(join(d, "summary.json"), "utf8"));
+      const run = j.runs[i];
+      expect(run.dir).toBe(d);
+      expect(run.measured).toBeCloseTo(summary.measured.stepTime, 12);
+      expect(run.before).toBeCloseTo(summary.predicted.stepTime, 12);
+      expect(run.errorBefore).toBeCloseTo((run.before - run.measured) / run.measured, 12);
+      expect(summary.error.stepTime).toBeCloseTo(run.errorBefore, 12);
+    }
     // Better in the sense the fit minimises: the sum of squared relative errors (the mean absolute
     // error can rise when the two runs err in opposite directions, as they may on a loaded machine).
     const ssq = (k: "errorBefore" | "errorAfter") => j.runs.reduce((s: number, r: Record<string, number>) => s + r[k]! ** 2, 0);

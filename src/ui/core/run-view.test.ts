@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { evaluatePlan } from "../../../planner/index.js";
 import { sessionOf, step, summaryFor } from "../test-utils.js";
 import { summaryText } from "../../format/execute-text.js";
+import { errors } from "../../../executor/summary.js";
 import { comparisonRows, runView } from "./run-view.js";
 import type { RunState } from "./state.js";
 
@@ -23,8 +24,8 @@ describe("the execute screen's view-model", () => {
     const summary = summaryFor({ session: s, plan, steps: 10 }, 10);
     const rows = comparisonRows(summary.measured, summary.predicted, summary.error);
     expect(rows[0]).toMatch(/^\s+measured\s+predicted\s+error$/);
-    expect(rows[1]).toMatch(/^step time\s+250 ms\s+200 ms\s+\+25\.0%$/);
-    expect(rows[2]).toMatch(/^tokens\/s\s+1,024\s+1,280\s+−20\.0%$/);
+    expect(rows[1]).toMatch(/^step time\s+250 ms\s+200 ms\s+−20\.0%$/);
+    expect(rows[2]).toMatch(/^tokens\/s\s+1,024\s+1,280\s+\+25\.0%$/);
     expect(rows[3]).toMatch(/^MFU\s+—\s+19\.0%\s+—$/);
     const v = runView({ ...base, status: "done", summary }, 80);
     expect(v.table.slice(0, 6)).toEqual(rows);
@@ -35,8 +36,10 @@ describe("the execute screen's view-model", () => {
     const small = summaryFor({ session: s, plan, steps: 10 }, 10);
     small.measured = { ...small.measured, peakMemory: 4.7 * 2 ** 20 };
     small.predicted = { ...small.predicted, peakMemory: 300 * 1024 };
+    small.error = errors(small.measured, small.predicted);
     const row = comparisonRows(small.measured, small.predicted, small.error)[4]!;
-    expect(row).toMatch(/^peak memory\s+4\.7 MiB\s+300\.0 KiB\s+−50\.0%$/);
+    // 300 KiB predicted against 4.7 MiB measured: 307,200 / 4,928,307 − 1 = −93.8 %
+    expect(row).toMatch(/^peak memory\s+4\.7 MiB\s+300\.0 KiB\s+−93\.8%$/);
     // The CLI's summary of the same run shows the same two figures.
     expect(summaryText(small)).toMatch(/^peak memory\s+4\.7 MiB\s+300\.0 KiB\s/m);
     expect(comparisonRows(summaryFor({ session: s, plan, steps: 10 }, 10).measured, small.predicted, small.error)[4]).toMatch(/^peak memory\s+1\.00 GiB\s/);
