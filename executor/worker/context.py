@@ -4,8 +4,21 @@ Plan.cp, cpComm, cpSplit).
 Everything but attention is per token, so a cp rank runs embedding, norms, MLPs, head and loss on
 its own tokens only. Attention needs every earlier key: the all-gather variant (Llama 3 report
 §3.3.2; Megatron-Core `--cp-comm-type all_gather`) computes q, k, v for its tokens, all-gathers
-K and V over the cp group, puts them back in sequence order and attends its own queries to them
-with the causal mask taken from the tokens' global positions:
+K and V over the cp group, puts them back in sequence order and attends its own queries to them.
+The causal mask follows the tokens' global positions (a query at position p sees keys 0..p). No
+(s/cp × s) mask is built: each chunk of the rank's queries [a, a + L) (zigzag: its two;
+contiguous: one) attends to keys [0, a + L) under a lower-right causal bias
+(torch.nn.attention.bias.causal_lower_right(L, a + L): query i sees keys 0..a + i), and the
+chunks' outputs are concatenated in the rank's token order. What that dispatches to
+(torch/nn/attention/bias.py CausalBias._dispatch, read in the installed torch 2.13): on CUDA the
+flash kernel called with is_causal=True, which for L < a + L is FlashAttention-2's
+bottom-right-aligned mask (no mask tensor, the masked tiles skipped, K/V at the key/value heads
+with enable_gqa); where flash cannot run, the memory-efficient kernel with its lower-right mask
+type; where neither can (CPU), SDPA with that chunk's (L, a + L) mask materialised, which the CPU
+kernel keeps for backward in the query's dtype. A chunk with a = 0 is a square: plain
+is_causal=True. What a layer keeps for backward (planner/cost/cp-saved.ts): the gathered K and V
+of the whole sequence (the chunks' keys are views of them), and each chunk's output beside their
+concatenation (the output projection's input). The dense reference this replaces:
 
   mask[i, j] = pos_q[i] >= j        (i: the rank's query i, j: the key at sequence position j)
 
@@ -29,12 +42,17 @@ and only the attention core is torch's ring SDPA (`ring_step`).
 """
 from __future__ import annotations
 
+import inspect
 from contextlib import nullcontext
 from typing import Optional
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from torch.nn.attention.bias import CausalBias, causal_lower_right
+
+# torch 2.5 added SDPA's enable_gqa; CausalBias passes it on where its _dispatch takes it
+_BIAS_GQA = "enable_gqa" in inspect.signature(CausalBias._dispatch).parameters
 
 
 class GatherSequence(torch.autograd.Function):
@@ -90,8 +108,44 @@ def shard_positions(seq_len: int, rank: int, cp: int, split: str) -> torch.Tenso
 
 def causal_mask(q_pos: torch.Tensor, seq_len: int) -> torch.Tensor:
     """(len(q_pos), seq_len) bool, True where query at global position q_pos[i] may attend to
-    the key at position j (j <= q_pos[i]); the keys are in sequence order."""
+    the key at position j (j <= q_pos[i]); the keys are in sequence order. The reference the
+    spans below reproduce without building it (test/worker/test_context.py)."""
     return q_pos[:, None] >= torch.arange(seq_len, device=q_pos.device)[None, :]
+
+
+def causal_spans(seq_len: int, rank: int, cp: int, split: str) -> list[tuple[int, int, CausalBias]]:
+    """Chunk by chunk (chunks_of), the rows [first, end) of the rank's queries and the lower-right
+    causal bias over the keys [0, k_end) the chunk sees, k_end the chunk's end (bias.seq_len_kv).
+    Two zig-zag chunks that touch (rank cp − 1) stay two: one run would ask torch's CPU fallback for
+    a larger mask (2c × (cp + 1)c against c × cp·c + c × (cp + 1)c). Built once per rank: creating
+    a CausalBias (a tensor subclass) under the step's dispatch modes (metrics.py's memory tracker)
+    raises in torch 2.13."""
+    c = seq_len // chunk_count(cp, split)
+    return [(i * c, (i + 1) * c, causal_lower_right(c, (k + 1) * c)) for i, k in enumerate(chunks_of(rank, cp, split))]
+
+
+def _lower_right(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias: CausalBias) -> torch.Tensor:
+    """softmax(q kᵀ/√d) v with query i of L seeing keys 0..(S − L + i) of S (no mask tensor on
+    CUDA); k, v at the key/value heads, repeated to the query heads only where this torch's
+    CausalBias cannot pass enable_gqa on."""
+    gqa = k.size(1) != q.size(1)
+    if gqa and not _BIAS_GQA:  # pragma: no cover - torch whose CausalBias predates enable_gqa
+        k = k.repeat_interleave(q.size(1) // k.size(1), dim=1)
+        v = v.repeat_interleave(q.size(1) // v.size(1), dim=1)
+        gqa = False
+    extra = {"enable_gqa": True} if gqa else {}
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, **extra)
+
+
+def span_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spans) -> torch.Tensor:
+    """Causal attention of the rank's queries q (b, n, s/cp, d) to the keys k, v (b, g, s, d) in
+    sequence order, chunk by chunk (causal_spans); the chunks' outputs are joined along the tokens in the
+    (b, s/cp, n, d) layout the output projection reads."""
+    outs = [_lower_right(q[:, :, a:e], k[:, :, :bias.seq_len_kv], v[:, :, :bias.seq_len_kv], bias)
+            for a, e, bias in spans]
+    if len(outs) == 1:
+        return outs[0]
+    return torch.cat([o.transpose(1, 2) for o in outs], dim=1).transpose(1, 2)
 
 
 class ContextParallel:
@@ -105,7 +159,7 @@ class ContextParallel:
         # gathered shards come in rank order; `order` puts their keys in sequence order
         every = torch.cat([shard_positions(seq_len, r, cp, split) for r in range(cp)])
         self.order = torch.argsort(every).to(device)
-        self.mask = causal_mask(self.positions, seq_len)  # (s/cp, s)
+        self.spans = causal_spans(seq_len, rank, cp, split)  # zigzag: 2 chunks, contiguous: 1
 
     def shard(self, t: torch.Tensor, dim: int = 1) -> torch.Tensor:
         """This rank's tokens of a full-sequence tensor (dim: the sequence)."""
@@ -122,18 +176,17 @@ class ContextParallel:
     def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
                core=None) -> torch.Tensor:
         """Attention of this rank's queries q (b, n, s/cp, d) to every key; k, v (b, g, s/cp, d)
-        before the GQA repeat. `core(q, k, v, mask)` runs softmax(qkᵀ/√d + mask) v."""
-        if self.comm != "ring":
-            k, v = self.gather(k), self.gather(v)
-        if k.size(1) != q.size(1):  # GQA: each kv head serves n/g query heads (after the gather)
-            k = k.repeat_interleave(q.size(1) // k.size(1), dim=1)
-            v = v.repeat_interleave(q.size(1) // v.size(1), dim=1)
+        at the key/value heads. `core(q, k, v, spans)` runs span_attention (model.py
+        attention_core, under selective recompute's checkpoint where asked)."""
         if self.comm == "ring":  # inside ring_step: torch's ring attention over the cp mesh
+            if k.size(1) != q.size(1):  # GQA: each kv head serves n/g query heads
+                k = k.repeat_interleave(q.size(1) // k.size(1), dim=1)
+                v = v.repeat_interleave(q.size(1) // v.size(1), dim=1)
             return F.scaled_dot_product_attention(q, k, v, is_causal=True)
-        mask = self.mask.to(q.device)
+        k, v = self.gather(k), self.gather(v)
         if core is None:
-            return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-        return core(q, k, v, mask)
+            return span_attention(q, k, v, self.spans)
+        return core(q, k, v, self.spans)
 
 
 def ring_step(ctx: Optional[ContextParallel]):

@@ -66,6 +66,8 @@ def _sdpa_ops() -> dict:
         "_scaled_dot_product_flash_attention": "flash",
         "_scaled_dot_product_flash_attention_for_cpu": "flash-cpu",
         "_scaled_dot_product_efficient_attention": "efficient",
+        # context.py's lower-right causal chunks reach it directly (torch/nn/attention/bias.py)
+        "_efficient_attention_forward": "efficient",
         "_scaled_dot_product_cudnn_attention": "cudnn",
         "_scaled_dot_product_attention_math": "math",
         "_scaled_dot_product_fused_attention_overrideable": "overrideable",

@@ -25,6 +25,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+from .context import span_attention
 from .moe import EXPERT_PARAM, MoEFeedForward, is_moe_layer
 from .spec import ModelSpec
 
@@ -74,13 +75,13 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     return out.type_as(x)
 
 
-def attention_core(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
-                   mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+def attention_core(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spans=None) -> torch.Tensor:
     """softmax(q kᵀ/√d + causal mask) v; q, k, v: (b, heads, s, d). The part that selective
-    recompute re-runs in backward (Korthikanti et al. 2022 §4.2). `mask` (bool, True: attend)
-    replaces the square causal mask where the queries are a context-parallel shard (context.py)."""
-    if mask is not None:
-        return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    recompute re-runs in backward (Korthikanti et al. 2022 §4.2). `spans` (context.py
+    causal_spans) where the queries are a context-parallel shard attending to the whole
+    sequence's K/V: each run of them under a lower-right causal bias, no mask tensor."""
+    if spans is not None:
+        return span_attention(q, k, v, spans)
     return F.scaled_dot_product_attention(q, k, v, is_causal=True)
 
 

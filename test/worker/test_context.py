@@ -14,7 +14,9 @@ import pytest
 import torch
 
 from conftest import LLAMA, ROOT, _free_port, make_spec, ok
-from executor.worker.context import causal_mask, shard_positions
+import torch.nn.functional as F
+
+from executor.worker.context import causal_mask, causal_spans, shard_positions, span_attention
 from executor.worker.spec import parse_spec
 from test_layouts import assert_close, reference
 
@@ -91,6 +93,63 @@ def test_causal_mask_of_a_zigzag_shard_by_hand():
     rows = torch.cat([causal_mask(shard_positions(8, r, 2, "zigzag"), 8) for r in (0, 1)])
     order = torch.argsort(torch.cat([shard_positions(8, r, 2, "zigzag") for r in (0, 1)]))
     assert torch.equal(rows[order], torch.ones(8, 8, dtype=torch.bool).tril())
+
+
+def test_causal_spans_by_hand():
+    # s = 16, cp = 2, zigzag: 4 chunks of 4; rank 1 holds chunks 1 and 2 (they touch: still two),
+    # its rows 0-3 see keys 0..7, rows 4-7 keys 0..11; contiguous rank 1: chunk 1 of 2, keys 0..15
+    spans = [(a, e, bias.seq_len_q, bias.seq_len_kv) for a, e, bias in causal_spans(16, 1, 2, "zigzag")]
+    assert spans == [(0, 4, 4, 8), (4, 8, 4, 12)]
+    spans = [(a, e, bias.seq_len_q, bias.seq_len_kv) for a, e, bias in causal_spans(16, 1, 2, "contiguous")]
+    assert spans == [(0, 8, 8, 16)]
+
+
+@pytest.mark.parametrize("split", ["zigzag", "contiguous"])
+@pytest.mark.parametrize("rank", [0, 1, 2, 3])
+def test_span_attention_matches_the_dense_mask(split, rank):
+    """Every rank of cp 4 over 32 tokens, 4 query heads on 2 K/V heads, fp64: the chunked
+    lower-right attention (no repeat of K/V) against SDPA with the dense (s/cp × s) boolean mask
+    on K/V repeated to the query heads; outputs and the gradients of q, k and v."""
+    torch.manual_seed(rank)
+    s, cp, b, n, g, d = 32, 4, 2, 4, 2, 8
+    pos = shard_positions(s, rank, cp, split)
+    q = torch.randn(b, n, s // cp, d, dtype=torch.float64, requires_grad=True)
+    k = torch.randn(b, g, s, d, dtype=torch.float64, requires_grad=True)
+    v = torch.randn(b, g, s, d, dtype=torch.float64, requires_grad=True)
+    out = span_attention(q, k, v, causal_spans(s, rank, cp, split))
+    ref = F.scaled_dot_product_attention(q, k.repeat_interleave(2, 1), v.repeat_interleave(2, 1),
+                                         attn_mask=causal_mask(pos, s))
+    grad = torch.randn_like(out)
+    torch.testing.assert_close(out, ref, rtol=1e-12, atol=1e-12)
+    for got, want in zip(torch.autograd.grad(out, (q, k, v), grad), torch.autograd.grad(ref, (q, k, v), grad)):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_span_attention_keeps_the_gathered_kv_and_no_dense_mask():
+    """What one layer's attention saves for backward on CPU (torch 2.13), fp32, b 2, 4 heads of
+    16, s 4,096, cp 2, zig-zag rank 1 (chunks 1 and 2 of 1,024 tokens), by hand:
+      gathered K and V, the chunks' keys being views of them: 2 · 2·4·4,096·16·4   =  4,194,304
+      q (the chunks' rows are views of it):                      2·4·2,048·16·4   =  1,048,576
+      each chunk's output and fp32 log-sum-exp: 2 · (2·4·1,024·16·4 + 2·4·1,024·4) =  1,114,112
+      torch's CPU fallback materialises each chunk's lower-right mask in fp32:
+        1,024 × 2,048 · 4 + 1,024 × 3,072 · 4                                     = 20,971,520
+    where the dense mask it replaces was 2,048 × 4,096 · 4 = 33,554,432 bytes alone."""
+    s, cp, b, n, d = 4096, 2, 2, 4, 16
+    q = torch.randn(b, n, s // cp, d, requires_grad=True)
+    k = torch.randn(b, n, s, d, requires_grad=True)
+    v = torch.randn(b, n, s, d, requires_grad=True)
+    storages = {}
+
+    def pack(t):
+        storages[t.untyped_storage().data_ptr()] = t.untyped_storage().nbytes()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        span_attention(q, k, v, causal_spans(s, 1, cp, "zigzag"))
+    assert sorted(storages.values()) == sorted(
+        [4096 * 2 * 4 * 16 * 4] * 2 + [2 * 4 * 2048 * 16 * 4] + [2 * 4 * 1024 * 16 * 4, 2 * 4 * 1024 * 4] * 2
+        + [1024 * 2048 * 4, 1024 * 3072 * 4])
+    assert sum(storages.values()) == 4_194_304 + 1_048_576 + 1_114_112 + 20_971_520
 
 
 @pytest.mark.parametrize("plan,device,message", [
