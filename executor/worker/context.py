@@ -51,6 +51,8 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch.nn.attention.bias import CausalBias, causal_lower_right
 
+from .flops import add_convention_flops
+
 # torch 2.5 added SDPA's enable_gqa; CausalBias passes it on where its _dispatch takes it
 _BIAS_GQA = "enable_gqa" in inspect.signature(CausalBias._dispatch).parameters
 
@@ -143,9 +145,26 @@ def span_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spans) -> 
     (b, s/cp, n, d) layout the output projection reads."""
     outs = [_lower_right(q[:, :, a:e], k[:, :, :bias.seq_len_kv], v[:, :, :bias.seq_len_kv], bias)
             for a, e, bias in spans]
-    if len(outs) == 1:
-        return outs[0]
-    return torch.cat([o.transpose(1, 2) for o in outs], dim=1).transpose(1, 2)
+    out = outs[0] if len(outs) == 1 else torch.cat([o.transpose(1, 2) for o in outs], dim=1).transpose(1, 2)
+    # the FLOP convention's rank queries × all s keys, beyond the chunks' rectangles (flops.py)
+    b, n, _, d = q.shape
+    beyond = q.size(2) * k.size(2) - sum((e - a) * bias.seq_len_kv for a, e, bias in spans)
+    return _ConventionFlops.apply(out, 2 * b * n * beyond * (d + v.size(-1)))
+
+
+class _ConventionFlops(torch.autograd.Function):
+    """Identity that reports `n` convention FLOPs forward and 2n backward (flops.py)."""
+
+    @staticmethod
+    def forward(ctx, t: torch.Tensor, n: int) -> torch.Tensor:
+        ctx.n = n
+        add_convention_flops(n)
+        return t.view_as(t)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        add_convention_flops(2 * ctx.n)
+        return grad, None
 
 
 class ContextParallel:

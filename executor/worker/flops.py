@@ -13,6 +13,13 @@ Two adjustments to the stock counter:
    come back to the mode and are counted at their local (per-rank) shapes. Ops on meta/fake
    tensors (DTensor's shape propagation, pipeline shape inference) are not counted.
 
+3. Context parallel's chunked attention (context.py span_attention) calls SDPA on each chunk's
+   rectangle (its c queries against the keys up to its end), where the convention counts the
+   rank's queries against all s keys; span_attention reports the difference
+   (add_convention_flops, under "attention beyond the causal chunks": forward once per forward
+   run, recomputed ones included, and 2 × in its backward), so cp runs count what runs without
+   cp count.
+
 Module attribution is switched off (only the total is reported; see _GlobalOnly).
 Summing the per-rank counts over all ranks then gives the FLOPs the whole job executed for one
 global batch, including recomputation (checkpointed forwards re-run inside backward).
@@ -102,6 +109,15 @@ class _GlobalOnly:
         return None
 
 
+_ACTIVE: list = []  # the FlopCounter counting now, innermost last
+
+
+def add_convention_flops(n: int) -> None:
+    """Count n FLOPs the convention includes and no kernel call shows (adjustment 3 above)."""
+    if _ACTIVE and n > 0:
+        _ACTIVE[-1].flop_counts["Global"]["attention beyond the causal chunks"] += n
+
+
 class FlopCounter(FlopCounterMode):
     """FlopCounterMode with the CPU attention formula and per-rank (local) DTensor counting."""
 
@@ -111,6 +127,7 @@ class FlopCounter(FlopCounterMode):
 
     def __enter__(self):
         out = super().__enter__()
+        _ACTIVE.append(self)
         # torch >= 2.5 keeps the dispatch mode in self.mode (a _FlopCounterMode); older versions
         # are the mode themselves (handled by __torch_dispatch__ below).
         inner = getattr(self, "mode", None)
@@ -120,6 +137,11 @@ class FlopCounter(FlopCounterMode):
                 _local_classes[cls] = type("Local" + cls.__name__, (_LocalOnly, cls), {})
             inner.__class__ = _local_classes[cls]
         return out
+
+    def __exit__(self, *args):
+        if _ACTIVE and _ACTIVE[-1] is self:
+            _ACTIVE.pop()
+        return super().__exit__(*args)
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):  # pragma: no cover - old torch
         if _has_dtensor(types):

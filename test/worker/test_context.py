@@ -125,6 +125,24 @@ def test_span_attention_matches_the_dense_mask(split, rank):
         torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("split", ["zigzag", "contiguous"])
+def test_span_attention_counts_the_flop_convention(split):
+    """The FLOP counter (flops.py) counts the chunks' rectangles plus what the convention adds:
+    forward and backward of the rank's 32 queries against all 64 keys, as the dense mask did:
+    3 · 2·b·n·32·64·(16 + 16) = 3 · 2·2·4·32·64·32 = 3,145,728."""
+    from executor.worker.flops import FlopCounter
+
+    s, cp, b, n, d = 64, 2, 2, 4, 16
+    for rank in range(cp):
+        q = torch.randn(b, n, s // cp, d, requires_grad=True)
+        k = torch.randn(b, n, s, d, requires_grad=True)
+        v = torch.randn(b, n, s, d, requires_grad=True)
+        spans = causal_spans(s, rank, cp, split)  # (a CausalBias cannot be made under the mode)
+        with FlopCounter() as counter:
+            span_attention(q, k, v, spans).sum().backward()
+        assert counter.get_total_flops() == 3_145_728
+
+
 def test_span_attention_keeps_the_gathered_kv_and_no_dense_mask():
     """What one layer's attention saves for backward on CPU (torch 2.13), fp32, b 2, 4 heads of
     16, s 4,096, cp 2, zig-zag rank 1 (chunks 1 and 2 of 1,024 tokens), by hand:
