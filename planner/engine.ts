@@ -35,6 +35,10 @@ export interface Fp8CastBytes {
   backwardWeight: number;
 }
 
+/** A tensor the all-gather variant's attention keeps per layer (Engine.contextParallel.allgatherKeeps). */
+export type CpAllgatherKept = "gathered-kv" | "chunk-outputs";
+export const CP_ALLGATHER_KEPT: readonly CpAllgatherKept[] = ["gathered-kv", "chunk-outputs"];
+
 export interface Engine {
   name: string;
   /** The parallelisms the stack runs (EngineSupports). */
@@ -220,6 +224,10 @@ export interface Engine {
     /** Whether the all-gather variant's collectives run beside the first attention step
      *  (an asynchronous gather waited after it) instead of before attention. */
     gatherOverlapsStep: boolean;
+    /** What the all-gather variant's attention keeps for backward beyond the per-token tensors
+     *  (cost/cp-saved.ts): the gathered K/V of the whole sequence, and each chunk's output beside
+     *  their concatenation. Empty: only the rank's own K/V (Megatron gathers again in backward). */
+    allgatherKeeps: readonly CpAllgatherKept[];
   };
   /** The pipeline schedules the stack runs (the search tries only these; a fixed --schedule is
    *  evaluated as asked). */

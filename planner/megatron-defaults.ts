@@ -12,9 +12,10 @@ export const MEGATRON_LOSS_BYTES = { forward: 38, backward: 14 } as const;
  *  profiles/engines/megatron-core.json, says the same with sources): Transformer Engine's
  *  point-to-point ring runs attention in cp steps, each step's output folded into the running
  *  16-bit one by one fused kernel (6 bytes an element), dQ, dK, dV accumulated by add_ (18); K/V
- *  and dK/dV travel at the key/value heads' width in 16 bits; all_gather gathers before attention.
+ *  and dK/dV travel at the key/value heads' width in 16 bits; all_gather gathers before attention
+ *  and keeps only the rank's own K/V chunk for backward (it gathers again there).
  *  A prior: no calibration row of this stack ran context parallel. */
-export const MEGATRON_CP_MERGE: Engine["contextParallel"] = { stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false };
+export const MEGATRON_CP_MERGE: Engine["contextParallel"] = { stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false, allgatherKeeps: [] };
 
 /** Transformer Engine's fp8 casts (Megatron-Core's recipe, for a Training without an engine; its
  *  profile says the same with sources): delayed scaling casts in one pass with the amax taken on

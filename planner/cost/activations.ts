@@ -24,6 +24,7 @@ import { attentionCoreWidths } from "../moe.js";
 import type { ModelSpec, Plan, Recompute, Training } from "../types.js";
 import type { ActivationTensors, SelectiveRecompute } from "../engine.js";
 import { opSacLayerBytes, workerSacLayerBytes } from "./op-sac.js";
+import { type CpSavedPlan, cpKeptLayerBytes } from "./cp-saved.js";
 
 export interface ActivationOptions {
   /** The trained sequence length s (Training.seqLen). */
@@ -40,14 +41,19 @@ export interface ActivationOptions {
   tensors?: ActivationTensors;
   /** Bytes per element of a layer's input, kept under full recompute (Engine.residualBytes; absent: 2). */
   residualBytes?: number;
+  /** What a layer's context-parallel attention keeps beyond the list at recompute "none", for
+   *  one micro-batch, times cp: the callers divide a layer's bytes by cp (cost/cp-saved.ts). */
+  cpKept?: number;
 }
 
-/** The options of a plan's layers on its engine. */
-export function activationOptions(t: Training, p: Pick<Plan, "tp" | "sequenceParallel" | "recompute">): ActivationOptions {
+/** The options of a plan's layers on its engine (with the model: what its cp attention keeps). */
+export function activationOptions(t: Training, p: Pick<Plan, "tp" | "sequenceParallel" | "recompute"> & Partial<CpSavedPlan>, m?: ModelSpec): ActivationOptions {
   const e = t.engine;
+  const cpKept = m === undefined || p.microBatch === undefined ? 0 : cpKeptLayerBytes(m, t.seqLen, e, { ...p, microBatch: p.microBatch }) * (p.cp ?? 1);
   return {
     seqLen: t.seqLen, tp: p.tp, sequenceParallel: p.sequenceParallel, recompute: p.recompute, fusedAttention: t.fusedAttention,
     selective: e?.selectiveRecompute, gatheredInputs: e?.tensorParallel.savesGatheredInput, tensors: e?.activationTensors, residualBytes: e?.residualBytes,
+    ...(cpKept > 0 ? { cpKept } : {}),
   };
 }
 
@@ -138,8 +144,10 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   const scores = keepScores ? c.scoresPerToken : 0;
   // The QKV and MLP inputs (2sbh each, among the replicated terms) are kept whole where the stack
   // saves the all-gathered tensor (DTensor), not Megatron's 1/t shard (Korthikanti §4.2.2).
-  if (sp) return (sbh / t) * (w.replicated + w.split + scores) + (o.gatheredInputs ? 4 * sbh * (1 - 1 / t) : 0);
-  return sbh * (w.replicated + (w.split + scores) / t);
+  // (context parallel: what the attention keeps beyond the list, cp-saved.ts)
+  const cpKept = o.recompute === "none" ? (o.cpKept ?? 0) : 0;
+  if (sp) return (sbh / t) * (w.replicated + w.split + scores) + (o.gatheredInputs ? 4 * sbh * (1 - 1 / t) : 0) + cpKept;
+  return sbh * (w.replicated + (w.split + scores) / t) + cpKept;
 }
 
 /** Extra bytes live while a recomputed layer runs its backward (Korthikanti et al. 2022 §5):

@@ -19,7 +19,7 @@ import { type CpComm, type CpSplit, DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type Mode
 /** Bytes per element of K, V and their gradients (16-bit; attention runs in bf16 even under fp8). */
 const KV_BYTES = 2;
 
-export type CpPlan = Pick<Plan, "cp" | "tp" | "microBatch"> & Partial<Pick<Plan, "cpComm" | "cpSplit">>;
+export type CpPlan = Pick<Plan, "cp" | "tp" | "microBatch"> & Partial<Pick<Plan, "cpComm" | "cpSplit" | "recompute">>;
 
 export const cpCommOf = (p: Partial<Pick<Plan, "cp" | "cpComm">>): CpComm => p.cpComm ?? DEFAULT_CP_COMM;
 export const cpSplitOf = (p: Partial<Pick<Plan, "cp" | "cpSplit">>): CpSplit => p.cpSplit ?? DEFAULT_CP_SPLIT;
@@ -90,7 +90,9 @@ export function kvBytes(m: ModelSpec, t: Pick<Training, "seqLen"> & { engine?: E
 }
 
 /** Bytes of the cp exchange's buffers alive while one layer's attention runs, on one GPU
- *  (formulas-scale §2.1, §2.3): allgather the gathered full K and V (2·s·b·h_kv·β/t); ring two
+ *  (formulas-scale §2.1, §2.3): allgather the gathered full K and V (2·s·b·h_kv·β/t; where the
+ *  attention keeps them, cp-saved.ts counts them among the activations and this is the backward's
+ *  dK and dV of the whole sequence before their reduce-scatter, the same size); ring two
  *  K/V chunks (the one attended and the one arriving, 2·(2·s·b·h_kv·β/(t·c))); a2a the heads
  *  re-sharded: q, k, v and the output over the whole sequence for h/c heads. */
 export function cpBufferBytes(m: ModelSpec, t: Pick<Training, "seqLen"> & { engine?: Engine | undefined }, p: CpPlan): number {
@@ -139,13 +141,19 @@ export function cpCalls(m: ModelSpec, t: Pick<Training, "seqLen"> & { engine?: E
   // _templated_ring_attention_backward, convert_to_f32), relative to K and V's 16 bits.
   const dkv = cpFacts(t.engine).dkvBytes / KV_BYTES;
   const comm = cpCommOf(p);
-  if (comm === "allgather")
+  if (comm === "allgather") {
     // Forward: all-gather K,V (the gathered output is the whole sequence's K,V). Backward: Megatron
-    // keeps only the local chunk, gathers again, then reduce-scatters dK,dV (≈ 2× forward).
+    // keeps only the local chunk, gathers again, then reduce-scatters dK,dV (≈ 2× forward). A stack
+    // whose attention keeps the gathered K,V (Engine.contextParallel.allgatherKeeps, cost/cp-saved.ts)
+    // gathers in backward only where its selective recompute re-runs the gather (paraplan's per-op
+    // SAC saves only functional collectives' outputs, executor/worker/fastpaths.py; the worker's
+    // GatherSequence is a plain dist.all_gather); full recompute's re-run forward is the wire's.
+    const regather = !cpFacts(t.engine).allgatherKeeps.includes("gathered-kv") || p.recompute === "selective";
     return [
-      { kind: "allGather", bytes: kv, forward: 1, backward: 1, what: "kv" },
+      { kind: "allGather", bytes: kv, forward: 1, backward: regather ? 1 : 0, what: "kv" },
       { kind: "reduceScatter", bytes: kv * dkv, forward: 0, backward: 1, what: "dkv" },
     ];
+  }
   if (comm === "ring")
     // Forward: the local K,V chunk (2·(s/c)·b·h_kv·β/t) travels c−1 steps; backward K,V again and
     // the partial dK,dV: 2(c−1) sends. Total ≈ 6·s·b·h_kv·β·(c−1)/c. fp32 dK,dV count as two

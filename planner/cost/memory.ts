@@ -156,7 +156,7 @@ export function stageActivationBytes(
   const { tp, pp, dp, microBatch, sequenceParallel } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
   const layersInStage = m.layers / pp;
-  const act = activationOptions(training, plan);
+  const act = activationOptions(training, plan, m);
   const held = stageHeld(m, plan, stage);
   // Dense and MoE layers averaged over the rank's layers (routed copies on the busiest rank, moe-memory.ts).
   const perLayer = heldLayerActivationBytes(m, training, plan, act, held.layers, held.moeLayers);

@@ -81,7 +81,7 @@ export interface UnevenActivationTerms {
 export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Plan): UnevenActivationTerms {
   const { tp, pp, dp, microBatch, sequenceParallel } = plan;
   const microBatches = training.globalBatch / (dp * microBatch);
-  const act = activationOptions(training, plan);
+  const act = activationOptions(training, plan, m);
   const tokens = microBatch * training.seqLen;
   return {
     split: stageSplit(plan, m.layers),

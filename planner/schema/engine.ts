@@ -2,8 +2,9 @@
 // Every figure may carry its source, { "value": "4 us", "source": "…" }, or be a bare value; a
 // file may `extend` a built-in engine and give only what differs (resolveExtends, extends.ts).
 import { engineInconsistency } from "./engine-consistency.js";
+import { type ContextParallelIn, contextParallelSchema, parseContextParallel } from "./engine-cp.js";
 import type { z } from "zod";
-import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, GPU_GENERATIONS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, ACTIVATION_TENSORS, TE_FP8_CASTS } from "../engine.js";
+import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, GPU_GENERATIONS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, ACTIVATION_TENSORS, TE_FP8_CASTS } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
@@ -139,19 +140,8 @@ const schemas = lazySchemas((z) => {
         })
         .strict()
         .optional(),
-      // Context parallel's per-step merge (absent: Megatron-Core's, MEGATRON_CP_MERGE): the cp
-      // exchanges run in cp attention steps, and HBM bytes per output element and step.
-      contextParallel: z
-        .object({
-          stepwise: withSource(z.array(z.enum(CP_COMMS as [CpComm, ...CpComm[]]))),
-          mergeForwardBytes: bytes,
-          mergeBackwardBytes: bytes,
-          kvHeads: withSource(z.enum(["kv", "query"])).optional(),
-          dkvBytes: withSource(z.union([z.literal(2), z.literal(4)])).optional(),
-          gatherOverlapsStep: flag.optional(),
-        })
-        .strict()
-        .optional(),
+      // Context parallel's merge, exchanges and kept tensors (engine-cp.ts; absent: Megatron-Core's).
+      contextParallel: contextParallelSchema(z, withSource).optional(),
       schedules: withSource(z.array(z.enum(SCHEDULES as [Schedule, ...Schedule[]])).min(1)),
       // Slowdown of compute under an overlapped collective: bounded to [0, 0.5] (Lee et al. 2025
       // measured 18.9% on average, 40% at worst).
@@ -348,16 +338,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       forward: f.activations?.lossForwardBytes === undefined ? MEGATRON_LOSS_BYTES.forward : fig("activations.lossForwardBytes", f.activations.lossForwardBytes),
       backward: f.activations?.lossBackwardBytes === undefined ? MEGATRON_LOSS_BYTES.backward : fig("activations.lossBackwardBytes", f.activations.lossBackwardBytes),
     },
-    contextParallel: f.contextParallel
-      ? {
-          stepwise: [...new Set(fig("contextParallel.stepwise", f.contextParallel.stepwise))],
-          mergeBytes: { forward: fig("contextParallel.mergeForwardBytes", f.contextParallel.mergeForwardBytes), backward: fig("contextParallel.mergeBackwardBytes", f.contextParallel.mergeBackwardBytes) },
-          // Absent: Transformer Engine's (MEGATRON_CP_MERGE).
-          kvHeads: f.contextParallel.kvHeads === undefined ? MEGATRON_CP_MERGE.kvHeads : (fig("contextParallel.kvHeads", f.contextParallel.kvHeads) as "kv" | "query"),
-          dkvBytes: f.contextParallel.dkvBytes === undefined ? MEGATRON_CP_MERGE.dkvBytes : (fig("contextParallel.dkvBytes", f.contextParallel.dkvBytes) as 2 | 4),
-          gatherOverlapsStep: f.contextParallel.gatherOverlapsStep === undefined ? MEGATRON_CP_MERGE.gatherOverlapsStep : fig("contextParallel.gatherOverlapsStep", f.contextParallel.gatherOverlapsStep),
-        }
-      : MEGATRON_CP_MERGE,
+    contextParallel: parseContextParallel(f.contextParallel as ContextParallelIn | undefined, fig),
     schedules: [...new Set(fig("schedules", f.schedules))],
     tensorParallel: {
       overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap),

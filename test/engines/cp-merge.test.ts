@@ -32,12 +32,12 @@ const seconds = (bytes: number) => bytes / (hw.memoryBandwidth * hw.memoryBandwi
 describe("context parallel's merge traffic", () => {
   it("each built-in engine states it: torch's eager fp32 merge for torchtitan, TE's fused 16-bit one for Megatron-Core", () => {
     const cp = Object.fromEntries(["megatron-core", "torchtitan", "torchtitan-compile", "paraplan"].map((n) => [n, engine(n).contextParallel]));
-    expect(cp["megatron-core"]).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false });
-    expect(cp.torchtitan).toEqual({ stepwise: ["ring", "allgather"], mergeBytes: { forward: 40, backward: 58 }, kvHeads: "query", dkvBytes: 4, gatherOverlapsStep: true });
+    expect(cp["megatron-core"]).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false, allgatherKeeps: [] });
+    expect(cp.torchtitan).toEqual({ stepwise: ["ring", "allgather"], mergeBytes: { forward: 40, backward: 58 }, kvHeads: "query", dkvBytes: 4, gatherOverlapsStep: true, allgatherKeeps: [] });
     expect(cp["torchtitan-compile"]).toEqual(cp.torchtitan);
-    // The worker's all-gather variant is its own single, synchronous gather at the K/V width; its
-    // ring is torch's.
-    expect(cp.paraplan).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 40, backward: 58 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false });
+    // The worker's all-gather variant is its own single, synchronous gather at the K/V width, whose
+    // attention keeps the gathered K/V (cp-kept.test.ts); its ring is torch's.
+    expect(cp.paraplan).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 40, backward: 58 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false, allgatherKeeps: ["gathered-kv", "chunk-outputs"] });
   });
 
   it("torchtitan at cp 8: 7 merges of 40 and 58 bytes over the rank's 32,768 × 4,096 outputs", () => {
@@ -114,7 +114,7 @@ describe("engine files: contextParallel", () => {
     const r = raw();
     delete r.contextParallel;
     const p = parseEngineFile(r, "mine.json");
-    expect(p.ok && p.value.contextParallel).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false });
+    expect(p.ok && p.value.contextParallel).toEqual({ stepwise: ["ring"], mergeBytes: { forward: 6, backward: 18 }, kvHeads: "kv", dkvBytes: 2, gatherOverlapsStep: false, allgatherKeeps: [] });
   });
 
   it("an unknown exchange is refused, naming the field", () => {
