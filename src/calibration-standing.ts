@@ -83,13 +83,33 @@ export interface Envelope {
   ownRuns?: Record<string, OwnRuns>;
 }
 
+/** What a request has that its engine's runs lack. "degree": a sequence, GPU count or model size
+ *  beyond the span of a dimension the runs vary, which the cost model's scaling carries them to
+ *  (how far such extrapolation misses, the out-of-sample records say: EngineValidation). "kind":
+ *  something none of the runs has at all (another GPU or a profile of one's own, a precision, a
+ *  mixture of experts; a plan's context parallel, pipeline or schedule: planOutside), where no
+ *  published run says how far the figures are off. */
+export type OutsideKind = "degree" | "kind";
+export type OutsideWhat = "profile-file" | "hardware" | "engine-hardware" | "sequence" | "gpus" | "size" | "precision" | "moe" | "context-parallel" | "pipeline" | "schedule";
+const IN_DEGREE: ReadonlySet<OutsideWhat> = new Set(["sequence", "gpus", "size"]);
+
+/** One way a request lies outside its engine's runs: which dimension, its kind, in words. */
+export interface Outside {
+  what: OutsideWhat;
+  kind: OutsideKind;
+  words: string;
+}
+const beyond = (what: OutsideWhat, words: string): Outside => ({ what, kind: IN_DEGREE.has(what) ? "degree" : "kind", words });
+/** The ways in words, as the calibration lines print them. */
+export const outsideWords = (o: readonly Outside[]) => o.map((x) => x.words);
+
 export interface CalibrationStanding {
   /** Published runs of this engine (0: none calibrates it). */
   runs: number;
   /** The runs' span in words, or why there is none. */
   span: string;
   /** Each way this request lies outside the span; empty: inside. */
-  outside: string[];
+  outside: Outside[];
   /** What the engine's runs ran of the plan's own dimensions (planOutside); absent: no runs. */
   ran?: { contextParallel: boolean; pipeline: boolean };
   /** Its step-time error on those runs; absent: no runs. */
@@ -128,23 +148,23 @@ const billions = (x: number) => (x >= 0.05 ? `${x >= 10 ? Math.round(x) : Math.r
 export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelope()): CalibrationStanding {
   const own = q.engineIsFile ? undefined : env.ownRuns?.[q.engine];
   if (own !== undefined && env.engines[q.engine] === undefined) return ownStanding(q, own);
-  const outside: string[] = [];
+  const outside: Outside[] = [];
   const fittedOn = q.profileIsFile ? undefined : env.profiles[q.profile];
-  if (q.profileIsFile) outside.push(`profile ${q.profile} is a file of your own: no published run was on it`);
-  else if (fittedOn === undefined) outside.push(`${q.profile}: no published run on this hardware (its figures are the profile's priors)`);
+  if (q.profileIsFile) outside.push(beyond("profile-file", `profile ${q.profile} is a file of your own: no published run was on it`));
+  else if (fittedOn === undefined) outside.push(beyond("hardware", `${q.profile}: no published run on this hardware (its figures are the profile's priors)`));
   const e = q.engineIsFile ? undefined : env.engines[q.engine];
   if (e === undefined) {
     const why = q.engineIsFile ? `engine file ${q.engine}: no published run calibrates it (its figures are the file's and those it extends)` : `${q.engine}: no published run calibrates this engine (its figures are priors)`;
     return { runs: 0, span: why, outside };
   }
   const t = q.training;
-  if (fittedOn !== undefined && !e.profiles.includes(q.profile)) outside.push(`${q.engine} has no run on ${q.profile}`);
-  if (t.seqLen < e.seqLen[0] || t.seqLen > e.seqLen[1]) outside.push(`sequence of ${n(t.seqLen)} tokens`);
-  if (t.gpus < e.gpus[0] || t.gpus > e.gpus[1]) outside.push(`${n(t.gpus)} GPU${t.gpus === 1 ? "" : "s"}`);
+  if (fittedOn !== undefined && !e.profiles.includes(q.profile)) outside.push(beyond("engine-hardware", `${q.engine} has no run on ${q.profile}`));
+  if (t.seqLen < e.seqLen[0] || t.seqLen > e.seqLen[1]) outside.push(beyond("sequence", `sequence of ${n(t.seqLen)} tokens`));
+  if (t.gpus < e.gpus[0] || t.gpus > e.gpus[1]) outside.push(beyond("gpus", `${n(t.gpus)} GPU${t.gpus === 1 ? "" : "s"}`));
   const b = totalParams(q.model, t.seqLen) / 1e9;
-  if (b < e.paramsB[0] * 0.995 || b > e.paramsB[1] * 1.005) outside.push(`${billions(b)} parameters`);
-  if (!e.precisions.includes(t.precision)) outside.push(`${t.precision} training`);
-  if (q.model.moe !== undefined && !e.moe) outside.push("a mixture of experts (its runs are dense models)");
+  if (b < e.paramsB[0] * 0.995 || b > e.paramsB[1] * 1.005) outside.push(beyond("size", `${billions(b)} parameters`));
+  if (!e.precisions.includes(t.precision)) outside.push(beyond("precision", `${t.precision} training`));
+  if (q.model.moe !== undefined && !e.moe) outside.push(beyond("moe", "a mixture of experts (its runs are dense models)"));
   const words = [
     `${q.engine} fitted on ${n(e.runs)} published run${e.runs > 1 ? "s" : ""} (${e.sources.join(", ")})`,
     `on ${e.profiles.join(", ")}`,
@@ -163,11 +183,11 @@ export function calibrationStanding(q: StandingInput, env: Envelope = readEnvelo
  *  single-GPU, so every communication term is the cost model's, unchecked by them). */
 function ownStanding(q: StandingInput, own: OwnRuns): CalibrationStanding {
   const t = q.training;
-  const outside: string[] = [];
-  if (q.profileIsFile) outside.push(`profile ${q.profile} is a file of your own`);
-  else if (q.profile !== own.profile) outside.push(`${q.profile} (its runs were on ${own.profile})`);
-  if (t.seqLen < own.seqLen[0] || t.seqLen > own.seqLen[1]) outside.push(`sequence of ${n(t.seqLen)} tokens`);
-  if (t.gpus < own.gpus[0] || t.gpus > own.gpus[1]) outside.push(`${n(t.gpus)} GPUs (its runs had ${span(own.gpus, own.gpus[1] === 1 ? "GPU" : "GPUs")}: communication is the cost model's alone)`);
+  const outside: Outside[] = [];
+  if (q.profileIsFile) outside.push(beyond("profile-file", `profile ${q.profile} is a file of your own`));
+  else if (q.profile !== own.profile) outside.push(beyond("hardware", `${q.profile} (its runs were on ${own.profile})`));
+  if (t.seqLen < own.seqLen[0] || t.seqLen > own.seqLen[1]) outside.push(beyond("sequence", `sequence of ${n(t.seqLen)} tokens`));
+  if (t.gpus < own.gpus[0] || t.gpus > own.gpus[1]) outside.push(beyond("gpus", `${n(t.gpus)} GPUs (its runs had ${span(own.gpus, own.gpus[1] === 1 ? "GPU" : "GPUs")}: communication is the cost model's alone)`));
   const words = `${q.engine}: no published run calibrates this engine; fitted on this project's own runs of it on ${own.device}, ${own.profile}, ${span(own.seqLen, "tokens")}, ${span(own.gpus, own.gpus[1] === 1 ? "GPU" : "GPUs")}`;
   return { runs: 0, span: words, outside, ownRuns: own };
 }
@@ -184,22 +204,22 @@ const UNRUN_SCHEDULES = { gpipe: "GPipe", zb1p: "ZB1P zero-bubble", zbv: "ZB-V z
 
 /** What a plan uses that none of its engine's runs did: context parallel, a pipeline, a schedule
  *  other than 1F1B and interleaved 1F1B (no published run used GPipe or a zero-bubble one). */
-export function planOutside(p: Pick<Plan, "cp" | "pp" | "schedule">, s: CalibrationStanding): string[] {
+export function planOutside(p: Pick<Plan, "cp" | "pp" | "schedule">, s: CalibrationStanding): Outside[] {
   if (s.ran === undefined) return [];
-  const out: string[] = [];
-  if (p.cp > 1 && !s.ran.contextParallel) out.push("context parallel");
-  if (p.pp > 1 && !s.ran.pipeline) out.push("a pipeline");
-  else if (p.pp > 1 && p.schedule !== "1f1b" && p.schedule !== "interleaved") out.push(`the ${UNRUN_SCHEDULES[p.schedule]} schedule`);
+  const out: Outside[] = [];
+  if (p.cp > 1 && !s.ran.contextParallel) out.push(beyond("context-parallel", "context parallel"));
+  if (p.pp > 1 && !s.ran.pipeline) out.push(beyond("pipeline", "a pipeline"));
+  else if (p.pp > 1 && p.schedule !== "1f1b" && p.schedule !== "interleaved") out.push(beyond("schedule", `the ${UNRUN_SCHEDULES[p.schedule]} schedule`));
   return out;
 }
 
 /** The header's line: "calibration: megatron-core fitted on 21 published runs (…); step time off
  *  by …; outside them here: sequence of 131,072 tokens". */
 export function standingLine(s: CalibrationStanding): string {
-  if (s.runs === 0 && s.ownRuns) return `calibration: ${s.span}; ${ownRunsWords(s.ownRuns)}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${s.outside.join("; ")}`}`;
-  if (s.runs === 0) return `calibration: ${[s.span, ...s.outside].join("; ")}`;
+  if (s.runs === 0 && s.ownRuns) return `calibration: ${s.span}; ${ownRunsWords(s.ownRuns)}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${outsideWords(s.outside).join("; ")}`}`;
+  if (s.runs === 0) return `calibration: ${[s.span, ...outsideWords(s.outside)].join("; ")}`;
   const acc = s.accuracy ? `; ${accuracyWords(s.accuracy)}` : "";
-  return `calibration: ${s.span}${acc}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${s.outside.join("; ")}${s.validation ? `; ${validationWords(s.validation)}` : ""}`}`;
+  return `calibration: ${s.span}${acc}; ${s.outside.length === 0 ? "this request is within them" : `outside them here: ${outsideWords(s.outside).join("; ")}${s.validation ? `; ${validationWords(s.validation)}` : ""}`}`;
 }
 
 /** Where the request lies outside the fitted runs, what runs nothing was fitted to showed:
@@ -213,19 +233,8 @@ export const validationWords = (v: EngineValidation) =>
 export const accuracyWords = (a: EngineAccuracy) =>
   `step time off by ${pct(a.mean)} on average on them, ${pct(a.max)} at worst, ${pct(a.losoMean)} when fitted without the run's own source`;
 
-/** The step-time error a run's range is drawn at: the larger of the engine's widest miss on its
- *  published runs and its mean miss when each run's source was left out of the fit (a stack with
- *  two runs has a narrow widest miss and says little; leave-one-source-out says what unseen runs
- *  get). Undefined where no published run calibrates the engine. */
-export function stepBand(s: CalibrationStanding): number | undefined {
-  return s.accuracy === undefined ? undefined : Math.max(s.accuracy.max, s.accuracy.losoMean);
-}
-
-/** Why the band is what it is, for the run's range line: "megatron-core's widest miss on its 21
- *  published runs", and where the request lies outside them, that it may be off by more. */
-export function bandBasis(s: CalibrationStanding, engine: string): string {
-  const a = s.accuracy;
-  if (a === undefined) return "";
-  const why = a.max >= a.losoMean ? `${engine}'s widest miss on its ${n(s.runs)} published run${s.runs > 1 ? "s" : ""}` : `${engine}'s mean miss on its published runs predicted without their own source`;
-  return s.outside.length === 0 ? why : `${why}; it may be off by more here, outside those runs: ${s.outside.join("; ")}`;
+/** The standing as --json carries it: `outside` in words, as the calibration line prints them, and
+ *  `outsideKind` beside it, each "degree" or "kind" (OutsideKind). */
+export function standingJson(s: CalibrationStanding) {
+  return { ...s, outside: outsideWords(s.outside), outsideKind: s.outside.map((o) => o.kind) };
 }

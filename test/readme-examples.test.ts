@@ -40,6 +40,7 @@ const EXAMPLES: Example[] = [
   { command: "paraplan plan --model gpt3-like --top 3" },
   { command: "paraplan plan --model llama3-8b --seq 1048576 --gpus 256 --global-batch 8 --top 3 --simulate-top 0" },
   { command: "paraplan plan --model llama3-405b --gpus 16384 --tokens 15.6T" },
+  { command: "paraplan plan --model deepseek-v3 --profile h800 --gpus 2048 --tokens 14.8T --precision fp8 --optimizer-states bf16 --tp 1 --pp 16 --ep 64" },
   { command: "paraplan export --format megatron --model llama3-70b --gpus 64" },
   { command: "paraplan export --format torchtitan --model llama3-8b --gpus 64" },
   { command: 'paraplan export --format torchrun --model llama3-8b --gpus 16 --rdzv-endpoint node0:29500 --script "train.py --config llama3_8b.yaml"' },

@@ -1,7 +1,7 @@
 // `paraplan plan`: search, simulate the best step by step, and print the ranked plans (the
 // closed form's order, as the interactive planner ranks; the simulated step in a column of its own).
 import { writeFileSync } from "node:fs";
-import { cpWhy, search } from "../../planner/index.js";
+import { type PlanResult, cpWhy, search } from "../../planner/index.js";
 import { startSimulation } from "../app/sim-thread.js";
 import type { EarlyThread } from "../app/sim-early.js";
 import { MAX_SIMULATED_OPS, simulablePrefix, simulate, simulationOps } from "../../planner/sim/simulate.js";
@@ -16,7 +16,8 @@ import { parsePlanArgs } from "../plan-args.js";
 import { buildRequest } from "../plan-request.js";
 import { RUN_FLAGS, takeRunArgs } from "../run-args.js";
 import { wholeRun } from "../app/whole-run.js";
-import { type CalibrationStanding, bandBasis, stepBand } from "../calibration-standing.js";
+import { type RunBand, runBand } from "../calibration-band.js";
+import { type CalibrationStanding, planOutside } from "../calibration-standing.js";
 import { runStall } from "../../planner/run/index.js";
 import { runJson, runText } from "../format/run-text.js";
 
@@ -169,7 +170,7 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   }
   // The whole run of the best plan (#1), timed by its simulated step where it was simulated.
   const whole = best && run.tokens !== undefined
-    ? wholeRun(req.model, req.hw, req.training, best, sim?.simulated[0]?.step ?? best.time.step, sim?.simulated[0] !== undefined, { ...run, tokens: run.tokens }, runBand(req.calibration, req.training.engine.name))
+    ? wholeRun(req.model, req.hw, req.training, best, sim?.simulated[0]?.step ?? best.time.step, sim?.simulated[0] !== undefined, { ...run, tokens: run.tokens }, stepBandOf(req.calibration, req.training.engine.name, best))
     : undefined;
   // A run that hardly progresses is priced by its failure settings, not its training: refused.
   const stall = whole ? runStall(whole.estimate, whole.inputs.restartTime) : null;
@@ -186,10 +187,10 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   return 1;
 }
 
-/** The step-time error the whole run's range is drawn at, and why (src/calibration-standing.ts). */
-function runBand(s: CalibrationStanding | undefined, engine: string): { band: number; basis: string } | undefined {
-  const band = s && stepBand(s);
-  return s && band !== undefined ? { band, basis: bandBasis(s, engine) } : undefined;
+/** The step-time error the whole run's range is drawn at, and why, or why none is stated
+ *  (src/calibration-band.ts): the request's standing and what the plan uses beyond its runs. */
+function stepBandOf(s: CalibrationStanding | undefined, engine: string, plan: PlanResult): RunBand | undefined {
+  return s && runBand(s, engine, planOutside(plan, s));
 }
 
 /** The terminal's width when stdout is one, else 80 columns. */

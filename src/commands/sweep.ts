@@ -4,7 +4,8 @@
 import { checkpointBytes, cheapestWithin, runStall, scalingOf, slowedPoints, sweepPoint, SWEEP_SIMULATE_TOP, type SweepPoint } from "../../planner/run/index.js";
 import { planJson } from "../../executor/plan-json.js";
 import { type RunSettings, runFigures } from "../app/whole-run.js";
-import { stepBand } from "../calibration-standing.js";
+import { runBand } from "../calibration-band.js";
+import { planOutside, standingJson } from "../calibration-standing.js";
 import { EXIT, UserError } from "../errors.js";
 import { type RunFigureWords, duration, figureJson, runAssumed, runSources, tb } from "../format/run-text.js";
 import { type DeadlineMargin, type SweptRequest, deadlineLine, noPlanLine, sweepAssumed, sweepCalibration, sweepChart, sweepHeader, sweepTable } from "../format/sweep-text.js";
@@ -17,15 +18,20 @@ import { GpuCountError, type PlanRequest, buildRequest } from "../plan-request.j
 import type { RunArgs, RunFlag } from "../run-args.js";
 import { PLAN_USAGE, TAKEN_FLAGS } from "./plan.js";
 
-/** The deadline again with every step `band` slower (src/calibration-standing.ts stepBand); none
- *  where no published run calibrates the engine. */
-function deadlineMargin(req: PlanRequest, points: readonly SweepPoint[], settings: RunSettings & { tokens: number }, deadline: number): DeadlineMargin | undefined {
-  const band = req.calibration && stepBand(req.calibration);
-  if (band === undefined || !(band > 0)) return undefined;
+/** The deadline again with every step `band` slower (src/calibration-band.ts runBand, over every
+ *  count's standing and what each count's plan uses beyond its engine's runs); where no band is
+ *  stated, why. */
+function deadlineMargin(req: PlanRequest, swept: readonly PlanRequest[], points: readonly SweepPoint[], settings: RunSettings & { tokens: number }, deadline: number): DeadlineMargin | string | undefined {
+  const standing = sweepCalibration(swept);
+  if (standing === undefined) return undefined;
+  const engine = req.training.engine?.name ?? "megatron-core";
+  const band = runBand(standing, engine, points.flatMap((p) => (p.plan ? planOutside(p.plan, standing) : [])));
+  if (band.band === null) return band.why;
+  if (!(band.band > 0)) return undefined;
   const o = { tokens: settings.tokens, price: settings.price, mode: settings.ckpt };
-  const slow = slowedPoints(req.model, points, runFigures(req.hw, settings), o, 1 + band);
+  const slow = slowedPoints(req.model, points, runFigures(req.hw, settings), o, 1 + band.band);
   const pick = cheapestWithin(points, deadline);
-  return { band, engine: req.training.engine?.name ?? "megatron-core", pick: cheapestWithin(slow, deadline), slowPick: pick ? slow[points.indexOf(pick)]! : null };
+  return { band: band.band, why: band.short, pick: cheapestWithin(slow, deadline), slowPick: pick ? slow[points.indexOf(pick)]! : null };
 }
 
 export async function runSweep(argv: string[], run: RunArgs, counts: readonly number[], io: Io): Promise<number> {
@@ -77,7 +83,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
   });
   const elapsedMs = performance.now() - started;
   const pick = run.deadline !== undefined ? cheapestWithin(points, run.deadline) : null;
-  const margin = run.deadline !== undefined && first ? deadlineMargin(first, points, settings, run.deadline) : undefined;
+  const margin = run.deadline !== undefined && first ? deadlineMargin(first, valid, points, settings, run.deadline) : undefined;
   const why = (p: SweepPoint) => reasons.get(p.gpus) ?? "no plan";
   // The header's request: the counts' own, or where none is valid, as far as the first was built
   // (it names the model, hardware and engine all the same).
@@ -103,7 +109,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
       precision: head?.training.precision ?? null,
       tokens: settings.tokens,
       assumed: sweepAssumed(swept),
-      ...(calibration ? { calibration } : {}),
+      ...(calibration ? { calibration: standingJson(calibration) } : {}),
       // The run's figures, as plan --tokens gives them in its `run` object, with their sources.
       ...(words
         ? {
@@ -142,7 +148,7 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
               gpus: pick?.gpus ?? null,
               // The step `band` slower (the engine's error on its published runs): the count that
               // meets the deadline even then, and the pick's time at that pace.
-              ...(margin ? { band: margin.band, gpusWithMargin: margin.pick?.gpus ?? null, pickDaysAtBand: margin.slowPick?.run?.days ?? null } : {}),
+              ...(typeof margin === "string" ? { band: null, noBand: margin } : margin ? { band: margin.band, gpusWithMargin: margin.pick?.gpus ?? null, pickDaysAtBand: margin.slowPick?.run?.days ?? null } : {}),
             },
           }
         : {}),

@@ -5,6 +5,7 @@ import { type SearchResult, engineGradReduceBytes, totalParams } from "../../pla
 import { activeParams } from "../../planner/model.js";
 import type { SimSummary } from "../../planner/sim/timeline.js";
 import type { PlanRequest } from "../plan-request.js";
+import { standingJson } from "../calibration-standing.js";
 import { DEFAULT_MOE_IMBALANCE } from "../../planner/cost/moe-facts.js";
 
 /** Simulation results to add to the report (optional fields, planner/sim/rescore.ts). */
@@ -55,7 +56,7 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     ...(m.moe ? { moeImbalance: req.training.moeImbalance ?? DEFAULT_MOE_IMBALANCE, optimizerStates: req.training.optimizerStates ?? "fp32" } : {}),
     assumed: req.assumed,
     // The published runs the engine's figures were fitted on, and where this request lies outside them.
-    ...(req.calibration ? { calibration: req.calibration } : {}),
+    ...(req.calibration ? { calibration: standingJson(req.calibration) } : {}),
     searched: result.searched,
     feasible: result.feasible,
     rejected: { ...result.rejected },

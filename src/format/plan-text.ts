@@ -7,7 +7,7 @@ import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
 import { engineLimits } from "./engine-limits.js";
-import { type CalibrationStanding, planOutside, standingLine } from "../calibration-standing.js";
+import { type CalibrationStanding, outsideWords, planOutside, standingLine } from "../calibration-standing.js";
 import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
 import { DEFAULT_CP_COMM, type LinkKind } from "../../planner/types.js";
 import { type EagerCase, modelEagerReasonOf } from "../../planner/eager.js";
@@ -146,7 +146,7 @@ export function plansTable(plans: PlanResult[], simulated?: readonly { step: num
 /** The best plan's figures; with the request's calibration standing, what of the plan none of
  *  its engine's published runs used (calibration-standing.ts planOutside). */
 export function breakdown(p: PlanResult, standing?: CalibrationStanding, zero0IsBf16Optimizer = false): string {
-  const unrun = standing ? planOutside(p, standing) : [];
+  const unrun = standing ? outsideWords(planOutside(p, standing)) : [];
   const m = p.memory;
   const t = p.time;
   const stage = p.worstStage === "only" ? "" : ` (${worstStageName(p, "pipeline stage")}, the fullest)`;

@@ -152,8 +152,10 @@ export function runText(w: WholeRun): string {
 }
 
 /** "range ±6.6%: 186.0–212.3 days, 4.6M–5.2M GPU-hours, $11.4M–$13.0M (the step off by …)":
- *  the run at the step shorter and longer by the engine's error on published runs. */
+ *  the run at the step shorter and longer by the step's error (src/calibration-band.ts); or
+ *  "range: none stated: …" where no published run covers the request. */
 function rangeLine(w: WholeRun): string[] {
+  if (w.noRange !== undefined) return [`  range: none stated: ${w.noRange}`];
   const r = w.range;
   if (!r) return [];
   const span = (lo: string, hi: string) => (lo === hi ? lo : `${lo}–${hi}`);
@@ -227,7 +229,8 @@ export function runJson(w: WholeRun) {
       lostPerFailureSeconds: finite(c.lostPerFailure),
     },
     restartTime: figureJson(f, "restartTime"),
-    // The run at the step shorter and longer by `band` (absent: no published run calibrates the engine).
+    // The run at the step shorter and longer by `band`; null where none is stated, `noRange` says why.
+    ...(w.noRange !== undefined ? { range: null, noRange: w.noRange } : {}),
     ...(w.range
       ? {
           range: {

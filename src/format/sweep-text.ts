@@ -1,7 +1,7 @@
 // The GPU sweep in a table and a terminal chart (plain-text bars): time to train, cost (or
 // GPU-hours without a price) and per-GPU efficiency at each count, and the deadline's pick.
 import { type SweepPoint, scalingOf } from "../../planner/run/index.js";
-import type { CalibrationStanding } from "../calibration-standing.js";
+import type { CalibrationStanding, Outside } from "../calibration-standing.js";
 import type { PlanRequest } from "../plan-request.js";
 import { shortPlan } from "../ui/core/detail.js";
 import { header } from "./plan-text.js";
@@ -72,10 +72,11 @@ export function sweepChart(points: readonly SweepPoint[], width = 40): string {
   ].join("\n");
 }
 
-/** The deadline with every step `band` slower: the engine's error on its published runs. */
+/** The deadline with every step `band` slower: the step's error (src/calibration-band.ts). */
 export interface DeadlineMargin {
   band: number;
-  engine: string;
+  /** Whose error, in a few words: "megatron-core's error on its published runs". */
+  why: string;
   /** The cheapest count that meets the deadline at that pace (null: none swept). */
   pick: SweepPoint | null;
   /** The unslowed pick's point at that pace (null: no pick). */
@@ -89,16 +90,19 @@ const price = (r: NonNullable<SweepPoint["run"]>) => (r.cost === null ? `${compa
 function marginWords(m: DeadlineMargin, deadline: number): string {
   const slow = m.slowPick?.run;
   if (!slow) return "";
-  const pace = `with the step ${percent(m.band)} slower (${m.engine}'s error on its published runs) it takes ${wallTime(slow.wallSeconds, deadline)}`;
+  const pace = `with the step ${percent(m.band)} slower (${m.why}) it takes ${wallTime(slow.wallSeconds, deadline)}`;
   if (slow.wallSeconds <= deadline) return `; ${pace}, still within it`;
   if (!m.pick?.run) return `; ${pace}, and no count swept meets the deadline at that pace`;
   return `; ${pace}: the cheapest count that meets it even then is ${count(m.pick.gpus)} GPUs, ${wallTime(m.pick.run.wallSeconds)} at that pace, ${price(m.pick.run)}`;
 }
 
-/** `why`: the reason each count gives for having no plan (said where none has one). */
-export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number, why: (p: SweepPoint) => string, margin?: DeadlineMargin): string {
-  if (pick && pick.run)
-    return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${wallTime(pick.run.wallSeconds)}, ${price(pick.run)}${margin ? marginWords(margin, deadline) : ""}`;
+/** `why`: the reason each count gives for having no plan (said where none has one). `margin`: the
+ *  pick at the step's error, or why no error is stated. */
+export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number, why: (p: SweepPoint) => string, margin?: DeadlineMargin | string): string {
+  if (pick && pick.run) {
+    const m = typeof margin === "string" ? `; no margin for the step's error is stated: ${margin}` : margin ? marginWords(margin, deadline) : "";
+    return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${wallTime(pick.run.wallSeconds)}, ${price(pick.run)}${m}`;
+  }
   const fastest = points.filter((p) => p.run).sort((a, b) => a.run!.wallSeconds - b.run!.wallSeconds)[0];
   return fastest
     ? `deadline ${duration(deadline)}: no GPU count swept meets it; the fastest, ${count(fastest.gpus)} GPUs, takes ${wallTime(fastest.run!.wallSeconds, deadline)}`
@@ -153,11 +157,11 @@ export function sweepCalibration(reqs: readonly SweptRequest[]): CalibrationStan
   const known = reqs.flatMap((r) => (r.calibration ? [r.calibration] : []));
   if (known.length === 0) return undefined;
   // The counts outside the runs' span as one item ("8, 16 and 32 GPUs"), where the first of them stood.
-  const all = [...new Set(known.flatMap((c) => c.outside))];
-  const isCount = (o: string) => /^[\d,]+ GPUs?$/.test(o);
-  const gpus = all.filter(isCount).map((o) => o.replace(/ GPUs?$/, ""));
+  const all = [...new Map(known.flatMap((c) => c.outside).map((o) => [o.words, o])).values()];
+  const isCount = (o: Outside) => o.what === "gpus";
+  const gpus = all.filter(isCount).map((o) => o.words.replace(/ GPUs?$/, ""));
   const joined = gpus.length <= 1 ? gpus.join("") : `${gpus.slice(0, -1).join(", ")} and ${gpus[gpus.length - 1]}`;
-  const outside = all.flatMap((o, i) => (!isCount(o) ? [o] : all.findIndex(isCount) === i ? [`${joined} GPU${gpus.length === 1 && joined === "1" ? "" : "s"}`] : []));
+  const outside = all.flatMap((o, i) => (!isCount(o) ? [o] : all.findIndex(isCount) === i ? [{ ...o, words: `${joined} GPU${gpus.length === 1 && joined === "1" ? "" : "s"}` }] : []));
   return { ...known[0]!, outside };
 }
 

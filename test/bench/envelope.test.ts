@@ -72,14 +72,16 @@ describe("a request against the envelope", () => {
     expect(standingLine(s)).toBe("calibration: megatron-core fitted on 21 published runs (DGXC, MEG24), on dgx-h100, 2,048–4,096 tokens, 48–6,144 GPUs, 1.5B–459B parameters, bf16/fp8, dense; step time off by 3.7% on average on them, 12.4% at worst, 5.0% when fitted without the run's own source; this request is within them");
   });
 
-  it("names each way a request lies outside", () => {
-    expect(ask({}, { seqLen: 131072 }).outside).toEqual(["sequence of 131,072 tokens"]);
-    expect(ask({}, { gpus: 16384 }).outside).toEqual(["16,384 GPUs"]);
-    expect(ask({}, { precision: "fp16" }).outside).toEqual(["fp16 training"]);
-    expect(ask({ profile: "dgx-b200" }).outside).toEqual(["dgx-b200: no published run on this hardware (its figures are the profile's priors)"]);
-    expect(ask({ profile: "dgx-a100-80g" }).outside).toEqual(["megatron-core has no run on dgx-a100-80g"]);
-    expect(ask({ model: loadModel("deepseek-v3") }).outside).toEqual(["671B parameters", "a mixture of experts (its runs are dense models)"]);
-    expect(ask({ model: loadModel("gpt3-125m") }).outside).toEqual(["0.1B parameters"]);
+  it("names each way a request lies outside, and whether in degree (a span the runs vary) or in kind (none of them has it)", () => {
+    const ways = (x: ReturnType<typeof ask>) => x.outside.map((o) => `${o.kind}: ${o.words}`);
+    expect(ways(ask({}, { seqLen: 131072 }))).toEqual(["degree: sequence of 131,072 tokens"]);
+    expect(ways(ask({}, { gpus: 16384 }))).toEqual(["degree: 16,384 GPUs"]);
+    expect(ways(ask({}, { precision: "fp16" }))).toEqual(["kind: fp16 training"]);
+    expect(ways(ask({ profile: "dgx-b200" }))).toEqual(["kind: dgx-b200: no published run on this hardware (its figures are the profile's priors)"]);
+    expect(ways(ask({ profile: "dgx-a100-80g" }))).toEqual(["kind: megatron-core has no run on dgx-a100-80g"]);
+    expect(ways(ask({ profile: "mine.json", profileIsFile: true }))).toEqual(["kind: profile mine.json is a file of your own: no published run was on it"]);
+    expect(ways(ask({ model: loadModel("deepseek-v3") }))).toEqual(["degree: 671B parameters", "kind: a mixture of experts (its runs are dense models)"]);
+    expect(ways(ask({ model: loadModel("gpt3-125m") }))).toEqual(["degree: 0.1B parameters"]);
   });
 
   it("outside the runs it adds what runs nothing was fitted to showed: megatron-core on NVIDIA's own tables", () => {
@@ -126,11 +128,12 @@ describe("a request against the envelope", () => {
   it("what a plan uses that no run of its engine did: context parallel, a pipeline, a zero-bubble schedule", () => {
     const plan = (cp: number, pp: number, schedule: Plan["schedule"]) => ({ cp, pp, schedule });
     const core = ask();
-    expect(planOutside(plan(16, 1, "1f1b"), core)).toEqual(["context parallel"]);
+    const words = (o: ReturnType<typeof planOutside>) => o.map((x) => `${x.kind}: ${x.words}`);
+    expect(words(planOutside(plan(16, 1, "1f1b"), core))).toEqual(["kind: context parallel"]);
     expect(planOutside(plan(1, 8, "interleaved"), core)).toEqual([]);
-    expect(planOutside(plan(1, 8, "zbv"), core)).toEqual(["the ZB-V zero-bubble schedule"]);
+    expect(words(planOutside(plan(1, 8, "zbv"), core))).toEqual(["kind: the ZB-V zero-bubble schedule"]);
     // llm-foundry ran no pipeline; torchtitan's 405B runs did, and context parallel at 32k–256k.
-    expect(planOutside(plan(1, 2, "1f1b"), ask({ engine: "fsdp" }))).toEqual(["a pipeline"]);
+    expect(words(planOutside(plan(1, 2, "1f1b"), ask({ engine: "fsdp" })))).toEqual(["kind: a pipeline"]);
     expect(planOutside(plan(8, 8, "1f1b"), ask({ engine: "torchtitan-compile" }))).toEqual([]);
     expect(planOutside(plan(8, 8, "1f1b"), ask({ engine: "paraplan" }))).toEqual([]); // said once, in the header
   });

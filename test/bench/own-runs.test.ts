@@ -89,7 +89,11 @@ describe("plan quotes them where no published run calibrates the engine", () => 
 
   it("outside: another profile, a longer sequence, more GPUs (whose communication no own run checked)", () => {
     const s = ask("paraplan", "dgx-h100", 64, 8192);
-    expect(s.outside).toEqual(["dgx-h100 (its runs were on hgx-h200)", "sequence of 8,192 tokens", "64 GPUs (its runs had 1 GPU: communication is the cost model's alone)"]);
+    expect(s.outside.map((o) => [o.words, o.kind])).toEqual([
+      ["dgx-h100 (its runs were on hgx-h200)", "kind"],
+      ["sequence of 8,192 tokens", "degree"],
+      ["64 GPUs (its runs had 1 GPU: communication is the cost model's alone)", "degree"],
+    ]);
     expect(standingLine(s)).toMatch(/step time off by \d+\.\d% on the 1 fitted run; \d+\.\d% on the 1 held-out run; outside them here: dgx-h100 \(its runs were on hgx-h200\); sequence of 8,192 tokens; 64 GPUs/);
   });
 });

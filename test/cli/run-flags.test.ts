@@ -45,6 +45,8 @@ describe("the run's defaults are named, as the header names the plan's", () => {
     const j = JSON.parse((await runCli([...args, "--json"])).stdout);
     expect(j.assumed).toEqual(["profile dgx-h100 (default)", "global batch 256 from the gpt3-350m model file"]);
     expect(j.calibration.outside).toEqual(["8 and 16 GPUs", "0.4B parameters"]);
+    // each beyond the runs' span along a dimension they vary: in degree (src/calibration-standing.ts OutsideKind)
+    expect(j.calibration.outsideKind).toEqual(["degree", "degree"]);
     expect(j.figures.pue).toMatchObject({ value: 1.09, from: "default" });
     expect(j.figures.restartTime).toMatchObject({ value: 600, from: "default" });
     expect(j.figures.powerBasis).toEqual({ value: "board", from: "default" });
@@ -169,7 +171,7 @@ describe("the run's words at the edges", () => {
     expect(r.stdout).toMatch(/none written: the run's [\d.]+ us of compute ends before the first \(Daly 2006's optimum/);
     expect(r.stdout).not.toMatch(/every [\d,]+ steps/);
     // tiny on 1 GPU, 218k parameters: outside the engine's runs as "1 GPU" and "218k parameters" (it read "1 GPUs; 0B parameters").
-    expect(r.stdout).toContain("outside those runs: sequence of 32 tokens; 1 GPU; 218k parameters)");
+    expect(r.stdout).toContain("beyond megatron-core's 21 published runs in degree: sequence of 32 tokens; 1 GPU; 218k parameters)");
     const c = JSON.parse((await runCli([...args, "--json"])).stdout).run.checkpoint;
     expect([c.written, c.notWritten, c.intervalSteps]).toEqual([false, "run shorter", 1]);
     expect(typeof c.youngSeconds).toBe("number");

@@ -113,7 +113,9 @@ describe("plan --sweep-gpus", () => {
     const j = JSON.parse(r.stdout);
     expect(j.points.map((p: any) => p.gpus)).toEqual([8, 16]);
     expect(j.points[1].run.days).toBeLessThan(j.points[0].run.days);
-    expect(j.deadline).toEqual({ seconds: 3600, gpus: null, band: 0.124, gpusWithMargin: null, pickDaysAtBand: null });
+    // 8 and 16 GPUs and 0.4B parameters lie beyond megatron-core's runs (48–6,144 GPUs, 1.5B–459B)
+    // in degree: the band is the worst out-of-sample miss, NeMo's 20.5% (src/calibration-band.ts).
+    expect(j.deadline).toEqual({ seconds: 3600, gpus: null, band: 0.205, gpusWithMargin: null, pickDaysAtBand: null });
     expect(isOneLine(r.stderr)).toBe(true);
     expect(r.stderr).toMatch(/no GPU count swept meets it; the fastest, 16 GPUs, takes/);
   }, 60_000);

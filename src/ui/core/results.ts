@@ -171,11 +171,11 @@ export function calibrationNote(s: Session): string {
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
   // (the paraplan engines: what the worker's own runs showed, calibration-standing.ts ownRunsWords)
   const o = c.ownRuns?.fitted;
-  const own = o ? `; ${pct(o.mean)} off on its own ${o.runs === 1 ? "run" : `${o.runs} runs`}${c.outside.length > 0 ? ` (beyond ${o.runs === 1 ? "it" : "them"} here: ${c.outside.join("; ")})` : ""}` : "";
+  const own = o ? `; ${pct(o.mean)} off on its own ${o.runs === 1 ? "run" : `${o.runs} runs`}${c.outside.length > 0 ? ` (beyond ${o.runs === 1 ? "it" : "them"} here: ${c.outside.map((o) => o.words).join("; ")})` : ""}` : "";
   if (c.runs === 0) return `no published run calibrates engine ${s.request.training.engine.name}${own}`;
   // Outside: how far, and what runs nothing was fitted to showed where the engine has such
   // (megatron-core: NVIDIA's NeMo tables; calibration-standing.ts validationWords says it whole).
-  if (c.outside.length > 0) return `beyond the calibration runs: ${c.outside.join("; ")}${c.validation ? `; ${pct(c.validation.mean)} off out of sample` : ""}`;
+  if (c.outside.length > 0) return `beyond the calibration runs: ${c.outside.map((o) => o.words).join("; ")}${c.validation ? `; ${pct(c.validation.mean)} off out of sample` : ""}`;
   // Inside: the error to expect, as the runs showed it (profiles/calibration.json).
   return c.accuracy ? `within the calibration runs: step time off by ${pct(c.accuracy.mean)} on average there, ${pct(c.accuracy.losoMean)} fitted without a run's source` : "";
 }
