@@ -119,7 +119,8 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   const path = writeProfile(out, built.profile);
   if (raw !== undefined) {
     try {
-      writeFileSync(raw, JSON.stringify({ host, detected: found, measurements: m, fits: built.link.fits }, null, 2) + "\n");
+      // (linkCheck: each collective measured against the written link's price of it, link.ts fitCheck)
+      writeFileSync(raw, JSON.stringify({ host, detected: found, measurements: m, fits: built.link.fits, linkCheck: built.link.check?.points ?? [] }, null, 2) + "\n");
     } catch (e) {
       throw new UserError(`--raw: cannot write "${args.raw}" (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
@@ -127,7 +128,7 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   const seconds = (Date.now() - started) / 1000;
   if (args.json) {
     const { profile: p, link, ...rest } = built;
-    io.out(JSON.stringify({ path, seconds, estimatedSeconds: Math.round(estimate.total), profile: p, ...rest, link: { node: link.node, fits: link.fits } }));
+    io.out(JSON.stringify({ path, seconds, estimatedSeconds: Math.round(estimate.total), profile: p, ...rest, link: { node: link.node, fits: link.fits, check: link.check?.points ?? [] } }));
     return EXIT_PROFILE.ok;
   }
   for (const l of resultLines(built)) io.out(l);

@@ -5,9 +5,16 @@
 //   send/recv                  t =        α +            M/B
 // Each collective (op, group size) is fitted as t = a + b·M by least squares on relative
 // residuals (sizes span five orders of magnitude), then α = a / latency factor and
-// B = bandwidth factor / b. Bus bandwidth is nccl-tests' (PERFORMANCE.md): busbw = algbw ×
-// 2(n−1)/n for all-reduce, × (n−1)/n for all-gather and reduce-scatter, × 1 for send/recv,
-// algbw = M / t; for large messages it tends to B, the figure to compare with the link's rate.
+// B = bandwidth factor / b: what each collective alone says (the profiler's per-collective lines).
+// The profile has one α and one B for a link and the planner prices every collective with them,
+// so the figures it writes are fitted jointly: t = L·α + W·M/B over every point of every
+// collective run over the link (L, W its ring factors above: W·M is the bytes in the collective's
+// own bus-bandwidth terms), least squares on the logs of the times (jointFit). (Taking the
+// median α and the median B of the per-collective fits apart gave a pair that fitted none of
+// them: QA's CPU run priced its own 8 MiB reduce-scatter, 10.0 ms, at 2.2–3.7 ms.)
+// Bus bandwidth is nccl-tests' (PERFORMANCE.md): busbw = algbw × 2(n−1)/n for all-reduce,
+// × (n−1)/n for all-gather and reduce-scatter, × 1 for send/recv, algbw = M / t; for large
+// messages it tends to B from below, the figure to compare with the link's rate.
 import type { CollectiveOp, CollectiveSample } from "./events.js";
 import { SingularFit, leastSquares } from "./linalg.js";
 
@@ -79,30 +86,39 @@ export function fitCollective(samples: CollectiveSample[], link: LinkClass): Col
   };
 }
 
-/** Group samples by (op, ranks, pair) and fit each. */
-export function fitAll(samples: CollectiveSample[], linkOf: (s: CollectiveSample) => LinkClass): CollectiveFit[] {
-  const groups = new Map<string, CollectiveSample[]>();
+/** The samples of each collective: one (op, ranks, pair) each. */
+function groups(samples: readonly CollectiveSample[]): CollectiveSample[][] {
+  const by = new Map<string, CollectiveSample[]>();
   for (const s of samples) {
     const key = `${s.op}/${s.ranks}/${s.pair?.join("-") ?? ""}`;
-    groups.set(key, [...(groups.get(key) ?? []), s]);
+    by.set(key, [...(by.get(key) ?? []), s]);
   }
-  const fits: CollectiveFit[] = [];
-  for (const g of groups.values()) {
-    const f = fitCollective(g, linkOf(g[0]!));
-    if (f) fits.push(f);
-  }
-  return fits;
+  return [...by.values()];
 }
 
+/** Group samples by (op, ranks, pair) and fit each. */
+export function fitAll(samples: CollectiveSample[], linkOf: (s: CollectiveSample) => LinkClass): CollectiveFit[] {
+  return groups(samples).flatMap((g) => {
+    const f = fitCollective(g, linkOf(g[0]!));
+    return f ? [f] : [];
+  });
+}
+
+/** One α and B for a link, and how they predict each point they were fitted to. */
 export interface LinkFigures {
   link: LinkClass;
-  /** Median α over the link's collectives, seconds. */
+  /** Per ring step, seconds (jointFit). */
   alpha: number;
-  /** Median fitted B, bytes/s. */
+  /** Per rank each way, bytes/s: the joint fit's, no more than `busbw` (capped says it was more). */
   bandwidth: number;
-  /** Median large-message busbw, bytes/s. */
+  /** Median over the link's collectives of the bus bandwidth of each one's largest message, bytes/s. */
   busbw: number;
+  /** The joint fit's B was above `busbw`: B set to it, α refitted. */
+  capped: boolean;
+  /** The link's collectives fitted one by one (the per-collective lines). */
   fits: CollectiveFit[];
+  /** Every point the pair was fitted to. */
+  samples: CollectiveSample[];
 }
 
 const median = (xs: number[]) => {
@@ -111,17 +127,106 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
-/** α and B per link class, from every collective fitted over it. */
-export function linkFigures(fits: CollectiveFit[]): LinkFigures[] {
-  const classes = [...new Set(fits.map((f) => f.link))];
-  return classes.map((link) => {
-    const mine = fits.filter((f) => f.link === link);
-    return {
-      link,
-      alpha: median(mine.map((f) => f.alpha)),
-      bandwidth: median(mine.map((f) => f.bandwidth)),
-      busbw: median(mine.map((f) => f.largestBusbw)),
-      fits: mine,
-    };
+/** t = L·α + W·M/B at a collective's ring factors (planner/cost/collectives.ts prices the same). */
+export function predictedTime(s: CollectiveSample, alpha: number, bandwidth: number): number {
+  const f = ringFactors(s.op, s.ranks);
+  return f.latency * alpha + (f.bandwidth * s.bytes) / bandwidth;
+}
+
+/** One α and B for every sample given (any ops and group sizes): least squares of the log of
+ *  t = L·α + X·β (X = W·M, β = 1/B), Σ (ln(L·α + X·β) − ln t)², by Gauss–Newton from the linear
+ *  fit on relative residuals. On logs because the times span five orders of magnitude and a point
+ *  predicted 2× slow must cost what one predicted 2× fast does: the linear relative fit,
+ *  Σ (1 − (L·α + X·β)/t)², charges a point predicted fast at most 1 and one predicted slow without
+ *  bound, and on a noisy machine priced 12 of 16 points fast. α is at least 0: with α = 0 the fit
+ *  is ln β = mean(ln(t/X)), taken where it is the better. With `maxBandwidth`, a B above it is set
+ *  to it and α refitted alone. Null where no positive B comes out. */
+export function jointFit(samples: readonly CollectiveSample[], maxBandwidth = Infinity): { alpha: number; bandwidth: number; capped: boolean } | null {
+  if (samples.length < 2) return null;
+  const pts = samples.map((s) => {
+    const f = ringFactors(s.op, s.ranks);
+    return { l: f.latency, x: f.bandwidth * s.bytes, t: s.seconds };
+  });
+  const cost = (a: number, b: number) => pts.reduce((acc, p) => acc + Math.log((p.l * a + p.x * b) / p.t) ** 2, 0);
+  // α = 0: every point ln β + ln X against ln t.
+  const b0 = Math.exp(pts.reduce((acc, p) => acc + Math.log(p.t / p.x), 0) / pts.length);
+  let best = { alpha: 0, beta: b0, cost: cost(0, b0) };
+  const start = relativeFit(pts);
+  if (start !== null && start.alpha > 0 && start.beta > 0) {
+    let [a, b, c] = [start.alpha, start.beta, cost(start.alpha, start.beta)];
+    for (let k = 0; k < 100; k++) {
+      const jac = pts.map((p) => {
+        const q = p.l * a + p.x * b;
+        return [p.l / q, p.x / q];
+      });
+      let step: number[];
+      try {
+        step = leastSquares(jac, pts.map((p) => -Math.log((p.l * a + p.x * b) / p.t)));
+      } catch (e) {
+        if (e instanceof SingularFit) break;
+        throw e;
+      }
+      // Halve the step until it lowers the cost and keeps α and β positive.
+      let h = 1;
+      while (h > 1e-10 && !(a + h * step[0]! > 0 && b + h * step[1]! > 0 && cost(a + h * step[0]!, b + h * step[1]!) < c)) h /= 2;
+      if (h <= 1e-10) break;
+      const [na, nb] = [a + h * step[0]!, b + h * step[1]!];
+      const done = Math.abs(na - a) <= 1e-12 * a && Math.abs(nb - b) <= 1e-12 * b;
+      [a, b, c] = [na, nb, cost(na, nb)];
+      if (done) break;
+    }
+    if (c < best.cost) best = { alpha: a, beta: b, cost: c };
+  }
+  if (!(best.beta > 0) || !Number.isFinite(best.beta)) return null;
+  const bandwidth = 1 / best.beta;
+  if (bandwidth <= maxBandwidth) return { alpha: best.alpha, bandwidth, capped: false };
+  // B capped: α refitted alone, Gauss–Newton on the same logs with β fixed (a lower B makes the
+  // large messages slower, which the fitted α would add to).
+  const b = 1 / maxBandwidth;
+  let a = best.alpha;
+  let c = cost(a, b);
+  for (let k = 0; k < 100; k++) {
+    let num = 0;
+    let den = 0;
+    for (const p of pts) {
+      const q = p.l * a + p.x * b;
+      num += (p.l / q) * Math.log(q / p.t);
+      den += (p.l / q) ** 2;
+    }
+    if (!(den > 0)) break;
+    const step = -num / den;
+    let h = 1;
+    while (h > 1e-10 && !(cost(Math.max(0, a + h * step), b) < c)) h /= 2;
+    if (h <= 1e-10) break;
+    const na = Math.max(0, a + h * step);
+    const done = Math.abs(na - a) <= 1e-12 * Math.max(a, 1e-30);
+    [a, c] = [na, cost(na, b)];
+    if (done || na === 0) break;
+  }
+  return { alpha: a, bandwidth: maxBandwidth, capped: true };
+}
+
+/** The linear fit on relative residuals, 1 = (L/t)·α + (X/t)·β: Gauss–Newton's start. */
+function relativeFit(pts: readonly { l: number; x: number; t: number }[]): { alpha: number; beta: number } | null {
+  try {
+    const [alpha, beta] = leastSquares(pts.map((p) => [p.l / p.t, p.x / p.t]), pts.map(() => 1)) as [number, number];
+    return { alpha, beta };
+  } catch (e) {
+    if (e instanceof SingularFit) return null;
+    throw e;
+  }
+}
+
+/** α and B per link class: one pair fitted over every collective that ran over it, B no more than
+ *  the large-message bus bandwidth measured there (collectiveEfficiency must not claim a rate no
+ *  measurement reached). */
+export function linkFigures(samples: readonly CollectiveSample[], linkOf: (s: CollectiveSample) => LinkClass): LinkFigures[] {
+  const fits = fitAll([...samples], linkOf);
+  const classes = [...new Set(samples.map(linkOf))];
+  return classes.flatMap((link) => {
+    const mine = samples.filter((s) => linkOf(s) === link);
+    const busbw = median(groups(mine).map((g) => busBandwidth(g.reduce((x, y) => (y.bytes > x.bytes ? y : x)))));
+    const fit = jointFit(mine, busbw);
+    return fit ? [{ link, alpha: fit.alpha, bandwidth: fit.bandwidth, busbw, capped: fit.capped, fits: fits.filter((f) => f.link === link), samples: mine }] : [];
   });
 }

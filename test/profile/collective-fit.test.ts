@@ -1,7 +1,7 @@
 // α–β fits of collectives and the bus bandwidth of nccl-tests (PERFORMANCE.md), the least-squares
 // helper, and the matmul table built from GEMM timings.
 import { describe, expect, it } from "vitest";
-import { busBandwidth, fitAll, fitCollective, linkFigures, ringFactors } from "../../src/profile/collective-fit.js";
+import { busBandwidth, fitAll, fitCollective, jointFit, linkFigures, ringFactors } from "../../src/profile/collective-fit.js";
 import type { CollectiveSample } from "../../src/profile/events.js";
 import { SingularFit, conditionEstimate, leastSquares } from "../../src/profile/linalg.js";
 import { matmulTable } from "../../src/profile/tables.js";
@@ -57,17 +57,78 @@ describe("α–β fits", () => {
     expect(fitCollective(s.slice(0, 1), "pcie")).toBeNull();
   });
 
-  it("per link class: medians over the collectives that ran over it", () => {
+  it("per link class: one α and B over the collectives that ran over it, B no more than their large-message bus bandwidth", () => {
     const samples = collectives([2, 4], [[0, 1], [0, 3]], 0, 0, (n, pair) => (n === 2 && (!pair || pair[1] === 1) ? [2e-6, 100e9] : [8e-6, 20e9]));
-    const figs = linkFigures(fitAll(samples, (s) => (s.ranks === 2 && (!s.pair || s.pair[1] === 1) ? "nvlink" : "pcie")));
+    const figs = linkFigures(samples, (s) => (s.ranks === 2 && (!s.pair || s.pair[1] === 1) ? "nvlink" : "pcie"));
     const nv = figs.find((f) => f.link === "nvlink")!;
     const pcie = figs.find((f) => f.link === "pcie")!;
-    expect(nv.alpha).toBeCloseTo(2e-6, 12);
-    expect(nv.bandwidth / 100e9).toBeCloseTo(1, 9);
     expect(nv.fits).toHaveLength(4);
-    expect(pcie.alpha).toBeCloseTo(8e-6, 12);
-    expect(pcie.bandwidth / 20e9).toBeCloseTo(1, 9);
+    expect(nv.samples).toHaveLength(4 * SIZES.length);
+    // The ring model's busbw stays under B: at 1 GiB on 2 ranks all-reduce, all-gather and
+    // reduce-scatter take 2α + M/B = 4 us + 10.737 ms, busbw 2^30 / 10.7414 ms = 99.963 GB/s; send/recv
+    // α + M/B, 99.981. The median of the four, 99.963 GB/s, caps B, and α is refitted with it.
+    expect(nv.busbw / 1e9).toBeCloseTo(2 ** 30 / (4e-6 + 2 ** 30 / 100e9) / 1e9, 6);
+    expect(nv.busbw / 1e9).toBeCloseTo(99.963, 3);
+    expect(nv.capped).toBe(true);
+    expect(nv.bandwidth).toBe(nv.busbw);
+    // A B under the true one makes the large messages slower: the refitted α gives a little back,
+    // never adds (2 us and 8 us fitted exactly before the cap).
+    expect(nv.alpha / 2e-6).toBeGreaterThan(0.99);
+    expect(nv.alpha / 2e-6).toBeLessThanOrEqual(1);
+    expect(pcie.alpha / 8e-6).toBeGreaterThan(0.99);
+    expect(pcie.alpha / 8e-6).toBeLessThanOrEqual(1);
+    // 4 ranks: all-reduce 6α + 1.5·M/B, busbw 1.5·2^30 / (48 us + 80.53 ms) = 19.988 GB/s (all-gather
+    // and reduce-scatter alike); send/recv 0-3 α + M/B, 19.997.
+    expect(pcie.busbw / 1e9).toBeCloseTo((1.5 * 2 ** 30) / (48e-6 + (1.5 * 2 ** 30) / 20e9) / 1e9, 6);
+    expect(pcie.bandwidth).toBe(pcie.busbw);
     expect(ringTime("all_reduce", 4, 1e9, 0, 20e9)).toBeCloseTo(1.5 * 1e9 / 20e9, 12);
+  });
+});
+
+describe("the link's one α and B, fitted over all its collectives (jointFit: least squares of log t)", () => {
+  it("recovers α and B exactly from ring-model times of every op and group size", () => {
+    const f = jointFit(collectives([2, 4, 8], [[0, 1]], 4e-6, 200e9))!;
+    expect(f.alpha / 4e-6).toBeCloseTo(1, 9);
+    expect(f.bandwidth / 200e9).toBeCloseTo(1, 9);
+    expect(f.capped).toBe(false);
+  });
+
+  it("each point measured 30% slow and 30% fast (×1.3, ÷1.3): on logs the errors cancel, α and B exact", () => {
+    // ln(p/1.3t) and ln(1.3p/t) square to the same at p = t: the fit is the model itself.
+    const exact = collectives([2, 8], [[0, 1]], 10e-6, 20e9);
+    const f = jointFit(exact.flatMap((s) => [{ ...s, seconds: s.seconds * 1.3 }, { ...s, seconds: s.seconds / 1.3 }]))!;
+    expect(f.alpha / 10e-6).toBeCloseTo(1, 6);
+    expect(f.bandwidth / 20e9).toBeCloseTo(1, 6);
+  });
+
+  it("all-gather at 1 GB/s and reduce-scatter at 0.25 GB/s bus bandwidth, no latency: α 0, B their geometric mean 0.5 GB/s", () => {
+    // t = 0.5·M/B on 2 ranks. With α = 0 each size's two points lie ln 2 either side of
+    // ln(0.5·M/B') at B' = √(1 × 0.25) = 0.5 GB/s: an α above 0 only moves both up.
+    const sizes = [2 ** 20, 2 ** 21, 2 ** 22, 2 ** 23];
+    const s = sizes.flatMap((bytes) => [
+      { op: "all_gather" as const, ranks: 2, bytes, seconds: (0.5 * bytes) / 1e9 },
+      { op: "reduce_scatter" as const, ranks: 2, bytes, seconds: (0.5 * bytes) / 0.25e9 },
+    ]);
+    const f = jointFit(s)!;
+    expect(f.alpha).toBeLessThan(1e-12);
+    expect(f.bandwidth / 0.5e9).toBeCloseTo(1, 6);
+  });
+
+  it("B above the largest bus bandwidth measured is set to it: 100 us and 1 GB/s on 2 ranks, 8 KB–8 MB", () => {
+    // At 8 MiB (8,388,608 B): all-reduce 2α + M/B = 0.2 + 8.3886 ms, busbw M/t = 0.97671 GB/s, and
+    // all-gather and reduce-scatter α + M/2B the same; send/recv α + M/B, 0.98822. Median 0.97671.
+    const s = collectives([2], [[0, 1]], 100e-6, 1e9).filter((x) => x.bytes <= 2 ** 23);
+    const [fig] = linkFigures(s, () => "loopback");
+    expect(fig!.busbw / 1e9).toBeCloseTo(2 ** 23 / (2e-4 + 2 ** 23 / 1e9) / 1e9, 9);
+    expect(fig!.busbw / 1e9).toBeCloseTo(0.97671, 5);
+    expect(fig!.capped).toBe(true);
+    expect(fig!.bandwidth).toBe(fig!.busbw);
+    // α refitted with B capped: a little under 100 us, and each point priced within what the cap
+    // itself costs the largest, B / busbw − 1 = 1 / 0.97671 − 1 = 2.4% (ring forms: synthetic.ts).
+    expect(fig!.alpha / 100e-6).toBeGreaterThan(0.98);
+    expect(fig!.alpha / 100e-6).toBeLessThanOrEqual(1);
+    for (const x of s) expect(Math.abs(ringTime(x.op, x.ranks, x.bytes, fig!.alpha, fig!.bandwidth) / x.seconds - 1), `${x.op} ${x.bytes}`).toBeLessThan(0.024);
+    expect(jointFit(s.slice(0, 1))).toBeNull();
   });
 });
 

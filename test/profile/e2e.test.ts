@@ -10,6 +10,7 @@ import { calibrateCommand } from "../../src/commands/calibrate.js";
 import { executeCommand } from "../../src/commands/execute.js";
 import { profileCommand } from "../../src/commands/profile.js";
 import { readProfile } from "../../src/profile/files.js";
+import { FIT_TOLERANCE } from "../../src/profile/link.js";
 import { ROOT, capture, tmp } from "./helpers.js";
 
 const hasVenv = existsSync(join(ROOT, ".venv", "bin", "python")) || !!process.env.PARAPLAN_PYTHON;
@@ -43,6 +44,16 @@ describe.skipIf(!hasVenv).sequential("paraplan profile --device cpu (torch, gloo
     expect(hw.intra.latency).toBeGreaterThan(0);
     const raw = JSON.parse(readFileSync(join(dir, "raw.json"), "utf8"));
     expect(new Set(raw.measurements.collectives.map((s: { op: string }) => s.op))).toEqual(new Set(["all_reduce", "all_gather", "reduce_scatter", "send_recv"]));
+    // The written link against each collective measured, priced as the planner prices it (ring forms,
+    // formulas.md): off by more than the tolerance anywhere, and the profiler says so in one line.
+    const priced = (s: { op: string; ranks: number; bytes: number }) => {
+      const [l, w] = s.op === "all_reduce" ? [2 * (s.ranks - 1), (2 * (s.ranks - 1)) / s.ranks] : s.op === "send_recv" ? [1, 1] : [s.ranks - 1, (s.ranks - 1) / s.ranks];
+      return l * hw.intra.latency + (w * s.bytes) / (hw.intra.bandwidth * hw.intra.efficiency);
+    };
+    const off = raw.measurements.collectives.filter((s: { seconds: number } & Parameters<typeof priced>[0]) => Math.abs(priced(s) - s.seconds) / s.seconds > FIT_TOLERANCE);
+    expect(raw.linkCheck).toHaveLength(raw.measurements.collectives.length);
+    const warned = text.split("\n").filter((l) => l.includes("mispredict"));
+    expect(warned).toEqual(off.length > 0 ? [expect.stringMatching(new RegExp(`^warning: the loopback link's α and B mispredict ${off.length} of its ${raw.measurements.collectives.length} measured collectives by more than 25%`))] : []);
     const p = capture();
     expect(await main(["plan", "--model", "tiny", "--gpus", "2", "--profile", out, "--json"], p.io), p.stderr()).toBe(0);
     expect(JSON.parse(p.stdout()).plans.length).toBeGreaterThan(0);
