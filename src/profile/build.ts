@@ -159,7 +159,14 @@ export function buildProfile(i: ProfileInput): Built {
   const basePower = i.base.run?.nodePower;
   if (!cpu && n > 0 && basePower !== undefined && n !== i.base.gpusPerNode)
     run.nodePower = { value: `${(basePower * n) / i.base.gpusPerNode} W`, source: `${i.baseName}'s node power, ${basePower} W for ${i.base.gpusPerNode} GPUs, at its share for the ${n} GPU${n > 1 ? "s" : ""} found (run.nodePower is a whole node's, divided by node.gpusPerNode)` };
-  notes.push(`network between nodes: ${i.baseName}'s figures (one node cannot measure it)`);
+  // On a PCIe node each GPU's network traffic crosses its PCIe link to the NIC (the profile check,
+  // planner/schema/consistency.ts): an NVLink base's network above this node's PCIe link is capped
+  // at the link, the rest of the base's network kept.
+  const network: Record<string, unknown> = {};
+  if (link.node?.kind === "pcie" && i.base.inter.bandwidth > link.node.rate) {
+    network.bandwidth = { value: fmt.bandwidth(link.node.rate), source: `${i.baseName}'s network (${fmt.bandwidth(i.base.inter.bandwidth)} per GPU) capped at this node's PCIe link: each GPU's network traffic crosses it` };
+    notes.push(`network between nodes: ${i.baseName}'s figures (one node cannot measure it), its ${fmt.bandwidth(i.base.inter.bandwidth)} per GPU capped at the PCIe link's ${fmt.bandwidth(link.node.rate)}`);
+  } else notes.push(`network between nodes: ${i.baseName}'s figures (one node cannot measure it)`);
 
   const v = i.m.versions;
   // cuda: the CUDA runtime torch was built with (what the kernels ran on); the driver's CUDA
@@ -185,6 +192,7 @@ export function buildProfile(i: ProfileInput): Built {
     ...(Object.keys(gpu).length ? { gpu } : {}),
     ...(Object.keys(node).length ? { node } : {}),
     ...(Object.keys(run).length ? { run } : {}),
+    ...(Object.keys(network).length ? { network } : {}),
   };
   return { profile, measuredFields: measured, notes, matmul, copy, kernels, attention, link };
 }

@@ -86,7 +86,15 @@ export function linkPart(i: LinkInput): LinkPart {
       rate = detected.value;
       link.bandwidth = { value: fmt.bandwidth(rate), source: detected.source };
       measured.push("node.link.bandwidth");
-    } else notes.push(`the ${kind} link's rate was not reported by nvidia-smi: efficiency is relative to ${i.baseName}'s ${fmt.bandwidth(rate)}`);
+    } else {
+      // The base's rate is that of another kind of link (an NVLink base measured over PCIe): a
+      // profile keeping it would state a PCIe link at NVLink speed, which the profile check
+      // refuses (planner/schema/consistency.ts). The measured rate is what is known of this one.
+      notes.push(`the ${kind} link's rate was not reported by nvidia-smi: its bandwidth is the measured ${fmt.bandwidth(fig.bandwidth)} per rank (efficiency 1), not ${i.baseName}'s ${baseKind} ${fmt.bandwidth(rate)}`);
+      rate = fig.bandwidth;
+      link.bandwidth = { value: fmt.bandwidth(rate), source: `${i.by}: fitted per-rank bandwidth over the ${kind} link (nvidia-smi reported no link rate)` };
+      measured.push("node.link.bandwidth");
+    }
   }
   let efficiency = fig.bandwidth / rate;
   if (fig.capped) notes.push(`the joint fit's B was above the large-message bus bandwidth measured (${fmt.bandwidth(fig.busbw)} per rank): B set to it, α refitted`);

@@ -7,6 +7,7 @@ import { allGatherTime, allReduceTime, p2pTime, reduceScatterTime } from "../../
 import type { Link } from "../../planner/index.js";
 import { buildProfile } from "../../src/profile/build.js";
 import { detect } from "../../src/profile/detect.js";
+import { fixtureRunner } from "./helpers.js";
 import type { CollectiveSample } from "../../src/profile/events.js";
 import { readProfile, validate } from "../../src/profile/files.js";
 import { FIT_TOLERANCE } from "../../src/profile/link.js";
@@ -91,5 +92,29 @@ describe("the written link against its own measurements", () => {
     );
     // the check is the written link's: each point as the planner prices it
     for (const p of b.link.check!.points) expect(p.predicted / priced(p.sample, hw.intra)).toBeCloseTo(1, 9);
+  });
+});
+
+describe("a PCIe node measured against an NVLink base", () => {
+  it("nvidia-smi reports no PCIe rate: the link's bandwidth is the measured one, not the base's NVLink 450 GB/s (which the profile check refuses for a pcie link)", () => {
+    // 8 × L40S over PCIe (the recorded topology), their PCIe generation and width not reported;
+    // base dgx-h100 (NVLink, 450 GB/s). Collectives at α 10 us, B 20 GB/s over GPU pairs 0-1.
+    const d0 = detect(fixtureRunner("pcie-8gpu-2socket"));
+    const d = { ...d0, gpus: d0.gpus.map((g) => ({ ...g, pcieGen: null, pcieWidth: null })) };
+    const samples = collectives([2], [[0, 1]], 10e-6, 20e9);
+    const m = gpuMeasurements({ peak: 362e12, top: 0.8, half: 1e10, copy: 800e9, kernels: 600e9, attention: 150e12, world: 2, collectives: samples });
+    const b = buildProfile({ name: "l40s-test", host: "test", date: "2026-01-02", baseName: "dgx-h100", base: readProfile("dgx-h100").hw, device: "cuda", detected: d, m, quick: false, ranks: 2 });
+    const hw = validate(b.profile, "l40s-test.json").hw; // loads: no pcie link at 450 GB/s
+    expect(hw.intra.kind).toBe("pcie");
+    // the measured B (noise-free synthetic points: the fit recovers 20 GB/s, capped at the 1 GiB
+    // messages' bus bandwidth just under it), efficiency 1
+    expect(hw.intra.bandwidth / 1e9).toBeGreaterThan(19);
+    expect(hw.intra.bandwidth / 1e9).toBeLessThanOrEqual(20);
+    expect(hw.intra.efficiency).toBe(1);
+    expect(b.measuredFields).toContain("node.link.bandwidth");
+    // the base's 50 GB/s network per GPU would cross that link: capped at it
+    expect(hw.inter.bandwidth).toBe(hw.intra.bandwidth);
+    expect(b.notes.join("\n")).toMatch(/dgx-h100's figures \(one node cannot measure it\), its 50 GB\/s per GPU capped at the PCIe link's/);
+    expect(b.notes.join("\n")).toMatch(/the pcie link's rate was not reported by nvidia-smi: its bandwidth is the measured [\d.]+ GB\/s per rank \(efficiency 1\), not dgx-h100's nvlink 450 GB\/s/);
   });
 });
