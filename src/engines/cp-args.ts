@@ -6,7 +6,7 @@
 import { type CpComm, type CpSplit, DEFAULT_CP_COMM, DEFAULT_CP_SPLIT, type ModelSpec, type Plan, type Training } from "../../planner/index.js";
 import { MEGATRON_CP_ARGS, MEGATRON_CP_COMM_TYPE, MEGATRON_DEFAULT_CP_COMM, a2aHeadsRefusal } from "../../planner/layout/cp-capabilities.js";
 import { UserError } from "../errors.js";
-import { type ArgSetting, intArg, strArg } from "./args-file.js";
+import { type ArgSetting, argAt, intArg } from "./args-file.js";
 import type { TomlValue } from "./toml.js";
 
 type Arg = [string, ...string[]];
@@ -77,13 +77,28 @@ export function titanCpTrainingRefusal(p: Plan, t: Training): string | null {
 }
 
 /** Megatron-LM's --context-parallel-size and --cp-comm-type read back (p2p when absent, the
- *  arguments.py default); the hierarchical a2a+p2p variant is not one paraplan models. */
-export function readMegatronCp(args: Map<string, ArgSetting>, o: string): CpFields {
+ *  arguments.py default); the hierarchical a2a+p2p variant is not one paraplan models.
+ *  --cp-comm-type takes one type or one per layer (nargs='+', arguments.py:2762 @ 000c4ac, :2457 @
+ *  core_v0.14.0): one value is passed on as a string, a list as a list (core_transformer_config_from_args,
+ *  arguments.py:1298-1299 @ 000c4ac, :1196-1197 @ core_v0.14.0) whose length TransformerConfig
+ *  asserts equals num_layers (transformer_config.py:1516-1518 @ 000c4ac, :1350-1352 @ core_v0.14.0).
+ *  A list of one type throughout is that type; mixed types per layer are not modelled. `layers`:
+ *  --num-layers, or the model's where the file leaves it out. */
+export function readMegatronCp(args: Map<string, ArgSetting>, o: string, layers?: number): CpFields {
   const cp = intArg(args, "context-parallel-size", o) ?? 1;
-  const type = strArg(args, "cp-comm-type");
   if (cp <= 1) return { cp: 1 };
-  if (args.has("hierarchical-context-parallel-sizes") || type === "a2a+p2p")
+  const types = args.get("cp-comm-type")?.values;
+  if (types?.length === 0) throw new UserError(`${o}: ${argAt(args, "cp-comm-type")} has no value`);
+  if (args.has("hierarchical-context-parallel-sizes") || types?.includes("a2a+p2p"))
     throw new UserError(`${o}: hierarchical context parallel (--cp-comm-type a2a+p2p, --hierarchical-context-parallel-sizes): paraplan models one cp exchange (p2p, all_gather or a2a)`);
+  if (types !== undefined && types.length > 1) {
+    if (layers === undefined) throw new UserError(`${o}: ${argAt(args, "cp-comm-type")} gives one type per layer, but neither --num-layers nor --model states the layers to check it against`);
+    if (types.length !== layers)
+      throw new UserError(`${o}: ${argAt(args, "cp-comm-type")} gives ${types.length} types for ${layers} layers: Megatron asserts one type, or one per layer (transformer_config.py:1516-1518 @ 000c4ac)`);
+    if (new Set(types).size > 1)
+      throw new UserError(`${o}: ${argAt(args, "cp-comm-type")} mixes exchanges per layer (${[...new Set(types)].join(", ")}), which paraplan does not model: it prices one cp exchange for every layer`);
+  }
+  const type = types?.[0];
   let comm: CpComm = MEGATRON_DEFAULT_CP_COMM;
   if (type !== undefined) {
     const found = (Object.entries(MEGATRON_CP_COMM_TYPE) as [CpComm, string][]).find(([, v]) => v === type);

@@ -296,7 +296,13 @@ function expertKernels(args: Map<string, ArgSetting>, o: string, experts: number
 export function readDeepSpeedMoe(m: Map<string, ArgSetting>, o: string, layers: number | undefined, ffn: number | undefined): MoeReading {
   // --num-experts takes a count per MoE layer (nargs='+'; get_num_experts_per_layer, megatron/
   // model/transformer.py @ deepspeedai/Megatron-DeepSpeed): paraplan prices one count for all.
-  const counts = new Set(m.get("num-experts")?.values ?? []);
+  const given = m.get("num-experts")?.values ?? [];
+  const counts = new Set(given);
+  // One count, or one per MoE layer (num_layers // expert_interval, the interval 2 by default):
+  // get_num_experts_per_layer asserts so (megatron/model/transformer.py:1651-1652 @ 207b2d5a).
+  const moeLayers = layers === undefined ? undefined : Math.floor(layers / (intArg(m, "expert-interval", o) ?? 2));
+  if (given.length > 1 && moeLayers !== undefined && given.length !== moeLayers)
+    throw new UserError(`${o}: ${argAt(m, "num-experts")} gives ${given.length} counts for ${moeLayers} MoE layers: Megatron-DeepSpeed asserts one count, or one per MoE layer (get_num_experts_per_layer, megatron/model/transformer.py:1651 @ 207b2d5a)`);
   if (counts.size > 1) throw new UserError(`${o}: ${argAt(m, "num-experts")} gives the MoE layers differing expert counts (a pyramid, get_num_experts_per_layer), which paraplan does not model: it prices one count for every MoE layer`);
   // --num-experts-switch builds Megatron's SwitchMLP (a router and a loop over every expert on each
   // rank, megatron/model/transformer.py) in place of each MLP, whatever --num-experts says.

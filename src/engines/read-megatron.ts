@@ -282,7 +282,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     pipelineEngine: deepspeed && !has("no-pipeline-parallel"),
     vpp,
     zero,
-    cp: deepspeed ? readDeepSpeedCp(m, o) : readMegatronCp(m, o),
+    cp: deepspeed ? readDeepSpeedCp(m, o) : readMegatronCp(m, o, layers ?? modelLayers),
     ep: moe.ep,
     etp: moe.etp,
     ...(deepspeed ? { moeParamGroup: has("create-moe-param-group") } : {}),

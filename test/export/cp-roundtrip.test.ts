@@ -61,6 +61,22 @@ describe("what a file leaves out", () => {
     expect(r.plan.cp).toBe(1);
     expect("cpComm" in r.plan || "cpSplit" in r.plan).toBe(false);
   });
+  it("--cp-comm-type per layer (nargs='+'; TransformerConfig asserts one type per layer, 80 here): one type throughout is that type; mixed types or another length exit 2 naming it", () => {
+    const cp = (types: string[], text = llama) => read(`cp-list-${n++}.txt`, text + `--tensor-model-parallel-size 8 --context-parallel-size 4 --cp-comm-type ${types.join(" ")}`);
+    const times = (k: number, t: string) => Array<string>(k).fill(t);
+    expect(cp(["a2a"]).plan).toMatchObject({ cp: 4, cpComm: "a2a", cpSplit: "zigzag" });
+    expect(cp(times(80, "a2a")).plan).toEqual(cp(["a2a"]).plan);
+    expect(cp(times(80, "all_gather")).plan).toMatchObject({ cp: 4, cpComm: "allgather" });
+    expect(() => cp(["p2p", "a2a"])).toThrow(/--cp-comm-type p2p a2a \(line 2\) gives 2 types for 80 layers: Megatron asserts one type, or one per layer/);
+    expect(() => cp(times(79, "a2a"))).toThrow("gives 79 types for 80 layers");
+    expect(() => cp([...times(40, "p2p"), ...times(40, "a2a")])).toThrow("mixes exchanges per layer (p2p, a2a), which paraplan does not model");
+    // A file without --num-layers is checked against the model's layers (llama3-70b: 80).
+    const noLayers = llama.replace("--num-layers 80 ", "");
+    expect(cp(times(80, "p2p"), noLayers).plan).toMatchObject({ cp: 4, cpComm: "ring" });
+    expect(() => cp(times(32, "p2p"), noLayers)).toThrow("gives 32 types for 80 layers");
+    // Any a2a+p2p in the list is the hierarchical exchange.
+    expect(() => cp([...times(79, "a2a"), "a2a+p2p"])).toThrow("hierarchical context parallel");
+  });
   it("Megatron-DeepSpeed: --ds-sequence-parallel-size is Ulysses (a2a, contiguous); Megatron-LM's --context-parallel-size is refused by name", () => {
     const ds = tempFile("cp-ds.json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, train_batch_size: 512, zero_optimization: { stage: 1 }, bf16: { enabled: true } }));
     const mds = (extra: string) => readConfigs([ds, tempFile(`cp-mds-${n++}.txt`, `--tensor-model-parallel-size 4 --micro-batch-size 1 --global-batch-size 512 ${extra}`)], ctx(LLAMA));

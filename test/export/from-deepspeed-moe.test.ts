@@ -83,6 +83,9 @@ describe("Megatron-DeepSpeed's MoE arguments", () => {
     // pyramid: 8 experts in the first 16 layers, 16 in the last 16)
     const pyramid = `--num-experts ${[...Array(16).fill(8), ...Array(16).fill(16)].join(" ")}`;
     await refused(on(base.map((l) => (l === "--num-experts 8" ? pyramid : l))), "--num-experts 8 8", "differing expert counts");
+    // A list of one count but not one per MoE layer: the assert stops the run (2 counts, 32 layers).
+    await refused(on(base.map((l) => (l === "--num-experts 8" ? "--num-experts 8 8" : l))), "--num-experts 8 8", "gives 2 counts for 32 MoE layers");
+    await accepted(on(base.map((l) => (l === "--num-experts 8" ? `--num-experts ${Array(32).fill(8).join(" ")}` : l))));
     await refused(on([...base, "--mlp-type residual"]), `--mlp-type residual (line ${n}) adds a dense MLP beside each MoE layer's experts`);
     await refused(on([...base, "--num-experts-switch 8"]), `--num-experts-switch 8 (line ${n}) builds Megatron's SwitchMLP`);
     await refused(on([...base.map((l) => (l === "--topk 2" ? "--topk 1" : l)), "--use-tutel"]), `--use-tutel (line ${n}) dispatches the top-1 gate's tokens with Tutel's kernels`);
