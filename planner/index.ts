@@ -42,5 +42,5 @@ export {
 export { withOverrides } from "./engine-overrides.js";
 export { bf16Optimizer, engineBucketBytes, engineGradReduceBytes, gradBufferBytes, gradReduceBytes } from "./cost/engine-terms.js";
 export { type StageKind, type StageSplit, accountedVirtualSplit, firstLastOfVirtual, firstLastVirtualSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, splitLabel, stageSplit, worstStageName } from "./layout/stages.js";
-export { typeSplit as gptModelPipeTypeSplit, parametersSplit, pipeItemWeights, pipeLayerParams } from "./layout/gpt-model-pipe.js";
+export { type DeepSpeedBalance, typeSplit as gptModelPipeTypeSplit, parametersSplit, pipeItemWeights, pipeLayerParams, uniformSplit016 } from "./layout/gpt-model-pipe.js";
 export { cpWhy } from "./cp-why.js";

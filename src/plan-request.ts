@@ -302,7 +302,7 @@ function noSplitWhy(fixed: Fixed, layers: number, engine: Engine): void {
   if (pp === undefined || fixed.stageLayers !== undefined || vpp !== 1 || pp < 2 || pp > layers || layers % pp === 0) return;
   if (how === "even") throw new UserError(`--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} runs even pipeline stages only`);
   if (how === "first-heavy") {
-    const split = typeSplit(layers, pp, 0); // the engine's own split, a stage of it empty
+    const split = typeSplit(layers, pp, 0) ?? []; // the engine's own split, a stage of it empty (≤ 0.12.4's rule is never null)
     const empty = split.flatMap((n, k) => (n === 0 ? [k] : []));
     throw new UserError(
       `--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} splits them as DeepSpeed ≤ 0.12.4 does, ${split.join(",")}, which leaves stage${empty.length > 1 ? "s" : ""} ${empty.join(", ")} without a layer; pick a --pp that divides ${layers}, or, for DeepSpeed 0.12.5 and later, an engine file that extends ${engine.name} with supports.stageSplit "min-spread"`,

@@ -11,6 +11,18 @@
 // deepspeed-balanced.ts then balances the weights over the stages.
 import type { ModelSpec } from "../types.js";
 import { deepspeedBalancedBounds } from "./deepspeed-balanced.js";
+import { partitionBalanced, partitionUniform } from "./deepspeed-016-split.js";
+
+/** Which DeepSpeed's partition_balanced cuts the specs (EngineSupports.stageSplit's two DeepSpeed
+ *  rules): "first-heavy" the ≤ 0.12.4 bottleneck search (deepspeed-balanced.ts), "min-spread" the
+ *  smallest-spread dynamic programme of 0.12.5 on (deepspeed-016-split.ts). */
+export type DeepSpeedBalance = "first-heavy" | "min-spread";
+
+/** Stage boundaries under the rule; null where ≤ 0.12.4's probe fails (DeepSpeed asserts) or where
+ *  0.12.5's programme is too large to work out (PARTITION_MAX_STEPS). */
+function balancedBounds(weights: readonly number[], stages: number, balance: DeepSpeedBalance): number[] | null {
+  return balance === "first-heavy" ? deepspeedBalancedBounds(weights, stages) : partitionBalanced(weights, stages);
+}
 
 export interface PipeWeighing {
   /** Tensor-parallel degree: the column- and row-parallel weights are split t ways. */
@@ -63,19 +75,27 @@ function layersPerStage(bounds: readonly number[] | null, layers: number, stages
 
 /** Layers per stage under "type:transformer" (ends 0: GPTModelPipe's default) or
  *  "type:transformer|embedding" (bigscience's BLOOM: ends 2 with tied embeddings, 1 untied, where
- *  the output layer is an LMHeadPipe). Stages may come out empty: DeepSpeed's pipeline then does
- *  not run (GPTModelPipe's caveat), which the callers refuse. */
-export function typeSplit(layers: number, stages: number, ends: 0 | 1 | 2): number[] {
+ *  the output layer is an LMHeadPipe), by DeepSpeed ≤ 0.12.4's rule unless `balance` says 0.12.5's.
+ *  Stages may come out empty: DeepSpeed's pipeline then does not run (GPTModelPipe's caveat), which
+ *  the callers refuse. Null only under "min-spread", where the split is too large to work out. */
+export function typeSplit(layers: number, stages: number, ends: 0 | 1 | 2, balance: DeepSpeedBalance = "first-heavy"): number[] | null {
   const weights = [0, ends > 0 ? 1 : 0, 0, ...Array.from({ length: layers }, () => 1), 0, 0, ends > 1 ? 1 : 0, 0];
   // Unit weights: the bottleneck search ends on a whole number of units, which the probe packs.
-  return layersPerStage(deepspeedBalancedBounds(weights, stages), layers, stages)!;
+  return layersPerStage(balancedBounds(weights, stages, balance), layers, stages);
+}
+
+/** bigscience's "uniform" under DeepSpeed 0.10.1 and later (deepspeedai/DeepSpeed#4053):
+ *  partition_uniform's ⌊n/p⌋ items a stage, the first n mod p one more, over the L + 7 specs. */
+export function uniformSplit016(layers: number, stages: number): number[] {
+  return layersPerStage(partitionUniform(layers + 7, stages), layers, stages)!;
 }
 
 /** Transformer layers per stage under `partition_method parameters`, or a reason it has none:
  *  "disagree" where the first stage's ranks (which count --embed-layernorm) and the others
- *  balance differently — DeepSpeed builds a different pipeline on each, which does not run. */
-export function parametersSplit(m: ModelSpec, w: PipeWeighing, stages: number): number[] | "disagree" | null {
-  const split = (firstStage: boolean) => layersPerStage(deepspeedBalancedBounds(pipeItemWeights(m, w, firstStage), stages), m.layers, stages);
+ *  balance differently — DeepSpeed builds a different pipeline on each, which does not run. Null
+ *  as balancedBounds. */
+export function parametersSplit(m: ModelSpec, w: PipeWeighing, stages: number, balance: DeepSpeedBalance = "first-heavy"): number[] | "disagree" | null {
+  const split = (firstStage: boolean) => layersPerStage(balancedBounds(pipeItemWeights(m, w, firstStage), stages, balance), m.layers, stages);
   const first = split(true);
   const other = w.embedNorm ? split(false) : first;
   if (first === null || other === null) return null;

@@ -263,7 +263,7 @@ export function firstLastSplit(layers: number, stages: number): number[] | null 
  *  stage (the caveat in GPTModelPipe). */
 export function firstHeavySplit(layers: number, stages: number): number[] | null {
   const split = typeSplit(layers, stages, 0);
-  return split.every((n) => n >= 1) ? split : null;
+  return split !== null && split.every((n) => n >= 1) ? split : null;
 }
 
 /** The split a plan gets when pp does not divide the layers and none is given (issue 12: "pp no

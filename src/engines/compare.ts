@@ -15,6 +15,7 @@ import { comparisonJson, comparisonText } from "./compare-report.js";
 import { describe } from "./engine-plan.js";
 import { foundryModel } from "./foundry-model.js";
 import { readConfigs } from "./read-back.js";
+import type { BalanceStated } from "./deepspeed-partition.js";
 import { titanPreset } from "./read-torchtitan.js";
 import { loadConfigFile } from "./read-config.js";
 import { type SettingAt, named, settingOf } from "./setting-at.js";
@@ -57,6 +58,14 @@ function modelOfConfig(paths: string[]): ModelSpec {
   return model;
 }
 
+/** The DeepSpeed version an --engine file states by its stage split (not the stock
+ *  megatron-deepspeed, which is no other version than the files': export treats it so). */
+function deepspeedBalanceOf(engine: string | undefined): { deepspeedBalance?: BalanceStated } {
+  if (engine === undefined || engine === FORMAT_ENGINES.deepspeed) return {};
+  const split = loadEngine(engine).supports.stageSplit;
+  return split === "first-heavy" || split === "min-spread" ? { deepspeedBalance: { balance: split, says: `--engine ${engine} states (supports.stageSplit "${split}")` } } : {};
+}
+
 export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: string): number {
   const args = parsePlanArgs(argv);
   if (args.help) {
@@ -77,6 +86,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     ...(args.globalBatch !== undefined ? { globalBatch: args.globalBatch } : {}),
     // The engine that would price the file's experts refusing them all, as the request below would
     // (issueLine: named by --from where the file chose the engine).
+    ...deepspeedBalanceOf(args.engine),
     moeRefusal: (format) => {
       const bad = moeEngineIssue(loaded, loadEngine(args.engine ?? FORMAT_ENGINES[format]), loadBuiltinEngines);
       return bad ? issueLine(bad, args.engine === undefined ? "--from" : undefined) : null;
@@ -110,6 +120,9 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     tpCommOverlap: args.tpCommOverlap === true || reading.tpCommOverlap === true,
     overlapParamGather: reading.overlapParamGather,
     keptOutputBytes: reading.keptOutputBytes,
+    // (a split the file's own header states prices the search too, as export prices that release,
+    // unless an --engine file states the user's stack instead)
+    stageSplit: args.engine === undefined || args.engine === FORMAT_ENGINES[reading.engine] ? reading.stageSplit : undefined,
     bucketBytes: reading.bucketBytes,
     maxReuseDistance: reading.maxReuseDistance,
     zero1AllReduce: reading.zero1AllReduce,

@@ -4,9 +4,8 @@
 // the last stage their layers, the others split evenly over the middle stages. Written from a
 // plan's stageLayers of the form [first, middle…equal, last] (others are refused by
 // planner/layout/capabilities.ts), and read back into stageLayers.
-import type { ModelSpec, Plan } from "../../planner/index.js";
-import { parametersSplit, pipeItemWeights } from "../../planner/index.js";
-import { firstLastOfVirtual, firstLastVirtualSplit, firstMiddleLast, gptModelPipeTypeSplit } from "../../planner/index.js";
+import type { Plan } from "../../planner/index.js";
+import { firstLastOfVirtual, firstLastVirtualSplit, firstMiddleLast } from "../../planner/index.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 import { UserError } from "../errors.js";
 
@@ -131,112 +130,4 @@ export function readMegatronStages(m: Map<string, ArgSetting>, o: string, layers
   const bad = split.findIndex((n) => n % vpp !== 0);
   if (bad >= 0) throw new UserError(`${o}: ${flags} give ${bad === 0 ? "the first" : bad === pp - 1 ? "the last" : "each middle"} rank ${split[bad]} layers, which its ${vpp} virtual stages do not divide (Megatron's TransformerConfig refuses it)`);
   return firstLastVirtualSplit(layers, pp, vpp, split[0]!, split[pp - 1]!) ?? undefined;
-}
-
-/** Megatron-DeepSpeed's pipeline split: GPTModelPipe hands DeepSpeed's PipelineModule a
- *  partition_method ("type:transformer" unless bigscience's --pp-partition-method names another,
- *  megatron/model/gpt_model.py), which gives every layer whose class name matches weight 1, the
- *  rest 0, and balances the weights over the stages (deepspeed/runtime/pipe/module.py
- *  _partition_layers): "type:transformer" weighs the L transformer layers; bigscience's
- *  "type:transformer|embedding" (BLOOM, tr11-176B-ml) the EmbeddingPipe at each end of tied
- *  embeddings as well (one end untied); "parameters" each spec's parameters. The balance is
- *  DeepSpeed ≤ 0.12.4's partition_balanced, the era of this engine (planner/layout/
- *  deepspeed-balanced.ts): BLOOM's 70 layers and 2 embeddings on 12 stages are 5, 6 × 10, 5; 70
- *  layers by "type:transformer" are 6 × 11, 4. `notes` hears an uneven split and its rule. */
-export function readDeepSpeedPartition(m: Map<string, ArgSetting>, o: string, at: PipeAt, notes: string[]): number[] | undefined {
-  const { layers, pp, vpp, tied } = at;
-  if (layers === undefined || pp < 2) return undefined;
-  const given = strArg(m, "pp-partition-method");
-  const method = given ?? "type:transformer";
-  const flag = given !== undefined ? `--pp-partition-method ${given} (line ${m.get("pp-partition-method")!.line})` : `the default partition_method type:transformer`;
-  const how = method.toLowerCase();
-  const r = how === "uniform" ? uniformSplit(layers, pp) : how === "parameters" ? weighedSplit(m, o, flag, at) : typeSplit(method, layers, pp, tied);
-  if (r === null)
-    throw new UserError(`${o}: ${flag} balances the stages by its own measure, which paraplan does not model (it reads type:transformer, type:transformer|embedding, uniform and parameters)`);
-  const { split, what, rule } = r;
-  if (split.every((x) => x === split[0])) return undefined;
-  if (vpp > 1) throw new UserError(`${o}: ${flag} with virtual stages: paraplan models uneven stages with one stage per rank`);
-  const empty = split.findIndex((n) => n < 1);
-  if (empty >= 0)
-    throw new UserError(`${o}: ${flag} balances ${what} over ${pp} stages as ${split.join(",")} (${rule}), leaving stage ${empty} without a transformer layer, which DeepSpeed's pipeline does not run`);
-  notes.push(`${o}: ${flag} splits ${what} over ${pp} stages as ${split.join(",")} layers (${rule})`);
-  return split;
-}
-
-/** What readDeepSpeedPartition needs of the run: the file's layers and degrees, the tying, and
- *  --model (for `parameters`, which weighs the model's own specs). */
-export interface PipeAt {
-  layers: number | undefined;
-  pp: number;
-  vpp: number;
-  tp: number;
-  tied: boolean;
-  model: ModelSpec | undefined;
-}
-
-/** bigscience's --pp-partition-method parameters: every spec of GPTModelPipe weighed by its
- *  trainable parameters on one tensor-parallel rank (planner/layout/gpt-model-pipe.ts), balanced by
- *  DeepSpeed ≤ 0.12.4's partition_balanced. The word embedding has Megatron's padded vocabulary
- *  (--pad-vocab-size-to, else --model's vocabulary padded to a multiple of
- *  --make-vocab-size-divisible-by (128) · tp, tokenizer.py _vocab_size_with_padding); learned
- *  positions add --max-position-embeddings rows (else the sequence length). */
-function weighedSplit(m: Map<string, ArgSetting>, o: string, flag: string, at: PipeAt): DeepSpeedSplit {
-  const model = at.model;
-  if (model === undefined || model.layers !== at.layers) throw new UserError(`${o}: ${flag} weighs the layers by their parameters: give --model with the file's ${at.layers} layers`);
-  if (model.moe !== undefined || model.mla !== undefined || model.mtpLayers)
-    throw new UserError(`${o}: ${flag} with ${model.moe ? "experts" : model.mla ? "latent attention" : "multi-token prediction"}: paraplan weighs GPTModelPipe's dense specs only (bigscience's Megatron-DeepSpeed builds no others)`);
-  const divisible = intArg(m, "make-vocab-size-divisible-by", o) ?? 128;
-  const multiple = divisible * at.tp;
-  const paddedVocab = intArg(m, "pad-vocab-size-to", o) ?? Math.ceil(model.vocab / multiple) * multiple;
-  const rows = model.positional === "learned" ? (intArg(m, "max-position-embeddings", o) ?? intArg(m, "seq-length", o) ?? model.positionTable ?? model.defaultSeqLen) : 0;
-  const embedNorm = m.has("embed-layernorm");
-  const weighing = { tp: at.tp, paddedVocab, positionRows: rows, embedNorm, tied: at.tied };
-  const split = parametersSplit(model, weighing, at.pp);
-  if (split === "disagree")
-    throw new UserError(`${o}: ${flag} with --embed-layernorm: the first stage's ranks count the embedding's LayerNorm and the others do not, so they balance the stages differently and DeepSpeed's pipeline does not run`);
-  if (split === null) throw new UserError(`${o}: ${flag}: DeepSpeed's partition_balanced finds no split of these weights (it asserts)`);
-  // (the weights as the other stages' ranks count them: spec 1 the embedding, spec 3 a layer)
-  const [, embedding, , layer] = pipeItemWeights(model, weighing, false) as [number, number, number, number];
-  const what = `GPTModelPipe's ${model.layers + 7} specs by their parameters on one tensor-parallel rank (the embedding ${embedding.toLocaleString("en-US")}${at.tied ? " at each end" : ""}, a layer ${layer.toLocaleString("en-US")}; vocabulary ${paddedVocab.toLocaleString("en-US")} padded)`;
-  return { split, what, rule: `DeepSpeed ≤ 0.12.4's partition_balanced; 0.12.5 on balances differently` };
-}
-
-interface DeepSpeedSplit {
-  /** Transformer layers per stage. */
-  split: number[];
-  /** What is balanced, and by which rule (for the notes). */
-  what: string;
-  rule: string;
-}
-
-/** "type:transformer" and "type:transformer|embedding": unit weights on the matching specs of
- *  GPTModelPipe, balanced by DeepSpeed ≤ 0.12.4's partition_balanced (planner/layout/
- *  gpt-model-pipe.ts). The embedding is the first weighted spec and, tied, the last. */
-function typeSplit(method: string, layers: number, pp: number, tied: boolean): DeepSpeedSplit | null {
-  const kinds = /^type:/i.test(method) ? method.slice(5).split("|").map((k) => k.trim().toLowerCase()) : [];
-  const embeddings = kinds.length > 0 && kinds.every((k) => k === "transformer") ? false : kinds.length === 2 && kinds.includes("transformer") && kinds.includes("embedding") ? true : null;
-  if (embeddings === null) return null;
-  const ends = embeddings ? (tied ? 2 : 1) : 0;
-  const split = gptModelPipeTypeSplit(layers, pp, ends);
-  const what = `${layers} layers${ends > 0 ? ` and ${ends} embedding${ends > 1 ? "s" : ""}` : ""}`;
-  return { split, what, rule: `DeepSpeed ≤ 0.12.4's partition_balanced over GPTModelPipe's ${layers + 7} specs; 0.12.5 on balances differently` };
-}
-
-/** bigscience's --pp-partition-method uniform: DeepSpeed's partition_uniform over every spec of
- *  GPTModelPipe (megatron/model/gpt_model.py @ bigscience-workshop/Megatron-DeepSpeed 8387ae17):
- *  _to_float16, the embedding and a transpose before the L layers; the undo transpose, the final
- *  LayerNorm, the tied logits and float16_to_fp32 after — L + 7 items under 16-bit training. Before
- *  DeepSpeed 0.10.1 (deepspeedai/DeepSpeed#4053) every stage took ⌊(L + 7)/p⌋ items and the last
- *  the rest (deepspeed/runtime/utils.py partition_uniform @ v0.6.5). 70 layers on 12 stages: 77
- *  items, 6 a stage, 11 on the last: 3, 6 × 10 and 7 layers. */
-function uniformSplit(layers: number, pp: number): DeepSpeedSplit {
-  const items = layers + 7;
-  const chunk = Math.floor(items / pp);
-  const first = 3; // the layers are items 3 … L + 2
-  const split = Array.from({ length: pp }, (_, k) => {
-    const from = k * chunk;
-    const to = k === pp - 1 ? items : (k + 1) * chunk;
-    return Math.max(0, Math.min(to, first + layers) - Math.max(from, first));
-  });
-  return { split, what: `GPTModelPipe's ${items} items (${layers} layers)`, rule: `DeepSpeed ≤ 0.10.0's partition_uniform: ⌊${items}/${pp}⌋ items a stage, the rest on the last` };
 }

@@ -3,7 +3,8 @@
 // a torchtitan TOML or override file, otherwise command-line arguments).
 import { parseInputJson, readInputText, unreadable } from "../read-input.js";
 import { basename } from "node:path";
-import type { ModelSpec, Plan, Precision, Training } from "../../planner/index.js";
+import type { ModelSpec, Plan, Precision, StageSplit, Training } from "../../planner/index.js";
+import type { BalanceStated } from "./deepspeed-partition.js";
 import { headDim } from "../../planner/model.js";
 import { looksLikeHfConfig } from "../../planner/schema/model.js";
 import { UserError } from "../errors.js";
@@ -93,6 +94,9 @@ export interface ConfigReading {
   /** The distributed optimizer's weight gather overlapped with the next forward (Megatron's
    *  --overlap-param-gather, off by default); undefined: the engine's setting. */
   overlapParamGather?: boolean;
+  /** How the file's stack splits uneven stages, where the file states it (the DeepSpeed release a
+   *  header of paraplan's export names; EngineSupports.stageSplit); undefined: the engine's. */
+  stageSplit?: StageSplit;
   /** Bytes per logit the release the file belongs to keeps on the last pipeline stage
    *  (Engine.keptOutputBytes); undefined: the engine's. */
   keptOutputBytes?: number;
@@ -140,6 +144,10 @@ export interface ReadContext {
    *  (planner/constraints.ts moeEngineIssue), or null: a file that states experts is refused so
    *  before the reader asks for the flags of the experts it would price (src/engines/compare.ts). */
   moeRefusal?: (format: ReadEngine) => string | null;
+  /** The DeepSpeed version an --engine file states by its supports.stageSplit (first-heavy: ≤ 0.12.4,
+   *  min-spread: 0.12.5 on), for a Megatron-DeepSpeed pipeline split the files do not state
+   *  (deepspeed-partition.ts). */
+  deepspeedBalance?: BalanceStated;
 }
 
 /** Whether a Megatron arguments file states routed experts (--num-experts above 1). */

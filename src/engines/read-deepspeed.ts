@@ -164,7 +164,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const autotp = isObj(raw.tensor_parallel) ? raw.tensor_parallel.autotp_size : undefined;
   // (experts the engine prices not at all, the stock megatron-deepspeed's: refused before their flags are asked)
   if (args) refuseUnpricedExperts(args, "deepspeed", ctx);
-  const f = args ? megatronFacts(args, true, ctx.model) : undefined;
+  const f = args ? megatronFacts(args, true, ctx.model, ctx.deepspeedBalance) : undefined;
   if (f) {
     checkClaims(`${o} + ${args!.name}`, f.claims, ctx.model);
     statesAllOf(`${o} + ${args!.name}`, f.claims, ctx.model);
@@ -339,7 +339,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch: tbs,
-    ...(f?.seqLen !== undefined ? { seqLen: f.seqLen } : {}),
+    ...(f?.seqLen !== undefined ? { seqLen: f.seqLen } : {}), ...(f?.headerBalance ? { stageSplit: f.headerBalance } : {}),
     ...(precision !== undefined ? { precision } : {}),
     // ZeRO-0 reduces after backward (DeepSpeed's engine); ZeRO 1-3 overlap when overlap_comm is on.
     overlapGradReduce: zero > 0 && overlap,

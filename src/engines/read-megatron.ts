@@ -14,7 +14,8 @@ import { megatronMoeChecks } from "./megatron-moe-flags.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { type SettingsAt, megatronAt } from "./setting-at.js";
-import { accountedEnds, readDeepSpeedPartition, readLayout, readMegatronStages } from "./megatron-stages.js";
+import { accountedEnds, readLayout, readMegatronStages } from "./megatron-stages.js";
+import { type BalanceStated, headerBalance, readDeepSpeedPartition } from "./deepspeed-partition.js";
 import { CPU_OFFLOAD, NOT_EXPRESSIBLE, NOT_MODELED, slidingWindowRefusal } from "./megatron-refusals.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, refuseUnpricedExperts, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
@@ -66,6 +67,8 @@ export interface MegatronFacts {
   etp: number;
   /** Uneven stages, when the file gives them. */
   stageLayers?: number[] | undefined;
+  /** The DeepSpeed partition rule the file's header states (paraplan's export), for pricing. */
+  headerBalance?: BalanceStated["balance"] | undefined;
   /** Where the file states each value (setting-at.ts). */
   at: SettingsAt;
   claims: ModelClaim[];
@@ -115,8 +118,9 @@ export function launchedWorld(file: ConfigFile, ctx: ReadContext): { gpus: numbe
 }
 
 /** `model`: --model, whose layers stand in for a file that does not state --num-layers (and which
- *  DeepSpeed's `parameters` partition weighs). */
-export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: ModelSpec): MegatronFacts {
+ *  DeepSpeed's `parameters` partition weighs); `engineBalance`: the DeepSpeed version an --engine
+ *  file states by its stage split, where the file's header does not (deepspeed-partition.ts). */
+export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: ModelSpec, engineBalance?: BalanceStated): MegatronFacts {
   const modelLayers = model?.layers;
   const o = file.name;
   checkEntryPoint(file);
@@ -165,7 +169,9 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     vpp = units / (pp * vLayers);
   }
   // Uneven stages (core_r0.14 --decoder-first/last-pipeline-num-layers; megatron-stages.ts).
-  const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, { layers, pp, vpp, tp, tied: !has("untie-embeddings-and-output-weights"), model }, notes) : layout ? layout.split : readMegatronStages(m, o, layers, pp, vpp);
+  const header = deepspeed ? headerBalance(file.text) : undefined;
+  const stated = header ?? engineBalance;
+  const stageLayers = deepspeed ? readDeepSpeedPartition(m, o, { layers, pp, vpp, tp, tied: !has("untie-embeddings-and-output-weights"), model, stated }, notes) : layout ? layout.split : readMegatronStages(m, o, layers, pp, vpp);
   // ZeRO: the distributed optimizer shards optimizer states (ZeRO-1); torch FSDP2 and Megatron
   // FSDP shard more, by their settings (_add_distributed_args).
   let zero: ZeroStage | undefined = deepspeed ? undefined : has("use-distributed-optimizer") ? 1 : 0;
@@ -287,6 +293,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     etp: moe.etp,
     ...(deepspeed ? { moeParamGroup: has("create-moe-param-group") } : {}),
     stageLayers,
+    headerBalance: header?.balance,
     at: megatronAt(o, m),
     sequenceParallel: tp > 1 && has("sequence-parallel"), // validate_args turns it off at tp 1
     recompute,

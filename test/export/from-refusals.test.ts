@@ -185,64 +185,6 @@ describe("Megatron-LM arguments", () => {
     await refused(["--model", model, "--gpus", "8", "--from", ds, "--from", file("txt", `${arch} --position-embedding-type relative\n`)], "--position-embedding-type relative", "learned, rotary and ALiBi positions");
   });
 
-  // BLOOM's own script (bigscience tr11-176B-ml.slurm): 70 layers on 12 stages by
-  // --pp-partition-method 'type:transformer|embedding' was refused as "12 does not divide 70".
-  it("bigscience's --pp-partition-method type:transformer|embedding is the split DeepSpeed balances: 70 layers and 2 embeddings on 12 stages, 5,6×10,5", async () => {
-    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
-    const model = file("json", JSON.stringify({ name: "bloom-like", layers: 70, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));
-    const mds = (method: string) => file("txt", `--tensor-model-parallel-size 4\n--pipeline-model-parallel-size 12\n--num-layers 70\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n--pp-partition-method '${method}'\n`);
-    const r = await accepted(["--model", model, "--gpus", "384", "--from", ds, "--from", mds("type:transformer|embedding")]);
-    expect(r.from.plan).toMatchObject({ tp: 4, pp: 12, dp: 8, stageLayers: [5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 5] });
-    await refused(["--model", model, "--gpus", "384", "--from", ds, "--from", mds("profile")], "--pp-partition-method profile", "balances the stages by its own measure");
-  });
-
-  // "parameters" weighs GPTModelPipe's specs by their parameters on one tensor-parallel rank
-  // (planner/layout/gpt-model-pipe.ts); each split as DeepSpeed v0.12.4's partition_balanced gives
-  // it for those weights, run under Python.
-  it("bigscience's --pp-partition-method parameters: BLOOM's 70 layers on 12 stages 5, 6 × 10, 5; a 24-layer GPT with learned positions on 4 stages 5, 7, 7, 5", async () => {
-    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
-    const model = file("json", JSON.stringify({ name: "bloom-like", layers: 70, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));
-    const mds = file("txt", "--tensor-model-parallel-size 4\n--pipeline-model-parallel-size 12\n--num-layers 70\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n--embed-layernorm\n--pp-partition-method 'parameters'\n");
-    const r = await accepted(["--model", model, "--gpus", "384", "--from", ds, "--from", mds]);
-    expect(r.from.plan).toMatchObject({ tp: 4, pp: 12, dp: 8, stageLayers: [5, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 5] });
-    // the embedding (250,880 / 4) · 14,336 at each end; a layer (12h² + 7h)/4 + 6h
-    expect(r.from.notes.join("\n")).toContain("(the embedding 899,153,920 at each end, a layer 616,673,792; vocabulary 250,880 padded) over 12 stages as 5,6,6,6,6,6,6,6,6,6,6,5 layers");
-    const gpt = file("json", JSON.stringify({ name: "gpt-1b", layers: 24, hidden: 2048, heads: 16, vocab: 50257, seqLen: 2048, positional: "learned", mlp: "gelu", kvHeads: 16, ffnHidden: 8192, tiedEmbeddings: true }));
-    const gptArgs = (pp: number) => file("txt", `--tensor-model-parallel-size 1\n--pipeline-model-parallel-size ${pp}\n--num-layers 24\n--hidden-size 2048\n--num-attention-heads 16\n--max-position-embeddings 2048\n--seq-length 2048\n--micro-batch-size 2\n--bf16\n--pp-partition-method parameters\n`);
-    const small = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
-    // 50,257 padded to 50,304 (a multiple of 128); 2,048 position rows
-    const four = await accepted(["--model", gpt, "--gpus", "32", "--from", small, "--from", gptArgs(4)]);
-    expect(four.from.plan).toMatchObject({ pp: 4, stageLayers: [5, 7, 7, 5] });
-    expect(four.from.notes.join("\n")).toContain("vocabulary 50,304 padded");
-    // On 8 stages the balance leaves the last without a layer: 1, 4, 4, 4, 4, 4, 3, 0.
-    await refused(["--model", gpt, "--gpus", "64", "--from", small, "--from", gptArgs(8)], "as 1,4,4,4,4,4,3,0", "leaving stage 7 without a transformer layer");
-  });
-
-  // DeepSpeed ≤ 0.12.4's partition_balanced over unit weights (planner/layout/gpt-model-pipe.ts);
-  // each split as DeepSpeed v0.12.4's own function gives it, and worked by hand where ⌈units/p⌉ a
-  // stage from the first holds.
-  it("a split DeepSpeed balances unevenly is read as DeepSpeed makes it, said in the notes; one that leaves a stage without a layer is refused", async () => {
-    const ds = file("json", JSON.stringify({ train_batch_size: 2048, train_micro_batch_size_per_gpu: 2, bf16: { enabled: true }, zero_optimization: { stage: 1 } }));
-    const bloom = (layers: number) => file("json", JSON.stringify({ name: "bloom-like", layers, hidden: 14336, heads: 112, vocab: 250880, seqLen: 2048, positional: "alibi", mlp: "gelu", kvHeads: 112, ffnHidden: 57344, tiedEmbeddings: true }));
-    const mds = (layers: number, pp: number, method?: string) =>
-      file("txt", `--tensor-model-parallel-size 4\n--pipeline-model-parallel-size ${pp}\n--num-layers ${layers}\n--micro-batch-size 2\n--bf16\n--position-embedding-type alibi\n${method ? `--pp-partition-method '${method}'\n` : ""}`);
-    // No flag: GPTModelPipe's type:transformer. 70 layers on 12: ⌈70/12⌉ = 6 on eleven stages, 4 on the last.
-    const plain = await accepted(["--model", bloom(70), "--gpus", "384", "--from", ds, "--from", mds(70, 12)]);
-    expect(plain.from.plan).toMatchObject({ pp: 12, stageLayers: [6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 4] });
-    expect(plain.from.notes.join("\n")).toContain("the default partition_method type:transformer splits 70 layers over 12 stages as 6,6,6,6,6,6,6,6,6,6,6,4 layers");
-    // type:transformer|embedding, 126 layers and 2 tied embeddings on 12: ⌈128/12⌉ = 11 units on eleven stages, 7 on the last;
-    // the first and the last stage each give one unit to an embedding: 10, 11 × 10, 6.
-    const emb = await accepted(["--model", bloom(126), "--gpus", "384", "--from", ds, "--from", mds(126, 12, "type:transformer|embedding")]);
-    expect(emb.from.plan).toMatchObject({ stageLayers: [10, 11, 11, 11, 11, 11, 11, 11, 11, 11, 11, 6] });
-    // uniform: partition_uniform over GPTModelPipe's 70 + 7 items, ⌊77/12⌋ = 6 a stage and 11 on the last;
-    // the layers are items 3…72: 3, 6 × 10, 7.
-    const uniform = await accepted(["--model", bloom(70), "--gpus", "384", "--from", ds, "--from", mds(70, 12, "uniform")]);
-    expect(uniform.from.plan).toMatchObject({ stageLayers: [3, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 7] });
-    expect(uniform.from.notes.join("\n")).toContain("partition_uniform: ⌊77/12⌋ items a stage, the rest on the last");
-    // 9 layers on 4 stages: 3, 3, 3 and none.
-    await refused(["--model", bloom(9), "--gpus", "128", "--from", ds, "--from", mds(9, 4)], "the default partition_method type:transformer balances 9 layers over 4 stages as 3,3,3,0", "leaving stage 3 without a transformer layer");
-  });
-
   it("Megatron-DeepSpeed's --checkpoint-num-layers above 1 checkpoints groups: refused", async () => {
     const ds = file("json", JSON.stringify({ train_batch_size: 512, train_micro_batch_size_per_gpu: 1, bf16: { enabled: true } }));
     const mds = file("txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--bf16\n--checkpoint-activations\n--checkpoint-num-layers 2\n");
