@@ -151,7 +151,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   // left to the search, the split is left open where the stack splits virtual stages too: the
   // search tries one stage a rank and each v with a split of its own (layout/stages.ts
   // defaultSplits), as it does for a searched pp.
-  const fixed = { ...args.fixed };
+  const fixed = evenListAsNone({ ...args.fixed }, model.layers);
   const how = supportsOf(engine).stageSplit;
   const vpp = fixed.vpp ?? 1;
   // (the V schedules run even stages only: no default split for them, rule v_schedule_layers says why)
@@ -210,7 +210,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   const fileSetting = bad ? args.valuesFrom?.[bad.flag] : undefined;
   if (bad && fileSetting !== undefined) throw new UserError(`${fileSetting}: ${issueText(bad)}`);
   // pp came from --stage-layers' length: the flag the user gave is named.
-  if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${fixed.stageLayers!.length} stages make pp ${fixed.pp}: ${issueText(bad)}`);
+  if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${args.fixed.stageLayers!.length} stages make pp ${fixed.pp}: ${issueText(bad)}`);
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
   if (bad) {
     const by = implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined;
@@ -281,6 +281,20 @@ export function issueLine(bad: InputIssue, impliedBy: string | undefined): strin
 function searchedVirtualVpps(layers: number, pp: number, schedule: Fixed["schedule"], engine: Engine): number[] {
   const looped = (["interleaved", "zb1p"] as const).filter((s) => engine.schedules.includes(s) && (schedule === undefined || schedule === s));
   return looped.length > 0 ? virtualSplitVpps(layers, pp, supportsOf(engine).stageSplit) : [];
+}
+
+/** An even split given as a list is no list at all (README "Uneven stages"): --stage-layers with
+ *  one count per stage (per virtual stage with --vpp), all L/(p·v), is the split every engine makes
+ *  of p·v dividing the layers, so it is checked, searched and priced as if not given — the
+ *  schedules and the worker that run even stages only take it. The list's vpp stays: one stage a
+ *  rank where --vpp is not given (space.ts vppCandidates gives a list its own vpp). */
+function evenListAsNone(fixed: Fixed, layers: number): Fixed {
+  const list = fixed.stageLayers;
+  if (list === undefined || fixed.pp === undefined) return fixed;
+  const vpp = fixed.vpp ?? 1;
+  if (list.length !== fixed.pp * vpp || list.some((n) => n * list.length !== layers)) return fixed;
+  const { stageLayers: _even, ...rest } = fixed;
+  return { ...rest, vpp };
 }
 
 /** A --pp that does not divide the layers and gets no split from the engine (layout/stages.ts

@@ -1,7 +1,11 @@
 // --stage-layers a,b,… (uneven pipeline stages) on plan, export and execute: bad input is exit 2
 // with one line naming the flag; a good split reaches the plan table and the JSON.
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { isOneLine, removeTempFiles, runCli, tempFile } from "./helpers.js";
+import { CLI, build, tmp } from "../executor/e2e-helpers.js";
 
 afterAll(removeTempFiles);
 
@@ -99,6 +103,42 @@ describe("a split of virtual stages (--vpp 2)", () => {
     // the last stage, 3 of gpt3-1.3b's 24 layers, with the final norm and the output layer
     expect(tt.stdout).toContain('  ["layers.21", "layers.22", "layers.23", "norm", "output"],');
   });
+});
+
+// README "Uneven stages": the even split given as a list prices as no list at all — Llama 3 8B's 32
+// layers on pp 4 · vpp 2 are 4 a virtual stage, tiny's 4 on pp 2 · vpp 2 one each.
+describe("an even split given as a list is no list", () => {
+  const LLAMA = ["plan", "--model", "llama3-8b", "--gpus", "64", "--engine", "paraplan", "--simulate-top", "0", "--json", "--top", "5"];
+  const plans = async (argv: string[]) => {
+    const r = await runCli(argv);
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout) as { plans: Record<string, unknown>[] }).plans;
+  };
+  it("zbv at pp 4 · vpp 2 with 4,4,4,4,4,4,4,4: the plans without the list (it was refused as uneven stages in a V)", async () => {
+    const given = await plans([...LLAMA, "--schedule", "zbv", "--vpp", "2", "--pp", "4", "--stage-layers", "4,4,4,4,4,4,4,4"]);
+    expect(given.length).toBeGreaterThan(0);
+    expect(given.every((p) => p.schedule === "zbv" && p.stageLayers === undefined)).toBe(true);
+    expect(given).toEqual(await plans([...LLAMA, "--schedule", "zbv", "--vpp", "2", "--pp", "4"]));
+  });
+  it("a list of one count a rank keeps one stage a rank: 8,8,8,8 is pp 4 · vpp 1, as --pp 4 --vpp 1", async () => {
+    const given = await plans([...LLAMA, "--stage-layers", "8,8,8,8"]);
+    expect(given.every((p) => p.pp === 4 && p.vpp === 1 && p.stageLayers === undefined)).toBe(true);
+    expect(given).toEqual(await plans([...LLAMA, "--pp", "4", "--vpp", "1"]));
+    // (uneven lists stay lists: 7,9,9,7 is priced as given)
+    expect((await plans([...LLAMA, "--stage-layers", "7,9,9,7"]))[0]!.stageLayers).toEqual([7, 9, 9, 7]);
+  });
+  it("execute: the worker runs 1,1,1,1 at vpp 2 interleaved as without the list, the same launch spec (it was refused: uneven stages one a rank)", () => {
+    build();
+    const run = (dir: string, list: string[]) =>
+      execFileSync(process.execPath, [CLI, "execute", "--model", "tiny", "--gpus", "4", "--device", "cpu", "--pp", "2", "--vpp", "2", "--schedule", "interleaved", "--print-launch", "--run-dir", dir, ...list], { stdio: "pipe" });
+    const [a, b] = [tmp(), tmp()].map((d) => join(d, "run"));
+    run(a!, ["--stage-layers", "1,1,1,1"]); // (exit 2 would throw)
+    run(b!, []);
+    const spec = (dir: string) => readFileSync(join(dir, "launch.json"), "utf8").replaceAll(dir, "RUN");
+    expect(spec(a!)).toEqual(spec(b!));
+    expect(JSON.parse(spec(a!)).plan).toMatchObject({ pp: 2, vpp: 2, schedule: "interleaved" });
+    expect(JSON.parse(spec(a!)).plan).not.toHaveProperty("stageLayers");
+  }, 120_000);
 });
 
 describe("the default split when pp does not divide the layers", () => {
