@@ -56,6 +56,7 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     ...(m.moe !== undefined && (t.engine?.supports ?? MEGATRON_SUPPORTS).moeNeedsSpWithTp === true ? { moeTpNeedsSp: true } : {}),
     ...(m.moe !== undefined && t.engine?.supports.moeWithTensorParallel === false ? { moeTpOne: true } : {}),
     ...(m.qkNorm === "full" && t.engine?.supports.qkNormFullWithTensorParallel === false ? { qkNormTpOne: true } : {}),
+    ...(t.engine !== undefined ? { engineSchedules: { name: t.engine.name, schedules: t.engine.schedules } } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 // whole plans from files, engine configurations, the interactive planner and execute.
 import type { CpComm, CpSplit, Recompute, Schedule, ZeroStage } from "../types.js";
 import { type Degrees, type GroupShape, edpOf, span } from "./groups.js";
+import { SCHEDULES } from "../schema/plan.js";
 
 /** Every dimension a rule may look at. cp, ep and etp default to 1 until they are searched. */
 export interface Dims extends Degrees {
@@ -59,6 +60,21 @@ export interface RuleContext {
   /** A model with query/key norms over the whole projections on an engine that builds them at tp
    *  1 only (EngineSupports.qkNormFullWithTensorParallel false: paraplan's worker). */
   qkNormTpOne?: boolean;
+  /** The engine and its pipeline schedules (Engine.schedules); absent: every schedule paraplan models. */
+  engineSchedules?: { name: string; schedules: readonly Schedule[] };
+}
+
+/** The schedules that run vpp virtual stages a rank — interleaved and zb1p any number, zbv and
+ *  dualpipev exactly two (rules schedule_vpp, v_schedule_vpp) — that the engine runs, for a
+ *  schedule of one stage a rank given with vpp > 1. */
+function virtualSchedulesMessage(d: Dims, c: RuleContext): string {
+  const runs = c.engineSchedules?.schedules ?? SCHEDULES;
+  const taking = (["interleaved", "zb1p", "zbv", "dualpipev"] as const).filter((s) => runs.includes(s) && (!V_SCHEDULES.has(s) || d.vpp === 2));
+  const who = c.engineSchedules ? `engine ${c.engineSchedules.name}` : "paraplan";
+  const one = `${d.schedule} runs one stage per rank`;
+  if (taking.length === 0) return `${one}, and ${who} runs no schedule with ${d.vpp} virtual stages a rank; use --vpp 1`;
+  const list = taking.length === 1 ? taking[0]! : `${taking.slice(0, -1).join(", ")} or ${taking.at(-1)!}`;
+  return `${one}; with vpp ${d.vpp} ${who} runs ${list}`;
 }
 
 /** Every code a layout rule can give. */
@@ -209,7 +225,7 @@ export const RULES: readonly Rule[] = [
   // (torch ScheduleInterleavedZeroBubble takes any number of local stages).
   { code: "schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "interleaved if and only if vpp > 1",
     ok: (d) => d.schedule === "zb1p" || V_SCHEDULES.has(d.schedule) || (d.schedule === "interleaved") === d.vpp > 1,
-    message: (d) => (d.vpp > 1 ? "vpp > 1 needs the interleaved schedule" : "interleaved needs vpp > 1") },
+    message: (d, c) => (d.vpp > 1 ? virtualSchedulesMessage(d, c) : "interleaved needs vpp > 1") },
   // torch ScheduleZBVZeroBubble and ScheduleDualPipeV raise unless each rank holds exactly two
   // stages, placed in a V (rank r: stages r and 2·pp−1−r; torch/distributed/pipelining/schedules.py).
   { code: "v_schedule_vpp", flag: "--schedule", dims: ["vpp", "schedule"], input: true, reason: "zbv and dualpipev need exactly 2 stages per rank (vpp 2)",

@@ -26,6 +26,22 @@ describe("pipeline flags name what the user gave", () => {
     expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
     expect(r.stderr).toMatch(/^paraplan: --vpp: engine megatron-deepspeed runs no schedule with virtual stages \(its schedules: [a-z0-9, ]+\), so not vpp 2/);
   });
+  // "vpp > 1 needs the interleaved schedule" named one fix where the engine has several: torchtitan's
+  // schedules (profiles/engines/torchtitan.json, which paraplan extends) take vpp > 1 in interleaved
+  // and zb1p, and exactly 2 in zbv and dualpipev; megatron-core's only in interleaved.
+  it("a schedule of one stage a rank with --vpp names the engine's schedules that take it", async () => {
+    const LLAMA = ["plan", "--model", "llama3-8b", "--gpus", "16", "--pp", "4", "--simulate-top", "0"];
+    const cases: [string[], string][] = [
+      [["--engine", "paraplan", "--schedule", "1f1b", "--vpp", "2"], "paraplan: --schedule: 1f1b runs one stage per rank; with vpp 2 engine paraplan runs interleaved, zb1p, zbv or dualpipev"],
+      [["--engine", "paraplan", "--schedule", "gpipe", "--vpp", "4"], "paraplan: --schedule: gpipe runs one stage per rank; with vpp 4 engine paraplan runs interleaved or zb1p"],
+      [["--engine", "megatron-core", "--schedule", "1f1b", "--vpp", "2"], "paraplan: --schedule: 1f1b runs one stage per rank; with vpp 2 engine megatron-core runs interleaved"],
+    ];
+    for (const [flags, says] of cases) {
+      const r = await runCli([...LLAMA, ...flags]);
+      expect([r.code, isOneLine(r.stderr)], flags.join(" ")).toEqual([2, true]);
+      expect(r.stderr.trim()).toBe(says);
+    }
+  });
   it("torchtitan's default split is said as torchtitan makes it: 32 layers on 3 stages 10, 11, 11", async () => {
     const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "48", "--pp", "3", "--engine", "torchtitan", "--top", "1", "--simulate-top", "0"]);
     expect(r.code, r.stderr).toBe(0);

@@ -200,7 +200,10 @@ describe("validateFixed", () => {
       if (f.vpp > 1 && f.pp === 1) return issue("--vpp", "virtual stages need a pipeline (pp > 1)");
       if (f.pp !== undefined && m.layers % (f.pp * f.vpp) !== 0) return issue("--vpp", `pp·vpp = ${f.pp * f.vpp} does not divide the ${m.layers} layers`);
       if (f.schedule !== undefined && (f.schedule === "interleaved") !== f.vpp > 1)
-        return issue("--schedule", f.vpp > 1 ? "vpp > 1 needs the interleaved schedule" : "interleaved needs vpp > 1");
+        // (changed since: a schedule of one stage a rank with vpp > 1 names the schedules that take
+        // it, without an engine every one paraplan models — interleaved and zb1p any vpp, the V
+        // schedules vpp 2 — where it said "vpp > 1 needs the interleaved schedule")
+        return issue("--schedule", f.vpp > 1 ? `${f.schedule} runs one stage per rank; with vpp ${f.vpp} paraplan runs ${f.vpp === 2 ? "interleaved, zb1p, zbv or dualpipev" : "interleaved or zb1p"}` : "interleaved needs vpp > 1");
     }
     if (f.schedule !== undefined && f.schedule !== "1f1b" && f.pp === 1) return issue("--schedule", `${f.schedule} needs a pipeline (pp > 1)`);
     if (f.microBatch !== undefined) {
