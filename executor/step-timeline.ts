@@ -1,7 +1,7 @@
 // The traced step beside the simulated one: the figures `execute` reports (bubble, exposed
 // communication, step) and the Chrome trace file that holds both timelines, measured stages as
 // processes "measured stage s", simulated ones as "simulated stage s" (one file, one viewer).
-import type { Hardware, ModelSpec, Plan, Training } from "../planner/index.js";
+import { type Hardware, type ModelSpec, type Plan, type Training, microBatchesOf } from "../planner/index.js";
 import { simulate } from "../planner/sim/simulate.js";
 import { type TraceEvent, chromeTrace, timelineEvents } from "./timeline-trace.js";
 import { ARTIFACTS } from "./run-dir.js";
@@ -31,6 +31,9 @@ export interface TimelineSummary {
   stages: StageBreakdown[];
   /** Profiler failures of some stages (the other stages are still reported). */
   errors: string[];
+  /** Micro-batches per step (global batch / (dp · micro-batch)), for the schedule's bubble
+   *  formula beside the figures (planner/cost/pipeline.ts bubbleFormula); absent in older runs. */
+  microBatches?: number;
 }
 
 /** Simulator-style names: F3 (forward of micro-batch 3), B3.1 (backward, model chunk 1). */
@@ -85,6 +88,7 @@ export function stepTimeline(i: StepTimelineInput): { summary: TimelineSummary; 
       },
       stages: b?.stages ?? [],
       errors: i.measured.stages.flatMap((s) => (s.error ? [`stage ${s.stage}: ${s.error}`] : [])),
+      microBatches: microBatchesOf(i.training, i.plan),
     },
     trace: JSON.stringify(trace),
   };

@@ -81,3 +81,16 @@ export function bubbleFraction(schedule: Schedule, pp: number, vpp: number, micr
   const v = schedule === "interleaved" ? vpp : 1;
   return (pp - 1) / (v * microBatches);
 }
+
+/** bubbleFraction's formula for the schedule in words, and its value where it needs no pass split
+ *  (GPipe, 1F1B, interleaved): what a report states beside a measured or simulated bubble. */
+export function bubbleFormula(schedule: Schedule, pp: number, vpp: number, microBatches: number): { formula: string; value?: number; where?: string } {
+  if (pp === 1) return { formula: "no pipeline, no bubble", value: 0 };
+  if (schedule === "zb1p" || schedule === "zbv" || schedule === "dualpipev") {
+    if (fewMicroBatches(schedule, pp, microBatches))
+      return { formula: `the critical path of torch's order on uniform stages (m < ${schedule === "zb1p" ? "p" : "2p − 1"}: too few W passes to fill the cool-down)` };
+    return { formula: `(p−1)(F + B − W)/(${schedule === "zb1p" ? "v" : "2"}·m·(F + B + W))`, where: "F, B, W: a stage's forward, input- and weight-gradient passes" };
+  }
+  if (schedule === "interleaved") return { formula: "(p−1)/(v·m)", value: bubbleFraction(schedule, pp, vpp, microBatches) };
+  return { formula: "(p−1)/m", value: bubbleFraction(schedule, pp, vpp, microBatches) };
+}

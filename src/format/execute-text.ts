@@ -6,7 +6,8 @@ import { executionLine } from "../../executor/execution.js";
 import type { Failure } from "../../executor/run.js";
 import type { StepFigures, TimelineSummary } from "../../executor/step-timeline.js";
 import type { Figures, NotComparable, Summary } from "../../executor/summary.js";
-import type { PlanResult } from "../../planner/index.js";
+import type { Plan, PlanResult } from "../../planner/index.js";
+import { bubbleFormula } from "../../planner/cost/pipeline.js";
 import { join } from "node:path";
 import { describePlan } from "./plan-text.js";
 import { spanList, startupFailure } from "./startup-text.js";
@@ -109,7 +110,7 @@ export function summaryText(s: Summary): string {
     lines.push(`planner communication time per step: tp ${seconds(t.tp)}, pp ${seconds(t.pp)}${ep}${cp}, exposed dp ${seconds(t.dp)}`);
   }
   if (s.execution) lines.push("", executionLine(s.execution));
-  if (s.timeline) lines.push("", ...timelineLines(s.timeline, s.runDir, timedStepsOf(s.worker)));
+  if (s.timeline) lines.push("", ...timelineLines(s.timeline, s.runDir, timedStepsOf(s.worker), s.plan));
   // executor/timeline.ts: on CPU a rank blocked in a collective inside a layer's span cannot be
   // told from computing (tp2 without sp measured 0 beside 52 blocking all-reduces).
   if (s.timeline?.measured && s.device === "cpu")
@@ -130,14 +131,26 @@ export const timedStepsOf = (worker: Record<string, unknown> | undefined): numbe
   return Array.isArray(t) && t.length > 0 && t.every((k) => Number.isInteger(k)) ? (t as number[]) : undefined;
 };
 
+/** What the bubble percentage is of, and the schedule's formula for it on an even pipeline (the
+ *  planner's, cost/pipeline.ts bubbleFormula) with its value at the run's p, v and m where it has
+ *  one; without the plan (an older summary) the formula is left out. */
+function bubbleOf(t: TimelineSummary, plan?: Pick<Plan, "pp" | "vpp" | "schedule">): string {
+  if (plan === undefined) return "of the critical stage's compute";
+  const m = t.microBatches;
+  const { formula, value, where } = bubbleFormula(plan.schedule, plan.pp, plan.vpp, m ?? Number.POSITIVE_INFINITY);
+  if (plan.pp === 1) return `of the critical stage's compute; ${formula}`;
+  const at = `p ${plan.pp}${plan.vpp > 1 ? `, v ${plan.vpp}` : ""}${m !== undefined ? `, m ${m}` : ""}`;
+  return `of the critical stage's compute, ${plan.schedule}: ${formula}${value !== undefined && m !== undefined ? ` = ${percent(value)}` : ""} at ${at} on an even pipeline${where ? ` (${where})` : ""}`;
+}
+
 /** The traced step beside the simulated one, and where the trace file is; with the timed steps,
  *  why its measured step is not the step time above (the trace's instrumentation, on that step
- *  only). */
-export function timelineLines(t: TimelineSummary, runDir: string, timed?: readonly number[]): string[] {
+ *  only). `plan`: the run's, for the schedule's bubble formula. */
+export function timelineLines(t: TimelineSummary, runDir: string, timed?: readonly number[], plan?: Pick<Plan, "pp" | "vpp" | "schedule">): string[] {
   const m = t.measured;
   const sim = t.simulated;
-  // bubbleFraction is relative to the stage's compute (and transfer waits), as (p−1)/m counts
-  // it: above 100% on a stage that waited longer than it worked. Labelled, with the share of
+  // bubbleFraction is relative to the stage's compute (and transfer waits), as the schedule's
+  // formula counts it: above 100% on a stage that waited longer than it worked. Labelled, with the share of
   // the step beside it (what the interactive planner states).
   const bubble = (f: StepFigures) => `${seconds(f.bubble)} (${percent(f.bubbleFraction)})`;
   const ofStep = (f: StepFigures) => percent(f.step > 0 ? f.bubble / f.step : 0);
@@ -150,7 +163,7 @@ export function timelineLines(t: TimelineSummary, runDir: string, timed?: readon
   return [
     `step ${t.tracedStep} traced (one rank per pipeline stage), beside the simulator:`,
     ...table(["", "measured", "simulated"], rows, [false, true, true]).split("\n"),
-    `(bubble %: of the critical stage's compute, (p−1)/m on an even pipeline; of the step: ${m ? `measured ${ofStep(m)}, ` : ""}simulated ${ofStep(sim)})`,
+    `(bubble %: ${bubbleOf(t, plan)}; of the step: ${m ? `measured ${ofStep(m)}, ` : ""}simulated ${ofStep(sim)})`,
     ...(m && timed ? [`(the traced step ran with the trace's instrumentation on; the step time above is ${timed.length === 1 ? `step ${timed[0]}'s` : `the mean of steps ${spanList(timed)}`}, untraced)`] : []),
     ...t.errors.map((e) => `(no trace from ${e})`),
     `timeline: ${join(runDir, t.trace)} (measured and simulated stages; chrome://tracing or ui.perfetto.dev)`,

@@ -87,7 +87,26 @@ describe("pipeline bubble", () => {
     const tl: TimelineSummary = { tracedStep: 4, trace: "trace.json", measured: fig(2.1, 1.1, 1), simulated: fig(1.5, 0.5, 1), stages: [], errors: [] };
     const lines = timelineLines(tl, "/runs/x");
     expect(lines.find((l) => l.startsWith("pipeline bubble"))).toMatch(/pipeline bubble \(critical stage\)\s+1\.10 s \(110\.0%\)\s+500 ms \(50\.0%\)/);
-    expect(lines).toContain("(bubble %: of the critical stage's compute, (p−1)/m on an even pipeline; of the step: measured 52.4%, simulated 33.3%)");
+    // (without the run's plan, an older summary's, no formula is claimed)
+    expect(lines).toContain("(bubble %: of the critical stage's compute; of the step: measured 52.4%, simulated 33.3%)");
+  });
+
+  // QA: "(p−1)/m" was printed whatever the schedule, beside an interleaved run's 25%. Each
+  // schedule's own (Narayanan et al. 2021 Eq. 1 and §2.2.2; Qi et al. 2024 ZB-H1), by hand:
+  // p 2, m 2: 1F1B (2−1)/2 = 50%; interleaved v 2 (2−1)/(2·2) = 25%.
+  it("names the schedule's own formula, with its value at the run's p, v and m where it has one", () => {
+    const tl: TimelineSummary = { tracedStep: 4, trace: "trace.json", measured: fig(2.1, 1.1, 1), simulated: fig(1.5, 0.5, 1), stages: [], errors: [], microBatches: 2 };
+    const said = (plan: Pick<Plan, "pp" | "vpp" | "schedule">, t = tl) => timelineLines(t, "/runs/x", undefined, plan).find((l) => l.startsWith("(bubble %"));
+    expect(said({ pp: 2, vpp: 1, schedule: "1f1b" })).toBe("(bubble %: of the critical stage's compute, 1f1b: (p−1)/m = 50.0% at p 2, m 2 on an even pipeline; of the step: measured 52.4%, simulated 33.3%)");
+    expect(said({ pp: 2, vpp: 2, schedule: "interleaved" })).toBe("(bubble %: of the critical stage's compute, interleaved: (p−1)/(v·m) = 25.0% at p 2, v 2, m 2 on an even pipeline; of the step: measured 52.4%, simulated 33.3%)");
+    // GPipe's is 1F1B's: (4−1)/6 = 50% at p 4, m 6.
+    expect(said({ pp: 4, vpp: 1, schedule: "gpipe" }, { ...tl, microBatches: 6 })).toContain("gpipe: (p−1)/m = 50.0% at p 4, m 6 on an even pipeline");
+    // The zero-bubble schedules' depends on the pass split: the formula, no value.
+    expect(said({ pp: 2, vpp: 2, schedule: "zb1p" })).toContain("zb1p: (p−1)(F + B − W)/(v·m·(F + B + W)) at p 2, v 2, m 2 on an even pipeline (F, B, W: a stage's forward, input- and weight-gradient passes)");
+    expect(said({ pp: 2, vpp: 2, schedule: "zbv" }, { ...tl, microBatches: 3 })).toContain("zbv: (p−1)(F + B − W)/(2·m·(F + B + W)) at p 2, v 2, m 3");
+    // zb1p with m < p: torch's order cannot fill the cool-down with W passes (cost/zb-few.ts).
+    expect(said({ pp: 4, vpp: 2, schedule: "zb1p" })).toContain("zb1p: the critical path of torch's order on uniform stages (m < p: too few W passes to fill the cool-down) at p 4, v 2, m 2");
+    expect(said({ pp: 2, vpp: 2, schedule: "interleaved" }, { ...tl, microBatches: undefined } as TimelineSummary)).toContain("interleaved: (p−1)/(v·m) at p 2, v 2 on an even pipeline;");
   });
 
   // QA: the summary's step time (mean of the timed steps) and the traced step's differed unexplained.

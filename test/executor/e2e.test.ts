@@ -74,6 +74,10 @@ describe.skipIf(!hasWorker() || !hasVenv()).sequential("paraplan execute on CPU 
     const s = JSON.parse(readFileSync(join(dir, "summary.json"), "utf8"));
     const t = s.timeline;
     expect(t).toMatchObject({ tracedStep: 4, trace: "trace.json", errors: [] });
+    // the schedule's own bubble formula at the run's m = 8 / (dp 1 · micro-batch): (2−1)/m
+    const m = 8 / s.plan.microBatch;
+    expect(t.microBatches).toBe(m);
+    expect(r.stdout).toContain(`1f1b: (p−1)/m = ${((100 * 1) / m).toFixed(1)}% at p 2, m ${m} on an even pipeline`);
     expect(s.worker.timedSteps).toEqual([3]);
     // pp = 2: the first stage waits for the second's backwards, the second for the first's
     // forwards; on CPU ranks sharing a loaded machine one stage can run its passes back to back

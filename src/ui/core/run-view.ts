@@ -76,7 +76,7 @@ export function runView(r: RunState, width: number): RunView {
   if (s && s.device === "cpu") table.push("(CPU ranks: the prediction uses the cpu profile's assumed figures)");
   // How the worker ran it, and the engine profile that describes that (as execute prints it).
   if (s?.execution) table.push("", executionLine(s.execution));
-  if (s?.timeline) table.push("", ...timelineLines(s.timeline, s.runDir, timedStepsOf(s.worker)));
+  if (s?.timeline) table.push("", ...timelineLines(s.timeline, s.runDir, timedStepsOf(s.worker), s.plan));
   const engine = r.engine ? `predicted with the worker's engine ${r.engine}${r.eager ? ` (it runs this plan eager: ${r.eager})` : ""}` : "";
   return {
     title: fit(shortPlan(r.plan), width),
