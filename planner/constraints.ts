@@ -251,6 +251,8 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined, precision?:
     return no(f.cpComm !== undefined ? "--cp-comm" : "--cp-split", "does not run context parallel", "contextParallel");
   if (f.cpComm !== undefined && s.contextParallel.length > 0 && !s.contextParallel.includes(f.cpComm))
     return no("--cp-comm", `runs context parallel as ${s.contextParallel.join(", ")} only, not ${f.cpComm}`, "contextParallel");
+  if (f.cpSplit !== undefined && s.contextParallel.length > 0 && !s.contextParallelSplits.includes(f.cpSplit))
+    return no("--cp-split", `cuts the sequence for context parallel ${s.contextParallelSplits.join(" or ")} only, not ${f.cpSplit}`, "contextParallelSplits");
   if (((f.ep ?? 1) > 1 || (f.etp ?? 1) > 1) && !s.expertParallel) return no("--ep", "does not run expert parallel", "expertParallel");
   // Virtual stages need a schedule that runs them (interleaved 1F1B, zb1p, zbv, dualpipev).
   if ((f.vpp ?? 1) > 1 && !e.schedules.some((x) => VIRTUAL_SCHEDULES.has(x)))

@@ -1,7 +1,7 @@
 // The parallelisms and model architectures a software stack runs (Engine.supports): the search
 // tries only these, and a layout or model outside them is refused by code, not priced.
 import type { StageSplit } from "./layout/stages.js";
-import { CP_COMMS, type CpComm, type Mlp, type Positional, type Precision, type ZeroStage } from "./types.js";
+import { CP_COMMS, type CpComm, type CpSplit, type Mlp, type Positional, type Precision, type ZeroStage } from "./types.js";
 
 /** The parallelisms a stack runs. The search tries only these; a dimension the user fixes
  *  outside them is bad input naming its flag (constraints.ts checkFixed). ZeRO stages are the
@@ -19,6 +19,12 @@ export interface EngineSupports {
   stageSplit: StageSplit;
   /** The context-parallel K/V exchanges it has (none: no context parallel). */
   contextParallel: readonly CpComm[];
+  /** The cuts of the sequence it makes for context parallel (types.ts CpSplit): the search prices
+   *  the zigzag one where the stack makes it (never dearer than contiguous chunks), else the cut it
+   *  does make; a fixed --cp-split outside them is refused. Megatron-Core zigzag only
+   *  (get_batch_on_this_cp_rank); Megatron-DeepSpeed's Ulysses contiguous only (pretrain_gpt.py
+   *  get_batch). */
+  contextParallelSplits: readonly CpSplit[];
   /** The exchanges of contextParallel it also runs with unfused (materialised-score) attention
    *  (Training.fusedAttention false): Transformer Engine's and torch's context parallel run in
    *  flash/fused attention kernels only, so none for Megatron-Core and torchtitan. */
@@ -104,6 +110,7 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   pipelineParallel: true,
   stageSplit: "first-last",
   contextParallel: CP_COMMS,
+  contextParallelSplits: ["zigzag"],
   contextParallelUnfused: [],
   contextParallelWindow: ["allgather", "a2a"],
   expertParallel: true,

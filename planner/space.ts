@@ -65,14 +65,16 @@ export function cpCandidates(m: ModelSpec, t: Training, fixed: Fixed, tp: number
 }
 
 /** The cp variants searched for cp > 1 (none for cp = 1): the fixed ones, else every exchange the
- *  stack has (all-gather, ring, all-to-all) with the balanced zig-zag split. Contiguous chunks are
- *  priced only when fixed: they cost what zig-zag costs plus the causal imbalance, never less
- *  (cost/context.ts cpImbalance). */
+ *  stack has (all-gather, ring, all-to-all) with the balanced zig-zag split where the stack cuts
+ *  so, else the cut it makes (EngineSupports.contextParallelSplits: Megatron-DeepSpeed's Ulysses
+ *  cuts contiguous chunks only). Contiguous chunks are otherwise priced only when fixed: they cost
+ *  what zig-zag costs plus the causal imbalance, never less (cost/context.ts cpImbalance). */
 export function cpVariants(fixed: Fixed, cp: number, engine?: Engine): readonly (readonly [CpComm | undefined, CpSplit | undefined])[] {
   if (cp === 1) return NO_VARIANT;
-  const has = supportsOf(engine).contextParallel;
+  const s = supportsOf(engine);
+  const has = s.contextParallel;
   const comms = fixed.cpComm !== undefined ? [fixed.cpComm] : has.length > 0 ? has : CP_COMMS;
-  const split = fixed.cpSplit ?? DEFAULT_CP_SPLIT;
+  const split = fixed.cpSplit ?? (s.contextParallelSplits.includes(DEFAULT_CP_SPLIT) ? DEFAULT_CP_SPLIT : s.contextParallelSplits[0] ?? DEFAULT_CP_SPLIT);
   return comms.map((c) => [c, split] as const);
 }
 const NO_VARIANT = [[undefined, undefined]] as const;

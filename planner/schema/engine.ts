@@ -9,7 +9,7 @@ import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
 import { SCHEDULES } from "./plan.js";
-import { CP_COMMS, type CpComm, type Schedule, type ZeroStage } from "../types.js";
+import { CP_COMMS, CP_SPLITS, type CpComm, type CpSplit, type Schedule, type ZeroStage } from "../types.js";
 import { STAGE_SPLITS, type StageSplit } from "../layout/stages.js";
 import { figureReader, type FigureIn } from "./figure.js";
 import { EAGER_CASES, parseEager } from "../eager.js";
@@ -96,6 +96,7 @@ const schemas = lazySchemas((z) => {
           pipelineParallel: flag.optional(),
           stageSplit: withSource(z.enum(STAGE_SPLITS as [StageSplit, ...StageSplit[]])).optional(),
           contextParallel: withSource(z.array(z.enum(CP_COMMS as [CpComm, ...CpComm[]]))).optional(),
+          contextParallelSplits: withSource(z.array(z.enum(CP_SPLITS as [CpSplit, ...CpSplit[]])).min(1)).optional(),
           contextParallelUnfused: withSource(z.array(z.enum(CP_COMMS as [CpComm, ...CpComm[]]))).optional(),
           contextParallelWindow: withSource(z.array(z.enum(CP_COMMS as [CpComm, ...CpComm[]]))).optional(),
           expertParallel: flag.optional(),
@@ -197,6 +198,7 @@ function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: Figu
     pipelineParallel: get("pipelineParallel"),
     stageSplit: get("stageSplit"),
     contextParallel: [...new Set(get("contextParallel"))],
+    contextParallelSplits: [...new Set(get("contextParallelSplits"))],
     contextParallelUnfused: [...new Set(get("contextParallelUnfused"))],
     contextParallelWindow: [...new Set(get("contextParallelWindow"))],
     expertParallel: get("expertParallel"),

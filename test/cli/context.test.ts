@@ -101,3 +101,40 @@ describe("long-context and V-schedule inputs that can never form a plan", () => 
     expect(r.stderr).toContain("--schedule: dualpipev needs at least 2·pp = 8 micro-batches a step, and global batch 4 gives at most 4");
   });
 });
+
+// QA: an engine file extending megatron-deepspeed with Ulysses alone ranked "cp 4 (all-to-all,
+// zig-zag)" first, a cut Megatron-DeepSpeed does not make (pretrain_gpt.py get_batch @ 207b2d5a:
+// rank r takes the r-th contiguous seq/cp tokens); export --format deepspeed then wrote tp 4 and no
+// cp (the zigzag plan refused), or with --cp 4 a contiguous plan: plan and export disagreed.
+describe("the cuts an engine makes (supports.contextParallelSplits)", () => {
+  afterAll(() => removeTempFiles());
+  const ulysses = () => tempFile("mds-ulysses.json", JSON.stringify({ name: "mds-ulysses", extends: "megatron-deepspeed", supports: { contextParallel: { value: ["a2a"], source: "test" } } }));
+  const ARGS = ["--attention", "fused", "--seq", "131072", "--gpus", "64", "--model", "llama3-8b"];
+  it("Ulysses is searched with its contiguous cut only, and plan's best is what export writes, at the same tokens/s", async () => {
+    const engine = ulysses();
+    const r = await runCli(["plan", "--engine", engine, ...ARGS, "--top", "20", "--json", "--simulate-top", "0"]);
+    expect(r.code, r.stderr).toBe(0);
+    const plans = JSON.parse(r.stdout).plans as { cp: number; cpComm?: string; cpSplit?: string; tokensPerSecond: number }[];
+    const cp = plans.filter((p) => p.cp > 1);
+    expect(cp.length).toBeGreaterThan(0);
+    expect(cp.every((p) => p.cpComm === "a2a" && p.cpSplit === "contiguous")).toBe(true);
+    const best = plans[0]!;
+    const e = await runCli(["export", "--format", "deepspeed", "--engine", engine, ...ARGS]);
+    expect(e.code, e.stderr).toBe(0);
+    const line = e.stderr.split("\n")[0]!;
+    expect(line).toContain(`cp ${best.cp} (all-to-all, contiguous)`);
+    expect(e.stderr).toContain(`predicted ${Math.round(best.tokensPerSecond).toLocaleString("en-US")} tokens/s`);
+    expect(e.stdout).toContain(`--ds-sequence-parallel-size ${best.cp}`);
+  });
+  it("a --cp-split the engine does not cut is exit 2 naming it and the engine's source; one it cuts is priced", async () => {
+    const zig = await runCli(["plan", "--engine", ulysses(), ...ARGS, "--cp", "4", "--cp-split", "zigzag"]);
+    expect([zig.code, isOneLine(zig.stderr)]).toEqual([2, true]);
+    expect(zig.stderr).toMatch(/^paraplan: --cp-split: engine mds-ulysses cuts the sequence for context parallel contiguous only, not zigzag \(.*pretrain_gpt\.py:138-143 @ deepspeedai\/Megatron-DeepSpeed 207b2d5a/);
+    const meg = await runCli(["plan", ...ARGS, "--cp", "4", "--cp-split", "contiguous"]);
+    expect([meg.code, isOneLine(meg.stderr)]).toEqual([2, true]);
+    expect(meg.stderr).toMatch(/^paraplan: --cp-split: engine megatron-core cuts the sequence for context parallel zigzag only, not contiguous \(get_batch_on_this_cp_rank/);
+    const titan = await runCli(["plan", "--engine", "torchtitan", ...ARGS, "--cp", "4", "--cp-split", "contiguous", "--top", "1", "--json", "--simulate-top", "0"]);
+    expect(titan.code, titan.stderr).toBe(0);
+    expect(JSON.parse(titan.stdout).plans[0]).toMatchObject({ cp: 4, cpSplit: "contiguous" });
+  });
+});
