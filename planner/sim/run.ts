@@ -7,6 +7,7 @@
 // few large functions waited long to be compiled: a CLI process simulates only some twenty steps).
 import { type Arena, EventHeap } from "./heap.js";
 import { SharedLinks } from "./links.js";
+import type { WasmEngine } from "./wasm-run.js";
 
 /** An engine's operations and dependencies, as run() reads them (events.ts Engine). */
 export interface RunTables {
@@ -40,6 +41,9 @@ export interface EngineResult {
   binder: Int32Array;
   /** Time the last operation ends. */
   makespan: number;
+  /** The WebAssembly engine that played it (wasm-run.ts), whose memory holds it until its next
+   *  play: the ranking's summary makes its pass there (stage-sums.ts sumSummary). */
+  wasm?: WasmEngine;
 }
 
 // Event kinds; the payload is an operation (END, FLOW) or a partial edge (PARTIAL).

@@ -135,16 +135,17 @@ export function sumSummary(g: Graph, r: EngineResult, times: Float64Array, curso
     }
   }
   const computeOps = P > 0 ? optimizerOp[P - 1]! + 1 : 0;
+  const first = new Int32Array(P + 1); // stage s's compute operations: first[s] … first[s+1]−1
+  for (let s = 0; s < P; s++) first[s + 1] = optimizerOp[s]! + 1;
+  // Where the run lies in the WebAssembly engine's memory, the same pass there (wasm/summary.ts):
+  // in a fresh process this loop ran interpreted for most of the steps simulated.
+  if (r.wasm?.holds(r)) return r.wasm.summarize(r, { n, stages: P, opInfo, stageOf, streamOf, partAt, col, dur, first }, times, cursor, overlap);
   // Per compute operation (by index): its start, its stream's busy end so far, the stream's busy time.
   const from = overlap ? new Float64Array(computeOps) : null;
   const to = overlap ? new Float64Array(computeOps) : null;
   const busy = overlap ? new Float64Array(computeOps) : null;
-  const first = new Int32Array(P + 1); // stage s's compute operations: first[s] … first[s+1]−1
   let lastOp = 0;
-  for (let s = 0; s < P; s++) {
-    first[s + 1] = optimizerOp[s]! + 1;
-    lastOp = sumComputeOps(stageOf, streamOf, partAt, col, dur, opInfo, start, end, binder, times, cursor, s, first[s]!, first[s + 1]!, lastOp, from, to, busy);
-  }
+  for (let s = 0; s < P; s++) lastOp = sumComputeOps(stageOf, streamOf, partAt, col, dur, opInfo, start, end, binder, times, cursor, s, first[s]!, first[s + 1]!, lastOp, from, to, busy);
   return sumOtherOps(stageOf, streamOf, opInfo, start, end, times, computeOps, n, lastOp, overlap, first, from, to, busy);
 }
 

@@ -23,6 +23,24 @@ interface Exports {
   setTables(...offsets: number[]): void;
   setState(...offsets: number[]): void;
   run(n: number, nStreams: number, nLinks: number): number;
+  setSummaryTables(...offsets: number[]): void;
+  summarize(n: number, stages: number): number;
+}
+
+/** What sumSummary (stage-sums.ts) hands the engine for its one pass: the first `n` operations'
+ *  kinds (opInfo), per kind its stage, stream (0 compute, 1 pp, 2 dp) and parts (partAt[i] …
+ *  partAt[i + 1] − 1: a column and a duration each), and each of the `stages` stages' first
+ *  compute operation (first[s]; first[stages]: the first operation that is none). */
+export interface SummaryTables {
+  n: number;
+  stages: number;
+  opInfo: Int32Array;
+  stageOf: Int32Array;
+  streamOf: Int32Array;
+  partAt: Int32Array;
+  col: Int32Array;
+  dur: Float64Array;
+  first: Int32Array;
 }
 
 /** Where the layout starts: above anything the compiled module keeps in its memory. */
@@ -32,6 +50,9 @@ const PAGE = 65536;
 /** An instance of the engine and its memory. */
 export class WasmEngine {
   private readonly x: Exports;
+  /** The last play's result, where its start, end and binder lie in memory, and where the
+   *  memory it laid out ends: summarize() reads them in place. */
+  private last: { result: EngineResult; start: number; end: number; binder: number; at: number } | null = null;
 
   constructor() {
     const bytes = Uint8Array.from(atob(ENGINE_WASM), (c) => c.charCodeAt(0));
@@ -109,6 +130,51 @@ export class WasmEngine {
     const ready = out("run.ready", stOff[2]!);
     const binder = shared ? arena.i32("run.binder", n).subarray(0, n) : new Int32Array(n);
     binder.set(new Int32Array(buf, stOff[3]!, n));
-    return { start, end, ready, binder, makespan: latest(end, n) };
+    const result: EngineResult = { start, end, ready, binder, makespan: latest(end, n), wasm: this };
+    this.last = { result, start: stOff[0]!, end: stOff[1]!, binder: stOff[3]!, at };
+    return result;
+  }
+
+  /** Whether `r` is this engine's last result, still in its memory (summarize() can read it). */
+  holds(r: EngineResult): boolean {
+    return this.last !== null && this.last.result === r;
+  }
+
+  /** stage-sums.ts sumSummary's pass over result `r` (holds(r)) in WebAssembly (wasm/summary.ts):
+   *  the same sums into `times`, `cursor` and (given) `overlap`, to the bit; returns the first
+   *  operation of the latest end. */
+  summarize(r: EngineResult, k: SummaryTables, times: Float64Array, cursor: Float64Array, overlap: Float64Array | null): number {
+    const last = this.last;
+    if (last === null || last.result !== r) throw new Error("summarize: not this engine's last result");
+    const P = k.stages;
+    const computeOps = k.first[P]!;
+    let at = last.at;
+    const place = (bytes: number, count: number) => {
+      const off = at;
+      at += Math.ceil((bytes * Math.max(count, 1)) / 8) * 8;
+      return off;
+    };
+    const nParts = k.partAt[k.partAt.length - 1]!;
+    const off = {
+      opInfo: place(4, k.n), stageOf: place(4, k.stageOf.length), streamOf: place(4, k.streamOf.length), partAt: place(4, k.partAt.length),
+      col: place(4, nParts), dur: place(8, nParts), first: place(4, P + 1), times: place(8, times.length), cursor: place(8, P),
+    };
+    const over = overlap ? { overlap: place(8, P), from: place(8, computeOps), to: place(8, computeOps), busy: place(8, computeOps) } : { overlap: 0, from: 0, to: 0, busy: 0 };
+    const mem = this.x.memory;
+    if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+    const buf = mem.buffer;
+    new Int32Array(buf, off.opInfo, k.n).set(k.opInfo.subarray(0, k.n));
+    new Int32Array(buf, off.stageOf, k.stageOf.length).set(k.stageOf);
+    new Int32Array(buf, off.streamOf, k.streamOf.length).set(k.streamOf);
+    new Int32Array(buf, off.partAt, k.partAt.length).set(k.partAt);
+    new Int32Array(buf, off.col, nParts).set(k.col.subarray(0, nParts));
+    new Float64Array(buf, off.dur, nParts).set(k.dur.subarray(0, nParts));
+    new Int32Array(buf, off.first, P + 1).set(k.first.subarray(0, P + 1));
+    this.x.setSummaryTables(off.opInfo, last.start, last.end, last.binder, off.stageOf, off.streamOf, off.partAt, off.col, off.dur, off.first, off.times, off.cursor, over.overlap, over.from, over.to, over.busy);
+    const lastOp = this.x.summarize(k.n, P);
+    times.set(new Float64Array(buf, off.times, times.length));
+    cursor.set(new Float64Array(buf, off.cursor, P));
+    if (overlap) overlap.set(new Float64Array(buf, over.overlap, P));
+    return lastOp;
   }
 }

@@ -10,6 +10,12 @@ import { addDataParallel } from "../../planner/sim/dp.js";
 import { buildGraph } from "../../planner/sim/graph.js";
 import { Arena } from "../../planner/sim/heap.js";
 import { buildTimeline } from "../../planner/sim/timeline.js";
+import { N, sumSummary } from "../../planner/sim/stage-sums.js";
+import type { EngineResult } from "../../planner/sim/events.js";
+import type { Graph } from "../../planner/sim/graph.js";
+import { search } from "../../planner/index.js";
+import type { Training } from "../../planner/types.js";
+import { preset } from "../planner/fixtures.js";
 import { dpCosts } from "./dp-costs.js";
 import { SHAPE_CASES, base, gpt, h100, t } from "./shape-cases.js";
 
@@ -40,5 +46,49 @@ describe("the summary's one pass sums what the drawn timeline sums, to the bit",
     const g = buildGraph(dpCosts(0, 0.5, 0, { dpSlowdown: 0.2 }), new Arena(), true);
     addDataParallel(g);
     expect(buildTimeline(g, g.engine.run(), false).step).toBeCloseTo(6.8, 12);
+  });
+});
+
+describe("the one pass in WebAssembly (wasm/summary.ts) sums what sumSummary's TypeScript sums, to the bit", () => {
+  const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString("hex");
+  /** sumSummary on `r` as it is (in the engine's memory: the WebAssembly pass) and on a copy the
+   *  engine does not hold (the TypeScript pass): the same times, ends, overlaps and last operation. */
+  function expectBothPasses(g: Graph, r: EngineResult): void {
+    const P = g.costs.pp;
+    expect(r.wasm?.holds(r)).toBe(true); // else both calls below would run the TypeScript
+    for (const withOverlap of [true, false]) {
+      const run = (res: EngineResult) => {
+        const times = new Float64Array(P * N);
+        const cursor = new Float64Array(P);
+        const overlap = withOverlap ? new Float64Array(P) : null;
+        const lastOp = sumSummary(g, res, times, cursor, overlap);
+        return { lastOp, times: bits(times), cursor: bits(cursor), overlap: overlap && bits(overlap) };
+      };
+      const wasm = run(r);
+      const ts = run({ ...r, wasm: undefined });
+      expect(wasm).toEqual(ts);
+      expect(wasm.times).not.toBe(bits(new Float64Array(P * N))); // summed something
+    }
+  }
+
+  it.each(cases)("%s", (_, c) => {
+    for (const coarse of [true, false]) {
+      const g = buildGraph(c, new Arena(), coarse);
+      addDataParallel(g);
+      expectBothPasses(g, g.engine.run());
+    }
+  });
+
+  it("the top 20 of gpt3-like on 1,024 H100s (coarse, one arena: the CLI's ranking)", () => {
+    const m = preset("gpt3-like");
+    const training: Training = { gpus: 1024, globalBatch: 1536, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
+    const plans = search(m, h100, training, {}, { top: 20 }).plans;
+    expect(plans.length).toBe(20);
+    const arena = new Arena();
+    for (const p of plans) {
+      const g = buildGraph(buildSimCosts(m, h100, training, p), arena, true);
+      addDataParallel(g);
+      expectBothPasses(g, g.engine.run());
+    }
   });
 });

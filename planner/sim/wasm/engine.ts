@@ -6,6 +6,9 @@
 //
 // The caller (run.ts) lays every table out in linear memory and passes byte offsets; this module
 // keeps no state between runs beyond its globals, which run() sets first.
+//
+// The ranking's summary of a run (summary.ts) is compiled into the same module.
+export { setSummaryTables, summarize } from "./summary";
 
 // Event kinds; the payload is an operation (END, FLOW) or a partial edge (PARTIAL).
 const END: i32 = 0;
