@@ -6,9 +6,11 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "./load.js";
 import { isMainModule } from "./main-module.js";
+import { INITIAL_PAGES } from "../planner/sim/wasm-run.js";
 
-/** The asc options: optimised, no runtime (the engine allocates nothing), no assertions. */
-export const ASC_OPTIONS = ["-O3", "--runtime", "stub", "--noAssert"] as const;
+/** The asc options: optimised, no runtime (the engine allocates nothing), no assertions, and a
+ *  memory of INITIAL_PAGES from the start (wasm-run.ts says why). */
+export const ASC_OPTIONS = ["-O3", "--runtime", "stub", "--noAssert", "--initialMemory", String(INITIAL_PAGES)] as const;
 
 export const ENGINE_SOURCE = () => join(packageRoot(), "planner", "sim", "wasm", "engine.ts");
 export const ENGINE_MODULE = () => join(packageRoot(), "planner", "sim", "engine-wasm.ts");

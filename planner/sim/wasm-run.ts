@@ -46,10 +46,20 @@ export interface SummaryTables {
 /** Where the layout starts: above anything the compiled module keeps in its memory. */
 const BASE = 65536;
 const PAGE = 65536;
+/** Pages the module's memory starts with (asc --initialMemory, src/build-wasm.ts ASC_OPTIONS):
+ *  32 MiB, more than the CLI's simulations lay out (gpt3-like's top 20 6.7 MiB, deepseek-v3 on
+ *  2,048 GPUs 11.5 MiB). Growing the memory detaches its ArrayBuffer, and the first ArrayBuffer a
+ *  process detaches makes V8 throw away every optimised function that reads a typed array (its
+ *  "array buffer detaching" protector): in a CLI process that was the search's and the graph
+ *  building's compiled code, in the middle of the first simulation (issue 11, start-up). Pages
+ *  are only reserved until written. A larger layout still grows the memory. */
+export const INITIAL_PAGES = 512;
 
 /** An instance of the engine and its memory. */
 export class WasmEngine {
   private readonly x: Exports;
+  /** Times the memory grew (INITIAL_PAGES): none for the CLI's simulations. */
+  grows = 0;
   /** The last play's result, where its start, end and binder lie in memory, and where the
    *  memory it laid out ends: summarize() reads them in place. */
   private last: { result: EngineResult; start: number; end: number; binder: number; at: number } | null = null;
@@ -95,7 +105,7 @@ export class WasmEngine {
     const inOff = inputs.map(([b, c]) => place(b, c));
     const stOff = state.map(([b, c]) => place(b, c));
     const mem = this.x.memory;
-    if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+    if (at > mem.buffer.byteLength) this.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
     const buf = mem.buffer;
     const i32 = (off: number, src: Int32Array, len: number) => new Int32Array(buf, off, len).set(src.subarray(0, len));
     const f64 = (off: number, src: Float64Array, len: number) => new Float64Array(buf, off, len).set(src.subarray(0, len));
@@ -135,6 +145,16 @@ export class WasmEngine {
     return result;
   }
 
+  /** The memory's buffer (replaced, the old one detached, when it grows). */
+  get memoryBuffer(): ArrayBuffer {
+    return this.x.memory.buffer;
+  }
+
+  private grow(pages: number): void {
+    this.x.memory.grow(pages);
+    this.grows++;
+  }
+
   /** Whether `r` is this engine's last result, still in its memory (summarize() can read it). */
   holds(r: EngineResult): boolean {
     return this.last !== null && this.last.result === r;
@@ -161,7 +181,7 @@ export class WasmEngine {
     };
     const over = overlap ? { overlap: place(8, P), from: place(8, computeOps), to: place(8, computeOps), busy: place(8, computeOps) } : { overlap: 0, from: 0, to: 0, busy: 0 };
     const mem = this.x.memory;
-    if (at > mem.buffer.byteLength) mem.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+    if (at > mem.buffer.byteLength) this.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
     const buf = mem.buffer;
     new Int32Array(buf, off.opInfo, k.n).set(k.opInfo.subarray(0, k.n));
     new Int32Array(buf, off.stageOf, k.stageOf.length).set(k.stageOf);

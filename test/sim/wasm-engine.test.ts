@@ -15,7 +15,8 @@ import { ENGINE_WASM } from "../../planner/sim/engine-wasm.js";
 import { search } from "../../planner/index.js";
 import type { Plan, Training } from "../../planner/types.js";
 import { compileEngine } from "../../src/build-wasm.js";
-
+import { Simulator, simulateCosts } from "../../planner/sim/simulate.js";
+import { INITIAL_PAGES } from "../../planner/sim/wasm-run.js";
 import { hardware, preset } from "../planner/fixtures.js";
 
 /** The bytes of a table, for a bit-for-bit comparison (NaN payloads and signed zeros included). */
@@ -101,6 +102,36 @@ describe("random graphs: streams, shared links, partial dependencies", () => {
       }),
       { numRuns: 300, seed: 20261202 },
     );
+  });
+});
+
+describe("the engine's memory", () => {
+  it("is never grown by the top 20 of gpt3-like: a grown memory detaches its ArrayBuffer, and V8 then drops the process's optimised typed-array code", () => {
+    const m = preset("gpt3-like");
+    const training = t(1024, 1536);
+    const plans = search(m, h100, training, {}, { top: 20 }).plans;
+    const sim = new Simulator();
+    const engine = sim.arena.engine();
+    const buffer = engine.memoryBuffer;
+    expect(buffer.byteLength).toBe(INITIAL_PAGES * 65536);
+    for (const p of plans) simulateCosts(buildSimCosts(m, h100, training, p), false, sim);
+    expect(engine.grows).toBe(0);
+    expect(engine.memoryBuffer).toBe(buffer);
+  });
+
+  it("grows for a layout larger than it (the same results)", () => {
+    const e = new Engine(4);
+    const s = e.addStream(true);
+    let last = -1;
+    // ~200 bytes of layout an operation: 250,000 of them need more than 32 MiB
+    for (let i = 0; i < 250_000; i++) {
+      const op = e.op(s, 1e-3);
+      if (last >= 0) e.dep(op, last);
+      last = op;
+    }
+    const r = e.run();
+    expect(r.wasm!.grows).toBeGreaterThan(0);
+    expectSame(r, e.run(true));
   });
 });
 
