@@ -123,7 +123,11 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   const stateBytes = eager ? st.eager!.stateBytes : st.stateBytes;
   const { tp, pp, cp } = layout;
   const dpcp = layout.dp * cp; // ZeRO shards over dp·cp (groups.ts "shard")
-  const costsOf = orders.map((o) => microBatchCosts(m, hw, t, layout, o.placement));
+  // Plain loops here, not Array.prototype.map: the first read of an array that the compiled map()
+  // had made (another map than the interpreter's arrays) threw the compiled priceLayout away, a
+  // compilation of ~50 ms on the other core done twice (issue 11, start-up).
+  const costsOf: MicroBatchCosts[] = [];
+  for (let i = 0; i < orders.length; i++) costsOf.push(microBatchCosts(m, hw, t, layout, orders[i]!.placement));
   const costs = costsOf[0]!;
   // Plans name their rank order only where the fabric makes it matter (layout/order.ts).
   const ordered = ordersMatter(hw);
@@ -138,24 +142,35 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   // experts over edp), activations per recompute mode, model states and buffers per ZeRO stage.
   // Full breakdowns are built only for plans that may be reported.
   const stages = pp === 1 ? ONLY : FIRST_LAST;
-  const splits = stages.map((s) => rankParamSplit(m, t.seqLen, layout, stageRank(layout, s)));
+  const splits: Array<{ dense: number; expert: number }> = [];
+  for (let i = 0; i < stages.length; i++) splits.push(rankParamSplit(m, t.seqLen, layout, stageRank(layout, stages[i]!)));
   // The all-to-all buffers on the stages holding an MoE layer (cost/memory.ts stageMemory).
   const moeBuffer = moeBufferBytes(m, t, layout);
   const cpBuffers = cpBufferBytes(m, t, layout);
-  const stageBuffers = stages.map((s) => (stageHeld(m, layout, s).working.moe > 0 ? moeBuffer : 0) + cpBuffers);
+  const stageBuffers = new Float64Array(stages.length);
+  for (let i = 0; i < stages.length; i++) stageBuffers[i] = (stageHeld(m, layout, stages[i]!).working.moe > 0 ? moeBuffer : 0) + cpBuffers;
   // Uneven stages: the stages that can be the fullest (cost/stage-memory.ts), each with its own
   // layers' parameters, activations and buffers.
   const uneven = layout.stageLayers ? memoryCandidateStages(m, layout) : null;
-  const unevenParams = uneven?.map((i) => unevenStageParams(m, t, layout, i));
-  const unevenBuffers = unevenParams?.map((sp) => (sp.moeLayers > 0 ? moeBuffer : 0) + cpBuffers);
+  const unevenParams: Array<ReturnType<typeof unevenStageParams>> | null = uneven ? [] : null;
+  const unevenBuffers = uneven ? new Float64Array(uneven.length) : null;
+  if (uneven) {
+    for (let i = 0; i < uneven.length; i++) {
+      const sp = unevenStageParams(m, t, layout, uneven[i]!);
+      unevenParams!.push(sp);
+      unevenBuffers![i] = (sp.moeLayers > 0 ? moeBuffer : 0) + cpBuffers;
+    }
+  }
   // Indexed loops: until V8 compiles it, a for…of here allocates an iterator result a step.
   const recomputes = recomputesOf(st, layout.pp, layout.schedule);
   for (let ri = 0; ri < recomputes.length; ri++) {
     const recompute = recomputes[ri]!;
     const withRecompute: Plan = { ...layout, recompute };
-    const acts = uneven ? [] : stages.map((s) => stageActivationBytes(m, t, withRecompute, s));
+    const acts = new Float64Array(uneven ? 0 : stages.length);
+    for (let i = 0; i < acts.length; i++) acts[i] = stageActivationBytes(m, t, withRecompute, stages[i]!);
     const terms = uneven ? unevenActivationTerms(m, t, withRecompute) : null;
-    const unevenActs = uneven?.map((i) => unevenStageActivationBytes(m, t, withRecompute, i, terms!));
+    const unevenActs = uneven ? new Float64Array(uneven.length) : null;
+    if (uneven) for (let i = 0; i < uneven.length; i++) unevenActs![i] = unevenStageActivationBytes(m, t, withRecompute, uneven[i]!, terms!);
     for (let zi = 0; zi < zeros.length; zi++) {
       const zero = zeros[zi]!;
       st.searched++;
@@ -194,7 +209,11 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
       st.feasible++;
       if (!st.keepAll) {
         if (!mayEnter(st.best, st.top, ceiling, worst)) continue;
-        if (ceiling2 === 0) ceiling2 = tokens / Math.min(...costsOf.map((c) => stepFloor(m, hw, t, layout, c)));
+        if (ceiling2 === 0) {
+          let floor = Infinity; // Math.min over the orders' floors
+          for (let i = 0; i < costsOf.length; i++) floor = Math.min(floor, stepFloor(m, hw, t, layout, costsOf[i]!));
+          ceiling2 = tokens / floor;
+        }
         if (!mayEnter(st.best, st.top, ceiling2, worst)) continue;
       }
       // The plan as an object only for those that may enter (most stop at a floor above).
