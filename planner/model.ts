@@ -6,7 +6,7 @@ import {
   expertParams, mlaReplicatedParams, mlaSplitParams, moeLayerCount, moeLayerParams, moeLayersIn, mtpCount, mtpExtraParams,
   moeLayersInRanges, routerParams, sharedExpertParams, stageRange,
 } from "./moe.js";
-import { holdingsKind, rankHoldings } from "./layout/stages.js";
+import { holdingsKind, rankHeld, rankHoldings } from "./layout/stages.js";
 
 export { paddedVocab };
 
@@ -208,6 +208,8 @@ export function stageParamSplit(
   return { dense, expert };
 }
 
+const NO_RANGES: readonly (readonly [number, number])[] = [];
+
 /** The parameters one GPU of pipeline rank `rank` holds (stageParamSplit over the layers, the
  *  embedding and the output layer of its own stages: layout/stages.ts rankHoldings). */
 export function rankParamSplit(
@@ -216,6 +218,11 @@ export function rankParamSplit(
   plan: Pick<Plan, "tp" | "pp" | "vpp" | "schedule" | "stageLayers" | "ep" | "etp">,
   rank: number,
 ): { dense: number; expert: number } {
+  // (a dense model: no ranges, stageParamSplit counts no MoE layer in them)
+  if (m.moe === undefined) {
+    const h = rankHeld(plan, m.layers, rank);
+    return stageParamSplit(m, seqLen, plan.tp, plan.pp, h.layers, holdingsKind(h), plan.ep, plan.etp, NO_RANGES);
+  }
   const h = rankHoldings(plan, m.layers, rank);
   return stageParamSplit(m, seqLen, plan.tp, plan.pp, h.layers, holdingsKind(h), plan.ep, plan.etp, h.ranges);
 }

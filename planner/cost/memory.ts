@@ -4,7 +4,7 @@ import { attentionSplitParams, layerMatrixParams, paddedVocab, rankParamSplit } 
 import { activationOptions } from "./activations.js";
 import { heldLayerActivationBytes, heldWorkingBytes, moeBufferBytes } from "./moe-memory.js";
 import { expertParams, moeLayersInRanges, mtpCount, sharedExpertParams } from "../moe.js";
-import { rankHoldings } from "../layout/stages.js";
+import { type RankHoldings, rankHeld, rankHoldings } from "../layout/stages.js";
 import { optimizerBytesOf } from "./moe-facts.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightLayers } from "./pipeline.js";
@@ -137,8 +137,9 @@ export const stageRank = (plan: Pick<Plan, "pp">, stage: "first" | "last" | "onl
  *  the first and the last, rank p − 1 the middle two): its layers, MoE layers among them, the
  *  multi-token-prediction modules (with the output layer) and whether it holds the output layer. */
 export function stageHeld(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers">, stage: "first" | "last" | "only") {
-  const h = rankHoldings(plan, m.layers, stageRank(plan, stage));
-  const moe = moeLayersInRanges(m, h.ranges);
+  // (a dense model's ranges hold no MoE layer: rankHeld makes none)
+  const h = m.moe === undefined ? rankHeld(plan, m.layers, stageRank(plan, stage)) : rankHoldings(plan, m.layers, stageRank(plan, stage));
+  const moe = m.moe === undefined ? 0 : moeLayersInRanges(m, (h as RankHoldings).ranges);
   const mtp = h.head ? mtpCount(m) : 0;
   // (an MTP module's block is an MoE layer in an MoE model, a dense one otherwise)
   return { layers: h.layers, moeLayers: moe, head: h.head, working: { dense: h.layers - moe + (m.moe ? 0 : mtp), moe: m.moe ? moe + mtp : 0 } };

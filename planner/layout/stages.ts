@@ -109,6 +109,20 @@ export function rankHoldings(plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stage
   return { ranges, layers: layers / pp, embedding: rank === 0, head: rank === pp - 1 };
 }
 
+/** rankHoldings without the ranges (for a dense model, whose layers are all alike, nothing reads
+ *  them): the same layers, embedding and head, and no array for an even split. The search asks
+ *  this of every layout it prices; the ranges were a fifth of its allocation (issue 11, start-up). */
+export function rankHeld(plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers">, layers: number, rank: number): Omit<RankHoldings, "ranges"> {
+  const pp = plan.pp;
+  if (pp === 1) return { layers, embedding: true, head: true };
+  if (plan.stageLayers !== undefined) {
+    const h = rankHoldings(plan, layers, rank);
+    return { layers: h.layers, embedding: h.embedding, head: h.head };
+  }
+  if (V_SCHEDULES.has(plan.schedule)) return { layers: layers / pp, embedding: rank === 0, head: rank === 0 };
+  return { layers: layers / pp, embedding: rank === 0, head: rank === pp - 1 };
+}
+
 /** Which of a stage's ends rank `rank` holds, as stageParamSplit names them: both ("only"), the
  *  embedding ("first"), the output layer ("last") or neither ("middle"). */
 export function holdingsKind(h: Pick<RankHoldings, "embedding" | "head">): StageKind {

@@ -16,7 +16,7 @@ import { stateBytes } from "../../planner/cost/engine-terms.js";
 import { allRankPaces } from "../../planner/cost/pace.js";
 import { evaluatePlan, microBatchCosts } from "../../planner/evaluate.js";
 import { rankParamSplit } from "../../planner/model.js";
-import { rankHoldings } from "../../planner/layout/stages.js";
+import { rankHeld, rankHoldings } from "../../planner/layout/stages.js";
 import { ONE_PLAN } from "../../planner/layout/layout.js";
 import { buildSimCosts } from "../../planner/sim/costs.js";
 import { wireOf } from "../../planner/wire/wire.js";
@@ -179,5 +179,33 @@ describe("DeepSeek-V3, pp 16 (3, 4 × 14, 2), ep 64, full recompute", () => {
     expect(first.total).toBeCloseTo(totalBytes(hw, allocated0), 0);
     const states1 = second.weights + second.gradients + second.optimizer;
     expect(second.total).toBeCloseTo(totalBytes(hw, states1 + second.activations + bufferBytes(m, 1, 128, 1, t, 4) + 1_174_405_120), 0);
+  });
+});
+
+describe("rankHeld: rankHoldings without the ranges (what the search asks of a dense model)", () => {
+  it("the same layers, embedding and head on every rank of every placement", () => {
+    // even splits under each schedule (a V's two stages a rank, looped v stages), uneven ones
+    // (one stage a rank, and p·v virtual stages), and no pipeline
+    const plans: Array<Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers">> = [{ pp: 1, vpp: 1, schedule: "1f1b" }];
+    for (const pp of [2, 3, 4, 8])
+      for (const [vpp, schedule] of [[1, "1f1b"], [1, "gpipe"], [2, "interleaved"], [3, "interleaved"], [2, "zb1p"], [2, "zbv"], [2, "dualpipev"]] as const) plans.push({ pp, vpp, schedule });
+    plans.push({ pp: 4, vpp: 1, schedule: "1f1b", stageLayers: [7, 9, 9, 7] });
+    plans.push({ pp: 2, vpp: 2, schedule: "interleaved", stageLayers: [7, 9, 9, 7] });
+    let compared = 0;
+    for (const p of plans)
+      for (let rank = 0; rank < p.pp; rank++) {
+        const { ranges, ...rest } = rankHoldings(p, 32, rank);
+        expect(ranges.length).toBeGreaterThan(0);
+        expect(rankHeld(p, 32, rank)).toEqual(rest);
+        compared++;
+      }
+    expect(compared).toBe(1 + 7 * (2 + 3 + 4 + 8) + 4 + 2); // no pipeline, 7 placements of 4 pp, 2 uneven
+  });
+
+  it("rank 3 of 4 interleaved (v 2) over 32 layers: 8 layers, the output layer, not the embedding", () => {
+    // looped: stages 3 and 7 of 8, 4 layers each; stage 7 is the last
+    expect(rankHeld({ pp: 4, vpp: 2, schedule: "interleaved" }, 32, 3)).toEqual({ layers: 8, embedding: false, head: true });
+    // a V: rank 3 holds the middle stages 3 and 4, neither end
+    expect(rankHeld({ pp: 4, vpp: 2, schedule: "zbv" }, 32, 3)).toEqual({ layers: 8, embedding: false, head: false });
   });
 });
