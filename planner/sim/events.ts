@@ -100,13 +100,31 @@ export class Engine {
   /** op() with its links as a route of routeOf() (−1: none): a graph adding thousands of
    *  operations on a few routes names each once. */
   opOn(stream: number, pre: number, work: number, route: number, post: number): number {
+    const id = this.place(stream, route);
+    this.opPre[id] = pre;
+    this.opWork[id] = work;
+    this.opPost[id] = post;
+    return id;
+  }
+
+  /** opOn() with the times of kind `kind` of `pre`, `work` and `post` (retime's tables): a graph
+   *  adds tens of thousands of operations of a few kinds, and a time passed to a call V8 does not
+   *  inline (src/app/one-shot.ts) is a number boxed on the heap, one to three per operation. */
+  opOfKind(stream: number, kind: number, pre: readonly number[], work: readonly number[], post: readonly number[], route: number): number {
+    const id = this.place(stream, route);
+    this.opPre[id] = pre[kind]!;
+    this.opWork[id] = work[kind]!;
+    this.opPost[id] = post[kind]!;
+    return id;
+  }
+
+  /** A new operation on `stream` with its route, no dependency yet but its stream's order; its
+   *  times are the caller's to set. */
+  private place(stream: number, route: number): number {
     const id = this.n;
     if (id === this.capacity) this.growOps(2 * id);
     this.n = id + 1;
     this.opStream[id] = stream;
-    this.opPre[id] = pre;
-    this.opWork[id] = work;
-    this.opPost[id] = post;
     this.opRoute[id] = route;
     this.pending[id] = 0;
     this.head[id] = -1;

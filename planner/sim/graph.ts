@@ -57,7 +57,7 @@ export interface Graph extends InfoTables {
  *  `pass`, with `index` (Graph.opIndex) and `bytes` of weights, its work on `route` (the
  *  engine's routeOf; −1: none). */
 export function addOp(g: Graph, stream: number, info: number, pass: number, index: number, bytes: number, route = -1): number {
-  const id = g.engine.opOn(stream, g.infoPre[info]!, g.infoWork[info]!, route, g.infoPost[info]!);
+  const id = g.engine.opOfKind(stream, info, g.infoPre, g.infoWork, g.infoPost, route);
   if (id >= g.opRoom) {
     g.opInfo = g.arena.i32("graph.opInfo", id + 1, id);
     g.opPass = g.arena.i32("graph.opPass", id + 1, id);
@@ -86,7 +86,9 @@ export const hasDataParallel = (c: SimCosts): boolean => c.dp > 1 || c.expert !=
 function addLayers(g: Graph, stream: number, info: number, pass: number, index: number, n: number): number {
   const c = g.costs.layer;
   const expert = c.expertBytes ?? 0;
-  const id = addOp(g, stream, info, pass, index, n * (c.bytes - expert));
+  // (the bytes stored here, not passed: a number passed to a call V8 does not inline is boxed)
+  const id = addOp(g, stream, info, pass, index, 0);
+  g.opBytes[id] = n * (c.bytes - expert);
   g.opExpertBytes[id] = n * expert;
   return id;
 }
