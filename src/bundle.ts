@@ -28,6 +28,7 @@ export async function bundleCli(dir = dirname(fileURLToPath(import.meta.url))): 
     format: "esm",
     entryFileNames: "[name].js",
     chunkFileNames: "bundle-[name]-[hash].js",
+    comments: false,
     // Two chunks named, the rest split as rolldown does: what the entry itself imports ("boot",
     // all that `paraplan --help` loads), and `plan` with everything it imports statically ("plan":
     // one file to read, compile and link instead of about fifteen, ~25–50 ms of `plan --model
