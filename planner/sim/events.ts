@@ -111,10 +111,24 @@ export class Engine {
    *  adds tens of thousands of operations of a few kinds, and a time passed to a call V8 does not
    *  inline (src/app/one-shot.ts) is a number boxed on the heap, one to three per operation. */
   opOfKind(stream: number, kind: number, pre: readonly number[], work: readonly number[], post: readonly number[], route: number): number {
-    const id = this.place(stream, route);
+    // place() written out: until V8 compiles them, every call on this path, once per operation,
+    // runs in the interpreter (issue 11, start-up)
+    const id = this.n;
+    if (id === this.capacity) this.growOps(2 * id);
+    this.n = id + 1;
+    this.opStream[id] = stream;
     this.opPre[id] = pre[kind]!;
     this.opWork[id] = work[kind]!;
     this.opPost[id] = post[kind]!;
+    this.opRoute[id] = route;
+    this.pending[id] = 0;
+    this.head[id] = -1;
+    this.tail[id] = -1;
+    this.partHead[id] = -1;
+    this.partTail[id] = -1;
+    const last = this.streamLast[stream]!;
+    if (this.streamOrdered[stream] && last >= 0) this.edge(id, last);
+    this.streamLast[stream] = id;
     return id;
   }
 
@@ -171,7 +185,11 @@ export class Engine {
     }
     this.edgeTo[e] = op;
     this.edgeNext[e] = -1;
-    append(this.head, this.tail, this.edgeNext, on, e);
+    // (append() written out: one call fewer per dependency while it runs interpreted)
+    const last = this.tail[on]!;
+    if (last < 0) this.head[on] = e;
+    else this.edgeNext[last] = e;
+    this.tail[on] = e;
   }
 
   /** Partial dependencies added so far (dep() with a fraction below 1), in order. */

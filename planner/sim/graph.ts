@@ -265,34 +265,37 @@ function addPassOps(g: Graph, kinds: StageKinds, stream: number, order: Int32Arr
     const kind = Math.floor(idx / (V * M)) % 3;
     const ch = chOf[chunk]!;
     const nLayers = layersOf[chunk]!;
+    // (the pass's first operation from the engine's count once, its last from the ids added: the
+    // count is a getter, a call per read until V8 compiles this loop)
     const first = engine.opCount;
+    let last = -1;
     // One operation for the pass's layers, or one each.
     const n = perLayer || nLayers < 2 || firstForward?.[chunk] === idx ? 1 : nLayers;
     if (kind === 0) {
-      if (ch === 0) addOp(g, stream, kinds.embedF, idx, -1, c.embedding.bytes);
-      if (n > 1) addLayers(g, stream, kinds.run(0, n), idx, -1, n);
-      else for (let l = 0; l < nLayers; l++) addLayers(g, stream, kinds.layerF, idx, l, 1);
-      if (ch === lastChunk) addOp(g, stream, kinds.headF, idx, -1, c.head.bytes);
+      if (ch === 0) last = addOp(g, stream, kinds.embedF, idx, -1, c.embedding.bytes);
+      if (n > 1) last = addLayers(g, stream, kinds.run(0, n), idx, -1, n);
+      else for (let l = 0; l < nLayers; l++) last = addLayers(g, stream, kinds.layerF, idx, l, 1);
+      if (ch === lastChunk) last = addOp(g, stream, kinds.headF, idx, -1, c.head.bytes);
     } else if (kind === B && g.gradPass[idx] === 1) {
-      if (ch === lastChunk) addOp(g, stream, kinds.headB, idx, -1, c.head.bytes);
-      if (n > 1) addLayers(g, stream, kinds.run(1, n), idx, -1, n);
-      else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, kinds.layerB, idx, l, 1);
-      if (ch === 0) addOp(g, stream, kinds.embedB, idx, -1, c.embedding.bytes);
+      if (ch === lastChunk) last = addOp(g, stream, kinds.headB, idx, -1, c.head.bytes);
+      if (n > 1) last = addLayers(g, stream, kinds.run(1, n), idx, -1, n);
+      else for (let l = nLayers - 1; l >= 0; l--) last = addLayers(g, stream, kinds.layerB, idx, l, 1);
+      if (ch === 0) last = addOp(g, stream, kinds.embedB, idx, -1, c.embedding.bytes);
     } else if (kind === B) {
       // Input gradient only; the embedding has no input to pass a gradient to, so its
       // (weight) gradient waits for W.
-      if (ch === lastChunk) addOp(g, stream, kinds.headI, idx, -1, c.head.bytes);
-      if (n > 1) addLayers(g, stream, kinds.run(2, n), idx, -1, n);
-      else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, kinds.layerI, idx, l, 1);
+      if (ch === lastChunk) last = addOp(g, stream, kinds.headI, idx, -1, c.head.bytes);
+      if (n > 1) last = addLayers(g, stream, kinds.run(2, n), idx, -1, n);
+      else for (let l = nLayers - 1; l >= 0; l--) last = addLayers(g, stream, kinds.layerI, idx, l, 1);
     } else {
-      if (ch === lastChunk) addOp(g, stream, kinds.headW, idx, -1, c.head.bytes);
-      if (n > 1) addLayers(g, stream, kinds.run(3, n), idx, -1, n);
-      else for (let l = nLayers - 1; l >= 0; l--) addLayers(g, stream, kinds.layerW, idx, l, 1);
-      if (ch === 0) addOp(g, stream, kinds.embedB, idx, -1, c.embedding.bytes);
+      if (ch === lastChunk) last = addOp(g, stream, kinds.headW, idx, -1, c.head.bytes);
+      if (n > 1) last = addLayers(g, stream, kinds.run(3, n), idx, -1, n);
+      else for (let l = nLayers - 1; l >= 0; l--) last = addLayers(g, stream, kinds.layerW, idx, l, 1);
+      if (ch === 0) last = addOp(g, stream, kinds.embedB, idx, -1, c.embedding.bytes);
     }
-    if (engine.opCount > first) {
+    if (last >= first) {
       firstOp[idx] = first;
-      lastOp[idx] = engine.opCount - 1;
+      lastOp[idx] = last;
     }
   }
 }
@@ -325,17 +328,22 @@ function addSends(g: Graph, c: SimCosts, P: number, V: number, M: number): void 
       const gc = globalStage(c.schedule, P, ch, s);
       const ahead = gc < lastChunk ? stageOf(c.schedule, P, gc + 1) : null;
       const behind = gc > 0 ? stageOf(c.schedule, P, gc - 1) : null;
+      // Pass indices of micro-batch 0 (passIndexOf: mb is their last term), for each direction.
+      const forward = passIndexOf(V, M, s, 0, ch, 0);
+      const forwardNext = ahead !== null ? passIndexOf(V, M, ahead.stage, 0, ahead.chunk, 0) : -1;
+      const backward = passIndexOf(V, M, s, B, ch, 0);
+      const backwardNext = behind !== null ? passIndexOf(V, M, behind.stage, B, behind.chunk, 0) : -1;
       for (let mb = 0; mb < M; mb++) {
         if (ahead !== null) {
-          const from = passIndexOf(V, M, s, 0, ch, mb);
-          const next = firstOp[passIndexOf(V, M, ahead.stage, 0, ahead.chunk, mb)]!;
+          const from = forward + mb;
+          const next = firstOp[forwardNext + mb]!;
           // The V's turn (stage p−1 to p) stays on the rank: no transfer.
           if (ahead.stage === s) engine.dep(next, lastOp[from]!);
           else send(g, c, routes, s, activation, ahead.stage, lastOp[from]!, next, from);
         }
         if (behind !== null) {
-          const from = passIndexOf(V, M, s, B, ch, mb);
-          const next = firstOp[passIndexOf(V, M, behind.stage, B, behind.chunk, mb)]!;
+          const from = backward + mb;
+          const next = firstOp[backwardNext + mb]!;
           if (behind.stage === s) engine.dep(next, lastOp[from]!);
           else send(g, c, routes, s, gradient, behind.stage, lastOp[from]!, next, from);
         }
