@@ -112,6 +112,14 @@ function reasonFor(hw: Hardware, orders: readonly PricedOrder[], steps: readonly
 const ONLY = ["only"] as const;
 const FIRST_LAST = ["first", "last"] as const;
 
+/** The micro-batch costs of `layout` in each rank order of `orders`, under training `t` (the
+ *  search's, or its eager engine's for a layout that runs eager). */
+function layoutCosts(st: SearchState, t: Training, layout: Plan, orders: readonly PricedOrder[]): MicroBatchCosts[] {
+  const costsOf: MicroBatchCosts[] = [];
+  for (let i = 0; i < orders.length; i++) costsOf.push(microBatchCosts(st.m, st.hw, t, layout, orders[i]!.placement));
+  return costsOf;
+}
+
 /** Price `layout` (recompute "none", ZeRO 0 as placeholders) under every recompute mode and each of
  *  `zeros`, in each rank order of `orders`; edp: the routed experts' data-parallel size. */
 export function priceLayout(st: SearchState, layout: Plan, orders: readonly PricedOrder[], zeros: readonly ZeroStage[], edp: number): void {
@@ -123,12 +131,11 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   const stateBytes = eager ? st.eager!.stateBytes : st.stateBytes;
   const { tp, pp, cp } = layout;
   const dpcp = layout.dp * cp; // ZeRO shards over dp·cp (groups.ts "shard")
-  // Plain loops here, not Array.prototype.map: the first read of an array that the compiled map()
-  // had made (another map than the interpreter's arrays) threw the compiled priceLayout away, a
-  // compilation of ~50 ms on the other core done twice (issue 11, start-up).
-  const costsOf: MicroBatchCosts[] = [];
-  for (let i = 0; i < orders.length; i++) costsOf.push(microBatchCosts(m, hw, t, layout, orders[i]!.placement));
-  const costs = costsOf[0]!;
+  // The layout's micro-batch costs in each rank order (layoutCosts) and its compute floor, priced
+  // at its first plan that fits in memory, or that is the closest yet while none fits: a third of
+  // gpt3-like's layouts fit in no recompute mode and ZeRO stage, three fifths of deepseek-v3's on
+  // 2,048 GPUs (the same figures whenever they are priced: pure functions of the layout).
+  let costsOf: MicroBatchCosts[] | null = null;
   // Plans name their rank order only where the fabric makes it matter (layout/order.ts).
   const ordered = ordersMatter(hw);
   // No recompute mode or ZeRO stage of this layout steps faster than its floors (cost/time.ts):
@@ -136,11 +143,14 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   // in its faster rank order. Plans whose floor cannot enter the top are counted (memory decides
   // feasible or not) but not priced.
   const tokens = t.globalBatch * t.seqLen;
-  const ceiling = tokens / computeFloor(m, t, layout, costs);
+  let ceiling = 0;
   let ceiling2 = 0;
   // Memory with plain numbers: the stage parameters per layout (dense ones sharded over dp, routed
   // experts over edp), activations per recompute mode, model states and buffers per ZeRO stage.
   // Full breakdowns are built only for plans that may be reported.
+  // Plain loops here, not Array.prototype.map: the first read of an array that the compiled map()
+  // had made (another map than the interpreter's arrays) threw the compiled priceLayout away, a
+  // compilation of ~50 ms on the other core done twice (issue 11, start-up).
   const stages = pp === 1 ? ONLY : FIRST_LAST;
   const splits: Array<{ dense: number; expert: number }> = [];
   for (let i = 0; i < stages.length; i++) splits.push(rankParamSplit(m, t.seqLen, layout, stageRank(layout, stages[i]!)));
@@ -202,11 +212,15 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         addRejection(st.rejected, "out_of_memory");
         if (st.feasible === 0 && (st.closest === null || worst < st.closest.memory.total)) {
           const plan: Plan = { ...withRecompute, zero };
-          st.closest = evaluatePlan(m, hw, st.t, ordered ? { ...plan, order: orders[0]!.order } : plan, costs);
+          costsOf ??= layoutCosts(st, t, layout, orders);
+          st.closest = evaluatePlan(m, hw, st.t, ordered ? { ...plan, order: orders[0]!.order } : plan, costsOf[0]!);
         }
         continue;
       }
       st.feasible++;
+      costsOf ??= layoutCosts(st, t, layout, orders);
+      const costs = costsOf[0]!;
+      if (ceiling === 0) ceiling = tokens / computeFloor(m, t, layout, costs);
       if (!st.keepAll) {
         if (!mayEnter(st.best, st.top, ceiling, worst)) continue;
         if (ceiling2 === 0) {
