@@ -9,7 +9,7 @@
 // instance belongs to the Arena of the simulations that use it (one run at a time).
 import { ENGINE_WASM } from "./engine-wasm.js";
 import type { Arena } from "./heap.js";
-import { type EngineResult, type RunTables, latest } from "./run.js";
+import type { EngineResult, RunTables } from "./run.js";
 
 // The WebAssembly API as this module uses it (TypeScript's declarations of it come with the DOM
 // library, which this project does not compile against).
@@ -23,6 +23,7 @@ interface Exports {
   setTables(...offsets: number[]): void;
   setState(...offsets: number[]): void;
   run(n: number, nStreams: number, nLinks: number): number;
+  latest(n: number): number;
   setSummaryTables(...offsets: number[]): void;
   summarize(n: number, stages: number): number;
 }
@@ -140,7 +141,7 @@ export class WasmEngine {
     const ready = out("run.ready", stOff[2]!);
     const binder = shared ? arena.i32("run.binder", n).subarray(0, n) : new Int32Array(n);
     binder.set(new Int32Array(buf, stOff[3]!, n));
-    const result: EngineResult = { start, end, ready, binder, makespan: latest(end, n), wasm: this };
+    const result: EngineResult = { start, end, ready, binder, makespan: this.x.latest(n), wasm: this };
     this.last = { result, start: stOff[0]!, end: stOff[1]!, binder: stOff[3]!, at };
     return result;
   }

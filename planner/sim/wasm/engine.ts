@@ -134,6 +134,14 @@ export function run(n: i32, nStreams: i32, nLinks: i32): i32 {
   return done;
 }
 
+/** run.ts latest() over the last run: the time the last of its `n` operations ends (in JavaScript
+ *  this loop ran interpreted in a fresh process, once per step simulated). */
+export function latest(n: i32): f64 {
+  let makespan: f64 = 0;
+  for (let i = 0; i < n; i++) makespan = Math.max(makespan, f64At(end, i));
+  return makespan;
+}
+
 function loop(): void {
   while (true) {
     const tHeap = heapN > 0 ? f64At(heapT, 0) : Infinity;
