@@ -167,7 +167,8 @@ function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind,
     // A partial dependency: its byte fraction kept to make it again for other costs (reuse.ts).
     if (progress < 1) g.partBytes.push(fraction);
     else if (fraction < 1) g.reusable = false;
-    g.engine.dep(op, producer, progress);
+    if (progress < 1) g.engine.partialDep(op, producer, progress);
+    else g.engine.dep(op, producer);
     out.push(op);
   }
   return op;

@@ -110,7 +110,7 @@ export class Engine {
   /** opOn() with the times of kind `kind` of `pre`, `work` and `post` (retime's tables): a graph
    *  adds tens of thousands of operations of a few kinds, and a time passed to a call V8 does not
    *  inline (src/app/one-shot.ts) is a number boxed on the heap, one to three per operation. */
-  opOfKind(stream: number, kind: number, pre: readonly number[], work: readonly number[], post: readonly number[], route: number): number {
+  opOfKind(stream: number, kind: number, pre: Float64Array, work: Float64Array, post: Float64Array, route: number): number {
     // place() written out: until V8 compiles them, every call on this path, once per operation,
     // runs in the interpreter (issue 11, start-up)
     const id = this.n;
@@ -153,26 +153,30 @@ export class Engine {
 
   /** `op` may start only once `on` has ended (fraction 1) or is `fraction` of the way through. */
   dep(op: number, on: number, fraction = 1): void {
+    if (fraction < 1) return this.partialDep(op, on, fraction);
     if (!(on >= 0 && on < this.n && op >= 0 && op < this.n)) throw new Error(`dependency of operation ${op} on ${on}, outside 0…${this.n - 1}`);
-    if (fraction < 1) {
-      if (this.opWork[on]! > 0) throw new Error("a partial dependency needs a fixed-time operation");
-      this.pending[op]!++;
-      const a = this.tables;
-      const e = this.nParts++;
-      if (e === this.partTo.length) {
-        this.partTo = a.i32("part.to", e + 1, e);
-        this.partFrom = a.i32("part.from", e + 1, e);
-        this.partNext = a.i32("part.next", e + 1, e);
-        this.partFraction = a.f64("part.fraction", e + 1, e);
-      }
-      this.partTo[e] = op;
-      this.partFrom[e] = on;
-      this.partNext[e] = -1;
-      this.partFraction[e] = fraction;
-      append(this.partHead, this.partTail, this.partNext, on, e);
-      return;
-    }
     this.edge(op, on);
+  }
+
+  /** dep() with a fraction below 1, of its own: the graph's thousands of whole dependencies pass
+   *  none, and dep() compiled on them was thrown away at the first fraction (not a small integer). */
+  partialDep(op: number, on: number, fraction: number): void {
+    if (!(on >= 0 && on < this.n && op >= 0 && op < this.n)) throw new Error(`dependency of operation ${op} on ${on}, outside 0…${this.n - 1}`);
+    if (this.opWork[on]! > 0) throw new Error("a partial dependency needs a fixed-time operation");
+    this.pending[op]!++;
+    const a = this.tables;
+    const e = this.nParts++;
+    if (e === this.partTo.length) {
+      this.partTo = a.i32("part.to", e + 1, e);
+      this.partFrom = a.i32("part.from", e + 1, e);
+      this.partNext = a.i32("part.next", e + 1, e);
+      this.partFraction = a.f64("part.fraction", e + 1, e);
+    }
+    this.partTo[e] = op;
+    this.partFrom[e] = on;
+    this.partNext[e] = -1;
+    this.partFraction[e] = fraction;
+    append(this.partHead, this.partTail, this.partNext, on, e);
   }
 
   /** A whole dependency of `op` on `on`, both known to exist (dep() checks them). */
@@ -209,7 +213,7 @@ export class Engine {
 
   /** Every operation's times from its kind's: `kind[op]` indexes `pre`, `work` and `post`
    *  (reuse.ts: the same operations and dependencies, played with other costs). */
-  retime(kind: Int32Array, pre: readonly number[], work: readonly number[], post: readonly number[]): void {
+  retime(kind: Int32Array, pre: ArrayLike<number>, work: ArrayLike<number>, post: ArrayLike<number>): void {
     const { opPre, opWork, opPost } = this;
     for (let op = 0; op < this.n; op++) {
       const k = kind[op]!;

@@ -4,7 +4,7 @@
 import type { SimCosts } from "./costs.js";
 import { Engine } from "./events.js";
 import { Arena } from "./heap.js";
-import { addInfo, type InfoTables, type OpInfo, type PassPart, passTables } from "./infos.js";
+import { addInfo, type InfoTables, type OpInfo, type PassPart, type PassTables, passTables } from "./infos.js";
 import { linkId } from "./links.js";
 import { globalStage, stageOf, visitPasses } from "./schedule.js";
 import { B, type PassKind, W } from "./zb-orders.js";
@@ -133,14 +133,18 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
   const passIndex = (stage: number, kind: PassKind, chunk: number, mb: number) => passIndexOf(V, M, stage, kind, chunk, mb);
   const nPasses = P * 3 * V * M;
   const g: Graph = {
-    costs: c,
-    passes: passTables(c),
-    engine,
+    // (null first, then the costs and the engine: so V8 has these fields mutable and of any type
+    // from the first graph on. Written once with one shape of object, they were fields compiled
+    // code relied on, and the next plan's, of another shape or written by reuse.ts, made V8
+    // throw addPassOps, addLayers, addOp and send away in the middle of the simulation.)
+    costs: null as unknown as SimCosts,
+    passes: null as unknown as PassTables,
+    engine: null as unknown as Engine,
     infos: [],
     recipes: [],
-    infoPre: [],
-    infoWork: [],
-    infoPost: [],
+    infoPre: arena.f64("info.pre", 64),
+    infoWork: arena.f64("info.work", 64),
+    infoPost: arena.f64("info.post", 64),
     opInfo: arena.i32("graph.opInfo", capacity),
     opPass: arena.i32("graph.opPass", capacity),
     opIndex: arena.i32("graph.opIndex", capacity),
@@ -160,6 +164,9 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     partBytes: [],
     reusable: true,
   };
+  g.costs = c;
+  g.passes = passTables(c);
+  g.engine = engine;
   g.opRoom = opRoom(g);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
@@ -269,8 +276,9 @@ function addPassOps(g: Graph, kinds: StageKinds, stream: number, order: Int32Arr
     // count is a getter, a call per read until V8 compiles this loop)
     const first = engine.opCount;
     let last = -1;
-    // One operation for the pass's layers, or one each.
-    const n = perLayer || nLayers < 2 || firstForward?.[chunk] === idx ? 1 : nLayers;
+    // One operation for the pass's layers, or one each. (Compared only where there is a table:
+    // `undefined === idx` in a function compiled on integers threw its code away, ZeRO-0's plans.)
+    const n = perLayer || nLayers < 2 || (firstForward !== null && firstForward[chunk] === idx) ? 1 : nLayers;
     if (kind === 0) {
       if (ch === 0) last = addOp(g, stream, kinds.embedF, idx, -1, c.embedding.bytes);
       if (n > 1) last = addLayers(g, stream, kinds.run(0, n), idx, -1, n);

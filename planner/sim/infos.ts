@@ -3,6 +3,7 @@
 // its first operation; reuse.ts makes every kind again from the same recipes for the costs of
 // another plan of the same shape, so that both ways give the same numbers by the same arithmetic.
 import type { CollectiveKind, PassCost, SimCosts, Transfer } from "./cost-types.js";
+import type { Arena } from "./heap.js";
 
 /** weightGrad: the weight-gradient half of a backward split in two (zero-bubble schedules' W). */
 export type SegmentKind = "forward" | "backward" | "weightGrad" | "recompute" | "tpComm" | "epComm" | "cpComm" | "ppComm" | "dpComm" | "optimizer";
@@ -58,9 +59,13 @@ export interface InfoTables {
   /** The distinct OpInfos, and per kind its recipe and an operation's fixed times and work. */
   infos: OpInfo[];
   recipes: Recipe[];
-  infoPre: number[];
-  infoWork: number[];
-  infoPost: number[];
+  /** (typed tables from `arena`, one kind of array from the first kind on: plain arrays changed
+   *  element kind as their first fraction came, and the compiled code reading them was thrown away) */
+  infoPre: Float64Array;
+  infoWork: Float64Array;
+  infoPost: Float64Array;
+  /** Where infoPre … infoPost live and grow. */
+  arena: Arena;
   /** dp.ts's cache of collective costs by kind and size, and of each stage's route (its link
    *  pair) by whether it crosses the network. */
   dpMemo: { costs: Map<string, Map<number, Transfer>>; routes: Map<number, number> };
@@ -148,6 +153,11 @@ export function addInfo(g: InfoTables, r: Recipe): number {
 }
 
 function set(g: InfoTables, i: number, info: OpInfo, pre: number, work: number, post: number): void {
+  if (i >= g.infoPre.length) {
+    g.infoPre = g.arena.f64("info.pre", i + 1, i);
+    g.infoWork = g.arena.f64("info.work", i + 1, i);
+    g.infoPost = g.arena.f64("info.post", i + 1, i);
+  }
   g.infos[i] = info;
   g.infoPre[i] = pre;
   g.infoWork[i] = work;

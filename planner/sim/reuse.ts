@@ -36,11 +36,9 @@ export function refill(g: Graph, c: SimCosts): boolean {
   const recipes = g.recipes;
   g.costs = c;
   g.passes = passTables(c);
-  g.dpMemo = { costs: new Map(), routes: g.dpMemo.routes };
-  g.infos = [];
-  g.infoPre = [];
-  g.infoWork = [];
-  g.infoPost = [];
+  // (emptied, not replaced: a field written again is one V8 had compiled code assume constant)
+  g.dpMemo.costs.clear();
+  g.infos.length = 0;
   for (let i = 0; i < recipes.length; i++) if (!makeInfo(g, recipes[i]!, i)) return false;
   const e = g.engine;
   const nParts = e.partialCount;
