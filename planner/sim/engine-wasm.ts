@@ -1,9 +1,9 @@
 // Written by `npm run build:wasm` (src/build-wasm.ts) from planner/sim/wasm/engine.ts: do not edit.
-// The simulator's event engine compiled to WebAssembly (asc -O3 --runtime stub --noAssert --initialMemory 512), base64.
+// The simulator's event engine compiled to WebAssembly (asc -O3 --runtime stub --noAssert --initialMemory 384), base64.
 export const ENGINE_WASM =
   "AGFzbQEAAAABeg5gAn9/AGADfH9/AGACf3wBfGABfABgAX8AYAJ/fwF/YBB/f39/f39/f39/f39/f39/AGAEf39/fwF/YBF/" +
   "f39/f39/f39/f39/f39/fwBgFX9/f39/f39/f39/f39/f39/f39/fwBgA39/fwF/YAABf2AAAGABfwF8AxIRAQIDAAQAAAAF" +
-  "BgcICQoLDA0FBAEAgAQG2AI/fwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEA" +
+  "BgcICQoLDA0FBAEAgAMG2AI/fwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEA" +
   "C38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/" +
   "AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFB" +
   "AAt/AUEAC38BQQALfwFBAAt/AUEAC38BQQALfwFBAAt8AUQAAAAAAAAAAAt8AUQAAAAAAAAAAAt/AUEAC38BQQALfwFBAAt/" +

@@ -48,13 +48,14 @@ export interface SummaryTables {
 const BASE = 65536;
 const PAGE = 65536;
 /** Pages the module's memory starts with (asc --initialMemory, src/build-wasm.ts ASC_OPTIONS):
- *  32 MiB, more than the CLI's simulations lay out (gpt3-like's top 20 6.7 MiB, deepseek-v3 on
- *  2,048 GPUs 11.5 MiB). Growing the memory detaches its ArrayBuffer, and the first ArrayBuffer a
- *  process detaches makes V8 throw away every optimised function that reads a typed array (its
- *  "array buffer detaching" protector): in a CLI process that was the search's and the graph
- *  building's compiled code, in the middle of the first simulation (issue 11, start-up). Pages
- *  are only reserved until written. A larger layout still grows the memory. */
-export const INITIAL_PAGES = 512;
+ *  24 MiB, more than the CLI's simulations lay out (gpt3-like's top 20 6.7 MiB, deepseek-v3 on
+ *  2,048 GPUs 11.5 MiB), instantiated in ~0.1 ms (32 MiB took ~0.6 ms). Growing the memory
+ *  detaches its ArrayBuffer, and the first ArrayBuffer a process detaches makes V8 throw away
+ *  every optimised function that reads a typed array (its "array buffer detaching" protector):
+ *  in a CLI process that was the search's and the graph building's compiled code, in the middle
+ *  of the first simulation (issue 11, start-up). Pages are only reserved until written. A larger
+ *  layout still grows the memory. */
+export const INITIAL_PAGES = 384;
 
 /** An instance of the engine and its memory. */
 export class WasmEngine {

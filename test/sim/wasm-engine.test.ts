@@ -123,7 +123,7 @@ describe("the engine's memory", () => {
     const e = new Engine(4);
     const s = e.addStream(true);
     let last = -1;
-    // ~200 bytes of layout an operation: 250,000 of them need more than 32 MiB
+    // ~200 bytes of layout an operation: 250,000 of them need more than INITIAL_PAGES' 24 MiB
     for (let i = 0; i < 250_000; i++) {
       const op = e.op(s, 1e-3);
       if (last >= 0) e.dep(op, last);
