@@ -216,19 +216,19 @@ function reduceStage(g: Graph, s: number, sides: readonly Side[], scratch: Bucke
   // Chunk by chunk, the chunk's passes that produce weight gradients (full backwards, or the W of
   // split ones) in execution order: every one under ZeRO-2, else the last. (One look at the
   // order, not one per chunk: v·2vm passes a stage.)
-  const order = g.order[s]!;
+  // (the last one of each chunk noted by buildGraph, Graph.chunkLastGrad)
   const every: number[][] | null = c.zero === 2 ? Array.from({ length: V }, () => []) : null;
-  const last = new Int32Array(V).fill(-1);
-  for (let i = 0; i < order.length; i++) {
-    const pass = order[i]!;
-    if (g.gradPass[pass] !== 1) continue;
-    const ch = Math.floor(pass / M) % V;
-    if (every) every[ch]!.push(pass);
-    else last[ch] = pass;
+  if (every) {
+    const order = g.order[s]!;
+    for (let i = 0; i < order.length; i++) {
+      const pass = order[i]!;
+      if (g.gradPass[pass] === 1) every[Math.floor(pass / M) % V]!.push(pass);
+    }
   }
   for (let ch = 0; ch < V; ch++) {
+    const last = g.chunkLastGrad[s * V + ch]!;
     if (every) for (const pass of every[ch]!) reduceBackward(g, s, pass, sides, scratch);
-    else if (last[ch]! >= 0) reduceBackward(g, s, last[ch]!, sides, scratch);
+    else if (last >= 0) reduceBackward(g, s, last, sides, scratch);
   }
   if (c.gatherUpdatedWeights) for (const side of sides) gatherWeights(g, s, scratch, side);
 }
@@ -264,17 +264,11 @@ function reduceBackward(g: Graph, s: number, pass: number, sides: readonly Side[
 function gatherWeights(g: Graph, s: number, scratch: Buckets, side: Side): void {
   const c = g.costs;
   const V = c.vpp;
-  const firstForward = new Int32Array(V).fill(-1);
-  const order = g.order[s]!;
-  for (let i = 0; i < order.length; i++) {
-    const idx = order[i]!;
-    const forward = Math.floor(idx / (V * c.microBatches)) % 3 === 0;
-    const ch = Math.floor(idx / c.microBatches) % V;
-    if (forward && firstForward[ch]! < 0) firstForward[ch] = idx;
-  }
   for (let ch = 0; ch < V; ch++) {
-    const first = g.firstOp[firstForward[ch]!]!;
-    const last = g.lastOp[firstForward[ch]!]!;
+    // each chunk's first forward in execution order (buildGraph notes it, Graph.chunkFirstForward)
+    const pass = g.chunkFirstForward[s * V + ch]!;
+    const first = g.firstOp[pass]!;
+    const last = g.lastOp[pass]!;
     const label = `all-gather ${side.name}weights${V > 1 ? ` chunk ${ch}` : ""}`;
     if (!c.overlapParamGather) {
       const calls = side.expert ? 1 : (c.weightSyncCalls?.[s]?.[ch] ?? 1);

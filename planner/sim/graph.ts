@@ -7,7 +7,7 @@ import { Arena } from "./heap.js";
 import { addInfo, type InfoTables, type OpInfo, type PassPart, type PassTables, passTables } from "./infos.js";
 import { linkId } from "./links.js";
 import { globalStage, stageOf, visitPasses } from "./schedule.js";
-import { B, type PassKind, W } from "./zb-orders.js";
+import { B, F, type PassKind, W } from "./zb-orders.js";
 
 export type { OpInfo, SegmentKind, StreamName } from "./infos.js";
 
@@ -42,6 +42,11 @@ export interface Graph extends InfoTables {
   lastOp: Int32Array;
   /** Each stage's passes in execution order (pass indices). */
   order: Int32Array[];
+  /** Per stage and local chunk (stage·v + chunk): its first forward pass in execution order, and
+   *  its last pass producing weight gradients (−1: none), noted as the order is made (dp.ts read
+   *  them from three more passes over each stage's order). */
+  chunkFirstForward: Int32Array;
+  chunkLastGrad: Int32Array;
   optimizerOp: number[];
   /** Operations the optimizer of a stage waits for (its gradient reductions). */
   reductions: number[][];
@@ -158,6 +163,8 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     firstOp: arena.i32("graph.firstOp", nPasses).subarray(0, nPasses).fill(-1),
     lastOp: arena.i32("graph.lastOp", nPasses).subarray(0, nPasses).fill(-1),
     order: [],
+    chunkFirstForward: arena.i32("graph.chunkFirstForward", P * V).subarray(0, P * V).fill(-1),
+    chunkLastGrad: arena.i32("graph.chunkLastGrad", P * V).subarray(0, P * V).fill(-1),
     optimizerOp: [],
     reductions: Array.from({ length: P }, () => []),
     dpMemo: { costs: new Map(), routes: new Map() },
@@ -178,16 +185,20 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
     const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
     // The schedule's order first, then its operations in a plain loop (one small callback).
     let k = 0;
+    const { chunkFirstForward, chunkLastGrad } = g;
     visitPasses(c.schedule, P, V, M, s, (kind, chunk, mb, full) => {
       const idx = passIndex(s, kind, chunk, mb);
       stageOrderIdx[k++] = idx;
-      if (kind === W || (kind === B && full)) g.gradPass[idx] = 1;
+      if (kind === W || (kind === B && full)) {
+        g.gradPass[idx] = 1;
+        chunkLastGrad[s * V + chunk] = idx;
+      } else if (kind === F && chunkFirstForward[s * V + chunk]! < 0) chunkFirstForward[s * V + chunk] = idx;
     });
     // Where layers keep an operation each in a coarse graph (above): the passes of ZeRO-3, the
     // first forward of each chunk under overlapped ZeRO-1/2 weight gathers (dp.ts gatherWeights).
     // (every forward's layers too where ZeRO-2 gathers the weights again each micro-batch)
     const perLayer = !coarse || (hasDataParallel(c) && (c.zero === 3 || c.regatherEachMicroBatch));
-    const firstForward = !perLayer && hasDataParallel(c) && c.gatherUpdatedWeights && c.overlapParamGather ? firstForwards(stageOrderIdx, k, V, M) : null;
+    const firstForward = !perLayer && hasDataParallel(c) && c.gatherUpdatedWeights && c.overlapParamGather ? chunkFirstForward.subarray(s * V, (s + 1) * V) : null;
     // Per local chunk: its global stage and the layers it plays (its virtual stage's own count
     // with uneven stages).
     const chOf = new Int32Array(V);
@@ -306,18 +317,6 @@ function addPassOps(g: Graph, kinds: StageKinds, stream: number, order: Int32Arr
       lastOp[idx] = last;
     }
   }
-}
-
-/** Per chunk, the first forward pass among a stage's first `k` passes in execution order (−1:
- *  none); dp.ts gatherWeights finds the same passes. */
-function firstForwards(order: Int32Array, k: number, V: number, M: number): Int32Array {
-  const first = new Int32Array(V).fill(-1);
-  for (let i = 0; i < k; i++) {
-    const idx = order[i]!;
-    const ch = Math.floor(idx / M) % V;
-    if (Math.floor(idx / (V * M)) % 3 === 0 && first[ch]! < 0) first[ch] = idx;
-  }
-  return first;
 }
 
 /** The sends between pipeline stages (buildGraph). Functions of the module, not closures made
