@@ -14,7 +14,7 @@
 // Everything per operation, per edge and per event lives in typed arrays of an Arena (heap.ts):
 // a step has tens of thousands of operations and nothing is allocated per operation or event.
 import { Arena } from "./heap.js";
-import { type EngineResult, Run } from "./run.js";
+import { type EngineResult, Run, type RunTables } from "./run.js";
 
 export type { EngineResult } from "./run.js";
 
@@ -85,6 +85,36 @@ export class Engine {
 
   get opCount(): number {
     return this.n;
+  }
+
+  get streamCount(): number {
+    return this.streamOrdered.length;
+  }
+
+  /** Whether stream `s` runs its operations in the order they were added. */
+  isOrdered(s: number): boolean {
+    return this.streamOrdered[s] === true;
+  }
+
+  /** For a builder that writes this engine's operations and edges from the first (graph-wasm.ts):
+   *  its tables, with room for `ops` operations and `edges` edges; adopt() then takes the counts.
+   *  The engine must hold nothing yet. */
+  bulkTables(ops: number, edges: number) {
+    if (this.n !== 0 || this.nEdges !== 0 || this.nParts !== 0) throw new Error("bulkTables: the engine already holds operations");
+    if (ops > this.capacity) this.growOps(ops);
+    if (edges > this.edgeTo.length) {
+      this.edgeTo = this.tables.i32("edge.to", edges);
+      this.edgeNext = this.tables.i32("edge.next", edges);
+    }
+    const { opStream, opPre, opWork, opPost, opRoute, pending, head, tail, partHead, partTail, edgeTo, edgeNext } = this;
+    return { opStream, opPre, opWork, opPost, opRoute, pending, head, tail, partHead, partTail, edgeTo, edgeNext };
+  }
+
+  /** After bulkTables: `n` operations and `nEdges` edges written, each stream's last operation. */
+  adopt(n: number, nEdges: number, streamLast: ArrayLike<number>): void {
+    this.n = n;
+    this.nEdges = nEdges;
+    for (let s = 0; s < this.streamLast.length; s++) this.streamLast[s] = streamLast[s]!;
   }
 
   /** Add an operation; on an ordered stream it follows the stream's previous operation. */
@@ -226,10 +256,15 @@ export class Engine {
   /** Play the operations out: in WebAssembly (wasm-run.ts), or in TypeScript (`reference`:
    *  run.ts, the same rules, which the tests hold the WebAssembly engine to). */
   run(reference = false): EngineResult {
+    const tables = this.runTables();
+    return reference ? new Run(tables, this.tables, this.shared).play() : this.tables.engine().play(tables, this.tables, this.shared);
+  }
+
+  /** The operations and dependencies as run() reads them (valid until the next change). */
+  runTables(): RunTables {
     const { n, routes, streamOrdered, opStream, opPre, opWork, opPost, opRoute, pending, head, edgeTo, edgeNext, nEdges, nParts } = this;
     const { partHead, partTo, partFrom, partNext, partFraction } = this;
-    const tables = { n, routes, streamOrdered, opStream, opPre, opWork, opPost, opRoute, pending, head, edgeTo, edgeNext, nEdges, nParts, partHead, partTo, partFrom, partNext, partFraction };
-    return reference ? new Run(tables, this.tables, this.shared).play() : this.tables.engine().play(tables, this.tables, this.shared);
+    return { n, routes, streamOrdered, opStream, opPre, opWork, opPost, opRoute, pending, head, edgeTo, edgeNext, nEdges, nParts, partHead, partTo, partFrom, partNext, partFraction };
   }
 
   /** The route of a list of links (by identity: the same array, the same route). */

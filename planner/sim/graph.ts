@@ -5,6 +5,7 @@ import type { SimCosts } from "./costs.js";
 import { Engine } from "./events.js";
 import { Arena } from "./heap.js";
 import { addInfo, type InfoTables, type OpInfo, type PassPart, type PassTables, passTables } from "./infos.js";
+import { WasmGraphBuilder } from "./graph-wasm.js";
 import { linkId } from "./links.js";
 import { globalStage, stageOf, visitPasses } from "./schedule.js";
 import { B, F, type PassKind, W } from "./zb-orders.js";
@@ -115,8 +116,12 @@ export function infoOf(g: Graph, op: number): OpInfo {
  *  weight gathers (each layer waits for the bucket holding its weights). The step, its per-stage
  *  breakdown and the summary are those of the per-layer graph up to rounding (test/sim/
  *  coarse.test.ts); a pipeline of few layers per chunk gains little, one of many layers per
- *  chunk most of its compute operations. */
-export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Graph {
+ *  chunk most of its compute operations.
+ *
+ *  The compute operations and sends are made in WebAssembly (graph-wasm.ts, wasm/graph.ts);
+ *  `reference` makes them with addPassOps and addSends below, the same graph table for table
+ *  (test/sim/graph-wasm.test.ts). */
+export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false, reference = false): Graph {
   const P = c.pp;
   const V = c.vpp;
   const M = c.microBatches;
@@ -127,7 +132,8 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
   if (c.schedule === "dualpipev" && M < 2 * P) throw new Error(`simulate: dualpipev needs at least 2·pp = ${2 * P} micro-batches, not ${M}`);
   if ((c.schedule === "zbv" || c.schedule === "dualpipev") && V !== 2) throw new Error(`simulate: ${c.schedule} runs exactly 2 chunks per stage, not ${V}`);
   // Room for the compute operations and sends, and a quarter more for the collectives.
-  const capacity = Math.ceil(1.25 * (P * (3 * V * M * (c.stageLayers ? Math.max(...c.stageLayers) : c.layersPerChunk) + 1) + 4 * M + 2 * (P * V - 1) * M));
+  const maxLayers = c.stageLayers ? Math.max(...c.stageLayers) : c.layersPerChunk;
+  const capacity = Math.ceil(1.25 * (P * (3 * V * M * maxLayers + 1) + 4 * M + 2 * (P * V - 1) * M));
   const engine = new Engine(capacity, arena);
   const streams = { compute: [] as number[], pp: [] as number[], dp: [] as number[] };
   for (let s = 0; s < P; s++) {
@@ -175,6 +181,9 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
   g.passes = passTables(c);
   g.engine = engine;
   g.opRoom = opRoom(g);
+  // The compute operations and sends made in WebAssembly (graph-wasm.ts), the same ones as
+  // addPassOps and addSends below make (`reference`: those, as the tests compare).
+  const builder = reference ? null : new WasmGraphBuilder(g, maxLayers);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
   const passesPerStage = 3 * V * M;
@@ -207,13 +216,19 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false): Gr
       chOf[chunk] = globalStage(c.schedule, P, chunk, s);
       layersOf[chunk] = c.stageLayers?.[chOf[chunk]!] ?? c.layersPerChunk;
     }
-    addPassOps(g, kinds, stream, stageOrderIdx, k, perLayer, firstForward, chOf, layersOf);
+    if (builder) builder.stage(s, kinds, stream, stageOrderIdx, k, perLayer, firstForward, chOf, layersOf);
+    else addPassOps(g, kinds, stream, stageOrderIdx, k, perLayer, firstForward, chOf, layersOf);
     g.order.push(stageOrderIdx.subarray(0, k));
-    g.optimizerOp.push(addOp(g, stream, addInfo(g, { k: "optimizer", stage: s }), -1, -1, 0));
+    const optimizer = addInfo(g, { k: "optimizer", stage: s });
+    g.optimizerOp.push(builder ? builder.op(stream, optimizer) : addOp(g, stream, optimizer, -1, -1, 0));
   }
 
   // Point-to-point: each chunk's output activation to the next chunk, its input gradient back.
-  if (P > 1) addSends(g, c, P, V, M);
+  if (P > 1) {
+    if (builder) builder.sends();
+    else addSends(g, c, P, V, M);
+  }
+  builder?.finish();
   return g;
 }
 

@@ -15,10 +15,25 @@ import type { EngineResult, RunTables } from "./run.js";
 // library, which this project does not compile against).
 declare const WebAssembly: {
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
+  Instance: new (module: object, imports: object) => { exports: unknown };
 };
 
-interface Exports {
+/** The graph builder's exports (wasm/graph.ts; graph-wasm.ts calls them). */
+export interface GraphExports {
+  setGraphTables(...offsets: number[]): void;
+  stagePasses(stream: number, order: number, k: number, V: number, M: number, lastChunk: number, perLayer: number, firstForward: number, chOf: number, layersOf: number, kinds: number, embedBytes: number, headBytes: number, layerBytes: number, expertBytes: number): void;
+  addOp(stream: number, info: number, pass: number, index: number, bytes: number, route: number): number;
+  sends(P: number, V: number, M: number, ahead: number, behind: number, ppStream: number, activation: number, gradient: number, routes: number, blocking: number): void;
+  retimeOps(count: number, pre: number, work: number, post: number, opPre: number, opWork: number, opPost: number): void;
+  graphOps(): number;
+  graphEdges(): number;
+  graphBad(): number;
+  graphBadOp(): number;
+  graphBadOn(): number;
+  graphBadN(): number;
+}
+
+interface Exports extends GraphExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   setTables(...offsets: number[]): void;
   setState(...offsets: number[]): void;
@@ -66,9 +81,29 @@ export class WasmEngine {
    *  memory it laid out ends: summarize() reads them in place. */
   private last: { result: EngineResult; start: number; end: number; binder: number; at: number } | null = null;
 
+  /** The graph builder's import (wasm/graph.ts runKind): the stage's StageKinds.run. */
+  private runKind: (kind: number, n: number) => number = () => {
+    throw new Error("runKind: no stage being built");
+  };
+
   constructor() {
     const bytes = Uint8Array.from(atob(ENGINE_WASM), (c) => c.charCodeAt(0));
-    this.x = new WebAssembly.Instance(new WebAssembly.Module(bytes)).exports as unknown as Exports;
+    const imports = { env: { runKind: (kind: number, n: number) => this.runKind(kind, n) } };
+    this.x = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports as unknown as Exports;
+  }
+
+  /** The graph builder's exports and `bytes` of memory from where it may lay its tables out
+   *  (graph-wasm.ts): the last play's result no longer lies there (summarize() refuses it). */
+  forBuilder(bytes: number): { x: GraphExports; buffer: ArrayBuffer; base: number } {
+    this.last = null;
+    const mem = this.x.memory;
+    if (BASE + bytes > mem.buffer.byteLength) this.grow(Math.ceil((BASE + bytes - mem.buffer.byteLength) / PAGE));
+    return { x: this.x, buffer: mem.buffer, base: BASE };
+  }
+
+  /** What the builder's runKind import asks (the stage being built's StageKinds.run). */
+  setRunKind(run: (kind: number, n: number) => number): void {
+    this.runKind = run;
   }
 
   /** Play `t` out (run.ts Run.play's contract): results in the arena when `shared`, else new. */

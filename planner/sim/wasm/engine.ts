@@ -9,6 +9,8 @@
 //
 // The ranking's summary of a run (summary.ts) is compiled into the same module.
 export { setSummaryTables, summarize } from "./summary";
+// And the building of a step's compute operations and sends (graph.ts).
+export { addOp, graphBad, graphBadN, graphBadOn, graphBadOp, graphEdges, graphOps, retimeOps, sends, setGraphTables, stagePasses } from "./graph";
 
 // Event kinds; the payload is an operation (END, FLOW) or a partial edge (PARTIAL).
 const END: i32 = 0;

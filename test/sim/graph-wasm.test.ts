@@ -1,0 +1,93 @@
+// buildGraph makes a step's compute operations and sends in WebAssembly (planner/sim/wasm/graph.ts,
+// graph-wasm.ts); graph.ts addPassOps and addSends (buildGraph's `reference`) are the readable
+// reference. Both must give the same graph, table for table: every operation's stream, route,
+// kind, pass, index, bytes and times, every dependency in the same order, every kind of
+// operation, each pass's first and last operation — before the data-parallel collectives and
+// after dp.ts has added them to it (which appends to the lists the builder made).
+import { describe, expect, it } from "vitest";
+import { buildSimCosts, type SimCosts } from "../../planner/sim/costs.js";
+import { addDataParallel } from "../../planner/sim/dp.js";
+import { buildGraph, type Graph } from "../../planner/sim/graph.js";
+import { Arena } from "../../planner/sim/heap.js";
+import { search } from "../../planner/index.js";
+import type { Training } from "../../planner/types.js";
+import { preset } from "../planner/fixtures.js";
+import { SHAPE_CASES, base, engine, gpt, h100, t } from "./shape-cases.js";
+
+const llama8b = preset("llama3-8b");
+const cases: Array<[string, SimCosts]> = [
+  ...SHAPE_CASES,
+  ["pp 4 1F1B, ZeRO-0, no data parallel", buildSimCosts(gpt, h100, t(4), { ...base, pp: 4, dp: 1 })],
+  ["pp 4 zbv, torchtitan", buildSimCosts(gpt, h100, t(16, { engine: engine("torchtitan") }), { ...base, pp: 4, dp: 4, vpp: 2, schedule: "zbv" })],
+  ["pp 3 uneven stages 7 · 9 · 8", buildSimCosts(gpt, h100, t(12, { globalBatch: 48 }), { ...base, pp: 3, dp: 4, stageLayers: [7, 9, 8] })],
+  ["pp 2 v 2 uneven virtual stages", buildSimCosts(gpt, h100, t(16), { ...base, pp: 2, dp: 8, vpp: 2, schedule: "interleaved", stageLayers: [5, 7, 7, 5] })],
+  ["context parallel 2, ring", buildSimCosts(llama8b, h100, t(16, { globalBatch: 16, seqLen: 32768 }), { ...base, tp: 2, cp: 2, dp: 4, sequenceParallel: true, cpComm: "ring" })],
+];
+
+/** A table's first `n` entries as bytes (doubles bit for bit). */
+const bits = (a: Int32Array | Float64Array, n: number) => Buffer.from(a.buffer, a.byteOffset, Math.min(n, a.length) * a.BYTES_PER_ELEMENT).toString("hex");
+
+function expectSameGraph(wasm: Graph, ref: Graph): void {
+  const a = wasm.engine.runTables();
+  const b = ref.engine.runTables();
+  expect(a.n).toBe(b.n);
+  expect(a.nEdges).toBe(b.nEdges);
+  expect(a.nParts).toBe(b.nParts);
+  expect(a.routes).toEqual(b.routes);
+  expect(a.streamOrdered).toEqual(b.streamOrdered);
+  for (const k of ["opStream", "opPre", "opWork", "opPost", "opRoute", "pending", "head", "partHead"] as const) expect(bits(a[k], a.n), k).toBe(bits(b[k], b.n));
+  for (const k of ["edgeTo", "edgeNext"] as const) expect(bits(a[k], a.nEdges), k).toBe(bits(b[k], b.nEdges));
+  for (const k of ["partTo", "partFrom", "partNext", "partFraction"] as const) expect(bits(a[k], a.nParts), k).toBe(bits(b[k], b.nParts));
+  for (const k of ["opInfo", "opPass", "opIndex", "opBytes", "opExpertBytes"] as const) expect(bits(wasm[k], a.n), k).toBe(bits(ref[k], b.n));
+  for (const k of ["firstOp", "lastOp", "gradPass"] as const) expect(bits(wasm[k], wasm[k].length), k).toBe(bits(ref[k], ref[k].length));
+  expect(wasm.infos).toEqual(ref.infos);
+  expect(wasm.recipes).toEqual(ref.recipes);
+  expect(bits(wasm.infoPre, wasm.infos.length)).toBe(bits(ref.infoPre, ref.infos.length));
+  expect(wasm.optimizerOp).toEqual(ref.optimizerOp);
+  expect(wasm.order.map((o) => Array.from(o))).toEqual(ref.order.map((o) => Array.from(o)));
+  expect(wasm.reductions).toEqual(ref.reductions);
+  expect(wasm.partBytes).toEqual(ref.partBytes);
+  expect(wasm.reusable).toBe(ref.reusable);
+}
+
+/** Build `c` both ways (separate arenas), compare, add the collectives to both, compare again,
+ *  and play both: the same step. */
+function expectBothWays(c: SimCosts, coarse: boolean): void {
+  const wasm = buildGraph(c, new Arena(), coarse);
+  const ref = buildGraph(c, new Arena(), coarse, true);
+  expect(wasm.engine.opCount).toBeGreaterThan(0);
+  expectSameGraph(wasm, ref);
+  addDataParallel(wasm);
+  addDataParallel(ref);
+  expectSameGraph(wasm, ref);
+  expect(wasm.engine.run().makespan).toBe(ref.engine.run().makespan);
+}
+
+describe("the WebAssembly graph builder makes graph.ts's graph", () => {
+  it.each(cases)("%s", (_, c) => {
+    for (const coarse of [true, false]) expectBothWays(c, coarse);
+  });
+
+  it("the top 20 of gpt3-like on 1,024 H100s", () => {
+    const m = preset("gpt3-like");
+    const training: Training = { gpus: 1024, globalBatch: 1536, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
+    const plans = search(m, h100, training, {}, { top: 20 }).plans;
+    expect(plans.length).toBe(20);
+    for (const p of plans) expectBothWays(buildSimCosts(m, h100, training, p), true);
+  });
+
+  it("one arena for both, one graph after the other (the builder's memory is the engine's)", () => {
+    // the WebAssembly builder lays its tables out where the engine plays: a graph built after a
+    // run must not find the run's result still held (WasmEngine.holds), nor the run the graph's
+    const c = cases[0]![1];
+    const arena = new Arena();
+    const first = buildGraph(c, arena, true);
+    addDataParallel(first);
+    const r = first.engine.run();
+    expect(r.wasm!.holds(r)).toBe(true);
+    const second = buildGraph(c, arena, true);
+    expect(r.wasm!.holds(r)).toBe(false);
+    addDataParallel(second);
+    expect(second.engine.run().makespan).toBe(r.makespan);
+  });
+});
