@@ -87,7 +87,11 @@ export class WasmEngine {
   };
 
   constructor() {
-    const bytes = Uint8Array.from(atob(ENGINE_WASM), (c) => c.charCodeAt(0));
+    // (a plain loop: Uint8Array.from with a function called it per byte, ~1-2 ms in a fresh
+    // process against ~0.3 ms)
+    const text = atob(ENGINE_WASM);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
     const imports = { env: { runKind: (kind: number, n: number) => this.runKind(kind, n) } };
     this.x = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports as unknown as Exports;
   }
