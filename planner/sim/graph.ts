@@ -196,7 +196,7 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false, ref
     let k = 0;
     const { chunkFirstForward, chunkLastGrad } = g;
     visitPasses(c.schedule, P, V, M, s, (kind, chunk, mb, full) => {
-      const idx = passIndex(s, kind, chunk, mb);
+      const idx = ((s * 3 + kind) * V + chunk) * M + mb; // passIndexOf, written out (a call a pass)
       stageOrderIdx[k++] = idx;
       if (kind === W || (kind === B && full)) {
         g.gradPass[idx] = 1;

@@ -74,24 +74,39 @@ export function visitStageOrder(
   stage: number,
   visit: (backward: boolean, chunk: number, mb: number) => void,
 ): void {
+  visitOrder(schedule, pp, vpp, microBatches, stage, (kind, chunk, mb) => visit(kind === B, chunk, mb));
+}
+
+/** GPipe's, 1F1B's and the interleaved schedule's passes as visitPasses' calls (full backwards),
+ *  virtual micro-batch k's chunk and micro-batch written out (virtualChunk, virtualMb): a graph
+ *  visits every pass of every stage, and the calls between this loop and `visit` ran interpreted
+ *  for the first graphs of a process (issue 11, start-up). */
+function visitOrder(schedule: Schedule, pp: number, vpp: number, microBatches: number, stage: number, visit: Visit): void {
   if (schedule === "gpipe") {
-    for (let mb = 0; mb < microBatches; mb++) visit(false, 0, mb);
-    for (let mb = microBatches - 1; mb >= 0; mb--) visit(true, 0, mb);
+    for (let mb = 0; mb < microBatches; mb++) visit(F, 0, mb, true);
+    for (let mb = microBatches - 1; mb >= 0; mb--) visit(B, 0, mb, true);
     return;
   }
   const v = schedule === "interleaved" ? vpp : 1;
   const { warmup, steady } = phases(schedule, pp, v, microBatches, stage);
   const total = microBatches * v;
-  const pass = (backward: boolean, k: number) => {
-    if (v === 1) visit(backward, 0, k);
-    else visit(backward, virtualChunk(backward, k, pp, v), virtualMb(k, pp, v));
-  };
-  for (let k = 0; k < warmup; k++) pass(false, k);
-  for (let i = 0; i < steady; i++) {
-    pass(false, warmup + i);
-    pass(true, i);
+  if (v === 1) {
+    for (let k = 0; k < warmup; k++) visit(F, 0, k, true);
+    for (let i = 0; i < steady; i++) {
+      visit(F, 0, warmup + i, true);
+      visit(B, 0, i, true);
+    }
+    for (let k = steady; k < total; k++) visit(B, 0, k, true);
+    return;
   }
-  for (let k = steady; k < total; k++) pass(true, k);
+  const group = pp * v;
+  for (let k = 0; k < warmup; k++) visit(F, Math.floor((k % group) / pp), Math.floor(k / group) * pp + (k % pp), true);
+  for (let i = 0; i < steady; i++) {
+    const f = warmup + i;
+    visit(F, Math.floor((f % group) / pp), Math.floor(f / group) * pp + (f % pp), true);
+    visit(B, v - 1 - Math.floor((i % group) / pp), Math.floor(i / group) * pp + (i % pp), true);
+  }
+  for (let k = steady; k < total; k++) visit(B, v - 1 - Math.floor((k % group) / pp), Math.floor(k / group) * pp + (k % pp), true);
 }
 
 /** Whether the schedule places two stages per rank in a V (rank r: stages r and 2p−1−r) rather
@@ -117,5 +132,5 @@ export function visitPasses(schedule: Schedule, pp: number, vpp: number, microBa
   if (schedule === "zb1p") return zb1pOrder(pp, vpp, microBatches, stage, visit);
   if (schedule === "zbv") return zbvOrder(pp, microBatches, stage, visit);
   if (schedule === "dualpipev") return dualPipeVOrder(pp, microBatches, stage, visit);
-  visitStageOrder(schedule, pp, vpp, microBatches, stage, (backward, chunk, mb) => visit(backward ? B : F, chunk, mb, true));
+  visitOrder(schedule, pp, vpp, microBatches, stage, visit);
 }
