@@ -134,7 +134,7 @@ export class WasmEngine {
     ];
     const state: Array<[number, number]> = [
       [8, n], [8, n], [8, n], [4, n], [1, nStreams], [4, nStreams], [4, nStreams], [4, n],
-      [8, events], [8, events], [4, events], [4, events],
+      [16, events], // the heap's events: time, sequence, kind and payload (wasm/engine.ts)
       [4, flows], [4, flows], [8, flows], [8, flows], [8, flows], [8, flows], [4, flows], [4, nLinks], [4, nLinks],
     ];
     let at = BASE;

@@ -45,12 +45,11 @@ let busy: usize = 0;
 let queueHead: usize = 0;
 let queueTail: usize = 0;
 let queueNext: usize = 0;
-let heapT: usize = 0;
-let heapSeq: usize = 0;
-let heapKind: usize = 0;
-let heapPayload: usize = 0;
+// The heap's events, 16 bytes each: time (f64), sequence (i32), kind | payload << 2 (i32); one
+// record a move where four tables took four.
+let heap: usize = 0;
 let heapN: i32 = 0;
-let heapCounter: f64 = 0;
+let heapCounter: i32 = 0;
 let heapTime: f64 = 0;
 let heapLastKind: i32 = 0;
 let flowOp: usize = 0;
@@ -93,13 +92,11 @@ export function setTables(
 
 export function setState(
   a0: usize, a1: usize, a2: usize, a3: usize, a4: usize, a5: usize, a6: usize, a7: usize, a8: usize, a9: usize,
-  a10: usize, a11: usize, a12: usize, a13: usize, a14: usize, a15: usize, a16: usize, a17: usize, a18: usize, a19: usize,
-  a20: usize,
+  a10: usize, a11: usize, a12: usize, a13: usize, a14: usize, a15: usize, a16: usize, a17: usize,
 ): void {
   start = a0; end = a1; ready = a2; binder = a3; busy = a4; queueHead = a5; queueTail = a6;
-  queueNext = a7; heapT = a8; heapSeq = a9; heapKind = a10; heapPayload = a11; flowOp = a12;
-  flowRoute = a13; flowRemaining = a14; flowSince = a15; flowRate = a16; flowFinish = a17;
-  flowDone = a18; onLink = a19; touched = a20;
+  queueNext = a7; heap = a8; flowOp = a9; flowRoute = a10; flowRemaining = a11; flowSince = a12;
+  flowRate = a13; flowFinish = a14; flowDone = a15; onLink = a16; touched = a17;
 }
 
 /** Play `n` operations on `nStreams` streams and `nLinks` link ids out; returns how many ran
@@ -146,7 +143,7 @@ export function latest(n: i32): f64 {
 
 function loop(): void {
   while (true) {
-    const tHeap = heapN > 0 ? f64At(heapT, 0) : Infinity;
+    const tHeap = heapN > 0 ? load<f64>(heap) : Infinity;
     const tFlow = nextFinish;
     if (tHeap == Infinity && tFlow == Infinity) break;
     if (tFlow < tHeap) {
@@ -219,56 +216,66 @@ function finish(op: i32): void {
 // ---- the event heap (heap.ts EventHeap): a binary min-heap keyed by (time, sequence)
 
 function push(time: f64, kind: i32, payload: i32): void {
-  const s = heapCounter;
-  heapCounter += 1;
+  const s = heapCounter++;
   let i = heapN++;
   while (i > 0) {
     const p = (i - 1) >> 1;
-    const tp = f64At(heapT, p);
-    if (tp < time || (tp == time && f64At(heapSeq, p) < s)) break;
+    const tp = eventTime(p);
+    if (tp < time || (tp == time && eventSeq(p) < s)) break;
     moveEvent(p, i);
     i = p;
   }
-  putEvent(i, time, s, kind, payload);
+  putEvent(i, time, s, kind | (payload << 2));
 }
 
 function pop(): i32 {
-  heapTime = f64At(heapT, 0);
-  heapLastKind = i32At(heapKind, 0);
-  const out = i32At(heapPayload, 0);
+  heapTime = eventTime(0);
+  const kp = load<i32>(heap, 12);
+  heapLastKind = kp & 3;
   const n = --heapN;
   if (n > 0) {
-    const lt = f64At(heapT, n);
-    const ls = f64At(heapSeq, n);
-    const lk = i32At(heapKind, n);
-    const lp = i32At(heapPayload, n);
+    const lt = eventTime(n);
+    const ls = eventSeq(n);
+    const lkp = load<i32>(heap + (<usize>n << 4), 12);
     let i = 0;
     while (true) {
       let c = 2 * i + 1;
       if (c >= n) break;
       const r = c + 1;
-      if (r < n && (f64At(heapT, r) < f64At(heapT, c) || (f64At(heapT, r) == f64At(heapT, c) && f64At(heapSeq, r) < f64At(heapSeq, c)))) c = r;
-      if (lt < f64At(heapT, c) || (lt == f64At(heapT, c) && ls < f64At(heapSeq, c))) break;
+      if (r < n) {
+        const tr = eventTime(r);
+        const tc = eventTime(c);
+        if (tr < tc || (tr == tc && eventSeq(r) < eventSeq(c))) c = r;
+      }
+      const tc = eventTime(c);
+      if (lt < tc || (lt == tc && ls < eventSeq(c))) break;
       moveEvent(c, i);
       i = c;
     }
-    putEvent(i, lt, ls, lk, lp);
+    putEvent(i, lt, ls, lkp);
   }
-  return out;
+  return kp >> 2;
 }
 
-@inline function putEvent(i: i32, time: f64, seq: f64, kind: i32, payload: i32): void {
-  setF64(heapT, i, time);
-  setF64(heapSeq, i, seq);
-  setI32(heapKind, i, kind);
-  setI32(heapPayload, i, payload);
+@inline function eventTime(i: i32): f64 {
+  return load<f64>(heap + (<usize>i << 4));
+}
+@inline function eventSeq(i: i32): i32 {
+  return load<i32>(heap + (<usize>i << 4), 8);
+}
+
+@inline function putEvent(i: i32, time: f64, seq: i32, kp: i32): void {
+  const at = heap + (<usize>i << 4);
+  store<f64>(at, time);
+  store<i32>(at, seq, 8);
+  store<i32>(at, kp, 12);
 }
 
 @inline function moveEvent(from: i32, to: i32): void {
-  setF64(heapT, to, f64At(heapT, from));
-  setF64(heapSeq, to, f64At(heapSeq, from));
-  setI32(heapKind, to, i32At(heapKind, from));
-  setI32(heapPayload, to, i32At(heapPayload, from));
+  const a = heap + (<usize>from << 4);
+  const b = heap + (<usize>to << 4);
+  store<i64>(b, load<i64>(a));
+  store<i64>(b, load<i64>(a, 8), 8);
 }
 
 // ---- the shared links (links.ts SharedLinks): processor sharing of each link's bandwidth
@@ -338,9 +345,15 @@ function rerate(now: f64): void {
       setF64(flowSince, i, now);
       let most: f64 = 1;
       for (let j = from; j < to; j++) most = Math.max(most, <f64>i32At(onLink, i32At(routeLinks, j)));
-      const rate = 1 / most;
-      setF64(flowRate, i, rate);
-      setF64(flowFinish, i, now + Math.max(0, f64At(flowRemaining, i)) / rate);
+      // (alone on its links, the usual case: 1 / 1 and x / 1 are exact, the divisions skipped)
+      if (most == 1) {
+        setF64(flowRate, i, 1);
+        setF64(flowFinish, i, now + Math.max(0, f64At(flowRemaining, i)));
+      } else {
+        const rate = 1 / most;
+        setF64(flowRate, i, rate);
+        setF64(flowFinish, i, now + Math.max(0, f64At(flowRemaining, i)) / rate);
+      }
     }
     if (f64At(flowFinish, i) < next) next = f64At(flowFinish, i);
   }
