@@ -76,6 +76,16 @@ describe("the WebAssembly graph builder makes graph.ts's graph", () => {
     for (const p of plans) expectBothWays(buildSimCosts(m, h100, training, p), true);
   });
 
+  it("a graph whose tables need more than the engine's first 24 MiB: the memory grows, the same graph", () => {
+    // 4,096 micro-batches on pp 4, one operation a layer: room for ~430,000 operations laid out
+    const c = buildSimCosts(gpt, h100, t(16, { globalBatch: 16384 }), { ...base, pp: 4, dp: 4 });
+    expect(c.microBatches).toBe(4096);
+    const arena = new Arena();
+    const wasm = buildGraph(c, arena, false);
+    expect(arena.engine().grows).toBeGreaterThan(0);
+    expectSameGraph(wasm, buildGraph(c, new Arena(), false, true));
+  });
+
   it("one arena for both, one graph after the other (the builder's memory is the engine's)", () => {
     // the WebAssembly builder lays its tables out where the engine plays: a graph built after a
     // run must not find the run's result still held (WasmEngine.holds), nor the run the graph's
