@@ -64,7 +64,7 @@ export class Engine {
 
   /** `capacity`: operations to make room for at first (they grow as needed). With a shared
    *  `arena` (simulate.ts) the tables, and run()'s result, are reused from one engine to the next:
-   *  the result is valid until the arena's next engine runs. */
+   *  the result is valid until the arena's next engine runs or builds a graph (graph-wasm.ts). */
   constructor(capacity = 1024, arena?: Arena) {
     const a = (this.tables = arena ?? new Arena());
     this.shared = arena !== undefined;
@@ -257,7 +257,7 @@ export class Engine {
    *  run.ts, the same rules, which the tests hold the WebAssembly engine to). */
   run(reference = false): EngineResult {
     const tables = this.runTables();
-    return reference ? new Run(tables, this.tables, this.shared).play() : this.tables.engine().play(tables, this.tables, this.shared);
+    return reference ? new Run(tables, this.tables, this.shared).play() : this.tables.engine().play(tables, this.shared);
   }
 
   /** The operations and dependencies as run() reads them (valid until the next change). */

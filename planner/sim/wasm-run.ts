@@ -8,7 +8,6 @@
 // The tables are copied into the instance's linear memory, laid out one after another; the
 // instance belongs to the Arena of the simulations that use it (one run at a time).
 import { ENGINE_WASM } from "./engine-wasm.js";
-import type { Arena } from "./heap.js";
 import type { EngineResult, RunTables } from "./run.js";
 
 // The WebAssembly API as this module uses it (TypeScript's declarations of it come with the DOM
@@ -72,6 +71,14 @@ const PAGE = 65536;
  *  layout still grows the memory. */
 export const INITIAL_PAGES = 384;
 
+/** Bytes play() leaves after its layout for summarize()'s tables: 4 a kind of operation's index, 24
+ *  the busy times of a compute operation, per kind its stage, stream and parts (kinds: at most one
+ *  per operation and ten per stage more; parts: at most eight a kind), per stage its sums. */
+function summaryRoom(n: number, nStreams: number): number {
+  const kinds = n + 10 * nStreams + 64;
+  return 8 * (Math.ceil((28 * n) / 8) + Math.ceil((12 * (kinds + 1) + 96 * kinds) / 8) + 128 * (nStreams + 1) + 16);
+}
+
 /** An instance of the engine and its memory. */
 export class WasmEngine {
   private readonly x: Exports;
@@ -110,8 +117,9 @@ export class WasmEngine {
     this.runKind = run;
   }
 
-  /** Play `t` out (run.ts Run.play's contract): results in the arena when `shared`, else new. */
-  play(t: RunTables, arena: Arena, shared: boolean): EngineResult {
+  /** Play `t` out (run.ts Run.play's contract): when `shared`, the results are tables in this
+   *  memory, valid until the next play (or build, forBuilder), else new. */
+  play(t: RunTables, shared: boolean): EngineResult {
     const n = t.n;
     const nStreams = t.streamOrdered.length;
     // The routes as one list of distinct links per route (a link listed twice carries a flow once).
@@ -146,7 +154,10 @@ export class WasmEngine {
     const inOff = inputs.map(([b, c]) => place(b, c));
     const stOff = state.map(([b, c]) => place(b, c));
     const mem = this.x.memory;
-    if (at > mem.buffer.byteLength) this.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+    // Room for summarize()'s tables after the layout too (summaryRoom), so that it does not grow
+    // the memory under the result's tables.
+    const room = at + summaryRoom(n, nStreams);
+    if (room > mem.buffer.byteLength) this.grow(Math.ceil((room - mem.buffer.byteLength) / PAGE));
     const buf = mem.buffer;
     const i32 = (off: number, src: Int32Array, len: number) => new Int32Array(buf, off, len).set(src.subarray(0, len));
     const f64 = (off: number, src: Float64Array, len: number) => new Float64Array(buf, off, len).set(src.subarray(0, len));
@@ -171,16 +182,14 @@ export class WasmEngine {
     this.x.setState(...stOff);
     const done = this.x.run(n, nStreams, nLinks);
     if (done !== n) throw new Error(`simulation deadlocked: ${n - done} of ${n} operations never ran`);
-    const out = (key: string, off: number) => {
-      const a = shared ? arena.f64(key, n).subarray(0, n) : new Float64Array(n);
-      a.set(new Float64Array(buf, off, n));
-      return a;
-    };
-    const start = out("run.start", stOff[0]!);
-    const end = out("run.end", stOff[1]!);
-    const ready = out("run.ready", stOff[2]!);
-    const binder = shared ? arena.i32("run.binder", n).subarray(0, n) : new Int32Array(n);
-    binder.set(new Int32Array(buf, stOff[3]!, n));
+    // Shared (an arena's engine: valid until its next run), the result is the engine's own tables
+    // in this memory, not copies: the ranking reads only its summary (summarize()), and copying
+    // four tables of every step cost more than the reading.
+    const out = (off: number) => (shared ? new Float64Array(buf, off, n) : new Float64Array(buf, off, n).slice());
+    const start = out(stOff[0]!);
+    const end = out(stOff[1]!);
+    const ready = out(stOff[2]!);
+    const binder = shared ? new Int32Array(buf, stOff[3]!, n) : new Int32Array(buf, stOff[3]!, n).slice();
     const result: EngineResult = { start, end, ready, binder, makespan: this.x.latest(n), wasm: this };
     this.last = { result, start: stOff[0]!, end: stOff[1]!, binder: stOff[3]!, at };
     return result;
@@ -222,7 +231,14 @@ export class WasmEngine {
     };
     const over = overlap ? { overlap: place(8, P), from: place(8, computeOps), to: place(8, computeOps), busy: place(8, computeOps) } : { overlap: 0, from: 0, to: 0, busy: 0 };
     const mem = this.x.memory;
-    if (at > mem.buffer.byteLength) this.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+    if (at > mem.buffer.byteLength) {
+      // (beyond play()'s room: the result's tables are copied out of the memory before it grows)
+      r.start = r.start.slice();
+      r.end = r.end.slice();
+      r.ready = r.ready.slice();
+      r.binder = r.binder.slice();
+      this.grow(Math.ceil((at - mem.buffer.byteLength) / PAGE));
+    }
     const buf = mem.buffer;
     new Int32Array(buf, off.opInfo, k.n).set(k.opInfo.subarray(0, k.n));
     new Int32Array(buf, off.stageOf, k.stageOf.length).set(k.stageOf);
