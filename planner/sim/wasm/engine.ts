@@ -6,7 +6,8 @@
 //
 // The caller (run.ts) lays every table out in linear memory and passes byte offsets; this module
 // keeps no state between runs beyond its globals, which run() sets first.
-//
+import { f64At, i32At, setF64, setI32 } from "./memory";
+
 // The ranking's summary of a run (summary.ts) is compiled into the same module.
 export { setSummaryTables, summarize } from "./summary";
 // And the building of a step's compute operations and sends (graph.ts).
@@ -67,18 +68,6 @@ let nextFinish: f64 = Infinity;
 let clock: f64 = 0;
 let done: i32 = 0;
 
-@inline function i32At(base: usize, i: i32): i32 {
-  return load<i32>(base + (<usize>i << 2));
-}
-@inline function setI32(base: usize, i: i32, v: i32): void {
-  store<i32>(base + (<usize>i << 2), v);
-}
-@inline function f64At(base: usize, i: i32): f64 {
-  return load<f64>(base + (<usize>i << 3));
-}
-@inline function setF64(base: usize, i: i32, v: f64): void {
-  store<f64>(base + (<usize>i << 3), v);
-}
 
 /** The tables' offsets, in the order run.ts lays them out (see wasm-run.ts). */
 export function setTables(

@@ -8,6 +8,7 @@
 // The caller (graph-wasm.ts) lays the tables out in linear memory, passes byte offsets, and copies
 // them into the Engine and the Graph afterwards. Kinds of operation stay the caller's (infos.ts):
 // a run of n layers of a new length is asked for through the import runKind, as StageKinds.run.
+import { f64At, i32At, setF64, setI32 } from "./memory";
 
 // @ts-ignore: decorator
 @external("env", "runKind")
@@ -54,18 +55,6 @@ let runK1: i32 = 0;
 let runK2: i32 = 0;
 let runK3: i32 = 0;
 
-@inline function i32At(base: usize, i: i32): i32 {
-  return load<i32>(base + (<usize>i << 2));
-}
-@inline function setI32(base: usize, i: i32, v: i32): void {
-  store<i32>(base + (<usize>i << 2), v);
-}
-@inline function f64At(base: usize, i: i32): f64 {
-  return load<f64>(base + (<usize>i << 3));
-}
-@inline function setF64(base: usize, i: i32, v: f64): void {
-  store<f64>(base + (<usize>i << 3), v);
-}
 
 /** The tables' offsets (graph-wasm.ts lays them out in this order). */
 export function setGraphTables(

@@ -7,6 +7,7 @@
 //
 // The caller (wasm-run.ts WasmEngine.summarize) lays the tables out in linear memory and passes
 // byte offsets; offsets of 0 for `overlap`, `from`, `to` and `busy`: no data-parallel slowdown.
+import { f64At, i32At, setF64 } from "./memory";
 
 // StageTimes' columns (stage-sums.ts).
 const PP: i32 = 4;
@@ -40,15 +41,6 @@ let from: usize = 0;
 let to: usize = 0;
 let busy: usize = 0;
 
-@inline function i32At(base: usize, i: i32): i32 {
-  return load<i32>(base + (<usize>i << 2));
-}
-@inline function f64At(base: usize, i: i32): f64 {
-  return load<f64>(base + (<usize>i << 3));
-}
-@inline function setF64(base: usize, i: i32, v: f64): void {
-  store<f64>(base + (<usize>i << 3), v);
-}
 @inline function addF64(base: usize, i: i32, v: f64): void {
   store<f64>(base + (<usize>i << 3), load<f64>(base + (<usize>i << 3)) + v);
 }
