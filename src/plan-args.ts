@@ -13,6 +13,7 @@ export { MAX, int } from "./flags.js";
 export const PLAN_OPTIONS = {
   model: { type: "string" },
   gpus: { type: "string" },
+  "gpus-per-domain": { type: "string" },
   profile: { type: "string" },
   "global-batch": { type: "string" },
   seq: { type: "string" },
@@ -60,6 +61,8 @@ export interface PlanArgs {
   /** GPUs per node where not the profile's (the interactive planner's GPUs/node; no flag): the
    *  GPU count is whole nodes of this size, and the plans are priced on them. */
   gpusPerNode?: number | undefined;
+  /** --gpus-per-domain: GPUs used of each multi-node NVLink domain (src/domain-slice.ts). */
+  gpusPerDomain?: number | undefined;
   globalBatch: number | undefined;
   seqLen: number | undefined;
   precision: Precision;
@@ -199,6 +202,7 @@ export function parsePlanArgs(argv: string[], alsoKnown: readonly string[] = [])
     model: spelledBuiltin(s("model"), "models"),
     profile: spelledBuiltin(s("profile"), "hardware"),
     gpus: int("gpus", s("gpus"), 1, MAX.gpus),
+    gpusPerDomain: int("gpus-per-domain", s("gpus-per-domain"), 1, MAX.gpus),
     globalBatch: int("global-batch", s("global-batch"), 1, MAX.batch),
     seqLen: int("seq", s("seq"), 1, MAX.seq),
     precision: oneOf<Precision>("precision", s("precision"), ["bf16", "fp16", "fp8"]) ?? "bf16",

@@ -32,6 +32,7 @@ import { DEFAULT_ENGINE, engineAttentionFigure, executorEngineName, gpuGeneratio
 import { modelEagerReasonOf } from "../planner/eager.js";
 import { loadBuiltinEngines, loadEngine } from "./load-engine.js";
 import type { PlanArgs } from "./plan-args.js";
+import { onDomainsOf } from "./domain-slice.js";
 
 export const DEFAULT_PROFILE = "dgx-h100";
 
@@ -48,6 +49,8 @@ export interface PlanRequest {
   assumed: string[];
   /** Where the request stands against the published runs the figures were fitted on. */
   calibration?: CalibrationStanding;
+  /** --gpus-per-domain: the GPUs used of each multi-node NVLink domain, of how many (src/domain-slice.ts). */
+  domainSlice?: { used: number; of: number };
 }
 
 /** The engine an export format, a --from file or execute's worker runs on, used when --engine is
@@ -103,7 +106,10 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   if (args.profile === undefined) assumed.push(`profile ${DEFAULT_PROFILE} (default)`);
   const loaded = loadProfile(profileName, builtins);
   // (a node size of the caller's, the interactive planner's GPUs/node: checked and planned on it)
-  const hw = args.gpusPerNode === undefined ? loaded : onNodesOf(loaded, args.gpusPerNode);
+  const onNodes = args.gpusPerNode === undefined ? loaded : onNodesOf(loaded, args.gpusPerNode);
+  // (--gpus-per-domain: whole nodes of each multi-node NVLink domain, GB200 NVL72's 64 of 72)
+  const hw = args.gpusPerDomain === undefined ? onNodes : onDomainsOf(onNodes, args.gpusPerDomain, profileName);
+  const domainSlice = args.gpusPerDomain === undefined ? undefined : { used: args.gpusPerDomain, of: onNodes.fabric!.nvlinkDomain };
   // The model file's sequence length, gpus and global batch are defaults only.
   const seqLen = args.seqLen ?? model.defaultSeqLen;
   // A HuggingFace config's default is paraplan's choice, not the file's: said (planner/schema/hf-config.ts).
@@ -232,7 +238,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     model,
     training,
   });
-  return { model, hw, profileName, training, engineFrom, fixed, assumed, calibration };
+  return { model, hw, profileName, training, engineFrom, fixed, assumed, calibration, ...(domainSlice ? { domainSlice } : {}) };
 }
 
 /** The tensor-parallel overlap's figure was fitted on NVIDIA H100 runs (TE userbuffers, async TP:

@@ -29,6 +29,8 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --model NAME|FILE        model preset (see profiles/models) or a model / HuggingFace config.json file
   --profile NAME|FILE      hardware profile: a built-in, "local", or a .json file (default dgx-h100)
   --gpus N                 total GPUs (default: the model file's, else one node)
+  --gpus-per-domain N      GPUs used of each multi-node NVLink domain, whole nodes (gb200-nvl72: 64 of
+                           its 72, so that power-of-two groups tile the racks; default all)
   --global-batch B         sequences per step (default: the model file's)
   --seq S                  sequence length (default: the model's)
   --precision P            bf16 (default), fp16, fp8 (matmuls at the profile's gpu.peak.fp8: Hopper, Ada,

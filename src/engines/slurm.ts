@@ -45,6 +45,11 @@ export function ncclHints(hw: Hardware, nodes: number): string[] {
     const per = domain / hw.gpusPerNode;
     out.push(`# The plan prices groups inside ${domain}-GPU NVLink domains on NVLink: the nodes must fill whole domains (${per} nodes of ${hw.gpusPerNode}) in rank order,`);
     out.push("# as a block topology allocates them (Slurm's topology/block plugin); nodes spread over racks put those groups on the network");
+    // A block's segments (--segment, the topology/block plugin's allocation unit: CoreWeave SUNK
+    // "Topology/Block Scheduling", docs.coreweave.com/docs/products/sunk/topology-scheduling):
+    // written as a comment, as sites without the plugin refuse the option.
+    out.push(`# where the plugin runs, segments of ${per} nodes keep each domain's share in one block:`);
+    out.push(`# #SBATCH --segment=${per}`);
   }
   if (nodes > 1) {
     out.push("# Between nodes: name the InfiniBand/RoCE adapters and the bootstrap interface of your cluster");

@@ -38,7 +38,7 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
       vocab: m.vocab,
       seqLen: t.seqLen,
     },
-    cluster: { profile: req.profileName, gpus: req.training.gpus, gpusPerNode: req.hw.gpusPerNode },
+    cluster: { profile: req.profileName, gpus: req.training.gpus, gpusPerNode: req.hw.gpusPerNode, ...(req.domainSlice ? { gpusPerDomain: req.domainSlice.used, nvlinkDomain: req.domainSlice.of } : {}) },
     globalBatch: req.training.globalBatch,
     precision: req.training.precision,
     engine: req.training.engine.name,

@@ -1,5 +1,6 @@
 // Text report of a search: header with assumptions, the ranked table, the best plan's
 // breakdown, and rejections by reason.
+import { domainSliceText } from "../domain-slice.js";
 import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, bf16Optimizer, splitLabel, totalParams, worstStageName } from "../../planner/index.js";
 
 export { splitLabel };
@@ -82,7 +83,8 @@ export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: C
   const { model: m, hw, training: t } = req;
   const nodes = Math.ceil(t.gpus / hw.gpusPerNode);
   const link = `${linkName(hw.intra.kind as LinkKind)} ${bandwidth(hw.intra.bandwidth)}`;
-  const cluster = sweep?.cluster ?? `${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}`;
+  const slice = req.domainSlice ? ` (${domainSliceText(req.domainSlice.used, req.domainSlice.of)})` : "";
+  const cluster = sweep?.cluster ?? `${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}${slice}`;
   const lines = [
     `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${activeText(m, t.seqLen)}: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${cluster}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
     `global batch ${sweep?.batch ?? t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,

@@ -1,5 +1,6 @@
 // torchrun and Slurm: one command per node with c10d rendezvous, the sbatch script with the NCCL
 // hints that suit the profile's links, the worker's launch.json or the user's script.
+import { onDomainsOf } from "../../src/domain-slice.js";
 import { describe, expect, it } from "vitest";
 import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
@@ -78,6 +79,14 @@ describe("slurm", () => {
     const s = sbatch(loadProfile("gb200-nvl72"), 144);
     expect(s).toContain("# The plan prices groups inside 72-GPU NVLink domains on NVLink: the nodes must fill whole domains (18 nodes of 4) in rank order,");
     expect(sbatch(loadProfile("dgx-b200"))).not.toContain("NVLink domains");
+    // a block topology's segment of 18 nodes, as a comment (sites without the plugin refuse it)
+    expect(s.split("\n")).toContain("# #SBATCH --segment=18");
+    expect(s.split("\n").filter((l) => l.startsWith("#SBATCH --segment"))).toEqual([]);
+  });
+  it("--gpus-per-domain 64 (src/domain-slice.ts): 16 nodes of 4 a domain, segments of 16", () => {
+    const s = sbatch(onDomainsOf(loadProfile("gb200-nvl72"), 64, "gb200-nvl72"), 128);
+    expect(s).toContain("# The plan prices groups inside 64-GPU NVLink domains on NVLink: the nodes must fill whole domains (16 nodes of 4) in rank order,");
+    expect(s.split("\n")).toContain("# #SBATCH --segment=16");
   });
   it("A100 NVSwitch is not Hopper: no NVLS; one node: no network hints", () => {
     expect(sbatch(loadProfile("dgx-a100-80g"))).not.toContain("NCCL_NVLS_ENABLE");
