@@ -63,7 +63,7 @@ function searchNotes(t: PlanRequest["training"]): { limits: string | null; bf16:
   return { limits: engineLimits(t.engine), bf16 };
 }
 
-const EAGER_WORDS: Record<EagerCase, string> = { "zero-bubble": "zero-bubble pipelines", "context-parallel": "context parallel", "mixture-of-experts": "mixtures of experts" };
+export const EAGER_WORDS: Record<EagerCase, string> = { "zero-bubble": "zero-bubble pipelines", "context-parallel": "context parallel", "mixture-of-experts": "mixtures of experts" };
 
 /** Which plans the engine runs eager and prices with its eager engine (planner/eager.ts), as the
  *  header's line under the engine says it; null for an engine that runs every plan as profiled. */
@@ -207,8 +207,9 @@ export function simulationLine(n: SimulationNote, closedFormStep: number): strin
 }
 
 /** Whether the table says which plans compile: an engine that runs some plans eager and others
- *  not (a model it runs eager whatever the plan: the header says so once). */
-const compiledColumn = (req: PlanRequest): boolean => {
+ *  not (a model it runs eager whatever the plan: the header says so once). The interactive
+ *  planner's results table follows it (src/ui/core/results.ts). */
+export const compiledColumn = (req: Pick<PlanRequest, "model" | "training">): boolean => {
   const f = req.training.engine.eager;
   return f !== undefined && modelEagerReasonOf(f.when, req.model) === null && f.when.some((c) => c !== "mixture-of-experts");
 };

@@ -21,7 +21,7 @@ export interface ResultsScreenProps {
 
 export function ResultsScreen({ session, search, plans, sort, filters, cursor, width, height }: ResultsScreenProps) {
   const layout = resultsLayout(session, search, width, height);
-  const table = tableView(plans, cursor, layout.tableRows, undefined, undefined, width);
+  const table = tableView(plans, cursor, layout.tableRows, undefined, undefined, width, layout.compiled);
   const sortText = sortLine(sort, filters, plans.length, search.plans.length, table.position, width);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
@@ -30,6 +30,11 @@ export function ResultsScreen({ session, search, plans, sort, filters, cursor, w
       </Text>
       {layout.engine.map((l, i) => (
         <Text key={`engine-${i}`} color="gray" wrap="truncate-end">
+          {l}
+        </Text>
+      ))}
+      {layout.eager.map((l, i) => (
+        <Text key={`eager-${i}`} color="gray" wrap="truncate-end">
           {l}
         </Text>
       ))}

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { REJECTION_CODES, comparePlans } from "../../../planner/index.js";
+import { REJECTION_CODES, comparePlans, evaluatePlan } from "../../../planner/index.js";
 import { finished, sessionOf } from "../test-utils.js";
 import { planKey } from "./frontier.js";
 import {
@@ -80,6 +80,28 @@ describe("the ranked table's view-model", () => {
       expect(r.text.length).toBeLessThanOrEqual(58);
       expect(r.text).toMatch(/ [\d.]+ m?s +[\d,]+ +[\d.]+%$/);
     }
+  });
+
+  it("with an engine that runs some plans eager, a comp column after sched: no for a plan the planner prices eager; it goes after mb", () => {
+    // Two plans of llama3-8b under paraplan-compile: cp 2 runs eager (executor/worker/compile.py:
+    // context parallel), cp 1 with 1F1B compiles.
+    const s = sessionOf("llama3-8b", 1, 8, 16, "dgx-h100", "paraplan-compile").request;
+    const t = { ...s.training, seqLen: 16384 };
+    const base = { tp: 1, pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "full", sequenceParallel: false, schedule: "1f1b" } as const;
+    const plans = [evaluatePlan(s.model, s.hw, t, base), evaluatePlan(s.model, s.hw, t, { ...base, cp: 2, dp: 4, cpComm: "allgather", cpSplit: "zigzag" })];
+    const cols = (h: string) => h.trim().split(/ +/);
+    const v = tableView(plans, 0, 10, false, true, Infinity, true);
+    expect(cols(v.header)).toEqual(["#", "tp", "cp", "pp", "dp", "Z", "mb", "recomp", "sp", "sched", "comp", "mem/GPU", "cap", "step", "tokens/s", "MFU"]);
+    expect(v.rows[0]!.text).toMatch(/^1 +1 +1 +1 +8 +1 +1 full +- +yes /);
+    expect(v.rows[1]!.text).toMatch(/^2 +1 +2 ag +1 +4 +1 +1 full +- +no /);
+    // Without the flag (an engine that compiles nothing, or every plan eager) no column.
+    expect(cols(tableView(plans, 0, 10, false, true).header)).not.toContain("comp");
+    // 60 columns (the smallest terminal): sp, cap, recomp and sched go; one column short of that, mb
+    // too; comp goes only after mb (then the step, tokens/s and MFU are all that is left).
+    const at60 = tableView(plans, 0, 10, false, true, 60, true);
+    expect(cols(at60.header)).toEqual(["#", "tp", "cp", "pp", "dp", "Z", "mb", "comp", "mem/GPU", "step", "tokens/s", "MFU"]);
+    expect(at60.rows[1]!.text).toMatch(/^2 +1 +2 ag +1 +4 +1 +1 no +[\d.]+ GiB /);
+    expect(cols(tableView(plans, 0, 10, false, true, at60.header.length - 1, true).header)).toEqual(["#", "tp", "cp", "pp", "dp", "Z", "comp", "mem/GPU", "step", "tokens/s", "MFU"]);
   });
 
   it("names every rejection code shortly (QA saw the raw cp_heads)", () => {

@@ -1,7 +1,8 @@
 // The ranked table's view-model: sorting, filters, the visible window of rows, and the status,
 // filter and rejection lines. Every figure comes from the planner's PlanResult.
 import { DEFAULT_CP_COMM, type PlanResult, REJECTION_CODES, type RejectionCode, type RejectionCounts, comparePlans } from "../../../planner/index.js";
-import { describePlan } from "../../format/plan-text.js";
+import { EAGER_WORDS, compiledColumn, describePlan } from "../../format/plan-text.js";
+import { modelEagerReasonOf } from "../../../planner/eager.js";
 import { compact, count, gib, percent, seconds } from "../../format/units.js";
 import { fit } from "./bars.js";
 import { firstLines, wrapText } from "./frame.js";
@@ -104,22 +105,32 @@ export const cpShortCell = (p: PlanResult): string =>
 const CP_SHORT = { allgather: "ag", ring: "ring", a2a: "a2a" } as const;
 
 /** Columns left out, in this order, where the table is wider than the screen: the step, tokens/s
- *  and MFU stay (QA: at 60 columns the header ended "tokens…"). */
-const DROPPABLE = ["sp", "cap", "recomp", "sched", "mb"];
+ *  and MFU stay (QA: at 60 columns the header ended "tokens…"); "comp" goes last (the eager line
+ *  above the table still says which plans run eager). */
+const DROPPABLE = ["sp", "cap", "recomp", "sched", "mb", "comp"];
+
+/** The "comp" cell: whether an engine that compiles runs this plan compiled ("yes") or eager,
+ *  priced with its eager engine ("no"): the planner's `eager` (planner/eager.ts), as `plan`'s
+ *  "compiled" column says it (src/format/plan-text.ts plansTable). */
+export const compiledCell = (p: PlanResult): string => (p.eager ? "no" : "yes");
 
 /** A window of `height` rows around the cursor, columns padded to their widest cell, those in
  *  DROPPABLE left out while the row is wider than `width`. With `experts` (a MoE model) an "ep"
- *  column follows dp; with `cp` (some plan uses context parallel) a "cp" column follows tp. */
-export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1), cp = plans.some((p) => p.cp > 1), width = Infinity): TableView {
+ *  column follows dp; with `cp` (some plan uses context parallel) a "cp" column follows tp; with
+ *  `compiled` (an engine that runs some plans eager: tableFlags) a "comp" column follows sched. */
+export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1), cp = plans.some((p) => p.cp > 1), width = Infinity, compiled = false): TableView {
   const n = plans.length;
   const h = Math.max(1, height);
   const first = Math.max(0, Math.min(cursor - Math.floor(h / 2), n - h));
   const shown = plans.slice(first, first + h);
-  const withEp = (r: string[], ep: string) => (experts ? [...r.slice(0, 4), ep, ...r.slice(4)] : r);
+  const withEp = <T>(r: T[], ep: T) => (experts ? [...r.slice(0, 4), ep, ...r.slice(4)] : r);
   const withCp = <T>(r: T[], c: T) => (cp ? [...r.slice(0, 2), c, ...r.slice(2)] : r);
-  const columns = withCp(withEp(COLUMNS, "ep"), "cp");
-  const right = withCp(experts ? [...RIGHT.slice(0, 4), true, ...RIGHT.slice(4)] : RIGHT, true);
-  const cells = shown.map((p, i) => withCp(withEp(planCells(p, first + i + 1), expertCell(p)), cpShortCell(p)));
+  // (after the schedule, where `plan`'s table has its "compiled")
+  const at = COLUMNS.indexOf("sched") + 1;
+  const withComp = <T>(r: T[], c: T) => (compiled ? [...r.slice(0, at), c, ...r.slice(at)] : r);
+  const columns = withCp(withEp(withComp(COLUMNS, "comp"), "ep"), "cp");
+  const right = withCp(withEp(withComp(RIGHT, false), true), true);
+  const cells = shown.map((p, i) => withCp(withEp(withComp(planCells(p, first + i + 1), compiledCell(p)), expertCell(p)), cpShortCell(p)));
   const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)));
   // Columns joined by one space: their widths plus one a column, less one.
   const kept = new Set(columns.map((_, j) => j));
@@ -148,19 +159,52 @@ export function engineLines(s: Session, width: number): string[] {
   return firstLines(wrapText(`engine ${s.request.training.engine.name}${note ? `: ${note}` : ""}`, width), 2, width);
 }
 
+/** The engine whose figures price the request's plans, and whose calibration standing it has: the
+ *  engine's eager engine where it runs every plan of this model eager (planner/eager.ts
+ *  modelEagerReasonOf: paraplan-compile and a mixture of experts → paraplan, as src/plan-request.ts
+ *  stands the request), else the engine itself. */
+export function pricingEngine(s: Session): string {
+  const { training: t, model } = s.request;
+  const f = t.engine.eager;
+  return f !== undefined && modelEagerReasonOf(f.when, model) !== null ? (f.engine?.name ?? f.name) : t.engine.name;
+}
+
+/** Which plans the engine runs eager and prices with its eager engine, as `plan`'s header says it
+ *  under the engine (src/format/plan-text.ts eagerNote) in fewer words, over at most two lines:
+ *  every plan (a mixture of experts), or those the "comp" column says "no" of; none for an engine
+ *  that runs every plan as profiled. */
+export function eagerLines(s: Session, width: number): string[] {
+  const { training: t, model } = s.request;
+  const f = t.engine.eager;
+  if (f === undefined) return [];
+  const name = f.engine?.name ?? f.name;
+  const text =
+    modelEagerReasonOf(f.when, model) !== null
+      ? `runs every plan eager (${EAGER_WORDS["mixture-of-experts"]}): priced with engine ${name}`
+      : compiledColumn(s.request)
+        ? `comp no: runs eager (${f.when.filter((c) => c !== "mixture-of-experts").map((c) => EAGER_WORDS[c]).join(", ")}), priced with engine ${name}`
+        : null;
+  return text === null ? [] : firstLines(wrapText(text, width), 2, width);
+}
+
 export interface ResultsLayout {
   request: string;
   engine: string[];
+  /** What the engine runs eager (eagerLines), under the engine's lines. */
+  eager: string[];
+  /** Whether the table has the "comp" column (as `plan`'s has "compiled"). */
+  compiled: boolean;
   status: string;
   /** Rows left to the table (or the empty-table text) under the lines around it. */
   tableRows: number;
 }
 
 /** The results screen's lines around the table in `width` × `height`: request, engine and
- *  calibration, status, sort/filter, the table's header and the rejections. */
+ *  calibration, what runs eager, status, sort/filter, the table's header and the rejections. */
 export function resultsLayout(s: Session, search: SearchProgress, width: number, height: number): ResultsLayout {
   const engine = engineLines(s, width);
-  return { request: fit(requestLine(s), width), engine, status: fit(statusLine(search), width), tableRows: Math.max(1, height - 5 - engine.length) };
+  const eager = eagerLines(s, width);
+  return { request: fit(requestLine(s), width), engine, eager, compiled: compiledColumn(s.request), status: fit(statusLine(search), width), tableRows: Math.max(1, height - 5 - engine.length - eager.length) };
 }
 
 /** The request against the published runs its engine was fitted on (src/calibration-standing.ts),
@@ -172,7 +216,8 @@ export function calibrationNote(s: Session): string {
   // (the paraplan engines: what the worker's own runs showed, calibration-standing.ts ownRunsWords)
   const o = c.ownRuns?.fitted;
   const own = o ? `; ${pct(o.mean)} off on its own ${o.runs === 1 ? "run" : `${o.runs} runs`}${c.outside.length > 0 ? ` (beyond ${o.runs === 1 ? "it" : "them"} here: ${c.outside.map((o) => o.words).join("; ")})` : ""}` : "";
-  if (c.runs === 0) return `no published run calibrates engine ${s.request.training.engine.name}${own}`;
+  // (the standing is the pricing engine's: paraplan's for a mixture of experts under paraplan-compile)
+  if (c.runs === 0) return `no published run calibrates engine ${pricingEngine(s)}${own}`;
   // Outside: how far, and what runs nothing was fitted to showed where the engine has such
   // (megatron-core: NVIDIA's NeMo tables; calibration-standing.ts validationWords says it whole).
   if (c.outside.length > 0) return `beyond the calibration runs: ${c.outside.map((o) => o.words).join("; ")}${c.validation ? `; ${pct(c.validation.mean)} off out of sample` : ""}`;
