@@ -92,7 +92,18 @@ export function onNodesOf(hw: Hardware, perNode: number): Hardware {
   // 64 GB/s each way; layout/fabric.ts nodeLink): with fewer GPUs of the node used, each reaches
   // only those, perNode − 1 links (4 of 8 MI300X: 3 · 64 = 192 GB/s, not the 7 links' 448).
   const intra = perNode > 1 && perNode < hw.gpusPerNode ? { ...hw.intra, bandwidth: intraCap(hw, perNode) } : hw.intra;
-  return { ...hw, gpusPerNode: perNode, intra, ...(fabric ? { fabric } : {}) };
+  // run.nodePower is a whole node's, which the energy divides by node.gpusPerNode (planner/run/
+  // figures.ts, --power node): kept whole, 2 GPUs of a 10.2 kW DGX H100 drew 5,100 W each. A node
+  // of perNode GPUs draws the per-GPU share of the profile's node, nodePower · perNode / gpusPerNode,
+  // as `paraplan profile` writes it for a host of fewer GPUs (src/profile/build.ts). It is also
+  // board power × perNode plus the node's non-GPU power (CPUs, NICs, fans, PSU loss) prorated by
+  // GPU: (nodePower − gpusPerNode·board)·perNode/gpusPerNode + perNode·board is the same figure.
+  const run = hw.run?.nodePower === undefined ? hw.run : { ...hw.run, nodePower: (hw.run.nodePower * perNode) / hw.gpusPerNode };
+  const sources =
+    run === hw.run
+      ? hw.sources
+      : { ...hw.sources, "run.nodePower": `${hw.sources["run.nodePower"] ?? hw.name}, at its share for ${perNode} GPU${perNode > 1 ? "s" : ""} a node of its ${hw.gpusPerNode} (per-GPU share of the node's power)` };
+  return { ...hw, gpusPerNode: perNode, intra, ...(fabric ? { fabric } : {}), ...(run ? { run } : {}), sources };
 }
 
 /** `read`: a model already read from the user's configuration (plan --from an llm-foundry YAML),

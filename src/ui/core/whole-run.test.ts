@@ -6,6 +6,7 @@ import { sessionOf } from "../test-utils.js";
 import { detailView } from "./detail.js";
 import { DETAIL_TOKENS, wholeRunLines } from "./whole-run.js";
 import { allDetailLines, detailLines } from "./detail-lines.js";
+import { wholeRun } from "../../app/whole-run.js";
 
 const gpt3 = sessionOf("gpt3-like", 128, 8).request;
 const p = evaluatePlan(gpt3.model, gpt3.hw, gpt3.training, { tp: 8, pp: 16, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: true, schedule: "1f1b" });
@@ -79,5 +80,37 @@ describe("what of the whole run fits the detail screen's height", () => {
     expect(texts(n - 2)).not.toContain(`  ${v.run[0]}`);
     expect(texts(n - 3).some((t) => t.includes("goodput"))).toBe(false);
     expect(texts(n - 3)).toHaveLength(n - 3);
+  });
+});
+
+describe("a node of another size (the setup's GPUs/node) and the node's power", () => {
+  // QA: the GPUs-per-node override kept the profile's whole-node power (run.nodePower, dgx-h100's
+  // 10.2 kW for 8 GPUs), which the energy divides by the node's GPUs (planner/run/figures.ts): 2
+  // GPUs a node drew 10,200 / 2 = 5,100 W each, 16 a node 637.5 W. A slice keeps the per-GPU share
+  // of its node's power, as `paraplan profile` writes it for a host of fewer GPUs
+  // (src/profile/build.ts): 10,200 W / 8 = 1,275 W a GPU on any node size.
+  it("--power node: 1,275 W a GPU on 2, 8 or 16 GPUs a node of dgx-h100", () => {
+    for (const [nodes, perNode] of [[4, 2], [1, 8], [1, 16]] as const) {
+      const hw = sessionOf("llama3-8b", nodes, perNode, 16).request.hw;
+      expect(hw.gpusPerNode).toBe(perNode);
+      // 10,200 W × perNode / 8: the slice's node power
+      expect(hw.run!.nodePower).toBeCloseTo((10200 * perNode) / 8, 9);
+      expect(resolveRunFigures(hw, "node", {}).power!.value, `${perNode} a node`).toBeCloseTo(1275, 9);
+      // the board's power is a GPU's whatever the node
+      expect(resolveRunFigures(hw, "board", {}).power!.value).toBe(700);
+    }
+  });
+
+  it("the whole run's energy on 2-GPU nodes: node basis over board basis is 1,275 / 700", () => {
+    const s = sessionOf("llama3-8b", 4, 2, 16).request;
+    const plan = evaluatePlan(s.model, s.hw, s.training, { tp: 1, pp: 1, dp: 8, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "selective", sequenceParallel: false, schedule: "1f1b" });
+    const run = (power: "board" | "node") => wholeRun(s.model, s.hw, s.training, plan, plan.time.step, false, { tokens: 1e12, price: null, power, ckpt: "sync" }).estimate;
+    const board = run("board");
+    const node = run("node");
+    // Same GPU-hours; energy = GPU-hours × W × PUE 1.09 / 1e6: the ratio of the powers,
+    // 1,275 / 700 = 1.8214… (it was 5,100 / 700 = 7.29 with the whole node's power).
+    expect(node.gpuHours).toBe(board.gpuHours);
+    expect(node.energyMWh! / board.energyMWh!).toBeCloseTo(1275 / 700, 12);
+    expect(node.energyMWh!).toBeCloseTo((board.gpuHours * 1275 * 1.09) / 1e6, 6);
   });
 });
