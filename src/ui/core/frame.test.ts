@@ -5,6 +5,19 @@ import { exportEngineConfigs } from "./export.js";
 import { MAX_WIDTH, firstLines, frameLayout, keepWithin, terminalOf, wrapText } from "./frame.js";
 
 describe("the frame", () => {
+  it("leaves out a group's lines together (a table whole or not at all)", () => {
+    const l = (text: string, priority: number, group?: string) => ({ text, priority, ...(group ? { group } : {}) });
+    // t1..t3 a table of priority 2 under a title of priority 5 and a note n of priority 1.
+    const lines = [l("T", 5), l("1", 2, "t"), l("2", 2, "t"), l("3", 2, "t"), l("n", 1)];
+    const kept = (h: number) => keepWithin(lines, h).map((x) => x.text).join("");
+    expect(kept(5)).toBe("T123n");
+    // 4 rows: the note goes (priority 1)
+    expect(kept(4)).toBe("T123");
+    // 3 rows: one more line must go, the lowest of the table's (3): all three go, not "T12"
+    expect(kept(3)).toBe("T");
+    expect(kept(1)).toBe("T");
+  });
+
   it("keeps whole lines within a height, leaving out the lowest priority first (the lowest on screen of equal ones)", () => {
     const l = (text: string, priority: number) => ({ text, priority });
     const lines = [l("a", 3), l("b", 1), l("c", 2), l("d", 1), l("e", 3)];

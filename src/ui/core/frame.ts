@@ -90,22 +90,31 @@ export function frameLayout(t: Terminal, message: string | null): FrameLayout {
  *  stays. */
 export interface Ranked {
   priority: number;
+  /** Lines of one block that reads only whole (a table's title, header, rule and rows): leaving
+   *  out one of them leaves out all. */
+  group?: string;
 }
 
 /**
  * The lines that fit in `height` rows, in their order: whole lines are left out, the lowest
  * priority first (of equal priority, the lowest on the screen first), never cut or drawn over
- * each other.
+ * each other; a line of a group goes with every line of its group (QA: a table kept its header
+ * and lost its rows).
  */
 export function keepWithin<T extends Ranked>(lines: readonly T[], height: number): T[] {
   const excess = lines.length - Math.max(0, height);
   if (excess <= 0) return [...lines];
-  const dropped = new Set(
-    lines
-      .map((l, i) => [l.priority, i] as const)
-      .sort((a, b) => a[0] - b[0] || b[1] - a[1])
-      .slice(0, excess)
-      .map(([, i]) => i),
-  );
+  const order = lines
+    .map((l, i) => [l.priority, i] as const)
+    .sort((a, b) => a[0] - b[0] || b[1] - a[1])
+    .map(([, i]) => i);
+  const dropped = new Set<number>();
+  for (const i of order) {
+    if (dropped.size >= excess) break;
+    if (dropped.has(i)) continue;
+    const g = lines[i]!.group;
+    if (g === undefined) dropped.add(i);
+    else lines.forEach((l, j) => l.group === g && dropped.add(j));
+  }
   return lines.filter((_, i) => !dropped.has(i));
 }

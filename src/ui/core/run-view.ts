@@ -22,6 +22,9 @@ export interface RunView {
   table: string[];
   /** How many of `table`'s lines are the comparison itself (heading and figures); the notes after. */
   figures: number;
+  /** The lines of `table` (from, to: end excluded) that are the traced step's table beside the
+   *  simulator (title, header, rule, rows): shown whole or not at all; null: none. */
+  timeline: { from: number; to: number } | null;
   message: string | null;
   runDir: string;
 }
@@ -69,14 +72,26 @@ export function runView(r: RunState, width: number): RunView {
   const loss = finite.length
     ? `loss ${finite[finite.length - 1]!.toFixed(4)}  ${sparkline(losses, Math.max(10, width - 20))}`
     : r.status === "refused" ? "" : "loss —";
-  const speed = last ? `step time ${seconds(last.stepTime)} · ${Number.isFinite(last.tokensPerSecond) ? count(last.tokensPerSecond) : "—"} tokens/s` : "";
   const s = r.summary;
+  // The last step's time; once the summary is in, the step the worker traced is slower with the
+  // trace's instrumentation on and is not the measured step time below (execute-text.ts
+  // timelineLines says which steps that is): named so.
+  const traced = s?.timeline && last?.step === s.timeline.tracedStep ? ` (step ${last.step}, traced: instrumentation on)` : "";
+  const speed = last ? `step time ${seconds(last.stepTime)} · ${Number.isFinite(last.tokensPerSecond) ? count(last.tokensPerSecond) : "—"} tokens/s${traced}` : "";
   const rows = s ? comparisonRows(s.measured, s.predicted, s.error, s.notComparable, s.notMeasured) : [];
   const table = s ? [...rows, ...notMeasuredLines(s.notMeasured), ...notComparableLines(s.notComparable)] : [];
   if (s && s.device === "cpu") table.push("(CPU ranks: the prediction uses the cpu profile's assumed figures)");
   // How the worker ran it, and the engine profile that describes that (as execute prints it).
   if (s?.execution) table.push("", executionLine(s.execution));
-  if (s?.timeline) table.push("", ...timelineLines(s.timeline, s.runDir, timedStepsOf(s.worker), s.plan));
+  let timeline: RunView["timeline"] = null;
+  if (s?.timeline) {
+    table.push("");
+    const t = timelineLines(s.timeline, s.runDir, timedStepsOf(s.worker), s.plan);
+    // (the title and the table, to the first note after it: a parenthesised line or the trace's path)
+    const end = t.findIndex((l, i) => i > 0 && (l.startsWith("(") || l.startsWith("timeline: ")));
+    timeline = { from: table.length, to: table.length + (end < 0 ? t.length : end) };
+    table.push(...t);
+  }
   const engine = r.engine ? `predicted with the worker's engine ${r.engine}${r.eager ? ` (it runs this plan eager: ${r.eager})` : ""}` : "";
   return {
     title: fit(shortPlan(r.plan), width),
@@ -88,6 +103,7 @@ export function runView(r: RunState, width: number): RunView {
     speed,
     table: table.map((l) => fit(l, width)),
     figures: rows.length,
+    timeline,
     message: r.message,
     runDir: r.runDir ? fit(`run dir: ${r.runDir}`, width) : "",
   };
@@ -97,6 +113,7 @@ export function runView(r: RunState, width: number): RunView {
  *  run's colour, "tableHead" is underlined). */
 export type RunTone = "title" | "gray" | "status" | "accent" | "plain" | "heading" | "tableHead" | "error";
 export type RunLine = Ranked & { text: string; tone: RunTone };
+const TIMELINE = "timeline";
 
 /** Priorities: the status, the measured figures and the executor's message stay longest, then the
  *  progress and step time, the plan and loss, the run directory, the notes; blank lines first. */
@@ -115,7 +132,11 @@ export function runLines(v: RunView, width: number, height: number): RunLine[] {
   if (v.speed) lines.push(l(v.speed, "plain", P.progress));
   if (v.table.length > 0) {
     lines.push(l("", "plain", P.blank), l("predicted against measured", "heading", P.heading));
-    v.table.forEach((t, i) => lines.push(l(t, i === 0 ? "tableHead" : "plain", i < v.figures ? P.figures : t === "" ? P.blank : P.notes)));
+    const tl = v.timeline;
+    v.table.forEach((t, i) => {
+      const line = l(t, i === 0 ? "tableHead" : "plain", i < v.figures ? P.figures : t === "" ? P.blank : P.notes);
+      lines.push(tl && i >= tl.from && i < tl.to ? { ...line, group: TIMELINE } : line);
+    });
   }
   // (a run the user stopped: its message says how it ended, not an error)
   const tone = v.status === STATUS.stopped ? "gray" : "error";
