@@ -39,7 +39,7 @@ const text = (tone: Tone, t: string, priority: number): DetailLine => ({ kind: "
 /** Every line of the detail, before any is left out. */
 export function allDetailLines(v: DetailView): DetailLine[] {
   const lines: DetailLine[] = [
-    text("plan", v.title, PLAN),
+    ...v.title.map((t) => text("plan", t, PLAN)),
     text("heading", v.memoryHeader, FIGURE),
     { kind: "memoryBar", prefix: `  ${"total".padEnd(LABEL)}`, runs: v.memoryBar, priority: TOTAL_BAR },
     ...v.memoryRows.map((r): DetailLine => ({ kind: "memoryRow", key: r.key, prefix: `  ${r.label.padEnd(LABEL)}`, bar: r.bar, suffix: ` ${r.value.padStart(9)}`, priority: FIGURE })),

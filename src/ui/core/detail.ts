@@ -1,6 +1,6 @@
 // The plan detail's view-model: memory against capacity, the step-time breakdown, communication
 // per group with its link, the bubble, and the difference from the plan shown before.
-import { DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, wireLinks, wireOf, worstStageName } from "../../../planner/index.js";
+import { DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, splitLabel, wireLinks, wireOf, worstStageName } from "../../../planner/index.js";
 import { cpAttentionImbalance, cpImbalance } from "../../../planner/cost/context.js";
 import { count, gib, percent, seconds, size } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
@@ -61,7 +61,8 @@ export interface CommRow {
 }
 
 export interface DetailView {
-  title: string;
+  /** The plan, over two lines where it is wider than the screen (planLines). */
+  title: string[];
   memoryHeader: string;
   memoryBar: Segment<MemoryKey>[];
   memoryRows: MemoryRow[];
@@ -107,14 +108,28 @@ const SCHEDULE = { "1f1b": "1F1B", gpipe: "GPipe", interleaved: "interleaved", z
 /** The plan in one short line (describePlan's words, abbreviated to fit 80 columns: mb micro-batch,
  *  sel selective, SP sequence parallel). */
 export function shortPlan(p: Plan): string {
-  const parts = [`tp ${p.tp}`, ...(p.cp > 1 ? [`cp ${p.cp} ${p.cpComm ?? DEFAULT_CP_COMM}`] : []), `pp ${p.pp}`];
+  return planParts(p).join(" · ");
+}
+
+/** The plan over at most two lines of `width`, broken between its parts (" ·" ends the first):
+ *  a plan with uneven stages is wider than 80 columns (deepseek-v3's "pp 16 [3,4×14,2]"). */
+export function planLines(p: Plan, width: number): string[] {
+  const groups = wrapGroups(planParts(p), (x) => x, width - 2, " · ");
+  if (groups.length === 1) return [fit(groups[0]!.join(" · "), width)];
+  return [fit(`${groups[0]!.join(" · ")} ·`, width), fit(groups.slice(1).flat().join(" · "), width)];
+}
+
+/** A plan's parts: "tp 8", "pp 16 [3,4×14,2]" (uneven stage layers, as `plan`'s table writes them:
+ *  format/plan-text.ts planCells), "dp 16", … */
+function planParts(p: Plan): string[] {
+  const parts = [`tp ${p.tp}`, ...(p.cp > 1 ? [`cp ${p.cp} ${p.cpComm ?? DEFAULT_CP_COMM}`] : []), p.stageLayers ? `pp ${p.pp} [${splitLabel(p.stageLayers)}]` : `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
   parts.push(`dp ${p.dp}`);
   if (p.ep > 1 || p.etp > 1) parts.push(p.etp > 1 ? `ep ${p.ep}×etp ${p.etp}` : `ep ${p.ep}`);
   parts.push(`ZeRO-${p.zero}`, `mb ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `recompute ${p.recompute === "selective" ? "sel" : "full"}`);
   if (p.sequenceParallel) parts.push("SP");
   if (p.pp > 1) parts.push(SCHEDULE[p.schedule]);
-  return parts.join(" · ");
+  return parts;
 }
 
 export function bubbleLine(p: PlanResult, t: Training): string {
@@ -124,8 +139,8 @@ export function bubbleLine(p: PlanResult, t: Training): string {
   return `bubble ${seconds(p.time.bubble)} = ${percent(p.time.bubble / p.time.step)} of the step (${p.pp} stages${chunks}, ${microBatches} micro-batches)`;
 }
 
-const PLAN_DIMS: (keyof Plan)[] = ["tp", "cp", "cpComm", "cpSplit", "pp", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
-const DIM_LABEL: Partial<Record<keyof Plan, string>> = { zero: "ZeRO", microBatch: "micro-batch", sequenceParallel: "SP" };
+const PLAN_DIMS: (keyof Plan)[] = ["tp", "cp", "cpComm", "cpSplit", "pp", "stageLayers", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
+const DIM_LABEL: Partial<Record<keyof Plan, string>> = { zero: "ZeRO", microBatch: "micro-batch", sequenceParallel: "SP", stageLayers: "stage layers" };
 
 /** Bytes in GiB as the other screens print them; below 0.01 GiB, which "0.00 GiB" would hide (a
  *  CPU plan's weights), in MiB or KiB (format/units.ts size). */
@@ -142,8 +157,10 @@ const signed = (x: number, f: (v: number) => string) => (x === 0 ? "±0" : `${x 
 
 /** What changed from the previous plan to this one: dimensions, then throughput, memory, step, MFU. */
 export function planDiff(prev: PlanResult, p: PlanResult): string[] {
-  const dims = PLAN_DIMS.filter((d) => prev[d] !== p[d]).map((d) => {
-    const v = (x: unknown) => (typeof x === "boolean" ? (x ? "on" : "off") : String(x));
+  // (stage layers by value: two plans' arrays are never the same object; even stages have none)
+  const value = (x: unknown) => (Array.isArray(x) ? splitLabel(x) : x);
+  const dims = PLAN_DIMS.filter((d) => value(prev[d]) !== value(p[d])).map((d) => {
+    const v = (x: unknown) => (typeof x === "boolean" ? (x ? "on" : "off") : x === undefined ? "even" : String(value(x)));
     return `${DIM_LABEL[d] ?? d} ${v(prev[d])}→${v(p[d])}`;
   });
   if (dims.length === 0) return [];
@@ -216,7 +233,7 @@ export function detailView(p: PlanResult, hw: Hardware, t: PlanRequest["training
       ? null
       : fit(`experts: ${bytesShown(m.experts)} of routed-expert states (÷ ep·etp = ${p.ep * p.etp}, over edp ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}) · all-to-all ${seconds(p.time.epComm)} = ${percent(p.time.epComm / p.time.step)} of the step`, width);
   return {
-    title: fit(shortPlan(p), width),
+    title: planLines(p, width),
     memoryHeader: fit(`memory per GPU${stage}: ${bytesShown(m.total)} of ${bytesShown(m.capacity)} (${percent(m.total / m.capacity, 0)})`, width),
     memoryBar: stackedBar(MEMORY_KEYS.map((k) => ({ key: k, value: m[k] })), m.capacity, barWidth, MEMORY_GLYPH),
     memoryRows,
