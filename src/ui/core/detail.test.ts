@@ -54,6 +54,8 @@ describe("the plan detail's view-model", () => {
   it("states the bubble's share of the step and the pipeline it comes from", () => {
     const p = plan({ vpp: 2, schedule: "interleaved" });
     expect(bubbleLine(p, gpt3.training)).toMatch(/^bubble [\d.]+ m?s = [\d.]+% of the step \(16 stages, 2 chunks each, 192 micro-batches\)$/);
+    // QA (mixtral-8x7b, batch 8 on dp 8): "(4 stages, 1 micro-batches)". 1,536 / (8 · 192) = 1.
+    expect(bubbleLine(plan({ dp: 8, microBatch: 192 }), gpt3.training)).toMatch(/\(16 stages, 1 micro-batch\)$/);
   });
 
   it("shows what changed from the previous plan, and nothing for the same plan", () => {

@@ -136,7 +136,7 @@ export function bubbleLine(p: PlanResult, t: Training): string {
   if (p.pp === 1) return "bubble: none (no pipeline)";
   const microBatches = t.globalBatch / (p.dp * p.microBatch);
   const chunks = p.vpp > 1 ? `, ${p.vpp} chunks each` : "";
-  return `bubble ${seconds(p.time.bubble)} = ${percent(p.time.bubble / p.time.step)} of the step (${p.pp} stages${chunks}, ${microBatches} micro-batches)`;
+  return `bubble ${seconds(p.time.bubble)} = ${percent(p.time.bubble / p.time.step)} of the step (${p.pp} stages${chunks}, ${microBatches} micro-batch${microBatches === 1 ? "" : "es"})`;
 }
 
 const PLAN_DIMS: (keyof Plan)[] = ["tp", "cp", "cpComm", "cpSplit", "pp", "stageLayers", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
