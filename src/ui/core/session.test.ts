@@ -55,6 +55,25 @@ describe("GPUs per node other than the profile's", () => {
   });
 });
 
+describe("more GPUs a node than the profile's node holds", () => {
+  // QA: GPUs/node 16 on dgx-h100 priced tp 16 inside one "node" over NVLink 450 GB/s, a 16-GPU
+  // NVLink domain no DGX H100 has (gpt3-1.3b, 2 × 16). `paraplan` refuses such a node too: an
+  // extending profile with node.gpusPerNode 16 (16 × 700 W above its 10.2 kW), and execute
+  // --print-launch with more ranks a node than the profile's ("not priced as one node that does
+  // not exist", src/app/choose.ts checkProfileNode).
+  it("is refused naming the GPUs/node field and the profile's node size; the profile's own size and less plan", () => {
+    const o = allOptions();
+    const choice = { model: o.models.find((m) => m.arg === "gpt3-1.3b")!, profile: o.profiles.find((p) => p.arg === "dgx-h100")!, engine: o.engines[0]!, batch: 64, seq: 2048 };
+    expect(() => sessionFor({ ...choice, nodes: 2, perNode: 16 })).toThrow(
+      "GPUs/node: 16 is more than the 8 GPUs of a dgx-h100 node (node.gpusPerNode): plan 4 nodes × 8, or give a profile of larger nodes",
+    );
+    // 3 GPUs a node of 7 nodes: 21 GPUs, the fewest nodes of at most 8 that split them evenly are 3 × 7
+    expect(() => sessionFor({ ...choice, nodes: 1, perNode: 21 })).toThrow("plan 3 nodes × 7,");
+    expect(sessionFor({ ...choice, nodes: 2, perNode: 8 }).request.hw.gpusPerNode).toBe(8);
+    expect(sessionFor({ ...choice, nodes: 8, perNode: 2 }).request.hw.gpusPerNode).toBe(2);
+  });
+});
+
 describe("the GPU count", () => {
   it("is refused past the plan command's 1,048,576 (each field within its own bound, the product not)", () => {
     // (QA: 9,999,999 nodes × 8 planned 79,999,992 GPUs, where `plan --gpus` stops at 2^20)

@@ -71,7 +71,7 @@ export function listWindow<T>(items: readonly T[], at: number, height: number): 
 
 const NUMBER_HELP: Record<Exclude<FieldId, "model" | "profile" | "engine">, string[]> = {
   nodes: ["Nodes in the cluster.", "Tensor parallel stays inside a node; the other groups may cross nodes."],
-  perNode: ["GPUs in each node (the profile's node size by default).", "A smaller value models partly used nodes."],
+  perNode: ["GPUs in each node (the profile's node size by default, and at most).", "A smaller value models partly used nodes."],
   batch: ["Global batch: sequences per optimizer step, over all replicas.", "dp must divide it; each replica splits its share into micro-batches."],
   seq: ["Sequence length in tokens (the model's by default).", "← → step through 1,024 … 1,048,576; from 16,384 on the search tries context parallel (cp)."],
 };

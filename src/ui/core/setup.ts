@@ -2,6 +2,7 @@
 // the form describes. Reads presets and profiles through src/load.ts; no UI dependencies.
 import { existsSync, readdirSync } from "node:fs";
 import { homedir } from "node:os";
+import { basename } from "node:path";
 import { type ModelSpec, totalParams } from "../../../planner/index.js";
 import { UserError } from "../../errors.js";
 import { MAX } from "../../flags.js";
@@ -174,6 +175,16 @@ export function sessionFor(c: SetupChoice): Session {
   // (each field is within its bound, the product may not be: planned beyond the plan command's)
   const gpus = c.nodes * c.perNode;
   if (gpus > MAX.gpus) throw new UserError(`GPUs: ${count(gpus)} = ${count(c.nodes)} nodes × ${count(c.perNode)} is too many: at most ${count(MAX.gpus)}`);
+  // A node of more GPUs than the profile's is no node of its hardware (a 16-GPU NVLink domain of
+  // DGX H100s): refused, as `paraplan` refuses it (an extending profile's node.gpusPerNode above
+  // its node power, planner/schema/consistency.ts; execute --print-launch, src/app/choose.ts
+  // checkProfileNode), with the fewest nodes of at most its size that split the GPUs evenly.
+  const most = c.profile.gpusPerNode;
+  if (c.perNode > most) {
+    let n = Math.ceil(gpus / most);
+    while (gpus % n !== 0) n++;
+    throw new UserError(`GPUs/node: ${count(c.perNode)} is more than the ${count(most)} GPUs of a ${basename(c.profile.arg).replace(/\.json$/i, "")} node (node.gpusPerNode): plan ${count(n)} node${n > 1 ? "s" : ""} × ${count(gpus / n)}, or give a profile of larger nodes`);
+  }
   const request = buildRequest({
     model: expandHome(c.model.arg),
     profile: expandHome(c.profile.arg),

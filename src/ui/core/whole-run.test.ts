@@ -86,11 +86,12 @@ describe("what of the whole run fits the detail screen's height", () => {
 describe("a node of another size (the setup's GPUs/node) and the node's power", () => {
   // QA: the GPUs-per-node override kept the profile's whole-node power (run.nodePower, dgx-h100's
   // 10.2 kW for 8 GPUs), which the energy divides by the node's GPUs (planner/run/figures.ts): 2
-  // GPUs a node drew 10,200 / 2 = 5,100 W each, 16 a node 637.5 W. A slice keeps the per-GPU share
+  // GPUs a node drew 10,200 / 2 = 5,100 W each, 3 a node 3,400 W. A slice keeps the per-GPU share
   // of its node's power, as `paraplan profile` writes it for a host of fewer GPUs
-  // (src/profile/build.ts): 10,200 W / 8 = 1,275 W a GPU on any node size.
-  it("--power node: 1,275 W a GPU on 2, 8 or 16 GPUs a node of dgx-h100", () => {
-    for (const [nodes, perNode] of [[4, 2], [1, 8], [1, 16]] as const) {
+  // (src/profile/build.ts): 10,200 W / 8 = 1,275 W a GPU on any node size (more GPUs a node than
+  // the profile's is refused: session.test.ts).
+  it("--power node: 1,275 W a GPU on 2, 3 or 8 GPUs a node of dgx-h100", () => {
+    for (const [nodes, perNode] of [[4, 2], [2, 3], [1, 8]] as const) {
       const hw = sessionOf("llama3-8b", nodes, perNode, 16).request.hw;
       expect(hw.gpusPerNode).toBe(perNode);
       // 10,200 W × perNode / 8: the slice's node power
