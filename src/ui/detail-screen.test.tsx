@@ -41,7 +41,10 @@ describe("the plan detail screen", () => {
     const tall = render(<DetailScreen plan={plan()} previous={null} hw={req.hw} training={req.training} model={req.model} width={80} height={30} />).lastFrame()!;
     expect(tall).toMatch(/^whole run$/m);
     expect(tall).toMatch(/^  per 1\.0T tokens at [\d.]+ s a step \(closed form\): [\d.]+ days · [\d.]+[kM] GPU-hours/m);
-    expect(tall).toMatch(/^  goodput \d+\.\d% · job MTBF [\d.]+ (h|days) · checkpoint every /m);
+    // (each line over rows broken between its parts, "· " opening a continued one: the rows joined)
+    const joined = tall.replace(/\n {2}· /g, " · ");
+    expect(joined).toMatch(/^  per 1\.0T tokens at .* · [\d,]+ MWh \(board power × PUE 1\.09\)$/m);
+    expect(joined).toMatch(/^  goodput \d+\.\d% · job MTBF [\d.]+ (h|days) · checkpoint every .* per failure$/m);
     const short = render(<DetailScreen plan={plan()} previous={plan({ pp: 8, dp: 16, cp: 1, ep: 1, etp: 1, vpp: 1, schedule: "1f1b" })} hw={req.hw} training={req.training} model={req.model} width={80} height={20} />).lastFrame()!;
     expect(short.split("\n").length).toBeLessThanOrEqual(20);
     expect(short).not.toContain("whole run");

@@ -58,8 +58,10 @@ export function allDetailLines(v: DetailView): DetailLine[] {
   lines.push(...v.diff.map((l, i) => text(i === 0 ? "accent" : "plain", l, EXTRA)));
   if (v.run.length > 0) {
     lines.push(text("heading", "whole run", RUN_TITLE));
-    // Of the run's lines the last (goodput under failures) stays longest.
-    lines.push(...v.run.map((l, i) => text("plain", `  ${l}`, RUN_LINE + i / v.run.length)));
+    // A line's rows go together (wrapParts: whole, where they were cut at 80 columns); of the
+    // lines the first (time, GPU-hours and energy of the run) stays longest, then the goodput
+    // under failures.
+    v.run.forEach((rows, i) => lines.push(...rows.map((r): DetailLine => ({ ...text("plain", `  ${r}`, RUN_LINE + (v.run.length - 1 - i) / v.run.length), group: `run-${i}` }))));
   }
   return lines;
 }

@@ -5,7 +5,7 @@ import { cpAttentionImbalance, cpImbalance } from "../../../planner/cost/context
 import { count, gib, percent, seconds, size } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
-import { wholeRunLines } from "./whole-run.js";
+import { wholeRunLines, wrapParts } from "./whole-run.js";
 import { searchedAsItRuns } from "../../format/plan-text.js";
 import type { PlanRequest } from "../../plan-request.js";
 import { wrapText } from "./frame.js";
@@ -80,8 +80,9 @@ export interface DetailView {
   /** What the engine's search leaves out or means differently (DeepSpeed's ZeRO 0 is its
    *  BF16_Optimizer), as the CLI's header says it, wrapped to the width; empty when nothing. */
   notes: string[];
-  /** The whole run per trillion tokens and under failures (with the model), else empty. */
-  run: string[];
+  /** The whole run per trillion tokens and under failures (with the model), else empty: each
+   *  line as the rows it takes in the width (wrapParts). */
+  run: string[][];
   diff: string[];
 }
 
@@ -246,7 +247,7 @@ export function detailView(p: PlanResult, hw: Hardware, t: PlanRequest["training
     wire: model ? fit(wireLine(model, hw, ran, p), width) : null,
     bubble: fit(bubbleLine(p, ran), width),
     notes: notesOf(p, t, width),
-    run: model ? wholeRunLines(model, hw, ran, p, width) : [],
+    run: model ? wholeRunLines(model, hw, ran, p).map((l) => wrapParts(l, width - 2)) : [],
     diff: previous ? planDiff(previous, p).map((l) => fit(l, width)) : [],
   };
 }

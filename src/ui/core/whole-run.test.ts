@@ -13,7 +13,7 @@ const p = evaluatePlan(gpt3.model, gpt3.hw, gpt3.training, { tp: 8, pp: 16, dp: 
 
 describe("the plan detail's whole run", () => {
   it("per trillion tokens and under failures, with the planner's figures", () => {
-    const lines = wholeRunLines(gpt3.model, gpt3.hw, gpt3.training, p, 120);
+    const lines = wholeRunLines(gpt3.model, gpt3.hw, gpt3.training, p);
     const e = runEstimate(p.time.step, runInputsFor(gpt3.model, gpt3.training, p, resolveRunFigures(gpt3.hw, "board", {}), { tokens: DETAIL_TOKENS, price: null, mode: "sync" }));
     expect(lines[0]).toBe(`per 1.0T tokens at ${seconds(p.time.step)} a step (closed form): ${e.days.toFixed(1)} days · ${compact(e.gpuHours)} GPU-hours · ${Math.round(e.energyMWh!).toLocaleString("en-US")} MWh (board power × PUE 1.09)`);
     expect(lines[1]).toMatch(/^goodput \d+\.\d% · job MTBF [\d.]+ (h|days) · checkpoint every [\d.]+ (min|h) \(Daly 2006\), write [\d.]+ s · lost [\d.]+ (min|h) per failure$/);
@@ -23,12 +23,13 @@ describe("the plan detail's whole run", () => {
   it("is timed by the step the detail's header presents, the closed form's (the screen simulates nothing)", () => {
     const v = detailView(p, gpt3.hw, gpt3.training, null, 200, gpt3.model);
     const headerStep = /^step ([\d.]+ m?s) · /.exec(v.timeHeader)![1];
-    expect(v.run[0]).toContain(`at ${headerStep} a step (closed form): `);
+    const run = v.run.map((rows) => rows.join(" "));
+    expect(run[0]).toContain(`at ${headerStep} a step (closed form): `);
     // By hand: 1e12 tokens in whole steps of global batch × sequence, each p.time.step long,
     // divided by the goodput the next line prints (to its 0.1%).
     const steps = Math.ceil(1e12 / (gpt3.training.globalBatch * gpt3.training.seqLen));
-    const goodput = Number(/^goodput ([\d.]+)%/.exec(v.run[1]!)![1]) / 100;
-    const days = Number(/: ([\d,.]+) days · /.exec(v.run[0]!)![1]!.replace(/,/g, ""));
+    const goodput = Number(/^goodput ([\d.]+)%/.exec(run[1]!)![1]) / 100;
+    const days = Number(/: ([\d,.]+) days · /.exec(run[0]!)![1]!.replace(/,/g, ""));
     expect(Math.abs(days - (steps * p.time.step) / goodput / 86400)).toBeLessThan(0.1 + days * 0.001);
   });
 
@@ -36,14 +37,14 @@ describe("the plan detail's whole run", () => {
     // 1,024 GPUs at 0.05 failures per GPU-hour: M = 3600 / 51.2 = 70 s against the 10 min restart;
     // Daly's expected wall time is e^{600/70} ≈ 5,000 times the work.
     const hw = { ...gpt3.hw, run: { ...gpt3.hw.run, failuresPerGpuHour: 0.05 } };
-    const lines = wholeRunLines(gpt3.model, hw, gpt3.training, p, 400);
+    const lines = wholeRunLines(gpt3.model, hw, gpt3.training, p);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/^per 1\.0T tokens: the run hardly progresses \(goodput under 0\.1%\): interruptions every 70 s on average against a restart of 10 min/);
   });
 
   it("a failure rate of 0: no interruptions expected, not a loss per failure (the planner's NaN)", () => {
     const hw = { ...gpt3.hw, run: { ...gpt3.hw.run, failuresPerGpuHour: 0 } };
-    const lines = wholeRunLines(gpt3.model, hw, gpt3.training, p, 400);
+    const lines = wholeRunLines(gpt3.model, hw, gpt3.training, p);
     expect(lines[1]).toMatch(/ · no interruptions expected \(a failure rate of 0\)$/);
     expect(lines[1]).not.toContain("per failure");
   });
@@ -53,15 +54,23 @@ describe("the plan detail's whole run", () => {
     const q = evaluatePlan(s.model, s.hw, s.training, { tp: 8, pp: 2, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "full", sequenceParallel: true, schedule: "1f1b" });
     const e = runEstimate(q.time.step, runInputsFor(s.model, s.training, q, resolveRunFigures(s.hw, "board", {}), { tokens: DETAIL_TOKENS, price: null, mode: "sync" }));
     expect(e.days).toBeGreaterThan(1000);
-    const [first] = wholeRunLines(s.model, s.hw, s.training, q, 200);
+    const [first] = wholeRunLines(s.model, s.hw, s.training, q);
     expect(first).toMatch(/^per 1\.0T tokens at [\d.]+ s a step \(closed form\): \d,\d{3}\.\d days · /);
     expect(first).toContain(`(closed form): ${e.days.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`);
   });
 
-  it("is in the detail view with the model, fitted to the width; absent without it", () => {
-    const v = detailView(p, gpt3.hw, gpt3.training, null, 60, gpt3.model);
-    expect(v.run).toHaveLength(2);
-    for (const l of v.run) expect(l.length).toBeLessThanOrEqual(58);
+  it("is in the detail view with the model, each line over rows of the width, whole; absent without it", () => {
+    // QA: at 80 columns the lines were cut ("… 30.6k GPU-hours ·…"): the energy and the
+    // checkpoint's write never showed. Each line now breaks between its " · " parts.
+    const lines = wholeRunLines(gpt3.model, gpt3.hw, gpt3.training, p);
+    for (const width of [60, 80]) {
+      const v = detailView(p, gpt3.hw, gpt3.training, null, width, gpt3.model);
+      expect(v.run).toHaveLength(2);
+      for (const rows of v.run) for (const r of rows) expect(r.length).toBeLessThanOrEqual(width - 2);
+      expect(v.run.map((rows) => rows.join(" "))).toEqual(lines);
+      expect(v.run[0]!.length).toBeGreaterThan(1);
+      expect(v.run[0]!.at(-1)).toMatch(/ MWh \(board power × PUE 1\.09\)$/);
+    }
     expect(detailView(p, gpt3.hw, gpt3.training, null, 60).run).toEqual([]);
   });
 });
@@ -70,16 +79,22 @@ describe("what of the whole run fits the detail screen's height", () => {
   const v = detailView(p, gpt3.hw, gpt3.training, null, 80, gpt3.model);
   const all = allDetailLines(v);
   const texts = (height: number) => detailLines(v, height).map((l) => (l.kind === "text" ? l.text : l.kind));
-  // The run block is the last three lines (title, per-tokens line, goodput line) and the first to go.
-  it("a titled block with room, then the lines alone, then the goodput line, then nothing", () => {
+  // The run block is the last lines (title, the per-tokens line's rows, the goodput line's rows)
+  // and the first to go, a line's rows together: the goodput line before the run's time,
+  // GPU-hours and energy.
+  it("a titled block with room, then the lines alone, then the per-tokens line, then nothing", () => {
     const n = all.length;
-    expect(texts(n).slice(-3)).toEqual(["whole run", `  ${v.run[0]}`, `  ${v.run[1]}`]);
-    expect(texts(n - 1).slice(-2)).toEqual([`  ${v.run[0]}`, `  ${v.run[1]}`]);
+    const [a, b] = [v.run[0]!.map((r) => `  ${r}`), v.run[1]!.map((r) => `  ${r}`)];
+    expect(a.length + b.length).toBeGreaterThan(2);
+    expect(texts(n).slice(-(1 + a.length + b.length))).toEqual(["whole run", ...a, ...b]);
+    expect(texts(n - 1).slice(-(a.length + b.length))).toEqual([...a, ...b]);
     expect(texts(n - 1)).not.toContain("whole run");
-    expect(texts(n - 2).at(-1)).toBe(`  ${v.run[1]}`);
-    expect(texts(n - 2)).not.toContain(`  ${v.run[0]}`);
-    expect(texts(n - 3).some((t) => t.includes("goodput"))).toBe(false);
-    expect(texts(n - 3)).toHaveLength(n - 3);
+    // one row fewer: the goodput line goes whole (no row of it left alone)
+    expect(texts(n - 2).slice(-a.length)).toEqual(a);
+    for (const r of b) expect(texts(n - 2)).not.toContain(r);
+    expect(texts(n - 2)).toHaveLength(n - 1 - b.length);
+    // then the per-tokens line, whole
+    expect(texts(n - 1 - b.length - 1).some((t) => t.includes("per 1.0T tokens"))).toBe(false);
   });
 });
 

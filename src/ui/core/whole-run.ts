@@ -6,17 +6,18 @@ import { runStall } from "../../../planner/run/index.js";
 import { wholeRun } from "../../app/whole-run.js";
 import { duration, wallClock } from "../../format/run-text.js";
 import { compact, count, percent, seconds } from "../../format/units.js";
-import { fit } from "./bars.js";
+import { fit, wrapGroups } from "./bars.js";
 
 /** Tokens the detail's run is priced for. */
 export const DETAIL_TOKENS = 1e12;
 
-export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanResult, width: number): string[] {
+/** The whole run's lines, each whole (wholeRunRows breaks them for the screen). */
+export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanResult): string[] {
   const w = wholeRun(m, hw, t, p, p.time.step, false, { tokens: DETAIL_TOKENS, price: null, power: "board", ckpt: "sync" });
   const e = w.estimate;
   // As `plan --tokens` refuses it: a run under 1% goodput is priced by its failure settings.
   const stall = runStall(e, w.inputs.restartTime);
-  if (stall) return [fit(`per ${compact(DETAIL_TOKENS)} tokens: ${stall.message}`, width - 2)];
+  if (stall) return [`per ${compact(DETAIL_TOKENS)} tokens: ${stall.message}`];
   const c = e.checkpoint;
   const energy = e.energyMWh === null ? "" : ` · ${count(e.energyMWh)} MWh (board power × PUE ${w.figures.pue.value})`;
   return [
@@ -25,5 +26,13 @@ export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanRe
     // simulated. Both name the step from the run they time, as format/run-text.ts does.)
     `per ${compact(DETAIL_TOKENS)} tokens at ${seconds(w.step)} a step (${w.stepFrom}): ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}`,
     `goodput ${percent(e.goodput)} · job MTBF ${duration(c.jobMtbf)} · ${c.written ? `checkpoint every ${duration(c.interval)} (Daly 2006)` : "no checkpoint (none pays over the run: Daly 2006)"}, write ${duration(c.blocking)} · ${Number.isNaN(c.lostPerFailure) ? "no interruptions expected (a failure rate of 0)" : `lost ${duration(c.lostPerFailure)} per failure`}`,
-  ].map((l) => fit(l, width - 2));
+  ];
+}
+
+/** A line over rows of at most `width` columns, broken between its " · " parts ("· " opens a row
+ *  that continues one, so that the rows joined by a space are the line), a part wider than a row
+ *  cut: QA saw the energy and the checkpoint's write cut off at 80 columns. */
+export function wrapParts(line: string, width: number): string[] {
+  const groups = wrapGroups(line.split(" · "), (x) => x, width - 2, " · ");
+  return groups.map((g, i) => fit(`${i > 0 ? "· " : ""}${g.join(" · ")}`, width));
 }
