@@ -3,7 +3,7 @@
 import { Box, Text, useApp, useInput, useStdin, useStdout } from "ink";
 import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
 import { Controller, type Services } from "./core/controller.js";
-import { HINT, toKeyPresses } from "./core/keys.js";
+import { hintFor, toKeyPresses } from "./core/keys.js";
 import { createStore, currentPlan, reducer, tablePlans } from "./core/reducer.js";
 import { titleRow } from "./core/chrome.js";
 import { type Terminal, frameLayout, terminalOf } from "./core/frame.js";
@@ -90,7 +90,6 @@ export function App({ options, services, width, height, onQuit, clearOnResize = 
     { isActive: isRawModeSupported === true },
   );
   useEffect(() => () => controller.dispose(), [controller]);
-  const screen = screenOf(state);
   const layout = frameLayout(terminal, state.message?.text ?? null);
   const title = titleRow(state, layout.kind === "frame" ? layout.width : terminal.cols);
   if (layout.kind === "too-small")
@@ -123,7 +122,7 @@ export function App({ options, services, width, height, onQuit, clearOnResize = 
           </Text>
         ))}
         <Text color="gray" wrap="truncate-end">
-          {HINT[screen]}
+          {hintFor(state)}
         </Text>
       </Box>
     </Box>

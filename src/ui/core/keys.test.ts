@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { allOptions } from "../test-utils.js";
-import { HINT, KEY_HELP, type KeyFlags, type KeyPress, commandFor, toKeyPress, toKeyPresses } from "./keys.js";
-import { type AppState, initialState } from "./state.js";
+import { HINT, KEY_HELP, type KeyFlags, type KeyPress, commandFor, hintFor, toKeyPress, toKeyPresses } from "./keys.js";
+import { type AppState, type RunState, type RunStatus, initialState } from "./state.js";
 
 const none: KeyFlags = {
   upArrow: false, downArrow: false, leftArrow: false, rightArrow: false, pageUp: false, pageDown: false, home: false,
@@ -79,6 +79,16 @@ describe("keys", () => {
     expect(commandFor(on("results"), ch("?"))).toEqual({ kind: "dispatch", action: { type: "help", open: true } });
     expect(commandFor(on("results", { help: true }), ch("s"))).toEqual({ kind: "dispatch", action: { type: "help", open: false } });
     expect(commandFor(on("results", { help: true }), ch("q"))).toEqual({ kind: "quit" });
+  });
+
+  it("hints c on the execute screen only while the run can be stopped (QA: shown, doing nothing, after it ended)", () => {
+    const run = (status: RunStatus) => on("execute", { run: { status } as RunState });
+    for (const status of ["preparing", "running"] as const) expect(hintFor(run(status))).toBe(HINT.execute);
+    for (const status of ["stopping", "done", "failed", "stopped", "refused"] as const) {
+      expect(hintFor(run(status))).toBe("b back  ? keys  q quit");
+      // (c does nothing then: the controller has no run to stop)
+    }
+    expect(hintFor(on("results"))).toBe(HINT.results);
   });
 
   it("lists keys for every screen, hints within 80 columns", () => {

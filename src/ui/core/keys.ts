@@ -217,3 +217,12 @@ export const HINT: Record<Screen, string> = {
   frontier: "←→ along the frontier  Enter detail  e export  x execute  b back  ? keys",
   execute: "c stop the run  b back  ? keys  q quit",
 };
+
+/** The hint for this state: on the execute screen "c stop the run" only while there is a run to
+ *  stop (the controller's stop does nothing after it ended, stopping included). */
+export function hintFor(s: AppState): string {
+  const screen = screenOf(s);
+  const status = s.run?.status;
+  if (screen === "execute" && status !== "preparing" && status !== "running") return "b back  ? keys  q quit";
+  return HINT[screen];
+}
