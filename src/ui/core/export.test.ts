@@ -8,6 +8,7 @@ import { sessionOf } from "../test-utils.js";
 import { planJson } from "../../../executor/plan-json.js";
 import { exportEngineConfigs, exportFileName, exportPlan, planSlug, safeName } from "./export.js";
 import { planKey } from "./frontier.js";
+import { frameLayout } from "./frame.js";
 
 const dir = mkdtempSync(join(tmpdir(), "paraplan-ui-export-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -72,7 +73,7 @@ describe("export", () => {
     const zb = search(req.model, req.hw, { ...req.training, engine: undefined }, { pp: 2, vpp: 2, schedule: "zbv", zero: 1 }, { top: 1 }).plans[0]!;
     const zbWritten = new Map<string, string>();
     const s = exportEngineConfigs(req, zb, dir, (path, text) => zbWritten.set(path, text), () => {});
-    expect(s.message).toMatch(/not runnable as is: megatron \(.*zbv/);
+    expect(s.message).toMatch(/not runnable as is: megatron(, [a-z-]+)* — megatron \(.*zbv/);
     expect([...zbWritten.keys()].some((k) => k.includes("/megatron/"))).toBe(false);
   });
 
@@ -93,7 +94,7 @@ describe("export", () => {
     const ep = search(moe.model, moe.hw, moe.training, { ep: 8, zero: 3, tp: 1, pp: 1 }, { top: 1 }).plans[0]!;
     const moeWritten = new Map<string, string>();
     const r = exportEngineConfigs(moe, ep, dir, (path, text) => moeWritten.set(path, text), () => {});
-    expect(r.message).toMatch(/not runnable as is: .*torchtitan \(engine torchtitan runs no mixture-of-experts layers/);
+    expect(r.message).toMatch(/not runnable as is: .*torchtitan.* — .*torchtitan \(engine torchtitan runs no mixture-of-experts layers/);
     expect([...moeWritten.keys()].some((k) => k.includes("/torchtitan/"))).toBe(false);
   });
 
@@ -164,5 +165,19 @@ describe("export names and existing files", () => {
     expect([first.ok, first.path, second.ok, second.path]).toEqual([true, join(at, base), true, join(at, `${base}-2`)]);
     expect(second.message).toBe(`wrote megatron, deepspeed, torchtitan, llm-foundry, torchrun, slurm configs in ${base}-2/ under ${at} (${base} already there: kept)`);
     expect(existsSync(join(at, `${base}-2`, "deepspeed", "ds_config.json"))).toBe(true);
+  });
+
+  it("g names every format it did not write before the reasons, so a cut message still names them all", () => {
+    // QA: mixtral-8x7b under paraplan-compile (4 × 8, batch 8): only megatron written; the five
+    // others' reasons ran to 2,300 characters and the screen's message area (7 lines at 80 × 24,
+    // frame.ts frameLayout) ended inside the first reason, naming deepspeed alone.
+    const moe = sessionOf("mixtral-8x7b", 4, 8, 8, "dgx-h100", "paraplan-compile").request;
+    const top = search(moe.model, moe.hw, moe.training, {}, { top: 1 }).plans[0]!;
+    const r = exportEngineConfigs(moe, top, dir, () => {}, () => {}, () => false);
+    expect(r.ok).toBe(true);
+    expect(r.message).toMatch(/^wrote megatron configs in paraplan-export-mixtral-8x7b-.*; not runnable as is: deepspeed, torchtitan, llm-foundry, torchrun, slurm — deepspeed \(engine megatron-deepspeed runs no mixture-of-experts /);
+    const f = frameLayout({ cols: 80, rows: 24 }, r.message);
+    if (f.kind !== "frame") throw new Error("too small");
+    expect(f.message.join(" ")).toContain("not runnable as is: deepspeed, torchtitan, llm-foundry, torchrun, slurm —");
   });
 });

@@ -134,6 +134,7 @@ export function exportEngineConfigs(
   if (exists(dir)) return { path: dir, ok: false, message: `not written: ${base} and ${MAX_COPIES - 1} numbered copies already exist in ${at}` };
   const wrote: string[] = [];
   const refused: string[] = [];
+  const refusedNames: string[] = [];
   const nearest: string[] = [];
   try {
     for (const format of EXPORT_FORMATS) {
@@ -141,6 +142,7 @@ export function exportEngineConfigs(
         const training = onFormatEngine(format, req);
         if (typeof training === "string") {
           refused.push(`${format} (${training})`);
+          refusedNames.push(format);
           continue;
         }
         const r = engineExport(format, req.model, p, training, req.hw);
@@ -151,12 +153,16 @@ export function exportEngineConfigs(
       } catch (e) {
         if (!(e instanceof ExportRefused)) throw e;
         refused.push(`${format} (${e.message.replace(/^[^:]*:\s*/, "")})`);
+        refusedNames.push(format);
       }
     }
   } catch (e) {
     return { path: dir, ok: false, message: `cannot write ${dir}: ${(e as Error).message}` };
   }
-  const why = `not runnable as is: ${refused.join(", ")}`;
+  // The formats first, then each one's reason: a reason runs to hundreds of characters (an engine
+  // without mixtures of experts says why) and the screen's message area cuts the rest (QA: of
+  // mixtral's five formats not written, the screen named one).
+  const why = `not runnable as is: ${refusedNames.join(", ")} — ${refused.join(", ")}`;
   if (wrote.length === 0) return { path: dir, ok: false, message: `no configs written: ${why}` };
   // A format written for the nearest plan it runs (DeepSpeed's own stage split, Ulysses' contiguous
   // cut) says which plan that is: `paraplan export` prints the same as notes.

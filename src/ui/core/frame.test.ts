@@ -46,7 +46,7 @@ describe("the frame", () => {
     const req = sessionOf("gpt3-like", 128, 8).request;
     const top = search(req.model, req.hw, req.training, {}, { top: 1 }).plans[0]!;
     const r = exportEngineConfigs(req, top, "/tmp/out", () => {}, () => {}, () => false);
-    expect(r.message).toMatch(/; not runnable as is: deepspeed \(.*\), llm-foundry \(.*\)$/);
+    expect(r.message).toMatch(/; not runnable as is: deepspeed, llm-foundry — deepspeed \(.*\), llm-foundry \(.*\)$/);
     expect(r.message.length).toBeGreaterThan(160);
     for (const cols of [60, 80, 200]) {
       const f = frameLayout({ cols, rows: 24 }, r.message);
