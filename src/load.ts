@@ -141,5 +141,29 @@ export function loadProfile(arg: string, builtins = readBuiltins()): Hardware {
   }
   const merged = resolveExtends(raw, lookup, origin, HARDWARE_KIND);
   if (!merged.ok) throw new UserError(merged.message);
-  return (builtin && built(builtins?.profiles, builtinKey(origin, merged.value))) || parseProfile(merged.value, origin, raw);
+  if (builtin) return built(builtins?.profiles, builtinKey(origin, merged.value)) || parseProfile(merged.value, origin, raw);
+  return slicedNodePower(parseProfile(merged.value, origin, raw), raw, lookup, origin);
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** A file extending a profile of larger nodes (its node.gpusPerNode below its base's) that gives
+ *  no run.nodePower of its own: the base's node power at the per-GPU share of the file's node,
+ *  nodePower · gpusPerNode / the base's, as `paraplan profile` writes it for a host of fewer GPUs
+ *  (src/profile/build.ts) and the interactive planner's GPUs/node takes it (plan-request.ts
+ *  onNodesOf). Inherited whole it was a whole node's power over fewer GPUs (--power node: 2 GPUs
+ *  of a 10.2 kW DGX H100 drew 5,100 W each). More GPUs a node than the base's stay the file's
+ *  to state (planner/schema/consistency.ts refuses them below their boards' power). */
+function slicedNodePower(hw: Hardware, raw: unknown, lookup: (name: string) => unknown, origin: string): Hardware {
+  const node = isObject(raw) && isObject(raw.node) ? raw.node : undefined;
+  const run = isObject(raw) && isObject(raw.run) ? raw.run : undefined;
+  if (!isObject(raw) || typeof raw.extends !== "string" || node?.gpusPerNode === undefined || run?.nodePower !== undefined || hw.run?.nodePower === undefined) return hw;
+  const baseMerged = resolveExtends(lookup(raw.extends), lookup, origin, HARDWARE_KIND);
+  if (!baseMerged.ok) return hw; // (resolved once already, with the file: cannot fail here)
+  // (the base sliced in turn where it is itself a file of fewer GPUs a node than its own base)
+  const base = slicedNodePower(parseProfile(baseMerged.value, origin), lookup(raw.extends), lookup, origin);
+  if (base.run?.nodePower === undefined || base.gpusPerNode <= hw.gpusPerNode) return hw;
+  const n = hw.gpusPerNode;
+  const source = `${base.sources["run.nodePower"] ?? base.name}, at its share for ${n} GPU${n > 1 ? "s" : ""} a node of its ${base.gpusPerNode} (per-GPU share of the node's power)`;
+  return { ...hw, run: { ...hw.run, nodePower: (base.run.nodePower * n) / base.gpusPerNode }, sources: { ...hw.sources, "run.nodePower": source } };
 }
