@@ -119,13 +119,17 @@ describe("other engines and requests", () => {
     expect(j.run.noRange).toMatch(/^the step's error is unknown where no published run of megatron-core reaches: h800: .*; a mixture of experts/);
   }, 60_000);
 
-  it("what the plan uses beyond its engine's runs counts too: a fixed ZB-V schedule, which no published run used, leaves no range", async () => {
+  it("what the plan uses beyond its engine's runs counts too: a fixed GPipe schedule, which no published run used, leaves no range", async () => {
     // llama3-8b on 64 GPUs is inside torchtitan-compile's runs (8,192 tokens, 8–512 GPUs); its
-    // pipelined runs ran 1F1B and interleaved 1F1B.
-    const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "64", "--engine", "torchtitan-compile", "--profile", "h100-96g-500w", "--pp", "4", "--schedule", "zbv", "--tokens", "1T", "--top", "1"]);
+    // pipelined runs ran 1F1B and interleaved 1F1B (and it runs no zero-bubble schedule at all:
+    // profiles/engines/torchtitan-compile.json schedules).
+    const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "64", "--engine", "torchtitan-compile", "--profile", "h100-96g-500w", "--pp", "4", "--schedule", "gpipe", "--tokens", "1T", "--top", "1"]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("this request is within them");
-    expect(r.stdout).toContain("\n  range: none stated: the step's error is unknown where no published run of torchtitan-compile reaches: the ZB-V zero-bubble schedule\n");
+    expect(r.stdout).toContain("\n  range: none stated: the step's error is unknown where no published run of torchtitan-compile reaches: the GPipe schedule\n");
+    // torchtitan (eager) has no pipelined run at all: the pipeline itself is beyond them
+    const eager = await runCli(["plan", "--model", "llama3-8b", "--gpus", "64", "--engine", "torchtitan", "--profile", "h100-96g-500w", "--pp", "4", "--schedule", "zbv", "--tokens", "1T", "--top", "1"]);
+    expect(eager.stdout).toContain("\n  range: none stated: the step's error is unknown where no published run of torchtitan reaches: a pipeline\n");
   });
 
   it("an engine no published run calibrates has no range (its error is unknown; the header says so)", async () => {

@@ -24,9 +24,12 @@ describe("recompute beside a zero-bubble schedule", () => {
     expect(new Set(all.filter((p) => p.schedule === "1f1b").map((p) => p.recompute))).toEqual(new Set(["none", "selective", "full"]));
   });
 
-  it("torchtitan-compile, whose profile does not say otherwise, keeps recompute beside them", () => {
-    const zb = plans(loadEngine("torchtitan-compile", undefined)).filter((p) => ZB.has(p.schedule));
+  it("torchtitan, whose profile does not say otherwise, keeps recompute beside them; torchtitan-compile runs none of them (torch raises for ZB with a compiled model)", () => {
+    const zb = plans(loadEngine("torchtitan", undefined)).filter((p) => ZB.has(p.schedule));
     expect(new Set(zb.map((p) => p.recompute))).toEqual(new Set(["none", "selective", "full"]));
+    const compiled = plans(loadEngine("torchtitan-compile", undefined));
+    expect(compiled.filter((p) => p.pp > 1).length).toBeGreaterThan(0);
+    expect(compiled.filter((p) => ZB.has(p.schedule))).toEqual([]);
   });
 
   it("a fixed pair is refused naming --recompute; a file extending paraplan may state it runs them", () => {
