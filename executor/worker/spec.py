@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from .spec_read import Section, boolean, integer, number, optional_integer, section, text, version
+
 
 # torch.distributed.pipelining schedules the worker runs (pipeline.py SCHEDULE_CLASSES).
 SCHEDULES = ("1f1b", "interleaved", "gpipe", "zb1p", "zbv", "dualpipev")
@@ -137,29 +139,15 @@ def _default_ffn(hidden: int, mlp: str) -> int:
     return 256 * -(-(8 * hidden) // (3 * 256))
 
 
-class _Section(dict):
-    """An object of the spec that names a missing required key by its path ("model.layers"),
-    where a plain dict raised a bare KeyError('layers')."""
-
-    def __init__(self, raw: Any, path: str):
-        if not isinstance(raw, dict):
-            raise ValueError(f"launch spec: \"{path}\" is not an object")
-        super().__init__(raw)
-        self.path = path
-
-    def __missing__(self, key: str) -> Any:
-        raise ValueError(f"launch spec: missing \"{self.path}.{key}\"")
-
-
-def _section(raw: dict[str, Any], key: str) -> _Section:
-    if raw.get(key) is None:
-        raise ValueError(f"launch spec: missing \"{key}\"")
-    return _Section(raw[key], key)
+# The training precisions the worker runs (train.py autocast, fp8.py); planner/types.ts Precision
+# also has fp16, which the worker would run as bf16: no fp16 loss scaling (README "Running the plan").
+PRECISIONS = ("bf16", "fp8")
 
 
 def parse_spec(raw: Any) -> LaunchSpec:
     """The spec from its JSON object; a ValueError "launch spec: …" naming the field that is
-    missing or of the wrong kind (never a bare KeyError or TypeError)."""
+    missing or of the wrong kind (never a bare KeyError or TypeError), or a version other than
+    the one this worker reads."""
     if not isinstance(raw, dict):
         raise ValueError(f"launch spec: not a JSON object (a {type(raw).__name__})")
     try:
@@ -169,72 +157,79 @@ def parse_spec(raw: Any) -> LaunchSpec:
     except (TypeError, ValueError) as e:
         if str(e).startswith("launch spec:"):
             raise
-        # int("x"), float(None), dict(5): a field of the wrong kind
+        # dict(5): a field of the wrong kind
         raise ValueError(f"launch spec: a field has the wrong type ({e})") from e
 
 
 def _parse(raw: dict[str, Any]) -> LaunchSpec:
-    m, p, t = _section(raw, "model"), _section(raw, "plan"), _section(raw, "training")
-    mlp = m.get("mlp", "gelu")
+    m, p, t = section(raw, "model"), section(raw, "plan"), section(raw, "training")
+    version(raw)
+    mlp = text(m, "mlp", "gelu")
+    hidden = integer(m, "hidden")
+    heads = integer(m, "heads")
     model = ModelSpec(
         name=str(m.get("name", "model")),
-        layers=int(m["layers"]),
-        hidden=int(m["hidden"]),
-        heads=int(m["heads"]),
-        kv_heads=int(m.get("kvHeads", m["heads"])),
-        ffn_hidden=int(m.get("ffnHidden", _default_ffn(int(m["hidden"]), mlp))),
-        vocab=int(m["vocab"]),
-        seq_len=int(m["seqLen"]),
+        layers=integer(m, "layers"),
+        hidden=hidden,
+        heads=heads,
+        kv_heads=integer(m, "kvHeads", heads),
+        ffn_hidden=integer(m, "ffnHidden", _default_ffn(hidden, mlp)),
+        vocab=integer(m, "vocab"),
+        seq_len=integer(m, "seqLen"),
         mlp=mlp,
-        positional=m.get("positional", "learned"),
-        tied=bool(m.get("tiedEmbeddings", False)),
-        head_dim_stated=int(m["headDim"]) if m.get("headDim") is not None else None,
-        rope_theta=float(m.get("ropeTheta", 10000.0)),
+        positional=text(m, "positional", "learned"),
+        tied=boolean(m, "tiedEmbeddings", False),
+        head_dim_stated=optional_integer(m, "headDim"),
+        rope_theta=number(m, "ropeTheta", 10000.0),
         rope_scaling=m.get("ropeScaling"),
-        norm_eps=float(m.get("normEps", 1e-5)),
-        sliding_window=int(m["slidingWindow"]) if m.get("slidingWindow") is not None else None,
-        qkv_bias=bool(m.get("qkvBias", False)),
-        qk_norm=str(m["qkNorm"]) if m.get("qkNorm") is not None else None,
+        norm_eps=number(m, "normEps", 1e-5),
+        sliding_window=optional_integer(m, "slidingWindow"),
+        qkv_bias=boolean(m, "qkvBias", False),
+        qk_norm=text(m, "qkNorm", None),
         moe=dict(m["moe"]) if m.get("moe") is not None else None,
         mla=dict(m["mla"]) if m.get("mla") is not None else None,
-        mtp_layers=int(m.get("mtpLayers", 0)),
+        mtp_layers=integer(m, "mtpLayers", 0, lo=0),
     )
+    stage_layers = p.get("stageLayers")
+    if stage_layers is not None and not isinstance(stage_layers, list):
+        raise ValueError(f"launch spec: \"plan.stageLayers\" must be a list of layer counts, got {json.dumps(stage_layers)}")
     plan = PlanSpec(
-        tp=int(p.get("tp", 1)),
-        pp=int(p.get("pp", 1)),
-        dp=int(p.get("dp", 1)),
-        vpp=int(p.get("vpp", 1)),
-        zero=int(p.get("zero", 0)),
-        micro_batch=int(p["microBatch"]),
-        recompute=p.get("recompute", "none"),
-        sequence_parallel=bool(p.get("sequenceParallel", False)),
-        schedule=p.get("schedule", "1f1b"),
-        cp=int(p.get("cp", 1)),
-        cp_comm=str(p.get("cpComm", "allgather")),
-        cp_split=str(p.get("cpSplit", "zigzag")),
-        ep=int(p.get("ep", 1)),
-        etp=int(p.get("etp", 1)),
-        stage_layers=tuple(int(x) for x in p["stageLayers"]) if p.get("stageLayers") is not None else None,
+        tp=integer(p, "tp", 1),
+        pp=integer(p, "pp", 1),
+        dp=integer(p, "dp", 1),
+        vpp=integer(p, "vpp", 1),
+        zero=integer(p, "zero", 0, lo=0),
+        micro_batch=integer(p, "microBatch"),
+        recompute=text(p, "recompute", "none"),
+        sequence_parallel=boolean(p, "sequenceParallel", False),
+        schedule=text(p, "schedule", "1f1b"),
+        cp=integer(p, "cp", 1),
+        cp_comm=text(p, "cpComm", "allgather"),
+        cp_split=text(p, "cpSplit", "zigzag"),
+        ep=integer(p, "ep", 1),
+        etp=integer(p, "etp", 1),
+        stage_layers=(tuple(integer(Section({"stageLayers": x}, "plan"), "stageLayers") for x in stage_layers)
+                      if stage_layers is not None else None),
     )
     training = TrainingSpec(
-        global_batch=int(t["globalBatch"]),
-        seq_len=int(t.get("seqLen", m["seqLen"])),
-        precision=t.get("precision", "bf16"),
-        steps=int(t.get("steps", 5)),
-        seed=int(t.get("seed", 1234)),
-        lr=float(t.get("lr", 1e-3)),
-        vocab_padded=int(t.get("vocabPadded", m["vocab"])),
+        global_batch=integer(t, "globalBatch"),
+        seq_len=integer(t, "seqLen", model.seq_len),
+        precision=text(t, "precision", "bf16"),
+        steps=integer(t, "steps", 5),
+        seed=integer(t, "seed", 1234, lo=0),
+        lr=number(t, "lr", 1e-3),
+        vocab_padded=integer(t, "vocabPadded", model.vocab),
     )
-    f = _Section(raw["faultInjection"], "faultInjection") if raw.get("faultInjection") else None
-    fault = (FaultSpec(rank=int(f["rank"]), step=int(f.get("step", 0)),
-                       hang=str(f["hang"]) if f.get("hang") is not None else None) if f else None)
-    device = raw.get("device", "cpu")
-    e = raw.get("execution") or {}
+    f = Section(raw["faultInjection"], "faultInjection") if raw.get("faultInjection") else None
+    fault = (FaultSpec(rank=integer(f, "rank", lo=0), step=integer(f, "step", 0, lo=0),
+                       hang=text(f, "hang", None)) if f else None)
+    top = Section(raw, "")
+    device = text(top, "device", "cpu")
+    e = Section(raw.get("execution") or {}, "execution")
     execution = ExecutionSpec(
-        compile=bool(e.get("compile", device == "cuda")),
-        optimizer=str(e.get("optimizer", "auto")),
-        fsdp_mixed_precision=(bool(e["fsdpMixedPrecision"])
-                              if e.get("fsdpMixedPrecision") is not None else None),
+        compile=boolean(e, "compile", device == "cuda"),
+        optimizer=text(e, "optimizer", "auto"),
+        fsdp_mixed_precision=boolean(e, "fsdpMixedPrecision", None),
     )
     spec = LaunchSpec(
         device=device,
@@ -244,7 +239,7 @@ def _parse(raw: dict[str, Any]) -> LaunchSpec:
         training=training,
         fault=fault,
         execution=execution,
-        startup_timeout=float(raw["startupTimeout"]) if raw.get("startupTimeout") is not None else None,
+        startup_timeout=number(top, "startupTimeout", None),
     )
     validate(spec)
     return spec
@@ -339,6 +334,9 @@ def validate(spec: LaunchSpec) -> None:
         (m.positional != "learned" or t.seq_len <= m.seq_len,
          "training seqLen exceeds the model's learned positions"),
         (t.steps >= 1, "steps must be >= 1"),
+        (t.precision in PRECISIONS,
+         f"training.precision {t.precision!r}: the worker trains in {' or '.join(PRECISIONS)} "
+         "(bf16 autocast on CUDA, fp32 on CPU; no fp16 loss scaling)"),
         # Dimensions the worker does not run yet: refused, never silently run as 1.
         *cp_checks(spec),
         *moe_checks(m, p),

@@ -52,8 +52,9 @@ def test_a_field_of_the_wrong_kind_is_a_launch_spec_error_not_a_type_error():
         assert str(e.value) == message
     bad = make_spec()
     bad["model"]["layers"] = "four"
-    with pytest.raises(ValueError, match=r"^launch spec: a field has the wrong type \(invalid literal for int\(\)"):
+    with pytest.raises(ValueError) as e:
         parse_spec(bad)
+    assert str(e.value) == 'launch spec: "model.layers" must be an integer ≥ 1, got "four"'
     # The checks after parsing keep their own words.
     with pytest.raises(ValueError, match=r"^launch spec: unknown execution.optimizer 'sgd'$"):
         parse_spec(make_spec() | {"execution": {"optimizer": "sgd"}})
@@ -85,3 +86,63 @@ def test_the_worker_run_directly_says_it_in_its_error_event_and_last_line(tmp_pa
     assert events == [{"event": "error", "rank": 0, "kind": "exception", "message": 'ValueError: launch spec: missing "model"'}]
     assert r.stderr.strip().splitlines()[-1] == 'ValueError: launch spec: missing "model"'
     assert "KeyError" not in r.stderr
+
+
+def with_field(path: tuple, value) -> dict:
+    """make_spec() with the field at `path` set to `value`."""
+    out = make_spec()
+    inner = out
+    for k in path[:-1]:
+        inner = inner.setdefault(k, {})
+    inner[path[-1]] = value
+    return out
+
+
+@pytest.mark.parametrize("path,value,message", [
+    # int() truncated 8.7 to a global batch of 8, a run of another size than the spec's
+    (("training", "globalBatch"), 8.7, '"training.globalBatch" must be an integer ≥ 1, got 8.7'),
+    # zero divided by zero in the checks after parsing (ZeroDivisionError), or ran no layers
+    (("plan", "microBatch"), 0, '"plan.microBatch" must be an integer ≥ 1, got 0'),
+    (("plan", "tp"), 0, '"plan.tp" must be an integer ≥ 1, got 0'),
+    (("model", "heads"), 0, '"model.heads" must be an integer ≥ 1, got 0'),
+    (("training", "seqLen"), 0, '"training.seqLen" must be an integer ≥ 1, got 0'),
+    (("model", "hidden"), -64, '"model.hidden" must be an integer ≥ 1, got -64'),
+    (("plan", "zero"), True, '"plan.zero" must be an integer ≥ 0, got true'),
+    (("plan", "stageLayers"), [2, 2.5], '"plan.stageLayers" must be an integer ≥ 1, got 2.5'),
+    # bool("false") is True: a run asked not to compile was compiled, sequence parallel switched on
+    (("execution", "compile"), "false", '"execution.compile" must be true or false, got "false"'),
+    (("plan", "sequenceParallel"), "false", '"plan.sequenceParallel" must be true or false, got "false"'),
+    (("training", "lr"), -1, '"training.lr" must be a finite number > 0, got -1'),
+    (("startupTimeout",), -5, '"startupTimeout" must be a finite number > 0, got -5'),
+    (("device",), 5, '"device" must be a string, got 5'),
+])
+def test_a_value_of_the_wrong_kind_or_range_is_refused_not_coerced(path, value, message):
+    with pytest.raises(ValueError) as e:
+        parse_spec(with_field(path, value))
+    assert str(e.value) == f"launch spec: {message}"
+
+
+def test_an_integral_float_is_its_integer():
+    # json.dump of a Python float writes 8.0: the same count as 8
+    assert parse_spec(with_field(("training", "globalBatch"), 8.0)).training.global_batch == 8
+
+
+def test_the_version_is_the_one_this_worker_reads():
+    # A spec of another launcher's format, or one without its version, would run with its
+    # fields read as version 1's.
+    for v, said in [(2, "version 2"), ("1", 'version "1"'), (True, "version true")]:
+        with pytest.raises(ValueError) as e:
+            parse_spec(make_spec() | {"version": v})
+        assert str(e.value) == f"launch spec: {said}, but this worker reads version 1: write the spec with the paraplan whose worker runs it"
+    with pytest.raises(ValueError, match=r'^launch spec: missing "version" \(this worker reads version 1'):
+        parse_spec(without(make_spec(), "version"))
+    assert parse_spec(make_spec()).world == 1
+
+
+@pytest.mark.parametrize("precision", ["fp16", "fp32", "garbage"])
+def test_a_precision_the_worker_does_not_train_in_is_refused(precision):
+    # fp16 ran under bf16 autocast on CUDA: another run than the one asked for
+    with pytest.raises(ValueError) as e:
+        parse_spec(with_field(("training", "precision"), precision))
+    assert str(e.value) == (f"launch spec: training.precision '{precision}': the worker trains in bf16 or fp8 "
+                            "(bf16 autocast on CUDA, fp32 on CPU; no fp16 loss scaling)")
