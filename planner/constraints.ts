@@ -30,12 +30,16 @@ export const issueText = (i: InputIssue): string => (i.hint === undefined ? i.me
 /** `engines`: the built-in engines, for a model one of them cannot build: the hint names those
  *  that build every part of it (modelGaps), or says none does. Without them the hint names none. */
 export function checkTraining(m: ModelSpec, hw: Hardware, t: Training, engines?: () => readonly Engine[]): InputIssue | null {
-  if (t.precision === "fp8" && hw.peak.fp8 === null)
-    return issue("no_fp8", "--precision", `${hw.gpuName} has no fp8 tensor cores; use bf16 or fp16`);
   // A precision the stack does not train in (Engine.supports.precisions): Megatron-LM and DeepSpeed
   // of 2021-22 predate fp8, torchtitan has no fp16; a plan labelled so would price another run.
   const e = t.engine;
   const precisions = supportsOf(e).precisions;
+  // The alternatives named are the stack's own: "use bf16 or fp16" sent torchtitan's and execute's
+  // worker's users (bf16 or fp8 only) to a precision refused on the next try.
+  if (t.precision === "fp8" && hw.peak.fp8 === null) {
+    const others = (["bf16", "fp16"] as const).filter((p) => precisions.includes(p));
+    return issue("no_fp8", "--precision", `${hw.gpuName} has no fp8 tensor cores; use ${others.length > 0 ? others.join(" or ") : "bf16"}`);
+  }
   if (e !== undefined && !precisions.includes(t.precision)) {
     const source = e.sources["supports.precisions"];
     return issue("engine_unsupported", "--precision", `engine ${e.name} trains in ${precisions.join(" or ")}, not ${t.precision}${source ? ` (${source})` : ""}`);

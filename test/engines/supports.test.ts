@@ -324,3 +324,19 @@ describe("Megatron-Core's experts under fp16", () => {
     expect(checkFixed(m8, t("fp16", permissive), { ep: 8 }, 8)).toBeNull();
   });
 });
+
+describe("fp8 on a GPU without it names the precisions the stack trains in", () => {
+  // A100: no fp8 tensor cores (profile dgx-a100-80g, peak.fp8 null). Megatron-Core trains in
+  // fp16, bf16 and fp8, so both 16-bit ones; torchtitan and paraplan's worker in bf16 and fp8,
+  // so bf16 alone: "use bf16 or fp16" sent them to a precision refused on the next try.
+  const a100 = hardware("dgx-a100-80g");
+  const m = preset("gpt3-1.3b");
+  const said = (name: string) => checkTraining(m, a100, { ...training(64, 512, 4096, engine(name)), precision: "fp8" })?.message;
+  it.each([
+    ["megatron-core", "use bf16 or fp16"],
+    ["torchtitan", "use bf16"],
+    ["paraplan", "use bf16"],
+  ])("%s: %s", (name, tail) => {
+    expect(said(name)).toBe(`${a100.gpuName} has no fp8 tensor cores; ${tail}`);
+  });
+});
