@@ -60,7 +60,27 @@ export interface Summary {
   timeline?: TimelineSummary;
   /** Compiled or eager, compile time (apart from the step time) and the fast paths taken. */
   execution?: ExecutionReport;
+  /** The unit of each figure above (SUMMARY_UNITS), so that a reader of summary.json or of
+   *  `execute --json` need not guess seconds from milliseconds or bytes from MiB. */
+  units?: typeof SUMMARY_UNITS;
 }
+
+/** The units of the summary's figures: SI base units throughout, as the planner computes them
+ *  (seconds, bytes, FLOP), fractions as 0–1; keyed by the figure's name or its path. */
+export const SUMMARY_UNITS = {
+  stepTime: "s",
+  tokensPerSecond: "tokens/s",
+  mfu: "fraction of the profile's peak FLOP/s (0-1)",
+  peakMemory: "bytes",
+  flopsPerStep: "FLOP",
+  loss: "nats per token (cross-entropy)",
+  error: "fraction, (predicted - measured) / measured",
+  "collectives.rows": "count: calls summed over ranks; bytes, predictedBytes: bytes",
+  "collectives.predictedTime": "s",
+  "worker.stepTimes, worker.compileTime, execution.compileTime": "s",
+  "worker.peakMemoryBreakdown": "bytes",
+  "timeline.measured, timeline.simulated, timeline.stages": "durations in s (bubbleFraction: fraction of the critical stage's compute; stage, criticalStage: indices)",
+} as const;
 
 /** What the planner says about the plan it chose. flopsPerStep is the hardware FLOPs of a step:
  *  model FLOPs (padded vocabulary) plus what recomputation re-runs. */
@@ -206,6 +226,7 @@ export function buildSummary(i: SummaryInput): Summary {
     ...(Object.keys(absent).length > 0 ? { notMeasured: absent } : {}),
     worker: w.extra ?? {},
     ...withExecution(w.extra),
+    units: SUMMARY_UNITS,
   };
 }
 

@@ -43,7 +43,8 @@ compares the measured step with the planner's prediction. Artifacts: runs/<time>
   --startup-timeout T      stop every rank when no step has ended after T (default 20m; 10s to 24h):
                            a rank stuck before its first step, nodes that never join; until then,
                            each minute says where the ranks are
-  --json                   one JSON object per step, then the summary, one per line
+  --json                   one JSON object per step (stepTime in seconds), then the summary,
+                           one per line; the summary's "units" names each figure's unit
 
 Python: PARAPLAN_PYTHON, else .venv (npm run setup, i.e. bash executor/setup-venv.sh).
 exit status: 0 done, 1 the plan does not fit the devices present, 2 bad input, 3 the run failed

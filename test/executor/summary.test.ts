@@ -133,6 +133,14 @@ describe("summary", () => {
     expect(s.error.flopsPerStep).toBe(0);
     expect(s.measured.loss).toEqual([5.5, 5.4]);
     expect(s.worker).toEqual({ stepTimes: [1, 2] });
+    // summary.json and execute --json name the unit of each figure: the step time predicted by
+    // the planner is in seconds (tiny dp2 on an H100: well under one), memory in bytes (over a
+    // GiB with the profile's 2 GiB reserve), FLOPs per step as counted (MODEL_FLOPS).
+    expect(s.units).toMatchObject({ stepTime: "s", tokensPerSecond: "tokens/s", peakMemory: "bytes", flopsPerStep: "FLOP" });
+    expect(s.units?.error).toBe("fraction, (predicted - measured) / measured");
+    expect(s.predicted.stepTime).toBeLessThan(1);
+    expect(s.predicted.peakMemory).toBeGreaterThan(2 ** 30);
+    expect(JSON.parse(JSON.stringify(s)).units.mfu).toBe("fraction of the profile's peak FLOP/s (0-1)");
   });
 
   // QA: `execute --model tiny-moe --device cpu --gpus 2` printed "planner communication time per
