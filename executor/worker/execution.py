@@ -42,9 +42,23 @@ class Execution:
         if self.fp8:
             self.fp8_linears += convert_to_fp8(part)
 
-    def after_ac(self, part: nn.Module) -> None:
+    def compile_part(self, part: nn.Module) -> None:
+        """torch.compile each block of `part` (after activation checkpointing, or before it
+        where compiles_before_ac)."""
         if self.compiled and part.layers is not None and len(part.layers) > 0:
             self.compiled_blocks += compiling.compile_blocks(part)
+
+    def compiles_before_ac(self) -> bool:
+        """Full recompute beside tensor parallel: torch 2.13 cannot compile a checkpointed block
+        whose attention (SDPA) runs between DTensor-parallel projections (AOTAutograd's
+        save_from_forward: "expected all tensors_saved_with_vc_check to be Tensors", a DeviceMesh
+        among them; measured on CPU ranks, the first step of every such run). Checkpointing the
+        compiled block instead re-runs its compiled forward in backward: the same full recompute
+        (the block's input kept, its forward run twice), so the blocks are compiled first there.
+        (Per-op selective recompute cannot move outside a compiled block, whose ops its policy no
+        longer sees: that pair is refused, spec.py.)"""
+        p = self.spec.plan
+        return self.compiled and p.tp > 1 and p.recompute == "full"
 
     def mp_policy(self):
         return fsdp_mixed_precision(self.fsdp_mp)

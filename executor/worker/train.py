@@ -70,13 +70,18 @@ class Trainer:
                     layer.ep_group = self.ep_group
 
         # (float8,) 1. tensor parallel, 2. activation checkpointing, (compile,) 3. data parallel
+        # (compile before 2 under full recompute beside tp: Execution.compiles_before_ac)
         self.execution = Execution(spec, device)
         for part in self.parts:
             self.execution.before_tp(part)
             if p.tp > 1:
                 apply_tp(part, mesh["tp"], p.sequence_parallel)
+            compile_first = self.execution.compiles_before_ac()
+            if compile_first:
+                self.execution.compile_part(part)
             self.recompute_kind = apply_ac(part, p.recompute)
-            self.execution.after_ac(part)
+            if not compile_first:
+                self.execution.compile_part(part)
         self.runners: list[nn.Module] = list(self.parts)  # what forward is called on
         self.replicator = self.expert_replicator = None
         self.dp_kind = self._apply_dp() if self.shards > 1 else "none"

@@ -42,6 +42,26 @@ def test_compiled_run_matches_eager_and_reports_compile_time(runs):
     assert s["stepTimes"][0] > s["stepTime"] + 0.5 * s["compileTime"]
 
 
+@pytest.mark.skipif(cxx() is None, reason="no C++ compiler (CXX, g++, c++, clang++): inductor's "
+                    "CPU backend cannot build the compiled blocks here")
+def test_compiled_full_recompute_beside_tensor_parallel_runs_and_matches(runs):
+    # Compiling the checkpointed block raised at step 1 (torch 2.13 AOTAutograd save_from_forward:
+    # "expected all tensors_saved_with_vc_check to be Tensors", a DeviceMesh among them) for
+    # `execute --tp 2 --recompute full --compile`; the worker checkpoints the compiled block
+    # instead. Same function as one process (within 1e-4), and full recompute's FLOPs: model
+    # FLOPs plus one more forward of the layers, as the eager dp2-zero2-full layout counts them.
+    ref = reference(runs)
+    plan = {"tp": 2, "recompute": "full", "sequenceParallel": True}
+    run = ok(runs("tp2-full-compiled", make_spec(plan=plan) | {"execution": {"compile": True}}))
+    assert len(run.losses) == 5
+    for got, want in zip(run.losses, ref.losses):
+        assert abs(got - want) <= 1e-4 * abs(want), (run.losses, ref.losses)
+    e = run.summary["execution"]
+    assert e["mode"] == "compiled" and e["compiledBlocks"] == 4
+    full = ok(runs("dp2-zero2-full", make_spec(plan=GPT_LAYOUTS["dp2-zero2-full"])))
+    assert run.summary["flopsPerStep"] == full.summary["flopsPerStep"] > ref.summary["flopsPerStep"]
+
+
 def test_eager_reference_reports_its_fast_paths(runs):
     s = reference(runs).summary
     e = s["execution"]
