@@ -326,6 +326,11 @@ def validate(spec: LaunchSpec) -> None:
         (p.pp == 1 or p.schedule not in ("zb1p", "zbv", "dualpipev") or p.recompute == "none",
          f"{p.schedule} splits the backward into input and weight gradients, which activation "
          f"checkpointing does not follow: run {p.recompute} recompute under 1f1b or interleaved, or none"),
+        # execution.py compiles_before_ac: torch 2.13's AOTAutograd raises in the first step on a
+        # compiled per-op-SAC block with DTensor attention (planner/layout/capabilities.ts)
+        (not (spec.execution.compile and spec.device == "cpu" and p.tp > 1 and p.recompute == "selective"),
+         "torch 2.13 cannot compile selectively recomputed blocks beside tensor parallel on CPU "
+         "(AOTAutograd raises in the first step): set execution.compile false, or recompute full or none"),
         (p.vpp == 1 or p.pp > 1, "vpp > 1 needs pp > 1"),
         (m.layers >= p.pp * p.vpp, "fewer layers than pipeline stages (pp · vpp)"),
         (t.global_batch % (p.dp * p.micro_batch) == 0,

@@ -27,6 +27,7 @@ export type CapabilityCode =
   | "deepspeed_stage_layers"
   | "worker_sp_seq"
   | "worker_zb_recompute"
+  | "worker_compile_sac_tp"
   | "worker_tp_ffn"
   | "worker_moe"
   | "worker_qk_norm"
@@ -61,6 +62,8 @@ export interface CapabilityContext {
   qkNormFull?: boolean;
   /** Where the ranks run (the worker's ring context parallel runs on CUDA only); absent: cuda. */
   device?: "cpu" | "cuda";
+  /** Whether the worker compiles its blocks (execute --compile; absent: not compiled). */
+  compile?: boolean;
 }
 
 /** Schedules that split the backward into input and weight gradients (torch.distributed.pipelining
@@ -277,6 +280,13 @@ export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
   // in the input pass and twice more in the weight pass (about twice the FLOPs the planner prices).
   if (p.pp > 1 && ZERO_BUBBLE.has(p.schedule) && p.recompute !== "none")
     return refuse("worker_zb_recompute", `the worker's ${p.schedule} schedule splits the backward into input and weight gradients, which torch's activation checkpointing does not follow (${p.recompute} recompute ${p.recompute === "selective" ? "raises" : "re-runs each block's forward three times, not once"}); use no recompute, or the 1f1b or interleaved schedule`);
+  // torch 2.13 cannot compile a per-op selectively checkpointed block whose attention (SDPA) runs
+  // between DTensor-parallel projections: AOTAutograd's save_from_forward raises "expected all
+  // tensors_saved_with_vc_check to be Tensors" (a DeviceMesh among them) in the first step, on CPU
+  // ranks (not run on GPUs here). Full recompute runs (executor/worker/execution.py
+  // compiles_before_ac); the per-op policy cannot move outside the compiled block.
+  if (c.compile === true && c.device === "cpu" && p.tp > 1 && p.recompute === "selective")
+    return refuse("worker_compile_sac_tp", `torch 2.13 cannot compile the worker's selectively recomputed blocks beside tensor parallel on CPU ranks (AOTAutograd raises in the first step); use --no-compile, full or no recompute, or tp 1`);
   if (p.sequenceParallel && c.seqLen % p.tp !== 0)
     return refuse("worker_sp_seq", `sequence parallel needs tp = ${p.tp} to divide the sequence length ${c.seqLen}`);
   if (c.ffnHidden % p.tp !== 0) return refuse("worker_tp_ffn", `tp = ${p.tp} does not divide the MLP width ${c.ffnHidden}`);

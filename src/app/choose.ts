@@ -102,15 +102,15 @@ function checkPresent(input: Pick<ChooseInput, "devices" | "forOtherMachines" | 
  *  a pipeline needs at least pp micro-batches, sequence parallel needs tp | seqLen, tensor
  *  parallel splits the MLP evenly, and context parallel runs the all-gather variant (ring on CUDA
  *  only). Null when the worker can run the plan on `device`. */
-export function workerLimit(req: PlanRequest, plan: Plan, device: Devices["device"] = "cuda"): string | null {
-  return workerRefused(req, plan, device)?.reason ?? null;
+export function workerLimit(req: PlanRequest, plan: Plan, device: Devices["device"] = "cuda", compile = false): string | null {
+  return workerRefused(req, plan, device, compile)?.reason ?? null;
 }
 
-function workerRefused(req: PlanRequest, plan: Plan, device: Devices["device"]): Refusal | null {
+function workerRefused(req: PlanRequest, plan: Plan, device: Devices["device"], compile: boolean): Refusal | null {
   const t = req.training;
   return workerRefusal(plan, {
     precision: t.precision, globalBatch: t.globalBatch, seqLen: t.seqLen, ffnHidden: req.model.ffnHidden, gpus: t.gpus, gpusPerNode: req.hw.gpusPerNode,
-    experts: req.model.moe?.experts ?? 0, mla: req.model.mla !== undefined, mtpLayers: req.model.mtpLayers ?? 0, qkNormFull: req.model.qkNorm === "full", device,
+    experts: req.model.moe?.experts ?? 0, mla: req.model.mla !== undefined, mtpLayers: req.model.mtpLayers ?? 0, qkNormFull: req.model.qkNorm === "full", device, compile,
   });
 }
 
@@ -122,11 +122,11 @@ function memoryRefusal(p: PlanResult): string {
 /** A whole plan given (a --plan file, a plan shown) on the request's hardware: its figures there
  *  (`shown`: already evaluated for exactly this request), or why the worker cannot run it. A
  *  file's (`file`: "--plan PATH") is named by the file and the field at fault. */
-function runnable(req: PlanRequest, plan: Plan, file: string | undefined, device: Devices["device"], shown?: PlanResult): PlanResult {
+function runnable(req: PlanRequest, plan: Plan, file: string | undefined, device: Devices["device"], compile: boolean, shown?: PlanResult): PlanResult {
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan, req.hw.fabric?.nvlinkDomain);
   if (bad && file !== undefined) throw planFileError(file, bad.flag, plan, `${bad.message} [${bad.code}]`);
   if (bad) throw new UserError(`${describePlan(plan as PlanResult)}: ${bad.message} [${bad.code}]`);
-  const limit = workerRefused(req, plan, device);
+  const limit = workerRefused(req, plan, device, compile);
   if (limit && file !== undefined) throw planFileError(file, limit.code, plan, limit.reason);
   if (limit) throw new UserError(limit.reason);
   const result = shown ?? evaluatePlan(req.model, req.hw, req.training, plan);
@@ -228,14 +228,14 @@ export function choosePlan(input: ChooseInput): Chosen {
   const model = reqOn(engine).model;
   if (planFile) {
     const req = ranAs({ req: reqOn(workerEngineName(compiled, planFile, model)), prices: () => true }, planFile, compiled);
-    return { req, result: runnable(req, planFile, file, device), perNode };
+    return { req, result: runnable(req, planFile, file, device, compiled), perNode };
   }
   return searchArms(armsFor(reqOn, compiled, model, input.args.fixed), device, compiled, total, perNode);
 }
 
 /** The best plan the worker runs, each priced by its arm; else why none runs. */
 function searchArms(arms: Arm[], device: Devices["device"], compiled: boolean, total: number, perNode: number): Chosen {
-  const runs = (a: Arm) => (p: Plan) => a.prices(p) && workerLimit(a.req, p, device) === null;
+  const runs = (a: Arm) => (p: Plan) => a.prices(p) && workerLimit(a.req, p, device, compiled) === null;
   const pick = (lists: { arm: Arm; plans: PlanResult[] }[]): Chosen | null => {
     const best = lists.flatMap(({ arm, plans }) => plans.filter(runs(arm)).map((result) => ({ arm, result }))).sort((a, b) => comparePlans(a.result, b.result))[0];
     return best ? { req: ranAs(best.arm, best.result, compiled), result: best.result, perNode } : null;
@@ -253,7 +253,7 @@ function searchArms(arms: Arm[], device: Devices["device"], compiled: boolean, t
   const plans = found.flatMap(({ found: f }) => f.plans);
   if (plans[0]) {
     // Each distinct reason, best plan's first: plans of another micro-batch may fail otherwise.
-    const reasons = [...new Set(plans.sort(comparePlans).map((p) => workerLimit(first.req, p, device)).filter((r): r is string => r !== null))];
+    const reasons = [...new Set(plans.sort(comparePlans).map((p) => workerLimit(first.req, p, device, compiled)).filter((r): r is string => r !== null))];
     throw new UserError(`the best plans cannot run: ${reasons.slice(0, 3).join("; or ")}; fix the dimensions named with their flags (--micro-batch, --pp, --tp, --zero, --schedule, --recompute, …)`);
   }
   if (primary.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(primary.closest)}`);
@@ -303,5 +303,5 @@ export function chooseGiven({ request, plan, devices, advice }: GivenInput): Cho
   const worker = onWorkerEngine(request, devices.device, plan);
   const base = devices.device === "cpu" ? onDevice(onCpuRanks(worker), "cpu") : worker;
   const req = base.hw.gpusPerNode === world ? base : { ...base, hw: onNodesOf(base.hw, world) };
-  return { req, result: runnable(req, plan, undefined, devices.device, req === request ? plan : undefined), perNode: world };
+  return { req, result: runnable(req, plan, undefined, devices.device, defaultCompile(devices.device), req === request ? plan : undefined), perNode: world };
 }

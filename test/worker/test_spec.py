@@ -146,3 +146,13 @@ def test_a_precision_the_worker_does_not_train_in_is_refused(precision):
         parse_spec(with_field(("training", "precision"), precision))
     assert str(e.value) == (f"launch spec: training.precision '{precision}': the worker trains in bf16 or fp8 "
                             "(bf16 autocast on CUDA, fp32 on CPU; no fp16 loss scaling)")
+
+
+def test_compiled_selective_recompute_beside_tp_on_cpu_is_refused():
+    # torch 2.13's AOTAutograd raised in step 1 (a DeviceMesh among the saved values); the
+    # launcher refuses the pair too (planner/layout/capabilities.ts worker_compile_sac_tp)
+    sac = make_spec(plan={"tp": 2, "recompute": "selective"}) | {"execution": {"compile": True}}
+    with pytest.raises(ValueError, match=r"^launch spec: torch 2\.13 cannot compile selectively recomputed blocks beside tensor parallel on CPU"):
+        parse_spec(sac)
+    assert parse_spec(sac | {"execution": {"compile": False}}).plan.recompute == "selective"
+    assert parse_spec(make_spec(plan={"tp": 2, "recompute": "full"}) | {"execution": {"compile": True}}).execution.compile
