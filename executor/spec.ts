@@ -4,8 +4,9 @@ import { DEFAULT_NORM_EPS, DEFAULT_ROPE_THETA } from "../planner/schema/model.js
 import type { Device } from "./devices.js";
 import { ExecutorError } from "./errors.js";
 import { planOnly } from "./plan-json.js";
+import { SPEC_VERSION } from "./spec-version.js";
 
-export const SPEC_VERSION = 1;
+export { SPEC_VERSION };
 export const DEFAULT_SEED = 1234;
 export const DEFAULT_LR = 0.001;
 

@@ -5,6 +5,7 @@ import { parseInputJson, readInputText, unreadable } from "./read-input.js";
 import type { Plan } from "../planner/index.js";
 import { parsePlan } from "../planner/schema/plan.js";
 import { UserError } from "./errors.js";
+import { SPEC_VERSION } from "../executor/spec-version.js";
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
 
@@ -14,7 +15,10 @@ export function planFromJson(raw: unknown, origin: string): Plan {
     if (raw.plans.length === 0) throw new UserError(`--plan ${origin}: "plans" is empty (no plan fitted); plan again with more GPUs`);
     p = raw.plans[0];
   } else if (isObj(raw) && isObj(raw.plan) && isObj(raw.training) && isObj(raw.model)) {
-    // A launch spec (launch.json of a run directory or of an export, executor/PROTOCOL.md): its plan.
+    // A launch spec (launch.json of a run directory or of an export, executor/PROTOCOL.md): its plan,
+    // of the spec version this paraplan writes (another launcher's may mean other things by it).
+    if (raw.version !== undefined && raw.version !== SPEC_VERSION)
+      throw new UserError(`--plan ${origin}: a launch spec of version ${JSON.stringify(raw.version)}; this paraplan reads version ${SPEC_VERSION} (executor/PROTOCOL.md): plan it again, or run it with the paraplan that wrote it`);
     p = raw.plan;
   }
   if (!isObj(p)) throw new UserError(`--plan ${origin}: expected a plan object (an entry of plan --json's "plans")`);

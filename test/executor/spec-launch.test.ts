@@ -6,6 +6,7 @@ import { allNodeLines, chooseRendezvous, commandLine, freePort, shellQuote, torc
 import { isThisMachine, isTorchLauncher, portHolder } from "../../executor/port-holder.js";
 import { buildSpec, faultInjectionFromEnv } from "../../executor/spec.js";
 import { exitFor } from "../../src/errors.js";
+import { planFromJson } from "../../src/plan-file.js";
 
 const catchOf = (f: () => unknown): unknown => {
   try {
@@ -143,5 +144,18 @@ describe("rendezvous", () => {
     // A rank (python -m executor.worker) hosts no store; nor does a script merely named after torch.
     expect(isTorchLauncher(["python", "-m", "executor.worker", "--spec", "torch.distributed.run"])).toBe(false);
     expect(isTorchLauncher(["python", "my_torchrun.py"])).toBe(false);
+  });
+});
+
+describe("a launch spec given to --plan", () => {
+  // A launch.json of another spec version was read as version 1's plan (no check on this side,
+  // none on the worker's either): the version this paraplan writes is the one it reads.
+  const model = loadModel("tiny");
+  const spec = buildSpec({ runDir: "/r", device: "cpu", model, plan, globalBatch: 8, seqLen: model.defaultSeqLen, precision: "bf16", steps: 5 });
+  it("of this version gives its plan; of another is one line naming the file and both versions", () => {
+    expect(planFromJson(spec, "launch.json")).toMatchObject({ tp: 2, dp: 2, zero: 1, microBatch: 2 });
+    const other = catchOf(() => planFromJson({ ...spec, version: 2 }, "old/launch.json"));
+    expect(exitFor(other)?.status).toBe(2);
+    expect((other as Error).message).toBe("--plan old/launch.json: a launch spec of version 2; this paraplan reads version 1 (executor/PROTOCOL.md): plan it again, or run it with the paraplan that wrote it");
   });
 });
