@@ -171,7 +171,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
 
 /** The summary of a finished run (measured against predicted), written atomically to the run
  *  directory: shared by `paraplan execute` and the interactive planner. */
-export function writeRunSummary(p: Prepared, measured: MeasuredFromWorker, stepEvents: number, timeline: MeasuredTimeline | null = null): Summary {
+export function writeRunSummary(p: Prepared, measured: MeasuredFromWorker, stepEvents: number, timeline: MeasuredTimeline | null = null, teardown?: string): Summary {
   const { req, result } = p.chosen;
   const summary: Summary = buildSummary({
     model: req.model,
@@ -190,6 +190,7 @@ export function writeRunSummary(p: Prepared, measured: MeasuredFromWorker, stepE
     writeFileAtomic(join(p.runDir, ARTIFACTS.trace), t.trace);
     summary.timeline = t.summary;
   }
+  if (teardown !== undefined) summary.teardown = teardown;
   writeJsonAtomic(join(p.runDir, ARTIFACTS.summary), summary);
   return summary;
 }

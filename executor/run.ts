@@ -39,6 +39,10 @@ export interface RunResult {
   /** The traced step's timeline, when the worker sent one. */
   timeline: MeasuredTimeline | null;
   failure: Failure | null;
+  /** What went wrong after the worker had reported its summary (every step ran and was measured):
+   *  torchrun's non-zero exit, ranks that never exited, a rank's error in its teardown. The run
+   *  keeps its summary (failure null) and says this beside it. */
+  teardown: Failure | null;
   outcome: Outcome;
 }
 
@@ -52,6 +56,8 @@ export interface RunOptions {
   graceMs?: number;
   /** The start-up deadline and notices (executor/supervise.ts SuperviseOptions.startup). */
   startup?: StartupOptions;
+  /** The stall watchdog's bounds (SuperviseOptions.stall; tests shorten them). */
+  stall?: { floorMs: number; factor: number; afterSummaryMs?: number };
 }
 
 export interface RunHandle {
@@ -98,6 +104,7 @@ export function startRun(o: RunOptions): RunHandle {
     cwd: o.cwd,
     ...(o.graceMs !== undefined ? { graceMs: o.graceMs } : {}),
     ...(o.startup ? { startup: o.startup } : {}),
+    ...(o.stall ? { stall: o.stall } : {}),
     onWaiting: (w) => o.reporter.waiting?.(w),
     onEvent: (ev) => {
       if (ev.event === "step") {
@@ -123,7 +130,11 @@ export function startRun(o: RunOptions): RunHandle {
     (outcome) => {
       metrics.close();
       const failure: Failure | null = writeError !== null ? { kind: "write", message: writeError } : classify(outcome, measured, tail);
-      return { steps, measured, timeline, failure, outcome };
+      // A failure once the summary is in (torchrun's exit status, ranks that never exit, a rank's
+      // error in its teardown) does not undo the measurements: they are kept, the failure said.
+      if (failure !== null && measured !== null && afterSummary(failure))
+        return { steps, measured, timeline, failure: null, teardown: failure, outcome };
+      return { steps, measured, timeline, failure, teardown: null, outcome };
     },
     (e: unknown) => {
       metrics.close();
@@ -131,6 +142,15 @@ export function startRun(o: RunOptions): RunHandle {
     },
   );
   return { stop: (signal = "SIGINT") => sup.stop("interrupted", signal), done };
+}
+
+/** Whether `f`, in a run whose summary arrived, is its teardown's: rank 0 sends the summary only
+ *  once every rank has run every step and sent it its figures (worker/main.py gathers them), so
+ *  an exit status, a stall or a rank's error then comes after the measurements (the error and
+ *  summary events come on two pipes, whose order paraplan cannot see). Not a stop the user asked
+ *  for, nor a run directory that could not be written. */
+export function afterSummary(f: Failure): boolean {
+  return f.kind === "exit" || f.kind === "stalled" || f.kind === "rank-error";
 }
 
 export function classify(outcome: Outcome, measured: MeasuredFromWorker | null, stderrTail: string[]): Failure | null {

@@ -60,6 +60,9 @@ export interface Summary {
   timeline?: TimelineSummary;
   /** Compiled or eager, compile time (apart from the step time) and the fast paths taken. */
   execution?: ExecutionReport;
+  /** What went wrong after the worker's summary (torchrun's exit status, ranks that never
+   *  exited): the figures stand; absent when the run ended cleanly. */
+  teardown?: string;
   /** The unit of each figure above (SUMMARY_UNITS), so that a reader of summary.json or of
    *  `execute --json` need not guess seconds from milliseconds or bytes from MiB. */
   units?: typeof SUMMARY_UNITS;

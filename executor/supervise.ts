@@ -26,8 +26,9 @@ export interface SuperviseOptions {
   /** A run whose ranks stop sending events once stepping has begun (a stuck or stopped rank, a
    *  deadlock, a collective that never completes: gloo waits 30 min, NCCL 10) is stopped after
    *  max(floorMs, factor × the longest wait for a step so far, compile and warm-up included).
-   *  Default 300 s and 10×. */
-  stall?: { floorMs: number; factor: number };
+   *  Default 300 s and 10×. After the summary, the worker's last event, the ranks have
+   *  afterSummaryMs (default AFTER_SUMMARY_MS) to exit. */
+  stall?: { floorMs: number; factor: number; afterSummaryMs?: number };
   /** Before the first step (a rank stuck building its model, one that never joins the process
    *  group, nodes that never join the rendezvous): the group is stopped after `deadlineMs`
    *  without a step ("startup-stalled", naming `ranks`, this node's, by their last phase), and
@@ -38,6 +39,10 @@ export interface SuperviseOptions {
   onText?: (line: string, stream: Stream) => void;
   onBadEvent?: (line: string, why: string) => void;
 }
+
+/** How long the ranks have to exit once the worker has sent its summary: destroying the process
+ *  group and leaving take seconds (executor/worker/__main__.py leaves without interpreter teardown). */
+export const AFTER_SUMMARY_MS = 60_000;
 
 export type StopReason = "error-event" | "exit-code" | "interrupted" | "spawn-failed" | "stalled" | "startup-stalled" | "write-failed";
 
@@ -168,7 +173,7 @@ export class Supervisor {
   private readonly graceMs: number;
   private readonly reapMs: number;
   private readonly peerLostWaitMs: number;
-  private readonly stallOpts: { floorMs: number; factor: number };
+  private readonly stallOpts: { floorMs: number; factor: number; afterSummaryMs?: number };
   private stallTimer: NodeJS.Timeout | null = null;
   private stall: Stall | null = null;
   private lastEventAt = Date.now();
@@ -372,7 +377,9 @@ export class Supervisor {
     this.lastEventAt = now;
     if (this.lastStep === 0 || this.stopped) return;
     if (this.stallTimer) clearTimeout(this.stallTimer);
-    const waitMs = Math.max(this.stallOpts.floorMs, this.stallOpts.factor * this.longestStepMs);
+    // After the summary (the worker's last event) the ranks only tear down: they are given
+    // afterSummaryMs to exit, not the floor of a step's wait.
+    const waitMs = ev.event === "summary" ? this.stallOpts.afterSummaryMs ?? AFTER_SUMMARY_MS : Math.max(this.stallOpts.floorMs, this.stallOpts.factor * this.longestStepMs);
     this.stallTimer = setTimeout(() => {
       this.stall = { waitedMs: Date.now() - this.lastEventAt, lastStep: this.lastStep, longestStepMs: this.longestStepMs };
       this.stop("stalled");

@@ -7,14 +7,15 @@ import { writeRunSummary } from "../../executor/prepare.js";
 import { type Failure, type RunReporter, startRun, writeFailure } from "../../executor/run.js";
 import type { Summary } from "../../executor/summary.js";
 import type { Known } from "../errors.js";
-import { failureMessage } from "../format/execute-text.js";
+import { failureMessage, teardownMessage } from "../format/execute-text.js";
 import type { Prepared } from "./prepare.js";
 
 /** How often a run still without its first step says where its ranks are. */
 export const STARTUP_NOTICE_MS = 60_000;
 
 export type Ending =
-  | { kind: "done"; summary: Summary }
+  /** `teardown`: what went wrong after the worker's summary (the measurements are whole), one line. */
+  | { kind: "done"; summary: Summary; teardown?: string }
   /** No summary: `known` is its code and one-line message (src/errors.ts exitFor maps it). */
   | { kind: "failed"; failure: Failure; steps: number; known: Known }
   /** Several nodes: this node's ranks finished, but rank 0, and with it the summary, ran on another. */
@@ -64,7 +65,9 @@ export function startExecution(p: Prepared, reporter: RunReporter, cwd: string =
     };
     if (f || res.measured === null) return failed(f ?? { kind: "no-summary", reason: null });
     try {
-      return { kind: "done", summary: writeRunSummary(p, res.measured, res.steps.length, res.timeline) };
+      const teardown = res.teardown === null ? undefined : teardownMessage(res.teardown);
+      const summary = writeRunSummary(p, res.measured, res.steps.length, res.timeline, teardown);
+      return teardown === undefined ? { kind: "done", summary } : { kind: "done", summary, teardown };
     } catch (e) {
       // The run finished but its summary cannot be kept (a full disk): a failure, said in one line.
       const code = (e as NodeJS.ErrnoException).code;

@@ -105,6 +105,7 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
     }
     case "done":
       io.out(args.json ? summaryJson(end.summary) : summaryText(end.summary));
+      if (end.teardown !== undefined) io.err(`paraplan: ${printable(end.teardown)}`);
       return EXIT.ok;
   }
 }

@@ -185,6 +185,19 @@ export interface FailureContext {
 }
 
 /** One line naming what stopped the run (and the rank), and where its metrics are. */
+/** A failure after the worker's summary, as the note under it: the measurements stand. */
+export function teardownMessage(f: Failure): string {
+  const what =
+    f.kind === "exit"
+      ? `torchrun ${f.code !== null ? `exited with status ${f.code}` : `was killed by ${f.signal}`}${f.rank === null ? "" : ` (rank ${f.rank})`}${f.reason ? `: ${f.reason}` : ""}`
+      : f.kind === "stalled"
+        ? `the ranks had not exited ${seconds(f.waited)} after it; stopped them`
+        : f.kind === "rank-error"
+          ? `${f.error.rank === null ? "a rank" : `rank ${f.error.rank}`} raised in its teardown: ${f.error.message.trim().split("\n").pop() ?? ""}`
+          : f.kind;
+  return `the worker reported every step and its summary, then ${what} (log: worker.log); the summary stands`;
+}
+
 export function failureMessage(f: Failure, c: FailureContext): string {
   const kept = `${c.steps} step${c.steps === 1 ? "" : "s"} of metrics kept in ${c.runDir}`;
   switch (f.kind) {
