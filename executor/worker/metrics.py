@@ -61,10 +61,17 @@ def emit_phase(rank: int, phase: str) -> None:
     emit({"event": "phase", "rank": rank, "phase": phase}, sys.stderr)
 
 
+# torch's CPU allocator out of host memory (c10 alloc_cpu.cpp): "DefaultCPUAllocator: can't
+# allocate memory: you tried to allocate N bytes. Error code 12 (Cannot allocate memory)", a plain
+# RuntimeError where CUDA raises torch.OutOfMemoryError.
+_CPU_OOM = re.compile(r"DefaultCPUAllocator: can't allocate memory")
+
+
 def emit_error(rank: int, exc: BaseException) -> None:
     oom = getattr(torch.cuda, "OutOfMemoryError", None)
     message = f"{type(exc).__name__}: {exc}"
-    kind = ("oom" if oom is not None and isinstance(exc, oom)
+    kind = ("oom" if (oom is not None and isinstance(exc, oom))
+            or (isinstance(exc, RuntimeError) and _CPU_OOM.search(str(exc)))
             else "peer-lost" if isinstance(exc, RuntimeError) and _PEER_LOST.search(str(exc)) else "exception")
     emit({"event": "error", "rank": rank, "kind": kind, "message": message[:2000]}, sys.stderr)
 

@@ -202,3 +202,12 @@ def test_error_event_names_a_lost_peer_as_such(capsys):
     assert kind_of(RuntimeError("NCCL communicator was aborted on rank 1")) == "peer-lost"
     assert kind_of(RuntimeError("shape mismatch")) == "exception"
     assert kind_of(ValueError("Connection reset by peer")) == "exception"
+    # A CPU rank out of host memory was "an exception": said now as CUDA's, beside the prediction
+    # (torch.empty(2**62, dtype=torch.uint8) on CPU raises exactly this RuntimeError)
+    assert kind_of(RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+                                "memory: you tried to allocate 4611686018427387904 bytes. Error code 12 "
+                                "(Cannot allocate memory)")) == "oom"
+    try:
+        torch.empty(2 ** 62, dtype=torch.uint8)
+    except RuntimeError as e:
+        assert kind_of(e) == "oom"
