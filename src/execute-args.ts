@@ -78,6 +78,9 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
     if (clash.length > 0) throw new UserError(`--plan fixes every dimension; drop the plan flags (${clash.join(", ")})`);
   }
   if (values.compile === true && values["no-compile"] === true) throw new UserError("--compile and --no-compile: give one of them");
+  // --print-launch prints shell lines: --json beside it was ignored, its reader handed no JSON.
+  if (values["print-launch"] === true && plan.json)
+    throw new UserError("--json: --print-launch prints each node's torchrun command, one shell line each, not JSON; drop --json (launch.json in the run directory is the spec as JSON)");
   const compile = values.compile === true ? true : values["no-compile"] === true ? false : undefined;
   // The first step's deadline (executor/prepare.ts DEFAULT_STARTUP_TIMEOUT): 10s to 24 h.
   let startupTimeout: number | undefined;

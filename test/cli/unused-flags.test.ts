@@ -2,6 +2,7 @@
 // it, not ignored: plan's output flags given to execute, --timeline beside --json, --tp-comm-overlap
 // beside --tp 1. And export and execute write nowhere inside paraplan's own trees (profiles/,
 // where a run's JSON files would sit among the built-in hardware profiles the loader scans).
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/load.js";
@@ -20,6 +21,12 @@ describe("flags that would change nothing", () => {
   it.each(["--top 3", "--timeline", "--trace-out t.json", "--simulate-top 5"])("execute %s: plan's output, which execute does not print", async (flag) => {
     const [name, value] = flag.split(" ");
     await refused(["execute", "--model", "tiny", "--device", "cpu", "--print-launch", "--run-dir", join(tempDir(), "run"), name!, ...(value ? [value] : [])], `${name}: execute runs the plan and prints measured against predicted, not plan's output`);
+  });
+
+  it("execute --print-launch --json: shell lines were printed to a reader asking for JSON", async () => {
+    const dir = tempDir();
+    await refused(["execute", "--model", "tiny", "--device", "cpu", "--print-launch", "--json", "--run-dir", join(dir, "run")], "--json: --print-launch prints each node's torchrun command, one shell line each, not JSON");
+    expect(existsSync(join(dir, "run"))).toBe(false);
   });
 
   it("plan --json --timeline: the drawing is the table's", async () => {
