@@ -13,6 +13,7 @@ import { readDeepSpeedMoe, readMegatronMoe } from "./moe-args.js";
 import { megatronMoeChecks } from "./megatron-moe-flags.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
+import { MEGATRON_V019_ALIASES, MEGATRON_V019_FLAGS, MEGATRON_V019_OFFLOAD, MEGATRON_V019_REFUSED, MEGATRON_V019_UNPRICED, megatronV019Checks, releaseMixWarning } from "./megatron-v019-flags.js";
 import { type SettingsAt, megatronAt } from "./setting-at.js";
 import { accountedEnds, readLayout, readMegatronStages } from "./megatron-stages.js";
 import { type BalanceStated, headerBalance, readDeepSpeedPartition } from "./deepspeed-partition.js";
@@ -136,16 +137,20 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   // Variables read at the defaults the script gives them (`TP=${TP:-8}`): the environment can set them.
   const defaults = defaultsWarning(file.text, o);
   if (defaults !== undefined) warnings.push(defaults);
-  for (const [flag, s] of m) {
-    const known = MEGATRON_FLAGS.has(flag) || (deepspeed && MEGATRON_DEEPSPEED_EXTRA_FLAGS.has(flag));
-    if (!known) warnings.push(unknownLine(o, `--${flag} (line ${s.line})`, `a ${engine} argument paraplan knows`));
-    else if (CPU_OFFLOAD.includes(flag)) throw new UserError(`${o}: --${flag} (line ${s.line}) moves state to the CPU, which paraplan does not model`);
-    else if (NOT_EXPRESSIBLE[flag] && (NOT_EXPRESSIBLE[flag].when?.(s.values[0]) ?? true)) {
-      const shown = s.values.length > 0 && NOT_EXPRESSIBLE[flag].when ? `--${flag} ${s.values[0]}` : `--${flag}`;
-      throw new UserError(`${o}: ${shown} (line ${s.line}) ${NOT_EXPRESSIBLE[flag].why}, which paraplan does not model`);
+  for (const [given, s] of m) {
+    // Megatron-LM core_v0.19.0's names (megatron-v019-flags.ts); a --disable-X / --no-X alias is read as its older name.
+    const flag = deepspeed ? given : (MEGATRON_V019_ALIASES[given] ?? given);
+    const known = MEGATRON_FLAGS.has(flag) || (deepspeed ? MEGATRON_DEEPSPEED_EXTRA_FLAGS.has(flag) : MEGATRON_V019_FLAGS.has(flag));
+    const refusal = NOT_EXPRESSIBLE[flag] ?? (deepspeed ? undefined : MEGATRON_V019_REFUSED[flag]);
+    if (!known) warnings.push(unknownLine(o, `--${given} (line ${s.line})`, `a ${engine} argument paraplan knows`));
+    else if (CPU_OFFLOAD.includes(flag) || MEGATRON_V019_OFFLOAD.includes(flag)) throw new UserError(`${o}: --${given} (line ${s.line}) moves state to the CPU, which paraplan does not model`);
+    else if (refusal && (refusal.when?.(s.values[0]) ?? true)) {
+      const shown = s.values.length > 0 && refusal.when ? `--${given} ${s.values[0]}` : `--${given}`;
+      throw new UserError(`${o}: ${shown} (line ${s.line}) ${refusal.why}, which paraplan does not model`);
     }
-    else if (NOT_MODELED.includes(flag)) warnings.push(`${o}: --${flag} (line ${s.line}) changes performance in a way paraplan does not model; ignored`);
+    else if (NOT_MODELED.includes(flag) || MEGATRON_V019_UNPRICED.includes(flag)) warnings.push(`${o}: --${given} (line ${s.line}) changes performance in a way paraplan does not model; ignored`);
   }
+  if (!deepspeed) releaseMixWarning(m, o, warnings);
   slidingWindowRefusal(m, o, model, engine);
   if (!deepspeed) checkOptimizerInstances(m, o);
   const tp = intArg(m, "tensor-model-parallel-size", o) ?? 1;
@@ -252,6 +257,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   const ffn = ffnStated ?? derived?.value;
   const moe = deepspeed ? readDeepSpeedMoe(m, o, layers, ffn) : readMegatronMoe(m, o, layers, ffn, tp, notes);
   if (!deepspeed) megatronMoeChecks(m, o, { fp8: precision === "fp8" }, notes);
+  if (!deepspeed) megatronV019Checks(m, o, { tp, etp: moe.etp, fp8: precision === "fp8" }, notes);
   if (ffnStated !== undefined) claim("ffnHidden", ffnStated, `--ffn-hidden-size ${strArg(m, "ffn-hidden-size")}`);
   // (all layers MoE with their own --moe-ffn-hidden-size: the derived width builds nothing)
   else if (derived !== undefined && (moe.denseMlp || !has("moe-ffn-hidden-size"))) claim("ffnHidden", derived.value, derived.says);
