@@ -66,7 +66,8 @@ export function architectureClaims(m: Map<string, ArgSetting>, o: string, deepsp
   // adds alibi, as BLOOM trained (bigscience tr11-176B-ml); relative, none (NoPE) and the rest
   // are positions paraplan does not model.
   const pe = strArg(m, "position-embedding-type");
-  const rope = pe === "rope" || has("use-rotary-position-embeddings");
+  // (yarn, core_v0.19.0: rotary embeddings at YaRN's rescaled frequencies, gpt_model.py YarnRotaryEmbedding)
+  const rope = pe === "rope" || pe === "yarn" || has("use-rotary-position-embeddings");
   if (!rope && pe !== undefined && pe !== "learned_absolute" && pe !== "alibi")
     throw new UserError(`${o}: --position-embedding-type ${pe} (line ${m.get("position-embedding-type")!.line}): paraplan models learned, rotary and ALiBi positions`);
   const positional = rope ? "rope" : pe === "alibi" ? "alibi" : "learned";

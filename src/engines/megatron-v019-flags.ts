@@ -10,7 +10,7 @@
 //   megatronV019Checks       those whose meaning depends on the file's other flags
 // test/export/megatron-v019.test.ts holds every name of the fixture to exactly one place.
 import { UserError } from "../errors.js";
-import { type ArgSetting, argAt, intArg } from "./args-file.js";
+import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 
 const words = (s: string) => s.trim().split(/\s+/);
 
@@ -197,8 +197,14 @@ export const MEGATRON_V019_FLAGS = new Set([
  *    (megatron/core/model_parallel_config.py resolve_tensor_parallel_weight_shards: N = tp is the
  *    default, no GTP); N other than tp (etp for experts) is refused;
  *  - --no-fp8-wgrad / --disable-fp8-wgrad (fp8_wgrad False: the weight-gradient GEMMs in 16 bits)
- *    under fp8, where paraplan prices every GEMM in fp8; without fp8 it changes nothing. */
-export function megatronV019Checks(m: Map<string, ArgSetting>, o: string, s: { tp: number; etp: number; fp8: boolean }, notes: string[]): void {
+ *    under fp8, where paraplan prices every GEMM in fp8; without fp8 it changes nothing;
+ *  - --position-embedding-type yarn (new in v0.19): rotary positions, RoPE unfused. */
+export function megatronV019Checks(m: Map<string, ArgSetting>, o: string, s: { tp: number; etp: number; fp8: boolean }, warnings: string[], notes: string[]): void {
+  // --position-embedding-type yarn: read as rotary positions (megatron-claims.ts); validate_args
+  // turns the RoPE fusion off for every type but rope (arguments.py:1573-1574 @ core_v0.19.0), as
+  // --no-rope-fusion does (megatron-flags.ts fusionFlags: warned, not priced).
+  if (strArg(m, "position-embedding-type") === "yarn")
+    warnings.push(`${o}: ${argAt(m, "position-embedding-type")} applies rotary embeddings in unfused kernels (validate_args sets apply_rope_fusion False for any type but rope, arguments.py:1573-1574 @ core_v0.19.0; more memory traffic a layer); paraplan does not price it: read as rotary positions, the unfused kernels ignored`);
   const experts = (intArg(m, "num-experts", o, 0) ?? 0) > 0;
   for (const [flag, degree, name] of [["tensor-parallel-num-weight-shards", s.tp, "tp"], ["expert-tensor-parallel-num-weight-shards", s.etp, "etp"]] as const) {
     const n = intArg(m, flag, o);

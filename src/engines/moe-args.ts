@@ -353,11 +353,12 @@ function balancingArgs(router: string, recent: boolean): Arg[] {
 function balancingOff(args: Map<string, ArgSetting>): string | null {
   if (args.has("moe-router-enable-expert-bias") || args.has("moe-router-force-load-balancing")) return null;
   const types = args.get("moe-router-load-balancing-type")?.values ?? ["aux_loss"];
-  if (types.includes("sinkhorn")) return null;
+  // (quantile_balancing, core_v0.19.0: a per-expert bias fitted to the scores' quantiles, router.py quantile_balancing)
+  if (types.includes("sinkhorn") || types.includes("quantile_balancing")) return null;
   const coeffs = (args.get("moe-aux-loss-coeff")?.values ?? ["0.0"]).map(Number);
   // (core_r0.14 pairs the two lists, one coefficient a type; a single coefficient serves every type)
   const coeffOf = (i: number) => (coeffs.length === types.length ? coeffs[i]! : Math.max(...coeffs));
-  if (types.some((t, i) => (t === "aux_loss" || t === "seq_aux_loss") && coeffOf(i) > 0)) return null;
+  if (types.some((t, i) => (t === "aux_loss" || t === "seq_aux_loss" || t === "global_aux_loss") && coeffOf(i) > 0)) return null;
   if (types.every((t) => t === "none")) return "--moe-router-load-balancing-type none";
   return args.has("moe-aux-loss-coeff") ? argAt(args, "moe-aux-loss-coeff") : "--moe-aux-loss-coeff left at Megatron's default 0.0";
 }

@@ -257,7 +257,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   const ffn = ffnStated ?? derived?.value;
   const moe = deepspeed ? readDeepSpeedMoe(m, o, layers, ffn) : readMegatronMoe(m, o, layers, ffn, tp, notes);
   if (!deepspeed) megatronMoeChecks(m, o, { fp8: precision === "fp8" }, notes);
-  if (!deepspeed) megatronV019Checks(m, o, { tp, etp: moe.etp, fp8: precision === "fp8" }, notes);
+  if (!deepspeed) megatronV019Checks(m, o, { tp, etp: moe.etp, fp8: precision === "fp8" }, warnings, notes);
   if (ffnStated !== undefined) claim("ffnHidden", ffnStated, `--ffn-hidden-size ${strArg(m, "ffn-hidden-size")}`);
   // (all layers MoE with their own --moe-ffn-hidden-size: the derived width builds nothing)
   else if (derived !== undefined && (moe.denseMlp || !has("moe-ffn-hidden-size"))) claim("ffnHidden", derived.value, derived.says);
@@ -284,7 +284,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
   const seqLen = intArg(m, "seq-length", o) ?? intArg(m, "encoder-seq-length", o);
   const fsdp2 = has("use-torch-fsdp2");
   if (!deepspeed) {
-    const rope = strArg(m, "position-embedding-type") === "rope" || has("use-rotary-position-embeddings");
+    const rope = ["rope", "yarn"].includes(strArg(m, "position-embedding-type") ?? "") || has("use-rotary-position-embeddings");
     fusionFlags(m, o, { swiglu: has("swiglu"), rope, recompute, fusedAttention, fsdp2, microBatch, seqLen, ffn, tp }, warnings, notes);
     bucketCountWarning(m, o, warnings);
   }

@@ -128,5 +128,10 @@ describe("a router left unbalanced is said, not priced silently at a balanced ro
     expect(note(await json(on(["--moe-aux-loss-coeff 1e-2"])))).toBeUndefined();
     expect(note(await json(on(["--moe-router-load-balancing-type seq_aux_loss", "--moe-aux-loss-coeff 1e-4"])))).toBeUndefined();
     expect(note(await json(on(["--moe-router-force-load-balancing"])))).toBeUndefined();
+    // core_v0.19.0's types (router.py @ core_v0.19.0): global_aux_loss is an auxiliary loss as
+    // aux_loss is; quantile_balancing balances by a per-expert bias, without a coefficient
+    expect(note(await json(on(["--moe-router-load-balancing-type global_aux_loss", "--moe-aux-loss-coeff 1e-3"])))).toBeUndefined();
+    expect(note(await json(on(["--moe-router-load-balancing-type quantile_balancing"])))).toBeUndefined();
+    expect(note(await json(on(["--moe-router-load-balancing-type global_aux_loss"])))).toContain("--moe-aux-loss-coeff left at Megatron's default 0.0");
   });
 });

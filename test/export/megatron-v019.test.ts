@@ -86,6 +86,16 @@ describe("plan --from a core_v0.19.0 script", () => {
     }
   });
 
+  it("--position-embedding-type yarn (new in v0.19) is read as rotary positions, its unfused RoPE warned as --no-rope-fusion is", async () => {
+    // LLAMA8B states --position-embedding-type rope at line 8; yarn in its place prices the same model
+    const rope = await json([]);
+    const file2 = file("txt", LLAMA8B.map((l) => (l === "--position-embedding-type rope" ? "--position-embedding-type yarn" : l)).join("\n") + "\n");
+    const yarn = (await accepted(["--model", "llama3-8b", "--gpus", "16", "--from", file2])) as unknown as Json;
+    expect(yarn.from.plan.tokensPerSecond).toBe(rope.from.plan.tokensPerSecond);
+    expect(yarn.from.plan.memory.total).toBe(rope.from.plan.memory.total);
+    expect(yarn.from.warnings).toEqual([expect.stringContaining("--position-embedding-type yarn (line 8) applies rotary embeddings in unfused kernels")]);
+  });
+
   it("a new flag that changes the step is exit 2 naming it, its line and what it does", async () => {
     await refused(llama(["--attention-output-gate"]), "--attention-output-gate (line 24) adds a gate", "which paraplan does not model");
     await refused(llama(["--mlp-chunks-for-training 4"]), "--mlp-chunks-for-training 4 (line 24) runs the MLP in chunks");
