@@ -16,6 +16,7 @@ import { isFloat8, titanStages } from "./read-titan-stages.js";
 import { readTitanMoe } from "./read-titan-moe.js";
 import { checkTitanFlavorRun, readTitanModel } from "./read-titan-model.js";
 import { titanFlavor } from "./titan-flavors.js";
+import { TORCHTITAN_V022_NEW, titanReleaseChecks, titanTomlRelease } from "./titan-release-keys.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
 export function parseOverrides(text: string): TomlTable {
@@ -71,6 +72,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const defaults = file.kind === "torchtitan-toml" ? undefined : defaultsWarning(file.text, o);
   if (defaults !== undefined) warnings.push(defaults);
   const notes: string[] = [];
+  const keys: string[] = [];
   for (const [section, v] of Object.entries(table)) {
     if (typeof v !== "object" || Array.isArray(v)) {
       warnings.push(unknownLine(o, section, "a torchtitan section"));
@@ -81,11 +83,14 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
       for (const [key, x] of Object.entries(t)) {
         const at = `${path}.${key}`;
         if (typeof x === "object" && x !== null && !Array.isArray(x)) walk(at, x as TomlTable);
-        else if (!TORCHTITAN_02_KEYS.has(at) && !TORCHTITAN_MAIN_KEYS.has(at)) warnings.push(unknownLine(o, at, "a torchtitan setting paraplan knows"));
+        else if (!TORCHTITAN_02_KEYS.has(at) && !TORCHTITAN_MAIN_KEYS.has(at) && !Object.hasOwn(TORCHTITAN_V022_NEW, at)) warnings.push(unknownLine(o, at, "a torchtitan setting paraplan knows"));
+        else keys.push(at);
       }
     };
     walk(section, v as TomlTable);
   }
+  // v0.2.1 and later (titan-release-keys.ts): the keys that date a TOML file, and their refusals.
+  const after020 = file.kind === "torchtitan-toml" && titanTomlRelease(keys, o, warnings) === "0.2.1+";
   /** A setting by its dotted path, through nested tables. */
   const at = (path: string): unknown =>
     path.split(".").reduce<unknown>((x, k) => (typeof x === "object" && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>)[k] : undefined), table);
@@ -105,6 +110,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // The model the job builds (0.2's [model] name and flavor; default llama3).
   // (a file that names no model, as paraplan's export of a model torchtitan does not ship, is read as --model)
   const flavor = readTitanModel({ o, name: get("model", "name"), flavor: get("model", "flavor"), flavorSetting: setting("model", "flavor") }, ctx.model, warnings);
+  titanReleaseChecks(get, setting);
   // Optimizer (0.2 [optimizer] name, main optimizer.name): Adam's states are what paraplan prices.
   const opt = get("optimizer", "name");
   if (opt !== undefined && !/^adamw?$/i.test(String(opt)))
@@ -335,7 +341,8 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     gradReduceInFp32: true,
     // Command-line overrides are main's (torchtitan.ts TORCHTITAN_RELEASES): its last stage frees
     // each micro-batch's logits; a 0.2 TOML file keeps them, as the engine profile prices.
-    ...(file.kind === "torchtitan-overrides" ? { keptOutputBytes: TORCHTITAN_RELEASES.find((r) => r.id === "main")!.keptOutputBytes! } : {}),
+    // A TOML file with v0.2.1's keys is a v0.2.1-or-later job, whose trainer frees them too.
+    ...(file.kind === "torchtitan-overrides" || after020 ? { keptOutputBytes: TORCHTITAN_RELEASES.find((r) => r.id === "main")!.keptOutputBytes! } : {}),
     claims: [],
     at: stated,
     warnings,
