@@ -7,7 +7,7 @@
 import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { parseInputJson } from "../read-input.js";
 import { UserError } from "../errors.js";
-import { DEEPSPEED_KEYS } from "./known-keys.js";
+import { DEEPSPEED_KNOWN as DEEPSPEED_KEYS, dsReleaseChecks } from "./ds-release-keys.js";
 import { launchedWorld, megatronFacts } from "./read-megatron.js";
 import { type AtKey, type SettingsAt, jsonAt, named } from "./setting-at.js";
 import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, refuseUnpricedExperts, statesAllOf, unknownLine, worldSize } from "./read-config.js";
@@ -70,6 +70,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (stage !== 0 && stage !== 1 && stage !== 2 && stage !== 3) throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.stage", stage))}: must be 0, 1, 2 or 3`);
   const zero = stage as ZeroStage;
   if (isObj(zo)) zeroOptimizationRefusals(ds, raw, zo, stage, notes);
+  dsReleaseChecks(ds, raw, stage, notes); // (keys of later releases, ds-release-keys.ts)
   const bucketBytes = reduceBucketBytes(ds, zo, zero, ctx, notes);
   if (isObj(raw.activation_checkpointing) && raw.activation_checkpointing.cpu_checkpointing === true)
     throw new UserError(`${named(jsonAt(o, ds.text, "activation_checkpointing.cpu_checkpointing", true))} moves the checkpointed activations to the CPU, which paraplan does not model`);
