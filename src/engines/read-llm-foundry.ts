@@ -149,6 +149,12 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (width !== undefined) claim("ffnHidden", "model.ffn_config.ffn_hidden_size", width);
     else if (d !== undefined) claim("ffnHidden", "model.expansion_ratio", Math.floor(ratio * d), "MPT's default 4: an FFN of 4·d_model");
     claim("headDim", "model.head_dim", int("model.head_dim"));
+    // head_dim and attention_bias came after llm-foundry's newest release, v0.21.0 (ecf60336,
+    // 2025-05-31): #1842 (875940be) and #1837 (93d04542) on main; v0.21.0's MPTConfig.__init__ has
+    // neither and passes them on to PretrainedConfig, which keeps them unused.
+    const afterRelease = ["model.head_dim", "model.attention_bias"].filter((p) => pair(p));
+    if (afterRelease.length > 0)
+      notes.push(`${o}: ${afterRelease.map((p) => stated(p, value(p))).join(", ")} read as llm-foundry main (@8c8dd48) builds the model; its newest release, v0.21.0, has no such MPT setting (d_model / n_heads wide heads, the QKV bias no_bias's)`);
     const tied = value("model.tie_word_embeddings");
     claim("tiedEmbeddings", "model.tie_word_embeddings", typeof tied === "boolean" ? tied : true, "MPT's default: tied");
     const eps = value("model.norm_eps");

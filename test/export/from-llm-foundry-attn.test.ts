@@ -127,6 +127,14 @@ describe("llm-foundry biases against a rotary --model", () => {
     // attention_bias true keeps Q/K/V's (configuration_mpt.py:181): Qwen2's, not Llama's
     await refused(llama8b(llama("  no_bias: true\n  attention_bias: true\n")), "model.attention_bias: true (line 12) but the model llama3-8b has biases none");
   });
+  it("head_dim and attention_bias came after v0.21.0, llm-foundry's newest release: read as main builds them, with a note naming them", async () => {
+    // Llama 3 8B's head_dim is 4096 / 32 = 128, so head_dim: 128 is the same model
+    const r = await accepted(llama8b(llama("  no_bias: true\n  attention_bias: false\n  head_dim: 128\n")));
+    expect(r.from.notes).toContainEqual(expect.stringContaining("model.head_dim: 128 (line 13), model.attention_bias: false (line 12) read as llm-foundry main (@8c8dd48) builds the model; its newest release, v0.21.0, has no such MPT setting"));
+    const plain = await accepted(llama8b(llama("  no_bias: true\n")));
+    expect(plain.from.notes.join("\n")).not.toContain("v0.21.0");
+    expect(r.from.plan).toEqual(plain.from.plan);
+  });
   it("an ALiBi model's biases are counted whatever no_bias says (planner/model.ts's upper bound): mpt-7b without no_bias is read", async () => {
     const text = (await import("node:fs")).readFileSync(mpt(), "utf8").replace("  no_bias: true\n", "");
     expect((await accepted(mpt7b(tempFile("foundry-attn-nobias.yaml", text)))).from.plan).toMatchObject({ dp: 16 });
