@@ -133,3 +133,21 @@ export const mtpCount = (m: ModelSpec): number => m.mtpLayers ?? 0;
 
 /** The projection and the two norms of one MTP module besides its transformer block. */
 export const mtpExtraParams = (m: ModelSpec): number => 2 * m.hidden * m.hidden + 2 * m.hidden;
+
+/** Group-limited routing that the router can run: Megatron-Core's group_limited_topk asserts
+ *  the groups divide the experts and the groups a token may use are at most the groups
+ *  (transformer_config.py:1246-1258 @ core_v0.14.0); and the open groups must hold top-k experts. */
+export function routingGroupsProblem(e: { experts: number; topK: number; routingGroups?: number | undefined; groupsPerToken?: number | undefined }, name = { groups: '"moe.routingGroups"', perToken: '"moe.groupsPerToken"', experts: '"moe.experts"', topK: '"moe.topK"' }): string | null {
+  const g = e.routingGroups;
+  const m = e.groupsPerToken;
+  if (g === undefined && m === undefined) return null;
+  if (g === undefined || m === undefined) return `${g === undefined ? name.perToken : name.groups} needs ${g === undefined ? name.groups : name.perToken}: group-limited routing takes both`;
+  if (e.experts % g !== 0) return `${name.groups} (${g}) must divide ${name.experts} (${e.experts}): the groups are equal runs of experts`;
+  if (m > g) return `${name.perToken} (${m}) must be at most ${name.groups} (${g})`;
+  if ((m * e.experts) / g < e.topK) return `${name.perToken} (${m}) groups of ${e.experts / g} experts hold fewer than ${name.topK} (${e.topK}) experts: a token could not reach its top-k`;
+  return null;
+}
+
+/** The grouping as stated on a ModelSpec: only where it limits a token's groups (fewer than all). */
+export const limitingGroups = (g: number | undefined, m: number | undefined): { routingGroups: number; groupsPerToken: number } | Record<string, never> =>
+  g !== undefined && m !== undefined && m < g ? { routingGroups: g, groupsPerToken: m } : {};

@@ -47,6 +47,15 @@ export interface MoeSpec {
   layerFreq: number;
   /** Router scoring: softmax (Mixtral, Qwen) or sigmoid (DeepSeek-V3). */
   router: "softmax" | "sigmoid";
+  /** Group-limited routing: the experts split into `routingGroups` equal groups of consecutive
+   *  experts and each token's top-k is chosen within its `groupsPerToken` best groups
+   *  (DeepSeek-V3 report §2.1.2 and §3.2.2, node-limited routing: 8 groups, at most 4 nodes a
+   *  token; HF n_group / topk_group under topk_method group_limited_greedy or noaux_tc; Megatron
+   *  --moe-router-num-groups / --moe-router-group-topk). Stated only where it limits
+   *  (groupsPerToken < routingGroups); absent: every expert is open to every token. It changes no
+   *  FLOP; a dispatcher that sends a token once per node prices it (wire/expert-wire.ts). */
+  routingGroups?: number;
+  groupsPerToken?: number;
 }
 
 /** DeepSeek's multi-head latent attention (DeepSeek-V2 report §2.1): low-rank Q and KV. */

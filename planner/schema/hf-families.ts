@@ -83,6 +83,7 @@ const DEEPSEEK = [
   "num_key_value_heads", "rope_theta", "rope_scaling", "attention_dropout", "n_routed_experts", "n_shared_experts",
   "num_experts_per_tok", "moe_intermediate_size", "first_k_dense_replace", "moe_layer_freq", "scoring_func",
   "kv_lora_rank", "q_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "head_dim", "qk_head_dim", "rope_interleave",
+  "topk_method", "n_group", "topk_group",
 ];
 // Latent-attention defaults shared by DeepseekV2Config and DeepseekV3Config: kv_lora_rank 512,
 // q_lora_rank 1536, qk_rope_head_dim 64, qk_nope_head_dim 128, v_head_dim 128.

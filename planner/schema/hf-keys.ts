@@ -23,6 +23,8 @@ export const HF_MODELLED = new Set([
   "moe_intermediate_size", "shared_expert_intermediate_size", "moe_layer_freq", "first_k_dense_replace",
   "decoder_sparse_step", "mlp_only_layers", "scoring_func", "kv_lora_rank", "q_lora_rank",
   "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_nextn_predict_layers",
+  // DeepSeek's group-limited routing (hf-moe.ts routingGroupsOf).
+  "topk_method", "n_group", "topk_group",
   // DeepSeek configs saved by transformers: the class's derived widths and rotary layout, checked
   // against the latent-attention widths (hf-attention.ts); Gemma 3's saved pattern, checked
   // against layer_types (transformers ≥ 4.53).
@@ -54,11 +56,12 @@ export const HF_HARMLESS = new Set([
   // into saved configs): the same model either way; the plan's kernel is the engine's.
   "attn_implementation", "_attn_implementation_autoset",
   // Routing settings that choose which experts a token goes to, or scale or balance their outputs,
-  // without changing how many run or how wide they are: DeepSeek's group-limited selection
-  // (topk_method, n_group, topk_group; report §2.1.2), its output scale and top-k normalisation,
+  // without changing how many run or how wide they are: DeepSeek's output scale and top-k
+  // normalisation (its group-limited selection, topk_method, n_group and topk_group, is read:
+  // hf-moe.ts routingGroupsOf, a per-node dispatcher prices it),
   // the auxiliary-loss coefficients (a scalar loss per layer), Mixtral's router jitter and
   // whether the router logits are returned; OLMoE's clip_qkv clamps Q, K, V elementwise.
-  "topk_method", "n_group", "topk_group", "routed_scaling_factor", "norm_topk_prob", "aux_loss_alpha",
+  "routed_scaling_factor", "norm_topk_prob", "aux_loss_alpha",
   "seq_aux", "router_aux_loss_coef", "router_z_loss_coef", "router_jitter_noise", "output_router_logits",
   "clip_qkv",
   // The expert-parallel size DeepSeek's inference code shards by (its modeling file; 1 in the

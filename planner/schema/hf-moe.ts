@@ -13,6 +13,7 @@
 // latent attention is on without its keys, as transformers builds it), or is refused as missing.
 import type { MlaSpec, MoeSpec } from "../types.js";
 import { MODEL_BOUNDS, formatBound } from "./bounds.js";
+import { limitingGroups, routingGroupsProblem } from "../moe.js";
 import type { Parsed } from "./result.js";
 
 type Obj = Record<string, unknown>;
@@ -77,7 +78,7 @@ export function hfExperts(c: Obj, origin: string, family: HfExpertsFamily = {}):
     ["moe_layer_freq", MODEL_BOUNDS.layerFreq], ["decoder_sparse_step", MODEL_BOUNDS.layerFreq],
     ["kv_lora_rank", MODEL_BOUNDS.loraRank, 0], ["q_lora_rank", MODEL_BOUNDS.loraRank, 0],
     ["qk_nope_head_dim", MODEL_BOUNDS.mlaHeadDim], ["qk_rope_head_dim", MODEL_BOUNDS.mlaHeadDim], ["v_head_dim", MODEL_BOUNDS.mlaHeadDim],
-    ["num_nextn_predict_layers", MODEL_BOUNDS.mtpLayers, 0],
+    ["num_nextn_predict_layers", MODEL_BOUNDS.mtpLayers, 0], ["n_group", MODEL_BOUNDS.experts], ["topk_group", MODEL_BOUNDS.experts],
   ];
   for (const [key, bound, min] of specs) {
     if (c[key] === null && family.required?.includes(key))
@@ -151,6 +152,9 @@ export function hfExperts(c: Obj, origin: string, family: HfExpertsFamily = {}):
       router: (typeof scoring === "string" ? scoring : family.modelType === "deepseek_v3" ? "sigmoid" : "softmax") as "softmax" | "sigmoid",
     };
     if (typeof scoring !== "string" && family.modelType === "deepseek_v3") assumed.push("scoring_func sigmoid");
+    const groups = routingGroupsOf(c, read, family.modelType, origin, experts, topK, assumed);
+    if (!groups.ok) return groups;
+    Object.assign(out.moe, groups.value);
     if (read.moe_intermediate_size === undefined && read.intermediate_size !== undefined) out.ffnHidden = read.intermediate_size;
   }
   // Latent attention: stated by kv_lora_rank, or always on in DeepSeek (the class's defaults).
@@ -181,4 +185,35 @@ function denseLayersOf(c: Obj, firstK: number | undefined, origin: string): Pars
   if (!prefix || firstK !== undefined)
     return { ok: false, message: `${origin}: "mlp_only_layers" ${JSON.stringify(only)}: paraplan models dense layers only as the first k layers (0, 1, …, k−1)` };
   return { ok: true, value: only.length };
+}
+
+/** topk_method values of DeepSeek's configuration_deepseek.py (the auto_map of the published
+ *  configs): "greedy" routes over every expert; "group_limited_greedy" (DeepSeek-V2, device-limited
+ *  routing, report §2.1.3) and "noaux_tc" (DeepSeek-V3, node-limited routing, report §2.1.2,
+ *  §3.2.2) choose a token's top-k within its topk_group best of n_group groups. Its MoEGate builds
+ *  no other (V2 leaves topk_idx unset, V3 raises NotImplementedError). */
+const TOPK_METHODS = ["greedy", "group_limited_greedy", "noaux_tc"];
+const GROUPED_METHODS = ["group_limited_greedy", "noaux_tc"];
+/** DeepseekV3Config's defaults (transformers configuration_deepseek_v3.py, whose
+ *  DeepseekV3TopkRouter always limits groups; DeepSeek's own class: topk_method "noaux_tc"). */
+const V3_GROUPS = { n_group: 8, topk_group: 4 };
+
+/** The config's group-limited routing (types.ts MoeSpec.routingGroups), stated where it limits. */
+function routingGroupsOf(c: Obj, read: Record<string, number | undefined>, modelType: string | undefined, origin: string, experts: number, topK: number, assumed: string[]): Parsed<Partial<MoeSpec>> {
+  const method = c.topk_method;
+  if (method !== undefined && method !== null && !(typeof method === "string" && TOPK_METHODS.includes(method)))
+    return { ok: false, message: `${origin}: "topk_method" ${JSON.stringify(method)}: DeepSeek's MoEGate builds ${TOPK_METHODS.join(", ")} only (configuration_deepseek.py, modeling_deepseek.py)` };
+  const v3 = modelType === "deepseek_v3";
+  const grouped = typeof method === "string" ? GROUPED_METHODS.includes(method) : v3;
+  if (!grouped) return { ok: true, value: {} };
+  let g = read.n_group;
+  let m = read.topk_group;
+  if (v3 && g === undefined) assumed.push(`n_group ${(g = V3_GROUPS.n_group)}`);
+  if (v3 && m === undefined) assumed.push(`topk_group ${(m = V3_GROUPS.topk_group)}`);
+  const why = `topk_method ${typeof method === "string" ? `"${method}"` : "noaux_tc (DeepseekV3's)"} routes within groups`;
+  if (g === undefined) return missing(origin, "n_group", why);
+  if (m === undefined) return missing(origin, "topk_group", why);
+  const problem = routingGroupsProblem({ experts, topK, routingGroups: g, groupsPerToken: m }, { groups: '"n_group"', perToken: '"topk_group"', experts: '"n_routed_experts"', topK: '"num_experts_per_tok"' });
+  if (problem) return { ok: false, message: `${origin}: ${problem}` };
+  return { ok: true, value: limitingGroups(g, m) };
 }

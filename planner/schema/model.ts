@@ -5,7 +5,7 @@ import { lazySchemas } from "./zod.js";
 import type { Mlp, ModelSpec } from "../types.js";
 import { type BoundedKey, MODEL_BOUNDS, boundedCount } from "./bounds.js";
 import { type Parsed, firstIssue } from "./result.js";
-import { moeLayerCount } from "../moe.js";
+import { limitingGroups, moeLayerCount, routingGroupsProblem } from "../moe.js";
 
 export { MODEL_BOUNDS, boundedCount };
 
@@ -34,6 +34,8 @@ const schemas = lazySchemas((z) => {
       denseLayers: z.number().int().min(0).max(MODEL_BOUNDS.layers).optional(),
       layerFreq: count("layerFreq").optional(),
       router: z.enum(["softmax", "sigmoid"]).optional(),
+      routingGroups: count("experts").optional(),
+      groupsPerToken: count("experts").optional(),
     })
     .strict();
   const mlaSchema = z
@@ -115,7 +117,9 @@ function checkShape(spec: ModelSpec, f: ModelFile): string | null {
   if (f.slidingWindowLayers !== undefined && f.slidingWindow === undefined) return `"slidingWindowLayers" needs "slidingWindow"`;
   if (f.slidingWindowLayers !== undefined && f.slidingWindowLayers > spec.layers)
     return `"slidingWindowLayers" (${f.slidingWindowLayers}) must be at most "layers" (${spec.layers})`;
-  return checkExperts(spec);
+  // (the file's grouping as written: the spec keeps it only where it limits)
+  const grouping = f.moe ? routingGroupsProblem({ experts: f.moe.experts, topK: f.moe.topK, routingGroups: f.moe.routingGroups, groupsPerToken: f.moe.groupsPerToken }) : null;
+  return grouping ?? checkExperts(spec);
 }
 
 /** 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 22nd, 101st, 111th… */
@@ -196,6 +200,7 @@ export function parseModelFile(raw: unknown, origin: string): Parsed<ModelSpec> 
             denseLayers: f.moe.denseLayers ?? 0,
             layerFreq: f.moe.layerFreq ?? 1,
             router: f.moe.router ?? "softmax",
+            ...limitingGroups(f.moe.routingGroups, f.moe.groupsPerToken),
           },
         }
       : {}),

@@ -41,7 +41,7 @@ describe("MoE configs as published read into the presets' fields", () => {
   });
   it("DeepSeek-V3: 256 routed + 1 shared experts, top-8, 3 dense layers, sigmoid router, MLA ranks, one MTP module", () => {
     const m = ok(parseHfConfig(raw("deepseek-v3.json"), "config.json", "x"));
-    expect(m.moe).toEqual({ experts: 256, topK: 8, sharedExperts: 1, expertFfnHidden: 2048, denseLayers: 3, layerFreq: 1, router: "sigmoid" });
+    expect(m.moe).toEqual({ experts: 256, topK: 8, sharedExperts: 1, expertFfnHidden: 2048, denseLayers: 3, layerFreq: 1, router: "sigmoid", routingGroups: 8, groupsPerToken: 4 });
     expect(m.mla).toEqual({ qLoraRank: 1536, kvLoraRank: 512, qkNopeHeadDim: 128, qkRopeHeadDim: 64, vHeadDim: 128 });
     expect(m.mtpLayers).toBe(1);
     expect(m.ffnHidden).toBe(18432);
@@ -63,8 +63,8 @@ describe("MoE configs as published read into the presets' fields", () => {
 
 describe("every key modelled, known harmless, or refused", () => {
   it("DeepSeek's routing settings and the checkpoint's quantisation do not change the cost", () => {
-    for (const k of ["scoring_func", "num_nextn_predict_layers", "kv_lora_rank"]) expect(classifyHfKey(k, 1).kind).toBe("modelled");
-    for (const k of ["topk_method", "n_group", "topk_group", "routed_scaling_factor", "quantization_config", "initializer_range", "norm_topk_prob", "router_aux_loss_coef"])
+    for (const k of ["scoring_func", "num_nextn_predict_layers", "kv_lora_rank", "topk_method", "n_group", "topk_group"]) expect(classifyHfKey(k, 1).kind).toBe("modelled");
+    for (const k of ["routed_scaling_factor", "quantization_config", "initializer_range", "norm_topk_prob", "router_aux_loss_coef"])
       expect(classifyHfKey(k, 1).kind).toBe("harmless");
   });
   it("an unknown architectural key is refused by name, in MoE and dense families alike", () => {
@@ -77,5 +77,39 @@ describe("every key modelled, known harmless, or refused", () => {
     expect(fail(parseHfConfig(noTopK, "c.json", "x"))).toContain('field "num_experts_per_tok": missing');
     expect(fail(parseHfConfig({ ...raw("deepseek-v3.json"), moe_layer_freq: 2 }, "c.json", "x"))).toContain('"moe_layer_freq" 2');
     expect(fail(parseHfConfig({ ...raw("deepseek-v3.json"), n_routed_experts: 1e9 }, "c.json", "x"))).toContain('field "n_routed_experts": must be a whole number from 0 to 65,536');
+  });
+});
+
+describe("group-limited routing: n_group / topk_group where topk_method limits groups (hf-moe.ts routingGroupsOf)", () => {
+  it("DeepSeek-V3 (noaux_tc, 8 groups, 4 a token) and V2 (group_limited_greedy, 8, 3) read as routingGroups / groupsPerToken; V2-Lite's greedy is ungrouped", () => {
+    expect(ok(parseHfConfig(raw("deepseek-v2.json"), "c.json", "x")).moe).toMatchObject({ routingGroups: 8, groupsPerToken: 3 });
+    // V2-Lite: topk_method "greedy" with n_group 1, topk_group 1: every expert open to every token.
+    const lite = ok(parseHfConfig(raw("deepseek-v2-lite.json"), "c.json", "x")).moe!;
+    expect(lite.routingGroups).toBeUndefined();
+    expect(lite.groupsPerToken).toBeUndefined();
+    // greedy ignores n_group even where it is set.
+    expect(ok(parseHfConfig({ ...raw("deepseek-v3.json"), topk_method: "greedy" }, "c.json", "x")).moe?.routingGroups).toBeUndefined();
+    // topk_group = n_group limits nothing: stated only where it limits.
+    expect(ok(parseHfConfig({ ...raw("deepseek-v3.json"), topk_group: 8 }, "c.json", "x")).moe?.routingGroups).toBeUndefined();
+  });
+  it("DeepseekV3Config's defaults (8, 4) where a deepseek_v3 config leaves the keys out, named on the assumed line", () => {
+    const { n_group: _g, topk_group: _t, topk_method: _m, ...bare } = raw("deepseek-v3.json");
+    const m = ok(parseHfConfig(bare, "c.json", "x"));
+    expect(m.moe).toMatchObject({ routingGroups: 8, groupsPerToken: 4 });
+  });
+  it("groups that do not divide the experts, more groups a token than groups, too few experts open, or an unknown method are refused naming the key", () => {
+    expect(fail(parseHfConfig({ ...raw("deepseek-v3.json"), n_group: 6 }, "c.json", "x"))).toContain('"n_group" (6) must divide "n_routed_experts" (256)');
+    expect(fail(parseHfConfig({ ...raw("deepseek-v3.json"), topk_group: 9 }, "c.json", "x"))).toContain('"topk_group" (9) must be at most "n_group" (8)');
+    // 1 group of 256/128 = 2 experts holds fewer than the top-8.
+    expect(fail(parseHfConfig({ ...raw("deepseek-v3.json"), n_group: 128, topk_group: 1 }, "c.json", "x"))).toContain("fewer than");
+    expect(fail(parseHfConfig({ ...raw("deepseek-v3.json"), topk_method: "sinkhorn" }, "c.json", "x"))).toContain('"topk_method" "sinkhorn"');
+    const { n_group: _g, ...noGroups } = raw("deepseek-v2.json");
+    expect(fail(parseHfConfig(noGroups, "c.json", "x"))).toContain('field "n_group": missing');
+  });
+  it("a paraplan model file states both or neither, and only where they limit", () => {
+    const file = JSON.parse(readFileSync(join("profiles/models", "deepseek-v3.json"), "utf8")) as { moe: Record<string, unknown> };
+    const { groupsPerToken: _m, ...half } = file.moe;
+    expect(fail(parseModelFile({ ...file, moe: half }, "m.json"))).toContain('"moe.routingGroups" needs "moe.groupsPerToken"');
+    expect(preset("deepseek-v3").moe).toMatchObject({ routingGroups: 8, groupsPerToken: 4 });
   });
 });
