@@ -287,12 +287,32 @@ export interface Engine {
      *  micro-batch), of its output's gradient, its input and its weight in the backward. */
     castBytes: Fp8CastBytes;
   };
+  /** The experts' token dispatcher (wire/expert-wire.ts, cost/dispatch.ts). */
+  moe: EngineMoe;
   /** The plans it cannot compile and the eager engine that prices them (planner/eager.ts);
    *  absent: it runs every plan as its figures say. */
   eager?: EagerFallback;
   /** Field path → cited source. */
   sources: Record<string, string>;
 }
+
+/** How the stack moves routed tokens over the expert-parallel group. */
+export interface EngineMoe {
+  /** "alltoall": each rank sends every routed copy on its own to the rank of its expert
+   *  (Megatron-Core's MoEAlltoAllTokenDispatcher, token_dispatcher.py @ core_v0.14.0); "deepep": a
+   *  token crosses the network once per node that holds one of its experts and fans out there over
+   *  NVLink, the combine reduced in the node before it crosses back (DeepEP's internode kernels;
+   *  DeepSeek-V3 report §3.2.2; Megatron-Core's flex dispatcher with --moe-enable-deepep). */
+  dispatcher: MoeDispatcher;
+  /** Bytes per element of the token-to-expert all-to-all (the forward dispatch and the backward's
+   *  gradient toward the experts) under --precision fp8: 1 + 4/128 for fp8 with an fp32 scale per
+   *  128 elements (DeepSeek-V3 report §3.3.3); null: 16-bit whatever the precision. The combine
+   *  stays 16-bit. */
+  fp8DispatchBytes: number | null;
+}
+
+export const MOE_DISPATCHERS = ["alltoall", "deepep"] as const;
+export type MoeDispatcher = (typeof MOE_DISPATCHERS)[number];
 
 /** The engine's attention-kernel efficiency on this generation: its own figure, else the figure
  *  of the generation whose die it shares (SAME_SM), else undefined (the hardware profile's). */
@@ -333,4 +353,4 @@ export { type EngineSupports, MEGATRON_SUPPORTS } from "./engine-supports.js";
 export { GPU_GENERATIONS, SAME_SM, gpuGeneration } from "./gpu-generation.js";
 
 // Megatron-Core's figures for a Training without an engine (planner/megatron-defaults.ts).
-export { MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, TE_FP8_CASTS } from "./megatron-defaults.js";
+export { MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, MEGATRON_MOE, TE_FP8_CASTS } from "./megatron-defaults.js";

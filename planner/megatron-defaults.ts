@@ -1,6 +1,6 @@
 // Megatron-Core's figures for a Training without an engine (the default engine's profile,
 // profiles/engines/megatron-core.json, says the same with sources): its loss kernel's traffic,
-// its context-parallel merge and Transformer Engine's fp8 casts.
+// its context-parallel merge, Transformer Engine's fp8 casts and its experts' dispatcher.
 import type { Engine, Fp8CastBytes } from "./engine.js";
 
 /** Bytes per logit element Megatron-Core's unfused vocab-parallel cross-entropy moves: forward cast
@@ -25,3 +25,8 @@ export const MEGATRON_CP_MERGE: Engine["contextParallel"] = { stepwise: ["ring"]
  *  transposed once a step and cached (0 a micro-batch); the output gradient cast-transposed once in
  *  the backward (4), the saved fp8 input and weight transposes reused (0). */
 export const TE_FP8_CASTS: Fp8CastBytes = { forwardInput: 3, forwardWeight: 0, backwardGrad: 4, backwardInput: 0, backwardWeight: 0 };
+
+/** Megatron-Core's dispatcher as paraplan exports it (--moe-token-dispatcher-type alltoall): every
+ *  routed copy sent on its own, in 16 bits under fp8 too (MoEAlltoAllTokenDispatcher all-to-alls
+ *  the permuted hidden states as they are; token_dispatcher.py @ core_v0.14.0). */
+export const MEGATRON_MOE: Engine["moe"] = { dispatcher: "alltoall", fp8DispatchBytes: null };

@@ -166,6 +166,13 @@ export interface Link {
    *  itself included, where the group crosses the network: only (n − local)/n of a rank's buffer
    *  leaves on its own NIC, `bandwidth` (cost/collectives.ts allToAllTime). Absent: 1. */
   local?: number;
+  /** Where the experts' dispatcher sends a token once per node (DeepEP): the share of a rank's
+   *  all-to-all buffer that crosses the network, in place of (n − local)/n (cost/dispatch.ts
+   *  offNodeShare). Absent: every copy on its own. */
+  offNode?: number;
+  /** An all-to-all group's link inside the node (NVLink), where the deduplicating dispatcher
+   *  fans the tokens out beside the network transfer (cost/collectives.ts allToAllTime). */
+  intra?: Link;
 }
 
 /** A group's shape on the fabric, for the collective algorithms beyond a flat ring. */

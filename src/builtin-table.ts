@@ -25,7 +25,7 @@ export const builtinsPath = () => fileURLToPath(new URL("./builtins.json", impor
 export const builtinKey = (origin: string, raw: unknown) => `${origin}\n${digest([Buffer.from(JSON.stringify(raw) ?? "undefined", "utf8")])}`;
 
 /** The modules whose code decides what a model or profile file parses to, beside this one. */
-const PARSER_MODULES = ["./load.js", "../planner/schema/model.js", "../planner/schema/hardware.js", "../planner/run/limits.js", "../planner/schema/figure.js", "./load-engine.js", "../planner/schema/engine.js", "../planner/eager.js", "../planner/engine.js", "../planner/schema/result.js", "../planner/schema/zod.js", "../planner/units.js", "../planner/power.js"];
+const PARSER_MODULES = ["./load.js", "../planner/schema/model.js", "../planner/schema/hardware.js", "../planner/run/limits.js", "../planner/schema/figure.js", "./load-engine.js", "../planner/schema/engine.js", "../planner/schema/engine-cp.js", "../planner/schema/engine-moe.js", "../planner/eager.js", "../planner/engine.js", "../planner/schema/result.js", "../planner/schema/zod.js", "../planner/units.js", "../planner/power.js"];
 
 /** A digest of the compiled parsing modules, or undefined where they are not compiled (sources).
  *  A 53-bit hash over their bytes (cyrb53, two 32-bit multiply–xorshift lanes), not node:crypto:

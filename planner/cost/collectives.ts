@@ -42,7 +42,15 @@ export function p2pTime(bytes: number, link: Link): number {
 export function allToAllTime(bytes: number, n: number, link: Link): number {
   if (n <= 1 || bytes <= 0) return 0;
   const off = Math.max(1, n - (link.local ?? 1));
-  return (n - 1) * link.latency + (off / n) * (bytes / rate(link));
+  if (link.offNode === undefined) return (n - 1) * link.latency + (off / n) * (bytes / rate(link));
+  // A dispatcher that sends a token once per node (DeepEP; cost/dispatch.ts): `offNode` of the
+  // buffer on the NIC, and the fan-out in the node, every copy not for the receiving GPU itself
+  // ((local − 1)/local of the buffer), over NVLink at the same time (DeepSeek-V3 report §3.2.2:
+  // IB and NVLink transfers fully overlapped): the slower of the two. The latency term as above.
+  const local = link.local ?? 1;
+  const network = link.offNode * (bytes / rate(link));
+  const fanout = link.intra ? ((local - 1) / local) * (bytes / rate(link.intra)) : 0;
+  return (n - 1) * link.latency + Math.max(network, fanout);
 }
 
 /** One call of a wire item at its link's α–β cost. */

@@ -151,7 +151,7 @@ export function topologyOf(shape: GroupShape, world: number, domain: number): { 
 
 /** One NIC's link for an all-to-all whose ranks reach `local` of the group (themselves included)
  *  without the network (cost/collectives.ts allToAllTime). */
-export const allToAllLink = (nic: Link, local: number): Link => (local > 1 ? { ...nic, local } : nic);
+export const allToAllLink = (nic: Link, local: number, intra?: Link): Link => (local > 1 ? (intra ? { ...nic, local, intra } : { ...nic, local }) : nic);
 
 /** The link of a group at its level; with a fabric it carries the group's topology for the
  *  collective tuner (cost/tuner.ts). `traffic`: a ring's or tree's collectives, a pipeline's p2p
@@ -178,7 +178,7 @@ export function fabricLink(hw: Hardware, shape: GroupShape, world: number, level
   // rank of a domain sends at once (cost/collectives.ts allToAllTime).
   if (traffic === "all-to-all") {
     const local = topology?.perDomain ?? 1;
-    return allToAllLink({ ...hw.inter, latency, bandwidth: nic(local) }, local);
+    return allToAllLink({ ...hw.inter, latency, bandwidth: nic(local) }, local, hw.intra);
   }
   // A pipeline's p2p crosses each node boundary as one transfer, on one NIC (the channels per NIC
   // are a collective's); a ring or tree gets k.

@@ -133,7 +133,7 @@ export function place(hw: Hardware, d: Degrees, order: RankOrder = DEFAULT_ORDER
       // all-to-all sends what leaves the node on each rank's own NIC (collectives.ts allToAllTime).
       const link =
         where === "network"
-          ? name === "pp" ? hw.inter : name === "ep" ? allToAllLink(hw.inter, ranksPerNode(shape.size, shape.stride, hw.gpusPerNode)) : networkLink(hw, shape.size, shape.stride)
+          ? name === "pp" ? hw.inter : name === "ep" ? allToAllLink(hw.inter, ranksPerNode(shape.size, shape.stride, hw.gpusPerNode), hw.intra) : networkLink(hw, shape.size, shape.stride)
           : where === "node" ? nodeLink(hw, shape, name === "pp") : spanLink(hw, where);
       out[name] = { name, ...shape, where, level: where === "none" ? "none" : where === "node" ? "node" : "network", link };
       continue;

@@ -3,6 +3,7 @@
 // file may `extend` a built-in engine and give only what differs (resolveExtends, extends.ts).
 import { engineInconsistency } from "./engine-consistency.js";
 import { type ContextParallelIn, contextParallelSchema, parseContextParallel } from "./engine-cp.js";
+import { type MoeIn, moeSchema, parseMoe } from "./engine-moe.js";
 import type { z } from "zod";
 import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, GPU_GENERATIONS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, ACTIVATION_TENSORS, TE_FP8_CASTS } from "../engine.js";
 import { type Quantity, parseQuantity } from "../units.js";
@@ -143,6 +144,8 @@ const schemas = lazySchemas((z) => {
         .optional(),
       // Context parallel's merge, exchanges and kept tensors (engine-cp.ts; absent: Megatron-Core's).
       contextParallel: contextParallelSchema(z, withSource).optional(),
+      // The experts' dispatcher (engine-moe.ts; absent: Megatron-Core's alltoall, 16-bit).
+      moe: moeSchema(z, withSource).optional(),
       schedules: withSource(z.array(z.enum(SCHEDULES as [Schedule, ...Schedule[]])).min(1)),
       // Slowdown of compute under an overlapped collective: bounded to [0, 0.5] (Lee et al. 2025
       // measured 18.9% on average, 40% at worst).
@@ -341,6 +344,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       backward: f.activations?.lossBackwardBytes === undefined ? MEGATRON_LOSS_BYTES.backward : fig("activations.lossBackwardBytes", f.activations.lossBackwardBytes),
     },
     contextParallel: parseContextParallel(f.contextParallel as ContextParallelIn | undefined, fig),
+    moe: parseMoe(f.moe as MoeIn | undefined, fig),
     schedules: [...new Set(fig("schedules", f.schedules))],
     tensorParallel: {
       overlap: fig("tensorParallel.overlap", f.tensorParallel.overlap),

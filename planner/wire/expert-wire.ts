@@ -5,6 +5,11 @@
 //                             and gets the outputs back; the backward mirrors both (formulas-scale
 //                             §1.7; Megatron-Core MoEAlltoAllTokenDispatcher). The busiest rank
 //                             receives ρ times the mean and the collective ends with it.
+//                             The engine's dispatcher (Engine.moe): DeepEP's sends a token once
+//                             per node (its link's offNode share, cost/dispatch.ts); under fp8
+//                             an engine may dispatch in fp8 (ep-dispatch: the forward dispatch and
+//                             the backward's gradient toward the experts, DeepSeek-V3 §3.3.3),
+//                             ep-combine stays 16-bit.
 //   etp-gather, etp-scatter   with expert tensor parallel, the etp group all-gathers the received
 //                             copies and reduce-scatters the outputs (Megatron-Core's dispatcher
 //                             with expert_tensor_parallel_size > 1).
@@ -18,13 +23,14 @@ import { busiestRank } from "../layout/stages.js";
 import { moeImbalanceOf } from "../cost/moe-facts.js";
 import { bf16Optimizer, gradReduceBytes } from "../cost/engine-terms.js";
 import { edpOf } from "../layout/groups.js";
-import type { ModelSpec, Plan, Training } from "../types.js";
+import type { Link, ModelSpec, Plan, Training } from "../types.js";
+import { dispatchBytes, offNodeShare } from "../cost/dispatch.js";
 import { BYTES_16 } from "./facts.js";
 import type { WireGroup, WireItem, WireKind, WireId, WireUnit } from "./wire.js";
 
-type Add = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: WireGroup; pass?: WireItem["pass"] }) => void;
+type Add = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: WireGroup; pass?: WireItem["pass"]; link?: Link }) => void;
 
-export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): void {
+export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add, epLink?: Link): void {
   const { tp, pp, dp, ep, etp, microBatch: b, recompute, zero } = plan;
   const e = m.moe!;
   const microBatches = t.globalBatch / (dp * b);
@@ -43,9 +49,13 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add): vo
   const calls = microBatches * moeHere * passes;
   const worldPerCall = (bytes: number) => ranks * moeAll * microBatches * passes * bytes;
   if (ep > 1) {
-    const bytes = BYTES_16 * copies * m.hidden;
-    for (const id of ["ep-dispatch", "ep-combine"] as const)
-      item({ id, group: "ep", on: "ep", kind: "allToAll", bytes: rho * bytes, size: ep, unit: "layer-pass", perUnit: perLayer, calls, hides: "none", closedForm: true, worldBytes: worldPerCall(bytes) });
+    // (a deduplicating dispatcher's share of the buffer on the network, on the ep group's link)
+    const offNode = epLink ? offNodeShare(m, t, ep, epLink.local) : undefined;
+    const link = offNode !== undefined ? { ...epLink!, offNode } : undefined;
+    for (const id of ["ep-dispatch", "ep-combine"] as const) {
+      const bytes = (id === "ep-dispatch" ? dispatchBytes(t) : BYTES_16) * copies * m.hidden;
+      item({ id, group: "ep", on: "ep", kind: "allToAll", bytes: rho * bytes, size: ep, unit: "layer-pass", perUnit: perLayer, calls, hides: "none", closedForm: true, worldBytes: worldPerCall(bytes), ...(link ? { link } : {}) });
+    }
   }
   if (etp > 1) {
     const bytes = BYTES_16 * etp * copies * m.hidden;

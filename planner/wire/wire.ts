@@ -200,7 +200,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
   }
 
   // Expert parallel: the all-to-alls and the experts' own data-parallel collectives (expert-wire.ts).
-  if (m.moe !== undefined) expertWire(m, t, plan, item);
+  if (m.moe !== undefined) expertWire(m, t, plan, item, links.ep.link);
 
   // Context parallel: the K/V exchange of every layer on the cp group (cost/context.ts).
   if (cp > 1) {

@@ -1,0 +1,120 @@
+// The experts' dispatcher as engine data (Engine.moe, planner/cost/dispatch.ts): DeepEP's per-node
+// deduplicated dispatch under group-limited routing, fp8 dispatch, against hand computations; the
+// alltoall dispatcher unchanged by group-limited routing.
+import { describe, expect, it } from "vitest";
+import { dispatchBytes, expectedNodes, nodeHit, offNodeShare } from "../../planner/cost/dispatch.js";
+import { allToAllTime, callTime } from "../../planner/cost/collectives.js";
+import { wireLinks } from "../../planner/evaluate.js";
+import { place } from "../../planner/layout/groups.js";
+import { ONE_PLAN, degreesOf } from "../../planner/layout/layout.js";
+import { wireOf } from "../../planner/wire/wire.js";
+import { parseEngineFile } from "../../planner/schema/engine.js";
+import type { Engine, Plan, Training } from "../../planner/types.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { expectRel, hardware, preset, readJson, ROOT } from "./fixtures.js";
+
+const core = loadEngine("megatron-core", undefined);
+const report = loadEngine(`${ROOT}/profiles/engines/examples/deepseek-v3-report.json`, undefined);
+const H800 = hardware("h800");
+const m = preset("deepseek-v3");
+// DeepSeek-V3's layout (report §3.2): tp 1 · pp 16 · ep 64 over 8 nodes, dp 128, 2,048 GPUs.
+const plan: Plan = { ...ONE_PLAN, pp: 16, dp: 128, ep: 64, zero: 1, recompute: "full", stageLayers: [3, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 2] };
+const training = (engine: Engine, over: Partial<Training> = {}): Training => ({ gpus: 2048, globalBatch: 15360, seqLen: 4096, precision: "fp8", fusedAttention: true, overlapGradReduce: true, engine, ...over });
+const wire = (mm = m, t = training(report)) => wireOf(mm, t, plan, wireLinks(H800, place(H800, degreesOf(plan), plan.order)));
+const item = (w: ReturnType<typeof wire>, id: string) => w.find((i) => i.id === id)!;
+
+describe("expected nodes a token reaches (cost/dispatch.ts)", () => {
+  it("uniform over N nodes: N·(1 − (1 − 1/N)^k); N = 8, k = 8: 8·(1 − (7/8)^8) = 5.2511", () => {
+    expect(expectedNodes(8, 8)).toBeCloseTo(5.25113, 4);
+    expect(nodeHit(8, 8)).toBeCloseTo(1 - 0.343609, 5);
+    expect(nodeHit(1, 8)).toBe(1);
+  });
+  it("groups equal to nodes (G = N = 8, M = 4, k = 8): the node's group chosen with probability 4/8, then missed by all 8 copies with (3/4)^8 → ½·(1 − 0.100113) = 0.44994, 3.60 nodes ≤ 4", () => {
+    expect(nodeHit(8, 8, 8, 4)).toBeCloseTo(0.5 * (1 - 0.75 ** 8), 12);
+    expect(8 * nodeHit(8, 8, 8, 4)).toBeLessThanOrEqual(4);
+  });
+  it("two groups a node (N = 4, G = 8, M = 4): hypergeometric P(1) = 2·20/70, P(2) = 15/70 → 4/7·(1 − (3/4)^8) + 3/14·(1 − (1/2)^8) = 0.72767", () => {
+    expect(nodeHit(4, 8, 8, 4)).toBeCloseTo((4 / 7) * (1 - 0.75 ** 8) + (3 / 14) * (1 - 0.5 ** 8), 12);
+    expect(nodeHit(4, 8, 8, 4)).toBeCloseTo(0.72767, 4);
+  });
+  it("a group over two nodes (N = 16, G = 8, M = 4): (4/8)·(1 − (1 − 1/8)^8) = 0.32820", () => {
+    expect(nodeHit(16, 8, 8, 4)).toBeCloseTo(0.5 * (1 - (7 / 8) ** 8), 12);
+  });
+  it("the off-node share of the k-copy buffer: (N − 1)·P(hit)/k; DeepSeek-V3's ep 64 over 8 nodes: 7·0.44994/8 = 0.39370 (the alltoall dispatcher's 56/64 = 0.875)", () => {
+    expect(offNodeShare(m, { engine: report }, 64, 8)).toBeCloseTo((7 * 0.5 * (1 - 0.75 ** 8)) / 8, 12);
+    expect(offNodeShare(m, { engine: report }, 64, 8)).toBeCloseTo(0.3937, 4);
+    // without grouping: 7·(1 − (7/8)^8)/8 = 0.57434
+    const { routingGroups: _g, groupsPerToken: _t, ...ungrouped } = m.moe!;
+    expect(offNodeShare({ ...m, moe: ungrouped }, { engine: report }, 64, 8)).toBeCloseTo((7 * (1 - (7 / 8) ** 8)) / 8, 12);
+    // inside one node, or under the alltoall dispatcher: nothing deduplicates
+    expect(offNodeShare(m, { engine: report }, 8, undefined)).toBeUndefined();
+    expect(offNodeShare(m, { engine: core }, 64, 8)).toBeUndefined();
+  });
+});
+
+describe("fp8 dispatch: the engine's bytes an element, only under --precision fp8", () => {
+  it("1 + 4/128 = 1.03125 for the report's stack at fp8; 2 at bf16, and 2 for Megatron-Core (null) at fp8", () => {
+    expect(dispatchBytes({ engine: report, precision: "fp8" })).toBe(1.03125);
+    expect(dispatchBytes({ engine: report, precision: "bf16" })).toBe(2);
+    expect(dispatchBytes({ engine: core, precision: "fp8" })).toBe(2);
+    expect(core.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null });
+  });
+});
+
+describe("the wire of DeepSeek-V3's layout on H800", () => {
+  // T_r·k = 1·4096·8 = 32,768 copies a rank a layer, h = 7168, ρ = 1.25.
+  const copies = 4096 * 8;
+  it("deepep + fp8: dispatch 1.25·1.03125·32768·7168 = 302,776,320 bytes, combine 1.25·2·32768·7168 = 587,202,560, both with 0.3937 of the buffer on the NIC", () => {
+    const w = wire();
+    const d = item(w, "ep-dispatch");
+    const c = item(w, "ep-combine");
+    expect(d.bytes).toBeCloseTo(1.25 * 1.03125 * copies * 7168, 3);
+    expect(d.bytes).toBeCloseTo(302_776_320, 3);
+    expect(c.bytes).toBeCloseTo(587_202_560, 3);
+    expect(d.link.offNode).toBeCloseTo(0.3937, 4);
+    // one call: 63·α + max(0.3937·M/(B_nic·eff), 7/8·M/(B_nvlink·eff)), the NIC the slower
+    const nic = H800.inter;
+    const nv = H800.intra;
+    const M = d.bytes;
+    const net = (0.5 * (1 - 0.75 ** 8) * 7 / 8) * (M / (nic.bandwidth * nic.efficiency));
+    const fan = (7 / 8) * (M / (nv.bandwidth * nv.efficiency));
+    expect(net).toBeGreaterThan(fan);
+    expectRel(callTime(d), 63 * d.link.latency + net, 1e-12);
+  });
+  it("the alltoall dispatcher (megatron-core) sends every copy, 16-bit, 56/64 of it off the node, with or without group-limited routing", () => {
+    const grouped = wire(m, training(core));
+    const { routingGroups: _g, groupsPerToken: _t, ...ungrouped } = m.moe!;
+    const plain = wire({ ...m, moe: ungrouped }, training(core));
+    const d = item(grouped, "ep-dispatch");
+    expect(d.bytes).toBeCloseTo(1.25 * 2 * copies * 7168, 3);
+    expect(d.link.offNode).toBeUndefined();
+    expectRel(callTime(d), 63 * d.link.latency + (56 / 64) * (d.bytes / (H800.inter.bandwidth * H800.inter.efficiency)), 1e-12);
+    for (const id of ["ep-dispatch", "ep-combine"]) expect(callTime(item(grouped, id))).toBe(callTime(item(plain, id)));
+  });
+  it("allToAllTime with a dedup share takes the slower of the NIC and the NVLink fan-out", () => {
+    const link = { ...H800.inter, local: 8, offNode: 0.1, intra: H800.intra };
+    const M = 1e9;
+    const fan = (7 / 8) * (M / (H800.intra.bandwidth * H800.intra.efficiency));
+    const net = 0.1 * (M / (H800.inter.bandwidth * H800.inter.efficiency));
+    expectRel(allToAllTime(M, 64, link), 63 * link.latency + Math.max(net, fan), 1e-12);
+  });
+});
+
+describe("the engine file's moe block (planner/schema/engine-moe.ts)", () => {
+  const raw = readJson(`${ROOT}/profiles/engines/megatron-core.json`) as Record<string, unknown>;
+  const parse = (moe: unknown) => parseEngineFile({ ...raw, moe }, "e.json");
+  it("absent: Megatron-Core's alltoall in 16 bits; each figure may carry its source", () => {
+    const { moe: _m, ...bare } = raw;
+    const r = parseEngineFile(bare, "e.json");
+    expect(r.ok && r.value.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null });
+    const s = parse({ dispatcher: { value: "deepep", source: "x" }, fp8DispatchBytes: 1.03125 });
+    expect(s.ok && s.value.moe).toEqual({ dispatcher: "deepep", fp8DispatchBytes: 1.03125 });
+  });
+  it("an unknown dispatcher, or dispatch bytes outside [1, 2], are refused naming the field", () => {
+    const a = parse({ dispatcher: "nccl" });
+    expect(a.ok).toBe(false);
+    expect(!a.ok && a.message).toContain("moe.dispatcher");
+    const b = parse({ fp8DispatchBytes: 0.5 });
+    expect(!b.ok && b.message).toContain("moe.fp8DispatchBytes");
+  });
+});
