@@ -1,10 +1,10 @@
 // The engine with the CLI's overrides applied (--attention, --no-grad-overlap, --tp-comm-overlap,
 // --grad-reduce-in-*, a --from file's bucket and split): planner/engine.ts's data, changed as the
 // user's flags say.
-import { type Engine, fusedAttentionOf } from "./engine.js";
+import { type Engine, type MoeDispatcher, fusedAttentionOf } from "./engine.js";
 import type { StageSplit } from "./layout/stages.js";
 
-type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined };
+type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined };
 
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
@@ -48,5 +48,7 @@ export function withOverrides(e: Engine, o: Overrides): Engine {
   // A release that splits the stages by another rule (DeepSpeed 0.16's smallest spread, where the
   // megatron-deepspeed engine of 2021–22 fills them from the first).
   if (o.stageSplit !== undefined && o.stageSplit !== e.supports.stageSplit) out = { ...out, supports: { ...out.supports, stageSplit: o.stageSplit } };
+  // A --from file's dispatcher (Megatron's flex with DeepEP): the stack's own dispatch bytes kept.
+  if (o.moeDispatcher !== undefined && o.moeDispatcher !== e.moe.dispatcher) out = { ...out, moe: { ...out.moe, dispatcher: o.moeDispatcher } };
   return out;
 }

@@ -27,6 +27,7 @@ export {
   MEGATRON_SUPPORTS,
   type AttentionKernel,
   type EngineRecompute,
+  type MoeDispatcher,
   type ElementwiseOp,
   ATTENTION_KERNELS,
   ELEMENTWISE_OPS,

@@ -1,6 +1,6 @@
 // Flags of `paraplan plan` (shared later by execute and export): parsed and validated into
 // the planner's inputs, or a one-line UserError naming the flag.
-import type { Fixed, Precision, Recompute, Schedule, StageSplit, ZeroStage } from "../planner/index.js";
+import type { Fixed, MoeDispatcher, Precision, Recompute, Schedule, StageSplit, ZeroStage } from "../planner/index.js";
 import { SCHEDULES } from "../planner/schema/plan.js";
 import { parseStageLayers } from "../planner/layout/stages.js";
 import { CP_COMMS, CP_SPLITS, type CpComm, type CpSplit } from "../planner/types.js";
@@ -83,6 +83,9 @@ export interface PlanArgs {
   /** The weights' gather beside the next forward, as a --from file states it (no flag of its own);
    *  undefined: the engine's. */
   overlapParamGather?: boolean | undefined;
+  /** The experts' dispatcher as a --from file states it (Megatron's flex dispatcher with
+   *  --moe-enable-deepep; Engine.moe.dispatcher; no flag of its own); undefined: the engine's. */
+  moeDispatcher?: MoeDispatcher | undefined;
   /** Bytes per logit the last pipeline stage keeps of every micro-batch, as the configuration's
    *  release runs (Engine.keptOutputBytes; no flag of its own); undefined: the engine's. */
   keptOutputBytes?: number | undefined;

@@ -50,7 +50,8 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add, epL
   const worldPerCall = (bytes: number) => ranks * moeAll * microBatches * passes * bytes;
   if (ep > 1) {
     // (a deduplicating dispatcher's share of the buffer on the network, on the ep group's link)
-    const offNode = epLink ? offNodeShare(m, t, ep, epLink.local) : undefined;
+    // (a group across the network with no `local` has one rank a node)
+    const offNode = epLink ? offNodeShare(m, t, ep, epLink.local ?? (epLink.kind === "network" ? 1 : undefined)) : undefined;
     const link = offNode !== undefined ? { ...epLink!, offNode } : undefined;
     for (const id of ["ep-dispatch", "ep-combine"] as const) {
       const bytes = (id === "ep-dispatch" ? dispatchBytes(t) : BYTES_16) * copies * m.hidden;

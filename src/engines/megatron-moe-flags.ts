@@ -7,6 +7,7 @@
 //   changing nothing paraplan prices   MOE_NEUTRAL, each with why
 // test/export/from-moe-flags.test.ts holds every MoE flag of known-names.ts to one of them. Line
 // numbers: megatron/core/transformer/transformer_config.py @ core_v0.14.0 unless said otherwise.
+import type { ModelSpec, MoeDispatcher } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 
@@ -15,7 +16,7 @@ import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 export const MOE_READ = [
   "num-experts", "moe-router-topk", "moe-ffn-hidden-size", "moe-shared-expert-intermediate-size", "moe-layer-freq",
   "moe-router-score-function", "moe-token-dispatcher-type", "moe-grouped-gemm", "expert-model-parallel-size",
-  "expert-tensor-parallel-size", "mtp-num-layers", "moe-router-force-load-balancing",
+  "expert-tensor-parallel-size", "mtp-num-layers", "moe-router-force-load-balancing", "moe-enable-deepep",
 ];
 
 /** Accepted: they change which experts a token goes to, a loss scalar, a kernel's fusion within
@@ -28,7 +29,7 @@ export const MOE_NEUTRAL: Record<string, string> = {
   "mtp-loss-scaling-factor": "a loss weight",
   "moe-router-pre-softmax": "softmax before or after the top-k selection, over the same scores",
   "moe-router-topk-scaling-factor": "scales the routing probabilities",
-  "moe-router-num-groups": "group-limited routing (with --moe-router-group-topk) chooses a token's experts within g groups; the alltoall dispatcher paraplan prices sends every routed copy on its own (token_dispatcher.py MoEAlltoAllTokenDispatcher.token_dispatch), so neither the copies a rank sends nor, under uniform routing, the share leaving its node change",
+  "moe-router-num-groups": "group-limited routing (with --moe-router-group-topk) chooses a token's experts within g groups; the alltoall dispatcher sends every routed copy on its own (token_dispatcher.py MoEAlltoAllTokenDispatcher.token_dispatch), so neither the copies a rank sends nor, under uniform routing, the share leaving its node change; under --moe-enable-deepep the model's grouping (moe.routingGroups) prices the dispatch and the file's must agree with it (deepepGroups)",
   "moe-router-group-topk": "see --moe-router-num-groups",
   "moe-router-enable-expert-bias": "aux-loss-free balancing (DeepSeek-V3 §2.1.2): a bias per expert in the top-k selection, E fp32 values (router.py TopKRouter); with a softmax router Megatron raises, refused in megatronMoeChecks",
   "moe-router-bias-update-rate": "the expert bias's step size",
@@ -37,7 +38,7 @@ export const MOE_NEUTRAL: Record<string, string> = {
   "moe-permute-fusion": "fuses the permutation kernels; paraplan prices the routed copies' permute and unpermute as one read and write of 2h bytes a copy each, fused or not (cost/moe-time.ts)",
   "moe-per-layer-logging": "logging",
   "moe-token-drop-policy": "used only with --moe-expert-capacity-factor, which is refused",
-  "moe-deepep-num-sms": "used only with --moe-enable-deepep, which is refused",
+  "moe-deepep-num-sms": "the SMs DeepEP's kernels run on (20 by default, transformer_config.py:193, as DeepSeek-V3's §3.5.1); paraplan prices the dispatch on the critical path with no compute beside it, where the SMs it takes cost no time",
   "moe-use-upcycling": "converts a dense checkpoint into the MoE model once before the first step (training.py:1071-1114 @ core_v0.14.0); the steps are the MoE model's",
   "moe-upcycling-granularity": "used only by --moe-use-upcycling's conversion",
   "moe-use-legacy-grouped-gemm": "GroupedMLP runs the same grouped GEMMs (grouped_gemm's gmm) as TEGroupedMLP in 16 bits; under fp8 it has no fp8 path and is refused in megatronMoeChecks",
@@ -80,4 +81,19 @@ export function megatronMoeChecks(m: Map<string, ArgSetting>, o: string, s: { fp
   const coeffs = m.get("moe-aux-loss-coeff")?.values ?? [];
   if (sinkhorn && coeffs.some((c) => Number(c) !== 0))
     throw new UserError(`${o}: ${argAt(m, "moe-router-load-balancing-type")} with ${argAt(m, "moe-aux-loss-coeff")}: Megatron asserts no aux loss under sinkhorn routing (router.py:188 @ core_v0.14.0), so the run stops at its first step`);
+}
+
+/** Under DeepEP the model's group-limited routing sets how many nodes a token reaches (planner/
+ *  cost/dispatch.ts), so the file's --moe-router-num-groups / --moe-router-group-topk (limiting
+ *  only where the token's groups are fewer than the groups) must be the model's; the dispatcher. */
+export function deepepGroups(m: Map<string, ArgSetting>, o: string, dispatcher: MoeDispatcher | undefined, model: ModelSpec | undefined): MoeDispatcher | undefined {
+  if (dispatcher !== "deepep" || model?.moe === undefined) return dispatcher;
+  const g = intArg(m, "moe-router-num-groups", o);
+  const t = intArg(m, "moe-router-group-topk", o);
+  const file = g !== undefined && t !== undefined && t < g ? `${t} of ${g} groups a token` : "no group limit";
+  const e = model.moe;
+  const theirs = e.routingGroups !== undefined ? `${e.groupsPerToken} of ${e.routingGroups} groups a token` : "no group limit";
+  if (file !== theirs)
+    throw new UserError(`${o}: ${argAt(m, "moe-enable-deepep")} routes with ${file} (--moe-router-num-groups, --moe-router-group-topk), the model ${model.name} with ${theirs} (moe.routingGroups, moe.groupsPerToken): DeepEP's dispatch sends a token once per node it reaches, which the grouping sets; pass the --model the configuration trains, or make them agree`);
+  return dispatcher;
 }

@@ -51,7 +51,6 @@ export const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: strin
   "moe-input-jitter-eps": { why: "multiplies each MoE layer's router input by fp32 noise, keeping the noise and the jittered input for backward" },
   // experts.py TEGroupedMLP.forward: probs × input before fc1, the product kept beside the input.
   "moe-apply-probs-on-input": { why: "scales each routed copy by its probability before the experts, keeping the scaled copy for backward" },
-  "moe-enable-deepep": { why: "dispatches tokens with DeepEP (the flex dispatcher)" },
   // moe_utils.py RouterGatingLinearFunction: torch.mm in fp64; token_dispatcher.py unpermutes in it.
   "moe-router-dtype": { why: "runs the router's GEMMs and the unpermutation in fp64", when: (v) => v === "fp64" },
   // moe_utils.py pad_routing_map: each rank routes extra copies so that every expert's count is a

@@ -2,7 +2,7 @@
 // Megatron-LM and Megatron-DeepSpeed arguments that build them, what a release cannot say (a
 // refusal naming it), and reading them back. Flags are checked against the recorded release
 // lists (test/export/fixtures/megatron-lm-*.txt, megatron-deepspeed.txt).
-import type { ModelSpec, MoeSpec, Plan, Precision } from "../../planner/index.js";
+import type { ModelSpec, MoeDispatcher, MoeSpec, Plan, Precision } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 
@@ -220,6 +220,8 @@ export interface MoeReading {
   /** Whether some layer builds the dense MLP (--ffn-hidden-size wide): none stated, or a dense
    *  layer in --moe-layer-freq. */
   denseMlp: boolean;
+  /** The dispatcher the file runs (Engine.moe.dispatcher): flex with DeepEP, else alltoall. */
+  dispatcher?: MoeDispatcher;
 }
 
 /** The experts, latent attention and expert layout stated by Megatron-LM arguments (core_r0.14
@@ -232,6 +234,7 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
   const etp = intArg(args, "expert-tensor-parallel-size", o) ?? (stated ? tp : 1);
   let moe: string | undefined;
   let denseMlp = true;
+  let dispatcher: MoeDispatcher = "alltoall";
   if (experts !== undefined && experts > 0) {
     if (layers === undefined) throw new UserError(`${o}: --num-experts without --num-layers: the MoE layers cannot be placed`);
     const width = intArg(args, "moe-ffn-hidden-size", o) ?? ffn;
@@ -239,7 +242,7 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
     const freq = strArg(args, "moe-layer-freq");
     const pattern = freq === undefined ? Array.from({ length: layers }, () => 1) : parseLayerFreq(freq, layers, o);
     denseMlp = pattern.includes(0);
-    expertKernels(args, o, experts, ep, etp, notes);
+    dispatcher = expertKernels(args, o, experts, ep, etp, notes);
     const router = strArg(args, "moe-router-score-function") ?? "softmax";
     if (router !== "softmax" && router !== "sigmoid") throw new UserError(`${o}: --moe-router-score-function "${router}" is not softmax or sigmoid`);
     const topK = intArg(args, "moe-router-topk", o) ?? 2;
@@ -257,7 +260,7 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
     };
     mla = `q rank ${intArg(args, "q-lora-rank", o) ?? 0}, kv rank ${need("kv-lora-rank")}, qk ${need("qk-head-dim")}+${need("qk-pos-emb-head-dim")} rope, v ${need("v-head-dim")}`;
   }
-  return { ep, etp, moe, mla, mtpLayers: intArg(args, "mtp-num-layers", o, 0), denseMlp };
+  return { ep, etp, moe, mla, mtpLayers: intArg(args, "mtp-num-layers", o, 0), denseMlp, dispatcher };
 }
 
 /** The dispatcher and expert GEMMs paraplan prices: the alltoall dispatcher (planner/wire/
@@ -270,7 +273,7 @@ export function readMegatronMoe(args: Map<string, ArgSetting>, o: string, layers
  *  megatron/core/models/backends.py:99-112 @ core_v0.14.0; --moe-use-legacy-grouped-gemm only
  *  picks GroupedMLP under it); grouped GEMM needs --bf16 (arguments.py:790-791). Where no expert group spans ranks (ep·etp = 1) no dispatcher moves a
  *  token, and with one local expert the loop runs that expert's GEMMs alone: both as priced. */
-function expertKernels(args: Map<string, ArgSetting>, o: string, experts: number, ep: number, etp: number, notes: string[]): void {
+function expertKernels(args: Map<string, ArgSetting>, o: string, experts: number, ep: number, etp: number, notes: string[]): MoeDispatcher {
   // Megatron's own asserts first, in validate_args' order: grouped GEMM needs bf16 (:790-791), and
   // no fp16 once ep > 1 (:955-956 @ core_v0.14.0, :507-508 @ core_v0.7.0; layout rule moe_fp16_ep).
   const grouped = args.has("moe-grouped-gemm");
@@ -279,14 +282,36 @@ function expertKernels(args: Map<string, ArgSetting>, o: string, experts: number
   if (fp16 && ep > 1)
     throw new UserError(`${o}: ${argAt(args, "fp16")} with ${argAt(args, "expert-model-parallel-size")}: validate_args asserts "Expert parallelism is not supported with fp16 training" (arguments.py:955-956 @ core_v0.14.0), so the run stops at start, and at ep 1 the experts run in the loop paraplan does not price: use --bf16 [moe_fp16_ep]`);
   const dispatcher = strArg(args, "moe-token-dispatcher-type");
-  if ((dispatcher ?? "allgather") !== "alltoall" && ep * etp > 1) {
+  const deepep = flexDispatcher(args, o, dispatcher, ep, etp);
+  if (!deepep && (dispatcher ?? "allgather") !== "alltoall" && ep * etp > 1) {
     const said = dispatcher === undefined ? "no --moe-token-dispatcher-type (Megatron's default allgather, arguments.py:2869-2872 @ core_v0.14.0)" : argAt(args, "moe-token-dispatcher-type");
-    throw new UserError(`${o}: ${said}: the ${dispatcher ?? "allgather"} dispatcher moves tokens over the expert group otherwise than paraplan prices; it prices --moe-token-dispatcher-type alltoall (each rank sends its routed copies)`);
+    throw new UserError(`${o}: ${said}: the ${dispatcher ?? "allgather"} dispatcher moves tokens over the expert group otherwise than paraplan prices; it prices --moe-token-dispatcher-type alltoall (each rank sends its routed copies) and flex with --moe-enable-deepep (DeepEP: a token once per node)`);
   }
-  if (grouped) return;
+  const kind: MoeDispatcher = deepep ? "deepep" : "alltoall";
+  if (grouped) return kind;
   if (experts / ep > 1)
     throw new UserError(`${o}: no --moe-grouped-gemm: Megatron runs each of the ${experts / ep} local experts' linears in a loop (SequentialMLP), which paraplan does not model; it prices the grouped GEMM (--moe-grouped-gemm${fp16 ? ", which needs --bf16: arguments.py:790-791 @ core_v0.14.0" : ""})`);
   notes.push(`${o}: no --moe-grouped-gemm: SequentialMLP with one local expert a rank (${experts} experts over ep ${ep}) runs that expert's GEMMs alone, as the grouped GEMM paraplan prices would`);
+  return kind;
+}
+
+/** The flex dispatcher with DeepEP (Engine.moe.dispatcher "deepep": a token across the network
+ *  once per node, cost/dispatch.ts), with what Megatron requires beside it (@ core_v0.14.0):
+ *  --moe-enable-deepep only under flex (transformer_config.py:754-756 raises ValueError), flex only
+ *  with it and with ep·etp > 1 (MoEFlexTokenDispatcher.__init__ asserts both, token_dispatcher.py:
+ *  1161-1166); pad-to-capacity is refused by name already (megatron-refusals.ts). With etp > 1 it
+ *  runs DeepEP over the etp·ep group, every token sent to each etp rank of its experts
+ *  (_initialize_metadata), which paraplan does not price: refused. */
+function flexDispatcher(args: Map<string, ArgSetting>, o: string, dispatcher: string | undefined, ep: number, etp: number): boolean {
+  const deepep = args.has("moe-enable-deepep");
+  const stops = (what: string, where: string) => new UserError(`${o}: ${what}: Megatron stops at start (${where} @ core_v0.14.0)`);
+  if (deepep && dispatcher !== "flex") throw stops(`${argAt(args, "moe-enable-deepep")} with ${dispatcher === undefined ? "no --moe-token-dispatcher-type (allgather)" : argAt(args, "moe-token-dispatcher-type")}: "DeepEP backend is only supported with flex token dispatcher"`, "transformer_config.py:754-756");
+  if (dispatcher !== "flex") return false;
+  if (!deepep) throw stops(`${argAt(args, "moe-token-dispatcher-type")} without --moe-enable-deepep: MoEFlexTokenDispatcher asserts "DeepEP is not enabled"`, "token_dispatcher.py:1164-1166");
+  if (ep * etp === 1) throw stops(`${argAt(args, "moe-token-dispatcher-type")} with no expert group (ep·etp = 1): MoEFlexTokenDispatcher asserts "Flex token dispatcher requires TPxEP > 1"`, "token_dispatcher.py:1163");
+  if (etp > 1)
+    throw new UserError(`${o}: ${argAt(args, "moe-token-dispatcher-type")} with --expert-tensor-parallel-size ${etp}: the flex dispatcher runs DeepEP over the etp·ep group, each token sent to every expert-tensor-parallel rank of its experts (token_dispatcher.py MoEFlexTokenDispatcher._initialize_metadata @ core_v0.14.0), which paraplan does not price: it prices DeepEP over the ep group (etp 1)`);
+  return true;
 }
 
 /** Megatron-DeepSpeed's MoE arguments (megatron/arguments.py @207b2d5a): --num-experts (one count

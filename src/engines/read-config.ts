@@ -3,7 +3,7 @@
 // a torchtitan TOML or override file, otherwise command-line arguments).
 import { parseInputJson, readInputText, unreadable } from "../read-input.js";
 import { basename } from "node:path";
-import type { ModelSpec, Plan, Precision, StageSplit, Training } from "../../planner/index.js";
+import type { ModelSpec, MoeDispatcher, Plan, Precision, StageSplit, Training } from "../../planner/index.js";
 import type { BalanceStated } from "./deepspeed-partition.js";
 import { headDim } from "../../planner/model.js";
 import { looksLikeHfConfig } from "../../planner/schema/model.js";
@@ -94,6 +94,8 @@ export interface ConfigReading {
   /** The distributed optimizer's weight gather overlapped with the next forward (Megatron's
    *  --overlap-param-gather, off by default); undefined: the engine's setting. */
   overlapParamGather?: boolean;
+  /** The experts' dispatcher the file runs (Megatron's flex with DeepEP: "deepep"); undefined: the engine's. */
+  moeDispatcher?: MoeDispatcher;
   /** How the file's stack splits uneven stages, where the file states it (the DeepSpeed release a
    *  header of paraplan's export names; EngineSupports.stageSplit); undefined: the engine's. */
   stageSplit?: StageSplit;

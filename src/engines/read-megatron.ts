@@ -1,7 +1,7 @@
 // Megatron-LM (and Megatron-DeepSpeed) pretrain_gpt.py arguments → a plan. Flag meanings follow
 // megatron/training/arguments.py (validate_args) of the releases in megatron.ts; Megatron-DeepSpeed's
 // own (megatron/arguments.py @207b2d5a) where marked.
-import type { ModelSpec, Precision, Recompute, ZeroStage } from "../../planner/index.js";
+import type { ModelSpec, MoeDispatcher, Precision, Recompute, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, byFlag, defaultsWarning, intArg, readArgs, strArg } from "./args-file.js";
 import { launcherWorld } from "./launcher-world.js";
@@ -10,7 +10,7 @@ import { readRecompute } from "./megatron-recompute.js";
 import { megatronAttention } from "./megatron-attention.js";
 import { bucketCountWarning, checkOptimizerInstances, ddpBucketBytes, derivedFfn, fusionFlags, kvChannelsClaim, megatronGradDtype } from "./megatron-flags.js";
 import { readDeepSpeedMoe, readMegatronMoe } from "./moe-args.js";
-import { megatronMoeChecks } from "./megatron-moe-flags.js";
+import { deepepGroups, megatronMoeChecks } from "./megatron-moe-flags.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { MEGATRON_V019_ALIASES, MEGATRON_V019_FLAGS, MEGATRON_V019_OFFLOAD, MEGATRON_V019_REFUSED, MEGATRON_V019_UNPRICED, megatronV019Checks, releaseMixWarning } from "./megatron-v019-flags.js";
@@ -58,6 +58,8 @@ export interface MegatronFacts {
   fusedAttention: boolean | undefined;
   /** 1 under --moe-router-force-load-balancing (ConfigReading.moeImbalance). */
   moeImbalance: number | undefined;
+  /** The experts' dispatcher: deepep for flex with --moe-enable-deepep (moe-args.ts). */
+  moeDispatcher?: MoeDispatcher | undefined;
   /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
    *  --ds-sequence-parallel-size (Ulysses). */
   cp: CpFields;
@@ -317,6 +319,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     optimizerStates: deepspeed ? "fp32" : precisionAwareMoments(m, o),
     fusedAttention,
     moeImbalance: forcedBalance ? 1 : undefined,
+    moeDispatcher: deepspeed ? undefined : deepepGroups(m, o, moe.dispatcher, model),
     claims,
     warnings,
     notes,
@@ -375,6 +378,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.optimizerStates === "bf16" ? { optimizerStates: "bf16" as const } : {}),
     ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     ...(f.moeImbalance !== undefined ? { moeImbalance: f.moeImbalance } : {}),
+    ...(f.moeDispatcher === "deepep" ? { moeDispatcher: f.moeDispatcher } : {}),
     claims: f.claims,
     at: f.at,
     warnings: f.warnings,

@@ -40,12 +40,11 @@ describe("every Megatron-LM MoE flag is read, refused or listed as changing noth
 });
 
 describe("flags that change time or memory paraplan does not price: refused by name, with their line", () => {
-  it("jitter, probabilities on the input, DeepEP, an fp64 router, fp8 router padding, core_v0.7's extended tp, delayed weight gradients", async () => {
+  it("jitter, probabilities on the input, an fp64 router, fp8 router padding, core_v0.7's extended tp, delayed weight gradients", async () => {
     const cases: [string, string][] = [
       // router.py:368-385: fp32 noise × input, both kept for backward
       ["--moe-input-jitter-eps 0.01", "--moe-input-jitter-eps (line 34) multiplies each MoE layer's router input by fp32 noise"],
       ["--moe-apply-probs-on-input", "--moe-apply-probs-on-input (line 34) scales each routed copy"],
-      ["--moe-enable-deepep", "--moe-enable-deepep (line 34) dispatches tokens with DeepEP"],
       ["--moe-router-dtype fp64", "--moe-router-dtype fp64 (line 34) runs the router's GEMMs and the unpermutation in fp64"],
       ["--moe-router-padding-for-fp8", "--moe-router-padding-for-fp8 (line 34) routes extra copies"],
       ["--moe-extended-tp", "--moe-extended-tp (line 34) splits the experts over tp·ep in core_v0.7"],
@@ -133,5 +132,26 @@ describe("a router left unbalanced is said, not priced silently at a balanced ro
     expect(note(await json(on(["--moe-router-load-balancing-type global_aux_loss", "--moe-aux-loss-coeff 1e-3"])))).toBeUndefined();
     expect(note(await json(on(["--moe-router-load-balancing-type quantile_balancing"])))).toBeUndefined();
     expect(note(await json(on(["--moe-router-load-balancing-type global_aux_loss"])))).toContain("--moe-aux-loss-coeff left at Megatron's default 0.0");
+  });
+});
+
+describe("the flex dispatcher with DeepEP is read as the deepep dispatcher (moe-args.ts flexDispatcher)", () => {
+  const flex = ["--moe-token-dispatcher-type flex", "--moe-enable-deepep"];
+  const noA2a = ["--moe-token-dispatcher-type"];
+  it("accepted, the engine line saying so; Mixtral's ep 8 sits in one node, where nothing deduplicates: the alltoall step", async () => {
+    const r = await cli(["plan", ...on(flex, "mixtral-8x7b", noA2a)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("DeepEP dispatcher");
+    expect((await json(on(flex, "mixtral-8x7b", noA2a))).from.plan.tokensPerSecond).toBe((await json(on([]))).from.plan.tokensPerSecond);
+  });
+  it("what Megatron requires beside it: flex only with DeepEP, DeepEP only under flex, no expert tensor parallel under flex (DeepEP over etp·ep)", async () => {
+    await refused(on(["--moe-token-dispatcher-type flex"], "mixtral-8x7b", noA2a), "--moe-token-dispatcher-type flex (line 33) without --moe-enable-deepep", "token_dispatcher.py:1164-1166");
+    await refused(on(["--moe-enable-deepep"]), "--moe-enable-deepep (line 34) with --moe-token-dispatcher-type alltoall (line 31)", "transformer_config.py:754-756");
+    await refused(on(flex, "mixtral-8x7b", [...noA2a, "--expert-tensor-parallel-size"]), "--moe-token-dispatcher-type flex (line 32) with --expert-tensor-parallel-size 8", "which paraplan does not price");
+  });
+  it("the file's group-limited routing must be the model's under DeepEP (it sets the nodes a token reaches); under alltoall it changes nothing", async () => {
+    const groups = ["--moe-router-num-groups 4", "--moe-router-group-topk 2"];
+    await refused(on([...flex, ...groups], "mixtral-8x7b", noA2a), "routes with 2 of 4 groups a token", "the model mixtral-8x7b with no group limit");
+    expect((await json(on(groups))).from.plan.tokensPerSecond).toBe((await json(on([]))).from.plan.tokensPerSecond);
   });
 });
