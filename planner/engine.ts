@@ -309,6 +309,14 @@ export interface EngineMoe {
    *  128 elements (DeepSeek-V3 report §3.3.3); null: 16-bit whatever the precision. The combine
    *  stays 16-bit. */
   fp8DispatchBytes: number | null;
+  /** The all-to-all overlapped with another micro-batch's compute: DualPipe's paired forward and
+   *  backward chunks (DeepSeek-V3 report §3.2.1), Megatron-Core's --overlap-moe-expert-parallel-comm
+   *  (the 1F1B all-to-all overlap of a forward and a backward micro-batch). Each MoE layer pass's
+   *  all-to-alls hide behind an MoE layer's mean pass of compute, which runs `slowdown` slower
+   *  beside them (the share of SMs the communication takes: DeepSeek's 20 of 132, §3.5.1);
+   *  cost/dispatch.ts epPassExposed. `fullRecompute`: whether it runs beside full recompute;
+   *  `schedules`: the schedules it runs under with pp > 1 (null: any). Null: on the critical path. */
+  overlap: { slowdown: number; fullRecompute: boolean; schedules: readonly Schedule[] | null } | null;
 }
 
 export const MOE_DISPATCHERS = ["alltoall", "deepep"] as const;

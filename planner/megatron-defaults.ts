@@ -29,4 +29,4 @@ export const TE_FP8_CASTS: Fp8CastBytes = { forwardInput: 3, forwardWeight: 0, b
 /** Megatron-Core's dispatcher as paraplan exports it (--moe-token-dispatcher-type alltoall): every
  *  routed copy sent on its own, in 16 bits under fp8 too (MoEAlltoAllTokenDispatcher all-to-alls
  *  the permuted hidden states as they are; token_dispatcher.py @ core_v0.14.0). */
-export const MEGATRON_MOE: Engine["moe"] = { dispatcher: "alltoall", fp8DispatchBytes: null };
+export const MEGATRON_MOE: Engine["moe"] = { dispatcher: "alltoall", fp8DispatchBytes: null, overlap: null };

@@ -28,7 +28,8 @@
 //   otherwise the ungrouped P(hit), which no grouping exceeds by much (a bound, not the figure).
 // Copies uniform and independent (with replacement): the busiest rank's excess is ρ's, as for the
 // alltoall dispatcher (Training.moeImbalance scales the bytes).
-import type { ModelSpec, Training } from "../types.js";
+import type { ModelSpec, Plan, Training } from "../types.js";
+import { overlapCost } from "./overlap.js";
 import { BYTES_16 } from "../wire/facts.js";
 
 /** The dispatcher the run's engine uses (absent engine: Megatron-Core's alltoall). */
@@ -75,4 +76,29 @@ export function offNodeShare(m: ModelSpec, t: Pick<Training, "engine">, ep: numb
   const N = ep / local;
   const e = m.moe;
   return ((N - 1) * nodeHit(N, e.topK, e.routingGroups, e.groupsPerToken)) / e.topK;
+}
+
+/** Whether the engine overlaps this plan's all-to-alls with another micro-batch's compute
+ *  (Engine.moe.overlap): not beside full recompute where the stack refuses it (Megatron-Core asserts
+ *  "disable full recomputation when enabling overlap_moe_expert_parallel_comm"), and with pp > 1
+ *  only under its schedules (Megatron-Core asserts a virtual pipeline: interleaved), as
+ *  transformer_config.py:1298-1337 @ core_v0.14.0 does. */
+export function overlapsAllToAll(t: Pick<Training, "engine">, p: Pick<Plan, "ep" | "pp" | "recompute" | "schedule">): boolean {
+  const o = t.engine?.moe.overlap ?? null;
+  if (o === null || p.ep <= 1) return false;
+  if (p.recompute === "full" && !o.fullRecompute) return false;
+  return p.pp === 1 || o.schedules === null || o.schedules.includes(p.schedule);
+}
+
+/** What one MoE layer pass's all-to-alls (`perPass` seconds on the critical path) cost where the
+ *  engine overlaps them: they run beside another micro-batch's pass of an MoE layer (DualPipe pairs
+ *  a forward chunk with a backward chunk, so a pass's all-to-alls meet the other's compute: the
+ *  window is the MoE layer's mean pass, (forward + backward)/2), the part that does not fit
+ *  exposed, the compute beside them `slowdown` slower (cost/overlap.ts overlapCost; DeepSeek-V3
+ *  §3.5.1: 20 of 132 SMs to communication, 20/132 = 0.152). The first forward and the last backward
+ *  of a step have no partner; their 1/m of the all-to-alls is priced hidden all the same (the
+ *  closed form and the simulator alike). Else perPass. */
+export function epPassExposed(perPass: number, moeLayer: { forward: number; backward: number } | undefined, t: Pick<Training, "engine">, p: Pick<Plan, "ep" | "pp" | "recompute" | "schedule">): number {
+  if (moeLayer === undefined || !overlapsAllToAll(t, p)) return perPass;
+  return overlapCost(perPass, (moeLayer.forward + moeLayer.backward) / 2, t.engine!.moe.overlap!.slowdown);
 }

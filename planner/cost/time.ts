@@ -12,6 +12,7 @@ import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { regatherFraction } from "./regather.js";
 import { bubbleFraction } from "./pipeline.js";
 import { EP_IDS, expertDpExposed } from "./expert-time.js";
+import { epPassExposed, overlapsAllToAll } from "./dispatch.js";
 import { edpOf } from "../layout/groups.js";
 import { rankHoldings, slowestStage, stageKind } from "../layout/stages.js";
 import { perTensorSyncLatency, rankTensors } from "./param-tensors.js";
@@ -141,7 +142,10 @@ export function stepTime(
   const tpPasses = recompute === "full" ? 3 : 2;
   // An MoE model's ranks differ in their MoE layers: each rank's per-layer collectives go with its
   // own compute (cost/pace.ts), one call of each per layer (tp) or MoE layer (ep) and pass.
-  const comm = costs.mix !== undefined ? { tp: exposedTensorParallel(perUnit(wire, ["tp-layer"]), training.engine), ep: perCall(wire, EP_IDS) } : undefined;
+  // (an engine that overlaps the all-to-alls with another micro-batch's compute: each MoE layer
+  // pass's exposed part, cost/dispatch.ts epPassExposed)
+  const overlapsEp = costs.mix !== undefined && overlapsAllToAll(training, plan);
+  const comm = costs.mix !== undefined ? { tp: exposedTensorParallel(perUnit(wire, ["tp-layer"]), training.engine), ep: epPassExposed(perCall(wire, EP_IDS), costs.mix.moe, training, plan) } : undefined;
   const { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute, moeLayers } = slowestCompute(m, training, plan, costs, comm);
   // (the output layer's MTP blocks re-run with the layers: cost/moe-time.ts headWithMtp)
   const recomputeOne = recomputeOf(recompute, layersInStage, layer, head);
@@ -163,9 +167,10 @@ export function stepTime(
   // embedding's gradient all-reduce (Narayanan et al. 2021 §2.2, §4.1).
   const ppComm = charged(wire, ["pp-activation", "pp-gather", "tied-embedding"]);
   // Expert parallel: the all-to-alls (and etp gathers) of every MoE layer and pass, on the
-  // critical path: Megatron-Core overlaps them only with --overlap-moe-expert-parallel-comm
-  // (formulas-scale §1.7: 30–40 % of a step when not overlapped); the pacing rank's MoE layers.
-  const epComm = busy && comm && moeLayers !== undefined && busy.moeLayers !== moeLayers ? microBatches * tpPasses * moeLayers * comm.ep : charged(wire, EP_IDS);
+  // critical path unless the engine overlaps them with another micro-batch's compute (Megatron-
+  // Core's --overlap-moe-expert-parallel-comm, DualPipe: Engine.moe.overlap; formulas-scale §1.7:
+  // 30–40 % of a step when not overlapped); the pacing rank's MoE layers.
+  const epComm = busy && comm && moeLayers !== undefined && (busy.moeLayers !== moeLayers || overlapsEp) ? microBatches * tpPasses * moeLayers * comm.ep : charged(wire, EP_IDS);
   // Context parallel: the K/V exchange of every layer and pass (cost/context.ts), the ring's sends
   // only beyond the attention step each overlaps.
   const attentionStep = layer.attentionCore / plan.cp;

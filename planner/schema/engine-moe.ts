@@ -5,6 +5,8 @@
 import type { z as Z } from "zod";
 import { type Engine, MEGATRON_MOE, MOE_DISPATCHERS, type MoeDispatcher } from "../engine.js";
 import type { FigureIn } from "./figure.js";
+import { SCHEDULES } from "./plan.js";
+import type { Schedule } from "../types.js";
 
 type WithSource = <T extends Z.ZodTypeAny>(value: T) => Z.ZodTypeAny;
 
@@ -15,6 +17,10 @@ export function moeSchema(z: typeof Z, withSource: WithSource) {
     .object({
       dispatcher: withSource(z.enum(MOE_DISPATCHERS as unknown as [MoeDispatcher, ...MoeDispatcher[]])).optional(),
       fp8DispatchBytes: withSource(z.number().gte(1).lte(2).nullable()).optional(),
+      // (a slowdown beyond 1: the compute would stop; Megatron's own asserts decide fullRecompute)
+      overlap: withSource(
+        z.object({ slowdown: z.number().gte(0).lt(1), fullRecompute: z.boolean(), schedules: z.array(z.enum(SCHEDULES as [Schedule, ...Schedule[]])).min(1).nullable() }).strict().nullable(),
+      ).optional(),
     })
     .strict();
 }
@@ -22,6 +28,7 @@ export function moeSchema(z: typeof Z, withSource: WithSource) {
 export interface MoeIn {
   dispatcher?: FigureIn<MoeDispatcher>;
   fp8DispatchBytes?: FigureIn<number | null>;
+  overlap?: FigureIn<Engine["moe"]["overlap"]>;
 }
 
 type Fig = <T>(path: string, x: FigureIn<T>) => T;
@@ -32,5 +39,6 @@ export function parseMoe(f: MoeIn | undefined, fig: Fig): Engine["moe"] {
   return {
     dispatcher: f.dispatcher === undefined ? MEGATRON_MOE.dispatcher : fig("moe.dispatcher", f.dispatcher),
     fp8DispatchBytes: f.fp8DispatchBytes === undefined ? MEGATRON_MOE.fp8DispatchBytes : fig("moe.fp8DispatchBytes", f.fp8DispatchBytes),
+    overlap: f.overlap === undefined ? MEGATRON_MOE.overlap : fig("moe.overlap", f.overlap),
   };
 }

@@ -11,7 +11,8 @@ import { bf16Optimizer, engineBucketBytes, exposedTensorParallel, gathersUpdated
 import { GATHER_CALLS_PER_LAYER } from "../cost/gather-calls.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { attentionBackwardFactor, fp32AccumulateTime, headTimes, optimizerTime } from "../cost/compute.js";
-import { headWithMtp, stageLayerTimes } from "../cost/moe-time.js";
+import { headWithMtp, moeLayerTimes, stageLayerTimes } from "../cost/moe-time.js";
+import { epPassExposed, overlapsAllToAll } from "../cost/dispatch.js";
 import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed, cpCallWindow } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
@@ -75,7 +76,12 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan:
   // as the closed form charges it (cost/engine-terms.ts exposedTensorParallel).
   const tpLayer = exposedTensorParallel(unitTime(wire, (i) => i.id === "tp-layer"), t.engine);
   // Expert parallel per (average) layer and pass: the all-to-alls on the ep group's link.
-  const epLayer = unitTime(wire, (i) => EP_IDS.includes(i.id));
+  // (an engine that overlaps them with another micro-batch's compute: each MoE layer pass's
+  // exposed part, as the closed form, cost/dispatch.ts epPassExposed)
+  const epItems = wire.filter((i) => EP_IDS.includes(i.id));
+  const epLayer = m.moe !== undefined && epItems.length > 0 && overlapsAllToAll(t, plan)
+    ? epItems[0]!.perUnit * epPassExposed(epItems.reduce((s, i) => s + callTime(i), 0), moeLayerTimes(m, hw, t, plan), t, plan)
+    : unitTime(wire, (i) => EP_IDS.includes(i.id));
   // Context parallel per layer and pass: the cp items of that pass on the cp group's link, each
   // call's exposed part as the closed form prices it (cost/context.ts cpCallExposed).
   const attentionStep = layer.attentionCore / plan.cp;

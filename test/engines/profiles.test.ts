@@ -1,5 +1,5 @@
 // Engine profiles (issue 12 §1): the file format, `extends`, the built-ins and their sources.
-import { readdirSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveExtends } from "../../planner/schema/hardware.js";
@@ -27,7 +27,16 @@ function figures(x: unknown, path = ""): Array<[string, unknown]> {
 describe("built-in engines", () => {
   it("are exactly the issue's eight", () => {
     expect(builtinEngines()).toEqual(NAMES);
-    expect(readdirSync(ENGINES_DIR).sort()).toEqual(NAMES.map((n) => `${n}.json`).sort());
+    // (examples/ holds engine files loaded by path, --engine profiles/engines/examples/…: no built-in)
+    expect(readdirSync(ENGINES_DIR).filter((f) => f !== "examples").sort()).toEqual(NAMES.map((n) => `${n}.json`).sort());
+    expect(readdirSync(`${ENGINES_DIR}/examples`)).toEqual(["deepseek-v3-report.json"]);
+  });
+  it("the example of DeepSeek-V3's own stack loads by path, extending megatron-core, every figure it gives with a source", () => {
+    const raw = JSON.parse(readFileSync(`${ENGINES_DIR}/examples/deepseek-v3-report.json`, "utf8")) as Record<string, unknown>;
+    expect(raw.extends).toBe("megatron-core");
+    for (const [path, f] of figures(raw.moe, "moe")) expect((f as { source?: string }).source, path).toMatch(/DeepSeek-V3 report §3/);
+    const e = loadEngine(`${ENGINES_DIR}/examples/deepseek-v3-report.json`, undefined);
+    expect(e.moe).toEqual({ dispatcher: "deepep", fp8DispatchBytes: 1.03125, overlap: { slowdown: 0.15152, fullRecompute: true, schedules: null } });
   });
 
   it.each(NAMES)("%s loads, and every figure in its file carries a source", (name) => {

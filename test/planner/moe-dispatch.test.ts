@@ -2,7 +2,11 @@
 // deduplicated dispatch under group-limited routing, fp8 dispatch, against hand computations; the
 // alltoall dispatcher unchanged by group-limited routing.
 import { describe, expect, it } from "vitest";
-import { dispatchBytes, expectedNodes, nodeHit, offNodeShare } from "../../planner/cost/dispatch.js";
+import { dispatchBytes, epPassExposed, expectedNodes, nodeHit, offNodeShare, overlapsAllToAll } from "../../planner/cost/dispatch.js";
+import { overlapCost } from "../../planner/cost/overlap.js";
+import { moeLayerTimes } from "../../planner/cost/moe-time.js";
+import { evaluatePlan, microBatchCosts } from "../../planner/evaluate.js";
+import { simulate } from "../../planner/sim/simulate.js";
 import { allToAllTime, callTime } from "../../planner/cost/collectives.js";
 import { wireLinks } from "../../planner/evaluate.js";
 import { place } from "../../planner/layout/groups.js";
@@ -57,7 +61,7 @@ describe("fp8 dispatch: the engine's bytes an element, only under --precision fp
     expect(dispatchBytes({ engine: report, precision: "fp8" })).toBe(1.03125);
     expect(dispatchBytes({ engine: report, precision: "bf16" })).toBe(2);
     expect(dispatchBytes({ engine: core, precision: "fp8" })).toBe(2);
-    expect(core.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null });
+    expect(core.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null, overlap: null });
   });
 });
 
@@ -106,9 +110,9 @@ describe("the engine file's moe block (planner/schema/engine-moe.ts)", () => {
   it("absent: Megatron-Core's alltoall in 16 bits; each figure may carry its source", () => {
     const { moe: _m, ...bare } = raw;
     const r = parseEngineFile(bare, "e.json");
-    expect(r.ok && r.value.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null });
+    expect(r.ok && r.value.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null, overlap: null });
     const s = parse({ dispatcher: { value: "deepep", source: "x" }, fp8DispatchBytes: 1.03125 });
-    expect(s.ok && s.value.moe).toEqual({ dispatcher: "deepep", fp8DispatchBytes: 1.03125 });
+    expect(s.ok && s.value.moe).toEqual({ dispatcher: "deepep", fp8DispatchBytes: 1.03125, overlap: null });
   });
   it("an unknown dispatcher, or dispatch bytes outside [1, 2], are refused naming the field", () => {
     const a = parse({ dispatcher: "nccl" });
@@ -116,5 +120,45 @@ describe("the engine file's moe block (planner/schema/engine-moe.ts)", () => {
     expect(!a.ok && a.message).toContain("moe.dispatcher");
     const b = parse({ fp8DispatchBytes: 0.5 });
     expect(!b.ok && b.message).toContain("moe.fp8DispatchBytes");
+  });
+});
+
+describe("the all-to-all overlapped with another micro-batch's compute (Engine.moe.overlap, cost/dispatch.ts)", () => {
+  // Megatron-Core's rule (transformer_config.py:1298-1337 @ core_v0.14.0): no full recompute, a
+  // virtual pipeline with pp > 1; NCCL's all-to-all beside compute at the engine's 0.189.
+  const megatron: Engine = { ...core, moe: { ...core.moe, overlap: { slowdown: 0.189, fullRecompute: false, schedules: ["interleaved"] } } };
+  it("applies where the stack runs it: not beside full recompute, with pp > 1 only under its schedules, never at ep 1", () => {
+    const t = { engine: megatron };
+    expect(overlapsAllToAll(t, { ep: 8, pp: 1, recompute: "selective", schedule: "1f1b" })).toBe(true);
+    expect(overlapsAllToAll(t, { ep: 8, pp: 1, recompute: "full", schedule: "1f1b" })).toBe(false);
+    expect(overlapsAllToAll(t, { ep: 8, pp: 4, recompute: "none", schedule: "1f1b" })).toBe(false);
+    expect(overlapsAllToAll(t, { ep: 8, pp: 4, recompute: "none", schedule: "interleaved" })).toBe(true);
+    expect(overlapsAllToAll(t, { ep: 1, pp: 1, recompute: "none", schedule: "1f1b" })).toBe(false);
+    // the report's stack: any schedule, beside full recompute too; 20 of 132 SMs
+    expect(report.moe.overlap).toEqual({ slowdown: 0.15152, fullRecompute: true, schedules: null });
+    expect(overlapsAllToAll({ engine: report }, { ep: 64, pp: 16, recompute: "full", schedule: "1f1b" })).toBe(true);
+  });
+  it("a pass's all-to-alls a behind the MoE layer's mean pass w = (F + B)/2: a − min(a, w) + s·min(a, w)", () => {
+    const t = { engine: report };
+    const p = { ep: 64, pp: 16, recompute: "full" as const, schedule: "1f1b" as const };
+    // a = 10 ms under w = (20 + 40)/2 = 30 ms: hidden, 0.15152·10 = 1.5152 ms; a = 50 ms: 20 + 0.15152·30 = 24.5456 ms
+    expect(epPassExposed(0.01, { forward: 0.02, backward: 0.04 }, t, p)).toBeCloseTo(0.0015152, 12);
+    expect(epPassExposed(0.05, { forward: 0.02, backward: 0.04 }, t, p)).toBeCloseTo(0.0245456, 12);
+    expect(epPassExposed(0.05, { forward: 0.02, backward: 0.04 }, { engine: core }, p)).toBe(0.05);
+  });
+  it("Mixtral tp 1 · dp 64 · ep 8 at pp 1: the step's ep time is the overlapped share of the critical-path one, and the simulator plays the same", () => {
+    const mx = preset("mixtral-8x7b");
+    const H100 = hardware("dgx-h100");
+    const p: Plan = { ...ONE_PLAN, dp: 64, ep: 8, zero: 1 };
+    const base: Training = { gpus: 64, globalBatch: 64, seqLen: 4096, precision: "bf16", fusedAttention: true, overlapGradReduce: true, engine: core };
+    const over: Training = { ...base, engine: megatron };
+    const plain = evaluatePlan(mx, H100, base, p, microBatchCosts(mx, H100, base, p)).time.epComm;
+    const hidden = evaluatePlan(mx, H100, over, p, microBatchCosts(mx, H100, over, p)).time.epComm;
+    // one pass's all-to-alls: the step's over 64/64 micro-batches × 2 passes × 32 MoE layers
+    const a = plain / (1 * 2 * 32);
+    const layer = moeLayerTimes(mx, H100, over, p);
+    expect(hidden).toBeCloseTo(2 * 32 * overlapCost(a, (layer.forward + layer.backward) / 2, 0.189), 9);
+    expect(hidden).toBeLessThan(plain);
+    expect(simulate(mx, H100, over, p).stages[0]!.epComm).toBeCloseTo(hidden, 6);
   });
 });
