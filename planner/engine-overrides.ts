@@ -4,7 +4,10 @@
 import { type Engine, type MoeDispatcher, fusedAttentionOf } from "./engine.js";
 import type { StageSplit } from "./layout/stages.js";
 
-type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined };
+/** Streaming multiprocessors of an H100 SXM5 (and H800 SXM5) GPU. */
+const H100_SMS = 132;
+
+type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined; moeOverlap?: { sms: number | null } | undefined };
 
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
@@ -50,5 +53,15 @@ export function withOverrides(e: Engine, o: Overrides): Engine {
   if (o.stageSplit !== undefined && o.stageSplit !== e.supports.stageSplit) out = { ...out, supports: { ...out.supports, stageSplit: o.stageSplit } };
   // A --from file's dispatcher (Megatron's flex with DeepEP): the stack's own dispatch bytes kept.
   if (o.moeDispatcher !== undefined && o.moeDispatcher !== e.moe.dispatcher) out = { ...out, moe: { ...out.moe, dispatcher: o.moeDispatcher } };
+  // A --from file's --overlap-moe-expert-parallel-comm: Megatron-Core's 1F1B all-to-all overlap,
+  // which it asserts without full recompute and, with pp > 1, under a virtual pipeline
+  // (transformer_config.py:1298-1337 @ core_v0.14.0). The compute beside it slows by DeepEP's SMs
+  // over an H100's (and H800's) 132 (NVIDIA H100 Tensor Core GPU Architecture whitepaper, 2022:
+  // 132 SMs on the SXM5 part) under flex, by the engine's figure for a collective beside compute
+  // under NCCL's all-to-all.
+  if (o.moeOverlap !== undefined) {
+    const slowdown = o.moeOverlap.sms !== null ? o.moeOverlap.sms / H100_SMS : e.overlapSlowdown;
+    out = { ...out, moe: { ...out.moe, overlap: { slowdown, fullRecompute: false, schedules: ["interleaved"] } } };
+  }
   return out;
 }

@@ -86,6 +86,8 @@ export interface PlanArgs {
   /** The experts' dispatcher as a --from file states it (Megatron's flex dispatcher with
    *  --moe-enable-deepep; Engine.moe.dispatcher; no flag of its own); undefined: the engine's. */
   moeDispatcher?: MoeDispatcher | undefined;
+  /** --overlap-moe-expert-parallel-comm as a --from file states it (Engine.moe.overlap). */
+  moeOverlap?: { sms: number | null } | undefined;
   /** Bytes per logit the last pipeline stage keeps of every micro-batch, as the configuration's
    *  release runs (Engine.keptOutputBytes; no flag of its own); undefined: the engine's. */
   keptOutputBytes?: number | undefined;

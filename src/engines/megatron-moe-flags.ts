@@ -7,7 +7,7 @@
 //   changing nothing paraplan prices   MOE_NEUTRAL, each with why
 // test/export/from-moe-flags.test.ts holds every MoE flag of known-names.ts to one of them. Line
 // numbers: megatron/core/transformer/transformer_config.py @ core_v0.14.0 unless said otherwise.
-import type { ModelSpec, MoeDispatcher } from "../../planner/index.js";
+import type { ModelSpec, MoeDispatcher, Recompute } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 
@@ -17,6 +17,7 @@ export const MOE_READ = [
   "num-experts", "moe-router-topk", "moe-ffn-hidden-size", "moe-shared-expert-intermediate-size", "moe-layer-freq",
   "moe-router-score-function", "moe-token-dispatcher-type", "moe-grouped-gemm", "expert-model-parallel-size",
   "expert-tensor-parallel-size", "mtp-num-layers", "moe-router-force-load-balancing", "moe-enable-deepep",
+  "overlap-moe-expert-parallel-comm", "delay-wgrad-compute",
 ];
 
 /** Accepted: they change which experts a token goes to, a loss scalar, a kernel's fusion within
@@ -96,4 +97,31 @@ export function deepepGroups(m: Map<string, ArgSetting>, o: string, dispatcher: 
   if (file !== theirs)
     throw new UserError(`${o}: ${argAt(m, "moe-enable-deepep")} routes with ${file} (--moe-router-num-groups, --moe-router-group-topk), the model ${model.name} with ${theirs} (moe.routingGroups, moe.groupsPerToken): DeepEP's dispatch sends a token once per node it reaches, which the grouping sets; pass the --model the configuration trains, or make them agree`);
   return dispatcher;
+}
+
+/** --overlap-moe-expert-parallel-comm: the 1F1B all-to-all overlap, a forward and a backward
+ *  micro-batch's MoE layers interleaved so that each one's all-to-alls run beside the other's
+ *  compute (Engine.moe.overlap; --delay-wgrad-compute splits the experts' weight gradients out to
+ *  widen the window, and asserts the overlap), with what core_v0.14.0 asserts beside it
+ *  (transformer_config.py:1298-1346): ep > 1, a virtual pipeline where pp > 1, no full recompute,
+ *  no --recompute-method or --recompute-num-layers, no --moe-shared-expert-overlap, at most one MTP
+ *  layer; the legacy grouped GEMM not beside --delay-wgrad-compute. `sms`: the SMs DeepEP's kernels
+ *  take (--moe-deepep-num-sms, default 20, transformer_config.py:193) under flex, null for NCCL's
+ *  all-to-all (whose SMs the engine's overlapSlowdown prices). Undefined: no overlap. */
+export function moeOverlap(m: Map<string, ArgSetting>, o: string, s: { ep: number; pp: number; vpp: number; recompute: Recompute; dispatcher: MoeDispatcher | undefined }): { sms: number | null } | undefined {
+  const has = (f: string) => m.has(f);
+  const stops = (what: string, lines: string) => new UserError(`${o}: ${what}: Megatron asserts it at start (transformer_config.py:${lines} @ core_v0.14.0), so the run never trains`);
+  if (!has("overlap-moe-expert-parallel-comm")) {
+    if (has("delay-wgrad-compute")) throw stops(`${argAt(m, "delay-wgrad-compute")} without --overlap-moe-expert-parallel-comm`, "1340-1343");
+    return undefined;
+  }
+  const flag = argAt(m, "overlap-moe-expert-parallel-comm");
+  if (s.ep <= 1) throw stops(`${flag} without expert parallel (ep ${s.ep})`, "1309-1311");
+  if (s.pp > 1 && s.vpp <= 1) throw stops(`${flag} with pp ${s.pp} and no virtual pipeline`, "1303-1307");
+  if (s.recompute === "full") throw stops(`${flag} with full recompute`, "1317-1319");
+  for (const [f, lines] of [["recompute-method", "1320-1322"], ["recompute-num-layers", "1323-1325"], ["moe-shared-expert-overlap", "1332-1334"]] as const)
+    if (has(f)) throw stops(`${flag} with ${argAt(m, f)}`, lines);
+  if ((intArg(m, "mtp-num-layers", o, 0) ?? 0) > 1) throw stops(`${flag} with ${argAt(m, "mtp-num-layers")} (at most 1)`, "1335-1337");
+  if (has("delay-wgrad-compute") && has("moe-use-legacy-grouped-gemm")) throw stops(`${argAt(m, "delay-wgrad-compute")} with ${argAt(m, "moe-use-legacy-grouped-gemm")}`, "1344-1346");
+  return { sms: s.dispatcher === "deepep" ? (intArg(m, "moe-deepep-num-sms", o) ?? 20) : null };
 }

@@ -42,9 +42,6 @@ export const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: strin
   "moe-expert-capacity-factor": { why: "caps each expert's tokens at a capacity (dropping or padding)" },
   "moe-pad-expert-input-to-capacity": { why: "pads each expert's input to its capacity" },
   "moe-layer-recompute": { why: "recomputes the MoE layers alone" },
-  "overlap-moe-expert-parallel-comm": { why: "overlaps the expert-parallel all-to-all with another micro-batch's compute" },
-  // (it asserts the overlap above: transformer_config.py:1340-1343 @ core_v0.14.0)
-  "delay-wgrad-compute": { why: "defers the experts' weight-gradient GEMMs for the expert-parallel all-to-all overlap" },
   // The router's and dispatcher's other state and kernels (megatron-moe-flags.ts lists the MoE
   // flags that change nothing paraplan prices; @ core_v0.14.0):
   // router.py apply_input_jitter: an fp32 noise tensor times the input, both kept for backward.

@@ -96,6 +96,9 @@ export interface ConfigReading {
   overlapParamGather?: boolean;
   /** The experts' dispatcher the file runs (Megatron's flex with DeepEP: "deepep"); undefined: the engine's. */
   moeDispatcher?: MoeDispatcher;
+  /** The all-to-all overlapped with another micro-batch's compute (Megatron's
+   *  --overlap-moe-expert-parallel-comm), with DeepEP's SMs where it dispatches (null: NCCL's). */
+  moeOverlap?: { sms: number | null };
   /** How the file's stack splits uneven stages, where the file states it (the DeepSpeed release a
    *  header of paraplan's export names; EngineSupports.stageSplit); undefined: the engine's. */
   stageSplit?: StageSplit;

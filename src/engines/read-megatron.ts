@@ -10,7 +10,7 @@ import { readRecompute } from "./megatron-recompute.js";
 import { megatronAttention } from "./megatron-attention.js";
 import { bucketCountWarning, checkOptimizerInstances, ddpBucketBytes, derivedFfn, fusionFlags, kvChannelsClaim, megatronGradDtype } from "./megatron-flags.js";
 import { readDeepSpeedMoe, readMegatronMoe } from "./moe-args.js";
-import { deepepGroups, megatronMoeChecks } from "./megatron-moe-flags.js";
+import { deepepGroups, megatronMoeChecks, moeOverlap } from "./megatron-moe-flags.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { MEGATRON_V019_ALIASES, MEGATRON_V019_FLAGS, MEGATRON_V019_OFFLOAD, MEGATRON_V019_REFUSED, MEGATRON_V019_UNPRICED, megatronV019Checks, releaseMixWarning } from "./megatron-v019-flags.js";
@@ -58,8 +58,10 @@ export interface MegatronFacts {
   fusedAttention: boolean | undefined;
   /** 1 under --moe-router-force-load-balancing (ConfigReading.moeImbalance). */
   moeImbalance: number | undefined;
-  /** The experts' dispatcher: deepep for flex with --moe-enable-deepep (moe-args.ts). */
+  /** The experts' dispatcher: deepep for flex with --moe-enable-deepep (moe-args.ts), and
+   *  --overlap-moe-expert-parallel-comm (megatron-moe-flags.ts moeOverlap). */
   moeDispatcher?: MoeDispatcher | undefined;
+  moeOverlap?: { sms: number | null } | undefined;
   /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
    *  --ds-sequence-parallel-size (Ulysses). */
   cp: CpFields;
@@ -320,6 +322,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     fusedAttention,
     moeImbalance: forcedBalance ? 1 : undefined,
     moeDispatcher: deepspeed ? undefined : deepepGroups(m, o, moe.dispatcher, model),
+    moeOverlap: deepspeed ? undefined : moeOverlap(m, o, { ep: moe.ep, pp, vpp, recompute, dispatcher: moe.dispatcher }),
     claims,
     warnings,
     notes,
@@ -379,6 +382,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.fusedAttention !== undefined ? { fusedAttention: f.fusedAttention } : {}),
     ...(f.moeImbalance !== undefined ? { moeImbalance: f.moeImbalance } : {}),
     ...(f.moeDispatcher === "deepep" ? { moeDispatcher: f.moeDispatcher } : {}),
+    ...(f.moeOverlap !== undefined ? { moeOverlap: f.moeOverlap } : {}),
     claims: f.claims,
     at: f.at,
     warnings: f.warnings,

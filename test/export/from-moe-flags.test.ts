@@ -40,7 +40,7 @@ describe("every Megatron-LM MoE flag is read, refused or listed as changing noth
 });
 
 describe("flags that change time or memory paraplan does not price: refused by name, with their line", () => {
-  it("jitter, probabilities on the input, an fp64 router, fp8 router padding, core_v0.7's extended tp, delayed weight gradients", async () => {
+  it("jitter, probabilities on the input, an fp64 router, fp8 router padding, core_v0.7's extended tp", async () => {
     const cases: [string, string][] = [
       // router.py:368-385: fp32 noise × input, both kept for backward
       ["--moe-input-jitter-eps 0.01", "--moe-input-jitter-eps (line 34) multiplies each MoE layer's router input by fp32 noise"],
@@ -48,8 +48,6 @@ describe("flags that change time or memory paraplan does not price: refused by n
       ["--moe-router-dtype fp64", "--moe-router-dtype fp64 (line 34) runs the router's GEMMs and the unpermutation in fp64"],
       ["--moe-router-padding-for-fp8", "--moe-router-padding-for-fp8 (line 34) routes extra copies"],
       ["--moe-extended-tp", "--moe-extended-tp (line 34) splits the experts over tp·ep in core_v0.7"],
-      // transformer_config.py:1340-1343: it asserts --overlap-moe-expert-parallel-comm
-      ["--delay-wgrad-compute", "--delay-wgrad-compute (line 34) defers the experts' weight-gradient GEMMs"],
     ];
     for (const [extra, says] of cases) await refused(on([extra]), says, "which paraplan does not model");
   });
@@ -153,5 +151,24 @@ describe("the flex dispatcher with DeepEP is read as the deepep dispatcher (moe-
     const groups = ["--moe-router-num-groups 4", "--moe-router-group-topk 2"];
     await refused(on([...flex, ...groups], "mixtral-8x7b", noA2a), "routes with 2 of 4 groups a token", "the model mixtral-8x7b with no group limit");
     expect((await json(on(groups))).from.plan.tokensPerSecond).toBe((await json(on([]))).from.plan.tokensPerSecond);
+  });
+});
+
+describe("--overlap-moe-expert-parallel-comm is read as the engine's all-to-all overlap (megatron-moe-flags.ts moeOverlap)", () => {
+  const overlap = "--overlap-moe-expert-parallel-comm";
+  it("accepted under the interleaved pipeline Mixtral's file runs (pp 2, vpp 4): the header says so and the all-to-alls cost less, the rest of the step as before", async () => {
+    const r = await cli(["plan", ...on([overlap])]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("expert all-to-all overlapped");
+    type T = { time: { epComm: number; compute: number } };
+    const base = (await json(on([]))).from.plan as unknown as T;
+    const hid = (await json(on([overlap, "--delay-wgrad-compute"]))).from.plan as unknown as T;
+    expect(hid.time.epComm).toBeLessThan(base.time.epComm);
+    expect(hid.time.compute).toBe(base.time.compute);
+  });
+  it("what Megatron asserts beside it (transformer_config.py:1298-1346 @ core_v0.14.0): a virtual pipeline at pp > 1, no full recompute, at most one MTP layer; --delay-wgrad-compute only with it", async () => {
+    await refused(on([overlap], "mixtral-8x7b", ["--num-virtual-stages-per-pipeline-rank"]), "with pp 2 and no virtual pipeline", "1303-1307");
+    await refused(on([overlap, "--recompute-granularity full", "--recompute-method uniform", "--recompute-num-layers 1"]), "with full recompute", "1317-1319");
+    await refused(on(["--delay-wgrad-compute"]), "--delay-wgrad-compute (line 34) without --overlap-moe-expert-parallel-comm", "1340-1343");
   });
 });

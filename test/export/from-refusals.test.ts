@@ -32,7 +32,6 @@ describe("Megatron-LM arguments", () => {
       ["--moe-expert-capacity-factor 1.0", "--moe-expert-capacity-factor"],
       ["--moe-pad-expert-input-to-capacity", "--moe-pad-expert-input-to-capacity"],
       ["--moe-layer-recompute", "--moe-layer-recompute"],
-      ["--overlap-moe-expert-parallel-comm", "--overlap-moe-expert-parallel-comm"],
       ["--standalone-embedding-stage", "--standalone-embedding-stage"],
       ["--optimizer sgd", "--optimizer sgd (line 6)"],
       ["--recompute-granularity selective\n--recompute-modules core_attn mlp", "--recompute-modules core_attn mlp"],
@@ -41,6 +40,9 @@ describe("Megatron-LM arguments", () => {
       ["--heterogeneous-layers-config-encoded-json {}", "--heterogeneous-layers-config-encoded-json"],
     ];
     for (const [extra, says] of cases) await refused(on8b(extra), says, "which paraplan does not model");
+    // (the all-to-all overlap is priced where it runs, megatron-moe-flags.ts moeOverlap; a dense
+    // model has no expert parallel, where Megatron asserts)
+    await refused(on8b("--overlap-moe-expert-parallel-comm"), "--overlap-moe-expert-parallel-comm (line 6) without expert parallel (ep 1)", "transformer_config.py:1309-1311");
   });
 
   it("sliding windows: Megatron's --window-size and --window-attn-skip-freq are exit 2, and so is a windowed --model against a file that sets none", async () => {
