@@ -154,6 +154,9 @@ export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease,
     const pattern = layerPattern(m.layers, moe);
     if (pattern.includes(0)) a.push(["--moe-layer-freq", patternExpr(pattern)]);
     if (moe.router === "sigmoid") a.push(["--moe-router-score-function", "sigmoid"]);
+    // Group-limited routing (DeepSeek-V3's 4 of 8 groups): Megatron-Core's group_limited_topk
+    // (moe_utils.py @ core_v0.14.0), the same choice of experts the model's router makes.
+    if (moe.routingGroups !== undefined) a.push(["--moe-router-num-groups", n(moe.routingGroups)], ["--moe-router-group-topk", n(moe.groupsPerToken!)]);
     // Top-1 under softmax needs the softmax before the selection, or Megatron raises at start
     // (transformer_config.py:1230-1238 @ core_v0.14.0): the same scores, selected the same way.
     else if (moe.topK === 1) a.push(["--moe-router-pre-softmax"]);

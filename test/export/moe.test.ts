@@ -59,6 +59,10 @@ describe("Megatron-LM MoE arguments", () => {
     for (const [flag, value] of want) expect(argValue(text, flag), flag).toBe(value);
     const names = recorded("megatron-lm-core_r0.14.txt");
     for (const f of argFlags(text)) expect(names.has(f), f).toBe(true);
+    // ungrouped: no group flags; DeepSeek-V3's node-limited routing, 4 of 8 groups (§2.1.2): both
+    expect(argValue(text, "--moe-router-num-groups")).toBeUndefined();
+    const grouped = megatronFile({ ...DSV3, moe: { ...DSV3.moe!, routingGroups: 8, groupsPerToken: 4 } }, p);
+    expect([argValue(grouped, "--moe-router-num-groups"), argValue(grouped, "--moe-router-group-topk")]).toEqual(["8", "4"]);
   });
 
   it("core_v0.7.0 runs Mixtral's experts (every layer, the FFN's width, split tp ways) and refuses what it cannot say", () => {
