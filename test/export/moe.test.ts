@@ -95,6 +95,15 @@ describe("Megatron-LM MoE arguments", () => {
     const dense = tempFile("dense-args.txt", megatronFile(denseMixtral, plan({ tp: 2 })));
     expect(() => readConfigs([dense], ctx(MIXTRAL))).toThrow(/states no experts \(a dense model\) but the model mixtral-like has moe 8 experts top-2/);
   });
+
+  it("DeepSeek-V3's export with the flex dispatcher and DeepEP reads back as deepep, its 4-of-8 groups the model's; the same file against an ungrouped model is refused", () => {
+    const grouped: ModelSpec = { ...DSV3, moe: { ...DSV3.moe!, routingGroups: 8, groupsPerToken: 4 } };
+    const flex = megatronFile(grouped, p).replace("--moe-token-dispatcher-type alltoall", "--moe-token-dispatcher-type flex --moe-enable-deepep");
+    const file = tempFile("dsv3-flex-args.txt", flex);
+    expect(readConfigs([file], ctx(grouped)).moeDispatcher).toBe("deepep");
+    expect(readConfigs([tempFile("dsv3-a2a-args.txt", megatronFile(grouped, p))], ctx(grouped)).moeDispatcher).toBeUndefined();
+    expect(() => readConfigs([file], ctx(DSV3))).toThrow(/routes with 4 of 8 groups a token .* the model deepseek-v3-like with no group limit/);
+  });
 });
 
 describe("--moe-layer-freq", () => {
