@@ -22,6 +22,7 @@ import {
 } from "./engine-plan.js";
 import { megatronModelRefusal, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { megatronMoeArgs, megatronMoeRefusal } from "./moe-args.js";
+import { engineMoeArgs, engineMoeRefusal } from "./megatron-moe-engine.js";
 import { megatronCpArgs, megatronCpTrainingRefusal } from "./cp-args.js";
 
 export const MEGATRON_RELEASES: readonly Release[] = [
@@ -55,7 +56,9 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   a.push(["--norm-epsilon", n(normEpsOf(m))]);
   if (!m.tiedEmbeddings) a.push(["--untie-embeddings-and-output-weights"]);
   // _add_moe_args, MLA (_add_network_size_args), _add_mtp_args; the expert layout (_add_distributed_args)
-  a.push(...megatronMoeArgs(m, p, recent ? "core_r0.14" : "core_v0.7", t.precision));
+  // (the engine's dispatcher and all-to-all overlap, megatron-moe-engine.ts)
+  const comm = engineMoeArgs(m, p, t);
+  a.push(...megatronMoeArgs(m, p, recent ? "core_r0.14" : "core_v0.7", t.precision, comm.dispatcher), ...comm.overlap);
   // _add_regularization_args: Megatron's dropouts default to 0.1; Llama-style models train without.
   if (!m.dropout) a.push(["--attention-dropout", "0"], ["--hidden-dropout", "0"]);
   // _add_data_args
@@ -131,7 +134,7 @@ const modelRefusal = (ctx: Omit<EngineContext, "plan">) => megatronModelRefusal(
 
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const release = ctx.release.id === "core_r0.14" ? "core_r0.14" : "core_v0.7";
-  const model = megatronModelRefusal(ctx.model, release) ?? megatronMoeRefusal(ctx.model, plan, release, ctx.training.precision);
+  const model = megatronModelRefusal(ctx.model, release) ?? megatronMoeRefusal(ctx.model, plan, release, ctx.training.precision) ?? engineMoeRefusal(ctx.model, plan, release, ctx.training);
   if (model) return { kind: "refused", reason: model };
   // core_v0.7 has no --grad-reduce-in-bf16: its bf16 runs reduce fp32 gradients (arguments.py).
   if (release === "core_v0.7" && ctx.training.precision !== "fp16" && engineGradReduceBytes(ctx.training) === 2)

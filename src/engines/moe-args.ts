@@ -135,7 +135,7 @@ export function megatronMoeRefusal(m: ModelSpec, p: Plan, release: MegatronRelea
 
 /** The Megatron-LM arguments of the model's experts and latent attention and of the plan's expert
  *  layout (core_r0.14 _add_moe_args, _add_distributed_args, _add_network_size_args (MLA), _add_mtp_args). */
-export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease, precision?: Precision): Arg[] {
+export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease, precision?: Precision, dispatcher: Arg[] = [["--moe-token-dispatcher-type", "alltoall"]]): Arg[] {
   const a: Arg[] = [];
   const recent = release === "core_r0.14";
   if (m.mla !== undefined) {
@@ -165,7 +165,8 @@ export function megatronMoeArgs(m: ModelSpec, p: Plan, release: MegatronRelease,
   // The all-to-all dispatcher and the grouped GEMM are what paraplan prices (planner/wire: ep
   // dispatch and combine; cost/moe-time.ts); under --fp16, which grouped GEMM refuses, the plan has
   // one local expert a rank (megatronMoeRefusal), whose SequentialMLP runs the same GEMMs.
-  a.push(["--moe-token-dispatcher-type", "alltoall"]);
+  // (or the engine's DeepEP dispatch: megatron-moe-engine.ts)
+  a.push(...dispatcher);
   if (precision !== "fp16") a.push(["--moe-grouped-gemm"]);
   a.push(["--expert-model-parallel-size", n(p.ep)]);
   if (recent) a.push(["--expert-tensor-parallel-size", n(p.etp)]);

@@ -8,7 +8,8 @@ import { exportPlan } from "../../src/engines/export-plan.js";
 import { readConfigs } from "../../src/engines/read-back.js";
 import type { ReadContext } from "../../src/engines/read-config.js";
 import { layerPattern, parseLayerFreq, patternExpr } from "../../src/engines/moe-args.js";
-import { argFlags, argValue, h100, model, plan, recorded, removeTemp, tempFile, training } from "./helpers.js";
+import { argFlags, argValue, h100, model, plan, recorded, refusalMessage, removeTemp, tempFile, training } from "./helpers.js";
+import { loadEngine } from "../../src/load-engine.js";
 
 afterAll(removeTemp);
 
@@ -103,6 +104,22 @@ describe("Megatron-LM MoE arguments", () => {
     expect(readConfigs([file], ctx(grouped)).moeDispatcher).toBe("deepep");
     expect(readConfigs([tempFile("dsv3-a2a-args.txt", megatronFile(grouped, p))], ctx(grouped)).moeDispatcher).toBeUndefined();
     expect(() => readConfigs([file], ctx(DSV3))).toThrow(/routes with 4 of 8 groups a token .* the model deepseek-v3-like with no group limit/);
+  });
+
+  it("an engine that dispatches with DeepEP and overlaps the all-to-all exports flex, --moe-enable-deepep and --overlap-moe-expert-parallel-comm, read back to the same; fp8 dispatch, which Megatron does not run, is refused (megatron-moe-engine.ts)", () => {
+    const grouped: ModelSpec = { ...DSV3, moe: { ...DSV3.moe!, routingGroups: 8, groupsPerToken: 4 } };
+    const core = loadEngine("megatron-core", undefined);
+    // DeepEP on 20 of 132 SMs (Megatron-Core's default --moe-deepep-num-sms), no full recompute
+    const engine = { ...core, moe: { dispatcher: "deepep" as const, fp8DispatchBytes: null, overlap: { slowdown: 20 / 132, fullRecompute: false, schedules: ["interleaved" as const] } } };
+    const text = exportPlan("megatron", grouped, p, training({ engine }), h100).files[0]!.content;
+    expect(argValue(text, "--moe-token-dispatcher-type")).toBe("flex");
+    for (const f of ["--moe-enable-deepep", "--overlap-moe-expert-parallel-comm"]) expect(argValue(text, f), f).toBe("");
+    expect(argValue(text, "--moe-deepep-num-sms")).toBeUndefined();
+    const back = readConfigs([tempFile("dsv3-deepep-args.txt", text)], ctx(grouped));
+    expect([back.moeDispatcher, back.moeOverlap]).toEqual(["deepep", { sms: 20 }]);
+    // fp8 dispatch under fp8: Megatron-Core's dispatchers send 16-bit tokens
+    const fp8 = { ...engine, moe: { ...engine.moe, fp8DispatchBytes: 1.03125 } };
+    expect(refusalMessage(() => exportPlan("megatron", grouped, p, training({ engine: fp8, precision: "fp8" }), h100))).toContain("dispatches in fp8");
   });
 });
 

@@ -1,0 +1,53 @@
+// What the engine's experts' communication (Engine.moe: dispatcher, fp8 dispatch, all-to-all
+// overlap) becomes in a Megatron-LM export, or why the export cannot state it: the file must run
+// as the plan was priced, and plan --from must read it back to the same engine (read-megatron.ts:
+// flex with --moe-enable-deepep is deepep, --overlap-moe-expert-parallel-comm the overlap).
+import type { Plan, Training } from "../../planner/index.js";
+import type { ModelSpec } from "../../planner/types.js";
+import { overlapsAllToAll } from "../../planner/cost/dispatch.js";
+
+type Arg = [string] | [string, string];
+
+/** Streaming multiprocessors of an H100 (and H800) SXM5, which DeepEP's --moe-deepep-num-sms are
+ *  read against (engine-overrides.ts). */
+const SMS = 132;
+/** Megatron-Core's default --moe-deepep-num-sms (transformer_config.py:193 @ core_v0.14.0). */
+const DEEPEP_SMS = 20;
+
+const deepepOf = (t: Training, p: Plan) => t.engine?.moe.dispatcher === "deepep" && p.ep * p.etp > 1;
+
+/** Why the release cannot run the engine's expert communication for this plan; null when it can. */
+export function engineMoeRefusal(m: ModelSpec, p: Plan, release: "core_r0.14" | "core_v0.7", t: Training): string | null {
+  const e = t.engine?.moe;
+  if (e === undefined || m.moe === undefined || p.ep * p.etp <= 1) return null;
+  const name = t.engine!.name;
+  if (deepepOf(t, p)) {
+    if (release === "core_v0.7") return `the engine ${name} dispatches with DeepEP (moe.dispatcher deepep), and Megatron-LM core_v0.7 has no flex dispatcher (--moe-token-dispatcher-type allgather or alltoall); use --release core_r0.14`;
+    if (p.etp > 1) return `the engine ${name} dispatches with DeepEP over the ep group; Megatron's flex dispatcher runs it over etp·ep (token_dispatcher.py MoEFlexTokenDispatcher @ core_v0.14.0), which paraplan does not price: use etp 1`;
+  }
+  // (Megatron-Core's dispatchers hand the 16-bit tokens to NCCL or DeepEP: megatron-core.json moe.fp8DispatchBytes)
+  if (t.precision === "fp8" && e.fp8DispatchBytes !== null) return `the engine ${name} dispatches in fp8 (moe.fp8DispatchBytes ${e.fp8DispatchBytes}), and Megatron-Core's dispatchers send 16-bit tokens (token_dispatcher.py, fused_a2a.py @ core_v0.14.0): the file would not run as priced`;
+  if (!overlapsAllToAll(t, p)) return null;
+  // Megatron-Core's asserts beside --overlap-moe-expert-parallel-comm (transformer_config.py:1298-1337).
+  const megatron = p.pp > 1 && p.vpp <= 1 ? `pp ${p.pp} without a virtual pipeline` : p.recompute === "full" ? "full recompute" : (m.mtpLayers ?? 0) > 1 ? `${m.mtpLayers} MTP layers` : null;
+  if (megatron) return `the engine ${name} overlaps the experts' all-to-all (moe.overlap), which Megatron-Core asserts against beside ${megatron} (transformer_config.py:1298-1337 @ core_v0.14.0)`;
+  const slowdown = e.overlap!.slowdown;
+  // (DeepEP's: a whole number of SMs, to a hundredth of one: 0.15152 · 132 = 20.0006)
+  if (deepepOf(t, p) ? Math.abs(slowdown * SMS - Math.round(slowdown * SMS)) > 0.01 : slowdown !== t.engine!.overlapSlowdown)
+    return `the engine ${name} slows the compute beside its overlapped all-to-all by ${slowdown}, which a Megatron file states only as DeepEP's SMs over ${SMS} (--moe-deepep-num-sms) or, under NCCL's all-to-all, the engine's overlapSlowdown ${t.engine!.overlapSlowdown}`;
+  return null;
+}
+
+/** The dispatcher and overlap arguments (core_r0.14; engineMoeRefusal has passed). */
+export function engineMoeArgs(m: ModelSpec, p: Plan, t: Training): { dispatcher: Arg[]; overlap: Arg[] } {
+  if (m.moe === undefined || !deepepOf(t, p)) return { dispatcher: [["--moe-token-dispatcher-type", "alltoall"]], overlap: overlapArgs(m, p, t, false) };
+  return { dispatcher: [["--moe-token-dispatcher-type", "flex"], ["--moe-enable-deepep"]], overlap: overlapArgs(m, p, t, true) };
+}
+
+function overlapArgs(m: ModelSpec, p: Plan, t: Training, deepep: boolean): Arg[] {
+  if (m.moe === undefined || !overlapsAllToAll(t, p)) return [];
+  const out: Arg[] = [["--overlap-moe-expert-parallel-comm"]];
+  const sms = Math.round(t.engine!.moe.overlap!.slowdown * SMS);
+  if (deepep && sms !== DEEPEP_SMS) out.push(["--moe-deepep-num-sms", String(sms)]);
+  return out;
+}
