@@ -2,7 +2,8 @@
 // its compute stream's time that sums to the stage's end:
 //   forward + backward + recompute   kernels
 //   tpComm                           tensor-parallel collectives inside the layers (never hidden)
-//   epComm                           expert-parallel all-to-alls inside the MoE layers (never hidden)
+//   epComm                           expert-parallel all-to-alls inside the MoE layers (their exposed
+//                                    part where the engine overlaps them: cost/dispatch.ts)
 //   cpComm                           context-parallel K/V exchange inside the layers (the ring's
 //                                    sends beyond the attention they overlap; cost/context.ts)
 //   ppComm                           blocking sends, and the transfer time of an input it waited for
