@@ -151,9 +151,10 @@ export const TITAN_MODELS: Record<string, TitanFamily> = {
       debugmodel: deepseek(30, 6, 256, 16, 1024, 2048, moe(8, 3, 2, 256, "softmax", 1), 0, false),
       debugmodel_flex_attn: deepseek(53, 6, 256, 16, 1024, 2048, moe(8, 3, 2, 256, "softmax", 1), 0, true),
       "16B": { ...deepseek(78, 27, 2048, 16, 10944, 102400, moe(64, 6, 2, 1408, "softmax", 1), 0, true), preset: "deepseek-v2-lite" },
-      "236B": deepseek(103, 60, 5120, 128, 12288, 102400, moe(160, 6, 2, 1536, "softmax", 1), 1536, true),
+      // (group-limited routing: n_expert_groups, n_limited_groups, deepseek_v3/__init__.py:120-121, 147-148)
+      "236B": deepseek(103, 60, 5120, 128, 12288, 102400, { ...moe(160, 6, 2, 1536, "softmax", 1), routingGroups: 8, groupsPerToken: 3 }, 1536, true),
       // (no multi-token-prediction module in torchtitan's DeepSeek-V3: deepseek-v3's preset has one)
-      "671B": deepseek(130, 61, 7168, 128, 18432, 129280, moe(256, 8, 1, 2048, "sigmoid", 3), 1536, true),
+      "671B": deepseek(130, 61, 7168, 128, 18432, 129280, { ...moe(256, 8, 1, 2048, "sigmoid", 3), routingGroups: 8, groupsPerToken: 4 }, 1536, true),
     },
   },
   llama4: {

@@ -103,7 +103,11 @@ describe("torchtitan v0.2.0's flavors", () => {
         }
         if (name === "deepseek_v3") {
           expect(t.ffnHidden, at).toBe(a.inter_dim);
-          expect(t.moe, at).toEqual({ experts: moeArgs!.num_experts, topK: moeArgs!.top_k, sharedExperts: moeArgs!.num_shared_experts, expertFfnHidden: a.moe_inter_dim, denseLayers: a.n_dense_layers, layerFreq: 1, router: moeArgs!.score_func });
+          // group-limited routing where n_limited_groups < n_expert_groups (args.py defaults 1, 1)
+          const g = (a.n_expert_groups ?? 1) as number;
+          const l = (a.n_limited_groups ?? 1) as number;
+          const groups = l < g ? { routingGroups: g, groupsPerToken: l } : {};
+          expect(t.moe, at).toEqual({ experts: moeArgs!.num_experts, topK: moeArgs!.top_k, sharedExperts: moeArgs!.num_shared_experts, expertFfnHidden: a.moe_inter_dim, denseLayers: a.n_dense_layers, layerFreq: 1, router: moeArgs!.score_func, ...groups });
           expect(t.mla, at).toEqual({ qLoraRank: a.q_lora_rank, kvLoraRank: a.kv_lora_rank, qkNopeHeadDim: a.qk_nope_head_dim, qkRopeHeadDim: a.qk_rope_head_dim, vHeadDim: a.v_head_dim });
         }
         if (name === "llama3") expect([t.ffnHidden, t.moe, t.ropeScaling?.factor], at).toEqual([llamaFfn(a.dim as number, a.multiple_of as number, (a.ffn_dim_multiplier ?? undefined) as number | undefined), undefined, 8]);
