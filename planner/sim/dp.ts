@@ -20,63 +20,14 @@
 // expt_dp_group), on the same data-parallel stream; the dense weights (Graph.opBytes) over dp·cp.
 // As the closed form prices them (wire/expert-wire.ts), the experts' weights are gathered once a
 // step at ZeRO-1/2, and at ZeRO-3 with one collective per layer and pass and no regather.
-import { addOp, type Graph, hasDataParallel, infoOf, type OpInfo } from "./graph.js";
+import { Buckets, fillBuckets, gradProgress } from "./buckets.js";
+import { addOp, type Graph, hasDataParallel, infoOf } from "./graph.js";
 import type { CollectiveKind, Transfer } from "./costs.js";
 import { addInfo, transferOf } from "./infos.js";
 import { linkId } from "./links.js";
+import type { CollectiveKinds } from "./wasm-run.js";
 
-/** Buckets of one pass (fillBuckets), in reused columns: bytes, the operation producing (backward)
- *  or first needing (forward) the bucket's last byte, and how far through that operation the
- *  bucket's last byte is, 0 … 1. */
-export class Buckets {
-  length = 0;
-  bytes: number[] = [];
-  op: number[] = [];
-  fraction: number[] = [];
-  push(bytes: number, op: number, fraction: number): void {
-    this.bytes[this.length] = bytes;
-    this.op[this.length] = op;
-    this.fraction[this.length] = fraction;
-    this.length++;
-  }
-}
-
-/** Cut a pass's weights (operations first … last of `opBytes`, in execution order) into buckets
- *  of `cap` bytes (the last one smaller). */
-export function fillBuckets(opBytes: Float64Array, first: number, last: number, cap: number, out = new Buckets()): Buckets {
-  out.length = 0;
-  let filled = 0;
-  let lastOp = -1;
-  for (let op = first; op >= 0 && op <= last; op++) {
-    const bytes = opBytes[op]!;
-    if (bytes <= 0) continue;
-    lastOp = op;
-    let used = 0;
-    while (bytes - used >= cap - filled) {
-      used += cap - filled;
-      out.push(cap, op, used / bytes);
-      filled = 0;
-      if (used >= bytes) break;
-    }
-    filled += bytes - used;
-  }
-  if (filled > 0) out.push(filled, lastOp, 1);
-  return out;
-}
-
-/** How far through its producing operation a bucket's last byte is produced, as a share of the
- *  operation's time, given `fraction`, how far through the operation's bytes it is: a layer's
- *  gradients start after its recompute (gradFrom) and accrue with its backward; an operation
- *  playing n identical layers (graph.ts coarse) produces them layer after layer. */
-export function gradProgress(info: OpInfo, fraction: number): number {
-  if (fraction >= 1) return 1;
-  const n = info.layers ?? 1;
-  if (n === 1) return info.gradFrom + fraction * (1 - info.gradFrom);
-  const x = fraction * n;
-  const layer = Math.max(0, Math.ceil(x) - 1); // the layer holding the byte (x = k: layer k − 1, at its end)
-  const f = x - layer;
-  return (layer + (f >= 1 ? 1 : info.gradFrom + f * (1 - info.gradFrom))) / n;
-}
+export { gradProgress } from "./buckets.js";
 
 /** One kind of weights and its collectives: the dense ones over dp·cp, or the routed experts'
  *  over edp. */
@@ -127,7 +78,24 @@ class Label {
   ) {}
 }
 
+/** events.ts dep(), or the open WebAssembly builder's (graph.ts Graph.build). */
+function dep(g: Graph, op: number, on: number): void {
+  if (g.build !== null) g.build.dep(op, on);
+  else g.engine.dep(op, on);
+}
+
+/** A collective of `bytes` on `label`'s stage's data-parallel stream, its kind and route the
+ *  label's (labelKind). */
 function collective(g: Graph, bytes: number, label: Label, index = -1): number {
+  labelKind(g, bytes, label);
+  return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, label.route);
+}
+
+/** The kind of operation and the route of a collective of `bytes` under `label`, noted in it;
+ *  for the WebAssembly bucket loops (wasm/dp.ts), asked for as they need them. */
+const kindsOf = (g: Graph, label: Label): CollectiveKinds => ({ kind: (bytes) => (labelKind(g, bytes, label), label.info), route: () => label.route });
+
+function labelKind(g: Graph, bytes: number, label: Label): void {
   if (label.bytes !== bytes || label.transfer === null) {
     // Costs by kind and size and each stage's link pair are shared, not rebuilt per bucket.
     const m = g.dpMemo;
@@ -140,7 +108,6 @@ function collective(g: Graph, bytes: number, label: Label, index = -1): number {
     label.route = route;
     label.info = addInfo(g, { k: "collective", stage, kind: label.kind, expert: label.expert, bytes, calls: label.calls, label: label.text, inter: t.inter });
   }
-  return addOp(g, g.streams.dp[label.stage]!, label.info, -1, index, 0, label.route);
 }
 
 /** Reduce one side's gradients of one backward pass: bucket by bucket as they are produced, or in
@@ -151,12 +118,18 @@ function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind,
   const opBytes = side.bytes;
   if (after !== null) {
     const op = collective(g, passBytes(opBytes, first, last) * side.gradScale, new Label(stage, kind, `${label}, all at once`, 1, side.expert));
-    g.engine.dep(op, after);
+    dep(g, op, after);
     out.push(op);
     return op;
   }
-  const buckets = fillBuckets(opBytes, first, last, side.bucketBytes, scratch);
   const bucketLabel = new Label(stage, kind, `${label} bucket`, 1, side.expert);
+  if (g.build !== null) {
+    // the same loop in WebAssembly (wasm/dp.ts reduceBuckets): its buckets are the next operations
+    const b = g.build.reduceBuckets(g.streams.dp[stage]!, side.expert, first, last, side.bucketBytes, side.gradScale, kindsOf(g, bucketLabel));
+    for (let k = 0; k < b.count; k++) out.push(b.first + k);
+    return b.count > 0 ? b.first + b.count - 1 : -1;
+  }
+  const buckets = fillBuckets(opBytes, first, last, side.bucketBytes, scratch);
   let op = -1;
   for (let k = 0; k < buckets.length; k++) {
     // Buckets hold a parameter count (Megatron-Core's 40M): their bytes follow the gradients' type.
@@ -168,7 +141,7 @@ function reducePass(g: Graph, stage: number, pass: number, kind: CollectiveKind,
     if (progress < 1) g.partBytes.push(fraction);
     else if (fraction < 1) g.reusable = false;
     if (progress < 1) g.engine.partialDep(op, producer, progress);
-    else g.engine.dep(op, producer);
+    else dep(g, op, producer);
     out.push(op);
   }
   return op;
@@ -194,15 +167,15 @@ export function addDataParallel(g: Graph): void {
     const info = addInfo(g, { k: "tied", label: `all-reduce tied embedding gradient with stage ${P - 1}`, inter: t.inter });
     const op = addOp(g, g.streams.dp[0]!, info, -1, -1, 0, g.engine.routeOf(links));
     for (const s of [0, P - 1]) {
-      g.engine.dep(op, g.optimizerOp[s]! - 1);
-      for (const r of g.reductions[s]!) g.engine.dep(op, r);
+      dep(g, op, g.optimizerOp[s]! - 1);
+      for (const r of g.reductions[s]!) dep(g, op, r);
     }
     g.reductions[0]!.push(op);
     g.reductions[P - 1]!.push(op);
   }
   for (let s = 0; s < P; s++) {
     const reductions = g.reductions[s]!;
-    for (let i = 0; i < reductions.length; i++) g.engine.dep(g.optimizerOp[s]!, reductions[i]!);
+    for (let i = 0; i < reductions.length; i++) dep(g, g.optimizerOp[s]!, reductions[i]!);
   }
 }
 
@@ -252,7 +225,7 @@ function reduceBackward(g: Graph, s: number, pass: number, sides: readonly Side[
     else if (c.zero === 2) {
       // Synchronous: the next compute operation waits for the reduction.
       const op = reducePass(g, s, pass, kind, g.lastOp[pass]!, label, red, scratch, side);
-      g.engine.dep(g.lastOp[pass]! + 1, op);
+      dep(g, g.lastOp[pass]! + 1, op);
     } else reducePass(g, s, pass, kind, g.optimizerOp[s]! - 1, label, red, scratch, side);
   }
 }
@@ -273,7 +246,7 @@ function gatherWeights(g: Graph, s: number, scratch: Buckets, side: Side): void 
     if (!c.overlapParamGather) {
       const calls = side.expert ? 1 : (c.weightSyncCalls?.[s]?.[ch] ?? 1);
       const op = collective(g, passBytes(side.bytes, first, last) * side.weightGatherScale, new Label(s, "allGather", `${label} after the optimizer`, calls, side.expert));
-      g.engine.dep(op, g.optimizerOp[s]!);
+      dep(g, op, g.optimizerOp[s]!);
       continue;
     }
     gatherAhead(g, first, last, new Label(s, "allGather", `${label} bucket`, 1, side.expert), -1, scratch, side);
@@ -312,11 +285,13 @@ function regather(g: Graph, s: number, scratch: Buckets, side: Side): void {
  *  where it is one. */
 function gatherAhead(g: Graph, first: number, last: number, label: Label, after: number, scratch: Buckets, side: Side): void {
   const cap = side.bucketBytes;
+  // (in WebAssembly where the graph is open: wasm/dp.ts gatherBuckets, the same loops)
+  if (g.build !== null) return g.build.gatherBuckets(g.streams.dp[label.stage]!, side.expert, first, last, cap, side.weightGatherScale, after, kindsOf(g, label));
   const buckets = fillBuckets(side.bytes, first, last, cap, scratch);
   const bucketOp = new Int32Array(buckets.length);
   for (let k = 0; k < buckets.length; k++) {
     bucketOp[k] = collective(g, buckets.bytes[k]! * side.weightGatherScale, label, k);
-    if (after >= 0) g.engine.dep(bucketOp[k]!, after);
+    if (after >= 0) dep(g, bucketOp[k]!, after);
   }
   let cum = 0;
   for (let op = first; op >= 0 && op <= last; op++) {
@@ -326,7 +301,7 @@ function gatherAhead(g: Graph, first: number, last: number, label: Label, after:
     // (at least the first: a few bytes in a bucket of gigabytes, cum/cap under the rounding
     // allowance, gave bucket −1 and a dependency on nothing that never resolved)
     const k = Math.max(0, Math.min(bucketOp.length - 1, Math.ceil(cum / cap - 1e-9) - 1));
-    g.engine.dep(op, bucketOp[k]!);
+    dep(g, op, bucketOp[k]!);
   }
 }
 
@@ -363,12 +338,12 @@ function addZero3(g: Graph, s: number, sides: readonly Side[]): void {
         // A backward under full recompute may gather part of its dense weights twice
         // (cost/regather.ts): once for the recomputed forward, again for the backward.
         const gather = collective(g, backward ? bytes * (1 + (side.expert ? 0 : c.regather)) : bytes, gl[layer]!, op);
-        if (i >= lead) g.engine.dep(gather, prev[i % lead]!);
-        g.engine.dep(op, gather);
+        if (i >= lead) dep(g, gather, prev[i % lead]!);
+        dep(g, op, gather);
         if (backward) {
           const rs = collective(g, bytes * side.gradScale, scatter[layer]!, op);
-          g.engine.dep(rs, op);
-          if (!c.overlapGradReduce) g.engine.dep(op + 1, rs);
+          dep(g, rs, op);
+          if (!c.overlapGradReduce) dep(g, op + 1, rs);
           g.reductions[s]!.push(rs);
         }
       }

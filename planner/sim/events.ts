@@ -97,23 +97,32 @@ export class Engine {
   }
 
   /** For a builder that writes this engine's operations and edges from the first (graph-wasm.ts):
-   *  its tables, with room for `ops` operations and `edges` edges; adopt() then takes the counts.
-   *  The engine must hold nothing yet. */
-  bulkTables(ops: number, edges: number) {
+   *  its tables, with room for `ops` operations, `edges` edges and `parts` partial dependencies;
+   *  adopt() then takes the counts. The engine must hold nothing yet. */
+  bulkTables(ops: number, edges: number, parts = 0) {
     if (this.n !== 0 || this.nEdges !== 0 || this.nParts !== 0) throw new Error("bulkTables: the engine already holds operations");
     if (ops > this.capacity) this.growOps(ops);
+    const a = this.tables;
     if (edges > this.edgeTo.length) {
-      this.edgeTo = this.tables.i32("edge.to", edges);
-      this.edgeNext = this.tables.i32("edge.next", edges);
+      this.edgeTo = a.i32("edge.to", edges);
+      this.edgeNext = a.i32("edge.next", edges);
     }
-    const { opStream, opPre, opWork, opPost, opRoute, pending, head, tail, partHead, partTail, edgeTo, edgeNext } = this;
-    return { opStream, opPre, opWork, opPost, opRoute, pending, head, tail, partHead, partTail, edgeTo, edgeNext };
+    if (parts > this.partTo.length) {
+      this.partTo = a.i32("part.to", parts);
+      this.partFrom = a.i32("part.from", parts);
+      this.partNext = a.i32("part.next", parts);
+      this.partFraction = a.f64("part.fraction", parts);
+    }
+    const { opStream, opPre, opWork, opPost, opRoute, pending, head, tail, partHead, partTail, edgeTo, edgeNext, partTo, partFrom, partNext, partFraction } = this;
+    return { opStream, opPre, opWork, opPost, opRoute, pending, head, tail, partHead, partTail, edgeTo, edgeNext, partTo, partFrom, partNext, partFraction };
   }
 
-  /** After bulkTables: `n` operations and `nEdges` edges written, each stream's last operation. */
-  adopt(n: number, nEdges: number, streamLast: ArrayLike<number>): void {
+  /** After bulkTables: `n` operations, `nEdges` edges and `nParts` partial dependencies written,
+   *  each stream's last operation. */
+  adopt(n: number, nEdges: number, streamLast: ArrayLike<number>, nParts = 0): void {
     this.n = n;
     this.nEdges = nEdges;
+    this.nParts = nParts;
     for (let s = 0; s < this.streamLast.length; s++) this.streamLast[s] = streamLast[s]!;
   }
 

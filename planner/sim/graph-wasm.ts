@@ -10,7 +10,7 @@ import type { Graph } from "./graph.js";
 import { addInfo } from "./infos.js";
 import { linkId } from "./links.js";
 import { globalStage, stageOf } from "./schedule.js";
-import type { GraphExports } from "./wasm-run.js";
+import type { CollectiveKinds, GraphExports } from "./wasm-run.js";
 
 /** What a stage's compute operations are made of (graph.ts StageKinds): its ten kinds, in the
  *  order wasm/graph.ts reads them, and its runs of n layers. */
@@ -35,11 +35,16 @@ export class WasmGraphBuilder {
   private readonly off: Record<string, number> = {};
   private readonly nPasses: number;
 
+  /** Whether the data-parallel collectives are being added here (open()). */
+  private opened = false;
+
   /** `maxLayers`: the most layers of a chunk (a pass's operations: that many, its embedding and
-   *  its head). */
+   *  its head); `dpRoom`: room for the data-parallel collectives made here (dataParallelRoom), 0
+   *  where dp.ts adds them to the Engine after finish(). */
   constructor(
     private readonly g: Graph,
     maxLayers: number,
+    dpRoom = 0,
   ) {
     const c = g.costs;
     const P = c.pp;
@@ -49,9 +54,13 @@ export class WasmGraphBuilder {
     const passesPerStage = 3 * V * M;
     this.nPasses = P * passesPerStage;
     const sendsBound = 2 * P * V * M;
-    const opsBound = P * (passesPerStage * (Math.ceil(maxLayers) + 2) + 1) + sendsBound;
-    // One edge per operation on an ordered stream, three per send, one per turn of a V.
-    const edgesBound = opsBound + 4 * sendsBound;
+    const computeBound = P * (passesPerStage * (Math.ceil(maxLayers) + 2) + 1) + sendsBound;
+    const opsBound = computeBound + dpRoom;
+    // One edge per operation on an ordered stream, three per send, one per turn of a V; per
+    // collective one on what it waits for, one for the optimizer or a later operation, and one
+    // per gathered operation waiting for its bucket.
+    const edgesBound = computeBound + 4 * sendsBound + (dpRoom > 0 ? 3 * dpRoom + computeBound + 4 * P + 16 : 0);
+    const partsBound = dpRoom;
     const nStreams = e.streamCount;
     const layout: Array<[string, number, number]> = [
       ["opStream", 4, opsBound], ["opRoute", 4, opsBound], ["pending", 4, opsBound], ["head", 4, opsBound], ["tail", 4, opsBound],
@@ -62,6 +71,7 @@ export class WasmGraphBuilder {
       ["order", 4, passesPerStage], ["chOf", 4, V], ["layersOf", 8, V], ["firstForward", 4, V], ["kinds", 4, 10],
       ["ahead", 4, 2 * P * V], ["behind", 4, 2 * P * V], ["ppStream", 4, P], ["activation", 4, P], ["gradient", 4, P], ["routes", 4, P * P],
       ["opPre", 8, opsBound], ["opWork", 8, opsBound], ["opPost", 8, opsBound],
+      ["partTo", 4, partsBound], ["partFrom", 4, partsBound], ["partNext", 4, partsBound], ["partFraction", 8, partsBound], ["partBytes", 8, partsBound],
     ];
     let bytes = 0;
     for (const [, b, count] of layout) bytes += Math.ceil((b * Math.max(count, 1)) / 8) * 8;
@@ -83,6 +93,56 @@ export class WasmGraphBuilder {
     new Int32Array(buf, off.lastOp!, this.nPasses).fill(-1);
     const o = (k: string) => off[k]!;
     this.x.setGraphTables(o("opStream"), o("opRoute"), o("pending"), o("head"), o("tail"), o("partHead"), o("partTail"), o("edgeTo"), o("edgeNext"), o("streamLast"), o("streamOrdered"), o("opInfo"), o("opPass"), o("opIndex"), o("opBytes"), o("opExpertBytes"), o("firstOp"), o("lastOp"), o("gradPass"));
+    this.x.setPartTables(o("partTo"), o("partFrom"), o("partNext"), o("partFraction"), opsBound, edgesBound, partsBound);
+  }
+
+  /** After the compute operations and sends: the graph's tables so far copied into the Graph (dp.ts
+   *  reads them), and the data-parallel collectives to be added here (Graph.build: graph.ts addOp
+   *  and dep, dp.ts's bucket loops), until finish(). */
+  open(): void {
+    const { g, off, buf, x } = this;
+    const n = x.graphOps();
+    this.copyGraphTables(n);
+    // Per kind so far (the compute operations' kinds, the producers of gradients): its layers and
+    // where its gradients start, where finish() will lay the kinds' times.
+    const K = g.infos.length;
+    const layers = new Float64Array(buf, off.kindTimes!, K);
+    const gradFrom = new Float64Array(buf, off.kindTimes! + 8 * K, K);
+    for (let k = 0; k < K; k++) {
+      const info = g.infos[k]!;
+      layers[k] = info.layers ?? 1;
+      gradFrom[k] = info.gradFrom;
+    }
+    x.setDpTables(off.kindTimes!, off.kindTimes! + 8 * K, off.partBytes!);
+    this.opened = true;
+    g.build = this;
+  }
+
+  /** graph.ts addOp, while open. */
+  addOp(stream: number, info: number, pass: number, index: number, bytes: number, route: number): number {
+    return this.x.addOp(stream, info, pass, index, bytes, route);
+  }
+
+  /** events.ts dep(), while open (out of range: finish() throws). */
+  dep(op: number, on: number): void {
+    this.x.dep(op, on);
+  }
+
+  /** dp.ts reducePass's buckets (overlapped) of one side's weights (`expert`: Graph.opExpertBytes,
+   *  else opBytes) of operations first … last, their kinds and routes from `kinds`: wasm/dp.ts
+   *  reduceBuckets. Returns the first bucket's operation and how many there are (one after
+   *  another). */
+  reduceBuckets(stream: number, expert: boolean, first: number, last: number, cap: number, gradScale: number, kinds: CollectiveKinds): { first: number; count: number } {
+    const x = this.x;
+    this.g.arena.engine().setCollectiveKinds(kinds);
+    const at = x.graphOps();
+    return { first: at, count: x.reduceBuckets(stream, expert ? this.off.opExpertBytes! : this.off.opBytes!, first, last, cap, gradScale) };
+  }
+
+  /** dp.ts gatherAhead's buckets and dependencies: wasm/dp.ts gatherBuckets. */
+  gatherBuckets(stream: number, expert: boolean, first: number, last: number, cap: number, gatherScale: number, after: number, kinds: CollectiveKinds): void {
+    this.g.arena.engine().setCollectiveKinds(kinds);
+    this.x.gatherBuckets(stream, expert ? this.off.opExpertBytes! : this.off.opBytes!, first, last, cap, gatherScale, after);
   }
 
   /** graph.ts addPassOps for stage `s` (its passes, their gradient flags in g.gradPass, already
@@ -161,15 +221,20 @@ export class WasmGraphBuilder {
   }
 
   /** The operations' times from their kinds', and every table copied into the Engine and the
-   *  Graph (the engine's tables were empty). */
-  finish(): void {
+   *  Graph (the engine's tables were empty). False, and nothing copied, where the tables needed
+   *  more room than was laid out (only the data-parallel collectives' room is estimated:
+   *  dataParallelRoom); the caller builds the graph again with dp.ts adding them. */
+  finish(): boolean {
     const { g, off, x } = this;
+    g.build = null;
+    if (x.graphOver()) return false;
     if (x.graphBad()) {
       const n = x.graphBadN();
       throw new Error(`dependency of operation ${x.graphBadOp()} on ${x.graphBadOn()}, outside 0…${n - 1}`);
     }
     const n = x.graphOps();
     const nEdges = x.graphEdges();
+    const nParts = x.graphParts();
     const K = g.infos.length;
     const times = off.kindTimes!;
     const buf = this.buf;
@@ -179,7 +244,7 @@ export class WasmGraphBuilder {
     x.retimeOps(n, times, times + 8 * K, times + 16 * K, off.opPre!, off.opWork!, off.opPost!);
     const i32 = (name: string, count: number) => new Int32Array(buf, off[name]!, count);
     const f64 = (name: string, count: number) => new Float64Array(buf, off[name]!, count);
-    const t = g.engine.bulkTables(n, nEdges);
+    const t = g.engine.bulkTables(n, nEdges, nParts);
     t.opStream.set(i32("opStream", n));
     t.opRoute.set(i32("opRoute", n));
     t.pending.set(i32("pending", n));
@@ -192,7 +257,26 @@ export class WasmGraphBuilder {
     t.opPre.set(f64("opPre", n));
     t.opWork.set(f64("opWork", n));
     t.opPost.set(f64("opPost", n));
-    g.engine.adopt(n, nEdges, i32("streamLast", g.engine.streamCount));
+    t.partTo.set(i32("partTo", nParts));
+    t.partFrom.set(i32("partFrom", nParts));
+    t.partNext.set(i32("partNext", nParts));
+    t.partFraction.set(f64("partFraction", nParts));
+    g.engine.adopt(n, nEdges, i32("streamLast", g.engine.streamCount), nParts);
+    this.copyGraphTables(n);
+    if (this.opened) {
+      const partBytes = f64("partBytes", nParts);
+      for (let k = 0; k < nParts; k++) g.partBytes.push(partBytes[k]!);
+      if (!x.dpReusable()) g.reusable = false;
+    }
+    return true;
+  }
+
+  /** The graph's per-operation tables of its first `n` operations, and its per-pass ones, copied
+   *  into the Graph. */
+  private copyGraphTables(n: number): void {
+    const { g, off, buf } = this;
+    const i32 = (name: string, count: number) => new Int32Array(buf, off[name]!, count);
+    const f64 = (name: string, count: number) => new Float64Array(buf, off[name]!, count);
     if (n > g.opRoom) growGraph(g, n);
     g.opInfo.set(i32("opInfo", n));
     g.opPass.set(i32("opPass", n));
@@ -202,6 +286,30 @@ export class WasmGraphBuilder {
     g.firstOp.set(i32("firstOp", this.nPasses));
     g.lastOp.set(i32("lastOp", this.nPasses));
   }
+}
+
+/** Room for the data-parallel collectives of `c` made in WebAssembly (WasmGraphBuilder open()):
+ *  at most a bucket per `bucketBytes` of a pass's weights and two more (its remainder, rounding)
+ *  per reduction and gather (dp.ts: a pass's weights at most its `maxLayers` layers, embedding and
+ *  head). 0 where dp.ts adds them itself: none (no data parallelism), ZeRO-3 (a gather and a
+ *  reduce-scatter per operation), or a size no table should take. */
+export function dataParallelRoom(c: SimCosts, maxLayers: number): number {
+  if (!(c.dp > 1 || c.expert !== null) || c.zero === 3) return 0;
+  const V = c.vpp;
+  const M = c.microBatches;
+  const passBytes = Math.ceil(maxLayers) * c.layer.bytes + c.embedding.bytes + c.head.bytes;
+  const sides: Array<[number, boolean]> = [];
+  if (c.dp > 1) sides.push([c.bucketBytes, false]);
+  if (c.expert) sides.push([c.expert.bucketBytes, true]);
+  let perStage = 0;
+  for (const [cap, expert] of sides) {
+    const perPass = Math.ceil(passBytes / cap) + 2;
+    const reductions = V * (c.zero === 2 ? M : 1);
+    const gathers = c.gatherUpdatedWeights ? V * (c.regatherEachMicroBatch && !expert ? M : 1) : 0;
+    perStage += perPass * (reductions + gathers);
+  }
+  const room = c.pp * perStage + 16;
+  return Number.isFinite(room) && room > 0 && room <= 4_000_000 ? room : 0;
 }
 
 /** The graph's per-operation tables with room for `n` operations (graph.ts addOp grows them). */

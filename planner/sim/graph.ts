@@ -5,7 +5,7 @@ import type { SimCosts } from "./costs.js";
 import { Engine } from "./events.js";
 import { Arena } from "./heap.js";
 import { addInfo, type InfoTables, type OpInfo, type PassPart, type PassTables, passTables } from "./infos.js";
-import { WasmGraphBuilder } from "./graph-wasm.js";
+import { dataParallelRoom, WasmGraphBuilder } from "./graph-wasm.js";
 import { linkId } from "./links.js";
 import { globalStage, stageOf, visitPasses } from "./schedule.js";
 import { B, F, type PassKind, W } from "./zb-orders.js";
@@ -57,12 +57,15 @@ export interface Graph extends InfoTables {
   /** Whether reuse.ts may play the graph again with other costs: false where a bucket part-way
    *  through its producer became a whole dependency (its last byte at the producer's very end). */
   reusable: boolean;
+  /** The builder addOp and dp.ts hand collectives to while it is open (buildGraph `open`). */
+  build: WasmGraphBuilder | null;
 }
 
 /** Add an operation of kind `info` (its times: infos.ts) on engine stream `stream`, of pass
  *  `pass`, with `index` (Graph.opIndex) and `bytes` of weights, its work on `route` (the
  *  engine's routeOf; −1: none). */
 export function addOp(g: Graph, stream: number, info: number, pass: number, index: number, bytes: number, route = -1): number {
+  if (g.build !== null) return g.build.addOp(stream, info, pass, index, bytes, route);
   const id = g.engine.opOfKind(stream, info, g.infoPre, g.infoWork, g.infoPost, route);
   if (id >= g.opRoom) {
     g.opInfo = g.arena.i32("graph.opInfo", id + 1, id);
@@ -120,8 +123,9 @@ export function infoOf(g: Graph, op: number): OpInfo {
  *
  *  The compute operations and sends are made in WebAssembly (graph-wasm.ts, wasm/graph.ts);
  *  `reference` makes them with addPassOps and addSends below, the same graph table for table
- *  (test/sim/graph-wasm.test.ts). */
-export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false, reference = false): Graph {
+ *  (test/sim/graph-wasm.test.ts). `open`: the graph is left open for dp.ts's collectives to be
+ *  made there too where they can (Graph.build; the caller then calls its finish()). */
+export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false, reference = false, open = false): Graph {
   const P = c.pp;
   const V = c.vpp;
   const M = c.microBatches;
@@ -176,6 +180,7 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false, ref
     dpMemo: { costs: new Map(), routes: new Map() },
     partBytes: [],
     reusable: true,
+    build: null,
   };
   g.costs = c;
   g.passes = passTables(c);
@@ -183,7 +188,8 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false, ref
   g.opRoom = opRoom(g);
   // The compute operations and sends made in WebAssembly (graph-wasm.ts), the same ones as
   // addPassOps and addSends below make (`reference`: those, as the tests compare).
-  const builder = reference ? null : new WasmGraphBuilder(g, maxLayers);
+  const dpRoom = open && !reference ? dataParallelRoom(c, maxLayers) : 0;
+  const builder = reference ? null : new WasmGraphBuilder(g, maxLayers, dpRoom);
 
   // Compute streams: every stage's passes in schedule order, each pass layer by layer.
   const passesPerStage = 3 * V * M;
@@ -228,7 +234,8 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false, ref
     if (builder) builder.sends();
     else addSends(g, c, P, V, M);
   }
-  builder?.finish();
+  if (builder && dpRoom > 0) builder.open();
+  else builder?.finish(); // (room only for what it made: it always fits)
   return g;
 }
 

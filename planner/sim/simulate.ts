@@ -32,8 +32,14 @@ export class Simulator {
     const last = this.last;
     if (last !== null && last.key === key && refill(last.graph, costs)) return last.graph;
     this.last = null;
-    const g = buildGraph(costs, this.arena, coarse);
+    // The data-parallel collectives made with the rest in WebAssembly where they can be (graph.ts
+    // buildGraph `open`), else, or where they needed more room than was laid out, by dp.ts.
+    let g = buildGraph(costs, this.arena, coarse, false, true);
     addDataParallel(g);
+    if (g.build !== null && !g.build.finish()) {
+      g = buildGraph(costs, this.arena, coarse);
+      addDataParallel(g);
+    }
     if (this.reuse && g.reusable) this.last = { key, graph: g };
     return g;
   }

@@ -30,6 +30,14 @@ export interface GraphExports {
   graphBadOp(): number;
   graphBadOn(): number;
   graphBadN(): number;
+  setPartTables(partTo: number, partFrom: number, partNext: number, partFraction: number, ops: number, edges: number, parts: number): void;
+  dep(op: number, on: number): void;
+  graphParts(): number;
+  graphOver(): number;
+  setDpTables(kindLayers: number, kindGradFrom: number, partBytes: number): void;
+  reduceBuckets(stream: number, opBytes: number, first: number, last: number, cap: number, gradScale: number): number;
+  gatherBuckets(stream: number, opBytes: number, first: number, last: number, cap: number, gatherScale: number, after: number): number;
+  dpReusable(): number;
 }
 
 interface Exports extends GraphExports {
@@ -40,6 +48,12 @@ interface Exports extends GraphExports {
   latest(n: number): number;
   setSummaryTables(...offsets: number[]): void;
   summarize(n: number, stages: number): number;
+}
+
+/** A data-parallel collective's kind of operation for its bytes, and then its route. */
+export interface CollectiveKinds {
+  kind(bytes: number): number;
+  route(): number;
 }
 
 /** What sumSummary (stage-sums.ts) hands the engine for its one pass: the first `n` operations'
@@ -99,7 +113,9 @@ export class WasmEngine {
     const text = atob(ENGINE_WASM);
     const bytes = new Uint8Array(text.length);
     for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-    const imports = { env: { runKind: (kind: number, n: number) => this.runKind(kind, n) } };
+    const imports = {
+      env: { runKind: (kind: number, n: number) => this.runKind(kind, n), dpKind: (bytes: number) => this.dp.kind(bytes), dpRoute: () => this.dp.route() },
+    };
     this.x = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports).exports as unknown as Exports;
   }
 
@@ -110,6 +126,20 @@ export class WasmEngine {
     const mem = this.x.memory;
     if (BASE + bytes > mem.buffer.byteLength) this.grow(Math.ceil((BASE + bytes - mem.buffer.byteLength) / PAGE));
     return { x: this.x, buffer: mem.buffer, base: BASE };
+  }
+
+  /** The bucket loops' imports dpKind and dpRoute (wasm/dp.ts): the kind of operation and the
+   *  route of a collective of some bytes, under the label of the loop at hand (dp.ts Label). */
+  private dp: CollectiveKinds = {
+    kind: () => {
+      throw new Error("dpKind: no collectives being built");
+    },
+    route: () => -1,
+  };
+
+  /** What the bucket loops' imports ask (graph-wasm.ts, for a dp.ts Label). */
+  setCollectiveKinds(dp: CollectiveKinds): void {
+    this.dp = dp;
   }
 
   /** What the builder's runKind import asks (the stage being built's StageKinds.run). */

@@ -36,10 +36,22 @@ let opExpertBytes: usize = 0;
 let firstOp: usize = 0;
 let lastOp: usize = 0;
 let gradPass: usize = 0;
+// The engine's partial dependencies (events.ts partialDep; the data-parallel buckets, dp.ts).
+let partTo: usize = 0;
+let partFrom: usize = 0;
+let partNext: usize = 0;
+let partFraction: usize = 0;
+// Room the caller laid out for operations, edges and partial dependencies; 1 in `over` once a
+// table would have gone past it (nothing written there: the caller builds the graph another way).
+let opRoom: i32 = 0;
+let edgeRoom: i32 = 0;
+let partRoom: i32 = 0;
+let over: i32 = 0;
 // Counts, and the first dependency out of range (events.ts dep() throws for it, naming the
 // operations then: the count then too).
 let n: i32 = 0;
 let nEdges: i32 = 0;
+let nParts: i32 = 0;
 let bad: i32 = 0;
 let badOp: i32 = 0;
 let badOn: i32 = 0;
@@ -66,7 +78,29 @@ export function setGraphTables(
   opExpertBytes = a15; firstOp = a16; lastOp = a17; gradPass = a18;
   n = 0;
   nEdges = 0;
+  nParts = 0;
   bad = 0;
+  over = 0;
+  opRoom = 0x7fffffff;
+  edgeRoom = 0x7fffffff;
+  partRoom = 0;
+}
+
+/** The partial dependencies' tables and the room laid out for operations, edges and partial
+ *  dependencies (after setGraphTables, where the data-parallel collectives are built here too). */
+export function setPartTables(a0: usize, a1: usize, a2: usize, a3: usize, ops: i32, edges: i32, parts: i32): void {
+  partTo = a0; partFrom = a1; partNext = a2; partFraction = a3;
+  opRoom = ops;
+  edgeRoom = edges;
+  partRoom = parts;
+}
+
+export function graphParts(): i32 {
+  return nParts;
+}
+/** 1 where the operations, edges or partial dependencies needed more room than was laid out. */
+export function graphOver(): i32 {
+  return over;
 }
 
 export function graphOps(): i32 {
@@ -92,8 +126,12 @@ export function graphBadN(): i32 {
 
 /** events.ts edge(): `op` waits for `on` to end, appended to `on`'s list. */
 function edge(op: i32, on: i32): void {
-  setI32(pending, op, i32At(pending, op) + 1);
   const e = nEdges++;
+  if (e >= edgeRoom || op >= opRoom || on >= opRoom) {
+    over = 1;
+    return;
+  }
+  setI32(pending, op, i32At(pending, op) + 1);
   setI32(edgeTo, e, op);
   setI32(edgeNext, e, -1);
   const last = i32At(tail, on);
@@ -102,23 +140,59 @@ function edge(op: i32, on: i32): void {
   setI32(tail, on, e);
 }
 
-/** events.ts dep() for a whole dependency, its check included (recorded, not thrown). */
-function dep(op: i32, on: i32): void {
-  if (!(on >= 0 && on < n && op >= 0 && op < n)) {
-    if (bad == 0) {
-      bad = 1;
-      badOp = op;
-      badOn = on;
-      badN = n;
-    }
-    return;
+/** Whether `op` and `on` name operations made so far; records the first that does not (events.ts
+ *  dep() throws for it, the caller when it is done). */
+function inRange(op: i32, on: i32): bool {
+  if (on >= 0 && on < n && op >= 0 && op < n) return true;
+  if (bad == 0) {
+    bad = 1;
+    badOp = op;
+    badOn = on;
+    badN = n;
   }
-  edge(op, on);
+  return false;
+}
+
+/** events.ts dep() for a whole dependency, its check included (recorded, not thrown). */
+export function dep(op: i32, on: i32): void {
+  if (inRange(op, on)) edge(op, on);
+}
+
+/** events.ts partialDep(): `op` waits for `on` to be `fraction` of the way through; returns its
+ *  index (−1: none made, out of range or of room). (Its check
+ *  that `on` takes a fixed time holds here: the data-parallel buckets' producers are compute
+ *  operations, whose kinds have no work.) */
+export function partialDep(op: i32, on: i32, fraction: f64): i32 {
+  if (!inRange(op, on)) return -1;
+  const e = nParts++;
+  if (e >= partRoom || op >= opRoom || on >= opRoom) {
+    over = 1;
+    return -1;
+  }
+  setI32(pending, op, i32At(pending, op) + 1);
+  setI32(partTo, e, op);
+  setI32(partFrom, e, on);
+  setI32(partNext, e, -1);
+  setF64(partFraction, e, fraction);
+  const last = i32At(partTail, on);
+  if (last < 0) setI32(partHead, on, e);
+  else setI32(partNext, last, e);
+  setI32(partTail, on, e);
+  return e;
+}
+
+/** The kind of operation `op` (graph.ts Graph.opInfo). */
+export function kindOf(op: i32): i32 {
+  return i32At(opInfo, op);
 }
 
 /** graph.ts addOp (with events.ts opOfKind, less the times: the caller sets them by kind). */
 export function addOp(stream: i32, info: i32, pass: i32, index: i32, bytes: f64, route: i32): i32 {
   const id = n++;
+  if (id >= opRoom) {
+    over = 1;
+    return id;
+  }
   setI32(opStream, id, stream);
   setI32(opRoute, id, route);
   setI32(pending, id, 0);
