@@ -71,6 +71,7 @@ export class WasmGraphBuilder {
       ["order", 4, passesPerStage], ["chOf", 4, V], ["layersOf", 8, V], ["firstForward", 4, V], ["kinds", 4, 10],
       ["ahead", 4, 2 * P * V], ["behind", 4, 2 * P * V], ["ppStream", 4, P], ["activation", 4, P], ["gradient", 4, P], ["routes", 4, P * P],
       ["opPre", 8, opsBound], ["opWork", 8, opsBound], ["opPost", 8, opsBound],
+      ["chunkFirst", 4, P * V], ["chunkLast", 4, P * V],
       ["partTo", 4, partsBound], ["partFrom", 4, partsBound], ["partNext", 4, partsBound], ["partFraction", 8, partsBound], ["partBytes", 8, partsBound],
     ];
     let bytes = 0;
@@ -143,6 +144,30 @@ export class WasmGraphBuilder {
   gatherBuckets(stream: number, expert: boolean, first: number, last: number, cap: number, gatherScale: number, after: number, kinds: CollectiveKinds): void {
     this.g.arena.engine().setCollectiveKinds(kinds);
     this.x.gatherBuckets(stream, expert ? this.off.opExpertBytes! : this.off.opBytes!, first, last, cap, gatherScale, after);
+  }
+
+  /** Stage `s`'s passes in schedule order into `order` (returns how many), each pass's gradient
+   *  flag into g.gradPass and each chunk's first forward and last gradient pass into
+   *  g.chunkFirstForward and chunkLastGrad, as buildGraph's visitor of schedule.ts visitPasses
+   *  writes them: for GPipe, 1F1B and the interleaved schedule (wasm/order.ts); −1 for the
+   *  zero-bubble ones, which buildGraph visits itself. */
+  order(s: number, order: Int32Array): number {
+    const { g, off, buf } = this;
+    const c = g.costs;
+    const sched = c.schedule === "gpipe" ? 0 : c.schedule === "1f1b" ? 1 : c.schedule === "interleaved" ? 2 : -1;
+    if (sched < 0) return -1;
+    const V = c.vpp;
+    const M = c.microBatches;
+    const perStage = 3 * V * M;
+    const grad = new Int32Array(buf, off.gradPass! + 4 * s * perStage, perStage).fill(0);
+    const first = new Int32Array(buf, off.chunkFirst! + 4 * s * V, V).fill(-1);
+    const last = new Int32Array(buf, off.chunkLast! + 4 * s * V, V).fill(-1);
+    const k = this.x.stageOrder(sched, c.pp, sched === 2 ? V : 1, V, M, s, off.order!, off.gradPass!, off.chunkFirst!, off.chunkLast!);
+    order.set(new Int32Array(buf, off.order!, k));
+    g.gradPass.set(grad, s * perStage);
+    g.chunkFirstForward.set(first, s * V);
+    g.chunkLastGrad.set(last, s * V);
+    return k;
   }
 
   /** graph.ts addPassOps for stage `s` (its passes, their gradient flags in g.gradPass, already

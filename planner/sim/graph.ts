@@ -20,14 +20,12 @@ export interface Graph extends InfoTables {
   opInfo: Int32Array;
   /** Per operation: the pass it belongs to (passIndex), or −1. */
   opPass: Int32Array;
-  /** Per operation: a further number: the layer, the bucket, the peer stage, or the operation
-   *  served; −1. */
+  /** Per operation: the layer, the bucket, the peer stage, or the operation served; −1. */
   opIndex: Int32Array;
   /** Per operation: bytes of the dense weights a weight-holding operation holds (reduced and
    *  gathered over dp·cp), else 0. */
   opBytes: Float64Array;
-  /** Per operation: bytes of the routed experts' weights it holds (over edp: SimCosts.expert),
-   *  else 0. */
+  /** Per operation: bytes of the routed experts' weights it holds (over edp), else 0. */
   opExpertBytes: Float64Array;
   /** Operations those five tables have room for (the shortest's length). */
   opRoom: number;
@@ -83,8 +81,7 @@ export function addOp(g: Graph, stream: number, info: number, pass: number, inde
   return id;
 }
 
-/** Operations the per-operation tables of `g` have room for. */
-const opRoom = (g: Graph): number => Math.min(g.opInfo.length, g.opPass.length, g.opIndex.length, g.opBytes.length, g.opExpertBytes.length);
+const opRoom = (g: Graph): number => Math.min(g.opInfo.length, g.opPass.length, g.opIndex.length, g.opBytes.length, g.opExpertBytes.length); // (tables' room)
 
 /** Whether the step has data-parallel collectives: the dense weights' over dp·cp, or the routed
  *  experts' over edp (which may exceed 1 where dp·cp is 1: experts folded over tp ranks). */
@@ -149,9 +146,8 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false, ref
   const nPasses = P * 3 * V * M;
   const g: Graph = {
     // (null first, then the costs and the engine: so V8 has these fields mutable and of any type
-    // from the first graph on. Written once with one shape of object, they were fields compiled
-    // code relied on, and the next plan's, of another shape or written by reuse.ts, made V8
-    // throw addPassOps, addLayers, addOp and send away in the middle of the simulation.)
+    // from the first graph on; fields compiled code relied on, written again by the next plan or
+    // reuse.ts, made V8 throw addPassOps, addLayers, addOp and send away mid-simulation.)
     costs: null as unknown as SimCosts,
     passes: null as unknown as PassTables,
     engine: null as unknown as Engine,
@@ -198,17 +194,21 @@ export function buildGraph(c: SimCosts, arena = new Arena(), coarse = false, ref
     const kinds = new StageKinds(g, s);
     const stream = streams.compute[s]!;
     const stageOrderIdx = orders.subarray(s * passesPerStage, (s + 1) * passesPerStage);
-    // The schedule's order first, then its operations in a plain loop (one small callback).
-    let k = 0;
+    // The schedule's order first (GPipe's, 1F1B's and interleaved in WebAssembly: wasm/order.ts,
+    // the same as this visitor writes), then its operations in a plain loop (one small callback).
+    let k = builder ? builder.order(s, stageOrderIdx) : -1;
     const { chunkFirstForward, chunkLastGrad } = g;
-    visitPasses(c.schedule, P, V, M, s, (kind, chunk, mb, full) => {
-      const idx = ((s * 3 + kind) * V + chunk) * M + mb; // passIndexOf, written out (a call a pass)
-      stageOrderIdx[k++] = idx;
-      if (kind === W || (kind === B && full)) {
-        g.gradPass[idx] = 1;
-        chunkLastGrad[s * V + chunk] = idx;
-      } else if (kind === F && chunkFirstForward[s * V + chunk]! < 0) chunkFirstForward[s * V + chunk] = idx;
-    });
+    if (k < 0) {
+      k = 0;
+      visitPasses(c.schedule, P, V, M, s, (kind, chunk, mb, full) => {
+        const idx = ((s * 3 + kind) * V + chunk) * M + mb; // passIndexOf, written out (a call a pass)
+        stageOrderIdx[k++] = idx;
+        if (kind === W || (kind === B && full)) {
+          g.gradPass[idx] = 1;
+          chunkLastGrad[s * V + chunk] = idx;
+        } else if (kind === F && chunkFirstForward[s * V + chunk]! < 0) chunkFirstForward[s * V + chunk] = idx;
+      });
+    }
     // Where layers keep an operation each in a coarse graph (above): the passes of ZeRO-3, the
     // first forward of each chunk under overlapped ZeRO-1/2 weight gathers (dp.ts gatherWeights).
     // (every forward's layers too where ZeRO-2 gathers the weights again each micro-batch)

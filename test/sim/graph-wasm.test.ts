@@ -13,7 +13,7 @@ import { buildGraph, type Graph } from "../../planner/sim/graph.js";
 import { dataParallelRoom } from "../../planner/sim/graph-wasm.js";
 import { Arena } from "../../planner/sim/heap.js";
 import { search } from "../../planner/index.js";
-import type { Training } from "../../planner/types.js";
+import type { Plan, Training } from "../../planner/types.js";
 import { preset } from "../planner/fixtures.js";
 import { SHAPE_CASES, base, engine, gpt, h100, t } from "./shape-cases.js";
 
@@ -44,7 +44,7 @@ function expectSameGraph(wasm: Graph, ref: Graph): void {
   for (const k of ["edgeTo", "edgeNext"] as const) expect(bits(a[k], a.nEdges), k).toBe(bits(b[k], b.nEdges));
   for (const k of ["partTo", "partFrom", "partNext", "partFraction"] as const) expect(bits(a[k], a.nParts), k).toBe(bits(b[k], b.nParts));
   for (const k of ["opInfo", "opPass", "opIndex", "opBytes", "opExpertBytes"] as const) expect(bits(wasm[k], a.n), k).toBe(bits(ref[k], b.n));
-  for (const k of ["firstOp", "lastOp", "gradPass"] as const) expect(bits(wasm[k], wasm[k].length), k).toBe(bits(ref[k], ref[k].length));
+  for (const k of ["firstOp", "lastOp", "gradPass", "chunkFirstForward", "chunkLastGrad"] as const) expect(bits(wasm[k], wasm[k].length), k).toBe(bits(ref[k], ref[k].length));
   expect(wasm.infos).toEqual(ref.infos);
   expect(wasm.recipes).toEqual(ref.recipes);
   expect(bits(wasm.infoPre, wasm.infos.length)).toBe(bits(ref.infoPre, ref.infos.length));
@@ -82,6 +82,19 @@ describe("the WebAssembly graph builder makes graph.ts's graph", () => {
     // left open wherever there are collectives other than ZeRO-3's (dp.ts adds those)
     const open = (c.dp > 1 || c.expert !== null) && c.zero !== 3;
     for (const coarse of [true, false]) expect(expectBothWays(c, coarse)).toBe(open);
+  });
+
+  it("GPipe's, 1F1B's and the interleaved schedule's order (wasm/order.ts) on every stage: warm-up, steady, cool-down", () => {
+    // 1F1B with fewer micro-batches than stages (warm-up min(p − i − 1, m) = m on the first
+    // stages), the interleaved schedule with m = p (all m·v forwards first) and m = 2p, 3 chunks
+    const plans: Array<[number, number, Plan["schedule"], number]> = [
+      [4, 1, "1f1b", 2], [4, 1, "1f1b", 8], [4, 1, "gpipe", 4], [4, 2, "interleaved", 4], [4, 2, "interleaved", 8], [2, 3, "interleaved", 4], [8, 3, "interleaved", 16],
+    ];
+    for (const [pp, vpp, schedule, m] of plans) {
+      const c = buildSimCosts(gpt, h100, t(16 * pp, { globalBatch: 16 * m }), { ...base, pp, vpp, dp: 16, schedule });
+      expect(c.microBatches).toBe(m);
+      expectBothWays(c, true);
+    }
   });
 
   it("the top 20 of gpt3-like on 1,024 H100s", () => {

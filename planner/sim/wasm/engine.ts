@@ -14,6 +14,8 @@ export { setSummaryTables, summarize } from "./summary";
 export { addOp, dep, graphBad, graphBadN, graphBadOn, graphBadOp, graphEdges, graphOps, graphOver, graphParts, retimeOps, sends, setGraphTables, setPartTables, stagePasses } from "./graph";
 // And the data-parallel collectives' bucket loops (dp.ts).
 export { dpReusable, gatherBuckets, reduceBuckets, setDpTables } from "./dp";
+// And a stage's passes in schedule order (schedule.ts visitOrder).
+export { stageOrder } from "./order";
 
 // Event kinds; the payload is an operation (END, FLOW) or a partial edge (PARTIAL).
 const END: i32 = 0;
