@@ -250,6 +250,14 @@ export class Engine {
     this.partFraction[e] = fraction;
   }
 
+  /** The tables retime() and setPartialFraction() write, for a caller that writes them all at once
+   *  (reuse.ts, in WebAssembly): every operation's times, each partial dependency's producer and
+   *  fraction, valid until the next change. */
+  timeTables() {
+    const { n, opPre, opWork, opPost, nParts, partFrom, partFraction } = this;
+    return { n, opPre, opWork, opPost, nParts, partFrom, partFraction };
+  }
+
   /** Every operation's times from its kind's: `kind[op]` indexes `pre`, `work` and `post`
    *  (reuse.ts: the same operations and dependencies, played with other costs). */
   retime(kind: Int32Array, pre: ArrayLike<number>, work: ArrayLike<number>, post: ArrayLike<number>): void {

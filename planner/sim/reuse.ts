@@ -28,10 +28,11 @@ export function shapeKey(c: SimCosts, coarse: boolean): string {
 
 /** Play graph `g` (built by buildGraph and addDataParallel for costs of the same shapeKey) with
  *  costs `c`: its kinds of operation made again, its operations' times and its partial
- *  dependencies' fractions set from them. False where that cannot give the graph `c` would build
+ *  dependencies' fractions set from them (in WebAssembly, wasm/dp.ts refillTimes; `reference`:
+ *  the loops below, the same numbers). False where that cannot give the graph `c` would build
  *  (a collective on another link, a bucket now ready at its producer's very end); `g` is then
  *  spoilt and the caller builds anew. */
-export function refill(g: Graph, c: SimCosts): boolean {
+export function refill(g: Graph, c: SimCosts, reference = false): boolean {
   if (!g.reusable) return false;
   const recipes = g.recipes;
   g.costs = c;
@@ -43,6 +44,7 @@ export function refill(g: Graph, c: SimCosts): boolean {
   const e = g.engine;
   const nParts = e.partialCount;
   if (nParts !== g.partBytes.length) return false;
+  if (!reference) return refillInWasm(g);
   for (let k = 0; k < nParts; k++) {
     const on = e.partialOn(k);
     const fraction = gradProgress(g.infos[g.opInfo[on]!]!, g.partBytes[k]!);
@@ -50,5 +52,43 @@ export function refill(g: Graph, c: SimCosts): boolean {
     e.setPartialFraction(k, fraction);
   }
   e.retime(g.opInfo, g.infoPre, g.infoWork, g.infoPost);
+  return true;
+}
+
+/** refill's loops in WebAssembly (a fresh process ran them interpreted, an iteration per operation
+ *  and per partial dependency of every graph played again: issue 11, start-up): the tables laid
+ *  out in the arena's engine's memory, the fractions and times copied back into the Engine. */
+function refillInWasm(g: Graph): boolean {
+  const t = g.engine.timeTables();
+  const { n, nParts } = t;
+  const K = g.infos.length;
+  const sizes: Array<[number, number]> = [[4, n], [4, nParts], [8, nParts], [8, K], [8, K], [8, nParts], [8, K], [8, K], [8, K], [8, n], [8, n], [8, n]];
+  let bytes = 0;
+  for (const [b, count] of sizes) bytes += Math.ceil((b * Math.max(count, 1)) / 8) * 8;
+  const { x, buffer, base } = g.arena.engine().forBuilder(bytes);
+  let at = base;
+  const off: number[] = [];
+  for (const [b, count] of sizes) {
+    off.push(at);
+    at += Math.ceil((b * Math.max(count, 1)) / 8) * 8;
+  }
+  new Int32Array(buffer, off[0]!, n).set(g.opInfo.subarray(0, n));
+  new Int32Array(buffer, off[1]!, nParts).set(t.partFrom.subarray(0, nParts));
+  new Float64Array(buffer, off[2]!, nParts).set(g.partBytes);
+  const layers = new Float64Array(buffer, off[3]!, K);
+  const gradFrom = new Float64Array(buffer, off[4]!, K);
+  for (let k = 0; k < K; k++) {
+    const info = g.infos[k]!;
+    layers[k] = info.layers ?? 1;
+    gradFrom[k] = info.gradFrom;
+  }
+  new Float64Array(buffer, off[6]!, K).set(g.infoPre.subarray(0, K));
+  new Float64Array(buffer, off[7]!, K).set(g.infoWork.subarray(0, K));
+  new Float64Array(buffer, off[8]!, K).set(g.infoPost.subarray(0, K));
+  if (!x.refillTimes(n, nParts, off[0]!, off[1]!, off[2]!, off[3]!, off[4]!, off[5]!, off[6]!, off[7]!, off[8]!, off[9]!, off[10]!, off[11]!)) return false;
+  t.partFraction.set(new Float64Array(buffer, off[5]!, nParts));
+  t.opPre.set(new Float64Array(buffer, off[9]!, n));
+  t.opWork.set(new Float64Array(buffer, off[10]!, n));
+  t.opPost.set(new Float64Array(buffer, off[11]!, n));
   return true;
 }

@@ -38,6 +38,7 @@ export interface GraphExports {
   reduceBuckets(stream: number, opBytes: number, first: number, last: number, cap: number, gradScale: number): number;
   gatherBuckets(stream: number, opBytes: number, first: number, last: number, cap: number, gatherScale: number, after: number): number;
   dpReusable(): number;
+  refillTimes(n: number, nParts: number, opInfo: number, partFrom: number, partBytes: number, layers: number, gradFrom: number, partFraction: number, pre: number, work: number, post: number, opPre: number, opWork: number, opPost: number): number;
   stageOrder(schedule: number, pp: number, v: number, V: number, M: number, s: number, order: number, gradPass: number, firstForward: number, lastGrad: number): number;
 }
 

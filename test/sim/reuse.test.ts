@@ -74,13 +74,16 @@ describe("a graph played again with other costs of its shape is the graph those 
   it.each(cases)("%s", (_, c) => {
     const other = retimed(c, 1.7);
     expect(shapeKey(other, true)).toBe(shapeKey(c, true));
+    // (refill's loops in WebAssembly, wasm/dp.ts refillTimes, and in TypeScript, its `reference`)
     for (const coarse of [true, false]) {
-      const g = built(c, coarse);
-      expect(refill(g, other)).toBe(true);
-      expectSame(g, coarse);
-      // and back: the first costs again
-      expect(refill(g, c)).toBe(true);
-      expectSame(g, coarse);
+      for (const reference of [false, true]) {
+        const g = built(c, coarse);
+        expect(refill(g, other, reference)).toBe(true);
+        expectSame(g, coarse);
+        // and back: the first costs again
+        expect(refill(g, c, reference)).toBe(true);
+        expectSame(g, coarse);
+      }
     }
   });
 
@@ -135,6 +138,7 @@ describe("where the graph would not be the one the costs build, it is built anew
     const late: SimCosts = { ...c, layer: { ...c.layer, recompute: { compute: 1, tp: 0 }, backward: { compute: 1e-20, tp: 0 } } };
     expect(shapeKey(late, false)).toBe(shapeKey(c, false));
     expect(refill(built(c, false), late)).toBe(false);
+    expect(refill(built(c, false), late, true)).toBe(false);
     const sim = new Simulator();
     simulateCosts(c, true, sim);
     expect(simulateCosts(late, true, sim)).toEqual(simulateCosts(late, true));

@@ -10,7 +10,7 @@
 // through the imports dpKind and dpRoute whenever a bucket's bytes differ from the one before,
 // as Label keeps the last one.
 import { addOp, dep, graphOps, kindOf, partialDep } from "./graph";
-import { f64At, setF64 } from "./memory";
+import { f64At, i32At, setF64 } from "./memory";
 
 // @ts-ignore: decorator
 @external("env", "dpKind")
@@ -150,4 +150,29 @@ export function gatherBuckets(dpStream: i32, opBytes: usize, first: i32, last: i
     dep(op, k == k ? firstBucket + <i32>k : -1);
   }
   return count;
+}
+
+/** reuse.ts refill's loops over a graph played again with other costs: each of the `nParts`
+ *  partial dependencies' fraction from its producer's kind and its bytes' fraction (gradProgress;
+ *  producers `partFrom`, byte fractions `partBytes`, into `partFraction`), then each of the `n`
+ *  operations' times from its kind's (events.ts retime: `opInfo` into `opPre`, `opWork`,
+ *  `opPost`). 0, and no time set, where a fraction is not below 1 (the graph is not the one
+ *  these costs build). */
+export function refillTimes(
+  n: i32, nParts: i32, opInfo: usize, partFrom: usize, partBytes: usize, layers: usize, gradFrom: usize, partFraction: usize,
+  pre: usize, work: usize, post: usize, opPre: usize, opWork: usize, opPost: usize,
+): i32 {
+  for (let k = 0; k < nParts; k++) {
+    const kind = i32At(opInfo, i32At(partFrom, k));
+    const fraction = gradProgress(f64At(layers, kind), f64At(gradFrom, kind), f64At(partBytes, k));
+    if (!(fraction < 1)) return 0;
+    setF64(partFraction, k, fraction);
+  }
+  for (let op = 0; op < n; op++) {
+    const kind = i32At(opInfo, op);
+    setF64(opPre, op, f64At(pre, kind));
+    setF64(opWork, op, f64At(work, kind));
+    setF64(opPost, op, f64At(post, kind));
+  }
+  return 1;
 }

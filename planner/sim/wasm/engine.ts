@@ -13,7 +13,7 @@ export { setSummaryTables, summarize } from "./summary";
 // And the building of a step's compute operations and sends (graph.ts).
 export { addOp, dep, graphBad, graphBadN, graphBadOn, graphBadOp, graphEdges, graphOps, graphOver, graphParts, retimeOps, sends, setGraphTables, setPartTables, stagePasses } from "./graph";
 // And the data-parallel collectives' bucket loops (dp.ts).
-export { dpReusable, gatherBuckets, reduceBuckets, setDpTables } from "./dp";
+export { dpReusable, gatherBuckets, reduceBuckets, refillTimes, setDpTables } from "./dp";
 // And a stage's passes in schedule order (schedule.ts visitOrder).
 export { stageOrder } from "./order";
 
