@@ -175,7 +175,8 @@ export function addDataParallel(g: Graph): void {
   }
   for (let s = 0; s < P; s++) {
     const reductions = g.reductions[s]!;
-    for (let i = 0; i < reductions.length; i++) dep(g, g.optimizerOp[s]!, reductions[i]!);
+    if (g.build !== null) g.build.depsOn(g.optimizerOp[s]!, reductions); // (the same loop in WebAssembly)
+    else for (let i = 0; i < reductions.length; i++) g.engine.dep(g.optimizerOp[s]!, reductions[i]!);
   }
 }
 

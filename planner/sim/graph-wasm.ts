@@ -44,7 +44,7 @@ export class WasmGraphBuilder {
   constructor(
     private readonly g: Graph,
     maxLayers: number,
-    dpRoom = 0,
+    private readonly dpRoom = 0,
   ) {
     const c = g.costs;
     const P = c.pp;
@@ -71,7 +71,7 @@ export class WasmGraphBuilder {
       ["order", 4, passesPerStage], ["chOf", 4, V], ["layersOf", 8, V], ["firstForward", 4, V], ["kinds", 4, 10],
       ["ahead", 4, 2 * P * V], ["behind", 4, 2 * P * V], ["ppStream", 4, P], ["activation", 4, P], ["gradient", 4, P], ["routes", 4, P * P],
       ["opPre", 8, opsBound], ["opWork", 8, opsBound], ["opPost", 8, opsBound],
-      ["chunkFirst", 4, P * V], ["chunkLast", 4, P * V],
+      ["chunkFirst", 4, P * V], ["chunkLast", 4, P * V], ["ons", 4, dpRoom],
       ["partTo", 4, partsBound], ["partFrom", 4, partsBound], ["partNext", 4, partsBound], ["partFraction", 8, partsBound], ["partBytes", 8, partsBound],
     ];
     let bytes = 0;
@@ -127,6 +127,17 @@ export class WasmGraphBuilder {
   /** events.ts dep(), while open (out of range: finish() throws). */
   dep(op: number, on: number): void {
     this.x.dep(op, on);
+  }
+
+  /** events.ts dep() of `op` on each of `ons` in order, while open (wasm/graph.ts depsOn; `ons`
+   *  no longer than the collectives' room). */
+  depsOn(op: number, ons: readonly number[]): void {
+    if (ons.length > this.dpRoom) {
+      for (let i = 0; i < ons.length; i++) this.x.dep(op, ons[i]!);
+      return;
+    }
+    new Int32Array(this.buf, this.off.ons!, ons.length).set(ons);
+    this.x.depsOn(op, this.off.ons!, ons.length);
   }
 
   /** dp.ts reducePass's buckets (overlapped) of one side's weights (`expert`: Graph.opExpertBytes,

@@ -32,6 +32,7 @@ export interface GraphExports {
   graphBadN(): number;
   setPartTables(partTo: number, partFrom: number, partNext: number, partFraction: number, ops: number, edges: number, parts: number): void;
   dep(op: number, on: number): void;
+  depsOn(op: number, ons: number, count: number): void;
   graphParts(): number;
   graphOver(): number;
   setDpTables(kindLayers: number, kindGradFrom: number, partBytes: number): void;

@@ -11,7 +11,7 @@ import { f64At, i32At, setF64, setI32 } from "./memory";
 // The ranking's summary of a run (summary.ts) is compiled into the same module.
 export { setSummaryTables, summarize } from "./summary";
 // And the building of a step's compute operations and sends (graph.ts).
-export { addOp, dep, graphBad, graphBadN, graphBadOn, graphBadOp, graphEdges, graphOps, graphOver, graphParts, retimeOps, sends, setGraphTables, setPartTables, stagePasses } from "./graph";
+export { addOp, dep, depsOn, graphBad, graphBadN, graphBadOn, graphBadOp, graphEdges, graphOps, graphOver, graphParts, retimeOps, sends, setGraphTables, setPartTables, stagePasses } from "./graph";
 // And the data-parallel collectives' bucket loops (dp.ts).
 export { dpReusable, gatherBuckets, reduceBuckets, refillTimes, setDpTables } from "./dp";
 // And a stage's passes in schedule order (schedule.ts visitOrder).

@@ -158,6 +158,12 @@ export function dep(op: i32, on: i32): void {
   if (inRange(op, on)) edge(op, on);
 }
 
+/** dep() of `op` on each of the `count` operations listed at `ons`, in order (dp.ts: a stage's
+ *  optimizer step on its reductions). */
+export function depsOn(op: i32, ons: usize, count: i32): void {
+  for (let i = 0; i < count; i++) dep(op, i32At(ons, i));
+}
+
 /** events.ts partialDep(): `op` waits for `on` to be `fraction` of the way through; returns its
  *  index (−1: none made, out of range or of room). (Its check
  *  that `on` takes a fixed time holds here: the data-parallel buckets' producers are compute
