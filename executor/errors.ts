@@ -44,3 +44,12 @@ export class PortHeld extends ExecutorError {
     this.name = "PortHeld";
   }
 }
+
+/** A multi-node rendezvous host that does not exist (executor/port-holder.ts unresolvable): bad
+ *  input, where torchrun would retry it until the start-up deadline. */
+export class CannotResolve extends ExecutorError {
+  constructor(message: string) {
+    super("bad-input", message);
+    this.name = "CannotResolve";
+  }
+}

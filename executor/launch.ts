@@ -4,8 +4,8 @@
 import { createServer } from "node:net";
 import { availableParallelism } from "node:os";
 import type { Device } from "./devices.js";
-import { PortHeld } from "./errors.js";
-import { isThisMachine, portHolder } from "./port-holder.js";
+import { CannotResolve, PortHeld } from "./errors.js";
+import { isThisMachine, portHolder, unresolvable } from "./port-holder.js";
 
 export const DEFAULT_RDZV_PORT = 29500;
 export const WORKER_MODULE = "executor.worker";
@@ -133,7 +133,12 @@ export async function chooseRendezvous(requested: Endpoint | undefined, nnodes: 
     if (!requested) throw new Error("several nodes need an explicit rendezvous endpoint");
     const here = { endpoint: requested, replacedPort: null };
     // checkPort false: only the commands are printed (--print-launch), to be run later.
-    if (o.checkPort === false || !(await isThisMachine(requested.host))) return { ...here, portChecked: false };
+    if (o.checkPort === false) return { ...here, portChecked: false };
+    // A host that does not exist held every rank at the rendezvous until the start-up deadline
+    // (20 min by default), torchrun only logging "Name or service not known".
+    if (await unresolvable(requested.host))
+      throw new CannotResolve(`--rdzv-endpoint: host "${requested.host}" does not resolve on this node (ENOTFOUND): torchrun would retry it until the start-up deadline; name a host every node resolves, or its address`);
+    if (!(await isThisMachine(requested.host))) return { ...here, portChecked: false };
     // The store listens on every address: any listener on the port is in its way.
     if (await portFree("0.0.0.0", requested.port)) return { ...here, portChecked: true };
     const holder = portHolder(requested.port);

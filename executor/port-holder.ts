@@ -7,6 +7,7 @@
 // another user's process, the holder is unknown (null).
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { hostname, networkInterfaces } from "node:os";
 import { procPids } from "./proc.js";
 
@@ -21,6 +22,22 @@ export interface PortHolder {
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
+/** Whether `host` is a name that does not exist (the resolver's definite ENOTFOUND, within 2 s):
+ *  torchrun does not fail on it but retries it until the rendezvous's join timeout, saying so only
+ *  in its log ("Name or service not known"). An address, a name that resolves, a resolver that is
+ *  slow or failing for now (EAI_AGAIN) are not. */
+export async function unresolvable(host: string): Promise<boolean> {
+  const h = host.replace(/^\[|\]$/g, "");
+  if (isIP(h) !== 0 || h === "localhost" || h === hostname()) return false;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 2000)));
+  try {
+    return await Promise.race([lookup(h, { all: true }).then(() => false, (e: NodeJS.ErrnoException) => e.code === "ENOTFOUND"), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Whether `host` names this machine (loopback, its hostname, or one of its interfaces'
  *  addresses, after a DNS lookup), as torch's _matches_machine_hostname decides it. */
 export async function isThisMachine(host: string): Promise<boolean> {
@@ -28,7 +45,8 @@ export async function isThisMachine(host: string): Promise<boolean> {
   if (h === "localhost" || LOOPBACK.test(h) || h === hostname()) return true;
   const own = new Set(Object.values(networkInterfaces()).flatMap((l) => (l ?? []).map((a) => a.address)));
   if (own.has(h)) return true;
-  // A name that does not resolve within 2 s is not this machine's (torchrun fails on it anyway).
+  // A name that does not resolve within 2 s is not this machine's (one that does not exist is
+  // refused before the launch: chooseRendezvous, unresolvable).
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<{ address: string }[]>((resolve) => (timer = setTimeout(() => resolve([]), 2000)));
   let addrs: { address: string }[];

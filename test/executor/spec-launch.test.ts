@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Plan } from "../../planner/index.js";
 import { loadModel } from "../../src/load.js";
 import { allNodeLines, chooseRendezvous, commandLine, freePort, shellQuote, torchrunArgs, type NodeLaunch } from "../../executor/launch.js";
-import { isThisMachine, isTorchLauncher, portHolder } from "../../executor/port-holder.js";
+import { isThisMachine, isTorchLauncher, portHolder, unresolvable } from "../../executor/port-holder.js";
 import { buildSpec, faultInjectionFromEnv } from "../../executor/spec.js";
 import { exitFor } from "../../src/errors.js";
 import { planFromJson } from "../../src/plan-file.js";
@@ -112,6 +112,19 @@ describe("rendezvous", () => {
     expect(await chooseRendezvous({ host: "10.0.0.1", port: 29400 }, 2)).toEqual({ endpoint: { host: "10.0.0.1", port: 29400 }, replacedPort: null, portChecked: !remote });
     const free = await freePort();
     expect(await chooseRendezvous({ host: "127.0.0.1", port: free }, 2)).toEqual({ endpoint: { host: "127.0.0.1", port: free }, replacedPort: null, portChecked: true });
+  });
+
+  // A host that does not exist held every rank at torchrun's rendezvous until the start-up
+  // deadline (20 min by default), torchrun only logging "Name or service not known". ".invalid"
+  // never resolves (RFC 6761 §6.4).
+  it("refuses a multi-node endpoint whose host does not resolve, before the launch", async () => {
+    const e = await chooseRendezvous({ host: "no-such-host.invalid", port: 29400 }, 2).then(() => null, (x: unknown) => x);
+    expect(exitFor(e)?.status).toBe(2);
+    expect((e as Error).message).toMatch(/^--rdzv-endpoint: host "no-such-host\.invalid" does not resolve on this node \(ENOTFOUND\)/);
+    // An address is never looked up; --print-launch checks nothing.
+    expect(await unresolvable("10.0.0.1")).toBe(false);
+    expect(await unresolvable("[::1]")).toBe(false);
+    expect(await chooseRendezvous({ host: "no-such-host.invalid", port: 29400 }, 2, { checkPort: false })).toMatchObject({ portChecked: false });
   });
 
   // QA: a Python socket on the rendezvous port of node 0 read as "the 2 nodes never all joined
