@@ -16,7 +16,7 @@ import { isFloat8, titanStages } from "./read-titan-stages.js";
 import { readTitanMoe } from "./read-titan-moe.js";
 import { checkTitanFlavorRun, readTitanModel } from "./read-titan-model.js";
 import { titanFlavor } from "./titan-flavors.js";
-import { TORCHTITAN_V022_NEW, titanReleaseChecks, titanTomlRelease } from "./titan-release-keys.js";
+import { TORCHTITAN_MAIN_LATER, TORCHTITAN_V022_NEW, titanReleaseChecks, titanTomlRelease } from "./titan-release-keys.js";
 
 /** --section.key value lines as the table the TOML file would have been. */
 export function parseOverrides(text: string): TomlTable {
@@ -83,7 +83,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
       for (const [key, x] of Object.entries(t)) {
         const at = `${path}.${key}`;
         if (typeof x === "object" && x !== null && !Array.isArray(x)) walk(at, x as TomlTable);
-        else if (!TORCHTITAN_02_KEYS.has(at) && !TORCHTITAN_MAIN_KEYS.has(at) && !Object.hasOwn(TORCHTITAN_V022_NEW, at)) warnings.push(unknownLine(o, at, "a torchtitan setting paraplan knows"));
+        else if (!TORCHTITAN_02_KEYS.has(at) && !TORCHTITAN_MAIN_KEYS.has(at) && !Object.hasOwn(TORCHTITAN_V022_NEW, at) && !Object.hasOwn(TORCHTITAN_MAIN_LATER, at)) warnings.push(unknownLine(o, at, "a torchtitan setting paraplan knows"));
         else keys.push(at);
       }
     };
@@ -324,8 +324,10 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // torch.compile (0.2 [compile] enable, older training.compile): the compiled engine; async TP
   // (micro-pipelined all-gather/reduce-scatter matmuls) needs it, as torchtitan asserts.
   const compiled = get("compile", "enable") === true || get("training", "compile") === true;
-  const asyncTp = get("parallelism", "enable_async_tensor_parallel") === true;
-  if (asyncTp && !compiled) throw new UserError(`${setting("parallelism", "enable_async_tensor_parallel")} needs torch.compile (compile.enable), as torchtitan requires`);
+  // (main after @0014ac2c names it compile.enable_async_tensor_parallel: titan-release-keys.ts)
+  const asyncAt = (["parallelism", "compile"] as const).find((sec) => get(sec, "enable_async_tensor_parallel") === true);
+  const asyncTp = asyncAt !== undefined;
+  if (asyncTp && !compiled) throw new UserError(`${setting(asyncAt, "enable_async_tensor_parallel")} needs torch.compile (compile.enable), as torchtitan requires`);
   return {
     engine: "torchtitan",
     ...(compiled ? { engineName: "torchtitan-compile" } : {}),

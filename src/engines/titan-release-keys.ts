@@ -25,6 +25,27 @@ export const TORCHTITAN_V022_NEW: Record<string, string> = {
   "parallelism.expert_parallel_comm_backend": "refused unless \"standard\": deepep dispatches the experts' tokens with DeepEP's kernels",
 };
 
+/** torchtitan main's overrides after the recorded @0014ac2c, at b5bcd76c (2026-08-21),
+ *  torchtitan/config/configs.py (fixtures/torchtitan-main-b5bcd76.txt): the batch counted in token
+ *  slots, CUDA graphs by default, an SPMD backend. Each is refused with what it does, except async
+ *  tensor parallel, moved from [parallelism] to [compile] and read as before (read-torchtitan.ts),
+ *  and structured logging (log records only: TITAN_MAIN_ACCEPTED). */
+export const TORCHTITAN_MAIN_LATER: Record<string, string> = {
+  "compile.enable_async_tensor_parallel": "read as parallelism.enable_async_tensor_parallel, its name at @0014ac2c",
+  "training.num_tokens_per_microbatch_per_dp_rank": "counts each rank's micro-batch in token slots (main after @0014ac2c); paraplan reads @0014ac2c's training.local_batch_size and seq_len",
+  "training.num_tokens_per_train_step": "counts the global batch in token slots (main after @0014ac2c); paraplan reads @0014ac2c's training.global_batch_size",
+  "training.max_context_length": "sets the logical context the token slots pack (main after @0014ac2c); paraplan reads @0014ac2c's training.seq_len",
+  "parallelism.num_pp_microbatches": "counts the pipeline's micro-batches (main after @0014ac2c); paraplan reads @0014ac2c's parallelism.pipeline_parallel_microbatch_size",
+  "training.disable_cuda_graphs": "switches the CUDA graphs main after @0014ac2c captures the step in by default, which paraplan does not price either way",
+  "parallelism.spmd_backend": "chooses main's SPMD backend (spmd_types by default after @0014ac2c), other than the DTensor paths paraplan's torchtitan figures describe",
+  "parallelism.context_parallel_ptrr_mask_key": "masks context-parallel attention by a key of the batch",
+  "debug.spmd_typechecking": "type-checks every SPMD operation at run time",
+  "debug.enable_structured_logging": "writes structured log records (configs.py DebugConfig, True by default): no change to the step",
+};
+
+/** The keys of TORCHTITAN_MAIN_LATER read, not refused. */
+const TITAN_MAIN_ACCEPTED = new Set(["compile.enable_async_tensor_parallel", "debug.enable_structured_logging"]);
+
 /** Keys of v0.2.1 or later that v0.2.0's job_config.py lacks (the names that date a TOML file). */
 export const TORCHTITAN_AFTER_020 = [
   ...Object.keys(TORCHTITAN_V022_NEW),
@@ -49,12 +70,19 @@ export function titanTomlRelease(keys: string[], o: string, warnings: string[]):
 /** Settings of the later releases that change the step: exit 2 naming them. `setting(section, key)`
  *  names the setting where the file has it. */
 export function titanReleaseChecks(get: (section: string, key: string) => unknown, setting: (section: string, key: string) => string): void {
+  for (const [key, why] of Object.entries(TORCHTITAN_MAIN_LATER)) {
+    const [section, name] = key.split(".") as [string, string];
+    if (!TITAN_MAIN_ACCEPTED.has(key) && get(section, name) !== undefined && !(name === "spmd_typechecking" && get(section, name) === false))
+      throw new UserError(`${setting(section, name)} ${why}, which paraplan does not model`);
+  }
   const backend = get("parallelism", "expert_parallel_comm_backend");
   if (backend !== undefined && backend !== "standard")
     throw new UserError(`${setting("parallelism", "expert_parallel_comm_backend")} dispatches the experts' tokens with DeepEP's kernels (job_config.py @ v0.2.2), which paraplan does not model: it prices the all-to-all collectives ("standard")`);
   // comm.mode (job_config.py Comm.mode @ v0.2.1, configs.py CommConfig on main): fake_backend and
   // local_tensor run no real collectives (a dry run of the configuration), not a training step.
   const mode = get("comm", "mode");
+  if (mode === "torchcomms")
+    throw new UserError(`${setting("comm", "mode")} runs the collectives through torchcomms' communicators, not the NCCL process groups paraplan's figures describe`);
   if (mode !== undefined && mode !== "default")
     throw new UserError(`${setting("comm", "mode")} runs no real collectives (a fake or local-tensor backend for dry runs), which paraplan does not model: it prices a training step`);
   // debug.batch_invariant (configs.py DebugConfig on main): batch-invariant kernels, other kernels
