@@ -168,7 +168,8 @@ export function addDataParallel(g: Graph): void {
     const op = addOp(g, g.streams.dp[0]!, info, -1, -1, 0, g.engine.routeOf(links));
     for (const s of [0, P - 1]) {
       dep(g, op, g.optimizerOp[s]! - 1);
-      for (const r of g.reductions[s]!) dep(g, op, r);
+      if (g.build !== null) g.build.depsOn(op, g.reductions[s]!);
+      else for (const r of g.reductions[s]!) g.engine.dep(op, r);
     }
     g.reductions[0]!.push(op);
     g.reductions[P - 1]!.push(op);
