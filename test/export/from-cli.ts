@@ -36,3 +36,13 @@ export const MIXTRAL_MEGATRON = [
   "--num-virtual-stages-per-pipeline-rank 4", "--use-distributed-optimizer", "--overlap-grad-reduce", "--sequence-parallel", "--micro-batch-size 1",
   "--global-batch-size 64", "--disable-bias-linear", "--attention-backend flash",
 ];
+
+/** Llama 3 8B's Megatron-LM arguments, one a line (21 lines), as the Megatron export writes them
+ *  less the degrees, precision and attention backend each test adds. */
+export const LLAMA8B_MEGATRON = [
+  "--num-layers 32", "--hidden-size 4096", "--ffn-hidden-size 14336", "--num-attention-heads 32", "--group-query-attention",
+  "--num-query-groups 8", "--max-position-embeddings 8192", "--position-embedding-type rope", "--rotary-base 500000", "--swiglu",
+  "--normalization RMSNorm", "--norm-epsilon 0.00001", "--untie-embeddings-and-output-weights", "--attention-dropout 0",
+  "--hidden-dropout 0", "--seq-length 8192", "--use-distributed-optimizer", "--overlap-grad-reduce", "--micro-batch-size 1",
+  "--global-batch-size 512", "--disable-bias-linear",
+];

@@ -4,20 +4,14 @@
 // Line numbers: megatron/training/arguments.py @ core_v0.14.0 unless said otherwise.
 import { afterAll, describe, expect, it } from "vitest";
 import { cli, removeTemp } from "./helpers.js";
-import { MIXTRAL_MEGATRON, accepted, fileWriter, refused } from "./from-cli.js";
+import { LLAMA8B_MEGATRON, MIXTRAL_MEGATRON, accepted, fileWriter, refused } from "./from-cli.js";
 
 afterAll(removeTemp);
 
 const file = fileWriter("from-megatron-flags");
 
 /** Llama 3 8B as the Megatron export writes it (tp 1, pp 1, ZeRO-1 on 16 GPUs: dp 16). */
-const LLAMA8B = [
-  "--num-layers 32", "--hidden-size 4096", "--ffn-hidden-size 14336", "--num-attention-heads 32", "--group-query-attention",
-  "--num-query-groups 8", "--max-position-embeddings 8192", "--position-embedding-type rope", "--rotary-base 500000", "--swiglu",
-  "--normalization RMSNorm", "--norm-epsilon 0.00001", "--untie-embeddings-and-output-weights", "--attention-dropout 0",
-  "--hidden-dropout 0", "--seq-length 8192", "--use-distributed-optimizer", "--overlap-grad-reduce", "--micro-batch-size 1",
-  "--global-batch-size 512", "--disable-bias-linear", "--attention-backend flash",
-];
+const LLAMA8B = [...LLAMA8B_MEGATRON, "--attention-backend flash"];
 const llama = (lines: string[], drop: string[] = []) => ["--model", "llama3-8b", "--gpus", "16", "--from", file("txt", [...LLAMA8B.filter((l) => !drop.some((d) => l.startsWith(d))), ...lines].join("\n") + "\n")];
 
 /** Llama 3 8B's parameters Ψ: embedding and output 2 × 128256 × 4096 = 1,050,673,152; a layer's Q

@@ -5,7 +5,7 @@
 // script prices a harmless new flag as the run without it and refuses one that changes the step.
 import { afterAll, describe, expect, it } from "vitest";
 import { removeTemp, recorded } from "./helpers.js";
-import { accepted, fileWriter, refused } from "./from-cli.js";
+import { LLAMA8B_MEGATRON, accepted, fileWriter, refused } from "./from-cli.js";
 import { MEGATRON_FLAGS } from "../../src/engines/known-names.js";
 import {
   MEGATRON_V019_ALIASES, MEGATRON_V019_CHECKED, MEGATRON_V019_FLAGS, MEGATRON_V019_NEUTRAL, MEGATRON_V019_OFFLOAD,
@@ -59,13 +59,7 @@ describe("every core_v0.19.0 flag is placed", () => {
 
 const file = fileWriter("megatron-v019");
 /** Llama 3 8B in bf16 on 16 GPUs, tp 2 · dp 8, ZeRO-1 (23 lines; a flag added is line 24). */
-const LLAMA8B = [
-  "--num-layers 32", "--hidden-size 4096", "--ffn-hidden-size 14336", "--num-attention-heads 32", "--group-query-attention",
-  "--num-query-groups 8", "--max-position-embeddings 8192", "--position-embedding-type rope", "--rotary-base 500000", "--swiglu",
-  "--normalization RMSNorm", "--norm-epsilon 0.00001", "--untie-embeddings-and-output-weights", "--attention-dropout 0",
-  "--hidden-dropout 0", "--seq-length 8192", "--use-distributed-optimizer", "--overlap-grad-reduce", "--micro-batch-size 1",
-  "--global-batch-size 512", "--disable-bias-linear", "--tensor-model-parallel-size 2", "--bf16",
-];
+const LLAMA8B = [...LLAMA8B_MEGATRON, "--tensor-model-parallel-size 2", "--bf16"];
 const llama = (lines: string[]) => ["--model", "llama3-8b", "--gpus", "16", "--from", file("txt", [...LLAMA8B, ...lines].join("\n") + "\n")];
 type Json = { from: { plan: { tokensPerSecond: number; memory: { total: number } }; notes: string[]; warnings: string[] } };
 const json = async (lines: string[]) => (await accepted(llama(lines))) as unknown as Json;
