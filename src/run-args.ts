@@ -69,12 +69,19 @@ function ranged(flag: string, text: string, limit: Pick<RunLimit, "min" | "max" 
   return n + 0; // -0 as 0: "--price -0" printed $-0.00
 }
 
+/** --tokens's value (the interactive planner's `w` takes it too), or a UserError naming the flag. */
+export const parseTokensFlag = (text: string): number => orFail("tokens", parseTokens(text));
+
+/** --price's value, USD per GPU-hour from 0 to 1,000,000 (the interactive planner's `$` takes it
+ *  too), or a UserError naming the flag. */
+export const parsePriceFlag = (text: string): number => ranged("price", text, { min: 0, max: 1e6, minIncluded: true }, "give USD per GPU-hour from 0 to 1,000,000, like 2.5");
+
 /** The run flags of argv, validated, and the argv left for the plan flags. */
 export function takeRunArgs(argv: string[]): { run: RunArgs; rest: string[] } {
   const { values: v, rest } = take(argv);
   const run: RunArgs = { price: null, power: "board", ckpt: "sync", given: RUN_FLAGS.filter((f) => v[f] !== undefined) };
-  if (v.tokens !== undefined) run.tokens = orFail("tokens", parseTokens(v.tokens));
-  if (v.price !== undefined) run.price = ranged("price", v.price, { min: 0, max: 1e6, minIncluded: true }, "give USD per GPU-hour from 0 to 1,000,000, like 2.5");
+  if (v.tokens !== undefined) run.tokens = parseTokensFlag(v.tokens);
+  if (v.price !== undefined) run.price = parsePriceFlag(v.price);
   // The bounds a profile's run.pue and the rest are held to too (planner/run/limits.ts).
   if (v.pue !== undefined) run.pue = ranged("pue", v.pue, RUN_LIMITS.pue, `give a PUE ${RUN_LIMITS.pue.words}`);
   run.power = oneOf<PowerBasis>("power", v.power, ["board", "node"]) ?? run.power;

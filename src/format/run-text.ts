@@ -121,6 +121,9 @@ function checkpointText(w: WholeRun): string {
   return `${mode}; ${interval}`;
 }
 
+/** $2.5, $1,000,000 (it read $1000000) per GPU-hour: the price as given, with separators. */
+export const priceText = (price: number): string => (price >= 1000 ? grouped(price, Number.isInteger(price) ? 0 : 2) : String(price));
+
 export function runText(w: WholeRun): string {
   const stall = runStall(w.estimate, w.inputs.restartTime);
   if (stall) return `whole run: ${stall.message}`;
@@ -128,10 +131,7 @@ export function runText(w: WholeRun): string {
   const i = w.inputs;
   const c = e.checkpoint;
   const f = w.figures;
-  const price = w.settings.price ?? 0;
-  // $2.5, $1,000,000 (it read $1000000) per GPU-hour: the price as given, with separators.
-  const priceText = price >= 1000 ? grouped(price, Number.isInteger(price) ? 0 : 2) : String(price);
-  const cost = e.cost === null ? "cost: no --price given (USD per GPU-hour; cost = GPU-hours × price)" : `cost ${usd(e.cost)} at $${priceText}/GPU-hour`;
+  const cost = e.cost === null ? "cost: no --price given (USD per GPU-hour; cost = GPU-hours × price)" : `cost ${usd(e.cost)} at $${priceText(w.settings.price ?? 0)}/GPU-hour`;
   const assumed = runAssumed(wordsOf(w));
   const lost = c.written ? "the work since the last checkpoint" : "the work since the run began";
   return [

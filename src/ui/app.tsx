@@ -6,6 +6,7 @@ import { Controller, type Services } from "./core/controller.js";
 import { hintFor, toKeyPresses } from "./core/keys.js";
 import { createStore, currentPlan, reducer, tablePlans } from "./core/reducer.js";
 import { titleRow } from "./core/chrome.js";
+import { footerMessage } from "./core/run-settings.js";
 import { type Terminal, frameLayout, terminalOf } from "./core/frame.js";
 import type { SetupOptions } from "./core/setup.js";
 import { type AppState, initialState, screenOf } from "./core/state.js";
@@ -69,7 +70,7 @@ function Body({ state, width, height }: { state: AppState; width: number; height
     );
   if (screen === "detail" && session && plan)
     return (
-      <DetailScreen plan={plan} previous={state.previous} hw={session.request.hw} training={session.request.training} model={session.request.model} width={width} height={height} />
+      <DetailScreen plan={plan} previous={state.previous} hw={session.request.hw} training={session.request.training} model={session.request.model} run={state.runChoice} width={width} height={height} />
     );
   if (screen === "frontier" && state.search) return <FrontierScreen plans={state.search.plans} selected={plan} width={width} height={height} />;
   if (screen === "execute" && state.run) return <ExecuteScreen run={state.run} width={width} height={height} />;
@@ -90,7 +91,8 @@ export function App({ options, services, width, height, onQuit, clearOnResize = 
     { isActive: isRawModeSupported === true },
   );
   useEffect(() => () => controller.dispose(), [controller]);
-  const layout = frameLayout(terminal, state.message?.text ?? null);
+  const message = footerMessage(state.entry, state.message);
+  const layout = frameLayout(terminal, message?.text ?? null);
   const title = titleRow(state, layout.kind === "frame" ? layout.width : terminal.cols);
   if (layout.kind === "too-small")
     return (
@@ -117,7 +119,7 @@ export function App({ options, services, width, height, onQuit, clearOnResize = 
           <Body state={state} width={layout.width} height={layout.body} />
         </Box>
         {layout.message.map((l, i) => (
-          <Text key={i} color={state.message?.tone === "error" ? "red" : "green"} wrap="truncate-end">
+          <Text key={i} color={message?.tone === "error" ? "red" : "green"} wrap="truncate-end">
             {l}
           </Text>
         ))}

@@ -40,14 +40,30 @@ describe("the plan detail screen", () => {
   it("shows the whole run under the rest where the terminal has room, and keeps within the height where not", () => {
     const tall = render(<DetailScreen plan={plan()} previous={null} hw={req.hw} training={req.training} model={req.model} width={80} height={30} />).lastFrame()!;
     expect(tall).toMatch(/^whole run$/m);
-    expect(tall).toMatch(/^  per 1\.0T tokens at [\d.]+ s a step \(closed form\): [\d.]+ days · [\d.]+[kM] GPU-hours/m);
+    expect(tall).toMatch(/^  for 1\.0T tokens at [\d.]+ s a step \(closed form\): [\d.]+ days · [\d.]+[kM] GPU-hours/m);
     // (each line over rows broken between its parts, "· " opening a continued one: the rows joined)
     const joined = tall.replace(/\n {2}· /g, " · ");
-    expect(joined).toMatch(/^  per 1\.0T tokens at .* · [\d,]+ MWh \(board power × PUE 1\.09\)$/m);
+    expect(joined).toMatch(/^  for 1\.0T tokens at .* · [\d,]+ MWh \(board power × PUE 1\.09\)$/m);
     expect(joined).toMatch(/^  goodput \d+\.\d% · job MTBF [\d.]+ (h|days) · checkpoint every .* per failure$/m);
     const short = render(<DetailScreen plan={plan()} previous={plan({ pp: 8, dp: 16, cp: 1, ep: 1, etp: 1, vpp: 1, schedule: "1f1b" })} hw={req.hw} training={req.training} model={req.model} width={80} height={20} />).lastFrame()!;
     expect(short.split("\n").length).toBeLessThanOrEqual(20);
     expect(short).not.toContain("whole run");
+  });
+
+  it("prices the run the user set (w, $): ten times the tokens, ten times the days; the cost at the price", () => {
+    const show = (run: { tokens: number; price: number | null }) =>
+      render(<DetailScreen plan={plan()} previous={null} hw={req.hw} training={req.training} model={req.model} run={run} width={100} height={30} />).lastFrame()!.replace(/\n {2}· /g, " · ");
+    const days = (f: string) => Number(/ \(closed form\): ([\d,.]+) days/.exec(f)![1]!.replace(/,/g, ""));
+    const one = show({ tokens: 1e12, price: null });
+    const ten = show({ tokens: 10e12, price: 2 });
+    expect(ten).toMatch(/^ {2}for 10\.0T tokens at /m);
+    expect(one).not.toContain("cost");
+    // 1e12 and 1e13 tokens in steps of 1,536 × 2,048: 317,892 and 3,178,915 steps, ×10.0000 (the
+    // goodput the same: Daly's interval does not depend on the run's length); days printed to 0.1.
+    expect(Math.abs(days(ten) - 10 * days(one))).toBeLessThan(1.1);
+    // 1,024 GPUs × the days × 24 h × $2 (printed to three digits)
+    const cost = Number(/ · cost \$([\d.]+)M at \$2\/GPU-hour/.exec(ten)![1]) * 1e6;
+    expect(Math.abs(cost - days(ten) * 24 * 1024 * 2) / cost).toBeLessThan(0.005);
   });
 });
 

@@ -6,6 +6,7 @@ import type { ModelSpec, PlanResult, Hardware } from "../../planner/index.js";
 import type { PlanRequest } from "../plan-request.js";
 import { detailView } from "./core/detail.js";
 import { type DetailLine, detailLines } from "./core/detail-lines.js";
+import type { RunChoice } from "./core/run-settings.js";
 import { MEMORY_COLOR, Segments, TIME_COLOR, TONE_STYLE } from "./theme.js";
 
 export interface DetailScreenProps {
@@ -15,6 +16,8 @@ export interface DetailScreenProps {
   training: PlanRequest["training"];
   /** With the model, the screen also shows the plan's wire. */
   model?: ModelSpec;
+  /** The tokens and price of the whole run (default: a trillion tokens, no price). */
+  run?: RunChoice;
   width: number;
   height: number;
 }
@@ -63,8 +66,8 @@ function Line({ line }: { line: DetailLine }) {
   }
 }
 
-export function DetailScreen({ plan, previous, hw, training, model, width, height }: DetailScreenProps) {
-  const lines = detailLines(detailView(plan, hw, training, previous, width, model), height);
+export function DetailScreen({ plan, previous, hw, training, model, run, width, height }: DetailScreenProps) {
+  const lines = detailLines(detailView(plan, hw, training, previous, width, model, run), height);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">
       {lines.map((l, i) => (

@@ -3,6 +3,7 @@
 import type { StepEvent } from "../../../executor/events.js";
 import type { Summary } from "../../../executor/summary.js";
 import type { PlanResult } from "../../../planner/index.js";
+import type { EntryAction } from "./run-settings.js";
 import type { SearchProgress } from "./search-job.js";
 import type { EngineOption, ModelOption, ProfileOption, Session } from "./setup.js";
 import type { FilterDim, Message } from "./state.js";
@@ -23,6 +24,7 @@ export type SetupAction =
 
 export type Action =
   | SetupAction
+  | EntryAction
   | { type: "search/start"; session: Session }
   | { type: "search/progress"; progress: SearchProgress }
   | { type: "results/move"; delta: number }

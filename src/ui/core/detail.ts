@@ -5,6 +5,7 @@ import { cpAttentionImbalance, cpImbalance } from "../../../planner/cost/context
 import { count, gib, percent, seconds, size } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
+import { DEFAULT_RUN, type RunChoice } from "./run-settings.js";
 import { wholeRunLines, wrapParts } from "./whole-run.js";
 import { searchedAsItRuns } from "../../format/plan-text.js";
 import type { PlanRequest } from "../../plan-request.js";
@@ -215,7 +216,8 @@ function notesOf(p: PlanResult, t: PlanRequest["training"], width: number): stri
   return [n, eager].flatMap((x) => (x === null ? [] : wrapText(x, width)));
 }
 
-export function detailView(p: PlanResult, hw: Hardware, t: PlanRequest["training"], previous: PlanResult | null, width: number, model?: ModelSpec): DetailView {
+/** `run`: the tokens and price the whole run is priced for (state.ts runChoice). */
+export function detailView(p: PlanResult, hw: Hardware, t: PlanRequest["training"], previous: PlanResult | null, width: number, model?: ModelSpec, run: RunChoice = DEFAULT_RUN): DetailView {
   const m = p.memory;
   // The training the plan runs under (its engine's eager engine where it runs eager, planner/eager.ts).
   const ran = model ? runsAs(model, t, p) : t;
@@ -247,7 +249,7 @@ export function detailView(p: PlanResult, hw: Hardware, t: PlanRequest["training
     wire: model ? fit(wireLine(model, hw, ran, p), width) : null,
     bubble: fit(bubbleLine(p, ran), width),
     notes: notesOf(p, t, width),
-    run: model ? wholeRunLines(model, hw, ran, p).map((l) => wrapParts(l, width - 2)) : [],
+    run: model ? wholeRunLines(model, hw, ran, p, run).map((l) => wrapParts(l, width - 2)) : [],
     diff: previous ? planDiff(previous, p).map((l) => fit(l, width)) : [],
   };
 }

@@ -130,11 +130,21 @@ function listCommand(screen: Screen, k: KeyPress): Command {
   return NONE;
 }
 
+/** While a run setting is typed (w, $ on the detail): every printable key is text. */
+function entryCommand(k: KeyPress): Command {
+  if (k.name === "enter") return act({ type: "entry/submit" });
+  if (k.name === "escape") return act({ type: "entry/cancel" });
+  if (k.name === "backspace") return act({ type: "entry/backspace" });
+  if (k.name === "char" && /^[^\x00-\x1f]+$/.test(k.char)) return act({ type: "entry/type", text: k.char });
+  return NONE;
+}
+
 /** What a key does in this state. */
 export function commandFor(s: AppState, k: KeyPress): Command {
   const screen = screenOf(s);
   if (k.name === "ctrl-c") return { kind: "quit" };
   if (s.help) return k.name === "char" && k.char === "q" ? { kind: "quit" } : act({ type: "help", open: false });
+  if (s.entry) return entryCommand(k);
   if (screen === "setup") {
     if (s.setup.text === null && k.name === "char" && k.char === "q") return { kind: "quit" };
     if (s.setup.text === null && k.name === "char" && k.char === "?") return act({ type: "help", open: true });
@@ -151,6 +161,8 @@ export function commandFor(s: AppState, k: KeyPress): Command {
     if (k.char === "g") return { kind: "export-engines" };
     if (k.char === "x") return { kind: "execute" };
     if (k.char === "f" && screen !== "frontier") return act({ type: "frontier/open" });
+    if (screen === "detail" && k.char === "w") return act({ type: "entry/open", field: "tokens" });
+    if (screen === "detail" && k.char === "$") return act({ type: "entry/open", field: "price" });
   }
   if (screen === "frontier") {
     if (k.name === "left" || k.name === "down") return act({ type: "frontier/move", delta: -1 });
@@ -187,6 +199,7 @@ export const KEY_HELP: Record<Screen, KeyHelp[]> = {
   ],
   detail: [
     { keys: "↑ ↓", does: "previous / next plan of the table" },
+    { keys: "w  $", does: "whole run: the tokens to train (like 15.6T)  ·  the USD price per GPU-hour (Enter sets, Esc cancels)" },
     { keys: "f", does: "frontier chart" },
     { keys: "e  x", does: "export the plan as JSON  ·  execute it" },
     { keys: "g", does: "export Megatron/DeepSpeed/torchtitan/llm-foundry/torchrun/Slurm configs" },
@@ -213,15 +226,18 @@ export const GLOBAL_HELP: KeyHelp[] = [
 export const HINT: Record<Screen, string> = {
   setup: "↑↓ field  ←→ change  0-9 type  Enter plan  ? keys  q quit",
   results: "↑↓ move  Enter detail  s sort  t p d z r filter  f frontier  e export  x run",
-  detail: "↑↓ other plan  f frontier  e export  x execute  b back  ? keys  q quit",
+  detail: "↑↓ other plan  w tokens  $ price  f frontier  e export  x run  b back",
   frontier: "←→ along the frontier  Enter detail  e export  x execute  b back  ? keys",
   execute: "c stop the run  b back  ? keys  q quit",
 };
+
+export const ENTRY_HINT = "type the value  Enter set  Esc cancel  ⌫ delete";
 
 /** The hint for this state: on the execute screen "c stop the run" only while there is a run to
  *  stop (the controller's stop does nothing after it ended, stopping included). */
 export function hintFor(s: AppState): string {
   const screen = screenOf(s);
+  if (s.entry) return ENTRY_HINT;
   const status = s.run?.status;
   if (screen === "execute" && status !== "preparing" && status !== "running") return "b back  ? keys  q quit";
   return HINT[screen];

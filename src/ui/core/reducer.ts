@@ -4,6 +4,7 @@ import type { PlanResult } from "../../../planner/index.js";
 import type { Action } from "./actions.js";
 import { frontierStep, paretoFrontier, planKey } from "./frontier.js";
 import { cycleFilter, planTable } from "./results.js";
+import { entryReducer } from "./run-settings.js";
 import { setupReducer } from "./setup-reducer.js";
 import { type AppState, FRESH_RESULTS, type PlanTable, type RunState, SORT_KEYS, type Screen, screenOf } from "./state.js";
 
@@ -62,6 +63,7 @@ function step(s: AppState, a: Action): AppState {
     const setup = setupReducer(s.setup, s.options, a as Extract<Action, { type: `setup/${string}` }>);
     return setup === s.setup ? s : { ...s, setup };
   }
+  if (a.type.startsWith("entry/")) return entryReducer(s, a as Extract<Action, { type: `entry/${string}` }>);
   switch (a.type) {
     case "search/start":
       return {

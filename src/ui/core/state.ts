@@ -2,6 +2,7 @@
 import type { StepEvent } from "../../../executor/events.js";
 import type { Summary } from "../../../executor/summary.js";
 import type { PlanResult, Recompute, ZeroStage } from "../../../planner/index.js";
+import { DEFAULT_RUN, type Entry, type RunChoice } from "./run-settings.js";
 import type { SearchProgress } from "./search-job.js";
 import {
   type EngineOption,
@@ -108,6 +109,10 @@ export interface AppState {
   lastDetail: PlanResult | null;
   run: RunState | null;
   message: Message | null;
+  /** The whole run the detail prices (`w` and `$` set it; kept across searches). */
+  runChoice: RunChoice;
+  /** A run setting being typed into the message row. */
+  entry: Entry | null;
 }
 
 export const screenOf = (s: AppState): Screen => s.stack[s.stack.length - 1] ?? "setup";
@@ -154,6 +159,8 @@ export function initialState(options: SetupOptions): AppState {
     search: null,
     table: null,
     sort: "throughput",
+    runChoice: DEFAULT_RUN,
+    entry: null,
     ...FRESH_RESULTS,
   };
 }

@@ -4,7 +4,7 @@ import { runEstimate, runInputsFor, resolveRunFigures } from "../../../planner/r
 import { compact, seconds } from "../../format/units.js";
 import { sessionOf } from "../test-utils.js";
 import { detailView } from "./detail.js";
-import { DETAIL_TOKENS, wholeRunLines } from "./whole-run.js";
+import { wholeRunLines } from "./whole-run.js";
 import { allDetailLines, detailLines } from "./detail-lines.js";
 import { wholeRun } from "../../app/whole-run.js";
 
@@ -14,8 +14,8 @@ const p = evaluatePlan(gpt3.model, gpt3.hw, gpt3.training, { tp: 8, pp: 16, dp: 
 describe("the plan detail's whole run", () => {
   it("per trillion tokens and under failures, with the planner's figures", () => {
     const lines = wholeRunLines(gpt3.model, gpt3.hw, gpt3.training, p);
-    const e = runEstimate(p.time.step, runInputsFor(gpt3.model, gpt3.training, p, resolveRunFigures(gpt3.hw, "board", {}), { tokens: DETAIL_TOKENS, price: null, mode: "sync" }));
-    expect(lines[0]).toBe(`per 1.0T tokens at ${seconds(p.time.step)} a step (closed form): ${e.days.toFixed(1)} days · ${compact(e.gpuHours)} GPU-hours · ${Math.round(e.energyMWh!).toLocaleString("en-US")} MWh (board power × PUE 1.09)`);
+    const e = runEstimate(p.time.step, runInputsFor(gpt3.model, gpt3.training, p, resolveRunFigures(gpt3.hw, "board", {}), { tokens: 1e12, price: null, mode: "sync" }));
+    expect(lines[0]).toBe(`for 1.0T tokens at ${seconds(p.time.step)} a step (closed form): ${e.days.toFixed(1)} days · ${compact(e.gpuHours)} GPU-hours · ${Math.round(e.energyMWh!).toLocaleString("en-US")} MWh (board power × PUE 1.09)`);
     expect(lines[1]).toMatch(/^goodput \d+\.\d% · job MTBF [\d.]+ (h|days) · checkpoint every [\d.]+ (min|h) \(Daly 2006\), write [\d.]+ s · lost [\d.]+ (min|h) per failure$/);
     expect(lines[1]).toContain(`goodput ${(100 * e.goodput).toFixed(1)}% · job MTBF ${(e.checkpoint.jobMtbf / 3600).toFixed(2)} h`);
   });
@@ -33,13 +33,36 @@ describe("the plan detail's whole run", () => {
     expect(Math.abs(days - (steps * p.time.step) / goodput / 86400)).toBeLessThan(0.1 + days * 0.001);
   });
 
+  it("for the tokens and at the price the user set (w, $): the days by hand, the cost GPU-hours × price", () => {
+    const lines = wholeRunLines(gpt3.model, gpt3.hw, gpt3.training, p, { tokens: 15.6e12, price: 2.5 });
+    expect(lines[0]).toMatch(/^for 15\.6T tokens at [\d.]+ m?s a step \(closed form\): [\d,.]+ days · [\d.]+M GPU-hours · [\d,]+ MWh \(board power × PUE 1\.09\) · cost \$[\d.]+M at \$2\.5\/GPU-hour$/);
+    // By hand: 15.6e12 tokens in whole steps of 1,536 × 2,048 = 3,145,728 tokens: 4,959,107 steps.
+    const steps = Math.ceil(15.6e12 / (1536 * 2048));
+    expect(steps).toBe(4959107);
+    const goodput = Number(/^goodput ([\d.]+)%/.exec(lines[1]!)![1]) / 100;
+    const days = Number(/: ([\d,.]+) days · /.exec(lines[0]!)![1]!.replace(/,/g, ""));
+    expect(Math.abs(days - (steps * p.time.step) / goodput / 86400)).toBeLessThan(0.1 + days * 0.001);
+    // 1,024 GPUs for the wall-clock days: GPU-hours; at $2.5 each, the cost (both printed to three
+    // digits, "12.1M": within half the last digit, 0.05 / 12.1 = 0.41%).
+    const gpuHours = days * 24 * 1024;
+    const printedHours = Number(/ ([\d.]+)M GPU-hours/.exec(lines[0]!)![1]) * 1e6;
+    const cost = Number(/cost \$([\d.]+)M/.exec(lines[0]!)![1]) * 1e6;
+    expect(Math.abs(printedHours - gpuHours) / gpuHours).toBeLessThan(0.005);
+    expect(Math.abs(cost - gpuHours * 2.5) / (gpuHours * 2.5)).toBeLessThan(0.005);
+  });
+
+  it("no price: no cost part; a price of 0 costs $0.00, as plan --price 0 prints it", () => {
+    expect(wholeRunLines(gpt3.model, gpt3.hw, gpt3.training, p, { tokens: 1e12, price: null })[0]).not.toContain("cost");
+    expect(wholeRunLines(gpt3.model, gpt3.hw, gpt3.training, p, { tokens: 1e12, price: 0 })[0]).toMatch(/ · cost \$0\.00 at \$0\/GPU-hour$/);
+  });
+
   it("a run under 1% goodput is one line saying so, as plan --tokens refuses it (no days, no goodput 0.0%)", () => {
     // 1,024 GPUs at 0.05 failures per GPU-hour: M = 3600 / 51.2 = 70 s against the 10 min restart;
     // Daly's expected wall time is e^{600/70} ≈ 5,000 times the work.
     const hw = { ...gpt3.hw, run: { ...gpt3.hw.run, failuresPerGpuHour: 0.05 } };
     const lines = wholeRunLines(gpt3.model, hw, gpt3.training, p);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^per 1\.0T tokens: the run hardly progresses \(goodput under 0\.1%\): interruptions every 70 s on average against a restart of 10 min/);
+    expect(lines[0]).toMatch(/^for 1\.0T tokens: the run hardly progresses \(goodput under 0\.1%\): interruptions every 70 s on average against a restart of 10 min/);
   });
 
   it("a failure rate of 0: no interruptions expected, not a loss per failure (the planner's NaN)", () => {
@@ -52,10 +75,10 @@ describe("the plan detail's whole run", () => {
   it("days as plan --tokens prints them: separators from a thousand (llama3-70b on 16 GPUs: 1,167.0 days, was 1167.0)", () => {
     const s = sessionOf("llama3-70b", 2, 8).request;
     const q = evaluatePlan(s.model, s.hw, s.training, { tp: 8, pp: 2, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "full", sequenceParallel: true, schedule: "1f1b" });
-    const e = runEstimate(q.time.step, runInputsFor(s.model, s.training, q, resolveRunFigures(s.hw, "board", {}), { tokens: DETAIL_TOKENS, price: null, mode: "sync" }));
+    const e = runEstimate(q.time.step, runInputsFor(s.model, s.training, q, resolveRunFigures(s.hw, "board", {}), { tokens: 1e12, price: null, mode: "sync" }));
     expect(e.days).toBeGreaterThan(1000);
     const [first] = wholeRunLines(s.model, s.hw, s.training, q);
-    expect(first).toMatch(/^per 1\.0T tokens at [\d.]+ s a step \(closed form\): \d,\d{3}\.\d days · /);
+    expect(first).toMatch(/^for 1\.0T tokens at [\d.]+ s a step \(closed form\): \d,\d{3}\.\d days · /);
     expect(first).toContain(`(closed form): ${e.days.toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 })} days`);
   });
 
@@ -94,7 +117,7 @@ describe("what of the whole run fits the detail screen's height", () => {
     for (const r of b) expect(texts(n - 2)).not.toContain(r);
     expect(texts(n - 2)).toHaveLength(n - 1 - b.length);
     // then the per-tokens line, whole
-    expect(texts(n - 1 - b.length - 1).some((t) => t.includes("per 1.0T tokens"))).toBe(false);
+    expect(texts(n - 1 - b.length - 1).some((t) => t.includes("for 1.0T tokens"))).toBe(false);
   });
 });
 

@@ -1,30 +1,30 @@
-// The plan detail's whole-run lines: per trillion tokens (the interactive planner asks no token
-// count; `plan --tokens` gives a run's own), and checkpointing under failures at this size.
+// The plan detail's whole-run lines: the tokens the user set (`w`; a trillion until then, as
+// `plan --tokens` gives a run's own) and its cost at the price set (`$`; none until then, as
+// `plan --price`), and checkpointing under failures at this size.
 // Arithmetic in planner/run/ (through src/app/whole-run.ts), words here, none in the .tsx.
 import type { Hardware, ModelSpec, PlanResult, Training } from "../../../planner/index.js";
 import { runStall } from "../../../planner/run/index.js";
 import { wholeRun } from "../../app/whole-run.js";
-import { duration, wallClock } from "../../format/run-text.js";
+import { duration, priceText, usd, wallClock } from "../../format/run-text.js";
 import { compact, count, percent, seconds } from "../../format/units.js";
 import { fit, wrapGroups } from "./bars.js";
-
-/** Tokens the detail's run is priced for. */
-export const DETAIL_TOKENS = 1e12;
+import { DEFAULT_RUN, type RunChoice } from "./run-settings.js";
 
 /** The whole run's lines, each whole (wholeRunRows breaks them for the screen). */
-export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanResult): string[] {
-  const w = wholeRun(m, hw, t, p, p.time.step, false, { tokens: DETAIL_TOKENS, price: null, power: "board", ckpt: "sync" });
+export function wholeRunLines(m: ModelSpec, hw: Hardware, t: Training, p: PlanResult, run: RunChoice = DEFAULT_RUN): string[] {
+  const w = wholeRun(m, hw, t, p, p.time.step, false, { tokens: run.tokens, price: run.price, power: "board", ckpt: "sync" });
   const e = w.estimate;
   // As `plan --tokens` refuses it: a run under 1% goodput is priced by its failure settings.
   const stall = runStall(e, w.inputs.restartTime);
-  if (stall) return [`per ${compact(DETAIL_TOKENS)} tokens: ${stall.message}`];
+  if (stall) return [`for ${compact(run.tokens)} tokens: ${stall.message}`];
   const c = e.checkpoint;
   const energy = e.energyMWh === null ? "" : ` · ${count(e.energyMWh)} MWh (board power × PUE ${w.figures.pue.value})`;
+  const cost = e.cost === null ? "" : ` · cost ${usd(e.cost)} at $${priceText(run.price!)}/GPU-hour`;
   return [
     // (timed by the step this screen's header shows, the closed form's: the interactive planner
     // simulates nothing; `plan --tokens` times a run by its simulated step where it was
     // simulated. Both name the step from the run they time, as format/run-text.ts does.)
-    `per ${compact(DETAIL_TOKENS)} tokens at ${seconds(w.step)} a step (${w.stepFrom}): ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}`,
+    `for ${compact(run.tokens)} tokens at ${seconds(w.step)} a step (${w.stepFrom}): ${wallClock(e)} · ${compact(e.gpuHours)} GPU-hours${energy}${cost}`,
     `goodput ${percent(e.goodput)} · job MTBF ${duration(c.jobMtbf)} · ${c.written ? `checkpoint every ${duration(c.interval)} (Daly 2006)` : "no checkpoint (none pays over the run: Daly 2006)"}, write ${duration(c.blocking)} · ${Number.isNaN(c.lostPerFailure) ? "no interruptions expected (a failure rate of 0)" : `lost ${duration(c.lostPerFailure)} per failure`}`,
   ];
 }
