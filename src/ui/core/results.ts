@@ -69,11 +69,18 @@ const RECOMPUTE = { none: "none", selective: "sel", full: "full" } as const;
 export const COLUMNS = ["#", "tp", "pp", "dp", "Z", "mb", "recomp", "sp", "sched", "mem/GPU", "cap", "step", "tokens/s", "MFU"];
 const RIGHT = [true, true, true, true, true, true, false, false, false, true, true, true, true, true];
 
+/** The pp cell: "16", or "16*" where the stages hold different numbers of layers (the split,
+ *  "3,4×14,2", is the detail's: `plan`'s "16 [3,4×14,2]" would widen the column past 60 columns). */
+export const ppCell = (p: PlanResult): string => (p.stageLayers ? `${p.pp}*` : String(p.pp));
+
+/** The help's note on the mark. */
+export const UNEVEN_NOTE = "pp 16*: uneven pipeline stages (their layers differ); Enter: the detail names the split";
+
 export function planCells(p: PlanResult, rank: number): string[] {
   return [
     String(rank),
     String(p.tp),
-    String(p.pp),
+    ppCell(p),
     String(p.dp),
     String(p.zero),
     String(p.microBatch),

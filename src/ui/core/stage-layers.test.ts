@@ -8,6 +8,9 @@ import { type Plan, evaluatePlan } from "../../../planner/index.js";
 import { sessionOf } from "../test-utils.js";
 import { detailLines } from "./detail-lines.js";
 import { detailView, planDiff, shortPlan } from "./detail.js";
+import { helpLines } from "./chrome.js";
+import { GLOBAL_HELP, KEY_HELP } from "./keys.js";
+import { tableView } from "./results.js";
 
 const s = sessionOf("deepseek-v3", 256, 8).request;
 const base: Plan = { tp: 8, pp: 16, dp: 16, cp: 1, ep: 8, etp: 1, vpp: 1, zero: 1, microBatch: 1, recompute: "none", sequenceParallel: true, schedule: "1f1b" };
@@ -40,5 +43,32 @@ describe("uneven pipeline stages in the interactive planner", () => {
     expect(planDiff(a, b)[0]).toBe("vs previous: stage layers 3,4×14,2→4×15,1");
     const again = plan({ stageLayers: [3, ...Array(14).fill(4), 2] });
     expect(planDiff(a, again)).toEqual([]);
+  });
+});
+
+describe("uneven pipeline stages in the ranked table", () => {
+  // The detail names the split (above); the table's pp column marks the plan so the user knows to
+  // open it: "16*" (one character), not plan's "16 [3,4×14,2]" (14 more, which 60 columns lack).
+  const even = plan({});
+  const uneven = plan({ stageLayers: [3, ...Array(14).fill(4), 2] });
+  const cols = (t: string) => t.trim().split(/ +/);
+
+  it("marks an uneven plan's pp 16*, an even one's 16, in the pp column at 60 and 80 columns", () => {
+    for (const width of [60, 80]) {
+      const v = tableView([even, uneven], 0, 5, true, false, width);
+      const header = cols(v.header);
+      const pp = header.indexOf("pp");
+      expect(pp).toBe(2);
+      expect(cols(v.rows[0]!.text)[pp]).toBe("16");
+      expect(cols(v.rows[1]!.text)[pp]).toBe("16*");
+      for (const r of [v.header, ...v.rows.map((x) => x.text)]) expect(r.length, `${width}: ${r}`).toBeLessThanOrEqual(width);
+    }
+  });
+
+  it("the results' help says what the mark means", () => {
+    // (wrapped at 80 columns: its rows joined)
+    const help = helpLines("results", KEY_HELP.results, GLOBAL_HELP, 80, 40).map((l) => l.text.trim()).join(" ");
+    expect(help).toContain("pp 16*: uneven pipeline stages (their layers differ); Enter: the detail names the split");
+    expect(helpLines("detail", KEY_HELP.detail, GLOBAL_HELP, 80, 40).map((l) => l.text).join("\n")).not.toContain("16*");
   });
 });
