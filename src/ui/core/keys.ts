@@ -75,7 +75,7 @@ export type Command =
 
 const act = (action: Action): Command => ({ kind: "dispatch", action });
 const NONE: Command = { kind: "none" };
-const FILTER_KEYS: Record<string, FilterDim> = { t: "tp", p: "pp", d: "dp", z: "zero", r: "recompute" };
+const FILTER_KEYS: Record<string, FilterDim> = { t: "tp", p: "pp", d: "dp", E: "ep", z: "zero", r: "recompute" };
 const PAGE = 10;
 
 /** A path starts with / . ~ when typed; pasted (several characters at once), also a relative
@@ -190,7 +190,7 @@ export const KEY_HELP: Record<Screen, KeyHelp[]> = {
     { keys: "↑ ↓ PgUp PgDn", does: "move in the ranked plans" },
     { keys: "Enter", does: "plan detail" },
     { keys: "s", does: "sort: throughput → memory per GPU → MFU" },
-    { keys: "t p d z r", does: "filter tp, pp, dp, ZeRO stage, recompute (cycle values)" },
+    { keys: "t p d E z r", does: "filter tp, pp, dp, ep (a mixture of experts' expert parallel; E is shift-e), ZeRO stage, recompute (cycle values)" },
     { keys: "c", does: "clear the filters" },
     { keys: "f", does: "frontier chart" },
     { keys: "e  x", does: "export the plan as JSON  ·  execute it" },
@@ -225,7 +225,7 @@ export const GLOBAL_HELP: KeyHelp[] = [
 /** The one-line key hint at the bottom of each screen. */
 export const HINT: Record<Screen, string> = {
   setup: "↑↓ field  ←→ change  0-9 type  Enter plan  ? keys  q quit",
-  results: "↑↓ move  Enter detail  s sort  t p d z r filter  f frontier  e export  x run",
+  results: "↑↓ move  Enter detail  s sort  t p d E z r filter  f frontier  e export  x run",
   detail: "↑↓ other plan  w tokens  $ price  f frontier  e export  x run  b back",
   frontier: "←→ along the frontier  Enter detail  e export  x execute  b back  ? keys",
   execute: "c stop the run  b back  ? keys  q quit",

@@ -2,9 +2,13 @@
 // the all-to-all's share in the detail, the ep group with its link.
 import { describe, expect, it } from "vitest";
 import { type Plan, evaluatePlan } from "../../../planner/index.js";
-import { sessionOf } from "../test-utils.js";
+import { allOptions, finished, sessionOf } from "../test-utils.js";
+import type { Action } from "./actions.js";
 import { detailView, shortPlan } from "./detail.js";
-import { tableView } from "./results.js";
+import { commandFor } from "./keys.js";
+import { reducer, tablePlans } from "./reducer.js";
+import { filterLine, filterValues, tableView } from "./results.js";
+import { type AppState, initialState } from "./state.js";
 
 const mix = sessionOf("mixtral-8x7b", 8, 8).request;
 const plan = (p: Partial<Plan>) =>
@@ -34,5 +38,46 @@ describe("MoE plans in the interactive planner", () => {
     const dv = detailView(d, gpt.hw, gpt.training, null, 120);
     expect(dv.experts).toBeNull();
     expect(dv.comms.map((c) => c.link.group)).toEqual(["tp", "pp", "dp"]);
+  });
+});
+
+describe("the ep filter (E) on a mixture of experts' plans", () => {
+  // Five plans by hand: ep 8, 4 (twice: etp 1 and 2), 2 and 1, tp 8 × dp 8 on 64 GPUs.
+  const plans = [plan({ ep: 8 }), plan({ ep: 4 }), plan({ ep: 4, etp: 2 }), plan({ ep: 2 }), plan({ ep: 1 })];
+  const session = sessionOf("mixtral-8x7b", 8, 8);
+  const progress = { searched: 5, feasible: 5, rejected: {}, plans, closest: null, chunksDone: 1, chunksTotal: 1, elapsedMs: 1, done: true };
+  const results = [{ type: "search/start", session }, { type: "search/progress", progress }] as Action[];
+  const run = (...actions: Action[]) => actions.reduce(reducer, initialState(allOptions()));
+  const key = (s: AppState, char: string) => {
+    const c = commandFor(s, { name: "char", char });
+    if (c.kind !== "dispatch") throw new Error(c.kind);
+    return reducer(s, c.action);
+  };
+
+  it("E cycles ep through the values present, 1 → 2 → 4 → 8 → any, the table keeping that ep", () => {
+    expect(filterValues(plans, "ep")).toEqual([1, 2, 4, 8]);
+    let s = run(...results);
+    const seen: [number | undefined, number[]][] = [];
+    for (let i = 0; i < 5; i++) {
+      s = key(s, "E");
+      seen.push([s.filters.ep, tablePlans(s).map((p) => p.ep)]);
+    }
+    // ep 4 keeps both of its plans (etp 1 and etp 2); any: all five, in the planner's order
+    expect(seen.map(([ep, eps]) => [ep, eps.length])).toEqual([[1, 1], [2, 1], [4, 2], [8, 1], [undefined, 5]]);
+    for (const [ep, eps] of seen) if (ep !== undefined) expect(eps.every((e) => e === ep)).toBe(true);
+  });
+
+  it("says the filter on the sort line with the others, and c clears it", () => {
+    let s = key(key(run(...results), "E"), "E");
+    expect(filterLine(s.sort, s.filters, tablePlans(s).length, plans.length)).toBe("sort: throughput · filter ep 2 (1 of 5)");
+    s = key(s, "c");
+    expect(s.filters).toEqual({});
+  });
+
+  it("a dense model's plans (all ep 1): E filters nothing and says why", () => {
+    const dense = sessionOf("llama3-8b", 1, 8, 16);
+    const s = key(run({ type: "search/start", session: dense }, { type: "search/progress", progress: finished(dense) }), "E");
+    expect(s.filters).toEqual({});
+    expect(s.message?.text).toMatch(/^no ep filter: every plan has ep 1/);
   });
 });

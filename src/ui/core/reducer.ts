@@ -85,7 +85,10 @@ function step(s: AppState, a: Action): AppState {
     case "results/sort":
       return { ...s, sort: SORT_KEYS[(SORT_KEYS.indexOf(s.sort) + 1) % SORT_KEYS.length]!, cursor: 0 };
     case "results/filter":
-      return s.search ? { ...s, filters: cycleFilter(s.search.plans, s.filters, a.dim), cursor: 0 } : s;
+      if (!s.search) return s;
+      // A dense model's plans all have ep 1: a filter on it would keep them all.
+      if (a.dim === "ep" && !s.search.plans.some((p) => p.ep > 1)) return { ...s, message: { text: "no ep filter: every plan has ep 1 (not a mixture of experts, or none split its experts)", tone: "info" } };
+      return { ...s, filters: cycleFilter(s.search.plans, s.filters, a.dim), cursor: 0 };
     case "results/clear-filters":
       return { ...s, filters: {}, cursor: 0 };
     case "detail/open": {

@@ -21,12 +21,14 @@ import {
 export type Screen = "setup" | "results" | "detail" | "frontier" | "execute";
 export type SortKey = "throughput" | "memory" | "mfu";
 export const SORT_KEYS: readonly SortKey[] = ["throughput", "memory", "mfu"];
-export type FilterDim = "tp" | "pp" | "dp" | "zero" | "recompute";
-export const FILTER_DIMS: readonly FilterDim[] = ["tp", "pp", "dp", "zero", "recompute"];
+export type FilterDim = "tp" | "pp" | "dp" | "ep" | "zero" | "recompute";
+export const FILTER_DIMS: readonly FilterDim[] = ["tp", "pp", "dp", "ep", "zero", "recompute"];
 export interface Filters {
   tp?: number;
   pp?: number;
   dp?: number;
+  /** Expert parallel (a mixture of experts' plans; with etp > 1 the table's "4×2" is ep 4). */
+  ep?: number;
   zero?: ZeroStage;
   recompute?: Recompute;
 }
