@@ -46,7 +46,7 @@ export function allDetailLines(v: DetailView): DetailLine[] {
     text("heading", v.timeHeader, FIGURE),
     { kind: "timeBar", prefix: "  ", runs: v.timeBar, priority: TIME_BAR },
     ...v.timeLegend.map((items): DetailLine => ({ kind: "legend", prefix: "  ", items: items.map((it, j) => ({ key: it.key, text: `${j > 0 ? "  " : ""}${it.text}` })), priority: FIGURE })),
-    text("heading", "communication per step (group, link, time)", HEADING),
+    text("heading", "communication per step (group, link per GPU, time)", HEADING),
     ...v.comms.map((c) => text(c.link.where === "node" ? "plain" : c.link.where === "none" ? "gray" : "warn", `  ${c.text}`, FIGURE)),
   ];
   if (v.experts !== null) lines.push(text("plain", `  ${v.experts}`, FIGURE));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type Plan, evaluatePlan } from "../../../planner/index.js";
 import { sessionOf } from "../test-utils.js";
+import { allDetailLines } from "./detail-lines.js";
 import { MEMORY_KEYS, bubbleLine, bytesShown, detailView, flopRate, planDiff, shortPlan } from "./detail.js";
 
 const gpt3 = sessionOf("gpt3-like", 128, 8).request;
@@ -40,6 +41,14 @@ describe("the plan detail's view-model", () => {
     const single = detailView(plan({ tp: 8, pp: 1, dp: 128, cp: 1, ep: 1, etp: 1, vpp: 1 }), gpt3.hw, gpt3.training, null, 80);
     expect(single.comms[1]!.text).toMatch(/^pp  1 stage\s+no communication$/);
     expect(single.bubble).toBe("bubble: none (no pipeline)");
+  });
+
+  it("a dp ring of 8 ranks a node: 8×50.0 GB/s per GPU (the heading says per GPU), the time still within 60 columns", () => {
+    const v = detailView(plan({ tp: 1, pp: 1, dp: 1024 }), gpt3.hw, gpt3.training, null, 60);
+    const dp = v.comms.find((c) => c.link.group === "dp")!.text;
+    expect(dp).toMatch(/^dp  1024 replicas network 8×50\.0 GB\/s\s+([\d.]+ m?s exposed|fully overlapped)$/);
+    expect(`  ${dp}`.length).toBeLessThanOrEqual(60);
+    expect(allDetailLines(v).some((l) => l.kind === "text" && l.text === "communication per step (group, link per GPU, time)")).toBe(true);
   });
 
   it("says what one GPU puts on the wire per step, from the plan's wire", () => {

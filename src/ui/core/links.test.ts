@@ -1,3 +1,4 @@
+import { header } from "../../format/plan-text.js";
 import { describe, expect, it } from "vitest";
 import { sessionOf } from "../test-utils.js";
 import { allGroupLinks, groupLink, groupSpan } from "./links.js";
@@ -32,4 +33,25 @@ describe("the link of each parallel group (tp innermost, then dp, then pp)", () 
     const pcie = sessionOf("llama3-8b", 1, 8, 16, "h100-pcie").request.hw;
     expect(groupLink(pcie, { tp: 4, pp: 1, dp: 2 }, "tp").link).toBe("PCIe");
   });
+
+  it("states the network per GPU, as the plan's header does: a dp ring's k ranks a node over k NICs as k×50.0 GB/s, not 400 GB/s", () => {
+    // QA: the header said "50.0 GB/s network per GPU", the dp row "network 400 GB/s" (8 ranks of
+    // a node on 8 NICs of 50 GB/s: their sum) for the same fabric.
+    const req = sessionOf("gpt3-like", 128, 8).request;
+    expect(header(req).split("\n")[0]).toMatch(/ and 50\.0 GB\/s network per GPU$/);
+    // tp 1: dp's neighbours 1 apart, 8 on each node; tp 2: 2 apart, 4; tp 8: one a node
+    expect(groupLink(req.hw, { tp: 1, pp: 1, dp: 1024 }, "dp")).toMatchObject({ where: "network", link: "network", bandwidth: "8×50.0 GB/s" });
+    expect(groupLink(req.hw, { tp: 2, pp: 1, dp: 512 }, "dp").bandwidth).toBe("4×50.0 GB/s");
+    expect(groupLink(req.hw, { tp: 8, pp: 1, dp: 128 }, "dp").bandwidth).toBe("50.0 GB/s");
+    // the pipeline's p2p crosses a node on one NIC, whatever the stride
+    expect(groupLink(req.hw, { tp: 1, pp: 2, dp: 512 }, "pp").bandwidth).toBe("50.0 GB/s");
+  });
+
+  it("names the node's link where it caps the ring's NICs", () => {
+    // 8 NICs of 100 GB/s = 800 GB/s a node against a 450 GB/s NVLink: the ring runs at 450
+    const base = sessionOf("gpt3-like", 128, 8).request.hw;
+    const hw = { ...base, inter: { ...base.inter, bandwidth: 100e9 } };
+    expect(groupLink(hw, { tp: 1, pp: 1, dp: 1024 }, "dp").bandwidth).toBe("450 GB/s (8 NICs, capped by NVLink)");
+  });
 });
+

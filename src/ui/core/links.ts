@@ -4,7 +4,8 @@
 // prices it: a group stays on the node's link (NVLink or PCIe) when all its ranks share a node;
 // one that crosses nodes runs at the network's pace, and so does a ring where only some groups do.
 import { type Hardware, type Plan, type Span, degreesOf, groupShape, place } from "../../../planner/index.js";
-import { span as spanOf } from "../../../planner/layout/groups.js";
+import { type GroupPlacement, span as spanOf } from "../../../planner/layout/groups.js";
+import { intraCap, ranksPerNode } from "../../../planner/layout/nic-share.js";
 import { bandwidth, linkName } from "../../format/units.js";
 import type { LinkKind } from "../../../planner/types.js";
 
@@ -20,6 +21,8 @@ export interface GroupLink {
    *  mixed: some do (a ring runs at its slowest link, and is priced so). */
   where: Span;
   link: string;
+  /** Per GPU, as the plan's header says the network ("50.0 GB/s network per GPU"): "8×50.0 GB/s"
+   *  where a group's k ranks on each node run over their k NICs together. */
   bandwidth: string;
 }
 
@@ -43,11 +46,25 @@ export function groupLink(hw: Hardware, plan: Dense, group: Group): GroupLink {
   const { size, stride, where } = g;
   const span = size <= 1 ? 1 : (size - 1) * stride + 1;
   if (where === "none") return { group, size, span, where, link: "—", bandwidth: "" };
-  const bw = bandwidth(g.link!.bandwidth);
-  if (where === "node") return { group, size, span, where, link: intraName(hw), bandwidth: bw };
+  if (where === "node") return { group, size, span, where, link: intraName(hw), bandwidth: bandwidth(g.link!.bandwidth) };
+  const bw = where === "network" ? networkBandwidth(hw, g) : bandwidth(g.link!.bandwidth);
   // A fabric's tiers (planner/layout/fabric.ts): the level the group crosses.
   const tier = g.level === "leaf" || g.level === "pod" ? ` (inside a ${g.level})` : hw.fabric?.pod ? " (across pods)" : "";
   return { group, size, span, where, link: (where === "mixed" ? "network (some groups)" : "network") + tier, bandwidth: bw };
+}
+
+/** A group across nodes, per GPU: a ring or tree with k ranks on each node runs over their k NICs
+ *  together (planner/layout/nic-share.ts networkLink, fabric.ts fabricLink), said "8×50.0 GB/s",
+ *  k times each GPU's, not their sum "400 GB/s" (QA read it against the header's 50.0 GB/s per
+ *  GPU); capped by the node's link, the sum and why. A pipeline's p2p and the experts'
+ *  all-to-all send on each GPU's own NIC. */
+function networkBandwidth(hw: Hardware, g: GroupPlacement): string {
+  const bw = g.link!.bandwidth;
+  const k = g.name === "pp" || g.name === "ep" ? 1 : ranksPerNode(g.size, g.stride, hw.gpusPerNode);
+  if (k === 1) return bandwidth(bw);
+  const cap = intraCap(hw, k);
+  if (bw === cap && cap < k * hw.inter.bandwidth) return `${bandwidth(bw)} (${k} NICs, capped by ${intraName(hw)})`;
+  return `${k}×${bandwidth(bw / k)}`;
 }
 
 /** tp, cp when there is one (cp > 1: it may cross nodes, Llama 3 ran tp 8 × cp 16), pp, dp, and
