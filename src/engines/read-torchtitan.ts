@@ -14,6 +14,7 @@ import { type AtKey, type SettingsAt, named, titanAt } from "./setting-at.js";
 import { TORCHTITAN_RELEASES } from "./torchtitan.js";
 import { isFloat8, titanStages } from "./read-titan-stages.js";
 import { readTitanMoe } from "./read-titan-moe.js";
+import { readTitanCommBackend } from "./read-titan-deepep.js";
 import { checkTitanFlavorRun, readTitanModel } from "./read-titan-model.js";
 import { titanFlavor } from "./titan-flavors.js";
 import { TORCHTITAN_MAIN_LATER, TORCHTITAN_V022_NEW, titanReleaseChecks, titanTomlRelease } from "./titan-release-keys.js";
@@ -257,6 +258,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   }
   // Expert tensor parallel, forced balance, DualPipeV's all-to-all overlap (read-titan-moe.ts).
   const moe = readTitanMoe({ get, setting, o }, { tp, pp, ep, schedule, experts: ctx.model.moe !== undefined, fp8 }, notes);
+  // The experts' dispatcher (parallelism.expert_parallel_comm_backend, v0.2.1 and later).
+  const family = get("model", "name") ?? (get("model", "flavor") !== undefined ? "llama3" : undefined);
+  const dispatcher = readTitanCommBackend({ get, setting }, { family: family === undefined ? undefined : String(family), model: ctx.model, tp, ep, etp: moe.etp }, notes);
   // What the flavor cannot run: cp beside FlexAttention, a pipeline without a pipelining_fn.
   if (flavor)
     checkTitanFlavorRun(flavor, {
@@ -335,6 +339,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     sources: [o],
     plan: { tp, pp, dp, ...cp, ep, etp: moe.etp, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule, ...(stageLayers ? { stageLayers } : {}) },
     ...(moe.moeImbalance !== undefined ? { moeImbalance: moe.moeImbalance } : {}),
+    ...(dispatcher !== undefined ? { moeDispatcher: dispatcher } : {}),
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch,

@@ -21,8 +21,8 @@ export const TORCHTITAN_V022_NEW: Record<string, string> = {
   "validation.dataloader.pin_memory": "validation's data loading, outside the training step",
   "validation.dataloader.prefetch_factor": "validation's data loading, outside the training step",
   // job_config.py Parallelism.expert_parallel_comm_backend @ v0.2.2: "standard" (all-to-all
-  // collectives, what paraplan prices) or "deepep" (DeepEP's kernels).
-  "parallelism.expert_parallel_comm_backend": "refused unless \"standard\": deepep dispatches the experts' tokens with DeepEP's kernels",
+  // collectives) or "deepep" (DeepEP's kernels), read-titan-deepep.ts.
+  "parallelism.expert_parallel_comm_backend": "\"deepep\" is read as the deepep dispatcher where torchtitan runs DeepEP as paraplan prices it, else refused (read-titan-deepep.ts)",
 };
 
 /** torchtitan main's overrides after the recorded @0014ac2c, at b5bcd76c (2026-08-21),
@@ -75,9 +75,7 @@ export function titanReleaseChecks(get: (section: string, key: string) => unknow
     if (!TITAN_MAIN_ACCEPTED.has(key) && get(section, name) !== undefined && !(name === "spmd_typechecking" && get(section, name) === false))
       throw new UserError(`${setting(section, name)} ${why}, which paraplan does not model`);
   }
-  const backend = get("parallelism", "expert_parallel_comm_backend");
-  if (backend !== undefined && backend !== "standard")
-    throw new UserError(`${setting("parallelism", "expert_parallel_comm_backend")} dispatches the experts' tokens with DeepEP's kernels (job_config.py @ v0.2.2), which paraplan does not model: it prices the all-to-all collectives ("standard")`);
+  // (parallelism.expert_parallel_comm_backend: read-titan-deepep.ts)
   // comm.mode (job_config.py Comm.mode @ v0.2.1, configs.py CommConfig on main): fake_backend and
   // local_tensor run no real collectives (a dry run of the configuration), not a training step.
   const mode = get("comm", "mode");

@@ -49,8 +49,10 @@ describe("plan --from a v0.2.2 TOML job", () => {
     // 16 × 2048 × 64,128 × 2 = 4,202,692,608 bytes that v0.2.1 frees
     expect(v020.from.plan.memory.total - v022.from.plan.memory.total).toBeGreaterThanOrEqual(16 * 2048 * 64_128 * 2);
   });
-  it("the DeepEP backend, a fake communication backend: exit 2 naming the key", async () => {
-    await refused(["--gpus", "16", "--from", file("toml", PP1.replace("[parallelism]\n", '[parallelism]\nexpert_parallel_comm_backend = "deepep"\n'))], "parallelism.expert_parallel_comm_backend", "DeepEP");
+  it("the DeepEP backend on a model without experts changes nothing, said (torchtitan-deepep.test.ts: with experts); a fake communication backend: exit 2 naming the key", async () => {
+    const deepep = await run(PP1.replace("[parallelism]\n", '[parallelism]\nexpert_parallel_comm_backend = "deepep"\n'));
+    expect(deepep.from.plan.tokensPerSecond).toBe((await run(PP1)).from.plan.tokensPerSecond);
+    expect(deepep.from.notes.join("\n")).toContain('expert_parallel_comm_backend = "deepep" (line 11): no effect on llama3-8b, which has no experts');
     expect((await run(PP1.replace("[parallelism]\n", '[parallelism]\nexpert_parallel_comm_backend = "standard"\n'))).from.warnings).toEqual([]);
     await refused(["--gpus", "16", "--from", file("toml", PP1 + '\n[comm]\nmode = "fake_backend"\n')], "comm.mode", "runs no real collectives");
   });
