@@ -11,6 +11,7 @@ import { WORKER_MODULE } from "../../executor/launch.js";
 import { type Prediction, buildSpec } from "../../executor/spec.js";
 import type { Plan } from "../../planner/types.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
+import { engineDispatchRefusal } from "./engine-dispatch.js";
 import {
   type Engine,
   capabilityContext,
@@ -178,7 +179,7 @@ export function launcherTranslate(plan: Plan, ctx: Omit<EngineContext, "plan">):
   const l = nodeLayout(ctx.training, ctx.hw);
   if (typeof l === "string") return { kind: "refused", reason: l };
   if (ctx.options.script !== undefined) return { kind: "exact" };
-  const setting = workerSetting(ctx.training);
+  const setting = workerSetting(ctx.training) ?? engineDispatchRefusal(ctx.model, plan, ctx.training, "paraplan's worker", "dispatches with torch.distributed's 16-bit all_to_all_single on the critical path (executor/worker/moe.py)");
   if (setting) return { kind: "refused", reason: setting };
   const m = ctx.model;
   const refused = workerRefusal(plan, {

@@ -30,6 +30,7 @@ import {
 import { factsInWords } from "./model-facts.js";
 import { type TitanModelOf, TITAN_MODELS, flavorFactsInWords, flexWords, titanFlavorOf } from "./titan-flavors.js";
 import { torchtitanMoeRefusal } from "./moe-args.js";
+import { engineDispatchRefusal } from "./engine-dispatch.js";
 import { titanCpTrainingRefusal, titanCpValues } from "./cp-args.js";
 import { type TomlValue, writeToml } from "./toml.js";
 
@@ -220,6 +221,15 @@ function overrides(ctx: EngineContext): string {
   return argsFile(header, lines as [string, ...string[]][]);
 }
 
+/** What each release's file runs for the experts' tokens, where an engine asks for other
+ *  (engine-dispatch.ts): PyTorch's all-to-all collectives, 16-bit, on the critical path. v0.2.1
+ *  added expert_parallel_comm_backend "deepep" (job_config.py:451 @ v0.2.1), which plan --from
+ *  reads (read-titan-deepep.ts); main moved it into the model's Python configuration. */
+const TITAN_DISPATCH = {
+  "0.2": "dispatches with PyTorch's 16-bit all-to-all on the critical path: the 0.2 export writes v0.2.0's job_config.py, which has no expert_parallel_comm_backend (v0.2.1 added it, job_config.py:451 @ v0.2.1)",
+  main: "dispatches with PyTorch's 16-bit all-to-all on the critical path unless the model's Python configuration says otherwise (make_token_dispatcher_config comm_backend, torchtitan/models/common/config_utils.py:360 @ b5bcd76c), which --section.option overrides cannot state",
+} as const;
+
 /** A setting the prediction was made with that no torchtitan release has a knob for, or null.
  *  mixed_precision_reduce is Literal["float32"] (job_config.py:239 @ v0.2.0, configs.py:66
  *  @0014ac2c; :207 @000204a4); FSDP2 reduce-scatters each block's gradients in its backward
@@ -242,7 +252,7 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: torchtitan's job file has no optimizer-state dtype; AdamW keeps fp32 moments, more memory than predicted (use --format megatron, or drop the flag)" };
   const setting = unwritableSetting(ctx.training);
   if (setting) return { kind: "refused", reason: setting };
-  const moe = torchtitanMoeRefusal(ctx.model, plan) ?? titanCpTrainingRefusal(plan, ctx.training);
+  const moe = torchtitanMoeRefusal(ctx.model, plan) ?? engineDispatchRefusal(ctx.model, plan, ctx.training, `torchtitan ${ctx.release.id === "0.2" ? "v0.2.0" : "main"}`, TITAN_DISPATCH[ctx.release.id === "0.2" ? "0.2" : "main"]) ?? titanCpTrainingRefusal(plan, ctx.training);
   if (moe) return { kind: "refused", reason: moe };
   const old = ctx.release.id === "0.2";
   const p = { ...plan };
