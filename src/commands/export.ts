@@ -10,7 +10,7 @@ import { planFileArgs } from "../plan-file-settings.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import { checkPlanModel, readPlanFor } from "../app/plan-model.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease, planOf } from "../engines/engine-plan.js";
-import { ENGINES, exportPlan, formatEngineName, searchForFormat } from "../engines/export-plan.js";
+import { ENGINES, exportPlan, fasterElsewhere, formatEngineName, searchForFormat } from "../engines/export-plan.js";
 import { engineStack, loadEngine } from "../load-engine.js";
 import { isPath } from "../builtin-names.js";
 import { UserError } from "../errors.js";
@@ -172,6 +172,7 @@ export function runExport(argv: string[], io: Io): number {
   if (modelRefused) throw new ExportRefused(f, modelRefused);
   let plan = planFile;
   let fallback = false;
+  let elsewhere: string | null = null;
   if (plan) checkStructure(req, runs!, s("plan")!);
   else {
     // (the script matters: paraplan's worker, the default, runs fewer plans than a trainer's own)
@@ -184,6 +185,7 @@ export function runExport(argv: string[], io: Io): number {
     }
     plan = best;
     fallback = found.best === null && found.searchedEngineSpace;
+    if (found.best !== null) elsewhere = fasterElsewhere(f, req.model, req.hw, req.training, req.fixed, release, found.best, s("script") !== undefined ? { script: s("script")! } : {});
   }
   let result: ReturnType<typeof exportPlan>;
   try {
@@ -201,6 +203,7 @@ export function runExport(argv: string[], io: Io): number {
     `${f} (${result.release.id}): ${describe(result.plan)}`,
     `predicted ${count(predicted.tokensPerSecond)} tokens/s, ${gib(predicted.memory.total)} per GPU (${percent(predicted.memory.total / predicted.memory.capacity, 0)} of capacity), MFU ${percent(predicted.mfu)}`,
     ...result.notes.map((n) => `note: ${n}`),
+    ...(elsewhere !== null ? [`note: ${elsewhere}`] : []),
   ];
   // (the overlap priced on an AMD part from NVIDIA runs: said, as plan says it)
   const overlapNote = unmeasuredOverlap(req.hw, result.training.engine);

@@ -24,6 +24,7 @@ import {
   type ExportResult,
   ExportRefused,
   type Release,
+  describe,
   pickRelease,
   planOf,
 } from "./engine-plan.js";
@@ -128,4 +129,18 @@ export function searchForFormat(
   }
   if (best !== null) return { best, unrestricted: null, searchedEngineSpace };
   return { best: null, unrestricted: search(model, hw, training, fixed, { top: 1 }), searchedEngineSpace };
+}
+
+/** Where the search's best plan of all (`search` with the same inputs) is faster than `chosen`,
+ *  the best the format runs as priced: what it is and why the format does not write it (its
+ *  refusal, or the plan the format would run instead), so that an export never settles on a
+ *  slower plan unsaid (an engine dispatching with DeepEP exported to torchtitan's v0.2.0 names
+ *  chose an ep-1 plan). Null where the chosen plan is the best of all, or as fast. */
+export function fasterElsewhere(format: ExportFormat, model: ModelSpec, hw: Hardware, training: Training, fixed: Fixed, release: Release, chosen: PlanResult, options: ExportOptions = {}): string | null {
+  const top = search(model, hw, training, fixed, { top: 1 }).plans[0];
+  if (top === undefined || top.tokensPerSecond <= chosen.tokensPerSecond * 1.005) return null;
+  const t = ENGINES[format].translate(planOf(top), { model, training, hw, options, release });
+  const why = t.kind === "refused" ? t.reason : t.kind === "nearest" ? `${format} runs it as ${describe(t.plan)}` : "it is not in the sub-spaces this format's search covers";
+  const faster = top.tokensPerSecond / chosen.tokensPerSecond - 1;
+  return `the fastest plan of all, ${describe(top)} (${Math.round(top.tokensPerSecond).toLocaleString("en-US")} tokens/s, ${(faster * 100).toFixed(1)}% faster), is not written: ${why}`;
 }

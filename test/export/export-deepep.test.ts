@@ -34,4 +34,21 @@ describe("an engine whose dispatcher is deepep in the exports that cannot state 
     expect(w.code, w.stdout).toBe(2);
     expect(w.stderr).toContain("paraplan's worker dispatches with torch.distributed's 16-bit all_to_all_single");
   });
+  it("searched, the export writes the best plan torchtitan runs as priced and says which faster plan it does not write, and why", async () => {
+    const r = await exportWith("torchtitan", deepepEngine, "qwen3-30b-a3b", "32");
+    expect(r.code, r.stderr).toBe(0);
+    const [head, predicted] = r.stdout.split("\n");
+    expect(head).not.toMatch(/ep \d/); // (ep 1: no tokens move, no dispatcher asked for)
+    // the fastest plan is plan's own best on the same engine, independently searched
+    const p = await runCli(["plan", "--model", "qwen3-30b-a3b", "--gpus", "32", "--engine", deepepEngine, "--json", "--top", "1"]);
+    const top = (JSON.parse(p.stdout) as { plans: { tokensPerSecond: number; ep: number }[] }).plans[0]!;
+    expect(top.ep).toBeGreaterThan(1);
+    const note = r.stdout.split("\n").find((l) => l.startsWith("note: the fastest plan of all"))!;
+    expect(note).toContain(`ep ${top.ep} `);
+    expect(note).toContain(`(${Math.round(top.tokensPerSecond).toLocaleString("en-US")} tokens/s, `);
+    const written = Number(/predicted ([\d,]+) tokens\/s/.exec(predicted!)![1]!.replace(/,/g, ""));
+    const faster = Number(/, ([\d.]+)% faster\)/.exec(note)![1]);
+    expect(faster).toBeCloseTo((top.tokensPerSecond / written - 1) * 100, 0);
+    expect(note).toContain("is not written: the engine torchtitan-deepep dispatches with DeepEP (moe.dispatcher deepep)");
+  });
 });
