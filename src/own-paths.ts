@@ -11,7 +11,7 @@ import { UserError } from "./errors.js";
 const OWN_TREES = new Set(["profiles", "src", "planner", "executor", "bench", "test", "dist", "node_modules", ".venv", ".git", ".ci"]);
 
 /** The real path of `p`, or of its nearest existing ancestor with the rest appended. */
-function realOf(p: string): string {
+export function realOf(p: string): string {
   const abs = resolve(p);
   try {
     return realpathSync(abs);

@@ -15,7 +15,7 @@ import { buildProfile } from "../profile/build.js";
 import { type Detected, type Runner, closestBuiltin, detect, firstGpus, runQuiet } from "../profile/detect.js";
 import type { Measurements } from "../profile/events.js";
 import { estimateLine, estimateProfileSeconds } from "../profile/duration.js";
-import { checkWritable, defaultLocalPath, readProfile, today, writeProfile } from "../profile/files.js";
+import { checkWritable, defaultLocalPath, readProfile, sameFile, today, writeProfile } from "../profile/files.js";
 import { type MeasureOptions, measure } from "../profile/measure.js";
 import { type ProgressBar, stderrBar } from "../profile/progress.js";
 import { detectionLines, resultLines } from "../profile/report.js";
@@ -82,6 +82,9 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   // After the Python check: a node without Python or torch is refused with no directory made.
   const out = checkWritable(args.out ?? defaultLocalPath(), "--out", defaultLocalPath());
   const raw = args.raw === undefined ? undefined : checkWritable(args.raw, "--raw");
+  // One path for both would leave the raw measurements where the profile was said to be written.
+  if (raw !== undefined && sameFile(raw, out))
+    throw new UserError(`--raw and --out name the same file (${out}): the raw measurements would overwrite the profile; give --raw another path`);
   const estimate = estimateProfileSeconds(base.hw, { device: found.device, ranks, quick: args.quick, collectives: args.collectives });
   if (!args.json) {
     for (const l of detectionLines(found, host, baseName)) io.out(l);

@@ -8,6 +8,7 @@ import { makeDirs } from "../../executor/fs-safe.js";
 import { writeJsonAtomic } from "../../executor/run-dir.js";
 import { type Hardware, parseHardwareFile, resolveExtends } from "../../planner/index.js";
 import { UserError } from "../errors.js";
+import { realOf } from "../own-paths.js";
 import { HARDWARE_KIND, hardwareDir, hardwareNames, isPath, packageRoot, readJson } from "../load.js";
 import { builtinSpelling, didYouMean } from "../suggest.js";
 import { readProfileFile } from "../file-extends.js";
@@ -70,6 +71,9 @@ export function isOwnFile(path: string): boolean {
   const local = dirname(target) === real(hardwareDir()) && /^local-.*\.json$/.test(basename(target));
   return inside && !local;
 }
+
+/** Whether two paths name one file (through symbolic links; either may not exist yet). */
+export const sameFile = (a: string, b: string) => realOf(a) === realOf(b);
 
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 

@@ -62,6 +62,20 @@ describe("paraplan profile --out", () => {
       expect(s.calls).toEqual([]);
     }
   });
+
+  // QA: `profile --device cpu --out a.json --raw a.json` wrote the raw measurements over the
+  // profile, then said "use it: paraplan plan --profile a.json", which fails (field "name": missing).
+  it("refuses --raw naming --out's file (also through a link) before measuring", async () => {
+    const dir = tmp();
+    symlinkSync(dir, join(dir, "alias"));
+    for (const raw of [join(dir, "p.json"), join(dir, "alias", "p.json")]) {
+      const s = spy();
+      const c = capture();
+      expect(await profileCommand(["--out", join(dir, "p.json"), "--raw", raw], c.io, s.deps)).toBe(2);
+      expect(c.err).toEqual([`paraplan: --raw and --out name the same file (${join(dir, "p.json")}): the raw measurements would overwrite the profile; give --raw another path`]);
+      expect([s.calls, existsSync(join(dir, "p.json"))]).toEqual([[], false]);
+    }
+  });
 });
 
 describe("paraplan profile without Python", () => {
