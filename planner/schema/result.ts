@@ -61,12 +61,17 @@ function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
   return at;
 }
 
-/** A unit for the quantity a field's name suggests (the examples of planner/units.ts). */
+/** A unit for the quantity a field's name suggests (the examples of planner/units.ts), one the
+ *  field itself reads: a duration in the run flags' units, a launch cost in µs, a buffer's size in
+ *  bytes (a bare 40000000 for dataParallel.bucketSize is bytes, not 40000000 GiB); a GPU's memory
+ *  in GiB. */
 function unitLike(path: ReadonlyArray<PropertyKey>): string {
   const p = path.map(String).join(".");
   if (/bandwidth/i.test(p)) return "GB/s";
   if (/peak/i.test(p)) return "TFLOP/s";
   if (/power/i.test(p)) return "W";
-  if (/latency|time/i.test(p)) return "us";
+  if (/restartTime/i.test(p)) return "min";
+  if (/latency|perKernel|time/i.test(p)) return "us";
+  if (/bucketSize|scalingState|Bytes/i.test(p)) return "B";
   return "GiB";
 }
