@@ -51,7 +51,8 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   const given = args.base === undefined ? null : readProfile(args.base, "--base");
   if (given !== null && given.name === null)
     throw new UserError(`--base: "${args.base}" is a file; name a profile in profiles/hardware (the measured profile extends it by name)`);
-  const baseName = args.base ?? closestBuiltin(found);
+  // (the built-in's own spelling: the written profile extends it by name, and "extends" is exact)
+  const baseName = given?.name ?? closestBuiltin(found);
   // The measured rates are divided by the base's peaks: a CPU measurement against an H100's peak
   // wrote a "measured" GPU profile at 1.6e-5 attention efficiency (planned steps of 3 hours).
   if (given !== null && deviceOfProfile(given.hw.gpuName) !== found.device) {

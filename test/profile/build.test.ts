@@ -183,6 +183,18 @@ describe("paraplan profile (measurement replaced by synthetic figures)", () => {
     expect(JSON.parse(readFileSync(out + ".raw", "utf8")).measurements.world).toBe(8);
   });
 
+  // QA: `profile --device cpu --base CPU` (names are read without case) measured, then failed to
+  // write: the profile said "extends": "CPU", which no file loads ("extends" is the exact name).
+  it("--base in another case extends the built-in by its own name, and plan loads the profile", async () => {
+    const out = join(tmp(), "h100.json");
+    const c = capture();
+    expect(await profileCommand(["--base", "DGX-H100", "--out", out], c.io, fake)).toBe(0);
+    expect(c.err).toEqual([]);
+    expect(c.stdout()).toMatch(/closest built-in: dgx-h100\b/);
+    expect(JSON.parse(readFileSync(out, "utf8")).extends).toBe("dgx-h100");
+    expect(loadProfile(out).intra.efficiency).toBe(0.797);
+  });
+
   it("--json prints one object with the path, the profile and the fits", async () => {
     const out = join(tmp(), "p.json");
     const c = capture();
