@@ -108,6 +108,20 @@ describe("the measured step time", () => {
     const shared = writeRun(join(root, "shared"), { stepTime: 0.2 });
     writeFileSync(join(shared, "summary.json"), JSON.stringify({ measured: { stepTime: 0.2 }, worker: { timedSteps: [3, 4], measuredStep: 2 }, notComparable: { stepTime: "4 CPU ranks shared 2 cores: each ran at about 1/2.0 of the core the profile times" } }));
     expect(() => readRun(shared)).toThrow(new RegExp(`^${shared}: its step time is not comparable with a prediction \\(4 CPU ranks shared 2 cores`));
+    // QA: a label of another type was read as no label, and the run was fitted.
+    const odd = writeRun(join(root, "odd"), { stepTime: 0.2 });
+    for (const [label, said] of [
+      [{ stepTime: 5 }, "notComparable.stepTime is 5, not a label (text)"],
+      [{ stepTime: true }, "notComparable.stepTime is true, not a label (text)"],
+      ["shared cores", 'notComparable is "shared cores", not an object of labels'],
+      [null, "notComparable is null, not an object of labels"],
+    ] as const) {
+      writeFileSync(join(odd, "summary.json"), JSON.stringify({ measured: { stepTime: 0.2 }, worker: { timedSteps: [3, 4], measuredStep: 2 }, notComparable: label }));
+      expect(() => readRun(odd)).toThrow(`${join(odd, "summary.json")}: corrupt summary: ${said}`);
+    }
+    // (a label of another figure only leaves the step time comparable: as execute writes it on CPU)
+    writeFileSync(join(odd, "summary.json"), JSON.stringify({ measured: { stepTime: 0.2 }, worker: { timedSteps: [3, 4], measuredStep: 2 }, notComparable: { peakMemory: "MemTracker's tensors" } }));
+    expect(readRun(odd).measured).toBe(0.2);
   });
 });
 

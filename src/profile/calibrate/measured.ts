@@ -71,7 +71,11 @@ function fromSummary(dir: string, summary: Obj): number {
   if (Array.isArray(timed) && timed.length > 0) refuseUntimed(`${dir}:`, timed as number[], typeof worker.measuredStep === "number" ? worker.measuredStep : 2);
   // execute labels a step time that does not measure what a profile describes (CPU ranks sharing
   // cores, a profile of the other device): fitted, it would move the profile by that factor.
-  const nc = isObj(summary.notComparable) ? summary.notComparable.stepTime : undefined;
+  // (a label of another type is a corrupt summary, not an absent one: ignored, it fitted the run)
+  const label = summary.notComparable;
+  if (label !== undefined && !isObj(label)) throw new UserError(`${path}: corrupt summary: notComparable is ${shown(label)}, not an object of labels`);
+  const nc = isObj(label) ? label.stepTime : undefined;
+  if (nc !== undefined && typeof nc !== "string") throw new UserError(`${path}: corrupt summary: notComparable.stepTime is ${shown(nc)}, not a label (text)`);
   if (typeof nc === "string") throw new UserError(`${dir}: its step time is not comparable with a prediction (${nc.slice(0, 160)}), says its summary.json; calibrate runs whose step time is`);
   return st;
 }
