@@ -69,6 +69,15 @@ describe("calibrate: a recorded run that contradicts itself", () => {
     expect((await calibrate(sdev)).err).toEqual([contradicted(sdev, 'summary.json device is "cuda"', 'launch.json device is "cpu"')]);
   });
 
+  it("a plan or model section of another type is refused naming the file and field, not skipped", async () => {
+    // QA: summary.json's "plan": "x" was read as absent and the run fitted, exit 0.
+    for (const [file, key, value] of [["summary.json", "plan", "x"], ["launch.json", "plan", [1]], ["launch.json", "model", null]] as const) {
+      const dir = edited(`${file}-${key}`, file, (j) => (j[key] = value));
+      const r = await calibrate(dir);
+      expect([r.code, r.err, r.written], file).toEqual([2, [`paraplan: ${dir}/${file}: corrupt field "${key}": ${JSON.stringify(value)} is not an object; the run cannot be calibrated as recorded`], false]);
+    }
+  });
+
   it("fewer than 3 steps, from whichever file states them, and the two files' steps agree", async () => {
     // QA: summary.json steps 2, or launch.json steps 2, was fitted, though --help refuses them.
     const s2 = edited("s2", "summary.json", (j) => (j.steps = 2));

@@ -59,6 +59,11 @@ export interface RunFiles {
 export function checkAgreement(dir: string, f: RunFiles): void {
   const launch = f.launch ?? {};
   const summary = f.summary ?? {};
+  // A section of another type states nothing to compare: read as absent, the run's other files
+  // went unchecked against it (QA: summary.json "plan": "x" was fitted).
+  for (const [file, j, key] of [["launch.json", launch, "model"], ["launch.json", launch, "plan"], ["summary.json", summary, "plan"]] as const)
+    if (j[key] !== undefined && !isObj(j[key]))
+      throw new UserError(`${dir}/${file}: corrupt field "${key}": ${JSON.stringify(j[key])} is not an object; the run cannot be calibrated as recorded`);
   const lm = isObj(launch.model) ? launch.model : {};
   const lp = isObj(launch.plan) ? launch.plan : undefined;
   const sp = isObj(summary.plan) ? summary.plan : undefined;
