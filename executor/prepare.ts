@@ -11,7 +11,7 @@ import { planJson } from "./plan-json.js";
 import { checkPython, pythonPath } from "./python.js";
 import { packageRoot } from "./root.js";
 import { ARTIFACTS, createRunDir, writeFileAtomic, writeJsonAtomic } from "./run-dir.js";
-import { type LaunchSpec, buildSpec, defaultCompile, faultInjectionFromEnv } from "./spec.js";
+import { type LaunchSpec, buildSpec, defaultCompile, faultInjectionFromEnv, predictionOf } from "./spec.js";
 import { workerEngineName } from "./compile-mode.js";
 import type { MeasuredFromWorker } from "./events.js";
 import { stepTimeline } from "./step-timeline.js";
@@ -132,6 +132,9 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
     faultInjection,
     compile: run.compile,
     startupTimeout: startupTimeout + WORKER_STARTUP_MARGIN,
+    // (what the prediction was priced on, for export/execute --plan launch.json: a CPU run's was
+    // priced again on the default dgx-h100 without it)
+    prediction: predictionOf(req.profileName, req.model, req.training),
   });
   const node: NodeLaunch = {
     python,

@@ -48,6 +48,18 @@ export interface Prediction {
   moeImbalance?: number;
 }
 
+/** The Prediction of a plan priced on `profile` with `t`: the profile, and the gradient overlap
+ *  and the experts' imbalance only where a flag changed them (the worker's engines overlap:
+ *  profiles/engines/paraplan.json). `export --plan launch.json` and `execute --plan` price the
+ *  plan with it again (src/plan-file-settings.ts), whether export or execute wrote the file. */
+export function predictionOf(profile: string | undefined, model: ModelSpec, t: { overlapGradReduce: boolean; moeImbalance?: number | undefined }): Prediction {
+  return {
+    ...(profile !== undefined ? { profile } : {}),
+    ...(!t.overlapGradReduce ? { overlapGradReduce: false } : {}),
+    ...(model.moe !== undefined && t.moeImbalance !== undefined ? { moeImbalance: t.moeImbalance } : {}),
+  };
+}
+
 export interface Execution {
   compile: boolean;
 }

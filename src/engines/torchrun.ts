@@ -8,7 +8,7 @@ import { loadEngine } from "../load-engine.js";
 import { UserError } from "../errors.js";
 import { DEFAULT_STEPS } from "../execute-args.js";
 import { WORKER_MODULE } from "../../executor/launch.js";
-import { type Prediction, buildSpec } from "../../executor/spec.js";
+import { buildSpec, predictionOf } from "../../executor/spec.js";
 import type { Plan } from "../../planner/types.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
 import { engineDispatchRefusal } from "./engine-dispatch.js";
@@ -142,19 +142,6 @@ export function torchrunArgs(l: NodeLayout, nodes: string, nodeRank: string, end
   ];
 }
 
-/** What the export's prediction was made with beyond launch.json's training (the worker reads
- *  none of it): `export --plan launch.json` and `execute --plan` price the plan with it again
- *  (src/plan-file-settings.ts). The gradient overlap and the imbalance only where a flag changed
- *  them (the worker's engine overlaps: profiles/engines/paraplan.json). */
-function predictionOf(ctx: EngineContext): Prediction {
-  const t = ctx.training;
-  return {
-    ...(ctx.options.profileName !== undefined ? { profile: ctx.options.profileName } : {}),
-    ...(!t.overlapGradReduce ? { overlapGradReduce: false } : {}),
-    ...(ctx.model.moe !== undefined && t.moeImbalance !== undefined ? { moeImbalance: t.moeImbalance } : {}),
-  };
-}
-
 /** launch.json for the default worker script (executor/spec.ts, the worker's only input). */
 export function launchSpecFile(ctx: EngineContext): ExportFile {
   const spec = buildSpec({
@@ -166,7 +153,7 @@ export function launchSpecFile(ctx: EngineContext): ExportFile {
     seqLen: ctx.training.seqLen,
     precision: ctx.training.precision,
     steps: DEFAULT_STEPS,
-    prediction: predictionOf(ctx),
+    prediction: predictionOf(ctx.options.profileName, ctx.model, ctx.training),
   });
   return { name: LAUNCH_SPEC, content: JSON.stringify(spec, null, 2) + "\n" };
 }
