@@ -33,6 +33,7 @@ import { megatron } from "./megatron.js";
 import { slurm } from "./slurm.js";
 import { torchrun } from "./torchrun.js";
 import { torchtitan } from "./torchtitan.js";
+import { count, percent } from "../format/units.js";
 
 export const ENGINES: Record<ExportFormat, Engine> = { megatron, deepspeed, torchtitan, "llm-foundry": llmFoundry, torchrun, slurm };
 
@@ -142,5 +143,5 @@ export function fasterElsewhere(format: ExportFormat, model: ModelSpec, hw: Hard
   const t = ENGINES[format].translate(planOf(top), { model, training, hw, options, release });
   const why = t.kind === "refused" ? t.reason : t.kind === "nearest" ? `${format} runs it as ${describe(t.plan)}` : "it is not in the sub-spaces this format's search covers";
   const faster = top.tokensPerSecond / chosen.tokensPerSecond - 1;
-  return `the fastest plan of all, ${describe(top)} (${Math.round(top.tokensPerSecond).toLocaleString("en-US")} tokens/s, ${(faster * 100).toFixed(1)}% faster), is not written: ${why}`;
+  return `the fastest plan of all, ${describe(top)} (${count(top.tokensPerSecond)} tokens/s, ${percent(faster)} faster), is not written: ${why}`;
 }
