@@ -184,9 +184,10 @@ function megatronStages(p: Plan, c: CapabilityContext): Refusal | null {
  *  stage per rank: main sizes its stages by pipeline_parallel_layers_per_stage, and
  *  _get_pipeline_metadata (torchtitan/distributed/pipeline_parallel.py @0014ac2c) raises "Multi-stage
  *  schedule requires at least 2 stages per rank"; v0.2.0's pipeline_llm checks that count alike but
- *  not a module_fqns_per_model_part, which torch's schedule runs at any number of stages per rank. */
+ *  not a module_fqns_per_model_part, which torch's schedule runs at any number of stages per rank;
+ *  v0.2.2's pipeline_llm is the same (distributed/pipeline_parallel.py:71-121 @ v0.2.2). */
 function torchtitanStages(p: Plan, c: CapabilityContext): Refusal | null {
-  if (c.release === undefined || c.release === "0.2") return null;
+  if (c.release === undefined || c.release === "0.2" || c.release === "0.2.2") return null;
   if (p.stageLayers !== undefined)
     return refuse("torchtitan_stage_layers", `uneven stages (${p.stageLayers.join(",")}): torchtitan ${c.release} states them only as parallelism.module_fqns_per_model_part (configs.py), a list of lists paraplan does not write as a command-line override; set it in your Python configuration, or use --release 0.2, whose TOML job file writes it`);
   if (p.pp > 1 && p.vpp === 1 && p.schedule === "zb1p")

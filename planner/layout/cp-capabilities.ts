@@ -78,5 +78,9 @@ export function torchtitanCpRefusal(p: Plan, release: string | undefined): CpRef
     return refuse("torchtitan_cp_comm", `torchtitan's context parallel is torch's ring attention (torch.distributed.tensor.experimental.context_parallel: K/V attended block by block, its rotate methods only change how the blocks travel); it has no ${comm === "a2a" ? "all-to-all (Ulysses)" : "all-gather-K/V"} attention; use a plan with the ring exchange, or --format megatron`);
   if (release === "0.2" && splitOf(p) === "contiguous")
     return refuse("torchtitan_cp_split", "torchtitan 0.2 has no context-parallel load-balancer setting: torch's context_parallel balances causal attention (chunks r and 2cp−1−r, the zigzag split); use --release main (context_parallel_load_balancer None)");
+  // v0.2.2's context_parallel_load_balancer is `str | None` (job_config.py:431 @ v0.2.2): None turns
+  // the balancing off, and a TOML file has no None (a string "None" is no balancer it knows).
+  if (release === "0.2.2" && splitOf(p) === "contiguous")
+    return refuse("torchtitan_cp_split", "torchtitan 0.2.2's TOML job file cannot switch the context-parallel load balancer off (context_parallel_load_balancer takes None, job_config.py:431 @ v0.2.2, which TOML has no value for), so torch's context_parallel balances causal attention (the zigzag split); use --release main (context_parallel_load_balancer None)");
   return null;
 }

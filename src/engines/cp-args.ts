@@ -66,6 +66,9 @@ export function titanCpValues(p: Plan, release: string): Record<string, TomlValu
   const v: Record<string, TomlValue> = { context_parallel_degree: p.cp, context_parallel_rotate_method: "alltoall" };
   // tyro reads the word None as None for an optional field (`str | None`).
   if (release === "main") v.context_parallel_load_balancer = (p.cpSplit ?? DEFAULT_CP_SPLIT) === "zigzag" ? "headtail" : "None";
+  // v0.2.2's TOML (job_config.py:431 @ v0.2.2, `str | None`): "headtail", the zigzag split; TOML has
+  // no None, so the contiguous split is refused there (torchtitanCpRefusal).
+  if (release === "0.2.2") v.context_parallel_load_balancer = "headtail";
   return v;
 }
 

@@ -7,18 +7,19 @@ import { overlapsAllToAll } from "../../planner/cost/dispatch.js";
 
 /** Why a file of `stack` cannot run the engine's expert communication for this plan (`why`: what
  *  the stack runs instead, with its source); null where the plan moves no tokens between ranks
- *  (no experts, ep·etp 1) or the engine's is the plain all-to-all. */
-export function engineDispatchRefusal(m: ModelSpec, p: Plan, t: Training, stack: string, why: string): string | null {
+ *  (no experts, ep·etp 1) or the engine's is the plain all-to-all. `runs` "deepep": the file writes
+ *  DeepEP (torchtitan v0.2.2, titan-deepep-export.ts), so only the engine's other fields are checked. */
+export function engineDispatchRefusal(m: ModelSpec, p: Plan, t: Training, stack: string, why: string, runs?: "deepep"): string | null {
   const e = t.engine?.moe;
   if (e === undefined || m.moe === undefined || p.ep * p.etp <= 1) return null;
   const name = t.engine!.name;
   const field =
-    e.dispatcher === "deepep" ? "dispatches with DeepEP (moe.dispatcher deepep)"
+    e.dispatcher === "deepep" && runs !== "deepep" ? "dispatches with DeepEP (moe.dispatcher deepep)"
     : t.precision === "fp8" && e.fp8DispatchBytes !== null ? `dispatches in fp8 (moe.fp8DispatchBytes ${e.fp8DispatchBytes})`
     : overlapsAllToAll(t, p) ? "overlaps the experts' all-to-all with another micro-batch's compute (moe.overlap)"
     : null;
   if (field === null) return null;
   // (Megatron-LM writes DeepEP and the overlap; no export writes an fp8 dispatch)
-  const instead = e.dispatcher === "deepep" || !field.startsWith("dispatches in fp8") ? "use --format megatron, or an engine without it" : "use an engine without it";
+  const instead = (e.dispatcher === "deepep" && runs !== "deepep") || !field.startsWith("dispatches in fp8") ? "use --format megatron, or an engine without it" : "use an engine without it";
   return `the engine ${name} ${field}, and ${stack} ${why}: the file would not run as priced; ${instead}`;
 }

@@ -349,7 +349,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     // Command-line overrides are main's (torchtitan.ts TORCHTITAN_RELEASES): its last stage frees
     // each micro-batch's logits; a 0.2 TOML file keeps them, as the engine profile prices.
     // A TOML file with v0.2.1's keys is a v0.2.1-or-later job, whose trainer frees them too.
-    ...(file.kind === "torchtitan-overrides" || after020 ? { keptOutputBytes: TORCHTITAN_RELEASES.find((r) => r.id === "main")!.keptOutputBytes! } : {}),
+    ...(file.kind === "torchtitan-overrides" || after020 ? { keptOutputBytes: TORCHTITAN_RELEASES.find((r) => r.id === (after020 ? "0.2.2" : "main"))!.keptOutputBytes! } : {}),
     claims: [],
     at: stated,
     warnings,

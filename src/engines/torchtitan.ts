@@ -4,6 +4,12 @@
 //    names were once pinned to @000204a4 of 2025-07-25, whose pipeline_parallel_split_points
 //    3c84ce095 "Refactor PP splitting" deprecated and 6e06a49cd removed before the tag: v0.2.0
 //    rejects the key, config/manager.py _dict_to_dataclass "Invalid field names".)
+//  - "0.2.2" (the default: the newest release, first, as each engine lists its own): the same TOML
+//    file with v0.2.2's names (job_config.py @ v0.2.2, 73a0e697, 2026-02-20; fixtures/
+//    torchtitan-v0.2.2.txt), priced as v0.2.2 runs: its last pipeline stage frees each micro-batch's
+//    logits (train.py:508 @ v0.2.2, return_outputs=False); DeepEP as expert_parallel_comm_backend
+//    (titan-deepep-export.ts). [comm] mode = "default" (job_config.py:858 @ v0.2.2: real collectives,
+//    as priced) is a key v0.2.0 lacks, so `plan --from` dates the file v0.2.1+ (titan-release-keys.ts).
 //  - "main": releases that replaced the TOML files with Python configurations
 //    (torchtitan/config/README.md @1b4a5caf) keep the --section.option command-line overrides,
 //    frozen; names from torchtitan/config/configs.py (@0014ac2c).
@@ -31,16 +37,23 @@ import { factsInWords } from "./model-facts.js";
 import { type TitanModelOf, TITAN_MODELS, flavorFactsInWords, flexWords, titanFlavorOf } from "./titan-flavors.js";
 import { torchtitanMoeRefusal } from "./moe-args.js";
 import { engineDispatchRefusal } from "./engine-dispatch.js";
+import { asksDeepep, deepepEntryNote, titanV022DispatchRefusal } from "./titan-deepep-export.js";
 import { titanCpTrainingRefusal, titanCpValues } from "./cp-args.js";
 import { type TomlValue, writeToml } from "./toml.js";
 
 export const TORCHTITAN_RELEASES: readonly Release[] = [
+  // trainer.py steps the pipeline with return_outputs=False (train.py:508 @ v0.2.2): the last stage
+  // frees each micro-batch's logits.
+  { id: "0.2.2", label: "torchtitan v0.2.2 TOML job files (torchtitan/config/job_config.py at pytorch/torchtitan v0.2.2, 73a0e697, 2026-02-20)", keptOutputBytes: 0 },
   { id: "0.2", label: "torchtitan v0.2.0 TOML job files (torchtitan/config/job_config.py at pytorch/torchtitan v0.2.0, 29624e37, 2025-10-17)" },
   // main calls pp_schedule.step(..., return_outputs=False) (trainer.py, from e5ef99aa, #1922,
   // v0.2.1; torch >= 2.10): its last stage frees each micro-batch's logits. v0.2.0 keeps them, as
   // the torchtitan engine profile does.
   { id: "main", label: "torchtitan main, Python configurations with --section.option overrides (torchtitan/config/configs.py at pytorch/torchtitan @0014ac2c)", keptOutputBytes: 0 },
 ];
+
+/** Whether the release writes a TOML job file (v0.2.0's and v0.2.2's names), not main's overrides. */
+export const writesToml = (release: Release): boolean => release.id !== "main";
 
 /** torch.distributed.pipelining schedule names (schedules.py get_schedule_class). */
 export const TITAN_SCHEDULE = {
@@ -102,7 +115,7 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
   v.pipeline_parallel_degree = p.pp;
   if (p.pp > 1) {
     v.pipeline_parallel_schedule = TITAN_SCHEDULE[p.schedule];
-    const parts = release.id === "0.2" ? explicitStages(m, p) : undefined;
+    const parts = writesToml(release) ? explicitStages(m, p) : undefined;
     if (parts) {
       // Each stage's modules by name (pipeline_module_split): the split paraplan priced, as is.
       v.module_fqns_per_model_part = moduleFqns(parts);
@@ -115,9 +128,14 @@ export function parallelism(ctx: EngineContext): Record<string, TomlValue> {
       v.pipeline_parallel_last_stage_less_layers = 0;
     }
     v.pipeline_parallel_microbatch_size = p.microBatch;
+    // v0.2.1+ overlaps DualPipeV's expert-parallel all-to-all with another micro-batch's compute by
+    // default (job_config.py:420, pipeline_parallel.py:216-219 @ v0.2.2), which paraplan does not
+    // price (read-titan-moe.ts refuses it unset): off.
+    if (release.id === "0.2.2" && p.schedule === "dualpipev" && p.ep > 1) v.pipeline_parallel_expert_parallel_overlap = false;
   }
   Object.assign(v, titanCpValues(p, release.id));
   if (p.ep > 1) v.expert_parallel_degree = p.ep;
+  if (release.id === "0.2.2" && asksDeepep(m, p, ctx.training)) v.expert_parallel_comm_backend = "deepep";
   return v;
 }
 
@@ -161,7 +179,7 @@ export function training(ctx: EngineContext): Record<string, TomlValue> {
 
 export function activationCheckpoint(ctx: EngineContext): Record<string, TomlValue> {
   const v: Record<string, TomlValue> = { mode: ctx.plan.recompute };
-  if (ctx.plan.recompute === "selective" && ctx.release.id === "0.2") v.selective_ac_option = "op";
+  if (ctx.plan.recompute === "selective" && writesToml(ctx.release)) v.selective_ac_option = "op";
   return v;
 }
 
@@ -191,6 +209,8 @@ function toml(ctx: EngineContext): string {
     { name: "parallelism", values: parallelism(ctx) },
     { name: "activation_checkpoint", values: activationCheckpoint(ctx) },
   ];
+  // Real collectives (the default, job_config.py:858 @ v0.2.2), and a key of v0.2.1+ that dates the file.
+  if (ctx.release.id === "0.2.2") sections.push({ name: "comm", values: { mode: "default" } });
   return writeToml(sections, header);
 }
 
@@ -226,6 +246,7 @@ function overrides(ctx: EngineContext): string {
  *  added expert_parallel_comm_backend "deepep" (job_config.py:451 @ v0.2.1), which plan --from
  *  reads (read-titan-deepep.ts); main moved it into the model's Python configuration. */
 const TITAN_DISPATCH = {
+  "0.2.2": "dispatches with PyTorch's 16-bit all-to-all or DeepEP's 16-bit kernels (expert_parallel_comm_backend, job_config.py:474 @ v0.2.2), either on the critical path",
   "0.2": "dispatches with PyTorch's 16-bit all-to-all on the critical path: the 0.2 export writes v0.2.0's job_config.py, which has no expert_parallel_comm_backend (v0.2.1 added it, job_config.py:451 @ v0.2.1)",
   main: "dispatches with PyTorch's 16-bit all-to-all on the critical path unless the model's Python configuration says otherwise (make_token_dispatcher_config comm_backend, torchtitan/models/common/config_utils.py:360 @ b5bcd76c), which --section.option overrides cannot state",
 } as const;
@@ -252,9 +273,13 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: torchtitan's job file has no optimizer-state dtype; AdamW keeps fp32 moments, more memory than predicted (use --format megatron, or drop the flag)" };
   const setting = unwritableSetting(ctx.training);
   if (setting) return { kind: "refused", reason: setting };
-  const moe = torchtitanMoeRefusal(ctx.model, plan) ?? engineDispatchRefusal(ctx.model, plan, ctx.training, `torchtitan ${ctx.release.id === "0.2" ? "v0.2.0" : "main"}`, TITAN_DISPATCH[ctx.release.id === "0.2" ? "0.2" : "main"]) ?? titanCpTrainingRefusal(plan, ctx.training);
+  const id = ctx.release.id as keyof typeof TITAN_DISPATCH;
+  const named = titanModel(ctx.model, plan, ctx.training.seqLen);
+  const family = named && named.blocked === undefined ? named.name : undefined;
+  const dispatch = id === "0.2.2" ? titanV022DispatchRefusal(ctx.model, plan, ctx.training, family, TITAN_DISPATCH[id]) : engineDispatchRefusal(ctx.model, plan, ctx.training, `torchtitan ${id === "0.2" ? "v0.2.0" : "main"}`, TITAN_DISPATCH[id]);
+  const moe = torchtitanMoeRefusal(ctx.model, plan) ?? dispatch ?? titanCpTrainingRefusal(plan, ctx.training);
   if (moe) return { kind: "refused", reason: moe };
-  const old = ctx.release.id === "0.2";
+  const old = writesToml(ctx.release);
   const p = { ...plan };
   const notes: string[] = [];
   // FSDP2 "never" is ZeRO-2 without a pipeline and ZeRO-1 beside one (the header above).
@@ -284,12 +309,12 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   if (p.zero === 0 && p.cp === 1 && p.dp > 1 && (p.tp > 1 || p.pp > 1)) {
     p.zero = never;
     notes.push(old
-      ? `torchtitan 0.2 runs DDP only without other parallelism ("DDP has not supported > 1D parallelism", models/llama3/infra/parallelize.py); nearest: ${neverWords}`
+      ? `torchtitan ${ctx.release.id} runs DDP only without other parallelism ("DDP has not supported > 1D parallelism", models/llama3/infra/parallelize.py); nearest: ${neverWords}`
       : `DDP beside tensor or pipeline parallel turns torchtitan's mixed precision off (maybe_enable_amp, torchtitan/distributed/utils.py: an fp32 run); nearest: ${neverWords}`);
   }
   if (old && p.tp > 1 && !p.sequenceParallel) {
     p.sequenceParallel = true;
-    notes.push("torchtitan 0.2's tensor parallel always runs norms sequence-parallel (apply_tp); nearest: sequence parallel on");
+    notes.push(`torchtitan ${ctx.release.id}'s tensor parallel always runs norms sequence-parallel (apply_tp); nearest: sequence parallel on`);
   }
   if (old) {
     const found = titanModel(ctx.model, p, ctx.training.seqLen);
@@ -299,6 +324,8 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
     const flex = tm ? flexWords(tm.name, tm.flavor, tm.f) : undefined;
     if (flex) notes.push(flex);
     if (found?.blocked) notes.push(`torchtitan's ${found.name} flavor "${found.flavor}" builds ${ctx.model.name}'s sizes but ${found.blocked}: [model] is left for your own registry entry`);
+    const entry = ctx.release.id === "0.2.2" && asksDeepep(ctx.model, p, ctx.training) ? deepepEntryNote(family) : null;
+    if (entry) notes.push(entry);
   }
   if (ctx.training.precision === "fp8" && !old)
     notes.push('fp8: add the "float8" model converter in your configuration (the model settings are not command-line options in these releases)');
@@ -310,14 +337,14 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
 
 function overlays(release: Release): Fixed[] {
   // ZeRO-1: FSDP2 beside a pipeline (its plans without one translate as nearest, not searched).
-  if (release.id === "main") return [{ zero: 0 }, { zero: 1 }, { zero: 2 }, { zero: 3 }];
-  // 0.2: DDP only alone; tensor parallel always sequence-parallel (tp 1 listed on its own, as
+  if (!writesToml(release)) return [{ zero: 0 }, { zero: 1 }, { zero: 2 }, { zero: 3 }];
+  // 0.2 and 0.2.2: DDP only alone (llama3/infra/parallelize.py:151 @ v0.2.2); tensor parallel always sequence-parallel (tp 1 listed on its own, as
   // fixing sequence parallel excludes tp 1 in the planner's space).
   return [{ tp: 1, pp: 1, zero: 0 }, { tp: 1, zero: 1 }, { tp: 1, zero: 2 }, { tp: 1, zero: 3 }, { zero: 1, sequenceParallel: true }, { zero: 2, sequenceParallel: true }, { zero: 3, sequenceParallel: true }];
 }
 
 function files(ctx: EngineContext): ExportFile[] {
-  if (ctx.release.id === "0.2") return [{ name: "torchtitan.toml", content: toml(ctx) }];
+  if (writesToml(ctx.release)) return [{ name: "torchtitan.toml", content: toml(ctx) }];
   return [{ name: "torchtitan-overrides.txt", content: overrides(ctx) }];
 }
 

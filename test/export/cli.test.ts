@@ -84,7 +84,7 @@ describe("paraplan export", () => {
     expect(training.engine!.keptOutputBytes).toBe(2);
     const best = search(model, hw, training, fixed, { top: 1 }).plans[0]!;
     expect(best.pp).toBe(1);
-    const r = await cli(["export", "--format", "torchtitan", "--model", "llama3-70b", "--gpus", "64", "--out", join(tempDir(), "titan-02")]);
+    const r = await cli(["export", "--format", "torchtitan", "--release", "0.2", "--model", "llama3-70b", "--gpus", "64", "--out", join(tempDir(), "titan-02")]);
     expect(r.code).toBe(0);
     expect(r.stdout.split("\n")[0]).toContain(`tp ${best.tp} · pp 1 ·`);
     // The same pipeline plan priced both ways: 512 sequences on dp 2 at micro-batch 1 are 256

@@ -80,6 +80,12 @@ describe("torchtitan settings", () => {
     expect(cases.length).toBe(2 * 7 * 2); // fp16 refused, and tp 8 · pp 8 on all GPUs (no FSDP rank: fp32 in torchtitan)
     for (const c of cases) expectKnown(tomlKeys(parseToml(c.files.get("torchtitan.toml")!, c.label)), known, c.label);
   });
+  it("0.2.2: every TOML section.key is in v0.2.2's job_config.py", () => {
+    const known = recorded("torchtitan-v0.2.2.txt");
+    const cases = exports("torchtitan", "0.2.2");
+    expect(cases.length).toBe(2 * 7 * 2);
+    for (const c of cases) expectKnown(tomlKeys(parseToml(c.files.get("torchtitan.toml")!, c.label)), known, c.label);
+  });
   it("main: every override is a configs.py field", () => {
     const known = recorded("torchtitan-main.txt");
     for (const c of exports("torchtitan", "main")) expectKnown(overrideKeys(c.files.get("torchtitan-overrides.txt")!), known, c.label);

@@ -21,7 +21,7 @@ async function exportPlanFile(format: string, modelName: string, path: string) {
 describe("export --plan FILE: the nearest plan the engine runs, noted", () => {
   it("torchtitan, ZeRO-1 without a pipeline: exported as FSDP2 \"never\", ZeRO-2", async () => {
     const r = await exportPlanFile("torchtitan", "llama3-8b", planFile("tt-z1", {}));
-    expect(r.described).toBe("paraplan: torchtitan (0.2): tp 1 · pp 1 · dp 16 · ZeRO-2 · micro-batch 1 · full recompute");
+    expect(r.described).toBe("paraplan: torchtitan (0.2.2): tp 1 · pp 1 · dp 16 · ZeRO-2 · micro-batch 1 · full recompute");
     expect(r.notes).toContainEqual(expect.stringContaining("ZeRO-1 has no torchtitan equivalent without a pipeline"));
     expect(r.stdout).toMatch(/^fsdp_reshard_after_forward = "never"$/m);
   });
@@ -29,14 +29,14 @@ describe("export --plan FILE: the nearest plan the engine runs, noted", () => {
   it("torchtitan, ZeRO-3 beside a pipeline (pp 2): exported as ZeRO-1, FSDP2 \"never\" beside the pipeline", async () => {
     // (tp 4: at tp 1 the ZeRO-1 it becomes needs 178 GiB per GPU, which export refuses, exit 1)
     const r = await exportPlanFile("torchtitan", "llama3-8b", planFile("tt-z3pp", { tp: 4, sequenceParallel: true, pp: 2, dp: 8, zero: 3 }));
-    expect(r.described).toBe("paraplan: torchtitan (0.2): tp 4 · pp 2 · dp 8 · ZeRO-1 · micro-batch 1 · full recompute · sequence parallel · 1F1B");
+    expect(r.described).toBe("paraplan: torchtitan (0.2.2): tp 4 · pp 2 · dp 8 · ZeRO-1 · micro-batch 1 · full recompute · sequence parallel · 1F1B");
     expect(r.notes).toContainEqual(expect.stringContaining("ZeRO-3 beside a pipeline"));
   });
 
-  it("torchtitan 0.2, ZeRO-0 with tp 2: DDP runs alone there; exported as ZeRO-2 with sequence parallel", async () => {
+  it("torchtitan 0.2.2 (the default) as 0.2, ZeRO-0 with tp 2: DDP runs alone there; exported as ZeRO-2 with sequence parallel", async () => {
     const r = await exportPlanFile("torchtitan", "llama3-8b", planFile("tt-z0tp", { tp: 2, dp: 8, zero: 0, sequenceParallel: true }));
-    expect(r.described).toBe("paraplan: torchtitan (0.2): tp 2 · pp 1 · dp 8 · ZeRO-2 · micro-batch 1 · full recompute · sequence parallel");
-    expect(r.notes).toContainEqual(expect.stringContaining("torchtitan 0.2 runs DDP only without other parallelism"));
+    expect(r.described).toBe("paraplan: torchtitan (0.2.2): tp 2 · pp 1 · dp 8 · ZeRO-2 · micro-batch 1 · full recompute · sequence parallel");
+    expect(r.notes).toContainEqual(expect.stringContaining("torchtitan 0.2.2 runs DDP only without other parallelism"));
   });
 
   it("llm-foundry, ZeRO-1: exported as SHARD_GRAD_OP, ZeRO-2", async () => {

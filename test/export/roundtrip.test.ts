@@ -75,7 +75,7 @@ describe("round trips", () => {
     expect(count).toBe(2 * 5 * 3);
   });
 
-  for (const release of ["0.2", "main"]) {
+  for (const release of ["0.2.2", "0.2", "main"]) {
     it(`torchtitan ${release}: the plan the engine runs (nearest where noted) comes back`, () => {
       const count = roundTrip("torchtitan", release, (r, t) => {
         expect(r.seqLen).toBe(t.seqLen);

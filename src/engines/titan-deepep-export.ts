@@ -1,0 +1,48 @@
+// torchtitan v0.2.2's DeepEP backend in the export (--release 0.2.2): an engine whose dispatcher is
+// deepep is written as parallelism.expert_parallel_comm_backend = "deepep" (job_config.py:474
+// @ v0.2.2) where v0.2.2 runs DeepEP as paraplan's deepep dispatcher prices it, which are the
+// conditions `plan --from` reads the key under (read-titan-deepep.ts, with the sources): expert
+// parallel without expert tensor parallel or tensor parallel, no shared experts, and a model built
+// as deepseek_v3 builds its MoE (build_moe moe_impl "deepep", model/args.py @ v0.2.2). Elsewhere
+// the export refuses the engine, naming why, as engine-dispatch.ts does for the releases without
+// the key. (What the other releases run instead: TITAN_DISPATCH in torchtitan.ts.)
+import type { ModelSpec, Plan, Training } from "../../planner/index.js";
+import { engineDispatchRefusal } from "./engine-dispatch.js";
+
+const AT = "@ v0.2.2";
+
+/** Whether the engine asks for DeepEP and the plan moves tokens between ranks. */
+export function asksDeepep(m: ModelSpec, p: Plan, t: Training): boolean {
+  return t.engine?.moe.dispatcher === "deepep" && m.moe !== undefined && p.ep * p.etp > 1;
+}
+
+/** Why torchtitan v0.2.2 would not run the engine's DeepEP dispatch as priced, as an
+ *  engineDispatchRefusal line (naming moe.dispatcher deepep), or null where it does. `family`: the
+ *  torchtitan model the file names in [model] (undefined: the user's own registry entry). */
+function deepepBlocked(m: ModelSpec, p: Plan, family: string | undefined): string | null {
+  const shared = m.moe?.sharedExperts ?? 0;
+  if (p.ep <= 1) return `raises "DeepEP requires expert parallelism (ep_degree > 1)" without expert parallel (deepseek_v3/infra/parallelize.py:100-106 ${AT}), and this plan has ep ${p.ep}`;
+  if (p.etp > 1) return `raises NotImplementedError "DeepEP with Expert Tensor Parallelism (ETP) is not supported yet" (deepseek_v3/infra/parallelize.py:107-111 ${AT}), and this plan has etp ${p.etp}`;
+  if (p.tp > 1) return `builds its DeepEP MoE without a reorderer (moe/moe_deepep.py:37 ${AT}), so with tensor parallel each tp rank dispatches the whole replicated sequence, where paraplan prices 1/tp of it a rank, and this plan has tp ${p.tp}`;
+  if (shared > 0) return `runs the shared experts while DeepEP's combine is in flight (moe/moe_deepep.py:69-77 ${AT}), an overlap paraplan does not price, and ${m.name} has ${shared} shared expert${shared === 1 ? "" : "s"}`;
+  if (family === "qwen3" || family === "gpt_oss") return `builds the model as its ${family} flavor, whose parallelize never reads expert_parallel_comm_backend (apply_moe_ep_tp without use_deepep, models/${family}/infra/parallelize.py ${AT}), so the standard all-to-all would run`;
+  if (family === "llama4") return `applies DeepEPExpertParallel to llama4's standard MoE (llama4/infra/parallelize.py:567-574 ${AT}), whose experts get two inputs (moe/moe.py:524) where the DeepEP hook unpacks five (distributed/expert_parallel.py:339), so the first step raises`;
+  return null;
+}
+
+/** The refusal of the engine's expert communication in a v0.2.2 job file, or null: DeepEP where
+ *  deepepBlocked allows it (then written), and no fp8 dispatch or all-to-all overlap beside it
+ *  (torchtitan's DeepEP moves the hidden states as they come, bf16: distributed/deepep/deepep.py
+ *  @ v0.2.2). */
+export function titanV022DispatchRefusal(m: ModelSpec, p: Plan, t: Training, family: string | undefined, why: string): string | null {
+  if (!asksDeepep(m, p, t)) return engineDispatchRefusal(m, p, t, "torchtitan v0.2.2", why);
+  const blocked = deepepBlocked(m, p, family);
+  if (blocked) return engineDispatchRefusal(m, p, t, "torchtitan v0.2.2", blocked);
+  return engineDispatchRefusal(m, p, t, "torchtitan v0.2.2", why, "deepep");
+}
+
+/** The note where the file writes DeepEP for a model it names no torchtitan flavor of. */
+export function deepepEntryNote(family: string | undefined): string | null {
+  if (family !== undefined) return null;
+  return `expert_parallel_comm_backend = "deepep": [model] names no torchtitan flavor, so your registry entry must build its MoE with build_moe(moe_impl="deepep") from the backend and apply DeepEPExpertParallel, as deepseek_v3 does (deepseek_v3/model/args.py moe_impl, moe/moe.py:577-592, deepseek_v3/infra/parallelize.py ${AT}); other families run the standard all-to-all or raise`;
+}
