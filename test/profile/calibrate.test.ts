@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { calibrateCommand } from "../../src/commands/calibrate.js";
 import { loadModel, loadProfile } from "../../src/load.js";
-import { type Multipliers, bounds, fitScales, predictStep, scaledHardware } from "../../src/profile/calibrate/fit.js";
+import { type Multipliers, bounds, fitScales, heldReason, predictStep, scaledHardware } from "../../src/profile/calibrate/fit.js";
 import { type RunCase, readRun } from "../../src/profile/calibrate/runs.js";
 import { readProfile } from "../../src/profile/files.js";
 import type { ModelSpec, Plan } from "../../planner/index.js";
@@ -265,7 +265,43 @@ describe("--fit auto never writes a separate factor held at its bound", () => {
       const out = join(tmp(), `held${mode.length}.json`);
       expect(calibrateCommand([...dirs, ...mode, "--out", out], capture().io)).toBe(0);
       const gpu = (readProfile(out).raw as { gpu: Record<string, { source: string }> }).gpu;
-      expect(gpu.matmulEfficiency!.source).toMatch(/held at its bound \(efficiency 1: the runs were faster than that allows\), not a fitted figure$/);
+      expect(gpu.matmulEfficiency!.source).toMatch(/held at its bound \(efficiency 1: the runs were faster than the profile allows even then\), not a fitted figure$/);
     }
+  });
+});
+
+describe("a factor held at its bound says what the runs measured", () => {
+  // QA: --fit separate held attention at efficiency 1 with the note "the runs were faster than the
+  // profile allows even then" where every run was slower than predicted: the note described the
+  // degenerate fit, not the measurement.
+  it("--fit separate, every run slower than predicted: attention held at 1 is said to offset the other factors", () => {
+    const hw = loadProfile("cpu");
+    // matmul and memory 3 × slower, attention 0.09 (a tenth faster than efficiency 1 allows,
+    // cpu's 0.1): every run but the attention-heavy fourth (left out) is slower than predicted.
+    const { dirs, cases } = runs(SPECS.filter((_, i) => i !== 3), { matmul: 3, attention: 0.09, memory: 3 });
+    const fit = fitScales(hw, cases, { mode: "separate" });
+    fit.before.forEach((t, i) => expect(cases[i]!.measured).toBeGreaterThan(t));
+    expect(fit.heldAt.attention).toBe("one");
+    const note = fit.notes.find((n) => n.startsWith("attention: held at efficiency 1"));
+    expect(note).toBe(
+      "attention: held at efficiency 1 (every run was slower than predicted; the fit pushed attention past efficiency 1 to offset the factors fitted beside it, not a measurement; --fit common keeps the figures' proportions)",
+    );
+    expect(fit.notes.join()).not.toMatch(/faster than the profile allows/);
+    const out = join(tmp(), "sep.json");
+    const c = capture();
+    expect(calibrateCommand([...dirs, "--fit", "separate", "--out", out], c.io)).toBe(0);
+    expect(c.stdout()).toContain("every run was slower than predicted");
+    const gpu = (readProfile(out).raw as { gpu: Record<string, { source: string }> }).gpu;
+    expect(gpu.attentionEfficiency!.source).toMatch(/held at its bound \(efficiency 1: every run was slower than predicted; .*\), not a fitted figure$/);
+  });
+
+  it("heldReason counts the runs on each side of the prediction", () => {
+    // measured 2, 3, 1 against predicted 1, 1, 2: two slower, one faster.
+    expect(heldReason("matmul", "one", [2, 3, 1], [1, 1, 2], false)).toBe(
+      "2 of 3 runs were slower than predicted, 1 faster; the fit pushed matmul past efficiency 1 as the least-squares compromise between them, not a measurement",
+    );
+    expect(heldReason("memory", "floor", [1, 1], [2, 3], true)).toMatch(/^every run was faster than predicted; the fit pushed memory below that to offset/);
+    expect(heldReason("memory", "floor", [3, 4], [2, 3], true)).toBe("the runs were slower than that allows");
+    expect(heldReason("matmul", "one", [1, 2], [2, 3], true)).toBe("the runs were faster than the profile allows even then");
   });
 });

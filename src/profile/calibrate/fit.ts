@@ -69,6 +69,8 @@ export interface FitResult {
   atBound: Knob[];
   /** Of each knob in atBound: held at efficiency 1 ("one") or at MIN_EFFICIENCY ("floor"). */
   heldAt: Partial<Record<Knob, "one" | "floor">>;
+  /** Of each knob in atBound: why it is held, from the measurement (heldReason). */
+  heldWhy: Partial<Record<Knob, string>>;
   before: number[];
   after: number[];
   iterations: number;
@@ -98,7 +100,12 @@ export function fitScales(hw: Hardware, cases: RunCase[], o: FitOptions = {}): F
   // that said, as --fit common writes it).
   const common = fit.mode === "separate" && fit.fitted.length > 1 ? fitOnce(hw, cases, { ...o, mode: "common" }) : fit;
   const instead = common === fit ? [] : [`separate factors put ${held(fit)} (not a measurement): one common factor fitted instead`];
-  const bound = common.atBound.length > 0 ? [`the common factor is held at its bound (${held(common)}): the runs ask for more than the profile's peaks allow; check the runs' step times and the profile's peak`] : [];
+  const why = common.atBound.map((k) => common.heldWhy[k]!)[0];
+  const consistent = why === undefined || why.startsWith("the runs were");
+  const bound =
+    common.atBound.length > 0
+      ? [`the common factor is held at its bound (${held(common)}): ${consistent ? "the runs ask for more than the profile's peaks allow" : why}; check the runs' step times and the profile's peak`]
+      : [];
   return { ...common, notes: [...common.notes, ...instead, ...bound] };
 }
 
@@ -216,11 +223,30 @@ function fitOnce(hw: Hardware, cases: RunCase[], o: FitOptions): FitResult {
   const group = (k: Knob) => groups.findIndex((g) => g.includes(k));
   const atBound = fitted.filter((k) => onLo[group(k)] || onHi[group(k)]);
   const held: FitResult["heldAt"] = Object.fromEntries(atBound.map((k) => [k, onLo[group(k)] ? "one" : "floor"]));
+  const heldWhy: FitResult["heldWhy"] = Object.fromEntries(atBound.map((k) => [k, heldReason(k, held[k]!, T, before, groups.length > 1)]));
   for (const k of atBound)
     notes.push(
-      onLo[group(k)]
-        ? `${k}: held at efficiency 1 (the runs were faster than the profile allows even then)`
-        : `${k}: held at the lowest efficiency written, ${MIN_EFFICIENCY} (the runs were slower than that allows)`,
+      held[k] === "one" ? `${k}: held at efficiency 1 (${heldWhy[k]})` : `${k}: held at the lowest efficiency written, ${MIN_EFFICIENCY} (${heldWhy[k]})`,
     );
-  return { multipliers: x, mode, fitted, atBound, heldAt: held, before, after: t, iterations: it, notes };
+  return { multipliers: x, mode, fitted, atBound, heldAt: held, heldWhy, before, after: t, iterations: it, notes };
+}
+
+/** Why a factor is held at its bound, from what the runs measured against the prediction before
+ *  the fit: the bound in the runs' own direction (all faster than predicted, held at efficiency 1)
+ *  is the runs asking for more than the profile allows; against it (QA: --fit separate held
+ *  attention at 1 "the runs were faster than the profile allows" where every run was slower than
+ *  predicted) it is the factors fitted beside it trading against each other, or a least-squares
+ *  compromise between runs that disagree — said so, not described as the measurement. */
+export function heldReason(k: Knob, at: "one" | "floor", measured: number[], before: number[], separate: boolean): string {
+  const n = measured.length;
+  const faster = measured.filter((t, i) => t < before[i]!).length;
+  const slower = measured.filter((t, i) => t > before[i]!).length;
+  if (at === "one" && faster === n) return "the runs were faster than the profile allows even then";
+  if (at === "floor" && slower === n) return "the runs were slower than that allows";
+  const counted = (c: number, word: string) => (c === n ? `every run was ${word} than predicted` : `${c} of ${n} runs were ${word} than predicted`);
+  const measuredSaid = at === "one" ? counted(slower, "slower") + (slower < n ? `, ${faster} faster` : "") : counted(faster, "faster") + (faster < n ? `, ${slower} slower` : "");
+  const pushed = at === "one" ? `the fit pushed ${k} past efficiency 1` : `the fit pushed ${k} below that`;
+  return separate
+    ? `${measuredSaid}; ${pushed} to offset the factors fitted beside it, not a measurement; --fit common keeps the figures' proportions`
+    : `${measuredSaid}; ${pushed} as the least-squares compromise between them, not a measurement`;
 }

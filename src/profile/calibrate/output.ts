@@ -43,7 +43,7 @@ export function calibratedProfile(i: CalibratedInput): Record<string, unknown> {
   // its source: the figure is the bound, not one the runs gave.
   const held = (k: Knob) =>
     fit.atBound.includes(k)
-      ? `; held at its bound (${fit.heldAt[k] === "one" ? "efficiency 1: the runs were faster than that allows" : "the lowest efficiency written: the runs were slower than that allows"}), not a fitted figure`
+      ? `; held at its bound (${fit.heldAt[k] === "one" ? "efficiency 1" : "the lowest efficiency written"}: ${fit.heldWhy[k]}), not a fitted figure`
       : "";
   const src = (k: Knob) => how.replace("SCALE", String(sig(1 / fit.multipliers[k]))) + held(k);
   const gpu: Record<string, unknown> = {};
