@@ -222,6 +222,11 @@ describe("paraplan calibrate", () => {
     expect(() => calibrateCommand(["/nonexistent/run"], capture().io)).toThrow(/does not exist/);
     expect(() => calibrateCommand([tmp(), "--fit", "x"], capture().io)).toThrow(/--fit/);
     expect(() => calibrateCommand([tmp()], capture().io)).toThrow(/no plan\.json/);
+    // A run's file where its directory is meant: said to be a file, the directory to give named
+    // (QA: run1/plan.json was told "no plan.json; is it a run directory").
+    const { dirs } = runs(SPECS.slice(0, 1), TRUE);
+    const file = join(dirs[0]!, "plan.json");
+    expect(() => calibrateCommand([file], capture().io)).toThrow(`"${file}" is a file, not a run directory; give the run directory that holds it, "${dirs[0]}"`);
   });
 });
 

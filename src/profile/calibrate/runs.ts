@@ -2,8 +2,8 @@
 // what was run — the model (launch.json), the plan and the training (plan.json), the device —
 // and the step time measured (./measured.ts: summary.json, else the worker's timed steps of
 // metrics.jsonl; never a failed or interrupted run).
-import { existsSync, readFileSync } from "node:fs";
-import { basename, join, relative, resolve } from "node:path";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { planFromJson } from "../../plan-file.js";
 import { type ModelSpec, type Plan, type Precision, type Training, executorEngineName, fusedAttentionOf, parseModelFile } from "../../../planner/index.js";
 import { worldOf } from "../../../planner/layout/groups.js";
@@ -90,6 +90,9 @@ function engineField(dir: string, file: string, v: unknown, field = "engine"): s
 export function readRun(dirArg: string): RunCase {
   const dir = resolve(dirArg);
   if (!existsSync(dir)) throw new UserError(`run directory "${dirArg}" does not exist`);
+  // A file of the run (run1/plan.json) where its directory is meant: name the directory to give.
+  if (!statSync(dir).isDirectory())
+    throw new UserError(`"${dirArg}" is a file, not a run directory; give the run directory that holds it, "${dirname(dirArg)}"`);
   const planJson = json(dir, "plan.json", true)!;
   const launch = json(dir, "launch.json", false);
   const summary = json(dir, "summary.json", false);
