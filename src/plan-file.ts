@@ -11,6 +11,10 @@ const isObj = (x: unknown): x is Record<string, unknown> => typeof x === "object
 
 export function planFromJson(raw: unknown, origin: string): Plan {
   let p: unknown = raw;
+  // "plans" present but not a list (null, an object): the whole output is corrupt, not a bare
+  // plan missing its fields (QA: "plans": null was told field "pp" is missing).
+  if (isObj(raw) && "plans" in raw && !Array.isArray(raw.plans))
+    throw new UserError(`--plan ${origin}: "plans" is ${raw.plans === null ? "null" : typeof raw.plans === "object" ? "an object" : `a ${typeof raw.plans}`}, not a list of plans (plan --json writes "plans": [ … ])`);
   if (isObj(raw) && Array.isArray(raw.plans)) {
     if (raw.plans.length === 0) throw new UserError(`--plan ${origin}: "plans" is empty (no plan fitted); plan again with more GPUs`);
     p = raw.plans[0];

@@ -267,8 +267,9 @@ function notAnEngineConfig(path: string, text: string): string | undefined {
   if (!j.ok || typeof j.value !== "object" || j.value === null || Array.isArray(j.value)) return undefined;
   const v = j.value as Record<string, unknown>;
   const numbers = (...keys: string[]) => keys.every((k) => typeof v[k] === "number");
-  if (Array.isArray(v.plans) || numbers("tp", "pp", "dp", "microBatch"))
-    return `--from "${path}" is a paraplan plan (${Array.isArray(v.plans) ? "plan --json's output" : "an entry of plan --json's \"plans\""}), not an engine's configuration; give it to export --plan or execute --plan`;
+  // "plans" of any value (null too: a corrupt output, which --plan then names) is no ds_config key.
+  if ("plans" in v || numbers("tp", "pp", "dp", "microBatch"))
+    return `--from "${path}" is a paraplan plan (${"plans" in v ? "plan --json's output" : "an entry of plan --json's \"plans\""}), not an engine's configuration; give it to export --plan or execute --plan`;
   if (looksLikeHfConfig(v)) return `--from "${path}" is a model's config.json (HuggingFace), not an engine's configuration; give it as --model ${path}`;
   if (numbers("layers", "hidden", "heads")) return `--from "${path}" is a paraplan model file, not an engine's configuration; give it as --model ${path}`;
   return undefined;

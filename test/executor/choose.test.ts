@@ -186,6 +186,12 @@ describe("plan files", () => {
       tp: 1, pp: 1, dp: 2, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 4, recompute: "none", sequenceParallel: false, schedule: "1f1b",
     });
     expect(() => planFromJson({ plans: [] }, "p")).toThrow(/empty/);
+    // "plans" that is not a list is the output corrupt, not a bare plan without "pp" (QA: "plans":
+    // null was told field "pp" is missing).
+    const listed = 'not a list of plans (plan --json writes "plans": [ … ])';
+    expect(() => planFromJson({ model: "llama3-8b", plans: null }, "p")).toThrow(`--plan p: "plans" is null, ${listed}`);
+    expect(() => planFromJson({ plans: { tp: 1, pp: 1, dp: 1, microBatch: 1 } }, "p")).toThrow(`--plan p: "plans" is an object, ${listed}`);
+    expect(() => planFromJson({ plans: "x" }, "p")).toThrow(`--plan p: "plans" is a string, ${listed}`);
     expect(() => planFromJson({ tp: 0, pp: 1, dp: 1, microBatch: 1 }, "p")).toThrow(/"tp" must be a positive integer/);
     expect(() => planFromJson({ tp: 1, pp: 1, dp: 1, microBatch: 1, recompute: "some" }, "p")).toThrow(/recompute/);
     const dir = tempDir("paraplan-plan-");

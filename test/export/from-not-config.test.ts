@@ -20,6 +20,11 @@ describe("plan --from on paraplan's plan JSON and on model files", () => {
     await refused(["--model", "llama3-8b", "--from", whole], "is a paraplan plan (plan --json's output), not an engine's configuration; give it to export --plan or execute --plan");
     const entry = file("json", JSON.stringify(JSON.parse(out.stdout).plans[0]));
     await refused(["--model", "llama3-8b", "--from", entry], `is a paraplan plan (an entry of plan --json's "plans")`, "export --plan");
+    // "plans": null is the output corrupt, not a ds_config; --plan says what is wrong with it
+    const nulled = file("json", JSON.stringify({ ...JSON.parse(out.stdout), plans: null }));
+    await refused(["--model", "llama3-8b", "--from", nulled], "is a paraplan plan (plan --json's output)");
+    const ex = await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "16", "--plan", nulled, "--out", join(tempDir(), "n")]);
+    expect([ex.code, ex.stderr.trim()]).toEqual([2, `paraplan: --plan ${nulled}: "plans" is null, not a list of plans (plan --json writes "plans": [ … ])`]);
     // and --plan does take both (src/plan-file.ts planFromJson)
     const dir = tempDir();
     expect((await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "16", "--plan", entry, "--out", join(dir, "a")])).code).toBe(0);
