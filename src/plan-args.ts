@@ -157,7 +157,11 @@ function stageLayersFlag(fixed: Fixed, value: string | undefined): boolean {
   // With --vpp v the list holds p·v virtual stages (rank r: r, r + p, …).
   const vpp = fixed.vpp ?? 1;
   if (fixed.pp !== undefined) return false;
-  fixed.pp = split.length % vpp === 0 ? split.length / vpp : split.length;
+  // A length that --vpp does not divide makes no pp (QA: 9 counts with --vpp 2 were "9 stages
+  // make pp 9: 9 does not divide the 16 GPUs", as if --vpp had not been given).
+  if (split.length % vpp !== 0)
+    throw new UserError(`--stage-layers: ${split.length} counts with --vpp ${vpp}: the list gives the pp·vpp virtual stages, so its length must be a multiple of ${vpp}`);
+  fixed.pp = split.length / vpp;
   return true;
 }
 

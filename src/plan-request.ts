@@ -227,7 +227,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   const fileSetting = bad ? args.valuesFrom?.[bad.flag] : undefined;
   if (bad && fileSetting !== undefined) throw new UserError(`${fileSetting}: ${issueText(bad)}`);
   // pp came from --stage-layers' length: the flag the user gave is named.
-  if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${args.fixed.stageLayers!.length} stages make pp ${fixed.pp}: ${issueText(bad)}`);
+  if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${args.fixed.stageLayers!.length} ${(fixed.vpp ?? 1) > 1 ? `virtual stages over --vpp ${fixed.vpp}` : "stages"} make pp ${fixed.pp}: ${issueText(bad)}`);
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
   if (bad) {
     const by = implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined;

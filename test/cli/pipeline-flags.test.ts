@@ -16,6 +16,14 @@ describe("pipeline flags name what the user gave", () => {
     const pp = await runCli([...GPT, "--pp", "3", "--stage-layers", "8,8,8"]);
     expect(pp.stderr).toMatch(/^paraplan: --pp: 3 does not divide the 64 GPUs/);
   });
+  it("--stage-layers with --vpp: the pp is its length over vpp, and a length vpp does not divide is named", async () => {
+    // 9 counts, vpp 2: no pp (it was "9 stages make pp 9: 9 does not divide the 64 GPUs")
+    const odd = await runCli([...GPT, "--vpp", "2", "--stage-layers", "2,3,3,3,2,3,5,3,1"]);
+    expect([odd.code, odd.stderr.trim()]).toEqual([2, "paraplan: --stage-layers: 9 counts with --vpp 2: the list gives the pp·vpp virtual stages, so its length must be a multiple of 2"]);
+    // 9 counts, vpp 3: pp 3, which does not divide 64, said with the vpp that made it
+    const three = await runCli([...GPT, "--vpp", "3", "--stage-layers", "2,3,3,3,2,3,5,3,1"]);
+    expect([three.code, three.stderr.trim()]).toEqual([2, "paraplan: --stage-layers: 9 virtual stages over --vpp 3 make pp 3: 3 does not divide the 64 GPUs; pick a divisor of 64"]);
+  });
   it("--pp 32 on gpt3-1.3b's 24 layers: more stages than layers", async () => {
     const r = await runCli([...GPT, "--pp", "32"]);
     expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
