@@ -105,6 +105,8 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
     io.out(JSON.stringify({
       model: head?.model.name ?? args.model,
       profile: head?.profileName,
+      // as plan --json's cluster: the slice of each NVLink domain the counts use
+      ...(head?.domainSlice ? { cluster: { gpusPerNode: head.hw.gpusPerNode, gpusPerDomain: head.domainSlice.used, nvlinkDomain: head.domainSlice.of } } : {}),
       engine: head?.training.engine?.name ?? null,
       precision: head?.training.precision ?? null,
       tokens: settings.tokens,

@@ -63,4 +63,16 @@ describe("plan --gpus-per-domain", () => {
     const bad = await runCli([...args, "--profile", "dgx-h100", "--gpus-per-domain", "8"]);
     expect([bad.code, bad.stderr.trim().split("\n").length]).toEqual([2, 1]);
   });
+  it("--sweep-gpus says the slice in its header and --json, as plan does (it said \"4 GPUs a node\" alone)", async () => {
+    const args = ["plan", "--model", "llama3-8b", "--profile", "gb200-nvl72", "--tokens", "1T", "--sweep-gpus", "64,128", "--gpus-per-domain", "64"];
+    const text = await runCli(args);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout.split("\n")[0]).toContain("on 64, 128 × B200 (GB200) 186GB — gb200-nvl72: 4 GPUs a node (64 GPUs of each 72-GPU NVLink domain), NVLink");
+    const j = JSON.parse((await runCli([...args, "--json"])).stdout);
+    expect(j.cluster).toEqual({ gpusPerNode: 4, gpusPerDomain: 64, nvlinkDomain: 72 });
+    // without the flag: neither
+    const whole = await runCli(args.slice(0, -2));
+    expect(whole.stdout.split("\n")[0]).not.toContain("NVLink domain)");
+    expect(JSON.parse((await runCli([...args.slice(0, -2), "--json"])).stdout).cluster).toBeUndefined();
+  });
 });
