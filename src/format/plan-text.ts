@@ -9,7 +9,7 @@ import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
 import { engineLimits } from "./engine-limits.js";
 import { type CalibrationStanding, outsideWords, planOutside, standingLine } from "../calibration-standing.js";
-import { bandwidth, compact, count, gib, grouped, linkName, percent, seconds, table } from "./units.js";
+import { bandwidth, bytesShown, compact, count, flopRate, gib, grouped, linkName, percent, seconds, table, tflopsCell } from "./units.js";
 import { DEFAULT_CP_COMM, type LinkKind } from "../../planner/types.js";
 import { type EagerCase, modelEagerReasonOf } from "../../planner/eager.js";
 
@@ -136,7 +136,7 @@ export function plansTable(plans: PlanResult[], simulated?: readonly { step: num
     const base = planCellsWith(p, experts, cp);
     // An engine that runs some plans eager (planner/eager.ts): whether this one compiles, after the schedule.
     const at = base.length - 3;
-    const cells = [String(i + 1), ...(compiled ? [...base.slice(0, at), p.eager ? "no" : "yes", ...base.slice(at)] : base), grouped(p.tflopsPerGpu), percent(p.mfu)];
+    const cells = [String(i + 1), ...(compiled ? [...base.slice(0, at), p.eager ? "no" : "yes", ...base.slice(at)] : base), tflopsCell(p.tflopsPerGpu), percent(p.mfu)];
     return simulated ? [...cells, simulated[i] ? seconds(simulated[i]!.step) : "-"] : cells;
   });
   const dims = dimNames(experts, cp);
@@ -154,10 +154,10 @@ export function breakdown(p: PlanResult, standing?: CalibrationStanding, zero0Is
   const stage = p.worstStage === "only" ? "" : ` (${worstStageName(p, "pipeline stage")}, the fullest)`;
   return [
     `best plan: ${describePlan(p)}`,
-    `  memory per GPU${stage}: weights ${gib(m.weights)} + gradients ${gib(m.gradients)} + optimizer ${gib(m.optimizer)} + activations ${gib(m.activations)} + other ${gib(m.other)} = ${gib(m.total)} of ${gib(m.capacity)}`,
-    ...(m.experts !== undefined ? [`  of which routed experts (weights, gradients, optimizer; ÷ ep·etp = ${p.ep * p.etp}, states sharded over edp = ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}): ${gib(m.experts)}`] : []),
+    `  memory per GPU${stage}: weights ${bytesShown(m.weights)} + gradients ${bytesShown(m.gradients)} + optimizer ${bytesShown(m.optimizer)} + activations ${bytesShown(m.activations)} + other ${bytesShown(m.other)} = ${bytesShown(m.total)} of ${gib(m.capacity)}`,
+    ...(m.experts !== undefined ? [`  of which routed experts (weights, gradients, optimizer; ÷ ep·etp = ${p.ep * p.etp}, states sharded over edp = ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}): ${bytesShown(m.experts)}`] : []),
     `  step ${seconds(t.step)}: compute ${seconds(t.compute)}, recompute ${seconds(t.recompute)}, tp comm ${seconds(t.tpComm)}, ${m.experts !== undefined ? `ep all-to-all ${seconds(t.epComm)} (${percent(t.epComm / t.step)}), ` : ""}${p.cp > 1 ? `cp exchange ${seconds(t.cpComm)} (${percent(t.cpComm / t.step)}), ` : ""}pp comm ${seconds(t.ppComm)}, bubble ${seconds(t.bubble)}, exposed dp comm ${seconds(t.dpComm)}, optimizer ${seconds(t.optimizer)}`,
-    `  ${count(p.tokensPerSecond)} tokens/s, ${grouped(p.tflopsPerGpu)} model TFLOP/s per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
+    `  ${count(p.tokensPerSecond)} tokens/s, ${p.tflopsPerGpu >= 1 ? `${grouped(p.tflopsPerGpu)} model TFLOP/s` : `${flopRate(p.tflopsPerGpu).replace(" ", " model ")}`} per GPU, MFU ${percent(p.mfu)}, HFU ${percent(p.hfu)}`,
     ...(p.zero > 0 && p.dp * p.cp === 1 ? [`  ${zeroNote(p.zero, zero0IsBf16Optimizer)}`] : []),
     ...(p.order ? [`  rank order ${p.orderReason ?? `${p.order} (the other order places dp and pp alike here)`}`] : []),
     ...(p.eager ? [`  runs eager (${p.eager.reason}): priced with engine ${p.eager.engine}`] : []),

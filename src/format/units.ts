@@ -31,6 +31,20 @@ export function size(bytes: number): string {
   return bytes >= 2 ** 30 ? gib(bytes) : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
+/** Bytes in GiB as the other screens print them; below 0.01 GiB, which "0.00 GiB" would hide (a
+ *  CPU plan's weights), in MiB or KiB (size). */
+export const bytesShown = (b: number): string => (b > 0 && b < 0.01 * 2 ** 30 ? size(b) : gib(b));
+
+/** Model FLOP/s per device: whole TFLOP/s from 1 on (a GPU's), below that GFLOP/s or MFLOP/s to
+ *  three figures (a CPU core's), where "0 TFLOP/s" would hide it. */
+export function flopRate(tflops: number): string {
+  if (tflops >= 1) return `${tflops.toFixed(0)} TFLOP/s`;
+  return tflops * 1e3 >= 1 ? `${(tflops * 1e3).toPrecision(3)} GFLOP/s` : `${(tflops * 1e6).toPrecision(3)} MFLOP/s`;
+}
+
+/** TFLOP/s in a column headed so: grouped whole from 1 on, below it three figures (0.0342), not 0. */
+export const tflopsCell = (tflops: number): string => (tflops >= 1 || tflops === 0 ? grouped(tflops) : String(Number(tflops.toPrecision(3))));
+
 export function seconds(s: number): string {
   if (s === 0) return "0";
   if (s >= 100) return `${grouped(s)} s`;

@@ -110,3 +110,29 @@ describe("ZeRO with dp = 1", () => {
     expect(r.stdout).not.toMatch(/nothing to shard/);
   });
 });
+
+describe("a CPU plan's small figures are shown, not rounded to 0", () => {
+  // QA: plan --profile cpu --model tiny printed "0 model TFLOP/s per GPU, MFU 14.6%" and a
+  // TFLOP/s/GPU column of 0, beside "weights 0.00 GiB + gradients 0.00 GiB"; the interactive
+  // planner's detail already said GFLOP/s and KiB (ui/core/detail.ts, now shared from units.ts).
+  it("the rate in GFLOP/s and the column to three figures; the memory parts in KiB or MiB", async () => {
+    const r = await runCli(["plan", "--model", "tiny", "--profile", "cpu", "--gpus", "2", "--simulate-top", "0", "--top", "1", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const p = JSON.parse(r.stdout).plans[0];
+    expect(p.tflopsPerGpu).toBeGreaterThan(1e-3);
+    expect(p.tflopsPerGpu).toBeLessThan(1);
+    const t = await runCli(["plan", "--model", "tiny", "--profile", "cpu", "--gpus", "2", "--simulate-top", "0", "--top", "1"]);
+    // three significant figures of the same figure --json gives, in GFLOP/s on the line and TFLOP/s in the column
+    const g = Number((p.tflopsPerGpu * 1e3).toPrecision(3));
+    expect(t.stdout).toContain(`${g} model GFLOP/s per GPU, MFU ${percent(p.mfu)}`);
+    expect(t.stdout).toMatch(new RegExp(` ${String(Number(p.tflopsPerGpu.toPrecision(3))).replace(".", "\\.")}  +${percent(p.mfu).replace(".", "\\.")}\\n`));
+    expect(t.stdout).not.toMatch(/ 0 model TFLOP\/s|0\.00 GiB/);
+    // the weights: below 1 MiB, in KiB to one decimal (bytes / 1024)
+    expect(t.stdout).toContain(`weights ${(p.memory.weights / 1024).toFixed(1)} KiB + `);
+    expect(p.memory.weights).toBeLessThan(2 ** 20);
+  });
+  it("a GPU's stays whole TFLOP/s with separators", async () => {
+    const t = await runCli(["plan", "--model", "llama3-70b", "--profile", "gb200-nvl72", "--gpus", "64", "--simulate-top", "0", "--top", "1"]);
+    expect(t.stdout).toMatch(/ \d,\d{3} model TFLOP\/s per GPU/);
+  });
+});

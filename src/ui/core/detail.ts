@@ -2,7 +2,7 @@
 // per group with its link, the bubble, and the difference from the plan shown before.
 import { DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, splitLabel, wireLinks, wireOf, worstStageName } from "../../../planner/index.js";
 import { cpAttentionImbalance, cpImbalance } from "../../../planner/cost/context.js";
-import { count, gib, percent, seconds, size } from "../../format/units.js";
+import { bytesShown, count, flopRate, percent, seconds } from "../../format/units.js";
 import { type Segment, fit, meter, stackedBar, wrapGroups } from "./bars.js";
 import { type GroupLink, allGroupLinks } from "./links.js";
 import { DEFAULT_RUN, type RunChoice } from "./run-settings.js";
@@ -144,16 +144,8 @@ export function bubbleLine(p: PlanResult, t: Training): string {
 const PLAN_DIMS: (keyof Plan)[] = ["tp", "cp", "cpComm", "cpSplit", "pp", "stageLayers", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
 const DIM_LABEL: Partial<Record<keyof Plan, string>> = { zero: "ZeRO", microBatch: "micro-batch", sequenceParallel: "SP", stageLayers: "stage layers" };
 
-/** Bytes in GiB as the other screens print them; below 0.01 GiB, which "0.00 GiB" would hide (a
- *  CPU plan's weights), in MiB or KiB (format/units.ts size). */
-export const bytesShown = (b: number): string => (b > 0 && b < 0.01 * 2 ** 30 ? size(b) : gib(b));
-
-/** Model FLOP/s per device: whole TFLOP/s from 1 on (a GPU's), below that GFLOP/s or MFLOP/s to
- *  three figures (a CPU core's), where "0 TFLOP/s" would hide it. */
-export function flopRate(tflops: number): string {
-  if (tflops >= 1) return `${tflops.toFixed(0)} TFLOP/s`;
-  return tflops * 1e3 >= 1 ? `${(tflops * 1e3).toPrecision(3)} GFLOP/s` : `${(tflops * 1e6).toPrecision(3)} MFLOP/s`;
-}
+// Shared with the text report (format/plan-text.ts), which printed "0 TFLOP/s" and "0.00 GiB".
+export { bytesShown, flopRate };
 
 const signed = (x: number, f: (v: number) => string) => (x === 0 ? "±0" : `${x > 0 ? "+" : "−"}${f(Math.abs(x))}`);
 
