@@ -125,6 +125,7 @@ export function readTitanCp(
   int: (key: string, dflt: number) => number,
   o: string,
   notes: string[],
+  toml?: { setting: (key: string) => string },
 ): CpFields {
   const cp = int("context_parallel_degree", 1);
   if (cp <= 1) return { cp: 1 };
@@ -135,7 +136,16 @@ export function readTitanCp(
   const balancer = String(get("context_parallel_load_balancer") ?? "headtail");
   let split: CpSplit;
   if (balancer === "headtail") split = "zigzag";
-  else if (balancer === "None") split = "contiguous";
+  else if (balancer === "None") {
+    // A TOML file's "None" stays the string: ConfigManager._dict_to_dataclass copies the value as
+    // tomllib gives it (torchtitan/config/manager.py:180 @ v0.2.2), tyro keeps that default, and
+    // cp_shard, finding the string truthy and neither "headtail" nor "ptrr", raises ValueError
+    // "Invalid load_balancer_type 'None'" (torchtitan/distributed/context_parallel.py:184, 207-211
+    // @ v0.2.2). Only a command-line override (tyro) reads the word None as None.
+    if (toml)
+      throw new UserError(`${toml.setting("context_parallel_load_balancer")}: torchtitan keeps the TOML string "None" as a string (config/manager.py:180 @ v0.2.2) and cp_shard raises ValueError "Invalid load_balancer_type 'None'" at the first step (distributed/context_parallel.py:207-211 @ v0.2.2); TOML has no None: leave the key out for the balanced split, or pass --parallelism.context_parallel_load_balancer None on the command line`);
+    split = "contiguous";
+  }
   else if (balancer === "ptrr") {
     split = "zigzag";
     notes.push(`${o}: context_parallel_load_balancer ptrr (FlexAttention's per-token round robin) read as the balanced zigzag split`);

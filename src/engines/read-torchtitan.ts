@@ -160,7 +160,8 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const csv = get("parallelism", "pipeline_parallel_schedule_csv");
   if (csv !== undefined && csv !== "")
     throw new UserError(`${setting("parallelism", "pipeline_parallel_schedule_csv")} runs a pipeline schedule from a file, which paraplan does not model`);
-  const cp = readTitanCp((k) => get("parallelism", k), (k, d) => int("parallelism", k, d), o, notes);
+  const cp = readTitanCp((k) => get("parallelism", k), (k, d) => int("parallelism", k, d), o, notes,
+    file.kind === "torchtitan-toml" ? { setting: (k) => setting("parallelism", k) } : undefined);
   // Expert parallel (experts come from the model's registry entry, not the job file: --model says them).
   const ep = int("parallelism", "expert_parallel_degree", 1);
   if (ep > 1 && ctx.model.moe === undefined) throw new UserError(`${setting("parallelism", "expert_parallel_degree")} but the model ${ctx.model.name} has no experts; pass the --model the configuration trains`);

@@ -90,6 +90,17 @@ describe("what a file leaves out", () => {
     const none = read("cp-overrides.txt", "--parallelism.context_parallel_degree 2 --parallelism.context_parallel_load_balancer None --parallelism.context_parallel_rotate_method alltoall\n");
     expect(none.plan).toMatchObject({ cp: 2, dp: 32, cpComm: "ring", cpSplit: "contiguous" });
   });
+  it('torchtitan TOML: context_parallel_load_balancer = "None" is the string torchtitan v0.2.2 refuses at the first step (manager.py:180, context_parallel.py:207-211), exit 2 naming the key, not a contiguous split', async () => {
+    const text = "[parallelism]\ncontext_parallel_degree = 4\ndata_parallel_shard_degree = -1\ncontext_parallel_load_balancer = \"None\"\n[activation_checkpoint]\nmode = \"full\"\n";
+    expect(() => read("cp-none.toml", text)).toThrow('cp-none.toml: parallelism.context_parallel_load_balancer = "None" (line 4): torchtitan keeps the TOML string "None" as a string');
+    // "headtail" in the same place is read (zigzag): the refusal is the word None's, not the key's.
+    expect(read("cp-headtail.toml", text.replace('"None"', '"headtail"')).plan).toMatchObject({ cp: 4, cpSplit: "zigzag" });
+    const r = await cli(["plan", "--model", LLAMA, "--gpus", "64", "--from", tempFile("cp-none-cli.toml", text)]);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toHaveLength(1);
+    expect(r.errLines[0]).toContain("parallelism.context_parallel_load_balancer");
+    expect(r.errLines[0]).toContain("Invalid load_balancer_type 'None'");
+  });
 });
 
 describe("paraplan plan --from", () => {
