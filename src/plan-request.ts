@@ -227,7 +227,9 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   const fileSetting = bad ? args.valuesFrom?.[bad.flag] : undefined;
   if (bad && fileSetting !== undefined) throw new UserError(`${fileSetting}: ${issueText(bad)}`);
   // pp came from --stage-layers' length: the flag the user gave is named.
-  if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${args.fixed.stageLayers!.length} ${(fixed.vpp ?? 1) > 1 ? `virtual stages over --vpp ${fixed.vpp}` : "stages"} make pp ${fixed.pp}: ${issueText(bad)}`);
+  // (under an interleaved schedule without --vpp, the --vpp values that make a pp that fits are said)
+  const vppHint = args.ppFromStageLayers && args.fixed.vpp === undefined && fixed.schedule === "interleaved" ? `; ${stageListVpps(args.fixed.stageLayers!.length, gpus, fixed)}` : "";
+  if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${args.fixed.stageLayers!.length} ${(fixed.vpp ?? 1) > 1 ? `virtual stages over --vpp ${fixed.vpp}` : "stages"} make pp ${fixed.pp}: ${issueText(bad)}${vppHint}`);
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
   if (bad) {
     const by = implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined;
@@ -235,7 +237,9 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     const workerFormat = by !== WORKER_ENGINE && implied !== undefined && WORKER_ENGINES.has(implied.engine);
     const script = `${implied?.from} launches paraplan's worker: give --script to launch a trainer of your own`;
     const line = !workerFormat || (bad.code !== "engine_unsupported" && bad.code !== "moe_tp" && bad.code !== "qk_norm_tp") ? issueLine(bad, by) : bad.flag === "--engine" ? `${implied!.from}: ${bad.message}; ${script}` : `${issueLine(bad, by)}; ${script}`;
-    throw countBound(bad) ? new GpuCountError(line, { model, hw, profileName, training, engineFrom, fixed, assumed }) : new UserError(line);
+    // (an interleaved schedule over a --stage-layers list without --vpp: the --vpp values it allows)
+    const hint = bad.code === "schedule_vpp" || bad.code === "degrees_divide" ? vppHint : "";
+    throw countBound(bad) ? new GpuCountError(line + hint, { model, hw, profileName, training, engineFrom, fixed, assumed }) : new UserError(line + hint);
   }
   // (a model the engine runs eager whatever the plan is priced, and stands, on its eager engine:
   // planner/eager.ts)
@@ -339,4 +343,17 @@ function noSplitWhy(fixed: Fixed, layers: number, engine: Engine): void {
       `--pp: ${pp} does not divide the ${layers} layers, and engine ${engine.name} splits them as DeepSpeed ≤ 0.12.4 does, ${split.join(",")}, which leaves stage${empty.length > 1 ? "s" : ""} ${empty.join(", ")} without a layer; pick a --pp that divides ${layers}, or, for DeepSpeed 0.12.5 and later, an engine file that extends ${engine.name} with supports.stageSplit "min-spread"`,
     );
   }
+}
+
+/** The --vpp values an n-count --stage-layers list allows (QA: "interleaved needs vpp > 1" named
+ *  none): v > 1 dividing n, whose pp = n / v is a pipeline (> 1, rule vpp_needs_pp) and divides the
+ *  GPUs with the other fixed degrees (rules pp_gpus, degrees_divide). */
+export function stageListVpps(n: number, gpus: number, fixed: { tp?: number; cp?: number; dp?: number }): string {
+  const others = (fixed.tp ?? 1) * (fixed.cp ?? 1) * (fixed.dp ?? 1);
+  const ok: string[] = [];
+  for (let v = 2; v <= n / 2; v++) if (n % v === 0 && gpus % ((n / v) * others) === 0) ok.push(`--vpp ${v} (pp ${n / v})`);
+  const list = ok.length <= 1 ? (ok[0] ?? "") : `${ok.slice(0, -1).join(", ")} or ${ok.at(-1)!}`;
+  return ok.length > 0
+    ? `--stage-layers' ${n} counts are pp·vpp virtual stages with ${list}`
+    : `no --vpp fits --stage-layers' ${n} counts: pp = ${n} / vpp must be above 1 and divide the ${gpus} GPUs${others > 1 ? ` with tp·cp·dp = ${others}` : ""}`;
 }

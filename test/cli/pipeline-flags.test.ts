@@ -24,6 +24,23 @@ describe("pipeline flags name what the user gave", () => {
     const three = await runCli([...GPT, "--vpp", "3", "--stage-layers", "2,3,3,3,2,3,5,3,1"]);
     expect([three.code, three.stderr.trim()]).toEqual([2, "paraplan: --stage-layers: 9 virtual stages over --vpp 3 make pp 3: 3 does not divide the 64 GPUs; pick a divisor of 64"]);
   });
+  it("--schedule interleaved with --stage-layers and no --vpp: the --vpp values the list's length allows are named", async () => {
+    // 8 counts of llama3-8b's 32 layers on 64 GPUs: vpp 2 → pp 4, vpp 4 → pp 2 (vpp 8 → pp 1 is no pipeline)
+    const list = ["plan", "--model", "llama3-8b", "--simulate-top", "0", "--schedule", "interleaved", "--stage-layers", "4,4,4,4,4,4,4,4"];
+    const r = await runCli([...list, "--gpus", "64"]);
+    expect([r.code, r.stderr.trim()]).toEqual([2, "paraplan: --schedule: interleaved needs vpp > 1; --stage-layers' 8 counts are pp·vpp virtual stages with --vpp 2 (pp 4) or --vpp 4 (pp 2)"]);
+    // each suggestion is a plan that runs
+    for (const v of ["2", "4"]) expect((await runCli([...list, "--gpus", "64", "--vpp", v, "--json"])).code, `--vpp ${v}`).toBe(0);
+    // on 4 GPUs pp 8 is refused first; the list still fits with --vpp 2 (pp 4) or 4 (pp 2)
+    const four = await runCli([...list, "--gpus", "4"]);
+    expect([four.code, four.stderr.trim()]).toEqual([2, "paraplan: --stage-layers: 8 stages make pp 8: 8 does not divide the 4 GPUs; pick a divisor of 4; --stage-layers' 8 counts are pp·vpp virtual stages with --vpp 2 (pp 4) or --vpp 4 (pp 2)"]);
+    // on 3 GPUs no pp the list makes divides them
+    const three = await runCli([...list, "--gpus", "3"]);
+    expect(three.stderr.trim()).toMatch(/; no --vpp fits --stage-layers' 8 counts: pp = 8 \/ vpp must be above 1 and divide the 3 GPUs$/);
+    // the other fixed degrees count: at tp 4 on 8 GPUs only pp 2 (--vpp 4) leaves tp·pp dividing them
+    const tp4 = await runCli([...list, "--gpus", "8", "--tp", "4"]);
+    expect([tp4.code, tp4.stderr.trim()]).toEqual([2, "paraplan: --tp/--pp/--dp: tp·pp·dp = 32 does not divide the 8 GPUs; --stage-layers' 8 counts are pp·vpp virtual stages with --vpp 4 (pp 2)"]);
+  });
   it("--pp 32 on gpt3-1.3b's 24 layers: more stages than layers", async () => {
     const r = await runCli([...GPT, "--pp", "32"]);
     expect([r.code, isOneLine(r.stderr)]).toEqual([2, true]);
