@@ -1,6 +1,6 @@
 // count() writes what toLocaleString("en-US") writes, without Intl.
 import { describe, expect, it } from "vitest";
-import { count, grouped } from "./units.js";
+import { count, grouped, percent } from "./units.js";
 
 describe("count", () => {
   it("thousands separators as toLocaleString('en-US'), rounding, signs and edge values", () => {
@@ -17,5 +17,24 @@ describe("grouped", () => {
     for (let k = 0; k < 3000; k++) xs.push(Math.sin(k) * 10 ** ((k % 25) - 6));
     for (const x of xs)
       for (const d of [0, 1, 2, 3]) expect(grouped(x, d), `${x} with ${d}`).toBe(x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d }));
+  });
+});
+
+describe("percent", () => {
+  it("a share below 100% never reads as 100: it takes the digits that show it (99.96%, not 100.0%)", () => {
+    expect(percent(0.9996)).toBe("99.96%");
+    expect(percent(0.99983)).toBe("99.98%");
+    expect(percent(0.999996)).toBe("99.9996%");
+    expect(percent(0.996, 0)).toBe("99.6%");
+    expect(percent(1 - 1e-12)).toBe("<100%");
+    // rounding elsewhere, and 100% itself, are as before
+    expect([percent(1), percent(0.9994), percent(0.5326), percent(1.0004), percent(0.994, 0)]).toEqual(["100.0%", "99.9%", "53.3%", "100.0%", "99%"]);
+    for (let k = 1; k < 2000; k++) {
+      const x = 1 - k * 1e-7;
+      const s = percent(x);
+      expect(s === "<100%" || Number(s.slice(0, -1)) < 100, `${x}: ${s}`).toBe(true);
+      // the digits shown are the share rounded, not cut
+      if (s !== "<100%") expect(Math.abs(Number(s.slice(0, -1)) - 100 * x)).toBeLessThanOrEqual(0.5 * 10 ** -s.split(".")[1]!.slice(0, -1).length + 1e-9);
+    }
   });
 });

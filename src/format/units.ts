@@ -74,9 +74,18 @@ export function compact(n: number): string {
   return n.toFixed(0);
 }
 
-/** 53.2%, 1902.6%; separators from five digits on (4,276,654,011.7%). */
+/** Most fraction digits a share just under 100% is given (99.999999%) before it is said as "<100%". */
+const MAX_PERCENT_DIGITS = 6;
+
+/** 53.2%, 1902.6%; separators from five digits on (4,276,654,011.7%). A share below 100% that
+ *  would round to it takes the digits that show it is below (99.96%, not 100.0%: QA, a goodput of
+ *  0.99963 read as all of the time); beyond MAX_PERCENT_DIGITS it is "<100%". */
 export function percent(x: number, digits = 1): string {
   const v = 100 * x;
+  if (v < 100 && Number(v.toFixed(digits)) >= 100) {
+    for (let d = digits + 1; d <= MAX_PERCENT_DIGITS; d++) if (Number(v.toFixed(d)) < 100) return `${v.toFixed(d)}%`;
+    return "<100%";
+  }
   return `${Math.abs(v) >= 1e4 ? grouped(v, digits) : v.toFixed(digits)}%`;
 }
 

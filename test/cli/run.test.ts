@@ -290,3 +290,21 @@ describe("the run's text reads right at the edges", () => {
     expect(r.stdout).toMatch(/ · cost \$[\d.]+B at \$1,000,000\/GPU-hour$/m);
   });
 });
+
+describe("goodput just under 100% (QA: 99.96% printed as 100.0%)", () => {
+  it("the whole-run text and the sweep table print the goodput --json gives, to the digits that show it is below 100%", async () => {
+    const args = ["plan", "--model", "llama3-8b", "--gpus", "8", "--tokens", "1e10", "--simulate-top", "0"];
+    const g: number = JSON.parse((await runCli([...args, "--json"])).stdout).run.goodput;
+    // independent of the formatter: the share is above 99.95%, so one digit would round it to 100.0
+    expect(g).toBeGreaterThan(0.9995);
+    expect(g).toBeLessThan(1);
+    const shown = `${(100 * g).toFixed(2)}%`;
+    const text = (await runCli(args)).stdout;
+    expect(text).toContain(`÷ goodput ${shown})`);
+    expect(text).toContain(`goodput ${shown} of wall-clock time is training`);
+    expect(text).not.toContain("goodput 100.0%");
+    const sweep = await runCli(["plan", "--model", "llama3-8b", "--sweep-gpus", "8,16", "--tokens", "1e10"]);
+    // the goodput column, last: 99.98% at 8 and 16 GPUs (100.0% before)
+    for (const n of [" 8", "16"]) expect(sweep.stdout).toMatch(new RegExp(`\\n  ${n} .* 99\\.\\d\\d%\\n`));
+  }, 60_000);
+});
