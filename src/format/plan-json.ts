@@ -7,6 +7,7 @@ import type { SimSummary } from "../../planner/sim/timeline.js";
 import type { PlanRequest } from "../plan-request.js";
 import { standingJson } from "../calibration-standing.js";
 import { DEFAULT_MOE_IMBALANCE } from "../../planner/cost/moe-facts.js";
+import { intraNodeLink } from "./units.js";
 
 /** Simulation results to add to the report (optional fields, planner/sim/rescore.ts). */
 export interface SimulatedJson {
@@ -38,7 +39,8 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
       vocab: m.vocab,
       seqLen: t.seqLen,
     },
-    cluster: { profile: req.profileName, gpus: req.training.gpus, gpusPerNode: req.hw.gpusPerNode, ...(req.domainSlice ? { gpusPerDomain: req.domainSlice.used, nvlinkDomain: req.domainSlice.of } : {}) },
+    // (the node's link and bytes/s the header quotes; null where each node holds one GPU: unused)
+    cluster: { profile: req.profileName, gpus: req.training.gpus, gpusPerNode: req.hw.gpusPerNode, intraNodeLink: intraNodeLink(req.hw), ...(req.domainSlice ? { gpusPerDomain: req.domainSlice.used, nvlinkDomain: req.domainSlice.of } : {}) },
     globalBatch: req.training.globalBatch,
     precision: req.training.precision,
     engine: req.training.engine.name,

@@ -9,8 +9,8 @@ import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
 import { engineLimits } from "./engine-limits.js";
 import { type CalibrationStanding, outsideWords, planOutside, standingLine } from "../calibration-standing.js";
-import { bandwidth, bytesShown, compact, count, flopRate, gib, grouped, linkName, percent, seconds, table, tflopsCell } from "./units.js";
-import { DEFAULT_CP_COMM, type LinkKind } from "../../planner/types.js";
+import { bandwidth, bytesShown, intraNodeLink, compact, count, flopRate, gib, grouped, linkName, percent, seconds, table, tflopsCell } from "./units.js";
+import { DEFAULT_CP_COMM } from "../../planner/types.js";
 import { type EagerCase, modelEagerReasonOf } from "../../planner/eager.js";
 
 export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe", zb1p: "ZB1P zero bubble", zbv: "ZB-V zero bubble", dualpipev: "DualPipeV" } as const;
@@ -82,11 +82,12 @@ export function eagerNote(t: PlanRequest["training"], m: PlanRequest["model"]): 
 export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: CalibrationStanding }, sweep?: { cluster: string; batch: string }): string {
   const { model: m, hw, training: t } = req;
   const nodes = Math.ceil(t.gpus / hw.gpusPerNode);
-  const link = `${linkName(hw.intra.kind as LinkKind)} ${bandwidth(hw.intra.bandwidth)}`;
+  const intra = intraNodeLink(hw);
+  const link = intra ? `${linkName(intra.kind)} ${bandwidth(intra.bandwidth)} and ` : "";
   const slice = req.domainSlice ? ` (${domainSliceText(req.domainSlice.used, req.domainSlice.of)})` : "";
   const cluster = sweep?.cluster ?? `${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}${slice}`;
   const lines = [
-    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${activeText(m, t.seqLen)}: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${cluster}, ${link} and ${bandwidth(hw.inter.bandwidth)} network per GPU`,
+    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${activeText(m, t.seqLen)}: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${cluster}, ${link}${bandwidth(hw.inter.bandwidth)} network per GPU${intra ? "" : ` (one GPU a node: no intra-node link in use)`}`,
     `global batch ${sweep?.batch ?? t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);

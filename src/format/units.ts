@@ -1,8 +1,15 @@
 // Human-readable numbers for terminal output (display only; all arithmetic stays in planner/).
-import type { LinkKind } from "../../planner/types.js";
+import type { Hardware, LinkKind } from "../../planner/types.js";
 
 /** The node link's name as vendors write it. */
 export const linkName = (kind: LinkKind): string => ({ nvlink: "NVLink", pcie: "PCIe", "infinity-fabric": "Infinity Fabric" })[kind];
+
+/** The node's link where some group can use it; null where each NVLink domain (the node, without
+ *  a fabric) holds one GPU, so every group crosses the network (QA: a 1-GPU-a-node profile's header
+ *  quoted NVLink 450 GB/s). The plan header and --json's cluster.intraNodeLink say the same. */
+export function intraNodeLink(hw: Pick<Hardware, "gpusPerNode" | "intra" | "fabric">): { kind: LinkKind; bandwidth: number } | null {
+  return (hw.fabric?.nvlinkDomain ?? hw.gpusPerNode) > 1 ? { kind: hw.intra.kind as LinkKind, bandwidth: hw.intra.bandwidth } : null;
+}
 /** A number with thousands separators and exactly `digits` decimals ("3,406,246,413.5"). */
 export function grouped(n: number, digits = 0): string {
   // As toLocaleString("en-US") writes it, without loading ICU's number formatting at a CLI's
