@@ -66,16 +66,16 @@ export function deepspeedCpRefusal(p: Plan): CpRefusal | null {
   return null;
 }
 
-/** torchtitan's context parallel is torch's ring attention (context_parallel): both rotate
- *  methods attend K/V block by block and merge, "alltoall" passing shards around the ring and
- *  "allgather" gathering them after the first block; neither is the all-gather-K/V attention of
- *  a whole query chunk, nor Ulysses. 0.2 has no load-balancer key: torch's default
- *  (_ContextParallelOptions.enable_load_balance) cuts zigzag. */
+/** torchtitan's context parallel is torch's ring attention (context_parallel): K/V attended block by
+ *  block and merged under either rotate method (parallelism.context_parallel_rotate_method,
+ *  job_config.py:446 @ v0.2.2), "alltoall" passing shards around the ring (the ring exchange) and
+ *  "allgather", the default, gathering them once (the all-gather exchange, priced step by step by the
+ *  torchtitan engines: contextParallel.stepwise); it has no Ulysses (all-to-all of heads). 0.2 has no
+ *  load-balancer key: torch's default (_ContextParallelOptions.enable_load_balance) cuts zigzag. */
 export function torchtitanCpRefusal(p: Plan, release: string | undefined): CpRefusal | null {
   if (p.cp <= 1) return null;
-  const comm = commOf(p);
-  if (comm !== "ring")
-    return refuse("torchtitan_cp_comm", `torchtitan's context parallel is torch's ring attention (torch.distributed.tensor.experimental.context_parallel: K/V attended block by block, its rotate methods only change how the blocks travel); it has no ${comm === "a2a" ? "all-to-all (Ulysses)" : "all-gather-K/V"} attention; use a plan with the ring exchange, or --format megatron`);
+  if (commOf(p) === "a2a")
+    return refuse("torchtitan_cp_comm", "torchtitan's context parallel is torch's ring attention (torch.distributed.tensor.experimental.context_parallel: K/V attended block by block, passed around the ring or all-gathered, context_parallel_rotate_method alltoall or allgather); it has no all-to-all (Ulysses) attention; use a plan with the ring or all-gather exchange, or --format megatron");
   if (release === "0.2" && splitOf(p) === "contiguous")
     return refuse("torchtitan_cp_split", "torchtitan 0.2 has no context-parallel load-balancer setting: torch's context_parallel balances causal attention (chunks r and 2cp−1−r, the zigzag split); use --release main (context_parallel_load_balancer None)");
   // v0.2.2's context_parallel_load_balancer is `str | None` (job_config.py:431 @ v0.2.2): None turns

@@ -57,13 +57,17 @@ export function deepspeedCpTrainingRefusal(m: ModelSpec, p: Plan, t: Training): 
   return a2aHeadsRefusal(p, m.heads, m.kvHeads, "Megatron-DeepSpeed")?.reason ?? null;
 }
 
-/** torchtitan's [parallelism] context-parallel keys: the degree; the rotate method "alltoall",
- *  which passes K/V shards around the ring one step at a time as the plan's ring does
- *  ("allgather", torchtitan's default, gathers them all after the first block); on main the load
- *  balancer, "headtail" (chunks r and 2cp−1−r: zigzag) or None (contiguous). */
+/** torchtitan's [parallelism] context-parallel keys: the degree; the rotate method (set_rotate_method,
+ *  torchtitan/distributed/utils.py:216 @ v0.2.2; Literal["allgather", "alltoall"], job_config.py:446),
+ *  "alltoall" for the ring (K/V shards passed on one step at a time: torch's _AllToAllRotater) and
+ *  "allgather", torchtitan's default, for the all-gather exchange (_AllGatherRotater: K/V gathered
+ *  once, asynchronously, then attended block by block, as the torchtitan engine prices it:
+ *  contextParallel.stepwise, gatherOverlapsStep); on main the load balancer, "headtail" (chunks r
+ *  and 2cp−1−r: zigzag) or None (contiguous). */
 export function titanCpValues(p: Plan, release: string): Record<string, TomlValue> {
   if (p.cp <= 1) return { context_parallel_degree: 1 };
-  const v: Record<string, TomlValue> = { context_parallel_degree: p.cp, context_parallel_rotate_method: "alltoall" };
+  const rotate = commOf(p) === "allgather" ? "allgather" : "alltoall";
+  const v: Record<string, TomlValue> = { context_parallel_degree: p.cp, context_parallel_rotate_method: rotate };
   // tyro reads the word None as None for an optional field (`str | None`).
   if (release === "main") v.context_parallel_load_balancer = (p.cpSplit ?? DEFAULT_CP_SPLIT) === "zigzag" ? "headtail" : "None";
   // v0.2.2's TOML (job_config.py:431 @ v0.2.2, `str | None`): "headtail", the zigzag split; TOML has
@@ -118,8 +122,9 @@ export function readDeepSpeedCp(args: Map<string, ArgSetting>, o: string): CpFie
   return cpFields(intArg(args, "ds-sequence-parallel-size", o) ?? 1, "a2a", "contiguous");
 }
 
-/** torchtitan's context-parallel keys read back: always the ring (both rotate methods are torch's
- *  ring attention); the cut from the load balancer (main; 0.2 has none: torch's balanced default). */
+/** torchtitan's context-parallel keys read back: the rotate method's exchange ("alltoall" the ring,
+ *  "allgather", the default, the all-gather exchange torch runs step by step: titanCpValues); the
+ *  cut from the load balancer (main, 0.2.2; 0.2 has none: torch's balanced default). */
 export function readTitanCp(
   get: (key: string) => TomlValue | undefined,
   int: (key: string, dflt: number) => number,
@@ -131,8 +136,6 @@ export function readTitanCp(
   if (cp <= 1) return { cp: 1 };
   const rotate = String(get("context_parallel_rotate_method") ?? "allgather");
   if (rotate !== "allgather" && rotate !== "alltoall") throw new UserError(`${o}: parallelism.context_parallel_rotate_method "${rotate}" is not allgather or alltoall`);
-  if (rotate === "allgather")
-    notes.push(`${o}: context parallel with rotate method allgather (K/V gathered after the first block, attended block by block) read as ring attention`);
   const balancer = String(get("context_parallel_load_balancer") ?? "headtail");
   let split: CpSplit;
   if (balancer === "headtail") split = "zigzag";
@@ -150,5 +153,5 @@ export function readTitanCp(
     split = "zigzag";
     notes.push(`${o}: context_parallel_load_balancer ptrr (FlexAttention's per-token round robin) read as the balanced zigzag split`);
   } else throw new UserError(`${o}: parallelism.context_parallel_load_balancer "${balancer}" is not headtail, ptrr or None`);
-  return cpFields(cp, "ring", split);
+  return cpFields(cp, rotate === "allgather" ? "allgather" : "ring", split);
 }

@@ -19,8 +19,11 @@ for (const cp of [2, 4]) {
   for (const comm of ["allgather", "ring", "a2a"] as CpComm[]) CASES.push(["megatron", "core_r0.14", LLAMA, cpPlan(cp, comm, "zigzag")]);
   CASES.push(["megatron", "core_v0.7", LLAMA2, cpPlan(cp, "ring", "zigzag", { pp: 2 })]);
   for (const split of ["zigzag", "contiguous"] as CpSplit[]) CASES.push(["deepspeed", "0.16", LLAMA, cpPlan(cp, "a2a", split, { zero: 1 })]);
-  CASES.push(["torchtitan", "0.2", LLAMA, cpPlan(cp, "ring", "zigzag", { tp: 1, zero: 3 })]);
-  for (const split of ["zigzag", "contiguous"] as CpSplit[]) CASES.push(["torchtitan", "main", LLAMA, cpPlan(cp, "ring", split, { tp: 4, sequenceParallel: true, zero: 2 })]);
+  for (const comm of ["ring", "allgather"] as CpComm[]) {
+    CASES.push(["torchtitan", "0.2", LLAMA, cpPlan(cp, comm, "zigzag", { tp: 1, zero: 3 })]);
+    CASES.push(["torchtitan", "0.2.2", LLAMA, cpPlan(cp, comm, "zigzag", { tp: 1, zero: 3 })]);
+    for (const split of ["zigzag", "contiguous"] as CpSplit[]) CASES.push(["torchtitan", "main", LLAMA, cpPlan(cp, comm, split, { tp: 4, sequenceParallel: true, zero: 2 })]);
+  }
   // ZeRO-0: torchtitan shards over cp all the same; its nearest, ZeRO-2, comes back.
   CASES.push(["torchtitan", "main", LLAMA, cpPlan(cp, "ring", "zigzag", { tp: 4, sequenceParallel: true, zero: 0 })]);
 }
@@ -43,9 +46,9 @@ describe("context parallel round trips", () => {
       // The exchange always stays; only Megatron-DeepSpeed maps a zigzag plan to its contiguous cut.
       expect([exported.plan.cp, exported.plan.cpComm, exported.plan.cpSplit]).toEqual([p.cp, p.cpComm, format === "deepspeed" ? "contiguous" : p.cpSplit]);
     });
-  it("covers every written variant: Megatron's three exchanges, DeepSpeed's a2a, torchtitan's ring, both cuts", () => {
+  it("covers every written variant: Megatron's three exchanges, DeepSpeed's a2a, torchtitan's ring and all-gather, both cuts", () => {
     const seen = new Set(CASES.map(([f, , , p]) => `${f} ${p.cpComm} ${p.cpSplit}`));
-    expect(seen.size).toBe(3 + 2 + 2);
+    expect(seen.size).toBe(3 + 2 + 4);
   });
 });
 
@@ -83,10 +86,11 @@ describe("what a file leaves out", () => {
     expect(mds("--ds-sequence-parallel-size 4").plan).toMatchObject({ tp: 4, cp: 4, dp: 4, cpComm: "a2a", cpSplit: "contiguous" });
     expect(() => mds("--context-parallel-size 4")).toThrow("--context-parallel-size is Megatron-LM's; Megatron-DeepSpeed's context parallel is --ds-sequence-parallel-size");
   });
-  it("torchtitan: the default allgather rotation is read as the ring, said in a note; main's default balancer is headtail (zigzag), None contiguous", () => {
+  it("torchtitan: the default allgather rotation is the all-gather exchange, alltoall the ring; main's default balancer is headtail (zigzag), None contiguous", () => {
     const r = read("cp.toml", "[parallelism]\ncontext_parallel_degree = 4\ndata_parallel_shard_degree = -1\n[activation_checkpoint]\nmode = \"full\"\n");
-    expect(r.plan).toMatchObject({ cp: 4, dp: 16, cpComm: "ring", cpSplit: "zigzag" });
-    expect(r.notes.join(" ")).toContain("rotate method allgather (K/V gathered after the first block, attended block by block) read as ring attention");
+    expect(r.plan).toMatchObject({ cp: 4, dp: 16, cpComm: "allgather", cpSplit: "zigzag" });
+    const ring = read("cp-a2a.toml", "[parallelism]\ncontext_parallel_degree = 4\ncontext_parallel_rotate_method = \"alltoall\"\ndata_parallel_shard_degree = -1\n[activation_checkpoint]\nmode = \"full\"\n");
+    expect(ring.plan).toMatchObject({ cp: 4, cpComm: "ring" });
     const none = read("cp-overrides.txt", "--parallelism.context_parallel_degree 2 --parallelism.context_parallel_load_balancer None --parallelism.context_parallel_rotate_method alltoall\n");
     expect(none.plan).toMatchObject({ cp: 2, dp: 32, cpComm: "ring", cpSplit: "contiguous" });
   });
@@ -101,6 +105,21 @@ describe("what a file leaves out", () => {
     expect(r.errLines[0]).toContain("parallelism.context_parallel_load_balancer");
     expect(r.errLines[0]).toContain("Invalid load_balancer_type 'None'");
   });
+});
+
+describe("plan --engine torchtitan, then export --format torchtitan", () => {
+  it("the all-gather plans the search ranks are written with rotate method allgather (they were refused), and read back as ranked", async () => {
+    const args = ["--model", "llama3-8b", "--seq", "131072", "--gpus", "64", "--engine", "torchtitan"];
+    const j = JSON.parse((await cli(["plan", ...args, "--json", "--top", "5", "--simulate-top", "0"])).stdout);
+    const gathered = (j.plans as Plan[]).filter((p) => p.cp > 1 && p.cpComm === "allgather");
+    expect(gathered.length).toBeGreaterThan(0);
+    const p = gathered[0]!;
+    for (const release of ["0.2.2", "main"]) {
+      const r = await cli(["export", "--format", "torchtitan", "--release", release, ...args, "--plan", tempFile(`titan-ag-${release}.json`, JSON.stringify(p))]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(release === "main" ? /--parallelism\.context_parallel_rotate_method allgather/ : /context_parallel_rotate_method = "allgather"/);
+    }
+  }, 120_000);
 });
 
 describe("paraplan plan --from", () => {

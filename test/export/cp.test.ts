@@ -8,6 +8,7 @@ import { ExportRefused, type ExportFormat } from "../../src/engines/engine-plan.
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { MEGATRON_RELEASES } from "../../src/engines/megatron.js";
 import { parseToml } from "../../src/engines/toml.js";
+import { loadEngine } from "../../src/load-engine.js";
 import { LLAMA, LLAMA2, argFlags, cpPlan, argValue, h100, model, overrideKeys, recorded, training } from "./helpers.js";
 
 const FIXTURE: Record<string, string> = { "core_r0.14": "megatron-lm-core_r0.14.txt", "core_v0.7": "megatron-lm-core_v0.7.0.txt" };
@@ -141,10 +142,23 @@ describe("torchtitan (torch's ring attention)", () => {
     expect(argValue(piped.files[0]!.content, "--parallelism.data_parallel_shard_degree")).toBe("1");
     expect(argValue(piped.files[0]!.content, "--parallelism.fsdp_reshard_after_forward")).toBe("never");
   });
-  it("the all-gather-K/V and all-to-all exchanges are refused in both releases", () => {
-    for (const release of ["0.2", "main"]) {
-      expect(refusal("torchtitan", cpPlan(2, "allgather", "zigzag", { tp: 1, zero: 3 }), release)).toContain("torchtitan's context parallel is torch's ring attention");
+  it("the all-gather exchange is the allgather rotate method (torch's _AllGatherRotater) in every release; all-to-all (Ulysses) is refused", () => {
+    const rotate = (content: string, release: string) =>
+      release === "main" ? argValue(content, "--parallelism.context_parallel_rotate_method") : (parseToml(content, "torchtitan.toml") as Record<string, Record<string, unknown>>).parallelism!.context_parallel_rotate_method;
+    for (const release of ["0.2", "0.2.2", "main"]) {
+      const r = titan(cpPlan(2, "allgather", "zigzag", { tp: 1, zero: 3 }), release);
+      expect(r.plan.cpComm, release).toBe("allgather");
+      expect(rotate(r.files[0]!.content, release), release).toBe("allgather");
+      expect(rotate(titan(cpPlan(2, "ring", "zigzag", { tp: 1, zero: 3 }), release).files[0]!.content, release), release).toBe("alltoall");
       expect(refusal("torchtitan", cpPlan(2, "a2a", "zigzag", { tp: 1, zero: 3 }), release)).toContain("it has no all-to-all (Ulysses) attention");
+    }
+  });
+  it("every exchange the torchtitan engines search (supports.contextParallel) is one each release's file states (QA: plan --engine torchtitan ranked all-gather plans the export refused)", () => {
+    for (const name of ["torchtitan", "torchtitan-compile"]) {
+      const comms = loadEngine(name, undefined).supports!.contextParallel;
+      expect(comms, name).toContain("allgather");
+      expect(comms, name).not.toContain("a2a");
+      for (const comm of comms) for (const release of ["0.2", "0.2.2", "main"]) expect(torchtitanCpRefusal(cpPlan(2, comm, "zigzag"), release), `${name} ${comm} ${release}`).toBeNull();
     }
   });
 });
