@@ -229,7 +229,11 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   // pp came from --stage-layers' length: the flag the user gave is named.
   // (under an interleaved schedule without --vpp, the --vpp values that make a pp that fits are said)
   const vppHint = args.ppFromStageLayers && args.fixed.vpp === undefined && fixed.schedule === "interleaved" ? `; ${stageListVpps(args.fixed.stageLayers!.length, gpus, fixed)}` : "";
-  if (bad?.flag === "--pp" && args.ppFromStageLayers) throw new UserError(`--stage-layers: ${args.fixed.stageLayers!.length} ${(fixed.vpp ?? 1) > 1 ? `virtual stages over --vpp ${fixed.vpp}` : "stages"} make pp ${fixed.pp}: ${issueText(bad)}${vppHint}`);
+  // (one only the GPU count makes bad is that count's row in a sweep, as --pp's is)
+  if (bad?.flag === "--pp" && args.ppFromStageLayers) {
+    const line = `--stage-layers: ${args.fixed.stageLayers!.length} ${(fixed.vpp ?? 1) > 1 ? `virtual stages over --vpp ${fixed.vpp}` : "stages"} make pp ${fixed.pp}: ${issueText(bad)}${vppHint}`;
+    throw countBound(bad) ? new GpuCountError(line, { model, hw, profileName, training, engineFrom, fixed, assumed }) : new UserError(line);
+  }
   // execute's worker is the engine whether or not --engine named it (it takes its own name only).
   if (bad) {
     const by = implied?.from === WORKER_ENGINE ? WORKER_ENGINE : args.engine === undefined ? (implied?.flag ?? implied?.from) : undefined;

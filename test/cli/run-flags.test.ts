@@ -131,6 +131,17 @@ describe("messages that say what is wrong", () => {
     expect(d.stderr).toBe("paraplan: deadline 7.0 days: no GPU count swept has a plan: at 64 GPUs, --tp: 3 does not divide the 64 GPUs; pick a divisor of 64 (likewise at 128)");
   });
 
+  it("--stage-layers whose pp a swept count cannot hold: that count's row, as --pp's, not the sweep refused", async () => {
+    const args = ["plan", "--model", "llama3-8b", "--tokens", "1T", "--sweep-gpus", "4..16"];
+    const r = await runCli([...args, "--stage-layers", "4,4,4,4,4,4,4,4"]);
+    expect(r.code, r.stderr).toBe(0);
+    const row = (out: string, n: number) => lines(out).find((l) => new RegExp(`^ +${n}  `).test(l))!;
+    expect(row(r.stdout, 4)).toMatch(/^ +4 {2}--stage-layers: 8 stages make pp 8: 8 does not divide the 4 GPUs; pick a divisor of 4$/);
+    // 8 and 16 GPUs plan the same split as --pp 8 with its even split does (32 layers on 8 stages: 4 each)
+    const pp = await runCli([...args, "--pp", "8", "--schedule", "1f1b"]);
+    for (const n of [8, 16]) expect(row(r.stdout, n)).toBe(row(pp.stdout, n));
+  });
+
   it("--power node on a profile with neither power: no advice to try --power board", async () => {
     const r = await runCli(["plan", "--model", "tiny", "--profile", "cpu", "--tokens", "1B", "--power", "node", "--top", "1", "--simulate-top", "0"]);
     expect(r.code, r.stderr).toBe(0);
