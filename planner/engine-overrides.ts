@@ -4,8 +4,9 @@
 import { type Engine, type MoeDispatcher, fusedAttentionOf } from "./engine.js";
 import type { StageSplit } from "./layout/stages.js";
 
-/** Streaming multiprocessors of an H100 SXM5 (and H800 SXM5) GPU. */
-const H100_SMS = 132;
+/** Streaming multiprocessors of an H100 SXM5 (and H800 SXM5) GPU, which DeepEP's SMs (a Megatron
+ *  file's --moe-deepep-num-sms) are read against and written from (src/engines/megatron-moe-engine.ts). */
+export const H100_SMS = 132;
 
 type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined; moeOverlap?: { sms: number | null } | undefined };
 

@@ -5,14 +5,10 @@
 import type { Plan, Training } from "../../planner/index.js";
 import type { ModelSpec } from "../../planner/types.js";
 import { overlapsAllToAll } from "../../planner/cost/dispatch.js";
+import { H100_SMS } from "../../planner/engine-overrides.js";
+import { DEEPEP_SMS } from "./megatron-moe-flags.js";
 
 type Arg = [string] | [string, string];
-
-/** Streaming multiprocessors of an H100 (and H800) SXM5, which DeepEP's --moe-deepep-num-sms are
- *  read against (engine-overrides.ts). */
-const SMS = 132;
-/** Megatron-Core's default --moe-deepep-num-sms (transformer_config.py:193 @ core_v0.14.0). */
-const DEEPEP_SMS = 20;
 
 const deepepOf = (t: Training, p: Plan) => t.engine?.moe.dispatcher === "deepep" && p.ep * p.etp > 1;
 
@@ -33,8 +29,8 @@ export function engineMoeRefusal(m: ModelSpec, p: Plan, release: "core_r0.14" | 
   if (megatron) return `the engine ${name} overlaps the experts' all-to-all (moe.overlap), which Megatron-Core asserts against beside ${megatron} (transformer_config.py:1298-1337 @ core_v0.14.0)`;
   const slowdown = e.overlap!.slowdown;
   // (DeepEP's: a whole number of SMs, to a hundredth of one: 0.15152 · 132 = 20.0006)
-  if (deepepOf(t, p) ? Math.abs(slowdown * SMS - Math.round(slowdown * SMS)) > 0.01 : slowdown !== t.engine!.overlapSlowdown)
-    return `the engine ${name} slows the compute beside its overlapped all-to-all by ${slowdown}, which a Megatron file states only as DeepEP's SMs over ${SMS} (--moe-deepep-num-sms) or, under NCCL's all-to-all, the engine's overlapSlowdown ${t.engine!.overlapSlowdown}`;
+  if (deepepOf(t, p) ? Math.abs(slowdown * H100_SMS - Math.round(slowdown * H100_SMS)) > 0.01 : slowdown !== t.engine!.overlapSlowdown)
+    return `the engine ${name} slows the compute beside its overlapped all-to-all by ${slowdown}, which a Megatron file states only as DeepEP's SMs over ${H100_SMS} (--moe-deepep-num-sms) or, under NCCL's all-to-all, the engine's overlapSlowdown ${t.engine!.overlapSlowdown}`;
   return null;
 }
 
@@ -47,7 +43,7 @@ export function engineMoeArgs(m: ModelSpec, p: Plan, t: Training): { dispatcher:
 function overlapArgs(m: ModelSpec, p: Plan, t: Training, deepep: boolean): Arg[] {
   if (m.moe === undefined || !overlapsAllToAll(t, p)) return [];
   const out: Arg[] = [["--overlap-moe-expert-parallel-comm"]];
-  const sms = Math.round(t.engine!.moe.overlap!.slowdown * SMS);
+  const sms = Math.round(t.engine!.moe.overlap!.slowdown * H100_SMS);
   if (deepep && sms !== DEEPEP_SMS) out.push(["--moe-deepep-num-sms", String(sms)]);
   return out;
 }

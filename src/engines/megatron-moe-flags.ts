@@ -99,6 +99,9 @@ export function deepepGroups(m: Map<string, ArgSetting>, o: string, dispatcher: 
   return dispatcher;
 }
 
+/** Megatron-Core's default --moe-deepep-num-sms (transformer_config.py:193 @ core_v0.14.0). */
+export const DEEPEP_SMS = 20;
+
 /** --overlap-moe-expert-parallel-comm: the 1F1B all-to-all overlap, a forward and a backward
  *  micro-batch's MoE layers interleaved so that each one's all-to-alls run beside the other's
  *  compute (Engine.moe.overlap; --delay-wgrad-compute splits the experts' weight gradients out to
@@ -123,5 +126,5 @@ export function moeOverlap(m: Map<string, ArgSetting>, o: string, s: { ep: numbe
     if (has(f)) throw stops(`${flag} with ${argAt(m, f)}`, lines);
   if ((intArg(m, "mtp-num-layers", o, 0) ?? 0) > 1) throw stops(`${flag} with ${argAt(m, "mtp-num-layers")} (at most 1)`, "1335-1337");
   if (has("delay-wgrad-compute") && has("moe-use-legacy-grouped-gemm")) throw stops(`${argAt(m, "delay-wgrad-compute")} with ${argAt(m, "moe-use-legacy-grouped-gemm")}`, "1344-1346");
-  return { sms: s.dispatcher === "deepep" ? (intArg(m, "moe-deepep-num-sms", o) ?? 20) : null };
+  return { sms: s.dispatcher === "deepep" ? (intArg(m, "moe-deepep-num-sms", o) ?? DEEPEP_SMS) : null };
 }
