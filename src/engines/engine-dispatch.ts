@@ -5,6 +5,12 @@
 import type { ModelSpec, Plan, Training } from "../../planner/index.js";
 import { overlapsAllToAll } from "../../planner/cost/dispatch.js";
 
+/** Whether the engine asks for DeepEP and the plan moves tokens between ranks (the Megatron-LM
+ *  and torchtitan v0.2.2 exports write it there). */
+export function asksDeepep(m: ModelSpec, p: Plan, t: Training): boolean {
+  return t.engine?.moe.dispatcher === "deepep" && m.moe !== undefined && p.ep * p.etp > 1;
+}
+
 /** Why a file of `stack` cannot run the engine's expert communication for this plan (`why`: what
  *  the stack runs instead, with its source); null where the plan moves no tokens between ranks
  *  (no experts, ep·etp 1) or the engine's is the plain all-to-all. `runs` "deepep": the file writes

@@ -7,17 +7,16 @@ import type { ModelSpec } from "../../planner/types.js";
 import { overlapsAllToAll } from "../../planner/cost/dispatch.js";
 import { H100_SMS } from "../../planner/engine-overrides.js";
 import { DEEPEP_SMS } from "./megatron-moe-flags.js";
+import { asksDeepep } from "./engine-dispatch.js";
 
 type Arg = [string] | [string, string];
-
-const deepepOf = (t: Training, p: Plan) => t.engine?.moe.dispatcher === "deepep" && p.ep * p.etp > 1;
 
 /** Why the release cannot run the engine's expert communication for this plan; null when it can. */
 export function engineMoeRefusal(m: ModelSpec, p: Plan, release: "core_r0.14" | "core_v0.7", t: Training): string | null {
   const e = t.engine?.moe;
   if (e === undefined || m.moe === undefined || p.ep * p.etp <= 1) return null;
   const name = t.engine!.name;
-  if (deepepOf(t, p)) {
+  if (asksDeepep(m, p, t)) {
     if (release === "core_v0.7") return `the engine ${name} dispatches with DeepEP (moe.dispatcher deepep), and Megatron-LM core_v0.7 has no flex dispatcher (--moe-token-dispatcher-type allgather or alltoall); use --release core_r0.14`;
     if (p.etp > 1) return `the engine ${name} dispatches with DeepEP over the ep group; Megatron's flex dispatcher runs it over etp·ep (token_dispatcher.py MoEFlexTokenDispatcher @ core_v0.14.0), which paraplan does not price: use etp 1`;
   }
@@ -29,14 +28,14 @@ export function engineMoeRefusal(m: ModelSpec, p: Plan, release: "core_r0.14" | 
   if (megatron) return `the engine ${name} overlaps the experts' all-to-all (moe.overlap), which Megatron-Core asserts against beside ${megatron} (transformer_config.py:1298-1337 @ core_v0.14.0)`;
   const slowdown = e.overlap!.slowdown;
   // (DeepEP's: a whole number of SMs, to a hundredth of one: 0.15152 · 132 = 20.0006)
-  if (deepepOf(t, p) ? Math.abs(slowdown * H100_SMS - Math.round(slowdown * H100_SMS)) > 0.01 : slowdown !== t.engine!.overlapSlowdown)
+  if (asksDeepep(m, p, t) ? Math.abs(slowdown * H100_SMS - Math.round(slowdown * H100_SMS)) > 0.01 : slowdown !== t.engine!.overlapSlowdown)
     return `the engine ${name} slows the compute beside its overlapped all-to-all by ${slowdown}, which a Megatron file states only as DeepEP's SMs over ${H100_SMS} (--moe-deepep-num-sms) or, under NCCL's all-to-all, the engine's overlapSlowdown ${t.engine!.overlapSlowdown}`;
   return null;
 }
 
 /** The dispatcher and overlap arguments (core_r0.14; engineMoeRefusal has passed). */
 export function engineMoeArgs(m: ModelSpec, p: Plan, t: Training): { dispatcher: Arg[]; overlap: Arg[] } {
-  if (m.moe === undefined || !deepepOf(t, p)) return { dispatcher: [["--moe-token-dispatcher-type", "alltoall"]], overlap: overlapArgs(m, p, t, false) };
+  if (!asksDeepep(m, p, t)) return { dispatcher: [["--moe-token-dispatcher-type", "alltoall"]], overlap: overlapArgs(m, p, t, false) };
   return { dispatcher: [["--moe-token-dispatcher-type", "flex"], ["--moe-enable-deepep"]], overlap: overlapArgs(m, p, t, true) };
 }
 

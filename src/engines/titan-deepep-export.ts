@@ -7,14 +7,9 @@
 // the export refuses the engine, naming why, as engine-dispatch.ts does for the releases without
 // the key. (What the other releases run instead: TITAN_DISPATCH in torchtitan.ts.)
 import type { ModelSpec, Plan, Training } from "../../planner/index.js";
-import { engineDispatchRefusal } from "./engine-dispatch.js";
+import { asksDeepep, engineDispatchRefusal } from "./engine-dispatch.js";
 
 const AT = "@ v0.2.2";
-
-/** Whether the engine asks for DeepEP and the plan moves tokens between ranks. */
-export function asksDeepep(m: ModelSpec, p: Plan, t: Training): boolean {
-  return t.engine?.moe.dispatcher === "deepep" && m.moe !== undefined && p.ep * p.etp > 1;
-}
 
 /** Why torchtitan v0.2.2 would not run the engine's DeepEP dispatch as priced, as an
  *  engineDispatchRefusal line (naming moe.dispatcher deepep), or null where it does. `family`: the

@@ -36,8 +36,8 @@ import {
 import { factsInWords } from "./model-facts.js";
 import { type TitanModelOf, TITAN_MODELS, flavorFactsInWords, flexWords, titanFlavorOf } from "./titan-flavors.js";
 import { torchtitanMoeRefusal } from "./moe-args.js";
-import { engineDispatchRefusal } from "./engine-dispatch.js";
-import { asksDeepep, deepepEntryNote, titanV022DispatchRefusal } from "./titan-deepep-export.js";
+import { asksDeepep, engineDispatchRefusal } from "./engine-dispatch.js";
+import { deepepEntryNote, titanV022DispatchRefusal } from "./titan-deepep-export.js";
 import { titanCpTrainingRefusal, titanCpValues } from "./cp-args.js";
 import { type TomlValue, writeToml } from "./toml.js";
 
