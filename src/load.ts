@@ -162,8 +162,18 @@ function slicedNodePower(hw: Hardware, raw: unknown, lookup: (name: string) => u
   if (!baseMerged.ok) return hw; // (resolved once already, with the file: cannot fail here)
   // (the base sliced in turn where it is itself a file of fewer GPUs a node than its own base)
   const base = slicedNodePower(parseProfile(baseMerged.value, origin), lookup(raw.extends), lookup, origin);
-  if (base.run?.nodePower === undefined || base.gpusPerNode <= hw.gpusPerNode) return hw;
-  const n = hw.gpusPerNode;
-  const source = `${base.sources["run.nodePower"] ?? base.name}, at its share for ${n} GPU${n > 1 ? "s" : ""} a node of its ${base.gpusPerNode} (per-GPU share of the node's power)`;
-  return { ...hw, run: { ...hw.run, nodePower: (base.run.nodePower * n) / base.gpusPerNode }, sources: { ...hw.sources, "run.nodePower": source } };
+  const share = nodePowerShare(base, hw.gpusPerNode);
+  if (share === undefined || base.gpusPerNode <= hw.gpusPerNode) return hw;
+  return { ...hw, run: { ...hw.run, nodePower: share.nodePower }, sources: { ...hw.sources, "run.nodePower": share.source } };
+}
+
+/** `base`'s run.nodePower (a whole node's) at the per-GPU share of a node of `perNode` GPUs,
+ *  nodePower · perNode / base.gpusPerNode, and its source; undefined where `base` states none.
+ *  A profile file of fewer GPUs a node (slicedNodePower) and the interactive planner's GPUs/node
+ *  (plan-request.ts onNodesOf) take it so. */
+export function nodePowerShare(base: Hardware, perNode: number): { nodePower: number; source: string } | undefined {
+  const power = base.run?.nodePower;
+  if (power === undefined) return undefined;
+  const source = `${base.sources["run.nodePower"] ?? base.name}, at its share for ${perNode} GPU${perNode > 1 ? "s" : ""} a node of its ${base.gpusPerNode} (per-GPU share of the node's power)`;
+  return { nodePower: (power * perNode) / base.gpusPerNode, source };
 }

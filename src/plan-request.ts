@@ -22,7 +22,7 @@ import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
 import { CP_MIN_SEQ } from "../planner/cost/context.js";
 import { supportsOf } from "../planner/space.js";
 import { intraCap } from "../planner/layout/nic-share.js";
-import { isPath, loadModel, loadProfile } from "./load.js";
+import { isPath, loadModel, loadProfile, nodePowerShare } from "./load.js";
 import { type CalibrationStanding, calibrationStanding } from "./calibration-standing.js";
 import { basename } from "node:path";
 import { readBuiltins } from "./builtin-table.js";
@@ -98,11 +98,9 @@ export function onNodesOf(hw: Hardware, perNode: number): Hardware {
   // as `paraplan profile` writes it for a host of fewer GPUs (src/profile/build.ts). It is also
   // board power × perNode plus the node's non-GPU power (CPUs, NICs, fans, PSU loss) prorated by
   // GPU: (nodePower − gpusPerNode·board)·perNode/gpusPerNode + perNode·board is the same figure.
-  const run = hw.run?.nodePower === undefined ? hw.run : { ...hw.run, nodePower: (hw.run.nodePower * perNode) / hw.gpusPerNode };
-  const sources =
-    run === hw.run
-      ? hw.sources
-      : { ...hw.sources, "run.nodePower": `${hw.sources["run.nodePower"] ?? hw.name}, at its share for ${perNode} GPU${perNode > 1 ? "s" : ""} a node of its ${hw.gpusPerNode} (per-GPU share of the node's power)` };
+  const share = nodePowerShare(hw, perNode);
+  const run = share === undefined ? hw.run : { ...hw.run, nodePower: share.nodePower };
+  const sources = share === undefined ? hw.sources : { ...hw.sources, "run.nodePower": share.source };
   return { ...hw, gpusPerNode: perNode, intra, ...(fabric ? { fabric } : {}), ...(run ? { run } : {}), sources };
 }
 
