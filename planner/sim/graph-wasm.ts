@@ -107,13 +107,7 @@ export class WasmGraphBuilder {
     // Per kind so far (the compute operations' kinds, the producers of gradients): its layers and
     // where its gradients start, where finish() will lay the kinds' times.
     const K = g.infos.length;
-    const layers = new Float64Array(buf, off.kindTimes!, K);
-    const gradFrom = new Float64Array(buf, off.kindTimes! + 8 * K, K);
-    for (let k = 0; k < K; k++) {
-      const info = g.infos[k]!;
-      layers[k] = info.layers ?? 1;
-      gradFrom[k] = info.gradFrom;
-    }
+    writeKindGrads(g, new Float64Array(buf, off.kindTimes!, K), new Float64Array(buf, off.kindTimes! + 8 * K, K));
     x.setDpTables(off.kindTimes!, off.kindTimes! + 8 * K, off.partBytes!);
     this.opened = true;
     g.build = this;
@@ -321,6 +315,17 @@ export class WasmGraphBuilder {
     g.opExpertBytes.set(f64("opExpertBytes", n));
     g.firstOp.set(i32("firstOp", this.nPasses));
     g.lastOp.set(i32("lastOp", this.nPasses));
+  }
+}
+
+/** Per kind of operation of `g`, the layers it plays (OpInfo.layers, 1 when absent) and where its
+ *  gradients start (OpInfo.gradFrom), as wasm/dp.ts gradProgress reads them (here while the graph
+ *  is open, reuse.ts refill when it is played again). */
+export function writeKindGrads(g: Pick<Graph, "infos">, layers: Float64Array, gradFrom: Float64Array): void {
+  for (let k = 0; k < g.infos.length; k++) {
+    const info = g.infos[k]!;
+    layers[k] = info.layers ?? 1;
+    gradFrom[k] = info.gradFrom;
   }
 }
 

@@ -8,6 +8,7 @@
 import type { SimCosts } from "./cost-types.js";
 import { gradProgress } from "./dp.js";
 import type { Graph } from "./graph.js";
+import { writeKindGrads } from "./graph-wasm.js";
 import { makeInfo, passTables } from "./infos.js";
 
 /** SimCosts fields that set only how long an operation takes, never which operations, edges or
@@ -63,25 +64,19 @@ function refillInWasm(g: Graph): boolean {
   const { n, nParts } = t;
   const K = g.infos.length;
   const sizes: Array<[number, number]> = [[4, n], [4, nParts], [8, nParts], [8, K], [8, K], [8, nParts], [8, K], [8, K], [8, K], [8, n], [8, n], [8, n]];
+  // (each table from its offset in the bytes laid out, rounded up to 8)
+  const from: number[] = [];
   let bytes = 0;
-  for (const [b, count] of sizes) bytes += Math.ceil((b * Math.max(count, 1)) / 8) * 8;
-  const { x, buffer, base } = g.arena.engine().forBuilder(bytes);
-  let at = base;
-  const off: number[] = [];
   for (const [b, count] of sizes) {
-    off.push(at);
-    at += Math.ceil((b * Math.max(count, 1)) / 8) * 8;
+    from.push(bytes);
+    bytes += Math.ceil((b * Math.max(count, 1)) / 8) * 8;
   }
+  const { x, buffer, base } = g.arena.engine().forBuilder(bytes);
+  const off = from.map((o) => base + o);
   new Int32Array(buffer, off[0]!, n).set(g.opInfo.subarray(0, n));
   new Int32Array(buffer, off[1]!, nParts).set(t.partFrom.subarray(0, nParts));
   new Float64Array(buffer, off[2]!, nParts).set(g.partBytes);
-  const layers = new Float64Array(buffer, off[3]!, K);
-  const gradFrom = new Float64Array(buffer, off[4]!, K);
-  for (let k = 0; k < K; k++) {
-    const info = g.infos[k]!;
-    layers[k] = info.layers ?? 1;
-    gradFrom[k] = info.gradFrom;
-  }
+  writeKindGrads(g, new Float64Array(buffer, off[3]!, K), new Float64Array(buffer, off[4]!, K));
   new Float64Array(buffer, off[6]!, K).set(g.infoPre.subarray(0, K));
   new Float64Array(buffer, off[7]!, K).set(g.infoWork.subarray(0, K));
   new Float64Array(buffer, off[8]!, K).set(g.infoPost.subarray(0, K));
