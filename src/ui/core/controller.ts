@@ -1,18 +1,17 @@
 // The controller: turns a key into state changes and side effects (search job, file export,
 // executor run), and owns what must be stopped when the user goes back or quits.
 import { exitFor, printable } from "../../errors.js";
-import { loadModel } from "../../load.js";
 import type { Action } from "./actions.js";
 import { type ExecutePort, RUN_STEPS } from "./execute.js";
 import { exportEngineConfigs, exportPlan } from "./export.js";
 import { type KeyPress, commandFor } from "./keys.js";
 import { type Store, currentPlan } from "./reducer.js";
 import { type Cancel, type SearchJobOptions, type SearchProgress, startSearchJob } from "./search-job.js";
-import { type EngineOption, FIELD_LABEL, type ModelOption, type ProfileOption, type Session, engineOption, expandHome, inSetupTerms, modelOption, profileOption, sessionFor } from "./setup.js";
+import { FIELD_LABEL, FILE_LOADERS, type OptionLoaders, type Session, inSetupTerms, sessionFor } from "./setup.js";
 import { fieldProblems } from "./setup-reducer.js";
 import { type AppState, chosenEngine, chosenModel, chosenProfile, screenOf } from "./state.js";
 
-export interface Services {
+export interface Services extends OptionLoaders {
   startSearch: (session: Session, onUpdate: (p: SearchProgress) => void) => Cancel;
   execute: ExecutePort;
   cwd: () => string;
@@ -20,9 +19,6 @@ export interface Services {
   writeFile?: (path: string, text: string) => void;
   /** Whether a file or folder is there (default: the file system's). */
   exists?: (path: string) => boolean;
-  loadModelFile: (path: string) => ModelOption;
-  loadProfileFile: (path: string) => ProfileOption;
-  loadEngineFile: (path: string) => EngineOption;
   /** Steps of an executed run. */
   runSteps?: number;
 }
@@ -32,9 +28,7 @@ export function defaultServices(execute: ExecutePort, jobOptions: SearchJobOptio
     startSearch: (session, onUpdate) => startSearchJob(session.request, onUpdate, jobOptions),
     execute,
     cwd: () => process.cwd(),
-    loadModelFile: (path) => modelOption(path, loadModel(expandHome(path))),
-    loadProfileFile: (path) => profileOption(expandHome(path)),
-    loadEngineFile: (path) => engineOption(expandHome(path)),
+    ...FILE_LOADERS,
   };
 }
 

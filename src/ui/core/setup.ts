@@ -69,6 +69,20 @@ export function engineOption(arg: string, builtins = readBuiltins()): EngineOpti
   return { arg, name: e.name, description: e.description ?? "" };
 }
 
+/** Reading a model, cluster or software stack the user names (a file path, `~/` included, or a
+ *  name the lists lack) into its option; throws the CLI's UserError naming its flag. */
+export interface OptionLoaders {
+  loadModelFile: (path: string) => ModelOption;
+  loadProfileFile: (path: string) => ProfileOption;
+  loadEngineFile: (path: string) => EngineOption;
+}
+
+export const FILE_LOADERS: OptionLoaders = {
+  loadModelFile: (path) => modelOption(path, loadModel(expandHome(path))),
+  loadProfileFile: (path) => profileOption(expandHome(path)),
+  loadEngineFile: (path) => engineOption(expandHome(path)),
+};
+
 /** Every preset (ordered by size), every profile (built-ins, then measured local-<host> ones) and
  *  every built-in engine (the default first). */
 export function loadSetupOptions(): SetupOptions {
