@@ -7,10 +7,14 @@ import { type Io, processIo } from "./io.js";
 import { startEarlySimulation } from "./app/sim-early.js";
 import { tuneForOneShot } from "./app/one-shot.js";
 import { isMainModule } from "./main-module.js";
+import type { SetupOptions } from "./ui/core/setup.js";
+import type { StartState } from "./ui/core/start-preset.js";
 
 export const USAGE = `paraplan — how should I split this model on this cluster?
 
 usage:
+  paraplan                                         the interactive planner, in a terminal
+  paraplan ui [--model M] [--gpus N] [options]     the interactive planner set up with these (paraplan ui --help)
   paraplan plan --model <preset|file> [options]   rank data/tensor/pipeline/ZeRO plans (paraplan plan --help)
   paraplan execute --model <preset|file> [options]  run the best plan on the devices present (paraplan execute --help)
   paraplan export --format F --model <preset|file>  the plan as Megatron-LM/DeepSpeed/torchtitan/torchrun/Slurm config (paraplan export --help)
@@ -19,7 +23,8 @@ usage:
 
 examples:
   paraplan plan --model gpt3-like
-  paraplan plan --model llama3-70b --gpus 64 --profile dgx-a100-80g --json`;
+  paraplan plan --model llama3-70b --gpus 64 --profile dgx-a100-80g --json
+  paraplan ui --model llama3-70b --gpus 64 --profile dgx-a100-80g`;
 
 /** Run one command; resolves to its exit status. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
@@ -40,6 +45,8 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case "-h":
         io.out(USAGE);
         return 0;
+      case "ui":
+        return (await import("./commands/ui.js")).runUi(rest, io, startInteractive);
       case "plan": {
         // The simulation's thread, where one pays, starts first to load and warm up while this one does (sim-early.ts).
         const early = startEarlySimulation(rest);
@@ -54,7 +61,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case "calibrate":
         return await (await import("./commands/calibrate.js")).runCalibrate(rest, io);
       default:
-        throw new UserError(`unknown command "${command}"; commands: plan, execute, export, profile, calibrate (see paraplan --help)`);
+        throw new UserError(`unknown command "${command}"; commands: ui, plan, execute, export, profile, calibrate (see paraplan --help)`);
     }
   } catch (e) {
     const exit = exitFor(e);
@@ -64,10 +71,11 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   }
 }
 
-/** No arguments in a terminal: the interactive planner (ink and React load only then). */
-function startInteractive(): void {
+/** No arguments in a terminal, or `paraplan ui`: the interactive planner (ink and React load
+ *  only then), from `start` when given (ui's flags, read against `options`). */
+function startInteractive(options?: SetupOptions, start?: StartState): void {
   import("./ui/start.js").then(
-    (ui) => ui.startInteractive(),
+    (ui) => ui.startInteractive(options, start),
   ).then(
     (code) => {
       process.exitCode = code;

@@ -9,6 +9,7 @@ import { titleRow } from "./core/chrome.js";
 import { footerMessage } from "./core/run-settings.js";
 import { type Terminal, frameLayout, terminalOf } from "./core/frame.js";
 import type { SetupOptions } from "./core/setup.js";
+import type { StartState } from "./core/start-preset.js";
 import { type AppState, initialState, screenOf } from "./core/state.js";
 import { DetailScreen } from "./detail-screen.js";
 import { ExecuteScreen } from "./execute-screen.js";
@@ -50,6 +51,8 @@ function useTerminal(width: number | undefined, height: number | undefined, clea
 export interface AppProps {
   options: SetupOptions;
   services: Services;
+  /** The setup and whole run to start from (`paraplan ui`'s flags); default: the setup's defaults. */
+  start?: StartState;
   /** Fixed size of the frame (tests), the terminal one row taller; default: the terminal's. */
   width?: number;
   height?: number;
@@ -77,9 +80,9 @@ function Body({ state, width, height }: { state: AppState; width: number; height
   return <SetupScreen setup={state.setup} options={state.options} width={width} height={height} />;
 }
 
-export function App({ options, services, width, height, onQuit, clearOnResize = false }: AppProps) {
+export function App({ options, services, start, width, height, onQuit, clearOnResize = false }: AppProps) {
   const { exit } = useApp();
-  const [store] = useState(() => createStore(reducer, initialState(options)));
+  const [store] = useState(() => createStore(reducer, initialState(options, start)));
   const [controller] = useState(() => new Controller(store, services, () => (onQuit ?? exit)()));
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const terminal = useTerminal(width, height, clearOnResize);

@@ -31,6 +31,8 @@ describe("the bundled bin", () => {
     [["export", "--format", "megatron", "--model", "gpt3-1.3b", "--gpus", "8"]],
     [["execute", "--model", "tiny", "--gpus", "0"]],
     [["bogus"]],
+    [["ui", "--model", "tiny", "--gpus", "0"]],
+    [["ui", "--model", "tiny", "--engine", "fsdp"]],
   ])("paraplan %j answers as the compiled modules do", (args) => {
     const a = run(BIN, args);
     const b = run(CLI, args);

@@ -149,19 +149,21 @@ export const FRESH_RESULTS = {
   message: null,
 } as const satisfies Partial<AppState>;
 
-export function initialState(options: SetupOptions): AppState {
+/** The planner's first state: the setup's defaults, or `start` (the command line's choices,
+ *  start-preset.ts). */
+export function initialState(options: SetupOptions, start?: { setup: SetupState; runChoice: RunChoice }): AppState {
   if (options.models.length === 0 || options.profiles.length === 0)
     throw new Error("paraplan: no model presets or hardware profiles found under profiles/");
   return {
     options,
     stack: ["setup"],
     help: false,
-    setup: initialSetup(options),
+    setup: start?.setup ?? initialSetup(options),
     session: null,
     search: null,
     table: null,
     sort: "throughput",
-    runChoice: DEFAULT_RUN,
+    runChoice: start?.runChoice ?? DEFAULT_RUN,
     entry: null,
     ...FRESH_RESULTS,
   };
