@@ -61,6 +61,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
       case "calibrate":
         return await (await import("./commands/calibrate.js")).runCalibrate(rest, io);
       default:
+        // (one of the interactive planner's flags first: `paraplan ui FLAGS` opens it set up)
+        if (command!.startsWith("-") && (await import("./commands/ui.js")).UI_FLAGS.has(command!.split("=")[0]!))
+          throw new UserError(`${command} needs a command before it: paraplan ui ${command} … opens the interactive planner set up, paraplan plan ${command} … ranks plans (see paraplan --help)`);
         throw new UserError(`unknown command "${command}"; commands: ui, plan, execute, export, profile, calibrate (see paraplan --help)`);
     }
   } catch (e) {

@@ -38,6 +38,9 @@ const UI_OPTIONS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
+/** The flags that set the interactive planner up (`paraplan --model x` is told of them). */
+export const UI_FLAGS: ReadonlySet<string> = new Set(Object.keys(UI_OPTIONS).filter((k) => k !== "help").map((k) => `--${k}`));
+
 /** The plan flags ui shares with plan: read by plan's own parser. */
 const PLAN_SHARED = ["model", "profile", "gpus", "engine"] as const;
 

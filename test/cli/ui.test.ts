@@ -46,4 +46,13 @@ describe("paraplan ui", () => {
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe('paraplan: --gpus: "0" is not a positive integer\n');
   });
+  it("a planner flag without a command points to paraplan ui and plan; any other word stays an unknown command", async () => {
+    for (const flag of ["--model", "--gpus=8"]) {
+      const r = await runCli([flag, "llama3-8b"]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`paraplan: ${flag} needs a command before it: paraplan ui ${flag} … opens the interactive planner set up, paraplan plan ${flag} … ranks plans (see paraplan --help)`);
+    }
+    const other = await runCli(["--tp", "2"]);
+    expect(other.stderr).toBe('paraplan: unknown command "--tp"; commands: ui, plan, execute, export, profile, calibrate (see paraplan --help)');
+  });
 });
