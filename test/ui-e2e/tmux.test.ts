@@ -73,7 +73,7 @@ describe("paraplan with no arguments", () => {
   it("prints the usage and exits 0 without a terminal", () => {
     const r = spawnSync(process.execPath, [CLI], { cwd, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"], timeout: 60_000 });
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^paraplan — how should I split this model on this cluster\?\n\nusage:\n {2}paraplan plan --model/);
+    expect(r.stdout).toMatch(/^paraplan — how should I split this model on this cluster\?\n\nusage:\n {2}paraplan {2,}the interactive planner, in a terminal\n {2}paraplan ui .*\n {2}paraplan plan --model/);
   });
 
   it.skipIf(!HAS_TMUX)("opens the interactive planner in tmux: setup → results → detail → export → back → quit", async () => {
