@@ -1,14 +1,14 @@
 // The engine with the CLI's overrides applied (--attention, --no-grad-overlap, --tp-comm-overlap,
 // --grad-reduce-in-*, a --from file's bucket and split): planner/engine.ts's data, changed as the
 // user's flags say.
-import { type Engine, type MoeDispatcher, fusedAttentionOf } from "./engine.js";
+import { type Engine, type MoeDispatcher, type SharedExpertOverlap, fusedAttentionOf } from "./engine.js";
 import type { StageSplit } from "./layout/stages.js";
 
 /** Streaming multiprocessors of an H100 SXM5 (and H800 SXM5) GPU, which DeepEP's SMs (a Megatron
  *  file's --moe-deepep-num-sms) are read against and written from (src/engines/megatron-moe-engine.ts). */
 export const H100_SMS = 132;
 
-type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined; moeOverlap?: { sms: number | null } | undefined };
+type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined; moeOverlap?: { sms: number | null } | undefined; moeSharedOverlap?: SharedExpertOverlap | undefined };
 
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
@@ -64,5 +64,8 @@ export function withOverrides(e: Engine, o: Overrides): Engine {
     const slowdown = o.moeOverlap.sms !== null ? o.moeOverlap.sms / H100_SMS : e.overlapSlowdown;
     out = { ...out, moe: { ...out.moe, overlap: { slowdown, fullRecompute: false, schedules: ["interleaved"] } } };
   }
+  // A --from file's shared experts beside the all-to-alls (Megatron's --moe-shared-expert-overlap,
+  // torchtitan's DeepEP MoE): Engine.moe.sharedExpertOverlap.
+  if (o.moeSharedOverlap !== undefined) out = { ...out, moe: { ...out.moe, sharedExpertOverlap: o.moeSharedOverlap } };
   return out;
 }

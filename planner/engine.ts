@@ -317,6 +317,24 @@ export interface EngineMoe {
    *  cost/dispatch.ts epPassExposed. `fullRecompute`: whether it runs beside full recompute;
    *  `schedules`: the schedules it runs under with pp > 1 (null: any). Null: on the critical path. */
   overlap: { slowdown: number; fullRecompute: boolean; schedules: readonly Schedule[] | null } | null;
+  /** The shared experts run on a stream of their own beside the routed tokens' all-to-alls of the
+   *  same micro-batch (cost/dispatch.ts sharedExpertExposed): `dispatch`, what of their forward
+   *  runs beside the dispatch ("up": the gate and up projections with the activation, "all", or
+   *  "none"), `combine` beside the combine ("down": the down projection, "all", "none"),
+   *  `backward` whether the backward overlaps the same way (their gradients beside the all-to-alls'
+   *  backward). Megatron-Core's --moe-shared-expert-overlap: up beside the dispatch, down beside the
+   *  combine, both passes (shared_experts.py, token_dispatcher.py @ core_v0.14.0; the backward
+   *  ordered by set_tensor_grad_fn_sequence_sr); torchtitan v0.2.2's DeepEP MoE: all of them beside
+   *  the combine, the forward only (moe/moe_deepep.py:69-77; deepep.py's backward waits at once).
+   *  Null: after the routed experts, on the critical path. */
+  sharedExpertOverlap: SharedExpertOverlap | null;
+}
+
+/** Engine.moe.sharedExpertOverlap. */
+export interface SharedExpertOverlap {
+  dispatch: "none" | "up" | "all";
+  combine: "none" | "down" | "all";
+  backward: boolean;
 }
 
 export const MOE_DISPATCHERS = ["alltoall", "deepep"] as const;
@@ -361,4 +379,4 @@ export { type EngineSupports, MEGATRON_SUPPORTS } from "./engine-supports.js";
 export { GPU_GENERATIONS, SAME_SM, gpuGeneration } from "./gpu-generation.js";
 
 // Megatron-Core's figures for a Training without an engine (planner/megatron-defaults.ts).
-export { MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, MEGATRON_MOE, TE_FP8_CASTS } from "./megatron-defaults.js";
+export { MEGATRON_CP_MERGE, MEGATRON_LOSS_BYTES, MEGATRON_MOE, MEGATRON_SHARED_OVERLAP, TE_FP8_CASTS } from "./megatron-defaults.js";

@@ -28,6 +28,7 @@ export {
   type AttentionKernel,
   type EngineRecompute,
   type MoeDispatcher,
+  type SharedExpertOverlap,
   type ElementwiseOp,
   ATTENTION_KERNELS,
   ELEMENTWISE_OPS,

@@ -29,4 +29,14 @@ export const TE_FP8_CASTS: Fp8CastBytes = { forwardInput: 3, forwardWeight: 0, b
 /** Megatron-Core's dispatcher as paraplan exports it (--moe-token-dispatcher-type alltoall): every
  *  routed copy sent on its own, in 16 bits under fp8 too (MoEAlltoAllTokenDispatcher all-to-alls
  *  the permuted hidden states as they are; token_dispatcher.py @ core_v0.14.0). */
-export const MEGATRON_MOE: Engine["moe"] = { dispatcher: "alltoall", fp8DispatchBytes: null, overlap: null };
+/** Megatron-Core's --moe-shared-expert-overlap (Engine.moe.sharedExpertOverlap): the shared
+ *  experts on a stream of their own, the gate and up projections with the activation beside the
+ *  dispatch (linear_fc1_forward_and_act after the dispatch all-to-all is issued) and the down
+ *  projection beside the combine (linear_fc2_forward), both passes: their gradient functions are
+ *  ordered after the all-to-alls' by set_tensor_grad_fn_sequence_sr, so the backward runs them on
+ *  that stream beside the all-to-alls' backward (shared_experts.py:146-267, token_dispatcher.py
+ *  MoEAlltoAllTokenDispatcher @ core_v0.14.0; the flex dispatcher alike from core_v0.18.0,
+ *  MoEFlexTokenDispatcher.token_dispatch and combine_postprocess @ core_v0.19.0). */
+export const MEGATRON_SHARED_OVERLAP: NonNullable<Engine["moe"]["sharedExpertOverlap"]> = { dispatch: "up", combine: "down", backward: true };
+
+export const MEGATRON_MOE: Engine["moe"] = { dispatcher: "alltoall", fp8DispatchBytes: null, overlap: null, sharedExpertOverlap: null };

@@ -8,7 +8,7 @@ import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 import { size } from "./format/units.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "moeDispatcher" | "moeOverlap" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "maxReuseDistance" | "zero1AllReduce" | "precision" | "valuesFrom">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "moeDispatcher" | "moeOverlap" | "moeSharedOverlap" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "maxReuseDistance" | "zero1AllReduce" | "precision" | "valuesFrom">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -22,6 +22,7 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     notes.push(`weight gather ${args.overlapParamGather ? "overlapped" : "after the optimizer"}`);
   if (args.moeDispatcher !== undefined && args.moeDispatcher !== loaded.moe.dispatcher) notes.push(`${args.moeDispatcher === "deepep" ? "DeepEP" : args.moeDispatcher} dispatcher`);
   if (args.moeOverlap !== undefined) notes.push("expert all-to-all overlapped");
+  if (args.moeSharedOverlap !== undefined) notes.push("shared experts beside the all-to-all");
   if (args.tpCommOverlap) {
     // A switch the stack does not have is bad input, not a silent no-op.
     if (loaded.tensorParallel.commOverlap === null) throw new UserError(`${named("--tp-comm-overlap")}: the ${loaded.name} engine has no tensor-parallel communication overlap to switch on (megatron-core has: Transformer Engine userbuffers; torchtitan-compile: async TP)`);
@@ -53,6 +54,7 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     overlapParamGather: args.overlapParamGather,
     moeDispatcher: args.moeDispatcher,
     moeOverlap: args.moeOverlap,
+    moeSharedOverlap: args.moeSharedOverlap,
     keptOutputBytes: args.keptOutputBytes,
     stageSplit: args.stageSplit,
   });

@@ -29,7 +29,8 @@
 // Copies uniform and independent (with replacement): the busiest rank's excess is ρ's, as for the
 // alltoall dispatcher (Training.moeImbalance scales the bytes).
 import type { ModelSpec, Plan, Training } from "../types.js";
-import { overlapCost } from "./overlap.js";
+import type { SharedExpertOverlap } from "../engine.js";
+import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
 import { BYTES_16 } from "../wire/facts.js";
 
 /** The dispatcher the run's engine uses (absent engine: Megatron-Core's alltoall). */
@@ -90,15 +91,59 @@ export function overlapsAllToAll(t: Pick<Training, "engine">, p: Pick<Plan, "ep"
   return p.pp === 1 || o.schedules === null || o.schedules.includes(p.schedule);
 }
 
+/** One call of each of an MoE layer pass's items: the dispatch, the combine, and the etp gathers
+ *  (`other`), seconds. */
+export interface EpPassCalls {
+  dispatch: number;
+  combine: number;
+  other: number;
+}
+
+/** Whether the engine runs this plan's shared experts beside the same micro-batch's all-to-alls
+ *  (Engine.moe.sharedExpertOverlap): the model has shared experts, tokens cross ranks (ep > 1), and
+ *  the all-to-alls are not already overlapped with another micro-batch's compute, which takes
+ *  precedence (Megatron-Core asserts the two apart: transformer_config.py:1332-1334 @ core_v0.14.0). */
+export function overlapsSharedExperts(m: ModelSpec, t: Pick<Training, "engine">, p: Pick<Plan, "ep" | "pp" | "recompute" | "schedule">): boolean {
+  return (t.engine?.moe.sharedExpertOverlap ?? null) !== null && (m.moe?.sharedExperts ?? 0) > 0 && p.ep > 1 && !overlapsAllToAll(t, p);
+}
+
+/** The mean exposed all-to-all time of one MoE layer pass where the shared experts run beside the
+ *  same micro-batch's all-to-alls on a stream of their own: in each pass the engine overlaps, the
+ *  dispatch hides behind the shared experts' part `o.dispatch` names and the combine behind
+ *  `o.combine`'s, each the part that does not fit exposed and the compute beside it `slowdown`
+ *  slower (cost/overlap.ts overlapCost); the backward's parts are twice the forward's (input and
+ *  weight gradients) and overlap only where `o.backward`. `passes`: 2, or 3 under full recompute
+ *  (the forward re-run, overlapped as the forward). The etp gathers stay on the critical path. */
+export function sharedExpertExposed(c: EpPassCalls, shared: { up: number; down: number }, o: SharedExpertOverlap, passes: number, slowdown: number): number {
+  const part = (which: "none" | "up" | "down" | "all", scale: number) => scale * (which === "none" ? 0 : which === "up" ? shared.up : which === "down" ? shared.down : shared.up + shared.down);
+  const pass = (scale: number) => overlapCost(c.dispatch, part(o.dispatch, scale), slowdown) + overlapCost(c.combine, part(o.combine, scale), slowdown) + c.other;
+  const forward = pass(1);
+  const backward = o.backward ? pass(2) : c.dispatch + c.combine + c.other;
+  return ((passes - 1) * forward + backward) / passes;
+}
+
 /** What one MoE layer pass's all-to-alls (`perPass` seconds on the critical path) cost where the
- *  engine overlaps them: they run beside another micro-batch's pass of an MoE layer (DualPipe pairs
- *  a forward chunk with a backward chunk, so a pass's all-to-alls meet the other's compute: the
- *  window is the MoE layer's mean pass, (forward + backward)/2), the part that does not fit
- *  exposed, the compute beside them `slowdown` slower (cost/overlap.ts overlapCost; DeepSeek-V3
- *  §3.5.1: 20 of 132 SMs to communication, 20/132 = 0.152). The first forward and the last backward
- *  of a step have no partner; their 1/m of the all-to-alls is priced hidden all the same (the
- *  closed form and the simulator alike). Else perPass. */
-export function epPassExposed(perPass: number, moeLayer: { forward: number; backward: number } | undefined, t: Pick<Training, "engine">, p: Pick<Plan, "ep" | "pp" | "recompute" | "schedule">): number {
-  if (moeLayer === undefined || !overlapsAllToAll(t, p)) return perPass;
-  return overlapCost(perPass, (moeLayer.forward + moeLayer.backward) / 2, t.engine!.moe.overlap!.slowdown);
+ *  engine overlaps them. With another micro-batch's compute (overlapsAllToAll): they run beside
+ *  another micro-batch's pass of an MoE layer (DualPipe pairs a forward chunk with a backward chunk,
+ *  so a pass's all-to-alls meet the other's compute: the window is the MoE layer's mean pass,
+ *  (forward + backward)/2), the part that does not fit exposed, the compute beside them `slowdown`
+ *  slower (cost/overlap.ts overlapCost; DeepSeek-V3 §3.5.1: 20 of 132 SMs to communication,
+ *  20/132 = 0.152). The first forward and the last backward of a step have no partner; their 1/m
+ *  of the all-to-alls is priced hidden all the same (the closed form and the simulator alike).
+ *  With the same micro-batch's shared experts (overlapsSharedExperts): sharedExpertExposed on
+ *  `calls()`, the pass's items apart, the compute beside them slowed by the engine's figure for a
+ *  collective beside compute. Else perPass. */
+export function epPassExposed(
+  perPass: number,
+  mix: { moe: { forward: number; backward: number }; shared?: { up: number; down: number } | undefined } | undefined,
+  m: ModelSpec,
+  t: Pick<Training, "engine" | "overlapSlowdown">,
+  p: Pick<Plan, "ep" | "pp" | "recompute" | "schedule">,
+  calls: () => EpPassCalls,
+): number {
+  if (mix === undefined) return perPass;
+  if (overlapsAllToAll(t, p)) return overlapCost(perPass, (mix.moe.forward + mix.moe.backward) / 2, t.engine!.moe.overlap!.slowdown);
+  if (mix.shared === undefined || !overlapsSharedExperts(m, t, p)) return perPass;
+  const slowdown = t.overlapSlowdown ?? t.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
+  return sharedExpertExposed(calls(), mix.shared, t.engine!.moe.sharedExpertOverlap!, p.recompute === "full" ? 3 : 2, slowdown);
 }

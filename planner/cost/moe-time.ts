@@ -19,6 +19,7 @@ import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { type HeadTimes, type LayerTimes, attentionBackwardFactor, attentionTime, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
 import { attentionGemms } from "./flops.js";
 import { routerGemm, sharedExpertGemms } from "./moe-flops.js";
+import type { Gemm } from "./flops.js";
 import { rankImbalanceOf } from "./moe-facts.js";
 import { cpCommOf, cpSplitOf } from "./context.js";
 import { NOTHING, fp8CastTraffic, fp8Matmuls } from "./engine-terms.js";
@@ -72,18 +73,38 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   return { forward, backward: 2 * (work - attention) + hbm(hw, casts.backward) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: attention + softmax, weightGrad: gemms + routed };
 }
 
+/** The shared experts' forward on a rank for one micro-batch, in two parts: `up`, the gate and up
+ *  projections with the activation (read 4, write 2 bytes per element gated, 2 + 2 plain, as
+ *  compute.ts layerMemoryBoundBytes), and `down`, the down projection. What an engine hides behind
+ *  the all-to-alls (cost/dispatch.ts sharedExpertExposed); their backward is twice each GEMM
+ *  (input and weight gradients). Undefined: no shared experts. */
+export function sharedExpertTimes(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan): { up: number; down: number } | undefined {
+  const e = m.moe!;
+  if (e.sharedExperts === 0) return undefined;
+  const peak = matmulPeak(hw, t.precision, t.engine);
+  const T = p.microBatch * t.seqLen;
+  const [up, down] = sharedExpertGemms(m, p.tp, T) as [Gemm, Gemm];
+  // [T, h] × [h, f/tp] (gate and up), [T, f/tp] × [f/tp, h] (down)
+  const act = (mlpMatrices(m) === 3 ? 6 : 4) * T * up.n;
+  return { up: gemmTime(hw, peak, up.m, up.n, up.k, up.count) + hbm(hw, act), down: gemmTime(hw, peak, down.m, down.n, down.k, down.count) };
+}
+
 /** A dense layer's and an MoE layer's times on the busiest expert rank (dense: the layer alone; an
  *  MoE model's both), from which each pipeline rank's own mix follows (cost/pace.ts). */
 export interface LayerMix {
   dense: LayerTimes;
   moe: LayerTimes;
+  /** The shared experts' forward parts where the engine overlaps them with the all-to-alls
+   *  (Engine.moe.sharedExpertOverlap; sharedExpertTimes). */
+  shared?: { up: number; down: number };
 }
 
 export function moeLayerMix(m: ModelSpec, hw: Hardware, t: Training, p: ExpertPlan & Partial<Pick<Plan, "cp" | "cpSplit" | "cpComm">>): LayerMix | undefined {
   if (m.moe === undefined) return undefined;
   // Context parallel (dense models only: layout rule cp_moe) on the rank's s/cp tokens.
   const dense = layerTimes(m, hw, t, p.tp, p.microBatch, p.sequenceParallel, { cp: p.cp ?? 1, split: cpSplitOf(p), comm: cpCommOf(p) });
-  return { dense, moe: moeLayerTimes(m, hw, t, p) };
+  const shared = t.engine?.moe.sharedExpertOverlap ? sharedExpertTimes(m, hw, t, p) : undefined;
+  return { dense, moe: moeLayerTimes(m, hw, t, p), ...(shared ? { shared } : {}) };
 }
 
 /** The average of n layers of which nMoe are MoE layers: layers × average = their work. */

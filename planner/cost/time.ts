@@ -12,7 +12,7 @@ import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { regatherFraction } from "./regather.js";
 import { bubbleFraction } from "./pipeline.js";
 import { EP_IDS, expertDpExposed } from "./expert-time.js";
-import { epPassExposed, overlapsAllToAll } from "./dispatch.js";
+import { epPassExposed, overlapsAllToAll, overlapsSharedExperts } from "./dispatch.js";
 import { edpOf } from "../layout/groups.js";
 import { rankHoldings, slowestStage, stageKind } from "../layout/stages.js";
 import { perTensorSyncLatency, rankTensors } from "./param-tensors.js";
@@ -144,8 +144,10 @@ export function stepTime(
   // own compute (cost/pace.ts), one call of each per layer (tp) or MoE layer (ep) and pass.
   // (an engine that overlaps the all-to-alls with another micro-batch's compute: each MoE layer
   // pass's exposed part, cost/dispatch.ts epPassExposed)
-  const overlapsEp = costs.mix !== undefined && overlapsAllToAll(training, plan);
-  const comm = costs.mix !== undefined ? { tp: exposedTensorParallel(perUnit(wire, ["tp-layer"]), training.engine), ep: epPassExposed(perCall(wire, EP_IDS), costs.mix.moe, training, plan) } : undefined;
+  // (or the shared experts beside the same micro-batch's all-to-alls: overlapsSharedExperts)
+  const overlapsEp = costs.mix !== undefined && (overlapsAllToAll(training, plan) || overlapsSharedExperts(m, training, plan));
+  const epCalls = () => ({ dispatch: perCall(wire, ["ep-dispatch"]), combine: perCall(wire, ["ep-combine"]), other: perCall(wire, ["etp-gather", "etp-scatter"]) });
+  const comm = costs.mix !== undefined ? { tp: exposedTensorParallel(perUnit(wire, ["tp-layer"]), training.engine), ep: epPassExposed(perCall(wire, EP_IDS), costs.mix, m, training, plan, epCalls) } : undefined;
   const { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute, moeLayers } = slowestCompute(m, training, plan, costs, comm);
   // (the output layer's MTP blocks re-run with the layers: cost/moe-time.ts headWithMtp)
   const recomputeOne = recomputeOf(recompute, layersInStage, layer, head);

@@ -1,5 +1,5 @@
-// An engine file's "moe" block (planner/engine.ts Engine.moe): the experts' token dispatcher and
-// the bytes its dispatch moves per element under fp8. Absent block or field: Megatron-Core's
+// An engine file's "moe" block (planner/engine.ts Engine.moe): the experts' token dispatcher, the
+// bytes its dispatch moves per element under fp8, and what overlaps its all-to-alls. Absent block or field: Megatron-Core's
 // alltoall dispatcher in 16 bits (MEGATRON_MOE). Kept apart from engine.ts, near the project's
 // file-size limit.
 import type { z as Z } from "zod";
@@ -21,6 +21,9 @@ export function moeSchema(z: typeof Z, withSource: WithSource) {
       overlap: withSource(
         z.object({ slowdown: z.number().gte(0).lt(1), fullRecompute: z.boolean(), schedules: z.array(z.enum(SCHEDULES as [Schedule, ...Schedule[]])).min(1).nullable() }).strict().nullable(),
       ).optional(),
+      sharedExpertOverlap: withSource(
+        z.object({ dispatch: z.enum(["none", "up", "all"]), combine: z.enum(["none", "down", "all"]), backward: z.boolean() }).strict().nullable(),
+      ).optional(),
     })
     .strict();
 }
@@ -29,6 +32,7 @@ export interface MoeIn {
   dispatcher?: FigureIn<MoeDispatcher>;
   fp8DispatchBytes?: FigureIn<number | null>;
   overlap?: FigureIn<Engine["moe"]["overlap"]>;
+  sharedExpertOverlap?: FigureIn<Engine["moe"]["sharedExpertOverlap"]>;
 }
 
 type Fig = <T>(path: string, x: FigureIn<T>) => T;
@@ -40,5 +44,6 @@ export function parseMoe(f: MoeIn | undefined, fig: Fig): Engine["moe"] {
     dispatcher: f.dispatcher === undefined ? MEGATRON_MOE.dispatcher : fig("moe.dispatcher", f.dispatcher),
     fp8DispatchBytes: f.fp8DispatchBytes === undefined ? MEGATRON_MOE.fp8DispatchBytes : fig("moe.fp8DispatchBytes", f.fp8DispatchBytes),
     overlap: f.overlap === undefined ? MEGATRON_MOE.overlap : fig("moe.overlap", f.overlap),
+    sharedExpertOverlap: f.sharedExpertOverlap === undefined ? MEGATRON_MOE.sharedExpertOverlap : fig("moe.sharedExpertOverlap", f.sharedExpertOverlap),
   };
 }

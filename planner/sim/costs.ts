@@ -11,8 +11,8 @@ import { bf16Optimizer, engineBucketBytes, exposedTensorParallel, gathersUpdated
 import { GATHER_CALLS_PER_LAYER } from "../cost/gather-calls.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { attentionBackwardFactor, fp32AccumulateTime, headTimes, optimizerTime } from "../cost/compute.js";
-import { headWithMtp, moeLayerTimes, stageLayerTimes } from "../cost/moe-time.js";
-import { epPassExposed, overlapsAllToAll } from "../cost/dispatch.js";
+import { headWithMtp, moeLayerTimes, sharedExpertTimes, stageLayerTimes } from "../cost/moe-time.js";
+import { epPassExposed, overlapsAllToAll, overlapsSharedExperts } from "../cost/dispatch.js";
 import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed, cpCallWindow } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
@@ -79,8 +79,12 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan:
   // (an engine that overlaps them with another micro-batch's compute: each MoE layer pass's
   // exposed part, as the closed form, cost/dispatch.ts epPassExposed)
   const epItems = wire.filter((i) => EP_IDS.includes(i.id));
-  const epLayer = m.moe !== undefined && epItems.length > 0 && overlapsAllToAll(t, plan)
-    ? epItems[0]!.perUnit * epPassExposed(epItems.reduce((s, i) => s + callTime(i), 0), moeLayerTimes(m, hw, t, plan), t, plan)
+  // (or the shared experts beside the same micro-batch's all-to-alls: the mean exposed part of a
+  // pass, as the closed form, cost/dispatch.ts sharedExpertExposed)
+  const callOf = (ids: readonly WireId[]) => epItems.reduce((s, i) => s + (ids.includes(i.id) ? callTime(i) : 0), 0);
+  const epCalls = () => ({ dispatch: callOf(["ep-dispatch"]), combine: callOf(["ep-combine"]), other: callOf(["etp-gather", "etp-scatter"]) });
+  const epLayer = m.moe !== undefined && epItems.length > 0 && (overlapsAllToAll(t, plan) || overlapsSharedExperts(m, t, plan))
+    ? epItems[0]!.perUnit * epPassExposed(epItems.reduce((s, i) => s + callTime(i), 0), { moe: moeLayerTimes(m, hw, t, plan), shared: sharedExpertTimes(m, hw, t, plan) }, m, t, plan, epCalls)
     : unitTime(wire, (i) => EP_IDS.includes(i.id));
   // Context parallel per layer and pass: the cp items of that pass on the cp group's link, each
   // call's exposed part as the closed form prices it (cost/context.ts cpCallExposed).

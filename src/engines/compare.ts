@@ -121,6 +121,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     overlapParamGather: reading.overlapParamGather,
     moeDispatcher: reading.moeDispatcher,
     moeOverlap: reading.moeOverlap,
+    moeSharedOverlap: reading.moeSharedOverlap,
     keptOutputBytes: reading.keptOutputBytes,
     // (a split the file's own header states prices the search too, as export prices that release,
     // unless an --engine file states the user's stack instead)

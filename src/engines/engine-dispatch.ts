@@ -1,9 +1,20 @@
-// An engine's experts' communication (Engine.moe: dispatcher, fp8 dispatch, all-to-all overlap)
-// in the exports other than Megatron-LM's (megatron-moe-engine.ts writes flex + DeepEP there):
+// An engine's experts' communication (Engine.moe: dispatcher, fp8 dispatch, all-to-all overlap, the
+// shared experts beside the all-to-alls) in the exports other than Megatron-LM's
+// (megatron-moe-engine.ts writes flex + DeepEP there):
 // where the file cannot state it, it would run the plain 16-bit all-to-all on the critical path,
 // not what the plan was priced with, so the export refuses the plan, naming the engine field.
-import type { ModelSpec, Plan, Training } from "../../planner/index.js";
-import { overlapsAllToAll } from "../../planner/cost/dispatch.js";
+import type { ModelSpec, Plan, SharedExpertOverlap, Training } from "../../planner/index.js";
+import { overlapsAllToAll, overlapsSharedExperts } from "../../planner/cost/dispatch.js";
+
+/** What torchtitan v0.2.2's DeepEP MoE overlaps (Engine.moe.sharedExpertOverlap): DeepEPMoE.forward
+ *  runs all of the shared experts after the experts' call returns with DeepEP's combine still in
+ *  flight (its async_finish event kept for sync_combine) and waits for it after
+ *  (moe/moe_deepep.py:69-77 @ v0.2.2); in the backward the combine's own backward, a DeepEP
+ *  dispatch, waits for its event at once (distributed/deepep/deepep.py:211-233), so nothing there. */
+export const TITAN_DEEPEP_SHARED_OVERLAP: SharedExpertOverlap = { dispatch: "none", combine: "all", backward: false };
+
+/** Whether two shared-expert overlaps are the same split. */
+export const sameSplit = (a: SharedExpertOverlap, b: SharedExpertOverlap): boolean => a.dispatch === b.dispatch && a.combine === b.combine && a.backward === b.backward;
 
 /** Whether the engine asks for DeepEP and the plan moves tokens between ranks (the Megatron-LM
  *  and torchtitan v0.2.2 exports write it there). */
@@ -23,6 +34,7 @@ export function engineDispatchRefusal(m: ModelSpec, p: Plan, t: Training, stack:
     e.dispatcher === "deepep" && runs !== "deepep" ? "dispatches with DeepEP (moe.dispatcher deepep)"
     : t.precision === "fp8" && e.fp8DispatchBytes !== null ? `dispatches in fp8 (moe.fp8DispatchBytes ${e.fp8DispatchBytes})`
     : overlapsAllToAll(t, p) ? "overlaps the experts' all-to-all with another micro-batch's compute (moe.overlap)"
+    : overlapsSharedExperts(m, t, p) && !(runs === "deepep" && sameSplit(e.sharedExpertOverlap!, TITAN_DEEPEP_SHARED_OVERLAP)) ? `runs the shared experts beside the all-to-alls (moe.sharedExpertOverlap ${JSON.stringify(e.sharedExpertOverlap)})`
     : null;
   if (field === null) return null;
   // (Megatron-LM writes DeepEP and the overlap; no export writes an fp8 dispatch)

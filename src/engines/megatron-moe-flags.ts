@@ -7,7 +7,8 @@
 //   changing nothing paraplan prices   MOE_NEUTRAL, each with why
 // test/export/from-moe-flags.test.ts holds every MoE flag of known-names.ts to one of them. Line
 // numbers: megatron/core/transformer/transformer_config.py @ core_v0.14.0 unless said otherwise.
-import type { ModelSpec, MoeDispatcher, Recompute } from "../../planner/index.js";
+import type { ModelSpec, MoeDispatcher, Recompute, SharedExpertOverlap } from "../../planner/index.js";
+import { MEGATRON_SHARED_OVERLAP } from "../../planner/megatron-defaults.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 
@@ -17,7 +18,7 @@ export const MOE_READ = [
   "num-experts", "moe-router-topk", "moe-ffn-hidden-size", "moe-shared-expert-intermediate-size", "moe-layer-freq",
   "moe-router-score-function", "moe-token-dispatcher-type", "moe-grouped-gemm", "expert-model-parallel-size",
   "expert-tensor-parallel-size", "mtp-num-layers", "moe-router-force-load-balancing", "moe-enable-deepep",
-  "overlap-moe-expert-parallel-comm", "delay-wgrad-compute",
+  "overlap-moe-expert-parallel-comm", "delay-wgrad-compute", "moe-shared-expert-overlap",
 ];
 
 /** Accepted: they change which experts a token goes to, a loss scalar, a kernel's fusion within
@@ -43,7 +44,6 @@ export const MOE_NEUTRAL: Record<string, string> = {
   "moe-use-upcycling": "converts a dense checkpoint into the MoE model once before the first step (training.py:1071-1114 @ core_v0.14.0); the steps are the MoE model's",
   "moe-upcycling-granularity": "used only by --moe-use-upcycling's conversion",
   "moe-use-legacy-grouped-gemm": "GroupedMLP runs the same grouped GEMMs (grouped_gemm's gmm) as TEGroupedMLP in 16 bits; under fp8 it has no fp8 path and is refused in megatronMoeChecks",
-  "moe-shared-expert-overlap": "builds nothing without shared experts (moe_layer.py:68-69, 162-167); with them it is refused in megatronMoeChecks",
   "moe-pad-experts-for-cuda-graph-inference": "inference only",
 };
 
@@ -55,11 +55,6 @@ export function megatronMoeChecks(m: Map<string, ArgSetting>, o: string, s: { fp
   if (experts === 0) return;
   const has = (f: string) => m.has(f);
   const stops = (what: string, where: string) => new UserError(`${o}: ${what}: Megatron raises at start (${where} @ core_v0.14.0), so the run never trains`);
-  if (has("moe-shared-expert-overlap")) {
-    if (has("moe-shared-expert-intermediate-size"))
-      throw new UserError(`${o}: ${argAt(m, "moe-shared-expert-overlap")} runs the shared experts on a stream of their own beside the dispatcher's all-to-all (moe_layer.py:166-167, shared_experts.py @ core_v0.14.0), which paraplan does not model: it prices the shared experts and the all-to-all one after the other`);
-    notes.push(`${o}: ${argAt(m, "moe-shared-expert-overlap")} changes nothing without shared experts (no --moe-shared-expert-intermediate-size: moe_layer.py builds none)`);
-  }
   // The legacy GroupedMLP calls grouped_gemm's gmm on 16-bit tensors (experts.py GroupedMLP @
   // core_v0.14.0); only TEGroupedMLP pads and casts for fp8.
   if (s.fp8 && has("moe-use-legacy-grouped-gemm") && has("moe-grouped-gemm"))
@@ -97,6 +92,26 @@ export function deepepGroups(m: Map<string, ArgSetting>, o: string, dispatcher: 
   if (file !== theirs)
     throw new UserError(`${o}: ${argAt(m, "moe-enable-deepep")} routes with ${file} (--moe-router-num-groups, --moe-router-group-topk), the model ${model.name} with ${theirs} (moe.routingGroups, moe.groupsPerToken): DeepEP's dispatch sends a token once per node it reaches, which the grouping sets; pass the --model the configuration trains, or make them agree`);
   return dispatcher;
+}
+
+/** --moe-shared-expert-overlap: the shared experts on a stream of their own beside the all-to-alls
+ *  (Engine.moe.sharedExpertOverlap, MEGATRON_SHARED_OVERLAP); undefined without it, and without
+ *  shared experts (no --moe-shared-expert-intermediate-size: moe_layer.py:68-69, 162-167 builds
+ *  none), a note. Megatron raises beside a dispatcher other than alltoall
+ *  (transformer_config.py:771-776 @ core_v0.14.0; flex too from core_v0.18.0, :1644-1650 @
+ *  core_v0.19.0, so a file with flex runs a release that overlaps it, read as such). */
+export function sharedExpertOverlap(m: Map<string, ArgSetting>, o: string, notes: string[]): SharedExpertOverlap | undefined {
+  if (!m.has("moe-shared-expert-overlap") || (intArg(m, "num-experts", o, 0) ?? 0) === 0) return undefined;
+  const flag = argAt(m, "moe-shared-expert-overlap");
+  if (!m.has("moe-shared-expert-intermediate-size")) {
+    notes.push(`${o}: ${flag} changes nothing without shared experts (no --moe-shared-expert-intermediate-size: moe_layer.py builds none)`);
+    return undefined;
+  }
+  const dispatcher = strArg(m, "moe-token-dispatcher-type") ?? "allgather";
+  if (dispatcher !== "alltoall" && dispatcher !== "flex")
+    throw new UserError(`${o}: ${flag} with the ${dispatcher} dispatcher${m.has("moe-token-dispatcher-type") ? "" : " (Megatron's default)"}: Megatron raises "moe_shared_expert_overlap only works with alltoall token dispatcher" (transformer_config.py:771-776 @ core_v0.14.0; alltoall or flex from core_v0.18.0), so the run never trains`);
+  if (dispatcher === "flex") notes.push(`${o}: ${flag} with the flex dispatcher runs on core_v0.18.0 and later (earlier releases raise, transformer_config.py:771-776 @ core_v0.14.0): the up projection beside DeepEP's dispatch, the down beside its combine, as those releases run it (token_dispatcher.py MoEFlexTokenDispatcher @ core_v0.19.0)`);
+  return MEGATRON_SHARED_OVERLAP;
 }
 
 /** Megatron-Core's default --moe-deepep-num-sms (transformer_config.py:193 @ core_v0.14.0). */

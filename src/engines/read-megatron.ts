@@ -1,7 +1,7 @@
 // Megatron-LM (and Megatron-DeepSpeed) pretrain_gpt.py arguments → a plan. Flag meanings follow
 // megatron/training/arguments.py (validate_args) of the releases in megatron.ts; Megatron-DeepSpeed's
 // own (megatron/arguments.py @207b2d5a) where marked.
-import type { ModelSpec, MoeDispatcher, Precision, Recompute, ZeroStage } from "../../planner/index.js";
+import type { ModelSpec, MoeDispatcher, Precision, Recompute, SharedExpertOverlap, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, byFlag, defaultsWarning, intArg, readArgs, strArg } from "./args-file.js";
 import { launcherWorld } from "./launcher-world.js";
@@ -10,7 +10,7 @@ import { readRecompute } from "./megatron-recompute.js";
 import { megatronAttention } from "./megatron-attention.js";
 import { bucketCountWarning, checkOptimizerInstances, ddpBucketBytes, derivedFfn, fusionFlags, kvChannelsClaim, megatronGradDtype } from "./megatron-flags.js";
 import { readDeepSpeedMoe, readMegatronMoe } from "./moe-args.js";
-import { deepepGroups, megatronMoeChecks, moeOverlap } from "./megatron-moe-flags.js";
+import { deepepGroups, megatronMoeChecks, moeOverlap, sharedExpertOverlap } from "./megatron-moe-flags.js";
 import { type CpFields, readDeepSpeedCp, readMegatronCp } from "./cp-args.js";
 import { MEGATRON_DEEPSPEED_EXTRA_FLAGS, MEGATRON_FLAGS } from "./known-names.js";
 import { MEGATRON_V019_ALIASES, MEGATRON_V019_FLAGS, MEGATRON_V019_OFFLOAD, MEGATRON_V019_REFUSED, MEGATRON_V019_UNPRICED, megatronV019Checks, releaseMixWarning } from "./megatron-v019-flags.js";
@@ -62,6 +62,8 @@ export interface MegatronFacts {
    *  --overlap-moe-expert-parallel-comm (megatron-moe-flags.ts moeOverlap). */
   moeDispatcher?: MoeDispatcher | undefined;
   moeOverlap?: { sms: number | null } | undefined;
+  /** --moe-shared-expert-overlap with shared experts (megatron-moe-flags.ts sharedOverlap). */
+  moeSharedOverlap?: SharedExpertOverlap | undefined;
   /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
    *  --ds-sequence-parallel-size (Ulysses). */
   cp: CpFields;
@@ -323,6 +325,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     moeImbalance: forcedBalance ? 1 : undefined,
     moeDispatcher: deepspeed ? undefined : deepepGroups(m, o, moe.dispatcher, model),
     moeOverlap: deepspeed ? undefined : moeOverlap(m, o, { ep: moe.ep, pp, vpp, recompute, dispatcher: moe.dispatcher }),
+    moeSharedOverlap: deepspeed ? undefined : sharedExpertOverlap(m, o, notes),
     claims,
     warnings,
     notes,
@@ -383,6 +386,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.moeImbalance !== undefined ? { moeImbalance: f.moeImbalance } : {}),
     ...(f.moeDispatcher === "deepep" ? { moeDispatcher: f.moeDispatcher } : {}),
     ...(f.moeOverlap !== undefined ? { moeOverlap: f.moeOverlap } : {}),
+    ...(f.moeSharedOverlap !== undefined ? { moeSharedOverlap: f.moeSharedOverlap } : {}),
     claims: f.claims,
     at: f.at,
     warnings: f.warnings,

@@ -12,9 +12,8 @@
 //    parallel ("DeepEP requires expert parallelism (ep_degree > 1)") and with expert tensor
 //    parallel ("DeepEP with Expert Tensor Parallelism (ETP) is not supported yet");
 //  - DeepEPMoE.forward (moe/moe_deepep.py:69-77) runs the shared experts while the combine is in
-//    flight and waits for it after: a forward overlap of the combine that paraplan does not price
-//    (it prices shared experts and all-to-all one after the other, and refuses Megatron's
-//    --moe-shared-expert-overlap alike): every deepseek_v3 flavor has shared experts;
+//    flight and waits for it after, the backward nothing beside it: read as the engine's
+//    moe.sharedExpertOverlap (engine-dispatch.ts TITAN_DEEPEP_SHARED_OVERLAP; read-torchtitan.ts);
 //  - DeepEPMoE sets its reorderer to None (moe_deepep.py:37), so with tensor parallel the
 //    ReordererSequenceParallel that splits the tokens over the tp ranks (llama4/infra/
 //    parallelize.py:531-536, apply_moe_ep_tp) has no module to act on: each tp rank dispatches the
@@ -60,8 +59,7 @@ export function readTitanCommBackend(
     throw new UserError(`${at} with expert_tensor_parallel_degree ${p.etp}: torchtitan raises NotImplementedError "DeepEP with Expert Tensor Parallelism (ETP) is not supported yet" (deepseek_v3/infra/parallelize.py:107-111 ${AT}), so the run stops at start`);
   if (p.tp > 1)
     throw new UserError(`${at} with tensor_parallel_degree ${p.tp}: torchtitan's DeepEP MoE has no reorderer (moe/moe_deepep.py:37 ${AT}), so nothing splits the tp ranks' replicated tokens (ReordererSequenceParallel, llama4/infra/parallelize.py:531-536) and each rank dispatches the whole sequence, where paraplan prices 1/tp of it a rank; use tp 1 or "standard"`);
-  if (e.sharedExperts > 0)
-    throw new UserError(`${at} with ${p.model.name}'s ${e.sharedExperts} shared expert${e.sharedExperts === 1 ? "" : "s"}: torchtitan's DeepEP MoE runs the shared experts while the combine is in flight (moe/moe_deepep.py:69-77 ${AT}), an overlap paraplan does not model: it prices the shared experts and the all-to-all one after the other; use "standard"`);
-  notes.push(`${at}: DeepEP's dispatch (distributed/deepep/deepep.py ${AT}: a token crosses the network once per other node holding one of its experts, 16-bit), priced as the deepep dispatcher${p.family !== "deepseek_v3" ? `; ${family} must build its MoE with build_moe(moe_impl="deepep") and apply DeepEPExpertParallel, as deepseek_v3 does` : ""}`);
+  const shared = e.sharedExperts > 0 ? `, ${p.model.name}'s shared experts beside its combine in the forward (moe/moe_deepep.py:69-77 ${AT})` : "";
+  notes.push(`${at}: DeepEP's dispatch (distributed/deepep/deepep.py ${AT}: a token crosses the network once per other node holding one of its experts, 16-bit), priced as the deepep dispatcher${shared}${p.family !== "deepseek_v3" ? `; ${family} must build its MoE with build_moe(moe_impl="deepep") and apply DeepEPExpertParallel, as deepseek_v3 does` : ""}`);
   return "deepep";
 }

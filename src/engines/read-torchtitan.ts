@@ -15,6 +15,7 @@ import { TORCHTITAN_RELEASES } from "./torchtitan.js";
 import { isFloat8, titanStages } from "./read-titan-stages.js";
 import { readTitanMoe } from "./read-titan-moe.js";
 import { readTitanCommBackend } from "./read-titan-deepep.js";
+import { TITAN_DEEPEP_SHARED_OVERLAP } from "./engine-dispatch.js";
 import { checkTitanFlavorRun, readTitanModel } from "./read-titan-model.js";
 import { titanFlavor } from "./titan-flavors.js";
 import { TORCHTITAN_MAIN_LATER, TORCHTITAN_V022_NEW, titanReleaseChecks, titanTomlRelease } from "./titan-release-keys.js";
@@ -340,7 +341,9 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     sources: [o],
     plan: { tp, pp, dp, ...cp, ep, etp: moe.etp, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule, ...(stageLayers ? { stageLayers } : {}) },
     ...(moe.moeImbalance !== undefined ? { moeImbalance: moe.moeImbalance } : {}),
+    // (DeepEP's MoE runs the shared experts beside its combine: TITAN_DEEPEP_SHARED_OVERLAP)
     ...(dispatcher !== undefined ? { moeDispatcher: dispatcher } : {}),
+    ...(dispatcher === "deepep" && (ctx.model.moe?.sharedExperts ?? 0) > 0 ? { moeSharedOverlap: TITAN_DEEPEP_SHARED_OVERLAP } : {}),
     gpus: world.gpus,
     gpusFrom: world.from,
     globalBatch,

@@ -36,7 +36,7 @@ describe("built-in engines", () => {
     expect(raw.extends).toBe("megatron-core");
     for (const [path, f] of figures(raw.moe, "moe")) expect((f as { source?: string }).source, path).toMatch(/DeepSeek-V3 report §3/);
     const e = loadEngine(`${ENGINES_DIR}/examples/deepseek-v3-report.json`, undefined);
-    expect(e.moe).toEqual({ dispatcher: "deepep", fp8DispatchBytes: 1.03125, overlap: { slowdown: 0.15152, fullRecompute: true, schedules: null } });
+    expect(e.moe).toEqual({ dispatcher: "deepep", fp8DispatchBytes: 1.03125, overlap: { slowdown: 0.15152, fullRecompute: true, schedules: null }, sharedExpertOverlap: null });
   });
 
   it.each(NAMES)("%s loads, and every figure in its file carries a source", (name) => {

@@ -52,12 +52,28 @@ describe("flags that change time or memory paraplan does not price: refused by n
     for (const [extra, says] of cases) await refused(on([extra]), says, "which paraplan does not model");
   });
 
-  it("shared experts beside the all-to-all on a stream of their own; without shared experts the flag builds nothing", async () => {
+  it("shared experts beside the all-to-all on a stream of their own: the engine's moe.sharedExpertOverlap (up beside the dispatch, down beside the combine, both passes); without shared experts the flag builds nothing", async () => {
     // Mixtral with one shared expert of the routed width: --moe-shared-expert-intermediate-size 1·14336.
     const shared = file("json", JSON.stringify({ ...mixtralModel, name: "mixtral-shared", moe: { ...mixtralModel.moe, sharedExperts: 1 } }));
     const withShared = ["--moe-shared-expert-intermediate-size 14336"];
-    expect((await json(on(withShared, shared))).from.plan).toBeDefined();
-    await refused(on([...withShared, "--moe-shared-expert-overlap"], shared), "--moe-shared-expert-overlap (line 35) runs the shared experts on a stream of their own", "which paraplan does not model");
+    const after = await json(on(withShared, shared));
+    const beside = await json(on([...withShared, "--moe-shared-expert-overlap"], shared));
+    // The same step as the default engine with the field set in an engine file (MEGATRON_SHARED_OVERLAP).
+    const engine = file("json", JSON.stringify({ name: "mcore-shared-overlap", extends: "megatron-core", description: "Megatron-Core with --moe-shared-expert-overlap", moe: { sharedExpertOverlap: { value: { dispatch: "up", combine: "down", backward: true }, source: "shared_experts.py @ core_v0.14.0" } } }));
+    const viaEngine = await json(["--engine", engine, ...on(withShared, shared)]);
+    expect(beside.from.plan.tokensPerSecond).toBe(viaEngine.from.plan.tokensPerSecond);
+    // Hidden all-to-all: a faster step, by at most the shared experts' work beside it (the
+    // all-to-alls stay, only their overlap with a compute that was there before changes).
+    const ep = (j: Json) => (j.from.plan as unknown as { time: { epComm: number; step: number } }).time;
+    expect(ep(beside).epComm).toBeLessThan(ep(after).epComm);
+    // The step falls by the all-to-alls hidden, with the bubble's share of them: (p − 1)/(v·m) =
+    // 1/(4·16) at pp 2, vpp 4, 64/(8·2) = 4 data-parallel ranks and 64/4 = 16 micro-batches.
+    expect(ep(after).step - ep(beside).step).toBeCloseTo((ep(after).epComm - ep(beside).epComm) * (1 + 1 / 64), 9);
+    // (Megatron raises beside the allgather dispatcher: transformer_config.py:771-776)
+    // (at ep 1, where paraplan prices any dispatcher: no token leaves its rank)
+    await refused(on([...withShared, "--moe-shared-expert-overlap", "--moe-token-dispatcher-type allgather", "--expert-model-parallel-size 1"], shared, ["--moe-token-dispatcher-type", "--expert-model-parallel-size"]), "--moe-shared-expert-overlap (line 33) with the allgather dispatcher", "transformer_config.py:771-776");
+    // (and beside the 1F1B all-to-all overlap: transformer_config.py:1332-1334)
+    await refused(on([...withShared, "--moe-shared-expert-overlap", "--overlap-moe-expert-parallel-comm"], shared), "with --moe-shared-expert-overlap (line 35)", "1332-1334");
     // moe_layer.py:68-69: no shared expert without the width, nothing to overlap: the same step.
     const base = await json(on([]));
     const none = await json(on(["--moe-shared-expert-overlap"]));

@@ -123,6 +123,29 @@ describe("Megatron-LM MoE arguments", () => {
   });
 });
 
+describe("shared experts beside the all-to-alls (Engine.moe.sharedExpertOverlap) in the Megatron-LM export", () => {
+  const p = plan({ tp: 2, pp: 1, ep: 8, etp: 1, zero: 1 });
+  const core = loadEngine("megatron-core", undefined);
+  const withShared = (o: { dispatch: "none" | "up" | "all"; combine: "none" | "down" | "all"; backward: boolean }, dispatcher: "alltoall" | "deepep" = "alltoall") =>
+    ({ ...core, moe: { ...core.moe, dispatcher, sharedExpertOverlap: o } });
+  it("Megatron's own split (up beside the dispatch, down beside the combine, both passes) is --moe-shared-expert-overlap, read back to the same engine field", () => {
+    const text = exportPlan("megatron", DSV3, p, training({ engine: withShared({ dispatch: "up", combine: "down", backward: true }) }), h100).files[0]!.content;
+    expect(argValue(text, "--moe-shared-expert-overlap")).toBe("");
+    expect(argValue(text, "--moe-token-dispatcher-type")).toBe("alltoall");
+    expect(readConfigs([tempFile("dsv3-shared-overlap-args.txt", text)], ctx(DSV3)).moeSharedOverlap).toEqual({ dispatch: "up", combine: "down", backward: true });
+    // (the default engine writes no such flag, and reads back without the field)
+    const plain = exportPlan("megatron", DSV3, p, training({ engine: core }), h100).files[0]!.content;
+    expect(argValue(plain, "--moe-shared-expert-overlap")).toBeUndefined();
+    expect(readConfigs([tempFile("dsv3-plain-args.txt", plain)], ctx(DSV3)).moeSharedOverlap).toBeUndefined();
+  });
+  it("another split, or DeepEP's flex dispatcher (core_v0.14.0 raises under it), is refused naming the engine field", () => {
+    const titan = refusalMessage(() => exportPlan("megatron", DSV3, p, training({ engine: withShared({ dispatch: "none", combine: "all", backward: false }) }), h100));
+    expect(titan).toContain('moe.sharedExpertOverlap {"dispatch":"none","combine":"all","backward":false}');
+    const flex = refusalMessage(() => exportPlan("megatron", DSV3, p, training({ engine: withShared({ dispatch: "up", combine: "down", backward: true }, "deepep") }), h100));
+    expect(flex).toContain("transformer_config.py:771-776 @ core_v0.14.0");
+  });
+});
+
 describe("--moe-layer-freq", () => {
   it("an integer N makes every N-th layer MoE from layer 0; list expressions as Megatron's moe_freq_type", () => {
     expect(parseLayerFreq("2", 6, "f")).toEqual([1, 0, 1, 0, 1, 0]);

@@ -86,12 +86,24 @@ describe("torchtitan 0.2.2: an engine whose dispatcher is deepep", () => {
     const plain = file("toml", e.toml.replace('expert_parallel_comm_backend = "deepep"', 'expert_parallel_comm_backend = "standard"'));
     expect((await readBack(plain, ["--engine", STANDARD, "--model", OWN, "--gpus", "32"])).tokens).not.toBe(back.tokens);
   });
+  it("with shared experts, where the engine prices them beside the combine as DeepEP's MoE runs them, is written for the deepseek_v3 flavor and read back to the same prediction", async () => {
+    const shared = file("json", JSON.stringify({ name: "torchtitan-deepep-shared", extends: "torchtitan", description: "torchtitan's DeepEP MoE", supports: supportsEp, moe: { dispatcher: { value: "deepep", source: "job_config.py:474 @ v0.2.2" }, sharedExpertOverlap: { value: { dispatch: "none", combine: "all", backward: false }, source: "moe/moe_deepep.py:69-77 @ v0.2.2" } } }));
+    const e = await exported(["--engine", shared, "--model", "deepseek-v2-lite", ...MOE]);
+    const toml = parseToml(e.toml, "t.toml");
+    expect((toml.parallelism as Record<string, unknown>).expert_parallel_comm_backend).toBe("deepep");
+    expect((toml.model as Record<string, unknown>).name).toBe("deepseek_v3");
+    // read back on the plain all-to-all engine: the key makes it DeepEP with the shared overlap
+    const back = await readBack(e.path, ["--engine", STANDARD, "--model", "deepseek-v2-lite", "--gpus", "32"]);
+    expect([back.tokens, back.gib]).toEqual(predicted(e.out));
+  });
   // (tp or etp beside ep: the torchtitan export refuses expert parallel with tensor parallel before
   // the dispatcher, torchtitanMoeRefusal)
   it("is refused, naming moe.dispatcher deepep and why, where v0.2.2 would not run DeepEP as priced", async () => {
     const cases: [string[], string][] = [
       [["--model", "qwen3-30b-a3b", ...MOE], "never reads expert_parallel_comm_backend"],
-      [["--model", "deepseek-v2-lite", ...MOE], "moe/moe_deepep.py:69-77 @ v0.2.2"],
+      // (DeepSeek-V2-Lite's 2 shared experts, which DeepEP's MoE runs beside the combine, where
+      // the engine prices them after the routed experts)
+      [["--model", "deepseek-v2-lite", ...MOE], "moe/moe_deepep.py:69-77 @ v0.2.2; moe.sharedExpertOverlap"],
     ];
     for (const [argv, why] of cases) {
       const r = await cli(["export", "--format", "torchtitan", "--engine", DEEPEP, ...argv, "--out", join(tempDir(), `titan-v022-${n++}`)]);

@@ -2,9 +2,9 @@
 // deduplicated dispatch under group-limited routing, fp8 dispatch, against hand computations; the
 // alltoall dispatcher unchanged by group-limited routing.
 import { describe, expect, it } from "vitest";
-import { dispatchBytes, epPassExposed, expectedNodes, nodeHit, offNodeShare, overlapsAllToAll } from "../../planner/cost/dispatch.js";
+import { dispatchBytes, epPassExposed, expectedNodes, nodeHit, offNodeShare, overlapsAllToAll, overlapsSharedExperts, sharedExpertExposed } from "../../planner/cost/dispatch.js";
 import { overlapCost } from "../../planner/cost/overlap.js";
-import { moeLayerTimes } from "../../planner/cost/moe-time.js";
+import { moeLayerTimes, sharedExpertTimes } from "../../planner/cost/moe-time.js";
 import { evaluatePlan, microBatchCosts } from "../../planner/evaluate.js";
 import { simulate } from "../../planner/sim/simulate.js";
 import { allToAllTime, callTime } from "../../planner/cost/collectives.js";
@@ -61,7 +61,7 @@ describe("fp8 dispatch: the engine's bytes an element, only under --precision fp
     expect(dispatchBytes({ engine: report, precision: "fp8" })).toBe(1.03125);
     expect(dispatchBytes({ engine: report, precision: "bf16" })).toBe(2);
     expect(dispatchBytes({ engine: core, precision: "fp8" })).toBe(2);
-    expect(core.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null, overlap: null });
+    expect(core.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null, overlap: null, sharedExpertOverlap: null });
   });
 });
 
@@ -110,9 +110,9 @@ describe("the engine file's moe block (planner/schema/engine-moe.ts)", () => {
   it("absent: Megatron-Core's alltoall in 16 bits; each figure may carry its source", () => {
     const { moe: _m, ...bare } = raw;
     const r = parseEngineFile(bare, "e.json");
-    expect(r.ok && r.value.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null, overlap: null });
-    const s = parse({ dispatcher: { value: "deepep", source: "x" }, fp8DispatchBytes: 1.03125 });
-    expect(s.ok && s.value.moe).toEqual({ dispatcher: "deepep", fp8DispatchBytes: 1.03125, overlap: null });
+    expect(r.ok && r.value.moe).toEqual({ dispatcher: "alltoall", fp8DispatchBytes: null, overlap: null, sharedExpertOverlap: null });
+    const s = parse({ dispatcher: { value: "deepep", source: "x" }, fp8DispatchBytes: 1.03125, sharedExpertOverlap: { value: { dispatch: "none", combine: "all", backward: false }, source: "x" } });
+    expect(s.ok && s.value.moe).toEqual({ dispatcher: "deepep", fp8DispatchBytes: 1.03125, overlap: null, sharedExpertOverlap: { dispatch: "none", combine: "all", backward: false } });
   });
   it("an unknown dispatcher, or dispatch bytes outside [1, 2], are refused naming the field", () => {
     const a = parse({ dispatcher: "nccl" });
@@ -120,6 +120,8 @@ describe("the engine file's moe block (planner/schema/engine-moe.ts)", () => {
     expect(!a.ok && a.message).toContain("moe.dispatcher");
     const b = parse({ fp8DispatchBytes: 0.5 });
     expect(!b.ok && b.message).toContain("moe.fp8DispatchBytes");
+    const c = parse({ sharedExpertOverlap: { dispatch: "down", combine: "all", backward: false } });
+    expect(!c.ok && c.message).toContain("moe.sharedExpertOverlap");
   });
 });
 
@@ -142,9 +144,11 @@ describe("the all-to-all overlapped with another micro-batch's compute (Engine.m
     const t = { engine: report };
     const p = { ep: 64, pp: 16, recompute: "full" as const, schedule: "1f1b" as const };
     // a = 10 ms under w = (20 + 40)/2 = 30 ms: hidden, 0.15152·10 = 1.5152 ms; a = 50 ms: 20 + 0.15152·30 = 24.5456 ms
-    expect(epPassExposed(0.01, { forward: 0.02, backward: 0.04 }, t, p)).toBeCloseTo(0.0015152, 12);
-    expect(epPassExposed(0.05, { forward: 0.02, backward: 0.04 }, t, p)).toBeCloseTo(0.0245456, 12);
-    expect(epPassExposed(0.05, { forward: 0.02, backward: 0.04 }, { engine: core }, p)).toBe(0.05);
+    const layer = { moe: { forward: 0.02, backward: 0.04 } };
+    const calls = () => ({ dispatch: 0.025, combine: 0.025, other: 0 });
+    expect(epPassExposed(0.01, layer, m, t, p, calls)).toBeCloseTo(0.0015152, 12);
+    expect(epPassExposed(0.05, layer, m, t, p, calls)).toBeCloseTo(0.0245456, 12);
+    expect(epPassExposed(0.05, layer, m, { engine: core }, p, calls)).toBe(0.05);
   });
   it("Mixtral tp 1 · dp 64 · ep 8 at pp 1: the step's ep time is the overlapped share of the critical-path one, and the simulator plays the same", () => {
     const mx = preset("mixtral-8x7b");
@@ -160,5 +164,50 @@ describe("the all-to-all overlapped with another micro-batch's compute (Engine.m
     expect(hidden).toBeCloseTo(2 * 32 * overlapCost(a, (layer.forward + layer.backward) / 2, 0.189), 9);
     expect(hidden).toBeLessThan(plain);
     expect(simulate(mx, H100, over, p).stages[0]!.epComm).toBeCloseTo(hidden, 6);
+  });
+});
+
+describe("the shared experts beside the same micro-batch's all-to-alls (Engine.moe.sharedExpertOverlap, cost/dispatch.ts)", () => {
+  const megatronSplit = { dispatch: "up" as const, combine: "down" as const, backward: true };
+  const titanSplit = { dispatch: "none" as const, combine: "all" as const, backward: false };
+  const withSplit = (o: typeof megatronSplit | typeof titanSplit, e: Engine = core): Engine => ({ ...e, moe: { ...e.moe, sharedExpertOverlap: o } });
+  it("applies with shared experts, ep > 1, and not where the all-to-all already overlaps another micro-batch", () => {
+    const p = { ep: 8, pp: 1, recompute: "none" as const, schedule: "1f1b" as const };
+    expect(overlapsSharedExperts(m, { engine: withSplit(megatronSplit) }, p)).toBe(true);
+    expect(overlapsSharedExperts(m, { engine: core }, p)).toBe(false);
+    expect(overlapsSharedExperts(m, { engine: withSplit(megatronSplit) }, { ...p, ep: 1 })).toBe(false);
+    expect(overlapsSharedExperts(preset("mixtral-8x7b"), { engine: withSplit(megatronSplit) }, p)).toBe(false); // no shared experts
+    // the report's stack overlaps the all-to-alls with another micro-batch: that takes precedence
+    expect(overlapsSharedExperts(m, { engine: withSplit(megatronSplit, report) }, p)).toBe(false);
+  });
+  it("each all-to-all behind its part of the shared experts, the backward's parts twice the forward's: hand computations", () => {
+    // dispatch 4 ms, combine 4 ms, etp 1 ms; shared up 3 ms, down 1.5 ms; slowdown 0.2
+    const c = { dispatch: 0.004, combine: 0.004, other: 0.001 };
+    const sh = { up: 0.003, down: 0.0015 };
+    // Megatron's split, no recompute. Forward: dispatch 4 behind 3 → 1 + 0.2·3 = 1.6; combine 4
+    // behind 1.5 → 2.5 + 0.3 = 2.8; + 1 = 5.4 ms. Backward: behind 6 and 3 → 0 + 0.8 = 0.8, 1 +
+    // 0.6 = 1.6; + 1 = 3.4 ms. Mean of 2 passes: 4.4 ms.
+    expect(sharedExpertExposed(c, sh, megatronSplit, 2, 0.2)).toBeCloseTo(0.0044, 12);
+    // torchtitan's DeepEP split under full recompute: forward (twice) dispatch 4 exposed, combine
+    // 4 behind 4.5 → 0.8; 4 + 0.8 + 1 = 5.8 ms; backward 9 ms: (2·5.8 + 9)/3 = 6.8667 ms.
+    expect(sharedExpertExposed(c, sh, titanSplit, 3, 0.2)).toBeCloseTo((2 * 0.0058 + 0.009) / 3, 12);
+  });
+  it("DeepSeek-V2-Lite tp 1 · dp 32 · ep 8 on dgx-h100: the closed form's ep time is the mean exposed pass per MoE layer pass, and the simulator plays the same", () => {
+    const lite = preset("deepseek-v2-lite");
+    const H100 = hardware("dgx-h100");
+    const p: Plan = { ...ONE_PLAN, dp: 32, ep: 8, zero: 1 };
+    const base: Training = { gpus: 32, globalBatch: 32, seqLen: 4096, precision: "bf16", fusedAttention: true, overlapGradReduce: true, engine: core };
+    const over: Training = { ...base, engine: withSplit(megatronSplit) };
+    const plain = evaluatePlan(lite, H100, base, p, microBatchCosts(lite, H100, base, p)).time.epComm;
+    const hidden = evaluatePlan(lite, H100, over, p, microBatchCosts(lite, H100, over, p)).time.epComm;
+    // 26 MoE layers of 27 (the first dense), 1 micro-batch, 2 passes; ep 8 in one node, the
+    // dispatch and the combine the same bytes: each half of a pass's all-to-all
+    const a = plain / (1 * 2 * 26);
+    const sh = sharedExpertTimes(lite, H100, over, p)!;
+    expect(sh.up).toBeGreaterThan(sh.down); // (gate and up: two GEMMs, the down one)
+    const expected = sharedExpertExposed({ dispatch: a / 2, combine: a / 2, other: 0 }, sh, megatronSplit, 2, core.overlapSlowdown);
+    expect(hidden).toBeCloseTo(2 * 26 * expected, 9);
+    expect(hidden).toBeLessThan(plain);
+    expect(simulate(lite, H100, over, p).stages[0]!.epComm).toBeCloseTo(hidden, 6);
   });
 });
