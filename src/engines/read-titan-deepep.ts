@@ -29,6 +29,25 @@ import type { TomlValue } from "./toml.js";
 
 const AT = "@ v0.2.2";
 
+/** Why torchtitan v0.2.2 does not run DeepEP as paraplan's deepep dispatcher prices it, each a
+ *  phrase that follows "torchtitan" (the sources in the header); plan --from words them with the
+ *  key (readTitanCommBackend), the export with the plan (titan-deepep-export.ts). */
+export const DEEPEP_BLOCKS = {
+  ignored: (family: string) => `never reads expert_parallel_comm_backend for ${family} (models/${family}/infra/parallelize.py calls apply_moe_ep_tp without use_deepep ${AT}), so the standard all-to-all runs`,
+  llama4: `applies DeepEPExpertParallel to llama4's standard MoE (llama4/infra/parallelize.py:567-574 ${AT}), whose experts get two inputs (moe/moe.py:524) where the DeepEP hook unpacks five (distributed/expert_parallel.py:339), so the first step raises`,
+  ep: `raises "DeepEP requires expert parallelism (ep_degree > 1)" without expert parallel (deepseek_v3/infra/parallelize.py:100-106 ${AT})`,
+  etp: `raises NotImplementedError "DeepEP with Expert Tensor Parallelism (ETP) is not supported yet" (deepseek_v3/infra/parallelize.py:107-111 ${AT})`,
+  tp: `builds its DeepEP MoE without a reorderer (moe/moe_deepep.py:37 ${AT}), so nothing splits the tp ranks' replicated tokens (ReordererSequenceParallel, llama4/infra/parallelize.py:531-536) and each rank dispatches the whole sequence, where paraplan prices 1/tp of it a rank`,
+} as const;
+
+/** The first of DEEPEP_BLOCKS that holds for this family and layout, or null. `family`: the
+ *  file's [model] name (undefined: the user's own registry entry). */
+export function deepepBlock(family: string | undefined, p: { tp: number; ep: number; etp: number }): "ignored" | "llama4" | "ep" | "etp" | "tp" | null {
+  if (family === "qwen3" || family === "gpt_oss") return "ignored";
+  if (family === "llama4") return "llama4";
+  return p.ep <= 1 ? "ep" : p.etp > 1 ? "etp" : p.tp > 1 ? "tp" : null;
+}
+
 /** The dispatcher a torchtitan TOML's backend runs: "deepep", or undefined for the engine's
  *  all-to-all; exit 2 naming the key where torchtitan raises or paraplan does not price the run.
  *  `family`: the file's [model] name (undefined: no [model], read as --model). */
@@ -46,19 +65,15 @@ export function readTitanCommBackend(
     notes.push(`${at}: no effect on ${p.model.name}, which has no experts (job_config.py:476 ${AT})`);
     return undefined;
   }
-  const family = p.family ?? "your registry entry";
-  if (p.family === "qwen3" || p.family === "gpt_oss") {
-    notes.push(`${at}: torchtitan's ${p.family} never reads it (models/${p.family}/infra/parallelize.py calls apply_moe_ep_tp without use_deepep ${AT}): the standard all-to-all runs, as priced`);
+  const block = deepepBlock(p.family, p);
+  if (block === "ignored") {
+    notes.push(`${at}: torchtitan ${DEEPEP_BLOCKS.ignored(p.family!)}, as priced`);
     return undefined;
   }
-  if (p.family === "llama4")
-    throw new UserError(`${at} with llama4: torchtitan applies DeepEPExpertParallel (llama4/infra/parallelize.py:567-574 ${AT}) to llama4's standard MoE (model/model.py:404), whose experts get two inputs (moe/moe.py:524) where the DeepEP hook unpacks five (distributed/expert_parallel.py:339), so the first step raises; use "standard"`);
-  if (p.ep <= 1)
-    throw new UserError(`${at} without expert parallel (expert_parallel_degree ${p.ep}): torchtitan raises "DeepEP requires expert parallelism (ep_degree > 1)" (deepseek_v3/infra/parallelize.py:100-106 ${AT}), so the run stops at start`);
-  if (p.etp > 1)
-    throw new UserError(`${at} with expert_tensor_parallel_degree ${p.etp}: torchtitan raises NotImplementedError "DeepEP with Expert Tensor Parallelism (ETP) is not supported yet" (deepseek_v3/infra/parallelize.py:107-111 ${AT}), so the run stops at start`);
-  if (p.tp > 1)
-    throw new UserError(`${at} with tensor_parallel_degree ${p.tp}: torchtitan's DeepEP MoE has no reorderer (moe/moe_deepep.py:37 ${AT}), so nothing splits the tp ranks' replicated tokens (ReordererSequenceParallel, llama4/infra/parallelize.py:531-536) and each rank dispatches the whole sequence, where paraplan prices 1/tp of it a rank; use tp 1 or "standard"`);
+  const context = { llama4: "with llama4", ep: `without expert parallel (expert_parallel_degree ${p.ep})`, etp: `with expert_tensor_parallel_degree ${p.etp}`, tp: `with tensor_parallel_degree ${p.tp}` };
+  if (block !== null)
+    throw new UserError(`${at} ${context[block]}: torchtitan ${DEEPEP_BLOCKS[block]}${block === "ep" || block === "etp" ? ", so the run stops at start" : ""}; use "standard"`);
+  const family = p.family ?? "your registry entry";
   const shared = e.sharedExperts > 0 ? `, ${p.model.name}'s shared experts beside its combine in the forward (moe/moe_deepep.py:69-77 ${AT})` : "";
   notes.push(`${at}: DeepEP's dispatch (distributed/deepep/deepep.py ${AT}: a token crosses the network once per other node holding one of its experts, 16-bit), priced as the deepep dispatcher${shared}${p.family !== "deepseek_v3" ? `; ${family} must build its MoE with build_moe(moe_impl="deepep") and apply DeepEPExpertParallel, as deepseek_v3 does` : ""}`);
   return "deepep";

@@ -9,6 +9,7 @@
 // the key. (What the other releases run instead: TITAN_DISPATCH in torchtitan.ts.)
 import type { ModelSpec, Plan, Training } from "../../planner/index.js";
 import { TITAN_DEEPEP_SHARED_OVERLAP, asksDeepep, engineDispatchRefusal, sameSplit } from "./engine-dispatch.js";
+import { DEEPEP_BLOCKS, deepepBlock } from "./read-titan-deepep.js";
 
 const AT = "@ v0.2.2";
 
@@ -16,15 +17,13 @@ const AT = "@ v0.2.2";
  *  engineDispatchRefusal line (naming moe.dispatcher deepep), or null where it does. `family`: the
  *  torchtitan model the file names in [model] (undefined: the user's own registry entry). */
 function deepepBlocked(m: ModelSpec, p: Plan, t: Training, family: string | undefined): string | null {
+  const block = deepepBlock(family, p);
+  const plan = { ignored: "", llama4: "", ep: `, and this plan has ep ${p.ep}`, etp: `, and this plan has etp ${p.etp}`, tp: `, and this plan has tp ${p.tp}` };
+  if (block !== null) return `${block === "ignored" ? DEEPEP_BLOCKS.ignored(family!) : DEEPEP_BLOCKS[block]}${plan[block]}`;
   const shared = m.moe?.sharedExperts ?? 0;
-  if (p.ep <= 1) return `raises "DeepEP requires expert parallelism (ep_degree > 1)" without expert parallel (deepseek_v3/infra/parallelize.py:100-106 ${AT}), and this plan has ep ${p.ep}`;
-  if (p.etp > 1) return `raises NotImplementedError "DeepEP with Expert Tensor Parallelism (ETP) is not supported yet" (deepseek_v3/infra/parallelize.py:107-111 ${AT}), and this plan has etp ${p.etp}`;
-  if (p.tp > 1) return `builds its DeepEP MoE without a reorderer (moe/moe_deepep.py:37 ${AT}), so with tensor parallel each tp rank dispatches the whole replicated sequence, where paraplan prices 1/tp of it a rank, and this plan has tp ${p.tp}`;
   const theirs = t.engine?.moe.sharedExpertOverlap ?? null;
   if (shared > 0 && (theirs === null || !sameSplit(theirs, TITAN_DEEPEP_SHARED_OVERLAP)))
     return `runs ${m.name}'s shared experts beside DeepEP's combine in the forward (moe/moe_deepep.py:69-77 ${AT}; moe.sharedExpertOverlap ${JSON.stringify(TITAN_DEEPEP_SHARED_OVERLAP)}), where the engine ${t.engine!.name} prices ${theirs === null ? "them after the routed experts (moe.sharedExpertOverlap null)" : `moe.sharedExpertOverlap ${JSON.stringify(theirs)}`}`;
-  if (family === "qwen3" || family === "gpt_oss") return `builds the model as its ${family} flavor, whose parallelize never reads expert_parallel_comm_backend (apply_moe_ep_tp without use_deepep, models/${family}/infra/parallelize.py ${AT}), so the standard all-to-all would run`;
-  if (family === "llama4") return `applies DeepEPExpertParallel to llama4's standard MoE (llama4/infra/parallelize.py:567-574 ${AT}), whose experts get two inputs (moe/moe.py:524) where the DeepEP hook unpacks five (distributed/expert_parallel.py:339), so the first step raises`;
   return null;
 }
 
