@@ -205,7 +205,7 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const needsArgs = needsMegatronDeepSpeed(plan, ctx.training.precision, ctx.model);
   const model = needsArgs ? megatronModelRefusal(ctx.model, "megatron-deepspeed") : null;
   if (model) return { kind: "refused", reason: model };
-  const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`, ...modelCodeNotes(plan, ctx.training)];
+  const notes = needsArgs ? [] : [`ds_config.json carries no model: your model code must build ${ctx.model.name} with ${factsInWords(ctx.model)}`, ...modelCodeNotes(plan, ctx.training, ctx.model)];
   if (split?.note !== undefined) notes.push(split.note);
   if (bf16Zero0) notes.push("ZeRO-0 under bf16 runs DeepSpeed's BF16_Optimizer (fp32 gradients kept whole and all-reduced, optimizer states partitioned), which this engine does not price; nearest: ZeRO-1, exported and predicted");
   if (priced) notes.push("ZeRO stage 0 under bf16 runs DeepSpeed's BF16_Optimizer (0.6.2 to 0.17.5 with fp32 gradient accumulation; from 0.17.6 set data_types.grad_accum_dtype \"fp32\" for the same): Adam states partitioned over dp, fp32 gradients kept whole beside the bf16 ones, all-reduced after the last micro-batch, then the updated weights all-gathered, as predicted");
@@ -231,14 +231,16 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
  *  DeepSpeed's engine applies no activation checkpointing of its own (deepspeed/runtime/engine.py
  *  @ v0.16.0 never reads the activation_checkpointing section; deepspeed.checkpointing.configure
  *  does, activation_checkpointing/checkpointing.py), and the attention kernel is the model's. */
-function modelCodeNotes(p: Plan, t: Training): string[] {
+function modelCodeNotes(p: Plan, t: Training, m: ModelSpec): string[] {
   const recompute = p.recompute === "full"
     ? "full recompute priced: the activation_checkpointing section only configures deepspeed.checkpointing, which DeepSpeed's engine never applies (runtime/engine.py @ v0.16.0); your model code must call deepspeed.checkpointing.configure(None, deepspeed_config=\"ds_config.json\") and run every transformer layer through deepspeed.checkpointing.checkpoint(layer, hidden_states), one layer per call, keeping only each layer's input"
     : "no recompute priced: your model code must not checkpoint its transformer layers (deepspeed.checkpointing or torch.utils.checkpoint)";
   const attention = t.fusedAttention
     ? "fused attention priced: your model code must run a flash kernel (flash-attn, or torch.nn.functional.scaled_dot_product_attention on its flash or cuDNN backend), keeping no s×s scores; plan --from reads a ds_config with unfused attention unless given --attention fused"
     : "unfused attention priced (softmax(QKᵀ)V with the s×s scores kept for the backward, as an eager implementation runs it): a flash kernel or scaled_dot_product_attention in your model code needs less memory and time than predicted (export and read back with --attention fused then)";
-  return [recompute, attention];
+  // (nor does a ds_config state the sequence: the data loader's; plan --from takes the model's)
+  const seq = t.seqLen === m.defaultSeqLen ? [] : [`sequences of ${t.seqLen} tokens priced: your data loader must give them (a ds_config states no sequence length); plan --from reads a ds_config at ${m.name}'s ${m.defaultSeqLen} unless given --seq ${t.seqLen}`];
+  return [recompute, attention, ...seq];
 }
 
 function overlays(_r: Release, _m: ModelSpec, t: Training): Fixed[] {

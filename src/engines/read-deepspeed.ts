@@ -229,13 +229,13 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       throw e;
     }
   };
-  // The attention kernel is the model code's, which a ds_config alone does not show (Megatron-
-  // DeepSpeed's arguments do: --use-flash-attn*): priced as the engine's default, said on the
-  // assumed line, as the DeepSpeed export's note says what it priced (deepspeed.ts modelCodeNotes).
+  // The attention kernel is the model code's and the sequence the data loader's, which a ds_config
+  // alone does not show (Megatron-DeepSpeed's arguments do: --use-flash-attn*, --seq-length): the
+  // engine's default kernel and the model's sequence, each said on the assumed line (deepspeed.ts modelCodeNotes).
   const assumed: ConfigReading["assumed"] = args ? [] : [{
     flag: "--attention",
     text: (t) => `${t.fusedAttention ? "fused" : "unfused"} attention, the engine's default: ${o} does not say which attention your model code runs (--attention fused for flash attention or scaled_dot_product_attention, --attention unfused for the s×s scores kept)`,
-  }];
+  }, { flag: "--seq", text: (t) => `sequence ${t.seqLen}, the model's: ${o} does not state the length your data loader gives (--seq S)` }];
   if (!args) notes.push(`${o}: no tensor or pipeline parallel size in a ds_config: read as tp ${tp} · pp 1; if the run uses Megatron-DeepSpeed with tensor or pipeline parallelism, add the Megatron-DeepSpeed arguments file as a second --from`);
   // Batch sizes, the ds_config's and the arguments' (which must agree).
   let micro = count("train_micro_batch_size_per_gpu");

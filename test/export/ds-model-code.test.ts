@@ -62,6 +62,22 @@ describe("export --format deepspeed, a ds_config alone: what the model code must
     expect(fused.assumed.join(" ")).not.toContain("attention");
   });
 
+  it("a sequence other than the model's: the note says the ds_config states none and which --seq reads it back; plan --from names the model's sequence on its assumed line", async () => {
+    // QA: exported at 2,048 tokens (122,152 tokens/s), read back silently at llama3-8b's 8,192 (97,707)
+    const { out, path } = await exported("ds-seq", ["--seq", "2048", "--global-batch", "48", "--tp", "1"]);
+    expect(out).toContain("note: sequences of 2048 tokens priced: your data loader must give them (a ds_config states no sequence length); plan --from reads a ds_config at llama3-8b's 8192 unless given --seq 2048");
+    const [tokens, memory] = predicted(out);
+    const plain = await readBack(path);
+    expect(plain.assumed).toContain("sequence 8192, the model's: ds_config.json does not state the length your data loader gives (--seq S)");
+    // 8,192-token sequences are slower per token than 2,048 ones: not the export's prediction
+    expect(plain.tokens).toBeLessThan(tokens * 0.9);
+    const back = await readBack(path, ["--seq", "2048"]);
+    expect([Math.round(back.tokens), gib(back.bytes)]).toEqual([tokens, memory]);
+    expect(back.assumed.join(" ")).not.toContain("sequence");
+    // at the model's own sequence there is nothing to say
+    expect((await exported("ds-seq-default")).out).not.toContain("sequences of");
+  });
+
   it("with the Megatron-DeepSpeed arguments the attention is theirs (--use-flash-attn-v2): no assumption", async () => {
     const dir = join(tempDir(), "ds-tp");
     const r = await cli(["export", "--format", "deepspeed", "--model", "llama3-8b", "--gpus", "16", "--tp", "2", "--zero", "1", "--attention", "fused", "--out", dir]);
@@ -71,6 +87,7 @@ describe("export --format deepspeed, a ds_config alone: what the model code must
     const j = JSON.parse(back.stdout);
     expect(j.fusedAttention).toBe(true);
     expect(j.assumed.join(" ")).not.toContain("attention");
+    expect(j.assumed.join(" ")).not.toContain("sequence"); // --seq-length is theirs too
   });
 });
 
