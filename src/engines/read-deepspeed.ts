@@ -29,9 +29,8 @@ const NESTED = ["zero_optimization", "fp16", "bf16", "bfloat16", "activation_che
 function parse(file: ConfigFile): Obj {
   const j = parseInputJson(file.text);
   if (!j.ok) throw new UserError(`${file.name}: ${j.why}; fix the file`);
-  const raw = j.value;
-  if (!isObj(raw)) throw new UserError(`${file.name}: a ds_config is a JSON object`);
-  return raw;
+  if (!isObj(j.value)) throw new UserError(`${file.name}: a ds_config is a JSON object`);
+  return j.value;
 }
 
 /** No batch size: "auto" ones named (the HuggingFace Trainer fills them), with what to pass. */
@@ -64,8 +63,10 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new UserError(`${named(jsonAt(o, ds.text, key, v))}: must be a positive integer`);
     return v;
   };
-  // ZeRO (runtime/zero/config.py): a stage 0-3; the old boolean form means stage 1 (read_zero_config_deprecated).
+  // ZeRO (runtime/zero/config.py get_zero_config): an object with a stage 0-3, or the old boolean
+  // form, true meaning stage 1 (read_zero_config_deprecated); anything else, null too, DeepSpeedZeroConfig(**it) raises on.
   const zo = raw.zero_optimization;
+  if (zo !== undefined && !isObj(zo) && typeof zo !== "boolean") throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization", zo))}: must be an object ({"stage": 0-3, …}) or DeepSpeed's deprecated true / false`);
   const stage = isObj(zo) ? (zo.stage ?? 0) : zo === true ? 1 : 0;
   if (stage !== 0 && stage !== 1 && stage !== 2 && stage !== 3) throw new UserError(`${named(jsonAt(o, ds.text, "zero_optimization.stage", stage))}: must be 0, 1, 2 or 3`);
   const zero = stage as ZeroStage;
@@ -229,9 +230,8 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
       throw e;
     }
   };
-  // The attention kernel is the model code's and the sequence the data loader's, which a ds_config
-  // alone does not show (Megatron-DeepSpeed's arguments do: --use-flash-attn*, --seq-length): the
-  // engine's default kernel and the model's sequence, each said on the assumed line (deepspeed.ts modelCodeNotes).
+  // The attention kernel (the model code's) and the sequence (the data loader's), which a ds_config alone does not show (Megatron-
+  // DeepSpeed's arguments do: --use-flash-attn*, --seq-length): the engine's kernel and the model's sequence, said as assumed (deepspeed.ts modelCodeNotes).
   const assumed: ConfigReading["assumed"] = args ? [] : [{
     flag: "--attention",
     text: (t) => `${t.fusedAttention ? "fused" : "unfused"} attention, the engine's default: ${o} does not say which attention your model code runs (--attention fused for flash attention or scaled_dot_product_attention, --attention unfused for the s×s scores kept)`,

@@ -50,6 +50,15 @@ describe("malformed values, said as they are", () => {
     const line = await refused(["--model", "llama3-8b", "--from", file("json", '{"train_batch_size": 1e400, "bf16": {"enabled": true}}')], "train_batch_size 1e400 (a number too large to hold: beyond ±1.8e308) (line 1)");
     expect(line).not.toContain("null");
   });
+  it("zero_optimization neither an object nor DeepSpeed's deprecated boolean is exit 2 naming it, not read as ZeRO-0 (DeepSpeedZeroConfig(**2) raises: runtime/zero/config.py get_zero_config)", async () => {
+    const ds = (zo: string) => file("json", `{"train_micro_batch_size_per_gpu": 1, "gradient_accumulation_steps": 1, "bf16": {"enabled": true},\n "zero_optimization": ${zo}}`);
+    for (const zo of ["2", "null", '"2"', "[2]"])
+      await refused(["--model", "llama3-8b", "--gpus", "16", "--from", ds(zo)], `zero_optimization ${zo} (line 2): must be an object ({"stage": 0-3, …}) or DeepSpeed's deprecated true / false`);
+    // the deprecated boolean: true is stage 1, false stage 0 (read_zero_config_deprecated)
+    const on = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--from", ds("true"), "--json", "--top", "1"]);
+    expect(on.code, on.stderr).toBe(0);
+    expect(JSON.parse(on.stdout).from.plan.zero).toBe(1);
+  });
   it("a YAML alias is read as its anchor's value (global 16, micro *a = 16 on 1 GPU); a merge key is refused", async () => {
     const yaml = "model:\n  name: hf_causal_lm\nglobal_train_batch_size: &a 16\ndevice_train_microbatch_size: *a\n";
     const r = await cli(["plan", "--model", "gpt3-125m", "--gpus", "1", "--from", file("yaml", yaml), "--json", "--top", "1"]);
