@@ -111,6 +111,15 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new UserError(`${setting(path, v)}: must be a whole number of at least 1`);
     return v;
   };
+  /** A switch: true, false, or undefined where absent or null. Anything else is refused, not read as
+   *  false: OmegaConf loads YAML 1.1, where an unquoted yes, on, no, off is a boolean (PyYAML's
+   *  resolver), which this YAML 1.2 parser reads as text. */
+  const flag = (path: string): boolean | undefined => {
+    const v = value(path);
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== "boolean") throw new UserError(`${setting(path, v)}: must be true or false (OmegaConf reads an unquoted yes, on, no, off as one, paraplan as text); write true or false`);
+    return v;
+  };
   /** A warning for each key of a mapping that `known` lacks, by its dotted path and line. */
   const warnUnknown = (map: unknown, prefix: string, known: Set<string>, what: string) => {
     if (!isMap(map)) return;
@@ -155,8 +164,7 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     const afterRelease = ["model.head_dim", "model.attention_bias"].filter((p) => pair(p));
     if (afterRelease.length > 0)
       notes.push(`${o}: ${afterRelease.map((p) => stated(p, value(p))).join(", ")} read as llm-foundry main (@8c8dd48) builds the model; its newest release, v0.21.0, has no such MPT setting (d_model / n_heads wide heads, the QKV bias no_bias's)`);
-    const tied = value("model.tie_word_embeddings");
-    claim("tiedEmbeddings", "model.tie_word_embeddings", typeof tied === "boolean" ? tied : true, "MPT's default: tied");
+    claim("tiedEmbeddings", "model.tie_word_embeddings", flag("model.tie_word_embeddings") ?? true, "MPT's default: tied");
     const eps = value("model.norm_eps");
     if (typeof eps === "number") claim("normEps", "model.norm_eps", eps);
     warnUnknown(pair("model.attn_config")?.value, "model.attn_config.", ATTN_KEYS, "an MPT attention setting paraplan knows");
@@ -173,14 +181,14 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (attnType !== "grouped_query_attention" && kv !== undefined)
       throw new UserError(`${setting("model.attn_config.kv_n_heads", kv)} with attn_type ${attnType}${pair("model.attn_config.attn_type") ? "" : " (MPT's default)"}: its attention class takes no kv_n_heads (a TypeError when MPT is built, attention.py @ 8c8dd48); kv_n_heads is for grouped_query_attention`);
     for (const [key, what] of Object.entries(ATTN_REFUSED))
-      if (value(`model.attn_config.${key}`) === true) throw new UserError(`${setting(`model.attn_config.${key}`, true)}: paraplan does not model ${what}`);
+      if (flag(`model.attn_config.${key}`) === true) throw new UserError(`${setting(`model.attn_config.${key}`, true)}: paraplan does not model ${what}`);
     const kvDim = value("model.attn_config.kv_dim");
     if (kvDim !== undefined && kvDim !== null) throw new UserError(`${setting("model.attn_config.kv_dim", kvDim)}: K/V projections of another input width (cross-attention), which paraplan does not model`);
     if (pair("model.block_overrides") && value("model.block_overrides") !== null)
       throw new UserError(`${o}: model.block_overrides (line ${lineAt(pair("model.block_overrides")!)}): per-layer overrides, which paraplan does not model`);
     // Query/key norms (attention.py:541-615): qk_ln over the whole projections, qk_gn over each
     // head's head_dim channels (ModelSpec.qkNorm "full", "head"); both at once raise.
-    const [qkLn, qkGn] = [value("model.attn_config.qk_ln") === true, value("model.attn_config.qk_gn") === true];
+    const [qkLn, qkGn] = [flag("model.attn_config.qk_ln") === true, flag("model.attn_config.qk_gn") === true];
     if (qkLn && qkGn) throw new UserError(`${setting("model.attn_config.qk_gn", true)} beside qk_ln true: llm-foundry builds one of them ("Only one of qk_ln and qk_gn can be set to True.", attention.py:541)`);
     const qkKey = qkGn ? "model.attn_config.qk_gn" : "model.attn_config.qk_ln";
     claim("qkNorm", qkKey, qkLn ? "full" : qkGn ? "head" : "none", "MPT's default: no query/key norm");
@@ -218,11 +226,11 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     if (attnType === "grouped_query_attention") claim("kvHeads", "model.attn_config.kv_n_heads", kv);
     else claim("kvHeads", "model.attn_config.attn_type", attnType === "multiquery_attention" ? 1 : heads, "MPT's default multihead_attention");
     // MPT's defaults (configuration_mpt.py attn_config_defaults): ALiBi off, learned positions on.
-    const alibi = value("model.attn_config.alibi") === true;
-    const rope = value("model.attn_config.rope") === true;
+    const alibi = flag("model.attn_config.alibi") === true;
+    const rope = flag("model.attn_config.rope") === true;
     // (MPT applies both: ALiBi's bias on the scores of rotated queries and keys)
     if (alibi && rope) throw new UserError(`${setting("model.attn_config.rope", true)} beside attn_config.alibi true: both position encodings at once, which paraplan does not model`);
-    if (!alibi && !rope && value("model.learned_pos_emb") === false)
+    if (!alibi && !rope && flag("model.learned_pos_emb") === false)
       throw new UserError(`${setting("model.learned_pos_emb", false)}: no position encoding (neither ALiBi nor rotary), which paraplan does not model`);
     claim("positional", alibi ? "model.attn_config.alibi" : rope ? "model.attn_config.rope" : "model.learned_pos_emb", alibi ? "alibi" : rope ? "rope" : "learned", "MPT's default: learned positions, no attn_config.alibi or rope");
     // attn_config.rope_theta: 10,000 unless stated (llmfoundry/models/utils/config_defaults.py)
@@ -273,8 +281,8 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   if (hasFsdp && String(mp).toUpperCase() === "FULL") throw new UserError(`${setting("fsdp_config.mixed_precision", mp)}: fp32 parameters in the forward and backward, which paraplan does not model`);
   if (hasFsdp && !["DEFAULT", "PURE"].includes(String(mp).toUpperCase())) throw new UserError(`${setting("fsdp_config.mixed_precision", mp)}: not one of Composer's DEFAULT, PURE, FULL`);
   for (const key of ["activation_cpu_offload", "cpu_offload"])
-    if (value(`fsdp_config.${key}`) === true) throw new UserError(`${setting(`fsdp_config.${key}`, true)}: moves state to the CPU, which paraplan does not model`);
-  const recompute: Recompute = value("fsdp_config.activation_checkpointing") === true ? "full" : "none";
+    if (flag(`fsdp_config.${key}`) === true) throw new UserError(`${setting(`fsdp_config.${key}`, true)}: moves state to the CPU, which paraplan does not model`);
+  const recompute: Recompute = flag("fsdp_config.activation_checkpointing") === true ? "full" : "none";
   if (recompute === "full") put("recompute", "fsdp_config.activation_checkpointing");
   // Sizes.
   const seqLen = int("max_seq_len") ?? int("model.max_seq_len");

@@ -113,6 +113,12 @@ describe("plan --from an llm-foundry YAML", () => {
     [{ fsdpExtra: "  data_parallel_replicate_degree: 2\n" }, /fsdp_config\.data_parallel_replicate_degree: 2 \(line 31\): hybrid sharding/],
     [{ fsdpExtra: "  data_parallel_shard_degree: 4\n" }, /fsdp_config\.data_parallel_shard_degree: 4 \(line 31\): sharding over fewer than all 8 GPUs/],
     [{ micro: "7" }, /device_train_microbatch_size: 7 \(line 23\) × dp 8 = 56 does not divide the global batch, global_train_batch_size: 48 \(line 22\)/],
+    // OmegaConf (PyYAML's YAML 1.1 resolver) loads an unquoted yes / on as true: Composer then
+    // checkpoints every block; read as text it was priced without recompute (QA), so a switch that
+    // is not true or false is refused, not guessed
+    [{ ckpt: "yes" }, /fsdp_config\.activation_checkpointing: "yes" \(line 28\): must be true or false/],
+    [{ ckpt: '"true"' }, /fsdp_config\.activation_checkpointing: "true" \(line 28\): must be true or false/],
+    [{ fsdpExtra: "  cpu_offload: on\n" }, /fsdp_config\.cpu_offload: "on" \(line 31\): must be true or false/],
   ])("refuses %o in one line naming the key and its line", async (over, message) => {
     const r = await from(over);
     expect(r.code).toBe(2);
