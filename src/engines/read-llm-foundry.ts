@@ -290,11 +290,16 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const globalBatch = int("global_train_batch_size") ?? ctx.globalBatch;
   if (globalBatch === undefined) throw new UserError(`${o}: no global_train_batch_size; give --global-batch`);
   put("globalBatch", "global_train_batch_size");
+  // Absent, it is llm-foundry's default "auto" (TrainConfig, llmfoundry/utils/config_utils.py), not
+  // the whole per-rank batch: Composer starts there and halves it on each out-of-memory error.
   const microRaw = value("device_train_microbatch_size");
-  if (microRaw === "auto") throw new UserError(`${setting("device_train_microbatch_size", "auto")}: Composer picks the micro-batch at run time; give it as a number`);
+  if (microRaw === undefined || microRaw === null || microRaw === "auto") {
+    const said = microRaw === undefined ? `${o}: device_train_microbatch_size absent` : setting("device_train_microbatch_size", microRaw);
+    throw new UserError(`${said}${microRaw === "auto" ? "" : ` (llm-foundry's default "auto")`}: Composer picks the micro-batch at run time; give it as a number`);
+  }
   const world = worldSize(ctx);
   const dp = world.gpus;
-  const micro = int("device_train_microbatch_size") ?? globalBatch / dp;
+  const micro = int("device_train_microbatch_size")!;
   put("microBatch", "device_train_microbatch_size");
   checkBatch(o, globalBatch, dp, micro, at);
   const attnImpl = value("model.attn_config.attn_impl");

@@ -105,6 +105,9 @@ describe("plan --from an llm-foundry YAML", () => {
     [{ shard: "HYBRID_SHARD" }, /fsdp_config\.sharding_strategy: "HYBRID_SHARD" \(line 26\): paraplan models FULL_SHARD, SHARD_GRAD_OP and NO_SHARD/],
     [{ mp: "FULL" }, /fsdp_config\.mixed_precision: "FULL" \(line 27\): fp32 parameters/],
     [{ micro: "auto" }, /device_train_microbatch_size: "auto" \(line 23\): Composer picks the micro-batch at run time/],
+    // absent or null it is llm-foundry's default "auto" (TrainConfig, llmfoundry/utils/config_utils.py),
+    // which was read as the whole per-rank batch (a typo'd key too: 48 / 8 = 6)
+    [{ micro: "null" }, /device_train_microbatch_size: null \(line 23\) \(llm-foundry's default "auto"\): Composer picks the micro-batch at run time/],
     [{ layers: "31" }, /model\.n_layers: 31 \(line 10\) but the model mpt-7b has layers 32/],
     [{ fsdpExtra: "  cpu_offload: true\n" }, /fsdp_config\.cpu_offload: true \(line 31\): moves state to the CPU/],
     // Composer's TPConfig and HSDP device mesh (llm-foundry-8c8dd48.txt: tp_config), priced as tp 1
@@ -124,6 +127,14 @@ describe("plan --from an llm-foundry YAML", () => {
     expect(r.code).toBe(2);
     expect(r.errLines.length).toBe(1);
     expect(r.stderr).toMatch(message);
+  });
+
+  it("without device_train_microbatch_size (or with a typo of it) the micro-batch is llm-foundry's default \"auto\": exit 2 naming it, not the whole per-rank batch", async () => {
+    for (const key of ["", "device_train_microbatch_sz: 6\n"]) {
+      const r = await cli(["plan", "--from", tempFile(`mpt-${n++}.yaml`, yaml().replace("device_train_microbatch_size: 6\n", key)), "--model", MODEL, "--gpus", "8"]);
+      expect(r.code).toBe(2);
+      expect(r.errLines).toEqual([expect.stringMatching(/^paraplan: mpt-\d+\.yaml: device_train_microbatch_size absent \(llm-foundry's default "auto"\): Composer picks the micro-batch at run time; give it as a number$/)]);
+    }
   });
 
   it("without --model, the file's mpt_causal_lm section is the model: MPT-039's YAML alone predicts as with the MPT-7B model file", async () => {
