@@ -4,7 +4,7 @@
 // others; only train_batch_size given means gradient accumulation 1. "auto" (a ds_config written
 // for the HuggingFace Trainer, which fills it in from its TrainingArguments) is read as absent and
 // said; --global-batch stands in for an "auto" train_batch_size.
-import type { Precision, Recompute, ZeroStage } from "../../planner/index.js";
+import type { Precision, Recompute, Training, ZeroStage } from "../../planner/index.js";
 import { parseInputJson } from "../read-input.js";
 import { UserError } from "../errors.js";
 import { DEEPSPEED_KNOWN as DEEPSPEED_KEYS, dsReleaseChecks } from "./ds-release-keys.js";
@@ -232,10 +232,10 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   };
   // The attention kernel (the model code's) and the sequence (the data loader's), which a ds_config alone does not show (Megatron-
   // DeepSpeed's arguments do: --use-flash-attn*, --seq-length): the engine's kernel and the model's sequence, said as assumed (deepspeed.ts modelCodeNotes).
-  const assumed: ConfigReading["assumed"] = args ? [] : [{
+  const assumed: ConfigReading["assumed"] = [...(args ? [] : [{
     flag: "--attention",
-    text: (t) => `${t.fusedAttention ? "fused" : "unfused"} attention, the engine's default: ${o} does not say which attention your model code runs (--attention fused for flash attention or scaled_dot_product_attention, --attention unfused for the s×s scores kept)`,
-  }, { flag: "--seq", text: (t) => `sequence ${t.seqLen}, the model's: ${o} does not state the length your data loader gives (--seq S)` }];
+    text: (t: Training) => `${t.fusedAttention ? "fused" : "unfused"} attention, the engine's default: ${o} does not say which attention your model code runs (--attention fused for flash attention or scaled_dot_product_attention, --attention unfused for the s×s scores kept)`,
+  }]), ...(f?.seqLen !== undefined ? [] : [{ flag: "--seq", text: (t: Training) => `sequence ${t.seqLen}, the model's: ${args ? `${args.name} has no --seq-length and ` : ""}${o} does not state the length your data loader gives (--seq S)` }])];
   if (!args) notes.push(`${o}: no tensor or pipeline parallel size in a ds_config: read as tp ${tp} · pp 1; if the run uses Megatron-DeepSpeed with tensor or pipeline parallelism, add the Megatron-DeepSpeed arguments file as a second --from`);
   // Batch sizes, the ds_config's and the arguments' (which must agree).
   let micro = count("train_micro_batch_size_per_gpu");

@@ -88,6 +88,12 @@ describe("export --format deepspeed, a ds_config alone: what the model code must
     expect(j.fusedAttention).toBe(true);
     expect(j.assumed.join(" ")).not.toContain("attention");
     expect(j.assumed.join(" ")).not.toContain("sequence"); // --seq-length is theirs too
+    // arguments without --seq-length: the model's sequence, said (Megatron asserts one is given)
+    const args = join(dir, "megatron-deepspeed-args.txt");
+    writeFileSync(args, readFileSync(args, "utf8").replace(/^--seq-length \d+\n/m, ""));
+    const cut = await cli(["plan", "--from", join(dir, "ds_config.json"), "--from", args, "--model", "llama3-8b", "--json", "--top", "1"]);
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(JSON.parse(cut.stdout).assumed).toContain("sequence 8192, the model's: megatron-deepspeed-args.txt has no --seq-length and ds_config.json does not state the length your data loader gives (--seq S)");
   });
 });
 
