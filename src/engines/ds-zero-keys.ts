@@ -15,6 +15,13 @@ const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !
  *  gradient_predivide_factor sit at its top level). */
 export function zeroOptimizationRefusals(ds: ConfigFile, raw: Obj, zo: Obj, stage: number, notes: string[]): void {
   const o = ds.name;
+  // The switches read below are bools of DeepSpeed's pydantic config model, which is not strict
+  // (runtime/zero/config.py DeepSpeedZeroConfig over runtime/config_utils.py DeepSpeedConfigModel):
+  // it turns "false", "no", "0" into False. Compared with false as written they were taken for their
+  // defaults ("contiguous_gradients": "false" priced as true): refused by key instead.
+  for (const k of ["overlap_comm", "contiguous_gradients", "reduce_scatter", "legacy_stage1", "cpu_offload", "cpu_offload_param", "zero_quantized_weights", "zero_quantized_gradients", "stage3_use_all_reduce_for_fetch_params", "use_all_reduce_for_fetch_params"])
+    if (zo[k] !== undefined && zo[k] !== null && typeof zo[k] !== "boolean")
+      throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${k}`, zo[k]))}: must be true or false (DeepSpeed's config model reads text such as "false" as one; paraplan does not guess)`);
   // Offloaded state changes GPU memory and step time beyond the model: refused, not priced on-GPU.
   // A block without a device offloads nothing: DeepSpeed's default device is "none"
   // (runtime/zero/offload_config.py OffloadDeviceEnum: none, cpu, nvme).

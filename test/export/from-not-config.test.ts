@@ -58,6 +58,12 @@ describe("malformed values, said as they are", () => {
     const on = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--from", ds("true"), "--json", "--top", "1"]);
     expect(on.code, on.stderr).toBe(0);
     expect(JSON.parse(on.stdout).from.plan.zero).toBe(1);
+    // its switches as text: DeepSpeed's pydantic model reads "false" as False, so contiguous_gradients
+    // "false" (refused when false) was priced as the default true; text is refused by key
+    await refused(["--model", "llama3-8b", "--gpus", "16", "--from", ds('{"stage": 2,\n "contiguous_gradients": "false"}')], 'zero_optimization.contiguous_gradients "false" (line 3): must be true or false');
+    await refused(["--model", "llama3-8b", "--gpus", "16", "--from", ds('{"stage": 2, "overlap_comm": "yes"}')], 'zero_optimization.overlap_comm "yes" (line 2): must be true or false');
+    const ok = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--from", ds('{"stage": 2, "contiguous_gradients": true, "overlap_comm": null}'), "--json", "--top", "1"]);
+    expect(ok.code, ok.stderr).toBe(0);
   });
   it("a YAML alias is read as its anchor's value (global 16, micro *a = 16 on 1 GPU); a merge key is refused", async () => {
     const yaml = "model:\n  name: hf_causal_lm\nglobal_train_batch_size: &a 16\ndevice_train_microbatch_size: *a\n";
