@@ -299,8 +299,14 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   }
   const world = worldSize(ctx);
   const dp = world.gpus;
-  const micro = int("device_train_microbatch_size")!;
+  let micro = int("device_train_microbatch_size")!;
   put("microBatch", "device_train_microbatch_size");
+  // Above the per-rank batch llm-foundry lowers it to that batch with a warning ("device_microbatch_size
+  // > device_batch_size, will be reduced", calculate_batch_size_info, llmfoundry/utils/config_utils.py).
+  if (globalBatch % dp === 0 && micro > globalBatch / dp) {
+    notes.push(`${setting("device_train_microbatch_size", micro)} is more than the per-GPU batch ${globalBatch} / ${dp} = ${globalBatch / dp}: llm-foundry lowers it to ${globalBatch / dp} (calculate_batch_size_info, llmfoundry/utils/config_utils.py), as priced`);
+    micro = globalBatch / dp;
+  }
   checkBatch(o, globalBatch, dp, micro, at);
   const attnImpl = value("model.attn_config.attn_impl");
   return {

@@ -115,7 +115,9 @@ describe("plan --from an llm-foundry YAML", () => {
     [{ fsdpExtra: "tp_config:\n  strategy: ffn\n  tensor_parallel_degree: 2\n" }, /tp_config\.tensor_parallel_degree: 2 \(line 33\): tensor parallelism, which paraplan's fsdp engine/],
     [{ fsdpExtra: "  data_parallel_replicate_degree: 2\n" }, /fsdp_config\.data_parallel_replicate_degree: 2 \(line 31\): hybrid sharding/],
     [{ fsdpExtra: "  data_parallel_shard_degree: 4\n" }, /fsdp_config\.data_parallel_shard_degree: 4 \(line 31\): sharding over fewer than all 8 GPUs/],
-    [{ micro: "7" }, /device_train_microbatch_size: 7 \(line 23\) × dp 8 = 56 does not divide the global batch, global_train_batch_size: 48 \(line 22\)/],
+    // 48 / 8 = 6 a GPU in micro-batches of 4: llm-foundry runs ceil(6/4) = 2 of 4 and 2, uneven,
+    // which paraplan does not price (calculate_batch_size_info, llmfoundry/utils/config_utils.py)
+    [{ micro: "4" }, /device_train_microbatch_size: 4 \(line 23\) × dp 8 = 32 does not divide the global batch, global_train_batch_size: 48 \(line 22\)/],
     // OmegaConf (PyYAML's YAML 1.1 resolver) loads an unquoted yes / on as true: Composer then
     // checkpoints every block; read as text it was priced without recompute (QA), so a switch that
     // is not true or false is refused, not guessed
@@ -127,6 +129,15 @@ describe("plan --from an llm-foundry YAML", () => {
     expect(r.code).toBe(2);
     expect(r.errLines.length).toBe(1);
     expect(r.stderr).toMatch(message);
+  });
+
+  it("a micro-batch above the per-GPU batch is lowered to it, as llm-foundry does (calculate_batch_size_info: 'will be reduced'), said in a note", async () => {
+    // 48 / 8 = 6 a GPU: micro-batch 7 runs as 6, the same plan as a file that says 6
+    const seven = JSON.parse((await from({ micro: "7" }, ["--json"])).stdout);
+    const six = JSON.parse((await from({ micro: "6" }, ["--json"])).stdout);
+    expect(seven.from.plan.microBatch).toBe(6);
+    expect(seven.from.plan.tokensPerSecond).toBe(six.from.plan.tokensPerSecond);
+    expect(seven.from.notes.join("\n")).toContain("device_train_microbatch_size: 7 (line 23) is more than the per-GPU batch 48 / 8 = 6: llm-foundry lowers it to 6");
   });
 
   it("without device_train_microbatch_size (or with a typo of it) the micro-batch is llm-foundry's default \"auto\": exit 2 naming it, not the whole per-rank batch", async () => {
