@@ -158,8 +158,14 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
   const result = search(req.model, req.hw, req.training, {}, { top: args.top });
   const elapsedMs = performance.now() - started;
   // (what the file leaves unsaid and the command line did not give: a ds_config's attention kernel)
-  const unsaid = (reading.assumed ?? []).filter((a) => !given(argv, a.flag)).map((a) => a.text(req.training));
-  const assumed = [...(reading.gpusFrom === "--gpus" ? [] : [`${reading.gpus} GPUs from ${reading.gpusFrom}`]), ...unsaid, ...req.assumed];
+  // A file that states no sequence (a ds_config) beside a config.json whose length paraplan chose:
+  // one assumption, said once with where the length came from (QA: it was said twice).
+  const unsaidOf = (reading.assumed ?? []).filter((a) => !given(argv, a.flag));
+  const modelSeq = req.model.defaultSeqLenAssumed;
+  const seqOnce = modelSeq !== undefined && req.assumed.includes(modelSeq) && unsaidOf.some((a) => a.flag === "--seq");
+  const seqFrom = seqOnce ? modelSeq.replace(/ \(--seq to change\)$/, "") : undefined;
+  const unsaid = unsaidOf.map((a) => a.text(req.training, seqFrom));
+  const assumed = [...(reading.gpusFrom === "--gpus" ? [] : [`${reading.gpus} GPUs from ${reading.gpusFrom}`]), ...unsaid, ...req.assumed.filter((a) => !seqOnce || a !== modelSeq)];
   const fullReq = { ...req, assumed };
   if (args.json) io.out(JSON.stringify({ ...searchJson(fullReq, result, elapsedMs), from: comparisonJson(reading, current, result.plans[0] ?? null) }, null, 2));
   else io.out(comparisonText(fullReq, reading, current, result, elapsedMs));

@@ -89,8 +89,10 @@ export interface ConfigReading {
   overlapForcedBy?: string;
   /** What the reading leaves to the engine's default because the file does not say it, each with
    *  the flag that states it instead (a ds_config's attention kernel: --attention) and its words for
-   *  the training priced; plan --from's assumed line shows those the command line did not give. */
-  assumed?: { flag: string; text: (t: Training) => string }[];
+   *  the training priced; plan --from's assumed line shows those the command line did not give.
+   *  seqFrom: where the model file's sequence came from (a config.json's max_position_embeddings),
+   *  said once in the file's own --seq assumption rather than twice (compare.ts). */
+  assumed?: { flag: string; text: (t: Training, seqFrom?: string) => string }[];
   /** The distributed optimizer's weight gather overlapped with the next forward (Megatron's
    *  --overlap-param-gather, off by default); undefined: the engine's setting. */
   overlapParamGather?: boolean;

@@ -235,7 +235,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const assumed: ConfigReading["assumed"] = [...(args ? [] : [{
     flag: "--attention",
     text: (t: Training) => `${t.fusedAttention ? "fused" : "unfused"} attention, the engine's default: ${o} does not say which attention your model code runs (--attention fused for flash attention or scaled_dot_product_attention, --attention unfused for the s×s scores kept)`,
-  }]), ...(f?.seqLen !== undefined ? [] : [{ flag: "--seq", text: (t: Training) => `sequence ${t.seqLen}, the model's: ${args ? `${args.name} has no --seq-length and ` : ""}${o} does not state the length your data loader gives (--seq S)` }])];
+  }]), ...(f?.seqLen !== undefined ? [] : [{ flag: "--seq", text: (t: Training, seqFrom?: string) => `${seqFrom ?? `sequence ${t.seqLen}, the model's`}: ${args ? `${args.name} has no --seq-length and ` : ""}${o} does not state the length your data loader gives (--seq S)` }])];
   if (!args) notes.push(`${o}: no tensor or pipeline parallel size in a ds_config: read as tp ${tp} · pp 1; if the run uses Megatron-DeepSpeed with tensor or pipeline parallelism, add the Megatron-DeepSpeed arguments file as a second --from`);
   // Batch sizes, the ds_config's and the arguments' (which must agree).
   let micro = count("train_micro_batch_size_per_gpu");

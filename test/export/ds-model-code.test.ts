@@ -78,6 +78,17 @@ describe("export --format deepspeed, a ds_config alone: what the model code must
     expect((await exported("ds-seq-default")).out).not.toContain("sequences of");
   });
 
+  it("a config.json model beside a ds_config alone: the sequence is one assumption, said once with where it came from", async () => {
+    // QA: the assumed line said "sequence 8192, the model's: …" and "sequence 8192 = max_position_embeddings of config.json" both
+    const { path } = await exported("ds-hf");
+    const model = join(tempDir(), "config.json");
+    writeFileSync(model, JSON.stringify({ architectures: ["LlamaForCausalLM"], model_type: "llama", hidden_size: 4096, intermediate_size: 14336, num_attention_heads: 32, num_key_value_heads: 8, num_hidden_layers: 32, vocab_size: 128256, max_position_embeddings: 8192 }));
+    const r = await cli(["plan", "--from", path, "--model", model, "--gpus", "16", "--json", "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    const seq = (JSON.parse(r.stdout).assumed as string[]).filter((a) => a.includes("sequence"));
+    expect(seq).toEqual(["sequence 8192 = max_position_embeddings of config.json: ds_config.json does not state the length your data loader gives (--seq S)"]);
+  });
+
   it("with the Megatron-DeepSpeed arguments the attention is theirs (--use-flash-attn-v2): no assumption", async () => {
     const dir = join(tempDir(), "ds-tp");
     const r = await cli(["export", "--format", "deepspeed", "--model", "llama3-8b", "--gpus", "16", "--tp", "2", "--zero", "1", "--attention", "fused", "--out", dir]);
