@@ -27,6 +27,8 @@ const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !
 export interface Recorded<T> {
   value: T;
   field: string;
+  /** The words for it where no field holds it (a launch spec's attention, its worker's). */
+  said?: string;
 }
 
 export interface PlanFileSettings {
@@ -69,6 +71,9 @@ export function planFileSettings(raw: unknown, path: string): PlanFileSettings {
     take("overlapGradReduce", p, "prediction.overlapGradReduce");
     take("moeImbalance", p, "prediction.moeImbalance");
     take("profile", p, "prediction.profile");
+    // (no field: its worker runs torch's F.scaled_dot_product_attention, a fused kernel,
+    // executor/worker/model.py Attention.forward)
+    out.fusedAttention = { value: true, field: "fusedAttention", said: "paraplan's worker's fused attention (F.scaled_dot_product_attention, executor/worker/model.py)" };
     return out;
   }
   if (!Array.isArray(raw.plans)) return out; // a bare plan entry: no training recorded
@@ -105,9 +110,10 @@ function baseEngine(s: PlanFileSettings, requestEngine: string): Engine {
  *  profile is taken only where `withProfile` (export; execute prices the hardware present). */
 export function withPlanFileSettings(args: PlanArgs, s: PlanFileSettings, requestEngine: string, withProfile: boolean): PlanArgs {
   const origin = `--plan ${s.path}`;
-  const from = (r: Recorded<unknown>) => `${origin}: ${r.field} ${JSON.stringify(r.value)}`;
+  const said = (r: Recorded<unknown>) => r.said ?? `${r.field} ${JSON.stringify(r.value)}`;
+  const from = (r: Recorded<unknown>) => `${origin}: ${said(r)}`;
   const clash = (flag: string, r: Recorded<unknown>) =>
-    new UserError(`${flag} contradicts ${origin}, which was planned with ${r.field} ${JSON.stringify(r.value)}; drop ${flag.split(" ")[0]} (the file's is used), or plan again with ${flag}`);
+    new UserError(`${flag} contradicts ${origin}, which was planned with ${said(r)}; drop ${flag.split(" ")[0]} (the file's is used), or plan again with ${flag}`);
   const out: PlanArgs = { ...args, valuesFrom: { ...args.valuesFrom } };
   const vf = out.valuesFrom!;
   if (s.seqLen) {
@@ -157,7 +163,13 @@ export function withPlanFileSettings(args: PlanArgs, s: PlanFileSettings, reques
   const base = baseEngine(s, requestEngine);
   if (s.fusedAttention) {
     if (args.attentionGiven && args.fusedAttention !== s.fusedAttention.value) throw clash(`--attention ${args.fusedAttention ? "fused" : "unfused"}`, s.fusedAttention);
-    if (s.fusedAttention.value !== fusedAttentionOf(base)) {
+    // Fused attention is kept where the engine priced now defaults to materialised scores (a
+    // megatron-core plan exported for DeepSpeed): the layout was planned, and fits, with it; the
+    // engine's default would price another run, one that does not fit (QA: 201 GiB, refused
+    // without naming attention). An unfused default of the file's engine (megatron-deepspeed's)
+    // was never chosen: the engine priced now runs its own, which holds no more.
+    const keptFused = s.fusedAttention.value && !fusedAttentionOf(baseEngine({ path: s.path }, requestEngine));
+    if (s.fusedAttention.value !== fusedAttentionOf(base) || keptFused) {
       Object.assign(out, { fusedAttention: s.fusedAttention.value, attentionGiven: true });
       vf["--attention"] = from(s.fusedAttention);
     }

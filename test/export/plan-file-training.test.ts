@@ -155,3 +155,37 @@ describe("export --plan plan.json: settings it takes from the file are named as 
     expect(gone.stderr).toMatch(/cluster\.profile "\.\/myhw\.json" cannot be read here or beside the plan file; pass --profile with the file/);
   });
 });
+
+describe("export --plan: the attention the plan was priced with is kept where the export's engine defaults to another", () => {
+  // QA: a megatron-core plan (fusedAttention true, its default) exported for DeepSpeed was priced
+  // with materialised scores, megatron-deepspeed's default (201 GiB, refused for memory without
+  // naming attention); a torchrun launch.json (its worker runs SDPA) the same.
+  const fusedNote = "note: fused attention priced: your model code must run a flash kernel";
+  it("a megatron-core plan --json and a torchrun launch.json export for DeepSpeed with fused attention, as priced", async () => {
+    const made = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--json", "--top", "1"]);
+    expect(made.code, made.stderr).toBe(0);
+    expect([JSON.parse(made.stdout).engine, JSON.parse(made.stdout).fusedAttention]).toEqual(["megatron-core", true]);
+    const file = tempFile("mcore-fused.json", made.stdout);
+    const r = await cli(["export", "--format", "deepspeed", "--plan", file, "--out", join(tempDir(), "ds-fused")]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(fusedNote);
+    // the same figures as the flag gives (given equal to the file's, it is no contradiction)
+    const flag = await cli(["export", "--format", "deepspeed", "--plan", file, "--attention", "fused", "--out", join(tempDir(), "ds-flag")]);
+    expect(predicted(flag)).toBe(predicted(r));
+    const tr = join(tempDir(), "tr-fused");
+    expect((await cli(["export", "--format", "torchrun", "--model", "llama3-8b", "--gpus", "16", "--out", tr])).code).toBe(0);
+    const fromLaunch = await cli(["export", "--format", "deepspeed", "--plan", join(tr, "launch.json"), "--out", join(tempDir(), "ds-launch")]);
+    expect(fromLaunch.code, fromLaunch.stderr).toBe(0);
+    expect(fromLaunch.stdout).toContain(fusedNote);
+    const unfused = await cli(["export", "--format", "deepspeed", "--plan", join(tr, "launch.json"), "--attention", "unfused"]);
+    expect(unfused.code).toBe(2);
+    expect(unfused.errLines).toEqual([`paraplan: --attention unfused contradicts --plan ${join(tr, "launch.json")}, which was planned with paraplan's worker's fused attention (F.scaled_dot_product_attention, executor/worker/model.py); drop --attention (the file's is used), or plan again with --attention unfused`]);
+  });
+
+  it("an unfused default of the file's engine (megatron-deepspeed) is not carried: torchtitan runs its own fused kernel", async () => {
+    const made = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--engine", "megatron-deepspeed", "--json", "--top", "1"]);
+    expect(made.code, made.stderr).toBe(0);
+    const r = await cli(["export", "--format", "torchtitan", "--plan", tempFile("mds-unfused.json", made.stdout)]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
