@@ -252,6 +252,11 @@ export function loadConfigFile(path: string): ConfigFile {
     throw new UserError(`--from "${path}" is a paraplan launch spec, not an engine's configuration; give it to export --plan or execute --plan`);
   if (/-m executor\.worker\b/.test(r.text))
     throw new UserError(`--from "${path}" launches paraplan's worker (a paraplan export); give its launch.json to export --plan or execute --plan`);
+  // export --format torchrun/slurm --script: the launch line of a script of the user's own, whose
+  // words (torchrun.ts, slurm.ts write this comment) are no configuration paraplan reads unless
+  // they are Megatron-LM's (which require --micro-batch-size); the "# plan:" line is a comment.
+  if (/^# the script's words are written quoted, as given/m.test(r.text) && !/(^|\s)'?--micro-batch-size\b/.test(r.text))
+    throw new UserError(`--from "${path}" is paraplan's launch script for a trainer of your own (export --script): its arguments are that script's, not a configuration paraplan reads, and it states no plan (its "# plan:" line is a comment); give --from the trainer's configuration (Megatron-LM arguments, a ds_config, a torchtitan .toml, an llm-foundry YAML), or the plan --json it was exported from to export --plan`);
   const other = notAnEngineConfig(path, r.text);
   if (other !== undefined) throw new UserError(other);
   const kind = fileKind(path, r.text);

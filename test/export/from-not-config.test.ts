@@ -36,6 +36,22 @@ describe("plan --from on paraplan's plan JSON and on model files", () => {
     await refused(["--from", hf], "give it as --model");
     await refused(["--from", "profiles/models/llama3-8b.json"], "is a paraplan model file, not an engine's configuration; give it as --model profiles/models/llama3-8b.json");
   });
+  it("a torchrun or slurm export with --script of a trainer of the user's own: exit 2 saying its arguments are the script's (was read as Megatron-LM's: \"--micro-batch-size is missing\")", async () => {
+    const dir = tempDir();
+    const say = "is paraplan's launch script for a trainer of your own (export --script): its arguments are that script's, not a configuration paraplan reads";
+    for (const [format, name] of [["torchrun", "torchrun.sh"], ["slurm", "paraplan.sbatch"]] as const) {
+      const out = join(dir, `own-${format}`);
+      const ex = await cli(["export", "--format", format, "--model", "llama3-8b", "--gpus", "16", "--script", "train.py --lr 3", "--out", out]);
+      expect(ex.code, ex.stderr).toBe(0);
+      await refused(["--model", "llama3-8b", "--gpus", "16", "--from", join(out, name)], say, "or the plan --json it was exported from to export --plan");
+    }
+    // a script given Megatron-LM's arguments is still read as them
+    const mg = join(dir, "own-megatron");
+    expect((await cli(["export", "--format", "torchrun", "--model", "llama3-8b", "--gpus", "16", "--script", "pretrain_gpt.py --micro-batch-size 1 --global-batch-size 512 --seq-length 8192 --bf16", "--out", mg])).code).toBe(0);
+    const r = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--from", join(mg, "torchrun.sh"), "--json", "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).from.plan).toMatchObject({ dp: 16, microBatch: 1 });
+  });
   it("a ds_config is still read as one", async () => {
     const ds = file("json", JSON.stringify({ train_micro_batch_size_per_gpu: 1, gradient_accumulation_steps: 1, bf16: { enabled: true }, zero_optimization: { stage: 2 } }));
     const r = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--from", ds, "--json", "--top", "1"]);
