@@ -13,7 +13,7 @@ import type { PlanArgs } from "./plan-args.js";
 import { type RecordedKey, recordedField } from "./plan-file-fields.js";
 import { UserError } from "./errors.js";
 import { loadEngine } from "./load-engine.js";
-import { readJson } from "./load.js";
+import { readPlanJson } from "./plan-file.js";
 import { builtinNames, isPath } from "./builtin-names.js";
 import { planFileModel } from "./app/plan-model.js";
 import { packageRoot } from "../executor/root.js";
@@ -216,7 +216,7 @@ function modelOf(args: PlanArgs, raw: unknown, path: string): string | undefined
 /** `args` for the --plan file at `path`: its model where --model is absent, and its training
  *  (withPlanFileSettings). */
 export function planFileArgs(args: PlanArgs, path: string, requestEngine: string, withProfile: boolean): PlanArgs {
-  const raw = readJson(path, "--plan");
+  const raw = readPlanJson(path);
   const model = modelOf(args, raw, path);
   return withPlanFileSettings({ ...args, model }, planFileSettings(raw, path), requestEngine, withProfile);
 }

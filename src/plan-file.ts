@@ -31,13 +31,30 @@ export function planFromJson(raw: unknown, origin: string): Plan {
   return parsed.value;
 }
 
-export function readPlanFile(path: string): Plan {
+/** DeepSpeed's batch and ZeRO keys (runtime/config.py, constants.py): a ds_config has one, no plan has. */
+const DS_KEYS = ["train_batch_size", "train_micro_batch_size_per_gpu", "gradient_accumulation_steps", "zero_optimization"];
+
+/** The JSON a --plan file holds. A trainer's configuration is plan --from's, and said so (QA: a
+ *  ds_config was told field "pp" is missing; Megatron-LM arguments, a YAML, a .toml or a launch
+ *  script, malformed JSON). */
+export function readPlanJson(path: string): unknown {
   const r = readInputText(path);
   if (!r.ok) throw new UserError(unreadable("--plan", path, r));
-  const text = r.text;
-  const j = parseInputJson(text);
+  const trainer = "not a paraplan plan (plan --json's output, an entry of its \"plans\", or a launch.json); a trainer's configuration is read by plan --from";
+  const t = r.text.trimStart();
+  if (/-m executor\.worker\b/.test(r.text)) throw new UserError(`--plan ${path} launches paraplan's worker (a paraplan export); give its launch.json to --plan`);
+  if (t !== "" && !t.startsWith("{") && !t.startsWith("["))
+    throw new UserError(`--plan ${path} is not JSON, so ${trainer}: give it as plan --from ${path}`);
+  const j = parseInputJson(r.text);
   if (!j.ok) throw new UserError(`--plan ${path}: ${j.why}`);
-  return planFromJson(j.value, path);
+  const v = j.value;
+  if (isObj(v) && !("plans" in v) && !isObj(v.plan) && !("tp" in v) && DS_KEYS.some((k) => k in v))
+    throw new UserError(`--plan ${path} is a DeepSpeed ds_config, ${trainer}: give it as plan --from ${path} (with the Megatron-DeepSpeed arguments as a second --from where the run has them)`);
+  return v;
+}
+
+export function readPlanFile(path: string): Plan {
+  return planFromJson(readPlanJson(path), path);
 }
 
 /** A fixed dimension's flag (planner/layout/rules.ts Rule.flag, constraints.ts) or a worker

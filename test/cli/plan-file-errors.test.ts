@@ -33,6 +33,23 @@ describe("errors in a --plan file", () => {
     expect(r.stderr).toContain(`paraplan: --plan ${split}: field "stageLayers": 1,2 sums to 3, not the model's 4 layers`);
   });
 
+  it("a trainer's configuration given as --plan is pointed at plan --from (a ds_config was told field \"pp\" is missing)", async () => {
+    const ds = file("ds_config.json", { train_batch_size: 16, train_micro_batch_size_per_gpu: 1, gradient_accumulation_steps: 8, bf16: { enabled: true }, zero_optimization: { stage: 1 } });
+    const args = tempFile("megatron-args.txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n");
+    const worker = tempFile("torchrun.sh", "torchrun --nproc-per-node 8 -m executor.worker --spec launch.json\n");
+    const cases: [string, string][] = [
+      [ds, `--plan ${ds} is a DeepSpeed ds_config, not a paraplan plan (plan --json's output, an entry of its "plans", or a launch.json); a trainer's configuration is read by plan --from: give it as plan --from ${ds} (with the Megatron-DeepSpeed arguments as a second --from where the run has them)`],
+      [args, `--plan ${args} is not JSON, so not a paraplan plan (plan --json's output, an entry of its "plans", or a launch.json); a trainer's configuration is read by plan --from: give it as plan --from ${args}`],
+      [worker, `--plan ${worker} launches paraplan's worker (a paraplan export); give its launch.json to --plan`],
+    ];
+    for (const [path, message] of cases) {
+      const r = await runCli(["export", "--format", "megatron", "--model", "tiny", "--plan", path]);
+      expect([r.code, r.stderr.trim()]).toEqual([2, `paraplan: ${message}`]);
+    }
+    const e = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--plan", ds, "--print-launch"], { cwd: tmp() });
+    expect([e.code, e.stderr.trim()]).toEqual([2, `paraplan: ${cases[0]![1]}`]);
+  });
+
   it("the same dimension given as a flag still names the flag", async () => {
     const r = await runCli(["export", "--format", "megatron", "--model", "tiny", "--gpus", "6", "--tp", "3"]);
     expect(r.code).toBe(2);
