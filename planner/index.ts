@@ -3,7 +3,7 @@ export * from "./types.js";
 export { paddedVocab, totalParams, layerParams, stageParamsPerGpu } from "./model.js";
 export { evaluatePlan, worstStageMemory, peakFlops, wireLinks } from "./evaluate.js";
 export { search, comparePlans, type SearchOptions, type SearchResult } from "./search.js";
-export { checkFixed, checkTraining, issueText, moeEngineIssue, unsupportedByEngine, type InputIssue } from "./constraints.js";
+export { checkFixed, checkTraining, issueText, modelGaps, moeEngineIssue, unsupportedByEngine, type InputIssue } from "./constraints.js";
 export { REJECTION_CODES, type RejectionCode, type RejectionCounts } from "./rejections.js";
 export { checkLayout, type Fixed } from "./space.js";
 export { type Layout, type LayoutIssue, buildLayout, layoutOf, microBatchesOf, validate, validateFixed, ruleContext, dimsOf, degreesOf } from "./layout/layout.js";

@@ -60,6 +60,9 @@ export interface ImpliedEngine {
   engine: string;
   from: string;
   flag?: string;
+  /** What to do about a model the engine cannot build, where the choice fixes the stack (an export
+   *  format runs on its engine only): in place of the hint naming other engines. */
+  modelHint?: (model: ModelSpec) => string;
 }
 
 /** Bad input that only the GPU count makes bad (a fixed tp that does not divide it, a partial
@@ -220,7 +223,8 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     const other = implied?.from === WORKER_ENGINE ? "execute runs paraplan's worker" : `change the file or pick another ${args.engine === undefined && implied ? implied.from.split(" ")[0] : "--engine"}`;
     throw planFileError(args.fixedFrom, badFixed.flag, fixed, badFixed.code === "engine_unsupported" ? `${badFixed.message}; ${other}` : issueText(badFixed));
   }
-  const bad = badTraining ?? badFixed;
+  const issue = badTraining ?? badFixed;
+  const bad = issue?.flag === "--engine" && issue.hint !== undefined && implied?.modelHint ? { ...issue, hint: implied.modelHint(model) } : issue;
   // A value a --from file gave is named where the file states it, not as a flag the user did not give.
   const fileSetting = bad ? args.valuesFrom?.[bad.flag] : undefined;
   if (bad && fileSetting !== undefined) throw new UserError(`${fileSetting}: ${issueText(bad)}`);

@@ -3,7 +3,7 @@
 import { writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { makeDirs } from "../../executor/fs-safe.js";
-import { DEFAULT_ENGINE, FORMAT_ENGINES, type Fixed, checkFixed, evaluatePlan } from "../../planner/index.js";
+import { DEFAULT_ENGINE, FORMAT_ENGINES, type Fixed, type ModelSpec, checkFixed, evaluatePlan, modelGaps } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { planFileError, readPlanFile } from "../plan-file.js";
 import { planFileArgs } from "../plan-file-settings.js";
@@ -79,6 +79,22 @@ function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0], 
   if (bad) throw planFileError(`--plan ${file}`, bad.flag, plan, `${bad.message} [${bad.code}]`);
 }
 
+/** What to do about a model the engine of --format f (one of FORMAT_ENGINES) cannot build: the
+ *  other formats whose engine builds every part of it, or an engine file extending f's (an
+ *  --engine of another stack is refused beside f: checkFormatEngine). QA: llm-foundry was told
+ *  to pick megatron-core or paraplan, engines it cannot run on. */
+function formatHint(f: ExportFormat, formatEngine: string, m: ModelSpec): string {
+  const and = (xs: string[]) => (xs.length > 1 ? `${xs.slice(0, -1).join(", ")} and ${xs.at(-1)}` : xs[0] ?? "");
+  const sets = and(modelGaps(m, loadEngine(formatEngine)).map((g) => `supports.${g.key}`));
+  const builds = (g: ExportFormat) => {
+    const e = formatEngineName(g);
+    return e !== undefined && modelGaps(m, loadEngine(e)).length === 0 ? [`--format ${g} (${e})`] : [];
+  };
+  const others = EXPORT_FORMATS.filter((g) => g !== f).flatMap(builds);
+  const own = `give --engine a file that extends ${formatEngine} and sets ${sets} (with the source that says your version builds them)`;
+  return `--format ${f} runs on ${formatEngine} only: ${others.length > 0 ? `${and(others)} ${others.length > 1 ? "build" : "builds"} every part of ${m.name}; or ${own}` : `no export format's engine builds every part of ${m.name}; ${own}`}`;
+}
+
 /** plan's output flags (plan-args.ts), and --json, which export has no output for. */
 const UNUSED_OUTPUT_FLAGS = ["json", ...PLAN_OUTPUT_FLAGS] as const;
 const LAUNCHERS: readonly ExportFormat[] = ["torchrun", "slurm"];
@@ -148,7 +164,7 @@ export function runExport(argv: string[], io: Io): number {
   };
   const request = (fixed: Fixed, fixedFrom?: string) => buildRequest(
     { ...args, ...releaseEngine, fixed, ...(fixedFrom ? { fixedFrom } : {}), ...(planFile && args.gpus === undefined ? { gpus: worldOf(planFile) } : {}) },
-    formatEngine ? { engine: formatEngine, from: `--format ${f}` } : undefined,
+    formatEngine ? { engine: formatEngine, from: `--format ${f}`, ...(f in FORMAT_ENGINES ? { modelHint: (m: ModelSpec) => formatHint(f, formatEngine, m) } : {}) } : undefined,
   );
   let req = request(planFile ? {} : args.fixed);
   // A --plan file gets the engine's nearest plan, as the search's best does (README "Which plan":

@@ -96,7 +96,11 @@ describe("exports and --from", () => {
     const builtin = await runCli(args);
     expect(builtin.code).toBe(2);
     // The format chose the engine, so the format is named; the hint says how to state a newer stack.
-    expect(builtin.stderr).toMatch(/^paraplan: --format torchtitan: engine torchtitan runs no mixture-of-experts layers .*; pick an engine that builds every part of mixtral-8x7b \(megatron-core, paraplan, paraplan-compile\), or a profile that extends torchtitan and sets supports\.expertParallel$/);
+    expect(builtin.stderr).toMatch(/^paraplan: --format torchtitan: engine torchtitan runs no mixture-of-experts layers .*; --format torchtitan runs on torchtitan only: --format megatron \(megatron-core\), --format torchrun \(paraplan-compile\) and --format slurm \(paraplan-compile\) build every part of mixtral-8x7b; or give --engine a file that extends torchtitan and sets supports\.expertParallel \(with the source that says your version builds them\)$/);
+    // QA: llm-foundry (fsdp only) was told to pick megatron-core or paraplan, engines it cannot run on
+    const foundry = await runCli(["export", "--format", "llm-foundry", "--model", "mixtral-8x7b", "--gpus", "64"]);
+    expect(foundry.code).toBe(2);
+    expect(foundry.stderr).toMatch(/^paraplan: --format llm-foundry: engine fsdp runs no mixture-of-experts layers .*; --format llm-foundry runs on fsdp only: --format megatron \(megatron-core\), --format torchrun \(paraplan-compile\) and --format slurm \(paraplan-compile\) build every part of mixtral-8x7b; or give --engine a file that extends fsdp and sets supports\.expertParallel \(with the source that says your version builds them\)$/);
     const mine = tempFile("tt-2025.json", JSON.stringify({ name: "tt-2025", extends: "torchtitan", supports: { expertParallel: { value: true, source: "torchtitan 0.2 expert_parallel_degree" } } }));
     const r = await runCli([...args, "--engine", mine]);
     expect(r.code, r.stderr).toBe(0);
