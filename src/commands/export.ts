@@ -113,6 +113,10 @@ function refuseUnused(values: Record<string, unknown>, f: ExportFormat): void {
       : `--rdzv-endpoint: --format ${f} writes no launcher command; --rdzv-endpoint is for --format torchrun`);
   if (typeof values.out === "string" && values.out.trim() === "")
     throw new UserError(`--out: "${values.out}" names no directory (it would write into the current one); give a directory, or --out . for this one`);
+  // "-" is standard output to most tools; export prints there without --out, and "-" would be
+  // taken for a directory of that name (QA: it made one).
+  if (values.out === "-")
+    throw new UserError(`--out -: export prints the files on standard output without --out, and writes only into a directory; drop --out to print them, or give --out ./- for a directory named "-"`);
 }
 
 export function runExport(argv: string[], io: Io): number {

@@ -42,6 +42,8 @@ describe("export refuses the flags it would ignore", () => {
   it("--out with no directory name", async () => {
     expect(await refusedLine(["--format", "megatron", "--out", ""])).toBe(`paraplan: --out: "" names no directory (it would write into the current one); give a directory, or --out . for this one`);
     expect(await refusedLine(["--format", "megatron", "--out= "])).toContain("--out: \" \" names no directory");
+    // "-" is not standard output here, nor a directory to make (QA: a directory named "-" was written)
+    expect(await refusedLine(["--format", "megatron", "--out", "-"])).toBe(`paraplan: --out -: export prints the files on standard output without --out, and writes only into a directory; drop --out to print them, or give --out ./- for a directory named "-"`);
   });
 
   it("where they are used they still work: torchrun writes --script and --rdzv-endpoint, slurm --script", async () => {
