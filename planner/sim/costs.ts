@@ -11,7 +11,7 @@ import { bf16Optimizer, engineBucketBytes, exposedTensorParallel, gathersUpdated
 import { GATHER_CALLS_PER_LAYER } from "../cost/gather-calls.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { attentionBackwardFactor, fp32AccumulateTime, headTimes, optimizerTime } from "../cost/compute.js";
-import { headWithMtp, moeLayerTimes, sharedExpertTimes, stageLayerTimes } from "../cost/moe-time.js";
+import { headWithMtp, moeLayerMix, stageLayerTimes } from "../cost/moe-time.js";
 import { epPassExposed, overlapsAllToAll, overlapsSharedExperts } from "../cost/dispatch.js";
 import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed, cpCallWindow } from "../cost/context.js";
@@ -60,7 +60,10 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan:
   const microBatches = t.globalBatch / (dp * microBatch);
   // The last stage's average layer (dense and MoE layers) and its output with the MTP modules, as
   // the closed form (cost/moe-time.ts); every stage plays it (uniform layers).
-  const layer = stageLayerTimes(m, hw, t, plan);
+  // (the dense and MoE layers apart once: the average layer, and the MoE layer's passes and shared
+  // experts where the engine overlaps its all-to-alls)
+  const mix = moeLayerMix(m, hw, t, plan);
+  const layer = stageLayerTimes(m, hw, t, plan, mix);
   const head = headWithMtp(m, hw, t, plan, headTimes(m, hw, t, tp, microBatch, plan.cp));
   const T = microBatch * t.seqLen;
   const h = m.hidden;
@@ -84,7 +87,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan:
   const callOf = (ids: readonly WireId[]) => epItems.reduce((s, i) => s + (ids.includes(i.id) ? callTime(i) : 0), 0);
   const epCalls = () => ({ dispatch: callOf(["ep-dispatch"]), combine: callOf(["ep-combine"]), other: callOf(["etp-gather", "etp-scatter"]) });
   const epLayer = m.moe !== undefined && epItems.length > 0 && (overlapsAllToAll(t, plan) || overlapsSharedExperts(m, t, plan))
-    ? epItems[0]!.perUnit * epPassExposed(epItems.reduce((s, i) => s + callTime(i), 0), { moe: moeLayerTimes(m, hw, t, plan), shared: sharedExpertTimes(m, hw, t, plan) }, m, t, plan, epCalls)
+    ? epItems[0]!.perUnit * epPassExposed(epItems.reduce((s, i) => s + callTime(i), 0), mix, m, t, plan, epCalls)
     : unitTime(wire, (i) => EP_IDS.includes(i.id));
   // Context parallel per layer and pass: the cp items of that pass on the cp group's link, each
   // call's exposed part as the closed form prices it (cost/context.ts cpCallExposed).
