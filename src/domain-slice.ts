@@ -39,3 +39,19 @@ export function onDomainsOf(hw: Hardware, perDomain: number, profileName: string
 export function domainSliceText(used: number, of: number): string {
   return `${used} GPUs of each ${of}-GPU NVLink domain`;
 }
+
+/** The NVLink domain the header and --json's cluster name where it spans several nodes
+ *  (gb200-nvl72: 72 GPUs on 4-GPU trays), else undefined: a DGX's domain is its node. */
+export function multiNodeDomain(hw: Pick<Hardware, "gpusPerNode" | "fabric">): number | undefined {
+  const domain = hw.fabric?.nvlinkDomain;
+  return domain !== undefined && domain > hw.gpusPerNode ? domain : undefined;
+}
+
+/** The header's parenthesis after "N nodes × k": the slice (--gpus-per-domain), else the
+ *  multi-node NVLink domain the nodes form ("72-GPU NVLink domains"; QA: "144 nodes × 4,
+ *  NVLink 900 GB/s" read as NVLink inside each 4-GPU tray only), else nothing. */
+export function domainNote(hw: Pick<Hardware, "gpusPerNode" | "fabric">, slice?: { used: number; of: number }): string {
+  if (slice) return ` (${domainSliceText(slice.used, slice.of)})`;
+  const domain = multiNodeDomain(hw);
+  return domain === undefined ? "" : ` (${domain}-GPU NVLink domains)`;
+}

@@ -8,6 +8,7 @@ import type { PlanRequest } from "../plan-request.js";
 import { standingJson } from "../calibration-standing.js";
 import { DEFAULT_MOE_IMBALANCE } from "../../planner/cost/moe-facts.js";
 import { intraNodeLink } from "./units.js";
+import { multiNodeDomain } from "../domain-slice.js";
 
 /** Simulation results to add to the report (optional fields, planner/sim/rescore.ts). */
 export interface SimulatedJson {
@@ -39,8 +40,17 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
       vocab: m.vocab,
       seqLen: t.seqLen,
     },
-    // (the node's link and bytes/s the header quotes; null where each node holds one GPU: unused)
-    cluster: { profile: req.profileName, gpus: req.training.gpus, gpusPerNode: req.hw.gpusPerNode, intraNodeLink: intraNodeLink(req.hw), ...(req.domainSlice ? { gpusPerDomain: req.domainSlice.used, nvlinkDomain: req.domainSlice.of } : {}) },
+    // (the node's link and bytes/s the header quotes; null where each node holds one GPU: unused;
+    // the network per GPU in bytes/s, as the header's "50.0 GB/s network per GPU"; a multi-node
+    // NVLink domain's GPUs, as the header's "(72-GPU NVLink domains)", and a slice of it)
+    cluster: {
+      profile: req.profileName,
+      gpus: req.training.gpus,
+      gpusPerNode: req.hw.gpusPerNode,
+      intraNodeLink: intraNodeLink(req.hw),
+      networkPerGpu: req.hw.inter.bandwidth,
+      ...(req.domainSlice ? { gpusPerDomain: req.domainSlice.used, nvlinkDomain: req.domainSlice.of } : multiNodeDomain(req.hw) !== undefined ? { nvlinkDomain: multiNodeDomain(req.hw) } : {}),
+    },
     globalBatch: req.training.globalBatch,
     precision: req.training.precision,
     engine: req.training.engine.name,

@@ -1,6 +1,6 @@
 // Text report of a search: header with assumptions, the ranked table, the best plan's
 // breakdown, and rejections by reason.
-import { domainSliceText } from "../domain-slice.js";
+import { domainNote } from "../domain-slice.js";
 import { type Plan, type PlanResult, REJECTION_CODES, type RejectionCode, type SearchResult, bf16Optimizer, splitLabel, totalParams, worstStageName } from "../../planner/index.js";
 
 export { splitLabel };
@@ -84,7 +84,7 @@ export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: C
   const nodes = Math.ceil(t.gpus / hw.gpusPerNode);
   const intra = intraNodeLink(hw);
   const link = intra ? `${linkName(intra.kind)} ${bandwidth(intra.bandwidth)} and ` : "";
-  const slice = req.domainSlice ? ` (${domainSliceText(req.domainSlice.used, req.domainSlice.of)})` : "";
+  const slice = domainNote(hw, req.domainSlice);
   const cluster = sweep?.cluster ?? `${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}${slice}`;
   const lines = [
     `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${activeText(m, t.seqLen)}: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${cluster}, ${link}${bandwidth(hw.inter.bandwidth)} network per GPU${intra ? "" : ` (one GPU a node: no intra-node link in use)`}`,

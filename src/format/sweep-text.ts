@@ -2,7 +2,7 @@
 // GPU-hours without a price) and per-GPU efficiency at each count, and the deadline's pick.
 import { type SweepPoint, scalingOf } from "../../planner/run/index.js";
 import type { CalibrationStanding, Outside } from "../calibration-standing.js";
-import { domainSliceText } from "../domain-slice.js";
+import { domainNote } from "../domain-slice.js";
 import type { PlanRequest } from "../plan-request.js";
 import { shortPlan } from "../ui/core/detail.js";
 import { header } from "./plan-text.js";
@@ -176,7 +176,7 @@ export function sweepHeader(reqs: readonly SweptRequest[], counts: readonly numb
   const calibration = sweepCalibration(reqs);
   // --gpus-per-domain: said as plan's header says it (QA: the sweep's header dropped it, so a sweep
   // on 64-GPU slices read as one on whole racks).
-  const slice = first.domainSlice ? ` (${domainSliceText(first.domainSlice.used, first.domainSlice.of)})` : "";
+  const slice = domainNote(first.hw, first.domainSlice);
   const { calibration: _, ...rest } = first;
   return header({ ...rest, assumed: sweepAssumed(reqs), ...(calibration ? { calibration } : {}) }, { cluster: `${gpus} × ${first.hw.gpuName} — ${first.profileName}: ${count(first.hw.gpusPerNode)} GPUs a node${slice}`, batch });
 }

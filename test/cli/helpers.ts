@@ -66,5 +66,5 @@ export const MEMORY_KEYS = ["weights", "gradients", "optimizer", "activations", 
 // context-parallel K/V exchange (issue 14; 0 without cp).
 export const TIME_KEYS = ["compute", "recompute", "tpComm", "ppComm", "epComm", "cpComm", "bubble", "dpComm", "optimizer", "step"].sort();
 export const MODEL_KEYS = ["name", "params", "layers", "hidden", "heads", "kvHeads", "ffnHidden", "vocab", "seqLen"].sort();
-export const CLUSTER_KEYS = ["profile", "gpus", "gpusPerNode", "intraNodeLink"].sort();
+export const CLUSTER_KEYS = ["profile", "gpus", "gpusPerNode", "intraNodeLink", "networkPerGpu"].sort();
 export const TOP_KEYS = ["model", "cluster", "globalBatch", "searched", "feasible", "rejected", "elapsedMs", "plans"];

@@ -70,7 +70,7 @@ describe("plan --model gpt3-like (defaults)", () => {
   it("--json values describe GPT-3 on the default cluster", () => {
     expect(j.model).toMatchObject({ name: "gpt3-like", layers: 96, hidden: 12288, heads: 96, kvHeads: 96, ffnHidden: 49152, vocab: 50257, seqLen: 2048 });
     expect(Math.abs(j.model.params / 175e9 - 1)).toBeLessThan(0.01);
-    expect(j.cluster).toEqual({ profile: "dgx-h100", gpus: 1024, gpusPerNode: 8, intraNodeLink: { kind: "nvlink", bandwidth: 450e9 } });
+    expect(j.cluster).toEqual({ profile: "dgx-h100", gpus: 1024, gpusPerNode: 8, intraNodeLink: { kind: "nvlink", bandwidth: 450e9 }, networkPerGpu: 50e9 });
     expect(j.globalBatch).toBe(1536);
     const rejected = Object.values(j.rejected as Record<string, number>).reduce((a, b) => a + b, 0);
     expect(j.searched).toBe(j.feasible + rejected);

@@ -79,7 +79,7 @@ describe("node dist/src/cli.js", () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.plans.length).toBe(3);
-    expect(j.cluster).toEqual({ profile: "dgx-h100", gpus: 1024, gpusPerNode: 8, intraNodeLink: { kind: "nvlink", bandwidth: 450e9 } });
+    expect(j.cluster).toEqual({ profile: "dgx-h100", gpus: 1024, gpusPerNode: 8, intraNodeLink: { kind: "nvlink", bandwidth: 450e9 }, networkPerGpu: 50e9 });
   });
 
   it("a malformed model file: exit 2, one line on stderr, no stack trace", () => {
