@@ -55,3 +55,15 @@ export function domainNote(hw: Pick<Hardware, "gpusPerNode" | "fabric">, slice?:
   const domain = multiNodeDomain(hw);
   return domain === undefined ? "" : ` (${domain}-GPU NVLink domains)`;
 }
+
+/** What a sliced job holds (--gpus-per-domain): the NVLink domains its GPUs occupy, every GPU of
+ *  them, and the run's GPU-hours and cost counting the idle ones (`cost` null without --price).
+ *  The run's own figures count the GPUs used (README "A slice of each domain"); a rack is rented
+ *  or held whole, so the text says both. (QA: 512 GPUs at 64 of 72 printed 115k GPU-hours, $344k,
+ *  alone, for eight racks of 576 GPUs: 129k GPU-hours and $387k held.) */
+export function heldBySlice(gpus: number, slice: { used: number; of: number }, gpuHours: number, cost: number | null) {
+  const domains = Math.ceil(gpus / slice.used);
+  const held = domains * slice.of;
+  const scale = held / gpus;
+  return { domains, gpus: held, idle: held - gpus, gpuHours: gpuHours * scale, cost: cost === null ? null : cost * scale };
+}

@@ -20,6 +20,7 @@ import { type RunBand, runBand } from "../calibration-band.js";
 import { type CalibrationStanding, planOutside } from "../calibration-standing.js";
 import { runStall } from "../../planner/run/index.js";
 import { runJson, runText } from "../format/run-text.js";
+import { heldBySlice } from "../domain-slice.js";
 
 /** Flags plan takes out of argv before its plan flags are parsed: offered where one is mistyped. */
 export const TAKEN_FLAGS: readonly string[] = [...RUN_FLAGS, "from"];
@@ -177,10 +178,14 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   // A run that hardly progresses is priced by its failure settings, not its training: refused.
   const stall = whole ? runStall(whole.estimate, whole.inputs.restartTime) : null;
   if (stall) throw new UserError(`--tokens: ${stall.message} [${stall.code}]`);
-  if (args.json) io.out(JSON.stringify({ ...searchJson(req, result, elapsedMs, sim, why), ...(whole ? { run: runJson(whole) } : {}) }, null, 2));
+  // On slices of NVLink domains, the racks the job holds, idle GPUs included (src/domain-slice.ts).
+  // (none idle, as 144 GPUs at 72 a rack: nothing to add)
+  const slice = whole && req.domainSlice ? { ...heldBySlice(req.training.gpus, req.domainSlice, whole.estimate.gpuHours, whole.estimate.cost), of: req.domainSlice.of } : undefined;
+  const held = slice && slice.idle > 0 ? slice : undefined;
+  if (args.json) io.out(JSON.stringify({ ...searchJson(req, result, elapsedMs, sim, why), ...(whole ? { run: { ...runJson(whole), ...(held ? { held } : {}) } } : {}) }, null, 2));
   if (result.plans.length > 0) {
     if (!args.json) io.out(planReport(req, result, elapsedMs, note, sim?.simulated, why));
-    if (whole && !args.json) io.out(["", runText(whole)].join("\n"));
+    if (whole && !args.json) io.out(["", runText(whole, held)].join("\n"));
     if (timeline && args.timeline && !args.json) io.out(["", ...renderGantt(timeline, terminalWidth())].join("\n"));
     return 0;
   }

@@ -124,7 +124,8 @@ function checkpointText(w: WholeRun): string {
 /** $2.5, $1,000,000 (it read $1000000) per GPU-hour: the price as given, with separators. */
 export const priceText = (price: number): string => (price >= 1000 ? grouped(price, Number.isInteger(price) ? 0 : 2) : String(price));
 
-export function runText(w: WholeRun): string {
+/** `held`: a job on slices of NVLink domains (--gpus-per-domain), what its domains hold (src/domain-slice.ts heldBySlice). */
+export function runText(w: WholeRun, held?: { domains: number; of: number; gpus: number; idle: number; gpuHours: number; cost: number | null }): string {
   const stall = runStall(w.estimate, w.inputs.restartTime);
   if (stall) return `whole run: ${stall.message}`;
   const e = w.estimate;
@@ -138,7 +139,8 @@ export function runText(w: WholeRun): string {
     `whole run: ${compact(i.tokens)} token${i.tokens === 1 ? "" : "s"} = ${plural(Math.ceil(e.steps), "step")} of ${compact(i.tokensPerStep)} tokens on ${plural(i.gpus, "GPU")}`,
     ...(assumed.length > 0 ? [`  assumed for the run: ${assumed.join("; ")}`] : []),
     `  time to train ${wallClock(e)} wall-clock (${duration(e.idealSeconds)} of steps at ${seconds(w.step)}, ${w.stepFrom}, ÷ goodput ${percent(e.goodput)})`,
-    `  ${amount(e.gpuHours)} GPU-hours · ${cost}`,
+    `  ${amount(e.gpuHours)} GPU-hours · ${cost}${held ? ` (the ${count(i.gpus)} GPUs used)` : ""}`,
+    ...(held ? [`  held: ${count(held.domains)} NVLink domain${held.domains === 1 ? "" : "s"} of ${count(held.of)} GPUs = ${count(held.gpus)} GPUs, ${count(held.idle)} of them idle: ${amount(held.gpuHours)} GPU-hours${held.cost === null ? "" : ` · cost ${usd(held.cost)}`} counting them`] : []),
     ...rangeLine(w),
     `  ${energyText(w)}`,
     `  failures: ${failureRate(i.failuresPerGpuHour)} per GPU-hour (${from(f.failuresPerGpuHour)}) → job MTBF ${duration(c.jobMtbf)}, ${e.failures >= 10 ? count(e.failures) : amount(e.failures)} interruptions expected over the run`,

@@ -75,4 +75,25 @@ describe("plan --gpus-per-domain", () => {
     expect(whole.stdout.split("\n")[0]).not.toContain("NVLink domain)");
     expect(JSON.parse((await runCli([...args.slice(0, -2), "--json"])).stdout).cluster).toBeUndefined();
   });
+
+  it("--tokens on a slice says the racks it holds, idle GPUs included, beside the GPUs used (it said the used alone)", async () => {
+    const args = ["plan", "--model", "llama3-8b", "--profile", "gb200-nvl72", "--gpus", "512", "--gpus-per-domain", "64", "--tokens", "1T", "--price", "3", "--top", "1", "--simulate-top", "0"];
+    const j = JSON.parse((await runCli([...args, "--json"])).stdout).run;
+    // 512 GPUs at 64 a rack: 512 / 64 = 8 racks of 72 = 576 GPUs held, 64 idle; 576/512 = 1.125×
+    expect(j.held).toMatchObject({ domains: 8, of: 72, gpus: 576, idle: 64 });
+    expect(j.held.gpuHours).toBeCloseTo(j.gpuHours * 1.125, 6);
+    expect(j.held.cost).toBeCloseTo(j.gpuHours * 1.125 * 3, 4);
+    const text = (await runCli(args)).stdout;
+    expect(text).toMatch(/GPU-hours · cost \$[0-9.]+k at \$3\/GPU-hour \(the 512 GPUs used\)\n  held: 8 NVLink domains of 72 GPUs = 576 GPUs, 64 of them idle: /);
+    // whole racks (no slice): no such line, no field
+    const wholeArgs = args.filter((a, i) => a !== "--gpus-per-domain" && args[i - 1] !== "--gpus-per-domain");
+    expect((await runCli(wholeArgs)).stdout).not.toContain("held:");
+    expect(JSON.parse((await runCli([...wholeArgs, "--json"])).stdout).run.held).toBeUndefined();
+    // 144 GPUs at 72 a rack: two whole racks, none idle, no line
+    const full = ["plan", "--model", "llama3-8b", "--profile", "gb200-nvl72", "--gpus", "144", "--gpus-per-domain", "72", "--tokens", "1T", "--top", "1", "--simulate-top", "0"];
+    expect((await runCli(full)).stdout).not.toContain("held:");
+    // 100 GPUs at 64 a rack: 2 racks, 144 GPUs held, 44 idle
+    const part = JSON.parse((await runCli([...full.slice(0, 5), "--gpus", "100", "--gpus-per-domain", "64", ...full.slice(9), "--json"])).stdout).run;
+    expect(part.held).toMatchObject({ domains: 2, gpus: 144, idle: 44 });
+  });
 });
