@@ -205,6 +205,12 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   }
   const wrong = implausibleFigure(hw, g.matmulEfficiency.points, attention, written, powerLimit, ratedPower);
   if (wrong) return { ok: false, message: `${origin}: ${wrong}` };
+  // NVLink and Infinity Fabric are rated in bytes a second (NVLink 4: 900 GB/s total, 450 GB/s each
+  // way; xGMI 128 GB/s a link: hardware.md, hardware-2026.md); a figure in bits is the NIC's unit
+  // slipped in ("900 Gb/s" loaded as 112.5 GB/s, an eighth of the link, and priced every tp group).
+  const intraWritten = written["node.link.bandwidth"];
+  if ((hw.intra.kind === "nvlink" || hw.intra.kind === "infinity-fabric") && typeof intraWritten === "string" && /[0-9.]\s*[kMGT]?(b|bit|bits)\/s\s*$/.test(intraWritten))
+    return { ok: false, message: `${origin}: field "node.link.bandwidth": "${intraWritten}" is in bits; ${hw.intra.kind === "nvlink" ? "NVLink" : "Infinity Fabric"} is rated in bytes, each way (NVLink 4: 450 GB/s): write it like "450 GB/s" (B, not b)` };
   const contradiction = inconsistentFigure(hw, written, own);
   if (contradiction) return { ok: false, message: `${origin}: ${contradiction}` };
   if (hw.reserve >= hw.memory) return { ok: false, message: `${origin}: field "gpu.reserve" (${hw.reserve} bytes) leaves nothing of gpu.memory (${hw.memory} bytes)` };

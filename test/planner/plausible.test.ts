@@ -83,3 +83,19 @@ describe("engine efficiencies", () => {
     expect(message(engine({ gemmEfficiency: 1e-4, attention: { efficiency: { H100: 1e-4 } } }))).toBe("");
   });
 });
+
+describe("an NVLink or Infinity Fabric rate in bits", () => {
+  // QA: "900 Gb/s" (NVLink 4's 900 GB/s total with the NIC's b) loaded as 112.5 GB/s, an eighth,
+  // and priced every tensor-parallel group on it: vendors rate these links in bytes a second.
+  it("is refused naming the field, the value and the unit; the same link in bytes loads", () => {
+    const link = (bandwidth: string, kind = "nvlink") => hardware({ node: { gpusPerNode: 8, link: { kind, bandwidth: { value: bandwidth, source: "t" } } } });
+    for (const v of ["900 Gb/s", "3600Gb/s", "3.6 Tb/s"])
+      expect(message(link(v)), v).toBe(`mine.json: field "node.link.bandwidth": "${v}" is in bits; NVLink is rated in bytes, each way (NVLink 4: 450 GB/s): write it like "450 GB/s" (B, not b)`);
+    expect(message(link("448 Gb/s", "infinity-fabric"))).toContain("Infinity Fabric is rated in bytes");
+    const ok = link("450 GB/s");
+    expect(ok.ok && ok.value.intra.bandwidth).toBe(450e9);
+    // a PCIe link and the network may be written in bits (NICs are: 400 Gb/s)
+    const pcie = link("504 Gb/s", "pcie"); // PCIe 5.0 x16, 63 GB/s each way (hardware.md)
+    expect(pcie.ok && pcie.value.intra.bandwidth).toBe(63e9);
+  });
+});
