@@ -61,9 +61,20 @@ export function domainNote(hw: Pick<Hardware, "gpusPerNode" | "fabric">, slice?:
  *  The run's own figures count the GPUs used (README "A slice of each domain"); a rack is rented
  *  or held whole, so the text says both. (QA: 512 GPUs at 64 of 72 printed 115k GPU-hours, $344k,
  *  alone, for eight racks of 576 GPUs: 129k GPU-hours and $387k held.) */
-export function heldBySlice(gpus: number, slice: { used: number; of: number }, gpuHours: number, cost: number | null) {
+export function heldBySlice(gpus: number, slice: { used: number; of: number }, gpuHours: number, cost: number | null): Held {
   const domains = Math.ceil(gpus / slice.used);
   const held = domains * slice.of;
   const scale = held / gpus;
-  return { domains, gpus: held, idle: held - gpus, gpuHours: gpuHours * scale, cost: cost === null ? null : cost * scale };
+  return { domains, of: slice.of, gpus: held, idle: held - gpus, gpuHours: gpuHours * scale, cost: cost === null ? null : cost * scale };
+}
+
+/** The NVLink domains a sliced job holds (heldBySlice). */
+export interface Held {
+  domains: number;
+  /** GPUs in each domain. */
+  of: number;
+  gpus: number;
+  idle: number;
+  gpuHours: number;
+  cost: number | null;
 }

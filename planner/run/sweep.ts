@@ -71,21 +71,26 @@ export function scalingOf(points: readonly SweepPoint[]): (number | null)[] {
 }
 
 /** Whether the cost (with a price) or the GPU-hours (without one: the same order at any price) of
- *  `a` is lower than `b`'s; equal costs (a price of 0 makes every count free) go to fewer
- *  GPU-hours, as without a price, then to the shorter run. */
-function cheaper(a: RunEstimate, b: RunEstimate): boolean {
-  const ca = a.cost ?? a.gpuHours;
-  const cb = b.cost ?? b.gpuHours;
+ *  `a` is lower than `b`'s, each times its GPUs held per GPU used (`fa`, `fb`); equal costs (a price
+ *  of 0 makes every count free) go to fewer GPU-hours, as without a price, then to the shorter run. */
+function cheaper(a: RunEstimate, fa: number, b: RunEstimate, fb: number): boolean {
+  const ca = (a.cost ?? a.gpuHours) * fa;
+  const cb = (b.cost ?? b.gpuHours) * fb;
   if (ca !== cb) return ca < cb;
-  return a.gpuHours < b.gpuHours || (a.gpuHours === b.gpuHours && a.wallSeconds < b.wallSeconds);
+  const ha = a.gpuHours * fa;
+  const hb = b.gpuHours * fb;
+  return ha < hb || (ha === hb && a.wallSeconds < b.wallSeconds);
 }
 
-/** The cheapest point whose wall-clock time is within `deadlineSeconds`, or null if none is. */
-export function cheapestWithin(points: readonly SweepPoint[], deadlineSeconds: number): SweepPoint | null {
+/** The cheapest point whose wall-clock time is within `deadlineSeconds`, or null if none is.
+ *  `held`: the GPUs a count holds per GPU it uses, its cost and GPU-hours counted on them (a job on
+ *  64 of each 72-GPU rack holds whole racks: 1.125 at 512 GPUs); 1 (the default) where every GPU
+ *  held is used. */
+export function cheapestWithin(points: readonly SweepPoint[], deadlineSeconds: number, held: (gpus: number) => number = () => 1): SweepPoint | null {
   let pick: SweepPoint | null = null;
   for (const p of points) {
     if (!p.run || p.run.wallSeconds > deadlineSeconds) continue;
-    if (!pick || cheaper(p.run, pick.run!)) pick = p;
+    if (!pick || cheaper(p.run, held(p.gpus), pick.run!, held(pick.gpus))) pick = p;
   }
   return pick;
 }

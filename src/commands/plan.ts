@@ -180,7 +180,7 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   if (stall) throw new UserError(`--tokens: ${stall.message} [${stall.code}]`);
   // On slices of NVLink domains, the racks the job holds, idle GPUs included (src/domain-slice.ts).
   // (none idle, as 144 GPUs at 72 a rack: nothing to add)
-  const slice = whole && req.domainSlice ? { ...heldBySlice(req.training.gpus, req.domainSlice, whole.estimate.gpuHours, whole.estimate.cost), of: req.domainSlice.of } : undefined;
+  const slice = whole && req.domainSlice ? heldBySlice(req.training.gpus, req.domainSlice, whole.estimate.gpuHours, whole.estimate.cost) : undefined;
   const held = slice && slice.idle > 0 ? slice : undefined;
   if (args.json) io.out(JSON.stringify({ ...searchJson(req, result, elapsedMs, sim, why), ...(whole ? { run: { ...runJson(whole), ...(held ? { held } : {}) } } : {}) }, null, 2));
   if (result.plans.length > 0) {

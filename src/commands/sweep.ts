@@ -8,7 +8,8 @@ import { runBand } from "../calibration-band.js";
 import { planOutside, standingJson } from "../calibration-standing.js";
 import { EXIT, UserError } from "../errors.js";
 import { type RunFigureWords, duration, figureJson, runAssumed, runSources, tb } from "../format/run-text.js";
-import { type DeadlineMargin, type SweptRequest, deadlineLine, noPlanLine, sweepAssumed, sweepCalibration, sweepChart, sweepHeader, sweepTable } from "../format/sweep-text.js";
+import { heldBySlice } from "../domain-slice.js";
+import { type DeadlineMargin, type HeldOf, type SweptRequest, deadlineLine, holdsIdle, noPlanLine, sweepAssumed, sweepCalibration, sweepChart, sweepHeader, sweepTable } from "../format/sweep-text.js";
 import { compact } from "../format/units.js";
 import { rejections } from "../format/plan-text.js";
 import type { SearchResult } from "../../planner/index.js";
@@ -21,7 +22,7 @@ import { PLAN_USAGE, TAKEN_FLAGS } from "./plan.js";
 /** The deadline again with every step `band` slower (src/calibration-band.ts runBand, over every
  *  count's standing and what each count's plan uses beyond its engine's runs); where no band is
  *  stated, why. */
-function deadlineMargin(req: PlanRequest, swept: readonly PlanRequest[], points: readonly SweepPoint[], settings: RunSettings & { tokens: number }, deadline: number): DeadlineMargin | string | undefined {
+function deadlineMargin(req: PlanRequest, swept: readonly PlanRequest[], points: readonly SweepPoint[], settings: RunSettings & { tokens: number }, deadline: number, perUsed: (gpus: number) => number): DeadlineMargin | string | undefined {
   const standing = sweepCalibration(swept);
   if (standing === undefined) return undefined;
   const engine = req.training.engine?.name ?? "megatron-core";
@@ -30,9 +31,12 @@ function deadlineMargin(req: PlanRequest, swept: readonly PlanRequest[], points:
   if (!(band.band > 0)) return undefined;
   const o = { tokens: settings.tokens, price: settings.price, mode: settings.ckpt };
   const slow = slowedPoints(req.model, points, runFigures(req.hw, settings), o, 1 + band.band);
-  const pick = cheapestWithin(points, deadline);
-  return { band: band.band, why: band.short, pick: cheapestWithin(slow, deadline), slowPick: pick ? slow[points.indexOf(pick)]! : null };
+  const pick = cheapestWithin(points, deadline, perUsed);
+  return { band: band.band, why: band.short, pick: cheapestWithin(slow, deadline, perUsed), slowPick: pick ? slow[points.indexOf(pick)]! : null };
 }
+
+/** A count's `held` for --json where it leaves GPUs of its domains idle, as plan --json's run.held. */
+const heldJson = (h: ReturnType<HeldOf> | undefined) => (h && h.idle > 0 ? { held: h } : {});
 
 export async function runSweep(argv: string[], run: RunArgs, counts: readonly number[], io: Io): Promise<number> {
   const args = parsePlanArgs(argv, TAKEN_FLAGS);
@@ -82,8 +86,15 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
     return p;
   });
   const elapsedMs = performance.now() - started;
-  const pick = run.deadline !== undefined ? cheapestWithin(points, run.deadline) : null;
-  const margin = run.deadline !== undefined && first ? deadlineMargin(first, valid, points, settings, run.deadline) : undefined;
+  // On slices of NVLink domains (--gpus-per-domain, the same at every count), each count holds
+  // whole domains, idle GPUs included: its GPU-hours and cost, and the deadline's pick, count them,
+  // as plan's held: line does (QA: 2,048 GB200 at 64 a rack was priced $387k on the GPUs used, under
+  // the $468k of whole racks, for 32 racks of 2,304 GPUs: $435k).
+  const slice = first?.domainSlice;
+  const held: HeldOf | undefined = slice && ((p) => (p.run ? heldBySlice(p.gpus, slice, p.run.gpuHours, p.run.cost) : null));
+  const perUsed = (gpus: number) => (slice ? heldBySlice(gpus, slice, 1, null).gpuHours : 1);
+  const pick = run.deadline !== undefined ? cheapestWithin(points, run.deadline, perUsed) : null;
+  const margin = run.deadline !== undefined && first ? deadlineMargin(first, valid, points, settings, run.deadline, perUsed) : undefined;
   const why = (p: SweepPoint) => reasons.get(p.gpus) ?? "no plan";
   // The header's request: the counts' own, or where none is valid, as far as the first was built
   // (it names the model, hardware and engine all the same).
@@ -141,13 +152,16 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
         tokensPerGpuSecond: p.plan ? p.tokensPerGpuSecond : null,
         mfu: p.plan ? p.mfu : null,
         scaling: scale[i],
-        run: p.run ? { days: p.run.days, gpuHours: p.run.gpuHours, energyMWh: p.run.energyMWh, cost: p.run.cost, goodput: p.run.goodput, failures: p.run.failures, checkpointIntervalSeconds: p.run.checkpoint.interval, checkpointsWritten: p.run.checkpoint.written } : null,
+        // gpuHours and cost on the GPUs used, as plan's run; `held` (as plan's run.held) the domains held
+        run: p.run ? { days: p.run.days, gpuHours: p.run.gpuHours, energyMWh: p.run.energyMWh, cost: p.run.cost, goodput: p.run.goodput, failures: p.run.failures, checkpointIntervalSeconds: p.run.checkpoint.interval, checkpointsWritten: p.run.checkpoint.written, ...heldJson(held?.(p)) } : null,
       })),
       ...(run.deadline !== undefined
         ? {
             deadline: {
               seconds: run.deadline,
               gpus: pick?.gpus ?? null,
+              // "cheapest" counted the domains held (points[].run.held), not the GPUs used alone
+              ...(holdsIdle(points, held) ? { costOf: "held" } : {}),
               // The step `band` slower (the engine's error on its published runs): the count that
               // meets the deadline even then, and the pick's time at that pace.
               ...(typeof margin === "string" ? { band: null, noBand: margin } : margin ? { band: margin.band, gpusWithMargin: margin.pick?.gpus ?? null, pickDaysAtBand: margin.slowPick?.run?.days ?? null } : {}),
@@ -162,11 +176,12 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
       ...(assumed.length > 0 ? [`assumed for the run: ${assumed.join("; ")}`] : []),
       ...(ckpt !== undefined ? [`checkpoint: ${tb(ckpt)} of model states (weights + optimizer) at every count`] : []),
       `the best plan at each GPU count for ${compact(settings.tokens)} token${settings.tokens === 1 ? "" : "s"} (closed form at each count, its best ${SWEEP_SIMULATE_TOP} simulated; * closed form only) in ${duration(elapsedMs / 1000)}`,
+      ...(holdsIdle(points, held) ? [`GPU-hours and cost count the GPUs held: whole ${slice!.of}-GPU NVLink domains, idle GPUs included, as plan's held: line (--json points[].run.held; the GPUs used alone: points[].run)`] : []),
       "",
-      sweepTable(points, pick, why),
+      sweepTable(points, pick, why, held),
       "",
-      sweepChart(points),
-      ...(run.deadline !== undefined ? ["", deadlineLine(points, pick, run.deadline, why, margin)] : []),
+      sweepChart(points, 40, held),
+      ...(run.deadline !== undefined ? ["", deadlineLine(points, pick, run.deadline, why, margin, held)] : []),
       ...(words ? ["", "sources of the run's figures:", ...runSources(words)] : []),
     ].join("\n"));
   }

@@ -2,6 +2,7 @@
 // cost, failures and checkpoints, each figure with where it came from.
 import { FIGURE_UNITS, type ResolvedFigure, type ResolvedRunFigures, runStall } from "../../planner/run/index.js";
 import type { RunSettings, WholeRun } from "../app/whole-run.js";
+import type { Held } from "../domain-slice.js";
 import { compact, count, grouped, percent, plural, seconds } from "./units.js";
 
 /** 3.2 min, 1.80 h, 79.3 days: a duration in the unit that reads best. */
@@ -125,7 +126,7 @@ function checkpointText(w: WholeRun): string {
 export const priceText = (price: number): string => (price >= 1000 ? grouped(price, Number.isInteger(price) ? 0 : 2) : String(price));
 
 /** `held`: a job on slices of NVLink domains (--gpus-per-domain), what its domains hold (src/domain-slice.ts heldBySlice). */
-export function runText(w: WholeRun, held?: { domains: number; of: number; gpus: number; idle: number; gpuHours: number; cost: number | null }): string {
+export function runText(w: WholeRun, held?: Held): string {
   const stall = runStall(w.estimate, w.inputs.restartTime);
   if (stall) return `whole run: ${stall.message}`;
   const e = w.estimate;

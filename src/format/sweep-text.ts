@@ -2,7 +2,7 @@
 // GPU-hours without a price) and per-GPU efficiency at each count, and the deadline's pick.
 import { type SweepPoint, scalingOf } from "../../planner/run/index.js";
 import type { CalibrationStanding, Outside } from "../calibration-standing.js";
-import { domainNote } from "../domain-slice.js";
+import { type Held, domainNote } from "../domain-slice.js";
 import type { PlanRequest } from "../plan-request.js";
 import { shortPlan } from "../ui/core/detail.js";
 import { header } from "./plan-text.js";
@@ -13,14 +13,30 @@ import { compact, count, grouped, percent, seconds, table } from "./units.js";
  *  day two significant digits (0.011), where one decimal read 0.0. */
 const dayCount = (d: number) => (d >= 1 ? grouped(d, 1) : d.toPrecision(2));
 
-export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | null, why: (p: SweepPoint) => string): string {
+/** On slices of NVLink domains (--gpus-per-domain), what a count with a run holds: whole domains,
+ *  idle GPUs included (src/domain-slice.ts heldBySlice); null without a slice or a run. */
+export type HeldOf = (p: SweepPoint) => Held | null;
+
+/** A count's GPU-hours and cost as the sweep prices them: on the domains held where the job
+ *  slices them (a rack is rented or held whole, as plan's held: line says), else on the GPUs used. */
+export function billed(r: NonNullable<SweepPoint["run"]>, h: Held | null | undefined): { gpuHours: number; cost: number | null } {
+  return h ? { gpuHours: h.gpuHours, cost: h.cost } : { gpuHours: r.gpuHours, cost: r.cost };
+}
+
+/** Whether any count leaves GPUs of its domains idle: then the table has a held column. */
+export const holdsIdle = (points: readonly SweepPoint[], held?: HeldOf): boolean => !!held && points.some((p) => (held(p)?.idle ?? 0) > 0);
+
+export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | null, why: (p: SweepPoint) => string, held?: HeldOf): string {
   const scale = scalingOf(points);
+  const withHeld = holdsIdle(points, held);
   const rows = points.map((p, i) => {
     const mark = p === pick ? "◀" : "";
-    if (!p.plan || !p.run) return [count(p.gpus), "", "", "", "", "", "", "", "", "", mark];
-    const r = p.run;
+    if (!p.plan || !p.run) return [count(p.gpus), ...(withHeld ? [""] : []), "", "", "", "", "", "", "", "", "", mark];
+    const h = held?.(p);
+    const r = { ...p.run, ...billed(p.run, h) };
     return [
       count(p.gpus),
+      ...(withHeld ? [count(h?.gpus ?? p.gpus)] : []),
       // (a plan the engine runs eager, priced so: planner/eager.ts)
       `${shortPlan(p.plan)}${p.plan.eager ? " · eager" : ""}`,
       `${seconds(p.step)}${p.simulated ? "" : "*"}`,
@@ -35,9 +51,9 @@ export function sweepTable(points: readonly SweepPoint[], pick: SweepPoint | nul
     ];
   });
   const lines = table(
-    ["GPUs", "best plan", "step", "days", "GPU-hours", "cost", "tokens/s/GPU", "MFU", "scaling", "goodput", ""],
+    ["GPUs", ...(withHeld ? ["held"] : []), "best plan", "step", "days", "GPU-hours", "cost", "tokens/s/GPU", "MFU", "scaling", "goodput", ""],
     rows,
-    [true, false, true, true, true, true, true, true, true, true, false],
+    [true, ...(withHeld ? [true] : []), false, true, true, true, true, true, true, true, true, false],
   ).split("\n");
   // A count without a plan says why after its count, across the columns: in the plan column a
   // long reason (a list of rejections) widened every row of the table to its length.
@@ -63,12 +79,14 @@ function bars(title: string, points: readonly SweepPoint[], value: (p: SweepPoin
 }
 
 /** The chart: time to train, cost (GPU-hours without a price) and per-GPU efficiency. */
-export function sweepChart(points: readonly SweepPoint[], width = 40): string {
+export function sweepChart(points: readonly SweepPoint[], width = 40, held?: HeldOf): string {
   const priced = points.some((p) => p.run?.cost != null);
   const scale = scalingOf(points);
+  const on = holdsIdle(points, held) ? ", the NVLink domains held" : "";
+  const of = (p: SweepPoint) => (p.run ? billed(p.run, held?.(p)) : null);
   return [
     ...bars("time to train (days, wall-clock)", points, (p) => p.run?.days ?? null, dayCount, width),
-    ...bars(priced ? "cost (USD)" : "GPU-hours (cost at any price is proportional)", points, (p) => (priced ? p.run?.cost ?? null : p.run?.gpuHours ?? null), (v) => (priced ? usd(v) : compact(v)), width),
+    ...bars(priced ? `cost (USD${on})` : `GPU-hours (${on ? `${on.slice(2)}; ` : ""}cost at any price is proportional)`, points, (p) => (priced ? of(p)?.cost ?? null : of(p)?.gpuHours ?? null), (v) => (priced ? usd(v) : compact(v)), width),
     ...bars("per-GPU efficiency (tokens/s per GPU against the smallest count)", points, (p) => scale[points.indexOf(p)] ?? null, (v) => percent(v), width),
   ].join("\n");
 }
@@ -84,25 +102,32 @@ export interface DeadlineMargin {
   slowPick: SweepPoint | null;
 }
 
-const price = (r: NonNullable<SweepPoint["run"]>) => (r.cost === null ? `${compact(r.gpuHours)} GPU-hours` : usd(r.cost));
+/** A count's price in words: its cost (GPU-hours without a price), on the domains it holds where
+ *  it slices them ("$436k for the 32 NVLink domains held, 2,304 GPUs"). */
+function price(p: SweepPoint, held?: HeldOf): string {
+  const h = held?.(p);
+  const b = billed(p.run!, h);
+  const on = h && h.idle > 0 ? ` for the ${count(h.domains)} NVLink domain${h.domains === 1 ? "" : "s"} held, ${count(h.gpus)} GPUs` : "";
+  return `${b.cost === null ? `${compact(b.gpuHours)} GPU-hours` : usd(b.cost)}${on}`;
+}
 
 /** "; 6.6% slower (…) it takes 190.3 days, still within it" or "…: the cheapest count that meets it
  *  even then is 2,048 GPUs, 112.0 days, $10.9M". */
-function marginWords(m: DeadlineMargin, deadline: number): string {
+function marginWords(m: DeadlineMargin, deadline: number, held?: HeldOf): string {
   const slow = m.slowPick?.run;
   if (!slow) return "";
   const pace = `with the step ${percent(m.band)} slower (${m.why}) it takes ${wallTime(slow.wallSeconds, deadline)}`;
   if (slow.wallSeconds <= deadline) return `; ${pace}, still within it`;
   if (!m.pick?.run) return `; ${pace}, and no count swept meets the deadline at that pace`;
-  return `; ${pace}: the cheapest count that meets it even then is ${count(m.pick.gpus)} GPUs, ${wallTime(m.pick.run.wallSeconds)} at that pace, ${price(m.pick.run)}`;
+  return `; ${pace}: the cheapest count that meets it even then is ${count(m.pick.gpus)} GPUs, ${wallTime(m.pick.run.wallSeconds)} at that pace, ${price(m.pick, held)}`;
 }
 
 /** `why`: the reason each count gives for having no plan (said where none has one). `margin`: the
  *  pick at the step's error, or why no error is stated. */
-export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number, why: (p: SweepPoint) => string, margin?: DeadlineMargin | string): string {
+export function deadlineLine(points: readonly SweepPoint[], pick: SweepPoint | null, deadline: number, why: (p: SweepPoint) => string, margin?: DeadlineMargin | string, held?: HeldOf): string {
   if (pick && pick.run) {
-    const m = typeof margin === "string" ? `; no margin for the step's error is stated: ${margin}` : margin ? marginWords(margin, deadline) : "";
-    return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${wallTime(pick.run.wallSeconds)}, ${price(pick.run)}${m}`;
+    const m = typeof margin === "string" ? `; no margin for the step's error is stated: ${margin}` : margin ? marginWords(margin, deadline, held) : "";
+    return `deadline ${duration(deadline)}: the cheapest count that meets it is ${count(pick.gpus)} GPUs, ${wallTime(pick.run.wallSeconds)}, ${price(pick, held)}${m}`;
   }
   const fastest = points.filter((p) => p.run).sort((a, b) => a.run!.wallSeconds - b.run!.wallSeconds)[0];
   return fastest

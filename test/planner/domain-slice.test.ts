@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { allReduceChoice } from "../../planner/cost/tuner.js";
 import { place } from "../../planner/layout/groups.js";
 import { onDomainsOf } from "../../src/domain-slice.js";
+import { usd } from "../../src/format/run-text.js";
 import { runCli } from "../cli/helpers.js";
 import { expectRel, hardware } from "./fixtures.js";
 
@@ -95,5 +96,34 @@ describe("plan --gpus-per-domain", () => {
     // 100 GPUs at 64 a rack: 2 racks, 144 GPUs held, 44 idle
     const part = JSON.parse((await runCli([...full.slice(0, 5), "--gpus", "100", "--gpus-per-domain", "64", ...full.slice(9), "--json"])).stdout).run;
     expect(part.held).toMatchObject({ domains: 2, gpus: 144, idle: 44 });
+  });
+
+  it("--sweep-gpus on a slice prices each count on the racks it holds, as the held: line (it priced the GPUs used, under whole racks)", async () => {
+    const args = ["plan", "--model", "llama3-8b", "--profile", "gb200-nvl72", "--gpus-per-domain", "64", "--sweep-gpus", "64,128", "--tokens", "1T", "--price", "3", "--deadline", "30d"];
+    const j = JSON.parse((await runCli([...args, "--json"])).stdout);
+    // 64 GPUs: 1 rack of 72, 8 idle (×72/64); 128: 2 racks, 144 GPUs, 16 idle (×144/128); both 1.125×
+    const [a, b] = j.points.map((p: { run: { gpuHours: number; cost: number; held: unknown } }) => p.run);
+    expect(a.held).toMatchObject({ domains: 1, of: 72, gpus: 72, idle: 8 });
+    expect(b.held).toMatchObject({ domains: 2, of: 72, gpus: 144, idle: 16 });
+    for (const r of [a, b]) {
+      expect(r.held.gpuHours).toBeCloseTo(r.gpuHours * 1.125, 6);
+      expect(r.held.cost).toBeCloseTo(r.gpuHours * 1.125 * 3, 4);
+    }
+    expect(j.deadline).toMatchObject({ gpus: 64, costOf: "held" });
+    // the same as plan --gpus 64's held: line and run.held (one count's figures, not a sweep's of its own)
+    const one = JSON.parse((await runCli(["plan", "--model", "llama3-8b", "--profile", "gb200-nvl72", "--gpus-per-domain", "64", "--gpus", "64", "--tokens", "1T", "--price", "3", "--json"])).stdout);
+    expect(one.run.held.cost).toBeCloseTo(a.held.cost, 4);
+    const text = (await runCli(args)).stdout;
+    expect(text).toContain("GPU-hours and cost count the GPUs held: whole 72-GPU NVLink domains, idle GPUs included");
+    const row = text.split("\n").find((l) => /^ 128   144  /.test(l));
+    expect(row, text).toContain(usd(b.held.cost));
+    expect(text).toContain("cost (USD, the NVLink domains held)");
+    expect(text).toMatch(/deadline 30.0 days: the cheapest count that meets it is 64 GPUs, [0-9.]+ days, \$[0-9.]+k for the 1 NVLink domain held, 72 GPUs;/);
+    expect(text).toContain(`days, ${usd(a.held.cost)} for the 1 NVLink domain held`);
+    // whole racks: no held column, no field, the deadline's cost on the GPUs used
+    const whole = args.filter((x, i) => x !== "--gpus-per-domain" && args[i - 1] !== "--gpus-per-domain");
+    expect((await runCli(whole)).stdout).not.toContain("held");
+    const wj = JSON.parse((await runCli([...whole, "--json"])).stdout);
+    expect([wj.points[0].run.held, wj.deadline.costOf]).toEqual([undefined, undefined]);
   });
 });

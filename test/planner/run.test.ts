@@ -254,6 +254,17 @@ describe("cheapestWithin (the deadline's pick)", () => {
     // Equal GPU-hours too: the shorter run.
     expect(cheapestWithin([point(256, 50, 0, 300), point(512, 25, 0, 300)], 60 * 86400)?.gpus).toBe(512);
   });
+
+  it("counts the GPUs each count holds per GPU it uses (--gpus-per-domain: whole racks, idle GPUs included)", () => {
+    // 512 at 64 a rack holds 8 racks of 72 (×1.125): $100 used, $112.5 held; 520 holds 9 (648
+    // GPUs, ×1.246): $95 used, $118.4 held. On the GPUs used 520 looked cheaper; held, 512 is.
+    const pts = [point(512, 30, 100, 10), point(520, 29, 95, 9.5)];
+    const held = (gpus: number) => (Math.ceil(gpus / 64) * 72) / gpus;
+    expect(cheapestWithin(pts, 60 * 86400)?.gpus).toBe(520);
+    expect(cheapestWithin(pts, 60 * 86400, held)?.gpus).toBe(512);
+    // without a price, the GPU-hours held: 11.25 against 11.84
+    expect(cheapestWithin([point(512, 30, null, 10), point(520, 29, null, 9.5)], 60 * 86400, held)?.gpus).toBe(512);
+  });
 });
 
 describe("a profile's run section", () => {
