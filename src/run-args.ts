@@ -69,6 +69,27 @@ function ranged(flag: string, text: string, limit: Pick<RunLimit, "min" | "max" 
   return n + 0; // -0 as 0: "--price -0" printed $-0.00
 }
 
+/** --ckpt-bandwidth's value, bytes/s within RUN_LIMITS, or a UserError saying what is wrong with
+ *  it: zero, however written ("0" was "not a bytes/s value"), must be above zero; a negative one is
+ *  below the range (it was told "at least 0", which 0 is not); a number without a unit has none
+ *  (bytes or bits a second?); one past a double's range (1e400 TB/s) is out of range. */
+function ckptBandwidth(text: string): number {
+  const give = `give an aggregate write bandwidth ${RUN_LIMITS.checkpointBandwidth.words}`;
+  const fail = (why: string) => new UserError(`--ckpt-bandwidth: "${text}" ${why}`);
+  const num = /^\s*([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*(.*?)\s*$/i.exec(text);
+  if (num) {
+    const [, sign, mantissa, exponent, unit] = num;
+    const magnitude = parseQuantity(`${mantissa}${exponent ?? ""} ${unit}`, "bytes/s");
+    if (/^0*\.?0*$/.test(mantissa!) && (unit === "" || magnitude.ok)) throw fail(`must be above zero; ${give}`);
+    if (sign === "-") throw unit === "" || magnitude.ok ? fail(`is negative; ${give}`) : fail(`is not a bytes/s value; ${give}`);
+    if (unit === "") throw fail(`has no unit; write bytes or bits a second, like ${mantissa}${exponent ?? ""} B/s or 2 TB/s`);
+    if (Number(`${mantissa}${exponent ?? ""}`) === Infinity && parseQuantity(`1 ${unit}`, "bytes/s").ok) throw fail(`is out of range; ${give}`);
+  }
+  const b = orFail("ckpt-bandwidth", parseQuantity(text, "bytes/s"));
+  if (!withinLimit(b, RUN_LIMITS.checkpointBandwidth)) throw fail(`is out of range; ${give}`);
+  return b;
+}
+
 /** --tokens's value (the interactive planner's `w` takes it too), or a UserError naming the flag. */
 export const parseTokensFlag = (text: string): number => orFail("tokens", parseTokens(text));
 
@@ -86,12 +107,7 @@ export function takeRunArgs(argv: string[]): { run: RunArgs; rest: string[] } {
   if (v.pue !== undefined) run.pue = ranged("pue", v.pue, RUN_LIMITS.pue, `give a PUE ${RUN_LIMITS.pue.words}`);
   run.power = oneOf<PowerBasis>("power", v.power, ["board", "node"]) ?? run.power;
   run.ckpt = oneOf<CheckpointMode>("ckpt", v.ckpt, ["sync", "async"]) ?? run.ckpt;
-  if (v["ckpt-bandwidth"] !== undefined) {
-    const b = orFail("ckpt-bandwidth", parseQuantity(v["ckpt-bandwidth"], "bytes/s"));
-    if (!(b > 0)) throw new UserError(`--ckpt-bandwidth: "${v["ckpt-bandwidth"]}" must be above zero`);
-    if (!withinLimit(b, RUN_LIMITS.checkpointBandwidth)) throw new UserError(`--ckpt-bandwidth: "${v["ckpt-bandwidth"]}" is out of range; give an aggregate write bandwidth ${RUN_LIMITS.checkpointBandwidth.words}`);
-    run.ckptBandwidth = b;
-  }
+  if (v["ckpt-bandwidth"] !== undefined) run.ckptBandwidth = ckptBandwidth(v["ckpt-bandwidth"]);
   if (v["restart-time"] !== undefined) {
     // (every unit, as the profile's run.restartTime takes them: "30d" was refused, "1 day" not)
     const r = orFail("restart-time", parseDuration(v["restart-time"], DURATION_UNITS, true, "10min"));

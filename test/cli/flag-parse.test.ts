@@ -63,6 +63,15 @@ describe("number flags", () => {
     }
   });
 
+  it("--restart-time 0 is 0 s, as 0s is (zero in any unit; it was \"not a duration\"), in a profile too", () => {
+    for (const zero of ["0", "0.0", "-0", "0s", "0 min"]) expect(run("--restart-time", zero).restartTime, zero).toBe(0);
+    const merged = resolveExtends({ name: "mine", extends: "dgx-h100", run: { restartTime: "0" } }, rawHardware, "mine.json");
+    const r = merged.ok ? parseHardwareFile(merged.value, "mine.json") : merged;
+    expect(r.ok ? r.value.run?.restartTime : r.message).toBe(0);
+    // a bare number other than 0 still has no unit (600 s or 600 min?)
+    expect(fails(() => run("--restart-time", "600"))).toMatch(/^--restart-time: "600" is not a duration; write a number and one of s, min/);
+  });
+
   it("a restart time without a unit is shown an example in its own scale, not a link latency's 5 us", () => {
     expect(fails(() => run("--restart-time", "600"))).toBe('--restart-time: "600" is not a duration; write a number and one of s, min, m, h, d, w (or second, minute, hour, day, week), like 10min');
     const merged = resolveExtends({ name: "mine", extends: "dgx-h100", run: { restartTime: "600" } }, rawHardware, "mine.json");

@@ -119,6 +119,25 @@ describe("messages that say what is wrong", () => {
     [["--tokens", "1B", "--pue", "11"], "paraplan: --pue: 11 is out of range; give a PUE from 1 to 10, like 1.1"],
   ];
   refusedEach(refused);
+});
+
+// QA: a zero, a negative, a bare number or an absurd one was said to be unreadable ("0" is not a
+// bytes/s value, "-1min" not a duration, "1e400" not a token count), or a negative bandwidth told
+// "at least 0", which 0 is not.
+describe("a run flag at 0, negative, without a unit or absurd says which", () => {
+  const range = "give an aggregate write bandwidth from 1 MB/s to 100 TB/s, like 2 TB/s";
+  refusedEach([
+    [["--tokens", "1B", "--ckpt-bandwidth", "0"], `paraplan: --ckpt-bandwidth: "0" must be above zero; ${range}`],
+    [["--tokens", "1B", "--ckpt-bandwidth", "-1TB/s"], `paraplan: --ckpt-bandwidth: "-1TB/s" is negative; ${range}`],
+    [["--tokens", "1B", "--ckpt-bandwidth", "2e12"], 'paraplan: --ckpt-bandwidth: "2e12" has no unit; write bytes or bits a second, like 2e12 B/s or 2 TB/s'],
+    [["--tokens", "1B", "--ckpt-bandwidth", "1e400 TB/s"], `paraplan: --ckpt-bandwidth: "1e400 TB/s" is out of range; ${range}`],
+    [["--tokens", "1B", "--restart-time", "-1min"], 'paraplan: --restart-time: "-1min" is negative; give 0 or more, like 10min'],
+    [["--tokens", "1B", "--sweep-gpus", "8,16", "--deadline", "0"], 'paraplan: --deadline: "0" must be above zero'],
+    [["--tokens", "1B", "--sweep-gpus", "8,16", "--deadline", "-2d"], 'paraplan: --deadline: "-2d" is negative; give a duration above zero, like 90d'],
+    [["--tokens", "-1T"], 'paraplan: --tokens: "-1T" is below 1 token: a run trains at least one'],
+    [["--tokens", "1e400"], 'paraplan: --tokens: "1e400" is too many tokens: at most 1e16'],
+    [["--tokens", "1B", "--sweep-gpus", "64,0"], 'paraplan: --sweep-gpus: "64,0" has a GPU count below 1: each is at least 1, like 256..16384 or 256,1024,4096'],
+  ]);
 
   it("no count swept has a plan because --tp 3 divides none: said, not 'nothing fits'; the header names the hardware and engine", async () => {
     const r = await runCli(["plan", "--model", "llama2-7b", "--tokens", "1B", "--sweep-gpus", "64..128", "--tp", "3"]);

@@ -11,6 +11,7 @@ import {
   dalyInterval,
   goodputOf,
   jobMtbf,
+  DURATION_UNITS,
   parseDuration,
   parseGpuList,
   parseTokens,
@@ -220,6 +221,11 @@ describe("parsers", () => {
     expect(parseDuration("3 hours", ["h", "d", "w"])).toEqual({ ok: true, value: 3 * 3600 });
     expect(parseDuration("2 weeks")).toEqual({ ok: true, value: 2 * 604800 });
     expect(parseDuration("1 day", ["s", "min", "m", "h"]).ok).toBe(false); // days not taken there
+    // Zero in any unit, or none; a negative one said as such (it was "not a duration").
+    expect(parseDuration("0", DURATION_UNITS, true)).toEqual({ ok: true, value: 0 });
+    expect(parseDuration("0")).toEqual({ ok: false, message: '"0" must be above zero' });
+    expect(parseDuration("0s", ["h", "d", "w"])).toEqual({ ok: false, message: '"0s" must be above zero' });
+    expect(parseDuration("-1d")).toEqual({ ok: false, message: '"-1d" is negative; give a duration above zero, like 90d' });
     expect(parseDuration("10 Minutes")).toMatchObject({ ok: false, message: expect.stringMatching(/Minutes is not minutes/) });
   });
 
