@@ -3,7 +3,7 @@
 // Each command's module is imported when that command runs (`paraplan --help` loads none of
 // them, `paraplan plan` neither the executor nor the profiler): start-up is most of a CLI's time.
 import { INTERNAL_STATUS, UserError, exitFor, internalErrorLine, printable } from "./errors.js";
-import { type Io, processIo } from "./io.js";
+import { type Io, processIo, stderrBroke, stdoutBroke } from "./io.js";
 import { startEarlySimulation } from "./app/sim-early.js";
 import { tuneForOneShot } from "./app/one-shot.js";
 import { isMainModule } from "./main-module.js";
@@ -92,9 +92,12 @@ function startInteractive(options?: SetupOptions, start?: StartState): void {
 
 
 if (isMainModule(import.meta.url)) {
-  // Broken pipes (paraplan plan | head) end quietly.
+  // Broken pipes (paraplan plan | head) end quietly; a run (execute) goes on, its results kept (io.ts).
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
+    if (e.code === "EPIPE" && !stdoutBroke()) process.exit(0);
+  });
+  process.stderr.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") stderrBroke();
   });
   // A process that plans and exits runs V8 set up for that (one-shot.ts); the interactive planner,
   // execute and the profiler keep its defaults. Here, not in main(): tests call main() in-process.

@@ -12,7 +12,7 @@ import { progressLine, redraw, summaryText } from "../format/execute-text.js";
 import { describePlan, header } from "../format/plan-text.js";
 import { type StartupContext, rendezvousLine, waitingLine } from "../format/startup-text.js";
 import { plural } from "../format/units.js";
-import type { Io } from "../io.js";
+import { type Io, keepRunningOnBrokenPipe } from "../io.js";
 
 export const EXECUTE_USAGE = `usage: paraplan execute --model <preset|file.json> [options]
 
@@ -80,6 +80,8 @@ function reporter(args: ExecuteArgs, io: Io, term: Terminal | null, world: numbe
 
 async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null): Promise<number> {
   const { req, result } = p.chosen;
+  // A reader that goes away (execute --json | head -1) neither stops the ranks nor loses the run.
+  keepRunningOnBrokenPipe(() => io.err(`paraplan: stdout was closed (its reader ended); the run goes on, its results in ${printable(p.runDir)}`));
   if (!args.json) {
     io.out(header(req));
     io.out(`plan: ${describePlan(result)}; ${plural(args.steps, "step")} on ${p.node.nnodes > 1 ? `node ${p.node.nodeRank} of ${p.node.nnodes}, ` : ""}${plural(p.node.perNode, "rank")} here, torch ${p.torch}`);
