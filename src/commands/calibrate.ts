@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { deviceOfProfile } from "../../executor/devices.js";
 import { UserError } from "../errors.js";
 import type { Io } from "../io.js";
+import { realOf } from "../own-paths.js";
 import { hardwareDir, isPath, readJson } from "../load.js";
 import { CALIBRATE_USAGE, parseCalibrateArgs } from "../profile/calibrate/args.js";
 import { CalibrationError, fitScales } from "../profile/calibrate/fit.js";
@@ -47,6 +48,14 @@ function distinctRuns(dirs: string[]): { dirs: string[]; notes: string[] } {
   return { dirs: [...seen.values()].map((s) => s.arg), notes };
 }
 
+/** Exit 2 where --out lies in one of the run directories: it would overwrite the run's own files
+ *  (--out RUN/summary.json replaced the measured summary with the profile) or sit among them. */
+function refuseOutInRun(out: string, dirs: string[]): void {
+  const inRun = dirs.find((d) => dirname(realOf(out)) === real(d));
+  if (inRun !== undefined)
+    throw new UserError(`--out ${resolve(out)} is inside the run directory ${inRun}, whose files calibrate reads and keeps; write elsewhere`);
+}
+
 const onWhat = (device: string) => (device === "cpu" ? "CPU ranks" : "CUDA GPUs");
 
 /** Every run must have run on the profile's kind of device (executor/devices.ts deviceOfProfile),
@@ -87,6 +96,7 @@ export function calibrateCommand(argv: string[], io: Io): number {
   const label = base.name ?? basename(profileArg, ".json");
   checkHardware(cases, base, label, profileArg);
   const fallback = defaultCalibratedPath(label);
+  if (args.out !== undefined) refuseOutInRun(args.out, runs.dirs);
   const out = checkWritable(args.out ?? fallback, "--out", fallback);
   let fit;
   let held;

@@ -243,3 +243,22 @@ describe("runs of another device or profile", () => {
     expect(() => calibrateCommand([other, "--profile", job, "--out", join(root, "o.json")], capture().io)).toThrow(/was planned with profile their-cpu, not job nor a profile job extends/);
   });
 });
+
+describe("--out and the runs", () => {
+  it("never lands in a run directory: --out RUN/summary.json overwrote the run's measured summary", async () => {
+    const root = tmp();
+    const run = writeRun(join(root, "run"), { stepTime: 0.05 });
+    const second = writeRun(join(root, "second"), { stepTime: 0.06, microBatch: 2 });
+    const summary = readFileSync(join(run, "summary.json"), "utf8");
+    for (const out of [join(run, "summary.json"), join(run, "new.json"), join(second, "plan.json")]) {
+      const r = await cli(["calibrate", run, second, "--out", out]);
+      expect(r.code, out).toBe(2);
+      expect(r.err, out).toEqual([expect.stringMatching(/^paraplan: --out .* is inside the run directory .*, whose files calibrate reads and keeps; write elsewhere$/)]);
+    }
+    // through a link to the run's file too
+    symlinkSync(join(run, "summary.json"), join(root, "link.json"));
+    expect((await cli(["calibrate", run, "--out", join(root, "link.json")])).code).toBe(2);
+    expect(readFileSync(join(run, "summary.json"), "utf8")).toBe(summary);
+    expect((await cli(["calibrate", run, "--out", join(root, "o.json")])).code).toBe(0);
+  });
+});

@@ -24,7 +24,8 @@ profile that --profile does not extend. A run directory given twice is fitted on
 
   --profile NAME|FILE        the profile to calibrate (default: the one the runs were planned with)
   --out FILE                 default profiles/hardware/local-<profile>-calibrated.json (git
-                             ignores local-*.json); never one of paraplan's own files
+                             ignores local-*.json); never one of paraplan's own files nor in
+                             a run directory given
   --name NAME                the calibrated profile's name (default: the file's name; no control
                              characters)
   --fit auto|separate|common auto: separate factors when the runs can tell them apart
