@@ -1,8 +1,9 @@
 // `paraplan export`: the best plan (or --plan's) as an engine's own configuration files, printed
 // or written to --out DIR.
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { makeDirs } from "../../executor/fs-safe.js";
+import { ARTIFACTS } from "../../executor/run-dir.js";
 import { DEFAULT_ENGINE, FORMAT_ENGINES, type Fixed, type ModelSpec, checkFixed, evaluatePlan, modelGaps } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { planFileError, readPlanFile } from "../plan-file.js";
@@ -42,7 +43,8 @@ apply; see paraplan plan --help. Its output flags (--json --top --timeline --tra
                            8c8dd48; torchrun 2; slurm 23
   --script "CMD ARGS"      torchrun/slurm: the training script (default: paraplan's worker with launch.json)
   --rdzv-endpoint H:P      torchrun: the rendezvous endpoint (default: $MASTER_ADDR:29500)
-  --out DIR                write the files into DIR (created) instead of printing them
+  --out DIR                write the files into DIR (created) instead of printing them; never
+                           over the files of a run of paraplan execute there
 
 exit status: 0 exported, 1 no plan (nothing fits in memory, or no valid configuration), 2 bad input or a plan the engine cannot run`;
 
@@ -117,6 +119,15 @@ function refuseUnused(values: Record<string, unknown>, f: ExportFormat): void {
   // taken for a directory of that name (QA: it made one).
   if (values.out === "-")
     throw new UserError(`--out -: export prints the files on standard output without --out, and writes only into a directory; drop --out to print them, or give --out ./- for a directory named "-"`);
+}
+
+/** Exit 2 where --out holds a run of paraplan execute whose files export would replace (its
+ *  launch.json, what the worker ran: the run could no longer be calibrated as recorded). */
+function refuseRunFiles(out: string, names: string[]): void {
+  const run = Object.values(ARTIFACTS).filter((n) => existsSync(join(out, n)));
+  const replaced = names.filter((n) => existsSync(join(out, n)));
+  if (run.length > 0 && replaced.length > 0)
+    throw new UserError(`--out: "${out}" holds a run of paraplan execute (${run.join(", ")}); export would replace its ${replaced.join(", ")}; write elsewhere`);
 }
 
 export function runExport(argv: string[], io: Io): number {
@@ -248,6 +259,7 @@ export function runExport(argv: string[], io: Io): number {
   const out = s("out");
   if (out !== undefined) {
     refuseOwnTree("--out", out);
+    refuseRunFiles(out, result.files.map((f) => f.name));
     const made = makeDirs(out);
     if (!made.ok) throw new UserError(`--out: cannot write into "${out}" (${made.errno})`);
     try {

@@ -1,5 +1,5 @@
 // `paraplan export` and `paraplan plan --from` through main(argv, io): output, files, exit codes.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { evaluatePlan, search } from "../../planner/index.js";
@@ -35,6 +35,18 @@ describe("paraplan export", () => {
     expect(ds.zero_optimization.stage).toBe(1);
     expect(ds.train_batch_size).toBe(1536); // the gpt3-175b model file's batch
     expect(readFileSync(join(dir, "megatron-deepspeed-args.txt"), "utf8")).toContain("\n--pipeline-model-parallel-size 4\n");
+  });
+
+  it("--out never replaces the files of a run of paraplan execute (its launch.json, what the worker ran)", async () => {
+    const dir = join(tempDir(), "run");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "plan.json"), "{}\n");
+    writeFileSync(join(dir, "launch.json"), '{"ran": true}\n');
+    const r = await cli(["export", "--format", "torchrun", "--model", "tiny", "--profile", "cpu", "--gpus", "2", "--out", dir]);
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([`paraplan: --out: "${dir}" holds a run of paraplan execute (plan.json, launch.json); export would replace its launch.json; write elsewhere`]);
+    expect(readFileSync(join(dir, "launch.json"), "utf8")).toBe('{"ran": true}\n');
+    expect(existsSync(join(dir, "torchrun.sh"))).toBe(false);
   });
 
   // (was: megatron never picks ZeRO-2/3.) core_r0.14 runs them as Megatron-FSDP, which the export
