@@ -1,5 +1,6 @@
 // `paraplan execute --json`: one JSON object per line — one per step, then the summary (or, when the
-// run fails, `{"failed": true, "failure": {rank, kind, message}, …}`) as the last line.
+// run fails, `{"failed": true, "failure": {rank, kind, message}, …}`, rank the one that failed
+// (first), null where none is known) as the last line.
 import type { StepEvent } from "../../executor/events.js";
 import type { Failure } from "../../executor/run.js";
 import type { Summary } from "../../executor/summary.js";
@@ -18,6 +19,6 @@ export function failureJson(f: Failure, message: string, runDir: string, steps: 
       ? { rank: f.error.rank, kind: f.error.kind, message: f.error.message }
       : f.kind === "interrupted"
         ? { rank: null, kind: "interrupted", signal: f.signal, message }
-        : { rank: null, kind: f.kind, message };
+        : { rank: f.kind === "exit" ? f.rank : null, kind: f.kind, message };
   return JSON.stringify({ failed: true, failure, steps, runDir });
 }

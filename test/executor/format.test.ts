@@ -38,6 +38,14 @@ describe("execute output", () => {
       steps: 2,
       runDir: "/runs/x",
     });
+    // torchrun's exit that names the rank that failed first (a rank killed by SIGKILL): --json names it too
+    const killed = { kind: "exit" as const, code: 1, signal: null, rank: 1, reason: "killed by SIGKILL" };
+    expect(JSON.parse(failureJson(killed, "torchrun exited with status 1 (rank 1 failed first): killed by SIGKILL", "/runs/x", 2)).failure).toEqual({
+      rank: 1,
+      kind: "exit",
+      message: "torchrun exited with status 1 (rank 1 failed first): killed by SIGKILL",
+    });
+    expect(JSON.parse(failureJson({ ...killed, rank: null }, "m", "/runs/x", 2)).failure.rank).toBeNull();
   });
 
   it("prints the summary as a table of measured, predicted and error", () => {
