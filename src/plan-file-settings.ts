@@ -220,3 +220,10 @@ export function planFileArgs(args: PlanArgs, path: string, requestEngine: string
   const model = modelOf(args, raw, path);
   return withPlanFileSettings({ ...args, model }, planFileSettings(raw, path), requestEngine, withProfile);
 }
+
+/** The hardware profile the --plan file at `path` was priced on, found as withPlanFileSettings
+ *  finds it (foundProfile), or undefined where it names none or it cannot be found here. */
+export function planFileProfile(path: string): string | undefined {
+  const p = planFileSettings(readPlanJson(path), path).profile;
+  return p === undefined ? undefined : (foundProfile(p.value, path) ?? undefined);
+}

@@ -7,7 +7,9 @@ import { ARTIFACTS } from "../../executor/run-dir.js";
 import { DEFAULT_ENGINE, FORMAT_ENGINES, type Fixed, type ModelSpec, checkFixed, evaluatePlan, modelGaps } from "../../planner/index.js";
 import { checkLayout } from "../../planner/space.js";
 import { planFileError, readPlanFile } from "../plan-file.js";
-import { planFileArgs } from "../plan-file-settings.js";
+import { planFileArgs, planFileProfile } from "../plan-file-settings.js";
+import { type Device, deviceOfProfile } from "../../executor/devices.js";
+import { loadProfile } from "../load.js";
 import { worldOf } from "../../planner/layout/groups.js";
 import { checkPlanModel, readPlanFor } from "../app/plan-model.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease, planOf } from "../engines/engine-plan.js";
@@ -79,6 +81,18 @@ function checkFormatEngine(engine: string, f: ExportFormat, formatEngine: string
 function checkStructure(req: PlanRequest, plan: Parameters<typeof describe>[0], file: string): void {
   const bad = checkLayout(req.model, req.training, req.hw.gpusPerNode, plan);
   if (bad) throw planFileError(`--plan ${file}`, bad.flag, plan, `${bad.message} [${bad.code}]`);
+}
+
+/** The device paraplan's worker runs a launcher's launch.json on: the profile's
+ *  (executor/devices.ts deviceOfProfile: CPU ranks for a CPU profile), CUDA by default; a profile
+ *  that cannot be read is named where the request loads it. */
+function launcherDevice(profile: string | undefined): Device {
+  if (profile === undefined) return "cuda";
+  try {
+    return deviceOfProfile(loadProfile(profile).gpuName);
+  } catch {
+    return "cuda";
+  }
 }
 
 /** What to do about a model the engine of --format f (one of FORMAT_ENGINES) cannot build: the
@@ -158,7 +172,8 @@ export function runExport(argv: string[], io: Io): number {
   // launchers (torchrun, slurm) start paraplan's worker, compiled on CUDA as their launch.json says
   // (src/engines/torchrun.ts launchSpecFile), so they predict with its engine as execute does;
   // with --script they start the user's script and --engine is free.
-  const formatEngine = formatEngineName(f, s("script"));
+  // (on CPU ranks, where the profile's host runs the ops, the worker runs eager: launcherDevice)
+  const formatEngine = formatEngineName(f, s("script"), launcherDevice(args.profile ?? (s("plan") !== undefined ? planFileProfile(s("plan")!) : undefined)));
   if (formatEngine && args.engine !== undefined) checkFormatEngine(args.engine, f, formatEngine);
   // The file's model (where --model is absent) and training: the plan is priced as it was planned
   // (src/plan-file-settings.ts), not on the model's default sequence, batch and precision.

@@ -16,6 +16,7 @@ import {
   search,
 } from "../../planner/index.js";
 import { defaultCompile } from "../../executor/spec.js";
+import type { Device } from "../../executor/devices.js";
 import { deepspeed } from "./deepspeed.js";
 import {
   type Engine,
@@ -38,12 +39,13 @@ import { count, percent } from "../format/units.js";
 export const ENGINES: Record<ExportFormat, Engine> = { megatron, deepspeed, torchtitan, "llm-foundry": llmFoundry, torchrun, slurm };
 
 /** The engine a format's configuration runs on, which its export predicts with: the stack's
- *  (FORMAT_ENGINES); for the launchers (torchrun, slurm) paraplan's worker, compiled on CUDA as
- *  their launch.json says (torchrun.ts launchSpecFile), or none when `script` launches the user's
+ *  (FORMAT_ENGINES); for the launchers (torchrun, slurm) paraplan's worker on `device` as their
+ *  launch.json says (torchrun.ts launchSpecFile: compiled on CUDA, eager on CPU ranks, as execute
+ *  --device runs it: executor/spec.ts defaultCompile), or none when `script` launches the user's
  *  own. */
-export function formatEngineName(format: ExportFormat, script?: string): string | undefined {
+export function formatEngineName(format: ExportFormat, script?: string, device: Device = "cuda"): string | undefined {
   if (format in FORMAT_ENGINES) return FORMAT_ENGINES[format as keyof typeof FORMAT_ENGINES];
-  return script === undefined ? executorEngineName(defaultCompile("cuda")) : undefined;
+  return script === undefined ? executorEngineName(defaultCompile(device)) : undefined;
 }
 
 /** The engine's configuration files for this plan. Throws ExportRefused (a one-line UserError)

@@ -9,6 +9,7 @@ import { UserError } from "../errors.js";
 import { DEFAULT_STEPS } from "../execute-args.js";
 import { WORKER_MODULE } from "../../executor/launch.js";
 import { buildSpec, predictionOf } from "../../executor/spec.js";
+import { deviceOfProfile } from "../../executor/devices.js";
 import type { Plan } from "../../planner/types.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
 import { engineDispatchRefusal } from "./engine-dispatch.js";
@@ -146,7 +147,9 @@ export function torchrunArgs(l: NodeLayout, nodes: string, nodeRank: string, end
 export function launchSpecFile(ctx: EngineContext): ExportFile {
   const spec = buildSpec({
     runDir: `runs/${exportId(ctx.model.name).replace(/^paraplan-/, "export-")}`,
-    device: "cuda",
+    // (the profile's device: CPU ranks for a CPU profile, eager there, as execute --device cpu runs
+    // them: executor/spec.ts defaultCompile)
+    device: deviceOfProfile(ctx.hw.gpuName),
     model: ctx.model,
     plan: ctx.plan,
     globalBatch: ctx.training.globalBatch,
@@ -171,7 +174,7 @@ export function launcherTranslate(plan: Plan, ctx: Omit<EngineContext, "plan">):
   const m = ctx.model;
   const refused = workerRefusal(plan, {
     ...capabilityContext(ctx.training, ctx.hw, undefined, m),
-    experts: m.moe?.experts ?? 0, mla: m.mla !== undefined, mtpLayers: m.mtpLayers ?? 0, qkNormFull: m.qkNorm === "full", device: "cuda",
+    experts: m.moe?.experts ?? 0, mla: m.mla !== undefined, mtpLayers: m.mtpLayers ?? 0, qkNormFull: m.qkNorm === "full", device: deviceOfProfile(ctx.hw.gpuName),
   });
   return refused ? { kind: "refused", reason: `${refused.reason}; give --script to launch a trainer of your own` } : { kind: "exact" };
 }

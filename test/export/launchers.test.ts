@@ -6,7 +6,9 @@ import { ExportRefused } from "../../src/engines/engine-plan.js";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { loadProfile } from "../../src/load.js";
 import { loadEngine } from "../../src/load-engine.js";
-import { LLAMA, h100, model, pcie, plan, training } from "./helpers.js";
+import { LLAMA, cli, h100, model, pcie, plan, tempDir, training } from "./helpers.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 
 const p = plan({ tp: 8, pp: 2, zero: 1 });
 
@@ -23,6 +25,21 @@ describe("torchrun", () => {
     expect(spec.plan).toEqual(p);
     expect(spec.training).toMatchObject({ globalBatch: 512, seqLen: 2048, precision: "bf16" });
     expect(spec.device).toBe("cuda");
+  });
+  it("on the cpu profile the worker runs on CPU ranks, eager, as execute --device cpu does, and the CLI prices it on paraplan (QA: the spec said cuda and compile on a CPU plan)", async () => {
+    const cpu = loadProfile("cpu");
+    const r = exportPlan("torchrun", model("tiny"), plan({ dp: 2 }), training({ gpus: 2, globalBatch: 8, seqLen: 32 }), cpu);
+    const spec = JSON.parse(r.files[1]!.content);
+    expect([spec.device, spec.execution.compile]).toEqual(["cpu", false]);
+    // (the export's engine follows: paraplan, the eager worker, not paraplan-compile; plan --json of
+    // the same request on paraplan gives the same tokens/s)
+    const dir = join(tempDir(), "tiny-cpu");
+    const out = await cli(["export", "--format", "torchrun", "--model", "tiny", "--profile", "cpu", "--gpus", "2", "--out", dir]);
+    expect(out.code, out.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "launch.json"), "utf8")).device).toBe("cpu");
+    const planned = await cli(["plan", "--model", "tiny", "--profile", "cpu", "--gpus", "2", "--engine", "paraplan", "--json", "--top", "1"]);
+    const best = (JSON.parse(planned.stdout) as { plans: { tokensPerSecond: number }[] }).plans[0]!;
+    expect(out.stdout).toContain(`predicted ${Math.round(best.tokensPerSecond).toLocaleString("en-US")} tokens/s`);
   });
   it("a user's script and endpoint replace the worker; no launch.json", () => {
     const r = exportPlan("torchrun", model(LLAMA), p, training(), h100, { script: "train.py --config run.yaml", rdzvEndpoint: "10.0.0.1:29400" });

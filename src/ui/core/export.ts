@@ -8,6 +8,7 @@ import { makeDirs } from "../../../executor/fs-safe.js";
 import { DEFAULT_CP_COMM, type Plan, type PlanResult, type Schedule, type Training, issueText } from "../../../planner/index.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe } from "../../engines/engine-plan.js";
 import { exportPlan as engineExport, formatEngineName } from "../../engines/export-plan.js";
+import { deviceOfProfile } from "../../../executor/devices.js";
 import { planJson } from "../../../executor/plan-json.js";
 import { type PlanRequest, trainingOn } from "../../plan-request.js";
 
@@ -108,7 +109,7 @@ function makeDir(dir: string): void {
  *  with it: a Megatron file reduces gradients as Megatron-Core does, whatever the Software field
  *  searched with), or why that engine cannot train the model. */
 function onFormatEngine(format: ExportFormat, req: PlanRequest): Training | string {
-  const name = formatEngineName(format);
+  const name = formatEngineName(format, undefined, deviceOfProfile(req.hw.gpuName));
   if (name === undefined) return req.training;
   const training = trainingOn(req, name);
   return "code" in training ? issueText(training) : training;
