@@ -85,7 +85,7 @@ async function run(args: ExecuteArgs, p: Prepared, io: Io, term: Terminal | null
   if (!args.json) {
     io.out(header(req));
     io.out(`plan: ${describePlan(result)}; ${plural(args.steps, "step")} on ${p.node.nnodes > 1 ? `node ${p.node.nodeRank} of ${p.node.nnodes}, ` : ""}${plural(p.node.perNode, "rank")} here, torch ${p.torch}`);
-    io.out(`run dir: ${p.runDir}`);
+    io.out(`run dir: ${printable(p.runDir)}`);
   }
   const { nnodes, nodeRank, endpoint, rdzvId } = p.node;
   const startup = { nnodes, endpoint, deadline: p.startupTimeout };

@@ -9,6 +9,7 @@ import type { Figures, NotComparable, Summary } from "../../executor/summary.js"
 import type { Plan, PlanResult } from "../../planner/index.js";
 import { bubbleFormula } from "../../planner/cost/pipeline.js";
 import { join } from "node:path";
+import { printable } from "../errors.js";
 import { describePlan } from "./plan-text.js";
 import { spanList, startupFailure } from "./startup-text.js";
 import type { Endpoint } from "../../executor/launch.js";
@@ -115,7 +116,7 @@ export function summaryText(s: Summary): string {
   // told from computing (tp2 without sp measured 0 beside 52 blocking all-reduces).
   if (s.timeline?.measured && s.device === "cpu")
     lines.push("(measured exposed communication on CPU ranks: collectives inside a layer's forward or backward count as compute, so it is a lower bound)");
-  lines.push("", `run dir: ${s.runDir}`);
+  lines.push("", `run dir: ${printable(s.runDir)}`);
   return lines.join("\n");
 }
 

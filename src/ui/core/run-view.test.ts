@@ -18,6 +18,8 @@ describe("the execute screen's view-model", () => {
     expect(v.speed).toBe("step time 250 ms · 1,024 tokens/s");
     expect(v.title).toBe("tp 1 · pp 1 · dp 1 · ZeRO-0 · mb 8 · no recompute");
     expect(v.runDir).toBe("run dir: /tmp/r");
+    // a directory name with a newline or an escape stays one printable line (QA: it split the line)
+    expect(runView({ ...base, runDir: "/tmp/a\nb\u001b[2J" }, 80).runDir).toBe("run dir: /tmp/a\\nb\\x1b[2J");
   });
 
   it("compares measured with predicted when the run ends", () => {

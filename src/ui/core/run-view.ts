@@ -7,6 +7,7 @@ import { compact, count, percent, seconds, size } from "../../format/units.js";
 import { fit, meter, sparkline } from "./bars.js";
 import { type Ranked, keepWithin, wrapText } from "./frame.js";
 import { shortPlan } from "./detail.js";
+import { printable } from "../../errors.js";
 import type { RunState } from "./state.js";
 
 export interface RunView {
@@ -105,7 +106,7 @@ export function runView(r: RunState, width: number): RunView {
     figures: rows.length,
     timeline,
     message: r.message,
-    runDir: r.runDir ? fit(`run dir: ${r.runDir}`, width) : "",
+    runDir: r.runDir ? fit(`run dir: ${printable(r.runDir)}`, width) : "",
   };
 }
 
