@@ -2,7 +2,7 @@
 // are parsed (execute and export share those and have no run), validated into values, or a
 // one-line UserError naming the flag.
 import { type CheckpointMode, DURATION_UNITS, type PowerBasis, RUN_LIMITS, type RunLimit, parseDuration, parseGpuList, parseTokens, withinLimit } from "../planner/run/index.js";
-import { parseQuantity } from "../planner/units.js";
+import { parseMagnitude } from "../planner/schema/magnitude.js";
 import { UserError } from "./errors.js";
 import { MAX, oneOf } from "./flags.js";
 
@@ -70,25 +70,9 @@ function ranged(flag: string, text: string, limit: Pick<RunLimit, "min" | "max" 
 }
 
 /** --ckpt-bandwidth's value, bytes/s within RUN_LIMITS, or a UserError saying what is wrong with
- *  it: zero, however written ("0" was "not a bytes/s value"), must be above zero; a negative one is
- *  below the range (it was told "at least 0", which 0 is not); a number without a unit has none
- *  (bytes or bits a second?); one past a double's range (1e400 TB/s) is out of range. */
-function ckptBandwidth(text: string): number {
-  const give = `give an aggregate write bandwidth ${RUN_LIMITS.checkpointBandwidth.words}`;
-  const fail = (why: string) => new UserError(`--ckpt-bandwidth: "${text}" ${why}`);
-  const num = /^\s*([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*(.*?)\s*$/i.exec(text);
-  if (num) {
-    const [, sign, mantissa, exponent, unit] = num;
-    const magnitude = parseQuantity(`${mantissa}${exponent ?? ""} ${unit}`, "bytes/s");
-    if (/^0*\.?0*$/.test(mantissa!) && (unit === "" || magnitude.ok)) throw fail(`must be above zero; ${give}`);
-    if (sign === "-") throw unit === "" || magnitude.ok ? fail(`is negative; ${give}`) : fail(`is not a bytes/s value; ${give}`);
-    if (unit === "") throw fail(`has no unit; write bytes or bits a second, like ${mantissa}${exponent ?? ""} B/s or 2 TB/s`);
-    if (Number(`${mantissa}${exponent ?? ""}`) === Infinity && parseQuantity(`1 ${unit}`, "bytes/s").ok) throw fail(`is out of range; ${give}`);
-  }
-  const b = orFail("ckpt-bandwidth", parseQuantity(text, "bytes/s"));
-  if (!withinLimit(b, RUN_LIMITS.checkpointBandwidth)) throw fail(`is out of range; ${give}`);
-  return b;
-}
+ *  it (zero, negative, no unit, out of range), as a profile's run.checkpointBandwidth is read. */
+const ckptBandwidth = (text: string): number =>
+  orFail("ckpt-bandwidth", parseMagnitude(text, "bytes/s", { limit: RUN_LIMITS.checkpointBandwidth }));
 
 /** --tokens's value (the interactive planner's `w` takes it too), or a UserError naming the flag. */
 export const parseTokensFlag = (text: string): number => orFail("tokens", parseTokens(text));

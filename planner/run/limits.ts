@@ -10,6 +10,8 @@ export interface RunLimit {
   max: number;
   /** The range in words, for messages. */
   words: string;
+  /** What the figure is, for "give …" in messages (absent: the range alone). */
+  what?: string;
 }
 
 export const RUN_LIMITS = {
@@ -23,13 +25,16 @@ export const RUN_LIMITS = {
   // fifteen times that, is a unit slip, not a cluster.
   // The floor, 1 MB/s, is a hundredth of one hard disk's sequential write (~100-250 MB/s): below
   // it a 1 TB checkpoint takes 12 days, a unit slip ("1e-30 B/s" priced a write at 10^18 years).
-  checkpointBandwidth: { min: 1e6, minIncluded: true, max: 100e12, words: "from 1 MB/s to 100 TB/s, like 2 TB/s" },
+  checkpointBandwidth: { min: 1e6, minIncluded: true, max: 100e12, words: "from 1 MB/s to 100 TB/s, like 2 TB/s", what: "an aggregate write bandwidth" },
   // Bytes/s per GPU: NVLink-C2C, the fastest device-to-host link of the profiles, is 900 GB/s
   // (hardware-2026.md); 10 TB/s is a unit slip.
   // The floor, 1 MB/s, as the checkpoint's: a 250th of PCIe 1.0 x1 (250 MB/s), the slowest
   // device-to-host path any GPU has.
-  stagingBandwidth: { min: 1e6, minIncluded: true, max: 10e12, words: "from 1 MB/s to 10 TB/s, like 64 GB/s" },
+  stagingBandwidth: { min: 1e6, minIncluded: true, max: 10e12, words: "from 1 MB/s to 10 TB/s, like 64 GB/s", what: "a per-GPU device-to-host bandwidth" },
 } as const satisfies Record<string, RunLimit>;
+
+/** "give <what> <range>", said after what is wrong with a figure. */
+export const giveWithin = (l: Pick<RunLimit, "words" | "what">): string => `give ${l.what ? `${l.what} ` : ""}${l.words}`;
 
 /** Whether `v` lies within `l`. */
 export function withinLimit(v: number, l: Pick<RunLimit, "min" | "minIncluded" | "max">): boolean {

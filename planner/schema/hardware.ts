@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type { Hardware, Link } from "../types.js";
 import type { RunFigures } from "../run/types.js";
 import { RUN_LIMITS, withinLimit } from "../run/limits.js";
+import { type MagnitudeRule, parseMagnitude } from "./magnitude.js";
 import { DURATION_UNITS, parseDuration } from "../run/parse.js";
 import { type Quantity, parseQuantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
@@ -117,8 +118,10 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   const fig = figureReader(origin, sources);
   // Each figure as written, for the messages of ./plausible.ts.
   const written: Record<string, unknown> = {};
-  function q(path: string, x: FigureIn<string>, kind: Quantity): number {
-    const p = parseQuantity((written[path] = fig(path, x)), kind);
+  // (with a rule, zero, a sign, a bare number and one past a double's range said as such)
+  function q(path: string, x: FigureIn<string>, kind: Quantity, rule?: MagnitudeRule): number {
+    const text = (written[path] = fig(path, x));
+    const p = rule ? parseMagnitude(text, kind, rule) : parseQuantity(text, kind);
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
     return p.ok ? p.value : NaN;
   }
@@ -216,13 +219,12 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   if (hw.reserve >= hw.memory) return { ok: false, message: `${origin}: field "gpu.reserve" (${hw.reserve} bytes) leaves nothing of gpu.memory (${hw.memory} bytes)` };
   for (let i = 1; i < points.length; i++)
     if (points[i]![0] === points[i - 1]![0]) return { ok: false, message: `${origin}: field "gpu.matmulEfficiency.points": two points at ${points[i]![0]} FLOPs` };
-  if (hw.run && [hw.run.checkpointBandwidth, hw.run.stagingBandwidth].some((b) => b !== undefined && !(b > 0)))
-    return { ok: false, message: `${origin}: field "run": checkpoint and staging bandwidths must be positive` };
   for (const k of ["boardPower", "nodePower"] as const)
     if (hw.run?.[k] !== undefined && !(hw.run[k]! > 0)) return { ok: false, message: `${origin}: field "run.${k}" must be above zero` };
   // The same bounds as the flags that override them (--pue, --restart-time, --ckpt-bandwidth):
   // a figure one refuses is not taken from the other (planner/run/limits.ts).
-  for (const k of ["pue", "restartTime", "checkpointBandwidth", "stagingBandwidth"] as const) {
+  // (the bandwidths within theirs as they are read, as --ckpt-bandwidth's: runFigures)
+  for (const k of ["pue", "restartTime"] as const) {
     const v = hw.run?.[k];
     if (v !== undefined && !withinLimit(v, RUN_LIMITS[k])) return { ok: false, message: `${origin}: field "run.${k}" (${String(written[`run.${k}`] ?? v)}) is out of range: ${RUN_LIMITS[k].words}` };
   }
@@ -281,7 +283,7 @@ type RunFile = NonNullable<z.infer<ReturnType<typeof schemas>["hardwareFile"]>["
 function runFigures(
   r: RunFile,
   fig: <T>(path: string, x: FigureIn<T>) => T,
-  q: (path: string, x: FigureIn<string>, kind: Quantity) => number,
+  q: (path: string, x: FigureIn<string>, kind: Quantity, rule?: MagnitudeRule) => number,
   duration: (path: string, x: FigureIn<string>) => number,
 ): RunFigures {
   const out: RunFigures = {};
@@ -289,8 +291,9 @@ function runFigures(
   if (r.nodePower !== undefined) out.nodePower = q("run.nodePower", r.nodePower, "watts");
   if (r.pue !== undefined) out.pue = fig("run.pue", r.pue);
   if (r.failuresPerGpuHour !== undefined) out.failuresPerGpuHour = fig("run.failuresPerGpuHour", r.failuresPerGpuHour);
-  if (r.checkpointBandwidth !== undefined) out.checkpointBandwidth = q("run.checkpointBandwidth", r.checkpointBandwidth, "bytes/s");
-  if (r.stagingBandwidth !== undefined) out.stagingBandwidth = q("run.stagingBandwidth", r.stagingBandwidth, "bytes/s");
+  // Read as --ckpt-bandwidth reads its value: "0" must be above zero, "2e12" has no unit.
+  for (const k of ["checkpointBandwidth", "stagingBandwidth"] as const)
+    if (r[k] !== undefined) out[k] = q(`run.${k}`, r[k], "bytes/s", { limit: RUN_LIMITS[k] });
   if (r.restartTime !== undefined) out.restartTime = duration("run.restartTime", r.restartTime);
   return out;
 }

@@ -189,7 +189,8 @@ describe("a profile's run figures are held to their flags' bounds", () => {
   it("run.checkpointBandwidth above 100 TB/s is refused as --ckpt-bandwidth is", async () => {
     const r = await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--profile", profile({ checkpointBandwidth: "1000 TB/s" })]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/field "run\.checkpointBandwidth" \(1000 TB\/s\) is out of range: from 1 MB\/s to 100 TB\/s/);
+    expect(r.stderr).toMatch(/field "run\.checkpointBandwidth": "1000 TB\/s" is out of range; give an aggregate write bandwidth from 1 MB\/s to 100 TB\/s, like 2 TB\/s$/);
+    expect((await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--ckpt-bandwidth", "1000 TB/s"])).stderr).toMatch(/--ckpt-bandwidth: "1000 TB\/s" is out of range; give an aggregate write bandwidth from 1 MB\/s to 100 TB\/s, like 2 TB\/s$/);
   });
 });
 

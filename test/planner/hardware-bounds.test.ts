@@ -59,8 +59,8 @@ describe("run powers and link bandwidths within physical bounds", () => {
   });
 
   it("run checkpoint and staging bandwidths at least 1 MB/s", () => {
-    expect(message(hardware({ run: { checkpointBandwidth: "1e-30 B/s" } }))).toMatch(/"run\.checkpointBandwidth" \(1e-30 B\/s\) is out of range: from 1 MB\/s to 100 TB\/s/);
-    expect(message(hardware({ run: { stagingBandwidth: "999 kB/s" } }))).toMatch(/"run\.stagingBandwidth" \(999 kB\/s\) is out of range: from 1 MB\/s/);
+    expect(message(hardware({ run: { checkpointBandwidth: "1e-30 B/s" } }))).toMatch(/"run\.checkpointBandwidth": "1e-30 B\/s" is out of range; give an aggregate write bandwidth from 1 MB\/s to 100 TB\/s/);
+    expect(message(hardware({ run: { stagingBandwidth: "999 kB/s" } }))).toMatch(/"run\.stagingBandwidth": "999 kB\/s" is out of range; give a per-GPU device-to-host bandwidth from 1 MB\/s/);
     expect(message(hardware({ run: { checkpointBandwidth: "1 MB/s", stagingBandwidth: "1 MB/s" } }))).toBe("");
   });
 });

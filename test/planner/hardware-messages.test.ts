@@ -1,0 +1,38 @@
+// QA: a hardware profile's figures at 0, negative, without a unit, absurd or of the wrong type were
+// said to be unreadable ("0" is not a bytes/s value), told "at least 0" (which 0 is not), or given
+// zod's own words ("Too small: expected number to be >=0"). Each is one line naming the field, the
+// value and what is wrong, in the words of the run flags that override them (src/run-args.ts).
+import { describe, expect, it } from "vitest";
+import { parseHardwareFile, resolveExtends } from "../../planner/index.js";
+import { rawHardware } from "./fixtures.js";
+
+function refused(over: Record<string, unknown>): string {
+  const merged = resolveExtends({ name: "mine", extends: "dgx-h100", ...over }, rawHardware, "mine.json");
+  const r = merged.ok ? parseHardwareFile(merged.value, "mine.json") : merged;
+  return r.ok ? "(taken)" : r.message;
+}
+
+describe("run.checkpointBandwidth and run.stagingBandwidth as --ckpt-bandwidth reads its value", () => {
+  const ckpt = "give an aggregate write bandwidth from 1 MB/s to 100 TB/s, like 2 TB/s";
+  const staging = "give a per-GPU device-to-host bandwidth from 1 MB/s to 10 TB/s, like 64 GB/s";
+  it.each([
+    [{ checkpointBandwidth: "0" }, `field "run.checkpointBandwidth": "0" must be above zero; ${ckpt}`],
+    [{ checkpointBandwidth: "0 B/s" }, `field "run.checkpointBandwidth": "0 B/s" must be above zero; ${ckpt}`],
+    [{ checkpointBandwidth: "-1 TB/s" }, `field "run.checkpointBandwidth": "-1 TB/s" is negative; ${ckpt}`],
+    [{ checkpointBandwidth: "2e12" }, 'field "run.checkpointBandwidth": "2e12" has no unit; write bytes or bits a second, like 2e12 B/s or 2 TB/s'],
+    [{ checkpointBandwidth: "1e400 TB/s" }, `field "run.checkpointBandwidth": "1e400 TB/s" is out of range; ${ckpt}`],
+    [{ checkpointBandwidth: "1000 TB/s" }, `field "run.checkpointBandwidth": "1000 TB/s" is out of range; ${ckpt}`],
+    [{ stagingBandwidth: "0" }, `field "run.stagingBandwidth": "0" must be above zero; ${staging}`],
+    [{ stagingBandwidth: "-64 GB/s" }, `field "run.stagingBandwidth": "-64 GB/s" is negative; ${staging}`],
+    [{ stagingBandwidth: "64" }, 'field "run.stagingBandwidth": "64" has no unit; write bytes or bits a second, like 64 B/s or 64 GB/s'],
+    [{ stagingBandwidth: "999 kB/s" }, `field "run.stagingBandwidth": "999 kB/s" is out of range; ${staging}`],
+  ])("%j", (run, message) => {
+    expect(refused({ run })).toBe(`mine.json: ${message}`);
+  });
+
+  it("within the range, written either way, they load", () => {
+    const merged = resolveExtends({ name: "mine", extends: "dgx-h100", run: { checkpointBandwidth: { value: "2 TB/s", source: "x" }, stagingBandwidth: "1 MB/s" } }, rawHardware, "mine.json");
+    const r = merged.ok ? parseHardwareFile(merged.value, "mine.json") : merged;
+    expect(r.ok && r.value.run).toMatchObject({ checkpointBandwidth: 2e12, stagingBandwidth: 1e6 });
+  });
+});
