@@ -1,7 +1,7 @@
 // The whole run's flags of `paraplan plan` (issue 16): taken out of argv before the plan flags
 // are parsed (execute and export share those and have no run), validated into values, or a
 // one-line UserError naming the flag.
-import { type CheckpointMode, DURATION_UNITS, type PowerBasis, RUN_LIMITS, type RunLimit, parseDuration, parseGpuList, parseTokens, withinLimit } from "../planner/run/index.js";
+import { type CheckpointMode, DURATION_UNITS, type PowerBasis, RUN_LIMITS, type RunLimit, giveWithin, outsideLimit, parseDuration, parseGpuList, parseTokens, withinLimit } from "../planner/run/index.js";
 import { parseMagnitude } from "../planner/schema/magnitude.js";
 import { UserError } from "./errors.js";
 import { MAX, oneOf } from "./flags.js";
@@ -65,7 +65,8 @@ function orFail<T>(flag: string, r: { ok: true; value: T } | { ok: false; messag
 function ranged(flag: string, text: string, limit: Pick<RunLimit, "min" | "max" | "minIncluded">, what: string): number {
   const n = /^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*$/i.test(text) ? Number(text) : NaN;
   if (Number.isNaN(n)) throw new UserError(`--${flag}: "${text}" is not a number; ${what}`);
-  if (!withinLimit(n, limit)) throw new UserError(`--${flag}: ${text.trim()} is out of range; ${what}`);
+  const wrong = outsideLimit(n, limit);
+  if (wrong) throw new UserError(`--${flag}: ${text.trim()} ${wrong}; ${what}`);
   return n + 0; // -0 as 0: "--price -0" printed $-0.00
 }
 
@@ -88,7 +89,7 @@ export function takeRunArgs(argv: string[]): { run: RunArgs; rest: string[] } {
   if (v.tokens !== undefined) run.tokens = parseTokensFlag(v.tokens);
   if (v.price !== undefined) run.price = parsePriceFlag(v.price);
   // The bounds a profile's run.pue and the rest are held to too (planner/run/limits.ts).
-  if (v.pue !== undefined) run.pue = ranged("pue", v.pue, RUN_LIMITS.pue, `give a PUE ${RUN_LIMITS.pue.words}`);
+  if (v.pue !== undefined) run.pue = ranged("pue", v.pue, RUN_LIMITS.pue, giveWithin(RUN_LIMITS.pue));
   run.power = oneOf<PowerBasis>("power", v.power, ["board", "node"]) ?? run.power;
   run.ckpt = oneOf<CheckpointMode>("ckpt", v.ckpt, ["sync", "async"]) ?? run.ckpt;
   if (v["ckpt-bandwidth"] !== undefined) run.ckptBandwidth = ckptBandwidth(v["ckpt-bandwidth"]);

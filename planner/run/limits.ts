@@ -17,7 +17,10 @@ export interface RunLimit {
 export const RUN_LIMITS = {
   // Facility / IT energy (ISO/IEC 30134-2:2016): at least 1 by definition; 10 is a facility
   // spending nine times its IT load on cooling and power, beyond any published one (Meta 1.09).
-  pue: { min: 1, minIncluded: true, max: 10, words: "from 1 to 10, like 1.1" },
+  pue: { min: 1, minIncluded: true, max: 10, words: "from 1 to 10, like 1.1", what: "a PUE" },
+  // At most one interruption per 100 GPU-hours: Llama 3's 419 in 54 days on 16,384 GPUs were
+  // 2·10⁻⁵ (Dubey et al. 2024 §3.3.4); 10⁻² is a GPU failing every four days. (A profile's only.)
+  failuresPerGpuHour: { min: 0, minIncluded: true, max: 0.01, words: "from 0 to 0.01 (one a GPU every 100 hours), like 2e-5", what: "failures per GPU-hour" },
   // Seconds: zero to a hundred years (parse.ts parseDuration's bound).
   restartTime: { min: 0, minIncluded: true, max: 100 * 365 * 86400, words: "from 0 to 100 years, like 10min" },
   // Bytes/s: the fastest published checkpoint storage is a few TB/s (Llama 3's Tectonic 2 TB/s
@@ -35,6 +38,15 @@ export const RUN_LIMITS = {
 
 /** "give <what> <range>", said after what is wrong with a figure. */
 export const giveWithin = (l: Pick<RunLimit, "words" | "what">): string => `give ${l.what ? `${l.what} ` : ""}${l.words}`;
+
+/** What is wrong with `v` outside `l`, or null within it: below a floor of 0 or more it is
+ *  negative (a negative failure rate was told zod's "expected number to be >=0"), at a floor of 0
+ *  left out it must be above zero, else it is out of range. The flags and the profile alike. */
+export function outsideLimit(v: number, l: Pick<RunLimit, "min" | "minIncluded" | "max">): string | null {
+  if (withinLimit(v, l)) return null;
+  if (v < 0 && l.min >= 0) return "is negative";
+  return v === 0 && l.min === 0 ? "must be above zero" : "is out of range";
+}
 
 /** Whether `v` lies within `l`. */
 export function withinLimit(v: number, l: Pick<RunLimit, "min" | "minIncluded" | "max">): boolean {

@@ -3,7 +3,7 @@
 import type { z } from "zod";
 import type { Hardware, Link } from "../types.js";
 import type { RunFigures } from "../run/types.js";
-import { RUN_LIMITS, withinLimit } from "../run/limits.js";
+import { RUN_LIMITS, giveWithin, outsideLimit } from "../run/limits.js";
 import { type MagnitudeRule, parseMagnitude } from "./magnitude.js";
 import { DURATION_UNITS, parseDuration } from "../run/parse.js";
 import { type Quantity, parseQuantity } from "../units.js";
@@ -86,9 +86,8 @@ const schemas = lazySchemas((z) => {
           nodePower: quantity.optional(),
           // (its bounds, RUN_LIMITS.pue, checked with the others below: as --pue's)
           pue: withSource(z.number()).optional(),
-          // At most one interruption per 100 GPU-hours: Llama 3's 419 in 54 days on 16,384 GPUs
-          // were 2·10⁻⁵ (Dubey et al. 2024 §3.3.4); 10⁻² is a GPU failing every four days.
-          failuresPerGpuHour: withSource(z.number().min(0).max(0.01)).optional(),
+          // (its bounds, RUN_LIMITS.failuresPerGpuHour, checked with the others below)
+          failuresPerGpuHour: withSource(z.number()).optional(),
           checkpointBandwidth: quantity.optional(),
           stagingBandwidth: quantity.optional(),
           restartTime: quantity.optional(),
@@ -224,9 +223,11 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   // The same bounds as the flags that override them (--pue, --restart-time, --ckpt-bandwidth):
   // a figure one refuses is not taken from the other (planner/run/limits.ts).
   // (the bandwidths within theirs as they are read, as --ckpt-bandwidth's: runFigures)
-  for (const k of ["pue", "restartTime"] as const) {
+  for (const k of ["pue", "failuresPerGpuHour", "restartTime"] as const) {
     const v = hw.run?.[k];
-    if (v !== undefined && !withinLimit(v, RUN_LIMITS[k])) return { ok: false, message: `${origin}: field "run.${k}" (${String(written[`run.${k}`] ?? v)}) is out of range: ${RUN_LIMITS[k].words}` };
+    const wrong = v === undefined ? null : outsideLimit(v, RUN_LIMITS[k]);
+    const shown = k === "restartTime" ? `"${String(written[`run.${k}`])}"` : String(v);
+    if (wrong) return { ok: false, message: `${origin}: field "run.${k}": ${shown} ${wrong}; ${giveWithin(RUN_LIMITS[k])}` };
   }
   return { ok: true, value: hw };
 }

@@ -111,7 +111,7 @@ describe("a run flag given twice is refused, as the plan flags are (exit 2)", ()
 
 describe("messages that say what is wrong", () => {
   const refused: [string[], string][] = [
-    [["--tokens", "1B", "--price", "-1"], "paraplan: --price: -1 is out of range; give USD per GPU-hour from 0 to 1,000,000, like 2.5"],
+    [["--tokens", "1B", "--price", "-1"], "paraplan: --price: -1 is negative; give USD per GPU-hour from 0 to 1,000,000, like 2.5"],
     [["--tokens", "0.5"], 'paraplan: --tokens: "0.5" is below 1 token: a run trains at least one'],
     // 1.5 tokens read as 2 in the text ("2 tokens = 1 step") and 1.5 in the JSON: refused.
     [["--tokens", "1.5"], 'paraplan: --tokens: "1.5" is not a whole number of tokens; write a count like 2, 1.5k or 15.6T'],
@@ -177,7 +177,7 @@ describe("a profile's run figures are held to their flags' bounds", () => {
   it("run.pue 100 is refused as --pue 100 is (it was accepted: energy at PUE 100)", async () => {
     const r = await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--profile", profile({ pue: 100 })]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/field "run\.pue" \(100\) is out of range: from 1 to 10, like 1\.1$/);
+    expect(r.stderr).toMatch(/field "run\.pue": 100 is out of range; give a PUE from 1 to 10, like 1\.1$/);
     expect((await runCli(["plan", "--model", "tiny", "--tokens", "1B", "--pue", "100"])).stderr).toMatch(/--pue: 100 is out of range/);
   });
 

@@ -14,7 +14,7 @@ describe("paraplan ui", () => {
     [["--profile", "dgx-h1000"], /^paraplan: --profile: unknown profile "dgx-h1000"/],
     [["--engine", "dgx-h100"], /^paraplan: --engine: unknown engine "dgx-h100" \(a hardware profile: --profile\)/],
     [["--tokens", "lots"], /^paraplan: --tokens: "lots" is not a token count/],
-    [["--price", "-1"], /^paraplan: --price: -1 is out of range/],
+    [["--price", "-1"], /^paraplan: --price: -1 is negative; give USD per GPU-hour from 0/],
     [["--gpus", "8", "--gpus", "16"], /^paraplan: --gpus is given twice, as "8" and "16"; give it once$/],
     [["--engin", "fsdp"], /^paraplan: Unknown option '--engin' \(did you mean --engine\?\); see paraplan ui --help$/],
     [["--model", "tiny", "--tp", "2"], /^paraplan: Unknown option '--tp'; see paraplan ui --help$/],

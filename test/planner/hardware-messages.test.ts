@@ -36,3 +36,21 @@ describe("run.checkpointBandwidth and run.stagingBandwidth as --ckpt-bandwidth r
     expect(r.ok && r.value.run).toMatchObject({ checkpointBandwidth: 2e12, stagingBandwidth: 1e6 });
   });
 });
+
+describe("run.failuresPerGpuHour and run.pue as --pue reads its value", () => {
+  const failures = "give failures per GPU-hour from 0 to 0.01 (one a GPU every 100 hours), like 2e-5";
+  it.each([
+    [{ failuresPerGpuHour: -1 }, `field "run.failuresPerGpuHour": -1 is negative; ${failures}`],
+    [{ failuresPerGpuHour: 0.5 }, `field "run.failuresPerGpuHour": 0.5 is out of range; ${failures}`],
+    [{ failuresPerGpuHour: { value: -2e-5, source: "x" } }, `field "run.failuresPerGpuHour": -0.00002 is negative; ${failures}`],
+    [{ pue: -1 }, 'field "run.pue": -1 is negative; give a PUE from 1 to 10, like 1.1'],
+    [{ pue: 0 }, 'field "run.pue": 0 is out of range; give a PUE from 1 to 10, like 1.1'],
+    [{ pue: 11 }, 'field "run.pue": 11 is out of range; give a PUE from 1 to 10, like 1.1'],
+  ])("%j", (run, message) => {
+    expect(refused({ run })).toBe(`mine.json: ${message}`);
+  });
+
+  it("0 failures and the bounds themselves load", () => {
+    for (const run of [{ failuresPerGpuHour: 0 }, { failuresPerGpuHour: 0.01 }, { pue: 1 }, { pue: 10 }]) expect(refused({ run }), JSON.stringify(run)).toBe("(taken)");
+  });
+});

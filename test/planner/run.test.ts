@@ -315,7 +315,7 @@ describe("a profile's run section", () => {
     expect(bad({ boardPower: "700 GB" })).toMatch(/run\.boardPower/);
     expect(bad({ pue: 0.9 })).toMatch(/run\.pue/);
     expect(bad({ mtbf: 3 })).toMatch(/unknown field "mtbf"/);
-    expect(bad({ stagingBandwidth: "0 GB/s" })).toMatch(/bandwidths must be positive/);
+    expect(bad({ stagingBandwidth: "0 GB/s" })).toMatch(/field "run\.stagingBandwidth": "0 GB\/s" must be above zero/);
   });
 });
 
