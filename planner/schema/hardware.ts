@@ -6,7 +6,7 @@ import type { RunFigures } from "../run/types.js";
 import { RUN_LIMITS, giveWithin, outsideLimit } from "../run/limits.js";
 import { type MagnitudeRule, parseMagnitude } from "./magnitude.js";
 import { DURATION_UNITS, parseDuration } from "../run/parse.js";
-import { type Quantity, parseQuantity } from "../units.js";
+import type { Quantity } from "../units.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
 import { powerThrottle } from "../power.js";
@@ -117,10 +117,9 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   const fig = figureReader(origin, sources);
   // Each figure as written, for the messages of ./plausible.ts.
   const written: Record<string, unknown> = {};
-  // (with a rule, zero, a sign, a bare number and one past a double's range said as such)
-  function q(path: string, x: FigureIn<string>, kind: Quantity, rule?: MagnitudeRule): number {
-    const text = (written[path] = fig(path, x));
-    const p = rule ? parseMagnitude(text, kind, rule) : parseQuantity(text, kind);
+  // (zero, a sign, a bare number and one past a double's range said as such: ./magnitude.ts)
+  function q(path: string, x: FigureIn<string>, kind: Quantity, rule: MagnitudeRule = {}): number {
+    const p = parseMagnitude((written[path] = fig(path, x)), kind, rule);
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
     return p.ok ? p.value : NaN;
   }
@@ -134,7 +133,7 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
     return {
       kind,
       bandwidth: q(`${path}.bandwidth`, l.bandwidth, "bytes/s"),
-      latency: q(`${path}.latency`, l.latency, "seconds"),
+      latency: q(`${path}.latency`, l.latency, "seconds", { zero: true }),
       efficiency: fig(`${path}.collectiveEfficiency`, l.collectiveEfficiency),
     };
   }
@@ -159,6 +158,8 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   const throttle = powerLimit !== undefined && ratedPower !== undefined ? powerThrottle(powerLimit, ratedPower) : 1;
   const points = [...g.matmulEfficiency.points].sort((a, b) => a[0] - b[0]).map(([x, e]) => [x, e * throttle] as [number, number]);
   const attention = fig("gpu.attentionEfficiency", g.attentionEfficiency);
+  // (a peak of 0 is a precision the part lacks, written null)
+  const peak = (k: "bf16" | "fp16" | "fp8" | "tf32", x: FigureIn<string>) => q(`gpu.peak.${k}`, x, "FLOP/s", { give: "write it like 989 TFLOP/s, or null for a precision the GPU lacks" });
   const hw: Hardware = {
     name: f.name,
     gpuName: g.name,
@@ -166,14 +167,14 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
     memoryBandwidth: q("gpu.memoryBandwidth", g.memoryBandwidth, "bytes/s"),
     memoryBandwidthEfficiency: fig("gpu.memoryBandwidthEfficiency", g.memoryBandwidthEfficiency),
     peak: {
-      bf16: q("gpu.peak.bf16", g.peak.bf16, "FLOP/s"),
-      fp16: q("gpu.peak.fp16", g.peak.fp16, "FLOP/s"),
-      fp8: g.peak.fp8 === null ? null : q("gpu.peak.fp8", g.peak.fp8, "FLOP/s"),
-      tf32: q("gpu.peak.tf32", g.peak.tf32, "FLOP/s"),
+      bf16: peak("bf16", g.peak.bf16),
+      fp16: peak("fp16", g.peak.fp16),
+      fp8: g.peak.fp8 === null ? null : peak("fp8", g.peak.fp8),
+      tf32: peak("tf32", g.peak.tf32),
     },
     matmul: { source: g.matmulEfficiency.source, points },
     attentionEfficiency: attention * throttle,
-    reserve: q("gpu.reserve", g.reserve, "bytes"),
+    reserve: q("gpu.reserve", g.reserve, "bytes", { zero: true }),
     fragmentation: fig("gpu.fragmentation", g.fragmentation),
     gpusPerNode: fig("node.gpusPerNode", f.node.gpusPerNode),
     intra: link("node.link", f.node.link, f.node.link.kind),
@@ -187,7 +188,7 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   if (g.fp8Efficiency !== undefined) hw.fp8Efficiency = fig("gpu.fp8Efficiency", g.fp8Efficiency);
   if (g.hostRunsOps !== undefined && fig("gpu.hostRunsOps", g.hostRunsOps)) hw.hostRunsOps = true;
   if (f.fabric) {
-    const fabric = resolveFabric(f.fabric as FabricIn, hw.gpusPerNode, fig, (path, x) => q(path, x, "seconds"));
+    const fabric = resolveFabric(f.fabric as FabricIn, hw.gpusPerNode, fig, (path, x) => q(path, x, "seconds", { zero: true }));
     if (typeof fabric === "string") return { ok: false, message: `${origin}: ${fabric}` };
     hw.fabric = fabric;
   }

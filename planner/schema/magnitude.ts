@@ -24,6 +24,8 @@ export interface MagnitudeRule {
    *  in words ("give an aggregate write bandwidth from 1 MB/s to 100 TB/s, like 2 TB/s"), and a
    *  bare number by its example. Absent: an example of the quantity. */
   limit?: RunLimit;
+  /** What to write, said after what is wrong (absent: the limit's range, or an example). */
+  give?: string;
 }
 
 const NUMBER = /^\s*([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*(.*?)\s*$/i;
@@ -32,7 +34,7 @@ const NUMBER = /^\s*([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*(.*?)\s*$
  *  put after the field or flag it names. */
 export function parseMagnitude(text: string, quantity: Quantity, rule: MagnitudeRule = {}): ParsedValue<number> {
   const written = WRITTEN[quantity];
-  const give = rule.limit ? giveWithin(rule.limit) : `write it like ${written.like}`;
+  const give = rule.give ?? (rule.limit ? giveWithin(rule.limit) : `write it like ${written.like}`);
   const like = rule.limit?.words.split("like ")[1] ?? written.like;
   const fail = (why: string) => ({ ok: false as const, message: `"${text}" ${why}` });
   const num = NUMBER.exec(text);

@@ -54,3 +54,28 @@ describe("run.failuresPerGpuHour and run.pue as --pue reads its value", () => {
     for (const run of [{ failuresPerGpuHour: 0 }, { failuresPerGpuHour: 0.01 }, { pue: 1 }, { pue: 10 }]) expect(refused({ run }), JSON.stringify(run)).toBe("(taken)");
   });
 });
+
+describe("every other quantity of the file at 0, negative, without a unit or past a double", () => {
+  it.each([
+    [{ run: { boardPower: "0" } }, 'field "run.boardPower": "0" must be above zero; write it like 700 W'],
+    [{ run: { nodePower: "-1 kW" } }, 'field "run.nodePower": "-1 kW" is negative; write it like 700 W'],
+    [{ run: { nodePower: "10200" } }, 'field "run.nodePower": "10200" has no unit; write watts, like 10200 W or 700 W'],
+    [{ run: { boardPower: "1e400 W" } }, 'field "run.boardPower": "1e400 W" is out of range; write it like 700 W'],
+    [{ gpu: { memory: "0" } }, 'field "gpu.memory": "0" must be above zero; write it like 80 GiB'],
+    [{ gpu: { memory: "80" } }, 'field "gpu.memory": "80" has no unit; write bytes, like 80 B or 80 GiB'],
+    [{ gpu: { memoryBandwidth: "-3 TB/s" } }, 'field "gpu.memoryBandwidth": "-3 TB/s" is negative; write it like 300 GB/s'],
+    [{ gpu: { peak: { fp8: "0" } } }, 'field "gpu.peak.fp8": "0" must be above zero; write it like 989 TFLOP/s, or null for a precision the GPU lacks'],
+    [{ gpu: { reserve: "-1 GiB" } }, 'field "gpu.reserve": "-1 GiB" is negative; write it like 80 GiB'],
+    [{ node: { link: { bandwidth: "450" } } }, 'field "node.link.bandwidth": "450" has no unit; write bytes or bits a second, like 450 B/s or 300 GB/s'],
+    [{ network: { latency: "5" } }, 'field "network.latency": "5" has no unit; write a time, like 5 s or 5 us'],
+    [{ network: { latency: "-5 us" } }, 'field "network.latency": "-5 us" is negative; write it like 5 us'],
+  ])("%j", (over, message) => {
+    expect(refused(over)).toBe(`mine.json: ${message}`);
+  });
+
+  it("a latency or a reserve of 0 is 0, with a unit or without", () => {
+    const merged = resolveExtends({ name: "mine", extends: "dgx-h100", network: { latency: "0" }, node: { link: { latency: "0 us" } }, gpu: { reserve: "0" } }, rawHardware, "mine.json");
+    const r = merged.ok ? parseHardwareFile(merged.value, "mine.json") : merged;
+    expect(r.ok && [r.value.inter.latency, r.value.intra.latency, r.value.reserve]).toEqual([0, 0, 0]);
+  });
+});
