@@ -52,7 +52,25 @@ export function firstIssue(error: z.ZodError, raw?: unknown): string {
   const given = valueAt(raw, issue.path);
   if (issue.code === "invalid_type" && issue.expected === "string" && typeof given === "number")
     return `${field}: ${issue.message}; a quantity is written with its unit, like "${given} ${unitLike(issue.path)}"`;
-  return `${field}: ${issue.message}`;
+  // (a schema's own words, boundedCount's "must be at most 10,000", kept)
+  const words = /^(Too small|Too big|Invalid input)/.test(issue.message) ? numberWords(issue, given) : null;
+  return `${field}: ${words ?? issue.message}`;
+}
+
+/** A number's bound or type in words with the value, for zod's own ("Too small: expected number
+ *  to be >=0", "expected number, received string"). */
+function numberWords(issue: Issue, given: unknown): string | null {
+  if (issue.code === "invalid_type" && issue.expected === "number") {
+    if (typeof given === "string") return Number.isFinite(Number(given)) && given.trim() !== "" ? `"${given}" is text; write the number without quotes, like ${Number(given)}` : `"${given}" is not a number`;
+    if (given === Infinity || given === -Infinity) return "a number past a double's range (1e400 reads as Infinity) is out of range";
+    return null;
+  }
+  if (typeof given !== "number" || (issue.code !== "too_small" && issue.code !== "too_big") || issue.origin !== "number") return null;
+  const bound = Number(issue.code === "too_small" ? issue.minimum : issue.maximum);
+  if (issue.code === "too_big") return issue.inclusive ? `${given} is above ${bound}, the most it may be` : `${given} must be below ${bound}`;
+  if (given === 0 && bound === 0) return "0 must be above zero";
+  if (given < 0 && bound >= 0) return `${given} is negative; it is ${issue.inclusive ? "at least" : "above"} ${bound}`;
+  return issue.inclusive ? `${given} is below ${bound}, the least it may be` : `${given} must be above ${bound}`;
 }
 
 function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {

@@ -79,3 +79,17 @@ describe("every other quantity of the file at 0, negative, without a unit or pas
     expect(r.ok && [r.value.inter.latency, r.value.intra.latency, r.value.reserve]).toEqual([0, 0, 0]);
   });
 });
+
+describe("numbers zod bounds, in words with the value (they were zod's own: \"Too small: expected number to be >0\")", () => {
+  it.each([
+    [{ gpu: { memoryBandwidthEfficiency: 0 } }, 'field "gpu.memoryBandwidthEfficiency": 0 must be above zero'],
+    [{ gpu: { fragmentation: -0.1 } }, 'field "gpu.fragmentation": -0.1 is negative; it is at least 0'],
+    [{ network: { collectiveEfficiency: 2 } }, 'field "network.collectiveEfficiency": 2 is above 1, the most it may be'],
+    [{ gpu: { fragmentation: 1 } }, 'field "gpu.fragmentation": 1 must be below 1'],
+    [{ run: { pue: "1.1" } }, 'field "run.pue": "1.1" is text; write the number without quotes, like 1.1'],
+    [{ run: { failuresPerGpuHour: "x" } }, 'field "run.failuresPerGpuHour": "x" is not a number'],
+    [{ run: { failuresPerGpuHour: Infinity } }, 'field "run.failuresPerGpuHour": a number past a double\'s range (1e400 reads as Infinity) is out of range'],
+  ])("%j", (over, message) => {
+    expect(refused(over)).toBe(`mine.json: ${message}`);
+  });
+});
