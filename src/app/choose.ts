@@ -252,9 +252,15 @@ function searchArms(arms: Arm[], device: Devices["device"], compiled: boolean, t
   const { arm: first, found: primary } = found[0]!;
   const plans = found.flatMap(({ found: f }) => f.plans);
   if (plans[0]) {
-    // Each distinct reason, best plan's first: plans of another micro-batch may fail otherwise.
-    const reasons = [...new Set(plans.sort(comparePlans).map((p) => workerLimit(first.req, p, device, compiled)).filter((r): r is string => r !== null))];
-    throw new UserError(`the best plans cannot run: ${reasons.slice(0, 3).join("; or ")}; fix the dimensions named with their flags (--micro-batch, --pp, --tp, --zero, --schedule, --recompute, …)`);
+    // Each distinct reason, best plan's first, with the plan it is about: plans of another
+    // micro-batch may fail otherwise (QA: three "need at least pp = N micro-batches" read alike).
+    const seen = new Set<string>();
+    const reasons: string[] = [];
+    for (const p of plans.sort(comparePlans)) {
+      const r = workerLimit(first.req, p, device, compiled);
+      if (r !== null && !seen.has(r)) reasons.push(`${describePlan(p)}: ${r}`), seen.add(r);
+    }
+    throw new UserError(`the best plans cannot run: ${reasons.slice(0, 3).join("; ")}; fix the dimensions named with their flags (--micro-batch, --pp, --tp, --zero, --schedule, --recompute, --global-batch, …)`);
   }
   if (primary.closest) throw new DoesNotFit(`no plan fits in memory; the closest, ${memoryRefusal(primary.closest)}`);
   throw new DoesNotFit(`no valid configuration for ${plural(total, "device")}: ${rejections(primary).replace(/^rejected: /, "")}`);
