@@ -50,8 +50,9 @@ export function firstIssue(error: z.ZodError, raw?: unknown): string {
   if (raw !== undefined && isMissing(raw, issue.path)) return `${field}: missing`;
   // A bare number where a quantity with its unit is read ("gpu.memory": 80): say how to write it.
   const given = valueAt(raw, issue.path);
+  // (the example its own number where that is one to copy: "-1 GB/s" or "0 GB/s" are refused too)
   if (issue.code === "invalid_type" && issue.expected === "string" && typeof given === "number")
-    return `${field}: ${issue.message}; a quantity is written with its unit, like "${given} ${unitLike(issue.path)}"`;
+    return `${field}: ${issue.message}; a quantity is written with its unit, like "${given > 0 && Number.isFinite(given) ? given : 1} ${unitLike(issue.path)}"`;
   // (a schema's own words, boundedCount's "must be at most 10,000", kept)
   const words = /^(Too small|Too big|Invalid input)/.test(issue.message) ? numberWords(issue, given) : null;
   return `${field}: ${words ?? issue.message}`;

@@ -69,6 +69,11 @@ describe("profile file messages", () => {
       const ok = await runCli(["plan", "--model", "gpt3-125m", "--gpus", "8", "--top", "1", flag, file(offered)]);
       expect([path, ok.code, ok.stderr]).toEqual([path, 0, ""]);
     }
+    // a bare 0 or -1 offers a quantity that loads, not "0 GB/s" or "-1 GB/s", which are refused too (QA)
+    for (const bare of [0, -1]) {
+      const r = await runCli(["plan", "--model", "gpt3-125m", "--gpus", "8", "--profile", put(`bw${bare}.json`, { name: "x", extends: "dgx-h100", ...at("network.bandwidth", bare) })]);
+      expect(r.stderr).toContain('a quantity is written with its unit, like "1 GB/s"');
+    }
   });
 
   it("a hardware file given to --engine, an engine file to --profile: said, with the flag to use", async () => {
