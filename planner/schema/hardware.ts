@@ -139,12 +139,6 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   }
 
   const g = f.gpu;
-  // The cap derates only against the power the efficiency figures were measured at: one without
-  // the other changed nothing (a 500 W part extending dgx-h100 was priced at 700 W's clocks).
-  if ((g.powerLimit === undefined) !== (g.ratedPower === undefined)) {
-    const [given, needed] = g.powerLimit !== undefined ? ["powerLimit", "ratedPower"] : ["ratedPower", "powerLimit"];
-    return { ok: false, message: `${origin}: field "gpu.${given}" needs "gpu.${needed}" beside it (watts: the cap the part runs at and the power its efficiency figures were measured at, 700 for dgx-h100's); alone it changes nothing` };
-  }
   sources["gpu.matmulEfficiency"] = g.matmulEfficiency.source;
   // A power-capped part: matmul and attention efficiencies derated by the clock it sustains.
   const watts = (path: string, x: FigureIn<number | string>): number => {
@@ -155,6 +149,14 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   };
   const powerLimit = g.powerLimit === undefined ? undefined : watts("gpu.powerLimit", g.powerLimit);
   const ratedPower = g.ratedPower === undefined ? undefined : watts("gpu.ratedPower", g.ratedPower);
+  // The cap derates only against the power the efficiency figures were measured at: one without
+  // the other changed nothing (a 500 W part extending dgx-h100 was priced at 700 W's clocks).
+  // (a value that does not read is said first: "0" alone was told to add gpu.ratedPower)
+  if ((g.powerLimit === undefined) !== (g.ratedPower === undefined)) {
+    const [given, needed] = g.powerLimit !== undefined ? ["powerLimit", "ratedPower"] : ["ratedPower", "powerLimit"];
+    if (errors.length) return { ok: false, message: `${origin}: ${errors[0]}` };
+    return { ok: false, message: `${origin}: field "gpu.${given}" needs "gpu.${needed}" beside it (watts: the cap the part runs at and the power its efficiency figures were measured at, 700 for dgx-h100's); alone it changes nothing` };
+  }
   const throttle = powerLimit !== undefined && ratedPower !== undefined ? powerThrottle(powerLimit, ratedPower) : 1;
   const points = [...g.matmulEfficiency.points].sort((a, b) => a[0] - b[0]).map(([x, e]) => [x, e * throttle] as [number, number]);
   const attention = fig("gpu.attentionEfficiency", g.attentionEfficiency);

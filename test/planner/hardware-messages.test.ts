@@ -93,3 +93,10 @@ describe("numbers zod bounds, in words with the value (they were zod's own: \"To
     expect(refused(over)).toBe(`mine.json: ${message}`);
   });
 });
+
+describe("gpu.powerLimit or gpu.ratedPower alone", () => {
+  it("a value that does not read is said before the missing partner (QA: \"0\" alone was told to add gpu.ratedPower)", () => {
+    expect(refused({ gpu: { powerLimit: { value: "0", source: "t" } } })).toBe('mine.json: field "gpu.powerLimit": "0" must be above zero; write it like 700 W');
+    expect(refused({ gpu: { powerLimit: { value: "500 W", source: "t" } } })).toMatch(/^mine\.json: field "gpu\.powerLimit" needs "gpu\.ratedPower" beside it/);
+  });
+});
