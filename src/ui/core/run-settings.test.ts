@@ -16,7 +16,7 @@ describe("the whole run's tokens and price, typed as plan --tokens and --price t
   it("refuses what the CLI refuses, in its words without the flag", () => {
     expect(applyEntry(DEFAULT_RUN, { field: "tokens", text: "lots" })).toEqual({ error: 'tokens: "lots" is not a token count; write it like 15.6T, 300B, 2e12 or 1,000,000 (a point for decimals)' });
     expect(applyEntry(DEFAULT_RUN, { field: "tokens", text: "0.5" })).toEqual({ error: 'tokens: "0.5" is below 1 token: a run trains at least one' });
-    expect(applyEntry(DEFAULT_RUN, { field: "price", text: "-1" })).toEqual({ error: "GPU-hour price: -1 is out of range; give USD per GPU-hour from 0 to 1,000,000, like 2.5" });
+    expect(applyEntry(DEFAULT_RUN, { field: "price", text: "-1" })).toEqual({ error: "GPU-hour price: -1 is negative; give USD per GPU-hour from 0 to 1,000,000, like 2.5" });
     expect(applyEntry(DEFAULT_RUN, { field: "price", text: "two" })).toEqual({ error: 'GPU-hour price: "two" is not a number; give USD per GPU-hour from 0 to 1,000,000, like 2.5' });
   });
 
