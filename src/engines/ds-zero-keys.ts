@@ -6,6 +6,7 @@ import { UserError } from "../errors.js";
 import { jsonAt, named } from "./setting-at.js";
 import type { ConfigFile } from "./read-config.js";
 import { pyTruthy } from "./ds-config-features.js";
+import { DEEPSPEED_KNOWN } from "./ds-release-keys.js";
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -15,6 +16,12 @@ const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !
  *  gradient_predivide_factor sit at its top level). */
 export function zeroOptimizationRefusals(ds: ConfigFile, raw: Obj, zo: Obj, stage: number, notes: string[]): void {
   const o = ds.name;
+  // DeepSpeedZeroConfig forbids keys it does not define (runtime/config_utils.py DeepSpeedConfigModel:
+  // model_config extra="forbid"; runtime/zero/config.py get_zero_config builds it from the section
+  // @ v0.19.5), so deepspeed.initialize raises on a typo there: exit 2 naming it, not a warning.
+  for (const k of Object.keys(zo))
+    if (!DEEPSPEED_KNOWN.has(`zero_optimization.${k}`))
+      throw new UserError(`${named(jsonAt(o, ds.text, `zero_optimization.${k}`, zo[k]))} is not a field of DeepSpeed's zero_optimization, whose config model forbids other keys (DeepSpeedZeroConfig, runtime/zero/config.py; extra="forbid" in runtime/config_utils.py @ v0.19.5): deepspeed.initialize would raise; check its spelling`);
   // The switches read below are bools of DeepSpeed's pydantic config model, which is not strict
   // (runtime/zero/config.py DeepSpeedZeroConfig over runtime/config_utils.py DeepSpeedConfigModel):
   // it turns "false", "no", "0" into False. Compared with false as written they were taken for their

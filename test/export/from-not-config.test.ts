@@ -80,6 +80,12 @@ describe("malformed values, said as they are", () => {
     await refused(["--model", "llama3-8b", "--gpus", "16", "--from", ds('{"stage": 2, "overlap_comm": "yes"}')], 'zero_optimization.overlap_comm "yes" (line 2): must be true or false');
     const ok = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--from", ds('{"stage": 2, "contiguous_gradients": true, "overlap_comm": null}'), "--json", "--top", "1"]);
     expect(ok.code, ok.stderr).toBe(0);
+    // a key DeepSpeedZeroConfig does not define: its config model forbids extras (extra="forbid"),
+    // so deepspeed.initialize raises; a typo was a warning and the run priced without it (QA)
+    await refused(["--model", "llama3-8b", "--gpus", "16", "--from", ds('{"stage": 2, "overlap_comms": true}')], "zero_optimization.overlap_comms true (line 2) is not a field of DeepSpeed's zero_optimization", 'extra="forbid"');
+    // (a field under its alias is one: stage3_prefetch_bucket_size for prefetch_bucket_size)
+    const alias = await cli(["plan", "--model", "llama3-8b", "--gpus", "16", "--from", ds('{"stage": 3, "stage3_prefetch_bucket_size": 50000000}'), "--json", "--top", "1"]);
+    expect(alias.code, alias.stderr).toBe(0);
   });
   it("a YAML alias is read as its anchor's value (global 16, micro *a = 16 on 1 GPU); a merge key is refused", async () => {
     const yaml = "model:\n  name: hf_causal_lm\nglobal_train_batch_size: &a 16\ndevice_train_microbatch_size: *a\n";
