@@ -20,6 +20,10 @@ const IGNORED_TOP = new Set([
   "save_overwrite", "save_weights_only", "load_path", "load_weights_only", "autoresume", "python_log_level", "dist_timeout", "data_local", "data_remote",
   "max_seq_len", "global_train_batch_size", "device_train_microbatch_size", "precision", "fsdp_config", "tp_config", "model", "model_name_or_path", "code_paths",
 ]);
+/** TrainConfig's fields (llmfoundry/utils/config_utils.py @ 8c8dd48, v0.21.0 the same): a top-level
+ *  key that is none of them, nor an older name IGNORED_TOP keeps, makes make_dataclass_and_log_config
+ *  raise "Unused parameter … found in cfg" before the first step. */
+export const TRAIN_CONFIG_FIELDS = new Set(("model tokenizer optimizer scheduler train_loader device_train_batch_size device_eval_batch_size max_duration max_seq_len seed precision code_paths max_split_size_mb expandable_segments cuda_load_lazy dist_timeout fsdp_config tp_config accumulate_train_batch_on_tokens eval_interval eval_loader eval_loaders icl_tasks icl_tasks_str eval_gauntlet eval_gauntlet_str icl_subset_num_batches icl_seq_len loggers progress_bar log_to_console python_log_level console_log_interval log_config callbacks algorithms save_folder save_latest_filename save_overwrite save_weights_only save_filename save_interval save_num_checkpoints_to_keep load_path load_weights_only load_strict_model_weights load_ignore_keys save_ignore_keys only_hf_checkpoint only_composer_checkpoint train_subset_num_batches device_train_microbatch_size global_train_batch_size spin_dataloaders eval_subset_num_batches eval_first compile_config metadata flatten_metadata run_name autoresume profiler variables n_gpus device_train_grad_accum").split(" "));
 /** fsdp_config keys that tune what paraplan prices as FSDP's defaults, or nothing of the step. */
 const IGNORED_FSDP = new Set([
   "sharding_strategy", "mixed_precision", "activation_checkpointing", "activation_checkpointing_reentrant", "activation_cpu_offload", "limit_all_gathers",
@@ -138,6 +142,13 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const modelName = value("model.name");
   // Another stack's YAML (a NeMo or Hydra config has model: without name:) is not read as this one.
   if (modelName === undefined) throw new UserError(`${o}: no model.name: not an llm-foundry training YAML (paraplan reads those, model.name mpt_causal_lm or hf_causal_lm)`);
+  // (then a key TrainConfig lacks: llm-foundry raises on it, so the file does not train; exit 2)
+  if (isMap(doc.contents))
+    for (const p of doc.contents.items as Pair<Node, Node>[]) {
+      const k = isScalar(p.key) ? String(p.key.value) : undefined;
+      if (k !== undefined && !TRAIN_CONFIG_FIELDS.has(k) && !IGNORED_TOP.has(k))
+        throw new UserError(`${o}: ${k} (line ${lineAt(p)}) is not a field of llm-foundry's TrainConfig: make_dataclass_and_log_config raises "Unused parameter ${k} found in cfg" (llmfoundry/utils/config_utils.py @ 8c8dd48); place it under variables, or check its spelling`);
+    }
   if (modelName === "mpt_causal_lm") {
     warnUnknown(pair("model")!.value, "model.", MODEL_KEYS, "an MPT model setting paraplan knows");
     // (a key the file leaves out is named as MPT's default for it)
