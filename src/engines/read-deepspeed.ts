@@ -11,7 +11,7 @@ import { DEEPSPEED_KNOWN as DEEPSPEED_KEYS, dsReleaseChecks } from "./ds-release
 import { launchedWorld, megatronFacts } from "./read-megatron.js";
 import { type AtKey, type SettingsAt, jsonAt, named } from "./setting-at.js";
 import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, refuseUnpricedExperts, statesAllOf, unknownLine, worldSize } from "./read-config.js";
-import { deepspeedMoeLayers, pipelineSection, pyTruthy, runFeatures, zero3Settings } from "./ds-config-features.js";
+import { deepspeedMoeLayers, missingBatch, otherConfigNamed, pipelineSection, pyTruthy, runFeatures, zero3Settings } from "./ds-config-features.js";
 import { zeroOptimizationRefusals } from "./ds-zero-keys.js";
 
 type Obj = Record<string, unknown>;
@@ -31,13 +31,6 @@ function parse(file: ConfigFile): Obj {
   if (!j.ok) throw new UserError(`${file.name}: ${j.why}; fix the file`);
   if (!isObj(j.value)) throw new UserError(`${file.name}: a ds_config is a JSON object`);
   return j.value;
-}
-
-/** No batch size: "auto" ones named (the HuggingFace Trainer fills them), with what to pass. */
-function missingBatch(o: string, autos: string[]): string {
-  if (autos.length === 0) return `${o}: train_batch_size or train_micro_batch_size_per_gpu is required; add one to the file, or pass --global-batch`;
-  const these = autos.length > 1 ? "are" : "is";
-  return `${o}: ${autos.join(", ")} ${these} "auto" (the HuggingFace Trainer fills ${autos.length > 1 ? "them" : "it"} in from its TrainingArguments; paraplan reads the file alone): pass --global-batch B (micro-batch B / dp, gradient accumulation 1), or write train_micro_batch_size_per_gpu (per_device_train_batch_size) and gradient_accumulation_steps into the file`;
 }
 
 export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx: ReadContext): ConfigReading {
@@ -170,7 +163,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (f) {
     checkClaims(`${o} + ${args!.name}`, f.claims, ctx.model);
     statesAllOf(`${o} + ${args!.name}`, f.claims, ctx.model);
-    warnings.push(...f.warnings);
+    warnings.push(...f.warnings, ...[otherConfigNamed(o, args!)].filter((w): w is string => w !== undefined));
     notes.push(...f.notes);
     if (f.vpp > 1) throw new UserError(`${args!.name}: virtual pipeline stages, but DeepSpeed's pipeline engine runs one stage per rank`);
     if (f.zero !== undefined && f.zero !== zero) throw new UserError(`${args!.name}: --zero-stage ${f.zero} but ${o} has zero_optimization.stage ${zero}`);
@@ -267,7 +260,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   const cp = f?.cp ?? { cp: 1 };
   const at = settingsAt(ds, raw, f?.at);
   const dp = dataParallel(o, world.gpus, world.from, tp, pp, cp.cp, at);
-  if (micro === undefined && tbs === undefined) throw new UserError(missingBatch(o, autos));
+  if (micro === undefined && tbs === undefined) throw new UserError(missingBatch(o, autos, Object.keys(raw).filter((k) => !DEEPSPEED_KEYS.has(k))));
   if (micro === undefined) micro = tbs! / ((gas ?? 1) * dp);
   if (!Number.isInteger(micro) || micro < 1) throw new UserError(`${o}: train_batch_size ${tbs} does not split into whole micro-batches over dp ${dp}${argsHint}`);
   if (tbs === undefined) tbs = micro * (gas ?? 1) * dp;
