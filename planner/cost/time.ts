@@ -63,6 +63,9 @@ function perCall(wire: readonly WireItem[], ids: readonly string[]): number {
   return t;
 }
 
+/** One call of each of an MoE layer pass's items, apart (cost/dispatch.ts sharedExpertExposed). */
+const epPassCalls = (wire: readonly WireItem[]) => ({ dispatch: perCall(wire, ["ep-dispatch"]), combine: perCall(wire, ["ep-combine"]), other: perCall(wire, ["etp-gather", "etp-scatter"]) });
+
 /** The slowest stage's compute per micro-batch and over the step. Slowest stage: with an even
  *  split the last one, which carries the logits and cross-entropy (Narayanan et al. 2021 §3.2
  *  balances layers only); with uneven stages the rank whose layers (the sum of its virtual stages'
@@ -146,8 +149,7 @@ export function stepTime(
   // pass's exposed part, cost/dispatch.ts epPassExposed)
   // (or the shared experts beside the same micro-batch's all-to-alls: overlapsSharedExperts)
   const overlapsEp = costs.mix !== undefined && (overlapsAllToAll(training, plan) || overlapsSharedExperts(m, training, plan));
-  const epCalls = () => ({ dispatch: perCall(wire, ["ep-dispatch"]), combine: perCall(wire, ["ep-combine"]), other: perCall(wire, ["etp-gather", "etp-scatter"]) });
-  const comm = costs.mix !== undefined ? { tp: exposedTensorParallel(perUnit(wire, ["tp-layer"]), training.engine), ep: epPassExposed(perCall(wire, EP_IDS), costs.mix, m, training, plan, epCalls) } : undefined;
+  const comm = costs.mix !== undefined ? { tp: exposedTensorParallel(perUnit(wire, ["tp-layer"]), training.engine), ep: epPassExposed(perCall(wire, EP_IDS), costs.mix, m, training, plan, () => epPassCalls(wire)) } : undefined;
   const { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute, moeLayers } = slowestCompute(m, training, plan, costs, comm);
   // (the output layer's MTP blocks re-run with the layers: cost/moe-time.ts headWithMtp)
   const recomputeOne = recomputeOf(recompute, layersInStage, layer, head);
