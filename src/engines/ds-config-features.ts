@@ -8,8 +8,6 @@ import { layerSubmodules } from "../../planner/cost/regather.js";
 import { UserError } from "../errors.js";
 import { jsonAt, named } from "./setting-at.js";
 import type { ConfigFile, ReadContext } from "./read-config.js";
-import { argAt, byFlag, readArgs, strArg } from "./args-file.js";
-import { basename } from "node:path";
 
 type Obj = Record<string, unknown>;
 const isObj = (x: unknown): x is Obj => typeof x === "object" && x !== null && !Array.isArray(x);
@@ -249,16 +247,4 @@ export function missingBatch(o: string, autos: string[], unknown: string[] = [])
   if (autos.length === 0) return `${o}: train_batch_size or train_micro_batch_size_per_gpu is required${typo}; add one to the file, or pass --global-batch`;
   const these = autos.length > 1 ? "are" : "is";
   return `${o}: ${autos.join(", ")} ${these} "auto" (the HuggingFace Trainer fills ${autos.length > 1 ? "them" : "it"} in from its TrainingArguments; paraplan reads the file alone): pass --global-batch B (micro-batch B / dp, gradient accumulation 1), or write train_micro_batch_size_per_gpu (per_device_train_batch_size) and gradient_accumulation_steps into the file`;
-}
-
-/** A warning where the Megatron-DeepSpeed arguments' --deepspeed_config (or the older
- *  --deepscale_config) names another file than the ds_config read beside them: the run reads the
- *  one its arguments name (deepspeed.initialize(config=args.deepspeed_config)), which paraplan did
- *  not read. A path through a shell variable is not compared. */
-export function otherConfigNamed(dsName: string, args: ConfigFile): string | undefined {
-  const m = byFlag(readArgs(args.text), args.name);
-  const flag = m.has("deepspeed_config") ? "deepspeed_config" : m.has("deepscale_config") ? "deepscale_config" : undefined;
-  const path = flag === undefined ? undefined : strArg(m, flag);
-  if (path === undefined || path.includes("$") || basename(path) === basename(dsName)) return undefined;
-  return `${args.name}: ${argAt(m, flag!)} names another file than ${dsName}, which paraplan read as the run's ds_config: the run reads the one its arguments name; give that file to --from`;
 }

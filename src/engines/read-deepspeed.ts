@@ -11,7 +11,7 @@ import { DEEPSPEED_KNOWN as DEEPSPEED_KEYS, dsReleaseChecks } from "./ds-release
 import { launchedWorld, megatronFacts } from "./read-megatron.js";
 import { type AtKey, type SettingsAt, jsonAt, named } from "./setting-at.js";
 import { type ConfigFile, type ConfigReading, type ReadContext, checkBatch, checkClaims, dataParallel, refuseUnpricedExperts, statesAllOf, unknownLine, worldSize } from "./read-config.js";
-import { deepspeedMoeLayers, missingBatch, otherConfigNamed, pipelineSection, pyTruthy, runFeatures, zero3Settings } from "./ds-config-features.js";
+import { deepspeedMoeLayers, missingBatch, pipelineSection, pyTruthy, runFeatures, zero3Settings } from "./ds-config-features.js";
 import { zeroOptimizationRefusals } from "./ds-zero-keys.js";
 
 type Obj = Record<string, unknown>;
@@ -163,7 +163,7 @@ export function readDeepSpeed(ds: ConfigFile, args: ConfigFile | undefined, ctx:
   if (f) {
     checkClaims(`${o} + ${args!.name}`, f.claims, ctx.model);
     statesAllOf(`${o} + ${args!.name}`, f.claims, ctx.model);
-    warnings.push(...f.warnings, ...[otherConfigNamed(o, args!)].filter((w): w is string => w !== undefined));
+    warnings.push(...f.warnings);
     notes.push(...f.notes);
     if (f.vpp > 1) throw new UserError(`${args!.name}: virtual pipeline stages, but DeepSpeed's pipeline engine runs one stage per rank`);
     if (f.zero !== undefined && f.zero !== zero) throw new UserError(`${args!.name}: --zero-stage ${f.zero} but ${o} has zero_optimization.stage ${zero}`);

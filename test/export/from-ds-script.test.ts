@@ -34,15 +34,6 @@ describe("a Megatron-DeepSpeed script alone", () => {
     expect([a.from.plan.zero, a.from.plan.pp, a.from.plan.tp, a.from.plan.dp]).toEqual([1, 2, 2, 2]);
   });
 
-  it("given beside a ds_config of another name than its --deepspeed_config, a warning says the run reads the named one (QA: accepted silently)", async () => {
-    put("other.json", JSON.stringify({ train_batch_size: 96, train_micro_batch_size_per_gpu: 4, zero_optimization: { stage: 0 }, bf16: { enabled: true } }));
-    const r = await runCli(["plan", "--model", "gpt3-1.3b", "--top", "1", "--from", ds, "--from", put("named-other.sh", script("other.json"))]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain("paraplan: warning: named-other.sh: --deepspeed_config other.json (line 3) names another file than ds.json, which paraplan read as the run's ds_config: the run reads the one its arguments name; give that file to --from");
-    // (the same name: no warning)
-    expect((await runCli(["plan", "--model", "gpt3-1.3b", "--top", "1", "--from", ds, "--from", join(dir, "run.sh")])).stderr).not.toContain("names another file");
-  });
-
   it("a config named by a shell variable, or not found, asks for it as a --from (exit 2)", async () => {
     const viaVar = await plan(put("var.sh", script("$DS_CONFIG")));
     expect(viaVar.code).toBe(2);
