@@ -31,6 +31,8 @@
 import type { ModelSpec, Plan, Training } from "../types.js";
 import type { SharedExpertOverlap } from "../engine.js";
 import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
+import { callTime } from "./collectives.js";
+import type { WireItem } from "../wire/wire.js";
 import { BYTES_16 } from "../wire/facts.js";
 
 /** The dispatcher the run's engine uses (absent engine: Megatron-Core's alltoall). */
@@ -97,6 +99,17 @@ export interface EpPassCalls {
   dispatch: number;
   combine: number;
   other: number;
+}
+
+/** One call of each of an MoE layer pass's items on the wire, apart (the closed form and the
+ *  simulator alike; the expert items are all the closed form's). */
+export function epPassCalls(wire: readonly WireItem[]): EpPassCalls {
+  const c = { dispatch: 0, combine: 0, other: 0 };
+  for (const i of wire)
+    if (i.id === "ep-dispatch") c.dispatch += callTime(i);
+    else if (i.id === "ep-combine") c.combine += callTime(i);
+    else if (i.id === "etp-gather" || i.id === "etp-scatter") c.other += callTime(i);
+  return c;
 }
 
 /** Whether the engine runs this plan's shared experts beside the same micro-batch's all-to-alls

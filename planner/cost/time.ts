@@ -12,7 +12,7 @@ import { GATHER_CALLS_PER_LAYER, extraGatherLatency } from "./gather-calls.js";
 import { regatherFraction } from "./regather.js";
 import { bubbleFraction } from "./pipeline.js";
 import { EP_IDS, expertDpExposed } from "./expert-time.js";
-import { epPassExposed, overlapsAllToAll, overlapsSharedExperts } from "./dispatch.js";
+import { epPassCalls, epPassExposed, overlapsAllToAll, overlapsSharedExperts } from "./dispatch.js";
 import { edpOf } from "../layout/groups.js";
 import { rankHoldings, slowestStage, stageKind } from "../layout/stages.js";
 import { perTensorSyncLatency, rankTensors } from "./param-tensors.js";
@@ -62,9 +62,6 @@ function perCall(wire: readonly WireItem[], ids: readonly string[]): number {
   for (const i of wire) if (i.closedForm && ids.includes(i.id)) t += callTime(i);
   return t;
 }
-
-/** One call of each of an MoE layer pass's items, apart (cost/dispatch.ts sharedExpertExposed). */
-const epPassCalls = (wire: readonly WireItem[]) => ({ dispatch: perCall(wire, ["ep-dispatch"]), combine: perCall(wire, ["ep-combine"]), other: perCall(wire, ["etp-gather", "etp-scatter"]) });
 
 /** The slowest stage's compute per micro-batch and over the step. Slowest stage: with an even
  *  split the last one, which carries the logits and cross-entropy (Narayanan et al. 2021 §3.2

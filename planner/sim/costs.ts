@@ -12,7 +12,7 @@ import { GATHER_CALLS_PER_LAYER } from "../cost/gather-calls.js";
 import { type WireId, type WireItem, wireOf } from "../wire/wire.js";
 import { attentionBackwardFactor, fp32AccumulateTime, headTimes, optimizerTime } from "../cost/compute.js";
 import { headWithMtp, moeLayerMix, stageLayerTimes } from "../cost/moe-time.js";
-import { epPassExposed, overlapsAllToAll, overlapsSharedExperts } from "../cost/dispatch.js";
+import { epPassCalls, epPassExposed, overlapsAllToAll, overlapsSharedExperts } from "../cost/dispatch.js";
 import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed, cpCallWindow } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
@@ -84,10 +84,8 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan:
   const epItems = wire.filter((i) => EP_IDS.includes(i.id));
   // (or the shared experts beside the same micro-batch's all-to-alls: the mean exposed part of a
   // pass, as the closed form, cost/dispatch.ts sharedExpertExposed)
-  const callOf = (ids: readonly WireId[]) => epItems.reduce((s, i) => s + (ids.includes(i.id) ? callTime(i) : 0), 0);
-  const epCalls = () => ({ dispatch: callOf(["ep-dispatch"]), combine: callOf(["ep-combine"]), other: callOf(["etp-gather", "etp-scatter"]) });
   const epLayer = m.moe !== undefined && epItems.length > 0 && (overlapsAllToAll(t, plan) || overlapsSharedExperts(m, t, plan))
-    ? epItems[0]!.perUnit * epPassExposed(epItems.reduce((s, i) => s + callTime(i), 0), mix, m, t, plan, epCalls)
+    ? epItems[0]!.perUnit * epPassExposed(epItems.reduce((s, i) => s + callTime(i), 0), mix, m, t, plan, () => epPassCalls(epItems))
     : unitTime(wire, (i) => EP_IDS.includes(i.id));
   // Context parallel per layer and pass: the cp items of that pass on the cp group's link, each
   // call's exposed part as the closed form prices it (cost/context.ts cpCallExposed).
