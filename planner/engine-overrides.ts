@@ -3,12 +3,13 @@
 // user's flags say.
 import { type Engine, type MoeDispatcher, type SharedExpertOverlap, fusedAttentionOf } from "./engine.js";
 import type { StageSplit } from "./layout/stages.js";
+import type { RecomputeModule } from "./recompute-modules.js";
 
 /** Streaming multiprocessors of an H100 SXM5 (and H800 SXM5) GPU, which DeepEP's SMs (a Megatron
  *  file's --moe-deepep-num-sms) are read against and written from (src/engines/megatron-moe-engine.ts). */
 export const H100_SMS = 132;
 
-type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined; moeOverlap?: { sms: number | null } | undefined; moeSharedOverlap?: SharedExpertOverlap | undefined };
+type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined; moeOverlap?: { sms: number | null } | undefined; moeSharedOverlap?: SharedExpertOverlap | undefined; recomputeModules?: readonly RecomputeModule[] | undefined };
 
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
@@ -67,5 +68,8 @@ export function withOverrides(e: Engine, o: Overrides): Engine {
   // A --from file's shared experts beside the all-to-alls (Megatron's --moe-shared-expert-overlap,
   // torchtitan's DeepEP MoE): Engine.moe.sharedExpertOverlap.
   if (o.moeSharedOverlap !== undefined) out = { ...out, moe: { ...out.moe, sharedExpertOverlap: o.moeSharedOverlap } };
+  // --recompute-modules (a --from file's, or the flag's): what "selective" re-runs on a Megatron
+  // engine (the callers refuse it elsewhere: recompute-modules.ts recomputeModulesRefusal).
+  if (o.recomputeModules !== undefined) out = { ...out, recomputeModules: o.recomputeModules };
   return out;
 }

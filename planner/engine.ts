@@ -6,6 +6,7 @@
 import type { EngineSupports } from "./engine-supports.js";
 import type { EagerFallback } from "./eager.js";
 import { SAME_SM } from "./gpu-generation.js";
+import type { RecomputeModule } from "./recompute-modules.js";
 import type { CpComm, Schedule, Training, ZeroStage } from "./types.js";
 
 export type EngineRecompute = "any" | "layers" | "full";
@@ -191,6 +192,9 @@ export interface Engine {
    *  saved; the attention core and the element-wise ops recomputed; cost/op-sac.ts
    *  workerSacLayerBytes). */
   selectiveRecompute: SelectiveRecompute;
+  /** Under attention-core: the modules "selective" re-runs (Megatron's --recompute-modules,
+   *  recompute-modules.ts; absent: the attention core alone). */
+  recomputeModules?: readonly RecomputeModule[];
   /** The tensors a layer keeps for its backward (ActivationTensors). */
   activationTensors: ActivationTensors;
   /** Bytes per element of the residual stream between layers, which full recompute keeps as each

@@ -42,6 +42,7 @@ export {
   SAME_SM,
 } from "./engine.js";
 export { withOverrides } from "./engine-overrides.js";
+export { type RecomputeModule, RECOMPUTE_MODULES, UNPRICED_RECOMPUTE_MODULES, DEFAULT_RECOMPUTE_MODULES, recomputeModulesOf, recomputeModulesRefusal, isDefaultModules } from "./recompute-modules.js";
 export { bf16Optimizer, engineBucketBytes, engineGradReduceBytes, gradBufferBytes, gradReduceBytes } from "./cost/engine-terms.js";
 export { type StageKind, type StageSplit, accountedVirtualSplit, firstLastOfVirtual, firstLastVirtualSplit, firstMiddleLast, middleHeavySplit, parseStageLayers, splitLabel, stageSplit, worstStageName } from "./layout/stages.js";
 export { type DeepSpeedBalance, typeSplit as gptModelPipeTypeSplit, parametersSplit, pipeItemWeights, pipeLayerParams, uniformSplit016 } from "./layout/gpt-model-pipe.js";

@@ -25,6 +25,8 @@ import type { ModelSpec, Plan, Recompute, Training } from "../types.js";
 import type { ActivationTensors, SelectiveRecompute } from "../engine.js";
 import { opSacLayerBytes, workerSacLayerBytes } from "./op-sac.js";
 import { type CpSavedPlan, cpKeptLayerBytes } from "./cp-saved.js";
+import { DEFAULT_RECOMPUTE_MODULES, type RecomputeModule, isDefaultModules } from "../recompute-modules.js";
+import { moduleDiscards } from "./module-recompute.js";
 
 export interface ActivationOptions {
   /** The trained sequence length s (Training.seqLen). */
@@ -44,6 +46,11 @@ export interface ActivationOptions {
   /** What a layer's context-parallel attention keeps beyond the list at recompute "none", for
    *  one micro-batch, times cp: the callers divide a layer's bytes by cp (cost/cp-saved.ts). */
   cpKept?: number;
+  /** Under attention-core selective: the modules re-run (Engine.recomputeModules; absent: the
+   *  attention core alone, cost/module-recompute.ts). */
+  modules?: readonly RecomputeModule[];
+  /** An MoE layer's attention and shared experts (moe-memory.ts), whose norms and MLP differ. */
+  moeLayer?: boolean;
 }
 
 /** The options of a plan's layers on its engine (with the model: what its cp attention keeps). */
@@ -52,7 +59,7 @@ export function activationOptions(t: Training, p: Pick<Plan, "tp" | "sequencePar
   const cpKept = m === undefined || p.microBatch === undefined ? 0 : cpKeptLayerBytes(m, t.seqLen, e, { ...p, microBatch: p.microBatch }) * (p.cp ?? 1);
   return {
     seqLen: t.seqLen, tp: p.tp, sequenceParallel: p.sequenceParallel, recompute: p.recompute, fusedAttention: t.fusedAttention,
-    selective: e?.selectiveRecompute, gatheredInputs: e?.tensorParallel.savesGatheredInput, tensors: e?.activationTensors, residualBytes: e?.residualBytes,
+    selective: e?.selectiveRecompute, ...(e?.recomputeModules ? { modules: e.recomputeModules } : {}), gatheredInputs: e?.tensorParallel.savesGatheredInput, tensors: e?.activationTensors, residualBytes: e?.residualBytes,
     ...(cpKept > 0 ? { cpKept } : {}),
   };
 }
@@ -140,15 +147,26 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   const c = activationCoefficients(m, o.seqLen);
   // The worker's lists replace Korthikanti's tensors (its scores, where kept, are the same).
   const w = o.tensors === "autocast-eager" ? autocastEagerCoefficients(m) : o.tensors === "autocast-compiled" ? autocastCompiledCoefficients(m) : c;
-  const keepScores = o.recompute === "none" && !o.fusedAttention;
+  // Megatron's selective recompute drops what its modules name (cost/module-recompute.ts); the
+  // scores stay where the attention core is not among them.
+  const modules = megatronModules(o);
+  const keepScores = !o.fusedAttention && (o.recompute === "none" || (modules !== undefined && !modules.includes("core_attn")));
   const scores = keepScores ? c.scoresPerToken : 0;
+  const d = modules !== undefined ? moduleDiscards(m, modules, o.moeLayer === true) : { replicated: 0, split: 0 };
+  const replicated = w.replicated - d.replicated;
+  const split = w.split - d.split;
   // The QKV and MLP inputs (2sbh each, among the replicated terms) are kept whole where the stack
   // saves the all-gathered tensor (DTensor), not Megatron's 1/t shard (Korthikanti §4.2.2).
   // (context parallel: what the attention keeps beyond the list, cp-saved.ts)
   const cpKept = o.recompute === "none" ? (o.cpKept ?? 0) : 0;
-  if (sp) return (sbh / t) * (w.replicated + w.split + scores) + (o.gatheredInputs ? 4 * sbh * (1 - 1 / t) : 0) + cpKept;
-  return sbh * (w.replicated + (w.split + scores) / t) + cpKept;
+  if (sp) return (sbh / t) * (replicated + split + scores) + (o.gatheredInputs ? 4 * sbh * (1 - 1 / t) : 0) + cpKept;
+  return sbh * (replicated + (split + scores) / t) + cpKept;
 }
+
+/** The modules Megatron's selective recompute re-runs under these options, or undefined (no
+ *  selective recompute, or a per-op SAC engine's). */
+const megatronModules = (o: ActivationOptions): readonly RecomputeModule[] | undefined =>
+  o.recompute === "selective" && (o.selective ?? "attention-core") === "attention-core" ? (o.modules ?? DEFAULT_RECOMPUTE_MODULES) : undefined;
 
 /** Extra bytes live while a recomputed layer runs its backward (Korthikanti et al. 2022 §5):
  *  that layer's tensors exist again, one layer at a time; what it stored (its 2sbh input under
@@ -162,6 +180,6 @@ export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: Activ
   // (cost/op-sac.ts): the layer's whole set less what stayed saved.
   const opSac = o.recompute === "selective" && (o.selective === "alternate-matmuls" || o.selective === "matmul-outputs");
   const attentionCore = o.recompute === "selective" && !opSac;
-  if (o.recompute === "none" || (attentionCore && o.fusedAttention)) return 0;
+  if (o.recompute === "none" || (attentionCore && o.fusedAttention && isDefaultModules(megatronModules(o)!))) return 0;
   return Math.max(0, layerActivationBytes(m, microBatch, { ...o, recompute: "none" }) - layerActivationBytes(m, microBatch, o));
 }

@@ -11,6 +11,8 @@ import { attentionWorkShare, causalKeys } from "./causal.js";
 import { cpAttentionImbalance, cpImbalance } from "./context.js";
 import { attentionFlops, layerGemms, logitsGemm } from "./flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
+import { DEFAULT_RECOMPUTE_MODULES, isDefaultModules, recomputeModulesOf } from "../recompute-modules.js";
+import { moduleRecomputeTime } from "./module-recompute.js";
 import { type Engine, MEGATRON_LOSS_BYTES } from "../engine.js";
 import { autocastEagerBytes } from "./eager-traffic.js";
 import { NOTHING, attentionEfficiency, cpMergeTraffic, fp8CastTraffic, fp8Matmuls, launchBound, layerKernels, logitShards, trafficFactor } from "./engine-terms.js";
@@ -216,9 +218,21 @@ export function layerTimes(
     backward: launchBound(2 * (gemms + memory) + hbm(hw, merge.backward + casts.backward) + attentionBackwardFactor(t) * attention, kernels.backward, t.engine, hw),
     attentionCore: attention + softmax,
     // The worker's per-op SAC re-runs the attention core and every element-wise op, no matmul.
-    selectiveRecompute: opSac ? recomputedGemms + memory : t.engine?.selectiveRecompute === "matmul-outputs" ? attention + softmax + memory : attention + softmax,
+    // (Megatron's: the modules it names, the attention core by default, cost/module-recompute.ts)
+    selectiveRecompute: opSac ? recomputedGemms + memory : t.engine?.selectiveRecompute === "matmul-outputs" ? attention + softmax + memory : megatronSelective(m, hw, t, attention + softmax, { tp, tokens, spShare: sequenceParallel && tp > 1 ? 1 / tp : 1, moeLayer: false }),
     weightGrad: gemms,
   };
+}
+
+/** What Megatron's selective recompute re-runs of a layer (dense, or an MoE layer's attention
+ *  and shared experts with `m` of their width): the attention core where its modules name it, and
+ *  the other modules' work (cost/module-recompute.ts). */
+export function megatronSelective(m: ModelSpec, hw: Hardware, t: Training, attentionCore: number, o: { tp: number; tokens: number; spShare: number; moeLayer: boolean }): number {
+  const modules = recomputeModulesOf(t.engine) ?? DEFAULT_RECOMPUTE_MODULES;
+  const core = modules.includes("core_attn") ? attentionCore : 0;
+  if (isDefaultModules(modules)) return core;
+  const peak = matmulPeak(hw, t.precision, t.engine);
+  return core + moduleRecomputeTime(m, hw, t.engine, modules, { ...o, gemm: (g) => gemmTime(hw, peak, g.m, g.n, g.k, g.count) });
 }
 
 /** Logits GEMM plus fp32 cross-entropy over the vocab-parallel logits (Megatron-LM

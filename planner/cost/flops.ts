@@ -9,6 +9,8 @@ import { attentionCoreWidths, moeLayerCount, mtpCount } from "../moe.js";
 import type { ModelSpec, Training } from "../types.js";
 import { mlaGemms, moeLayerForwardFlops, mtpForwardFlops } from "./moe-flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
+import { DEFAULT_RECOMPUTE_MODULES, recomputeModulesOf } from "../recompute-modules.js";
+import { moduleRecomputeFlops } from "./module-recompute.js";
 
 /** What the step-level counts need of the training: b·s tokens per step. */
 export type Tokens = Pick<Training, "globalBatch" | "seqLen">;
@@ -92,7 +94,8 @@ export function layersForwardFlops(m: ModelSpec, seqLen: number, tokens: number)
 }
 
 /** Extra FLOPs per step that recomputation adds (Korthikanti et al. 2022 §5):
- *  full recompute re-runs every layer's forward; selective re-runs the attention core only. The
+ *  full recompute re-runs every layer's forward; selective re-runs the attention core (or on
+ *  Megatron the modules it names; per-op SAC its unsaved matmuls). The
  *  multi-token-prediction modules' projection and block are recomputed with them (Megatron-Core
  *  MultiTokenPredictionLayer checkpoints _proj_and_transformer_layer under full recompute,
  *  multi_token_prediction.py @ core_r0.14.0; the block's own selective recompute inside). */
@@ -107,6 +110,12 @@ export function recomputeFlopsPerStep(
   // torchtitan's per-op SAC re-runs the unsaved matmuls instead (cost/op-sac.ts).
   if (recompute === "selective" && t.engine?.selectiveRecompute === "alternate-matmuls")
     return (m.layers + mtp) * opSacRecomputeGemms(m, 1, tokens).reduce((sum, g) => sum + gemmFlops(g), 0);
-  if (recompute === "selective") return (m.layers + mtp) * attentionFlops(m, t.seqLen, 1, t.globalBatch);
+  // Megatron's: the attention cores where its modules name them, and the GEMMs of the others
+  // (cost/module-recompute.ts; the MTP blocks' own modules left out).
+  if (recompute === "selective") {
+    const modules = recomputeModulesOf(t.engine) ?? DEFAULT_RECOMPUTE_MODULES;
+    const core = modules.includes("core_attn") ? (m.layers + mtp) * attentionFlops(m, t.seqLen, 1, t.globalBatch) : 0;
+    return core + moduleRecomputeFlops(m, modules, tokens);
+  }
   return 0;
 }

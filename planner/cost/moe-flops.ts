@@ -15,16 +15,23 @@ import { type Gemm, attentionFlops, attentionGemms, gemmFlops } from "./flops.js
  *   [T, h]×[h, r_kv + d_r], [T, r_kv]×[r_kv, n_h(d_n+d_v)/t], [T, n_h·d_v/t]×[n_h·d_v/t, h] */
 export function mlaGemms(m: ModelSpec, a: MlaSpec, tp: number, tokens: number): Gemm[] {
   const h = m.hidden;
-  const n = m.heads;
-  const q: Gemm[] =
-    a.qLoraRank > 0
-      ? [{ m: tokens, n: a.qLoraRank, k: h, count: 1 }, { m: tokens, n: (n * (a.qkNopeHeadDim + a.qkRopeHeadDim)) / tp, k: a.qLoraRank, count: 1 }]
-      : [{ m: tokens, n: (n * (a.qkNopeHeadDim + a.qkRopeHeadDim)) / tp, k: h, count: 1 }];
+  const [qUp, kvUp] = mlaUpGemms(m, a, tp, tokens);
   return [
-    ...q,
+    ...(a.qLoraRank > 0 ? [{ m: tokens, n: a.qLoraRank, k: h, count: 1 }] : []),
+    qUp!,
     { m: tokens, n: a.kvLoraRank + a.qkRopeHeadDim, k: h, count: 1 },
+    kvUp!,
+    { m: tokens, n: h, k: (m.heads * a.vHeadDim) / tp, count: 1 },
+  ];
+}
+
+/** MLA's up-projections (above): Q's from r_q (or from h without r_q) and K/V's from r_kv, the
+ *  GEMMs Megatron's mla_up_proj recompute re-runs (cost/module-recompute.ts). */
+export function mlaUpGemms(m: ModelSpec, a: MlaSpec, tp: number, tokens: number): [Gemm, Gemm] {
+  const n = m.heads;
+  return [
+    { m: tokens, n: (n * (a.qkNopeHeadDim + a.qkRopeHeadDim)) / tp, k: a.qLoraRank > 0 ? a.qLoraRank : m.hidden, count: 1 },
     { m: tokens, n: (n * (a.qkNopeHeadDim + a.vHeadDim)) / tp, k: a.kvLoraRank, count: 1 },
-    { m: tokens, n: h, k: (n * a.vHeadDim) / tp, count: 1 },
   ];
 }
 

@@ -14,10 +14,17 @@ import { routedRows, routedTokens } from "./moe-time.js";
  *  router's fp32 logits and probabilities (2·4·E per token). Full recompute keeps only the
  *  layer's input (activations.ts). */
 export function moeLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
-  const base = layerActivationBytes(sharedWidthLayer(m), plan.microBatch, o);
+  const base = layerActivationBytes(sharedWidthLayer(m), plan.microBatch, { ...o, moeLayer: true });
   if (o.recompute === "full") return base;
   const r = routedActivationParts(m, t, plan);
-  return base + r.routed + r.router;
+  return base + r.routed + r.router - routedActDropped(m, t, plan, o);
+}
+
+/** What Megatron's moe_act recompute drops of the routed copies (cost/module-recompute.ts): the
+ *  activation's output, the down projection's saved input, 2·f_e/etp bytes a row. */
+function routedActDropped(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
+  const moeAct = o.recompute === "selective" && (o.selective ?? "attention-core") === "attention-core" && o.modules?.includes("moe_act") === true;
+  return moeAct ? routedRows(m, t, plan) * 2 * (m.moe!.expertFfnHidden / plan.etp) : 0;
 }
 
 /** The MoE layer's attention and shared experts: a dense layer of the shared experts' width. */
@@ -40,8 +47,8 @@ function routedActivationParts(m: ModelSpec, t: Training, plan: Plan): { routed:
  *  dense layer's, and under full recompute its routed copies and router too, which only the
  *  layer's input stood for (formulas-scale §1.6: ρ·T_r·k copies on the busiest rank). */
 export function moeRecomputeWorkingBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
-  const base = recomputeWorkingBytes(sharedWidthLayer(m), plan.microBatch, o);
-  if (o.recompute !== "full") return base;
+  const base = recomputeWorkingBytes(sharedWidthLayer(m), plan.microBatch, { ...o, moeLayer: true });
+  if (o.recompute !== "full") return base + routedActDropped(m, t, plan, o);
   const r = routedActivationParts(m, t, plan);
   return base + r.routed + r.router;
 }

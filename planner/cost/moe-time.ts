@@ -16,7 +16,8 @@
 import { mlpMatrices } from "../model.js";
 import { busiestRankLayers, mtpCount } from "../moe.js";
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
-import { type HeadTimes, type LayerTimes, attentionBackwardFactor, attentionTime, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak } from "./compute.js";
+import { type HeadTimes, type LayerTimes, attentionBackwardFactor, attentionTime, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak, megatronSelective } from "./compute.js";
+import { recomputeModulesOf } from "../recompute-modules.js";
 import { attentionGemms } from "./flops.js";
 import { routerGemm, sharedExpertGemms } from "./moe-flops.js";
 import type { Gemm } from "./flops.js";
@@ -68,9 +69,12 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const work = gemms + routed + attention + memory;
   const forward = work + hbm(hw, casts.forward);
   // The weight-gradient GEMMs (zero-bubble schedules' W) are as many FLOPs as the forward GEMMs.
-  // (selective recompute of an MoE layer: the attention core, Megatron's)
+  // (selective recompute of an MoE layer: Megatron's modules, the attention core by default, and
+  // moe_act the routed copies' activation: cost/module-recompute.ts)
+  const moeAct = recomputeModulesOf(t.engine)?.includes("moe_act") ? hbm(hw, rows * (mlpMatrices(m) === 3 ? 6 : 4) * fe) : 0;
+  const selective = megatronSelective({ ...m, ffnHidden: sharedWidth }, hw, t, attention + softmax, { tp: p.tp, tokens: T, spShare: p.sequenceParallel && p.tp > 1 ? 1 / p.tp : 1, moeLayer: true }) + moeAct;
   // (flash attention's backward 2.5× its forward, as compute.ts layerTimes)
-  return { forward, backward: 2 * (work - attention) + hbm(hw, casts.backward) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: attention + softmax, weightGrad: gemms + routed };
+  return { forward, backward: 2 * (work - attention) + hbm(hw, casts.backward) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: selective, weightGrad: gemms + routed };
 }
 
 /** The shared experts' forward on a rank for one micro-batch, in two parts: `up`, the gate and up

@@ -91,13 +91,15 @@ export interface LayerPassComm {
 /** The rank with the largest compute, recompute and per-layer collectives per micro-batch (ties:
  *  the later, nearer the output layer, as layout/stages.ts slowestStage). Without `comm`: the rank
  *  with the most compute (the search's floor, cost/time.ts computeFloor). */
-export function pacingRank(paces: readonly RankPace[], recompute: Recompute, comm?: LayerPassComm): RankPace {
+export function pacingRank(paces: readonly RankPace[], recompute: Recompute, comm?: LayerPassComm, tpPasses?: number): RankPace {
   const passes = recompute === "full" ? 3 : 2;
+  // (the tp collectives a selective recompute runs again: cost/module-recompute.ts recomputeTpShare)
+  const tpPass = tpPasses ?? passes;
   let best = paces[0]!;
   let most = -Infinity;
   for (let i = 0; i < paces.length; i++) {
     const r = paces[i]!;
-    const s = r.fwd + r.bwd + r.recompute + (comm ? passes * (r.layers * comm.tp + r.moeLayers * comm.ep) : 0);
+    const s = r.fwd + r.bwd + r.recompute + (comm ? tpPass * r.layers * comm.tp + passes * r.moeLayers * comm.ep : 0);
     if (s >= most) [best, most] = [r, s];
   }
   return best;

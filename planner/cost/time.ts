@@ -19,6 +19,7 @@ import { perTensorSyncLatency, rankTensors } from "./param-tensors.js";
 import { unevenStageParams } from "./stage-memory.js";
 import type { LayerMix } from "./moe-time.js";
 import { type LayerPassComm, allRankPaces, pacingRank, recomputeOf } from "./pace.js";
+import { recomputeTpShare } from "./module-recompute.js";
 import { busiestRankLayers } from "../moe.js";
 
 /** A stage without the output layer (uneven stages whose slowest is not the last). */
@@ -76,7 +77,7 @@ function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: Mic
   if (mix !== undefined) {
     // An MoE model: the rank whose compute, recompute and per-layer collectives (`comm`) take
     // longest, each rank with its own dense and MoE layers (cost/pace.ts).
-    const r = pacingRank(allRankPaces(m, plan, mix, head0), plan.recompute, comm);
+    const r = pacingRank(allRankPaces(m, plan, mix, head0), plan.recompute, comm, 2 + recomputeTpShare(m, training.engine, plan.recompute));
     const slow = { index: r.index, layers: r.layers, withHead: r.withHead };
     return { microBatches, slow, layersInStage: r.layers, layer: r.layer, head: r.head, fwd: r.fwd, bwd: r.bwd, compute: microBatches * (r.fwd + r.bwd), moeLayers: r.moeLayers };
   }
@@ -139,7 +140,10 @@ export function stepTime(
   // Data-parallel collectives span dp·cp (wire/wire.ts; groups.ts "shard").
   const dpcp = dp * plan.cp;
   const wire = wireOf(m, training, plan, costs.links);
-  const tpPasses = recompute === "full" ? 3 : 2;
+  // Passes of each layer's collectives: forward, backward and, under full recompute, the forward
+  // again; a selective recompute's modules run part of the tp ones again (module-recompute.ts).
+  const tpPasses = 2 + recomputeTpShare(m, training.engine, recompute);
+  const epPasses = recompute === "full" ? 3 : 2;
   // An MoE model's ranks differ in their MoE layers: each rank's per-layer collectives go with its
   // own compute (cost/pace.ts), one call of each per layer (tp) or MoE layer (ep) and pass.
   // (an engine that overlaps the all-to-alls with another micro-batch's compute: each MoE layer
@@ -171,7 +175,7 @@ export function stepTime(
   // critical path unless the engine overlaps them with another micro-batch's compute (Megatron-
   // Core's --overlap-moe-expert-parallel-comm, DualPipe: Engine.moe.overlap; formulas-scale §1.7:
   // 30–40 % of a step when not overlapped); the pacing rank's MoE layers.
-  const epComm = busy && comm && moeLayers !== undefined && (busy.moeLayers !== moeLayers || overlapsEp) ? microBatches * tpPasses * moeLayers * comm.ep : charged(wire, EP_IDS);
+  const epComm = busy && comm && moeLayers !== undefined && (busy.moeLayers !== moeLayers || overlapsEp) ? microBatches * epPasses * moeLayers * comm.ep : charged(wire, EP_IDS);
   // Context parallel: the K/V exchange of every layer and pass (cost/context.ts), the ring's sends
   // only beyond the attention step each overlaps.
   const attentionStep = layer.attentionCore / plan.cp;

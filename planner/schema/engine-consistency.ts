@@ -27,6 +27,10 @@ export function engineInconsistency(e: Engine): string | null {
     // after the optimizer, so one overlapped with the next forward would be priced two ways)
     (d.zero1BroadcastPerTensor && !d.zero1GatherInStep
       ? `field "dataParallel.zero1BroadcastPerTensor": true needs zero1GatherInStep true beside it (a ZeRO-1 that sends its weights a tensor at a time is torch's ZeroRedundancyOptimizer, whose step() sends them before it returns)`
+      : null) ??
+    // (Megatron-Core's module list describes its tensors, Korthikanti's at 16 bits: cost/module-recompute.ts)
+    (e.recomputeModules !== undefined && (e.selectiveRecompute !== "attention-core" || e.activationTensors !== "16-bit")
+      ? `field "activations.recomputeModules": Megatron-Core's recompute modules need selectiveRecompute "attention-core" over "16-bit" tensors, not ${e.selectiveRecompute} over ${e.activationTensors}`
       : null)
   );
 }

@@ -15,6 +15,7 @@ import { STAGE_SPLITS, type StageSplit } from "../layout/stages.js";
 import { figureReader, type FigureIn } from "./figure.js";
 import { EAGER_CASES, parseEager } from "../eager.js";
 import { PLAUSIBLE, implausible } from "./plausible.js";
+import { RECOMPUTE_MODULES } from "../recompute-modules.js";
 
 const CAST_KEYS: readonly (keyof Fp8CastBytes)[] = ["forwardInput", "forwardWeight", "backwardGrad", "backwardInput", "backwardWeight"];
 
@@ -130,6 +131,8 @@ const schemas = lazySchemas((z) => {
       activations: z
         .object({
           selectiveRecompute: withSource(z.enum(SELECTIVE_RECOMPUTES as [string, ...string[]])).optional(),
+          // Megatron's --recompute-modules under attention-core (planner/recompute-modules.ts).
+          recomputeModules: withSource(z.array(z.enum(RECOMPUTE_MODULES as [string, ...string[]])).min(1).refine((xs) => new Set(xs).size === xs.length, "names a module twice")).optional(),
           tensors: withSource(z.enum(ACTIVATION_TENSORS as [string, ...string[]])).optional(),
           residualBytes: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
           logitBytes: withSource(z.number().gte(0).lte(64)).optional(),
@@ -335,6 +338,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     // Absent: Megatron's selective recompute and fp32 vocab-parallel logits (Korthikanti et al.
     // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],
+    ...(f.activations?.recomputeModules !== undefined ? { recomputeModules: fig("activations.recomputeModules", f.activations.recomputeModules) as Engine["recomputeModules"] } : {}),
     activationTensors: (f.activations?.tensors === undefined ? "16-bit" : fig("activations.tensors", f.activations.tensors)) as Engine["activationTensors"],
     residualBytes: f.activations?.residualBytes === undefined ? 2 : fig("activations.residualBytes", f.activations.residualBytes),
     logitBytes: f.activations?.logitBytes === undefined ? 4 : fig("activations.logitBytes", f.activations.logitBytes),

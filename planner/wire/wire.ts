@@ -3,6 +3,7 @@
 // crosses and the compute it may hide behind. The closed form prices it (cost/time.ts), the
 // simulator plays it out (sim/costs.ts), the executor sums it into its predicted volumes
 // (executor/comms.ts) and the interactive planner shows it.
+import { recomputeTpShare } from "../cost/module-recompute.js";
 import type { Link, ModelSpec, Plan, Training } from "../types.js";
 import type { GroupName, Span } from "../layout/groups.js";
 import { gatedMlp, layerMatrixParams, layerSmallParams, stageParamSplit, stageParamsPerGpu } from "../model.js";
@@ -127,7 +128,9 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     // backward, 2 more when the forward is recomputed; sequence parallelism turns each into an
     // all-gather plus a reduce-scatter of the same tensor, at the same ring cost (Korthikanti et
     // al. 2022 §4.2.2). On the critical path.
-    const passes = recompute === "full" ? 3 : 2;
+    // (a selective recompute's re-run MLP or shared experts: part of a pass, averaged over the
+    // layers, cost/module-recompute.ts recomputeTpShare)
+    const passes = 2 + recomputeTpShare(m, t.engine, recompute);
     const calls = microBatches * layersInStage * passes * 2;
     const worldBytes = tp * cp * dp * m.layers * microBatches * passes * 2 * act;
     const kinds: WireKind[] = sp ? ["allGather", "reduceScatter"] : ["allReduce"];
