@@ -43,7 +43,8 @@ export const isDefaultModules = (xs: readonly RecomputeModule[]): boolean => xs.
 /** Why a module list cannot be priced on this engine and model, or null: a module the model has
  *  nothing for (Megatron raises on mla_up_proj without MLA; moe_act and shared_experts need an MoE
  *  model, with shared experts), or an engine whose selective recompute is another rule. */
-export function recomputeModulesRefusal(modules: readonly RecomputeModule[], e: Pick<Engine, "selectiveRecompute" | "activationTensors"> | undefined, m: { mla?: unknown; moe?: { sharedExperts: number } }): string | null {
+export function recomputeModulesRefusal(modules: readonly RecomputeModule[], e: Pick<Engine, "selectiveRecompute" | "activationTensors" | "recompute"> | undefined, m: { mla?: unknown; moe?: { sharedExperts: number } }): string | null {
+  if (e !== undefined && e.recompute !== "any") return `the engine has no selective recompute (it recomputes ${e.recompute === "full" ? "every layer" : "whole layers or nothing"})`;
   if (e !== undefined && (e.selectiveRecompute !== "attention-core" || e.activationTensors !== "16-bit"))
     return `recompute modules are Megatron-Core's selective recompute; this engine's selective recompute is ${e.selectiveRecompute} over ${e.activationTensors} tensors`;
   if (modules.includes("mla_up_proj") && m.mla === undefined) return "mla_up_proj needs multi-latent attention (Megatron raises ValueError), which the model has not";

@@ -20,6 +20,8 @@
 //                   the activation (moe-memory.ts, moe-time.ts)
 //   shared_experts  the shared experts' f-wide tensors under a checkpoint that keeps their input,
 //                   re-running their GEMMs, activation and tensor-parallel collectives
+// Not counted: an fp8 recipe's casts of the re-run GEMMs' inputs (a few bytes an element beside
+// the GEMM), and the kernel launches of the re-run modules.
 import { gatedMlp, mlpMatrices } from "../model.js";
 import { attentionCoreWidths, moeLayerCount } from "../moe.js";
 import { type RecomputeModule, recomputeModulesOf } from "../recompute-modules.js";

@@ -156,6 +156,7 @@ describe("where the modules cannot be priced", () => {
     expect(recomputeModulesRefusal(["moe_act"], core, preset("llama3-8b"))).toContain("no experts");
     expect(recomputeModulesRefusal(["shared_experts"], core, preset("mixtral-8x7b"))).toContain("has none");
     expect(recomputeModulesRefusal(["layernorm"], titan, preset("llama3-8b"))).toContain("alternate-matmuls");
+    expect(recomputeModulesRefusal(["mlp"], loadEngine("megatron-2021", undefined), preset("llama3-8b"))).toContain("no selective recompute");
     expect(recomputeModulesRefusal(["layernorm", "moe_act", "mla_up_proj"], core, preset("deepseek-v2-lite"))).toBeNull();
   });
   it("an engine file: the list on a per-op SAC engine, or a module twice, is bad input naming the field", () => {
