@@ -1,6 +1,6 @@
 // Flags of `paraplan plan` (shared later by execute and export): parsed and validated into
 // the planner's inputs, or a one-line UserError naming the flag.
-import type { Fixed, MoeDispatcher, Precision, Recompute, Schedule, SharedExpertOverlap, StageSplit, ZeroStage } from "../planner/index.js";
+import type { Fixed, MoeDispatcher, Precision, Recompute, RecomputeModule, Schedule, SharedExpertOverlap, StageSplit, ZeroStage } from "../planner/index.js";
 import { SCHEDULES } from "../planner/schema/plan.js";
 import { parseStageLayers } from "../planner/layout/stages.js";
 import { CP_COMMS, CP_SPLITS, type CpComm, type CpSplit } from "../planner/types.js";
@@ -90,6 +90,9 @@ export interface PlanArgs {
   moeOverlap?: { sms: number | null } | undefined;
   /** The shared experts beside the all-to-alls as a --from file states it (Engine.moe.sharedExpertOverlap). */
   moeSharedOverlap?: SharedExpertOverlap | undefined;
+  /** The modules the engine's selective recompute re-runs as a --from file states them
+   *  (Megatron's --recompute-modules; Engine.recomputeModules); undefined: the engine's. */
+  recomputeModules?: readonly RecomputeModule[] | undefined;
   /** Bytes per logit the last pipeline stage keeps of every micro-batch, as the configuration's
    *  release runs (Engine.keptOutputBytes; no flag of its own); undefined: the engine's. */
   keptOutputBytes?: number | undefined;

@@ -1,14 +1,14 @@
 // Which engine a plan is predicted with: --engine, else the one an export format or a --from
-// file implies, else the default (planner/engine.ts DEFAULT_ENGINE); --attention and
-// --no-grad-overlap then override its settings.
-import { DEFAULT_ENGINE, type Engine, gradReduceBytes, withOverrides } from "../planner/index.js";
+// file implies, else the default (planner/engine.ts DEFAULT_ENGINE); --attention,
+// --no-grad-overlap, --recompute-modules … then override its settings.
+import { DEFAULT_ENGINE, type Engine, type ModelSpec, gradReduceBytes, isDefaultModules, recomputeModulesOf, recomputeModulesRefusal, withOverrides } from "../planner/index.js";
 import { loadEngine } from "./load-engine.js";
 import { type Builtins, readBuiltins } from "./builtin-table.js";
 import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 import { size } from "./format/units.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "moeDispatcher" | "moeOverlap" | "moeSharedOverlap" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "maxReuseDistance" | "zero1AllReduce" | "precision" | "valuesFrom">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "moeDispatcher" | "moeOverlap" | "moeSharedOverlap" | "recomputeModules" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "maxReuseDistance" | "zero1AllReduce" | "precision" | "valuesFrom">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -55,9 +55,14 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     moeDispatcher: args.moeDispatcher,
     moeOverlap: args.moeOverlap,
     moeSharedOverlap: args.moeSharedOverlap,
+    recomputeModules: args.recomputeModules,
     keptOutputBytes: args.keptOutputBytes,
     stageSplit: args.stageSplit,
   });
+  // The modules selective recompute re-runs where not Megatron's default (the flag's, a --from
+  // file's or the engine file's own), as --json's recomputeModules gives them (format/plan-json.ts).
+  const modules = recomputeModulesOf(engine);
+  if (modules !== undefined && !isDefaultModules(modules)) notes.push(`recompute modules ${modules.join(", ")}`);
   // A --from file's gradient bucket (DeepSpeed's reduce_bucket_size), fixed whatever dp is
   // (Engine.dataParallel.bucketSize, priced by planner/cost/engine-terms.ts engineBucketBytes).
   const bucketed = args.bucketBytes === undefined ? engine : { ...engine, dataParallel: { ...engine.dataParallel, bucketSize: args.bucketBytes, bucketSizePerDp: 0 } };
@@ -76,6 +81,22 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   const changed = dp.maxReuseDistance !== bucketed.dataParallel.maxReuseDistance || dp.zero1AllReduce !== bucketed.dataParallel.zero1AllReduce;
   const out = changed ? { ...bucketed, dataParallel: dp } : bucketed;
   return { engine: out === engine ? out : withEagerAlike(out, args), from: notes.join("; ") };
+}
+
+/** --recompute-modules (or a --from file's) against the engine and model, after resolveEngine:
+ *  exit 2 naming it where the engine's selective recompute is another rule than Megatron-Core's,
+ *  where the engine runs no selective recompute (whole layers or full only: the modules would
+ *  change nothing), or where the model has nothing for a module (recomputeModulesRefusal). */
+export function recomputeModulesIssue(args: Pick<PlanArgs, "recomputeModules" | "valuesFrom">, e: Engine, m: ModelSpec): void {
+  const modules = args.recomputeModules;
+  if (modules === undefined) return;
+  const flag = args.valuesFrom?.["--recompute-modules"] ?? `--recompute-modules ${modules.join(",")}`;
+  // (no module asked: the engine's rule alone)
+  const engine = recomputeModulesRefusal([], e, m);
+  if (engine !== null) throw new UserError(`${flag}: ${engine} (engine ${e.name}); pick a Megatron-Core engine or drop the flag`);
+  if (e.recompute !== "any") throw new UserError(`${flag}: engine ${e.name} recomputes ${e.recompute === "full" ? "every layer whole only" : "whole layers or none"} (recompute "${e.recompute}"), no selective recompute for the modules to change; drop the flag`);
+  const model = recomputeModulesRefusal(modules, undefined, m);
+  if (model !== null) throw new UserError(`${flag} on ${m.name}: ${model}; drop the module`);
 }
 
 /** A --from file's bucket, reuse distance and ZeRO-1 all-reduce on the eager engine too (which

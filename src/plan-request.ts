@@ -27,7 +27,7 @@ import { type CalibrationStanding, calibrationStanding } from "./calibration-sta
 import { basename } from "node:path";
 import { readBuiltins } from "./builtin-table.js";
 import { count } from "./format/units.js";
-import { resolveEngine } from "./plan-engine.js";
+import { recomputeModulesIssue, resolveEngine } from "./plan-engine.js";
 import { DEFAULT_ENGINE, engineAttentionFigure, executorEngineName, gpuGeneration } from "../planner/index.js";
 import { modelEagerReasonOf } from "../planner/eager.js";
 import { loadBuiltinEngines, loadEngine } from "./load-engine.js";
@@ -145,6 +145,7 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     );
   }
   const { engine, from: engineFrom } = resolveEngine(args, implied, builtins);
+  recomputeModulesIssue(args, engine, model);
   const training: Training & { engine: Engine } = onEngine({ gpus, globalBatch, seqLen, precision: args.precision,
     fusedAttention: true,
     overlapGradReduce: true,

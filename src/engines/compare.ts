@@ -106,6 +106,9 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
   from("--seq", at.seqLen, args.seqLen !== undefined);
   from("--global-batch", at.globalBatch, args.globalBatch !== undefined);
   from("--moe-imbalance", at.moeImbalance, args.moeImbalance !== undefined);
+  from("--recompute-modules", reading.recomputeModules !== undefined ? at.recomputeModules : undefined, args.recomputeModules !== undefined);
+  // (the flag beside a file stating other modules contradicts it; either alone gives them)
+  agree("--recompute-modules", args.recomputeModules?.join(","), reading.recomputeModules?.join(","), origin);
   if (reading.gpusFrom !== "--gpus") valuesFrom["--gpus"] = reading.gpusFrom;
   const req = buildRequest({
     ...args,
@@ -122,6 +125,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     moeDispatcher: reading.moeDispatcher,
     moeOverlap: reading.moeOverlap,
     moeSharedOverlap: reading.moeSharedOverlap,
+    recomputeModules: args.recomputeModules ?? reading.recomputeModules,
     keptOutputBytes: reading.keptOutputBytes,
     // (a split the file's own header states prices the search too, as export prices that release,
     // unless an --engine file states the user's stack instead)

@@ -1,6 +1,7 @@
 // Activation recompute as a Megatron-LM or Megatron-DeepSpeed script asks for it (read-megatron.ts
-// megatronFacts): the granularity, and for full recompute the grouping Megatron runs it in.
-import type { Recompute } from "../../planner/index.js";
+// megatronFacts): the granularity, for full recompute the grouping Megatron runs it in, and for
+// selective recompute the modules it re-runs (--recompute-modules).
+import { type ModelSpec, type Recompute, type RecomputeModule, RECOMPUTE_MODULES, UNPRICED_RECOMPUTE_MODULES, recomputeModulesRefusal } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
 
@@ -8,7 +9,7 @@ import { type ArgSetting, argAt, intArg, strArg } from "./args-file.js";
  *  full|selective; --recompute-activations means selective; --checkpoint-activations is
  *  Megatron-DeepSpeed's full recompute, and Megatron-LM exits on it (validate_args). `layers`: the
  *  file's --num-layers, else the model's. */
-export function readRecompute(m: Map<string, ArgSetting>, o: string, deepspeed: boolean, layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined): Recompute {
+export function readRecompute(m: Map<string, ArgSetting>, o: string, deepspeed: boolean, layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined, notes: string[]): Recompute {
   const has = (f: string) => m.has(f);
   let recompute: Recompute = "none";
   const granularity = strArg(m, "recompute-granularity");
@@ -25,11 +26,17 @@ export function readRecompute(m: Map<string, ArgSetting>, o: string, deepspeed: 
   if (recompute === "selective" && method !== undefined)
     throw new UserError(`${o}: ${argAt(m, "recompute-method")} with selective recompute: validate_args refuses it`);
   if (!deepspeed) megatronCoreChecks(m, o, recompute, method);
-  // Selective recompute of other modules than the attention core (core_r0.14 --recompute-modules,
-  // default core_attn) keeps other activations than paraplan's selective recompute prices.
+  // Selective recompute of other modules than the attention core: Megatron-LM's (readRecomputeModules);
+  // Megatron-DeepSpeed has no --recompute-modules, its selective recompute is the attention core.
   const modules = m.get("recompute-modules");
-  if (recompute === "selective" && modules && modules.values.join(" ") !== "core_attn")
-    throw new UserError(`${o}: --recompute-modules ${modules.values.join(" ")} (line ${modules.line}) recomputes other modules than the attention core, which paraplan does not model`);
+  if (deepspeed && recompute === "selective" && modules && modules.values.join(" ") !== "core_attn")
+    throw new UserError(`${o}: ${argAt(m, "recompute-modules")} recomputes other modules than the attention core, which Megatron-DeepSpeed's selective recompute does not (paraplan prices the attention core there)`);
+  // An empty list under selective recompute checkpoints nothing (each module asks `in
+  // recompute_modules`, transformer_config.py:867-868 @ core_r0.14.0 checks none): no recompute.
+  if (!deepspeed && recompute === "selective" && modules?.values.length === 0) {
+    notes.push(`${o}: ${argAt(m, "recompute-modules")} names no module: selective recompute re-runs nothing, read as no recompute`);
+    recompute = "none";
+  }
   if (recompute === "full") fullRecomputeIsEveryLayer(m, o, method, layers, pp, vpp, stageLayers);
   if (deepspeed && has("checkpoint-activations") && (intArg(m, "checkpoint-num-layers", o) ?? 1) > 1)
     throw new UserError(`${o}: ${argAt(m, "checkpoint-num-layers")} checkpoints groups of layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--checkpoint-num-layers 1)`);
@@ -70,4 +77,45 @@ function fullRecomputeIsEveryLayer(m: Map<string, ArgSetting>, o: string, method
       throw new UserError(`${o}: --recompute-method block ${n === undefined ? "without --recompute-num-layers" : `--recompute-num-layers ${n}`} recomputes only that many of the ${chunk ?? "(unknown)"} layers of each ${where} and keeps the others' activations, which paraplan does not model (it prices every layer recomputed, or none)`);
   } else if ((n ?? 1) > 1)
     throw new UserError(`${o}: --recompute-method ${method ?? "uniform"} --recompute-num-layers ${n} checkpoints groups of ${n} layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--recompute-num-layers 1)`);
+}
+
+/** --recompute-modules (core_v0.12.0 and later): the modules Megatron's selective recompute
+ *  re-runs (TransformerConfig.recompute_modules, transformer_config.py:864-937 @ core_r0.14.0), in
+ *  RECOMPUTE_MODULES' order, duplicates once (Megatron asks `in`); undefined without the flag (the
+ *  engine's, Megatron's default core_attn), or where the list is not read: no selective recompute
+ *  (Megatron reads it only there: a note), or an empty list (readRecompute: no recompute). Exit 2
+ *  where Megatron raises at start, on "moe" (UNPRICED_RECOMPUTE_MODULES), and on a module `model`
+ *  has nothing for (recomputeModulesRefusal). */
+export function readRecomputeModules(m: Map<string, ArgSetting>, o: string, recompute: Recompute, s: { fp8: boolean; model?: ModelSpec | undefined }, notes: string[]): RecomputeModule[] | undefined {
+  const given = m.get("recompute-modules");
+  if (given === undefined || given.values.length === 0) return undefined;
+  const flag = argAt(m, "recompute-modules");
+  if (recompute !== "selective") {
+    notes.push(`${o}: ${flag} changes nothing under ${recompute === "full" ? "full recompute" : "no recompute"}: Megatron reads the list only with --recompute-granularity selective (transformer_config.py:867 @ core_r0.14.0)`);
+    return undefined;
+  }
+  const stops = (what: string, lines: string, raises = "ValueError") => new UserError(`${o}: ${flag}: ${what}: Megatron raises ${raises} at start (transformer_config.py:${lines} @ core_r0.14.0), so the run never trains`);
+  const megatrons = [...RECOMPUTE_MODULES, ...Object.keys(UNPRICED_RECOMPUTE_MODULES)].sort();
+  const unknown = given.values.filter((v) => !megatrons.includes(v));
+  if (unknown.length > 0) throw stops(`${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not among Megatron's modules (${megatrons.join(", ")})`, "868-882", "AssertionError");
+  const unpriced = given.values.find((v) => Object.hasOwn(UNPRICED_RECOMPUTE_MODULES, v));
+  if (unpriced !== undefined) throw new UserError(`${o}: ${flag}: ${unpriced} ${UNPRICED_RECOMPUTE_MODULES[unpriced]}`);
+  const modules = RECOMPUTE_MODULES.filter((x) => given.values.includes(x));
+  const has = (f: string) => m.has(f);
+  if (modules.includes("moe_act") && !has("moe-grouped-gemm")) throw stops("moe_act without --moe-grouped-gemm", "884-887");
+  if (modules.includes("mla_up_proj") && !has("multi-latent-attention")) throw stops("mla_up_proj without --multi-latent-attention", "889-893");
+  if (modules.includes("shared_experts") && has("moe-shared-expert-intermediate-size") && has("moe-shared-expert-overlap"))
+    throw stops(`shared_experts with ${argAt(m, "moe-shared-expert-overlap")} ("shared_experts recompute cannot work with --moe-shared-expert-overlap")`, "903-910");
+  // Under fp8 the dropped outputs of the norms and the experts' activation are rebuilt in fp8,
+  // which delayed scaling (Megatron's default --fp8-recipe) cannot (lines 912-924).
+  const fp8Rebuilt = modules.filter((x) => x === "layernorm" || x === "moe_act");
+  if (s.fp8 && fp8Rebuilt.length > 0) {
+    const recipe = strArg(m, "fp8-recipe") ?? "delayed";
+    if (recipe === "delayed") throw stops(`${fp8Rebuilt.join(" and ")} under fp8 with ${m.has("fp8-recipe") ? argAt(m, "fp8-recipe") : "the delayed recipe (--fp8-recipe's default)"} ("Delayed scaling does not support moe_act and layernorm recompute for fp8")`, "912-918");
+    notes.push(`${o}: ${flag}: ${fp8Rebuilt.join(" and ")} recomputed under fp8 needs Transformer Engine 2.6.0dev0 or later (Megatron raises ValueError on an older one: transformer_config.py:919-924 @ core_r0.14.0)`);
+  }
+  const model = s.model;
+  const why = model === undefined ? null : recomputeModulesRefusal(modules, undefined, model);
+  if (why !== null) throw new UserError(`${o}: ${flag} on ${model!.name}: ${why}; pass the --model the configuration trains, or drop the module`);
+  return modules;
 }

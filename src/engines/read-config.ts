@@ -3,7 +3,7 @@
 // a torchtitan TOML or override file, otherwise command-line arguments).
 import { parseInputJson, readInputText, unreadable } from "../read-input.js";
 import { basename } from "node:path";
-import type { ModelSpec, MoeDispatcher, Plan, Precision, SharedExpertOverlap, StageSplit, Training } from "../../planner/index.js";
+import type { ModelSpec, MoeDispatcher, Plan, Precision, RecomputeModule, SharedExpertOverlap, StageSplit, Training } from "../../planner/index.js";
 import type { BalanceStated } from "./deepspeed-partition.js";
 import { headDim } from "../../planner/model.js";
 import { looksLikeHfConfig } from "../../planner/schema/model.js";
@@ -104,6 +104,9 @@ export interface ConfigReading {
   /** The shared experts beside the all-to-alls (Megatron's --moe-shared-expert-overlap, torchtitan
    *  v0.2.2's DeepEP MoE; Engine.moe.sharedExpertOverlap); undefined: the engine's. */
   moeSharedOverlap?: SharedExpertOverlap;
+  /** The modules selective recompute re-runs (Megatron-LM's --recompute-modules;
+   *  Engine.recomputeModules); undefined: the engine's. */
+  recomputeModules?: readonly RecomputeModule[];
   /** How the file's stack splits uneven stages, where the file states it (the DeepSpeed release a
    *  header of paraplan's export names; EngineSupports.stageSplit); undefined: the engine's. */
   stageSplit?: StageSplit;

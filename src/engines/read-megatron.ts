@@ -1,12 +1,12 @@
 // Megatron-LM (and Megatron-DeepSpeed) pretrain_gpt.py arguments → a plan. Flag meanings follow
 // megatron/training/arguments.py (validate_args) of the releases in megatron.ts; Megatron-DeepSpeed's
 // own (megatron/arguments.py @207b2d5a) where marked.
-import type { ModelSpec, MoeDispatcher, Precision, Recompute, SharedExpertOverlap, ZeroStage } from "../../planner/index.js";
+import type { ModelSpec, MoeDispatcher, Precision, Recompute, RecomputeModule, SharedExpertOverlap, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, byFlag, defaultsWarning, intArg, readArgs, strArg } from "./args-file.js";
 import { launcherWorld } from "./launcher-world.js";
 import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
-import { readRecompute } from "./megatron-recompute.js";
+import { readRecompute, readRecomputeModules } from "./megatron-recompute.js";
 import { megatronAttention } from "./megatron-attention.js";
 import { bucketCountWarning, checkOptimizerInstances, ddpBucketBytes, derivedFfn, fusionFlags, kvChannelsClaim, megatronGradDtype } from "./megatron-flags.js";
 import { readDeepSpeedMoe, readMegatronMoe } from "./moe-args.js";
@@ -64,6 +64,8 @@ export interface MegatronFacts {
   moeOverlap?: { sms: number | null } | undefined;
   /** --moe-shared-expert-overlap with shared experts (megatron-moe-flags.ts sharedOverlap). */
   moeSharedOverlap?: SharedExpertOverlap | undefined;
+  /** --recompute-modules under selective recompute (megatron-recompute.ts readRecomputeModules). */
+  recomputeModules?: RecomputeModule[] | undefined;
   /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
    *  --ds-sequence-parallel-size (Ulysses). */
   cp: CpFields;
@@ -224,7 +226,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     if (z !== undefined && z > 3) throw new UserError(`${o}: ${argAt(m, "zero-stage")} is not 0-3`);
     zero = z as ZeroStage | undefined;
   }
-  const recompute = readRecompute(m, o, deepspeed, layers ?? modelLayers, pp, vpp, stageLayers);
+  const recompute = readRecompute(m, o, deepspeed, layers ?? modelLayers, pp, vpp, stageLayers, notes);
   // Megatron's optimizer (_add_training_args --optimizer, default adam): paraplan prices Adam's
   // moments and fp32 master weights; SGD or Muon hold other state.
   const optimizer = strArg(m, "optimizer");
@@ -326,6 +328,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     moeDispatcher: deepspeed ? undefined : deepepGroups(m, o, moe.dispatcher, model),
     moeOverlap: deepspeed ? undefined : moeOverlap(m, o, { ep: moe.ep, pp, vpp, recompute, dispatcher: moe.dispatcher }),
     moeSharedOverlap: deepspeed ? undefined : sharedExpertOverlap(m, o, notes),
+    recomputeModules: deepspeed ? undefined : readRecomputeModules(m, o, recompute, { fp8: precision === "fp8", model }, notes),
     claims,
     warnings,
     notes,
@@ -387,6 +390,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.moeDispatcher === "deepep" ? { moeDispatcher: f.moeDispatcher } : {}),
     ...(f.moeOverlap !== undefined ? { moeOverlap: f.moeOverlap } : {}),
     ...(f.moeSharedOverlap !== undefined ? { moeSharedOverlap: f.moeSharedOverlap } : {}),
+    ...(f.recomputeModules !== undefined ? { recomputeModules: f.recomputeModules } : {}),
     claims: f.claims,
     at: f.at,
     warnings: f.warnings,

@@ -1,7 +1,7 @@
 // The `plan --json` contract: these names are relied on by scripts and by the other commands.
 // Each plan's entry is the executor's planJson (a run directory's plan.json holds the same).
 import { planJson } from "../../executor/plan-json.js";
-import { type SearchResult, engineGradReduceBytes, totalParams } from "../../planner/index.js";
+import { type SearchResult, engineGradReduceBytes, isDefaultModules, recomputeModulesOf, totalParams } from "../../planner/index.js";
 import { activeParams } from "../../planner/model.js";
 import type { SimSummary } from "../../planner/sim/timeline.js";
 import type { PlanRequest } from "../plan-request.js";
@@ -23,6 +23,7 @@ export interface SimulatedJson {
 export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulatedJson, cpWhy?: string | null) {
   const m = req.model;
   const t = req.training;
+  const modules = recomputeModulesOf(t.engine);
   return {
     model: {
       name: m.name,
@@ -65,6 +66,10 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     // The parallelisms the engine's stack runs, the only ones searched (profiles/engines supports).
     engineSupports: req.training.engine.supports,
     engineRecompute: req.training.engine.recompute,
+    // What the plans' "selective" recompute re-runs where not Megatron-Core's default (core_attn
+    // alone): --recompute-modules, a --from file's or the engine file's, in Megatron's names
+    // (planner/recompute-modules.ts; the header's engine line says "recompute modules …").
+    ...(modules !== undefined && !isDefaultModules(modules) ? { recomputeModules: modules } : {}),
     ...(m.moe ? { moeImbalance: req.training.moeImbalance ?? DEFAULT_MOE_IMBALANCE, optimizerStates: req.training.optimizerStates ?? "fp32" } : {}),
     assumed: req.assumed,
     // The published runs the engine's figures were fitted on, and where this request lies outside them.

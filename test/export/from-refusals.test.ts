@@ -34,7 +34,6 @@ describe("Megatron-LM arguments", () => {
       ["--moe-layer-recompute", "--moe-layer-recompute"],
       ["--standalone-embedding-stage", "--standalone-embedding-stage"],
       ["--optimizer sgd", "--optimizer sgd (line 6)"],
-      ["--recompute-granularity selective\n--recompute-modules core_attn mlp", "--recompute-modules core_attn mlp"],
       ["--rotary-percent 0.5", "--rotary-percent 0.5 (line 6) rotates only part of each head"],
       ["--heterogeneous-layers-config-path nas.json", "--heterogeneous-layers-config-path (line 6) builds layers of differing shapes"],
       ["--heterogeneous-layers-config-encoded-json {}", "--heterogeneous-layers-config-encoded-json"],

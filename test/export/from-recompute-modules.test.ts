@@ -1,0 +1,139 @@
+// `plan --from` a Megatron-LM file's --recompute-modules (src/engines/megatron-recompute.ts
+// readRecomputeModules): under selective recompute the modules are read as the engine's
+// activations.recomputeModules (planner/recompute-modules.ts), priced as an engine file stating
+// them; where Megatron raises at start (transformer_config.py:864-937 @ core_r0.14.0), on "moe"
+// (not priced) and on a module the model has nothing for, exit 2 with one line naming the flag.
+import { afterAll, describe, expect, it } from "vitest";
+import { cli, removeTemp } from "./helpers.js";
+import { MIXTRAL_MEGATRON, accepted, fileWriter, refused } from "./from-cli.js";
+
+afterAll(removeTemp);
+
+const file = fileWriter("from-recompute-modules");
+
+/** DeepSeek-V2-Lite on 16 GPUs (tp 1, ep 8, ZeRO-1, micro-batch 1) as Megatron-LM core_r0.14 trains
+ *  it, with MLA, grouped GEMM and the alltoall dispatcher (34 lines; a flag added is line 35). */
+const DSV2_LITE = [
+  "--num-layers 27", "--hidden-size 2048", "--ffn-hidden-size 10944", "--num-attention-heads 16", "--position-embedding-type rope",
+  "--rotary-base 10000", "--swiglu", "--normalization RMSNorm", "--norm-epsilon 0.000001", "--untie-embeddings-and-output-weights",
+  "--multi-latent-attention", "--kv-lora-rank 512", "--qk-head-dim 128", "--qk-pos-emb-head-dim 64", "--v-head-dim 128", "--qk-layernorm",
+  "--num-experts 64", "--moe-router-topk 6", "--moe-ffn-hidden-size 1408", "--moe-shared-expert-intermediate-size 2816",
+  "--moe-layer-freq [0]+[1]*26", "--moe-token-dispatcher-type alltoall", "--moe-grouped-gemm", "--expert-model-parallel-size 8",
+  "--attention-dropout 0", "--hidden-dropout 0", "--seq-length 4096", "--use-distributed-optimizer", "--overlap-grad-reduce",
+  "--micro-batch-size 1", "--global-batch-size 256", "--disable-bias-linear", "--attention-backend fused", "--bf16",
+];
+const SELECTIVE = "--recompute-granularity selective";
+/** Megatron's MoE README (megatron/core/transformer/moe/README.md "Checkpointing" @ core_r0.14.0)
+ *  lists these for DeepSeek-style models: the output-discarding recompute of MLA's up-projections,
+ *  the norms and the experts' activation. */
+const DEEPSEEK_MODULES = "--recompute-modules mla_up_proj layernorm moe_act";
+
+const dsv2 = (lines: string[], drop: string[] = []) =>
+  ["--model", "deepseek-v2-lite", "--gpus", "16", "--from", file("txt", [...DSV2_LITE.filter((l) => !drop.some((d) => l.startsWith(d))), ...lines].join("\n") + "\n")];
+type Priced = { from: { plan: { recompute: string; tokensPerSecond: number; memory: { total: number; activations: number }; time: { recompute: number } }; notes: string[] }; recomputeModules?: string[] };
+const priced = async (argv: string[]) => (await accepted(argv)) as unknown as Priced;
+
+describe("--recompute-modules under selective recompute: the engine's modules, priced", () => {
+  it("DeepSeek-V2-Lite with mla_up_proj, layernorm and moe_act keeps less than the attention core alone, and more than full recompute", async () => {
+    const modules = await priced(dsv2([SELECTIVE, DEEPSEEK_MODULES]));
+    const coreAttn = await priced(dsv2([SELECTIVE]));
+    const none = await priced(dsv2([]));
+    const full = await priced(dsv2(["--recompute-granularity full", "--recompute-method uniform", "--recompute-num-layers 1"]));
+    // (read in Megatron's order of RECOMPUTE_MODULES, as --json names them)
+    expect(modules.recomputeModules).toEqual(["layernorm", "mla_up_proj", "moe_act"]);
+    expect(coreAttn.recomputeModules).toBeUndefined();
+    expect(modules.from.plan.recompute).toBe("selective");
+    const mem = (p: Priced) => p.from.plan.memory.total;
+    // 48.3 GiB against 53.0: the up-projections' Q, K and V, two norms' outputs and the experts'
+    // activation output dropped on each MoE layer (activations 15.5 GiB against 19.9)
+    expect(mem(modules)).toBeLessThan(mem(coreAttn) - 4 * 2 ** 30);
+    expect(modules.from.plan.memory.activations).toBeLessThan(coreAttn.from.plan.memory.activations);
+    expect(mem(full)).toBeLessThan(mem(modules));
+    // Under cuDNN's fused attention the attention core keeps no scores: core_attn alone drops
+    // nothing and costs its re-run (Megatron warns as much, transformer_config.py:895-901).
+    expect(mem(coreAttn)).toBe(mem(none));
+    expect(none.from.plan.time.recompute).toBe(0);
+    expect(modules.from.plan.time.recompute).toBeGreaterThan(0);
+    expect(modules.from.plan.time.recompute).toBeLessThan(full.from.plan.time.recompute);
+  });
+
+  it("a dense model's MLP (Llama 3 8B, core_attn mlp): its normed input and f-wide tensors dropped, its GEMMs and tp collectives re-run", async () => {
+    const llama = (extra: string) => ["--model", "llama3-8b", "--gpus", "64", "--from", file("txt", `--tensor-model-parallel-size 2\n--sequence-parallel\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n--recompute-granularity selective\n${extra}`)];
+    const mlp = await priced(llama("--recompute-modules core_attn mlp\n"));
+    const coreAttn = await priced(llama(""));
+    expect(mlp.recomputeModules).toEqual(["core_attn", "mlp"]);
+    expect(mlp.from.plan.memory.activations).toBeLessThan(coreAttn.from.plan.memory.activations * 0.6);
+    expect(mlp.from.plan.time.recompute).toBeGreaterThan(coreAttn.from.plan.time.recompute);
+    expect(mlp.from.plan.tokensPerSecond).toBeLessThan(coreAttn.from.plan.tokensPerSecond);
+  });
+
+  it("priced as an engine file stating activations.recomputeModules; the header's engine line names them", async () => {
+    const engine = file("json", JSON.stringify({ name: "mcore-deepseek-recompute", extends: "megatron-core", description: "Megatron-Core recomputing MLA's up-projections, the norms and the experts' activation", activations: { recomputeModules: { value: ["layernorm", "mla_up_proj", "moe_act"], source: "megatron/core/transformer/moe/README.md @ core_r0.14.0" } } }));
+    const fromFile = await priced(dsv2([SELECTIVE, DEEPSEEK_MODULES]));
+    const viaEngine = await priced(["--engine", engine, ...dsv2([SELECTIVE])]);
+    expect(viaEngine.from.plan.tokensPerSecond).toBe(fromFile.from.plan.tokensPerSecond);
+    expect(viaEngine.from.plan.memory.total).toBe(fromFile.from.plan.memory.total);
+    const text = await cli(["plan", ...dsv2([SELECTIVE, DEEPSEEK_MODULES]), "--top", "1", "--simulate-top", "0"]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/^engine megatron-core \(.*recompute modules layernorm, mla_up_proj, moe_act\)$/m);
+  });
+
+  it("core_attn (the default) reads as before; the list under full or no recompute changes nothing, said in a note; an empty list is no recompute", async () => {
+    const plain = await priced(dsv2([SELECTIVE]));
+    const said = await priced(dsv2([SELECTIVE, "--recompute-modules core_attn"]));
+    expect(said.from.plan.tokensPerSecond).toBe(plain.from.plan.tokensPerSecond);
+    expect(said.recomputeModules).toBeUndefined();
+    const fullArgs = ["--recompute-granularity full", "--recompute-method uniform", "--recompute-num-layers 1"];
+    const full = await priced(dsv2([...fullArgs, "--recompute-modules mlp"]));
+    expect(full.from.plan.tokensPerSecond).toBe((await priced(dsv2(fullArgs))).from.plan.tokensPerSecond);
+    expect(full.recomputeModules).toBeUndefined();
+    expect(full.from.notes.join("\n")).toContain("--recompute-modules mlp (line 38) changes nothing under full recompute");
+    const none = await priced(dsv2(["--recompute-modules mlp"]));
+    expect(none.from.notes.join("\n")).toContain("--recompute-modules mlp (line 35) changes nothing under no recompute");
+    // (nargs='*': selective with no module checkpoints nothing)
+    const empty = await priced(dsv2([SELECTIVE, "--recompute-modules"]));
+    expect(empty.from.plan.recompute).toBe("none");
+    expect(empty.from.plan.tokensPerSecond).toBe((await priced(dsv2([]))).from.plan.tokensPerSecond);
+    expect(empty.from.notes.join("\n")).toContain("--recompute-modules (line 36) names no module");
+  });
+});
+
+describe("--recompute-modules Megatron refuses at start, or paraplan does not price: exit 2 naming the flag and line", () => {
+  it("a name outside Megatron's set (AssertionError), moe and the deprecated --moe-layer-recompute (not priced)", async () => {
+    await refused(dsv2([SELECTIVE, "--recompute-modules core_attn mla_up_proj,layernorm"]), "--recompute-modules core_attn mla_up_proj,layernorm (line 36): mla_up_proj,layernorm is not among Megatron's modules", "AssertionError", "transformer_config.py:868-882");
+    await refused(dsv2([SELECTIVE, "--recompute-modules moe"]), "--recompute-modules moe (line 36): moe re-runs the whole MoE layer", "which paraplan does not price");
+    await refused(dsv2(["--moe-layer-recompute"]), "--moe-layer-recompute (line 35) appends moe to the recompute modules", "re-runs the whole MoE layer");
+  });
+
+  it("mla_up_proj without --multi-latent-attention, shared_experts beside --moe-shared-expert-overlap: ValueError", async () => {
+    // (Llama 3 8B, whose file states no latent attention: Megatron raises before any model check)
+    const llama = file("txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n--recompute-granularity selective\n--recompute-modules mla_up_proj\n");
+    await refused(["--model", "llama3-8b", "--gpus", "64", "--from", llama], "--recompute-modules mla_up_proj (line 7): mla_up_proj without --multi-latent-attention", "ValueError", "transformer_config.py:889-893");
+    await refused(dsv2([SELECTIVE, "--recompute-modules shared_experts", "--moe-shared-expert-overlap"]), "shared_experts with --moe-shared-expert-overlap (line 37)", "transformer_config.py:903-910");
+  });
+
+  it("moe_act without --moe-grouped-gemm (SequentialMLP: one expert a rank, otherwise read)", async () => {
+    const mixtral = (lines: string[], drop: string[] = []) =>
+      ["--model", "mixtral-8x7b", "--gpus", "64", "--from", file("txt", [...MIXTRAL_MEGATRON, "--bf16", "--moe-token-dispatcher-type alltoall", "--expert-model-parallel-size 8", ...lines].filter((l) => !drop.some((d) => l.startsWith(d))).join("\n") + "\n")];
+    await refused(mixtral([SELECTIVE, "--recompute-modules moe_act"]), "--recompute-modules moe_act (line 34): moe_act without --moe-grouped-gemm", "ValueError", "transformer_config.py:884-887");
+    expect((await priced(mixtral([SELECTIVE, "--recompute-modules moe_act", "--moe-grouped-gemm"]))).recomputeModules).toEqual(["moe_act"]);
+    // Mixtral has no shared experts: nothing for shared_experts to recompute
+    await refused(mixtral([SELECTIVE, "--recompute-modules shared_experts", "--moe-grouped-gemm"]), "--recompute-modules shared_experts (line 34) on mixtral-8x7b: shared_experts recomputes shared experts, and the model has none");
+  });
+
+  it("layernorm and moe_act under fp8 need a recipe other than delayed (Megatron's default); tensorwise reads, with Transformer Engine 2.6's note", async () => {
+    await refused(dsv2([SELECTIVE, "--recompute-modules layernorm", "--fp8-format hybrid"]), "layernorm under fp8 with the delayed recipe (--fp8-recipe's default)", "transformer_config.py:912-918");
+    await refused(dsv2([SELECTIVE, "--recompute-modules moe_act", "--fp8-format hybrid", "--fp8-recipe delayed"]), "moe_act under fp8 with --fp8-recipe delayed (line 38)");
+    const tensorwise = await priced(dsv2([SELECTIVE, DEEPSEEK_MODULES, "--fp8-format hybrid", "--fp8-recipe tensorwise"]));
+    expect(tensorwise.recomputeModules).toEqual(["layernorm", "mla_up_proj", "moe_act"]);
+    expect(tensorwise.from.notes.join("\n")).toContain("layernorm and moe_act recomputed under fp8 needs Transformer Engine 2.6.0dev0 or later");
+    // (mla_up_proj alone is not rebuilt in fp8: the default recipe reads)
+    expect((await priced(dsv2([SELECTIVE, "--recompute-modules mla_up_proj", "--fp8-format hybrid"]))).recomputeModules).toEqual(["mla_up_proj"]);
+  });
+
+  it("on an engine whose selective recompute is another rule: named by the file's setting", async () => {
+    // (Llama 3 8B's dense MLP, which the torchtitan engine runs as paraplan prices it)
+    const llama = file("txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n--recompute-granularity selective\n--recompute-modules mlp\n");
+    await refused(["--engine", "torchtitan", "--model", "llama3-8b", "--gpus", "64", "--from", llama], "--recompute-modules mlp (line 7): recompute modules are Megatron-Core's selective recompute", "alternate-matmuls", "(engine torchtitan)");
+  });
+});
