@@ -1,12 +1,14 @@
 // Flags of `paraplan plan` (shared later by execute and export): parsed and validated into
 // the planner's inputs, or a one-line UserError naming the flag.
-import type { Fixed, MoeDispatcher, Precision, Recompute, RecomputeModule, Schedule, SharedExpertOverlap, StageSplit, ZeroStage } from "../planner/index.js";
+import type { Fixed, MoeDispatcher, Precision, Recompute, Schedule, SharedExpertOverlap, StageSplit, ZeroStage } from "../planner/index.js";
+import { type RecomputeModule, RECOMPUTE_MODULES, UNPRICED_RECOMPUTE_MODULES } from "../planner/recompute-modules.js";
 import { SCHEDULES } from "../planner/schema/plan.js";
 import { parseStageLayers } from "../planner/layout/stages.js";
 import { CP_COMMS, CP_SPLITS, type CpComm, type CpSplit } from "../planner/types.js";
 import { UserError } from "./errors.js";
 import { MAX, int, oneOf, parseFlags } from "./flags.js";
 import { spelledBuiltin } from "./builtin-names.js";
+import { didYouMean } from "./suggest.js";
 
 export { MAX, int } from "./flags.js";
 
@@ -35,6 +37,7 @@ export const PLAN_OPTIONS = {
   zero: { type: "string" },
   "micro-batch": { type: "string" },
   recompute: { type: "string" },
+  "recompute-modules": { type: "string" },
   schedule: { type: "string" },
   "sequence-parallel": { type: "boolean" },
   "no-sequence-parallel": { type: "boolean" },
@@ -90,8 +93,8 @@ export interface PlanArgs {
   moeOverlap?: { sms: number | null } | undefined;
   /** The shared experts beside the all-to-alls as a --from file states it (Engine.moe.sharedExpertOverlap). */
   moeSharedOverlap?: SharedExpertOverlap | undefined;
-  /** The modules the engine's selective recompute re-runs as a --from file states them
-   *  (Megatron's --recompute-modules; Engine.recomputeModules); undefined: the engine's. */
+  /** --recompute-modules a,b (or a --from file's): what the engine's selective recompute re-runs
+   *  (Engine.recomputeModules, Megatron's names); undefined: the engine's. */
   recomputeModules?: readonly RecomputeModule[] | undefined;
   /** Bytes per logit the last pipeline stage keeps of every micro-batch, as the configuration's
    *  release runs (Engine.keptOutputBytes; no flag of its own); undefined: the engine's. */
@@ -147,6 +150,25 @@ function imbalance(value: string | undefined): number | undefined {
   if (!Number.isFinite(v) || v < 1 || v > MAX_MOE_IMBALANCE)
     throw new UserError(`--moe-imbalance: "${value}" must be a number from 1 (perfect balance) to ${MAX_MOE_IMBALANCE}`);
   return v;
+}
+
+/** --recompute-modules a,b,…: Megatron-Core's modules (planner/recompute-modules.ts), in
+ *  RECOMPUTE_MODULES' order, each once; "moe" is refused with why paraplan does not price it, and
+ *  the list beside --recompute none or full, which re-run no module by name (Megatron reads the list
+ *  only under selective recompute): exit 2 rather than a flag that changes nothing. Whether the
+ *  engine and model have the modules is plan-engine.ts recomputeModulesIssue's. */
+function recomputeModulesFlag(value: string | undefined, recompute: Recompute | undefined): RecomputeModule[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(",").map((x) => x.trim().toLowerCase());
+  const allowed = RECOMPUTE_MODULES.join(", ");
+  if (names.some((x) => x === "")) throw new UserError(`--recompute-modules: "${value}" is not a comma-separated list of modules (${allowed}); --recompute none recomputes nothing`);
+  for (const x of names) {
+    if (Object.hasOwn(UNPRICED_RECOMPUTE_MODULES, x)) throw new UserError(`--recompute-modules: ${x} ${UNPRICED_RECOMPUTE_MODULES[x]}`);
+    if (!(RECOMPUTE_MODULES as readonly string[]).includes(x)) throw new UserError(`--recompute-modules: "${x}" is not one of ${allowed}${didYouMean(x, RECOMPUTE_MODULES)}`);
+  }
+  if (recompute === "none" || recompute === "full")
+    throw new UserError(`--recompute-modules: --recompute ${recompute} ${recompute === "full" ? "re-runs every layer whole" : "re-runs nothing"}, so the modules (selective recompute's) would change nothing; drop one`);
+  return RECOMPUTE_MODULES.filter((x) => names.includes(x));
 }
 
 /** --stage-layers a,b,…: the layers of each pipeline stage (uneven stages, planner/layout/stages.ts).
@@ -231,6 +253,7 @@ export function parsePlanArgs(argv: string[], alsoKnown: readonly string[] = [])
     gradReduceInBf16: values["grad-reduce-in-bf16"] === true,
     gradReduceInFp32: values["grad-reduce-in-fp32"] === true,
     moeImbalance: imbalance(s("moe-imbalance")),
+    recomputeModules: recomputeModulesFlag(s("recompute-modules"), fixed.recompute),
     optimizerStates: oneOf("optimizer-states", s("optimizer-states"), ["fp32", "bf16"] as const),
     fixed,
     top: int("top", s("top"), 1, MAX.top) ?? 10,

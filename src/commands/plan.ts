@@ -65,6 +65,9 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --zero Z                 fix the ZeRO stage (0-3)
   --micro-batch M          fix the micro-batch size
   --recompute R            none, selective or full
+  --recompute-modules M,…  what selective recompute re-runs on megatron-core, Megatron's
+                           --recompute-modules: core_attn (default), layernorm, mla_up_proj, mlp,
+                           moe_act, shared_experts
   --sequence-parallel / --no-sequence-parallel
   --top K                  how many plans to list (default 10)
   --from FILE              read your Megatron-LM arguments, ds_config.json (+ Megatron-DeepSpeed arguments as a

@@ -96,6 +96,11 @@ describe("--recompute-modules under selective recompute: the engine's modules, p
     expect(empty.from.plan.tokensPerSecond).toBe((await priced(dsv2([]))).from.plan.tokensPerSecond);
     expect(empty.from.notes.join("\n")).toContain("--recompute-modules (line 36) names no module");
   });
+
+  it("the flag beside the file: the same modules agree, other ones contradict it", async () => {
+    expect((await priced([...dsv2([SELECTIVE, DEEPSEEK_MODULES]), "--recompute-modules", "moe_act,layernorm,mla_up_proj"])).recomputeModules).toEqual(["layernorm", "mla_up_proj", "moe_act"]);
+    await refused([...dsv2([SELECTIVE, DEEPSEEK_MODULES]), "--recompute-modules", "mlp"], "--recompute-modules mlp but", "has layernorm,mla_up_proj,moe_act");
+  });
 });
 
 describe("--recompute-modules Megatron refuses at start, or paraplan does not price: exit 2 naming the flag and line", () => {

@@ -1,0 +1,95 @@
+// plan --recompute-modules a,b: what "selective" recompute re-runs on a Megatron-Core engine
+// (Megatron's --recompute-modules; planner/recompute-modules.ts), set on the engine by
+// withOverrides (src/plan-engine.ts), named in the header's engine line and --json's
+// recomputeModules; exit 2 with one line naming the flag where it cannot apply. The export and
+// plan --from sides are test/export/from-recompute-modules.test.ts.
+import { afterAll, describe, expect, it } from "vitest";
+import { cli, removeTemp, tempFile } from "../export/helpers.js";
+
+afterAll(removeTemp);
+
+/** Llama 3 8B on 8 GPUs at one layout, selective recompute: tp 1, dp 8, ZeRO-1, micro-batch 1, 2,048 tokens. */
+const LLAMA = ["--model", "llama3-8b", "--gpus", "8", "--seq", "2048", "--tp", "1", "--pp", "1", "--zero", "1", "--micro-batch", "1", "--recompute", "selective"];
+type Out = { recomputeModules?: string[]; plans: { tokensPerSecond: number; memory: { total: number; activations: number }; time: { recompute: number } }[] };
+async function json(argv: string[]): Promise<Out> {
+  const r = await cli(["plan", ...argv, "--json", "--top", "1", "--simulate-top", "0"]);
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+async function refusedLine(argv: string[]): Promise<string> {
+  const r = await cli(["plan", ...argv]);
+  expect(r.code, `${argv.join(" ")}\n${r.stdout}`).toBe(2);
+  expect(r.errLines).toHaveLength(1);
+  return r.errLines[0]!;
+}
+
+describe("plan --recompute-modules", () => {
+  it("core_attn,mlp on a dense model: less kept, more re-run than the attention core alone; named in --json and the header", async () => {
+    const plain = await json(LLAMA);
+    const mlp = await json([...LLAMA, "--recompute-modules", "mlp,core_attn"]);
+    expect(plain.recomputeModules).toBeUndefined();
+    // (Megatron's order, each once)
+    expect(mlp.recomputeModules).toEqual(["core_attn", "mlp"]);
+    const [a, b] = [plain.plans[0]!, mlp.plans[0]!];
+    // the MLP's normed input (2sbh) and its three f-wide tensors (2·3·14336/4096 sbh) a layer
+    expect(b.memory.activations).toBeLessThan(a.memory.activations * 0.6);
+    expect(b.time.recompute).toBeGreaterThan(a.time.recompute);
+    expect(b.tokensPerSecond).toBeLessThan(a.tokensPerSecond);
+    const text = await cli(["plan", ...LLAMA, "--recompute-modules", "core_attn,mlp", "--top", "1", "--simulate-top", "0"]);
+    expect(text.stdout).toMatch(/^engine megatron-core \(default; recompute modules core_attn, mlp\)$/m);
+    // core_attn alone is the default: the same plan, nothing said
+    const same = await json([...LLAMA, "--recompute-modules", "core_attn"]);
+    expect(same.plans[0]!.tokensPerSecond).toBe(a.tokensPerSecond);
+    expect(same.recomputeModules).toBeUndefined();
+  });
+
+  it("priced as an engine file stating activations.recomputeModules; with --recompute left to the search it prices the selective plans", async () => {
+    const engine = tempFile("mcore-mlp-recompute.json", JSON.stringify({ name: "mcore-mlp-recompute", extends: "megatron-core", description: "Megatron-Core recomputing the dense MLP", activations: { recomputeModules: { value: ["core_attn", "mlp"], source: "transformer_config.py @ core_r0.14.0" } } }));
+    const flag = await json([...LLAMA, "--recompute-modules", "core_attn,mlp"]);
+    const file = await json([...LLAMA, "--engine", engine]);
+    expect(file.plans[0]!.tokensPerSecond).toBe(flag.plans[0]!.tokensPerSecond);
+    expect(file.plans[0]!.memory.total).toBe(flag.plans[0]!.memory.total);
+    expect(file.recomputeModules).toEqual(["core_attn", "mlp"]);
+    const searched = await cli(["plan", "--model", "llama3-8b", "--gpus", "8", "--recompute-modules", "mlp", "--json", "--top", "1"]);
+    expect(searched.code, searched.stderr).toBe(0);
+    expect(JSON.parse(searched.stdout).recomputeModules).toEqual(["mlp"]);
+  });
+
+  it("the MoE modules on DeepSeek-V2-Lite, as export and sweep take the flag", async () => {
+    const dsv2 = ["--model", "deepseek-v2-lite", "--gpus", "16", "--tp", "1", "--ep", "8", "--zero", "1", "--micro-batch", "1", "--recompute", "selective", "--global-batch", "256"];
+    const core = await json(dsv2);
+    const modules = await json([...dsv2, "--recompute-modules", "mla_up_proj,layernorm,moe_act,shared_experts"]);
+    expect(modules.recomputeModules).toEqual(["layernorm", "mla_up_proj", "moe_act", "shared_experts"]);
+    expect(modules.plans[0]!.memory.total).toBeLessThan(core.plans[0]!.memory.total);
+    const sweep = await cli(["plan", "--model", "llama3-8b", "--sweep-gpus", "8,16", "--tokens", "1T", "--recompute-modules", "core_attn,mlp"]);
+    expect(sweep.code, sweep.stderr).toBe(0);
+    expect(sweep.stdout).toContain("recompute modules core_attn, mlp");
+  });
+
+  it("exit 2, one line naming the flag: another name, moe, beside --recompute none or full", async () => {
+    expect(await refusedLine([...LLAMA, "--recompute-modules", "core_atn"])).toBe('paraplan: --recompute-modules: "core_atn" is not one of core_attn, layernorm, mla_up_proj, mlp, moe_act, shared_experts (did you mean core_attn?)');
+    expect(await refusedLine([...LLAMA, "--recompute-modules", "mlp moe_act"])).toContain('"mlp moe_act" is not one of');
+    expect(await refusedLine([...LLAMA, "--recompute-modules", "mlp,"])).toContain("is not a comma-separated list of modules");
+    expect(await refusedLine([...LLAMA, "--recompute-modules", "moe"])).toBe("paraplan: --recompute-modules: moe re-runs the whole MoE layer, its dispatch and combine all-to-alls among it, before the backward, which paraplan does not price");
+    const base = ["--model", "llama3-8b", "--gpus", "8", "--recompute-modules", "mlp"];
+    expect(await refusedLine([...base, "--recompute", "full"])).toBe("paraplan: --recompute-modules: --recompute full re-runs every layer whole, so the modules (selective recompute's) would change nothing; drop one");
+    expect(await refusedLine([...base, "--recompute", "none"])).toContain("--recompute none re-runs nothing");
+  });
+
+  it("exit 2 on an engine whose selective recompute is not Megatron-Core's or that runs none, and on a module the model has nothing for", async () => {
+    const base = ["--model", "llama3-8b", "--gpus", "8", "--recompute-modules", "mlp"];
+    expect(await refusedLine([...base, "--engine", "torchtitan"])).toBe("paraplan: --recompute-modules mlp: recompute modules are Megatron-Core's selective recompute; this engine's selective recompute is alternate-matmuls over 16-bit tensors (engine torchtitan); pick a Megatron-Core engine or drop the flag");
+    expect(await refusedLine([...base, "--engine", "paraplan"])).toContain("matmul-outputs over autocast-eager tensors (engine paraplan)");
+    expect(await refusedLine([...base, "--engine", "fsdp"])).toContain('engine fsdp recomputes whole layers or none (recompute "layers")');
+    expect(await refusedLine(["--model", "llama3-8b", "--recompute-modules", "mla_up_proj"])).toBe("paraplan: --recompute-modules mla_up_proj on llama3-8b: mla_up_proj needs multi-latent attention (Megatron raises ValueError), which the model has not; drop the module");
+    expect(await refusedLine(["--model", "llama3-8b", "--recompute-modules", "moe_act"])).toContain("on llama3-8b: moe_act recomputes routed experts' activation, and the model has no experts");
+    expect(await refusedLine(["--model", "mixtral-8x7b", "--recompute-modules", "shared_experts"])).toContain("on mixtral-8x7b: shared_experts recomputes shared experts, and the model has none");
+    // export and execute read plan's flags: the same refusals (the worker's engine, torchtitan's)
+    const e = await cli(["export", "--format", "torchtitan", ...base]);
+    expect(e.code).toBe(2);
+    expect(e.errLines[0]).toContain("(engine torchtitan)");
+    // (execute's exit status is the process's: the CLI's line is what it says)
+    const x = await cli(["execute", "--model", "tiny", "--gpus", "2", "--recompute-modules", "mlp"]);
+    expect(x.errLines[0]).toContain("--recompute-modules mlp: recompute modules are Megatron-Core's selective recompute");
+  });
+});
