@@ -24,6 +24,7 @@ import { megatronModelRefusal, normEpsOf, ropeThetaOf } from "./model-facts.js";
 import { megatronMoeArgs, megatronMoeRefusal } from "./moe-args.js";
 import { engineMoeArgs, engineMoeRefusal } from "./megatron-moe-engine.js";
 import { megatronCpArgs, megatronCpTrainingRefusal } from "./cp-args.js";
+import { megatronModulesArgs, megatronModulesNote, megatronModulesRefusal } from "./recompute-modules-export.js";
 
 export const MEGATRON_RELEASES: readonly Release[] = [
   { id: "core_r0.14", label: "Megatron-LM core_r0.14 line (megatron/training/arguments.py at NVIDIA/Megatron-LM main @000c4ac, 2025)" },
@@ -92,7 +93,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   // _add_mixed_precision_args; fp16 runs reduce in 16 bits without it).
   if (recent && t.precision !== "fp16" && engineGradReduceBytes(t) === 2) a.push(["--grad-reduce-in-bf16"]);
   if (p.recompute === "full") a.push(["--recompute-granularity", "full"], ["--recompute-method", "uniform"], ["--recompute-num-layers", "1"]);
-  if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"]);
+  // (with the modules it re-runs where not Megatron's default: recompute-modules-export.ts)
+  if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"], ...megatronModulesArgs(p, t));
   a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);
   if (llamaStyle(m)) a.push(["--disable-bias-linear"]);
   if (llamaStyle(m) && m.qkvBias) a.push(["--add-qkv-bias"]);
@@ -149,11 +151,13 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   // @000c4ac the same), so the run without --overlap-grad-reduce stops at start.
   if (plan.zero === 2 && !ctx.training.overlapGradReduce)
     return { kind: "refused", reason: "--no-grad-overlap with ZeRO-2: Megatron-FSDP's optim_grads asserts an overlapped gradient reduce-scatter (MegatronFSDP.__init__, megatron_fsdp.py:270 @ core_v0.14.0), so the run would stop at start; drop --no-grad-overlap, or use ZeRO 0, 1 or 3" };
-  const cp = megatronCpTrainingRefusal(ctx.model, plan, ctx.training);
+  const cp = megatronCpTrainingRefusal(ctx.model, plan, ctx.training) ?? megatronModulesRefusal(ctx.model, plan, ctx.training, release);
   if (cp) return { kind: "refused", reason: cp };
   if (release === "core_v0.7" && !ctx.training.fusedAttention) return localImpl(ctx.model, plan, ctx.training);
   const notes: string[] = [];
   if (ctx.model.mla !== undefined && ctx.training.fusedAttention) notes.push(MLA_FUSED_NOTE);
+  const modules = megatronModulesNote(plan, ctx.training);
+  if (modules) notes.push(modules);
   // --rope-scaling-factor is parsed but not passed on: GPTModel keeps its default factor of 8
   // (gpt_builders.py:76-92 @000c4ac builds it with rope_scaling only; gpt_model.py:98).
   const factor = ctx.model.ropeScaling?.factor;

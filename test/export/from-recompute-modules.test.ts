@@ -3,8 +3,13 @@
 // activations.recomputeModules (planner/recompute-modules.ts), priced as an engine file stating
 // them; where Megatron raises at start (transformer_config.py:864-937 @ core_r0.14.0), on "moe"
 // (not priced) and on a module the model has nothing for, exit 2 with one line naming the flag.
+// The Megatron export writes them back (src/engines/recompute-modules-export.ts).
 import { afterAll, describe, expect, it } from "vitest";
-import { cli, removeTemp } from "./helpers.js";
+import type { RecomputeModule } from "../../planner/index.js";
+import { exportPlan } from "../../src/engines/export-plan.js";
+import type { ExportFormat } from "../../src/engines/engine-plan.js";
+import { loadEngine } from "../../src/load-engine.js";
+import { cli, h100, model, plan, refusalMessage, removeTemp, training } from "./helpers.js";
 import { MIXTRAL_MEGATRON, accepted, fileWriter, refused } from "./from-cli.js";
 
 afterAll(removeTemp);
@@ -140,5 +145,69 @@ describe("--recompute-modules Megatron refuses at start, or paraplan does not pr
     // (Llama 3 8B's dense MLP, which the torchtitan engine runs as paraplan prices it)
     const llama = file("txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n--recompute-granularity selective\n--recompute-modules mlp\n");
     await refused(["--engine", "torchtitan", "--model", "llama3-8b", "--gpus", "64", "--from", llama], "--recompute-modules mlp (line 7): recompute modules are Megatron-Core's selective recompute", "alternate-matmuls", "(engine torchtitan)");
+  });
+});
+
+describe("the Megatron export writes the modules, and plan --from reads the same plan back", () => {
+  it("DeepSeek-V2-Lite, selective with mla_up_proj, layernorm and moe_act: the file's plan priced as exported", async () => {
+    const e = await cli(["export", "--format", "megatron", "--model", "deepseek-v2-lite", "--gpus", "16", "--recompute", "selective", "--recompute-modules", "mla_up_proj,layernorm,moe_act"]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^--recompute-granularity selective\n--recompute-modules layernorm mla_up_proj moe_act$/m);
+    const predicted = /predicted ([\d,]+) tokens\/s, ([\d.]+) GiB per GPU/.exec(e.stderr)!;
+    const back = await priced(["--model", "deepseek-v2-lite", "--gpus", "16", "--from", file("txt", e.stdout + "\n")]);
+    expect(back.recomputeModules).toEqual(["layernorm", "mla_up_proj", "moe_act"]);
+    expect(Math.round(back.from.plan.tokensPerSecond).toLocaleString("en-US")).toBe(predicted[1]);
+    expect((back.from.plan.memory.total / 2 ** 30).toFixed(1)).toBe(predicted[2]);
+    // (the default writes no list)
+    const plain = await cli(["export", "--format", "megatron", "--model", "deepseek-v2-lite", "--gpus", "16", "--recompute", "selective"]);
+    expect(plain.stdout).not.toContain("--recompute-modules");
+  });
+
+  it("under fp8 with layernorm or moe_act the file states the tensorwise recipe, and reads back", async () => {
+    const e = await cli(["export", "--format", "megatron", "--model", "deepseek-v2-lite", "--gpus", "16", "--precision", "fp8", "--recompute", "selective", "--recompute-modules", "layernorm,moe_act"]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^--fp8-recipe tensorwise$/m);
+    expect(e.stderr).toContain("written with --fp8-recipe tensorwise");
+    const back = await priced(["--model", "deepseek-v2-lite", "--gpus", "16", "--from", file("txt", e.stdout + "\n")]);
+    expect(back.recomputeModules).toEqual(["layernorm", "moe_act"]);
+  });
+});
+
+describe("the export's own refusals: the file would not run the modules as priced", () => {
+  const core = loadEngine("megatron-core", undefined);
+  const withModules = (modules: RecomputeModule[]) => ({ ...core, recomputeModules: modules });
+  const selective = plan({ tp: 2, zero: 1, recompute: "selective", sequenceParallel: true });
+  const llama = model("llama3-8b");
+
+  it("formats with no module list refuse a selective plan with other modules than core_attn, naming --recompute-modules; the default and other recomputes pass", () => {
+    const t = training({ engine: withModules(["mlp"]) });
+    // (each format's check on its own, on the engine the plan was priced with: the CLI refuses the
+    // flag on those formats' engines before, plan-engine.ts recomputeModulesIssue)
+    // (llm-foundry writes no selective recompute at all: refused whatever the modules)
+    expect(refusalMessage(() => exportPlan("llm-foundry", llama, plan({ zero: 3, recompute: "selective" }), t, h100))).toContain("selective recompute cannot be written");
+    for (const format of ["deepspeed", "torchtitan", "torchrun"] as ExportFormat[]) {
+      const p = plan({ zero: 3, recompute: "selective" });
+      const why = refusalMessage(() => exportPlan(format, llama, p, t, h100));
+      expect(why, format).toContain("--recompute-modules mlp: the engine megatron-core's selective recompute re-runs mlp");
+      expect(why, format).toContain("use --format megatron");
+      // (the same plan without recompute, or the default modules, is not refused for them)
+      expect(() => exportPlan(format, llama, { ...p, recompute: "none" }, t, h100), format).not.toThrow(/recompute-modules/);
+      expect(() => exportPlan(format, llama, p, training({ engine: withModules(["core_attn"]) }), h100), format).not.toThrow(/recompute-modules/);
+    }
+  });
+
+  it("Megatron-LM: core_v0.7 has no --recompute-modules; moe_act under fp16 has no grouped GEMM; shared_experts beside the shared-expert overlap", () => {
+    expect(refusalMessage(() => exportPlan("megatron", model("llama2-70b"), plan({ tp: 8, zero: 1, recompute: "selective", sequenceParallel: true }), training({ engine: withModules(["mlp"]) }), h100, { release: "core_v0.7" }))).toContain("--recompute-modules mlp: Megatron-LM core_v0.7 has no --recompute-modules");
+    const moe = plan({ tp: 1, ep: 8, zero: 1, recompute: "selective" });
+    const dsv2 = model("deepseek-v2-lite");
+    // (one expert a rank, which Megatron runs without grouped GEMM under fp16: moe-args.ts)
+    expect(refusalMessage(() => exportPlan("megatron", dsv2, { ...moe, ep: 64 }, training({ engine: withModules(["moe_act"]), precision: "fp16" }), h100))).toContain("moe_act needs --moe-grouped-gemm");
+    const shared = { ...withModules(["shared_experts"]), moe: { ...core.moe, sharedExpertOverlap: { dispatch: "up" as const, combine: "down" as const, backward: true } } };
+    expect(refusalMessage(() => exportPlan("megatron", dsv2, moe, training({ engine: shared }), h100))).toContain("transformer_config.py:903-910");
+    // a module the model has nothing for: Megatron raises (mla_up_proj) or re-runs nothing priced
+    expect(refusalMessage(() => exportPlan("megatron", llama, selective, training({ engine: withModules(["mla_up_proj"]) }), h100))).toContain("mla_up_proj needs multi-latent attention");
+    // (written where it runs: the list in Megatron's order)
+    const text = exportPlan("megatron", llama, selective, training({ engine: withModules(["mlp", "core_attn"]) }), h100).files[0]!.content;
+    expect(text).toMatch(/^--recompute-modules core_attn mlp$/m);
   });
 });
