@@ -11,6 +11,7 @@ import { MAX } from "./flags.js";
 import { boundedCount } from "../planner/schema/bounds.js";
 import { lazySchemas } from "../planner/schema/zod.js";
 import type { Precision } from "../planner/index.js";
+import { type RecomputeModule, RECOMPUTE_MODULES } from "../planner/recompute-modules.js";
 
 export interface RecordedFields {
   gpus?: number | undefined;
@@ -28,6 +29,8 @@ export interface RecordedFields {
   /** The expert load imbalance the prediction used (plan --json, execute --moe-imbalance). */
   moeImbalance?: number | undefined;
   optimizerStates?: "fp32" | "bf16" | undefined;
+  /** What selective recompute re-ran where not core_attn alone (plan --json, --recompute-modules). */
+  recomputeModules?: RecomputeModule[] | undefined;
   /** The engine profile the prediction was made with: a built-in's name or a .json file. */
   engine?: string | undefined;
   /** The hardware profile: a built-in's name, "local" or a .json file. */
@@ -55,6 +58,7 @@ const schemas = lazySchemas((z) => {
     // (the bound of --moe-imbalance: src/plan-args.ts MAX_MOE_IMBALANCE)
     moeImbalance: z.number({ error: "must be a number" }).min(1, "must be at least 1").max(MAX_MOE_IMBALANCE, `must be at most ${MAX_MOE_IMBALANCE}`).optional(),
     optimizerStates: z.enum(["fp32", "bf16"], { error: 'must be "fp32" or "bf16"' }).optional(),
+    recomputeModules: z.array(z.enum(RECOMPUTE_MODULES as [RecomputeModule, ...RecomputeModule[]], { error: `must be among ${RECOMPUTE_MODULES.join(", ")}` }), { error: "must be a list of modules" }).min(1, "must name a module").optional(),
     engine: name("an engine name or .json file"),
     profile: name("a hardware profile name or .json file"),
   };

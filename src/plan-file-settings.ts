@@ -1,6 +1,6 @@
 // The training a --plan file was planned for: `plan --json`'s output (its model.seqLen,
 // globalBatch, precision, fusedAttention, overlapGradReduce, gradReduceBytes, tpCommOverlap,
-// moeImbalance, optimizerStates, engine and cluster.profile), a run directory's plan.json (seqLen,
+// moeImbalance, optimizerStates, recomputeModules, engine and cluster.profile), a run directory's plan.json (seqLen,
 // globalBatch, precision, engine, profile, overlapGradReduce, moeImbalance) or a launch spec
 // (training.seqLen / globalBatch / precision, and the `prediction` settings the worker does not
 // read — profile, overlapGradReduce, moeImbalance: executor/PROTOCOL.md). export and execute predict with them, not with the model's
@@ -8,7 +8,7 @@
 // one is bad input (exit 2) naming the flag and the file's value; a bare plan entry records none.
 // Each field is checked by the schema calibrate reads the same files with (./plan-file-fields.ts).
 import { DEFAULT_MOE_IMBALANCE } from "../planner/cost/moe-facts.js";
-import { type Engine, type Precision, fusedAttentionOf, gradReduceBytes } from "../planner/index.js";
+import { type Engine, type Precision, type RecomputeModule, RECOMPUTE_MODULES, fusedAttentionOf, gradReduceBytes, recomputeModulesRefusal } from "../planner/index.js";
 import type { PlanArgs } from "./plan-args.js";
 import { type RecordedKey, recordedField } from "./plan-file-fields.js";
 import { UserError } from "./errors.js";
@@ -43,6 +43,7 @@ export interface PlanFileSettings {
   tpCommOverlap?: Recorded<boolean>;
   moeImbalance?: Recorded<number>;
   optimizerStates?: Recorded<"fp32" | "bf16">;
+  recomputeModules?: Recorded<RecomputeModule[]>;
   /** The engine profile the file's figures were predicted with. */
   engine?: Recorded<string>;
   /** The hardware profile (plan --json cluster.profile, plan.json profile). */
@@ -87,6 +88,7 @@ export function planFileSettings(raw: unknown, path: string): PlanFileSettings {
   take("tpCommOverlap", raw, "tpCommOverlap");
   take("moeImbalance", raw, "moeImbalance");
   take("optimizerStates", raw, "optimizerStates");
+  take("recomputeModules", raw, "recomputeModules");
   take("engine", raw, "engine");
   take("profile", raw, "profile");
   take("profile", raw.cluster, "cluster.profile");
@@ -161,6 +163,18 @@ export function withPlanFileSettings(args: PlanArgs, s: PlanFileSettings, reques
     throw clash("--tp-comm-overlap", { field: "tpCommOverlap", value: false });
   // Engine-dependent settings: an override where the file's value is not its engine's default.
   const base = baseEngine(s, requestEngine);
+  // The modules selective recompute re-ran (plan --json writes them where not core_attn alone),
+  // where the engine priced now runs Megatron's selective recompute: another engine's (an export
+  // to torchtitan, execute's worker) prices its own rule, which the modules do not change.
+  if (s.recomputeModules) {
+    const modules = RECOMPUTE_MODULES.filter((x) => s.recomputeModules!.value.includes(x));
+    if (args.recomputeModules !== undefined && args.recomputeModules.join(",") !== modules.join(",")) throw clash(`--recompute-modules ${args.recomputeModules.join(",")}`, s.recomputeModules);
+    const now = baseEngine({ path: s.path }, requestEngine);
+    if (args.recomputeModules === undefined && now.recompute === "any" && recomputeModulesRefusal([], now, {}) === null) {
+      out.recomputeModules = modules;
+      vf["--recompute-modules"] = from(s.recomputeModules);
+    }
+  }
   if (s.fusedAttention) {
     if (args.attentionGiven && args.fusedAttention !== s.fusedAttention.value) throw clash(`--attention ${args.fusedAttention ? "fused" : "unfused"}`, s.fusedAttention);
     // Fused attention is kept where the engine priced now defaults to materialised scores (a

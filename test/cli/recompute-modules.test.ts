@@ -93,3 +93,24 @@ describe("plan --recompute-modules", () => {
     expect(x.errLines[0]).toContain("--recompute-modules mlp: recompute modules are Megatron-Core's selective recompute");
   });
 });
+
+describe("a plan --json file records the modules, and export --plan prices and writes them", () => {
+  it("DeepSeek-V2-Lite's selective plan with mla_up_proj, layernorm and moe_act: the same prediction, the list written; the flag against the file's contradicts it", async () => {
+    const planned = await cli(["plan", "--model", "deepseek-v2-lite", "--gpus", "16", "--recompute", "selective", "--recompute-modules", "mla_up_proj,layernorm,moe_act", "--json", "--top", "1", "--simulate-top", "0"]);
+    expect(planned.code, planned.stderr).toBe(0);
+    const j = JSON.parse(planned.stdout) as Out;
+    expect(j.recomputeModules).toEqual(["layernorm", "mla_up_proj", "moe_act"]);
+    const file = tempFile("dsv2-modules-plan.json", planned.stdout);
+    const e = await cli(["export", "--format", "megatron", "--plan", file]);
+    expect(e.code, e.stderr).toBe(0);
+    expect(e.stdout).toMatch(/^--recompute-modules layernorm mla_up_proj moe_act$/m);
+    expect(e.stderr).toContain(`predicted ${Math.round(j.plans[0]!.tokensPerSecond).toLocaleString("en-US")} tokens/s`);
+    const clash = await cli(["export", "--format", "megatron", "--plan", file, "--recompute-modules", "mlp"]);
+    expect(clash.code).toBe(2);
+    expect(clash.errLines[0]).toContain(`--recompute-modules mlp contradicts --plan ${file}, which was planned with recomputeModules ["layernorm","mla_up_proj","moe_act"]`);
+    const bad = tempFile("dsv2-modules-bad.json", planned.stdout.replace(/"recomputeModules": \[[^\]]*\]/, '"recomputeModules": ["moe"]'));
+    const refused = await cli(["export", "--format", "megatron", "--plan", bad]);
+    expect(refused.code).toBe(2);
+    expect(refused.errLines[0]).toContain('field "recomputeModules": ["moe"] must be among core_attn, layernorm');
+  });
+});
