@@ -28,9 +28,9 @@ const DSV2_LITE = [
   "--micro-batch-size 1", "--global-batch-size 256", "--disable-bias-linear", "--attention-backend fused", "--bf16",
 ];
 const SELECTIVE = "--recompute-granularity selective";
-/** Megatron's MoE README (megatron/core/transformer/moe/README.md "Checkpointing" @ core_r0.14.0)
- *  lists these for DeepSeek-style models: the output-discarding recompute of MLA's up-projections,
- *  the norms and the experts' activation. */
+/** The output-discarding modules of Megatron's MoE README (megatron/core/transformer/moe/README.md
+ *  "Checkpointing" @ core_r0.14.0) that a DeepSeek-style model has: MLA's up-projections, the norms
+ *  and the experts' activation. */
 const DEEPSEEK_MODULES = "--recompute-modules mla_up_proj layernorm moe_act";
 
 const dsv2 = (lines: string[], drop: string[] = []) =>
