@@ -92,9 +92,9 @@ export function recomputeModulesIssue(args: Pick<PlanArgs, "recomputeModules" | 
   if (modules === undefined) return;
   const flag = args.valuesFrom?.["--recompute-modules"] ?? `--recompute-modules ${modules.join(",")}`;
   // (no module asked: the engine's rule alone)
+  if (e.recompute !== "any") throw new UserError(`${flag}: engine ${e.name} recomputes ${e.recompute === "full" ? "every layer whole only" : "whole layers or none"} (recompute "${e.recompute}"), no selective recompute for the modules to change; drop the flag`);
   const engine = recomputeModulesRefusal([], e, m);
   if (engine !== null) throw new UserError(`${flag}: ${engine} (engine ${e.name}); pick a Megatron-Core engine or drop the flag`);
-  if (e.recompute !== "any") throw new UserError(`${flag}: engine ${e.name} recomputes ${e.recompute === "full" ? "every layer whole only" : "whole layers or none"} (recompute "${e.recompute}"), no selective recompute for the modules to change; drop the flag`);
   const model = recomputeModulesRefusal(modules, undefined, m);
   if (model !== null) throw new UserError(`${flag} on ${m.name}: ${model}; drop the module`);
 }
