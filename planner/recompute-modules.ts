@@ -16,15 +16,15 @@ import type { Engine } from "./engine.js";
  *    (multi_latent_attention.py:313-315, 781-785);
  *  - mlp: a dense layer's MLP (checkpointed; not an MoE layer's, transformer_layer.py:425-427);
  *  - moe_act: the routed experts' activation, its output dropped (moe/experts.py TEGroupedMLP);
+ *  - moe: an MoE layer's MoE block, router, dispatch, experts and combine (checkpointed, its input
+ *    kept; moe/moe_layer.py:264-285), its all-to-alls run again;
  *  - shared_experts: the shared experts (checkpointed; moe/moe_layer.py:118-121, 206). */
-export type RecomputeModule = "core_attn" | "layernorm" | "mla_up_proj" | "mlp" | "moe_act" | "shared_experts";
-export const RECOMPUTE_MODULES: readonly RecomputeModule[] = ["core_attn", "layernorm", "mla_up_proj", "mlp", "moe_act", "shared_experts"];
+export type RecomputeModule = "core_attn" | "layernorm" | "mla_up_proj" | "mlp" | "moe_act" | "moe" | "shared_experts";
+export const RECOMPUTE_MODULES: readonly RecomputeModule[] = ["core_attn", "layernorm", "mla_up_proj", "mlp", "moe_act", "moe", "shared_experts"];
 
 /** Megatron's modules paraplan does not price, with why: each is refused by name, not priced as
- *  another (core_r0.14.0's list; "moe" re-runs the whole MoE layer with its all-to-alls). */
-export const UNPRICED_RECOMPUTE_MODULES: Readonly<Record<string, string>> = {
-  moe: "re-runs the whole MoE layer, its dispatch and combine all-to-alls among it, before the backward, which paraplan does not price",
-};
+ *  another (core_r0.14.0's list holds none now; the mechanism stays for later releases' modules). */
+export const UNPRICED_RECOMPUTE_MODULES: Readonly<Record<string, string>> = {};
 
 /** Megatron's default: the attention core alone. */
 export const DEFAULT_RECOMPUTE_MODULES: readonly RecomputeModule[] = ["core_attn"];
@@ -49,6 +49,7 @@ export function recomputeModulesRefusal(modules: readonly RecomputeModule[], e: 
     return `recompute modules are Megatron-Core's selective recompute; this engine's selective recompute is ${e.selectiveRecompute} over ${e.activationTensors} tensors`;
   if (modules.includes("mla_up_proj") && m.mla === undefined) return "mla_up_proj needs multi-latent attention (Megatron raises ValueError), which the model has not";
   if (modules.includes("moe_act") && m.moe === undefined) return "moe_act recomputes routed experts' activation, and the model has no experts";
+  if (modules.includes("moe") && m.moe === undefined) return "moe recomputes MoE layers, and the model has no experts";
   if (modules.includes("shared_experts") && (m.moe === undefined || m.moe.sharedExperts === 0)) return "shared_experts recomputes shared experts, and the model has none";
   return null;
 }

@@ -34,6 +34,7 @@ import { OVERLAP_SLOWDOWN, overlapCost } from "./overlap.js";
 import { callTime } from "./collectives.js";
 import type { WireItem } from "../wire/wire.js";
 import { BYTES_16 } from "../wire/facts.js";
+import { recomputeEpPasses } from "./module-recompute.js";
 
 /** The dispatcher the run's engine uses (absent engine: Megatron-Core's alltoall). */
 export const dispatcherOf = (t: Pick<Training, "engine">) => t.engine?.moe.dispatcher ?? "alltoall";
@@ -158,5 +159,5 @@ export function epPassExposed(
   if (overlapsAllToAll(t, p)) return overlapCost(perPass, (mix.moe.forward + mix.moe.backward) / 2, t.engine!.moe.overlap!.slowdown);
   if (mix.shared === undefined || !overlapsSharedExperts(m, t, p)) return perPass;
   const slowdown = t.overlapSlowdown ?? t.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
-  return sharedExpertExposed(calls(), mix.shared, t.engine!.moe.sharedExpertOverlap!, p.recompute === "full" ? 3 : 2, slowdown);
+  return sharedExpertExposed(calls(), mix.shared, t.engine!.moe.sharedExpertOverlap!, recomputeEpPasses(t.engine, p.recompute), slowdown);
 }

@@ -20,6 +20,11 @@
 //                   the activation (moe-memory.ts, moe-time.ts)
 //   shared_experts  the shared experts' f-wide tensors under a checkpoint that keeps their input,
 //                   re-running their GEMMs, activation and tensor-parallel collectives
+//   moe             an MoE layer's MoE block under a checkpoint that keeps its input (the pre-MLP
+//                   norm's output): the router's scores, the routed copies and the shared experts'
+//                   tensors dropped (moe-memory.ts), re-running the router, the experts, the shared
+//                   experts, their memory-bound work (moe-time.ts), the dispatch and combine
+//                   all-to-alls (a third pass, recomputeEpPasses) and the block's tp collectives
 // Not counted: an fp8 recipe's casts of the re-run GEMMs' inputs (a few bytes an element beside
 // the GEMM), and the kernel launches of the re-run modules.
 import { gatedMlp, mlpMatrices } from "../model.js";
@@ -28,7 +33,8 @@ import { type RecomputeModule, recomputeModulesOf } from "../recompute-modules.j
 import type { Engine } from "../engine.js";
 import type { Hardware, ModelSpec, Recompute } from "../types.js";
 import { type Gemm, gemmFlops } from "./flops.js";
-import { mlaUpGemms, sharedExpertGemms } from "./moe-flops.js";
+import { mlaUpGemms, routerGemm, sharedExpertGemms } from "./moe-flops.js";
+import { expertParams } from "../moe.js";
 import { ropeWidths } from "./compute.js";
 import { trafficFactor } from "./engine-terms.js";
 
@@ -49,7 +55,7 @@ export function moduleDiscards(m: ModelSpec, modules: readonly RecomputeModule[]
     replicated += 2;
     split += mlpTensors;
   }
-  if (modules.includes("shared_experts") && moeLayer && m.ffnHidden > 0) split += mlpTensors;
+  if ((modules.includes("shared_experts") || modules.includes("moe")) && moeLayer && m.ffnHidden > 0) split += mlpTensors;
   return { replicated, split };
 }
 
@@ -85,7 +91,7 @@ export function moduleRecomputeTime(
     mlp(m.ffnHidden);
     s += hbm(norm);
   }
-  if (modules.includes("shared_experts") && o.moeLayer && m.ffnHidden > 0) mlp(m.ffnHidden);
+  if ((modules.includes("shared_experts") || modules.includes("moe")) && o.moeLayer && m.ffnHidden > 0) mlp(m.ffnHidden);
   return s;
 }
 
@@ -101,8 +107,17 @@ export function recomputeTpShare(m: ModelSpec, e: Engine | undefined, recompute:
   if (modules === undefined) return 0;
   const nMoe = moeLayerCount(m);
   const dense = modules.includes("mlp") ? m.layers - nMoe : 0;
-  const shared = modules.includes("shared_experts") && m.moe !== undefined && m.moe.sharedExperts > 0 ? nMoe : 0;
+  // (a re-run MoE block gathers and scatters its tokens over tp as a dense MLP: wire.ts counts an
+  // MoE layer's collectives as a dense one's)
+  const shared = modules.includes("moe") || (modules.includes("shared_experts") && m.moe !== undefined && m.moe.sharedExperts > 0) ? nMoe : 0;
   return (0.5 * (dense + shared)) / m.layers;
+}
+
+/** Passes of each MoE layer's all-to-alls: forward and backward, and the forward again under
+ *  full recompute or a selective one that re-runs the MoE block ("moe"). */
+export function recomputeEpPasses(e: Engine | undefined, recompute: Recompute): number {
+  if (recompute === "full") return 3;
+  return recompute === "selective" && recomputeModulesOf(e)?.includes("moe") === true ? 3 : 2;
 }
 
 /** The FLOPs one step's "selective" re-runs beyond the attention cores (GEMMs only, as
@@ -114,6 +129,8 @@ export function moduleRecomputeFlops(m: ModelSpec, modules: readonly RecomputeMo
   if (modules.includes("mla_up_proj") && m.mla !== undefined) f += m.layers * sum(mlaUpGemms(m, m.mla, 1, tokens));
   const mlp = (w: number): Gemm[] => [{ m: tokens, n: w, k: m.hidden, count: mlpMatrices(m) - 1 }, { m: tokens, n: m.hidden, k: w, count: 1 }];
   if (modules.includes("mlp")) f += (m.layers - nMoe) * sum(mlp(m.ffnHidden));
-  if (modules.includes("shared_experts") && m.moe !== undefined) f += nMoe * sum(sharedExpertGemms(m, 1, tokens));
+  if ((modules.includes("shared_experts") || modules.includes("moe")) && m.moe !== undefined) f += nMoe * sum(sharedExpertGemms(m, 1, tokens));
+  // (the router's [T, h]×[h, E] and k routed copies through the expert MLP, moe-flops.ts)
+  if (modules.includes("moe") && m.moe !== undefined) f += nMoe * (gemmFlops(routerGemm(m, tokens)) + 2 * tokens * m.moe.topK * expertParams(m));
   return f;
 }

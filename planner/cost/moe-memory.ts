@@ -15,7 +15,8 @@ import { routedRows, routedTokens } from "./moe-time.js";
  *  layer's input (activations.ts). */
 export function moeLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
   const base = layerActivationBytes(sharedWidthLayer(m), plan.microBatch, { ...o, moeLayer: true });
-  if (o.recompute === "full") return base;
+  // (Megatron's moe recompute keeps the MoE block's input alone: cost/module-recompute.ts)
+  if (o.recompute === "full" || reRunsMoeBlock(o)) return base;
   const r = routedActivationParts(m, t, plan);
   return base + r.routed + r.router - routedActDropped(m, t, plan, o);
 }
@@ -23,9 +24,15 @@ export function moeLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, o
 /** What Megatron's moe_act recompute drops of the routed copies (cost/module-recompute.ts): the
  *  activation's output, the down projection's saved input, 2·f_e/etp bytes a row. */
 function routedActDropped(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
-  const moeAct = o.recompute === "selective" && (o.selective ?? "attention-core") === "attention-core" && o.modules?.includes("moe_act") === true;
+  const moeAct = megatronSelective(o) && o.modules?.includes("moe_act") === true;
   return moeAct ? routedRows(m, t, plan) * 2 * (m.moe!.expertFfnHidden / plan.etp) : 0;
 }
+
+/** Selective recompute as Megatron runs it (the modules its engine names). */
+const megatronSelective = (o: ActivationOptions): boolean => o.recompute === "selective" && (o.selective ?? "attention-core") === "attention-core";
+
+/** Whether Megatron's selective recompute re-runs the MoE block ("moe"). */
+const reRunsMoeBlock = (o: ActivationOptions): boolean => megatronSelective(o) && o.modules?.includes("moe") === true;
 
 /** The MoE layer's attention and shared experts: a dense layer of the shared experts' width. */
 const sharedWidthLayer = (m: ModelSpec): ModelSpec => {
@@ -48,7 +55,7 @@ function routedActivationParts(m: ModelSpec, t: Training, plan: Plan): { routed:
  *  layer's input stood for (formulas-scale §1.6: ρ·T_r·k copies on the busiest rank). */
 export function moeRecomputeWorkingBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
   const base = recomputeWorkingBytes(sharedWidthLayer(m), plan.microBatch, { ...o, moeLayer: true });
-  if (o.recompute !== "full") return base + routedActDropped(m, t, plan, o);
+  if (o.recompute !== "full" && !reRunsMoeBlock(o)) return base + routedActDropped(m, t, plan, o);
   const r = routedActivationParts(m, t, plan);
   return base + r.routed + r.router;
 }

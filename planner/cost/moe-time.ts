@@ -44,7 +44,8 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const dense = [...attentionGemms(m, p.tp, T), ...sharedExpertGemms(m, p.tp, T)];
   for (const g of dense) gemms += gemmTime(hw, peak, g.m, g.n, g.k, g.count);
   const r = routerGemm(m, routedTokens(t, p));
-  gemms += gemmTime(hw, peak, r.m, r.n, r.k, r.count);
+  const router = gemmTime(hw, peak, r.m, r.n, r.k, r.count);
+  gemms += router;
   // Routed experts: E/ep local GEMMs of n_e rows each (gate and up, then down).
   const local = e.experts / p.ep;
   const rows = routedRows(m, t, p);
@@ -69,10 +70,12 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   const work = gemms + routed + attention + memory;
   const forward = work + hbm(hw, casts.forward);
   // The weight-gradient GEMMs (zero-bubble schedules' W) are as many FLOPs as the forward GEMMs.
-  // (selective recompute of an MoE layer: Megatron's modules, the attention core by default, and
-  // moe_act the routed copies' activation: cost/module-recompute.ts)
-  const moeAct = recomputeModulesOf(t.engine)?.includes("moe_act") ? hbm(hw, rows * (mlpMatrices(m) === 3 ? 6 : 4) * fe) : 0;
-  const selective = megatronSelective({ ...m, ffnHidden: sharedWidth }, hw, t, attention + softmax, { tp: p.tp, tokens: T, spShare: p.sequenceParallel && p.tp > 1 ? 1 / p.tp : 1, moeLayer: true }) + moeAct;
+  // (selective recompute of an MoE layer: Megatron's modules, the attention core by default;
+  // moe_act the routed copies' activation, moe the router, the routed experts and their
+  // memory-bound work too: cost/module-recompute.ts)
+  const modules = recomputeModulesOf(t.engine);
+  const moeBlock = modules?.includes("moe") ? router + routed + hbm(hw, routedBytes) : modules?.includes("moe_act") ? hbm(hw, rows * (mlpMatrices(m) === 3 ? 6 : 4) * fe) : 0;
+  const selective = megatronSelective({ ...m, ffnHidden: sharedWidth }, hw, t, attention + softmax, { tp: p.tp, tokens: T, spShare: p.sequenceParallel && p.tp > 1 ? 1 / p.tp : 1, moeLayer: true }) + moeBlock;
   // (flash attention's backward 2.5× its forward, as compute.ts layerTimes)
   return { forward, backward: 2 * (work - attention) + hbm(hw, casts.backward) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: selective, weightGrad: gemms + routed };
 }

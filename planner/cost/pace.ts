@@ -91,15 +91,14 @@ export interface LayerPassComm {
 /** The rank with the largest compute, recompute and per-layer collectives per micro-batch (ties:
  *  the later, nearer the output layer, as layout/stages.ts slowestStage). Without `comm`: the rank
  *  with the most compute (the search's floor, cost/time.ts computeFloor). */
-export function pacingRank(paces: readonly RankPace[], recompute: Recompute, comm?: LayerPassComm, tpPasses?: number): RankPace {
-  const passes = recompute === "full" ? 3 : 2;
-  // (the tp collectives a selective recompute runs again: cost/module-recompute.ts recomputeTpShare)
-  const tpPass = tpPasses ?? passes;
+export function pacingRank(paces: readonly RankPace[], comm?: LayerPassComm, passes: { tp: number; ep: number } = { tp: 2, ep: 2 }): RankPace {
+  // (passes of each collective: 2, a third under full recompute, part of one where a selective
+  // recompute re-runs an MLP or an MoE block: cost/module-recompute.ts)
   let best = paces[0]!;
   let most = -Infinity;
   for (let i = 0; i < paces.length; i++) {
     const r = paces[i]!;
-    const s = r.fwd + r.bwd + r.recompute + (comm ? tpPass * r.layers * comm.tp + passes * r.moeLayers * comm.ep : 0);
+    const s = r.fwd + r.bwd + r.recompute + (comm ? passes.tp * r.layers * comm.tp + passes.ep * r.moeLayers * comm.ep : 0);
     if (s >= most) [best, most] = [r, s];
   }
   return best;

@@ -19,7 +19,7 @@ import { perTensorSyncLatency, rankTensors } from "./param-tensors.js";
 import { unevenStageParams } from "./stage-memory.js";
 import type { LayerMix } from "./moe-time.js";
 import { type LayerPassComm, allRankPaces, pacingRank, recomputeOf } from "./pace.js";
-import { recomputeTpShare } from "./module-recompute.js";
+import { recomputeEpPasses, recomputeTpShare } from "./module-recompute.js";
 import { busiestRankLayers } from "../moe.js";
 
 /** A stage without the output layer (uneven stages whose slowest is not the last). */
@@ -77,7 +77,7 @@ function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: Mic
   if (mix !== undefined) {
     // An MoE model: the rank whose compute, recompute and per-layer collectives (`comm`) take
     // longest, each rank with its own dense and MoE layers (cost/pace.ts).
-    const r = pacingRank(allRankPaces(m, plan, mix, head0), plan.recompute, comm, 2 + recomputeTpShare(m, training.engine, plan.recompute));
+    const r = pacingRank(allRankPaces(m, plan, mix, head0), comm, { tp: 2 + recomputeTpShare(m, training.engine, plan.recompute), ep: recomputeEpPasses(training.engine, plan.recompute) });
     const slow = { index: r.index, layers: r.layers, withHead: r.withHead };
     return { microBatches, slow, layersInStage: r.layers, layer: r.layer, head: r.head, fwd: r.fwd, bwd: r.bwd, compute: microBatches * (r.fwd + r.bwd), moeLayers: r.moeLayers };
   }
@@ -143,7 +143,7 @@ export function stepTime(
   // Passes of each layer's collectives: forward, backward and, under full recompute, the forward
   // again; a selective recompute's modules run part of the tp ones again (module-recompute.ts).
   const tpPasses = 2 + recomputeTpShare(m, training.engine, recompute);
-  const epPasses = recompute === "full" ? 3 : 2;
+  const epPasses = recomputeEpPasses(training.engine, recompute);
   // An MoE model's ranks differ in their MoE layers: each rank's per-layer collectives go with its
   // own compute (cost/pace.ts), one call of each per layer (tp) or MoE layer (ep) and pass.
   // (an engine that overlaps the all-to-alls with another micro-batch's compute: each MoE layer

@@ -1,7 +1,7 @@
 // Per-operation costs of one plan, from the same functions the closed form uses
 // (planner/cost/compute.ts layerTimes, headTimes, optimizerTime; planner/cost/collectives.ts).
 // The simulator plays these out (graph.ts); tests build SimCosts by hand (uniformCosts).
-import { recomputeTpShare } from "../cost/module-recompute.js";
+import { recomputeEpPasses, recomputeTpShare } from "../cost/module-recompute.js";
 import { regatherFraction } from "../cost/regather.js";
 import { callTime, p2pTime } from "../cost/collectives.js";
 import { latencyFree } from "../cost/tuner.js";
@@ -129,7 +129,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan:
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };
   const recomputePass: PassCost =
-    recompute === "full" ? { compute: layer.forward, tp: tpLayer, ep: epLayer, cp: cpFwd } : recompute === "selective" ? { compute: layer.selectiveRecompute, tp: recomputeTpShare(m, t.engine, recompute) * tpLayer } : ZERO_PASS;
+    recompute === "full" ? { compute: layer.forward, tp: tpLayer, ep: epLayer, cp: cpFwd } : recompute === "selective" ? { compute: layer.selectiveRecompute, tp: recomputeTpShare(m, t.engine, recompute) * tpLayer, ...(recomputeEpPasses(t.engine, recompute) === 3 ? { ep: epLayer } : {}) } : ZERO_PASS;
   // A layer's weights on this GPU: the stage's (dense and its share of the experts) per layer.
   const stageSplit = stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, pp === 1 ? "only" : "last", plan.ep, plan.etp);
   // (the layers alone: the stage less a stage of no layers, which holds only the output and MTP)

@@ -26,6 +26,7 @@ import { edpOf } from "../layout/groups.js";
 import type { Link, ModelSpec, Plan, Training } from "../types.js";
 import { dispatchBytes, offNodeShare } from "../cost/dispatch.js";
 import { BYTES_16 } from "./facts.js";
+import { recomputeEpPasses } from "../cost/module-recompute.js";
 import type { WireGroup, WireItem, WireKind, WireId, WireUnit } from "./wire.js";
 
 type Add = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: WireGroup; pass?: WireItem["pass"]; link?: Link }) => void;
@@ -41,7 +42,8 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add, epL
   const layersInStage = busy.layers;
   const moeHere = busy.moeLayers;
   const moeAll = moeLayersIn(m, 0, m.layers) + mtpCount(m);
-  const passes = recompute === "full" ? 3 : 2;
+  // (a third pass under full recompute, or a selective one re-running the MoE block)
+  const passes = recomputeEpPasses(t.engine, recompute);
   const copies = (b * t.seqLen * e.topK) / tp; // T_r·k per rank
   const rho = moeImbalanceOf(t);
   const ranks = t.gpus / pp; // ranks of one stage

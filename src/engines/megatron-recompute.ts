@@ -17,6 +17,13 @@ export function readRecompute(m: Map<string, ArgSetting>, o: string, deepspeed: 
     throw new UserError(`${o}: ${argAt(m, "recompute-granularity")} is not full or selective`);
   if (granularity) recompute = granularity;
   if (has("recompute-activations")) recompute = "selective";
+  // The deprecated --moe-layer-recompute: selective recompute with moe among the modules
+  // (readRecomputeModules), and a ValueError beside full granularity (transformer_config.py:926-937
+  // @ core_r0.14.0).
+  if (has("moe-layer-recompute")) {
+    if (recompute === "full") throw new UserError(`${o}: ${argAt(m, "moe-layer-recompute")} with full recompute granularity: Megatron raises ValueError ("Do not set --moe-layer-recompute with full recompute granularity")`);
+    recompute = "selective";
+  }
   if (has("checkpoint-activations")) {
     if (!deepspeed) throw new UserError(`${o}: ${argAt(m, "checkpoint-activations")} is no longer a Megatron-LM argument (validate_args exits); use --recompute-granularity full`);
     if (recompute === "selective") throw new UserError(`${o}: --checkpoint-activations (full) and selective recompute contradict`);
@@ -33,7 +40,7 @@ export function readRecompute(m: Map<string, ArgSetting>, o: string, deepspeed: 
     throw new UserError(`${o}: ${argAt(m, "recompute-modules")} recomputes other modules than the attention core, which Megatron-DeepSpeed's selective recompute does not (paraplan prices the attention core there)`);
   // An empty list under selective recompute checkpoints nothing (each module asks `in
   // recompute_modules`, transformer_config.py:867-868 @ core_r0.14.0 checks none): no recompute.
-  if (!deepspeed && recompute === "selective" && modules?.values.length === 0) {
+  if (!deepspeed && recompute === "selective" && modules?.values.length === 0 && !has("moe-layer-recompute")) {
     notes.push(`${o}: ${argAt(m, "recompute-modules")} names no module: selective recompute re-runs nothing, read as no recompute`);
     recompute = "none";
   }
@@ -88,19 +95,23 @@ function fullRecomputeIsEveryLayer(m: Map<string, ArgSetting>, o: string, method
  *  has nothing for (recomputeModulesRefusal). */
 export function readRecomputeModules(m: Map<string, ArgSetting>, o: string, recompute: Recompute, s: { fp8: boolean; model?: ModelSpec | undefined }, notes: string[]): RecomputeModule[] | undefined {
   const given = m.get("recompute-modules");
-  if (given === undefined || given.values.length === 0) return undefined;
-  const flag = argAt(m, "recompute-modules");
+  // (the deprecated --moe-layer-recompute appends moe to the list, Megatron's default core_attn
+  // where none is given: transformer_config.py:864-865, 926-937 @ core_r0.14.0)
+  const layer = m.has("moe-layer-recompute");
+  if ((given === undefined || given.values.length === 0) && !layer) return undefined;
+  const flag = given !== undefined ? argAt(m, "recompute-modules") : argAt(m, "moe-layer-recompute");
+  const values = [...(given?.values ?? ["core_attn"]), ...(layer ? ["moe"] : [])];
   if (recompute !== "selective") {
     notes.push(`${o}: ${flag} changes nothing under ${recompute === "full" ? "full recompute" : "no recompute"}: Megatron reads the list only with --recompute-granularity selective (transformer_config.py:867 @ core_r0.14.0)`);
     return undefined;
   }
   const stops = (what: string, lines: string, raises = "ValueError") => new UserError(`${o}: ${flag}: ${what}: Megatron raises ${raises} at start (transformer_config.py:${lines} @ core_r0.14.0), so the run never trains`);
   const megatrons = [...RECOMPUTE_MODULES, ...Object.keys(UNPRICED_RECOMPUTE_MODULES)].sort();
-  const unknown = given.values.filter((v) => !megatrons.includes(v));
+  const unknown = values.filter((v) => !megatrons.includes(v));
   if (unknown.length > 0) throw stops(`${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not among Megatron's modules (${megatrons.join(", ")})`, "868-882", "AssertionError");
-  const unpriced = given.values.find((v) => Object.hasOwn(UNPRICED_RECOMPUTE_MODULES, v));
+  const unpriced = values.find((v) => Object.hasOwn(UNPRICED_RECOMPUTE_MODULES, v));
   if (unpriced !== undefined) throw new UserError(`${o}: ${flag}: ${unpriced} ${UNPRICED_RECOMPUTE_MODULES[unpriced]}`);
-  const modules = RECOMPUTE_MODULES.filter((x) => given.values.includes(x));
+  const modules = RECOMPUTE_MODULES.filter((x) => values.includes(x));
   const has = (f: string) => m.has(f);
   if (modules.includes("moe_act") && !has("moe-grouped-gemm")) throw stops("moe_act without --moe-grouped-gemm", "884-887");
   if (modules.includes("mla_up_proj") && !has("multi-latent-attention")) throw stops("mla_up_proj without --multi-latent-attention", "889-893");

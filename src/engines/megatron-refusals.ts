@@ -2,7 +2,7 @@
 // flags that change performance in ways paraplan does not model (a warning), that move state to
 // the CPU or build another model (exit 2, by flag), and sliding-window attention, which paraplan
 // prices from a model's config.json but not from these arguments.
-import { type ModelSpec, UNPRICED_RECOMPUTE_MODULES } from "../../planner/index.js";
+import type { ModelSpec } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt } from "./args-file.js";
 
@@ -41,9 +41,6 @@ export const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: strin
   // Experts: the planner prices dropless experts, recomputed with the layer or not at all.
   "moe-expert-capacity-factor": { why: "caps each expert's tokens at a capacity (dropping or padding)" },
   "moe-pad-expert-input-to-capacity": { why: "pads each expert's input to its capacity" },
-  // (deprecated: selective recompute with "moe" appended to --recompute-modules, which
-  // megatron-recompute.ts refuses; under full recompute Megatron raises, transformer_config.py:926-937 @ core_r0.14.0)
-  "moe-layer-recompute": { why: `appends moe to the recompute modules (transformer_config.py:926-937 @ core_r0.14.0): moe ${UNPRICED_RECOMPUTE_MODULES.moe!.replace(/, which paraplan does not price$/, "")}` },
   // The router's and dispatcher's other state and kernels (megatron-moe-flags.ts lists the MoE
   // flags that change nothing paraplan prices; @ core_v0.14.0):
   // router.py apply_input_jitter: an fp32 noise tensor times the input, both kept for backward.

@@ -66,11 +66,11 @@ describe("plan --recompute-modules", () => {
     expect(sweep.stdout).toContain("recompute modules core_attn, mlp");
   });
 
-  it("exit 2, one line naming the flag: another name, moe, beside --recompute none or full", async () => {
-    expect(await refusedLine([...LLAMA, "--recompute-modules", "core_atn"])).toBe('paraplan: --recompute-modules: "core_atn" is not one of core_attn, layernorm, mla_up_proj, mlp, moe_act, shared_experts (did you mean core_attn?)');
+  it("exit 2, one line naming the flag: another name, moe on a dense model, beside --recompute none or full", async () => {
+    expect(await refusedLine([...LLAMA, "--recompute-modules", "core_atn"])).toBe('paraplan: --recompute-modules: "core_atn" is not one of core_attn, layernorm, mla_up_proj, mlp, moe_act, moe, shared_experts (did you mean core_attn?)');
     expect(await refusedLine([...LLAMA, "--recompute-modules", "mlp moe_act"])).toContain('"mlp moe_act" is not one of');
     expect(await refusedLine([...LLAMA, "--recompute-modules", "mlp,"])).toContain("is not a comma-separated list of modules");
-    expect(await refusedLine([...LLAMA, "--recompute-modules", "moe"])).toBe("paraplan: --recompute-modules: moe re-runs the whole MoE layer, its dispatch and combine all-to-alls among it, before the backward, which paraplan does not price");
+    expect(await refusedLine([...LLAMA, "--recompute-modules", "moe"])).toContain("moe recomputes MoE layers, and the model has no experts");
     const base = ["--model", "llama3-8b", "--gpus", "8", "--recompute-modules", "mlp"];
     expect(await refusedLine([...base, "--recompute", "full"])).toBe("paraplan: --recompute-modules: --recompute full re-runs every layer whole, so the modules (selective recompute's) would change nothing; drop one");
     expect(await refusedLine([...base, "--recompute", "none"])).toContain("--recompute none re-runs nothing");
@@ -108,9 +108,9 @@ describe("a plan --json file records the modules, and export --plan prices and w
     const clash = await cli(["export", "--format", "megatron", "--plan", file, "--recompute-modules", "mlp"]);
     expect(clash.code).toBe(2);
     expect(clash.errLines[0]).toContain(`--recompute-modules mlp contradicts --plan ${file}, which was planned with recomputeModules ["layernorm","mla_up_proj","moe_act"]`);
-    const bad = tempFile("dsv2-modules-bad.json", planned.stdout.replace(/"recomputeModules": \[[^\]]*\]/, '"recomputeModules": ["moe"]'));
+    const bad = tempFile("dsv2-modules-bad.json", planned.stdout.replace(/"recomputeModules": \[[^\]]*\]/, '"recomputeModules": ["moe_layer"]'));
     const refused = await cli(["export", "--format", "megatron", "--plan", bad]);
     expect(refused.code).toBe(2);
-    expect(refused.errLines[0]).toContain('field "recomputeModules": ["moe"] must be among core_attn, layernorm');
+    expect(refused.errLines[0]).toContain('field "recomputeModules": ["moe_layer"] must be among core_attn, layernorm');
   });
 });

@@ -1,8 +1,8 @@
 // `plan --from` a Megatron-LM file's --recompute-modules (src/engines/megatron-recompute.ts
 // readRecomputeModules): under selective recompute the modules are read as the engine's
 // activations.recomputeModules (planner/recompute-modules.ts), priced as an engine file stating
-// them; where Megatron raises at start (transformer_config.py:864-937 @ core_r0.14.0), on "moe"
-// (not priced) and on a module the model has nothing for, exit 2 with one line naming the flag.
+// them; where Megatron raises at start (transformer_config.py:864-937 @ core_r0.14.0) and on a
+// module the model has nothing for, exit 2 with one line naming the flag.
 // The Megatron export writes them back (src/engines/recompute-modules-export.ts).
 import { afterAll, describe, expect, it } from "vitest";
 import type { RecomputeModule } from "../../planner/index.js";
@@ -109,10 +109,22 @@ describe("--recompute-modules under selective recompute: the engine's modules, p
 });
 
 describe("--recompute-modules Megatron refuses at start, or paraplan does not price: exit 2 naming the flag and line", () => {
-  it("a name outside Megatron's set (AssertionError), moe and the deprecated --moe-layer-recompute (not priced)", async () => {
+  it("a name outside Megatron's set (AssertionError); the deprecated --moe-layer-recompute beside full recompute (ValueError)", async () => {
     await refused(dsv2([SELECTIVE, "--recompute-modules core_attn mla_up_proj,layernorm"]), "--recompute-modules core_attn mla_up_proj,layernorm (line 36): mla_up_proj,layernorm is not among Megatron's modules", "AssertionError", "transformer_config.py:868-882");
-    await refused(dsv2([SELECTIVE, "--recompute-modules moe"]), "--recompute-modules moe (line 36): moe re-runs the whole MoE layer", "which paraplan does not price");
-    await refused(dsv2(["--moe-layer-recompute"]), "--moe-layer-recompute (line 35) appends moe to the recompute modules", "re-runs the whole MoE layer");
+    await refused(dsv2(["--recompute-granularity full", "--recompute-method uniform", "--recompute-num-layers 1", "--moe-layer-recompute"]), "--moe-layer-recompute (line 38) with full recompute granularity", "ValueError");
+  });
+
+  it("moe re-runs the MoE block: its routed copies, router and shared experts dropped, its all-to-alls run a third time; --moe-layer-recompute is selective core_attn + moe", async () => {
+    const moe = await priced(dsv2([SELECTIVE, "--recompute-modules moe"]));
+    const coreAttn = await priced(dsv2([SELECTIVE]));
+    const full = await priced(dsv2(["--recompute-granularity full", "--recompute-method uniform", "--recompute-num-layers 1"]));
+    expect(moe.recomputeModules).toEqual(["moe"]);
+    expect(moe.from.plan.memory.activations).toBeLessThan(coreAttn.from.plan.memory.activations / 2);
+    expect(moe.from.plan.memory.activations).toBeGreaterThan(full.from.plan.memory.activations);
+    expect(moe.from.plan.time.recompute).toBeLessThan(full.from.plan.time.recompute);
+    const layer = await priced(dsv2(["--moe-layer-recompute"]));
+    expect(layer.recomputeModules).toEqual(["core_attn", "moe"]);
+    expect(layer.from.plan.recompute).toBe("selective");
   });
 
   it("mla_up_proj without --multi-latent-attention, shared_experts beside --moe-shared-expert-overlap: ValueError", async () => {

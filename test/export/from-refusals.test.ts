@@ -31,7 +31,6 @@ describe("Megatron-LM arguments", () => {
       ["--fp8-format hybrid\n--num-layers-at-end-in-bf16 2", "--num-layers-at-end-in-bf16"],
       ["--moe-expert-capacity-factor 1.0", "--moe-expert-capacity-factor"],
       ["--moe-pad-expert-input-to-capacity", "--moe-pad-expert-input-to-capacity"],
-      ["--moe-layer-recompute", "--moe-layer-recompute"],
       ["--standalone-embedding-stage", "--standalone-embedding-stage"],
       ["--optimizer sgd", "--optimizer sgd (line 6)"],
       ["--rotary-percent 0.5", "--rotary-percent 0.5 (line 6) rotates only part of each head"],

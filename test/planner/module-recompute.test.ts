@@ -75,6 +75,14 @@ describe("what each module drops from a layer's saved tensors (Korthikanti et al
   it("shared_experts drops the shared experts' gate, up and product: 3 × 2 × (2 × 1408) bytes a token", () => {
     expect(moeBytes(core) - moeBytes(withModules(["core_attn", "shared_experts"]))).toBe(4096 * 3 * 2 * 2816);
   });
+  it("moe keeps the MoE block's input alone: the routed copies (4h + 2·3·f_e bytes each, 6 a token), the router's fp32 logits and probabilities (8·64 a token) and the shared experts' tensors dropped", () => {
+    const routed = 4096 * 6 * (4 * 2048 + 2 * 3 * 1408);
+    const router = 4096 * 8 * 64;
+    const shared = 4096 * 3 * 2 * 2816;
+    expect(moeBytes(core) - moeBytes(withModules(["core_attn", "moe"]))).toBe(routed + router + shared);
+    // with moe_act or shared_experts beside it, nothing is dropped twice
+    expect(moeBytes(withModules(["core_attn", "moe", "moe_act", "shared_experts"]))).toBe(moeBytes(withModules(["core_attn", "moe"])));
+  });
 });
 
 describe("what the modules re-run", () => {
@@ -149,11 +157,40 @@ describe("a plan under the modules: memory falls, the step grows, the simulator 
   });
 });
 
+describe("moe: the MoE block again, its all-to-alls a third time", () => {
+  const lite = preset("deepseek-v2-lite");
+  const p = plan({ dp: 8, ep: 8, zero: 1, recompute: "selective" });
+  const t = (e: Engine) => training(e, { globalBatch: 64 });
+  it("the wire's dispatch and combine run 3 passes, as under full recompute; the tp share is half a pass on each MoE layer", () => {
+    const calls = (e: Engine, q: Plan = p) => wireOf(lite, t(e), q, wireLinks(H100, place(H100, degreesOf(q)))).find((i) => i.id === "ep-dispatch")!.calls;
+    expect(calls(withModules(["moe"])) / calls(core)).toBe(1.5);
+    expect(calls(withModules(["moe"]))).toBe(calls(core, { ...p, recompute: "full" }));
+    expect(recomputeTpShare(lite, withModules(["moe"]), "selective")).toBeCloseTo((0.5 * 26) / 27, 15);
+  });
+  it("the recompute re-runs the router, the routed experts, the shared experts and the block's memory-bound work: less than a full recompute, more than moe_act; the step's all-to-alls grow by half; the simulator agrees", () => {
+    const run = (e: Engine, q: Plan = p) => evaluatePlan(lite, H100, t(e), q, microBatchCosts(lite, H100, t(e), q));
+    const moe = run(withModules(["moe"]));
+    const act = run(withModules(["moe_act"]));
+    const full = run(core, { ...p, recompute: "full" });
+    const none = run(core, { ...p, recompute: "none" });
+    expect(moe.time.recompute).toBeGreaterThan(act.time.recompute);
+    expect(moe.time.recompute).toBeLessThan(full.time.recompute);
+    expect(moe.time.epComm / none.time.epComm).toBeCloseTo(1.5, 9);
+    expect(moe.memory.activations).toBeLessThan(act.memory.activations);
+    expect(simulate(lite, H100, t(withModules(["moe"])), p).step / moe.time.step).toBeCloseTo(1, 2);
+    // hardware FLOPs: the router's and the experts' GEMMs again, 2·T·(h·E + k·3·h·f_e) a token
+    const tok = { globalBatch: 64, seqLen: 4096 };
+    const extra = recomputeFlopsPerStep(lite, { ...tok, engine: withModules(["moe"]) }, "selective") - recomputeFlopsPerStep(lite, { ...tok, engine: withModules(["shared_experts"]) }, "selective");
+    expect(extra).toBe(26 * 64 * 4096 * 2 * (2048 * 64 + 6 * 3 * 2048 * 1408));
+  });
+});
+
 describe("where the modules cannot be priced", () => {
   it("refused on a model without what they name, or on an engine whose selective recompute is another rule", () => {
     const titan = loadEngine("torchtitan", undefined);
     expect(recomputeModulesRefusal(["mla_up_proj"], core, preset("llama3-8b"))).toContain("multi-latent attention");
     expect(recomputeModulesRefusal(["moe_act"], core, preset("llama3-8b"))).toContain("no experts");
+    expect(recomputeModulesRefusal(["moe"], core, preset("llama3-8b"))).toContain("no experts");
     expect(recomputeModulesRefusal(["shared_experts"], core, preset("mixtral-8x7b"))).toContain("has none");
     expect(recomputeModulesRefusal(["layernorm"], titan, preset("llama3-8b"))).toContain("alternate-matmuls");
     expect(recomputeModulesRefusal(["mlp"], loadEngine("megatron-2021", undefined), preset("llama3-8b"))).toContain("no selective recompute");
