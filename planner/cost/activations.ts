@@ -152,7 +152,7 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   const modules = megatronModules(o);
   const keepScores = !o.fusedAttention && (o.recompute === "none" || (modules !== undefined && !modules.includes("core_attn")));
   const scores = keepScores ? c.scoresPerToken : 0;
-  const d = modules !== undefined ? moduleDiscards(m, modules, o.moeLayer === true) : { replicated: 0, split: 0 };
+  const d = modules !== undefined && !isDefaultModules(modules) ? moduleDiscards(m, modules, o.moeLayer === true) : NO_DISCARDS;
   const replicated = w.replicated - d.replicated;
   const split = w.split - d.split;
   // The QKV and MLP inputs (2sbh each, among the replicated terms) are kept whole where the stack
@@ -162,6 +162,8 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   if (sp) return (sbh / t) * (replicated + split + scores) + (o.gatheredInputs ? 4 * sbh * (1 - 1 / t) : 0) + cpKept;
   return sbh * (replicated + (split + scores) / t) + cpKept;
 }
+
+const NO_DISCARDS = { replicated: 0, split: 0 } as const;
 
 /** The modules Megatron's selective recompute re-runs under these options, or undefined (no
  *  selective recompute, or a per-op SAC engine's). */

@@ -19,6 +19,8 @@ export const MOE_READ = [
   "moe-router-score-function", "moe-token-dispatcher-type", "moe-grouped-gemm", "expert-model-parallel-size",
   "expert-tensor-parallel-size", "mtp-num-layers", "moe-router-force-load-balancing", "moe-enable-deepep",
   "overlap-moe-expert-parallel-comm", "delay-wgrad-compute", "moe-shared-expert-overlap",
+  // (selective recompute with moe among the modules: megatron-recompute.ts)
+  "moe-layer-recompute",
 ];
 
 /** Accepted: they change which experts a token goes to, a loss scalar, a kernel's fusion within
