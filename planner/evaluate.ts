@@ -98,7 +98,7 @@ export function evaluatePlan(
   // Model FLOPs (Narayanan et al. 2021 Eq. 3 convention) with the padded vocabulary the GPUs
   // actually multiply by; hardware FLOPs add what recomputation re-runs (Korthikanti et al. §6).
   const modelFlops = modelFlopsPerStep(m, t, paddedVocab(m.vocab, plan.tp));
-  const hwFlops = modelFlops + recomputeFlopsPerStep(m, t, plan.recompute);
+  const hwFlops = modelFlops + recomputeFlopsPerStep(m, t, plan.recompute, plan);
   const peak = peakFlops(hw, t);
   const perGpu = modelFlops / (time.step * t.gpus);
   return {

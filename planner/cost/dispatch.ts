@@ -159,5 +159,5 @@ export function epPassExposed(
   if (overlapsAllToAll(t, p)) return overlapCost(perPass, (mix.moe.forward + mix.moe.backward) / 2, t.engine!.moe.overlap!.slowdown);
   if (mix.shared === undefined || !overlapsSharedExperts(m, t, p)) return perPass;
   const slowdown = t.overlapSlowdown ?? t.engine?.overlapSlowdown ?? OVERLAP_SLOWDOWN;
-  return sharedExpertExposed(calls(), mix.shared, t.engine!.moe.sharedExpertOverlap!, recomputeEpPasses(t.engine, p.recompute), slowdown);
+  return sharedExpertExposed(calls(), mix.shared, t.engine!.moe.sharedExpertOverlap!, recomputeEpPasses(m, t.engine, p), slowdown);
 }

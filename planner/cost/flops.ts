@@ -6,11 +6,12 @@
 //   96·B·s·L·h²·(1 + s/(6h) + V/(16·L·h))  (hardware FLOPs).
 import { attentionWidth, keysPerQuery, mlpMatrices, qkvWidth } from "../model.js";
 import { attentionCoreWidths, moeLayerCount, mtpCount } from "../moe.js";
-import type { ModelSpec, Training } from "../types.js";
+import type { ModelSpec, Plan, Training } from "../types.js";
 import { mlaGemms, moeLayerForwardFlops, mtpForwardFlops } from "./moe-flops.js";
 import { opSacRecomputeGemms } from "./op-sac.js";
 import { DEFAULT_RECOMPUTE_MODULES, recomputeModulesOf } from "../recompute-modules.js";
 import { moduleRecomputeFlops } from "./module-recompute.js";
+import { recomputedModelLayers } from "./block-recompute.js";
 
 /** What the step-level counts need of the training: b·s tokens per step. */
 export type Tokens = Pick<Training, "globalBatch" | "seqLen">;
@@ -103,10 +104,13 @@ export function recomputeFlopsPerStep(
   m: ModelSpec,
   t: Tokens & Partial<Pick<Training, "engine">>,
   recompute: "none" | "selective" | "full",
+  chunks?: Pick<Plan, "pp" | "vpp" | "stageLayers">,
 ): number {
   const tokens = t.globalBatch * t.seqLen;
   const mtp = mtpCount(m);
-  if (recompute === "full") return layersForwardFlops(m, t.seqLen, tokens) + (mtp > 0 ? mtp * mtpForwardFlops(m, t.seqLen, tokens) : 0);
+  // (block recompute: the first N layers of each chunk, cost/block-recompute.ts; the layers' mean)
+  const share = chunks !== undefined && t.engine?.recomputeBlockLayers !== undefined ? recomputedModelLayers(chunks, m.layers, t.engine) / m.layers : 1;
+  if (recompute === "full") return share * layersForwardFlops(m, t.seqLen, tokens) + (mtp > 0 ? mtp * mtpForwardFlops(m, t.seqLen, tokens) : 0);
   // torchtitan's per-op SAC re-runs the unsaved matmuls instead (cost/op-sac.ts).
   if (recompute === "selective" && t.engine?.selectiveRecompute === "alternate-matmuls")
     return (m.layers + mtp) * opSacRecomputeGemms(m, 1, tokens).reduce((sum, g) => sum + gemmFlops(g), 0);

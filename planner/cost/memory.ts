@@ -1,4 +1,5 @@
 // Memory per GPU for one pipeline stage.
+import { blendedLayerBytes } from "./block-recompute.js";
 import type { Hardware, MemoryBreakdown, ModelSpec, Plan, Training } from "../types.js";
 import { attentionSplitParams, layerMatrixParams, paddedVocab, rankParamSplit } from "../model.js";
 import { activationOptions } from "./activations.js";
@@ -160,7 +161,12 @@ export function stageActivationBytes(
   const act = activationOptions(training, plan, m);
   const held = stageHeld(m, plan, stage);
   // Dense and MoE layers averaged over the rank's layers (routed copies on the busiest rank, moe-memory.ts).
-  const perLayer = heldLayerActivationBytes(m, training, plan, act, held.layers, held.moeLayers);
+  const full = heldLayerActivationBytes(m, training, plan, act, held.layers, held.moeLayers);
+  // (block recompute: the first N layers of each of the rank's vpp chunks keep their input, the
+  // others every tensor, cost/block-recompute.ts)
+  const perLayer = plan.recompute === "full" && training.engine?.recomputeBlockLayers !== undefined
+    ? blendedLayerBytes(training.engine, "full", held.layers / plan.vpp, full, heldLayerActivationBytes(m, training, plan, activationOptions(training, { ...plan, recompute: "none" }, m), held.layers, held.moeLayers))
+    : full;
   const tokens = microBatch * training.seqLen;
   const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;
   let activations: number;

@@ -31,7 +31,9 @@ import { gatedMlp, mlpMatrices } from "../model.js";
 import { attentionCoreWidths, moeLayerCount } from "../moe.js";
 import { type RecomputeModule, recomputeModulesOf } from "../recompute-modules.js";
 import type { Engine } from "../engine.js";
-import type { Hardware, ModelSpec, Recompute } from "../types.js";
+import type { Hardware, ModelSpec, Plan } from "../types.js";
+import { busiestRank } from "../layout/stages.js";
+import { fullRecomputeShare } from "./block-recompute.js";
 import { type Gemm, gemmFlops } from "./flops.js";
 import { mlaUpGemms, routerGemm, sharedExpertGemms } from "./moe-flops.js";
 import { expertParams } from "../moe.js";
@@ -95,13 +97,25 @@ export function moduleRecomputeTime(
   return s;
 }
 
+/** The plan's recompute and the chunks it runs over (block recompute: cost/block-recompute.ts). */
+export type RecomputePlan = Pick<Plan, "recompute" | "pp"> & Partial<Pick<Plan, "vpp" | "stageLayers">>;
+
+/** The share of a layer's forward collectives full recompute runs again: 1, or under block
+ *  recompute the busiest rank's recomputed share (the rank whose layers the wire counts). */
+function fullShare(m: ModelSpec, e: Engine | undefined, p: RecomputePlan): number {
+  if (e?.recomputeBlockLayers === undefined) return 1;
+  const chunks = { pp: p.pp, vpp: p.vpp ?? 1, stageLayers: p.stageLayers };
+  return fullRecomputeShare({ ...chunks, recompute: "full" }, m.layers, busiestRank(chunks, m.layers), e);
+}
+
 /** The share of a layer's forward tensor-parallel collectives "selective" runs again, averaged
  *  over the model's layers: a re-run MLP (dense layers, "mlp") or shared experts (MoE layers,
  *  "shared_experts") all-gathers its input and reduce-scatters its output (all-reduces without
  *  sequence parallelism): 2 of the layer forward's 4 (Korthikanti et al. 2022 §4.2.2). 1 under
- *  full recompute, 0 without recompute. */
-export function recomputeTpShare(m: ModelSpec, e: Engine | undefined, recompute: Recompute): number {
-  if (recompute === "full") return 1;
+ *  full recompute (its block share under block recompute), 0 without recompute. */
+export function recomputeTpShare(m: ModelSpec, e: Engine | undefined, p: RecomputePlan): number {
+  const recompute = p.recompute;
+  if (recompute === "full") return fullShare(m, e, p);
   if (recompute !== "selective") return 0;
   const modules = recomputeModulesOf(e);
   if (modules === undefined) return 0;
@@ -114,10 +128,11 @@ export function recomputeTpShare(m: ModelSpec, e: Engine | undefined, recompute:
 }
 
 /** Passes of each MoE layer's all-to-alls: forward and backward, and the forward again under
- *  full recompute or a selective one that re-runs the MoE block ("moe"). */
-export function recomputeEpPasses(e: Engine | undefined, recompute: Recompute): number {
-  if (recompute === "full") return 3;
-  return recompute === "selective" && recomputeModulesOf(e)?.includes("moe") === true ? 3 : 2;
+ *  full recompute (its block share under block recompute) or a selective one that re-runs the MoE
+ *  block ("moe"). */
+export function recomputeEpPasses(m: ModelSpec, e: Engine | undefined, p: RecomputePlan): number {
+  if (p.recompute === "full") return 2 + fullShare(m, e, p);
+  return p.recompute === "selective" && recomputeModulesOf(e)?.includes("moe") === true ? 3 : 2;
 }
 
 /** The FLOPs one step's "selective" re-runs beyond the attention cores (GEMMs only, as

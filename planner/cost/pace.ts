@@ -12,6 +12,8 @@ import { moeLayersIn, mtpCount, rankMoeLayers } from "../moe.js";
 import type { ModelSpec, Plan, Recompute } from "../types.js";
 import type { HeadTimes, LayerTimes } from "./compute.js";
 import { type LayerMix, averageLayer } from "./moe-time.js";
+import type { Engine } from "../engine.js";
+import { recomputedRankLayers } from "./block-recompute.js";
 
 /** A rank's part of the step per micro-batch. */
 export interface RankPace {
@@ -32,9 +34,10 @@ export interface RankPace {
 
 const NO_HEAD: HeadTimes = { forward: 0, backward: 0, weightGrad: 0 };
 
-/** Recompute per micro-batch of `layers` average layers and, where held, the head's MTP blocks. */
-export function recomputeOf(recompute: Recompute, layers: number, layer: LayerTimes, head: HeadTimes): number {
-  if (recompute === "full") return layers * layer.forward + (head.recompute?.full ?? 0);
+/** Recompute per micro-batch of `layers` average layers and, where held, the head's MTP blocks;
+ *  under full recompute `recomputed` of them (the engine's block recompute, cost/block-recompute.ts). */
+export function recomputeOf(recompute: Recompute, layers: number, layer: LayerTimes, head: HeadTimes, recomputed = layers): number {
+  if (recompute === "full") return recomputed * layer.forward + (head.recompute?.full ?? 0);
   if (recompute === "selective") return layers * layer.selectiveRecompute + (head.recompute?.selective ?? 0);
   return 0;
 }
@@ -48,17 +51,18 @@ export function rankPace(
   head: HeadTimes,
   rank: number,
   held: { layers: number; moeLayers: number; last: boolean } = rankMoeLayers(m, plan, rank),
+  e?: Pick<Engine, "recomputeBlockLayers">,
 ): RankPace {
   const h = held.last ? head : NO_HEAD;
   const layer = averageLayer(mix, held.layers, held.moeLayers - (held.last ? mtpCount(m) : 0));
   const fwd = held.layers * layer.forward + h.forward;
   const bwd = held.layers * layer.backward + h.backward;
-  return { index: rank, layers: held.layers, moeLayers: held.moeLayers, withHead: held.last, layer, head: h, fwd, bwd, recompute: recomputeOf(plan.recompute, held.layers, layer, h) };
+  return { index: rank, layers: held.layers, moeLayers: held.moeLayers, withHead: held.last, layer, head: h, fwd, bwd, recompute: recomputeOf(plan.recompute, held.layers, layer, h, recomputedRankLayers(plan, m.layers, rank, e)) };
 }
 
 /** Every rank's pace, first to last (one stage a rank with uneven stages: the split's running sum,
  *  not rankHoldings' O(rank) sum per rank; otherwise one per distinct holding). */
-export function allRankPaces(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers" | "recompute">, mix: LayerMix, head: HeadTimes): RankPace[] {
+export function allRankPaces(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers" | "recompute">, mix: LayerMix, head: HeadTimes, e?: Pick<Engine, "recomputeBlockLayers">): RankPace[] {
   const split = plan.stageLayers;
   if (split === undefined || split.length !== plan.pp) {
     // Ranks holding the same (layers, MoE layers, output layer) pace alike: one pace each, at the
@@ -67,7 +71,7 @@ export function allRankPaces(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "sche
     for (let i = plan.pp - 1; i >= 0; i--) {
       const held = rankMoeLayers(m, plan, i);
       const key = (held.layers * 65536 + held.moeLayers) * 2 + (held.last ? 1 : 0);
-      if (!seen.has(key)) seen.set(key, rankPace(m, plan, mix, head, i, held));
+      if (!seen.has(key)) seen.set(key, rankPace(m, plan, mix, head, i, held, e));
     }
     return [...seen.values()].reverse();
   }
@@ -76,7 +80,7 @@ export function allRankPaces(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "sche
   for (let i = 0; i < plan.pp; from += split[i]!, i++) {
     const last = i === plan.pp - 1;
     const held = { layers: split[i]!, moeLayers: moeLayersIn(m, from, from + split[i]!) + (last ? mtpCount(m) : 0), last };
-    out.push(rankPace(m, plan, mix, head, i, held));
+    out.push(rankPace(m, plan, mix, head, i, held, e));
   }
   return out;
 }

@@ -11,6 +11,8 @@ import { moeLayersIn, mtpCount } from "../moe.js";
 import { edpOf } from "../layout/groups.js";
 import { inFlightPerChunk, rankStages, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
 import { activationOptions, layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
+import { blendedLayerBytes } from "./block-recompute.js";
+import type { Engine } from "../engine.js";
 import { bufferBytes, keptLogitBytes, modelStateBytes, reduceTransientBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes, moeRecomputeWorkingBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
@@ -26,7 +28,7 @@ import { headInputBytes, logitBytes, logitShards, stateBytes } from "./engine-te
  *  (4·s·b·V/t, Korthikanti §4.3; the engine's logitBytes per logit) and the outputs it keeps of
  *  every micro-batch (memory.ts keptLogitBytes), and the recompute working set. */
 export function unevenStageActivationBytes(m: ModelSpec, training: Training, plan: Plan, index: number, terms: UnevenActivationTerms = unevenActivationTerms(m, training, plan)): number {
-  const { split, held: heldOf, dense, moeLayer, tokens, spShare, head, kept, working } = terms;
+  const { split, held: heldOf, dense, moeLayer, tokens, spShare, head, kept, working, block } = terms;
   const stages = split.length;
   const own = stages === plan.pp ? [index] : rankStages(plan.pp, plan.vpp, index);
   const held = heldOf(own.length, index);
@@ -40,7 +42,11 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
     const to = range[1];
     const nMoe = moeLayersIn(m, from, to);
     const kind = stageKind(g, stages);
-    bytes += held[j]! * ((to - from - nMoe) * dense + nMoe * moeLayer);
+    // (block recompute: the chunk's first N layers keep their input, the others every tensor)
+    const c = to - from;
+    const d = block === undefined ? dense : blendedLayerBytes(block.e, "full", c, dense, block.dense);
+    const x = block === undefined ? moeLayer : blendedLayerBytes(block.e, "full", c, moeLayer, block.moeLayer);
+    bytes += held[j]! * ((c - nMoe) * d + nMoe * x);
     denseHeld += to - from - nMoe;
     moeHeld += nMoe;
     if ((kind === "first" || kind === "only") && m.dropout) bytes += held[j]! * tokens * m.hidden * spShare;
@@ -76,6 +82,8 @@ export interface UnevenActivationTerms {
   kept: number;
   /** The recompute working set of a dense layer and of an MoE layer (moe-memory.ts heldWorkingBytes). */
   working: { dense: number; moe: number };
+  /** Under block recompute: a layer's bytes without recompute, for the layers each chunk keeps whole. */
+  block?: { e: Engine; dense: number; moeLayer: number };
 }
 
 export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Plan): UnevenActivationTerms {
@@ -93,7 +101,16 @@ export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Pl
     head: (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / logitShards(training.engine, tp) + headInputBytes(m, tokens, tp, sequenceParallel, training.engine),
     kept: keptLogitBytes(m, training, tp, tokens, microBatches),
     working: { dense: recomputeWorkingBytes(m, microBatch, act), moe: m.moe ? moeRecomputeWorkingBytes(m, training, plan, act) : 0 },
+    ...(plan.recompute === "full" && training.engine?.recomputeBlockLayers !== undefined ? { block: noneBytes(m, training, plan) } : {}),
   };
+}
+
+/** A layer's bytes without recompute (dense and MoE), which block recompute keeps on the layers
+ *  past each chunk's first N (cost/block-recompute.ts). */
+function noneBytes(m: ModelSpec, training: Training, plan: Plan): { e: Engine; dense: number; moeLayer: number } {
+  const p = { ...plan, recompute: "none" as const };
+  const act = activationOptions(training, p, m);
+  return { e: training.engine!, dense: layerActivationBytes(m, plan.microBatch, act), moeLayer: m.moe ? moeLayerActivationBytes(m, training, p, act) : 0 };
 }
 
 /** Dense and routed-expert parameters one GPU of rank `index` holds (the sum over its virtual

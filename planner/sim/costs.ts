@@ -2,6 +2,7 @@
 // (planner/cost/compute.ts layerTimes, headTimes, optimizerTime; planner/cost/collectives.ts).
 // The simulator plays these out (graph.ts); tests build SimCosts by hand (uniformCosts).
 import { recomputeEpPasses, recomputeTpShare } from "../cost/module-recompute.js";
+import { fullRecomputeShare } from "../cost/block-recompute.js";
 import { regatherFraction } from "../cost/regather.js";
 import { callTime, p2pTime } from "../cost/collectives.js";
 import { latencyFree } from "../cost/tuner.js";
@@ -18,7 +19,7 @@ import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed, cpCallWindow } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
 import { edpOf } from "../layout/groups.js";
-import { rankHoldings, rankLayers } from "../layout/stages.js";
+import { busiestRank, rankHoldings, rankLayers } from "../layout/stages.js";
 import { chunkTensors, normTensorCount } from "../cost/param-tensors.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, positionRows, stageParamSplit } from "../model.js";
 import { vShaped } from "./schedule.js";
@@ -29,6 +30,10 @@ import type { CollectiveKind, ParamOpCost, PassCost, SimCosts, SimOptions, Trans
 import { runsAs } from "../eager.js";
 
 const ZERO_PASS: PassCost = { compute: 0, tp: 0 };
+
+/** A layer's recompute pass under full recompute: its forward, collectives included, times the
+ *  share of layers re-run (1 without block recompute). */
+const fullRecomputePass = (share: number, forward: number, tp: number, ep: number, cp: number): PassCost => ({ compute: share * forward, tp: share * tp, ep: share * ep, cp: share * cp });
 
 /** Whether a group's traffic shares the network link of its ranks (else the NVLink / PCIe one):
  *  outside the node's span, unless the link is still NVLink (an NVLink domain beyond the node). */
@@ -128,8 +133,11 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan:
     weightGrad: { compute: head.weightGrad, tp: 0 },
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };
+  // (block recompute: each layer re-runs the busiest rank's share of its forward, a layer's ops
+  // alike in the simulation: cost/block-recompute.ts)
+  const blockShare = recompute === "full" ? fullRecomputeShare(plan, m.layers, busiestRank(plan, m.layers), t.engine) : 0;
   const recomputePass: PassCost =
-    recompute === "full" ? { compute: layer.forward, tp: tpLayer, ep: epLayer, cp: cpFwd } : recompute === "selective" ? { compute: layer.selectiveRecompute, tp: recomputeTpShare(m, t.engine, recompute) * tpLayer, ...(recomputeEpPasses(t.engine, recompute) === 3 ? { ep: epLayer } : {}) } : ZERO_PASS;
+    recompute === "full" ? fullRecomputePass(blockShare, layer.forward, tpLayer, epLayer, cpFwd) : recompute === "selective" ? { compute: layer.selectiveRecompute, tp: recomputeTpShare(m, t.engine, plan) * tpLayer, ...(recomputeEpPasses(m, t.engine, plan) === 3 ? { ep: epLayer } : {}) } : ZERO_PASS;
   // A layer's weights on this GPU: the stage's (dense and its share of the experts) per layer.
   const stageSplit = stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, pp === 1 ? "only" : "last", plan.ep, plan.etp);
   // (the layers alone: the stage less a stage of no layers, which holds only the output and MTP)

@@ -32,7 +32,7 @@ import type { WireGroup, WireItem, WireKind, WireId, WireUnit } from "./wire.js"
 type Add = (i: Omit<WireItem, "link" | "where" | "pass"> & { on: WireGroup; pass?: WireItem["pass"]; link?: Link }) => void;
 
 export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add, epLink?: Link): void {
-  const { tp, pp, dp, ep, etp, microBatch: b, recompute, zero } = plan;
+  const { tp, pp, dp, ep, etp, microBatch: b, zero } = plan;
   const e = m.moe!;
   const microBatches = t.globalBatch / (dp * b);
   // The rank holding the most layers (even split: the last; uneven stages: the fullest, whose
@@ -43,7 +43,7 @@ export function expertWire(m: ModelSpec, t: Training, plan: Plan, item: Add, epL
   const moeHere = busy.moeLayers;
   const moeAll = moeLayersIn(m, 0, m.layers) + mtpCount(m);
   // (a third pass under full recompute, or a selective one re-running the MoE block)
-  const passes = recomputeEpPasses(t.engine, recompute);
+  const passes = recomputeEpPasses(m, t.engine, plan);
   const copies = (b * t.seqLen * e.topK) / tp; // T_r·k per rank
   const rho = moeImbalanceOf(t);
   const ranks = t.gpus / pp; // ranks of one stage

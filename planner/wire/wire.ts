@@ -130,7 +130,7 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
     // al. 2022 §4.2.2). On the critical path.
     // (a selective recompute's re-run MLP or shared experts: part of a pass, averaged over the
     // layers, cost/module-recompute.ts recomputeTpShare)
-    const passes = 2 + recomputeTpShare(m, t.engine, recompute);
+    const passes = 2 + recomputeTpShare(m, t.engine, plan);
     const calls = microBatches * layersInStage * passes * 2;
     const worldBytes = tp * cp * dp * m.layers * microBatches * passes * 2 * act;
     const kinds: WireKind[] = sp ? ["allGather", "reduceScatter"] : ["allReduce"];
@@ -207,7 +207,8 @@ export function wireOf(m: ModelSpec, t: Training, plan: Plan, links: WireLinks):
 
   // Context parallel: the K/V exchange of every layer on the cp group (cost/context.ts).
   if (cp > 1) {
-    const passes = recompute === "full" ? 2 : 1; // forward passes per layer (recompute runs it again)
+    // forward passes per layer (full recompute runs it again; block recompute a share of layers)
+    const passes = recompute === "full" ? 1 + recomputeTpShare(m, t.engine, plan) : 1;
     const layerPasses = microBatches * layersInStage;
     for (const c of cpCalls(m, t, plan)) {
       const id: WireId = c.what === "kv" ? (c.kind === "p2p" ? "cp-kv-ring" : "cp-kv-gather") : c.what === "dkv" ? "cp-dkv-scatter" : c.what === "q-out" ? "cp-a2a-q-out" : "cp-a2a-kv";
