@@ -91,7 +91,9 @@ export function recomputeModulesIssue(args: Pick<PlanArgs, "recomputeModules" | 
   const modules = args.recomputeModules;
   if (modules === undefined) return;
   const flag = args.valuesFrom?.["--recompute-modules"] ?? `--recompute-modules ${modules.join(",")}`;
-  // (no module asked: the engine's rule alone)
+  // An engine with no selective recompute first (recomputeModulesRefusal would say it too, with
+  // less: QA found this line unreachable behind it), then one whose selective recompute is
+  // another rule (no module asked: the engine's rule alone).
   if (e.recompute !== "any") throw new UserError(`${flag}: engine ${e.name} recomputes ${e.recompute === "full" ? "every layer whole only" : "whole layers or none"} (recompute "${e.recompute}"), no selective recompute for the modules to change; drop the flag`);
   const engine = recomputeModulesRefusal([], e, m);
   if (engine !== null) throw new UserError(`${flag}: ${engine} (engine ${e.name}); pick a Megatron-Core engine or drop the flag`);
