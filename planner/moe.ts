@@ -18,7 +18,7 @@ export function isMoeLayer(m: ModelSpec, i: number): boolean {
 }
 
 /** MoE layers among layers [from, to). */
-export function moeLayersIn(m: ModelSpec, from: number, to: number): number {
+export function moeLayersIn(m: Pick<ModelSpec, "moe">, from: number, to: number): number {
   const e = m.moe;
   if (e === undefined) return 0;
   // Layers i in [max(from, denseLayers), to) with (i + 1) a multiple of layerFreq: the multiples

@@ -5,6 +5,8 @@
 // attention core of Korthikanti et al. 2022 §4.2, which the search's "selective" priced alone
 // before). What each drops and re-runs is cost/module-recompute.ts.
 import type { Engine } from "./engine.js";
+import type { MoeSpec } from "./types.js";
+import { moeLayersIn } from "./moe.js";
 
 /** The modules paraplan prices, as Megatron names them:
  *  - core_attn: the attention core (checkpointed; attention.py _checkpointed_attention_forward);
@@ -43,7 +45,7 @@ export const isDefaultModules = (xs: readonly RecomputeModule[]): boolean => xs.
 /** Why a module list cannot be priced on this engine and model, or null: a module the model has
  *  nothing for (Megatron raises on mla_up_proj without MLA; moe_act and shared_experts need an MoE
  *  model, with shared experts), or an engine whose selective recompute is another rule. */
-export function recomputeModulesRefusal(modules: readonly RecomputeModule[], e: Pick<Engine, "selectiveRecompute" | "activationTensors" | "recompute"> | undefined, m: { mla?: unknown; moe?: { sharedExperts: number } }): string | null {
+export function recomputeModulesRefusal(modules: readonly RecomputeModule[], e: Pick<Engine, "selectiveRecompute" | "activationTensors" | "recompute"> | undefined, m: { mla?: unknown; moe?: MoeSpec | undefined; layers?: number }): string | null {
   if (e !== undefined && e.recompute !== "any") return `the engine has no selective recompute (it recomputes ${e.recompute === "full" ? "every layer" : "whole layers or nothing"})`;
   if (e !== undefined && (e.selectiveRecompute !== "attention-core" || e.activationTensors !== "16-bit"))
     return `recompute modules are Megatron-Core's selective recompute; this engine's selective recompute is ${e.selectiveRecompute} over ${e.activationTensors} tensors`;
@@ -51,5 +53,12 @@ export function recomputeModulesRefusal(modules: readonly RecomputeModule[], e: 
   if (modules.includes("moe_act") && m.moe === undefined) return "moe_act recomputes routed experts' activation, and the model has no experts";
   if (modules.includes("moe") && m.moe === undefined) return "moe recomputes MoE layers, and the model has no experts";
   if (modules.includes("shared_experts") && (m.moe === undefined || m.moe.sharedExperts === 0)) return "shared_experts recomputes shared experts, and the model has none";
+  // Two more Megatron accepts and runs as nothing (transformer_layer.py:405-427 @ core_r0.14.0):
+  // mlp skips an MoE layer's MLP, and layernorm the norms Transformer Engine's spec fuses into
+  // the next linear (IdentityOp): a dense layer's two outside latent attention.
+  if (modules.includes("mlp") && m.moe !== undefined && m.layers !== undefined && moeLayersIn({ moe: m.moe }, 0, m.layers) === m.layers)
+    return "mlp recomputes a dense layer's MLP (an MoE layer's experts are moe_act's and shared_experts'), and every layer of the model is an MoE layer";
+  if (modules.includes("layernorm") && m.mla === undefined && m.moe === undefined)
+    return "layernorm recomputes the norms that are modules of their own (latent attention's input norm, an MoE layer's pre-MLP norm), and the model's norms are fused into the next linear (Transformer Engine's layer spec: IdentityOp), so it re-runs nothing";
   return null;
 }

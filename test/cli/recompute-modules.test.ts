@@ -84,6 +84,9 @@ describe("plan --recompute-modules", () => {
     expect(await refusedLine(["--model", "llama3-8b", "--recompute-modules", "mla_up_proj"])).toBe("paraplan: --recompute-modules mla_up_proj on llama3-8b: mla_up_proj needs multi-latent attention (Megatron raises ValueError), which the model has not; drop the module");
     expect(await refusedLine(["--model", "llama3-8b", "--recompute-modules", "moe_act"])).toContain("on llama3-8b: moe_act recomputes routed experts' activation, and the model has no experts");
     expect(await refusedLine(["--model", "mixtral-8x7b", "--recompute-modules", "shared_experts"])).toContain("on mixtral-8x7b: shared_experts recomputes shared experts, and the model has none");
+    // (QA: these two were accepted and priced as nothing re-run)
+    expect(await refusedLine(["--model", "mixtral-8x7b", "--recompute-modules", "mlp"])).toBe("paraplan: --recompute-modules mlp on mixtral-8x7b: mlp recomputes a dense layer's MLP (an MoE layer's experts are moe_act's and shared_experts'), and every layer of the model is an MoE layer; drop the module");
+    expect(await refusedLine(["--model", "llama3-8b", "--recompute-modules", "core_attn,layernorm"])).toContain("on llama3-8b: layernorm recomputes the norms that are modules of their own");
     // export and execute read plan's flags: the same refusals (the worker's engine, torchtitan's)
     const e = await cli(["export", "--format", "torchtitan", ...base]);
     expect(e.code).toBe(2);

@@ -195,6 +195,12 @@ describe("where the modules cannot be priced", () => {
     expect(recomputeModulesRefusal(["layernorm"], titan, preset("llama3-8b"))).toContain("alternate-matmuls");
     expect(recomputeModulesRefusal(["mlp"], loadEngine("megatron-2021", undefined), preset("llama3-8b"))).toContain("no selective recompute");
     expect(recomputeModulesRefusal(["layernorm", "moe_act", "mla_up_proj"], core, preset("deepseek-v2-lite"))).toBeNull();
+    // (QA) what Megatron runs as nothing: mlp where every layer is MoE, layernorm where TE fuses
+    // every norm (no latent attention, no MoE layer); DeepSeek-V2-Lite's dense first layer has an MLP
+    expect(recomputeModulesRefusal(["mlp"], core, preset("mixtral-8x7b"))).toContain("every layer of the model is an MoE layer");
+    expect(recomputeModulesRefusal(["mlp", "shared_experts"], core, preset("deepseek-v2-lite"))).toBeNull();
+    expect(recomputeModulesRefusal(["core_attn", "layernorm"], core, preset("llama3-8b"))).toContain("fused into the next linear");
+    expect(recomputeModulesRefusal(["layernorm"], core, preset("mixtral-8x7b"))).toBeNull();
   });
   it("an engine file: the list on a per-op SAC engine, or a module twice, is bad input naming the field", () => {
     const file = (name: string) => readJson(`${ROOT}/profiles/engines/${name}.json`) as Record<string, Record<string, unknown>>;
