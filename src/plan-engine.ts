@@ -89,7 +89,14 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
  *  change nothing), or where the model has nothing for a module (recomputeModulesRefusal). */
 export function recomputeModulesIssue(args: Pick<PlanArgs, "recomputeModules" | "valuesFrom">, e: Engine, m: ModelSpec): void {
   const modules = args.recomputeModules;
-  if (modules === undefined) return;
+  if (modules === undefined) {
+    // An engine file's own list (QA: mla_up_proj on Llama was priced as a selective recompute
+    // re-running nothing), refused as the flag's is.
+    const own = e.recompute === "any" ? recomputeModulesOf(e) : undefined;
+    const why = own === undefined ? null : recomputeModulesRefusal(own, undefined, m);
+    if (why !== null) throw new UserError(`--engine ${e.name}: activations.recomputeModules ${JSON.stringify(own)} on ${m.name}: ${why}; drop the module from the engine file, or pick another --engine`);
+    return;
+  }
   const flag = args.valuesFrom?.["--recompute-modules"] ?? `--recompute-modules ${modules.join(",")}`;
   // An engine with no selective recompute first (recomputeModulesRefusal would say it too, with
   // less: QA found this line unreachable behind it), then one whose selective recompute is

@@ -50,6 +50,10 @@ describe("plan --recompute-modules", () => {
     expect(file.plans[0]!.tokensPerSecond).toBe(flag.plans[0]!.tokensPerSecond);
     expect(file.plans[0]!.memory.total).toBe(flag.plans[0]!.memory.total);
     expect(file.recomputeModules).toEqual(["core_attn", "mlp"]);
+    // (QA) the file's modules against the model, as the flag's: exit 2 naming the field; the flag replaces them
+    const mla = tempFile("mcore-mla-recompute.json", JSON.stringify({ name: "mcore-mla-recompute", extends: "megatron-core", activations: { recomputeModules: ["mla_up_proj"] } }));
+    expect(await refusedLine([...LLAMA, "--engine", mla])).toBe('paraplan: --engine mcore-mla-recompute: activations.recomputeModules ["mla_up_proj"] on llama3-8b: mla_up_proj needs multi-latent attention (Megatron raises ValueError), which the model has not; drop the module from the engine file, or pick another --engine');
+    expect((await json([...LLAMA, "--engine", mla, "--recompute-modules", "core_attn"])).plans[0]!.tokensPerSecond).toBe((await json(LLAMA)).plans[0]!.tokensPerSecond);
     const searched = await cli(["plan", "--model", "llama3-8b", "--gpus", "8", "--recompute-modules", "mlp", "--json", "--top", "1"]);
     expect(searched.code, searched.stderr).toBe(0);
     expect(JSON.parse(searched.stdout).recomputeModules).toEqual(["mlp"]);
