@@ -31,6 +31,10 @@ export function engineInconsistency(e: Engine): string | null {
     // (Megatron-Core's module list describes its tensors, Korthikanti's at 16 bits: cost/module-recompute.ts)
     (e.recomputeModules !== undefined && (e.selectiveRecompute !== "attention-core" || e.activationTensors !== "16-bit")
       ? `field "activations.recomputeModules": Megatron-Core's recompute modules need selectiveRecompute "attention-core" over "16-bit" tensors, not ${e.selectiveRecompute} over ${e.activationTensors}`
+      : null) ??
+    // (QA: on a stack with no selective recompute the list changed nothing, yet the header named it)
+    (e.recomputeModules !== undefined && e.recompute !== "any"
+      ? `field "activations.recomputeModules": the engine runs no selective recompute (recompute "${e.recompute}"), so the modules would change nothing; drop the field, or set recompute "any"`
       : null)
   );
 }

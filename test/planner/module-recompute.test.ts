@@ -211,5 +211,8 @@ describe("where the modules cannot be priced", () => {
     const good = parseEngineFile({ ...meg, activations: { ...meg.activations, recomputeModules: { value: ["layernorm", "moe_act"], source: "Megatron MoE README" } } }, "x.json");
     expect(good.ok && good.value.recomputeModules).toEqual(["layernorm", "moe_act"]);
     expect(!twice.ok && twice.message).toContain("twice");
+    // (QA) on a stack with no selective recompute (megatron-2021's "layers") the list changes nothing
+    const layers = parseEngineFile({ ...meg, recompute: "layers", activations: { ...meg.activations, recomputeModules: ["mlp"] } }, "x.json");
+    expect(!layers.ok && layers.message).toContain('field "activations.recomputeModules": the engine runs no selective recompute (recompute "layers")');
   });
 });
