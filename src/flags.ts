@@ -91,9 +91,28 @@ export function parseFlags(argv: string[], options: Options, command: string, al
     if (e instanceof UserError) throw e;
     const unknown = (e as { code?: unknown }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? unknownOption(args, options, alsoKnown) : undefined;
     if (unknown !== undefined) throw new UserError(`${unknown}; see paraplan ${command} --help`);
+    const spread = (e as { code?: unknown }).code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL" ? listOverWords(args) : undefined;
+    if (spread !== undefined) throw new UserError(`${spread}; see paraplan ${command} --help`);
     const msg = (e as Error).message.split("\n")[0] ?? "bad arguments";
     throw new UserError(`${msg.replace(/\. To specify.*$/, "")}; see paraplan ${command} --help`);
   }
+}
+
+/** The flags whose value is a comma-separated list. */
+const LIST_FLAGS = ["recompute-modules", "stage-layers", "sweep-gpus"];
+
+/** A list flag given its items as separate words (`--recompute-modules mlp moe_act`, Megatron's
+ *  spelling; QA: parseArgs said only "Unexpected argument 'moe_act'"): the line with the list as
+ *  the flag takes it. */
+function listOverWords(args: readonly string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const [name, inline] = args[i]!.startsWith("--") ? [args[i]!.slice(2).split("=")[0]!, args[i]!.includes("=") ? args[i]!.slice(args[i]!.indexOf("=") + 1) : undefined] : [undefined, undefined];
+    if (name === undefined || !LIST_FLAGS.includes(name)) continue;
+    const words = inline !== undefined ? [inline] : [];
+    for (let j = i + 1; j < args.length && !args[j]!.startsWith("-"); j++) words.push(args[j]!);
+    if (words.length > 1) return `--${name} ${words.join(" ")}: the flag takes one comma-separated list, not one word an item: --${name} ${words.join(",")}`;
+  }
+  return undefined;
 }
 
 /** The first word of `args` that is no option of the command, as the user typed it (`-engine`,

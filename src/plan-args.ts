@@ -161,10 +161,16 @@ function recomputeModulesFlag(value: string | undefined, recompute: Recompute | 
   if (value === undefined) return undefined;
   const names = value.split(",").map((x) => x.trim().toLowerCase());
   const allowed = RECOMPUTE_MODULES.join(", ");
-  if (names.some((x) => x === "")) throw new UserError(`--recompute-modules: "${value}" is not a comma-separated list of modules (${allowed}); --recompute none recomputes nothing`);
+  // (what to do: QA found "mlp," told "--recompute none recomputes nothing", and "mlp moe_act" no
+  // spelling at all)
+  const named = names.filter((x) => x !== "");
+  if (named.length < names.length)
+    throw new UserError(`--recompute-modules: "${value}" is not a comma-separated list of modules (${allowed}); ${named.length > 0 ? `drop the empty item: --recompute-modules ${named.join(",")}` : "--recompute none recomputes nothing"}`);
   for (const x of names) {
     if (Object.hasOwn(UNPRICED_RECOMPUTE_MODULES, x)) throw new UserError(`--recompute-modules: ${x} ${UNPRICED_RECOMPUTE_MODULES[x]}`);
-    if (!(RECOMPUTE_MODULES as readonly string[]).includes(x)) throw new UserError(`--recompute-modules: "${x}" is not one of ${allowed}${didYouMean(x, RECOMPUTE_MODULES)}`);
+    const words = x.split(/[\s;]+/);
+    const separated = words.length > 1 && words.every((w) => (RECOMPUTE_MODULES as readonly string[]).includes(w)) ? `; separate the modules by commas: --recompute-modules ${words.join(",")}` : "";
+    if (!(RECOMPUTE_MODULES as readonly string[]).includes(x)) throw new UserError(`--recompute-modules: "${x}" is not one of ${allowed}${separated || didYouMean(x, RECOMPUTE_MODULES)}`);
   }
   if (recompute === "none" || recompute === "full")
     throw new UserError(`--recompute-modules: --recompute ${recompute} ${recompute === "full" ? "re-runs every layer whole" : "re-runs nothing"}, so the modules (selective recompute's) would change nothing; drop one`);

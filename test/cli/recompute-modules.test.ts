@@ -74,6 +74,10 @@ describe("plan --recompute-modules", () => {
     expect(await refusedLine([...LLAMA, "--recompute-modules", "core_atn"])).toBe('paraplan: --recompute-modules: "core_atn" is not one of core_attn, layernorm, mla_up_proj, mlp, moe_act, moe, shared_experts (did you mean core_attn?)');
     expect(await refusedLine([...LLAMA, "--recompute-modules", "mlp moe_act"])).toContain('"mlp moe_act" is not one of');
     expect(await refusedLine([...LLAMA, "--recompute-modules", "mlp,"])).toContain("is not a comma-separated list of modules");
+    // (QA) each says what to write: the list without the empty item, commas between the modules
+    expect(await refusedLine([...LLAMA, "--recompute-modules", "mlp,,core_attn"])).toMatch(/; drop the empty item: --recompute-modules mlp,core_attn$/);
+    expect(await refusedLine([...LLAMA, "--recompute-modules", "mlp core_attn"])).toMatch(/; separate the modules by commas: --recompute-modules mlp,core_attn$/);
+    expect(await refusedLine([...LLAMA, "--recompute-modules", "mlp", "core_attn"])).toBe("paraplan: --recompute-modules mlp core_attn: the flag takes one comma-separated list, not one word an item: --recompute-modules mlp,core_attn; see paraplan plan --help");
     expect(await refusedLine([...LLAMA, "--recompute-modules", "moe"])).toContain("moe recomputes MoE layers, and the model has no experts");
     const base = ["--model", "llama3-8b", "--gpus", "8", "--recompute-modules", "mlp"];
     expect(await refusedLine([...base, "--recompute", "full"])).toBe("paraplan: --recompute-modules: --recompute full re-runs every layer whole, so the modules (selective recompute's) would change nothing; drop one");
