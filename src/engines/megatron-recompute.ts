@@ -35,9 +35,14 @@ export function readRecompute(m: Map<string, ArgSetting>, o: string, deepspeed: 
   if (!deepspeed) megatronCoreChecks(m, o, recompute, method);
   // Selective recompute of other modules than the attention core: Megatron-LM's (readRecomputeModules);
   // Megatron-DeepSpeed has no --recompute-modules, its selective recompute is the attention core.
+  // (QA: an empty list or core_attn twice was said to recompute "other modules", and under full
+  // recompute the flag passed unsaid)
   const modules = m.get("recompute-modules");
-  if (deepspeed && recompute === "selective" && modules && modules.values.join(" ") !== "core_attn")
-    throw new UserError(`${o}: ${argAt(m, "recompute-modules")} recomputes other modules than the attention core, which Megatron-DeepSpeed's selective recompute does not (paraplan prices the attention core there)`);
+  const dsHasNone = "Megatron-DeepSpeed has no --recompute-modules (megatron/arguments.py @207b2d5a): its selective recompute re-runs the attention core alone";
+  if (deepspeed && modules) {
+    if (recompute === "selective" && modules.values.some((v) => v !== "core_attn")) throw new UserError(`${o}: ${argAt(m, "recompute-modules")}: ${dsHasNone}; drop the flag`);
+    notes.push(`${o}: ${argAt(m, "recompute-modules")}: ${dsHasNone}; read as ${recompute === "selective" ? "that" : recompute === "full" ? "full recompute" : "no recompute"}`);
+  }
   // An empty list under selective recompute checkpoints nothing (each module asks `in
   // recompute_modules`, transformer_config.py:867-868 @ core_r0.14.0 checks none): no recompute.
   if (!deepspeed && recompute === "selective" && modules?.values.length === 0 && !has("moe-layer-recompute")) {
@@ -105,26 +110,40 @@ export function readRecomputeModules(m: Map<string, ArgSetting>, o: string, reco
     notes.push(`${o}: ${flag} changes nothing under ${recompute === "full" ? "full recompute" : "no recompute"}: Megatron reads the list only with --recompute-granularity selective (transformer_config.py:867 @ core_r0.14.0)`);
     return undefined;
   }
-  const stops = (what: string, lines: string, raises = "ValueError") => new UserError(`${o}: ${flag}: ${what}: Megatron raises ${raises} at start (transformer_config.py:${lines} @ core_r0.14.0), so the run never trains`);
+  // (each says what to change: QA)
+  const stops = (what: string, lines: string, fix: string, raises = "ValueError") => new UserError(`${o}: ${flag}: ${what}: Megatron raises ${raises} at start (transformer_config.py:${lines} @ core_r0.14.0), so the run never trains; ${fix}`);
   const megatrons = [...RECOMPUTE_MODULES, ...Object.keys(UNPRICED_RECOMPUTE_MODULES)].sort();
   const unknown = values.filter((v) => !megatrons.includes(v));
-  if (unknown.length > 0) throw stops(`${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not among Megatron's modules (${megatrons.join(", ")})`, "868-882", "AssertionError");
+  // A list in one word ("a,b", or quoted "a b"), or in upper case: Megatron takes each module as a
+  // word of its own, spelled as it lists them.
+  const words = values.flatMap((v) => v.toLowerCase().split(/[\s,]+/).filter((w) => w !== ""));
+  const spelled = words.every((w) => megatrons.includes(w)) ? `write them as Megatron reads them, a lower-case word each: --recompute-modules ${words.join(" ")}` : "name each as Megatron lists them";
+  if (unknown.length > 0) throw stops(`${unknown.join(", ")} ${unknown.length > 1 ? "are" : "is"} not among Megatron's modules (${megatrons.join(", ")})`, "868-882", spelled, "AssertionError");
   const unpriced = values.find((v) => Object.hasOwn(UNPRICED_RECOMPUTE_MODULES, v));
   if (unpriced !== undefined) throw new UserError(`${o}: ${flag}: ${unpriced} ${UNPRICED_RECOMPUTE_MODULES[unpriced]}`);
   const modules = RECOMPUTE_MODULES.filter((x) => values.includes(x));
   const has = (f: string) => m.has(f);
-  if (modules.includes("moe_act") && !has("moe-grouped-gemm")) throw stops("moe_act without --moe-grouped-gemm", "884-887");
-  if (modules.includes("mla_up_proj") && !has("multi-latent-attention")) throw stops("mla_up_proj without --multi-latent-attention", "889-893");
+  if (modules.includes("moe_act") && !has("moe-grouped-gemm")) throw stops("moe_act without --moe-grouped-gemm", "884-887", "add --moe-grouped-gemm, or drop moe_act");
+  if (modules.includes("mla_up_proj") && !has("multi-latent-attention")) throw stops("mla_up_proj without --multi-latent-attention", "889-893", "drop mla_up_proj");
   if (modules.includes("shared_experts") && has("moe-shared-expert-intermediate-size") && has("moe-shared-expert-overlap"))
-    throw stops(`shared_experts with ${argAt(m, "moe-shared-expert-overlap")} ("shared_experts recompute cannot work with --moe-shared-expert-overlap")`, "903-910");
+    throw stops(`shared_experts with ${argAt(m, "moe-shared-expert-overlap")} ("shared_experts recompute cannot work with --moe-shared-expert-overlap")`, "903-910", "drop shared_experts or --moe-shared-expert-overlap");
   // Under fp8 the dropped outputs of the norms and the experts' activation are rebuilt in fp8,
   // which delayed scaling (Megatron's default --fp8-recipe) cannot (lines 912-924).
   const fp8Rebuilt = modules.filter((x) => x === "layernorm" || x === "moe_act");
   if (s.fp8 && fp8Rebuilt.length > 0) {
     const recipe = strArg(m, "fp8-recipe") ?? "delayed";
-    if (recipe === "delayed") throw stops(`${fp8Rebuilt.join(" and ")} under fp8 with ${m.has("fp8-recipe") ? argAt(m, "fp8-recipe") : "the delayed recipe (--fp8-recipe's default)"} ("Delayed scaling does not support moe_act and layernorm recompute for fp8")`, "912-918");
+    if (recipe === "delayed") throw stops(`${fp8Rebuilt.join(" and ")} under fp8 with ${m.has("fp8-recipe") ? argAt(m, "fp8-recipe") : "the delayed recipe (--fp8-recipe's default)"} ("Delayed scaling does not support moe_act and layernorm recompute for fp8")`, "912-918", `set --fp8-recipe tensorwise (as paraplan's export writes it), or drop ${fp8Rebuilt.join(" and ")}`);
     notes.push(`${o}: ${flag}: ${fp8Rebuilt.join(" and ")} recomputed under fp8 needs Transformer Engine 2.6.0dev0 or later (Megatron raises ValueError on an older one: transformer_config.py:919-924 @ core_r0.14.0)`);
   }
+  // Model code that runs the list otherwise than paraplan prices it (QA): the legacy models' layers
+  // read core_attn alone (ParallelAttention, megatron/legacy/model/transformer.py:605-608 @
+  // core_v0.14.0), and the local spec's norms are modules of their own on every layer
+  // (gpt_layer_specs.py:196 get_gpt_layer_local_spec), not Transformer Engine's two.
+  const others = modules.filter((x) => x !== "core_attn");
+  if (has("use-legacy-models") && others.length > 0)
+    throw new UserError(`${o}: ${flag} beside ${argAt(m, "use-legacy-models")}: the legacy models re-run only core_attn of the list (megatron/legacy/model/transformer.py:605-608 @ core_v0.14.0), so ${others.join(", ")} would re-run nothing; drop ${others.length > 1 ? "them" : "it"}, or the legacy models`);
+  if (modules.includes("layernorm") && strArg(m, "transformer-impl") === "local")
+    throw new UserError(`${o}: ${flag} beside ${argAt(m, "transformer-impl")}: the local spec's input and pre-MLP norms are modules of their own on every layer (gpt_layer_specs.py:196 get_gpt_layer_local_spec @ core_v0.14.0), and paraplan prices layernorm as Transformer Engine's spec runs it (latent attention's input norm and an MoE layer's pre-MLP norm alone); drop layernorm, or run Transformer Engine`);
   const model = s.model;
   const why = model === undefined ? null : recomputeModulesRefusal(modules, undefined, model);
   if (why !== null) throw new UserError(`${o}: ${flag} on ${model!.name}: ${why}; pass the --model the configuration trains, or drop the module`);

@@ -153,6 +153,30 @@ describe("--recompute-modules Megatron refuses at start, or paraplan does not pr
     expect((await priced(dsv2([SELECTIVE, "--recompute-modules mla_up_proj", "--fp8-format hybrid"]))).recomputeModules).toEqual(["mla_up_proj"]);
   });
 
+  it("(QA) each line says what to change: the list as Megatron reads it, the missing flag, the recipe", async () => {
+    await refused(dsv2([SELECTIVE, "--recompute-modules mla_up_proj,layernorm"]), "so the run never trains; write them as Megatron reads them, a lower-case word each: --recompute-modules mla_up_proj layernorm");
+    await refused(dsv2([SELECTIVE, "--recompute-modules MLP"]), "a lower-case word each: --recompute-modules mlp");
+    await refused(dsv2([SELECTIVE, "--recompute-modules layernorm", "--fp8-format hybrid"]), "; set --fp8-recipe tensorwise (as paraplan's export writes it), or drop layernorm");
+    await refused(dsv2([SELECTIVE, "--recompute-modules shared_experts", "--moe-shared-expert-overlap"]), "; drop shared_experts or --moe-shared-expert-overlap");
+  });
+
+  it("(QA) model code that runs the list otherwise: the legacy models re-run core_attn alone, the local spec every layer's norms", async () => {
+    const llama = (extra: string) => ["--model", "llama3-8b", "--gpus", "64", "--from", file("txt", `--tensor-model-parallel-size 2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n--recompute-granularity selective\n${extra}`)];
+    await refused(llama("--use-legacy-models\n--use-flash-attn\n--recompute-modules core_attn mlp\n"), "--recompute-modules core_attn mlp (line 9) beside --use-legacy-models (line 7): the legacy models re-run only core_attn of the list", "so mlp would re-run nothing; drop it, or the legacy models");
+    await refused(llama("--transformer-impl local\n--recompute-modules layernorm\n"), "--recompute-modules layernorm (line 8) beside --transformer-impl local (line 7): the local spec's input and pre-MLP norms are modules of their own on every layer", "drop layernorm, or run Transformer Engine");
+    // (on Transformer Engine a dense model's norms are fused: layernorm re-runs nothing, refused as such)
+    await refused(llama("--recompute-modules core_attn layernorm\n"), "on llama3-8b: layernorm recomputes the norms that are modules of their own");
+  });
+
+  it("(QA) Megatron-DeepSpeed has no --recompute-modules: under selective any module but core_attn is refused as that, under full it is said", async () => {
+    const ds = file("json", JSON.stringify({ train_batch_size: 96, train_micro_batch_size_per_gpu: 4, zero_optimization: { stage: 1 }, bf16: { enabled: true } }));
+    const script = (extra: string) => ["--model", "gpt3-1.3b", "--from", ds, "--from", file("sh", `deepspeed --num_gpus 8 pretrain_gpt.py --tensor-model-parallel-size 2 --pipeline-model-parallel-size 2 --num-layers 24 --hidden-size 2048 --num-attention-heads 16 --seq-length 2048 --max-position-embeddings 2048 --micro-batch-size 4 --global-batch-size 96 --bf16 ${extra} --deepspeed\n`)];
+    for (const list of ["mlp", "CORE_ATTN", "core_attn mlp"])
+      await refused(script(`--recompute-granularity selective --recompute-modules ${list}`), `--recompute-modules ${list} (line 1): Megatron-DeepSpeed has no --recompute-modules (megatron/arguments.py @207b2d5a): its selective recompute re-runs the attention core alone; drop the flag`);
+    const full = await accepted(script("--checkpoint-activations --recompute-modules mlp"));
+    expect(full.from.notes.join("\n")).toContain("--recompute-modules mlp (line 1): Megatron-DeepSpeed has no --recompute-modules (megatron/arguments.py @207b2d5a): its selective recompute re-runs the attention core alone; read as full recompute");
+  });
+
   it("on an engine whose selective recompute is another rule: named by the file's setting", async () => {
     // (Llama 3 8B's dense MLP, which the torchtitan engine runs as paraplan prices it)
     const llama = file("txt", "--tensor-model-parallel-size 2\n--micro-batch-size 1\n--global-batch-size 512\n--seq-length 8192\n--bf16\n--recompute-granularity selective\n--recompute-modules mlp\n");
