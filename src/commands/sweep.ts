@@ -12,7 +12,7 @@ import { heldBySlice } from "../domain-slice.js";
 import { type DeadlineMargin, type HeldOf, type SweptRequest, deadlineLine, holdsIdle, noPlanLine, sweepAssumed, sweepCalibration, sweepChart, sweepHeader, sweepTable } from "../format/sweep-text.js";
 import { compact } from "../format/units.js";
 import { rejections } from "../format/plan-text.js";
-import type { SearchResult } from "../../planner/index.js";
+import { type SearchResult, isDefaultModules, recomputeModulesOf } from "../../planner/index.js";
 import type { Io } from "../io.js";
 import { parsePlanArgs } from "../plan-args.js";
 import { GpuCountError, type PlanRequest, buildRequest } from "../plan-request.js";
@@ -119,6 +119,8 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
       // as plan --json's cluster: the slice of each NVLink domain the counts use
       ...(head?.domainSlice ? { cluster: { gpusPerNode: head.hw.gpusPerNode, gpusPerDomain: head.domainSlice.used, nvlinkDomain: head.domainSlice.of } } : {}),
       engine: head?.training.engine?.name ?? null,
+      // (as plan --json's, where not the default: QA found the sweep's --json without them)
+      ...recomputeModulesJson(head?.training.engine),
       precision: head?.training.precision ?? null,
       tokens: settings.tokens,
       assumed: sweepAssumed(swept),
@@ -194,4 +196,11 @@ export async function runSweep(argv: string[], run: RunArgs, counts: readonly nu
     return EXIT.doesNotFit;
   }
   return EXIT.ok;
+}
+
+/** The modules selective recompute re-runs where not Megatron's default, as plan --json's
+ *  `recomputeModules` (format/plan-json.ts). */
+function recomputeModulesJson(e: Parameters<typeof recomputeModulesOf>[0]): { recomputeModules?: readonly string[] } {
+  const modules = e === undefined ? undefined : recomputeModulesOf(e);
+  return modules !== undefined && !isDefaultModules(modules) ? { recomputeModules: modules } : {};
 }

@@ -68,6 +68,10 @@ describe("plan --recompute-modules", () => {
     const sweep = await cli(["plan", "--model", "llama3-8b", "--sweep-gpus", "8,16", "--tokens", "1T", "--recompute-modules", "core_attn,mlp"]);
     expect(sweep.code, sweep.stderr).toBe(0);
     expect(sweep.stdout).toContain("recompute modules core_attn, mlp");
+    // (QA) the sweep's --json names them as plan --json does
+    const sweepJson = await cli(["plan", "--model", "llama3-8b", "--sweep-gpus", "8,16", "--tokens", "1T", "--recompute-modules", "mlp,core_attn", "--json"]);
+    expect(sweepJson.code, sweepJson.stderr).toBe(0);
+    expect(JSON.parse(sweepJson.stdout).recomputeModules).toEqual(["core_attn", "mlp"]);
   });
 
   it("exit 2, one line naming the flag: another name, moe on a dense model, beside --recompute none or full", async () => {
