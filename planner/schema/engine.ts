@@ -341,7 +341,9 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],
     ...(f.activations?.recomputeBlockLayers !== undefined ? { recomputeBlockLayers: fig("activations.recomputeBlockLayers", f.activations.recomputeBlockLayers) } : {}),
-    ...(f.activations?.recomputeModules !== undefined ? { recomputeModules: fig("activations.recomputeModules", f.activations.recomputeModules) as Engine["recomputeModules"] } : {}),
+    // (in Megatron's order, as the flag and a Megatron file give them: QA found the header and
+    // --json in the file's order)
+    ...(f.activations?.recomputeModules !== undefined ? { recomputeModules: RECOMPUTE_MODULES.filter((x) => (fig("activations.recomputeModules", f.activations!.recomputeModules!) as string[]).includes(x)) } : {}),
     activationTensors: (f.activations?.tensors === undefined ? "16-bit" : fig("activations.tensors", f.activations.tensors)) as Engine["activationTensors"],
     residualBytes: f.activations?.residualBytes === undefined ? 2 : fig("activations.residualBytes", f.activations.residualBytes),
     logitBytes: f.activations?.logitBytes === undefined ? 4 : fig("activations.logitBytes", f.activations.logitBytes),

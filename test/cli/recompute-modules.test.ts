@@ -44,7 +44,8 @@ describe("plan --recompute-modules", () => {
   });
 
   it("priced as an engine file stating activations.recomputeModules; with --recompute left to the search it prices the selective plans", async () => {
-    const engine = tempFile("mcore-mlp-recompute.json", JSON.stringify({ name: "mcore-mlp-recompute", extends: "megatron-core", description: "Megatron-Core recomputing the dense MLP", activations: { recomputeModules: { value: ["core_attn", "mlp"], source: "transformer_config.py @ core_r0.14.0" } } }));
+    // (in any order: read in Megatron's, as the flag's)
+    const engine = tempFile("mcore-mlp-recompute.json", JSON.stringify({ name: "mcore-mlp-recompute", extends: "megatron-core", description: "Megatron-Core recomputing the dense MLP", activations: { recomputeModules: { value: ["mlp", "core_attn"], source: "transformer_config.py @ core_r0.14.0" } } }));
     const flag = await json([...LLAMA, "--recompute-modules", "core_attn,mlp"]);
     const file = await json([...LLAMA, "--engine", engine]);
     expect(file.plans[0]!.tokensPerSecond).toBe(flag.plans[0]!.tokensPerSecond);
