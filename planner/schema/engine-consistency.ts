@@ -35,6 +35,10 @@ export function engineInconsistency(e: Engine): string | null {
     // (QA: on a stack with no selective recompute the list changed nothing, yet the header named it)
     (e.recomputeModules !== undefined && e.recompute !== "any"
       ? `field "activations.recomputeModules": the engine runs no selective recompute (recompute "${e.recompute}"), so the modules would change nothing; drop the field, or set recompute "any"`
+      : null) ??
+    // (QA: priced by plan, then refused by the Megatron export)
+    (e.recomputeModules?.includes("shared_experts") && e.moe.sharedExpertOverlap !== null
+      ? `field "activations.recomputeModules": shared_experts beside moe.sharedExpertOverlap, which Megatron refuses ("shared_experts recompute cannot work with --moe-shared-expert-overlap", transformer_config.py:903-910 @ core_r0.14.0); drop one`
       : null)
   );
 }

@@ -214,5 +214,7 @@ describe("where the modules cannot be priced", () => {
     // (QA) on a stack with no selective recompute (megatron-2021's "layers") the list changes nothing
     const layers = parseEngineFile({ ...meg, recompute: "layers", activations: { ...meg.activations, recomputeModules: ["mlp"] } }, "x.json");
     expect(!layers.ok && layers.message).toContain('field "activations.recomputeModules": the engine runs no selective recompute (recompute "layers")');
+    const overlap = parseEngineFile({ ...meg, moe: { ...meg.moe, sharedExpertOverlap: { dispatch: "up", combine: "down", backward: true } }, activations: { ...meg.activations, recomputeModules: ["shared_experts"] } }, "x.json");
+    expect(!overlap.ok && overlap.message).toContain("shared_experts beside moe.sharedExpertOverlap, which Megatron refuses");
   });
 });
