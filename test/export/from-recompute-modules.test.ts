@@ -158,6 +158,9 @@ describe("--recompute-modules Megatron refuses at start, or paraplan does not pr
     await refused(dsv2([SELECTIVE, "--recompute-modules MLP"]), "a lower-case word each: --recompute-modules mlp");
     await refused(dsv2([SELECTIVE, "--recompute-modules layernorm", "--fp8-format hybrid"]), "; set --fp8-recipe tensorwise (as paraplan's export writes it), or drop layernorm");
     await refused(dsv2([SELECTIVE, "--recompute-modules shared_experts", "--moe-shared-expert-overlap"]), "; drop shared_experts or --moe-shared-expert-overlap");
+    // (a variable set to a list of words is not resolved: said as such, not as Megatron's assertion)
+    const script = file("sh", `MODS="mla_up_proj moe_act"\ntorchrun --nproc-per-node 16 pretrain_gpt.py ${DSV2_LITE.join(" ")} --bf16 ${SELECTIVE} --recompute-modules $MODS\n`);
+    await refused(["--model", "deepseek-v2-lite", "--gpus", "16", "--from", script], "--recompute-modules $MODS (line 2): $MODS is a shell variable paraplan does not resolve (one set to a list of words); write the modules in its place, a word each");
   });
 
   it("(QA) model code that runs the list otherwise: the legacy models re-run core_attn alone, the local spec every layer's norms", async () => {
