@@ -114,7 +114,7 @@ export function readRecomputeModules(m: Map<string, ArgSetting>, o: string, reco
   const stops = (what: string, lines: string, fix: string, raises = "ValueError") => new UserError(`${o}: ${flag}: ${what}: Megatron raises ${raises} at start (transformer_config.py:${lines} @ core_r0.14.0), so the run never trains; ${fix}`);
   // (QA: `MODS="mla_up_proj moe_act"` … `--recompute-modules $MODS` was said to make Megatron raise;
   // args-file.ts resolves a variable set to one word, not to a list)
-  const variable = given.values.find((v) => v.includes("$"));
+  const variable = values.find((v) => v.includes("$"));
   if (variable !== undefined) throw new UserError(`${o}: ${flag}: ${variable} is a shell variable paraplan does not resolve (one set to a list of words); write the modules in its place, a word each`);
   const megatrons = [...RECOMPUTE_MODULES, ...Object.keys(UNPRICED_RECOMPUTE_MODULES)].sort();
   const unknown = values.filter((v) => !megatrons.includes(v));
