@@ -109,10 +109,10 @@ describe("what the modules re-run", () => {
   });
   it("the tp collectives again: half a pass for each layer whose MLP or shared experts re-run", () => {
     const lite = preset("deepseek-v2-lite"); // 27 layers, the first dense
-    expect(recomputeTpShare(lite, withModules(["mlp", "shared_experts"]), "selective")).toBe(0.5);
-    expect(recomputeTpShare(lite, withModules(["mlp"]), "selective")).toBeCloseTo(0.5 / 27, 15);
-    expect(recomputeTpShare(lite, core, "selective")).toBe(0);
-    expect(recomputeTpShare(lite, core, "full")).toBe(1);
+    expect(recomputeTpShare(lite, withModules(["mlp", "shared_experts"]), { recompute: "selective", pp: 1 })).toBe(0.5);
+    expect(recomputeTpShare(lite, withModules(["mlp"]), { recompute: "selective", pp: 1 })).toBeCloseTo(0.5 / 27, 15);
+    expect(recomputeTpShare(lite, core, { recompute: "selective", pp: 1 })).toBe(0);
+    expect(recomputeTpShare(lite, core, { recompute: "full", pp: 1 })).toBe(1);
     const t = training(withModules(["mlp"]), { gpus: 8 });
     const p = plan({ tp: 8, sequenceParallel: true, recompute: "selective" });
     const calls = (tt: Training) => wireOf(llama, tt, p, wireLinks(H100, place(H100, degreesOf(p)))).find((i) => i.id === "tp-layer")!.calls;
@@ -165,7 +165,7 @@ describe("moe: the MoE block again, its all-to-alls a third time", () => {
     const calls = (e: Engine, q: Plan = p) => wireOf(lite, t(e), q, wireLinks(H100, place(H100, degreesOf(q)))).find((i) => i.id === "ep-dispatch")!.calls;
     expect(calls(withModules(["moe"])) / calls(core)).toBe(1.5);
     expect(calls(withModules(["moe"]))).toBe(calls(core, { ...p, recompute: "full" }));
-    expect(recomputeTpShare(lite, withModules(["moe"]), "selective")).toBeCloseTo((0.5 * 26) / 27, 15);
+    expect(recomputeTpShare(lite, withModules(["moe"]), { recompute: "selective", pp: 1 })).toBeCloseTo((0.5 * 26) / 27, 15);
   });
   it("the recompute re-runs the router, the routed experts, the shared experts and the block's memory-bound work: less than a full recompute, more than moe_act; the step's all-to-alls grow by half; the simulator agrees", () => {
     const run = (e: Engine, q: Plan = p) => evaluatePlan(lite, H100, t(e), q, microBatchCosts(lite, H100, t(e), q));
