@@ -17,7 +17,7 @@ import { foundryModel } from "./foundry-model.js";
 import { readConfigs } from "./read-back.js";
 import type { BalanceStated } from "./deepspeed-partition.js";
 import { titanPreset } from "./read-torchtitan.js";
-import { loadConfigFile } from "./read-config.js";
+import { type ConfigReading, loadConfigFile } from "./read-config.js";
 import { type SettingAt, named, settingOf } from "./setting-at.js";
 
 /** Pre-parse of --from (repeatable): the paths and the remaining plan flags, or null without it. */
@@ -45,6 +45,21 @@ function agree<T>(flag: string, explicit: T | undefined, fromConfig: T | undefin
   if (explicit !== undefined && fromConfig !== undefined && explicit !== fromConfig)
     throw new UserError(`${flag} ${String(explicit)} but ${says ?? `${origin} has ${String(fromConfig)}`}; drop the flag or change the file`);
   return explicit ?? fromConfig;
+}
+
+/** --recompute-num-layers N beside a --from file: the count re-runs the first N layers of each
+ *  chunk under full recompute, so beside a file that runs none or selective recompute it changes
+ *  nothing, and beside one stating another block count it contradicts it (exit 2 either way);
+ *  beside a file's full recompute of every layer it prices the first N of each chunk instead. */
+function blockBesideFile(n: number | undefined, reading: Pick<ConfigReading, "plan" | "at" | "recomputeBlockLayers">, origin: string): void {
+  if (n === undefined) return;
+  const recompute = reading.plan.recompute;
+  const where = reading.at?.recompute !== undefined ? named(reading.at.recompute) : origin;
+  if (recompute !== "full")
+    throw new UserError(`--recompute-num-layers ${n}: ${where} runs ${recompute === "none" ? "no recompute" : "selective recompute"}, and the count says which layers full recompute re-runs, so it would change nothing; drop the flag or change the file`);
+  const stated = reading.recomputeBlockLayers;
+  if (stated !== undefined && stated !== n)
+    throw new UserError(`--recompute-num-layers ${n} but ${reading.at?.recomputeBlockLayers !== undefined ? named(reading.at.recomputeBlockLayers) : `${origin} has ${stated}`} (--recompute-method block); drop the flag or change the file`);
 }
 
 /** The model a configuration states on its own: an llm-foundry YAML's mpt_causal_lm section, or
@@ -109,6 +124,8 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
   from("--recompute-modules", reading.recomputeModules !== undefined ? at.recomputeModules : undefined, args.recomputeModules !== undefined);
   // (the flag beside a file stating other modules contradicts it; either alone gives them)
   agree("--recompute-modules", args.recomputeModules?.join(","), reading.recomputeModules?.join(","), origin);
+  from("--recompute-num-layers", reading.recomputeBlockLayers !== undefined ? at.recomputeBlockLayers : undefined, args.recomputeBlockLayers !== undefined);
+  blockBesideFile(args.recomputeBlockLayers, reading, origin);
   if (reading.gpusFrom !== "--gpus") valuesFrom["--gpus"] = reading.gpusFrom;
   const req = buildRequest({
     ...args,
@@ -126,6 +143,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     moeOverlap: reading.moeOverlap,
     moeSharedOverlap: reading.moeSharedOverlap,
     recomputeModules: args.recomputeModules ?? reading.recomputeModules,
+    recomputeBlockLayers: args.recomputeBlockLayers ?? reading.recomputeBlockLayers,
     keptOutputBytes: reading.keptOutputBytes,
     // (a split the file's own header states prices the search too, as export prices that release,
     // unless an --engine file states the user's stack instead)

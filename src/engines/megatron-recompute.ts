@@ -49,7 +49,12 @@ export function readRecompute(m: Map<string, ArgSetting>, o: string, deepspeed: 
     notes.push(`${o}: ${argAt(m, "recompute-modules")} names no module: selective recompute re-runs nothing, read as no recompute`);
     recompute = "none";
   }
-  if (recompute === "full") fullRecomputeIsEveryLayer(m, o, method, layers, pp, vpp, stageLayers);
+  // (block with --recompute-num-layers 0 checkpoints no layer: transformer_block.py:443-461 @
+  // core_r0.14.0 runs each plainly, and TransformerConfig asks only that the count is given)
+  if (recompute === "full" && fullRecomputeLayers(m, o, deepspeed, method, layers, pp, vpp, stageLayers) === 0) {
+    notes.push(`${o}: ${argAt(m, "recompute-method")} ${argAt(m, "recompute-num-layers")} checkpoints no layer: read as no recompute`);
+    recompute = "none";
+  }
   if (deepspeed && has("checkpoint-activations") && (intArg(m, "checkpoint-num-layers", o) ?? 1) > 1)
     throw new UserError(`${o}: ${argAt(m, "checkpoint-num-layers")} checkpoints groups of layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--checkpoint-num-layers 1)`);
   return recompute;
@@ -73,23 +78,61 @@ function megatronCoreChecks(m: Map<string, ArgSetting>, o: string, recompute: Re
 }
 
 /** Full recompute as Megatron runs it (megatron/core/transformer/transformer_block.py
- *  _checkpointed_forward, over the layers of one model chunk, a stage or a virtual stage):
- *  "uniform" checkpoints groups of --recompute-num-layers layers, every layer recomputed; "block"
- *  checkpoints the first --recompute-num-layers layers of each chunk and keeps the rest's
- *  activations. paraplan's full recompute is every layer checkpointed alone: uniform with groups of
- *  1, or block covering every chunk's layers; anything else is refused, not priced as it. */
-function fullRecomputeIsEveryLayer(m: Map<string, ArgSetting>, o: string, method: string | undefined, layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined): void {
+ *  _checkpointed_forward @ core_r0.14.0, over the layers of one model chunk, a stage or a virtual
+ *  stage): "uniform" checkpoints groups of --recompute-num-layers layers, every layer recomputed;
+ *  "block" checkpoints the first --recompute-num-layers layers of each chunk and runs the rest
+ *  without recompute. paraplan prices uniform with groups of 1, and block: every layer where N
+ *  covers each chunk's, else the first N of each (Engine.recomputeBlockLayers, read by
+ *  blockRecomputeLayers). Groups are refused, not priced as layers; so is block below a chunk's
+ *  layers in Megatron-DeepSpeed, whose engine prices whole layers or none. Returns the count. */
+function fullRecomputeLayers(m: Map<string, ArgSetting>, o: string, deepspeed: boolean, method: string | undefined, layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined): number | undefined {
   if (method !== undefined && method !== "uniform" && method !== "block")
     throw new UserError(`${o}: ${argAt(m, "recompute-method")} is not uniform or block`);
-  const n = intArg(m, "recompute-num-layers", o);
+  const n = intArg(m, "recompute-num-layers", o, 0);
   if (method === "block") {
-    const chunk = stageLayers !== undefined ? Math.max(...stageLayers) : layers !== undefined ? Math.ceil(layers / (pp * vpp)) : undefined;
+    const chunk = largestChunk(layers, pp, vpp, stageLayers);
     const where = vpp > 1 ? "virtual stage" : pp > 1 ? "pipeline stage" : "model";
-    if (chunk === undefined || n === undefined || n < chunk)
-      throw new UserError(`${o}: --recompute-method block ${n === undefined ? "without --recompute-num-layers" : `--recompute-num-layers ${n}`} recomputes only that many of the ${chunk ?? "(unknown)"} layers of each ${where} and keeps the others' activations, which paraplan does not model (it prices every layer recomputed, or none)`);
-  } else if ((n ?? 1) > 1)
+    if (n === undefined || (deepspeed && (chunk === undefined || n < chunk)))
+      throw new UserError(`${o}: --recompute-method block ${n === undefined ? "without --recompute-num-layers" : `--recompute-num-layers ${n}`} recomputes only that many of the ${chunk ?? "(unknown)"} layers of each ${where} and keeps the others' activations, which paraplan does not model ${deepspeed ? "on Megatron-DeepSpeed (its engine prices every layer recomputed, or none)" : "without the count"}`);
+  } else if (n === 0)
+    throw new UserError(`${o}: ${argAt(m, "recompute-method")} ${argAt(m, "recompute-num-layers")}: uniform groups of 0 layers never advance (transformer_block.py:431-441 @ core_r0.14.0 loops forever), so the run never trains; use --recompute-num-layers 1`);
+  else if ((n ?? 1) > 1)
     throw new UserError(`${o}: --recompute-method ${method ?? "uniform"} --recompute-num-layers ${n} checkpoints groups of ${n} layers (one stored input per group, the group rebuilt together), which paraplan does not model; it prices full recompute layer by layer (--recompute-num-layers 1)`);
+  return n;
 }
+
+/** The layers of a model chunk, the largest where stages differ (undefined where unknown). */
+const largestChunk = (layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined): number | undefined =>
+  stageLayers !== undefined ? Math.max(...stageLayers) : layers !== undefined ? Math.ceil(layers / (pp * vpp)) : undefined;
+
+/** Megatron-LM's --recompute-method block --recompute-num-layers N under full recompute, where N is
+ *  below the largest chunk's layers: the engine's recomputeBlockLayers (planner/cost/
+ *  block-recompute.ts; the first min(N, c) layers of a chunk of c recomputed). Undefined where every
+ *  layer is (uniform, or N covering each chunk), without full recompute, and in Megatron-DeepSpeed
+ *  (fullRecomputeLayers refuses it there). */
+export function blockRecomputeLayers(m: Map<string, ArgSetting>, o: string, recompute: Recompute, layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined, notes: string[]): number | undefined {
+  if (recompute !== "full" || strArg(m, "recompute-method") !== "block") return undefined;
+  const n = intArg(m, "recompute-num-layers", o, 0)!;
+  const chunk = largestChunk(layers, pp, vpp, stageLayers);
+  if (chunk !== undefined && n >= chunk) return undefined;
+  const where = vpp > 1 ? "virtual stage" : pp > 1 ? "pipeline stage" : "model";
+  notes.push(`${o}: ${argAt(m, "recompute-method")} ${argAt(m, "recompute-num-layers")}: the first ${n} layers of each ${where}${chunk !== undefined ? ` (of ${chunk})` : ""} recomputed, the others keep their activations`);
+  return n;
+}
+
+/** The recompute settings a Megatron file gives the engine (ConfigReading). */
+export interface RecomputeFacts {
+  /** --recompute-modules under selective recompute (readRecomputeModules). */
+  recomputeModules?: RecomputeModule[] | undefined;
+  /** --recompute-method block --recompute-num-layers N under full recompute (blockRecomputeLayers). */
+  recomputeBlockLayers?: number | undefined;
+}
+
+/** The reading's fields of them, where set. */
+export const recomputeReading = (f: RecomputeFacts): { recomputeModules?: RecomputeModule[]; recomputeBlockLayers?: number } => ({
+  ...(f.recomputeModules !== undefined ? { recomputeModules: f.recomputeModules } : {}),
+  ...(f.recomputeBlockLayers !== undefined ? { recomputeBlockLayers: f.recomputeBlockLayers } : {}),
+});
 
 /** --recompute-modules (core_v0.12.0 and later): the modules Megatron's selective recompute
  *  re-runs (TransformerConfig.recompute_modules, transformer_config.py:864-937 @ core_r0.14.0), in

@@ -1,12 +1,12 @@
 // Megatron-LM (and Megatron-DeepSpeed) pretrain_gpt.py arguments → a plan. Flag meanings follow
 // megatron/training/arguments.py (validate_args) of the releases in megatron.ts; Megatron-DeepSpeed's
 // own (megatron/arguments.py @207b2d5a) where marked.
-import type { ModelSpec, MoeDispatcher, Precision, Recompute, RecomputeModule, SharedExpertOverlap, ZeroStage } from "../../planner/index.js";
+import type { ModelSpec, MoeDispatcher, Precision, Recompute, SharedExpertOverlap, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { type ArgSetting, argAt, byFlag, defaultsWarning, intArg, readArgs, strArg } from "./args-file.js";
 import { launcherWorld } from "./launcher-world.js";
 import { architectureClaims, checkEntryPoint } from "./megatron-claims.js";
-import { readRecompute, readRecomputeModules } from "./megatron-recompute.js";
+import { type RecomputeFacts, blockRecomputeLayers, readRecompute, readRecomputeModules, recomputeReading } from "./megatron-recompute.js";
 import { megatronAttention } from "./megatron-attention.js";
 import { bucketCountWarning, checkOptimizerInstances, ddpBucketBytes, derivedFfn, fusionFlags, kvChannelsClaim, megatronGradDtype } from "./megatron-flags.js";
 import { readDeepSpeedMoe, readMegatronMoe } from "./moe-args.js";
@@ -20,7 +20,7 @@ import { type BalanceStated, headerBalance, readDeepSpeedPartition } from "./dee
 import { CPU_OFFLOAD, NOT_EXPRESSIBLE, NOT_MODELED, slidingWindowRefusal } from "./megatron-refusals.js";
 import { type ConfigFile, type ConfigReading, type ModelClaim, type ReadContext, checkBatch, checkClaims, dataParallel, refuseUnpricedExperts, statesAllOf, unknownLine, worldSize } from "./read-config.js";
 
-export interface MegatronFacts {
+export interface MegatronFacts extends RecomputeFacts {
   tp: number;
   pp: number;
   /** Megatron-DeepSpeed without --no-pipeline-parallel: GPTModelPipe under DeepSpeed's pipeline engine, even at pp 1. */
@@ -64,8 +64,6 @@ export interface MegatronFacts {
   moeOverlap?: { sms: number | null } | undefined;
   /** --moe-shared-expert-overlap with shared experts (megatron-moe-flags.ts sharedOverlap). */
   moeSharedOverlap?: SharedExpertOverlap | undefined;
-  /** --recompute-modules under selective recompute (megatron-recompute.ts readRecomputeModules). */
-  recomputeModules?: RecomputeModule[] | undefined;
   /** Context parallel: Megatron-LM --context-parallel-size / --cp-comm-type, Megatron-DeepSpeed
    *  --ds-sequence-parallel-size (Ulysses). */
   cp: CpFields;
@@ -329,6 +327,7 @@ export function megatronFacts(file: ConfigFile, deepspeed: boolean, model?: Mode
     moeOverlap: deepspeed ? undefined : moeOverlap(m, o, { ep: moe.ep, pp, vpp, recompute, dispatcher: moe.dispatcher }),
     moeSharedOverlap: deepspeed ? undefined : sharedExpertOverlap(m, o, notes),
     recomputeModules: deepspeed ? undefined : readRecomputeModules(m, o, recompute, { fp8: precision === "fp8", model }, notes),
+    recomputeBlockLayers: deepspeed ? undefined : blockRecomputeLayers(m, o, recompute, layers ?? modelLayers, pp, vpp, stageLayers, notes),
     claims,
     warnings,
     notes,
@@ -390,7 +389,7 @@ export function readMegatron(file: ConfigFile, ctx: ReadContext): ConfigReading 
     ...(f.moeDispatcher === "deepep" ? { moeDispatcher: f.moeDispatcher } : {}),
     ...(f.moeOverlap !== undefined ? { moeOverlap: f.moeOverlap } : {}),
     ...(f.moeSharedOverlap !== undefined ? { moeSharedOverlap: f.moeSharedOverlap } : {}),
-    ...(f.recomputeModules !== undefined ? { recomputeModules: f.recomputeModules } : {}),
+    ...recomputeReading(f),
     claims: f.claims,
     at: f.at,
     warnings: f.warnings,
