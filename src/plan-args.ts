@@ -38,6 +38,7 @@ export const PLAN_OPTIONS = {
   "micro-batch": { type: "string" },
   recompute: { type: "string" },
   "recompute-modules": { type: "string" },
+  "recompute-num-layers": { type: "string" },
   schedule: { type: "string" },
   "sequence-parallel": { type: "boolean" },
   "no-sequence-parallel": { type: "boolean" },
@@ -96,6 +97,9 @@ export interface PlanArgs {
   /** --recompute-modules a,b (or a --from file's): what the engine's selective recompute re-runs
    *  (Engine.recomputeModules, Megatron's names); undefined: the engine's. */
   recomputeModules?: readonly RecomputeModule[] | undefined;
+  /** --recompute-num-layers N (or a --from file's --recompute-method block): the first layers of
+   *  each model chunk full recompute re-runs (Engine.recomputeBlockLayers); undefined: the engine's. */
+  recomputeBlockLayers?: number | undefined;
   /** Bytes per logit the last pipeline stage keeps of every micro-batch, as the configuration's
    *  release runs (Engine.keptOutputBytes; no flag of its own); undefined: the engine's. */
   keptOutputBytes?: number | undefined;
@@ -175,6 +179,19 @@ function recomputeModulesFlag(value: string | undefined, recompute: Recompute | 
   if (recompute === "none" || recompute === "full")
     throw new UserError(`--recompute-modules: --recompute ${recompute} ${recompute === "full" ? "re-runs every layer whole" : "re-runs nothing"}, so the modules (selective recompute's) would change nothing; drop one`);
   return RECOMPUTE_MODULES.filter((x) => names.includes(x));
+}
+
+/** The most layers --recompute-num-layers takes (the engine field's bound, planner/schema/engine.ts). */
+const MAX_BLOCK_LAYERS = 100_000;
+
+/** --recompute-num-layers N: Megatron-Core's --recompute-method block count, the first N layers of
+ *  each model chunk re-run under full recompute (Engine.recomputeBlockLayers). Beside --recompute
+ *  none or selective it changes nothing: exit 2. Whether the engine runs it is plan-engine.ts's. */
+function recomputeBlockFlag(value: string | undefined, recompute: Recompute | undefined): number | undefined {
+  const n = int("recompute-num-layers", value, 1, MAX_BLOCK_LAYERS);
+  if (n !== undefined && (recompute === "none" || recompute === "selective"))
+    throw new UserError(`--recompute-num-layers: --recompute ${recompute} ${recompute === "none" ? "re-runs nothing" : "re-runs modules, not layers"}, and the count says which layers of each chunk full recompute re-runs, so it would change nothing; drop one`);
+  return n;
 }
 
 /** --stage-layers a,b,…: the layers of each pipeline stage (uneven stages, planner/layout/stages.ts).
@@ -260,6 +277,7 @@ export function parsePlanArgs(argv: string[], alsoKnown: readonly string[] = [])
     gradReduceInFp32: values["grad-reduce-in-fp32"] === true,
     moeImbalance: imbalance(s("moe-imbalance")),
     recomputeModules: recomputeModulesFlag(s("recompute-modules"), fixed.recompute),
+    recomputeBlockLayers: recomputeBlockFlag(s("recompute-num-layers"), fixed.recompute),
     optimizerStates: oneOf("optimizer-states", s("optimizer-states"), ["fp32", "bf16"] as const),
     fixed,
     top: int("top", s("top"), 1, MAX.top) ?? 10,

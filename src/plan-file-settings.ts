@@ -1,6 +1,6 @@
 // The training a --plan file was planned for: `plan --json`'s output (its model.seqLen,
 // globalBatch, precision, fusedAttention, overlapGradReduce, gradReduceBytes, tpCommOverlap,
-// moeImbalance, optimizerStates, recomputeModules, engine and cluster.profile), a run directory's plan.json (seqLen,
+// moeImbalance, optimizerStates, recomputeModules, recomputeBlockLayers, engine and cluster.profile), a run directory's plan.json (seqLen,
 // globalBatch, precision, engine, profile, overlapGradReduce, moeImbalance) or a launch spec
 // (training.seqLen / globalBatch / precision, and the `prediction` settings the worker does not
 // read — profile, overlapGradReduce, moeImbalance: executor/PROTOCOL.md). export and execute predict with them, not with the model's
@@ -44,6 +44,7 @@ export interface PlanFileSettings {
   moeImbalance?: Recorded<number>;
   optimizerStates?: Recorded<"fp32" | "bf16">;
   recomputeModules?: Recorded<RecomputeModule[]>;
+  recomputeBlockLayers?: Recorded<number>;
   /** The engine profile the file's figures were predicted with. */
   engine?: Recorded<string>;
   /** The hardware profile (plan --json cluster.profile, plan.json profile). */
@@ -89,6 +90,7 @@ export function planFileSettings(raw: unknown, path: string): PlanFileSettings {
   take("moeImbalance", raw, "moeImbalance");
   take("optimizerStates", raw, "optimizerStates");
   take("recomputeModules", raw, "recomputeModules");
+  take("recomputeBlockLayers", raw, "recomputeBlockLayers");
   take("engine", raw, "engine");
   take("profile", raw, "profile");
   take("profile", raw.cluster, "cluster.profile");
@@ -173,6 +175,17 @@ export function withPlanFileSettings(args: PlanArgs, s: PlanFileSettings, reques
     if (args.recomputeModules === undefined && now.recompute === "any" && recomputeModulesRefusal([], now, {}) === null) {
       out.recomputeModules = modules;
       vf["--recompute-modules"] = from(s.recomputeModules);
+    }
+  }
+  // The first layers of each chunk full recompute re-ran (plan --json writes them where not every
+  // layer), likewise where the engine priced now runs Megatron-Core's recompute.
+  if (s.recomputeBlockLayers) {
+    const n = s.recomputeBlockLayers.value;
+    if (args.recomputeBlockLayers !== undefined && args.recomputeBlockLayers !== n) throw clash(`--recompute-num-layers ${args.recomputeBlockLayers}`, s.recomputeBlockLayers);
+    const now = baseEngine({ path: s.path }, requestEngine);
+    if (args.recomputeBlockLayers === undefined && now.recompute === "any" && now.selectiveRecompute === "attention-core") {
+      out.recomputeBlockLayers = n;
+      vf["--recompute-num-layers"] = from(s.recomputeBlockLayers);
     }
   }
   if (s.fusedAttention) {

@@ -68,6 +68,9 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --recompute-modules M,…  what selective recompute re-runs on megatron-core, Megatron's
                            --recompute-modules: core_attn (default), layernorm, mla_up_proj, mlp,
                            moe_act, shared_experts
+  --recompute-num-layers N what full recompute re-runs on megatron-core: the first N layers of each
+                           pipeline (or virtual) stage, the rest keep their activations (Megatron's
+                           --recompute-method block --recompute-num-layers N)
   --sequence-parallel / --no-sequence-parallel
   --top K                  how many plans to list (default 10)
   --from FILE              read your Megatron-LM arguments, ds_config.json (+ Megatron-DeepSpeed arguments as a
