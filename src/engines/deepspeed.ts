@@ -23,6 +23,7 @@ import { factsInWords, megatronModelRefusal, normEpsOf, ropeThetaOf } from "./mo
 import { deepspeedMoeArgs, deepspeedMoeRefusal } from "./moe-args.js";
 import { engineDispatchRefusal } from "./engine-dispatch.js";
 import { modulesExportRefusal } from "./recompute-modules-export.js";
+import { blockExportRefusal } from "./recompute-block-export.js";
 import { deepspeedCpArgs, deepspeedCpTrainingRefusal } from "./cp-args.js";
 
 export const DEEPSPEED_RELEASES: readonly Release[] = [
@@ -199,7 +200,7 @@ function translate(input: Plan, ctx: Omit<EngineContext, "plan">): Translation {
     return { kind: "refused", reason: `fp32 gradient reduction (--grad-reduce-in-fp32) at ZeRO-${plan.zero}: DeepSpeed's communication_data_type "fp32" reduces fp32 copies of 16-bit gradients, not the fp32 gradient buffer predicted; use ZeRO-2/3, or drop the flag` };
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: paraplan does not write DeepSpeed's low-precision optimizer states; the ds_config would keep fp32 moments and need more memory than predicted (use --format megatron, or drop the flag)" };
   // (DeepSpeed-MoE's experts: deepspeed/moe/sharded_moe.py _AllToAll, torch.distributed.all_to_all_single)
-  const moe = modulesExportRefusal(plan, ctx.training, "Megatron-DeepSpeed", "its selective recompute, --recompute-granularity selective, checkpoints the attention core alone") ?? deepspeedMoeRefusal(ctx.model, plan) ?? engineDispatchRefusal(ctx.model, plan, ctx.training, "Megatron-DeepSpeed", "dispatches through DeepSpeed-MoE's 16-bit all-to-all on the critical path (deepspeed/moe/sharded_moe.py _AllToAll @ v0.16.0)") ?? deepspeedCpTrainingRefusal(ctx.model, plan, ctx.training);
+  const moe = modulesExportRefusal(plan, ctx.training, "Megatron-DeepSpeed", "its selective recompute, --recompute-granularity selective, checkpoints the attention core alone") ?? blockExportRefusal(plan, ctx.training, ctx.model, "Megatron-DeepSpeed", "--checkpoint-activations through deepspeed.checkpointing checkpoints each layer") ?? deepspeedMoeRefusal(ctx.model, plan) ?? engineDispatchRefusal(ctx.model, plan, ctx.training, "Megatron-DeepSpeed", "dispatches through DeepSpeed-MoE's 16-bit all-to-all on the critical path (deepspeed/moe/sharded_moe.py _AllToAll @ v0.16.0)") ?? deepspeedCpTrainingRefusal(ctx.model, plan, ctx.training);
   if (moe) return { kind: "refused", reason: moe };
   // Megatron-DeepSpeed's arguments build the model: refused where they cannot state it. A
   // ds_config alone carries no model: the user's model code must have its facts.

@@ -11,6 +11,7 @@ import { type Fixed, type Plan, type Precision, engineGradReduceBytes } from "..
 import { llmFoundryRefusal } from "../../planner/layout/capabilities.js";
 import { type Engine, type EngineContext, type ExportFile, type Release, type Translation, describe, llamaStyle } from "./engine-plan.js";
 import { describeScaling, normEpsOf, ropeThetaOf } from "./model-facts.js";
+import { blockExportRefusal } from "./recompute-block-export.js";
 
 export const LLM_FOUNDRY_RELEASES: readonly Release[] = [
   { id: "8c8dd48", label: "llm-foundry @8c8dd48 (mosaicml/llm-foundry, 2025-07-21: TrainConfig in llmfoundry/utils/config_utils.py, MPTConfig in llmfoundry/models/mpt/configuration_mpt.py)" },
@@ -52,7 +53,8 @@ function settingRefusal(ctx: Omit<EngineContext, "plan">): string | null {
 const modelRefusal = (ctx: Omit<EngineContext, "plan">) => mptModelRefusal(ctx) ?? settingRefusal(ctx);
 
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
-  const refused = llmFoundryRefusal(plan)?.reason ?? modelRefusal(ctx);
+  const refused = llmFoundryRefusal(plan)?.reason ?? modelRefusal(ctx)
+    ?? blockExportRefusal(plan, ctx.training, ctx.model, "llm-foundry", "fsdp_config.activation_checkpointing wraps every MPT block");
   if (refused) return { kind: "refused", reason: refused };
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: llm-foundry's decoupled_adamw keeps its moments in the parameters' fp32; drop the flag" };
   const notes: string[] = [];

@@ -25,6 +25,7 @@ import { megatronMoeArgs, megatronMoeRefusal } from "./moe-args.js";
 import { engineMoeArgs, engineMoeRefusal } from "./megatron-moe-engine.js";
 import { megatronCpArgs, megatronCpTrainingRefusal } from "./cp-args.js";
 import { megatronModulesArgs, megatronModulesNote, megatronModulesRefusal } from "./recompute-modules-export.js";
+import { megatronFullRecomputeArgs } from "./recompute-block-export.js";
 
 export const MEGATRON_RELEASES: readonly Release[] = [
   { id: "core_r0.14", label: "Megatron-LM core_r0.14 line (megatron/training/arguments.py at NVIDIA/Megatron-LM main @000c4ac, 2025)" },
@@ -92,7 +93,8 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   // Predicted with 16-bit gradient reduction under bf16 (plan --grad-reduce-in-bf16; core_r0.14
   // _add_mixed_precision_args; fp16 runs reduce in 16 bits without it).
   if (recent && t.precision !== "fp16" && engineGradReduceBytes(t) === 2) a.push(["--grad-reduce-in-bf16"]);
-  if (p.recompute === "full") a.push(["--recompute-granularity", "full"], ["--recompute-method", "uniform"], ["--recompute-num-layers", "1"]);
+  // (every layer one by one, or each chunk's first N where the engine re-runs those: recompute-block-export.ts)
+  a.push(...megatronFullRecomputeArgs(p, t, m));
   // (with the modules it re-runs where not Megatron's default: recompute-modules-export.ts)
   if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"], ...megatronModulesArgs(p, t));
   a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);

@@ -38,6 +38,7 @@ import { type TitanModelOf, TITAN_MODELS, flavorFactsInWords, flexWords, titanFl
 import { torchtitanMoeRefusal } from "./moe-args.js";
 import { asksDeepep, engineDispatchRefusal } from "./engine-dispatch.js";
 import { modulesExportRefusal } from "./recompute-modules-export.js";
+import { blockExportRefusal } from "./recompute-block-export.js";
 import { deepepEntryNote, titanV022DispatchRefusal } from "./titan-deepep-export.js";
 import { titanCpTrainingRefusal, titanCpValues } from "./cp-args.js";
 import { type TomlValue, writeToml } from "./toml.js";
@@ -272,7 +273,8 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   if (refused) return { kind: "refused", reason: refused.reason };
   // torchtitan's AdamW keeps its moments in the parameters' fp32 (FSDP2 shards fp32 parameters).
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: torchtitan's job file has no optimizer-state dtype; AdamW keeps fp32 moments, more memory than predicted (use --format megatron, or drop the flag)" };
-  const setting = unwritableSetting(ctx.training) ?? modulesExportRefusal(plan, ctx.training, "torchtitan", "activation_checkpoint.selective_ac_option is per-op or every n-th layer: job_config.py:651-660, distributed/activation_checkpoint.py @ v0.2.2");
+  const setting = unwritableSetting(ctx.training) ?? modulesExportRefusal(plan, ctx.training, "torchtitan", "activation_checkpoint.selective_ac_option is per-op or every n-th layer: job_config.py:651-660, distributed/activation_checkpoint.py @ v0.2.2")
+    ?? blockExportRefusal(plan, ctx.training, ctx.model, "torchtitan", "activation_checkpoint.mode full wraps every transformer block: distributed/activation_checkpoint.py @ v0.2.2");
   if (setting) return { kind: "refused", reason: setting };
   const id = ctx.release.id as keyof typeof TITAN_DISPATCH;
   const named = titanModel(ctx.model, plan, ctx.training.seqLen);
