@@ -150,24 +150,35 @@ describe("Megatron-LM arguments", () => {
     await refused(on8b("--use-custom-fsdp\n--data-parallel-sharding-strategy optim_grads\n"), "--use-custom-fsdp (line 6) without --use-distributed-optimizer");
   });
 
-  it("full recompute: uniform groups of one layer, or block covering each stage's layers, is every layer; fewer is refused", async () => {
+  it("full recompute: uniform groups of one layer, or block covering each stage's layers, is every layer; block below them is the engine's count; groups are refused", async () => {
     // Llama 3 8B: 32 layers, pp 2 → 16 a stage.
     const full = (method: string, layers: number) =>
       `--pipeline-model-parallel-size 2\n--recompute-granularity full\n--recompute-method ${method}\n--recompute-num-layers ${layers}\n`;
-    await refused(on8b(full("block", 8)), "--recompute-method block --recompute-num-layers 8", "of the 16 layers of each pipeline stage");
     await refused(on8b(full("uniform", 2)), "--recompute-method uniform --recompute-num-layers 2", "groups of 2 layers");
-    await refused(on8b(`--pipeline-model-parallel-size 2\n--recompute-granularity full\n--recompute-method block\n`), "--recompute-method block without --recompute-num-layers", "TransformerConfig refuses");
+    await refused(on8b(full("uniform", 0)), "--recompute-num-layers 0 (line 9)", "never advance");
+    await refused(on8b(`--pipeline-model-parallel-size 2\n--recompute-granularity full\n--recompute-method block\n`), "--recompute-granularity full (line 7) --recompute-method block without --recompute-num-layers", "TransformerConfig refuses");
     // TransformerConfig.__post_init__ (core_r0.14.0, core_v0.7.0) raises on full recompute without a
     // method or a layer count, and on selective recompute with a count (QA: full alone was priced).
     await refused(on8b("--recompute-granularity full\n"), "--recompute-granularity full (line 6) without --recompute-method (uniform or block), which Megatron's TransformerConfig refuses");
     await refused(on8b("--recompute-granularity full\n--recompute-method uniform\n"), "--recompute-granularity full (line 6) --recompute-method uniform without --recompute-num-layers");
     await refused(on8b("--recompute-activations\n--recompute-num-layers 1\n"), "--recompute-num-layers 1 (line 7) with selective recompute");
     const uniform = await accepted(on8b(full("uniform", 1)));
-    const block = await accepted(on8b(full("block", 16)));
+    const block = (await accepted(on8b(full("block", 16)))) as unknown as { from: { plan: unknown }; recomputeBlockLayers?: number };
     expect(uniform.from.plan).toMatchObject({ pp: 2, recompute: "full" });
     expect(block.from.plan).toEqual(uniform.from.plan);
+    expect(block.recomputeBlockLayers).toBeUndefined();
+    // Fewer than a stage's layers: the first 8 of each stage (recompute-block.test.ts prices it).
+    const eight = (await accepted(on8b(full("block", 8)))) as unknown as { recomputeBlockLayers?: number; from: { notes: string[] } };
+    expect(eight.recomputeBlockLayers).toBe(8);
+    expect(eight.from.notes.join("\n")).toContain("the first 8 layers of each pipeline stage (of 16) recomputed");
     // With virtual stages the chunk is a virtual stage: 32 / (2 · 2) = 8 layers.
-    await refused(on8b(full("block", 4) + "--num-virtual-stages-per-pipeline-rank 2\n"), "of the 8 layers of each virtual stage");
+    const virtual = (await accepted(on8b(full("block", 4) + "--num-virtual-stages-per-pipeline-rank 2\n"))) as unknown as { recomputeBlockLayers?: number; from: { notes: string[] } };
+    expect(virtual.recomputeBlockLayers).toBe(4);
+    expect(virtual.from.notes.join("\n")).toContain("of each virtual stage (of 8)");
+    // Block 0 checkpoints no layer (Megatron does not raise): no recompute, said.
+    const zero = await accepted(on8b(full("block", 0)));
+    expect(zero.from.plan).toMatchObject({ recompute: "none" });
+    expect(zero.from.notes.join("\n")).toContain("checkpoints no layer: read as no recompute");
   });
 
   // Real scripts (QA on Megatron-LM @ d98e8a64 and bigscience's tr11-176B-ml): examples/bert/
