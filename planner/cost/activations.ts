@@ -48,9 +48,7 @@ export interface ActivationOptions {
   cpKept?: number;
   /** Under attention-core selective: the modules re-run (Engine.recomputeModules; absent: the
    *  attention core alone, cost/module-recompute.ts). */
-  modules?: readonly RecomputeModule[];
-  /** An MoE layer's attention and shared experts (moe-memory.ts), whose norms and MLP differ. */
-  moeLayer?: boolean;
+  modules?: readonly RecomputeModule[] | undefined;
 }
 
 /** The options of a plan's layers on its engine (with the model: what its cp attention keeps). */
@@ -59,7 +57,8 @@ export function activationOptions(t: Training, p: Pick<Plan, "tp" | "sequencePar
   const cpKept = m === undefined || p.microBatch === undefined ? 0 : cpKeptLayerBytes(m, t.seqLen, e, { ...p, microBatch: p.microBatch }) * (p.cp ?? 1);
   return {
     seqLen: t.seqLen, tp: p.tp, sequenceParallel: p.sequenceParallel, recompute: p.recompute, fusedAttention: t.fusedAttention,
-    selective: e?.selectiveRecompute, ...(e?.recomputeModules ? { modules: e.recomputeModules } : {}), gatheredInputs: e?.tensorParallel.savesGatheredInput, tensors: e?.activationTensors, residualBytes: e?.residualBytes,
+    // (always set, undefined or not: one object shape for the search's hot calls)
+    selective: e?.selectiveRecompute, modules: e?.recomputeModules, gatheredInputs: e?.tensorParallel.savesGatheredInput, tensors: e?.activationTensors, residualBytes: e?.residualBytes,
     ...(cpKept > 0 ? { cpKept } : {}),
   };
 }
@@ -132,8 +131,10 @@ function autocastCompiledCoefficients(m: ModelSpec): { replicated: number; split
   return { replicated: 10, split: 2 * q + 2 * 2 * kv + 2 * q + mlp };
 }
 
-/** Bytes one layer keeps for backward for one micro-batch of b sequences, on one GPU. */
-export function layerActivationBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
+/** Bytes one layer keeps for backward for one micro-batch of b sequences, on one GPU. `moeLayer`:
+ *  an MoE layer's attention and shared experts (moe-memory.ts), whose norms and MLP differ under
+ *  Megatron's recompute modules. */
+export function layerActivationBytes(m: ModelSpec, microBatch: number, o: ActivationOptions, moeLayer = false): number {
   const sbh = o.seqLen * microBatch * m.hidden;
   const t = o.tp;
   const sp = o.sequenceParallel && t > 1;
@@ -152,7 +153,7 @@ export function layerActivationBytes(m: ModelSpec, microBatch: number, o: Activa
   const modules = megatronModules(o);
   const keepScores = !o.fusedAttention && (o.recompute === "none" || (modules !== undefined && !modules.includes("core_attn")));
   const scores = keepScores ? c.scoresPerToken : 0;
-  const d = modules !== undefined && !isDefaultModules(modules) ? moduleDiscards(m, modules, o.moeLayer === true) : NO_DISCARDS;
+  const d = modules !== undefined && !isDefaultModules(modules) ? moduleDiscards(m, modules, moeLayer) : NO_DISCARDS;
   const replicated = w.replicated - d.replicated;
   const split = w.split - d.split;
   // The QKV and MLP inputs (2sbh each, among the replicated terms) are kept whole where the stack
@@ -177,11 +178,11 @@ const megatronModules = (o: ActivationOptions): readonly RecomputeModule[] | und
  *  the layer's materialised scores, softmax and dropout mask (5as²b bytes, §4.2, over t): Megatron's
  *  selective recompute, which stores everything else, re-creates exactly them — at 32k tokens and
  *  16 heads a rank some 80 GiB, a plan that cannot run however little it stores. */
-export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: ActivationOptions): number {
+export function recomputeWorkingBytes(m: ModelSpec, microBatch: number, o: ActivationOptions, moeLayer = false): number {
   // Per-op SAC re-materialises what it did not save, one layer at a time, the same way
   // (cost/op-sac.ts): the layer's whole set less what stayed saved.
   const opSac = o.recompute === "selective" && (o.selective === "alternate-matmuls" || o.selective === "matmul-outputs");
   const attentionCore = o.recompute === "selective" && !opSac;
   if (o.recompute === "none" || (attentionCore && o.fusedAttention && isDefaultModules(megatronModules(o)!))) return 0;
-  return Math.max(0, layerActivationBytes(m, microBatch, { ...o, recompute: "none" }) - layerActivationBytes(m, microBatch, o));
+  return Math.max(0, layerActivationBytes(m, microBatch, { ...o, recompute: "none" }, moeLayer) - layerActivationBytes(m, microBatch, o, moeLayer));
 }

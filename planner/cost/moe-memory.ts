@@ -14,7 +14,7 @@ import { routedRows, routedTokens } from "./moe-time.js";
  *  router's fp32 logits and probabilities (2·4·E per token). Full recompute keeps only the
  *  layer's input (activations.ts). */
 export function moeLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
-  const base = layerActivationBytes(sharedWidthLayer(m), plan.microBatch, { ...o, moeLayer: true });
+  const base = layerActivationBytes(sharedWidthLayer(m), plan.microBatch, o, true);
   // (Megatron's moe recompute keeps the MoE block's input alone: cost/module-recompute.ts)
   if (o.recompute === "full" || reRunsMoeBlock(o)) return base;
   const r = routedActivationParts(m, t, plan);
@@ -54,7 +54,7 @@ function routedActivationParts(m: ModelSpec, t: Training, plan: Plan): { routed:
  *  dense layer's, and under full recompute its routed copies and router too, which only the
  *  layer's input stood for (formulas-scale §1.6: ρ·T_r·k copies on the busiest rank). */
 export function moeRecomputeWorkingBytes(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
-  const base = recomputeWorkingBytes(sharedWidthLayer(m), plan.microBatch, { ...o, moeLayer: true });
+  const base = recomputeWorkingBytes(sharedWidthLayer(m), plan.microBatch, o, true);
   if (o.recompute !== "full" && !reRunsMoeBlock(o)) return base + routedActDropped(m, t, plan, o);
   const r = routedActivationParts(m, t, plan);
   return base + r.routed + r.router;

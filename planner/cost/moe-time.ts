@@ -17,7 +17,7 @@ import { mlpMatrices } from "../model.js";
 import { busiestRankLayers, mtpCount } from "../moe.js";
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { type HeadTimes, type LayerTimes, attentionBackwardFactor, attentionTime, gemmTime, hbm, layerMemoryBoundBytes, layerTimes, matmulPeak, megatronSelective } from "./compute.js";
-import { recomputeModulesOf } from "../recompute-modules.js";
+import { isDefaultModules, recomputeModulesOf } from "../recompute-modules.js";
 import { attentionGemms } from "./flops.js";
 import { routerGemm, sharedExpertGemms } from "./moe-flops.js";
 import type { Gemm } from "./flops.js";
@@ -75,7 +75,9 @@ export function moeLayerTimes(m: ModelSpec, hw: Hardware, t: Training, p: Expert
   // memory-bound work too: cost/module-recompute.ts)
   const modules = recomputeModulesOf(t.engine);
   const moeBlock = modules?.includes("moe") ? router + routed + hbm(hw, routedBytes) : modules?.includes("moe_act") ? hbm(hw, rows * (mlpMatrices(m) === 3 ? 6 : 4) * fe) : 0;
-  const selective = megatronSelective({ ...m, ffnHidden: sharedWidth }, hw, t, attention + softmax, { tp: p.tp, tokens: T, spShare: p.sequenceParallel && p.tp > 1 ? 1 / p.tp : 1, moeLayer: true }) + moeBlock;
+  const selective = modules === undefined || isDefaultModules(modules)
+    ? attention + softmax
+    : megatronSelective({ ...m, ffnHidden: sharedWidth }, hw, t, attention + softmax, { tp: p.tp, tokens: T, spShare: p.sequenceParallel && p.tp > 1 ? 1 / p.tp : 1, moeLayer: true }) + moeBlock;
   // (flash attention's backward 2.5× its forward, as compute.ts layerTimes)
   return { forward, backward: 2 * (work - attention) + hbm(hw, casts.backward) + attentionBackwardFactor(t) * attention, attentionCore: attention + softmax, selectiveRecompute: selective, weightGrad: gemms + routed };
 }
