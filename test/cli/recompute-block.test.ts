@@ -5,24 +5,14 @@
 // read back from a --plan file; exit 2 with one line naming the flag where it cannot apply. The
 // export and plan --from sides are test/export/from-recompute-block.test.ts.
 import { afterAll, describe, expect, it } from "vitest";
-import { cli, removeTemp, tempFile } from "../export/helpers.js";
+import { cli, planJson, refusedLine, removeTemp, tempFile } from "../export/helpers.js";
 
 afterAll(removeTemp);
 
 /** Llama 3 70B on 64 GPUs at one layout: tp 8, pp 8 (10 layers a stage), ZeRO-1, micro-batch 1. */
 const LLAMA = ["--model", "llama3-70b", "--gpus", "64", "--tp", "8", "--pp", "8", "--vpp", "1", "--zero", "1", "--micro-batch", "1"];
 type Out = { recomputeBlockLayers?: number; plans: { recompute: string; tokensPerSecond: number; memory: { total: number }; time: { recompute: number } }[] };
-async function json(argv: string[]): Promise<Out> {
-  const r = await cli(["plan", ...argv, "--json", "--top", "1", "--simulate-top", "0"]);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
-}
-async function refusedLine(argv: string[]): Promise<string> {
-  const r = await cli(["plan", ...argv]);
-  expect(r.code, `${argv.join(" ")}\n${r.stdout}`).toBe(2);
-  expect(r.errLines).toHaveLength(1);
-  return r.errLines[0]!;
-}
+const json = (argv: string[]) => planJson<Out>(argv);
 
 describe("plan --recompute-num-layers", () => {
   it("block 2 under full recompute: named in --json and the header; priced between full and none", async () => {

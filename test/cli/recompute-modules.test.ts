@@ -4,24 +4,14 @@
 // recomputeModules; exit 2 with one line naming the flag where it cannot apply. The export and
 // plan --from sides are test/export/from-recompute-modules.test.ts.
 import { afterAll, describe, expect, it } from "vitest";
-import { cli, removeTemp, tempFile } from "../export/helpers.js";
+import { cli, planJson, refusedLine, removeTemp, tempFile } from "../export/helpers.js";
 
 afterAll(removeTemp);
 
 /** Llama 3 8B on 8 GPUs at one layout, selective recompute: tp 1, dp 8, ZeRO-1, micro-batch 1, 2,048 tokens. */
 const LLAMA = ["--model", "llama3-8b", "--gpus", "8", "--seq", "2048", "--tp", "1", "--pp", "1", "--zero", "1", "--micro-batch", "1", "--recompute", "selective"];
 type Out = { recomputeModules?: string[]; plans: { tokensPerSecond: number; memory: { total: number; activations: number }; time: { recompute: number } }[] };
-async function json(argv: string[]): Promise<Out> {
-  const r = await cli(["plan", ...argv, "--json", "--top", "1", "--simulate-top", "0"]);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
-}
-async function refusedLine(argv: string[]): Promise<string> {
-  const r = await cli(["plan", ...argv]);
-  expect(r.code, `${argv.join(" ")}\n${r.stdout}`).toBe(2);
-  expect(r.errLines).toHaveLength(1);
-  return r.errLines[0]!;
-}
+const json = (argv: string[]) => planJson<Out>(argv);
 
 describe("plan --recompute-modules", () => {
   it("core_attn,mlp on a dense model: less kept, more re-run than the attention core alone; named in --json and the header", async () => {

@@ -133,3 +133,17 @@ export function refusalMessage(f: () => unknown): string {
   }
   throw new Error("not refused");
 }
+
+/** `plan … --json --top 1` without the simulation, parsed; exit 0 expected. */
+export async function planJson<T>(argv: string[]): Promise<T> {
+  const r = await cli(["plan", ...argv, "--json", "--top", "1", "--simulate-top", "0"]);
+  if (r.code !== 0) throw new Error(`plan ${argv.join(" ")} exited ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+/** `plan …`'s one stderr line, where it exits 2 with one; throws otherwise. */
+export async function refusedLine(argv: string[]): Promise<string> {
+  const r = await cli(["plan", ...argv]);
+  if (r.code !== 2 || r.errLines.length !== 1) throw new Error(`plan ${argv.join(" ")}: exit ${r.code}, ${r.errLines.length} error lines\n${r.stdout}${r.stderr}`);
+  return r.errLines[0]!;
+}
