@@ -29,7 +29,7 @@
 // the GEMM), and the kernel launches of the re-run modules.
 import { gatedMlp, mlpMatrices } from "../model.js";
 import { attentionCoreWidths, moeLayerCount } from "../moe.js";
-import { type RecomputeModule, recomputeModulesOf } from "../recompute-modules.js";
+import { type RecomputeModule, isDefaultModules, recomputeModulesOf } from "../recompute-modules.js";
 import type { Engine } from "../engine.js";
 import type { Hardware, ModelSpec, Plan } from "../types.js";
 import { busiestRank } from "../layout/stages.js";
@@ -37,7 +37,7 @@ import { fullRecomputeShare } from "./block-recompute.js";
 import { type Gemm, gemmFlops } from "./flops.js";
 import { mlaUpGemms, routerGemm, sharedExpertGemms } from "./moe-flops.js";
 import { expertParams } from "../moe.js";
-import { ropeWidths } from "./compute.js";
+import { hbm as hbmTime, ropeWidths } from "./compute.js";
 import { trafficFactor } from "./engine-terms.js";
 
 /** Coefficients of s·b·h bytes a layer no longer keeps under these modules (besides the scores,
@@ -74,7 +74,7 @@ export function moduleRecomputeTime(
 ): number {
   const { tp, tokens: T, spShare } = o;
   const h = m.hidden;
-  const hbm = (bytes: number) => bytes / (hw.memoryBandwidth * hw.memoryBandwidthEfficiency);
+  const hbm = (bytes: number) => hbmTime(hw, bytes);
   const norm = 4 * T * h * spShare * trafficFactor(e, "norm");
   const act = (f: number) => (gatedMlp(m) ? 6 : 4) * T * (f / tp) * trafficFactor(e, "biasActivation");
   let s = 0;
@@ -118,7 +118,8 @@ export function recomputeTpShare(m: ModelSpec, e: Engine | undefined, p: Recompu
   if (recompute === "full") return fullShare(m, e, p);
   if (recompute !== "selective") return 0;
   const modules = recomputeModulesOf(e);
-  if (modules === undefined) return 0;
+  // (the default, the attention core alone, runs no collective again: no layer count on the search's path)
+  if (modules === undefined || isDefaultModules(modules)) return 0;
   const nMoe = moeLayerCount(m);
   const dense = modules.includes("mlp") ? m.layers - nMoe : 0;
   // (a re-run MoE block gathers and scatters its tokens over tp as a dense MLP: wire.ts counts an
