@@ -168,7 +168,7 @@ const NO_DISCARDS = { replicated: 0, split: 0 } as const;
 
 /** The modules Megatron's selective recompute re-runs under these options, or undefined (no
  *  selective recompute, or a per-op SAC engine's). */
-const megatronModules = (o: ActivationOptions): readonly RecomputeModule[] | undefined =>
+export const megatronModules = (o: ActivationOptions): readonly RecomputeModule[] | undefined =>
   o.recompute === "selective" && (o.selective ?? "attention-core") === "attention-core" ? (o.modules ?? DEFAULT_RECOMPUTE_MODULES) : undefined;
 
 /** Extra bytes live while a recomputed layer runs its backward (Korthikanti et al. 2022 §5):

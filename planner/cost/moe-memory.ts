@@ -3,7 +3,7 @@
 // does not shrink them; formulas-scale §1.5–1.6), the router's scores, and the all-to-all buffers.
 import { mlpMatrices } from "../model.js";
 import type { ModelSpec, Plan, Training } from "../types.js";
-import { type ActivationOptions, layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
+import { type ActivationOptions, layerActivationBytes, megatronModules, recomputeWorkingBytes } from "./activations.js";
 import { rankImbalanceOf } from "./moe-facts.js";
 import { routedRows, routedTokens } from "./moe-time.js";
 
@@ -24,15 +24,12 @@ export function moeLayerActivationBytes(m: ModelSpec, t: Training, plan: Plan, o
 /** What Megatron's moe_act recompute drops of the routed copies (cost/module-recompute.ts): the
  *  activation's output, the down projection's saved input, 2·f_e/etp bytes a row. */
 function routedActDropped(m: ModelSpec, t: Training, plan: Plan, o: ActivationOptions): number {
-  const moeAct = megatronSelective(o) && o.modules?.includes("moe_act") === true;
+  const moeAct = megatronModules(o)?.includes("moe_act") === true;
   return moeAct ? routedRows(m, t, plan) * 2 * (m.moe!.expertFfnHidden / plan.etp) : 0;
 }
 
-/** Selective recompute as Megatron runs it (the modules its engine names). */
-const megatronSelective = (o: ActivationOptions): boolean => o.recompute === "selective" && (o.selective ?? "attention-core") === "attention-core";
-
 /** Whether Megatron's selective recompute re-runs the MoE block ("moe"). */
-const reRunsMoeBlock = (o: ActivationOptions): boolean => megatronSelective(o) && o.modules?.includes("moe") === true;
+const reRunsMoeBlock = (o: ActivationOptions): boolean => megatronModules(o)?.includes("moe") === true;
 
 /** The MoE layer's attention and shared experts: a dense layer of the shared experts' width. */
 const sharedWidthLayer = (m: ModelSpec): ModelSpec => {
