@@ -18,6 +18,8 @@ export function planJson(p: PlanResult, simulated?: SimSummary) {
     zero: p.zero,
     microBatch: p.microBatch,
     recompute: p.recompute,
+    // Full recompute of each stage's first N layers only (Megatron's block method), where not every layer.
+    ...(p.recomputeLayers !== undefined ? { recomputeLayers: p.recomputeLayers } : {}),
     sequenceParallel: p.sequenceParallel,
     schedule: p.schedule,
     // Uneven pipeline stages, only when given (planner/layout/stages.ts).

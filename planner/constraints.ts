@@ -6,6 +6,7 @@ import type { LayoutCode } from "./layout/rules.js";
 import { type Fixed, supportsOf, zeroBesidePipeline } from "./space.js";
 import type { Engine } from "./engine.js";
 import { ZERO_BUBBLE } from "./layout/capabilities.js";
+import { runsBlockRecompute } from "./cost/block-recompute.js";
 import type { Hardware, ModelSpec, Precision, Training } from "./types.js";
 
 export type TrainingCode = "no_fp8" | "global_batch" | "gpus" | "partial_node" | "seq_len" | "no_layers" | "engine_unsupported";
@@ -264,6 +265,10 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined, precision?:
   if (f.schedule !== undefined && (f.pp ?? 2) > 1 && !e.schedules.includes(f.schedule))
     return no("--schedule", `runs the pipeline schedules ${e.schedules.join(", ")}, not ${f.schedule}`, "schedules", "schedules");
   if (f.recompute === "selective" && e.recompute !== "any") return no("--recompute", "has no selective recompute: it recomputes whole layers (full) or nothing", "recompute", "recompute");
+  // Full recompute of each chunk's first N layers is Megatron-Core's block method alone
+  // (cost/block-recompute.ts runsBlockRecompute).
+  if (f.recomputeLayers !== undefined && !runsBlockRecompute(e))
+    return no("--recompute-num-layers", `${e.recompute === "any" ? "" : `recomputes ${e.recompute === "full" ? "every layer whole only" : "whole layers or none"}: it `}re-runs every layer under full recompute, not only the first ${f.recomputeLayers} of each stage (Megatron-Core's --recompute-method block, which torchtitan, FSDP, Megatron-DeepSpeed, Megatron-LM 2021 and paraplan's worker do not run)`, "recompute", "recompute");
   if (f.recompute !== undefined && f.recompute !== "none" && f.schedule !== undefined && ZERO_BUBBLE.has(f.schedule) && (f.pp ?? 2) > 1 && !s.recomputeWithZeroBubble)
     return no("--recompute", `runs the ${f.schedule} schedule without activation recompute only, not with ${f.recompute}`, "recomputeWithZeroBubble");
   // 16-bit beside tp or pp only under FSDP (torchtitan's maybe_enable_amp): ZeRO-0 or one

@@ -9,7 +9,7 @@ import type { RecomputeModule } from "./recompute-modules.js";
  *  file's --moe-deepep-num-sms) are read against and written from (src/engines/megatron-moe-engine.ts). */
 export const H100_SMS = 132;
 
-type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined; moeOverlap?: { sms: number | null } | undefined; moeSharedOverlap?: SharedExpertOverlap | undefined; recomputeModules?: readonly RecomputeModule[] | undefined; recomputeBlockLayers?: number | undefined };
+type Overrides = { fusedAttention?: boolean | undefined; overlapGradReduce?: boolean | undefined; tpCommOverlap?: boolean | undefined; gradReduceInBf16?: boolean | undefined; gradReduceInFp32?: boolean | undefined; overlapParamGather?: boolean | undefined; keptOutputBytes?: number | undefined; stageSplit?: StageSplit | undefined; moeDispatcher?: MoeDispatcher | undefined; moeOverlap?: { sms: number | null } | undefined; moeSharedOverlap?: SharedExpertOverlap | undefined; recomputeModules?: readonly RecomputeModule[] | undefined };
 
 /** The engine with the CLI's overrides (--attention, --no-grad-overlap, --tp-comm-overlap) applied:
  *  unfused attention materialises the scores; fused attention on a materialising engine runs
@@ -71,8 +71,5 @@ export function withOverrides(e: Engine, o: Overrides): Engine {
   // --recompute-modules (a --from file's, or the flag's): what "selective" re-runs on a Megatron
   // engine (the callers refuse it elsewhere: recompute-modules.ts recomputeModulesRefusal).
   if (o.recomputeModules !== undefined) out = { ...out, recomputeModules: o.recomputeModules };
-  // --recompute-num-layers N (a --from file's --recompute-method block): what "full" re-runs of each
-  // model chunk, its first N layers (cost/block-recompute.ts).
-  if (o.recomputeBlockLayers !== undefined) out = { ...out, recomputeBlockLayers: o.recomputeBlockLayers };
   return out;
 }

@@ -195,10 +195,6 @@ export interface Engine {
   /** Under attention-core: the modules "selective" re-runs (Megatron's --recompute-modules,
    *  recompute-modules.ts; absent: the attention core alone). */
   recomputeModules?: readonly RecomputeModule[];
-  /** Under full recompute: the layers of each model chunk (a pipeline stage, or a virtual stage)
-   *  whose forward is re-run, its first ones, the others keeping every tensor (Megatron's
-   *  --recompute-method block --recompute-num-layers N; cost/block-recompute.ts). Absent: all. */
-  recomputeBlockLayers?: number;
   /** The tensors a layer keeps for its backward (ActivationTensors). */
   activationTensors: ActivationTensors;
   /** Bytes per element of the residual stream between layers, which full recompute keeps as each

@@ -3,24 +3,27 @@
 // only for those whose floors could enter the top (cost/time.ts). A function of its own, called
 // once per layout: V8 compiles it early and small, where the whole search as one function was
 // compiled on-stack late and for ~300 ms, a compilation a CLI process then waits for at exit.
-import { bufferBytes, modelStateTotal, reduceTransientBytes, stageActivationBytes, stageHeld, stageRank, totalBytes } from "./cost/memory.js";
 import { type MicroBatchCosts, computeFloor, stepFloor, stepTime } from "./cost/time.js";
 import { evaluatePlan, microBatchCosts } from "./evaluate.js";
-import { memoryCandidateStages, unevenActivationTerms, unevenStageActivationBytes, unevenStageParams } from "./cost/stage-memory.js";
-import { rankParamSplit } from "./model.js";
-import { moeBufferBytes } from "./cost/moe-memory.js";
-import { cpBufferBytes } from "./cost/context.js";
+import { type DepthMemo, activationsOf, layoutMemory, leastDepth, worstBytes } from "./search-memory.js";
 import { addRejection, type RejectionCounts } from "./rejections.js";
 import { type PricedOrder, orderReason, ordersMatter } from "./layout/order.js";
 import type { Hardware, ModelSpec, Plan, PlanResult, Recompute, Training, ZeroStage } from "./types.js";
 import type { StateBytes } from "./cost/engine-terms.js";
 import { ZERO_BUBBLE } from "./layout/capabilities.js";
+import { largestChunk } from "./cost/block-recompute.js";
 import { type EagerCase, eagerCase } from "./eager.js";
 
 /** The recomputes searched beside a schedule: a zero-bubble one under a stack that does not
  *  recompute beside it takes none only (EngineSupports.recomputeWithZeroBubble). */
 export const recomputesOf = (st: Pick<SearchState, "recomputes" | "zeroBubbleRecomputes">, pp: number, schedule: Plan["schedule"]): readonly Recompute[] =>
   pp > 1 && ZERO_BUBBLE.has(schedule) ? st.zeroBubbleRecomputes : st.recomputes;
+
+/** The layout under full recompute at a fixed depth: the first n layers of each chunk, or every
+ *  layer where n reaches the largest chunk (cost/block-recompute.ts). */
+function fixedDepth(layout: Plan, n: number, layers: number): Plan {
+  return n < largestChunk(layout, layers) ? { ...layout, recompute: "full", recomputeLayers: n } : { ...layout, recompute: "full" };
+}
 
 /** What the search accumulates, shared by its levels. */
 export interface SearchState {
@@ -32,6 +35,10 @@ export interface SearchState {
   readonly recomputes: readonly Recompute[];
   /** The recomputes beside a zero-bubble schedule (recomputesOf). */
   readonly zeroBubbleRecomputes: readonly Recompute[];
+  /** Full recompute's depth (Plan.recomputeLayers) where fixed; searchDepth: the least that fits
+   *  is searched (an engine that runs Megatron-Core's block method, neither recompute nor depth fixed). */
+  readonly depth: number | undefined;
+  readonly searchDepth: boolean;
   /** Bytes per parameter of the model states the engine keeps (cost/engine-terms.ts stateBytes). */
   readonly stateBytes: StateBytes;
   /** Where the engine runs some plans eager (planner/eager.ts): which, and the training and state
@@ -109,9 +116,6 @@ function reasonFor(hw: Hardware, orders: readonly PricedOrder[], steps: readonly
   return orderReason(hw, orders[chosen]!, steps[chosen]!, orders[other]!, steps[other]!);
 }
 
-const ONLY = ["only"] as const;
-const FIRST_LAST = ["first", "last"] as const;
-
 /** The micro-batch costs of `layout` in each rank order of `orders`, under training `t` (the
  *  search's, or its eager engine's for a layout that runs eager). */
 function layoutCosts(st: SearchState, t: Training, layout: Plan, orders: readonly PricedOrder[]): MicroBatchCosts[] {
@@ -129,8 +133,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   const eager = st.eager !== null && eagerCase(st.eager.when, layout, m) !== null;
   const t = eager ? st.eager!.t : st.t;
   const stateBytes = eager ? st.eager!.stateBytes : st.stateBytes;
-  const { tp, pp, cp } = layout;
-  const dpcp = layout.dp * cp; // ZeRO shards over dp·cp (groups.ts "shard")
+  const cp = layout.cp;
   // The layout's micro-batch costs in each rank order (layoutCosts) and its compute floor, priced
   // at its first plan that fits in memory, or that is the closest yet while none fits: a third of
   // gpt3-like's layouts fit in no recompute mode and ZeRO stage, three fifths of deepseek-v3's on
@@ -145,62 +148,25 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   const tokens = t.globalBatch * t.seqLen;
   let ceiling = 0;
   let ceiling2 = 0;
-  // Memory with plain numbers: the stage parameters per layout (dense ones sharded over dp, routed
-  // experts over edp), activations per recompute mode, model states and buffers per ZeRO stage.
-  // Full breakdowns are built only for plans that may be reported.
-  // Plain loops here, not Array.prototype.map: the first read of an array that the compiled map()
-  // had made (another map than the interpreter's arrays) threw the compiled priceLayout away, a
-  // compilation of ~50 ms on the other core done twice (issue 11, start-up).
-  const stages = pp === 1 ? ONLY : FIRST_LAST;
-  const splits: Array<{ dense: number; expert: number }> = [];
-  for (let i = 0; i < stages.length; i++) splits.push(rankParamSplit(m, t.seqLen, layout, stageRank(layout, stages[i]!)));
-  // The all-to-all buffers on the stages holding an MoE layer (cost/memory.ts stageMemory).
-  const moeBuffer = moeBufferBytes(m, t, layout);
-  const cpBuffers = cpBufferBytes(m, t, layout);
-  const stageBuffers = new Float64Array(stages.length);
-  for (let i = 0; i < stages.length; i++) stageBuffers[i] = (stageHeld(m, layout, stages[i]!).working.moe > 0 ? moeBuffer : 0) + cpBuffers;
-  // Uneven stages: the stages that can be the fullest (cost/stage-memory.ts), each with its own
-  // layers' parameters, activations and buffers.
-  const uneven = layout.stageLayers ? memoryCandidateStages(m, layout) : null;
-  const unevenParams: Array<ReturnType<typeof unevenStageParams>> | null = uneven ? [] : null;
-  const unevenBuffers = uneven ? new Float64Array(uneven.length) : null;
-  if (uneven) {
-    for (let i = 0; i < uneven.length; i++) {
-      const sp = unevenStageParams(m, t, layout, uneven[i]!);
-      unevenParams!.push(sp);
-      unevenBuffers![i] = (sp.moeLayers > 0 ? moeBuffer : 0) + cpBuffers;
-    }
-  }
+  // Memory with plain numbers (search-memory.ts): the stage parameters per layout (dense ones
+  // sharded over dp, routed experts over edp), activations per recompute mode, model states and
+  // buffers per ZeRO stage. Full breakdowns are built only for plans that may be reported.
+  const lm = layoutMemory(m, hw, t, layout, stateBytes, edp);
+  // ZeRO stages at which the layout fits without recompute: there no depth of full recompute is
+  // faster than none (search-memory.ts leastDepth), so none is searched for them.
+  let noneFits = 0;
+  let depthMemo: DepthMemo | null = null;
   // Indexed loops: until V8 compiles it, a for…of here allocates an iterator result a step.
   const recomputes = recomputesOf(st, layout.pp, layout.schedule);
   for (let ri = 0; ri < recomputes.length; ri++) {
     const recompute = recomputes[ri]!;
-    const withRecompute: Plan = { ...layout, recompute };
-    const acts = new Float64Array(uneven ? 0 : stages.length);
-    for (let i = 0; i < acts.length; i++) acts[i] = stageActivationBytes(m, t, withRecompute, stages[i]!);
-    const terms = uneven ? unevenActivationTerms(m, t, withRecompute) : null;
-    const unevenActs = uneven ? new Float64Array(uneven.length) : null;
-    if (uneven) for (let i = 0; i < uneven.length; i++) unevenActs![i] = unevenStageActivationBytes(m, t, withRecompute, uneven[i]!, terms!);
+    const withRecompute: Plan = recompute === "full" && st.depth !== undefined ? fixedDepth(layout, st.depth, m.layers) : { ...layout, recompute };
+    const acts = activationsOf(lm, withRecompute);
     for (let zi = 0; zi < zeros.length; zi++) {
       const zero = zeros[zi]!;
       st.searched++;
-      const buffers = bufferBytes(m, tp, dpcp, zero, t, m.layers / pp, layout.ep * layout.etp);
-      let worst = 0;
-      if (unevenParams) {
-        for (let i = 0; i < unevenParams.length; i++) {
-          const sp = unevenParams[i]!;
-          const states = modelStateTotal(sp.dense, zero, dpcp, stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, stateBytes) : 0);
-          const bytes = totalBytes(hw, states + unevenActs![i]! + bufferBytes(m, tp, dpcp, zero, t, sp.layers, layout.ep * layout.etp) + unevenBuffers![i]! + reduceTransientBytes(t, zero, sp.dense, sp.expert, dpcp, edp, unevenActs![i]!));
-          if (bytes > worst) worst = bytes;
-        }
-      } else {
-        for (let i = 0; i < stages.length; i++) {
-          const sp = splits[i]!;
-          const states = modelStateTotal(sp.dense, zero, dpcp, stateBytes) + (sp.expert > 0 ? modelStateTotal(sp.expert, zero, edp, stateBytes) : 0);
-          const bytes = totalBytes(hw, states + acts[i]! + (buffers + stageBuffers[i]!) + reduceTransientBytes(t, zero, sp.dense, sp.expert, dpcp, edp, acts[i]!));
-          if (bytes > worst) worst = bytes;
-        }
-      }
+      let worst = worstBytes(lm, acts, zero);
+      if (recompute === "none" && worst <= hw.memory) noneFits |= 1 << zi;
       if (cp === 1) {
         if (worst <= hw.memory) st.noCpFeasible++;
         else {
@@ -230,8 +196,19 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         }
         if (!mayEnter(st.best, st.top, ceiling2, worst)) continue;
       }
+      // Full recompute where the engine runs Megatron-Core's block method and no depth is fixed:
+      // the least depth that fits (one configuration: full recompute, its depth chosen), sought
+      // only for plans past the floors (which bound every depth) and where none does not fit.
+      let depthPlan: Plan | null = null;
+      if (recompute === "full" && st.searchDepth && (noneFits & (1 << zi)) === 0) {
+        const least = leastDepth(lm, withRecompute, zero, (depthMemo ??= { acts: [] }));
+        if (least !== null) {
+          depthPlan = least.plan;
+          worst = least.memory;
+        }
+      }
       // The plan as an object only for those that may enter (most stop at a floor above).
-      let plan: Plan = { ...withRecompute, zero };
+      let plan: Plan = { ...(depthPlan ?? withRecompute), zero };
       // The faster order, when two are priced (memory does not depend on it).
       let chosen = 0;
       let steps: number[] = [];

@@ -27,6 +27,7 @@ import {
 } from "./space.js";
 import type { Hardware, ModelSpec, Plan, PlanResult, Training } from "./types.js";
 import { eagerEngineOf } from "./eager.js";
+import { runsBlockRecompute } from "./cost/block-recompute.js";
 
 export interface SearchOptions {
   /** How many of the best plans to keep (ranked). */
@@ -69,6 +70,10 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     // A stack whose checkpointing does not follow a zero-bubble schedule's split backward runs
     // those schedules without recompute (EngineSupports.recomputeWithZeroBubble).
     zeroBubbleRecomputes: supportsOf(t.engine).recomputeWithZeroBubble ? recomputeCandidates(fixed, t.engine) : recomputeCandidates(fixed, t.engine).filter((r) => r === "none"),
+    depth: fixed.recomputeLayers,
+    // (a fixed --recompute full is every layer, as Megatron's uniform method runs it, unless
+    // --recompute-num-layers gives a depth)
+    searchDepth: fixed.recomputeLayers === undefined && fixed.recompute === undefined && runsBlockRecompute(t.engine),
     stateBytes: stateBytes(t, optimizerBytesOf(t)),
     eager: eagerState(t),
     searched: 0,

@@ -313,8 +313,7 @@ export type CpSplit = "zigzag" | "contiguous";
 export const CP_COMMS: readonly CpComm[] = ["allgather", "ring", "a2a"];
 export const CP_SPLITS: readonly CpSplit[] = ["zigzag", "contiguous"];
 /** What a plan with cp > 1 assumes when it does not say (the balanced all-gather variant). */
-export const DEFAULT_CP_COMM: CpComm = "allgather";
-export const DEFAULT_CP_SPLIT: CpSplit = "zigzag";
+export const [DEFAULT_CP_COMM, DEFAULT_CP_SPLIT]: readonly [CpComm, CpSplit] = ["allgather", "zigzag"];
 
 /** One point of the plan space. tp·cp·dp·pp = gpus; placement tp innermost, then cp, dp, pp
  *  (planner/layout/groups.ts; unless `order` says pp before dp). The expert groups fold over the
@@ -338,6 +337,9 @@ export interface Plan {
   zero: ZeroStage;
   microBatch: number;
   recompute: Recompute;
+  /** Full recompute only: the layers of each chunk (stage, or virtual stage) that re-run, the first
+   *  N (Megatron-Core's --recompute-method block; cost/block-recompute.ts); absent: every layer. */
+  recomputeLayers?: number;
   sequenceParallel: boolean;
   schedule: Schedule;
   /** Layers of each pipeline stage, first to last, when they are not the even split L/pp
@@ -385,8 +387,7 @@ export interface PlanResult extends Plan {
   tflopsPerGpu: number;
   mfu: number;
   hfu: number;
-  /** Which stage is the worst for memory ("first", "last" or "only"; "middle" only with uneven
-   *  stages, layout/stages.ts). */
+  /** The worst stage for memory ("middle" only with uneven stages, layout/stages.ts). */
   worstStage: WorstStage;
   /** With uneven stages: the fullest stage's index, 0-based. */
   worstStageIndex?: number;
@@ -394,7 +395,6 @@ export interface PlanResult extends Plan {
   modelFlopsPerStep: number;
   /** Why this rank order, when the search priced both (layout/order.ts). */
   orderReason?: string;
-  /** Where the engine runs this plan eager (planner/eager.ts): the engine whose figures these are,
-   *  and why. */
+  /** Where the engine runs this plan eager (planner/eager.ts): whose figures these are, and why. */
   eager?: { engine: string; reason: string };
 }

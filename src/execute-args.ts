@@ -72,9 +72,7 @@ export function parseExecuteArgs(argv: string[]): ExecuteArgs {
     throw new UserError("--nnodes > 1 needs --rdzv-endpoint HOST:PORT, an address of one node that every node can reach");
   const planFile = s("plan");
   if (planFile !== undefined) {
-    const clash = PLAN_FIELDS.filter(
-      (k) => plan.fixed[k] !== undefined,
-    );
+    const clash = [...PLAN_FIELDS.filter((k) => plan.fixed[k] !== undefined), ...(plan.recomputeLayers !== undefined ? ["recomputeLayers"] : [])];
     if (clash.length > 0) throw new UserError(`--plan fixes every dimension; drop the plan flags (${clash.join(", ")})`);
   }
   if (values.compile === true && values["no-compile"] === true) throw new UserError("--compile and --no-compile: give one of them");

@@ -97,9 +97,10 @@ export interface PlanArgs {
   /** --recompute-modules a,b (or a --from file's): what the engine's selective recompute re-runs
    *  (Engine.recomputeModules, Megatron's names); undefined: the engine's. */
   recomputeModules?: readonly RecomputeModule[] | undefined;
-  /** --recompute-num-layers N (or a --from file's --recompute-method block): the first layers of
-   *  each model chunk full recompute re-runs (Engine.recomputeBlockLayers); undefined: the engine's. */
-  recomputeBlockLayers?: number | undefined;
+  /** --recompute-num-layers N: full recompute re-runs the first N layers of each model chunk
+   *  (Plan.recomputeLayers; every layer of a chunk of N or fewer); undefined: the search's depth.
+   *  Not a fixed dimension: beside --from it prices the file's full recompute at that depth. */
+  recomputeLayers?: number | undefined;
   /** Bytes per logit the last pipeline stage keeps of every micro-batch, as the configuration's
    *  release runs (Engine.keptOutputBytes; no flag of its own); undefined: the engine's. */
   keptOutputBytes?: number | undefined;
@@ -185,7 +186,7 @@ function recomputeModulesFlag(value: string | undefined, recompute: Recompute | 
 const MAX_BLOCK_LAYERS = 100_000;
 
 /** --recompute-num-layers N: Megatron-Core's --recompute-method block count, the first N layers of
- *  each model chunk re-run under full recompute (Engine.recomputeBlockLayers). Beside --recompute
+ *  each model chunk re-run under full recompute (Plan.recomputeLayers). Beside --recompute
  *  none or selective it changes nothing: exit 2. Whether the engine runs it is plan-engine.ts's. */
 function recomputeBlockFlag(value: string | undefined, recompute: Recompute | undefined): number | undefined {
   const n = int("recompute-num-layers", value, 1, MAX_BLOCK_LAYERS);
@@ -277,7 +278,7 @@ export function parsePlanArgs(argv: string[], alsoKnown: readonly string[] = [])
     gradReduceInFp32: values["grad-reduce-in-fp32"] === true,
     moeImbalance: imbalance(s("moe-imbalance")),
     recomputeModules: recomputeModulesFlag(s("recompute-modules"), fixed.recompute),
-    recomputeBlockLayers: recomputeBlockFlag(s("recompute-num-layers"), fixed.recompute),
+    recomputeLayers: recomputeBlockFlag(s("recompute-num-layers"), fixed.recompute),
     optimizerStates: oneOf("optimizer-states", s("optimizer-states"), ["fp32", "bf16"] as const),
     fixed,
     top: int("top", s("top"), 1, MAX.top) ?? 10,
@@ -288,3 +289,8 @@ export function parsePlanArgs(argv: string[], alsoKnown: readonly string[] = [])
     help: values.help === true,
   };
 }
+
+/** The plan flags given, as the fields they fix (--recompute-num-layers as recomputeLayers): what
+ *  a --plan file, which fixes every dimension, contradicts. */
+export const planFlagsGiven = (args: Pick<PlanArgs, "fixed" | "recomputeLayers">): string[] =>
+  [...Object.keys(args.fixed), ...(args.recomputeLayers !== undefined ? ["recomputeLayers"] : [])];

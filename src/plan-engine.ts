@@ -8,7 +8,7 @@ import type { PlanArgs } from "./plan-args.js";
 import { UserError } from "./errors.js";
 import { size } from "./format/units.js";
 
-type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "moeDispatcher" | "moeOverlap" | "moeSharedOverlap" | "recomputeModules" | "recomputeBlockLayers" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "maxReuseDistance" | "zero1AllReduce" | "precision" | "valuesFrom">;
+type EngineArgs = Pick<PlanArgs, "engine" | "fusedAttention" | "overlapGradReduce" | "attentionGiven" | "gradOverlapGiven" | "tpCommOverlap" | "gradReduceInBf16" | "gradReduceInFp32" | "overlapParamGather" | "moeDispatcher" | "moeOverlap" | "moeSharedOverlap" | "recomputeModules" | "keptOutputBytes" | "stageSplit" | "bucketBytes" | "maxReuseDistance" | "zero1AllReduce" | "precision" | "valuesFrom">;
 
 export function resolveEngine(args: EngineArgs, implied?: { engine: string; from: string }, builtins: Builtins | undefined = readBuiltins()): { engine: Engine; from: string } {
   const name = args.engine ?? implied?.engine ?? DEFAULT_ENGINE;
@@ -45,7 +45,6 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   if (args.gradReduceInFp32) notes.push(kept === 4 ? "fp32 gradients, as the engine keeps them" : "fp32 gradients");
   if (args.gradReduceInBf16) notes.push(kept === 2 ? "16-bit gradients, as the engine keeps them" : "16-bit gradients");
   if (args.bucketBytes !== undefined && (args.bucketBytes !== loaded.dataParallel.bucketSize || loaded.dataParallel.bucketSizePerDp !== 0)) notes.push(`gradient bucket ${size(args.bucketBytes)}`);
-  blockRecomputeIssue(args, loaded, named);
   const engine = withOverrides(loaded, {
     fusedAttention: args.attentionGiven ? args.fusedAttention : undefined,
     overlapGradReduce: args.gradOverlapGiven ? args.overlapGradReduce : undefined,
@@ -57,7 +56,6 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
     moeOverlap: args.moeOverlap,
     moeSharedOverlap: args.moeSharedOverlap,
     recomputeModules: args.recomputeModules,
-    recomputeBlockLayers: args.recomputeBlockLayers,
     keptOutputBytes: args.keptOutputBytes,
     stageSplit: args.stageSplit,
   });
@@ -65,8 +63,6 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   // file's or the engine file's own), as --json's recomputeModules gives them (format/plan-json.ts).
   const modules = recomputeModulesOf(engine);
   if (modules !== undefined && !isDefaultModules(modules)) notes.push(`recompute modules ${modules.join(", ")}`);
-  // (full recompute of each chunk's first N layers: the flag's, a --from file's or the engine file's)
-  if (engine.recomputeBlockLayers !== undefined) notes.push(`recompute block ${engine.recomputeBlockLayers} layer${engine.recomputeBlockLayers > 1 ? "s" : ""} a chunk`);
   // A --from file's gradient bucket (DeepSpeed's reduce_bucket_size), fixed whatever dp is
   // (Engine.dataParallel.bucketSize, priced by planner/cost/engine-terms.ts engineBucketBytes).
   const bucketed = args.bucketBytes === undefined ? engine : { ...engine, dataParallel: { ...engine.dataParallel, bucketSize: args.bucketBytes, bucketSizePerDp: 0 } };
@@ -85,18 +81,6 @@ export function resolveEngine(args: EngineArgs, implied?: { engine: string; from
   const changed = dp.maxReuseDistance !== bucketed.dataParallel.maxReuseDistance || dp.zero1AllReduce !== bucketed.dataParallel.zero1AllReduce;
   const out = changed ? { ...bucketed, dataParallel: dp } : bucketed;
   return { engine: out === engine ? out : withEagerAlike(out, args), from: notes.join("; ") };
-}
-
-/** --recompute-num-layers N (or a --from file's --recompute-method block) on an engine that does not
- *  run Megatron-Core's recompute (recompute "any", selective "attention-core"): exit 2 naming it.
- *  Only Megatron-Core (Megatron-LM's --recompute-method block) checkpoints a chunk's first layers. */
-function blockRecomputeIssue(args: Pick<PlanArgs, "recomputeBlockLayers">, e: Engine, named: (flag: string) => string): void {
-  const n = args.recomputeBlockLayers;
-  if (n === undefined || (e.recompute === "any" && e.selectiveRecompute === "attention-core")) return;
-  const given = named("--recompute-num-layers");
-  const flag = given === "--recompute-num-layers" ? `${given} ${n}` : given;
-  const rule = e.recompute !== "any" ? `recomputes ${e.recompute === "full" ? "every layer whole only" : "whole layers or none"} (recompute "${e.recompute}")` : `runs ${e.selectiveRecompute} selective recompute, not Megatron-Core's`;
-  throw new UserError(`${flag}: engine ${e.name} ${rule}; recomputing only the first layers of each chunk is Megatron-Core's --recompute-method block (megatron-core engine), which torchtitan, FSDP, Megatron-DeepSpeed, Megatron-LM 2021 and paraplan's worker do not run; pick a Megatron-Core engine or drop the flag`);
 }
 
 /** --recompute-modules (or a --from file's) against the engine and model, after resolveEngine:

@@ -177,17 +177,9 @@ export function withPlanFileSettings(args: PlanArgs, s: PlanFileSettings, reques
       vf["--recompute-modules"] = from(s.recomputeModules);
     }
   }
-  // The first layers of each chunk full recompute re-ran (plan --json writes them where not every
-  // layer), likewise where the engine priced now runs Megatron-Core's recompute.
-  if (s.recomputeBlockLayers) {
-    const n = s.recomputeBlockLayers.value;
-    if (args.recomputeBlockLayers !== undefined && args.recomputeBlockLayers !== n) throw clash(`--recompute-num-layers ${args.recomputeBlockLayers}`, s.recomputeBlockLayers);
-    const now = baseEngine({ path: s.path }, requestEngine);
-    if (args.recomputeBlockLayers === undefined && now.recompute === "any" && now.selectiveRecompute === "attention-core") {
-      out.recomputeBlockLayers = n;
-      vf["--recompute-num-layers"] = from(s.recomputeBlockLayers);
-    }
-  }
+  // (an earlier paraplan wrote full recompute's depth once for every plan, as an engine setting:
+  // each plan now states its own recomputeLayers)
+  if (s.recomputeBlockLayers) throw new UserError(`${from(s.recomputeBlockLayers)}: written by an earlier paraplan, when full recompute's depth was one for every plan; each plan now states its own recomputeLayers: plan again, or move it into the plan as "recomputeLayers"`);
   if (s.fusedAttention) {
     if (args.attentionGiven && args.fusedAttention !== s.fusedAttention.value) throw clash(`--attention ${args.fusedAttention ? "fused" : "unfused"}`, s.fusedAttention);
     // Fused attention is kept where the engine priced now defaults to materialised scores (a

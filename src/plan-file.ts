@@ -65,9 +65,9 @@ const FIELDS: Record<string, readonly string[]> = {
   "--tp": ["tp"], "--pp": ["pp"], "--dp": ["dp"], "--cp": ["cp"], "--ep": ["ep"], "--etp": ["etp"], "--vpp": ["vpp"], "--zero": ["zero"],
   "--micro-batch": ["microBatch"], "--recompute": ["recompute"], "--sequence-parallel": ["sequenceParallel"],
   "--no-sequence-parallel": ["sequenceParallel"], "--schedule": ["schedule"], "--stage-layers": ["stageLayers"],
-  "--cp-comm": ["cpComm"], "--cp-split": ["cpSplit"], "--tp-comm-overlap": ["sequenceParallel"],
+  "--cp-comm": ["cpComm"], "--cp-split": ["cpSplit"], "--tp-comm-overlap": ["sequenceParallel"], "--recompute-num-layers": ["recomputeLayers"],
   "--tp/--pp/--dp": ["tp", "cp", "pp", "dp"],
-  worker_stage_layers: ["stageLayers"], worker_microbatches: ["microBatch"], worker_zb_recompute: ["recompute"], worker_compile_sac_tp: ["recompute"],
+  worker_stage_layers: ["stageLayers"], worker_microbatches: ["microBatch"], worker_zb_recompute: ["recompute"], worker_compile_sac_tp: ["recompute"], worker_recompute_layers: ["recomputeLayers"],
   worker_sp_seq: ["sequenceParallel"], worker_tp_ffn: ["tp"], worker_cp_comm: ["cpComm"], worker_cp_moe: ["cp"], worker_cp_seq: ["cp"],
 };
 

@@ -170,7 +170,8 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   // left to the search, the split is left open where the stack splits virtual stages too: the
   // search tries one stage a rank and each v with a split of its own (layout/stages.ts
   // defaultSplits), as it does for a searched pp.
-  const fixed = evenListAsNone({ ...args.fixed }, model.layers);
+  // (--recompute-num-layers caps full recompute's depth in every plan searched: Plan.recomputeLayers)
+  const fixed = evenListAsNone({ ...args.fixed, ...(args.recomputeLayers !== undefined ? { recomputeLayers: args.recomputeLayers } : {}) }, model.layers);
   const how = supportsOf(engine).stageSplit;
   const vpp = fixed.vpp ?? 1;
   // (the V schedules run even stages only: no default split for them, rule v_schedule_layers says why)

@@ -104,12 +104,12 @@ export function recomputeFlopsPerStep(
   m: ModelSpec,
   t: Tokens & Partial<Pick<Training, "engine">>,
   recompute: "none" | "selective" | "full",
-  chunks?: Pick<Plan, "pp" | "vpp" | "stageLayers">,
+  chunks?: Pick<Plan, "pp" | "vpp" | "stageLayers" | "recomputeLayers">,
 ): number {
   const tokens = t.globalBatch * t.seqLen;
   const mtp = mtpCount(m);
   // (block recompute: the first N layers of each chunk, cost/block-recompute.ts; the layers' mean)
-  const share = chunks !== undefined && t.engine?.recomputeBlockLayers !== undefined ? recomputedModelLayers(chunks, m.layers, t.engine) / m.layers : 1;
+  const share = chunks?.recomputeLayers !== undefined ? recomputedModelLayers(chunks, m.layers) / m.layers : 1;
   if (recompute === "full") return share * layersForwardFlops(m, t.seqLen, tokens) + (mtp > 0 ? mtp * mtpForwardFlops(m, t.seqLen, tokens) : 0);
   // torchtitan's per-op SAC re-runs the unsaved matmuls instead (cost/op-sac.ts).
   if (recompute === "selective" && t.engine?.selectiveRecompute === "alternate-matmuls")

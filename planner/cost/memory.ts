@@ -164,8 +164,8 @@ export function stageActivationBytes(
   const full = heldLayerActivationBytes(m, training, plan, act, held.layers, held.moeLayers);
   // (block recompute: the first N layers of each of the rank's vpp chunks keep their input, the
   // others every tensor, cost/block-recompute.ts)
-  const perLayer = plan.recompute === "full" && training.engine?.recomputeBlockLayers !== undefined
-    ? blendedLayerBytes(training.engine, "full", held.layers / plan.vpp, full, heldLayerActivationBytes(m, training, plan, activationOptions(training, { ...plan, recompute: "none" }, m), held.layers, held.moeLayers))
+  const perLayer = plan.recompute === "full" && plan.recomputeLayers !== undefined
+    ? blendedLayerBytes(plan, held.layers / plan.vpp, full, heldLayerActivationBytes(m, training, plan, activationOptions(training, { ...plan, recompute: "none" }, m), held.layers, held.moeLayers))
     : full;
   const tokens = microBatch * training.seqLen;
   const spShare = sequenceParallel && tp > 1 ? 1 / tp : 1;

@@ -98,24 +98,25 @@ export function moduleRecomputeTime(
 }
 
 /** The plan's recompute and the chunks it runs over (block recompute: cost/block-recompute.ts). */
-export type RecomputePlan = Pick<Plan, "recompute" | "pp"> & Partial<Pick<Plan, "vpp" | "stageLayers">>;
+export type RecomputePlan = Pick<Plan, "recompute" | "pp"> & Partial<Pick<Plan, "vpp" | "stageLayers" | "recomputeLayers">>;
 
 /** The share of a layer's forward collectives full recompute runs again: 1, or under block
- *  recompute the busiest rank's recomputed share (the rank whose layers the wire counts). */
-function fullShare(m: ModelSpec, e: Engine | undefined, p: RecomputePlan): number {
-  if (e?.recomputeBlockLayers === undefined) return 1;
-  const chunks = { pp: p.pp, vpp: p.vpp ?? 1, stageLayers: p.stageLayers };
-  return fullRecomputeShare({ ...chunks, recompute: "full" }, m.layers, busiestRank(chunks, m.layers), e);
+ *  recompute rank `rank`'s recomputed share (absent: the busiest rank's, whose layers the wire
+ *  counts). */
+function fullShare(m: ModelSpec, p: RecomputePlan, rank?: number): number {
+  if (p.recomputeLayers === undefined) return 1;
+  const chunks = { pp: p.pp, vpp: p.vpp ?? 1, stageLayers: p.stageLayers, recomputeLayers: p.recomputeLayers };
+  return fullRecomputeShare({ ...chunks, recompute: "full" }, m.layers, rank ?? busiestRank(chunks, m.layers));
 }
 
 /** The share of a layer's forward tensor-parallel collectives "selective" runs again, averaged
  *  over the model's layers: a re-run MLP (dense layers, "mlp") or shared experts (MoE layers,
  *  "shared_experts") all-gathers its input and reduce-scatters its output (all-reduces without
  *  sequence parallelism): 2 of the layer forward's 4 (Korthikanti et al. 2022 §4.2.2). 1 under
- *  full recompute (its block share under block recompute), 0 without recompute. */
-export function recomputeTpShare(m: ModelSpec, e: Engine | undefined, p: RecomputePlan): number {
+ *  full recompute (rank `rank`'s block share under block recompute), 0 without recompute. */
+export function recomputeTpShare(m: ModelSpec, e: Engine | undefined, p: RecomputePlan, rank?: number): number {
   const recompute = p.recompute;
-  if (recompute === "full") return fullShare(m, e, p);
+  if (recompute === "full") return fullShare(m, p, rank);
   if (recompute !== "selective") return 0;
   const modules = recomputeModulesOf(e);
   // (the default, the attention core alone, runs no collective again: no layer count on the search's path)
@@ -131,8 +132,8 @@ export function recomputeTpShare(m: ModelSpec, e: Engine | undefined, p: Recompu
 /** Passes of each MoE layer's all-to-alls: forward and backward, and the forward again under
  *  full recompute (its block share under block recompute) or a selective one that re-runs the MoE
  *  block ("moe"). */
-export function recomputeEpPasses(m: ModelSpec, e: Engine | undefined, p: RecomputePlan): number {
-  if (p.recompute === "full") return 2 + fullShare(m, e, p);
+export function recomputeEpPasses(m: ModelSpec, e: Engine | undefined, p: RecomputePlan, rank?: number): number {
+  if (p.recompute === "full") return 2 + fullShare(m, p, rank);
   return p.recompute === "selective" && recomputeModulesOf(e)?.includes("moe") === true ? 3 : 2;
 }
 

@@ -12,7 +12,6 @@ import { moeLayersIn, mtpCount, rankMoeLayers } from "../moe.js";
 import type { ModelSpec, Plan, Recompute } from "../types.js";
 import type { HeadTimes, LayerTimes } from "./compute.js";
 import { type LayerMix, averageLayer } from "./moe-time.js";
-import type { Engine } from "../engine.js";
 import { recomputedRankLayers } from "./block-recompute.js";
 
 /** A rank's part of the step per micro-batch. */
@@ -46,23 +45,22 @@ export function recomputeOf(recompute: Recompute, layers: number, layer: LayerTi
  *  MTP modules, and whether it holds the output layer, moe.ts rankMoeLayers). */
 export function rankPace(
   m: ModelSpec,
-  plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers" | "recompute">,
+  plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers" | "recompute" | "recomputeLayers">,
   mix: LayerMix,
   head: HeadTimes,
   rank: number,
   held: { layers: number; moeLayers: number; last: boolean } = rankMoeLayers(m, plan, rank),
-  e?: Pick<Engine, "recomputeBlockLayers">,
 ): RankPace {
   const h = held.last ? head : NO_HEAD;
   const layer = averageLayer(mix, held.layers, held.moeLayers - (held.last ? mtpCount(m) : 0));
   const fwd = held.layers * layer.forward + h.forward;
   const bwd = held.layers * layer.backward + h.backward;
-  return { index: rank, layers: held.layers, moeLayers: held.moeLayers, withHead: held.last, layer, head: h, fwd, bwd, recompute: recomputeOf(plan.recompute, held.layers, layer, h, recomputedRankLayers(plan, m.layers, rank, e)) };
+  return { index: rank, layers: held.layers, moeLayers: held.moeLayers, withHead: held.last, layer, head: h, fwd, bwd, recompute: recomputeOf(plan.recompute, held.layers, layer, h, recomputedRankLayers(plan, m.layers, rank)) };
 }
 
 /** Every rank's pace, first to last (one stage a rank with uneven stages: the split's running sum,
  *  not rankHoldings' O(rank) sum per rank; otherwise one per distinct holding). */
-export function allRankPaces(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers" | "recompute">, mix: LayerMix, head: HeadTimes, e?: Pick<Engine, "recomputeBlockLayers">): RankPace[] {
+export function allRankPaces(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "schedule" | "stageLayers" | "recompute" | "recomputeLayers">, mix: LayerMix, head: HeadTimes): RankPace[] {
   const split = plan.stageLayers;
   if (split === undefined || split.length !== plan.pp) {
     // Ranks holding the same (layers, MoE layers, output layer) pace alike: one pace each, at the
@@ -71,7 +69,7 @@ export function allRankPaces(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "sche
     for (let i = plan.pp - 1; i >= 0; i--) {
       const held = rankMoeLayers(m, plan, i);
       const key = (held.layers * 65536 + held.moeLayers) * 2 + (held.last ? 1 : 0);
-      if (!seen.has(key)) seen.set(key, rankPace(m, plan, mix, head, i, held, e));
+      if (!seen.has(key)) seen.set(key, rankPace(m, plan, mix, head, i, held));
     }
     return [...seen.values()].reverse();
   }
@@ -80,7 +78,7 @@ export function allRankPaces(m: ModelSpec, plan: Pick<Plan, "pp" | "vpp" | "sche
   for (let i = 0; i < plan.pp; from += split[i]!, i++) {
     const last = i === plan.pp - 1;
     const held = { layers: split[i]!, moeLayers: moeLayersIn(m, from, from + split[i]!) + (last ? mtpCount(m) : 0), last };
-    out.push(rankPace(m, plan, mix, head, i, held, e));
+    out.push(rankPace(m, plan, mix, head, i, held));
   }
   return out;
 }
@@ -95,14 +93,16 @@ export interface LayerPassComm {
 /** The rank with the largest compute, recompute and per-layer collectives per micro-batch (ties:
  *  the later, nearer the output layer, as layout/stages.ts slowestStage). Without `comm`: the rank
  *  with the most compute (the search's floor, cost/time.ts computeFloor). */
-export function pacingRank(paces: readonly RankPace[], comm?: LayerPassComm, passes: { tp: number; ep: number } = { tp: 2, ep: 2 }): RankPace {
+export function pacingRank(paces: readonly RankPace[], comm?: LayerPassComm, passes: { tp: number; ep: number } = { tp: 2, ep: 2 }, rankShare?: (rank: number) => number): RankPace {
   // (passes of each collective: 2, a third under full recompute, part of one where a selective
-  // recompute re-runs an MLP or an MoE block: cost/module-recompute.ts)
+  // recompute re-runs an MLP or an MoE block: cost/module-recompute.ts; `rankShare`: each rank's
+  // own part of a third under block recompute, cost/block-recompute.ts fullRecomputeShare)
   let best = paces[0]!;
   let most = -Infinity;
   for (let i = 0; i < paces.length; i++) {
     const r = paces[i]!;
-    const s = r.fwd + r.bwd + r.recompute + (comm ? passes.tp * r.layers * comm.tp + passes.ep * r.moeLayers * comm.ep : 0);
+    const x = rankShare ? rankShare(r.index) : 0;
+    const s = r.fwd + r.bwd + r.recompute + (comm ? (passes.tp + x) * r.layers * comm.tp + (passes.ep + x) * r.moeLayers * comm.ep : 0);
     if (s >= most) [best, most] = [r, s];
   }
   return best;

@@ -12,7 +12,6 @@ import { edpOf } from "../layout/groups.js";
 import { inFlightPerChunk, rankStages, stageKind, stageLayerRange, stageSplit } from "../layout/stages.js";
 import { activationOptions, layerActivationBytes, recomputeWorkingBytes } from "./activations.js";
 import { blendedLayerBytes } from "./block-recompute.js";
-import type { Engine } from "../engine.js";
 import { bufferBytes, keptLogitBytes, modelStateBytes, reduceTransientBytes, totalBytes } from "./memory.js";
 import { moeBufferBytes, moeLayerActivationBytes, moeRecomputeWorkingBytes } from "./moe-memory.js";
 import { optimizerBytesOf } from "./moe-facts.js";
@@ -44,8 +43,8 @@ export function unevenStageActivationBytes(m: ModelSpec, training: Training, pla
     const kind = stageKind(g, stages);
     // (block recompute: the chunk's first N layers keep their input, the others every tensor)
     const c = to - from;
-    const d = block === undefined ? dense : blendedLayerBytes(block.e, "full", c, dense, block.dense);
-    const x = block === undefined ? moeLayer : blendedLayerBytes(block.e, "full", c, moeLayer, block.moeLayer);
+    const d = block === undefined ? dense : blendedLayerBytes(plan, c, dense, block.dense);
+    const x = block === undefined ? moeLayer : blendedLayerBytes(plan, c, moeLayer, block.moeLayer);
     bytes += held[j]! * ((c - nMoe) * d + nMoe * x);
     denseHeld += to - from - nMoe;
     moeHeld += nMoe;
@@ -82,8 +81,9 @@ export interface UnevenActivationTerms {
   kept: number;
   /** The recompute working set of a dense layer and of an MoE layer (moe-memory.ts heldWorkingBytes). */
   working: { dense: number; moe: number };
-  /** Under block recompute: a layer's bytes without recompute, for the layers each chunk keeps whole. */
-  block?: { e: Engine; dense: number; moeLayer: number };
+  /** Under full recompute at a depth (Plan.recomputeLayers): a layer's bytes without recompute,
+   *  for the layers each chunk keeps whole (the search tries depths on the same terms). */
+  block?: { dense: number; moeLayer: number };
 }
 
 export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Plan): UnevenActivationTerms {
@@ -101,16 +101,16 @@ export function unevenActivationTerms(m: ModelSpec, training: Training, plan: Pl
     head: (logitBytes(training.engine) * tokens * paddedVocab(m.vocab, tp)) / logitShards(training.engine, tp) + headInputBytes(m, tokens, tp, sequenceParallel, training.engine),
     kept: keptLogitBytes(m, training, tp, tokens, microBatches),
     working: { dense: recomputeWorkingBytes(m, microBatch, act), moe: m.moe ? moeRecomputeWorkingBytes(m, training, plan, act) : 0 },
-    ...(plan.recompute === "full" && training.engine?.recomputeBlockLayers !== undefined ? { block: noneBytes(m, training, plan) } : {}),
+    ...(plan.recompute === "full" && plan.recomputeLayers !== undefined ? { block: noneBytes(m, training, plan) } : {}),
   };
 }
 
 /** A layer's bytes without recompute (dense and MoE), which block recompute keeps on the layers
  *  past each chunk's first N (cost/block-recompute.ts). */
-function noneBytes(m: ModelSpec, training: Training, plan: Plan): { e: Engine; dense: number; moeLayer: number } {
+function noneBytes(m: ModelSpec, training: Training, plan: Plan): { dense: number; moeLayer: number } {
   const p = { ...plan, recompute: "none" as const };
   const act = activationOptions(training, p, m);
-  return { e: training.engine!, dense: layerActivationBytes(m, plan.microBatch, act), moeLayer: m.moe ? moeLayerActivationBytes(m, training, p, act) : 0 };
+  return { dense: layerActivationBytes(m, plan.microBatch, act), moeLayer: m.moe ? moeLayerActivationBytes(m, training, p, act) : 0 };
 }
 
 /** Dense and routed-expert parameters one GPU of rank `index` holds (the sum over its virtual

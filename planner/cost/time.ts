@@ -20,7 +20,7 @@ import { unevenStageParams } from "./stage-memory.js";
 import type { LayerMix } from "./moe-time.js";
 import { type LayerPassComm, allRankPaces, pacingRank, recomputeOf } from "./pace.js";
 import { recomputeEpPasses, recomputeTpShare } from "./module-recompute.js";
-import { recomputedRankLayers } from "./block-recompute.js";
+import { fullRecomputeShare, recomputedRankLayers } from "./block-recompute.js";
 import { busiestRankLayers } from "../moe.js";
 
 /** A stage without the output layer (uneven stages whose slowest is not the last). */
@@ -78,7 +78,11 @@ function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: Mic
   if (mix !== undefined) {
     // An MoE model: the rank whose compute, recompute and per-layer collectives (`comm`) take
     // longest, each rank with its own dense and MoE layers (cost/pace.ts).
-    const r = pacingRank(allRankPaces(m, plan, mix, head0, training.engine), comm, { tp: 2 + recomputeTpShare(m, training.engine, plan), ep: recomputeEpPasses(m, training.engine, plan) });
+    // (block recompute: each rank's own share of a third pass, cost/block-recompute.ts)
+    const depth = plan.recompute === "full" && plan.recomputeLayers !== undefined;
+    const r = depth
+      ? pacingRank(allRankPaces(m, plan, mix, head0), comm, { tp: 2, ep: 2 }, (i) => fullRecomputeShare(plan, m.layers, i))
+      : pacingRank(allRankPaces(m, plan, mix, head0), comm, { tp: 2 + recomputeTpShare(m, training.engine, plan), ep: recomputeEpPasses(m, training.engine, plan) });
     const slow = { index: r.index, layers: r.layers, withHead: r.withHead };
     return { microBatches, slow, layersInStage: r.layers, layer: r.layer, head: r.head, fwd: r.fwd, bwd: r.bwd, compute: microBatches * (r.fwd + r.bwd), moeLayers: r.moeLayers };
   }
@@ -141,10 +145,6 @@ export function stepTime(
   // Data-parallel collectives span dp·cp (wire/wire.ts; groups.ts "shard").
   const dpcp = dp * plan.cp;
   const wire = wireOf(m, training, plan, costs.links);
-  // Passes of each layer's collectives: forward, backward and, under full recompute, the forward
-  // again; a selective recompute's modules run part of the tp ones again (module-recompute.ts).
-  const tpPasses = 2 + recomputeTpShare(m, training.engine, plan);
-  const epPasses = recomputeEpPasses(m, training.engine, plan);
   // An MoE model's ranks differ in their MoE layers: each rank's per-layer collectives go with its
   // own compute (cost/pace.ts), one call of each per layer (tp) or MoE layer (ep) and pass.
   // (an engine that overlaps the all-to-alls with another micro-batch's compute: each MoE layer
@@ -153,9 +153,14 @@ export function stepTime(
   const overlapsEp = costs.mix !== undefined && (overlapsAllToAll(training, plan) || overlapsSharedExperts(m, training, plan));
   const comm = costs.mix !== undefined ? { tp: exposedTensorParallel(perUnit(wire, ["tp-layer"]), training.engine), ep: epPassExposed(perCall(wire, EP_IDS), costs.mix, m, training, plan, () => epPassCalls(wire)) } : undefined;
   const { microBatches, slow, layersInStage, layer, head, fwd, bwd, compute, moeLayers } = slowestCompute(m, training, plan, costs, comm);
+  // Passes of each layer's collectives: forward, backward and, under full recompute, the forward
+  // again; a selective recompute's modules run part of the tp ones again (module-recompute.ts).
+  // (the pacing rank's passes: under block recompute its own share of a third, cost/block-recompute.ts)
+  const tpPasses = 2 + recomputeTpShare(m, training.engine, plan, slow.index);
+  const epPasses = recomputeEpPasses(m, training.engine, plan, slow.index);
   // (the output layer's MTP blocks re-run with the layers: cost/moe-time.ts headWithMtp)
   // (block recompute: the first N layers of each of the rank's chunks, cost/block-recompute.ts)
-  const recomputeOne = recomputeOf(recompute, layersInStage, layer, head, recomputedRankLayers(plan, m.layers, slow.index, training.engine));
+  const recomputeOne = recomputeOf(recompute, layersInStage, layer, head, recomputedRankLayers(plan, m.layers, slow.index));
 
   const recomputeTime = microBatches * recomputeOne;
   // The wire's per-layer items count the rank with the most layers (wire.ts, expert-wire.ts); an

@@ -6,6 +6,7 @@
 import type { CpComm, CpSplit, Recompute, Schedule, ZeroStage } from "../types.js";
 import { type Degrees, type GroupShape, edpOf, span } from "./groups.js";
 import { SCHEDULES } from "../schema/plan.js";
+import { largestChunk } from "../cost/block-recompute.js";
 
 /** Every dimension a rule may look at. cp, ep and etp default to 1 until they are searched. */
 export interface Dims extends Degrees {
@@ -18,11 +19,13 @@ export interface Dims extends Degrees {
   /** Layers of each pipeline stage when uneven (Plan.stageLayers; layout/stages.ts). Not searched:
    *  given with `--stage-layers` or in a plan, it travels with pp. */
   stageLayers?: readonly number[];
+  /** Full recompute's depth (Plan.recomputeLayers): chosen by the search, or given in a plan. */
+  recomputeLayers?: number;
   /** The cp variant (cp > 1; absent: the defaults, types.ts DEFAULT_CP_COMM / DEFAULT_CP_SPLIT). */
   cpComm?: CpComm;
   cpSplit?: CpSplit;
 }
-export type Dim = Exclude<keyof Dims, "stageLayers">;
+export type Dim = Exclude<keyof Dims, "stageLayers" | "recomputeLayers">;
 
 /** What the rules know besides the dimensions. */
 export interface RuleContext {
@@ -79,7 +82,7 @@ function virtualSchedulesMessage(d: Dims, c: RuleContext): string {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "qk_norm_tp" | "moe_fp16_ep" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "qk_norm_tp" | "moe_fp16_ep" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches" | "recompute_layers";
 
 export interface Rule {
   code: LayoutCode;
@@ -292,6 +295,16 @@ export const RULES: readonly Rule[] = [
     reason: "dualpipev needs at least 2·pp micro-batches",
     ok: (d, c) => d.schedule !== "dualpipev" || c.globalBatch / (d.dp * d.microBatch) >= 2 * d.pp,
     message: (d, c) => `dualpipev needs at least 2·pp = ${2 * d.pp} micro-batches, not ${c.globalBatch / (d.dp * d.microBatch)}` },
+  // Megatron-Core's block method (cost/block-recompute.ts): a depth re-runs the first N layers of
+  // each chunk under full recompute; one at or above the largest chunk is full recompute itself,
+  // which a plan says by leaving the depth out (a plan states one thing one way). Whole plans only:
+  // the search sets the depth itself, and --recompute-num-layers is a count to cap each chunk at.
+  { code: "recompute_layers", flag: "--recompute-num-layers", dims: ["recompute", "pp", "vpp"], input: false,
+    reason: "a recompute depth without full recompute, or not below the largest stage's layers",
+    ok: (d, c) => d.recomputeLayers === undefined || (d.recompute === "full" && d.recomputeLayers < largestChunk(d, c.layers)),
+    message: (d, c) => d.recompute !== "full"
+      ? `recomputeLayers ${d.recomputeLayers} with ${d.recompute === "none" ? "no" : d.recompute} recompute: the depth says which layers of each stage full recompute re-runs; drop it or use recompute "full"`
+      : `recomputeLayers ${d.recomputeLayers} is not below the ${largestChunk(d, c.layers)} layers of the largest ${d.vpp > 1 ? "virtual stage" : "stage"}: full recompute re-runs every layer there; drop recomputeLayers` },
 ];
 
 function degreeNames(d: Partial<Dims>): string {

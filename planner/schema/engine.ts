@@ -132,8 +132,6 @@ const schemas = lazySchemas((z) => {
         .object({
           selectiveRecompute: withSource(z.enum(SELECTIVE_RECOMPUTES as [string, ...string[]])).optional(),
           // Megatron's --recompute-modules under attention-core (planner/recompute-modules.ts).
-          // Megatron's --recompute-method block --recompute-num-layers (cost/block-recompute.ts).
-          recomputeBlockLayers: withSource(z.number().int().gte(1).lte(100000)).optional(),
           recomputeModules: withSource(z.array(z.enum(RECOMPUTE_MODULES as [string, ...string[]])).min(1).refine((xs) => new Set(xs).size === xs.length, "names a module twice")).optional(),
           tensors: withSource(z.enum(ACTIVATION_TENSORS as [string, ...string[]])).optional(),
           residualBytes: withSource(z.number().refine((v) => v === 2 || v === 4, "must be 2 (16-bit) or 4 (fp32)")).optional(),
@@ -340,7 +338,6 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     // Absent: Megatron's selective recompute and fp32 vocab-parallel logits (Korthikanti et al.
     // 2022 §4.2, §4.3), the planner's behaviour before these fields existed.
     selectiveRecompute: (f.activations?.selectiveRecompute === undefined ? "attention-core" : fig("activations.selectiveRecompute", f.activations.selectiveRecompute)) as Engine["selectiveRecompute"],
-    ...(f.activations?.recomputeBlockLayers !== undefined ? { recomputeBlockLayers: fig("activations.recomputeBlockLayers", f.activations.recomputeBlockLayers) } : {}),
     // (in Megatron's order, as the flag and a Megatron file give them: QA found the header and
     // --json in the file's order)
     ...(f.activations?.recomputeModules !== undefined ? { recomputeModules: RECOMPUTE_MODULES.filter((x) => (fig("activations.recomputeModules", f.activations!.recomputeModules!) as string[]).includes(x)) } : {}),

@@ -13,8 +13,9 @@ export const ZERO_STAGES: readonly ZeroStage[] = [0, 1, 2, 3];
 export const RECOMPUTE_MODES: readonly Recompute[] = ["none", "selective", "full"];
 export const SCHEDULES: readonly Schedule[] = ["1f1b", "interleaved", "gpipe", "zb1p", "zbv", "dualpipev"];
 
-/** The fields of a Plan (drops a PlanResult's costs); stageLayers only when the split is uneven;
- *  cpComm and cpSplit only (and always, defaults filled in) when cp > 1. */
+/** The fields of a Plan (drops a PlanResult's costs); stageLayers only when the split is uneven,
+ *  recomputeLayers only when full recompute skips layers; cpComm and cpSplit only (and always,
+ *  defaults filled in) when cp > 1. */
 export function planOnly(p: Plan): Plan {
   const out = {} as Record<keyof Plan, unknown>;
   for (const k of PLAN_FIELDS) out[k] = p[k];
@@ -23,6 +24,7 @@ export function planOnly(p: Plan): Plan {
     out.cpSplit = p.cpSplit ?? DEFAULT_CP_SPLIT;
   }
   if (p.stageLayers !== undefined) out.stageLayers = [...p.stageLayers];
+  if (p.recomputeLayers !== undefined) out.recomputeLayers = p.recomputeLayers;
   return out as unknown as Plan;
 }
 
@@ -36,6 +38,7 @@ const POSITIVE = "a positive integer";
 const WANT: [keyof Plan, string][] = [
   ["zero", words(ZERO_STAGES, false)],
   ["recompute", words(RECOMPUTE_MODES, true)],
+  ["recomputeLayers", "a positive integer: the layers of each pipeline (or virtual) stage that full recompute re-runs"],
   ["sequenceParallel", "true or false"],
   ["vpp", POSITIVE],
   ["pp", POSITIVE],
@@ -72,6 +75,7 @@ const schemas = lazySchemas((z) => {
     zero: z.union(ZERO_STAGES.map((s) => z.literal(s)) as [z.ZodLiteral<ZeroStage>, ...z.ZodLiteral<ZeroStage>[]]).default(0),
     microBatch: positive,
     recompute: z.enum(RECOMPUTE_MODES as [Recompute, ...Recompute[]]).default("none"),
+    recomputeLayers: positive.max(100_000).optional(),
     sequenceParallel: z.boolean().default(false),
     schedule: z.enum(SCHEDULES as [Schedule, ...Schedule[]]).optional(),
     stageLayers: z.array(positive).min(1).optional(),
@@ -89,8 +93,9 @@ export function parsePlan(raw: Record<string, unknown>): Parsed<Plan> {
     return { ok: false, message: `field "${field}" must be ${want}, got ${JSON.stringify(raw[field])}` };
   }
   const v = r.data;
-  const { stageLayers, ...even } = v;
+  const { stageLayers, recomputeLayers, ...even } = v;
   const plan: Plan = { ...even, schedule: v.schedule ?? (v.vpp > 1 ? "interleaved" : "1f1b") };
   if (stageLayers !== undefined) plan.stageLayers = stageLayers;
+  if (recomputeLayers !== undefined) plan.recomputeLayers = recomputeLayers;
   return { ok: true, value: planOnly(plan) };
 }

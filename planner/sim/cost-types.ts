@@ -67,6 +67,11 @@ export interface SimCosts {
   vpp: number;
   microBatches: number;
   layersPerChunk: number;
+  /** Full recompute of each chunk's first N layers only (Plan.recomputeLayers, Megatron's block
+   *  method): per stage (pipeline rank) the share of its layers that re-run their forward
+   *  (cost/block-recompute.ts fullRecomputeShare); a layer's backward there re-runs that share of
+   *  `layer.recompute` (the stage's total exact, spread evenly over its layers). Absent: all. */
+  recomputeShare?: readonly number[];
   /** Uneven stages (layout/stages.ts): the layers each virtual stage plays instead of
    *  layersPerChunk, in model order (one per rank with vpp 1; p·v with vpp > 1, globalStage order). */
   stageLayers?: readonly number[];

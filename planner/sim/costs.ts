@@ -2,7 +2,6 @@
 // (planner/cost/compute.ts layerTimes, headTimes, optimizerTime; planner/cost/collectives.ts).
 // The simulator plays these out (graph.ts); tests build SimCosts by hand (uniformCosts).
 import { recomputeEpPasses, recomputeTpShare } from "../cost/module-recompute.js";
-import { fullRecomputeShare } from "../cost/block-recompute.js";
 import { regatherFraction } from "../cost/regather.js";
 import { callTime, p2pTime } from "../cost/collectives.js";
 import { latencyFree } from "../cost/tuner.js";
@@ -19,7 +18,8 @@ import { EP_IDS } from "../cost/expert-time.js";
 import { type CpCall, cpCallExposed, cpCallWindow } from "../cost/context.js";
 import { OVERLAP_SLOWDOWN } from "../cost/overlap.js";
 import { edpOf } from "../layout/groups.js";
-import { busiestRank, rankHoldings, rankLayers } from "../layout/stages.js";
+import { rankHoldings, rankLayers } from "../layout/stages.js";
+import { fullRecomputeShare } from "../cost/block-recompute.js";
 import { chunkTensors, normTensorCount } from "../cost/param-tensors.js";
 import { finalNormParams, layerMatrixParams, layerSmallParams, paddedVocab, positionRows, stageParamSplit } from "../model.js";
 import { vShaped } from "./schedule.js";
@@ -133,11 +133,9 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan:
     weightGrad: { compute: head.weightGrad, tp: 0 },
     bytes: 2 * ((m.tiedEmbeddings && pp === 1 ? 0 : (vPad * h) / tp) + finalNormParams(m)),
   };
-  // (block recompute: each layer re-runs the busiest rank's share of its forward, a layer's ops
-  // alike in the simulation: cost/block-recompute.ts)
-  const blockShare = recompute === "full" ? fullRecomputeShare(plan, m.layers, busiestRank(plan, m.layers), t.engine) : 0;
+  // (block recompute: each stage's share of its layers re-run, SimCosts.recomputeShare, infos.ts)
   const recomputePass: PassCost =
-    recompute === "full" ? fullRecomputePass(blockShare, layer.forward, tpLayer, epLayer, cpFwd) : recompute === "selective" ? { compute: layer.selectiveRecompute, tp: recomputeTpShare(m, t.engine, plan) * tpLayer, ...(recomputeEpPasses(m, t.engine, plan) === 3 ? { ep: epLayer } : {}) } : ZERO_PASS;
+    recompute === "full" ? fullRecomputePass(1, layer.forward, tpLayer, epLayer, cpFwd) : recompute === "selective" ? { compute: layer.selectiveRecompute, tp: recomputeTpShare(m, t.engine, plan) * tpLayer, ...(recomputeEpPasses(m, t.engine, plan) === 3 ? { ep: epLayer } : {}) } : ZERO_PASS;
   // A layer's weights on this GPU: the stage's (dense and its share of the experts) per layer.
   const stageSplit = stageParamSplit(m, t.seqLen, tp, pp, m.layers / pp, pp === 1 ? "only" : "last", plan.ep, plan.etp);
   // (the layers alone: the stage less a stage of no layers, which holds only the output and MTP)
@@ -219,6 +217,7 @@ export function buildSimCosts(m: ModelSpec, hw: Hardware, asked: Training, plan:
     vpp,
     microBatches,
     layersPerChunk,
+    ...(recompute === "full" && plan.recomputeLayers !== undefined ? { recomputeShare: Array.from({ length: pp }, (_, s) => fullRecomputeShare(plan, m.layers, s)) } : {}),
     ...(plan.stageLayers && pp > 1 ? { stageLayers: plan.stageLayers } : {}),
     layer: layerCost,
     embedding,

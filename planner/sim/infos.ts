@@ -97,6 +97,23 @@ function scaled(parts: ReadonlyArray<readonly [SegmentKind, number]>, n: number)
   return parts.map(([kind, d]) => [kind, n * d]);
 }
 
+/** A layer's backward (B, or I of a split one) re-running `share` of its recompute first. */
+function layerBackParts(c: SimCosts, which: "layerB" | "layerI", share: number): Array<[SegmentKind, number]> {
+  const r = c.layer.recompute;
+  const part: PassCost = { compute: share * r.compute, tp: share * r.tp, ...(r.ep !== undefined ? { ep: share * r.ep } : {}), ...(r.cp !== undefined ? { cp: share * r.cp } : {}) };
+  return [...passParts("recompute", part), ...passParts("backward", which === "layerB" ? c.layer.backward : minus(c.layer.backward, c.layer.weightGrad))];
+}
+
+/** Where a backward's gradients start: after its recompute parts. */
+function gradStart(parts: ReadonlyArray<readonly [SegmentKind, number]>): number {
+  let before = 0;
+  for (const [kind, d] of parts) {
+    if (kind === "backward") break;
+    before += d;
+  }
+  return before / (partsTime(parts) || 1);
+}
+
 /** Parts shared by every operation of a kind (a layer's backward re-runs its recompute first). */
 export function passTables(c: SimCosts): PassTables {
   const parts = {
@@ -171,6 +188,14 @@ export function makeInfo(g: InfoTables, r: Recipe, i: number): boolean {
   const T = g.passes;
   switch (r.k) {
     case "pass": {
+      // (block recompute: the stage's share of a layer's recompute, SimCosts.recomputeShare)
+      const share = c.recomputeShare?.[r.stage];
+      if (share !== undefined && (r.which === "layerB" || r.which === "layerI")) {
+        const p = layerBackParts(c, r.which, share);
+        const t = partsTime(p);
+        set(g, i, { stage: r.stage, stream: "compute", label: r.label, parts: r.n === 0 ? p : scaled(p, r.n), gradFrom: r.grad === 1 ? gradStart(p) : 0, ...(r.n === 0 ? {} : { layers: r.n }) }, (r.n === 0 ? 1 : r.n) * t, 0, 0);
+        return true;
+      }
       const p = T.parts[r.which];
       const from = r.grad === 1 ? T.gradFrom : r.grad === 2 ? T.headGradFrom : 0;
       if (r.n === 0) set(g, i, { stage: r.stage, stream: "compute", label: r.label, parts: p, gradFrom: from }, T.time[r.which], 0, 0);

@@ -13,10 +13,11 @@ import { makeInfo, passTables } from "./infos.js";
 
 /** SimCosts fields that set only how long an operation takes, never which operations, edges or
  *  links a graph has: the passes' costs (ParamOpCost forward … weightGrad), a transfer's times,
- *  the optimizer step, the data-parallel slowdown (timeline.ts). Every other field, and any field
+ *  the optimizer step, the data-parallel slowdown (timeline.ts), block recompute's per-stage share
+ *  (infos.ts). Every other field, and any field
  *  added later, is part of the shape. The collectives' costs are functions (not in the key): a
  *  collective's recipe checks that its transfer still takes the same link. */
-const COST_ONLY = new Set(["forward", "backward", "recompute", "weightGrad", "latency", "work", "post", "optimizer", "dpSlowdown"]);
+const COST_ONLY = new Set(["forward", "backward", "recompute", "weightGrad", "latency", "work", "post", "optimizer", "dpSlowdown", "recomputeShare"]);
 
 /** What a graph of these costs is made of, as a string: equal for two costs exactly where
  *  buildGraph (with `coarse`) and addDataParallel make the same operations, dependencies and

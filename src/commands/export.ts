@@ -22,7 +22,7 @@ import { noPlanMessage } from "../format/no-plan.js";
 import { count, gib, percent } from "../format/units.js";
 import type { Io } from "../io.js";
 import { oneOf, parseFlags } from "../flags.js";
-import { PLAN_OPTIONS, PLAN_OUTPUT_FLAGS, parsePlanArgs } from "../plan-args.js";
+import { PLAN_OPTIONS, PLAN_OUTPUT_FLAGS, parsePlanArgs, planFlagsGiven } from "../plan-args.js";
 import { type PlanRequest, buildRequest, unmeasuredOverlap } from "../plan-request.js";
 import { calibrationStanding, standingLine } from "../calibration-standing.js";
 import { refuseOwnTree } from "../own-paths.js";
@@ -164,7 +164,7 @@ export function runExport(argv: string[], io: Io): number {
   const release = pickRelease(ENGINES[f], s("release"));
   const planFile = s("plan") === undefined ? undefined : readPlanFile(s("plan")!);
   if (planFile) {
-    const clash = Object.keys(args.fixed);
+    const clash = planFlagsGiven(args);
     if (clash.length > 0) throw new UserError(`--plan fixes every dimension; drop the plan flags (${clash.join(", ")})`);
   }
   // An engine's format predicts with that engine, or with an engine file that extends it directly

@@ -30,16 +30,17 @@ const FORMAT: Record<keyof Plan, (v: Plan[keyof Plan]) => string> = {
   zero: (v) => `ZeRO-${v}`,
   microBatch: String,
   recompute: String,
+  recomputeLayers: (v) => (v === undefined ? "every layer" : `first ${String(v)} a stage`),
   sequenceParallel: (v) => (v ? "on" : "off"),
   schedule: (v) => SCHEDULE_NAME[v as Plan["schedule"]],
   order: (v) => String(v ?? "tp-cp-dp-pp"),
 };
 const NAME: Record<keyof Plan, string> = {
   tp: "tp", pp: "pp", vpp: "vpp", dp: "dp", cp: "cp", cpComm: "cp exchange", cpSplit: "cp split", ep: "ep", etp: "etp", stageLayers: "stage layers", zero: "ZeRO", microBatch: "micro-batch", recompute: "recompute",
-  sequenceParallel: "sequence parallel", schedule: "schedule", order: "rank order",
+  recomputeLayers: "layers recomputed", sequenceParallel: "sequence parallel", schedule: "schedule", order: "rank order",
 };
 
-const ORDER: (keyof Plan)[] = ["tp", "cp", "pp", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
+const ORDER: (keyof Plan)[] = ["tp", "cp", "pp", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "recomputeLayers", "sequenceParallel", "schedule"];
 
 /** Dimensions that differ; the schedule only where a pipeline makes it mean something. */
 export function changes(a: Plan, b: Plan): Change[] {

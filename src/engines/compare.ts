@@ -3,7 +3,8 @@
 // precision override the defaults), and shown beside the best plan `search` finds, with the
 // predicted gain and what changed, dimension by dimension. Both are predicted with the engine the
 // file belongs to (planner/engine.ts FORMAT_ENGINES), unless --engine names another.
-import { FORMAT_ENGINES, type ModelSpec, checkLayout, evaluatePlan, moeEngineIssue, search, unsupportedByEngine } from "../../planner/index.js";
+import { largestChunk } from "../../planner/cost/block-recompute.js";
+import { FORMAT_ENGINES, type ModelSpec, type Plan, checkLayout, evaluatePlan, moeEngineIssue, search, unsupportedByEngine } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { searchJson } from "../format/plan-json.js";
 import type { Io } from "../io.js";
@@ -50,16 +51,18 @@ function agree<T>(flag: string, explicit: T | undefined, fromConfig: T | undefin
 /** --recompute-num-layers N beside a --from file: the count re-runs the first N layers of each
  *  chunk under full recompute, so beside a file that runs none or selective recompute it changes
  *  nothing, and beside one stating another block count it contradicts it (exit 2 either way);
- *  beside a file's full recompute of every layer it prices the first N of each chunk instead. */
-function blockBesideFile(n: number | undefined, reading: Pick<ConfigReading, "plan" | "at" | "recomputeBlockLayers">, origin: string): void {
-  if (n === undefined) return;
-  const recompute = reading.plan.recompute;
+ *  beside a file's full recompute of every layer it prices the first N of each chunk instead (the
+ *  plan read at that depth; every layer where N reaches the largest chunk's). */
+function depthBesideFile(n: number | undefined, reading: Pick<ConfigReading, "plan" | "at">, origin: string, layers: number): Plan {
+  const plan = reading.plan;
+  if (n === undefined) return plan;
   const where = reading.at?.recompute !== undefined ? named(reading.at.recompute) : origin;
-  if (recompute !== "full")
-    throw new UserError(`--recompute-num-layers ${n}: ${where} runs ${recompute === "none" ? "no recompute" : "selective recompute"}, and the count says which layers full recompute re-runs, so it would change nothing; drop the flag or change the file`);
-  const stated = reading.recomputeBlockLayers;
+  if (plan.recompute !== "full")
+    throw new UserError(`--recompute-num-layers ${n}: ${where} runs ${plan.recompute === "none" ? "no recompute" : "selective recompute"}, and the count says which layers full recompute re-runs, so it would change nothing; drop the flag or change the file`);
+  const stated = plan.recomputeLayers;
   if (stated !== undefined && stated !== n)
-    throw new UserError(`--recompute-num-layers ${n} but ${reading.at?.recomputeBlockLayers !== undefined ? named(reading.at.recomputeBlockLayers) : `${origin} has ${stated}`} (--recompute-method block); drop the flag or change the file`);
+    throw new UserError(`--recompute-num-layers ${n} but ${reading.at?.recomputeLayers !== undefined ? named(reading.at.recomputeLayers) : `${origin} has ${stated}`} (--recompute-method block); drop the flag or change the file`);
+  return n < largestChunk(plan, layers) ? { ...plan, recomputeLayers: n } : plan;
 }
 
 /** The model a configuration states on its own: an llm-foundry YAML's mpt_causal_lm section, or
@@ -124,8 +127,6 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
   from("--recompute-modules", reading.recomputeModules !== undefined ? at.recomputeModules : undefined, args.recomputeModules !== undefined);
   // (the flag beside a file stating other modules contradicts it; either alone gives them)
   agree("--recompute-modules", args.recomputeModules?.join(","), reading.recomputeModules?.join(","), origin);
-  from("--recompute-num-layers", reading.recomputeBlockLayers !== undefined ? at.recomputeBlockLayers : undefined, args.recomputeBlockLayers !== undefined);
-  blockBesideFile(args.recomputeBlockLayers, reading, origin);
   if (reading.gpusFrom !== "--gpus") valuesFrom["--gpus"] = reading.gpusFrom;
   const req = buildRequest({
     ...args,
@@ -143,7 +144,6 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     moeOverlap: reading.moeOverlap,
     moeSharedOverlap: reading.moeSharedOverlap,
     recomputeModules: args.recomputeModules ?? reading.recomputeModules,
-    recomputeBlockLayers: args.recomputeBlockLayers ?? reading.recomputeBlockLayers,
     keptOutputBytes: reading.keptOutputBytes,
     // (a split the file's own header states prices the search too, as export prices that release,
     // unless an --engine file states the user's stack instead)
@@ -160,7 +160,7 @@ export function runPlanFrom(paths: string[], argv: string[], io: Io, usage: stri
     fixed: {},
     valuesFrom,
   }, { engine: reading.engineName ?? FORMAT_ENGINES[reading.engine], from: `${reading.engine} configuration`, flag: "--from" }, read);
-  const plan = reading.plan;
+  const plan = depthBesideFile(args.recomputeLayers, reading, origin, req.model.layers);
   // A layout rule or the stack refusing the plan read: named by the setting the file states for the
   // rule's dimension (its flag's, setting-at.ts), with the plan read.
   const refused = (flag: string, message: string, code: string) => {

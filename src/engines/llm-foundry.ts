@@ -54,7 +54,7 @@ const modelRefusal = (ctx: Omit<EngineContext, "plan">) => mptModelRefusal(ctx) 
 
 function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   const refused = llmFoundryRefusal(plan)?.reason ?? modelRefusal(ctx)
-    ?? blockExportRefusal(plan, ctx.training, ctx.model, "llm-foundry", "fsdp_config.activation_checkpointing wraps every MPT block");
+    ?? blockExportRefusal(plan, "llm-foundry", "fsdp_config.activation_checkpointing wraps every MPT block");
   if (refused) return { kind: "refused", reason: refused };
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: llm-foundry's decoupled_adamw keeps its moments in the parameters' fp32; drop the flag" };
   const notes: string[] = [];

@@ -82,7 +82,7 @@ function megatronCoreChecks(m: Map<string, ArgSetting>, o: string, recompute: Re
  *  stage): "uniform" checkpoints groups of --recompute-num-layers layers, every layer recomputed;
  *  "block" checkpoints the first --recompute-num-layers layers of each chunk and runs the rest
  *  without recompute. paraplan prices uniform with groups of 1, and block: every layer where N
- *  covers each chunk's, else the first N of each (Engine.recomputeBlockLayers, read by
+ *  covers each chunk's, else the first N of each (Plan.recomputeLayers, read by
  *  blockRecomputeLayers). Groups are refused, not priced as layers; so is block below a chunk's
  *  layers in Megatron-DeepSpeed, whose engine prices whole layers or none. Returns the count. */
 function fullRecomputeLayers(m: Map<string, ArgSetting>, o: string, deepspeed: boolean, method: string | undefined, layers: number | undefined, pp: number, vpp: number, stageLayers: number[] | undefined): number | undefined {
@@ -106,7 +106,7 @@ const largestChunk = (layers: number | undefined, pp: number, vpp: number, stage
   stageLayers !== undefined ? Math.max(...stageLayers) : layers !== undefined ? Math.ceil(layers / (pp * vpp)) : undefined;
 
 /** Megatron-LM's --recompute-method block --recompute-num-layers N under full recompute, where N is
- *  below the largest chunk's layers: the engine's recomputeBlockLayers (planner/cost/
+ *  below the largest chunk's layers: the plan's recomputeLayers (planner/cost/
  *  block-recompute.ts; the first min(N, c) layers of a chunk of c recomputed). Undefined where every
  *  layer is (uniform, or N covering each chunk), without full recompute, and in Megatron-DeepSpeed
  *  (fullRecomputeLayers refuses it there). */
@@ -120,18 +120,18 @@ export function blockRecomputeLayers(m: Map<string, ArgSetting>, o: string, reco
   return n;
 }
 
-/** The recompute settings a Megatron file gives the engine (ConfigReading). */
+/** The recompute settings a Megatron file gives: the engine's modules (ConfigReading), and the
+ *  plan's depth (Plan.recomputeLayers). */
 export interface RecomputeFacts {
   /** --recompute-modules under selective recompute (readRecomputeModules). */
   recomputeModules?: RecomputeModule[] | undefined;
   /** --recompute-method block --recompute-num-layers N under full recompute (blockRecomputeLayers). */
-  recomputeBlockLayers?: number | undefined;
+  recomputeLayers?: number | undefined;
 }
 
-/** The reading's fields of them, where set. */
-export const recomputeReading = (f: RecomputeFacts): { recomputeModules?: RecomputeModule[]; recomputeBlockLayers?: number } => ({
+/** The reading's fields of them, where set (the depth travels in the plan read). */
+export const recomputeReading = (f: RecomputeFacts): { recomputeModules?: RecomputeModule[] } => ({
   ...(f.recomputeModules !== undefined ? { recomputeModules: f.recomputeModules } : {}),
-  ...(f.recomputeBlockLayers !== undefined ? { recomputeBlockLayers: f.recomputeBlockLayers } : {}),
 });
 
 /** --recompute-modules (core_v0.12.0 and later): the modules Megatron's selective recompute

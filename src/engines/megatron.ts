@@ -94,7 +94,7 @@ export function megatronArgs(ctx: EngineContext): Arg[] {
   // _add_mixed_precision_args; fp16 runs reduce in 16 bits without it).
   if (recent && t.precision !== "fp16" && engineGradReduceBytes(t) === 2) a.push(["--grad-reduce-in-bf16"]);
   // (every layer one by one, or each chunk's first N where the engine re-runs those: recompute-block-export.ts)
-  a.push(...megatronFullRecomputeArgs(p, t, m));
+  a.push(...megatronFullRecomputeArgs(p));
   // (with the modules it re-runs where not Megatron's default: recompute-modules-export.ts)
   if (p.recompute === "selective") a.push(["--recompute-granularity", "selective"], ...megatronModulesArgs(p, t));
   a.push(["--micro-batch-size", n(p.microBatch)], ["--global-batch-size", n(t.globalBatch)]);

@@ -107,9 +107,6 @@ export interface ConfigReading {
   /** The modules selective recompute re-runs (Megatron-LM's --recompute-modules;
    *  Engine.recomputeModules); undefined: the engine's. */
   recomputeModules?: readonly RecomputeModule[];
-  /** The first layers of each model chunk full recompute re-runs (Megatron-LM's --recompute-method
-   *  block --recompute-num-layers N; Engine.recomputeBlockLayers); undefined: every layer. */
-  recomputeBlockLayers?: number;
   /** How the file's stack splits uneven stages, where the file states it (the DeepSpeed release a
    *  header of paraplan's export names; EngineSupports.stageSplit); undefined: the engine's. */
   stageSplit?: StageSplit;

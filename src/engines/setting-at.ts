@@ -7,7 +7,7 @@ import type { ArgSetting } from "./args-file.js";
 import { planFieldsOf } from "../plan-file.js";
 
 /** The values a configuration gives: the plan's fields and the request's. */
-export type AtKey = "tp" | "pp" | "dp" | "cp" | "cpComm" | "cpSplit" | "ep" | "etp" | "vpp" | "zero" | "microBatch" | "recompute" | "sequenceParallel" | "schedule" | "stageLayers" | "globalBatch" | "seqLen" | "precision" | "moeImbalance" | "recomputeModules" | "recomputeBlockLayers";
+export type AtKey = "tp" | "pp" | "dp" | "cp" | "cpComm" | "cpSplit" | "ep" | "etp" | "vpp" | "zero" | "microBatch" | "recompute" | "sequenceParallel" | "schedule" | "stageLayers" | "globalBatch" | "seqLen" | "precision" | "moeImbalance" | "recomputeModules" | "recomputeLayers";
 
 export interface SettingAt {
   file: string;
@@ -43,7 +43,7 @@ const MEGATRON_AT: [AtKey, string[]][] = [
   ["precision", ["fp8-format", "fp8-hybrid", "fp8-e4m3", "fp16", "bf16"]],
   ["moeImbalance", ["moe-router-force-load-balancing"]],
   ["recomputeModules", ["recompute-modules"]],
-  ["recomputeBlockLayers", ["recompute-num-layers"]],
+  ["recomputeLayers", ["recompute-num-layers"]],
 ];
 
 /** Where a Megatron arguments file states each value it gives. */

@@ -172,7 +172,7 @@ export function launcherTranslate(plan: Plan, ctx: Omit<EngineContext, "plan">):
   if (typeof l === "string") return { kind: "refused", reason: l };
   if (ctx.options.script !== undefined) return { kind: "exact" };
   const setting = workerSetting(ctx.training) ?? modulesExportRefusal(plan, ctx.training, "paraplan's worker", "its selective recompute saves the matmul outputs: executor/worker/fastpaths.py:151 sac_context_fn")
-    ?? blockExportRefusal(plan, ctx.training, ctx.model, "paraplan's worker", "its full recompute checkpoints every block: executor/worker/parallel.py _recompute_whole") ?? engineDispatchRefusal(ctx.model, plan, ctx.training, "paraplan's worker", "dispatches with torch.distributed's 16-bit all_to_all_single on the critical path (executor/worker/moe.py)");
+    ?? blockExportRefusal(plan, "paraplan's worker", "its full recompute checkpoints every block: executor/worker/parallel.py _recompute_whole") ?? engineDispatchRefusal(ctx.model, plan, ctx.training, "paraplan's worker", "dispatches with torch.distributed's 16-bit all_to_all_single on the critical path (executor/worker/moe.py)");
   if (setting) return { kind: "refused", reason: setting };
   const m = ctx.model;
   const refused = workerRefusal(plan, {

@@ -274,7 +274,7 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   // torchtitan's AdamW keeps its moments in the parameters' fp32 (FSDP2 shards fp32 parameters).
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: torchtitan's job file has no optimizer-state dtype; AdamW keeps fp32 moments, more memory than predicted (use --format megatron, or drop the flag)" };
   const setting = unwritableSetting(ctx.training) ?? modulesExportRefusal(plan, ctx.training, "torchtitan", "activation_checkpoint.selective_ac_option is per-op or every n-th layer: job_config.py:651-660, distributed/activation_checkpoint.py @ v0.2.2")
-    ?? blockExportRefusal(plan, ctx.training, ctx.model, "torchtitan", "activation_checkpoint.mode full wraps every transformer block: distributed/activation_checkpoint.py @ v0.2.2");
+    ?? blockExportRefusal(plan, "torchtitan", "activation_checkpoint.mode full wraps every transformer block: distributed/activation_checkpoint.py @ v0.2.2");
   if (setting) return { kind: "refused", reason: setting };
   const id = ctx.release.id as keyof typeof TITAN_DISPATCH;
   const named = titanModel(ctx.model, plan, ctx.training.seqLen);

@@ -70,9 +70,6 @@ export function searchJson(req: PlanRequest, result: SearchResult, elapsedMs: nu
     // alone): --recompute-modules, a --from file's or the engine file's, in Megatron's names
     // (planner/recompute-modules.ts; the header's engine line says "recompute modules …").
     ...(modules !== undefined && !isDefaultModules(modules) ? { recomputeModules: modules } : {}),
-    // What the plans' "full" recompute re-runs where not every layer: the first N of each model
-    // chunk (--recompute-num-layers, a --from file's --recompute-method block, or the engine file's).
-    ...(t.engine.recomputeBlockLayers !== undefined ? { recomputeBlockLayers: t.engine.recomputeBlockLayers } : {}),
     ...(m.moe ? { moeImbalance: req.training.moeImbalance ?? DEFAULT_MOE_IMBALANCE, optimizerStates: req.training.optimizerStates ?? "fp32" } : {}),
     assumed: req.assumed,
     // The published runs the engine's figures were fitted on, and where this request lies outside them.

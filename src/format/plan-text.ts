@@ -15,6 +15,10 @@ import { type EagerCase, modelEagerReasonOf } from "../../planner/eager.js";
 
 export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe", zb1p: "ZB1P zero bubble", zbv: "ZB-V zero bubble", dualpipev: "DualPipeV" } as const;
 
+/** The recompute column: none, selective, full, or "block N" where full recompute re-runs the
+ *  first N layers of each stage only (Megatron's --recompute-method block; Plan.recomputeLayers). */
+export const recomputeCell = (p: Pick<Plan, "recompute" | "recomputeLayers">): string => (p.recomputeLayers !== undefined ? `block ${p.recomputeLayers}` : p.recompute);
+
 /** A plan in words: "tp 4 · pp 8 · vpp 6 · dp 32 · ZeRO-1 · micro-batch 2 · …". */
 export function describePlan(p: Plan): string {
   const parts = [`tp ${p.tp}`, ...(p.cp > 1 ? [`cp ${p.cp} (${cpLabel(p)})`] : []), p.stageLayers ? `pp ${p.pp} (stage layers ${splitLabel(p.stageLayers)})` : `pp ${p.pp}`];
@@ -22,7 +26,7 @@ export function describePlan(p: Plan): string {
   parts.push(`dp ${p.dp}`);
   // Expert groups, when there are any (MoE models): ep · etp fold over the same ranks, edp follows.
   if (p.ep > 1 || p.etp > 1) parts.push(`ep ${p.ep}`, ...(p.etp > 1 ? [`etp ${p.etp}`] : []));
-  parts.push(`ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `${p.recompute} recompute`);
+  parts.push(`ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : p.recomputeLayers !== undefined ? `full recompute of the first ${p.recomputeLayers > 1 ? `${p.recomputeLayers} layers` : "layer"} of each ${p.vpp > 1 ? "virtual stage" : "stage"}` : `${p.recompute} recompute`);
   if (p.sequenceParallel) parts.push("sequence parallel");
   if (p.pp > 1) parts.push(SCHEDULE_LABEL[p.schedule]);
   return parts.join(" · ");
@@ -109,7 +113,7 @@ export function planCells(p: PlanResult): string[] {
     String(p.dp),
     String(p.zero),
     String(p.microBatch),
-    p.recompute,
+    recomputeCell(p),
     p.sequenceParallel ? "yes" : "no",
     p.pp > 1 ? SCHEDULE_LABEL[p.schedule] : "-",
     `${gib(p.memory.total)} (${percent(p.memory.total / p.memory.capacity, 0)})`,

@@ -151,7 +151,7 @@ describe("--deadline with the engine's error: the count that meets it even with 
 
   // llama3-70b at 8,192 tokens lies beyond megatron-core's runs (2,048–4,096) in degree: the margin
   // is the worst out-of-sample miss, 20.5%, as the range's.
-  it("200 days: 1,024 GPUs meet it at 182.4 days, not at 20.5% slower (≈ 182.4 × 1.205 = 219.8 days); 2,048 still do (≈ 97.9 × 1.205 = 118.0)", async () => {
+  it("200 days: 1,024 GPUs meet it at 177.8 days, not at 20.5% slower (≈ 177.8 × 1.205 = 214.3 days); 2,048 still do (≈ 96.1 × 1.205 = 115.8)", async () => {
     const j = JSON.parse((await sweep("200d", true)).stdout);
     const days = (g: number) => j.points.find((p: any) => p.gpus === g).run.days as number;
     expect(j.deadline.gpus).toBe(1024);
@@ -161,12 +161,12 @@ describe("--deadline with the engine's error: the count that meets it even with 
     expect(j.deadline.pickDaysAtBand).toBeGreaterThan(200);
     expect(j.deadline.gpusWithMargin).toBe(2048);
     const text = deadlineOf((await sweep("200d")).stdout);
-    expect(text).toMatch(/^deadline 200\.0 days: the cheapest count that meets it is 1,024 GPUs, 182\.4 days, \$9\.0M; with the step 20\.5% slower \(the worst miss known beyond fitted runs; the request lies beyond megatron-core's runs in degree\) it takes 219\.8 days: the cheapest count that meets it even then is 2,048 GPUs, 118\.0 days at that pace, \$11\.6M$/);
+    expect(text).toMatch(/^deadline 200\.0 days: the cheapest count that meets it is 1,024 GPUs, 177\.8 days, \$8\.7M; with the step 20\.5% slower \(the worst miss known beyond fitted runs; the request lies beyond megatron-core's runs in degree\) it takes 214\.3 days: the cheapest count that meets it even then is 2,048 GPUs, 115\.8 days at that pace, \$11\.4M$/);
   }, 120_000);
 
   it("250 days: the pick meets it even 20.5% slower", async () => {
     const text = deadlineOf((await sweep("250d")).stdout);
-    expect(text).toMatch(/1,024 GPUs, 182\.4 days, \$9\.0M; with the step 20\.5% slower \(the worst miss known beyond fitted runs; the request lies beyond megatron-core's runs in degree\) it takes 219\.8 days, still within it$/);
+    expect(text).toMatch(/1,024 GPUs, 177\.8 days, \$8\.7M; with the step 20\.5% slower \(the worst miss known beyond fitted runs; the request lies beyond megatron-core's runs in degree\) it takes 214\.3 days, still within it$/);
   }, 120_000);
 
   it("beyond the runs in kind (a mixture of experts on H800) no margin is stated, and the line says why", async () => {

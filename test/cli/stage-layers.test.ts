@@ -156,7 +156,7 @@ describe("the default split when pp does not divide the layers", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("stage layers 7,8,8,8,8,8,8,8,8,8,8,8,8,8,8,7 (pp 16 does not divide 126 layers: Megatron-Core's --decoder-first/last-pipeline-num-layers, ⌈L/p⌉ on the middle stages and the rest on the first and the last; with vpp 2 or 4, the embedding and the loss counted as a layer each");
     const json = await runCli([...args, "--json", "--top", "1000"]);
-    const plans = JSON.parse(json.stdout).plans as { vpp: number; stageLayers?: number[]; time: { step: number } }[];
+    const plans = JSON.parse(json.stdout).plans as { vpp: number; stageLayers?: number[]; time: { step: number; bubble: number } }[];
     expect([...new Set(plans.map((p) => p.vpp))].sort()).toEqual([1, 2, 4]);
     // vpp 4: 128/(16·4) = 2 units a virtual stage, the first and the last one layer
     const v4 = plans.find((p) => p.vpp === 4)!;
@@ -165,9 +165,12 @@ describe("the default split when pp does not divide the layers", () => {
     expect(v4.stageLayers!.at(-1)).toBe(1);
     // 32 micro-batches a replica on 16 stages: 1F1B's bubble (p−1)/m ≈ 47% of the compute, which
     // interleaving over v chunks divides by v (Narayanan et al. 2021 §2.2): the best plan interleaves
-    const best1 = Math.min(...plans.filter((p) => p.vpp === 1).map((p) => p.time.step));
+    // (the best 1F1B plan recomputes 1 layer of each 8-layer stage, the best interleaved one 1 of
+    // each 2-layer virtual stage: 5.19 s of bubble against 1.48 s, a 16.5 s step against 14.3 s)
+    const best1 = plans.find((p) => p.vpp === 1)!;
     expect(plans[0]!.vpp).toBeGreaterThan(1);
-    expect(plans[0]!.time.step).toBeLessThan(0.85 * best1);
+    expect(plans[0]!.time.bubble).toBeLessThan(0.35 * best1.time.bubble);
+    expect(plans[0]!.time.step).toBeLessThan(0.9 * best1.time.step);
   });
   it("--pp 16 --schedule interleaved: the accounted splits of vpp 2 and 4 only (it had been refused as vpp 1's split)", async () => {
     const r = await runCli(["plan", "--model", "llama3-405b", "--gpus", "8192", "--tp", "8", "--pp", "16", "--schedule", "interleaved", "--json", "--top", "1000", "--simulate-top", "0"]);

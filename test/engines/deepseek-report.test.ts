@@ -10,7 +10,7 @@ import { ROOT } from "../planner/fixtures.js";
 afterAll(removeTemp);
 
 const COMMAND = ["plan", "--model", "deepseek-v3", "--profile", "h800", "--gpus", "2048", "--tokens", "14.8T", "--precision", "fp8", "--optimizer-states", "bf16", "--tp", "1", "--pp", "16", "--ep", "64", "--json", "--top", "1"];
-type Out = { plans: { stageLayers: number[]; recompute: string; time: Record<string, number> }[]; run: { gpuHours: number; steps: number } };
+type Out = { plans: { stageLayers: number[]; recompute: string; recomputeLayers?: number; time: Record<string, number> }[]; run: { gpuHours: number; steps: number } };
 const run = async (extra: string[] = []): Promise<Out> => {
   const r = await cli([...COMMAND, ...extra]);
   expect(r.code, r.stderr).toBe(0);
@@ -23,6 +23,7 @@ describe("DeepSeek-V3 on 2,048 H800 as its report trained it", () => {
     const core = await run();
     const p = report.plans[0]!;
     expect([p.stageLayers.join(","), p.recompute]).toEqual(["3,4,4,4,4,4,4,4,4,4,4,4,4,4,4,2", "full"]);
+    expect(p.recomputeLayers).toBe(3);
     // Per rank and MoE layer pass: T_r·k = 4096·8 = 32,768 copies of h = 7168, ρ = 1.25:
     //   dispatch M_d = 1.25 · 1.03125 · 32,768 · 7168 = 302,776,320 B (fp8 + a 4-byte scale per 128)
     //   combine  M_c = 1.25 · 2 · 32,768 · 7168 = 587,202,560 B
@@ -34,7 +35,7 @@ describe("DeepSeek-V3 on 2,048 H800 as its report trained it", () => {
     // Overlapped with the other micro-batch's MoE layer (a mean pass of ~ 20 ms > a): hidden, the
     // compute beside it 20/132 = 0.15152 slower: 0.15152 · a a pass. The pacing rank is the last
     // stage (2 layers and the MTP module: 3 MoE layers), 15,360 / 128 = 120 micro-batches, 3
-    // passes (full recompute):
+    // passes (full recompute: of each stage's first 3 layers, both of its 2 and the MTP module):
     //   ep = 120 · 3 · 3 · 0.15152 · 0.00951563 = 1.55715 s.
     const a = 0.39370059967 * (302_776_320 + 587_202_560) / 40e9 + 2 * 63 * 6e-6;
     expect(p.time.epComm).toBeCloseTo(120 * 3 * 3 * 0.15152 * a, 6);
@@ -44,9 +45,11 @@ describe("DeepSeek-V3 on 2,048 H800 as its report trained it", () => {
     expect(t.step).toBeCloseTo(t.compute! + t.recompute! + t.tpComm! + t.ppComm! + t.epComm! + t.cpComm! + t.bubble! + t.dpComm! + t.optimizer!, 9);
     // megatron-core (alltoall, 16-bit, on the critical path): every copy, 56/64 of it off the node:
     //   per pass 0.875 · 1.25 · (2 + 2) · 32,768 · 7168 / 40e9 + 2 · 63 · 6e-6 = 0.0264461 s, on
-    //   a stage of 4 MoE layers, which paces the step there: 120 · 3 · 4 · 0.0264461 = 38.08 s.
-    expect(core.plans[0]!.time.epComm).toBeCloseTo(120 * 3 * 4 * (0.875 * 1.25 * 4 * 32768 * 7168 / 40e9 + 2 * 63 * 6e-6), 6);
-    expect(core.plans[0]!.time.epComm).toBeCloseTo(38.0824, 3);
+    //   a stage of 4 MoE layers, which paces the step there, with full recompute of its first 3
+    //   (the least depth that fits: 2 + 3/4 passes): 120 · 2.75 · 4 · 0.0264461 = 34.91 s.
+    expect(core.plans[0]!.recomputeLayers).toBe(3);
+    expect(core.plans[0]!.time.epComm).toBeCloseTo(120 * 2.75 * 4 * (0.875 * 1.25 * 4 * 32768 * 7168 / 40e9 + 2 * 63 * 6e-6), 6);
+    expect(core.plans[0]!.time.epComm).toBeCloseTo(34.9089, 3);
     expect(t.step).toBeLessThan(core.plans[0]!.time.step / 2);
     // the report's Table 1: 2.664M H800 GPU-hours of pre-training (≈ 19.9 s a step of 62.9M
     // tokens); the run here 3.5M, megatron-core's 8.8M

@@ -1,8 +1,8 @@
 // `plan --from` a Megatron-LM file's --recompute-method block --recompute-num-layers N (src/engines/
 // megatron-recompute.ts blockRecomputeLayers): under full recompute with N below a chunk's layers,
 // the first N layers of each pipeline (or virtual) stage are recomputed and the others keep their
-// activations, read as the engine's activations.recomputeBlockLayers (planner/cost/
-// block-recompute.ts); N covering every chunk is plain full recompute. The Megatron export writes it
+// activations, read as the plan's recomputeLayers (planner/cost/block-recompute.ts); N covering
+// every chunk is plain full recompute. The Megatron export writes it
 // back (src/engines/recompute-block-export.ts); the other formats refuse such a plan.
 import { afterAll, describe, expect, it } from "vitest";
 import { exportPlan } from "../../src/engines/export-plan.js";
@@ -23,21 +23,21 @@ const LLAMA70B = [
 ];
 const FULL = (method: string, n: number) => ["--recompute-granularity full", `--recompute-method ${method}`, `--recompute-num-layers ${n}`];
 const llama = (lines: string[]) => ["--model", "llama3-70b", "--gpus", "512", "--from", file("txt", [...LLAMA70B, ...lines].join("\n") + "\n")];
-type Priced = { from: { plan: { recompute: string; tokensPerSecond: number; memory: { total: number; activations: number }; time: { recompute: number } }; notes: string[] }; recomputeBlockLayers?: number };
+type Priced = { from: { plan: { recompute: string; recomputeLayers?: number; tokensPerSecond: number; memory: { total: number; activations: number }; time: { recompute: number } }; notes: string[] } };
 const priced = async (argv: string[]) => (await accepted(argv)) as unknown as Priced;
 
-describe("--recompute-method block below a stage's layers: the engine's recomputeBlockLayers, priced", () => {
+describe("--recompute-method block below a stage's layers: the plan's recomputeLayers, priced", () => {
   it("Llama 3 70B, pp 8, block 2: the first 2 of each stage's 10 layers recomputed; memory and recompute time between full and none", async () => {
     const block = await priced(llama(FULL("block", 2)));
     const full = await priced(llama(FULL("uniform", 1)));
     const none = await priced(llama([]));
-    expect(block.recomputeBlockLayers).toBe(2);
+    expect(block.from.plan.recomputeLayers).toBe(2);
     expect(block.from.plan.recompute).toBe("full");
-    expect(full.recomputeBlockLayers).toBeUndefined();
+    expect(full.from.plan.recomputeLayers).toBeUndefined();
     expect(block.from.notes.join("\n")).toContain("--recompute-method block (line 10) --recompute-num-layers 2 (line 11): the first 2 layers of each pipeline stage (of 10) recomputed");
     const text = await cli(["plan", ...llama(FULL("block", 2)), "--top", "1", "--simulate-top", "0"]);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toMatch(/^engine megatron-core \(.*recompute block 2 layers a chunk\)$/m);
+    expect(text.stdout).toContain("full recompute of the first 2 layers of each stage");
     // (the cost model reads the count: planner/cost/block-recompute.ts)
     const mem = (p: Priced) => p.from.plan.memory.total;
     expect(mem(block)).toBeGreaterThan(mem(full));
@@ -50,23 +50,23 @@ describe("--recompute-method block below a stage's layers: the engine's recomput
   it("block covering each stage's 10 layers is every layer: the same plan and price as uniform groups of one", async () => {
     const block = await priced(llama(FULL("block", 10)));
     const full = await priced(llama(FULL("uniform", 1)));
-    expect(block.recomputeBlockLayers).toBeUndefined();
+    expect(block.from.plan.recomputeLayers).toBeUndefined();
     expect(block.from.plan.tokensPerSecond).toBe(full.from.plan.tokensPerSecond);
     expect(block.from.plan.memory.total).toBe(full.from.plan.memory.total);
   });
 
   it("the flag beside the file: the same count agrees, another contradicts it; beside no or selective recompute it changes nothing", async () => {
-    expect((await priced([...llama(FULL("block", 2)), "--recompute-num-layers", "2"])).recomputeBlockLayers).toBe(2);
+    expect((await priced([...llama(FULL("block", 2)), "--recompute-num-layers", "2"])).from.plan.recomputeLayers).toBe(2);
     await refused([...llama(FULL("block", 2)), "--recompute-num-layers", "4"], "--recompute-num-layers 4 but", "--recompute-num-layers 2 (line 11)");
     // (beside a file recomputing every layer: the first N of each stage instead, a what-if)
-    expect((await priced([...llama(FULL("uniform", 1)), "--recompute-num-layers", "3"])).recomputeBlockLayers).toBe(3);
+    expect((await priced([...llama(FULL("uniform", 1)), "--recompute-num-layers", "3"])).from.plan.recomputeLayers).toBe(3);
     await refused([...llama([]), "--recompute-num-layers", "2"], "--recompute-num-layers 2:", "runs no recompute", "would change nothing");
     await refused([...llama(["--recompute-granularity selective"]), "--recompute-num-layers", "2"], "--recompute-num-layers 2: ", "--recompute-granularity selective (line 9) runs selective recompute");
   });
 
   it("on an engine without Megatron-Core's recompute: exit 2 naming the file's setting", async () => {
-    for (const engine of ["torchtitan", "megatron-deepspeed", "fsdp"])
-      await refused(["--engine", engine, ...llama(FULL("block", 2))], "--recompute-num-layers 2 (line 11)", `engine ${engine}`, "Megatron-Core's --recompute-method block");
+    // (Megatron-DeepSpeed and FSDP refuse this file's sequence parallel and tensor parallel first)
+    await refused(["--engine", "torchtitan", ...llama(FULL("block", 2))], "--recompute-num-layers 2 (line 11): engine torchtitan re-runs every layer under full recompute", "Megatron-Core's --recompute-method block");
   });
 });
 
@@ -78,7 +78,7 @@ describe("the Megatron export writes block recompute, and plan --from reads the 
     expect(e.stdout).toMatch(/^--recompute-granularity full\n--recompute-method block\n--recompute-num-layers 2$/m);
     const predicted = /predicted ([\d,]+) tokens\/s, ([\d.]+) GiB per GPU/.exec(e.stderr)!;
     const back = await priced(["--model", "llama3-70b", "--gpus", "512", "--from", file("txt", e.stdout + "\n")]);
-    expect(back.recomputeBlockLayers).toBe(2);
+    expect(back.from.plan.recomputeLayers).toBe(2);
     expect(back.from.plan.recompute).toBe("full");
     expect(Math.round(back.from.plan.tokensPerSecond).toLocaleString("en-US")).toBe(predicted[1]);
     expect((back.from.plan.memory.total / 2 ** 30).toFixed(1)).toBe(predicted[2]);
@@ -93,16 +93,15 @@ describe("the export's own refusals: the other formats recompute every layer", (
   const core = loadEngine("megatron-core", undefined);
   const llama = model("llama3-8b");
 
-  it("deepspeed, torchtitan, torchrun and llm-foundry refuse a full-recompute plan whose chunks exceed the count, naming --recompute-num-layers; other plans pass", () => {
-    const t = training({ engine: { ...core, recomputeBlockLayers: 4 } });
-    const p = plan({ zero: 3, recompute: "full" });
+  it("deepspeed, torchtitan, torchrun and llm-foundry refuse a full-recompute plan with a depth, naming recomputeLayers; other plans pass", () => {
+    const t = training({ engine: core });
+    const p = plan({ zero: 3, recompute: "full", recomputeLayers: 4 });
     for (const format of ["deepspeed", "torchtitan", "torchrun", "llm-foundry"] as ExportFormat[]) {
       const why = refusalMessage(() => exportPlan(format, llama, p, t, h100));
-      expect(why, format).toContain("--recompute-num-layers 4: the engine megatron-core's full recompute re-runs only the first 4 layers of each pipeline (or virtual) stage");
+      expect(why, format).toContain("recomputeLayers 4: the plan's full recompute re-runs only the first 4 layers of each pipeline (or virtual) stage");
       expect(why, format).toContain("use --format megatron");
-      expect(() => exportPlan(format, llama, { ...p, recompute: "none" }, t, h100), format).not.toThrow(/recompute-num-layers/);
-      // (a count covering the model's 32 layers re-runs every layer: nothing to refuse)
-      expect(() => exportPlan(format, llama, p, training({ engine: { ...core, recomputeBlockLayers: 32 } }), h100), format).not.toThrow(/recompute-num-layers/);
+      // (full recompute of every layer: nothing to refuse)
+      expect(() => exportPlan(format, llama, { ...p, recomputeLayers: undefined }, t, h100), format).not.toThrow(/recomputeLayers/);
     }
   });
 });

@@ -163,17 +163,17 @@ describe("Megatron-LM arguments", () => {
     await refused(on8b("--recompute-granularity full\n--recompute-method uniform\n"), "--recompute-granularity full (line 6) --recompute-method uniform without --recompute-num-layers");
     await refused(on8b("--recompute-activations\n--recompute-num-layers 1\n"), "--recompute-num-layers 1 (line 7) with selective recompute");
     const uniform = await accepted(on8b(full("uniform", 1)));
-    const block = (await accepted(on8b(full("block", 16)))) as unknown as { from: { plan: unknown }; recomputeBlockLayers?: number };
+    const block = (await accepted(on8b(full("block", 16)))) as unknown as { from: { plan: { recomputeLayers?: number } } };
     expect(uniform.from.plan).toMatchObject({ pp: 2, recompute: "full" });
     expect(block.from.plan).toEqual(uniform.from.plan);
-    expect(block.recomputeBlockLayers).toBeUndefined();
+    expect(block.from.plan.recomputeLayers).toBeUndefined();
     // Fewer than a stage's layers: the first 8 of each stage (recompute-block.test.ts prices it).
-    const eight = (await accepted(on8b(full("block", 8)))) as unknown as { recomputeBlockLayers?: number; from: { notes: string[] } };
-    expect(eight.recomputeBlockLayers).toBe(8);
+    const eight = (await accepted(on8b(full("block", 8)))) as unknown as { from: { plan: { recomputeLayers?: number }; notes: string[] } };
+    expect(eight.from.plan.recomputeLayers).toBe(8);
     expect(eight.from.notes.join("\n")).toContain("the first 8 layers of each pipeline stage (of 16) recomputed");
     // With virtual stages the chunk is a virtual stage: 32 / (2 · 2) = 8 layers.
-    const virtual = (await accepted(on8b(full("block", 4) + "--num-virtual-stages-per-pipeline-rank 2\n"))) as unknown as { recomputeBlockLayers?: number; from: { notes: string[] } };
-    expect(virtual.recomputeBlockLayers).toBe(4);
+    const virtual = (await accepted(on8b(full("block", 4) + "--num-virtual-stages-per-pipeline-rank 2\n"))) as unknown as { from: { plan: { recomputeLayers?: number }; notes: string[] } };
+    expect(virtual.from.plan.recomputeLayers).toBe(4);
     expect(virtual.from.notes.join("\n")).toContain("of each virtual stage (of 8)");
     // Block 0 checkpoints no layer (Megatron does not raise): no recompute, said.
     const zero = await accepted(on8b(full("block", 0)));

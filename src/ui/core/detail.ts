@@ -128,7 +128,7 @@ function planParts(p: Plan): string[] {
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
   parts.push(`dp ${p.dp}`);
   if (p.ep > 1 || p.etp > 1) parts.push(p.etp > 1 ? `ep ${p.ep}×etp ${p.etp}` : `ep ${p.ep}`);
-  parts.push(`ZeRO-${p.zero}`, `mb ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `recompute ${p.recompute === "selective" ? "sel" : "full"}`);
+  parts.push(`ZeRO-${p.zero}`, `mb ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `recompute ${p.recompute === "selective" ? "sel" : p.recomputeLayers !== undefined ? `block ${p.recomputeLayers}` : "full"}`);
   if (p.sequenceParallel) parts.push("SP");
   if (p.pp > 1) parts.push(SCHEDULE[p.schedule]);
   return parts;
@@ -141,8 +141,8 @@ export function bubbleLine(p: PlanResult, t: Training): string {
   return `bubble ${seconds(p.time.bubble)} = ${percent(p.time.bubble / p.time.step)} of the step (${p.pp} stages${chunks}, ${microBatches} micro-batch${microBatches === 1 ? "" : "es"})`;
 }
 
-const PLAN_DIMS: (keyof Plan)[] = ["tp", "cp", "cpComm", "cpSplit", "pp", "stageLayers", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "sequenceParallel", "schedule"];
-const DIM_LABEL: Partial<Record<keyof Plan, string>> = { zero: "ZeRO", microBatch: "micro-batch", sequenceParallel: "SP", stageLayers: "stage layers" };
+const PLAN_DIMS: (keyof Plan)[] = ["tp", "cp", "cpComm", "cpSplit", "pp", "stageLayers", "vpp", "dp", "ep", "etp", "zero", "microBatch", "recompute", "recomputeLayers", "sequenceParallel", "schedule"];
+const DIM_LABEL: Partial<Record<keyof Plan, string>> = { zero: "ZeRO", microBatch: "micro-batch", sequenceParallel: "SP", stageLayers: "stage layers", recomputeLayers: "layers recomputed" };
 
 // Shared with the text report (format/plan-text.ts), which printed "0 TFLOP/s" and "0.00 GiB".
 export { bytesShown, flopRate };
@@ -154,7 +154,7 @@ export function planDiff(prev: PlanResult, p: PlanResult): string[] {
   // (stage layers by value: two plans' arrays are never the same object; even stages have none)
   const value = (x: unknown) => (Array.isArray(x) ? splitLabel(x) : x);
   const dims = PLAN_DIMS.filter((d) => value(prev[d]) !== value(p[d])).map((d) => {
-    const v = (x: unknown) => (typeof x === "boolean" ? (x ? "on" : "off") : x === undefined ? "even" : String(value(x)));
+    const v = (x: unknown) => (typeof x === "boolean" ? (x ? "on" : "off") : x === undefined ? (d === "recomputeLayers" ? "all" : "even") : String(value(x)));
     return `${DIM_LABEL[d] ?? d} ${v(prev[d])}→${v(p[d])}`;
   });
   if (dims.length === 0) return [];

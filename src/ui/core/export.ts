@@ -20,7 +20,7 @@ const SCHEDULE_TOKEN: Record<Schedule, string> = { "1f1b": "1f1b", interleaved: 
 /**
  * Every dimension of a plan, compactly, so that two different plans never share a name:
  * tp4-pp8-vpp6-dp32-z1-mb1-sp-i1f1b. cp (with its exchange and "contig" for a contiguous cut),
- * ep, etp, vpp, recompute ("rcsel", "rcfull"), sequence parallel, uneven stage layers ("L9.10.10.9")
+ * ep, etp, vpp, recompute ("rcsel", "rcfull", "rcblk4" for full recompute of 4 layers a stage), sequence parallel, uneven stage layers ("L9.10.10.9")
  * and a rank order other than tp-cp-dp-pp appear only when they are not the default; the schedule
  * with a pipeline, or when it is not 1F1B.
  */
@@ -32,7 +32,7 @@ export function planSlug(p: Plan): string {
   parts.push(`pp${p.pp}`);
   if (p.vpp > 1) parts.push(`vpp${p.vpp}`);
   parts.push(`dp${p.dp}`, `z${p.zero}`, `mb${p.microBatch}`);
-  if (p.recompute !== "none") parts.push(p.recompute === "selective" ? "rcsel" : "rcfull");
+  if (p.recompute !== "none") parts.push(p.recompute === "selective" ? "rcsel" : p.recomputeLayers !== undefined ? `rcblk${p.recomputeLayers}` : "rcfull");
   if (p.sequenceParallel) parts.push("sp");
   if (p.pp > 1 || p.schedule !== "1f1b") parts.push(SCHEDULE_TOKEN[p.schedule]);
   if (p.stageLayers) parts.push(`L${p.stageLayers.join(".")}`);

@@ -25,7 +25,7 @@ export const GLYPH = { plan: "·", frontier: "◆", selected: "●" } as const;
 export const planKey = (p: Plan) =>
   [
     p.tp, p.cp, p.cp > 1 ? (p.cpComm ?? DEFAULT_CP_COMM) : "", p.cp > 1 ? (p.cpSplit ?? DEFAULT_CP_SPLIT) : "", p.ep, p.etp,
-    p.pp, p.vpp, p.dp, p.zero, p.microBatch, p.recompute, p.sequenceParallel, p.schedule,
+    p.pp, p.vpp, p.dp, p.zero, p.microBatch, p.recompute, p.recomputeLayers ?? "", p.sequenceParallel, p.schedule,
     p.stageLayers?.join(".") ?? "", p.order ?? "tp-cp-dp-pp",
   ].join("/");
 

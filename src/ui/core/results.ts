@@ -84,7 +84,7 @@ export function planCells(p: PlanResult, rank: number): string[] {
     String(p.dp),
     String(p.zero),
     String(p.microBatch),
-    RECOMPUTE[p.recompute],
+    p.recomputeLayers !== undefined ? `blk${p.recomputeLayers}` : RECOMPUTE[p.recompute],
     p.sequenceParallel ? "SP" : "",
     p.pp === 1 ? "-" : p.schedule === "interleaved" || (p.schedule === "zb1p" && p.vpp > 1) ? `${SCHEDULE[p.schedule]}×${p.vpp}` : SCHEDULE[p.schedule],
     gib(p.memory.total),
@@ -298,6 +298,7 @@ export const REJECTION_SHORT: Record<RejectionCode, string> & Record<string, str
   interleaved_microbatches: "pp∤micro-batches",
   zb1p_microbatches: "rounds∤micro-batches",
   dualpipev_microbatches: "micro-batches<2pp",
+  recompute_layers: "depth≥stage",
   out_of_memory: "out of memory",
 };
 
