@@ -13,7 +13,7 @@ import { powerThrottle } from "../power.js";
 import { type FabricIn, fabricSchema, resolveFabric } from "./fabric.js";
 import { figureReader, type FigureIn } from "./figure.js";
 import { MODEL_BOUNDS, boundedCount } from "./bounds.js";
-import { PLAUSIBLE, type Range, implausible, showBound } from "./plausible.js";
+import { LATENCY_MAX, PLAUSIBLE, type Range, implausible, saidRange, showBound } from "./plausible.js";
 import { inconsistentFigure } from "./consistency.js";
 export { mergeProfiles, resolveExtends } from "./extends.js";
 
@@ -119,7 +119,9 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   const written: Record<string, unknown> = {};
   // (zero, a sign, a bare number and one past a double's range said as such: ./magnitude.ts)
   function q(path: string, x: FigureIn<string>, kind: Quantity, rule: MagnitudeRule = {}): number {
-    const p = parseMagnitude((written[path] = fig(path, x)), kind, rule);
+    // (each field's range said with what is wrong: ./plausible.ts saidRange)
+    const range = saidRange(path);
+    const p = parseMagnitude((written[path] = fig(path, x)), kind, range ? { range, ...rule } : rule);
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
     return p.ok ? p.value : NaN;
   }
@@ -161,7 +163,7 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   const points = [...g.matmulEfficiency.points].sort((a, b) => a[0] - b[0]).map(([x, e]) => [x, e * throttle] as [number, number]);
   const attention = fig("gpu.attentionEfficiency", g.attentionEfficiency);
   // (a peak of 0 is a precision the part lacks, written null)
-  const peak = (k: "bf16" | "fp16" | "fp8" | "tf32", x: FigureIn<string>) => q(`gpu.peak.${k}`, x, "FLOP/s", { give: "write it like 989 TFLOP/s, or null for a precision the GPU lacks" });
+  const peak = (k: "bf16" | "fp16" | "fp8" | "tf32", x: FigureIn<string>) => q(`gpu.peak.${k}`, x, "FLOP/s", { tail: ", or null for a precision the GPU lacks" });
   const hw: Hardware = {
     name: f.name,
     gpuName: g.name,
@@ -206,7 +208,7 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   // latency is microseconds: shared/reference/hardware-2026.md) are a unit slip, not a machine.
   for (const [path, l] of [["node.link", hw.intra], ["network", hw.inter]] as const) {
     if (l.bandwidth > 100e12) return { ok: false, message: `${origin}: field "${path}.bandwidth" is above 100 TB/s, beyond any link (a unit slip?)` };
-    if (!(l.latency >= 0) || l.latency > 10e-3) return { ok: false, message: `${origin}: field "${path}.latency" must be from 0 to 10 ms a hop (links take microseconds)` };
+    if (!(l.latency >= 0) || l.latency > LATENCY_MAX) return { ok: false, message: `${origin}: field "${path}.latency" must be from 0 to 10 ms a hop (links take microseconds)` };
   }
   const wrong = implausibleFigure(hw, g.matmulEfficiency.points, attention, written, powerLimit, ratedPower);
   if (wrong) return { ok: false, message: `${origin}: ${wrong}` };

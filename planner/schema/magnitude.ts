@@ -24,8 +24,12 @@ export interface MagnitudeRule {
    *  in words ("give an aggregate write bandwidth from 1 MB/s to 100 TB/s, like 2 TB/s"), and a
    *  bare number by its example. Absent: an example of the quantity. */
   limit?: RunLimit;
-  /** What to write, said after what is wrong (absent: the limit's range, or an example). */
-  give?: string;
+  /** Bounds said in every message as the limit's are, but checked by the caller (a profile's
+   *  plausible ranges, ./plausible.ts, refused there as a unit slip): "700 GB" for a board power was
+   *  told only "write it like 700 W", not the field's range. */
+  range?: RunLimit;
+  /** Said after what to give (", or null for a precision the GPU lacks"). */
+  tail?: string;
 }
 
 const NUMBER = /^\s*([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*(.*?)\s*$/i;
@@ -34,8 +38,12 @@ const NUMBER = /^\s*([+-]?)([0-9]+\.?[0-9]*|\.[0-9]+)(e[+-]?[0-9]+)?\s*(.*?)\s*$
  *  put after the field or flag it names. */
 export function parseMagnitude(text: string, quantity: Quantity, rule: MagnitudeRule = {}): ParsedValue<number> {
   const written = WRITTEN[quantity];
-  const give = rule.give ?? (rule.limit ? giveWithin(rule.limit) : `write it like ${written.like}`);
-  const like = rule.limit?.words.split("like ")[1] ?? written.like;
+  const bounds = rule.limit ?? rule.range;
+  const like = bounds?.words.split("like ")[1] ?? written.like;
+  // (the example replaced where a bare number is read in the quantity's SI unit)
+  const giveLike = (example: string) =>
+    (bounds ? giveWithin({ ...bounds, words: bounds.words.replace(/like .*$/, `like ${example}`) }) : `write it like ${example}`) + (rule.tail ?? "");
+  const give = giveLike(like);
   const fail = (why: string) => ({ ok: false as const, message: `"${text}" ${why}` });
   const num = NUMBER.exec(text);
   if (num) {
@@ -43,11 +51,18 @@ export function parseMagnitude(text: string, quantity: Quantity, rule: Magnitude
     const unitReads = unit === "" || parseQuantity(`1 ${unit}`, quantity).ok;
     if (/^0*\.?0*$/.test(mantissa!) && unitReads) return rule.zero ? { ok: true, value: 0 } : fail(`must be above zero; ${give}`);
     if (sign === "-") return unitReads ? fail(`is negative; ${give}`) : fail(`is not a ${quantity} value; ${give}`);
-    if (unit === "") return fail(`has no unit; write ${written.words}, like ${mantissa}${exponent} ${written.unit} or ${like}`);
+    if (unit === "") {
+      // The bare number in the SI unit offered only where that is a value to give ("80" for a
+      // GPU's memory was told "like 80 B", below any GPU's) and not the example itself ("700 W or 700 W").
+      const bare = `${mantissa}${exponent} ${written.unit}`;
+      const offered = (!bounds || withinLimit(Number(`${mantissa}${exponent}`), bounds)) && bare !== like ? `${bare} or ${like}` : like;
+      return fail(`has no unit; ${bounds ? giveLike(offered) : `write ${written.words}, like ${offered}${rule.tail ?? ""}`}`);
+    }
     if (Number(`${mantissa}${exponent}`) === Infinity && unitReads) return fail(`is out of range; ${give}`);
   }
   const q = parseQuantity(text, quantity);
-  if (!q.ok) return q;
+  // (a unit of another quantity, "700 GB" for watts, told the range too, not only an example)
+  if (!q.ok) return bounds ? { ok: false, message: q.message.replace(/; write it like .*$/, `; ${give}`) } : q;
   if (rule.limit && !withinLimit(q.value, rule.limit)) return fail(`is out of range; ${give}`);
   return q;
 }

@@ -64,3 +64,31 @@ export function implausible(path: string, value: number, written: unknown, r: Ra
   const what = r.quantity === "fraction" ? "of an efficiency (a typo?)" : `per ${r === PLAUSIBLE.nodePower ? "node" : "GPU"} (a unit slip?)`;
   return `field "${path}": ${shown} is outside ${showBound(r.min, r.quantity)} to ${showBound(r.max, r.quantity)}, the plausible range ${what}`;
 }
+
+/** A hop's latency, a link's or a fabric tier's: microseconds (NCCL's NVLink 3 us, InfiniBand 6
+ *  us, NVLS 25 us: the profiles); 10 ms is a unit slip ("3 s" for 3 us), not a fabric. */
+export const LATENCY_MAX = 10e-3;
+
+type Said = { min: number; minIncluded: true; max: number; words: string; what: string };
+const said = (r: Range, what: string, like: string): Said => ({
+  min: r.min, minIncluded: true, max: r.max, what, words: `from ${showBound(r.min, r.quantity)} to ${showBound(r.max, r.quantity)}, like ${like}`,
+});
+const latency: Said = { min: 0, minIncluded: true, max: LATENCY_MAX, what: "a latency a hop", words: "from 0 to 10 ms, like 5 us" };
+
+/** What a profile's quantity at `path` is and its range in words, for the messages of a value that
+ *  does not read (no unit, the wrong unit, negative, zero): the same ranges that refuse a value
+ *  that reads (implausible above, the latency and reserve bounds of ./hardware.ts). */
+export function saidRange(path: string): Said | undefined {
+  if (path.startsWith("gpu.peak.")) return said(PLAUSIBLE.peak, "a dense peak per GPU", "989 TFLOP/s");
+  if (path === "node.link.latency" || path === "network.latency" || (path.startsWith("fabric.") && path.endsWith(".latency"))) return latency;
+  switch (path) {
+    case "gpu.memory": return said(PLAUSIBLE.memory, "a GPU's memory", "80 GiB");
+    case "gpu.memoryBandwidth": return said(PLAUSIBLE.memoryBandwidth, "a GPU's memory bandwidth", "3350 GB/s");
+    case "gpu.reserve": return { min: 0, minIncluded: true, max: PLAUSIBLE.memory.max, what: "the memory reserved per GPU", words: "from 0 to below gpu.memory, like 2 GiB" };
+    case "gpu.powerLimit": case "gpu.ratedPower": case "run.boardPower": return said(PLAUSIBLE.power, "a GPU's board power", "700 W");
+    case "run.nodePower": return said(PLAUSIBLE.nodePower, "a node's power", "10.2 kW");
+    case "node.link.bandwidth": return said(PLAUSIBLE.nodeLink, "a GPU's in-node link bandwidth each way", "450 GB/s");
+    case "network.bandwidth": return said(PLAUSIBLE.network, "a GPU's network bandwidth", "400 Gb/s");
+    default: return undefined;
+  }
+}

@@ -95,7 +95,7 @@ describe("JSON shapes no input file has", () => {
     [["plan", "--model", "gpt3-125m", "--engine", put("reduce.json", '{"name":"x","extends":"megatron-core","dataParallel":{"gradReduceBytesPerParam":3}}')], /must be 2 \(16-bit\) or 4 \(fp32\)/],
     // A restart of 0 s is taken, as --restart-time 0s is (test/cli/run-flags.test.ts); past the flag's 100 years it is not.
     [["plan", "--model", "gpt3-125m", "--profile", put("restart-long.json", '{"extends":"dgx-h100","run":{"restartTime":"1000000 h"}}')], /field "run\.restartTime": "1000000 h" is too long: at most 100 years/],
-    [["plan", "--model", "gpt3-125m", "--profile", put("power0.json", '{"extends":"dgx-h100","run":{"boardPower":"0 W"}}')], /field "run\.boardPower": "0 W" must be above zero; write it like 700 W$/],
+    [["plan", "--model", "gpt3-125m", "--profile", put("power0.json", '{"extends":"dgx-h100","run":{"boardPower":"0 W"}}')], /field "run\.boardPower": "0 W" must be above zero; give a GPU's board power from 10 W to 5 kW, like 700 W$/],
   ];
   it.each(cases)("%j: exit 2, one line", async (args, message) => {
     const r = await runCli(args);

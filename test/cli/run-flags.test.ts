@@ -129,7 +129,7 @@ describe("a run flag at 0, negative, without a unit or absurd says which", () =>
   refusedEach([
     [["--tokens", "1B", "--ckpt-bandwidth", "0"], `paraplan: --ckpt-bandwidth: "0" must be above zero; ${range}`],
     [["--tokens", "1B", "--ckpt-bandwidth", "-1TB/s"], `paraplan: --ckpt-bandwidth: "-1TB/s" is negative; ${range}`],
-    [["--tokens", "1B", "--ckpt-bandwidth", "2e12"], 'paraplan: --ckpt-bandwidth: "2e12" has no unit; write bytes or bits a second, like 2e12 B/s or 2 TB/s'],
+    [["--tokens", "1B", "--ckpt-bandwidth", "2e12"], 'paraplan: --ckpt-bandwidth: "2e12" has no unit; give an aggregate write bandwidth from 1 MB/s to 100 TB/s, like 2e12 B/s or 2 TB/s'],
     [["--tokens", "1B", "--ckpt-bandwidth", "1e400 TB/s"], `paraplan: --ckpt-bandwidth: "1e400 TB/s" is out of range; ${range}`],
     [["--tokens", "1B", "--restart-time", "-1min"], 'paraplan: --restart-time: "-1min" is negative; give 0 or more, like 10min'],
     [["--tokens", "1B", "--sweep-gpus", "8,16", "--deadline", "0"], 'paraplan: --deadline: "0" must be above zero'],

@@ -19,12 +19,13 @@ describe("run.checkpointBandwidth and run.stagingBandwidth as --ckpt-bandwidth r
     [{ checkpointBandwidth: "0" }, `field "run.checkpointBandwidth": "0" must be above zero; ${ckpt}`],
     [{ checkpointBandwidth: "0 B/s" }, `field "run.checkpointBandwidth": "0 B/s" must be above zero; ${ckpt}`],
     [{ checkpointBandwidth: "-1 TB/s" }, `field "run.checkpointBandwidth": "-1 TB/s" is negative; ${ckpt}`],
-    [{ checkpointBandwidth: "2e12" }, 'field "run.checkpointBandwidth": "2e12" has no unit; write bytes or bits a second, like 2e12 B/s or 2 TB/s'],
+    [{ checkpointBandwidth: "2e12" }, 'field "run.checkpointBandwidth": "2e12" has no unit; give an aggregate write bandwidth from 1 MB/s to 100 TB/s, like 2e12 B/s or 2 TB/s'],
     [{ checkpointBandwidth: "1e400 TB/s" }, `field "run.checkpointBandwidth": "1e400 TB/s" is out of range; ${ckpt}`],
     [{ checkpointBandwidth: "1000 TB/s" }, `field "run.checkpointBandwidth": "1000 TB/s" is out of range; ${ckpt}`],
     [{ stagingBandwidth: "0" }, `field "run.stagingBandwidth": "0" must be above zero; ${staging}`],
     [{ stagingBandwidth: "-64 GB/s" }, `field "run.stagingBandwidth": "-64 GB/s" is negative; ${staging}`],
-    [{ stagingBandwidth: "64" }, 'field "run.stagingBandwidth": "64" has no unit; write bytes or bits a second, like 64 B/s or 64 GB/s'],
+    // (64 B/s, below the range, is not offered as the bare number's reading)
+    [{ stagingBandwidth: "64" }, `field "run.stagingBandwidth": "64" has no unit; ${staging}`],
     [{ stagingBandwidth: "999 kB/s" }, `field "run.stagingBandwidth": "999 kB/s" is out of range; ${staging}`],
   ])("%j", (run, message) => {
     expect(refused({ run })).toBe(`mine.json: ${message}`);
@@ -55,20 +56,30 @@ describe("run.failuresPerGpuHour and run.pue as --pue reads its value", () => {
   });
 });
 
-describe("every other quantity of the file at 0, negative, without a unit or past a double", () => {
+describe("every other quantity of the file at 0, negative, without a unit, in another unit or past a double", () => {
+  // QA: these were told only "write it like 700 W", not the field's range; a bare "80" GiB of
+  // memory was offered "80 B", below any GPU's, and a bare "700" W "700 W or 700 W".
+  const board = "give a GPU's board power from 10 W to 5 kW, like 700 W";
+  const memory = "give a GPU's memory from 100 MB to 4 TB, like 80 GiB";
+  const latency = "give a latency a hop from 0 to 10 ms, like 5 us";
   it.each([
-    [{ run: { boardPower: "0" } }, 'field "run.boardPower": "0" must be above zero; write it like 700 W'],
-    [{ run: { nodePower: "-1 kW" } }, 'field "run.nodePower": "-1 kW" is negative; write it like 700 W'],
-    [{ run: { nodePower: "10200" } }, 'field "run.nodePower": "10200" has no unit; write watts, like 10200 W or 700 W'],
-    [{ run: { boardPower: "1e400 W" } }, 'field "run.boardPower": "1e400 W" is out of range; write it like 700 W'],
-    [{ gpu: { memory: "0" } }, 'field "gpu.memory": "0" must be above zero; write it like 80 GiB'],
-    [{ gpu: { memory: "80" } }, 'field "gpu.memory": "80" has no unit; write bytes, like 80 B or 80 GiB'],
-    [{ gpu: { memoryBandwidth: "-3 TB/s" } }, 'field "gpu.memoryBandwidth": "-3 TB/s" is negative; write it like 300 GB/s'],
-    [{ gpu: { peak: { fp8: "0" } } }, 'field "gpu.peak.fp8": "0" must be above zero; write it like 989 TFLOP/s, or null for a precision the GPU lacks'],
-    [{ gpu: { reserve: "-1 GiB" } }, 'field "gpu.reserve": "-1 GiB" is negative; write it like 80 GiB'],
-    [{ node: { link: { bandwidth: "450" } } }, 'field "node.link.bandwidth": "450" has no unit; write bytes or bits a second, like 450 B/s or 300 GB/s'],
-    [{ network: { latency: "5" } }, 'field "network.latency": "5" has no unit; write a time, like 5 s or 5 us'],
-    [{ network: { latency: "-5 us" } }, 'field "network.latency": "-5 us" is negative; write it like 5 us'],
+    [{ run: { boardPower: "0" } }, `field "run.boardPower": "0" must be above zero; ${board}`],
+    [{ run: { boardPower: "700" } }, `field "run.boardPower": "700" has no unit; ${board}`],
+    [{ run: { boardPower: "700 GB" } }, `field "run.boardPower": "700 GB" is not a watts value; ${board}`],
+    [{ run: { nodePower: "-1 kW" } }, 'field "run.nodePower": "-1 kW" is negative; give a node\'s power from 100 W to 200 kW, like 10.2 kW'],
+    [{ run: { nodePower: "10200" } }, 'field "run.nodePower": "10200" has no unit; give a node\'s power from 100 W to 200 kW, like 10200 W or 10.2 kW'],
+    [{ run: { boardPower: "1e400 W" } }, `field "run.boardPower": "1e400 W" is out of range; ${board}`],
+    [{ gpu: { memory: "0" } }, `field "gpu.memory": "0" must be above zero; ${memory}`],
+    [{ gpu: { memory: "80" } }, `field "gpu.memory": "80" has no unit; ${memory}`],
+    [{ gpu: { memory: "80 GW" } }, `field "gpu.memory": "80 GW" is not a bytes value; ${memory}`],
+    [{ gpu: { memoryBandwidth: "-3 TB/s" } }, 'field "gpu.memoryBandwidth": "-3 TB/s" is negative; give a GPU\'s memory bandwidth from 100 MB/s to 100 TB/s, like 3350 GB/s'],
+    [{ gpu: { peak: { fp8: "0" } } }, 'field "gpu.peak.fp8": "0" must be above zero; give a dense peak per GPU from 1 GFLOP/s to 100 PFLOP/s, like 989 TFLOP/s, or null for a precision the GPU lacks'],
+    [{ gpu: { peak: { bf16: "989" } } }, 'field "gpu.peak.bf16": "989" has no unit; give a dense peak per GPU from 1 GFLOP/s to 100 PFLOP/s, like 989 TFLOP/s, or null for a precision the GPU lacks'],
+    [{ gpu: { reserve: "-1 GiB" } }, 'field "gpu.reserve": "-1 GiB" is negative; give the memory reserved per GPU from 0 to below gpu.memory, like 2 GiB'],
+    [{ node: { link: { bandwidth: "450" } } }, 'field "node.link.bandwidth": "450" has no unit; give a GPU\'s in-node link bandwidth each way from 500 MB/s to 100 TB/s, like 450 GB/s'],
+    [{ network: { bandwidth: "400" } }, 'field "network.bandwidth": "400" has no unit; give a GPU\'s network bandwidth from 12.5 MB/s to 200 GB/s, like 400 Gb/s'],
+    [{ network: { latency: "5" } }, `field "network.latency": "5" has no unit; ${latency}`],
+    [{ network: { latency: "-5 us" } }, `field "network.latency": "-5 us" is negative; ${latency}`],
   ])("%j", (over, message) => {
     expect(refused(over)).toBe(`mine.json: ${message}`);
   });
@@ -96,7 +107,7 @@ describe("numbers zod bounds, in words with the value (they were zod's own: \"To
 
 describe("gpu.powerLimit or gpu.ratedPower alone", () => {
   it("a value that does not read is said before the missing partner (QA: \"0\" alone was told to add gpu.ratedPower)", () => {
-    expect(refused({ gpu: { powerLimit: { value: "0", source: "t" } } })).toBe('mine.json: field "gpu.powerLimit": "0" must be above zero; write it like 700 W');
+    expect(refused({ gpu: { powerLimit: { value: "0", source: "t" } } })).toBe('mine.json: field "gpu.powerLimit": "0" must be above zero; give a GPU\'s board power from 10 W to 5 kW, like 700 W');
     expect(refused({ gpu: { powerLimit: { value: "500 W", source: "t" } } })).toMatch(/^mine\.json: field "gpu\.powerLimit" needs "gpu\.ratedPower" beside it/);
   });
 });

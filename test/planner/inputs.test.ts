@@ -232,7 +232,7 @@ describe("extends", () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ gpu: { peak: { fp16: "0 TFLOP/s" } } }, /field "gpu\.peak\.fp16": "0 TFLOP\/s" must be above zero/],
       [{ gpu: { peak: { fp8: "0 TFLOP/s" } } }, /field "gpu\.peak\.fp8": "0 TFLOP\/s" must be above zero; .*or null for a precision the GPU lacks$/],
-      [{ network: { bandwidth: "0 Gb/s" } }, /field "network\.bandwidth": "0 Gb\/s" must be above zero; write it like 300 GB\/s$/],
+      [{ network: { bandwidth: "0 Gb/s" } }, /field "network\.bandwidth": "0 Gb\/s" must be above zero; give a GPU's network bandwidth from 12\.5 MB\/s to 200 GB\/s, like 400 Gb\/s$/],
       // Unit slips: a latency in seconds, a rate a million times NVLink's (both were priced).
       [{ network: { latency: "10 s" } }, /field "network\.latency" must be from 0 to 10 ms a hop/],
       [{ node: { link: { latency: "20 ms" } } }, /field "node\.link\.latency" must be from 0 to 10 ms a hop/],

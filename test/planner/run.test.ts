@@ -298,7 +298,7 @@ describe("a profile's run section", () => {
     if (!units.ok) throw new Error(units.message);
     expect([units.value.powerLimit, units.value.computeThrottle]).toEqual([500, capped.value.computeThrottle]);
     const zero = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: "0 W", ratedPower: 700 } }, "x.json");
-    expect(zero.ok ? "" : zero.message).toBe('x.json: field "gpu.powerLimit": "0 W" must be above zero; write it like 700 W');
+    expect(zero.ok ? "" : zero.message).toBe('x.json: field "gpu.powerLimit": "0 W" must be above zero; give a GPU\'s board power from 10 W to 5 kW, like 700 W');
     // A board cannot be set above its rated power: 800 W of 700 (was priced as 700 W) is refused.
     const above = parseHardwareFile({ ...raw, gpu: { ...raw.gpu, powerLimit: 800, ratedPower: 700 } }, "x.json");
     expect(above.ok ? "" : above.message).toBe('x.json: field "gpu.powerLimit" (800 W) is above "gpu.ratedPower" (700 W): a board cannot be set above its rated power, so it is no cap');
