@@ -210,6 +210,11 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
     if (l.bandwidth > 100e12) return { ok: false, message: `${origin}: field "${path}.bandwidth" is above 100 TB/s, beyond any link (a unit slip?)` };
     if (!(l.latency >= 0) || l.latency > LATENCY_MAX) return { ok: false, message: `${origin}: field "${path}.latency" must be from 0 to 10 ms a hop (links take microseconds)` };
   }
+  // The fabric's tiers as the links: "10 s" for an NVLS reduction's 25 us was priced, every
+  // collective in the domain seconds long.
+  const tiers = hw.fabric ? ([["nvls", hw.fabric.nvls], ["leaf", hw.fabric.leaf], ["sharp", hw.fabric.sharp]] as const) : [];
+  for (const [tier, t] of tiers)
+    if (t && t.latency > LATENCY_MAX) return { ok: false, message: `${origin}: field "fabric.${tier}.latency" must be from 0 to 10 ms a hop (links take microseconds)` };
   const wrong = implausibleFigure(hw, g.matmulEfficiency.points, attention, written, powerLimit, ratedPower);
   if (wrong) return { ok: false, message: `${origin}: ${wrong}` };
   // NVLink and Infinity Fabric are rated in bytes a second (NVLink 4: 900 GB/s total, 450 GB/s each

@@ -236,6 +236,10 @@ describe("extends", () => {
       // Unit slips: a latency in seconds, a rate a million times NVLink's (both were priced).
       [{ network: { latency: "10 s" } }, /field "network\.latency" must be from 0 to 10 ms a hop/],
       [{ node: { link: { latency: "20 ms" } } }, /field "node\.link\.latency" must be from 0 to 10 ms a hop/],
+      // (QA: the fabric tiers' latencies had no bound: "10 s" for NVLS's 25 us loaded and was priced)
+      [{ fabric: { nvls: { efficiency: 0.6, latency: "10 s" } } }, /field "fabric\.nvls\.latency" must be from 0 to 10 ms a hop/],
+      [{ fabric: { leaf: { gpus: 256, latency: "1e9 s" } } }, /field "fabric\.leaf\.latency" must be from 0 to 10 ms a hop/],
+      [{ fabric: { sharp: { efficiency: 0.9, latency: "11 ms" } } }, /field "fabric\.sharp\.latency" must be from 0 to 10 ms a hop/],
       [{ network: { bandwidth: "1e30 GB/s" } }, /field "network\.bandwidth" is above 100 TB\/s/],
       [{ gpu: { reserve: "100 GiB" } }, /field "gpu\.reserve".*leaves nothing/],
       [{ gpu: { matmulEfficiency: { source: "test", points: [[1e9, 0.3], [1e9, 0.5], [1e12, 0.7]] } } }, /field "gpu\.matmulEfficiency\.points": two points at 1000000000 FLOPs/],
