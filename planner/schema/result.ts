@@ -54,8 +54,16 @@ export function firstIssue(error: z.ZodError, raw?: unknown): string {
   if (issue.code === "invalid_type" && issue.expected === "string" && typeof given === "number")
     return `${field}: ${issue.message}; a quantity is written with its unit, like "${given > 0 && Number.isFinite(given) ? given : 1} ${unitLike(issue.path)}"`;
   // (a schema's own words, boundedCount's "must be at most 10,000", kept)
-  const words = /^(Too small|Too big|Invalid input)/.test(issue.message) ? numberWords(issue, given) : null;
+  const words = /^(Too small|Too big|Invalid input)/.test(issue.message) ? (booleanWords(issue, given) ?? numberWords(issue, given)) : null;
   return `${field}: ${words ?? issue.message}`;
+}
+
+/** A switch given as anything but true or false, in words with the value (it was zod's own
+ *  "Invalid input: expected boolean, received string"): "yes", "true", 0.1 or 1. */
+function booleanWords(issue: Issue, given: unknown): string | null {
+  if (issue.code !== "invalid_type" || issue.expected !== "boolean" || given === undefined) return null;
+  if (typeof given === "string" && /^(true|false)$/i.test(given.trim())) return `"${given}" is text; write ${given.trim().toLowerCase()} without quotes`;
+  return `${JSON.stringify(given)} is not a switch; write true or false (JSON, without quotes)`;
 }
 
 /** A number's bound or type in words with the value, for zod's own ("Too small: expected number
