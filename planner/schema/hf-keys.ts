@@ -107,6 +107,10 @@ export const ARCHITECTURAL = [
   // routed work paraplan prices with --moe-imbalance: a bare "capacity_factor" read as metadata
   // would leave the user's dropping unpriced.
   "capacity",
+  // A head's width under other names (Transformer-XL's and XLNet's d_head), a padded or extra
+  // vocabulary (ChatGLM's padded_vocab_size: the embedding and logits rows), a depth: each
+  // changes the parameters or the work, and was read as metadata.
+  "head", "vocab", "depth",
 ];
 
 export type KeyVerdict = { kind: "modelled" | "harmless" | "unknown" } | { kind: "refused"; reason: string };

@@ -106,3 +106,18 @@ describe("a model file of thousands of stray keys", () => {
     expect(r.stderr).toBe('paraplan: stray.json: unknown field "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7" and 2992 more; remove it or check its spelling');
   });
 });
+
+// QA: a width, a vocabulary or a depth under a name none of the lists had ("d_head",
+// "padded_vocab_size", "depth") was read as metadata: planned at Qwen2.5-7B's sizes, exit 0.
+describe("an unknown key naming a head, a vocabulary or a depth", () => {
+  it.each([
+    ["d_head", 64, "head"],
+    ["padded_vocab_size", 152_064, "vocab"],
+    ["depth", 40, "depth"],
+  ])("%s is exit 2 naming the key", async (key, value, fragment) => {
+    const path = tempFile(`odd-${key}.json`, JSON.stringify({ ...JSON.parse(hf("qwen2.5-7b.json")), [key]: value }));
+    const r = await runCli(["plan", "--model", path, "--gpus", "8", "--global-batch", "8", "--top", "1"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`paraplan: odd-${key}.json: "${key}": an unknown key that looks architectural (it contains "${fragment}"): paraplan cannot tell whether it changes the work, so it refuses rather than ignore it`);
+  });
+});
