@@ -109,7 +109,7 @@ type LinkFile = z.infer<ReturnType<typeof schemas>["link"]>;
  *  contradiction between figures names the one the file set (./consistency.ts). */
 export function parseHardwareFile(raw: unknown, origin: string, own: unknown = raw): Parsed<Hardware> {
   const r = schemas().hardwareFile.safeParse(raw);
-  if (!r.success) return { ok: false, message: `${origin}: ${firstIssue(r.error, raw)}` };
+  if (!r.success) return { ok: false, message: `${origin}: ${missingWords(firstIssue(r.error, raw))}` };
   const f = r.data;
   const sources: Record<string, string> = {};
   const errors: string[] = [];
@@ -240,6 +240,16 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
     if (wrong) return { ok: false, message: `${origin}: field "run.${k}": ${shown} ${wrong}; ${giveWithin(RUN_LIMITS[k])}` };
   }
   return { ok: true, value: hw };
+}
+
+/** A missing field told what to write (it was `field "gpu.memory": missing` alone): a quantity its
+ *  range and an example, any field the built-in profile to extend for the figures left out. */
+function missingWords(message: string): string {
+  const path = /^field "([^"]+)": missing$/.exec(message)?.[1];
+  if (path === undefined) return message;
+  const range = saidRange(path);
+  const give = range ? `give ${range.what} ${range.words}${path.startsWith("gpu.peak.") ? ", or null for a precision the GPU lacks" : ""}` : "add it";
+  return `${message}; ${give} (or "extends": "dgx-h100", a built-in profile, for every figure the file leaves out)`;
 }
 
 /** The first figure outside its plausible range (./plausible.ts), or a cap above the rating. The

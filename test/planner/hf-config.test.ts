@@ -136,6 +136,10 @@ describe("model-file bounds and missing fields", () => {
     expect(message(parseModelFile(noLayers, "m.json"))).toBe('m.json: field "layers": missing');
     const hw = rawHardware("dgx-h100") as { gpu: Record<string, unknown> };
     const { memory: _m, ...gpu } = hw.gpu;
-    expect(message(parseHardwareFile({ ...hw, gpu }, "p.json"))).toBe('p.json: field "gpu.memory": missing');
+    // (QA: and for a profile what to write: the quantity's range, or the profile to extend)
+    const extend = '(or "extends": "dgx-h100", a built-in profile, for every figure the file leaves out)';
+    expect(message(parseHardwareFile({ ...hw, gpu }, "p.json"))).toBe(`p.json: field "gpu.memory": missing; give a GPU's memory from 100 MB to 4 TB, like 80 GiB ${extend}`);
+    const { name: _n, ...unnamed } = hw.gpu;
+    expect(message(parseHardwareFile({ ...hw, gpu: unnamed }, "p.json"))).toBe(`p.json: field "gpu.name": missing; add it ${extend}`);
   });
 });
