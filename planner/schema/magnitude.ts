@@ -61,7 +61,9 @@ export function parseMagnitude(text: string, quantity: Quantity, rule: Magnitude
     if (Number(`${mantissa}${exponent}`) === Infinity && unitReads) return fail(`is out of range; ${give}`);
   }
   const q = parseQuantity(text, quantity);
-  // (a unit of another quantity, "700 GB" for watts, told the range too, not only an example)
+  // (a unit of another quantity, "700 GB" for watts, told the range too, not only an example; a
+  // number and a unit that both read but whose product passes a double, "1e308 GB", out of range)
+  if (!q.ok && num && parseQuantity(`1 ${num[4]}`, quantity).ok && /is not a .* value; write it like/.test(q.message)) return fail(`is out of range; ${give}`);
   if (!q.ok) return bounds ? { ok: false, message: q.message.replace(/; write it like .*$/, `; ${give}`) } : q;
   if (rule.limit && !withinLimit(q.value, rule.limit)) return fail(`is out of range; ${give}`);
   return q;

@@ -54,7 +54,7 @@ export function firstIssue(error: z.ZodError, raw?: unknown): string {
   if (issue.code === "invalid_type" && issue.expected === "string" && typeof given === "number")
     return `${field}: ${issue.message}; a quantity is written with its unit, like "${given > 0 && Number.isFinite(given) ? given : 1} ${unitLike(issue.path)}"`;
   // (a schema's own words, boundedCount's "must be at most 10,000", kept)
-  const words = /^(Too small|Too big|Invalid input)/.test(issue.message) ? (booleanWords(issue, given) ?? numberWords(issue, given)) : null;
+  const words = /^(Too small|Too big|Invalid input)/.test(issue.message) ? (booleanWords(issue, given) ?? listWords(issue, given) ?? numberWords(issue, given)) : null;
   return `${field}: ${words ?? issue.message}`;
 }
 
@@ -64,6 +64,15 @@ function booleanWords(issue: Issue, given: unknown): string | null {
   if (issue.code !== "invalid_type" || issue.expected !== "boolean" || given === undefined) return null;
   if (typeof given === "string" && /^(true|false)$/i.test(given.trim())) return `"${given}" is text; write ${given.trim().toLowerCase()} without quotes`;
   return `${JSON.stringify(given)} is not a switch; write true or false (JSON, without quotes)`;
+}
+
+/** A list's length against its bound, in words (it was zod's own "Too small: expected array to
+ *  have >=1 items"): `[]` for the matmul table's points, `[1e9]` for one [FLOPs, efficiency] pair. */
+function listWords(issue: Issue, given: unknown): string | null {
+  if ((issue.code !== "too_small" && issue.code !== "too_big") || issue.origin !== "array" || !Array.isArray(given)) return null;
+  const items = (n: number) => `${n} ${n === 1 ? "item" : "items"}`;
+  const bound = Number(issue.code === "too_small" ? issue.minimum : issue.maximum);
+  return `${JSON.stringify(given).length > 40 ? "the list" : JSON.stringify(given)} has ${items(given.length)}; give ${issue.code === "too_small" ? "at least" : "at most"} ${items(bound)}`;
 }
 
 /** A number's bound or type in words with the value, for zod's own ("Too small: expected number

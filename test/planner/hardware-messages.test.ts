@@ -69,6 +69,8 @@ describe("every other quantity of the file at 0, negative, without a unit, in an
     [{ run: { nodePower: "-1 kW" } }, 'field "run.nodePower": "-1 kW" is negative; give a node\'s power from 100 W to 200 kW, like 10.2 kW'],
     [{ run: { nodePower: "10200" } }, 'field "run.nodePower": "10200" has no unit; give a node\'s power from 100 W to 200 kW, like 10200 W or 10.2 kW'],
     [{ run: { boardPower: "1e400 W" } }, `field "run.boardPower": "1e400 W" is out of range; ${board}`],
+    // (a number and a unit that read, whose product passes a double: was "is not a bytes value")
+    [{ gpu: { memory: "1e308 GB" } }, `field "gpu.memory": "1e308 GB" is out of range; ${memory}`],
     [{ gpu: { memory: "0" } }, `field "gpu.memory": "0" must be above zero; ${memory}`],
     [{ gpu: { memory: "80" } }, `field "gpu.memory": "80" has no unit; ${memory}`],
     [{ gpu: { memory: "80 GW" } }, `field "gpu.memory": "80 GW" is not a bytes value; ${memory}`],
@@ -99,6 +101,10 @@ describe("numbers zod bounds, in words with the value (they were zod's own: \"To
     [{ gpu: { fragmentation: 1 } }, 'field "gpu.fragmentation": 1 must be below 1'],
     [{ run: { pue: "1.1" } }, 'field "run.pue": "1.1" is text; write the number without quotes, like 1.1'],
     [{ run: { failuresPerGpuHour: "x" } }, 'field "run.failuresPerGpuHour": "x" is not a number'],
+    // (lists: zod's "Too small: expected array to have >=1 items")
+    [{ gpu: { matmulEfficiency: { source: "s", points: [] } } }, 'field "gpu.matmulEfficiency.points": [] has 0 items; give at least 1 item'],
+    [{ gpu: { matmulEfficiency: { source: "s", points: [[1e9]] } } }, 'field "gpu.matmulEfficiency.points[0]": [1000000000] has 1 item; give at least 2 items'],
+    [{ gpu: { matmulEfficiency: { source: "s", points: [[1e9, 0.5, 3]] } } }, 'field "gpu.matmulEfficiency.points[0]": [1000000000,0.5,3] has 3 items; give at most 2 items'],
     [{ run: { failuresPerGpuHour: Infinity } }, 'field "run.failuresPerGpuHour": a number past a double\'s range (1e400 reads as Infinity) is out of range'],
   ])("%j", (over, message) => {
     expect(refused(over)).toBe(`mine.json: ${message}`);
