@@ -82,7 +82,7 @@ function virtualSchedulesMessage(d: Dims, c: RuleContext): string {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "qk_norm_tp" | "moe_fp16_ep" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches" | "recompute_layers";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "sp_seq" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "qk_norm_tp" | "moe_fp16_ep" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches" | "recompute_layers";
 
 export interface Rule {
   code: LayoutCode;
@@ -244,6 +244,13 @@ export const RULES: readonly Rule[] = [
     message: (d, c) => `dp·micro-batch = ${d.dp * d.microBatch} does not divide the global batch ${c.globalBatch}` },
   { code: "sp_needs_tp", flag: "--sequence-parallel", dims: ["sequenceParallel", "tp"], input: true, reason: "sequence parallel needs tp > 1",
     ok: (d) => !d.sequenceParallel || d.tp > 1, message: () => "sequence parallel needs tp > 1" },
+  // Sequence parallel splits each rank's tokens along the sequence over tp: Megatron-Core's
+  // _split_along_first_dim asserts "First dimension of the tensor should be divisible by tensor
+  // parallel size" (tensor_parallel/mappings.py @ core_r0.14.0); with context parallel a rank holds
+  // s/cp of them. (QA: --seq 2047 --tp 2 --sequence-parallel was planned and exported.)
+  { code: "sp_seq", flag: "--sequence-parallel", dims: ["sequenceParallel", "tp", "cp"], input: true, reason: "sequence parallel needs tp to divide each rank's tokens (s/cp)",
+    ok: (d, c) => !d.sequenceParallel || (c.seqLen / d.cp) % d.tp === 0,
+    message: (d, c) => `sequence parallel splits each rank's ${(c.seqLen / d.cp).toLocaleString("en-US")} tokens${d.cp > 1 ? ` (${c.seqLen.toLocaleString("en-US")} over cp ${d.cp})` : ""} over tp ${d.tp}, which does not divide them (Megatron's _split_along_first_dim asserts it); pick a tp that divides them, or a --seq it divides` },
   // Megatron asserts it: "Tensor parallel communication/GEMM overlap can happen only when sequence
   // parallelism is enabled" (megatron/training/arguments.py @ core_v0.12.0).
   { code: "tp_overlap_sp", flag: "--tp-comm-overlap", dims: ["sequenceParallel", "tp"], input: true, reason: "tensor-parallel overlap (--tp-comm-overlap) needs sequence parallel",

@@ -212,6 +212,9 @@ describe("validateFixed", () => {
         return issue("--micro-batch", `dp·micro-batch = ${f.dp * f.microBatch} does not divide the global batch ${t.globalBatch}`);
     }
     if (f.sequenceParallel === true && f.tp === 1) return issue("--sequence-parallel", "sequence parallel needs tp > 1");
+    // (added with rule sp_seq: the 64 tokens split over tp)
+    if (f.sequenceParallel === true && f.tp !== undefined && 64 % f.tp !== 0)
+      return issue("--sequence-parallel", `sequence parallel splits each rank's 64 tokens over tp ${f.tp}, which does not divide them (Megatron's _split_along_first_dim asserts it); pick a tp that divides them, or a --seq it divides`);
     return null;
   }
 

@@ -289,6 +289,7 @@ export const REJECTION_SHORT: Record<RejectionCode, string> & Record<string, str
   microbatch_global: "mb∤global batch",
   microbatch_batch: "mb∤batch",
   sp_needs_tp: "SP without tp",
+  sp_seq: "tp∤seq (SP)",
   tp_overlap_sp: "tp overlap without SP",
   moe_tp_sp: "MoE tp without SP",
   moe_tp: "MoE needs tp 1 here",
