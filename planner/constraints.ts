@@ -265,10 +265,10 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined, precision?:
   if (f.schedule !== undefined && (f.pp ?? 2) > 1 && !e.schedules.includes(f.schedule))
     return no("--schedule", `runs the pipeline schedules ${e.schedules.join(", ")}, not ${f.schedule}`, "schedules", "schedules");
   if (f.recompute === "selective" && e.recompute !== "any") return no("--recompute", "has no selective recompute: it recomputes whole layers (full) or nothing", "recompute", "recompute");
-  // Full recompute of each chunk's first N layers is Megatron-Core's block method alone
-  // (cost/block-recompute.ts runsBlockRecompute).
+  // Full recompute of each chunk's first N layers: Megatron-Core's block method, and paraplan's
+  // worker (EngineSupports.blockRecompute; cost/block-recompute.ts runsBlockRecompute).
   if (f.recomputeLayers !== undefined && !runsBlockRecompute(e))
-    return no("--recompute-num-layers", `${e.recompute === "any" ? "" : `recomputes ${e.recompute === "full" ? "every layer whole only" : "whole layers or none"}: it `}re-runs every layer under full recompute, not only the first ${f.recomputeLayers} of each stage (Megatron-Core's --recompute-method block, which torchtitan, FSDP, Megatron-DeepSpeed, Megatron-LM 2021 and paraplan's worker do not run)`, "recompute", "recompute");
+    return no("--recompute-num-layers", `re-runs every layer under full recompute, not only the first ${f.recomputeLayers} of each stage (Megatron-Core's --recompute-method block)`, "blockRecompute");
   if (f.recompute !== undefined && f.recompute !== "none" && f.schedule !== undefined && ZERO_BUBBLE.has(f.schedule) && (f.pp ?? 2) > 1 && !s.recomputeWithZeroBubble)
     return no("--recompute", `runs the ${f.schedule} schedule without activation recompute only, not with ${f.recompute}`, "recomputeWithZeroBubble");
   // 16-bit beside tp or pp only under FSDP (torchtitan's maybe_enable_amp): ZeRO-0 or one

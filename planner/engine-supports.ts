@@ -96,6 +96,11 @@ export interface EngineSupports {
    *  its local columns, so a tensor-parallel shard would normalise a part (executor/worker/spec.py
    *  validate): tp 1 only there (layout rule qk_norm_tp). */
   qkNormFullWithTensorParallel?: boolean;
+  /** Full recompute of each model chunk's first N layers only, the others keeping their
+   *  activations (Megatron-Core's --recompute-method block; Plan.recomputeLayers, searched:
+   *  planner/search-memory.ts leastDepth); false: a stack whose full recompute wraps every layer.
+   *  Absent from a file's supports: Megatron-Core's (true). */
+  blockRecompute?: boolean;
 }
 
 /** Megatron-Core's, for a Training without an engine (its profile, profiles/engines/megatron-core.json,
@@ -128,4 +133,5 @@ export const MEGATRON_SUPPORTS: EngineSupports = Object.freeze({
   slidingWindow: true,
   qkvBias: true,
   qkNorm: ["head"],
+  blockRecompute: true,
 } as const);

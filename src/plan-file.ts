@@ -67,7 +67,7 @@ const FIELDS: Record<string, readonly string[]> = {
   "--no-sequence-parallel": ["sequenceParallel"], "--schedule": ["schedule"], "--stage-layers": ["stageLayers"],
   "--cp-comm": ["cpComm"], "--cp-split": ["cpSplit"], "--tp-comm-overlap": ["sequenceParallel"], "--recompute-num-layers": ["recomputeLayers"],
   "--tp/--pp/--dp": ["tp", "cp", "pp", "dp"],
-  worker_stage_layers: ["stageLayers"], worker_microbatches: ["microBatch"], worker_zb_recompute: ["recompute"], worker_compile_sac_tp: ["recompute"], worker_recompute_layers: ["recomputeLayers"],
+  worker_stage_layers: ["stageLayers"], worker_microbatches: ["microBatch"], worker_zb_recompute: ["recompute"], worker_compile_sac_tp: ["recompute"],
   worker_sp_seq: ["sequenceParallel"], worker_tp_ffn: ["tp"], worker_cp_comm: ["cpComm"], worker_cp_moe: ["cp"], worker_cp_seq: ["cp"],
 };
 

@@ -122,15 +122,20 @@ def _compiling() -> bool:
     return bool(compiler is not None and hasattr(compiler, "is_compiling") and compiler.is_compiling())
 
 
-def apply_ac(model: GPT, recompute: str) -> str:
-    """full: every block's forward is re-run in backward (only block inputs are kept);
+def apply_ac(model: GPT, recompute: str, depth: int | None = None) -> str:
+    """full: every block's forward is re-run in backward (only block inputs are kept), or with
+    `depth` only this chunk's first `depth` blocks, the others keeping their activations
+    (Megatron-Core's --recompute-method block: transformer_block.py _checkpointed_forward,
+    `l < recompute_num_layers` over a chunk's layers; the plan's recomputeLayers);
     selective: per-op SAC (fastpaths.py: matmul outputs saved, the rest of the block, attention
     core softmax(QKᵀ)V included, recomputed; Korthikanti et al. 2022 §5), or on a torch without
     it the attention core alone. Returns what was applied."""
     if recompute == "full":
-        for name, block in list(model.layers.named_children()):
+        # (a pipeline part's layers in model order: pipeline.py keeps the chunk's, in order)
+        blocks = list(model.layers.named_children())
+        for name, block in blocks if depth is None else blocks[:depth]:
             model.layers.register_module(name, checkpoint_wrapper(block, checkpoint_fn=_recompute_whole))
-        return "full"
+        return "full" if depth is None or depth >= len(blocks) else f"full(first {depth} of {len(blocks)})"
     if recompute == "selective":
         if sac_available():
             apply_selective_ac(model)

@@ -78,6 +78,8 @@ class PlanSpec:
     ep: int = 1
     etp: int = 1
     stage_layers: Optional[tuple[int, ...]] = None  # layers per stage when uneven
+    # full recompute of each chunk's first N layers only (Megatron-Core's block method); None: all
+    recompute_layers: Optional[int] = None
 
 
 @dataclass(frozen=True)
@@ -210,6 +212,7 @@ def _parse(raw: dict[str, Any]) -> LaunchSpec:
         etp=integer(p, "etp", 1),
         stage_layers=(tuple(integer(Section({"stageLayers": x}, "plan"), "stageLayers") for x in stage_layers)
                       if stage_layers is not None else None),
+        recompute_layers=optional_integer(p, "recomputeLayers"),
     )
     training = TrainingSpec(
         global_batch=integer(t, "globalBatch"),
@@ -316,6 +319,9 @@ def validate(spec: LaunchSpec) -> None:
          "vocabPadded must be >= vocab and a multiple of tp"),
         (p.zero in (0, 1, 2, 3), f"zero must be 0..3, got {p.zero}"),
         (p.recompute in ("none", "selective", "full"), f"unknown recompute {p.recompute!r}"),
+        (p.recompute_layers is None or p.recompute == "full",
+         f"recomputeLayers {p.recompute_layers} with {p.recompute} recompute: it counts the layers of "
+         "each stage full recompute re-runs"),
         (p.schedule in SCHEDULES, f"unknown schedule {p.schedule!r}"),
         (p.schedule not in ("zbv", "dualpipev") or p.vpp == 2,
          f"{p.schedule} runs exactly two stages per rank (vpp 2), not vpp {p.vpp}"),

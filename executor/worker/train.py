@@ -79,7 +79,7 @@ class Trainer:
             compile_first = self.execution.compiles_before_ac()
             if compile_first:
                 self.execution.compile_part(part)
-            self.recompute_kind = apply_ac(part, p.recompute)
+            self.recompute_kind = apply_ac(part, p.recompute, p.recompute_layers)
             if not compile_first:
                 self.execution.compile_part(part)
         self.runners: list[nn.Module] = list(self.parts)  # what forward is called on

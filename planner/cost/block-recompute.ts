@@ -13,12 +13,11 @@ import { rankLayers, rankStages } from "../layout/stages.js";
 
 type Chunks = Pick<Plan, "pp" | "vpp" | "stageLayers" | "recomputeLayers">;
 
-/** Whether the engine checkpoints only a chunk's first layers (Megatron-Core's --recompute-method
- *  block): a stack that runs Megatron-Core's recompute (any mode, its attention-core selective
- *  recompute). Megatron-LM 2021 recomputes every layer whole, Megatron-DeepSpeed in uniform groups
- *  (--checkpoint-num-layers), torchtitan, FSDP and paraplan's worker every block they wrap. */
-export const runsBlockRecompute = (e: Pick<Engine, "recompute" | "selectiveRecompute"> | undefined): boolean =>
-  e === undefined || (e.recompute === "any" && e.selectiveRecompute === "attention-core");
+/** Whether the engine checkpoints only a chunk's first layers (EngineSupports.blockRecompute:
+ *  Megatron-Core's --recompute-method block, paraplan's worker; no engine: Megatron-Core's).
+ *  Megatron-LM 2021 recomputes every layer whole, Megatron-DeepSpeed in uniform groups
+ *  (--checkpoint-num-layers), torchtitan and FSDP every block they wrap. */
+export const runsBlockRecompute = (e: Pick<Engine, "supports"> | undefined): boolean => e?.supports.blockRecompute ?? true;
 
 /** The layers of the plan's largest chunk: a depth at or above it re-runs every layer. */
 export function largestChunk(plan: Pick<Plan, "pp" | "vpp" | "stageLayers">, layers: number): number {

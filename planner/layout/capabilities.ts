@@ -27,7 +27,6 @@ export type CapabilityCode =
   | "deepspeed_stage_layers"
   | "worker_sp_seq"
   | "worker_zb_recompute"
-  | "worker_recompute_layers"
   | "worker_compile_sac_tp"
   | "worker_tp_ffn"
   | "worker_moe"
@@ -280,9 +279,6 @@ export function workerRefusal(p: Plan, c: CapabilityContext): Refusal | null {
   // torch.distributed.pipelining (stage_backward_input, then stage_backward_weight; pytorch#136766):
   // selective (SAC) raises "Trying to backward an extra time", full re-runs each block's forward
   // in the input pass and twice more in the weight pass (about twice the FLOPs the planner prices).
-  // (executor/worker/parallel.py apply_ac wraps every block of a stage in its checkpoint)
-  if (p.recomputeLayers !== undefined)
-    return refuse("worker_recompute_layers", `the worker's full recompute re-runs every block, not only the first ${p.recomputeLayers} of each stage (Megatron-Core's --recompute-method block); drop recomputeLayers from the plan`);
   if (p.pp > 1 && ZERO_BUBBLE.has(p.schedule) && p.recompute !== "none")
     return refuse("worker_zb_recompute", `the worker's ${p.schedule} schedule splits the backward into input and weight gradients, which torch's activation checkpointing does not follow (${p.recompute} recompute ${p.recompute === "selective" ? "raises" : "re-runs each block's forward three times, not once"}); use no recompute, or the 1f1b or interleaved schedule`);
   // torch 2.13 cannot compile a per-op selectively checkpointed block whose attention (SDPA) runs

@@ -14,7 +14,6 @@ import type { Plan } from "../../planner/types.js";
 import { workerRefusal } from "../../planner/layout/capabilities.js";
 import { engineDispatchRefusal } from "./engine-dispatch.js";
 import { modulesExportRefusal } from "./recompute-modules-export.js";
-import { blockExportRefusal } from "./recompute-block-export.js";
 import {
   type Engine,
   capabilityContext,
@@ -172,7 +171,7 @@ export function launcherTranslate(plan: Plan, ctx: Omit<EngineContext, "plan">):
   if (typeof l === "string") return { kind: "refused", reason: l };
   if (ctx.options.script !== undefined) return { kind: "exact" };
   const setting = workerSetting(ctx.training) ?? modulesExportRefusal(plan, ctx.training, "paraplan's worker", "its selective recompute saves the matmul outputs: executor/worker/fastpaths.py:151 sac_context_fn")
-    ?? blockExportRefusal(plan, "paraplan's worker", "its full recompute checkpoints every block: executor/worker/parallel.py _recompute_whole") ?? engineDispatchRefusal(ctx.model, plan, ctx.training, "paraplan's worker", "dispatches with torch.distributed's 16-bit all_to_all_single on the critical path (executor/worker/moe.py)");
+    ?? engineDispatchRefusal(ctx.model, plan, ctx.training, "paraplan's worker", "dispatches with torch.distributed's 16-bit all_to_all_single on the critical path (executor/worker/moe.py)");
   if (setting) return { kind: "refused", reason: setting };
   const m = ctx.model;
   const refused = workerRefusal(plan, {

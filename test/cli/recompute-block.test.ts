@@ -5,7 +5,10 @@
 // method. Named in the table ("block N"), the plan's line and --json, read back from a --plan
 // file; exit 2 with one line naming the flag where it cannot apply. The export and plan --from
 // sides are test/export/from-recompute-block.test.ts.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { tempDir } from "../tmp-dirs.js";
 import { cli, planJson, refusedLine, removeTemp, tempFile } from "../export/helpers.js";
 
 afterAll(removeTemp);
@@ -74,6 +77,18 @@ describe("plan --recompute-num-layers", () => {
   });
 });
 
+describe("paraplan's worker runs a depth", () => {
+  it("export --format torchrun: the plan's recomputeLayers in launch.json, the least depth that fits on the worker's engine", async () => {
+    const dir = tempDir("recompute-block-torchrun");
+    const r = await cli(["export", "--format", "torchrun", "--model", "llama3-70b", "--gpus", "64", "--tp", "8", "--pp", "8", "--vpp", "1", "--micro-batch", "4", "--out", dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const spec = JSON.parse(readFileSync(join(dir, "launch.json"), "utf8")) as { plan: { recompute: string; recomputeLayers?: number } };
+    // (the worker's fp32 residual stream holds more than Megatron-Core's: 8 of each stage's 10 layers)
+    expect(spec.plan).toMatchObject({ recompute: "full", recomputeLayers: 8 });
+    expect(r.stdout + r.stderr).toContain("full recompute of the first 8 layers of each stage");
+  });
+});
+
 describe("the search's own depth", () => {
   it("without --recompute, a full-recompute plan takes the least depth that fits where none fits no more (micro-batch 4)", async () => {
     const out = await json(["--model", "llama3-70b", "--gpus", "64", "--tp", "8", "--pp", "8", "--vpp", "1", "--zero", "1", "--micro-batch", "4"]);
@@ -91,11 +106,11 @@ describe("--recompute-num-layers where it cannot apply: exit 2, one line", () =>
     for (const bad of ["0", "-1", "1.5", "two"]) expect(await refusedLine([...LLAMA, "--recompute-num-layers", bad]), bad).toContain(`--recompute-num-layers: "${bad}" is not a positive integer`);
   });
 
-  it("on engines without Megatron-Core's recompute: torchtitan, fsdp, paraplan, megatron-2021, megatron-deepspeed", async () => {
-    for (const engine of ["torchtitan", "fsdp", "paraplan", "megatron-2021", "megatron-deepspeed"]) {
+  it("on engines whose full recompute wraps every layer: torchtitan, fsdp, megatron-2021, megatron-deepspeed (paraplan's worker runs it)", async () => {
+    for (const engine of ["torchtitan", "fsdp", "megatron-2021", "megatron-deepspeed"]) {
       const line = await refusedLine(["--model", "gpt3-1.3b", "--gpus", "8", "--engine", engine, "--recompute-num-layers", "2"]);
       expect(line, engine).toContain(`engine ${engine}`);
-      expect(line, engine).toContain("re-runs every layer under full recompute, not only the first 2 of each stage (Megatron-Core's --recompute-method block");
+      expect(line, engine).toContain("re-runs every layer under full recompute, not only the first 2 of each stage (Megatron-Core's --recompute-method block) (");
       expect(line, engine).toMatch(/^paraplan: --recompute-num-layers/);
     }
   });

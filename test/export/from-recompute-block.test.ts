@@ -93,10 +93,10 @@ describe("the export's own refusals: the other formats recompute every layer", (
   const core = loadEngine("megatron-core", undefined);
   const llama = model("llama3-8b");
 
-  it("deepspeed, torchtitan, torchrun and llm-foundry refuse a full-recompute plan with a depth, naming recomputeLayers; other plans pass", () => {
+  it("deepspeed, torchtitan and llm-foundry refuse a full-recompute plan with a depth, naming recomputeLayers; other plans pass", () => {
     const t = training({ engine: core });
     const p = plan({ zero: 3, recompute: "full", recomputeLayers: 4 });
-    for (const format of ["deepspeed", "torchtitan", "torchrun", "llm-foundry"] as ExportFormat[]) {
+    for (const format of ["deepspeed", "torchtitan", "llm-foundry"] as ExportFormat[]) {
       const why = refusalMessage(() => exportPlan(format, llama, p, t, h100));
       expect(why, format).toContain("recomputeLayers 4: the plan's full recompute re-runs only the first 4 layers of each pipeline (or virtual) stage");
       expect(why, format).toContain("use --format megatron");

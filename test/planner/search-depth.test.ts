@@ -67,7 +67,7 @@ describe("full recompute's depth in the search (Megatron-Core)", () => {
   });
 });
 
-describe("stacks without the block method", () => {
+describe("stacks without the block method, and paraplan's worker with it", () => {
   it("torchtitan and Megatron-DeepSpeed search full recompute of every layer only", () => {
     for (const name of ["torchtitan", "megatron-deepspeed"]) {
       const e = loadEngine(name, undefined);
@@ -83,9 +83,13 @@ describe("stacks without the block method", () => {
     expect(issue?.flag).toBe("--recompute-num-layers");
     expect(unsupportedByEngine({ recomputeLayers: 2 }, core)).toBeNull();
   });
-  it("paraplan's worker refuses a plan with a depth", () => {
+  it("paraplan's worker runs a depth (executor/worker/parallel.py apply_ac), and its engine searches one", () => {
     const ctx = { precision: "bf16" as const, globalBatch: 64, seqLen: 8192, ffnHidden: llama.ffnHidden, gpus: 64, gpusPerNode: 8 };
-    expect(workerRefusal({ ...stage, recomputeLayers: 2 }, ctx)?.code).toBe("worker_recompute_layers");
+    expect(workerRefusal({ ...stage, recomputeLayers: 2 }, ctx)).toBeNull();
+    const paraplan = loadEngine("paraplan", undefined);
+    expect(unsupportedByEngine({ recomputeLayers: 2 }, paraplan)).toBeNull();
+    const plans = search(llama, H100, training(paraplan), {}, { top: 10, keepAll: true }).all!;
+    expect(plans.some((p) => p.recomputeLayers !== undefined)).toBe(true);
   });
 });
 

@@ -24,6 +24,8 @@ GPT_LAYOUTS = {
     "tp2-selective": {"tp": 2, "recompute": "selective"},
     "tp2-sp": {"tp": 2, "sequenceParallel": True},
     "pp2-1f1b": {"pp": 2, "schedule": "1f1b"},
+    # full recompute of each 2-layer stage's first layer only (Megatron-Core's block method)
+    "pp2-1f1b-block1": {"pp": 2, "schedule": "1f1b", "recompute": "full", "recomputeLayers": 1},
     "pp2-interleaved": {"pp": 2, "vpp": 2, "schedule": "interleaved"},
     "dp2-tp2-zero1": {"dp": 2, "tp": 2, "zero": 1},  # ZeRO-1 over DTensor shards, no DDP
     "dp2-tp2-pp2-zero3-sp": {"dp": 2, "tp": 2, "pp": 2, "zero": 3, "sequenceParallel": True},
