@@ -38,11 +38,12 @@ const compiles = (p: PlanResult) => !(p.cp > 1 || (p.pp > 1 && ["zb1p", "zbv", "
 
 describe("the results screen under a compiling engine", () => {
   it("has a comp column (no: runs eager) and says which plans run eager and on which engine's figures", async () => {
-    // llama3-8b at 16,384 tokens on 8 GPUs, batch 16: the best plans mix compiled ones and eager
-    // ones (`plan --model llama3-8b --engine paraplan-compile --seq 16384 --gpus 8 --global-batch 16`:
-    // compiled yes yes yes no yes yes no for the first seven).
-    const o = only("llama3-8b", 8, 16, "paraplan-compile", 16384);
-    const session = sessionFor({ model: o.models[0]!, profile: o.profiles.find((p) => p.arg === "dgx-h100")!, engine: o.engines[0]!, nodes: 1, perNode: 8, batch: 16, seq: 16384 });
+    // llama3-8b at 24,576 tokens on 8 GPUs, batch 16: the best plans mix compiled ones and eager
+    // ones (`plan --model llama3-8b --engine paraplan-compile --seq 24576 --gpus 8 --global-batch 16`:
+    // compiled no no yes no no yes no for the first seven; at 16,384 tokens, since full
+    // recompute's depth is searched, the first ten compile).
+    const o = only("llama3-8b", 8, 16, "paraplan-compile", 24576);
+    const session = sessionFor({ model: o.models[0]!, profile: o.profiles.find((p) => p.arg === "dgx-h100")!, engine: o.engines[0]!, nodes: 1, perNode: 8, batch: 16, seq: 24576 });
     const plans = visiblePlans(finished(session).plans, "throughput", {});
     for (const [w, h] of SIZES) {
       const f = await results(o, w, h);

@@ -143,12 +143,18 @@ describe("worker limits", () => {
   });
 
   it("names every distinct reason the best plans cannot run, not only the best plan's", () => {
-    // tp 2 does not divide 1,023 tokens for sequence parallel (every plan); the best of them also
-    // has a micro-batch that leaves one micro-batch for two stages.
-    const asked = () => choose(["--model", "tiny", "--gpus", "4", "--pp", "2", "--tp", "2", "--sequence-parallel", "--seq", "1023"], cpu(4));
+    // tp 2 does not divide the MLP's 255 columns (every plan: the worker splits it evenly, which
+    // the planner does not require); the best of them also has a micro-batch that leaves one
+    // micro-batch for two stages. (Was sequence parallel over 1,023 tokens, which the planner now
+    // refuses itself: layout rule sp_seq.)
+    const dir = tempDir("paraplan-ffn-");
+    const model = join(dir, "tiny-255.json");
+    writeFileSync(model, JSON.stringify({ name: "tiny-255", layers: 4, hidden: 64, heads: 4, ffnHidden: 255, vocab: 256, seqLen: 32, mlp: "gelu", positional: "learned", tiedEmbeddings: true, globalBatch: 8, gpus: 1 }));
+    const asked = () => choose(["--model", model, "--gpus", "4", "--pp", "2", "--tp", "2"], cpu(4));
     // each reason with the plan it is about (QA: with 64 CPU ranks three "need at least pp = N
     // micro-batches" read alike, for plans the message did not name)
-    expect(asked).toThrow(/^the best plans cannot run: tp 2 · pp 2 · [^:]*micro-batch \d+[^:]*: sequence parallel needs tp = 2 to divide the sequence length 1023; tp 2 · pp 2 · [^:]*micro-batch \d+[^:]*: the worker's pipeline schedules need at least pp = 2 micro-batches, the plan has 1; fix .*--global-batch/);
+    expect(asked).toThrow(/^the best plans cannot run: tp 2 · pp 2 · [^:]*micro-batch \d+[^:]*: tp = 2 does not divide the MLP width 255; tp 2 · pp 2 · [^:]*micro-batch \d+[^:]*: the worker's pipeline schedules need at least pp = 2 micro-batches, the plan has 1; fix .*--global-batch/);
+    expect(() => choose(["--model", "tiny", "--gpus", "4", "--pp", "2", "--tp", "2", "--sequence-parallel", "--seq", "1023"], cpu(4))).toThrow(/--sequence-parallel: sequence parallel splits each rank's 1,023 tokens over tp 2/);
   });
 
   it("runs a context-parallel --plan with the exchange the device allows (issue 14)", () => {

@@ -7,7 +7,8 @@
 //   micro-batch divides the per-replica batch; virtual stages divide the layers per stage and
 //   need pp > 1 and the interleaved schedule, whose micro-batch count must be a multiple of pp
 //   (Megatron-LM schedules.py); 1F1B or GPipe otherwise (1F1B only without a pipeline);
-//   sequence parallelism needs tp > 1; ZeRO 0–3; recompute none/selective/full.
+//   sequence parallelism needs tp > 1 dividing the sequence (Megatron-Core's _split_along_first_dim
+//   asserts it); ZeRO 0–3; recompute none/selective/full.
 //   ZeRO partitions the model states over the data-parallel group (Rajbhandari et al. 2020 §5):
 //   with dp = 1 there is nothing to partition and stages 1–3 are ZeRO-0 under another name, so the
 //   space holds one configuration there, ZeRO-0 — or the stage the user fixed (`fixedZero`), which
@@ -80,7 +81,7 @@ export function validPlans(m: ModelSpec, hw: Hardware, t: Training, fixedZero?: 
           }
         }
         for (const { vpp, schedule } of layouts)
-          for (const sequenceParallel of tp > 1 ? [false, true] : [false])
+          for (const sequenceParallel of tp > 1 && t.seqLen % tp === 0 ? [false, true] : [false])
             // (no engine is Megatron-Core: ZeRO 0 or 1 beside a pipeline unless fixed, engine.ts
             // MEGATRON_SUPPORTS)
             for (const zero of (dp === 1 ? [fixedZero ?? 0] : pp > 1 && fixedZero === undefined ? [0, 1] : [0, 1, 2, 3]) as ZeroStage[])

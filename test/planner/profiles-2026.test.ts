@@ -152,7 +152,8 @@ describe("gpt3-175b on 144 GB200 (two NVL72 racks)", () => {
   const m = preset("gpt3-175b");
   const hw = hardware("gb200-nvl72");
   const t: Training = { gpus: 144, globalBatch: 1536, seqLen: 2048, precision: "bf16", fusedAttention: true, overlapGradReduce: true };
-  const plan: Plan = { tp: 24, pp: 6, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "full", sequenceParallel: true, schedule: "1f1b" };
+  // (no sequence parallel: tp 24 does not divide the 2,048 tokens, layout rule sp_seq)
+  const plan: Plan = { tp: 24, pp: 6, dp: 1, cp: 1, ep: 1, etp: 1, vpp: 1, zero: 0, microBatch: 1, recompute: "full", sequenceParallel: false, schedule: "1f1b" };
 
   it("tp 24 spans six 4-GPU trays yet stays inside one NVLink domain: valid, priced on NVLink", () => {
     const built = buildLayout(m, hw, t, plan);

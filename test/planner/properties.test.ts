@@ -5,7 +5,8 @@ import { checkFixed } from "../../planner/constraints.js";
 import { evaluatePlan, worstStageMemory } from "../../planner/evaluate.js";
 import { search } from "../../planner/search.js";
 import type { Fixed } from "../../planner/space.js";
-import type { Hardware, ModelSpec, Plan, Precision, Recompute, Schedule, Training, ZeroStage } from "../../planner/types.js";
+import type { Hardware, ModelSpec, Plan, PlanResult, Precision, Recompute, Schedule, Training, ZeroStage } from "../../planner/types.js";
+import { planOnly } from "../../planner/schema/plan.js";
 import { builtinHardwareNames, hardware, model } from "./fixtures.js";
 import { divisorsOf, planKey, validPlans } from "./oracle.js";
 
@@ -241,6 +242,25 @@ function ownBest(m: ModelSpec, hw: Hardware, t: Training, p: Plan) {
   return other.tokensPerSecond > first.tokensPerSecond * (1 + 1e-9) ? other : first;
 }
 
+/** The largest chunk's layers: a stage's, or a virtual stage's (the longest of an uneven split). */
+const chunkLayers = (m: ModelSpec, p: Plan) => (p.stageLayers ? Math.max(...p.stageLayers) : m.layers / (p.pp * p.vpp));
+
+/** Full recompute at the least depth that fits, where the same plan without recompute does not
+ *  fit (Megatron-Core's --recompute-method block, the default engine's): every depth tried in
+ *  turn, each plan evaluated on its own (search-memory.ts bisects; this scans). */
+function deepened(m: ModelSpec, hw: Hardware, t: Training, evaluated: PlanResult[]): PlanResult[] {
+  const fits = (e: PlanResult) => e.memory.total <= e.memory.capacity;
+  const noneFits = new Set(evaluated.filter((e) => e.recompute === "none" && fits(e)).map((e) => planKey({ ...e, recompute: "full" })));
+  return evaluated.map((e) => {
+    if (e.recompute !== "full" || !fits(e) || noneFits.has(planKey(e))) return e;
+    for (let n = 1; n < chunkLayers(m, e); n++) {
+      const q = ownBest(m, hw, t, { ...planOnly(e), recomputeLayers: n });
+      if (fits(q)) return q;
+    }
+    return e;
+  });
+}
+
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-300);
 
 describe("search, against a brute-force enumeration of the valid plans", () => {
@@ -254,7 +274,7 @@ describe("search, against a brute-force enumeration of the valid plans", () => {
         // Oracle: every valid plan evaluated on its own — on a profile with a fabric, in both rank
         // orders (Megatron-Core's two), keeping the faster (planner/layout/order.ts).
         const valid = validPlans(m, hw, t);
-        const evaluated = valid.map((p) => ownBest(m, hw, t, p));
+        const evaluated = deepened(m, hw, t, valid.map((p) => ownBest(m, hw, t, p)));
         const fitting = evaluated.filter((e) => e.memory.total <= e.memory.capacity);
         expect(r.feasible + (r.rejected.out_of_memory ?? 0)).toBe(valid.length);
         expect(r.feasible).toBe(fitting.length);
