@@ -6,7 +6,7 @@ import { type ContextParallelIn, contextParallelSchema, parseContextParallel } f
 import { type MoeIn, moeSchema, parseMoe } from "./engine-moe.js";
 import type { z } from "zod";
 import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, GPU_GENERATIONS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, ACTIVATION_TENSORS, TE_FP8_CASTS } from "../engine.js";
-import { type Quantity, parseQuantity } from "../units.js";
+import { type EngineQuantityPath, engineQuantity } from "./engine-quantities.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
 import { SCHEDULES } from "./plan.js";
@@ -232,10 +232,10 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   const sources: Record<string, string> = {};
   const errors: string[] = [];
   const fig = figureReader(origin, sources);
-  function q(path: string, x: FigureIn<string>, kind: Quantity, max: number, min = 0): number {
-    const p = parseQuantity(fig(path, x), kind);
+  // (each quantity's bounds, what it is and an example: ./engine-quantities.ts)
+  function q(path: EngineQuantityPath, x: FigureIn<string>): number {
+    const p = engineQuantity(path, fig(path, x));
     if (!p.ok) errors.push(`field "${path}": ${p.message}`);
-    else if (p.value < min || p.value > max) errors.push(`field "${path}": ${fig(path, x)} is out of range (${inUnit(min, kind)} to ${inUnit(max, kind)})`);
     return p.ok ? p.value : NaN;
   }
   const plausibleEfficiency = (path: string, v: number) => {
@@ -269,8 +269,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
     traffic: Object.fromEntries(ELEMENTWISE_OPS.map((k) => [k, fused[k] ? 1 : unfused[k]])) as Record<ElementwiseOp, number>,
     elementwise: f.elementwise === undefined ? "grouped" : (fig("elementwise", f.elementwise) as Engine["elementwise"]),
     launch: {
-      // Launch costs are microseconds; a second per kernel is a unit mistake.
-      perKernel: q("launch.perKernel", f.launch.perKernel, "seconds", 1e-3),
+      perKernel: q("launch.perKernel", f.launch.perKernel),
       kernelsPerLayer: fig("launch.kernelsPerLayer", f.launch.kernelsPerLayer),
       backwardFactor: fig("launch.backwardFactor", f.launch.backwardFactor),
       ...(f.launch.rotaryBlock
@@ -304,11 +303,8 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       ...(d.fp32GradFlattenAtStep !== undefined ? { fp32GradFlattenAtStep: fig("dataParallel.fp32GradFlattenAtStep", d.fp32GradFlattenAtStep) } : {}),
       zero1GatherBytes: d.zero1GatherBytesPerParam === undefined ? 2 : fig("dataParallel.zero1GatherBytesPerParam", d.zero1GatherBytesPerParam),
       prefetchLayers: fig("dataParallel.prefetchLayers", d.prefetchLayers),
-      // At least 1 MiB: the reduction's collectives (and the simulator's operations) number the
-      // gradient bytes over the bucket; a byte-sized bucket made millions of them (PyTorch DDP's
-      // bucket_cap_mb and DeepSpeed's buckets are megabytes).
-      bucketSize: q("dataParallel.bucketSize", d.bucketSize, "bytes", 1e12, 2 ** 20),
-      bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp, "bytes", 1e12),
+      bucketSize: q("dataParallel.bucketSize", d.bucketSize),
+      bucketSizePerDp: q("dataParallel.bucketSizePerDp", d.bucketSizePerDp),
       // Absent: buckets of their own, two of them (cost/memory.ts bufferBytes).
       bucketsInGradBuffer: d.bucketMemory === undefined ? false : fig("dataParallel.bucketMemory", d.bucketMemory) === "gradient-buffer",
       // Absent: ZeRO-2 reduces in the buckets (DeepSpeed's reduce_bucket_size).
@@ -372,7 +368,7 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
       matmuls: fig("fp8.matmuls", f.fp8.matmuls),
       weightCopyBytes: fig("fp8.weightCopyBytesPerParam", f.fp8.weightCopyBytesPerParam),
       transposeBytes: fig("fp8.transposeBytesPerParam", f.fp8.transposeBytesPerParam),
-      scalingBytesPerGemm: q("fp8.scalingStatePerGemm", f.fp8.scalingStatePerGemm, "bytes", 1e9),
+      scalingBytesPerGemm: q("fp8.scalingStatePerGemm", f.fp8.scalingStatePerGemm),
       castBytes: f.fp8.castBytes ? (Object.fromEntries(CAST_KEYS.map((k) => [k, fig(`fp8.castBytes.${k}`, f.fp8.castBytes![k] as FigureIn<number>)])) as unknown as Fp8CastBytes) : TE_FP8_CASTS,
     },
     sources,
@@ -383,9 +379,3 @@ export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   return { ok: true, value: engine };
 }
 
-/** A bound in the unit a reader writes: 1 ms, 1 MiB, 1 TB. */
-function inUnit(v: number, kind: Quantity): string {
-  if (kind === "seconds") return v === 0 ? "0 s" : v < 1e-3 ? `${+(v * 1e6).toPrecision(3)} us` : v < 1 ? `${+(v * 1e3).toPrecision(3)} ms` : `${+v.toPrecision(3)} s`;
-  if (kind === "bytes") return v === 0 ? "0 B" : v >= 1e12 ? `${+(v / 1e12).toPrecision(3)} TB` : v >= 2 ** 30 ? `${+(v / 2 ** 30).toPrecision(3)} GiB` : v >= 2 ** 20 ? `${+(v / 2 ** 20).toPrecision(3)} MiB` : `${v} B`;
-  return String(v);
-}

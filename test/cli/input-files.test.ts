@@ -89,9 +89,11 @@ describe("JSON shapes no input file has", () => {
     [["plan", "--model", put("proto-model.json", '{"name":"m","layers":2,"hidden":64,"heads":2,"vocab":100,"seqLen":64,"x":{"__proto__":{}}}')], /a key "__proto__" in x/],
     [["plan", "--model", "gpt3-125m", "--engine", put("gen.json", '{"name":"g","extends":"megatron-core","attention":{"efficiency":{"H1OO":0.3}}}')], /field "attention\.efficiency\.H1OO": not a GPU generation paraplan knows/],
     [["plan", "--model", "gpt3-125m", "--profile", put("fail.json", '{"extends":"dgx-h100","run":{"failuresPerGpuHour":1}}')], /run\.failuresPerGpuHour/],
-    // Bounds in the field's unit ("out of range (0–0.001)" before), both allowed values.
-    [["plan", "--model", "gpt3-125m", "--engine", put("launch.json", '{"name":"x","extends":"megatron-core","launch":{"perKernel":"1.001 ms"}}')], /field "launch\.perKernel": 1\.001 ms is out of range \(0 s to 1 ms\)/],
-    [["plan", "--model", "gpt3-125m", "--engine", put("bucket.json", '{"name":"x","extends":"megatron-core","dataParallel":{"bucketSize":"1 KiB"}}')], /1 KiB is out of range \(1 MiB to 1 TB\)/],
+    // Bounds in the field's unit ("out of range (0–0.001)" before), both allowed values, with
+    // what the field is and an example (planner/schema/engine-quantities.ts).
+    [["plan", "--model", "gpt3-125m", "--engine", put("launch.json", '{"name":"x","extends":"megatron-core","launch":{"perKernel":"1.001 ms"}}')], /field "launch\.perKernel": "1\.001 ms" is out of range; give the host time a kernel launch costs from 0 to 1 ms, like 8 us$/],
+    [["plan", "--model", "gpt3-125m", "--engine", put("bucket.json", '{"name":"x","extends":"megatron-core","dataParallel":{"bucketSize":"1 KiB"}}')], /"1 KiB" is out of range; give a gradient bucket's size from 1 MiB to 1 TB, like 80 MB$/],
+    [["plan", "--model", "gpt3-125m", "--engine", put("launch-bare.json", '{"name":"x","extends":"megatron-core","launch":{"perKernel":{"value":"5","source":"test"}}}')], /field "launch\.perKernel": "5" has no unit; give the host time a kernel launch costs from 0 to 1 ms, like 8 us$/],
     [["plan", "--model", "gpt3-125m", "--engine", put("reduce.json", '{"name":"x","extends":"megatron-core","dataParallel":{"gradReduceBytesPerParam":3}}')], /must be 2 \(16-bit\) or 4 \(fp32\)/],
     // A restart of 0 s is taken, as --restart-time 0s is (test/cli/run-flags.test.ts); past the flag's 100 years it is not.
     [["plan", "--model", "gpt3-125m", "--profile", put("restart-long.json", '{"extends":"dgx-h100","run":{"restartTime":"1000000 h"}}')], /field "run\.restartTime": "1000000 h" is too long: at most 100 years/],

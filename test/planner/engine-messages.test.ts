@@ -1,0 +1,79 @@
+// QA: an engine profile's quantities that did not read were told only an example of the quantity,
+// not the field's range: a bare "5" for launch.perKernel "is not a seconds value; write it like
+// "5 us"" (not that the unit was missing), a bare "80" for dataParallel.bucketSize or "64" for
+// fp8.scalingStatePerGemm "like 80 GiB" (80 times the largest bucket, a billion times the state
+// of a GEMM); one out of its bounds said them in the file's units, "(0 B to 954 MiB)", with no
+// example. Each is now one line naming the field, the value, what is wrong, the range and an
+// example from the built-in engines, as a hardware profile's (./hardware-messages.test.ts).
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseEngineFile, resolveExtends } from "../../planner/index.js";
+import { ROOT, readJson } from "./fixtures.js";
+
+const builtin = (name: string): unknown => {
+  try {
+    return readJson(join(ROOT, "profiles", "engines", `${name}.json`));
+  } catch {
+    return undefined;
+  }
+};
+
+function parsed(over: Record<string, unknown>) {
+  const merged = resolveExtends({ name: "mine", extends: "megatron-core", ...over }, builtin, "mine.json");
+  return merged.ok ? parseEngineFile(merged.value, "mine.json") : merged;
+}
+
+function refused(over: Record<string, unknown>): string {
+  const r = parsed(over);
+  return r.ok ? "(taken)" : r.message;
+}
+
+const launch = "give the host time a kernel launch costs from 0 to 1 ms, like 8 us";
+const bucket = "give a gradient bucket's size from 1 MiB to 1 TB, like 80 MB";
+const perDp = "give the gradient bucket's size per data-parallel rank from 0 to 1 TB, like 2 MB";
+const scaling = "give the fp8 scaling state per GEMM from 0 to 1 GB, like 64 B";
+
+describe("an engine file's quantities without a unit, in another unit, negative, zero or out of bounds", () => {
+  it.each([
+    // (5 s, past the bound, is not offered as the bare number's reading)
+    [{ launch: { perKernel: { value: "5", source: "test" } } }, `field "launch.perKernel": "5" has no unit; ${launch}`],
+    [{ launch: { perKernel: "2 ms" } }, `field "launch.perKernel": "2 ms" is out of range; ${launch}`],
+    [{ launch: { perKernel: "8 s" } }, `field "launch.perKernel": "8 s" is out of range; ${launch}`],
+    [{ launch: { perKernel: "-1 us" } }, `field "launch.perKernel": "-1 us" is negative; ${launch}`],
+    [{ launch: { perKernel: "5 GB" } }, `field "launch.perKernel": "5 GB" is not a seconds value; ${launch}`],
+    [{ launch: { perKernel: "8 furlongs" } }, `field "launch.perKernel": "8 furlongs" is not a seconds value; ${launch}`],
+    // (a size's "K is not an SI prefix; write kB" is no help for a time)
+    [{ launch: { perKernel: "1 KB" } }, `field "launch.perKernel": "1 KB" is not a seconds value; ${launch}`],
+    [{ launch: { perKernel: "1e400 us" } }, `field "launch.perKernel": "1e400 us" is out of range; ${launch}`],
+    // (80 B, below the bound, is not offered; 40000000 B within it is)
+    [{ dataParallel: { bucketSize: "80" } }, `field "dataParallel.bucketSize": "80" has no unit; ${bucket}`],
+    [{ dataParallel: { bucketSize: "40000000" } }, `field "dataParallel.bucketSize": "40000000" has no unit; give a gradient bucket's size from 1 MiB to 1 TB, like 40000000 B or 80 MB`],
+    [{ dataParallel: { bucketSize: "0 B" } }, `field "dataParallel.bucketSize": "0 B" must be above zero; ${bucket}`],
+    [{ dataParallel: { bucketSize: "512 KiB" } }, `field "dataParallel.bucketSize": "512 KiB" is out of range; ${bucket}`],
+    [{ dataParallel: { bucketSize: { value: "2 TB", source: "test" } } }, `field "dataParallel.bucketSize": "2 TB" is out of range; ${bucket}`],
+    [{ dataParallel: { bucketSize: "-5 MB" } }, `field "dataParallel.bucketSize": "-5 MB" is negative; ${bucket}`],
+    [{ dataParallel: { bucketSize: "80 Mb" } }, `field "dataParallel.bucketSize": "80 Mb" is in bits; a size is in bytes (B, not b); ${bucket}`],
+    [{ dataParallel: { bucketSize: "80 KB" } }, `field "dataParallel.bucketSize": "80 KB" is not a bytes value: K is not an SI prefix; write k (kilo, 1000: kB) or Ki (1024: KiB); ${bucket}`],
+    [{ dataParallel: { bucketSize: "80 MW" } }, `field "dataParallel.bucketSize": "80 MW" is not a bytes value; ${bucket}`],
+    [{ dataParallel: { bucketSizePerDp: "2" } }, `field "dataParallel.bucketSizePerDp": "2" has no unit; give the gradient bucket's size per data-parallel rank from 0 to 1 TB, like 2 B or 2 MB`],
+    [{ dataParallel: { bucketSizePerDp: "2 TB" } }, `field "dataParallel.bucketSizePerDp": "2 TB" is out of range; ${perDp}`],
+    // (the example itself is not offered twice: "64 B or 64 B")
+    [{ fp8: { scalingStatePerGemm: "64" } }, `field "fp8.scalingStatePerGemm": "64" has no unit; ${scaling}`],
+    [{ fp8: { scalingStatePerGemm: "2 GB" } }, `field "fp8.scalingStatePerGemm": "2 GB" is out of range; ${scaling}`],
+    [{ fp8: { scalingStatePerGemm: "64 b" } }, `field "fp8.scalingStatePerGemm": "64 b" is in bits; a size is in bytes (B, not b); ${scaling}`],
+  ])("%j", (over, message) => {
+    expect(refused(over)).toBe(`mine.json: ${message}`);
+  });
+
+  it("the bounds themselves, and 0 where 0 is a value, with a unit or without, load", () => {
+    const r = parsed({ launch: { perKernel: "1 ms" }, dataParallel: { bucketSize: "1 MiB", bucketSizePerDp: "0" }, fp8: { scalingStatePerGemm: "1 GB" } });
+    expect(r.ok && [r.value.launch.perKernel, r.value.dataParallel.bucketSize, r.value.dataParallel.bucketSizePerDp, r.value.fp8.scalingBytesPerGemm]).toEqual([1e-3, 2 ** 20, 0, 1e9]);
+    const z = parsed({ launch: { perKernel: "0" }, dataParallel: { bucketSize: "1 TB", bucketSizePerDp: "1 TB" }, fp8: { scalingStatePerGemm: "0 B" } });
+    expect(z.ok && [z.value.launch.perKernel, z.value.dataParallel.bucketSize, z.value.dataParallel.bucketSizePerDp, z.value.fp8.scalingBytesPerGemm]).toEqual([0, 1e12, 1e12, 0]);
+  });
+
+  it("each example a message offers loads in its field", () => {
+    const r = parsed({ launch: { perKernel: "8 us" }, dataParallel: { bucketSize: "80 MB", bucketSizePerDp: "2 MB" }, fp8: { scalingStatePerGemm: "64 B" } });
+    expect(r.ok && [r.value.launch.perKernel, r.value.dataParallel.bucketSize, r.value.dataParallel.bucketSizePerDp, r.value.fp8.scalingBytesPerGemm]).toEqual([8e-6, 80e6, 2e6, 64]);
+  });
+});
