@@ -4,8 +4,9 @@
 // bounds, is told the field's range and an example ("5" for launch.perKernel was told only
 // 'write it like "5 us"'; "80" for dataParallel.bucketSize "like 80 GiB", above any bucket).
 // No I/O.
+import type { z } from "zod";
 import type { ParsedValue } from "../run/parse.js";
-import { type RunLimit, giveWithin } from "../run/limits.js";
+import { type RunLimit, giveWithin, withinLimit } from "../run/limits.js";
 import type { Quantity } from "../units.js";
 import { parseMagnitude } from "./magnitude.js";
 
@@ -60,3 +61,35 @@ export function engineQuantity(path: EngineQuantityPath, text: string): ParsedVa
   if (/K is not an SI prefix/.test(p.message)) return { ok: false, message: kind === "bytes" ? `${p.message}; ${give}` : `"${text}" is not a ${kind} value; ${give}` };
   return p;
 }
+
+const SI_UNIT: Partial<Record<Quantity, string>> = { seconds: "s", bytes: "B" };
+
+/** The schema's refusal of a quantity that is no text, `"launch.perKernel": 5` (a JSON number),
+ *  "", null or a switch, in engineQuantity's words with the example quoted, or null for any other
+ *  issue. A bare 80 for dataParallel.bucketSize was offered "80 B", which the field refuses, and
+ *  none was told the field's range. */
+export function quantityIssue(error: z.ZodError, raw: unknown): string | null {
+  const at = error.issues[0]?.path.map(String) ?? [];
+  const path = (at.at(-1) === "value" ? at.slice(0, -1) : at).join(".");
+  if (!Object.hasOwn(ENGINE_QUANTITIES, path)) return null;
+  const { kind, limit } = ENGINE_QUANTITIES[path as EngineQuantityPath];
+  const given = path.split(".").reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), raw);
+  // ({ "value": 5, "source": "…" }: the value is said at "….value", as the schema's own words)
+  const sourced = isObject(given) && "value" in given;
+  if (isObject(given) && !sourced) return null;
+  const x: unknown = sourced ? given.value : given;
+  const [range, example] = limit.words.split(", like ") as [string, string];
+  const field = `field "${path}${sourced ? ".value" : ""}"`;
+  const give = (offered: string) => `give ${limit.what} ${range} as text with its unit, like ${offered}`;
+  if (x === "") return `${field}: "" is empty; ${give(`"${example}"`)}`;
+  if (x === Infinity || x === -Infinity) return `${field}: a number past a double's range (1e400 reads as Infinity) is out of range; ${give(`"${example}"`)}`;
+  if (typeof x === "string" || x === undefined) return null;
+  if (typeof x !== "number") return `${field}: ${String(JSON.stringify(x)).length > 40 ? "the list" : JSON.stringify(x)} is not a quantity; ${give(`"${example}"`)}`;
+  if (x < 0) return `${field}: ${x} is negative; ${give(`"${example}"`)}`;
+  if (x === 0 && limit.min > 0) return `${field}: 0 must be above zero; ${give(`"${example}"`)}`;
+  // (the number in the SI unit offered where the field takes it and it is not the example itself)
+  const bare = `${x} ${SI_UNIT[kind]}`;
+  return `${field}: ${x} has no unit; ${give(withinLimit(x, limit) && bare !== example ? `"${bare}" or "${example}"` : `"${example}"`)}`;
+}
+
+const isObject = (o: unknown): o is Record<string, unknown> => typeof o === "object" && o !== null && !Array.isArray(o);

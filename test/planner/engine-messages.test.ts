@@ -77,3 +77,32 @@ describe("an engine file's quantities without a unit, in another unit, negative,
     expect(r.ok && [r.value.launch.perKernel, r.value.dataParallel.bucketSize, r.value.dataParallel.bucketSizePerDp, r.value.fp8.scalingBytesPerGemm]).toEqual([8e-6, 80e6, 2e6, 64]);
   });
 });
+
+// QA: a quantity written as a JSON number was told zod's "Invalid input: expected string, received
+// number; a quantity is written with its unit, like "80 B"" (a bucket the field refuses) and no
+// range; "" and null zod's own "Too small: expected string to have >=1 characters" and "expected
+// string, received null".
+describe("an engine file's quantity that is not text", () => {
+  const text = (what: string, like: string) => `give ${what} as text with its unit, like ${like}`;
+  it.each([
+    [{ launch: { perKernel: 5 } }, `field "launch.perKernel": 5 has no unit; ${text("the host time a kernel launch costs from 0 to 1 ms", '"8 us"')}`],
+    [{ launch: { perKernel: { value: 5, source: "test" } } }, `field "launch.perKernel.value": 5 has no unit; ${text("the host time a kernel launch costs from 0 to 1 ms", '"8 us"')}`],
+    [{ launch: { perKernel: 0 } }, `field "launch.perKernel": 0 has no unit; ${text("the host time a kernel launch costs from 0 to 1 ms", '"0 s" or "8 us"')}`],
+    [{ launch: { perKernel: "" } }, `field "launch.perKernel": "" is empty; ${text("the host time a kernel launch costs from 0 to 1 ms", '"8 us"')}`],
+    [{ launch: { perKernel: null } }, `field "launch.perKernel": null is not a quantity; ${text("the host time a kernel launch costs from 0 to 1 ms", '"8 us"')}`],
+    [{ launch: { perKernel: Infinity } }, `field "launch.perKernel": a number past a double's range (1e400 reads as Infinity) is out of range; ${text("the host time a kernel launch costs from 0 to 1 ms", '"8 us"')}`],
+    // (80 B is below the bucket's 1 MiB: not offered)
+    [{ dataParallel: { bucketSize: 80 } }, `field "dataParallel.bucketSize": 80 has no unit; ${text("a gradient bucket's size from 1 MiB to 1 TB", '"80 MB"')}`],
+    [{ dataParallel: { bucketSize: 40000000 } }, `field "dataParallel.bucketSize": 40000000 has no unit; ${text("a gradient bucket's size from 1 MiB to 1 TB", '"40000000 B" or "80 MB"')}`],
+    [{ dataParallel: { bucketSize: 0 } }, `field "dataParallel.bucketSize": 0 must be above zero; ${text("a gradient bucket's size from 1 MiB to 1 TB", '"80 MB"')}`],
+    [{ dataParallel: { bucketSizePerDp: -2 } }, `field "dataParallel.bucketSizePerDp": -2 is negative; ${text("the gradient bucket's size per data-parallel rank from 0 to 1 TB", '"2 MB"')}`],
+    [{ fp8: { scalingStatePerGemm: true } }, `field "fp8.scalingStatePerGemm": true is not a quantity; ${text("the fp8 scaling state per GEMM from 0 to 1 GB", '"64 B"')}`],
+    [{ fp8: { scalingStatePerGemm: 64 } }, `field "fp8.scalingStatePerGemm": 64 has no unit; ${text("the fp8 scaling state per GEMM from 0 to 1 GB", '"64 B"')}`],
+  ])("%j", (over, message) => {
+    expect(refused(over)).toBe(`mine.json: ${message}`);
+  });
+
+  it("a sourced value without its source is still told so", () => {
+    expect(refused({ launch: { perKernel: { value: "5 us" } } })).toBe('mine.json: field "launch.perKernel.source": missing');
+  });
+});
