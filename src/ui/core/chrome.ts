@@ -5,7 +5,7 @@ import { fit } from "./bars.js";
 import { wrapText } from "./frame.js";
 import type { KeyHelp } from "./keys.js";
 import { currentPlan, tablePlans } from "./reducer.js";
-import { UNEVEN_NOTE, rankLine, rejectionLegend } from "./results.js";
+import { BLOCK_NOTE, UNEVEN_NOTE, rankLine, rejectionLegend } from "./results.js";
 import { type AppState, type Screen, screenOf } from "./state.js";
 
 const TITLE = { setup: "setup", results: "ranked plans", detail: "plan detail", frontier: "frontier", execute: "execute" } as const;
@@ -46,7 +46,7 @@ export function helpLines(screen: Screen, keys: readonly KeyHelp[], global: read
         : [{ text: fit(`${lead}${text}`, width), heading: false }];
     const row = (k: KeyHelp) => item(`${k.keys.padEnd(keyWidth)}  `, k.does, keyWidth + 2);
     const lines: HelpLine[] = [{ text: `keys — ${screen} (any key closes this)`, heading: true }, ...keys.flatMap(row), ...global.flatMap(row)];
-    if (screen === "results") lines.push(...item("", UNEVEN_NOTE, 2));
+    if (screen === "results") lines.push(...item("", UNEVEN_NOTE, 2), ...item("", BLOCK_NOTE, 2));
     const legend = rejectionLegend(Object.keys(rejected));
     if (screen === "results" && legend.length > 0) {
       lines.push({ text: "rejected configurations, by reason", heading: true });

@@ -75,6 +75,8 @@ export const ppCell = (p: PlanResult): string => (p.stageLayers ? `${p.pp}*` : S
 
 /** The help's note on the mark. */
 export const UNEVEN_NOTE = "pp 16*: uneven pipeline stages (their layers differ); Enter: the detail names the split";
+/** What the recompute column's "blk N" means (Plan.recomputeLayers). */
+export const BLOCK_NOTE = "blk4: full recompute of each stage's first 4 layers only, the others keep their activations (Megatron's --recompute-method block)";
 
 export function planCells(p: PlanResult, rank: number): string[] {
   return [
