@@ -11,19 +11,13 @@ import { type PricedOrder, orderReason, ordersMatter } from "./layout/order.js";
 import type { Hardware, ModelSpec, Plan, PlanResult, Recompute, Training, ZeroStage } from "./types.js";
 import type { StateBytes } from "./cost/engine-terms.js";
 import { ZERO_BUBBLE } from "./layout/capabilities.js";
-import { largestChunk } from "./cost/block-recompute.js";
+import { atDepth } from "./cost/block-recompute.js";
 import { type EagerCase, eagerCase } from "./eager.js";
 
 /** The recomputes searched beside a schedule: a zero-bubble one under a stack that does not
  *  recompute beside it takes none only (EngineSupports.recomputeWithZeroBubble). */
 export const recomputesOf = (st: Pick<SearchState, "recomputes" | "zeroBubbleRecomputes">, pp: number, schedule: Plan["schedule"]): readonly Recompute[] =>
   pp > 1 && ZERO_BUBBLE.has(schedule) ? st.zeroBubbleRecomputes : st.recomputes;
-
-/** The layout under full recompute at a fixed depth: the first n layers of each chunk, or every
- *  layer where n reaches the largest chunk (cost/block-recompute.ts). */
-function fixedDepth(layout: Plan, n: number, layers: number): Plan {
-  return n < largestChunk(layout, layers) ? { ...layout, recompute: "full", recomputeLayers: n } : { ...layout, recompute: "full" };
-}
 
 /** What the search accumulates, shared by its levels. */
 export interface SearchState {
@@ -160,7 +154,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   const recomputes = recomputesOf(st, layout.pp, layout.schedule);
   for (let ri = 0; ri < recomputes.length; ri++) {
     const recompute = recomputes[ri]!;
-    const withRecompute: Plan = recompute === "full" && st.depth !== undefined ? fixedDepth(layout, st.depth, m.layers) : { ...layout, recompute };
+    const withRecompute: Plan = recompute === "full" && st.depth !== undefined ? atDepth(layout, st.depth, m.layers) : { ...layout, recompute };
     const acts = activationsOf(lm, withRecompute);
     for (let zi = 0; zi < zeros.length; zi++) {
       const zero = zeros[zi]!;

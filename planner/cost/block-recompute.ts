@@ -29,6 +29,12 @@ export function largestChunk(plan: Pick<Plan, "pp" | "vpp" | "stageLayers">, lay
   return split.length === plan.pp ? most / plan.vpp : most;
 }
 
+/** `plan` under full recompute at depth `n`: its chunks' first n layers, or every layer where n
+ *  reaches the largest chunk (a plan states one thing one way: layout rule recompute_layers). */
+export function atDepth<P extends Pick<Plan, "pp" | "vpp" | "stageLayers" | "recompute" | "recomputeLayers">>(plan: P, n: number, layers: number): P {
+  return n < largestChunk(plan, layers) ? { ...plan, recompute: "full", recomputeLayers: n } : { ...plan, recompute: "full" };
+}
+
 /** Layers of a chunk of `c` that full recompute re-runs under depth `n` (absent: every one). */
 export const recomputedOfChunk = (n: number | undefined, c: number): number => (n === undefined ? c : Math.min(n, c));
 

@@ -3,7 +3,7 @@
 // precision override the defaults), and shown beside the best plan `search` finds, with the
 // predicted gain and what changed, dimension by dimension. Both are predicted with the engine the
 // file belongs to (planner/engine.ts FORMAT_ENGINES), unless --engine names another.
-import { largestChunk } from "../../planner/cost/block-recompute.js";
+import { atDepth } from "../../planner/cost/block-recompute.js";
 import { FORMAT_ENGINES, type ModelSpec, type Plan, checkLayout, evaluatePlan, moeEngineIssue, search, unsupportedByEngine } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { searchJson } from "../format/plan-json.js";
@@ -62,7 +62,7 @@ function depthBesideFile(n: number | undefined, reading: Pick<ConfigReading, "pl
   const stated = plan.recomputeLayers;
   if (stated !== undefined && stated !== n)
     throw new UserError(`--recompute-num-layers ${n} but ${reading.at?.recomputeLayers !== undefined ? named(reading.at.recomputeLayers) : `${origin} has ${stated}`} (--recompute-method block); drop the flag or change the file`);
-  return n < largestChunk(plan, layers) ? { ...plan, recomputeLayers: n } : plan;
+  return atDepth(plan, n, layers);
 }
 
 /** The model a configuration states on its own: an llm-foundry YAML's mpt_causal_lm section, or
