@@ -31,7 +31,8 @@ export interface RecordedFields {
   optimizerStates?: "fp32" | "bf16" | undefined;
   /** What selective recompute re-ran where not core_attn alone (plan --json, --recompute-modules). */
   recomputeModules?: RecomputeModule[] | undefined;
-  /** The first layers of each chunk full recompute re-ran (plan --json, --recompute-num-layers). */
+  /** Written by an earlier paraplan's plan --json: full recompute's depth for every plan (each
+   *  plan states its own recomputeLayers now; plan-file-settings.ts refuses the old field). */
   recomputeBlockLayers?: number | undefined;
   /** The engine profile the prediction was made with: a built-in's name or a .json file. */
   engine?: string | undefined;
@@ -61,7 +62,7 @@ const schemas = lazySchemas((z) => {
     moeImbalance: z.number({ error: "must be a number" }).min(1, "must be at least 1").max(MAX_MOE_IMBALANCE, `must be at most ${MAX_MOE_IMBALANCE}`).optional(),
     optimizerStates: z.enum(["fp32", "bf16"], { error: 'must be "fp32" or "bf16"' }).optional(),
     recomputeModules: z.array(z.enum(RECOMPUTE_MODULES as [RecomputeModule, ...RecomputeModule[]], { error: `must be among ${RECOMPUTE_MODULES.join(", ")}` }), { error: "must be a list of modules" }).min(1, "must name a module").optional(),
-    // (the bound of --recompute-num-layers and of the engine field activations.recomputeBlockLayers)
+    // (the bound of --recompute-num-layers; read to be refused, not dropped)
     recomputeBlockLayers: boundedCount(z, 100_000).optional(),
     engine: name("an engine name or .json file"),
     profile: name("a hardware profile name or .json file"),

@@ -1,6 +1,6 @@
 // The training a --plan file was planned for: `plan --json`'s output (its model.seqLen,
 // globalBatch, precision, fusedAttention, overlapGradReduce, gradReduceBytes, tpCommOverlap,
-// moeImbalance, optimizerStates, recomputeModules, recomputeBlockLayers, engine and cluster.profile), a run directory's plan.json (seqLen,
+// moeImbalance, optimizerStates, recomputeModules, engine and cluster.profile; an earlier paraplan's recomputeBlockLayers is refused), a run directory's plan.json (seqLen,
 // globalBatch, precision, engine, profile, overlapGradReduce, moeImbalance) or a launch spec
 // (training.seqLen / globalBatch / precision, and the `prediction` settings the worker does not
 // read — profile, overlapGradReduce, moeImbalance: executor/PROTOCOL.md). export and execute predict with them, not with the model's
