@@ -64,13 +64,14 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --schedule S             1f1b, interleaved, gpipe, zb1p, zbv or dualpipev
   --zero Z                 fix the ZeRO stage (0-3)
   --micro-batch M          fix the micro-batch size
-  --recompute R            none, selective or full
+  --recompute R            none, selective or full (fixed full: every layer)
   --recompute-modules M,…  what selective recompute re-runs on megatron-core, Megatron's
                            --recompute-modules: core_attn (default), layernorm, mla_up_proj, mlp,
-                           moe_act, shared_experts
-  --recompute-num-layers N what full recompute re-runs on megatron-core: the first N layers of each
-                           pipeline (or virtual) stage, the rest keep their activations (Megatron's
-                           --recompute-method block --recompute-num-layers N)
+                           moe_act, moe, shared_experts
+  --recompute-num-layers N fix full recompute's depth: the first N layers of each pipeline (or
+                           virtual) stage re-run, the rest keep their activations (Megatron's
+                           --recompute-method block); without it the search takes the least
+                           depth that fits on megatron-core and paraplan ("block N" in the table)
   --sequence-parallel / --no-sequence-parallel
   --top K                  how many plans to list (default 10)
   --from FILE              read your Megatron-LM arguments, ds_config.json (+ Megatron-DeepSpeed arguments as a
