@@ -93,3 +93,14 @@ export function quantityIssue(error: z.ZodError, raw: unknown): string | null {
 }
 
 const isObject = (o: unknown): o is Record<string, unknown> => typeof o === "object" && o !== null && !Array.isArray(o);
+
+/** A missing field told what to write (it was `field "attention": missing` alone): a figure's
+ *  source that every figure names, a quantity its range and example, any other field the built-in
+ *  engine to extend for every figure the file leaves out. */
+export function missingWords(message: string): string {
+  const path = /^field "([^"]+)": missing$/.exec(message)?.[1];
+  if (path === undefined) return message;
+  if (path.endsWith(".source")) return `${message}; every figure says where it comes from: add "source" beside its "value" (a paper and table, a file at a commit, or "prior: …" and why)`;
+  const q = Object.hasOwn(ENGINE_QUANTITIES, path) ? ENGINE_QUANTITIES[path as EngineQuantityPath].limit : undefined;
+  return `${message}; ${q ? `give ${q.what} ${q.words}` : "add it"} (or "extends": "megatron-core", a built-in engine, for every figure the file leaves out)`;
+}

@@ -6,7 +6,7 @@ import { type ContextParallelIn, contextParallelSchema, parseContextParallel } f
 import { type MoeIn, moeSchema, parseMoe } from "./engine-moe.js";
 import type { z } from "zod";
 import { MEGATRON_SUPPORTS, ATTENTION_KERNELS, GPU_GENERATIONS, ELEMENTWISE_OPS, type ElementwiseOp, type Engine, type EngineSupports, type Fp8CastBytes, MEGATRON_LOSS_BYTES, SELECTIVE_RECOMPUTES, ACTIVATION_TENSORS, TE_FP8_CASTS } from "../engine.js";
-import { type EngineQuantityPath, engineQuantity, quantityIssue } from "./engine-quantities.js";
+import { type EngineQuantityPath, engineQuantity, missingWords, quantityIssue } from "./engine-quantities.js";
 import { type Parsed, firstIssue } from "./result.js";
 import { lazySchemas } from "./zod.js";
 import { SCHEDULES } from "./plan.js";
@@ -227,7 +227,7 @@ function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: Figu
 
 export function parseEngineFile(raw: unknown, origin: string): Parsed<Engine> {
   const r = schemas().engineFile.safeParse(raw);
-  if (!r.success) return { ok: false, message: `${origin}: ${quantityIssue(r.error, raw) ?? firstIssue(r.error, raw)}` };
+  if (!r.success) return { ok: false, message: `${origin}: ${quantityIssue(r.error, raw) ?? missingWords(firstIssue(r.error, raw))}` };
   const f = r.data;
   const sources: Record<string, string> = {};
   const errors: string[] = [];

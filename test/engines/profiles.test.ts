@@ -180,7 +180,7 @@ describe("engine files", () => {
       return p.ok ? "" : p.message;
     };
     expect(withKernel({ value: "flash-attention-9", source: "mine" })).toMatch(/field "attention\.kernel\.value": .*"cudnn"/);
-    expect(withKernel({ value: "cudnn" })).toBe('bad.json: field "attention.kernel.source": missing');
+    expect(withKernel({ value: "cudnn" })).toMatch(/^bad\.json: field "attention\.kernel\.source": missing; every figure says where it comes from/);
     expect(withKernel(5)).toMatch(/field "attention\.kernel": .*"materialised"/);
   });
 

@@ -102,7 +102,19 @@ describe("an engine file's quantity that is not text", () => {
     expect(refused(over)).toBe(`mine.json: ${message}`);
   });
 
-  it("a sourced value without its source is still told so", () => {
-    expect(refused({ launch: { perKernel: { value: "5 us" } } })).toBe('mine.json: field "launch.perKernel.source": missing');
+  it("a sourced value without its source is told so, and what a source is", () => {
+    expect(refused({ launch: { perKernel: { value: "5 us" } } })).toBe('mine.json: field "launch.perKernel.source": missing; every figure says where it comes from: add "source" beside its "value" (a paper and table, a file at a commit, or "prior: …" and why)');
+  });
+
+  it("a field missing from a file that extends nothing says what to write, and the engine to extend", () => {
+    const standalone = (drop: (f: Record<string, any>) => void) => {
+      const f = structuredClone(builtin("megatron-core")) as Record<string, any>;
+      drop(f);
+      const p = parseEngineFile({ ...f, name: "mine" }, "mine.json");
+      return p.ok ? "(taken)" : p.message;
+    };
+    const extend = '(or "extends": "megatron-core", a built-in engine, for every figure the file leaves out)';
+    expect(standalone((f) => delete f.launch.perKernel)).toBe(`mine.json: field "launch.perKernel": missing; ${launch} ${extend}`);
+    expect(standalone((f) => delete f.attention)).toBe(`mine.json: field "attention": missing; add it ${extend}`);
   });
 });
