@@ -79,10 +79,10 @@ function slowestCompute(m: ModelSpec, training: Training, plan: Plan, costs: Mic
     // An MoE model: the rank whose compute, recompute and per-layer collectives (`comm`) take
     // longest, each rank with its own dense and MoE layers (cost/pace.ts).
     // (block recompute: each rank's own share of a third pass, cost/block-recompute.ts)
-    const depth = plan.recompute === "full" && plan.recomputeLayers !== undefined;
-    const r = depth
-      ? pacingRank(allRankPaces(m, plan, mix, head0), comm, { tp: 2, ep: 2 }, (i) => fullRecomputeShare(plan, m.layers, i))
-      : pacingRank(allRankPaces(m, plan, mix, head0), comm, { tp: 2 + recomputeTpShare(m, training.engine, plan), ep: recomputeEpPasses(m, training.engine, plan) });
+    const paces = allRankPaces(m, plan, mix, head0);
+    const r = plan.recompute === "full" && plan.recomputeLayers !== undefined
+      ? pacingRank(paces, comm, { tp: 2, ep: 2 }, (i) => fullRecomputeShare(plan, m.layers, i))
+      : pacingRank(paces, comm, { tp: 2 + recomputeTpShare(m, training.engine, plan), ep: recomputeEpPasses(m, training.engine, plan) });
     const slow = { index: r.index, layers: r.layers, withHead: r.withHead };
     return { microBatches, slow, layersInStage: r.layers, layer: r.layer, head: r.head, fwd: r.fwd, bwd: r.bwd, compute: microBatches * (r.fwd + r.bwd), moeLayers: r.moeLayers };
   }
