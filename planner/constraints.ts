@@ -6,6 +6,7 @@ import type { LayoutCode } from "./layout/rules.js";
 import { type Fixed, supportsOf, zeroBesidePipeline } from "./space.js";
 import type { Engine } from "./engine.js";
 import { ZERO_BUBBLE } from "./layout/capabilities.js";
+import { runsEveryNth } from "./cost/nth-recompute.js";
 import { runsBlockRecompute } from "./cost/block-recompute.js";
 import type { Hardware, ModelSpec, Precision, Training } from "./types.js";
 
@@ -266,8 +267,9 @@ export function unsupportedByEngine(f: Fixed, e: Engine | undefined, precision?:
     return no("--schedule", `runs the pipeline schedules ${e.schedules.join(", ")}, not ${f.schedule}`, "schedules", "schedules");
   if (f.recompute === "selective" && e.recompute !== "any") return no("--recompute", "has no selective recompute: it recomputes whole layers (full) or nothing", "recompute", "recompute");
   // Full recompute of each chunk's first N layers: Megatron-Core's block method, and paraplan's
-  // worker (EngineSupports.blockRecompute; cost/block-recompute.ts runsBlockRecompute).
-  if (f.recomputeLayers !== undefined && !runsBlockRecompute(e))
+  // worker (EngineSupports.blockRecompute; cost/block-recompute.ts runsBlockRecompute); or of N
+  // layers a chunk as every N-th layer gives them (torchtitan: layout rule recompute_every).
+  if (f.recomputeLayers !== undefined && !runsBlockRecompute(e) && !runsEveryNth(e))
     return no("--recompute-num-layers", `re-runs every layer under full recompute, not only the first ${f.recomputeLayers} of each stage (Megatron-Core's --recompute-method block)`, "blockRecompute");
   if (f.recompute !== undefined && f.recompute !== "none" && f.schedule !== undefined && ZERO_BUBBLE.has(f.schedule) && (f.pp ?? 2) > 1 && !s.recomputeWithZeroBubble)
     return no("--recompute", `runs the ${f.schedule} schedule without activation recompute only, not with ${f.recompute}`, "recomputeWithZeroBubble");

@@ -101,6 +101,10 @@ export interface EngineSupports {
    *  planner/search-memory.ts leastDepth); false: a stack whose full recompute wraps every layer.
    *  Absent from a file's supports: Megatron-Core's (true). */
   blockRecompute?: boolean;
+  /** Full recompute of every N-th layer of a rank, counted over its chunks in stage order, the
+   *  others keeping their activations (torchtitan 0.2's selective_ac_option "N"; priced as the
+   *  depth it gives each chunk where that is one count: cost/nth-recompute.ts). Absent: false. */
+  everyNthRecompute?: boolean;
 }
 
 /** Megatron-Core's, for a Training without an engine (its profile, profiles/engines/megatron-core.json,

@@ -12,6 +12,7 @@ import type { Hardware, ModelSpec, Plan, PlanResult, Recompute, Training, ZeroSt
 import type { StateBytes } from "./cost/engine-terms.js";
 import { ZERO_BUBBLE } from "./layout/capabilities.js";
 import { atDepth } from "./cost/block-recompute.js";
+import { everyNthDepths, everyNthFor } from "./cost/nth-recompute.js";
 import { type EagerCase, eagerCase } from "./eager.js";
 
 /** The recomputes searched beside a schedule: a zero-bubble one under a stack that does not
@@ -33,6 +34,9 @@ export interface SearchState {
    *  is searched (an engine that runs Megatron-Core's block method, neither recompute nor depth fixed). */
   readonly depth: number | undefined;
   readonly searchDepth: boolean;
+  /** The engine's partial full recompute is every N-th layer (torchtitan's layer option,
+   *  cost/nth-recompute.ts): only the depths it gives a layout's chunks are searched or priced. */
+  readonly everyNth: boolean;
   /** Bytes per parameter of the model states the engine keeps (cost/engine-terms.ts stateBytes). */
   readonly stateBytes: StateBytes;
   /** Where the engine runs some plans eager (planner/eager.ts): which, and the training and state
@@ -155,6 +159,13 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
   for (let ri = 0; ri < recomputes.length; ri++) {
     const recompute = recomputes[ri]!;
     const withRecompute: Plan = recompute === "full" && st.depth !== undefined ? atDepth(layout, st.depth, m.layers) : { ...layout, recompute };
+    // A fixed depth no every-N-th layer gives this layout's chunks (layout rule recompute_every).
+    if (st.everyNth && withRecompute.recomputeLayers !== undefined && everyNthFor(layout, m.layers, withRecompute.recomputeLayers) === null) {
+      st.searched += zeros.length;
+      addRejection(st.rejected, "recompute_every", zeros.length);
+      if (cp === 1) addRejection(st.noCpRejected, "recompute_every", zeros.length);
+      continue;
+    }
     const acts = activationsOf(lm, withRecompute);
     for (let zi = 0; zi < zeros.length; zi++) {
       const zero = zeros[zi]!;
@@ -195,7 +206,8 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
       // only for plans past the floors (which bound every depth) and where none does not fit.
       let depthPlan: Plan | null = null;
       if (recompute === "full" && st.searchDepth && (noneFits & (1 << zi)) === 0) {
-        const least = leastDepth(lm, withRecompute, zero, (depthMemo ??= { acts: [] }));
+        // (every N-th layer: the depths it gives this layout's chunks, found once a layout)
+        const least = leastDepth(lm, withRecompute, zero, (depthMemo ??= { acts: [], ...(st.everyNth ? { depths: everyNthDepths(layout, m.layers).map((d) => d.depth) } : {}) }));
         if (least !== null) {
           depthPlan = least.plan;
           worst = least.memory;

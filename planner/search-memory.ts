@@ -107,31 +107,39 @@ export function worstBytes(lm: LayoutMemory, acts: Activations, zero: ZeroStage)
 export interface DepthMemo {
   acts: Array<Activations | undefined>;
   terms?: UnevenActivationTerms | null;
+  /** The depths the engine can run, ascending (every N-th layer: cost/nth-recompute.ts
+   *  everyNthDepths); absent: every depth 1 … c − 1 (the block method). */
+  depths?: readonly number[];
 }
 
 /** Full recompute at the least depth that fits (Megatron-Core's --recompute-method block,
- *  cost/block-recompute.ts): a chunk's first N layers re-run, the others keep every tensor. Time
- *  falls and memory rises as N falls (each layer past N keeps its tensors and skips its re-run),
- *  so the fastest plan that fits is the least N whose worst stage fits: a bisection over
- *  1 … c − 1 (c: the largest chunk's layers), log2(c) memory sums. Null where only every layer
- *  fits (or the chunks hold one layer). `full`: the layout under full recompute, every layer. */
+ *  cost/block-recompute.ts; torchtitan's every N-th layer, cost/nth-recompute.ts, at the depths it
+ *  gives): a chunk's first N layers re-run, the others keep every tensor. Time falls and memory
+ *  rises as N falls (each layer past N keeps its tensors and skips its re-run), so the fastest plan
+ *  that fits is the least N whose worst stage fits: a bisection over the depths the engine runs
+ *  (memo.depths, else 1 … c − 1, c the largest chunk's layers), log2 of their number memory sums.
+ *  Null where only every layer fits (or no depth is below it). `full`: the layout under full
+ *  recompute, every layer. */
 export function leastDepth(lm: LayoutMemory, full: Plan, zero: ZeroStage, memo: DepthMemo): { plan: Plan; memory: number } | null {
-  let lo = 1;
-  let hi = largestChunk(full, lm.m.layers) - 1;
+  const depths = memo.depths;
+  const at = (i: number): number => (depths !== undefined ? depths[i]! : i + 1);
+  let lo = 0;
+  let hi = (depths !== undefined ? depths.length : largestChunk(full, lm.m.layers) - 1) - 1;
   if (hi < lo) return null;
   // (uneven stages: the terms of a depth, built once, hold a layer's bytes with and without recompute)
-  if (memo.terms === undefined) memo.terms = lm.uneven ? unevenActivationTerms(lm.m, lm.t, { ...full, recomputeLayers: hi }) : null;
+  if (memo.terms === undefined) memo.terms = lm.uneven ? unevenActivationTerms(lm.m, lm.t, { ...full, recomputeLayers: at(hi) }) : null;
   let found: { plan: Plan; memory: number } | null = null;
   while (lo <= hi) {
-    const n = (lo + hi) >> 1;
+    const i = (lo + hi) >> 1;
+    const n = at(i);
     const plan: Plan = { ...full, recomputeLayers: n };
     // (a depth's activations are the same at every ZeRO stage: made once a layout)
     const acts = (memo.acts[n] ??= activationsOf(lm, plan, memo.terms));
     const memory = worstBytes(lm, acts, zero);
     if (memory <= lm.hw.memory) {
       found = { plan, memory };
-      hi = n - 1;
-    } else lo = n + 1;
+      hi = i - 1;
+    } else lo = i + 1;
   }
   return found;
 }

@@ -28,6 +28,7 @@ import {
 import type { Hardware, ModelSpec, Plan, PlanResult, Training } from "./types.js";
 import { eagerEngineOf } from "./eager.js";
 import { runsBlockRecompute } from "./cost/block-recompute.js";
+import { runsEveryNth } from "./cost/nth-recompute.js";
 
 export interface SearchOptions {
   /** How many of the best plans to keep (ranked). */
@@ -73,7 +74,8 @@ export function search(m: ModelSpec, hw: Hardware, t: Training, fixed: Fixed, op
     depth: fixed.recomputeLayers,
     // (a fixed --recompute full is every layer, as Megatron's uniform method runs it, unless
     // --recompute-num-layers gives a depth)
-    searchDepth: fixed.recomputeLayers === undefined && fixed.recompute === undefined && runsBlockRecompute(t.engine),
+    searchDepth: fixed.recomputeLayers === undefined && fixed.recompute === undefined && (runsBlockRecompute(t.engine) || runsEveryNth(t.engine)),
+    everyNth: runsEveryNth(t.engine),
     stateBytes: stateBytes(t, optimizerBytesOf(t)),
     eager: eagerState(t),
     searched: 0,

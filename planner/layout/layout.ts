@@ -3,6 +3,7 @@
 // profile's nodes. Built only through `buildLayout`, which applies every rule (rules.ts); the
 // cost model, the simulator, the executor and the interactive planner read the same object.
 // (torchtitan's ParallelDims plays this role there.)
+import { runsEveryNth } from "../cost/nth-recompute.js";
 import type { Hardware, ModelSpec, Plan, Training } from "../types.js";
 import { MEGATRON_SUPPORTS } from "../engine-supports.js";
 import { type Degrees, type Placement, edpOf, place, worldOf } from "./groups.js";
@@ -57,6 +58,7 @@ export function ruleContext(m: ModelSpec, t: Training, gpusPerNode: number, nvli
     ...(m.moe !== undefined && t.engine?.supports.moeWithTensorParallel === false ? { moeTpOne: true } : {}),
     ...(m.qkNorm === "full" && t.engine?.supports.qkNormFullWithTensorParallel === false ? { qkNormTpOne: true } : {}),
     ...(t.engine !== undefined ? { engineSchedules: { name: t.engine.name, schedules: t.engine.schedules } } : {}),
+    ...(runsEveryNth(t.engine) ? { everyNthRecompute: true } : {}),
   };
 }
 

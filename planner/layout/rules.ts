@@ -6,6 +6,7 @@
 import type { CpComm, CpSplit, Recompute, Schedule, ZeroStage } from "../types.js";
 import { type Degrees, type GroupShape, edpOf, span } from "./groups.js";
 import { SCHEDULES } from "../schema/plan.js";
+import { everyNthDepths, everyNthFor } from "../cost/nth-recompute.js";
 import { largestChunk } from "../cost/block-recompute.js";
 
 /** Every dimension a rule may look at. cp, ep and etp default to 1 until they are searched. */
@@ -65,6 +66,9 @@ export interface RuleContext {
   qkNormTpOne?: boolean;
   /** The engine and its pipeline schedules (Engine.schedules); absent: every schedule paraplan models. */
   engineSchedules?: { name: string; schedules: readonly Schedule[] };
+  /** The engine's partial full recompute is every N-th layer of a rank (EngineSupports
+   *  everyNthRecompute: torchtitan 0.2), which gives some depths only (rule recompute_every). */
+  everyNthRecompute?: boolean;
 }
 
 /** The schedules that run vpp virtual stages a rank — interleaved and zb1p any number, zbv and
@@ -82,7 +86,7 @@ function virtualSchedulesMessage(d: Dims, c: RuleContext): string {
 
 /** Every code a layout rule can give. */
 export type LayoutCode =
-  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "sp_seq" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "qk_norm_tp" | "moe_fp16_ep" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches" | "recompute_layers";
+  "tp_gpus" | "tp_heads" | "tp_kv_heads" | "tp_spans_nodes" | "cp_gpus" | "cp_seq" | "cp_moe" | "cp_heads" | "pp_gpus" | "pp_layers" | "stage_layers_count" | "stage_layers_min" | "stage_layers_sum" | "stage_layers_vpp" | "stage_layers_v" | "dp_gpus" | "batch_dp" | "degrees_divide" | "degrees_world" | "expert_fold" | "ep_experts" | "etp_dense" | "etp_ffn" | "vpp_needs_pp" | "vpp_layers" | "schedule_vpp" | "schedule_needs_pp" | "microbatch_global" | "microbatch_batch" | "sp_needs_tp" | "sp_seq" | "tp_overlap_sp" | "moe_tp_sp" | "moe_tp" | "qk_norm_tp" | "moe_fp16_ep" | "moe_fp16_local_experts" | "interleaved_microbatches" | "v_schedule_vpp" | "v_schedule_layers" | "zb1p_microbatches" | "dualpipev_microbatches" | "recompute_layers" | "recompute_every";
 
 export interface Rule {
   code: LayoutCode;
@@ -312,7 +316,18 @@ export const RULES: readonly Rule[] = [
     message: (d, c) => d.recompute !== "full"
       ? `recomputeLayers ${d.recomputeLayers} with ${d.recompute === "none" ? "no" : d.recompute} recompute: the depth says which layers of each stage full recompute re-runs; drop it or use recompute "full"`
       : `recomputeLayers ${d.recomputeLayers} is not below the ${largestChunk(d, c.layers)} layers of the largest ${d.vpp > 1 ? "virtual stage" : "stage"}: full recompute re-runs every layer there; drop recomputeLayers` },
+  // torchtitan's layer option re-runs every N-th block a rank counts: some depths only, those
+  // where each chunk re-runs the same count (cost/nth-recompute.ts).
+  { code: "recompute_every", flag: "--recompute-num-layers", dims: ["recompute", "pp", "vpp"], input: false,
+    reason: "a recompute depth that no every-N-th-layer option gives each stage (torchtitan's selective_ac_option)",
+    ok: (d, c) => !c.everyNthRecompute || d.recompute !== "full" || d.recomputeLayers === undefined || d.recomputeLayers >= largestChunk(d, c.layers) || everyNthFor(d, c.layers, d.recomputeLayers) !== null,
+    message: (d, c) => `recomputeLayers ${d.recomputeLayers}: the engine re-runs every N-th layer of a rank (torchtitan's selective_ac_option "N"), and no N re-runs ${d.recomputeLayers} of each ${d.vpp > 1 ? "virtual stage" : "stage"} here (${depthsWords(d, c.layers)})` },
 ];
+
+function depthsWords(d: Dims, layers: number): string {
+  const ds = everyNthDepths(d, layers);
+  return ds.length === 0 ? "none gives a depth below the stage's layers" : `depths it gives: ${ds.map((x) => `${x.depth} (every ${x.every})`).join(", ")}`;
+}
 
 function degreeNames(d: Partial<Dims>): string {
   const names = (["tp", "cp", "pp", "dp"] as const).filter((k) => k !== "cp" || (d.cp ?? 1) > 1);

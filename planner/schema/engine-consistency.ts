@@ -39,6 +39,10 @@ export function engineInconsistency(e: Engine): string | null {
     // (QA: priced by plan, then refused by the Megatron export)
     (e.recomputeModules?.includes("shared_experts") && e.moe.sharedExpertOverlap !== null
       ? `field "activations.recomputeModules": shared_experts beside moe.sharedExpertOverlap, which Megatron refuses ("shared_experts recompute cannot work with --moe-shared-expert-overlap", transformer_config.py:903-910 @ core_r0.14.0); drop one`
+      : null) ??
+    // (one partial full recompute a stack: the first N of each chunk, or every N-th layer)
+    (s.everyNthRecompute === true && s.blockRecompute !== false
+      ? `field "supports.everyNthRecompute": true beside blockRecompute ${s.blockRecompute === true ? "true" : "absent (Megatron-Core's, true)"}: a stack's partial full recompute is either each chunk's first N layers or every N-th layer; set blockRecompute false`
       : null)
   );
 }

@@ -121,7 +121,7 @@ const schemas = lazySchemas((z) => {
           slidingWindow: flag.optional(),
           qkvBias: flag.optional(),
           qkNorm: withSource(z.array(z.enum(["head", "full"]))).optional(),
-          qkNormFullWithTensorParallel: flag.optional(), blockRecompute: flag.optional(),
+          qkNormFullWithTensorParallel: flag.optional(), blockRecompute: flag.optional(), everyNthRecompute: flag.optional(),
         })
         .strict()
         .optional(),
@@ -193,7 +193,7 @@ function byPrecision(g: GradBytesIn): NonNullable<Engine["dataParallel"]["gradBy
 }
 
 /** The optional yes/no keys of supports: absent, MEGATRON_SUPPORTS's where it has one, else built. */
-const OPTIONAL_FLAGS = ["expertsLoopUnderFp16", "expertParallelUnderFp16", "moeNeedsSpWithTp", "moeWithTensorParallel", "expertTensorParallel", "latentAttention", "multiTokenPrediction", "qkNormFullWithTensorParallel", "blockRecompute"] as const;
+const OPTIONAL_FLAGS = ["expertsLoopUnderFp16", "expertParallelUnderFp16", "moeNeedsSpWithTp", "moeWithTensorParallel", "expertTensorParallel", "latentAttention", "multiTokenPrediction", "qkNormFullWithTensorParallel", "blockRecompute", "everyNthRecompute"] as const;
 
 function parseSupports(s: SupportsIn | undefined, fig: <T>(path: string, x: FigureIn<T>) => T): EngineSupports {
   if (s === undefined) return MEGATRON_SUPPORTS;

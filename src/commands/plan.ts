@@ -71,7 +71,9 @@ export const PLAN_USAGE = `usage: paraplan plan --model <preset|file.json> [opti
   --recompute-num-layers N fix full recompute's depth: the first N layers of each pipeline (or
                            virtual) stage re-run, the rest keep their activations (Megatron's
                            --recompute-method block); without it the search takes the least
-                           depth that fits on megatron-core and paraplan ("block N" in the table)
+                           depth that fits on megatron-core and paraplan ("block N" in the table);
+                           on torchtitan N layers a stage as every k-th layer gives them
+                           (selective_ac_option "k"; "every k" in the table)
   --sequence-parallel / --no-sequence-parallel
   --top K                  how many plans to list (default 10)
   --from FILE              read your Megatron-LM arguments, ds_config.json (+ Megatron-DeepSpeed arguments as a

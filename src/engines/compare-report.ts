@@ -1,6 +1,7 @@
 // The report of `plan --from`: the configuration's plan beside the best plan found, the predicted
 // gain (tokens/s ratio) and the changes, dimension by dimension; as text and as the `from` object
 // of --json.
+import { depthEvery } from "../format/recompute-depth.js";
 import type { Plan, PlanResult, SearchResult } from "../../planner/index.js";
 import { planJson } from "../../executor/plan-json.js";
 import { dimNames, header, planCellsWith, rejections, showsCp } from "../format/plan-text.js";
@@ -30,7 +31,8 @@ const FORMAT: Record<keyof Plan, (v: Plan[keyof Plan]) => string> = {
   zero: (v) => `ZeRO-${v}`,
   microBatch: String,
   recompute: String,
-  recomputeLayers: (v) => (v === undefined ? "every layer" : `first ${String(v)} a stage`),
+  // (the count a stage: the first N under Megatron's block method, every N-th layer under torchtitan's)
+  recomputeLayers: (v) => (v === undefined ? "every layer" : `${String(v)} a stage`),
   sequenceParallel: (v) => (v ? "on" : "off"),
   schedule: (v) => SCHEDULE_NAME[v as Plan["schedule"]],
   order: (v) => String(v ?? "tp-cp-dp-pp"),
@@ -72,12 +74,13 @@ export function comparisonText(req: PlanRequest, reading: ConfigReading, current
   const experts = req.model.moe !== undefined;
   const cp = showsCp(result, best ? [current, best] : [current]);
   const ROWS = rowNames(experts, cp);
-  const column = (p: PlanResult): string[] => [...planCellsWith(p, experts, cp), percent(p.mfu)];
+  const every = depthEvery(req.training.engine, req.model.layers);
+  const column = (p: PlanResult): string[] => [...planCellsWith(p, experts, cp, every), percent(p.mfu)];
   const yours = column(current);
   const theirs = best ? column(best) : ROWS.map(() => "-");
   const lines = [
     header(req),
-    `from ${reading.sources.join(" + ")} (${reading.engine}): ${describe(current)}`,
+    `from ${reading.sources.join(" + ")} (${reading.engine}): ${describe(current, every)}`,
     ...reading.notes.map((n) => `note: ${n}`),
     `searched ${count(result.searched)} configurations in ${elapsedMs.toFixed(0)} ms: ${count(result.feasible)} fit in memory`,
     "",

@@ -3,7 +3,8 @@
 // pipeline_parallel_split_points) and configs.py (@0014ac2c); FSDP resharding as torchtitan/models/llama3/infra/parallelize.py apply_fsdp
 // ("default" reshards after forward unless pipeline parallel is on); stage counts as
 // torchtitan/distributed/pipeline_parallel.py (2 stages per rank for looped schedules).
-import type { Precision, Recompute, Schedule, ZeroStage } from "../../planner/index.js";
+import { readTitanRecompute } from "./read-titan-recompute.js";
+import type { Precision, Schedule, ZeroStage } from "../../planner/index.js";
 import { UserError } from "../errors.js";
 import { defaultsWarning, readArgs } from "./args-file.js";
 import { TORCHTITAN_02_KEYS, TORCHTITAN_MAIN_KEYS } from "./known-keys.js";
@@ -306,27 +307,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
   // decides (fp8 is no contradiction), and without it bf16 is priced and said.
   const unstated = file.kind === "torchtitan-overrides" && convSetting === undefined && get("float8", "enable_float8_linear") === undefined;
   if (unstated) notes.push(`${o}: the overrides cannot tell fp8 from bf16 (torchtitan main has no converters option: the float8 converter is in your --module/--config); bf16 is priced unless --precision fp8 is given`);
-  const mode = str("activation_checkpoint", "mode", "selective");
-  // 0.2's selective option defaults to "2" (every second layer); the override releases have no
-  // option and checkpoint per op.
-  const option = str("activation_checkpoint", "selective_ac_option", file.kind === "torchtitan-overrides" ? "op" : "2");
-  let recompute: Recompute;
-  // A layer option N > 1 fully checkpoints every N-th layer and keeps the others' activations
-  // (0.2 apply_ac, _apply_layer_sac): no plan's recompute, so refused, whether the file sets it
-  // or leaves 0.2's default "2" in force (job_config.py ActivationCheckpoint @ v0.2.0).
-  const setOption = get("activation_checkpoint", "selective_ac_option");
-  if (mode === "selective" && /^\d+$/.test(option) && Number(option) > 1) {
-    const which = setOption !== undefined ? setting("activation_checkpoint", "selective_ac_option") : `${o}: activation_checkpoint.selective_ac_option not set: torchtitan's default "${option}"`;
-    throw new UserError(`${which}${get("activation_checkpoint", "mode") === undefined ? " (under the default mode, selective)" : ""} recomputes one layer in ${option} in full and keeps the others' activations, which paraplan does not model; set selective_ac_option "op" (per-op selective) or "1" (every layer), or mode "full" or "none"`);
-  }
-  if (mode === "none" || mode === "full") recompute = mode;
-  else if (mode === "selective" || mode === "memory_budget") {
-    recompute = mode === "selective" && option === "1" ? "full" : "selective";
-    if (get("activation_checkpoint", "mode") === undefined) notes.push(`${o}: activation_checkpoint.mode not set: torchtitan's default, selective`);
-    if (mode === "selective" && option !== "op" && option !== "1")
-      throw new UserError(`${setting("activation_checkpoint", "selective_ac_option")} is not "op" or a layer count`);
-    if (mode === "memory_budget") notes.push(`${o}: activation checkpointing by memory budget read as selective recompute`);
-  } else throw new UserError(`${setting("activation_checkpoint", "mode")} is not none, selective, full or memory_budget`);
+  const { recompute, recomputeLayers } = readTitanRecompute({ o, overrides: file.kind === "torchtitan-overrides", get, setting }, { pp, vpp, stageLayers }, ctx.model.layers, notes);
   // torch.compile (0.2 [compile] enable, older training.compile): the compiled engine; async TP
   // (micro-pipelined all-gather/reduce-scatter matmuls) needs it, as torchtitan asserts.
   const compiled = get("compile", "enable") === true || get("training", "compile") === true;
@@ -339,7 +320,7 @@ export function readTorchtitan(file: ConfigFile, ctx: ReadContext): ConfigReadin
     ...(compiled ? { engineName: "torchtitan-compile" } : {}),
     ...(asyncTp && tp > 1 ? { tpCommOverlap: true } : {}),
     sources: [o],
-    plan: { tp, pp, dp, ...cp, ep, etp: moe.etp, vpp, zero, microBatch: micro, recompute, sequenceParallel, schedule, ...(stageLayers ? { stageLayers } : {}) },
+    plan: { tp, pp, dp, ...cp, ep, etp: moe.etp, vpp, zero, microBatch: micro, recompute, ...(recomputeLayers !== undefined ? { recomputeLayers } : {}), sequenceParallel, schedule, ...(stageLayers ? { stageLayers } : {}) },
     ...(moe.moeImbalance !== undefined ? { moeImbalance: moe.moeImbalance } : {}),
     // (DeepEP's MoE runs the shared experts beside its combine: TITAN_DEEPEP_SHARED_OVERLAP)
     ...(dispatcher !== undefined ? { moeDispatcher: dispatcher } : {}),

@@ -38,7 +38,8 @@ import { type TitanModelOf, TITAN_MODELS, flavorFactsInWords, flexWords, titanFl
 import { torchtitanMoeRefusal } from "./moe-args.js";
 import { asksDeepep, engineDispatchRefusal } from "./engine-dispatch.js";
 import { modulesExportRefusal } from "./recompute-modules-export.js";
-import { blockExportRefusal } from "./recompute-block-export.js";
+import { everyNthFor } from "../../planner/cost/nth-recompute.js";
+import { everyNthReading } from "../format/recompute-depth.js";
 import { deepepEntryNote, titanV022DispatchRefusal } from "./titan-deepep-export.js";
 import { titanCpTrainingRefusal, titanCpValues } from "./cp-args.js";
 import { type TomlValue, writeToml } from "./toml.js";
@@ -180,9 +181,26 @@ export function training(ctx: EngineContext): Record<string, TomlValue> {
 }
 
 export function activationCheckpoint(ctx: EngineContext): Record<string, TomlValue> {
-  const v: Record<string, TomlValue> = { mode: ctx.plan.recompute };
-  if (ctx.plan.recompute === "selective" && writesToml(ctx.release)) v.selective_ac_option = "op";
+  const p = ctx.plan;
+  // A depth: every N-th layer (0.2's layer option, cost/nth-recompute.ts; translate refuses a
+  // depth no N gives, and main's overrides, which have no option).
+  const every = p.recompute === "full" && p.recomputeLayers !== undefined ? everyNthFor(p, ctx.model.layers, p.recomputeLayers) : null;
+  if (every !== null) return { mode: "selective", selective_ac_option: String(every) };
+  const v: Record<string, TomlValue> = { mode: p.recompute };
+  if (p.recompute === "selective" && writesToml(ctx.release)) v.selective_ac_option = "op";
   return v;
+}
+
+/** Why the file cannot run the plan's depth (Plan.recomputeLayers), or null: torchtitan re-runs
+ *  every N-th layer a rank counts (0.2's selective_ac_option "N"), not each stage's first N. */
+function depthRefusal(plan: Plan, ctx: Omit<EngineContext, "plan">): string | null {
+  const n = plan.recompute === "full" ? plan.recomputeLayers : undefined;
+  if (n === undefined) return null;
+  if (!writesToml(ctx.release))
+    return `recomputeLayers ${n}: the plan's full recompute re-runs ${n} layers of each stage, and torchtitan main has no layer option (its activation checkpointing is full or per op: distributed/activation_checkpoint.py @0014ac2c); use --release 0.2, or drop recomputeLayers from the plan`;
+  if (everyNthFor(plan, ctx.model.layers, n) === null)
+    return `recomputeLayers ${n}: torchtitan re-runs every N-th layer a rank counts (activation_checkpoint.selective_ac_option "N", distributed/activation_checkpoint.py _apply_layer_sac @ v0.2.2), and no N re-runs ${n} layers of each stage here: the file would not run as priced; use --format megatron, or a depth an N gives`;
+  return null;
 }
 
 function toml(ctx: EngineContext): string {
@@ -195,13 +213,13 @@ function toml(ctx: EngineContext): string {
   if (t.precision === "fp8") modelValues.converters = ["quantize.linear.float8"];
   const header = [
     `torchtitan job config: ${m.name} on ${t.gpus} x ${hw.gpuName}`,
-    `plan: ${describe(p)}`,
+    `plan: ${describe(p, everyNthReading(ctx.model.layers))}`,
     `names from ${ctx.release.label}`,
     "run on every node: torchrun <launcher flags> -m torchtitan.train --job.config_file torchtitan.toml",
     modelFacts(m, tm, t.seqLen).line,
   ];
   const sections: { name: string; comment?: string[]; values: Record<string, TomlValue> }[] = [
-    { name: "job", values: { description: `paraplan: ${describe(p)}` } },
+    { name: "job", values: { description: `paraplan: ${describe(p, everyNthReading(ctx.model.layers))}` } },
     {
       name: "model",
       ...(tm ? {} : { comment: [found ? `torchtitan's ${found.name} flavor "${found.flavor}" builds ${m.name}'s sizes but ${found.blocked}: set name and flavor to your own registry entry` : `torchtitan ships no ${m.name}: set name and flavor to your model's registry entry`] }),
@@ -233,7 +251,7 @@ function overrides(ctx: EngineContext): string {
   put("activation_checkpoint", activationCheckpoint(ctx));
   const header = [
     `torchtitan command-line overrides: ${ctx.model.name} on ${ctx.training.gpus} x ${ctx.hw.gpuName}`,
-    `plan: ${describe(ctx.plan)}`,
+    `plan: ${describe(ctx.plan, everyNthReading(ctx.model.layers))}`,
     `names from ${ctx.release.label}`,
     "append to your run: torchrun <launcher flags> -m torchtitan.train --module <yours> --config <yours> $(grep -v '^#' torchtitan-overrides.txt)",
     // (fp8: configs.py @0014ac2c has no converters option; plan --from reads these back as bf16
@@ -274,7 +292,7 @@ function translate(plan: Plan, ctx: Omit<EngineContext, "plan">): Translation {
   // torchtitan's AdamW keeps its moments in the parameters' fp32 (FSDP2 shards fp32 parameters).
   if (ctx.training.optimizerStates === "bf16") return { kind: "refused", reason: "--optimizer-states bf16: torchtitan's job file has no optimizer-state dtype; AdamW keeps fp32 moments, more memory than predicted (use --format megatron, or drop the flag)" };
   const setting = unwritableSetting(ctx.training) ?? modulesExportRefusal(plan, ctx.training, "torchtitan", "activation_checkpoint.selective_ac_option is per-op or every n-th layer: job_config.py:651-660, distributed/activation_checkpoint.py @ v0.2.2")
-    ?? blockExportRefusal(plan, "torchtitan", "activation_checkpoint.mode full wraps every transformer block: distributed/activation_checkpoint.py @ v0.2.2");
+    ?? depthRefusal(plan, ctx);
   if (setting) return { kind: "refused", reason: setting };
   const id = ctx.release.id as keyof typeof TITAN_DISPATCH;
   const named = titanModel(ctx.model, plan, ctx.training.seqLen);

@@ -1,6 +1,7 @@
 // What `plan` says when the search found no plan: the closest plan when nothing fits in memory,
 // else why nothing was valid and which input to change — a fixed dimension only when one was
 // fixed; when only the data-parallel size keeps the global batch from dividing, the batch.
+import { depthEvery } from "./recompute-depth.js";
 import { type SearchResult } from "../../planner/index.js";
 import { cpCandidates, ppCandidates, tpCandidates } from "../../planner/space.js";
 import { ONE_PLAN, brokenUpTo, dimsOf, ruleContext } from "../../planner/layout/layout.js";
@@ -35,7 +36,7 @@ export function noPlanMessage(req: PlanRequest, result: SearchResult): string {
     const cpNote = c.cp === 1 && cpSeq > 0
       ? ` Context parallel, which would split the activations, was left out: 2·cp does not divide the ${count(req.training.seqLen)}-token sequence (${count(cpSeq)} configurations, [cp_seq]); a length divisible by 2·cp allows it.`
       : "";
-    return `no plan fits in memory; the closest, ${describePlan(c)}, needs ${gib(c.memory.total)} per GPU, ${percent(over)} over the ${gib(c.memory.capacity)} capacity. Add GPUs, raise recompute or ZeRO, or use a GPU with more memory.${cpNote}`;
+    return `no plan fits in memory; the closest, ${describePlan(c, depthEvery(req.training.engine, req.model.layers))}, needs ${gib(c.memory.total)} per GPU, ${percent(over)} over the ${gib(c.memory.capacity)} capacity. Add GPUs, raise recompute or ZeRO, or use a GPU with more memory.${cpNote}`;
   }
   const fixedAny = Object.keys(req.fixed).length > 0;
   if (result.searched === 0) return `no valid configuration: no configuration matches the fixed dimensions together. Relax the fixed dimensions.`;

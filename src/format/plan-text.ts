@@ -7,6 +7,7 @@ export { splitLabel };
 import { activeParams } from "../../planner/model.js";
 import type { PlanRequest } from "../plan-request.js";
 import { engineLabel } from "../plan-engine.js";
+import { type DepthEvery, depthEvery, depthWords } from "./recompute-depth.js";
 import { engineLimits } from "./engine-limits.js";
 import { type CalibrationStanding, outsideWords, planOutside, standingLine } from "../calibration-standing.js";
 import { bandwidth, bytesShown, intraNodeLink, compact, count, flopRate, gib, grouped, linkName, percent, seconds, table, tflopsCell } from "./units.js";
@@ -16,17 +17,20 @@ import { type EagerCase, modelEagerReasonOf } from "../../planner/eager.js";
 export const SCHEDULE_LABEL = { "1f1b": "1F1B", interleaved: "interleaved 1F1B", gpipe: "GPipe", zb1p: "ZB1P zero bubble", zbv: "ZB-V zero bubble", dualpipev: "DualPipeV" } as const;
 
 /** The recompute column: none, selective, full, or "block N" where full recompute re-runs the
- *  first N layers of each stage only (Megatron's --recompute-method block; Plan.recomputeLayers). */
-export const recomputeCell = (p: Pick<Plan, "recompute" | "recomputeLayers">): string => (p.recomputeLayers !== undefined ? `block ${p.recomputeLayers}` : p.recompute);
+ *  first N layers of each stage only (Megatron's --recompute-method block; Plan.recomputeLayers),
+ *  "every N" where it re-runs every N-th layer (torchtitan's selective_ac_option; recompute-depth.ts). */
+export const recomputeCell = (p: Pick<Plan, "recompute" | "recomputeLayers">, every?: number): string =>
+  p.recomputeLayers === undefined ? p.recompute : every !== undefined ? `every ${every}` : `block ${p.recomputeLayers}`;
 
-/** A plan in words: "tp 4 · pp 8 · vpp 6 · dp 32 · ZeRO-1 · micro-batch 2 · …". */
-export function describePlan(p: Plan): string {
+/** A plan in words: "tp 4 · pp 8 · vpp 6 · dp 32 · ZeRO-1 · micro-batch 2 · …"; `every`: how the
+ *  engine runs the plan's depth (recompute-depth.ts depthEvery; absent: each stage's first N). */
+export function describePlan(p: Plan, every?: DepthEvery): string {
   const parts = [`tp ${p.tp}`, ...(p.cp > 1 ? [`cp ${p.cp} (${cpLabel(p)})`] : []), p.stageLayers ? `pp ${p.pp} (stage layers ${splitLabel(p.stageLayers)})` : `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
   parts.push(`dp ${p.dp}`);
   // Expert groups, when there are any (MoE models): ep · etp fold over the same ranks, edp follows.
   if (p.ep > 1 || p.etp > 1) parts.push(`ep ${p.ep}`, ...(p.etp > 1 ? [`etp ${p.etp}`] : []));
-  parts.push(`ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : p.recomputeLayers !== undefined ? `full recompute of the first ${p.recomputeLayers > 1 ? `${p.recomputeLayers} layers` : "layer"} of each ${p.vpp > 1 ? "virtual stage" : "stage"}` : `${p.recompute} recompute`);
+  parts.push(`ZeRO-${p.zero}`, `micro-batch ${p.microBatch}`, p.recompute === "none" ? "no recompute" : p.recomputeLayers !== undefined ? depthWords(p, every?.(p)) : `${p.recompute} recompute`);
   if (p.sequenceParallel) parts.push("sequence parallel");
   if (p.pp > 1) parts.push(SCHEDULE_LABEL[p.schedule]);
   return parts.join(" · ");
@@ -105,7 +109,7 @@ export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: C
 }
 
 /** A plan's cells under "tp pp vpp dp zero mbs recompute sp schedule memory/GPU step tokens/s". */
-export function planCells(p: PlanResult): string[] {
+export function planCells(p: PlanResult, every?: DepthEvery): string[] {
   return [
     String(p.tp),
     p.stageLayers ? `${p.pp} [${splitLabel(p.stageLayers)}]` : String(p.pp),
@@ -113,7 +117,7 @@ export function planCells(p: PlanResult): string[] {
     String(p.dp),
     String(p.zero),
     String(p.microBatch),
-    recomputeCell(p),
+    recomputeCell(p, every?.(p)),
     p.sequenceParallel ? "yes" : "no",
     p.pp > 1 ? SCHEDULE_LABEL[p.schedule] : "-",
     `${gib(p.memory.total)} (${percent(p.memory.total / p.memory.capacity, 0)})`,
@@ -125,8 +129,8 @@ export function planCells(p: PlanResult): string[] {
 /** planCells with the dimensions a table shows beside them: context parallel searched or given,
  *  a cp cell after tp (degree and exchange); a mixture of experts, ep and etp after dp (edp =
  *  tp·cp·dp/(ep·etp) follows). */
-export function planCellsWith(p: PlanResult, experts: boolean, cp: boolean): string[] {
-  const base = planCells(p);
+export function planCellsWith(p: PlanResult, experts: boolean, cp: boolean, every?: DepthEvery): string[] {
+  const base = planCells(p, every);
   const dims = [base[0]!, ...(cp ? [cpCell(p)] : []), ...base.slice(1, 4), ...(experts ? [String(p.ep), String(p.etp)] : [])];
   return [...dims, ...base.slice(4)];
 }
@@ -136,9 +140,9 @@ export const dimNames = (experts: boolean, cp: boolean): string[] => ["tp", ...(
 
 /** The ranked table; with `simulated` (per row, in order) a "sim. step" column after MFU. The
  *  step, tokens/s, TFLOP/s and MFU columns are the closed form's, whose order the rows are in. */
-export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[], experts = false, cp = false, compiled = false): string {
+export function plansTable(plans: PlanResult[], simulated?: readonly { step: number }[], experts = false, cp = false, compiled = false, every?: DepthEvery): string {
   const rows = plans.map((p, i) => {
-    const base = planCellsWith(p, experts, cp);
+    const base = planCellsWith(p, experts, cp, every);
     // An engine that runs some plans eager (planner/eager.ts): whether this one compiles, after the schedule.
     const at = base.length - 3;
     const cells = [String(i + 1), ...(compiled ? [...base.slice(0, at), p.eager ? "no" : "yes", ...base.slice(at)] : base), tflopsCell(p.tflopsPerGpu), percent(p.mfu)];
@@ -152,13 +156,13 @@ export function plansTable(plans: PlanResult[], simulated?: readonly { step: num
 
 /** The best plan's figures; with the request's calibration standing, what of the plan none of
  *  its engine's published runs used (calibration-standing.ts planOutside). */
-export function breakdown(p: PlanResult, standing?: CalibrationStanding, zero0IsBf16Optimizer = false): string {
+export function breakdown(p: PlanResult, standing?: CalibrationStanding, zero0IsBf16Optimizer = false, every?: DepthEvery): string {
   const unrun = standing ? outsideWords(planOutside(p, standing)) : [];
   const m = p.memory;
   const t = p.time;
   const stage = p.worstStage === "only" ? "" : ` (${worstStageName(p, "pipeline stage")}, the fullest)`;
   return [
-    `best plan: ${describePlan(p)}`,
+    `best plan: ${describePlan(p, every)}`,
     `  memory per GPU${stage}: weights ${bytesShown(m.weights)} + gradients ${bytesShown(m.gradients)} + optimizer ${bytesShown(m.optimizer)} + activations ${bytesShown(m.activations)} + other ${bytesShown(m.other)} = ${bytesShown(m.total)} of ${gib(m.capacity)}`,
     ...(m.experts !== undefined ? [`  of which routed experts (weights, gradients, optimizer; ÷ ep·etp = ${p.ep * p.etp}, states sharded over edp = ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}): ${bytesShown(m.experts)}`] : []),
     `  step ${seconds(t.step)}: compute ${seconds(t.compute)}, recompute ${seconds(t.recompute)}, tp comm ${seconds(t.tpComm)}, ${m.experts !== undefined ? `ep all-to-all ${seconds(t.epComm)} (${percent(t.epComm / t.step)}), ` : ""}${p.cp > 1 ? `cp exchange ${seconds(t.cpComm)} (${percent(t.cpComm / t.step)}), ` : ""}pp comm ${seconds(t.ppComm)}, bubble ${seconds(t.bubble)}, exposed dp comm ${seconds(t.dpComm)}, optimizer ${seconds(t.optimizer)}`,
@@ -224,14 +228,15 @@ export const showsCp = (result: Pick<SearchResult, "withoutCp">, plans: readonly
 
 export function planReport(req: PlanRequest, result: SearchResult, elapsedMs: number, sim?: SimulationNote, simulated?: readonly { step: number }[], cpWhy?: string | null): string {
   const cp = showsCp(result, result.plans);
+  const every = depthEvery(req.training.engine, req.model.layers);
   return [
     header(req),
     `searched ${count(result.searched)} configurations in ${elapsedMs.toFixed(0)} ms: ${count(result.feasible)} fit in memory`,
     "",
-    plansTable(result.plans, sim ? simulated : undefined, req.model.moe !== undefined, cp, compiledColumn(req)),
+    plansTable(result.plans, sim ? simulated : undefined, req.model.moe !== undefined, cp, compiledColumn(req), every),
     ...(sim ? [simulationLine(sim, result.plans[0]!.time.step)] : []),
     "",
-    breakdown(result.plans[0]!, req.calibration, bf16Optimizer(req.training, 0)),
+    breakdown(result.plans[0]!, req.calibration, bf16Optimizer(req.training, 0), every),
     ...(cpWhy ? [`  why context parallel: ${cpWhy}`] : []),
     "",
     rejections(result),

@@ -64,9 +64,11 @@ describe("--recompute-method block below a stage's layers: the plan's recomputeL
     await refused([...llama(["--recompute-granularity selective"]), "--recompute-num-layers", "2"], "--recompute-num-layers 2: ", "--recompute-granularity selective (line 9) runs selective recompute");
   });
 
-  it("on an engine without Megatron-Core's recompute: exit 2 naming the file's setting", async () => {
-    // (Megatron-DeepSpeed and FSDP refuse this file's sequence parallel and tensor parallel first)
-    await refused(["--engine", "torchtitan", ...llama(FULL("block", 2))], "--recompute-num-layers 2 (line 11): engine torchtitan re-runs every layer under full recompute", "Megatron-Core's --recompute-method block");
+  it("on torchtitan, which re-runs every N-th layer: a count an N gives each stage is priced, another is exit 2 naming the file's setting", async () => {
+    // (Megatron-DeepSpeed and FSDP refuse this file's sequence parallel and tensor parallel first;
+    // 10 layers a stage: every 5th re-runs 2 of each, no N re-runs 4)
+    expect((await priced(["--engine", "torchtitan", ...llama(FULL("block", 2))])).from.plan.recomputeLayers).toBe(2);
+    await refused(["--engine", "torchtitan", ...llama(FULL("block", 4))], "--recompute-num-layers 4 (line 11): recomputeLayers 4: the engine re-runs every N-th layer", "depths it gives: 1 (every 10), 2 (every 5), 3 (every 3), 5 (every 2)", "[recompute_every]");
   });
 });
 
@@ -93,10 +95,11 @@ describe("the export's own refusals: the other formats recompute every layer", (
   const core = loadEngine("megatron-core", undefined);
   const llama = model("llama3-8b");
 
-  it("deepspeed, torchtitan and llm-foundry refuse a full-recompute plan with a depth, naming recomputeLayers; other plans pass", () => {
+  // (torchtitan writes a depth an N gives as its layer option: test/planner/nth-recompute.test.ts)
+  it("deepspeed and llm-foundry refuse a full-recompute plan with a depth, naming recomputeLayers; other plans pass", () => {
     const t = training({ engine: core });
     const p = plan({ zero: 3, recompute: "full", recomputeLayers: 4 });
-    for (const format of ["deepspeed", "torchtitan", "llm-foundry"] as ExportFormat[]) {
+    for (const format of ["deepspeed", "llm-foundry"] as ExportFormat[]) {
       const why = refusalMessage(() => exportPlan(format, llama, p, t, h100));
       expect(why, format).toContain("recomputeLayers 4: the plan's full recompute re-runs only the first 4 layers of each pipeline (or virtual) stage");
       expect(why, format).toContain("use --format megatron");

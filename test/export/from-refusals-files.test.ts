@@ -270,16 +270,28 @@ describe("torchtitan job files", () => {
     expect((await accepted(on8b({ parallelism: "data_parallel_replicate_degree = 8\ndata_parallel_shard_degree = 1" }))).from.plan).toMatchObject({ dp: 8, zero: 0 });
   });
 
-  it("layer-level selective checkpointing of one layer in N (N > 1) is refused; 1 is full recompute", async () => {
-    await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "2"' }), 'activation_checkpoint.selective_ac_option = "2" (line 15) recomputes one layer in 2');
-    expect((await accepted(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "1"' }))).from.plan).toMatchObject({ recompute: "full" });
+  // 0.2's _apply_layer_sac wraps the blocks whose count on the rank is a multiple of N (activation_checkpoint.py
+  // @ v0.2.0): on llama3-8b's 32 layers at pp 1, N = 2 re-runs 16, N = 3 re-runs 10 (3, 6, …, 30).
+  it("layer-level selective checkpointing of every N-th layer is full recompute of ⌊32/N⌋ layers; 1 and 0 every layer, N past the layers none", async () => {
+    const every = async (n: string) => (await accepted(on8b({ activation_checkpoint: `mode = "selective"\nselective_ac_option = "${n}"` }))).from as unknown as { plan: { recompute: string; recomputeLayers?: number }; notes: string[] };
+    const two = await every("2");
+    expect(two.plan).toMatchObject({ recompute: "full", recomputeLayers: 16 });
+    expect(two.notes.join("\n")).toContain('activation_checkpoint.selective_ac_option = "2" (line 15): full recompute of every 2nd layer, 16 of each stage');
+    expect((await every("3")).plan).toMatchObject({ recompute: "full", recomputeLayers: 10 });
+    for (const n of ["1", "0"]) expect((await every(n)).plan).toEqual(expect.not.objectContaining({ recomputeLayers: expect.anything() }));
+    expect((await every("1")).plan).toMatchObject({ recompute: "full" });
+    const past = await every("33");
+    expect(past.plan.recompute).toBe("none");
+    expect(past.notes.join("\n")).toContain("every 33rd layer is past each stage's 32 layers: no recompute");
   });
 
-  it("0.2's default option \"2\" is refused when the file leaves it unset, not priced as per-op selective", async () => {
+  it("0.2's default option \"2\" is in force when the file leaves it unset (every second layer), said, not priced as per-op selective", async () => {
     // torchtitan v0.2.0 job_config.py ActivationCheckpoint: mode "selective", selective_ac_option "2".
-    await refused(on8b({ activation_checkpoint: 'mode = "selective"' }), "selective_ac_option not set", 'default "2"', '"op"');
-    const both = await refused(on8b({ activation_checkpoint: "" }), "selective_ac_option not set", "under the default mode, selective");
-    expect(both).toContain("recomputes one layer in 2");
+    const unset = (await accepted(on8b({ activation_checkpoint: 'mode = "selective"' }))).from as unknown as { plan: object; notes: string[] };
+    expect(unset.plan).toMatchObject({ recompute: "full", recomputeLayers: 16 });
+    expect(unset.notes.join("\n")).toContain('activation_checkpoint.selective_ac_option not set: torchtitan\'s default "2": full recompute of every 2nd layer');
+    const both = (await accepted(on8b({ activation_checkpoint: "" }))).from as unknown as { notes: string[] };
+    expect(both.notes.join("\n")).toContain('default "2" (under the default mode, selective): full recompute of every 2nd layer');
     await refused(on8b({ activation_checkpoint: 'mode = "selective"\nselective_ac_option = "sometimes"' }), 'selective_ac_option = "sometimes" (line 15) is not "op" or a layer count');
     expect((await accepted(on8b({ activation_checkpoint: 'mode = "full"' }))).from.plan).toMatchObject({ recompute: "full" });
   });

@@ -164,7 +164,7 @@ describe("validateFixed", () => {
     const fixed: Partial<Dims> = { tp: 2, pp: 2, dp: 4, cp: 1, ep: 1, etp: 1, vpp: 2, schedule: "interleaved", microBatch: 1 };
     expect(validate(i, { ...DIMS, ...fixed }).map((x) => x.code)).toEqual(["interleaved_microbatches"]);
     expect(validateFixed(i, fixed)).toBeNull();
-    for (const r of RULES.filter((r) => !r.input)) expect(["tp_spans_nodes", "interleaved_microbatches", "zb1p_microbatches", "dualpipev_microbatches", "moe_fp16_local_experts", "recompute_layers"]).toContain(r.code);
+    for (const r of RULES.filter((r) => !r.input)) expect(["tp_spans_nodes", "interleaved_microbatches", "zb1p_microbatches", "dualpipev_microbatches", "moe_fp16_local_experts", "recompute_layers", "recompute_every"]).toContain(r.code);
   });
 
   it("checks a rule only once all its dimensions are given", () => {

@@ -29,7 +29,7 @@ describe("full recompute's depth in the interactive planner", () => {
 
   it("the help says what blk N means; the detail and vs previous name the depth", () => {
     const help = helpLines("results", KEY_HELP.results, GLOBAL_HELP, 80, 40).map((l) => l.text.trim()).join(" ");
-    expect(help).toContain("blk4: full recompute of each stage's first 4 layers only");
+    expect(help).toContain("blk4: full recompute of 4 layers of each stage only");
     expect(detailView(four, s.hw, s.training, null, 160, s.model).title.join(" ")).toContain("recompute block 4");
     expect(planDiff(every, four)[0]).toBe("vs previous: layers recomputed all→4");
   });

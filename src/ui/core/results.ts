@@ -76,7 +76,7 @@ export const ppCell = (p: PlanResult): string => (p.stageLayers ? `${p.pp}*` : S
 /** The help's note on the mark. */
 export const UNEVEN_NOTE = "pp 16*: uneven pipeline stages (their layers differ); Enter: the detail names the split";
 /** What the recompute column's "blk N" means (Plan.recomputeLayers). */
-export const BLOCK_NOTE = "blk4: full recompute of each stage's first 4 layers only, the others keep their activations (Megatron's --recompute-method block)";
+export const BLOCK_NOTE = "blk4: full recompute of 4 layers of each stage only, the others keep their activations (Megatron's --recompute-method block: the first 4; torchtitan's selective_ac_option N: every N-th layer)";
 
 export function planCells(p: PlanResult, rank: number): string[] {
   return [
@@ -302,6 +302,7 @@ export const REJECTION_SHORT: Record<RejectionCode, string> & Record<string, str
   zb1p_microbatches: "rounds∤micro-batches",
   dualpipev_microbatches: "micro-batches<2pp",
   recompute_layers: "depth≥stage",
+  recompute_every: "no every-N depth",
   out_of_memory: "out of memory",
 };
 
