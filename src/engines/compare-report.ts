@@ -49,11 +49,17 @@ export function changes(a: Plan, b: Plan): Change[] {
   return ORDER.filter((k) => a[k] !== b[k] && (k !== "schedule" || a.pp > 1 || b.pp > 1)).map((k) => ({ dimension: k, from: a[k], to: b[k] }));
 }
 
+/** The layers a plan recomputes whole: an undefined recomputeLayers is every layer under full
+ *  recompute only; a plan without it says its own recompute ("none", or "selective": part of each). */
+const layersRecomputed = (p: Plan): string => (p.recompute === "full" ? FORMAT.recomputeLayers(p.recomputeLayers) : p.recompute);
+
 export function changeLine(a: Plan, b: Plan): string {
   const c = changes(a, b);
   if (c.length === 0) return "changes: none";
   const one = (x: Change) =>
-    x.dimension === "zero" ? `${FORMAT.zero(x.from)} → ${FORMAT.zero(x.to)}` : `${NAME[x.dimension]} ${FORMAT[x.dimension](x.from)} → ${FORMAT[x.dimension](x.to)}`;
+    x.dimension === "zero" ? `${FORMAT.zero(x.from)} → ${FORMAT.zero(x.to)}`
+    : x.dimension === "recomputeLayers" ? `${NAME.recomputeLayers} ${layersRecomputed(a)} → ${layersRecomputed(b)}`
+    : `${NAME[x.dimension]} ${FORMAT[x.dimension](x.from)} → ${FORMAT[x.dimension](x.to)}`;
   return `changes: ${c.map(one).join("; ")}`;
 }
 
