@@ -260,6 +260,19 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
   const prec = value("precision") ?? "amp_bf16";
   const precision = PRECISIONS[String(prec)];
   if (precision === undefined) throw new UserError(`${setting("precision", prec)}: paraplan models amp_bf16, amp_fp16 and amp_fp8 training`);
+  // amp_fp8 is Transformer Engine's fp8_autocast alone (composer/core/precision.py
+  // get_precision_context): only TE modules run fp8 GEMMs. MPT builds them with fc_type te ("te
+  // layers support fp8", MPTConfig; its default torch builds torch.nn.Linear, as a Hugging Face
+  // model does), which llm-foundry's fp8 benchmarks set (scripts/train/benchmarking/
+  // submit_benchmarks.py run_config); without it no GEMM runs in fp8, where paraplan prices all.
+  if (precision === "fp8") {
+    const fcPath = isMap(deref(pair("model.fc_type")?.value)) ? "model.fc_type.name" : "model.fc_type";
+    const fc = value(fcPath) ?? "torch";
+    if (modelName === "hf_causal_lm")
+      throw new UserError(`${setting("precision", prec)} with model.name hf_causal_lm: the Hugging Face model's linear layers are torch.nn.Linear, which Composer's amp_fp8 (Transformer Engine's fp8_autocast) does not run in fp8, so no GEMM would; paraplan prices them in fp8: use amp_bf16, or llm-foundry's mpt_causal_lm with model.fc_type te`);
+    if (fc !== "te")
+      throw new UserError(`${setting("precision", prec)} with ${pair(fcPath) ? stated(fcPath, fc) : "model.fc_type absent (MPT's default torch)"}: MPT then builds torch.nn.Linear layers, which Composer's amp_fp8 (Transformer Engine's fp8_autocast) does not run in fp8, so no GEMM would; paraplan prices them in fp8: set model.fc_type: te, as llm-foundry's fp8 benchmarks do, or use amp_bf16`);
+  }
   put("precision", "precision");
   // FSDP (absent or null: llm-foundry passes parallelism_config {fsdp: None} and Composer wraps
   // the model in DDP: llmfoundry/command_utils/train.py @ 8c8dd48 train; an empty mapping is

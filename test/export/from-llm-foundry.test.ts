@@ -206,3 +206,33 @@ describe("plan --from an llm-foundry YAML", () => {
     expect(nemo.errLines).toEqual(["paraplan: gpt3_175b.yaml: no model.name: not an llm-foundry training YAML (paraplan reads those, model.name mpt_causal_lm or hf_causal_lm)"]);
   });
 });
+
+describe("plan --from an llm-foundry YAML at amp_fp8: fp8 GEMMs only from Transformer Engine's layers", () => {
+  // Composer's amp_fp8 is te.fp8_autocast alone (composer/core/precision.py get_precision_context):
+  // MPT's torch.nn.Linear (fc_type torch, its default) and a Hugging Face model's run no GEMM in fp8.
+  const fp8 = (extra: string) => yaml({ impl: "flash" }).replace("precision: amp_bf16", "precision: amp_fp8").replace("  init_device: meta\n", `  init_device: meta\n${extra}`);
+  const run = (name: string, text: string) => cli(["plan", "--from", tempFile(name, text), "--model", MODEL, "--gpus", "8"]);
+
+  it("fc_type te (a name or {name: te}) is read as fp8; fc_type absent or torch is exit 2 naming both keys", async () => {
+    for (const fc of ["  fc_type: te\n", "  fc_type:\n    name: te\n"]) {
+      const r = await run("fp8-te.yaml", fp8(fc));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/tokens, fp8, /);
+    }
+    const absent = await run("fp8-torch.yaml", fp8(""));
+    expect(absent.code).toBe(2);
+    expect(absent.errLines).toHaveLength(1);
+    expect(absent.stderr).toMatch(/fp8-torch\.yaml: precision: "amp_fp8" \(line \d+\) with model\.fc_type absent \(MPT's default torch\): .*set model\.fc_type: te/);
+    const torch = await run("fp8-torch2.yaml", fp8("  fc_type: torch\n"));
+    expect(torch.code).toBe(2);
+    expect(torch.stderr).toMatch(/precision: "amp_fp8" \(line \d+\) with model\.fc_type: "torch" \(line \d+\)/);
+  });
+
+  it("an hf_causal_lm model at amp_fp8 is exit 2; at amp_bf16 it is read", async () => {
+    const hf = (p: string) => `max_seq_len: 2048\nmodel:\n  name: hf_causal_lm\n  pretrained_model_name_or_path: mosaicml/mpt-7b\nglobal_train_batch_size: 48\ndevice_train_microbatch_size: 6\nprecision: ${p}\nfsdp_config:\n  sharding_strategy: FULL_SHARD\n`;
+    const r = await run("hf-fp8.yaml", hf("amp_fp8"));
+    expect(r.code).toBe(2);
+    expect(r.errLines).toEqual([expect.stringMatching(/^paraplan: hf-fp8\.yaml: precision: "amp_fp8" \(line 7\) with model\.name hf_causal_lm: .*torch\.nn\.Linear/)]);
+    expect((await run("hf-bf16.yaml", hf("amp_bf16"))).code).toBe(0);
+  });
+});
