@@ -63,6 +63,12 @@ export const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: strin
   "rotary-percent": { why: "rotates only part of each head (partial rotary embeddings)", when: (v) => Number(v) !== 1 },
   "heterogeneous-layers-config-path": { why: "builds layers of differing shapes (a heterogeneous-layers config)" },
   "heterogeneous-layers-config-encoded-json": { why: "builds layers of differing shapes (a heterogeneous-layers config)" },
+  // Megatron-DeepSpeed's knowledge distillation (microsoft/Megatron-DeepSpeed @0782d753): under
+  // either flag megatron/training.py pretrain builds a teacher model beside the student
+  // (setup_teacher_model), whose forward pretrain_gpt.py's forward_step runs each micro-batch
+  // (calculate_mos_loss); paraplan prices the student alone.
+  kd: { why: "trains against a teacher model (knowledge distillation: a second model built beside the student, its forward run every micro-batch)" },
+  mos: { why: "trains against a teacher model (mixture of students by distillation: a second model built beside the student, its forward run every micro-batch)" },
 };
 
 /** Sliding-window attention as Megatron-LM lays it out (--window-size, and --window-attn-skip-freq
