@@ -69,6 +69,14 @@ export const NOT_EXPRESSIBLE: Record<string, { why: string; when?: (value: strin
   // (calculate_mos_loss); paraplan prices the student alone.
   kd: { why: "trains against a teacher model (knowledge distillation: a second model built beside the student, its forward run every micro-batch)" },
   mos: { why: "trains against a teacher model (mixture of students by distillation: a second model built beside the student, its forward run every micro-batch)" },
+  // Megatron's "Move residual connections to fp32" (arguments.py; TransformerConfig
+  // fp32_residual_connection): the residual adds and the layer inputs full recompute keeps in fp32,
+  // where the engines price a 16-bit residual stream (Engine.residualBytes).
+  "fp32-residual-connection": { why: "keeps the residual stream in fp32, more activation memory and traffic than the 16-bit residual priced" },
+  // Megatron-DeepSpeed's memory optimizations (megatron/arguments.py _add_memoryopt_args @0782d753):
+  // each layer split into two checkpointed parts, and linear layers cut into DeepSpeed TiledLinear tiles.
+  "split-transformers": { why: "splits each transformer layer into two checkpointed parts, other saved tensors than a layer's" },
+  "memory-centric-tiled-linear": { why: "cuts each linear layer into tiles (DeepSpeed's TiledLinear), other GEMMs and memory than priced" },
 };
 
 /** Sliding-window attention as Megatron-LM lays it out (--window-size, and --window-attn-skip-freq

@@ -29,3 +29,14 @@ describe("Megatron-DeepSpeed knowledge distillation", () => {
     expect(temp.from.plan).toEqual(plain.from.plan);
   });
 });
+
+// Flags that change a layer's tensors or kernels, read silently before (QA): Megatron's fp32
+// residual stream (arguments.py "Move residual connections to fp32"), Megatron-DeepSpeed's split
+// layers and tiled linears (_add_memoryopt_args @0782d753).
+describe("residual and layer-splitting flags paraplan does not price", () => {
+  it("--fp32-residual-connection, --split-transformers and --memory-centric-tiled-linear are exit 2 naming the flag and its line", async () => {
+    await refused(from(["--fp32-residual-connection"]), "--fp32-residual-connection (line 16) keeps the residual stream in fp32");
+    await refused(from(["--split-transformers"]), "--split-transformers (line 16) splits each transformer layer into two checkpointed parts");
+    await refused(from(["--memory-centric-tiled-linear", "--tile-factor 4"]), "--memory-centric-tiled-linear (line 16) cuts each linear layer into tiles");
+  });
+});
