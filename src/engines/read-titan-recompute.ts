@@ -38,6 +38,8 @@ export function readTitanRecompute(f: TitanRecomputeFile, chunks: Pick<Plan, "pp
   const every = Number(option);
   // (`if not ac_freq or count % ac_freq == 0`: 0 and 1 wrap every block)
   if (every <= 1) return { recompute: "full" };
+  // (overrides are read as main's, whose ActivationCheckpoint has no layer option: @0014ac2c)
+  if (f.overrides) throw new UserError(`${setting("activation_checkpoint", "selective_ac_option")}: command-line overrides are read as torchtitan main's, whose activation checkpointing has no layer option (full or per op: distributed/activation_checkpoint.py @0014ac2c); a 0.2 job sets it in its TOML file`);
   const which = get("activation_checkpoint", "selective_ac_option") !== undefined
     ? setting("activation_checkpoint", "selective_ac_option")
     : `${o}: activation_checkpoint.selective_ac_option not set: torchtitan's default "${option}"${modeSet ? "" : " (under the default mode, selective)"}`;

@@ -9,7 +9,7 @@ import { exportPlan } from "../../src/engines/export-plan.js";
 import { parseToml } from "../../src/engines/toml.js";
 import { loadEngine } from "../../src/load-engine.js";
 import { cli, h100, model, plan, refusalMessage, removeTemp, training } from "./helpers.js";
-import { accepted, fileWriter } from "./from-cli.js";
+import { accepted, fileWriter, refused } from "./from-cli.js";
 
 afterAll(removeTemp);
 
@@ -55,5 +55,13 @@ describe("exported, then read back by plan --from", () => {
     expect(back.notes.join("\n")).toContain("full recompute of every 8th layer, 10 of each stage");
     expect(Math.round(back.plan.tokensPerSecond).toLocaleString("en-US")).toBe(predicted[1]);
     expect((back.plan.memory.total / 2 ** 30).toFixed(1)).toBe(predicted[2]);
+  });
+});
+
+describe("command-line overrides", () => {
+  it("are read as main's, which has no layer option: a layer count is exit 2 naming it; 1 is full recompute", async () => {
+    const over = (n: string) => ["--model", "llama3-8b", "--gpus", "8", "--from", file("txt", `--parallelism.data_parallel_shard_degree 8\n--activation_checkpoint.mode selective\n--activation_checkpoint.selective_ac_option ${n}\n`)];
+    await refused(over("2"), "--activation_checkpoint.selective_ac_option 2 (line 3): command-line overrides are read as torchtitan main's, whose activation checkpointing has no layer option");
+    expect((await accepted(over("1"))).from.plan).toMatchObject({ recompute: "full" });
   });
 });
