@@ -242,13 +242,20 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
   return { ok: true, value: hw };
 }
 
+/** How gpu.matmulEfficiency is written: GEMM FLOPs (2mnk) → the fraction of the peak reached. */
+const MATMUL_TABLE = 'the GEMM efficiency as a table of [FLOPs of one GEMM, fraction of peak] points, like {"points": [[1e9, 0.3], [1e12, 0.7]], "source": "…"}, or a calibrated part\'s, {"sameAs": "dgx-h100", "source": "…"}';
+
 /** A missing field told what to write (it was `field "gpu.memory": missing` alone): a quantity its
  *  range and an example, any field the built-in profile to extend for the figures left out. */
 function missingWords(message: string): string {
+  // gpu.matmulEfficiency is a table, not one fraction as its neighbours: a bare 0.7, or a figure's
+  // { "value", "source" }, was told zod's "expected object, received number" or "points: missing".
+  const table = /^field "gpu\.matmulEfficiency(?:\.points)?": (?:missing$|Invalid input: expected (?:object|array), received (\w+))/.exec(message);
+  if (table?.[1] !== undefined) return `field "gpu.matmulEfficiency": a ${table[1]} where a table is read; give ${MATMUL_TABLE}`;
   const path = /^field "([^"]+)": missing$/.exec(message)?.[1];
   if (path === undefined) return message;
   const range = saidRange(path);
-  const give = range ? `give ${range.what} ${range.words}${path.startsWith("gpu.peak.") ? ", or null for a precision the GPU lacks" : ""}` : "add it";
+  const give = table ? `give ${MATMUL_TABLE}` : range ? `give ${range.what} ${range.words}${path.startsWith("gpu.peak.") ? ", or null for a precision the GPU lacks" : ""}` : "add it";
   return `${message}; ${give} (or "extends": "dgx-h100", a built-in profile, for every figure the file leaves out)`;
 }
 

@@ -28,6 +28,10 @@ type Issue = z.ZodError["issues"][number];
 function unionBranch(issue: Issue): Issue | undefined {
   if (issue.code !== "invalid_union" || !("errors" in issue)) return undefined;
   const firsts = issue.errors.map((branch) => branch[0]).filter((i): i is Issue => i !== undefined);
+  // A union of literals (a ZeRO stage 0–3) fails in every branch at its own path: one issue of
+  // all the values, not the first branch's "expected 0".
+  if (firsts.length > 1 && firsts.every((i) => i.code === "invalid_value" && i.path.length === 0))
+    return { ...firsts[0]!, path: issue.path, values: firsts.flatMap((i) => (i.code === "invalid_value" ? i.values : [])) } as Issue;
   const closer = firsts.find((i) => i.path.length > 0) ?? firsts.find((i) => i.code !== "invalid_type") ?? firsts[0];
   if (!closer) return undefined;
   const inner = { ...closer, path: [...issue.path, ...closer.path] } as Issue;
@@ -54,7 +58,9 @@ export function firstIssue(error: z.ZodError, raw?: unknown): string {
   if (issue.code === "invalid_type" && issue.expected === "string" && typeof given === "number")
     return `${field}: ${issue.message}; a quantity is written with its unit, like "${given > 0 && Number.isFinite(given) ? given : 1} ${unitLike(issue.path)}"`;
   // (a schema's own words, boundedCount's "must be at most 10,000", kept)
-  const words = /^(Too small|Too big|Invalid input)/.test(issue.message) ? (booleanWords(issue, given) ?? listWords(issue, given) ?? numberWords(issue, given)) : null;
+  const words = /^(Too small|Too big|Invalid input|Invalid option)/.test(issue.message)
+    ? (booleanWords(issue, given) ?? listWords(issue, given) ?? numberWords(issue, given) ?? choiceWords(issue, given) ?? emptyWords(issue, given))
+    : null;
   return `${field}: ${words ?? issue.message}`;
 }
 
@@ -89,6 +95,24 @@ function numberWords(issue: Issue, given: unknown): string | null {
   if (given === 0 && bound === 0) return "0 must be above zero";
   if (given < 0 && bound >= 0) return `${given} is negative; it is ${issue.inclusive ? "at least" : "above"} ${bound}`;
   return issue.inclusive ? `${given} is below ${bound}, the least it may be` : `${given} must be above ${bound}`;
+}
+
+/** A value outside a list of choices, in words with the value and the choices (it was zod's own
+ *  "Invalid input: expected 0" for a ZeRO stage 4, the first of the union's literals; "Invalid
+ *  option: expected one of …" without the value given): a choice that differs only in case named. */
+function choiceWords(issue: Issue, given: unknown): string | null {
+  if (issue.code !== "invalid_value" || given === undefined) return null;
+  const choices = issue.values.map((v) => JSON.stringify(v));
+  const cased = typeof given === "string" ? issue.values.find((v) => typeof v === "string" && v.toLowerCase() === given.toLowerCase()) : undefined;
+  return `${JSON.stringify(given)} is not one of ${choices.join(", ")}${cased !== undefined ? ` (write ${JSON.stringify(cased)}: the names are case-sensitive)` : ""}`;
+}
+
+/** An empty text, and a whole number given with a fraction, in words (zod's own: "Too small:
+ *  expected string to have >=1 characters", "Invalid input: expected int, received number"). */
+function emptyWords(issue: Issue, given: unknown): string | null {
+  if (issue.code === "too_small" && issue.origin === "string" && given === "") return '"" is empty; give a value';
+  if (issue.code === "invalid_type" && issue.expected === "int" && typeof given === "number") return `${given} is not a whole number`;
+  return null;
 }
 
 function valueAt(raw: unknown, path: ReadonlyArray<PropertyKey>): unknown {
