@@ -228,7 +228,10 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
   const issue = badTraining ?? badFixed;
   const bad = issue?.flag === "--engine" && issue.hint !== undefined && implied?.modelHint ? { ...issue, hint: implied.modelHint(model) } : issue;
   // A value a --from file gave is named where the file states it, not as a flag the user did not give.
-  const fileSetting = bad ? args.valuesFrom?.[bad.flag] : undefined;
+  // (so is the model file's "gpus" where --gpus was not given: "--gpus: 12 is not a whole number
+  // of …'s 8-GPU nodes" named a flag the user never typed; QA)
+  const modelGpus = args.gpus === undefined && model.gpus !== undefined && read === undefined ? `${args.model}: field "gpus" (--gpus overrides it)` : undefined;
+  const fileSetting = bad ? (args.valuesFrom?.[bad.flag] ?? (bad.flag === "--gpus" ? modelGpus : undefined)) : undefined;
   if (bad && fileSetting !== undefined) throw new UserError(`${fileSetting}: ${issueText(bad)}`);
   // pp came from --stage-layers' length: the flag the user gave is named.
   // (under an interleaved schedule without --vpp, the --vpp values that make a pp that fits are said)
