@@ -225,7 +225,8 @@ export function parseHardwareFile(raw: unknown, origin: string, own: unknown = r
     return { ok: false, message: `${origin}: field "node.link.bandwidth": "${intraWritten}" is in bits; ${hw.intra.kind === "nvlink" ? "NVLink" : "Infinity Fabric"} is rated in bytes, each way (NVLink 4: 450 GB/s): write it like "450 GB/s" (B, not b)` };
   const contradiction = inconsistentFigure(hw, written, own);
   if (contradiction) return { ok: false, message: `${origin}: ${contradiction}` };
-  if (hw.reserve >= hw.memory) return { ok: false, message: `${origin}: field "gpu.reserve" (${hw.reserve} bytes) leaves nothing of gpu.memory (${hw.memory} bytes)` };
+  // (each as the file wrote it: "100 GiB" of "81559 MiB", not 107374182400 bytes of 85520809984)
+  if (hw.reserve >= hw.memory) return { ok: false, message: `${origin}: field "gpu.reserve" (${String(written["gpu.reserve"])}) leaves nothing of "gpu.memory" (${String(written["gpu.memory"])}); the reserve is what the CUDA context, NCCL and cuBLAS hold of it, about 2 GiB` };
   for (let i = 1; i < points.length; i++)
     if (points[i]![0] === points[i - 1]![0]) return { ok: false, message: `${origin}: field "gpu.matmulEfficiency.points": two points at ${points[i]![0]} FLOPs` };
   for (const k of ["boardPower", "nodePower"] as const)

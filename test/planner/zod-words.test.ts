@@ -63,3 +63,9 @@ describe("gpu.matmulEfficiency written as one fraction, as its neighbours are", 
     expect(hardware({ gpu: { matmulEfficiency: { points: [[1e9, 0.3], [1e12, 0.7]], source: "x" } } })).toBe("(taken)");
   });
 });
+
+describe("a reserve of all the GPU's memory, in the file's units", () => {
+  it("QA: it was said in bytes, 107374182400 of 85520809984", () => {
+    expect(hardware({ gpu: { reserve: "100 GiB" } })).toBe('mine.json: field "gpu.reserve" (100 GiB) leaves nothing of "gpu.memory" (81559 MiB); the reserve is what the CUDA context, NCCL and cuBLAS hold of it, about 2 GiB');
+  });
+});
