@@ -145,7 +145,7 @@ export function noPlanLine(points: readonly SweepPoint[], why: (p: SweepPoint) =
     groups.set(key, [...(groups.get(key) ?? []), p]);
   }
   const parts = [...groups.values()].map(([p, ...alike]) => `at ${count(p!.gpus)} GPUs, ${why(p!)}${alike.length > 0 ? ` (likewise at ${alike.map((q) => count(q.gpus)).join(", ")})` : ""}`);
-  return `no GPU count swept has a plan: ${parts.slice(0, 3).join("; ")}${parts.length > 3 ? `; and ${parts.length - 3} more reasons (each row says its own)` : ""}`;
+  return `no GPU count swept has a plan: ${parts.slice(0, 3).join("; ")}${parts.length > 3 ? `; and ${parts.length - 3} more ${parts.length - 3 === 1 ? "reason" : "reasons"} (each row says its own)` : ""}`;
 }
 
 /** A run's wall-clock time as the run text prints it: days from a day on (79.3 days), else the

@@ -150,6 +150,13 @@ describe("a run flag at 0, negative, without a unit or absurd says which", () =>
     expect(d.stderr).toBe("paraplan: deadline 7.0 days: no GPU count swept has a plan: at 64 GPUs, --tp: 3 does not divide the 64 GPUs; pick a divisor of 64 (likewise at 128)");
   });
 
+  it("beyond three reasons, how many more, in the singular for one (QA: \"and 1 more reasons\")", async () => {
+    const six = tempFile("six-per-node.json", JSON.stringify({ name: "six", extends: "dgx-h100", node: { gpusPerNode: 6 } }));
+    const r = await runCli(["plan", "--model", "llama2-7b", "--tokens", "1B", "--sweep-gpus", "8..64", "--profile", six]);
+    expect([r.code, isOneLine(r.stderr)]).toEqual([1, true]);
+    expect(r.stderr).toMatch(/; and 1 more reason \(each row says its own\)$/);
+  });
+
   it("--stage-layers whose pp a swept count cannot hold: that count's row, as --pp's, not the sweep refused", async () => {
     const args = ["plan", "--model", "llama3-8b", "--tokens", "1T", "--sweep-gpus", "4..16"];
     const r = await runCli([...args, "--stage-layers", "4,4,4,4,4,4,4,4"]);
