@@ -73,12 +73,20 @@ export function count(n: number): string {
   return String(r).replace(/\B(?=(\d{3})+$)/g, ",");
 }
 
-/** 175B, 1.3B, 24,000T; beyond a million of the largest unit (10^18) scientific: 2.4e31. */
+/** 175B, 1.3B, 24,000T; beyond a million of the largest unit (10^18) scientific: 2.4e31. The unit
+ *  is the one the rounded figure is under 1,000 of: Gemma 3 1B's 999,885,952 parameters are 1.0B,
+ *  not "1,000M" (QA), and 99.96M is 100M, not "100.0M". */
 export function compact(n: number): string {
   if (Math.abs(n) >= 1e18) return n.toExponential(1).replace("e+", "e");
-  const units: [number, string][] = [[1e12, "T"], [1e9, "B"], [1e6, "M"], [1e3, "k"]];
-  for (const [v, u] of units) if (Math.abs(n) >= v) return `${Math.abs(n / v) >= 100 ? grouped(n / v) : (n / v).toFixed(1)}${u}`;
-  return n.toFixed(0);
+  const units: [number, string][] = [[1, ""], [1e3, "k"], [1e6, "M"], [1e9, "B"], [1e12, "T"]];
+  const shown = (i: number): string => {
+    const x = n / units[i]![0];
+    return i === 0 ? x.toFixed(0) : `${Math.abs(x) >= 99.95 ? grouped(x) : x.toFixed(1)}${units[i]![1]}`;
+  };
+  let i = units.length - 1;
+  while (i > 0 && Math.abs(n) < units[i]![0]) i--;
+  // (rounding up to 1,000 of a unit is 1.0 of the next)
+  return i < units.length - 1 && Math.abs(Number(shown(i).replace(/[^0-9.]/g, ""))) >= 1000 ? shown(i + 1) : shown(i);
 }
 
 /** Most fraction digits a share just under 100% is given (99.999999%) before it is said as "<100%". */

@@ -65,6 +65,20 @@ describe("absurd values print readably", () => {
     expect(compact(13194139547e12)).toBe("1.3e22");
   });
 
+  it("compact: a figure that rounds to 1,000 of a unit is 1.0 of the next (QA: Gemma 3 1B read \"1,000M parameters\")", async () => {
+    expect(compact(999_885_952)).toBe("1.0B");
+    expect(compact(999_960)).toBe("1.0M");
+    expect(compact(999.6)).toBe("1.0k");
+    expect(compact(-999.6e6)).toBe("-1.0B");
+    expect(compact(99.96e6)).toBe("100M");
+    expect(compact(999.96e12)).toBe("1,000T");
+    expect(compact(124_439_808)).toBe("124M");
+    const gemma = tempFile("gemma3-1b.json", JSON.stringify({ model_type: "gemma3_text", head_dim: 256, hidden_activation: "gelu_pytorch_tanh", hidden_size: 1152, intermediate_size: 6912, max_position_embeddings: 32768, num_attention_heads: 4, num_hidden_layers: 26, num_key_value_heads: 1, rms_norm_eps: 1e-6, rope_theta: 1000000, sliding_window: 512, sliding_window_pattern: 6, vocab_size: 262144 }));
+    const r = await runCli(["plan", "--model", gemma, "--gpus", "8", "--top", "1", "--simulate-top", "0"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[0]).toMatch(/^gemma3_text \(1\.0B parameters\)/);
+  });
+
   it("gib, percent and count keep separators", async () => {
     expect(gib(3406246413 * 2 ** 30)).toBe("3,406,246,413 GiB");
     expect(percent(42766540.117)).toBe("4,276,654,011.7%");
