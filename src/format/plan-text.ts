@@ -95,7 +95,7 @@ export function header(req: Omit<PlanRequest, "calibration"> & { calibration?: C
   const slice = domainNote(hw, req.domainSlice);
   const cluster = sweep?.cluster ?? `${count(t.gpus)} × ${hw.gpuName} — ${req.profileName}: ${count(nodes)} node${nodes > 1 ? "s" : ""} × ${count(hw.gpusPerNode)}${slice}`;
   const lines = [
-    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${activeText(m, t.seqLen)}: ${m.moe.experts} experts, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${cluster}, ${link}${bandwidth(hw.inter.bandwidth)} network per GPU${intra ? "" : ` (one GPU a node: no intra-node link in use)`}`,
+    `${m.name} (${compact(totalParams(m, t.seqLen))} parameters${m.moe ? `, ${activeText(m, t.seqLen)}: ${m.moe.experts} ${m.moe.experts === 1 ? "expert" : "experts"}, top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ""}` : ""}) on ${cluster}, ${link}${bandwidth(hw.inter.bandwidth)} network per GPU${intra ? "" : ` (one GPU a node: no intra-node link in use)`}`,
     `global batch ${sweep?.batch ?? t.globalBatch} × ${t.seqLen} tokens, ${t.precision}, ${t.fusedAttention ? "fused" : "unfused"} attention, Adam with fp32 master weights${t.optimizerStates === "bf16" ? " and bf16 moments" : ""}`,
   ];
   lines.push(`engine ${engineLabel(t.engine, req.engineFrom)}`);

@@ -1,7 +1,7 @@
 // Issue 13's done-when checks through the CLI: ranked plans with ep and their memory and time
 // breakdowns for DeepSeek-V3 on 2048 GPUs and Mixtral-8x7B on 64; the MoE flags.
 import { describe, expect, it } from "vitest";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "./helpers.js";
@@ -83,5 +83,20 @@ describe("plan on MoE presets", () => {
     expect(args).toMatch(/^--num-experts 4$/m);
     expect(args).toMatch(/^--expert-model-parallel-size 2$/m);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("a mixture of one expert", () => {
+  it("QA: the header said \"1 experts, top-1\"", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "paraplan-moe1-"));
+    try {
+      const file = join(dir, "one-expert.json");
+      writeFileSync(file, JSON.stringify({ model_type: "mixtral", hidden_size: 1024, intermediate_size: 3584, num_attention_heads: 8, num_hidden_layers: 4, num_key_value_heads: 8, num_local_experts: 1, num_experts_per_tok: 1, vocab_size: 32000, max_position_embeddings: 2048, sliding_window: null }));
+      const r = await runCli(["plan", "--model", file, "--gpus", "8", "--top", "1", "--simulate-top", "0"]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.split("\n")[0]).toMatch(/: 1 expert, top-1\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
