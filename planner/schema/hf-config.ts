@@ -177,7 +177,11 @@ export function parseHfConfig(raw: unknown, origin: string, fallbackName: string
   const fam = familyOf(raw, origin, structureOf(raw));
   if (!fam.ok) return fam;
   const { type } = fam.value;
-  const gpt2 = fromGpt2(raw, origin);
+  // (GPT-2's names are aliases in GPT2Config and, n_layer and n_head, BloomConfig only (hf-alibi.ts
+  // fromBloom reads its own): LlamaConfig(n_layer=40) keeps num_hidden_layers 32 and n_layer as an
+  // unread attribute, so elsewhere they are keys the family does not read, refused below rather
+  // than planned as 40 layers; QA)
+  const gpt2 = type === "gpt2" || type === "bloom" ? fromGpt2(raw, origin) : { ok: true as const, value: raw };
   if (!gpt2.ok) return gpt2;
   const v5 = fromRopeParameters(gpt2.value, origin);
   if (!v5.ok) return v5;
