@@ -59,11 +59,15 @@ export interface HfFamily {
   norms?: "sandwich" | "nonparametric";
 }
 
-/** Read by every family (GPT-2's own names are mapped onto these first). The norm epsilons and
- *  the activation's two names do not change the cost, so which of them a class reads is moot. */
+/** Read by every family (GPT-2's own names are mapped onto these first). The norm epsilons do not
+ *  change the cost, so which of them a class reads is moot. The activation's second name,
+ *  hidden_activation, is Gemma's alone (GemmaConfig, Gemma2Config, Gemma3TextConfig): it decides
+ *  SwiGLU or GeGLU, so on a Llama it is a key the class does not read (LlamaMLP is
+ *  ACT2FN[config.hidden_act]; a "hidden_activation": "gelu" beside "hidden_act": "silu" was read as
+ *  GeGLU, and export --format megatron refused the model; QA). */
 export const COMMON_KEYS = new Set([
   "num_hidden_layers", "hidden_size", "num_attention_heads", "intermediate_size", "vocab_size",
-  "max_position_embeddings", "hidden_act", "hidden_activation", "tie_word_embeddings", "rms_norm_eps",
+  "max_position_embeddings", "hidden_act", "tie_word_embeddings", "rms_norm_eps",
   "layer_norm_eps", "layer_norm_epsilon", "attention_bias", "mlp_bias", "model_type", "_name_or_path",
 ]);
 
@@ -116,13 +120,13 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   ["qwen3_moe", { config: "Qwen3MoeConfig", qkNorm: "head", gated: true, act: "silu", tied: false, kvHeads: 4, ffn: 6144, windowLayers: "flag", experts: "num_experts", moeDefaults: { decoder_sparse_step: 1 }, moeRequired: ["moe_intermediate_size", "decoder_sparse_step"], reads: set(ROTARY, QWEN_WINDOW, QWEN_MOE, ["num_local_experts"]) }],
   // configuration_gemma.py: hidden_act "gelu_pytorch_tanh", head_dim 256, num_key_value_heads 16,
   // intermediate_size 24576, tie True; GemmaMLP is gated (GeGLU); no sliding window
-  ["gemma", { config: "GemmaConfig", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 16, headDim: 256, ffn: 24576, reads: set(ROTARY) }],
+  ["gemma", { config: "GemmaConfig", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 16, headDim: 256, ffn: 24576, reads: set(ROTARY, ["hidden_activation"]) }],
   // configuration_gemma2.py: hidden_activation "gelu_pytorch_tanh", head_dim 256, num_key_value_heads
   // 4, intermediate_size 9216, sliding_window 4096 on even layers, tie True
-  ["gemma2", { config: "Gemma2Config", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "alternate", reads: set(ROTARY, ["sliding_window", "sliding_window_size", "layer_types"]) }],
+  ["gemma2", { config: "Gemma2Config", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "alternate", reads: set(ROTARY, ["hidden_activation", "sliding_window", "sliding_window_size", "layer_types"]) }],
   // configuration_gemma3.py (Gemma3TextConfig): as Gemma 2, sliding_window_pattern 6 (layer i is
   // global when (i + 1) % pattern == 0, else sliding)
-  ["gemma3_text", { config: "Gemma3TextConfig", qkNorm: "head", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["sliding_window", "sliding_window_pattern", "_sliding_window_pattern", "layer_types"]) }],
+  ["gemma3_text", { config: "Gemma3TextConfig", qkNorm: "head", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["hidden_activation", "sliding_window", "sliding_window_pattern", "_sliding_window_pattern", "layer_types"]) }],
   // configuration_deepseek_v2.py: hidden_act "silu", tie False, num_key_value_heads None → heads,
   // intermediate_size 11008, first_k_dense_replace 0, n_shared_experts 2, the MLA defaults above;
   // attribute_map num_experts → n_routed_experts

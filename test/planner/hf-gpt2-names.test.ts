@@ -30,3 +30,20 @@ describe("GPT-2's key names outside GPT-2 and BLOOM", () => {
     expect(Math.abs(totalParams(m, 1024) / 124.44e6 - 1)).toBeLessThan(0.001);
   });
 });
+
+// QA: hidden_activation was read before hidden_act in every family, though only Gemma's configs
+// have it (LlamaMLP is ACT2FN[config.hidden_act]): a Llama config with "hidden_act": "silu" and a
+// stray "hidden_activation": "gelu" was planned as GeGLU, and export --format megatron refused it
+// ("no GELU-gated MLP argument"), where transformers builds SwiGLU.
+describe("hidden_activation outside Gemma", () => {
+  const qwen = raw("qwen2.5-7b.json");
+  it("is a key the class does not read, exit 2 naming it", () => {
+    expect(fail(parseHfConfig({ ...qwen, hidden_activation: "gelu" }, "c.json", "x"))).toMatch(/^c\.json: "hidden_activation" "gelu" is not read by qwen2's config/);
+  });
+  it("null states nothing: SwiGLU from hidden_act", () => {
+    expect(ok(parseHfConfig({ ...qwen, hidden_activation: null }, "c.json", "x")).mlp).toBe("swiglu");
+  });
+  it("Gemma 2 reads it", () => {
+    expect(ok(parseHfConfig(raw("gemma-2-9b.json"), "c.json", "x")).mlp).toBe("geglu");
+  });
+});
