@@ -41,12 +41,18 @@ export interface KindCheck {
   otherBuiltin: (name: string) => boolean;
 }
 
+/** Keys of a model file, paraplan's or a HuggingFace config.json's, that no profile has. */
+const MODEL_KEYS = ["layers", "num_hidden_layers", "model_type", "n_layer", "n_layers"];
+
 /** Why `name` cannot be a base of a `cx.kind` file, or null: the other kind's built-in (when
- *  `found` is undefined), or a file with the other kind's keys. */
+ *  `found` is undefined), or a file with the other kind's keys, or a model's (QA: an engine file
+ *  extending mixtral.json was told `field "attention": missing`). */
 function wrongKind(name: string, found: unknown, cx: KindCheck | undefined): string | null {
   if (!cx) return null;
   const o = other(cx.kind);
   if (found === undefined) return cx.otherBuiltin(name) ? `"${name}" is a built-in ${o}, not ${an(cx.kind)}` : null;
+  const model = isObj(found) && !KEYS[cx.kind].some((k) => k in found) ? MODEL_KEYS.find((k) => k in found) : undefined;
+  if (model !== undefined) return `${shown(name)} is a model file (it has "${model}"), not ${an(cx.kind)}`;
   const key = isObj(found) ? KEYS[o].find((k) => k in found && !KEYS[cx.kind].includes(k)) : undefined;
   return key === undefined ? null : `${shown(name)} is ${an(o)} (it has "${key}"), not ${an(cx.kind)}`;
 }

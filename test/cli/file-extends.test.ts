@@ -113,4 +113,13 @@ describe("a file extending the other kind of profile", () => {
     expect((await plan("--engine", "dgx-h100")).stderr).toMatch(/^paraplan: --engine: unknown engine "dgx-h100" \(a hardware profile: --profile\); built-ins: /);
     expect((await plan("--profile", "fsdp")).stderr).toMatch(/^paraplan: --profile: unknown profile "fsdp" \(an engine: --engine\); built-ins: /);
   });
+
+  it("a profile or engine file extending a model file: says it is a model file (QA: `field \"attention\": missing`)", async () => {
+    put("model.json", { name: "m", layers: 4, hidden: 256, heads: 4, vocab: 1000, seqLen: 128 });
+    put("config.json", { model_type: "llama", num_hidden_layers: 4, hidden_size: 256, num_attention_heads: 4, vocab_size: 1000 });
+    const e = await plan("--engine", put("e-model.json", { name: "e", extends: "./model.json" }));
+    expect([e.code, e.stderr.trim()]).toEqual([2, 'paraplan: e-model.json: field "extends": model.json is a model file (it has "layers"), not an engine']);
+    const h = await plan("--profile", put("hw-config.json", { name: "h", extends: "./config.json" }));
+    expect([h.code, h.stderr.trim()]).toEqual([2, 'paraplan: hw-config.json: field "extends": config.json is a model file (it has "num_hidden_layers"), not a hardware profile']);
+  });
 });
