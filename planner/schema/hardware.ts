@@ -255,6 +255,11 @@ function missingWords(message: string): string {
   if (table?.[1] !== undefined) return `field "gpu.matmulEfficiency": a ${table[1]} where a table is read; give ${MATMUL_TABLE}`;
   const path = /^field "([^"]+)": missing$/.exec(message)?.[1];
   if (path === undefined) return message;
+  // A figure's { "value" } without its "source": the file's own (it may extend dgx-h100 already),
+  // said as an engine file's is (engine-quantities.ts), not "add it (or extends …)"; QA.
+  // (the matmul table has no bare form: its "points" always carry their source)
+  const points = path === "gpu.matmulEfficiency.source";
+  if (path.endsWith(".source")) return `${message}; every figure says where it comes from: add "source" beside its ${points ? '"points"' : '"value"'} (a datasheet, a measurement, or "prior: …" and why)${points ? "" : ", or write the bare value"}`;
   const range = saidRange(path);
   const give = table ? `give ${MATMUL_TABLE}` : range ? `give ${range.what} ${range.words}${path.startsWith("gpu.peak.") ? ", or null for a precision the GPU lacks" : ""}` : "add it";
   return `${message}; ${give} (or "extends": "dgx-h100", a built-in profile, for every figure the file leaves out)`;

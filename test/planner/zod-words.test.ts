@@ -69,3 +69,10 @@ describe("a reserve of all the GPU's memory, in the file's units", () => {
     expect(hardware({ gpu: { reserve: "100 GiB" } })).toBe('mine.json: field "gpu.reserve" (100 GiB) leaves nothing of "gpu.memory" (81559 MiB); the reserve is what the CUDA context, NCCL and cuBLAS hold of it, about 2 GiB');
   });
 });
+
+describe("a hardware figure's { value } without its source", () => {
+  it("QA: told to add it or extend dgx-h100, which the file already did", () => {
+    expect(hardware({ gpu: { memory: { value: "80 GB" } } })).toBe('mine.json: field "gpu.memory.source": missing; every figure says where it comes from: add "source" beside its "value" (a datasheet, a measurement, or "prior: …" and why), or write the bare value');
+    expect(hardware({ gpu: { matmulEfficiency: { points: [[1e9, 0.3]] } } })).toMatch(/field "gpu\.matmulEfficiency\.source": missing; every figure says where it comes from: add "source" beside its "points" \(/);
+  });
+});
