@@ -131,8 +131,9 @@ function fromRopeParameters(raw: Obj, origin: string): Parsed<Obj> {
  *  which gated MLP (SiLU → SwiGLU, GELU → GeGLU). An ungated MLP is two matrices whatever its
  *  elementwise activation (GELU, SiLU, ReLU, tanh: GPT2Config's list), "gelu" in paraplan's terms. */
 function mlpOf(c: HfConfig, f: HfFamily): "gelu" | "swiglu" | "geglu" | string {
-  // (hidden_activation only where the class reads it, Gemma's: elsewhere one that states nothing, null)
-  const act = (f.reads.has("hidden_activation") ? c.hidden_activation : undefined) ?? c.hidden_act ?? f.act;
+  // (hidden_activation only where the class reads it, Gemma's: elsewhere one that states nothing,
+  // null; Gemma 2 and 3 read it alone, a hidden_act beside it builds nothing)
+  const act = f.actIsHiddenActivation ? c.hidden_activation ?? f.act : (f.reads.has("hidden_activation") ? c.hidden_activation : undefined) ?? c.hidden_act ?? f.act;
   // transformers looks the name up as written (ACT2FN["SiLU"] raises KeyError): not a model.
   if (act !== act.toLowerCase()) return `hidden_act "${act}": transformers' activation names (ACT2FN) are lower case ("${act.toLowerCase()}"), and it cannot build this one;`;
   if (!f.gated) return act.startsWith("gelu") || ["silu", "swish", "relu", "tanh"].includes(act) ? "gelu" : `hidden_act "${act}"`;

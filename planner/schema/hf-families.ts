@@ -18,6 +18,9 @@ export interface HfFamily {
   gated: boolean;
   /** hidden_act's default (hidden_activation's for Gemma 2/3). */
   act: string;
+  /** The MLP's activation is hidden_activation alone, hidden_act unread: Gemma2MLP and Gemma3MLP
+   *  build ACT2FN[config.hidden_activation] (modeling_gemma2.py Gemma2MLP). */
+  actIsHiddenActivation?: boolean;
   /** tie_word_embeddings's default (PretrainedConfig's True where the class does not set it). */
   tied: boolean;
   /** num_key_value_heads's default: a number, or "heads" (None → num_attention_heads); absent:
@@ -123,10 +126,10 @@ export const HF_FAMILIES: ReadonlyMap<string, HfFamily> = new Map<string, HfFami
   ["gemma", { config: "GemmaConfig", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 16, headDim: 256, ffn: 24576, reads: set(ROTARY, ["hidden_activation"]) }],
   // configuration_gemma2.py: hidden_activation "gelu_pytorch_tanh", head_dim 256, num_key_value_heads
   // 4, intermediate_size 9216, sliding_window 4096 on even layers, tie True
-  ["gemma2", { config: "Gemma2Config", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "alternate", reads: set(ROTARY, ["hidden_activation", "sliding_window", "sliding_window_size", "layer_types"]) }],
+  ["gemma2", { config: "Gemma2Config", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", actIsHiddenActivation: true, tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "alternate", reads: set(ROTARY, ["hidden_activation", "sliding_window", "sliding_window_size", "layer_types"]) }],
   // configuration_gemma3.py (Gemma3TextConfig): as Gemma 2, sliding_window_pattern 6 (layer i is
   // global when (i + 1) % pattern == 0, else sliding)
-  ["gemma3_text", { config: "Gemma3TextConfig", qkNorm: "head", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["hidden_activation", "sliding_window", "sliding_window_pattern", "_sliding_window_pattern", "layer_types"]) }],
+  ["gemma3_text", { config: "Gemma3TextConfig", qkNorm: "head", norms: "sandwich", gated: true, act: "gelu_pytorch_tanh", actIsHiddenActivation: true, tied: true, kvHeads: 4, headDim: 256, ffn: 9216, window: 4096, windowLayers: "pattern", reads: set(ROTARY, ["hidden_activation", "sliding_window", "sliding_window_pattern", "_sliding_window_pattern", "layer_types"]) }],
   // configuration_deepseek_v2.py: hidden_act "silu", tie False, num_key_value_heads None → heads,
   // intermediate_size 11008, first_k_dense_replace 0, n_shared_experts 2, the MLA defaults above;
   // attribute_map num_experts → n_routed_experts

@@ -46,4 +46,13 @@ describe("hidden_activation outside Gemma", () => {
   it("Gemma 2 reads it", () => {
     expect(ok(parseHfConfig(raw("gemma-2-9b.json"), "c.json", "x")).mlp).toBe("geglu");
   });
+  // (QA: Gemma2MLP and Gemma3MLP build ACT2FN[config.hidden_activation], modeling_gemma2.py: a
+  // hidden_act beside it changes nothing, and without it the default gelu_pytorch_tanh holds)
+  it("Gemma 2 and 3 read it alone: hidden_act \"silu\" there is GeGLU still", () => {
+    for (const f of ["gemma-2-9b.json", "gemma-3-1b.json"]) {
+      const { hidden_activation: _, ...without } = raw(f) as Record<string, unknown>;
+      expect(ok(parseHfConfig({ ...without, hidden_act: "silu" }, "c.json", "x")).mlp, f).toBe("geglu");
+      expect(ok(parseHfConfig({ ...raw(f), hidden_act: "silu", hidden_activation: "silu" }, "c.json", "x")).mlp, f).toBe("swiglu");
+    }
+  });
 });
