@@ -159,12 +159,14 @@ export function buildRequest(args: PlanArgs, implied?: ImpliedEngine, read?: Mod
     throw new UserError(file ? `${file}: ${model.name} is a dense model (no experts); pass the --model the configuration trains` : `--moe-imbalance: ${model.name} is a dense model (no experts); drop the flag`);
   }
   if (model.moe !== undefined && args.moeImbalance === undefined) assumed.push(`expert load imbalance ${DEFAULT_MOE_IMBALANCE} (busiest expert rank over the mean; --moe-imbalance)`);
-  // A measured profile's attention figure gives way to the engine's kernel figure for this GPU
-  // (cost/engine-terms.ts attentionEfficiency: the kernel is the stack's, the profiler times
-  // torch's SDPA): said, since the user measured one (QA: the file's figure went unused unsaid).
-  const kernelFigure = hw.measured && training.fusedAttention ? engineAttentionFigure(engine, gpuGeneration(hw)) : undefined;
+  // A measured or user-written profile's attention figure gives way to the engine's kernel figure
+  // for this GPU (cost/engine-terms.ts attentionEfficiency: the kernel is the stack's, the profiler
+  // times torch's SDPA): said, since the user measured or wrote one (QA: the file's figure went
+  // unused unsaid; a hand-written 0.9 and 0.1 priced alike under fsdp).
+  const ownFile = isPath(profileName);
+  const kernelFigure = (hw.measured || ownFile) && training.fusedAttention ? engineAttentionFigure(engine, gpuGeneration(hw)) : undefined;
   if (kernelFigure !== undefined && Math.abs(kernelFigure - hw.attentionEfficiency) > 1e-9)
-    assumed.push(`attention at engine ${engine.name}'s kernel figure for ${gpuGeneration(hw)} (${+kernelFigure.toFixed(3)}), not the profile's measured ${+hw.attentionEfficiency.toFixed(3)} (the engine's figure is its own kernel's; the profiler times torch's SDPA)`);
+    assumed.push(`attention at engine ${engine.name}'s kernel figure for ${gpuGeneration(hw)} (${+kernelFigure.toFixed(3)}), not the profile's ${hw.measured ? "measured " : ""}${+hw.attentionEfficiency.toFixed(3)} (the engine's figure is its own kernel's${hw.measured ? "; the profiler times torch's SDPA" : ""})`);
   // A fixed pp that does not divide the layers gets the default uneven split (layout/stages.ts),
   // said among the assumptions; with virtual stages it stays refused (rule pp_layers). With vpp
   // left to the search, the split is left open where the stack splits virtual stages too: the

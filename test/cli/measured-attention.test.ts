@@ -3,9 +3,10 @@
 // figure unused without a word. profiles/hardware/measured/h200.json measured torch's SDPA at 0.5;
 // torchtitan's H100 figure (fitted on TT24, profiles/engines/torchtitan.json) is its H200 one too
 // (planner/gpu-generation.ts SAME_SM).
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../src/load.js";
 import { runCli } from "./helpers.js";
 
@@ -27,5 +28,27 @@ describe("a measured profile's attention under an engine with its own kernel fig
     const r = await runCli(args);
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout).assumed as string[]).some((a) => a.startsWith("attention at engine"))).toBe(false);
+  });
+});
+
+// QA: a hand-written profile's figure went unused without a word too (0.9 and 0.1 priced alike
+// under fsdp, whose H100 kernel figure wins); a built-in profile's is the engine's to replace.
+describe("a hand-written profile's attention under an engine with its own kernel figure", () => {
+  const dir = mkdtempSync(join(tmpdir(), "paraplan-attn-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "ae.json");
+  writeFileSync(file, JSON.stringify({ name: "ae", extends: "dgx-h100", gpu: { attentionEfficiency: { value: 0.9, source: "my benchmark" } } }));
+  const fsdpH100 = JSON.parse(readFileSync(join(packageRoot(), "profiles", "engines", "fsdp.json"), "utf8")).attention.efficiency.H100.value as number;
+  const said = async (profile: string, engine: string) => {
+    const r = await runCli(["plan", "--model", "llama3-8b", "--gpus", "8", "--profile", profile, "--engine", engine, "--top", "1", "--simulate-top", "0", "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    return (JSON.parse(r.stdout).assumed as string[]).find((a) => a.startsWith("attention at engine"));
+  };
+  it("is said, with both figures, not as measured", async () => {
+    expect(await said(file, "fsdp")).toBe(`attention at engine fsdp's kernel figure for H100 (${fsdpH100}), not the profile's 0.9 (the engine's figure is its own kernel's)`);
+  });
+  it("not for a built-in profile, nor where the engine takes the profile's figure", async () => {
+    expect(await said("dgx-h100", "fsdp")).toBeUndefined();
+    expect(await said(file, "megatron-core")).toBeUndefined();
   });
 });
