@@ -159,7 +159,11 @@ const NO_PLAN_EFFECT = /^(save|load|data-path|(train|valid|test)-data-path|data-
 export function defaultsWarning(text: string, origin: string): string | undefined {
   const ds = defaultsRead(text).filter((d) => d.uses.some((f) => !NO_PLAN_EFFECT.test(f)));
   if (ds.length === 0) return undefined;
-  return `${origin}: read with the script's defaults for ${ds.map((d) => `${d.name}=${d.value} (line ${d.line})`).join(", ")}; set in the environment when the script runs, they change the plan`;
+  // (a positional parameter, ${3:-x}, is the script's argument, not the environment's: QA)
+  const positional = (d: { name: string }) => /^\d+$/.test(d.name);
+  const named = ds.map((d) => `${positional(d) ? "$" : ""}${d.name}=${d.value} (line ${d.line})`).join(", ");
+  const where = ds.every(positional) ? "given as the script's arguments" : ds.some(positional) ? "set in the environment or given as the script's arguments" : "set in the environment";
+  return `${origin}: read with the script's defaults for ${named}; ${where} when the script runs, they change the plan`;
 }
 
 /** The defaults a script's trainer flags (and the `if` tests deciding which are read) were read

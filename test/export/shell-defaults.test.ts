@@ -52,6 +52,16 @@ describe("variables read at the defaults their script gives them", () => {
     expect(said[0]).toContain("read with the script's defaults for TP=2 (line 2), PP=1 (line 8); set in the environment when the script runs, they change the plan");
   });
 
+  // (QA: a positional parameter's default was said to be "set in the environment")
+  it("a positional parameter's default is the script's argument, not the environment's", async () => {
+    const script = SCRIPT.replace("$TP ", "${3:-2} ").replace("TP=${TP:-2}", "");
+    const path = tempFile("positional.sh", script);
+    const r = await cli(["plan", "--model", "gpt3-1.3b", "--from", path, "--gpus", "64", "--json", "--top", "1"]);
+    expect(r.code, r.stderr).toBe(0);
+    const said = JSON.parse(r.stdout).from.warnings.filter((w: string) => w.includes("defaults"));
+    expect(said[0]).toContain("read with the script's defaults for $3=2 (line 8), PP=1 (line 8); set in the environment or given as the script's arguments when the script runs");
+  });
+
   it("an if decided by a default is said with it", () => {
     const text = 'MODE=${MODE:-fast}\nif [ "$MODE" = "fast" ]; then\n  A=(--recompute-granularity selective)\nfi\ntorchrun pretrain_gpt.py ${A[@]}\n';
     expect(readArgs(text).map((s) => [s.flag, ...s.values].join(" "))).toEqual(["recompute-granularity selective"]);
