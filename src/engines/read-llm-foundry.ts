@@ -247,10 +247,12 @@ export function readLlmFoundry(file: ConfigFile, ctx: ReadContext): ConfigReadin
     // attn_config.rope_theta: 10,000 unless stated (llmfoundry/models/utils/config_defaults.py)
     if (rope) claim("ropeTheta", "model.attn_config.rope_theta", (value("model.attn_config.rope_theta") as number | undefined) ?? 10000, "llm-foundry's default 10000");
     const ffn = value("model.ffn_config.ffn_type") ?? "mptmlp";
-    if (ffn !== "mptmlp" && ffn !== "mptglu") throw new UserError(`${setting("model.ffn_config.ffn_type", ffn)}: a feed-forward block paraplan does not model (mptmlp and mptglu are; mixture-of-experts FFNs are not read from llm-foundry files)`);
+    // (te_ln_mlp: Transformer Engine's LayerNormMLP, mptmlp's GELU MLP with the block's second norm
+    // inside it, llmfoundry/models/layers/ffn.py; read as mptmlp, as a config.json's is: hf-alibi.ts)
+    if (ffn !== "mptmlp" && ffn !== "mptglu" && ffn !== "te_ln_mlp") throw new UserError(`${setting("model.ffn_config.ffn_type", ffn)}: a feed-forward block paraplan does not model (mptmlp, mptglu and te_ln_mlp are; mixture-of-experts FFNs are not read from llm-foundry files)`);
     // llm-foundry ffn.py: MPTGLU's activation is ffn_act_fn, GELU by default (_FFN_ACT_FN_DEFAULT)
     const act = String(value("model.ffn_config.ffn_act_fn.name") ?? "gelu");
-    claim("mlp", "model.ffn_config.ffn_type", ffn === "mptmlp" ? "gelu" : /silu|swish/.test(act) ? "swiglu" : "geglu", "MPT's default mptmlp");
+    claim("mlp", "model.ffn_config.ffn_type", ffn !== "mptglu" ? "gelu" : /silu|swish/.test(act) ? "swiglu" : "geglu", "MPT's default mptmlp");
   } else if (modelName !== "hf_causal_lm") {
     throw new UserError(`${setting("model.name", modelName)}: paraplan reads llm-foundry's mpt_causal_lm and hf_causal_lm models`);
   } else if (modelName === "hf_causal_lm") notes.push(`${o}: model.name hf_causal_lm: the model is --model ${ctx.model.name} (its Hugging Face config is not in this file)`);

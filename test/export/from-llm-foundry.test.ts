@@ -183,6 +183,12 @@ describe("plan --from an llm-foundry YAML", () => {
     expect(swi.code).toBe(2);
     expect(swi.stderr).toMatch(/model\.ffn_config\.ffn_type: "mptglu" \(line \d+\) but the model mpt-7b has mlp swiglu/);
     expect((await run(glu("    ffn_act_fn:\n      name: silu\n"), "swiglu")).code).toBe(0);
+    // te_ln_mlp, Transformer Engine's LayerNormMLP, is mptmlp's GELU MLP (QA: the config.json reader
+    // took it, the YAML reader refused it)
+    const te = await cli(["plan", "--from", tempFile(`te-${n++}.yaml`, yaml().replace("  attn_config:", "  ffn_config:\n    ffn_type: te_ln_mlp\n  attn_config:")), "--model", MODEL, "--gpus", "8", "--engine", "fsdp"]);
+    expect(te.code, te.stderr).toBe(0);
+    const plain = await cli(["plan", "--from", tempFile(`plain-${n++}.yaml`, yaml()), "--model", MODEL, "--gpus", "8", "--engine", "fsdp"]);
+    expect(te.stdout.split("\n").find((l) => l.startsWith("best plan"))).toBe(plain.stdout.split("\n").find((l) => l.startsWith("best plan")));
   });
   it("a top-level key TrainConfig lacks is exit 2 with its line (llm-foundry raises on it); one it has that changes no step is warned; an interpolation it cannot resolve is exit 2", async () => {
     const r = await from({ extra: "flux_capacitor: 3\n" });
