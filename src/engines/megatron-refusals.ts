@@ -17,7 +17,10 @@ export const NOT_MODELED = [
 
 /** Flags that move activations or optimizer state to the CPU: GPU memory and step time both
  *  change beyond what paraplan models, so the run is refused by flag, not priced as on-GPU. */
-export const CPU_OFFLOAD = ["cpu-offloading-num-layers", "optimizer-cpu-offload", "checkpoint-in-cpu", "cpu-optimizer"];
+export const CPU_OFFLOAD = ["cpu-offloading-num-layers", "optimizer-cpu-offload", "checkpoint-in-cpu", "cpu-optimizer",
+  // Megatron-DeepSpeed's FPDT with its chunks offloaded to host memory (megatron/arguments.py
+  // --ds-sequence-parallel-fpdt-offloading @0782d753; QA: read silently)
+  "ds-sequence-parallel-fpdt-offloading"];
 
 /** Known flags that build another model, or hold or move other state than paraplan prices: every
  *  real Megatron flag is known (known-names.ts), so these are refused by flag (exit 2), not priced

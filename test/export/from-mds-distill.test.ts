@@ -38,5 +38,7 @@ describe("residual and layer-splitting flags paraplan does not price", () => {
     await refused(from(["--fp32-residual-connection"]), "--fp32-residual-connection (line 16) keeps the residual stream in fp32");
     await refused(from(["--split-transformers"]), "--split-transformers (line 16) splits each transformer layer into two checkpointed parts");
     await refused(from(["--memory-centric-tiled-linear", "--tile-factor 4"]), "--memory-centric-tiled-linear (line 16) cuts each linear layer into tiles");
+    // (FPDT's chunks offloaded to host memory: refused as the other CPU offloads are)
+    await refused(from(["--ds-sequence-parallel-fpdt-offloading"]), "--ds-sequence-parallel-fpdt-offloading (line 16)", "CPU");
   });
 });
