@@ -29,6 +29,18 @@ export function ownTree(path: string): string | undefined {
   return OWN_TREES.has(top) ? top : undefined;
 }
 
+/** The package root's own files (manifest, lock, readme, configs): output named there would
+ *  replace paraplan's, where the root's other names (a trace.json in a checkout) stay open. */
+const ROOT_FILES = new Set(["package.json", "package-lock.json", "README.md", "tsconfig.json", "vitest.config.ts", ".gitignore"]);
+
+/** Exit 2 where writing the file `path` would put it among paraplan's own: inside one of its
+ *  trees (refuseOwnTree) or over one of the package root's own files. */
+export function refuseOwnFile(flag: string, path: string): void {
+  refuseOwnTree(flag, path);
+  if (ROOT_FILES.has(relative(realOf(packageRoot()), realOf(path))))
+    throw new UserError(`${flag} ${resolve(path)} is one of paraplan's own files; write elsewhere`);
+}
+
 /** Exit 2 where `flag`'s directory lies in one of paraplan's own trees. */
 export function refuseOwnTree(flag: string, path: string): void {
   const tree = ownTree(path);

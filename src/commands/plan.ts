@@ -6,6 +6,7 @@ import { startSimulation } from "../app/sim-thread.js";
 import type { EarlyThread } from "../app/sim-early.js";
 import { MAX_SIMULATED_OPS, simulablePrefix, simulate, simulationOps } from "../../planner/sim/simulate.js";
 import { UserError } from "../errors.js";
+import { refuseOwnFile } from "../own-paths.js";
 import { planReport, rejections, header, type SimulationNote } from "../format/plan-text.js";
 import { noPlanMessage } from "../format/no-plan.js";
 import { searchJson, type SimulatedJson } from "../format/plan-json.js";
@@ -124,6 +125,12 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
   }
   // The drawing is the table's: with --json it would be left out unsaid (--trace-out writes it).
   if (args.json && args.timeline) throw new UserError("--timeline draws the step beside the table, and --json prints no table; drop one (--trace-out writes the step as a file beside --json)");
+  // Checked before the search: an empty name was no file and nothing was written, exit 0; one of
+  // paraplan's own files (README.md, a built-in profile) was replaced by the trace (QA).
+  if (args.traceOut !== undefined) {
+    if (args.traceOut.trim() === "") throw new UserError("--trace-out: needs a file name (the Chrome trace to write)");
+    refuseOwnFile("--trace-out", args.traceOut);
+  }
   const req = buildRequest(args);
   const k = args.simulateTop ?? 0;
   // With 4 cores or more the simulator warms up on a thread of its own while the search runs;
@@ -173,7 +180,7 @@ export async function runPlan(argv: string[], io: Io, early: EarlyThread | null 
       `${args.timeline ? "--timeline" : "--trace-out"}: the best plan's step has ${req.training.globalBatch / (best.dp * best.microBatch)} micro-batches, too many to simulate (over ${MAX_SIMULATED_OPS.toLocaleString("en-US")} operations); lower --global-batch`,
     );
   const timeline = best && (args.timeline || args.traceOut) ? simulate(req.model, req.hw, req.training, best) : undefined;
-  if (timeline && args.traceOut) {
+  if (timeline && args.traceOut !== undefined) {
     try {
       writeFileSync(args.traceOut, timelineTrace(timeline));
     } catch (e) {

@@ -1,6 +1,8 @@
 // `paraplan plan` with simulation: the closed form's top K simulated step by step (a column of
 // its own; the rows keep the closed form's order), --timeline and --trace-out, in-process.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../../src/load.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isOneLine, removeTempFiles, runCli, tempFile } from "../cli/helpers.js";
 import { count, seconds } from "../../src/format/units.js";
@@ -137,6 +139,25 @@ describe("--timeline and --trace-out", () => {
     expect(r.stdout).toBe("");
     expect(isOneLine(r.stderr)).toBe(true);
     expect(r.stderr).toContain("--trace-out");
+  });
+
+  // QA: --trace-out "" wrote nothing, exit 0; --trace-out README.md replaced the package's readme.
+  it("an empty --trace-out, or one of paraplan's own files, is exit 2 before anything is written", async () => {
+    const empty = await runCli([...fixed, "--trace-out", ""]);
+    expect(empty.code).toBe(2);
+    expect(isOneLine(empty.stderr)).toBe(true);
+    expect(empty.stderr).toContain("--trace-out");
+    const root = packageRoot();
+    const readme = readFileSync(join(root, "README.md"), "utf8");
+    for (const own of [join(root, "README.md"), join(root, "package.json"), join(root, "profiles", "hardware", "qa-trace.json")]) {
+      const r = await runCli([...fixed, "--trace-out", own]);
+      expect(r.code, own).toBe(2);
+      expect(r.stdout).toBe("");
+      expect(isOneLine(r.stderr)).toBe(true);
+      expect(r.stderr).toContain("--trace-out");
+    }
+    expect(readFileSync(join(root, "README.md"), "utf8")).toBe(readme);
+    expect(existsSync(join(root, "profiles", "hardware", "qa-trace.json"))).toBe(false);
   });
 
   it("--simulate-top takes a non-negative integer", async () => {
