@@ -171,7 +171,10 @@ export function classify(outcome: Outcome, measured: MeasuredFromWorker | null, 
   if (outcome.firstError) return { kind: "rank-error", error: outcome.firstError };
   if (outcome.spawnError) return { kind: "spawn", message: outcome.spawnError.message };
   const { rank, reason } = explainStderr(stderrTail);
-  if (outcome.exitCode !== 0) return { kind: "exit", code: outcome.exitCode, signal: outcome.signal, rank, reason };
+  // No error line: a rank killed outright before any peer's collective broke (kill -9 while the
+  // ranks start up, torchrun stopping the other with SIGTERM) is named by torchrun's report alone.
+  const killed = reason === null ? reportedFailures(stderrTail).find((f) => f.root && f.rank === rank && f.signal !== null) : undefined;
+  if (outcome.exitCode !== 0) return { kind: "exit", code: outcome.exitCode, signal: outcome.signal, rank, reason: killed ? killedBy(killed.signal!) : reason };
   if (measured === null) return { kind: "no-summary", reason };
   return null;
 }
@@ -227,6 +230,9 @@ export function reportedFailures(lines: string[]): ReportedFailure[] {
   return out;
 }
 
+/** How a rank torchrun reports killed by `signal` died. */
+const killedBy = (signal: string) => `killed by ${signal}${signal === "SIGKILL" ? " (the kernel's OOM killer when host memory runs out, or kill -9)" : ""}`;
+
 /** The rank whose death a peer's lost connection followed, from torchrun's report: of the ranks
  *  other than the one that lost it, the root cause, else one killed by a signal other than the
  *  SIGTERM torchrun stops the rest with, else the first listed. */
@@ -235,9 +241,7 @@ function deadPeer(lines: string[], lostBy: number | null): { rank: number; reaso
   const hit = others.find((f) => f.root) ?? others.find((f) => f.signal !== null && f.signal !== "SIGTERM") ?? others[0];
   if (!hit) return null;
   const by = lostBy === null ? "a rank" : `rank ${lostBy}`;
-  const how = hit.signal !== null
-    ? `killed by ${hit.signal}${hit.signal === "SIGKILL" ? " (the kernel's OOM killer when host memory runs out, or kill -9)" : ""}`
-    : `exited with status ${String(hit.exitcode)} without an error event`;
+  const how = hit.signal !== null ? killedBy(hit.signal) : `exited with status ${String(hit.exitcode)} without an error event`;
   return { rank: hit.rank, reason: `${how}; ${by} then lost its connection to it` };
 }
 

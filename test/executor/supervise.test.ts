@@ -294,4 +294,16 @@ describe("torchrun's stderr", () => {
     // no report (the group stopped before torchrun wrote it): the lost connection is all there is
     expect(classify(lost, null, [])).toEqual({ kind: "rank-error", error: lost.firstError });
   });
+
+  // QA: rank 1 kill -9ed while the ranks started up (no collective yet, so no peer-lost event;
+  // torchrun SIGTERMed rank 0): the run said "rank 1 failed first" and nothing of the signal.
+  it("names the signal of a root-cause rank killed before any peer lost it", () => {
+    const lines = ["torch.distributed.elastic.multiprocessing.errors.ChildFailedError: ", "Failures:", "[1]:", "  rank      : 0 (local_rank: 0)",
+      "  exitcode  : -15 (pid: 7)  (SIGTERM)", "  traceback : Signal 15 (SIGTERM) received by PID 7", "Root Cause (first observed failure):", "[0]:",
+      "  rank      : 1 (local_rank: 1)", "  exitcode  : -9 (pid: 8)  (SIGKILL)", "  error_file: <N/A>", "  traceback : Signal 9 (SIGKILL) received by PID 8"];
+    const exited = { exitCode: 1, signal: null, stopped: "exit-code" as const, interrupt: null, spawnError: null, stopMs: 1, firstError: null };
+    expect(classify(exited, null, lines)).toEqual({ kind: "exit", code: 1, signal: null, rank: 1, reason: "killed by SIGKILL (the kernel's OOM killer when host memory runs out, or kill -9)" });
+    // a Python error line stays the reason
+    expect(classify(exited, null, ["ValueError: bad spec", ...lines])).toMatchObject({ rank: 1, reason: "ValueError: bad spec" });
+  });
 });
