@@ -34,6 +34,19 @@ export function planFromJson(raw: unknown, origin: string): Plan {
 /** DeepSpeed's batch and ZeRO keys (runtime/config.py, constants.py): a ds_config has one, no plan has. */
 const DS_KEYS = ["train_batch_size", "train_micro_batch_size_per_gpu", "gradient_accumulation_steps", "zero_optimization"];
 
+const RUN_FILE = "not a plan; give the run's plan.json (or its launch.json) to --plan";
+
+/** Which other file of a run directory (executor/PROTOCOL.md, executor/run-dir.ts) `v` is, or of
+ *  plan --trace-out; null for anything else (QA: summary.json and trace.json were told field "pp"
+ *  is missing, though summary.json holds the plan under "plan"). */
+function runFileOf(v: unknown): string | null {
+  if (!isObj(v)) return null;
+  if (Array.isArray(v.traceEvents)) return "a Chrome trace (a run's trace.json, or plan --trace-out's)";
+  if (isObj(v.measured) && isObj(v.predicted)) return "a run's measured summary (summary.json)";
+  if (isObj(v.failure) && "steps" in v) return "a run's failure record (error.json)";
+  return null;
+}
+
 /** The JSON a --plan file holds. A trainer's configuration is plan --from's, and said so (QA: a
  *  ds_config was told field "pp" is missing; Megatron-LM arguments, a YAML, a .toml or a launch
  *  script, malformed JSON). */
@@ -46,8 +59,14 @@ export function readPlanJson(path: string): unknown {
   if (t !== "" && !t.startsWith("{") && !t.startsWith("["))
     throw new UserError(`--plan ${path} is not JSON, so ${trainer}: give it as plan --from ${path}`);
   const j = parseInputJson(r.text);
-  if (!j.ok) throw new UserError(`--plan ${path}: ${j.why}`);
+  if (!j.ok) {
+    // metrics.jsonl: one step object a line (QA: "malformed JSON (Unexpected non-whitespace …)")
+    if (/^\{"step":\d+,/.test(t) && t.includes("\n")) throw new UserError(`--plan ${path} is a run's step metrics (metrics.jsonl), ${RUN_FILE}`);
+    throw new UserError(`--plan ${path}: ${j.why}`);
+  }
   const v = j.value;
+  const other = runFileOf(v);
+  if (other !== null) throw new UserError(`--plan ${path} is ${other}, ${RUN_FILE}`);
   if (isObj(v) && !("plans" in v) && !isObj(v.plan) && !("tp" in v) && DS_KEYS.some((k) => k in v))
     throw new UserError(`--plan ${path} is a DeepSpeed ds_config, ${trainer}: give it as plan --from ${path} (with the Megatron-DeepSpeed arguments as a second --from where the run has them)`);
   return v;

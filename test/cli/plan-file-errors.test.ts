@@ -50,6 +50,27 @@ describe("errors in a --plan file", () => {
     expect([e.code, e.stderr.trim()]).toEqual([2, `paraplan: ${cases[0]![1]}`]);
   });
 
+  // QA: summary.json and trace.json were told field "pp" is missing, metrics.jsonl malformed JSON.
+  it("a run's other files given as --plan are said to be what they are, pointing at plan.json", async () => {
+    const summary = file("summary.json", { plan: { tp: 1, pp: 1, dp: 2, microBatch: 4 }, steps: 5, measured: { stepTime: 0.1 }, predicted: { stepTime: 0.1 } });
+    const trace = file("trace.json", { traceEvents: [], displayTimeUnit: "ms" });
+    const error = file("error.json", { failure: { kind: "interrupted", signal: "SIGINT" }, steps: 3 });
+    const metrics = tempFile("metrics.jsonl", '{"step":1,"loss":5.5,"stepTime":0.3,"tokensPerSecond":600}\n{"step":2,"loss":5.4,"stepTime":0.3,"tokensPerSecond":600}\n');
+    const tail = "not a plan; give the run's plan.json (or its launch.json) to --plan";
+    const cases: [string, string][] = [
+      [summary, `--plan ${summary} is a run's measured summary (summary.json), ${tail}`],
+      [trace, `--plan ${trace} is a Chrome trace (a run's trace.json, or plan --trace-out's), ${tail}`],
+      [error, `--plan ${error} is a run's failure record (error.json), ${tail}`],
+      [metrics, `--plan ${metrics} is a run's step metrics (metrics.jsonl), ${tail}`],
+    ];
+    for (const [path, message] of cases) {
+      const r = await runCli(["export", "--format", "megatron", "--model", "tiny", "--plan", path]);
+      expect([r.code, r.stderr.trim()]).toEqual([2, `paraplan: ${message}`]);
+    }
+    const e = await run(["--model", "tiny", "--device", "cpu", "--gpus", "2", "--plan", summary, "--print-launch"], { cwd: tmp() });
+    expect([e.code, e.stderr.trim()]).toEqual([2, `paraplan: ${cases[0]![1]}`]);
+  });
+
   it("the same dimension given as a flag still names the flag", async () => {
     const r = await runCli(["export", "--format", "megatron", "--model", "tiny", "--gpus", "6", "--tp", "3"]);
     expect(r.code).toBe(2);
