@@ -97,7 +97,7 @@ export async function prepare<C extends Chosen>(chosen: C, devices: Devices, run
   const python = pythonPath(root, env);
   let torch: string | null = null;
   if (!run.printLaunch) {
-    const info = checkPython(python, env, devices.device === "cuda");
+    const info = await checkPython(python, env, devices.device === "cuda");
     torch = info.torch;
     if (devices.device === "cuda" && info.cudaDevices < chosen.perNode)
       throw new DoesNotFit(`torch ${info.torch} at ${python} sees ${info.cudaDevices} CUDA device${info.cudaDevices === 1 ? "" : "s"} but the plan needs ${chosen.perNode} on this node`);

@@ -5,7 +5,7 @@ import { hostname } from "node:os";
 import { basename, resolve } from "node:path";
 import { deviceOfProfile } from "../../executor/devices.js";
 import { PythonMissing } from "../../executor/errors.js";
-import { checkPython, pythonPath } from "../../executor/python.js";
+import { type PythonInfo, checkPython, pythonPath } from "../../executor/python.js";
 import { INTERNAL_STATUS, UserError, exitFor, internalErrorLine, printable } from "../errors.js";
 import type { Io } from "../io.js";
 import { plural } from "../format/units.js";
@@ -30,7 +30,7 @@ export interface ProfileDeps {
   env?: NodeJS.ProcessEnv;
   host?: string;
   /** Override the interpreter check (tests). */
-  checkPython?: typeof checkPython;
+  checkPython?: (...a: Parameters<typeof checkPython>) => PythonInfo | Promise<PythonInfo>;
 }
 
 const cpuOnly = (d: Detected): Detected => ({ ...d, device: "cpu", gpus: [], topology: null, summary: null, nvlink: [] });
@@ -72,7 +72,7 @@ async function profile(args: ProfileArgs, io: Io, deps: ProfileDeps): Promise<nu
   const root = packageRoot();
   const env = deps.env ?? process.env;
   const python = pythonPath(root, env);
-  const info = (deps.checkPython ?? checkPython)(python, env, found.device === "cuda");
+  const info = await (deps.checkPython ?? checkPython)(python, env, found.device === "cuda");
   const ranks = found.device === "cpu" ? args.ranks : found.gpus.length;
   if (found.device === "cuda" && info.cudaDevices < ranks)
     throw new PythonMissing(
