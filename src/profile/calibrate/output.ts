@@ -71,7 +71,7 @@ export function calibratedProfile(i: CalibratedInput): Record<string, unknown> {
 export function fitLines(i: CalibratedInput): string[] {
   const { fit, base } = i;
   const hw = base.hw;
-  const out = [`fit: ${fit.mode === "common" ? "one common factor" : "one factor per efficiency"} (${fit.iterations} Gauss–Newton steps)`];
+  const out = [`fit: ${fit.mode === "common" ? "one common factor" : "one factor per efficiency"} (${fit.iterations} Gauss–Newton step${fit.iterations === 1 ? "" : "s"})`];
   const plateau = Math.max(...hw.matmul.points.map((p) => p[1]));
   // The figures as the profile writes them (before a power cap's derating).
   const line = (k: Knob, what: string, from: number) =>
