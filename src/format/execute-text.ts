@@ -98,6 +98,10 @@ export function summaryText(s: Summary): string {
     lines.push("", commsTable(s.collectives.rows));
     const twice = twiceBytes(s.collectives.rows);
     if (twice.length > 0) lines.push(`(${twice.join(", ")}: the worker moved fp32 tensors where the planner counts 16-bit ones, twice the bytes)`);
+    // On CPU ranks the worker moves everything in fp32: a kind that mixes 16-bit items (activations,
+    // weights) with fp32 ones (gradients) lands between once and twice the planner's bytes (QA).
+    const mixed = s.device === "cpu" ? mixedBytes(s.collectives.rows) : [];
+    if (mixed.length > 0) lines.push(`(${mixed.join(", ")}: on CPU ranks the worker moves every tensor in fp32, where the planner counts activations and weights in 16 bits and gradients in fp32: between once and twice the bytes)`);
     const plan = s.plan as PlanResult;
     // DDP (ZeRO-0/1 at tp = pp = 1) rebuilds its buckets after the first backward and broadcasts
     // their order from rank 0 (torch Reducer::sync_bucket_indices) in the step the counters time
@@ -122,8 +126,15 @@ export function summaryText(s: Summary): string {
 
 /** The collectives whose measured bytes are twice the planner's (within 5%): fp32 tensors where
  *  it counts 16-bit ones (the worker's fp32 parameters under a CPU run's FSDP, for one). */
+const ratioOf = (r: CommRow): number | null => (r.bytes !== null && r.predictedBytes !== null && r.predictedBytes > 0 ? r.bytes / r.predictedBytes : null);
+
 function twiceBytes(rows: readonly CommRow[]): string[] {
-  return rows.filter((r) => r.bytes !== null && r.predictedBytes !== null && r.predictedBytes > 0 && Math.abs(r.bytes / r.predictedBytes - 2) < 0.1).map((r) => r.kind);
+  return rows.filter((r) => { const x = ratioOf(r); return x !== null && Math.abs(x - 2) < 0.1; }).map((r) => r.kind);
+}
+
+/** Kinds above their predicted bytes by less than twice (and more than noise): fp32 and 16-bit items mixed. */
+function mixedBytes(rows: readonly CommRow[]): string[] {
+  return rows.filter((r) => { const x = ratioOf(r); return x !== null && x > 1.02 && x <= 1.9; }).map((r) => r.kind);
 }
 
 /** The steps the worker averaged into its step time (its summary's timedSteps), if it says. */

@@ -78,6 +78,11 @@ describe("execute output", () => {
     expect(text).toContain("(all_reduce: the worker moved fp32 tensors where the planner counts 16-bit ones, twice the bytes)");
     // a row that matches gets no such note (QA: the note sat under a matching reduce-scatter)
     expect(summaryText({ ...s, collectives: { ...s.collectives, rows: [{ kind: "reduce_scatter", count: 4, bytes: 2 ** 20, predictedBytes: 2 ** 20 }] } })).not.toContain("twice the bytes");
+    // 16-bit activations and fp32 gradients in one kind (QA: tp 2 with SP, 137.0 KiB against 73.0 KiB
+    // planned, no note): between once and twice, said on CPU ranks
+    const mixed = { ...s, collectives: { ...s.collectives, rows: [{ kind: "all_reduce", count: 8, bytes: 140288, predictedBytes: 74752 }] } };
+    expect(summaryText(mixed)).toContain("(all_reduce: on CPU ranks the worker moves every tensor in fp32, where the planner counts activations and weights in 16 bits and gradients in fp32: between once and twice the bytes)");
+    expect(summaryText({ ...mixed, device: "cuda" })).not.toContain("between once and twice");
     expect(text).toContain("run dir: /runs/x");
     expect(JSON.parse(summaryJson(s))).toEqual(s);
     // DDP's bucket-order broadcast in the counted step, said to be one-time (seen: dp 2, 4 calls, 512 B)
