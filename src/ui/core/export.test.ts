@@ -98,6 +98,19 @@ describe("export", () => {
     expect([...moeWritten.keys()].some((k) => k.includes("/torchtitan/"))).toBe(false);
   });
 
+  it("g names the session's profile as export --profile does: launch.json's prediction, the Megatron read-back, the comments", () => {
+    // (QA: on dgx-a100-80g the UI's launch.json had no prediction.profile, so export/calibrate
+    // --plan launch.json priced it on dgx-h100, and megatron-args.txt's read-back left out --profile)
+    const req = sessionOf("llama3-8b", 2, 8, 64, "dgx-a100-80g").request;
+    const z3 = search(req.model, req.hw, req.training, { zero: 3, pp: 1 }, { top: 1 }).plans[0]!;
+    const written = new Map<string, string>();
+    exportEngineConfigs(req, z3, dir, (path, text) => written.set(path, text), () => {});
+    const base = join(dir, `paraplan-export-llama3-8b-${planSlug(z3)}`);
+    for (const f of ["torchrun", "slurm"]) expect(JSON.parse(written.get(join(base, f, "launch.json"))!).prediction).toEqual({ profile: "dgx-a100-80g" });
+    expect(written.get(join(base, "megatron", "megatron-args.txt"))).toContain("reads this plan back with --gpus 16 --profile dgx-a100-80g");
+    expect(written.get(join(base, "slurm", "paraplan.sbatch"))).toContain("# llama3-8b on 16 x A100 SXM4 80GB (dgx-a100-80g)");
+  });
+
   it("g names a format written for the nearest plan it runs: DeepSpeed 0.16's own stage split", () => {
     // GPT-3 175B on pp 10 with Megatron-Core's split [8, 10 × 8, 8] (the search job's default);
     // DeepSpeed 0.16 splits the 96 layers itself as 10 × 6, 9 × 4 (planner/layout/deepspeed-016-split.ts)

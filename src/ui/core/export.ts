@@ -146,7 +146,9 @@ export function exportEngineConfigs(
           refusedNames.push(format);
           continue;
         }
-        const r = engineExport(format, req.model, p, training, req.hw);
+        // (the profile named as `paraplan export --profile` names it: launch.json's prediction, the
+        // Megatron file's read-back flags and the comments price and state the session's hardware)
+        const r = engineExport(format, req.model, p, training, req.hw, { profileName: req.profileName });
         mkdir(join(dir, format));
         for (const f of r.files) write(join(dir, format, f.name), f.content);
         wrote.push(format);
