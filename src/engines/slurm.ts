@@ -5,6 +5,7 @@
 import type { Fixed, Hardware } from "../../planner/index.js";
 import { type Engine, type EngineContext, type ExportFile, type Release, describe } from "./engine-plan.js";
 import { UserError } from "../errors.js";
+import { deviceOfProfile } from "../../executor/devices.js";
 import { commentText, exportId, launchSpecFile, launcherTranslate, layout, scriptText, torchrunArgs, workerRunsWith } from "./torchrun.js";
 
 export const SLURM_RELEASES: readonly Release[] = [
@@ -24,6 +25,8 @@ export function nvlsSwitch(hw: Hardware): boolean {
  *  everywhere, the site-specific ones (interfaces, HCAs) as comments to fill in. */
 export function ncclHints(hw: Hardware, nodes: number): string[] {
   const out: string[] = [];
+  // CPU ranks (the cpu profile): no GPUs, so no NCCL; paraplan's worker joins them over gloo.
+  if (deviceOfProfile(hw.gpuName) === "cpu") return ["# CPU ranks: no GPUs and no NCCL (paraplan's worker joins its ranks over gloo: executor/worker/main.py)"];
   if (hw.intra.kind === "nvlink") {
     out.push("# GPUs in a node talk over NVLink; NCCL picks P2P over NVLink by itself. To keep P2P on NVLink paths only:");
     out.push("# export NCCL_P2P_LEVEL=NVL");
@@ -77,7 +80,8 @@ function files(ctx: EngineContext): ExportFile[] {
     `#SBATCH --job-name=${name}`,
     `#SBATCH --nodes=${l.nodes}`,
     "#SBATCH --ntasks-per-node=1",
-    `#SBATCH --gpus-per-node=${l.perNode}`,
+    // (a CPU profile's ranks are cores: GPUs asked of a CPU-only partition keep the job from starting)
+    deviceOfProfile(ctx.hw.gpuName) === "cpu" ? `#SBATCH --cpus-per-task=${l.perNode}` : `#SBATCH --gpus-per-node=${l.perNode}`,
     "#SBATCH --exclusive",
     "#SBATCH --output=%x-%j.out",
     "",

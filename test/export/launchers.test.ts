@@ -111,6 +111,13 @@ describe("slurm", () => {
     expect(one).toContain("#SBATCH --nodes=1");
     expect(one).not.toContain("NCCL_IB_HCA");
   });
+  it("the cpu profile: the node's ranks are cores (--cpus-per-task), no GPUs asked and no NCCL hints (QA: --gpus-per-node=8 and NCCL P2P hints for CPU ranks)", () => {
+    const s = exportPlan("slurm", model("tiny"), plan({ dp: 8 }), training({ gpus: 8, globalBatch: 8, seqLen: 32 }), loadProfile("cpu")).files[0]!.content;
+    expect(s.split("\n")).toContain("#SBATCH --cpus-per-task=8");
+    expect(s).not.toContain("--gpus-per-node");
+    expect(s).not.toContain("NCCL_");
+    expect(s).toContain("--nproc-per-node 8");
+  });
   it("a script with single quotes survives bash -c quoting", () => {
     expect(sbatch(h100, 64, "train.py --name 'run a'")).toContain(`train.py --name '\\''run a'\\'''`);
   });
