@@ -1,7 +1,7 @@
 // `paraplan export`: the best plan (or --plan's) as an engine's own configuration files, printed
 // or written to --out DIR.
 import { existsSync, writeFileSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { makeDirs } from "../../executor/fs-safe.js";
 import { ARTIFACTS } from "../../executor/run-dir.js";
 import { DEFAULT_ENGINE, FORMAT_ENGINES, type Fixed, type ModelSpec, checkFixed, evaluatePlan, modelGaps } from "../../planner/index.js";
@@ -14,6 +14,7 @@ import { worldOf } from "../../planner/layout/groups.js";
 import { checkPlanModel, readPlanFor } from "../app/plan-model.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe, pickRelease, planOf } from "../engines/engine-plan.js";
 import { ENGINES, exportPlan, fasterElsewhere, formatEngineName, searchForFormat } from "../engines/export-plan.js";
+import { LAUNCH_SPEC } from "../engines/torchrun.js";
 import { engineStack, loadEngine } from "../load-engine.js";
 import { isPath } from "../builtin-names.js";
 import { UserError } from "../errors.js";
@@ -191,6 +192,8 @@ export function runExport(argv: string[], io: Io): number {
     release: release.id,
     ...(s("script") !== undefined ? { script: s("script")! } : {}),
     ...(s("rdzv-endpoint") !== undefined ? { rdzvEndpoint: s("rdzv-endpoint")! } : {}),
+    // (the worker runs from paraplan's directory: it finds launch.json in --out by its full path)
+    ...(s("out") !== undefined ? { specPath: resolve(s("out")!, LAUNCH_SPEC) } : {}),
   };
   const request = (fixed: Fixed, fixedFrom?: string) => buildRequest(
     { ...args, ...releaseEngine, fixed, ...(fixedFrom ? { fixedFrom } : {}), ...(planFile && args.gpus === undefined ? { gpus: worldOf(planFile) } : {}) },

@@ -37,6 +37,10 @@ export interface ExportOptions {
   rdzvEndpoint?: string;
   /** Name of the hardware profile, for comments. */
   profileName?: string;
+  /** torchrun/slurm with paraplan's worker: where launch.json is written (the worker's --spec),
+   *  an absolute path where the files go to a directory (export --out, the planner's g);
+   *  default "launch.json", beside the script in the directory it runs from. */
+  specPath?: string;
 }
 
 export interface ExportResult {

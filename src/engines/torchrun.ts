@@ -39,9 +39,10 @@ export const exportId = (name: string) => `paraplan-${name.replace(/[^A-Za-z0-9.
 export const DEFAULT_RDZV = "$MASTER_ADDR:29500";
 
 /** The script torchrun starts, as shell text: the user's words, each quoted (scriptWords), or
- *  `-m executor.worker --spec launch.json`. */
+ *  `-m executor.worker --spec launch.json` (the file's path where it was written to a directory,
+ *  quoted: the script runs from paraplan's directory, not beside launch.json). */
 export function scriptText(ctx: EngineContext): string {
-  if (ctx.options.script === undefined) return `-m ${WORKER_MODULE} --spec ${LAUNCH_SPEC}`;
+  if (ctx.options.script === undefined) return `-m ${WORKER_MODULE} --spec ${shellQuote(ctx.options.specPath ?? LAUNCH_SPEC)}`;
   return scriptWords(ctx.options.script).map(shellQuote).join(" ");
 }
 

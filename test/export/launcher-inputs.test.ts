@@ -4,10 +4,12 @@
 // with paraplan's worker, settings it never runs (--attention unfused, --grad-reduce-in-bf16,
 // --optimizer-states bf16) are exit 2 rather than a launch.json that runs something else.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { exportPlan } from "../../src/engines/export-plan.js";
 import { scriptWords, shellQuote } from "../../src/engines/torchrun.js";
-import { LLAMA, cli, h100, model, plan, refusalMessage, removeTemp, training } from "./helpers.js";
+import { LLAMA, cli, h100, model, plan, refusalMessage, removeTemp, tempDir, training } from "./helpers.js";
 
 afterAll(removeTemp);
 
@@ -84,6 +86,23 @@ describe("--script", () => {
       expect(content.split("\n"), format).not.toContain("touch /tmp/pwned");
       expect(content, format).toContain("x touch /tmp/pwned");
     }
+  });
+});
+
+describe("--out: the worker finds launch.json", () => {
+  it("torchrun.sh and the sbatch script hand the worker launch.json's full path, a space and a quote in it kept (QA: --spec launch.json, read from paraplan's directory, named no file written by --out job/)", async () => {
+    for (const [format, name] of [["torchrun", "torchrun.sh"], ["slurm", "paraplan.sbatch"]] as const) {
+      const out = join(tempDir(), `job dir's ${format}`);
+      const r = await cli(["export", "--format", format, "--model", "llama3-8b", "--gpus", "16", "--out", out]);
+      expect(r.code, r.stderr).toBe(0);
+      const script = readFileSync(join(out, name), "utf8");
+      expect(spawnSync("bash", ["-n"], { input: script }).status, format).toBe(0);
+      expect(torchrunArgv(script).slice(-2), format).toEqual(["--spec", join(out, "launch.json")]);
+      expect(JSON.parse(readFileSync(join(out, "launch.json"), "utf8")).plan.dp, format).toBeGreaterThan(0);
+    }
+    // printed rather than written: the file is the user's to place, beside the script
+    const printed = await cli(["export", "--format", "torchrun", "--model", "llama3-8b", "--gpus", "16"]);
+    expect(printed.stdout).toContain("-m executor.worker --spec launch.json\n");
   });
 });
 

@@ -109,6 +109,8 @@ describe("export", () => {
     for (const f of ["torchrun", "slurm"]) expect(JSON.parse(written.get(join(base, f, "launch.json"))!).prediction).toEqual({ profile: "dgx-a100-80g" });
     expect(written.get(join(base, "megatron", "megatron-args.txt"))).toContain("reads this plan back with --gpus 16 --profile dgx-a100-80g");
     expect(written.get(join(base, "slurm", "paraplan.sbatch"))).toContain("# llama3-8b on 16 x A100 SXM4 80GB (dgx-a100-80g)");
+    // the worker, run from paraplan's directory, is handed the launch.json written beside each script
+    for (const [f, name] of [["torchrun", "torchrun.sh"], ["slurm", "paraplan.sbatch"]]) expect(written.get(join(base, f!, name!))).toContain(`-m executor.worker --spec ${join(base, f!, "launch.json")}`);
   });
 
   it("g names a format written for the nearest plan it runs: DeepSpeed 0.16's own stage split", () => {

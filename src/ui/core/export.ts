@@ -8,6 +8,7 @@ import { makeDirs } from "../../../executor/fs-safe.js";
 import { DEFAULT_CP_COMM, type Plan, type PlanResult, type Schedule, type Training, issueText } from "../../../planner/index.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe } from "../../engines/engine-plan.js";
 import { exportPlan as engineExport, formatEngineName } from "../../engines/export-plan.js";
+import { LAUNCH_SPEC } from "../../engines/torchrun.js";
 import { deviceOfProfile } from "../../../executor/devices.js";
 import { planJson } from "../../../executor/plan-json.js";
 import { type PlanRequest, trainingOn } from "../../plan-request.js";
@@ -148,7 +149,7 @@ export function exportEngineConfigs(
         }
         // (the profile named as `paraplan export --profile` names it: launch.json's prediction, the
         // Megatron file's read-back flags and the comments price and state the session's hardware)
-        const r = engineExport(format, req.model, p, training, req.hw, { profileName: req.profileName });
+        const r = engineExport(format, req.model, p, training, req.hw, { profileName: req.profileName, specPath: join(dir, format, LAUNCH_SPEC) });
         mkdir(join(dir, format));
         for (const f of r.files) write(join(dir, format, f.name), f.content);
         wrote.push(format);
