@@ -113,6 +113,23 @@ describe("export", () => {
     for (const [f, name] of [["torchrun", "torchrun.sh"], ["slurm", "paraplan.sbatch"]]) expect(written.get(join(base, f!, name!))).toContain(`-m executor.worker --spec ${join(base, f!, "launch.json")}`);
   });
 
+  it("g writes no configuration its engine would run out of memory with, as export refuses it (QA: torchrun and slurm written for a plan needing 93.6 GiB of 80 under the worker)", async () => {
+    const req = sessionOf("llama3-8b", 2, 8, 64, "dgx-a100-80g").request;
+    // 71.3 GiB under megatron-core; the worker (paraplan-compile) needs 93.6 GiB of the A100's 80
+    const p = search(req.model, req.hw, req.training, { tp: 2, pp: 1, zero: 1, microBatch: 2, recompute: "none", sequenceParallel: true }, { top: 1 }).plans[0]!;
+    const written = new Map<string, string>();
+    const r = exportEngineConfigs(req, p, dir, (path, text) => written.set(path, text), () => {});
+    expect(r.ok).toBe(true);
+    expect(r.message).toMatch(/^wrote megatron, deepspeed, /);
+    expect(r.message).toMatch(/torchrun \(needs 93\.6 GiB per GPU, 17\.0% over the 80\.0 GiB capacity: it would run out of memory\)/);
+    expect([...written.keys()].filter((k) => /\/(torchrun|slurm)\//.test(k))).toEqual([]);
+    // the same refusal as `paraplan export --format torchrun` of that plan
+    const out: string[] = [];
+    const flags = ["--model", "llama3-8b", "--gpus", "16", "--global-batch", "64", "--profile", "dgx-a100-80g", "--tp", "2", "--pp", "1", "--zero", "1", "--micro-batch", "2", "--recompute", "none", "--sequence-parallel"];
+    expect(await main(["export", "--format", "torchrun", ...flags], { out: (t) => out.push(t), err: (t) => out.push(t) })).toBe(1);
+    expect(out.join("\n")).toContain("needs 93.6 GiB per GPU, 17.0% over the 80.0 GiB capacity");
+  });
+
   it("g names a format written for the nearest plan it runs: DeepSpeed 0.16's own stage split", () => {
     // GPT-3 175B on pp 10 with Megatron-Core's split [8, 10 × 8, 8] (the search job's default);
     // DeepSpeed 0.16 splits the 96 layers itself as 10 × 6, 9 × 4 (planner/layout/deepspeed-016-split.ts)
@@ -188,11 +205,13 @@ describe("export names and existing files", () => {
     // frame.ts frameLayout) ended inside the first reason, naming deepspeed alone.
     const moe = sessionOf("mixtral-8x7b", 4, 8, 8, "dgx-h100", "paraplan-compile").request;
     const top = search(moe.model, moe.hw, moe.training, {}, { top: 1 }).plans[0]!;
+    // (Megatron-LM's file is not written either: under megatron-core the plan needs 81.4 GiB of
+    // 79.6, and `paraplan export --format megatron --plan` refuses it so)
     const r = exportEngineConfigs(moe, top, dir, () => {}, () => {}, () => false);
-    expect(r.ok).toBe(true);
-    expect(r.message).toMatch(/^wrote megatron configs in paraplan-export-mixtral-8x7b-.*; not runnable as is: deepspeed, torchtitan, llm-foundry, torchrun, slurm — deepspeed \(engine megatron-deepspeed runs no mixture-of-experts /);
+    expect(r.ok).toBe(false);
+    expect(r.message).toMatch(/^no configs written: not runnable as is: megatron, deepspeed, torchtitan, llm-foundry, torchrun, slurm — megatron \(needs 81\.4 GiB per GPU, .*, deepspeed \(engine megatron-deepspeed runs no mixture-of-experts /);
     const f = frameLayout({ cols: 80, rows: 24 }, r.message);
     if (f.kind !== "frame") throw new Error("too small");
-    expect(f.message.join(" ")).toContain("not runnable as is: deepspeed, torchtitan, llm-foundry, torchrun, slurm —");
+    expect(f.message.join(" ")).toContain("not runnable as is: megatron, deepspeed, torchtitan, llm-foundry, torchrun, slurm —");
   });
 });

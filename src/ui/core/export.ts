@@ -5,7 +5,8 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { makeDirs } from "../../../executor/fs-safe.js";
-import { DEFAULT_CP_COMM, type Plan, type PlanResult, type Schedule, type Training, issueText } from "../../../planner/index.js";
+import { DEFAULT_CP_COMM, type Plan, type PlanResult, type Schedule, type Training, evaluatePlan, issueText } from "../../../planner/index.js";
+import { gib, percent } from "../../format/units.js";
 import { EXPORT_FORMATS, type ExportFormat, ExportRefused, describe } from "../../engines/engine-plan.js";
 import { exportPlan as engineExport, formatEngineName } from "../../engines/export-plan.js";
 import { LAUNCH_SPEC } from "../../engines/torchrun.js";
@@ -108,12 +109,23 @@ function makeDir(dir: string): void {
 
 /** The session's training on the engine a format runs on (`paraplan export` predicts and writes
  *  with it: a Megatron file reduces gradients as Megatron-Core does, whatever the Software field
- *  searched with), or why that engine cannot train the model. */
+ *  searched with), or why that engine cannot train the model. Fused attention the plan was found
+ *  with is kept where that engine defaults to materialised scores, as `export --plan` keeps a plan
+ *  file's (src/plan-file-settings.ts: the layout was planned, and fits, with it). */
 function onFormatEngine(format: ExportFormat, req: PlanRequest): Training | string {
   const name = formatEngineName(format, undefined, deviceOfProfile(req.hw.gpuName));
   if (name === undefined) return req.training;
   const training = trainingOn(req, name);
-  return "code" in training ? issueText(training) : training;
+  if ("code" in training) return issueText(training);
+  return req.training.fusedAttention && !training.fusedAttention ? { ...training, fusedAttention: true } : training;
+}
+
+/** Why the format's configuration would run out of memory (the plan priced as its engine runs it,
+ *  as `paraplan export` prices it before writing), or null where it fits. */
+function outOfMemory(req: PlanRequest, r: ReturnType<typeof engineExport>): string | null {
+  const { memory: m } = evaluatePlan(req.model, req.hw, r.training, r.plan);
+  if (m.total <= m.capacity) return null;
+  return `needs ${gib(m.total)} per GPU, ${percent(m.total / m.capacity - 1)} over the ${gib(m.capacity)} capacity: it would run out of memory`;
 }
 
 /** The engines' own configurations for the plan (`paraplan export`'s exporters), written to
@@ -150,6 +162,13 @@ export function exportEngineConfigs(
         // (the profile named as `paraplan export --profile` names it: launch.json's prediction, the
         // Megatron file's read-back flags and the comments price and state the session's hardware)
         const r = engineExport(format, req.model, p, training, req.hw, { profileName: req.profileName, specPath: join(dir, format, LAUNCH_SPEC) });
+        // (`paraplan export` writes no config that runs out of memory at its first step: nor does g)
+        const oom = outOfMemory(req, r);
+        if (oom !== null) {
+          refused.push(`${format} (${oom})`);
+          refusedNames.push(format);
+          continue;
+        }
         mkdir(join(dir, format));
         for (const f of r.files) write(join(dir, format, f.name), f.content);
         wrote.push(format);
