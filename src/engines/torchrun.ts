@@ -99,8 +99,8 @@ export function shellQuote(w: string): string {
  *  comment and start a command. */
 export const commentText = (s: string) => s.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, " ");
 
-/** --rdzv-endpoint as shell text: HOST:PORT, the host a name, an IPv4 address, [IPv6] or a
- *  variable ($NAME, ${NAME}, double-quoted so it expands), the port 1-65535 or a variable. */
+/** --rdzv-endpoint as shell text: HOST:PORT, the host a name, an IPv4 address, [IPv6] (quoted) or
+ *  a variable ($NAME, ${NAME}, double-quoted so it expands), the port 1-65535 or a variable. */
 export function endpointText(v: string): string {
   const variable = /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$/;
   const m = /^(\[[0-9A-Fa-f:.]+\]|[^:]+):([^:]+)$/.exec(v);
@@ -110,7 +110,9 @@ export function endpointText(v: string): string {
   const portOk = (/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535) || variable.test(port);
   if (!hostOk || !portOk)
     throw new UserError(`--rdzv-endpoint: ${JSON.stringify(v)} is not HOST:PORT (a host name, an IPv4 address, [IPv6] or $VARIABLE, and a port 1-65535 or $VARIABLE)`);
-  return v.includes("$") ? `"${v}"` : v;
+  // ([IPv6] is a bash glob: single-quoted, else a file such as "1:29400" in the directory, or
+  // nullglob, would take its place)
+  return v.includes("$") ? `"${v}"` : shellQuote(v);
 }
 
 /** A setting the prediction was made with that paraplan's worker never runs, or null (as

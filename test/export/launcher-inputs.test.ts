@@ -35,7 +35,10 @@ describe("--rdzv-endpoint", () => {
   it("names, addresses and variables pass; a variable is double-quoted so that it expands as one word", () => {
     const line = (v: string) => exportPlan("torchrun", model(LLAMA), p, training(), h100, { rdzvEndpoint: v }).files[0]!.content.trim().split("\n").at(-1)!;
     expect(line("node-0.cluster:29400")).toContain("--rdzv-endpoint node-0.cluster:29400 ");
-    expect(line("[fe80::1]:29400")).toContain("--rdzv-endpoint [fe80::1]:29400 ");
+    // ([…] is a glob: quoted, bash hands it over as written even under nullglob; QA: a file named
+    // "1:29400" beside the script replaced it)
+    expect(line("[fe80::1]:29400")).toContain("--rdzv-endpoint '[fe80::1]:29400' ");
+    expect(torchrunArgv(exportPlan("torchrun", model(LLAMA), p, training(), h100, { rdzvEndpoint: "[fe80::1]:29400" }).files[0]!.content, "shopt -s nullglob;")).toContain("[fe80::1]:29400");
     expect(line("$HEAD:29400")).toContain('--rdzv-endpoint "$HEAD:29400" ');
     expect(torchrunArgv(exportPlan("torchrun", model(LLAMA), p, training(), h100, { rdzvEndpoint: "${HEAD_NODE}:$PORT" }).files[0]!.content, "HEAD_NODE='a b'; PORT=5;")).toContain("a b:5");
   });
