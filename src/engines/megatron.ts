@@ -3,6 +3,7 @@
 // comments give the function that adds it. Lists recorded in test/export/fixtures/megatron-lm-*.txt.
 //   core_r0.14: NVIDIA/Megatron-LM main @000c4ac (2025, after core v0.14.0)
 //   core_v0.7:  NVIDIA/Megatron-LM @307dcf37 (2024), distributed arguments identical to core_v0.7.0
+import { shellQuote } from "./torchrun.js";
 import { type Fixed, type Hardware, type Plan, type Training, engineGradReduceBytes, gpuGeneration, onEngine, withOverrides } from "../../planner/index.js";
 import { megatronRefusal } from "../../planner/layout/capabilities.js";
 import { overlapsParamGather } from "../../planner/cost/engine-terms.js";
@@ -244,7 +245,8 @@ function readBack(ctx: EngineContext): { flag: string; what: string }[] {
   const t = ctx.training;
   const out = [{ flag: `--gpus ${t.gpus}`, what: "the GPU count" }];
   const profile = ctx.options.profileName;
-  if (profile !== undefined && profile !== DEFAULT_PROFILE) out.push({ flag: `--profile ${profile}`, what: "the hardware" });
+  // (a path with spaces quoted, so the read-back line pastes: QA)
+  if (profile !== undefined && profile !== DEFAULT_PROFILE) out.push({ flag: `--profile ${shellQuote(profile)}`, what: "the hardware" });
   if (ctx.model.moe !== undefined && t.moeImbalance !== undefined && t.moeImbalance !== DEFAULT_MOE_IMBALANCE)
     out.push({ flag: `--moe-imbalance ${t.moeImbalance}`, what: "the expert load imbalance priced" });
   return out;

@@ -109,6 +109,14 @@ describe("megatron-args.txt's read-back line names every flag the prediction nee
     expect(readBack(a100.stdout)).toBe("# plan --from megatron-args.txt reads this plan back with --gpus 1024 --profile dgx-a100-80g (the arguments do not state the GPU count or the hardware)");
     const plain = await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "8"]);
     expect(readBack(plain.stdout)).toBe("# plan --from megatron-args.txt reads this plan back with --gpus 8 (the arguments do not state the GPU count)");
+    // a profile path with a space, quoted so the line pastes (QA)
+    const dir = join(tempDir(), "my dir");
+    mkdirSync(dir, { recursive: true });
+    const hw = join(dir, "hw x.json");
+    writeFileSync(hw, JSON.stringify({ name: "hw-x", extends: "dgx-a100-80g" }));
+    const spaced = await cli(["export", "--format", "megatron", "--model", "llama3-8b", "--gpus", "16", "--profile", hw]);
+    expect(spaced.code, spaced.stderr).toBe(0);
+    expect(readBack(spaced.stdout)).toBe(`# plan --from megatron-args.txt reads this plan back with --gpus 16 --profile '${hw}' (the arguments do not state the GPU count or the hardware)`);
   });
 
   it("the flags it names reproduce the export's figures (mixtral, imbalance 1.5)", async () => {
