@@ -21,7 +21,7 @@ export interface ResultsScreenProps {
 
 export function ResultsScreen({ session, search, plans, sort, filters, cursor, width, height }: ResultsScreenProps) {
   const layout = resultsLayout(session, search, width, height);
-  const table = tableView(plans, cursor, layout.tableRows, undefined, undefined, width, layout.compiled);
+  const table = tableView(plans, cursor, layout.tableRows, undefined, undefined, width, layout.compiled, layout.every);
   const sortText = sortLine(sort, filters, plans.length, search.plans.length, table.position, width);
   return (
     <Box flexDirection="column" width={width} height={height} overflow="hidden">

@@ -1,5 +1,6 @@
 // The plan detail's view-model: memory against capacity, the step-time breakdown, communication
 // per group with its link, the bubble, and the difference from the plan shown before.
+import { depthEvery } from "../../format/recompute-depth.js";
 import { DEFAULT_CP_COMM, type Hardware, type ModelSpec, type Plan, type PlanResult, type Training, degreesOf, place, splitLabel, wireLinks, wireOf, worstStageName } from "../../../planner/index.js";
 import { cpAttentionImbalance, cpImbalance } from "../../../planner/cost/context.js";
 import { bytesShown, count, flopRate, percent, seconds } from "../../format/units.js";
@@ -115,20 +116,20 @@ export function shortPlan(p: Plan): string {
 
 /** The plan over at most two lines of `width`, broken between its parts (" ·" ends the first):
  *  a plan with uneven stages is wider than 80 columns (deepseek-v3's "pp 16 [3,4×14,2]"). */
-export function planLines(p: Plan, width: number): string[] {
-  const groups = wrapGroups(planParts(p), (x) => x, width - 2, " · ");
+export function planLines(p: Plan, width: number, every?: number): string[] {
+  const groups = wrapGroups(planParts(p, every), (x) => x, width - 2, " · ");
   if (groups.length === 1) return [fit(groups[0]!.join(" · "), width)];
   return [fit(`${groups[0]!.join(" · ")} ·`, width), fit(groups.slice(1).flat().join(" · "), width)];
 }
 
 /** A plan's parts: "tp 8", "pp 16 [3,4×14,2]" (uneven stage layers, as `plan`'s table writes them:
  *  format/plan-text.ts planCells), "dp 16", … */
-function planParts(p: Plan): string[] {
+function planParts(p: Plan, every?: number): string[] {
   const parts = [`tp ${p.tp}`, ...(p.cp > 1 ? [`cp ${p.cp} ${p.cpComm ?? DEFAULT_CP_COMM}`] : []), p.stageLayers ? `pp ${p.pp} [${splitLabel(p.stageLayers)}]` : `pp ${p.pp}`];
   if (p.vpp > 1) parts.push(`vpp ${p.vpp}`);
   parts.push(`dp ${p.dp}`);
   if (p.ep > 1 || p.etp > 1) parts.push(p.etp > 1 ? `ep ${p.ep}×etp ${p.etp}` : `ep ${p.ep}`);
-  parts.push(`ZeRO-${p.zero}`, `mb ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `recompute ${p.recompute === "selective" ? "sel" : p.recomputeLayers !== undefined ? `block ${p.recomputeLayers}` : "full"}`);
+  parts.push(`ZeRO-${p.zero}`, `mb ${p.microBatch}`, p.recompute === "none" ? "no recompute" : `recompute ${p.recompute === "selective" ? "sel" : p.recomputeLayers !== undefined ? (every !== undefined ? `every ${every} (${p.recomputeLayers} a stage)` : `block ${p.recomputeLayers}`) : "full"}`);
   if (p.sequenceParallel) parts.push("SP");
   if (p.pp > 1) parts.push(SCHEDULE[p.schedule]);
   return parts;
@@ -228,7 +229,8 @@ export function detailView(p: PlanResult, hw: Hardware, t: PlanRequest["training
       ? null
       : fit(`experts: ${bytesShown(m.experts)} of routed-expert states (÷ ep·etp = ${p.ep * p.etp}, over edp ${(p.tp * p.cp * p.dp) / (p.ep * p.etp)}) · all-to-all ${seconds(p.time.epComm)} = ${percent(p.time.epComm / p.time.step)} of the step`, width);
   return {
-    title: planLines(p, width),
+    // (torchtitan's depth is every N-th layer: src/format/recompute-depth.ts)
+    title: planLines(p, width, model ? depthEvery(t.engine, model.layers)?.(p) : undefined),
     memoryHeader: fit(`memory per GPU${stage}: ${bytesShown(m.total)} of ${bytesShown(m.capacity)} (${percent(m.total / m.capacity, 0)})`, width),
     memoryBar: stackedBar(MEMORY_KEYS.map((k) => ({ key: k, value: m[k] })), m.capacity, barWidth, MEMORY_GLYPH),
     memoryRows,

@@ -2,6 +2,7 @@
 // filter and rejection lines. Every figure comes from the planner's PlanResult.
 import { DEFAULT_CP_COMM, type PlanResult, REJECTION_CODES, type RejectionCode, type RejectionCounts, comparePlans } from "../../../planner/index.js";
 import { EAGER_WORDS, compiledColumn, describePlan } from "../../format/plan-text.js";
+import { type DepthEvery, depthEvery } from "../../format/recompute-depth.js";
 import { modelEagerReasonOf } from "../../../planner/eager.js";
 import { compact, count, gib, percent, seconds } from "../../format/units.js";
 import { fit } from "./bars.js";
@@ -76,9 +77,11 @@ export const ppCell = (p: PlanResult): string => (p.stageLayers ? `${p.pp}*` : S
 /** The help's note on the mark. */
 export const UNEVEN_NOTE = "pp 16*: uneven pipeline stages (their layers differ); Enter: the detail names the split";
 /** What the recompute column's "blk N" means (Plan.recomputeLayers). */
-export const BLOCK_NOTE = "blk4: full recompute of 4 layers of each stage only, the others keep their activations (Megatron's --recompute-method block: the first 4; torchtitan's selective_ac_option N: every N-th layer)";
+export const BLOCK_NOTE = "blk4: full recompute of each stage's first 4 layers only, the others keep their activations (Megatron's --recompute-method block); ev8: of every 8th layer (torchtitan's selective_ac_option \"8\")";
 
-export function planCells(p: PlanResult, rank: number): string[] {
+/** `every`: how the engine runs a depth (src/format/recompute-depth.ts; absent: each stage's first N). */
+export function planCells(p: PlanResult, rank: number, every?: DepthEvery): string[] {
+  const n = every?.(p);
   return [
     String(rank),
     String(p.tp),
@@ -86,7 +89,7 @@ export function planCells(p: PlanResult, rank: number): string[] {
     String(p.dp),
     String(p.zero),
     String(p.microBatch),
-    p.recomputeLayers !== undefined ? `blk${p.recomputeLayers}` : RECOMPUTE[p.recompute],
+    p.recomputeLayers !== undefined ? (n !== undefined ? `ev${n}` : `blk${p.recomputeLayers}`) : RECOMPUTE[p.recompute],
     p.sequenceParallel ? "SP" : "",
     p.pp === 1 ? "-" : p.schedule === "interleaved" || (p.schedule === "zb1p" && p.vpp > 1) ? `${SCHEDULE[p.schedule]}×${p.vpp}` : SCHEDULE[p.schedule],
     gib(p.memory.total),
@@ -127,7 +130,7 @@ export const compiledCell = (p: PlanResult): string => (p.eager ? "no" : "yes");
  *  DROPPABLE left out while the row is wider than `width`. With `experts` (a MoE model) an "ep"
  *  column follows dp; with `cp` (some plan uses context parallel) a "cp" column follows tp; with
  *  `compiled` (an engine that runs some plans eager: tableFlags) a "comp" column follows sched. */
-export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1), cp = plans.some((p) => p.cp > 1), width = Infinity, compiled = false): TableView {
+export function tableView(plans: readonly PlanResult[], cursor: number, height: number, experts = plans.some((p) => p.ep > 1 || p.etp > 1), cp = plans.some((p) => p.cp > 1), width = Infinity, compiled = false, every?: DepthEvery): TableView {
   const n = plans.length;
   const h = Math.max(1, height);
   const first = Math.max(0, Math.min(cursor - Math.floor(h / 2), n - h));
@@ -139,7 +142,7 @@ export function tableView(plans: readonly PlanResult[], cursor: number, height: 
   const withComp = <T>(r: T[], c: T) => (compiled ? [...r.slice(0, at), c, ...r.slice(at)] : r);
   const columns = withCp(withEp(withComp(COLUMNS, "comp"), "ep"), "cp");
   const right = withCp(withEp(withComp(RIGHT, false), true), true);
-  const cells = shown.map((p, i) => withCp(withEp(withComp(planCells(p, first + i + 1), compiledCell(p)), expertCell(p)), cpShortCell(p)));
+  const cells = shown.map((p, i) => withCp(withEp(withComp(planCells(p, first + i + 1, every), compiledCell(p)), expertCell(p)), cpShortCell(p)));
   const widths = columns.map((c, j) => Math.max(c.length, ...cells.map((r) => r[j]!.length)));
   // Columns joined by one space: their widths plus one a column, less one.
   const kept = new Set(columns.map((_, j) => j));
@@ -203,6 +206,8 @@ export interface ResultsLayout {
   eager: string[];
   /** Whether the table has the "comp" column (as `plan`'s has "compiled"). */
   compiled: boolean;
+  /** How the engine runs a plan's depth (every N-th layer on torchtitan: "evN"), or absent. */
+  every?: DepthEvery;
   status: string;
   /** Rows left to the table (or the empty-table text) under the lines around it. */
   tableRows: number;
@@ -213,7 +218,8 @@ export interface ResultsLayout {
 export function resultsLayout(s: Session, search: SearchProgress, width: number, height: number): ResultsLayout {
   const engine = engineLines(s, width);
   const eager = eagerLines(s, width);
-  return { request: fit(requestLine(s), width), engine, eager, compiled: compiledColumn(s.request), status: fit(statusLine(search), width), tableRows: Math.max(1, height - 5 - engine.length - eager.length) };
+  const every = depthEvery(s.request.training.engine, s.request.model.layers);
+  return { request: fit(requestLine(s), width), engine, eager, compiled: compiledColumn(s.request), ...(every ? { every } : {}), status: fit(statusLine(search), width), tableRows: Math.max(1, height - 5 - engine.length - eager.length) };
 }
 
 /** The request against the published runs its engine was fitted on (src/calibration-standing.ts),
