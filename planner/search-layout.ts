@@ -31,7 +31,8 @@ export interface SearchState {
   /** The recomputes beside a zero-bubble schedule (recomputesOf). */
   readonly zeroBubbleRecomputes: readonly Recompute[];
   /** Full recompute's depth (Plan.recomputeLayers) where fixed; searchDepth: the least that fits
-   *  is searched (an engine that runs Megatron-Core's block method, neither recompute nor depth fixed). */
+   *  is searched (an engine that runs Megatron-Core's block method or torchtitan's every N-th layer,
+   *  neither recompute nor depth fixed). */
   readonly depth: number | undefined;
   readonly searchDepth: boolean;
   /** The engine's partial full recompute is every N-th layer (torchtitan's layer option,
@@ -201,7 +202,7 @@ export function priceLayout(st: SearchState, layout: Plan, orders: readonly Pric
         }
         if (!mayEnter(st.best, st.top, ceiling2, worst)) continue;
       }
-      // Full recompute where the engine runs Megatron-Core's block method and no depth is fixed:
+      // Full recompute where the engine runs a partial method (block, every N-th) and no depth is fixed:
       // the least depth that fits (one configuration: full recompute, its depth chosen), sought
       // only for plans past the floors (which bound every depth) and where none does not fit.
       let depthPlan: Plan | null = null;

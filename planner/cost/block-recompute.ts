@@ -16,7 +16,8 @@ type Chunks = Pick<Plan, "pp" | "vpp" | "stageLayers" | "recomputeLayers">;
 /** Whether the engine checkpoints only a chunk's first layers (EngineSupports.blockRecompute:
  *  Megatron-Core's --recompute-method block, paraplan's worker; no engine: Megatron-Core's).
  *  Megatron-LM 2021 recomputes every layer whole, Megatron-DeepSpeed in uniform groups
- *  (--checkpoint-num-layers), torchtitan and FSDP every block they wrap. */
+ *  (--checkpoint-num-layers), FSDP every block it wraps; torchtitan every N-th layer
+ *  (cost/nth-recompute.ts runsEveryNth). */
 export const runsBlockRecompute = (e: Pick<Engine, "supports"> | undefined): boolean => e?.supports.blockRecompute ?? true;
 
 /** The layers of the plan's largest chunk: a depth at or above it re-runs every layer. */
